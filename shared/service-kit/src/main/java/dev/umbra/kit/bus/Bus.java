@@ -1,0 +1,66 @@
+package dev.umbra.kit.bus;
+
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * The message bus between service instances: pub/sub for live fan-out (may lose messages when
+ * nobody listens) and durable streams with consumer groups for what must not be lost.
+ *
+ * <p>Names must begin with {@code umbra.}. Methods never throw: failures come back as failed
+ * futures. Two implementations: {@link RedisBus} (production) and {@link InProcessBus} (single-JVM
+ * dev mode only).
+ */
+public interface Bus {
+
+  String NAME_PREFIX = "umbra.";
+
+  /** Publishes to every current subscriber of {@code channel}; returns how many received it. */
+  Future<Long> publish(String channel, Buffer message);
+
+  /** Subscribes to one channel; the handler runs on the caller's context. */
+  Future<Subscription> subscribe(String channel, Handler<BusMessage> handler);
+
+  /** Subscribes to every channel matching a glob such as {@code umbra.audit.*}. */
+  Future<Subscription> subscribePattern(String pattern, Handler<BusMessage> handler);
+
+  /** Appends to a durable stream, trimming it to about {@code maxLength} entries; returns the id. */
+  Future<String> append(String stream, Buffer body, long maxLength);
+
+  /** Creates the consumer group (reading new entries only) if it does not exist. */
+  Future<Void> ensureGroup(String stream, String group);
+
+  /**
+   * Reads up to {@code count} entries never delivered to this group, waiting up to {@code block}
+   * when there are none. Entries stay pending until {@link #ack}.
+   */
+  Future<List<StreamEntry>> readGroup(
+      String stream, String group, String consumer, int count, Duration block);
+
+  /** Acknowledges entries so they are never delivered again. */
+  Future<Long> ack(String stream, String group, List<String> ids);
+
+  /**
+   * Claims entries delivered to any consumer of the group but not acknowledged within
+   * {@code minIdle}, so a crashed consumer's work is re-delivered to {@code consumer}.
+   */
+  Future<List<StreamEntry>> claimPending(
+      String stream, String group, String consumer, Duration minIdle, int count);
+
+  /** Checks the bus is reachable (used by /healthz). */
+  Future<Void> ping();
+
+  Future<Void> close();
+
+  /** The kind shown in health output: {@code redis} or {@code in-process}. */
+  String kind();
+
+  static void checkName(String name) {
+    if (name == null || !name.startsWith(NAME_PREFIX) || name.length() > 200) {
+      throw new IllegalArgumentException("bus names must begin with 'umbra.' and be short: " + name);
+    }
+  }
+}

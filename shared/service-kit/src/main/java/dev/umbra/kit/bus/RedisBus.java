@@ -1,0 +1,427 @@
+package dev.umbra.kit.bus;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.ProtocolVersion;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.RedisConnection;
+import io.vertx.redis.client.RedisOptions;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The bus over Redis: PUBLISH/SUBSCRIBE for fan-out, streams with consumer groups (XADD,
+ * XREADGROUP, XACK, XAUTOCLAIM) for durable delivery. Commands share a pooled client; pub/sub
+ * uses one dedicated connection that is re-established with backoff, re-subscribing everything.
+ *
+ * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
+ */
+public final class RedisBus implements Bus {
+  private static final Logger log = LoggerFactory.getLogger(RedisBus.class);
+  private static final long MAX_BACKOFF_MS = 5_000;
+
+  private final Vertx vertx;
+  private final Redis client;
+  private final RedisOptions options;
+  private final String prefix;
+  private final Map<String, List<Listener>> channels = new ConcurrentHashMap<>();
+  private final Map<String, List<Listener>> patterns = new ConcurrentHashMap<>();
+  private volatile Future<RedisConnection> subscriber;
+  private volatile boolean closed;
+
+  private record Listener(Context context, Handler<BusMessage> handler) {}
+
+  private RedisBus(Vertx vertx, URI url, String prefix) {
+    this.vertx = vertx;
+    this.prefix = prefix;
+    this.options =
+        new RedisOptions()
+            .setConnectionString(url.toString())
+            .setPreferredProtocolVersion(ProtocolVersion.RESP2)
+            .setMaxPoolSize(32)
+            .setMaxPoolWaiting(1024);
+    this.client = Redis.createClient(vertx, options);
+  }
+
+  /**
+   * Creates the bus without waiting for Redis: connections are made on use, so a service can
+   * start while Redis is down and report it on /healthz.
+   */
+  public static RedisBus create(Vertx vertx, URI url, String prefix) {
+    return new RedisBus(vertx, url, prefix);
+  }
+
+  /** Creates the bus and checks Redis answers; fails when it does not. */
+  public static Future<RedisBus> connect(Vertx vertx, URI url, String prefix) {
+    RedisBus bus = new RedisBus(vertx, url, prefix);
+    return bus.ping()
+        .map(bus)
+        .recover(
+            e ->
+                bus.close()
+                    .transform(
+                        x ->
+                            Future.failedFuture(
+                                new BusException(
+                                    "Redis at "
+                                        + url.getHost()
+                                        + ":"
+                                        + url.getPort()
+                                        + " is unreachable ("
+                                        + e.getMessage()
+                                        + "); start Redis or set UMBRA_REDIS_URL",
+                                    e))));
+  }
+
+  private String key(String name) {
+    return prefix + name;
+  }
+
+  private Future<Response> send(Request request) {
+    if (closed) {
+      return Future.failedFuture(new BusException("Redis bus is closed"));
+    }
+    try {
+      return client.send(request);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
+  public Future<Long> publish(String channel, Buffer message) {
+    try {
+      Bus.checkName(channel);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return send(Request.cmd(Command.PUBLISH).arg(key(channel)).arg(message)).map(Response::toLong);
+  }
+
+  @Override
+  public Future<Subscription> subscribe(String channel, Handler<BusMessage> handler) {
+    return listen(channels, Command.SUBSCRIBE, Command.UNSUBSCRIBE, channel, handler);
+  }
+
+  @Override
+  public Future<Subscription> subscribePattern(String pattern, Handler<BusMessage> handler) {
+    return listen(patterns, Command.PSUBSCRIBE, Command.PUNSUBSCRIBE, pattern, handler);
+  }
+
+  private Future<Subscription> listen(
+      Map<String, List<Listener>> registry,
+      Command sub,
+      Command unsub,
+      String name,
+      Handler<BusMessage> handler) {
+    try {
+      Bus.checkName(name);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Listener listener = new Listener(vertx.getOrCreateContext(), handler);
+    String k = key(name);
+    boolean first = registry.computeIfAbsent(k, x -> new CopyOnWriteArrayList<>()).isEmpty();
+    registry.get(k).add(listener);
+    Future<Void> ready =
+        first
+            ? subscriberConnection().compose(c -> c.send(Request.cmd(sub).arg(k))).mapEmpty()
+            : subscriberConnection().mapEmpty();
+    return ready
+        .<Subscription>map(
+            v ->
+                () -> {
+                  List<Listener> list = registry.get(k);
+                  if (list != null && list.remove(listener) && list.isEmpty()) {
+                    registry.remove(k);
+                    Future<RedisConnection> c = subscriber;
+                    if (c != null && c.succeeded()) {
+                      return c.result().send(Request.cmd(unsub).arg(k)).mapEmpty();
+                    }
+                  }
+                  return Future.succeededFuture();
+                })
+        .onFailure(e -> registry.getOrDefault(k, List.of()).remove(listener));
+  }
+
+  private synchronized Future<RedisConnection> subscriberConnection() {
+    if (closed) {
+      return Future.failedFuture(new BusException("Redis bus is closed"));
+    }
+    Future<RedisConnection> current = subscriber;
+    if (current == null || current.failed()) {
+      current = openSubscriber(0);
+      subscriber = current;
+    }
+    return current;
+  }
+
+  private Future<RedisConnection> openSubscriber(int attempt) {
+    Redis single = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
+    return single
+        .connect()
+        .compose(
+            conn -> {
+              conn.handler(this::dispatch);
+              Handler<Void> lost =
+                  v -> {
+                    synchronized (this) {
+                      subscriber = null;
+                    }
+                    single.close();
+                    if (!closed) {
+                      log.warn("Redis subscriber connection lost; reconnecting");
+                      scheduleResubscribe(1);
+                    }
+                  };
+              conn.endHandler(lost);
+              conn.exceptionHandler(e -> log.warn("Redis subscriber error: {}", e.getMessage()));
+              List<Future<Response>> subs = new ArrayList<>();
+              for (String ch : channels.keySet()) {
+                subs.add(conn.send(Request.cmd(Command.SUBSCRIBE).arg(ch)));
+              }
+              for (String p : patterns.keySet()) {
+                subs.add(conn.send(Request.cmd(Command.PSUBSCRIBE).arg(p)));
+              }
+              return Future.all(subs).map(conn);
+            })
+        .onFailure(e -> single.close());
+  }
+
+  private void scheduleResubscribe(int attempt) {
+    long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(attempt, 6));
+    vertx.setTimer(
+        delay,
+        t -> {
+          if (closed || (channels.isEmpty() && patterns.isEmpty())) {
+            return;
+          }
+          subscriberConnection()
+              .onSuccess(c -> log.info("Redis subscriber reconnected"))
+              .onFailure(
+                  e -> {
+                    synchronized (this) {
+                      subscriber = null;
+                    }
+                    scheduleResubscribe(attempt + 1);
+                  });
+        });
+  }
+
+  private void dispatch(Response r) {
+    if (r == null || !r.isArray() || r.size() < 3) {
+      return;
+    }
+    String kind = r.get(0).toString();
+    if ("message".equals(kind)) {
+      deliver(channels.get(r.get(1).toString()), r.get(1).toString(), r.get(2).toBuffer());
+    } else if ("pmessage".equals(kind) && r.size() >= 4) {
+      deliver(patterns.get(r.get(1).toString()), r.get(2).toString(), r.get(3).toBuffer());
+    }
+  }
+
+  private void deliver(List<Listener> listeners, String rawChannel, Buffer body) {
+    if (listeners == null) {
+      return;
+    }
+    String channel = rawChannel.startsWith(prefix) ? rawChannel.substring(prefix.length()) : rawChannel;
+    for (Listener l : listeners) {
+      Buffer copy = body.copy();
+      l.context.runOnContext(v -> l.handler.handle(new BusMessage(channel, copy)));
+    }
+  }
+
+  @Override
+  public Future<String> append(String stream, Buffer body, long maxLength) {
+    try {
+      Bus.checkName(stream);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Request req = Request.cmd(Command.XADD).arg(key(stream));
+    if (maxLength > 0) {
+      req.arg("MAXLEN").arg("~").arg(maxLength);
+    }
+    return send(req.arg("*").arg("d").arg(body)).map(Response::toString);
+  }
+
+  @Override
+  public Future<Void> ensureGroup(String stream, String group) {
+    try {
+      Bus.checkName(stream);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return send(Request.cmd(Command.XGROUP)
+            .arg("CREATE")
+            .arg(key(stream))
+            .arg(group)
+            .arg("$")
+            .arg("MKSTREAM"))
+        .<Void>mapEmpty()
+        .recover(
+            e ->
+                String.valueOf(e.getMessage()).contains("BUSYGROUP")
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(e));
+  }
+
+  @Override
+  public Future<List<StreamEntry>> readGroup(
+      String stream, String group, String consumer, int count, Duration block) {
+    try {
+      Bus.checkName(stream);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Request req =
+        Request.cmd(Command.XREADGROUP).arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(count);
+    if (!block.isZero()) {
+      req.arg("BLOCK").arg(block.toMillis());
+    }
+    req.arg("STREAMS").arg(key(stream)).arg(">");
+    return send(req)
+        .map(
+            r -> {
+              List<StreamEntry> out = new ArrayList<>();
+              if (r == null) {
+                return out;
+              }
+              for (Response streamReply : r) {
+                parseEntries(streamReply.get(1), out, Map.of());
+              }
+              return out;
+            });
+  }
+
+  private static void parseEntries(Response entries, List<StreamEntry> out, Map<String, Long> counts) {
+    if (entries == null) {
+      return;
+    }
+    for (Response e : entries) {
+      if (e == null || e.get(1) == null) {
+        continue; // deleted by trimming
+      }
+      String id = e.get(0).toString();
+      Response fields = e.get(1);
+      Buffer body = null;
+      for (int i = 0; i + 1 < fields.size(); i += 2) {
+        if ("d".equals(fields.get(i).toString())) {
+          body = fields.get(i + 1).toBuffer();
+        }
+      }
+      if (body != null) {
+        out.add(new StreamEntry(id, body, counts.getOrDefault(id, 1L)));
+      }
+    }
+  }
+
+  @Override
+  public Future<Long> ack(String stream, String group, List<String> ids) {
+    if (ids.isEmpty()) {
+      return Future.succeededFuture(0L);
+    }
+    Request req = Request.cmd(Command.XACK).arg(key(stream)).arg(group);
+    ids.forEach(req::arg);
+    return send(req).map(Response::toLong);
+  }
+
+  @Override
+  public Future<List<StreamEntry>> claimPending(
+      String stream, String group, String consumer, Duration minIdle, int count) {
+    try {
+      Bus.checkName(stream);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return send(Request.cmd(Command.XAUTOCLAIM)
+            .arg(key(stream))
+            .arg(group)
+            .arg(consumer)
+            .arg(minIdle.toMillis())
+            .arg("0-0")
+            .arg("COUNT")
+            .arg(count))
+        .compose(
+            r -> {
+              Response claimed = r.get(1);
+              if (claimed == null || claimed.size() == 0) {
+                return Future.succeededFuture(List.<StreamEntry>of());
+              }
+              return deliveryCounts(stream, group, consumer, count)
+                  .map(
+                      counts -> {
+                        List<StreamEntry> out = new ArrayList<>();
+                        parseEntries(claimed, out, counts);
+                        return out;
+                      });
+            });
+  }
+
+  private Future<Map<String, Long>> deliveryCounts(
+      String stream, String group, String consumer, int count) {
+    return send(Request.cmd(Command.XPENDING)
+            .arg(key(stream))
+            .arg(group)
+            .arg("-")
+            .arg("+")
+            .arg(Math.max(count, 1) * 4L)
+            .arg(consumer))
+        .map(
+            r -> {
+              Map<String, Long> m = new HashMap<>();
+              if (r != null) {
+                for (Response p : r) {
+                  m.put(p.get(0).toString(), p.get(3).toLong());
+                }
+              }
+              return m;
+            });
+  }
+
+  @Override
+  public Future<Void> ping() {
+    return send(Request.cmd(Command.PING)).mapEmpty();
+  }
+
+  @Override
+  public Future<Void> close() {
+    Future<RedisConnection> sub;
+    synchronized (this) {
+      closed = true;
+      sub = subscriber;
+      subscriber = null;
+    }
+    channels.clear();
+    patterns.clear();
+    Promise<Void> done = Promise.promise();
+    Future<Void> closeSub =
+        sub != null && sub.succeeded() ? sub.result().close().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+    closeSub.onComplete(
+        x -> {
+          client.close();
+          done.complete();
+        });
+    return done.future();
+  }
+
+  @Override
+  public String kind() {
+    return "redis";
+  }
+}

@@ -1,0 +1,45 @@
+package dev.umbra.kit.metrics;
+
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+
+/**
+ * Builds the Prometheus registry (JVM, process, Vert.x, HTTP server meters) and the Vert.x
+ * instance that reports into it. Service meters are named {@code umbra_<service>_...} through
+ * {@link #name}; label values are envelope metadata only, never payloads or secrets.
+ */
+public final class Metrics {
+  private Metrics() {}
+
+  public static PrometheusMeterRegistry newRegistry() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    return registry;
+  }
+
+  public static Vertx newVertx(PrometheusMeterRegistry registry) {
+    VertxOptions options =
+        new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
+    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+  }
+
+  /** {@code umbra.<service>.<what>}, which Prometheus shows as {@code umbra_<service>_<what>}. */
+  public static String name(String service, String what) {
+    return "umbra." + service.replace('-', '_') + "." + what;
+  }
+}
