@@ -1,0 +1,70 @@
+package dev.umbra.kit.testing;
+
+import dev.umbra.kit.db.PgLocation;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.UUID;
+
+/**
+ * A fresh database on the real PostgreSQL for one test class (or run), so leftovers from an
+ * earlier run never matter. Server from system property {@code umbra.test.pg.url} (set by the
+ * parent pom), else {@code UMBRA_TEST_PG_URL}, else postgres@127.0.0.1:5432.
+ */
+public final class TestPostgres implements AutoCloseable {
+  private final PgLocation admin;
+  private final PgLocation location;
+
+  private TestPostgres(PgLocation admin, PgLocation location) {
+    this.admin = admin;
+    this.location = location;
+  }
+
+  public static URI serverUrl() {
+    String url = System.getProperty("umbra.test.pg.url");
+    if (url == null || url.isBlank()) {
+      url = System.getenv().getOrDefault("UMBRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres");
+    }
+    return URI.create(url);
+  }
+
+  /** Creates {@code umbra_t_<random>}; drop it with {@link #close()}. */
+  public static TestPostgres createDatabase() {
+    PgLocation admin = PgLocation.parse(serverUrl()).withDatabase("postgres");
+    String name = "umbra_t_" + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+    try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties());
+        Statement st = c.createStatement()) {
+      st.execute("CREATE DATABASE " + name);
+    } catch (SQLException e) {
+      throw new IllegalStateException(
+          "PostgreSQL at " + admin + " is needed for this test and is unreachable: " + e.getMessage(), e);
+    }
+    return new TestPostgres(admin, admin.withDatabase(name));
+  }
+
+  public PgLocation location() {
+    return location;
+  }
+
+  /** URL of the test database, suitable for UMBRA_PG_URL. */
+  public URI url() {
+    return location.toUri();
+  }
+
+  /** A JDBC connection as the owner (superuser) to the test database, for assertions. */
+  public Connection ownerConnection() throws SQLException {
+    return DriverManager.getConnection(location.jdbcUrl(), location.jdbcProperties());
+  }
+
+  @Override
+  public void close() {
+    try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties());
+        Statement st = c.createStatement()) {
+      st.execute("DROP DATABASE IF EXISTS " + location.database() + " WITH (FORCE)");
+    } catch (SQLException e) {
+      // a leftover database is harmless: every run uses a new name
+    }
+  }
+}

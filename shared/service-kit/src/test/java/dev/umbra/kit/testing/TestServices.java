@@ -1,0 +1,49 @@
+package dev.umbra.kit.testing;
+
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.config.Env;
+import dev.umbra.kit.config.ServiceConfig;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.service.ServiceRuntime;
+import dev.umbra.kit.service.UmbraService;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/** Starts real services on ephemeral ports against a test database and bus. */
+public final class TestServices {
+  private TestServices() {}
+
+  /** Config for {@code service} on port 0 with the given database, Redis and extra env. */
+  public static ServiceConfig config(
+      ServiceName service, TestPostgres pg, String busPrefix, Path home, Map<String, String> extraEnv) {
+    Map<String, String> env = new HashMap<>();
+    if (pg != null) {
+      env.put("UMBRA_PG_URL", pg.url().toString());
+    }
+    env.put("UMBRA_REDIS_URL", TestRedis.url().toString());
+    env.put("UMBRA_BUS_PREFIX", busPrefix);
+    env.put("UMBRA_BIND_HOST", "127.0.0.1");
+    env.put("UMBRA_HOME", home.toString());
+    env.put(service.envPrefix() + "PORT", "0");
+    env.putAll(extraEnv);
+    return ServiceConfig.load(service, new Env(env));
+  }
+
+  /** Deploys the service; the future completes with the running verticle (see actualPort()). */
+  public static <S extends UmbraService> Future<S> deploy(
+      Vertx vertx,
+      ServiceConfig config,
+      Bus bus,
+      PrometheusMeterRegistry registry,
+      Clock clock,
+      Function<ServiceRuntime, S> factory) {
+    S service = factory.apply(new ServiceRuntime(config, bus, registry, clock));
+    return vertx.deployVerticle(service).map(id -> service);
+  }
+}
