@@ -1,0 +1,92 @@
+package dev.umbra.crypto.keys;
+
+import dev.umbra.crypto.KeyFileException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class KeyFilesTest {
+    @TempDir
+    Path tmp;
+
+    @Test
+    void savesKeysAs0600FilesIn0700DirectoriesAndLoadsThemBack() throws Exception {
+        Path home = tmp.resolve("umbra");
+        Path file = home.resolve("identity").resolve("x25519.key");
+        X25519KeyPair pair = X25519KeyPair.generate();
+        KeyFiles.save(file, pair);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file.getParent()))).isEqualTo("rwx------");
+        assertThat(KeyFiles.loadX25519(file)).isEqualTo(pair);
+
+        Ed25519KeyPair ed = Ed25519KeyPair.generate();
+        KeyFiles.save(home.resolve("ed.key"), ed);
+        assertThat(KeyFiles.loadEd25519(home.resolve("ed.key"))).isEqualTo(ed);
+        P256KeyPair p = P256KeyPair.generate();
+        KeyFiles.save(home.resolve("p256.key"), p);
+        assertThat(KeyFiles.loadP256(home.resolve("p256.key"))).isEqualTo(p);
+    }
+
+    @Test
+    void refusesToLoadAPrivateKeyFileThatGroupOrOthersCanRead() throws Exception {
+        Path file = tmp.resolve("keys").resolve("id.key");
+        KeyFiles.save(file, Ed25519KeyPair.generate());
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> KeyFiles.loadEd25519(file))
+                .isInstanceOf(KeyFileException.class)
+                .hasMessageContaining("rw-r--r--")
+                .hasMessageContaining("chmod 600 " + file);
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw----r--"));
+        assertThatThrownBy(() -> KeyFiles.loadEd25519(file)).isInstanceOf(KeyFileException.class);
+    }
+
+    @Test
+    void refusesToOverwriteAnExistingKeyFile() {
+        Path file = tmp.resolve("k").resolve("id.key");
+        KeyFiles.save(file, X25519KeyPair.generate());
+        assertThatThrownBy(() -> KeyFiles.save(file, X25519KeyPair.generate()))
+                .isInstanceOf(KeyFileException.class).hasMessageContaining("overwrite");
+    }
+
+    @Test
+    void refusesAWorldReadableKeyDirectory() throws Exception {
+        Path dir = tmp.resolve("open");
+        Files.createDirectory(dir);
+        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertThatThrownBy(() -> KeyFiles.save(dir.resolve("id.key"), X25519KeyPair.generate()))
+                .isInstanceOf(KeyFileException.class).hasMessageContaining("chmod 700 " + dir);
+    }
+
+    @Test
+    void refusesAKeyFileOfAnotherTypeOrWithMismatchedPublicKey() throws Exception {
+        Path file = tmp.resolve("k").resolve("id.key");
+        KeyFiles.save(file, X25519KeyPair.generate());
+        assertThatThrownBy(() -> KeyFiles.loadEd25519(file)).isInstanceOf(KeyFileException.class)
+                .hasMessageContaining("expected ed25519");
+        String text = Files.readString(file);
+        String other = X25519KeyPair.generate().publicKey().toHex();
+        Files.writeString(file, text.replaceAll("\"public_key\":\"[0-9a-f]+\"", "\"public_key\":\"" + other + "\""));
+        assertThatThrownBy(() -> KeyFiles.loadX25519(file)).isInstanceOf(KeyFileException.class)
+                .hasMessageContaining("does not match");
+    }
+
+    @Test
+    void loadOrGenerateKeepsTheFirstKey() {
+        Path file = tmp.resolve("h").resolve("x.key");
+        X25519KeyPair first = KeyFiles.loadOrGenerateX25519(file);
+        assertThat(KeyFiles.loadOrGenerateX25519(file)).isEqualTo(first);
+    }
+
+    @Test
+    void resolvesUmbraHomeFromEnvironmentOrDefault() {
+        assertThat(KeyFiles.umbraHome(Map.of("UMBRA_HOME", "/srv/umbra"))).isEqualTo(Path.of("/srv/umbra"));
+        assertThat(KeyFiles.umbraHome(Map.of())).isEqualTo(Path.of(System.getProperty("user.home"), ".umbra"));
+    }
+}
