@@ -18,7 +18,10 @@ public interface Bus {
 
   String NAME_PREFIX = "umbra.";
 
-  /** Publishes to every current subscriber of {@code channel}; returns how many received it. */
+  /**
+   * Publishes to every current subscriber of {@code channel}. Returns how many bus clients
+   * received it (Redis counts connections, not handlers): 0 means nobody listens.
+   */
   Future<Long> publish(String channel, Buffer message);
 
   /** Subscribes to one channel; the handler runs on the caller's context. */

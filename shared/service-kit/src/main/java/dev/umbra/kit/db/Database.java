@@ -17,6 +17,9 @@ import java.util.regex.Pattern;
  * security applies; {@link #inWorkspace} also sets {@code umbra.workspace_id} (DESIGN.md §3).
  */
 public final class Database {
+  /** The workspace setting outside any workspace; row-level security matches no row with it. */
+  public static final UUID NO_WORKSPACE = new UUID(0, 0);
+
   private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
 
   private final Pool pool;
@@ -61,13 +64,16 @@ public final class Database {
     return appRole;
   }
 
-  /** Runs {@code work} in one transaction as the application role with no workspace set. */
+  /**
+   * Runs {@code work} in one transaction as the application role with no workspace: the setting
+   * is the nil UUID, which no workspace has. (Once a pooled session has seen the setting,
+   * PostgreSQL keeps it defined as '' after the transaction, and ''::uuid would fail instead of
+   * matching nothing.)
+   */
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> work) {
-    return pool.withTransaction(
-        conn ->
-            conn.query("SET LOCAL ROLE " + appRole)
-                .execute()
-                .compose(r -> safely(work, conn)));
+    String setup =
+        "SET LOCAL ROLE " + appRole + "; SELECT set_config('umbra.workspace_id', '" + NO_WORKSPACE + "', true)";
+    return pool.withTransaction(conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
   }
 
   /**

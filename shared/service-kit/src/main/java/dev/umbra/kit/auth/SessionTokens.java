@@ -1,0 +1,25 @@
+package dev.umbra.kit.auth;
+
+/**
+ * The session token format, shared by the control plane (which signs) and every service (which
+ * verifies offline): a compact JWS, {@code alg} EdDSA (Ed25519), {@code kid} naming a key of the
+ * control plane's JWKS, claims {@code iss}, {@code aud} (one service id, e.g. {@code relay}),
+ * {@code sub}, {@code iat}, {@code exp}, {@code jti} and the Umbra claims below.
+ */
+public final class SessionTokens {
+  public static final String ISSUER = "umbra-control-plane";
+  /** Workspace id (UUID). */
+  public static final String CLAIM_WORKSPACE = "wid";
+  /** Role in the workspace: owner, admin, member, viewer or machine. */
+  public static final String CLAIM_ROLE = "role";
+  /** Subject kind: member or machine. */
+  public static final String CLAIM_SUBJECT_KIND = "sk";
+  /** Path of the key set on the control plane. */
+  public static final String JWKS_PATH = "/.well-known/jwks.json";
+  /** A longer bearer string is refused before parsing. */
+  public static final int MAX_TOKEN_CHARS = 4096;
+  /** Allowed clock difference between signer and verifier. */
+  public static final long CLOCK_SKEW_SECONDS = 30;
+
+  private SessionTokens() {}
+}

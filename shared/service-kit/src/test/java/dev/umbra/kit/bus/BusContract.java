@@ -1,0 +1,268 @@
+package dev.umbra.kit.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The contract every {@link Bus} implementation meets; subclasses supply the implementation. */
+@ExtendWith(VertxExtension.class)
+abstract class BusContract {
+
+  protected Bus bus;
+  private String unique;
+
+  protected abstract Bus newBus(Vertx vertx);
+
+  @BeforeEach
+  void setUp(Vertx vertx) {
+    bus = newBus(vertx);
+    unique = UUID.randomUUID().toString().substring(0, 8);
+  }
+
+  @AfterEach
+  void tearDown(VertxTestContext ctx) {
+    bus.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private String name(String what) {
+    return "umbra.test." + unique + "." + what;
+  }
+
+  @Test
+  void deliversPublishedMessageToEverySubscriber(Vertx vertx, VertxTestContext ctx) {
+    String ch = name("fanout");
+    List<String> got = new CopyOnWriteArrayList<>();
+    var checkpoint = ctx.checkpoint(2);
+    Future.all(
+            bus.subscribe(ch, m -> { got.add("a:" + m.body()); checkpoint.flag(); }),
+            bus.subscribe(ch, m -> { got.add("b:" + m.body()); checkpoint.flag(); }))
+        .compose(v -> bus.publish(ch, Buffer.buffer("hello")))
+        .onComplete(ctx.succeeding(n -> ctx.verify(() -> assertThat(n).isPositive())));
+  }
+
+  @Test
+  void keepsBinaryBodiesIntact(VertxTestContext ctx) {
+    String ch = name("binary");
+    byte[] raw = new byte[256];
+    for (int i = 0; i < raw.length; i++) {
+      raw[i] = (byte) i;
+    }
+    bus.subscribe(
+            ch,
+            m ->
+                ctx.verify(
+                    () -> {
+                      assertThat(m.channel()).isEqualTo(ch);
+                      assertThat(m.body().getBytes()).isEqualTo(raw);
+                      ctx.completeNow();
+                    }))
+        .compose(s -> bus.publish(ch, Buffer.buffer(raw)))
+        .onFailure(ctx::failNow);
+  }
+
+  @Test
+  void patternSubscriptionReceivesMatchingChannelsOnly(VertxTestContext ctx) {
+    List<String> channels = new CopyOnWriteArrayList<>();
+    bus.subscribePattern(
+            name("audit.*"),
+            m -> {
+              channels.add(m.channel());
+              if (m.channel().endsWith("last")) {
+                ctx.verify(
+                    () -> {
+                      assertThat(channels).containsExactly(name("audit.ws1"), name("audit.last"));
+                      ctx.completeNow();
+                    });
+              }
+            })
+        .compose(s -> bus.publish(name("audit.ws1"), Buffer.buffer("1")))
+        .compose(n -> bus.publish(name("other.ws1"), Buffer.buffer("2")))
+        .compose(n -> bus.publish(name("audit.last"), Buffer.buffer("3")))
+        .onFailure(ctx::failNow);
+  }
+
+  @Test
+  void unsubscribedHandlerReceivesNothing(Vertx vertx, VertxTestContext ctx) {
+    String ch = name("unsub");
+    List<String> got = new CopyOnWriteArrayList<>();
+    bus.subscribe(ch, m -> got.add(m.body().toString()))
+        .compose(Subscription::unsubscribe)
+        .compose(v -> bus.publish(ch, Buffer.buffer("late")))
+        .onComplete(
+            ctx.succeeding(
+                n ->
+                    vertx.setTimer(
+                        200,
+                        t ->
+                            ctx.verify(
+                                () -> {
+                                  assertThat(got).isEmpty();
+                                  ctx.completeNow();
+                                }))));
+  }
+
+  @Test
+  void rejectsNamesOutsideTheUmbraNamespace(VertxTestContext ctx) {
+    bus.publish("other.channel", Buffer.buffer("x"))
+        .onComplete(
+            ctx.failing(
+                e ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("umbra.");
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void groupReadsOnlyEntriesAppendedAfterGroupCreation(VertxTestContext ctx) {
+    String s = name("stream.new");
+    bus.append(s, Buffer.buffer("before"), 1000)
+        .compose(id -> bus.ensureGroup(s, "g"))
+        .compose(v -> bus.ensureGroup(s, "g")) // idempotent
+        .compose(v -> bus.append(s, Buffer.buffer("after"), 1000))
+        .compose(id -> bus.readGroup(s, "g", "c1", 10, Duration.ZERO))
+        .onComplete(
+            ctx.succeeding(
+                entries ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(entries).extracting(e -> e.body().toString()).containsExactly("after");
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void deliversEachEntryToOneConsumerOfTheGroupInOrder(VertxTestContext ctx) {
+    String s = name("stream.order");
+    Future<Void> appended = bus.ensureGroup(s, "g");
+    for (int i = 0; i < 5; i++) {
+      int n = i;
+      appended = appended.compose(v -> bus.append(s, Buffer.buffer("e" + n), 1000)).mapEmpty();
+    }
+    appended
+        .compose(v -> bus.readGroup(s, "g", "c1", 3, Duration.ZERO))
+        .compose(
+            first ->
+                bus.readGroup(s, "g", "c2", 10, Duration.ZERO)
+                    .map(second -> List.of(first, second)))
+        .onComplete(
+            ctx.succeeding(
+                both ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(both.get(0)).extracting(e -> e.body().toString()).containsExactly("e0", "e1", "e2");
+                          assertThat(both.get(1)).extracting(e -> e.body().toString()).containsExactly("e3", "e4");
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void blockingReadWakesWhenAnEntryArrives(Vertx vertx, VertxTestContext ctx) {
+    String s = name("stream.block");
+    bus.ensureGroup(s, "g")
+        .onComplete(
+            ctx.succeeding(
+                v -> {
+                  long start = System.nanoTime();
+                  bus.readGroup(s, "g", "c1", 10, Duration.ofSeconds(5))
+                      .onComplete(
+                          ctx.succeeding(
+                              entries ->
+                                  ctx.verify(
+                                      () -> {
+                                        assertThat(entries).hasSize(1);
+                                        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(4));
+                                        ctx.completeNow();
+                                      })));
+                  vertx.setTimer(300, t -> bus.append(s, Buffer.buffer("wake"), 1000));
+                }));
+  }
+
+  @Test
+  void blockingReadReturnsEmptyAfterTimeout(VertxTestContext ctx) {
+    String s = name("stream.timeout");
+    bus.ensureGroup(s, "g")
+        .compose(v -> bus.readGroup(s, "g", "c1", 10, Duration.ofMillis(200)))
+        .onComplete(ctx.succeeding(entries -> ctx.verify(() -> {
+          assertThat(entries).isEmpty();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void unacknowledgedEntriesAreRedeliveredToAnotherConsumer(Vertx vertx, VertxTestContext ctx) {
+    String s = name("stream.pending");
+    bus.ensureGroup(s, "g")
+        .compose(v -> bus.append(s, Buffer.buffer("a"), 1000))
+        .compose(v -> bus.append(s, Buffer.buffer("b"), 1000))
+        .compose(v -> bus.readGroup(s, "g", "crashed", 10, Duration.ZERO))
+        .compose(read -> bus.ack(s, "g", List.of(read.get(0).id())).map(read))
+        .compose(read -> bus.claimPending(s, "g", "rescuer", Duration.ZERO, 10))
+        .compose(
+            claimed ->
+                bus.claimPending(s, "g", "rescuer", Duration.ofHours(1), 10)
+                    .map(again -> List.of(claimed, again)))
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.get(0)).extracting(e -> e.body().toString()).containsExactly("b");
+                          assertThat(r.get(0).get(0).deliveries()).isEqualTo(2L);
+                          assertThat(r.get(1)).as("freshly claimed entries are not idle").isEmpty();
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void acknowledgedEntriesAreNeverRedelivered(VertxTestContext ctx) {
+    String s = name("stream.acked");
+    bus.ensureGroup(s, "g")
+        .compose(v -> bus.append(s, Buffer.buffer("x"), 1000))
+        .compose(v -> bus.readGroup(s, "g", "c1", 10, Duration.ZERO))
+        .compose(read -> bus.ack(s, "g", read.stream().map(StreamEntry::id).toList()))
+        .compose(n -> bus.claimPending(s, "g", "c2", Duration.ZERO, 10))
+        .compose(claimed -> bus.readGroup(s, "g", "c2", 10, Duration.ZERO).map(more -> {
+          List<StreamEntry> all = new ArrayList<>(claimed);
+          all.addAll(more);
+          return all;
+        }))
+        .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
+          assertThat(all).isEmpty();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void readingAnUnknownGroupFails(VertxTestContext ctx) {
+    bus.append(name("stream.nogroup"), Buffer.buffer("x"), 1000)
+        .compose(id -> bus.readGroup(name("stream.nogroup"), "missing", "c", 1, Duration.ZERO))
+        .onComplete(ctx.failing(e -> ctx.verify(() -> {
+          assertThat(e.getMessage()).contains("NOGROUP");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void pingSucceedsWhileOpenAndFailsAfterClose(VertxTestContext ctx) {
+    bus.ping()
+        .compose(v -> bus.close())
+        .compose(v -> bus.ping())
+        .onComplete(ctx.failing(e -> ctx.completeNow()));
+  }
+}

@@ -1,0 +1,159 @@
+package dev.umbra.kit.db;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.kit.testing.TestPostgres;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** Tenant-scoped transactions against the real PostgreSQL, with row-level security forced. */
+@ExtendWith(VertxExtension.class)
+class TenantTransactionTest {
+  private static TestPostgres pg;
+  private Database db;
+  private final UUID workspaceA = UUID.randomUUID();
+  private final UUID workspaceB = UUID.randomUUID();
+
+  @BeforeAll
+  static void createDatabase() {
+    pg = TestPostgres.createDatabase();
+  }
+
+  @AfterAll
+  static void dropDatabase() {
+    pg.close();
+  }
+
+  @BeforeEach
+  void open(Vertx vertx, VertxTestContext ctx) {
+    Database.open(vertx, pg.location(), "kittest", "umbra_app", 4)
+        .compose(d -> {
+          db = d;
+          return Future.all(insert(workspaceA, "a1"), insert(workspaceA, "a2"), insert(workspaceB, "b1"));
+        })
+        .onComplete(ctx.succeedingThenComplete());
+  }
+
+  @AfterEach
+  void close(VertxTestContext ctx) throws Exception {
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      st.execute("TRUNCATE kittest.notes");
+    }
+    db.close().onComplete(ctx.succeedingThenComplete());
+  }
+
+  private Future<Void> insert(UUID ws, String body) {
+    return db.inWorkspace(ws, c -> c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, $2)")
+        .execute(Tuple.of(ws, body)).mapEmpty());
+  }
+
+  private static List<String> bodies(RowSet<Row> rows) {
+    List<String> out = new ArrayList<>();
+    rows.forEach(r -> out.add(r.getString("body")));
+    out.sort(String::compareTo);
+    return out;
+  }
+
+  @Test
+  void queryWithoutWorkspaceSeesNothing(VertxTestContext ctx) {
+    db.withTransaction(c -> c.query("SELECT body FROM notes").execute())
+        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
+          assertThat(rows.size()).isZero();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void workspaceSeesOnlyItsOwnRows(VertxTestContext ctx) {
+    db.inWorkspace(workspaceA, c -> c.query("SELECT body FROM notes").execute())
+        .compose(a -> db.inWorkspace(workspaceB, c -> c.query("SELECT body FROM notes").execute())
+            .map(b -> List.of(bodies(a), bodies(b))))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          assertThat(r.get(0)).containsExactly("a1", "a2");
+          assertThat(r.get(1)).containsExactly("b1");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void rejectsInsertOfARowForAnotherWorkspace(VertxTestContext ctx) {
+    db.inWorkspace(workspaceA, c -> c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, 'x')")
+            .execute(Tuple.of(workspaceB)))
+        .onComplete(ctx.failing(e -> ctx.verify(() -> {
+          assertThat(e.getMessage()).contains("row-level security");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void updateAndDeleteCannotReachAnotherWorkspace(VertxTestContext ctx) {
+    db.inWorkspace(workspaceA, c -> c.query("UPDATE notes SET body = 'hacked'").execute()
+            .compose(u -> c.query("DELETE FROM notes WHERE body = 'b1'").execute().map(d -> List.of(u.rowCount(), d.rowCount()))))
+        .compose(counts -> db.inWorkspace(workspaceB, c -> c.query("SELECT body FROM notes").execute())
+            .map(b -> List.of(counts, bodies(b))))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          assertThat(r.get(0)).isEqualTo(List.of(2, 0));
+          assertThat(r.get(1)).isEqualTo(List.of("b1"));
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void workspaceSettingDoesNotLeakIntoTheNextTransaction(VertxTestContext ctx) {
+    db.inWorkspace(workspaceA, c -> c.query("SELECT 1").execute())
+        .compose(v -> db.withTransaction(c -> c.query("SELECT current_setting('umbra.workspace_id', true) AS ws, current_user AS u").execute()))
+        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
+          Row row = rows.iterator().next();
+          assertThat(row.getString("ws")).isEqualTo(Database.NO_WORKSPACE.toString());
+          assertThat(row.getString("u")).isEqualTo("umbra_app");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void applicationRoleIsNeitherTableOwnerNorBypassRls() throws Exception {
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      ResultSet r = st.executeQuery(
+          "SELECT r.rolbypassrls, r.rolsuper, t.tableowner, c.relrowsecurity, c.relforcerowsecurity "
+              + "FROM pg_roles r, pg_tables t JOIN pg_class c ON c.relname = t.tablename "
+              + "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = t.schemaname "
+              + "WHERE r.rolname = 'umbra_app' AND t.schemaname = 'kittest' AND t.tablename = 'notes'");
+      assertThat(r.next()).isTrue();
+      assertThat(r.getBoolean(1)).as("BYPASSRLS").isFalse();
+      assertThat(r.getBoolean(2)).as("superuser").isFalse();
+      assertThat(r.getString(3)).isNotEqualTo("umbra_app");
+      assertThat(r.getBoolean(4)).as("RLS enabled").isTrue();
+      assertThat(r.getBoolean(5)).as("RLS forced").isTrue();
+    }
+  }
+
+  @Test
+  void rawSqlAsTheAppRoleWithAnotherWorkspaceReturnsNoRows() throws Exception {
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      c.setAutoCommit(false);
+      st.execute("SET LOCAL ROLE umbra_app");
+      st.execute("SELECT set_config('umbra.workspace_id', '" + UUID.randomUUID() + "', true)");
+      ResultSet r = st.executeQuery("SELECT count(*) FROM kittest.notes");
+      r.next();
+      assertThat(r.getLong(1)).isZero();
+      c.rollback();
+    }
+  }
+}
