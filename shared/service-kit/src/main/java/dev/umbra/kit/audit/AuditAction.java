@@ -1,0 +1,111 @@
+package dev.umbra.kit.audit;
+
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * The enumerated list of audit actions (docs/audit.md lists the same, a test keeps them equal).
+ * The wire form is {@code <object>.<verb>}; the audit service refuses any other string (the
+ * event goes to the dead-letter table, counted). Add a constant here and a row in the doc to
+ * introduce one; never rename or reuse a wire form, stored chains contain it.
+ */
+public enum AuditAction {
+  WORKSPACE_CREATED("workspace.created", "a workspace was created"),
+  WORKSPACE_UPDATED("workspace.updated", "workspace settings changed (name, PSK requirement, ...)"),
+  WORKSPACE_DELETED("workspace.deleted", "a workspace was deleted"),
+
+  MEMBER_INVITED("member.invited", "an invite was issued"),
+  MEMBER_JOINED("member.joined", "an invite was accepted"),
+  MEMBER_REMOVED("member.removed", "a member was removed"),
+  MEMBER_ROLE_CHANGED("member.role_changed", "a member's role changed"),
+  INVITE_REVOKED("invite.revoked", "an unused invite was revoked"),
+
+  TEAM_CREATED("team.created", "a team was created"),
+  TEAM_DELETED("team.deleted", "a team was deleted"),
+  TEAM_MEMBER_ADDED("team.member_added", "a member was added to a team"),
+  TEAM_MEMBER_REMOVED("team.member_removed", "a member was removed from a team"),
+
+  SESSION_ISSUED("session.issued", "a session token was issued (sign-in, token exchange)"),
+  SESSION_REFUSED("session.refused", "a session token was refused (bad credentials, expired, replayed)"),
+
+  TOKEN_CREATED("token.created", "an API token was created"),
+  TOKEN_REVOKED("token.revoked", "an API token was revoked"),
+  TOKEN_REFUSED("token.refused", "an API token was presented and refused"),
+
+  DEVICE_TRUST_REQUESTED("device.trust_requested", "a device asked to be trusted"),
+  DEVICE_APPROVED("device.approved", "a device was approved (trusted)"),
+  DEVICE_REJECTED("device.rejected", "a device trust request was rejected"),
+  DEVICE_REVOKED("device.revoked", "a trusted device was revoked"),
+
+  KEYSET_ENVELOPE_ADDED("keyset.envelope_added", "the workspace keyset was wrapped for a device"),
+  RECOVERY_KIT_CREATED("recovery_kit.created", "a Recovery Kit envelope was created"),
+  RECOVERY_KIT_USED("recovery_kit.used", "a Recovery Kit was used to restore access"),
+
+  PAIRING_CODE_CREATED("pairing.code_created", "a pairing code was issued"),
+  PAIRING_CODE_REDEEMED("pairing.code_redeemed", "a pairing code was redeemed"),
+  PAIRING_CODE_REFUSED("pairing.code_refused", "a pairing code was refused (unknown, expired, used, bad PSK)"),
+
+  MACHINE_PAIRED("machine.paired", "a machine was paired to the workspace"),
+  MACHINE_UNPAIRED("machine.unpaired", "a machine was removed from the workspace"),
+  MACHINE_UPDATED("machine.updated", "a machine's name or settings changed"),
+  MACHINE_KEY_CHANGED("machine.key_changed", "a machine presented a different static key"),
+
+  VAULT_ENTRY_WRITTEN("vault.entry_written", "a context vault entry was written (ciphertext)"),
+  VAULT_ENTRY_READ("vault.entry_read", "a context vault entry was fetched (ciphertext)"),
+  VAULT_ENTRY_DELETED("vault.entry_deleted", "a context vault entry was deleted"),
+
+  TERMINAL_OPENED("terminal.opened", "a terminal (WebTTY) session was opened on a machine"),
+  TERMINAL_JOINED("terminal.joined", "a participant joined a terminal session"),
+  TERMINAL_LEFT("terminal.left", "a participant left a terminal session"),
+  TERMINAL_CONTROL_CHANGED("terminal.control_changed", "the controller of a terminal session changed"),
+  TERMINAL_CLOSED("terminal.closed", "a terminal session ended"),
+  TERMINAL_REFUSED("terminal.refused", "a terminal session or participant was refused"),
+
+  RECORDING_REPLAYED("recording.replayed", "a recording (ciphertext) was replayed"),
+  RECORDING_EXPORTED("recording.exported", "a recording (ciphertext) was exported"),
+  RECORDING_DELETED("recording.deleted", "a recording was deleted"),
+
+  RELAY_CHANNEL_OPENED("relay.channel_opened", "a relay channel to a machine was opened"),
+  RELAY_CHANNEL_CLOSED("relay.channel_closed", "a relay channel was closed"),
+  RELAY_CHANNEL_REFUSED("relay.channel_refused", "a relay channel was refused"),
+  TUNNEL_OPENED("tunnel.opened", "a tunnel through a machine was opened"),
+  TUNNEL_CLOSED("tunnel.closed", "a tunnel was closed"),
+  COMMAND_RUN("command.run", "a command was run on a machine through the relay"),
+  AGENT_SESSION_STARTED("agent.session_started", "an agent session was started on a machine"),
+  AGENT_MESSAGE_SENT("agent.message_sent", "an owner/agent message (ciphertext) was stored"),
+
+  POLICY_UPDATED("policy.updated", "a policy changed (WebTTY server policy, PSK rules, ...)"),
+  PROOF_REFUSED("proof.refused", "an endpoint proof was refused (bad signature, expired, replayed)"),
+  ACCESS_DENIED("access.denied", "a request was refused for missing rights (role, workspace)"),
+
+  AUDIT_EXPORTED("audit.exported", "the audit log was exported"),
+  AUDIT_VERIFIED("audit.verified", "the audit chain was verified (outcome failure when broken)"),
+  AUDIT_TAIL_OPENED("audit.tail_opened", "a live audit tail was opened");
+
+  private static final Map<String, AuditAction> BY_WIRE =
+      Stream.of(values()).collect(Collectors.toUnmodifiableMap(AuditAction::wire, Function.identity()));
+
+  private final String wire;
+  private final String description;
+
+  AuditAction(String wire, String description) {
+    this.wire = wire;
+    this.description = description;
+  }
+
+  /** The stored and hashed form, e.g. {@code machine.paired}. */
+  public String wire() {
+    return wire;
+  }
+
+  public String description() {
+    return description;
+  }
+
+  public static Optional<AuditAction> fromWire(String wire) {
+    return Optional.ofNullable(wire == null ? null : BY_WIRE.get(wire));
+  }
+}

@@ -1,0 +1,107 @@
+package dev.umbra.kit.auth;
+
+import dev.umbra.kit.config.ConfigException;
+import dev.umbra.kit.config.ServiceConfig;
+import dev.umbra.kit.http.ServiceHttp;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Set;
+
+/**
+ * The shared credential services present to each other's {@code /internal/} endpoints (e.g. the
+ * pairing service creating a machine binding in the control plane). {@code UMBRA_INTERNAL_TOKEN}
+ * (at least 32 characters) when set; otherwise the file {@code $UMBRA_HOME/internal-token}
+ * (0600), created with 256 random bits by whichever service starts first. The file fallback only
+ * works where services share UMBRA_HOME (one host, dev mode); production sets the variable.
+ */
+public final class InternalCredential {
+  public static final String ENV = "UMBRA_INTERNAL_TOKEN";
+  public static final String FILE = "internal-token";
+  public static final String HEADER = "X-Umbra-Internal";
+  private static final int MIN_CHARS = 32;
+
+  private final String value;
+
+  private InternalCredential(String value) {
+    this.value = value;
+  }
+
+  /** Blocking (file I/O): call at start, off the event loop or before deploying. */
+  public static InternalCredential load(ServiceConfig config) {
+    var fromEnv = config.env().optional(ENV);
+    if (fromEnv.isPresent()) {
+      if (fromEnv.get().length() < MIN_CHARS) {
+        throw new ConfigException(ENV, "must be at least " + MIN_CHARS + " characters");
+      }
+      return new InternalCredential(fromEnv.get());
+    }
+    return new InternalCredential(fromFile(config.home().resolve(FILE)));
+  }
+
+  public static InternalCredential of(String value) {
+    if (value == null || value.length() < MIN_CHARS) {
+      throw new IllegalArgumentException("an internal credential has at least " + MIN_CHARS + " characters");
+    }
+    return new InternalCredential(value);
+  }
+
+  private static String fromFile(Path file) {
+    try {
+      Files.createDirectories(file.getParent());
+      if (!Files.exists(file)) {
+        byte[] raw = new byte[32];
+        new SecureRandom().nextBytes(raw);
+        String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+        Set<PosixFilePermission> mode = PosixFilePermissions.fromString("rw-------");
+        try {
+          Files.writeString(
+              Files.createFile(file, PosixFilePermissions.asFileAttribute(mode)),
+              token,
+              StandardCharsets.US_ASCII,
+              StandardOpenOption.WRITE);
+        } catch (FileAlreadyExistsException raced) {
+          // another service created it first: use theirs
+        }
+      }
+      String token = "";
+      for (int i = 0; i < 50 && token.length() < MIN_CHARS; i++) {
+        token = Files.readString(file, StandardCharsets.US_ASCII).trim();
+        if (token.length() < MIN_CHARS) {
+          Thread.sleep(20); // the creator has not finished writing
+        }
+      }
+      if (token.length() < MIN_CHARS) {
+        throw new ConfigException(ENV, "not set and " + file + " holds no usable credential");
+      }
+      return token;
+    } catch (IOException e) {
+      throw new ConfigException(ENV, "not set and " + file + " cannot be used: " + e.getMessage());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new ConfigException(ENV, "interrupted while reading " + file);
+    }
+  }
+
+  /** The value to send in {@link #HEADER}. */
+  public String value() {
+    return value;
+  }
+
+  /** Constant-time check of a presented value. */
+  public boolean matches(String presented) {
+    return presented != null && ServiceHttp.constantTimeEquals(presented, value);
+  }
+
+  @Override
+  public String toString() {
+    return "InternalCredential[redacted]";
+  }
+}

@@ -1,0 +1,222 @@
+package dev.umbra.kit.auth;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.jwk.Curve;
+import com.nimbusds.jose.jwk.JWK;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.OctetKeyPair;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.net.URI;
+import java.security.PublicKey;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Verifies control-plane session tokens offline for one audience (a service id such as
+ * {@code relay}), with the key set published at {@code /.well-known/jwks.json}. Keys are cached;
+ * a token naming an unknown {@code kid} triggers one refresh (at most every
+ * {@link #MIN_REFRESH}), which is how rotated keys are picked up without restarts.
+ */
+public final class SessionVerifier {
+  public static final Duration MIN_REFRESH = Duration.ofSeconds(10);
+  private static final int MAX_JWKS_BYTES = 64 * 1024;
+
+  private final Vertx vertx;
+  private final URI jwksUrl;
+  private final String audience;
+  private final Clock clock;
+  private final HttpClient http;
+  private volatile Map<String, PublicKey> keys = Map.of();
+  private volatile Instant lastRefresh = Instant.EPOCH;
+  private Future<Void> inflight;
+
+  public SessionVerifier(Vertx vertx, URI jwksUrl, String audience, Clock clock) {
+    this.vertx = vertx;
+    this.jwksUrl = jwksUrl;
+    this.audience = audience;
+    this.clock = clock;
+    this.http = vertx == null ? null : vertx.createHttpClient();
+  }
+
+  /** The JWKS address under a control-plane base URL. */
+  public static URI jwksUrl(URI controlPlane) {
+    String base = controlPlane.toString().replaceAll("/+$", "");
+    return URI.create(base + SessionTokens.JWKS_PATH);
+  }
+
+  /** Verifies {@code token}; fails with {@link InvalidSessionException} when it is not valid. */
+  public Future<SessionClaims> verify(String token) {
+    String kid;
+    try {
+      kid = parse(token).getHeader().getKeyID();
+    } catch (InvalidSessionException e) {
+      return Future.failedFuture(e);
+    }
+    if (kid != null && !keys.containsKey(kid) && refreshAllowed()) {
+      return refresh().transform(ar -> Future.succeededFuture()).compose(v -> verifyNow(token));
+    }
+    return verifyNow(token);
+  }
+
+  private Future<SessionClaims> verifyNow(String token) {
+    try {
+      return Future.succeededFuture(check(token, keys, audience, clock.instant()));
+    } catch (InvalidSessionException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  private boolean refreshAllowed() {
+    return http != null && clock.instant().isAfter(lastRefresh.plus(MIN_REFRESH));
+  }
+
+  /** Fetches the key set now; concurrent callers share one request. */
+  public synchronized Future<Void> refresh() {
+    if (inflight != null) {
+      return inflight;
+    }
+    lastRefresh = clock.instant();
+    RequestOptions opts =
+        new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(jwksUrl.toString()).setTimeout(5000);
+    Future<Void> f =
+        http.request(opts)
+            .compose(req -> req.send())
+            .compose(
+                resp -> {
+                  if (resp.statusCode() != 200) {
+                    return Future.failedFuture(new InvalidSessionException("key set unavailable: HTTP " + resp.statusCode()));
+                  }
+                  return resp.body();
+                })
+            .compose(
+                body -> {
+                  if (body.length() > MAX_JWKS_BYTES) {
+                    return Future.failedFuture(new InvalidSessionException("key set too large"));
+                  }
+                  keys = parseKeySet(body.toString());
+                  return Future.<Void>succeededFuture();
+                });
+    inflight = f;
+    f.onComplete(
+        x -> {
+          synchronized (this) {
+            inflight = null;
+          }
+        });
+    return f;
+  }
+
+  /** Replaces the cached keys (tests and single-JVM wiring). */
+  public void useKeys(Map<String, PublicKey> newKeys) {
+    keys = Map.copyOf(newKeys);
+  }
+
+  /** The Ed25519 keys of a JWKS document, by kid; other key types are ignored. */
+  public static Map<String, PublicKey> parseKeySet(String json) {
+    JWKSet set;
+    try {
+      set = JWKSet.parse(json);
+    } catch (ParseException e) {
+      throw new InvalidSessionException("malformed key set", e);
+    }
+    Map<String, PublicKey> out = new HashMap<>();
+    for (JWK jwk : set.getKeys()) {
+      if (jwk instanceof OctetKeyPair okp && Curve.Ed25519.equals(okp.getCurve()) && okp.getKeyID() != null) {
+        out.put(okp.getKeyID(), Ed25519Jws.publicKey(okp.getDecodedX()));
+      }
+    }
+    return Map.copyOf(out);
+  }
+
+  private static SignedJWT parse(String token) {
+    if (token == null || token.isEmpty()) {
+      throw new InvalidSessionException("missing session token");
+    }
+    if (token.length() > SessionTokens.MAX_TOKEN_CHARS) {
+      throw new InvalidSessionException("session token too long");
+    }
+    try {
+      SignedJWT jwt = SignedJWT.parse(token);
+      JWSAlgorithm alg = jwt.getHeader().getAlgorithm();
+      if (!JWSAlgorithm.EdDSA.equals(alg) && !JWSAlgorithm.Ed25519.equals(alg)) {
+        throw new InvalidSessionException("unsupported token algorithm");
+      }
+      return jwt;
+    } catch (ParseException | RuntimeException e) {
+      if (e instanceof InvalidSessionException ise) {
+        throw ise;
+      }
+      throw new InvalidSessionException("malformed session token");
+    }
+  }
+
+  /** Checks signature and claims of {@code token} against {@code keys} at time {@code now}. */
+  public static SessionClaims check(String token, Map<String, PublicKey> keys, String audience, Instant now) {
+    SignedJWT jwt = parse(token);
+    JWSHeader header = jwt.getHeader();
+    PublicKey key = header.getKeyID() == null ? null : keys.get(header.getKeyID());
+    if (key == null) {
+      throw new InvalidSessionException("session token signed by an unknown key");
+    }
+    boolean valid;
+    try {
+      valid = jwt.verify(new Ed25519Jws(key));
+    } catch (Exception e) {
+      valid = false;
+    }
+    if (!valid) {
+      throw new InvalidSessionException("bad session token signature");
+    }
+    JWTClaimsSet c;
+    try {
+      c = jwt.getJWTClaimsSet();
+    } catch (ParseException e) {
+      throw new InvalidSessionException("malformed session token claims");
+    }
+    if (!SessionTokens.ISSUER.equals(c.getIssuer())) {
+      throw new InvalidSessionException("session token from another issuer");
+    }
+    List<String> aud = c.getAudience();
+    if (aud == null || aud.size() != 1 || !audience.equals(aud.get(0))) {
+      throw new InvalidSessionException("session token is not for " + audience);
+    }
+    Date exp = c.getExpirationTime();
+    long skew = SessionTokens.CLOCK_SKEW_SECONDS;
+    if (exp == null || !now.isBefore(exp.toInstant().plusSeconds(skew))) {
+      throw new InvalidSessionException("session token expired");
+    }
+    Date nbf = c.getNotBeforeTime() != null ? c.getNotBeforeTime() : c.getIssueTime();
+    if (nbf != null && now.plusSeconds(skew).isBefore(nbf.toInstant())) {
+      throw new InvalidSessionException("session token not yet valid");
+    }
+    try {
+      UUID wid = UUID.fromString(String.valueOf(c.getStringClaim(SessionTokens.CLAIM_WORKSPACE)));
+      SubjectKind kind =
+          SubjectKind.parse(c.getStringClaim(SessionTokens.CLAIM_SUBJECT_KIND))
+              .orElseThrow(() -> new InvalidSessionException("session token has no subject kind"));
+      Role role =
+          Role.parse(c.getStringClaim(SessionTokens.CLAIM_ROLE))
+              .orElseThrow(() -> new InvalidSessionException("session token has no role"));
+      if (c.getSubject() == null || c.getJWTID() == null) {
+        throw new InvalidSessionException("session token lacks sub or jti");
+      }
+      return new SessionClaims(wid, c.getSubject(), kind, role, audience, c.getJWTID(), exp.toInstant());
+    } catch (ParseException | IllegalArgumentException e) {
+      throw new InvalidSessionException("malformed session token claims");
+    }
+  }
+}
