@@ -6,6 +6,11 @@ import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.internal.Bytes;
 import dev.umbra.crypto.internal.P256;
 import dev.umbra.crypto.internal.PublicBytes;
+import org.bouncycastle.asn1.ASN1Encoding;
+import org.bouncycastle.asn1.ASN1Primitive;
+import org.bouncycastle.asn1.x509.AlgorithmIdentifier;
+import org.bouncycastle.asn1.x509.SubjectPublicKeyInfo;
+import org.bouncycastle.asn1.x9.X9ObjectIdentifiers;
 import org.bouncycastle.crypto.digests.SHA256Digest;
 import org.bouncycastle.crypto.params.ECPublicKeyParameters;
 import org.bouncycastle.crypto.signers.DSAEncoding;
@@ -16,6 +21,7 @@ import org.bouncycastle.math.ec.ECPoint;
 
 import java.io.IOException;
 import java.math.BigInteger;
+import java.util.Arrays;
 
 /** A P-256 public key, held as its 65-byte uncompressed SEC1 encoding and validated on the curve. */
 public final class P256PublicKey extends PublicBytes {
@@ -33,6 +39,32 @@ public final class P256PublicKey extends PublicBytes {
             throw new MalformedInputException("P-256 public key must be a 65-byte uncompressed point (04 || x || y)");
         }
         return new P256PublicKey(uncompressed, P256.decodePoint(uncompressed));
+    }
+
+    /**
+     * Parses a DER SubjectPublicKeyInfo (what WebCrypto's {@code exportKey("spki")} gives): algorithm
+     * id-ecPublicKey with the named curve P-256 (explicit parameters are refused) and an
+     * uncompressed point. The DER must be exact (re-encoding gives the same bytes).
+     */
+    public static P256PublicKey fromSpki(byte[] der) {
+        SubjectPublicKeyInfo spki;
+        try {
+            spki = SubjectPublicKeyInfo.getInstance(ASN1Primitive.fromByteArray(der));
+            if (!Arrays.equals(spki.getEncoded(ASN1Encoding.DER), der)) {
+                throw new MalformedInputException("P-256 SubjectPublicKeyInfo is not in strict DER");
+            }
+        } catch (IOException | RuntimeException e) {
+            if (e instanceof MalformedInputException m) {
+                throw m;
+            }
+            throw new MalformedInputException("not a DER SubjectPublicKeyInfo: " + e.getMessage(), e);
+        }
+        AlgorithmIdentifier alg = spki.getAlgorithm();
+        if (!X9ObjectIdentifiers.id_ecPublicKey.equals(alg.getAlgorithm())
+                || !X9ObjectIdentifiers.prime256v1.equals(alg.getParameters())) {
+            throw new MalformedInputException("SubjectPublicKeyInfo is not an EC key on the named curve P-256");
+        }
+        return fromBytes(spki.getPublicKeyData().getOctets());
     }
 
     public static P256PublicKey fromHex(String hex) {
