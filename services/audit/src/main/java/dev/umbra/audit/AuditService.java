@@ -1,19 +1,119 @@
 package dev.umbra.audit;
 
+import dev.umbra.audit.access.AuditAuthorizer;
+import dev.umbra.audit.access.SessionAuthorizer;
+import dev.umbra.audit.chain.ChainVerifier;
+import dev.umbra.audit.ingest.DeadLetters;
+import dev.umbra.audit.ingest.EventStore;
+import dev.umbra.audit.ingest.IngestConsumer;
+import dev.umbra.audit.query.EventQueries;
+import dev.umbra.audit.query.QueryRoutes;
+import dev.umbra.audit.tail.LiveTail;
+import dev.umbra.audit.tail.TailRoutes;
+import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.auth.SessionVerifier;
+import dev.umbra.kit.config.Env;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.lang.management.ManagementFactory;
+import java.time.Duration;
+import java.util.UUID;
+import java.util.function.Function;
 
-/** The audit service verticle. */
+/**
+ * The audit service: consumes the ingest stream into hash-chained, tenant-scoped storage and
+ * serves query, export, verification and live tail (docs/audit.md). Settings beyond the kit's:
+ * {@code UMBRA_AUDIT_CONSUMER} (consumer name in the group; default host, pid and a random part),
+ * {@code UMBRA_AUDIT_BATCH} (entries per read, default 500), {@code UMBRA_AUDIT_CLAIM_IDLE_MS}
+ * (how long an entry stays unacknowledged before another consumer takes it, default 30000),
+ * {@code UMBRA_AUDIT_TAIL_QUEUE_BYTES} (per tail client, default 262144).
+ */
 public final class AuditService extends UmbraService {
+  private final Function<AuditService, AuditAuthorizer> authorizerFactory;
+  private IngestConsumer consumer;
+  private LiveTail tail;
+  private DeadLetters deadLetters;
+  private SessionVerifier sessionVerifier;
 
   public AuditService(ServiceRuntime runtime) {
+    this(runtime, null);
+  }
+
+  /** With another authorization step (the default verifies control-plane session tokens). */
+  public AuditService(ServiceRuntime runtime, Function<AuditService, AuditAuthorizer> authorizerFactory) {
     super(runtime);
+    this.authorizerFactory = authorizerFactory;
   }
 
   @Override
   protected Future<Void> mount(Router router) {
-    return Future.succeededFuture();
+    Env env = settings().env();
+    IngestConsumer.Settings ingest =
+        new IngestConsumer.Settings(
+            env.string("UMBRA_AUDIT_CONSUMER", defaultConsumerName()),
+            env.positiveInt("UMBRA_AUDIT_BATCH", 500),
+            Duration.ofMillis(env.positiveInt("UMBRA_AUDIT_CLAIM_IDLE_MS", 30_000)));
+    int tailQueue = env.positiveInt("UMBRA_AUDIT_TAIL_QUEUE_BYTES", 256 * 1024);
+    AuditEmitter audit = runtime.audit();
+    deadLetters = new DeadLetters(db);
+    tail = new LiveTail(runtime.bus(), runtime.registry());
+    sessionVerifier =
+        new SessionVerifier(
+            vertx,
+            SessionVerifier.jwksUrl(settings().publicUrls().get(ServiceName.CONTROL_PLANE)),
+            SessionAuthorizer.AUDIENCE,
+            runtime.clock());
+    AuditAuthorizer authorizer =
+        authorizerFactory != null
+            ? authorizerFactory.apply(this)
+            : new SessionAuthorizer(sessionVerifier, settings().adminToken());
+    new QueryRoutes(authorizer, new EventQueries(db), new ChainVerifier(db), audit).mount(router);
+    new TailRoutes(vertx, authorizer, tail, audit, tailQueue).mount(router);
+    router.get("/v1/admin/audit/dead-letters").handler(this::deadLetters);
+    consumer =
+        new IngestConsumer(vertx, runtime.bus(), new EventStore(db), deadLetters, ingest, runtime.registry());
+    return consumer.start();
+  }
+
+  /** The session-token verifier (tests give it keys with {@code useKeys}). */
+  public SessionVerifier sessionVerifier() {
+    return sessionVerifier;
+  }
+
+  private void deadLetters(RoutingContext ctx) {
+    String auth = ctx.request().getHeader("authorization");
+    String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : "";
+    if (settings().adminToken().isEmpty() || !ServiceHttp.constantTimeEquals(presented, settings().adminToken().get())) {
+      ServiceHttp.sendError(ctx, ApiException.unauthorized("admin token required"));
+      return;
+    }
+    deadLetters
+        .recent(200)
+        .onSuccess(list -> ServiceHttp.json(ctx, 200, new JsonObject().put("dead_letters", list)))
+        .onFailure(ctx::fail);
+  }
+
+  @Override
+  protected Future<Void> beforeClose() {
+    Future<Void> stopped = consumer == null ? Future.succeededFuture() : consumer.stop();
+    return stopped.compose(v -> tail == null ? Future.succeededFuture() : tail.close());
+  }
+
+  private static String defaultConsumerName() {
+    String host;
+    try {
+      host = java.net.InetAddress.getLocalHost().getHostName();
+    } catch (java.net.UnknownHostException e) {
+      host = "host";
+    }
+    String pid = ManagementFactory.getRuntimeMXBean().getName().split("@")[0];
+    return host + "-" + pid + "-" + UUID.randomUUID().toString().substring(0, 8);
   }
 }

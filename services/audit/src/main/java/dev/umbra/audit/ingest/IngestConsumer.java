@@ -1,0 +1,254 @@
+package dev.umbra.audit.ingest;
+
+import dev.umbra.audit.chain.StoredEvent;
+import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.audit.AuditEventRules;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.StreamEntry;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.proto.audit.AuditEvent;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.pgclient.PgException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes the audit ingest stream as one consumer of the {@code audit} group: reads a batch,
+ * sends refused entries to the dead-letter table, stores the rest per workspace (one transaction
+ * each, chain serialized by the head lock), acknowledges only what was committed, then publishes
+ * each newly stored event on {@code umbra.audit.<workspace_id>}. Entries left unacknowledged by a
+ * dead or failing consumer are claimed after {@code claimIdle} and processed again; de-duplication
+ * by event id makes that safe (at-least-once delivery, exactly-once storage).
+ */
+public final class IngestConsumer {
+  private static final Logger log = LoggerFactory.getLogger(IngestConsumer.class);
+  public static final String LIVE_CHANNEL_PREFIX = "umbra.audit.";
+  private static final Duration BLOCK = Duration.ofMillis(500);
+  private static final long MAX_BACKOFF_MS = 5_000;
+
+  public record Settings(String consumer, int batchSize, Duration claimIdle) {}
+
+  private final Vertx vertx;
+  private final Bus bus;
+  private final EventStore store;
+  private final DeadLetters deadLetters;
+  private final Settings settings;
+  private final MeterRegistry registry;
+  private final Counter stored;
+  private final Counter duplicates;
+  private final Counter failures;
+  private final Counter published;
+  private final Counter publishFailures;
+  private final Timer batchTimer;
+  private volatile boolean stopped;
+  private final Promise<Void> loopDone = Promise.promise();
+  private long claimTimer = -1;
+  private boolean claiming;
+  private int backoffAttempt;
+
+  public IngestConsumer(
+      Vertx vertx, Bus bus, EventStore store, DeadLetters deadLetters, Settings settings, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.bus = bus;
+    this.store = store;
+    this.deadLetters = deadLetters;
+    this.settings = settings;
+    this.registry = registry;
+    this.stored = Counter.builder(Metrics.name("audit", "ingest_stored")).register(registry);
+    this.duplicates = Counter.builder(Metrics.name("audit", "ingest_duplicates")).register(registry);
+    this.failures = Counter.builder(Metrics.name("audit", "ingest_failures")).register(registry);
+    this.published = Counter.builder(Metrics.name("audit", "live_published")).register(registry);
+    this.publishFailures = Counter.builder(Metrics.name("audit", "live_publish_failures")).register(registry);
+    this.batchTimer = Timer.builder(Metrics.name("audit", "ingest_batch")).register(registry);
+  }
+
+  /** Starts consuming on the caller's context; the group is created when missing. */
+  public Future<Void> start() {
+    return bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP)
+        .recover(e -> {
+          log.warn("audit ingest group not ready yet ({}); retrying in the loop", e.getMessage());
+          return Future.succeededFuture();
+        })
+        .onSuccess(
+            v -> {
+              long every = Math.max(200, settings.claimIdle().toMillis() / 2);
+              claimTimer = vertx.setPeriodic(Math.min(every, 1_000), every, t -> claim());
+              claim();
+              loop();
+            });
+  }
+
+  /** Stops reading; completes when the batch in flight (if any) is settled. */
+  public Future<Void> stop() {
+    stopped = true;
+    if (claimTimer >= 0) {
+      vertx.cancelTimer(claimTimer);
+    }
+    return loopDone.future().timeout(10, TimeUnit.SECONDS).recover(e -> Future.succeededFuture());
+  }
+
+  private void loop() {
+    if (stopped) {
+      loopDone.tryComplete();
+      return;
+    }
+    bus.readGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, settings.consumer(), settings.batchSize(), BLOCK)
+        .compose(this::process)
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                backoffAttempt = 0;
+                loop();
+              } else {
+                failures.increment();
+                long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(backoffAttempt++, 6));
+                log.warn("audit ingest read failed ({}); retrying in {} ms", ar.cause().getMessage(), delay);
+                vertx.setTimer(
+                    delay,
+                    t ->
+                        bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP)
+                            .onComplete(x -> loop()));
+              }
+            });
+  }
+
+  /** Re-delivers entries a dead or failing consumer left unacknowledged (including our own). */
+  private void claim() {
+    if (stopped || claiming) {
+      return;
+    }
+    claiming = true;
+    bus.claimPending(
+            AuditEmitter.INGEST_STREAM,
+            AuditEmitter.INGEST_GROUP,
+            settings.consumer(),
+            settings.claimIdle(),
+            settings.batchSize())
+        .compose(
+            entries -> {
+              if (!entries.isEmpty()) {
+                log.info("claimed {} unacknowledged audit entries", entries.size());
+              }
+              return process(entries).map(entries.size());
+            })
+        .onComplete(
+            ar -> {
+              claiming = false;
+              if (ar.succeeded() && ar.result() == settings.batchSize()) {
+                vertx.runOnContext(v -> claim()); // more may be waiting
+              }
+            });
+  }
+
+  /** Settles one batch; fails only when nothing could be done (the caller backs off). */
+  Future<Void> process(List<StreamEntry> entries) {
+    if (entries.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Timer.Sample sample = Timer.start(registry);
+    List<EntryDecoder.Rejected> rejected = new ArrayList<>();
+    Map<UUID, List<EntryDecoder.Valid>> byWorkspace = new LinkedHashMap<>();
+    for (StreamEntry entry : entries) {
+      switch (EntryDecoder.decode(entry)) {
+        case EntryDecoder.Valid v ->
+            byWorkspace.computeIfAbsent(AuditEventRules.chainOf(v.event()), k -> new ArrayList<>()).add(v);
+        case EntryDecoder.Rejected r -> rejected.add(r);
+      }
+    }
+    List<Future<Void>> work = new ArrayList<>();
+    work.add(deadLetter(rejected));
+    byWorkspace.forEach((ws, valid) -> work.add(storeWorkspace(ws, valid)));
+    // Fails when some part is left pending (PG or Redis trouble), so the read loop backs off.
+    return Future.join(work).<Void>mapEmpty().onComplete(x -> sample.stop(batchTimer));
+  }
+
+  private Future<Void> deadLetter(List<EntryDecoder.Rejected> rejected) {
+    if (rejected.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return deadLetters
+        .keep(rejected)
+        .compose(v -> ack(rejected.stream().map(EntryDecoder.Rejected::entryId).toList()))
+        .onSuccess(
+            v ->
+                rejected.forEach(
+                    r -> {
+                      registry.counter(Metrics.name("audit", "dead_letters"), "reason", r.reason()).increment();
+                      log.atWarn()
+                          .addKeyValue("entry_id", r.entryId())
+                          .addKeyValue("reason", r.reason())
+                          .log("audit entry sent to dead letters: {}", r.reason());
+                    }))
+        .onFailure(e -> {
+          failures.increment();
+          log.warn("audit dead letters not kept ({}); left pending for re-delivery", e.getMessage());
+        });
+  }
+
+  private Future<Void> storeWorkspace(UUID workspace, List<EntryDecoder.Valid> valid) {
+    List<AuditEvent> events = valid.stream().map(EntryDecoder.Valid::event).toList();
+    List<String> entryIds = valid.stream().map(EntryDecoder.Valid::entryId).toList();
+    return store.append(workspace, events)
+        .compose(
+            fresh -> {
+              stored.increment(fresh.size());
+              duplicates.increment(events.size() - fresh.size());
+              return ack(entryIds).onSuccess(v -> publish(workspace, fresh));
+            })
+        .recover(
+            e -> {
+              failures.increment();
+              if (refusedByDatabase(e) && valid.size() > 1) {
+                // One bad value fails the whole batch: store one by one to isolate it.
+                log.warn("audit batch for a workspace refused by PostgreSQL ({}); isolating", sqlState(e));
+                Future<Void> chain = Future.succeededFuture();
+                for (EntryDecoder.Valid v : valid) {
+                  chain = chain.compose(x -> storeWorkspace(workspace, List.of(v)));
+                }
+                return chain;
+              }
+              if (refusedByDatabase(e)) {
+                EntryDecoder.Valid v = valid.get(0);
+                return deadLetter(List.of(new EntryDecoder.Rejected(
+                    v.entryId(), "refused_by_database", v.event().toByteArray(), v.event().getSerializedSize())));
+              }
+              log.warn("audit batch not stored ({}); left pending for re-delivery", e.getMessage());
+              return Future.failedFuture(e);
+            });
+  }
+
+  private static boolean refusedByDatabase(Throwable e) {
+    String state = sqlState(e);
+    return state != null && (state.startsWith("22") || state.startsWith("54"));
+  }
+
+  private static String sqlState(Throwable e) {
+    return e instanceof PgException pg ? pg.getSqlState() : null;
+  }
+
+  private Future<Void> ack(List<String> ids) {
+    return bus.ack(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, ids).mapEmpty();
+  }
+
+  private void publish(UUID workspace, List<StoredEvent> fresh) {
+    String channel = LIVE_CHANNEL_PREFIX + workspace;
+    for (StoredEvent s : fresh) {
+      bus.publish(channel, Buffer.buffer(s.toJson().encode()))
+          .onSuccess(n -> published.increment())
+          .onFailure(e -> publishFailures.increment());
+    }
+  }
+}

@@ -1,0 +1,104 @@
+package dev.umbra.audit.tail;
+
+import dev.umbra.audit.ingest.IngestConsumer;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.bus.Subscription;
+import dev.umbra.kit.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.atomic.AtomicInteger;
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.Future;
+
+/**
+ * Fans stored events out to live tail clients. Subscribes to {@code umbra.audit.<workspace_id>}
+ * through the bus while a workspace has at least one client (so events stored by any audit
+ * instance arrive), and hands each message to that workspace's clients. A client whose send
+ * queue is full loses the message (counted, and told how many it missed once it drains).
+ * Runs on the service's event loop only.
+ */
+public final class LiveTail {
+  /** What a connected client must do: accept a message now, or refuse it when its queue is full. */
+  public interface Client {
+    /** Returns false (and drops the message) when the client's bounded queue is full. */
+    boolean offer(String json);
+  }
+
+  private final Bus bus;
+  private final Counter dropped;
+  private final Counter delivered;
+  private final AtomicInteger clientCount = new AtomicInteger();
+  private final Map<UUID, Set<Client>> clients = new HashMap<>();
+  private final Map<UUID, Future<Subscription>> subscriptions = new HashMap<>();
+
+  public LiveTail(Bus bus, MeterRegistry registry) {
+    this.bus = bus;
+    this.dropped =
+        Counter.builder(Metrics.name("audit", "tail_dropped")).tag("reason", "queue_full").register(registry);
+    this.delivered = Counter.builder(Metrics.name("audit", "tail_delivered")).register(registry);
+    Gauge.builder(Metrics.name("audit", "tail_clients"), clientCount, AtomicInteger::get).register(registry);
+  }
+
+  /** Adds a client; the future completes once the workspace's channel is subscribed. */
+  public Future<Void> add(UUID workspace, Client client) {
+    clients.computeIfAbsent(workspace, w -> new LinkedHashSet<>()).add(client);
+    clientCount.incrementAndGet();
+    Future<Subscription> sub =
+        subscriptions.computeIfAbsent(
+            workspace, w -> bus.subscribe(IngestConsumer.LIVE_CHANNEL_PREFIX + w, m -> deliver(w, m)));
+    return sub.<Void>mapEmpty()
+        .onFailure(
+            e -> {
+              subscriptions.remove(workspace, sub);
+              remove(workspace, client);
+            });
+  }
+
+  public void remove(UUID workspace, Client client) {
+    Set<Client> set = clients.get(workspace);
+    if (set == null || !set.remove(client)) {
+      return;
+    }
+    clientCount.decrementAndGet();
+    if (set.isEmpty()) {
+      clients.remove(workspace);
+      Future<Subscription> sub = subscriptions.remove(workspace);
+      if (sub != null) {
+        sub.onSuccess(Subscription::unsubscribe);
+      }
+    }
+  }
+
+  private void deliver(UUID workspace, BusMessage message) {
+    Set<Client> set = clients.get(workspace);
+    if (set == null) {
+      return;
+    }
+    String json = message.body().toString();
+    for (Client c : new ArrayList<>(set)) {
+      if (c.offer(json)) {
+        delivered.increment();
+      } else {
+        dropped.increment();
+      }
+    }
+  }
+
+  /** Unsubscribes everything (service stop). */
+  public Future<Void> close() {
+    List<Future<Void>> all = new ArrayList<>();
+    subscriptions.values().forEach(f -> all.add(f.compose(Subscription::unsubscribe).recover(e -> Future.succeededFuture())));
+    subscriptions.clear();
+    clients.clear();
+    clientCount.set(0);
+    return Future.join(all).mapEmpty();
+  }
+}

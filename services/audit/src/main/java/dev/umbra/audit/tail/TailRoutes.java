@@ -1,0 +1,110 @@
+package dev.umbra.audit.tail;
+
+import dev.umbra.audit.access.AuditAuthorizer;
+import dev.umbra.audit.access.AuditAuthorizer.Need;
+import dev.umbra.audit.access.WorkspaceParam;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.audit.AuditEventBuilder;
+import dev.umbra.kit.audit.AuditEventRules;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.UUID;
+
+/**
+ * {@code GET /v1/workspaces/:workspace/audit/tail}: a Server-Sent Events stream of the
+ * workspace's events as they are stored ({@code event: audit}, data = the event's JSON). Each
+ * client has a bounded send queue; messages that do not fit are dropped, counted, and announced
+ * with {@code event: dropped} ({@code {"dropped": n}}) once the queue drains. A comment line every
+ * 15 s keeps proxies from closing an idle stream.
+ */
+public final class TailRoutes {
+  public static final long KEEPALIVE_MS = 15_000;
+
+  private final Vertx vertx;
+  private final AuditAuthorizer authorizer;
+  private final LiveTail tail;
+  private final AuditEmitter audit;
+  private final int queueBytes;
+
+  public TailRoutes(Vertx vertx, AuditAuthorizer authorizer, LiveTail tail, AuditEmitter audit, int queueBytes) {
+    this.vertx = vertx;
+    this.authorizer = authorizer;
+    this.tail = tail;
+    this.audit = audit;
+    this.queueBytes = queueBytes;
+  }
+
+  public void mount(Router router) {
+    router.get("/v1/workspaces/:workspace/audit/tail").handler(this::sse);
+  }
+
+  private void sse(RoutingContext ctx) {
+    UUID ws = WorkspaceParam.of(ctx);
+    authorizer
+        .authorize(ctx, ws, Need.TAIL)
+        .onSuccess(
+            caller -> {
+              HttpServerResponse resp = ctx.response();
+              resp.setChunked(true)
+                  .setWriteQueueMaxSize(queueBytes)
+                  .putHeader("content-type", "text/event-stream")
+                  .putHeader("cache-control", "no-store")
+                  .putHeader("x-accel-buffering", "no");
+              SseClient client = new SseClient(resp);
+              long keepalive = vertx.setPeriodic(KEEPALIVE_MS, t -> client.comment("keepalive"));
+              resp.closeHandler(
+                  v -> {
+                    vertx.cancelTimer(keepalive);
+                    tail.remove(ws, client);
+                  });
+              tail.add(ws, client)
+                  .onSuccess(
+                      v -> {
+                        client.comment("tail of " + ws);
+                        AuditEventBuilder b =
+                            audit.event(AuditAction.AUDIT_TAIL_OPENED)
+                                .actor(caller.actor())
+                                .target("audit_log", ws)
+                                .request(ctx.request());
+                        (ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws))
+                            .success()
+                            .emit();
+                      })
+                  .onFailure(e -> resp.reset());
+            })
+        .onFailure(ctx::fail);
+  }
+
+  /** One SSE connection; its queue is the response's bounded write queue. */
+  static final class SseClient implements LiveTail.Client {
+    private final HttpServerResponse resp;
+    private long missed;
+
+    SseClient(HttpServerResponse resp) {
+      this.resp = resp;
+    }
+
+    @Override
+    public boolean offer(String json) {
+      if (resp.closed() || resp.writeQueueFull()) {
+        missed++;
+        return false;
+      }
+      if (missed > 0) {
+        resp.write("event: dropped\ndata: {\"dropped\":" + missed + "}\n\n");
+        missed = 0;
+      }
+      resp.write("event: audit\ndata: " + json + "\n\n");
+      return true;
+    }
+
+    void comment(String text) {
+      if (!resp.closed() && !resp.writeQueueFull()) {
+        resp.write(": " + text + "\n\n");
+      }
+    }
+  }
+}
