@@ -1,19 +1,134 @@
 package dev.umbra.controlplane;
 
+import dev.umbra.controlplane.auth.Authenticator;
+import dev.umbra.controlplane.bootstrap.Bootstrap;
+import dev.umbra.controlplane.http.ApiRoutes;
+import dev.umbra.controlplane.http.ApiRoutes.Auth;
+import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.controlplane.sessions.SessionIssuer;
+import dev.umbra.controlplane.sessions.SigningKeys;
+import dev.umbra.controlplane.tokens.TokenRoutes;
+import dev.umbra.controlplane.tokens.TokenStore;
+import dev.umbra.controlplane.workspaces.InvitationRoutes;
+import dev.umbra.controlplane.workspaces.TeamRoutes;
+import dev.umbra.controlplane.workspaces.Tenancy;
+import dev.umbra.controlplane.workspaces.WorkspaceRoutes;
+import dev.umbra.crypto.secret.Argon2idHasher;
+import dev.umbra.kit.auth.FailureLimiter;
+import dev.umbra.kit.auth.InternalCredential;
+import dev.umbra.kit.auth.SessionTokens;
+import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
+import java.io.PrintStream;
+import java.net.URI;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Optional;
 
-/** The control-plane service verticle. */
+/**
+ * The control-plane service verticle: workspaces, members, invitations, teams, API tokens,
+ * machines, session tokens and their key set, discovery (docs/control-plane.md).
+ */
 public final class ControlPlaneService extends UmbraService {
+  public static final Duration SESSION_TTL = Duration.ofMinutes(10);
+  private static final long ROTATION_CHECK_MS = Duration.ofMinutes(10).toMillis();
+
+  private final PrintStream stderr;
+  private ApiRoutes routes;
+  private SigningKeys keys;
+  private long rotationTimer = -1;
 
   public ControlPlaneService(ServiceRuntime runtime) {
+    this(runtime, System.err);
+  }
+
+  /** {@code stderr} receives the one line that prints a generated bootstrap token. */
+  public ControlPlaneService(ServiceRuntime runtime, PrintStream stderr) {
     super(runtime);
+    this.stderr = stderr;
   }
 
   @Override
   protected Future<Void> mount(Router router) {
+    Optional<String> bootstrapToken;
+    InternalCredential internal;
+    try {
+      bootstrapToken = Bootstrap.configured(settings().env());
+      internal = InternalCredential.load(settings());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    var clock = runtime.clock();
+    int maxFailures = settings().env().positiveInt("UMBRA_CONTROL_PLANE_AUTH_MAX_FAILURES", 20);
+    FailureLimiter limiter = new FailureLimiter(db, clock, maxFailures, Duration.ofMinutes(5));
+    Argon2idHasher hasher = Argon2idHasher.defaults();
+    return vertx
+        .executeBlocking(() -> new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry()), false)
+        .compose(auth -> SigningKeys.open(vertx, db, settings().home().resolve("control-plane").resolve("signing"), clock, SESSION_TTL)
+            .map(k -> {
+              keys = k;
+              return new Wiring(vertx, db, new Tenancy(db), auth, new TokenStore(vertx, hasher), k,
+                  new SessionIssuer(k, clock), limiter, internal, runtime.bus(), runtime.audit(), clock, new Ids(clock));
+            }))
+        .compose(w -> {
+          Bootstrap bootstrap = new Bootstrap(w);
+          routes = new ApiRoutes();
+          routes
+              .add(HttpMethod.GET, "/v1/discovery", "Public URLs of every service and of the key set", Auth.NONE, 200,
+                  Handlers.json(200, ctx -> Future.succeededFuture(discovery())))
+              .add(HttpMethod.GET, SessionTokens.JWKS_PATH, "Public keys that verify session tokens (JWKS)", Auth.NONE, 200,
+                  Handlers.json(200, ctx -> {
+                    ctx.response().putHeader("cache-control", "max-age=60");
+                    return keys.jwks();
+                  }))
+              .add(HttpMethod.GET, "/v1/openapi.json", "This document", Auth.NONE, 200,
+                  Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
+          bootstrap.register(routes);
+          new WorkspaceRoutes(w).register(routes);
+          new InvitationRoutes(w).register(routes);
+          new TeamRoutes(w).register(routes);
+          new TokenRoutes(w).register(routes);
+          new MachineRoutes(w).register(routes);
+          routes.mount(router);
+          rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue());
+          return bootstrap.prepare(bootstrapToken, stderr);
+        });
+  }
+
+  private JsonObject discovery() {
+    Map<ServiceName, URI> urls = settings().publicUrls();
+    JsonObject services = new JsonObject();
+    for (ServiceName s : ServiceName.values()) {
+      services.put(s.id(), urls.get(s).toString());
+    }
+    String cp = urls.get(ServiceName.CONTROL_PLANE).toString().replaceAll("/+$", "");
+    return new JsonObject()
+        .put("services", services)
+        .put("jwks_url", cp + SessionTokens.JWKS_PATH)
+        .put("session_token_ttl_seconds", SESSION_TTL.toSeconds());
+  }
+
+  /** The route table (tests compare it with the router and the OpenAPI document). */
+  public ApiRoutes routes() {
+    return routes;
+  }
+
+  public SigningKeys signingKeys() {
+    return keys;
+  }
+
+  @Override
+  protected Future<Void> beforeClose() {
+    if (rotationTimer >= 0) {
+      vertx.cancelTimer(rotationTimer);
+    }
     return Future.succeededFuture();
   }
 }

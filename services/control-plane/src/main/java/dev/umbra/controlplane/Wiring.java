@@ -1,0 +1,59 @@
+package dev.umbra.controlplane;
+
+import dev.umbra.controlplane.auth.Authenticator;
+import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.sessions.SessionIssuer;
+import dev.umbra.controlplane.sessions.SigningKeys;
+import dev.umbra.controlplane.tokens.TokenStore;
+import dev.umbra.controlplane.workspaces.Tenancy;
+import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.auth.FailureLimiter;
+import dev.umbra.kit.auth.InternalCredential;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.db.Database;
+import dev.umbra.proto.audit.Actor;
+import dev.umbra.proto.audit.ActorKind;
+import dev.umbra.proto.audit.AuditEvent;
+import dev.umbra.proto.audit.Outcome;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+
+/** Everything the control plane's routes share, built once at start (wired by hand, no container). */
+public record Wiring(
+    Vertx vertx,
+    Database db,
+    Tenancy tenancy,
+    Authenticator auth,
+    TokenStore tokens,
+    SigningKeys keys,
+    SessionIssuer issuer,
+    FailureLimiter limiter,
+    InternalCredential internal,
+    Bus bus,
+    AuditEmitter audit,
+    Clock clock,
+    Ids ids) {
+
+  public OffsetDateTime now() {
+    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+  }
+
+  /** Emits an audit event about an action in {@code workspaceId} (may be null). */
+  public void audit(RoutingContext ctx, UUID workspaceId, ActorKind kind, Object actorId, AuditAction action, String target, Outcome outcome) {
+    AuditEvent.Builder e =
+        AuditEvent.newBuilder()
+            .setWorkspaceId(workspaceId == null ? "" : workspaceId.toString())
+            .setActor(Actor.newBuilder().setKind(kind).setId(actorId == null ? "" : actorId.toString()))
+            .setAction(action.wire())
+            .setTarget(target == null ? "" : target)
+            .setOutcome(outcome)
+            .setSourceIp(ctx == null || ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress());
+    audit.emit(e);
+  }
+
+}

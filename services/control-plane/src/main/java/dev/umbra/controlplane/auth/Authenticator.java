@@ -1,0 +1,120 @@
+package dev.umbra.controlplane.auth;
+
+import dev.umbra.controlplane.http.Requests;
+import dev.umbra.crypto.secret.Argon2idHasher;
+import dev.umbra.kit.auth.FailureLimiter;
+import dev.umbra.kit.auth.SessionAuth;
+import dev.umbra.kit.db.Database;
+import dev.umbra.kit.http.ApiException;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.UUID;
+
+/**
+ * Authenticates API tokens: parse, refuse when the caller's IP or the token's lookup id has too
+ * many recent failures, load by lookup id, verify the Argon2id hash off the event loop (against a
+ * dummy hash when the id is unknown, so timing does not tell), track last use.
+ */
+public final class Authenticator {
+  private static final Duration LAST_USED_GRANULARITY = Duration.ofMinutes(1);
+
+  private final Vertx vertx;
+  private final Database db;
+  private final Argon2idHasher hasher;
+  private final FailureLimiter limiter;
+  private final Clock clock;
+  private final String dummyHash;
+  private final Counter failures;
+
+  public Authenticator(Vertx vertx, Database db, Argon2idHasher hasher, FailureLimiter limiter, Clock clock, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.db = db;
+    this.hasher = hasher;
+    this.limiter = limiter;
+    this.clock = clock;
+    this.dummyHash = hasher.hash(ApiTokens.generate().getBytes(StandardCharsets.US_ASCII));
+    this.failures = Counter.builder("umbra_control_plane_auth_failures").register(registry);
+  }
+
+  public Argon2idHasher hasher() {
+    return hasher;
+  }
+
+  /** The principal of the request; {@code write} requests need a full-scope token. */
+  public Future<Principal> authenticate(RoutingContext ctx, boolean write) {
+    String bearer = SessionAuth.bearer(ctx);
+    String ip = "ip:" + Requests.clientIp(ctx);
+    if (bearer == null) {
+      return Future.failedFuture(ApiException.unauthorized("an API token is required (Authorization: Bearer umb_...)"));
+    }
+    var parsed = ApiTokens.parse(bearer);
+    if (parsed.isEmpty()) {
+      return fail(ip);
+    }
+    String lookup = "lookup:" + parsed.get().lookupId();
+    return limiter
+        .blocked(ip, lookup)
+        .compose(
+            blocked -> {
+              if (blocked) {
+                return Future.failedFuture(ApiException.tooManyRequests("too many failed authentications; try again later"));
+              }
+              return db.withTransaction(
+                  conn ->
+                      conn.preparedQuery(
+                              "SELECT id, account_id, scope, secret_hash, last_used_at, revoked_at FROM api_tokens WHERE lookup_id = $1")
+                          .execute(Tuple.of(parsed.get().lookupId()))
+                          .map(rows -> rows.size() == 0 ? null : rows.iterator().next()));
+            })
+        .compose(
+            row -> {
+              String hash = row == null ? dummyHash : row.getString("secret_hash");
+              byte[] secret = parsed.get().secret().getBytes(StandardCharsets.US_ASCII);
+              return vertx
+                  .executeBlocking(() -> hasher.verify(hash, secret), false)
+                  .compose(ok -> ok && row != null && row.getValue("revoked_at") == null
+                      ? touch(row)
+                      : fail(ip, lookup));
+            })
+        .map(p -> write ? requireWrite(p) : p);
+  }
+
+  private Future<Principal> touch(Row row) {
+    UUID id = row.getUUID("id");
+    Principal p = new Principal(row.getUUID("account_id"), id, TokenScope.parse(row.getString("scope")).orElse(TokenScope.READ));
+    OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+    OffsetDateTime last = row.getOffsetDateTime("last_used_at");
+    if (last != null && last.plus(LAST_USED_GRANULARITY).isAfter(now)) {
+      return Future.succeededFuture(p);
+    }
+    return db.withTransaction(
+            conn -> conn.preparedQuery("UPDATE api_tokens SET last_used_at = $2 WHERE id = $1")
+                .execute(Tuple.of(id, now)))
+        .map(p);
+  }
+
+  private <T> Future<T> fail(String... buckets) {
+    failures.increment();
+    return limiter
+        .recordFailure(buckets)
+        .transform(x -> Future.failedFuture(ApiException.unauthorized("invalid or revoked API token")));
+  }
+
+  /** Fails unless the principal may write. */
+  public static Principal requireWrite(Principal p) {
+    if (p.scope() != TokenScope.FULL) {
+      throw ApiException.forbidden("this API token is read-only");
+    }
+    return p;
+  }
+}

@@ -1,0 +1,69 @@
+package dev.umbra.controlplane.workspaces;
+
+import dev.umbra.controlplane.auth.Principal;
+import dev.umbra.controlplane.auth.TokenScope;
+import dev.umbra.kit.auth.Role;
+import dev.umbra.kit.db.Database;
+import dev.umbra.kit.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.UUID;
+import java.util.function.BiFunction;
+
+/**
+ * Runs a request's work inside its workspace (row-level security on) after checking, in the same
+ * transaction, that the caller is a member with at least the needed role. Not a member looks
+ * exactly like a workspace that does not exist (404).
+ */
+public final class Tenancy {
+  private final Database db;
+
+  public Tenancy(Database db) {
+    this.db = db;
+  }
+
+  public Database db() {
+    return db;
+  }
+
+  public <T> Future<T> asMember(Principal p, UUID workspaceId, Role min, BiFunction<SqlConnection, Membership, Future<T>> work) {
+    return db.inWorkspace(
+        workspaceId,
+        conn ->
+            membership(conn, workspaceId, p.accountId())
+                .compose(
+                    m -> {
+                      if (m == null) {
+                        return Future.failedFuture(ApiException.notFound("workspace"));
+                      }
+                      Role effective = p.scope() == TokenScope.READ ? Role.VIEWER : m.role();
+                      if (!effective.atLeast(min)) {
+                        return Future.failedFuture(ApiException.forbidden("this needs the " + min.wire() + " role or higher"));
+                      }
+                      return work.apply(conn, new Membership(m.workspaceId(), m.memberId(), m.accountId(), effective));
+                    }));
+  }
+
+  /** The account's membership, read under the workspace already set on {@code conn}; null when none. */
+  public static Future<Membership> membership(SqlConnection conn, UUID workspaceId, UUID accountId) {
+    return conn.preparedQuery("SELECT id, role FROM members WHERE account_id = $1")
+        .execute(Tuple.of(accountId))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return null;
+              }
+              Row r = rows.iterator().next();
+              return new Membership(workspaceId, r.getUUID("id"), accountId, Role.parse(r.getString("role")).orElseThrow());
+            });
+  }
+
+  /** Sets the workspace of an already open transaction (for flows that learn it mid-way). */
+  public static Future<Void> enter(SqlConnection conn, UUID workspaceId) {
+    return conn.preparedQuery("SELECT set_config('umbra.workspace_id', $1, true)")
+        .execute(Tuple.of(workspaceId.toString()))
+        .mapEmpty();
+  }
+}

@@ -1,0 +1,220 @@
+package dev.umbra.controlplane.workspaces;
+
+import dev.umbra.controlplane.Wiring;
+import dev.umbra.controlplane.http.ApiRoutes;
+import dev.umbra.controlplane.http.ApiRoutes.Auth;
+import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Page;
+import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.sessions.SessionIssuer;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.auth.Role;
+import dev.umbra.kit.auth.SubjectKind;
+import dev.umbra.kit.http.ApiException;
+import dev.umbra.proto.audit.ActorKind;
+import dev.umbra.proto.audit.Outcome;
+import dev.umbra.proto.bus.Revocation;
+import dev.umbra.proto.bus.RevokedKind;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Workspaces, members and session tokens. */
+public final class WorkspaceRoutes {
+  private final Wiring w;
+
+  public WorkspaceRoutes(Wiring w) {
+    this.w = w;
+  }
+
+  public void register(ApiRoutes routes) {
+    routes
+        .add(HttpMethod.GET, "/v1/me", "The caller's account", Auth.API_TOKEN, 200, Handlers.json(200, this::me))
+        .add(HttpMethod.POST, "/v1/workspaces", "Create a workspace (the caller becomes its owner)", Auth.API_TOKEN, 201, Handlers.json(201, this::create))
+        .add(HttpMethod.GET, "/v1/workspaces", "List the caller's workspaces", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}", "Get a workspace", Auth.API_TOKEN, 200, Handlers.json(200, this::get))
+        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}", "Rename a workspace (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::rename))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/members", "List members", Auth.API_TOKEN, 200, Handlers.json(200, this::members))
+        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}/members/{member_id}", "Change a member's role (admin; owner for owners)", Auth.API_TOKEN, 200, Handlers.json(200, this::changeRole))
+        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/members/{member_id}", "Remove a member (admin; owner for owners)", Auth.API_TOKEN, 204, Handlers.json(204, this::remove))
+        .add(HttpMethod.POST, "/v1/sessions", "Issue a short-lived session token for one service", Auth.API_TOKEN, 201, Handlers.json(201, this::session));
+  }
+
+  private Future<JsonObject> me(RoutingContext ctx) {
+    return w.auth().authenticate(ctx, false)
+        .compose(p -> w.db().withTransaction(conn -> conn.preparedQuery("SELECT name FROM accounts WHERE id = $1")
+            .execute(Tuple.of(p.accountId())))
+            .map(rows -> new JsonObject()
+                .put("account_id", p.accountId().toString())
+                .put("name", rows.iterator().next().getString("name"))
+                .put("token_id", p.tokenId().toString())
+                .put("scope", p.scope().wire())));
+  }
+
+  private Future<JsonObject> create(RoutingContext ctx) {
+    String name = Requests.name(Requests.body(ctx, "name"), "name");
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.db().withTransaction(conn -> Workspaces.create(conn, w.ids(), w.ids().next(), name, p.accountId(), Role.OWNER, w.now()))
+            .onSuccess(j -> w.audit(ctx, UUID.fromString(j.getString("id")), ActorKind.ACTOR_KIND_MEMBER, p.accountId(),
+                AuditAction.WORKSPACE_CREATED, "workspace:" + j.getString("id"), Outcome.OUTCOME_SUCCESS)));
+  }
+
+  private Future<JsonObject> list(RoutingContext ctx) {
+    Page page = Page.of(ctx);
+    return w.auth().authenticate(ctx, false)
+        .compose(p -> w.db().withTransaction(conn -> conn
+            .preparedQuery("SELECT set_config('umbra.account_id', $1, true)").execute(Tuple.of(p.accountId().toString()))
+            .compose(x -> conn.preparedQuery(
+                    "SELECT w.id, w.name, w.created_at FROM account_workspaces a JOIN workspaces w ON w.id = a.workspace_id "
+                        + "WHERE a.account_id = $1 AND w.id > $2 ORDER BY w.id LIMIT $3")
+                .execute(Tuple.of(p.accountId(), page.after(), page.fetch())))))
+        .map(rows -> page.render(list(rows), r -> r.getUUID("id"), r -> new JsonObject()
+            .put("id", r.getUUID("id").toString())
+            .put("name", r.getString("name"))
+            .put("created_at", r.getOffsetDateTime("created_at").toString())));
+  }
+
+  static List<Row> list(RowSet<Row> rows) {
+    List<Row> out = new ArrayList<>();
+    rows.forEach(out::add);
+    return out;
+  }
+
+  private Future<JsonObject> get(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    return w.auth().authenticate(ctx, false)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) -> workspaceJson(conn, m)));
+  }
+
+  private static Future<JsonObject> workspaceJson(io.vertx.sqlclient.SqlConnection conn, Membership m) {
+    return conn.preparedQuery("SELECT name, created_at FROM workspaces WHERE id = $1").execute(Tuple.of(m.workspaceId()))
+        .map(rows -> {
+          Row r = rows.iterator().next();
+          return new JsonObject()
+              .put("id", m.workspaceId().toString())
+              .put("name", r.getString("name"))
+              .put("created_at", r.getOffsetDateTime("created_at").toString())
+              .put("role", m.role().wire())
+              .put("member_id", m.memberId().toString());
+        });
+  }
+
+  private Future<JsonObject> rename(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    String name = Requests.name(Requests.body(ctx, "name"), "name");
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
+            conn.preparedQuery("UPDATE workspaces SET name = $2 WHERE id = $1").execute(Tuple.of(wid, name))
+                .compose(r -> workspaceJson(conn, m))
+                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.WORKSPACE_UPDATED, "workspace:" + wid, Outcome.OUTCOME_SUCCESS))));
+  }
+
+  static JsonObject memberJson(Row r) {
+    return new JsonObject()
+        .put("id", r.getUUID("id").toString())
+        .put("account_id", r.getUUID("account_id").toString())
+        .put("name", r.getString("name"))
+        .put("role", r.getString("role"))
+        .put("created_at", r.getOffsetDateTime("created_at").toString());
+  }
+
+  private static final String MEMBER_SELECT =
+      "SELECT m.id, m.account_id, a.name, m.role, m.created_at FROM members m JOIN accounts a ON a.id = m.account_id ";
+
+  private Future<JsonObject> members(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    Page page = Page.of(ctx);
+    return w.auth().authenticate(ctx, false)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) ->
+            conn.preparedQuery(MEMBER_SELECT + "WHERE m.id > $1 ORDER BY m.id LIMIT $2").execute(Tuple.of(page.after(), page.fetch()))))
+        .map(rows -> page.render(list(rows), r -> r.getUUID("id"), WorkspaceRoutes::memberJson));
+  }
+
+  /** The target member (404 when not in this workspace) after checking the caller may manage them. */
+  private static Future<Row> manageable(io.vertx.sqlclient.SqlConnection conn, Membership caller, UUID memberId) {
+    return conn.preparedQuery(MEMBER_SELECT + "WHERE m.id = $1 FOR UPDATE OF m").execute(Tuple.of(memberId))
+        .compose(rows -> {
+          if (rows.size() == 0) {
+            return Future.failedFuture(ApiException.notFound("member"));
+          }
+          Row r = rows.iterator().next();
+          if (Role.parse(r.getString("role")).orElseThrow() == Role.OWNER && caller.role() != Role.OWNER) {
+            return Future.failedFuture(ApiException.forbidden("only an owner may change or remove an owner"));
+          }
+          return Future.succeededFuture(r);
+        });
+  }
+
+  private static Future<Void> keepAnOwner(io.vertx.sqlclient.SqlConnection conn, Row target) {
+    if (!"owner".equals(target.getString("role"))) {
+      return Future.succeededFuture();
+    }
+    return conn.preparedQuery("SELECT count(*) AS n FROM members WHERE role = 'owner'").execute()
+        .compose(rows -> rows.iterator().next().getLong("n") <= 1
+            ? Future.failedFuture(ApiException.conflict("a workspace keeps at least one owner"))
+            : Future.succeededFuture());
+  }
+
+  private Future<JsonObject> changeRole(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    UUID mid = Requests.uuidParam(ctx, "member_id");
+    Role role = Role.parse(Requests.oneOf(Requests.body(ctx, "role"), "role", null, "owner", "admin", "member", "viewer")).orElseThrow();
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) -> {
+          if (role == Role.OWNER && m.role() != Role.OWNER) {
+            return Future.failedFuture(ApiException.forbidden("only an owner may make an owner"));
+          }
+          return manageable(conn, m, mid)
+              .compose(target -> (role == Role.OWNER ? Future.<Void>succeededFuture() : keepAnOwner(conn, target))
+                  .compose(v -> conn.preparedQuery("UPDATE members SET role = $2 WHERE id = $1").execute(Tuple.of(mid, role.wire())))
+                  .compose(r -> conn.preparedQuery(MEMBER_SELECT + "WHERE m.id = $1").execute(Tuple.of(mid)))
+                  .map(rows -> memberJson(rows.iterator().next())))
+              .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MEMBER_ROLE_CHANGED,
+                  "member:" + mid, Outcome.OUTCOME_SUCCESS));
+        }));
+  }
+
+  private Future<Void> remove(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    UUID mid = Requests.uuidParam(ctx, "member_id");
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
+            manageable(conn, m, mid)
+                .compose(target -> keepAnOwner(conn, target)
+                    .compose(v -> conn.preparedQuery("DELETE FROM account_workspaces WHERE account_id = $1 AND workspace_id = $2")
+                        .execute(Tuple.of(target.getUUID("account_id"), wid)))
+                    .compose(v -> conn.preparedQuery("DELETE FROM members WHERE id = $1").execute(Tuple.of(mid))))
+                .<Void>mapEmpty()
+                .onSuccess(v -> {
+                  w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MEMBER_REMOVED, "member:" + mid, Outcome.OUTCOME_SUCCESS);
+                  Revocation rev = Revocation.newBuilder().setWorkspaceId(wid.toString()).setKind(RevokedKind.REVOKED_KIND_MEMBER)
+                      .setSubjectId(mid.toString()).setTimeUnixMs(w.clock().millis()).build();
+                  w.bus().publish("umbra.revocations", Buffer.buffer(rev.toByteArray()));
+                })));
+  }
+
+  private Future<JsonObject> session(RoutingContext ctx) {
+    JsonObject body = Requests.body(ctx, "workspace_id", "audience");
+    UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
+    String audience = Requests.oneOf(body, "audience", null, SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new));
+    return w.auth().authenticate(ctx, false)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) -> {
+          SessionIssuer.Issued t = w.issuer().issue(wid, p.accountId().toString(), SubjectKind.MEMBER, m.role(), audience);
+          w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.SESSION_ISSUED, "audience:" + audience, Outcome.OUTCOME_SUCCESS);
+          return Future.succeededFuture(new JsonObject()
+              .put("token", t.token())
+              .put("audience", audience)
+              .put("workspace_id", wid.toString())
+              .put("role", m.role().wire())
+              .put("expires_at", t.expiresAt().toString()));
+        }));
+  }
+}

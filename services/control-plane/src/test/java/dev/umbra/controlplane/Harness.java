@@ -1,0 +1,127 @@
+package dev.umbra.controlplane;
+
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ServiceConfig;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/** A real control plane on an ephemeral port, its own database and bus prefix, and a blocking HTTP client. */
+final class Harness implements AutoCloseable {
+  final Vertx vertx;
+  final TestPostgres pg;
+  final Bus bus;
+  final MutableClock clock = new MutableClock(Instant.now());
+  final ControlPlaneService service;
+  final Path home;
+  final String bootstrapToken;
+  final URI base;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  record Response(int status, JsonObject body) {
+    String errorCode() {
+      return body.getJsonObject("error") == null ? null : body.getJsonObject("error").getString("code");
+    }
+
+    String errorField() {
+      return body.getJsonObject("error") == null ? null : body.getJsonObject("error").getString("field");
+    }
+  }
+
+  Harness(Vertx vertx, Map<String, String> env) throws Exception {
+    this.vertx = vertx;
+    this.pg = TestPostgres.createDatabase();
+    String prefix = TestRedis.randomPrefix();
+    this.bus = RedisBus.create(vertx, TestRedis.url(), prefix);
+    this.home = Files.createTempDirectory("umbra-cp-test");
+    Map<String, String> all = new HashMap<>(env);
+    all.putIfAbsent("UMBRA_INTERNAL_TOKEN", "internal-test-credential-0123456789abcdef");
+    ServiceConfig cfg = TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, home, all);
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8);
+    this.service = TestServices.deploy(vertx, cfg, bus, Metrics.newRegistry(), clock, rt -> new ControlPlaneService(rt, ps))
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    String printed = err.toString(StandardCharsets.UTF_8);
+    String token = null;
+    for (String line : printed.split("\n")) {
+      if (line.startsWith("bootstrap token: ")) {
+        token = line.substring("bootstrap token: ".length()).trim();
+      }
+    }
+    this.bootstrapToken = token;
+    this.base = URI.create("http://127.0.0.1:" + service.actualPort());
+  }
+
+  static final String INTERNAL = "internal-test-credential-0123456789abcdef";
+
+  Response call(String method, String path, String token, Object body) {
+    return call(method, path, token, body, Map.of());
+  }
+
+  Response call(String method, String path, String token, Object body, Map<String, String> headers) {
+    try {
+      HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
+          .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
+              : HttpRequest.BodyPublishers.ofString(body instanceof JsonObject j ? j.encode() : body.toString()));
+      if (token != null) {
+        b.header("Authorization", "Bearer " + token);
+      }
+      if (body != null) {
+        b.header("content-type", "application/json");
+      }
+      headers.forEach(b::header);
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      JsonObject json = r.body() == null || r.body().isBlank() || !r.body().trim().startsWith("{") ? new JsonObject() : new JsonObject(r.body());
+      return new Response(r.statusCode(), json);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Bootstraps and returns the owner's API token and workspace id. */
+  Owner bootstrap(String workspaceName) {
+    Response r = call("POST", "/v1/bootstrap", null,
+        new JsonObject().put("token", bootstrapToken).put("account_name", "alice").put("workspace_name", workspaceName));
+    if (r.status() != 201) {
+      throw new IllegalStateException("bootstrap failed: " + r);
+    }
+    return new Owner(r.body().getJsonObject("api_token").getString("token"),
+        r.body().getJsonObject("workspace").getString("id"), r.body().getJsonObject("account").getString("id"));
+  }
+
+  record Owner(String token, String workspaceId, String accountId) {}
+
+  /** A machine binding created as the pairing service would. */
+  Response createMachine(String workspaceId, String name) {
+    String hex = "11".repeat(32);
+    return call("POST", "/internal/v1/workspaces/" + workspaceId + "/machines", null,
+        new JsonObject().put("install_id", java.util.UUID.randomUUID().toString()).put("x25519_public_key", hex)
+            .put("ed25519_public_key", "22".repeat(32)).put("name", name).put("os", "linux"),
+        Map.of("X-Umbra-Internal", INTERNAL));
+  }
+
+  @Override
+  public void close() throws Exception {
+    vertx.undeploy(service.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    bus.close();
+    pg.close();
+  }
+}
