@@ -89,7 +89,7 @@ public final class Migrations {
       st.execute("CREATE DATABASE \"" + pg.database().replace("\"", "") + "\"");
       log.info("created database {}", pg.database());
     } catch (SQLException e) {
-      if (!"42P04".equals(e.getSQLState())) { // created concurrently is fine
+      if (!"42P04".equals(e.getSQLState()) && !"23505".equals(e.getSQLState())) { // created concurrently is fine
         throw new DatabaseException(
             "database " + pg.database() + " does not exist and cannot be created: " + e.getMessage(), e);
       }

@@ -8,6 +8,7 @@ import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.metrics.Metrics;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.concurrent.CountDownLatch;
@@ -43,6 +44,25 @@ public final class ServiceMain {
     Vertx vertx = Metrics.newVertx(registry);
     Bus bus = RedisBus.create(vertx, cfg.redisUrl(), cfg.busPrefix());
     UmbraService service = factory.apply(new ServiceRuntime(cfg, bus, registry, Clock.systemUTC()));
+    Runnable shutdown =
+        () -> {
+          log.info("{} stopping", prog);
+          CountDownLatch done = new CountDownLatch(1);
+          // undeploy first (drains requests), then the bus while Vert.x still runs, then Vert.x
+          Future.join(vertx.deploymentIDs().stream().map(vertx::undeploy).toList())
+              .eventually(bus::close)
+              .eventually(vertx::close)
+              .onComplete(x -> done.countDown());
+          boolean clean;
+          try {
+            clean = done.await(STOP_SECONDS, TimeUnit.SECONDS);
+          } catch (InterruptedException e) {
+            clean = false;
+          }
+          Runtime.getRuntime().halt(clean ? 0 : 1);
+        };
+    // registered before deploying, so a stop request during start-up is honoured too
+    Signals.onTerminate(shutdown);
     CountDownLatch started = new CountDownLatch(1);
     Throwable[] failure = new Throwable[1];
     vertx
@@ -64,19 +84,5 @@ public final class ServiceMain {
       return;
     }
     log.info("{} listening on http://{}:{}", prog, cfg.bindHost(), service.actualPort());
-    Runnable shutdown =
-        () -> {
-          log.info("{} stopping", prog);
-          CountDownLatch done = new CountDownLatch(1);
-          vertx.close().eventually(() -> bus.close()).onComplete(x -> done.countDown());
-          boolean clean;
-          try {
-            clean = done.await(STOP_SECONDS, TimeUnit.SECONDS);
-          } catch (InterruptedException e) {
-            clean = false;
-          }
-          Runtime.getRuntime().halt(clean ? 0 : 1);
-        };
-    Signals.onTerminate(shutdown);
   }
 }

@@ -1,0 +1,166 @@
+package dev.umbra.launcher;
+
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.InProcessBus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ConfigException;
+import dev.umbra.kit.config.Env;
+import dev.umbra.kit.config.ServiceConfig;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.service.ServiceRuntime;
+import dev.umbra.kit.service.Signals;
+import dev.umbra.kit.service.UmbraService;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code umbra dev}: the whole platform in one JVM for a newcomer. Every service is its own
+ * verticle; PostgreSQL is an embedded real server unless UMBRA_PG_URL is set; the bus is
+ * in-process unless UMBRA_REDIS_URL is set. Ctrl-C stops everything cleanly.
+ */
+final class DevMode {
+  static final String READY = "ready";
+
+  private final Env env;
+  private final PrintStream out;
+  private final Path home;
+  private Vertx vertx;
+  private Bus bus;
+  private EmbeddedPg embeddedPg;
+
+  DevMode(Env env, PrintStream out) {
+    this.env = env;
+    this.out = out;
+    this.home = env.path("UMBRA_HOME", Path.of(System.getProperty("user.home"), ".umbra"));
+  }
+
+  /** Starts everything; returns the exit code once stopped (or at once when start fails). */
+  int run() {
+    long t0 = System.nanoTime();
+    Map<ServiceName, UmbraService> running;
+    try {
+      ensurePrivateDir(home);
+      Map<String, String> overlay = new HashMap<>(env.asMap());
+      overlay.putIfAbsent("UMBRA_BIND_HOST", "127.0.0.1");
+      overlay.putIfAbsent("UMBRA_HOME", home.toString());
+      if (env.optional("UMBRA_PG_URL").isEmpty()) {
+        out.println("starting embedded PostgreSQL (data in " + home.resolve("dev/pg") + ")");
+        embeddedPg = EmbeddedPg.start(home.resolve("dev").resolve("pg"));
+        overlay.put("UMBRA_PG_URL", embeddedPg.url("umbra").toString());
+      }
+      Env devEnv = new Env(overlay);
+      // validate every service's config before starting anything
+      Map<ServiceName, ServiceConfig> configs = new EnumMap<>(ServiceName.class);
+      for (ServiceName s : ServiceName.values()) {
+        configs.put(s, ServiceConfig.load(s, devEnv));
+      }
+      PrometheusMeterRegistry registry = Metrics.newRegistry();
+      vertx = Metrics.newVertx(registry);
+      ServiceConfig any = configs.get(ServiceName.CONTROL_PLANE);
+      if (env.optional("UMBRA_REDIS_URL").isPresent()) {
+        bus = RedisBus.create(vertx, any.redisUrl(), any.busPrefix());
+        out.println("bus: Redis at " + any.redisUrl().getHost() + ":" + any.redisUrl().getPort());
+      } else {
+        bus = new InProcessBus(vertx);
+        out.println("bus: in-process (set UMBRA_REDIS_URL to use Redis)");
+      }
+      running = deployAll(registry, configs);
+    } catch (ConfigException e) {
+      System.err.println("umbra dev: configuration error: " + e.getMessage());
+      stop();
+      return 2;
+    } catch (Exception e) {
+      System.err.println("umbra dev: failed to start: " + rootMessage(e));
+      stop();
+      return 1;
+    }
+    for (ServiceName s : ServiceName.values()) {
+      out.printf("  %-14s http://127.0.0.1:%d%n", s.id(), running.get(s).actualPort());
+    }
+    out.printf(
+        "%s in %.1f s — control plane at http://127.0.0.1:%d (Ctrl-C stops everything)%n",
+        READY, (System.nanoTime() - t0) / 1e9, running.get(ServiceName.CONTROL_PLANE).actualPort());
+    CountDownLatch stopped = new CountDownLatch(1);
+    Signals.onTerminate(
+        () -> {
+          out.println("stopping…");
+          stop();
+          stopped.countDown();
+        });
+    try {
+      stopped.await();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    return 0;
+  }
+
+  private Map<ServiceName, UmbraService> deployAll(
+      PrometheusMeterRegistry registry, Map<ServiceName, ServiceConfig> configs) throws Exception {
+    Map<ServiceName, UmbraService> services = new EnumMap<>(ServiceName.class);
+    List<Future<?>> deployed = new ArrayList<>();
+    for (ServiceName s : ServiceName.values()) {
+      UmbraService svc =
+          Services.factory(s).apply(new ServiceRuntime(configs.get(s), bus, registry, Clock.systemUTC()));
+      services.put(s, svc);
+      deployed.add(
+          vertx.deployVerticle(svc).recover(e -> Future.failedFuture(new IllegalStateException(s.id() + ": " + rootMessage(e), e))));
+    }
+    CompletableFuture<Object> all = Future.all(deployed).toCompletionStage().toCompletableFuture().thenApply(x -> x);
+    try {
+      all.get(120, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IllegalStateException(rootMessage(e.getCause()), e.getCause());
+    }
+    return services;
+  }
+
+  private void stop() {
+    try {
+      if (vertx != null) {
+        vertx.close().toCompletionStage().toCompletableFuture().get(8, TimeUnit.SECONDS);
+      }
+      if (bus != null) {
+        bus.close();
+      }
+    } catch (Exception e) {
+      System.err.println("umbra dev: services did not stop cleanly: " + rootMessage(e));
+    }
+    if (embeddedPg != null) {
+      try {
+        embeddedPg.close();
+      } catch (IOException e) {
+        System.err.println("umbra dev: embedded PostgreSQL did not stop cleanly: " + e.getMessage());
+      }
+    }
+  }
+
+  static void ensurePrivateDir(Path dir) throws IOException {
+    Files.createDirectories(dir);
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+  }
+
+  static String rootMessage(Throwable e) {
+    Throwable t = e;
+    while (t.getCause() != null && t.getCause() != t && (t.getMessage() == null || t instanceof java.util.concurrent.ExecutionException)) {
+      t = t.getCause();
+    }
+    return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+  }
+}

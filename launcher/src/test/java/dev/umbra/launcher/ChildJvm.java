@@ -1,0 +1,101 @@
+package dev.umbra.launcher;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+
+/** A real child JVM running one of our mains on the test classpath, with its output captured. */
+final class ChildJvm implements AutoCloseable {
+  private final Process process;
+  private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread pump;
+
+  private ChildJvm(Process process) {
+    this.process = process;
+    pump = new Thread(() -> {
+      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+        String line;
+        while ((line = r.readLine()) != null) {
+          lines.add(line);
+        }
+      } catch (IOException e) {
+        // process ended
+      }
+    }, "child-output");
+    pump.setDaemon(true);
+    pump.start();
+  }
+
+  static ChildJvm start(String mainClass, Map<String, String> env, String... args) throws IOException {
+    List<String> cmd = new ArrayList<>();
+    cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+    cmd.add("-Xmx256m");
+    cmd.add("-cp");
+    cmd.add(System.getProperty("java.class.path"));
+    cmd.add(mainClass);
+    cmd.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().keySet().removeIf(k -> k.startsWith("UMBRA_"));
+    pb.environment().putAll(env);
+    return new ChildJvm(pb.start());
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  /** Waits until a line matches; fails with everything printed so far when it doesn't. */
+  String awaitLine(Predicate<String> match, long seconds) throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
+    while (System.nanoTime() < deadline) {
+      for (String l : lines) {
+        if (match.test(l)) {
+          return l;
+        }
+      }
+      if (!process.isAlive() && lines.stream().noneMatch(match)) {
+        Thread.sleep(100); // let the pump drain
+        if (lines.stream().noneMatch(match)) {
+          throw new AssertionError("process exited with " + process.exitValue() + " before the expected line; output:\n" + output());
+        }
+      }
+      Thread.sleep(50);
+    }
+    throw new AssertionError("expected line did not appear within " + seconds + " s; output:\n" + output());
+  }
+
+  /** Sends SIGTERM and waits; returns the exit code, or -1 when it did not exit in time. */
+  int terminate(long seconds) throws InterruptedException, IOException {
+    // Process.destroy() would also close our end of its output, losing its last lines
+    new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).inheritIO().start().waitFor();
+    return waitForExit(seconds);
+  }
+
+  int waitForExit(long seconds) throws InterruptedException {
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      return -1;
+    }
+    pump.join(2000); // the rest of its output
+    return process.exitValue();
+  }
+
+  String output() {
+    return String.join("\n", lines);
+  }
+
+  @Override
+  public void close() {
+    process.destroyForcibly();
+  }
+}

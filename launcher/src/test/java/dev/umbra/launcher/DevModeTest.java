@@ -1,0 +1,52 @@
+package dev.umbra.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.kit.testing.TestPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** `umbra dev` in a real child JVM: reaches ready with all five services healthy, stops with 0. */
+class DevModeTest {
+  @TempDir Path tmp;
+
+  @Test
+  void reachesReadyWithAllFiveServicesHealthyAndStopsCleanly() throws Exception {
+    Path home = tmp.resolve("home");
+    Map<String, Integer> ports = new LinkedHashMap<>();
+    for (String s : new String[] {"CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"}) {
+      ports.put(s, ChildJvm.freePort());
+    }
+    try (TestPostgres pg = TestPostgres.createDatabase()) {
+      Map<String, String> env = new HashMap<>();
+      env.put("UMBRA_HOME", home.toString());
+      // PostgreSQL refuses to run as root, which CI is, so the embedded server is not used here
+      env.put("UMBRA_PG_URL", pg.url().toString());
+      ports.forEach((s, p) -> env.put("UMBRA_" + s + "_PORT", Integer.toString(p)));
+      try (ChildJvm dev = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
+        String ready = dev.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 90);
+        assertThat(ready).contains("http://127.0.0.1:" + ports.get("CONTROL_PLANE"));
+        assertThat(dev.output()).contains("bus: in-process");
+        HttpClient http = HttpClient.newHttpClient();
+        for (Map.Entry<String, Integer> e : ports.entrySet()) {
+          HttpResponse<String> r = http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + e.getValue() + "/healthz")).build(),
+              HttpResponse.BodyHandlers.ofString());
+          assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
+        }
+        assertThat(Files.getPosixFilePermissions(home)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(dev.terminate(15)).as(dev.output()).isZero();
+      }
+    }
+  }
+}
