@@ -36,6 +36,8 @@ public final class CryptoConstants {
     // ---- Noise (DESIGN.md §4) ----
     public static final String NOISE_IK = "Noise_IK_25519_AESGCM_SHA256";
     public static final String NOISE_IKPSK2 = "Noise_IKpsk2_25519_AESGCM_SHA256";
+    /** First element of the relay channel's Noise prologue (see {@code RelayPrologue}). */
+    public static final String NOISE_PROLOGUE_DOMAIN = "umbra-relay-noise/v1";
     /** Largest Noise transport message (ciphertext incl. tag), per the Noise spec. */
     public static final int NOISE_MAX_MESSAGE_LENGTH = 65535;
     /**

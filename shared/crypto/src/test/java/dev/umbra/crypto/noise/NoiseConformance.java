@@ -10,11 +10,11 @@ import java.util.ArrayList;
 import java.util.List;
 
 /** Replays one vector in the cacophony format (also Umbra's noise.json); returns the mismatches. */
-final class NoiseVectorReplay {
-    private NoiseVectorReplay() {
+public final class NoiseConformance {
+    private NoiseConformance() {
     }
 
-    static List<String> replay(JsonNode v) {
+    public static List<String> replay(JsonNode v) {
         List<String> problems = new ArrayList<>();
         String name = v.get("protocol_name").asText();
         NoiseProtocol protocol = NoiseProtocol.parse(name);

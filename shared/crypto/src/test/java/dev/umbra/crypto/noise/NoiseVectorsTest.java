@@ -25,7 +25,7 @@ class NoiseVectorsTest {
                 continue;
             }
             try {
-                List<String> problems = NoiseVectorReplay.replay(v);
+                List<String> problems = NoiseConformance.replay(v);
                 failures.addAll(problems);
                 if (problems.isEmpty()) {
                     passed++;

@@ -1,0 +1,311 @@
+package dev.umbra.crypto.conformance;
+
+import com.fasterxml.jackson.core.util.DefaultIndenter;
+import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.crypto.kdf.HkdfSha256;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PrivateKey;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.noise.HandshakeState;
+import dev.umbra.crypto.noise.NoiseProtocol;
+import dev.umbra.crypto.noise.RelayPrologue;
+import dev.umbra.crypto.noise.TransportPair;
+import dev.umbra.crypto.testing.Hex;
+import dev.umbra.crypto.webtty.KeyContext;
+import dev.umbra.crypto.webtty.KeyGrant;
+import dev.umbra.crypto.webtty.KeyGrants;
+import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.PayloadCipher;
+import dev.umbra.crypto.webtty.PayloadKey;
+import dev.umbra.crypto.webtty.PayloadKeyId;
+import dev.umbra.crypto.webtty.SealedPayload;
+import dev.umbra.crypto.webtty.Stream;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * Writes Umbra's conformance vectors (DESIGN.md §5) to {@code shared/crypto/conformance/}.
+ * Every key, nonce and ephemeral value comes from HKDF-SHA256 over a fixed seed and a label, so a
+ * run always produces byte-identical files; {@code ConformanceVectorsTest} checks that the
+ * committed files equal a fresh run and replays them.
+ *
+ * <p>Run: {@code ./mvnw -pl shared/crypto test-compile exec:java} (writes the files), or
+ * {@code ./mvnw -pl shared/crypto test -Dtest=ConformanceVectorsTest -Dumbra.conformance.write=true}.
+ */
+public final class ConformanceVectorGenerator {
+    static final List<String> FILES = List.of("noise.json", "webtty-key-id.json", "webtty-grant.json",
+            "webtty-payload.json", "canonical-json.json");
+    private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
+
+    private ConformanceVectorGenerator() {
+    }
+
+    public static void main(String[] args) throws IOException {
+        Path dir = Path.of(args.length > 0 ? args[0] : "shared/crypto/conformance");
+        Files.createDirectories(dir);
+        for (Map.Entry<String, String> file : generate().entrySet()) {
+            Files.writeString(dir.resolve(file.getKey()), file.getValue());
+            System.out.println("wrote " + dir.resolve(file.getKey()));
+        }
+    }
+
+    /** File name to exact file content. */
+    static Map<String, String> generate() {
+        Map<String, String> out = new TreeMap<>();
+        out.put("noise.json", write(noise()));
+        out.put("webtty-key-id.json", write(keyIds()));
+        out.put("webtty-grant.json", write(grants()));
+        out.put("webtty-payload.json", write(payloads()));
+        out.put("canonical-json.json", write(canonicalJson()));
+        return out;
+    }
+
+    /** Deterministic bytes for {@code label}. */
+    static byte[] bytes(String label, int length) {
+        return HkdfSha256.derive(SEED, null, label.getBytes(StandardCharsets.UTF_8), length);
+    }
+
+    static X25519KeyPair x25519(String label) {
+        return X25519KeyPair.fromPrivateKey(X25519PrivateKey.fromBytes(bytes(label, 32)));
+    }
+
+    private static String write(List<Map<String, Object>> vectors) {
+        Map<String, Object> root = new LinkedHashMap<>();
+        root.put("vectors", vectors);
+        DefaultPrettyPrinter printer = new DefaultPrettyPrinter().withObjectIndenter(new DefaultIndenter("  ", "\n"));
+        try {
+            return new ObjectMapper().writer(printer).writeValueAsString(root) + "\n";
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    // ---- noise.json ----
+
+    private static List<Map<String, Object>> noise() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        list.add(noiseVector(NoiseProtocol.IK_25519_AESGCM_SHA256, "noise-1", null));
+        list.add(noiseVector(NoiseProtocol.IKPSK2_25519_AESGCM_SHA256, "noise-2", bytes("noise-2/psk", 32)));
+        list.add(noiseVector(NoiseProtocol.parse("Noise_IK_25519_ChaChaPoly_BLAKE2b"), "noise-3", null));
+        return list;
+    }
+
+    private static Map<String, Object> noiseVector(NoiseProtocol protocol, String label, byte[] psk) {
+        X25519KeyPair initStatic = x25519(label + "/init_static");
+        X25519KeyPair initEphemeral = x25519(label + "/init_ephemeral");
+        X25519KeyPair respStatic = x25519(label + "/resp_static");
+        X25519KeyPair respEphemeral = x25519(label + "/resp_ephemeral");
+        byte[] prologue = RelayPrologue.encode("ws-" + label, "target-" + label);
+        HandshakeState init = HandshakeState.builder(protocol, HandshakeState.Role.INITIATOR).localStatic(initStatic)
+                .insecureFixedEphemeral(initEphemeral).remoteStatic(respStatic.publicKey()).prologue(prologue).psk(psk).build();
+        HandshakeState resp = HandshakeState.builder(protocol, HandshakeState.Role.RESPONDER).localStatic(respStatic)
+                .insecureFixedEphemeral(respEphemeral).prologue(prologue).psk(psk).build();
+        String[] payloads = {"{\"hello\":\"client\"}", "{\"hello\":\"daemon\"}", "echo hi\n", "hi\r\n", "", "exit\n"};
+        List<Map<String, Object>> messages = new ArrayList<>();
+        TransportPair initT = null;
+        TransportPair respT = null;
+        for (int i = 0; i < payloads.length; i++) {
+            byte[] payload = payloads[i].getBytes(StandardCharsets.UTF_8);
+            byte[] ct;
+            if (i == 0) {
+                ct = init.writeMessage(payload);
+                resp.readMessage(ct);
+            } else if (i == 1) {
+                ct = resp.writeMessage(payload);
+                init.readMessage(ct);
+                initT = init.split();
+                respT = resp.split();
+            } else if (i % 2 == 0) {
+                ct = initT.encrypt(payload);
+                respT.decrypt(ct);
+            } else {
+                ct = respT.encrypt(payload);
+                initT.decrypt(ct);
+            }
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("payload", Hex.e(payload));
+            m.put("ciphertext", Hex.e(ct));
+            messages.add(m);
+        }
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("protocol_name", protocol.name());
+        v.put("init_prologue", Hex.e(prologue));
+        v.put("init_static", Hex.e(initStatic.privateKey().exportPrivateBytes()));
+        v.put("init_ephemeral", Hex.e(initEphemeral.privateKey().exportPrivateBytes()));
+        v.put("init_remote_static", respStatic.publicKey().toHex());
+        v.put("init_psks", psk == null ? List.of() : List.of(Hex.e(psk)));
+        v.put("resp_prologue", Hex.e(prologue));
+        v.put("resp_static", Hex.e(respStatic.privateKey().exportPrivateBytes()));
+        v.put("resp_ephemeral", Hex.e(respEphemeral.privateKey().exportPrivateBytes()));
+        v.put("resp_psks", psk == null ? List.of() : List.of(Hex.e(psk)));
+        v.put("handshake_hash", Hex.e(init.handshakeHash()));
+        v.put("messages", messages);
+        return v;
+    }
+
+    // ---- webtty-key-id.json ----
+
+    private static List<Map<String, Object>> keyIds() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        List<X25519PublicKey> keys = new ArrayList<>();
+        // RFC 7748 §6.1 Alice's public key, the base point u=9, then derived keys
+        keys.add(X25519PublicKey.fromHex("8520f0098930a754748b7ddcb43ef75a0dbf3a0d26381af4eba4a98eaa9b4e6a"));
+        keys.add(X25519PublicKey.fromHex("09" + "00".repeat(31)));
+        for (int i = 1; i <= 3; i++) {
+            keys.add(x25519("key-id-" + i).publicKey());
+        }
+        for (X25519PublicKey k : keys) {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("public_key", k.toHex());
+            v.put("key_id", KeyId.of(k).toHex());
+            list.add(v);
+        }
+        return list;
+    }
+
+    // ---- webtty-grant.json ----
+
+    private static List<Map<String, Object>> grants() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        X25519KeyPair a = x25519("grant/recipient-a");
+        X25519KeyPair b = x25519("grant/recipient-b");
+        X25519KeyPair c = x25519("grant/recipient-c");
+        list.add(grant("grant-1", a, new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0001",
+                List.of(KeyId.of(a.publicKey())))));
+        KeyContext shared = new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0002",
+                List.of(KeyId.of(a.publicKey()), KeyId.of(b.publicKey()), KeyId.of(c.publicKey())));
+        list.add(grant("grant-2", a, shared));
+        list.add(grant("grant-3", b, shared));
+        list.add(grant("grant-4", c, new KeyContext("wörkspace-ü", "server \"x\"", "session\t1",
+                List.of(KeyId.of(c.publicKey()), KeyId.of(a.publicKey())))));
+        return list;
+    }
+
+    private static Map<String, Object> grant(String label, X25519KeyPair recipient, KeyContext context) {
+        PayloadKey key = PayloadKey.fromBytes(bytes(label + "/payload_key", 32));
+        PayloadKeyId keyId = PayloadKeyId.fromBytes(bytes(label + "/payload_key_id", 16));
+        X25519KeyPair ephemeral = x25519(label + "/ephemeral");
+        KeyGrant g = KeyGrants.insecureWrapWithEphemeral(key, keyId, context, recipient.publicKey(), ephemeral);
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("recipient_private_key", Hex.e(recipient.privateKey().exportPrivateBytes()));
+        v.put("recipient_public_key", recipient.publicKey().toHex());
+        v.put("recipient_key_id", g.recipientKeyId().toHex());
+        v.put("payload_key", Hex.e(key.exportKeyBytes()));
+        v.put("payload_key_id", keyId.toHex());
+        v.put("key_context", new String(context.toCanonicalJson(), StandardCharsets.UTF_8));
+        v.put("payload_suite", g.payloadSuite().wireName());
+        v.put("key_envelope_suite", g.keyEnvelopeSuite().wireName());
+        v.put("info", Hex.e(KeyGrants.info(g.payloadSuite(), g.keyEnvelopeSuite(), keyId, context)));
+        v.put("aad", Hex.e(KeyGrants.aad(g.recipientKeyId(), g.payloadSuite(), g.keyEnvelopeSuite(), keyId, context)));
+        v.put("ephemeral_private_key", Hex.e(ephemeral.privateKey().exportPrivateBytes()));
+        v.put("enc", Hex.e(g.enc()));
+        v.put("ciphertext", Hex.e(g.ciphertext()));
+        return v;
+    }
+
+    // ---- webtty-payload.json ----
+
+    private static List<Map<String, Object>> payloads() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        KeyContext context = new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0002",
+                List.of(KeyId.of(x25519("grant/recipient-a").publicKey()), KeyId.of(x25519("grant/recipient-b").publicKey())));
+        byte[] big = new byte[1024];
+        for (int i = 0; i < big.length; i++) {
+            big[i] = (byte) (0x20 + i % 95);
+        }
+        Object[][] cases = {
+                {Stream.STDIN, "ls -la\r".getBytes(StandardCharsets.UTF_8)},
+                {Stream.STDOUT, "\u001b[1;32mtotal 8\u001b[0m\r\nfile.txt  ü\r\n".getBytes(StandardCharsets.UTF_8)},
+                {Stream.STDERR, "bash: foo: command not found\r\n".getBytes(StandardCharsets.UTF_8)},
+                {Stream.STDOUT, new byte[0]},
+                {Stream.STDOUT, big},
+        };
+        for (int i = 0; i < cases.length; i++) {
+            String label = "payload-" + (i + 1);
+            PayloadKey key = PayloadKey.fromBytes(bytes("payload/payload_key", 32));
+            PayloadKeyId keyId = PayloadKeyId.fromBytes(bytes("payload/payload_key_id", 16));
+            Stream stream = (Stream) cases[i][0];
+            byte[] plaintext = (byte[]) cases[i][1];
+            byte[] nonce = bytes(label + "/nonce", 12);
+            PayloadCipher cipher = new PayloadCipher(key, keyId, context);
+            SealedPayload sealed = cipher.insecureSealWithNonce(stream, nonce, plaintext);
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("payload_key", Hex.e(key.exportKeyBytes()));
+            v.put("payload_key_id", keyId.toHex());
+            v.put("key_context", new String(context.toCanonicalJson(), StandardCharsets.UTF_8));
+            v.put("payload_suite", sealed.suite().wireName());
+            v.put("stream", stream.wireName());
+            v.put("nonce", Hex.e(nonce));
+            v.put("plaintext", Hex.e(plaintext));
+            v.put("aad", Hex.e(cipher.aad(stream, nonce, plaintext.length)));
+            v.put("ciphertext", Hex.e(sealed.ciphertext()));
+            list.add(v);
+        }
+        return list;
+    }
+
+    // ---- canonical-json.json ----
+
+    private static final String[][] CANONICAL_CASES = {
+            {"{\"b\":2,\"a\":1}", null},
+            {" { \"a\" : [ 1 , 2 , { \"z\" : true , \"y\" : false } ] } ", null},
+            {"{\"\\u20ac\":1,\"\\r\":2,\"\\ud83d\\ude00\":3,\"1\":4,\"\\u00f6\":5,\"\\ufb33\":6}", null},
+            {"{\"a\":null,\"b\":[null,1]}", null},
+            {"\"\\u0000\\u001f\\b\\t\\n\\f\\r\\\"\\\\\\/\\u007f\\u2028\\u00e9\"", null},
+            {"[1.0,1e3,-0,100E-2,9007199254740991,-9007199254740991]", null},
+            {"{\"workspace_id\":\"w\",\"session_id\":\"s\",\"server_id\":\"v\",\"recipients\":[\"aa\",\"bb\"]}", null},
+            {"[]", null},
+            {"{}", null},
+            {"\"\"", null},
+            {"true", null},
+            {"null", null},
+            {"{\"a\":1,\"a\":2}", "duplicate_key"},
+            {"{\"x\":{\"k\":1,\"k\":1}}", "duplicate_key"},
+            {"1.5", "non_integer"},
+            {"[0.1]", "non_integer"},
+            {"9007199254740992", "out_of_range"},
+            {"-9007199254740992", "out_of_range"},
+            {"1e400", "out_of_range"},
+            {"NaN", "non_finite"},
+            {"[Infinity]", "non_finite"},
+            {"[-Infinity]", "non_finite"},
+            {"\"\\ud800\"", "unpaired_surrogate"},
+            {"{\"a\":1", "invalid_json"},
+            {"[1,]", "invalid_json"},
+            {"{\"a\":1} {}", "invalid_json"},
+            {"{'a':1}", "invalid_json"},
+            {"", "invalid_json"},
+    };
+
+    private static List<Map<String, Object>> canonicalJson() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        for (String[] c : CANONICAL_CASES) {
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("input", c[0]);
+            if (c[1] == null) {
+                v.put("canonical", CanonicalJson.canonicalize(c[0]));
+            } else {
+                try {
+                    CanonicalJson.canonicalize(c[0]);
+                    throw new IllegalStateException("canonical JSON case must be rejected: " + c[0]);
+                } catch (MalformedInputException expected) {
+                    v.put("error", c[1]);
+                }
+            }
+            list.add(v);
+        }
+        return list;
+    }
+}
