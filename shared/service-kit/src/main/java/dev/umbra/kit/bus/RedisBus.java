@@ -192,6 +192,8 @@ public final class RedisBus implements Bus {
               conn.endHandler(lost);
               conn.exceptionHandler(e -> log.warn("Redis subscriber error: {}", e.getMessage()));
               List<Future<Response>> subs = new ArrayList<>();
+              // a name makes the subscriber findable in CLIENT LIST (operations, tests)
+              subs.add(conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(subscriberName())));
               for (String ch : channels.keySet()) {
                 subs.add(conn.send(Request.cmd(Command.SUBSCRIBE).arg(ch)));
               }
@@ -201,6 +203,11 @@ public final class RedisBus implements Bus {
               return Future.all(subs).map(conn);
             })
         .onFailure(e -> single.close());
+  }
+
+  /** The Redis client name of this bus's subscriber connection. */
+  public String subscriberName() {
+    return "umbra-sub-" + prefix.replaceAll("[^A-Za-z0-9_.-]", "_");
   }
 
   private void scheduleResubscribe(int attempt) {

@@ -1,0 +1,51 @@
+package dev.umbra.kit.bus;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.kit.testing.TestRedis;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.junit5.VertxExtension;
+import io.vertx.junit5.VertxTestContext;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/** The Redis subscriber connection comes back by itself and keeps every subscription. */
+@ExtendWith(VertxExtension.class)
+class RedisBusReconnectTest {
+
+  @Test
+  void resubscribesAfterTheSubscriberConnectionIsKilled(Vertx vertx, VertxTestContext ctx) {
+    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), TestRedis.randomPrefix());
+    Redis admin = Redis.createClient(vertx, TestRedis.url().toString());
+    AtomicBoolean killed = new AtomicBoolean();
+    bus.subscribe("umbra.test.reconnect", m -> {
+          if (killed.get() && m.body().toString().equals("after")) {
+            bus.close().onComplete(x -> {
+              admin.close();
+              ctx.completeNow();
+            });
+          }
+        })
+        .compose(s -> admin.send(Request.cmd(Command.CLIENT).arg("LIST")))
+        .compose(list -> {
+          String id = null;
+          for (String line : list.toString().split("\n")) {
+            if (line.contains("name=" + bus.subscriberName() + " ")) {
+              id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
+            }
+          }
+          assertThat(id).as("subscriber connection in CLIENT LIST").isNotNull();
+          return admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id));
+        })
+        .onComplete(ctx.succeeding(r -> {
+          killed.set(true);
+          // publish until the reconnected subscriber receives one
+          vertx.setPeriodic(100, t -> bus.publish("umbra.test.reconnect", Buffer.buffer("after")));
+        }));
+  }
+}
