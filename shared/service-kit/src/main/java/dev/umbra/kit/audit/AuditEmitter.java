@@ -8,8 +8,10 @@ import dev.umbra.proto.audit.AuditEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
+import java.util.ArrayDeque;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,6 +31,10 @@ public final class AuditEmitter {
   /** The consumer group of the audit service on {@link #INGEST_STREAM}. */
   public static final String INGEST_GROUP = "audit";
   public static final long STREAM_MAX_LENGTH = 1_000_000;
+  /** Appends under way at once; more wait in a local queue (a burst never exhausts the pool). */
+  public static final int MAX_IN_FLIGHT = 64;
+  /** Beyond this many waiting events, emit fails at once (counted as a failure). */
+  public static final int MAX_QUEUED = 100_000;
   private static final Logger log = LoggerFactory.getLogger(AuditEmitter.class);
 
   private final Bus bus;
@@ -39,6 +45,8 @@ public final class AuditEmitter {
   private final Counter failed;
   private final Counter rejected;
   private volatile Future<Void> groupReady;
+  private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+  private int inFlight;
 
   public AuditEmitter(Bus bus, String service, Clock clock, MeterRegistry registry) {
     this.bus = bus;
@@ -56,7 +64,8 @@ public final class AuditEmitter {
   }
 
   /**
-   * Fills id, time, service and (when unset) a service actor, checks the event, then appends.
+   * Fills id, time, service and (when unset) a service actor, checks the event, then appends;
+   * completes with the event id (a ULID) once the entry is in the stream.
    * The future fails with {@link IllegalArgumentException} for an event that breaks the rules
    * and with the bus error when the append fails; it never throws.
    */
@@ -93,8 +102,8 @@ public final class AuditEmitter {
           .log("audit event refused before sending: {}", problem.get());
       return Future.failedFuture(new IllegalArgumentException("audit event refused: " + problem.get()));
     }
-    return ensureGroup()
-        .compose(v -> bus.append(INGEST_STREAM, Buffer.buffer(built.toByteArray()), STREAM_MAX_LENGTH))
+    return append(built)
+        .map(streamId -> built.getId())
         .onSuccess(id -> emitted.increment())
         .onFailure(
             e -> {
@@ -104,6 +113,48 @@ public final class AuditEmitter {
                   .addKeyValue("event_id", built.getId())
                   .log("audit event not emitted: {}", e.getMessage());
             });
+  }
+
+  private Future<String> append(AuditEvent built) {
+    Promise<String> done = Promise.promise();
+    Buffer body = Buffer.buffer(built.toByteArray());
+    Runnable task =
+        () ->
+            ensureGroup()
+                .compose(v -> bus.append(INGEST_STREAM, body, STREAM_MAX_LENGTH))
+                .onComplete(
+                    ar -> {
+                      release();
+                      done.handle(ar);
+                    });
+    boolean runNow;
+    synchronized (waiting) {
+      runNow = inFlight < MAX_IN_FLIGHT;
+      if (runNow) {
+        inFlight++;
+      } else if (waiting.size() < MAX_QUEUED) {
+        waiting.add(task);
+      } else {
+        return Future.failedFuture(new IllegalStateException("audit emit queue is full"));
+      }
+    }
+    if (runNow) {
+      task.run();
+    }
+    return done.future();
+  }
+
+  private void release() {
+    Runnable next;
+    synchronized (waiting) {
+      next = waiting.poll();
+      if (next == null) {
+        inFlight--;
+      }
+    }
+    if (next != null) {
+      next.run();
+    }
   }
 
   private Future<Void> ensureGroup() {
