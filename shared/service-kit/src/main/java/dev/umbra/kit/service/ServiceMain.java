@@ -44,8 +44,10 @@ public final class ServiceMain {
     Vertx vertx = Metrics.newVertx(registry);
     Bus bus = RedisBus.create(vertx, cfg.redisUrl(), cfg.busPrefix());
     UmbraService service = factory.apply(new ServiceRuntime(cfg, bus, registry, Clock.systemUTC()));
+    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
     Runnable shutdown =
         () -> {
+          stopping.set(true);
           log.info("{} stopping", prog);
           CountDownLatch done = new CountDownLatch(1);
           // undeploy first (drains requests), then the bus while Vert.x still runs, then Vert.x
@@ -77,12 +79,14 @@ public final class ServiceMain {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (failure[0] != null) {
+    if (failure[0] != null && !stopping.get()) {
       System.err.println(prog + ": failed to start: " + failure[0].getMessage());
       vertx.close();
       System.exit(EXIT_START);
       return;
     }
-    log.info("{} listening on http://{}:{}", prog, cfg.bindHost(), service.actualPort());
+    if (failure[0] == null) {
+      log.info("{} listening on http://{}:{}", prog, cfg.bindHost(), service.actualPort());
+    }
   }
 }
