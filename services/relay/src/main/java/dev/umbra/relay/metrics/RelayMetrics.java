@@ -1,0 +1,137 @@
+package dev.umbra.relay.metrics;
+
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.relay.wire.RelayWire;
+import dev.umbra.relay.wire.Reject;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * The relay's meters (tags are envelope metadata only): connections and channels (gauges),
+ * frames and bytes by type, rejections by reason, drops by reason, cross-instance hops.
+ */
+public final class RelayMetrics {
+  public static final String TAG_TYPE = "type";
+  public static final String TAG_REASON = "reason";
+  public static final String TAG_ROLE = "role";
+  public static final String TAG_DIRECTION = "direction";
+
+  /** Why a routable frame was not delivered. */
+  public enum Drop {
+    QUEUE_FULL("queue_full"),
+    NO_ROUTE("no_route"),
+    BUS_ERROR("bus_error");
+
+    final String tag;
+
+    Drop(String tag) {
+      this.tag = tag;
+    }
+  }
+
+  private final MeterRegistry registry;
+  private final AtomicInteger daemons = new AtomicInteger();
+  private final AtomicInteger clients = new AtomicInteger();
+  private final AtomicInteger channels = new AtomicInteger();
+  private final Map<FrameType, Counter> frames = new EnumMap<>(FrameType.class);
+  private final Map<FrameType, Counter> bytes = new EnumMap<>(FrameType.class);
+  private final Map<Reject, Counter> rejections = new EnumMap<>(Reject.class);
+  private final Map<Drop, Counter> drops = new EnumMap<>(Drop.class);
+  private final Counter hopsOut;
+  private final Counter hopsIn;
+  private final Counter revokedClosed;
+
+  public RelayMetrics(MeterRegistry registry) {
+    this.registry = registry;
+    Gauge.builder(Metrics.name("relay", "connections"), daemons, AtomicInteger::get).tag(TAG_ROLE, "daemon").register(registry);
+    Gauge.builder(Metrics.name("relay", "connections"), clients, AtomicInteger::get).tag(TAG_ROLE, "client").register(registry);
+    Gauge.builder(Metrics.name("relay", "channels"), channels, AtomicInteger::get)
+        .description("client channels routed by this instance")
+        .register(registry);
+    for (FrameType t : FrameType.values()) {
+      frames.put(t, Counter.builder(Metrics.name("relay", "frames")).tag(TAG_TYPE, RelayWire.tag(t)).register(registry));
+      bytes.put(t, Counter.builder(Metrics.name("relay", "frame.bytes")).tag(TAG_TYPE, RelayWire.tag(t)).register(registry));
+    }
+    for (Reject r : Reject.values()) {
+      rejections.put(r, Counter.builder(Metrics.name("relay", "rejections")).tag(TAG_REASON, r.tag()).register(registry));
+    }
+    for (Drop d : Drop.values()) {
+      drops.put(d, Counter.builder(Metrics.name("relay", "drops")).tag(TAG_REASON, d.tag).register(registry));
+    }
+    hopsOut = Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "out").register(registry);
+    hopsIn = Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "in").register(registry);
+    revokedClosed = Counter.builder(Metrics.name("relay", "revoked.connections")).register(registry);
+  }
+
+  public void connected(boolean daemon) {
+    (daemon ? daemons : clients).incrementAndGet();
+  }
+
+  public void disconnected(boolean daemon) {
+    (daemon ? daemons : clients).decrementAndGet();
+  }
+
+  public void channelOpened() {
+    channels.incrementAndGet();
+  }
+
+  public void channelClosed() {
+    channels.decrementAndGet();
+  }
+
+  /** A frame accepted from a connection. */
+  public void frame(FrameType type, int size) {
+    frames.get(type).increment();
+    bytes.get(type).increment(size);
+  }
+
+  public void reject(Reject reason) {
+    rejections.get(reason).increment();
+  }
+
+  public void drop(Drop reason) {
+    drops.get(reason).increment();
+  }
+
+  /** Frames sent to / received from another instance over the bus. */
+  public void hopOut(int frameCount) {
+    hopsOut.increment(frameCount);
+  }
+
+  public void hopIn(int frameCount) {
+    hopsIn.increment(frameCount);
+  }
+
+  public void revoked() {
+    revokedClosed.increment();
+  }
+
+  public double rejections(Reject reason) {
+    return rejections.get(reason).count();
+  }
+
+  public double drops(Drop reason) {
+    return drops.get(reason).count();
+  }
+
+  public double hopsIn() {
+    return hopsIn.count();
+  }
+
+  public double hopsOut() {
+    return hopsOut.count();
+  }
+
+  public int channels() {
+    return channels.get();
+  }
+
+  public MeterRegistry registry() {
+    return registry;
+  }
+}

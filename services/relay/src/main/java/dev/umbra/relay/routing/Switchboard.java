@@ -1,0 +1,632 @@
+package dev.umbra.relay.routing;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.auth.SessionTokens;
+import dev.umbra.kit.auth.SubjectKind;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.bus.Subscription;
+import dev.umbra.proto.bus.Revocation;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.RelayBusBatch;
+import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.relay.RelaySettings;
+import dev.umbra.relay.auth.RelayAuth;
+import dev.umbra.relay.limits.IpLimits;
+import dev.umbra.relay.metrics.RelayMetrics;
+import dev.umbra.relay.metrics.RelayMetrics.Drop;
+import dev.umbra.relay.wire.RelayWire;
+import dev.umbra.relay.wire.Reject;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routes frames between the connections of this instance and, over the bus, those of other
+ * instances, on the envelope alone (docs/relay.md). Everything runs on the relay verticle's event
+ * loop, so the maps are plain. Nothing is persisted: routes are learned from live connections and
+ * from the frames themselves, which is what lets a client or daemon resume on any instance.
+ */
+public final class Switchboard {
+  private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
+  /** How long a revocation also refuses new connections of the revoked party (longest token life). */
+  static final Duration REVOKED_FOR = Duration.ofHours(1);
+  public static final short CLOSE_TOO_BIG = 1009;
+  public static final short CLOSE_UNSUPPORTED = 1003;
+  public static final short CLOSE_REPLACED = 4000;
+  public static final short CLOSE_EXPIRED = 4001;
+  public static final short CLOSE_IDLE = 4002;
+  public static final short CLOSE_REVOKED = 4003;
+
+  private final Vertx vertx;
+  private final Bus bus;
+  private final RelaySettings settings;
+  private final RelayMetrics metrics;
+  private final Clock clock;
+  private final String instance;
+  private final IpLimits messageLimits;
+  private final Set<Connection> connections = new LinkedHashSet<>();
+  private final Map<String, Connection> daemons = new HashMap<>();
+  private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
+  private final Map<String, Connection> clientChannels = new HashMap<>();
+  private final Map<String, Future<Subscription>> channelSubs = new HashMap<>();
+  private final Map<String, Long> revoked = new HashMap<>();
+  private Subscription revocations;
+  private long nextId;
+
+  public Switchboard(Vertx vertx, Bus bus, RelaySettings settings, RelayMetrics metrics, Clock clock, String instance) {
+    this.vertx = vertx;
+    this.bus = bus;
+    this.settings = settings;
+    this.metrics = metrics;
+    this.clock = clock;
+    this.instance = instance;
+    this.messageLimits = new IpLimits(settings.messageRate(), settings.messageBurst());
+  }
+
+  /** Subscribes to revocations and starts the ping / idle / expiry sweep. */
+  public Future<Void> start() {
+    long every = settings.ping().toMillis();
+    vertx.setPeriodic(every, every, t -> sweep());
+    return bus.subscribe(Topics.REVOCATIONS, this::onRevocation).onSuccess(s -> revocations = s).mapEmpty();
+  }
+
+  public Future<Void> stop() {
+    for (Connection c : new ArrayList<>(connections)) {
+      close(c, (short) 1001, "relay_stopping");
+    }
+    return revocations == null ? Future.succeededFuture() : revocations.unsubscribe().recover(e -> Future.succeededFuture());
+  }
+
+  public String instance() {
+    return instance;
+  }
+
+  // ---------------------------------------------------------------- admission and lifecycle
+
+  /** True when a revocation seen on the bus still refuses this session. */
+  public boolean isRevoked(SessionClaims c) {
+    long now = clock.millis();
+    revoked.values().removeIf(until -> until < now);
+    String ws = c.workspaceId().toString();
+    return revoked.containsKey(revocationKey(ws, c.subjectKind() == SubjectKind.MACHINE ? "machine" : "member", c.subject()))
+        || revoked.containsKey(revocationKey(ws, "token", c.tokenId()));
+  }
+
+  /** Takes over an upgraded WebSocket of an authenticated daemon or client. */
+  public void attach(ServerWebSocket ws, SessionClaims claims, String ip) {
+    boolean daemon = RelayAuth.isDaemon(claims);
+    BusPublisher pub = new BusPublisher(bus, instance, metrics, settings.queueBytes());
+    Connection c = new Connection(++nextId, ws, claims, daemon, ip, pub, System.nanoTime());
+    pub.owner(c);
+    connections.add(c);
+    metrics.connected(daemon);
+    ws.setWriteQueueMaxSize(settings.queueBytes());
+    ws.binaryMessageHandler(b -> onMessage(c, b));
+    ws.textMessageHandler(
+        t -> {
+          reject(c, Reject.TEXT_FRAME, null);
+          close(c, CLOSE_UNSUPPORTED, "binary frames only");
+        });
+    ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
+    ws.drainHandler(v -> releaseWaiting(c));
+    ws.exceptionHandler(
+        e -> {
+          String name = e.getClass().getSimpleName();
+          String msg = String.valueOf(e.getMessage()).toLowerCase();
+          if (name.contains("TooLong") || msg.contains("max frame length") || msg.contains("too big") || msg.contains("message size")) {
+            metrics.reject(Reject.OVERSIZED);
+          } else if (name.contains("Corrupted")) {
+            metrics.reject(Reject.MALFORMED);
+          }
+        });
+    ws.closeHandler(v -> detach(c));
+    log.atDebug()
+        .addKeyValue("connection", c.id)
+        .addKeyValue("role", c.role())
+        .addKeyValue("workspace", c.workspace)
+        .log("relay connection opened");
+  }
+
+  private void detach(Connection c) {
+    if (c.closed && !connections.contains(c)) {
+      return;
+    }
+    c.closed = true;
+    if (!connections.remove(c)) {
+      return;
+    }
+    metrics.disconnected(c.daemon);
+    if (c.target != null) {
+      String tk = Topics.targetKey(c.workspace, c.target);
+      if (daemons.get(tk) == c) {
+        daemons.remove(tk);
+        Future<Subscription> sub = targetSubs.remove(tk);
+        if (sub != null) {
+          sub.onSuccess(Subscription::unsubscribe);
+        }
+      }
+    }
+    for (String ck : new ArrayList<>(c.channels)) {
+      unbind(ck);
+    }
+    releaseWaiting(c);
+    for (Connection other : connections) {
+      other.waiting.remove(c);
+    }
+    log.atDebug().addKeyValue("connection", c.id).addKeyValue("role", c.role()).log("relay connection closed");
+  }
+
+  private void close(Connection c, short code, String reason) {
+    if (!c.closed) {
+      c.closed = true;
+      c.ws.close(code, reason).onComplete(x -> detach(c));
+      // the close handshake may never finish with a dead peer: detach now anyway
+      detach(c);
+    }
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    long idleNanos = settings.idle().toNanos();
+    long expiryLimit = clock.millis() - SessionTokens.CLOCK_SKEW_SECONDS * 1000;
+    for (Connection c : new ArrayList<>(connections)) {
+      if (now - c.lastHeardNanos > idleNanos) {
+        close(c, CLOSE_IDLE, "idle");
+      } else if (c.claims.expiresAt().toEpochMilli() < expiryLimit) {
+        close(c, CLOSE_EXPIRED, "token_expired");
+      } else {
+        c.ws.writePing(Buffer.buffer());
+      }
+    }
+    messageLimits.sweep(now);
+  }
+
+  // ---------------------------------------------------------------- frames from connections
+
+  private void onMessage(Connection c, Buffer buf) {
+    if (c.closed) {
+      return;
+    }
+    long now = System.nanoTime();
+    c.lastHeardNanos = now;
+    // 1. size, before anything else (the WebSocket layer already refused longer messages)
+    if (buf.length() > settings.maxFrameBytes()) {
+      reject(c, Reject.OVERSIZED, null);
+      close(c, CLOSE_TOO_BIG, "oversized");
+      return;
+    }
+    // 2. per-IP message rate: the frame is already read, so pause the connection to repay the debt
+    long debt = messageLimits.takeOrDebt(c.ip, now);
+    if (debt > 0 && !c.rateHeld) {
+      metrics.reject(Reject.MESSAGE_RATE);
+      c.rateHeld = true;
+      c.hold();
+      vertx.setTimer(
+          Math.max(1, debt / 1_000_000),
+          t -> {
+            c.rateHeld = false;
+            c.release();
+          });
+    }
+    // 3. envelope
+    RelayFrame f;
+    try {
+      f = RelayFrame.parseFrom(buf.getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      reject(c, Reject.MALFORMED, null);
+      return;
+    }
+    Reject bad = check(c, f);
+    if (bad != null) {
+      reject(c, bad, f);
+      return;
+    }
+    metrics.frame(f.getType(), buf.length());
+    if (c.daemon) {
+      fromDaemon(c, f, buf);
+    } else {
+      fromClient(c, f, buf);
+    }
+  }
+
+  private Reject check(Connection c, RelayFrame f) {
+    FrameType t = f.getType();
+    if (t == FrameType.UNRECOGNIZED || t == FrameType.FRAME_TYPE_UNSPECIFIED) {
+      return Reject.UNKNOWN_TYPE;
+    }
+    if (!(c.daemon ? RelayWire.FROM_DAEMON : RelayWire.FROM_CLIENT).contains(t)) {
+      return Reject.TYPE_NOT_ALLOWED;
+    }
+    if (!c.workspace.equals(f.getWorkspaceId())) {
+      return Reject.WRONG_WORKSPACE;
+    }
+    if (!RelayWire.validTarget(f.getTargetId())
+        || (t != FrameType.FRAME_TYPE_REGISTER && f.getChannelId() == 0)
+        || RelayWire.WITH_PAYLOAD.contains(t) == f.getPayload().isEmpty()
+        || f.getReason().length() > RelayWire.MAX_REASON_CHARS) {
+      return Reject.BAD_FIELD;
+    }
+    return null;
+  }
+
+  private void fromDaemon(Connection c, RelayFrame f, Buffer raw) {
+    if (f.getType() == FrameType.FRAME_TYPE_REGISTER) {
+      register(c, f);
+      return;
+    }
+    if (c.target == null) {
+      reject(c, Reject.NOT_REGISTERED, f);
+      return;
+    }
+    if (!c.target.equals(f.getTargetId())) {
+      reject(c, Reject.WRONG_TARGET, f);
+      return;
+    }
+    String ck = Topics.channelKey(c.workspace, c.target, f.getChannelId());
+    Connection client = clientChannels.get(ck);
+    if (client != null) {
+      deliverLocal(c, client, raw);
+      if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
+        unbind(ck);
+      }
+    } else {
+      c.publisher.publish(
+          Topics.channelTopic(c.workspace, c.target, f.getChannelId()), f, (fr, busError) -> undelivered(busError));
+    }
+  }
+
+  private void register(Connection c, RelayFrame f) {
+    String target = f.getTargetId();
+    if (!target.equals(c.claims.subject()) || (c.target != null && !c.target.equals(target))) {
+      reject(c, Reject.WRONG_TARGET, f);
+      return;
+    }
+    String tk = Topics.targetKey(c.workspace, target);
+    Connection previous = daemons.put(tk, c);
+    if (previous != null && previous != c) {
+      close(previous, CLOSE_REPLACED, "replaced");
+      daemons.put(tk, c);
+    }
+    c.target = target;
+    c.registeredAt = clock.millis();
+    c.hold();
+    ensureTargetSub(c.workspace, target)
+        .compose(
+            s -> {
+              // tell other instances a daemon of this target registered here: they drop older ones
+              RelayFrame takeover =
+                  RelayFrame.newBuilder(f).setSequence(c.registeredAt).clearPayload().build();
+              return bus.publish(
+                      Topics.targetTopic(c.workspace, target),
+                      Buffer.buffer(RelayBusBatch.newBuilder().setOrigin(instance).addFrames(takeover).build().toByteArray()))
+                  .mapEmpty();
+            })
+        .onComplete(
+            ar -> {
+              c.release();
+              if (ar.succeeded()) {
+                send(c, RelayFrame.newBuilder()
+                    .setType(FrameType.FRAME_TYPE_REGISTERED)
+                    .setWorkspaceId(c.workspace)
+                    .setTargetId(target)
+                    .build());
+              } else {
+                send(c, error(c, null, "bus_unavailable"));
+              }
+            });
+  }
+
+  private void fromClient(Connection c, RelayFrame f, Buffer raw) {
+    String ck = Topics.channelKey(c.workspace, f.getTargetId(), f.getChannelId());
+    Connection owner = clientChannels.get(ck);
+    if (f.getType() == FrameType.FRAME_TYPE_OPEN && owner != null) {
+      reject(c, owner == c ? Reject.DUPLICATE_OPEN : Reject.CHANNEL_IN_USE, f);
+      return;
+    }
+    if (owner != null && owner != c && !owner.claims.subject().equals(c.claims.subject())) {
+      reject(c, Reject.CHANNEL_IN_USE, f);
+      return;
+    }
+    if (owner != c) {
+      if (f.getType() == FrameType.FRAME_TYPE_CLOSE && owner == null) {
+        // closing a channel this instance does not route: pass it on without binding
+        toDaemon(c, f, raw);
+        return;
+      }
+      bind(ck, c);
+    }
+    Future<Subscription> sub = channelSubs.get(ck);
+    if (sub != null && sub.succeeded()) {
+      toDaemon(c, f, raw);
+      if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
+        unbind(ck);
+      }
+      return;
+    }
+    // first frame of this channel here: replies can only reach us once subscribed
+    c.hold();
+    ensureChannelSub(ck, c.workspace, f.getTargetId(), f.getChannelId())
+        .onComplete(
+            ar -> {
+              c.release();
+              if (c.closed) {
+                return;
+              }
+              if (ar.failed()) {
+                send(c, close(c.workspace, f, "relay_unavailable"));
+                unbind(ck);
+                return;
+              }
+              toDaemon(c, f, raw);
+              if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
+                unbind(ck);
+              }
+            });
+  }
+
+  private void toDaemon(Connection c, RelayFrame f, Buffer raw) {
+    Connection d = daemons.get(Topics.targetKey(c.workspace, f.getTargetId()));
+    if (d != null) {
+      deliverLocal(c, d, raw);
+      return;
+    }
+    c.publisher.publish(
+        Topics.targetTopic(c.workspace, f.getTargetId()),
+        f,
+        (fr, busError) -> {
+          if (!busError && fr.getType() == FrameType.FRAME_TYPE_OPEN) {
+            metrics.reject(Reject.UNKNOWN_TARGET);
+            send(c, close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
+            unbind(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
+          } else {
+            undelivered(busError);
+          }
+        });
+  }
+
+  private void undelivered(boolean busError) {
+    metrics.drop(busError ? Drop.BUS_ERROR : Drop.NO_ROUTE);
+  }
+
+  // ---------------------------------------------------------------- channel routes
+
+  private void bind(String ck, Connection c) {
+    Connection old = clientChannels.put(ck, c);
+    if (old != null) {
+      old.channels.remove(ck);
+    } else {
+      metrics.channelOpened();
+    }
+    c.channels.add(ck);
+  }
+
+  private void unbind(String ck) {
+    Connection owner = clientChannels.remove(ck);
+    if (owner != null) {
+      owner.channels.remove(ck);
+      metrics.channelClosed();
+    }
+    Future<Subscription> sub = channelSubs.remove(ck);
+    if (sub != null) {
+      sub.onSuccess(Subscription::unsubscribe);
+    }
+  }
+
+  private Future<Subscription> ensureChannelSub(String ck, String workspace, String target, long channel) {
+    Future<Subscription> sub = channelSubs.get(ck);
+    if (sub == null || sub.failed()) {
+      sub = bus.subscribe(Topics.channelTopic(workspace, target, channel), m -> fromBusToClient(ck, m));
+      channelSubs.put(ck, sub);
+      Future<Subscription> mine = sub;
+      sub.onSuccess(s -> {
+        if (channelSubs.get(ck) != mine) {
+          s.unsubscribe(); // unbound while subscribing
+        }
+      });
+    }
+    return sub;
+  }
+
+  private Future<Subscription> ensureTargetSub(String workspace, String target) {
+    String tk = Topics.targetKey(workspace, target);
+    Future<Subscription> sub = targetSubs.get(tk);
+    if (sub == null || sub.failed()) {
+      sub = bus.subscribe(Topics.targetTopic(workspace, target), m -> fromBusToDaemon(tk, m));
+      targetSubs.put(tk, sub);
+    }
+    return sub;
+  }
+
+  // ---------------------------------------------------------------- frames from other instances
+
+  private RelayBusBatch batch(BusMessage m) {
+    try {
+      return RelayBusBatch.parseFrom(m.body().getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      metrics.reject(Reject.MALFORMED);
+      return null;
+    }
+  }
+
+  private void fromBusToDaemon(String tk, BusMessage m) {
+    RelayBusBatch b = batch(m);
+    if (b == null) {
+      return;
+    }
+    for (RelayFrame f : b.getFramesList()) {
+      Connection d = daemons.get(tk);
+      if (f.getType() == FrameType.FRAME_TYPE_REGISTER) {
+        if (!instance.equals(b.getOrigin()) && d != null && d.registeredAt <= f.getSequence()) {
+          close(d, CLOSE_REPLACED, "replaced");
+        }
+        continue;
+      }
+      metrics.hopIn(1);
+      if (d == null || !d.workspace.equals(f.getWorkspaceId())) {
+        metrics.drop(Drop.NO_ROUTE);
+      } else {
+        deliverRemote(d, f);
+      }
+    }
+  }
+
+  private void fromBusToClient(String ck, BusMessage m) {
+    RelayBusBatch b = batch(m);
+    if (b == null) {
+      return;
+    }
+    for (RelayFrame f : b.getFramesList()) {
+      metrics.hopIn(1);
+      Connection c = clientChannels.get(ck);
+      if (c == null || !c.workspace.equals(f.getWorkspaceId())) {
+        metrics.drop(Drop.NO_ROUTE);
+        continue;
+      }
+      deliverRemote(c, f);
+      if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
+        unbind(ck);
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- delivery
+
+  /** From a local sender: never dropped; the sender stops reading while the receiver's queue is full. */
+  private void deliverLocal(Connection from, Connection to, Buffer raw) {
+    if (to.closed) {
+      metrics.drop(Drop.NO_ROUTE);
+      return;
+    }
+    to.ws.writeBinaryMessage(raw);
+    if (to.ws.writeQueueFull() && to.waiting.add(from)) {
+      from.hold();
+    }
+  }
+
+  /** From another instance: nobody to pause, so a full queue drops the frame (the channel layer resends). */
+  private void deliverRemote(Connection to, RelayFrame f) {
+    if (to.closed) {
+      metrics.drop(Drop.NO_ROUTE);
+    } else if (to.ws.writeQueueFull()) {
+      metrics.drop(Drop.QUEUE_FULL);
+    } else {
+      to.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+    }
+  }
+
+  private void releaseWaiting(Connection c) {
+    if (c.waiting.isEmpty()) {
+      return;
+    }
+    List<Connection> w = new ArrayList<>(c.waiting);
+    c.waiting.clear();
+    w.forEach(Connection::release);
+  }
+
+  private void send(Connection c, RelayFrame f) {
+    if (!c.closed && !c.ws.writeQueueFull()) {
+      c.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+    }
+  }
+
+  private void reject(Connection c, Reject reason, RelayFrame f) {
+    metrics.reject(reason);
+    log.atDebug()
+        .addKeyValue("connection", c.id)
+        .addKeyValue("reason", reason.tag())
+        .addKeyValue("type", f == null ? "unparsed" : RelayWire.tag(f.getType()))
+        .log("relay frame rejected");
+    send(c, error(c, f, reason.tag()));
+  }
+
+  private static RelayFrame error(Connection c, RelayFrame f, String reason) {
+    RelayFrame.Builder b = RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_ERROR).setWorkspaceId(c.workspace).setReason(reason);
+    if (f != null) {
+      b.setChannelId(f.getChannelId());
+      if (RelayWire.validTarget(f.getTargetId())) {
+        b.setTargetId(f.getTargetId());
+      }
+      b.setSequence(f.getSequence());
+    }
+    return b.build();
+  }
+
+  private static RelayFrame close(String workspace, RelayFrame f, String reason) {
+    return RelayFrame.newBuilder()
+        .setType(FrameType.FRAME_TYPE_CLOSE)
+        .setWorkspaceId(workspace)
+        .setTargetId(f.getTargetId())
+        .setChannelId(f.getChannelId())
+        .setReason(reason)
+        .build();
+  }
+
+  // ---------------------------------------------------------------- revocations
+
+  private static String revocationKey(String workspace, String kind, String subject) {
+    return kind + ":" + workspace + ":" + subject;
+  }
+
+  private void onRevocation(BusMessage m) {
+    Revocation r;
+    try {
+      r = Revocation.parseFrom(m.body().getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      metrics.reject(Reject.MALFORMED);
+      return;
+    }
+    String kind =
+        switch (r.getKind()) {
+          case REVOKED_KIND_MACHINE -> "machine";
+          case REVOKED_KIND_MEMBER -> "member";
+          case REVOKED_KIND_TOKEN -> "token";
+          default -> null; // devices are not named in relay sessions; their tokens are revoked by id
+        };
+    if (kind == null || r.getSubjectId().isEmpty()) {
+      return;
+    }
+    revoked.put(revocationKey(r.getWorkspaceId(), kind, r.getSubjectId()), clock.millis() + REVOKED_FOR.toMillis());
+    int closed = 0;
+    for (Iterator<Connection> it = new ArrayList<>(connections).iterator(); it.hasNext(); ) {
+      Connection c = it.next();
+      if (!c.workspace.equals(r.getWorkspaceId())) {
+        continue;
+      }
+      boolean match =
+          switch (kind) {
+            case "machine" -> c.claims.subjectKind() == SubjectKind.MACHINE && c.claims.subject().equals(r.getSubjectId());
+            case "member" -> c.claims.subjectKind() == SubjectKind.MEMBER && c.claims.subject().equals(r.getSubjectId());
+            default -> c.claims.tokenId().equals(r.getSubjectId());
+          };
+      if (match) {
+        metrics.revoked();
+        close(c, CLOSE_REVOKED, "revoked");
+        closed++;
+      }
+    }
+    log.atInfo()
+        .addKeyValue("workspace", r.getWorkspaceId())
+        .addKeyValue("kind", kind)
+        .addKeyValue("closed", closed)
+        .log("revocation applied");
+  }
+
+  /** Local connections (tests and metrics). */
+  public int connectionCount() {
+    return connections.size();
+  }
+}

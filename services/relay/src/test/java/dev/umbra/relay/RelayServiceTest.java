@@ -1,0 +1,356 @@
+package dev.umbra.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.google.protobuf.ByteString;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.proto.bus.Revocation;
+import dev.umbra.proto.bus.RevokedKind;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.relay.metrics.RelayMetrics.Drop;
+import dev.umbra.relay.routing.Switchboard;
+import dev.umbra.relay.testing.RawPeer;
+import dev.umbra.relay.testing.RelayCluster;
+import dev.umbra.relay.testing.RelayCluster.Instance;
+import dev.umbra.relay.testing.TestTokens;
+import dev.umbra.relay.wire.Reject;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.ext.web.client.WebClient;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/** Two relay instances on the real Redis; raw envelopes (no Noise: the relay must not care). */
+class RelayServiceTest {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static Vertx vertx;
+  private static TestTokens tokens;
+  @TempDir static Path home;
+
+  private RelayCluster cluster;
+  private Instance a;
+  private Instance b;
+  private final UUID ws = UUID.randomUUID();
+  private final String machine = "m-" + UUID.randomUUID();
+  private ListAppender<ILoggingEvent> logs;
+
+  @BeforeAll
+  static void startTokens() {
+    vertx = Vertx.vertx();
+    tokens = RelayCluster.await(TestTokens.start(vertx));
+  }
+
+  @AfterAll
+  static void stopTokens() {
+    tokens.close();
+    RelayCluster.await(vertx.close());
+  }
+
+  @BeforeEach
+  void startRelays() {
+    logs = new ListAppender<>();
+    logs.start();
+    Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    root.addAppender(logs);
+    ((Logger) LoggerFactory.getLogger("dev.umbra.relay")).setLevel(Level.DEBUG);
+    cluster = new RelayCluster(vertx, tokens, home, Map.of("UMBRA_RELAY_MAX_FRAME_BYTES", "8192", "UMBRA_RELAY_QUEUE_BYTES", "65536"));
+    a = cluster.start();
+    b = cluster.start();
+  }
+
+  @AfterEach
+  void stopRelays() {
+    cluster.close();
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+  }
+
+  private RawPeer daemon(Instance on, UUID workspace, String target) {
+    RawPeer d = RawPeer.open(vertx, on.url(), tokens.machine(workspace, target));
+    d.send(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_REGISTER).setWorkspaceId(workspace.toString()).setTargetId(target).build());
+    assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_REGISTERED);
+    return d;
+  }
+
+  private RawPeer client(Instance on, UUID workspace) {
+    return RawPeer.open(vertx, on.url(), tokens.member(workspace, "acct-" + UUID.randomUUID()));
+  }
+
+  private RelayFrame frame(FrameType t, UUID workspace, String target, long channel, byte[] payload) {
+    RelayFrame.Builder f = RelayFrame.newBuilder().setType(t).setWorkspaceId(workspace.toString()).setTargetId(target).setChannelId(channel);
+    if (payload != null) {
+      f.setPayload(ByteString.copyFrom(payload));
+    }
+    return f.build();
+  }
+
+  private static byte[] random(int n) {
+    byte[] b = new byte[n];
+    RANDOM.nextBytes(b);
+    return b;
+  }
+
+  /** A full open/accept/data round trip between a fresh client on {@code c} and the daemon. */
+  private void assertRoundTrip(Instance c, RawPeer d) {
+    try (RawPeer cl = client(c, ws)) {
+      long ch = RANDOM.nextLong() | 1;
+      cl.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, ch, new byte[] {1, 2, 3}));
+      RelayFrame open = d.next(FrameType.FRAME_TYPE_OPEN);
+      assertThat(open.getChannelId()).isEqualTo(ch);
+      d.send(frame(FrameType.FRAME_TYPE_ACCEPT, ws, machine, ch, new byte[] {4}));
+      assertThat(cl.next(FrameType.FRAME_TYPE_ACCEPT).getPayload().toByteArray()).containsExactly(4);
+    }
+  }
+
+  @Test
+  void routesClientOnOneInstanceToDaemonOnAnotherInOrder() {
+    RawPeer d = daemon(b, ws, machine);
+    RawPeer c = client(a, ws);
+    long ch = 42;
+    c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, ch, new byte[] {9}));
+    assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_OPEN);
+    d.send(frame(FrameType.FRAME_TYPE_ACCEPT, ws, machine, ch, new byte[] {8}));
+    assertThat(c.next().getType()).isEqualTo(FrameType.FRAME_TYPE_ACCEPT);
+    for (int i = 0; i < 500; i++) {
+      c.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, ch, random(1000)).toBuilder().setSequence(i).build());
+      d.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, ch, random(1000)).toBuilder().setSequence(i).build());
+    }
+    for (int i = 0; i < 500; i++) {
+      assertThat(d.next().getSequence()).isEqualTo(i);
+      assertThat(c.next().getSequence()).isEqualTo(i);
+    }
+    assertThat(a.service().metrics().hopsOut()).isGreaterThanOrEqualTo(501);
+    assertThat(b.service().metrics().hopsIn()).isGreaterThanOrEqualTo(501);
+    assertThat(b.service().metrics().hopsOut()).isGreaterThanOrEqualTo(501);
+    c.close();
+    d.close();
+  }
+
+  @Test
+  void routesWithinOneInstanceWithoutTheBus() {
+    RawPeer d = daemon(a, ws, machine);
+    assertRoundTrip(a, d);
+    assertThat(a.service().metrics().hopsOut()).isZero();
+    d.close();
+  }
+
+  @Test
+  void rejectsFrameForAnotherWorkspaceAndKeepsServing() {
+    RawPeer d = daemon(b, ws, machine);
+    UUID other = UUID.randomUUID();
+    try (RawPeer intruder = client(a, other)) {
+      // envelope claims the victim's workspace: refused, not forwarded
+      intruder.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 7, new byte[] {1}));
+      RelayFrame err = intruder.next();
+      assertThat(err.getType()).isEqualTo(FrameType.FRAME_TYPE_ERROR);
+      assertThat(err.getReason()).isEqualTo("wrong_workspace");
+      // its own workspace has no such target: the open is closed as unknown
+      intruder.send(frame(FrameType.FRAME_TYPE_OPEN, other, machine, 7, new byte[] {1}));
+      RelayFrame closed = intruder.next();
+      assertThat(closed.getType()).isEqualTo(FrameType.FRAME_TYPE_CLOSE);
+      assertThat(closed.getReason()).isEqualTo("unknown_target");
+    }
+    assertThat(d.poll(200)).isNull();
+    assertThat(a.service().metrics().rejections(Reject.WRONG_WORKSPACE)).isEqualTo(1);
+    assertThat(a.service().metrics().rejections(Reject.UNKNOWN_TARGET)).isEqualTo(1);
+    assertRoundTrip(a, d);
+    d.close();
+  }
+
+  @Test
+  void rejectsUnknownTypeTypeOfTheOtherSideAndBadFields() {
+    RawPeer d = daemon(a, ws, machine);
+    try (RawPeer c = client(a, ws)) {
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 5, new byte[] {1}).toBuilder().setTypeValue(77).build());
+      assertThat(c.next().getReason()).isEqualTo("unknown_type");
+      c.send(frame(FrameType.FRAME_TYPE_REGISTER, ws, machine, 0, null));
+      assertThat(c.next().getReason()).isEqualTo("type_not_allowed");
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 0, new byte[] {1}));
+      assertThat(c.next().getReason()).isEqualTo("bad_field");
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, "bad target/../x", 5, new byte[] {1}));
+      assertThat(c.next().getReason()).isEqualTo("bad_field");
+      c.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, 5, null));
+      assertThat(c.next().getReason()).isEqualTo("bad_field");
+    }
+    // a daemon may only serve its own machine
+    try (RawPeer other = RawPeer.open(vertx, a.url(), tokens.machine(ws, "m-other"))) {
+      other.send(frame(FrameType.FRAME_TYPE_REGISTER, ws, machine, 0, null));
+      assertThat(other.next().getReason()).isEqualTo("wrong_target");
+      other.send(frame(FrameType.FRAME_TYPE_ACCEPT, ws, machine, 5, new byte[] {1}));
+      assertThat(other.next().getReason()).isEqualTo("not_registered");
+    }
+    var m = a.service().metrics();
+    assertThat(m.rejections(Reject.UNKNOWN_TYPE)).isEqualTo(1);
+    assertThat(m.rejections(Reject.TYPE_NOT_ALLOWED)).isEqualTo(1);
+    assertThat(m.rejections(Reject.BAD_FIELD)).isEqualTo(3);
+    assertThat(m.rejections(Reject.WRONG_TARGET)).isEqualTo(1);
+    assertThat(m.rejections(Reject.NOT_REGISTERED)).isEqualTo(1);
+    assertThat(d.poll(100)).isNull();
+    assertRoundTrip(b, d);
+    d.close();
+  }
+
+  @Test
+  void rejectsTruncatedAndGarbageProtobufAndKeepsTheConnection() {
+    RawPeer d = daemon(a, ws, machine);
+    try (RawPeer c = client(a, ws)) {
+      byte[] good = frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 5, random(100)).toByteArray();
+      c.sendRaw(java.util.Arrays.copyOf(good, good.length - 10));
+      assertThat(c.next().getReason()).isEqualTo("malformed");
+      c.sendRaw(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f, 1, 2});
+      assertThat(c.next().getReason()).isEqualTo("malformed");
+      assertThat(c.closed).isFalse();
+    }
+    assertThat(a.service().metrics().rejections(Reject.MALFORMED)).isEqualTo(2);
+    assertThat(d.poll(100)).isNull();
+    assertRoundTrip(a, d);
+    d.close();
+  }
+
+  @Test
+  void closesConnectionThatSendsAnOversizedFrameAndCountsIt() {
+    RawPeer d = daemon(a, ws, machine);
+    RawPeer c = client(a, ws);
+    c.sendRaw(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 5, random(9000)).toByteArray());
+    assertThat(c.awaitClosed(5000)).isTrue();
+    assertThat(a.service().metrics().rejections(Reject.OVERSIZED)).isEqualTo(1);
+    assertThat(d.poll(100)).isNull();
+    assertRoundTrip(a, d);
+    c.close();
+    d.close();
+  }
+
+  @Test
+  void rejectsAReplayedOpenOnALiveChannel() {
+    RawPeer d = daemon(b, ws, machine);
+    String account = "acct-1";
+    try (RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, account));
+        RawPeer other = client(a, ws)) {
+      RelayFrame open = frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 99, random(96));
+      c.send(open);
+      assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_OPEN);
+      c.send(open);
+      assertThat(c.next().getReason()).isEqualTo("duplicate_open");
+      other.send(open);
+      assertThat(other.next().getReason()).isEqualTo("channel_in_use");
+      // another member cannot hijack the channel with data either
+      other.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, 99, random(10)));
+      assertThat(other.next().getReason()).isEqualTo("channel_in_use");
+    }
+    assertThat(d.poll(200)).isNull();
+    assertThat(a.service().metrics().rejections(Reject.DUPLICATE_OPEN)).isEqualTo(1);
+    assertThat(a.service().metrics().rejections(Reject.CHANNEL_IN_USE)).isEqualTo(2);
+    d.close();
+  }
+
+  @Test
+  void refusesUpgradeWithoutValidToken() {
+    WebClient http = WebClient.create(vertx);
+    int status =
+        RelayCluster.await(http.get(a.service().actualPort(), "127.0.0.1", "/v1/relay").send()).statusCode();
+    assertThat(status).isEqualTo(400);
+    WebSocketClient wsc = vertx.createWebSocketClient();
+    for (String token : new String[] {null, "garbage", tokens.mint(ws, "x", "member", "member", "j", java.time.Duration.ofMinutes(1), "audit"),
+        tokens.mint(ws, "x", "member", "viewer", "j", java.time.Duration.ofMinutes(1), "relay")}) {
+      WebSocketConnectOptions o = new WebSocketConnectOptions().setAbsoluteURI(a.url().toString());
+      if (token != null) {
+        o.putHeader("authorization", "Bearer " + token);
+      }
+      var r = wsc.connect(o).toCompletionStage().toCompletableFuture();
+      assertThat(r).failsWithin(java.time.Duration.ofSeconds(5));
+    }
+    assertThat(a.service().metrics().rejections(Reject.UNAUTHENTICATED)).isEqualTo(3);
+    assertThat(a.service().metrics().rejections(Reject.FORBIDDEN_ROLE)).isEqualTo(1);
+    http.close();
+    wsc.close();
+  }
+
+  @Test
+  void revocationFromTheBusClosesTheRevokedPartyAtOnceAndRefusesItAfter() throws Exception {
+    RawPeer d = daemon(b, ws, machine);
+    String account = "acct-revoked";
+    RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, account));
+    RawPeer bystander = client(a, ws);
+    RedisBus pub = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
+    Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_MEMBER).setSubjectId(account).build();
+    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(r.toByteArray())));
+    assertThat(c.awaitClosed(3000)).isTrue();
+    assertThat(c.closeStatus).isEqualTo(Switchboard.CLOSE_REVOKED);
+    assertThat(bystander.closed).isFalse();
+    var again = RawPeer.connect(vertx, a.url(), tokens.member(ws, account)).toCompletionStage().toCompletableFuture();
+    assertThat(again).failsWithin(java.time.Duration.ofSeconds(5));
+    assertThat(a.service().metrics().rejections(Reject.REVOKED)).isEqualTo(1);
+    Revocation m = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_MACHINE).setSubjectId(machine).build();
+    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(m.toByteArray())));
+    assertThat(d.awaitClosed(3000)).isTrue();
+    RelayCluster.await(pub.close());
+    bystander.close();
+  }
+
+  @Test
+  void daemonReconnectingToAnotherInstanceTakesOverItsTarget() {
+    RawPeer first = daemon(a, ws, machine);
+    RawPeer second = daemon(b, ws, machine);
+    assertThat(first.awaitClosed(3000)).isTrue();
+    assertThat(first.closeStatus).isEqualTo(Switchboard.CLOSE_REPLACED);
+    assertRoundTrip(a, second);
+    second.close();
+  }
+
+  @Test
+  void slowReaderPausesLocalWriterInsteadOfQueueing() throws Exception {
+    // the daemon reads nothing for a while: the relay stops reading from the client, it never drops
+    RawPeer d = daemon(a, ws, machine);
+    RawPeer c = client(a, ws);
+    c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 3, new byte[] {1}));
+    d.next(FrameType.FRAME_TYPE_OPEN);
+    for (int i = 0; i < 400; i++) {
+      c.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, 3, random(4000)).toBuilder().setSequence(i).build());
+    }
+    for (int i = 0; i < 400; i++) {
+      assertThat(d.next().getSequence()).isEqualTo(i);
+    }
+    assertThat(a.service().metrics().drops(Drop.QUEUE_FULL)).isZero();
+    c.close();
+    d.close();
+  }
+
+  @Test
+  void logLinesHoldNeitherPayloadNorToken() {
+    byte[] canary = ("canary-" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    String member = tokens.member(ws, "acct-canary");
+    RawPeer d = daemon(b, ws, machine);
+    try (RawPeer c = RawPeer.open(vertx, a.url(), member)) {
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 11, canary));
+      d.next(FrameType.FRAME_TYPE_OPEN);
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 11, canary)); // rejected: logged
+      c.next(FrameType.FRAME_TYPE_ERROR);
+    }
+    d.close();
+    String hex = HexFormat.of().formatHex(canary);
+    String text = new String(canary, StandardCharsets.UTF_8);
+    assertThat(logs.list).isNotEmpty();
+    for (ILoggingEvent e : logs.list) {
+      String line = e.getFormattedMessage() + " " + e.getKeyValuePairs();
+      assertThat(line).doesNotContain(text).doesNotContain(hex).doesNotContain(member).doesNotContain(member.substring(member.lastIndexOf('.') + 1));
+    }
+  }
+}
