@@ -1,0 +1,95 @@
+package dev.umbra.cli;
+
+import dev.umbra.cli.config.Credentials;
+import dev.umbra.daemon.http.JsonHttp;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.Map;
+import java.util.UUID;
+
+/** The logged-in CLI's view of the services: control-plane calls with the saved API token. */
+public final class Api {
+  private final CliContext ctx;
+  private final Credentials.Saved saved;
+
+  public Api(CliContext ctx) {
+    this.ctx = ctx;
+    this.saved = ctx.credentials().require();
+  }
+
+  public Credentials.Saved saved() {
+    return saved;
+  }
+
+  public JsonObject call(String method, String path, JsonObject body) {
+    return ctx.http().send(method, JsonHttp.resolve(saved.controlPlaneUrl(), path), saved.apiToken(), body, Map.of());
+  }
+
+  public JsonObject get(String path) {
+    return call("GET", path, null);
+  }
+
+  /** Every item of a paginated list, following next_cursor. */
+  public JsonArray all(String path) {
+    JsonArray items = new JsonArray();
+    String cursor = null;
+    do {
+      String sep = path.contains("?") ? "&" : "?";
+      JsonObject page = get(path + sep + "limit=200" + (cursor == null ? "" : "&cursor=" + cursor));
+      items.addAll(page.getJsonArray("items", new JsonArray()));
+      cursor = page.getString("next_cursor");
+    } while (cursor != null);
+    return items;
+  }
+
+  public JsonObject discovery() {
+    return ctx.http().get(JsonHttp.resolve(saved.controlPlaneUrl(), "/v1/discovery"), null);
+  }
+
+  public String serviceUrl(String service) {
+    String url = discovery().getJsonObject("services", new JsonObject()).getString(service);
+    if (url == null) {
+      throw new CliException("the control plane's discovery names no " + service + " service");
+    }
+    return url;
+  }
+
+  /** The workspace to act on: {@code --workspace} (name or id) or the one chosen with `umbra workspace use`. */
+  public UUID workspace(String override) {
+    if (override == null) {
+      if (saved.workspaceId() == null) {
+        throw new CliException("no workspace selected: run `umbra workspace use <name>` or pass --workspace");
+      }
+      return UUID.fromString(saved.workspaceId());
+    }
+    return UUID.fromString(find(override).getString("id"));
+  }
+
+  /** A workspace of the caller by id or exact name. */
+  public JsonObject find(String nameOrId) {
+    JsonObject match = null;
+    for (Object o : all("/v1/workspaces")) {
+      JsonObject w = (JsonObject) o;
+      if (w.getString("id").equals(nameOrId) || w.getString("name").equals(nameOrId)) {
+        if (match != null && !match.getString("id").equals(w.getString("id"))) {
+          throw new CliException("more than one workspace is named '" + nameOrId + "'; use its id");
+        }
+        match = w;
+      }
+    }
+    if (match == null) {
+      throw new CliException("no workspace '" + nameOrId + "' (see `umbra workspace list`)");
+    }
+    return match;
+  }
+
+  /** A short-lived session token for one service in {@code workspace}. */
+  public String session(UUID workspace, String audience) {
+    return call("POST", "/v1/sessions", new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience))
+        .getString("token");
+  }
+
+  public CliContext context() {
+    return ctx;
+  }
+}

@@ -1,0 +1,102 @@
+package dev.umbra.cli;
+
+import dev.umbra.cli.commands.DaemonCommand;
+import dev.umbra.cli.commands.LoginCommand;
+import dev.umbra.cli.commands.MachinesCommand;
+import dev.umbra.cli.commands.MembersCommand;
+import dev.umbra.cli.commands.PairCommand;
+import dev.umbra.cli.commands.TokensCommand;
+import dev.umbra.cli.commands.WorkspaceCommand;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.daemon.http.ApiError;
+import dev.umbra.daemon.http.JsonHttp;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.lang.reflect.Constructor;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code umbra} command. Every subcommand is listed once, in the annotation below; a command
+ * class gets the {@link CliContext} through a constructor taking it. {@link #execute} never exits
+ * the JVM: it returns the exit code (0 ok, 1 failure, 2 usage).
+ */
+@Command(
+    name = "umbra",
+    mixinStandardHelpOptions = true,
+    version = "umbra 0.1.0",
+    description = "Umbra: reach your machines end-to-end encrypted.",
+    subcommands = {
+      LoginCommand.class,
+      WorkspaceCommand.class,
+      PairCommand.class,
+      MachinesCommand.class,
+      TokensCommand.class,
+      MembersCommand.class,
+      DaemonCommand.class,
+    })
+public final class UmbraCli {
+  public static final int EXIT_FAILURE = 1;
+
+  public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {
+    return execute(umbraHome, out, err, System.getenv(), args);
+  }
+
+  public static int execute(Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env, String... args) {
+    CliContext ctx = new CliContext(umbraHome, out, err, env, new JsonHttp(), Clock.systemUTC());
+    CommandLine cmd = new CommandLine(new UmbraCli(), new ContextFactory(ctx));
+    cmd.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
+    cmd.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
+    cmd.setExecutionExceptionHandler((e, line, parsed) -> {
+      err.println("umbra: " + message(e));
+      err.flush();
+      return EXIT_FAILURE;
+    });
+    int code = cmd.execute(args);
+    out.flush();
+    err.flush();
+    return code;
+  }
+
+  private static String message(Exception e) {
+    if (e instanceof ApiError api) {
+      return api.describe();
+    }
+    if (e instanceof CliException || e instanceof CryptoException || e instanceof java.io.UncheckedIOException) {
+      return e.getMessage();
+    }
+    return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
+  }
+
+  public static void main(String[] args) {
+    String home = System.getenv("UMBRA_HOME");
+    Path umbraHome = home == null || home.isBlank()
+        ? Path.of(System.getProperty("user.home"), ".umbra")
+        : Path.of(home);
+    System.exit(execute(umbraHome.toAbsolutePath(), System.out, System.err, args));
+  }
+
+  /** Builds command classes, passing the context to those whose constructor takes it. */
+  private static final class ContextFactory implements CommandLine.IFactory {
+    private final CliContext ctx;
+    private final CommandLine.IFactory fallback = CommandLine.defaultFactory();
+
+    ContextFactory(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public <K> K create(Class<K> type) throws Exception {
+      try {
+        Constructor<K> c = type.getDeclaredConstructor(CliContext.class);
+        return c.newInstance(ctx);
+      } catch (NoSuchMethodException e) {
+        return fallback.create(type);
+      }
+    }
+  }
+}

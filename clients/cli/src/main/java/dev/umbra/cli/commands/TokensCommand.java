@@ -1,0 +1,74 @@
+package dev.umbra.cli.commands;
+
+import dev.umbra.cli.Api;
+import dev.umbra.cli.CliContext;
+import dev.umbra.cli.Output;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code umbra tokens create|list|revoke}: API tokens of your account. */
+@Command(name = "tokens", description = "API tokens for scripts.", subcommands = {
+    TokensCommand.Create.class, TokensCommand.ListCmd.class, TokensCommand.Revoke.class})
+public final class TokensCommand {
+
+  @Command(name = "create", description = "Create an API token; it is printed once and never shown again.")
+  public static final class Create implements Callable<Integer> {
+    private final CliContext ctx;
+    @Parameters(index = "0", paramLabel = "<name>") String name;
+    @Option(names = "--scope", defaultValue = "full", description = "full or read (default: full).") String scope;
+    @Mixin Output output;
+
+    public Create(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      JsonObject t = new Api(ctx).call("POST", "/v1/tokens", new JsonObject().put("name", name).put("scope", scope));
+      output.print(ctx.out(), t, t.getString("token"));
+      if (!output.json()) {
+        ctx.err().println("token " + t.getString("id") + " (" + t.getString("scope") + "); store it now, it is not shown again");
+      }
+      return 0;
+    }
+  }
+
+  @Command(name = "list", description = "List your API tokens (never the tokens themselves).")
+  public static final class ListCmd implements Callable<Integer> {
+    private final CliContext ctx;
+    @Mixin Output output;
+
+    public ListCmd(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      output.table(ctx.out(), new Api(ctx).all("/v1/tokens"), List.of("id", "name", "scope", "created_at", "last_used_at", "revoked_at"));
+      return 0;
+    }
+  }
+
+  @Command(name = "revoke", description = "Revoke an API token.")
+  public static final class Revoke implements Callable<Integer> {
+    private final CliContext ctx;
+    @Parameters(index = "0", paramLabel = "<token-id>") String id;
+    @Mixin Output output;
+
+    public Revoke(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      new Api(ctx).call("DELETE", "/v1/tokens/" + id, null);
+      output.print(ctx.out(), new JsonObject().put("revoked", id), "revoked token " + id);
+      return 0;
+    }
+  }
+}

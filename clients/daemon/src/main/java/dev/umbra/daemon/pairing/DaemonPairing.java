@@ -1,0 +1,74 @@
+package dev.umbra.daemon.pairing;
+
+import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.binding.BindingStore;
+import dev.umbra.daemon.http.ApiError;
+import dev.umbra.daemon.http.JsonHttp;
+import io.vertx.core.json.JsonObject;
+import java.time.Clock;
+import java.util.Locale;
+import java.util.UUID;
+
+/**
+ * Pairs this machine to a workspace with a pairing code: makes a new X25519 and Ed25519 identity
+ * for this binding only (the private keys never leave UMBRA_HOME), finds the pairing service
+ * through the control plane's discovery, redeems the code with the public keys, and stores the
+ * binding. A failed redemption deletes the unused keys.
+ */
+public final class DaemonPairing {
+  private final JsonHttp http;
+  private final BindingStore store;
+  private final Clock clock;
+
+  public DaemonPairing(JsonHttp http, BindingStore store, Clock clock) {
+    this.http = http;
+    this.store = store;
+    this.clock = clock;
+  }
+
+  /** What pairing asks for; the PSK is sent only when the code requires it. */
+  public record Request(String controlPlaneUrl, String code, String name, String psk) {
+    @Override
+    public String toString() {
+      return "PairRequest[" + controlPlaneUrl + ", " + name + "]";
+    }
+  }
+
+  public Binding pair(Request req) {
+    String cp = req.controlPlaneUrl().replaceAll("/+$", "");
+    JsonObject discovery = http.get(JsonHttp.resolve(cp, "/v1/discovery"), null);
+    String pairing = discovery.getJsonObject("services", new JsonObject()).getString("pairing");
+    if (pairing == null) {
+      throw new ApiError(0, "bad_discovery", cp + " did not name a pairing service in /v1/discovery", null);
+    }
+    BindingStore.Pending pending = store.prepare();
+    boolean done = false;
+    try {
+      JsonObject body = new JsonObject()
+          .put("code", req.code().trim())
+          .put("install_id", pending.installId().toString())
+          .put("x25519_public_key", pending.x25519().publicKey().toHex())
+          .put("ed25519_public_key", pending.ed25519().publicKey().toHex())
+          .put("name", req.name())
+          .put("os", System.getProperty("os.name", "unknown").toLowerCase(Locale.ROOT));
+      if (req.psk() != null) {
+        body.put("psk", req.psk());
+      }
+      JsonObject r = http.post(JsonHttp.resolve(pairing, "/v1/redeem"), null, body);
+      Binding b = new Binding(
+          UUID.fromString(r.getString("workspace_id")),
+          UUID.fromString(r.getString("machine_id")),
+          pending.installId(),
+          cp,
+          req.name(),
+          clock.instant().toString());
+      store.commit(pending, b);
+      done = true;
+      return b;
+    } finally {
+      if (!done) {
+        store.discard(pending);
+      }
+    }
+  }
+}
