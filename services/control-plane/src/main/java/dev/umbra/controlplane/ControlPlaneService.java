@@ -42,6 +42,7 @@ public final class ControlPlaneService extends UmbraService {
 
   private final PrintStream stderr;
   private ApiRoutes routes;
+  private Router router;
   private SigningKeys keys;
   private long rotationTimer = -1;
 
@@ -57,6 +58,7 @@ public final class ControlPlaneService extends UmbraService {
 
   @Override
   protected Future<Void> mount(Router router) {
+    this.router = router;
     Optional<String> bootstrapToken;
     InternalCredential internal;
     try {
@@ -118,6 +120,11 @@ public final class ControlPlaneService extends UmbraService {
   /** The route table (tests compare it with the router and the OpenAPI document). */
   public ApiRoutes routes() {
     return routes;
+  }
+
+  /** The router as mounted (tests compare its routes with the OpenAPI document). */
+  public Router router() {
+    return router;
   }
 
   public SigningKeys signingKeys() {
