@@ -23,7 +23,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -45,6 +54,7 @@ class CliEndToEndTest {
   Vertx vertx;
   TestPostgres pg;
   Bus bus;
+  String prefix;
   String cpUrl;
   Path admin;
   Path machine;
@@ -77,7 +87,7 @@ class CliEndToEndTest {
   void start() throws Exception {
     vertx = Vertx.vertx();
     pg = TestPostgres.createDatabase();
-    String prefix = TestRedis.randomPrefix();
+    prefix = TestRedis.randomPrefix();
     bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     int cpPort = freePort();
     int pairingPort = freePort();
@@ -217,6 +227,74 @@ class CliEndToEndTest {
     Run again = umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.out()).contains("already bootstrapped");
+  }
+
+  @Test
+  void noRawTokenCodeOrPskIsStoredInTheDatabaseOrOnTheBus() throws Exception {
+    List<String> secrets = new ArrayList<>();
+    secrets.add(BOOTSTRAP);
+    String cliToken = new JsonObject(Files.readString(admin.resolve("cli/credentials.json"))).getString("api_token");
+    secrets.add(cliToken);
+    String made = umbra(admin, "tokens", "create", "scan").out().trim();
+    secrets.add(made);
+    secrets.add(made.substring(20));
+    secrets.add(umbra(admin, "members", "invite", "--json", "--workspace", "dev").json().getString("token"));
+    String psk = "a-workspace-psk-for-the-scan-test";
+    assertThat(umbra(admin, "pair", "set-psk", "--psk", psk, "--workspace", "dev").code()).isZero();
+    secrets.add(psk);
+    String used = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    String pending = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    assertThat(umbra(machine.resolveSibling("scan-machine"), "daemon", "pair", used, "--url", cpUrl, "--name", "scan").code()).isZero();
+    secrets.add(used);
+    secrets.add(pending);
+
+    List<String> found = new ArrayList<>();
+    int rows = 0;
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      List<String> tables = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+          + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
+        while (rs.next()) {
+          tables.add(rs.getString(1));
+        }
+      }
+      assertThat(tables).contains("control_plane.api_tokens", "control_plane.invitations", "pairing.codes", "pairing.workspace_psks");
+      for (String t : tables) {
+        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
+          while (rs.next()) {
+            rows++;
+            String row = rs.getString(1).toLowerCase(java.util.Locale.ROOT);
+            for (String secret : secrets) {
+              String hex = java.util.HexFormat.of().formatHex(secret.getBytes(StandardCharsets.UTF_8));
+              if (row.contains(secret.toLowerCase(java.util.Locale.ROOT)) || row.contains(hex)) {
+                found.add(t + " holds " + secret.substring(0, 6) + "...");
+              }
+            }
+          }
+        }
+      }
+    }
+    assertThat(rows).isGreaterThan(20);
+    assertThat(found).isEmpty();
+
+    Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
+    List<String> busLeaks = new ArrayList<>();
+    Response keys = redis.send(Request.cmd(Command.KEYS).arg(prefix + "*")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    for (Response key : keys) {
+      Response type = redis.send(Request.cmd(Command.TYPE).arg(key.toString())).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (!"stream".equals(type.toString())) {
+        continue;
+      }
+      Response entries = redis.send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      String dump = entries.toString();
+      for (String secret : secrets) {
+        if (dump.contains(secret)) {
+          busLeaks.add(key + " holds " + secret.substring(0, 6) + "...");
+        }
+      }
+    }
+    redis.close();
+    assertThat(busLeaks).isEmpty();
   }
 
   @Test
