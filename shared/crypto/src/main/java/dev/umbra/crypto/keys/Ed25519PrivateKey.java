@@ -7,8 +7,11 @@ import org.bouncycastle.math.ec.rfc8032.Ed25519;
 
 /** An Ed25519 private key (the 32-byte seed of RFC 8032). */
 public final class Ed25519PrivateKey extends SecretBytes {
+    private final Ed25519PublicKey publicKey;
+
     private Ed25519PrivateKey(byte[] bytes) {
         super(bytes, CryptoConstants.ED25519_KEY_LENGTH, "Ed25519 private key");
+        this.publicKey = derivePublicKey();
     }
 
     public static Ed25519PrivateKey generate() {
@@ -21,7 +24,12 @@ public final class Ed25519PrivateKey extends SecretBytes {
         return new Ed25519PrivateKey(seed);
     }
 
+    /** The matching public key (derived once, when the private key is created). */
     public Ed25519PublicKey publicKey() {
+        return publicKey;
+    }
+
+    private Ed25519PublicKey derivePublicKey() {
         byte[] pk = new byte[Ed25519.PUBLIC_KEY_SIZE];
         Ed25519.generatePublicKey(secret(), 0, pk, 0);
         return Ed25519PublicKey.fromBytes(pk);

@@ -21,12 +21,15 @@ import java.math.BigInteger;
 
 /** A P-256 private key: a 32-byte big-endian scalar in [1, n-1]. */
 public final class P256PrivateKey extends SecretBytes {
+    private final P256PublicKey publicKey;
+
     private P256PrivateKey(byte[] scalar) {
         super(scalar, CryptoConstants.P256_SCALAR_LENGTH, "P-256 private key");
         BigInteger d = new BigInteger(1, scalar);
         if (d.signum() == 0 || d.compareTo(P256.DOMAIN.getN()) >= 0) {
             throw new MalformedInputException("P-256 private key is out of range [1, n-1]");
         }
+        this.publicKey = derivePublicKey();
     }
 
     public static P256PrivateKey generate() {
@@ -45,7 +48,12 @@ public final class P256PrivateKey extends SecretBytes {
         return new ECPrivateKeyParameters(new BigInteger(1, secret()), P256.DOMAIN);
     }
 
+    /** The matching public key (derived once, when the private key is created). */
     public P256PublicKey publicKey() {
+        return publicKey;
+    }
+
+    private P256PublicKey derivePublicKey() {
         return P256PublicKey.fromPoint(new FixedPointCombMultiplier().multiply(P256.DOMAIN.getG(), new BigInteger(1, secret())));
     }
 

@@ -8,8 +8,11 @@ import org.bouncycastle.math.ec.rfc7748.X25519;
 
 /** An X25519 private key (32-byte scalar, RFC 7748; clamped when used). */
 public final class X25519PrivateKey extends SecretBytes {
+    private final X25519PublicKey publicKey;
+
     private X25519PrivateKey(byte[] bytes) {
         super(bytes, CryptoConstants.X25519_KEY_LENGTH, "X25519 private key");
+        this.publicKey = derivePublicKey();
     }
 
     public static X25519PrivateKey generate() {
@@ -22,7 +25,12 @@ public final class X25519PrivateKey extends SecretBytes {
         return new X25519PrivateKey(bytes);
     }
 
+    /** The matching public key (derived once, when the private key is created). */
     public X25519PublicKey publicKey() {
+        return publicKey;
+    }
+
+    private X25519PublicKey derivePublicKey() {
         byte[] pk = new byte[X25519.POINT_SIZE];
         X25519.generatePublicKey(secret(), 0, pk, 0);
         return X25519PublicKey.fromBytes(pk);

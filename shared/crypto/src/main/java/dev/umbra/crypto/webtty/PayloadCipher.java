@@ -7,6 +7,7 @@ import dev.umbra.crypto.internal.Bytes;
 import dev.umbra.crypto.internal.JceAead;
 import dev.umbra.crypto.secret.SecureRandoms;
 
+import java.nio.ByteBuffer;
 import java.util.EnumMap;
 import java.util.Map;
 
@@ -46,11 +47,15 @@ public final class PayloadCipher {
 
     /** The exact AAD of a payload (exposed for conformance vectors and third-party checks). */
     public byte[] aad(Stream stream, byte[] nonce, long plaintextLength) {
-        return Bytes.concat(prefixes.get(stream), Bytes.lengthPrefixed(nonce), Bytes.u64be(plaintextLength));
+        byte[] prefix = prefixes.get(stream);
+        ByteBuffer aad = ByteBuffer.allocate(prefix.length + 4 + nonce.length + 8); // big-endian
+        return aad.put(prefix).putInt(nonce.length).put(nonce).putLong(plaintextLength).array();
     }
 
     public SealedPayload seal(Stream stream, byte[] plaintext) {
-        return sealWithNonce(stream, SecureRandoms.bytes(CryptoConstants.GCM_NONCE_LENGTH), plaintext);
+        byte[] nonce = SecureRandoms.bytes(CryptoConstants.GCM_NONCE_LENGTH);
+        return new SealedPayload(stream, PayloadSuite.AES_256_GCM, keyId, nonce,
+                aead.seal(nonce, aad(stream, nonce, plaintext.length), plaintext), plaintext.length);
     }
 
     /**
@@ -58,10 +63,6 @@ public final class PayloadCipher {
      * one key breaks AES-GCM; the JCE refuses an immediate repeat on the same instance.
      */
     public SealedPayload insecureSealWithNonce(Stream stream, byte[] nonce, byte[] plaintext) {
-        return sealWithNonce(stream, nonce, plaintext);
-    }
-
-    private SealedPayload sealWithNonce(Stream stream, byte[] nonce, byte[] plaintext) {
         byte[] n = Bytes.checkedCopy(nonce, CryptoConstants.GCM_NONCE_LENGTH, "WebTTY payload nonce");
         byte[] ct = aead.seal(n, aad(stream, n, plaintext.length), plaintext);
         return new SealedPayload(stream, PayloadSuite.AES_256_GCM, keyId, n, ct, plaintext.length);
@@ -80,11 +81,11 @@ public final class PayloadCipher {
             throw new InvalidStateException("WebTTY payload is for payload key " + payload.payloadKeyId().toHex()
                     + ", this session's is " + keyId.toHex());
         }
-        byte[] nonce = payload.nonce();
+        byte[] nonce = payload.nonceView();
         if (nonce.length != CryptoConstants.GCM_NONCE_LENGTH) {
             throw new MalformedInputException("WebTTY payload nonce must be 12 bytes, got " + nonce.length);
         }
-        byte[] ct = payload.ciphertext();
+        byte[] ct = payload.ciphertextView();
         if (ct.length != payload.plaintextLength() + CryptoConstants.AEAD_TAG_LENGTH) {
             throw new MalformedInputException("WebTTY payload ciphertext is " + ct.length + " bytes but the frame says "
                     + payload.plaintextLength() + " plaintext bytes (+16 tag)");

@@ -7,6 +7,9 @@ import java.util.Objects;
 /**
  * One encrypted WebTTY payload as carried in a frame: stream, suite, payload key id, the 12-byte
  * nonce, {@code ct || tag}, and the plaintext length (visible frame metadata, bound into the AAD).
+ *
+ * <p>On the hot path of every terminal frame, so the record takes ownership of the arrays given
+ * to its constructor (no copy: do not modify them afterwards); its accessors return copies.
  */
 public record SealedPayload(Stream stream, PayloadSuite suite, PayloadKeyId payloadKeyId, byte[] nonce,
                             byte[] ciphertext, long plaintextLength) {
@@ -20,8 +23,6 @@ public record SealedPayload(Stream stream, PayloadSuite suite, PayloadKeyId payl
         if (plaintextLength < 0) {
             throw new MalformedInputException("negative WebTTY plaintext length");
         }
-        nonce = nonce.clone();
-        ciphertext = ciphertext.clone();
     }
 
     /** Builds from wire strings; unknown suite or stream strings are rejected. */
@@ -29,6 +30,15 @@ public record SealedPayload(Stream stream, PayloadSuite suite, PayloadKeyId payl
                                          byte[] ciphertext, long plaintextLength) {
         return new SealedPayload(Stream.fromWireName(stream), PayloadSuite.fromWireName(suite),
                 PayloadKeyId.fromBytes(payloadKeyId), nonce, ciphertext, plaintextLength);
+    }
+
+    /** The internal arrays, for PayloadCipher's hot path only (no copies); never modified there. */
+    byte[] nonceView() {
+        return nonce;
+    }
+
+    byte[] ciphertextView() {
+        return ciphertext;
     }
 
     @Override
