@@ -60,10 +60,8 @@ public final class ControlPlaneService extends UmbraService {
   protected Future<Void> mount(Router router) {
     this.router = router;
     Optional<String> bootstrapToken;
-    InternalCredential internal;
     try {
       bootstrapToken = Bootstrap.configured(settings().env());
-      internal = InternalCredential.load(settings());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -71,13 +69,17 @@ public final class ControlPlaneService extends UmbraService {
     int maxFailures = settings().env().positiveInt("UMBRA_CONTROL_PLANE_AUTH_MAX_FAILURES", 20);
     FailureLimiter limiter = new FailureLimiter(db, clock, maxFailures, Duration.ofMinutes(5));
     Argon2idHasher hasher = Argon2idHasher.defaults();
+    InternalCredential[] internalHolder = new InternalCredential[1];
     return vertx
-        .executeBlocking(() -> new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry()), false)
+        .executeBlocking(() -> {
+          internalHolder[0] = InternalCredential.load(settings()); // may create the shared file
+          return new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry());
+        }, false)
         .compose(auth -> SigningKeys.open(vertx, db, settings().home().resolve("control-plane").resolve("signing"), clock, SESSION_TTL)
             .map(k -> {
               keys = k;
               return new Wiring(vertx, db, new Tenancy(db), auth, new TokenStore(vertx, hasher), k,
-                  new SessionIssuer(k, clock), limiter, internal, runtime.bus(), runtime.audit(), clock, new Ids(clock));
+                  new SessionIssuer(k, clock), limiter, internalHolder[0], runtime.bus(), runtime.audit(), clock, new Ids(clock));
             }))
         .compose(w -> {
           Bootstrap bootstrap = new Bootstrap(w);
