@@ -1,19 +1,176 @@
 package dev.umbra.webtty;
 
+import dev.umbra.kit.auth.InvalidSessionException;
+import dev.umbra.kit.auth.SessionAuth;
+import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.auth.SessionVerifier;
+import dev.umbra.kit.auth.SubjectKind;
+import dev.umbra.kit.config.Env;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
+import dev.umbra.webtty.metrics.EngineMetrics;
+import dev.umbra.webtty.recording.RecordingStore;
+import dev.umbra.webtty.recording.RecordingWriter;
+import dev.umbra.webtty.replay.ReplayRoutes;
+import dev.umbra.webtty.session.SessionHub;
+import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.net.URI;
+import java.time.Duration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** The webtty-engine service verticle. */
+/**
+ * The webtty-engine service verticle (docs/webtty.md): WebSocket endpoints for WebTTY servers
+ * ({@value WebTtyWire#SERVER_PATH}, machine tokens) and clients ({@value WebTtyWire#CLIENT_PATH},
+ * member tokens), the recordings API, the revocation listener and the retention sweep.
+ *
+ * <p>Env: {@code UMBRA_WEBTTY_RETENTION_DAYS} (default 30), {@code UMBRA_WEBTTY_DETACH_SECONDS}
+ * (how long a detached session's shell keeps running, default 600),
+ * {@code UMBRA_WEBTTY_HANDSHAKE_SECONDS} (default 30), {@code UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS}
+ * (default 3600).
+ */
 public final class WebTtyService extends UmbraService {
+  private static final Logger log = LoggerFactory.getLogger(WebTtyService.class);
+
+  private SessionVerifier verifier;
+  private SessionHub hub;
+  private RecordingWriter writer;
+  private RecordingStore store;
+  private EngineMetrics metrics;
+  private Duration retention;
+  private long sweepTimer = -1;
 
   public WebTtyService(ServiceRuntime runtime) {
     super(runtime);
   }
 
   @Override
+  protected HttpServerOptions httpServerOptions() {
+    // Frames up to 4x the limit reach our own check (counted, then the connection is closed).
+    return new HttpServerOptions()
+        .setMaxWebSocketFrameSize(WebTtyWire.MAX_FRAME_BYTES * 4)
+        .setMaxWebSocketMessageSize(WebTtyWire.MAX_FRAME_BYTES * 4)
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false);
+  }
+
+  @Override
   protected Future<Void> mount(Router router) {
-    return Future.succeededFuture();
+    try {
+      Env env = settings().env();
+      retention = Duration.ofDays(env.positiveInt("UMBRA_WEBTTY_RETENTION_DAYS", 30));
+      Duration detach = Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_DETACH_SECONDS", 600));
+      Duration handshake = Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_HANDSHAKE_SECONDS", 30));
+      long sweepEvery = env.positiveInt("UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS", 3600) * 1000L;
+      URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
+      verifier = new SessionVerifier(vertx, SessionVerifier.jwksUrl(cp), ServiceName.WEBTTY_ENGINE.id(), runtime.clock());
+      metrics = new EngineMetrics(runtime.registry());
+      store = new RecordingStore(db);
+      writer = new RecordingWriter(vertx, store, metrics);
+      hub = new SessionHub(vertx, runtime.bus(), runtime.clock(), metrics, runtime.audit(), writer,
+          new SessionHub.Settings(handshake, detach, Duration.ofHours(24)));
+      router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
+      router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
+      new ReplayRoutes(store, runtime.audit()).mount(router, new SessionAuth(verifier));
+      sweepTimer = vertx.setPeriodic(sweepEvery, t -> sweep());
+      return hub.start();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /** Verifies the session token, then upgrades; a refused token never gets a WebSocket. */
+  private void upgrade(RoutingContext ctx, boolean server) {
+    HttpServerRequest req = ctx.request();
+    req.pause();
+    String token = SessionAuth.bearer(ctx);
+    if (token == null) {
+      metrics.authFailures(server ? "server" : "client");
+      ServiceHttp.sendError(ctx, ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
+      return;
+    }
+    verifier.verify(token)
+        .compose(claims -> {
+          SubjectKind want = server ? SubjectKind.MACHINE : SubjectKind.MEMBER;
+          if (claims.subjectKind() != want) {
+            return Future.failedFuture(new InvalidSessionException(
+                server ? "WebTTY servers present a machine token" : "WebTTY clients present a member token"));
+          }
+          if (hub.isRevoked(claims, null)) {
+            return Future.failedFuture(new InvalidSessionException("revoked"));
+          }
+          return Future.succeededFuture(claims);
+        })
+        .onSuccess(claims -> req.toWebSocket()
+            .onSuccess(ws -> accept(server, ws, claims))
+            .onFailure(e -> log.warn("WebSocket upgrade failed: {}", e.toString())))
+        .onFailure(e -> {
+          metrics.authFailures(server ? "server" : "client");
+          ServiceHttp.sendError(ctx, ApiException.unauthorized(
+              e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked"));
+        });
+  }
+
+  private void accept(boolean server, io.vertx.core.http.ServerWebSocket ws, SessionClaims claims) {
+    if (server) {
+      hub.acceptServer(ws, claims);
+    } else {
+      hub.acceptClient(ws, claims);
+    }
+  }
+
+  private void sweep() {
+    store.sweep(runtime.clock().instant().minus(retention), 1000)
+        .onSuccess(n -> {
+          if (n > 0) {
+            log.info("retention removed {} recordings", n);
+          }
+        })
+        .onFailure(e -> log.warn("retention sweep failed: {}", e.getMessage()));
+  }
+
+  @Override
+  protected Future<Void> beforeClose() {
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+    }
+    if (hub != null) {
+      hub.stop();
+    }
+    Future<Void> drained = writer == null ? Future.succeededFuture() : writer.drained().timeout(5, java.util.concurrent.TimeUnit.SECONDS);
+    return drained.recover(e -> Future.succeededFuture()).onComplete(x -> {
+      if (writer != null) {
+        writer.close();
+      }
+    });
+  }
+
+  /** The verifier of session tokens (tests and single-JVM wiring may preload keys). */
+  public SessionVerifier sessionVerifier() {
+    return verifier;
+  }
+
+  public SessionHub hub() {
+    return hub;
+  }
+
+  public RecordingWriter recordingWriter() {
+    return writer;
+  }
+
+  public RecordingStore recordingStore() {
+    return store;
+  }
+
+  public EngineMetrics metrics() {
+    return metrics;
   }
 }

@@ -1,0 +1,210 @@
+package dev.umbra.webtty.recording;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.kit.db.Database;
+import dev.umbra.proto.webtty.RecordedEvent;
+import dev.umbra.proto.webtty.RecordedKind;
+import dev.umbra.proto.webtty.Sealed;
+import dev.umbra.proto.webtty.TerminalSize;
+import dev.umbra.proto.webtty.TtyStream;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * SQL of sessions and recordings. Every statement runs in {@link Database#inWorkspace}, so row
+ * level security scopes it, and also names the workspace in its WHERE clause (double check).
+ * The retention sweep is the one documented cross-workspace job: it reads the global
+ * {@code session_index} (ids and times only) and deletes inside each workspace's transaction.
+ */
+public final class RecordingStore {
+  private final Database db;
+
+  public RecordingStore(Database db) {
+    this.db = db;
+  }
+
+  static OffsetDateTime at(long unixMs) {
+    return OffsetDateTime.ofInstant(Instant.ofEpochMilli(unixMs), ZoneOffset.UTC);
+  }
+
+  /** A session summary as the list API shows it. */
+  public record SessionRow(
+      String sessionId, String serverId, String openedBy, boolean recording, Instant startedAt,
+      Instant endedAt, String endReason, Integer exitStatus, long eventCount, long ciphertextBytes) {}
+
+  public Future<Void> createSession(UUID ws, String sessionId, String serverId, String openedBy, boolean recording,
+      long startedMs, byte[] header) {
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(
+            "INSERT INTO sessions (workspace_id, session_id, server_id, opened_by, recording, started_at, header) "
+                + "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
+        .execute(Tuple.of(ws, sessionId, serverId, openedBy, recording, at(startedMs), Buffer.buffer(header)))
+        .compose(r -> conn.preparedQuery(
+                "INSERT INTO session_index (workspace_id, session_id, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
+            .execute(Tuple.of(ws, sessionId, at(startedMs))))
+        .mapEmpty());
+  }
+
+  public Future<Void> endSession(UUID ws, String sessionId, long endedMs, String reason, Integer exitStatus) {
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(
+            "UPDATE sessions SET ended_at = $3, end_reason = $4, exit_status = $5 "
+                + "WHERE workspace_id = $1 AND session_id = $2 AND ended_at IS NULL")
+        .execute(Tuple.of(ws, sessionId, at(endedMs), reason, exitStatus))
+        .compose(r -> conn.preparedQuery(
+                "UPDATE session_index SET ended_at = $3 WHERE workspace_id = $1 AND session_id = $2")
+            .execute(Tuple.of(ws, sessionId, at(endedMs))))
+        .mapEmpty());
+  }
+
+  /** Stores events of one workspace in one transaction (all or nothing). */
+  public Future<Void> insertEvents(UUID ws, List<StoredEvent> events) {
+    List<Tuple> rows = new ArrayList<>(events.size());
+    Map<String, long[]> perSession = new TreeMap<>();
+    for (StoredEvent se : events) {
+      RecordedEvent e = se.event();
+      Sealed s = e.getSealed();
+      boolean data = e.getKind() == RecordedKind.RECORDED_KIND_DATA;
+      boolean resize = e.getKind() == RecordedKind.RECORDED_KIND_RESIZE;
+      rows.add(Tuple.from(new Object[] {
+          ws, se.sessionId(), (long) e.getSequence(), at(e.getTimeUnixMs()), (short) e.getKind().getNumber(),
+          data ? (short) e.getStream().getNumber() : null,
+          data ? Buffer.buffer(s.getPayloadKeyId().toByteArray()) : null,
+          data ? Buffer.buffer(s.getNonce().toByteArray()) : null,
+          data ? Buffer.buffer(s.getCiphertext().toByteArray()) : null,
+          data ? (int) s.getPlaintextLength() : null,
+          resize ? (int) e.getSize().getCols() : null,
+          resize ? (int) e.getSize().getRows() : null,
+          e.getKind() == RecordedKind.RECORDED_KIND_EXIT ? e.getExitStatus() : null}));
+      long[] acc = perSession.computeIfAbsent(se.sessionId(), k -> new long[2]);
+      acc[0]++;
+      acc[1] += data ? s.getCiphertext().size() : 0;
+    }
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(
+            "INSERT INTO events (workspace_id, session_id, sequence, at, kind, stream, payload_key_id, nonce, "
+                + "ciphertext, plaintext_length, cols, rows, exit_status) "
+                + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING")
+        .executeBatch(rows)
+        .compose(r -> {
+          Future<Void> all = Future.succeededFuture();
+          for (var entry : perSession.entrySet()) {
+            all = all.compose(v -> conn.preparedQuery(
+                    "UPDATE sessions SET event_count = event_count + $3, ciphertext_bytes = ciphertext_bytes + $4 "
+                        + "WHERE workspace_id = $1 AND session_id = $2")
+                .execute(Tuple.of(ws, entry.getKey(), entry.getValue()[0], entry.getValue()[1]))
+                .mapEmpty());
+          }
+          return all;
+        }));
+  }
+
+  public Future<List<SessionRow>> list(UUID ws, String openedBy, int limit) {
+    String sql = "SELECT session_id, server_id, opened_by, recording, started_at, ended_at, end_reason, exit_status, "
+        + "event_count, ciphertext_bytes FROM sessions WHERE workspace_id = $1"
+        + (openedBy == null ? "" : " AND opened_by = $3")
+        + " ORDER BY started_at DESC LIMIT $2";
+    Tuple args = openedBy == null ? Tuple.of(ws, limit) : Tuple.of(ws, limit, openedBy);
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(sql).execute(args).map(rows -> {
+      List<SessionRow> out = new ArrayList<>();
+      for (Row r : rows) {
+        out.add(row(r));
+      }
+      return out;
+    }));
+  }
+
+  private static SessionRow row(Row r) {
+    OffsetDateTime ended = r.getOffsetDateTime("ended_at");
+    return new SessionRow(r.getString("session_id"), r.getString("server_id"), r.getString("opened_by"),
+        r.getBoolean("recording"), r.getOffsetDateTime("started_at").toInstant(),
+        ended == null ? null : ended.toInstant(), r.getString("end_reason"), r.getInteger("exit_status"),
+        r.getLong("event_count"), r.getLong("ciphertext_bytes"));
+  }
+
+  /** The session's summary and stored header, or null when the workspace has no such session. */
+  public record SessionRecord(SessionRow row, byte[] header) {}
+
+  public Future<SessionRecord> session(UUID ws, String sessionId) {
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(
+            "SELECT session_id, server_id, opened_by, recording, started_at, ended_at, end_reason, exit_status, "
+                + "event_count, ciphertext_bytes, header FROM sessions WHERE workspace_id = $1 AND session_id = $2")
+        .execute(Tuple.of(ws, sessionId))
+        .map(rows -> {
+          if (rows.size() == 0) {
+            return null;
+          }
+          Row r = rows.iterator().next();
+          return new SessionRecord(row(r), r.getBuffer("header").getBytes());
+        }));
+  }
+
+  /** Up to {@code limit} events with sequence > {@code after}, in order. */
+  public Future<List<RecordedEvent>> events(UUID ws, String sessionId, long after, int limit) {
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(
+            "SELECT sequence, at, kind, stream, payload_key_id, nonce, ciphertext, plaintext_length, cols, rows, exit_status "
+                + "FROM events WHERE workspace_id = $1 AND session_id = $2 AND sequence > $3 ORDER BY sequence LIMIT $4")
+        .execute(Tuple.of(ws, sessionId, after, limit))
+        .map(rows -> {
+          List<RecordedEvent> out = new ArrayList<>();
+          for (Row r : rows) {
+            RecordedKind kind = RecordedKind.forNumber(r.getShort("kind"));
+            RecordedEvent.Builder e = RecordedEvent.newBuilder()
+                .setSequence(r.getLong("sequence"))
+                .setTimeUnixMs(r.getOffsetDateTime("at").toInstant().toEpochMilli())
+                .setKind(kind == null ? RecordedKind.RECORDED_KIND_UNSPECIFIED : kind);
+            if (kind == RecordedKind.RECORDED_KIND_DATA) {
+              TtyStream st = TtyStream.forNumber(r.getShort("stream"));
+              e.setStream(st == null ? TtyStream.TTY_STREAM_UNSPECIFIED : st)
+                  .setSealed(Sealed.newBuilder()
+                      .setPayloadSuite("aes-256-gcm")
+                      .setPayloadKeyId(ByteString.copyFrom(r.getBuffer("payload_key_id").getBytes()))
+                      .setNonce(ByteString.copyFrom(r.getBuffer("nonce").getBytes()))
+                      .setCiphertext(ByteString.copyFrom(r.getBuffer("ciphertext").getBytes()))
+                      .setPlaintextLength(r.getInteger("plaintext_length")));
+            } else if (kind == RecordedKind.RECORDED_KIND_RESIZE) {
+              e.setSize(TerminalSize.newBuilder().setCols(r.getInteger("cols")).setRows(r.getInteger("rows")));
+            } else if (kind == RecordedKind.RECORDED_KIND_EXIT) {
+              e.setExitStatus(r.getInteger("exit_status"));
+            }
+            out.add(e.build());
+          }
+          return out;
+        }));
+  }
+
+  /** Deletes recordings whose session ended (or, never ended, started) before {@code cutoff}; returns how many. */
+  public Future<Integer> sweep(Instant cutoff, int batch) {
+    return db.withTransaction(conn -> conn.preparedQuery(
+            "SELECT workspace_id, session_id FROM session_index WHERE coalesce(ended_at, started_at) < $1 LIMIT $2")
+        .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC), batch))
+        .map(rows -> {
+          Map<UUID, List<String>> byWs = new TreeMap<>();
+          for (Row r : rows) {
+            byWs.computeIfAbsent(r.getUUID("workspace_id"), k -> new ArrayList<>()).add(r.getString("session_id"));
+          }
+          return byWs;
+        }))
+        .compose(byWs -> {
+          Future<Integer> all = Future.succeededFuture(0);
+          for (var entry : byWs.entrySet()) {
+            String[] ids = entry.getValue().toArray(String[]::new);
+            all = all.compose(n -> db.inWorkspace(entry.getKey(), conn -> conn.preparedQuery(
+                    "DELETE FROM sessions WHERE workspace_id = $1 AND session_id = ANY($2)")
+                .execute(Tuple.of(entry.getKey(), ids))
+                .compose(r -> conn.preparedQuery(
+                        "DELETE FROM session_index WHERE workspace_id = $1 AND session_id = ANY($2)")
+                    .execute(Tuple.of(entry.getKey(), ids)))
+                .map(r -> n + ids.length)));
+          }
+          return all;
+        });
+  }
+}

@@ -1,0 +1,20 @@
+package dev.umbra.webtty.session;
+
+import dev.umbra.kit.auth.SessionClaims;
+import io.vertx.core.http.ServerWebSocket;
+
+/** A WebTTY client's connection to this instance: one participant in at most one session. */
+final class ClientConn {
+  final ServerWebSocket ws;
+  final SessionClaims claims;
+  final String participantId;
+  String sessionId;
+  String keyIdHex = "";
+  boolean closed;
+
+  ClientConn(ServerWebSocket ws, SessionClaims claims, String participantId) {
+    this.ws = ws;
+    this.claims = claims;
+    this.participantId = participantId;
+  }
+}

@@ -1,0 +1,174 @@
+package dev.umbra.webtty.wire;
+
+import dev.umbra.proto.webtty.Sealed;
+import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import java.util.EnumSet;
+import java.util.Optional;
+import java.util.Set;
+import java.util.regex.Pattern;
+
+/**
+ * Every wire constant of the WebTTY engine in one place (docs/webtty.md): endpoints, limits, the
+ * only payload suite, which frame types each side may send, and the envelope checks applied to
+ * every frame before it is routed. Layout: one WebSocket binary message holds one
+ * {@link WebTtyFrame}; {@code Sealed.ciphertext} is never parsed.
+ */
+public final class WebTtyWire {
+  public static final String SERVER_PATH = "/v1/webtty/server";
+  public static final String CLIENT_PATH = "/v1/webtty/client";
+  public static final String RECORDINGS_PATH = "/v1/webtty/recordings";
+
+  /** Largest WebSocket message (one frame) accepted; bigger ones close the connection. */
+  public static final int MAX_FRAME_BYTES = 96 * 1024;
+  /** Largest plaintext one DATA frame may carry. */
+  public static final int MAX_PLAINTEXT_BYTES = 64 * 1024;
+  /** Largest signed ServerHello/ClientProof document. */
+  public static final int MAX_SIGNED_BYTES = 16 * 1024;
+  public static final int MAX_GRANTS = 64;
+  public static final int MAX_TERMINAL_SIDE = 10_000;
+  public static final String PAYLOAD_SUITE = "aes-256-gcm";
+  public static final String KEY_ENVELOPE_SUITE = "hpke-x25519-hkdf-sha256-aes-256-gcm";
+  public static final int KEY_ID_BYTES = 16;
+  public static final int NONCE_BYTES = 12;
+  public static final int TAG_BYTES = 16;
+  private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
+
+  public static final Set<WebTtyFrameType> FROM_SERVER =
+      EnumSet.of(
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_SERVER_HELLO,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_READY,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
+
+  public static final Set<WebTtyFrameType> FROM_CLIENT =
+      EnumSet.of(
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_GIVE,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
+
+  private WebTtyWire() {}
+
+  public static boolean validId(String id) {
+    return id != null && ID.matcher(id).matches();
+  }
+
+  /** Metric tag of a frame type: {@code data}, {@code open}, ... */
+  public static String tag(WebTtyFrameType type) {
+    return type == WebTtyFrameType.UNRECOGNIZED ? "unknown" : type.name().substring("WEBTTY_FRAME_TYPE_".length()).toLowerCase();
+  }
+
+  /**
+   * Envelope checks of one inbound frame from a server ({@code fromServer}) or a client: the
+   * reason to refuse it (and close the connection), or empty. Checks type, ids, sizes, the
+   * crypto metadata of DATA (suite, key id and nonce lengths, ciphertext = plaintext + tag) and
+   * the stream direction (stdin only from clients, stdout/stderr only from servers).
+   */
+  public static Optional<String> problem(WebTtyFrame f, boolean fromServer) {
+    WebTtyFrameType type = f.getType();
+    if (type == WebTtyFrameType.UNRECOGNIZED || !(fromServer ? FROM_SERVER : FROM_CLIENT).contains(type)) {
+      return Optional.of("unknown_type");
+    }
+    if (!f.getSessionId().isEmpty() && !validId(f.getSessionId())) {
+      return Optional.of("malformed");
+    }
+    if (f.getReason().length() > 64) {
+      return Optional.of("malformed");
+    }
+    switch (type) {
+      case WEBTTY_FRAME_TYPE_DATA -> {
+        if (!f.hasSealed()) {
+          return Optional.of("malformed");
+        }
+        TtyStream s = f.getStream();
+        boolean ok = fromServer ? s == TtyStream.TTY_STREAM_STDOUT || s == TtyStream.TTY_STREAM_STDERR : s == TtyStream.TTY_STREAM_STDIN;
+        if (!ok) {
+          return Optional.of("wrong_stream");
+        }
+        return sealedProblem(f.getSealed());
+      }
+      case WEBTTY_FRAME_TYPE_OPEN, WEBTTY_FRAME_TYPE_REGISTER -> {
+        if (!validId(f.getServerId())) {
+          return Optional.of("malformed");
+        }
+        return type == WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN ? sizeProblem(f) : Optional.empty();
+      }
+      case WEBTTY_FRAME_TYPE_RESIZE -> {
+        return sizeProblem(f);
+      }
+      case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
+        return signedProblem(f.hasServerHello() ? f.getServerHello().getCanonicalJson().size() : -1,
+            f.getServerHello().getSignature().size());
+      }
+      case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> {
+        Optional<String> p = signedProblem(f.hasClientProof() ? f.getClientProof().getCanonicalJson().size() : -1,
+            f.getClientProof().getSignature().size());
+        if (p.isPresent()) {
+          return p;
+        }
+        if (f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS || f.getKeyContext().isEmpty()
+            || f.getKeyContext().size() > MAX_SIGNED_BYTES || f.getKeyId().size() != KEY_ID_BYTES) {
+          return Optional.of("malformed");
+        }
+        for (var g : f.getGrantsList()) {
+          if (!PAYLOAD_SUITE.equals(g.getPayloadSuite()) || !KEY_ENVELOPE_SUITE.equals(g.getKeyEnvelopeSuite())) {
+            return Optional.of("unknown_suite");
+          }
+          if (g.getRecipientKeyId().size() != KEY_ID_BYTES || g.getPayloadKeyId().size() != KEY_ID_BYTES
+              || g.getEnc().size() != 32 || g.getCiphertext().size() != 48) {
+            return Optional.of("malformed");
+          }
+        }
+        return Optional.empty();
+      }
+      case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> {
+        return f.getKeyId().size() == KEY_ID_BYTES && validId(f.getSessionId()) ? Optional.empty() : Optional.of("malformed");
+      }
+      default -> {
+        return Optional.empty();
+      }
+    }
+  }
+
+  private static Optional<String> signedProblem(int jsonBytes, int sigBytes) {
+    if (jsonBytes <= 0 || jsonBytes > MAX_SIGNED_BYTES || sigBytes != 64) {
+      return Optional.of("malformed");
+    }
+    return Optional.empty();
+  }
+
+  private static Optional<String> sizeProblem(WebTtyFrame f) {
+    if (!f.hasSize() || f.getSize().getCols() == 0 || f.getSize().getRows() == 0
+        || f.getSize().getCols() > MAX_TERMINAL_SIDE || f.getSize().getRows() > MAX_TERMINAL_SIDE) {
+      return Optional.of("bad_size");
+    }
+    return Optional.empty();
+  }
+
+  /** Crypto metadata checks of one payload (the engine cannot check the tag). */
+  public static Optional<String> sealedProblem(Sealed s) {
+    if (!PAYLOAD_SUITE.equals(s.getPayloadSuite())) {
+      return Optional.of("unknown_suite");
+    }
+    if (s.getPayloadKeyId().size() != KEY_ID_BYTES || s.getNonce().size() != NONCE_BYTES) {
+      return Optional.of("malformed");
+    }
+    if (s.getPlaintextLength() > MAX_PLAINTEXT_BYTES) {
+      return Optional.of("oversized");
+    }
+    if (s.getCiphertext().size() != s.getPlaintextLength() + TAG_BYTES) {
+      return Optional.of("truncated");
+    }
+    return Optional.empty();
+  }
+}

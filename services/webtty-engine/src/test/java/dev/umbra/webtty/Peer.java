@@ -1,0 +1,84 @@
+package dev.umbra.webtty;
+
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+
+/** A test WebTTY peer (server or client) speaking raw frames to an engine over a real WebSocket. */
+final class Peer implements AutoCloseable {
+  final WebSocket ws;
+  final LinkedBlockingQueue<WebTtyFrame> inbox = new LinkedBlockingQueue<>();
+  volatile boolean closed;
+  volatile String closeReason;
+
+  private Peer(WebSocket ws) {
+    this.ws = ws;
+    ws.binaryMessageHandler(b -> {
+      try {
+        inbox.add(WebTtyFrame.parseFrom(b.getBytes()));
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    });
+    ws.closeHandler(v -> {
+      closeReason = ws.closeReason();
+      closed = true;
+    });
+  }
+
+  static Peer connect(Vertx vertx, int port, String path, String token) throws Exception {
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path)
+        .addHeader("Authorization", "Bearer " + token);
+    WebSocket ws = vertx.createWebSocketClient().connect(o).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    return new Peer(ws);
+  }
+
+  void send(WebTtyFrame f) throws Exception {
+    sendRaw(f.toByteArray());
+  }
+
+  void sendRaw(byte[] raw) throws Exception {
+    ws.writeBinaryMessage(Buffer.buffer(raw)).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+  }
+
+  /** The next frame of {@code type}, skipping others (kept in {@link #skipped}). */
+  WebTtyFrame await(WebTtyFrameType type) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (System.nanoTime() < deadline) {
+      WebTtyFrame f = inbox.poll(50, TimeUnit.MILLISECONDS);
+      if (f == null) {
+        continue;
+      }
+      if (f.getType() == type) {
+        return f;
+      }
+      skipped.add(f);
+    }
+    throw new AssertionError("no " + type + " within 10 s; skipped " + skipped);
+  }
+
+  final List<WebTtyFrame> skipped = new ArrayList<>();
+
+  /** True when the engine closed this connection within 5 s. */
+  boolean awaitClosed() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+    while (!closed && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    return closed;
+  }
+
+  @Override
+  public void close() {
+    if (!closed) {
+      ws.close();
+    }
+  }
+}

@@ -1,0 +1,383 @@
+package dev.umbra.webtty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.kit.log.LogRing;
+import dev.umbra.proto.bus.Revocation;
+import dev.umbra.proto.bus.RevokedKind;
+import dev.umbra.proto.webtty.ParticipantRole;
+import dev.umbra.proto.webtty.RecordedEvent;
+import dev.umbra.proto.webtty.RecordedKind;
+import dev.umbra.proto.webtty.RecordingHeader;
+import dev.umbra.proto.webtty.Sealed;
+import dev.umbra.proto.webtty.TerminalSize;
+import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.webtty.wire.WebTtyWire;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import java.io.ByteArrayInputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The engine over real PostgreSQL and Redis, two instances, raw frames (docs/webtty.md). */
+class WebTtyEngineTest {
+  static Vertx vertx;
+  static EngineHarness h;
+  static final List<byte[]> busTraffic = new CopyOnWriteArrayList<>();
+  final HttpClient http = HttpClient.newHttpClient();
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    h = new EngineHarness(vertx, 2, Map.of("UMBRA_WEBTTY_DETACH_SECONDS", "2"));
+    // a plain subscriber records every WebTTY message that can carry payloads across Redis, for
+    // the canary scan (server channels carry only OPEN; a pattern subscriber there would count as
+    // a listener and hide "server offline")
+    for (String pattern : List.of("umbra.webtty.inst.*", "umbra.webtty.sess.*")) {
+      h.buses.get(0).subscribePattern(pattern, m -> busTraffic.add(m.body().getBytes()))
+          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    h.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  static ByteString key() {
+    return ByteString.copyFrom(EngineHarness.bytes(16));
+  }
+
+  @Test
+  void serverOnOneInstanceViewerOnTheOtherSeeTheSameBytesAndControlMovesOnlyWhenGiven() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    String alice = "alice-" + UUID.randomUUID();
+    String bob = "bob-" + UUID.randomUUID();
+    ByteString aliceKey = key();
+    ByteString bobKey = key();
+    byte[] canary = ("CANARY-" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(0, ws, alice, "member");
+        Peer viewer = h.client(1, ws, bob, "member")) {
+      String sid = h.open(server, owner, machine, aliceKey, List.of(key(), aliceKey, bobKey));
+
+      viewer.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
+          .setKeyId(bobKey).build());
+      WebTtyFrame joined = viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
+      assertThat(joined.getRole()).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
+      assertThat(joined.getGrantsCount()).isEqualTo(3);
+      owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED);
+
+      // stdout from the server reaches both, identical, with the same engine sequence
+      Sealed out = h.seal("stdout", canary);
+      server.send(h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, out));
+      WebTtyFrame a = owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
+      WebTtyFrame b = viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
+      assertThat(a.getSealed()).isEqualTo(out);
+      assertThat(b.getSealed()).isEqualTo(out);
+      assertThat(a.getSequence()).isEqualTo(b.getSequence()).isEqualTo(1);
+      assertThat(h.open("stdout", b.getSealed())).isEqualTo(canary);
+
+      // viewer stdin is refused, counted, and never reaches the server
+      double before = h.engines.get(0).metrics().count("frames_rejected", "reason", "not_controller", "side", "client");
+      viewer.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "rm -rf /\n".getBytes())));
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+      assertThat(h.engines.get(0).metrics().count("frames_rejected", "reason", "not_controller", "side", "client"))
+          .isEqualTo(before + 1);
+
+      // controller stdin goes through
+      Sealed in = h.seal("stdin", canary);
+      owner.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, in));
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()).isEqualTo(in);
+      // a replayed stdin sequence closes the channel
+      // (tested on a separate session below, this one keeps going)
+
+      // viewer asks, owner gives, viewer types, owner takes back
+      viewer.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).build());
+      WebTtyFrame asked = owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST);
+      owner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_GIVE)
+          .setParticipantId(asked.getParticipantId()).build());
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED).getParticipantId())
+          .isEqualTo(joined.getParticipantId());
+      Sealed bobIn = h.seal("stdin", "ls\n".getBytes());
+      viewer.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 2, bobIn));
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()).isEqualTo(bobIn);
+      owner.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 2, h.seal("stdin", "x".getBytes())));
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+      owner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE).build());
+      WebTtyFrame back = viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
+      assertThat(back.getParticipantId()).isNotEqualTo(joined.getParticipantId());
+      viewer.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 3, h.seal("stdin", "y".getBytes())));
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+
+      // resize from the controller reaches the server; then the process exits with 3
+      owner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE)
+          .setSize(TerminalSize.newBuilder().setCols(100).setRows(30)).build());
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE).getSize().getCols()).isEqualTo(100);
+      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(sid)
+          .setExitStatus(3).build());
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).getExitStatus()).isEqualTo(3);
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).getExitStatus()).isEqualTo(3);
+      assertThat(owner.awaitClosed()).isTrue();
+      assertThat(viewer.awaitClosed()).isTrue();
+
+      // the recording replays in order, ciphertext only, and decrypts to what the owner saw
+      h.engines.get(0).recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      Replay r = replay(1, h.tokens.member(ws, alice, "member"), sid);
+      assertThat(r.status).isEqualTo(200);
+      assertThat(r.header.getSessionId()).isEqualTo(sid);
+      assertThat(r.header.getGrantsCount()).isEqualTo(3);
+      assertThat(r.events).extracting(RecordedEvent::getSequence).containsExactly(1L, 2L, 3L, 4L, 5L);
+      assertThat(r.events.get(0).getSealed()).isEqualTo(out);
+      assertThat(h.open("stdout", r.events.get(0).getSealed())).isEqualTo(a.getSealed().equals(out) ? canary : null);
+      assertThat(r.events.get(3).getKind()).isEqualTo(RecordedKind.RECORDED_KIND_RESIZE);
+      assertThat(r.events.get(4).getExitStatus()).isEqualTo(3);
+
+      // another member who did not open it cannot replay it; another workspace sees nothing
+      assertThat(replay(0, h.tokens.member(ws, bob, "member"), sid).status).isEqualTo(404);
+      assertThat(replay(0, h.tokens.member(UUID.randomUUID(), alice, "owner"), sid).status).isEqualTo(404);
+      assertThat(replay(0, h.tokens.member(ws, "admin-1", "admin"), sid).status).isEqualTo(200);
+
+      // canary: nowhere in PostgreSQL, Redis traffic, or logs
+      assertNoCanary(canary);
+    }
+  }
+
+  @Test
+  void aViewerOfAnotherWorkspaceCannotJoinAndFramesForOtherSessionsAreRefused() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    ByteString k = key();
+    try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(0, ws, "carol", "member");
+        Peer intruder = h.client(1, UUID.randomUUID(), "mallory", "owner");
+        Peer noGrant = h.client(1, ws, "dave", "member")) {
+      String sid = h.open(server, owner, machine, k, List.of(key(), k));
+      intruder.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
+          .setKeyId(k).build());
+      assertThat(intruder.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("unknown_session");
+      noGrant.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
+          .setKeyId(key()).build());
+      assertThat(noGrant.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("no_grant");
+      // an open towards a server of another workspace finds nothing
+      try (Peer other = h.client(0, UUID.randomUUID(), "eve", "owner")) {
+        other.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN).setServerId(machine)
+            .setSize(TerminalSize.newBuilder().setCols(80).setRows(24)).build());
+        assertThat(other.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("server_offline");
+      }
+      // row-level security: the other workspace's transaction sees no row of this one
+      var rows = h.engines.get(0).recordingStore().list(UUID.randomUUID(), null, 50)
+          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertThat(rows).isEmpty();
+    }
+  }
+
+  /** Each envelope problem: frame dropped, connection closed, metric counted. */
+  @Test
+  void badFramesAreDroppedTheChannelClosedAndCounted() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    record Case(String reason, boolean fromServer, java.util.function.Function<String, byte[]> frame) {}
+    List<Case> cases = new ArrayList<>();
+    cases.add(new Case("unknown_suite", false, sid -> {
+      try {
+        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()).toBuilder()
+            .setPayloadSuite("chacha20-poly1305").build()).toByteArray();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }));
+    cases.add(new Case("truncated", false, sid -> {
+      try {
+        Sealed s = h.seal("stdin", "abc".getBytes());
+        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, s.toBuilder()
+            .setCiphertext(s.getCiphertext().substring(0, 10)).build()).toByteArray();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }));
+    cases.add(new Case("truncated", false, sid -> {
+      try {
+        byte[] whole = h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "abc".getBytes())).toByteArray();
+        return java.util.Arrays.copyOf(whole, whole.length - 7);
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }));
+    cases.add(new Case("oversized", false, sid -> new byte[WebTtyWire.MAX_FRAME_BYTES + 1]));
+    cases.add(new Case("oversized", true, sid -> {
+      try {
+        byte[] big = new byte[WebTtyWire.MAX_PLAINTEXT_BYTES + 1];
+        Sealed s = h.seal("stdout", big);
+        return h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, s).toByteArray();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }));
+    cases.add(new Case("wrong_stream", true, sid -> {
+      try {
+        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 0, h.seal("stdin", "a".getBytes())).toByteArray();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }));
+    cases.add(new Case("wrong_key_id", false, sid -> {
+      try {
+        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()).toBuilder()
+            .setPayloadKeyId(key()).build()).toByteArray();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }));
+    cases.add(new Case("unknown_type", false, sid -> WebTtyFrame.newBuilder().setTypeValue(99).build().toByteArray()));
+    List<String> failures = new ArrayList<>();
+    for (Case c : cases) {
+      String m = machine + "-" + cases.indexOf(c);
+      ByteString k = key();
+      try (Peer server = h.server(0, ws, m, EngineHarness.recorded());
+          Peer owner = h.client(1, ws, "frank", "member")) {
+        String sid = h.open(server, owner, m, k, List.of(key(), k));
+        var metrics = h.engines.get(c.fromServer ? 0 : 1).metrics();
+        // the owner's frames are checked at its edge (1) or at the home (0) when only the home knows
+        double before = metrics.count("frames_rejected", "reason", c.reason, "side", c.fromServer ? "server" : "client")
+            + h.engines.get(0).metrics().count("frames_rejected", "reason", c.reason, "side", "client");
+        Peer sender = c.fromServer ? server : owner;
+        sender.sendRaw(c.frame.apply(sid));
+        boolean closed = sender.awaitClosed();
+        double after = metrics.count("frames_rejected", "reason", c.reason, "side", c.fromServer ? "server" : "client")
+            + (c.fromServer ? 0 : h.engines.get(0).metrics().count("frames_rejected", "reason", c.reason, "side", "client"));
+        if (!closed || after != before + 1) {
+          failures.add(c.reason + (c.fromServer ? " from server" : " from client") + ": closed=" + closed
+              + " counted=" + (after - before));
+        }
+        if (!c.fromServer) {
+          // nothing was forwarded to the server
+          WebTtyFrame leaked = server.inbox.poll(200, TimeUnit.MILLISECONDS);
+          if (leaked != null && leaked.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA) {
+            failures.add(c.reason + ": forwarded to the server");
+          }
+        }
+      }
+    }
+    assertThat(failures).isEmpty();
+  }
+
+  @Test
+  void aRevocationEndsTheRevokedPartysLiveSessionsAndRefusesNewOnes() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    String gina = "gina-" + UUID.randomUUID();
+    ByteString k = key();
+    try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(1, ws, gina, "member")) {
+      String sid = h.open(server, owner, machine, k, List.of(key(), k));
+      Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_DEVICE)
+          .setSubjectId(gina).setTimeUnixMs(System.currentTimeMillis()).build();
+      h.buses.get(1).publish("umbra.revocations", Buffer.buffer(r.toByteArray()))
+          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason()).isEqualTo("revoked");
+      assertThat(owner.awaitClosed()).isTrue();
+      assertThat(h.engines.get(0).hub().liveSessionIds(ws)).doesNotContain(sid);
+      // a new connection of the revoked party is refused before any WebSocket exists
+      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + h.port(0) + WebTtyWire.CLIENT_PATH))
+          .header("Authorization", "Bearer " + h.tokens.member(ws, gina, "member")).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(resp.statusCode()).isEqualTo(401);
+    }
+  }
+
+  @Test
+  void tokensOfTheWrongKindOrMissingAreRefusedBeforeUpgrade() throws Exception {
+    UUID ws = UUID.randomUUID();
+    for (var c : List.of(
+        Map.entry(WebTtyWire.SERVER_PATH, h.tokens.member(ws, "x", "owner")),
+        Map.entry(WebTtyWire.CLIENT_PATH, h.tokens.machine(ws, "m")),
+        Map.entry(WebTtyWire.CLIENT_PATH, "not-a-token"))) {
+      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.port(0) + c.getKey()))
+          .header("Authorization", "Bearer " + c.getValue()).GET().build(), HttpResponse.BodyHandlers.ofString());
+      assertThat(resp.statusCode()).as(c.getKey()).isEqualTo(401);
+    }
+  }
+
+  record Replay(int status, RecordingHeader header, List<RecordedEvent> events) {}
+
+  Replay replay(int instance, String token, String sid) throws Exception {
+    HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + h.port(instance) + WebTtyWire.RECORDINGS_PATH + "/" + sid))
+        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    if (resp.statusCode() != 200) {
+      return new Replay(resp.statusCode(), null, List.of());
+    }
+    ByteArrayInputStream in = new ByteArrayInputStream(resp.body());
+    RecordingHeader header = RecordingHeader.parseDelimitedFrom(in);
+    List<RecordedEvent> events = new ArrayList<>();
+    RecordedEvent e;
+    while ((e = RecordedEvent.parseDelimitedFrom(in)) != null) {
+      events.add(e);
+    }
+    return new Replay(200, header, events);
+  }
+
+  static void assertNoCanary(byte[] canary) throws Exception {
+    String needle = new String(canary, StandardCharsets.UTF_8);
+    try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement()) {
+      for (String table : List.of("sessions", "events", "session_index", "flyway_schema_history")) {
+        try (ResultSet rs = st.executeQuery("SELECT t::text FROM webtty." + table + " t")) {
+          while (rs.next()) {
+            assertThat(rs.getString(1)).doesNotContain(needle);
+          }
+        }
+        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM webtty." + table
+            + " t WHERE position(convert_to('" + needle + "', 'UTF8') in convert_to(t::text, 'UTF8')) > 0")) {
+          rs.next();
+          assertThat(rs.getLong(1)).isZero();
+        }
+      }
+    }
+    assertThat(busTraffic).isNotEmpty();
+    for (byte[] m : busTraffic) {
+      assertThat(indexOf(m, canary)).isNegative();
+    }
+    LogRing ring = LogRing.installed();
+    if (ring != null) {
+      for (String line : ring.recent(2000)) {
+        assertThat(line).doesNotContain(needle);
+      }
+    }
+  }
+
+  static int indexOf(byte[] hay, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= hay.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (hay[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+}
