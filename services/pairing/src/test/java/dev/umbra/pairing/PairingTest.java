@@ -186,6 +186,24 @@ class PairingTest {
   }
 
   @Test
+  void redeemRefusesMalformedTruncatedAndOversizedBodies(Vertx vertx) throws Exception {
+    start(vertx, Map.of());
+    String body = PairingHarness.redemption(h.createCode(workspace, false).getString("code")).encode();
+    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    for (String raw : List.of(body.substring(0, body.length() / 2), "[1,2,3]", "\"code\"", "{\"code\":", "")) {
+      var r = client.send(java.net.http.HttpRequest.newBuilder(h.base.resolve("/v1/redeem"))
+          .POST(java.net.http.HttpRequest.BodyPublishers.ofString(raw)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertThat(r.statusCode()).as(raw).isEqualTo(400);
+      assertThat(new JsonObject(r.body()).getJsonObject("error")).isNotNull();
+    }
+    var big = client.send(java.net.http.HttpRequest.newBuilder(h.base.resolve("/v1/redeem"))
+        .POST(java.net.http.HttpRequest.BodyPublishers.ofString("{\"code\":\"" + "A".repeat(2 * 1024 * 1024) + "\"}")).build(),
+        java.net.http.HttpResponse.BodyHandlers.ofString());
+    assertThat(big.statusCode()).isEqualTo(413);
+    assertThat(h.machinesCreated).isEmpty();
+  }
+
+  @Test
   void redeemValidatesEveryField(Vertx vertx) throws Exception {
     start(vertx, Map.of());
     String code = h.createCode(workspace, false).getString("code");
