@@ -36,6 +36,28 @@ class ControlPlaneFlowTest {
   }
 
   @Test
+  void ofConcurrentBootstrapsExactlyOneWins() throws Exception {
+    var pool = java.util.concurrent.Executors.newFixedThreadPool(10);
+    var results = new java.util.ArrayList<java.util.concurrent.Future<Integer>>();
+    for (int i = 0; i < 10; i++) {
+      results.add(pool.submit(() -> h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", h.bootstrapToken)).status()));
+    }
+    int won = 0;
+    for (var f : results) {
+      won += f.get() == 201 ? 1 : 0;
+    }
+    pool.shutdown();
+    assertThat(won).isEqualTo(1);
+  }
+
+  @Test
+  void discoveryNamesEveryServiceAndTheKeySet() {
+    JsonObject d = h.call("GET", "/v1/discovery", null, null).body();
+    assertThat(d.getJsonObject("services").fieldNames()).containsExactlyInAnyOrder("control-plane", "relay", "pairing", "audit", "webtty-engine");
+    assertThat(d.getString("jwks_url")).endsWith("/.well-known/jwks.json");
+  }
+
+  @Test
   void wrongBootstrapTokenIsRefused() {
     Harness.Response r = h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", "umbb_wrong"));
     assertThat(r.status()).isEqualTo(401);
