@@ -12,6 +12,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -19,26 +20,30 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * Appends events to one workspace's chain in one transaction: lock the chain head (which
- * serializes appends per workspace across every audit instance), drop events already stored
- * (by id, so a re-delivered entry never advances the chain), hash the rest in order, insert them
- * with one multi-row statement, move the head.
+ * Appends events to one workspace's chain in one transaction of two statements: lock the chain
+ * head (which serializes appends per workspace across every audit instance) and find the ids
+ * already stored; then, after dropping those (so a re-delivered entry never advances the chain)
+ * and hashing the rest in order, insert them with one multi-row statement that also moves the
+ * head and reports how many rows it inserted (anything else rolls the batch back).
  */
 public final class EventStore {
+  /** Locks (creating when new) the chain head and finds which of the ids are stored already. */
   private static final String LOCK_HEAD =
-      "INSERT INTO chain_heads (workspace_id, last_seq, last_hash) VALUES ($1, 0, $2) "
+      "WITH head AS (INSERT INTO chain_heads (workspace_id, last_seq, last_hash) VALUES ($1, 0, $2) "
           + "ON CONFLICT (workspace_id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id "
-          + "RETURNING last_seq, last_hash";
-  private static final String EXISTING = "SELECT id FROM events WHERE workspace_id = $1 AND id = ANY($2::text[])";
-  private static final String INSERT =
-      "INSERT INTO events (" + StoredEvent.COLUMNS + ") "
+          + "RETURNING last_seq, last_hash) "
+          + "SELECT head.last_seq, head.last_hash, "
+          + "ARRAY(SELECT id FROM events WHERE workspace_id = $1 AND id = ANY($3::text[])) FROM head";
+  /** Inserts the hashed events and moves the head in one statement; returns how many were inserted. */
+  private static final String INSERT_AND_MOVE =
+      "WITH ins AS (INSERT INTO events (" + StoredEvent.COLUMNS + ") "
           + "SELECT $1, t.seq, t.id, t.ak, t.ai, t.ac, t.tg, t.oc, t.tm, t.ip, t.rq, t.sv, t.md::jsonb, t.ph, t.h "
           + "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
           + "$8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], "
           + "$15::bytea[]) AS t(seq, id, ak, ai, ac, tg, oc, tm, ip, rq, sv, md, ph, h) "
-          + "ON CONFLICT DO NOTHING";
-  private static final String MOVE_HEAD =
-      "UPDATE chain_heads SET last_seq = $2, last_hash = $3, updated_at = now() WHERE workspace_id = $1";
+          + "ON CONFLICT DO NOTHING RETURNING 1) "
+          + "UPDATE chain_heads SET last_seq = $16, last_hash = $17, updated_at = now() "
+          + "WHERE workspace_id = $1 RETURNING (SELECT count(*) FROM ins)";
 
   private final Database db;
 
@@ -59,33 +64,30 @@ public final class EventStore {
 
   private Future<List<StoredEvent>> append(SqlConnection conn, UUID workspace, List<AuditEvent> events) {
     String[] ids = events.stream().map(AuditEvent::getId).toArray(String[]::new);
-    Future<Row> head =
-        conn.preparedQuery(LOCK_HEAD).execute(Tuple.of(workspace, Buffer.buffer(Chain.genesis()))).map(rs -> rs.iterator().next());
-    return head.compose(
-        h ->
-            conn.preparedQuery(EXISTING)
-                .execute(Tuple.tuple().addValue(workspace).addValue(ids))
-                .compose(
-                    existing -> {
-                      Set<String> seen = new HashSet<>();
-                      existing.forEach(r -> seen.add(r.getString(0)));
-                      List<StoredEvent> fresh = chain(workspace, h.getLong(0), h.getBuffer(1).getBytes(), events, seen);
-                      if (fresh.isEmpty()) {
-                        return Future.succeededFuture(fresh);
-                      }
-                      StoredEvent last = fresh.get(fresh.size() - 1);
-                      return conn.preparedQuery(INSERT)
-                          .execute(insertParams(workspace, fresh))
-                          .compose(
-                              rs ->
-                                  rs.rowCount() == fresh.size()
-                                      ? conn.preparedQuery(MOVE_HEAD)
-                                          .execute(Tuple.of(workspace, last.seq(), Buffer.buffer(last.hash())))
-                                      : Future.failedFuture(
-                                          new IllegalStateException(
-                                              "chain of " + workspace + " changed under its lock; batch retried")))
-                          .map(fresh);
-                    }));
+    Tuple lock = Tuple.tuple().addValue(workspace).addValue(Buffer.buffer(Chain.genesis())).addValue(ids);
+    return conn.preparedQuery(LOCK_HEAD)
+        .execute(lock)
+        .compose(
+            rows -> {
+              Row h = rows.iterator().next();
+              Set<String> seen = new HashSet<>(Arrays.asList(h.getArrayOfStrings(2)));
+              List<StoredEvent> fresh = chain(workspace, h.getLong(0), h.getBuffer(1).getBytes(), events, seen);
+              if (fresh.isEmpty()) {
+                return Future.succeededFuture(fresh);
+              }
+              StoredEvent last = fresh.get(fresh.size() - 1);
+              Tuple insert =
+                  insertParams(workspace, fresh).addValue(last.seq()).addValue(Buffer.buffer(last.hash()));
+              return conn.preparedQuery(INSERT_AND_MOVE)
+                  .execute(insert)
+                  .compose(
+                      rs ->
+                          rs.iterator().next().getLong(0) == fresh.size()
+                              ? Future.succeededFuture(fresh)
+                              : Future.failedFuture(
+                                  new IllegalStateException(
+                                      "chain of " + workspace + " changed under its lock; batch retried")));
+            });
   }
 
   private static List<StoredEvent> chain(

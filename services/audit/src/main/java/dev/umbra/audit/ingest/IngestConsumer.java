@@ -36,8 +36,12 @@ import org.slf4j.LoggerFactory;
 public final class IngestConsumer {
   private static final Logger log = LoggerFactory.getLogger(IngestConsumer.class);
   public static final String LIVE_CHANNEL_PREFIX = "umbra.audit.";
+  /** At most this many events (JSON lines) in one live message. */
+  public static final int EVENTS_PER_MESSAGE = 100;
   private static final Duration BLOCK = Duration.ofMillis(500);
   private static final long MAX_BACKOFF_MS = 5_000;
+  /** Batches read but not yet settled; the next read starts while earlier ones are stored. */
+  public static final int MAX_BATCHES_IN_FLIGHT = 3;
 
   public record Settings(String consumer, int batchSize, Duration claimIdle) {}
 
@@ -53,11 +57,17 @@ public final class IngestConsumer {
   private final Counter published;
   private final Counter publishFailures;
   private final Timer batchTimer;
+  private final Timer appendTimer;
   private volatile boolean stopped;
   private final Promise<Void> loopDone = Promise.promise();
   private long claimTimer = -1;
   private boolean claiming;
   private int backoffAttempt;
+  private boolean reading;
+  private int batchesInFlight;
+  private long pausedUntil;
+  private boolean pauseTimerSet;
+  private final Map<UUID, Future<Void>> workspaceTails = new java.util.HashMap<>();
 
   public IngestConsumer(
       Vertx vertx, Bus bus, EventStore store, DeadLetters deadLetters, Settings settings, MeterRegistry registry) {
@@ -73,6 +83,7 @@ public final class IngestConsumer {
     this.published = Counter.builder(Metrics.name("audit", "live_published")).register(registry);
     this.publishFailures = Counter.builder(Metrics.name("audit", "live_publish_failures")).register(registry);
     this.batchTimer = Timer.builder(Metrics.name("audit", "ingest_batch")).register(registry);
+    this.appendTimer = Timer.builder(Metrics.name("audit", "ingest_append")).register(registry);
   }
 
   /** Starts consuming on the caller's context; the group is created when missing. */
@@ -97,32 +108,81 @@ public final class IngestConsumer {
     if (claimTimer >= 0) {
       vertx.cancelTimer(claimTimer);
     }
+    settleStop();
     return loopDone.future().timeout(10, TimeUnit.SECONDS).recover(e -> Future.succeededFuture());
   }
 
+  /**
+   * Reads the next batch while earlier ones are still being stored (at most {@link
+   * #MAX_BATCHES_IN_FLIGHT}); appends to one workspace stay in order (see {@link #inOrder}).
+   */
   private void loop() {
     if (stopped) {
-      loopDone.tryComplete();
+      settleStop();
       return;
     }
+    if (reading || batchesInFlight >= MAX_BATCHES_IN_FLIGHT) {
+      return; // resumed when the read or a batch completes
+    }
+    long wait = pausedUntil - System.currentTimeMillis();
+    if (wait > 0) {
+      if (!pauseTimerSet) {
+        pauseTimerSet = true;
+        vertx.setTimer(wait, t -> {
+          pauseTimerSet = false;
+          loop();
+        });
+      }
+      return;
+    }
+    reading = true;
     bus.readGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, settings.consumer(), settings.batchSize(), BLOCK)
-        .compose(this::process)
         .onComplete(
             ar -> {
-              if (ar.succeeded()) {
-                backoffAttempt = 0;
-                loop();
-              } else {
+              reading = false;
+              if (ar.failed()) {
                 failures.increment();
-                long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(backoffAttempt++, 6));
-                log.warn("audit ingest read failed ({}); retrying in {} ms", ar.cause().getMessage(), delay);
-                vertx.setTimer(
-                    delay,
-                    t ->
-                        bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP)
-                            .onComplete(x -> loop()));
+                pause("audit ingest read failed", ar.cause());
+                bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP).onComplete(x -> loop());
+                return;
               }
+              if (!ar.result().isEmpty()) {
+                batchesInFlight++;
+                process(ar.result())
+                    .onComplete(
+                        done -> {
+                          batchesInFlight--;
+                          if (done.failed()) {
+                            pause("audit batch left pending", done.cause());
+                          } else {
+                            backoffAttempt = 0;
+                          }
+                          loop();
+                        });
+              }
+              loop();
             });
+  }
+
+  private void pause(String what, Throwable cause) {
+    long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(backoffAttempt++, 6));
+    pausedUntil = System.currentTimeMillis() + delay;
+    log.warn("{} ({}); reading again in {} ms", what, cause.getMessage(), delay);
+  }
+
+  private void settleStop() {
+    if (!reading && batchesInFlight == 0) {
+      loopDone.tryComplete();
+    }
+  }
+
+  /** Runs {@code work} after every earlier append to the same workspace chain by this instance. */
+  private Future<Void> inOrder(UUID workspace, java.util.function.Supplier<Future<Void>> work) {
+    Future<Void> previous = workspaceTails.getOrDefault(workspace, Future.succeededFuture());
+    Future<Void> next = previous.transform(x -> work.get());
+    workspaceTails.put(workspace, next);
+    next.onComplete(x -> workspaceTails.remove(workspace, next));
+    return next;
   }
 
   /** Re-delivers entries a dead or failing consumer left unacknowledged (including our own). */
@@ -170,7 +230,7 @@ public final class IngestConsumer {
     }
     List<Future<Void>> work = new ArrayList<>();
     work.add(deadLetter(rejected));
-    byWorkspace.forEach((ws, valid) -> work.add(storeWorkspace(ws, valid)));
+    byWorkspace.forEach((ws, valid) -> work.add(inOrder(ws, () -> storeWorkspace(ws, valid))));
     // Fails when some part is left pending (PG or Redis trouble), so the read loop backs off.
     return Future.join(work).<Void>mapEmpty().onComplete(x -> sample.stop(batchTimer));
   }
@@ -201,7 +261,9 @@ public final class IngestConsumer {
   private Future<Void> storeWorkspace(UUID workspace, List<EntryDecoder.Valid> valid) {
     List<AuditEvent> events = valid.stream().map(EntryDecoder.Valid::event).toList();
     List<String> entryIds = valid.stream().map(EntryDecoder.Valid::entryId).toList();
+    Timer.Sample appendSample = Timer.start(registry);
     return store.append(workspace, events)
+        .onComplete(x -> appendSample.stop(appendTimer))
         .compose(
             fresh -> {
               stored.increment(fresh.size());
@@ -243,12 +305,21 @@ public final class IngestConsumer {
     return bus.ack(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, ids).mapEmpty();
   }
 
+  /**
+   * One PUBLISH per {@link #EVENTS_PER_MESSAGE} events: a message is one or more events as JSON
+   * lines, in chain order (a PUBLISH per event would cost more than storing it).
+   */
   private void publish(UUID workspace, List<StoredEvent> fresh) {
     String channel = LIVE_CHANNEL_PREFIX + workspace;
-    for (StoredEvent s : fresh) {
-      bus.publish(channel, Buffer.buffer(s.toJson().encode()))
-          .onSuccess(n -> published.increment())
-          .onFailure(e -> publishFailures.increment());
+    for (int start = 0; start < fresh.size(); start += EVENTS_PER_MESSAGE) {
+      List<StoredEvent> part = fresh.subList(start, Math.min(fresh.size(), start + EVENTS_PER_MESSAGE));
+      StringBuilder lines = new StringBuilder(part.size() * 512);
+      for (StoredEvent s : part) {
+        lines.append(s.toJson().encode()).append('\n');
+      }
+      bus.publish(channel, Buffer.buffer(lines.toString()))
+          .onSuccess(n -> published.increment(part.size()))
+          .onFailure(e -> publishFailures.increment(part.size()));
     }
   }
 }

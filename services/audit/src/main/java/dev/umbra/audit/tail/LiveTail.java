@@ -82,12 +82,17 @@ public final class LiveTail {
     if (set == null) {
       return;
     }
-    String json = message.body().toString();
-    for (Client c : new ArrayList<>(set)) {
-      if (c.offer(json)) {
-        delivered.increment();
-      } else {
-        dropped.increment();
+    // a live message is one or more events as JSON lines
+    for (String json : message.body().toString().split("\n")) {
+      if (json.isEmpty()) {
+        continue;
+      }
+      for (Client c : new ArrayList<>(set)) {
+        if (c.offer(json)) {
+          delivered.increment();
+        } else {
+          dropped.increment();
+        }
       }
     }
   }
