@@ -43,6 +43,7 @@ final class DevMode {
   private Vertx vertx;
   private Bus bus;
   private EmbeddedPg embeddedPg;
+  private String bootstrapToken;
 
   DevMode(Env env, PrintStream out) {
     this.env = env;
@@ -64,6 +65,9 @@ final class DevMode {
         embeddedPg = EmbeddedPg.start(home.resolve("dev").resolve("pg"));
         overlay.put("UMBRA_PG_URL", embeddedPg.url("umbra").toString());
       }
+      String bootstrapToken = env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
+      overlay.put("UMBRA_BOOTSTRAP_TOKEN", bootstrapToken);
+      this.bootstrapToken = bootstrapToken;
       Env devEnv = new Env(overlay);
       // validate every service's config before starting anything
       Map<ServiceName, ServiceConfig> configs = new EnumMap<>(ServiceName.class);
@@ -93,6 +97,17 @@ final class DevMode {
     for (ServiceName s : ServiceName.values()) {
       out.printf("  %-14s http://127.0.0.1:%d%n", s.id(), running.get(s).actualPort());
     }
+    String cpUrl = "http://127.0.0.1:" + running.get(ServiceName.CONTROL_PLANE).actualPort();
+    try {
+      DevSetup setup = new DevSetup(home, cpUrl, out);
+      out.println(setup.prepare(bootstrapToken));
+      setup.startDaemon();
+    } catch (RuntimeException e) {
+      System.err.println("umbra dev: " + rootMessage(e));
+      stop();
+      return 1;
+    }
+    out.println("try:  bin/umbra machines list");
     out.printf(
         "%s in %.1f s — control plane at http://127.0.0.1:%d (Ctrl-C stops everything)%n",
         READY, (System.nanoTime() - t0) / 1e9, running.get(ServiceName.CONTROL_PLANE).actualPort());

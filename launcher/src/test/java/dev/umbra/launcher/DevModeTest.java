@@ -13,12 +13,26 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import dev.umbra.cli.UmbraCli;
+import io.vertx.core.json.JsonArray;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** `umbra dev` in a real child JVM: reaches ready with all five services healthy, stops with 0. */
 class DevModeTest {
   @TempDir Path tmp;
+
+  private static JsonArray machines(Path home) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), "machines", "list", "--json");
+    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
+    return new JsonArray(out.toString(StandardCharsets.UTF_8));
+  }
 
   @Test
   void reachesReadyWithAllFiveServicesHealthyAndStopsCleanly() throws Exception {
@@ -45,6 +59,18 @@ class DevModeTest {
           assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
         }
         assertThat(Files.getPosixFilePermissions(home)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(dev.output()).contains("CLI logged in to workspace 'dev'");
+        JsonArray machines = machines(home);
+        assertThat(machines).hasSize(1);
+        assertThat(machines.getJsonObject(0).getString("name")).isEqualTo("local");
+        assertThat(dev.terminate(15)).as(dev.output()).isZero();
+      }
+      // warm start: same data, same login, the same paired machine, ready well within 20 s
+      long t0 = System.nanoTime();
+      try (ChildJvm dev = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
+        dev.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 60);
+        assertThat((System.nanoTime() - t0) / 1e9).isLessThan(20);
+        assertThat(machines(home)).hasSize(1);
         assertThat(dev.terminate(15)).as(dev.output()).isZero();
       }
     }

@@ -1,0 +1,129 @@
+package dev.umbra.launcher;
+
+import dev.umbra.cli.UmbraCli;
+import dev.umbra.cli.config.Credentials;
+import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.binding.BindingStore;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.util.Base64;
+import java.util.Optional;
+
+/**
+ * What {@code umbra dev} does for a newcomer once the services are up, through the real CLI
+ * against the real services: bootstrap the deployment and log the CLI in to workspace
+ * {@code dev}, pair this machine as {@code local} (once), and run its daemon.
+ */
+final class DevSetup {
+  static final String WORKSPACE = "dev";
+  static final String MACHINE = "local";
+
+  private final Path home;
+  private final String controlPlaneUrl;
+  private final PrintStream out;
+
+  DevSetup(Path home, String controlPlaneUrl, PrintStream out) {
+    this.home = home;
+    this.controlPlaneUrl = controlPlaneUrl;
+    this.out = out;
+  }
+
+  /**
+   * The bootstrap token of the dev deployment, made once and kept (0600) beside its data, so a
+   * later run with the same data finds the deployment already bootstrapped by it.
+   */
+  static String bootstrapToken(Path home) throws IOException {
+    Path file = home.resolve("dev").resolve("bootstrap-token");
+    if (Files.exists(file)) {
+      return Files.readString(file, StandardCharsets.UTF_8).trim();
+    }
+    Files.createDirectories(file.getParent());
+    byte[] raw = new byte[32];
+    new SecureRandom().nextBytes(raw);
+    String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
+    return token;
+  }
+
+  private record Result(int code, String out, String err) {}
+
+  private Result cli(String... args) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(o, true, StandardCharsets.UTF_8),
+            new PrintStream(e, true, StandardCharsets.UTF_8),
+            args);
+    return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+  }
+
+  private Result require(String what, String... args) {
+    Result r = cli(args);
+    if (r.code != 0) {
+      throw new IllegalStateException(what + " failed: " + (r.err + r.out).strip());
+    }
+    return r;
+  }
+
+  /** Logs in and pairs; returns a one-line summary. */
+  String prepare(String bootstrapToken) {
+    require("logging the CLI in", "login", controlPlaneUrl, "--bootstrap-token", bootstrapToken, "--workspace", WORKSPACE);
+    String workspaceId =
+        new Credentials(home).load().map(Credentials.Saved::workspaceId).orElseThrow(
+            () -> new IllegalStateException("the CLI saved no workspace after login"));
+    if (localBinding(workspaceId).filter(b -> stillActive(b)).isEmpty()) {
+      JsonObject code = new JsonObject(require("creating a pairing code", "pair", "create", "--json").out);
+      require("pairing this machine", "daemon", "pair", code.getString("code"), "--url", controlPlaneUrl, "--name", MACHINE);
+    }
+    return "CLI logged in to workspace '" + WORKSPACE + "'; this machine is paired as '" + MACHINE + "'";
+  }
+
+  private Optional<Binding> localBinding(String workspaceId) {
+    return new BindingStore(home)
+        .list().stream()
+            .filter(b -> b.workspaceId().toString().equals(workspaceId))
+            .filter(b -> b.controlPlaneUrl().equals(controlPlaneUrl))
+            .filter(b -> MACHINE.equals(b.name()))
+            .findFirst();
+  }
+
+  private boolean stillActive(Binding b) {
+    Result r = cli("machines", "list", "--json");
+    if (r.code != 0) {
+      return false;
+    }
+    for (Object o : new JsonArray(r.out)) {
+      JsonObject m = (JsonObject) o;
+      if (b.machineId().toString().equals(m.getString("id")) && "active".equals(m.getString("status"))) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Runs `umbra daemon run` for the local machine on its own thread until the JVM stops. */
+  void startDaemon() {
+    Thread t =
+        new Thread(
+            () -> {
+              int code = UmbraCli.execute(home, out, System.err, "daemon", "run");
+              if (code != 0) {
+                System.err.println("umbra dev: the local daemon stopped with exit code " + code);
+              }
+            },
+            "umbra-dev-daemon");
+    t.setDaemon(true);
+    t.start();
+  }
+}
