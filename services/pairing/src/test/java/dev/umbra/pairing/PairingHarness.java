@@ -41,6 +41,7 @@ final class PairingHarness implements AutoCloseable {
   final TestTokens tokens = new TestTokens();
   final List<JsonObject> machinesCreated = new CopyOnWriteArrayList<>();
   final AtomicInteger failNextBindings = new AtomicInteger();
+  volatile boolean jwksDown;
   final HttpServer stub;
   final PairingService service;
   final URI base;
@@ -56,7 +57,13 @@ final class PairingHarness implements AutoCloseable {
     this.vertx = vertx;
     Router r = Router.router(vertx);
     r.route().handler(BodyHandler.create());
-    r.get("/.well-known/jwks.json").handler(ctx -> ctx.response().end(tokens.jwks().encode()));
+    r.get("/.well-known/jwks.json").handler(ctx -> {
+      if (jwksDown) {
+        ctx.response().setStatusCode(500).end();
+      } else {
+        ctx.response().end(tokens.jwks().encode());
+      }
+    });
     r.post("/internal/v1/workspaces/:wid/machines").handler(ctx -> {
       if (!INTERNAL.equals(ctx.request().getHeader("X-Umbra-Internal"))) {
         ctx.response().setStatusCode(401).end();

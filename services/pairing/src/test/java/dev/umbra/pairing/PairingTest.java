@@ -204,6 +204,17 @@ class PairingTest {
   }
 
   @Test
+  void anUnreachableKeySetIsA503NotAnAcceptance(Vertx vertx) throws Exception {
+    start(vertx, Map.of());
+    h.jwksDown = true;
+    PairingHarness.Response r = h.call("POST", "/v1/workspaces/" + workspace + "/codes", h.admin(workspace), new JsonObject());
+    assertThat(r.status()).isEqualTo(503);
+    h.jwksDown = false;
+    h.clock.advance(Duration.ofSeconds(11));
+    assertThat(h.call("POST", "/v1/workspaces/" + workspace + "/codes", h.admin(workspace), new JsonObject()).status()).isEqualTo(201);
+  }
+
+  @Test
   void redeemValidatesEveryField(Vertx vertx) throws Exception {
     start(vertx, Map.of());
     String code = h.createCode(workspace, false).getString("code");

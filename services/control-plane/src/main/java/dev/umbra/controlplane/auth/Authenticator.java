@@ -43,7 +43,7 @@ public final class Authenticator {
     this.limiter = limiter;
     this.clock = clock;
     this.dummyHash = hasher.hash(ApiTokens.generate().getBytes(StandardCharsets.US_ASCII));
-    this.failures = Counter.builder("umbra_control_plane_auth_failures").register(registry);
+    this.failures = Counter.builder(dev.umbra.kit.metrics.Metrics.name("control-plane", "auth_failures")).register(registry);
   }
 
   public Argon2idHasher hasher() {

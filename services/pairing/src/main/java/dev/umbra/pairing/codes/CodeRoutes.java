@@ -273,7 +273,7 @@ public final class CodeRoutes {
             }))
         .recover(e -> {
           if (e instanceof ApiException api && (api.status() == 404 || api.status() == 401)) {
-            registry.counter("umbra_pairing_redeem_failures", "reason", api.code()).increment();
+            registry.counter(dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"), "reason", api.code()).increment();
             emit(ctx, null, ActorKind.ACTOR_KIND_ANONYMOUS, null, AuditAction.PAIRING_CODE_REFUSED, "", Outcome.OUTCOME_DENIED, api.code());
             return limiter.recordFailure(ip).transform(x -> Future.failedFuture(e));
           }

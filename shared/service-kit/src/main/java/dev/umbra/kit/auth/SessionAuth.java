@@ -30,8 +30,9 @@ public final class SessionAuth implements Handler<RoutingContext> {
               ctx.put(KEY, claims);
               ctx.next();
             })
-        .onFailure(e -> ctx.fail(ApiException.unauthorized(
-            e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked")));
+        .onFailure(e -> ctx.fail(e instanceof InvalidSessionException
+            ? ApiException.unauthorized(e.getMessage())
+            : ApiException.unavailable("session tokens cannot be checked right now; try again")));
   }
 
   /** The claims put by this handler. */

@@ -67,7 +67,9 @@ public final class SessionVerifier {
       return Future.failedFuture(e);
     }
     if (kid != null && !keys.containsKey(kid) && refreshAllowed()) {
-      return refresh().transform(ar -> Future.succeededFuture()).compose(v -> verifyNow(token));
+      return refresh().transform(ar -> ar.failed() && !keys.containsKey(kid)
+          ? Future.failedFuture(new KeySetUnavailableException("the control plane's key set could not be fetched", ar.cause()))
+          : verifyNow(token));
     }
     return verifyNow(token);
   }
