@@ -295,6 +295,14 @@ class CliEndToEndTest {
     }
     redis.close();
     assertThat(busLeaks).isEmpty();
+
+    List<String> logLines = dev.umbra.kit.log.LogRing.installed().recent(10_000);
+    assertThat(logLines).isNotEmpty();
+    for (String line : logLines) {
+      for (String secret : secrets) {
+        assertThat(line).doesNotContain(secret);
+      }
+    }
   }
 
   @Test
