@@ -52,6 +52,23 @@ class PairingTest {
   }
 
   @Test
+  void pendingCodesPageWithACursor(Vertx vertx) throws Exception {
+    start(vertx, Map.of());
+    for (int i = 0; i < 3; i++) {
+      h.createCode(workspace, false);
+    }
+    String path = "/v1/workspaces/" + workspace + "/codes?limit=2";
+    PairingHarness.Response first = h.call("GET", path, h.admin(workspace), null);
+    assertThat(first.body().getJsonArray("items")).hasSize(2);
+    String cursor = first.body().getString("next_cursor");
+    PairingHarness.Response second = h.call("GET", path + "&cursor=" + cursor, h.admin(workspace), null);
+    assertThat(second.body().getJsonArray("items")).hasSize(1);
+    assertThat(second.body().getString("next_cursor")).isNull();
+    assertThat(h.call("GET", path + "&cursor=x", h.admin(workspace), null).body().getJsonObject("error").getString("field")).isEqualTo("cursor");
+    assertThat(h.call("GET", "/v1/workspaces/" + workspace + "/codes?limit=500", h.admin(workspace), null).status()).isEqualTo(400);
+  }
+
+  @Test
   void daemonRedeemsOnceAndGetsWhatItNeedsToConnect(Vertx vertx) throws Exception {
     start(vertx, Map.of());
     String code = h.createCode(workspace, false).getString("code");

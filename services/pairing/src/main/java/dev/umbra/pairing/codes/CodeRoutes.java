@@ -178,15 +178,36 @@ public final class CodeRoutes {
         .onSuccess(j -> emit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, actor, AuditAction.PAIRING_CODE_CREATED, "pairing_code:" + id, Outcome.OUTCOME_SUCCESS, null));
   }
 
+  /** Pending codes, paged by id: {@code ?limit=1..200} (default 50) and {@code ?cursor=<last id>}. */
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = authorized(ctx);
+    String l = ctx.request().getParam("limit");
+    int limit;
+    try {
+      limit = l == null ? 50 : Integer.parseInt(l);
+    } catch (NumberFormatException e) {
+      limit = -1;
+    }
+    if (limit < 1 || limit > 200) {
+      throw ApiException.badRequest("limit", "limit must be an integer from 1 to 200");
+    }
+    String c = ctx.request().getParam("cursor");
+    UUID after = c == null || c.isEmpty() ? new UUID(0, 0) : Input.uuid(c, "cursor");
+    int pageSize = limit;
     return db.inWorkspace(wid, conn -> conn.preparedQuery(
-                "SELECT * FROM codes WHERE used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1 ORDER BY created_at, id LIMIT 200")
-            .execute(Tuple.of(now())))
+                "SELECT * FROM codes WHERE used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1 AND id > $2 ORDER BY id LIMIT $3")
+            .execute(Tuple.of(now(), after, pageSize + 1)))
         .map(rows -> {
           JsonArray items = new JsonArray();
-          rows.forEach(r -> items.add(json(r)));
-          return new JsonObject().put("items", items).put("next_cursor", (String) null);
+          String next = null;
+          int i = 0;
+          for (Row r : rows) {
+            if (i++ < pageSize) {
+              items.add(json(r));
+              next = r.getUUID("id").toString();
+            }
+          }
+          return new JsonObject().put("items", items).put("next_cursor", rows.size() > pageSize ? next : null);
         });
   }
 
