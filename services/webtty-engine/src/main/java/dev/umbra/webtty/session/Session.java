@@ -57,6 +57,7 @@ final class Session {
   long nextSequence = 1;
   TerminalSize size;
   SignedMessage serverHello;
+  SignedMessage clientProof;
   List<KeyGrant> grants = List.of();
   Set<String> grantKeyIds = new HashSet<>();
   ByteString keyContext = ByteString.EMPTY;

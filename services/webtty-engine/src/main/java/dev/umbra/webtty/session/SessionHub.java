@@ -727,12 +727,14 @@ public final class SessionHub {
         Session.Part owner = new Session.Part(p.id, p.subject, p.role, p.tokenId, p.instance, ownKey, p.participantRole);
         s.participants.put(p.id, owner);
         s.keyContext = f.getKeyContext();
+        s.clientProof = f.getClientProof();
         s.payloadKeyId = keyId;
         s.state = Session.State.AWAIT_READY;
         RecordingHeader header = RecordingHeader.newBuilder()
             .setSessionId(s.id).setWorkspaceId(s.workspaceId.toString()).setServerId(s.serverId)
             .setOpenedBy(s.openedBy).setStartedUnixMs(s.startedMs).setKeyContext(s.keyContext)
-            .addAllGrants(s.grants).setInitialSize(s.size).setServerHello(s.serverHello).build();
+            .addAllGrants(s.grants).setInitialSize(s.size).setServerHello(s.serverHello)
+            .setClientProof(f.getClientProof()).build();
         writer.createSession(s.workspaceId, s.id, s.serverId, s.openedBy, s.policy.getRecording(), s.startedMs,
             header.toByteArray());
         s.stored = true;
@@ -867,7 +869,7 @@ public final class SessionHub {
     }
     WebTtyFrame.Builder joined = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED)
         .setSessionId(s.id).setServerId(s.serverId).setParticipantId(p.id).setRole(p.participantRole)
-        .addAllGrants(s.grants).setKeyContext(s.keyContext).setServerHello(s.serverHello).setSize(s.size)
+        .addAllGrants(s.grants).setKeyContext(s.keyContext).setServerHello(s.serverHello).setClientProof(s.clientProof).setSize(s.size)
         .setSequence(s.nextSequence - 1);
     for (Session.Part q : s.participants.values()) {
       joined.addParticipants(Participant.newBuilder().setParticipantId(q.id).setRole(q.participantRole));

@@ -1,0 +1,227 @@
+package dev.umbra.daemon.tty;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.crypto.AuthenticationFailedException;
+import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.sign.CanonicalJsonSignatures;
+import dev.umbra.crypto.webtty.KeyContext;
+import dev.umbra.crypto.webtty.KeyEnvelopeSuite;
+import dev.umbra.crypto.webtty.KeyGrant;
+import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.PayloadKeyId;
+import dev.umbra.crypto.webtty.PayloadSuite;
+import dev.umbra.proto.webtty.SignedMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The WebTTY endpoint proof (DESIGN.md §5, docs/webtty.md): a signed ServerHello from the server
+ * and a signed ClientProof from the client, each the canonical JSON (DESIGN.md §7) of the fields
+ * below, signed with Ed25519 over exactly those bytes. Verification re-canonicalizes the received
+ * bytes and refuses anything that is not already canonical, then checks the signature with the
+ * key the document names; whether that key is trusted is the caller's separate step.
+ */
+public final class Handshake {
+  public static final String HELLO_TYPE = "umbra-webtty-server-hello/v1";
+  public static final String PROOF_TYPE = "umbra-webtty-client-proof/v1";
+  /** Longest validity window a ClientProof may claim. */
+  public static final Duration MAX_PROOF_WINDOW = Duration.ofSeconds(60);
+  /** Clock difference tolerated at the start of a proof's window. */
+  public static final Duration CLOCK_SKEW = Duration.ofSeconds(5);
+  public static final int NONCE_BYTES = 32;
+  private static final HexFormat HEX = HexFormat.of();
+
+  private Handshake() {}
+
+  /** What the server signs: identity, fresh nonce, suites, session context. */
+  public record ServerHello(String workspaceId, String serverId, String sessionId, Ed25519PublicKey signingKey,
+      X25519PublicKey agreementKey, byte[] nonce, long timeMs) {
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", HELLO_TYPE);
+      m.put("workspace_id", workspaceId);
+      m.put("server_id", serverId);
+      m.put("session_id", sessionId);
+      m.put("server_signing_key", signingKey.toHex());
+      m.put("server_key", agreementKey.toHex());
+      m.put("nonce", HEX.formatHex(nonce));
+      m.put("e2e", true);
+      m.put("payload_suites", List.of(PayloadSuite.AES_256_GCM.wireName()));
+      m.put("key_envelope_suites", List.of(KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM.wireName()));
+      m.put("time_ms", timeMs);
+      return m;
+    }
+  }
+
+  /** What the client signs: its keys, the command config, the key grants, the server's nonce, a short window. */
+  public record ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
+      Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
+      KeyContext keyContext, PayloadKeyId payloadKeyId, List<KeyGrant> grants, long notBeforeMs, long notAfterMs) {
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", PROOF_TYPE);
+      m.put("workspace_id", workspaceId);
+      m.put("server_id", serverId);
+      m.put("session_id", sessionId);
+      m.put("server_nonce", HEX.formatHex(serverNonce));
+      m.put("client_signing_key", signingKey.toHex());
+      m.put("client_key", agreementKey.toHex());
+      m.put("command", Map.of("cols", (long) cols, "rows", (long) rows, "term", term));
+      m.put("key_context", CanonicalJson.parse(keyContext.toCanonicalJson()));
+      m.put("payload_key_id", payloadKeyId.toHex());
+      List<Object> gs = new ArrayList<>();
+      for (KeyGrant g : grants) {
+        Map<String, Object> gm = new LinkedHashMap<>();
+        gm.put("recipient_key_id", g.recipientKeyId().toHex());
+        gm.put("payload_suite", g.payloadSuite().wireName());
+        gm.put("key_envelope_suite", g.keyEnvelopeSuite().wireName());
+        gm.put("enc", HEX.formatHex(g.enc()));
+        gm.put("ciphertext", HEX.formatHex(g.ciphertext()));
+        gs.add(gm);
+      }
+      m.put("grants", gs);
+      m.put("not_before_ms", notBeforeMs);
+      m.put("not_after_ms", notAfterMs);
+      return m;
+    }
+
+    /** The grant addressed to {@code key}, or null. */
+    public KeyGrant grantFor(X25519PublicKey key) {
+      KeyId id = KeyId.of(key);
+      for (KeyGrant g : grants) {
+        if (g.recipientKeyId().equals(id)) {
+          return g;
+        }
+      }
+      return null;
+    }
+  }
+
+  public static SignedMessage sign(ServerHello hello, Ed25519KeyPair key) {
+    return signed(hello.json(), key);
+  }
+
+  public static SignedMessage sign(ClientProof proof, Ed25519KeyPair key) {
+    return signed(proof.json(), key);
+  }
+
+  private static SignedMessage signed(Map<String, Object> json, Ed25519KeyPair key) {
+    byte[] bytes = CanonicalJson.encode(json);
+    return SignedMessage.newBuilder().setCanonicalJson(ByteString.copyFrom(bytes))
+        .setSignature(ByteString.copyFrom(CanonicalJsonSignatures.signEd25519(key.privateKey(), json))).build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> canonical(SignedMessage m) {
+    byte[] bytes = m.getCanonicalJson().toByteArray();
+    Object parsed = CanonicalJson.parse(bytes);
+    if (!(parsed instanceof Map) || !Arrays.equals(CanonicalJson.encode(parsed), bytes)) {
+      throw new MalformedInputException("signed WebTTY document is not canonical JSON");
+    }
+    return (Map<String, Object>) parsed;
+  }
+
+  private static String str(Map<String, Object> m, String k) {
+    if (!(m.get(k) instanceof String s)) {
+      throw new MalformedInputException("signed WebTTY document lacks " + k);
+    }
+    return s;
+  }
+
+  private static long num(Map<String, Object> m, String k) {
+    if (!(m.get(k) instanceof Long l)) {
+      throw new MalformedInputException("signed WebTTY document lacks " + k);
+    }
+    return l;
+  }
+
+  private static byte[] hex(Map<String, Object> m, String k) {
+    try {
+      return HEX.parseHex(str(m, k));
+    } catch (IllegalArgumentException e) {
+      throw new MalformedInputException("signed WebTTY document has a bad " + k);
+    }
+  }
+
+  /**
+   * Parses a ServerHello and checks its signature by the key it names (throws
+   * {@link AuthenticationFailedException} when it does not verify, UnsupportedSuiteException for
+   * suites other than ours, MalformedInputException otherwise). Pinning is the caller's step.
+   */
+  public static ServerHello verify(SignedMessage m) {
+    Map<String, Object> j = canonical(m);
+    if (!HELLO_TYPE.equals(j.get("type"))) {
+      throw new MalformedInputException("not a WebTTY ServerHello");
+    }
+    if (!Boolean.TRUE.equals(j.get("e2e"))) {
+      throw new AuthenticationFailedException("server does not offer end-to-end encryption");
+    }
+    if (!(j.get("payload_suites") instanceof List<?> ps) || ps.size() != 1
+        || !(j.get("key_envelope_suites") instanceof List<?> es) || es.size() != 1) {
+      throw new MalformedInputException("ServerHello must name exactly one suite of each kind");
+    }
+    PayloadSuite.fromWireName(String.valueOf(ps.get(0)));
+    KeyEnvelopeSuite.fromWireName(String.valueOf(es.get(0)));
+    byte[] nonce = hex(j, "nonce");
+    if (nonce.length != NONCE_BYTES) {
+      throw new MalformedInputException("ServerHello nonce must be 32 bytes");
+    }
+    ServerHello h = new ServerHello(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
+        Ed25519PublicKey.fromBytes(hex(j, "server_signing_key")), X25519PublicKey.fromBytes(hex(j, "server_key")),
+        nonce, num(j, "time_ms"));
+    h.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
+    return h;
+  }
+
+  /** Parses a ClientProof and checks its signature by the key it names (see {@link #verify(SignedMessage)}). */
+  @SuppressWarnings("unchecked")
+  public static ClientProof verifyProof(SignedMessage m) {
+    Map<String, Object> j = canonical(m);
+    if (!PROOF_TYPE.equals(j.get("type"))) {
+      throw new MalformedInputException("not a WebTTY ClientProof");
+    }
+    if (!(j.get("command") instanceof Map<?, ?> cmd) || !(j.get("key_context") instanceof Map<?, ?> kc)
+        || !(j.get("grants") instanceof List<?> gl) || !(kc.get("recipients") instanceof List<?> rl)) {
+      throw new MalformedInputException("ClientProof lacks command, key_context or grants");
+    }
+    Map<String, Object> c = (Map<String, Object>) cmd;
+    Map<String, Object> k = (Map<String, Object>) kc;
+    List<KeyId> recipients = new ArrayList<>();
+    for (Object r : rl) {
+      recipients.add(KeyId.fromHex(String.valueOf(r)));
+    }
+    KeyContext context = new KeyContext(str(k, "workspace_id"), str(k, "server_id"), str(k, "session_id"), recipients);
+    PayloadKeyId pkid = PayloadKeyId.fromBytes(hex(j, "payload_key_id"));
+    List<KeyGrant> grants = new ArrayList<>();
+    for (Object o : gl) {
+      if (!(o instanceof Map<?, ?> gm)) {
+        throw new MalformedInputException("ClientProof grant is not an object");
+      }
+      Map<String, Object> g = (Map<String, Object>) gm;
+      grants.add(KeyGrant.fromWire(hex(g, "recipient_key_id"), str(g, "payload_suite"), str(g, "key_envelope_suite"),
+          pkid.toBytes(), hex(g, "enc"), hex(g, "ciphertext")));
+    }
+    long cols = num(c, "cols");
+    long rows = num(c, "rows");
+    if (cols < 1 || rows < 1 || cols > 10_000 || rows > 10_000) {
+      throw new MalformedInputException("ClientProof terminal size out of range");
+    }
+    ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
+        hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
+        X25519PublicKey.fromBytes(hex(j, "client_key")), (int) cols, (int) rows, str(c, "term"), context, pkid, grants,
+        num(j, "not_before_ms"), num(j, "not_after_ms"));
+    p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
+    return p;
+  }
+}

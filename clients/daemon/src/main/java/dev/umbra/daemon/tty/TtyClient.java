@@ -1,0 +1,405 @@
+package dev.umbra.daemon.tty;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.crypto.AuthenticationFailedException;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.webtty.KeyContext;
+import dev.umbra.crypto.webtty.KeyGrant;
+import dev.umbra.crypto.webtty.KeyGrants;
+import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.PayloadCipher;
+import dev.umbra.crypto.webtty.PayloadKey;
+import dev.umbra.crypto.webtty.PayloadKeyId;
+import dev.umbra.crypto.webtty.SealedPayload;
+import dev.umbra.crypto.webtty.Stream;
+import dev.umbra.proto.webtty.SignedMessage;
+import dev.umbra.proto.webtty.TerminalSize;
+import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.net.URI;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Supplier;
+
+/**
+ * A WebTTY client (docs/webtty.md): opens a session on a server (verifying the signed ServerHello
+ * and the pinned server keys, then making the payload key, wrapping it for the server, itself and
+ * the extra recipients, and answering with a signed ClientProof), or joins / re-attaches to a live
+ * one (verifying the opener's signed proof and that its own grant is among the signed ones).
+ * Every byte in either direction is AES-256-GCM; a frame that fails to open closes the
+ * connection (fail closed), counted in {@link #stats()}.
+ *
+ * <p>Listener callbacks run on the Vert.x context; {@link #send}, {@link #resize} and the control
+ * calls may be called from any thread.
+ */
+public final class TtyClient {
+  public static final String PATH = "/v1/webtty/client";
+  /** How long a ClientProof is valid (at most Handshake.MAX_PROOF_WINDOW). */
+  public static final long PROOF_WINDOW_MS = 30_000;
+
+  /** Who the client is and whom it trusts. */
+  public record Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
+      X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock) {}
+
+  /** What the caller hears. */
+  public interface Listener {
+    /** Decrypted terminal output (stdout and stderr, in order). */
+    void output(byte[] bytes);
+
+    default void exit(int status) {}
+
+    /** The connection ended without an exit status (detached, refused, revoked, bad frame...). */
+    default void closed(String reason) {}
+
+    /** Control and participant events, refusals (REFUSED), resizes. */
+    default void event(WebTtyFrame frame) {}
+  }
+
+  private final Vertx vertx;
+  private final Options options;
+  private final Listener listener;
+  private final TtyStats stats = new TtyStats();
+  private final Promise<TtyClient> started = Promise.promise();
+  private WebSocket ws;
+  private String serverId;
+  private String sessionId = "";
+  private String participantId = "";
+  private volatile PayloadCipher openCipher;
+  private PayloadCipher sealCipher;
+  private long stdinSequence;
+  private int cols;
+  private int rows;
+  private String term;
+  private boolean attach;
+  private volatile boolean done;
+  private volatile boolean e2eVerified;
+  private final Set<String> participants = new LinkedHashSet<>();
+
+  private TtyClient(Vertx vertx, Options options, Listener listener) {
+    this.vertx = vertx;
+    this.options = options;
+    this.listener = listener;
+  }
+
+  /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
+  public static Future<TtyClient> open(Vertx vertx, Options options, String serverId, int cols, int rows, String term,
+      Listener listener) {
+    TtyClient c = new TtyClient(vertx, options, listener);
+    c.serverId = serverId;
+    c.cols = cols;
+    c.rows = rows;
+    c.term = term;
+    return c.connect(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN).setServerId(serverId)
+        .setSize(TerminalSize.newBuilder().setCols(cols).setRows(rows)).build());
+  }
+
+  /** Joins a live session as a viewer ({@code attach=false}) or re-attaches to one's own. */
+  public static Future<TtyClient> join(Vertx vertx, Options options, String sessionId, boolean attach, Listener listener) {
+    TtyClient c = new TtyClient(vertx, options, listener);
+    c.sessionId = sessionId;
+    c.attach = attach;
+    return c.connect(WebTtyFrame.newBuilder()
+        .setType(attach ? WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH : WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
+        .setSessionId(sessionId)
+        .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes())).build());
+  }
+
+  private Future<TtyClient> connect(WebTtyFrame first) {
+    options.tokens().get()
+        .compose(token -> {
+          URI uri = options.engineUrl();
+          boolean tls = "https".equalsIgnoreCase(uri.getScheme()) || "wss".equalsIgnoreCase(uri.getScheme());
+          int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
+          return vertx.createWebSocketClient(new WebSocketClientOptions()
+                  .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2))
+              .connect(new WebSocketConnectOptions().setHost(uri.getHost()).setPort(port).setSsl(tls).setURI(PATH)
+                  .addHeader("Authorization", "Bearer " + token));
+        })
+        .onSuccess(socket -> {
+          ws = socket;
+          socket.binaryMessageHandler(this::onMessage);
+          socket.closeHandler(v -> finish(null, socket.closeReason() == null ? "closed" : socket.closeReason()));
+          socket.exceptionHandler(e -> { });
+          write(first);
+        })
+        .onFailure(started::tryFail);
+    return started.future();
+  }
+
+  public TtyStats stats() {
+    return stats;
+  }
+
+  public String sessionId() {
+    return sessionId;
+  }
+
+  public String participantId() {
+    return participantId;
+  }
+
+  public String serverId() {
+    return serverId;
+  }
+
+  /** True once the server's signed hello was verified against the pinned keys and the key exchange done. */
+  public boolean endToEnd() {
+    return e2eVerified;
+  }
+
+  public Set<String> participants() {
+    return Set.copyOf(participants);
+  }
+
+  private void write(WebTtyFrame f) {
+    WebSocket socket = ws;
+    if (socket != null && !done) {
+      socket.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+    }
+  }
+
+  /** True while the WebSocket's send queue is full (callers reading a fast source may wait). */
+  public boolean sendQueueFull() {
+    WebSocket socket = ws;
+    return socket != null && socket.writeQueueFull();
+  }
+
+  /** Encrypts and sends keystrokes (only the controller's are accepted by the engine). */
+  public synchronized void send(byte[] bytes) {
+    if (sealCipher == null || done) {
+      throw new IllegalStateException("the session is not ready");
+    }
+    for (int off = 0; off < bytes.length; off += TtyFrames.MAX_PLAINTEXT) {
+      byte[] chunk = Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + TtyFrames.MAX_PLAINTEXT));
+      SealedPayload p = sealCipher.seal(Stream.STDIN, chunk);
+      write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId)
+          .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build());
+    }
+  }
+
+  public void resize(int newCols, int newRows) {
+    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE).setSessionId(sessionId)
+        .setSize(TerminalSize.newBuilder().setCols(newCols).setRows(newRows)).build());
+  }
+
+  public void requestControl() {
+    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).setSessionId(sessionId).build());
+  }
+
+  public void giveControl(String participant) {
+    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_GIVE).setSessionId(sessionId)
+        .setParticipantId(participant).build());
+  }
+
+  public void takeControl() {
+    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE).setSessionId(sessionId).build());
+  }
+
+  /** Leaves; for the opener the shell keeps running (detached) and {@link #join} with attach re-attaches. */
+  public void detach() {
+    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(sessionId)
+        .setReason("detached").build());
+    WebSocket socket = ws;
+    if (socket != null) {
+      socket.close();
+    }
+  }
+
+  /** Ends the session for everyone (opener only). */
+  public void terminate() {
+    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(sessionId)
+        .setReason("terminate").build());
+  }
+
+  private void onMessage(Buffer buf) {
+    if (done) {
+      return;
+    }
+    WebTtyFrame f;
+    try {
+      f = WebTtyFrame.parseFrom(buf.getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      fail("malformed_frame");
+      return;
+    }
+    try {
+      switch (f.getType()) {
+        case WEBTTY_FRAME_TYPE_SERVER_HELLO -> hello(f);
+        case WEBTTY_FRAME_TYPE_READY -> {
+          if (sealCipher == null) {
+            fail("ready_before_key_exchange");
+            return;
+          }
+          started.tryComplete(this);
+        }
+        case WEBTTY_FRAME_TYPE_JOINED -> joined(f);
+        case WEBTTY_FRAME_TYPE_DATA -> data(f);
+        case WEBTTY_FRAME_TYPE_EXIT -> {
+          done = true;
+          started.tryFail(new IllegalStateException("the session ended (exit " + f.getExitStatus() + ")"));
+          listener.exit(f.getExitStatus());
+          closeSocket();
+        }
+        case WEBTTY_FRAME_TYPE_CLOSE -> finish(null, f.getReason().isEmpty() ? "closed" : f.getReason());
+        case WEBTTY_FRAME_TYPE_ERROR -> finish(null, f.getReason());
+        case WEBTTY_FRAME_TYPE_REFUSED -> {
+          if (!started.future().isComplete()) {
+            finish(null, f.getReason());
+          } else {
+            listener.event(f);
+          }
+        }
+        case WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED -> {
+          participants.add(f.getParticipantId());
+          listener.event(f);
+        }
+        case WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT -> {
+          participants.remove(f.getParticipantId());
+          listener.event(f);
+        }
+        default -> listener.event(f);
+      }
+    } catch (CryptoException | IllegalArgumentException e) {
+      fail(e instanceof AuthenticationFailedException ? "authentication_failed" : "refused_crypto");
+      started.tryFail(e);
+    }
+  }
+
+  /** Server's hello: signature, pinned keys, ids; then the key exchange and the signed proof. */
+  private void hello(WebTtyFrame f) {
+    if (!sessionId.isEmpty() || serverId == null) {
+      fail("unexpected_hello");
+      return;
+    }
+    Handshake.ServerHello h = Handshake.verify(f.getServerHello());
+    if (!h.workspaceId().equals(options.workspaceId().toString()) || !h.serverId().equals(serverId)
+        || !h.sessionId().equals(f.getSessionId())) {
+      throw new AuthenticationFailedException("ServerHello is for another workspace, server or session");
+    }
+    options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
+    sessionId = h.sessionId();
+    List<X25519PublicKey> recipients = new ArrayList<>();
+    recipients.add(h.agreementKey());
+    recipients.add(options.agreementKey().publicKey());
+    for (X25519PublicKey r : options.extraRecipients()) {
+      if (!recipients.contains(r)) {
+        recipients.add(r);
+      }
+    }
+    List<KeyId> ids = new ArrayList<>();
+    for (X25519PublicKey r : recipients) {
+      ids.add(KeyId.of(r));
+    }
+    KeyContext context = new KeyContext(options.workspaceId().toString(), serverId, sessionId, ids);
+    PayloadKey key = PayloadKey.generate();
+    PayloadKeyId keyId = PayloadKeyId.generate();
+    List<KeyGrant> grants = KeyGrants.wrapForAll(key, keyId, context, recipients);
+    long now = options.clock().millis();
+    Handshake.ClientProof proof = new Handshake.ClientProof(options.workspaceId().toString(), serverId, sessionId,
+        h.nonce(), options.signingKey().publicKey(), options.agreementKey().publicKey(), cols, rows, term, context,
+        keyId, grants, now, now + PROOF_WINDOW_MS);
+    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
+        .setSessionId(sessionId).setClientProof(Handshake.sign(proof, options.signingKey()))
+        .setKeyContext(ByteString.copyFrom(context.toCanonicalJson()))
+        .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes()));
+    for (KeyGrant g : grants) {
+      out.addGrants(TtyFrames.toProto(g));
+    }
+    openCipher = new PayloadCipher(key, keyId, context);
+    sealCipher = new PayloadCipher(key, keyId, context);
+    e2eVerified = true;
+    write(out.build());
+  }
+
+  /** Joined or re-attached: check the hello, the opener's signed proof and our grant in it; unwrap. */
+  private void joined(WebTtyFrame f) {
+    participantId = f.getParticipantId();
+    for (var p : f.getParticipantsList()) {
+      participants.add(p.getParticipantId());
+    }
+    serverId = f.getServerId();
+    Handshake.ServerHello h = Handshake.verify(f.getServerHello());
+    if (!h.workspaceId().equals(options.workspaceId().toString()) || !h.sessionId().equals(sessionId)
+        || !h.serverId().equals(serverId)) {
+      throw new AuthenticationFailedException("ServerHello is for another workspace, server or session");
+    }
+    options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
+    PayloadKey key = unwrapOwnGrant(f.getClientProof(), options.workspaceId(), serverId, sessionId, options.agreementKey());
+    Handshake.ClientProof proof = Handshake.verifyProof(f.getClientProof());
+    openCipher = new PayloadCipher(key, proof.payloadKeyId(), proof.keyContext());
+    // viewers may be given control; until then the engine refuses their stdin
+    sealCipher = new PayloadCipher(key, proof.payloadKeyId(), proof.keyContext());
+    e2eVerified = true;
+    started.tryComplete(this);
+  }
+
+  /**
+   * The payload key from the opener's signed ClientProof (never from unsigned engine copies):
+   * verifies the proof's signature and ids, finds the grant addressed to {@code me}, unwraps it.
+   */
+  public static PayloadKey unwrapOwnGrant(SignedMessage signedProof, UUID workspaceId, String serverId,
+      String sessionId, X25519KeyPair me) {
+    Handshake.ClientProof proof = Handshake.verifyProof(signedProof);
+    if (!proof.workspaceId().equals(workspaceId.toString()) || !proof.sessionId().equals(sessionId)
+        || (serverId != null && !proof.serverId().equals(serverId))) {
+      throw new AuthenticationFailedException("ClientProof is for another workspace, server or session");
+    }
+    KeyGrant mine = proof.grantFor(me.publicKey());
+    if (mine == null) {
+      throw new AuthenticationFailedException("the session's key was not granted to this key");
+    }
+    return KeyGrants.unwrap(mine, proof.keyContext(), me);
+  }
+
+  private void data(WebTtyFrame f) {
+    PayloadCipher c = openCipher;
+    if (c == null) {
+      fail("data_before_key");
+      return;
+    }
+    if (f.getStream() == TtyStream.TTY_STREAM_STDIN) {
+      return; // the engine does not fan stdin out; ignore rather than render it
+    }
+    byte[] plain = c.open(TtyFrames.fromProto(f.getStream(), f.getSealed()));
+    listener.output(plain);
+  }
+
+  private void fail(String reason) {
+    stats.count("dropped_" + reason);
+    finish(null, reason);
+    closeSocket();
+  }
+
+  private void finish(Integer status, String reason) {
+    if (done) {
+      return;
+    }
+    done = true;
+    started.tryFail(new IllegalStateException("WebTTY session refused: " + reason));
+    listener.closed(reason);
+  }
+
+  private void closeSocket() {
+    WebSocket socket = ws;
+    if (socket != null) {
+      vertx.runOnContext(v -> socket.close());
+    }
+  }
+}

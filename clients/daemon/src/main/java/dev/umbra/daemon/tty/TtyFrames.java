@@ -1,0 +1,67 @@
+package dev.umbra.daemon.tty;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.crypto.webtty.KeyGrant;
+import dev.umbra.crypto.webtty.SealedPayload;
+import dev.umbra.crypto.webtty.Stream;
+import dev.umbra.proto.webtty.Sealed;
+import dev.umbra.proto.webtty.TtyStream;
+
+/** Conversions between umbra-crypto's WebTTY values and the protobuf frames (docs/webtty.md). */
+public final class TtyFrames {
+  /** Largest plaintext per DATA frame (the engine refuses more). */
+  public static final int MAX_PLAINTEXT = 64 * 1024;
+  /** Largest WebSocket message the engine accepts. */
+  public static final int MAX_FRAME_BYTES = 96 * 1024;
+
+  private TtyFrames() {}
+
+  public static dev.umbra.proto.webtty.KeyGrant toProto(KeyGrant g) {
+    return dev.umbra.proto.webtty.KeyGrant.newBuilder()
+        .setRecipientKeyId(ByteString.copyFrom(g.recipientKeyId().toBytes()))
+        .setPayloadSuite(g.payloadSuite().wireName())
+        .setKeyEnvelopeSuite(g.keyEnvelopeSuite().wireName())
+        .setPayloadKeyId(ByteString.copyFrom(g.payloadKeyId().toBytes()))
+        .setEnc(ByteString.copyFrom(g.enc()))
+        .setCiphertext(ByteString.copyFrom(g.ciphertext()))
+        .build();
+  }
+
+  public static KeyGrant fromProto(dev.umbra.proto.webtty.KeyGrant g) {
+    return KeyGrant.fromWire(g.getRecipientKeyId().toByteArray(), g.getPayloadSuite(), g.getKeyEnvelopeSuite(),
+        g.getPayloadKeyId().toByteArray(), g.getEnc().toByteArray(), g.getCiphertext().toByteArray());
+  }
+
+  public static Sealed toProto(SealedPayload p) {
+    return Sealed.newBuilder()
+        .setPayloadSuite(p.suite().wireName())
+        .setPayloadKeyId(ByteString.copyFrom(p.payloadKeyId().toBytes()))
+        .setNonce(ByteString.copyFrom(p.nonce()))
+        .setCiphertext(ByteString.copyFrom(p.ciphertext()))
+        .setPlaintextLength(p.plaintextLength())
+        .build();
+  }
+
+  /** Rejects unknown suites and streams (UnsupportedSuiteException / MalformedInputException). */
+  public static SealedPayload fromProto(TtyStream stream, Sealed s) {
+    return SealedPayload.fromWire(stream(stream).wireName(), s.getPayloadSuite(), s.getPayloadKeyId().toByteArray(),
+        s.getNonce().toByteArray(), s.getCiphertext().toByteArray(), s.getPlaintextLength());
+  }
+
+  public static Stream stream(TtyStream s) {
+    return switch (s) {
+      case TTY_STREAM_STDIN -> Stream.STDIN;
+      case TTY_STREAM_STDOUT -> Stream.STDOUT;
+      case TTY_STREAM_STDERR -> Stream.STDERR;
+      default -> throw new dev.umbra.crypto.MalformedInputException("unknown WebTTY stream " + s);
+    };
+  }
+
+  public static TtyStream stream(Stream s) {
+    return switch (s) {
+      case STDIN -> TtyStream.TTY_STREAM_STDIN;
+      case STDOUT -> TtyStream.TTY_STREAM_STDOUT;
+      case STDERR -> TtyStream.TTY_STREAM_STDERR;
+    };
+  }
+}

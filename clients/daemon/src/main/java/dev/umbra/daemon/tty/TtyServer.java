@@ -1,0 +1,389 @@
+package dev.umbra.daemon.tty;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.webtty.KeyContext;
+import dev.umbra.crypto.webtty.KeyGrant;
+import dev.umbra.crypto.webtty.KeyGrants;
+import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.PayloadCipher;
+import dev.umbra.crypto.webtty.PayloadKey;
+import dev.umbra.crypto.webtty.SealedPayload;
+import dev.umbra.crypto.webtty.Stream;
+import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.security.SecureRandom;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's WebTTY server (docs/webtty.md): keeps one WebSocket to the engine, registers the
+ * machine under its policy, and for each session sends a signed ServerHello, verifies the
+ * ClientProof (signature, authorized key, this session's nonce, validity window of at most 60 s,
+ * ids, suites, the grant for this machine's key) and only then starts the shell in a real PTY and
+ * lets bytes flow, all of them AES-256-GCM end to end. Terminal bytes and keys are never logged.
+ *
+ * <p>Threads: frames are handled on the Vert.x context; the PTY is started, written and read on
+ * virtual threads (one writer and one reader per session).
+ */
+public final class TtyServer implements AutoCloseable {
+  public static final String PATH = "/v1/webtty/server";
+  private static final Logger log = LoggerFactory.getLogger(TtyServer.class);
+  private static final int READ_CHUNK = 16 * 1024;
+
+  private final Vertx vertx;
+  private final TtyServerConfig config;
+  private final TtyStats stats = new TtyStats();
+  private final SecureRandom random = new SecureRandom();
+  private final Map<String, ServerSession> sessions = new ConcurrentHashMap<>();
+  private volatile WebSocket ws;
+  private volatile boolean stopped;
+  private Promise<Void> registered;
+  private long backoffMs = 500;
+
+  private enum State { AWAIT_PROOF, STARTING, LIVE, ENDED }
+
+  private final class ServerSession {
+    final String id;
+    final byte[] nonce;
+    volatile State state = State.AWAIT_PROOF;
+    PayloadCipher openCipher;
+    PayloadCipher sealCipher;
+    volatile PtyShell shell;
+    final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("tty-writer").factory());
+
+    ServerSession(String id, byte[] nonce) {
+      this.id = id;
+      this.nonce = nonce;
+    }
+  }
+
+  public TtyServer(Vertx vertx, TtyServerConfig config) {
+    this.vertx = vertx;
+    this.config = config;
+  }
+
+  public TtyStats stats() {
+    return stats;
+  }
+
+  /** Connects and registers; completes once the engine confirmed. Reconnects on its own afterwards. */
+  public Future<Void> start() {
+    registered = Promise.promise();
+    connect();
+    return registered.future();
+  }
+
+  private void connect() {
+    if (stopped) {
+      return;
+    }
+    config.tokens().get()
+        .compose(token -> {
+          java.net.URI uri = config.engineUrl();
+          boolean tls = "https".equalsIgnoreCase(uri.getScheme()) || "wss".equalsIgnoreCase(uri.getScheme());
+          int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
+          WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(uri.getHost()).setPort(port).setSsl(tls)
+              .setURI(PATH).addHeader("Authorization", "Bearer " + token);
+          return vertx.createWebSocketClient(new WebSocketClientOptions()
+                  .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2))
+              .connect(o);
+        })
+        .onSuccess(socket -> {
+          ws = socket;
+          backoffMs = 500;
+          socket.binaryMessageHandler(this::onMessage);
+          socket.closeHandler(v -> onDisconnected());
+          socket.exceptionHandler(e -> { });
+          send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
+              .setServerId(config.serverId()).setPolicy(config.policy()).build());
+        })
+        .onFailure(e -> {
+          log.warn("WebTTY engine unreachable ({}); retrying", e.getMessage());
+          retry();
+        });
+  }
+
+  private void retry() {
+    if (stopped) {
+      return;
+    }
+    long delay = backoffMs;
+    backoffMs = Math.min(30_000, backoffMs * 2);
+    vertx.setTimer(delay, t -> connect());
+  }
+
+  private void onDisconnected() {
+    ws = null;
+    for (ServerSession s : sessions.values()) {
+      end(s, "engine_gone", false);
+    }
+    retry();
+  }
+
+  private void send(WebTtyFrame f) {
+    WebSocket socket = ws;
+    if (socket != null) {
+      socket.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+    }
+  }
+
+  private void onMessage(Buffer buf) {
+    WebTtyFrame f;
+    try {
+      f = WebTtyFrame.parseFrom(buf.getBytes());
+    } catch (InvalidProtocolBufferException e) {
+      stats.count("malformed_frame");
+      return;
+    }
+    switch (f.getType()) {
+      case WEBTTY_FRAME_TYPE_REGISTERED -> {
+        log.info("WebTTY server {} registered", config.serverId());
+        registered.tryComplete();
+      }
+      case WEBTTY_FRAME_TYPE_SESSION_START -> hello(f);
+      case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> proof(f);
+      case WEBTTY_FRAME_TYPE_DATA -> stdin(f);
+      case WEBTTY_FRAME_TYPE_RESIZE -> {
+        ServerSession s = sessions.get(f.getSessionId());
+        if (s != null && s.state == State.LIVE && f.hasSize()) {
+          int cols = (int) Math.min(10_000, Math.max(1, f.getSize().getCols()));
+          int rows = (int) Math.min(10_000, Math.max(1, f.getSize().getRows()));
+          s.writer.execute(() -> s.shell.resize(cols, rows));
+        }
+      }
+      case WEBTTY_FRAME_TYPE_CLOSE -> {
+        ServerSession s = sessions.get(f.getSessionId());
+        if (s != null) {
+          end(s, f.getReason(), false);
+        }
+      }
+      case WEBTTY_FRAME_TYPE_ERROR -> {
+        log.warn("WebTTY engine refused the server: {}", f.getReason());
+        registered.tryFail(new IllegalStateException("engine refused: " + f.getReason()));
+      }
+      default -> stats.count("unexpected_frame");
+    }
+  }
+
+  private void hello(WebTtyFrame f) {
+    byte[] nonce = new byte[Handshake.NONCE_BYTES];
+    random.nextBytes(nonce);
+    ServerSession s = new ServerSession(f.getSessionId(), nonce);
+    sessions.put(s.id, s);
+    Handshake.ServerHello hello = new Handshake.ServerHello(config.workspaceId().toString(), config.serverId(), s.id,
+        config.signingKey().publicKey(), config.agreementKey().publicKey(), nonce, config.clock().millis());
+    send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SERVER_HELLO).setSessionId(s.id)
+        .setServerHello(Handshake.sign(hello, config.signingKey())).build());
+  }
+
+  /** Every check of the ClientProof; the first failure refuses the session (nothing flows). */
+  private void proof(WebTtyFrame f) {
+    ServerSession s = sessions.get(f.getSessionId());
+    if (s == null || s.state != State.AWAIT_PROOF) {
+      stats.count("proof_unexpected");
+      if (s != null) {
+        end(s, "proof_refused", true);
+      }
+      return;
+    }
+    s.state = State.STARTING; // the nonce is spent: a second proof for it is refused
+    Handshake.ClientProof p;
+    PayloadKey key;
+    try {
+      p = Handshake.verifyProof(f.getClientProof());
+      String problem = problem(s, p, f);
+      if (problem != null) {
+        refuse(s, problem);
+        return;
+      }
+      KeyGrant grant = p.grantFor(config.agreementKey().publicKey());
+      key = KeyGrants.unwrap(grant, p.keyContext(), config.agreementKey());
+    } catch (CryptoException | IllegalArgumentException e) {
+      refuse(s, e instanceof dev.umbra.crypto.UnsupportedSuiteException ? "unknown_suite"
+          : e instanceof dev.umbra.crypto.AuthenticationFailedException ? "bad_signature" : "malformed");
+      return;
+    }
+    s.openCipher = new PayloadCipher(key, p.payloadKeyId(), p.keyContext());
+    s.sealCipher = new PayloadCipher(key, p.payloadKeyId(), p.keyContext());
+    Map<String, String> env = new HashMap<>(config.env());
+    env.put("TERM", p.term().matches("[A-Za-z0-9._+-]{1,64}") ? p.term() : "xterm-256color");
+    env.put("UMBRA_TTY_SESSION", s.id);
+    int cols = p.cols();
+    int rows = p.rows();
+    Thread.ofVirtual().name("tty-start").start(() -> {
+      try {
+        s.shell = PtyShell.start(config.shell(), env, config.directory(), cols, rows);
+      } catch (Exception e) {
+        log.warn("WebTTY session {}: the shell did not start: {}", s.id, e.getMessage());
+        vertx.runOnContext(v -> end(s, "spawn_failed", true));
+        return;
+      }
+      if (s.state != State.STARTING) {
+        s.shell.close();
+        return;
+      }
+      s.state = State.LIVE;
+      send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY).setSessionId(s.id).build());
+      pump(s);
+    });
+  }
+
+  private String problem(ServerSession s, Handshake.ClientProof p, WebTtyFrame f) {
+    long now = config.clock().millis();
+    KeyContext kc = p.keyContext();
+    if (!p.workspaceId().equals(config.workspaceId().toString()) || !p.serverId().equals(config.serverId())
+        || !p.sessionId().equals(s.id) || !kc.workspaceId().equals(p.workspaceId())
+        || !kc.serverId().equals(p.serverId()) || !kc.sessionId().equals(p.sessionId())) {
+      return "wrong_context";
+    }
+    if (!Arrays.equals(p.serverNonce(), s.nonce)) {
+      return "wrong_nonce";
+    }
+    long window = p.notAfterMs() - p.notBeforeMs();
+    if (window <= 0 || window > Handshake.MAX_PROOF_WINDOW.toMillis()) {
+      return "window_too_long";
+    }
+    if (now + Handshake.CLOCK_SKEW.toMillis() < p.notBeforeMs() || now > p.notAfterMs()) {
+      return "expired";
+    }
+    if (!config.authorizer().authorized(config.workspaceId(), p.signingKey())) {
+      return "unauthorized_key";
+    }
+    if (!kc.hasRecipient(KeyId.of(config.agreementKey().publicKey())) || p.grantFor(config.agreementKey().publicKey()) == null) {
+      return "no_grant";
+    }
+    if (!f.getKeyContext().equals(ByteString.copyFrom(kc.toCanonicalJson()))) {
+      return "wrong_context";
+    }
+    return null;
+  }
+
+  private void refuse(ServerSession s, String reason) {
+    stats.count("proof_refused");
+    stats.count("proof_refused_" + reason);
+    log.warn("WebTTY session {}: client proof refused ({})", s.id, reason);
+    end(s, "proof_refused_" + reason, true);
+  }
+
+  private void stdin(WebTtyFrame f) {
+    ServerSession s = sessions.get(f.getSessionId());
+    if (s == null || s.state != State.LIVE) {
+      // nothing is accepted before the proof is verified and the PTY runs
+      stats.count("stdin_before_ready");
+      if (s != null) {
+        end(s, "not_ready", true);
+      }
+      return;
+    }
+    byte[] bytes;
+    try {
+      if (f.getStream() != TtyStream.TTY_STREAM_STDIN) {
+        throw new dev.umbra.crypto.MalformedInputException("not stdin");
+      }
+      bytes = s.openCipher.open(TtyFrames.fromProto(f.getStream(), f.getSealed()));
+    } catch (CryptoException | IllegalArgumentException e) {
+      // bad tag, truncated, wrong key id, unknown suite: drop the frame, close the session, count
+      stats.count("stdin_rejected");
+      end(s, "bad_frame", true);
+      return;
+    }
+    s.writer.execute(() -> {
+      try {
+        s.shell.write(bytes);
+      } catch (Exception e) {
+        stats.count("pty_write_failed");
+      }
+    });
+  }
+
+  /** Reads the PTY until EOF, seals each chunk as stdout, then reports the exit status. */
+  private void pump(ServerSession s) {
+    Thread.ofVirtual().name("tty-reader").start(() -> {
+      byte[] buf = new byte[READ_CHUNK];
+      try {
+        int n;
+        while ((n = s.shell.read(buf)) >= 0) {
+          if (n == 0) {
+            continue;
+          }
+          WebSocket socket = ws;
+          while (socket != null && socket.writeQueueFull() && s.state == State.LIVE) {
+            Thread.sleep(1);
+          }
+          if (s.state != State.LIVE) {
+            break;
+          }
+          SealedPayload sealed = s.sealCipher.seal(Stream.STDOUT, Arrays.copyOf(buf, n));
+          send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
+              .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
+        }
+      } catch (Exception e) {
+        // EIO at the end of the PTY on Linux: the same as EOF
+      }
+      int status;
+      try {
+        status = s.shell.waitFor();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        status = 130;
+      }
+      if (s.state == State.LIVE) {
+        send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(s.id)
+            .setExitStatus(status).build());
+        s.state = State.ENDED;
+        sessions.remove(s.id);
+        s.writer.shutdown();
+      }
+    });
+  }
+
+  private void end(ServerSession s, String reason, boolean tellEngine) {
+    if (s.state == State.ENDED) {
+      return;
+    }
+    s.state = State.ENDED;
+    sessions.remove(s.id);
+    if (tellEngine) {
+      send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(s.id)
+          .setReason(reason.length() > 64 ? reason.substring(0, 64) : reason).build());
+    }
+    PtyShell shell = s.shell;
+    if (shell != null) {
+      shell.close();
+    }
+    s.writer.shutdown();
+  }
+
+  /** Sessions currently known (any state). */
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  @Override
+  public void close() {
+    stopped = true;
+    for (ServerSession s : sessions.values()) {
+      end(s, "server_stopping", true);
+    }
+    WebSocket socket = ws;
+    if (socket != null) {
+      socket.close();
+    }
+  }
+}

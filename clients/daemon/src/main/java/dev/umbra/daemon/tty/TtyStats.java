@@ -1,0 +1,26 @@
+package dev.umbra.daemon.tty;
+
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Counters of one WebTTY endpoint (daemon server or client): refusals and drops by reason, never content. */
+public final class TtyStats {
+  private final ConcurrentHashMap<String, AtomicLong> counts = new ConcurrentHashMap<>();
+
+  public void count(String what) {
+    counts.computeIfAbsent(what, k -> new AtomicLong()).incrementAndGet();
+  }
+
+  public long get(String what) {
+    AtomicLong a = counts.get(what);
+    return a == null ? 0 : a.get();
+  }
+
+  public Map<String, Long> snapshot() {
+    Map<String, Long> out = new TreeMap<>();
+    counts.forEach((k, v) -> out.put(k, v.get()));
+    return out;
+  }
+}

@@ -1,0 +1,316 @@
+package dev.umbra.daemon.tty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.RecordedKind;
+import dev.umbra.proto.webtty.ServerPolicy;
+import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.webtty.WebTtyService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * WebTTY end to end on a real PTY: the daemon's TtyServer on engine instance 0, clients on
+ * instances 0 and 1, real umbra-crypto keys, real PostgreSQL and Redis.
+ */
+class TtyEndToEndTest {
+  static Vertx vertx;
+  static TestPostgres pg;
+  static final List<Bus> buses = new ArrayList<>();
+  static final List<WebTtyService> engines = new ArrayList<>();
+  static final TestTokens tokens = new TestTokens();
+  static final UUID ws = UUID.randomUUID();
+  static final String machine = "m-" + UUID.randomUUID();
+  static final Ed25519KeyPair serverSign = Ed25519KeyPair.generate();
+  static final X25519KeyPair serverKx = X25519KeyPair.generate();
+  static final Ed25519KeyPair aliceSign = Ed25519KeyPair.generate();
+  static final X25519KeyPair aliceKx = X25519KeyPair.generate();
+  static final Ed25519KeyPair bobSign = Ed25519KeyPair.generate();
+  static final X25519KeyPair bobKx = X25519KeyPair.generate();
+  static Path home;
+  static AuthorizedKeys authorized;
+  static TtyServer server;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    pg = TestPostgres.createDatabase();
+    home = Files.createTempDirectory("tty-e2e");
+    String prefix = TestRedis.randomPrefix();
+    for (int i = 0; i < 2; i++) {
+      Bus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
+      buses.add(bus);
+      WebTtyService s = TestServices.deploy(vertx,
+              TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, Map.of()), bus, Metrics.newRegistry(),
+              Clock.systemUTC(), WebTtyService::new)
+          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      s.sessionVerifier().useKeys(tokens.keySet());
+      engines.add(s);
+    }
+    authorized = new AuthorizedKeys(home.resolve("daemon"));
+    authorized.add(aliceSign.publicKey(), "alice laptop");
+    authorized.add(bobSign.publicKey(), "bob laptop");
+    Map<String, String> env = TtyServerConfig.baseEnv(System.getenv());
+    env = new java.util.HashMap<>(env);
+    env.put("PS1", "$ ");
+    env.put("ENV", "");
+    server = new TtyServer(vertx, new TtyServerConfig(engine(0), ws, machine,
+        () -> Future.succeededFuture(tokens.machine(ws, machine)), serverSign, serverKx, authorized,
+        List.of("/bin/sh"), env, home.toString(),
+        ServerPolicy.newBuilder().setRecording(true).setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build(),
+        Clock.systemUTC()));
+    server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    server.close();
+    for (WebTtyService s : engines) {
+      vertx.undeploy(s.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    }
+    for (Bus b : buses) {
+      b.close();
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    pg.close();
+  }
+
+  static URI engine(int i) {
+    return URI.create("http://127.0.0.1:" + engines.get(i).actualPort());
+  }
+
+  static TtyClient.Options options(int instance, String subject, Ed25519KeyPair sign, X25519KeyPair kx, Path pins,
+      List<X25519PublicKey> extra, Clock clock) {
+    Supplier<Future<String>> t = () -> Future.succeededFuture(tokens.member(ws, subject, "member"));
+    return new TtyClient.Options(engine(instance), ws, t, sign, kx, ServerTrust.pinned(pins), extra, clock);
+  }
+
+  /** Collects what a client sees. */
+  static final class Screen implements TtyClient.Listener {
+    final ByteArrayOutputStream out = new ByteArrayOutputStream();
+    final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    final CompletableFuture<String> closed = new CompletableFuture<>();
+    final List<WebTtyFrame> events = new CopyOnWriteArrayList<>();
+
+    @Override
+    public synchronized void output(byte[] bytes) {
+      out.writeBytes(bytes);
+    }
+
+    @Override
+    public void exit(int status) {
+      exit.complete(status);
+    }
+
+    @Override
+    public void closed(String reason) {
+      closed.complete(reason);
+    }
+
+    @Override
+    public void event(WebTtyFrame frame) {
+      events.add(frame);
+    }
+
+    synchronized String text() {
+      return out.toString(StandardCharsets.UTF_8);
+    }
+
+    synchronized byte[] bytes() {
+      return out.toByteArray();
+    }
+
+    void await(String needle) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (!text().contains(needle)) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("no '" + needle + "' in output: " + text());
+        }
+        Thread.sleep(10);
+      }
+    }
+
+    WebTtyFrame awaitEvent(WebTtyFrameType type) throws InterruptedException {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (System.nanoTime() < deadline) {
+        for (WebTtyFrame f : events) {
+          if (f.getType() == type) {
+            events.remove(f);
+            return f;
+          }
+        }
+        Thread.sleep(10);
+      }
+      throw new AssertionError("no " + type + "; events " + events);
+    }
+  }
+
+  static <T> T get(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(15, TimeUnit.SECONDS);
+  }
+
+  @Test
+  void aShellRunsEndToEndWithResizeAlternateScreenViewerControlReplayAndExitStatus() throws Exception {
+    Path pins = home.resolve("alice-pins");
+    Screen alice = new Screen();
+    TtyClient owner = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, pins, List.of(bobKx.publicKey()),
+        Clock.systemUTC()), machine, 80, 24, "xterm-256color", alice));
+    assertThat(owner.endToEnd()).isTrue();
+
+    owner.send("echo hi-$((40+2))\n".getBytes());
+    alice.await("hi-42");
+
+    owner.send("stty size\n".getBytes());
+    alice.await("24 80");
+    owner.resize(100, 30);
+    Thread.sleep(200);
+    owner.send("stty size\n".getBytes());
+    alice.await("30 100");
+
+    owner.send("tput smcup; echo in-alt-$((1+1)); tput rmcup\n".getBytes());
+    alice.await("in-alt-2");
+    alice.await("\u001b[?1049l");
+    assertThat(alice.text()).contains("\u001b[?1049h");
+
+    // a viewer on the other instance gets the same bytes; its keystrokes are refused
+    Screen bob = new Screen();
+    TtyClient viewer = get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("bob-pins"), List.of(),
+        Clock.systemUTC()), owner.sessionId(), false, bob));
+    owner.send("echo viewer-sees-$((6*7))\n".getBytes());
+    bob.await("viewer-sees-42");
+    viewer.send("echo not-from-a-viewer\n".getBytes());
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+
+    // control handed over and back
+    viewer.requestControl();
+    WebTtyFrame asked = alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST);
+    owner.giveControl(asked.getParticipantId());
+    bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
+    viewer.send("echo typed-by-$((1+1))-bob\n".getBytes());
+    alice.await("typed-by-2-bob");
+    owner.takeControl();
+    bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
+    viewer.send("echo bob-again\n".getBytes());
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+
+    owner.send("exit 7\n".getBytes());
+    assertThat(alice.exit.get(10, TimeUnit.SECONDS)).isEqualTo(7);
+    assertThat(bob.exit.get(10, TimeUnit.SECONDS)).isEqualTo(7);
+    assertThat(alice.text()).doesNotContain("not-from-a-viewer").doesNotContain("bob-again");
+    // the viewer saw exactly the controller's bytes from the moment it joined
+    byte[] a = alice.bytes();
+    byte[] b = bob.bytes();
+    assertThat(b.length).isPositive();
+    assertThat(java.util.Arrays.copyOfRange(a, a.length - b.length, a.length)).isEqualTo(b);
+
+    // the recording decrypts, on the member's side, to exactly what the controller saw
+    get(engines.get(0).recordingWriter().drained());
+    HttpResponse<byte[]> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(engine(1) + "/v1/webtty/recordings/" + owner.sessionId()))
+        .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member")).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(resp.statusCode()).isEqualTo(200);
+    var chunks = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
+    ByteArrayOutputStream replayed = new ByteArrayOutputStream();
+    StringBuilder stdin = new StringBuilder();
+    for (var c : chunks) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDOUT) {
+        replayed.writeBytes(c.bytes());
+      } else if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
+        stdin.append(new String(c.bytes(), StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(replayed.toByteArray()).isEqualTo(a);
+    assertThat(stdin.toString()).contains("stty size").contains("typed-by").doesNotContain("not-from-a-viewer");
+    assertThat(chunks.get(chunks.size() - 1).exitStatus()).isEqualTo(7);
+    // bob holds a grant too; a stranger's key does not
+    assertThat(RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, bobKx, false)).isNotEmpty();
+    assertThatThrownBy(() -> RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws,
+        X25519KeyPair.generate(), false)).isInstanceOf(dev.umbra.crypto.CryptoException.class);
+  }
+
+  @Test
+  void theOpenerDetachesAndReattachesToTheSameShell() throws Exception {
+    Path pins = home.resolve("alice-pins-2");
+    Screen first = new Screen();
+    TtyClient c = get(TtyClient.open(vertx, options(1, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
+        machine, 80, 24, "xterm", first));
+    c.send("X=kept-$((2+3))\n".getBytes());
+    Thread.sleep(200);
+    c.detach();
+    first.closed.get(5, TimeUnit.SECONDS);
+    Screen second = new Screen();
+    TtyClient again = get(TtyClient.join(vertx, options(0, "alice", aliceSign, aliceKx, pins, List.of(),
+        Clock.systemUTC()), c.sessionId(), true, second));
+    again.send("echo $X\n".getBytes());
+    second.await("kept-5");
+    again.send("exit 0\n".getBytes());
+    assertThat(second.exit.get(10, TimeUnit.SECONDS)).isZero();
+  }
+
+  @Test
+  void theServerRefusesAProofFromAnUnauthorizedKeyOrAnExpiredOne() throws Exception {
+    long before = server.stats().get("proof_refused");
+    Screen s = new Screen();
+    Future<TtyClient> f = TtyClient.open(vertx, options(0, "mallory", Ed25519KeyPair.generate(), X25519KeyPair.generate(),
+        home.resolve("m-pins"), List.of(), Clock.systemUTC()), machine, 80, 24, "xterm", s);
+    assertThatThrownBy(() -> get(f)).hasMessageContaining("proof_refused_unauthorized_key");
+    assertThat(s.text()).isEmpty();
+
+    Screen late = new Screen();
+    Clock past = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-2));
+    Future<TtyClient> g = TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("p-pins"), List.of(),
+        past), machine, 80, 24, "xterm", late);
+    assertThatThrownBy(() -> get(g)).hasMessageContaining("proof_refused_expired");
+    assertThat(server.stats().get("proof_refused")).isEqualTo(before + 2);
+  }
+
+  @Test
+  void theClientRefusesAServerWhoseKeyChangedSincePinned() throws Exception {
+    Path pins = home.resolve("changed-pins");
+    Files.createDirectories(pins.resolve(ws.toString()));
+    Files.writeString(pins.resolve(ws.toString()).resolve(machine),
+        Ed25519KeyPair.generate().publicKey().toHex() + " " + X25519KeyPair.generate().publicKey().toHex() + "\n");
+    Screen s = new Screen();
+    Future<TtyClient> f = TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, pins, List.of(),
+        Clock.systemUTC()), machine, 80, 24, "xterm", s);
+    assertThatThrownBy(() -> get(f)).hasMessageContaining("authentication_failed");
+    assertThat(s.text()).isEmpty();
+  }
+}
