@@ -176,13 +176,16 @@ public final class KeyFiles {
     private static byte[] read(Path file, KeyType expected) {
         byte[] bytes = null;
         try {
+            if (!Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
+                throw new NoSuchFileException(file.toString());
+            }
+            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
+                throw new KeyFileException("key file " + file + " is not a regular file (symbolic links are refused)");
+            }
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
             if (!noGroupOrOtherAccess(perms)) {
                 throw new KeyFileException("private key file " + file + " has mode " + PosixFilePermissions.toString(perms)
                         + " and can be accessed by group or others; refusing to load it. Fix it with: chmod 600 " + file);
-            }
-            if (!Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-                throw new KeyFileException("key file " + file + " is not a regular file (symbolic links are refused)");
             }
             bytes = Files.readAllBytes(file);
             Object parsed = CanonicalJson.parse(new String(bytes, StandardCharsets.UTF_8));

@@ -48,6 +48,18 @@ class KeyFilesTest {
     }
 
     @Test
+    void refusesSymbolicLinksAndMissingFiles() throws Exception {
+        Path file = tmp.resolve("k").resolve("id.key");
+        KeyFiles.save(file, X25519KeyPair.generate());
+        Path link = tmp.resolve("k").resolve("link.key");
+        Files.createSymbolicLink(link, file);
+        assertThatThrownBy(() -> KeyFiles.loadX25519(link)).isInstanceOf(KeyFileException.class)
+                .hasMessageContaining("symbolic links");
+        assertThatThrownBy(() -> KeyFiles.loadX25519(tmp.resolve("k").resolve("none.key"))).isInstanceOf(KeyFileException.class)
+                .hasMessageContaining("does not exist");
+    }
+
+    @Test
     void refusesToOverwriteAnExistingKeyFile() {
         Path file = tmp.resolve("k").resolve("id.key");
         KeyFiles.save(file, X25519KeyPair.generate());
