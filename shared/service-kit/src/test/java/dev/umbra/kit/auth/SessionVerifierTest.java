@@ -5,9 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.JWSSigner;
 import com.nimbusds.jose.crypto.MACSigner;
-import com.nimbusds.jose.jca.JCAContext;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
@@ -15,12 +13,10 @@ import com.nimbusds.jwt.SignedJWT;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
@@ -41,42 +37,14 @@ class SessionVerifierTest {
   }
 
   String token(Consumer<JWTClaimsSet.Builder> tweak, String kid, KeyPair signer) {
-    JWTClaimsSet.Builder b = new JWTClaimsSet.Builder()
-        .issuer(SessionTokens.ISSUER).audience("relay").subject("acct").jwtID("j1")
-        .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
-        .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
-        .claim(SessionTokens.CLAIM_SUBJECT_KIND, "member")
-        .claim(SessionTokens.CLAIM_ROLE, "admin");
-    tweak.accept(b);
-    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), b.build());
-    try {
-      jwt.sign(new JWSSigner() {
-        @Override
-        public Base64URL sign(JWSHeader header, byte[] input) {
-          try {
-            Signature s = Signature.getInstance("Ed25519");
-            s.initSign(signer.getPrivate());
-            s.update(input);
-            return Base64URL.encode(s.sign());
-          } catch (Exception e) {
-            throw new IllegalStateException(e);
-          }
-        }
-
-        @Override
-        public Set<JWSAlgorithm> supportedJWSAlgorithms() {
-          return Set.of(JWSAlgorithm.EdDSA);
-        }
-
-        @Override
-        public JCAContext getJCAContext() {
-          return new JCAContext();
-        }
-      });
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-    return jwt.serialize();
+    return TestSessionTokens.sign(b -> {
+      b.audience("relay").subject("acct").jwtID("j1")
+          .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
+          .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
+          .claim(SessionTokens.CLAIM_SUBJECT_KIND, "member")
+          .claim(SessionTokens.CLAIM_ROLE, "admin");
+      tweak.accept(b);
+    }, kid, signer);
   }
 
   String valid() {
