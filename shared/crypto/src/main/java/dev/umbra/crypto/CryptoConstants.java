@@ -84,6 +84,12 @@ public final class CryptoConstants {
     /** Deepest nesting of arrays/objects accepted by the canonical JSON parser. */
     public static final int CANONICAL_JSON_MAX_DEPTH = 64;
 
+    // ---- Verification codes (DESIGN.md §7) ----
+    /** Domain prefix (length-prefixed) hashed before the canonical payload of a verification code. */
+    public static final String VERIFICATION_CODE_DOMAIN = "umbra-verification-code/v1";
+    /** Bits in a verification code: 80 (16 Crockford base32 characters), above the 64-bit floor of §7. */
+    public static final int VERIFICATION_CODE_BITS = 80;
+
     // ---- Key files (DESIGN.md §1, §8) ----
     public static final String UMBRA_HOME_ENV = "UMBRA_HOME";
     public static final String UMBRA_HOME_DEFAULT_DIR = ".umbra";
