@@ -38,6 +38,7 @@ import picocli.CommandLine.Command;
       TokensCommand.class,
       MembersCommand.class,
       DaemonCommand.class,
+      dev.umbra.cli.audit.AuditCommand.class,
     })
 public final class UmbraCli {
   public static final int EXIT_FAILURE = 1;
