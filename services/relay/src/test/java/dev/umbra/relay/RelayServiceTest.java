@@ -347,8 +347,12 @@ class RelayServiceTest {
     d.close();
     String hex = HexFormat.of().formatHex(canary);
     String text = new String(canary, StandardCharsets.UTF_8);
-    assertThat(logs.list).isNotEmpty();
-    for (ILoggingEvent e : logs.list) {
+    java.util.List<ILoggingEvent> seen;
+    synchronized (logs) { // the appender adds under this lock from event-loop threads
+      seen = new java.util.ArrayList<>(logs.list);
+    }
+    assertThat(seen).isNotEmpty();
+    for (ILoggingEvent e : seen) {
       String line = e.getFormattedMessage() + " " + e.getKeyValuePairs();
       assertThat(line).doesNotContain(text).doesNotContain(hex).doesNotContain(member).doesNotContain(member.substring(member.lastIndexOf('.') + 1));
     }
