@@ -37,6 +37,7 @@ import java.util.Optional;
  * machines, session tokens and their key set, discovery (docs/control-plane.md).
  */
 public final class ControlPlaneService extends UmbraService {
+  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ControlPlaneService.class);
   public static final Duration SESSION_TTL = Duration.ofMinutes(10);
   private static final long ROTATION_CHECK_MS = Duration.ofMinutes(10).toMillis();
 
@@ -101,7 +102,8 @@ public final class ControlPlaneService extends UmbraService {
           new TokenRoutes(w).register(routes);
           new MachineRoutes(w).register(routes);
           routes.mount(router);
-          rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue());
+          rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue()
+              .onFailure(e -> log.warn("signing key rotation failed, will retry: {}", e.getMessage())));
           return bootstrap.prepare(bootstrapToken, stderr);
         });
   }

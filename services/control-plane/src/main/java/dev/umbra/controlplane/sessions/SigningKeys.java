@@ -100,18 +100,19 @@ public final class SigningKeys {
                             + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kid) DO NOTHING")
                     .execute(Tuple.of(a.kid(), Buffer.buffer(a.pair().publicKey().toBytes()), utc(a.createdAt()),
                         utc(signsUntil), utc(publishedUntil))))
-        .map(
+        .compose(
             r -> {
               Active old = current;
               current = a;
-              if (old != null) {
-                // stop signing with the old key now: keep it published until its tokens expire
-                Instant until = clock.instant().plus(tokenTtl).plus(PUBLISH_MARGIN);
-                db.withTransaction(conn -> conn.preparedQuery(
-                        "UPDATE signing_keys SET signs_until = $2, published_until = LEAST(published_until, $3) WHERE kid = $1")
-                    .execute(Tuple.of(old.kid(), utc(clock.instant()), utc(until))));
+              if (old == null || old.kid().equals(a.kid())) {
+                return Future.<Void>succeededFuture();
               }
-              return null;
+              // stop signing with the old key now: keep it published until its tokens expire
+              Instant until = clock.instant().plus(tokenTtl).plus(PUBLISH_MARGIN);
+              return db.withTransaction(conn -> conn.preparedQuery(
+                      "UPDATE signing_keys SET signs_until = $2, published_until = LEAST(published_until, $3) WHERE kid = $1")
+                  .execute(Tuple.of(old.kid(), utc(clock.instant()), utc(until))))
+                  .<Void>mapEmpty();
             });
   }
 
