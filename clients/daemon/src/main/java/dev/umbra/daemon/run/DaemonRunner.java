@@ -77,15 +77,19 @@ public final class DaemonRunner {
     if (once) {
       return ok > 0 ? 0 : 1;
     }
-    out.println("daemon running; relay connections arrive with the relay service. Stop with Ctrl-C.");
-    while (!Thread.currentThread().isInterrupted()) {
-      try {
-        Thread.sleep(HEARTBEAT.toMillis());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
+    // relay channels (run, forward, messages) for every binding, until stopped
+    try (var relay = dev.umbra.daemon.channel.DaemonRelay.start(http, store, store.root().getParent().getParent(),
+        (b, audience) -> session(b, audience).getString("token"), System.getenv("UMBRA_PSK"), out)) {
+      out.println("daemon running. Stop with Ctrl-C.");
+      while (!Thread.currentThread().isInterrupted()) {
+        try {
+          Thread.sleep(HEARTBEAT.toMillis());
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          break;
+        }
+        checkIn();
       }
-      checkIn();
     }
     return 0;
   }

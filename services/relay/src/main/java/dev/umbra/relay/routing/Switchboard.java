@@ -44,6 +44,7 @@ public final class Switchboard {
   private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
   /** How long a revocation also refuses new connections of the revoked party (longest token life). */
   static final Duration REVOKED_FOR = Duration.ofHours(1);
+  public static final short CLOSE_GOING_AWAY = 1001;
   public static final short CLOSE_TOO_BIG = 1009;
   public static final short CLOSE_UNSUPPORTED = 1003;
   public static final short CLOSE_REPLACED = 4000;
@@ -86,7 +87,7 @@ public final class Switchboard {
 
   public Future<Void> stop() {
     for (Connection c : new ArrayList<>(connections)) {
-      close(c, (short) 1001, "relay_stopping");
+      close(c, CLOSE_GOING_AWAY, "relay_stopping");
     }
     return revocations == null ? Future.succeededFuture() : revocations.unsubscribe().recover(e -> Future.succeededFuture());
   }
@@ -134,6 +135,8 @@ public final class Switchboard {
           }
         });
     ws.closeHandler(v -> detach(c));
+    // the server is stopping: say so at once (1001) so peers reconnect elsewhere instead of waiting out the drain
+    ws.shutdownHandler(v -> close(c, CLOSE_GOING_AWAY, "relay_stopping"));
     log.atDebug()
         .addKeyValue("connection", c.id)
         .addKeyValue("role", c.role())

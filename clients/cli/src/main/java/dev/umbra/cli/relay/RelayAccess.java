@@ -1,0 +1,113 @@
+package dev.umbra.cli.relay;
+
+import dev.umbra.cli.Api;
+import dev.umbra.cli.CliContext;
+import dev.umbra.cli.CliException;
+import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.daemon.channel.ChannelProtocol;
+import dev.umbra.daemon.channel.DaemonRelay;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.net.URI;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What {@code umbra run} and {@code umbra forward} share: the workspace, the machine record (by id
+ * or name) with its pinned static key, the relay URL from discovery, this CLI's channel key and a
+ * connected {@link RelayClient}. Blocking: for command threads only.
+ */
+public final class RelayAccess implements AutoCloseable {
+  /** This CLI's X25519 key for relay channels (the daemon records it in transcripts). */
+  public static final String CLIENT_KEY_FILE = "relay-x25519.key";
+
+  private final Vertx vertx;
+  private final RelayClient client;
+  private final String machineId;
+  private final X25519PublicKey daemonKey;
+
+  private RelayAccess(Vertx vertx, RelayClient client, String machineId, X25519PublicKey daemonKey) {
+    this.vertx = vertx;
+    this.client = client;
+    this.machineId = machineId;
+    this.daemonKey = daemonKey;
+  }
+
+  public static RelayAccess connect(CliContext ctx, String workspaceOption, String machine, String pskOption) {
+    Api api = new Api(ctx);
+    UUID workspace = api.workspace(workspaceOption);
+    JsonObject record = machineRecord(api, workspace, machine);
+    String machineId = record.getString("id");
+    String keyHex = record.getString("x25519_public_key");
+    if (keyHex == null) {
+      throw new CliException("the machine record of " + machine + " has no channel key");
+    }
+    X25519PublicKey pinned = new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
+    KeyFiles.ensurePrivateDirectory(ctx.home());
+    KeyFiles.ensurePrivateDirectory(ctx.home().resolve("cli"));
+    X25519KeyPair clientKey = KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));
+    String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
+    byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
+    URI relay = DaemonRelay.webSocketUrl(api.serviceUrl("relay"));
+    Vertx vertx = Vertx.vertx();
+    try {
+      RelayClient client = RelayClient.create(vertx, List.of(relay), workspace.toString(),
+              () -> vertx.executeBlocking(() -> api.session(workspace, "relay"), false), clientKey, psk)
+          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      client.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      return new RelayAccess(vertx, client, machineId, pinned);
+    } catch (Exception e) {
+      vertx.close();
+      Throwable cause = e.getCause() != null ? e.getCause() : e;
+      throw new CliException("cannot reach the relay at " + relay + ": " + cause.getMessage());
+    }
+  }
+
+  private static JsonObject machineRecord(Api api, UUID workspace, String idOrName) {
+    JsonObject match = null;
+    for (Object o : api.all("/v1/workspaces/" + workspace + "/machines")) {
+      JsonObject m = (JsonObject) o;
+      if (m.getString("id").equals(idOrName)) {
+        return m;
+      }
+      if (idOrName.equals(m.getString("name")) && "active".equals(m.getString("status"))) {
+        if (match != null) {
+          throw new CliException("more than one machine is named '" + idOrName + "'; use its id");
+        }
+        match = m;
+      }
+    }
+    if (match == null) {
+      throw new CliException("no machine '" + idOrName + "' in this workspace (see `umbra machines list`)");
+    }
+    return match;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  public RelayClient client() {
+    return client;
+  }
+
+  public String machineId() {
+    return machineId;
+  }
+
+  public X25519PublicKey daemonKey() {
+    return daemonKey;
+  }
+
+  @Override
+  public void close() {
+    try {
+      client.close().eventually(vertx::close).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // closing on the way out
+    }
+  }
+}

@@ -1,0 +1,46 @@
+package dev.umbra.daemon.channel;
+
+import dev.umbra.crypto.kdf.HkdfSha256;
+import dev.umbra.crypto.noise.NoiseProtocol;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * Constants of the channel layer above the relay (docs/relay.md): Noise suites, window, ack and
+ * resume timing, chunk size. Shared by the daemon (responder) and the CLI (initiator).
+ */
+public final class ChannelProtocol {
+  /** Largest plaintext put in one Noise transport message (well under 65535 - 16, leaving room for the protobuf). */
+  public static final int CHUNK_BYTES = 32 * 1024;
+  /** Ciphertext bytes a side may have sent and not had acknowledged; the writer pauses beyond it. */
+  public static final int WINDOW_BYTES = 1024 * 1024;
+  /** An explicit ACK goes out once this many bytes arrived unacknowledged (else after {@link #ACK_DELAY}). */
+  public static final int ACK_EVERY_BYTES = WINDOW_BYTES / 4;
+  public static final Duration ACK_DELAY = Duration.ofMillis(20);
+  /** With unacknowledged data and no progress for this long, a side asks the peer to resume. */
+  public static final Duration RESEND_AFTER = Duration.ofMillis(1500);
+  /** How long the client waits for the daemon's handshake answer and for the start result. */
+  public static final Duration OPEN_TIMEOUT = Duration.ofSeconds(15);
+  /** RESUME reasons: a plain RESUME asks the peer to resend and answer with its own; these do not answer. */
+  public static final String RESUME_REPLY = "reply";
+  public static final String RESUME_GAP = "gap";
+
+  private ChannelProtocol() {}
+
+  public static NoiseProtocol suite(byte[] psk) {
+    return psk == null ? NoiseProtocol.IK_25519_AESGCM_SHA256 : NoiseProtocol.IKPSK2_25519_AESGCM_SHA256;
+  }
+
+  /**
+   * The 32-byte Noise PSK of a workspace that requires one, from the PSK text both the daemon (given
+   * at pairing) and the member know: HKDF-SHA256(ikm = psk text, salt = workspace id,
+   * info = "umbra-relay-psk/v1").
+   */
+  public static byte[] psk(String workspaceId, String pskText) {
+    return HkdfSha256.derive(
+        pskText.getBytes(StandardCharsets.UTF_8),
+        workspaceId.getBytes(StandardCharsets.UTF_8),
+        "umbra-relay-psk/v1".getBytes(StandardCharsets.UTF_8),
+        32);
+  }
+}

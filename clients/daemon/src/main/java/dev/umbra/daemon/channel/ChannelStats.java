@@ -1,0 +1,13 @@
+package dev.umbra.daemon.channel;
+
+import java.util.concurrent.atomic.AtomicLong;
+
+/** Counters of the daemon's channel service (shown by status output and checked by tests). */
+public final class ChannelStats {
+  public final AtomicLong opened = new AtomicLong();
+  public final AtomicLong replayedHandshakes = new AtomicLong();
+  public final AtomicLong failedHandshakes = new AtomicLong();
+  public final AtomicLong decryptFailures = new AtomicLong();
+  public final AtomicLong resumed = new AtomicLong();
+  public final AtomicLong unknownChannel = new AtomicLong();
+}

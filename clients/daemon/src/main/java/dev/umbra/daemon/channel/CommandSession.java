@@ -1,0 +1,221 @@
+package dev.umbra.daemon.channel;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.proto.channel.ChannelError;
+import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ExitStatus;
+import dev.umbra.proto.channel.RunCommand;
+import dev.umbra.proto.channel.Started;
+import dev.umbra.proto.channel.Stream;
+import dev.umbra.proto.channel.StreamData;
+import io.vertx.core.Context;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Instant;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.Semaphore;
+
+/**
+ * A command run for a client: the process's stdin, stdout and stderr cross the channel; its
+ * transcript is written only here, under {@code UMBRA_HOME/sessions/<session-id>/} (0700 directory,
+ * 0600 files: {@code meta.json}, {@code stdin}, {@code stdout}, {@code stderr}, {@code exit}), and
+ * never sent to any service. Output readers block while the channel window is full, so a client
+ * that is away (relay restart) pauses the process on its pipes instead of losing output.
+ */
+final class CommandSession implements SecureChannel.Listener {
+  private static final byte[] EOF = new byte[0];
+  private static final int STDIN_HIGH = 64;
+  private static final int STDIN_LOW = 8;
+
+  private final Context context;
+  private final SecureChannel channel;
+  private final RunCommand command;
+  private final Path sessions;
+  private final String clientKey;
+  private final String sessionId;
+  private final LinkedBlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>();
+  private final Semaphore inFlight = new Semaphore(4);
+  private final Object windowLock = new Object();
+  private volatile boolean writable = true;
+  private volatile boolean over;
+  private Process process;
+  private Path dir;
+  private boolean stdinHeld;
+
+  CommandSession(Context context, SecureChannel channel, RunCommand command, Path sessions, String clientKey, String sessionId) {
+    this.context = context;
+    this.channel = channel;
+    this.command = command;
+    this.sessions = sessions;
+    this.clientKey = clientKey;
+    this.sessionId = sessionId;
+  }
+
+  /** Starts the process off the event loop; reports back on the channel's context. */
+  void start() {
+    channel.listener(this);
+    context.executeBlocking(() -> {
+      dir = KeyFiles.ensurePrivateDirectory(KeyFiles.ensurePrivateDirectory(sessions).resolve(sessionId));
+      JsonObject meta = new JsonObject()
+          .put("session_id", sessionId)
+          .put("argv", new JsonArray(command.getArgvList()))
+          .put("cwd", command.getCwd())
+          .put("client_static_key", clientKey)
+          .put("started_at", Instant.now().toString());
+      write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
+      ProcessBuilder pb = new ProcessBuilder(command.getArgvList());
+      if (!command.getCwd().isEmpty()) {
+        pb.directory(Path.of(command.getCwd()).toFile());
+      }
+      return pb.start();
+    }, false).onComplete(ar -> {
+      if (ar.failed()) {
+        String why = ar.cause() instanceof IOException ? ar.cause().getMessage() : String.valueOf(ar.cause());
+        channel.send(ChannelMessage.newBuilder().setError(ChannelError.newBuilder().setCode("start_failed").setMessage("cannot start the command: " + why)).build());
+        channel.closeWhenDrained();
+        return;
+      }
+      process = ar.result();
+      channel.send(ChannelMessage.newBuilder().setStarted(Started.newBuilder().setSessionId(sessionId)).build());
+      Thread out = Thread.ofVirtual().start(() -> pump(process.getInputStream(), Stream.STREAM_STDOUT, "stdout"));
+      Thread err = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), Stream.STREAM_STDERR, "stderr"));
+      Thread.ofVirtual().start(this::feedStdin);
+      Thread.ofVirtual().start(() -> {
+        int code;
+        try {
+          out.join();
+          err.join();
+          code = process.waitFor();
+        } catch (InterruptedException e) {
+          code = -1;
+        }
+        int exit = code;
+        write("exit", (exit + "\n").getBytes(StandardCharsets.UTF_8));
+        context.runOnContext(v -> {
+          channel.send(ChannelMessage.newBuilder().setExit(ExitStatus.newBuilder().setCode(exit)).build());
+          channel.closeWhenDrained();
+          over = true;
+          stdin.offer(EOF);
+        });
+      });
+    });
+  }
+
+  private void write(String file, byte[] bytes) {
+    try {
+      Path f = dir.resolve(file);
+      if (!Files.exists(f)) {
+        Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      }
+      Files.write(f, bytes, StandardOpenOption.APPEND);
+    } catch (IOException e) {
+      // a transcript that cannot be written must not stop the command; the failure is visible on disk
+    }
+  }
+
+  /** Reads one output stream and sends it in chunks, waiting for window room (reader thread). */
+  private void pump(InputStream in, Stream stream, String file) {
+    byte[] buf = new byte[ChannelProtocol.CHUNK_BYTES];
+    try (in) {
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        byte[] chunk = java.util.Arrays.copyOf(buf, n);
+        write(file, chunk);
+        awaitWindow();
+        inFlight.acquire();
+        context.runOnContext(v -> {
+          inFlight.release();
+          boolean room = channel.send(ChannelMessage.newBuilder()
+              .setData(StreamData.newBuilder().setStream(stream).setBytes(ByteString.copyFrom(chunk)))
+              .build());
+          if (!room) {
+            writable = false;
+          }
+        });
+      }
+    } catch (IOException | InterruptedException e) {
+      // process ended or was destroyed
+    }
+  }
+
+  private void awaitWindow() throws InterruptedException {
+    synchronized (windowLock) {
+      while (!writable && !over && !channel.closed()) {
+        windowLock.wait(200);
+      }
+    }
+  }
+
+  @Override
+  public void onWritable() {
+    synchronized (windowLock) {
+      writable = true;
+      windowLock.notifyAll();
+    }
+  }
+
+  private void feedStdin() {
+    OutputStream os = process.getOutputStream();
+    try (os) {
+      while (true) {
+        byte[] b = stdin.take();
+        if (b == EOF) {
+          return;
+        }
+        write("stdin", b);
+        os.write(b);
+        os.flush();
+        if (stdin.size() <= STDIN_LOW) {
+          context.runOnContext(v -> {
+            if (stdinHeld) {
+              stdinHeld = false;
+              channel.holdAcks(false);
+            }
+          });
+        }
+      }
+    } catch (IOException | InterruptedException e) {
+      // the process closed its stdin
+    }
+  }
+
+  @Override
+  public void onMessage(ChannelMessage m) {
+    switch (m.getBodyCase()) {
+      case DATA -> {
+        if (m.getData().getStream() == Stream.STREAM_STDIN) {
+          stdin.offer(m.getData().getBytes().toByteArray());
+          if (stdin.size() >= STDIN_HIGH && !stdinHeld) {
+            stdinHeld = true;
+            channel.holdAcks(true);
+          }
+        }
+      }
+      case END -> stdin.offer(EOF);
+      default -> {
+        // nothing else is meaningful from the client
+      }
+    }
+  }
+
+  @Override
+  public void onClosed(ChannelClosedException error) {
+    over = true;
+    onWritable();
+    stdin.offer(EOF);
+    Process p = process;
+    if (p != null && p.isAlive()) {
+      p.descendants().forEach(ProcessHandle::destroy);
+      p.destroy();
+    }
+  }
+}

@@ -1,0 +1,313 @@
+package dev.umbra.daemon.channel;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.noise.HandshakeState;
+import dev.umbra.crypto.noise.RelayPrologue;
+import dev.umbra.crypto.noise.TransportPair;
+import dev.umbra.proto.channel.ChannelError;
+import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelStart;
+import dev.umbra.proto.channel.Started;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.RelayFrame;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
+import java.net.URI;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The daemon's side of relay channels for one workspace binding: keeps a {@link RelayLink} up,
+ * registers the machine as a target, answers Noise IK (or IKpsk2) handshakes as responder, and
+ * runs what each channel starts: a command ({@link CommandSession}), a TCP forward
+ * ({@link SocketPipe}) or a message service. Channels outlive relay connections: after a
+ * reconnect they resume where the acknowledgements say.
+ */
+public final class DaemonChannels {
+  private static final Logger log = LoggerFactory.getLogger(DaemonChannels.class);
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  /**
+   * @param workspace workspace id of the binding
+   * @param target the machine id (the relay target; the daemon's token names the same machine)
+   * @param staticKey the binding's X25519 key (its public half is in the machine record clients pin)
+   * @param psk the 32-byte Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else null
+   * @param relays relay WebSocket URLs ({@code ws(s)://host/v1/relay}), tried in turn
+   * @param home UMBRA_HOME; transcripts go to {@code home/sessions}
+   * @param forgetAfter a channel silent this long (client gone for good) is dropped
+   */
+  public record Config(
+      String workspace, String target, X25519KeyPair staticKey, byte[] psk, List<URI> relays, Path home, Duration forgetAfter) {
+    @Override
+    public String toString() {
+      return "DaemonChannels.Config[" + workspace + "/" + target + "]";
+    }
+  }
+
+  private final Vertx vertx;
+  private final Config config;
+  private final Supplier<Future<String>> tokens;
+  private final Map<String, MessageService> services = new HashMap<>();
+  private final Map<Long, SecureChannel> channels = new HashMap<>();
+  private final ReplayCache replays = new ReplayCache(Duration.ofMinutes(15).toMillis(), 100_000);
+  private final ChannelStats stats = new ChannelStats();
+  private final byte[] prologue;
+  private RelayLink link;
+  private Context context;
+  private NetClient net;
+  private Promise<Void> registered = Promise.promise();
+  private long sweepTimer = -1;
+
+  public DaemonChannels(Vertx vertx, Config config, Supplier<Future<String>> tokens) {
+    this.vertx = vertx;
+    this.config = config;
+    this.tokens = tokens;
+    this.prologue = RelayPrologue.encode(config.workspace(), config.target());
+    services.put("echo", MessageService.ECHO);
+  }
+
+  /** Adds a message service for a topic (before {@link #start()}). */
+  public DaemonChannels service(String topic, MessageService service) {
+    services.put(topic, service);
+    return this;
+  }
+
+  public ChannelStats stats() {
+    return stats;
+  }
+
+  public RelayLink link() {
+    return link;
+  }
+
+  /** Connects and registers; completes once the relay confirmed the registration. Call on the context to use. */
+  public Future<Void> start() {
+    context = vertx.getOrCreateContext();
+    // everything of this binding runs on one context: links, timers, sockets, sessions
+    context.runOnContext(v -> {
+      net = vertx.createNetClient(new NetClientOptions().setConnectTimeout(10_000).setTcpNoDelay(true));
+      link = new RelayLink(vertx, config.relays(), tokens, this::onFrame, x -> onConnected());
+      link.start();
+      long every = Math.max(1000, config.forgetAfter().toMillis() / 4);
+      sweepTimer = vertx.setPeriodic(every, t -> sweep());
+    });
+    return registered.future();
+  }
+
+  public Future<Void> stop() {
+    Promise<Void> done = Promise.promise();
+    context.runOnContext(v -> stopOnContext().onComplete(done));
+    return done.future();
+  }
+
+  private Future<Void> stopOnContext() {
+    if (sweepTimer >= 0) {
+      vertx.cancelTimer(sweepTimer);
+    }
+    for (SecureChannel c : new ArrayList<>(channels.values())) {
+      c.abandon();
+    }
+    channels.clear();
+    return (link == null ? Future.<Void>succeededFuture() : link.stop()).eventually(() -> net == null ? Future.succeededFuture() : net.close());
+  }
+
+  private void onConnected() {
+    link.send(RelayFrame.newBuilder()
+        .setType(FrameType.FRAME_TYPE_REGISTER)
+        .setWorkspaceId(config.workspace())
+        .setTargetId(config.target())
+        .build());
+  }
+
+  private void onFrame(RelayFrame f) {
+    switch (f.getType()) {
+      case FRAME_TYPE_REGISTERED -> {
+        if (registered.future().isComplete()) {
+          log.info("re-registered with the relay; resuming {} channel(s)", channels.size());
+          for (SecureChannel c : channels.values()) {
+            stats.resumed.incrementAndGet();
+            c.resume();
+          }
+        }
+        registered.tryComplete();
+      }
+      case FRAME_TYPE_OPEN -> accept(f);
+      case FRAME_TYPE_DATA, FRAME_TYPE_ACK, FRAME_TYPE_RESUME, FRAME_TYPE_CLOSE -> {
+        SecureChannel c = channels.get(f.getChannelId());
+        if (c != null) {
+          c.onFrame(f);
+        } else if (f.getType() != FrameType.FRAME_TYPE_CLOSE) {
+          stats.unknownChannel.incrementAndGet();
+          link.send(close(f.getChannelId(), "unknown_channel"));
+        }
+      }
+      case FRAME_TYPE_ERROR -> log.atDebug().addKeyValue("reason", f.getReason()).log("relay refused a frame");
+      default -> {
+        // not for a daemon
+      }
+    }
+  }
+
+  private RelayFrame close(long channel, String reason) {
+    return RelayFrame.newBuilder()
+        .setType(FrameType.FRAME_TYPE_CLOSE)
+        .setWorkspaceId(config.workspace())
+        .setTargetId(config.target())
+        .setChannelId(channel)
+        .setReason(reason)
+        .build();
+  }
+
+  private void accept(RelayFrame f) {
+    long id = f.getChannelId();
+    if (channels.containsKey(id)) {
+      return; // a resent OPEN of a live channel: the client will resume
+    }
+    byte[] m1 = f.getPayload().toByteArray();
+    if (!replays.firstTime(m1, System.currentTimeMillis())) {
+      stats.replayedHandshakes.incrementAndGet();
+      log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("replayed handshake refused");
+      link.send(close(id, "replayed_handshake"));
+      return;
+    }
+    TransportPair noise;
+    String clientKey;
+    byte[] m2;
+    try {
+      HandshakeState hs =
+          HandshakeState.responder(ChannelProtocol.suite(config.psk()), config.staticKey(), prologue, config.psk());
+      hs.readMessage(m1);
+      m2 = hs.writeMessage(new byte[0]);
+      clientKey = HexFormat.of().formatHex(hs.remoteStaticKey().toBytes());
+      noise = hs.split();
+    } catch (RuntimeException e) {
+      stats.failedHandshakes.incrementAndGet();
+      log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("handshake refused: {}", e.getClass().getSimpleName());
+      link.send(close(id, "handshake_failed"));
+      return;
+    }
+    link.send(RelayFrame.newBuilder()
+        .setType(FrameType.FRAME_TYPE_ACCEPT)
+        .setWorkspaceId(config.workspace())
+        .setTargetId(config.target())
+        .setChannelId(id)
+        .setPayload(ByteString.copyFrom(m2))
+        .build());
+    SecureChannel channel = new SecureChannel(vertx, config.workspace(), config.target(), id, noise, link::send);
+    channels.put(id, channel);
+    channel.onEnd(error -> closed(channel, error));
+    stats.opened.incrementAndGet();
+    channel.listener(new SecureChannel.Listener() {
+      @Override
+      public void onMessage(ChannelMessage m) {
+        if (m.getBodyCase() != ChannelMessage.BodyCase.START) {
+          channel.fail("protocol");
+          return;
+        }
+        begin(channel, m.getStart(), clientKey);
+      }
+
+      @Override
+      public void onClosed(ChannelClosedException error) {
+        // the end hook forgets the channel
+      }
+    });
+  }
+
+  private void closed(SecureChannel channel, ChannelClosedException error) {
+    channels.remove(channel.channelId());
+    if (error != null && (error.code().equals("decrypt_failed") || error.code().equals("malformed_message"))) {
+      stats.decryptFailures.incrementAndGet();
+    }
+  }
+
+  private void begin(SecureChannel channel, ChannelStart start, String clientKey) {
+    switch (start.getKindCase()) {
+      case RUN -> {
+        if (start.getRun().getArgvCount() == 0) {
+          refuse(channel, "bad_request", "no command given");
+          return;
+        }
+        String sid = sessionId();
+        log.atInfo().addKeyValue("session", sid).addKeyValue("channel", Long.toHexString(channel.channelId())).log("command session started");
+        new CommandSession(context, channel, start.getRun(), config.home().resolve("sessions"), clientKey, sid).start();
+      }
+      case FORWARD -> {
+        var fw = start.getForward();
+        if (fw.getPort() == 0 || fw.getPort() > 65535 || fw.getHost().isEmpty()) {
+          refuse(channel, "bad_request", "forward needs a host and a port");
+          return;
+        }
+        net.connect((int) fw.getPort(), fw.getHost()).onComplete(ar -> {
+          if (channel.closed()) {
+            if (ar.succeeded()) {
+              ar.result().close();
+            }
+            return;
+          }
+          if (ar.failed()) {
+            refuse(channel, "connect_failed", "cannot connect to " + fw.getHost() + ":" + fw.getPort() + ": " + ar.cause().getMessage());
+            return;
+          }
+          channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
+          new SocketPipe(vertx, channel, ar.result()).start();
+        });
+      }
+      case MESSAGE -> {
+        MessageService svc = services.get(start.getMessage().getTopic());
+        if (svc == null) {
+          refuse(channel, "unknown_topic", "no message service '" + start.getMessage().getTopic() + "' on this machine");
+          return;
+        }
+        channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
+        MessageChannel peer = new MessageChannel(channel);
+        svc.open(peer);
+      }
+      default -> refuse(channel, "bad_request", "unknown channel kind");
+    }
+  }
+
+  private void refuse(SecureChannel channel, String code, String message) {
+    channel.send(ChannelMessage.newBuilder().setError(ChannelError.newBuilder().setCode(code).setMessage(message)).build());
+    channel.closeWhenDrained();
+  }
+
+  private static String sessionId() {
+    byte[] r = new byte[6];
+    RANDOM.nextBytes(r);
+    return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now())
+        + "-" + HexFormat.of().formatHex(r);
+  }
+
+  private void sweep() {
+    long now = System.nanoTime();
+    long limit = config.forgetAfter().toNanos();
+    for (SecureChannel c : new ArrayList<>(channels.values())) {
+      if (c.closed()) {
+        closed(c, null);
+      } else if (now - c.lastHeardNanos() > limit) {
+        c.fail("abandoned");
+        channels.remove(c.channelId());
+      }
+    }
+  }
+
+  /** Live channels (tests). */
+  public int channelCount() {
+    return channels.size();
+  }
+}

@@ -1,0 +1,92 @@
+package dev.umbra.daemon.channel;
+
+import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.binding.BindingStore;
+import dev.umbra.daemon.http.JsonHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.PrintStream;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+
+/**
+ * Starts the relay channel service ({@link DaemonChannels}) for every binding of this machine, for
+ * {@code umbra daemon run}: relay URL from the control plane's discovery, the binding's X25519 key,
+ * and relay session tokens that the binding signs for ({@code sessionToken}). Blocking; close it to
+ * stop.
+ */
+public final class DaemonRelay implements AutoCloseable {
+  /** How long a channel whose client vanished is kept for it to resume. */
+  public static final Duration FORGET_AFTER = Duration.ofMinutes(10);
+
+  private final Vertx vertx;
+  private final List<DaemonChannels> running;
+
+  private DaemonRelay(Vertx vertx, List<DaemonChannels> running) {
+    this.vertx = vertx;
+    this.running = running;
+  }
+
+  /**
+   * @param sessionToken a fresh relay session token for a binding (blocking; e.g. DaemonRunner's signed machine session)
+   * @param psk the workspace PSK text of a binding when it requires one, else null (UMBRA_PSK)
+   */
+  public static DaemonRelay start(
+      JsonHttp http, BindingStore store, Path umbraHome, BiFunction<Binding, String, String> sessionToken, String psk, PrintStream out) {
+    Vertx vertx = Vertx.vertx();
+    List<DaemonChannels> running = new ArrayList<>();
+    for (Binding b : store.list()) {
+      try {
+        JsonObject discovery = http.get(JsonHttp.resolve(b.controlPlaneUrl(), "/v1/discovery"), null);
+        String relay = discovery.getJsonObject("services", new JsonObject()).getString("relay");
+        if (relay == null) {
+          out.println("machine " + b.machineId() + ": the control plane names no relay; channels disabled");
+          continue;
+        }
+        String ws = b.workspaceId().toString();
+        DaemonChannels channels = new DaemonChannels(vertx, new DaemonChannels.Config(
+            ws, b.machineId().toString(), store.agreementKey(b), psk == null ? null : ChannelProtocol.psk(ws, psk),
+            List.of(webSocketUrl(relay)), umbraHome, FORGET_AFTER),
+            () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false));
+        channels.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        running.add(channels);
+        out.println("machine " + b.machineId() + " (" + b.name() + ") reachable through the relay at " + relay);
+      } catch (Exception e) {
+        Throwable c = e.getCause() != null ? e.getCause() : e;
+        out.println("machine " + b.machineId() + ": relay not reachable yet (" + c.getMessage() + "); retrying in the background");
+      }
+    }
+    return new DaemonRelay(vertx, running);
+  }
+
+  /** {@code http(s)://host[:port]} to {@code ws(s)://host[:port]/v1/relay}. */
+  public static URI webSocketUrl(String serviceUrl) {
+    String base = serviceUrl.replaceAll("/+$", "");
+    if (base.startsWith("https://")) {
+      base = "wss://" + base.substring(8);
+    } else if (base.startsWith("http://")) {
+      base = "ws://" + base.substring(7);
+    }
+    return URI.create(base + "/v1/relay");
+  }
+
+  public List<DaemonChannels> channels() {
+    return List.copyOf(running);
+  }
+
+  @Override
+  public void close() {
+    try {
+      Future.join(running.stream().map(DaemonChannels::stop).toList()).eventually(vertx::close)
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      // stopping anyway
+    }
+  }
+}

@@ -1,0 +1,24 @@
+package dev.umbra.daemon.channel;
+
+/**
+ * A daemon-side service behind the generic message channel ({@code ChannelStart.message.topic}):
+ * later features (agent sessions, messaging) register one per topic. The built-in {@code echo}
+ * topic answers each message with itself.
+ */
+@FunctionalInterface
+public interface MessageService {
+  /** A peer opened a channel on this topic; set its handlers. Runs on the channel's context. */
+  void open(MessagePeer peer);
+
+  /** One end of a message channel. */
+  interface MessagePeer {
+    /** Sends one message; false when the window is full. */
+    boolean send(byte[] message);
+
+    void onMessage(java.util.function.Consumer<byte[]> handler);
+
+    void close();
+  }
+
+  MessageService ECHO = peer -> peer.onMessage(peer::send);
+}
