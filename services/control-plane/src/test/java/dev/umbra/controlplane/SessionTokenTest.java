@@ -121,7 +121,13 @@ class SessionTokenTest {
     SessionClaims c = verify(ok.body().getString("token"), "relay");
     assertThat(c.subjectKind()).isEqualTo(SubjectKind.MACHINE);
     assertThat(c.subject()).isEqualTo(machine);
+    assertThat(h.call("POST", "/v1/machine-sessions", null, req).status()).as("replayed").isEqualTo(401);
     assertThat(h.call("POST", "/v1/machine-sessions", null, req.copy().put("audience", "audit")).status()).isEqualTo(401);
+    h.clock.advance(Duration.ofMillis(5));
+    long later = h.clock.millis();
+    byte[] msg2 = MachineRoutes.machineSessionMessage(UUID.fromString(o.workspaceId()), UUID.fromString(machine), "relay", later);
+    assertThat(h.call("POST", "/v1/machine-sessions", null, req.copy().put("timestamp_ms", later)
+        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(msg2)))).status()).isEqualTo(201);
     h.clock.advance(Duration.ofMinutes(2));
     Harness.Response stale = h.call("POST", "/v1/machine-sessions", null, req);
     assertThat(stale.status()).isEqualTo(401);

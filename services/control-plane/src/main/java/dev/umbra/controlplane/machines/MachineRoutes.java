@@ -38,7 +38,10 @@ import java.util.UUID;
  */
 public final class MachineRoutes {
   public static final String REVOCATIONS = "umbra.revocations";
-  /** How far a machine's signed timestamp may be from the server's clock. */
+  /**
+   * How far a machine's signed timestamp may be from the server's clock; within it, each machine's
+   * timestamps must also increase strictly, so a captured request cannot be replayed.
+   */
   public static final Duration MAX_SKEW = Duration.ofSeconds(60);
   private final Wiring w;
 
@@ -192,7 +195,11 @@ public final class MachineRoutes {
                   } catch (CryptoException e) {
                     return Future.failedFuture(denied);
                   }
-                  return conn.preparedQuery("UPDATE machines SET last_seen_at = $2 WHERE id = $1").execute(Tuple.of(mid, w.now()));
+                  // strictly increasing timestamps per machine: a replayed request updates nothing
+                  return conn.preparedQuery("UPDATE machines SET last_seen_at = $2, last_session_ms = $3 "
+                          + "WHERE id = $1 AND (last_session_ms IS NULL OR last_session_ms < $3)")
+                      .execute(Tuple.of(mid, w.now(), tsMs))
+                      .compose(r -> r.rowCount() == 1 ? Future.succeededFuture(r) : Future.failedFuture(denied));
                 })
                 .map(r -> {
                   SessionIssuer.Issued t = w.issuer().issue(wid, mid.toString(), SubjectKind.MACHINE, Role.MACHINE, audience);
