@@ -39,6 +39,8 @@ import picocli.CommandLine.Command;
       MembersCommand.class,
       DaemonCommand.class,
       dev.umbra.cli.audit.AuditCommand.class,
+      dev.umbra.cli.tty.TtyCommand.class,
+      dev.umbra.cli.tty.RecordingsCommand.class,
       dev.umbra.cli.relay.RunCommand.class,
       dev.umbra.cli.relay.ForwardCommand.class,
     })

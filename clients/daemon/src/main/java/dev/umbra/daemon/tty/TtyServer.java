@@ -83,9 +83,11 @@ public final class TtyServer implements AutoCloseable {
   }
 
   /** Connects and registers; completes once the engine confirmed. Reconnects on its own afterwards. */
-  public Future<Void> start() {
-    registered = Promise.promise();
-    connect();
+  public synchronized Future<Void> start() {
+    if (registered == null) {
+      registered = Promise.promise();
+      connect();
+    }
     return registered.future();
   }
 

@@ -1,0 +1,352 @@
+package dev.umbra.cli.tty;
+
+import dev.umbra.cli.Api;
+import dev.umbra.cli.CliContext;
+import dev.umbra.cli.CliException;
+import dev.umbra.cli.WorkspaceOption;
+import dev.umbra.crypto.AuthenticationFailedException;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.daemon.tty.ServerTrust;
+import dev.umbra.daemon.tty.TtyClient;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.jline.terminal.Attributes;
+import org.jline.terminal.Terminal;
+import org.jline.terminal.TerminalBuilder;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code umbra tty <machine>}: a shell on the machine in this terminal, end-to-end encrypted
+ * (docs/webtty.md). Raw mode and resize through JLine; the exit status is the remote shell's.
+ * Escapes after Enter: {@code ~.} detach (the shell keeps running; {@code --attach <session>}
+ * comes back), {@code ~r} ask for control, {@code ~t} take control back, {@code ~?} help.
+ */
+@Command(name = "tty", description = "Open an end-to-end encrypted terminal on a machine (`umbra tty local` in dev mode).",
+    subcommands = {TtyCommand.Control.class, TtyCommand.Key.class})
+public final class TtyCommand implements Callable<Integer> {
+  private final CliContext ctx;
+  @Mixin WorkspaceOption ws;
+  @Parameters(index = "0", arity = "0..1", paramLabel = "<machine>", description = "Machine name or id.") String machine;
+  @Option(names = "--join", paramLabel = "<session>", description = "Watch a live session (ask for control with ~r).") String join;
+  @Option(names = "--attach", paramLabel = "<session>", description = "Re-attach to your own detached session.") String attach;
+  @Option(names = "--e2e", description = "Fail unless the session is verified end-to-end encrypted (it always is; this makes it an assertion).") boolean e2e;
+  @Option(names = "--share-with", paramLabel = "<x25519-hex>", description = "Also grant the session key to this member key (they can join and export).") List<String> shareWith = new ArrayList<>();
+  @Option(names = "--command", paramLabel = "<line>", description = "Run this line, then exit with its status (no raw mode).") String command;
+
+  public TtyCommand(CliContext ctx) {
+    this.ctx = ctx;
+  }
+
+  @Override
+  public Integer call() throws Exception {
+    int modes = (machine != null ? 1 : 0) + (join != null ? 1 : 0) + (attach != null ? 1 : 0);
+    if (modes != 1) {
+      throw new CliException("give one of <machine>, --join <session> or --attach <session>");
+    }
+    Api api = new Api(ctx);
+    UUID w = api.workspace(ws.value());
+    TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
+    URI engine = URI.create(api.serviceUrl("webtty-engine"));
+    Map<String, JsonObject> machines = new HashMap<>();
+    for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
+      JsonObject m = (JsonObject) o;
+      machines.put(m.getString("id"), m);
+    }
+    String serverId = machine == null ? null : resolve(machines, machine);
+    List<X25519PublicKey> extra = new ArrayList<>();
+    for (String hex : shareWith) {
+      extra.add(X25519PublicKey.fromHex(hex));
+    }
+    Vertx vertx = Vertx.vertx();
+    try {
+      Supplier<Future<String>> tokens = () -> vertx.executeBlocking(() -> api.session(w, "webtty-engine"));
+      ServerTrust pins = ServerTrust.pinned(keys.pins());
+      ServerTrust trust = (wid, server, sig, kx) -> {
+        JsonObject rec = machines.get(server);
+        if (rec == null || !sig.toHex().equals(rec.getString("ed25519_public_key"))
+            || !kx.toHex().equals(rec.getString("x25519_public_key"))) {
+          throw new AuthenticationFailedException("the WebTTY server's keys are not those of machine " + server
+              + " in the workspace; refusing to send anything");
+        }
+        pins.check(wid, server, sig, kx);
+      };
+      TtyClient.Options options = new TtyClient.Options(engine, w, tokens, keys.signing(), keys.agreement(), trust,
+          extra, Clock.systemUTC());
+      return command != null ? runCommand(vertx, options, serverId) : interactive(vertx, options, serverId, keys);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    }
+  }
+
+  static String resolve(Map<String, JsonObject> machines, String idOrName) {
+    if (machines.containsKey(idOrName)) {
+      return idOrName;
+    }
+    String match = null;
+    for (JsonObject m : machines.values()) {
+      if (idOrName.equals(m.getString("name")) && "active".equals(m.getString("status"))) {
+        if (match != null) {
+          throw new CliException("more than one machine is named '" + idOrName + "'; use its id");
+        }
+        match = m.getString("id");
+      }
+    }
+    if (match == null) {
+      throw new CliException("no machine '" + idOrName + "' in this workspace (see `umbra machines list`)");
+    }
+    return match;
+  }
+
+  /** Where the session's end lands: an exit status, or a reason it closed. */
+  private static final class Ending implements TtyClient.Listener {
+    final OutputStream out;
+    final CompletableFuture<Integer> done = new CompletableFuture<>();
+    final StringBuilder notes = new StringBuilder();
+
+    Ending(OutputStream out) {
+      this.out = out;
+    }
+
+    @Override
+    public void output(byte[] bytes) {
+      try {
+        out.write(bytes);
+        out.flush();
+      } catch (IOException e) {
+        // the local terminal went away; the session stays
+      }
+    }
+
+    @Override
+    public void exit(int status) {
+      done.complete(status);
+    }
+
+    @Override
+    public void closed(String reason) {
+      if (done.complete(null)) {
+        notes.append(reason);
+      }
+    }
+
+    @Override
+    public void event(WebTtyFrame f) {
+      String note = switch (f.getType()) {
+        case WEBTTY_FRAME_TYPE_CONTROL_REQUEST -> "participant " + f.getParticipantId()
+            + " asks for control: `umbra tty control give " + f.getParticipantId() + "`";
+        case WEBTTY_FRAME_TYPE_CONTROL_CHANGED -> "control is now with " + f.getParticipantId();
+        case WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED -> "participant " + f.getParticipantId() + " joined";
+        case WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT -> "participant " + f.getParticipantId() + " left";
+        case WEBTTY_FRAME_TYPE_REFUSED -> "refused: " + f.getReason();
+        default -> null;
+      };
+      if (note != null) {
+        output(("\r\n[umbra] " + note + "\r\n").getBytes(StandardCharsets.UTF_8));
+      }
+    }
+  }
+
+  private Future<TtyClient> connect(Vertx vertx, TtyClient.Options o, String serverId, int cols, int rows, String term,
+      TtyClient.Listener l) {
+    if (join != null) {
+      return TtyClient.join(vertx, o, join, false, l);
+    }
+    if (attach != null) {
+      return TtyClient.join(vertx, o, attach, true, l);
+    }
+    return TtyClient.open(vertx, o, serverId, cols, rows, term, l);
+  }
+
+  private TtyClient await(Future<TtyClient> f) throws Exception {
+    try {
+      TtyClient c = f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      if (e2e && !c.endToEnd()) {
+        throw new CliException("--e2e: the session is not verified end-to-end encrypted; nothing was sent");
+      }
+      if (e2e) {
+        ctx.err().println("umbra: end-to-end encrypted (aes-256-gcm, HPKE key grants; server " + c.serverId() + " verified)");
+      }
+      return c;
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new CliException(e.getCause().getMessage());
+    }
+  }
+
+  private int runCommand(Vertx vertx, TtyClient.Options o, String serverId) throws Exception {
+    Ending ending = new Ending(ctx.out());
+    TtyClient c = await(connect(vertx, o, serverId, 80, 24, ctx.env().getOrDefault("TERM", "xterm-256color"), ending));
+    c.send((command + "\nexit\n").getBytes(StandardCharsets.UTF_8));
+    Integer status = ending.done.get();
+    ctx.out().flush();
+    if (status == null) {
+      throw new CliException("the session ended without an exit status: " + ending.notes);
+    }
+    return status;
+  }
+
+  private int interactive(Vertx vertx, TtyClient.Options o, String serverId, TtyKeys keys) throws Exception {
+    try (Terminal t = TerminalBuilder.builder().system(true).build()) {
+      Ending ending = new Ending(t.output());
+      String term = ctx.env().getOrDefault("TERM", "xterm-256color");
+      TtyClient c = await(connect(vertx, o, serverId, Math.max(1, t.getWidth()), Math.max(1, t.getHeight()), term, ending));
+      Attributes saved = t.enterRawMode();
+      t.handle(Terminal.Signal.WINCH, s -> c.resize(Math.max(1, t.getWidth()), Math.max(1, t.getHeight())));
+      if (join != null || attach != null) {
+        c.resize(Math.max(1, t.getWidth()), Math.max(1, t.getHeight()));
+      }
+      try (ControlSocket control = ControlSocket.listen(keys.dir(), c.sessionId(), line -> control(c, line))) {
+        ctx.err().print("[umbra] session " + c.sessionId() + " (~. detach, ~r ask for control, ~? help)\r\n");
+        Thread reader = Thread.ofVirtual().name("tty-stdin").start(() -> pumpKeys(t.input(), c, ending));
+        Integer status = ending.done.get();
+        reader.interrupt();
+        t.setAttributes(saved);
+        if (status == null) {
+          if (ending.notes.toString().equals("detached")) {
+            ctx.err().println("\r\n[umbra] detached; the shell keeps running: umbra tty --attach " + c.sessionId());
+            return 0;
+          }
+          throw new CliException("session closed: " + ending.notes);
+        }
+        return status;
+      }
+    }
+  }
+
+  private static String control(TtyClient c, String line) {
+    String[] parts = line.split("\\s+");
+    switch (parts[0]) {
+      case "request" -> c.requestControl();
+      case "give" -> {
+        if (parts.length < 2) {
+          return "error: give <participant>";
+        }
+        c.giveControl(parts[1]);
+      }
+      case "take" -> c.takeControl();
+      case "who" -> {
+        return "me " + c.participantId() + "; others " + c.participants();
+      }
+      default -> {
+        return "error: unknown command " + parts[0];
+      }
+    }
+    return "ok";
+  }
+
+  /** Keystrokes to the session; "~." after Enter detaches, "~r" asks for control, "~t" takes it. */
+  private static void pumpKeys(InputStream in, TtyClient c, Ending ending) {
+    byte[] buf = new byte[4096];
+    boolean lineStart = true;
+    boolean tilde = false;
+    try {
+      int n;
+      while (!ending.done.isDone() && (n = in.read(buf)) >= 0) {
+        java.io.ByteArrayOutputStream send = new java.io.ByteArrayOutputStream();
+        for (int i = 0; i < n; i++) {
+          byte b = buf[i];
+          if (tilde) {
+            tilde = false;
+            if (b == '.') {
+              c.detach();
+              ending.closed("detached");
+              return;
+            } else if (b == 'r') {
+              c.requestControl();
+              continue;
+            } else if (b == 't') {
+              c.takeControl();
+              continue;
+            } else if (b == '?') {
+              ending.output("\r\n[umbra] ~. detach  ~r ask for control  ~t take control back  ~~ a tilde\r\n"
+                  .getBytes(StandardCharsets.UTF_8));
+              continue;
+            } else if (b != '~') {
+              send.write('~');
+            }
+          } else if (lineStart && b == '~') {
+            tilde = true;
+            continue;
+          }
+          send.write(b);
+          lineStart = b == '\r' || b == '\n';
+        }
+        if (send.size() > 0) {
+          try {
+            c.send(send.toByteArray());
+          } catch (IllegalStateException e) {
+            return;
+          }
+        }
+      }
+    } catch (IOException e) {
+      // the local terminal closed
+    }
+  }
+
+  /** {@code umbra tty control request|give <participant>|take|who}: acts through the running {@code umbra tty}. */
+  @Command(name = "control", description = "Ask for, give or take back control of the running session.")
+  public static final class Control implements Callable<Integer> {
+    private final CliContext ctx;
+    @Parameters(index = "0", paramLabel = "request|give|take|who") String action;
+    @Parameters(index = "1", arity = "0..1", paramLabel = "<participant>") String participant;
+    @Option(names = "--session", paramLabel = "<session>") String session;
+
+    public Control(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      if (!List.of("request", "give", "take", "who").contains(action)) {
+        throw new CliException("control takes request, give <participant>, take or who");
+      }
+      if (action.equals("give") && participant == null) {
+        throw new CliException("give needs the participant id (shown when they ask)");
+      }
+      TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
+      String reply = ControlSocket.send(keys.dir(), session, action + (participant == null ? "" : " " + participant));
+      ctx.out().println(reply);
+      return reply.startsWith("error") ? 1 : 0;
+    }
+  }
+
+  /** {@code umbra tty key}: this CLI's WebTTY public keys (to authorize on a daemon, or to share sessions with). */
+  @Command(name = "key", description = "Show this CLI's WebTTY public keys.")
+  public static final class Key implements Callable<Integer> {
+    private final CliContext ctx;
+
+    public Key(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
+      Ed25519PublicKey sig = keys.signing().publicKey();
+      ctx.out().println("signing (authorize on a daemon): " + sig.toHex());
+      ctx.out().println("x25519 (--share-with):           " + keys.agreement().publicKey().toHex());
+      return 0;
+    }
+  }
+}
