@@ -188,7 +188,9 @@ class TenantIsolationTest {
   void everyTableWithAWorkspaceIdHasForcedRowLevelSecurity() throws Exception {
     try (Connection conn = h.pg.ownerConnection()) {
       assertThat(RlsCatalog.tablesWithoutForcedRls(conn, "control_plane")).isEmpty();
-      assertThat(RlsCatalog.tenantTables(conn, "control_plane")).hasSize(6);
+      // the tables of this feature; others added later are covered by the line above
+      assertThat(RlsCatalog.tenantTables(conn, "control_plane"))
+          .contains("members", "account_workspaces", "invitations", "teams", "team_members", "machines");
     }
   }
 }
