@@ -217,7 +217,7 @@ public final class TtyCommand implements Callable<Integer> {
       }
       try (ControlSocket control = ControlSocket.listen(keys.dir(), c.sessionId(), line -> control(c, line))) {
         ctx.err().print("[umbra] session " + c.sessionId() + " (~. detach, ~r ask for control, ~? help)\r\n");
-        Thread reader = Thread.ofVirtual().name("tty-stdin").start(() -> pumpKeys(t.input(), c, ending));
+        Thread reader = Thread.ofPlatform().daemon().name("tty-stdin").start(() -> pumpKeys(t.input(), c, ending));
         Integer status = ending.done.get();
         reader.interrupt();
         t.setAttributes(saved);

@@ -77,6 +77,7 @@ public final class DaemonRunner {
     if (once) {
       return ok > 0 ? 0 : 1;
     }
+    dev.umbra.daemon.tty.TtyDaemon.start(store.root().getParent().getParent(), store, http, this::session, System.getenv());
     // relay channels (run, forward, messages) for every binding, until stopped
     try (var relay = dev.umbra.daemon.channel.DaemonRelay.start(http, store, store.root().getParent().getParent(),
         (b, audience) -> session(b, audience).getString("token"), System.getenv("UMBRA_PSK"), out)) {

@@ -194,6 +194,13 @@ public final class TtyClient {
     }
   }
 
+  /** Seals stdin like {@link #send} and lets {@code tamper} change the frame first (tests of the server's checks). */
+  synchronized void sendTampered(byte[] bytes, java.util.function.UnaryOperator<WebTtyFrame> tamper) {
+    SealedPayload p = sealCipher.seal(Stream.STDIN, bytes);
+    write(tamper.apply(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId)
+        .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build()));
+  }
+
   public void resize(int newCols, int newRows) {
     write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE).setSessionId(sessionId)
         .setSize(TerminalSize.newBuilder().setCols(newCols).setRows(newRows)).build());

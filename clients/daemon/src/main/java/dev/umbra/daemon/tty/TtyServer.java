@@ -39,7 +39,8 @@ import org.slf4j.LoggerFactory;
  * lets bytes flow, all of them AES-256-GCM end to end. Terminal bytes and keys are never logged.
  *
  * <p>Threads: frames are handled on the Vert.x context; the PTY is started, written and read on
- * virtual threads (one writer and one reader per session).
+ * platform threads (one writer and one reader per session): pty4j reads and writes through
+ * native calls, which would pin the few carriers of virtual threads.
  */
 public final class TtyServer implements AutoCloseable {
   public static final String PATH = "/v1/webtty/server";
@@ -65,7 +66,10 @@ public final class TtyServer implements AutoCloseable {
     PayloadCipher openCipher;
     PayloadCipher sealCipher;
     volatile PtyShell shell;
-    final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofVirtual().name("tty-writer").factory());
+    /** Keystrokes wait for the shell's first output (at most 1 s): input typed ahead while the
+     * terminal is still being set up could otherwise be discarded by the PTY. */
+    final java.util.concurrent.CompletableFuture<Void> firstOutput = new java.util.concurrent.CompletableFuture<>();
+    final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tty-writer").factory());
 
     ServerSession(String id, byte[] nonce) {
       this.id = id;
@@ -228,7 +232,7 @@ public final class TtyServer implements AutoCloseable {
     env.put("UMBRA_TTY_SESSION", s.id);
     int cols = p.cols();
     int rows = p.rows();
-    Thread.ofVirtual().name("tty-start").start(() -> {
+    Thread.ofPlatform().daemon().name("tty-start").start(() -> {
       try {
         s.shell = PtyShell.start(config.shell(), env, config.directory(), cols, rows);
       } catch (Exception e) {
@@ -307,7 +311,13 @@ public final class TtyServer implements AutoCloseable {
     }
     s.writer.execute(() -> {
       try {
+        try {
+          s.firstOutput.get(1, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
+          // a silent shell: type anyway
+        }
         s.shell.write(bytes);
+        stats.count("stdin_frames");
       } catch (Exception e) {
         stats.count("pty_write_failed");
       }
@@ -316,7 +326,7 @@ public final class TtyServer implements AutoCloseable {
 
   /** Reads the PTY until EOF, seals each chunk as stdout, then reports the exit status. */
   private void pump(ServerSession s) {
-    Thread.ofVirtual().name("tty-reader").start(() -> {
+    Thread.ofPlatform().daemon().name("tty-reader").start(() -> {
       byte[] buf = new byte[READ_CHUNK];
       try {
         int n;
@@ -324,6 +334,7 @@ public final class TtyServer implements AutoCloseable {
           if (n == 0) {
             continue;
           }
+          s.firstOutput.complete(null);
           WebSocket socket = ws;
           while (socket != null && socket.writeQueueFull() && s.state == State.LIVE) {
             Thread.sleep(1);

@@ -160,7 +160,10 @@ class TtyEndToEndTest {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!text().contains(needle)) {
         if (System.nanoTime() > deadline) {
-          throw new AssertionError("no '" + needle + "' in output: " + text());
+          throw new AssertionError("no '" + needle + "' in output: " + text() + "; events " + events
+              + "; server " + server.stats().snapshot() + "; closed " + closed.getNow("-") + "; engine stdin "
+              + engines.get(0).metrics().count("frames_forwarded", "type", "stdin") + "/"
+              + engines.get(1).metrics().count("frames_forwarded", "type", "stdin"));
         }
         Thread.sleep(10);
       }
@@ -299,6 +302,23 @@ class TtyEndToEndTest {
         past), machine, 80, 24, "xterm", late);
     assertThatThrownBy(() -> get(g)).hasMessageContaining("proof_refused_expired");
     assertThat(server.stats().get("proof_refused")).isEqualTo(before + 2);
+  }
+
+  @Test
+  void stdinWithABadTagIsDroppedAndEndsTheSession() throws Exception {
+    Screen s = new Screen();
+    TtyClient c = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("tag-pins"), List.of(),
+        Clock.systemUTC()), machine, 80, 24, "xterm", s));
+    long before = server.stats().get("stdin_rejected");
+    c.sendTampered("echo never-$((2*21))\n".getBytes(), f -> {
+      byte[] ct = f.getSealed().getCiphertext().toByteArray();
+      ct[ct.length - 1] ^= 1;
+      return f.toBuilder().setSealed(f.getSealed().toBuilder()
+          .setCiphertext(com.google.protobuf.ByteString.copyFrom(ct))).build();
+    });
+    assertThat(s.closed.get(10, TimeUnit.SECONDS)).isEqualTo("bad_frame");
+    assertThat(server.stats().get("stdin_rejected")).isEqualTo(before + 1);
+    assertThat(s.text()).doesNotContain("never-42");
   }
 
   @Test
