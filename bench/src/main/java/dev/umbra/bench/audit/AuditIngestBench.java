@@ -32,34 +32,50 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Audit ingest throughput against a plain INSERT loop, in one run on the same PostgreSQL, table
- * and events (docs/benchmarks.md, "Audit ingest").
+ * Audit ingest throughput against plain INSERT loops, in one run on the same PostgreSQL, table
+ * and events (docs/benchmarks.md, "Audit ingest"). The machine this runs on is shared, so the
+ * phases are interleaved in rounds (each round measures every phase once, on fresh workspaces)
+ * and the report gives per-round ratios and their median, which both sides' load affects alike.
  *
- * <ol>
- *   <li><b>ingest</b>: N events are emitted into the Redis stream first; then the audit service's
- *       own consumer ({@link IngestConsumer}: read batch, decode, validate, lock chain head, de-dup,
- *       SHA-256 chain, multi-row insert, commit, XACK, PUBLISH) drains them. Events/s = N / drain
- *       time.
- *   <li><b>plain INSERT loop</b>: the same N events (already decoded, no chain: zero hashes) into
- *       the same table, one INSERT per event, each its own transaction, as a naive writer would.
- *   <li><b>plain INSERT loop, batched transactions</b>: one INSERT per event, 500 per transaction
- *       (a stronger baseline, reported for honesty).
- * </ol>
+ * <ul>
+ *   <li><b>ingest</b>: a round's events are emitted into the Redis stream first (consumer
+ *       stopped); then the audit service's own consumer ({@link IngestConsumer}: read batch,
+ *       decode, validate, lock chain head, de-dup, SHA-256 chain, multi-row insert, commit, XACK,
+ *       PUBLISH) is started and drains them. Events/s = events / drain time.
+ *   <li><b>plain INSERT loop</b>: the same events (already decoded; zero hashes, no chain, no
+ *       stream) into the same table, one INSERT per event, each its own transaction: a naive
+ *       writer. It is slow, so it runs on a quarter of the round's events.
+ *   <li><b>plain INSERT loop, 500 per transaction</b>: one INSERT per event, 500 per transaction.
+ *   <li><b>plain multi-row INSERT</b>: 500 rows per statement and transaction, no chain, no
+ *       stream, no de-dup: the ceiling of what the table takes, for context.
+ * </ul>
  *
- * Arguments: {@code [events=100000] [workspaces=4]}. PostgreSQL server from {@code
- * UMBRA_BENCH_PG_URL} (default postgresql://postgres@127.0.0.1:5432/postgres; a fresh database is
- * created and dropped), Redis from {@code UMBRA_BENCH_REDIS_URL} (default redis://127.0.0.1:6379,
- * random key prefix).
+ * Arguments: {@code [rounds=5] [eventsPerRound=20000] [workspaces=4]}; a warm-up round comes first
+ * and is not counted. System property {@code umbra.bench.batch} sets the consumer's batch size
+ * (default 2000, the service's default). PostgreSQL server from
+ * {@code UMBRA_BENCH_PG_URL} (default postgresql://postgres@127.0.0.1:5432/postgres; a fresh
+ * database is created and dropped), Redis from {@code UMBRA_BENCH_REDIS_URL} (default
+ * redis://127.0.0.1:6379, random key prefix).
  */
 public final class AuditIngestBench {
   private static final String PLAIN_INSERT =
       "INSERT INTO events (" + StoredEvent.COLUMNS + ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13::jsonb,$14,$15)";
+  private static final String MULTI_INSERT =
+      "INSERT INTO events (" + StoredEvent.COLUMNS + ") "
+          + "SELECT $1, t.seq, t.id, t.ak, t.ai, t.ac, t.tg, t.oc, t.tm, t.ip, t.rq, t.sv, t.md::jsonb, t.ph, t.h "
+          + "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
+          + "$9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], $15::bytea[]) "
+          + "AS t(seq, id, ak, ai, ac, tg, oc, tm, ip, rq, sv, md, ph, h)";
+  private static final int TX_ROWS = 500;
 
   private AuditIngestBench() {}
 
+  record Round(double ingest, double plain, double plainBatched, double multiRow) {}
+
   public static void main(String[] args) throws Exception {
-    int events = args.length > 0 ? Integer.parseInt(args[0]) : 100_000;
-    int workspaces = args.length > 1 ? Integer.parseInt(args[1]) : 4;
+    int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
+    int events = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
+    int workspaces = args.length > 2 ? Integer.parseInt(args[2]) : 4;
     URI pgServer = URI.create(env("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
     URI redis = URI.create(env("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379"));
     PgLocation admin = PgLocation.parse(pgServer).withDatabase("postgres");
@@ -72,90 +88,73 @@ public final class AuditIngestBench {
     RedisBus bus = RedisBus.create(vertx, redis, prefix);
     try {
       Database db = await(Database.open(vertx, pg, "audit", "umbra_app", 8));
-      List<UUID> ws = new ArrayList<>();
-      for (int i = 0; i < workspaces; i++) {
-        ws.add(UUID.randomUUID());
-      }
-
-      // 1. fill the stream, then drain it through the service's ingest
-      AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), registry);
-      long e0 = System.nanoTime();
-      List<Future<String>> appends = new ArrayList<>(events);
-      for (int i = 0; i < events; i++) {
-        appends.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED)
-            .workspace(ws.get(i % workspaces))
-            .actor(AuditActor.device("device-" + (i % 50)))
-            .target("machine", "machine-" + (i % 200))
-            .sourceIp("203.0.113." + (i % 250))
-            .requestId("req-" + i)
-            .meta("channel", Integer.toString(i))
-            .success()
-            .emit());
-      }
-      await(Future.all(appends));
-      double emitRate = rate(events, System.nanoTime() - e0);
-
-      IngestConsumer consumer =
-          new IngestConsumer(vertx, bus, new EventStore(db), new DeadLetters(db),
-              new IngestConsumer.Settings("bench", Integer.getInteger("umbra.bench.batch", 500), Duration.ofSeconds(60)), registry);
-      var stored = registry.get(Metrics.name("audit", "ingest_stored")).counter();
-      long i0 = System.nanoTime();
-      vertx.runOnContext(v -> consumer.start());
-      while (stored.count() < events) {
-        Thread.sleep(5);
-        if (System.nanoTime() - i0 > TimeUnit.MINUTES.toNanos(10)) {
-          throw new IllegalStateException("ingest did not finish: " + stored.count());
-        }
-      }
-      double ingestRate = rate(events, System.nanoTime() - i0);
-      var batches = registry.get(Metrics.name("audit", "ingest_batch")).timer();
-      var appendTimer = registry.get(Metrics.name("audit", "ingest_append")).timer();
-      System.out.printf(Locale.ROOT, "ingest batches=%d mean=%.1f ms, workspace appends=%d mean=%.1f ms, publish_failures=%.0f%n",
-          batches.count(), batches.mean(TimeUnit.MILLISECONDS), appendTimer.count(), appendTimer.mean(TimeUnit.MILLISECONDS),
-          registry.get(Metrics.name("audit", "live_publish_failures")).counter().count());
-      if (Boolean.getBoolean("umbra.bench.ingestOnly")) {
-        System.out.printf(Locale.ROOT, "ingest with chain           %,10.0f events/s%n", ingestRate);
-        return;
-      }
-      await(consumer.stop());
-
-      // the same events, as stored, for the baselines
       Pool owner = db.ownerPoolForMaintenance();
-      List<Tuple> rows = plainRows(db, events);
-
-      // 2. plain INSERT loop, one transaction per event
-      UUID plainWs = UUID.randomUUID();
-      long p0 = System.nanoTime();
-      for (int i = 0; i < rows.size(); i++) {
-        await(owner.preparedQuery(PLAIN_INSERT).execute(withWorkspace(rows.get(i), plainWs, i + 1)));
-      }
-      double plainRate = rate(events, System.nanoTime() - p0);
-
-      // 3. plain INSERT loop, 500 per transaction
-      UUID batchWs = UUID.randomUUID();
-      long b0 = System.nanoTime();
-      for (int start = 0; start < rows.size(); start += 500) {
-        int from = start;
-        await(owner.withTransaction(conn -> {
-          Future<?> f = Future.succeededFuture();
-          for (int i = from; i < Math.min(from + 500, rows.size()); i++) {
-            Tuple t = withWorkspace(rows.get(i), batchWs, i + 1);
-            f = f.compose(x -> conn.preparedQuery(PLAIN_INSERT).execute(t));
+      AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), registry);
+      EventStore store = new EventStore(db);
+      DeadLetters deadLetters = new DeadLetters(db);
+      var stored = registry.counter(Metrics.name("audit", "ingest_stored"));
+      List<Round> results = new ArrayList<>();
+      for (int round = 0; round <= rounds; round++) { // round 0 warms the JIT up and is not counted
+        // ingest: fill the stream, then drain it through the service's consumer
+        List<UUID> ws = new ArrayList<>();
+        for (int i = 0; i < workspaces; i++) {
+          ws.add(UUID.randomUUID());
+        }
+        List<Future<String>> appends = new ArrayList<>(events);
+        for (int i = 0; i < events; i++) {
+          appends.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED)
+              .workspace(ws.get(i % workspaces))
+              .actor(AuditActor.device("device-" + (i % 50)))
+              .target("machine", "machine-" + (i % 200))
+              .sourceIp("203.0.113." + (i % 250))
+              .requestId("req-" + i)
+              .meta("channel", Integer.toString(i))
+              .success()
+              .emit());
+        }
+        await(Future.all(appends));
+        IngestConsumer consumer =
+            new IngestConsumer(vertx, bus, store, deadLetters,
+                new IngestConsumer.Settings("bench", Integer.getInteger("umbra.bench.batch", 2_000), Duration.ofSeconds(60)),
+                registry);
+        double before = stored.count();
+        long i0 = System.nanoTime();
+        vertx.runOnContext(v -> consumer.start());
+        while (stored.count() - before < events) {
+          Thread.sleep(2);
+          if (System.nanoTime() - i0 > TimeUnit.MINUTES.toNanos(10)) {
+            throw new IllegalStateException("ingest did not finish");
           }
-          return f;
-        }));
-      }
-      double batchedRate = rate(events, System.nanoTime() - b0);
+        }
+        double ingest = rate(events, System.nanoTime() - i0);
+        Future<Void> stopping = Future.future(p -> vertx.runOnContext(v -> consumer.stop().onComplete(p)));
+        await(stopping);
 
+        // the same events as stored, for the baselines
+        List<Tuple> rows = storedRows(owner, ws);
+        double plain = plainLoop(owner, rows.subList(0, events / 4), 1);
+        double plainBatched = plainLoop(owner, rows, TX_ROWS);
+        double multiRow = multiRow(owner, rows);
+        Round r = new Round(ingest, plain, plainBatched, multiRow);
+        if (round > 0) {
+          results.add(r);
+        }
+        System.out.printf(Locale.ROOT,
+            "%s: ingest %,.0f/s  plain loop %,.0f/s (%.2fx)  plain loop 500/tx %,.0f/s (%.2fx)  multi-row %,.0f/s (%.2fx)%n",
+            round == 0 ? "warm-up" : "round " + round, ingest, plain, ingest / plain, plainBatched, ingest / plainBatched, multiRow, ingest / multiRow);
+      }
       long total = await(owner.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0);
-      System.out.printf(Locale.ROOT, "audit-bench events=%d workspaces=%d cores=%d rows=%d%n",
-          events, workspaces, Runtime.getRuntime().availableProcessors(), total);
-      System.out.printf(Locale.ROOT, "emit into stream            %,10.0f events/s%n", emitRate);
-      System.out.printf(Locale.ROOT, "ingest with chain           %,10.0f events/s%n", ingestRate);
-      System.out.printf(Locale.ROOT, "plain INSERT loop           %,10.0f events/s  (ingest/plain = %.2fx)%n",
-          plainRate, ingestRate / plainRate);
-      System.out.printf(Locale.ROOT, "plain INSERT loop, 500/tx   %,10.0f events/s  (ingest/plain = %.2fx)%n",
-          batchedRate, ingestRate / batchedRate);
+      System.out.printf(Locale.ROOT, "audit-bench rounds=%d events/round=%d workspaces=%d cores=%d rows=%d load=%.1f%n",
+          rounds, events, workspaces, Runtime.getRuntime().availableProcessors(), total,
+          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+      System.out.printf(Locale.ROOT, "median ingest with chain          %,10.0f events/s (best round %,.0f)%n",
+          median(results, Round::ingest), results.stream().mapToDouble(Round::ingest).max().orElse(0));
+      System.out.printf(Locale.ROOT, "median plain INSERT loop          %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+          median(results, Round::plain), medianRatio(results, Round::plain));
+      System.out.printf(Locale.ROOT, "median plain INSERT loop 500/tx   %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+          median(results, Round::plainBatched), medianRatio(results, Round::plainBatched));
+      System.out.printf(Locale.ROOT, "median plain multi-row INSERT     %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+          median(results, Round::multiRow), medianRatio(results, Round::multiRow));
       await(db.close());
     } finally {
       await(bus.close());
@@ -164,13 +163,13 @@ public final class AuditIngestBench {
     }
   }
 
-  /** The stored events' columns, to be re-inserted with another workspace, seq and zero hashes. */
-  private static List<Tuple> plainRows(Database db, int limit) {
+  /** The stored events' columns (zero hashes), to be inserted again under another workspace. */
+  private static List<Tuple> storedRows(Pool owner, List<UUID> workspaces) {
     Buffer zero = Buffer.buffer(new byte[32]);
-    List<Tuple> out = new ArrayList<>(limit);
-    await(db.ownerPoolForMaintenance()
-            .query("SELECT " + StoredEvent.COLUMNS + " FROM events WHERE action = 'relay.channel_opened' ORDER BY workspace_id, seq")
-            .execute())
+    List<Tuple> out = new ArrayList<>();
+    await(owner.preparedQuery("SELECT " + StoredEvent.COLUMNS + " FROM events WHERE workspace_id = ANY($1::uuid[]) "
+                + "AND action = 'relay.channel_opened' ORDER BY workspace_id, seq")
+            .execute(Tuple.tuple().addValue(workspaces.toArray(UUID[]::new))))
         .forEach(r -> {
           JsonObject meta = new JsonObject(new TreeMap<>(((JsonObject) r.getValue("metadata")).getMap()));
           out.add(Tuple.tuple()
@@ -181,6 +180,67 @@ public final class AuditIngestBench {
               .addValue(r.getString("service")).addValue(meta.encode()).addValue(zero).addValue(zero));
         });
     return out;
+  }
+
+  /** One INSERT per event, {@code perTx} per transaction (1: autocommit), in a fresh workspace. */
+  private static double plainLoop(Pool owner, List<Tuple> rows, int perTx) {
+    UUID ws = UUID.randomUUID();
+    long t0 = System.nanoTime();
+    if (perTx == 1) {
+      for (int i = 0; i < rows.size(); i++) {
+        await(owner.preparedQuery(PLAIN_INSERT).execute(withWorkspace(rows.get(i), ws, i + 1)));
+      }
+    } else {
+      for (int start = 0; start < rows.size(); start += perTx) {
+        int from = start;
+        await(owner.withTransaction(conn -> {
+          Future<?> f = Future.succeededFuture();
+          for (int i = from; i < Math.min(from + perTx, rows.size()); i++) {
+            Tuple t = withWorkspace(rows.get(i), ws, i + 1);
+            f = f.compose(x -> conn.preparedQuery(PLAIN_INSERT).execute(t));
+          }
+          return f;
+        }));
+      }
+    }
+    return rate(rows.size(), System.nanoTime() - t0);
+  }
+
+  /** 500 rows per multi-row statement, one transaction each, in a fresh workspace. */
+  private static double multiRow(Pool owner, List<Tuple> rows) {
+    UUID ws = UUID.randomUUID();
+    long t0 = System.nanoTime();
+    for (int start = 0; start < rows.size(); start += TX_ROWS) {
+      List<Tuple> part = rows.subList(start, Math.min(start + TX_ROWS, rows.size()));
+      Tuple params = Tuple.tuple().addValue(ws);
+      int n = part.size();
+      Long[] seq = new Long[n];
+      for (int i = 0; i < n; i++) {
+        seq[i] = (long) start + i + 1;
+      }
+      params.addValue(seq);
+      for (int col = 2; col < 15; col++) {
+        int c = col;
+        Object[] values = switch (c) {
+          case 8 -> part.stream().map(t -> t.getLong(c)).toArray(Long[]::new);
+          case 13, 14 -> part.stream().map(t -> t.getBuffer(c)).toArray(Buffer[]::new);
+          default -> part.stream().map(t -> t.getString(c)).toArray(String[]::new);
+        };
+        params.addValue(values);
+      }
+      await(owner.withTransaction(conn -> conn.preparedQuery(MULTI_INSERT).execute(params)));
+    }
+    return rate(rows.size(), System.nanoTime() - t0);
+  }
+
+  private static double median(List<Round> rounds, java.util.function.ToDoubleFunction<Round> f) {
+    double[] v = rounds.stream().mapToDouble(f).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
+  }
+
+  private static double medianRatio(List<Round> rounds, java.util.function.ToDoubleFunction<Round> baseline) {
+    double[] v = rounds.stream().mapToDouble(r -> r.ingest() / baseline.applyAsDouble(r)).sorted().toArray();
+    return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
   private static Tuple withWorkspace(Tuple t, UUID ws, long seq) {

@@ -31,7 +31,7 @@ import java.util.function.Function;
  * The audit service: consumes the ingest stream into hash-chained, tenant-scoped storage and
  * serves query, export, verification and live tail (docs/audit.md). Settings beyond the kit's:
  * {@code UMBRA_AUDIT_CONSUMER} (consumer name in the group; default host, pid and a random part),
- * {@code UMBRA_AUDIT_BATCH} (entries per read, default 500), {@code UMBRA_AUDIT_CLAIM_IDLE_MS}
+ * {@code UMBRA_AUDIT_BATCH} (entries per read, default 2000), {@code UMBRA_AUDIT_CLAIM_IDLE_MS}
  * (how long an entry stays unacknowledged before another consumer takes it, default 30000),
  * {@code UMBRA_AUDIT_TAIL_QUEUE_BYTES} (per tail client, default 262144).
  */
@@ -58,7 +58,7 @@ public final class AuditService extends UmbraService {
     IngestConsumer.Settings ingest =
         new IngestConsumer.Settings(
             env.string("UMBRA_AUDIT_CONSUMER", defaultConsumerName()),
-            env.positiveInt("UMBRA_AUDIT_BATCH", 500),
+            env.positiveInt("UMBRA_AUDIT_BATCH", 2_000),
             Duration.ofMillis(env.positiveInt("UMBRA_AUDIT_CLAIM_IDLE_MS", 30_000)));
     int tailQueue = env.positiveInt("UMBRA_AUDIT_TAIL_QUEUE_BYTES", 256 * 1024);
     AuditEmitter audit = runtime.audit();
