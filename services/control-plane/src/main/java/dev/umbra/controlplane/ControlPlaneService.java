@@ -101,6 +101,8 @@ public final class ControlPlaneService extends UmbraService {
           new TeamRoutes(w).register(routes);
           new TokenRoutes(w).register(routes);
           new MachineRoutes(w).register(routes);
+          new dev.umbra.controlplane.devices.DeviceTrustRoutes(w).register(routes);
+          new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
           routes.mount(router);
           rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue()
               .onFailure(e -> log.warn("signing key rotation failed, will retry: {}", e.getMessage())));
