@@ -13,10 +13,10 @@ public final class ChannelProtocol {
   /** Largest plaintext put in one Noise transport message (well under 65535 - 16, leaving room for the protobuf). */
   public static final int CHUNK_BYTES = 32 * 1024;
   /** Ciphertext bytes a side may have sent and not had acknowledged; the writer pauses beyond it. */
-  public static final int WINDOW_BYTES = 1024 * 1024;
+  public static final int WINDOW_BYTES = 2 * 1024 * 1024;
   /** An explicit ACK goes out once this many bytes arrived unacknowledged (else after {@link #ACK_DELAY}). */
   public static final int ACK_EVERY_BYTES = WINDOW_BYTES / 4;
-  public static final Duration ACK_DELAY = Duration.ofMillis(20);
+  public static final Duration ACK_DELAY = Duration.ofMillis(5);
   /** With unacknowledged data and no progress for this long, a side asks the peer to resume. */
   public static final Duration RESEND_AFTER = Duration.ofMillis(1500);
   /** How long the client waits for the daemon's handshake answer and for the start result. */

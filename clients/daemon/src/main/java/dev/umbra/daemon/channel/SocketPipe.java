@@ -37,6 +37,8 @@ public final class SocketPipe implements SecureChannel.Listener {
   /** Wires both directions; call on the channel's context. */
   public void start() {
     channel.listener(this);
+    // room for a good part of the window, so acknowledgements are not held at every chunk
+    socket.setWriteQueueMaxSize(ChannelProtocol.WINDOW_BYTES / 2);
     socket.handler(this::fromSocket);
     socket.endHandler(v -> inputEnded());
     socket.exceptionHandler(e -> socketDone());

@@ -4,6 +4,7 @@ import dev.umbra.kit.bus.Bus;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.relay.metrics.RelayMetrics;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import java.util.ArrayList;
@@ -16,7 +17,8 @@ import java.util.Map;
  * publishes on different Redis connections, which could reorder them, so at most one round of
  * publishes is in flight per connection; frames arriving meanwhile are batched per topic and sent
  * as one {@link RelayBusBatch} when it completes. Pending bytes are bounded: past the limit the
- * connection is held (stops reading) until the round completes.
+ * connection is held (stops reading) until the round completes. Completions hop back to the
+ * relay's event loop: the bus may complete them on its own connection's thread.
  */
 final class BusPublisher {
   /** Called for a frame whose publish reached no instance (0 receivers) or failed. */
@@ -27,6 +29,7 @@ final class BusPublisher {
   private record Item(RelayFrame frame, Undelivered undelivered) {}
 
   private final Bus bus;
+  private final Context context;
   private final String origin;
   private final RelayMetrics metrics;
   private final int limitBytes;
@@ -36,8 +39,9 @@ final class BusPublisher {
   private boolean inFlight;
   private boolean holding;
 
-  BusPublisher(Bus bus, String origin, RelayMetrics metrics, int limitBytes) {
+  BusPublisher(Bus bus, Context context, String origin, RelayMetrics metrics, int limitBytes) {
     this.bus = bus;
+    this.context = context;
     this.origin = origin;
     this.metrics = metrics;
     this.limitBytes = limitBytes;
@@ -81,7 +85,7 @@ final class BusPublisher {
       }
       metrics.hopOut(items.size());
       sends.add(
-          bus.publish(e.getKey(), Buffer.buffer(batch.build().toByteArray()))
+          Switchboard.onLoop(context, bus.publish(e.getKey(), Buffer.buffer(batch.build().toByteArray())))
               .onSuccess(n -> {
                 if (n == 0) {
                   items.forEach(i -> i.undelivered.run(i.frame, false));

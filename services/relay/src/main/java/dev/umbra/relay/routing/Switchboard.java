@@ -18,7 +18,9 @@ import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.metrics.RelayMetrics.Drop;
 import dev.umbra.relay.wire.RelayWire;
 import dev.umbra.relay.wire.Reject;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -66,6 +68,7 @@ public final class Switchboard {
   private final Map<String, Future<Subscription>> channelSubs = new HashMap<>();
   private final Map<String, Long> revoked = new HashMap<>();
   private Subscription revocations;
+  private Context context;
   private long nextId;
 
   public Switchboard(Vertx vertx, Bus bus, RelaySettings settings, RelayMetrics metrics, Clock clock, String instance) {
@@ -80,6 +83,7 @@ public final class Switchboard {
 
   /** Subscribes to revocations and starts the ping / idle / expiry sweep. */
   public Future<Void> start() {
+    context = vertx.getOrCreateContext();
     long every = settings.ping().toMillis();
     vertx.setPeriodic(every, every, t -> sweep());
     return bus.subscribe(Topics.REVOCATIONS, this::onRevocation).onSuccess(s -> revocations = s).mapEmpty();
@@ -96,6 +100,19 @@ public final class Switchboard {
     return instance;
   }
 
+  /** {@code f}, completed on {@code context}: bus futures may complete on the bus connection's own thread. */
+  static <T> Future<T> onLoop(Context context, Future<T> f) {
+    Promise<T> p = Promise.promise();
+    f.onComplete(ar -> {
+      if (Vertx.currentContext() == context) {
+        p.handle(ar);
+      } else {
+        context.runOnContext(v -> p.handle(ar));
+      }
+    });
+    return p.future();
+  }
+
   // ---------------------------------------------------------------- admission and lifecycle
 
   /** True when a revocation seen on the bus still refuses this session. */
@@ -110,7 +127,7 @@ public final class Switchboard {
   /** Takes over an upgraded WebSocket of an authenticated daemon or client. */
   public void attach(ServerWebSocket ws, SessionClaims claims, String ip) {
     boolean daemon = RelayAuth.isDaemon(claims);
-    BusPublisher pub = new BusPublisher(bus, instance, metrics, settings.queueBytes());
+    BusPublisher pub = new BusPublisher(bus, context, instance, metrics, settings.queueBytes());
     Connection c = new Connection(++nextId, ws, claims, daemon, ip, pub, System.nanoTime());
     pub.owner(c);
     connections.add(c);
@@ -307,7 +324,7 @@ public final class Switchboard {
     c.target = target;
     c.registeredAt = clock.millis();
     c.hold();
-    ensureTargetSub(c.workspace, target)
+    onLoop(context, ensureTargetSub(c.workspace, target)
         .compose(
             s -> {
               // tell other instances a daemon of this target registered here: they drop older ones
@@ -317,7 +334,7 @@ public final class Switchboard {
                       Topics.targetTopic(c.workspace, target),
                       Buffer.buffer(RelayBusBatch.newBuilder().setOrigin(instance).addFrames(takeover).build().toByteArray()))
                   .mapEmpty();
-            })
+            }))
         .onComplete(
             ar -> {
               c.release();
@@ -362,7 +379,7 @@ public final class Switchboard {
     }
     // first frame of this channel here: replies can only reach us once subscribed
     c.hold();
-    ensureChannelSub(ck, c.workspace, f.getTargetId(), f.getChannelId())
+    onLoop(context, ensureChannelSub(ck, c.workspace, f.getTargetId(), f.getChannelId()))
         .onComplete(
             ar -> {
               c.release();
@@ -435,7 +452,7 @@ public final class Switchboard {
       sub = bus.subscribe(Topics.channelTopic(workspace, target, channel), m -> fromBusToClient(ck, m));
       channelSubs.put(ck, sub);
       Future<Subscription> mine = sub;
-      sub.onSuccess(s -> {
+      onLoop(context, sub).onSuccess(s -> {
         if (channelSubs.get(ck) != mine) {
           s.unsubscribe(); // unbound while subscribing
         }

@@ -1,0 +1,100 @@
+package dev.umbra.bench.relay;
+
+import java.io.File;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/** A relay instance in its own JVM (as in production), started from this JVM's class path. */
+final class RelayProcess implements AutoCloseable {
+  final int port;
+  final Process process;
+
+  private RelayProcess(int port, Process process) {
+    this.port = port;
+    this.process = process;
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static RelayProcess start(String heap, Map<String, String> env, Path log) throws Exception {
+    int port = freePort();
+    List<String> cmd = new ArrayList<>(List.of(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-Xmx" + heap, "-Xms" + heap, "-XX:+UseG1GC",
+        "-cp", System.getProperty("java.class.path"),
+        "dev.umbra.relay.Main"));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().putAll(env);
+    pb.environment().put("UMBRA_RELAY_PORT", String.valueOf(port));
+    pb.environment().put("UMBRA_BIND_HOST", "127.0.0.1");
+    pb.environment().put("UMBRA_LOG_LEVEL", "WARN");
+    Process p = pb.start();
+    RelayProcess r = new RelayProcess(port, p);
+    long deadline = System.currentTimeMillis() + 60_000;
+    while (System.currentTimeMillis() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException("relay exited: " + Files.readString(log, StandardCharsets.UTF_8));
+      }
+      try {
+        HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
+        if (c.getResponseCode() == 200) {
+          return r;
+        }
+      } catch (IOException e) {
+        // not yet
+      }
+      Thread.sleep(100);
+    }
+    r.close();
+    throw new IllegalStateException("relay did not become healthy on port " + port);
+  }
+
+  URI ws() {
+    return URI.create("ws://127.0.0.1:" + port + "/v1/relay");
+  }
+
+  String scrape() throws IOException {
+    try (var in = URI.create("http://127.0.0.1:" + port + "/metrics").toURL().openStream()) {
+      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
+    }
+  }
+
+  /** Sum of the samples of a metric whose line starts with {@code prefix}. */
+  double metric(String prefix) throws IOException {
+    double sum = 0;
+    for (String line : scrape().split("\n")) {
+      if (line.startsWith(prefix)) {
+        sum += Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1));
+      }
+    }
+    return sum;
+  }
+
+  void gc() throws Exception {
+    Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+        String.valueOf(process.pid()), "GC.run").redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
+    j.waitFor();
+  }
+
+  @Override
+  public void close() {
+    process.destroy();
+    try {
+      process.waitFor();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package dev.umbra.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.relay.limits.TokenBucket;
+import dev.umbra.relay.testing.RawPeer;
+import dev.umbra.relay.testing.RelayCluster;
+import dev.umbra.relay.testing.RelayCluster.Instance;
+import dev.umbra.relay.testing.TestTokens;
+import dev.umbra.relay.wire.Reject;
+import io.vertx.core.Vertx;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Per-IP token buckets: connections refused beyond the rate, messages paused (never dropped). */
+class RelayLimitsTest {
+  private static Vertx vertx;
+  private static TestTokens tokens;
+  @TempDir Path home;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    tokens = RelayCluster.await(TestTokens.start(vertx));
+  }
+
+  @AfterAll
+  static void stop() {
+    tokens.close();
+    RelayCluster.await(vertx.close());
+  }
+
+  @Test
+  void tokenBucketRefillsAtItsRateUpToItsBurst() {
+    TokenBucket b = new TokenBucket(10, 2, 0);
+    assertThat(b.tryTake(0)).isTrue();
+    assertThat(b.tryTake(0)).isTrue();
+    assertThat(b.tryTake(0)).isFalse();
+    assertThat(b.tryTake(100_000_000L)).isTrue(); // 0.1 s later: one token
+    assertThat(b.takeOrDebt(100_000_000L)).isEqualTo(100_000_000L); // owes one token: 0.1 s
+    assertThat(b.idle(10_000_000_000L)).isTrue();
+  }
+
+  @Test
+  void pausesAFastSenderInsteadOfDroppingAndRefusesConnectionsBeyondTheRate() {
+    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of(
+        "UMBRA_RELAY_MSG_RATE", "200", "UMBRA_RELAY_MSG_BURST", "20",
+        "UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "3"))) {
+      Instance a = cluster.start();
+      UUID ws = UUID.randomUUID();
+      RawPeer d = RawPeer.open(vertx, a.url(), tokens.machine(ws, "m"));
+      d.send(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_REGISTER).setWorkspaceId(ws.toString()).setTargetId("m").build());
+      assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_REGISTERED);
+      RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, "acct"));
+      RelayFrame data = RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_DATA).setWorkspaceId(ws.toString())
+          .setTargetId("m").setChannelId(9).setPayload(ByteString.copyFromUtf8("x")).build();
+      long t0 = System.nanoTime();
+      for (int i = 0; i < 120; i++) {
+        c.send(data.toBuilder().setSequence(i).build());
+      }
+      for (int i = 0; i < 120; i++) {
+        assertThat(d.next().getSequence()).isEqualTo(i);
+      }
+      long ms = (System.nanoTime() - t0) / 1_000_000;
+      assertThat(ms).isGreaterThanOrEqualTo(300); // 100 frames beyond the burst at 200/s
+      assertThat(a.service().metrics().rejections(Reject.MESSAGE_RATE)).isPositive();
+      // the burst of 3 connections is spent (daemon, client): the fourth in a row is refused
+      RawPeer third = RawPeer.open(vertx, a.url(), tokens.member(ws, "acct"));
+      var fourth = RawPeer.connect(vertx, a.url(), tokens.member(ws, "acct")).toCompletionStage().toCompletableFuture();
+      assertThat(fourth).failsWithin(Duration.ofSeconds(5));
+      assertThat(a.service().metrics().rejections(Reject.CONNECTION_RATE)).isEqualTo(1);
+      third.close();
+      c.close();
+      d.close();
+    }
+  }
+}
