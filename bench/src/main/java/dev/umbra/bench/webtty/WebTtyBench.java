@@ -1,0 +1,416 @@
+package dev.umbra.bench.webtty;
+
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.JWSSigner;
+import com.nimbusds.jose.jca.JCAContext;
+import com.nimbusds.jose.util.Base64URL;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.daemon.tty.AuthorizedKeys;
+import dev.umbra.daemon.tty.PtyShell;
+import dev.umbra.daemon.tty.ServerTrust;
+import dev.umbra.daemon.tty.TtyClient;
+import dev.umbra.daemon.tty.TtyServer;
+import dev.umbra.daemon.tty.TtyServerConfig;
+import dev.umbra.kit.auth.SessionTokens;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.Env;
+import dev.umbra.kit.config.ServiceConfig;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.db.PgLocation;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.service.ServiceRuntime;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.ServerPolicy;
+import dev.umbra.webtty.WebTtyService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.io.BufferedWriter;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.Signature;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Date;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * WebTTY benchmark (docs/benchmarks.md, WebTTY section): keystroke round trip (client stdin, PTY
+ * echo by {@code cat} in raw mode, client stdout) p50/p99 and bulk output ({@code cat} of a
+ * 100 MB text file) through a real webtty-engine with real end-to-end crypto and recording,
+ * against a direct local PTY and against wetty (npm) serving the same commands, in one run;
+ * prints the ratios.
+ *
+ * <p>Needs PostgreSQL and Redis ({@code UMBRA_BENCH_PG_URL}, {@code UMBRA_BENCH_REDIS_URL}) and,
+ * for the wetty column, {@code UMBRA_BENCH_WETTY} (path of wetty's {@code bin/wetty} or
+ * {@code build/main.js}; default /tmp/wetty/node_modules/wetty/build/main.js). Settings:
+ * {@code UMBRA_BENCH_KEYSTROKES} (2000), {@code UMBRA_BENCH_BULK_MB} (100).
+ */
+public final class WebTtyBench {
+  static final String ECHO_CMD = "stty raw -echo; echo READY; exec cat";
+  private final int keystrokes = Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_KEYSTROKES", "2000"));
+  private final int warmup = Math.max(50, keystrokes / 10);
+  private final int bulkMb = Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_BULK_MB", "100"));
+
+  record Rtt(double p50Us, double p99Us, double meanUs) {
+    String row() {
+      return String.format(Locale.ROOT, "p50 %8.1f us   p99 %8.1f us   mean %8.1f us", p50Us, p99Us, meanUs);
+    }
+  }
+
+  record Bulk(long bytes, double seconds) {
+    double mbPerS() {
+      return bytes / 1e6 / seconds;
+    }
+
+    String row() {
+      return String.format(Locale.ROOT, "%7.1f MB/s  (%d bytes in %.2f s)", mbPerS(), bytes, seconds);
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    new WebTtyBench().run();
+    System.exit(0);
+  }
+
+  static Rtt stats(long[] nanos) {
+    long[] s = nanos.clone();
+    Arrays.sort(s);
+    double mean = Arrays.stream(s).average().orElse(0) / 1000.0;
+    return new Rtt(s[(int) (s.length * 0.50)] / 1000.0, s[Math.min(s.length - 1, (int) (s.length * 0.99))] / 1000.0, mean);
+  }
+
+  void run() throws Exception {
+    Path dir = Files.createTempDirectory("webtty-bench");
+    Path file = dir.resolve("bulk.txt");
+    writeText(file, bulkMb * 1_000_000L);
+    System.out.printf(Locale.ROOT, "WebTTY bench: %d keystrokes (+%d warm-up), cat of %d MB text%n", keystrokes, warmup, bulkMb);
+
+    Rtt directRtt = directRtt();
+    Bulk directBulk = directBulk(file);
+    System.out.println("direct PTY  keystroke " + directRtt.row());
+    System.out.println("direct PTY  bulk      " + directBulk.row());
+
+    Engine engine = Engine.start(dir);
+    Rtt engineRtt;
+    Bulk engineBulk;
+    Bulk engineBulkNoRec;
+    try {
+      engineRtt = engine.rtt(keystrokes, warmup);
+      System.out.println("engine      keystroke " + engineRtt.row());
+      engineBulk = engine.bulk(file, true);
+      System.out.println("engine      bulk      " + engineBulk.row() + "  (recorded)");
+      engineBulkNoRec = engine.bulk(file, false);
+      System.out.println("engine      bulk      " + engineBulkNoRec.row() + "  (recording off)");
+    } finally {
+      engine.close();
+    }
+
+    Rtt wettyRtt = null;
+    Bulk wettyBulk = null;
+    Path wetty = Path.of(System.getenv().getOrDefault("UMBRA_BENCH_WETTY", "/tmp/wetty/node_modules/wetty/build/main.js"));
+    if (Files.exists(wetty)) {
+      try (Wetty w = Wetty.start(wetty, ECHO_CMD)) {
+        wettyRtt = w.rtt(keystrokes, warmup);
+        System.out.println("wetty       keystroke " + wettyRtt.row());
+      }
+      try (Wetty w = Wetty.start(wetty, "exec cat " + file)) {
+        wettyBulk = w.bulk();
+        System.out.println("wetty       bulk      " + wettyBulk.row());
+      }
+    } else {
+      System.out.println("wetty       not installed at " + wetty + " (npm install wetty); column skipped");
+    }
+
+    System.out.println();
+    System.out.println("ratios (engine / baseline; for throughput, engine / baseline, higher is better)");
+    System.out.printf(Locale.ROOT, "keystroke p50 engine/direct %.2f  p99 engine/direct %.2f%n",
+        engineRtt.p50Us() / directRtt.p50Us(), engineRtt.p99Us() / directRtt.p99Us());
+    System.out.printf(Locale.ROOT, "bulk engine/direct %.2f (recorded)  %.2f (recording off)%n",
+        engineBulk.mbPerS() / directBulk.mbPerS(), engineBulkNoRec.mbPerS() / directBulk.mbPerS());
+    if (wettyRtt != null) {
+      System.out.printf(Locale.ROOT, "keystroke p50 engine/wetty %.2f  p99 engine/wetty %.2f%n",
+          engineRtt.p50Us() / wettyRtt.p50Us(), engineRtt.p99Us() / wettyRtt.p99Us());
+    }
+    if (wettyBulk != null) {
+      System.out.printf(Locale.ROOT, "bulk engine/wetty %.2f (recorded)  %.2f (recording off)%n",
+          engineBulk.mbPerS() / wettyBulk.mbPerS(), engineBulkNoRec.mbPerS() / wettyBulk.mbPerS());
+    }
+    System.out.printf(Locale.ROOT, "goals: p99 keystroke <= 5 ms: %s (%.2f ms); bulk >= 50 MB/s: %s (%.1f MB/s recorded)%n",
+        engineRtt.p99Us() <= 5000 ? "met" : "NOT met", engineRtt.p99Us() / 1000,
+        engineBulk.mbPerS() >= 50 ? "met" : "NOT met", engineBulk.mbPerS());
+  }
+
+  /** Printable text with newlines (the PTY turns each \n into \r\n). */
+  static void writeText(Path file, long bytes) throws IOException {
+    Random r = new Random(42);
+    char[] line = new char[80];
+    try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.US_ASCII)) {
+      for (long n = 0; n < bytes; n += 80) {
+        for (int i = 0; i < 79; i++) {
+          line[i] = (char) ('a' + r.nextInt(26));
+        }
+        line[79] = '\n';
+        w.write(line);
+      }
+    }
+  }
+
+  static Map<String, String> shellEnv() {
+    Map<String, String> env = new HashMap<>(TtyServerConfig.baseEnv(System.getenv()));
+    env.put("TERM", "xterm");
+    return env;
+  }
+
+  Rtt directRtt() throws Exception {
+    try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", ECHO_CMD), shellEnv(), "/tmp", 80, 24)) {
+      byte[] buf = new byte[4096];
+      StringBuilder seen = new StringBuilder();
+      while (!seen.toString().contains("READY")) {
+        int n = sh.read(buf);
+        seen.append(new String(buf, 0, n, StandardCharsets.US_ASCII));
+      }
+      long[] rtts = new long[keystrokes];
+      for (int i = -warmup; i < keystrokes; i++) {
+        long t0 = System.nanoTime();
+        sh.write(new byte[] {'x'});
+        int got = 0;
+        while (got < 1) {
+          got += sh.read(buf);
+        }
+        if (i >= 0) {
+          rtts[i] = System.nanoTime() - t0;
+        }
+      }
+      return stats(rtts);
+    }
+  }
+
+  Bulk directBulk(Path file) throws Exception {
+    long t0 = System.nanoTime();
+    long total = 0;
+    try (PtyShell sh = PtyShell.start(List.of("cat", file.toString()), shellEnv(), "/tmp", 80, 24)) {
+      byte[] buf = new byte[65536];
+      int n;
+      try {
+        while ((n = sh.read(buf)) >= 0) {
+          total += n;
+        }
+      } catch (IOException eio) {
+        // EIO at the end of a Linux PTY
+      }
+      sh.waitFor();
+    }
+    return new Bulk(total, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** A real engine (own database, Redis prefix) with daemon WebTTY servers and a client. */
+  static final class Engine implements AutoCloseable {
+    final Vertx vertx = Vertx.vertx();
+    final UUID ws = UUID.randomUUID();
+    final Tokens tokens = new Tokens();
+    final Ed25519KeyPair clientSign = Ed25519KeyPair.generate();
+    final X25519KeyPair clientKx = X25519KeyPair.generate();
+    final List<TtyServer> servers = new ArrayList<>();
+    PgLocation admin;
+    String dbName;
+    RedisBus bus;
+    WebTtyService service;
+    URI url;
+    Path dir;
+
+    static Engine start(Path dir) throws Exception {
+      Engine e = new Engine();
+      e.dir = dir;
+      URI pgServer = URI.create(System.getenv().getOrDefault("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
+      String redis = System.getenv().getOrDefault("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379");
+      e.admin = PgLocation.parse(pgServer).withDatabase("postgres");
+      e.dbName = "umbra_bench_webtty_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      try (Connection c = DriverManager.getConnection(e.admin.jdbcUrl(), e.admin.jdbcProperties());
+          Statement st = c.createStatement()) {
+        st.execute("CREATE DATABASE " + e.dbName);
+      }
+      String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8) + ":";
+      e.bus = RedisBus.create(e.vertx, URI.create(redis), prefix);
+      Map<String, String> env = new HashMap<>();
+      env.put("UMBRA_PG_URL", e.admin.withDatabase(e.dbName).toUri().toString());
+      env.put("UMBRA_REDIS_URL", redis);
+      env.put("UMBRA_BUS_PREFIX", prefix);
+      env.put("UMBRA_BIND_HOST", "127.0.0.1");
+      env.put("UMBRA_HOME", dir.toString());
+      env.put("UMBRA_WEBTTY_ENGINE_PORT", "0");
+      ServiceConfig cfg = ServiceConfig.load(ServiceName.WEBTTY_ENGINE, new Env(env));
+      e.service = new WebTtyService(new ServiceRuntime(cfg, e.bus, Metrics.newRegistry(), Clock.systemUTC()));
+      e.vertx.deployVerticle(e.service).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      e.service.sessionVerifier().useKeys(Map.of(e.tokens.kid, e.tokens.keys.getPublic()));
+      e.url = URI.create("http://127.0.0.1:" + e.service.actualPort());
+      return e;
+    }
+
+    TtyServer server(String machine, List<String> command, boolean recording) throws Exception {
+      AuthorizedKeys auth = new AuthorizedKeys(dir.resolve("auth-" + machine));
+      auth.add(clientSign.publicKey(), "bench");
+      TtyServer s = new TtyServer(vertx, new TtyServerConfig(url, ws, machine,
+          () -> Future.succeededFuture(tokens.token(ws, machine, "machine", "machine")),
+          Ed25519KeyPair.generate(), X25519KeyPair.generate(), auth, command, shellEnv(), "/tmp",
+          ServerPolicy.newBuilder().setRecording(recording).setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build(),
+          Clock.systemUTC()));
+      s.start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      servers.add(s);
+      return s;
+    }
+
+    TtyClient.Options options() {
+      return new TtyClient.Options(url, ws, () -> Future.succeededFuture(tokens.token(ws, "bench-user", "member", "member")),
+          clientSign, clientKx, ServerTrust.pinned(dir.resolve("pins-" + UUID.randomUUID())), List.of(), Clock.systemUTC());
+    }
+
+    Rtt rtt(int keystrokes, int warmup) throws Exception {
+      server("bench-echo", List.of("/bin/sh", "-c", ECHO_CMD), true);
+      LinkedBlockingQueue<byte[]> out = new LinkedBlockingQueue<>();
+      TtyClient c = TtyClient.open(vertx, options(), "bench-echo", 80, 24, "xterm", out::add)
+          .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      StringBuilder seen = new StringBuilder();
+      while (!seen.toString().contains("READY")) {
+        seen.append(new String(out.take(), StandardCharsets.US_ASCII));
+      }
+      long[] rtts = new long[keystrokes];
+      byte[] x = {'x'};
+      for (int i = -warmup; i < keystrokes; i++) {
+        long t0 = System.nanoTime();
+        c.send(x);
+        int got = 0;
+        while (got < 1) {
+          got += out.take().length;
+        }
+        if (i >= 0) {
+          rtts[i] = System.nanoTime() - t0;
+        }
+      }
+      c.terminate();
+      return stats(rtts);
+    }
+
+    Bulk bulk(Path file, boolean recording) throws Exception {
+      String machine = "bench-bulk-" + (recording ? "rec" : "norec");
+      server(machine, List.of("cat", file.toString()), recording);
+      AtomicLong bytes = new AtomicLong();
+      CompletableFuture<Integer> exit = new CompletableFuture<>();
+      long t0 = System.nanoTime();
+      TtyClient.open(vertx, options(), machine, 80, 24, "xterm", new TtyClient.Listener() {
+        @Override
+        public void output(byte[] b) {
+          bytes.addAndGet(b.length);
+        }
+
+        @Override
+        public void exit(int status) {
+          exit.complete(status);
+        }
+
+        @Override
+        public void closed(String reason) {
+          exit.completeExceptionally(new IllegalStateException(reason));
+        }
+      }).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      exit.get(10, TimeUnit.MINUTES);
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      if (recording) {
+        service.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+        System.out.printf(Locale.ROOT, "            (recording fully stored %.2f s after the start)%n", (System.nanoTime() - t0) / 1e9);
+      }
+      return new Bulk(bytes.get(), seconds);
+    }
+
+    @Override
+    public void close() {
+      servers.forEach(TtyServer::close);
+      try {
+        vertx.undeploy(service.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        bus.close();
+        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // best effort
+      }
+      try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties());
+          Statement st = c.createStatement()) {
+        st.execute("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
+      } catch (Exception e) {
+        // a leftover bench database is harmless
+      }
+    }
+  }
+
+  /** Signs session tokens as the control plane would (bench-only Ed25519 key). */
+  static final class Tokens {
+    final KeyPair keys;
+    final String kid = "bench-key";
+
+    Tokens() {
+      try {
+        keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+
+    String token(UUID workspace, String subject, String kind, String role) {
+      try {
+        Instant now = Instant.now();
+        JWTClaimsSet c = new JWTClaimsSet.Builder().issuer(SessionTokens.ISSUER).audience("webtty-engine").subject(subject)
+            .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(3600))).jwtID(UUID.randomUUID().toString())
+            .claim("wid", workspace.toString()).claim("sk", kind).claim("role", role).build();
+        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), c);
+        jwt.sign(new JWSSigner() {
+          @Override
+          public Base64URL sign(JWSHeader header, byte[] input) {
+            try {
+              Signature s = Signature.getInstance("Ed25519");
+              s.initSign(keys.getPrivate());
+              s.update(input);
+              return Base64URL.encode(s.sign());
+            } catch (Exception e) {
+              throw new IllegalStateException(e);
+            }
+          }
+
+          @Override
+          public Set<JWSAlgorithm> supportedJWSAlgorithms() {
+            return Set.of(JWSAlgorithm.EdDSA);
+          }
+
+          @Override
+          public JCAContext getJCAContext() {
+            return new JCAContext();
+          }
+        });
+        return jwt.serialize();
+      } catch (Exception e) {
+        throw new IllegalStateException(e);
+      }
+    }
+  }
+}
