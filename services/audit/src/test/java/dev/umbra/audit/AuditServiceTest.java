@@ -27,6 +27,8 @@ import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -35,6 +37,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -194,6 +197,35 @@ class AuditServiceTest {
     assertThat(e.getLong("seq")).isEqualTo(1);
     assertThat(e.getString("hash")).hasSize(64);
     assertThat(id).isNotEmpty();
+  }
+
+  @Test
+  void redisCliSubscribeReceivesEventsLive() throws Exception {
+    Path cli = java.util.stream.Stream.of(System.getenv().getOrDefault("PATH", "").split(java.io.File.pathSeparator))
+        .map(d -> Path.of(d, "redis-cli")).filter(Files::isExecutable).findFirst().orElse(null);
+    Assumptions.assumeTrue(cli != null, "redis-cli is not installed");
+    Path out = Files.createTempFile("redis-cli", ".txt");
+    String channel = f.prefix + IngestConsumer.LIVE_CHANNEL_PREFIX + wsA;
+    Process sub = new ProcessBuilder(cli.toString(), "-u", TestRedis.url().toString(), "SUBSCRIBE", channel)
+        .redirectErrorStream(true).redirectOutput(out.toFile()).start();
+    try {
+      eventually(() -> read(out).contains(channel), 5_000); // subscribed
+      String id = await(f.event(AuditAction.RECORDING_EXPORTED, wsA).success().emit());
+      await(f.event(AuditAction.RECORDING_EXPORTED, wsB).success().emit());
+      eventually(() -> read(out).contains(id), 10_000);
+      Thread.sleep(300);
+      assertThat(read(out)).contains("\"action\":\"recording.exported\"").doesNotContain(wsB.toString());
+    } finally {
+      sub.destroy();
+    }
+  }
+
+  private static String read(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (java.io.IOException e) {
+      return "";
+    }
   }
 
   @Test
