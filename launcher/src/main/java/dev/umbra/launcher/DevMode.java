@@ -107,7 +107,10 @@ final class DevMode {
       stop();
       return 1;
     }
-    out.println("try:  bin/umbra machines list");
+    out.println("try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
+    out.println("      bin/umbra run local -- uname -a");
+    out.println("      bin/umbra forward local 15432:127.0.0.1:5432");
+    out.println("      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
     out.printf(
         "%s in %.1f s — control plane at http://127.0.0.1:%d (Ctrl-C stops everything)%n",
         READY, (System.nanoTime() - t0) / 1e9, running.get(ServiceName.CONTROL_PLANE).actualPort());
