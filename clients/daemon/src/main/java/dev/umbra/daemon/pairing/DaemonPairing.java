@@ -62,8 +62,10 @@ public final class DaemonPairing {
           cp,
           req.name(),
           clock.instant().toString());
-      store.commit(pending, b);
+      java.nio.file.Path dir = store.commit(pending, b);
       done = true;
+      // pin the workspace's trust material now (docs/device-trust.md); a workspace without a keyset pins on first sync
+      new dev.umbra.daemon.trust.TrustSync(http, clock).pinAtPairing(b, dir, pending.ed25519());
       return b;
     } finally {
       if (!done) {

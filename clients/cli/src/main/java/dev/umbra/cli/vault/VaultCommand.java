@@ -1,0 +1,130 @@
+package dev.umbra.cli.vault;
+
+import dev.umbra.cli.Api;
+import dev.umbra.cli.CliContext;
+import dev.umbra.cli.CliException;
+import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.devices.KeysetBundle;
+import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.cli.devices.WorkspaceProtection.Verified;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.hpke.HpkeCiphertext;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Base64;
+import java.util.List;
+import java.util.UUID;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code umbra vault put|get|list|rm}: the context vault, encrypted on this device. */
+@Command(name = "vault", description = "The context vault: entries encrypted here to the workspace key; the services store ciphertext.",
+    subcommands = {VaultCommand.Put.class, VaultCommand.Get.class, VaultCommand.ListCmd.class, VaultCommand.Rm.class})
+public final class VaultCommand {
+
+  static JsonObject find(Api api, UUID w, String name) {
+    for (Object o : api.get("/v1/workspaces/" + w + "/vault/entries").getJsonArray("items", new JsonArray())) {
+      JsonObject e = (JsonObject) o;
+      if (e.getString("name").equals(name)) {
+        return e;
+      }
+    }
+    throw new CliException("no vault entry '" + name + "' (see `umbra vault list`)");
+  }
+
+  @Command(name = "put", description = "Write an entry; the value is read from stdin (or --from-file).")
+  public static final class Put extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<name>") String name;
+    @Option(names = "--from-file", paramLabel = "<path>", description = "Read the value from this file instead of stdin.") Path from;
+
+    public Put(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      byte[] value;
+      try (InputStream in = from == null ? System.in : Files.newInputStream(from)) {
+        value = in.readNBytes(VaultCrypto.MAX_VALUE + 1);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the value: " + e.getMessage(), e);
+      }
+      if (value.length > VaultCrypto.MAX_VALUE) {
+        throw new CliException("a vault value is at most " + VaultCrypto.MAX_VALUE + " bytes");
+      }
+      WorkspaceProtection wp = new WorkspaceProtection(api, w);
+      wp.store().require();
+      Verified v = wp.keyset();
+      int version = v.current().version();
+      HpkeCiphertext ct = VaultCrypto.seal(v.current().encryptionKey(), w, name, version, value);
+      JsonObject r = api.call("POST", "/v1/workspaces/" + w + "/vault/entries", new JsonObject().put("name", name)
+          .put("keyset_version", version).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
+          .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
+      output.print(ctx.out(), r, "stored " + name + " (" + value.length + " bytes, encrypted)");
+    }
+  }
+
+  @Command(name = "get", description = "Print an entry's value.")
+  public static final class Get extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<name>") String name;
+
+    public Get(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      JsonObject meta = find(api, w, name);
+      JsonObject e = api.get("/v1/workspaces/" + w + "/vault/entries/" + meta.getString("id"));
+      if (!name.equals(e.getString("name"))) {
+        throw new CliException("the control plane returned another entry than " + name + ": refusing");
+      }
+      KeysetBundle b = new WorkspaceProtection(api, w).unlock();
+      byte[] value;
+      try {
+        int version = e.getInteger("keyset_version");
+        value = VaultCrypto.open(b.encryptionKey(version), w, name, version,
+            Base64.getDecoder().decode(e.getString("enc")), Base64.getDecoder().decode(e.getString("ciphertext")));
+      } catch (CryptoException | IllegalArgumentException | NullPointerException ex) {
+        throw new CliException("vault entry " + name + " does not decrypt (tampered, or sealed to another key)");
+      }
+      ctx.out().write(value, 0, value.length);
+      ctx.out().flush();
+    }
+  }
+
+  @Command(name = "list", description = "List entries (names, sizes; values stay encrypted).")
+  public static final class ListCmd extends InWorkspace {
+    public ListCmd(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      output.table(ctx.out(), api.get("/v1/workspaces/" + w + "/vault/entries").getJsonArray("items", new JsonArray()),
+          List.of("name", "size", "keyset_version", "updated_at"));
+    }
+  }
+
+  @Command(name = "rm", description = "Delete an entry.")
+  public static final class Rm extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<name>") String name;
+
+    public Rm(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      JsonObject meta = find(api, w, name);
+      api.call("DELETE", "/v1/workspaces/" + w + "/vault/entries/" + meta.getString("id"), null);
+      output.print(ctx.out(), new JsonObject().put("deleted", name), "deleted " + name);
+    }
+  }
+}
