@@ -25,7 +25,8 @@ import picocli.CommandLine.Parameters;
 
 /** {@code umbra vault put|get|list|rm}: the context vault, encrypted on this device. */
 @Command(name = "vault", description = "The context vault: entries encrypted here to the workspace key; the services store ciphertext.",
-    subcommands = {VaultCommand.Put.class, VaultCommand.Get.class, VaultCommand.ListCmd.class, VaultCommand.Rm.class})
+    subcommands = {VaultCommand.Put.class, VaultCommand.Get.class, VaultCommand.ListCmd.class, VaultCommand.Rm.class,
+        VaultCommand.Propose.class, VaultCommand.Candidates.class, VaultCommand.Accept.class, VaultCommand.Reject.class})
 public final class VaultCommand {
 
   static JsonObject find(Api api, UUID w, String name) {
@@ -36,6 +37,39 @@ public final class VaultCommand {
       }
     }
     throw new CliException("no vault entry '" + name + "' (see `umbra vault list`)");
+  }
+
+  static byte[] readValue(Path from) {
+    byte[] value;
+    try (InputStream in = from == null ? System.in : Files.newInputStream(from)) {
+      value = in.readNBytes(VaultCrypto.MAX_VALUE + 1);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the value: " + e.getMessage(), e);
+    }
+    if (value.length > VaultCrypto.MAX_VALUE) {
+      throw new CliException("a vault value is at most " + VaultCrypto.MAX_VALUE + " bytes");
+    }
+    return value;
+  }
+
+  /** Seals {@code value} to the verified current workspace key and posts it to {@code collection} (entries or candidates). */
+  static JsonObject seal(Api api, UUID w, Verified v, String collection, String name, byte[] value) {
+    int version = v.current().version();
+    HpkeCiphertext ct = VaultCrypto.seal(v.current().encryptionKey(), w, name, version, value);
+    return api.call("POST", "/v1/workspaces/" + w + "/vault/" + collection, new JsonObject().put("name", name)
+        .put("keyset_version", version).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
+        .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
+  }
+
+  /** Opens an entry or candidate as returned by the control plane, bound to the name it claims. */
+  static byte[] open(KeysetBundle b, UUID w, JsonObject e) {
+    try {
+      int version = e.getInteger("keyset_version");
+      return VaultCrypto.open(b.encryptionKey(version), w, e.getString("name"), version,
+          Base64.getDecoder().decode(e.getString("enc")), Base64.getDecoder().decode(e.getString("ciphertext")));
+    } catch (CryptoException | IllegalArgumentException | NullPointerException | ClassCastException ex) {
+      throw new CliException("vault entry " + e.getString("name") + " does not decrypt (tampered, or sealed to another key)");
+    }
   }
 
   @Command(name = "put", description = "Write an entry; the value is read from stdin (or --from-file).")
@@ -49,24 +83,76 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      byte[] value;
-      try (InputStream in = from == null ? System.in : Files.newInputStream(from)) {
-        value = in.readNBytes(VaultCrypto.MAX_VALUE + 1);
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot read the value: " + e.getMessage(), e);
-      }
-      if (value.length > VaultCrypto.MAX_VALUE) {
-        throw new CliException("a vault value is at most " + VaultCrypto.MAX_VALUE + " bytes");
-      }
+      byte[] value = readValue(from);
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       wp.store().require();
-      Verified v = wp.keyset();
-      int version = v.current().version();
-      HpkeCiphertext ct = VaultCrypto.seal(v.current().encryptionKey(), w, name, version, value);
-      JsonObject r = api.call("POST", "/v1/workspaces/" + w + "/vault/entries", new JsonObject().put("name", name)
-          .put("keyset_version", version).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
-          .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
+      JsonObject r = seal(api, w, wp.keyset(), "entries", name, value);
       output.print(ctx.out(), r, "stored " + name + " (" + value.length + " bytes, encrypted)");
+    }
+  }
+
+  @Command(name = "propose", description = "Propose an entry (e.g. from an agent): sealed to the workspace key, a trusted device accepts it.")
+  public static final class Propose extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<name>") String name;
+    @Option(names = "--from-file", paramLabel = "<path>", description = "Read the value from this file instead of stdin.") Path from;
+
+    public Propose(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      byte[] value = readValue(from);
+      JsonObject r = seal(api, w, new WorkspaceProtection(api, w).keyset(), "candidates", name, value);
+      output.print(ctx.out(), r, "proposed " + name + " as candidate " + r.getString("id"));
+    }
+  }
+
+  @Command(name = "candidates", description = "List proposed entries.")
+  public static final class Candidates extends InWorkspace {
+    public Candidates(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      output.table(ctx.out(), api.get("/v1/workspaces/" + w + "/vault/candidates").getJsonArray("items", new JsonArray()),
+          List.of("id", "name", "keyset_version", "created_at"));
+    }
+  }
+
+  @Command(name = "accept", description = "Accept a proposed entry: decrypt it here and write it as the entry of its name.")
+  public static final class Accept extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<candidate-id>") String candidate;
+
+    public Accept(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      String path = "/v1/workspaces/" + w + "/vault/candidates/" + UUID.fromString(candidate);
+      JsonObject c = api.get(path);
+      WorkspaceProtection wp = new WorkspaceProtection(api, w);
+      byte[] value = open(wp.unlock(), w, c);
+      JsonObject r = seal(api, w, wp.keyset(), "entries", c.getString("name"), value);
+      api.call("DELETE", path, null);
+      output.print(ctx.out(), r, "accepted " + c.getString("name"));
+    }
+  }
+
+  @Command(name = "reject", description = "Discard a proposed entry.")
+  public static final class Reject extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<candidate-id>") String candidate;
+
+    public Reject(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      api.call("DELETE", "/v1/workspaces/" + w + "/vault/candidates/" + UUID.fromString(candidate), null);
+      output.print(ctx.out(), new JsonObject().put("rejected", candidate), "rejected " + candidate);
     }
   }
 
@@ -85,15 +171,7 @@ public final class VaultCommand {
       if (!name.equals(e.getString("name"))) {
         throw new CliException("the control plane returned another entry than " + name + ": refusing");
       }
-      KeysetBundle b = new WorkspaceProtection(api, w).unlock();
-      byte[] value;
-      try {
-        int version = e.getInteger("keyset_version");
-        value = VaultCrypto.open(b.encryptionKey(version), w, name, version,
-            Base64.getDecoder().decode(e.getString("enc")), Base64.getDecoder().decode(e.getString("ciphertext")));
-      } catch (CryptoException | IllegalArgumentException | NullPointerException ex) {
-        throw new CliException("vault entry " + name + " does not decrypt (tampered, or sealed to another key)");
-      }
+      byte[] value = open(new WorkspaceProtection(api, w).unlock(), w, e);
       ctx.out().write(value, 0, value.length);
       ctx.out().flush();
     }

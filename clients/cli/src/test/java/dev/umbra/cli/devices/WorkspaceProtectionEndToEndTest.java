@@ -422,6 +422,37 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(put.err()).contains("does not verify");
   }
 
+  @Test
+  void hostileControlPlaneMovingCiphertextBetweenNamesIsRefused() throws Exception {
+    String ws = protectedWorkspace("hostile-vault");
+    UUID wid = workspaceId(ws);
+    ok(admin, "vault", "put", "prod/token", "--from-file", file("a", "the real production token").toString(), "-w", ws);
+    ok(admin, "vault", "put", "scratch", "--from-file", file("b", "harmless").toString(), "-w", ws);
+    sql("UPDATE control_plane.vault_entries t SET enc = s.enc, ciphertext = s.ciphertext FROM control_plane.vault_entries s "
+        + "WHERE t.workspace_id = ? AND s.workspace_id = t.workspace_id AND t.name = 'scratch' AND s.name = 'prod/token'", wid);
+    Run moved = umbra(admin, "vault", "get", "scratch", "-w", ws);
+    assertThat(moved.code()).isEqualTo(1);
+    assertThat(moved.err()).contains("does not decrypt");
+    sql("UPDATE control_plane.vault_entries SET ciphertext = set_byte(ciphertext, 0, get_byte(ciphertext, 0) # 1) WHERE workspace_id = ? AND name = 'prod/token'", wid);
+    assertThat(umbra(admin, "vault", "get", "prod/token", "-w", ws).code()).isEqualTo(1);
+  }
+
+  @Test
+  void vaultCandidatesAreCiphertextUntilATrustedDeviceAcceptsThem() throws Exception {
+    String ws = protectedWorkspace("candidates-ws");
+    Path agent = secondCli("agent");
+    Run proposed = ok(agent, "vault", "propose", "agent/notes", "--from-file", file("n", "the agent learned this").toString(), "-w", ws, "--json");
+    String id = proposed.json().getString("id");
+    assertThat(ok(admin, "vault", "candidates", "-w", ws).out()).contains("agent/notes");
+    assertThat(umbra(agent, "vault", "accept", id, "-w", ws).code()).as("not a trusted device").isEqualTo(1);
+    ok(admin, "vault", "accept", id, "-w", ws);
+    assertThat(ok(admin, "vault", "get", "agent/notes", "-w", ws).out()).isEqualTo("the agent learned this");
+    assertThat(ok(admin, "vault", "candidates", "-w", ws, "--json").array()).isEmpty();
+    String other = ok(agent, "vault", "propose", "junk", "--from-file", file("j", "junk").toString(), "-w", ws, "--json").json().getString("id");
+    ok(admin, "vault", "reject", other, "-w", ws);
+    assertThat(ok(admin, "vault", "candidates", "-w", ws, "--json").array()).isEmpty();
+  }
+
   // ---- recovery ----
 
   @Test
@@ -476,6 +507,8 @@ class WorkspaceProtectionEndToEndTest {
     UUID wid = workspaceId(ws);
     String canary = "canary-" + UUID.randomUUID();
     ok(admin, "vault", "put", "canary", "--from-file", file("c", canary).toString(), "-w", ws);
+    String candidateCanary = "candidate-canary-" + UUID.randomUUID();
+    ok(admin, "vault", "propose", "canary-candidate", "--from-file", file("cc", candidateCanary).toString(), "-w", ws);
     Path kitFile = tmp.resolve("canary-kit-" + UUID.randomUUID() + ".json");
     ok(admin, "recovery-kit", "create", "--out", kitFile.toString(), "-w", ws);
     Second b = trustedSecond(ws, "canary-laptop");
@@ -485,6 +518,7 @@ class WorkspaceProtectionEndToEndTest {
     HexFormat hex = HexFormat.of();
     List<String> secrets = new ArrayList<>();
     secrets.add(canary);
+    secrets.add(candidateCanary);
     secrets.add(hex.formatHex(canary.getBytes(StandardCharsets.UTF_8)));
     secrets.add(hex.formatHex(bundle.signing().privateKey().exportPrivateBytes()));
     secrets.add(hex.formatHex(bundle.encryption().privateKey().exportPrivateBytes()));
