@@ -1,0 +1,205 @@
+package dev.umbra.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.cli.UmbraCli;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.log.LogRing;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import io.vertx.core.Vertx;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay
+ * command channel, WebTTY terminal, context vault), then every PostgreSQL table, every Redis key
+ * and every bus message seen, and every log line of the platform and of the CLI are scanned: the
+ * canary must not appear in any form (text, hex or base64).
+ */
+class BlindnessCanaryTest {
+  @TempDir Path tmp;
+
+  private record Run(int code, String out, String err) {}
+
+  private static Run cli(Path home, String... args) {
+    ByteArrayOutputStream o = new ByteArrayOutputStream();
+    ByteArrayOutputStream e = new ByteArrayOutputStream();
+    int code = UmbraCli.execute(home, new PrintStream(o, true, StandardCharsets.UTF_8),
+        new PrintStream(e, true, StandardCharsets.UTF_8), args);
+    return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void noCanaryInPostgresRedisOrLogsAfterCrossingEveryPath() throws Exception {
+    byte[] raw = new byte[16];
+    new SecureRandom().nextBytes(raw);
+    String canary = "canary" + HexFormat.of().formatHex(raw);
+    List<String> forms = List.of(
+        canary,
+        HexFormat.of().formatHex(canary.getBytes(StandardCharsets.UTF_8)),
+        Base64.getEncoder().withoutPadding().encodeToString(canary.getBytes(StandardCharsets.UTF_8)).substring(0, 40),
+        Base64.getUrlEncoder().withoutPadding().encodeToString(canary.getBytes(StandardCharsets.UTF_8)).substring(0, 40));
+
+    Path home = tmp.resolve("home");
+    String prefix = TestRedis.randomPrefix();
+    Vertx vertx = Vertx.vertx();
+    RedisBus watcher = RedisBus.create(vertx, TestRedis.url(), prefix);
+    List<BusMessage> seen = new CopyOnWriteArrayList<>();
+    watcher.subscribePattern("umbra.*", seen::add).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+    try (TestPostgres pg = TestPostgres.createDatabase()) {
+      Map<String, String> env = new HashMap<>();
+      env.put("UMBRA_HOME", home.toString());
+      env.put("UMBRA_PG_URL", pg.url().toString());
+      env.put("UMBRA_REDIS_URL", TestRedis.url().toString());
+      env.put("UMBRA_BUS_PREFIX", prefix);
+      for (String s : new String[] {"CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"}) {
+        env.put("UMBRA_" + s + "_PORT", Integer.toString(ChildJvm.freePort()));
+      }
+      try (ChildJvm platform = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
+        platform.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 120);
+        platform.awaitLine(l -> l.contains("reachable through the relay"), 60);
+
+        // relay channel: a command whose output is the canary
+        Run run = cli(home, "run", "local", "--no-stdin", "--", "sh", "-c", "echo " + canary);
+        assertThat(run.code()).as(run.err()).isZero();
+        assertThat(run.out()).contains(canary);
+
+        // WebTTY terminal (recorded): the canary typed and echoed
+        platform.awaitLine(l -> l.contains("WebTTY server") && l.contains("registered"), 60);
+        Run tty = cli(home, "tty", "local", "--e2e", "--command", "echo " + canary);
+        assertThat(tty.code()).as(tty.err()).isZero();
+        assertThat(tty.out()).contains(canary);
+
+        Thread.sleep(1500); // let recordings and audit events reach PostgreSQL
+        List<String> found = new ArrayList<>();
+        scanPostgres(pg, forms, found);
+        scanRedis(vertx, prefix, forms, found);
+        for (BusMessage m : seen) {
+          String text = m.channel() + " " + m.body().toString(StandardCharsets.ISO_8859_1);
+          forms.stream().filter(text::contains).forEach(f -> found.add("bus message on " + m.channel()));
+        }
+        assertThat(seen).as("bus messages were observed").isNotEmpty();
+        String platformLog = platform.output();
+        forms.stream().filter(platformLog::contains).forEach(f -> found.add("platform log line"));
+        String cliLog = String.join("\n", LogRing.installed().recent(2000));
+        forms.stream().filter(cliLog::contains).forEach(f -> found.add("CLI log line"));
+        assertThat(found).as("places holding the canary").isEmpty();
+
+        // the scanner itself works: a value that is plaintext by design (a machine name) is found
+        String control = "control" + HexFormat.of().formatHex(raw);
+        assertThat(cli(home, "machines", "rename", "local", control).code()).isZero();
+        List<String> controlFound = new ArrayList<>();
+        scanPostgres(pg, List.of(control), controlFound);
+        assertThat(controlFound).anyMatch(p -> p.contains("machines"));
+        assertThat(platform.terminate(15)).isZero();
+      }
+    } finally {
+      watcher.close();
+      vertx.close();
+    }
+  }
+
+  private static void scanPostgres(TestPostgres pg, List<String> forms, List<String> found) throws Exception {
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      List<String> tables = new ArrayList<>();
+      try (ResultSet r = st.executeQuery(
+          "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")) {
+        while (r.next()) {
+          tables.add(r.getString(1));
+        }
+      }
+      assertThat(tables).as("tables to scan").hasSizeGreaterThan(10);
+      long rows = 0;
+      for (String t : tables) {
+        try (ResultSet r = st.executeQuery("SELECT t::text FROM " + t + " t")) {
+          while (r.next()) {
+            rows++;
+            String row = r.getString(1);
+            for (String f : forms) {
+              if (row.contains(f)) {
+                found.add("PostgreSQL table " + t);
+              }
+            }
+          }
+        }
+      }
+      assertThat(rows).as("rows scanned").isPositive();
+    }
+  }
+
+  private static void scanRedis(Vertx vertx, String prefix, List<String> forms, List<String> found) throws Exception {
+    Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
+    try {
+      String cursor = "0";
+      List<String> keys = new ArrayList<>();
+      do {
+        Response r = redis.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(prefix + "*").arg("COUNT").arg(500))
+            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        cursor = r.get(0).toString();
+        r.get(1).forEach(k -> keys.add(k.toString()));
+      } while (!cursor.equals("0"));
+      assertThat(keys).as("Redis keys of this run").isNotEmpty();
+      for (String key : keys) {
+        String type = redis.send(Request.cmd(Command.TYPE).arg(key)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString();
+        Request dump = switch (type) {
+          case "stream" -> Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+");
+          case "string" -> Request.cmd(Command.GET).arg(key);
+          case "hash" -> Request.cmd(Command.HGETALL).arg(key);
+          case "set" -> Request.cmd(Command.SMEMBERS).arg(key);
+          case "zset" -> Request.cmd(Command.ZRANGE).arg(key).arg(0).arg(-1);
+          case "list" -> Request.cmd(Command.LRANGE).arg(key).arg(0).arg(-1);
+          default -> null;
+        };
+        if (dump == null) {
+          continue;
+        }
+        Response value = redis.send(dump).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        String text = flatten(value);
+        for (String f : forms) {
+          if (text.contains(f)) {
+            found.add("Redis key " + key);
+          }
+        }
+      }
+    } finally {
+      redis.close();
+    }
+  }
+
+  private static String flatten(Response r) {
+    if (r == null) {
+      return "";
+    }
+    if (r.type() == io.vertx.redis.client.ResponseType.MULTI || r.type() == io.vertx.redis.client.ResponseType.PUSH) {
+      StringBuilder sb = new StringBuilder();
+      for (Response child : r) {
+        sb.append(flatten(child)).append('\n');
+      }
+      return sb.toString();
+    }
+    return r.toBuffer().toString(StandardCharsets.ISO_8859_1);
+  }
+}
