@@ -77,6 +77,7 @@ public final class AuditService extends UmbraService {
     new QueryRoutes(authorizer, new EventQueries(db), new ChainVerifier(db), audit).mount(router);
     new TailRoutes(vertx, authorizer, tail, audit, tailQueue).mount(router);
     router.get("/v1/admin/audit/dead-letters").handler(this::deadLetters);
+    router.post("/v1/admin/audit/dead-letters/:entry_id/redrive").handler(this::redrive);
     consumer =
         new IngestConsumer(vertx, runtime.bus(), new EventStore(db), deadLetters, ingest, runtime.registry());
     return consumer.start();
@@ -87,11 +88,43 @@ public final class AuditService extends UmbraService {
     return sessionVerifier;
   }
 
-  private void deadLetters(RoutingContext ctx) {
+  private boolean operator(RoutingContext ctx) {
     String auth = ctx.request().getHeader("authorization");
     String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : "";
     if (settings().adminToken().isEmpty() || !ServiceHttp.constantTimeEquals(presented, settings().adminToken().get())) {
       ServiceHttp.sendError(ctx, ApiException.unauthorized("admin token required"));
+      return false;
+    }
+    return true;
+  }
+
+  private void redrive(RoutingContext ctx) {
+    if (!operator(ctx)) {
+      return;
+    }
+    String entry = ctx.pathParam("entry_id");
+    if (entry == null || !entry.matches("[0-9]{1,20}-[0-9]{1,20}")) {
+      ServiceHttp.sendError(ctx, ApiException.badRequest("entry_id", "entry_id must be a stream entry id such as 1764158400123-0"));
+      return;
+    }
+    deadLetters
+        .redrive(entry, runtime.bus())
+        .onSuccess(
+            id ->
+                id.ifPresentOrElse(
+                    newId -> ServiceHttp.json(ctx, 200, new JsonObject().put("entry_id", entry).put("new_entry_id", newId)),
+                    () -> ServiceHttp.sendError(ctx, ApiException.notFound("dead letter " + entry))))
+        .onFailure(
+            e ->
+                ServiceHttp.sendError(
+                    ctx,
+                    e instanceof IllegalStateException
+                        ? ApiException.conflict(e.getMessage())
+                        : new ApiException(503, "unavailable", "dead letter not re-driven: " + e.getMessage())));
+  }
+
+  private void deadLetters(RoutingContext ctx) {
+    if (!operator(ctx)) {
       return;
     }
     deadLetters

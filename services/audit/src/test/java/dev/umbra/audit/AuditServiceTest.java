@@ -125,14 +125,36 @@ class AuditServiceTest {
     AuditEvent unknown = f.event(AuditAction.TERMINAL_OPENED, wsA).success().proto().setAction("terminal.hijacked")
         .setId("01JDQ8Z6X3K9V2M4N5P6Q7R8SV").setTimeUnixMs(1).setService("x").build();
     await(f.bus.append(AuditEmitter.INGEST_STREAM, Buffer.buffer(unknown.toByteArray()), 0));
+    AuditEvent secret = unknown.toBuilder().setAction("terminal.opened").setId("01JDQ8Z6X3K9V2M4N5P6Q7R8SW")
+        .putMetadata("session_token", "canary-secret").build();
+    await(f.bus.append(AuditEmitter.INGEST_STREAM, Buffer.buffer(secret.toByteArray()), 0));
     await(f.event(AuditAction.TERMINAL_CLOSED, wsA).success().emit());
-    eventually(() -> f.stored(wsA) == 1 && f.count("SELECT count(*) FROM audit.dead_letters") == 3 && pending() == 0, 10_000);
+    eventually(() -> f.stored(wsA) == 1 && f.count("SELECT count(*) FROM audit.dead_letters") == 4 && pending() == 0, 10_000);
     assertThat(f.count("SELECT count(*) FROM audit.dead_letters WHERE reason = 'malformed'")).isEqualTo(1);
     assertThat(f.count("SELECT count(*) FROM audit.dead_letters WHERE reason = 'oversized'")).isEqualTo(1);
     assertThat(f.count("SELECT count(*) FROM audit.dead_letters WHERE reason = 'unknown_action'")).isEqualTo(1);
     assertThat(f.registry.get("umbra.audit.dead_letters").tag("reason", "malformed").counter().count()).isEqualTo(1.0);
     HttpResponse<Buffer> r = await(f.http.get("/v1/admin/audit/dead-letters").bearerTokenAuthentication(AuditFixture.ADMIN_TOKEN).send());
-    assertThat(r.bodyAsJsonObject().getJsonArray("dead_letters")).hasSize(3);
+    JsonArray kept = r.bodyAsJsonObject().getJsonArray("dead_letters");
+    assertThat(kept).hasSize(4);
+    assertThat(await(f.http.get("/v1/admin/audit/dead-letters").bearerTokenAuthentication(f.adminOf(wsA)).send()).statusCode())
+        .isEqualTo(401);
+
+    // re-drive: the whole entry goes back on the stream (and, still malformed, comes back)
+    String malformed = kept.stream().map(JsonObject.class::cast).filter(o -> o.getString("reason").equals("malformed"))
+        .findFirst().orElseThrow().getString("entry_id");
+    HttpResponse<Buffer> again = await(f.http.post("/v1/admin/audit/dead-letters/" + malformed + "/redrive")
+        .bearerTokenAuthentication(AuditFixture.ADMIN_TOKEN).send());
+    assertThat(again.statusCode()).isEqualTo(200);
+    String newId = again.bodyAsJsonObject().getString("new_entry_id");
+    eventually(() -> f.count("SELECT count(*) FROM audit.dead_letters WHERE entry_id = '" + newId + "'") == 1
+        && f.count("SELECT count(*) FROM audit.dead_letters WHERE entry_id = '" + malformed + "'") == 0, 10_000);
+    // an event kept with its metadata blanked is not the original: it cannot be re-driven
+    String blanked = kept.stream().map(JsonObject.class::cast).filter(o -> o.getString("reason").equals("forbidden_metadata_key"))
+        .findFirst().orElseThrow().getString("entry_id");
+    assertThat(await(f.http.post("/v1/admin/audit/dead-letters/" + blanked + "/redrive")
+        .bearerTokenAuthentication(AuditFixture.ADMIN_TOKEN).send()).statusCode()).isEqualTo(409);
+    assertThat(f.count("SELECT count(*) FROM audit.dead_letters WHERE position('canary-secret'::bytea in raw) > 0")).isZero();
   }
 
   @Test

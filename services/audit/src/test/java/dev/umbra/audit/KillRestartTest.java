@@ -100,6 +100,7 @@ class KillRestartTest {
     eventually(() -> storedCount() >= 2_000, 30_000);
     first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no drain, no ack
     long storedAtKill = storedCount();
+    long pendingAtKill = pending(vertx, prefix); // delivered to the dead instance, never acknowledged
     assertThat(first.exitValue()).isEqualTo(137);
     assertThat(producing.get()).as("the producer is still emitting when the service dies").isTrue();
     assertThat(storedAtKill).isLessThan(EVENTS);
@@ -138,8 +139,8 @@ class KillRestartTest {
     String duplicates =
         metrics.lines().filter(l -> l.startsWith("umbra_audit_ingest_duplicates_total")).findFirst().orElse("none");
     System.out.printf(
-        "kill/restart: %d stored when killed, %d events in all, re-delivered and skipped: %s%n",
-        storedAtKill, EVENTS, duplicates);
+        "kill/restart: %d stored and %d pending (unacknowledged) when killed, %d events in all, re-delivered and skipped: %s%n",
+        storedAtKill, pendingAtKill, EVENTS, duplicates);
     await(bus.close());
   }
 

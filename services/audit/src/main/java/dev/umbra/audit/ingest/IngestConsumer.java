@@ -68,6 +68,8 @@ public final class IngestConsumer {
   private long pausedUntil;
   private boolean pauseTimerSet;
   private final Map<UUID, Future<Void>> workspaceTails = new java.util.HashMap<>();
+  /** Entry ids this instance is processing now (event loop only). */
+  private final java.util.Set<String> inFlight = new java.util.HashSet<>();
 
   public IngestConsumer(
       Vertx vertx, Bus bus, EventStore store, DeadLetters deadLetters, Settings settings, MeterRegistry registry) {
@@ -198,11 +200,13 @@ public final class IngestConsumer {
             settings.claimIdle(),
             settings.batchSize())
         .compose(
-            entries -> {
+            claimed -> {
+              // entries this instance is still storing are not abandoned: leave them be
+              List<StreamEntry> entries = claimed.stream().filter(e -> !inFlight.contains(e.id())).toList();
               if (!entries.isEmpty()) {
                 log.info("claimed {} unacknowledged audit entries", entries.size());
               }
-              return process(entries).map(entries.size());
+              return process(entries).map(claimed.size());
             })
         .onComplete(
             ar -> {
@@ -219,6 +223,8 @@ public final class IngestConsumer {
       return Future.succeededFuture();
     }
     Timer.Sample sample = Timer.start(registry);
+    List<String> ids = entries.stream().map(StreamEntry::id).toList();
+    inFlight.addAll(ids);
     List<EntryDecoder.Rejected> rejected = new ArrayList<>();
     Map<UUID, List<EntryDecoder.Valid>> byWorkspace = new LinkedHashMap<>();
     for (StreamEntry entry : entries) {
@@ -232,7 +238,10 @@ public final class IngestConsumer {
     work.add(deadLetter(rejected));
     byWorkspace.forEach((ws, valid) -> work.add(inOrder(ws, () -> storeWorkspace(ws, valid))));
     // Fails when some part is left pending (PG or Redis trouble), so the read loop backs off.
-    return Future.join(work).<Void>mapEmpty().onComplete(x -> sample.stop(batchTimer));
+    return Future.join(work).<Void>mapEmpty().onComplete(x -> {
+      sample.stop(batchTimer);
+      ids.forEach(inFlight::remove);
+    });
   }
 
   private Future<Void> deadLetter(List<EntryDecoder.Rejected> rejected) {
@@ -241,17 +250,20 @@ public final class IngestConsumer {
     }
     return deadLetters
         .keep(rejected)
-        .compose(v -> ack(rejected.stream().map(EntryDecoder.Rejected::entryId).toList()))
+        .compose(kept -> ack(rejected.stream().map(EntryDecoder.Rejected::entryId).toList()).map(kept))
         .onSuccess(
-            v ->
-                rejected.forEach(
-                    r -> {
-                      registry.counter(Metrics.name("audit", "dead_letters"), "reason", r.reason()).increment();
-                      log.atWarn()
-                          .addKeyValue("entry_id", r.entryId())
-                          .addKeyValue("reason", r.reason())
-                          .log("audit entry sent to dead letters: {}", r.reason());
-                    }))
+            kept ->
+                rejected.stream()
+                    .filter(r -> kept.contains(r.entryId()))
+                    .forEach(
+                        r -> {
+                          registry.counter(Metrics.name("audit", "dead_letters"), "reason", r.reason()).increment();
+                          log.atWarn()
+                              .addKeyValue("entry_id", r.entryId())
+                              .addKeyValue("reason", r.reason())
+                              .log("audit entry sent to dead letters: {}", r.reason());
+                        }))
+        .<Void>mapEmpty()
         .onFailure(e -> {
           failures.increment();
           log.warn("audit dead letters not kept ({}); left pending for re-delivery", e.getMessage());
