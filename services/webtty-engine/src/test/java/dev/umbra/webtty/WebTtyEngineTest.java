@@ -283,6 +283,60 @@ class WebTtyEngineTest {
   }
 
   @Test
+  void aReplayedStdinSequenceClosesTheChannelAndIsCounted() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    ByteString k = key();
+    try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(0, ws, "henry", "member")) {
+      String sid = h.open(server, owner, machine, k, List.of(key(), k));
+      WebTtyFrame first = h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()));
+      owner.send(first);
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()).isEqualTo(first.getSealed());
+      double before = h.engines.get(0).metrics().count("frames_rejected", "reason", "replayed", "side", "client");
+      owner.send(first);
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("replayed");
+      assertThat(owner.awaitClosed()).isTrue();
+      assertThat(h.engines.get(0).metrics().count("frames_rejected", "reason", "replayed", "side", "client"))
+          .isEqualTo(before + 1);
+      assertThat(server.inbox.poll(200, TimeUnit.MILLISECONDS)).satisfiesAnyOf(
+          f -> assertThat(f).isNull(), f -> assertThat(f.getType()).isNotEqualTo(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA));
+    }
+  }
+
+  @Test
+  void retentionRemovesRecordingsThatEndedBeforeTheCutoff() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    ByteString k = key();
+    String sid;
+    try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(0, ws, "ivy", "member")) {
+      sid = h.open(server, owner, machine, k, List.of(key(), k));
+      server.send(h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, h.seal("stdout", "x".getBytes())));
+      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(sid).build());
+      owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT);
+    }
+    var engine = h.engines.get(0);
+    engine.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    String token = h.tokens.member(ws, "ivy", "member");
+    assertThat(replay(0, token, sid).status).isEqualTo(200);
+    // a cutoff before the session ended keeps it; one after removes it with its events
+    engine.recordingStore().sweep(java.time.Instant.now().minusSeconds(3600), 1000)
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(replay(0, token, sid).status).isEqualTo(200);
+    int removed = engine.recordingStore().sweep(java.time.Instant.now().plusSeconds(60), 1000)
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(removed).isGreaterThanOrEqualTo(1);
+    assertThat(replay(0, token, sid).status).isEqualTo(404);
+    try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery("SELECT count(*) FROM webtty.events WHERE session_id = '" + sid + "'")) {
+      rs.next();
+      assertThat(rs.getLong(1)).isZero();
+    }
+  }
+
+  @Test
   void aRevocationEndsTheRevokedPartysLiveSessionsAndRefusesNewOnes() throws Exception {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();

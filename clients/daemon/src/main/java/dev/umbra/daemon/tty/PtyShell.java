@@ -40,6 +40,19 @@ public final class PtyShell implements AutoCloseable {
     return stdout.read(buf);
   }
 
+  public int read(byte[] buf, int off, int len) throws IOException {
+    return stdout.read(buf, off, len);
+  }
+
+  /** Bytes readable without blocking (0 when unknown). */
+  public int available() {
+    try {
+      return stdout.available();
+    } catch (IOException e) {
+      return 0;
+    }
+  }
+
   public void write(byte[] bytes) throws IOException {
     stdin.write(bytes);
     stdin.flush();

@@ -45,7 +45,7 @@ import org.slf4j.LoggerFactory;
 public final class TtyServer implements AutoCloseable {
   public static final String PATH = "/v1/webtty/server";
   private static final Logger log = LoggerFactory.getLogger(TtyServer.class);
-  private static final int READ_CHUNK = 16 * 1024;
+  private static final int READ_CHUNK = TtyFrames.MAX_PLAINTEXT;
 
   private final Vertx vertx;
   private final TtyServerConfig config;
@@ -335,6 +335,14 @@ public final class TtyServer implements AutoCloseable {
             continue;
           }
           s.firstOutput.complete(null);
+          // coalesce what is already waiting (bulk output), up to one frame's plaintext
+          while (n < buf.length && s.shell.available() > 0) {
+            int more = s.shell.read(buf, n, buf.length - n);
+            if (more <= 0) {
+              break;
+            }
+            n += more;
+          }
           WebSocket socket = ws;
           while (socket != null && socket.writeQueueFull() && s.state == State.LIVE) {
             Thread.sleep(1);

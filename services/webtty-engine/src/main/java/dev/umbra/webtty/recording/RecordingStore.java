@@ -198,10 +198,10 @@ public final class RecordingStore {
             String[] ids = entry.getValue().toArray(String[]::new);
             all = all.compose(n -> db.inWorkspace(entry.getKey(), conn -> conn.preparedQuery(
                     "DELETE FROM sessions WHERE workspace_id = $1 AND session_id = ANY($2)")
-                .execute(Tuple.of(entry.getKey(), ids))
+                .execute(Tuple.tuple().addUUID(entry.getKey()).addArrayOfString(ids))
                 .compose(r -> conn.preparedQuery(
                         "DELETE FROM session_index WHERE workspace_id = $1 AND session_id = ANY($2)")
-                    .execute(Tuple.of(entry.getKey(), ids)))
+                    .execute(Tuple.tuple().addUUID(entry.getKey()).addArrayOfString(ids)))
                 .map(r -> n + ids.length)));
           }
           return all;

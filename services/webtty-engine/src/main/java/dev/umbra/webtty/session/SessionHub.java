@@ -407,6 +407,7 @@ public final class SessionHub {
     clients.put(conn.participantId, conn);
     metrics.connections.incrementAndGet();
     ws.binaryMessageHandler(buf -> onClientMessage(conn, buf));
+    ws.drainHandler(v -> maybeResume());
     ws.textMessageHandler(t -> rejectClient(conn, "text_frame"));
     ws.closeHandler(v -> onClientClosed(conn));
     ws.exceptionHandler(e -> { });
