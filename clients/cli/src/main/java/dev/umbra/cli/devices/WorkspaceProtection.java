@@ -194,6 +194,21 @@ public final class WorkspaceProtection {
     }
   }
 
+  /**
+   * This device's own credential, checked against the verified current keyset: what a client
+   * presents to a daemon (with a proof signed by {@link Device#signing()}) to be authorized.
+   */
+  public Signed ownCredential() {
+    Device d = store.require();
+    JsonObject row = api.get(base() + "/devices/" + d.id());
+    Credential c = verifiedCredential(row, keyset()).orElseThrow(() -> new CliException(
+        "this device has no valid credential of the current keyset: run `umbra device trust`"));
+    if (!c.keys().equals(d.keys())) {
+      throw new CliException("the credential names other keys than this device's: refusing");
+    }
+    return Signed.fromJson(row.getJsonObject("credential"));
+  }
+
   /** Approves a pending device after the human compared codes; refuses when the typed code differs. */
   public JsonObject approve(UUID deviceId, String typedCode) {
     JsonObject row = api.get(base() + "/devices/" + deviceId);

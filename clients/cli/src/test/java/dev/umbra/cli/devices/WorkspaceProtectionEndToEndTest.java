@@ -193,6 +193,8 @@ class WorkspaceProtectionEndToEndTest {
   @Test
   void firstOwnerDeviceCreatesTheKeysetAndTheVaultRoundTrips() throws Exception {
     String ws = protectedWorkspace("vault-ws");
+    // idempotent, non-interactive: what `bin/umbra dev` runs on every start
+    assertThat(ok(admin, "device", "trust", "-w", ws).out()).contains("trusted device");
     ok(admin, "vault", "put", "agent/context", "--from-file", file("v", "remember: deploys on friday are off").toString(), "-w", ws);
     assertThat(ok(admin, "vault", "get", "agent/context", "-w", ws).out()).isEqualTo("remember: deploys on friday are off");
     assertThat(ok(admin, "vault", "list", "-w", ws).out()).contains("agent/context");
@@ -303,6 +305,8 @@ class WorkspaceProtectionEndToEndTest {
     Ed25519PublicKey adminKey = Ed25519PublicKey.fromHex(adminRow.getString("ed25519_public_key"));
     assertThat(trust.isAuthorized(credential(adminRow), adminKey)).isTrue();
     assertThat(trust.isAuthorized(credential(adminRow), Ed25519KeyPair.generate().publicKey())).isFalse();
+    CliContext ctx = new CliContext(admin, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
+    assertThat(trust.isAuthorized(new WorkspaceProtection(new Api(ctx), workspaceId(ws)).ownCredential(), adminKey)).isTrue();
     Second b = trustedSecond(ws, "ws-laptop");
     JsonObject bRow = deviceRow(ws, b.deviceId());
     assertThat(trust.isAuthorized(credential(bRow))).isTrue();

@@ -35,6 +35,11 @@ public final class TrustStore {
     return file;
   }
 
+  /** The pinned verifier of one binding of this machine (empty when nothing is pinned yet). */
+  public static Optional<DeviceTrust> forBinding(dev.umbra.daemon.binding.BindingStore store, dev.umbra.daemon.binding.Binding b) {
+    return new TrustStore(store.root().resolve(b.machineId().toString())).load(b.workspaceId());
+  }
+
   public Optional<DeviceTrust> load(UUID workspaceId) {
     if (!Files.isRegularFile(file)) {
       return Optional.empty();

@@ -55,6 +55,19 @@ class DeviceTrustTest {
   }
 
   @Test
+  void aServerSubstitutingItsOwnKeyChangesTheVerificationCode() {
+    String code = TrustModel.verificationCode(ws, keys, v1.publicKey());
+    assertThat(code).matches("[0-9A-Z]{4}(-[0-9A-Z]{4}){3}");
+    DeviceKeys swappedSigning = new DeviceKeys(Ed25519KeyPair.generate().publicKey(), keys.envelopeKey());
+    DeviceKeys swappedEnvelope = new DeviceKeys(keys.signingKey(), P256KeyPair.generate().publicKey());
+    assertThat(TrustModel.verificationCode(ws, swappedSigning, v1.publicKey())).isNotEqualTo(code);
+    assertThat(TrustModel.verificationCode(ws, swappedEnvelope, v1.publicKey())).isNotEqualTo(code);
+    assertThat(TrustModel.verificationCode(ws, keys, Ed25519KeyPair.generate().publicKey())).as("another workspace key shown to the device").isNotEqualTo(code);
+    assertThat(TrustModel.verificationCode(UUID.randomUUID(), keys, v1.publicKey())).isNotEqualTo(code);
+    assertThat(TrustModel.verificationCode(ws, keys, v1.publicKey())).isEqualTo(code);
+  }
+
+  @Test
   void everyFlippedSignatureByteIsRefused() {
     Signed c = credential(ws, deviceId, 1, v1);
     List<Integer> accepted = new ArrayList<>();
