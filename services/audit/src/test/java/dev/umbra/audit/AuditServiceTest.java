@@ -274,6 +274,14 @@ class AuditServiceTest {
     assertThat(pages).isEqualTo(3);
     assertThat(seqs).hasSize(25).doesNotHaveDuplicates().isSortedAccordingTo((a, b) -> Long.compare(b, a));
 
+    JsonObject firstAsc = get(base + "?order=asc&limit=20", token);
+    List<Long> asc = new ArrayList<>();
+    firstAsc.getJsonArray("events").forEach(o -> asc.add(((JsonObject) o).getLong("seq")));
+    get(base + "?order=asc&limit=20&cursor=" + firstAsc.getString("next_cursor"), token).getJsonArray("events")
+        .forEach(o -> asc.add(((JsonObject) o).getLong("seq")));
+    assertThat(asc).hasSize(25).isSorted();
+    assertThat(get(base + "?order=desc&cursor=" + firstAsc.getString("next_cursor"), token).getInteger("_status"))
+        .as("a cursor of another order").isEqualTo(400);
     assertThat(get(base + "?action=device.approved", token).getJsonArray("events")).hasSize(5);
     assertThat(get(base + "?actor=alice&action=terminal.opened", token).getJsonArray("events")).hasSize(10);
     assertThat(get(base + "?actor=member:bob", token).getJsonArray("events")).hasSize(12);
