@@ -98,6 +98,32 @@ class AuditServiceTest {
   }
 
   @Test
+  void twoInstancesShareTheStreamAndKeepEachChainWhole() throws Exception {
+    var registry2 = dev.umbra.kit.metrics.Metrics.newRegistry();
+    AuditService second = await(dev.umbra.kit.testing.TestServices.deploy(
+        f.vertx, f.config, f.bus, registry2, java.time.Clock.systemUTC(), AuditService::new));
+    try {
+      List<io.vertx.core.Future<String>> all = new ArrayList<>();
+      for (int i = 0; i < 2_000; i++) {
+        all.add(f.event(AuditAction.RELAY_CHANNEL_OPENED, i % 2 == 0 ? wsA : wsB).success().emit());
+      }
+      await(io.vertx.core.Future.all(all));
+      eventually(() -> f.stored(wsA) == 1_000 && f.stored(wsB) == 1_000, 30_000);
+      double one = f.registry.get("umbra.audit.ingest_stored").counter().count();
+      double two = registry2.get("umbra.audit.ingest_stored").counter().count();
+      assertThat(one + two).isEqualTo(2_000.0);
+      for (UUID ws : List.of(wsA, wsB)) {
+        JsonObject v = verify(ws);
+        assertThat(v.getBoolean("ok")).as(v.encode()).isTrue();
+        assertThat(v.getLong("checked")).isEqualTo(1_000);
+      }
+      System.out.printf("two instances stored %.0f and %.0f events%n", one, two);
+    } finally {
+      await(f.vertx.undeploy(second.deploymentID()));
+    }
+  }
+
+  @Test
   void replayedEntriesAreStoredOnceAndDoNotAdvanceTheChain() throws Exception {
     AuditEvent e = f.event(AuditAction.DEVICE_APPROVED, wsA).success().proto().setId("01JDQ8Z6X3K9V2M4N5P6Q7R8ST")
         .setTimeUnixMs(System.currentTimeMillis()).setService("control-plane").build();
