@@ -334,4 +334,36 @@ class DeviceTrustApiTest {
     assertThat(h.call("POST", "/v1/machine-trust", null, body.copy().put("timestamp_ms", ts - 120_000)).status()).isEqualTo(401);
     assertThat(h.call("POST", "/v1/machine-trust", null, body.copy().put("signature", "00")).status()).isEqualTo(400);
   }
+
+  String joined(String ws, String role, String name) {
+    String invite = h.call("POST", "/v1/workspaces/" + ws + "/invitations", alice, new JsonObject().put("role", role)).body().getString("token");
+    return h.call("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite).put("account_name", name))
+        .body().getJsonObject("api_token").getString("token");
+  }
+
+  @Test
+  void rolesGateEveryTrustAndVaultOperation() {
+    String viewer = joined(wsA, "viewer", "vera");
+    String member = joined(wsA, "member", "max");
+    String base = "/v1/workspaces/" + wsA;
+    assertThat(h.call("GET", base + "/devices", viewer, null).status()).isEqualTo(200);
+    assertThat(h.call("GET", base + "/keyset", viewer, null).status()).isEqualTo(200);
+    assertThat(h.call("GET", base + "/vault/entries", viewer, null).status()).isEqualTo(403);
+    assertThat(h.call("GET", base + "/vault/entries/" + a.entry(), viewer, null).status()).isEqualTo(403);
+    Ed25519KeyPair ed = Ed25519KeyPair.generate();
+    P256KeyPair p = P256KeyPair.generate();
+    assertThat(h.call("POST", base + "/devices", viewer, new JsonObject().put("request", signed(request(wsA, UUID.randomUUID(), ed, p), ed))).status()).isEqualTo(403);
+    assertThat(h.call("POST", base + "/devices", member, new JsonObject().put("request", signed(request(wsA, UUID.randomUUID(), ed, p), ed))).status()).isEqualTo(201);
+    assertThat(h.call("GET", base + "/vault/entries/" + a.entry(), member, null).status()).isEqualTo(200);
+    JsonObject approval = new JsonObject().put("credential", signed(credential(wsA, a.pendingDevice(), a.deviceKey(), a.deviceP256(), 1), a.signing()))
+        .put("envelope", envelope(a.deviceP256()));
+    assertThat(h.call("POST", base + "/devices/" + a.pendingDevice() + "/approval", member, approval).status()).isEqualTo(403);
+    assertThat(h.call("GET", base + "/recovery-kits", member, null).status()).isEqualTo(403);
+    assertThat(h.call("GET", base + "/recovery-kits/" + a.kit() + "/envelope", member, null).status()).isEqualTo(403);
+    assertThat(h.call("POST", base + "/recovery-kits/" + a.kit() + "/confirmation", member, new JsonObject()).status()).isEqualTo(403);
+    String readOnly = h.call("POST", "/v1/tokens", alice, new JsonObject().put("name", "ro").put("scope", "read")).body().getString("token");
+    assertThat(h.call("POST", base + "/vault/entries", readOnly, sealed("ro")).status()).isEqualTo(403);
+    assertThat(h.call("GET", base + "/vault/entries", readOnly, null).status()).as("a read token acts as a viewer").isEqualTo(403);
+    assertThat(h.call("GET", base + "/devices", null, null).status()).isEqualTo(401);
+  }
 }

@@ -88,14 +88,16 @@ public final class DevicesCommand {
     @Override
     protected void run(Api api, UUID w) {
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
+      boolean wasPending = "pending".equals(api.get("/v1/workspaces/" + w + "/devices/" + id(device)).getString("status"));
       JsonObject row = wp.revoke(id(device));
       JsonObject result = new JsonObject().put("device", row);
-      if (!noRotate) {
+      boolean rotate = !noRotate && !wasPending; // a pending device never held the keyset
+      if (rotate) {
         JsonObject chain = wp.rotate();
         result.put("keyset_version", chain.getInteger("current_version"));
       }
       output.print(ctx.out(), result, "revoked device " + row.getString("id")
-          + (noRotate ? "" : "; rotated the workspace keyset to version " + result.getInteger("keyset_version")));
+          + (rotate ? "; rotated the workspace keyset to version " + result.getInteger("keyset_version") : ""));
     }
   }
 }
