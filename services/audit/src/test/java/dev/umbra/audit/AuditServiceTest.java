@@ -418,4 +418,26 @@ class AuditServiceTest {
     }
     client.close();
   }
+
+  @Test
+  void tailOverWebSocketSendsOneMessagePerEvent() throws Exception {
+    List<String> messages = new CopyOnWriteArrayList<>();
+    var options = new io.vertx.core.http.WebSocketConnectOptions()
+        .setHost("127.0.0.1").setPort(f.service.actualPort()).setURI("/v1/workspaces/" + wsA + "/audit/tail")
+        .addHeader("authorization", "Bearer " + f.adminOf(wsA));
+    var client = f.vertx.createWebSocketClient();
+    var socket = await(client.connect(options));
+    socket.textMessageHandler(messages::add);
+    eventually(() -> messages.stream().anyMatch(m -> m.contains("audit.tail_opened")), 10_000);
+    String id = await(f.event(AuditAction.TUNNEL_OPENED, wsA).success().emit());
+    await(f.event(AuditAction.TUNNEL_OPENED, wsB).success().emit());
+    eventually(() -> messages.stream().anyMatch(m -> m.contains(id)), 10_000);
+    assertThat(messages).allSatisfy(m -> assertThat(new JsonObject(m).getString("workspace_id")).isEqualTo(wsA.toString()));
+    await(socket.close());
+    Throwable refused = client.connect(new io.vertx.core.http.WebSocketConnectOptions()
+            .setHost("127.0.0.1").setPort(f.service.actualPort()).setURI("/v1/workspaces/" + wsA + "/audit/tail")
+            .addHeader("authorization", "Bearer " + f.adminOf(wsB)))
+        .toCompletionStage().toCompletableFuture().handle((v, e) -> e).get(10, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(refused).isNotNull().hasMessageContaining("403");
+  }
 }

@@ -2,6 +2,7 @@ package dev.umbra.audit.tail;
 
 import dev.umbra.audit.access.AuditAuthorizer;
 import dev.umbra.audit.access.AuditAuthorizer.Need;
+import dev.umbra.audit.access.Caller;
 import dev.umbra.audit.access.WorkspaceParam;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
@@ -9,12 +10,14 @@ import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 
 /**
- * {@code GET /v1/workspaces/:workspace/audit/tail}: a Server-Sent Events stream of the
+ * {@code GET /v1/workspaces/:workspace/audit/tail}: with {@code Upgrade: websocket} a WebSocket
+ * (one text message per event), otherwise a Server-Sent Events stream of the
  * workspace's events as they are stored ({@code event: audit}, data = the event's JSON). Each
  * client has a bounded send queue; messages that do not fit are dropped, counted, and announced
  * with {@code event: dropped} ({@code {"dropped": n}}) once the queue drains. A comment line every
@@ -43,10 +46,15 @@ public final class TailRoutes {
 
   private void sse(RoutingContext ctx) {
     UUID ws = WorkspaceParam.of(ctx);
+    boolean websocket = "websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"));
     authorizer
         .authorize(ctx, ws, Need.TAIL)
         .onSuccess(
             caller -> {
+              if (websocket) {
+                webSocket(ctx, ws, caller);
+                return;
+              }
               HttpServerResponse resp = ctx.response();
               resp.setChunked(true)
                   .setWriteQueueMaxSize(queueBytes)
@@ -64,18 +72,56 @@ public final class TailRoutes {
                   .onSuccess(
                       v -> {
                         client.comment("tail of " + ws);
-                        AuditEventBuilder b =
-                            audit.event(AuditAction.AUDIT_TAIL_OPENED)
-                                .actor(caller.actor())
-                                .target("audit_log", ws)
-                                .request(ctx.request());
-                        (ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws))
-                            .success()
-                            .emit();
+                        opened(ctx, ws, caller);
                       })
                   .onFailure(e -> resp.reset());
             })
         .onFailure(ctx::fail);
+  }
+
+  /** The same tail over a WebSocket: one text message per event, {@code {"dropped":n}} after drops. */
+  private void webSocket(RoutingContext ctx, UUID ws, Caller caller) {
+    ctx.request()
+        .toWebSocket()
+        .onSuccess(
+            socket -> {
+              socket.setWriteQueueMaxSize(queueBytes);
+              WebSocketClient client = new WebSocketClient(socket);
+              socket.closeHandler(v -> tail.remove(ws, client));
+              socket.handler(b -> {}); // the client has nothing to say; ignore what it sends
+              tail.add(ws, client).onSuccess(v -> opened(ctx, ws, caller)).onFailure(e -> socket.close());
+            })
+        .onFailure(ctx::fail);
+  }
+
+  private void opened(RoutingContext ctx, UUID ws, Caller caller) {
+    AuditEventBuilder b =
+        audit.event(AuditAction.AUDIT_TAIL_OPENED).actor(caller.actor()).target("audit_log", ws).request(ctx.request());
+    (ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws)).success().emit();
+  }
+
+  /** One WebSocket; its queue is the socket's bounded write queue. */
+  static final class WebSocketClient implements LiveTail.Client {
+    private final ServerWebSocket socket;
+    private long missed;
+
+    WebSocketClient(ServerWebSocket socket) {
+      this.socket = socket;
+    }
+
+    @Override
+    public boolean offer(String json) {
+      if (socket.isClosed() || socket.writeQueueFull()) {
+        missed++;
+        return false;
+      }
+      if (missed > 0) {
+        socket.writeTextMessage("{\"dropped\":" + missed + "}");
+        missed = 0;
+      }
+      socket.writeTextMessage(json);
+      return true;
+    }
   }
 
   /** One SSE connection; its queue is the response's bounded write queue. */
