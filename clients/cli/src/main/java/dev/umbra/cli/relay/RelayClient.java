@@ -255,6 +255,7 @@ public final class RelayClient {
       return;
     }
     channels.put(channel.channelId(), channel);
+    channel.silenceLimit(ChannelProtocol.CLIENT_SILENCE_LIMIT);
     channel.onEnd(e -> channels.remove(channel.channelId()));
     Opened opened = new Opened(channel, p.promise);
     channel.listener(opened);

@@ -19,6 +19,10 @@ public final class ChannelProtocol {
   public static final Duration ACK_DELAY = Duration.ofMillis(5);
   /** With unacknowledged data and no progress for this long, a side asks the peer to resume. */
   public static final Duration RESEND_AFTER = Duration.ofMillis(1500);
+  /** Each side sends at least an ACK this often, so a silent command does not look like a vanished peer. */
+  public static final Duration KEEPALIVE = Duration.ofSeconds(15);
+  /** The client gives up on a machine not heard from for this long (the daemon keeps sessions longer). */
+  public static final Duration CLIENT_SILENCE_LIMIT = Duration.ofSeconds(90);
   /** How long the client waits for the daemon's handshake answer and for the start result. */
   public static final Duration OPEN_TIMEOUT = Duration.ofSeconds(15);
   /** RESUME reasons: a plain RESUME asks the peer to resend and answer with its own; these do not answer. */

@@ -209,6 +209,7 @@ public final class DaemonChannels {
         .build());
     SecureChannel channel = new SecureChannel(vertx, config.workspace(), config.target(), id, noise, link::send);
     channels.put(id, channel);
+    channel.silenceLimit(config.forgetAfter());
     channel.onEnd(error -> closed(channel, error));
     stats.opened.incrementAndGet();
     channel.listener(new SecureChannel.Listener() {

@@ -50,11 +50,16 @@ public final class SecureChannel {
   private long ackTimer = -1;
   private long lastProgressNanos = System.nanoTime();
   private long lastGapRequestNanos;
+  private long gapTimer = -1;
+  private long highestSeen = -1;
+  private static final long GAP_INTERVAL_NANOS = 200_000_000L;
   private final long resendTimer;
   private boolean blocked;
   private boolean closeWhenDrained;
   private boolean closed;
   private long lastHeardNanos = System.nanoTime();
+  private long lastSentNanos = System.nanoTime();
+  private long silenceLimitNanos = Long.MAX_VALUE;
 
   public SecureChannel(
       Vertx vertx, String workspace, String target, long channelId, TransportPair noise, Consumer<RelayFrame> out) {
@@ -85,6 +90,15 @@ public final class SecureChannel {
     return closed;
   }
 
+  /**
+   * Fails the channel ({@code peer_gone}) when nothing was heard from the peer for this long. Both
+   * sides send a keepalive ACK every {@link ChannelProtocol#KEEPALIVE}, so only a peer that is
+   * really gone (or unreachable) stays silent.
+   */
+  public void silenceLimit(java.time.Duration limit) {
+    this.silenceLimitNanos = limit.toNanos();
+  }
+
   /** Nanos of the last frame heard from the peer (the daemon forgets long-silent channels). */
   public long lastHeardNanos() {
     return lastHeardNanos;
@@ -113,6 +127,7 @@ public final class SecureChannel {
     unackedBytes += ct.length;
     ackSent = ackValue();
     bytesSinceAck = 0;
+    lastSentNanos = System.nanoTime();
     out.accept(f);
     if (!writable()) {
       blocked = true;
@@ -179,22 +194,20 @@ public final class SecureChannel {
       case "decrypt_failed" -> "a message failed authentication: the channel was tampered with and is closed";
       case "replayed_handshake" -> "the machine refused a replayed handshake";
       case "handshake_failed" -> "the machine refused the handshake (wrong key or PSK)";
+      case "peer_gone" -> "nothing was heard from the other side for too long; the channel is closed";
       default -> "the channel was closed: " + reason;
     };
   }
 
   private void onData(RelayFrame f) {
     long seq = f.getSequence();
+    highestSeen = Math.max(highestSeen, seq);
     if (seq < recvNext) {
       scheduleAck(); // a resend of what we have: tell the peer again
       return;
     }
     if (seq > recvNext) {
-      long now = System.nanoTime();
-      if (now - lastGapRequestNanos > 200_000_000L) {
-        lastGapRequestNanos = now;
-        out.accept(frame(FrameType.FRAME_TYPE_RESUME).setAck(ackValue()).setSequence(noise.sentCount()).setReason(ChannelProtocol.RESUME_GAP).build());
-      }
+      requestGap();
       return;
     }
     byte[] plain;
@@ -212,6 +225,9 @@ public final class SecureChannel {
       fail("malformed_message");
       return;
     }
+    if (recvNext <= highestSeen) {
+      requestGap();
+    }
     bytesSinceAck += f.getPayload().size();
     if (bytesSinceAck >= ChannelProtocol.ACK_EVERY_BYTES) {
       sendAck();
@@ -220,6 +236,23 @@ public final class SecureChannel {
     }
     if (listener != null) {
       listener.onMessage(m);
+    }
+  }
+
+  /** Asks the peer to resend from what we expect; at most every 200 ms, the last request deferred, not lost. */
+  private void requestGap() {
+    long now = System.nanoTime();
+    long wait = lastGapRequestNanos + GAP_INTERVAL_NANOS - now;
+    if (wait <= 0) {
+      lastGapRequestNanos = now;
+      out.accept(frame(FrameType.FRAME_TYPE_RESUME).setAck(ackValue()).setSequence(noise.sentCount()).setReason(ChannelProtocol.RESUME_GAP).build());
+    } else if (gapTimer < 0) {
+      gapTimer = vertx.setTimer(Math.max(1, wait / 1_000_000), t -> {
+        gapTimer = -1;
+        if (!closed && recvNext <= highestSeen) {
+          requestGap(); // something later than what we expect was seen: a gap is still open
+        }
+      });
     }
   }
 
@@ -264,6 +297,7 @@ public final class SecureChannel {
     bytesSinceAck = 0;
     if (a != ackSent || a == recvNext) {
       ackSent = a;
+      lastSentNanos = System.nanoTime();
       out.accept(frame(FrameType.FRAME_TYPE_ACK).setAck(a).build());
     }
   }
@@ -283,6 +317,15 @@ public final class SecureChannel {
   }
 
   private void checkProgress() {
+    long now = System.nanoTime();
+    if (!closed && now - lastHeardNanos > silenceLimitNanos) {
+      fail("peer_gone");
+      return;
+    }
+    if (!closed && now - lastSentNanos > ChannelProtocol.KEEPALIVE.toNanos()) {
+      lastSentNanos = now;
+      out.accept(frame(FrameType.FRAME_TYPE_ACK).setAck(ackValue()).build());
+    }
     if (!closed && !unacked.isEmpty() && System.nanoTime() - lastProgressNanos > ChannelProtocol.RESEND_AFTER.toNanos()) {
       lastProgressNanos = System.nanoTime();
       resume();
@@ -327,6 +370,9 @@ public final class SecureChannel {
     vertx.cancelTimer(resendTimer);
     if (ackTimer >= 0) {
       vertx.cancelTimer(ackTimer);
+    }
+    if (gapTimer >= 0) {
+      vertx.cancelTimer(gapTimer);
     }
     unacked.clear();
     endHook.accept(error);
