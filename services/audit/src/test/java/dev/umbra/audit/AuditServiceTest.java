@@ -112,6 +112,9 @@ class AuditServiceTest {
       double one = f.registry.get("umbra.audit.ingest_stored").counter().count();
       double two = registry2.get("umbra.audit.ingest_stored").counter().count();
       assertThat(one + two).isEqualTo(2_000.0);
+      // appends to one chain from two instances wait for each other and never collide
+      assertThat(f.registry.get("umbra.audit.ingest_failures").counter().count()
+          + registry2.get("umbra.audit.ingest_failures").counter().count()).isZero();
       for (UUID ws : List.of(wsA, wsB)) {
         JsonObject v = verify(ws);
         assertThat(v.getBoolean("ok")).as(v.encode()).isTrue();

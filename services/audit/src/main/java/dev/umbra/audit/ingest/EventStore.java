@@ -12,7 +12,6 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
@@ -20,20 +19,24 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * Appends events to one workspace's chain in one transaction of two statements: lock the chain
- * head (which serializes appends per workspace across every audit instance) and find the ids
- * already stored; then, after dropping those (so a re-delivered entry never advances the chain)
- * and hashing the rest in order, insert them with one multi-row statement that also moves the
- * head and reports how many rows it inserted (anything else rolls the batch back).
+ * Appends events to one workspace's chain in one transaction of three statements: lock the chain
+ * head (which serializes appends per workspace across every audit instance); find the ids already
+ * stored; then, after dropping those (so a re-delivered entry never advances the chain) and hashing
+ * the rest in order, insert them with one multi-row statement that also moves the head and reports
+ * how many rows it inserted (anything else rolls the batch back).
  */
 public final class EventStore {
-  /** Locks (creating when new) the chain head and finds which of the ids are stored already. */
+  /** Locks the chain head, creating it when new; waits while another transaction holds it. */
   private static final String LOCK_HEAD =
-      "WITH head AS (INSERT INTO chain_heads (workspace_id, last_seq, last_hash) VALUES ($1, 0, $2) "
+      "INSERT INTO chain_heads (workspace_id, last_seq, last_hash) VALUES ($1, 0, $2) "
           + "ON CONFLICT (workspace_id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id "
-          + "RETURNING last_seq, last_hash) "
-          + "SELECT head.last_seq, head.last_hash, "
-          + "ARRAY(SELECT id FROM events WHERE workspace_id = $1 AND id = ANY($3::text[])) FROM head";
+          + "RETURNING last_seq, last_hash";
+  /**
+   * Which of the ids are stored already. A statement of its own, after the lock: in READ
+   * COMMITTED each statement sees what was committed before it started, so this one sees the
+   * rows of a transaction the lock waited for (in the lock's own statement it would not).
+   */
+  private static final String EXISTING = "SELECT id FROM events WHERE workspace_id = $1 AND id = ANY($2::text[])";
   /** Inserts the hashed events and moves the head in one statement; returns how many were inserted. */
   private static final String INSERT_AND_MOVE =
       "WITH ins AS (INSERT INTO events (" + StoredEvent.COLUMNS + ") "
@@ -64,14 +67,20 @@ public final class EventStore {
 
   private Future<List<StoredEvent>> append(SqlConnection conn, UUID workspace, List<AuditEvent> events) {
     String[] ids = events.stream().map(AuditEvent::getId).toArray(String[]::new);
-    Tuple lock = Tuple.tuple().addValue(workspace).addValue(Buffer.buffer(Chain.genesis())).addValue(ids);
     return conn.preparedQuery(LOCK_HEAD)
-        .execute(lock)
+        .execute(Tuple.of(workspace, Buffer.buffer(Chain.genesis())))
         .compose(
-            rows -> {
-              Row h = rows.iterator().next();
-              Set<String> seen = new HashSet<>(Arrays.asList(h.getArrayOfStrings(2)));
-              List<StoredEvent> fresh = chain(workspace, h.getLong(0), h.getBuffer(1).getBytes(), events, seen);
+            heads ->
+                conn.preparedQuery(EXISTING)
+                    .execute(Tuple.tuple().addValue(workspace).addValue(ids))
+                    .map(existing -> {
+                      Set<String> seen = new HashSet<>();
+                      existing.forEach(r -> seen.add(r.getString(0)));
+                      Row h = heads.iterator().next();
+                      return chain(workspace, h.getLong(0), h.getBuffer(1).getBytes(), events, seen);
+                    }))
+        .compose(
+            fresh -> {
               if (fresh.isEmpty()) {
                 return Future.succeededFuture(fresh);
               }
