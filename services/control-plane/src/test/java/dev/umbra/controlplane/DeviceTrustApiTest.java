@@ -199,7 +199,7 @@ class DeviceTrustApiTest {
   String snapshot() throws Exception {
     StringBuilder sb = new StringBuilder();
     try (Connection conn = h.pg.ownerConnection(); Statement st = conn.createStatement()) {
-      for (String t : List.of("keysets", "devices", "keyset_envelopes", "recovery_kits", "vault_entries", "vault_candidates")) {
+      for (String t : List.of("keysets", "devices", "keyset_envelopes", "recovery_kits", "vault_entries", "vault_candidates", "vault_grants")) {
         try (ResultSet rs = st.executeQuery("SELECT t::text FROM control_plane." + t + " t ORDER BY 1")) {
           while (rs.next()) {
             sb.append(t).append(':').append(rs.getString(1)).append('\n');
@@ -365,5 +365,58 @@ class DeviceTrustApiTest {
     assertThat(h.call("POST", base + "/vault/entries", readOnly, sealed("ro")).status()).isEqualTo(403);
     assertThat(h.call("GET", base + "/vault/entries", readOnly, null).status()).as("a read token acts as a viewer").isEqualTo(403);
     assertThat(h.call("GET", base + "/devices", null, null).status()).isEqualTo(401);
+  }
+
+  record Machine(String id, Ed25519KeyPair key) {}
+
+  Machine machine(String ws) {
+    Ed25519KeyPair key = Ed25519KeyPair.generate();
+    Harness.Response m = h.call("POST", "/internal/v1/workspaces/" + ws + "/machines", null,
+        new JsonObject().put("install_id", UUID.randomUUID().toString()).put("x25519_public_key", "11".repeat(32))
+            .put("ed25519_public_key", key.publicKey().toHex()).put("name", "box").put("os", "linux"),
+        Map.of("X-Umbra-Internal", Harness.INTERNAL));
+    return new Machine(m.body().getString("id"), key);
+  }
+
+  static JsonObject grantBody(String machineId) {
+    return new JsonObject().put("machine_id", machineId).put("keyset_version", 1)
+        .put("enc", Base64.getEncoder().encodeToString(new byte[32])).put("ciphertext", Base64.getEncoder().encodeToString(new byte[64]));
+  }
+
+  JsonObject machineRead(String ws, Machine m, String name) {
+    long ts = h.clock.millis();
+    byte[] msg = ("umbra-machine-vault/v1\n" + ws + "\n" + m.id() + "\n" + ts + "\n" + name).getBytes(StandardCharsets.UTF_8);
+    return new JsonObject().put("workspace_id", ws).put("machine_id", m.id()).put("timestamp_ms", ts).put("name", name)
+        .put("signature", HEX.formatHex(m.key().privateKey().sign(msg)));
+  }
+
+  @Test
+  void vaultGrantsOfAnotherWorkspaceAreNotFoundAndOnlyAGrantedMachineReads() throws Exception {
+    Machine ma = machine(wsA);
+    Machine mc = machine(wsC);
+    assertThat(h.call("POST", "/v1/workspaces/" + wsA + "/vault/grants", alice, grantBody(ma.id())).status()).isEqualTo(200);
+    assertThat(h.call("POST", "/v1/workspaces/" + wsC + "/vault/grants", bob, grantBody(mc.id())).status()).isEqualTo(200);
+    String before = snapshot();
+    List<String> leaks = new ArrayList<>();
+    check(leaks, alice, new Attempt("GET", "/v1/workspaces/" + wsC + "/vault/grants", null));
+    check(leaks, alice, new Attempt("POST", "/v1/workspaces/" + wsC + "/vault/grants", grantBody(mc.id())));
+    check(leaks, alice, new Attempt("DELETE", "/v1/workspaces/" + wsC + "/vault/grants/" + mc.id(), null));
+    check(leaks, alice, new Attempt("POST", "/v1/workspaces/" + wsA + "/vault/grants", grantBody(mc.id())));
+    check(leaks, alice, new Attempt("DELETE", "/v1/workspaces/" + wsA + "/vault/grants/" + mc.id(), null));
+    assertThat(leaks).isEmpty();
+    assertThat(snapshot()).isEqualTo(before);
+    assertThat(h.call("GET", "/v1/workspaces/" + wsA + "/vault/grants", alice, null).body().getJsonArray("items")).hasSize(1);
+
+    Harness.Response read = h.call("POST", "/v1/machine-vault", null, machineRead(wsA, ma, "e"));
+    assertThat(read.status()).as(read.body().encode()).isEqualTo(200);
+    assertThat(read.body().getJsonObject("entry").getString("name")).isEqualTo("e");
+    assertThat(h.call("POST", "/v1/machine-vault", null, machineRead(wsA, ma, "missing")).status()).isEqualTo(404);
+    assertThat(h.call("POST", "/v1/machine-vault", null, machineRead(wsA, mc, "e")).status()).as("a machine of another workspace").isEqualTo(401);
+    JsonObject tampered = machineRead(wsA, ma, "e").put("name", "other");
+    assertThat(h.call("POST", "/v1/machine-vault", null, tampered).status()).as("signature over another name").isEqualTo(401);
+    Machine ungranted = machine(wsA);
+    assertThat(h.call("POST", "/v1/machine-vault", null, machineRead(wsA, ungranted, "e")).status()).isEqualTo(404);
+    assertThat(h.call("DELETE", "/v1/workspaces/" + wsA + "/vault/grants/" + ma.id(), alice, null).status()).isEqualTo(204);
+    assertThat(h.call("POST", "/v1/machine-vault", null, machineRead(wsA, ma, "e")).status()).isEqualTo(404);
   }
 }

@@ -9,6 +9,20 @@ import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.hpke.HpkeCiphertext;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.sign.VerificationCodes;
+import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.binding.BindingStore;
+import dev.umbra.daemon.trust.TrustModel;
+import dev.umbra.daemon.trust.TrustStore;
+import dev.umbra.daemon.vault.DaemonVault;
+import dev.umbra.daemon.vault.VaultCrypto;
+import dev.umbra.daemon.vault.VaultGrants;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -26,7 +40,8 @@ import picocli.CommandLine.Parameters;
 /** {@code umbra vault put|get|list|rm}: the context vault, encrypted on this device. */
 @Command(name = "vault", description = "The context vault: entries encrypted here to the workspace key; the services store ciphertext.",
     subcommands = {VaultCommand.Put.class, VaultCommand.Get.class, VaultCommand.ListCmd.class, VaultCommand.Rm.class,
-        VaultCommand.Propose.class, VaultCommand.Candidates.class, VaultCommand.Accept.class, VaultCommand.Reject.class})
+        VaultCommand.Propose.class, VaultCommand.Candidates.class, VaultCommand.Accept.class, VaultCommand.Reject.class,
+        VaultCommand.Grant.class, VaultCommand.MachineCode.class, VaultCommand.MachineGet.class})
 public final class VaultCommand {
 
   static JsonObject find(Api api, UUID w, String name) {
@@ -203,6 +218,90 @@ public final class VaultCommand {
       JsonObject meta = find(api, w, name);
       api.call("DELETE", "/v1/workspaces/" + w + "/vault/entries/" + meta.getString("id"), null);
       output.print(ctx.out(), new JsonObject().put("deleted", name), "deleted " + name);
+    }
+  }
+
+  @Command(name = "grant", description = "Let a paired machine's daemon open vault entries: compare the code `umbra vault machine-code` shows on it.")
+  public static final class Grant extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<machine-id>") String machine;
+    @Option(names = "--code", required = true, description = "The code the machine shows.") String code;
+
+    public Grant(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      JsonObject m = api.get("/v1/workspaces/" + w + "/machines/" + UUID.fromString(machine));
+      UUID mid = UUID.fromString(m.getString("id"));
+      X25519PublicKey x = X25519PublicKey.fromHex(m.getString("x25519_public_key"));
+      Ed25519PublicKey ed = Ed25519PublicKey.fromHex(m.getString("ed25519_public_key"));
+      if (!VerificationCodes.matches(code, TrustModel.machineCodePayload(w, mid, x, ed))) {
+        throw new CliException("the code does not match this machine's keys: do not grant it (it may not be the machine you think)");
+      }
+      WorkspaceProtection wp = new WorkspaceProtection(api, w);
+      KeysetBundle b = wp.unlock();
+      Map<Integer, X25519KeyPair> keys = new TreeMap<>(b.previous());
+      keys.put(b.version(), b.encryption());
+      HpkeCiphertext ct = VaultGrants.seal(x, w, mid, b.version(), keys);
+      JsonObject r = api.call("POST", "/v1/workspaces/" + w + "/vault/grants", new JsonObject().put("machine_id", mid.toString())
+          .put("keyset_version", b.version()).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
+          .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
+      output.print(ctx.out(), r, "granted machine " + mid + " vault access (keyset version " + b.version() + "; grant again after a rotation)");
+    }
+  }
+
+  @Command(name = "machine-code", description = "On a paired machine: the code of each binding's keys, to compare when granting vault access.")
+  public static final class MachineCode implements Callable<Integer> {
+    private final CliContext ctx;
+    @picocli.CommandLine.Mixin dev.umbra.cli.Output output;
+
+    public MachineCode(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      BindingStore store = new BindingStore(ctx.home());
+      JsonArray items = new JsonArray();
+      for (Binding b : store.list()) {
+        String c = TrustModel.machineCode(b.workspaceId(), b.machineId(), store.agreementKey(b).publicKey(), store.signingKey(b).publicKey());
+        items.add(new JsonObject().put("workspace_id", b.workspaceId().toString()).put("machine_id", b.machineId().toString())
+            .put("name", b.name()).put("code", c));
+      }
+      output.table(ctx.out(), items, List.of("machine_id", "name", "workspace_id", "code"));
+      return 0;
+    }
+  }
+
+  @Command(name = "machine-get", description = "On a granted machine: print an entry, read with the daemon's binding keys.")
+  public static final class MachineGet implements Callable<Integer> {
+    private final CliContext ctx;
+    @Parameters(index = "0", paramLabel = "<name>") String name;
+    @Option(names = "--machine", paramLabel = "<machine-id>", description = "Which binding (default: the only one).") String machine;
+
+    public MachineGet(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      BindingStore store = new BindingStore(ctx.home());
+      List<Binding> all = store.list().stream().filter(b -> machine == null || b.machineId().toString().equals(machine)).toList();
+      if (all.size() != 1) {
+        throw new CliException(all.isEmpty() ? "no such binding on this machine" : "this machine has several bindings: pass --machine");
+      }
+      Binding b = all.get(0);
+      var trust = TrustStore.forBinding(store, b).orElseThrow(() -> new CliException("this binding has no pinned workspace keyset yet"));
+      byte[] value;
+      try {
+        value = new DaemonVault(ctx.http(), ctx.clock()).read(b, store.signingKey(b), store.agreementKey(b), trust, name);
+      } catch (CryptoException e) {
+        throw new CliException("vault entry " + name + " does not verify or open: " + e.getMessage());
+      }
+      ctx.out().write(value, 0, value.length);
+      ctx.out().flush();
+      return 0;
     }
   }
 }

@@ -9,6 +9,7 @@ import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.P256KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.http.JsonHttp;
@@ -320,6 +321,34 @@ class WorkspaceProtectionEndToEndTest {
     // persisted: a fresh load of the pin says the same
     assertThat(pinned(m).isAuthorized(credential(bRow))).isFalse();
     assertThat(pinned(m).pin().revoked()).contains(UUID.fromString(b.deviceId()));
+  }
+
+  @Test
+  void aGrantedDaemonReadsTheVaultAndAServerMadeGrantIsRefused() throws Exception {
+    String ws = protectedWorkspace("grant-ws");
+    UUID wid = workspaceId(ws);
+    Paired m = pair(ws, "gbox");
+    Path machineHome = m.dir().getParent().getParent().getParent();
+    ok(admin, "vault", "put", "deploy/key", "--from-file", file("d", "ssh-ed25519 AAAA deploy").toString(), "-w", ws);
+    assertThat(umbra(machineHome, "vault", "machine-get", "deploy/key").code()).as("not granted yet").isEqualTo(1);
+    String code = ok(machineHome, "vault", "machine-code", "--json").array().getJsonObject(0).getString("code");
+    String mid = m.binding().machineId().toString();
+    Run wrong = umbra(admin, "vault", "grant", mid, "--code", "AAAA-AAAA-AAAA-AAAA", "-w", ws);
+    assertThat(wrong.code()).isEqualTo(1);
+    assertThat(wrong.err()).contains("does not match");
+    ok(admin, "vault", "grant", mid, "--code", code, "-w", ws);
+    assertThat(ok(machineHome, "vault", "machine-get", "deploy/key").out()).isEqualTo("ssh-ed25519 AAAA deploy");
+
+    // a hostile server seals a grant of its own keys to the machine and an entry to those keys
+    X25519KeyPair serverKey = X25519KeyPair.generate();
+    var grant = dev.umbra.daemon.vault.VaultGrants.seal(new BindingStore(machineHome).agreementKey(m.binding()).publicKey(), wid, m.binding().machineId(), 1, Map.of(1, serverKey));
+    var entry = dev.umbra.daemon.vault.VaultCrypto.seal(serverKey.publicKey(), wid, "deploy/key", 1, "attacker's key".getBytes(StandardCharsets.UTF_8));
+    sql("UPDATE control_plane.vault_grants SET enc = ?, ciphertext = ? WHERE machine_id = ?", grant.enc(), grant.ciphertext(), m.binding().machineId());
+    sql("UPDATE control_plane.vault_entries SET enc = ?, ciphertext = ? WHERE workspace_id = ? AND name = 'deploy/key'", entry.enc(), entry.ciphertext(), wid);
+    Run forged = umbra(machineHome, "vault", "machine-get", "deploy/key");
+    assertThat(forged.code()).isEqualTo(1);
+    assertThat(forged.err()).contains("not the pinned workspace key");
+    assertThat(forged.out()).doesNotContain("attacker");
   }
 
   // ---- hostile control plane ----

@@ -157,6 +157,24 @@ public final class TrustModel {
     return VerificationCodes.derive(codePayload(workspaceId, keys, workspaceRootKey));
   }
 
+  /**
+   * The code a machine shows for its binding keys (`umbra vault machine-code` on the machine), which
+   * an admin compares before granting it vault access: same 80-bit scheme as device codes.
+   */
+  public static String machineCode(UUID workspaceId, UUID machineId, X25519PublicKey x25519, Ed25519PublicKey ed25519) {
+    return VerificationCodes.derive(machineCodePayload(workspaceId, machineId, x25519, ed25519));
+  }
+
+  public static Map<String, Object> machineCodePayload(UUID workspaceId, UUID machineId, X25519PublicKey x25519, Ed25519PublicKey ed25519) {
+    Map<String, Object> m = new TreeMap<>();
+    m.put("type", "umbra-machine-keys/v1");
+    m.put("workspace_id", workspaceId.toString());
+    m.put("machine_id", machineId.toString());
+    m.put("x25519_public_key", x25519.toHex());
+    m.put("ed25519_public_key", ed25519.toHex());
+    return m;
+  }
+
   /** Associated data of a keyset envelope: binds workspace, keyset version and recipient. */
   public static byte[] envelopeAd(UUID workspaceId, int version, String recipientKind, UUID recipientId) {
     Map<String, Object> m = new TreeMap<>();

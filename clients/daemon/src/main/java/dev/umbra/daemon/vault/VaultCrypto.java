@@ -1,4 +1,4 @@
-package dev.umbra.cli.vault;
+package dev.umbra.daemon.vault;
 
 import dev.umbra.crypto.hpke.Hpke;
 import dev.umbra.crypto.hpke.HpkeCiphertext;
@@ -21,7 +21,7 @@ public final class VaultCrypto {
 
   private VaultCrypto() {}
 
-  static byte[] context(UUID workspaceId, String name, int version) {
+  public static byte[] context(UUID workspaceId, String name, int version) {
     Map<String, Object> m = new TreeMap<>();
     m.put("type", DOMAIN);
     m.put("workspace_id", workspaceId.toString());

@@ -565,43 +565,13 @@ public final class DeviceTrustRoutes {
 
   private Future<JsonObject> machineTrust(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature");
-    UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
-    UUID mid = Requests.uuid(Requests.string(body, "machine_id", 36, 36), "machine_id");
-    if (!(body.getValue("timestamp_ms") instanceof Number n)) {
-      throw ApiException.badRequest("timestamp_ms", "timestamp_ms must be an integer (unix milliseconds)");
-    }
-    long ts = n.longValue();
-    byte[] sig;
-    try {
-      sig = HexFormat.of().parseHex(Requests.string(body, "signature", 128, 128));
-    } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest("signature", "signature must be 128 hex digits");
-    }
-    if (Math.abs(w.clock().millis() - ts) > MachineRoutes.MAX_SKEW.toMillis()) {
-      throw new ApiException(401, "stale_signature", "timestamp_ms is too far from the server's clock", "timestamp_ms");
-    }
-    String ip = "ip:" + Requests.clientIp(ctx);
-    ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
-    return w.limiter().blocked(ip)
-        .compose(b -> b ? Future.failedFuture(ApiException.tooManyRequests("too many failed attempts")) : w.db().inWorkspace(wid, conn ->
-            conn.preparedQuery("SELECT ed25519_public_key, revoked_at FROM machines WHERE id = $1").execute(Tuple.of(mid))
-                .compose(rows -> {
-                  if (rows.size() == 0 || rows.iterator().next().getValue("revoked_at") != null) {
-                    return Future.failedFuture(denied);
-                  }
-                  try {
-                    Ed25519PublicKey.fromBytes(rows.iterator().next().getBuffer("ed25519_public_key").getBytes()).verify(machineTrustMessage(wid, mid, ts), sig);
-                  } catch (CryptoException e) {
-                    return Future.failedFuture(denied);
-                  }
-                  return chain(conn);
-                })
-                .compose(chain -> conn.preparedQuery("SELECT revocation_payload, revocation_signature FROM devices WHERE revocation_payload IS NOT NULL ORDER BY id").execute()
-                    .map(rows -> {
-                      JsonArray revs = new JsonArray();
-                      rows.forEach(r -> revs.add(SignedPayload.json(r.getString("revocation_payload"), r.getBuffer("revocation_signature").getBytes())));
-                      return chain.put("revocations", revs);
-                    }))))
-        .recover(e -> e == denied ? w.limiter().recordFailure(ip).transform(x -> Future.failedFuture(e)) : Future.failedFuture(e));
+    MachineRequest m = MachineRequest.parse(w, body);
+    return m.run(w, ctx, machineTrustMessage(m.workspaceId(), m.machineId(), m.timestampMs()), conn ->
+        chain(conn).compose(chain -> conn.preparedQuery("SELECT revocation_payload, revocation_signature FROM devices WHERE revocation_payload IS NOT NULL ORDER BY id").execute()
+            .map(rows -> {
+              JsonArray revs = new JsonArray();
+              rows.forEach(r -> revs.add(SignedPayload.json(r.getString("revocation_payload"), r.getBuffer("revocation_signature").getBytes())));
+              return chain.put("revocations", revs);
+            })));
   }
 }

@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.vault;
 
 import dev.umbra.controlplane.Wiring;
+import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
@@ -48,7 +49,11 @@ public final class VaultRoutes {
         .add(HttpMethod.GET, BASE + "/candidates", "List proposed vault entries", Auth.API_TOKEN, 200, Handlers.json(200, this::candidates))
         .add(HttpMethod.POST, BASE + "/candidates", "Propose a vault entry (HPKE ciphertext)", Auth.API_TOKEN, 201, Handlers.json(201, this::propose))
         .add(HttpMethod.GET, BASE + "/candidates/{candidate_id}", "Read a proposed entry's ciphertext", Auth.API_TOKEN, 200, Handlers.json(200, this::candidate))
-        .add(HttpMethod.DELETE, BASE + "/candidates/{candidate_id}", "Discard a proposed entry", Auth.API_TOKEN, 204, Handlers.json(204, this::discard));
+        .add(HttpMethod.DELETE, BASE + "/candidates/{candidate_id}", "Discard a proposed entry", Auth.API_TOKEN, 204, Handlers.json(204, this::discard))
+        .add(HttpMethod.GET, BASE + "/grants", "List machines granted vault access (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::grants))
+        .add(HttpMethod.POST, BASE + "/grants", "Grant a machine vault access: vault keys HPKE-sealed to it (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::grant))
+        .add(HttpMethod.DELETE, BASE + "/grants/{machine_id}", "Withdraw a machine's vault access (admin)", Auth.API_TOKEN, 204, Handlers.json(204, this::ungrant))
+        .add(HttpMethod.POST, "/v1/machine-vault", "A granted machine reads a vault entry's ciphertext and its grant", Auth.MACHINE_SIGNATURE, 200, Handlers.json(200, this::machineRead));
   }
 
   record Sealed(String name, int keysetVersion, byte[] enc, byte[] ciphertext) {}
@@ -212,5 +217,78 @@ public final class VaultRoutes {
             conn.preparedQuery("DELETE FROM vault_candidates WHERE id = $1").execute(Tuple.of(id))
                 .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("vault candidate")) : Future.<Void>succeededFuture())
                 .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.VAULT_ENTRY_DELETED, "vault_candidate:" + id, Outcome.OUTCOME_SUCCESS))));
+  }
+
+  // ---- grants to machines ----
+
+  /** The bytes a machine signs to read entry {@code name}. */
+  public static byte[] machineReadMessage(UUID workspaceId, UUID machineId, long timestampMs, String name) {
+    return ("umbra-machine-vault/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs + "\n" + name).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  private Future<JsonObject> grants(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    return w.auth().authenticate(ctx, false)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
+            conn.preparedQuery("SELECT machine_id, keyset_version, created_at FROM vault_grants ORDER BY machine_id").execute()))
+        .map(rows -> {
+          JsonArray a = new JsonArray();
+          rows.forEach(r -> a.add(new JsonObject().put("machine_id", r.getUUID("machine_id").toString())
+              .put("keyset_version", r.getInteger("keyset_version")).put("created_at", r.getOffsetDateTime("created_at").toString())));
+          return new JsonObject().put("items", a);
+        });
+  }
+
+  private Future<JsonObject> grant(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    JsonObject body = Requests.body(ctx, "machine_id", "keyset_version", "enc", "ciphertext");
+    UUID mid = Requests.uuid(Requests.string(body, "machine_id", 36, 36), "machine_id");
+    if (!(body.getValue("keyset_version") instanceof Number n) || n.longValue() < 1 || n.longValue() > Integer.MAX_VALUE) {
+      throw ApiException.badRequest("keyset_version", "keyset_version must be a positive integer");
+    }
+    byte[] enc = bytes(body, "enc", 32, 32);
+    byte[] ct = bytes(body, "ciphertext", 16, 16 * 1024);
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
+            conn.preparedQuery("SELECT 1 FROM machines WHERE id = $1 AND revoked_at IS NULL").execute(Tuple.of(mid))
+                .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("machine")) : requireVersion(conn, n.intValue()))
+                .compose(x -> conn.preparedQuery("INSERT INTO vault_grants (workspace_id, machine_id, keyset_version, enc, ciphertext, granted_by, created_at) "
+                        + "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (workspace_id, machine_id) DO UPDATE SET keyset_version = excluded.keyset_version, "
+                        + "enc = excluded.enc, ciphertext = excluded.ciphertext, granted_by = excluded.granted_by, created_at = excluded.created_at")
+                    .execute(Tuple.from(new Object[] {wid, mid, n.intValue(), Buffer.buffer(enc), Buffer.buffer(ct), p.accountId(), w.now()})))
+                .map(x -> new JsonObject().put("machine_id", mid.toString()).put("keyset_version", n.intValue()))
+                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.POLICY_UPDATED, "vault_grant:" + mid, Outcome.OUTCOME_SUCCESS))));
+  }
+
+  private Future<Void> ungrant(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    UUID mid = Requests.uuidParam(ctx, "machine_id");
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
+            conn.preparedQuery("DELETE FROM vault_grants WHERE machine_id = $1").execute(Tuple.of(mid))
+                .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("vault grant")) : Future.<Void>succeededFuture())
+                .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.POLICY_UPDATED, "vault_grant:" + mid + ":withdrawn", Outcome.OUTCOME_SUCCESS))));
+  }
+
+  private Future<JsonObject> machineRead(RoutingContext ctx) {
+    JsonObject body = Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature", "name");
+    String name = Requests.string(body, "name", 1, 128);
+    MachineRequest m = MachineRequest.parse(w, body);
+    return m.run(w, ctx, machineReadMessage(m.workspaceId(), m.machineId(), m.timestampMs(), name), conn ->
+        conn.preparedQuery("SELECT keyset_version, enc, ciphertext FROM vault_grants WHERE machine_id = $1").execute(Tuple.of(m.machineId()))
+            .compose(g -> g.size() == 0 ? Future.<JsonObject>failedFuture(ApiException.notFound("vault grant"))
+                : conn.preparedQuery("SELECT * FROM vault_entries WHERE name = $1").execute(Tuple.of(name))
+                    .compose(e -> {
+                      if (e.size() == 0) {
+                        return Future.failedFuture(ApiException.notFound("vault entry"));
+                      }
+                      Row gr = g.iterator().next();
+                      JsonObject grantJson = new JsonObject().put("keyset_version", gr.getInteger("keyset_version"))
+                          .put("enc", Base64.getEncoder().encodeToString(gr.getBuffer("enc").getBytes()))
+                          .put("ciphertext", Base64.getEncoder().encodeToString(gr.getBuffer("ciphertext").getBytes()));
+                      return Future.succeededFuture(new JsonObject().put("grant", grantJson).put("entry", full(e.iterator().next())));
+                    }))
+            .onSuccess(j -> w.audit(ctx, m.workspaceId(), ActorKind.ACTOR_KIND_MACHINE, m.machineId(), AuditAction.VAULT_ENTRY_READ,
+                "vault:" + j.getJsonObject("entry").getString("id"), Outcome.OUTCOME_SUCCESS)));
   }
 }

@@ -1,0 +1,64 @@
+package dev.umbra.controlplane.devices;
+
+import dev.umbra.controlplane.Wiring;
+import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.kit.http.ApiException;
+import io.vertx.core.Future;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.function.Function;
+
+/**
+ * A request a daemon signs with its binding's Ed25519 key ({@code workspace_id}, {@code machine_id},
+ * {@code timestamp_ms} within ±60 s, {@code signature} over a message the route defines). The
+ * machine must exist in the workspace and not be revoked; failures count toward the per-IP limit.
+ */
+public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs, byte[] signature) {
+
+  /** Parses the common members of {@code body} (the route has already refused unknown members). */
+  public static MachineRequest parse(Wiring w, JsonObject body) {
+    UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
+    UUID mid = Requests.uuid(Requests.string(body, "machine_id", 36, 36), "machine_id");
+    if (!(body.getValue("timestamp_ms") instanceof Number n)) {
+      throw ApiException.badRequest("timestamp_ms", "timestamp_ms must be an integer (unix milliseconds)");
+    }
+    byte[] sig;
+    try {
+      sig = HexFormat.of().parseHex(Requests.string(body, "signature", 128, 128));
+    } catch (IllegalArgumentException e) {
+      throw ApiException.badRequest("signature", "signature must be 128 hex digits");
+    }
+    if (Math.abs(w.clock().millis() - n.longValue()) > MachineRoutes.MAX_SKEW.toMillis()) {
+      throw new ApiException(401, "stale_signature", "timestamp_ms is too far from the server's clock", "timestamp_ms");
+    }
+    return new MachineRequest(wid, mid, n.longValue(), sig);
+  }
+
+  /** Checks the signature over {@code message} inside the workspace, then runs {@code work} in the same transaction. */
+  public <T> Future<T> run(Wiring w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
+    String ip = "ip:" + Requests.clientIp(ctx);
+    ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
+    return w.limiter().blocked(ip)
+        .compose(b -> b ? Future.<T>failedFuture(ApiException.tooManyRequests("too many failed attempts")) : w.db().inWorkspace(workspaceId, conn ->
+            conn.preparedQuery("SELECT ed25519_public_key, revoked_at FROM machines WHERE id = $1").execute(Tuple.of(machineId))
+                .compose(rows -> {
+                  if (rows.size() == 0 || rows.iterator().next().getValue("revoked_at") != null) {
+                    return Future.<T>failedFuture(denied);
+                  }
+                  try {
+                    Ed25519PublicKey.fromBytes(rows.iterator().next().getBuffer("ed25519_public_key").getBytes()).verify(message, signature);
+                  } catch (CryptoException e) {
+                    return Future.<T>failedFuture(denied);
+                  }
+                  return work.apply(conn);
+                })))
+        .recover(e -> e == denied ? w.limiter().recordFailure(ip).transform(x -> Future.<T>failedFuture(e)) : Future.<T>failedFuture(e));
+  }
+}
