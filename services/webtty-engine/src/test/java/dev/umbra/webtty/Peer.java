@@ -5,6 +5,7 @@ import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.util.ArrayList;
 import java.util.List;
@@ -14,11 +15,14 @@ import java.util.concurrent.TimeUnit;
 /** A test WebTTY peer (server or client) speaking raw frames to an engine over a real WebSocket. */
 final class Peer implements AutoCloseable {
   final WebSocket ws;
+  /** Kept referenced: Vert.x closes a client that became unreachable (even mid-handshake). */
+  final WebSocketClient client;
   final LinkedBlockingQueue<WebTtyFrame> inbox = new LinkedBlockingQueue<>();
   volatile boolean closed;
   volatile String closeReason;
 
-  private Peer(WebSocket ws) {
+  private Peer(WebSocketClient client, WebSocket ws) {
+    this.client = client;
     this.ws = ws;
     ws.binaryMessageHandler(b -> {
       try {
@@ -36,8 +40,9 @@ final class Peer implements AutoCloseable {
   static Peer connect(Vertx vertx, int port, String path, String token) throws Exception {
     WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path)
         .addHeader("Authorization", "Bearer " + token);
-    WebSocket ws = vertx.createWebSocketClient().connect(o).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    return new Peer(ws);
+    WebSocketClient client = vertx.createWebSocketClient();
+    WebSocket ws = client.connect(o).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    return new Peer(client, ws);
   }
 
   void send(WebTtyFrame f) throws Exception {
@@ -80,5 +85,6 @@ final class Peer implements AutoCloseable {
     if (!closed) {
       ws.close();
     }
+    client.close();
   }
 }

@@ -362,6 +362,28 @@ class WebTtyEngineTest {
   }
 
   @Test
+  void aRevokedMachineIsDisconnectedItsSessionsEndAndItCannotRegisterAgain() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    ByteString k = key();
+    try (Peer server = h.server(1, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(0, ws, "jane", "member")) {
+      h.open(server, owner, machine, k, List.of(key(), k));
+      Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_MACHINE)
+          .setSubjectId(machine).setTimeUnixMs(System.currentTimeMillis()).build();
+      h.buses.get(0).publish("umbra.revocations", Buffer.buffer(r.toByteArray()))
+          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      assertThat(server.awaitClosed()).isTrue();
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason()).isEqualTo("server_gone");
+      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(
+              URI.create("http://127.0.0.1:" + h.port(1) + WebTtyWire.SERVER_PATH))
+          .header("Authorization", "Bearer " + h.tokens.machine(ws, machine)).GET().build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(resp.statusCode()).isEqualTo(401);
+    }
+  }
+
+  @Test
   void tokensOfTheWrongKindOrMissingAreRefusedBeforeUpgrade() throws Exception {
     UUID ws = UUID.randomUUID();
     for (var c : List.of(

@@ -53,6 +53,7 @@ public final class TtyClient {
   public static final String PATH = "/v1/webtty/client";
   /** How long a ClientProof is valid (at most Handshake.MAX_PROOF_WINDOW). */
   public static final long PROOF_WINDOW_MS = 30_000;
+  public static final int CONNECT_ATTEMPTS = 3;
 
   /** Who the client is and whom it trusts. */
   public record Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
@@ -73,6 +74,7 @@ public final class TtyClient {
   }
 
   private final Vertx vertx;
+  private final io.vertx.core.http.WebSocketClient wsClient;
   private final Options options;
   private final Listener listener;
   private final TtyStats stats = new TtyStats();
@@ -94,6 +96,10 @@ public final class TtyClient {
 
   private TtyClient(Vertx vertx, Options options, Listener listener) {
     this.vertx = vertx;
+    // kept in a field for the client's life: Vert.x closes a client that became unreachable,
+    // which (after a GC in the middle of a handshake) fails the connection
+    this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2));
     this.options = options;
     this.listener = listener;
   }
@@ -122,14 +128,21 @@ public final class TtyClient {
   }
 
   private Future<TtyClient> connect(WebTtyFrame first) {
+    attempt(first, 1);
+    return started.future();
+  }
+
+  /**
+   * Opens the WebSocket; an upgrade that fails before anything was sent (the connection closed
+   * during the handshake) is tried again, at most {@link #CONNECT_ATTEMPTS} times.
+   */
+  private void attempt(WebTtyFrame first, int n) {
     options.tokens().get()
         .compose(token -> {
           URI uri = options.engineUrl();
           boolean tls = "https".equalsIgnoreCase(uri.getScheme()) || "wss".equalsIgnoreCase(uri.getScheme());
           int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-          return vertx.createWebSocketClient(new WebSocketClientOptions()
-                  .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2))
-              .connect(new WebSocketConnectOptions().setHost(uri.getHost()).setPort(port).setSsl(tls).setURI(PATH)
+          return wsClient.connect(new WebSocketConnectOptions().setHost(uri.getHost()).setPort(port).setSsl(tls).setURI(PATH)
                   .addHeader("Authorization", "Bearer " + token));
         })
         .onSuccess(socket -> {
@@ -139,8 +152,15 @@ public final class TtyClient {
           socket.exceptionHandler(e -> { });
           write(first);
         })
-        .onFailure(started::tryFail);
-    return started.future();
+        .onFailure(e -> {
+          boolean handshake = String.valueOf(e.getMessage()).contains("handshake");
+          if (handshake && n < CONNECT_ATTEMPTS) {
+            stats.count("connect_retried");
+            vertx.setTimer(100L * n, t -> attempt(first, n + 1));
+          } else {
+            started.tryFail(e);
+          }
+        });
   }
 
   public TtyStats stats() {

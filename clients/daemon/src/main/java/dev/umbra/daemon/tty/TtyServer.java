@@ -48,6 +48,7 @@ public final class TtyServer implements AutoCloseable {
   private static final int READ_CHUNK = TtyFrames.MAX_PLAINTEXT;
 
   private final Vertx vertx;
+  private final io.vertx.core.http.WebSocketClient wsClient;
   private final TtyServerConfig config;
   private final TtyStats stats = new TtyStats();
   private final SecureRandom random = new SecureRandom();
@@ -80,6 +81,9 @@ public final class TtyServer implements AutoCloseable {
   public TtyServer(Vertx vertx, TtyServerConfig config) {
     this.vertx = vertx;
     this.config = config;
+    // kept for the server's life: Vert.x closes clients that become unreachable
+    this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
+        .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2));
   }
 
   public TtyStats stats() {
@@ -106,9 +110,7 @@ public final class TtyServer implements AutoCloseable {
           int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
           WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(uri.getHost()).setPort(port).setSsl(tls)
               .setURI(PATH).addHeader("Authorization", "Bearer " + token);
-          return vertx.createWebSocketClient(new WebSocketClientOptions()
-                  .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2))
-              .connect(o);
+          return wsClient.connect(o);
         })
         .onSuccess(socket -> {
           ws = socket;
@@ -406,5 +408,6 @@ public final class TtyServer implements AutoCloseable {
     if (socket != null) {
       socket.close();
     }
+    wsClient.close();
   }
 }
