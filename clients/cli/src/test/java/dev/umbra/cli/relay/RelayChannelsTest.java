@@ -306,7 +306,7 @@ class RelayChannelsTest {
     };
     long connectsBefore = daemon.link().connects();
     Future<Integer> running = RemoteRun.run(client, machine, daemonKey.publicKey(),
-        List.of("sh", "-c", "i=0; while [ $i -lt 60 ]; do echo line$i; i=$((i+1)); sleep 0.03; done"), null, watched, new ByteArrayOutputStream());
+        List.of("sh", "-c", "i=0; while [ $i -lt 60 ]; do echo line$i; i=$((i+1)); sleep 0.05; done"), null, watched, new ByteArrayOutputStream());
     long deadline = System.currentTimeMillis() + 10_000;
     while (out.size() < 40 && System.currentTimeMillis() < deadline) {
       Thread.sleep(10);

@@ -43,7 +43,7 @@ public final class RelayLink {
   private int nextRelay;
   private int attempt;
   private boolean stopped;
-  private long connects;
+  private volatile long connects;
 
   public RelayLink(
       Vertx vertx,
