@@ -120,7 +120,7 @@ class PairingIsolationTest {
       }
     }
     assertThat(events).extracting(AuditEvent::getAction)
-        .containsExactly("pairing.code_created", "pairing.code_redeemed", "pairing.code_refused", "pairing.code_created", "pairing.code_refused");
+        .containsExactly("pairing.code_created", "pairing.code_redeemed", "pairing.code_refused", "pairing.code_created", "pairing.code_cancelled");
     assertThat(events.get(2).getMetadataMap()).containsEntry("reason", "invalid_code");
     assertThat(events.get(4).getMetadataMap()).containsEntry("reason", "cancelled");
     for (AuditEvent e : events) {

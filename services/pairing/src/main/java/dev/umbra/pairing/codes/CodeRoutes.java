@@ -219,7 +219,7 @@ public final class CodeRoutes {
                 "UPDATE codes SET cancelled_at = $2 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL")
             .execute(Tuple.of(id, now())))
         .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("pending pairing code")) : Future.<Void>succeededFuture())
-        .onSuccess(v -> emit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, actor, AuditAction.PAIRING_CODE_REFUSED, "pairing_code:" + id, Outcome.OUTCOME_SUCCESS, "cancelled"));
+        .onSuccess(v -> emit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, actor, AuditAction.PAIRING_CODE_CANCELLED, "pairing_code:" + id, Outcome.OUTCOME_SUCCESS, "cancelled"));
   }
 
   private Future<Void> setPsk(RoutingContext ctx) {

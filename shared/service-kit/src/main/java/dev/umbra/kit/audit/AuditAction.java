@@ -47,6 +47,7 @@ public enum AuditAction {
   PAIRING_CODE_CREATED("pairing.code_created", "a pairing code was issued"),
   PAIRING_CODE_REDEEMED("pairing.code_redeemed", "a pairing code was redeemed"),
   PAIRING_CODE_REFUSED("pairing.code_refused", "a pairing code was refused (unknown, expired, used, bad PSK)"),
+  PAIRING_CODE_CANCELLED("pairing.code_cancelled", "a pending pairing code was cancelled"),
 
   MACHINE_PAIRED("machine.paired", "a machine was paired to the workspace"),
   MACHINE_UNPAIRED("machine.unpaired", "a machine was removed from the workspace"),
