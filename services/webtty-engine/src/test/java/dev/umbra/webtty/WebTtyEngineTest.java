@@ -160,6 +160,11 @@ class WebTtyEngineTest {
 
       // canary: nowhere in PostgreSQL, Redis traffic, or logs
       assertNoCanary(canary);
+      // every audit event of the session passed the kit's rules (none refused before sending)
+      for (WebTtyService e : h.engines) {
+        assertThat(e.metrics().count("audit_emit_rejected")).isZero();
+      }
+      assertThat(h.engines.get(0).metrics().count("audit_emitted")).isPositive();
     }
   }
 
