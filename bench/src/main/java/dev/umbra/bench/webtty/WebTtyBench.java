@@ -106,6 +106,7 @@ public final class WebTtyBench {
   void run() throws Exception {
     Path dir = Files.createTempDirectory("webtty-bench");
     Path file = dir.resolve("bulk.txt");
+    file.toFile().deleteOnExit();
     writeText(file, bulkMb * 1_000_000L);
     System.out.printf(Locale.ROOT, "WebTTY bench: %d keystrokes (+%d warm-up), cat of %d MB text%n", keystrokes, warmup, bulkMb);
 
