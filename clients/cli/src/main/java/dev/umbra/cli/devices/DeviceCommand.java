@@ -44,7 +44,14 @@ public final class DeviceCommand {
       Verified v = ks.get();
       JsonObject row;
       if (existing.isPresent()) {
-        row = api.get("/v1/workspaces/" + w + "/devices/" + d.id());
+        try {
+          row = api.get("/v1/workspaces/" + w + "/devices/" + d.id());
+        } catch (ApiError e) {
+          if (e.status() != 404) {
+            throw e;
+          }
+          row = wp.requestTrust(d); // the keys exist here but the request never arrived: send it again
+        }
       } else {
         try {
           row = wp.requestTrust(d);

@@ -102,6 +102,14 @@ public final class DeviceTrustRoutes {
         });
   }
 
+  /**
+   * Serializes the operations that depend on the current keyset version (approve, revoke, kits,
+   * rotation) per workspace, so an approval cannot land with a version a concurrent rotation retired.
+   */
+  static Future<Void> lockKeyset(SqlConnection conn, UUID wid) {
+    return conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext($1))").execute(Tuple.of("keyset:" + wid)).mapEmpty();
+  }
+
   private static Future<Current> requireCurrent(SqlConnection conn) {
     return current(conn).compose(c -> c == null
         ? Future.failedFuture(new ApiException(409, "no_keyset", "the workspace has no keyset yet: its first owner creates it with `umbra device trust`", null))
@@ -286,7 +294,7 @@ public final class DeviceTrustRoutes {
     OffsetDateTime now = w.now();
     return w.auth().authenticate(ctx, true)
         .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext($1))").execute(Tuple.of("keyset:" + wid))
+            lockKeyset(conn, wid)
                 .compose(x -> requireCurrent(conn))
                 .compose(cur -> {
                   if (k.version() != cur.version() + 1) {
@@ -411,7 +419,7 @@ public final class DeviceTrustRoutes {
     String envelope = envelopeIn(body, "envelope");
     return w.auth().authenticate(ctx, true)
         .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            requireCurrent(conn).compose(cur ->
+            lockKeyset(conn, wid).compose(x -> requireCurrent(conn)).compose(cur ->
                 conn.preparedQuery("SELECT status, ed25519_public_key, p256_public_key FROM devices WHERE id = $1 FOR UPDATE").execute(Tuple.of(id))
                     .compose(rows -> {
                       if (rows.size() == 0) {
@@ -443,7 +451,7 @@ public final class DeviceTrustRoutes {
     rev.str("revoked_at");
     return w.auth().authenticate(ctx, true)
         .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("SELECT 1 FROM devices WHERE id = $1 FOR UPDATE").execute(Tuple.of(id))
+            lockKeyset(conn, wid).compose(x -> conn.preparedQuery("SELECT 1 FROM devices WHERE id = $1 FOR UPDATE").execute(Tuple.of(id)))
                 .compose(found -> found.size() == 0 ? Future.failedFuture(ApiException.notFound("device")) : requireCurrent(conn))
                 .compose(cur -> {
                   rev.verify(cur.signingKey());
@@ -519,7 +527,7 @@ public final class DeviceTrustRoutes {
     String envelope = envelopeIn(body, "envelope");
     return w.auth().authenticate(ctx, true)
         .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            requireCurrent(conn).compose(cur -> {
+            lockKeyset(conn, wid).compose(x -> requireCurrent(conn)).compose(cur -> {
                   SignedPayload kit = kitIn(body, wid, null, cur.signingKey());
                   UUID kitId = kit.uuid("kit_id");
                   OffsetDateTime now = w.now();
