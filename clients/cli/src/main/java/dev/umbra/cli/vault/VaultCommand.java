@@ -16,7 +16,6 @@ import dev.umbra.crypto.sign.VerificationCodes;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.trust.TrustModel;
-import dev.umbra.daemon.trust.TrustStore;
 import dev.umbra.daemon.vault.DaemonVault;
 import dev.umbra.daemon.vault.VaultCrypto;
 import dev.umbra.daemon.vault.VaultGrants;
@@ -292,9 +291,12 @@ public final class VaultCommand {
         throw new CliException(all.isEmpty() ? "no such binding on this machine" : "this machine has several bindings: pass --machine");
       }
       Binding b = all.get(0);
-      var trust = TrustStore.forBinding(store, b).orElseThrow(() -> new CliException("this binding has no pinned workspace keyset yet"));
       byte[] value;
       try {
+        // follow the keyset chain from the pin (or pin it now, if pairing came before the keyset)
+        var trust = new dev.umbra.daemon.trust.TrustSync(ctx.http(), ctx.clock())
+            .sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b))
+            .orElseThrow(() -> new CliException("the workspace has no keyset yet"));
         value = new DaemonVault(ctx.http(), ctx.clock()).read(b, store.signingKey(b), store.agreementKey(b), trust, name);
       } catch (CryptoException e) {
         throw new CliException("vault entry " + name + " does not verify or open: " + e.getMessage());

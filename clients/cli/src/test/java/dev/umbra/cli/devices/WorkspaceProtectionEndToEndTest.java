@@ -351,6 +351,19 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(forged.out()).doesNotContain("attacker");
   }
 
+  @Test
+  void aDaemonPairedBeforeTheKeysetExistedPinsItOnFirstSync() throws Exception {
+    ok(admin, "workspace", "create", "late-keyset");
+    Paired m = pair("late-keyset", "early");
+    assertThat(Files.exists(m.dir().resolve(TrustStore.FILE))).isFalse();
+    assertThat(new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(m.binding(), m.dir(), m.key())).isEmpty();
+    ok(admin, "device", "trust", "-w", "late-keyset");
+    DeviceTrust t = synced(m);
+    assertThat(t.pin().keyset().version()).isEqualTo(1);
+    assertThat(t.isAuthorized(credential(deviceRow("late-keyset", adminDeviceId("late-keyset"))))).isTrue();
+    assertThat(Files.exists(m.dir().resolve(TrustStore.FILE))).isTrue();
+  }
+
   // ---- hostile control plane ----
 
   void sql(String sql, Object... args) throws Exception {
