@@ -79,6 +79,7 @@ final class Harness implements AutoCloseable {
   Response call(String method, String path, String token, Object body, Map<String, String> headers) {
     try {
       HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
+          .timeout(java.time.Duration.ofSeconds(30)) // a handler that never answers fails the test, not CI
           .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
               : HttpRequest.BodyPublishers.ofString(body instanceof JsonObject j ? j.encode() : body.toString()));
       if (token != null) {
@@ -92,7 +93,7 @@ final class Harness implements AutoCloseable {
       JsonObject json = r.body() == null || r.body().isBlank() || !r.body().trim().startsWith("{") ? new JsonObject() : new JsonObject(r.body());
       return new Response(r.statusCode(), json);
     } catch (Exception e) {
-      throw new IllegalStateException(e);
+      throw new IllegalStateException(method + " " + path + ": " + e, e);
     }
   }
 
