@@ -110,6 +110,7 @@ final class DevMode {
     out.println("try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
     out.println("      bin/umbra run local -- uname -a");
     out.println("      bin/umbra forward local 15432:127.0.0.1:5432");
+    out.println("      echo secret | bin/umbra vault put greeting; bin/umbra vault get greeting");
     out.println("      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
     out.printf(
         "%s in %.1f s — control plane at http://127.0.0.1:%d (Ctrl-C stops everything)%n",

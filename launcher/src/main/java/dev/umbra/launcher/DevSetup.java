@@ -79,6 +79,9 @@ final class DevSetup {
   /** Logs in and pairs; returns a one-line summary. */
   String prepare(String bootstrapToken) {
     require("logging the CLI in", "login", controlPlaneUrl, "--bootstrap-token", bootstrapToken, "--workspace", WORKSPACE);
+    // the first owner's first device creates the workspace keyset and is trusted by definition;
+    // before pairing, so the daemon pins the keyset when it pairs
+    require("trusting this CLI as a device", "device", "trust", "--workspace", WORKSPACE);
     String workspaceId =
         new Credentials(home).load().map(Credentials.Saved::workspaceId).orElseThrow(
             () -> new IllegalStateException("the CLI saved no workspace after login"));
@@ -86,7 +89,7 @@ final class DevSetup {
       JsonObject code = new JsonObject(require("creating a pairing code", "pair", "create", "--json").out);
       require("pairing this machine", "daemon", "pair", code.getString("code"), "--url", controlPlaneUrl, "--name", MACHINE);
     }
-    return "CLI logged in to workspace '" + WORKSPACE + "'; this machine is paired as '" + MACHINE + "'";
+    return "CLI logged in to workspace '" + WORKSPACE + "' as a trusted device; this machine is paired as '" + MACHINE + "'";
   }
 
   private Optional<Binding> localBinding(String workspaceId) {

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay
- * command channel, WebTTY terminal, context vault), then every PostgreSQL table, every Redis key
+ * command channel, WebTTY terminal, context vault; owner-agent messaging is not built), then every PostgreSQL table, every Redis key
  * and every bus message seen, and every log line of the platform and of the CLI are scanned: the
  * canary must not appear in any form (text, hex or base64).
  */
@@ -92,6 +92,15 @@ class BlindnessCanaryTest {
         Run tty = cli(home, "tty", "local", "--e2e", "--command", "echo " + canary);
         assertThat(tty.code()).as(tty.err()).isZero();
         assertThat(tty.out()).contains(canary);
+
+        // context vault: a value stored as ciphertext and read back
+        Path secret = tmp.resolve("secret.txt");
+        java.nio.file.Files.writeString(secret, canary);
+        Run put = cli(home, "vault", "put", "canary-entry", "--from-file", secret.toString());
+        assertThat(put.code()).as(put.err()).isZero();
+        Run get = cli(home, "vault", "get", "canary-entry");
+        assertThat(get.code()).as(get.err()).isZero();
+        assertThat(get.out()).contains(canary);
 
         Thread.sleep(1500); // let recordings and audit events reach PostgreSQL
         List<String> found = new ArrayList<>();

@@ -59,7 +59,7 @@ class DevModeTest {
           assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
         }
         assertThat(Files.getPosixFilePermissions(home)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
-        assertThat(dev.output()).contains("CLI logged in to workspace 'dev'");
+        assertThat(dev.output()).contains("CLI logged in to workspace 'dev' as a trusted device");
         JsonArray machines = machines(home);
         assertThat(machines).hasSize(1);
         assertThat(machines.getJsonObject(0).getString("name")).isEqualTo("local");
