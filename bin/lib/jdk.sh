@@ -1,0 +1,24 @@
+# Sourced by bin/umbra and .ci/run: finds a JDK 21 or newer.
+# umbra_find_jdk prints its home (JAVA_HOME if new enough, else the newest under /usr/lib/jvm,
+# else the java on PATH) and returns 1 when there is none.
+
+umbra_java_major() { # the major version of the java binary $1, or 0
+  "$1" -XshowSettings:properties -version 2>&1 |
+    awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1 || echo 0
+}
+
+umbra_find_jdk() {
+  local candidate
+  if [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" && $(umbra_java_major "$JAVA_HOME/bin/java") -ge 21 ]]; then
+    echo "$JAVA_HOME"; return 0
+  fi
+  for candidate in $(ls -d /usr/lib/jvm/*/ 2>/dev/null | sort -rV); do
+    if [[ -x "$candidate/bin/javac" && $(umbra_java_major "$candidate/bin/java") -ge 21 ]]; then
+      echo "${candidate%/}"; return 0
+    fi
+  done
+  if command -v java >/dev/null && [[ $(umbra_java_major "$(command -v java)") -ge 21 ]]; then
+    dirname "$(dirname "$(readlink -f "$(command -v java)")")"; return 0
+  fi
+  return 1
+}
