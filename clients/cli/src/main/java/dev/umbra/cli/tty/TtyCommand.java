@@ -4,9 +4,11 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.WorkspaceOption;
+import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.daemon.trust.Signed;
 import dev.umbra.daemon.tty.ServerTrust;
 import dev.umbra.daemon.tty.TtyClient;
 import dev.umbra.proto.webtty.WebTtyFrame;
@@ -91,12 +93,28 @@ public final class TtyCommand implements Callable<Integer> {
         }
         pins.check(wid, server, sig, kx);
       };
-      TtyClient.Options options = new TtyClient.Options(engine, w, tokens, keys.signing(), keys.agreement(), trust,
-          extra, Clock.systemUTC());
+      TtyClient.Options options = withDeviceCredential(new TtyClient.Options(engine, w, tokens, keys.signing(),
+          keys.agreement(), trust, extra, Clock.systemUTC()), api, w);
       return command != null ? runCommand(vertx, options, serverId) : interactive(vertx, options, serverId, keys);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
+  }
+
+  /**
+   * With Workspace Protection (the workspace has a keyset) the proof carries this device's
+   * workspace-signed credential and is signed with the device's Ed25519 key, which is what the
+   * daemon checks (docs/webtty.md); without a keyset the CLI's WebTTY key signs, as before. A
+   * workspace with a keyset and no valid credential for this device is an error, never a fallback.
+   */
+  static TtyClient.Options withDeviceCredential(TtyClient.Options o, Api api, UUID workspaceId) {
+    WorkspaceProtection wp = new WorkspaceProtection(api, workspaceId);
+    if (wp.keysetIfAny().isEmpty()) {
+      return o;
+    }
+    Signed credential = wp.ownCredential();
+    return new TtyClient.Options(o.engineUrl(), o.workspaceId(), o.tokens(), wp.store().require().signing(),
+        o.agreementKey(), o.trust(), o.extraRecipients(), o.clock(), credential);
   }
 
   static String resolve(Map<String, JsonObject> machines, String idOrName) {

@@ -1,14 +1,25 @@
 package dev.umbra.daemon.tty;
 
 import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.daemon.trust.Signed;
 import java.util.UUID;
 
 /**
- * The one step that decides whether a ClientProof's signing key is "an authorized key under the
- * workspace trust". Until device trust (issue 5) lands this is a list of Ed25519 keys the daemon
- * pins ({@link AuthorizedKeys}); signed device credentials replace it behind this interface.
+ * The one step that decides whether a ClientProof's signer is authorized under the workspace
+ * trust. With Workspace Protection (a pinned keyset) this is {@link DeviceCredentialAuthorizer}:
+ * the proof must carry a device credential the workspace key signed, for the key that signed the
+ * proof. Without it, the pinned {@link AuthorizedKeys} list (docs/webtty.md).
  */
 @FunctionalInterface
 public interface ClientAuthorizer {
+  /** Whether {@code clientSigningKey} alone (no device credential) is authorized. */
   boolean authorized(UUID workspaceId, Ed25519PublicKey clientSigningKey);
+
+  /**
+   * Null when the client that signed a proof with {@code clientSigningKey}, presenting
+   * {@code deviceCredential} (may be null), is authorized; else a short machine-readable reason.
+   */
+  default String refusal(UUID workspaceId, Ed25519PublicKey clientSigningKey, Signed deviceCredential) {
+    return authorized(workspaceId, clientSigningKey) ? null : "unauthorized_key";
+  }
 }

@@ -14,6 +14,7 @@ import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.PayloadSuite;
+import dev.umbra.daemon.trust.Signed;
 import dev.umbra.proto.webtty.SignedMessage;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -66,7 +67,16 @@ public final class Handshake {
   /** What the client signs: its keys, the command config, the key grants, the server's nonce, a short window. */
   public record ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
       Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
-      KeyContext keyContext, PayloadKeyId payloadKeyId, List<KeyGrant> grants, long notBeforeMs, long notAfterMs) {
+      KeyContext keyContext, PayloadKeyId payloadKeyId, List<KeyGrant> grants, long notBeforeMs, long notAfterMs,
+      Signed deviceCredential) {
+
+    /** A proof without a device credential (workspaces without Workspace Protection). */
+    public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
+        Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
+        KeyContext keyContext, PayloadKeyId payloadKeyId, List<KeyGrant> grants, long notBeforeMs, long notAfterMs) {
+      this(workspaceId, serverId, sessionId, serverNonce, signingKey, agreementKey, cols, rows, term, keyContext,
+          payloadKeyId, grants, notBeforeMs, notAfterMs, null);
+    }
 
     Map<String, Object> json() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -93,6 +103,14 @@ public final class Handshake {
       m.put("grants", gs);
       m.put("not_before_ms", notBeforeMs);
       m.put("not_after_ms", notAfterMs);
+      if (deviceCredential != null) {
+        // the workspace-signed credential travels inside the signed document, so it is bound to
+        // this proof (and to the key that signs it); absent for workspaces without a keyset
+        Map<String, Object> dc = new LinkedHashMap<>();
+        dc.put("payload", deviceCredential.payload());
+        dc.put("signature", HEX.formatHex(deviceCredential.signature()));
+        m.put("device_credential", dc);
+      }
       return m;
     }
 
@@ -217,10 +235,21 @@ public final class Handshake {
     if (cols < 1 || rows < 1 || cols > 10_000 || rows > 10_000) {
       throw new MalformedInputException("ClientProof terminal size out of range");
     }
+    Signed credential = null;
+    if (j.containsKey("device_credential")) {
+      if (!(j.get("device_credential") instanceof Map<?, ?> dm)) {
+        throw new MalformedInputException("ClientProof device_credential is not an object");
+      }
+      Map<String, Object> d = (Map<String, Object>) dm;
+      if (d.size() != 2) {
+        throw new MalformedInputException("ClientProof device_credential must have exactly payload and signature");
+      }
+      credential = new Signed(str(d, "payload"), hex(d, "signature"));
+    }
     ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
         hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
         X25519PublicKey.fromBytes(hex(j, "client_key")), (int) cols, (int) rows, str(c, "term"), context, pkid, grants,
-        num(j, "not_before_ms"), num(j, "not_after_ms"));
+        num(j, "not_before_ms"), num(j, "not_after_ms"), credential);
     p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     return p;
   }

@@ -55,9 +55,21 @@ public final class TtyClient {
   public static final long PROOF_WINDOW_MS = 30_000;
   public static final int CONNECT_ATTEMPTS = 3;
 
-  /** Who the client is and whom it trusts. */
+  /**
+   * Who the client is and whom it trusts. {@code deviceCredential} (null without Workspace
+   * Protection) is the device's workspace-signed credential; {@code signingKey} must then be the
+   * credential's Ed25519 key, since the daemon checks that the proof's signer is the device.
+   */
   public record Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
-      X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock) {}
+      X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock,
+      dev.umbra.daemon.trust.Signed deviceCredential) {
+
+    /** Options without a device credential (workspaces without Workspace Protection). */
+    public Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
+        X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock) {
+      this(engineUrl, workspaceId, tokens, signingKey, agreementKey, trust, extraRecipients, clock, null);
+    }
+  }
 
   /** What the caller hears. */
   public interface Listener {
@@ -341,7 +353,7 @@ public final class TtyClient {
     long now = options.clock().millis();
     Handshake.ClientProof proof = new Handshake.ClientProof(options.workspaceId().toString(), serverId, sessionId,
         h.nonce(), options.signingKey().publicKey(), options.agreementKey().publicKey(), cols, rows, term, context,
-        keyId, grants, now, now + PROOF_WINDOW_MS);
+        keyId, grants, now, now + PROOF_WINDOW_MS, options.deviceCredential());
     WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
         .setSessionId(sessionId).setClientProof(Handshake.sign(proof, options.signingKey()))
         .setKeyContext(ByteString.copyFrom(context.toCanonicalJson()))

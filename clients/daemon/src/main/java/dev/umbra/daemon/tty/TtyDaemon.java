@@ -5,6 +5,7 @@ import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.daemon.trust.TrustStore;
 import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ServerPolicy;
 import io.vertx.core.Vertx;
@@ -23,9 +24,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Runs one WebTTY server per binding inside {@code umbra daemon run} (docs/webtty.md):
  * the engine URL from the control plane's discovery, machine session tokens for audience
- * {@code webtty-engine} from the binding's signed request, the binding's keys, and the pinned client
- * keys in {@code daemon/bindings/<machine>/tty-authorized-keys}. When the CLI's WebTTY key lives in
- * the same UMBRA_HOME (one user on one host, e.g. dev mode) it is trusted too.
+ * {@code webtty-engine} from the binding's signed request, the binding's keys, and client
+ * authorization: when the binding pinned the workspace's trust material (Workspace Protection),
+ * only clients presenting a device credential the workspace key signed ({@link
+ * DeviceCredentialAuthorizer}); otherwise the pinned client keys in
+ * {@code daemon/bindings/<machine>/tty-authorized-keys}, plus the CLI's WebTTY key when it lives in
+ * the same UMBRA_HOME (one user on one host).
  *
  * <p>Env: {@code UMBRA_TTY_RECORDING} (true|false, default true), {@code UMBRA_TTY_JOIN}
  * (nobody|members|admins, default members), {@code UMBRA_TTY_SHELL} (default $SHELL -l).
@@ -57,7 +61,9 @@ public final class TtyDaemon implements AutoCloseable {
         Path dir = store.root().resolve(b.machineId().toString());
         AuthorizedKeys pinned = new AuthorizedKeys(dir);
         Path cliKey = umbraHome.resolve(CLI_KEY_DIR).resolve("ed25519.key");
-        ClientAuthorizer authorizer = (ws, key) -> pinned.authorized(ws, key) || sameHomeCli(cliKey, key);
+        ClientAuthorizer keyList = (ws, key) -> pinned.authorized(ws, key) || sameHomeCli(cliKey, key);
+        // with Workspace Protection (pinned trust) only signed device credentials count
+        ClientAuthorizer authorizer = new DeviceCredentialAuthorizer(() -> TrustStore.forBinding(store, b), keyList);
         TtyServerConfig cfg = new TtyServerConfig(engine, b.workspaceId(), b.machineId().toString(),
             () -> d.vertx.executeBlocking(() -> sessionToken.apply(b, "webtty-engine").getString("token")),
             store.signingKey(b), store.agreementKey(b), authorizer,

@@ -270,8 +270,9 @@ public final class TtyServer implements AutoCloseable {
     if (now + Handshake.CLOCK_SKEW.toMillis() < p.notBeforeMs() || now > p.notAfterMs()) {
       return "expired";
     }
-    if (!config.authorizer().authorized(config.workspaceId(), p.signingKey())) {
-      return "unauthorized_key";
+    String refusal = config.authorizer().refusal(config.workspaceId(), p.signingKey(), p.deviceCredential());
+    if (refusal != null) {
+      return refusal;
     }
     if (!kc.hasRecipient(KeyId.of(config.agreementKey().publicKey())) || p.grantFor(config.agreementKey().publicKey()) == null) {
       return "no_grant";

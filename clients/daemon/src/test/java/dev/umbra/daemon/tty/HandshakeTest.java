@@ -136,4 +136,23 @@ class HandshakeTest {
       return false;
     }
   }
+
+  @Test
+  void theDeviceCredentialTravelsInsideTheSignedProofAndCannotBeSwapped() {
+    KeyContext ctx = new KeyContext("w", "s", "sess", List.of(KeyId.of(serverKx.publicKey())));
+    PayloadKeyId id = PayloadKeyId.generate();
+    var grants = KeyGrants.wrapForAll(PayloadKey.generate(), id, ctx, List.of(serverKx.publicKey()));
+    Ed25519KeyPair workspace = Ed25519KeyPair.generate();
+    dev.umbra.daemon.trust.Signed cred = dev.umbra.daemon.trust.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 1L), workspace.privateKey());
+    dev.umbra.daemon.trust.Signed other = dev.umbra.daemon.trust.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 2L), workspace.privateKey());
+    SignedMessage m = Handshake.sign(new Handshake.ClientProof("w", "s", "sess", new byte[32], clientSign.publicKey(),
+        clientKx.publicKey(), 80, 24, "xterm", ctx, id, grants, 1L, 2L, cred), clientSign);
+    assertThat(Handshake.verifyProof(m).deviceCredential()).isEqualTo(cred);
+    assertThat(Handshake.verifyProof(proof()).deviceCredential()).as("older proofs have none").isNull();
+    // the engine (or anyone on the path) swapping the credential breaks the client's signature
+    String swapped = m.getCanonicalJson().toStringUtf8().replace(
+        java.util.HexFormat.of().formatHex(cred.signature()), java.util.HexFormat.of().formatHex(other.signature()));
+    assertThatThrownBy(() -> Handshake.verifyProof(withJson(m, swapped.getBytes(StandardCharsets.UTF_8))))
+        .isInstanceOf(AuthenticationFailedException.class);
+  }
 }

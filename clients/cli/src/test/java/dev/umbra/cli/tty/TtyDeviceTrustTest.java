@@ -1,0 +1,282 @@
+package dev.umbra.cli.tty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.umbra.cli.Api;
+import dev.umbra.cli.CliContext;
+import dev.umbra.cli.UmbraCli;
+import dev.umbra.cli.devices.DeviceStore;
+import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.P256KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.binding.BindingStore;
+import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.daemon.run.DaemonRunner;
+import dev.umbra.daemon.trust.Signed;
+import dev.umbra.daemon.trust.TrustModel;
+import dev.umbra.daemon.trust.TrustSync;
+import dev.umbra.daemon.tty.AuthorizedKeys;
+import dev.umbra.daemon.tty.ServerTrust;
+import dev.umbra.daemon.tty.TtyClient;
+import dev.umbra.daemon.tty.TtyDaemon;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
+import dev.umbra.pairing.PairingService;
+import dev.umbra.webtty.WebTtyService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.time.Clock;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * WebTTY under Workspace Protection, end to end on a real control plane, pairing service,
+ * webtty-engine, PostgreSQL and Redis: the daemon authorizes a terminal only for a device whose
+ * credential the pinned workspace key signed, presented in the ClientProof and bound to the key
+ * that signed the proof (docs/webtty.md, docs/device-trust.md).
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TtyDeviceTrustTest {
+  static final String BOOTSTRAP = "bootstrap-token-for-the-tty-trust-test-0123456789";
+  Vertx vertx;
+  TestPostgres pg;
+  Bus bus;
+  Path tmp;
+  Path admin;
+  Path machine;
+  String cpUrl;
+  UUID wid;
+  String serverId;
+  BindingStore store;
+  Binding binding;
+  TtyDaemon daemon;
+
+  record Run(int code, String out, String err) {
+    JsonObject json() {
+      return new JsonObject(out);
+    }
+  }
+
+  Run umbra(Path home, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"), args);
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  Run ok(Path home, String... args) {
+    Run r = umbra(home, args);
+    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
+    return r;
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    pg = TestPostgres.createDatabase();
+    String prefix = TestRedis.randomPrefix();
+    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
+    Map<String, String> env = new HashMap<>();
+    int cpPort = freePort();
+    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
+    env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-trust-credential-0123456789abcdef");
+    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
+    tmp = Files.createTempDirectory("umbra-tty-trust");
+    Path serviceHome = tmp.resolve("services");
+    TestServices.deploy(vertx, TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestServices.deploy(vertx, TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), PairingService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, env)
+            .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    cpUrl = "http://127.0.0.1:" + cpPort;
+    admin = tmp.resolve("admin");
+    machine = tmp.resolve("machine");
+    ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    // Workspace Protection first: the admin CLI creates the keyset and is its first trusted device
+    ok(admin, "device", "trust", "-w", "dev");
+    String pairing = ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
+    store = new BindingStore(machine);
+    binding = store.list().get(0);
+    wid = binding.workspaceId();
+    serverId = binding.machineId().toString();
+    // the legacy key list names the admin's WebTTY key: it must not count once a keyset is pinned
+    new AuthorizedKeys(store.root().resolve(serverId)).add(TtyKeys.loadOrCreate(admin).signing().publicKey(), "admin cli");
+    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
+    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
+    daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
+    daemon.servers().get(0).start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    daemon.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    pg.close();
+  }
+
+  Api api(Path home) {
+    return new Api(new CliContext(home, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC()));
+  }
+
+  /** The daemon's pin follows the control plane's signed material (what DaemonRunner does periodically). */
+  void syncDaemon() {
+    new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(binding, store.root().resolve(serverId), store.signingKey(binding))
+        .orElseThrow();
+  }
+
+  /** Another CLI of the same account, trusted through the code flow. */
+  Path trustedSecond(String name) throws Exception {
+    Path home = tmp.resolve(name);
+    Files.createDirectories(home.resolve("cli"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+    Run req = ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", name);
+    ok(admin, "devices", "approve", req.json().getString("id"), "--code", req.json().getString("verification_code"), "-w", "dev");
+    ok(home, "device", "trust", "-w", "dev", "--wait", "5");
+    return home;
+  }
+
+  /** Opens a terminal the way `umbra tty` does, but with the signing key and credential given; returns the refusal. */
+  String refusal(Ed25519KeyPair signing, Signed credential) throws Exception {
+    Api api = api(admin);
+    URI engine = URI.create(api.serviceUrl("webtty-engine"));
+    TtyClient.Options o = new TtyClient.Options(engine, wid, () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
+        signing, X25519KeyPair.generate(), ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())), List.of(),
+        Clock.systemUTC(), credential);
+    Future<TtyClient> f = TtyClient.open(vertx, o, serverId, 80, 24, "xterm", new TtyClient.Listener() {
+      @Override
+      public void output(byte[] bytes) {}
+    });
+    try {
+      TtyClient c = f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      c.terminate();
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause().getMessage();
+    }
+  }
+
+  void sql(String sql, Object... args) throws Exception {
+    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void aTrustedDeviceOpensATerminalWithItsCredential() {
+    Run tty = umbra(admin, "tty", "local", "--command", "echo trusted-$((6*7))");
+    assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
+    assertThat(tty.out()).contains("trusted-42");
+  }
+
+  @Test
+  @Order(2)
+  void aProofWithoutACredentialIsRefusedEvenWhenTheKeyListNamesItsKey() throws Exception {
+    assertThat(refusal(TtyKeys.loadOrCreate(admin).signing(), null)).contains("proof_refused_no_device_credential");
+  }
+
+  @Test
+  @Order(3)
+  void aDeviceInsertedIntoPostgresButNeverSignedByTheWorkspaceKeyIsRefused() throws Exception {
+    Ed25519KeyPair device = Ed25519KeyPair.generate();
+    P256KeyPair p256 = P256KeyPair.generate();
+    UUID fake = UUID.randomUUID();
+    TrustModel.DeviceKeys keys = new TrustModel.DeviceKeys(device.publicKey(), p256.publicKey());
+    Signed req = Signed.sign(new TrustModel.Request(wid, fake, keys, "evil", "cli", System.currentTimeMillis()).fields(), device.privateKey());
+    Signed cred = Signed.sign(new TrustModel.Credential(wid, fake, 1, keys, "evil", "cli", "2026-01-01T00:00:00Z").fields(),
+        Ed25519KeyPair.generate().privateKey());
+    UUID adminDevice = new DeviceStore(admin, wid).require().id();
+    UUID account = UUID.fromString(api(admin).get("/v1/workspaces/" + wid + "/devices/" + adminDevice).getString("account_id"));
+    sql("INSERT INTO control_plane.devices (workspace_id, id, account_id, ed25519_public_key, p256_public_key, name, kind, status, request_payload, "
+            + "request_signature, credential_payload, credential_signature, keyset_version, created_at, approved_at) "
+            + "VALUES (?, ?, ?, ?, ?, 'evil', 'cli', 'trusted', ?, ?, ?, ?, 1, now(), now())",
+        wid, fake, account, device.publicKey().toBytes(), p256.publicKey().toBytes(), req.payload(), req.signature(), cred.payload(), cred.signature());
+    // the control plane lists it as trusted, with that credential
+    JsonObject listed = api(admin).get("/v1/workspaces/" + wid + "/devices/" + fake);
+    assertThat(listed.getString("status")).isEqualTo("trusted");
+    assertThat(Signed.fromJson(listed.getJsonObject("credential"))).isEqualTo(cred);
+    syncDaemon();
+    assertThat(refusal(device, cred)).contains("proof_refused_device_not_trusted");
+    // (removed again: clients rightly refuse to rotate the keyset while it is listed)
+    sql("DELETE FROM control_plane.devices WHERE id = ?", fake);
+  }
+
+  @Test
+  @Order(4)
+  void aCredentialOfOneDeviceWithTheProofKeyOfAnotherIsRefused() throws Exception {
+    Path b = trustedSecond("laptop");
+    syncDaemon();
+    Run tty = umbra(b, "tty", "local", "--command", "echo laptop-ok");
+    assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
+    assertThat(tty.out()).contains("laptop-ok");
+    Signed adminCredential = new WorkspaceProtection(api(admin), wid).ownCredential();
+    Ed25519KeyPair laptopKey = new DeviceStore(b, wid).require().signing();
+    assertThat(refusal(laptopKey, adminCredential)).contains("proof_refused_credential_key_mismatch");
+    assertThat(refusal(Ed25519KeyPair.generate(), adminCredential)).contains("proof_refused_credential_key_mismatch");
+  }
+
+  @Test
+  @Order(5)
+  void aRevokedDeviceIsRefusedAndTheRemainingDeviceKeepsWorkingAfterTheRotation() throws Exception {
+    Path b = trustedSecond("tablet");
+    syncDaemon();
+    UUID tablet = new DeviceStore(b, wid).require().id();
+    Signed tabletCredential = new WorkspaceProtection(api(b), wid).ownCredential();
+    Ed25519KeyPair tabletKey = new DeviceStore(b, wid).require().signing();
+    assertThat(refusal(tabletKey, tabletCredential)).isNull();
+    ok(admin, "devices", "revoke", tablet.toString(), "-w", "dev");
+    syncDaemon();
+    assertThat(refusal(tabletKey, tabletCredential)).contains("proof_refused_device_revoked");
+    Run tty = umbra(admin, "tty", "local", "--command", "echo still-$((2+3))");
+    assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
+    assertThat(tty.out()).contains("still-5");
+  }
+}
