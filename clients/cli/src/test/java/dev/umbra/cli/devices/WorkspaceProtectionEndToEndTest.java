@@ -13,6 +13,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.daemon.trust.DeviceTrust;
 import dev.umbra.daemon.trust.Signed;
 import dev.umbra.daemon.trust.TrustModel;
@@ -362,6 +363,44 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(t.pin().keyset().version()).isEqualTo(1);
     assertThat(t.isAuthorized(credential(deviceRow("late-keyset", adminDeviceId("late-keyset"))))).isTrue();
     assertThat(Files.exists(m.dir().resolve(TrustStore.FILE))).isTrue();
+  }
+
+  @Test
+  void daemonRunnerSyncsTheTrustAtStartAndOnEachRoundSoApprovalsAndRevocationsReachTheDaemon() throws Exception {
+    ok(admin, "workspace", "create", "runner-ws");
+    Paired m = pair("runner-ws", "rbox");
+    Path machineHome = m.dir().getParent().getParent().getParent();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    DaemonRunner runner = new DaemonRunner(new JsonHttp(), new BindingStore(machineHome), Clock.systemUTC(),
+        new PrintStream(log, true, StandardCharsets.UTF_8));
+    assertThat(runner.syncTrust()).isZero();
+    assertThat(log.toString(StandardCharsets.UTF_8)).contains("no keyset yet");
+    // the keyset appears after pairing: the daemon's start (run --once too) pins it
+    ok(admin, "device", "trust", "-w", "runner-ws");
+    assertThat(runner.run(true)).isZero();
+    assertThat(pinned(m).pin().keyset().version()).isEqualTo(1);
+    assertThat(log.toString(StandardCharsets.UTF_8)).contains("keyset version 1, 0 revoked device(s)");
+    // an unchanged state is not logged again
+    int before = log.size();
+    assertThat(runner.syncTrust()).isEqualTo(1);
+    assertThat(log.size()).isEqualTo(before);
+    // an approval, then a revocation (which rotates the keyset): the next round follows both
+    Second b = trustedSecond("runner-ws", "runner-laptop");
+    Signed bCred = credential(deviceRow("runner-ws", b.deviceId()));
+    assertThat(runner.syncTrust()).isEqualTo(1);
+    assertThat(pinned(m).isAuthorized(bCred)).isTrue();
+    ok(admin, "devices", "revoke", b.deviceId(), "-w", "runner-ws");
+    assertThat(runner.syncTrust()).isEqualTo(1);
+    DeviceTrust after = pinned(m);
+    assertThat(after.pin().keyset().version()).isEqualTo(2);
+    assertThat(after.isAuthorized(bCred)).isFalse();
+    assertThat(after.isAuthorized(credential(deviceRow("runner-ws", adminDeviceId("runner-ws"))))).isTrue();
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertThat(text).contains("keyset version 2, 1 revoked device(s)");
+    // no keys, signatures or credentials in the log
+    assertThat(text).doesNotContain(after.pin().keyset().signingKey().toHex())
+        .doesNotContain(TrustModel.Credential.of(bCred).keys().signingKey().toHex())
+        .doesNotContain(HexFormat.of().formatHex(bCred.signature()).substring(0, 32));
   }
 
   // ---- hostile control plane ----

@@ -5,6 +5,8 @@ import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.http.ApiError;
 import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.daemon.trust.DeviceTrust;
+import dev.umbra.daemon.trust.TrustSync;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -12,11 +14,18 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * {@code umbra daemon run}: for every binding, proves the machine's identity to the control plane
- * (a signed, timestamped request for a relay session token, which also records "last seen"), then
- * repeats every {@link #HEARTBEAT} until stopped. Connecting to the relay comes with the relay.
+ * (a signed, timestamped request for a relay session token, which also records "last seen") and
+ * refreshes the pinned workspace trust material ({@link TrustSync}: new keyset versions, signed
+ * revocations), then repeats both every {@link #HEARTBEAT} until stopped. The WebTTY server and the
+ * relay channels re-read the pin for each new session, so approvals and revocations take effect
+ * within one heartbeat.
  */
 public final class DaemonRunner {
   public static final Duration HEARTBEAT = Duration.ofMinutes(1);
@@ -24,6 +33,8 @@ public final class DaemonRunner {
   private final BindingStore store;
   private final Clock clock;
   private final PrintStream out;
+  /** What the last trust sync of each binding reported, so the log only shows changes. */
+  private final Map<UUID, String> trustState = new ConcurrentHashMap<>();
 
   public DaemonRunner(JsonHttp http, BindingStore store, Clock clock, PrintStream out) {
     this.http = http;
@@ -67,6 +78,39 @@ public final class DaemonRunner {
     return ok;
   }
 
+  /**
+   * Refreshes every binding's pinned trust from the control plane's signed material; returns how
+   * many bindings have a pin. A failure (control plane unreachable, a chain that does not follow
+   * the pin) keeps the old pin, which only ever fails closed. Logs one line per binding when its
+   * state changes: keyset version and number of revoked devices, never keys or signatures.
+   */
+  public int syncTrust() {
+    int pinned = 0;
+    TrustSync sync = new TrustSync(http, clock);
+    for (Binding b : store.list()) {
+      String state;
+      try {
+        Optional<DeviceTrust> t = sync.sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b));
+        if (t.isPresent()) {
+          pinned++;
+          DeviceTrust.Pin p = t.get().pin();
+          state = "workspace trust pinned at keyset version " + p.keyset().version() + ", " + p.revoked().size()
+              + " revoked device(s)";
+        } else {
+          state = "workspace has no keyset yet (no Workspace Protection): WebTTY uses tty-authorized-keys";
+        }
+      } catch (ApiError e) {
+        state = "trust sync failed, keeping the pin: " + e.describe();
+      } catch (RuntimeException e) {
+        state = "trust sync refused, keeping the pin: " + e.getMessage();
+      }
+      if (!state.equals(trustState.put(b.machineId(), state))) {
+        out.println("machine " + b.machineId() + " in workspace " + b.workspaceId() + ": " + state);
+      }
+    }
+    return pinned;
+  }
+
   /** Runs until interrupted (or once). */
   public int run(boolean once) {
     if (store.list().isEmpty()) {
@@ -74,6 +118,8 @@ public final class DaemonRunner {
       return 1;
     }
     int ok = checkIn();
+    // before serving anything: sessions are authorized against the freshest pin
+    syncTrust();
     if (once) {
       return ok > 0 ? 0 : 1;
     }
@@ -90,6 +136,7 @@ public final class DaemonRunner {
           break;
         }
         checkIn();
+        syncTrust();
       }
     }
     return 0;
