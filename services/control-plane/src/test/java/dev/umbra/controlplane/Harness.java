@@ -34,7 +34,7 @@ final class Harness implements AutoCloseable {
   final Path home;
   final String bootstrapToken;
   final URI base;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   record Response(int status, JsonObject body) {
     String errorCode() {

@@ -16,7 +16,7 @@ public final class JsonHttp {
   private final HttpClient client;
 
   public JsonHttp() {
-    this.client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+    this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
   }
 
   public JsonObject get(URI url, String bearer) {

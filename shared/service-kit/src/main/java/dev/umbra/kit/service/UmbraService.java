@@ -80,8 +80,12 @@ public abstract class UmbraService extends VerticleBase {
         .compose(
             router -> {
               ServiceHttp.finish(router);
+              // No HTTP/2 upgrade over cleartext: the JDK's HttpClient asks for h2c by default,
+              // and a request upgraded on a fresh connection could stall with no timeout firing.
+              // TLS terminates in front of the services; HTTP/1.1 is what they speak.
+              HttpServerOptions options = httpServerOptions().setHttp2ClearTextEnabled(false);
               return vertx
-                  .createHttpServer(httpServerOptions())
+                  .createHttpServer(options)
                   .requestHandler(router)
                   .listen(cfg.port(), cfg.bindHost());
             })
