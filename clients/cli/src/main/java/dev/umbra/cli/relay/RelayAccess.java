@@ -3,17 +3,22 @@ package dev.umbra.cli.relay;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
+import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.daemon.channel.ChannelProtocol;
+import dev.umbra.daemon.channel.ClientAuth;
 import dev.umbra.daemon.channel.DaemonRelay;
+import dev.umbra.daemon.trust.Signed;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 /**
  * What {@code umbra run} and {@code umbra forward} share: the workspace, the machine record (by id
@@ -52,11 +57,23 @@ public final class RelayAccess implements AutoCloseable {
     String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
     byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
     URI relay = DaemonRelay.webSocketUrl(api.serviceUrl("relay"));
+    // Workspace Protection: the daemon admits only trusted devices, whose credential (verified here
+    // first) binds this channel key; a device without a valid credential fails here, never falls back
+    Function<String, byte[]> auth = null;
+    WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
+    if (wp.keysetIfAny().isPresent()) {
+      Signed credential = wp.ownCredential();
+      Ed25519KeyPair device = wp.store().require().signing();
+      auth = target -> ClientAuth.payload(credential, device, workspace.toString(), target, clientKey.publicKey());
+    }
     Vertx vertx = Vertx.vertx();
     try {
       RelayClient client = RelayClient.create(vertx, List.of(relay), workspace.toString(),
               () -> vertx.executeBlocking(() -> api.session(workspace, "relay"), false), clientKey, psk)
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      if (auth != null) {
+        client.handshakePayload(auth);
+      }
       client.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
       return new RelayAccess(vertx, client, machineId, pinned);
     } catch (Exception e) {

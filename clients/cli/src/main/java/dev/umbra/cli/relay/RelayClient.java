@@ -106,6 +106,8 @@ public final class RelayClient {
     }
   }
 
+  private volatile java.util.function.Function<String, byte[]> handshakePayload = target -> new byte[0];
+
   private record Pending(HandshakeState handshake, ChannelStart start, Promise<Opened> promise, long timer) {}
 
   /**
@@ -139,6 +141,16 @@ public final class RelayClient {
     this.clientKey = clientKey;
     this.psk = psk;
     this.link = new RelayLink(vertx, relays, tokens, this::onFrame, v -> onConnected());
+  }
+
+  /**
+   * What goes into Noise message 1 for a channel to a target: under Workspace Protection, this
+   * device's credential and the signature binding its static key ({@link
+   * dev.umbra.daemon.channel.ClientAuth#payload}); empty otherwise. Set before opening channels.
+   */
+  public RelayClient handshakePayload(java.util.function.Function<String, byte[]> forTarget) {
+    this.handshakePayload = forTarget;
+    return this;
   }
 
   public Context context() {
@@ -182,7 +194,7 @@ public final class RelayClient {
       byte[] m1;
       try {
         hs = HandshakeState.initiator(ChannelProtocol.suite(psk), clientKey, daemonKey, RelayPrologue.encode(workspace, target), psk);
-        m1 = hs.writeMessage(new byte[0]);
+        m1 = hs.writeMessage(handshakePayload.apply(target));
       } catch (RuntimeException e) {
         promise.fail(e);
         return;
@@ -239,6 +251,10 @@ public final class RelayClient {
       case "handshake_failed" -> "the machine refused the handshake (a different key or PSK)";
       case "replayed_handshake" -> "the machine refused the handshake as a replay";
       case "wrong_workspace" -> "the relay refused the channel: wrong workspace";
+      case "no_device_credential" -> "the machine requires a trusted device (Workspace Protection): run `umbra device trust`";
+      case "device_not_trusted" -> "the machine refused this device: the workspace key never signed its current credential";
+      case "device_revoked" -> "the machine refused this device: it was revoked";
+      case "static_key_not_bound" -> "the machine refused the channel: the channel key is not bound to this device";
       default -> "the channel was refused: " + reason;
     };
   }

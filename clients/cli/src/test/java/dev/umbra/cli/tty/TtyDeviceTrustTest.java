@@ -12,7 +12,14 @@ import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.cli.relay.RelayClient;
 import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.channel.ChannelClosedException;
+import dev.umbra.daemon.channel.ClientAuth;
+import dev.umbra.daemon.channel.DaemonRelay;
+import dev.umbra.proto.channel.ChannelStart;
+import dev.umbra.proto.channel.RunCommand;
+import dev.umbra.relay.RelayService;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.http.JsonHttp;
 import dev.umbra.daemon.run.DaemonRunner;
@@ -60,10 +67,12 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * WebTTY under Workspace Protection, end to end on a real control plane, pairing service,
- * webtty-engine, PostgreSQL and Redis: the daemon authorizes a terminal only for a device whose
- * credential the pinned workspace key signed, presented in the ClientProof and bound to the key
- * that signed the proof (docs/webtty.md, docs/device-trust.md).
+ * WebTTY and relay channels under Workspace Protection, end to end on a real control plane,
+ * pairing service, webtty-engine, relay, PostgreSQL and Redis: the daemon authorizes a terminal
+ * (or an `umbra run` channel) only for a device whose credential the pinned workspace key signed,
+ * presented in the ClientProof (or the encrypted Noise message 1) and bound to the key that signed
+ * the proof (or to the client's Noise static key) (docs/webtty.md, docs/relay.md,
+ * docs/device-trust.md).
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
@@ -81,6 +90,7 @@ class TtyDeviceTrustTest {
   BindingStore store;
   Binding binding;
   TtyDaemon daemon;
+  DaemonRelay relay;
 
   record Run(int code, String out, String err) {
     JsonObject json() {
@@ -119,6 +129,7 @@ class TtyDeviceTrustTest {
     env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
     env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
     env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_RELAY_PORT", String.valueOf(freePort()));
     env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-trust-credential-0123456789abcdef");
     env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
     tmp = Files.createTempDirectory("umbra-tty-trust");
@@ -130,6 +141,9 @@ class TtyDeviceTrustTest {
     TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, env)
             .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
         Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestServices.deploy(vertx, TestServices.config(ServiceName.RELAY, pg, prefix, serviceHome, env)
+            .withPort(Integer.parseInt(env.get("UMBRA_RELAY_PORT"))), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), RelayService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     cpUrl = "http://127.0.0.1:" + cpPort;
     admin = tmp.resolve("admin");
     machine = tmp.resolve("machine");
@@ -149,10 +163,14 @@ class TtyDeviceTrustTest {
     daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
     daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
     daemon.servers().get(0).start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    relay = DaemonRelay.start(new JsonHttp(), store, machine, (b, audience) -> runner.session(b, audience).getString("token"),
+        null, new PrintStream(new ByteArrayOutputStream()));
+    assertThat(relay.channels()).hasSize(1);
   }
 
   @AfterAll
   void stop() throws Exception {
+    relay.close();
     daemon.close();
     vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     pg.close();
@@ -200,6 +218,33 @@ class TtyDeviceTrustTest {
     }
   }
 
+  /**
+   * Opens an `umbra run` channel the way the CLI does, with the given Noise static key and
+   * message-1 payload; returns the daemon's refusal code, or null when it ran.
+   */
+  String relayRefusal(X25519KeyPair staticKey, java.util.function.Function<String, byte[]> payload) throws Exception {
+    Api api = api(admin);
+    URI url = DaemonRelay.webSocketUrl(api.serviceUrl("relay"));
+    RelayClient c = RelayClient.create(vertx, List.of(url), wid.toString(),
+        () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false), staticKey, null)
+        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    try {
+      c.handshakePayload(payload);
+      c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("true")).build();
+      c.open(serverId, store.agreementKey(binding).publicKey(), start).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      return null;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause() instanceof ChannelClosedException cc ? cc.code() : e.getCause().toString();
+    } finally {
+      c.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  static java.util.function.Function<String, byte[]> auth(Signed credential, Ed25519KeyPair device, UUID wid, X25519KeyPair staticKey) {
+    return target -> ClientAuth.payload(credential, device, wid.toString(), target, staticKey.publicKey());
+  }
+
   void sql(String sql, Object... args) throws Exception {
     try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
@@ -215,12 +260,17 @@ class TtyDeviceTrustTest {
     Run tty = umbra(admin, "tty", "local", "--command", "echo trusted-$((6*7))");
     assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
     assertThat(tty.out()).contains("trusted-42");
+    Run run = umbra(admin, "run", "local", "--no-stdin", "--", "sh", "-c", "echo relay-$((6*7))");
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("relay-42");
   }
 
   @Test
   @Order(2)
   void aProofWithoutACredentialIsRefusedEvenWhenTheKeyListNamesItsKey() throws Exception {
     assertThat(refusal(TtyKeys.loadOrCreate(admin).signing(), null)).contains("proof_refused_no_device_credential");
+    // relay: any workspace member's Noise static key, with an empty message-1 payload
+    assertThat(relayRefusal(X25519KeyPair.generate(), target -> new byte[0])).isEqualTo("no_device_credential");
   }
 
   @Test
@@ -245,6 +295,8 @@ class TtyDeviceTrustTest {
     assertThat(Signed.fromJson(listed.getJsonObject("credential"))).isEqualTo(cred);
     syncDaemon();
     assertThat(refusal(device, cred)).contains("proof_refused_device_not_trusted");
+    X25519KeyPair kx = X25519KeyPair.generate();
+    assertThat(relayRefusal(kx, auth(cred, device, wid, kx))).isEqualTo("device_not_trusted");
     // (removed again: clients rightly refuse to rotate the keyset while it is listed)
     sql("DELETE FROM control_plane.devices WHERE id = ?", fake);
   }
@@ -261,6 +313,17 @@ class TtyDeviceTrustTest {
     Ed25519KeyPair laptopKey = new DeviceStore(b, wid).require().signing();
     assertThat(refusal(laptopKey, adminCredential)).contains("proof_refused_credential_key_mismatch");
     assertThat(refusal(Ed25519KeyPair.generate(), adminCredential)).contains("proof_refused_credential_key_mismatch");
+    // relay: the laptop runs; the admin's credential with the laptop's key, or the admin's genuine
+    // static-key signature replayed with another Noise static key, is refused
+    Run run = umbra(b, "run", "local", "--no-stdin", "--", "echo", "laptop-relay-ok");
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("laptop-relay-ok");
+    X25519KeyPair laptopStatic = X25519KeyPair.generate();
+    assertThat(relayRefusal(laptopStatic, auth(adminCredential, laptopKey, wid, laptopStatic))).isEqualTo("static_key_not_bound");
+    Ed25519KeyPair adminKey = new DeviceStore(admin, wid).require().signing();
+    X25519KeyPair adminStatic = X25519KeyPair.generate();
+    assertThat(relayRefusal(adminStatic, auth(adminCredential, adminKey, wid, adminStatic))).isNull();
+    assertThat(relayRefusal(X25519KeyPair.generate(), auth(adminCredential, adminKey, wid, adminStatic))).isEqualTo("static_key_not_bound");
   }
 
   @Test
@@ -272,9 +335,15 @@ class TtyDeviceTrustTest {
     Signed tabletCredential = new WorkspaceProtection(api(b), wid).ownCredential();
     Ed25519KeyPair tabletKey = new DeviceStore(b, wid).require().signing();
     assertThat(refusal(tabletKey, tabletCredential)).isNull();
+    X25519KeyPair tabletStatic = X25519KeyPair.generate();
+    assertThat(relayRefusal(tabletStatic, auth(tabletCredential, tabletKey, wid, tabletStatic))).isNull();
     ok(admin, "devices", "revoke", tablet.toString(), "-w", "dev");
     syncDaemon();
     assertThat(refusal(tabletKey, tabletCredential)).contains("proof_refused_device_revoked");
+    assertThat(relayRefusal(tabletStatic, auth(tabletCredential, tabletKey, wid, tabletStatic))).isEqualTo("device_revoked");
+    Run run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "relay-still-ok");
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("relay-still-ok");
     Run tty = umbra(admin, "tty", "local", "--command", "echo still-$((2+3))");
     assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
     assertThat(tty.out()).contains("still-5");

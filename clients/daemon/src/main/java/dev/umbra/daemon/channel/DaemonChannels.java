@@ -5,6 +5,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
 import dev.umbra.crypto.noise.TransportPair;
+import dev.umbra.daemon.trust.DeviceTrust;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
@@ -26,6 +27,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +73,7 @@ public final class DaemonChannels {
   private NetClient net;
   private Promise<Void> registered = Promise.promise();
   private long sweepTimer = -1;
+  private Supplier<Optional<DeviceTrust>> trust = Optional::empty;
 
   public DaemonChannels(Vertx vertx, Config config, Supplier<Future<String>> tokens) {
     this.vertx = vertx;
@@ -78,6 +81,16 @@ public final class DaemonChannels {
     this.tokens = tokens;
     this.prologue = RelayPrologue.encode(config.workspace(), config.target());
     services.put("echo", MessageService.ECHO);
+  }
+
+  /**
+   * The binding's pinned workspace trust, asked for each handshake (before {@link #start()}): while
+   * it is present, only clients presenting a credential it verifies, bound to their Noise static
+   * key, may open channels ({@link ClientAuth}). Default: none (any workspace member).
+   */
+  public DaemonChannels trust(Supplier<Optional<DeviceTrust>> trust) {
+    this.trust = trust;
+    return this;
   }
 
   /** Adds a message service for a topic (before {@link #start()}). */
@@ -190,7 +203,14 @@ public final class DaemonChannels {
     try {
       HandshakeState hs =
           HandshakeState.responder(ChannelProtocol.suite(config.psk()), config.staticKey(), prologue, config.psk());
-      hs.readMessage(m1);
+      byte[] auth = hs.readMessage(m1);
+      String refused = authorize(auth, hs.remoteStaticKey());
+      if (refused != null) {
+        stats.failedHandshakes.incrementAndGet();
+        log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("client refused: {}", refused);
+        link.send(close(id, refused));
+        return;
+      }
       m2 = hs.writeMessage(new byte[0]);
       clientKey = HexFormat.of().formatHex(hs.remoteStaticKey().toBytes());
       noise = hs.split();
@@ -227,6 +247,16 @@ public final class DaemonChannels {
         // the end hook forgets the channel
       }
     });
+  }
+
+  private String authorize(byte[] payload, dev.umbra.crypto.keys.X25519PublicKey remoteStatic) {
+    Optional<DeviceTrust> pinned;
+    try {
+      pinned = trust.get();
+    } catch (RuntimeException e) {
+      return "trust_unreadable"; // an unreadable or edited pin fails closed
+    }
+    return ClientAuth.refusal(pinned, payload, config.workspace(), config.target(), remoteStatic);
   }
 
   private void closed(SecureChannel channel, ChannelClosedException error) {

@@ -53,7 +53,8 @@ public final class DaemonRelay implements AutoCloseable {
         DaemonChannels channels = new DaemonChannels(vertx, new DaemonChannels.Config(
             ws, b.machineId().toString(), store.agreementKey(b), psk == null ? null : ChannelProtocol.psk(ws, psk),
             List.of(webSocketUrl(relay)), umbraHome, FORGET_AFTER),
-            () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false));
+            () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
+            .trust(() -> dev.umbra.daemon.trust.TrustStore.forBinding(store, b));
         channels.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         running.add(channels);
         out.println("machine " + b.machineId() + " (" + b.name() + ") reachable through the relay at " + relay);

@@ -64,6 +64,24 @@ public final class DeviceTrust {
     return authorize(credential).filter(c -> c.keys().signingKey().equals(presentedKey)).isPresent();
   }
 
+  /**
+   * Why {@code credential} is not authorized, as a short machine-readable reason for refusals
+   * ({@code bad_device_credential}, {@code device_revoked}, {@code device_not_trusted}); null when it
+   * is authorized. Never throws.
+   */
+  public String refusal(Signed credential) {
+    Credential c;
+    try {
+      c = Credential.of(credential);
+    } catch (CryptoException | IllegalArgumentException | NullPointerException e) {
+      return "bad_device_credential";
+    }
+    if (pin.get().revoked().contains(c.deviceId())) {
+      return "device_revoked";
+    }
+    return authorize(credential).isPresent() ? null : "device_not_trusted";
+  }
+
   /** The parsed credential when authorized; empty for anything else (never throws). */
   public Optional<Credential> authorize(Signed credential) {
     if (credential == null) {

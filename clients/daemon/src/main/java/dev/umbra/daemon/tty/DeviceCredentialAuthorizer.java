@@ -1,10 +1,8 @@
 package dev.umbra.daemon.tty;
 
-import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.daemon.trust.DeviceTrust;
 import dev.umbra.daemon.trust.Signed;
-import dev.umbra.daemon.trust.TrustModel;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
@@ -52,21 +50,13 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
     if (credential == null) {
       return "no_device_credential";
     }
-    TrustModel.Credential c;
-    try {
-      c = TrustModel.Credential.of(credential);
-    } catch (CryptoException | IllegalArgumentException e) {
-      return "bad_device_credential";
+    String refused = t.refusal(credential);
+    if (refused != null) {
+      return refused;
     }
-    if (t.pin().revoked().contains(c.deviceId())) {
-      return "device_revoked";
-    }
-    if (t.authorize(credential).isEmpty()) {
-      return "device_not_trusted";
-    }
-    if (!c.keys().signingKey().equals(key)) {
+    if (!t.isAuthorized(credential, key)) {
       return "credential_key_mismatch";
     }
-    return t.isAuthorized(credential, key) ? null : "device_not_trusted";
+    return null;
   }
 }
