@@ -51,7 +51,7 @@ class DevModeTest {
         String ready = dev.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 90);
         assertThat(ready).contains("http://127.0.0.1:" + ports.get("CONTROL_PLANE"));
         assertThat(dev.output()).contains("bus: in-process");
-        HttpClient http = HttpClient.newHttpClient();
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         for (Map.Entry<String, Integer> e : ports.entrySet()) {
           HttpResponse<String> r = http.send(
               HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + e.getValue() + "/healthz")).build(),

@@ -56,7 +56,7 @@ class ServiceProcessTest {
     int port = ChildJvm.freePort();
     try (ChildJvm child = ChildJvm.start(main, env(portVar, port))) {
       child.awaitLine(l -> l.contains("listening on http://127.0.0.1:" + port), 60);
-      HttpResponse<String> health = HttpClient.newHttpClient().send(
+      HttpResponse<String> health = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
           HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(health.statusCode()).as(health.body()).isEqualTo(200);

@@ -45,7 +45,7 @@ final class PairingHarness implements AutoCloseable {
   final HttpServer stub;
   final PairingService service;
   final URI base;
-  private final HttpClient http = HttpClient.newHttpClient();
+  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   record Response(int status, JsonObject body) {
     String code() {

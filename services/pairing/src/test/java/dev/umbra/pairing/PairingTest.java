@@ -206,7 +206,7 @@ class PairingTest {
   void redeemRefusesMalformedTruncatedAndOversizedBodies(Vertx vertx) throws Exception {
     start(vertx, Map.of());
     String body = PairingHarness.redemption(h.createCode(workspace, false).getString("code")).encode();
-    java.net.http.HttpClient client = java.net.http.HttpClient.newHttpClient();
+    java.net.http.HttpClient client = java.net.http.HttpClient.newBuilder().version(java.net.http.HttpClient.Version.HTTP_1_1).build();
     for (String raw : List.of(body.substring(0, body.length() / 2), "[1,2,3]", "\"code\"", "{\"code\":", "")) {
       var r = client.send(java.net.http.HttpRequest.newBuilder(h.base.resolve("/v1/redeem"))
           .POST(java.net.http.HttpRequest.BodyPublishers.ofString(raw)).build(), java.net.http.HttpResponse.BodyHandlers.ofString());

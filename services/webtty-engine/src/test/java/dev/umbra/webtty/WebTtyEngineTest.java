@@ -42,7 +42,7 @@ class WebTtyEngineTest {
   static Vertx vertx;
   static EngineHarness h;
   static final List<byte[]> busTraffic = new CopyOnWriteArrayList<>();
-  final HttpClient http = HttpClient.newHttpClient();
+  final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   @BeforeAll
   static void start() throws Exception {

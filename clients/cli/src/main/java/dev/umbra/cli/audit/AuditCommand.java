@@ -69,7 +69,7 @@ public final class AuditCommand {
 
     /** A streaming GET (tail, export); a non-2xx answer becomes the service's error. */
     HttpResponse<InputStream> stream(String op, String query, String accept) {
-      HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
+      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
       HttpRequest req = HttpRequest.newBuilder(uri(op, query))
           .header("authorization", "Bearer " + token)
           .header("accept", accept)

@@ -75,7 +75,7 @@ public final class RecordingsCommand {
       String token = api.session(w, "webtty-engine");
       byte[] body;
       try {
-        HttpResponse<byte[]> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
                 URI.create(JsonHttp.resolve(engine(api).toString(), "/v1/webtty/recordings/" + session + "?purpose=export").toString()))
             .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
         if (resp.statusCode() != 200) {

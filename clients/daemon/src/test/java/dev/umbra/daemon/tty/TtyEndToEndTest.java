@@ -244,7 +244,7 @@ class TtyEndToEndTest {
 
     // the recording decrypts, on the member's side, to exactly what the controller saw
     get(engines.get(0).recordingWriter().drained());
-    HttpResponse<byte[]> resp = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+    HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
             URI.create(engine(1) + "/v1/webtty/recordings/" + owner.sessionId()))
         .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member")).GET().build(),
         HttpResponse.BodyHandlers.ofByteArray());
