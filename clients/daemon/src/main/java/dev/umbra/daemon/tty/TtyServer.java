@@ -54,6 +54,8 @@ public final class TtyServer implements AutoCloseable {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, ServerSession> sessions = new ConcurrentHashMap<>();
   private volatile WebSocket ws;
+  /** PTY readers wait on this while the engine socket's write queue is full; drain wakes them. */
+  private final Object drained = new Object();
   private volatile boolean stopped;
   private Promise<Void> registered;
   private long backoffMs = 500;
@@ -118,6 +120,11 @@ public final class TtyServer implements AutoCloseable {
           socket.binaryMessageHandler(this::onMessage);
           socket.closeHandler(v -> onDisconnected());
           socket.exceptionHandler(e -> { });
+          socket.drainHandler(v -> {
+            synchronized (drained) {
+              drained.notifyAll();
+            }
+          });
           send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
               .setServerId(config.serverId()).setPolicy(config.policy()).build());
         })
@@ -347,8 +354,12 @@ public final class TtyServer implements AutoCloseable {
             n += more;
           }
           WebSocket socket = ws;
-          while (socket != null && socket.writeQueueFull() && s.state == State.LIVE) {
-            Thread.sleep(1);
+          synchronized (drained) {
+            // backpressure: park until the socket drains (re-checked at least every 50 ms, in
+            // case the session ends or the socket is replaced meanwhile)
+            while (socket != null && !socket.isClosed() && socket.writeQueueFull() && s.state == State.LIVE) {
+              drained.wait(50);
+            }
           }
           if (s.state != State.LIVE) {
             break;

@@ -1041,7 +1041,8 @@ public final class SessionHub {
       return true;
     }
     for (ClientConn c : clients.values()) {
-      if (!c.closed && c.ws.writeQueueFull()) {
+      // isClosed(): the socket can close before our close handler has marked the connection
+      if (!c.closed && !c.ws.isClosed() && c.ws.writeQueueFull()) {
         return true;
       }
     }
