@@ -14,6 +14,8 @@ import java.util.Map;
 
 /** A relay instance in its own JVM (as in production), started from this JVM's class path. */
 final class RelayProcess implements AutoCloseable {
+  /** umbra.bench.relayJfr=DIR: profile each relay with JFR and dump it there before stopping it. */
+  private static final String JFR_DIR = System.getProperty("umbra.bench.relayJfr");
   final int port;
   final Process process;
 
@@ -32,9 +34,15 @@ final class RelayProcess implements AutoCloseable {
     int port = freePort();
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heap, "-Xms" + heap, "-XX:+UseG1GC",
-        "-cp", System.getProperty("java.class.path"),
-        "dev.umbra.relay.Main"));
+        "-Xmx" + heap, "-Xms" + heap, "-XX:+UseG1GC"));
+    String extra = System.getProperty("umbra.bench.relayJvmArgs", "").trim();
+    if (!extra.isEmpty()) {
+      cmd.addAll(List.of(extra.split("\\s+")));
+    }
+    if (JFR_DIR != null) {
+      cmd.add("-XX:StartFlightRecording=name=bench,settings=profile");
+    }
+    cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.umbra.relay.Main"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().putAll(env);
     pb.environment().put("UMBRA_RELAY_PORT", String.valueOf(port));
@@ -82,14 +90,28 @@ final class RelayProcess implements AutoCloseable {
     return sum;
   }
 
-  void gc() throws Exception {
-    Process j = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-        String.valueOf(process.pid()), "GC.run").redirectErrorStream(true).redirectOutput(new File("/dev/null")).start();
-    j.waitFor();
+  void gc() {
+    jcmd("GC.run");
+  }
+
+  private void jcmd(String... command) {
+    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), String.valueOf(process.pid())));
+    cmd.addAll(List.of(command));
+    try {
+      new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start().waitFor();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   @Override
   public void close() {
+    if (JFR_DIR != null) {
+      // the relay halts on SIGTERM, so JFR's own dump-on-exit would never run
+      jcmd("JFR.dump", "name=bench", "filename=" + Path.of(JFR_DIR, "relay-" + process.pid() + ".jfr"));
+    }
     process.destroy();
     try {
       process.waitFor();

@@ -340,19 +340,12 @@ public final class TtyServer implements AutoCloseable {
       byte[] buf = new byte[READ_CHUNK];
       try {
         int n;
-        while ((n = s.shell.read(buf)) >= 0) {
+        // a burst of output becomes one frame (up to its plaintext limit): fewer frames to seal and record
+        while ((n = s.shell.readBurst(buf)) >= 0) {
           if (n == 0) {
             continue;
           }
           s.firstOutput.complete(null);
-          // coalesce what is already waiting (bulk output), up to one frame's plaintext
-          while (n < buf.length && s.shell.available() > 0) {
-            int more = s.shell.read(buf, n, buf.length - n);
-            if (more <= 0) {
-              break;
-            }
-            n += more;
-          }
           WebSocket socket = ws;
           synchronized (drained) {
             // backpressure: park until the socket drains (re-checked at least every 50 ms, in

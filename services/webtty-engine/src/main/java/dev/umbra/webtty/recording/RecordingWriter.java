@@ -13,10 +13,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Writes session rows and recording events to PostgreSQL in order, in batches: events wait in a
- * bounded queue and are flushed when {@link #BATCH} are waiting or after {@link #LINGER_MS}; one
- * flush runs at a time, so order is kept. Backpressure: above {@link #HIGH_WATER} queued events
+ * bounded queue and are flushed when {@link #BATCH} events or {@link #BATCH_BYTES} of ciphertext
+ * are waiting, or after {@link #LINGER_MS}; one flush runs at a time, so order is kept.
+ * Backpressure: above {@link #HIGH_WATER} queued events or {@link #HIGH_WATER_BYTES} queued bytes
  * {@link #saturated()} turns true and the session home pauses its servers' sockets until the queue
- * falls below {@link #LOW_WATER} (then the resume callback runs). A failed flush is retried (the
+ * falls below both low marks (then the resume callback runs). A failed flush is retried (the
  * events stay queued): nothing is dropped while PostgreSQL is down, the servers just stop being
  * read. Confined to the verticle's event loop.
  */
@@ -25,6 +26,10 @@ public final class RecordingWriter {
   public static final long LINGER_MS = 20;
   public static final int HIGH_WATER = 8_192;
   public static final int LOW_WATER = 2_048;
+  /** Events carry up to 64 KiB each, so the queue is bounded in bytes too. */
+  public static final long BATCH_BYTES = 8L << 20;
+  public static final long HIGH_WATER_BYTES = 32L << 20;
+  public static final long LOW_WATER_BYTES = 8L << 20;
   private static final long RETRY_MS = 500;
   private static final Logger log = LoggerFactory.getLogger(RecordingWriter.class);
 
@@ -41,6 +46,7 @@ public final class RecordingWriter {
   private final EngineMetrics metrics;
   private final ArrayDeque<Op> queue = new ArrayDeque<>();
   private int queuedEvents;
+  private long queuedBytes;
   private boolean flushing;
   private long timer = -1;
   private boolean saturated;
@@ -72,11 +78,16 @@ public final class RecordingWriter {
 
   public void record(StoredEvent e) {
     queuedEvents++;
+    queuedBytes += e.bytes();
     metrics.recordingQueue.set(queuedEvents);
-    if (queuedEvents >= HIGH_WATER) {
+    if (queuedEvents >= HIGH_WATER || queuedBytes >= HIGH_WATER_BYTES) {
       saturated = true;
     }
     enqueue(new Event(e));
+  }
+
+  private boolean batchReady() {
+    return queuedEvents >= BATCH || queuedBytes >= BATCH_BYTES;
   }
 
   private void enqueue(Op op) {
@@ -84,7 +95,7 @@ public final class RecordingWriter {
     if (flushing) {
       return;
     }
-    if (queuedEvents >= BATCH || !(op instanceof Event)) {
+    if (batchReady() || !(op instanceof Event)) {
       flushSoon(0);
     } else if (timer < 0) {
       flushSoon(LINGER_MS);
@@ -130,11 +141,13 @@ public final class RecordingWriter {
     if (head instanceof Event first) {
       UUID ws = first.event().workspaceId();
       List<StoredEvent> batch = new ArrayList<>();
+      long bytes = 0;
       for (Op op : queue) {
-        if (!(op instanceof Event e) || !e.event().workspaceId().equals(ws) || batch.size() >= BATCH) {
+        if (!(op instanceof Event e) || !e.event().workspaceId().equals(ws) || batch.size() >= BATCH || bytes >= BATCH_BYTES) {
           break;
         }
         batch.add(e.event());
+        bytes += e.event().bytes();
       }
       taken = batch.size();
       work = store.insertEvents(ws, batch);
@@ -154,19 +167,21 @@ public final class RecordingWriter {
         return;
       }
       for (int i = 0; i < taken; i++) {
-        queue.poll();
+        if (queue.poll() instanceof Event e) {
+          queuedBytes -= e.event().bytes();
+        }
       }
       if (events) {
         queuedEvents -= taken;
         metrics.recorded(taken);
         metrics.recordingQueue.set(queuedEvents);
       }
-      if (saturated && queuedEvents <= LOW_WATER) {
+      if (saturated && queuedEvents <= LOW_WATER && queuedBytes <= LOW_WATER_BYTES) {
         saturated = false;
         onResume.run();
       }
       if (!queue.isEmpty()) {
-        if (queuedEvents >= BATCH || !(queue.peek() instanceof Event)) {
+        if (batchReady() || !(queue.peek() instanceof Event)) {
           flush();
         } else if (timer < 0) {
           flushSoon(LINGER_MS);
