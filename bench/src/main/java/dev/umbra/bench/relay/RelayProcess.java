@@ -57,6 +57,8 @@ final class RelayProcess implements AutoCloseable {
       }
       try {
         HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
+        c.setConnectTimeout(2_000);
+        c.setReadTimeout(2_000);
         if (c.getResponseCode() == 200) {
           return r;
         }

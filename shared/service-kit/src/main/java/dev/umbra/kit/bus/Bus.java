@@ -20,7 +20,9 @@ public interface Bus {
 
   /**
    * Publishes to every current subscriber of {@code channel}. Returns how many bus clients
-   * received it (Redis counts connections, not handlers): 0 means nobody listens.
+   * received it (Redis counts connections, not handlers): 0 means nobody listens. Messages
+   * published from one context reach each subscriber in the order they were published, without
+   * waiting for one publish to complete before the next.
    */
   Future<Long> publish(String channel, Buffer message);
 

@@ -26,8 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bus over Redis: PUBLISH/SUBSCRIBE for fan-out, streams with consumer groups (XADD,
- * XREADGROUP, XACK, XAUTOCLAIM) for durable delivery. Commands share a pooled client; pub/sub
- * uses one dedicated connection that is re-established with backoff, re-subscribing everything.
+ * XREADGROUP, XACK, XAUTOCLAIM) for durable delivery. Stream commands share a pooled client.
+ * Publishes go over one dedicated connection, pipelined (no waiting for a reply before the next
+ * one), which is what keeps them in call order; it is reopened on the next publish after a failure.
+ * Subscriptions use another dedicated connection that is re-established with backoff,
+ * re-subscribing everything.
  *
  * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
  */
@@ -42,6 +45,7 @@ public final class RedisBus implements Bus {
   private final Map<String, List<Listener>> channels = new ConcurrentHashMap<>();
   private final Map<String, List<Listener>> patterns = new ConcurrentHashMap<>();
   private volatile Future<RedisConnection> subscriber;
+  private volatile Future<RedisConnection> publisher;
   private volatile boolean closed;
 
   private record Listener(Context context, Handler<BusMessage> handler) {}
@@ -110,7 +114,46 @@ public final class RedisBus implements Bus {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return send(Request.cmd(Command.PUBLISH).arg(key(channel)).arg(message)).map(Response::toLong);
+    Request request = Request.cmd(Command.PUBLISH).arg(key(channel)).arg(message);
+    Future<RedisConnection> conn = publisherConnection();
+    if (conn.succeeded()) {
+      return conn.result().send(request).map(Response::toLong);
+    }
+    return conn.compose(c -> c.send(request)).map(Response::toLong);
+  }
+
+  /**
+   * The publishing connection. Opened lazily, so it belongs to the first publisher's context (for
+   * a service with one verticle: its event loop, so publishing needs no thread hop); a failed or
+   * closed one is replaced on the next publish.
+   */
+  private synchronized Future<RedisConnection> publisherConnection() {
+    if (closed) {
+      return Future.failedFuture(new BusException("Redis bus is closed"));
+    }
+    Future<RedisConnection> current = publisher;
+    if (current == null || current.failed()) {
+      Redis single = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1).setMaxWaitingHandlers(65_536));
+      current = single.connect().onFailure(e -> single.close());
+      Future<RedisConnection> mine = current;
+      current.onSuccess(c -> {
+        Handler<Void> lost = v -> {
+          synchronized (this) {
+            if (publisher == mine) {
+              publisher = null;
+            }
+          }
+          single.close();
+        };
+        c.endHandler(lost);
+        c.exceptionHandler(e -> {
+          log.warn("Redis publisher connection error: {}", e.getMessage());
+          c.close();
+        });
+      });
+      publisher = current;
+    }
+    return current;
   }
 
   @Override
@@ -247,9 +290,20 @@ public final class RedisBus implements Bus {
       return;
     }
     String channel = rawChannel.startsWith(prefix) ? rawChannel.substring(prefix.length()) : rawChannel;
+    boolean shared = listeners.size() > 1;
     for (Listener l : listeners) {
-      Buffer copy = body.copy();
-      l.context.runOnContext(v -> l.handler.handle(new BusMessage(channel, copy)));
+      // each listener gets its own copy only when there are several (they may run on other threads)
+      BusMessage m = new BusMessage(channel, shared ? body.copy() : body);
+      if (Vertx.currentContext() == l.context) {
+        // the subscriber connection runs on the listener's own event loop: no hop
+        try {
+          l.handler.handle(m);
+        } catch (RuntimeException e) {
+          log.warn("bus handler for {} failed: {}", channel, e.toString());
+        }
+      } else {
+        l.context.runOnContext(v -> l.handler.handle(m));
+      }
     }
   }
 
@@ -409,10 +463,16 @@ public final class RedisBus implements Bus {
   @Override
   public Future<Void> close() {
     Future<RedisConnection> sub;
+    Future<RedisConnection> pub;
     synchronized (this) {
       closed = true;
       sub = subscriber;
       subscriber = null;
+      pub = publisher;
+      publisher = null;
+    }
+    if (pub != null) {
+      pub.onSuccess(c -> c.close());
     }
     channels.clear();
     patterns.clear();

@@ -33,9 +33,11 @@ public final class Metrics {
   }
 
   public static Vertx newVertx(PrometheusMeterRegistry registry) {
-    VertxOptions options =
-        new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true));
-    return Vertx.builder().with(options).withMetrics(new MicrometerMetricsFactory(registry)).build();
+    // Vert.x Micrometer keeps backends in a static map by registry name and reuses the first one
+    // registered under a name: a name of its own keeps each Vert.x (dev mode runs five) on its registry
+    VertxOptions options = new VertxOptions().setMetricsOptions(
+        new MicrometerMetricsOptions().setEnabled(true).setRegistryName("umbra-" + java.util.UUID.randomUUID()));
+    return Vertx.builder().with(options).withMetrics(new GuardedMetricsFactory(new MicrometerMetricsFactory(registry))).build();
   }
 
   /** {@code umbra.<service>.<what>}, which Prometheus shows as {@code umbra_<service>_<what>}. */

@@ -75,6 +75,30 @@ abstract class BusContract {
   }
 
   @Test
+  void deliversPublishesFromOneContextInTheOrderTheyWereMade(Vertx vertx, VertxTestContext ctx) {
+    String ch = name("order");
+    int count = 2_000;
+    List<Integer> got = new ArrayList<>();
+    vertx.runOnContext(x -> bus.subscribe(ch, m -> {
+          got.add(m.body().getInt(0));
+          if (got.size() == count) {
+            ctx.verify(() -> {
+              for (int i = 0; i < count; i++) {
+                assertThat(got.get(i)).as("message %d", i).isEqualTo(i);
+              }
+              ctx.completeNow();
+            });
+          }
+        })
+        .onComplete(ctx.succeeding(s -> {
+          // all at once: no publish waits for the one before it
+          for (int i = 0; i < count; i++) {
+            bus.publish(ch, Buffer.buffer().appendInt(i)).onFailure(ctx::failNow);
+          }
+        })));
+  }
+
+  @Test
   void patternSubscriptionReceivesMatchingChannelsOnly(VertxTestContext ctx) {
     List<String> channels = new CopyOnWriteArrayList<>();
     bus.subscribePattern(

@@ -14,7 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The Redis subscriber connection comes back by itself and keeps every subscription. */
+/** The Redis connections come back by themselves: the subscriber keeps every subscription, publishing resumes. */
 @ExtendWith(VertxExtension.class)
 class RedisBusReconnectTest {
 
@@ -47,5 +47,36 @@ class RedisBusReconnectTest {
           // publish until the reconnected subscriber receives one
           vertx.setPeriodic(100, t -> bus.publish("umbra.test.reconnect", Buffer.buffer("after")));
         }));
+  }
+
+  @Test
+  void publishesAgainAfterThePublisherConnectionIsKilled(Vertx vertx, VertxTestContext ctx) {
+    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), TestRedis.randomPrefix());
+    Redis admin = Redis.createClient(vertx, TestRedis.url().toString());
+    String ch = "umbra.test.republish";
+    bus.subscribe(ch, m -> {
+          if (m.body().toString().equals("after")) {
+            bus.close().onComplete(x -> {
+              admin.close();
+              ctx.completeNow();
+            });
+          }
+        })
+        .compose(s -> bus.publish(ch, Buffer.buffer("before")))
+        .compose(n -> admin.send(Request.cmd(Command.CLIENT).arg("LIST")))
+        .compose(list -> {
+          // the publisher is the bus's unnamed connection that last ran PUBLISH
+          String id = null;
+          for (String line : list.toString().split("\n")) {
+            if (line.contains("cmd=publish")) {
+              id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
+            }
+          }
+          assertThat(id).as("publisher connection in CLIENT LIST").isNotNull();
+          return admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id));
+        })
+        .onComplete(ctx.succeeding(r ->
+            // the first publish after the kill may fail with the dead connection; later ones reconnect
+            vertx.setPeriodic(100, t -> bus.publish(ch, Buffer.buffer("after")))));
   }
 }
