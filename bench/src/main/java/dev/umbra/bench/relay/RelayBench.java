@@ -46,9 +46,11 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>10 000 idle connections on one instance started with a 1 GiB heap: heap after GC.
  * </ul>
  * Relays run as separate JVMs (as in production); Redis from UMBRA_REDIS_URL (default localhost).
- * Options (system properties): umbra.bench.seconds (measure per point, default 5),
+ * Options (system properties): umbra.bench.seconds (measure per point, default 4),
  * umbra.bench.rates (default 1000,5000), umbra.bench.bulkMiB (default 256), umbra.bench.idle (10000),
- * umbra.bench.rounds (Noise bulk rounds after one warm-up, median reported; default 3).
+ * umbra.bench.debugPct (print each latency point's percentile ladder), umbra.bench.warmupSeconds (latency
+ * warm-up per relay path, default 10), umbra.bench.rounds (latency rounds per rate, paths alternating, and Noise bulk rounds after one
+ * warm-up; medians reported; default 3).
  */
 public final class RelayBench {
   private static final int FRAME = 1024;
@@ -68,9 +70,14 @@ public final class RelayBench {
     return v[v.length / 2];
   }
 
-  public static void main(String[] args) throws Exception {
-    new RelayBench().run();
-    System.exit(0);
+  public static void main(String[] args) {
+    try {
+      new RelayBench().run();
+      System.exit(0);
+    } catch (Exception e) {
+      e.printStackTrace();
+      System.exit(1); // event-loop threads would keep a failed run alive
+    }
   }
 
   static <T> T await(Future<T> f) throws Exception {
@@ -78,7 +85,7 @@ public final class RelayBench {
   }
 
   private void run() throws Exception {
-    int seconds = Integer.getInteger("umbra.bench.seconds", 5);
+    int seconds = Integer.getInteger("umbra.bench.seconds", 4);
     String[] rates = System.getProperty("umbra.bench.rates", "1000,5000").split(",");
     long bulkBytes = Long.getLong("umbra.bench.bulkMiB", 256) * 1024 * 1024;
     int idle = Integer.getInteger("umbra.bench.idle", 10_000);
@@ -106,24 +113,40 @@ public final class RelayBench {
         RelayPeer daemon1 = RelayPeer.daemon(this, r1.ws(), target);
         System.out.printf("%n%-34s %10s %10s %10s%n", "latency, 1 KiB echo", "rate/s", "p50 us", "p99 us");
         if (parts.contains("latency")) {
-          // JIT warm-up of both relays and of this JVM's paths, not measured
-          latency(true, r1.ws(), target, 2000, 3);
-          latency(true, r2.ws(), target, 2000, 3);
-          latency(false, viaNginx.resolve("/echo"), null, 2000, 2);
-          latency(false, direct.resolve("/echo"), null, 2000, 2);
+          // JIT warm-up of both relays and of this JVM's paths, not measured: a relay's C2 compiler
+          // keeps a core busy for several seconds after start, which would land in the first rounds
+          int warm = Integer.getInteger("umbra.bench.warmupSeconds", 10);
+          latency(true, r1.ws(), target, 5000, warm);
+          latency(true, r2.ws(), target, 5000, warm);
+          latency(false, viaNginx.resolve("/echo"), null, 5000, 2);
+          latency(false, direct.resolve("/echo"), null, 5000, 2);
         }
         for (String rs : parts.contains("latency") ? rates : new String[0]) {
           int rate = Integer.parseInt(rs.trim());
-          Stats one = latency(true, r1.ws(), target, rate, seconds);
-          Stats nx = latency(false, viaNginx.resolve("/echo"), null, rate, seconds);
-          Stats dir = latency(false, direct.resolve("/echo"), null, rate, seconds);
-          Stats two = latency(true, r2.ws(), target, rate, seconds);
-          print("relay, one instance", rate, one);
-          print("relay, across two instances", rate, two);
-          print("nginx", rate, nx);
-          print("direct", rate, dir);
-          System.out.printf("ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f%n",
-              one.p99Micros() / nx.p99Micros(), two.p99Micros() / nx.p99Micros(), one.p99Micros() / dir.p99Micros());
+          // paths alternate round by round, so a slow spell of this shared machine hits them alike;
+          // the median of the rounds is what the ratios use
+          List<Stats> one = new ArrayList<>();
+          List<Stats> two = new ArrayList<>();
+          List<Stats> nx = new ArrayList<>();
+          List<Stats> dir = new ArrayList<>();
+          for (int round = 1; round <= rounds; round++) {
+            one.add(latency(true, r1.ws(), target, rate, seconds));
+            nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
+            dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
+            two.add(latency(true, r2.ws(), target, rate, seconds));
+            System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f%n", round, rate,
+                one.getLast().p99Micros(), two.getLast().p99Micros(), nx.getLast().p99Micros(), dir.getLast().p99Micros());
+          }
+          Stats mOne = Stats.median(one);
+          Stats mTwo = Stats.median(two);
+          Stats mNx = Stats.median(nx);
+          Stats mDir = Stats.median(dir);
+          print("relay, one instance", rate, mOne);
+          print("relay, across two instances", rate, mTwo);
+          print("nginx", rate, mNx);
+          print("direct", rate, mDir);
+          System.out.printf("ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
+              mOne.p99Micros() / mNx.p99Micros(), mTwo.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mDir.p99Micros(), rounds);
         }
         if (parts.contains("bulk")) {
         System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");
@@ -219,7 +242,8 @@ public final class RelayBench {
                     .setTargetId(target).setChannelId(f.getChannelId()).setAck(n).build().toByteArray()));
               }
             } else {
-              ws.writeBinaryMessage(Buffer.buffer(f.toBuilder().setAck(0).build().toByteArray()));
+              // echoed as received, as nginx's backend echoes its bytes: the relay routes it back by channel
+              ws.writeBinaryMessage(buf);
             }
           }
           default -> { }

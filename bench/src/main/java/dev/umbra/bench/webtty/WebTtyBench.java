@@ -113,9 +113,14 @@ public final class WebTtyBench {
     }
   }
 
-  public static void main(String[] args) throws Exception {
-    new WebTtyBench().run();
-    System.exit(0);
+  public static void main(String[] args) {
+    try {
+      new WebTtyBench().run();
+      System.exit(0);
+    } catch (Exception e) {
+      e.printStackTrace();
+      System.exit(1); // event-loop threads would keep a failed run alive
+    }
   }
 
   static Rtt stats(long[] nanos) {

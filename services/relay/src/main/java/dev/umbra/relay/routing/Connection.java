@@ -27,6 +27,8 @@ final class Connection {
   final Set<String> channels = new HashSet<>();
   /** Local senders paused because this connection's send queue was full. */
   final Set<Connection> waiting = new LinkedHashSet<>();
+  /** The target of the last frame that passed validation (saves a pattern match per frame). */
+  String lastValidTarget;
   long lastHeardNanos;
   boolean closed;
   boolean rateHeld;

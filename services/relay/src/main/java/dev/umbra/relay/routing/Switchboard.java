@@ -245,7 +245,7 @@ public final class Switchboard {
     // 3. envelope
     RelayFrame f;
     try {
-      f = RelayFrame.parseFrom(buf.getBytes());
+      f = RelayWire.parse(buf);
     } catch (InvalidProtocolBufferException e) {
       reject(c, Reject.MALFORMED, null);
       return;
@@ -274,13 +274,25 @@ public final class Switchboard {
     if (!c.workspace.equals(f.getWorkspaceId())) {
       return Reject.WRONG_WORKSPACE;
     }
-    if (!RelayWire.validTarget(f.getTargetId())
+    if (!validTarget(c, f.getTargetId())
         || (t != FrameType.FRAME_TYPE_REGISTER && f.getChannelId() == 0)
         || RelayWire.WITH_PAYLOAD.contains(t) == f.getPayload().isEmpty()
         || f.getReason().length() > RelayWire.MAX_REASON_CHARS) {
       return Reject.BAD_FIELD;
     }
     return null;
+  }
+
+  /** A connection talks to one or a few targets: the last one that passed the check is remembered. */
+  private static boolean validTarget(Connection c, String target) {
+    if (target.equals(c.lastValidTarget)) {
+      return true;
+    }
+    if (RelayWire.validTarget(target)) {
+      c.lastValidTarget = target;
+      return true;
+    }
+    return false;
   }
 
   private void fromDaemon(Connection c, RelayFrame f, Buffer raw) {
@@ -475,7 +487,7 @@ public final class Switchboard {
 
   private RelayBusBatch batch(BusMessage m) {
     try {
-      return RelayBusBatch.parseFrom(m.body().getBytes());
+      return RelayWire.parseBatch(m.body());
     } catch (InvalidProtocolBufferException e) {
       metrics.reject(Reject.MALFORMED);
       return null;

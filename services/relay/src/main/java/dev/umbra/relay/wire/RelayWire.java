@@ -1,7 +1,13 @@
 package dev.umbra.relay.wire;
 
+import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -45,6 +51,34 @@ public final class RelayWire {
       EnumSet.of(FrameType.FRAME_TYPE_OPEN, FrameType.FRAME_TYPE_ACCEPT, FrameType.FRAME_TYPE_DATA);
 
   private RelayWire() {}
+
+  /**
+   * Parses one frame straight from the message's bytes: the payload is a view of them, not a copy
+   * (the relay never reads it, and a message buffer handed to a handler is never reused).
+   */
+  public static RelayFrame parse(Buffer message) throws InvalidProtocolBufferException {
+    CodedInputStream in = aliasingInput(message);
+    RelayFrame f = RelayFrame.parser().parseFrom(in);
+    in.checkLastTagWas(0);
+    return f;
+  }
+
+  /** A batch from another instance, parsed the same way. */
+  public static RelayBusBatch parseBatch(Buffer message) throws InvalidProtocolBufferException {
+    CodedInputStream in = aliasingInput(message);
+    RelayBusBatch b = RelayBusBatch.parser().parseFrom(in);
+    in.checkLastTagWas(0);
+    return b;
+  }
+
+  private static CodedInputStream aliasingInput(Buffer message) {
+    ByteBuf b = message instanceof BufferInternal internal ? internal.getByteBuf() : null;
+    CodedInputStream in = b != null && b.hasArray()
+        ? CodedInputStream.newInstance(b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
+        : CodedInputStream.newInstance(message.getBytes());
+    in.enableAliasing(true);
+    return in;
+  }
 
   public static boolean validTarget(String target) {
     return target != null && TARGET.matcher(target).matches();

@@ -35,7 +35,7 @@ public final class Metrics {
   public static Vertx newVertx(PrometheusMeterRegistry registry) {
     // Vert.x Micrometer keeps backends in a static map by registry name and reuses the first one
     // registered under a name: a name of its own keeps each Vert.x (dev mode runs five) on its registry
-    VertxOptions options = new VertxOptions().setMetricsOptions(
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(
         new MicrometerMetricsOptions().setEnabled(true).setRegistryName("umbra-" + java.util.UUID.randomUUID()));
     return Vertx.builder().with(options).withMetrics(new GuardedMetricsFactory(new MicrometerMetricsFactory(registry))).build();
   }

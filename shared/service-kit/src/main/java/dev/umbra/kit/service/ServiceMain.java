@@ -86,7 +86,8 @@ public final class ServiceMain {
       return;
     }
     if (failure[0] == null) {
-      log.info("{} listening on http://{}:{}", prog, cfg.bindHost(), service.actualPort());
+      log.info("{} listening on http://{}:{} ({} transport)", prog, cfg.bindHost(), service.actualPort(),
+          vertx.isNativeTransportEnabled() ? "epoll" : "nio");
     }
   }
 }
