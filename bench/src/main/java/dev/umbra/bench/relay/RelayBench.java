@@ -106,7 +106,9 @@ public final class RelayBench {
     try (RelayProcess r1 = RelayProcess.start("1g", env, tmp.resolve("relay1.log"));
         RelayProcess r2 = RelayProcess.start("1g", env, tmp.resolve("relay2.log"))) {
       HttpServer echo = echoServer();
-      try (Nginx nginx = Nginx.start(echo.actualPort(), tmp.resolve("nginx"))) {
+      try (Nginx nginx = Nginx.start(echo.actualPort(), tmp.resolve("nginx"));
+          JvmProxy proxy = JvmProxy.start(echo.actualPort(), tmp.resolve("proxy.log"))) {
+        URI viaProxy = URI.create("ws://127.0.0.1:" + proxy.port);
         URI direct = URI.create("ws://127.0.0.1:" + echo.actualPort());
         URI viaNginx = URI.create("ws://127.0.0.1:" + nginx.port);
         String target = "bench-" + UUID.randomUUID();
@@ -120,6 +122,7 @@ public final class RelayBench {
           latency(true, r2.ws(), target, 5000, warm);
           latency(false, viaNginx.resolve("/echo"), null, 5000, 2);
           latency(false, direct.resolve("/echo"), null, 5000, 2);
+          latency(false, viaProxy.resolve("/echo"), null, 5000, warm);
         }
         for (String rs : parts.contains("latency") ? rates : new String[0]) {
           int rate = Integer.parseInt(rs.trim());
@@ -129,13 +132,16 @@ public final class RelayBench {
           List<Stats> two = new ArrayList<>();
           List<Stats> nx = new ArrayList<>();
           List<Stats> dir = new ArrayList<>();
+          List<Stats> px = new ArrayList<>();
           for (int round = 1; round <= rounds; round++) {
+            px.add(latency(false, viaProxy.resolve("/echo"), null, rate, seconds));
             one.add(latency(true, r1.ws(), target, rate, seconds));
             nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
             dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
             two.add(latency(true, r2.ws(), target, rate, seconds));
-            System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f%n", round, rate,
-                one.getLast().p99Micros(), two.getLast().p99Micros(), nx.getLast().p99Micros(), dir.getLast().p99Micros());
+            System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, vert.x proxy %.0f%n", round, rate,
+                one.getLast().p99Micros(), two.getLast().p99Micros(), nx.getLast().p99Micros(), dir.getLast().p99Micros(),
+                px.getLast().p99Micros());
           }
           Stats mOne = Stats.median(one);
           Stats mTwo = Stats.median(two);
@@ -145,8 +151,12 @@ public final class RelayBench {
           print("relay, across two instances", rate, mTwo);
           print("nginx", rate, mNx);
           print("direct", rate, mDir);
+          Stats mPx = Stats.median(px);
+          print("vert.x proxy (stack baseline)", rate, mPx);
           System.out.printf("ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
               mOne.p99Micros() / mNx.p99Micros(), mTwo.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mDir.p99Micros(), rounds);
+          System.out.printf("ratio p99 vert.x proxy/nginx = %.2f, relay(one)/vert.x proxy = %.2f%n",
+              mPx.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mPx.p99Micros());
         }
         if (parts.contains("bulk")) {
         System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");

@@ -46,6 +46,8 @@ public final class RedisBus implements Bus {
   private final Map<String, List<Listener>> patterns = new ConcurrentHashMap<>();
   private volatile Future<RedisConnection> subscriber;
   private volatile Future<RedisConnection> publisher;
+  private volatile long publisherFailedAt;
+  private static final long PUBLISH_RETRY_NANOS = 250_000_000L;
   private volatile boolean closed;
 
   private record Listener(Context context, Handler<BusMessage> handler) {}
@@ -132,9 +134,15 @@ public final class RedisBus implements Bus {
       return Future.failedFuture(new BusException("Redis bus is closed"));
     }
     Future<RedisConnection> current = publisher;
-    if (current == null || current.failed()) {
+    // while Redis is unreachable, publishes fail fast for a moment instead of each dialling again
+    boolean retry = current == null
+        || (current.failed() && System.nanoTime() - publisherFailedAt > PUBLISH_RETRY_NANOS);
+    if (retry) {
       Redis single = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1).setMaxWaitingHandlers(65_536));
-      current = single.connect().onFailure(e -> single.close());
+      current = single.connect().onFailure(e -> {
+        publisherFailedAt = System.nanoTime();
+        single.close();
+      });
       Future<RedisConnection> mine = current;
       current.onSuccess(c -> {
         Handler<Void> lost = v -> {

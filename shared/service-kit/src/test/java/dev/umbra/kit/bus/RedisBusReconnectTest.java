@@ -79,4 +79,22 @@ class RedisBusReconnectTest {
             // the first publish after the kill may fail with the dead connection; later ones reconnect
             vertx.setPeriodic(100, t -> bus.publish(ch, Buffer.buffer("after")))));
   }
+
+  @Test
+  void publishesFailFastWhileRedisIsUnreachable(Vertx vertx, VertxTestContext ctx) throws Exception {
+    int closedPort;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      closedPort = s.getLocalPort();
+    }
+    RedisBus bus = RedisBus.create(vertx, java.net.URI.create("redis://127.0.0.1:" + closedPort), TestRedis.randomPrefix());
+    java.util.List<io.vertx.core.Future<Long>> all = new java.util.ArrayList<>();
+    for (int i = 0; i < 1000; i++) {
+      all.add(bus.publish("umbra.test.down", Buffer.buffer("x")));
+    }
+    io.vertx.core.Future.join(all).onComplete(x -> ctx.verify(() -> {
+      assertThat(all).allMatch(io.vertx.core.Future::failed);
+      bus.close().onComplete(y -> ctx.completeNow());
+    }));
+    assertThat(ctx.awaitCompletion(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+  }
 }

@@ -1,0 +1,54 @@
+package dev.umbra.bench.relay;
+
+import io.vertx.core.AbstractVerticle;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketClientOptions;
+
+/**
+ * A second baseline for the latency bench: the smallest WebSocket proxy on the relay's own stack
+ * (Vert.x, one verticle, its own JVM), piping whole messages both ways without looking at them.
+ * The gap between it and nginx is the stack's; the gap between the relay and it is the relay's.
+ * Args: listen port, backend port.
+ */
+public final class VertxWsProxy {
+  private VertxWsProxy() {}
+
+  public static void main(String[] args) {
+    int port = Integer.parseInt(args[0]);
+    int backend = Integer.parseInt(args[1]);
+    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    vertx.deployVerticle(new AbstractVerticle() {
+      @Override
+      public void start(Promise<Void> started) {
+        WebSocketClient client = vertx.createWebSocketClient(
+            new WebSocketClientOptions().setMaxFrameSize(256 * 1024).setMaxMessageSize(256 * 1024));
+        vertx.createHttpServer(new HttpServerOptions().setTcpNoDelay(true)
+                .setMaxWebSocketFrameSize(256 * 1024).setMaxWebSocketMessageSize(256 * 1024))
+            .webSocketHandler(ws -> {
+              ws.pause();
+              client.connect(backend, "127.0.0.1", ws.path()).onComplete(ar -> {
+                if (ar.failed()) {
+                  ws.close();
+                  return;
+                }
+                var b = ar.result();
+                ws.binaryMessageHandler(b::writeBinaryMessage);
+                b.binaryMessageHandler(ws::writeBinaryMessage);
+                ws.closeHandler(v -> b.close());
+                b.closeHandler(v -> ws.close());
+                ws.resume();
+              });
+            })
+            .listen(port, "127.0.0.1")
+            .onComplete(ar -> {
+              System.out.println(ar.succeeded() ? "ready" : "failed: " + ar.cause());
+              started.complete();
+            });
+      }
+    });
+  }
+}
