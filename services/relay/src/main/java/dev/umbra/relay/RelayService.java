@@ -73,7 +73,7 @@ public final class RelayService extends UmbraService {
       // warm the key cache; a control plane that is not up yet is fetched again on first use
       verifier.refresh().onFailure(e -> log.warn("control-plane key set not fetched yet: {}", e.getMessage()));
     }
-    switchboard = new Switchboard(vertx, runtime.bus(), relaySettings, metrics, runtime.clock(), instance);
+    switchboard = new Switchboard(vertx, runtime.bus(), relaySettings, metrics, runtime.clock(), instance, runtime.audit());
     router.get(RelayWire.PATH).handler(this::upgrade);
     vertx.setPeriodic(60_000, t -> connectionLimits.sweep(System.nanoTime()));
     return switchboard.start();

@@ -29,6 +29,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
@@ -259,6 +261,53 @@ class RelayServiceTest {
     assertThat(a.service().metrics().rejections(Reject.DUPLICATE_OPEN)).isEqualTo(1);
     assertThat(a.service().metrics().rejections(Reject.CHANNEL_IN_USE)).isEqualTo(2);
     d.close();
+  }
+
+  @Test
+  void auditsChannelsOpenedRefusedAndClosedWithEnvelopeMetadataOnly() throws Exception {
+    String stream = dev.umbra.kit.audit.AuditEmitter.INGEST_STREAM;
+    a.bus().ensureGroup(stream, "test").toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    RawPeer d = daemon(b, ws, machine);
+    byte[] secret = random(64);
+    try (RawPeer c = client(a, ws)) {
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 0x51, secret));
+      d.next(FrameType.FRAME_TYPE_OPEN);
+      d.send(frame(FrameType.FRAME_TYPE_ACCEPT, ws, machine, 0x51, secret));
+      c.next(FrameType.FRAME_TYPE_ACCEPT);
+      c.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, 0x51, secret));
+      d.next(FrameType.FRAME_TYPE_DATA);
+      d.send(frame(FrameType.FRAME_TYPE_CLOSE, ws, machine, 0x51, null).toBuilder().setReason("done").build());
+      c.next(FrameType.FRAME_TYPE_CLOSE);
+      // the daemon refuses the next handshake; the one after goes to a machine nobody serves
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 0x52, secret));
+      d.next(FrameType.FRAME_TYPE_OPEN);
+      d.send(frame(FrameType.FRAME_TYPE_CLOSE, ws, machine, 0x52, null).toBuilder().setReason("handshake_failed").build());
+      c.next(FrameType.FRAME_TYPE_CLOSE);
+      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, "nobody-serves-this", 0x53, secret));
+      assertThat(c.next(FrameType.FRAME_TYPE_CLOSE).getReason()).isEqualTo("unknown_target");
+    }
+    d.close();
+    List<dev.umbra.proto.audit.AuditEvent> events = new ArrayList<>();
+    long deadline = System.currentTimeMillis() + 10_000;
+    while (events.size() < 4 && System.currentTimeMillis() < deadline) {
+      for (var e : a.bus().readGroup(stream, "test", "c1", 100, java.time.Duration.ofMillis(500))
+          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)) {
+        var ev = dev.umbra.proto.audit.AuditEvent.parseFrom(e.body().getBytes());
+        if (ev.getAction().startsWith("relay.")) {
+          events.add(ev);
+        }
+        // not a byte of any payload in any audit event
+        assertThat(new String(e.body().getBytes(), java.nio.charset.StandardCharsets.ISO_8859_1))
+            .doesNotContain(new String(secret, java.nio.charset.StandardCharsets.ISO_8859_1));
+      }
+    }
+    assertThat(events).extracting(dev.umbra.proto.audit.AuditEvent::getAction).containsExactly(
+        "relay.channel_opened", "relay.channel_closed", "relay.channel_refused", "relay.channel_refused");
+    assertThat(events.get(0).getMetadataMap()).containsEntry("channel", "51");
+    assertThat(events.get(1).getMetadataMap()).containsEntry("reason", "daemon_done");
+    assertThat(events.get(2).getMetadataMap()).containsEntry("reason", "daemon_handshake_failed");
+    assertThat(events.get(3).getMetadataMap()).containsEntry("reason", "unknown_target");
+    assertThat(events).allSatisfy(ev -> assertThat(ev.getWorkspaceId()).isEqualTo(ws.toString()));
   }
 
   @Test

@@ -25,6 +25,8 @@ final class Connection {
   long registeredAt;
   /** Channel keys this client routes. */
   final Set<String> channels = new HashSet<>();
+  /** Channel keys whose OPEN this client sent here and the daemon has not answered yet (audit). */
+  final Set<String> opening = new HashSet<>();
   /** Local senders paused because this connection's send queue was full. */
   final Set<Connection> waiting = new LinkedHashSet<>();
   /** The target of the last frame that passed validation (saves a pattern match per frame). */

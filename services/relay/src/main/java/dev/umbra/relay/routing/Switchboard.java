@@ -1,6 +1,9 @@
 package dev.umbra.relay.routing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditActor;
+import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.auth.SubjectKind;
@@ -61,6 +64,7 @@ public final class Switchboard {
   private final Clock clock;
   private final String instance;
   private final IpLimits messageLimits;
+  private final AuditEmitter audit;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
   private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
@@ -71,7 +75,9 @@ public final class Switchboard {
   private Context context;
   private long nextId;
 
-  public Switchboard(Vertx vertx, Bus bus, RelaySettings settings, RelayMetrics metrics, Clock clock, String instance) {
+  public Switchboard(
+      Vertx vertx, Bus bus, RelaySettings settings, RelayMetrics metrics, Clock clock, String instance, AuditEmitter audit) {
+    this.audit = audit;
     this.vertx = vertx;
     this.bus = bus;
     this.settings = settings;
@@ -311,6 +317,7 @@ public final class Switchboard {
     String ck = Topics.channelKey(c.workspace, c.target, f.getChannelId());
     Connection client = clientChannels.get(ck);
     if (client != null) {
+      toClientSeen(client, ck, f);
       deliverLocal(c, client, raw);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
@@ -366,7 +373,9 @@ public final class Switchboard {
     String ck = Topics.channelKey(c.workspace, f.getTargetId(), f.getChannelId());
     Connection owner = clientChannels.get(ck);
     if (f.getType() == FrameType.FRAME_TYPE_OPEN && owner != null) {
-      reject(c, owner == c ? Reject.DUPLICATE_OPEN : Reject.CHANNEL_IN_USE, f);
+      Reject why = owner == c ? Reject.DUPLICATE_OPEN : Reject.CHANNEL_IN_USE;
+      reject(c, why, f);
+      auditChannel(AuditAction.RELAY_CHANNEL_REFUSED, c, f, why.tag());
       return;
     }
     if (owner != null && owner != c && !owner.claims.subject().equals(c.claims.subject())) {
@@ -380,6 +389,12 @@ public final class Switchboard {
         return;
       }
       bind(ck, c);
+    }
+    if (f.getType() == FrameType.FRAME_TYPE_OPEN) {
+      c.opening.add(ck);
+    } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
+      c.opening.remove(ck);
+      auditChannel(AuditAction.RELAY_CHANNEL_CLOSED, c, f, "client_" + reasonCode(f.getReason()));
     }
     Future<Subscription> sub = channelSubs.get(ck);
     if (sub != null && sub.succeeded()) {
@@ -423,6 +438,8 @@ public final class Switchboard {
           if (!busError && fr.getType() == FrameType.FRAME_TYPE_OPEN) {
             metrics.reject(Reject.UNKNOWN_TARGET);
             send(c, close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
+            c.opening.remove(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
+            auditChannel(AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
             unbind(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
           } else {
             undelivered(busError);
@@ -528,11 +545,55 @@ public final class Switchboard {
         metrics.drop(Drop.NO_ROUTE);
         continue;
       }
+      toClientSeen(c, ck, f);
       deliverRemote(c, f);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- audit of channels
+
+  /**
+   * Audits a daemon's answer on its way to the client: ACCEPT of an OPEN seen here opens the
+   * channel, CLOSE of one never accepted refuses it, any other CLOSE closes it. A channel resumed on
+   * this instance after a reconnect was audited where it was opened; only its close is audited here.
+   */
+  private void toClientSeen(Connection client, String ck, RelayFrame f) {
+    if (f.getType() == FrameType.FRAME_TYPE_ACCEPT) {
+      if (client.opening.remove(ck)) {
+        auditChannel(AuditAction.RELAY_CHANNEL_OPENED, client, f, null);
+      }
+    } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
+      boolean refused = client.opening.remove(ck);
+      auditChannel(refused ? AuditAction.RELAY_CHANNEL_REFUSED : AuditAction.RELAY_CHANNEL_CLOSED, client, f,
+          "daemon_" + reasonCode(f.getReason()));
+    }
+  }
+
+  /** Reasons are codes set by the channel layer; anything else a peer put there is not repeated. */
+  private static String reasonCode(String reason) {
+    return reason.isEmpty() ? "done" : reason.matches("[a-z_]{1,32}") ? reason : "other";
+  }
+
+  /** Envelope metadata only: who (the member), which machine and channel, from where, why. */
+  private void auditChannel(AuditAction action, Connection client, RelayFrame f, String reason) {
+    var e = audit.event(action)
+        .workspace(client.claims.workspaceId())
+        .actor(AuditActor.member(client.claims.subject()))
+        .target("machine", f.getTargetId())
+        .sourceIp(client.ip)
+        .meta("channel", Long.toHexString(f.getChannelId()));
+    if (action == AuditAction.RELAY_CHANNEL_REFUSED) {
+      e.denied(reason);
+    } else {
+      if (reason != null) {
+        e.meta("reason", reason);
+      }
+      e.success();
+    }
+    e.emit();
   }
 
   // ---------------------------------------------------------------- delivery
