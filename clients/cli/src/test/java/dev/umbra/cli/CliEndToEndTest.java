@@ -177,6 +177,31 @@ class CliEndToEndTest {
   }
 
   @Test
+  void pairingWithARequiredPskKeepsTheRelayPskForDaemonRunAndOnlyThen() throws Exception {
+    String psk = "the-workspace-psk-for-the-relay";
+    assertThat(umbra(admin, "pair", "set-psk", "--psk", psk, "--workspace", "dev").code()).isZero();
+    Path home = machine.resolveSibling("psk-machine");
+    String required = umbra(admin, "pair", "create", "--require-psk", "--json", "--workspace", "dev").json().getString("code");
+    Run pair = umbra(home, "daemon", "pair", required, "--url", cpUrl, "--name", "psk-box", "--psk", psk, "--json");
+    assertThat(pair.code()).as(pair.err()).isZero();
+    var store = new dev.umbra.daemon.binding.BindingStore(home);
+    var binding = store.list().getFirst();
+    Path file = home.resolve("daemon/bindings").resolve(binding.machineId().toString()).resolve("relay-psk.key");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(Files.readString(file)).doesNotContain(psk);
+    // exactly the key `umbra run --psk` derives on the member's side
+    assertThat(store.relayPsk(binding)).contains(dev.umbra.crypto.noise.NoisePsk.fromBytes(
+        dev.umbra.daemon.channel.ChannelProtocol.psk(binding.workspaceId().toString(), psk)));
+
+    // a code that did not require the PSK: nothing is kept, even if one was given
+    Path other = machine.resolveSibling("plain-machine");
+    String plain = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    assertThat(umbra(other, "daemon", "pair", plain, "--url", cpUrl, "--name", "plain-box", "--psk", psk).code()).isZero();
+    var otherStore = new dev.umbra.daemon.binding.BindingStore(other);
+    assertThat(otherStore.relayPsk(otherStore.list().getFirst())).isEmpty();
+  }
+
+  @Test
   void tokensAreShownOnceAndWorkForLogin() throws Exception {
     Run created = umbra(admin, "tokens", "create", "ci");
     assertThat(created.code()).isZero();

@@ -27,6 +27,7 @@ public final class BindingStore {
   public static final String X25519_FILE = "x25519.key";
   public static final String ED25519_FILE = "ed25519.key";
   public static final String BINDING_FILE = "binding.json";
+  public static final String RELAY_PSK_FILE = "relay-psk.key";
 
   private final Path root;
 
@@ -109,5 +110,21 @@ public final class BindingStore {
 
   public X25519KeyPair agreementKey(Binding b) {
     return KeyFiles.loadX25519(root.resolve(b.machineId().toString()).resolve(X25519_FILE));
+  }
+
+  /**
+   * Keeps the relay's Noise PSK of a workspace that required a PSK at pairing (0600, next to the
+   * binding's keys), so `umbra daemon run` needs no UMBRA_PSK for it.
+   */
+  public void saveRelayPsk(Binding b, dev.umbra.crypto.noise.NoisePsk psk) {
+    KeyFiles.save(root.resolve(b.machineId().toString()).resolve(RELAY_PSK_FILE), psk);
+  }
+
+  /** The binding's relay PSK, when pairing stored one. */
+  public java.util.Optional<dev.umbra.crypto.noise.NoisePsk> relayPsk(Binding b) {
+    Path f = root.resolve(b.machineId().toString()).resolve(RELAY_PSK_FILE);
+    return Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
+        ? java.util.Optional.of(KeyFiles.loadNoisePsk(f))
+        : java.util.Optional.empty();
   }
 }

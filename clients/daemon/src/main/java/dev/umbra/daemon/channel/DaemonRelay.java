@@ -35,7 +35,8 @@ public final class DaemonRelay implements AutoCloseable {
 
   /**
    * @param sessionToken a fresh relay session token for a binding (blocking; e.g. DaemonRunner's signed machine session)
-   * @param psk the workspace PSK text of a binding when it requires one, else null (UMBRA_PSK)
+   * @param psk the workspace PSK text (UMBRA_PSK) for every binding; null: each binding's PSK stored at
+   *     pairing, if its workspace required one
    */
   public static DaemonRelay start(
       JsonHttp http, BindingStore store, Path umbraHome, BiFunction<Binding, String, String> sessionToken, String psk, PrintStream out) {
@@ -51,7 +52,8 @@ public final class DaemonRelay implements AutoCloseable {
         }
         String ws = b.workspaceId().toString();
         DaemonChannels channels = new DaemonChannels(vertx, new DaemonChannels.Config(
-            ws, b.machineId().toString(), store.agreementKey(b), psk == null ? null : ChannelProtocol.psk(ws, psk),
+            ws, b.machineId().toString(), store.agreementKey(b),
+            psk != null ? ChannelProtocol.psk(ws, psk) : store.relayPsk(b).map(dev.umbra.crypto.noise.NoisePsk::exportBytes).orElse(null),
             List.of(webSocketUrl(relay)), umbraHome, FORGET_AFTER),
             () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
             .trust(() -> dev.umbra.daemon.trust.TrustStore.forBinding(store, b));

@@ -64,6 +64,11 @@ public final class DaemonPairing {
           clock.instant().toString());
       java.nio.file.Path dir = store.commit(pending, b);
       done = true;
+      if (req.psk() != null && r.getBoolean("psk_required", false)) {
+        // pairing verified the workspace PSK: the relay handshake (IKpsk2) needs it on every start
+        store.saveRelayPsk(b, dev.umbra.crypto.noise.NoisePsk.fromBytes(
+            dev.umbra.daemon.channel.ChannelProtocol.psk(b.workspaceId().toString(), req.psk())));
+      }
       // pin the workspace's trust material now (docs/device-trust.md); a workspace without a keyset pins on first sync
       new dev.umbra.daemon.trust.TrustSync(http, clock).pinAtPairing(b, dir, pending.ed25519());
       return b;

@@ -28,7 +28,8 @@ import java.util.function.Supplier;
 
 /**
  * Identity key files under {@code UMBRA_HOME}: one canonical JSON object per file,
- * {@code {"format":"umbra-key/v1","private_key":hex,"public_key":hex,"type":"x25519|ed25519|p256"}},
+ * {@code {"format":"umbra-key/v1","private_key":hex,"public_key":hex,"type":"x25519|ed25519|p256|noise-psk"}}
+ * (a Noise PSK has an empty {@code public_key}),
  * written as 0600 files inside 0700 directories. Loading refuses a file that group or others can
  * access, and says how to fix it. POSIX permissions are required (fail closed elsewhere).
  */
@@ -88,6 +89,15 @@ public final class KeyFiles {
 
     public static void save(Path file, P256KeyPair pair) {
         write(file, KeyType.P256, pair.privateKey().exportPrivateBytes(), pair.publicKey().toBytes());
+    }
+
+    /** A symmetric Noise PSK, with the same 0600-in-0700 rules as private keys (no public part). */
+    public static void save(Path file, dev.umbra.crypto.noise.NoisePsk psk) {
+        write(file, KeyType.NOISE_PSK, psk.exportBytes(), new byte[0]);
+    }
+
+    public static dev.umbra.crypto.noise.NoisePsk loadNoisePsk(Path file) {
+        return load(file, KeyType.NOISE_PSK, dev.umbra.crypto.noise.NoisePsk::fromBytes);
     }
 
     public static X25519KeyPair loadX25519(Path file) {
@@ -225,6 +235,7 @@ public final class KeyFiles {
             case X25519 -> X25519PrivateKey.fromBytes(priv).publicKey().toHex();
             case ED25519 -> Ed25519PrivateKey.fromBytes(priv).publicKey().toHex();
             case P256 -> P256PrivateKey.fromBytes(priv).publicKey().toHex();
+            case NOISE_PSK -> ""; // symmetric: no public part, and the file must not claim one
         };
         if (!derived.equals(pubHex)) {
             Arrays.fill(priv, (byte) 0);

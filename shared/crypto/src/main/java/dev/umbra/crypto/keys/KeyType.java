@@ -6,7 +6,9 @@ import dev.umbra.crypto.UnsupportedSuiteException;
 public enum KeyType {
     X25519("x25519"),
     ED25519("ed25519"),
-    P256("p256");
+    P256("p256"),
+    /** A symmetric Noise PSK (no public part). */
+    NOISE_PSK("noise-psk");
 
     private final String fileName;
 

@@ -35,6 +35,23 @@ class KeyFilesTest {
     }
 
     @Test
+    void keepsANoisePskAsA0600FileAndRefusesToReadItAsAnotherType() throws Exception {
+        Path file = tmp.resolve("binding").resolve("relay-psk.key");
+        byte[] raw = new byte[32];
+        new java.security.SecureRandom().nextBytes(raw);
+        dev.umbra.crypto.noise.NoisePsk psk = dev.umbra.crypto.noise.NoisePsk.fromBytes(raw);
+        KeyFiles.save(file, psk);
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+        assertThat(KeyFiles.loadNoisePsk(file)).isEqualTo(psk);
+        assertThat(psk.toString()).doesNotContain(java.util.HexFormat.of().formatHex(raw));
+        assertThatThrownBy(() -> KeyFiles.loadX25519(file)).isInstanceOf(KeyFileException.class).hasMessageContaining("noise-psk");
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-r--r--"));
+        assertThatThrownBy(() -> KeyFiles.loadNoisePsk(file)).isInstanceOf(KeyFileException.class).hasMessageContaining("chmod 600");
+        assertThatThrownBy(() -> dev.umbra.crypto.noise.NoisePsk.fromBytes(new byte[31]))
+            .isInstanceOf(dev.umbra.crypto.MalformedInputException.class);
+    }
+
+    @Test
     void refusesToLoadAPrivateKeyFileThatGroupOrOthersCanRead() throws Exception {
         Path file = tmp.resolve("keys").resolve("id.key");
         KeyFiles.save(file, Ed25519KeyPair.generate());
