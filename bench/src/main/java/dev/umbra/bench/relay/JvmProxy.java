@@ -18,7 +18,8 @@ final class JvmProxy implements AutoCloseable {
     int port = RelayProcess.freePort();
     Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
             "-Xmx1g", "-Xms1g", "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"),
-            VertxWsProxy.class.getName(), String.valueOf(port), String.valueOf(backendPort)))
+            VertxWsProxy.class.getName(), String.valueOf(port), String.valueOf(backendPort),
+            System.getProperty("umbra.bench.proxyMode", "ws")))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {

@@ -21,6 +21,29 @@ public final class VertxWsProxy {
     int port = Integer.parseInt(args[0]);
     int backend = Integer.parseInt(args[1]);
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    if (args.length > 2 && args[2].equals("tcp")) {
+      // bytes only, as nginx relays an upgraded connection: no WebSocket parsing at all
+      vertx.deployVerticle(new AbstractVerticle() {
+        @Override
+        public void start(Promise<Void> started) {
+          var client = vertx.createNetClient(new io.vertx.core.net.NetClientOptions().setTcpNoDelay(true));
+          vertx.createNetServer(new io.vertx.core.net.NetServerOptions().setTcpNoDelay(true)).connectHandler(in -> {
+            in.pause();
+            client.connect(backend, "127.0.0.1").onSuccess(out -> {
+              in.handler(out::write);
+              out.handler(in::write);
+              in.closeHandler(v -> out.close());
+              out.closeHandler(v -> in.close());
+              in.resume();
+            }).onFailure(e -> in.close());
+          }).listen(port, "127.0.0.1").onComplete(ar -> {
+            System.out.println(ar.succeeded() ? "ready" : "failed: " + ar.cause());
+            started.complete();
+          });
+        }
+      });
+      return;
+    }
     vertx.deployVerticle(new AbstractVerticle() {
       @Override
       public void start(Promise<Void> started) {
