@@ -31,7 +31,7 @@ i=0
 for s in "${ORDER[@]}"; do
   for n in $(seq 0 $((N - 1))); do
     port=$((BASE + i * 10 + n))
-    env "UMBRA_${VAR[$s]}_PORT=$port" "$JAVA" -cp "$CP" "${MAIN[$s]}" >"$LOGS/$s-$n.log" 2>&1 &
+    env "UMBRA_${VAR[$s]}_PORT=$port" "$JAVA" --enable-native-access=ALL-UNNAMED -cp "$CP" "${MAIN[$s]}" >"$LOGS/$s-$n.log" 2>&1 &
     PIDS+=($!)
     echo "  $s #$n  http://127.0.0.1:$port   (log $LOGS/$s-$n.log)"
   done
