@@ -67,11 +67,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Needs PostgreSQL and Redis ({@code UMBRA_BENCH_PG_URL}, {@code UMBRA_BENCH_REDIS_URL}) and,
  * for the wetty column, {@code UMBRA_BENCH_WETTY} (path of wetty's {@code bin/wetty} or
  * {@code build/main.js}; default /tmp/wetty/node_modules/wetty/build/main.js). Settings:
- * {@code UMBRA_BENCH_KEYSTROKES} (2000), {@code UMBRA_BENCH_BULK_MB} (100), {@code UMBRA_BENCH_ROUNDS} (3).
+ * {@code UMBRA_BENCH_KEYSTROKES} (2000), {@code UMBRA_BENCH_BULK_MB} (100), {@code UMBRA_BENCH_ROUNDS} (3),
+ * {@code UMBRA_BENCH_WARMUPS} (2).
  *
- * <p>Every bulk path runs once unmeasured first, then {@code UMBRA_BENCH_ROUNDS} times, and the
- * median is reported: HotSpot swaps in its AES-GCM intrinsics only once the calling code is
- * C2-compiled (thousands of calls), and with 64 KiB frames the first hundred MB runs without them.
+ * <p>Every bulk path runs {@code UMBRA_BENCH_WARMUPS} times unmeasured first, then
+ * {@code UMBRA_BENCH_ROUNDS} times, and the median is reported: HotSpot swaps in its fastest AES-GCM
+ * code only once the calling code is C2-compiled (a few thousand calls: 64 KiB seal+open measured
+ * 100–700 MB/s for the first 1 500 calls, 1.6 GB/s after, 2.3 GB/s after 5 000), and with 64 KiB
+ * frames a 100 MB run is only ~1 700 calls.
  */
 public final class WebTtyBench {
   static final String ECHO_CMD = "stty raw -echo; echo READY; exec cat";
@@ -84,9 +87,13 @@ public final class WebTtyBench {
     Bulk run() throws Exception;
   }
 
-  /** One unmeasured warm-up, then {@link #rounds} runs; the median by throughput, each run printed. */
+  private final int warmups = Math.max(0, Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_WARMUPS", "2")));
+
+  /** {@link #warmups} unmeasured runs, then {@link #rounds} runs; the median by throughput, each run printed. */
   Bulk medianBulk(String label, BulkRun run) throws Exception {
-    System.out.println(label + "warm-up   " + run.run().row());
+    for (int i = 0; i < warmups; i++) {
+      System.out.println(label + "warm-up   " + run.run().row());
+    }
     List<Bulk> runs = new ArrayList<>();
     for (int i = 0; i < rounds; i++) {
       Bulk b = run.run();
