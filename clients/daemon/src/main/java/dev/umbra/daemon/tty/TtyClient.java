@@ -273,7 +273,7 @@ public final class TtyClient {
     }
     WebTtyFrame f;
     try {
-      f = WebTtyFrame.parseFrom(buf.getBytes());
+      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       fail("malformed_frame");
       return;

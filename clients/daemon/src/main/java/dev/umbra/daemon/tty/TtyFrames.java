@@ -37,7 +37,8 @@ public final class TtyFrames {
         .setPayloadSuite(p.suite().wireName())
         .setPayloadKeyId(ByteString.copyFrom(p.payloadKeyId().toBytes()))
         .setNonce(ByteString.copyFrom(p.nonce()))
-        .setCiphertext(ByteString.copyFrom(p.ciphertext()))
+        // ciphertext() is already a fresh copy, so it is wrapped rather than copied again
+        .setCiphertext(com.google.protobuf.UnsafeByteOperations.unsafeWrap(p.ciphertext()))
         .setPlaintextLength(p.plaintextLength())
         .build();
   }

@@ -161,7 +161,7 @@ public final class TtyServer implements AutoCloseable {
   private void onMessage(Buffer buf) {
     WebTtyFrame f;
     try {
-      f = WebTtyFrame.parseFrom(buf.getBytes());
+      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       stats.count("malformed_frame");
       return;

@@ -241,7 +241,7 @@ public final class SessionHub {
     }
     WebTtyFrame f;
     try {
-      f = WebTtyFrame.parseFrom(buf.getBytes());
+      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       rejectServer(conn, null, "truncated");
       return;
@@ -423,7 +423,7 @@ public final class SessionHub {
     }
     WebTtyFrame f;
     try {
-      f = WebTtyFrame.parseFrom(buf.getBytes());
+      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       rejectClient(conn, "truncated");
       return;
