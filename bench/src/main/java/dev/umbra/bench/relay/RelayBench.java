@@ -71,13 +71,7 @@ public final class RelayBench {
   }
 
   public static void main(String[] args) {
-    try {
-      new RelayBench().run();
-      System.exit(0);
-    } catch (Exception e) {
-      e.printStackTrace();
-      System.exit(1); // event-loop threads would keep a failed run alive
-    }
+    dev.umbra.bench.BenchRuns.runAndExit(() -> new RelayBench().run());
   }
 
   static <T> T await(Future<T> f) throws Exception {

@@ -8,11 +8,7 @@ record Stats(long count, double p50Micros, double p99Micros) {
     long[] s = Arrays.copyOf(samples, n);
     Arrays.sort(s);
     if (System.getProperty("umbra.bench.debugPct") != null && n > 0) {
-      StringBuilder sb = new StringBuilder("    pct:");
-      for (double q : new double[] {0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999}) {
-        sb.append(String.format(" p%s=%d", q * 100, s[(int) Math.floor(q * (n - 1))] / 1000));
-      }
-      System.out.println(sb);
+      System.out.println(dev.umbra.bench.BenchRuns.percentileLadder(s));
     }
     if (n == 0) {
       return new Stats(0, Double.NaN, Double.NaN);

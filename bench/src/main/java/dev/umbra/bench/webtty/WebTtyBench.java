@@ -121,24 +121,14 @@ public final class WebTtyBench {
   }
 
   public static void main(String[] args) {
-    try {
-      new WebTtyBench().run();
-      System.exit(0);
-    } catch (Exception e) {
-      e.printStackTrace();
-      System.exit(1); // event-loop threads would keep a failed run alive
-    }
+    dev.umbra.bench.BenchRuns.runAndExit(() -> new WebTtyBench().run());
   }
 
   static Rtt stats(long[] nanos) {
     long[] s = nanos.clone();
     Arrays.sort(s);
     if (System.getenv("UMBRA_BENCH_DEBUG_PCT") != null) {
-      StringBuilder sb = new StringBuilder("    pct:");
-      for (double q : new double[] {0.5, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999}) {
-        sb.append(String.format(Locale.ROOT, " p%s=%d", q * 100, s[(int) Math.floor(q * (s.length - 1))] / 1000));
-      }
-      System.out.println(sb);
+      System.out.println(dev.umbra.bench.BenchRuns.percentileLadder(s));
     }
     double mean = Arrays.stream(s).average().orElse(0) / 1000.0;
     return new Rtt(s[(int) (s.length * 0.50)] / 1000.0, s[Math.min(s.length - 1, (int) (s.length * 0.99))] / 1000.0, mean);

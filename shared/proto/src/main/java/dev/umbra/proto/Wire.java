@@ -16,7 +16,13 @@ public final class Wire {
    * input is refused.
    */
   public static <T extends MessageLite> T parseAliased(Parser<T> parser, byte[] bytes) throws InvalidProtocolBufferException {
-    CodedInputStream in = CodedInputStream.newInstance(bytes);
+    return parseAliased(parser, bytes, 0, bytes.length);
+  }
+
+  /** {@link #parseAliased(Parser, byte[])} of {@code length} bytes at {@code offset}. */
+  public static <T extends MessageLite> T parseAliased(Parser<T> parser, byte[] bytes, int offset, int length)
+      throws InvalidProtocolBufferException {
+    CodedInputStream in = CodedInputStream.newInstance(bytes, offset, length);
     in.enableAliasing(true);
     T message = parser.parseFrom(in);
     in.checkLastTagWas(0);

@@ -3,17 +3,20 @@ package dev.umbra.daemon.binding;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.noise.NoisePsk;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.stream.Stream;
 
@@ -116,15 +119,15 @@ public final class BindingStore {
    * Keeps the relay's Noise PSK of a workspace that required a PSK at pairing (0600, next to the
    * binding's keys), so `umbra daemon run` needs no UMBRA_PSK for it.
    */
-  public void saveRelayPsk(Binding b, dev.umbra.crypto.noise.NoisePsk psk) {
+  public void saveRelayPsk(Binding b, NoisePsk psk) {
     KeyFiles.save(root.resolve(b.machineId().toString()).resolve(RELAY_PSK_FILE), psk);
   }
 
   /** The binding's relay PSK, when pairing stored one. */
-  public java.util.Optional<dev.umbra.crypto.noise.NoisePsk> relayPsk(Binding b) {
+  public java.util.Optional<NoisePsk> relayPsk(Binding b) {
     Path f = root.resolve(b.machineId().toString()).resolve(RELAY_PSK_FILE);
-    return Files.exists(f, java.nio.file.LinkOption.NOFOLLOW_LINKS)
-        ? java.util.Optional.of(KeyFiles.loadNoisePsk(f))
-        : java.util.Optional.empty();
+    return Files.exists(f, LinkOption.NOFOLLOW_LINKS)
+        ? Optional.of(KeyFiles.loadNoisePsk(f))
+        : Optional.empty();
   }
 }

@@ -1,5 +1,6 @@
 package dev.umbra.daemon.channel;
 
+import dev.umbra.crypto.noise.NoisePsk;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.http.JsonHttp;
@@ -53,7 +54,7 @@ public final class DaemonRelay implements AutoCloseable {
         String ws = b.workspaceId().toString();
         DaemonChannels channels = new DaemonChannels(vertx, new DaemonChannels.Config(
             ws, b.machineId().toString(), store.agreementKey(b),
-            psk != null ? ChannelProtocol.psk(ws, psk) : store.relayPsk(b).map(dev.umbra.crypto.noise.NoisePsk::exportBytes).orElse(null),
+            psk != null ? ChannelProtocol.psk(ws, psk) : store.relayPsk(b).map(NoisePsk::exportBytes).orElse(null),
             List.of(webSocketUrl(relay)), umbraHome, FORGET_AFTER),
             () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
             .trust(() -> dev.umbra.daemon.trust.TrustStore.forBinding(store, b));

@@ -1,7 +1,9 @@
 package dev.umbra.daemon.pairing;
 
+import dev.umbra.crypto.noise.NoisePsk;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
+import dev.umbra.daemon.channel.ChannelProtocol;
 import dev.umbra.daemon.http.ApiError;
 import dev.umbra.daemon.http.JsonHttp;
 import io.vertx.core.json.JsonObject;
@@ -66,8 +68,8 @@ public final class DaemonPairing {
       done = true;
       if (req.psk() != null && r.getBoolean("psk_required", false)) {
         // pairing verified the workspace PSK: the relay handshake (IKpsk2) needs it on every start
-        store.saveRelayPsk(b, dev.umbra.crypto.noise.NoisePsk.fromBytes(
-            dev.umbra.daemon.channel.ChannelProtocol.psk(b.workspaceId().toString(), req.psk())));
+        store.saveRelayPsk(b, NoisePsk.fromBytes(
+            ChannelProtocol.psk(b.workspaceId().toString(), req.psk())));
       }
       // pin the workspace's trust material now (docs/device-trust.md); a workspace without a keyset pins on first sync
       new dev.umbra.daemon.trust.TrustSync(http, clock).pinAtPairing(b, dir, pending.ed25519());

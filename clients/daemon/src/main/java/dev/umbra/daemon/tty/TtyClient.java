@@ -16,6 +16,7 @@ import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
+import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TerminalSize;
 import dev.umbra.proto.webtty.TtyStream;
@@ -273,7 +274,7 @@ public final class TtyClient {
     }
     WebTtyFrame f;
     try {
-      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       fail("malformed_frame");
       return;

@@ -1,6 +1,7 @@
 package dev.umbra.daemon.tty;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
@@ -38,7 +39,7 @@ public final class TtyFrames {
         .setPayloadKeyId(ByteString.copyFrom(p.payloadKeyId().toBytes()))
         .setNonce(ByteString.copyFrom(p.nonce()))
         // ciphertext() is already a fresh copy, so it is wrapped rather than copied again
-        .setCiphertext(com.google.protobuf.UnsafeByteOperations.unsafeWrap(p.ciphertext()))
+        .setCiphertext(UnsafeByteOperations.unsafeWrap(p.ciphertext()))
         .setPlaintextLength(p.plaintextLength())
         .build();
   }

@@ -11,6 +11,7 @@ import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
+import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
@@ -161,7 +162,7 @@ public final class TtyServer implements AutoCloseable {
   private void onMessage(Buffer buf) {
     WebTtyFrame f;
     try {
-      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       stats.count("malformed_frame");
       return;

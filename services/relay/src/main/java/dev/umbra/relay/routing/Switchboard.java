@@ -36,6 +36,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,6 +57,7 @@ public final class Switchboard {
   public static final short CLOSE_EXPIRED = 4001;
   public static final short CLOSE_IDLE = 4002;
   public static final short CLOSE_REVOKED = 4003;
+  private static final Pattern REASON_CODE = Pattern.compile("[a-z_]{1,32}");
 
   private final Vertx vertx;
   private final Bus bus;
@@ -574,7 +576,7 @@ public final class Switchboard {
 
   /** Reasons are codes set by the channel layer; anything else a peer put there is not repeated. */
   private static String reasonCode(String reason) {
-    return reason.isEmpty() ? "done" : reason.matches("[a-z_]{1,32}") ? reason : "other";
+    return reason.isEmpty() ? "done" : REASON_CODE.matcher(reason).matches() ? reason : "other";
   }
 
   /** Envelope metadata only: who (the member), which machine and channel, from where, why. */

@@ -1,7 +1,9 @@
 package dev.umbra.relay.wire;
 
-import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.MessageLite;
+import com.google.protobuf.Parser;
+import dev.umbra.proto.Wire;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
@@ -57,27 +59,19 @@ public final class RelayWire {
    * (the relay never reads it, and a message buffer handed to a handler is never reused).
    */
   public static RelayFrame parse(Buffer message) throws InvalidProtocolBufferException {
-    CodedInputStream in = aliasingInput(message);
-    RelayFrame f = RelayFrame.parser().parseFrom(in);
-    in.checkLastTagWas(0);
-    return f;
+    return parseInPlace(RelayFrame.parser(), message);
   }
 
   /** A batch from another instance, parsed the same way. */
   public static RelayBusBatch parseBatch(Buffer message) throws InvalidProtocolBufferException {
-    CodedInputStream in = aliasingInput(message);
-    RelayBusBatch b = RelayBusBatch.parser().parseFrom(in);
-    in.checkLastTagWas(0);
-    return b;
+    return parseInPlace(RelayBusBatch.parser(), message);
   }
 
-  private static CodedInputStream aliasingInput(Buffer message) {
+  private static <T extends MessageLite> T parseInPlace(Parser<T> parser, Buffer message) throws InvalidProtocolBufferException {
     ByteBuf b = message instanceof BufferInternal internal ? internal.getByteBuf() : null;
-    CodedInputStream in = b != null && b.hasArray()
-        ? CodedInputStream.newInstance(b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
-        : CodedInputStream.newInstance(message.getBytes());
-    in.enableAliasing(true);
-    return in;
+    return b != null && b.hasArray()
+        ? Wire.parseAliased(parser, b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
+        : Wire.parseAliased(parser, message.getBytes());
   }
 
   public static boolean validTarget(String target) {

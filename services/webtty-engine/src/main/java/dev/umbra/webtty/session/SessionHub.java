@@ -11,6 +11,7 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.id.Ulid;
+import dev.umbra.proto.Wire;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import dev.umbra.proto.webtty.BusDirection;
@@ -241,7 +242,7 @@ public final class SessionHub {
     }
     WebTtyFrame f;
     try {
-      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       rejectServer(conn, null, "truncated");
       return;
@@ -423,7 +424,7 @@ public final class SessionHub {
     }
     WebTtyFrame f;
     try {
-      f = dev.umbra.proto.Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
       rejectClient(conn, "truncated");
       return;

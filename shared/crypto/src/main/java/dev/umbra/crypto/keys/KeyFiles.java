@@ -6,6 +6,7 @@ import dev.umbra.crypto.KeyFileException;
 import dev.umbra.crypto.internal.Bytes;
 import dev.umbra.crypto.json.CanonicalJson;
 
+import dev.umbra.crypto.noise.NoisePsk;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
@@ -92,12 +93,12 @@ public final class KeyFiles {
     }
 
     /** A symmetric Noise PSK, with the same 0600-in-0700 rules as private keys (no public part). */
-    public static void save(Path file, dev.umbra.crypto.noise.NoisePsk psk) {
+    public static void save(Path file, NoisePsk psk) {
         write(file, KeyType.NOISE_PSK, psk.exportBytes(), new byte[0]);
     }
 
-    public static dev.umbra.crypto.noise.NoisePsk loadNoisePsk(Path file) {
-        return load(file, KeyType.NOISE_PSK, dev.umbra.crypto.noise.NoisePsk::fromBytes);
+    public static NoisePsk loadNoisePsk(Path file) {
+        return load(file, KeyType.NOISE_PSK, NoisePsk::fromBytes);
     }
 
     public static X25519KeyPair loadX25519(Path file) {

@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.util.UUID;
 
 /**
  * Builds the Prometheus registry (JVM, process, Vert.x, HTTP server meters) and the Vert.x
@@ -36,7 +37,7 @@ public final class Metrics {
     // Vert.x Micrometer keeps backends in a static map by registry name and reuses the first one
     // registered under a name: a name of its own keeps each Vert.x (dev mode runs five) on its registry
     VertxOptions options = new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(
-        new MicrometerMetricsOptions().setEnabled(true).setRegistryName("umbra-" + java.util.UUID.randomUUID()));
+        new MicrometerMetricsOptions().setEnabled(true).setRegistryName("umbra-" + UUID.randomUUID()));
     return Vertx.builder().with(options).withMetrics(new GuardedMetricsFactory(new MicrometerMetricsFactory(registry))).build();
   }
 
