@@ -17,9 +17,13 @@ import io.vertx.core.http.WebSocketClientOptions;
 public final class VertxWsProxy {
   private VertxWsProxy() {}
 
-  public static void main(String[] args) {
+  public static void main(String[] args) throws Exception {
     int port = Integer.parseInt(args[0]);
     int backend = Integer.parseInt(args[1]);
+    if (args.length > 2 && args[2].equals("socket")) {
+      socketPipe(port, backend);
+      return;
+    }
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     if (args.length > 2 && args[2].equals("tcp")) {
       // bytes only, as nginx relays an upgraded connection: no WebSocket parsing at all
@@ -73,5 +77,35 @@ public final class VertxWsProxy {
             });
       }
     });
+  }
+
+  /**
+   * The leanest JVM byte pipe there is, below Vert.x and Netty: blocking java.net sockets, one
+   * platform thread per direction, each blocked in read() until bytes come and writing them at once.
+   */
+  private static void socketPipe(int port, int backend) throws java.io.IOException {
+    java.net.ServerSocket server = new java.net.ServerSocket(port, 128, java.net.InetAddress.getLoopbackAddress());
+    System.out.println("ready");
+    while (true) {
+      java.net.Socket in = server.accept();
+      java.net.Socket out = new java.net.Socket(java.net.InetAddress.getLoopbackAddress(), backend);
+      in.setTcpNoDelay(true);
+      out.setTcpNoDelay(true);
+      Thread.ofPlatform().daemon().start(() -> copy(in, out));
+      Thread.ofPlatform().daemon().start(() -> copy(out, in));
+    }
+  }
+
+  private static void copy(java.net.Socket from, java.net.Socket to) {
+    byte[] buf = new byte[64 * 1024];
+    try (from; to) {
+      var src = from.getInputStream();
+      var dst = to.getOutputStream();
+      for (int n; (n = src.read(buf)) >= 0; ) {
+        dst.write(buf, 0, n);
+      }
+    } catch (java.io.IOException e) {
+      // one side closed: closing both ends the other direction too
+    }
   }
 }

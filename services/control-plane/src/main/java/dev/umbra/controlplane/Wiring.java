@@ -1,5 +1,6 @@
 package dev.umbra.controlplane;
 
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.sessions.SessionIssuer;
@@ -52,7 +53,7 @@ public record Wiring(
             .setAction(action.wire())
             .setTarget(target == null ? "" : target)
             .setOutcome(outcome)
-            .setSourceIp(ctx == null || ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress());
+            .setSourceIp(ctx == null ? "" : ClientAddress.forAudit(ctx));
     audit.emit(e);
   }
 

@@ -1,5 +1,6 @@
 package dev.umbra.relay;
 
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
@@ -86,7 +87,7 @@ public final class RelayService extends UmbraService {
 
   private void upgrade(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    String ip = req.remoteAddress() == null ? "unknown" : req.remoteAddress().hostAddress();
+    String ip = ClientAddress.of(ctx);
     if (!"websocket".equalsIgnoreCase(req.getHeader("upgrade"))) {
       ServiceHttp.sendError(ctx, ApiException.badRequest(null, "this endpoint speaks WebSocket only"));
       return;

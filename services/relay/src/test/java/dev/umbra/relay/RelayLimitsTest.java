@@ -96,4 +96,48 @@ class RelayLimitsTest {
       d.close();
     }
   }
+
+  @Test
+  void countsConnectionsPerForwardedClientWhenTheBalancerIsTrusted() {
+    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of(
+        "UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "1", "UMBRA_TRUSTED_PROXIES", "127.0.0.0/8"))) {
+      Instance a = cluster.start();
+      UUID ws = UUID.randomUUID();
+      RawPeer first = connectAs(a, ws, "198.51.100.1");
+      // the same client again: its own bucket is spent
+      assertThat(refused(a, ws, "198.51.100.1")).isTrue();
+      // another client behind the same balancer has a bucket of its own
+      RawPeer other = connectAs(a, ws, "203.0.113.9, 127.0.0.1");
+      assertThat(a.service().metrics().rejections(Reject.CONNECTION_RATE)).isEqualTo(1);
+      first.close();
+      other.close();
+    }
+  }
+
+  @Test
+  void ignoresForwardedForFromAPeerNobodyTrusts() {
+    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of(
+        "UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "1"))) {
+      Instance a = cluster.start();
+      UUID ws = UUID.randomUUID();
+      RawPeer first = connectAs(a, ws, "198.51.100.1");
+      // a header claiming another address does not buy a fresh bucket: the peer's is spent
+      assertThat(refused(a, ws, "198.51.100.2")).isTrue();
+      assertThat(a.service().metrics().rejections(Reject.CONNECTION_RATE)).isEqualTo(1);
+      first.close();
+    }
+  }
+
+  private RawPeer connectAs(Instance a, UUID ws, String forwardedFor) {
+    return RelayCluster.await(RawPeer.connect(vertx, a.url(), tokens.member(ws, "acct"), Map.of("X-Forwarded-For", forwardedFor)));
+  }
+
+  private boolean refused(Instance a, UUID ws, String forwardedFor) {
+    try {
+      connectAs(a, ws, forwardedFor).close();
+      return false;
+    } catch (RuntimeException e) {
+      return true;
+    }
+  }
 }

@@ -119,7 +119,7 @@ public final class QueryRoutes {
   }
 
   private AuditEventBuilder record(AuditAction action, UUID ws, Caller caller, RoutingContext ctx) {
-    AuditEventBuilder b = audit.event(action).actor(caller.actor()).target("audit_log", ws).request(ctx.request());
+    AuditEventBuilder b = audit.event(action).actor(caller.actor()).target("audit_log", ws).request(ctx);
     return ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws);
   }
 }

@@ -96,7 +96,7 @@ public final class TailRoutes {
 
   private void opened(RoutingContext ctx, UUID ws, Caller caller) {
     AuditEventBuilder b =
-        audit.event(AuditAction.AUDIT_TAIL_OPENED).actor(caller.actor()).target("audit_log", ws).request(ctx.request());
+        audit.event(AuditAction.AUDIT_TAIL_OPENED).actor(caller.actor()).target("audit_log", ws).request(ctx);
     (ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws)).success().emit();
   }
 

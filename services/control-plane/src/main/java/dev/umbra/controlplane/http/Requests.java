@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.http;
 
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ApiException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -121,9 +122,8 @@ public final class Requests {
     }
   }
 
-  /** The caller's address, for rate limiting (the direct peer; see docs/control-plane.md). */
+  /** The caller's address, for rate limiting (through UMBRA_TRUSTED_PROXIES; see docs/control-plane.md). */
   public static String clientIp(RoutingContext ctx) {
-    var addr = ctx.request().remoteAddress();
-    return addr == null ? "unknown" : addr.hostAddress();
+    return ClientAddress.of(ctx);
   }
 }

@@ -1,5 +1,6 @@
 package dev.umbra.pairing.codes;
 
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.crypto.secret.Argon2idHasher;
 import dev.umbra.crypto.secret.Blake2b256;
 import dev.umbra.kit.audit.AuditAction;
@@ -140,7 +141,7 @@ public final class CodeRoutes {
         .setAction(action.wire())
         .setTarget(target == null ? "" : target)
         .setOutcome(outcome)
-        .setSourceIp(ctx.request().remoteAddress() == null ? "" : ctx.request().remoteAddress().hostAddress());
+        .setSourceIp(ClientAddress.forAudit(ctx));
     if (reason != null) {
       e.putMetadata("reason", reason);
     }
@@ -259,7 +260,7 @@ public final class CodeRoutes {
     String name = Input.required(body, "name", 1, 64).strip();
     String os = Input.text(body, "os", 1, 64).orElse("unknown");
     String psk = Input.text(body, "psk", 1, PSK_MAX).orElse(null);
-    String ip = "ip:" + (ctx.request().remoteAddress() == null ? "unknown" : ctx.request().remoteAddress().hostAddress());
+    String ip = "ip:" + ClientAddress.of(ctx);
     return limiter.blocked(ip)
         .compose(blocked -> blocked
             ? Future.failedFuture(ApiException.tooManyRequests("too many failed pairing attempts; try again later"))

@@ -11,6 +11,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.net.URI;
+import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -29,9 +30,15 @@ public final class RawPeer implements AutoCloseable {
   }
 
   public static Future<RawPeer> connect(Vertx vertx, URI url, String token) {
+    return connect(vertx, url, token, Map.of());
+  }
+
+  /** With extra request headers (e.g. what a load balancer adds). */
+  public static Future<RawPeer> connect(Vertx vertx, URI url, String token, Map<String, String> headers) {
     WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(16 * 1024 * 1024).setMaxMessageSize(16 * 1024 * 1024));
     WebSocketConnectOptions o =
         new WebSocketConnectOptions().setAbsoluteURI(url.toString()).putHeader("authorization", "Bearer " + token);
+    headers.forEach(o::putHeader);
     return client.connect(o).map(ws -> {
       RawPeer p = new RawPeer(client, ws);
       ws.binaryMessageHandler(b -> {

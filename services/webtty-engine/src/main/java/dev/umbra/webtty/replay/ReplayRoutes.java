@@ -118,7 +118,7 @@ public final class ReplayRoutes {
           }
           audit.event(export ? AuditAction.RECORDING_EXPORTED : AuditAction.RECORDING_REPLAYED)
               .workspace(c.workspaceId()).actor(AuditActor.member(c.subject())).target("session", id)
-              .request(ctx.request()).success().emit();
+              .request(ctx).success().emit();
           HttpServerResponse resp = ctx.response().setChunked(true)
               .putHeader("content-type", CONTENT_TYPE).putHeader("cache-control", "no-store");
           resp.write(delimited(List.of(header)))

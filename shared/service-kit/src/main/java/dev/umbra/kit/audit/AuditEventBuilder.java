@@ -1,10 +1,10 @@
 package dev.umbra.kit.audit;
 
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.proto.audit.AuditEvent;
 import dev.umbra.proto.audit.Outcome;
 import io.vertx.core.Future;
-import io.vertx.core.http.HttpServerRequest;
-import io.vertx.core.net.SocketAddress;
+import io.vertx.ext.web.RoutingContext;
 import java.util.Objects;
 import java.util.UUID;
 
@@ -16,7 +16,7 @@ import java.util.UUID;
  *     .workspace(workspaceId)
  *     .actor(AuditActor.member(accountId))
  *     .target("machine", machineId)
- *     .request(ctx.request())
+ *     .request(ctx)
  *     .meta("hostname_len", "12")
  *     .success()
  *     .emit();          // never blocks, never fails the request
@@ -74,13 +74,13 @@ public final class AuditEventBuilder {
     return this;
   }
 
-  /** Source IP from the peer address and request id from {@code X-Request-Id} when present. */
-  public AuditEventBuilder request(HttpServerRequest request) {
-    SocketAddress remote = request.remoteAddress();
-    if (remote != null && remote.hostAddress() != null) {
-      sourceIp(remote.hostAddress());
-    }
-    String rid = request.getHeader(REQUEST_ID_HEADER);
+  /**
+   * Source IP from the client address ({@link ClientAddress}: the peer, or what a trusted proxy
+   * forwarded) and request id from {@code X-Request-Id} when present.
+   */
+  public AuditEventBuilder request(RoutingContext ctx) {
+    sourceIp(ClientAddress.forAudit(ctx));
+    String rid = ctx.request().getHeader(REQUEST_ID_HEADER);
     if (rid != null && rid.length() <= AuditEventRules.MAX_ID_CHARS && !AuditEventRules.hasControl(rid)) {
       requestId(rid);
     }

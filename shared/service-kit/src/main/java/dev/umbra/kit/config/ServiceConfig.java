@@ -1,6 +1,7 @@
 package dev.umbra.kit.config;
 
 import java.net.URI;
+import dev.umbra.kit.http.TrustedProxies;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -11,7 +12,8 @@ import java.util.Optional;
  *
  * <p>Variables: {@code UMBRA_PG_URL}, {@code UMBRA_REDIS_URL}, {@code UMBRA_HOME},
  * {@code UMBRA_BIND_HOST}, {@code UMBRA_<SERVICE>_PORT}, {@code UMBRA_<SERVICE>_URL} (public URL
- * used in discovery), {@code UMBRA_ADMIN_TOKEN}, {@code UMBRA_BUS_PREFIX}, {@code UMBRA_PG_APP_ROLE}.
+ * used in discovery), {@code UMBRA_ADMIN_TOKEN}, {@code UMBRA_BUS_PREFIX}, {@code UMBRA_PG_APP_ROLE},
+ * {@code UMBRA_TRUSTED_PROXIES} (whose {@code X-Forwarded-For} to believe; none by default).
  */
 public record ServiceConfig(
     ServiceName service,
@@ -24,6 +26,7 @@ public record ServiceConfig(
     String busPrefix,
     String pgAppRole,
     Map<ServiceName, URI> publicUrls,
+    TrustedProxies trustedProxies,
     Env env) {
 
   public static final String DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/umbra";
@@ -56,19 +59,20 @@ public record ServiceConfig(
       int p = s == service ? port : env.port(s.envPrefix() + "PORT", s.defaultPort());
       urls.put(s, env.url(s.envPrefix() + "URL", "http://127.0.0.1:" + p, "http", "https"));
     }
-    return new ServiceConfig(service, bindHost, port, pg, redis, home, admin, prefix, role, urls, env);
+    TrustedProxies proxies = TrustedProxies.parse(env.optional(TrustedProxies.ENV).orElse(""));
+    return new ServiceConfig(service, bindHost, port, pg, redis, home, admin, prefix, role, urls, proxies, env);
   }
 
   /** A copy listening on another port (tests use 0 for an ephemeral port). */
   public ServiceConfig withPort(int newPort) {
     return new ServiceConfig(
-        service, bindHost, newPort, pgUrl, redisUrl, home, adminToken, busPrefix, pgAppRole, publicUrls, env);
+        service, bindHost, newPort, pgUrl, redisUrl, home, adminToken, busPrefix, pgAppRole, publicUrls, trustedProxies, env);
   }
 
   public ServiceConfig withPublicUrl(ServiceName name, URI url) {
     Map<ServiceName, URI> urls = new EnumMap<>(publicUrls);
     urls.put(name, url);
     return new ServiceConfig(
-        service, bindHost, port, pgUrl, redisUrl, home, adminToken, busPrefix, pgAppRole, urls, env);
+        service, bindHost, port, pgUrl, redisUrl, home, adminToken, busPrefix, pgAppRole, urls, trustedProxies, env);
   }
 }

@@ -37,8 +37,10 @@ public final class ServiceHttp {
       String service,
       PrometheusMeterRegistry registry,
       List<HealthCheck> checks,
-      Optional<String> adminToken) {
+      Optional<String> adminToken,
+      TrustedProxies trustedProxies) {
     Router router = Router.router(vertx);
+    router.route().handler(ClientAddress.resolver(trustedProxies));
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
     router.get("/healthz").handler(ctx -> health(vertx, service, checks, ctx));
     router

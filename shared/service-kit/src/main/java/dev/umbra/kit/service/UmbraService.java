@@ -74,7 +74,7 @@ public abstract class UmbraService extends VerticleBase {
               }
               checks.add(new HealthCheck(runtime.bus().kind().equals("redis") ? "redis" : "bus", runtime.bus()::ping));
               Router router =
-                  ServiceHttp.router(vertx, cfg.service().id(), runtime.registry(), checks, cfg.adminToken());
+                  ServiceHttp.router(vertx, cfg.service().id(), runtime.registry(), checks, cfg.adminToken(), cfg.trustedProxies());
               return mount(router).map(router);
             })
         .compose(
