@@ -53,6 +53,13 @@ import java.util.concurrent.atomic.AtomicLong;
  * warm-up; medians reported; default 3).
  */
 public final class RelayBench {
+  /** What the JVM proxy baseline is, by -Dumbra.bench.proxyMode (ws, the default; tcp; socket). */
+  private static final String PROXY_LABEL = switch (System.getProperty("umbra.bench.proxyMode", "ws")) {
+    case "tcp" -> "jvm proxy (vert.x tcp bytes)";
+    case "socket" -> "jvm proxy (java.net bytes)";
+    default -> "jvm proxy (vert.x websocket)";
+  };
+
   private static final int FRAME = 1024;
   private static final int BULK_FRAME = 32 * 1024;
   private static final int WINDOW = 256;
@@ -133,7 +140,7 @@ public final class RelayBench {
             nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
             dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
             two.add(latency(true, r2.ws(), target, rate, seconds));
-            System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, vert.x proxy %.0f%n", round, rate,
+            System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n", round, rate,
                 one.getLast().p99Micros(), two.getLast().p99Micros(), nx.getLast().p99Micros(), dir.getLast().p99Micros(),
                 px.getLast().p99Micros());
           }
@@ -146,10 +153,10 @@ public final class RelayBench {
           print("nginx", rate, mNx);
           print("direct", rate, mDir);
           Stats mPx = Stats.median(px);
-          print("vert.x proxy (stack baseline)", rate, mPx);
+          print(PROXY_LABEL, rate, mPx);
           System.out.printf("ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
               mOne.p99Micros() / mNx.p99Micros(), mTwo.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mDir.p99Micros(), rounds);
-          System.out.printf("ratio p99 vert.x proxy/nginx = %.2f, relay(one)/vert.x proxy = %.2f%n",
+          System.out.printf("ratio p99 jvm proxy/nginx = %.2f, relay(one)/jvm proxy = %.2f%n",
               mPx.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mPx.p99Micros());
         }
         if (parts.contains("bulk")) {
