@@ -357,6 +357,42 @@ class RelayServiceTest {
   }
 
   @Test
+  void tellsTheWorkspacesDaemonsOnEveryInstanceWhenADeviceIsRevoked() {
+    RawPeer onA = daemon(a, ws, machine);
+    RawPeer onB = daemon(b, ws, "second-machine");
+    RawPeer otherWorkspace = daemon(b, UUID.randomUUID(), "third-machine");
+    RawPeer member = client(a, ws);
+    RedisBus pub = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
+    Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_DEVICE)
+        .setSubjectId(UUID.randomUUID().toString()).build();
+    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(r.toByteArray())));
+    RelayFrame hint = onA.next(FrameType.FRAME_TYPE_TRUST_CHANGED);
+    assertThat(hint.getWorkspaceId()).isEqualTo(ws.toString());
+    assertThat(hint.getTargetId()).isEqualTo(machine);
+    assertThat(hint.getPayload().isEmpty()).isTrue();
+    assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo("second-machine");
+    // nobody outside the workspace hears of it, members get no hints, and no session is closed
+    assertThat(otherWorkspace.poll(300)).isNull();
+    assertThat(member.poll(100)).isNull();
+    assertThat(member.closed || onA.closed || onB.closed).isFalse();
+    // a keyset rotation voids older credentials: the daemons hear of it the same way
+    Revocation k = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_KEYSET_VERSION)
+        .setSubjectId("2").build();
+    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(k.toByteArray())));
+    assertThat(onA.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo(machine);
+    assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo("second-machine");
+    assertThat(member.closed || onA.closed || onB.closed).isFalse();
+    // a daemon cannot send the hint itself: it is the relay's
+    onA.send(frame(FrameType.FRAME_TYPE_TRUST_CHANGED, ws, machine, 0, null));
+    assertThat(onA.next(FrameType.FRAME_TYPE_ERROR).getReason()).isEqualTo(Reject.TYPE_NOT_ALLOWED.tag());
+    RelayCluster.await(pub.close());
+    member.close();
+    onA.close();
+    onB.close();
+    otherWorkspace.close();
+  }
+
+  @Test
   void daemonReconnectingToAnotherInstanceTakesOverItsTarget() {
     RawPeer first = daemon(a, ws, machine);
     RawPeer second = daemon(b, ws, machine);

@@ -348,4 +348,58 @@ class TtyDeviceTrustTest {
     assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
     assertThat(tty.out()).contains("still-5");
   }
+
+  @Test
+  @Order(6)
+  void aRevokedDevicesOpenRelayChannelIsClosedAtOnceNotAtTheNextHeartbeat() throws Exception {
+    Path phone = trustedSecond("phone");
+    syncDaemon();
+    UUID phoneId = new DeviceStore(phone, wid).require().id();
+    Signed phoneCredential = new WorkspaceProtection(api(phone), wid).ownCredential();
+    Ed25519KeyPair phoneKey = new DeviceStore(phone, wid).require().signing();
+    X25519KeyPair phoneStatic = X25519KeyPair.generate();
+    Api api = api(phone);
+    RelayClient c = RelayClient.create(vertx, List.of(DaemonRelay.webSocketUrl(api.serviceUrl("relay"))), wid.toString(),
+        () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false), phoneStatic, null)
+        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    try {
+      c.handshakePayload(auth(phoneCredential, phoneKey, wid, phoneStatic));
+      c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("sleep").addArgv("120")).build();
+      RelayClient.Opened opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
+          .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
+      c.context().runOnContext(v -> opened.listen(new dev.umbra.daemon.channel.SecureChannel.Listener() {
+        @Override
+        public void onMessage(dev.umbra.proto.channel.ChannelMessage m) {}
+
+        @Override
+        public void onClosed(ChannelClosedException error) {
+          ended.complete(error == null ? "done" : error.code());
+        }
+      }));
+      long before = relay.channels().get(0).stats().revokedChannels.get();
+      long t0 = System.nanoTime();
+      // revoked by the admin; nobody calls syncDaemon(): the relay passes the revocation on, the
+      // daemon refreshes its pin by itself and closes the channel (the heartbeat is a minute away)
+      ok(admin, "devices", "revoke", phoneId.toString(), "-w", "dev");
+      assertThat(ended.get(15, TimeUnit.SECONDS)).isEqualTo("device_revoked");
+      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(DaemonRunner.HEARTBEAT.toMillis());
+      assertThat(relay.channels().get(0).stats().revokedChannels.get()).isEqualTo(before + 1);
+      // and the pin the daemon fetched refuses the device's new channels too
+      assertThat(relayRefusal(phoneStatic, auth(phoneCredential, phoneKey, wid, phoneStatic))).isEqualTo("device_revoked");
+    } finally {
+      c.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    // the revocation rotated the keyset and reissued the admin's credential: the relay passed that
+    // on too, and the daemon accepts the new credential within seconds, without a manual sync
+    long deadline = System.currentTimeMillis() + 15_000;
+    Run run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok");
+    while (run.code() != 0 && System.currentTimeMillis() < deadline) {
+      Thread.sleep(250);
+      run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok");
+    }
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    assertThat(run.out()).contains("admin-still-ok");
+  }
 }

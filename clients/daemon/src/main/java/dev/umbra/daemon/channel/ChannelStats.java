@@ -10,4 +10,6 @@ public final class ChannelStats {
   public final AtomicLong decryptFailures = new AtomicLong();
   public final AtomicLong resumed = new AtomicLong();
   public final AtomicLong unknownChannel = new AtomicLong();
+  /** Open channels closed because their client's device (or credential) stopped being admitted. */
+  public final AtomicLong revokedChannels = new AtomicLong();
 }

@@ -74,6 +74,12 @@ public final class DaemonChannels {
   private Promise<Void> registered = Promise.promise();
   private long sweepTimer = -1;
   private Supplier<Optional<DeviceTrust>> trust = Optional::empty;
+  /** What each open channel's client proved at its handshake, to check again when trust changes. */
+  private final Map<Long, Admission> admissions = new HashMap<>();
+  private Runnable trustHint = () -> {};
+
+  /** A client's message-1 payload (its device credential) and Noise static key. */
+  private record Admission(byte[] payload, dev.umbra.crypto.keys.X25519PublicKey remoteStatic) {}
 
   public DaemonChannels(Vertx vertx, Config config, Supplier<Future<String>> tokens) {
     this.vertx = vertx;
@@ -91,6 +97,40 @@ public final class DaemonChannels {
   public DaemonChannels trust(Supplier<Optional<DeviceTrust>> trust) {
     this.trust = trust;
     return this;
+  }
+
+  /**
+   * Called (on this binding's context) when the relay says the workspace's trust changed
+   * ({@code FRAME_TYPE_TRUST_CHANGED}); the owner refreshes the pin and then calls
+   * {@link #recheck()}. The relay's word alone changes nothing.
+   */
+  public DaemonChannels onTrustHint(Runnable hint) {
+    this.trustHint = hint;
+    return this;
+  }
+
+  /**
+   * Checks every open channel's client again against the current pin and closes, with the refusal
+   * as reason (e.g. {@code device_revoked}), those it no longer admits. Completes with how many
+   * were closed.
+   */
+  public Future<Integer> recheck() {
+    Promise<Integer> done = Promise.promise();
+    context.runOnContext(v -> {
+      int closed = 0;
+      for (SecureChannel c : new ArrayList<>(channels.values())) {
+        Admission a = admissions.get(c.channelId());
+        String refused = a == null ? null : authorize(a.payload(), a.remoteStatic());
+        if (refused != null) {
+          log.atWarn().addKeyValue("channel", Long.toHexString(c.channelId())).log("channel closed, client no longer admitted: {}", refused);
+          stats.revokedChannels.incrementAndGet();
+          c.fail(refused);
+          closed++;
+        }
+      }
+      done.complete(closed);
+    });
+    return done.future();
   }
 
   /** Adds a message service for a topic (before {@link #start()}). */
@@ -135,6 +175,7 @@ public final class DaemonChannels {
       c.abandon();
     }
     channels.clear();
+    admissions.clear();
     return (link == null ? Future.<Void>succeededFuture() : link.stop()).eventually(() -> net == null ? Future.succeededFuture() : net.close());
   }
 
@@ -169,6 +210,7 @@ public final class DaemonChannels {
         }
       }
       case FRAME_TYPE_ERROR -> log.atDebug().addKeyValue("reason", f.getReason()).log("relay refused a frame");
+      case FRAME_TYPE_TRUST_CHANGED -> trustHint.run();
       default -> {
         // not for a daemon
       }
@@ -200,6 +242,7 @@ public final class DaemonChannels {
     TransportPair noise;
     String clientKey;
     byte[] m2;
+    Admission admission;
     try {
       HandshakeState hs =
           HandshakeState.responder(ChannelProtocol.suite(config.psk()), config.staticKey(), prologue, config.psk());
@@ -211,6 +254,7 @@ public final class DaemonChannels {
         link.send(close(id, refused));
         return;
       }
+      admission = new Admission(auth, hs.remoteStaticKey());
       m2 = hs.writeMessage(new byte[0]);
       clientKey = HexFormat.of().formatHex(hs.remoteStaticKey().toBytes());
       noise = hs.split();
@@ -229,6 +273,7 @@ public final class DaemonChannels {
         .build());
     SecureChannel channel = new SecureChannel(vertx, config.workspace(), config.target(), id, noise, link::send);
     channels.put(id, channel);
+    admissions.put(id, admission);
     channel.silenceLimit(config.forgetAfter());
     channel.onEnd(error -> closed(channel, error));
     stats.opened.incrementAndGet();
@@ -261,6 +306,7 @@ public final class DaemonChannels {
 
   private void closed(SecureChannel channel, ChannelClosedException error) {
     channels.remove(channel.channelId());
+    admissions.remove(channel.channelId());
     if (error != null && (error.code().equals("decrypt_failed") || error.code().equals("malformed_message"))) {
       stats.decryptFailures.incrementAndGet();
     }

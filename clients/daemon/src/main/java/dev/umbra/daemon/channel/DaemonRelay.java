@@ -4,12 +4,14 @@ import dev.umbra.crypto.noise.NoisePsk;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.daemon.trust.TrustSync;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -58,6 +60,12 @@ public final class DaemonRelay implements AutoCloseable {
             List.of(webSocketUrl(relay)), umbraHome, FORGET_AFTER),
             () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
             .trust(() -> dev.umbra.daemon.trust.TrustStore.forBinding(store, b));
+        // a revocation in the workspace: refresh the pin at once (not at the next heartbeat) and
+        // close the channels of clients it no longer admits
+        TrustRefresh refresh = new TrustRefresh(vertx,
+            () -> new TrustSync(http, Clock.systemUTC()).sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b)),
+            channels::recheck, line -> out.println("machine " + b.machineId() + ": " + line));
+        channels.onTrustHint(refresh::hint);
         channels.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         running.add(channels);
         out.println("machine " + b.machineId() + " (" + b.name() + ") reachable through the relay at " + relay);
@@ -78,6 +86,20 @@ public final class DaemonRelay implements AutoCloseable {
       base = "ws://" + base.substring(7);
     }
     return URI.create(base + "/v1/relay");
+  }
+
+  /**
+   * Checks every open channel against the current pin (after the heartbeat's trust sync) and
+   * closes those whose client is no longer admitted; returns how many were closed.
+   */
+  public int recheckTrust() {
+    try {
+      return Future.all(running.stream().map(DaemonChannels::recheck).toList())
+          .map(all -> all.<Integer>list().stream().mapToInt(Integer::intValue).sum())
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      return 0; // a binding that does not answer keeps its channels until the next round
+    }
   }
 
   public List<DaemonChannels> channels() {

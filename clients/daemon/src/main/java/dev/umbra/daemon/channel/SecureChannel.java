@@ -195,6 +195,9 @@ public final class SecureChannel {
       case "replayed_handshake" -> "the machine refused a replayed handshake";
       case "handshake_failed" -> "the machine refused the handshake (wrong key or PSK)";
       case "peer_gone" -> "nothing was heard from the other side for too long; the channel is closed";
+      case "device_revoked" -> "this device was revoked from the workspace; the machine closed the channel";
+      case "device_not_trusted", "no_device_credential", "bad_device_credential", "static_key_not_bound" ->
+          "the machine does not admit this device (" + reason + "); run `umbra device trust` and retry";
       default -> "the channel was closed: " + reason;
     };
   }

@@ -24,8 +24,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * (a signed, timestamped request for a relay session token, which also records "last seen") and
  * refreshes the pinned workspace trust material ({@link TrustSync}: new keyset versions, signed
  * revocations), then repeats both every {@link #HEARTBEAT} until stopped. The WebTTY server and the
- * relay channels re-read the pin for each new session, so approvals and revocations take effect
- * within one heartbeat.
+ * relay channels re-read the pin for each new session, and open relay channels are checked against
+ * it again after each sync, so approvals and revocations take effect within one heartbeat — or at
+ * once, when the relay passes on a revocation ({@code FRAME_TYPE_TRUST_CHANGED}).
  */
 public final class DaemonRunner {
   public static final Duration HEARTBEAT = Duration.ofMinutes(1);
@@ -137,6 +138,10 @@ public final class DaemonRunner {
         }
         checkIn();
         syncTrust();
+        int closed = relay.recheckTrust();
+        if (closed > 0) {
+          out.println("closed " + closed + " relay channel(s) of clients no longer admitted");
+        }
       }
     }
     return 0;

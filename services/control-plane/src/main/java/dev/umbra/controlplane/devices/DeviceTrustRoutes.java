@@ -343,8 +343,12 @@ public final class DeviceTrustRoutes {
                         return f;
                       })
                       .compose(x -> chain(conn));
-                })
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.KEYSET_ENVELOPE_ADDED, "keyset:" + k.version(), Outcome.OUTCOME_SUCCESS))));
+                }))
+            .onSuccess(j -> {
+              // once committed: the credentials of older versions are void, daemons refresh to accept the new ones
+              publishTrustChange(wid, RevokedKind.REVOKED_KIND_KEYSET_VERSION, String.valueOf(k.version()));
+              w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.KEYSET_ENVELOPE_ADDED, "keyset:" + k.version(), Outcome.OUTCOME_SUCCESS);
+            }));
   }
 
   // ---- devices ----
@@ -463,13 +467,19 @@ public final class DeviceTrustRoutes {
                     ? conn.preparedQuery("SELECT 1 FROM devices WHERE id = $1").execute(Tuple.of(id))
                         .compose(x -> Future.<Object>failedFuture(x.size() == 0 ? ApiException.notFound("device") : conflict("already_revoked", "the device is already revoked or rejected")))
                     : conn.preparedQuery("DELETE FROM keyset_envelopes WHERE recipient_kind = 'device' AND recipient_id = $1").execute(Tuple.of(id)).map(x -> (Object) x))
-                .compose(x -> one(conn, id))
-                .onSuccess(j -> {
-                  Revocation r = Revocation.newBuilder().setWorkspaceId(wid.toString()).setKind(RevokedKind.REVOKED_KIND_DEVICE)
-                      .setSubjectId(id.toString()).setTimeUnixMs(w.clock().millis()).build();
-                  w.bus().publish(MachineRoutes.REVOCATIONS, Buffer.buffer(r.toByteArray()));
-                  w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.DEVICE_REVOKED, "device:" + id, Outcome.OUTCOME_SUCCESS);
-                })));
+                .compose(x -> one(conn, id)))
+            // published once committed: a daemon that refreshes its pin on hearing it finds the revocation
+            .onSuccess(j -> {
+              publishTrustChange(wid, RevokedKind.REVOKED_KIND_DEVICE, id.toString());
+              w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.DEVICE_REVOKED, "device:" + id, Outcome.OUTCOME_SUCCESS);
+            }));
+  }
+
+  /** Tells the relays (and through them the workspace's daemons) that the trust material changed. */
+  private void publishTrustChange(UUID wid, RevokedKind kind, String subject) {
+    Revocation r = Revocation.newBuilder().setWorkspaceId(wid.toString()).setKind(kind)
+        .setSubjectId(subject).setTimeUnixMs(w.clock().millis()).build();
+    w.bus().publish(MachineRoutes.REVOCATIONS, Buffer.buffer(r.toByteArray()));
   }
 
   private Future<JsonObject> deviceEnvelope(RoutingContext ctx) {

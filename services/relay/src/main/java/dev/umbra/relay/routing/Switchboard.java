@@ -689,20 +689,34 @@ public final class Switchboard {
           case REVOKED_KIND_MACHINE -> "machine";
           case REVOKED_KIND_MEMBER -> "member";
           case REVOKED_KIND_TOKEN -> "token";
-          default -> null; // devices are not named in relay sessions; their tokens are revoked by id
+          // devices are not named in relay sessions (their tokens are revoked by id), but the
+          // workspace's daemons must hear of it: they refuse the device's channels once they sync
+          case REVOKED_KIND_DEVICE -> "device";
+          case REVOKED_KIND_KEYSET_VERSION -> "keyset";
+          default -> null;
         };
     if (kind == null || r.getSubjectId().isEmpty()) {
       return;
     }
-    revoked.put(revocationKey(r.getWorkspaceId(), kind, r.getSubjectId()), clock.millis() + REVOKED_FOR.toMillis());
+    if (!kind.equals("device") && !kind.equals("keyset")) {
+      revoked.put(revocationKey(r.getWorkspaceId(), kind, r.getSubjectId()), clock.millis() + REVOKED_FOR.toMillis());
+    }
     int closed = 0;
+    int hinted = 0;
     for (Iterator<Connection> it = new ArrayList<>(connections).iterator(); it.hasNext(); ) {
       Connection c = it.next();
       if (!c.workspace.equals(r.getWorkspaceId())) {
         continue;
       }
+      if (c.daemon && c.target != null && !c.closed) {
+        // the hint goes out before any close, so a daemon losing a member's channels also re-checks the rest
+        send(c, RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_TRUST_CHANGED).setWorkspaceId(c.workspace)
+            .setTargetId(c.target).build());
+        hinted++;
+      }
       boolean match =
           switch (kind) {
+            case "device", "keyset" -> false;
             case "machine" -> c.claims.subjectKind() == SubjectKind.MACHINE && c.claims.subject().equals(r.getSubjectId());
             case "member" -> c.claims.subjectKind() == SubjectKind.MEMBER && c.claims.subject().equals(r.getSubjectId());
             default -> c.claims.tokenId().equals(r.getSubjectId());
@@ -717,6 +731,7 @@ public final class Switchboard {
         .addKeyValue("workspace", r.getWorkspaceId())
         .addKeyValue("kind", kind)
         .addKeyValue("closed", closed)
+        .addKeyValue("daemons_told", hinted)
         .log("revocation applied");
   }
 

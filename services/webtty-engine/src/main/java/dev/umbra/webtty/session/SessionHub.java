@@ -177,6 +177,9 @@ public final class SessionHub {
       metrics.dropped("malformed_revocation");
       return;
     }
+    if (r.getKind() == RevokedKind.REVOKED_KIND_KEYSET_VERSION) {
+      return; // a rotation names no session party; daemons re-check their pins (docs/relay.md)
+    }
     onRevocation(r);
   }
 
