@@ -29,6 +29,7 @@ import dev.umbra.daemon.trust.TrustSync;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.ServerTrust;
 import dev.umbra.daemon.tty.TtyClient;
+import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
@@ -164,7 +165,7 @@ class TtyDeviceTrustTest {
     daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
     daemon.servers().get(0).start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     relay = DaemonRelay.start(new JsonHttp(), store, machine, (b, audience) -> runner.session(b, audience).getString("token"),
-        null, new PrintStream(new ByteArrayOutputStream()));
+        null, new PrintStream(new ByteArrayOutputStream()), daemon::recheck);
     assertThat(relay.channels()).hasSize(1);
   }
 
@@ -401,5 +402,43 @@ class TtyDeviceTrustTest {
     }
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("admin-still-ok");
+  }
+
+  @Test
+  @Order(7)
+  void aRevokedDevicesLiveTerminalIsEndedAtOnce() throws Exception {
+    Path watch = trustedSecond("watch");
+    syncDaemon();
+    UUID watchId = new DeviceStore(watch, wid).require().id();
+    Signed credential = new WorkspaceProtection(api(watch), wid).ownCredential();
+    Ed25519KeyPair signing = new DeviceStore(watch, wid).require().signing();
+    Api api = api(watch);
+    URI engine = URI.create(api.serviceUrl("webtty-engine"));
+    TtyClient.Options o = new TtyClient.Options(engine, wid, () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
+        signing, X25519KeyPair.generate(), ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())), List.of(),
+        Clock.systemUTC(), credential);
+    java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
+    TtyClient c = TtyClient.open(vertx, o, serverId, 80, 24, "xterm", new TtyClient.Listener() {
+      @Override
+      public void output(byte[] bytes) {}
+
+      @Override
+      public void exit(int status) {
+        ended.complete("exit " + status);
+      }
+
+      @Override
+      public void closed(String reason) {
+        ended.complete(String.valueOf(reason));
+      }
+    }).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    TtyServer server = daemon.servers().get(0);
+    long before = server.stats().get("sessions_ended_client_refused");
+    // the terminal runs; the admin revokes the device; no manual sync
+    ok(admin, "devices", "revoke", watchId.toString(), "-w", "dev");
+    String reason = ended.get(15, TimeUnit.SECONDS);
+    assertThat(server.stats().get("sessions_ended_client_refused")).isEqualTo(before + 1);
+    assertThat(reason).doesNotStartWith("exit");
+    c.terminate();
   }
 }

@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import java.util.function.IntSupplier;
 
 /**
  * Starts the relay channel service ({@link DaemonChannels}) for every binding of this machine, for
@@ -43,6 +44,15 @@ public final class DaemonRelay implements AutoCloseable {
    */
   public static DaemonRelay start(
       JsonHttp http, BindingStore store, Path umbraHome, BiFunction<Binding, String, String> sessionToken, String psk, PrintStream out) {
+    return start(http, store, umbraHome, sessionToken, psk, out, () -> 0);
+  }
+
+  /**
+   * @param alsoRecheck what else to check against the pin after the relay's hint refreshed it (e.g.
+   *     the live WebTTY sessions, {@code TtyDaemon::recheck}); blocking, returns how many it ended
+   */
+  public static DaemonRelay start(JsonHttp http, BindingStore store, Path umbraHome,
+      BiFunction<Binding, String, String> sessionToken, String psk, PrintStream out, IntSupplier alsoRecheck) {
     Vertx vertx = Vertx.vertx();
     List<DaemonChannels> running = new ArrayList<>();
     for (Binding b : store.list()) {
@@ -64,7 +74,8 @@ public final class DaemonRelay implements AutoCloseable {
         // close the channels of clients it no longer admits
         TrustRefresh refresh = new TrustRefresh(vertx,
             () -> new TrustSync(http, Clock.systemUTC()).sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b)),
-            channels::recheck, line -> out.println("machine " + b.machineId() + ": " + line));
+            () -> channels.recheck().compose(n -> vertx.executeBlocking(() -> n + alsoRecheck.getAsInt(), false)),
+            line -> out.println("machine " + b.machineId() + ": " + line));
         channels.onTrustHint(refresh::hint);
         channels.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         running.add(channels);

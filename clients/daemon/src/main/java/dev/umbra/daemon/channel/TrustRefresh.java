@@ -65,7 +65,8 @@ final class TrustRefresh {
           if (ar.failed()) {
             report.accept("trust refresh after the relay's hint failed, keeping the pin: " + ar.cause().getMessage());
           } else if (ar.result() > 0) {
-            report.accept("trust refreshed after the relay's hint; closed " + ar.result() + " channel(s) of clients no longer admitted");
+            report.accept("trust refreshed after the relay's hint; closed " + ar.result()
+                + " channel(s) or session(s) of clients no longer admitted");
           }
           running = false;
           if (again) {

@@ -124,10 +124,10 @@ public final class DaemonRunner {
     if (once) {
       return ok > 0 ? 0 : 1;
     }
-    dev.umbra.daemon.tty.TtyDaemon.start(store.root().getParent().getParent(), store, http, this::session, System.getenv());
+    var tty = dev.umbra.daemon.tty.TtyDaemon.start(store.root().getParent().getParent(), store, http, this::session, System.getenv());
     // relay channels (run, forward, messages) for every binding, until stopped
     try (var relay = dev.umbra.daemon.channel.DaemonRelay.start(http, store, store.root().getParent().getParent(),
-        (b, audience) -> session(b, audience).getString("token"), System.getenv("UMBRA_PSK"), out)) {
+        (b, audience) -> session(b, audience).getString("token"), System.getenv("UMBRA_PSK"), out, tty::recheck)) {
       out.println("daemon running. Stop with Ctrl-C.");
       while (!Thread.currentThread().isInterrupted()) {
         try {
@@ -139,8 +139,9 @@ public final class DaemonRunner {
         checkIn();
         syncTrust();
         int closed = relay.recheckTrust();
-        if (closed > 0) {
-          out.println("closed " + closed + " relay channel(s) of clients no longer admitted");
+        int ended = tty.recheck();
+        if (closed + ended > 0) {
+          out.println("closed " + closed + " relay channel(s) and ended " + ended + " WebTTY session(s) of clients no longer admitted");
         }
       }
     }

@@ -98,6 +98,15 @@ public final class TtyDaemon implements AutoCloseable {
     }
   }
 
+  /** {@link TtyServer#recheck()} on every server; returns how many sessions were ended. Blocking. */
+  public int recheck() {
+    int ended = 0;
+    for (TtyServer s : servers) {
+      ended += s.recheck();
+    }
+    return ended;
+  }
+
   public List<TtyServer> servers() {
     return List.copyOf(servers);
   }

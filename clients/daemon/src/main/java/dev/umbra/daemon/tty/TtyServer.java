@@ -3,6 +3,7 @@ package dev.umbra.daemon.tty;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
@@ -11,6 +12,7 @@ import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
+import dev.umbra.daemon.trust.Signed;
 import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
@@ -70,6 +72,9 @@ public final class TtyServer implements AutoCloseable {
     PayloadCipher openCipher;
     PayloadCipher sealCipher;
     volatile PtyShell shell;
+    /** Who opened it: the proof's signing key and device credential, checked again when trust changes. */
+    volatile Ed25519PublicKey clientKey;
+    volatile Signed clientCredential;
     /** Keystrokes wait for the shell's first output (at most 1 s): input typed ahead while the
      * terminal is still being set up could otherwise be discarded by the PTY. */
     final java.util.concurrent.CompletableFuture<Void> firstOutput = new java.util.concurrent.CompletableFuture<>();
@@ -228,6 +233,8 @@ public final class TtyServer implements AutoCloseable {
         refuse(s, problem);
         return;
       }
+      s.clientKey = p.signingKey();
+      s.clientCredential = p.deviceCredential();
       KeyGrant grant = p.grantFor(config.agreementKey().publicKey());
       key = KeyGrants.unwrap(grant, p.keyContext(), config.agreementKey());
     } catch (CryptoException | IllegalArgumentException e) {
@@ -397,6 +404,30 @@ public final class TtyServer implements AutoCloseable {
       shell.close();
     }
     s.writer.shutdown();
+  }
+
+  /**
+   * Checks the opener of every running session again against the current trust (after a trust
+   * sync) and ends, with reason {@code client_refused_<why>}, the sessions of clients no longer
+   * admitted — e.g. a device revoked since it opened the terminal. Returns how many it ended.
+   * Blocking (reads the pin); call off the event loop.
+   */
+  public int recheck() {
+    int ended = 0;
+    for (ServerSession s : sessions.values()) {
+      Ed25519PublicKey key = s.clientKey;
+      if (key == null || s.state == State.ENDED) {
+        continue;
+      }
+      String refusal = config.authorizer().refusal(config.workspaceId(), key, s.clientCredential);
+      if (refusal != null) {
+        stats.count("sessions_ended_client_refused");
+        log.warn("WebTTY session {}: its client is no longer admitted ({}); ending it", s.id, refusal);
+        vertx.runOnContext(v -> end(s, "client_refused_" + refusal, true));
+        ended++;
+      }
+    }
+    return ended;
   }
 
   /** Sessions currently known (any state). */

@@ -67,6 +67,6 @@ class TrustRefreshTest {
     while (reports.isEmpty() && System.currentTimeMillis() < deadline) {
       Thread.sleep(20);
     }
-    assertThat(reports).singleElement().asString().contains("closed 2 channel(s)");
+    assertThat(reports).singleElement().asString().contains("closed 2 channel(s) or session(s)");
   }
 }
