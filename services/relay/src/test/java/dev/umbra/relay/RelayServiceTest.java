@@ -371,6 +371,8 @@ class RelayServiceTest {
     assertThat(hint.getTargetId()).isEqualTo(machine);
     assertThat(hint.getPayload().isEmpty()).isTrue();
     assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo("second-machine");
+    assertThat(a.service().metrics().trustHints()).isEqualTo(1);
+    assertThat(b.service().metrics().trustHints()).isEqualTo(1);
     // nobody outside the workspace hears of it, members get no hints, and no session is closed
     assertThat(otherWorkspace.poll(300)).isNull();
     assertThat(member.poll(100)).isNull();

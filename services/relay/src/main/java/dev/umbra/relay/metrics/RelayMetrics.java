@@ -45,6 +45,7 @@ public final class RelayMetrics {
   private final Counter hopsOut;
   private final Counter hopsIn;
   private final Counter revokedClosed;
+  private final Counter trustHints;
 
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -66,6 +67,7 @@ public final class RelayMetrics {
     hopsOut = Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "out").register(registry);
     hopsIn = Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "in").register(registry);
     revokedClosed = Counter.builder(Metrics.name("relay", "revoked.connections")).register(registry);
+    trustHints = Counter.builder(Metrics.name("relay", "trust.hints")).register(registry);
   }
 
   public void connected(boolean daemon) {
@@ -109,6 +111,15 @@ public final class RelayMetrics {
 
   public void revoked() {
     revokedClosed.increment();
+  }
+
+  /** A TRUST_CHANGED frame sent to a daemon after a revocation or rotation in its workspace. */
+  public void trustHint() {
+    trustHints.increment();
+  }
+
+  public double trustHints() {
+    return trustHints.count();
   }
 
   public double rejections(Reject reason) {

@@ -713,6 +713,7 @@ public final class Switchboard {
         send(c, RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_TRUST_CHANGED).setWorkspaceId(c.workspace)
             .setTargetId(c.target).build());
         hinted++;
+        metrics.trustHint();
       }
       boolean match =
           switch (kind) {
