@@ -1,18 +1,18 @@
 package dev.umbra.controlplane;
 
-import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.controlplane.tokens.TokenStore;
 import dev.umbra.controlplane.workspaces.Tenancy;
-import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.db.Database;
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.proto.audit.Actor;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.AuditEvent;

@@ -1,10 +1,10 @@
 package dev.umbra.relay;
 
-import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
@@ -13,8 +13,8 @@ import dev.umbra.relay.auth.TokenCheck;
 import dev.umbra.relay.limits.IpLimits;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.routing.Switchboard;
-import dev.umbra.relay.wire.RelayWire;
 import dev.umbra.relay.wire.Reject;
+import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;

@@ -28,6 +28,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -115,12 +116,17 @@ public final class DaemonChannels {
    * were closed.
    */
   public Future<Integer> recheck() {
+    // the pin is read once, off the event loop, and applied to every channel
+    return vertx.executeBlocking(this::admissionCheck, false).compose(this::closeRefused);
+  }
+
+  private Future<Integer> closeRefused(Function<Admission, String> check) {
     Promise<Integer> done = Promise.promise();
     context.runOnContext(v -> {
       int closed = 0;
       for (SecureChannel c : new ArrayList<>(channels.values())) {
         Admission a = admissions.get(c.channelId());
-        String refused = a == null ? null : authorize(a.payload(), a.remoteStatic());
+        String refused = a == null ? null : check.apply(a);
         if (refused != null) {
           log.atWarn().addKeyValue("channel", Long.toHexString(c.channelId())).log("channel closed, client no longer admitted: {}", refused);
           stats.revokedChannels.incrementAndGet();
@@ -246,15 +252,14 @@ public final class DaemonChannels {
     try {
       HandshakeState hs =
           HandshakeState.responder(ChannelProtocol.suite(config.psk()), config.staticKey(), prologue, config.psk());
-      byte[] auth = hs.readMessage(m1);
-      String refused = authorize(auth, hs.remoteStaticKey());
+      admission = new Admission(hs.readMessage(m1), hs.remoteStaticKey());
+      String refused = admissionCheck().apply(admission);
       if (refused != null) {
         stats.failedHandshakes.incrementAndGet();
         log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("client refused: {}", refused);
         link.send(close(id, refused));
         return;
       }
-      admission = new Admission(auth, hs.remoteStaticKey());
       m2 = hs.writeMessage(new byte[0]);
       clientKey = HexFormat.of().formatHex(hs.remoteStaticKey().toBytes());
       noise = hs.split();
@@ -294,14 +299,15 @@ public final class DaemonChannels {
     });
   }
 
-  private String authorize(byte[] payload, dev.umbra.crypto.keys.X25519PublicKey remoteStatic) {
+  /** Reads the pin and returns the check of a client against it: null when admitted, else why not. */
+  private Function<Admission, String> admissionCheck() {
     Optional<DeviceTrust> pinned;
     try {
       pinned = trust.get();
     } catch (RuntimeException e) {
-      return "trust_unreadable"; // an unreadable or edited pin fails closed
+      return a -> "trust_unreadable"; // an unreadable or edited pin fails closed
     }
-    return ClientAuth.refusal(pinned, payload, config.workspace(), config.target(), remoteStatic);
+    return a -> ClientAuth.refusal(pinned, a.payload(), config.workspace(), config.target(), a.remoteStatic());
   }
 
   private void closed(SecureChannel channel, ChannelClosedException error) {

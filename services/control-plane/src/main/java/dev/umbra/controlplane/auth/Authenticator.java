@@ -6,6 +6,7 @@ import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ClientAddress;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
@@ -53,7 +54,7 @@ public final class Authenticator {
   /** The principal of the request; {@code write} requests need a full-scope token. */
   public Future<Principal> authenticate(RoutingContext ctx, boolean write) {
     String bearer = SessionAuth.bearer(ctx);
-    String ip = "ip:" + Requests.clientIp(ctx);
+    String ip = "ip:" + ClientAddress.of(ctx);
     if (bearer == null) {
       return Future.failedFuture(ApiException.unauthorized("an API token is required (Authorization: Bearer umb_...)"));
     }

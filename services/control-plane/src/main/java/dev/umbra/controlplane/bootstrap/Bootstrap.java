@@ -14,6 +14,7 @@ import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
 import io.vertx.core.Future;
@@ -110,7 +111,7 @@ public final class Bootstrap {
     String token = Requests.string(body, "token", 1, MAX_CHARS);
     String accountName = Requests.optionalString(body, "account_name", 1, Requests.MAX_NAME).orElse("owner");
     String workspaceName = Requests.optionalString(body, "workspace_name", 1, Requests.MAX_NAME).orElse("default");
-    String ip = "ip:" + Requests.clientIp(ctx);
+    String ip = "ip:" + ClientAddress.of(ctx);
     byte[] presented = token.getBytes(StandardCharsets.UTF_8);
     return w.limiter()
         .blocked(ip)

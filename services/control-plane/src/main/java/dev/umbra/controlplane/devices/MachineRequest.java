@@ -6,6 +6,7 @@ import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ClientAddress;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -43,7 +44,7 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
 
   /** Checks the signature over {@code message} inside the workspace, then runs {@code work} in the same transaction. */
   public <T> Future<T> run(Wiring w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
-    String ip = "ip:" + Requests.clientIp(ctx);
+    String ip = "ip:" + ClientAddress.of(ctx);
     ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
     return w.limiter().blocked(ip)
         .compose(b -> b ? Future.<T>failedFuture(ApiException.tooManyRequests("too many failed attempts")) : w.db().inWorkspace(workspaceId, conn ->

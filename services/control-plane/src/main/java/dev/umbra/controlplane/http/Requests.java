@@ -1,6 +1,5 @@
 package dev.umbra.controlplane.http;
 
-import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ApiException;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonObject;
@@ -120,10 +119,5 @@ public final class Requests {
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(field, field + " must be 64 hex digits");
     }
-  }
-
-  /** The caller's address, for rate limiting (through UMBRA_TRUSTED_PROXIES; see docs/control-plane.md). */
-  public static String clientIp(RoutingContext ctx) {
-    return ClientAddress.of(ctx);
   }
 }

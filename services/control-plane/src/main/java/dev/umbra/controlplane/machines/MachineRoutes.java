@@ -14,6 +14,7 @@ import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
 import dev.umbra.proto.bus.Revocation;
@@ -180,7 +181,7 @@ public final class MachineRoutes {
     if (Math.abs(w.clock().millis() - tsMs) > MAX_SKEW.toMillis()) {
       throw new ApiException(401, "stale_signature", "timestamp_ms is too far from the server's clock", "timestamp_ms");
     }
-    String ip = "ip:" + Requests.clientIp(ctx);
+    String ip = "ip:" + ClientAddress.of(ctx);
     ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
     return w.limiter().blocked(ip)
         .compose(b -> b ? Future.failedFuture(ApiException.tooManyRequests("too many failed attempts")) : w.db().inWorkspace(wid, conn ->

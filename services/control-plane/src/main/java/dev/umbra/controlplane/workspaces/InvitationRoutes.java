@@ -15,6 +15,7 @@ import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
 import io.vertx.core.Future;
@@ -105,7 +106,7 @@ public final class InvitationRoutes {
     JsonObject body = Requests.body(ctx, "token", "account_name");
     String token = Requests.string(body, "token", 1, 200);
     String name = Requests.optionalString(body, "account_name", 1, Requests.MAX_NAME).orElse("member");
-    String ip = "ip:" + Requests.clientIp(ctx);
+    String ip = "ip:" + ClientAddress.of(ctx);
     String hashHex = HexFormat.of().formatHex(Blake2b256.hash(token.getBytes(StandardCharsets.UTF_8)));
     Future<Principal> caller = SessionAuth.bearer(ctx) == null ? Future.succeededFuture(null) : w.auth().authenticate(ctx, true);
     return w.limiter().blocked(ip)

@@ -1,6 +1,5 @@
 package dev.umbra.pairing.codes;
 
-import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.crypto.secret.Argon2idHasher;
 import dev.umbra.crypto.secret.Blake2b256;
 import dev.umbra.kit.audit.AuditAction;
@@ -13,6 +12,7 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.pairing.controlplane.ControlPlaneClient;

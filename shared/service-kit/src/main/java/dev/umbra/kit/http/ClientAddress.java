@@ -15,6 +15,9 @@ public final class ClientAddress {
 
   /** Router handler that resolves the address first thing; installed by {@link ServiceHttp#router}. */
   public static Handler<RoutingContext> resolver(TrustedProxies proxies) {
+    if (proxies.isEmpty()) {
+      return RoutingContext::next; // nobody trusted: the peer it is, read when asked
+    }
     return ctx -> {
       ctx.put(KEY, proxies.clientAddress(peer(ctx), ctx.request().headers().getAll(TrustedProxies.HEADER)));
       ctx.next();
