@@ -23,8 +23,8 @@ import java.util.zip.Deflater;
  * library refuses to: frames with RSV1 set (compressed), oversized frames, a deflate bomb.
  */
 public final class RawWebSocket implements AutoCloseable {
-  /** What the server answered to the upgrade. */
-  public record Upgrade(int status, Map<String, String> headers) {
+  /** What the server answered to the upgrade (with the body of a refusal). */
+  public record Upgrade(int status, Map<String, String> headers, String body) {
     public Optional<String> header(String name) {
       return Optional.ofNullable(headers.get(name.toLowerCase()));
     }
@@ -86,7 +86,11 @@ public final class RawWebSocket implements AutoCloseable {
         headers.put(lines[i].substring(0, c).trim().toLowerCase(), lines[i].substring(c + 1).trim());
       }
     }
-    return new RawWebSocket(s, new Upgrade(status, headers), in);
+    String body = "";
+    if (status != 101 && headers.containsKey("content-length")) {
+      body = new String(in.readNBytes(Integer.parseInt(headers.get("content-length"))), StandardCharsets.UTF_8);
+    }
+    return new RawWebSocket(s, new Upgrade(status, headers, body), in);
   }
 
   private static String readHead(InputStream in) throws IOException {
@@ -133,6 +137,23 @@ public final class RawWebSocket implements AutoCloseable {
       masked[i] = (byte) (payload[i] ^ mask[i & 3]);
     }
     f.write(masked);
+    out.write(f.toByteArray());
+    out.flush();
+  }
+
+  /**
+   * The head of a masked binary frame declaring {@code declaredLength} payload bytes, and only the
+   * first few of them: a server that checks the length header refuses it before reading on.
+   */
+  public void sendOversizedHead(long declaredLength) throws IOException {
+    ByteArrayOutputStream f = new ByteArrayOutputStream();
+    f.write(0x82);
+    f.write(0x80 | 127);
+    for (int i = 7; i >= 0; i--) {
+      f.write((int) (declaredLength >>> (8 * i)));
+    }
+    f.write(new byte[] {1, 2, 3, 4});
+    f.write(new byte[16]);
     out.write(f.toByteArray());
     out.flush();
   }
