@@ -243,7 +243,8 @@ class NetEdgeTest {
           b.header("authorization", "Bearer " + r.token());
         }
         HttpResponse<String> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(resp.statusCode()).as(r + " " + encoding + ": " + resp.body()).isEqualTo(415);
+        assertThat(resp.statusCode()).as(r.service() + " " + r.method() + " " + r.path() + " " + encoding + ": " + resp.body())
+            .isEqualTo(415);
         assertThat(resp.body()).contains("unsupported_content_encoding");
       }
     }
