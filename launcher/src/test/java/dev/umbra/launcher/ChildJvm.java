@@ -14,7 +14,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
 /** A real child JVM running one of our mains on the test classpath, with its output captured. */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
   private final Thread pump;
@@ -35,7 +35,7 @@ final class ChildJvm implements AutoCloseable {
     pump.start();
   }
 
-  static ChildJvm start(String mainClass, Map<String, String> env, String... args) throws IOException {
+  public static ChildJvm start(String mainClass, Map<String, String> env, String... args) throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -49,14 +49,14 @@ final class ChildJvm implements AutoCloseable {
     return new ChildJvm(pb.start());
   }
 
-  static int freePort() throws IOException {
+  public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();
     }
   }
 
   /** Waits until a line matches; fails with everything printed so far when it doesn't. */
-  String awaitLine(Predicate<String> match, long seconds) throws InterruptedException {
+  public String awaitLine(Predicate<String> match, long seconds) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
     while (System.nanoTime() < deadline) {
       for (String l : lines) {
@@ -76,13 +76,13 @@ final class ChildJvm implements AutoCloseable {
   }
 
   /** Sends SIGTERM and waits; returns the exit code, or -1 when it did not exit in time. */
-  int terminate(long seconds) throws InterruptedException, IOException {
+  public int terminate(long seconds) throws InterruptedException, IOException {
     // Process.destroy() would also close our end of its output, losing its last lines
     new ProcessBuilder("kill", "-TERM", Long.toString(process.pid())).inheritIO().start().waitFor();
     return waitForExit(seconds);
   }
 
-  int waitForExit(long seconds) throws InterruptedException {
+  public int waitForExit(long seconds) throws InterruptedException {
     if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
       return -1;
     }
@@ -90,7 +90,7 @@ final class ChildJvm implements AutoCloseable {
     return process.exitValue();
   }
 
-  String output() {
+  public String output() {
     return String.join("\n", lines);
   }
 

@@ -6,6 +6,7 @@ import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import dev.umbra.relay.auth.RelayAuth;
@@ -52,13 +53,12 @@ public final class RelayService extends UmbraService {
     this.tokenCheckFactory = tokenCheck;
   }
 
+  /** Frame limits and no Nagle; compression is off for every service (the kit forces it). */
   @Override
   protected HttpServerOptions httpServerOptions() {
     return new HttpServerOptions()
         .setMaxWebSocketFrameSize(relaySettings.maxFrameBytes())
         .setMaxWebSocketMessageSize(relaySettings.maxFrameBytes())
-        .setPerFrameWebSocketCompressionSupported(false)
-        .setPerMessageWebSocketCompressionSupported(false)
         .setTcpNoDelay(true);
   }
 
@@ -103,35 +103,37 @@ public final class RelayService extends UmbraService {
       ServiceHttp.sendError(ctx, ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
       return;
     }
-    req.pause();
+    WebSockets.upgradeAfter(
+        ctx,
+        () -> admit(token),
+        (ws, claims) -> switchboard.attach(ws, claims, ip),
+        e -> e instanceof ApiException api ? api : ApiException.unauthorized("session token could not be checked"));
+  }
+
+  /** The session behind {@code token} if it may use the relay; fails with the refusal, counted. */
+  private Future<SessionClaims> admit(String token) {
     Future<SessionClaims> checked;
     try {
       checked = tokens.verify(token);
     } catch (RuntimeException e) {
       checked = Future.failedFuture(e);
     }
-    checked.onComplete(
-        ar -> {
-          if (ar.failed()) {
-            metrics.reject(Reject.UNAUTHENTICATED);
-            String why = ar.cause() instanceof InvalidSessionException ? ar.cause().getMessage() : "session token could not be checked";
-            ServiceHttp.sendError(ctx, ApiException.unauthorized(why));
-            return;
-          }
-          SessionClaims claims = ar.result();
+    return checked
+        .recover(e -> {
+          metrics.reject(Reject.UNAUTHENTICATED);
+          String why = e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked";
+          return Future.failedFuture(ApiException.unauthorized(why));
+        })
+        .compose(claims -> {
           if (!RelayAuth.isDaemon(claims) && !RelayAuth.isClient(claims)) {
             metrics.reject(Reject.FORBIDDEN_ROLE);
-            ServiceHttp.sendError(ctx, new ApiException(403, "forbidden", "this session may not use the relay"));
-            return;
+            return Future.failedFuture(new ApiException(403, "forbidden", "this session may not use the relay"));
           }
           if (switchboard.isRevoked(claims)) {
             metrics.reject(Reject.REVOKED);
-            ServiceHttp.sendError(ctx, new ApiException(403, "revoked", "this session was revoked"));
-            return;
+            return Future.failedFuture(new ApiException(403, "revoked", "this session was revoked"));
           }
-          req.toWebSocket()
-              .onSuccess(ws -> switchboard.attach(ws, claims, ip))
-              .onFailure(e -> log.debug("WebSocket upgrade failed: {}", e.getMessage()));
+          return Future.succeededFuture(claims);
         });
   }
 

@@ -9,6 +9,7 @@ import dev.umbra.kit.config.Env;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import dev.umbra.webtty.metrics.EngineMetrics;
@@ -19,7 +20,6 @@ import dev.umbra.webtty.session.SessionHub;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
@@ -54,12 +54,11 @@ public final class WebTtyService extends UmbraService {
 
   @Override
   protected HttpServerOptions httpServerOptions() {
-    // Frames up to 4x the limit reach our own check (counted, then the connection is closed).
+    // Frames up to 4x the limit reach our own check (counted, then the connection is closed);
+    // larger ones are refused by the decoder with close 1009. Compression: off (the kit forces it).
     return new HttpServerOptions()
         .setMaxWebSocketFrameSize(WebTtyWire.MAX_FRAME_BYTES * 4)
-        .setMaxWebSocketMessageSize(WebTtyWire.MAX_FRAME_BYTES * 4)
-        .setPerMessageWebSocketCompressionSupported(false)
-        .setPerFrameWebSocketCompressionSupported(false);
+        .setMaxWebSocketMessageSize(WebTtyWire.MAX_FRAME_BYTES * 4);
   }
 
   @Override
@@ -89,16 +88,15 @@ public final class WebTtyService extends UmbraService {
 
   /** Verifies the session token, then upgrades; a refused token never gets a WebSocket. */
   private void upgrade(RoutingContext ctx, boolean server) {
-    HttpServerRequest req = ctx.request();
-    req.pause();
     String token = SessionAuth.bearer(ctx);
     if (token == null) {
       metrics.authFailures(server ? "server" : "client");
       ServiceHttp.sendError(ctx, ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
       return;
     }
-    verifier.verify(token)
-        .compose(claims -> {
+    WebSockets.upgradeAfter(
+        ctx,
+        () -> verifier.verify(token).compose(claims -> {
           SubjectKind want = server ? SubjectKind.MACHINE : SubjectKind.MEMBER;
           if (claims.subjectKind() != want) {
             return Future.failedFuture(new InvalidSessionException(
@@ -108,14 +106,12 @@ public final class WebTtyService extends UmbraService {
             return Future.failedFuture(new InvalidSessionException("revoked"));
           }
           return Future.succeededFuture(claims);
-        })
-        .onSuccess(claims -> req.toWebSocket()
-            .onSuccess(ws -> accept(server, ws, claims))
-            .onFailure(e -> log.warn("WebSocket upgrade failed: {}", e.toString())))
-        .onFailure(e -> {
+        }),
+        (ws, claims) -> accept(server, ws, claims),
+        e -> {
           metrics.authFailures(server ? "server" : "client");
-          ServiceHttp.sendError(ctx, ApiException.unauthorized(
-              e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked"));
+          return ApiException.unauthorized(
+              e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked");
         });
   }
 

@@ -112,7 +112,9 @@ public final class TtyClient {
     // kept in a field for the client's life: Vert.x closes a client that became unreachable,
     // which (after a GC in the middle of a handshake) fails the connection
     this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2));
+        .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
+        // never offer compression: the engine does not inflate, and neither do we (docs/security.md)
+        .setTryUsePerMessageCompression(false).setTryUsePerFrameCompression(false));
     this.options = options;
     this.listener = listener;
   }

@@ -91,7 +91,9 @@ public final class TtyServer implements AutoCloseable {
     this.config = config;
     // kept for the server's life: Vert.x closes clients that become unreachable
     this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2));
+        .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
+        // never offer compression: the engine does not inflate, and neither do we (docs/security.md)
+        .setTryUsePerMessageCompression(false).setTryUsePerFrameCompression(false));
   }
 
   public TtyStats stats() {

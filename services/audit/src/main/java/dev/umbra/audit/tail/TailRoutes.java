@@ -8,7 +8,10 @@ import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
+import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.WebSockets;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.ext.web.Router;
@@ -46,15 +49,18 @@ public final class TailRoutes {
 
   private void sse(RoutingContext ctx) {
     UUID ws = WorkspaceParam.of(ctx);
-    boolean websocket = "websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"));
+    if ("websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
+      WebSockets.upgradeAfter(
+          ctx,
+          () -> authorizer.authorize(ctx, ws, Need.TAIL),
+          (socket, caller) -> webSocket(ctx, ws, caller, socket),
+          e -> e instanceof ApiException api ? api : new ApiException(500, "internal", "internal error; see the service log"));
+      return;
+    }
     authorizer
         .authorize(ctx, ws, Need.TAIL)
         .onSuccess(
             caller -> {
-              if (websocket) {
-                webSocket(ctx, ws, caller);
-                return;
-              }
               HttpServerResponse resp = ctx.response();
               resp.setChunked(true)
                   .setWriteQueueMaxSize(queueBytes)
@@ -79,19 +85,25 @@ public final class TailRoutes {
         .onFailure(ctx::fail);
   }
 
-  /** The same tail over a WebSocket: one text message per event, {@code {"dropped":n}} after drops. */
-  private void webSocket(RoutingContext ctx, UUID ws, Caller caller) {
-    ctx.request()
-        .toWebSocket()
-        .onSuccess(
-            socket -> {
-              socket.setWriteQueueMaxSize(queueBytes);
-              WebSocketClient client = new WebSocketClient(socket);
-              socket.closeHandler(v -> tail.remove(ws, client));
-              socket.handler(b -> {}); // the client has nothing to say; ignore what it sends
-              tail.add(ws, client).onSuccess(v -> opened(ctx, ws, caller)).onFailure(e -> socket.close());
-            })
-        .onFailure(ctx::fail);
+  /**
+   * The same tail over a WebSocket: one text message per event, {@code {"dropped":n}} after drops,
+   * a ping every {@link #KEEPALIVE_MS}. Upgraded by the kit only after the caller is authorized,
+   * with the request paused meanwhile (the first upgrade after a start used to hang).
+   */
+  private void webSocket(RoutingContext ctx, UUID ws, Caller caller, ServerWebSocket socket) {
+    socket.setWriteQueueMaxSize(queueBytes);
+    WebSocketClient client = new WebSocketClient(socket);
+    long keepalive = vertx.setPeriodic(KEEPALIVE_MS, t -> {
+      if (!socket.isClosed()) {
+        socket.writePing(Buffer.buffer());
+      }
+    });
+    socket.closeHandler(v -> {
+      vertx.cancelTimer(keepalive);
+      tail.remove(ws, client);
+    });
+    socket.handler(b -> {}); // the client has nothing to say; ignore what it sends (within the frame limit)
+    tail.add(ws, client).onSuccess(v -> opened(ctx, ws, caller)).onFailure(e -> socket.close());
   }
 
   private void opened(RoutingContext ctx, UUID ws, Caller caller) {

@@ -10,6 +10,7 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.Subscription;
+import dev.umbra.kit.http.WebSockets;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
@@ -149,7 +150,7 @@ public final class Switchboard {
         });
     ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
     ws.drainHandler(v -> releaseWaiting(c));
-    ws.exceptionHandler(
+    ws.exceptionHandler(WebSockets.closingTooBig(ws,
         e -> {
           String name = e.getClass().getSimpleName();
           String msg = String.valueOf(e.getMessage()).toLowerCase();
@@ -158,7 +159,7 @@ public final class Switchboard {
           } else if (name.contains("Corrupted")) {
             metrics.reject(Reject.MALFORMED);
           }
-        });
+        }));
     ws.closeHandler(v -> detach(c));
     // the server is stopping: say so at once (1001) so peers reconnect elsewhere instead of waiting out the drain
     ws.shutdownHandler(v -> close(c, CLOSE_GOING_AWAY, "relay_stopping"));

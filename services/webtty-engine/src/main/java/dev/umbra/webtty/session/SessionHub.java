@@ -10,6 +10,7 @@ import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.proto.Wire;
 import dev.umbra.proto.bus.Revocation;
@@ -232,7 +233,14 @@ public final class SessionHub {
     ws.binaryMessageHandler(buf -> onServerMessage(conn, buf));
     ws.textMessageHandler(t -> rejectServer(conn, null, "text_frame"));
     ws.closeHandler(v -> onServerClosed(conn));
-    ws.exceptionHandler(e -> { });
+    ws.exceptionHandler(WebSockets.closingTooBig(ws, e -> countTooBig(SERVER, e)));
+  }
+
+  /** A frame over the decoder's limit (4x ours): closed 1009 by the kit, counted here as oversized. */
+  private void countTooBig(String side, Throwable e) {
+    if (WebSockets.isTooBig(e)) {
+      metrics.rejected(side, "oversized");
+    }
   }
 
   private void onServerMessage(ServerConn conn, Buffer buf) {
@@ -373,7 +381,7 @@ public final class SessionHub {
       return;
     }
     writeServer(conn, error("", reason));
-    conn.ws.close((short) 1008, reason);
+    conn.ws.close("oversized".equals(reason) ? WebSockets.CLOSE_TOO_BIG : (short) 1008, reason);
     onServerClosed(conn);
   }
 
@@ -414,7 +422,7 @@ public final class SessionHub {
     ws.drainHandler(v -> maybeResume());
     ws.textMessageHandler(t -> rejectClient(conn, "text_frame"));
     ws.closeHandler(v -> onClientClosed(conn));
-    ws.exceptionHandler(e -> { });
+    ws.exceptionHandler(WebSockets.closingTooBig(ws, e -> countTooBig(CLIENT, e)));
   }
 
   private void onClientMessage(ClientConn conn, Buffer buf) {

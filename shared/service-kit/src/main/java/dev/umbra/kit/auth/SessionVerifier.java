@@ -117,6 +117,12 @@ public final class SessionVerifier {
         x -> {
           synchronized (this) {
             inflight = null;
+            if (x.failed() && keys.isEmpty()) {
+              // never had a key set (the control plane was not up yet when a service warmed its
+              // cache at start): the next token may try again at once instead of being refused as
+              // signed by an unknown key for MIN_REFRESH
+              lastRefresh = Instant.EPOCH;
+            }
           }
         });
     return f;

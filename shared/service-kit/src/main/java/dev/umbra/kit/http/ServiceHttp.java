@@ -4,6 +4,9 @@ import dev.umbra.kit.log.LogRing;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpClosedException;
+import io.micrometer.core.instrument.Counter;
+import java.time.Clock;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -39,7 +42,31 @@ public final class ServiceHttp {
       List<HealthCheck> checks,
       Optional<String> adminToken,
       TrustedProxies trustedProxies) {
+    return router(vertx, service, registry, checks, adminToken, trustedProxies,
+        new AttemptBudget(EdgeLimits.DEFAULT_ADMIN_FAILURES_PER_MINUTE, Clock.systemUTC()), null);
+  }
+
+  /**
+   * The same with the admin endpoint's failed-attempt budget and the connection guard, which
+   * routes reach through the context ({@link ConnectionGuard#upgraded}).
+   */
+  public static Router router(
+      Vertx vertx,
+      String service,
+      PrometheusMeterRegistry registry,
+      List<HealthCheck> checks,
+      Optional<String> adminToken,
+      TrustedProxies trustedProxies,
+      AttemptBudget adminAttempts,
+      ConnectionGuard guard) {
     Router router = Router.router(vertx);
+    Counter disconnects = Counter.builder("umbra.http.client_disconnects")
+        .description("requests whose client went away before the request was read or answered")
+        .tag("service", service).register(registry);
+    router.route().order(Integer.MIN_VALUE).handler(ServiceHttp::refuseContentEncoding);
+    if (guard != null) {
+      router.route().order(Integer.MIN_VALUE + 1).handler(guard.contextHandler());
+    }
     router.route().handler(ClientAddress.resolver(trustedProxies));
     router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
     router.get("/healthz").handler(ctx -> health(vertx, service, checks, ctx));
@@ -50,9 +77,26 @@ public final class ServiceHttp {
                 ctx.response()
                     .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
                     .end(registry.scrape()));
-    router.get("/admin/logs").handler(ctx -> adminLogs(ctx, adminToken));
-    router.route().failureHandler(ServiceHttp::failure);
+    router.get("/admin/logs").handler(ctx -> adminLogs(ctx, adminToken, adminAttempts));
+    router.route().failureHandler(ctx -> failure(ctx, disconnects));
     return router;
+  }
+
+  /**
+   * Refuses a request body sent compressed ({@code Content-Encoding} other than
+   * {@code identity}): nothing of ours inflates what a client sends, so a small compressed body
+   * can never become a large one in memory (docs/security.md, "Network edge").
+   */
+  private static void refuseContentEncoding(RoutingContext ctx) {
+    String enc = ctx.request().getHeader("content-encoding");
+    if (enc != null && !enc.isBlank() && !enc.trim().equalsIgnoreCase("identity")) {
+      ctx.response().putHeader("accept-encoding", "identity");
+      ctx.response().putHeader("connection", "close");
+      sendError(ctx, new ApiException(415, "unsupported_content_encoding",
+          "compressed request bodies are not accepted; send the body without Content-Encoding"));
+      return;
+    }
+    ctx.next();
   }
 
   /** Adds the JSON 404 for unknown routes; call after all routes are mounted. */
@@ -106,14 +150,21 @@ public final class ServiceHttp {
     return name + " unreachable: " + msg;
   }
 
-  private static void adminLogs(RoutingContext ctx, Optional<String> adminToken) {
+  private static void adminLogs(RoutingContext ctx, Optional<String> adminToken, AttemptBudget attempts) {
     if (adminToken.isEmpty()) {
       sendError(ctx, new ApiException(404, "not_found", "admin endpoints are disabled; set UMBRA_ADMIN_TOKEN"));
+      return;
+    }
+    String client = ClientAddress.of(ctx);
+    if (!attempts.allows(client)) {
+      ctx.response().putHeader("retry-after", Long.toString(Math.max(1, attempts.retryAfterSeconds(client))));
+      sendError(ctx, new ApiException(429, "rate_limited", "too many failed admin token attempts; retry later"));
       return;
     }
     String auth = ctx.request().getHeader("authorization");
     String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : "";
     if (!constantTimeEquals(presented, adminToken.get())) {
+      attempts.failed(client);
       sendError(ctx, ApiException.unauthorized("admin token required"));
       return;
     }
@@ -144,8 +195,14 @@ public final class ServiceHttp {
     }
   }
 
-  private static void failure(RoutingContext ctx) {
+  private static void failure(RoutingContext ctx, Counter disconnects) {
     Throwable f = ctx.failure();
+    if (isClientGone(ctx, f)) {
+      // the client went away mid-request: nothing to answer, nothing an operator must act on
+      disconnects.increment();
+      log.debug("client disconnected before the request was read: {}", ctx.request().path());
+      return;
+    }
     if (f instanceof ApiException api) {
       sendError(ctx, api);
     } else if (f == null) {
@@ -158,6 +215,16 @@ public final class ServiceHttp {
       log.atError().addKeyValue("path", ctx.request().path()).log("request failed: {}", f.toString());
       sendError(ctx, new ApiException(500, "internal", "internal error; see the service log"));
     }
+  }
+
+  private static boolean isClientGone(RoutingContext ctx, Throwable f) {
+    if (f instanceof HttpClosedException || f instanceof java.nio.channels.ClosedChannelException) {
+      return true;
+    }
+    if (f instanceof io.vertx.core.VertxException && f.getMessage() != null && f.getMessage().contains("Connection was closed")) {
+      return true;
+    }
+    return f != null && f.getClass().getName().endsWith("StreamResetException");
   }
 
   private static String safeMessage(Throwable f) {

@@ -3,6 +3,9 @@ package dev.umbra.kit.service;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.db.PgLocation;
+import dev.umbra.kit.http.AttemptBudget;
+import dev.umbra.kit.http.ConnectionGuard;
+import dev.umbra.kit.http.EdgeLimits;
 import dev.umbra.kit.http.HealthCheck;
 import dev.umbra.kit.http.ServiceHttp;
 import io.vertx.core.Future;
@@ -28,6 +31,8 @@ public abstract class UmbraService extends VerticleBase {
   protected final ServiceRuntime runtime;
   protected Database db;
   private HttpServer server;
+  private EdgeLimits edge;
+  private ConnectionGuard guard;
 
   protected UmbraService(ServiceRuntime runtime) {
     this.runtime = runtime;
@@ -45,8 +50,40 @@ public abstract class UmbraService extends VerticleBase {
     return Future.succeededFuture();
   }
 
+  /**
+   * This service's server options. The kit applies {@link #edgeOptions} over them, so whatever a
+   * service sets here, compression stays off.
+   */
   protected HttpServerOptions httpServerOptions() {
     return new HttpServerOptions();
+  }
+
+  /** Largest WebSocket frame and message when a service sets none: the audit tail's clients send nothing. */
+  public static final int DEFAULT_MAX_WEBSOCKET_BYTES = 64 * 1024;
+
+  /**
+   * The options every service's server runs with, forced over the service's own: no
+   * permessage-deflate or per-frame WebSocket compression (a 63 KiB frame inflating to 64 MiB held
+   * an event loop for 70 s), no inflation of compressed request bodies (they are refused with 415
+   * by the router), and WebSocket size limits no larger than the kit's default unless the service
+   * set its own.
+   */
+  public static HttpServerOptions edgeOptions(HttpServerOptions own) {
+    HttpServerOptions o = new HttpServerOptions(own)
+        .setPerMessageWebSocketCompressionSupported(false)
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setDecompressionSupported(false)
+        // HTTP/1.1 only: with cleartext HTTP/2 on, Vert.x sniffs the first bytes before it creates
+        // the connection, so a silent connection never reached the connection guard
+        .setHttp2ClearTextEnabled(false);
+    HttpServerOptions defaults = new HttpServerOptions();
+    if (own.getMaxWebSocketFrameSize() == defaults.getMaxWebSocketFrameSize()) {
+      o.setMaxWebSocketFrameSize(DEFAULT_MAX_WEBSOCKET_BYTES);
+    }
+    if (own.getMaxWebSocketMessageSize() == defaults.getMaxWebSocketMessageSize()) {
+      o.setMaxWebSocketMessageSize(DEFAULT_MAX_WEBSOCKET_BYTES);
+    }
+    return o;
   }
 
   protected int poolSize() {
@@ -73,19 +110,23 @@ public abstract class UmbraService extends VerticleBase {
                 checks.add(new HealthCheck("postgres", db::ping));
               }
               checks.add(new HealthCheck(runtime.bus().kind().equals("redis") ? "redis" : "bus", runtime.bus()::ping));
-              Router router =
-                  ServiceHttp.router(vertx, cfg.service().id(), runtime.registry(), checks, cfg.adminToken(), cfg.trustedProxies());
+              edge = EdgeLimits.from(cfg.env());
+              guard = new ConnectionGuard(edge, cfg.trustedProxies(), runtime.registry(), cfg.service().id(), System::nanoTime);
+              Router router = ServiceHttp.router(vertx, cfg.service().id(), runtime.registry(), checks, cfg.adminToken(),
+                  cfg.trustedProxies(), new AttemptBudget(edge.adminFailuresPerMinute(), runtime.clock()), guard);
               return mount(router).map(router);
             })
         .compose(
             router -> {
               ServiceHttp.finish(router);
               // Clients of ours speak HTTP/1.1 explicitly: the JDK HttpClient's default h2c upgrade
-              // once stalled a request with no timeout firing. (Turning h2c off here instead made
-              // Vert.x 5.0.7's Micrometer HTTP metrics fail requests with a null socket metric.)
+              // once stalled a request with no timeout firing. h2c is off here too (edgeOptions);
+              // the null socket metric that once broke that path is guarded by GuardedMetricsFactory.
+              guard.start(vertx);
               return vertx
-                  .createHttpServer(httpServerOptions())
-                  .requestHandler(router)
+                  .createHttpServer(edgeOptions(httpServerOptions()))
+                  .connectionHandler(guard.connectionHandler())
+                  .requestHandler(guard.requestHandler(router))
                   .listen(cfg.port(), cfg.bindHost());
             })
         .onSuccess(s -> server = s)
@@ -101,6 +142,11 @@ public abstract class UmbraService extends VerticleBase {
     return server == null ? -1 : server.actualPort();
   }
 
+  /** The connection guard of this service's server (tests). */
+  public ConnectionGuard connectionGuard() {
+    return guard;
+  }
+
   public Database database() {
     return db;
   }
@@ -109,6 +155,9 @@ public abstract class UmbraService extends VerticleBase {
   public Future<?> stop() {
     Future<Void> closed =
         server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
+    if (guard != null) {
+      guard.stop(vertx);
+    }
     return closed
         .recover(e -> Future.succeededFuture())
         .compose(v -> beforeClose().recover(e -> Future.succeededFuture()))
