@@ -76,6 +76,7 @@ public final class WebSockets {
     checked.onComplete(ar -> {
       if (ar.failed()) {
         ServiceHttp.sendError(ctx, refusal.apply(ar.cause()));
+        req.resume(); // read the (empty) rest, so the connection is free for its next request
         return;
       }
       req.toWebSocket()

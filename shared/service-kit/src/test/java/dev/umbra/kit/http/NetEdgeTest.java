@@ -78,6 +78,10 @@ class NetEdgeTest {
           () -> vertx.timer(300, TimeUnit.MILLISECONDS).map("ok"),
           (ws, v) -> ws.handler(ws::write),
           e -> ApiException.unauthorized("no")));
+      router.get("/ws-refused").handler(ctx -> WebSockets.upgradeAfter(ctx,
+          () -> vertx.timer(100, TimeUnit.MILLISECONDS).compose(x -> Future.<String>failedFuture(new IllegalStateException("no"))),
+          (ws, v) -> ws.close(),
+          e -> ApiException.unauthorized("not you")));
       return Future.succeededFuture();
     }
   }
@@ -331,6 +335,31 @@ class NetEdgeTest {
       assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
       ws.send(2, false, new byte[] {1, 2, 3});
       assertThat(ws.read()).hasValueSatisfying(f -> assertThat(f.payload()).containsExactly(1, 2, 3));
+    }
+  }
+
+  @Test
+  void aRefusedUpgradeGetsItsErrorAndLeavesTheConnectionUsable() throws Exception {
+    int port = start(Map.of());
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      s.getOutputStream().write(("GET /ws-refused HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream().flush();
+      s.setSoTimeout(5000);
+      InputStream in = s.getInputStream();
+      StringBuilder head = new StringBuilder();
+      while (!head.toString().endsWith("\r\n\r\n")) {
+        head.append((char) in.read());
+      }
+      assertThat(head.toString()).startsWith("HTTP/1.1 401");
+      int len = 0;
+      for (String line : head.toString().split("\r\n")) {
+        if (line.toLowerCase().startsWith("content-length:")) {
+          len = Integer.parseInt(line.substring(15).trim());
+        }
+      }
+      in.readNBytes(len);
+      assertThat(get(s, "/healthz")).contains("200");
     }
   }
 
