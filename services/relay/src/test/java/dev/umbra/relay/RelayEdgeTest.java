@@ -92,6 +92,10 @@ class RelayEdgeTest {
         assertThat(close).isPresent();
         assertThat(close.get().closeCode()).isEqualTo(1009);
       }
+      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
+      while (a.service().metrics().rejections(Reject.OVERSIZED) < 2 && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
       assertThat(a.service().metrics().rejections(Reject.OVERSIZED)).isGreaterThanOrEqualTo(2);
     }
   }
