@@ -66,10 +66,28 @@ final class AuditFixture implements AutoCloseable {
   }
 
   AuditFixture start() {
-    service = await(TestServices.deploy(vertx, config, bus, registry, Clock.systemUTC(), AuditService::new));
+    startFetchingKeys();
     service.sessionVerifier().useKeys(Map.of("test-key", signing.getPublic()));
+    return this;
+  }
+
+  /**
+   * Starts the service without preloading the test key: its verifier fetches the key set from
+   * {@code UMBRA_CONTROL_PLANE_URL} (see {@link #jwks}) on the first token, as after a real start.
+   */
+  AuditFixture startFetchingKeys() {
+    service = await(TestServices.deploy(vertx, config, bus, registry, Clock.systemUTC(), AuditService::new));
     http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.actualPort()));
     return this;
+  }
+
+  /** The JWKS document of the test signing key, as the control plane publishes it. */
+  String jwks() {
+    byte[] spki = signing.getPublic().getEncoded();
+    byte[] raw = java.util.Arrays.copyOfRange(spki, spki.length - 32, spki.length);
+    return new JsonObject().put("keys", new io.vertx.core.json.JsonArray().add(new JsonObject()
+        .put("kty", "OKP").put("crv", "Ed25519").put("kid", "test-key")
+        .put("x", Base64.getUrlEncoder().withoutPadding().encodeToString(raw)))).encode();
   }
 
   AuditEventBuilder event(AuditAction action, UUID workspace) {

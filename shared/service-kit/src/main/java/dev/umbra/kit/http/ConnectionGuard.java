@@ -9,6 +9,7 @@ import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.IdentityHashMap;
 import java.util.Iterator;
@@ -65,8 +66,8 @@ public final class ConnectionGuard {
   private final LongSupplier nanos;
   private final Map<HttpConnection, Tracked> open = new IdentityHashMap<>();
   private final Map<String, Integer> perIp = new HashMap<>();
-  private final Map<Reason, Counter> refused = new java.util.EnumMap<>(Reason.class);
-  private final Map<Reason, Counter> closed = new java.util.EnumMap<>(Reason.class);
+  private final Map<Reason, Counter> refused = new EnumMap<>(Reason.class);
+  private final Map<Reason, Counter> closed = new EnumMap<>(Reason.class);
   private long sweepTimer = -1;
 
   public ConnectionGuard(EdgeLimits limits, TrustedProxies proxies, MeterRegistry registry, String service, LongSupplier nanos) {

@@ -34,15 +34,15 @@ public final class WebSockets {
   /**
    * An exception handler for {@code ws} that answers a frame or message over the server's limit
    * with close 1009 and a reason (the decoder alone would drop the connection without a close
-   * frame), then hands every exception to {@code next}. Services that set their own exception
+   * frame), after handing every exception to {@code next}. Services that set their own exception
    * handler wrap it in this.
    */
   public static Handler<Throwable> closingTooBig(ServerWebSocket ws, Handler<Throwable> next) {
     return e -> {
+      next.handle(e);
       if (isTooBig(e) && !ws.isClosed()) {
         ws.close(CLOSE_TOO_BIG, TOO_BIG_REASON);
       }
-      next.handle(e);
     };
   }
 
@@ -76,6 +76,7 @@ public final class WebSockets {
     checked.onComplete(ar -> {
       if (ar.failed()) {
         ServiceHttp.sendError(ctx, refusal.apply(ar.cause()));
+        req.resume(); // read the (empty) rest, so the connection is free for its next request
         return;
       }
       req.toWebSocket()

@@ -1,0 +1,87 @@
+package dev.umbra.webtty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.kit.testing.RawWebSocket;
+import dev.umbra.webtty.wire.WebTtyWire;
+import io.vertx.core.Vertx;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Both WebTTY WebSocket routes against the probe of issue 13 (findings 1, 9, 10) on a raw socket:
+ * the first upgrade of a fresh engine, a deflate bomb with the extension offered, a frame over the
+ * decoder's limit (closed 1009, counted oversized).
+ */
+class WebTtyEdgeTest {
+  private static Vertx vertx;
+  private static EngineHarness h;
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    h = new EngineHarness(vertx, 1, Map.of());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    h.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private static RawWebSocket open(boolean server, Map<String, String> extra) throws Exception {
+    UUID ws = UUID.randomUUID();
+    Map<String, String> headers = new LinkedHashMap<>(extra);
+    headers.put("Authorization", "Bearer " + (server ? h.tokens.machine(ws, "m-1") : h.tokens.member(ws, "acct-1", "member")));
+    return RawWebSocket.connect(h.engines.get(0).actualPort(), server ? WebTtyWire.SERVER_PATH : WebTtyWire.CLIENT_PATH,
+        headers, Duration.ofSeconds(10));
+  }
+
+  @Test
+  void theFirstUpgradeOfEachRouteCompletesWithinTwoSeconds() throws Exception {
+    for (boolean server : new boolean[] {true, false}) {
+      long t0 = System.nanoTime();
+      try (RawWebSocket ws = open(server, Map.of())) {
+        assertThat(ws.upgrade().status()).as(ws.upgrade().body()).isEqualTo(101);
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
+      }
+    }
+  }
+
+  @Test
+  void aDeflateBombIsNeitherNegotiatedNorInflatedOnEitherRoute() throws Exception {
+    byte[] bomb = RawWebSocket.deflateBomb(64 << 20);
+    for (boolean server : new boolean[] {true, false}) {
+      try (RawWebSocket ws = open(server, Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
+        assertThat(ws.upgrade().status()).isEqualTo(101);
+        assertThat(ws.upgrade().header("sec-websocket-extensions")).isEmpty();
+        long t0 = System.nanoTime();
+        ws.send(2, true, bomb);
+        Optional<RawWebSocket.Frame> close = ws.awaitClose();
+        close.ifPresent(f -> assertThat(f.closeCode()).isEqualTo(1002));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+      }
+    }
+  }
+
+  @Test
+  void aFrameOverTheDecoderLimitIsClosedWith1009OnEitherRoute() throws Exception {
+    for (boolean server : new boolean[] {true, false}) {
+      try (RawWebSocket ws = open(server, Map.of())) {
+        assertThat(ws.upgrade().status()).isEqualTo(101);
+        ws.sendOversizedHead(WebTtyWire.MAX_FRAME_BYTES * 4L + 1);
+        Optional<RawWebSocket.Frame> close = ws.awaitClose();
+        assertThat(close).as("a close frame, not a bare TCP close").isPresent();
+        assertThat(close.get().closeCode()).isEqualTo(1009);
+        assertThat(close.get().closeReason()).isEqualTo("message_too_big");
+      }
+    }
+  }
+}
