@@ -8,6 +8,7 @@ import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
+import dev.umbra.kit.auth.SessionClaims;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.http.ServerWebSocket;
@@ -25,6 +26,8 @@ import java.util.UUID;
  */
 public final class TailRoutes {
   public static final long KEEPALIVE_MS = 15_000;
+  /** WebSocket close code when the tail's session is revoked (as the relay's). */
+  public static final short CLOSE_REVOKED = 4003;
 
   private final Vertx vertx;
   private final AuditAuthorizer authorizer;
@@ -61,7 +64,7 @@ public final class TailRoutes {
                   .putHeader("content-type", "text/event-stream")
                   .putHeader("cache-control", "no-store")
                   .putHeader("x-accel-buffering", "no");
-              SseClient client = new SseClient(resp);
+              SseClient client = new SseClient(resp, caller.session());
               long keepalive = vertx.setPeriodic(KEEPALIVE_MS, t -> client.comment("keepalive"));
               resp.closeHandler(
                   v -> {
@@ -86,7 +89,7 @@ public final class TailRoutes {
         .onSuccess(
             socket -> {
               socket.setWriteQueueMaxSize(queueBytes);
-              WebSocketClient client = new WebSocketClient(socket);
+              WebSocketClient client = new WebSocketClient(socket, caller.session());
               socket.closeHandler(v -> tail.remove(ws, client));
               socket.handler(b -> {}); // the client has nothing to say; ignore what it sends
               tail.add(ws, client).onSuccess(v -> opened(ctx, ws, caller)).onFailure(e -> socket.close());
@@ -103,10 +106,22 @@ public final class TailRoutes {
   /** One WebSocket; its queue is the socket's bounded write queue. */
   static final class WebSocketClient implements LiveTail.Client {
     private final ServerWebSocket socket;
+    private final SessionClaims session;
     private long missed;
 
-    WebSocketClient(ServerWebSocket socket) {
+    WebSocketClient(ServerWebSocket socket, SessionClaims session) {
       this.socket = socket;
+      this.session = session;
+    }
+
+    @Override
+    public SessionClaims session() {
+      return session;
+    }
+
+    @Override
+    public void revoked() {
+      socket.close(CLOSE_REVOKED, "revoked");
     }
 
     @Override
@@ -127,10 +142,25 @@ public final class TailRoutes {
   /** One SSE connection; its queue is the response's bounded write queue. */
   static final class SseClient implements LiveTail.Client {
     private final HttpServerResponse resp;
+    private final SessionClaims session;
     private long missed;
 
-    SseClient(HttpServerResponse resp) {
+    SseClient(HttpServerResponse resp, SessionClaims session) {
       this.resp = resp;
+      this.session = session;
+    }
+
+    @Override
+    public SessionClaims session() {
+      return session;
+    }
+
+    @Override
+    public void revoked() {
+      if (!resp.closed()) {
+        resp.write("event: revoked\ndata: {}\n\n");
+        resp.end();
+      }
     }
 
     @Override

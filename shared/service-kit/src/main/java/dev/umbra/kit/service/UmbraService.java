@@ -5,6 +5,7 @@ import dev.umbra.kit.db.Database;
 import dev.umbra.kit.db.PgLocation;
 import dev.umbra.kit.http.HealthCheck;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.kit.revocation.RevocationList;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -27,6 +28,8 @@ public abstract class UmbraService extends VerticleBase {
 
   protected final ServiceRuntime runtime;
   protected Database db;
+  /** Revocations of session tokens (null for a service that accepts none, see {@link #acceptsSessionTokens}). */
+  protected RevocationList revocations;
   private HttpServer server;
 
   protected UmbraService(ServiceRuntime runtime) {
@@ -53,6 +56,20 @@ public abstract class UmbraService extends VerticleBase {
     return 8;
   }
 
+  /**
+   * True (the default) for a service that accepts session tokens: it starts the one
+   * {@link RevocationList} of the service before {@link #mount}, which then hands it to its
+   * verifier ({@code SessionVerifier.checkRevocations}) and to whatever holds live connections.
+   */
+  protected boolean acceptsSessionTokens() {
+    return true;
+  }
+
+  /** The service's revocation list (null when it accepts no session tokens). */
+  public RevocationList revocations() {
+    return revocations;
+  }
+
   @Override
   public Future<?> start() {
     ServiceConfig cfg = settings();
@@ -66,6 +83,13 @@ public abstract class UmbraService extends VerticleBase {
                     })
             : Future.succeededFuture();
     return dbReady
+        .compose(v -> {
+          if (!acceptsSessionTokens()) {
+            return Future.<Void>succeededFuture();
+          }
+          revocations = new RevocationList(vertx, runtime.bus(), runtime.clock(), runtime.registry(), cfg.service().id());
+          return revocations.start();
+        })
         .compose(
             v -> {
               List<HealthCheck> checks = new ArrayList<>();
@@ -90,6 +114,9 @@ public abstract class UmbraService extends VerticleBase {
             })
         .onSuccess(s -> server = s)
         .onFailure(e -> {
+          if (revocations != null) {
+            revocations.stop();
+          }
           if (db != null) {
             db.close();
           }
@@ -112,6 +139,7 @@ public abstract class UmbraService extends VerticleBase {
     return closed
         .recover(e -> Future.succeededFuture())
         .compose(v -> beforeClose().recover(e -> Future.succeededFuture()))
+        .compose(v -> revocations == null ? Future.succeededFuture() : revocations.stop())
         .compose(v -> db == null ? Future.succeededFuture() : db.close())
         .onComplete(x -> log.info("{} stopped", settings().service().id()));
   }
