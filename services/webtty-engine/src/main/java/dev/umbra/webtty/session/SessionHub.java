@@ -44,9 +44,11 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -94,6 +96,7 @@ public final class SessionHub {
   private final Map<String, Session> sessions = new HashMap<>();
   private final Map<String, ClientConn> clients = new HashMap<>();
   private RevocationList revocations;
+  private final Set<ServerConn> serverConns = new LinkedHashSet<>();
   private final SecureRandom random = new SecureRandom();
   private long pressureTimer = -1;
 
@@ -169,7 +172,7 @@ public final class SessionHub {
    * edge, which holds the whole token.
    */
   public void onRevocation(Revoked r) {
-    for (ServerConn s : new ArrayList<>(servers.values())) {
+    for (ServerConn s : new ArrayList<>(serverConns)) {
       if (r.voids(s.claims)) {
         closeServer(s, "revoked");
       }
@@ -202,6 +205,7 @@ public final class SessionHub {
   /** A verified server (machine token) connected. */
   public void acceptServer(ServerWebSocket ws, SessionClaims claims) {
     ServerConn conn = new ServerConn(ws, claims);
+    serverConns.add(conn); // registered or not: a revocation must reach it
     metrics.connections.incrementAndGet();
     ws.binaryMessageHandler(buf -> onServerMessage(conn, buf));
     ws.textMessageHandler(t -> rejectServer(conn, null, "text_frame"));
@@ -356,6 +360,7 @@ public final class SessionHub {
       return;
     }
     conn.closed = true;
+    serverConns.remove(conn);
     metrics.connections.decrementAndGet();
     if (conn.registered()) {
       servers.remove(conn.claims.workspaceId() + "|" + conn.serverId, conn);
