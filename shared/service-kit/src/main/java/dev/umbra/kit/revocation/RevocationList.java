@@ -57,7 +57,9 @@ public final class RevocationList implements RevocationCheck {
   private volatile String lastId;
   private volatile boolean polling;
   private Context context;
-  private Subscription subscription;
+  private volatile Subscription subscription;
+  private volatile boolean subscribing;
+  private volatile boolean stopped;
   private long timer = -1;
 
   public RevocationList(Vertx vertx, Bus bus, Clock clock, MeterRegistry registry, String service) {
@@ -76,20 +78,42 @@ public final class RevocationList implements RevocationCheck {
     listeners.add(listener);
   }
 
-  /** Subscribes, reads the log, then polls it; fails when the log cannot be read (fail closed). */
+  /**
+   * Subscribes, reads the log, then polls it every {@link #POLL}. Completes once the log was read,
+   * or, when the bus is unreachable, at once without it: the service still starts (its
+   * {@code /healthz} reports the bus down) but refuses every session token until the log is read.
+   */
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     long since = clock.millis() - KEEP.toMillis() - Duration.ofMinutes(1).toMillis();
     lastId = Math.max(0, since) + "-0";
+    timer = vertx.setPeriodic(POLL.toMillis(), t -> poll());
+    return subscribe()
+        .compose(v -> readLog())
+        .recover(e -> Future.succeededFuture());
+  }
+
+  private Future<Void> subscribe() {
+    if (subscribing) {
+      return Future.failedFuture("subscribing");
+    }
+    subscribing = true;
     return bus.subscribe(RevocationChannel.CHANNEL, this::onMessage)
-        .compose(s -> {
-          subscription = s;
-          return readLog();
+        .onComplete(ar -> {
+          subscribing = false;
+          if (ar.succeeded()) {
+            if (stopped) {
+              ar.result().unsubscribe();
+            } else {
+              subscription = ar.result();
+            }
+          }
         })
-        .onSuccess(v -> timer = vertx.setPeriodic(POLL.toMillis(), t -> poll()));
+        .mapEmpty();
   }
 
   public Future<Void> stop() {
+    stopped = true;
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
@@ -133,7 +157,9 @@ public final class RevocationList implements RevocationCheck {
       return;
     }
     polling = true;
-    readLog().onComplete(ar -> polling = false);
+    // until the channel is subscribed (the bus was down at start) the log alone keeps us current
+    Future<Void> sub = subscription == null ? subscribe().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+    sub.compose(v -> readLog()).onComplete(ar -> polling = false);
   }
 
   private Future<Void> readLog() {
