@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,9 @@ public final class RevocationList implements RevocationCheck {
   private final List<Consumer<Revoked>> listeners = new CopyOnWriteArrayList<>();
   private final Counter applied;
   private final Map<DropReason, Counter> dropped = new EnumMap<>(DropReason.class);
-  private volatile Instant syncedAt;
+  private final LongSupplier nanos;
+  private volatile long syncedAtNanos;
+  private volatile boolean synced;
   private volatile String lastId;
   private volatile boolean polling;
   private Context context;
@@ -63,6 +66,15 @@ public final class RevocationList implements RevocationCheck {
   private long timer = -1;
 
   public RevocationList(Vertx vertx, Bus bus, Clock clock, MeterRegistry registry, String service) {
+    this(vertx, bus, clock, System::nanoTime, registry, service);
+  }
+
+  /**
+   * With the monotonic ticker that measures how long ago the log was read ({@code clock} gives
+   * revocation and token times; a jump of the wall clock must not make the list stale).
+   */
+  RevocationList(Vertx vertx, Bus bus, Clock clock, LongSupplier nanos, MeterRegistry registry, String service) {
+    this.nanos = nanos;
     this.vertx = vertx;
     this.bus = bus;
     this.clock = clock;
@@ -138,8 +150,7 @@ public final class RevocationList implements RevocationCheck {
 
   /** True when the log was read within {@link #STALE_AFTER}. */
   public boolean current() {
-    Instant s = syncedAt;
-    return s != null && s.plus(STALE_AFTER).isAfter(clock.instant());
+    return synced && nanos.getAsLong() - syncedAtNanos < STALE_AFTER.toNanos();
   }
 
   /** Revocations kept now (tests and metrics). */
@@ -172,7 +183,8 @@ public final class RevocationList implements RevocationCheck {
           if (entries.size() == PAGE) {
             return readLog();
           }
-          syncedAt = clock.instant();
+          syncedAtNanos = nanos.getAsLong();
+          synced = true;
           prune();
           return Future.<Void>succeededFuture();
         })
