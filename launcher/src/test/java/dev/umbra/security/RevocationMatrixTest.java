@@ -99,6 +99,8 @@ class RevocationMatrixTest {
   final List<RedisBus> buses = new ArrayList<>();
   HttpClient http;
   WebSocketClient ws;
+  String prefix;
+  final Map<String, String> env = new HashMap<>();
 
   // ---------------------------------------------------------------- platform
 
@@ -107,9 +109,8 @@ class RevocationMatrixTest {
     vertx = Vertx.vertx();
     pg = TestPostgres.createDatabase();
     tmp = Files.createTempDirectory("umbra-revocation-matrix");
-    String prefix = TestRedis.randomPrefix();
+    prefix = TestRedis.randomPrefix();
     int cpPort = freePort();
-    Map<String, String> env = new HashMap<>();
     env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
     env.put("UMBRA_INTERNAL_TOKEN", INTERNAL);
     env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
@@ -240,6 +241,37 @@ class RevocationMatrixTest {
       cell(failures, kind, s, what, revokedAt, () -> request(s, who, tokens.get(s)) == (s == Svc.RELAY ? 403 : 401));
     }
     assertThat(failures).as("cells of the matrix that failed").isEmpty();
+  }
+
+  @org.junit.jupiter.api.Test
+  void anInstanceStartedAfterTheRevocationRefusesTheTokensItVoids() throws Exception {
+    Subject who = subject(Kind.TOKEN);
+    String relayToken = who.session(audience(Svc.RELAY));
+    String pairingToken = who.session(audience(Svc.PAIRING));
+    who.revoke();
+    // new instances, as a scaled-out or restarted service would be: they read the revocation log at start
+    int relay = deploy(ServiceName.RELAY, prefix, tmp.resolve("services"), env, RelayService::new);
+    int pairing = deploy(ServiceName.PAIRING, prefix, tmp.resolve("services"), env, PairingService::new);
+    Map<Svc, Integer> fresh = Map.of(Svc.RELAY, relay, Svc.PAIRING, pairing);
+    int upgrade;
+    try {
+      await(ws.connect(upgrade(Svc.RELAY, who, relayToken).setPort(fresh.get(Svc.RELAY))), 10).close();
+      upgrade = 101;
+    } catch (java.util.concurrent.ExecutionException e) {
+      upgrade = e.getCause() instanceof UpgradeRejectedException r ? r.getStatus() : -1;
+    }
+    assertThat(upgrade).as("relay started after the revocation").isEqualTo(403);
+    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fresh.get(Svc.PAIRING)
+            + "/v1/workspaces/" + who.workspace() + "/codes")).header("authorization", "Bearer " + pairingToken)
+        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(r.statusCode()).as("pairing started after the revocation").isEqualTo(401);
+    // and a token of the same subject that no revocation names still works there
+    String other = cp("POST", "/v1/sessions", ownerToken, new JsonObject().put("workspace_id", who.workspace().toString())
+        .put("audience", "pairing")).body.getString("token");
+    HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fresh.get(Svc.PAIRING)
+            + "/v1/workspaces/" + who.workspace() + "/codes")).header("authorization", "Bearer " + other)
+        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    assertThat(ok.statusCode()).isEqualTo(200);
   }
 
   interface Check {
