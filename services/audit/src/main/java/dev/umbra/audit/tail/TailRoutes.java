@@ -66,6 +66,7 @@ public final class TailRoutes {
                   .putHeader("x-accel-buffering", "no");
               SseClient client = new SseClient(resp, caller.session());
               long keepalive = vertx.setPeriodic(KEEPALIVE_MS, t -> client.comment("keepalive"));
+              resp.endHandler(v -> vertx.cancelTimer(keepalive)); // ended by a revocation
               resp.closeHandler(
                   v -> {
                     vertx.cancelTimer(keepalive);
@@ -157,7 +158,7 @@ public final class TailRoutes {
 
     @Override
     public void revoked() {
-      if (!resp.closed()) {
+      if (!resp.closed() && !resp.ended()) {
         resp.write("event: revoked\ndata: {}\n\n");
         resp.end();
       }
@@ -165,7 +166,7 @@ public final class TailRoutes {
 
     @Override
     public boolean offer(String json) {
-      if (resp.closed() || resp.writeQueueFull()) {
+      if (resp.closed() || resp.ended() || resp.writeQueueFull()) {
         missed++;
         return false;
       }
@@ -178,7 +179,7 @@ public final class TailRoutes {
     }
 
     void comment(String text) {
-      if (!resp.closed() && !resp.writeQueueFull()) {
+      if (!resp.closed() && !resp.ended() && !resp.writeQueueFull()) {
         resp.write(": " + text + "\n\n");
       }
     }
