@@ -69,7 +69,9 @@ public final class AuditService extends UmbraService {
             vertx,
             SessionVerifier.jwksUrl(settings().publicUrls().get(ServiceName.CONTROL_PLANE)),
             SessionAuthorizer.AUDIENCE,
-            runtime.clock());
+            runtime.clock())
+        .checkRevocations(revocations);
+    revocations.onRevoked(tail::revoke);
     AuditAuthorizer authorizer =
         authorizerFactory != null
             ? authorizerFactory.apply(this)

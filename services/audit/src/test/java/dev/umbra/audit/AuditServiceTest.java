@@ -9,9 +9,12 @@ import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventRules;
+import dev.umbra.kit.revocation.RevocationPublisher;
+import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.audit.AuditEvent;
+import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
@@ -442,5 +445,29 @@ class AuditServiceTest {
             .addHeader("authorization", "Bearer " + f.adminOf(wsB)))
         .toCompletionStage().toCompletableFuture().handle((v, e) -> e).get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(refused).isNotNull().hasMessageContaining("403");
+  }
+
+  @Test
+  void aRevokedSessionsSseTailEndsAndItsTokenIsRefused() throws Exception {
+    String token = f.adminOf(wsA);
+    HttpClient client = f.vertx.createHttpClient();
+    StringBuffer stream = new StringBuffer();
+    java.util.concurrent.CompletableFuture<Void> ended = new java.util.concurrent.CompletableFuture<>();
+    RequestOptions tail = new RequestOptions().setMethod(HttpMethod.GET).setHost("127.0.0.1").setPort(f.service.actualPort())
+        .setURI("/v1/workspaces/" + wsA + "/audit/tail").putHeader("authorization", "Bearer " + token);
+    HttpClientResponse resp = await(client.request(tail).compose(req -> req.send().map(r -> {
+      r.handler(b -> stream.append(b.toString()));
+      r.endHandler(v -> ended.complete(null));
+      return r;
+    })));
+    assertThat(resp.statusCode()).isEqualTo(200);
+    eventually(() -> stream.toString().contains(": tail of"), 5_000);
+    // the token's subject (acct-admin) is removed from the workspace
+    await(new RevocationPublisher(f.bus).publish(
+        Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, wsA, "member-id", "acct-admin", java.time.Instant.now())));
+    ended.get(2, java.util.concurrent.TimeUnit.SECONDS);
+    assertThat(stream.toString()).contains("event: revoked");
+    assertThat(await(client.request(tail).compose(req -> req.send())).statusCode()).isEqualTo(401);
+    client.close();
   }
 }

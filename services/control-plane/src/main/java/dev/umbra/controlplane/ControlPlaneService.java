@@ -38,7 +38,7 @@ import java.util.Optional;
  */
 public final class ControlPlaneService extends UmbraService {
   private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ControlPlaneService.class);
-  public static final Duration SESSION_TTL = Duration.ofMinutes(10);
+  public static final Duration SESSION_TTL = dev.umbra.kit.auth.SessionTokens.MAX_TTL;
   private static final long ROTATION_CHECK_MS = Duration.ofMinutes(10).toMillis();
 
   private final PrintStream stderr;
@@ -55,6 +55,12 @@ public final class ControlPlaneService extends UmbraService {
   public ControlPlaneService(ServiceRuntime runtime, PrintStream stderr) {
     super(runtime);
     this.stderr = stderr;
+  }
+
+  /** The control plane authenticates API tokens (revoked in PG), never session tokens. */
+  @Override
+  protected boolean acceptsSessionTokens() {
+    return false;
   }
 
   @Override

@@ -13,10 +13,13 @@ import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.kit.revocation.RevocationPublisher;
+import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.audit.Actor;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.AuditEvent;
 import dev.umbra.proto.audit.Outcome;
+import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
@@ -39,6 +42,16 @@ public record Wiring(
     AuditEmitter audit,
     Clock clock,
     Ids ids) {
+
+  /**
+   * Publishes a revocation (log, then channel: dev.umbra.kit.revocation). Call it only once the
+   * revoking transaction committed, with the time taken then, so every session token issued
+   * before the commit is older than the revocation.
+   */
+  public void revoked(RevokedKind kind, UUID workspaceId, String subjectId, UUID accountId) {
+    new RevocationPublisher(bus).publish(
+        Revoked.message(kind, workspaceId, subjectId, accountId == null ? null : accountId.toString(), clock.instant()));
+  }
 
   public OffsetDateTime now() {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);

@@ -10,6 +10,7 @@ import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SessionVerifier;
 import dev.umbra.kit.auth.SubjectKind;
+import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Vertx;
@@ -138,7 +139,7 @@ class SessionTokenTest {
   void revokingAMachinePublishesOnTheBusAtOnce() throws Exception {
     String machine = h.createMachine(o.workspaceId(), "box").body().getString("id");
     CompletableFuture<Revocation> got = new CompletableFuture<>();
-    h.bus.subscribe(MachineRoutes.REVOCATIONS, m -> {
+    h.bus.subscribe(RevocationChannel.CHANNEL, m -> {
       try {
         got.complete(Revocation.parseFrom(m.body().getBytes()));
       } catch (Exception e) {

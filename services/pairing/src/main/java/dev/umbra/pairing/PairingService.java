@@ -45,7 +45,8 @@ public final class PairingService extends UmbraService {
           .orElseThrow(() -> new ConfigException("UMBRA_PAIRING_CREATOR_ROLE", "must be owner, admin or member"));
       int maxFailures = env.positiveInt("UMBRA_PAIRING_MAX_FAILURES", 10);
       URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
-      verifier = new SessionVerifier(vertx, SessionVerifier.jwksUrl(cp), ServiceName.PAIRING.id(), runtime.clock());
+      verifier = new SessionVerifier(vertx, SessionVerifier.jwksUrl(cp), ServiceName.PAIRING.id(), runtime.clock())
+          .checkRevocations(revocations);
       FailureLimiter limiter = new FailureLimiter(db, runtime.clock(), maxFailures, Duration.ofMinutes(15));
       CodeRoutes codes = new CodeRoutes(vertx, db, runtime.clock(), Argon2idHasher.defaults(), limiter,
           new ControlPlaneClient(vertx, cp, internal), runtime.audit(), creator, settings().publicUrls(), runtime.registry());

@@ -1,6 +1,7 @@
 package dev.umbra.relay;
 
 import dev.umbra.kit.auth.InvalidSessionException;
+import dev.umbra.kit.auth.RevokedSessionException;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
@@ -70,14 +71,14 @@ public final class RelayService extends UmbraService {
       tokens = tokenCheckFactory.apply(this);
     } else {
       var verifier = RelayAuth.verifier(vertx, runtime.config(), runtime.clock());
-      tokens = verifier::verify;
+      tokens = verifier.checkRevocations(revocations)::verify;
       // warm the key cache; a control plane that is not up yet is fetched again on first use
       verifier.refresh().onFailure(e -> log.warn("control-plane key set not fetched yet: {}", e.getMessage()));
     }
     switchboard = new Switchboard(vertx, runtime.bus(), relaySettings, metrics, runtime.clock(), instance, runtime.audit());
     router.get(RelayWire.PATH).handler(this::upgrade);
     vertx.setPeriodic(60_000, t -> connectionLimits.sweep(System.nanoTime()));
-    return switchboard.start();
+    return switchboard.start(revocations);
   }
 
   @Override
@@ -120,6 +121,10 @@ public final class RelayService extends UmbraService {
     }
     return checked
         .recover(e -> {
+          if (e instanceof RevokedSessionException) {
+            metrics.reject(Reject.REVOKED);
+            return Future.failedFuture(new ApiException(403, "revoked", "this session was revoked"));
+          }
           metrics.reject(Reject.UNAUTHENTICATED);
           String why = e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked";
           return Future.failedFuture(ApiException.unauthorized(why));

@@ -9,6 +9,8 @@ import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.revocation.RevocationChannel;
+import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import dev.umbra.proto.relay.FrameType;
@@ -28,6 +30,7 @@ import io.vertx.ext.web.client.WebClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.ArrayList;
 import java.util.List;
@@ -338,19 +341,20 @@ class RelayServiceTest {
   void revocationFromTheBusClosesTheRevokedPartyAtOnceAndRefusesItAfter() throws Exception {
     RawPeer d = daemon(b, ws, machine);
     String account = "acct-revoked";
-    RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, account));
+    String before = tokens.member(ws, account);
+    RawPeer c = RawPeer.open(vertx, a.url(), before);
     RawPeer bystander = client(a, ws);
     RedisBus pub = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
-    Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_MEMBER).setSubjectId(account).build();
-    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(r.toByteArray())));
+    Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, ws, "member-id", account, Instant.now());
+    RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray())));
     assertThat(c.awaitClosed(3000)).isTrue();
     assertThat(c.closeStatus).isEqualTo(Switchboard.CLOSE_REVOKED);
     assertThat(bystander.closed).isFalse();
-    var again = RawPeer.connect(vertx, a.url(), tokens.member(ws, account)).toCompletionStage().toCompletableFuture();
+    var again = RawPeer.connect(vertx, a.url(), before).toCompletionStage().toCompletableFuture();
     assertThat(again).failsWithin(java.time.Duration.ofSeconds(5));
     assertThat(a.service().metrics().rejections(Reject.REVOKED)).isEqualTo(1);
-    Revocation m = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_MACHINE).setSubjectId(machine).build();
-    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(m.toByteArray())));
+    Revocation m = Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, ws, machine, null, Instant.now());
+    RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(m.toByteArray())));
     assertThat(d.awaitClosed(3000)).isTrue();
     RelayCluster.await(pub.close());
     bystander.close();
@@ -363,9 +367,8 @@ class RelayServiceTest {
     RawPeer otherWorkspace = daemon(b, UUID.randomUUID(), "third-machine");
     RawPeer member = client(a, ws);
     RedisBus pub = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
-    Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_DEVICE)
-        .setSubjectId(UUID.randomUUID().toString()).build();
-    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(r.toByteArray())));
+    Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_DEVICE, ws, UUID.randomUUID().toString(), null, Instant.now());
+    RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray())));
     RelayFrame hint = onA.next(FrameType.FRAME_TYPE_TRUST_CHANGED);
     assertThat(hint.getWorkspaceId()).isEqualTo(ws.toString());
     assertThat(hint.getTargetId()).isEqualTo(machine);
@@ -378,9 +381,8 @@ class RelayServiceTest {
     assertThat(member.poll(100)).isNull();
     assertThat(member.closed || onA.closed || onB.closed).isFalse();
     // a keyset rotation voids older credentials: the daemons hear of it the same way
-    Revocation k = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_KEYSET_VERSION)
-        .setSubjectId("2").build();
-    RelayCluster.await(pub.publish("umbra.revocations", Buffer.buffer(k.toByteArray())));
+    Revocation k = Revoked.message(RevokedKind.REVOKED_KIND_KEYSET_VERSION, ws, "2", null, Instant.now());
+    RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(k.toByteArray())));
     assertThat(onA.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo(machine);
     assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo("second-machine");
     assertThat(member.closed || onA.closed || onB.closed).isFalse();

@@ -70,7 +70,8 @@ public final class WebTtyService extends UmbraService {
       Duration handshake = Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_HANDSHAKE_SECONDS", 30));
       long sweepEvery = env.positiveInt("UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS", 3600) * 1000L;
       URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
-      verifier = new SessionVerifier(vertx, SessionVerifier.jwksUrl(cp), ServiceName.WEBTTY_ENGINE.id(), runtime.clock());
+      verifier = new SessionVerifier(vertx, SessionVerifier.jwksUrl(cp), ServiceName.WEBTTY_ENGINE.id(), runtime.clock())
+          .checkRevocations(revocations);
       metrics = new EngineMetrics(runtime.registry());
       store = new RecordingStore(db);
       writer = new RecordingWriter(vertx, store, metrics);
@@ -80,7 +81,7 @@ public final class WebTtyService extends UmbraService {
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
       new ReplayRoutes(store, runtime.audit()).mount(router, new SessionAuth(verifier));
       sweepTimer = vertx.setPeriodic(sweepEvery, t -> sweep());
-      return hub.start();
+      return hub.start(revocations);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.umbra.kit.log.LogRing;
+import dev.umbra.kit.revocation.RevocationChannel;
+import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import dev.umbra.proto.webtty.ParticipantRole;
@@ -27,6 +29,7 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -350,9 +353,9 @@ class WebTtyEngineTest {
     try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
         Peer owner = h.client(1, ws, gina, "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k));
-      Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_DEVICE)
-          .setSubjectId(gina).setTimeUnixMs(System.currentTimeMillis()).build();
-      h.buses.get(1).publish("umbra.revocations", Buffer.buffer(r.toByteArray()))
+      String before = h.tokens.member(ws, gina, "member");
+      Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, ws, "member-id", gina, Instant.now());
+      h.buses.get(1).publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
           .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason()).isEqualTo("revoked");
       assertThat(owner.awaitClosed()).isTrue();
@@ -360,7 +363,7 @@ class WebTtyEngineTest {
       // a new connection of the revoked party is refused before any WebSocket exists
       HttpResponse<String> resp = http.send(HttpRequest.newBuilder(
               URI.create("http://127.0.0.1:" + h.port(0) + WebTtyWire.CLIENT_PATH))
-          .header("Authorization", "Bearer " + h.tokens.member(ws, gina, "member")).GET().build(),
+          .header("Authorization", "Bearer " + before).GET().build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(resp.statusCode()).isEqualTo(401);
     }
@@ -374,9 +377,8 @@ class WebTtyEngineTest {
     try (Peer server = h.server(1, ws, machine, EngineHarness.recorded());
         Peer owner = h.client(0, ws, "jane", "member")) {
       h.open(server, owner, machine, k, List.of(key(), k));
-      Revocation r = Revocation.newBuilder().setWorkspaceId(ws.toString()).setKind(RevokedKind.REVOKED_KIND_MACHINE)
-          .setSubjectId(machine).setTimeUnixMs(System.currentTimeMillis()).build();
-      h.buses.get(0).publish("umbra.revocations", Buffer.buffer(r.toByteArray()))
+      Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, ws, machine, null, Instant.now());
+      h.buses.get(0).publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
           .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       assertThat(server.awaitClosed()).isTrue();
       assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason()).isEqualTo("server_gone");

@@ -24,6 +24,7 @@ import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
@@ -132,7 +133,7 @@ class WorkspaceProtectionEndToEndTest {
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
     TestServices.deploy(vertx, pairing, bus, Metrics.newRegistry(), Clock.systemUTC(), PairingService::new)
         .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    bus.subscribe("umbra.revocations", m -> {
+    bus.subscribe(RevocationChannel.CHANNEL, m -> {
       try {
         revocations.add(Revocation.parseFrom(m.body().getBytes()));
       } catch (Exception e) {

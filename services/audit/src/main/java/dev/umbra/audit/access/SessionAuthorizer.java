@@ -61,6 +61,6 @@ public final class SessionAuthorizer implements AuditAuthorizer {
     if (claims.subjectKind() != SubjectKind.MEMBER || !claims.role().atLeast(Role.ADMIN)) {
       return Future.failedFuture(ApiException.forbidden("the audit log needs the admin or owner role"));
     }
-    return Future.succeededFuture(new Caller(AuditActor.member(claims.subject()), false));
+    return Future.succeededFuture(new Caller(AuditActor.member(claims.subject()), false, claims));
   }
 }

@@ -1,10 +1,12 @@
 package dev.umbra.audit.tail;
 
 import dev.umbra.audit.ingest.IngestConsumer;
+import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.Subscription;
 import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.revocation.Revoked;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
@@ -30,6 +32,14 @@ public final class LiveTail {
   public interface Client {
     /** Returns false (and drops the message) when the client's bounded queue is full. */
     boolean offer(String json);
+
+    /** The session the client opened the tail with (null for the deployment operator). */
+    default SessionClaims session() {
+      return null;
+    }
+
+    /** Ends the tail because its session was revoked. */
+    default void revoked() {}
   }
 
   private final Bus bus;
@@ -60,6 +70,23 @@ public final class LiveTail {
               subscriptions.remove(workspace, sub);
               remove(workspace, client);
             });
+  }
+
+  /** Ends the tails of the workspace whose session {@code r} voids (docs/audit.md); returns how many. */
+  public int revoke(Revoked r) {
+    Set<Client> set = clients.get(r.workspaceId());
+    if (set == null) {
+      return 0;
+    }
+    int n = 0;
+    for (Client c : new ArrayList<>(set)) {
+      if (c.session() != null && r.voids(c.session())) {
+        remove(r.workspaceId(), c);
+        c.revoked();
+        n++;
+      }
+    }
+    return n;
   }
 
   public void remove(UUID workspace, Client client) {

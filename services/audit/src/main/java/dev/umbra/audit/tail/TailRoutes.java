@@ -8,6 +8,7 @@ import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
+import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.WebSockets;
 import io.vertx.core.Vertx;
@@ -28,6 +29,8 @@ import java.util.UUID;
  */
 public final class TailRoutes {
   public static final long KEEPALIVE_MS = 15_000;
+  /** WebSocket close code when the tail's session is revoked (as the relay's). */
+  public static final short CLOSE_REVOKED = 4003;
 
   private final Vertx vertx;
   private final AuditAuthorizer authorizer;
@@ -67,8 +70,9 @@ public final class TailRoutes {
                   .putHeader("content-type", "text/event-stream")
                   .putHeader("cache-control", "no-store")
                   .putHeader("x-accel-buffering", "no");
-              SseClient client = new SseClient(resp);
+              SseClient client = new SseClient(resp, caller.session());
               long keepalive = vertx.setPeriodic(KEEPALIVE_MS, t -> client.comment("keepalive"));
+              resp.endHandler(v -> vertx.cancelTimer(keepalive)); // ended by a revocation
               resp.closeHandler(
                   v -> {
                     vertx.cancelTimer(keepalive);
@@ -92,7 +96,7 @@ public final class TailRoutes {
    */
   private void webSocket(RoutingContext ctx, UUID ws, Caller caller, ServerWebSocket socket) {
     socket.setWriteQueueMaxSize(queueBytes);
-    WebSocketClient client = new WebSocketClient(socket);
+    WebSocketClient client = new WebSocketClient(socket, caller.session());
     long keepalive = vertx.setPeriodic(KEEPALIVE_MS, t -> {
       if (!socket.isClosed()) {
         socket.writePing(Buffer.buffer());
@@ -115,10 +119,22 @@ public final class TailRoutes {
   /** One WebSocket; its queue is the socket's bounded write queue. */
   static final class WebSocketClient implements LiveTail.Client {
     private final ServerWebSocket socket;
+    private final SessionClaims session;
     private long missed;
 
-    WebSocketClient(ServerWebSocket socket) {
+    WebSocketClient(ServerWebSocket socket, SessionClaims session) {
       this.socket = socket;
+      this.session = session;
+    }
+
+    @Override
+    public SessionClaims session() {
+      return session;
+    }
+
+    @Override
+    public void revoked() {
+      socket.close(CLOSE_REVOKED, "revoked");
     }
 
     @Override
@@ -139,15 +155,30 @@ public final class TailRoutes {
   /** One SSE connection; its queue is the response's bounded write queue. */
   static final class SseClient implements LiveTail.Client {
     private final HttpServerResponse resp;
+    private final SessionClaims session;
     private long missed;
 
-    SseClient(HttpServerResponse resp) {
+    SseClient(HttpServerResponse resp, SessionClaims session) {
       this.resp = resp;
+      this.session = session;
+    }
+
+    @Override
+    public SessionClaims session() {
+      return session;
+    }
+
+    @Override
+    public void revoked() {
+      if (!resp.closed() && !resp.ended()) {
+        resp.write("event: revoked\ndata: {}\n\n");
+        resp.end();
+      }
     }
 
     @Override
     public boolean offer(String json) {
-      if (resp.closed() || resp.writeQueueFull()) {
+      if (resp.closed() || resp.ended() || resp.writeQueueFull()) {
         missed++;
         return false;
       }
@@ -160,7 +191,7 @@ public final class TailRoutes {
     }
 
     void comment(String text) {
-      if (!resp.closed() && !resp.writeQueueFull()) {
+      if (!resp.closed() && !resp.ended() && !resp.writeQueueFull()) {
         resp.write(": " + text + "\n\n");
       }
     }

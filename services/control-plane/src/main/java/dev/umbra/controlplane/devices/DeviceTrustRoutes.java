@@ -18,7 +18,6 @@ import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
-import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -346,7 +345,7 @@ public final class DeviceTrustRoutes {
                 }))
             .onSuccess(j -> {
               // once committed: the credentials of older versions are void, daemons refresh to accept the new ones
-              publishTrustChange(wid, RevokedKind.REVOKED_KIND_KEYSET_VERSION, String.valueOf(k.version()));
+              w.revoked(RevokedKind.REVOKED_KIND_KEYSET_VERSION, wid, String.valueOf(k.version()), null);
               w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.KEYSET_ENVELOPE_ADDED, "keyset:" + k.version(), Outcome.OUTCOME_SUCCESS);
             }));
   }
@@ -470,16 +469,14 @@ public final class DeviceTrustRoutes {
                 .compose(x -> one(conn, id)))
             // published once committed: a daemon that refreshes its pin on hearing it finds the revocation
             .onSuccess(j -> {
-              publishTrustChange(wid, RevokedKind.REVOKED_KIND_DEVICE, id.toString());
+              w.revoked(RevokedKind.REVOKED_KIND_DEVICE, wid, id.toString(), accountOf(j));
               w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.DEVICE_REVOKED, "device:" + id, Outcome.OUTCOME_SUCCESS);
             }));
   }
 
-  /** Tells the relays (and through them the workspace's daemons) that the trust material changed. */
-  private void publishTrustChange(UUID wid, RevokedKind kind, String subject) {
-    Revocation r = Revocation.newBuilder().setWorkspaceId(wid.toString()).setKind(kind)
-        .setSubjectId(subject).setTimeUnixMs(w.clock().millis()).build();
-    w.bus().publish(MachineRoutes.REVOCATIONS, Buffer.buffer(r.toByteArray()));
+  private static UUID accountOf(JsonObject device) {
+    String a = device.getString("account_id");
+    return a == null ? null : UUID.fromString(a);
   }
 
   private Future<JsonObject> deviceEnvelope(RoutingContext ctx) {

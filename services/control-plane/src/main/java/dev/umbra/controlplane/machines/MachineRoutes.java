@@ -17,7 +17,6 @@ import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
-import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
@@ -34,11 +33,10 @@ import java.util.UUID;
 
 /**
  * Machines (daemon bindings): members list them, admins rename and revoke them (a revocation is
- * published on {@code umbra.revocations} at once); the pairing service creates them through the
+ * published once committed, dev.umbra.kit.revocation); the pairing service creates them through the
  * internal endpoint; a daemon gets session tokens by signing with its binding's Ed25519 key.
  */
 public final class MachineRoutes {
-  public static final String REVOCATIONS = "umbra.revocations";
   /**
    * How far a machine's signed timestamp may be from the server's clock; within it, each machine's
    * timestamps must also increase strictly, so a captured request cannot be replayed.
@@ -122,12 +120,12 @@ public final class MachineRoutes {
         .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
             conn.preparedQuery("UPDATE machines SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1").execute(Tuple.of(mid, w.now()))
                 .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("machine")) : Future.<Void>succeededFuture())
-                .onSuccess(v -> {
-                  Revocation rev = Revocation.newBuilder().setWorkspaceId(wid.toString()).setKind(RevokedKind.REVOKED_KIND_MACHINE)
-                      .setSubjectId(mid.toString()).setTimeUnixMs(w.clock().millis()).build();
-                  w.bus().publish(REVOCATIONS, Buffer.buffer(rev.toByteArray()));
-                  w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MACHINE_UNPAIRED, "machine:" + mid, Outcome.OUTCOME_SUCCESS);
-                })));
+                .map(v -> p))
+            // published once committed, so no service refuses what a rolled-back revocation kept
+            .onSuccess(p2 -> {
+              w.revoked(RevokedKind.REVOKED_KIND_MACHINE, wid, mid.toString(), null);
+              w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MACHINE_UNPAIRED, "machine:" + mid, Outcome.OUTCOME_SUCCESS);
+            }).mapEmpty());
   }
 
   private Future<JsonObject> createInternal(RoutingContext ctx) {
@@ -203,7 +201,7 @@ public final class MachineRoutes {
                       .compose(r -> r.rowCount() == 1 ? Future.succeededFuture(r) : Future.failedFuture(denied));
                 })
                 .map(r -> {
-                  SessionIssuer.Issued t = w.issuer().issue(wid, mid.toString(), SubjectKind.MACHINE, Role.MACHINE, audience);
+                  SessionIssuer.Issued t = w.issuer().issue(wid, mid.toString(), SubjectKind.MACHINE, Role.MACHINE, audience, SessionIssuer.MintedWith.MACHINE);
                   w.audit(ctx, wid, ActorKind.ACTOR_KIND_MACHINE, mid, AuditAction.SESSION_ISSUED, "audience:" + audience, Outcome.OUTCOME_SUCCESS);
                   return new JsonObject().put("token", t.token()).put("audience", audience).put("expires_at", t.expiresAt().toString());
                 })))

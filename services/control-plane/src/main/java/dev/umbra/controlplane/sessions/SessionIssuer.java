@@ -39,7 +39,25 @@ public final class SessionIssuer {
     }
   }
 
-  public Issued issue(UUID workspaceId, String subject, SubjectKind kind, Role role, String audience) {
+  /**
+   * What a session was minted with, written into its claims so revocations can find it
+   * ({@code tid}, {@code did}, {@code ksv} in {@link SessionTokens}).
+   *
+   * @param apiTokenId the API token of a member's request (null for machines)
+   * @param deviceId the trusted device the session is bound to (null when unbound)
+   * @param keysetVersion that device's credential version (0 when unbound)
+   */
+  public record MintedWith(UUID apiTokenId, UUID deviceId, int keysetVersion) {
+    public static final MintedWith MACHINE = new MintedWith(null, null, 0);
+
+    public MintedWith {
+      if ((deviceId == null) != (keysetVersion == 0) || keysetVersion < 0) {
+        throw new IllegalArgumentException("a bound device needs its credential's keyset version");
+      }
+    }
+  }
+
+  public Issued issue(UUID workspaceId, String subject, SubjectKind kind, Role role, String audience, MintedWith with) {
     SigningKeys.Active key = keys.current();
     Instant now = clock.instant();
     Instant exp = now.plus(keys.tokenTtl());
@@ -55,6 +73,9 @@ public final class SessionIssuer {
             .claim(SessionTokens.CLAIM_WORKSPACE, workspaceId.toString())
             .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind.wire())
             .claim(SessionTokens.CLAIM_ROLE, role.wire())
+            .claim(SessionTokens.CLAIM_API_TOKEN, with.apiTokenId() == null ? null : with.apiTokenId().toString())
+            .claim(SessionTokens.CLAIM_DEVICE, with.deviceId() == null ? null : with.deviceId().toString())
+            .claim(SessionTokens.CLAIM_KEYSET_VERSION, with.deviceId() == null ? null : with.keysetVersion())
             .build();
     JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(key.kid()).type(JOSEObjectType.JWT).build();
     SignedJWT jwt = new SignedJWT(header, claims);

@@ -13,13 +13,12 @@ import dev.umbra.kit.http.ApiException;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
 import dev.umbra.proto.bus.RevokedKind;
-import dev.umbra.proto.bus.Revocation;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
@@ -85,6 +84,11 @@ public final class TokenRoutes {
     return t == null ? null : t.toString();
   }
 
+  /**
+   * Revokes one of the caller's API tokens. Session tokens it minted carry its id ({@code tid}):
+   * once committed, a revocation naming it is published for each workspace of the account, so
+   * every service refuses them and closes their connections (docs/security.md, "Revocation").
+   */
   private Future<Void> revoke(RoutingContext ctx) {
     UUID id = Requests.uuidParam(ctx, "token_id");
     return w.auth()
@@ -93,16 +97,19 @@ public final class TokenRoutes {
             (Principal p) -> w.db().withTransaction(
                     conn -> conn.preparedQuery(
                             "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND account_id = $2")
-                        .execute(Tuple.of(id, p.accountId(), w.now())))
-                .compose(r -> {
-                  if (r.rowCount() == 0) {
-                    return Future.<Void>failedFuture(ApiException.notFound("token"));
-                  }
+                        .execute(Tuple.of(id, p.accountId(), w.now()))
+                        .compose(r -> r.rowCount() == 0
+                            ? Future.<RowSet<Row>>failedFuture(ApiException.notFound("token"))
+                            : conn.preparedQuery("SELECT set_config('umbra.account_id', $1, true)").execute(Tuple.of(p.accountId().toString()))
+                                .compose(x -> conn.preparedQuery("SELECT workspace_id FROM account_workspaces WHERE account_id = $1")
+                                    .execute(Tuple.of(p.accountId())))))
+                .map(rows -> {
+                  // committed: publish now, with a time after every session the token minted
                   w.audit(ctx, null, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.TOKEN_REVOKED, "token:" + id, Outcome.OUTCOME_SUCCESS);
-                  Revocation rev = Revocation.newBuilder().setKind(RevokedKind.REVOKED_KIND_TOKEN)
-                      .setSubjectId(id.toString()).setTimeUnixMs(w.clock().millis()).build();
-                  w.bus().publish("umbra.revocations", Buffer.buffer(rev.toByteArray()));
-                  return Future.<Void>succeededFuture();
+                  for (Row r : rows) {
+                    w.revoked(RevokedKind.REVOKED_KIND_TOKEN, r.getUUID("workspace_id"), id.toString(), p.accountId());
+                  }
+                  return (Void) null;
                 }));
   }
 }

@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.workspaces;
 
 import dev.umbra.controlplane.Wiring;
+import dev.umbra.controlplane.auth.Principal;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
@@ -13,10 +14,8 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
-import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -25,6 +24,7 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 
 /** Workspaces, members and session tokens. */
@@ -191,30 +191,53 @@ public final class WorkspaceRoutes {
                 .compose(target -> keepAnOwner(conn, target)
                     .compose(v -> conn.preparedQuery("DELETE FROM account_workspaces WHERE account_id = $1 AND workspace_id = $2")
                         .execute(Tuple.of(target.getUUID("account_id"), wid)))
-                    .compose(v -> conn.preparedQuery("DELETE FROM members WHERE id = $1").execute(Tuple.of(mid))))
-                .<Void>mapEmpty()
-                .onSuccess(v -> {
-                  w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MEMBER_REMOVED, "member:" + mid, Outcome.OUTCOME_SUCCESS);
-                  Revocation rev = Revocation.newBuilder().setWorkspaceId(wid.toString()).setKind(RevokedKind.REVOKED_KIND_MEMBER)
-                      .setSubjectId(mid.toString()).setTimeUnixMs(w.clock().millis()).build();
-                  w.bus().publish("umbra.revocations", Buffer.buffer(rev.toByteArray()));
-                })));
+                    .compose(v -> conn.preparedQuery("DELETE FROM members WHERE id = $1").execute(Tuple.of(mid)))
+                    .map(v -> target.getUUID("account_id"))))
+            // committed: the account's sessions in the workspace are void (sessions carry the account, not the member id)
+            .onSuccess(account -> {
+              w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MEMBER_REMOVED, "member:" + mid, Outcome.OUTCOME_SUCCESS);
+              w.revoked(RevokedKind.REVOKED_KIND_MEMBER, wid, mid.toString(), account);
+            })
+            .mapEmpty());
   }
 
+  /**
+   * Issues a member's session token. It names the API token of the request ({@code tid}) and, when
+   * {@code device_id} names a trusted device of the caller in this workspace, that device and its
+   * credential's keyset version ({@code did}, {@code ksv}), so revoking the device or rotating the
+   * keyset past that version voids it too (docs/device-trust.md).
+   */
   private Future<JsonObject> session(RoutingContext ctx) {
-    JsonObject body = Requests.body(ctx, "workspace_id", "audience");
-    UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
-    String audience = Requests.oneOf(body, "audience", null, SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new));
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) -> {
-          SessionIssuer.Issued t = w.issuer().issue(wid, p.accountId().toString(), SubjectKind.MEMBER, m.role(), audience);
-          w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.SESSION_ISSUED, "audience:" + audience, Outcome.OUTCOME_SUCCESS);
-          return Future.succeededFuture(new JsonObject()
-              .put("token", t.token())
-              .put("audience", audience)
-              .put("workspace_id", wid.toString())
-              .put("role", m.role().wire())
-              .put("expires_at", t.expiresAt().toString()));
-        }));
+    return w.auth().authenticate(ctx, false).compose(p -> {
+      JsonObject body = Requests.body(ctx, "workspace_id", "audience", "device_id");
+      UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
+      String audience = Requests.oneOf(body, "audience", null, SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new));
+      Optional<UUID> device = Requests.optionalString(body, "device_id", 36, 36).map(d -> Requests.uuid(d, "device_id"));
+      return w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) -> boundDevice(conn, p, device).map(with -> {
+        SessionIssuer.Issued t = w.issuer().issue(wid, p.accountId().toString(), SubjectKind.MEMBER, m.role(), audience, with);
+        w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.SESSION_ISSUED, "audience:" + audience, Outcome.OUTCOME_SUCCESS);
+        return new JsonObject()
+            .put("token", t.token())
+            .put("audience", audience)
+            .put("workspace_id", wid.toString())
+            .put("role", m.role().wire())
+            .put("expires_at", t.expiresAt().toString());
+      }));
+    });
+  }
+
+  private static Future<SessionIssuer.MintedWith> boundDevice(io.vertx.sqlclient.SqlConnection conn, Principal p, Optional<UUID> device) {
+    if (device.isEmpty()) {
+      return Future.succeededFuture(new SessionIssuer.MintedWith(p.tokenId(), null, 0));
+    }
+    return conn.preparedQuery("SELECT account_id, status, keyset_version FROM devices WHERE id = $1").execute(Tuple.of(device.get()))
+        .compose(rows -> {
+          Row r = rows.size() == 0 ? null : rows.iterator().next();
+          if (r == null || !p.accountId().equals(r.getUUID("account_id")) || !"trusted".equals(r.getString("status"))
+              || r.getInteger("keyset_version") == null) {
+            return Future.failedFuture(ApiException.forbidden("device_id is not a trusted device of yours in this workspace"));
+          }
+          return Future.succeededFuture(new SessionIssuer.MintedWith(p.tokenId(), device.get(), r.getInteger("keyset_version")));
+        });
   }
 }

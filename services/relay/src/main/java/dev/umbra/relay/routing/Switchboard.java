@@ -6,12 +6,12 @@ import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SessionTokens;
-import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.Subscription;
 import dev.umbra.kit.http.WebSockets;
-import dev.umbra.proto.bus.Revocation;
+import dev.umbra.kit.revocation.RevocationList;
+import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
@@ -29,10 +29,8 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -49,8 +47,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Switchboard {
   private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
-  /** How long a revocation also refuses new connections of the revoked party (longest token life). */
-  static final Duration REVOKED_FOR = Duration.ofHours(1);
   public static final short CLOSE_GOING_AWAY = 1001;
   public static final short CLOSE_TOO_BIG = 1009;
   public static final short CLOSE_UNSUPPORTED = 1003;
@@ -73,8 +69,7 @@ public final class Switchboard {
   private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
   private final Map<String, Connection> clientChannels = new HashMap<>();
   private final Map<String, Future<Subscription>> channelSubs = new HashMap<>();
-  private final Map<String, Long> revoked = new HashMap<>();
-  private Subscription revocations;
+  private RevocationList revocations;
   private Context context;
   private long nextId;
 
@@ -90,19 +85,21 @@ public final class Switchboard {
     this.messageLimits = new IpLimits(settings.messageRate(), settings.messageBurst());
   }
 
-  /** Subscribes to revocations and starts the ping / idle / expiry sweep. */
-  public Future<Void> start() {
+  /** Listens to the service's revocations and starts the ping / idle / expiry sweep. */
+  public Future<Void> start(RevocationList revocations) {
     context = vertx.getOrCreateContext();
     long every = settings.ping().toMillis();
     vertx.setPeriodic(every, every, t -> sweep());
-    return bus.subscribe(Topics.REVOCATIONS, this::onRevocation).onSuccess(s -> revocations = s).mapEmpty();
+    this.revocations = revocations;
+    revocations.onRevoked(this::onRevocation);
+    return Future.succeededFuture();
   }
 
   public Future<Void> stop() {
     for (Connection c : new ArrayList<>(connections)) {
       close(c, CLOSE_GOING_AWAY, "relay_stopping");
     }
-    return revocations == null ? Future.succeededFuture() : revocations.unsubscribe().recover(e -> Future.succeededFuture());
+    return Future.succeededFuture();
   }
 
   public String instance() {
@@ -124,13 +121,9 @@ public final class Switchboard {
 
   // ---------------------------------------------------------------- admission and lifecycle
 
-  /** True when a revocation seen on the bus still refuses this session. */
+  /** True when a revocation refuses this session (the kit's list; fails closed while it is not current). */
   public boolean isRevoked(SessionClaims c) {
-    long now = clock.millis();
-    revoked.values().removeIf(until -> until < now);
-    String ws = c.workspaceId().toString();
-    return revoked.containsKey(revocationKey(ws, c.subjectKind() == SubjectKind.MACHINE ? "machine" : "member", c.subject()))
-        || revoked.containsKey(revocationKey(ws, "token", c.tokenId()));
+    return revocations == null || revocations.isRevoked(c);
   }
 
   /** Takes over an upgraded WebSocket of an authenticated daemon or client. */
@@ -673,40 +666,16 @@ public final class Switchboard {
 
   // ---------------------------------------------------------------- revocations
 
-  private static String revocationKey(String workspace, String kind, String subject) {
-    return kind + ":" + workspace + ":" + subject;
-  }
-
-  private void onRevocation(BusMessage m) {
-    Revocation r;
-    try {
-      r = Revocation.parseFrom(m.body().getBytes());
-    } catch (InvalidProtocolBufferException e) {
-      metrics.reject(Reject.MALFORMED);
-      return;
-    }
-    String kind =
-        switch (r.getKind()) {
-          case REVOKED_KIND_MACHINE -> "machine";
-          case REVOKED_KIND_MEMBER -> "member";
-          case REVOKED_KIND_TOKEN -> "token";
-          // devices are not named in relay sessions (their tokens are revoked by id), but the
-          // workspace's daemons must hear of it: they refuse the device's channels once they sync
-          case REVOKED_KIND_DEVICE -> "device";
-          case REVOKED_KIND_KEYSET_VERSION -> "keyset";
-          default -> null;
-        };
-    if (kind == null || r.getSubjectId().isEmpty()) {
-      return;
-    }
-    if (!kind.equals("device") && !kind.equals("keyset")) {
-      revoked.put(revocationKey(r.getWorkspaceId(), kind, r.getSubjectId()), clock.millis() + REVOKED_FOR.toMillis());
-    }
+  /**
+   * Applies a revocation (docs/relay.md): the workspace's daemons are told to re-check their pin
+   * (TRUST_CHANGED), then the connections whose session it voids are closed (4003).
+   */
+  private void onRevocation(Revoked r) {
+    String ws = r.workspaceId().toString();
     int closed = 0;
     int hinted = 0;
-    for (Iterator<Connection> it = new ArrayList<>(connections).iterator(); it.hasNext(); ) {
-      Connection c = it.next();
-      if (!c.workspace.equals(r.getWorkspaceId())) {
+    for (Connection c : new ArrayList<>(connections)) {
+      if (!c.workspace.equals(ws)) {
         continue;
       }
       if (c.daemon && c.target != null && !c.closed) {
@@ -716,22 +685,15 @@ public final class Switchboard {
         hinted++;
         metrics.trustHint();
       }
-      boolean match =
-          switch (kind) {
-            case "device", "keyset" -> false;
-            case "machine" -> c.claims.subjectKind() == SubjectKind.MACHINE && c.claims.subject().equals(r.getSubjectId());
-            case "member" -> c.claims.subjectKind() == SubjectKind.MEMBER && c.claims.subject().equals(r.getSubjectId());
-            default -> c.claims.tokenId().equals(r.getSubjectId());
-          };
-      if (match) {
+      if (r.voids(c.claims)) {
         metrics.revoked();
         close(c, CLOSE_REVOKED, "revoked");
         closed++;
       }
     }
     log.atInfo()
-        .addKeyValue("workspace", r.getWorkspaceId())
-        .addKeyValue("kind", kind)
+        .addKeyValue("workspace", ws)
+        .addKeyValue("kind", r.kind().name())
         .addKeyValue("closed", closed)
         .addKeyValue("daemons_told", hinted)
         .log("revocation applied");

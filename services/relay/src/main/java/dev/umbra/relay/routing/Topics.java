@@ -5,8 +5,6 @@ package dev.umbra.relay.routing;
  * and workspaces are UUIDs, so names cannot collide or contain glob characters.
  */
 final class Topics {
-  static final String REVOCATIONS = "umbra.revocations";
-
   private Topics() {}
 
   static String targetKey(String workspace, String target) {

@@ -12,9 +12,9 @@ import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.id.Ulid;
+import dev.umbra.kit.revocation.RevocationList;
+import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.Wire;
-import dev.umbra.proto.bus.Revocation;
-import dev.umbra.proto.bus.RevokedKind;
 import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.Delivery;
 import dev.umbra.proto.webtty.JoinPolicy;
@@ -41,12 +41,15 @@ import io.vertx.core.http.ServerWebSocket;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -69,10 +72,9 @@ import org.slf4j.LoggerFactory;
  * Bus channels: {@code umbra.webtty.srv.<workspace>.<server>} (OPEN towards the server's home),
  * {@code umbra.webtty.sess.<session>} (participants' frames towards the home),
  * {@code umbra.webtty.inst.<instance>} (deliveries towards an instance's participants),
- * {@code umbra.revocations}.
+ * and the service's revocations (the kit's {@code RevocationList}).
  */
 public final class SessionHub {
-  public static final String REVOCATIONS = "umbra.revocations";
   private static final Logger log = LoggerFactory.getLogger(SessionHub.class);
   private static final HexFormat HEX = HexFormat.of();
   private static final String CLIENT = "client";
@@ -94,7 +96,8 @@ public final class SessionHub {
   private final Map<String, ServerConn> servers = new HashMap<>();
   private final Map<String, Session> sessions = new HashMap<>();
   private final Map<String, ClientConn> clients = new HashMap<>();
-  private final Map<String, Long> revoked = new HashMap<>();
+  private RevocationList revocations;
+  private final Set<ServerConn> serverConns = new LinkedHashSet<>();
   private final SecureRandom random = new SecureRandom();
   private long pressureTimer = -1;
 
@@ -130,11 +133,12 @@ public final class SessionHub {
     return "umbra.webtty.sess." + sessionId;
   }
 
-  /** Subscribes this instance's channels; call once at start. */
-  public Future<Void> start() {
+  /** Subscribes this instance's channels and listens to the service's revocations; call once at start. */
+  public Future<Void> start(RevocationList revocations) {
     pressureTimer = vertx.setPeriodic(50, t -> maybeResume());
+    this.revocations = revocations;
+    revocations.onRevoked(this::onRevocation);
     return bus.subscribe(instChannel(instanceId), this::onDeliveries)
-        .compose(s -> bus.subscribe(REVOCATIONS, this::onRevocationMessage))
         .mapEmpty();
   }
 
@@ -152,60 +156,35 @@ public final class SessionHub {
 
   // ---------------------------------------------------------------- revocations
 
-  private static String revokedKey(String ws, String what) {
-    return ws + "|" + what;
-  }
-
-  /** True when the token's subject, token id or (for clients) key id was revoked. */
+  /**
+   * True when a revocation voids the token (the kit's list, which fails closed while it is not
+   * current). Devices are matched through the token's {@code did} claim; {@code keyIdHex} is no
+   * longer consulted (a WebTTY key id is not a device id).
+   */
   public boolean isRevoked(SessionClaims c, String keyIdHex) {
-    long now = clock.millis();
-    revoked.values().removeIf(until -> until < now);
-    String ws = c.workspaceId().toString();
-    return revoked.containsKey(revokedKey(ws, "s:" + c.subject()))
-        || revoked.containsKey(revokedKey(ws, "t:" + c.tokenId()))
-        || (keyIdHex != null && !keyIdHex.isEmpty() && revoked.containsKey(revokedKey(ws, "s:" + keyIdHex)));
+    return revocations == null || revocations.isRevoked(c);
   }
 
-  private void onRevocationMessage(BusMessage m) {
-    Revocation r;
-    try {
-      r = Revocation.parseFrom(m.body().getBytes());
-    } catch (InvalidProtocolBufferException e) {
-      metrics.dropped("malformed_revocation");
-      return;
-    }
-    if (r.getWorkspaceId().isEmpty() || r.getSubjectId().isEmpty()) {
-      metrics.dropped("malformed_revocation");
-      return;
-    }
-    if (r.getKind() == RevokedKind.REVOKED_KIND_KEYSET_VERSION) {
-      return; // a rotation names no session party; daemons re-check their pins (docs/relay.md)
-    }
-    onRevocation(r);
-  }
-
-  /** Stops new sessions of the revoked party at once and ends its live ones on this instance. */
-  public void onRevocation(Revocation r) {
-    String ws = r.getWorkspaceId();
-    String subj = r.getSubjectId();
-    long until = clock.millis() + settings.revocationMemory().toMillis();
-    boolean token = r.getKind() == RevokedKind.REVOKED_KIND_TOKEN;
-    revoked.put(revokedKey(ws, (token ? "t:" : "s:") + subj), until);
-    // servers (machines)
-    for (ServerConn s : new ArrayList<>(servers.values())) {
-      if (s.claims.workspaceId().toString().equals(ws)
-          && (subj.equals(s.claims.subject()) || (token && subj.equals(s.claims.tokenId())))) {
+  /**
+   * Ends what the revoked party holds on this instance: its server connections, its client
+   * connections at this edge (each closes after an ERROR {@code revoked}, and the home hears it
+   * leave), and, in sessions homed here, the participants of a revoked member or machine (the
+   * session ends when it is the opener). Token, device and keyset revocations are matched at the
+   * edge, which holds the whole token.
+   */
+  public void onRevocation(Revoked r) {
+    for (ServerConn s : new ArrayList<>(serverConns)) {
+      if (r.voids(s.claims)) {
         closeServer(s, "revoked");
       }
     }
-    // sessions homed here: participants of the revoked party; sessions they opened end
     for (Session s : new ArrayList<>(sessions.values())) {
-      if (!s.workspaceId.toString().equals(ws)) {
+      if (!s.workspaceId.equals(r.workspaceId())) {
         continue;
       }
       for (Session.Part p : new ArrayList<>(s.participants.values())) {
-        boolean hit = token ? subj.equals(p.tokenId) : subj.equals(p.subject) || subj.equals(p.keyIdHex);
-        if (!hit) {
+        // the home does not know when the participant's token was issued: count it as before (fail closed)
+        if (!r.voidsSubject(s.workspaceId, SubjectKind.MEMBER, p.subject, Instant.EPOCH)) {
           continue;
         }
         if (p.subject.equals(s.openedBy)) {
@@ -215,11 +194,9 @@ public final class SessionHub {
         removeParticipant(s, p, "revoked");
       }
     }
-    // client connections at this edge
     for (ClientConn c : new ArrayList<>(clients.values())) {
-      if (c.claims.workspaceId().toString().equals(ws)
-          && (token ? subj.equals(c.claims.tokenId()) : subj.equals(c.claims.subject()) || subj.equals(c.keyIdHex))) {
-        writeClient(c, error(c.sessionId, "revoked"));
+      if (r.voids(c.claims)) {
+        writeClient(c, error(c.sessionId == null ? "" : c.sessionId, "revoked"));
       }
     }
   }
@@ -229,6 +206,7 @@ public final class SessionHub {
   /** A verified server (machine token) connected. */
   public void acceptServer(ServerWebSocket ws, SessionClaims claims) {
     ServerConn conn = new ServerConn(ws, claims);
+    serverConns.add(conn); // registered or not: a revocation must reach it
     metrics.connections.incrementAndGet();
     ws.binaryMessageHandler(buf -> onServerMessage(conn, buf));
     ws.textMessageHandler(t -> rejectServer(conn, null, "text_frame"));
@@ -390,6 +368,7 @@ public final class SessionHub {
       return;
     }
     conn.closed = true;
+    serverConns.remove(conn);
     metrics.connections.decrementAndGet();
     if (conn.registered()) {
       servers.remove(conn.claims.workspaceId() + "|" + conn.serverId, conn);
@@ -676,11 +655,7 @@ public final class SessionHub {
       replyTo(who, refused("", "server_offline"));
       return;
     }
-    if (revoked.containsKey(revokedKey(ws.toString(), "s:" + who.getSubject()))
-        || revoked.containsKey(revokedKey(ws.toString(), "t:" + who.getTokenId()))) {
-      replyTo(who, error("", "revoked"));
-      return;
-    }
+    // revocation was checked by the edge, which holds the whole token, just before it sent this OPEN
     if (!role.atLeast(Role.MEMBER)) {
       audit.event(AuditAction.TERMINAL_REFUSED).workspace(ws).actor(AuditActor.member(who.getSubject()))
           .target("machine", f.getServerId()).denied("role").emit();
@@ -849,10 +824,7 @@ public final class SessionHub {
     String reason = null;
     if (s.state != Session.State.LIVE) {
       reason = "not_live";
-    } else if (revoked.containsKey(revokedKey(s.workspaceId.toString(), "s:" + who.getSubject()))
-        || revoked.containsKey(revokedKey(s.workspaceId.toString(), "t:" + who.getTokenId()))
-        || revoked.containsKey(revokedKey(s.workspaceId.toString(), "s:" + keyHex))) {
-      reason = "revoked";
+    // (revocation was checked by the edge, which holds the whole token, just before it sent this JOIN)
     } else if (attach && !who.getSubject().equals(s.openedBy)) {
       reason = "not_owner";
     } else if (!attach && !mayJoin(s.policy.getJoin(), role, who.getSubject().equals(s.openedBy))) {

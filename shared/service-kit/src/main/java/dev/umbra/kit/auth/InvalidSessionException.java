@@ -1,7 +1,7 @@
 package dev.umbra.kit.auth;
 
 /** A session token that is malformed, badly signed, expired, or not for this service. */
-public final class InvalidSessionException extends RuntimeException {
+public class InvalidSessionException extends RuntimeException {
   public InvalidSessionException(String message) {
     super(message);
   }

@@ -23,6 +23,7 @@ import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -43,6 +44,7 @@ public final class SessionVerifier {
   private volatile Map<String, PublicKey> keys = Map.of();
   private volatile Instant lastRefresh = Instant.EPOCH;
   private Future<Void> inflight;
+  private volatile RevocationCheck revocations;
 
   public SessionVerifier(Vertx vertx, URI jwksUrl, String audience, Clock clock) {
     this.vertx = vertx;
@@ -74,9 +76,23 @@ public final class SessionVerifier {
     return verifyNow(token);
   }
 
+  /**
+   * Refuses, from now on, tokens that {@code check} says are revoked ({@link RevokedSessionException}),
+   * so every route and upgrade that verifies through this verifier honours revocations.
+   */
+  public SessionVerifier checkRevocations(RevocationCheck check) {
+    this.revocations = check;
+    return this;
+  }
+
   private Future<SessionClaims> verifyNow(String token) {
     try {
-      return Future.succeededFuture(check(token, keys, audience, clock.instant()));
+      SessionClaims claims = check(token, keys, audience, clock.instant());
+      RevocationCheck r = revocations;
+      if (r != null && r.isRevoked(claims)) {
+        return Future.failedFuture(new RevokedSessionException());
+      }
+      return Future.succeededFuture(claims);
     } catch (InvalidSessionException e) {
       return Future.failedFuture(e);
     }
@@ -219,10 +235,17 @@ public final class SessionVerifier {
       Role role =
           Role.parse(c.getStringClaim(SessionTokens.CLAIM_ROLE))
               .orElseThrow(() -> new InvalidSessionException("session token has no role"));
-      if (c.getSubject() == null || c.getJWTID() == null) {
-        throw new InvalidSessionException("session token lacks sub or jti");
+      if (c.getSubject() == null || c.getJWTID() == null || c.getIssueTime() == null) {
+        throw new InvalidSessionException("session token lacks sub, jti or iat");
       }
-      return new SessionClaims(wid, c.getSubject(), kind, role, audience, c.getJWTID(), exp.toInstant());
+      Optional<String> apiToken = Optional.ofNullable(c.getStringClaim(SessionTokens.CLAIM_API_TOKEN));
+      Optional<String> device = Optional.ofNullable(c.getStringClaim(SessionTokens.CLAIM_DEVICE));
+      Long ksv = c.getLongClaim(SessionTokens.CLAIM_KEYSET_VERSION);
+      if (device.isPresent() != (ksv != null) || (ksv != null && (ksv < 1 || ksv > Integer.MAX_VALUE))) {
+        throw new InvalidSessionException("malformed session token claims");
+      }
+      return new SessionClaims(wid, c.getSubject(), kind, role, audience, c.getJWTID(), c.getIssueTime().toInstant(),
+          exp.toInstant(), apiToken, device, ksv == null ? 0 : ksv.intValue());
     } catch (ParseException | IllegalArgumentException e) {
       throw new InvalidSessionException("malformed session token claims");
     }

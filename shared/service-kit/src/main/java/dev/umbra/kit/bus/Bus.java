@@ -35,6 +35,13 @@ public interface Bus {
   /** Appends to a durable stream, trimming it to about {@code maxLength} entries; returns the id. */
   Future<String> append(String stream, Buffer body, long maxLength);
 
+  /**
+   * Reads up to {@code count} entries of a stream whose ids come after {@code afterId} (an entry id,
+   * or {@code <ms>-0} for "from that time on"), oldest first, without any consumer group; an
+   * absent stream has none.
+   */
+  Future<List<StreamEntry>> range(String stream, String afterId, int count);
+
   /** Creates the consumer group (reading new entries only) if it does not exist. */
   Future<Void> ensureGroup(String stream, String group);
 

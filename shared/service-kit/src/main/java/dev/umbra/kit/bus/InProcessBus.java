@@ -179,6 +179,29 @@ public final class InProcessBus implements Bus {
   }
 
   @Override
+  public synchronized Future<List<StreamEntry>> range(String stream, String afterId, int count) {
+    try {
+      Bus.checkName(stream);
+      long[] after = StreamIds.parse(afterId);
+      List<StreamEntry> out = new ArrayList<>();
+      Stream s = streams.get(stream);
+      if (s != null) {
+        for (Entry e : s.entries) {
+          if (out.size() >= count) {
+            break;
+          }
+          if (StreamIds.compare(StreamIds.parse(e.id), after) > 0) {
+            out.add(new StreamEntry(e.id, e.body.copy(), 0));
+          }
+        }
+      }
+      return Future.succeededFuture(out);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  @Override
   public synchronized Future<Void> ensureGroup(String stream, String group) {
     try {
       Bus.checkName(stream);

@@ -330,6 +330,22 @@ public final class RedisBus implements Bus {
   }
 
   @Override
+  public Future<List<StreamEntry>> range(String stream, String afterId, int count) {
+    try {
+      Bus.checkName(stream);
+      StreamIds.parse(afterId);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return send(Request.cmd(Command.XRANGE).arg(key(stream)).arg("(" + afterId).arg("+").arg("COUNT").arg(count))
+        .map(r -> {
+          List<StreamEntry> out = new ArrayList<>();
+          parseEntries(r, out, Map.of());
+          return out;
+        });
+  }
+
+  @Override
   public Future<Void> ensureGroup(String stream, String group) {
     try {
       Bus.checkName(stream);

@@ -8,6 +8,7 @@ import dev.umbra.kit.http.ConnectionGuard;
 import dev.umbra.kit.http.EdgeLimits;
 import dev.umbra.kit.http.HealthCheck;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.kit.revocation.RevocationList;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -30,6 +31,8 @@ public abstract class UmbraService extends VerticleBase {
 
   protected final ServiceRuntime runtime;
   protected Database db;
+  /** Revocations of session tokens (null for a service that accepts none, see {@link #acceptsSessionTokens}). */
+  protected RevocationList revocations;
   private HttpServer server;
   private EdgeLimits edge;
   private ConnectionGuard guard;
@@ -90,6 +93,20 @@ public abstract class UmbraService extends VerticleBase {
     return 8;
   }
 
+  /**
+   * True (the default) for a service that accepts session tokens: it starts the one
+   * {@link RevocationList} of the service before {@link #mount}, which then hands it to its
+   * verifier ({@code SessionVerifier.checkRevocations}) and to whatever holds live connections.
+   */
+  protected boolean acceptsSessionTokens() {
+    return true;
+  }
+
+  /** The service's revocation list (null when it accepts no session tokens). */
+  public RevocationList revocations() {
+    return revocations;
+  }
+
   @Override
   public Future<?> start() {
     ServiceConfig cfg = settings();
@@ -103,6 +120,13 @@ public abstract class UmbraService extends VerticleBase {
                     })
             : Future.succeededFuture();
     return dbReady
+        .compose(v -> {
+          if (!acceptsSessionTokens()) {
+            return Future.<Void>succeededFuture();
+          }
+          revocations = new RevocationList(vertx, runtime.bus(), runtime.clock(), runtime.registry(), cfg.service().id());
+          return revocations.start();
+        })
         .compose(
             v -> {
               List<HealthCheck> checks = new ArrayList<>();
@@ -131,6 +155,9 @@ public abstract class UmbraService extends VerticleBase {
             })
         .onSuccess(s -> server = s)
         .onFailure(e -> {
+          if (revocations != null) {
+            revocations.stop();
+          }
           if (db != null) {
             db.close();
           }
@@ -161,6 +188,7 @@ public abstract class UmbraService extends VerticleBase {
     return closed
         .recover(e -> Future.succeededFuture())
         .compose(v -> beforeClose().recover(e -> Future.succeededFuture()))
+        .compose(v -> revocations == null ? Future.succeededFuture() : revocations.stop())
         .compose(v -> db == null ? Future.succeededFuture() : db.close())
         .onComplete(x -> log.info("{} stopped", settings().service().id()));
   }

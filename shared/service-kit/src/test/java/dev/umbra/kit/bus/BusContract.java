@@ -55,6 +55,28 @@ abstract class BusContract {
   }
 
   @Test
+  void rangeReadsTheEntriesAfterAnIdWithoutAConsumerGroup(VertxTestContext ctx) {
+    String stream = name("range");
+    bus.range(stream, "0-0", 10)
+        .compose(none -> {
+          ctx.verify(() -> assertThat(none).as("an absent stream has no entries").isEmpty());
+          return bus.append(stream, Buffer.buffer("one"), 100);
+        })
+        .compose(first -> bus.append(stream, Buffer.buffer("two"), 100)
+            .compose(second -> bus.append(stream, Buffer.buffer("three"), 100))
+            .compose(third -> bus.range(stream, "0-0", 10)
+                .compose(all -> {
+                  ctx.verify(() -> assertThat(all).extracting(e -> e.body().toString()).containsExactly("one", "two", "three"));
+                  return bus.range(stream, first, 1);
+                })))
+        .compose(afterFirst -> {
+          ctx.verify(() -> assertThat(afterFirst).extracting(e -> e.body().toString()).containsExactly("two"));
+          return bus.range(stream, "not-an-id", 1);
+        })
+        .onComplete(ctx.failing(e -> ctx.completeNow()));
+  }
+
+  @Test
   void keepsBinaryBodiesIntact(VertxTestContext ctx) {
     String ch = name("binary");
     byte[] raw = new byte[256];
