@@ -2,8 +2,9 @@ package dev.umbra.launcher;
 
 import dev.umbra.cli.UmbraCli;
 import java.nio.file.Path;
+import java.util.List;
 
-/** Hands every command but {@code dev} to the umbra CLI. */
+/** Runs the umbra CLI with the launcher's own {@code dev} command added to its tree. */
 final class Cli {
   private Cli() {}
 
@@ -13,6 +14,6 @@ final class Cli {
   }
 
   static int run(String[] args) {
-    return UmbraCli.execute(home(), System.out, System.err, args);
+    return UmbraCli.execute(home(), System.out, System.err, System.getenv(), List.of(new DevCommand()), args);
   }
 }

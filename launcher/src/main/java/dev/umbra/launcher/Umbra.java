@@ -1,9 +1,6 @@
 package dev.umbra.launcher;
 
-import dev.umbra.kit.config.Env;
-import java.util.Arrays;
-
-/** Entry point of {@code bin/umbra}: {@code dev} runs the platform; anything else is the CLI. */
+/** Entry point of {@code bin/umbra}: the CLI's command tree with {@link DevCommand} ({@code umbra dev} runs the platform). */
 public final class Umbra {
   private Umbra() {}
 
@@ -14,18 +11,7 @@ public final class Umbra {
       // one-shot CLI commands print their result, not service logs (logback reads this at start)
       System.setProperty("UMBRA_LOG_LEVEL", "WARN");
     }
-    if (args.length > 0 && args[0].equals("dev")) {
-      if (args.length > 1) {
-        System.err.println("umbra dev takes no arguments; configure it with UMBRA_* variables (see README)");
-        System.exit(2);
-      }
-      System.exit(new DevMode(Env.system(), System.out).run());
-    }
-    int code = Cli.run(Arrays.copyOf(args, args.length));
-    if (args.length == 0 || args[0].equals("--help") || args[0].equals("-h")) {
-      System.out.println("  dev        Run the whole platform on this machine (all five services, embedded");
-      System.out.println("               PostgreSQL, a paired local daemon); see README.");
-    }
+    int code = Cli.run(args);
     System.exit(code);
   }
 }

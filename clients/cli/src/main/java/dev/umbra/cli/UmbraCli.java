@@ -16,6 +16,7 @@ import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -23,7 +24,9 @@ import picocli.CommandLine.Command;
 /**
  * The {@code umbra} command. Every subcommand is listed once, in the annotation below; a command
  * class gets the {@link CliContext} through a constructor taking it. {@link #execute} never exits
- * the JVM: it returns the exit code (0 ok, 1 failure, 2 usage).
+ * the JVM: it returns the exit code ({@link #EXIT_OK}, {@link #EXIT_FAILURE}, {@link #EXIT_USAGE}).
+ * Help goes to {@code out}, every error to {@code err}; {@link Usage} makes mistakes in the command
+ * line usage errors with a suggestion and gives every command {@code -h/--help} (docs/cli.md).
  */
 @Command(
     name = "umbra",
@@ -49,33 +52,58 @@ import picocli.CommandLine.Command;
       dev.umbra.cli.relay.ForwardCommand.class,
     })
 public final class UmbraCli {
+  /** The command did what it was asked. */
+  public static final int EXIT_OK = 0;
+  /** A well-formed command failed (one line on stderr). */
   public static final int EXIT_FAILURE = 1;
+  /** The command line is wrong: unknown command or option, missing or malformed argument, a group without its command. */
+  public static final int EXIT_USAGE = 2;
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {
     return execute(umbraHome, out, err, System.getenv(), args);
   }
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env, String... args) {
+    return execute(umbraHome, out, err, env, List.of(), args);
+  }
+
+  /**
+   * As above, with commands of the caller added at the top level (the launcher's {@code umbra dev}),
+   * so that help, suggestions and usage errors know them too.
+   */
+  public static int execute(Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env,
+      List<Object> extraCommands, String... args) {
     CliContext ctx = new CliContext(umbraHome, out, err, env, new JsonHttp(), Clock.systemUTC());
-    CommandLine cmd = new CommandLine(new UmbraCli(), new ContextFactory(ctx));
-    cmd.setOut(new PrintWriter(out, true, StandardCharsets.UTF_8));
-    cmd.setErr(new PrintWriter(err, true, StandardCharsets.UTF_8));
-    cmd.setExecutionExceptionHandler((e, line, parsed) -> {
-      err.println("umbra: " + message(e));
-      err.flush();
-      return EXIT_FAILURE;
-    });
-    int code = cmd.execute(args);
+    int code = commandLine(ctx, extraCommands).execute(args);
     out.flush();
     err.flush();
     return code;
+  }
+
+  /** The whole command tree, wired to the context's streams, with its help options and error handling. */
+  static CommandLine commandLine(CliContext ctx, List<Object> extraCommands) {
+    CommandLine cmd = new CommandLine(new UmbraCli(), new ContextFactory(ctx));
+    extraCommands.forEach(cmd::addSubcommand);
+    cmd.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
+    cmd.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));
+    cmd.setExecutionExceptionHandler((e, line, parsed) -> {
+      PrintStream err = ctx.err();
+      err.println("umbra: " + message(e));
+      if (e instanceof UsageException) {
+        err.println("Run '" + Usage.name(line) + " --help' for its usage.");
+      }
+      err.flush();
+      return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+    });
+    Usage.install(cmd);
+    return cmd;
   }
 
   private static String message(Exception e) {
     if (e instanceof ApiError api) {
       return api.describe();
     }
-    if (e instanceof CliException || e instanceof CryptoException || e instanceof java.io.UncheckedIOException) {
+    if (e instanceof CliException || e instanceof UsageException || e instanceof CryptoException || e instanceof java.io.UncheckedIOException) {
       return e.getMessage();
     }
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());

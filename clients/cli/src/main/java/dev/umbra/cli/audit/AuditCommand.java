@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.Output;
+import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
 import dev.umbra.daemon.http.ApiError;
 import dev.umbra.daemon.http.JsonHttp;
@@ -168,7 +169,7 @@ public final class AuditCommand {
     @Mixin Output output;
     @Mixin Filters filters;
 
-    @Option(names = "--limit", defaultValue = "50", description = "At most this many events (default ${DEFAULT-VALUE}).")
+    @Option(names = "--limit", paramLabel = "<n>", defaultValue = "50", description = "At most this many events (default ${DEFAULT-VALUE}).")
     int limit;
 
     @Option(names = "--all", description = "Every matching event (follows pages).")
@@ -184,7 +185,7 @@ public final class AuditCommand {
     @Override
     public Integer call() {
       if (limit < 1) {
-        throw new CliException("--limit must be at least 1");
+        throw new UsageException("--limit must be at least 1");
       }
       Target t = Target.of(ctx, ws);
       JsonArray events = new JsonArray();

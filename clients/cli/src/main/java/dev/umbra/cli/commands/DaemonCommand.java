@@ -1,8 +1,8 @@
 package dev.umbra.cli.commands;
 
 import dev.umbra.cli.CliContext;
-import dev.umbra.cli.CliException;
 import dev.umbra.cli.Output;
+import dev.umbra.cli.UsageException;
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
@@ -36,7 +36,7 @@ public final class DaemonCommand {
     @Override
     public Integer call() {
       String cp = url != null ? url : ctx.credentials().load().map(Credentials.Saved::controlPlaneUrl)
-          .orElseThrow(() -> new CliException("give the control-plane URL with --url (or log in first)"));
+          .orElseThrow(() -> new UsageException("give the control-plane URL with --url (or log in first)"));
       String machineName = name != null ? name : hostName();
       String secret = psk != null ? psk : ctx.env().get("UMBRA_PSK");
       DaemonPairing pairing = new DaemonPairing(ctx.http(), new BindingStore(ctx.home()), ctx.clock());

@@ -3,6 +3,7 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.Output;
+import dev.umbra.cli.UsageException;
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.daemon.http.ApiError;
 import dev.umbra.daemon.http.JsonHttp;
@@ -34,10 +35,10 @@ public final class LoginCommand implements Callable<Integer> {
   @Option(names = "--token", description = "An API token (umb_...); else UMBRA_TOKEN or stdin.")
   String token;
 
-  @Option(names = "--bootstrap-token", description = "The one-time bootstrap token of a fresh deployment.")
+  @Option(names = "--bootstrap-token", paramLabel = "<token>", description = "The one-time bootstrap token of a fresh deployment.")
   String bootstrapToken;
 
-  @Option(names = "--invite-token", description = "An invitation token (umi_...): join its workspace as a new account.")
+  @Option(names = "--invite-token", paramLabel = "<token>", description = "An invitation token (umi_...): join its workspace as a new account.")
   String inviteToken;
 
   @Option(names = {"-w", "--workspace"}, description = "Workspace to use (with --bootstrap-token: the name of the first workspace).")
@@ -56,7 +57,7 @@ public final class LoginCommand implements Callable<Integer> {
   public Integer call() {
     String cp = url.replaceAll("/+$", "");
     if (!cp.startsWith("http://") && !cp.startsWith("https://")) {
-      throw new CliException("the URL must start with http:// or https://");
+      throw new UsageException("the URL must start with http:// or https://");
     }
     JsonHttp http = ctx.http();
     http.get(JsonHttp.resolve(cp, "/v1/discovery"), null); // is this an Umbra control plane?
@@ -87,7 +88,7 @@ public final class LoginCommand implements Callable<Integer> {
         t = readLine();
       }
       if (t == null || t.isBlank()) {
-        throw new CliException("no API token given: pass --token, set UMBRA_TOKEN, or pipe it on stdin");
+        throw new UsageException("no API token given: pass --token, set UMBRA_TOKEN, or pipe it on stdin");
       }
       if (!works(cp, t.trim())) {
         throw new CliException("the control plane refused this API token");

@@ -17,7 +17,7 @@ public final class MembersCommand {
 
   @Command(name = "invite", description = "Create an invitation; its token is printed once (give it to the invitee).")
   public static final class Invite extends InWorkspace {
-    @Option(names = "--role", defaultValue = "member", description = "admin, member or viewer (default: member).") String role;
+    @Option(names = "--role", paramLabel = "admin|member|viewer", defaultValue = "member", description = "admin, member or viewer (default: member).") String role;
     @Option(names = "--note", description = "A note for yourself, e.g. who it is for.") String note;
 
     public Invite(CliContext ctx) {

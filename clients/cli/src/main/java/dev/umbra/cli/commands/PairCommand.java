@@ -2,8 +2,8 @@ package dev.umbra.cli.commands;
 
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
-import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.UsageException;
 import dev.umbra.daemon.http.JsonHttp;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -84,7 +84,7 @@ public final class PairCommand {
     protected void run(Api api, UUID w) {
       String value = psk != null ? psk : ctx.env().get("UMBRA_PSK");
       if (value == null) {
-        throw new CliException("give the PSK with --psk or UMBRA_PSK");
+        throw new UsageException("give the PSK with --psk or UMBRA_PSK");
       }
       pairing(api, w, "PUT", "/v1/workspaces/" + w + "/psk", new JsonObject().put("psk", value));
       output.print(ctx.out(), new JsonObject().put("psk_set", true), "workspace PSK set");

@@ -20,7 +20,7 @@ public final class TokensCommand {
   public static final class Create implements Callable<Integer> {
     private final CliContext ctx;
     @Parameters(index = "0", paramLabel = "<name>") String name;
-    @Option(names = "--scope", defaultValue = "full", description = "full or read (default: full).") String scope;
+    @Option(names = "--scope", paramLabel = "full|read", defaultValue = "full", description = "full or read (default: full).") String scope;
     @Mixin Output output;
 
     public Create(CliContext ctx) {

@@ -23,7 +23,7 @@ public final class DeviceCommand {
       "creates the keyset and is trusted at once (non-interactive)."})
   public static final class Trust extends InWorkspace {
     @Option(names = "--name", description = "Device name (default: cli-<user>).") String name;
-    @Option(names = "--wait", defaultValue = "600", description = "Seconds to wait for approval (0: do not wait).") int waitSeconds;
+    @Option(names = "--wait", paramLabel = "<seconds>", defaultValue = "600", description = "Seconds to wait for approval (0: do not wait).") int waitSeconds;
 
     public Trust(CliContext ctx) {
       super(ctx);

@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.UsageException;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
 import dev.umbra.daemon.trust.TrustModel;
 import io.vertx.core.json.JsonArray;
@@ -23,7 +24,7 @@ public final class DevicesCommand {
     try {
       return UUID.fromString(s);
     } catch (IllegalArgumentException e) {
-      throw new CliException("'" + s + "' is not a device id (see `umbra devices list`)");
+      throw new UsageException("'" + s + "' is not a device id (see `umbra devices list`)");
     }
   }
 

@@ -1,7 +1,7 @@
 package dev.umbra.cli.relay;
 
 import dev.umbra.cli.CliContext;
-import dev.umbra.cli.CliException;
+import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
 import io.vertx.core.net.NetServer;
 import java.util.concurrent.Callable;
@@ -18,7 +18,7 @@ public final class ForwardCommand implements Callable<Integer> {
   private final CliContext ctx;
   @Parameters(index = "0", paramLabel = "<machine>", description = "Machine id or name.") String machine;
   @Parameters(index = "1", paramLabel = "<localport>:<host>:<port>") String spec;
-  @Option(names = "--bind", defaultValue = "127.0.0.1", description = "Local address to listen on (default: ${DEFAULT-VALUE}).") String bind;
+  @Option(names = "--bind", paramLabel = "<address>", defaultValue = "127.0.0.1", description = "Local address to listen on (default: ${DEFAULT-VALUE}).") String bind;
   @Option(names = "--psk", description = "The workspace PSK when the workspace requires one; else UMBRA_PSK.") String psk;
   @Mixin WorkspaceOption ws;
 
@@ -32,14 +32,14 @@ public final class ForwardCommand implements Callable<Integer> {
       int first = s.indexOf(':');
       int last = s.lastIndexOf(':');
       if (first <= 0 || last <= first) {
-        throw new CliException("expected <localport>:<host>:<port>, got '" + s + "'");
+        throw new UsageException("expected <localport>:<host>:<port>, got '" + s + "'");
       }
       String host = s.substring(first + 1, last);
       if (host.startsWith("[") && host.endsWith("]")) {
         host = host.substring(1, host.length() - 1);
       }
       if (host.isEmpty()) {
-        throw new CliException("no host in '" + s + "'");
+        throw new UsageException("no host in '" + s + "'");
       }
       return new Spec(port(s.substring(0, first), true), host, port(s.substring(last + 1), false));
     }
@@ -52,7 +52,7 @@ public final class ForwardCommand implements Callable<Integer> {
         }
         return v;
       } catch (NumberFormatException e) {
-        throw new CliException("not a port: '" + p + "'");
+        throw new UsageException("not a port: '" + p + "'");
       }
     }
   }

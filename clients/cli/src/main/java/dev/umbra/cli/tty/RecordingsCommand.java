@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.UsageException;
 import dev.umbra.daemon.http.JsonHttp;
 import dev.umbra.daemon.tty.RecordingDecryptor;
 import dev.umbra.proto.webtty.RecordedKind;
@@ -36,7 +37,7 @@ public final class RecordingsCommand {
 
   @Command(name = "list", description = "List recorded sessions (yours; every one for admins).")
   public static final class ListCmd extends InWorkspace {
-    @Option(names = "--limit", defaultValue = "50") int limit;
+    @Option(names = "--limit", paramLabel = "<n>", defaultValue = "50", description = "At most this many sessions (default ${DEFAULT-VALUE}).") int limit;
 
     public ListCmd(CliContext ctx) {
       super(ctx);
@@ -61,7 +62,8 @@ public final class RecordingsCommand {
     @Parameters(index = "0", paramLabel = "<session>") String session;
     @Option(names = "--include-stdin", description = "Also list what was typed (decrypted), after the scrollback.") boolean includeStdin;
     @Option(names = "--raw", description = "Write the decrypted output bytes as they were (escape sequences included).") boolean raw;
-    @Option(names = "--max-lines", defaultValue = "" + ScrollbackRenderer.DEFAULT_MAX_LINES) int maxLines;
+    @Option(names = "--max-lines", paramLabel = "<n>", defaultValue = "" + ScrollbackRenderer.DEFAULT_MAX_LINES,
+        description = "Keep at most this many lines of scrollback (default ${DEFAULT-VALUE}).") int maxLines;
 
     public Export(CliContext ctx) {
       super(ctx);
@@ -70,7 +72,7 @@ public final class RecordingsCommand {
     @Override
     protected void run(Api api, UUID w) {
       if (!session.matches("[A-Za-z0-9._:-]{1,128}")) {
-        throw new CliException("not a session id: " + session);
+        throw new UsageException("not a session id: " + session);
       }
       String token = api.session(w, "webtty-engine");
       byte[] body;

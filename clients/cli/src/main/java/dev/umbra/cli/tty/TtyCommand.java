@@ -3,6 +3,7 @@ package dev.umbra.cli.tty;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
+import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.crypto.AuthenticationFailedException;
@@ -64,7 +65,7 @@ public final class TtyCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     int modes = (machine != null ? 1 : 0) + (join != null ? 1 : 0) + (attach != null ? 1 : 0);
     if (modes != 1) {
-      throw new CliException("give one of <machine>, --join <session> or --attach <session>");
+      throw new UsageException("give one of <machine>, --join <session> or --attach <session>");
     }
     Api api = new Api(ctx);
     UUID w = api.workspace(ws.value());
@@ -328,7 +329,7 @@ public final class TtyCommand implements Callable<Integer> {
     private final CliContext ctx;
     @Parameters(index = "0", paramLabel = "request|give|take|who") String action;
     @Parameters(index = "1", arity = "0..1", paramLabel = "<participant>") String participant;
-    @Option(names = "--session", paramLabel = "<session>") String session;
+    @Option(names = "--session", paramLabel = "<session>", description = "Which running session (default: the only one).") String session;
 
     public Control(CliContext ctx) {
       this.ctx = ctx;
@@ -337,10 +338,10 @@ public final class TtyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       if (!List.of("request", "give", "take", "who").contains(action)) {
-        throw new CliException("control takes request, give <participant>, take or who");
+        throw new UsageException("control takes request, give <participant>, take or who");
       }
       if (action.equals("give") && participant == null) {
-        throw new CliException("give needs the participant id (shown when they ask)");
+        throw new UsageException("give needs the participant id (shown when they ask)");
       }
       TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
       String reply = ControlSocket.send(keys.dir(), session, action + (participant == null ? "" : " " + participant));

@@ -147,6 +147,6 @@ class TtyCliTest {
     Run r = umbra(admin, "tty", "nope");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("no machine 'nope'");
-    assertThat(umbra(admin, "tty").code()).isEqualTo(1);
+    assertThat(umbra(admin, "tty").code()).isEqualTo(2);
   }
 }

@@ -1,0 +1,67 @@
+package dev.umbra.launcher;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.cli.UmbraCli;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code bin/umbra}'s command tree is the CLI's with {@code umbra dev} in it: help, suggestions and
+ * usage errors know {@code dev}, and the launcher's exit code is the CLI's (docs/cli.md). Nothing
+ * here starts the platform.
+ */
+class LauncherCommandsTest {
+  @TempDir Path home;
+
+  record Run(int code, String out, String err) {}
+
+  Run umbra(String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), List.of(new DevCommand()), args);
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void anUnknownCommandExitsTwoFromTheLauncherWithoutPrintingHelp() throws Exception {
+    try (ChildJvm umbra = ChildJvm.start("dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "plans", "--help")) {
+      assertThat(umbra.waitForExit(60)).as(umbra.output()).isEqualTo(2);
+      assertThat(umbra.output()).startsWith("umbra: 'plans' is not an umbra command").doesNotContain("Usage:");
+    }
+  }
+
+  @Test
+  void theHelpOfUmbraListsDevWithTheOtherCommands() {
+    Run r = umbra("--help");
+    assertThat(r.code()).isZero();
+    assertThat(r.out()).contains("\n  dev ").contains("\n  workspace ").contains("\n  tty ");
+    assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void devAnswersHelpAndRefusesArgumentsAsAUsageError() {
+    Run help = umbra("dev", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).startsWith("Usage: umbra dev ").contains("UMBRA_*");
+    Run extra = umbra("dev", "extra");
+    assertThat(extra.code()).isEqualTo(2);
+    assertThat(extra.out()).isEmpty();
+    assertThat(extra.err()).startsWith("umbra: unexpected argument 'extra' for 'umbra dev'\n");
+    assertThat(umbra("dev", "--verbose").err()).startsWith("umbra: unknown option '--verbose' for 'umbra dev'\n");
+  }
+
+  @Test
+  void aMistypedDevIsSuggested() {
+    Run r = umbra("dve");
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err()).contains("Did you mean 'umbra dev'?");
+  }
+}
