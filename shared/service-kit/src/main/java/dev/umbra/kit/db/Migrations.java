@@ -130,9 +130,17 @@ public final class Migrations {
    */
   static String scramVerifier(String password, String role) {
     try {
-      int iterations = 4096;
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
       byte[] salt = Arrays.copyOf(sha.digest(("umbra-pg-app-salt/v1\n" + role + "\n" + password).getBytes(StandardCharsets.UTF_8)), 16);
+      return scramVerifier(password, salt, 4096);
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** PostgreSQL's SCRAM-SHA-256 verifier of {@code password} with a given salt and iteration count. */
+  static String scramVerifier(String password, byte[] salt, int iterations) {
+    try {
       SecretKeyFactory f = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
       byte[] salted = f.generateSecret(new PBEKeySpec(password.toCharArray(), salt, iterations, 256)).getEncoded();
       Mac mac = Mac.getInstance("HmacSHA256");

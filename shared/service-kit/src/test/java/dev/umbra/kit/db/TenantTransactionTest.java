@@ -254,4 +254,24 @@ class TenantTransactionTest {
       }
     }
   }
+
+  @Test
+  void scramVerifierMatchesTheOnePostgresqlComputesForTheSamePasswordAndSalt() throws Exception {
+    String probe = "umbra_t_scram_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      st.execute("SET password_encryption = 'scram-sha-256'");
+      st.execute("CREATE ROLE " + probe + " PASSWORD 'a derived password 0123456789abcdef'");
+      try {
+        ResultSet r = st.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = '" + probe + "'");
+        r.next();
+        String theirs = r.getString(1); // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
+        String[] head = theirs.substring("SCRAM-SHA-256$".length(), theirs.indexOf('$', 14)).split(":");
+        byte[] salt = java.util.Base64.getDecoder().decode(head[1]);
+        assertThat(Migrations.scramVerifier("a derived password 0123456789abcdef", salt, Integer.parseInt(head[0])))
+            .isEqualTo(theirs);
+      } finally {
+        st.execute("DROP ROLE " + probe);
+      }
+    }
+  }
 }
