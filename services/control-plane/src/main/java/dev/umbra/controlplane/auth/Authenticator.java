@@ -28,6 +28,7 @@ import java.util.UUID;
  */
 public final class Authenticator {
   private static final Duration LAST_USED_GRANULARITY = Duration.ofMinutes(1);
+  private static final String TOO_MANY = "too many failed authentications; try again later";
 
   private final Vertx vertx;
   private final Database db;
@@ -60,33 +61,37 @@ public final class Authenticator {
     }
     var parsed = ApiTokens.parse(bearer);
     if (parsed.isEmpty()) {
-      return fail(ip);
+      // counted like a wrong token, but nothing expensive is evaluated
+      failures.increment();
+      return limiter.reserve(ip).compose(r -> r.isPresent()
+          ? Future.failedFuture(invalid())
+          : Future.failedFuture(ApiException.tooManyRequests(TOO_MANY)));
     }
     String lookup = "lookup:" + parsed.get().lookupId();
+    // the attempt is reserved in both buckets before the Argon2 check and refunded when it passes
     return limiter
-        .blocked(ip, lookup)
-        .compose(
-            blocked -> {
-              if (blocked) {
-                return Future.failedFuture(ApiException.tooManyRequests("too many failed authentications; try again later"));
-              }
-              return db.withTransaction(
-                  conn ->
-                      conn.preparedQuery(
-                              "SELECT id, account_id, scope, secret_hash, last_used_at, revoked_at FROM api_tokens WHERE lookup_id = $1")
-                          .execute(Tuple.of(parsed.get().lookupId()))
-                          .map(rows -> rows.size() == 0 ? null : rows.iterator().next()));
-            })
-        .compose(
-            row -> {
-              String hash = row == null ? dummyHash : row.getString("secret_hash");
-              byte[] secret = parsed.get().secret().getBytes(StandardCharsets.US_ASCII);
-              return vertx
-                  .executeBlocking(() -> hasher.verify(hash, secret), false)
-                  .compose(ok -> ok && row != null && row.getValue("revoked_at") == null
-                      ? touch(row)
-                      : fail(ip, lookup));
-            })
+        .guard(TOO_MANY, e -> e instanceof ApiException a && a.status() == 401,
+            () -> db.withTransaction(
+                    conn ->
+                        conn.preparedQuery(
+                                "SELECT id, account_id, scope, secret_hash, last_used_at, revoked_at FROM api_tokens WHERE lookup_id = $1")
+                            .execute(Tuple.of(parsed.get().lookupId()))
+                            .map(rows -> rows.size() == 0 ? null : rows.iterator().next()))
+                .compose(
+                    row -> {
+                      String hash = row == null ? dummyHash : row.getString("secret_hash");
+                      byte[] secret = parsed.get().secret().getBytes(StandardCharsets.US_ASCII);
+                      return vertx
+                          .executeBlocking(() -> hasher.verify(hash, secret), false)
+                          .compose(ok -> {
+                            if (ok && row != null && row.getValue("revoked_at") == null) {
+                              return touch(row);
+                            }
+                            failures.increment();
+                            return Future.failedFuture(invalid());
+                          });
+                    }),
+            ip, lookup)
         .map(p -> write ? requireWrite(p) : p);
   }
 
@@ -104,11 +109,8 @@ public final class Authenticator {
         .map(p);
   }
 
-  private <T> Future<T> fail(String... buckets) {
-    failures.increment();
-    return limiter
-        .recordFailure(buckets)
-        .transform(x -> Future.failedFuture(ApiException.unauthorized("invalid or revoked API token")));
+  private static ApiException invalid() {
+    return ApiException.unauthorized("invalid or revoked API token");
   }
 
   /** Fails unless the principal may write. */

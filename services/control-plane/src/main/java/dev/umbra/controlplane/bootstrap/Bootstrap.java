@@ -113,11 +113,9 @@ public final class Bootstrap {
     String workspaceName = Requests.optionalString(body, "workspace_name", 1, Requests.MAX_NAME).orElse("default");
     String ip = "ip:" + ClientAddress.of(ctx);
     byte[] presented = token.getBytes(StandardCharsets.UTF_8);
-    return w.limiter()
-        .blocked(ip)
-        .compose(blocked -> blocked
-            ? Future.failedFuture(ApiException.tooManyRequests("too many failed attempts; try again later"))
-            : w.tokens().mint())
+    return w.limiter().guard("too many failed attempts; try again later",
+        e -> e instanceof ApiException api && api.status() == 401,
+        () -> w.tokens().mint()
         .compose(
             minted -> w.db().withTransaction(
                 conn -> conn.preparedQuery("SELECT token_hash, used_at FROM bootstrap WHERE id = 1 FOR UPDATE").execute()
@@ -143,13 +141,12 @@ public final class Bootstrap {
                                   .put("account", new JsonObject().put("id", account.toString()).put("name", accountName))
                                   .put("workspace", ws)
                                   .put("api_token", tok)));
-                    })))
+                    }))), ip)
         .onSuccess(j -> w.audit(ctx, UUID.fromString(j.getJsonObject("workspace").getString("id")),
             ActorKind.ACTOR_KIND_MEMBER, j.getJsonObject("account").getString("id"), AuditAction.WORKSPACE_CREATED, "deployment:bootstrap", Outcome.OUTCOME_SUCCESS))
         .recover(e -> {
           if (e instanceof ApiException api && api.status() == 401) {
             w.audit(ctx, null, ActorKind.ACTOR_KIND_ANONYMOUS, null, AuditAction.TOKEN_REFUSED, "deployment:bootstrap", Outcome.OUTCOME_FAILURE);
-            return w.limiter().recordFailure(ip).transform(x -> Future.failedFuture(e));
           }
           return Future.failedFuture(e);
         });

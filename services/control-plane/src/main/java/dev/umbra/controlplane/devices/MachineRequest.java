@@ -46,8 +46,7 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
   public <T> Future<T> run(Wiring w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
     String ip = "ip:" + ClientAddress.of(ctx);
     ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
-    return w.limiter().blocked(ip)
-        .compose(b -> b ? Future.<T>failedFuture(ApiException.tooManyRequests("too many failed attempts")) : w.db().inWorkspace(workspaceId, conn ->
+    return w.limiter().guard("too many failed attempts", e -> e == denied, () -> w.db().inWorkspace(workspaceId, conn ->
             conn.preparedQuery("SELECT ed25519_public_key, revoked_at FROM machines WHERE id = $1").execute(Tuple.of(machineId))
                 .compose(rows -> {
                   if (rows.size() == 0 || rows.iterator().next().getValue("revoked_at") != null) {
@@ -59,7 +58,6 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
                     return Future.<T>failedFuture(denied);
                   }
                   return work.apply(conn);
-                })))
-        .recover(e -> e == denied ? w.limiter().recordFailure(ip).transform(x -> Future.<T>failedFuture(e)) : Future.<T>failedFuture(e));
+                })), ip);
   }
 }

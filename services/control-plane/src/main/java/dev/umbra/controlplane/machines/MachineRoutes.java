@@ -181,8 +181,7 @@ public final class MachineRoutes {
     }
     String ip = "ip:" + ClientAddress.of(ctx);
     ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
-    return w.limiter().blocked(ip)
-        .compose(b -> b ? Future.failedFuture(ApiException.tooManyRequests("too many failed attempts")) : w.db().inWorkspace(wid, conn ->
+    return w.limiter().<JsonObject>guard("too many failed attempts", e -> e == denied, () -> w.db().inWorkspace(wid, conn ->
             conn.preparedQuery("SELECT ed25519_public_key, revoked_at FROM machines WHERE id = $1").execute(Tuple.of(mid))
                 .compose(rows -> {
                   if (rows.size() == 0 || rows.iterator().next().getValue("revoked_at") != null) {
@@ -204,8 +203,11 @@ public final class MachineRoutes {
                   SessionIssuer.Issued t = w.issuer().issue(wid, mid.toString(), SubjectKind.MACHINE, Role.MACHINE, audience, SessionIssuer.MintedWith.MACHINE);
                   w.audit(ctx, wid, ActorKind.ACTOR_KIND_MACHINE, mid, AuditAction.SESSION_ISSUED, "audience:" + audience, Outcome.OUTCOME_SUCCESS);
                   return new JsonObject().put("token", t.token()).put("audience", audience).put("expires_at", t.expiresAt().toString());
-                })))
-        .recover(e -> e == denied ? w.limiter().recordFailure(ip)
-            .onComplete(x -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MACHINE, mid, AuditAction.SESSION_REFUSED, "machine:" + mid, Outcome.OUTCOME_DENIED)).transform(x -> Future.failedFuture(e)) : Future.failedFuture(e));
+                })), ip)
+        .onFailure(e -> {
+          if (e == denied) {
+            w.audit(ctx, wid, ActorKind.ACTOR_KIND_MACHINE, mid, AuditAction.SESSION_REFUSED, "machine:" + mid, Outcome.OUTCOME_DENIED);
+          }
+        });
   }
 }

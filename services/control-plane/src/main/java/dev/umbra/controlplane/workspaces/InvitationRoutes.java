@@ -109,8 +109,9 @@ public final class InvitationRoutes {
     String ip = "ip:" + ClientAddress.of(ctx);
     String hashHex = HexFormat.of().formatHex(Blake2b256.hash(token.getBytes(StandardCharsets.UTF_8)));
     Future<Principal> caller = SessionAuth.bearer(ctx) == null ? Future.succeededFuture(null) : w.auth().authenticate(ctx, true);
-    return w.limiter().blocked(ip)
-        .compose(blocked -> blocked ? Future.failedFuture(ApiException.tooManyRequests("too many failed attempts; try again later")) : caller)
+    return w.limiter().guard("too many failed attempts; try again later",
+        e -> e instanceof ApiException api && "invalid_invitation".equals(api.code()),
+        () -> caller
         .compose(p -> (p == null ? w.tokens().mint() : Future.<TokenStore.Minted>succeededFuture(null))
             .compose(minted -> w.db().withTransaction(conn -> conn
                 .preparedQuery("SELECT set_config('umbra.invite_token_hash', $1, true)").execute(Tuple.of(hashHex))
@@ -149,9 +150,6 @@ public final class InvitationRoutes {
                       })
                       .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, account, AuditAction.MEMBER_JOINED,
                           "member:" + member, Outcome.OUTCOME_SUCCESS));
-                }))))
-        .recover(e -> e instanceof ApiException api && "invalid_invitation".equals(api.code())
-            ? w.limiter().recordFailure(ip).transform(x -> Future.failedFuture(e))
-            : Future.failedFuture(e));
+                })))), ip);
   }
 }

@@ -261,10 +261,8 @@ public final class CodeRoutes {
     String os = Input.text(body, "os", 1, 64).orElse("unknown");
     String psk = Input.text(body, "psk", 1, PSK_MAX).orElse(null);
     String ip = "ip:" + ClientAddress.of(ctx);
-    return limiter.blocked(ip)
-        .compose(blocked -> blocked
-            ? Future.failedFuture(ApiException.tooManyRequests("too many failed pairing attempts; try again later"))
-            : find(code))
+    // the attempt is reserved before the code is looked up and refunded unless it was a wrong guess
+    return limiter.guard("too many failed pairing attempts; try again later", CodeRoutes::wrongGuess, () -> find(code)
         .compose(found -> checkPsk(found, psk).map(found))
         .compose(found -> claim(found)
             .compose(v -> controlPlane.createMachine(found.workspaceId(), new JsonObject()
@@ -292,15 +290,18 @@ public final class CodeRoutes {
                   .put("psk_required", found.requirePsk())
                   .put("control_plane_url", publicUrls.get(ServiceName.CONTROL_PLANE).toString())
                   .put("services", services);
-            }))
-        .recover(e -> {
-          if (e instanceof ApiException api && (api.status() == 404 || api.status() == 401)) {
-            registry.counter(dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"), "reason", api.code()).increment();
-            emit(ctx, null, ActorKind.ACTOR_KIND_ANONYMOUS, null, AuditAction.PAIRING_CODE_REFUSED, "", Outcome.OUTCOME_DENIED, api.code());
-            return limiter.recordFailure(ip).transform(x -> Future.failedFuture(e));
+            })), ip)
+        .onFailure(e -> {
+          if (wrongGuess(e)) {
+            registry.counter(dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"), "reason", ((ApiException) e).code()).increment();
+            emit(ctx, null, ActorKind.ACTOR_KIND_ANONYMOUS, null, AuditAction.PAIRING_CODE_REFUSED, "", Outcome.OUTCOME_DENIED, ((ApiException) e).code());
           }
-          return Future.failedFuture(e);
         });
+  }
+
+  /** An unknown, used, cancelled or expired code, or a wrong PSK: what the limiter counts. */
+  private static boolean wrongGuess(Throwable e) {
+    return e instanceof ApiException api && (api.status() == 404 || api.status() == 401);
   }
 
   /** Looks the code up by hash (RLS shows only that row); unknown, used, cancelled or expired all fail alike. */

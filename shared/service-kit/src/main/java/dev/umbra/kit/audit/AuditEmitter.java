@@ -11,7 +11,12 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +30,16 @@ import org.slf4j.LoggerFactory;
  * emitted while the audit service has never run (or is down) is still delivered to it later.
  * Events that break {@link AuditEventRules} are refused here (counted as rejected) rather than
  * sent: that is a bug in the emitting service, and its tests should see it.
+ *
+ * <p>Refusals ({@link AuditEventRules#isRefusal}) are aggregated so that a flood of refused
+ * operations cannot become a flood of audit records: per (workspace, action, reason, actor,
+ * source IP) the first refusal of a window is written at once with {@code count=1}, the others
+ * of that window are only counted, and when the window ({@link #REFUSAL_WINDOW}) closes one
+ * event with their {@code count} (and {@code window_ms}) is written, carrying the target and
+ * metadata of the first of them. Counts of all events of a key add up to the attempts made.
+ * Beyond {@link #MAX_REFUSAL_KEYS} keys in one window, further sources are counted together in
+ * the deployment chain. An emit outside a Vert.x context (no timer to close the window) is
+ * written at once.
  */
 public final class AuditEmitter {
   public static final String INGEST_STREAM = "umbra.audit.ingest";
@@ -35,6 +50,12 @@ public final class AuditEmitter {
   public static final int MAX_IN_FLIGHT = 64;
   /** Beyond this many waiting events, emit fails at once (counted as a failure). */
   public static final int MAX_QUEUED = 100_000;
+  /** Metadata key of the number of refusals an event stands for. */
+  public static final String COUNT = "count";
+  /** How long refusals of one key are counted before their summary is written. */
+  public static final Duration REFUSAL_WINDOW = Duration.ofSeconds(10);
+  /** Keys counted at once; more sources in one window share one deployment-wide key. */
+  public static final int MAX_REFUSAL_KEYS = 10_000;
   private static final Logger log = LoggerFactory.getLogger(AuditEmitter.class);
 
   private final Bus bus;
@@ -47,8 +68,34 @@ public final class AuditEmitter {
   private volatile Future<Void> groupReady;
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int inFlight;
+  private final Duration refusalWindow;
+  /** Open windows of refusals; guarded by itself. */
+  private final Map<RefusalKey, Window> refusals = new HashMap<>();
+
+  private record RefusalKey(String workspace, String action, String reason, String actor, String sourceIp) {
+    static RefusalKey of(AuditEvent e) {
+      return new RefusalKey(e.getWorkspaceId(), e.getAction(), e.getMetadataOrDefault("reason", ""),
+          e.getActor().getKind() + ":" + e.getActor().getId(), e.getSourceIp());
+    }
+
+    RefusalKey overflow() {
+      return new RefusalKey("", action, reason, "*", "*");
+    }
+  }
+
+  /** One key's window: the first counted (not yet written) refusal and how many there were. */
+  private static final class Window {
+    AuditEvent first;
+    long counted;
+  }
 
   public AuditEmitter(Bus bus, String service, Clock clock, MeterRegistry registry) {
+    this(bus, service, clock, registry, REFUSAL_WINDOW);
+  }
+
+  /** With another aggregation window for refusals (tests). */
+  public AuditEmitter(Bus bus, String service, Clock clock, MeterRegistry registry, Duration refusalWindow) {
+    this.refusalWindow = refusalWindow;
     this.bus = bus;
     this.service = service;
     this.clock = clock;
@@ -102,6 +149,57 @@ public final class AuditEmitter {
           .log("audit event refused before sending: {}", problem.get());
       return Future.failedFuture(new IllegalArgumentException("audit event refused: " + problem.get()));
     }
+    if (AuditEventRules.isRefusal(built)) {
+      return aggregate(built);
+    }
+    return send(built);
+  }
+
+  /** Writes the first refusal of its key's window at once; counts the others into one summary. */
+  private Future<String> aggregate(AuditEvent built) {
+    Context ctx = Vertx.currentContext();
+    if (ctx == null) {
+      return send(built.toBuilder().putMetadata(COUNT, "1").build());
+    }
+    RefusalKey key = RefusalKey.of(built);
+    synchronized (refusals) {
+      if (!refusals.containsKey(key) && refusals.size() >= MAX_REFUSAL_KEYS) {
+        key = key.overflow();
+        built = built.toBuilder().setWorkspaceId("").setActor(AuditActor.service(service).toProto())
+            .setSourceIp("").setTarget("").build();
+      }
+      Window w = refusals.get(key);
+      if (w != null) {
+        if (w.first == null) {
+          w.first = built;
+        }
+        w.counted++;
+        return Future.succeededFuture(built.getId());
+      }
+      refusals.put(key, new Window());
+    }
+    RefusalKey closing = key;
+    ctx.owner().setTimer(Math.max(1, refusalWindow.toMillis()), t -> closeWindow(closing));
+    return send(built.toBuilder().putMetadata(COUNT, "1").build());
+  }
+
+  private void closeWindow(RefusalKey key) {
+    Window w;
+    synchronized (refusals) {
+      w = refusals.remove(key);
+    }
+    if (w == null || w.counted == 0) {
+      return;
+    }
+    send(w.first.toBuilder()
+        .setId(ids.next())
+        .setTimeUnixMs(clock.millis())
+        .putMetadata(COUNT, Long.toString(w.counted))
+        .putMetadata("window_ms", Long.toString(refusalWindow.toMillis()))
+        .build());
+  }
+
+  private Future<String> send(AuditEvent built) {
     return append(built)
         .map(streamId -> built.getId())
         .onSuccess(id -> emitted.increment())

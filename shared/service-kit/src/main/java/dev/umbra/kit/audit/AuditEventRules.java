@@ -37,6 +37,16 @@ public final class AuditEventRules {
 
   private AuditEventRules() {}
 
+  /**
+   * True for an event that records a refused operation (outcome denied, or an action such as
+   * {@code relay.channel_refused} or {@code access.denied}); the emitter aggregates these per
+   * window instead of writing one per attempt.
+   */
+  public static boolean isRefusal(AuditEvent e) {
+    String a = e.getAction();
+    return e.getOutcome() == Outcome.OUTCOME_DENIED || a.endsWith("refused") || a.endsWith(".denied");
+  }
+
   /** Why {@code e} is not acceptable, as a short reason code; empty when it is fine. */
   public static Optional<String> problem(AuditEvent e) {
     if (!ULID.matcher(e.getId()).matches()) {

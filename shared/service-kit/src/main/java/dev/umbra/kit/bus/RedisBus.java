@@ -42,9 +42,11 @@ public final class RedisBus implements Bus {
   private final Redis client;
   private final RedisOptions options;
   private final String prefix;
-  private final Map<String, List<Listener>> channels = new ConcurrentHashMap<>();
-  private final Map<String, List<Listener>> patterns = new ConcurrentHashMap<>();
+  private final Map<String, Topic> channels = new ConcurrentHashMap<>();
+  private final Map<String, Topic> patterns = new ConcurrentHashMap<>();
   private volatile Future<RedisConnection> subscriber;
+  /** The last queued SUBSCRIBE/UNSUBSCRIBE; guarded by this bus's monitor. */
+  private Future<Void> commands = Future.succeededFuture();
   private volatile Future<RedisConnection> publisher;
   private volatile long publisherFailedAt;
   private static final long PUBLISH_RETRY_NANOS = 250_000_000L;
@@ -174,8 +176,20 @@ public final class RedisBus implements Bus {
     return listen(patterns, Command.PSUBSCRIBE, Command.PUNSUBSCRIBE, pattern, handler);
   }
 
+  /**
+   * The listeners of one channel or pattern and the future of its SUBSCRIBE. Registrations and
+   * removals happen under the bus's monitor, and the SUBSCRIBE/UNSUBSCRIBE they cause are queued
+   * on the subscriber connection in the same order, so an unsubscribe racing a subscribe of the
+   * same name from another context can neither lose the new listener nor leave Redis
+   * unsubscribed while a listener waits.
+   */
+  private static final class Topic {
+    final List<Listener> listeners = new CopyOnWriteArrayList<>();
+    Future<Void> ready;
+  }
+
   private Future<Subscription> listen(
-      Map<String, List<Listener>> registry,
+      Map<String, Topic> registry,
       Command sub,
       Command unsub,
       String name,
@@ -187,27 +201,56 @@ public final class RedisBus implements Bus {
     }
     Listener listener = new Listener(vertx.getOrCreateContext(), handler);
     String k = key(name);
-    boolean first = registry.computeIfAbsent(k, x -> new CopyOnWriteArrayList<>()).isEmpty();
-    registry.get(k).add(listener);
-    Future<Void> ready =
-        first
-            ? subscriberConnection().compose(c -> c.send(Request.cmd(sub).arg(k))).mapEmpty()
-            : subscriberConnection().mapEmpty();
+    Topic topic;
+    Future<Void> ready;
+    synchronized (this) {
+      topic = registry.get(k);
+      if (topic == null) {
+        topic = new Topic();
+        registry.put(k, topic);
+        topic.ready = queue(() -> subscriberConnection().compose(c -> c.send(Request.cmd(sub).arg(k))));
+      }
+      topic.listeners.add(listener);
+      ready = topic.ready;
+    }
+    Topic mine = topic;
     return ready
-        .<Subscription>map(
-            v ->
-                () -> {
-                  List<Listener> list = registry.get(k);
-                  if (list != null && list.remove(listener) && list.isEmpty()) {
-                    registry.remove(k);
-                    Future<RedisConnection> c = subscriber;
-                    if (c != null && c.succeeded()) {
-                      return c.result().send(Request.cmd(unsub).arg(k)).mapEmpty();
-                    }
-                  }
-                  return Future.succeededFuture();
-                })
-        .onFailure(e -> registry.getOrDefault(k, List.of()).remove(listener));
+        .<Subscription>map(v -> () -> remove(registry, unsub, k, mine, listener))
+        .onFailure(
+            e -> {
+              synchronized (this) {
+                mine.listeners.remove(listener);
+                // a failed SUBSCRIBE is not reused: the next subscriber of the name tries again
+                if (registry.get(k) == mine) {
+                  registry.remove(k);
+                }
+              }
+            });
+  }
+
+  private Future<Void> remove(Map<String, Topic> registry, Command unsub, String k, Topic topic, Listener listener) {
+    synchronized (this) {
+      if (!topic.listeners.remove(listener) || !topic.listeners.isEmpty() || registry.get(k) != topic) {
+        return Future.succeededFuture();
+      }
+      registry.remove(k);
+      return queue(() -> {
+        Future<RedisConnection> c = subscriber;
+        // a new subscriber connection subscribes only to what is registered
+        return c == null || c.failed() ? Future.succeededFuture() : c.compose(conn -> conn.send(Request.cmd(unsub).arg(k)));
+      });
+    }
+  }
+
+  /**
+   * Runs {@code command} after every (UN)SUBSCRIBE queued before it has been answered, so Redis
+   * sees them in the order the registry changed (a send from another thread could otherwise
+   * overtake one queued on the connection's event loop). Call with the monitor held.
+   */
+  private Future<Void> queue(java.util.function.Supplier<Future<?>> command) {
+    Future<Void> next = commands.transform(x -> command.get()).mapEmpty();
+    commands = next;
+    return next;
   }
 
   private synchronized Future<RedisConnection> subscriberConnection() {
@@ -293,10 +336,11 @@ public final class RedisBus implements Bus {
     }
   }
 
-  private void deliver(List<Listener> listeners, String rawChannel, Buffer body) {
-    if (listeners == null) {
+  private void deliver(Topic topic, String rawChannel, Buffer body) {
+    if (topic == null) {
       return;
     }
+    List<Listener> listeners = topic.listeners;
     String channel = rawChannel.startsWith(prefix) ? rawChannel.substring(prefix.length()) : rawChannel;
     boolean shared = listeners.size() > 1;
     for (Listener l : listeners) {

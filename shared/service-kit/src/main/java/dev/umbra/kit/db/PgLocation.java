@@ -37,6 +37,11 @@ public record PgLocation(String host, int port, String database, String user, St
     return new PgLocation(host, port, other, user, password);
   }
 
+  /** The same server and database as another user (password null: none). */
+  public PgLocation withUser(String otherUser, String otherPassword) {
+    return new PgLocation(host, port, database, otherUser, otherPassword);
+  }
+
   public String jdbcUrl() {
     return "jdbc:postgresql://" + host + ":" + port + "/" + database;
   }

@@ -112,7 +112,7 @@ public abstract class UmbraService extends VerticleBase {
     ServiceConfig cfg = settings();
     Future<Void> dbReady =
         cfg.service().usesPostgres()
-            ? Database.open(vertx, PgLocation.parse(cfg.pgUrl()), cfg.service().schema(), cfg.pgAppRole(), poolSize())
+            ? Database.open(vertx, PgLocation.parse(cfg.pgUrl()), cfg.pgAppUrl().map(PgLocation::parse), cfg.service().schema(), cfg.pgAppRole(), poolSize())
                 .map(
                     d -> {
                       db = d;

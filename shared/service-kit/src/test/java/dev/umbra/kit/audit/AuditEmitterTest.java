@@ -95,4 +95,89 @@ class AuditEmitterTest {
     assertThat(registry.get("umbra.webtty_engine.audit_emit_failures").counter().count()).isZero();
     await(bus.close());
   }
+
+  /** Runs {@code work} on an event-loop context, as a service's handlers do, and waits for it. */
+  private static <T> T onContext(Vertx vertx, java.util.concurrent.Callable<Future<T>> work) throws Exception {
+    io.vertx.core.Promise<T> done = io.vertx.core.Promise.promise();
+    vertx.runOnContext(v -> {
+      try {
+        work.call().onComplete(done);
+      } catch (Exception e) {
+        done.fail(e);
+      }
+    });
+    return await(done.future());
+  }
+
+  /** Every event read until the counts of {@code action} reach {@code atLeastCount} (and a little after). */
+  private static List<AuditEvent> readAll(InProcessBus bus, int atLeastCount, String action) throws Exception {
+    List<AuditEvent> out = new ArrayList<>();
+    long deadline = System.currentTimeMillis() + 15_000;
+    long sum = 0;
+    boolean last = false;
+    while (!last && System.currentTimeMillis() < deadline) {
+      last = sum >= atLeastCount;
+      for (StreamEntry en : await(bus.readGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, "a", 1000, Duration.ofMillis(200)))) {
+        AuditEvent e = AuditEvent.parseFrom(en.body().getBytes());
+        out.add(e);
+        if (e.getAction().equals(action)) {
+          sum += Long.parseLong(e.getMetadataOrThrow(AuditEmitter.COUNT));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<AuditEvent> only(List<AuditEvent> events, String action) {
+    return events.stream().filter(e -> e.getAction().equals(action)).toList();
+  }
+
+  @Test
+  void aFloodOfRefusalsBecomesAFewEventsWhoseCountsAddUpToTheAttempts(Vertx vertx) throws Exception {
+    InProcessBus bus = new InProcessBus(vertx);
+    await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP));
+    AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), registry, Duration.ofMillis(500));
+    UUID ws = UUID.randomUUID();
+    onContext(vertx, () -> {
+      List<Future<String>> all = new ArrayList<>();
+      for (int i = 0; i < 2_000; i++) {
+        all.add(emitter.event(AuditAction.RELAY_CHANNEL_REFUSED).workspace(ws).actor(AuditActor.member("mallory"))
+            .target("machine", "nobody-" + i).sourceIp("203.0.113.9").denied("unknown_target").emit());
+      }
+      return Future.all(all);
+    });
+    List<AuditEvent> events = only(readAll(bus, 2_000, "relay.channel_refused"), "relay.channel_refused");
+    assertThat(events).hasSizeBetween(2, 5);
+    assertThat(events.stream().mapToLong(e -> Long.parseLong(e.getMetadataOrThrow(AuditEmitter.COUNT))).sum()).isEqualTo(2_000);
+    assertThat(events.get(0).getTarget()).isEqualTo("machine:nobody-0");
+    assertThat(events).allSatisfy(e -> {
+      assertThat(e.getWorkspaceId()).isEqualTo(ws.toString());
+      assertThat(e.getMetadataMap()).containsEntry("reason", "unknown_target");
+      assertThat(AuditEventRules.problem(e)).isEmpty();
+    });
+  }
+
+  @Test
+  void refusalsForOtherReasonsOrSourcesAreCountedApartAndSuccessesAreNeverAggregated(Vertx vertx) throws Exception {
+    InProcessBus bus = new InProcessBus(vertx);
+    await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP));
+    AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), registry, Duration.ofMillis(300));
+    UUID ws = UUID.randomUUID();
+    onContext(vertx, () -> {
+      List<Future<String>> all = new ArrayList<>();
+      for (int i = 0; i < 30; i++) {
+        all.add(emitter.event(AuditAction.RELAY_CHANNEL_REFUSED).workspace(ws).actor(AuditActor.member("m"))
+            .sourceIp("198.51.100." + (i % 3)).denied(i % 2 == 0 ? "unknown_target" : "role").emit());
+        all.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED).workspace(ws).actor(AuditActor.member("m")).success().emit());
+      }
+      return Future.all(all);
+    });
+    List<AuditEvent> all = readAll(bus, 30, "relay.channel_refused");
+    List<AuditEvent> refused = only(all, "relay.channel_refused");
+    // 3 sources x 2 reasons: each key's first at once, then one summary of the other 4
+    assertThat(refused).hasSize(12);
+    assertThat(refused.stream().mapToLong(e -> Long.parseLong(e.getMetadataOrThrow(AuditEmitter.COUNT))).sum()).isEqualTo(30);
+    assertThat(only(all, "relay.channel_opened")).hasSize(30)
+        .allSatisfy(e -> assertThat(e.getMetadataMap()).doesNotContainKey(AuditEmitter.COUNT));
+  }
 }

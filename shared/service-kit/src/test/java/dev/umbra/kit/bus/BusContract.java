@@ -311,4 +311,57 @@ abstract class BusContract {
         .compose(v -> bus.ping())
         .onComplete(ctx.failing(e -> ctx.completeNow()));
   }
+
+  /**
+   * Several contexts subscribe to and unsubscribe from one channel as fast as they can; every
+   * subscribe must succeed and then deliver a message published after it (a subscribe racing
+   * another context's unsubscribe once threw, or was left with Redis unsubscribed).
+   */
+  @Test
+  void everySubscribeSucceedsAndDeliversWhileOtherContextsChurnTheSameChannel(Vertx vertx, VertxTestContext ctx) {
+    String ch = name("churn");
+    int contexts = 8;
+    int rounds = 30;
+    java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
+    List<Future<String>> all = new ArrayList<>();
+    for (int i = 0; i < contexts; i++) {
+      String who = "c" + i;
+      all.add(vertx.deployVerticle(new io.vertx.core.VerticleBase() {
+        @Override
+        public Future<?> start() {
+          return churn(ch, who, 0, rounds, delivered);
+        }
+      }));
+    }
+    Future.all(all).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
+      assertThat(delivered.get()).isEqualTo(contexts * rounds);
+      ctx.completeNow();
+    })));
+  }
+
+  private Future<Void> churn(String ch, String who, int round, int rounds, java.util.concurrent.atomic.AtomicInteger delivered) {
+    if (round == rounds) {
+      return Future.succeededFuture();
+    }
+    String marker = who + ":" + round;
+    io.vertx.core.Promise<Void> seen = io.vertx.core.Promise.promise();
+    return quickPairs(ch, 100).compose(x -> bus.subscribe(ch, m -> {
+          if (m.body().toString().equals(marker)) {
+            seen.tryComplete();
+          }
+        })
+        .compose(sub -> bus.publish(ch, Buffer.buffer(marker))
+            .compose(n -> seen.future().timeout(5, TimeUnit.SECONDS))
+            .onSuccess(v -> delivered.incrementAndGet())
+            .compose(v -> sub.unsubscribe())))
+        .compose(v -> churn(ch, who, round + 1, rounds, delivered));
+  }
+
+  /** Subscribes and at once unsubscribes {@code n} times, each subscribe having to succeed. */
+  private Future<Void> quickPairs(String ch, int n) {
+    if (n == 0) {
+      return Future.succeededFuture();
+    }
+    return bus.subscribe(ch, m -> {}).compose(Subscription::unsubscribe).compose(v -> quickPairs(ch, n - 1));
+  }
 }

@@ -74,4 +74,22 @@ class ServiceConfigTest {
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("UMBRA_BUS_PREFIX:");
   }
+
+  @Test
+  void requestsConnectAsTheUserOfThePgAppUrlWhenGiven() {
+    ServiceConfig c = load(ServiceName.AUDIT, Map.of("UMBRA_PG_APP_URL", "postgresql://umbra_req:pw@db:5432/umbra"));
+    assertThat(c.pgAppUrl()).contains(URI.create("postgresql://umbra_req:pw@db:5432/umbra"));
+    assertThat(c.pgAppRole()).isEqualTo("umbra_req");
+    assertThat(load(ServiceName.AUDIT, Map.of()).pgAppUrl()).isEmpty();
+  }
+
+  @Test
+  void rejectsAPgAppUrlWithoutAUserOrDisagreeingWithThePgAppRole() {
+    assertThatThrownBy(() -> load(ServiceName.AUDIT, Map.of("UMBRA_PG_APP_URL", "postgresql://db:5432/umbra")))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("UMBRA_PG_APP_URL:");
+    assertThatThrownBy(() -> load(ServiceName.AUDIT, Map.of(
+            "UMBRA_PG_APP_URL", "postgresql://umbra_req:pw@db/umbra", "UMBRA_PG_APP_ROLE", "umbra_app")))
+        .isInstanceOf(ConfigException.class).hasMessageStartingWith("UMBRA_PG_APP_ROLE:")
+        .hasMessageNotContaining("pw");
+  }
 }

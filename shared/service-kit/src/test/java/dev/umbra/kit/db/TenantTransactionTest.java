@@ -156,4 +156,122 @@ class TenantTransactionTest {
       c.rollback();
     }
   }
+
+  // ---- the request role cannot leave row-level security (issue 13, finding 8) ----
+
+  @Test
+  void resetRoleInARequestTransactionStillSeesNoOtherWorkspace(VertxTestContext ctx) {
+    db.inWorkspace(workspaceA, c -> c.query("RESET ROLE").execute()
+            .compose(x -> c.preparedQuery("SELECT body FROM notes WHERE workspace_id = $1").execute(Tuple.of(workspaceB)))
+            .compose(b -> c.query("SELECT body FROM notes").execute().map(all -> List.of(bodies(b), bodies(all)))))
+        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
+          assertThat(r.get(0)).isEmpty();
+          assertThat(r.get(1)).containsExactly("a1", "a2");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void resetRoleWithoutAWorkspaceSeesNothing(VertxTestContext ctx) {
+    db.withTransaction(c -> c.query("RESET ROLE").execute().compose(x -> c.query("SELECT body FROM notes").execute()))
+        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
+          assertThat(rows.size()).isZero();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void setRoleToTheOwnerFromARequestTransactionIsRefused(VertxTestContext ctx) {
+    String owner = pg.location().user();
+    db.inWorkspace(workspaceA, c -> c.query("SET ROLE " + owner).execute())
+        .onComplete(ctx.failing(e -> ctx.verify(() -> {
+          assertThat(e.getMessage()).contains("permission denied");
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void sessionUserIsNotTheOwnerNorSuperuserNorBypassRlsNorAMemberOfOne(VertxTestContext ctx) {
+    db.withTransaction(c -> c.preparedQuery(
+                "SELECT session_user::text AS who, r.rolsuper, r.rolbypassrls, "
+                    + "pg_has_role(session_user, $1, 'MEMBER') AS owner_member, "
+                    + "(SELECT nspowner FROM pg_namespace WHERE nspname = 'kittest') = r.oid AS owns_schema "
+                    + "FROM pg_roles r WHERE r.rolname = session_user")
+            .execute(Tuple.of(pg.location().user())))
+        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
+          Row r = rows.iterator().next();
+          assertThat(r.getString("who")).isEqualTo("umbra_app").isNotEqualTo(pg.location().user());
+          assertThat(r.getBoolean("rolsuper")).as("superuser").isFalse();
+          assertThat(r.getBoolean("rolbypassrls")).as("BYPASSRLS").isFalse();
+          assertThat(r.getBoolean("owner_member")).as("member of the owner").isFalse();
+          assertThat(r.getBoolean("owns_schema")).as("schema owner").isFalse();
+          ctx.completeNow();
+        })));
+  }
+
+  @Test
+  void refusesToOpenWhenTheRequestLoginIsTheOwner(Vertx vertx, VertxTestContext ctx) {
+    Database.open(vertx, pg.location(), java.util.Optional.of(pg.location()), "kittest", "umbra_app", 2)
+        .onComplete(ctx.failing(e -> ctx.completeNow()));
+  }
+
+  @Test
+  void refusesToOpenWhenTheRequestLoginCanSetRoleToASuperuser(Vertx vertx, VertxTestContext ctx) throws Exception {
+    String sneaky = "umbra_t_sneaky_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE " + sneaky + " LOGIN NOSUPERUSER NOBYPASSRLS");
+      st.execute("GRANT " + pg.location().user() + " TO " + sneaky);
+    }
+    Database.open(vertx, pg.location(), java.util.Optional.of(pg.location().withUser(sneaky, null)), "kittest", "umbra_app", 2)
+        .onComplete(ar -> {
+          try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+            st.execute("DROP OWNED BY " + sneaky);
+            st.execute("DROP ROLE " + sneaky);
+          } catch (Exception e) {
+            // a leftover test role has no rights in any other database
+          }
+          ctx.verify(() -> {
+            assertThat(ar.failed()).isTrue();
+            assertThat(ar.cause().getMessage()).contains("row-level security would not hold");
+            ctx.completeNow();
+          });
+        });
+  }
+
+  @Test
+  void derivedRolePasswordIsStoredAsAScramVerifierNotAsText() throws Exception {
+    String verifier = Migrations.scramVerifier(Migrations.derivedPassword(pg.location().withUser("x", "owner-secret"), "umbra_app"), "umbra_app");
+    String probe = "umbra_t_scram_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      st.execute("CREATE ROLE " + probe + " LOGIN PASSWORD '" + verifier + "'");
+      try {
+        ResultSet r = st.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = '" + probe + "'");
+        r.next();
+        // PostgreSQL keeps a well-formed verifier as given (it would hash anything else as a password)
+        assertThat(r.getString(1)).isEqualTo(verifier).doesNotContain("owner-secret");
+      } finally {
+        st.execute("DROP ROLE " + probe);
+      }
+    }
+  }
+
+  @Test
+  void scramVerifierMatchesTheOnePostgresqlComputesForTheSamePasswordAndSalt() throws Exception {
+    String probe = "umbra_t_scram_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      st.execute("SET password_encryption = 'scram-sha-256'");
+      st.execute("CREATE ROLE " + probe + " PASSWORD 'a derived password 0123456789abcdef'");
+      try {
+        ResultSet r = st.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = '" + probe + "'");
+        r.next();
+        String theirs = r.getString(1); // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
+        String[] head = theirs.substring("SCRAM-SHA-256$".length(), theirs.indexOf('$', 14)).split(":");
+        byte[] salt = java.util.Base64.getDecoder().decode(head[1]);
+        assertThat(Migrations.scramVerifier("a derived password 0123456789abcdef", salt, Integer.parseInt(head[0])))
+            .isEqualTo(theirs);
+      } finally {
+        st.execute("DROP ROLE " + probe);
+      }
+    }
+  }
 }
