@@ -38,7 +38,9 @@ class FailureLimitConcurrencyTest {
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    h = new Harness(vertx, Map.of("UMBRA_CONTROL_PLANE_AUTH_MAX_FAILURES", String.valueOf(LIMIT)));
+    h = new Harness(vertx, Map.of("UMBRA_CONTROL_PLANE_AUTH_MAX_FAILURES", String.valueOf(LIMIT),
+        // all 200 guesses come from one address at once: above the edge's per-address cap
+        "UMBRA_HTTP_MAX_CONNECTIONS_PER_IP", String.valueOf(4 * ATTEMPTS)));
   }
 
   @AfterEach

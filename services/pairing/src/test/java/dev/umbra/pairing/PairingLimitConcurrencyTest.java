@@ -40,7 +40,9 @@ class PairingLimitConcurrencyTest {
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    h = new PairingHarness(vertx, Map.of("UMBRA_PAIRING_MAX_FAILURES", String.valueOf(LIMIT)));
+    h = new PairingHarness(vertx, Map.of("UMBRA_PAIRING_MAX_FAILURES", String.valueOf(LIMIT),
+        // all 200 guesses come from one address at once: above the edge's per-address cap
+        "UMBRA_HTTP_MAX_CONNECTIONS_PER_IP", String.valueOf(4 * ATTEMPTS)));
   }
 
   @AfterEach
