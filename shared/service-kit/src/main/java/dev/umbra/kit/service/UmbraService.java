@@ -28,6 +28,7 @@ public abstract class UmbraService extends VerticleBase {
   protected final ServiceRuntime runtime;
   protected Database db;
   private HttpServer server;
+  private Router router;
 
   protected UmbraService(ServiceRuntime runtime) {
     this.runtime = runtime;
@@ -75,6 +76,7 @@ public abstract class UmbraService extends VerticleBase {
               checks.add(new HealthCheck(runtime.bus().kind().equals("redis") ? "redis" : "bus", runtime.bus()::ping));
               Router router =
                   ServiceHttp.router(vertx, cfg.service().id(), runtime.registry(), checks, cfg.adminToken(), cfg.trustedProxies());
+              this.router = router;
               return mount(router).map(router);
             })
         .compose(
@@ -94,6 +96,11 @@ public abstract class UmbraService extends VerticleBase {
             db.close();
           }
         });
+  }
+
+  /** The router as mounted, shared endpoints included (tests walk its routes). */
+  public Router router() {
+    return router;
   }
 
   /** The port actually bound (differs from config when config asked for 0). */
