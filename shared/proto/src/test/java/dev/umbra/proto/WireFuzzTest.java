@@ -14,6 +14,7 @@ import dev.umbra.proto.webtty.RecordingHeader;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import java.util.Arrays;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of {@link Wire#parseAliased}, the parser every relay and WebTTY frame from outside
@@ -25,11 +26,24 @@ class WireFuzzTest {
   private static final List<Parser<? extends MessageLite>> PARSERS = List.of(
       RelayFrame.parser(), WebTtyFrame.parser(), AuditEvent.parser(), RecordingHeader.parser(), RecordedEvent.parser());
 
+  /** Every build: the seeds and 3,000 deterministic mutants of them, through every parser. */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "aliasedParsingEqualsCopyingParsingOrRefuses", 3_000, input -> {
+      for (Parser<? extends MessageLite> parser : PARSERS) {
+        check(parser, input.length % 9, input);
+      }
+    })).isGreaterThan(3_000);
+  }
+
   @FuzzTest(maxDuration = "10s")
   void aliasedParsingEqualsCopyingParsingOrRefuses(FuzzedDataProvider data) throws Exception {
     Parser<? extends MessageLite> parser = PARSERS.get(data.consumeInt(0, PARSERS.size() - 1));
     int before = data.consumeInt(0, 8);
-    byte[] body = data.consumeRemainingAsBytes();
+    check(parser, before, data.consumeRemainingAsBytes());
+  }
+
+  private static void check(Parser<? extends MessageLite> parser, int before, byte[] body) throws Exception {
     byte[] padded = new byte[before + body.length + 3];
     Arrays.fill(padded, (byte) 0x0a); // a field tag: bytes outside the slice would change the result
     System.arraycopy(body, 0, padded, before, body.length);

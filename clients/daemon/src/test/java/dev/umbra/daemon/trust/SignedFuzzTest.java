@@ -5,10 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.proto.SeedMutations;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the daemon's signed trust objects ({@code {"payload": ..., "signature": ...}}
@@ -17,6 +19,12 @@ import java.nio.charset.StandardCharsets;
  * (its own canonical form), a 64-byte signature, and round-trips through {@link Signed#toJson}.
  */
 class SignedFuzzTest {
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "signedObjectsAreCanonicalOrRefused", 3_000, this::signedObjectsAreCanonicalOrRefused)).isGreaterThan(3_000);
+  }
+
   @FuzzTest(maxDuration = "10s")
   void signedObjectsAreCanonicalOrRefused(byte[] input) {
     Object json;

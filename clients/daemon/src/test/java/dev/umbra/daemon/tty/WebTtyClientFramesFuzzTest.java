@@ -11,11 +11,13 @@ import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadKeyId;
+import dev.umbra.proto.SeedMutations;
 import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import java.util.List;
 import java.util.UUID;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of what a WebTTY server (daemon) and client parse from the engine: the frame,
@@ -31,6 +33,12 @@ class WebTtyClientFramesFuzzTest {
   private static final PayloadKeyId KEY_ID = PayloadKeyId.generate();
   private static final PayloadCipher CIPHER =
       new PayloadCipher(PayloadKey.generate(), KEY_ID, new KeyContext("w", "s", "sess", List.of(KeyId.of(ME.publicKey()))));
+
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "framesFromTheEngineAreRefusedOnlyWithDocumentedExceptions", 3_000, this::framesFromTheEngineAreRefusedOnlyWithDocumentedExceptions)).isGreaterThan(3_000);
+  }
 
   @FuzzTest(maxDuration = "10s")
   void framesFromTheEngineAreRefusedOnlyWithDocumentedExceptions(byte[] input) {

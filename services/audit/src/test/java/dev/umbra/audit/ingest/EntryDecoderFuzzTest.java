@@ -5,9 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.bus.StreamEntry;
+import dev.umbra.proto.SeedMutations;
 import dev.umbra.proto.audit.AuditEvent;
 import io.vertx.core.buffer.Buffer;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the audit ingest's decoder (every stream entry any service, or anything able to
@@ -18,6 +20,12 @@ import java.util.Set;
  */
 class EntryDecoderFuzzTest {
   private static final Set<String> STRUCTURAL = Set.of("empty", "oversized", "malformed");
+
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "entriesAreValidOrRejectedWithABoundedRedactedCopy", 3_000, this::entriesAreValidOrRejectedWithABoundedRedactedCopy)).isGreaterThan(3_000);
+  }
 
   @FuzzTest(maxDuration = "10s")
   void entriesAreValidOrRejectedWithABoundedRedactedCopy(byte[] input) throws Exception {

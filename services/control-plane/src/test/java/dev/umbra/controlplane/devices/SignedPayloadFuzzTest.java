@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.proto.SeedMutations;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the signed trust payloads the control plane takes in request bodies (keysets,
@@ -17,6 +19,12 @@ import java.nio.charset.StandardCharsets;
  * signature, and round-trips through {@link SignedPayload#toJson}.
  */
 class SignedPayloadFuzzTest {
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "signedPayloadsAreCanonicalOfTheirTypeOrRefusedWith400", 3_000, this::signedPayloadsAreCanonicalOfTheirTypeOrRefusedWith400)).isGreaterThan(3_000);
+  }
+
   @FuzzTest(maxDuration = "10s")
   void signedPayloadsAreCanonicalOfTheirTypeOrRefusedWith400(byte[] input) {
     String text = new String(input, StandardCharsets.UTF_8);

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.proto.SeedMutations;
 import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
 import java.util.Set;
 import java.util.UUID;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the pairing API's input validation, fed the bodies and parameters of its
@@ -17,10 +20,24 @@ import java.util.UUID;
  * documented shape (keys as 64 lowercase hex digits, a canonical UUID, bounded printable text).
  */
 class InputFuzzTest {
+  /** Every build: the seeds and 3,000 deterministic mutants of them, as the body of every route. */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "routeInputIsAdmittedWellFormedOrRefusedWith400NamingAField", 3_000, input -> {
+      String raw = new String(input, 0, Math.max(0, input.length - 1), StandardCharsets.UTF_8);
+      for (int route = 0; route <= 3; route++) {
+        check(route, raw);
+      }
+    })).isGreaterThan(3_000);
+  }
+
   @FuzzTest(maxDuration = "10s")
   void routeInputIsAdmittedWellFormedOrRefusedWith400NamingAField(FuzzedDataProvider data) {
     int route = data.consumeInt(0, 3);
-    String raw = data.consumeRemainingAsString();
+    check(route, data.consumeRemainingAsString());
+  }
+
+  private static void check(int route, String raw) {
     Set<String> allowed = switch (route) {
       case 0 -> Set.of("require_psk");
       case 1 -> Set.of("psk");

@@ -4,10 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.proto.SeedMutations;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
 import io.vertx.core.buffer.Buffer;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the relay's frame parser (every WebSocket message of a daemon or client, and
@@ -17,6 +19,12 @@ import io.vertx.core.buffer.Buffer;
  * relay applies next ({@link RelayWire#validTarget}, {@link RelayWire#tag}) never throw.
  */
 class RelayWireFuzzTest {
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "framesParseLikeTheCopyingParserOrAreRefused", 3_000, this::framesParseLikeTheCopyingParserOrAreRefused)).isGreaterThan(3_000);
+  }
+
   @FuzzTest(maxDuration = "10s")
   void framesParseLikeTheCopyingParserOrAreRefused(byte[] input) throws Exception {
     RelayFrame frame;

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
+import dev.umbra.proto.SeedMutations;
 import dev.umbra.proto.webtty.RecordedEvent;
 import dev.umbra.proto.webtty.RecordingHeader;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the stored recording the engine serves: the header it keeps (bytes a client
@@ -22,6 +24,12 @@ import java.util.List;
  * the fuzzing JVM's heap is small enough that such an allocation is a finding.)
  */
 class RecordingFileFuzzTest {
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "storedRecordingsReadBackToTheSameMessagesOrAreRefused", 3_000, this::storedRecordingsReadBackToTheSameMessagesOrAreRefused)).isGreaterThan(3_000);
+  }
+
   @FuzzTest(maxDuration = "10s")
   void storedRecordingsReadBackToTheSameMessagesOrAreRefused(byte[] input) throws Exception {
     try {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.proto.SeedMutations;
 import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.Sealed;
 import dev.umbra.proto.webtty.TtyStream;
@@ -11,6 +12,7 @@ import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import java.util.Optional;
 import java.util.Set;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the engine's frame checks: every WebSocket message of a WebTTY server or
@@ -23,6 +25,12 @@ import java.util.Set;
 class WebTtyWireFuzzTest {
   private static final Set<String> REASONS =
       Set.of("unknown_type", "malformed", "wrong_stream", "unknown_suite", "bad_size", "oversized", "truncated");
+
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "admittedFramesKeepTheDocumentedEnvelope", 3_000, this::admittedFramesKeepTheDocumentedEnvelope)).isGreaterThan(3_000);
+  }
 
   @FuzzTest(maxDuration = "10s")
   void admittedFramesKeepTheDocumentedEnvelope(byte[] input) {

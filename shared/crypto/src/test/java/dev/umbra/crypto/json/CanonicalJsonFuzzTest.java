@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.proto.SeedMutations;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the canonical JSON parser (every signed trust payload goes through it).
@@ -15,6 +17,12 @@ import java.util.Arrays;
  * insignificant whitespace. Seeds: {@code CanonicalJsonFuzzTestInputs/}; docs/security.d/fuzzing.md.
  */
 class CanonicalJsonFuzzTest {
+  /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
+  @Test
+  void mutantsOfTheSeedsKeepTheContract() {
+    assertThat(SeedMutations.run(getClass(), "canonicalFormIsAFixedPointOrTheInputIsRefused", 3_000, this::canonicalFormIsAFixedPointOrTheInputIsRefused)).isGreaterThan(3_000);
+  }
+
   @FuzzTest(maxDuration = "10s")
   void canonicalFormIsAFixedPointOrTheInputIsRefused(byte[] input) {
     Object value;
