@@ -58,10 +58,16 @@ public final class Requests {
       throw ApiException.badRequest(field, field + " must be a UUID");
     }
     try {
-      return UUID.fromString(value);
+      UUID id = UUID.fromString(value);
+      // UUID.fromString is lenient: "01d24e-960000-7000-8000-000000000001" (36 characters) reads
+      // as 0001d24e-0000-...; only the canonical text is admitted (found by fuzzing)
+      if (id.toString().equalsIgnoreCase(value)) {
+        return id;
+      }
     } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest(field, field + " must be a UUID");
+      // refused below
     }
+    throw ApiException.badRequest(field, field + " must be a UUID");
   }
 
   /** A required string member. */
