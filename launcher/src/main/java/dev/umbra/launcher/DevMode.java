@@ -1,5 +1,6 @@
 package dev.umbra.launcher;
 
+import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.InProcessBus;
 import dev.umbra.kit.bus.RedisBus;
@@ -16,9 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -56,13 +55,13 @@ final class DevMode {
     long t0 = System.nanoTime();
     Map<ServiceName, UmbraService> running;
     try {
-      ensurePrivateDir(home);
+      KeyFiles.ensurePrivateDirectory(home);
       Map<String, String> overlay = new HashMap<>(env.asMap());
       overlay.putIfAbsent("UMBRA_BIND_HOST", "127.0.0.1");
       overlay.putIfAbsent("UMBRA_HOME", home.toString());
       if (env.optional("UMBRA_PG_URL").isEmpty()) {
         out.println("starting embedded PostgreSQL (data in " + home.resolve("dev/pg") + ")");
-        embeddedPg = EmbeddedPg.start(home.resolve("dev").resolve("pg"));
+        embeddedPg = EmbeddedPg.start(KeyFiles.ensurePrivateDirectories(home, home.resolve("dev").resolve("pg")));
         overlay.put("UMBRA_PG_URL", embeddedPg.url("umbra").toString());
       }
       String bootstrapToken = env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
@@ -168,11 +167,6 @@ final class DevMode {
         System.err.println("umbra dev: embedded PostgreSQL did not stop cleanly: " + e.getMessage());
       }
     }
-  }
-
-  static void ensurePrivateDir(Path dir) throws IOException {
-    Files.createDirectories(dir);
-    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
   }
 
   static String rootMessage(Throwable e) {

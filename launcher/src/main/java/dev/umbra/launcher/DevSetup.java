@@ -2,6 +2,7 @@ package dev.umbra.launcher;
 
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.config.Credentials;
+import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.daemon.binding.Binding;
 import dev.umbra.daemon.binding.BindingStore;
 import io.vertx.core.json.JsonArray;
@@ -45,7 +46,7 @@ final class DevSetup {
     if (Files.exists(file)) {
       return Files.readString(file, StandardCharsets.UTF_8).trim();
     }
-    Files.createDirectories(file.getParent());
+    KeyFiles.ensurePrivateDirectories(home, file.getParent());
     byte[] raw = new byte[32];
     new SecureRandom().nextBytes(raw);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);

@@ -3,6 +3,7 @@ package dev.umbra.launcher;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.net.URI;
+import dev.umbra.crypto.keys.KeyFiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -24,7 +25,7 @@ final class EmbeddedPg implements AutoCloseable {
               + "run as a normal user, or point UMBRA_PG_URL at a PostgreSQL server "
               + "(e.g. UMBRA_PG_URL=postgresql://postgres@127.0.0.1:5432/umbra)");
     }
-    Files.createDirectories(dataDir);
+    KeyFiles.ensurePrivateDirectory(dataDir); // PostgreSQL also refuses a data directory others can read
     // A crash can leave a stale pid file behind; the server refuses to start over it.
     Path pid = dataDir.resolve("postmaster.pid");
     if (Files.exists(pid) && !isRunning(Files.readAllLines(pid))) {

@@ -76,6 +76,8 @@ public final class AuditService extends UmbraService {
         authorizerFactory != null
             ? authorizerFactory.apply(this)
             : new SessionAuthorizer(sessionVerifier, settings().adminToken());
+    // the credential first, on every workspace route, before a parameter is parsed
+    router.route(QueryRoutes.BASE + "/*").handler(ctx -> authorizer.authenticate(ctx).onSuccess(v -> ctx.next()).onFailure(ctx::fail));
     new QueryRoutes(authorizer, new EventQueries(db), new ChainVerifier(db), audit).mount(router);
     new TailRoutes(vertx, authorizer, tail, audit, tailQueue).mount(router);
     router.get("/v1/admin/audit/dead-letters").handler(this::deadLetters);

@@ -20,6 +20,7 @@ import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import io.vertx.core.Future;
@@ -109,7 +110,17 @@ public final class ControlPlaneService extends UmbraService {
           new MachineRoutes(w).register(routes);
           new dev.umbra.controlplane.devices.DeviceTrustRoutes(w).register(routes);
           new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
-          routes.mount(router);
+          routes.mount(router, auth -> switch (auth) {
+            case API_TOKEN -> Optional.of(w.auth().first());
+            case INTERNAL -> Optional.of(ctx -> {
+              if (w.internal().matches(ctx.request().getHeader(InternalCredential.HEADER))) {
+                ctx.next();
+              } else {
+                ctx.fail(ApiException.unauthorized("internal credential required"));
+              }
+            });
+            case NONE, MACHINE_SIGNATURE -> Optional.empty();
+          });
           rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue()
               .onFailure(e -> log.warn("signing key rotation failed, will retry: {}", e.getMessage())));
           return bootstrap.prepare(bootstrapToken, stderr);
@@ -135,6 +146,7 @@ public final class ControlPlaneService extends UmbraService {
   }
 
   /** The router as mounted (tests compare its routes with the OpenAPI document). */
+  @Override
   public Router router() {
     return router;
   }

@@ -89,6 +89,12 @@ public final class RelayService extends UmbraService {
   private void upgrade(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     String ip = ClientAddress.of(ctx);
+    String token = SessionAuth.bearer(ctx); // the credential first: nothing else is told to a caller without one
+    if (token == null) {
+      metrics.reject(Reject.UNAUTHENTICATED);
+      ServiceHttp.sendError(ctx, ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
+      return;
+    }
     if (!"websocket".equalsIgnoreCase(req.getHeader("upgrade"))) {
       ServiceHttp.sendError(ctx, ApiException.badRequest(null, "this endpoint speaks WebSocket only"));
       return;
@@ -96,12 +102,6 @@ public final class RelayService extends UmbraService {
     if (!connectionLimits.tryTake(ip, System.nanoTime())) {
       metrics.reject(Reject.CONNECTION_RATE);
       ServiceHttp.sendError(ctx, new ApiException(429, "rate_limited", "too many new connections; retry later"));
-      return;
-    }
-    String token = SessionAuth.bearer(ctx);
-    if (token == null) {
-      metrics.reject(Reject.UNAUTHENTICATED);
-      ServiceHttp.sendError(ctx, ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
       return;
     }
     WebSockets.upgradeAfter(

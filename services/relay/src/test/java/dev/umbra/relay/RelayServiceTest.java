@@ -320,7 +320,10 @@ class RelayServiceTest {
     WebClient http = WebClient.create(vertx);
     int status =
         RelayCluster.await(http.get(a.service().actualPort(), "127.0.0.1", "/v1/relay").send()).statusCode();
-    assertThat(status).isEqualTo(400);
+    assertThat(status).as("no credential: 401 before anything else is checked").isEqualTo(401);
+    int plain = RelayCluster.await(http.get(a.service().actualPort(), "127.0.0.1", "/v1/relay")
+        .putHeader("authorization", "Bearer garbage").send()).statusCode();
+    assertThat(plain).as("a credential, but not a WebSocket upgrade").isEqualTo(400);
     WebSocketClient wsc = vertx.createWebSocketClient();
     for (String token : new String[] {null, "garbage", tokens.mint(ws, "x", "member", "member", "j", java.time.Duration.ofMinutes(1), "audit"),
         tokens.mint(ws, "x", "member", "viewer", "j", java.time.Duration.ofMinutes(1), "relay")}) {
@@ -331,7 +334,7 @@ class RelayServiceTest {
       var r = wsc.connect(o).toCompletionStage().toCompletableFuture();
       assertThat(r).failsWithin(java.time.Duration.ofSeconds(5));
     }
-    assertThat(a.service().metrics().rejections(Reject.UNAUTHENTICATED)).isEqualTo(3);
+    assertThat(a.service().metrics().rejections(Reject.UNAUTHENTICATED)).isEqualTo(4);
     assertThat(a.service().metrics().rejections(Reject.FORBIDDEN_ROLE)).isEqualTo(1);
     http.close();
     wsc.close();

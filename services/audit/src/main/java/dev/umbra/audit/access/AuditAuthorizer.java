@@ -19,5 +19,12 @@ public interface AuditAuthorizer {
     TAIL
   }
 
+  /**
+   * Checks the credential alone, before anything else of the request is read (mounted in front
+   * of every workspace audit route): fails with 401 without a valid one, so an unauthenticated
+   * caller learns nothing of the parameters. {@link #authorize} then decides on the workspace.
+   */
+  Future<Void> authenticate(RoutingContext ctx);
+
   Future<Caller> authorize(RoutingContext ctx, UUID workspace, Need need);
 }

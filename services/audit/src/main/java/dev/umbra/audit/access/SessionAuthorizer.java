@@ -23,6 +23,9 @@ import java.util.UUID;
  */
 public final class SessionAuthorizer implements AuditAuthorizer {
   public static final String AUDIENCE = "audit";
+  /** Context key of what {@link #authenticate} found: {@link #OPERATOR} or the session claims. */
+  private static final String AUTHENTICATED = "umbra.audit.authenticated";
+  private static final Object OPERATOR = new Object();
 
   private final SessionVerifier verifier;
   private final Optional<String> adminToken;
@@ -33,16 +36,14 @@ public final class SessionAuthorizer implements AuditAuthorizer {
   }
 
   @Override
-  public Future<Caller> authorize(RoutingContext ctx, UUID workspace, Need need) {
+  public Future<Void> authenticate(RoutingContext ctx) {
     String token = SessionAuth.bearer(ctx);
     if (token == null) {
       return Future.failedFuture(ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
     }
     if (adminToken.isPresent() && ServiceHttp.constantTimeEquals(token, adminToken.get())) {
-      return Future.succeededFuture(Caller.operator());
-    }
-    if (workspace.equals(AuditEventRules.DEPLOYMENT_WORKSPACE)) {
-      return Future.failedFuture(ApiException.forbidden("the deployment audit chain needs the admin token"));
+      ctx.put(AUTHENTICATED, OPERATOR);
+      return Future.succeededFuture();
     }
     return verifier
         .verify(token)
@@ -51,7 +52,25 @@ public final class SessionAuthorizer implements AuditAuthorizer {
                 Future.failedFuture(
                     ApiException.unauthorized(
                         e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked")))
-        .compose(claims -> admit(claims, workspace));
+        .map(claims -> {
+          ctx.put(AUTHENTICATED, claims);
+          return null;
+        });
+  }
+
+  @Override
+  public Future<Caller> authorize(RoutingContext ctx, UUID workspace, Need need) {
+    Object known = ctx.get(AUTHENTICATED);
+    if (known == null) {
+      return authenticate(ctx).compose(v -> authorize(ctx, workspace, need));
+    }
+    if (known == OPERATOR) {
+      return Future.succeededFuture(Caller.operator());
+    }
+    if (workspace.equals(AuditEventRules.DEPLOYMENT_WORKSPACE)) {
+      return Future.failedFuture(ApiException.forbidden("the deployment audit chain needs the admin token"));
+    }
+    return admit((SessionClaims) known, workspace);
   }
 
   private static Future<Caller> admit(SessionClaims claims, UUID workspace) {

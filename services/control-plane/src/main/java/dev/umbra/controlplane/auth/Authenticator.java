@@ -10,6 +10,7 @@ import dev.umbra.kit.http.ClientAddress;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
@@ -29,6 +30,7 @@ import java.util.UUID;
 public final class Authenticator {
   private static final Duration LAST_USED_GRANULARITY = Duration.ofMinutes(1);
   private static final String TOO_MANY = "too many failed authentications; try again later";
+  private static final String PRINCIPAL = "umbra.principal";
 
   private final Vertx vertx;
   private final Database db;
@@ -52,8 +54,29 @@ public final class Authenticator {
     return hasher;
   }
 
-  /** The principal of the request; {@code write} requests need a full-scope token. */
+  /**
+   * The route handler mounted in front of every API-token route (see {@code ApiRoutes.mount}):
+   * authenticates before the route reads anything of the request, and keeps the principal in the
+   * context for {@link #authenticate}.
+   */
+  public Handler<RoutingContext> first() {
+    return ctx -> authenticate(ctx, false)
+        .onSuccess(p -> {
+          ctx.put(PRINCIPAL, p);
+          ctx.next();
+        })
+        .onFailure(ctx::fail);
+  }
+
+  /**
+   * The principal of the request (the one {@link #first} found, else authenticated now);
+   * {@code write} requests need a full-scope token.
+   */
   public Future<Principal> authenticate(RoutingContext ctx, boolean write) {
+    Principal known = ctx.get(PRINCIPAL);
+    if (known != null) {
+      return Future.succeededFuture(known).map(p -> write ? requireWrite(p) : p);
+    }
     String bearer = SessionAuth.bearer(ctx);
     String ip = "ip:" + ClientAddress.of(ctx);
     if (bearer == null) {

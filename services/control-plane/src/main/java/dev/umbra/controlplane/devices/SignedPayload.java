@@ -80,10 +80,11 @@ record SignedPayload(String field, String payload, Map<String, Object> fields, b
   UUID uuid(String k) {
     String s = str(k);
     try {
-      if (s.length() != 36) {
+      UUID id = UUID.fromString(s);
+      if (!id.toString().equalsIgnoreCase(s)) { // fromString is lenient about group lengths
         throw new IllegalArgumentException();
       }
-      return UUID.fromString(s);
+      return id;
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest(field, field + "." + k + " must be a UUID");
     }

@@ -4,11 +4,14 @@ import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Route;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -40,10 +43,22 @@ public final class ApiRoutes {
     return List.copyOf(ops);
   }
 
-  /** Mounts every route ({@code {name}} becomes {@code :name}). */
-  public void mount(Router router) {
+  /**
+   * Mounts every route ({@code {name}} becomes {@code :name}), each behind the authenticating
+   * handler of its {@link Auth}, so the caller is authenticated before the route's handler reads
+   * a path parameter or a byte of the body: an unauthenticated request gets 401 and learns no
+   * field name. {@code authenticators} has no handler for the routes whose credential is in the
+   * body itself ({@link Auth#NONE}, {@link Auth#MACHINE_SIGNATURE}); the route checks it.
+   */
+  public void mount(Router router, Function<Auth, Optional<Handler<RoutingContext>>> authenticators) {
     for (Op op : ops) {
-      router.route(op.method(), routerPath(op.path())).handler(op.handler());
+      Route route = router.route(op.method(), routerPath(op.path()));
+      Optional<Handler<RoutingContext>> first = authenticators.apply(op.auth());
+      if (first.isEmpty() && (op.auth() == Auth.API_TOKEN || op.auth() == Auth.INTERNAL)) {
+        throw new IllegalStateException("no authenticator for " + op.auth() + " (" + op.method() + " " + op.path() + ")");
+      }
+      first.ifPresent(route::handler);
+      route.handler(op.handler());
     }
   }
 

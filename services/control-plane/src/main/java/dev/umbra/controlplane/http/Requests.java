@@ -17,7 +17,11 @@ public final class Requests {
 
   /** The JSON object body, refusing anything else and any member not in {@code allowed}. */
   public static JsonObject body(RoutingContext ctx, String... allowed) {
-    String raw = ctx.body() == null ? null : ctx.body().asString();
+    return body(ctx.body() == null ? null : ctx.body().asString(), allowed);
+  }
+
+  /** {@link #body(RoutingContext, String...)} of the body's text (the fuzz harness feeds it directly). */
+  public static JsonObject body(String raw, String... allowed) {
     if (raw == null || raw.isBlank()) {
       return new JsonObject();
     }
@@ -54,10 +58,16 @@ public final class Requests {
       throw ApiException.badRequest(field, field + " must be a UUID");
     }
     try {
-      return UUID.fromString(value);
+      UUID id = UUID.fromString(value);
+      // UUID.fromString is lenient: "01d24e-960000-7000-8000-000000000001" (36 characters) reads
+      // as 0001d24e-0000-...; only the canonical text is admitted (found by fuzzing)
+      if (id.toString().equalsIgnoreCase(value)) {
+        return id;
+      }
     } catch (IllegalArgumentException e) {
-      throw ApiException.badRequest(field, field + " must be a UUID");
+      // refused below
     }
+    throw ApiException.badRequest(field, field + " must be a UUID");
   }
 
   /** A required string member. */

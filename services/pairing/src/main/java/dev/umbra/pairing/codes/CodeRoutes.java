@@ -57,7 +57,7 @@ public final class CodeRoutes {
   public static final Duration VALIDITY = Duration.ofMinutes(15);
   public static final int PSK_MIN = 16;
   public static final int PSK_MAX = 256;
-  private static final Set<String> REDEEM_FIELDS =
+  static final Set<String> REDEEM_FIELDS =
       Set.of("code", "install_id", "x25519_public_key", "ed25519_public_key", "name", "os", "psk");
 
   private final Vertx vertx;

@@ -148,11 +148,15 @@ public final class WebTtyWire {
   }
 
   private static Optional<String> sizeProblem(WebTtyFrame f) {
-    if (!f.hasSize() || f.getSize().getCols() == 0 || f.getSize().getRows() == 0
-        || f.getSize().getCols() > MAX_TERMINAL_SIDE || f.getSize().getRows() > MAX_TERMINAL_SIDE) {
+    if (!f.hasSize() || !side(f.getSize().getCols()) || !side(f.getSize().getRows())) {
       return Optional.of("bad_size");
     }
     return Optional.empty();
+  }
+
+  /** 1..MAX_TERMINAL_SIDE; the wire's uint32 reads negative from 2^31 on (such a size was admitted). */
+  private static boolean side(int n) {
+    return n >= 1 && n <= MAX_TERMINAL_SIDE;
   }
 
   /** Crypto metadata checks of one payload (the engine cannot check the tag). */
@@ -163,10 +167,12 @@ public final class WebTtyWire {
     if (s.getPayloadKeyId().size() != KEY_ID_BYTES || s.getNonce().size() != NONCE_BYTES) {
       return Optional.of("malformed");
     }
-    if (s.getPlaintextLength() > MAX_PLAINTEXT_BYTES) {
+    // the wire's uint64 reads negative from 2^63 on: 2^64-16 with an empty ciphertext was admitted
+    long plaintext = s.getPlaintextLength();
+    if (plaintext < 0 || plaintext > MAX_PLAINTEXT_BYTES) {
       return Optional.of("oversized");
     }
-    if (s.getCiphertext().size() != s.getPlaintextLength() + TAG_BYTES) {
+    if (s.getCiphertext().size() != plaintext + TAG_BYTES) {
       return Optional.of("truncated");
     }
     return Optional.empty();

@@ -33,6 +33,8 @@ import java.util.TreeMap;
 public final class CanonicalJson {
     private static final BigInteger MAX = BigInteger.valueOf(CryptoConstants.CANONICAL_JSON_MAX_SAFE_INTEGER);
     private static final BigInteger MIN = MAX.negate();
+    /** Digits of 2^53-1 (9007199254740991). */
+    private static final int MAX_INTEGER_DIGITS = 16;
     private static final JsonFactory FACTORY = JsonFactory.builder()
             .streamReadConstraints(StreamReadConstraints.builder()
                     .maxNestingDepth(CryptoConstants.CANONICAL_JSON_MAX_DEPTH)
@@ -74,6 +76,8 @@ public final class CanonicalJson {
             return parseDocument(parser);
         } catch (IOException e) {
             throw new MalformedInputException("invalid JSON: " + getOriginalMessageOf(e), e);
+        } catch (NumberFormatException e) {
+            throw numberOverflow(e);
         }
     }
 
@@ -82,7 +86,14 @@ public final class CanonicalJson {
             return parseDocument(parser);
         } catch (IOException e) {
             throw new MalformedInputException("invalid JSON: " + getOriginalMessageOf(e), e);
+        } catch (NumberFormatException e) {
+            throw numberOverflow(e);
         }
+    }
+
+    /** Jackson throws NumberFormatException for an exponent beyond int ({@code 1e9999999999}; found by fuzzing). */
+    private static MalformedInputException numberOverflow(NumberFormatException e) {
+        return new MalformedInputException("invalid JSON: a number beyond the parser's range", e);
     }
 
     private static String getOriginalMessageOf(IOException e) {
@@ -107,7 +118,7 @@ public final class CanonicalJson {
                 Map<String, Object> map = new LinkedHashMap<>();
                 JsonToken t;
                 while ((t = parser.nextToken()) == JsonToken.FIELD_NAME) {
-                    String name = parser.currentName();
+                    String name = wellFormed(parser.currentName());
                     Object member = parseValue(parser, parser.nextToken());
                     if (map.containsKey(name)) {
                         throw new MalformedInputException("duplicate key in JSON object: \"" + name + "\"");
@@ -131,7 +142,7 @@ public final class CanonicalJson {
                 return list;
             }
             case VALUE_STRING -> {
-                return parser.getText();
+                return wellFormed(parser.getText());
             }
             case VALUE_NUMBER_INT -> {
                 return checkedInteger(parser.getBigIntegerValue());
@@ -152,14 +163,36 @@ public final class CanonicalJson {
         }
     }
 
+    /**
+     * Checks the scale before converting: {@code 1e999999999} is 12 bytes of JSON but 10^999999999
+     * as a BigInteger (seconds of CPU and a gigabyte string in the message, found while writing
+     * the fuzz harness); the exponent alone decides that such a number is out of range.
+     */
     private static long checkedInteger(BigDecimal decimal) {
-        BigInteger integral;
-        try {
-            integral = decimal.toBigIntegerExact();
-        } catch (ArithmeticException e) {
-            throw new MalformedInputException("canonical JSON numbers must be integers, got " + decimal.toPlainString());
+        BigDecimal d = decimal.signum() == 0 ? BigDecimal.ZERO : decimal.stripTrailingZeros();
+        if (d.scale() > 0) {
+            throw new MalformedInputException("canonical JSON numbers must be integers");
         }
-        return checkedInteger(integral);
+        if ((long) d.precision() - d.scale() > MAX_INTEGER_DIGITS) {
+            throw new MalformedInputException("canonical JSON integer out of range ±(2^53-1)");
+        }
+        return checkedInteger(d.toBigIntegerExact());
+    }
+
+    /**
+     * Refuses a string with an unpaired surrogate ({@code "\ud800"}) when parsing, as encoding
+     * does: a parsed value always has a canonical form (found by the fuzz harness).
+     */
+    private static String wellFormed(String s) {
+        for (int i = 0; i < s.length(); i++) {
+            char c = s.charAt(i);
+            if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                i++;
+            } else if (Character.isSurrogate(c)) {
+                throw new MalformedInputException("canonical JSON string contains an unpaired surrogate");
+            }
+        }
+        return s;
     }
 
     private static long checkedInteger(BigInteger value) {

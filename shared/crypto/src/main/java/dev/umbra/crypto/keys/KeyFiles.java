@@ -54,8 +54,33 @@ public final class KeyFiles {
     }
 
     /**
+     * Ensures {@code base} and every directory from it down to {@code dir} (both included) with
+     * {@link #ensurePrivateDirectory}, so a private directory never sits inside an open one that
+     * Umbra made (e.g. {@code UMBRA_HOME/dev/pg} below {@code UMBRA_HOME/dev}). This is the one
+     * way every part creates directories under {@code UMBRA_HOME}.
+     *
+     * @throws IllegalArgumentException when {@code dir} is not {@code base} or below it
+     */
+    public static Path ensurePrivateDirectories(Path base, Path dir) {
+        Path b = base.toAbsolutePath().normalize();
+        Path d = dir.toAbsolutePath().normalize();
+        if (!d.startsWith(b)) {
+            throw new IllegalArgumentException(dir + " is not below " + base);
+        }
+        Path at = ensurePrivateDirectory(b);
+        for (Path name : b.relativize(d)) {
+            if (!name.toString().isEmpty()) {
+                at = ensurePrivateDirectory(at.resolve(name));
+            }
+        }
+        return dir;
+    }
+
+    /**
      * Creates {@code dir} (and missing parents) with mode 0700, or checks an existing one: a
-     * directory that group or others can access is refused with a {@code chmod 700} hint.
+     * directory that group or others can access is refused with a {@code chmod 700} hint (Umbra
+     * does not tighten it itself: the directory may be shared on purpose, e.g. a home directory
+     * given as {@code UMBRA_HOME}, and the operator decides).
      */
     public static Path ensurePrivateDirectory(Path dir) {
         try {
@@ -69,14 +94,14 @@ public final class KeyFiles {
             }
             Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
             if (!noGroupOrOtherAccess(perms)) {
-                throw new KeyFileException("key directory " + dir + " has mode " + PosixFilePermissions.toString(perms)
+                throw new KeyFileException("directory " + dir + " has mode " + PosixFilePermissions.toString(perms)
                         + "; group and others must have no access. Fix it with: chmod 700 " + dir);
             }
             return dir;
         } catch (UnsupportedOperationException e) {
             throw new KeyFileException("the file system of " + dir + " has no POSIX permissions; refusing to keep keys there", e);
         } catch (IOException e) {
-            throw new KeyFileException("cannot create key directory " + dir + ": " + e.getMessage(), e);
+            throw new KeyFileException("cannot create directory " + dir + ": " + e.getMessage(), e);
         }
     }
 

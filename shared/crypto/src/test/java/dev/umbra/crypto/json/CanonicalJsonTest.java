@@ -14,6 +14,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class CanonicalJsonTest {
     @Test
+    void refusesAHugeExponentFromTheExponentAloneWithAShortMessage() {
+        // was: 10^999999 built as a BigInteger (seconds of CPU) and printed whole into the message
+        for (String json : List.of("[1e999999]", "[-1e999999]", "[1e-999999]", "[1.5e999999]", "[1e9999999999]")) {
+            assertThatThrownBy(() -> CanonicalJson.parse(json)).as(json)
+                    .isInstanceOf(MalformedInputException.class)
+                    .satisfies(e -> assertThat(e.getMessage()).hasSizeLessThan(200));
+        }
+        assertThat(CanonicalJson.parse("[9.007199254740991e15, 1e3, 0e999999]")).isEqualTo(List.of(9007199254740991L, 1000L, 0L));
+    }
+
+    @Test
+    void refusesAnUnpairedSurrogateWhenParsingAsWhenEncoding() {
+        assertThatThrownBy(() -> CanonicalJson.parse("\"\\ud800\"")).isInstanceOf(MalformedInputException.class);
+        assertThatThrownBy(() -> CanonicalJson.parse("{\"\\udc00\":1}")).isInstanceOf(MalformedInputException.class);
+        assertThat(CanonicalJson.parse("\"\\ud83d\\ude00\"")).isEqualTo("\ud83d\ude00");
+    }
+
+    @Test
     void sortsKeysByUtf16CodeUnitsAndDropsWhitespace() {
         // RFC 8785 §3.2.3 ordering example: keys sorted by UTF-16 code units
         String input = "{\"\\u20ac\": 1, \"\\r\": 2, \"\\ud83d\\ude00\": 3, \"1\": 4, \"\\u00f6\": 5, \"\\ufb33\": 6, \"a\": [ 1 , 2 ]}";

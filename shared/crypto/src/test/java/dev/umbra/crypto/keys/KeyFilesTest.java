@@ -94,6 +94,37 @@ class KeyFilesTest {
     }
 
     @Test
+    void createsEveryDirectoryFromTheBaseDownWithMode0700() throws Exception {
+        Path home = tmp.resolve("home");
+        Path pg = home.resolve("dev").resolve("pg");
+        assertThat(KeyFiles.ensurePrivateDirectories(home, pg)).isEqualTo(pg);
+        for (Path d : new Path[] {home, home.resolve("dev"), pg}) {
+            assertThat(Files.getPosixFilePermissions(d)).as(d.toString()).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        }
+    }
+
+    @Test
+    void refusesAnOpenDirectoryOnTheWayDownInsteadOfTighteningIt() throws Exception {
+        Path home = tmp.resolve("home");
+        Path dev = home.resolve("dev");
+        KeyFiles.ensurePrivateDirectory(home);
+        Files.createDirectory(dev);
+        Files.setPosixFilePermissions(dev, PosixFilePermissions.fromString("rwxr-xr-x"));
+        assertThatThrownBy(() -> KeyFiles.ensurePrivateDirectories(home, dev.resolve("pg")))
+                .isInstanceOf(KeyFileException.class).hasMessageContaining("chmod 700 " + dev);
+        assertThat(Files.exists(dev.resolve("pg"))).isFalse();
+        assertThat(Files.getPosixFilePermissions(dev)).isEqualTo(PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
+
+    @Test
+    void refusesADirectoryOutsideTheBase() {
+        assertThatThrownBy(() -> KeyFiles.ensurePrivateDirectories(tmp.resolve("home"), tmp.resolve("elsewhere")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> KeyFiles.ensurePrivateDirectories(tmp.resolve("home"), tmp.resolve("home/../x")))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void refusesAKeyFileOfAnotherTypeOrWithMismatchedPublicKey() throws Exception {
         Path file = tmp.resolve("k").resolve("id.key");
         KeyFiles.save(file, X25519KeyPair.generate());

@@ -1,5 +1,6 @@
 package dev.umbra.kit.auth;
 
+import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.http.ServiceHttp;
@@ -55,7 +56,7 @@ public final class InternalCredential {
 
   private static String fromFile(Path file) {
     try {
-      Files.createDirectories(file.getParent());
+      KeyFiles.ensurePrivateDirectory(file.getParent());
       if (!Files.exists(file)) {
         byte[] raw = new byte[32];
         new SecureRandom().nextBytes(raw);
@@ -82,7 +83,7 @@ public final class InternalCredential {
         throw new ConfigException(ENV, "not set and " + file + " holds no usable credential");
       }
       return token;
-    } catch (IOException e) {
+    } catch (IOException | dev.umbra.crypto.KeyFileException e) {
       throw new ConfigException(ENV, "not set and " + file + " cannot be used: " + e.getMessage());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -36,6 +36,7 @@ public abstract class UmbraService extends VerticleBase {
   private HttpServer server;
   private EdgeLimits edge;
   private ConnectionGuard guard;
+  private Router router;
 
   protected UmbraService(ServiceRuntime runtime) {
     this.runtime = runtime;
@@ -138,6 +139,7 @@ public abstract class UmbraService extends VerticleBase {
               guard = new ConnectionGuard(edge, cfg.trustedProxies(), runtime.registry(), cfg.service().id(), System::nanoTime);
               Router router = ServiceHttp.router(vertx, cfg.service().id(), runtime.registry(), checks, cfg.adminToken(),
                   cfg.trustedProxies(), new AttemptBudget(edge.adminFailuresPerMinute(), runtime.clock()), guard);
+              this.router = router;
               return mount(router).map(router);
             })
         .compose(
@@ -162,6 +164,11 @@ public abstract class UmbraService extends VerticleBase {
             db.close();
           }
         });
+  }
+
+  /** The router as mounted, shared endpoints included (tests walk its routes). */
+  public Router router() {
+    return router;
   }
 
   /** The port actually bound (differs from config when config asked for 0). */
