@@ -329,6 +329,14 @@ class DeviceTrustApiTest {
     Harness.Response ok = h.call("POST", "/v1/machine-trust", null, body);
     assertThat(ok.status()).isEqualTo(200);
     assertThat(ok.body().getJsonArray("keysets")).hasSize(1);
+    // the trusted devices' current credentials, exactly (the daemon re-checks live sessions against them)
+    List<Object> trusted = new java.util.ArrayList<>();
+    h.call("GET", "/v1/workspaces/" + wsA + "/devices", alice, null).body().getJsonArray("items").stream()
+        .map(JsonObject.class::cast).filter(d -> "trusted".equals(d.getString("status"))).forEach(d -> trusted.add(d.getJsonObject("credential")));
+    assertThat(trusted).isNotEmpty();
+    List<Object> served = new java.util.ArrayList<>();
+    ok.body().getJsonArray("credentials").forEach(served::add);
+    assertThat(served).containsExactlyInAnyOrderElementsOf(trusted);
     assertThat(h.call("POST", "/v1/machine-trust", null, body.copy().put("workspace_id", wsC)).status()).as("another workspace").isEqualTo(401);
     assertThat(h.call("POST", "/v1/machine-trust", null, body.copy().put("signature", "00".repeat(64))).status()).isEqualTo(401);
     assertThat(h.call("POST", "/v1/machine-trust", null, body.copy().put("timestamp_ms", ts - 120_000)).status()).isEqualTo(401);

@@ -25,6 +25,7 @@ import dev.umbra.daemon.http.JsonHttp;
 import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.daemon.trust.Signed;
 import dev.umbra.daemon.trust.TrustModel;
+import dev.umbra.daemon.trust.TrustStore;
 import dev.umbra.daemon.trust.TrustSync;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.ServerTrust;
@@ -440,5 +441,144 @@ class TtyDeviceTrustTest {
     assertThat(server.stats().get("sessions_ended_client_refused")).isEqualTo(before + 1);
     assertThat(reason).doesNotStartWith("exit");
     c.terminate();
+  }
+
+  /** A live terminal of one device, as `umbra tty` opens it: its output so far and how it ended. */
+  record LiveTerminal(TtyClient client, StringBuffer output, java.util.concurrent.CompletableFuture<String> ended) {}
+
+  LiveTerminal liveTerminal(Path home) throws Exception {
+    Signed credential = new WorkspaceProtection(api(home), wid).ownCredential();
+    Ed25519KeyPair signing = new DeviceStore(home, wid).require().signing();
+    Api api = api(home);
+    URI engine = URI.create(api.serviceUrl("webtty-engine"));
+    TtyClient.Options o = new TtyClient.Options(engine, wid, () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
+        signing, X25519KeyPair.generate(), ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())), List.of(),
+        Clock.systemUTC(), credential);
+    StringBuffer output = new StringBuffer();
+    java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
+    TtyClient c = TtyClient.open(vertx, o, serverId, 80, 24, "xterm", new TtyClient.Listener() {
+      @Override
+      public void output(byte[] bytes) {
+        output.append(new String(bytes, StandardCharsets.UTF_8));
+      }
+
+      @Override
+      public void exit(int status) {
+        ended.complete("exit " + status);
+      }
+
+      @Override
+      public void closed(String reason) {
+        ended.complete(String.valueOf(reason));
+      }
+    }).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    return new LiveTerminal(c, output, ended);
+  }
+
+  /** A live relay channel of one device running `cat` (what `umbra run <machine> -- cat` opens). */
+  record LiveChannel(RelayClient client, RelayClient.Opened opened, StringBuffer output,
+      java.util.concurrent.CompletableFuture<String> ended) {
+    void send(String text) {
+      client.context().runOnContext(v -> opened.channel().send(dev.umbra.proto.channel.ChannelMessage.newBuilder()
+          .setData(dev.umbra.proto.channel.StreamData.newBuilder().setStream(dev.umbra.proto.channel.Stream.STREAM_STDIN)
+              .setBytes(com.google.protobuf.ByteString.copyFromUtf8(text)))
+          .build()));
+    }
+  }
+
+  LiveChannel liveChannel(Path home) throws Exception {
+    Signed credential = new WorkspaceProtection(api(home), wid).ownCredential();
+    Ed25519KeyPair key = new DeviceStore(home, wid).require().signing();
+    X25519KeyPair staticKey = X25519KeyPair.generate();
+    Api api = api(home);
+    RelayClient c = RelayClient.create(vertx, List.of(DaemonRelay.webSocketUrl(api.serviceUrl("relay"))), wid.toString(),
+        () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false), staticKey, null)
+        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    c.handshakePayload(auth(credential, key, wid, staticKey));
+    c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("cat")).build();
+    RelayClient.Opened opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
+        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    StringBuffer output = new StringBuffer();
+    java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
+    c.context().runOnContext(v -> opened.listen(new dev.umbra.daemon.channel.SecureChannel.Listener() {
+      @Override
+      public void onMessage(dev.umbra.proto.channel.ChannelMessage m) {
+        if (m.hasData()) {
+          output.append(m.getData().getBytes().toStringUtf8());
+        } else if (m.hasExit()) {
+          ended.complete("exit");
+        }
+      }
+
+      @Override
+      public void onClosed(ChannelClosedException error) {
+        ended.complete(error == null ? "done" : error.code());
+      }
+    }));
+    return new LiveChannel(c, opened, output, ended);
+  }
+
+  static void awaitContains(StringBuffer output, String expected, String what) throws Exception {
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (!output.toString().contains(expected) && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(output.toString()).as(what).contains(expected);
+  }
+
+  @Test
+  @Order(8)
+  void revokingOneDeviceEndsExactlyItsTerminalAndChannelWhileAnotherTrustedDevicesContinue() throws Exception {
+    Path x = trustedSecond("x-laptop");
+    Path y = trustedSecond("y-desktop");
+    syncDaemon();
+    UUID xId = new DeviceStore(x, wid).require().id();
+    LiveTerminal xTty = liveTerminal(x);
+    LiveTerminal yTty = liveTerminal(y);
+    LiveChannel xRun = liveChannel(x);
+    LiveChannel yRun = liveChannel(y);
+    try {
+      yTty.client().send("echo y-before-$((1+1))\n".getBytes(StandardCharsets.UTF_8));
+      awaitContains(yTty.output(), "y-before-2", "Y's terminal before the revocation");
+      yRun.send("y-ping-1\n");
+      awaitContains(yRun.output(), "y-ping-1", "Y's channel before the revocation");
+      int before = TrustStore.forBinding(store, binding).orElseThrow().pin().keyset().version();
+      TtyServer server = daemon.servers().get(0);
+      var channelStats = relay.channels().get(0).stats();
+      long endedSessions = server.stats().get("sessions_ended_client_refused");
+      long closedChannels = channelStats.revokedChannels.get();
+
+      // X is revoked (and, as the CLI does by default, the keyset rotates); nobody syncs the daemon by hand
+      ok(admin, "devices", "revoke", xId.toString(), "-w", "dev");
+      assertThat(xTty.ended().get(15, TimeUnit.SECONDS)).contains("device_revoked");
+      assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo("device_revoked");
+
+      // the daemon's refresh after the rotation has re-checked both channels and terminals
+      long deadline = System.currentTimeMillis() + 20_000;
+      while ((channelStats.recheckedKeysetVersion.get() <= before || server.stats().get("rechecked_keyset_version") <= before)
+          && System.currentTimeMillis() < deadline) {
+        Thread.sleep(50);
+      }
+      assertThat(TrustStore.forBinding(store, binding).orElseThrow().pin().keyset().version()).as("rotated").isEqualTo(before + 1);
+      assertThat(channelStats.recheckedKeysetVersion.get()).as("channels re-checked under the rotated keyset").isEqualTo(before + 1);
+      assertThat(server.stats().get("rechecked_keyset_version")).as("terminals re-checked under the rotated keyset").isEqualTo(before + 1);
+
+      // Y's terminal and channel were kept and still work
+      yTty.client().send("echo y-after-$((3+4))\n".getBytes(StandardCharsets.UTF_8));
+      awaitContains(yTty.output(), "y-after-7", "Y's terminal after the revocation and rotation");
+      yRun.send("y-ping-2\n");
+      awaitContains(yRun.output(), "y-ping-2", "Y's channel after the revocation and rotation");
+      assertThat(yTty.ended()).as("Y's terminal").isNotDone();
+      assertThat(yRun.ended()).as("Y's channel").isNotDone();
+      assertThat(server.stats().get("sessions_ended_client_refused")).as("only X's terminal ended").isEqualTo(endedSessions + 1);
+      assertThat(channelStats.revokedChannels.get()).as("only X's channel closed").isEqualTo(closedChannels + 1);
+    } finally {
+      yTty.client().terminate();
+      xTty.client().terminate();
+      for (LiveChannel c : List.of(xRun, yRun)) {
+        c.client().close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+    }
   }
 }

@@ -12,4 +12,8 @@ public final class ChannelStats {
   public final AtomicLong unknownChannel = new AtomicLong();
   /** Open channels closed because their client's device (or credential) stopped being admitted. */
   public final AtomicLong revokedChannels = new AtomicLong();
+  /** Re-checks of the open channels after a trust refresh. */
+  public final AtomicLong rechecks = new AtomicLong();
+  /** The pinned keyset version the last re-check used (0: nothing pinned; observable by tests). */
+  public final AtomicLong recheckedKeysetVersion = new AtomicLong();
 }

@@ -72,23 +72,11 @@ public final class ClientAuth {
     if (payload == null || payload.length == 0) {
       return "no_device_credential";
     }
-    if (payload.length > MAX_PAYLOAD) {
-      return "bad_device_credential";
+    Optional<Parsed> parsed = parse(payload);
+    if (parsed.isEmpty()) {
+      return DeviceTrust.Refusal.BAD_DEVICE_CREDENTIAL.code();
     }
-    Signed credential;
-    byte[] sig;
-    try {
-      Object parsed = CanonicalJson.parse(payload);
-      if (!(parsed instanceof Map<?, ?> m) || !Arrays.equals(CanonicalJson.encode(parsed), payload) || !TYPE.equals(m.get("type"))
-          || !(m.get("credential") instanceof Map<?, ?> c) || !(c.get("payload") instanceof String p)
-          || !(c.get("signature") instanceof String s) || !(m.get("static_key_signature") instanceof String ss)) {
-        return "bad_device_credential";
-      }
-      credential = new Signed(p, HEX.parseHex(s));
-      sig = HEX.parseHex(ss);
-    } catch (RuntimeException e) {
-      return "bad_device_credential"; // whatever the parser says about bytes from outside: refuse
-    }
+    Signed credential = parsed.get().credential();
     DeviceTrust t = trust.get();
     String refused = t.refusal(credential);
     if (refused != null) {
@@ -96,10 +84,59 @@ public final class ClientAuth {
     }
     TrustModel.Credential c = TrustModel.Credential.of(credential);
     try {
-      c.keys().signingKey().verify(CanonicalJson.encode(staticBinding(workspace, target, remoteStatic)), sig);
+      c.keys().signingKey().verify(CanonicalJson.encode(staticBinding(workspace, target, remoteStatic)), parsed.get().staticKeySignature());
     } catch (CryptoException | IllegalArgumentException e) {
       return "static_key_not_bound";
     }
     return null;
+  }
+
+  /**
+   * The re-check of an open channel after a trust refresh (docs/device-trust.md): null while the
+   * device that opened it (with message-1 {@code payload}, admitted by {@link #refusal} then) is
+   * still admitted under the current pin, else the reason, which then ends the channel. The static
+   * key binding was verified at open and cannot change; the credential is not checked as if
+   * presented today (a rotation made it one of an older version): {@link DeviceTrust#recheck}.
+   * Never throws.
+   */
+  public static String recheck(Optional<DeviceTrust> trust, byte[] payload) {
+    if (trust.isEmpty()) {
+      return null; // no Workspace Protection (still): any member, as at open
+    }
+    if (payload == null || payload.length == 0) {
+      return "no_device_credential"; // opened before the workspace was protected: not admitted under the pin
+    }
+    Optional<Parsed> parsed = parse(payload);
+    if (parsed.isEmpty()) {
+      return DeviceTrust.Refusal.BAD_DEVICE_CREDENTIAL.code();
+    }
+    Signed credential = parsed.get().credential();
+    TrustModel.Credential c;
+    try {
+      c = TrustModel.Credential.of(credential);
+    } catch (RuntimeException e) {
+      return DeviceTrust.Refusal.BAD_DEVICE_CREDENTIAL.code();
+    }
+    // at open the client proved the credential's key (it signed the Noise static key binding)
+    return trust.get().recheck(credential, c.keys().signingKey()).map(DeviceTrust.Refusal::code).orElse(null);
+  }
+
+  private record Parsed(Signed credential, byte[] staticKeySignature) {}
+
+  private static Optional<Parsed> parse(byte[] payload) {
+    if (payload.length > MAX_PAYLOAD) {
+      return Optional.empty();
+    }
+    try {
+      Object parsed = CanonicalJson.parse(payload);
+      if (!(parsed instanceof Map<?, ?> m) || !Arrays.equals(CanonicalJson.encode(parsed), payload) || !TYPE.equals(m.get("type"))
+          || !(m.get("credential") instanceof Map<?, ?> c) || !(c.get("payload") instanceof String p)
+          || !(c.get("signature") instanceof String s) || !(m.get("static_key_signature") instanceof String ss)) {
+        return Optional.empty();
+      }
+      return Optional.of(new Parsed(new Signed(p, HEX.parseHex(s)), HEX.parseHex(ss)));
+    } catch (RuntimeException e) {
+      return Optional.empty(); // whatever the parser says about bytes from outside: refuse
+    }
   }
 }

@@ -117,7 +117,30 @@ public final class DaemonChannels {
    */
   public Future<Integer> recheck() {
     // the pin is read once, off the event loop, and applied to every channel
-    return vertx.executeBlocking(this::admissionCheck, false).compose(this::closeRefused);
+    return vertx.executeBlocking(this::recheckOfOpenChannels, false).compose(r -> closeRefused(r.check()).onSuccess(n -> {
+      stats.rechecks.incrementAndGet();
+      stats.recheckedKeysetVersion.set(r.keysetVersion());
+    }));
+  }
+
+  private record Recheck(Function<Admission, String> check, long keysetVersion) {}
+
+  /**
+   * Reads the pin and returns the re-check of an admitted client against it: null while still
+   * admitted, else the reason that ends its channel. Only reasons that mean "this device is no
+   * longer admitted" end a channel: a pin that cannot be read now says nothing about the device,
+   * so it keeps the channels (and refuses new ones) until a readable pin decides.
+   */
+  private Recheck recheckOfOpenChannels() {
+    Optional<DeviceTrust> pinned;
+    try {
+      pinned = trust.get();
+    } catch (RuntimeException e) {
+      log.atWarn().log("re-check skipped: the pinned trust cannot be read ({}); open channels kept, new ones refused",
+          e.getClass().getSimpleName());
+      return new Recheck(a -> null, stats.recheckedKeysetVersion.get());
+    }
+    return new Recheck(a -> ClientAuth.recheck(pinned, a.payload()), pinned.map(t -> (long) t.pin().keyset().version()).orElse(0L));
   }
 
   private Future<Integer> closeRefused(Function<Admission, String> check) {

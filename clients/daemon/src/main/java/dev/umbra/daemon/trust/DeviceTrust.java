@@ -6,8 +6,10 @@ import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.daemon.trust.TrustModel.Credential;
 import dev.umbra.daemon.trust.TrustModel.Keyset;
 import dev.umbra.daemon.trust.TrustModel.Revocation;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -21,14 +23,43 @@ import java.util.concurrent.atomic.AtomicReference;
  */
 public final class DeviceTrust {
   /**
-   * What is pinned: the current keyset (and its signed form), the chain from version 1 to it, and
-   * the revoked device ids with their signed revocations.
+   * What is pinned: the current keyset (and its signed form), the chain from version 1 to it, the
+   * revoked device ids with their signed revocations, and the trusted devices' credentials of the
+   * current keyset version ({@code current}, by device id; each verified under the current signing
+   * key and not revoked) — what a re-check of a live session looks its device up in.
    */
-  public record Pin(Keyset keyset, Signed signedKeyset, List<Signed> chain, Set<UUID> revoked, List<Signed> revocations) {
+  public record Pin(Keyset keyset, Signed signedKeyset, List<Signed> chain, Set<UUID> revoked, List<Signed> revocations,
+      Map<UUID, Signed> current) {
     public Pin {
       chain = List.copyOf(chain);
       revoked = Set.copyOf(revoked);
       revocations = List.copyOf(revocations);
+      current = Map.copyOf(current);
+    }
+
+    public Pin(Keyset keyset, Signed signedKeyset, List<Signed> chain, Set<UUID> revoked, List<Signed> revocations) {
+      this(keyset, signedKeyset, chain, revoked, revocations, Map.of());
+    }
+  }
+
+  /**
+   * Why a client is (no longer) admitted, as the short machine-readable codes of refusals and
+   * session ends ({@link #code()}).
+   */
+  public enum Refusal {
+    BAD_DEVICE_CREDENTIAL("bad_device_credential"),
+    DEVICE_REVOKED("device_revoked"),
+    DEVICE_NOT_TRUSTED("device_not_trusted"),
+    CREDENTIAL_KEY_MISMATCH("credential_key_mismatch");
+
+    private final String code;
+
+    Refusal(String code) {
+      this.code = code;
+    }
+
+    public String code() {
+      return code;
     }
   }
 
@@ -74,12 +105,54 @@ public final class DeviceTrust {
     try {
       c = Credential.of(credential);
     } catch (CryptoException | IllegalArgumentException | NullPointerException e) {
-      return "bad_device_credential";
+      return Refusal.BAD_DEVICE_CREDENTIAL.code();
     }
     if (pin.get().revoked().contains(c.deviceId())) {
-      return "device_revoked";
+      return Refusal.DEVICE_REVOKED.code();
     }
-    return authorize(credential).isPresent() ? null : "device_not_trusted";
+    return authorize(credential).isPresent() ? null : Refusal.DEVICE_NOT_TRUSTED.code();
+  }
+
+  /**
+   * The re-check of a client admitted earlier (a live terminal or relay channel) against the
+   * CURRENT pin, after a trust refresh: empty while the device is still admitted, else why it is
+   * not. {@code admittedWith} is the credential it presented when it was admitted and
+   * {@code provenKey} the Ed25519 key it proved possession of then.
+   *
+   * <p>A rotation (every revocation causes one) makes {@code admittedWith} a credential of an
+   * older keyset version, so it is not checked as if it were presented today: the device is still
+   * admitted when no signed revocation names it and either that credential is still current, or
+   * the pin holds a credential of the current version for the same device id, signed by the
+   * current workspace key (verified when it arrived), naming the same device keys. The control
+   * plane cannot sign such a credential, so it can neither re-admit a revoked device nor keep
+   * alive a device the rotation left out (withholding one only ends that device's sessions).
+   * Never throws.
+   */
+  public Optional<Refusal> recheck(Signed admittedWith, Ed25519PublicKey provenKey) {
+    Credential c;
+    try {
+      c = Credential.of(admittedWith);
+    } catch (CryptoException | IllegalArgumentException | NullPointerException e) {
+      return Optional.of(Refusal.BAD_DEVICE_CREDENTIAL);
+    }
+    Pin p = pin.get();
+    if (p.revoked().contains(c.deviceId())) {
+      return Optional.of(Refusal.DEVICE_REVOKED);
+    }
+    if (!c.keys().signingKey().equals(provenKey)) {
+      return Optional.of(Refusal.CREDENTIAL_KEY_MISMATCH);
+    }
+    if (authorize(admittedWith).isPresent()) {
+      return Optional.empty();
+    }
+    Signed reissued = p.current().get(c.deviceId());
+    if (reissued != null) {
+      Optional<Credential> now = authorize(reissued);
+      if (now.isPresent() && now.get().deviceId().equals(c.deviceId()) && now.get().keys().equals(c.keys())) {
+        return Optional.empty();
+      }
+    }
+    return Optional.of(Refusal.DEVICE_NOT_TRUSTED);
   }
 
   /** The parsed credential when authorized; empty for anything else (never throws). */
@@ -106,6 +179,17 @@ public final class DeviceTrust {
    * earlier one in the chain signed. Returns the new pin.
    */
   public Pin update(List<Signed> chain, List<Signed> revocations) {
+    return update(chain, revocations, List.of());
+  }
+
+  /**
+   * As {@link #update(List, List)}, and also keeps the trusted devices' credentials of the current
+   * keyset version ({@code credentials}, as the control plane serves them): each is kept only when
+   * the current workspace signing key signed it for the current version and no revocation names
+   * the device; anything else is ignored. Credentials kept from an earlier sync stay while the
+   * version does not change.
+   */
+  public Pin update(List<Signed> chain, List<Signed> revocations, List<Signed> credentials) {
     Pin old = pin.get();
     Keyset current = KeysetChain.verifyFrom(old.keyset(), old.signedKeyset(), chain);
     Signed signedCurrent = old.signedKeyset();
@@ -127,9 +211,31 @@ public final class DeviceTrust {
         kept.add(r);
       }
     }
-    Pin next = new Pin(current, signedCurrent, fullChain, revoked, kept);
+    Map<UUID, Signed> reissued = new HashMap<>();
+    if (current.version() == old.keyset().version()) {
+      reissued.putAll(old.current());
+    }
+    for (Signed cred : credentials) {
+      verifiedCurrent(cred, current).ifPresent(c -> reissued.put(c.deviceId(), cred));
+    }
+    reissued.keySet().removeAll(revoked);
+    Pin next = new Pin(current, signedCurrent, fullChain, revoked, kept, reissued);
     pin.set(next);
     return next;
+  }
+
+  /** The credential when {@code keyset}'s signing key signed it for that version of this workspace (never throws). */
+  Optional<Credential> verifiedCurrent(Signed credential, Keyset keyset) {
+    try {
+      Credential c = Credential.of(credential);
+      if (!c.workspaceId().equals(workspaceId) || c.keysetVersion() != keyset.version()) {
+        return Optional.empty();
+      }
+      credential.verify(keyset.signingKey());
+      return Optional.of(c);
+    } catch (CryptoException | IllegalArgumentException | NullPointerException e) {
+      return Optional.empty();
+    }
   }
 
   /** Applies one revocation as it arrives (e.g. from the bus through the daemon's session). */
@@ -144,7 +250,9 @@ public final class DeviceTrust {
     if (revoked.add(id.get())) {
       kept.add(revocation);
     }
-    pin.set(new Pin(p.keyset(), p.signedKeyset(), p.chain(), revoked, kept));
+    Map<UUID, Signed> reissued = new HashMap<>(p.current());
+    reissued.remove(id.get());
+    pin.set(new Pin(p.keyset(), p.signedKeyset(), p.chain(), revoked, kept, reissued));
     return true;
   }
 

@@ -64,7 +64,17 @@ public final class TrustStore {
           revoked.add(rev.deviceId());
         }
       }
-      return Optional.of(new DeviceTrust(workspaceId, new Pin(k, keyset, chain, revoked, revs)));
+      DeviceTrust t = new DeviceTrust(workspaceId, new Pin(k, keyset, chain, revoked, revs));
+      // current credentials are verified again under the current keyset: an edited file can only
+      // drop them (ending sessions), never add one
+      List<Signed> creds = new ArrayList<>();
+      for (Object o : j.getJsonArray("credentials", new JsonArray())) {
+        creds.add(Signed.fromJson((JsonObject) o));
+      }
+      if (!creds.isEmpty()) {
+        t.update(List.of(), List.of(), creds);
+      }
+      return Optional.of(t);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
@@ -77,7 +87,10 @@ public final class TrustStore {
     pin.revocations().forEach(r -> revs.add(r.toJson()));
     JsonArray chain = new JsonArray();
     pin.chain().forEach(k -> chain.add(k.toJson()));
-    JsonObject j = new JsonObject().put("format", "umbra-trust-pin/v1").put("chain", chain).put("revocations", revs);
+    JsonArray creds = new JsonArray();
+    pin.current().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(e -> creds.add(e.getValue().toJson()));
+    JsonObject j = new JsonObject().put("format", "umbra-trust-pin/v1").put("chain", chain).put("revocations", revs)
+        .put("credentials", creds);
     try {
       Path tmp = Files.createTempFile(file.getParent(), ".trust-", ".json",
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
@@ -90,10 +103,15 @@ public final class TrustStore {
 
   /** Pins from scratch (first use): the chain must verify from version 1. */
   public static DeviceTrust pinFirst(UUID workspaceId, List<Signed> chain, List<Signed> revocations) {
+    return pinFirst(workspaceId, chain, revocations, List.of());
+  }
+
+  /** As {@link #pinFirst(UUID, List, List)}, keeping the verified current credentials too. */
+  public static DeviceTrust pinFirst(UUID workspaceId, List<Signed> chain, List<Signed> revocations, List<Signed> credentials) {
     TrustModel.Keyset first = KeysetChain.verifyFromStart(workspaceId, chain);
     Signed firstSigned = chain.get(0);
     DeviceTrust t = new DeviceTrust(workspaceId, new Pin(TrustModel.Keyset.of(firstSigned), firstSigned, List.of(firstSigned), new HashSet<>(), List.of()));
-    t.update(chain, revocations);
+    t.update(chain, revocations, credentials);
     if (t.pin().keyset().version() != first.version()) {
       throw new IllegalStateException("keyset chain verification disagreed");
     }

@@ -34,8 +34,12 @@ public final class TrustSync {
     return ("umbra-machine-trust/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs).getBytes(StandardCharsets.UTF_8);
   }
 
-  /** The signed trust material as served (not yet verified). */
-  public record Material(List<Signed> keysets, List<Signed> revocations) {}
+  /**
+   * The signed trust material as served (not yet verified): the keyset chain, the revocations and
+   * the trusted devices' credentials of the current version (empty from a control plane that
+   * serves none).
+   */
+  public record Material(List<Signed> keysets, List<Signed> revocations, List<Signed> credentials) {}
 
   public Material fetch(Binding b, Ed25519KeyPair key) {
     long ts = clock.millis();
@@ -45,7 +49,8 @@ public final class TrustSync {
         .put("timestamp_ms", ts)
         .put("signature", HexFormat.of().formatHex(key.privateKey().sign(message(b.workspaceId(), b.machineId(), ts))));
     JsonObject r = http.post(JsonHttp.resolve(b.controlPlaneUrl(), PATH), null, body);
-    return new Material(signedList(r.getJsonArray("keysets")), signedList(r.getJsonArray("revocations")));
+    return new Material(signedList(r.getJsonArray("keysets")), signedList(r.getJsonArray("revocations")),
+        signedList(r.getJsonArray("credentials")));
   }
 
   static List<Signed> signedList(JsonArray a) {
@@ -76,11 +81,11 @@ public final class TrustSync {
     DeviceTrust t;
     if (pinned.isPresent()) {
       t = pinned.get();
-      t.update(m.keysets(), m.revocations());
+      t.update(m.keysets(), m.revocations(), m.credentials());
     } else if (m.keysets().isEmpty()) {
       return Optional.empty();
     } else {
-      t = TrustStore.pinFirst(b.workspaceId(), m.keysets(), m.revocations());
+      t = TrustStore.pinFirst(b.workspaceId(), m.keysets(), m.revocations(), m.credentials());
     }
     store.save(t.pin());
     return Optional.of(t);

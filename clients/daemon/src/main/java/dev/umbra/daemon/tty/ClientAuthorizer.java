@@ -22,4 +22,19 @@ public interface ClientAuthorizer {
   default String refusal(UUID workspaceId, Ed25519PublicKey clientSigningKey, Signed deviceCredential) {
     return authorized(workspaceId, clientSigningKey) ? null : "unauthorized_key";
   }
+
+  /**
+   * The re-check of a live session's opener after a trust refresh: null while the client admitted
+   * with {@code clientSigningKey} and {@code deviceCredential} is still admitted, else the reason
+   * that ends its session. Only reasons meaning "no longer admitted" may be returned. Default: the
+   * check at open.
+   */
+  default String recheck(UUID workspaceId, Ed25519PublicKey clientSigningKey, Signed deviceCredential) {
+    return refusal(workspaceId, clientSigningKey, deviceCredential);
+  }
+
+  /** The pinned keyset version re-checks use now (0 when none), for status and tests. */
+  default long pinnedKeysetVersion() {
+    return 0;
+  }
 }

@@ -6,6 +6,8 @@ import dev.umbra.daemon.trust.Signed;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * WebTTY client authorization by signed device credentials (docs/device-trust.md, issue 5):
@@ -18,6 +20,7 @@ import java.util.function.Supplier;
  * authorizer ({@code tty-authorized-keys}) decides, as before.
  */
 public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
+  private static final Logger log = LoggerFactory.getLogger(DeviceCredentialAuthorizer.class);
   private final Supplier<Optional<DeviceTrust>> trust;
   private final ClientAuthorizer legacy;
 
@@ -55,8 +58,46 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
       return refused;
     }
     if (!t.isAuthorized(credential, key)) {
-      return "credential_key_mismatch";
+      return DeviceTrust.Refusal.CREDENTIAL_KEY_MISMATCH.code();
     }
     return null;
+  }
+
+  /**
+   * The re-check of a live session (docs/device-trust.md): the device is looked up under the
+   * current pin ({@link DeviceTrust#recheck}), not its credential from the open checked as if
+   * presented today — after the rotation a revocation causes, that credential is of an older
+   * keyset version. A pin that cannot be read says nothing about the device: the session is kept
+   * (new sessions are refused) until a readable pin decides.
+   */
+  @Override
+  public String recheck(UUID workspaceId, Ed25519PublicKey key, Signed credential) {
+    Optional<DeviceTrust> pinned;
+    try {
+      pinned = trust.get();
+    } catch (RuntimeException e) {
+      log.warn("re-check skipped: the pinned trust cannot be read ({}); live sessions kept, new ones refused", e.getClass().getSimpleName());
+      return null;
+    }
+    if (pinned.isEmpty()) {
+      return legacy.recheck(workspaceId, key, credential);
+    }
+    DeviceTrust t = pinned.get();
+    if (!t.workspaceId().equals(workspaceId)) {
+      return "wrong_workspace_trust";
+    }
+    if (credential == null) {
+      return "no_device_credential"; // opened before the workspace was protected: not admitted under the pin
+    }
+    return t.recheck(credential, key).map(DeviceTrust.Refusal::code).orElse(null);
+  }
+
+  @Override
+  public long pinnedKeysetVersion() {
+    try {
+      return trust.get().map(t -> (long) t.pin().keyset().version()).orElse(0L);
+    } catch (RuntimeException e) {
+      return 0;
+    }
   }
 }

@@ -411,17 +411,21 @@ public final class TtyServer implements AutoCloseable {
   /**
    * Checks the opener of every running session again against the current trust (after a trust
    * sync) and ends, with reason {@code client_refused_<why>}, the sessions of clients no longer
-   * admitted — e.g. a device revoked since it opened the terminal. Returns how many it ended.
+   * admitted — e.g. a device revoked since it opened the terminal — and only those: the device is
+   * looked up under the current pin ({@link ClientAuthorizer#recheck}), so the rotation that
+   * follows a revocation does not end the other trusted devices' sessions. Returns how many it ended.
    * Blocking (reads the pin); call off the event loop.
    */
   public int recheck() {
     int ended = 0;
+    // read before the sessions: each of them is then checked against this version or a newer one
+    long version = config.authorizer().pinnedKeysetVersion();
     for (ServerSession s : sessions.values()) {
       Ed25519PublicKey key = s.clientKey;
       if (key == null || s.state == State.ENDED) {
         continue;
       }
-      String refusal = config.authorizer().refusal(config.workspaceId(), key, s.clientCredential);
+      String refusal = config.authorizer().recheck(config.workspaceId(), key, s.clientCredential);
       if (refusal != null) {
         stats.count("sessions_ended_client_refused");
         log.warn("WebTTY session {}: its client is no longer admitted ({}); ending it", s.id, refusal);
@@ -429,6 +433,11 @@ public final class TtyServer implements AutoCloseable {
         ended++;
       }
     }
+    // after the ends above (same context, in order): a test waiting for this sees them done
+    vertx.runOnContext(v -> {
+      stats.count("rechecks");
+      stats.set("rechecked_keyset_version", version);
+    });
     return ended;
   }
 

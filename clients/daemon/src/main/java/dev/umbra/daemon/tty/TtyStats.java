@@ -13,6 +13,11 @@ public final class TtyStats {
     counts.computeIfAbsent(what, k -> new AtomicLong()).incrementAndGet();
   }
 
+  /** Sets a gauge (e.g. the keyset version of the last re-check). */
+  public void set(String what, long value) {
+    counts.computeIfAbsent(what, k -> new AtomicLong()).set(value);
+  }
+
   public long get(String what) {
     AtomicLong a = counts.get(what);
     return a == null ? 0 : a.get();

@@ -74,4 +74,28 @@ class ClientAuthTest {
     assertThat(ClientAuth.refusal(trust(), new byte[0], w, target, noise.publicKey())).isEqualTo("no_device_credential");
     assertThat(ClientAuth.refusal(trust(), new byte[ClientAuth.MAX_PAYLOAD + 1], w, target, noise.publicKey())).isEqualTo("bad_device_credential");
   }
+
+  @Test
+  void aRecheckAfterTheRotationKeepsAReissuedDevicesChannelAndEndsTheRevokedOnes() {
+    byte[] atOpen = ClientAuth.payload(credential, device, w, target, noise.publicKey());
+    Ed25519KeyPair v2 = Ed25519KeyPair.generate();
+    Signed keyset2 = Signed.sign(new TrustModel.Keyset(ws, 2, v2.publicKey(), X25519KeyPair.generate().publicKey(), "t").fields(),
+        root.privateKey());
+    Signed reissued = Signed.sign(new TrustModel.Credential(ws, deviceId, 2, TrustModel.Credential.of(credential).keys(), "laptop", "cli", "t2")
+        .fields(), v2.privateKey());
+    DeviceTrust t = trust().orElseThrow();
+    t.update(List.of(keyset, keyset2), List.of(), List.of(reissued));
+    assertThat(ClientAuth.refusal(Optional.of(t), atOpen, w, target, noise.publicKey())).as("as if presented today").isEqualTo("device_not_trusted");
+    assertThat(ClientAuth.recheck(Optional.of(t), atOpen)).as("the device is still trusted").isNull();
+    // without its reissued credential (the rotation left it out) the channel ends
+    DeviceTrust leftOut = trust().orElseThrow();
+    leftOut.update(List.of(keyset, keyset2), List.of(), List.of());
+    assertThat(ClientAuth.recheck(Optional.of(leftOut), atOpen)).isEqualTo("device_not_trusted");
+    // revoked: ends whatever was reissued
+    t.revoke(Signed.sign(new TrustModel.Revocation(ws, deviceId, "t").fields(), v2.privateKey()));
+    assertThat(ClientAuth.recheck(Optional.of(t), atOpen)).isEqualTo("device_revoked");
+    // still no pin: any member, as at open; a pin appeared since: a channel without a credential ends
+    assertThat(ClientAuth.recheck(Optional.empty(), new byte[0])).isNull();
+    assertThat(ClientAuth.recheck(trust(), new byte[0])).isEqualTo("no_device_credential");
+  }
 }

@@ -140,4 +140,101 @@ class DeviceTrustTest {
     Files.writeString(dir.resolve(TrustStore.FILE), Files.readString(dir.resolve(TrustStore.FILE)).replace("\\\"version\\\":2", "\\\"version\\\":3"));
     assertThatThrownBy(() -> new TrustStore(dir).load(ws)).isInstanceOf(MalformedInputException.class);
   }
+
+  // ---- the re-check of live sessions after a revocation and the rotation that follows it ----
+
+  final Ed25519KeyPair v2 = Ed25519KeyPair.generate();
+  final Signed k2 = Signed.sign(new Keyset(ws, 2, v2.publicKey(), X25519KeyPair.generate().publicKey(), "t").fields(), v1.privateKey());
+  final Ed25519KeyPair otherDevice = Ed25519KeyPair.generate();
+  final DeviceKeys otherKeys = new DeviceKeys(otherDevice.publicKey(), P256KeyPair.generate().publicKey());
+  final UUID otherId = UUID.randomUUID();
+
+  Signed credentialOf(UUID id, DeviceKeys k, int version, Ed25519KeyPair signer) {
+    return Signed.sign(new Credential(ws, id, version, k, "phone", "cli", "t").fields(), signer.privateKey());
+  }
+
+  Signed revocation(UUID id, Ed25519KeyPair signer) {
+    return Signed.sign(new TrustModel.Revocation(ws, id, "t").fields(), signer.privateKey());
+  }
+
+  @Test
+  void aRecheckAfterTheRotationKeepsTheDevicesWhoseCredentialsWereReissuedAndEndsOnlyTheRevokedOne() {
+    DeviceTrust t = trust();
+    Signed yAtOpen = credential(ws, deviceId, 1, v1);
+    Signed xAtOpen = credentialOf(otherId, otherKeys, 1, v1);
+    assertThat(t.recheck(yAtOpen, device.publicKey())).isEmpty();
+    assertThat(t.recheck(xAtOpen, otherDevice.publicKey())).isEmpty();
+    // X is revoked, then the keyset rotates and Y's credential is reissued for version 2
+    t.update(List.of(k1, k2), List.of(revocation(otherId, v1)), List.of(credential(ws, deviceId, 2, v2)));
+    assertThat(t.refusal(yAtOpen)).as("the credential from the open is not current any more").isEqualTo("device_not_trusted");
+    assertThat(t.recheck(yAtOpen, device.publicKey())).as("Y is still admitted").isEmpty();
+    assertThat(t.recheck(xAtOpen, otherDevice.publicKey())).contains(DeviceTrust.Refusal.DEVICE_REVOKED);
+    // a credential current at open stays admitted by itself
+    assertThat(t.recheck(credential(ws, deviceId, 2, v2), device.publicKey())).isEmpty();
+    // a key other than the one proved at open never passes
+    assertThat(t.recheck(yAtOpen, Ed25519KeyPair.generate().publicKey())).contains(DeviceTrust.Refusal.CREDENTIAL_KEY_MISMATCH);
+  }
+
+  @Test
+  void aRecheckEndsADeviceTheRotationLeftOutEvenWithoutItsRevocation() {
+    // a control plane withholding X's revocation but serving the rotation (which left X out): the
+    // old credential does not keep X admitted
+    DeviceTrust t = trust();
+    t.update(List.of(k1, k2), List.of(), List.of(credential(ws, deviceId, 2, v2)));
+    assertThat(t.recheck(credentialOf(otherId, otherKeys, 1, v1), otherDevice.publicKey())).contains(DeviceTrust.Refusal.DEVICE_NOT_TRUSTED);
+    // and a control plane serving no credentials at all ends everyone of the old version (fails closed)
+    DeviceTrust none = trust();
+    none.update(List.of(k1, k2), List.of());
+    assertThat(none.recheck(credential(ws, deviceId, 1, v1), device.publicKey())).contains(DeviceTrust.Refusal.DEVICE_NOT_TRUSTED);
+  }
+
+  @Test
+  void aHostileControlPlaneCannotReadmitARevokedDeviceOrAdmitANewOneThroughServedCredentials() {
+    DeviceTrust t = trust();
+    Ed25519KeyPair forger = Ed25519KeyPair.generate();
+    Ed25519KeyPair swapped = Ed25519KeyPair.generate();
+    DeviceKeys swappedKeys = new DeviceKeys(swapped.publicKey(), keys.envelopeKey());
+    t.update(List.of(k1, k2), List.of(revocation(otherId, v1)), List.of(
+        credentialOf(otherId, otherKeys, 2, v2), // X, revoked: signed for v2 (e.g. by a leaked v2 key holder)
+        credential(ws, deviceId, 2, forger), // Y's credential signed by a key of its own
+        credentialOf(otherId, otherKeys, 1, v1), // an old one
+        Signed.sign(new Credential(UUID.randomUUID(), deviceId, 2, keys, "x", "cli", "t").fields(), v2.privateKey()))); // another workspace
+    assertThat(t.pin().current()).as("nothing served was kept").isEmpty();
+    assertThat(t.recheck(credentialOf(otherId, otherKeys, 1, v1), otherDevice.publicKey())).contains(DeviceTrust.Refusal.DEVICE_REVOKED);
+    assertThat(t.recheck(credential(ws, deviceId, 1, v1), device.publicKey())).contains(DeviceTrust.Refusal.DEVICE_NOT_TRUSTED);
+    // a genuine v2 credential of Y's device id naming other keys does not keep the v1 session of Y's keys
+    t.update(List.of(), List.of(), List.of(credentialOf(deviceId, swappedKeys, 2, v2)));
+    assertThat(t.recheck(credential(ws, deviceId, 1, v1), device.publicKey())).contains(DeviceTrust.Refusal.DEVICE_NOT_TRUSTED);
+    // a device never trusted: no credential signed by the workspace key, at any version
+    Ed25519KeyPair stranger = Ed25519KeyPair.generate();
+    DeviceKeys strangerKeys = new DeviceKeys(stranger.publicKey(), keys.envelopeKey());
+    assertThat(t.recheck(credentialOf(UUID.randomUUID(), strangerKeys, 1, forger), stranger.publicKey())).contains(DeviceTrust.Refusal.DEVICE_NOT_TRUSTED);
+    // a revocation arriving after the reissue ends the device at once
+    DeviceTrust y = trust();
+    y.update(List.of(k1, k2), List.of(), List.of(credential(ws, deviceId, 2, v2)));
+    assertThat(y.revoke(revocation(deviceId, v2))).isTrue();
+    assertThat(y.recheck(credential(ws, deviceId, 1, v1), device.publicKey())).contains(DeviceTrust.Refusal.DEVICE_REVOKED);
+  }
+
+  @Test
+  void theReissuedCredentialsArePinnedAndVerifiedAgainWhenLoaded() throws Exception {
+    DeviceTrust t = trust();
+    t.update(List.of(k1, k2), List.of(), List.of(credential(ws, deviceId, 2, v2)));
+    Path dir = Files.createTempDirectory("umbra-trust-pin");
+    new TrustStore(dir).save(t.pin());
+    DeviceTrust loaded = new TrustStore(dir).load(ws).orElseThrow();
+    assertThat(loaded.pin().current()).containsOnlyKeys(deviceId);
+    assertThat(loaded.recheck(credential(ws, deviceId, 1, v1), device.publicKey())).isEmpty();
+    // an edited credential (its signature no longer verifies) is dropped: the session ends, none is added
+    Signed kept = loaded.pin().current().get(deviceId);
+    byte[] sig = kept.signature();
+    sig[0] ^= 1;
+    String text = Files.readString(dir.resolve(TrustStore.FILE));
+    String hex = java.util.HexFormat.of().formatHex(kept.signature());
+    assertThat(text).contains(hex);
+    Files.writeString(dir.resolve(TrustStore.FILE), text.replace(hex, java.util.HexFormat.of().formatHex(sig)));
+    DeviceTrust edited = new TrustStore(dir).load(ws).orElseThrow();
+    assertThat(edited.pin().current()).isEmpty();
+    assertThat(edited.recheck(credential(ws, deviceId, 1, v1), device.publicKey())).contains(DeviceTrust.Refusal.DEVICE_NOT_TRUSTED);
+  }
 }

@@ -80,7 +80,7 @@ public final class DeviceTrustRoutes {
         .add(HttpMethod.POST, BASE + "/recovery-kits", "Register a new Recovery Kit, pending until confirmed (admin)", Auth.API_TOKEN, 201, Handlers.json(201, this::createKit))
         .add(HttpMethod.POST, BASE + "/recovery-kits/{kit_id}/confirmation", "Confirm a Recovery Kit is stored; retires the previous one (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::confirmKit))
         .add(HttpMethod.GET, BASE + "/recovery-kits/{kit_id}/envelope", "The keyset envelope sealed to a Recovery Kit (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::kitEnvelope))
-        .add(HttpMethod.POST, "/v1/machine-trust", "Signed trust material for a machine to pin (keyset chain, revocations)", Auth.MACHINE_SIGNATURE, 200, Handlers.json(200, this::machineTrust));
+        .add(HttpMethod.POST, "/v1/machine-trust", "Signed trust material for a machine to pin (keyset chain, revocations, trusted devices' current credentials)", Auth.MACHINE_SIGNATURE, 200, Handlers.json(200, this::machineTrust));
   }
 
   // ---- keyset ----
@@ -587,6 +587,15 @@ public final class DeviceTrustRoutes {
               JsonArray revs = new JsonArray();
               rows.forEach(r -> revs.add(SignedPayload.json(r.getString("revocation_payload"), r.getBuffer("revocation_signature").getBytes())));
               return chain.put("revocations", revs);
-            })));
+            }))
+            // the trusted devices' current credentials: after a rotation the daemon re-checks its live
+            // sessions against these (it verifies each under the pinned keyset; the list adds no trust)
+            .compose(j -> conn.preparedQuery("SELECT credential_payload, credential_signature FROM devices "
+                    + "WHERE status = 'trusted' AND credential_payload IS NOT NULL ORDER BY id").execute()
+                .map(rows -> {
+                  JsonArray creds = new JsonArray();
+                  rows.forEach(r -> creds.add(SignedPayload.json(r.getString("credential_payload"), r.getBuffer("credential_signature").getBytes())));
+                  return j.put("credentials", creds);
+                })));
   }
 }
