@@ -15,7 +15,7 @@ import java.util.stream.Stream;
  * The fuzzing every `verify` does without Jazzer's start-up cost: deterministic mutants of a
  * harness's seed corpus (bit flips, byte changes, cuts, insertions, repeats, splices, boundary
  * varints) fed to the harness in the test's own JVM. Not coverage guided (that is the on-demand
- * Jazzer run, docs/security.d/fuzzing.md), but a few thousand inputs per harness per build.
+ * Jazzer run, docs/security.md), but a few thousand inputs per harness per build.
  */
 public final class SeedMutations {
   private static final byte[][] BOUNDARIES = {

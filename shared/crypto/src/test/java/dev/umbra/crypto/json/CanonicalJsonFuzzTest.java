@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * Contract: outside bytes either fail with {@link MalformedInputException} or give a value whose
  * canonical form is a fixed point (canonicalizing it again gives the same bytes, parsing it gives
  * the same value), is never longer than the input plus what escaping adds, and has no
- * insignificant whitespace. Seeds: {@code CanonicalJsonFuzzTestInputs/}; docs/security.d/fuzzing.md.
+ * insignificant whitespace. Seeds: {@code CanonicalJsonFuzzTestInputs/}; docs/security.md.
  */
 class CanonicalJsonFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
