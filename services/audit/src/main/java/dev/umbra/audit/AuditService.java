@@ -16,6 +16,7 @@ import dev.umbra.kit.config.Env;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import io.vertx.core.Future;
@@ -77,7 +78,7 @@ public final class AuditService extends UmbraService {
             ? authorizerFactory.apply(this)
             : new SessionAuthorizer(sessionVerifier, settings().adminToken());
     // the credential first, on every workspace route, before a parameter is parsed
-    router.route(QueryRoutes.BASE + "/*").handler(ctx -> authorizer.authenticate(ctx).onSuccess(v -> ctx.next()).onFailure(ctx::fail));
+    router.route(QueryRoutes.BASE + "/*").handler(ctx -> WebSockets.nextAfter(ctx, () -> authorizer.authenticate(ctx)));
     new QueryRoutes(authorizer, new EventQueries(db), new ChainVerifier(db), audit).mount(router);
     new TailRoutes(vertx, authorizer, tail, audit, tailQueue).mount(router);
     router.get("/v1/admin/audit/dead-letters").handler(this::deadLetters);

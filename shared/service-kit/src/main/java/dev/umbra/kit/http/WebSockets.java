@@ -56,6 +56,41 @@ public final class WebSockets {
   }
 
   /**
+   * A route handler step that runs an asynchronous {@code check} (typically authentication) and
+   * then passes the request on with {@code ctx.next()}, keeping the request paused meanwhile so a
+   * WebSocket upgrade further down the chain still finds it unread (see the class comment). A
+   * request that is not an upgrade is resumed before it is passed on; a failed check fails the
+   * context and resumes the request so the connection can serve the next one.
+   */
+  public static void nextAfter(RoutingContext ctx, Supplier<Future<?>> check) {
+    HttpServerRequest req = ctx.request();
+    req.pause();
+    Future<?> checked;
+    try {
+      checked = check.get();
+    } catch (RuntimeException e) {
+      checked = Future.failedFuture(e);
+    }
+    checked.onComplete(ar -> {
+      if (ar.failed()) {
+        ctx.fail(ar.cause());
+        req.resume();
+        return;
+      }
+      if (!isUpgrade(req)) {
+        req.resume();
+      }
+      ctx.next();
+    });
+  }
+
+  /** Whether {@code req} asks to become a WebSocket. */
+  public static boolean isUpgrade(HttpServerRequest req) {
+    String upgrade = req.getHeader("upgrade");
+    return upgrade != null && upgrade.equalsIgnoreCase("websocket");
+  }
+
+  /**
    * Pauses the request, runs {@code check}; on success upgrades and hands the socket to
    * {@code accept}, on failure answers with the JSON error {@code refusal} makes of the cause (no
    * WebSocket is ever opened for a refused check).
