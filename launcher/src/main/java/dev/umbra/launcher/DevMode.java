@@ -60,8 +60,9 @@ final class DevMode {
       overlay.putIfAbsent("UMBRA_BIND_HOST", "127.0.0.1");
       overlay.putIfAbsent("UMBRA_HOME", home.toString());
       if (env.optional("UMBRA_PG_URL").isEmpty()) {
-        out.println("starting embedded PostgreSQL (data in " + home.resolve("dev/pg") + ")");
-        embeddedPg = EmbeddedPg.start(KeyFiles.ensurePrivateDirectories(home, home.resolve("dev").resolve("pg")));
+        embeddedPg = EmbeddedPg.start(home);
+        embeddedPg.ensureDatabase("umbra");
+        out.println(embeddedPg.summary());
         overlay.put("UMBRA_PG_URL", embeddedPg.url("umbra").toString());
       }
       String bootstrapToken = env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
@@ -74,7 +75,8 @@ final class DevMode {
         configs.put(s, ServiceConfig.load(s, devEnv));
       }
       PrometheusMeterRegistry registry = Metrics.newRegistry();
-      vertx = Metrics.newVertx(registry);
+      // one cold JVM loading every service at once: warn about event-loop blocks only past 10 s
+      vertx = Metrics.newVertx(registry, java.time.Duration.ofSeconds(10));
       ServiceConfig any = configs.get(ServiceName.CONTROL_PLANE);
       if (env.optional("UMBRA_REDIS_URL").isPresent()) {
         bus = RedisBus.create(vertx, any.redisUrl(), any.busPrefix());
@@ -161,11 +163,7 @@ final class DevMode {
       System.err.println("umbra dev: services did not stop cleanly: " + rootMessage(e));
     }
     if (embeddedPg != null) {
-      try {
-        embeddedPg.close();
-      } catch (IOException e) {
-        System.err.println("umbra dev: embedded PostgreSQL did not stop cleanly: " + e.getMessage());
-      }
+      embeddedPg.close();
     }
   }
 

@@ -82,6 +82,12 @@ public final class ChildJvm implements AutoCloseable {
     return waitForExit(seconds);
   }
 
+  /** Sends SIGINT, as Ctrl-C does, and waits; returns the exit code, or -1 when it did not exit in time. */
+  public int interrupt(long seconds) throws InterruptedException, IOException {
+    new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start().waitFor();
+    return waitForExit(seconds);
+  }
+
   public int waitForExit(long seconds) throws InterruptedException {
     if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
       return -1;

@@ -44,7 +44,7 @@ class DevModeTest {
     try (TestPostgres pg = TestPostgres.createDatabase()) {
       Map<String, String> env = new HashMap<>();
       env.put("UMBRA_HOME", home.toString());
-      // PostgreSQL refuses to run as root, which CI is, so the embedded server is not used here
+      // the test PostgreSQL here; the embedded server (as root too) is EmbeddedDevModeTest's
       env.put("UMBRA_PG_URL", pg.url().toString());
       ports.forEach((s, p) -> env.put("UMBRA_" + s + "_PORT", Integer.toString(p)));
       try (ChildJvm dev = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {

@@ -73,7 +73,7 @@ public final class RelayService extends UmbraService {
       var verifier = RelayAuth.verifier(vertx, runtime.config(), runtime.clock());
       tokens = verifier.checkRevocations(revocations)::verify;
       // warm the key cache; a control plane that is not up yet is fetched again on first use
-      verifier.refresh().onFailure(e -> log.warn("control-plane key set not fetched yet: {}", e.getMessage()));
+      verifier.refresh().onFailure(e -> log.debug("control-plane key set not fetched yet: {}", e.getMessage()));
     }
     switchboard = new Switchboard(vertx, runtime.bus(), relaySettings, metrics, runtime.clock(), instance, runtime.audit());
     router.get(RelayWire.PATH).handler(this::upgrade);

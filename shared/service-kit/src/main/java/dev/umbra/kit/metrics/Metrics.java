@@ -12,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.time.Duration;
 import java.util.UUID;
 
 /**
@@ -34,9 +35,22 @@ public final class Metrics {
   }
 
   public static Vertx newVertx(PrometheusMeterRegistry registry) {
+    return newVertx(registry, Duration.ofNanos(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME_UNIT.toNanos(
+        VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME)));
+  }
+
+  /**
+   * A Vert.x whose blocked-thread checker warns only past {@code maxEventLoopExecuteTime} (the
+   * default is 2 s). Dev mode loads five services, a daemon and a CLI into one cold JVM: the class
+   * loading of the first seconds on the event loops is not a blocking handler.
+   */
+  public static Vertx newVertx(PrometheusMeterRegistry registry, Duration maxEventLoopExecuteTime) {
     // Vert.x Micrometer keeps backends in a static map by registry name and reuses the first one
     // registered under a name: a name of its own keeps each Vert.x (dev mode runs five) on its registry
-    VertxOptions options = new VertxOptions().setPreferNativeTransport(true).setMetricsOptions(
+    VertxOptions options = new VertxOptions().setPreferNativeTransport(true)
+        .setMaxEventLoopExecuteTime(maxEventLoopExecuteTime.toNanos())
+        .setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.NANOSECONDS)
+        .setMetricsOptions(
         new MicrometerMetricsOptions().setEnabled(true).setRegistryName("umbra-" + UUID.randomUUID()));
     return Vertx.builder().with(options).withMetrics(new GuardedMetricsFactory(new MicrometerMetricsFactory(registry))).build();
   }
