@@ -68,7 +68,8 @@ public final class SessionVerifier {
     } catch (InvalidSessionException e) {
       return Future.failedFuture(e);
     }
-    if (kid != null && !keys.containsKey(kid) && refreshAllowed()) {
+    // an unknown kid waits for a fetch under way (e.g. the warm-up at start) or starts one
+    if (kid != null && !keys.containsKey(kid) && (refreshInFlight() || refreshAllowed())) {
       return refresh().transform(ar -> ar.failed() && !keys.containsKey(kid)
           ? Future.failedFuture(new KeySetUnavailableException("the control plane's key set could not be fetched", ar.cause()))
           : verifyNow(token));
@@ -96,6 +97,10 @@ public final class SessionVerifier {
     } catch (InvalidSessionException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  private synchronized boolean refreshInFlight() {
+    return inflight != null;
   }
 
   private boolean refreshAllowed() {
@@ -133,10 +138,11 @@ public final class SessionVerifier {
         x -> {
           synchronized (this) {
             inflight = null;
-            if (x.failed() && keys.isEmpty()) {
-              // never had a key set (the control plane was not up yet when a service warmed its
-              // cache at start): the next token may try again at once instead of being refused as
-              // signed by an unknown key for MIN_REFRESH
+            if (keys.isEmpty()) {
+              // no key yet (the control plane was not up, or not done with its keys, when a
+              // service warmed its cache at start: the fetch failed or served an empty set): the
+              // next token may try again at once instead of being refused as signed by an unknown
+              // key for MIN_REFRESH
               lastRefresh = Instant.EPOCH;
             }
           }
