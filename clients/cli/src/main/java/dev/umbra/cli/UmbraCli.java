@@ -33,7 +33,7 @@ import picocli.CommandLine.Command;
 @Command(
     name = "umbra",
     mixinStandardHelpOptions = true,
-    version = "umbra 0.1.0",
+    version = UmbraCli.VERSION,
     description = "Umbra: reach your machines end-to-end encrypted.")
 public final class UmbraCli {
   /** The command did what it was asked. */
@@ -43,11 +43,15 @@ public final class UmbraCli {
   /** The command line is wrong: unknown command or option, missing or malformed argument, a group without its command. */
   public static final int EXIT_USAGE = 2;
 
+  /** What {@code umbra --version} prints. */
+  static final String VERSION = "umbra 0.1.0";
+
   /**
    * Every subcommand, in the order of the help. They are added in code, not in the annotation, so
    * that a command line builds only the part of the tree it can reach (see {@link #reachable}).
    */
-  static final List<Class<?>> COMMANDS = List.of(
+  static List<Class<?>> commands() {
+    return List.of(
       LoginCommand.class,
       WorkspaceCommand.class,
       PairCommand.class,
@@ -64,6 +68,7 @@ public final class UmbraCli {
       dev.umbra.cli.tty.RecordingsCommand.class,
       dev.umbra.cli.relay.RunCommand.class,
       dev.umbra.cli.relay.ForwardCommand.class);
+  }
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {
     return execute(umbraHome, out, err, System.getenv(), args);
@@ -79,6 +84,12 @@ public final class UmbraCli {
    */
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env,
       List<Object> extraCommands, String... args) {
+    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+      // what picocli prints for the root's version option, without loading picocli (most of the time)
+      out.println(VERSION);
+      out.flush();
+      return EXIT_OK;
+    }
     CliContext ctx = new CliContext(umbraHome, out, err, env, new JsonHttp(), Clock.systemUTC());
     int code = commandLine(ctx, extraCommands, args).execute(args);
     out.flush();
@@ -88,14 +99,14 @@ public final class UmbraCli {
 
   /** The whole command tree, wired to the context's streams, with its help options and error handling. */
   static CommandLine commandLine(CliContext ctx, List<Object> extraCommands) {
-    List<Object> all = new ArrayList<>(COMMANDS);
+    List<Object> all = new ArrayList<>(commands());
     all.addAll(extraCommands);
     return tree(ctx, all);
   }
 
   /** The part of the tree {@code args} can reach (see {@link #reachable}), wired like the whole one. */
   static CommandLine commandLine(CliContext ctx, List<Object> extraCommands, String[] args) {
-    List<Object> all = new ArrayList<>(COMMANDS);
+    List<Object> all = new ArrayList<>(commands());
     all.addAll(extraCommands);
     return tree(ctx, reachable(all, args));
   }
@@ -104,13 +115,10 @@ public final class UmbraCli {
    * The top-level commands a command line can reach. Picocli reads every command class of the tree
    * by reflection when it is built, which is most of a short command's start-up, so: when the first
    * word names a command, only that command's subtree (the root's own options come before the
-   * first command, so nothing else can be reached); for {@code --version} alone, none; otherwise
-   * (help, mistakes, no command) all of them, so that help and "did you mean" see every name.
+   * first command, so nothing else can be reached); otherwise (help, mistakes, no command) all of
+   * them, so that help and "did you mean" see every name.
    */
   static List<Object> reachable(List<Object> commands, String[] args) {
-    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-      return List.of();
-    }
     if (args.length > 0) {
       for (Object c : commands) {
         Command a = (c instanceof Class<?> k ? k : c.getClass()).getAnnotation(Command.class);

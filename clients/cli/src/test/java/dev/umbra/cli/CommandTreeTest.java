@@ -92,7 +92,7 @@ class CommandTreeTest {
   @Test
   void theReachablePartOfTheTreeAnswersEveryCommandLineAsTheWholeTreeDoes() {
     List<List<String>> lines = new ArrayList<>(List.of(List.of(), List.of("--version"), List.of("-V"), List.of("--help"),
-        List.of("--version", "machines"), List.of("machines", "--version"), List.of("plans"), List.of("--bogus"),
+        List.of("--version", "machines"), List.of("machines", "--version"), List.of("-V", "-V"), List.of("plans"), List.of("--bogus"),
         List.of("machines", "list", "--bogus"), List.of("run"), List.of("run", "local"), List.of("machines", "lst")));
     for (Node node : tree()) {
       lines.add(node.path());
@@ -108,10 +108,9 @@ class CommandTreeTest {
       }
     }
     assertThat(failures).isEmpty();
-    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.COMMANDS), new String[] {"machines", "list"}))
+    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.commands()), new String[] {"machines", "list"}))
         .containsExactly(dev.umbra.cli.commands.MachinesCommand.class);
-    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.COMMANDS), new String[] {"--version"})).isEmpty();
-    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.COMMANDS), new String[] {"--help"})).hasSize(UmbraCli.COMMANDS.size());
+    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.commands()), new String[] {"--help"})).hasSize(UmbraCli.commands().size());
   }
 
   @Test
