@@ -52,6 +52,8 @@ echo "jdk:   $JDK ($("$JAVA" -version 2>&1 | head -1))"
 echo "cpu:   $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //') × $(nproc); load $(cut -d' ' -f1-3 /proc/loadavg)"
 
 "$UMBRA" --version >/dev/null # builds what is missing (and the start-up cache) before anything is timed
+LOCK="$(dirname "$UMBRA")/../launcher/target/aot/.lock"
+while [[ -d "$LOCK" ]]; do sleep 1; done # a start-up cache being made in the background
 echo "starting umbra dev (database $DB)…"
 "$UMBRA" dev >"$WORK/dev.log" 2>&1 &
 DEV_PID=$!
