@@ -29,7 +29,7 @@ DB="umbra_bench_$$"
 DEV_PID=""
 cleanup() {
   if [[ -n "$DEV_PID" ]] && kill -0 "$DEV_PID" 2>/dev/null; then
-    kill -INT "$DEV_PID" 2>/dev/null || true
+    kill -TERM "$DEV_PID" 2>/dev/null || true # a background job ignores SIGINT
     for _ in $(seq 1 100); do kill -0 "$DEV_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$DEV_PID" 2>/dev/null || true
   fi
