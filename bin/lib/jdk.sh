@@ -3,6 +3,15 @@
 # else the java on PATH) and returns 1 when there is none.
 
 umbra_java_major() { # the major version of the java binary $1, or 0
+  # the JDK's release file says it without starting a JVM (which costs as much as a CLI command)
+  local release line
+  release="$(dirname "$(dirname "$(readlink -f "$1")")")/release"
+  if [[ -r "$release" ]] && line="$(grep -m1 '^JAVA_VERSION=' "$release")"; then
+    line="${line#JAVA_VERSION=}"; line="${line//\"/}"; line="${line#1.}"
+    if [[ "${line%%[.+-]*}" =~ ^[0-9]+$ ]]; then
+      echo "${line%%[.+-]*}"; return 0
+    fi
+  fi
   "$1" -XshowSettings:properties -version 2>&1 |
     awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1 || echo 0
 }

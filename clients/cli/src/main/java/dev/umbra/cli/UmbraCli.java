@@ -16,6 +16,8 @@ import java.lang.reflect.Constructor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import picocli.CommandLine;
@@ -31,9 +33,25 @@ import picocli.CommandLine.Command;
 @Command(
     name = "umbra",
     mixinStandardHelpOptions = true,
-    version = "umbra 0.1.0",
-    description = "Umbra: reach your machines end-to-end encrypted.",
-    subcommands = {
+    version = UmbraCli.VERSION,
+    description = "Umbra: reach your machines end-to-end encrypted.")
+public final class UmbraCli {
+  /** The command did what it was asked. */
+  public static final int EXIT_OK = 0;
+  /** A well-formed command failed (one line on stderr). */
+  public static final int EXIT_FAILURE = 1;
+  /** The command line is wrong: unknown command or option, missing or malformed argument, a group without its command. */
+  public static final int EXIT_USAGE = 2;
+
+  /** What {@code umbra --version} prints. */
+  static final String VERSION = "umbra 0.1.0";
+
+  /**
+   * Every subcommand, in the order of the help. They are added in code, not in the annotation, so
+   * that a command line builds only the part of the tree it can reach (see {@link #reachable}).
+   */
+  static List<Class<?>> commands() {
+    return List.of(
       LoginCommand.class,
       WorkspaceCommand.class,
       PairCommand.class,
@@ -49,15 +67,8 @@ import picocli.CommandLine.Command;
       dev.umbra.cli.tty.TtyCommand.class,
       dev.umbra.cli.tty.RecordingsCommand.class,
       dev.umbra.cli.relay.RunCommand.class,
-      dev.umbra.cli.relay.ForwardCommand.class,
-    })
-public final class UmbraCli {
-  /** The command did what it was asked. */
-  public static final int EXIT_OK = 0;
-  /** A well-formed command failed (one line on stderr). */
-  public static final int EXIT_FAILURE = 1;
-  /** The command line is wrong: unknown command or option, missing or malformed argument, a group without its command. */
-  public static final int EXIT_USAGE = 2;
+      dev.umbra.cli.relay.ForwardCommand.class);
+  }
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {
     return execute(umbraHome, out, err, System.getenv(), args);
@@ -73,8 +84,14 @@ public final class UmbraCli {
    */
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env,
       List<Object> extraCommands, String... args) {
+    if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
+      // what picocli prints for the root's version option, without loading picocli (most of the time)
+      out.println(VERSION);
+      out.flush();
+      return EXIT_OK;
+    }
     CliContext ctx = new CliContext(umbraHome, out, err, env, new JsonHttp(), Clock.systemUTC());
-    int code = commandLine(ctx, extraCommands).execute(args);
+    int code = commandLine(ctx, extraCommands, args).execute(args);
     out.flush();
     err.flush();
     return code;
@@ -82,8 +99,40 @@ public final class UmbraCli {
 
   /** The whole command tree, wired to the context's streams, with its help options and error handling. */
   static CommandLine commandLine(CliContext ctx, List<Object> extraCommands) {
+    List<Object> all = new ArrayList<>(commands());
+    all.addAll(extraCommands);
+    return tree(ctx, all);
+  }
+
+  /** The part of the tree {@code args} can reach (see {@link #reachable}), wired like the whole one. */
+  static CommandLine commandLine(CliContext ctx, List<Object> extraCommands, String[] args) {
+    List<Object> all = new ArrayList<>(commands());
+    all.addAll(extraCommands);
+    return tree(ctx, reachable(all, args));
+  }
+
+  /**
+   * The top-level commands a command line can reach. Picocli reads every command class of the tree
+   * by reflection when it is built, which is most of a short command's start-up, so: when the first
+   * word names a command, only that command's subtree (the root's own options come before the
+   * first command, so nothing else can be reached); otherwise (help, mistakes, no command) all of
+   * them, so that help and "did you mean" see every name.
+   */
+  static List<Object> reachable(List<Object> commands, String[] args) {
+    if (args.length > 0) {
+      for (Object c : commands) {
+        Command a = (c instanceof Class<?> k ? k : c.getClass()).getAnnotation(Command.class);
+        if (a != null && (a.name().equals(args[0]) || Arrays.asList(a.aliases()).contains(args[0]))) {
+          return List.of(c);
+        }
+      }
+    }
+    return commands;
+  }
+
+  private static CommandLine tree(CliContext ctx, List<Object> subcommands) {
     CommandLine cmd = new CommandLine(new UmbraCli(), new ContextFactory(ctx));
-    extraCommands.forEach(cmd::addSubcommand);
+    subcommands.forEach(cmd::addSubcommand);
     cmd.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
     cmd.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));
     cmd.setExecutionExceptionHandler((e, line, parsed) -> {

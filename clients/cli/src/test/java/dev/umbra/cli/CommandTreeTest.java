@@ -79,6 +79,40 @@ class CommandTreeTest {
     assertThat(tree()).hasSizeGreaterThan(60);
   }
 
+  /** The same command line through the whole tree, as before start-up built only the reachable part. */
+  Run wholeTree(List<String> args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    CliContext ctx = new CliContext(home, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), new JsonHttp(), Clock.systemUTC());
+    int code = UmbraCli.commandLine(ctx, List.of()).execute(args.toArray(String[]::new));
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void theReachablePartOfTheTreeAnswersEveryCommandLineAsTheWholeTreeDoes() {
+    List<List<String>> lines = new ArrayList<>(List.of(List.of(), List.of("--version"), List.of("-V"), List.of("--help"),
+        List.of("--version", "machines"), List.of("machines", "--version"), List.of("-V", "-V"), List.of("plans"), List.of("--bogus"),
+        List.of("machines", "list", "--bogus"), List.of("run"), List.of("run", "local"), List.of("machines", "lst")));
+    for (Node node : tree()) {
+      lines.add(node.path());
+      lines.add(node.with("--help"));
+      lines.add(node.with("--nope"));
+    }
+    List<String> failures = new ArrayList<>();
+    for (List<String> args : lines) {
+      Run lazy = umbra(args);
+      Run whole = wholeTree(args);
+      if (!lazy.equals(whole)) {
+        failures.add(lazy.describe(args) + "\nwhole tree: " + whole.describe(args));
+      }
+    }
+    assertThat(failures).isEmpty();
+    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.commands()), new String[] {"machines", "list"}))
+        .containsExactly(dev.umbra.cli.commands.MachinesCommand.class);
+    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.commands()), new String[] {"--help"})).hasSize(UmbraCli.commands().size());
+  }
+
   @Test
   void everyCommandAndGroupAnswersHelpOnStdoutWithExitZero() {
     List<String> failures = new ArrayList<>();

@@ -10,13 +10,23 @@ import java.net.http.HttpResponse;
 import java.time.Duration;
 import java.util.Map;
 
-/** A small blocking JSON client for the Umbra services (CLI and daemon run outside an event loop). */
+/**
+ * A small blocking JSON client for the Umbra services (CLI and daemon run outside an event loop).
+ * The JDK client behind it is built on the first request: building it sets up TLS (the default
+ * trust store) and a selector thread, which CLI commands that make no request (help, version,
+ * usage errors) should not pay for.
+ */
 public final class JsonHttp {
   private static final int MAX_RESPONSE_CHARS = 1024 * 1024;
-  private final HttpClient client;
+  private HttpClient client;
 
-  public JsonHttp() {
-    this.client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+  public JsonHttp() {}
+
+  private synchronized HttpClient client() {
+    if (client == null) {
+      client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    }
+    return client;
   }
 
   public JsonObject get(URI url, String bearer) {
@@ -45,7 +55,7 @@ public final class JsonHttp {
     headers.forEach(b::header);
     HttpResponse<String> r;
     try {
-      r = client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      r = client().send(b.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new ApiError(0, "unreachable", "cannot reach " + url.getScheme() + "://" + url.getAuthority() + ": "
           + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), null);
