@@ -85,7 +85,7 @@ public final class ControlPlaneService extends UmbraService {
         .compose(auth -> SigningKeys.open(vertx, db, settings().home().resolve("control-plane").resolve("signing"), clock, SESSION_TTL)
             .map(k -> {
               keys = k;
-              return new Wiring(vertx, db, new Tenancy(db), auth, new TokenStore(vertx, hasher), k,
+              return new Wiring(vertx, db, new Tenancy(db, runtime.audit()), auth, new TokenStore(vertx, hasher), k,
                   new SessionIssuer(k, clock), limiter, internalHolder[0], runtime.bus(), runtime.audit(), clock, new Ids(clock));
             }))
         .compose(w -> {
