@@ -5,6 +5,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.audit.AuditService;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.daemon.audit.DaemonAudit;
+import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
@@ -34,8 +38,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.Map;
 import java.util.HashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
@@ -211,6 +215,74 @@ class AdminActionAuditTest {
     assertStored(DEPLOYMENT_CHAIN, "token.revoked", "token:" + t.getString("id"), ownerAccount, "success");
   }
 
+  // ---------------------------------------------------------------- what daemons report (signed with the binding key)
+
+  @Test
+  void aDaemonsCommandRunReportIsStoredWithTheMachineExitStatusAndDurationAndAReplayAddsNothing() throws Exception {
+    Workspace ws = workspace();
+    Ed25519KeyPair key = Ed25519KeyPair.generate();
+    UUID mid = machine(ws, key);
+    DaemonAudit.Report run = DaemonAudit.Report.commandRun(0xabcdefL, 3, 1250);
+    DaemonAudit sender = new DaemonAudit(vertx, null, null, () -> key, Clock.systemUTC());
+    String eventId = sender.newEventId();
+    JsonObject body = DaemonAudit.body(UUID.fromString(ws.id), mid, System.currentTimeMillis(), eventId, run, key);
+    Response taken = cp("POST", DaemonAudit.PATH, null, body);
+    assertThat(taken.status).as(taken.body.encode()).isEqualTo(202);
+    JsonObject stored = assertStored(ws.id, "command.run", "machine:" + mid, mid.toString(), "success", "machine");
+    assertThat(stored.getJsonObject("metadata").getMap()).containsEntry("exit_status", "3").containsEntry("duration_ms", "1250")
+        .containsEntry("channel", "abcdef").doesNotContainKeys("argv", "command", "output");
+    assertThat(cp("POST", DaemonAudit.PATH, null, body).status).isEqualTo(202);
+    // a later report is stored after the replay would have been (one ingest stream, in order)
+    assertThat(cp("POST", DaemonAudit.PATH, null, DaemonAudit.body(UUID.fromString(ws.id), mid, System.currentTimeMillis(),
+        sender.newEventId(), DaemonAudit.Report.tunnelOpened(1), key)).status).isEqualTo(202);
+    assertStored(ws.id, "tunnel.opened", "machine:" + mid, mid.toString(), "success", "machine");
+    assertThat(count(ws.id, "command.run")).as("the replayed report is de-duplicated on its event id").isEqualTo(1);
+  }
+
+  @Test
+  void aDaemonsTunnelReportsCarryTheBytesCountedAndAForgedReportIsRefused() throws Exception {
+    Workspace ws = workspace();
+    Ed25519KeyPair key = Ed25519KeyPair.generate();
+    UUID mid = machine(ws, key);
+    DaemonAudit sender = new DaemonAudit(vertx, null, null, () -> key, Clock.systemUTC());
+    UUID wid = UUID.fromString(ws.id);
+    // signed by another key: refused before anything is emitted
+    JsonObject forged = DaemonAudit.body(wid, mid, System.currentTimeMillis(), sender.newEventId(),
+        DaemonAudit.Report.commandRun(8, 0, 1), Ed25519KeyPair.generate());
+    assertThat(cp("POST", DaemonAudit.PATH, null, forged).status).isEqualTo(401);
+    assertThat(cp("POST", DaemonAudit.PATH, null, DaemonAudit.body(wid, mid, System.currentTimeMillis(), sender.newEventId(),
+        DaemonAudit.Report.tunnelOpened(7), key)).status).isEqualTo(202);
+    assertThat(cp("POST", DaemonAudit.PATH, null, DaemonAudit.body(wid, mid, System.currentTimeMillis(), sender.newEventId(),
+        DaemonAudit.Report.tunnelClosed(7, 100, 2048, 40, ""), key)).status).isEqualTo(202);
+    assertStored(ws.id, "tunnel.opened", "machine:" + mid, mid.toString(), "success", "machine");
+    JsonObject closed = assertStored(ws.id, "tunnel.closed", "machine:" + mid, mid.toString(), "success", "machine");
+    assertThat(closed.getJsonObject("metadata").getMap()).containsEntry("bytes_in", "100").containsEntry("bytes_out", "2048")
+        .containsEntry("channel", "7");
+    assertThat(count(ws.id, "command.run")).as("the forged report, sent before the tunnel reports, was not stored").isZero();
+  }
+
+  UUID machine(Workspace ws, Ed25519KeyPair key) {
+    Response created = cp("POST", "/internal/v1/workspaces/" + ws.id + "/machines", null, new JsonObject()
+        .put("install_id", UUID.randomUUID().toString())
+        .put("x25519_public_key", X25519KeyPair.generate().publicKey().toHex())
+        .put("ed25519_public_key", key.publicKey().toHex())
+        .put("name", "box"), Map.of(InternalCredential.HEADER, INTERNAL));
+    assertThat(created.status).as(created.body.encode()).isEqualTo(201);
+    return UUID.fromString(created.body.getString("id"));
+  }
+
+  long count(String workspace, String action) throws Exception {
+    try (Connection c = pg.ownerConnection(); PreparedStatement st = c.prepareStatement(
+        "SELECT count(*) FROM audit.events WHERE workspace_id = ?::uuid AND action = ?")) {
+      st.setString(1, workspace);
+      st.setString(2, action);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
   // ---------------------------------------------------------------- helpers
 
   record Workspace(String name, String id) {}
@@ -246,6 +318,11 @@ class AdminActionAuditTest {
    * checks its actor, target and outcome, and that it came from the control plane.
    */
   JsonObject assertStored(String workspace, String action, String target, String actorId, String outcome) throws Exception {
+    return assertStored(workspace, action, target, actorId, outcome, "member");
+  }
+
+  JsonObject assertStored(String workspace, String action, String target, String actorId, String outcome, String actorKind)
+      throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (true) {
       try (Connection c = pg.ownerConnection(); PreparedStatement st = c.prepareStatement(
@@ -256,7 +333,7 @@ class AdminActionAuditTest {
         st.setString(3, target);
         try (ResultSet rs = st.executeQuery()) {
           if (rs.next()) {
-            assertThat(rs.getString("actor_kind")).as(action + " actor kind").isEqualTo("member");
+            assertThat(rs.getString("actor_kind")).as(action + " actor kind").isEqualTo(actorKind);
             assertThat(rs.getString("actor_id")).as(action + " actor").isEqualTo(actorId);
             assertThat(rs.getString("outcome")).as(action + " outcome").isEqualTo(outcome);
             assertThat(rs.getString("service")).as(action + " service").isEqualTo("control-plane");
@@ -272,6 +349,10 @@ class AdminActionAuditTest {
   record Response(int status, JsonObject body) {}
 
   Response cp(String method, String path, String token, JsonObject body) {
+    return cp(method, path, token, body, Map.of());
+  }
+
+  Response cp(String method, String path, String token, JsonObject body, Map<String, String> headers) {
     try {
       HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(cpUrl + path)).timeout(Duration.ofSeconds(20))
           .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()))
@@ -279,6 +360,7 @@ class AdminActionAuditTest {
       if (token != null) {
         b.header("authorization", "Bearer " + token);
       }
+      headers.forEach(b::header);
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       String text = r.body();
       return new Response(r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));

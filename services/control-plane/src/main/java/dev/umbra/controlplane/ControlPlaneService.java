@@ -107,6 +107,7 @@ public final class ControlPlaneService extends UmbraService {
           new TeamRoutes(w).register(routes);
           new TokenRoutes(w).register(routes);
           new MachineRoutes(w).register(routes);
+          new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
           new dev.umbra.controlplane.devices.DeviceTrustRoutes(w).register(routes);
           new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
           routes.mount(router);
