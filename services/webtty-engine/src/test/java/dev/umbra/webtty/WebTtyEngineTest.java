@@ -356,9 +356,13 @@ class WebTtyEngineTest {
           .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     // the sweep runs as the request role, which RLS alone would confine to no workspace at all
-    int removed = store.sweep(Instant.now().minusSeconds(3600), 1000)
+    List<String> told = new CopyOnWriteArrayList<>();
+    int removed = store.sweep(Instant.now().minusSeconds(3600), 1000, (ws, sid) -> told.add(ws + "/" + sid))
         .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     assertThat(removed).isGreaterThanOrEqualTo(workspaces.size());
+    // what the service audits as recording.deleted: each expired session once, none of the recent ones
+    assertThat(told).containsAll(workspaces.stream().map(ws -> ws + "/expired").toList())
+        .noneMatch(t -> t.endsWith("/recent")).doesNotHaveDuplicates();
     try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement()) {
       for (UUID ws : workspaces) {
         try (ResultSet rs = st.executeQuery(

@@ -177,6 +177,11 @@ public final class RecordingStore {
 
   /** Deletes recordings whose session ended (or, never ended, started) before {@code cutoff}; returns how many. */
   public Future<Integer> sweep(Instant cutoff, int batch) {
+    return sweep(cutoff, batch, (ws, sid) -> {});
+  }
+
+  /** As {@link #sweep(Instant, int)}, telling {@code deleted} each (workspace, session) once its transaction committed. */
+  public Future<Integer> sweep(Instant cutoff, int batch, java.util.function.BiConsumer<UUID, String> deleted) {
     return db.withTransaction(conn -> conn.preparedQuery(
             "SELECT workspace_id, session_id FROM expired_sessions($1, $2)")
         .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC), batch))
@@ -190,11 +195,17 @@ public final class RecordingStore {
         .compose(byWs -> {
           Future<Integer> all = Future.succeededFuture(0);
           for (var entry : byWs.entrySet()) {
+            UUID ws = entry.getKey();
             String[] ids = entry.getValue().toArray(String[]::new);
-            all = all.compose(n -> db.inWorkspace(entry.getKey(), conn -> conn.preparedQuery(
-                    "DELETE FROM sessions WHERE workspace_id = $1 AND session_id = ANY($2)")
-                .execute(Tuple.tuple().addUUID(entry.getKey()).addArrayOfString(ids))
-                .map(r -> n + r.rowCount())));
+            all = all.compose(n -> db.inWorkspace(ws, conn -> conn.preparedQuery(
+                    "DELETE FROM sessions WHERE workspace_id = $1 AND session_id = ANY($2) RETURNING session_id")
+                .execute(Tuple.tuple().addUUID(ws).addArrayOfString(ids)))
+                .map(rows -> {
+                  for (Row r : rows) {
+                    deleted.accept(ws, r.getString("session_id"));
+                  }
+                  return n + rows.rowCount();
+                }));
           }
           return all;
         });
