@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.db.Migrations;
+import dev.umbra.kit.db.PgLocation;
 import dev.umbra.kit.testing.TestPostgres;
 import java.sql.Connection;
+import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
@@ -13,6 +15,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.UUID;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -90,6 +93,56 @@ class TenantTablesRlsTest {
       assertThat(rs.getString(2)).as("fixed search_path").isEqualTo("search_path=pg_catalog, pg_temp");
       assertThat(rs.getBoolean(3)).as("request role may execute").isTrue();
       assertThat(rs.getBoolean(4)).as("PUBLIC may not execute").isFalse();
+    }
+  }
+
+  @Test
+  void theSweepFunctionSeesExpiredSessionsOfEveryWorkspaceWhenTheOwnerIsNoSuperuser() throws Exception {
+    // production shape: the schema owner is an ordinary role, so FORCE applies RLS to it too
+    String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    String owner = "umbra_t_owner_" + suffix;
+    String app = "umbra_t_app_" + suffix;
+    try (TestPostgres db = TestPostgres.createDatabase()) {
+      try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
+        st.execute("CREATE ROLE " + owner + " LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE");
+        st.execute("GRANT CREATE ON DATABASE " + db.location().database() + " TO " + owner);
+      }
+      try {
+        PgLocation asOwner = db.location().withUser(owner, null);
+        PgLocation login = Migrations.prepare(asOwner, "webtty", Optional.empty(), app);
+        UUID a = UUID.randomUUID();
+        UUID b = UUID.randomUUID();
+        try (Connection c = DriverManager.getConnection(asOwner.jdbcUrl(), asOwner.jdbcProperties()); Statement st = c.createStatement()) {
+          for (UUID ws : List.of(a, b)) {
+            st.execute("BEGIN");
+            st.execute("SELECT set_config('umbra.workspace_id', '" + ws + "', true)");
+            st.execute("INSERT INTO webtty.sessions (workspace_id, session_id, server_id, opened_by, recording, started_at, ended_at, header) "
+                + "VALUES ('" + ws + "', 'old', 'm', 'ivy', true, now() - interval '2 days', now() - interval '2 days', '\\\\x01')");
+            st.execute("COMMIT");
+          }
+        }
+        try (Connection c = DriverManager.getConnection(login.jdbcUrl(), login.jdbcProperties()); Statement st = c.createStatement()) {
+          List<String> found = new ArrayList<>();
+          try (ResultSet rs = st.executeQuery("SELECT workspace_id FROM webtty.expired_sessions(now() - interval '1 day', 1000)")) {
+            while (rs.next()) {
+              found.add(rs.getString(1));
+            }
+          }
+          assertThat(found).containsExactlyInAnyOrder(a.toString(), b.toString());
+          // the request role itself still sees no session outside its workspace
+          try (ResultSet rs = st.executeQuery("SELECT count(*) FROM webtty.sessions")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+          }
+        }
+      } finally {
+        try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
+          st.execute("DROP SCHEMA IF EXISTS webtty CASCADE");
+          st.execute("DROP OWNED BY " + app + ", " + owner);
+          st.execute("DROP ROLE IF EXISTS " + app);
+          st.execute("DROP ROLE IF EXISTS " + owner);
+        }
+      }
     }
   }
 }
