@@ -116,6 +116,22 @@ class BlindnessCanaryTest {
         String cliLog = String.join("\n", LogRing.installed().recent(2000));
         forms.stream().filter(cliLog::contains).forEach(f -> found.add("CLI log line"));
         assertThat(found).as("places holding the canary").isEmpty();
+        // the daemon reported the run (exit status and duration, never the command line, which held the canary)
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (true) {
+          try (Connection c = pg.ownerConnection(); Statement st = c.createStatement();
+              ResultSet rs = st.executeQuery("SELECT actor_kind, metadata->>'exit_status', metadata ? 'duration_ms' FROM audit.events "
+                  + "WHERE action = 'command.run'")) {
+            if (rs.next()) {
+              assertThat(rs.getString(1)).isEqualTo("machine");
+              assertThat(rs.getString(2)).isEqualTo("0");
+              assertThat(rs.getBoolean(3)).isTrue();
+              break;
+            }
+          }
+          assertThat(System.nanoTime()).as("command.run reached audit.events within 15 s").isLessThan(deadline);
+          Thread.sleep(100);
+        }
 
         // the scanner itself works: a value that is plaintext by design (a machine name) is found
         String control = "control" + HexFormat.of().formatHex(raw);

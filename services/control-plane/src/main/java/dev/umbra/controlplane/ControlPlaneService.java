@@ -86,7 +86,7 @@ public final class ControlPlaneService extends UmbraService {
         .compose(auth -> SigningKeys.open(vertx, db, settings().home().resolve("control-plane").resolve("signing"), clock, SESSION_TTL)
             .map(k -> {
               keys = k;
-              return new Wiring(vertx, db, new Tenancy(db), auth, new TokenStore(vertx, hasher), k,
+              return new Wiring(vertx, db, new Tenancy(db, runtime.audit()), auth, new TokenStore(vertx, hasher), k,
                   new SessionIssuer(k, clock), limiter, internalHolder[0], runtime.bus(), runtime.audit(), clock, new Ids(clock));
             }))
         .compose(w -> {
@@ -108,6 +108,7 @@ public final class ControlPlaneService extends UmbraService {
           new TeamRoutes(w).register(routes);
           new TokenRoutes(w).register(routes);
           new MachineRoutes(w).register(routes);
+          new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
           new dev.umbra.controlplane.devices.DeviceTrustRoutes(w).register(routes);
           new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
           routes.mount(router, auth -> switch (auth) {

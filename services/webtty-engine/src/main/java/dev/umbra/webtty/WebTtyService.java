@@ -1,5 +1,6 @@
 package dev.umbra.webtty;
 
+import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
@@ -125,7 +126,9 @@ public final class WebTtyService extends UmbraService {
   }
 
   private void sweep() {
-    store.sweep(runtime.clock().instant().minus(retention), 1000)
+    store.sweep(runtime.clock().instant().minus(retention), 1000, (ws, sid) ->
+            runtime.audit().event(AuditAction.RECORDING_DELETED).workspace(ws).target("session", sid)
+                .meta("reason", "retention").success().emit())
         .onSuccess(n -> {
           if (n > 0) {
             log.info("retention removed {} recordings", n);

@@ -345,6 +345,39 @@ class WebTtyEngineTest {
   }
 
   @Test
+  void theRetentionSweepDeletesExpiredSessionsOfSeveralWorkspacesAndKeepsRecentOnes() throws Exception {
+    var store = h.engines.get(0).recordingStore();
+    long old = Instant.now().minusSeconds(7200).toEpochMilli();
+    List<UUID> workspaces = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+    for (UUID ws : workspaces) {
+      store.createSession(ws, "expired", "m", "ivy", true, old, new byte[] {1})
+          .compose(v -> store.endSession(ws, "expired", old + 1000, "exit", 0))
+          .compose(v -> store.createSession(ws, "recent", "m", "ivy", true, Instant.now().toEpochMilli(), new byte[] {1}))
+          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+    // the sweep runs as the request role, which RLS alone would confine to no workspace at all
+    List<String> told = new CopyOnWriteArrayList<>();
+    int removed = store.sweep(Instant.now().minusSeconds(3600), 1000, (ws, sid) -> told.add(ws + "/" + sid))
+        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(removed).isGreaterThanOrEqualTo(workspaces.size());
+    // what the service audits as recording.deleted: each expired session once, none of the recent ones
+    assertThat(told).containsAll(workspaces.stream().map(ws -> ws + "/expired").toList())
+        .noneMatch(t -> t.endsWith("/recent")).doesNotHaveDuplicates();
+    try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement()) {
+      for (UUID ws : workspaces) {
+        try (ResultSet rs = st.executeQuery(
+            "SELECT session_id FROM webtty.sessions WHERE workspace_id = '" + ws + "' ORDER BY 1")) {
+          List<String> left = new ArrayList<>();
+          while (rs.next()) {
+            left.add(rs.getString(1));
+          }
+          assertThat(left).as("sessions left in " + ws).containsExactly("recent");
+        }
+      }
+    }
+  }
+
+  @Test
   void aRevocationEndsTheRevokedPartysLiveSessionsAndRefusesNewOnes() throws Exception {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();
@@ -425,7 +458,7 @@ class WebTtyEngineTest {
   static void assertNoCanary(byte[] canary) throws Exception {
     String needle = new String(canary, StandardCharsets.UTF_8);
     try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement()) {
-      for (String table : List.of("sessions", "events", "session_index", "flyway_schema_history")) {
+      for (String table : List.of("sessions", "events", "flyway_schema_history")) {
         try (ResultSet rs = st.executeQuery("SELECT t::text FROM webtty." + table + " t")) {
           while (rs.next()) {
             assertThat(rs.getString(1)).doesNotContain(needle);

@@ -15,9 +15,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code umbra devices list|approve|revoke}. */
+/** {@code umbra devices list|approve|reject|revoke}. */
 @Command(name = "devices", description = "Trusted devices of the workspace (Workspace Protection).", subcommands = {
-    DevicesCommand.ListCmd.class, DevicesCommand.Approve.class, DevicesCommand.Revoke.class})
+    DevicesCommand.ListCmd.class, DevicesCommand.Approve.class, DevicesCommand.Reject.class,
+    DevicesCommand.Revoke.class})
 public final class DevicesCommand {
 
   static UUID id(String s) {
@@ -74,6 +75,21 @@ public final class DevicesCommand {
     protected void run(Api api, UUID w) {
       JsonObject row = new WorkspaceProtection(api, w).approve(id(device), code);
       output.print(ctx.out(), row, "approved device " + row.getString("id") + " (" + row.getString("name") + ")");
+    }
+  }
+
+  @Command(name = "reject", description = "Reject a pending device request (admin); the request is deleted and the device must ask again.")
+  public static final class Reject extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<device-id>") String device;
+
+    public Reject(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      JsonObject row = api.call("POST", "/v1/workspaces/" + w + "/devices/" + id(device) + "/rejection", new JsonObject());
+      output.print(ctx.out(), row, "rejected the request of device " + row.getString("id") + " (" + row.getString("name") + ")");
     }
   }
 

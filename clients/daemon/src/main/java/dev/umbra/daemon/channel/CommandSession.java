@@ -2,6 +2,7 @@ package dev.umbra.daemon.channel;
 
 import com.google.protobuf.ByteString;
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ExitStatus;
@@ -50,8 +51,11 @@ final class CommandSession implements SecureChannel.Listener {
   private Process process;
   private Path dir;
   private boolean stdinHeld;
+  private final DaemonAudit.Sink audit;
 
-  CommandSession(Context context, SecureChannel channel, RunCommand command, Path sessions, String clientKey, String sessionId) {
+  CommandSession(Context context, SecureChannel channel, RunCommand command, Path sessions, String clientKey, String sessionId,
+      DaemonAudit.Sink audit) {
+    this.audit = audit;
     this.context = context;
     this.channel = channel;
     this.command = command;
@@ -62,6 +66,7 @@ final class CommandSession implements SecureChannel.Listener {
 
   /** Starts the process off the event loop; reports back on the channel's context. */
   void start() {
+    long startedNanos = System.nanoTime();
     channel.listener(this);
     context.executeBlocking(() -> {
       dir = KeyFiles.ensurePrivateDirectory(KeyFiles.ensurePrivateDirectory(sessions).resolve(sessionId));
@@ -82,6 +87,7 @@ final class CommandSession implements SecureChannel.Listener {
         String why = ar.cause() instanceof IOException ? ar.cause().getMessage() : String.valueOf(ar.cause());
         channel.send(ChannelMessage.newBuilder().setError(ChannelError.newBuilder().setCode("start_failed").setMessage("cannot start the command: " + why)).build());
         channel.closeWhenDrained();
+        audit.report(DaemonAudit.Report.commandNotStarted(channel.channelId()));
         return;
       }
       process = ar.result();
@@ -99,7 +105,10 @@ final class CommandSession implements SecureChannel.Listener {
           code = -1;
         }
         int exit = code;
+        long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
         write("exit", (exit + "\n").getBytes(StandardCharsets.UTF_8));
+        // exit status and duration only: never the command line or a byte of its output
+        audit.report(DaemonAudit.Report.commandRun(channel.channelId(), exit, durationMs));
         context.runOnContext(v -> {
           channel.send(ChannelMessage.newBuilder().setExit(ExitStatus.newBuilder().setCode(exit)).build());
           channel.closeWhenDrained();

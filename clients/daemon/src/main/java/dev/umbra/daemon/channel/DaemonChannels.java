@@ -5,6 +5,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
 import dev.umbra.crypto.noise.TransportPair;
+import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.daemon.trust.DeviceTrust;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
@@ -78,6 +79,7 @@ public final class DaemonChannels {
   /** What each open channel's client proved at its handshake, to check again when trust changes. */
   private final Map<Long, Admission> admissions = new HashMap<>();
   private Runnable trustHint = () -> {};
+  private DaemonAudit.Sink audit = DaemonAudit.NONE;
 
   /** A client's message-1 payload (its device credential) and Noise static key. */
   private record Admission(byte[] payload, dev.umbra.crypto.keys.X25519PublicKey remoteStatic) {}
@@ -97,6 +99,12 @@ public final class DaemonChannels {
    */
   public DaemonChannels trust(Supplier<Optional<DeviceTrust>> trust) {
     this.trust = trust;
+    return this;
+  }
+
+  /** Where this binding's command runs and tunnels are reported (docs/audit.md); default: nowhere. */
+  public DaemonChannels audit(DaemonAudit.Sink audit) {
+    this.audit = audit;
     return this;
   }
 
@@ -350,7 +358,7 @@ public final class DaemonChannels {
         }
         String sid = sessionId();
         log.atInfo().addKeyValue("session", sid).addKeyValue("channel", Long.toHexString(channel.channelId())).log("command session started");
-        new CommandSession(context, channel, start.getRun(), config.home().resolve("sessions"), clientKey, sid).start();
+        new CommandSession(context, channel, start.getRun(), config.home().resolve("sessions"), clientKey, sid, audit).start();
       }
       case FORWARD -> {
         var fw = start.getForward();
@@ -366,11 +374,16 @@ public final class DaemonChannels {
             return;
           }
           if (ar.failed()) {
+            audit.report(new DaemonAudit.Report(DaemonAudit.Action.TUNNEL_OPENED, channel.channelId(), false, "connect_failed", -1, 0, 0, 0));
             refuse(channel, "connect_failed", "cannot connect to " + fw.getHost() + ":" + fw.getPort() + ": " + ar.cause().getMessage());
             return;
           }
           channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
-          new SocketPipe(vertx, channel, ar.result()).start();
+          long id = channel.channelId();
+          audit.report(DaemonAudit.Report.tunnelOpened(id));
+          new SocketPipe(vertx, channel, ar.result())
+              .onEnded((in, out, ms, reason) -> audit.report(DaemonAudit.Report.tunnelClosed(id, in, out, ms, reason)))
+              .start();
         });
       }
       case MESSAGE -> {

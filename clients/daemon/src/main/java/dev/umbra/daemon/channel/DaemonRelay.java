@@ -69,7 +69,8 @@ public final class DaemonRelay implements AutoCloseable {
             psk != null ? ChannelProtocol.psk(ws, psk) : store.relayPsk(b).map(NoisePsk::exportBytes).orElse(null),
             List.of(webSocketUrl(relay)), umbraHome, FORGET_AFTER),
             () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
-            .trust(() -> dev.umbra.daemon.trust.TrustStore.forBinding(store, b));
+            .trust(() -> dev.umbra.daemon.trust.TrustStore.forBinding(store, b))
+            .audit(new dev.umbra.daemon.audit.DaemonAudit(vertx, http, b, () -> store.signingKey(b), Clock.systemUTC()).sink());
         // a revocation in the workspace: refresh the pin at once (not at the next heartbeat) and
         // close the channels of clients it no longer admits
         TrustRefresh refresh = new TrustRefresh(vertx,

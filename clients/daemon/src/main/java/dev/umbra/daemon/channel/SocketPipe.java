@@ -27,11 +27,27 @@ public final class SocketPipe implements SecureChannel.Listener {
   private boolean dataSinceCheck;
   /** The last write to the socket: ending waits for it, or bytes still queued would be discarded. */
   private Future<Void> lastWrite = Future.succeededFuture();
+  private final long startedNanos = System.nanoTime();
+  private long bytesIn;
+  private long bytesOut;
+  private boolean reported;
+  private Closed closed = (in, out, ms, reason) -> {};
+
+  /** Told once when the forward ends: bytes from the peer, bytes to it, how long, and the channel's close code ("" when clean). */
+  public interface Closed {
+    void ended(long bytesIn, long bytesOut, long durationMs, String reason);
+  }
 
   public SocketPipe(Vertx vertx, SecureChannel channel, NetSocket socket) {
     this.vertx = vertx;
     this.channel = channel;
     this.socket = socket;
+  }
+
+  /** Sets what to tell when the forward ends (the daemon audits {@code tunnel.closed} with it). */
+  public SocketPipe onEnded(Closed closed) {
+    this.closed = closed;
+    return this;
   }
 
   /** Wires both directions; call on the channel's context. */
@@ -47,6 +63,7 @@ public final class SocketPipe implements SecureChannel.Listener {
 
   private void fromSocket(Buffer b) {
     dataSinceCheck = true;
+    bytesOut += b.length();
     boolean room = true;
     for (int off = 0; off < b.length(); off += ChannelProtocol.CHUNK_BYTES) {
       int end = Math.min(b.length(), off + ChannelProtocol.CHUNK_BYTES);
@@ -112,6 +129,7 @@ public final class SocketPipe implements SecureChannel.Listener {
   public void onMessage(ChannelMessage m) {
     switch (m.getBodyCase()) {
       case DATA -> {
+        bytesIn += m.getData().getBytes().size();
         lastWrite = socket.write(Buffer.buffer(m.getData().getBytes().toByteArray()));
         if (socket.writeQueueFull()) {
           channel.holdAcks(true);
@@ -134,6 +152,10 @@ public final class SocketPipe implements SecureChannel.Listener {
 
   @Override
   public void onClosed(ChannelClosedException error) {
+    if (!reported) {
+      reported = true;
+      closed.ended(bytesIn, bytesOut, (System.nanoTime() - startedNanos) / 1_000_000, error == null ? "" : error.code());
+    }
     if (error != null) {
       socket.close();
     } else {

@@ -74,6 +74,7 @@ public final class DeviceTrustRoutes {
         .add(HttpMethod.POST, BASE + "/devices", "Ask to trust a device (signed request)", Auth.API_TOKEN, 201, Handlers.json(201, this::request))
         .add(HttpMethod.GET, BASE + "/devices/{device_id}", "Get a device", Auth.API_TOKEN, 200, Handlers.json(200, this::get))
         .add(HttpMethod.POST, BASE + "/devices/{device_id}/approval", "Approve a device: credential signed by the workspace key and its envelope (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::approve))
+        .add(HttpMethod.POST, BASE + "/devices/{device_id}/rejection", "Reject a pending device request; the request is deleted (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::reject))
         .add(HttpMethod.POST, BASE + "/devices/{device_id}/revocation", "Revoke a device with a revocation signed by the workspace key (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::revoke))
         .add(HttpMethod.GET, BASE + "/devices/{device_id}/envelope", "The keyset envelope sealed to a trusted device", Auth.API_TOKEN, 200, Handlers.json(200, this::deviceEnvelope))
         .add(HttpMethod.GET, BASE + "/recovery-kits", "List Recovery Kits (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::kits))
@@ -441,6 +442,30 @@ public final class DeviceTrustRoutes {
                     }))
                 .compose(x -> one(conn, id))
                 .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.DEVICE_APPROVED, "device:" + id, Outcome.OUTCOME_SUCCESS))));
+  }
+
+  /**
+   * Rejects a pending request: the row is deleted (it never held a credential or an envelope, so
+   * nothing needs the workspace key's signature). A trusted device is revoked instead.
+   */
+  private Future<JsonObject> reject(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    UUID id = Requests.uuidParam(ctx, "device_id");
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
+            lockKeyset(conn, wid).compose(x -> conn.preparedQuery("SELECT * FROM devices WHERE id = $1 FOR UPDATE").execute(Tuple.of(id)))
+                .compose(rows -> {
+                  if (rows.size() == 0) {
+                    return Future.failedFuture(ApiException.notFound("device"));
+                  }
+                  JsonObject j = json(rows.iterator().next());
+                  if (!"pending".equals(j.getString("status"))) {
+                    return Future.failedFuture(conflict("not_pending", "the device is " + j.getString("status") + ", not pending: revoke it instead"));
+                  }
+                  return conn.preparedQuery("DELETE FROM devices WHERE id = $1 AND status = 'pending'").execute(Tuple.of(id))
+                      .map(r -> j.put("status", "rejected"));
+                }))
+            .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.DEVICE_REJECTED, "device:" + id, Outcome.OUTCOME_SUCCESS)));
   }
 
   private Future<JsonObject> revoke(RoutingContext ctx) {

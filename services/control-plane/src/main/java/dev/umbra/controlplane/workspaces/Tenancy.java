@@ -2,6 +2,9 @@ package dev.umbra.controlplane.workspaces;
 
 import dev.umbra.controlplane.auth.Principal;
 import dev.umbra.controlplane.auth.TokenScope;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditActor;
+import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
@@ -15,13 +18,18 @@ import java.util.function.BiFunction;
 /**
  * Runs a request's work inside its workspace (row-level security on) after checking, in the same
  * transaction, that the caller is a member with at least the needed role. Not a member looks
- * exactly like a workspace that does not exist (404).
+ * exactly like a workspace that does not exist (404), and is not audited (it names no workspace
+ * the caller may know of); a member below the needed role is refused (403) and audited as
+ * {@code access.denied} (reason {@code role}, metadata {@code needed}), aggregated per window by
+ * the kit's emitter like every refusal.
  */
 public final class Tenancy {
   private final Database db;
+  private final AuditEmitter audit;
 
-  public Tenancy(Database db) {
+  public Tenancy(Database db, AuditEmitter audit) {
     this.db = db;
+    this.audit = audit;
   }
 
   public Database db() {
@@ -40,6 +48,13 @@ public final class Tenancy {
                       }
                       Role effective = p.scope() == TokenScope.READ ? Role.VIEWER : m.role();
                       if (!effective.atLeast(min)) {
+                        audit.event(AuditAction.ACCESS_DENIED)
+                            .workspace(workspaceId)
+                            .actor(AuditActor.member(p.accountId().toString()))
+                            .target("workspace", workspaceId)
+                            .meta("needed", min.wire())
+                            .denied("role")
+                            .emit();
                         return Future.failedFuture(ApiException.forbidden("this needs the " + min.wire() + " role or higher"));
                       }
                       return work.apply(conn, new Membership(m.workspaceId(), m.memberId(), m.accountId(), effective));

@@ -23,8 +23,9 @@ import java.util.UUID;
 /**
  * SQL of sessions and recordings. Every statement runs in {@link Database#inWorkspace}, so row
  * level security scopes it, and also names the workspace in its WHERE clause (double check).
- * The retention sweep is the one documented cross-workspace job: it reads the global
- * {@code session_index} (ids and times only) and deletes inside each workspace's transaction.
+ * The retention sweep is the one documented cross-workspace job: it asks the SECURITY DEFINER
+ * function {@code expired_sessions} for expired (workspace, session) ids only, then deletes inside
+ * each workspace's own transaction; no table is exempt from RLS (docs/tenancy.md).
  */
 public final class RecordingStore {
   private final Database db;
@@ -48,9 +49,6 @@ public final class RecordingStore {
             "INSERT INTO sessions (workspace_id, session_id, server_id, opened_by, recording, started_at, header) "
                 + "VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING")
         .execute(Tuple.of(ws, sessionId, serverId, openedBy, recording, at(startedMs), Buffer.buffer(header)))
-        .compose(r -> conn.preparedQuery(
-                "INSERT INTO session_index (workspace_id, session_id, started_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-            .execute(Tuple.of(ws, sessionId, at(startedMs))))
         .mapEmpty());
   }
 
@@ -59,9 +57,6 @@ public final class RecordingStore {
             "UPDATE sessions SET ended_at = $3, end_reason = $4, exit_status = $5 "
                 + "WHERE workspace_id = $1 AND session_id = $2 AND ended_at IS NULL")
         .execute(Tuple.of(ws, sessionId, at(endedMs), reason, exitStatus))
-        .compose(r -> conn.preparedQuery(
-                "UPDATE session_index SET ended_at = $3 WHERE workspace_id = $1 AND session_id = $2")
-            .execute(Tuple.of(ws, sessionId, at(endedMs))))
         .mapEmpty());
   }
 
@@ -182,8 +177,13 @@ public final class RecordingStore {
 
   /** Deletes recordings whose session ended (or, never ended, started) before {@code cutoff}; returns how many. */
   public Future<Integer> sweep(Instant cutoff, int batch) {
+    return sweep(cutoff, batch, (ws, sid) -> {});
+  }
+
+  /** As {@link #sweep(Instant, int)}, telling {@code deleted} each (workspace, session) once its transaction committed. */
+  public Future<Integer> sweep(Instant cutoff, int batch, java.util.function.BiConsumer<UUID, String> deleted) {
     return db.withTransaction(conn -> conn.preparedQuery(
-            "SELECT workspace_id, session_id FROM session_index WHERE coalesce(ended_at, started_at) < $1 LIMIT $2")
+            "SELECT workspace_id, session_id FROM expired_sessions($1, $2)")
         .execute(Tuple.of(OffsetDateTime.ofInstant(cutoff, ZoneOffset.UTC), batch))
         .map(rows -> {
           Map<UUID, List<String>> byWs = new TreeMap<>();
@@ -195,14 +195,17 @@ public final class RecordingStore {
         .compose(byWs -> {
           Future<Integer> all = Future.succeededFuture(0);
           for (var entry : byWs.entrySet()) {
+            UUID ws = entry.getKey();
             String[] ids = entry.getValue().toArray(String[]::new);
-            all = all.compose(n -> db.inWorkspace(entry.getKey(), conn -> conn.preparedQuery(
-                    "DELETE FROM sessions WHERE workspace_id = $1 AND session_id = ANY($2)")
-                .execute(Tuple.tuple().addUUID(entry.getKey()).addArrayOfString(ids))
-                .compose(r -> conn.preparedQuery(
-                        "DELETE FROM session_index WHERE workspace_id = $1 AND session_id = ANY($2)")
-                    .execute(Tuple.tuple().addUUID(entry.getKey()).addArrayOfString(ids)))
-                .map(r -> n + ids.length)));
+            all = all.compose(n -> db.inWorkspace(ws, conn -> conn.preparedQuery(
+                    "DELETE FROM sessions WHERE workspace_id = $1 AND session_id = ANY($2) RETURNING session_id")
+                .execute(Tuple.tuple().addUUID(ws).addArrayOfString(ids)))
+                .map(rows -> {
+                  for (Row r : rows) {
+                    deleted.accept(ws, r.getString("session_id"));
+                  }
+                  return n + rows.rowCount();
+                }));
           }
           return all;
         });

@@ -15,7 +15,6 @@ import java.util.stream.Stream;
 public enum AuditAction {
   WORKSPACE_CREATED("workspace.created", "a workspace was created"),
   WORKSPACE_UPDATED("workspace.updated", "workspace settings changed (name, PSK requirement, ...)"),
-  WORKSPACE_DELETED("workspace.deleted", "a workspace was deleted"),
 
   MEMBER_INVITED("member.invited", "an invite was issued"),
   MEMBER_JOINED("member.joined", "an invite was accepted"),
@@ -52,7 +51,6 @@ public enum AuditAction {
   MACHINE_PAIRED("machine.paired", "a machine was paired to the workspace"),
   MACHINE_UNPAIRED("machine.unpaired", "a machine was removed from the workspace"),
   MACHINE_UPDATED("machine.updated", "a machine's name or settings changed"),
-  MACHINE_KEY_CHANGED("machine.key_changed", "a machine presented a different static key"),
 
   VAULT_ENTRY_WRITTEN("vault.entry_written", "a context vault entry was written (ciphertext)"),
   VAULT_ENTRY_READ("vault.entry_read", "a context vault entry was fetched (ciphertext)"),
@@ -67,20 +65,17 @@ public enum AuditAction {
 
   RECORDING_REPLAYED("recording.replayed", "a recording (ciphertext) was replayed"),
   RECORDING_EXPORTED("recording.exported", "a recording (ciphertext) was exported"),
-  RECORDING_DELETED("recording.deleted", "a recording was deleted"),
+  RECORDING_DELETED("recording.deleted", "a recording was deleted (retention)"),
 
   RELAY_CHANNEL_OPENED("relay.channel_opened", "a relay channel to a machine was opened"),
   RELAY_CHANNEL_CLOSED("relay.channel_closed", "a relay channel was closed"),
   RELAY_CHANNEL_REFUSED("relay.channel_refused", "a relay channel was refused"),
-  TUNNEL_OPENED("tunnel.opened", "a tunnel through a machine was opened"),
-  TUNNEL_CLOSED("tunnel.closed", "a tunnel was closed"),
-  COMMAND_RUN("command.run", "a command was run on a machine through the relay"),
-  AGENT_SESSION_STARTED("agent.session_started", "an agent session was started on a machine"),
-  AGENT_MESSAGE_SENT("agent.message_sent", "an owner/agent message (ciphertext) was stored"),
+  TUNNEL_OPENED("tunnel.opened", "a tunnel through a machine was opened (reported by its daemon)"),
+  TUNNEL_CLOSED("tunnel.closed", "a tunnel was closed, with the bytes it carried (reported by its daemon)"),
+  COMMAND_RUN("command.run", "a command was run on a machine through the relay (reported by its daemon)"),
 
   POLICY_UPDATED("policy.updated", "a policy changed (WebTTY server policy, PSK rules, ...)"),
-  PROOF_REFUSED("proof.refused", "an endpoint proof was refused (bad signature, expired, replayed)"),
-  ACCESS_DENIED("access.denied", "a request was refused for missing rights (role, workspace)"),
+  ACCESS_DENIED("access.denied", "a request was refused for missing rights (role)"),
 
   AUDIT_EXPORTED("audit.exported", "the audit log was exported"),
   AUDIT_VERIFIED("audit.verified", "the audit chain was verified (outcome failure when broken)"),

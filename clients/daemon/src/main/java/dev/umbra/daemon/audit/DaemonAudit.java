@@ -1,0 +1,157 @@
+package dev.umbra.daemon.audit;
+
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.http.JsonHttp;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.UUID;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reports what only this daemon sees to the audit log (docs/audit.md, "Events daemons report"):
+ * a command run (exit status, duration) and a tunnel's opening and closing (bytes counted), as
+ * {@code POST /v1/machine-audit} signed with the binding's Ed25519 key. A report carries numbers
+ * and ids only — never the command line, its output, the forwarded host or any byte of traffic.
+ * Reporting never blocks a channel; a report the control plane does not take is logged (action
+ * only) and dropped.
+ */
+public final class DaemonAudit {
+  public static final String PATH = "/v1/machine-audit";
+  private static final Logger log = LoggerFactory.getLogger(DaemonAudit.class);
+  private static final java.util.regex.Pattern REASON = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,31}");
+  private static final char[] CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();
+
+  /** What a daemon may report. */
+  public enum Action {
+    COMMAND_RUN("command.run"), TUNNEL_OPENED("tunnel.opened"), TUNNEL_CLOSED("tunnel.closed");
+
+    private final String wire;
+
+    Action(String wire) {
+      this.wire = wire;
+    }
+
+    public String wire() {
+      return wire;
+    }
+  }
+
+  /**
+   * One report. {@code reason} is a short code or empty; {@code exitStatus} is the command's
+   * (-1 when it did not start or was killed); bytes are {@code in} from the client, {@code out}
+   * to it.
+   */
+  public record Report(Action action, long channelId, boolean success, String reason, int exitStatus, long durationMs,
+      long bytesIn, long bytesOut) {
+    public static Report commandRun(long channelId, int exitStatus, long durationMs) {
+      return new Report(Action.COMMAND_RUN, channelId, true, "", exitStatus, durationMs, 0, 0);
+    }
+
+    public static Report commandNotStarted(long channelId) {
+      return new Report(Action.COMMAND_RUN, channelId, false, "start_failed", -1, 0, 0, 0);
+    }
+
+    public static Report tunnelOpened(long channelId) {
+      return new Report(Action.TUNNEL_OPENED, channelId, true, "", -1, 0, 0, 0);
+    }
+
+    public static Report tunnelClosed(long channelId, long bytesIn, long bytesOut, long durationMs, String reason) {
+      String code = reason == null || reason.isEmpty() ? "" : REASON.matcher(reason).matches() ? reason : "other";
+      return new Report(Action.TUNNEL_CLOSED, channelId, true, code, -1, durationMs, bytesIn, bytesOut);
+    }
+  }
+
+  /** Where a binding's reports go; {@link #NONE} drops them (tests without a control plane). */
+  public interface Sink {
+    void report(Report r);
+  }
+
+  public static final Sink NONE = r -> {};
+
+  private final Vertx vertx;
+  private final JsonHttp http;
+  private final Binding binding;
+  private final Supplier<Ed25519KeyPair> signing;
+  private final Clock clock;
+  private final SecureRandom random = new SecureRandom();
+
+  public DaemonAudit(Vertx vertx, JsonHttp http, Binding binding, Supplier<Ed25519KeyPair> signing, Clock clock) {
+    this.vertx = vertx;
+    this.http = http;
+    this.binding = binding;
+    this.signing = signing;
+    this.clock = clock;
+  }
+
+  /** The bytes a machine signs; the control plane checks the same (MachineAuditRoutes.message). */
+  public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs, String eventId, Report r) {
+    return ("umbra-machine-audit/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs + "\n" + eventId + "\n"
+        + r.action().wire() + "\n" + Long.toHexString(r.channelId()) + "\n" + (r.success() ? "success" : "failure") + "\n"
+        + r.reason() + "\n" + r.exitStatus() + "\n" + r.durationMs() + "\n" + r.bytesIn() + "\n" + r.bytesOut())
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The signed request body of {@code r} with event id {@code eventId}. */
+  public static JsonObject body(UUID workspaceId, UUID machineId, long timestampMs, String eventId, Report r, Ed25519KeyPair key) {
+    JsonObject b = new JsonObject()
+        .put("workspace_id", workspaceId.toString())
+        .put("machine_id", machineId.toString())
+        .put("timestamp_ms", timestampMs)
+        .put("event_id", eventId)
+        .put("action", r.action().wire())
+        .put("channel", Long.toHexString(r.channelId()))
+        .put("outcome", r.success() ? "success" : "failure")
+        .put("exit_status", r.exitStatus())
+        .put("duration_ms", r.durationMs())
+        .put("bytes_in", r.bytesIn())
+        .put("bytes_out", r.bytesOut())
+        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(message(workspaceId, machineId, timestampMs, eventId, r))));
+    if (!r.reason().isEmpty()) {
+      b.put("reason", r.reason());
+    }
+    return b;
+  }
+
+  /** A ULID (48-bit time, 80 random bits, Crockford base32): the audit service de-duplicates on it. */
+  public String newEventId() {
+    long t = clock.millis();
+    byte[] rnd = new byte[10];
+    random.nextBytes(rnd);
+    char[] out = new char[26];
+    for (int i = 9; i >= 0; i--) {
+      out[i] = CROCKFORD[(int) (t & 31)];
+      t >>>= 5;
+    }
+    java.math.BigInteger r = new java.math.BigInteger(1, rnd);
+    for (int i = 25; i >= 10; i--) {
+      out[i] = CROCKFORD[r.intValue() & 31];
+      r = r.shiftRight(5);
+    }
+    return new String(out);
+  }
+
+  /** Sends {@code r} off the event loop; completes with the event id, or fails (already logged). */
+  public Future<String> report(Report r) {
+    String id = newEventId();
+    return vertx.executeBlocking(() -> {
+      long ts = clock.millis();
+      http.post(JsonHttp.resolve(binding.controlPlaneUrl(), PATH), null,
+          body(binding.workspaceId(), binding.machineId(), ts, id, r, signing.get()));
+      return id;
+    }, false).onFailure(e -> log.atWarn().addKeyValue("action", r.action().wire())
+        .log("audit report not taken by the control plane: {}", e.getMessage()));
+  }
+
+  /** This reporter as a {@link Sink}. */
+  public Sink sink() {
+    return r -> report(r);
+  }
+}
