@@ -193,6 +193,10 @@ class NetEdgeTest {
     for (String s : SERVICES) {
       List<Long> mine = perService.get(s);
       mine.sort(null);
+      // the figures for the record (docs/security.md): probes per service, median, p99, slowest
+      System.out.printf("healthz during bombs: %s n=%d median=%d ms p99=%d ms max=%d ms under-50ms=%.1f%%%n", s, mine.size(),
+          mine.get(mine.size() / 2), mine.get((int) Math.min(mine.size() - 1, Math.ceil(mine.size() * 0.99) - 1)),
+          mine.get(mine.size() - 1), 100.0 * mine.stream().filter(x -> x < HEALTHZ_BUDGET.toMillis()).count() / mine.size());
       assertThat(mine.get(mine.size() / 2)).as(s + " median /healthz during bombs (ms): " + mine).isLessThan(HEALTHZ_BUDGET.toMillis());
     }
     assertThat(sorted.get(sorted.size() - 1)).as("slowest /healthz during bombs (ms): " + slow).isLessThan(500L);

@@ -30,7 +30,8 @@ class AuthOrderTest {
       "POST /v1/invitations/accept", // the invitation token is in the body
       "POST /v1/machine-sessions", // signed by the machine's key: the signature is in the body
       "POST /v1/machine-trust", // idem
-      "POST /v1/machine-vault"); // idem
+      "POST /v1/machine-vault", // idem
+      "POST /v1/machine-audit"); // idem: a daemon's signed audit report
 
   Harness h;
 
