@@ -62,16 +62,10 @@ public final class WebSockets {
    * request that is not an upgrade is resumed before it is passed on; a failed check fails the
    * context and resumes the request so the connection can serve the next one.
    */
-  public static void nextAfter(RoutingContext ctx, Supplier<Future<?>> check) {
+  public static <T> void nextAfter(RoutingContext ctx, Supplier<Future<T>> check) {
     HttpServerRequest req = ctx.request();
     req.pause();
-    Future<?> checked;
-    try {
-      checked = check.get();
-    } catch (RuntimeException e) {
-      checked = Future.failedFuture(e);
-    }
-    checked.onComplete(ar -> {
+    started(check).onComplete(ar -> {
       if (ar.failed()) {
         ctx.fail(ar.cause());
         req.resume();
@@ -102,13 +96,7 @@ public final class WebSockets {
       Function<Throwable, ApiException> refusal) {
     HttpServerRequest req = ctx.request();
     req.pause();
-    Future<T> checked;
-    try {
-      checked = check.get();
-    } catch (RuntimeException e) {
-      checked = Future.failedFuture(e);
-    }
-    checked.onComplete(ar -> {
+    started(check).onComplete(ar -> {
       if (ar.failed()) {
         ServiceHttp.sendError(ctx, refusal.apply(ar.cause()));
         req.resume(); // read the (empty) rest, so the connection is free for its next request
@@ -122,5 +110,14 @@ public final class WebSockets {
           })
           .onFailure(e -> log.debug("WebSocket upgrade failed: {}", e.getMessage()));
     });
+  }
+
+  /** The future {@code check} returns, or a failed one when it throws instead. */
+  private static <T> Future<T> started(Supplier<? extends Future<T>> check) {
+    try {
+      return check.get();
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
   }
 }
