@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,6 +36,7 @@ import org.slf4j.LoggerFactory;
  * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
  */
 public final class RedisBus implements Bus {
+  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
   private static final Logger log = LoggerFactory.getLogger(RedisBus.class);
   private static final long MAX_BACKOFF_MS = 5_000;
 
@@ -545,8 +547,13 @@ public final class RedisBus implements Bus {
     channels.clear();
     patterns.clear();
     Promise<Void> done = Promise.promise();
+    // bounded: the Redis client's close of a subscriber connection that ends twice (its end
+    // handler closes its own client too) once never completed, and a service's stop hung on it
     Future<Void> closeSub =
-        sub != null && sub.succeeded() ? sub.result().close().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+        sub != null && sub.succeeded()
+            ? sub.result().close().timeout(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                .recover(e -> Future.succeededFuture())
+            : Future.succeededFuture();
     closeSub.onComplete(
         x -> {
           client.close();
