@@ -45,7 +45,7 @@ public final class AotTraining {
   private AotTraining() {}
 
   public static void main(String[] args) throws Exception {
-    Path home = Files.createTempDirectory("umbra-aot-training");
+    Path home = Files.createTempDirectory("umbra-aot-training"); // outside UMBRA_HOME; made 0700 on POSIX
     try {
       train(home);
     } finally {
