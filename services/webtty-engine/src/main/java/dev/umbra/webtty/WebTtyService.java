@@ -104,7 +104,7 @@ public final class WebTtyService extends UmbraService {
             return Future.failedFuture(new InvalidSessionException(
                 server ? "WebTTY servers present a machine token" : "WebTTY clients present a member token"));
           }
-          if (hub.isRevoked(claims, null)) {
+          if (hub.isRevoked(claims)) {
             return Future.failedFuture(new InvalidSessionException("revoked"));
           }
           return Future.succeededFuture(claims);

@@ -158,10 +158,10 @@ public final class SessionHub {
 
   /**
    * True when a revocation voids the token (the kit's list, which fails closed while it is not
-   * current). Devices are matched through the token's {@code did} claim; {@code keyIdHex} is no
-   * longer consulted (a WebTTY key id is not a device id).
+   * current). Devices are matched through the token's {@code did} claim (a WebTTY key id is not a
+   * device id).
    */
-  public boolean isRevoked(SessionClaims c, String keyIdHex) {
+  public boolean isRevoked(SessionClaims c) {
     return revocations == null || revocations.isRevoked(c);
   }
 
@@ -316,7 +316,7 @@ public final class SessionHub {
       rejectServer(conn, f, "wrong_server");
       return;
     }
-    if (isRevoked(c, null)) {
+    if (isRevoked(c)) {
       rejectServer(conn, f, "revoked");
       return;
     }
@@ -440,7 +440,7 @@ public final class SessionHub {
       }
       conn.sessionId = f.getSessionId();
       conn.keyIdHex = HEX.formatHex(f.getKeyId().toByteArray());
-      if (isRevoked(conn.claims, conn.keyIdHex)) {
+      if (isRevoked(conn.claims)) {
         writeClient(conn, error(conn.sessionId, "revoked"));
         return;
       }
@@ -470,7 +470,7 @@ public final class SessionHub {
   }
 
   private void open(ClientConn conn, WebTtyFrame f) {
-    if (isRevoked(conn.claims, null)) {
+    if (isRevoked(conn.claims)) {
       writeClient(conn, error("", "revoked"));
       return;
     }

@@ -13,7 +13,6 @@ import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -34,21 +33,10 @@ public final class ServiceHttp {
 
   private ServiceHttp() {}
 
-  /** A router with the shared endpoints mounted and the error handler installed. */
-  public static Router router(
-      Vertx vertx,
-      String service,
-      PrometheusMeterRegistry registry,
-      List<HealthCheck> checks,
-      Optional<String> adminToken,
-      TrustedProxies trustedProxies) {
-    return router(vertx, service, registry, checks, adminToken, trustedProxies,
-        new AttemptBudget(EdgeLimits.DEFAULT_ADMIN_FAILURES_PER_MINUTE, Clock.systemUTC()), null);
-  }
-
   /**
-   * The same with the admin endpoint's failed-attempt budget and the connection guard, which
-   * routes reach through the context ({@link ConnectionGuard#upgraded}).
+   * A router with the shared endpoints mounted and the error handler installed; the admin
+   * endpoint's failed-attempt budget, and the connection guard, which routes reach through the
+   * context ({@link ConnectionGuard#upgraded}; null when there is none).
    */
   public static Router router(
       Vertx vertx,
