@@ -131,7 +131,7 @@ class TopicRegistryTest {
     report.publishEntry("churn", churn.toString());
 
     assertThat(churn.violations).as(churn.toString()).isEmpty();
-    assertThat(churn.subscribes).as("the name lost its last listener and got a first one again, often").isGreaterThan(50);
+    assertThat(churn.subscribes).as("the name lost its last listener and got a first one again, often").isGreaterThan(20);
     assertThat(books.listeners(NAME)).as("the one listener kept").containsExactly(churn.kept);
     assertThat(redis.subscribed(NAME)).as("Redis subscribed under the kept listener").isTrue();
     books.remove(churn.keptRegistration);
@@ -153,7 +153,7 @@ class TopicRegistryTest {
     assertThat(race.redis.subscribed(NAME)).isFalse();
   }
 
-  /** The churn stops at its first violation: on the old bookkeeping that took 0.3–630 ms (120 runs). */
+  /** The churn stops at its first violation: on the old bookkeeping, after 0.5 ms to 1.1 s in 80 runs. */
   @Test
   void theChurnCatchesTheBookkeepingBeforeTheFix(TestReporter report) throws Exception {
     RedisModel redis = new RedisModel();
@@ -491,6 +491,9 @@ class TopicRegistryTest {
     }
 
     private void check(Bookkeeping books, RedisModel redis, Held h, String when, AtomicBoolean stop) {
+      if (!redis.violations.isEmpty()) {
+        violation("the commands went out of step: " + redis.violations.peek(), stop);
+      }
       if (!redis.subscribed(NAME)) {
         violation("a listener is registered " + when + " but the name's last command was not SUBSCRIBE", stop);
       }
