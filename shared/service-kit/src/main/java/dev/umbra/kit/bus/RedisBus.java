@@ -19,8 +19,6 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -44,10 +42,12 @@ public final class RedisBus implements Bus {
   private final Redis client;
   private final RedisOptions options;
   private final String prefix;
-  private final Map<String, Topic> channels = new ConcurrentHashMap<>();
-  private final Map<String, Topic> patterns = new ConcurrentHashMap<>();
+  private final TopicRegistry<Listener, Future<Void>> channels =
+      new TopicRegistry<>(redisCommands(Command.SUBSCRIBE, Command.UNSUBSCRIBE));
+  private final TopicRegistry<Listener, Future<Void>> patterns =
+      new TopicRegistry<>(redisCommands(Command.PSUBSCRIBE, Command.PUNSUBSCRIBE));
   private volatile Future<RedisConnection> subscriber;
-  /** The last queued SUBSCRIBE/UNSUBSCRIBE; guarded by this bus's monitor. */
+  /** The last queued (P)SUBSCRIBE/(P)UNSUBSCRIBE; guarded by this bus's monitor. */
   private Future<Void> commands = Future.succeededFuture();
   private volatile Future<RedisConnection> publisher;
   private volatile long publisherFailedAt;
@@ -170,86 +170,65 @@ public final class RedisBus implements Bus {
 
   @Override
   public Future<Subscription> subscribe(String channel, Handler<BusMessage> handler) {
-    return listen(channels, Command.SUBSCRIBE, Command.UNSUBSCRIBE, channel, handler);
+    return listen(channels, channel, handler);
   }
 
   @Override
   public Future<Subscription> subscribePattern(String pattern, Handler<BusMessage> handler) {
-    return listen(patterns, Command.PSUBSCRIBE, Command.PUNSUBSCRIBE, pattern, handler);
+    return listen(patterns, pattern, handler);
   }
 
   /**
-   * The listeners of one channel or pattern and the future of its SUBSCRIBE. Registrations and
-   * removals happen under the bus's monitor, and the SUBSCRIBE/UNSUBSCRIBE they cause are queued
-   * on the subscriber connection in the same order, so an unsubscribe racing a subscribe of the
-   * same name from another context can neither lose the new listener nor leave Redis
-   * unsubscribed while a listener waits.
+   * A listener joins its channel or pattern in the registry, which queues the SUBSCRIBE of the
+   * first one; later listeners wait for that same SUBSCRIBE reply. The registry orders listener
+   * changes and their commands, so an unsubscribe racing a subscribe of the same name from another
+   * context can neither lose the new listener nor leave Redis unsubscribed while a listener waits.
    */
-  private static final class Topic {
-    final List<Listener> listeners = new CopyOnWriteArrayList<>();
-    Future<Void> ready;
-  }
-
   private Future<Subscription> listen(
-      Map<String, Topic> registry,
-      Command sub,
-      Command unsub,
-      String name,
-      Handler<BusMessage> handler) {
+      TopicRegistry<Listener, Future<Void>> registry, String name, Handler<BusMessage> handler) {
     try {
       Bus.checkName(name);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    Listener listener = new Listener(vertx.getOrCreateContext(), handler);
-    String k = key(name);
-    Topic topic;
-    Future<Void> ready;
-    synchronized (this) {
-      topic = registry.get(k);
-      if (topic == null) {
-        topic = new Topic();
-        registry.put(k, topic);
-        topic.ready = queue(() -> subscriberConnection().compose(c -> c.send(Request.cmd(sub).arg(k))));
-      }
-      topic.listeners.add(listener);
-      ready = topic.ready;
-    }
-    Topic mine = topic;
-    return ready
-        .<Subscription>map(v -> () -> remove(registry, unsub, k, mine, listener))
-        .onFailure(
-            e -> {
-              synchronized (this) {
-                mine.listeners.remove(listener);
-                // a failed SUBSCRIBE is not reused: the next subscriber of the name tries again
-                if (registry.get(k) == mine) {
-                  registry.remove(k);
-                }
-              }
-            });
+    TopicRegistry.Registration<Listener, Future<Void>> registration =
+        registry.add(key(name), new Listener(vertx.getOrCreateContext(), handler));
+    return registration
+        .subscribed()
+        .<Subscription>map(v -> () -> registry.remove(registration).orElseGet(Future::succeededFuture))
+        // a failed SUBSCRIBE is not reused: the next subscriber of the name tries again
+        .onFailure(e -> registry.abandon(registration));
   }
 
-  private Future<Void> remove(Map<String, Topic> registry, Command unsub, String k, Topic topic, Listener listener) {
-    synchronized (this) {
-      if (!topic.listeners.remove(listener) || !topic.listeners.isEmpty() || registry.get(k) != topic) {
-        return Future.succeededFuture();
+  /**
+   * The registry's commands as Redis commands on the subscriber connection, queued in the order
+   * the registry issues them.
+   */
+  private TopicRegistry.Commands<Future<Void>> redisCommands(Command sub, Command unsub) {
+    return new TopicRegistry.Commands<>() {
+      @Override
+      public Future<Void> subscribe(String k) {
+        return queue(() -> subscriberConnection().compose(c -> c.send(Request.cmd(sub).arg(k))));
       }
-      registry.remove(k);
-      return queue(() -> {
-        Future<RedisConnection> c = subscriber;
-        // a new subscriber connection subscribes only to what is registered
-        return c == null || c.failed() ? Future.succeededFuture() : c.compose(conn -> conn.send(Request.cmd(unsub).arg(k)));
-      });
-    }
+
+      @Override
+      public Future<Void> unsubscribe(String k) {
+        return queue(() -> {
+          Future<RedisConnection> c = subscriber;
+          // a new subscriber connection subscribes only to what is registered
+          return c == null || c.failed() ? Future.succeededFuture() : c.compose(conn -> conn.send(Request.cmd(unsub).arg(k)));
+        });
+      }
+    };
   }
 
   /**
    * Runs {@code command} after every (UN)SUBSCRIBE queued before it has been answered, so Redis
    * sees them in the order the registry changed (a send from another thread could otherwise
-   * overtake one queued on the connection's event loop). Call with the monitor held.
+   * overtake one queued on the connection's event loop). The registries call it with their own
+   * monitor held, which orders the commands of one name; this one orders channels and patterns.
    */
-  private Future<Void> queue(java.util.function.Supplier<Future<?>> command) {
+  private synchronized Future<Void> queue(java.util.function.Supplier<Future<?>> command) {
     Future<Void> next = commands.transform(x -> command.get()).mapEmpty();
     commands = next;
     return next;
@@ -290,10 +269,10 @@ public final class RedisBus implements Bus {
               List<Future<Response>> subs = new ArrayList<>();
               // a name makes the subscriber findable in CLIENT LIST (operations, tests)
               subs.add(conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(subscriberName())));
-              for (String ch : channels.keySet()) {
+              for (String ch : channels.names()) {
                 subs.add(conn.send(Request.cmd(Command.SUBSCRIBE).arg(ch)));
               }
-              for (String p : patterns.keySet()) {
+              for (String p : patterns.names()) {
                 subs.add(conn.send(Request.cmd(Command.PSUBSCRIBE).arg(p)));
               }
               return Future.all(subs).map(conn);
@@ -332,17 +311,13 @@ public final class RedisBus implements Bus {
     }
     String kind = r.get(0).toString();
     if ("message".equals(kind)) {
-      deliver(channels.get(r.get(1).toString()), r.get(1).toString(), r.get(2).toBuffer());
+      deliver(channels.listeners(r.get(1).toString()), r.get(1).toString(), r.get(2).toBuffer());
     } else if ("pmessage".equals(kind) && r.size() >= 4) {
-      deliver(patterns.get(r.get(1).toString()), r.get(2).toString(), r.get(3).toBuffer());
+      deliver(patterns.listeners(r.get(1).toString()), r.get(2).toString(), r.get(3).toBuffer());
     }
   }
 
-  private void deliver(Topic topic, String rawChannel, Buffer body) {
-    if (topic == null) {
-      return;
-    }
-    List<Listener> listeners = topic.listeners;
+  private void deliver(List<Listener> listeners, String rawChannel, Buffer body) {
     String channel = rawChannel.startsWith(prefix) ? rawChannel.substring(prefix.length()) : rawChannel;
     boolean shared = listeners.size() > 1;
     for (Listener l : listeners) {

@@ -3,6 +3,7 @@ package dev.umbra.kit.bus;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
@@ -11,8 +12,11 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -337,6 +341,82 @@ abstract class BusContract {
       assertThat(delivered.get()).isEqualTo(contexts * rounds);
       ctx.completeNow();
     })));
+  }
+
+  /**
+   * Vert.x contexts and plain threads subscribe to and unsubscribe from one channel at once, so the
+   * channel keeps losing its last subscriber while another joins, and each ends by staying
+   * subscribed. Every subscriber left receives a publish (the bus is really subscribed, not only
+   * registered), and once they have left, a publish reaches no one (nothing stays subscribed).
+   * Finding 7 of issue 13; {@code TopicRegistryTest} forces the race itself.
+   */
+  @Test
+  void subscribersLeftAfterContextsAndThreadsChurnedTheChannelReceiveAndNothingStaysSubscribedAfterThem(
+      Vertx vertx, VertxTestContext ctx) throws Exception {
+    String ch = name("churn.mixed");
+    String marker = "after the churn";
+    int churners = 4;
+    int pairs = 100;
+    List<Promise<Void>> heard = new ArrayList<>();
+    List<CompletableFuture<Subscription>> staying = new ArrayList<>();
+    for (int i = 0; i < 2 * churners; i++) {
+      Promise<Void> p = Promise.promise();
+      heard.add(p);
+      CompletableFuture<Subscription> stays = new CompletableFuture<>();
+      staying.add(stays);
+      if (i < churners) {
+        vertx.deployVerticle(new io.vertx.core.VerticleBase() {
+          @Override
+          public Future<?> start() {
+            return quickPairs(ch, pairs)
+                .compose(v -> bus.subscribe(ch, m -> hears(m, marker, p)))
+                .onSuccess(stays::complete)
+                .onFailure(stays::completeExceptionally);
+          }
+        });
+      } else {
+        Thread.ofPlatform().name("churn-" + i).start(() -> {
+          try {
+            for (int n = 0; n < pairs; n++) {
+              await(bus.subscribe(ch, m -> {}).compose(Subscription::unsubscribe));
+            }
+            stays.complete(await(bus.subscribe(ch, m -> hears(m, marker, p))));
+          } catch (RuntimeException e) {
+            stays.completeExceptionally(e);
+          }
+        });
+      }
+    }
+    List<Subscription> left = new ArrayList<>();
+    for (CompletableFuture<Subscription> s : staying) {
+      left.add(s.get(60, TimeUnit.SECONDS));
+    }
+
+    assertThat(await(bus.publish(ch, Buffer.buffer(marker)))).isPositive();
+    await(Future.all(heard.stream().map(Promise::future).toList()).timeout(10, TimeUnit.SECONDS));
+    await(Future.all(left.stream().map(Subscription::unsubscribe).toList()));
+    assertThat(await(bus.publish(ch, Buffer.buffer("nobody left"))))
+        .as("receivers of a publish after every subscriber left")
+        .isZero();
+    ctx.completeNow();
+  }
+
+  private static void hears(BusMessage m, String marker, Promise<Void> heard) {
+    if (m.body().toString().equals(marker)) {
+      heard.tryComplete();
+    }
+  }
+
+  /** Waits on a test or plain thread, never on an event loop. */
+  private static <T> T await(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    } catch (ExecutionException | TimeoutException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private Future<Void> churn(String ch, String who, int round, int rounds, java.util.concurrent.atomic.AtomicInteger delivered) {
