@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
@@ -93,14 +94,15 @@ public final class ControlPlaneService extends UmbraService {
           Bootstrap bootstrap = new Bootstrap(w);
           routes = new ApiRoutes();
           routes
-              .add(HttpMethod.GET, "/v1/discovery", "Public URLs of every service and of the key set", Auth.NONE, 200,
+              .add(HttpMethod.GET, "/v1/discovery", "Public URLs of every service and of the key set", Auth.NONE, 200, Schema.NO_BODY, DISCOVERY,
                   Handlers.json(200, ctx -> Future.succeededFuture(discovery())))
-              .add(HttpMethod.GET, SessionTokens.JWKS_PATH, "Public keys that verify session tokens (JWKS)", Auth.NONE, 200,
+              .add(HttpMethod.GET, SessionTokens.JWKS_PATH, "Public keys that verify session tokens (JWKS)", Auth.NONE, 200, Schema.NO_BODY, JWKS,
                   Handlers.json(200, ctx -> {
                     ctx.response().putHeader("cache-control", "max-age=60");
                     return keys.jwks();
                   }))
-              .add(HttpMethod.GET, "/v1/openapi.json", "This document", Auth.NONE, 200,
+              .add(HttpMethod.GET, "/v1/openapi.json", "This document", Auth.NONE, 200, Schema.NO_BODY,
+                  Schema.anyObject("an OpenAPI 3.1 document").describe("this document"),
                   Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
           bootstrap.register(routes);
           new WorkspaceRoutes(w).register(routes);
@@ -126,6 +128,25 @@ public final class ControlPlaneService extends UmbraService {
               .onFailure(e -> log.warn("signing key rotation failed, will retry: {}", e.getMessage())));
           return bootstrap.prepare(bootstrapToken, stderr);
         });
+  }
+
+  private static final Schema DISCOVERY = Schema.object()
+      .required("services", discoveryServices().describe("each service's public base URL (http or https; WebSockets use ws/wss on the same URL)"))
+      .required("jwks_url", Schema.string().describe("where session tokens' public keys are"))
+      .required("session_token_ttl_seconds", Schema.integer(1, Integer.MAX_VALUE))
+      .build();
+  private static final Schema JWKS = Schema.object()
+      .required("keys", Schema.array(Schema.object()
+          .required("kty", Schema.constant("OKP")).required("crv", Schema.constant("Ed25519")).required("x", Schema.string().describe("base64url, no padding"))
+          .required("kid", Schema.string()).optional("alg", Schema.constant("EdDSA")).optional("use", Schema.constant("sig")).build()))
+      .build();
+
+  private static Schema discoveryServices() {
+    Schema.ObjectBuilder b = Schema.object();
+    for (ServiceName s : ServiceName.values()) {
+      b.required(s.id(), Schema.string());
+    }
+    return b.build();
   }
 
   private JsonObject discovery() {

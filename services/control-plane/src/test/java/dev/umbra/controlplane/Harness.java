@@ -35,6 +35,8 @@ final class Harness implements AutoCloseable {
   final String bootstrapToken;
   final URI base;
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  /** Every response this harness receives is checked against the OpenAPI schemas of its route. */
+  final SchemaCheck responses;
 
   record Response(int status, JsonObject body) {
     String errorCode() {
@@ -68,6 +70,7 @@ final class Harness implements AutoCloseable {
     }
     this.bootstrapToken = token;
     this.base = URI.create("http://127.0.0.1:" + service.actualPort());
+    this.responses = new SchemaCheck(service.routes());
   }
 
   static final String INTERNAL = "internal-test-credential-0123456789abcdef";
@@ -90,8 +93,11 @@ final class Harness implements AutoCloseable {
       }
       headers.forEach(b::header);
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      responses.check(method, path, body, r.statusCode(), r.body());
       JsonObject json = r.body() == null || r.body().isBlank() || !r.body().trim().startsWith("{") ? new JsonObject() : new JsonObject(r.body());
       return new Response(r.statusCode(), json);
+    } catch (AssertionError e) {
+      throw e;
     } catch (Exception e) {
       throw new IllegalStateException(method + " " + path + ": " + e, e);
     }
@@ -121,6 +127,14 @@ final class Harness implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    try {
+      responses.assertNoMismatch();
+    } finally {
+      closeService();
+    }
+  }
+
+  private void closeService() throws Exception {
     vertx.undeploy(service.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     bus.close();
     pg.close();

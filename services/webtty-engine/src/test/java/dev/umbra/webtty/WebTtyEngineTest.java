@@ -184,9 +184,19 @@ class WebTtyEngineTest {
       intruder.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
           .setKeyId(k).build());
       assertThat(intruder.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("unknown_session");
+      // a JOIN with a key no grant names is REFUSED (docs/webtty.md, "Reasons"), not an ERROR: the
+      // connection stays open and unbound, and the same connection may join with a granted key
       noGrant.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
           .setKeyId(key()).build());
-      assertThat(noGrant.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("no_grant");
+      WebTtyFrame refused = noGrant.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED);
+      assertThat(refused.getReason()).isEqualTo("no_grant");
+      assertThat(refused.getSessionId()).isEqualTo(sid);
+      noGrant.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
+          .setKeyId(k).build());
+      WebTtyFrame joined = noGrant.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
+      assertThat(joined.getRole()).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
+      assertThat(noGrant.skipped).noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR);
+      assertThat(noGrant.closed).isFalse();
       // an open towards a server of another workspace finds nothing
       try (Peer other = h.client(0, UUID.randomUUID(), "eve", "owner")) {
         other.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN).setServerId(machine)

@@ -22,6 +22,8 @@ import dev.umbra.proto.webtty.TerminalSize;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.proto.webtty.WebTtyReason;
+import dev.umbra.proto.webtty.WebTtyReasons;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -257,7 +259,7 @@ public final class TtyClient {
   /** Leaves; for the opener the shell keeps running (detached) and {@link #join} with attach re-attaches. */
   public void detach() {
     write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(sessionId)
-        .setReason("detached").build());
+        .setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_DETACHED)).build());
     WebSocket socket = ws;
     if (socket != null) {
       socket.close();
@@ -267,7 +269,7 @@ public final class TtyClient {
   /** Ends the session for everyone (opener only). */
   public void terminate() {
     write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(sessionId)
-        .setReason("terminate").build());
+        .setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_TERMINATE)).build());
   }
 
   private void onMessage(Buffer buf) {

@@ -17,6 +17,8 @@ import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.proto.webtty.WebTtyReason;
+import dev.umbra.proto.webtty.WebTtyReasons;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -154,7 +156,7 @@ public final class TtyServer implements AutoCloseable {
   private void onDisconnected() {
     ws = null;
     for (ServerSession s : sessions.values()) {
-      end(s, "engine_gone", false);
+      end(s, null, false);
     }
     retry();
   }
@@ -193,7 +195,7 @@ public final class TtyServer implements AutoCloseable {
       case WEBTTY_FRAME_TYPE_CLOSE -> {
         ServerSession s = sessions.get(f.getSessionId());
         if (s != null) {
-          end(s, f.getReason(), false);
+          end(s, null, false); // the engine ended it: nothing to tell it
         }
       }
       case WEBTTY_FRAME_TYPE_ERROR -> {
@@ -221,7 +223,7 @@ public final class TtyServer implements AutoCloseable {
     if (s == null || s.state != State.AWAIT_PROOF) {
       stats.count("proof_unexpected");
       if (s != null) {
-        end(s, "proof_refused", true);
+        end(s, WebTtyReason.WEBTTY_REASON_PROOF_REFUSED, true);
       }
       return;
     }
@@ -256,7 +258,7 @@ public final class TtyServer implements AutoCloseable {
         s.shell = PtyShell.start(config.shell(), env, config.directory(), cols, rows);
       } catch (Exception e) {
         log.warn("WebTTY session {}: the shell did not start: {}", s.id, e.getMessage());
-        vertx.runOnContext(v -> end(s, "spawn_failed", true));
+        vertx.runOnContext(v -> end(s, WebTtyReason.WEBTTY_REASON_SPAWN_FAILED, true));
         return;
       }
       if (s.state != State.STARTING) {
@@ -304,7 +306,7 @@ public final class TtyServer implements AutoCloseable {
     stats.count("proof_refused");
     stats.count("proof_refused_" + reason);
     log.warn("WebTTY session {}: client proof refused ({})", s.id, reason);
-    end(s, "proof_refused_" + reason, true);
+    end(s, WebTtyReasons.proofRefused(reason), true);
   }
 
   private void stdin(WebTtyFrame f) {
@@ -313,7 +315,7 @@ public final class TtyServer implements AutoCloseable {
       // nothing is accepted before the proof is verified and the PTY runs
       stats.count("stdin_before_ready");
       if (s != null) {
-        end(s, "not_ready", true);
+        end(s, WebTtyReason.WEBTTY_REASON_NOT_READY, true);
       }
       return;
     }
@@ -326,7 +328,7 @@ public final class TtyServer implements AutoCloseable {
     } catch (CryptoException | IllegalArgumentException e) {
       // bad tag, truncated, wrong key id, unknown suite: drop the frame, close the session, count
       stats.count("stdin_rejected");
-      end(s, "bad_frame", true);
+      end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
       return;
     }
     s.writer.execute(() -> {
@@ -391,7 +393,8 @@ public final class TtyServer implements AutoCloseable {
     });
   }
 
-  private void end(ServerSession s, String reason, boolean tellEngine) {
+  /** Ends a session; {@code reason} (a CLOSE to the engine) is null when {@code tellEngine} is false. */
+  private void end(ServerSession s, WebTtyReason reason, boolean tellEngine) {
     if (s.state == State.ENDED) {
       return;
     }
@@ -399,7 +402,7 @@ public final class TtyServer implements AutoCloseable {
     sessions.remove(s.id);
     if (tellEngine) {
       send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(s.id)
-          .setReason(reason.length() > 64 ? reason.substring(0, 64) : reason).build());
+          .setReason(WebTtyReasons.wire(reason)).build());
     }
     PtyShell shell = s.shell;
     if (shell != null) {
@@ -429,7 +432,7 @@ public final class TtyServer implements AutoCloseable {
       if (refusal != null) {
         stats.count("sessions_ended_client_refused");
         log.warn("WebTTY session {}: its client is no longer admitted ({}); ending it", s.id, refusal);
-        vertx.runOnContext(v -> end(s, "client_refused_" + refusal, true));
+        vertx.runOnContext(v -> end(s, WebTtyReasons.clientRefused(refusal), true));
         ended++;
       }
     }
@@ -450,7 +453,7 @@ public final class TtyServer implements AutoCloseable {
   public void close() {
     stopped = true;
     for (ServerSession s : sessions.values()) {
-      end(s, "server_stopping", true);
+      end(s, WebTtyReason.WEBTTY_REASON_SERVER_STOPPING, true);
     }
     WebSocket socket = ws;
     if (socket != null) {

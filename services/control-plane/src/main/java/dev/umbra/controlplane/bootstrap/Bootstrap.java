@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.tokens.TokenStore;
 import dev.umbra.controlplane.workspaces.Workspaces;
 import dev.umbra.crypto.secret.Blake2b256;
@@ -103,7 +104,14 @@ public final class Bootstrap {
 
   public void register(ApiRoutes routes) {
     routes.add(HttpMethod.POST, "/v1/bootstrap", "Redeem the one-time bootstrap token: first owner, workspace and API token",
-        Auth.NONE, 201, Handlers.json(201, this::redeem));
+        Auth.NONE, 201,
+        Schema.object().required("token", Schema.string(1, MAX_CHARS).describe("umbb_... (printed at first start or UMBRA_BOOTSTRAP_TOKEN)"))
+            .optional("account_name", Schema.string(1, Requests.MAX_NAME).describe("default owner"))
+            .optional("workspace_name", Schema.string(1, Requests.MAX_NAME).describe("default default")).build(),
+        Schema.object().required("account", Schema.object().required("id", Schema.uuid()).required("name", Schema.string()).build())
+            .required("workspace", dev.umbra.controlplane.workspaces.WorkspaceRoutes.WORKSPACE_CREATED)
+            .required("api_token", dev.umbra.controlplane.tokens.TokenRoutes.TOKEN_CREATED).build(),
+        Handlers.json(201, this::redeem));
   }
 
   private Future<JsonObject> redeem(RoutingContext ctx) {

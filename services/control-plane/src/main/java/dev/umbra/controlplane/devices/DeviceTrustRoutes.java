@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.envelope.WorkspaceKeyEnvelope;
@@ -65,23 +66,71 @@ public final class DeviceTrustRoutes {
     this.w = w;
   }
 
+  /** A signed document: canonical JSON text and the Ed25519 signature over its UTF-8 bytes (docs/device-trust.md). */
+  static final Schema SIGNED = Schema.named("SignedPayload", Schema.object()
+      .required("payload", Schema.string(1, SignedPayload.MAX_PAYLOAD).describe("canonical JSON object as text (DESIGN.md §7); its \"type\" names the document"))
+      .required("signature", Schema.hex(64))
+      .build());
+  private static final Schema ENVELOPE = Schema.anyObject("a workspace key envelope (canonical JSON object, docs/crypto.md)");
+  private static final Schema KEY_HEX = Schema.string().describe("public key, lower-case hex");
+  private static final Schema DEVICE = Schema.named("Device", Schema.object()
+      .required("id", Schema.uuid()).required("workspace_id", Schema.uuid()).required("account_id", Schema.uuid())
+      .required("name", Schema.string()).required("kind", Schema.oneOf("cli", "daemon", "browser"))
+      .required("status", Schema.oneOf("pending", "trusted", "revoked", "rejected").describe("rejected only in the answer to a rejection (the row is deleted)"))
+      .required("ed25519_public_key", Schema.hex(32)).required("p256_public_key", KEY_HEX)
+      .required("request", SIGNED).required("credential", Schema.nullable(SIGNED)).required("revocation", Schema.nullable(SIGNED))
+      .required("keyset_version", Schema.nullable(Schema.integer(1, Integer.MAX_VALUE)))
+      .required("created_at", Schema.time()).required("approved_at", Schema.nullable(Schema.time()))
+      .required("revoked_at", Schema.nullable(Schema.time())).build());
+  private static final Schema CHAIN = Schema.named("KeysetChain", Schema.object()
+      .required("keysets", Schema.array(SIGNED).describe("every keyset (umbra-keyset/v1), oldest first"))
+      .required("current_version", Schema.nullable(Schema.integer(1, Integer.MAX_VALUE))).build());
+  private static final Schema KIT = Schema.named("RecoveryKit", Schema.object()
+      .required("id", Schema.uuid()).required("status", Schema.oneOf("pending", "confirmed", "retired"))
+      .required("kit", SIGNED).required("created_at", Schema.time()).required("confirmed_at", Schema.nullable(Schema.time())).build());
+  private static final Schema SEALED_ENVELOPE = Schema.object()
+      .required("keyset_version", Schema.integer(1, Integer.MAX_VALUE)).required("envelope", ENVELOPE).build();
+
   public void register(ApiRoutes routes) {
+    Schema createKeyset = Schema.object()
+        .required("keyset", SIGNED.describe("umbra-keyset/v1, version 1, self-signed"))
+        .required("request", SIGNED.describe("umbra-device-request/v1 signed by the device"))
+        .required("credential", SIGNED.describe("umbra-device-credential/v1 signed by the workspace key"))
+        .required("envelope", ENVELOPE).build();
+    Schema rotation = Schema.object()
+        .required("keyset", SIGNED.describe("the next version, signed by the current workspace key"))
+        .required("devices", Schema.array(Schema.object().required("device_id", Schema.uuid()).required("credential", SIGNED).required("envelope", ENVELOPE).build(),
+            1, MAX_ROTATION_ITEMS).describe("every remaining trusted device, exactly once"))
+        .optional("recovery_kits", Schema.array(Schema.object().required("kit_id", Schema.uuid()).required("kit", SIGNED).required("envelope", ENVELOPE).build(),
+            0, MAX_ROTATION_ITEMS).describe("kits to keep; others are retired"))
+        .build();
     routes
-        .add(HttpMethod.GET, BASE + "/keyset", "The workspace's public keyset chain", Auth.API_TOKEN, 200, Handlers.json(200, this::keyset))
-        .add(HttpMethod.POST, BASE + "/keyset", "Create the workspace keyset with its first trusted device (owner)", Auth.API_TOKEN, 201, Handlers.json(201, this::createKeyset))
-        .add(HttpMethod.POST, BASE + "/keyset/rotations", "Rotate the keyset, re-wrapped for the remaining devices and kits (admin)", Auth.API_TOKEN, 201, Handlers.json(201, this::rotate))
-        .add(HttpMethod.GET, BASE + "/devices", "List devices", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
-        .add(HttpMethod.POST, BASE + "/devices", "Ask to trust a device (signed request)", Auth.API_TOKEN, 201, Handlers.json(201, this::request))
-        .add(HttpMethod.GET, BASE + "/devices/{device_id}", "Get a device", Auth.API_TOKEN, 200, Handlers.json(200, this::get))
-        .add(HttpMethod.POST, BASE + "/devices/{device_id}/approval", "Approve a device: credential signed by the workspace key and its envelope (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::approve))
-        .add(HttpMethod.POST, BASE + "/devices/{device_id}/rejection", "Reject a pending device request; the request is deleted (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::reject))
-        .add(HttpMethod.POST, BASE + "/devices/{device_id}/revocation", "Revoke a device with a revocation signed by the workspace key (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::revoke))
-        .add(HttpMethod.GET, BASE + "/devices/{device_id}/envelope", "The keyset envelope sealed to a trusted device", Auth.API_TOKEN, 200, Handlers.json(200, this::deviceEnvelope))
-        .add(HttpMethod.GET, BASE + "/recovery-kits", "List Recovery Kits (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::kits))
-        .add(HttpMethod.POST, BASE + "/recovery-kits", "Register a new Recovery Kit, pending until confirmed (admin)", Auth.API_TOKEN, 201, Handlers.json(201, this::createKit))
-        .add(HttpMethod.POST, BASE + "/recovery-kits/{kit_id}/confirmation", "Confirm a Recovery Kit is stored; retires the previous one (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::confirmKit))
-        .add(HttpMethod.GET, BASE + "/recovery-kits/{kit_id}/envelope", "The keyset envelope sealed to a Recovery Kit (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::kitEnvelope))
-        .add(HttpMethod.POST, "/v1/machine-trust", "Signed trust material for a machine to pin (keyset chain, revocations, trusted devices' current credentials)", Auth.MACHINE_SIGNATURE, 200, Handlers.json(200, this::machineTrust));
+        .add(HttpMethod.GET, BASE + "/keyset", "The workspace's public keyset chain", Auth.API_TOKEN, 200, Schema.NO_BODY, CHAIN, Handlers.json(200, this::keyset))
+        .add(HttpMethod.POST, BASE + "/keyset", "Create the workspace keyset with its first trusted device (owner)", Auth.API_TOKEN, 201, createKeyset, DEVICE, Handlers.json(201, this::createKeyset))
+        .add(HttpMethod.POST, BASE + "/keyset/rotations", "Rotate the keyset, re-wrapped for the remaining devices and kits (admin)", Auth.API_TOKEN, 201, rotation, CHAIN, Handlers.json(201, this::rotate))
+        .add(HttpMethod.GET, BASE + "/devices", "List devices", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(DEVICE), Handlers.json(200, this::list))
+        .add(HttpMethod.POST, BASE + "/devices", "Ask to trust a device (signed request)", Auth.API_TOKEN, 201,
+            Schema.object().required("request", SIGNED.describe("umbra-device-request/v1 signed by the device's Ed25519 key")).build(), DEVICE, Handlers.json(201, this::request))
+        .add(HttpMethod.GET, BASE + "/devices/{device_id}", "Get a device", Auth.API_TOKEN, 200, Schema.NO_BODY, DEVICE, Handlers.json(200, this::get))
+        .add(HttpMethod.POST, BASE + "/devices/{device_id}/approval", "Approve a device: credential signed by the workspace key and its envelope (admin)", Auth.API_TOKEN, 200,
+            Schema.object().required("credential", SIGNED).required("envelope", ENVELOPE).build(), DEVICE, Handlers.json(200, this::approve))
+        .add(HttpMethod.POST, BASE + "/devices/{device_id}/rejection", "Reject a pending device request; the request is deleted (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, DEVICE, Handlers.json(200, this::reject))
+        .add(HttpMethod.POST, BASE + "/devices/{device_id}/revocation", "Revoke a device with a revocation signed by the workspace key (admin)", Auth.API_TOKEN, 200,
+            Schema.object().required("revocation", SIGNED.describe("umbra-device-revocation/v1 signed by the current workspace key")).build(), DEVICE, Handlers.json(200, this::revoke))
+        .add(HttpMethod.GET, BASE + "/devices/{device_id}/envelope", "The keyset envelope sealed to a trusted device", Auth.API_TOKEN, 200, Schema.NO_BODY, SEALED_ENVELOPE, Handlers.json(200, this::deviceEnvelope))
+        .add(HttpMethod.GET, BASE + "/recovery-kits", "List Recovery Kits (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(KIT), Handlers.json(200, this::kits))
+        .add(HttpMethod.POST, BASE + "/recovery-kits", "Register a new Recovery Kit, pending until confirmed (admin)", Auth.API_TOKEN, 201,
+            Schema.object().required("kit", SIGNED.describe("umbra-recovery-kit/v1 signed by the current workspace key")).required("envelope", ENVELOPE).build(), KIT, Handlers.json(201, this::createKit))
+        .add(HttpMethod.POST, BASE + "/recovery-kits/{kit_id}/confirmation", "Confirm a Recovery Kit is stored; retires the previous one (admin)", Auth.API_TOKEN, 200,
+            Schema.object().build().describe("an empty object (or no body)"), KIT, Handlers.json(200, this::confirmKit))
+        .add(HttpMethod.GET, BASE + "/recovery-kits/{kit_id}/envelope", "The keyset envelope sealed to a Recovery Kit (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, SEALED_ENVELOPE, Handlers.json(200, this::kitEnvelope))
+        .add(HttpMethod.POST, "/v1/machine-trust", "Signed trust material for a machine to pin (keyset chain, revocations, trusted devices' current credentials)", Auth.MACHINE_SIGNATURE, 200,
+            MachineRequest.schema().build().describe("signature over \"umbra-machine-trust/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\""),
+            Schema.object()
+                .required("keysets", Schema.array(SIGNED)).required("current_version", Schema.nullable(Schema.integer(1, Integer.MAX_VALUE)))
+                .required("revocations", Schema.array(SIGNED).describe("every device revocation"))
+                .required("credentials", Schema.array(SIGNED).describe("the trusted devices' current credentials")).build(),
+            Handlers.json(200, this::machineTrust));
   }
 
   // ---- keyset ----

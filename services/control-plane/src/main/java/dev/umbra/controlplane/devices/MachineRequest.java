@@ -2,6 +2,7 @@ package dev.umbra.controlplane.devices;
 
 import dev.umbra.controlplane.Wiring;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
@@ -22,6 +23,15 @@ import java.util.function.Function;
  * machine must exist in the workspace and not be revoked; failures count toward the per-IP limit.
  */
 public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs, byte[] signature) {
+
+  /** The common members of a signed machine request's body; the route adds its own. */
+  public static Schema.ObjectBuilder schema() {
+    return Schema.object()
+        .required("workspace_id", Schema.uuid())
+        .required("machine_id", Schema.uuid())
+        .required("timestamp_ms", Schema.integer(0, Long.MAX_VALUE).describe("unix milliseconds, within 60 s of the server's clock"))
+        .required("signature", Schema.hex(64).describe("Ed25519 by the binding key over the route's message"));
+  }
 
   /** Parses the common members of {@code body} (the route has already refused unknown members). */
   public static MachineRequest parse(Wiring w, JsonObject body) {

@@ -30,17 +30,78 @@ public final class ApiRoutes {
     MACHINE_SIGNATURE
   }
 
-  public record Op(HttpMethod method, String path, String summary, Auth auth, int okStatus, Handler<RoutingContext> handler) {}
+  /** The one error body of every failure, whatever the route: {@code {"error":{"code","message","field"?}}}. */
+  public static final Schema ERROR = Schema.named("Error", Schema.object()
+      .required("error", Schema.object()
+          .required("code", Schema.code().describe("stable machine-readable code, e.g. bad_request, unauthorized, forbidden, not_found, conflict"))
+          .required("message", Schema.string().describe("for people; never parse it"))
+          .optional("field", Schema.string().describe("the request member or parameter at fault"))
+          .build())
+      .build());
+
+  /**
+   * One route. {@code request} is the body's schema ({@link Schema#NO_BODY} when it reads none);
+   * {@code response} the schema of the {@code okStatus} answer ({@link Schema#EMPTY} for 204).
+   * Either is null only for a route added without schemas, which {@code OpenApiTest} refuses.
+   */
+  public record Op(HttpMethod method, String path, String summary, Auth auth, int okStatus, Schema request, Schema response,
+      Handler<RoutingContext> handler) {}
 
   private final List<Op> ops = new ArrayList<>();
 
+  public ApiRoutes add(HttpMethod method, String path, String summary, Auth auth, int okStatus, Schema request, Schema response,
+      Handler<RoutingContext> handler) {
+    if (okStatus == 204 && !response.isNone()) {
+      throw new IllegalArgumentException("a 204 has no body: " + method + " " + path);
+    }
+    ops.add(new Op(method, path, summary, auth, okStatus, request, response, handler));
+    return this;
+  }
+
+  /**
+   * A route without request and response schemas. Kept so a route added elsewhere still mounts;
+   * {@code OpenApiTest} fails until its schemas are given with the other {@code add}.
+   */
+  @Deprecated
   public ApiRoutes add(HttpMethod method, String path, String summary, Auth auth, int okStatus, Handler<RoutingContext> handler) {
-    ops.add(new Op(method, path, summary, auth, okStatus, handler));
+    ops.add(new Op(method, path, summary, auth, okStatus, null, null, handler));
     return this;
   }
 
   public List<Op> ops() {
     return List.copyOf(ops);
+  }
+
+  /**
+   * The route whose template matches {@code method} and a concrete {@code path} (tests map each
+   * response to its schema); where templates overlap, the one with more literal segments wins, as
+   * in the router.
+   */
+  public Optional<Op> match(String method, String path) {
+    String[] parts = path.split("/", -1);
+    Op best = null;
+    int bestLiterals = -1;
+    for (Op op : ops) {
+      String[] t = op.path().split("/", -1);
+      if (!op.method().name().equals(method) || t.length != parts.length) {
+        continue;
+      }
+      int literals = 0;
+      boolean ok = true;
+      for (int i = 0; i < t.length && ok; i++) {
+        if (PARAM.matcher(t[i]).matches()) {
+          ok = !parts[i].isEmpty();
+        } else {
+          ok = t[i].equals(parts[i]);
+          literals++;
+        }
+      }
+      if (ok && literals > bestLiterals) {
+        best = op;
+        bestLiterals = literals;
+      }
+    }
+    return Optional.ofNullable(best);
   }
 
   /**
@@ -66,9 +127,15 @@ public final class ApiRoutes {
     return PARAM.matcher(openApiPath).replaceAll(":$1");
   }
 
-  /** The OpenAPI 3.1 document of the table. */
+  /**
+   * The OpenAPI 3.1 document of the table: every operation with its summary, path parameters,
+   * security, request body schema (when it reads one), the schema of its success answer and the
+   * one error shape as {@code default}. Named schemas are shared under {@code components}.
+   */
   public JsonObject openApi(String title, String version) {
     JsonObject paths = new JsonObject();
+    JsonObject components = new JsonObject();
+    ERROR.components().forEach(components::put);
     for (Op op : ops) {
       JsonObject item = paths.getJsonObject(op.path());
       if (item == null) {
@@ -83,38 +150,39 @@ public final class ApiRoutes {
                 .put("name", m.group(1))
                 .put("in", "path")
                 .put("required", true)
-                .put("schema", new JsonObject().put("type", "string").put("format", "uuid")));
+                .put("schema", Schema.uuid().doc()));
+      }
+      JsonObject ok = new JsonObject().put("description", op.okStatus() == 204 ? "done, no body" : "success");
+      if (op.response() != null && !op.response().isNone()) {
+        ok.put("content", new JsonObject().put("application/json", new JsonObject().put("schema", op.response().doc())));
+        op.response().components().forEach(components::put);
       }
       JsonObject responses =
           new JsonObject()
-              .put(String.valueOf(op.okStatus()), new JsonObject().put("description", "success"))
-              .put("default", new JsonObject().put("description", "error").put("content",
-                  new JsonObject().put("application/json", new JsonObject().put("schema",
-                      new JsonObject().put("$ref", "#/components/schemas/Error")))));
+              .put(String.valueOf(op.okStatus()), ok)
+              .put("default", new JsonObject().put("description", "any failure (4xx, 5xx), always this shape").put("content",
+                  new JsonObject().put("application/json", new JsonObject().put("schema", ERROR.doc()))));
       JsonObject operation =
           new JsonObject()
               .put("summary", op.summary())
               .put("operationId", op.method().name().toLowerCase(Locale.ROOT) + op.path().replaceAll("[^A-Za-z0-9]+", "_"))
               .put("parameters", params)
               .put("responses", responses);
+      if (op.request() != null && !op.request().isNone()) {
+        operation.put("requestBody", new JsonObject().put("required", true).put("content",
+            new JsonObject().put("application/json", new JsonObject().put("schema", op.request().doc()))));
+        op.request().components().forEach(components::put);
+      }
       switch (op.auth()) {
         case API_TOKEN -> operation.put("security", new JsonArray().add(new JsonObject().put("apiToken", new JsonArray())));
         case INTERNAL -> operation.put("security", new JsonArray().add(new JsonObject().put("internal", new JsonArray())));
-        case MACHINE_SIGNATURE, NONE -> operation.put("security", new JsonArray());
+        case MACHINE_SIGNATURE -> operation.put("security", new JsonArray()).put("description",
+            "Authenticated by the body: workspace_id, machine_id, timestamp_ms (unix ms, within 60 s of the server's clock) and "
+                + "signature (Ed25519 by the machine's binding key, 128 hex digits) over the route's message (docs/control-plane.md)");
+        case NONE -> operation.put("security", new JsonArray());
       }
       item.put(op.method().name().toLowerCase(Locale.ROOT), operation);
     }
-    JsonObject error =
-        new JsonObject()
-            .put("type", "object")
-            .put("required", new JsonArray().add("error"))
-            .put("properties", new JsonObject().put("error", new JsonObject()
-                .put("type", "object")
-                .put("required", new JsonArray().add("code").add("message"))
-                .put("properties", new JsonObject()
-                    .put("code", new JsonObject().put("type", "string"))
-                    .put("message", new JsonObject().put("type", "string"))
-                    .put("field", new JsonObject().put("type", "string")))));
     JsonObject schemes =
         new JsonObject()
             .put("apiToken", new JsonObject().put("type", "http").put("scheme", "bearer")
@@ -123,9 +191,9 @@ public final class ApiRoutes {
                 .put("name", "X-Umbra-Internal"));
     return new JsonObject()
         .put("openapi", "3.1.0")
+        .put("jsonSchemaDialect", "https://json-schema.org/draft/2020-12/schema")
         .put("info", new JsonObject().put("title", title).put("version", version))
         .put("paths", paths)
-        .put("components", new JsonObject().put("schemas", new JsonObject().put("Error", error))
-            .put("securitySchemes", schemes));
+        .put("components", new JsonObject().put("schemas", components).put("securitySchemes", schemes));
   }
 }

@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.http.ApiException;
@@ -44,8 +45,19 @@ public final class MachineAuditRoutes {
   }
 
   public void register(ApiRoutes routes) {
+    long big = Long.MAX_VALUE / 2;
+    Schema request = dev.umbra.controlplane.devices.MachineRequest.schema()
+        .required("event_id", Schema.string(26, 26).describe("a ULID; the audit event's id (a repeat is stored once)"))
+        .required("action", Schema.oneOf(ACTIONS.keySet().stream().sorted().toArray(String[]::new)))
+        .required("channel", Schema.string(1, 16).describe("the relay channel id, lower-case hex"))
+        .required("outcome", Schema.oneOf("success", "failure"))
+        .optional("reason", Schema.string(1, 32).describe("a short code [a-z][a-z0-9_]*"))
+        .required("exit_status", Schema.integer(-1, 255))
+        .required("duration_ms", Schema.integer(0, big)).required("bytes_in", Schema.integer(0, big)).required("bytes_out", Schema.integer(0, big))
+        .build()
+        .describe("signature over the fields joined by \\n after \"umbra-machine-audit/v1\" (MachineAuditRoutes.message)");
     routes.add(HttpMethod.POST, PATH, "A machine reports a command run or a tunnel (numbers and ids only), signed with its binding key",
-        Auth.MACHINE_SIGNATURE, 202, Handlers.json(202, this::report));
+        Auth.MACHINE_SIGNATURE, 202, request, Schema.object().required("event_id", Schema.string(26, 26)).build(), Handlers.json(202, this::report));
   }
 
   /** The report's fields in a fixed order; a daemon signs exactly these bytes (DaemonAudit.message). */

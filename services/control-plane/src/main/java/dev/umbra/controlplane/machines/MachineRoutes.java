@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
@@ -48,14 +49,33 @@ public final class MachineRoutes {
     this.w = w;
   }
 
+  static final Schema MACHINE = Schema.named("Machine", Schema.object()
+      .required("id", Schema.uuid()).required("workspace_id", Schema.uuid()).required("install_id", Schema.uuid())
+      .required("name", Schema.string()).required("os", Schema.string())
+      .required("x25519_public_key", Schema.hex(32)).required("ed25519_public_key", Schema.hex(32).describe("the binding key; signs machine requests"))
+      .required("created_at", Schema.time()).required("last_seen_at", Schema.nullable(Schema.time()))
+      .required("revoked_at", Schema.nullable(Schema.time())).required("status", Schema.oneOf("active", "revoked")).build());
+  private static final Schema CREATE = Schema.object()
+      .required("install_id", Schema.uuid()).required("x25519_public_key", Schema.hex(32)).required("ed25519_public_key", Schema.hex(32))
+      .required("name", Schema.string(1, Requests.MAX_NAME)).optional("os", Schema.string(1, 64).describe("default unknown"))
+      .optional("paired_by", Schema.string(0, 128)).build();
+  private static final Schema MACHINE_SESSION_REQUEST = dev.umbra.controlplane.devices.MachineRequest.schema()
+      .required("audience", Schema.oneOf(SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new))).build()
+      .describe("signature over \"umbra-machine-session/v1\\n<workspace_id>\\n<machine_id>\\n<audience>\\n<timestamp_ms>\"; "
+          + "timestamp_ms strictly increasing per machine");
+  private static final Schema MACHINE_SESSION = Schema.object()
+      .required("token", Schema.string()).required("audience", Schema.string()).required("expires_at", Schema.time()).build();
+
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/machines", "List machines", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Get a machine", Auth.API_TOKEN, 200, Handlers.json(200, this::get))
-        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Rename a machine (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::rename))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Revoke a machine (admin)", Auth.API_TOKEN, 204, Handlers.json(204, this::revoke))
-        .add(HttpMethod.POST, "/internal/v1/workspaces/{workspace_id}/machines", "Create a machine binding (pairing service only)", Auth.INTERNAL, 201, Handlers.json(201, this::createInternal))
-        .add(HttpMethod.POST, "/v1/machine-sessions", "Issue a session token to a machine that signs with its binding key", Auth.MACHINE_SIGNATURE, 201, Handlers.json(201, this::machineSession));
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/machines", "List machines", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(MACHINE), Handlers.json(200, this::list))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Get a machine", Auth.API_TOKEN, 200, Schema.NO_BODY, MACHINE, Handlers.json(200, this::get))
+        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Rename a machine (admin)", Auth.API_TOKEN, 200,
+            Schema.object().required("name", Schema.string(1, Requests.MAX_NAME)).build(), MACHINE, Handlers.json(200, this::rename))
+        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Revoke a machine (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::revoke))
+        .add(HttpMethod.POST, "/internal/v1/workspaces/{workspace_id}/machines", "Create a machine binding (pairing service only)", Auth.INTERNAL, 201, CREATE, MACHINE, Handlers.json(201, this::createInternal))
+        .add(HttpMethod.POST, "/v1/machine-sessions", "Issue a session token to a machine that signs with its binding key", Auth.MACHINE_SIGNATURE, 201,
+            MACHINE_SESSION_REQUEST, MACHINE_SESSION, Handlers.json(201, this::machineSession));
   }
 
   static JsonObject json(Row r) {

@@ -8,6 +8,7 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.proto.audit.ActorKind;
@@ -33,11 +34,22 @@ public final class TokenRoutes {
     this.w = w;
   }
 
+  /** A new API token as {@link TokenStore#insert} answers it (bootstrap and invitations too): the secret is shown once. */
+  public static final Schema TOKEN_CREATED = Schema.named("ApiTokenCreated", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("scope", Schema.oneOf("full", "read"))
+      .required("created_at", Schema.time()).required("token", Schema.string().describe("umb_...; shown once")).build());
+  private static final Schema TOKEN = Schema.named("ApiToken", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("scope", Schema.oneOf("full", "read"))
+      .required("created_at", Schema.time()).required("last_used_at", Schema.nullable(Schema.time()))
+      .required("revoked_at", Schema.nullable(Schema.time())).build());
+
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.POST, "/v1/tokens", "Create an API token (shown once)", Auth.API_TOKEN, 201, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/tokens", "List the caller's API tokens", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
-        .add(HttpMethod.DELETE, "/v1/tokens/{token_id}", "Revoke an API token", Auth.API_TOKEN, 204, Handlers.json(204, this::revoke));
+        .add(HttpMethod.POST, "/v1/tokens", "Create an API token (shown once)", Auth.API_TOKEN, 201,
+            Schema.object().required("name", Schema.string(1, Requests.MAX_NAME)).optional("scope", Schema.oneOf("full", "read").describe("default full")).build(),
+            TOKEN_CREATED, Handlers.json(201, this::create))
+        .add(HttpMethod.GET, "/v1/tokens", "List the caller's API tokens", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(TOKEN), Handlers.json(200, this::list))
+        .add(HttpMethod.DELETE, "/v1/tokens/{token_id}", "Revoke an API token", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::revoke));
   }
 
   private Future<JsonObject> create(RoutingContext ctx) {

@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.http.ApiException;
@@ -40,20 +41,56 @@ public final class VaultRoutes {
     this.w = w;
   }
 
+  private static final Schema VAULT_NAME = Schema.string(1, 128).describe("A-Z a-z 0-9 . _ / -, starting with a letter or digit");
+  private static final Schema VERSION = Schema.integer(1, Integer.MAX_VALUE).describe("the keyset version the entry is sealed under");
+  private static final Schema SEALED = Schema.object()
+      .required("name", VAULT_NAME).required("keyset_version", VERSION)
+      .required("enc", Schema.base64().describe("HPKE encapsulated key, 32 bytes")).required("ciphertext", Schema.base64().describe("16 bytes to 64 KiB + 16"))
+      .build();
+  private static final Schema ENTRY_META = Schema.named("VaultEntryMeta", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("keyset_version", VERSION)
+      .required("size", Schema.integer(0, Integer.MAX_VALUE).describe("ciphertext bytes")).required("updated_at", Schema.time()).build());
+  private static final Schema ENTRY = Schema.named("VaultEntry", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("keyset_version", VERSION)
+      .required("enc", Schema.base64()).required("ciphertext", Schema.base64()).required("updated_at", Schema.time()).build());
+  private static final Schema CANDIDATE_META = Schema.named("VaultCandidateMeta", candidate(false));
+  private static final Schema GRANT_ITEM = Schema.object()
+      .required("machine_id", Schema.uuid()).required("keyset_version", VERSION).required("created_at", Schema.time()).build();
+
+  private static Schema candidate(boolean withCiphertext) {
+    Schema.ObjectBuilder b = Schema.object()
+        .required("id", Schema.uuid()).required("name", Schema.string()).required("keyset_version", VERSION)
+        .required("proposed_by", Schema.uuid().describe("account id")).required("created_at", Schema.time());
+    if (withCiphertext) {
+      b.required("enc", Schema.base64()).required("ciphertext", Schema.base64());
+    }
+    return b.build();
+  }
+
   public void register(ApiRoutes routes) {
+    Schema grantIn = Schema.object()
+        .required("machine_id", Schema.uuid()).required("keyset_version", VERSION)
+        .required("enc", Schema.base64()).required("ciphertext", Schema.base64().describe("the vault keys HPKE-sealed to the machine's X25519 key, 16 bytes to 16 KiB"))
+        .build();
+    Schema machineReadIn = dev.umbra.controlplane.devices.MachineRequest.schema().required("name", Schema.string(1, 128)).build()
+        .describe("signature over \"umbra-machine-vault/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\\n<name>\"");
+    Schema machineRead = Schema.object()
+        .required("grant", Schema.object().required("keyset_version", VERSION).required("enc", Schema.base64()).required("ciphertext", Schema.base64()).build())
+        .required("entry", ENTRY).build();
     routes
-        .add(HttpMethod.GET, BASE + "/entries", "List vault entries (names and sizes)", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
-        .add(HttpMethod.POST, BASE + "/entries", "Write a vault entry (HPKE ciphertext) by name", Auth.API_TOKEN, 200, Handlers.json(200, this::put))
-        .add(HttpMethod.GET, BASE + "/entries/{entry_id}", "Read a vault entry's ciphertext", Auth.API_TOKEN, 200, Handlers.json(200, this::get))
-        .add(HttpMethod.DELETE, BASE + "/entries/{entry_id}", "Delete a vault entry", Auth.API_TOKEN, 204, Handlers.json(204, this::delete))
-        .add(HttpMethod.GET, BASE + "/candidates", "List proposed vault entries", Auth.API_TOKEN, 200, Handlers.json(200, this::candidates))
-        .add(HttpMethod.POST, BASE + "/candidates", "Propose a vault entry (HPKE ciphertext)", Auth.API_TOKEN, 201, Handlers.json(201, this::propose))
-        .add(HttpMethod.GET, BASE + "/candidates/{candidate_id}", "Read a proposed entry's ciphertext", Auth.API_TOKEN, 200, Handlers.json(200, this::candidate))
-        .add(HttpMethod.DELETE, BASE + "/candidates/{candidate_id}", "Discard a proposed entry", Auth.API_TOKEN, 204, Handlers.json(204, this::discard))
-        .add(HttpMethod.GET, BASE + "/grants", "List machines granted vault access (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::grants))
-        .add(HttpMethod.POST, BASE + "/grants", "Grant a machine vault access: vault keys HPKE-sealed to it (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::grant))
-        .add(HttpMethod.DELETE, BASE + "/grants/{machine_id}", "Withdraw a machine's vault access (admin)", Auth.API_TOKEN, 204, Handlers.json(204, this::ungrant))
-        .add(HttpMethod.POST, "/v1/machine-vault", "A granted machine reads a vault entry's ciphertext and its grant", Auth.MACHINE_SIGNATURE, 200, Handlers.json(200, this::machineRead));
+        .add(HttpMethod.GET, BASE + "/entries", "List vault entries (names and sizes)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(ENTRY_META), Handlers.json(200, this::list))
+        .add(HttpMethod.POST, BASE + "/entries", "Write a vault entry (HPKE ciphertext) by name", Auth.API_TOKEN, 200, SEALED, ENTRY_META, Handlers.json(200, this::put))
+        .add(HttpMethod.GET, BASE + "/entries/{entry_id}", "Read a vault entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, ENTRY, Handlers.json(200, this::get))
+        .add(HttpMethod.DELETE, BASE + "/entries/{entry_id}", "Delete a vault entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
+        .add(HttpMethod.GET, BASE + "/candidates", "List proposed vault entries", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(CANDIDATE_META), Handlers.json(200, this::candidates))
+        .add(HttpMethod.POST, BASE + "/candidates", "Propose a vault entry (HPKE ciphertext)", Auth.API_TOKEN, 201, SEALED, CANDIDATE_META, Handlers.json(201, this::propose))
+        .add(HttpMethod.GET, BASE + "/candidates/{candidate_id}", "Read a proposed entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, candidate(true), Handlers.json(200, this::candidate))
+        .add(HttpMethod.DELETE, BASE + "/candidates/{candidate_id}", "Discard a proposed entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::discard))
+        .add(HttpMethod.GET, BASE + "/grants", "List machines granted vault access (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(GRANT_ITEM), Handlers.json(200, this::grants))
+        .add(HttpMethod.POST, BASE + "/grants", "Grant a machine vault access: vault keys HPKE-sealed to it (admin)", Auth.API_TOKEN, 200, grantIn,
+            Schema.object().required("machine_id", Schema.uuid()).required("keyset_version", VERSION).build(), Handlers.json(200, this::grant))
+        .add(HttpMethod.DELETE, BASE + "/grants/{machine_id}", "Withdraw a machine's vault access (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::ungrant))
+        .add(HttpMethod.POST, "/v1/machine-vault", "A granted machine reads a vault entry's ciphertext and its grant", Auth.MACHINE_SIGNATURE, 200, machineReadIn, machineRead, Handlers.json(200, this::machineRead));
   }
 
   record Sealed(String name, int keysetVersion, byte[] enc, byte[] ciphertext) {}

@@ -8,6 +8,7 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.tokens.TokenStore;
 import dev.umbra.crypto.secret.Blake2b256;
 import dev.umbra.crypto.secret.SecureRandoms;
@@ -45,12 +46,37 @@ public final class InvitationRoutes {
     this.w = w;
   }
 
+  private static final Schema INVITATION_FIELDS_NOTE = Schema.string(0, 200);
+  private static final Schema INVITATION = Schema.named("Invitation", invitation(false));
+  private static final Schema INVITATION_CREATED = invitation(true);
+  private static final Schema ACCEPTED = Schema.object()
+      .required("account_id", Schema.uuid()).required("member_id", Schema.uuid()).required("role", WorkspaceRoutes.ROLE)
+      .required("workspace", Schema.object().required("id", Schema.uuid()).required("name", Schema.string()).build())
+      .optional("api_token", dev.umbra.controlplane.tokens.TokenRoutes.TOKEN_CREATED.describe("only when the invitation made a new account (no Authorization)"))
+      .build();
+
+  private static Schema invitation(boolean withToken) {
+    Schema.ObjectBuilder b = Schema.object()
+        .required("id", Schema.uuid()).required("role", WorkspaceRoutes.ROLE).required("note", INVITATION_FIELDS_NOTE)
+        .required("created_at", Schema.time()).required("expires_at", Schema.time())
+        .required("status", Schema.oneOf("pending", "accepted", "cancelled"));
+    if (withToken) {
+      b.required("token", Schema.string().describe("umi_...; shown once, give it to the invitee"));
+    }
+    return b.build();
+  }
+
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.POST, "/v1/workspaces/{workspace_id}/invitations", "Invite a member (admin); the token is shown once", Auth.API_TOKEN, 201, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/invitations", "List invitations (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/invitations/{invitation_id}", "Cancel an invitation (admin)", Auth.API_TOKEN, 204, Handlers.json(204, this::cancel))
-        .add(HttpMethod.POST, "/v1/invitations/accept", "Accept an invitation (as a new account, or the caller's)", Auth.NONE, 201, Handlers.json(201, this::accept));
+        .add(HttpMethod.POST, "/v1/workspaces/{workspace_id}/invitations", "Invite a member (admin); the token is shown once", Auth.API_TOKEN, 201,
+            Schema.object().optional("role", Schema.oneOf("admin", "member", "viewer").describe("default member"))
+                .optional("note", INVITATION_FIELDS_NOTE).build(),
+            INVITATION_CREATED, Handlers.json(201, this::create))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/invitations", "List invitations (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(INVITATION), Handlers.json(200, this::list))
+        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/invitations/{invitation_id}", "Cancel an invitation (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::cancel))
+        .add(HttpMethod.POST, "/v1/invitations/accept", "Accept an invitation (as a new account, or the caller's)", Auth.NONE, 201,
+            Schema.object().required("token", Schema.string(1, 200)).optional("account_name", Schema.string(1, Requests.MAX_NAME).describe("for a new account; default member")).build(),
+            ACCEPTED, Handlers.json(201, this::accept));
   }
 
   private static JsonObject json(Row r) {

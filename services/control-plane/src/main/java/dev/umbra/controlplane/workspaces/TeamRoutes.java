@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.proto.audit.ActorKind;
@@ -29,14 +30,20 @@ public final class TeamRoutes {
     this.w = w;
   }
 
+  private static final Schema TEAM = Schema.named("Team", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time()).build());
+  private static final Schema TEAM_WITH_MEMBERS = Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time())
+      .required("member_ids", Schema.array(Schema.uuid())).build();
+
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.POST, "/v1/workspaces/{workspace_id}/teams", "Create a team (admin)", Auth.API_TOKEN, 201, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/teams", "List teams", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/teams/{team_id}", "Get a team with its members", Auth.API_TOKEN, 200, Handlers.json(200, this::get))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/teams/{team_id}", "Delete a team (admin)", Auth.API_TOKEN, 204, Handlers.json(204, this::delete))
-        .add(HttpMethod.PUT, "/v1/workspaces/{workspace_id}/teams/{team_id}/members/{member_id}", "Add a member to a team (admin)", Auth.API_TOKEN, 204, Handlers.json(204, this::addMember))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/teams/{team_id}/members/{member_id}", "Remove a member from a team (admin)", Auth.API_TOKEN, 204, Handlers.json(204, this::removeMember));
+        .add(HttpMethod.POST, "/v1/workspaces/{workspace_id}/teams", "Create a team (admin)", Auth.API_TOKEN, 201, WorkspaceRoutes.NAME_BODY, TEAM, Handlers.json(201, this::create))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/teams", "List teams", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(TEAM), Handlers.json(200, this::list))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/teams/{team_id}", "Get a team with its members", Auth.API_TOKEN, 200, Schema.NO_BODY, TEAM_WITH_MEMBERS, Handlers.json(200, this::get))
+        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/teams/{team_id}", "Delete a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
+        .add(HttpMethod.PUT, "/v1/workspaces/{workspace_id}/teams/{team_id}/members/{member_id}", "Add a member to a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::addMember))
+        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/teams/{team_id}/members/{member_id}", "Remove a member from a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::removeMember));
   }
 
   private static JsonObject json(Row r) {

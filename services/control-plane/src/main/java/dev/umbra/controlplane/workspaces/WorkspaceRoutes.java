@@ -7,6 +7,7 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
+import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
@@ -35,17 +36,44 @@ public final class WorkspaceRoutes {
     this.w = w;
   }
 
+  static final Schema ROLE = Schema.oneOf("owner", "admin", "member", "viewer");
+  static final Schema NAME_BODY = Schema.object().required("name", Schema.string(1, Requests.MAX_NAME)).build();
+  /** A workspace as {@code POST /v1/workspaces} and bootstrap answer it (with the caller's role). */
+  public static final Schema WORKSPACE_CREATED = Schema.named("WorkspaceCreated", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time()).required("role", ROLE).build());
+  private static final Schema WORKSPACE_ITEM = Schema.named("WorkspaceItem", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time()).build());
+  private static final Schema WORKSPACE = Schema.named("Workspace", Schema.object()
+      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time())
+      .required("role", ROLE.describe("the caller's role")).required("member_id", Schema.uuid().describe("the caller's member id")).build());
+  static final Schema MEMBER = Schema.named("Member", Schema.object()
+      .required("id", Schema.uuid()).required("account_id", Schema.uuid()).required("name", Schema.string())
+      .required("role", ROLE).required("created_at", Schema.time()).build());
+  private static final Schema ME = Schema.object()
+      .required("account_id", Schema.uuid()).required("name", Schema.string()).required("token_id", Schema.uuid())
+      .required("scope", Schema.oneOf("full", "read")).build();
+  private static final Schema SESSION_REQUEST = Schema.object()
+      .required("workspace_id", Schema.uuid())
+      .required("audience", Schema.oneOf(SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new)))
+      .optional("device_id", Schema.uuid().describe("a trusted device of the caller: the token then names it (did) and its keyset version (ksv)"))
+      .build();
+  private static final Schema SESSION = Schema.object()
+      .required("token", Schema.string().describe("a JWT (EdDSA) for the audience; send it as Authorization: Bearer"))
+      .required("audience", Schema.string()).required("workspace_id", Schema.uuid()).required("role", ROLE)
+      .required("expires_at", Schema.time()).build();
+
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.GET, "/v1/me", "The caller's account", Auth.API_TOKEN, 200, Handlers.json(200, this::me))
-        .add(HttpMethod.POST, "/v1/workspaces", "Create a workspace (the caller becomes its owner)", Auth.API_TOKEN, 201, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/workspaces", "List the caller's workspaces", Auth.API_TOKEN, 200, Handlers.json(200, this::list))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}", "Get a workspace", Auth.API_TOKEN, 200, Handlers.json(200, this::get))
-        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}", "Rename a workspace (admin)", Auth.API_TOKEN, 200, Handlers.json(200, this::rename))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/members", "List members", Auth.API_TOKEN, 200, Handlers.json(200, this::members))
-        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}/members/{member_id}", "Change a member's role (admin; owner for owners)", Auth.API_TOKEN, 200, Handlers.json(200, this::changeRole))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/members/{member_id}", "Remove a member (admin; owner for owners)", Auth.API_TOKEN, 204, Handlers.json(204, this::remove))
-        .add(HttpMethod.POST, "/v1/sessions", "Issue a short-lived session token for one service", Auth.API_TOKEN, 201, Handlers.json(201, this::session));
+        .add(HttpMethod.GET, "/v1/me", "The caller's account", Auth.API_TOKEN, 200, Schema.NO_BODY, ME, Handlers.json(200, this::me))
+        .add(HttpMethod.POST, "/v1/workspaces", "Create a workspace (the caller becomes its owner)", Auth.API_TOKEN, 201, NAME_BODY, WORKSPACE_CREATED, Handlers.json(201, this::create))
+        .add(HttpMethod.GET, "/v1/workspaces", "List the caller's workspaces", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(WORKSPACE_ITEM), Handlers.json(200, this::list))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}", "Get a workspace", Auth.API_TOKEN, 200, Schema.NO_BODY, WORKSPACE, Handlers.json(200, this::get))
+        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}", "Rename a workspace (admin)", Auth.API_TOKEN, 200, NAME_BODY, WORKSPACE, Handlers.json(200, this::rename))
+        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/members", "List members", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(MEMBER), Handlers.json(200, this::members))
+        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}/members/{member_id}", "Change a member's role (admin; owner for owners)", Auth.API_TOKEN, 200,
+            Schema.object().required("role", ROLE).build(), MEMBER, Handlers.json(200, this::changeRole))
+        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/members/{member_id}", "Remove a member (admin; owner for owners)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::remove))
+        .add(HttpMethod.POST, "/v1/sessions", "Issue a short-lived session token for one service", Auth.API_TOKEN, 201, SESSION_REQUEST, SESSION, Handlers.json(201, this::session));
   }
 
   private Future<JsonObject> me(RoutingContext ctx) {

@@ -29,6 +29,8 @@ import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.proto.webtty.WebTtyReason;
+import dev.umbra.proto.webtty.WebTtyReasons;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.recording.RecordingWriter;
 import dev.umbra.webtty.recording.StoredEvent;
@@ -147,10 +149,10 @@ public final class SessionHub {
       vertx.cancelTimer(pressureTimer);
     }
     for (ServerConn s : new ArrayList<>(servers.values())) {
-      s.ws.close((short) 1001, "going_away");
+      s.ws.close((short) 1001, wire(WebTtyReason.WEBTTY_REASON_GOING_AWAY));
     }
     for (ClientConn c : new ArrayList<>(clients.values())) {
-      c.ws.close((short) 1001, "going_away");
+      c.ws.close((short) 1001, wire(WebTtyReason.WEBTTY_REASON_GOING_AWAY));
     }
   }
 
@@ -175,7 +177,7 @@ public final class SessionHub {
   public void onRevocation(Revoked r) {
     for (ServerConn s : new ArrayList<>(serverConns)) {
       if (r.voids(s.claims)) {
-        closeServer(s, "revoked");
+        closeServer(s, WebTtyReason.WEBTTY_REASON_REVOKED);
       }
     }
     for (Session s : new ArrayList<>(sessions.values())) {
@@ -188,15 +190,15 @@ public final class SessionHub {
           continue;
         }
         if (p.subject.equals(s.openedBy)) {
-          endSession(s, "revoked", null);
+          endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null);
           break;
         }
-        removeParticipant(s, p, "revoked");
+        removeParticipant(s, p, WebTtyReason.WEBTTY_REASON_REVOKED);
       }
     }
     for (ClientConn c : new ArrayList<>(clients.values())) {
       if (r.voids(c.claims)) {
-        writeClient(c, error(c.sessionId == null ? "" : c.sessionId, "revoked"));
+        writeClient(c, error(c.sessionId == null ? "" : c.sessionId, WebTtyReason.WEBTTY_REASON_REVOKED));
       }
     }
   }
@@ -209,7 +211,7 @@ public final class SessionHub {
     serverConns.add(conn); // registered or not: a revocation must reach it
     metrics.connections.incrementAndGet();
     ws.binaryMessageHandler(buf -> onServerMessage(conn, buf));
-    ws.textMessageHandler(t -> rejectServer(conn, null, "text_frame"));
+    ws.textMessageHandler(t -> rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TEXT_FRAME));
     ws.closeHandler(v -> onServerClosed(conn));
     ws.exceptionHandler(WebSockets.closingTooBig(ws, e -> countTooBig(SERVER, e)));
   }
@@ -226,17 +228,17 @@ public final class SessionHub {
       return;
     }
     if (buf.length() > WebTtyWire.MAX_FRAME_BYTES) {
-      rejectServer(conn, null, "oversized");
+      rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_OVERSIZED);
       return;
     }
     WebTtyFrame f;
     try {
       f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
-      rejectServer(conn, null, "truncated");
+      rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TRUNCATED);
       return;
     }
-    Optional<String> problem = WebTtyWire.problem(f, true);
+    Optional<WebTtyReason> problem = WebTtyWire.problem(f, true);
     if (problem.isPresent()) {
       rejectServer(conn, f, problem.get());
       return;
@@ -246,7 +248,7 @@ public final class SessionHub {
       return;
     }
     if (!conn.registered()) {
-      rejectServer(conn, f, "not_registered");
+      rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_NOT_REGISTERED);
       return;
     }
     Session s = sessions.get(f.getSessionId());
@@ -258,7 +260,7 @@ public final class SessionHub {
     switch (f.getType()) {
       case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
         if (s.state != Session.State.AWAIT_HELLO) {
-          rejectServer(conn, f, "unexpected");
+          rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
           return;
         }
         s.serverHello = f.getServerHello();
@@ -267,7 +269,7 @@ public final class SessionHub {
       }
       case WEBTTY_FRAME_TYPE_READY -> {
         if (s.state != Session.State.AWAIT_READY) {
-          rejectServer(conn, f, "unexpected");
+          rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
           return;
         }
         s.state = Session.State.LIVE;
@@ -281,11 +283,11 @@ public final class SessionHub {
       }
       case WEBTTY_FRAME_TYPE_DATA -> {
         if (s.state != Session.State.LIVE) {
-          rejectServer(conn, f, "not_ready");
+          rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_NOT_READY);
           return;
         }
         if (!f.getSealed().getPayloadKeyId().equals(s.payloadKeyId)) {
-          rejectServer(conn, f, "wrong_key_id");
+          rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID);
           return;
         }
         WebTtyFrame out = stamp(s, f);
@@ -299,31 +301,32 @@ public final class SessionHub {
         WebTtyFrame out = stamp(s, f);
         record(s, RecordedEvent.newBuilder().setSequence(out.getSequence()).setTimeUnixMs(out.getTimeUnixMs())
             .setKind(RecordedKind.RECORDED_KIND_EXIT).setExitStatus(f.getExitStatus()).build());
-        endSession(s, "exit", out);
+        endSession(s, WebTtyReason.WEBTTY_REASON_EXIT, out);
       }
-      case WEBTTY_FRAME_TYPE_CLOSE -> endSession(s, f.getReason().isEmpty() ? "server_closed" : f.getReason(), null);
-      default -> rejectServer(conn, f, "unknown_type");
+      // a reason the table does not name (a newer or foreign daemon) ends the session as server_closed
+      case WEBTTY_FRAME_TYPE_CLOSE -> endSession(s, WebTtyReasons.parse(f.getReason()).orElse(WebTtyReason.WEBTTY_REASON_SERVER_CLOSED), null);
+      default -> rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNKNOWN_TYPE);
     }
   }
 
   private void register(ServerConn conn, WebTtyFrame f) {
     SessionClaims c = conn.claims;
     if (conn.registered()) {
-      rejectServer(conn, f, "unexpected");
+      rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
       return;
     }
     if (!f.getServerId().equals(c.subject())) {
-      rejectServer(conn, f, "wrong_server");
+      rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_WRONG_SERVER);
       return;
     }
     if (isRevoked(c)) {
-      rejectServer(conn, f, "revoked");
+      rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_REVOKED);
       return;
     }
     String key = c.workspaceId() + "|" + f.getServerId();
     ServerConn previous = servers.get(key);
     if (previous != null) {
-      closeServer(previous, "replaced");
+      closeServer(previous, WebTtyReason.WEBTTY_REASON_REPLACED);
     }
     conn.serverId = f.getServerId();
     ServerPolicy p = f.getPolicy();
@@ -342,24 +345,24 @@ public final class SessionHub {
                 .setServerId(conn.serverId).setPolicy(conn.policy).build());
           }
         })
-        .onFailure(e -> closeServer(conn, "bus_unavailable"));
+        .onFailure(e -> closeServer(conn, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE));
   }
 
-  private void rejectServer(ServerConn conn, WebTtyFrame f, String reason) {
-    metrics.rejected(SERVER, reason);
+  private void rejectServer(ServerConn conn, WebTtyFrame f, WebTtyReason reason) {
+    metrics.rejected(SERVER, wire(reason));
     if (f != null && !f.getSessionId().isEmpty()) {
       audit.event(AuditAction.TERMINAL_REFUSED).workspace(conn.claims.workspaceId())
-          .actor(AuditActor.machine(conn.claims.subject())).target("session", f.getSessionId()).denied(reason).emit();
+          .actor(AuditActor.machine(conn.claims.subject())).target("session", f.getSessionId()).denied(wire(reason)).emit();
     }
     closeServer(conn, reason);
   }
 
-  private void closeServer(ServerConn conn, String reason) {
+  private void closeServer(ServerConn conn, WebTtyReason reason) {
     if (conn.closed) {
       return;
     }
     writeServer(conn, error("", reason));
-    conn.ws.close("oversized".equals(reason) ? WebSockets.CLOSE_TOO_BIG : (short) 1008, reason);
+    conn.ws.close(reason == WebTtyReason.WEBTTY_REASON_OVERSIZED ? WebSockets.CLOSE_TOO_BIG : (short) 1008, wire(reason));
     onServerClosed(conn);
   }
 
@@ -379,7 +382,7 @@ public final class SessionHub {
     for (String id : new ArrayList<>(conn.sessions)) {
       Session s = sessions.get(id);
       if (s != null) {
-        endSession(s, "server_gone", null);
+        endSession(s, WebTtyReason.WEBTTY_REASON_SERVER_GONE, null);
       }
     }
   }
@@ -399,7 +402,7 @@ public final class SessionHub {
     metrics.connections.incrementAndGet();
     ws.binaryMessageHandler(buf -> onClientMessage(conn, buf));
     ws.drainHandler(v -> maybeResume());
-    ws.textMessageHandler(t -> rejectClient(conn, "text_frame"));
+    ws.textMessageHandler(t -> rejectClient(conn, WebTtyReason.WEBTTY_REASON_TEXT_FRAME));
     ws.closeHandler(v -> onClientClosed(conn));
     ws.exceptionHandler(WebSockets.closingTooBig(ws, e -> countTooBig(CLIENT, e)));
   }
@@ -409,17 +412,17 @@ public final class SessionHub {
       return;
     }
     if (buf.length() > WebTtyWire.MAX_FRAME_BYTES) {
-      rejectClient(conn, "oversized");
+      rejectClient(conn, WebTtyReason.WEBTTY_REASON_OVERSIZED);
       return;
     }
     WebTtyFrame f;
     try {
       f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
     } catch (InvalidProtocolBufferException e) {
-      rejectClient(conn, "truncated");
+      rejectClient(conn, WebTtyReason.WEBTTY_REASON_TRUNCATED);
       return;
     }
-    Optional<String> problem = WebTtyWire.problem(f, false);
+    Optional<WebTtyReason> problem = WebTtyWire.problem(f, false);
     if (problem.isPresent()) {
       rejectClient(conn, problem.get());
       return;
@@ -427,7 +430,7 @@ public final class SessionHub {
     WebTtyFrameType t = f.getType();
     if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN) {
       if (conn.sessionId != null) {
-        rejectClient(conn, "already_in_session");
+        rejectClient(conn, WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION);
         return;
       }
       open(conn, f);
@@ -435,20 +438,21 @@ public final class SessionHub {
     }
     if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN || t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH) {
       if (conn.sessionId != null) {
-        rejectClient(conn, "already_in_session");
+        rejectClient(conn, WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION);
         return;
       }
       conn.sessionId = f.getSessionId();
+      conn.joinPending = true;
       conn.keyIdHex = HEX.formatHex(f.getKeyId().toByteArray());
       if (isRevoked(conn.claims)) {
-        writeClient(conn, error(conn.sessionId, "revoked"));
+        writeClient(conn, error(conn.sessionId, WebTtyReason.WEBTTY_REASON_REVOKED));
         return;
       }
     } else if (conn.sessionId == null) {
-      rejectClient(conn, "no_session");
+      rejectClient(conn, WebTtyReason.WEBTTY_REASON_NO_SESSION);
       return;
     } else if (!f.getSessionId().isEmpty() && !f.getSessionId().equals(conn.sessionId)) {
-      rejectClient(conn, "wrong_session");
+      rejectClient(conn, WebTtyReason.WEBTTY_REASON_WRONG_SESSION);
       return;
     }
     if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF) {
@@ -471,7 +475,7 @@ public final class SessionHub {
 
   private void open(ClientConn conn, WebTtyFrame f) {
     if (isRevoked(conn.claims)) {
-      writeClient(conn, error("", "revoked"));
+      writeClient(conn, error("", WebTtyReason.WEBTTY_REASON_REVOKED));
       return;
     }
     WebTtyBusMessage header = homeHeader(conn);
@@ -484,9 +488,9 @@ public final class SessionHub {
     bus.publish(srvChannel(conn.claims.workspaceId(), f.getServerId()), Buffer.buffer(msg.toByteArray()))
         .onComplete(ar -> {
           if (ar.failed()) {
-            writeClient(conn, refused("", "bus_unavailable"));
+            writeClient(conn, refused("", WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE));
           } else if (ar.result() == 0) {
-            writeClient(conn, refused("", "server_offline"));
+            writeClient(conn, refused("", WebTtyReason.WEBTTY_REASON_SERVER_OFFLINE));
           }
         });
   }
@@ -499,15 +503,15 @@ public final class SessionHub {
     }
     if (!outbox.offer(sessChannel(f.getSessionId()), header, f)) {
       metrics.dropped("bus_queue_full");
-      rejectClient(conn, "slow");
+      rejectClient(conn, WebTtyReason.WEBTTY_REASON_SLOW);
     }
   }
 
-  private void rejectClient(ClientConn conn, String reason) {
-    metrics.rejected(CLIENT, reason);
+  private void rejectClient(ClientConn conn, WebTtyReason reason) {
+    metrics.rejected(CLIENT, wire(reason));
     if (conn.sessionId != null) {
       audit.event(AuditAction.TERMINAL_REFUSED).workspace(conn.claims.workspaceId())
-          .actor(AuditActor.member(conn.claims.subject())).target("session", conn.sessionId).denied(reason).emit();
+          .actor(AuditActor.member(conn.claims.subject())).target("session", conn.sessionId).denied(wire(reason)).emit();
     }
     writeClient(conn, error(conn.sessionId, reason));
   }
@@ -521,7 +525,7 @@ public final class SessionHub {
     clients.remove(conn.participantId, conn);
     if (conn.sessionId != null) {
       toHome(conn, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
-          .setSessionId(conn.sessionId).setReason("disconnected").build());
+          .setSessionId(conn.sessionId).setReason(wire(WebTtyReason.WEBTTY_REASON_DISCONNECTED)).build());
     }
   }
 
@@ -530,14 +534,21 @@ public final class SessionHub {
     if (conn.closed) {
       return;
     }
-    if (conn.sessionId == null && !f.getSessionId().isEmpty()) {
+    if (f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED && conn.joinPending) {
+      // the JOIN/ATTACH was refused: the connection is bound to no session and may try again
+      conn.sessionId = null;
+      conn.joinPending = false;
+    } else if (f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED) {
+      conn.joinPending = false;
+    }
+    if (conn.sessionId == null && !f.getSessionId().isEmpty() && f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED) {
       conn.sessionId = f.getSessionId();
     }
     conn.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
     WebTtyFrameType t = f.getType();
     if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT || t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR
         || (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE && f.getParticipantId().isEmpty())) {
-      String reason = t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR ? f.getReason() : "session_over";
+      String reason = t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR ? f.getReason() : wire(WebTtyReason.WEBTTY_REASON_SESSION_OVER);
       conn.ws.close(t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR ? (short) 1008 : (short) 1000, reason);
       onClientClosedAfterEnd(conn);
     }
@@ -618,14 +629,14 @@ public final class SessionHub {
     Session s = sessions.get(f.getSessionId());
     if (s == null) {
       if (f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE) {
-        replyTo(who, error(f.getSessionId(), "unknown_session"));
+        replyTo(who, error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
       }
       return;
     }
     if (!s.workspaceId.equals(ws)) {
       // a frame for another workspace's session: refused, counted, never forwarded
       metrics.rejected(CLIENT, "wrong_workspace");
-      replyTo(who, error(f.getSessionId(), "unknown_session"));
+      replyTo(who, error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
       return;
     }
     Session.Part p = partOf(s, who);
@@ -633,15 +644,20 @@ public final class SessionHub {
       case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> join(s, who, role, f);
       case WEBTTY_FRAME_TYPE_CLOSE -> {
         if (p != null) {
-          removeParticipant(s, p, f.getReason().isEmpty() ? "left" : f.getReason());
-          if ("terminate".equals(f.getReason()) && p.subject.equals(s.openedBy)) {
-            endSession(s, "terminated", null);
+          // detached, terminate, disconnected; anything else (or nothing) is a plain leave
+          WebTtyReason why = WebTtyReasons.parse(f.getReason())
+              .filter(r -> r == WebTtyReason.WEBTTY_REASON_DETACHED || r == WebTtyReason.WEBTTY_REASON_TERMINATE
+                  || r == WebTtyReason.WEBTTY_REASON_DISCONNECTED)
+              .orElse(WebTtyReason.WEBTTY_REASON_LEFT);
+          removeParticipant(s, p, why);
+          if (why == WebTtyReason.WEBTTY_REASON_TERMINATE && p.subject.equals(s.openedBy)) {
+            endSession(s, WebTtyReason.WEBTTY_REASON_TERMINATED, null);
           }
         }
       }
       default -> {
         if (p == null) {
-          replyTo(who, error(f.getSessionId(), "not_participant"));
+          replyTo(who, error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_NOT_PARTICIPANT));
           return;
         }
         participantFrame(s, p, f);
@@ -652,14 +668,14 @@ public final class SessionHub {
   private void homeOpen(WebTtyBusMessage who, UUID ws, Role role, WebTtyFrame f) {
     ServerConn server = servers.get(ws + "|" + f.getServerId());
     if (server == null || server.closed) {
-      replyTo(who, refused("", "server_offline"));
+      replyTo(who, refused("", WebTtyReason.WEBTTY_REASON_SERVER_OFFLINE));
       return;
     }
     // revocation was checked by the edge, which holds the whole token, just before it sent this OPEN
     if (!role.atLeast(Role.MEMBER)) {
       audit.event(AuditAction.TERMINAL_REFUSED).workspace(ws).actor(AuditActor.member(who.getSubject()))
           .target("machine", f.getServerId()).denied("role").emit();
-      replyTo(who, error("", "forbidden"));
+      replyTo(who, error("", WebTtyReason.WEBTTY_REASON_FORBIDDEN));
       return;
     }
     String id = ulid.next();
@@ -673,7 +689,7 @@ public final class SessionHub {
     s.timer = vertx.setTimer(settings.handshakeTimeout().toMillis(), t -> {
       s.timer = -1;
       if (s.state != Session.State.LIVE && s.state != Session.State.ENDED) {
-        endSession(s, "handshake_timeout", null);
+        endSession(s, WebTtyReason.WEBTTY_REASON_HANDSHAKE_TIMEOUT, null);
       }
     });
     bus.subscribe(sessChannel(id), this::onHomeMessage)
@@ -686,20 +702,20 @@ public final class SessionHub {
           writeServer(server, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SESSION_START)
               .setSessionId(id).setServerId(server.serverId).setOpenedBy(s.openedBy).setSize(f.getSize()).build());
         })
-        .onFailure(e -> endSession(s, "bus_unavailable", null));
+        .onFailure(e -> endSession(s, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE, null));
   }
 
   private void participantFrame(Session s, Session.Part p, WebTtyFrame f) {
     switch (f.getType()) {
       case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> {
         if (s.state != Session.State.AWAIT_PROOF || !p.subject.equals(s.openedBy)) {
-          rejectParticipant(s, p, "unexpected");
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
           return;
         }
         ByteString keyId = f.getGrants(0).getPayloadKeyId();
         for (KeyGrant g : f.getGrantsList()) {
           if (!g.getPayloadKeyId().equals(keyId)) {
-            rejectParticipant(s, p, "malformed");
+            rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_MALFORMED);
             return;
           }
         }
@@ -709,7 +725,7 @@ public final class SessionHub {
           s.grantKeyIds.add(HEX.formatHex(g.getRecipientKeyId().toByteArray()));
         }
         if (!s.grantKeyIds.contains(ownKey)) {
-          rejectParticipant(s, p, "no_grant");
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_NO_GRANT);
           return;
         }
         Session.Part owner = new Session.Part(p.id, p.subject, p.role, p.tokenId, p.instance, ownKey, p.participantRole);
@@ -730,21 +746,21 @@ public final class SessionHub {
       }
       case WEBTTY_FRAME_TYPE_DATA -> {
         if (s.state != Session.State.LIVE) {
-          rejectParticipant(s, p, "not_ready");
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_NOT_READY);
           return;
         }
         if (!p.id.equals(s.controllerId)) {
           // stdin from a viewer: refused and counted; the viewer stays connected
           metrics.rejected(CLIENT, "not_controller");
-          deliver(p.instance, List.of(p.id), refused(s.id, "not_controller"));
+          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
           return;
         }
         if (!f.getSealed().getPayloadKeyId().equals(s.payloadKeyId)) {
-          rejectParticipant(s, p, "wrong_key_id");
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID);
           return;
         }
         if (f.getSequence() <= p.lastStdinSequence) {
-          rejectParticipant(s, p, "replayed");
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_REPLAYED);
           return;
         }
         p.lastStdinSequence = f.getSequence();
@@ -757,12 +773,12 @@ public final class SessionHub {
       }
       case WEBTTY_FRAME_TYPE_RESIZE -> {
         if (s.state != Session.State.LIVE) {
-          rejectParticipant(s, p, "not_ready");
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_NOT_READY);
           return;
         }
         if (!p.id.equals(s.controllerId)) {
           metrics.rejected(CLIENT, "not_controller");
-          deliver(p.instance, List.of(p.id), refused(s.id, "not_controller"));
+          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
           return;
         }
         s.size = f.getSize();
@@ -784,11 +800,11 @@ public final class SessionHub {
         Session.Part target = s.participants.get(f.getParticipantId());
         if (!mayGive) {
           metrics.rejected(CLIENT, "not_controller");
-          deliver(p.instance, List.of(p.id), refused(s.id, "not_controller"));
+          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
           return;
         }
         if (target == null || !target.role.atLeast(Role.MEMBER)) {
-          deliver(p.instance, List.of(p.id), refused(s.id, "not_allowed"));
+          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_ALLOWED));
           return;
         }
         setController(s, target, p);
@@ -796,12 +812,12 @@ public final class SessionHub {
       case WEBTTY_FRAME_TYPE_CONTROL_TAKE -> {
         if (!p.subject.equals(s.openedBy)) {
           metrics.rejected(CLIENT, "not_owner");
-          deliver(p.instance, List.of(p.id), refused(s.id, "not_owner"));
+          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_OWNER));
           return;
         }
         setController(s, p, p);
       }
-      default -> rejectParticipant(s, p, "unexpected");
+      default -> rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
     }
   }
 
@@ -821,24 +837,26 @@ public final class SessionHub {
   private void join(Session s, WebTtyBusMessage who, Role role, WebTtyFrame f) {
     boolean attach = f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH;
     String keyHex = HEX.formatHex(f.getKeyId().toByteArray());
-    String reason = null;
+    WebTtyReason reason = null;
     if (s.state != Session.State.LIVE) {
-      reason = "not_live";
+      reason = WebTtyReason.WEBTTY_REASON_NOT_LIVE;
     // (revocation was checked by the edge, which holds the whole token, just before it sent this JOIN)
     } else if (attach && !who.getSubject().equals(s.openedBy)) {
-      reason = "not_owner";
+      reason = WebTtyReason.WEBTTY_REASON_NOT_OWNER;
     } else if (!attach && !mayJoin(s.policy.getJoin(), role, who.getSubject().equals(s.openedBy))) {
-      reason = "policy";
+      reason = WebTtyReason.WEBTTY_REASON_POLICY;
     } else if (!s.grantKeyIds.contains(keyHex)) {
-      reason = "no_grant";
+      reason = WebTtyReason.WEBTTY_REASON_NO_GRANT;
     } else if (s.participants.containsKey(who.getParticipantId())) {
-      reason = "already_in_session";
+      reason = WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION;
     }
     if (reason != null) {
-      metrics.rejected(CLIENT, reason);
+      metrics.rejected(CLIENT, wire(reason));
       audit.event(AuditAction.TERMINAL_REFUSED).workspace(s.workspaceId).actor(AuditActor.member(who.getSubject()))
-          .target("session", s.id).denied(reason).emit();
-      replyTo(who, error(s.id, reason));
+          .target("session", s.id).denied(wire(reason)).emit();
+      // REFUSED, not ERROR: the JOIN/ATTACH is refused and the connection stays usable (the edge
+      // unbinds it from the session), as docs/webtty.md says; the client may try another session
+      replyTo(who, refused(s.id, reason));
       return;
     }
     boolean control = attach && (s.controllerId == null || !s.participants.containsKey(s.controllerId));
@@ -875,26 +893,26 @@ public final class SessionHub {
     };
   }
 
-  private void rejectParticipant(Session s, Session.Part p, String reason) {
-    metrics.rejected(CLIENT, reason);
+  private void rejectParticipant(Session s, Session.Part p, WebTtyReason reason) {
+    metrics.rejected(CLIENT, wire(reason));
     audit.event(AuditAction.TERMINAL_REFUSED).workspace(s.workspaceId).actor(AuditActor.member(p.subject))
-        .target("session", s.id).denied(reason).emit();
+        .target("session", s.id).denied(wire(reason)).emit();
     s.participants.remove(p.id);
     deliver(p.instance, List.of(p.id), error(s.id, reason));
     afterLeave(s, p);
   }
 
-  private void removeParticipant(Session s, Session.Part p, String reason) {
+  private void removeParticipant(Session s, Session.Part p, WebTtyReason reason) {
     if (s.participants.remove(p.id) == null) {
       return;
     }
-    if ("revoked".equals(reason)) {
-      deliver(p.instance, List.of(p.id), error(s.id, "revoked"));
+    if (reason == WebTtyReason.WEBTTY_REASON_REVOKED) {
+      deliver(p.instance, List.of(p.id), error(s.id, WebTtyReason.WEBTTY_REASON_REVOKED));
     }
     sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT)
-        .setSessionId(s.id).setParticipantId(p.id).setReason(reason).build());
+        .setSessionId(s.id).setParticipantId(p.id).setReason(wire(reason)).build());
     audit.event(AuditAction.TERMINAL_LEFT).workspace(s.workspaceId).actor(AuditActor.member(p.subject))
-        .target("session", s.id).meta("reason", reason).success().emit();
+        .target("session", s.id).meta("reason", wire(reason)).success().emit();
     afterLeave(s, p);
   }
 
@@ -907,7 +925,7 @@ public final class SessionHub {
     }
     if (s.state != Session.State.LIVE) {
       if (p.subject.equals(s.openedBy)) {
-        endSession(s, "client_gone", null);
+        endSession(s, WebTtyReason.WEBTTY_REASON_CLIENT_GONE, null);
       }
       return;
     }
@@ -918,7 +936,7 @@ public final class SessionHub {
         s.timer = -1;
         boolean back = s.participants.values().stream().anyMatch(q -> q.subject.equals(s.openedBy));
         if (!back) {
-          endSession(s, "detached_timeout", null);
+          endSession(s, WebTtyReason.WEBTTY_REASON_DETACHED_TIMEOUT, null);
         }
       });
     }
@@ -933,7 +951,7 @@ public final class SessionHub {
 
   // ---------------------------------------------------------------- session end, fan-out, recording
 
-  private void endSession(Session s, String reason, WebTtyFrame exit) {
+  private void endSession(Session s, WebTtyReason reason, WebTtyFrame exit) {
     if (s.state == Session.State.ENDED) {
       return;
     }
@@ -945,23 +963,23 @@ public final class SessionHub {
     if (wasLive) {
       metrics.liveSessions.decrementAndGet();
     }
-    metrics.sessionsEnded(reason);
+    metrics.sessionsEnded(wire(reason));
     if (exit != null) {
       sendToAll(s, exit);
     } else {
       sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(s.id)
-          .setReason(reason).build());
+          .setReason(wire(reason)).build());
       writeServer(s.server, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
-          .setSessionId(s.id).setReason(reason).build());
+          .setSessionId(s.id).setReason(wire(reason)).build());
     }
     if (s.stored) {
-      writer.endSession(s.workspaceId, s.id, clock.millis(), reason, exit == null ? null : exit.getExitStatus());
+      writer.endSession(s.workspaceId, s.id, clock.millis(), wire(reason), exit == null ? null : exit.getExitStatus());
     }
     if (s.channel != null) {
       s.channel.unsubscribe();
     }
     var ev = audit.event(AuditAction.TERMINAL_CLOSED).workspace(s.workspaceId).actor(AuditActor.member(s.openedBy))
-        .target("session", s.id).meta("reason", reason);
+        .target("session", s.id).meta("reason", wire(reason));
     if (exit != null) {
       ev.meta("exit_status", Integer.toString(exit.getExitStatus()));
     }
@@ -1053,14 +1071,18 @@ public final class SessionHub {
     }
   }
 
-  private static WebTtyFrame error(String sessionId, String reason) {
+  private static WebTtyFrame error(String sessionId, WebTtyReason reason) {
     return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR)
-        .setSessionId(sessionId == null ? "" : sessionId).setReason(reason).build();
+        .setSessionId(sessionId == null ? "" : sessionId).setReason(wire(reason)).build();
   }
 
-  private static WebTtyFrame refused(String sessionId, String reason) {
+  private static WebTtyFrame refused(String sessionId, WebTtyReason reason) {
     return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED)
-        .setSessionId(sessionId == null ? "" : sessionId).setReason(reason).build();
+        .setSessionId(sessionId == null ? "" : sessionId).setReason(wire(reason)).build();
+  }
+
+  private static String wire(WebTtyReason reason) {
+    return WebTtyReasons.wire(reason);
   }
 
   /** Live sessions homed on this instance (tests, health). */

@@ -3,6 +3,7 @@ package dev.umbra.webtty.wire;
 import dev.umbra.proto.webtty.Sealed;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyReason;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import java.util.EnumSet;
 import java.util.Optional;
@@ -74,32 +75,32 @@ public final class WebTtyWire {
    * crypto metadata of DATA (suite, key id and nonce lengths, ciphertext = plaintext + tag) and
    * the stream direction (stdin only from clients, stdout/stderr only from servers).
    */
-  public static Optional<String> problem(WebTtyFrame f, boolean fromServer) {
+  public static Optional<WebTtyReason> problem(WebTtyFrame f, boolean fromServer) {
     WebTtyFrameType type = f.getType();
     if (type == WebTtyFrameType.UNRECOGNIZED || !(fromServer ? FROM_SERVER : FROM_CLIENT).contains(type)) {
-      return Optional.of("unknown_type");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_TYPE);
     }
     if (!f.getSessionId().isEmpty() && !validId(f.getSessionId())) {
-      return Optional.of("malformed");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     if (f.getReason().length() > 64) {
-      return Optional.of("malformed");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     switch (type) {
       case WEBTTY_FRAME_TYPE_DATA -> {
         if (!f.hasSealed()) {
-          return Optional.of("malformed");
+          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
         TtyStream s = f.getStream();
         boolean ok = fromServer ? s == TtyStream.TTY_STREAM_STDOUT || s == TtyStream.TTY_STREAM_STDERR : s == TtyStream.TTY_STREAM_STDIN;
         if (!ok) {
-          return Optional.of("wrong_stream");
+          return Optional.of(WebTtyReason.WEBTTY_REASON_WRONG_STREAM);
         }
         return sealedProblem(f.getSealed());
       }
       case WEBTTY_FRAME_TYPE_OPEN, WEBTTY_FRAME_TYPE_REGISTER -> {
         if (!validId(f.getServerId())) {
-          return Optional.of("malformed");
+          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
         return type == WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN ? sizeProblem(f) : Optional.empty();
       }
@@ -111,28 +112,28 @@ public final class WebTtyWire {
             f.getServerHello().getSignature().size());
       }
       case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> {
-        Optional<String> p = signedProblem(f.hasClientProof() ? f.getClientProof().getCanonicalJson().size() : -1,
+        Optional<WebTtyReason> p = signedProblem(f.hasClientProof() ? f.getClientProof().getCanonicalJson().size() : -1,
             f.getClientProof().getSignature().size());
         if (p.isPresent()) {
           return p;
         }
         if (f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS || f.getKeyContext().isEmpty()
             || f.getKeyContext().size() > MAX_SIGNED_BYTES || f.getKeyId().size() != KEY_ID_BYTES) {
-          return Optional.of("malformed");
+          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
         for (var g : f.getGrantsList()) {
           if (!PAYLOAD_SUITE.equals(g.getPayloadSuite()) || !KEY_ENVELOPE_SUITE.equals(g.getKeyEnvelopeSuite())) {
-            return Optional.of("unknown_suite");
+            return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_SUITE);
           }
           if (g.getRecipientKeyId().size() != KEY_ID_BYTES || g.getPayloadKeyId().size() != KEY_ID_BYTES
               || g.getEnc().size() != 32 || g.getCiphertext().size() != 48) {
-            return Optional.of("malformed");
+            return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
           }
         }
         return Optional.empty();
       }
       case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> {
-        return f.getKeyId().size() == KEY_ID_BYTES && validId(f.getSessionId()) ? Optional.empty() : Optional.of("malformed");
+        return f.getKeyId().size() == KEY_ID_BYTES && validId(f.getSessionId()) ? Optional.empty() : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
       default -> {
         return Optional.empty();
@@ -140,16 +141,16 @@ public final class WebTtyWire {
     }
   }
 
-  private static Optional<String> signedProblem(int jsonBytes, int sigBytes) {
+  private static Optional<WebTtyReason> signedProblem(int jsonBytes, int sigBytes) {
     if (jsonBytes <= 0 || jsonBytes > MAX_SIGNED_BYTES || sigBytes != 64) {
-      return Optional.of("malformed");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     return Optional.empty();
   }
 
-  private static Optional<String> sizeProblem(WebTtyFrame f) {
+  private static Optional<WebTtyReason> sizeProblem(WebTtyFrame f) {
     if (!f.hasSize() || !side(f.getSize().getCols()) || !side(f.getSize().getRows())) {
-      return Optional.of("bad_size");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_BAD_SIZE);
     }
     return Optional.empty();
   }
@@ -160,20 +161,20 @@ public final class WebTtyWire {
   }
 
   /** Crypto metadata checks of one payload (the engine cannot check the tag). */
-  public static Optional<String> sealedProblem(Sealed s) {
+  public static Optional<WebTtyReason> sealedProblem(Sealed s) {
     if (!PAYLOAD_SUITE.equals(s.getPayloadSuite())) {
-      return Optional.of("unknown_suite");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_SUITE);
     }
     if (s.getPayloadKeyId().size() != KEY_ID_BYTES || s.getNonce().size() != NONCE_BYTES) {
-      return Optional.of("malformed");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     // the wire's uint64 reads negative from 2^63 on: 2^64-16 with an empty ciphertext was admitted
     long plaintext = s.getPlaintextLength();
     if (plaintext < 0 || plaintext > MAX_PLAINTEXT_BYTES) {
-      return Optional.of("oversized");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_OVERSIZED);
     }
     if (s.getCiphertext().size() != plaintext + TAG_BYTES) {
-      return Optional.of("truncated");
+      return Optional.of(WebTtyReason.WEBTTY_REASON_TRUNCATED);
     }
     return Optional.empty();
   }

@@ -41,9 +41,9 @@ class WebTtyWireFuzzTest {
       return;
     }
     for (boolean fromServer : new boolean[] {true, false}) {
-      Optional<String> problem = WebTtyWire.problem(f, fromServer);
+      Optional<dev.umbra.proto.webtty.WebTtyReason> problem = WebTtyWire.problem(f, fromServer);
       if (problem.isPresent()) {
-        assertThat(REASONS).contains(problem.get());
+        assertThat(REASONS).contains(dev.umbra.proto.webtty.WebTtyReasons.wire(problem.get()));
         continue;
       }
       assertThat(fromServer ? WebTtyWire.FROM_SERVER : WebTtyWire.FROM_CLIENT).contains(f.getType());
