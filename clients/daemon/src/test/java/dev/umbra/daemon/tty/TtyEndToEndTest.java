@@ -260,10 +260,26 @@ class TtyEndToEndTest {
       }
     }
     assertThat(replayed.toByteArray()).isEqualTo(a);
-    assertThat(stdin.toString()).contains("stty size").contains("typed-by").doesNotContain("not-from-a-viewer");
+    // split keys: the opener reads what it typed under its own input keys, not what bob typed
+    // under the key the daemon gave him; nothing is missing or repeated in an honest session
+    assertThat(stdin.toString()).contains("stty size").contains("exit 7").doesNotContain("typed-by")
+        .doesNotContain("not-from-a-viewer");
+    assertThat(chunks).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+        .singleElement().asString().contains("not readable with this device's keys");
     assertThat(chunks.get(chunks.size() - 1).exitStatus()).isEqualTo(7);
-    // bob holds a grant too; a stranger's key does not
-    assertThat(RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, bobKx, false)).isNotEmpty();
+    // bob holds an output grant too: he reads the output, and the stdin of his own turn only
+    var bobs = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, bobKx, true);
+    StringBuilder bobOut = new StringBuilder();
+    StringBuilder bobIn = new StringBuilder();
+    for (var c : bobs) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
+        (c.stream() == TtyStream.TTY_STREAM_STDIN ? bobIn : bobOut).append(new String(c.bytes(), StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(bobOut.toString()).contains("viewer-sees-42");
+    assertThat(bobIn.toString()).contains("typed-by").doesNotContain("stty size").doesNotContain("exit 7");
+    assertThat(bobs).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+        .allMatch(n -> n.contains("not readable with this device's keys")).hasSizeGreaterThanOrEqualTo(2);
     assertThatThrownBy(() -> RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws,
         X25519KeyPair.generate(), false)).isInstanceOf(dev.umbra.crypto.CryptoException.class);
   }
