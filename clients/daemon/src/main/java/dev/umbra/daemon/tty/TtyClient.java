@@ -111,6 +111,7 @@ public final class TtyClient {
   private String participantId = "";
   /** Output (stdout/stderr) under the output key, from the server's key id, in counter order. */
   private volatile PayloadCipher output;
+  private volatile PayloadKey outputKey;
   private PayloadCounters outputCounters;
   private KeyId serverKeyId;
   private Ed25519PublicKey serverSigningKey;
@@ -289,19 +290,19 @@ public final class TtyClient {
         .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build()));
   }
 
-  /**
-   * Seals stdin under {@code cipher} as {@code sender} with {@code counter} and sends it, whatever
-   * our role (tests: a viewer forging stdin with a key it holds).
-   */
-  synchronized void sendForged(PayloadCipher cipher, KeyId sender, long counter, byte[] bytes) {
-    SealedPayload p = cipher.seal(Stream.STDIN, sender, counter, bytes);
-    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId)
-        .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build());
-  }
-
-  /** The output cipher (tests: what a viewer holds). */
+  /** The output cipher (tests: its key id and context). */
   PayloadCipher outputCipher() {
     return output;
+  }
+
+  /** The output key (tests: what a viewer holds, to forge with). */
+  PayloadKey outputKey() {
+    return outputKey;
+  }
+
+  /** The current input sender, or null (tests: a previous controller's key, to replay with). */
+  synchronized PayloadSender inputSender() {
+    return input;
   }
 
   /** The terminal size, sealed under our input key (the visible size is for the engine and viewers). */
@@ -453,6 +454,7 @@ public final class TtyClient {
     serverSigningKey = h.signingKey();
     outputCounters = PayloadCounters.fromZero();
     output = new PayloadCipher(KeyRole.OUTPUT, outputKey, outputKeyId, context);
+    this.outputKey = outputKey;
     synchronized (this) {
       input = new PayloadSender(new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, context), ownKeyId());
     }
@@ -482,6 +484,7 @@ public final class TtyClient {
     // a joiner cannot know how far the live session's output counter is: it starts where it joins
     outputCounters = PayloadCounters.fromFirstSeen();
     output = new PayloadCipher(KeyRole.OUTPUT, key, proof.outputKeyId(), proof.keyContext());
+    outputKey = key;
     e2eVerified = true;
     if (f.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER) {
       // re-attached with control: ready once the daemon's fresh input key for us arrived
