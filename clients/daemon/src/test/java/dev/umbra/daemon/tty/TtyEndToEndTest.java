@@ -305,6 +305,16 @@ class TtyEndToEndTest {
     assertThat(bobIn.toString()).contains("typed-by").doesNotContain("stty size").doesNotContain("exit 7");
     assertThat(bobs).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
         .allMatch(n -> n.contains("not readable with this device's keys")).hasSizeGreaterThanOrEqualTo(2);
+    // the daemon's side holds every input key (it made them): all the typed input, nothing unreadable
+    var daemons = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, serverKx, true);
+    StringBuilder all = new StringBuilder();
+    for (var c : daemons) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDIN) {
+        all.append(new String(c.bytes(), StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(all.toString()).contains("stty size").contains("typed-by").contains("exit 7");
+    assertThat(daemons).noneMatch(RecordingDecryptor.Chunk::isNote);
     assertThatThrownBy(() -> RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws,
         X25519KeyPair.generate(), false)).isInstanceOf(dev.umbra.crypto.CryptoException.class);
   }
