@@ -36,12 +36,12 @@ public class HpkeGrantBench {
                 List.of(KeyId.of(recipient.publicKey()), KeyId.of(X25519KeyPair.generate().publicKey())));
         key = PayloadKey.generate();
         keyId = PayloadKeyId.generate();
-        grant = KeyGrants.wrap(key, keyId, context, recipient.publicKey());
+        grant = KeyGrants.wrap(dev.umbra.crypto.webtty.KeyRole.OUTPUT, key, keyId, context, recipient.publicKey());
     }
 
     @Benchmark
     public KeyGrant grantWrap() {
-        return KeyGrants.wrap(key, keyId, context, recipient.publicKey());
+        return KeyGrants.wrap(dev.umbra.crypto.webtty.KeyRole.OUTPUT, key, keyId, context, recipient.publicKey());
     }
 
     @Benchmark

@@ -40,6 +40,7 @@ public class WebTtyPayloadBench {
 
     private byte[] plaintext;
     private PayloadCipher umbra;
+    private dev.umbra.crypto.webtty.PayloadSender sender;
     private SecretKeySpec rawKey;
     private Cipher rawEncrypt;
     private Cipher rawDecrypt;
@@ -51,7 +52,8 @@ public class WebTtyPayloadBench {
         PayloadKey key = PayloadKey.generate();
         KeyContext context = new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0001",
                 List.of(KeyId.of(X25519KeyPair.generate().publicKey()), KeyId.of(X25519KeyPair.generate().publicKey())));
-        umbra = new PayloadCipher(key, PayloadKeyId.generate(), context);
+        umbra = new PayloadCipher(dev.umbra.crypto.webtty.KeyRole.OUTPUT, key, PayloadKeyId.generate(), context);
+        sender = new dev.umbra.crypto.webtty.PayloadSender(umbra, context.recipients().get(0));
         rawKey = new SecretKeySpec(key.exportKeyBytes(), "AES");
         rawEncrypt = Cipher.getInstance("AES/GCM/NoPadding");
         rawDecrypt = Cipher.getInstance("AES/GCM/NoPadding");
@@ -60,7 +62,7 @@ public class WebTtyPayloadBench {
 
     @Benchmark
     public byte[] umbraSealOpen() {
-        SealedPayload sealed = umbra.seal(Stream.STDOUT, plaintext);
+        SealedPayload sealed = sender.seal(Stream.STDOUT, plaintext);
         return umbra.open(sealed);
     }
 

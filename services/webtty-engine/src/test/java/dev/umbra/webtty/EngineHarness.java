@@ -49,6 +49,9 @@ final class EngineHarness implements AutoCloseable {
   final List<WebTtyService> engines = new ArrayList<>();
   final byte[] payloadKey = bytes(32);
   final ByteString payloadKeyId = ByteString.copyFrom(bytes(16));
+  /** v2: stdin travels under the input key (another id than the output key).  */
+  final ByteString inputKeyId = ByteString.copyFrom(bytes(16));
+  private long counter;
   final Path home;
 
   EngineHarness(Vertx vertx, int instances, Map<String, String> env) throws Exception {
@@ -92,7 +95,11 @@ final class EngineHarness implements AutoCloseable {
   }
 
   static KeyGrant grant(ByteString recipient, ByteString payloadKeyId) {
-    return KeyGrant.newBuilder().setRecipientKeyId(recipient).setPayloadSuite(WebTtyWire.PAYLOAD_SUITE)
+    return grant(recipient, payloadKeyId, "output");
+  }
+
+  static KeyGrant grant(ByteString recipient, ByteString payloadKeyId, String role) {
+    return KeyGrant.newBuilder().setRecipientKeyId(recipient).setKeyRole(role).setPayloadSuite(WebTtyWire.PAYLOAD_SUITE)
         .setKeyEnvelopeSuite(WebTtyWire.KEY_ENVELOPE_SUITE).setPayloadKeyId(payloadKeyId)
         .setEnc(ByteString.copyFrom(bytes(32))).setCiphertext(ByteString.copyFrom(bytes(48))).build();
   }
@@ -117,6 +124,8 @@ final class EngineHarness implements AutoCloseable {
     for (ByteString r : recipients) {
       proof.addGrants(grant(r, payloadKeyId));
     }
+    // v2: the input key, granted to the opener (and, in real life, the server)
+    proof.addGrants(grant(ownerKey, inputKeyId, "input"));
     owner.send(proof.build());
     server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF);
     server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY).setSessionId(sid).build());
@@ -130,7 +139,9 @@ final class EngineHarness implements AutoCloseable {
     c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(payloadKey, "AES"), new GCMParameterSpec(128, nonce));
     c.updateAAD(stream.getBytes(StandardCharsets.UTF_8));
     byte[] ct = c.doFinal(plaintext);
-    return Sealed.newBuilder().setPayloadSuite(WebTtyWire.PAYLOAD_SUITE).setPayloadKeyId(payloadKeyId)
+    return Sealed.newBuilder().setPayloadSuite(WebTtyWire.PAYLOAD_SUITE)
+        .setPayloadKeyId("stdin".equals(stream) ? inputKeyId : payloadKeyId)
+        .setSenderKeyId(ByteString.copyFrom(new byte[16])).setCounter(counter++)
         .setNonce(ByteString.copyFrom(nonce)).setCiphertext(ByteString.copyFrom(ct))
         .setPlaintextLength(plaintext.length).build();
   }

@@ -13,6 +13,7 @@ import dev.umbra.proto.webtty.RecordedEvent;
 import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.RecordingHeader;
 import dev.umbra.proto.webtty.Sealed;
+import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TerminalSize;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
@@ -88,7 +89,7 @@ class WebTtyEngineTest {
           .setKeyId(bobKey).build());
       WebTtyFrame joined = viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
       assertThat(joined.getRole()).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
-      assertThat(joined.getGrantsCount()).isEqualTo(3);
+      assertThat(joined.getGrantsCount()).isEqualTo(4); // three output grants, the opener's input grant
       owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED);
 
       // stdout from the server reaches both, identical, with the same engine sequence
@@ -122,6 +123,16 @@ class WebTtyEngineTest {
           .setParticipantId(asked.getParticipantId()).build());
       assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED).getParticipantId())
           .isEqualTo(joined.getParticipantId());
+      // v2: the server learns of the change (to make the new controller a fresh input key) and its
+      // signed INPUT_KEY reaches that participant and the recording
+      WebTtyFrame told = server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
+      assertThat(told.getParticipantId()).isEqualTo(joined.getParticipantId());
+      assertThat(told.getKeyId()).isEqualTo(bobKey);
+      SignedMessage inputKey = EngineHarness.signed("{\"input_key\":1}");
+      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY).setSessionId(sid)
+          .setParticipantId(told.getParticipantId()).setInputKeyGrant(inputKey)
+          .addGrants(EngineHarness.grant(bobKey, key(), "input")).build());
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY).getInputKeyGrant()).isEqualTo(inputKey);
       Sealed bobIn = h.seal("stdin", "ls\n".getBytes());
       viewer.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 2, bobIn));
       assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()).isEqualTo(bobIn);
@@ -149,12 +160,14 @@ class WebTtyEngineTest {
       Replay r = replay(1, h.tokens.member(ws, alice, "member"), sid);
       assertThat(r.status).isEqualTo(200);
       assertThat(r.header.getSessionId()).isEqualTo(sid);
-      assertThat(r.header.getGrantsCount()).isEqualTo(3);
-      assertThat(r.events).extracting(RecordedEvent::getSequence).containsExactly(1L, 2L, 3L, 4L, 5L);
+      assertThat(r.header.getGrantsCount()).isEqualTo(4);
+      assertThat(r.events).extracting(RecordedEvent::getSequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+      assertThat(r.events.get(2).getKind()).isEqualTo(RecordedKind.RECORDED_KIND_INPUT_KEY);
+      assertThat(r.events.get(2).getInputKeyGrant()).isEqualTo(inputKey);
       assertThat(r.events.get(0).getSealed()).isEqualTo(out);
       assertThat(h.open("stdout", r.events.get(0).getSealed())).isEqualTo(a.getSealed().equals(out) ? canary : null);
-      assertThat(r.events.get(3).getKind()).isEqualTo(RecordedKind.RECORDED_KIND_RESIZE);
-      assertThat(r.events.get(4).getExitStatus()).isEqualTo(3);
+      assertThat(r.events.get(4).getKind()).isEqualTo(RecordedKind.RECORDED_KIND_RESIZE);
+      assertThat(r.events.get(5).getExitStatus()).isEqualTo(3);
 
       // another member who did not open it cannot replay it; another workspace sees nothing
       assertThat(replay(0, h.tokens.member(ws, bob, "member"), sid).status).isEqualTo(404);
@@ -261,8 +274,9 @@ class WebTtyEngineTest {
     }));
     cases.add(new Case("wrong_key_id", false, sid -> {
       try {
+        // stdin under the output key (which every recipient holds) is never valid (v2 split keys)
         return h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()).toBuilder()
-            .setPayloadKeyId(key()).build()).toByteArray();
+            .setPayloadKeyId(h.payloadKeyId).build()).toByteArray();
       } catch (Exception e) {
         throw new IllegalStateException(e);
       }

@@ -12,10 +12,18 @@ public final class CryptoConstants {
     // ---- WebTTY (DESIGN.md §5) ----
     /** Prefix hashed (raw, not length-prefixed) before an X25519 public key to derive a key id. */
     public static final String WEBTTY_KEY_ID_DOMAIN = "umbra-webtty-key-id/v1";
-    /** First element of the HPKE info and aad of a WebTTY key grant. */
-    public static final String WEBTTY_KEY_DOMAIN = "umbra-webtty-key/v1";
-    /** First element of the AAD of every WebTTY payload. */
-    public static final String WEBTTY_PAYLOAD_DOMAIN = "umbra-webtty-payload/v1";
+    /**
+     * First element of the HPKE info and aad of a WebTTY key grant (v2: the key's role, output or
+     * input, is bound too). The v1 string {@code umbra-webtty-key/v1} is retired: nothing accepts it.
+     */
+    public static final String WEBTTY_KEY_DOMAIN = "umbra-webtty-key/v2";
+    /**
+     * First element of the AAD of every WebTTY payload (v2: key role, sender key id and counter are
+     * bound too). The v1 string {@code umbra-webtty-payload/v1} is retired: v1 payloads fail to open.
+     */
+    public static final String WEBTTY_PAYLOAD_DOMAIN = "umbra-webtty-payload/v2";
+    /** {@code type} of the daemon-signed grant of a fresh input key to a new controller. */
+    public static final String WEBTTY_INPUT_KEY_GRANT_TYPE = "umbra-webtty-input-key/v2";
     /** WebTTY payload suite: AES-256-GCM, 96-bit random nonce, 128-bit tag. */
     public static final String SUITE_AES_256_GCM = "aes-256-gcm";
     /** WebTTY key envelope suite: HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM. */

@@ -113,7 +113,16 @@ public final class RecordingsCommand {
     StringBuilder rawOut = new StringBuilder();
     StringBuilder typed = new StringBuilder();
     for (RecordingDecryptor.Chunk c : chunks) {
-      if (c.kind() == RecordedKind.RECORDED_KIND_RESIZE) {
+      if (c.isNote()) {
+        // the receiver rules' findings (a gap, a repeat, unreadable stdin) mark their spot, never rendered as output
+        String mark = "\r\n[umbra] " + c.note() + "\r\n";
+        if (raw) {
+          rawOut.append(mark);
+        } else {
+          screen.write(mark.getBytes(StandardCharsets.UTF_8));
+        }
+        typed.append(Instant.ofEpochMilli(c.timeMs())).append(" [umbra] ").append(c.note()).append('\n');
+      } else if (c.kind() == RecordedKind.RECORDED_KIND_RESIZE) {
         screen.resize(c.cols());
       } else if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDIN) {
         typed.append(Instant.ofEpochMilli(c.timeMs())).append(' ').append(visible(c.bytes())).append('\n');

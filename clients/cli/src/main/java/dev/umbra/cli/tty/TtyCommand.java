@@ -184,6 +184,13 @@ public final class TtyCommand implements Callable<Integer> {
         output(("\r\n[umbra] " + note + "\r\n").getBytes(StandardCharsets.UTF_8));
       }
     }
+
+    @Override
+    public void integrity(String problem, long count) {
+      String note = "output_gap".equals(problem) ? "output gap: " + count + " frame(s) missing"
+          : "refused a repeated output frame (counter " + count + ")";
+      output(("\r\n[umbra] " + note + "\r\n").getBytes(StandardCharsets.UTF_8));
+    }
   }
 
   private Future<TtyClient> connect(Vertx vertx, TtyClient.Options o, String serverId, int cols, int rows, String term,

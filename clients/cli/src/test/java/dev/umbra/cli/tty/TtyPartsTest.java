@@ -47,6 +47,17 @@ class TtyPartsTest {
   }
 
   @Test
+  void theExportMarksAGapOrARepeatAtItsSpotInsteadOfRenderingIt() {
+    Chunk gap = new Chunk(5, 0, RecordedKind.RECORDED_KIND_UNSPECIFIED, TtyStream.TTY_STREAM_UNSPECIFIED, new byte[0],
+        0, 0, 0, "missing: 2 output frame(s) before event 5 (counter 3 to 4)");
+    for (boolean raw : new boolean[] {false, true}) {
+      String text = RecordingsCommand.render(List.of(out("before\r\n"), gap, out("after\r\n")), 80, 50, raw, false);
+      assertThat(text).as("raw " + raw).containsSubsequence("before", "[umbra] missing: 2 output frame(s) before event 5",
+          "after");
+    }
+  }
+
+  @Test
   void theControlSocketAnswersOneLineAndIsPrivate() throws Exception {
     Path dir = Files.createTempDirectory("tty-control");
     List<String> got = new CopyOnWriteArrayList<>();

@@ -12,6 +12,7 @@ import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyEnvelopeSuite;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.PayloadSuite;
 import dev.umbra.daemon.trust.Signed;
@@ -32,8 +33,9 @@ import java.util.Map;
  * key the document names; whether that key is trusted is the caller's separate step.
  */
 public final class Handshake {
-  public static final String HELLO_TYPE = "umbra-webtty-server-hello/v1";
-  public static final String PROOF_TYPE = "umbra-webtty-client-proof/v1";
+  /** v2 (payload format v2, split keys); a v1 hello or proof is refused as "not a ServerHello/ClientProof". */
+  public static final String HELLO_TYPE = "umbra-webtty-server-hello/v2";
+  public static final String PROOF_TYPE = "umbra-webtty-client-proof/v2";
   /** Longest validity window a ClientProof may claim. */
   public static final Duration MAX_PROOF_WINDOW = Duration.ofSeconds(60);
   /** Clock difference tolerated at the start of a proof's window. */
@@ -64,18 +66,23 @@ public final class Handshake {
     }
   }
 
-  /** What the client signs: its keys, the command config, the key grants, the server's nonce, a short window. */
+  /**
+   * What the client signs: its keys, the command config, the key grants, the server's nonce, a
+   * short window. v2: two keys, the output key (granted to every recipient) and the opener's
+   * input key (epoch 0, granted to the server and the opener only); each grant names its role.
+   */
   public record ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
       Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
-      KeyContext keyContext, PayloadKeyId payloadKeyId, List<KeyGrant> grants, long notBeforeMs, long notAfterMs,
-      Signed deviceCredential) {
+      KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
+      long notBeforeMs, long notAfterMs, Signed deviceCredential) {
 
     /** A proof without a device credential (workspaces without Workspace Protection). */
     public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
         Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
-        KeyContext keyContext, PayloadKeyId payloadKeyId, List<KeyGrant> grants, long notBeforeMs, long notAfterMs) {
+        KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
+        long notBeforeMs, long notAfterMs) {
       this(workspaceId, serverId, sessionId, serverNonce, signingKey, agreementKey, cols, rows, term, keyContext,
-          payloadKeyId, grants, notBeforeMs, notAfterMs, null);
+          outputKeyId, inputKeyId, grants, notBeforeMs, notAfterMs, null);
     }
 
     Map<String, Object> json() {
@@ -89,11 +96,13 @@ public final class Handshake {
       m.put("client_key", agreementKey.toHex());
       m.put("command", Map.of("cols", (long) cols, "rows", (long) rows, "term", term));
       m.put("key_context", CanonicalJson.parse(keyContext.toCanonicalJson()));
-      m.put("payload_key_id", payloadKeyId.toHex());
+      m.put("output_key_id", outputKeyId.toHex());
+      m.put("input_key_id", inputKeyId.toHex());
       List<Object> gs = new ArrayList<>();
       for (KeyGrant g : grants) {
         Map<String, Object> gm = new LinkedHashMap<>();
         gm.put("recipient_key_id", g.recipientKeyId().toHex());
+        gm.put("key_role", g.role().wireName());
         gm.put("payload_suite", g.payloadSuite().wireName());
         gm.put("key_envelope_suite", g.keyEnvelopeSuite().wireName());
         gm.put("enc", HEX.formatHex(g.enc()));
@@ -114,15 +123,29 @@ public final class Handshake {
       return m;
     }
 
-    /** The grant addressed to {@code key}, or null. */
-    public KeyGrant grantFor(X25519PublicKey key) {
-      KeyId id = KeyId.of(key);
+    /** The grant of the key with {@code role} addressed to {@code key}, or null. */
+    public KeyGrant grantFor(X25519PublicKey key, KeyRole role) {
+      return grantFor(KeyId.of(key), role);
+    }
+
+    public KeyGrant grantFor(KeyId id, KeyRole role) {
       for (KeyGrant g : grants) {
-        if (g.recipientKeyId().equals(id)) {
+        if (g.recipientKeyId().equals(id) && g.role() == role) {
           return g;
         }
       }
       return null;
+    }
+
+    /** Who holds the opener's input key (epoch 0): the recipients of its input grants. */
+    public List<KeyId> inputRecipients() {
+      List<KeyId> out = new ArrayList<>();
+      for (KeyGrant g : grants) {
+        if (g.role() == KeyRole.INPUT) {
+          out.add(g.recipientKeyId());
+        }
+      }
+      return out;
     }
   }
 
@@ -220,15 +243,21 @@ public final class Handshake {
       recipients.add(KeyId.fromHex(String.valueOf(r)));
     }
     KeyContext context = new KeyContext(str(k, "workspace_id"), str(k, "server_id"), str(k, "session_id"), recipients);
-    PayloadKeyId pkid = PayloadKeyId.fromBytes(hex(j, "payload_key_id"));
+    PayloadKeyId outputKeyId = PayloadKeyId.fromBytes(hex(j, "output_key_id"));
+    PayloadKeyId inputKeyId = PayloadKeyId.fromBytes(hex(j, "input_key_id"));
+    if (outputKeyId.equals(inputKeyId)) {
+      throw new MalformedInputException("ClientProof output and input keys must differ");
+    }
     List<KeyGrant> grants = new ArrayList<>();
     for (Object o : gl) {
       if (!(o instanceof Map<?, ?> gm)) {
         throw new MalformedInputException("ClientProof grant is not an object");
       }
       Map<String, Object> g = (Map<String, Object>) gm;
-      grants.add(KeyGrant.fromWire(hex(g, "recipient_key_id"), str(g, "payload_suite"), str(g, "key_envelope_suite"),
-          pkid.toBytes(), hex(g, "enc"), hex(g, "ciphertext")));
+      KeyRole role = KeyRole.fromWireName(str(g, "key_role"));
+      grants.add(KeyGrant.fromWire(hex(g, "recipient_key_id"), role.wireName(), str(g, "payload_suite"),
+          str(g, "key_envelope_suite"), (role == KeyRole.OUTPUT ? outputKeyId : inputKeyId).toBytes(), hex(g, "enc"),
+          hex(g, "ciphertext")));
     }
     long cols = num(c, "cols");
     long rows = num(c, "rows");
@@ -248,7 +277,8 @@ public final class Handshake {
     }
     ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
         hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
-        X25519PublicKey.fromBytes(hex(j, "client_key")), (int) cols, (int) rows, str(c, "term"), context, pkid, grants,
+        X25519PublicKey.fromBytes(hex(j, "client_key")), (int) cols, (int) rows, str(c, "term"), context, outputKeyId,
+        inputKeyId, grants,
         num(j, "not_before_ms"), num(j, "not_after_ms"), credential);
     p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     return p;

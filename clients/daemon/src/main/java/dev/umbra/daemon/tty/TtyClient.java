@@ -10,7 +10,13 @@ import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.webtty.InputKeyGrant;
 import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.KeyRole;
+import dev.umbra.crypto.webtty.PayloadCounters;
+import dev.umbra.crypto.webtty.PayloadSender;
+import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadKeyId;
@@ -86,6 +92,13 @@ public final class TtyClient {
 
     /** Control and participant events, refusals (REFUSED), resizes. */
     default void event(WebTtyFrame frame) {}
+
+    /**
+     * Output that broke the receiver rules (docs/webtty.md): {@code "output_gap"} with how many
+     * frames are missing (the output goes on after the gap), or {@code "output_repeat"} with the
+     * refused frame's counter (a replay or a step back: not rendered).
+     */
+    default void integrity(String problem, long count) {}
   }
 
   private final Vertx vertx;
@@ -98,8 +111,25 @@ public final class TtyClient {
   private String serverId;
   private String sessionId = "";
   private String participantId = "";
-  private volatile PayloadCipher openCipher;
-  private PayloadCipher sealCipher;
+  /** Output (stdout/stderr) under the output key, from the server's key id, in counter order. */
+  private volatile PayloadCipher output;
+  private volatile PayloadKey outputKey;
+  private PayloadCounters outputCounters;
+  private KeyId serverKeyId;
+  private Ed25519PublicKey serverSigningKey;
+  private KeyContext context;
+  /** Our input key while we control (null otherwise); guarded by {@code this}. */
+  private PayloadSender input;
+  private long inputEpoch;
+  /** A CONTROL_CHANGED naming us, held back until the daemon's input key for us arrived. */
+  private WebTtyFrame pendingControl;
+  private boolean awaitInputKey;
+  /**
+   * Keystrokes typed after control moved to us but before the daemon's key for it arrived
+   * (bounded; guarded by {@code this}); sent under the new key when it arrives.
+   */
+  private boolean controlPending;
+  private final java.io.ByteArrayOutputStream pendingStdin = new java.io.ByteArrayOutputStream();
   private long stdinSequence;
   private int cols;
   private int rows;
@@ -141,7 +171,8 @@ public final class TtyClient {
     return c.connect(WebTtyFrame.newBuilder()
         .setType(attach ? WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH : WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
         .setSessionId(sessionId)
-        .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes())).build());
+        .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes()))
+        .setPublicKey(ByteString.copyFrom(options.agreementKey().publicKey().toBytes())).build());
   }
 
   private Future<TtyClient> connect(WebTtyFrame first) {
@@ -218,29 +249,74 @@ public final class TtyClient {
     return socket != null && socket.writeQueueFull();
   }
 
-  /** Encrypts and sends keystrokes (only the controller's are accepted by the engine). */
+  /**
+   * Encrypts and sends keystrokes under our input key. Without one (a viewer, or control not
+   * ours yet) nothing is sent: the keystrokes are refused here, counted, and reported to the
+   * listener as {@code REFUSED not_controller}, as the engine would.
+   */
   public synchronized void send(byte[] bytes) {
-    if (sealCipher == null || done) {
+    if (output == null || done) {
       throw new IllegalStateException("the session is not ready");
+    }
+    if (input == null && controlPending) {
+      if (pendingStdin.size() + bytes.length > TtyFrames.MAX_PLAINTEXT) {
+        stats.count("stdin_dropped_awaiting_key");
+      } else {
+        pendingStdin.writeBytes(bytes);
+      }
+      return;
+    }
+    if (input == null) {
+      stats.count("stdin_without_control");
+      listener.event(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).setSessionId(sessionId)
+          .setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER)).build());
+      return;
     }
     for (int off = 0; off < bytes.length; off += TtyFrames.MAX_PLAINTEXT) {
       byte[] chunk = Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + TtyFrames.MAX_PLAINTEXT));
-      SealedPayload p = sealCipher.seal(Stream.STDIN, chunk);
+      SealedPayload p = input.seal(Stream.STDIN, chunk);
       write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId)
           .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build());
     }
   }
 
+  /** True while this client holds an input key (it controls the session). */
+  public synchronized boolean hasControl() {
+    return input != null;
+  }
+
   /** Seals stdin like {@link #send} and lets {@code tamper} change the frame first (tests of the server's checks). */
   synchronized void sendTampered(byte[] bytes, java.util.function.UnaryOperator<WebTtyFrame> tamper) {
-    SealedPayload p = sealCipher.seal(Stream.STDIN, bytes);
+    SealedPayload p = input.seal(Stream.STDIN, bytes);
     write(tamper.apply(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId)
         .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build()));
   }
 
-  public void resize(int newCols, int newRows) {
-    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE).setSessionId(sessionId)
-        .setSize(TerminalSize.newBuilder().setCols(newCols).setRows(newRows)).build());
+  /** The output cipher (tests: its key id and context). */
+  PayloadCipher outputCipher() {
+    return output;
+  }
+
+  /** The output key (tests: what a viewer holds, to forge with). */
+  PayloadKey outputKey() {
+    return outputKey;
+  }
+
+  /** The current input sender, or null (tests: a previous controller's key, to replay with). */
+  synchronized PayloadSender inputSender() {
+    return input;
+  }
+
+  /** The terminal size, sealed under our input key (the visible size is for the engine and viewers). */
+  public synchronized void resize(int newCols, int newRows) {
+    WebTtyFrame.Builder f = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE)
+        .setSessionId(sessionId).setSize(TerminalSize.newBuilder().setCols(newCols).setRows(newRows));
+    if (input == null) {
+      stats.count("resize_without_control");
+      return;
+    }
+    f.setSealed(TtyFrames.toProto(input.seal(Stream.RESIZE, TtyFrames.resizePlaintext(newCols, newRows))));
+    write(f.build());
   }
 
   public void requestControl() {
@@ -287,7 +363,7 @@ public final class TtyClient {
       switch (f.getType()) {
         case WEBTTY_FRAME_TYPE_SERVER_HELLO -> hello(f);
         case WEBTTY_FRAME_TYPE_READY -> {
-          if (sealCipher == null) {
+          if (input == null) {
             fail("ready_before_key_exchange");
             return;
           }
@@ -295,6 +371,8 @@ public final class TtyClient {
         }
         case WEBTTY_FRAME_TYPE_JOINED -> joined(f);
         case WEBTTY_FRAME_TYPE_DATA -> data(f);
+        case WEBTTY_FRAME_TYPE_INPUT_KEY -> inputKey(f);
+        case WEBTTY_FRAME_TYPE_CONTROL_CHANGED -> controlChanged(f);
         case WEBTTY_FRAME_TYPE_EXIT -> {
           done = true;
           started.tryFail(new IllegalStateException("the session ended (exit " + f.getExitStatus() + ")"));
@@ -339,6 +417,7 @@ public final class TtyClient {
     }
     options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
     sessionId = h.sessionId();
+    participantId = f.getParticipantId(); // the engine names the opener's participant here
     List<X25519PublicKey> recipients = new ArrayList<>();
     recipients.add(h.agreementKey());
     recipients.add(options.agreementKey().publicKey());
@@ -352,22 +431,35 @@ public final class TtyClient {
       ids.add(KeyId.of(r));
     }
     KeyContext context = new KeyContext(options.workspaceId().toString(), serverId, sessionId, ids);
-    PayloadKey key = PayloadKey.generate();
-    PayloadKeyId keyId = PayloadKeyId.generate();
-    List<KeyGrant> grants = KeyGrants.wrapForAll(key, keyId, context, recipients);
+    // v2 split keys: the output key for every recipient, the input key (epoch 0) for the server and us only
+    PayloadKey outputKey = PayloadKey.generate();
+    PayloadKeyId outputKeyId = PayloadKeyId.generate();
+    PayloadKey inputKey = PayloadKey.generate();
+    PayloadKeyId inputKeyId = PayloadKeyId.generate();
+    List<KeyGrant> grants = new ArrayList<>(KeyGrants.wrapForAll(KeyRole.OUTPUT, outputKey, outputKeyId, context, recipients));
+    grants.addAll(KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, context,
+        List.of(h.agreementKey(), options.agreementKey().publicKey())));
     long now = options.clock().millis();
     Handshake.ClientProof proof = new Handshake.ClientProof(options.workspaceId().toString(), serverId, sessionId,
         h.nonce(), options.signingKey().publicKey(), options.agreementKey().publicKey(), cols, rows, term, context,
-        keyId, grants, now, now + PROOF_WINDOW_MS, options.deviceCredential());
+        outputKeyId, inputKeyId, grants, now, now + PROOF_WINDOW_MS, options.deviceCredential());
     WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
         .setSessionId(sessionId).setClientProof(Handshake.sign(proof, options.signingKey()))
         .setKeyContext(ByteString.copyFrom(context.toCanonicalJson()))
-        .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes()));
+        .setKeyId(ByteString.copyFrom(ownKeyId().toBytes()))
+        .setPublicKey(ByteString.copyFrom(options.agreementKey().publicKey().toBytes()));
     for (KeyGrant g : grants) {
       out.addGrants(TtyFrames.toProto(g));
     }
-    openCipher = new PayloadCipher(key, keyId, context);
-    sealCipher = new PayloadCipher(key, keyId, context);
+    this.context = context;
+    serverKeyId = KeyId.of(h.agreementKey());
+    serverSigningKey = h.signingKey();
+    outputCounters = PayloadCounters.fromZero();
+    output = new PayloadCipher(KeyRole.OUTPUT, outputKey, outputKeyId, context);
+    this.outputKey = outputKey;
+    synchronized (this) {
+      input = new PayloadSender(new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, context), ownKeyId());
+    }
     e2eVerified = true;
     write(out.build());
   }
@@ -385,13 +477,89 @@ public final class TtyClient {
       throw new AuthenticationFailedException("ServerHello is for another workspace, server or session");
     }
     options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
-    PayloadKey key = unwrapOwnGrant(f.getClientProof(), options.workspaceId(), serverId, sessionId, options.agreementKey());
+    PayloadKey key = unwrapOwnGrant(f.getClientProof(), options.workspaceId(), serverId, sessionId, options.agreementKey(),
+        KeyRole.OUTPUT);
     Handshake.ClientProof proof = Handshake.verifyProof(f.getClientProof());
-    openCipher = new PayloadCipher(key, proof.payloadKeyId(), proof.keyContext());
-    // viewers may be given control; until then the engine refuses their stdin
-    sealCipher = new PayloadCipher(key, proof.payloadKeyId(), proof.keyContext());
+    context = proof.keyContext();
+    serverKeyId = KeyId.of(h.agreementKey());
+    serverSigningKey = h.signingKey();
+    // a joiner cannot know how far the live session's output counter is: it starts where it joins
+    outputCounters = PayloadCounters.fromFirstSeen();
+    output = new PayloadCipher(KeyRole.OUTPUT, key, proof.outputKeyId(), proof.keyContext());
+    outputKey = key;
     e2eVerified = true;
+    if (f.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER) {
+      // re-attached with control: ready once the daemon's fresh input key for us arrived
+      awaitInputKey = true;
+      synchronized (this) {
+        controlPending = true;
+      }
+      return;
+    }
     started.tryComplete(this);
+  }
+
+  /**
+   * The daemon's fresh input key after a control change: verified against the pinned server key
+   * (the hello's, which the pin check accepted), for this session, addressed to us, with a newer
+   * epoch than any seen; only then do we type with it.
+   */
+  private void inputKey(WebTtyFrame f) {
+    if (serverSigningKey == null || context == null) {
+      fail("input_key_before_key_exchange");
+      return;
+    }
+    InputKeyGrant g = InputKeyGrant.verify(f.getInputKeyGrant().getCanonicalJson().toByteArray(),
+        f.getInputKeyGrant().getSignature().toByteArray(), serverSigningKey);
+    if (!g.workspaceId().equals(options.workspaceId().toString()) || !g.serverId().equals(serverId)
+        || !g.sessionId().equals(sessionId) || !g.controllerKeyId().equals(ownKeyId())
+        || !g.outputKeyId().equals(output.keyId())) {
+      throw new AuthenticationFailedException("input key grant is for another session or key");
+    }
+    if (g.epoch() <= inputEpoch) {
+      stats.count("input_key_replayed");
+      return;
+    }
+    PayloadKey key = KeyGrants.unwrap(g.grantFor(ownKeyId()), context, options.agreementKey());
+    synchronized (this) {
+      inputEpoch = g.epoch();
+      input = new PayloadSender(new PayloadCipher(KeyRole.INPUT, key, g.inputKeyId(), context), ownKeyId());
+      controlPending = false;
+      if (pendingStdin.size() > 0) {
+        byte[] typed = pendingStdin.toByteArray();
+        pendingStdin.reset();
+        send(typed);
+      }
+    }
+    stats.count("input_keys_received");
+    WebTtyFrame held = pendingControl;
+    pendingControl = null;
+    if (held != null) {
+      listener.event(held);
+    }
+    if (awaitInputKey) {
+      awaitInputKey = false;
+      started.tryComplete(this);
+    }
+  }
+
+  /** Control moved: our input key (if any) is retired; a change naming us waits for its key. */
+  private void controlChanged(WebTtyFrame f) {
+    boolean mine = !participantId.isEmpty() && f.getParticipantId().equals(participantId);
+    synchronized (this) {
+      input = null;
+      controlPending = mine;
+      pendingStdin.reset();
+    }
+    if (mine) {
+      pendingControl = f;
+      return;
+    }
+    listener.event(f);
+  }
+
+  private KeyId ownKeyId() {
+    return KeyId.of(options.agreementKey().publicKey());
   }
 
   /**
@@ -399,21 +567,26 @@ public final class TtyClient {
    * verifies the proof's signature and ids, finds the grant addressed to {@code me}, unwraps it.
    */
   public static PayloadKey unwrapOwnGrant(SignedMessage signedProof, UUID workspaceId, String serverId,
-      String sessionId, X25519KeyPair me) {
+      String sessionId, X25519KeyPair me, KeyRole role) {
     Handshake.ClientProof proof = Handshake.verifyProof(signedProof);
     if (!proof.workspaceId().equals(workspaceId.toString()) || !proof.sessionId().equals(sessionId)
         || (serverId != null && !proof.serverId().equals(serverId))) {
       throw new AuthenticationFailedException("ClientProof is for another workspace, server or session");
     }
-    KeyGrant mine = proof.grantFor(me.publicKey());
+    KeyGrant mine = proof.grantFor(me.publicKey(), role);
     if (mine == null) {
-      throw new AuthenticationFailedException("the session's key was not granted to this key");
+      throw new AuthenticationFailedException("the session's " + role.wireName() + " key was not granted to this key");
     }
     return KeyGrants.unwrap(mine, proof.keyContext(), me);
   }
 
+  /**
+   * Output, under the receiver rules: the server's key id as sender, a tag that verifies (else the
+   * connection closes), then the counter: a repeat or a step back is refused (counted, reported,
+   * not rendered); a gap is reported ("output gap: N frames missing") and the output goes on.
+   */
   private void data(WebTtyFrame f) {
-    PayloadCipher c = openCipher;
+    PayloadCipher c = output;
     if (c == null) {
       fail("data_before_key");
       return;
@@ -421,7 +594,23 @@ public final class TtyClient {
     if (f.getStream() == TtyStream.TTY_STREAM_STDIN) {
       return; // the engine does not fan stdin out; ignore rather than render it
     }
-    byte[] plain = c.open(TtyFrames.fromProto(f.getStream(), f.getSealed()));
+    SealedPayload p = TtyFrames.fromProto(f.getStream(), f.getSealed());
+    if (!p.senderKeyId().equals(serverKeyId)) {
+      // output from anyone but the daemon (a recipient holding the output key, via the engine)
+      throw new AuthenticationFailedException("output not sent by the server");
+    }
+    byte[] plain = c.open(p);
+    PayloadCounters.Verdict v = outputCounters.observe(p);
+    if (v.kind() == PayloadCounters.Kind.REPEAT) {
+      stats.count("output_refused_replayed");
+      listener.integrity("output_repeat", p.counter());
+      return;
+    }
+    if (v.kind() == PayloadCounters.Kind.GAP) {
+      stats.count("output_gap");
+      stats.add("output_frames_missing", v.missing());
+      listener.integrity("output_gap", v.missing());
+    }
     listener.output(plain);
   }
 

@@ -7,7 +7,13 @@ import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
+import dev.umbra.crypto.webtty.InputKeyGrant;
 import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.KeyRole;
+import dev.umbra.crypto.webtty.PayloadCounters;
+import dev.umbra.crypto.webtty.PayloadKeyId;
+import dev.umbra.crypto.webtty.PayloadSender;
+import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.SealedPayload;
@@ -71,8 +77,19 @@ public final class TtyServer implements AutoCloseable {
     final String id;
     final byte[] nonce;
     volatile State state = State.AWAIT_PROOF;
-    PayloadCipher openCipher;
-    PayloadCipher sealCipher;
+    /** Output (stdout) sealed as this daemon, counter from 0 (read by the PTY reader thread). */
+    volatile PayloadSender output;
+    KeyContext context;
+    PayloadKeyId outputKeyId;
+    /**
+     * The current input key and who may use it (the controller's key id); null while nobody has
+     * control. Only the Vert.x context reads and writes these, and the counters below.
+     */
+    PayloadCipher input;
+    KeyId controllerKeyId;
+    long inputEpoch;
+    final java.util.Set<PayloadKeyId> retiredInputKeys = new java.util.HashSet<>();
+    final PayloadCounters inputCounters = PayloadCounters.fromZero();
     volatile PtyShell shell;
     /** Who opened it: the proof's signing key and device credential, checked again when trust changes. */
     volatile Ed25519PublicKey clientKey;
@@ -184,14 +201,8 @@ public final class TtyServer implements AutoCloseable {
       case WEBTTY_FRAME_TYPE_SESSION_START -> hello(f);
       case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> proof(f);
       case WEBTTY_FRAME_TYPE_DATA -> stdin(f);
-      case WEBTTY_FRAME_TYPE_RESIZE -> {
-        ServerSession s = sessions.get(f.getSessionId());
-        if (s != null && s.state == State.LIVE && f.hasSize()) {
-          int cols = (int) Math.min(10_000, Math.max(1, f.getSize().getCols()));
-          int rows = (int) Math.min(10_000, Math.max(1, f.getSize().getRows()));
-          s.writer.execute(() -> s.shell.resize(cols, rows));
-        }
-      }
+      case WEBTTY_FRAME_TYPE_RESIZE -> resize(f);
+      case WEBTTY_FRAME_TYPE_CONTROL_CHANGED -> controlChanged(f);
       case WEBTTY_FRAME_TYPE_CLOSE -> {
         ServerSession s = sessions.get(f.getSessionId());
         if (s != null) {
@@ -229,7 +240,8 @@ public final class TtyServer implements AutoCloseable {
     }
     s.state = State.STARTING; // the nonce is spent: a second proof for it is refused
     Handshake.ClientProof p;
-    PayloadKey key;
+    PayloadKey outputKey;
+    PayloadKey inputKey;
     try {
       p = Handshake.verifyProof(f.getClientProof());
       String problem = problem(s, p, f);
@@ -239,15 +251,21 @@ public final class TtyServer implements AutoCloseable {
       }
       s.clientKey = p.signingKey();
       s.clientCredential = p.deviceCredential();
-      KeyGrant grant = p.grantFor(config.agreementKey().publicKey());
-      key = KeyGrants.unwrap(grant, p.keyContext(), config.agreementKey());
+      outputKey = KeyGrants.unwrap(p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT), p.keyContext(),
+          config.agreementKey());
+      inputKey = KeyGrants.unwrap(p.grantFor(config.agreementKey().publicKey(), KeyRole.INPUT), p.keyContext(),
+          config.agreementKey());
     } catch (CryptoException | IllegalArgumentException e) {
       refuse(s, e instanceof dev.umbra.crypto.UnsupportedSuiteException ? "unknown_suite"
           : e instanceof dev.umbra.crypto.AuthenticationFailedException ? "bad_signature" : "malformed");
       return;
     }
-    s.openCipher = new PayloadCipher(key, p.payloadKeyId(), p.keyContext());
-    s.sealCipher = new PayloadCipher(key, p.payloadKeyId(), p.keyContext());
+    s.context = p.keyContext();
+    s.outputKeyId = p.outputKeyId();
+    s.output = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, outputKey, p.outputKeyId(), p.keyContext()), ownKeyId());
+    // epoch 0: the opener's own input key; only the opener may type until control changes
+    s.input = new PayloadCipher(KeyRole.INPUT, inputKey, p.inputKeyId(), p.keyContext());
+    s.controllerKeyId = KeyId.of(p.agreementKey());
     Map<String, String> env = new HashMap<>(config.env());
     env.put("TERM", p.term().matches("[A-Za-z0-9._+-]{1,64}") ? p.term() : "xterm-256color");
     env.put("UMBRA_TTY_SESSION", s.id);
@@ -293,8 +311,16 @@ public final class TtyServer implements AutoCloseable {
     if (refusal != null) {
       return refusal;
     }
-    if (!kc.hasRecipient(KeyId.of(config.agreementKey().publicKey())) || p.grantFor(config.agreementKey().publicKey()) == null) {
+    if (!kc.hasRecipient(ownKeyId()) || p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT) == null
+        || p.grantFor(config.agreementKey().publicKey(), KeyRole.INPUT) == null) {
       return "no_grant";
+    }
+    // the opener's input key is for the daemon and the opener only: a viewer must never hold a
+    // key it could type (or read typed passwords) with
+    java.util.Set<KeyId> inputHolders = new java.util.HashSet<>(p.inputRecipients());
+    if (!inputHolders.equals(new java.util.HashSet<>(java.util.List.of(ownKeyId(), KeyId.of(p.agreementKey()))))
+        || inputHolders.size() != p.inputRecipients().size()) {
+      return "input_key_shared";
     }
     if (!f.getKeyContext().equals(ByteString.copyFrom(kc.toCanonicalJson()))) {
       return "wrong_context";
@@ -319,17 +345,14 @@ public final class TtyServer implements AutoCloseable {
       }
       return;
     }
-    byte[] bytes;
-    try {
-      if (f.getStream() != TtyStream.TTY_STREAM_STDIN) {
-        throw new dev.umbra.crypto.MalformedInputException("not stdin");
-      }
-      bytes = s.openCipher.open(TtyFrames.fromProto(f.getStream(), f.getSealed()));
-    } catch (CryptoException | IllegalArgumentException e) {
-      // bad tag, truncated, wrong key id, unknown suite: drop the frame, close the session, count
+    if (f.getStream() != TtyStream.TTY_STREAM_STDIN) {
       stats.count("stdin_rejected");
       end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
       return;
+    }
+    byte[] bytes = openInput(s, Stream.STDIN, f.getSealed());
+    if (bytes == null) {
+      return; // refused (and counted): its bytes never reach the PTY
     }
     s.writer.execute(() -> {
       try {
@@ -344,6 +367,181 @@ public final class TtyServer implements AutoCloseable {
         stats.count("pty_write_failed");
       }
     });
+  }
+
+  /**
+   * The receiver rules for input (docs/webtty.md "Receiver rules"), on the Vert.x context in
+   * frame order. Returns the plaintext, or null when the payload is refused:
+   * <ul>
+   *   <li>not under the current input key (the previous controller's retired key, the output key
+   *       every recipient holds, an unknown key) or not from the current controller: dropped,
+   *       counted {@code input_refused_<why>}; the session goes on;</li>
+   *   <li>malformed, v1, or a bad tag: the session ends ({@code bad_frame});</li>
+   *   <li>a counter already seen or older (a replay, a step back): dropped, counted
+   *       {@code input_refused_replayed}; the session goes on;</li>
+   *   <li>a counter ahead of the expected one (keystrokes were dropped or reordered): the session
+   *       ends ({@code input_gap}), since running what follows lost keystrokes changes its meaning.</li>
+   * </ul>
+   */
+  private byte[] openInput(ServerSession s, Stream stream, dev.umbra.proto.webtty.Sealed sealed) {
+    SealedPayload p;
+    try {
+      p = TtyFrames.fromProto(stream, sealed);
+    } catch (CryptoException | IllegalArgumentException e) {
+      stats.count("stdin_rejected");
+      end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
+      return null;
+    }
+    if (s.input == null || !p.payloadKeyId().equals(s.input.keyId())) {
+      refuseInput(s, s.retiredInputKeys.contains(p.payloadKeyId()) ? InputRefusal.RETIRED_KEY
+          : s.input == null ? InputRefusal.NO_CONTROLLER : InputRefusal.WRONG_KEY);
+      return null;
+    }
+    if (!p.senderKeyId().equals(s.controllerKeyId)) {
+      refuseInput(s, InputRefusal.WRONG_SENDER);
+      return null;
+    }
+    byte[] plain;
+    try {
+      plain = s.input.open(p);
+    } catch (CryptoException | IllegalArgumentException e) {
+      // bad tag (also a replay relabelled with another counter), truncated: drop, close, count
+      stats.count("stdin_rejected");
+      end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
+      return null;
+    }
+    PayloadCounters.Verdict v = s.inputCounters.observe(p);
+    switch (v.kind()) {
+      case REPEAT -> {
+        refuseInput(s, InputRefusal.REPLAYED);
+        return null;
+      }
+      case GAP -> {
+        stats.count("input_gap");
+        log.warn("WebTTY session {}: {} input frame(s) missing before counter {}; ending it", s.id, v.missing(),
+            v.counter());
+        end(s, WebTtyReason.WEBTTY_REASON_INPUT_GAP, true);
+        return null;
+      }
+      default -> {
+        return plain;
+      }
+    }
+  }
+
+  /** Why a stdin/resize frame was dropped before the PTY (counted {@code input_refused_<wire>}; the session goes on). */
+  enum InputRefusal {
+    REPLAYED, WRONG_KEY, RETIRED_KEY, WRONG_SENDER, NO_CONTROLLER, UNSEALED_RESIZE;
+
+    String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  private void refuseInput(ServerSession s, InputRefusal why) {
+    stats.count("input_refused");
+    stats.count("input_refused_" + why.wire());
+    log.warn("WebTTY session {}: input refused ({})", s.id, why.wire());
+  }
+
+  /** The controller's resize: applied only from its sealed size (under the input key, in counter order). */
+  private void resize(WebTtyFrame f) {
+    ServerSession s = sessions.get(f.getSessionId());
+    if (s == null || s.state != State.LIVE) {
+      return;
+    }
+    if (!f.hasSealed()) {
+      refuseInput(s, InputRefusal.UNSEALED_RESIZE);
+      return;
+    }
+    byte[] plain = openInput(s, Stream.RESIZE, f.getSealed());
+    if (plain == null) {
+      return;
+    }
+    int[] size = TtyFrames.resizeFrom(plain);
+    if (size == null) {
+      stats.count("stdin_rejected");
+      end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
+      return;
+    }
+    s.writer.execute(() -> s.shell.resize(size[0], size[1]));
+  }
+
+  /**
+   * The engine says who controls now. Whatever follows, the previous input key is retired (its
+   * stdin is refused from now on). If someone controls, and the opener's signed key context
+   * names their X25519 key, the daemon makes a fresh input key, wraps it for them and for itself
+   * (and for {@link #inputKeyReviewers}), signs the grant with the binding key and sends it as
+   * INPUT_KEY; the new controller verifies it against its pin before typing with it. A key the
+   * opener did not grant gets nothing: nobody types until the next change.
+   */
+  private void controlChanged(WebTtyFrame f) {
+    ServerSession s = sessions.get(f.getSessionId());
+    if (s == null || s.state != State.LIVE) {
+      stats.count("control_unexpected");
+      return;
+    }
+    if (s.input != null) {
+      s.retiredInputKeys.add(s.input.keyId());
+    }
+    s.input = null;
+    s.controllerKeyId = null;
+    if (f.getPublicKey().isEmpty()) {
+      stats.count("control_released");
+      return;
+    }
+    X25519PublicKey key;
+    try {
+      key = X25519PublicKey.fromBytes(f.getPublicKey().toByteArray());
+    } catch (CryptoException e) {
+      stats.count("control_refused_malformed");
+      return;
+    }
+    KeyId id = KeyId.of(key);
+    if (!s.context.hasRecipient(id) || id.equals(ownKeyId())
+        || (!f.getKeyId().isEmpty() && !Arrays.equals(f.getKeyId().toByteArray(), id.toBytes()))) {
+      stats.count("control_refused_not_recipient");
+      log.warn("WebTTY session {}: control given to a key the opener did not grant; nobody may type", s.id);
+      return;
+    }
+    if (s.retiredInputKeys.size() >= PayloadCounters.MAX_STREAMS / 2) {
+      end(s, WebTtyReason.WEBTTY_REASON_TOO_MANY_HANDOVERS, true);
+      return;
+    }
+    PayloadKey inputKey = PayloadKey.generate();
+    PayloadKeyId inputKeyId = PayloadKeyId.generate();
+    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(java.util.List.of(key, config.agreementKey().publicKey()));
+    holders.addAll(inputKeyReviewers(s));
+    InputKeyGrant grant = new InputKeyGrant(config.workspaceId().toString(), config.serverId(), s.id, ++s.inputEpoch, id,
+        inputKeyId, s.outputKeyId, KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, s.context, holders),
+        config.clock().millis());
+    InputKeyGrant.Signed signed = grant.sign(config.signingKey());
+    s.input = new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, s.context);
+    s.controllerKeyId = id;
+    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
+        .setSessionId(s.id).setParticipantId(f.getParticipantId())
+        .setInputKeyGrant(dev.umbra.proto.webtty.SignedMessage.newBuilder()
+            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
+            .setSignature(ByteString.copyFrom(signed.signature())));
+    for (KeyGrant g : grant.grants()) {
+      out.addGrants(TtyFrames.toProto(g));
+    }
+    send(out.build());
+    stats.count("input_keys_issued");
+  }
+
+  /**
+   * Hook for the server policy's reviewers (issue 14, finding 5, not implemented here): X25519
+   * keys that must be able to read stdin in recordings get every fresh input key too. They must
+   * be recipients of the session's key context (the opener's signed choice, later the
+   * workspace-managed set); today nobody is added.
+   */
+  private java.util.List<X25519PublicKey> inputKeyReviewers(ServerSession s) {
+    return java.util.List.of();
+  }
+
+  private KeyId ownKeyId() {
+    return KeyId.of(config.agreementKey().publicKey());
   }
 
   /** Reads the PTY until EOF, seals each chunk as stdout, then reports the exit status. */
@@ -369,7 +567,7 @@ public final class TtyServer implements AutoCloseable {
           if (s.state != State.LIVE) {
             break;
           }
-          SealedPayload sealed = s.sealCipher.seal(Stream.STDOUT, Arrays.copyOf(buf, n));
+          SealedPayload sealed = s.output.seal(Stream.STDOUT, Arrays.copyOf(buf, n));
           send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
               .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
         }

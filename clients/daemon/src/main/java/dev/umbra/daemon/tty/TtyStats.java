@@ -13,6 +13,10 @@ public final class TtyStats {
     counts.computeIfAbsent(what, k -> new AtomicLong()).incrementAndGet();
   }
 
+  public void add(String what, long n) {
+    counts.computeIfAbsent(what, k -> new AtomicLong()).addAndGet(n);
+  }
+
   /** Sets a gauge (e.g. the keyset version of the last re-check). */
   public void set(String what, long value) {
     counts.computeIfAbsent(what, k -> new AtomicLong()).set(value);

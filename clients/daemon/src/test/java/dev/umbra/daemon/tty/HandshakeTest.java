@@ -14,6 +14,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyGrants;
 import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.proto.webtty.SignedMessage;
@@ -40,9 +41,12 @@ class HandshakeTest {
   SignedMessage proof() {
     KeyContext ctx = new KeyContext("w", "s", "sess", List.of(KeyId.of(serverKx.publicKey()), KeyId.of(clientKx.publicKey())));
     PayloadKeyId id = PayloadKeyId.generate();
-    var grants = KeyGrants.wrapForAll(PayloadKey.generate(), id, ctx, List.of(serverKx.publicKey(), clientKx.publicKey()));
+    PayloadKeyId in = PayloadKeyId.generate();
+    var grants = new ArrayList<>(KeyGrants.wrapForAll(KeyRole.OUTPUT, PayloadKey.generate(), id, ctx,
+        List.of(serverKx.publicKey(), clientKx.publicKey())));
+    grants.addAll(KeyGrants.wrapForAll(KeyRole.INPUT, PayloadKey.generate(), in, ctx, List.of(serverKx.publicKey(), clientKx.publicKey())));
     return Handshake.sign(new Handshake.ClientProof("w", "s", "sess", new byte[32], clientSign.publicKey(),
-        clientKx.publicKey(), 80, 24, "xterm", ctx, id, grants, 1L, 2L), clientSign);
+        clientKx.publicKey(), 80, 24, "xterm", ctx, id, in, grants, 1L, 2L), clientSign);
   }
 
   static SignedMessage withJson(SignedMessage m, byte[] json) {
@@ -53,8 +57,10 @@ class HandshakeTest {
   void validDocumentsVerify() {
     assertThat(Handshake.verify(hello()).sessionId()).isEqualTo("sess");
     Handshake.ClientProof p = Handshake.verifyProof(proof());
-    assertThat(p.grants()).hasSize(2);
-    assertThat(p.grantFor(serverKx.publicKey())).isNotNull();
+    assertThat(p.grants()).hasSize(4);
+    assertThat(p.grantFor(serverKx.publicKey(), KeyRole.OUTPUT)).isNotNull();
+    assertThat(p.grantFor(serverKx.publicKey(), KeyRole.INPUT).payloadKeyId()).isEqualTo(p.inputKeyId());
+    assertThat(p.inputRecipients()).containsExactlyInAnyOrder(KeyId.of(serverKx.publicKey()), KeyId.of(clientKx.publicKey()));
   }
 
   @Test
@@ -141,12 +147,12 @@ class HandshakeTest {
   void theDeviceCredentialTravelsInsideTheSignedProofAndCannotBeSwapped() {
     KeyContext ctx = new KeyContext("w", "s", "sess", List.of(KeyId.of(serverKx.publicKey())));
     PayloadKeyId id = PayloadKeyId.generate();
-    var grants = KeyGrants.wrapForAll(PayloadKey.generate(), id, ctx, List.of(serverKx.publicKey()));
+    var grants = KeyGrants.wrapForAll(KeyRole.OUTPUT, PayloadKey.generate(), id, ctx, List.of(serverKx.publicKey()));
     Ed25519KeyPair workspace = Ed25519KeyPair.generate();
     dev.umbra.daemon.trust.Signed cred = dev.umbra.daemon.trust.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 1L), workspace.privateKey());
     dev.umbra.daemon.trust.Signed other = dev.umbra.daemon.trust.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 2L), workspace.privateKey());
     SignedMessage m = Handshake.sign(new Handshake.ClientProof("w", "s", "sess", new byte[32], clientSign.publicKey(),
-        clientKx.publicKey(), 80, 24, "xterm", ctx, id, grants, 1L, 2L, cred), clientSign);
+        clientKx.publicKey(), 80, 24, "xterm", ctx, id, PayloadKeyId.generate(), grants, 1L, 2L, cred), clientSign);
     assertThat(Handshake.verifyProof(m).deviceCredential()).isEqualTo(cred);
     assertThat(Handshake.verifyProof(proof()).deviceCredential()).as("older proofs have none").isNull();
     // the engine (or anyone on the path) swapping the credential breaks the client's signature

@@ -66,6 +66,10 @@ class TtyEndToEndTest {
   static Path home;
   static AuthorizedKeys authorized;
   static TtyServer server;
+  /** A second machine whose daemon reaches engine 0 through {@link HostileEngine}. */
+  static final String machine2 = "m2-" + UUID.randomUUID();
+  static HostileEngine hostile;
+  static TtyServer server2;
 
   @BeforeAll
   static void start() throws Exception {
@@ -96,11 +100,20 @@ class TtyEndToEndTest {
         ServerPolicy.newBuilder().setRecording(true).setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build(),
         Clock.systemUTC()));
     server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    hostile = HostileEngine.start(vertx, engine(0));
+    server2 = new TtyServer(vertx, new TtyServerConfig(hostile.url(), ws, machine2,
+        () -> Future.succeededFuture(tokens.machine(ws, machine2)), Ed25519KeyPair.generate(), X25519KeyPair.generate(),
+        authorized, List.of("/bin/sh"), env, home.toString(),
+        ServerPolicy.newBuilder().setRecording(true).setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build(),
+        Clock.systemUTC()));
+    server2.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   @AfterAll
   static void stop() throws Exception {
     server.close();
+    server2.close();
+    hostile.close();
     for (WebTtyService s : engines) {
       vertx.undeploy(s.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     }
@@ -127,6 +140,12 @@ class TtyEndToEndTest {
     final CompletableFuture<Integer> exit = new CompletableFuture<>();
     final CompletableFuture<String> closed = new CompletableFuture<>();
     final List<WebTtyFrame> events = new CopyOnWriteArrayList<>();
+    final List<String> integrity = new CopyOnWriteArrayList<>();
+
+    @Override
+    public void integrity(String problem, long count) {
+      integrity.add(problem + ":" + count);
+    }
 
     @Override
     public synchronized void output(byte[] bytes) {
@@ -161,7 +180,8 @@ class TtyEndToEndTest {
       while (!text().contains(needle)) {
         if (System.nanoTime() > deadline) {
           throw new AssertionError("no '" + needle + "' in output: " + text() + "; events " + events
-              + "; server " + server.stats().snapshot() + "; closed " + closed.getNow("-") + "; engine stdin "
+              + "; server " + server.stats().snapshot() + "; server2 " + server2.stats().snapshot()
+              + "; integrity " + integrity + "; closed " + closed.getNow("-") + "; engine stdin "
               + engines.get(0).metrics().count("frames_forwarded", "type", "stdin") + "/"
               + engines.get(1).metrics().count("frames_forwarded", "type", "stdin"));
         }
@@ -233,7 +253,12 @@ class TtyEndToEndTest {
     assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
 
     owner.send("exit 7\n".getBytes());
-    assertThat(alice.exit.get(10, TimeUnit.SECONDS)).isEqualTo(7);
+    try {
+      assertThat(alice.exit.get(10, TimeUnit.SECONDS)).isEqualTo(7);
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("no exit; alice " + owner.stats().snapshot() + " " + alice.events + "; server "
+          + server.stats().snapshot(), e);
+    }
     assertThat(bob.exit.get(10, TimeUnit.SECONDS)).isEqualTo(7);
     assertThat(alice.text()).doesNotContain("not-from-a-viewer").doesNotContain("bob-again");
     // the viewer saw exactly the controller's bytes from the moment it joined
@@ -260,10 +285,36 @@ class TtyEndToEndTest {
       }
     }
     assertThat(replayed.toByteArray()).isEqualTo(a);
-    assertThat(stdin.toString()).contains("stty size").contains("typed-by").doesNotContain("not-from-a-viewer");
+    // split keys: the opener reads what it typed under its own input keys, not what bob typed
+    // under the key the daemon gave him; nothing is missing or repeated in an honest session
+    assertThat(stdin.toString()).contains("stty size").contains("exit 7").doesNotContain("typed-by")
+        .doesNotContain("not-from-a-viewer");
+    assertThat(chunks).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+        .singleElement().asString().contains("not readable with this device's keys");
     assertThat(chunks.get(chunks.size() - 1).exitStatus()).isEqualTo(7);
-    // bob holds a grant too; a stranger's key does not
-    assertThat(RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, bobKx, false)).isNotEmpty();
+    // bob holds an output grant too: he reads the output, and the stdin of his own turn only
+    var bobs = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, bobKx, true);
+    StringBuilder bobOut = new StringBuilder();
+    StringBuilder bobIn = new StringBuilder();
+    for (var c : bobs) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
+        (c.stream() == TtyStream.TTY_STREAM_STDIN ? bobIn : bobOut).append(new String(c.bytes(), StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(bobOut.toString()).contains("viewer-sees-42");
+    assertThat(bobIn.toString()).contains("typed-by").doesNotContain("stty size").doesNotContain("exit 7");
+    assertThat(bobs).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+        .allMatch(n -> n.contains("not readable with this device's keys")).hasSizeGreaterThanOrEqualTo(2);
+    // the daemon's side holds every input key (it made them): all the typed input, nothing unreadable
+    var daemons = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, serverKx, true);
+    StringBuilder all = new StringBuilder();
+    for (var c : daemons) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDIN) {
+        all.append(new String(c.bytes(), StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(all.toString()).contains("stty size").contains("typed-by").contains("exit 7");
+    assertThat(daemons).noneMatch(RecordingDecryptor.Chunk::isNote);
     assertThatThrownBy(() -> RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws,
         X25519KeyPair.generate(), false)).isInstanceOf(dev.umbra.crypto.CryptoException.class);
   }
@@ -332,5 +383,204 @@ class TtyEndToEndTest {
         Clock.systemUTC()), machine, 80, 24, "xterm", s);
     assertThatThrownBy(() -> get(f)).hasMessageContaining("authentication_failed");
     assertThat(s.text()).isEmpty();
+  }
+
+  // ---------------------------------------------------------------- a hostile engine in the path (issue 14)
+
+  static boolean isStdin(WebTtyFrame f) {
+    return f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA && f.getStream() == TtyStream.TTY_STREAM_STDIN;
+  }
+
+  static boolean isOutput(WebTtyFrame f) {
+    return f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA && f.getStream() != TtyStream.TTY_STREAM_STDIN;
+  }
+
+  static TtyClient openOnHostile(String pins, Screen s, List<X25519PublicKey> extra) throws Exception {
+    return get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve(pins), extra, Clock.systemUTC()),
+        machine2, 80, 24, "xterm", s));
+  }
+
+  static WebTtyFrame stdinFrame(String session, dev.umbra.crypto.webtty.SealedPayload p) {
+    return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(session)
+        .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(1_000_000).setSealed(TtyFrames.toProto(p)).build();
+  }
+
+  @Test
+  void aReplayedStdinFrameIsRefusedByTheDaemonAndItsCommandRunsOnce() throws Exception {
+    Path side = home.resolve("replayed-" + UUID.randomUUID());
+    Screen s = new Screen();
+    TtyClient c = openOnHostile("hostile-pins-1", s, List.of());
+    long before = server2.stats().get("input_refused_replayed");
+    // every keystroke frame towards the daemon goes twice, the copy under a new engine sequence
+    hostile.tamper = (leg, f) -> leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)
+        ? List.of(f, f.toBuilder().setSequence(f.getSequence() + 1000).build()) : List.of(f);
+    try {
+      c.send(("echo ran >> " + side + "\n").getBytes());
+      c.send("echo done-$((1+1))\n".getBytes());
+      s.await("done-2");
+    } finally {
+      hostile.tamper = HostileEngine.HONEST;
+    }
+    assertThat(Files.readAllLines(side)).containsExactly("ran");
+    assertThat(server2.stats().get("input_refused_replayed")).isEqualTo(before + 2);
+    // relabelled to the next counter, the copy no longer authenticates: dropped, the session ends
+    hostile.tamper = (leg, f) -> leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)
+        ? List.of(f, f.toBuilder().setSealed(f.getSealed().toBuilder().setCounter(f.getSealed().getCounter() + 1)).build())
+        : List.of(f);
+    try {
+      c.send(("echo again >> " + side + "\n").getBytes());
+      assertThat(s.closed.get(10, TimeUnit.SECONDS)).isEqualTo("bad_frame");
+    } finally {
+      hostile.tamper = HostileEngine.HONEST;
+    }
+    // the original ran once; its relabelled copy did not
+    assertThat(Files.readAllLines(side)).containsExactly("ran", "again");
+  }
+
+  @Test
+  void aDroppedOrReorderedStdinFrameEndsTheSessionBeforeAnythingAfterItRuns() throws Exception {
+    for (String how : List.of("drop", "reorder")) {
+      Path side = home.resolve(how + "-" + UUID.randomUUID());
+      Screen s = new Screen();
+      TtyClient c = openOnHostile("hostile-pins-" + how, s, List.of());
+      c.send("echo ready-$((1+1))\n".getBytes());
+      s.await("ready-2");
+      long gaps = server2.stats().get("input_gap");
+      java.util.concurrent.atomic.AtomicReference<WebTtyFrame> held = new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
+      hostile.tamper = (leg, f) -> {
+        if (leg != HostileEngine.Leg.FROM_ENGINE || !isStdin(f)) {
+          return List.of(f);
+        }
+        int n = seen.getAndIncrement();
+        if (n == 0) {
+          held.set(f); // withheld: dropped, or delivered after the next one
+          return List.of();
+        }
+        return n == 1 && how.equals("reorder") ? List.of(f, held.get()) : List.of(f);
+      };
+      try {
+        c.send("echo first\n".getBytes());
+        c.send(("echo ran >> " + side + "\n").getBytes());
+        assertThat(s.closed.get(10, TimeUnit.SECONDS)).as(how).isEqualTo("input_gap");
+      } finally {
+        hostile.tamper = HostileEngine.HONEST;
+      }
+      assertThat(side).as(how).doesNotExist();
+      assertThat(server2.stats().get("input_gap")).as(how).isEqualTo(gaps + 1);
+    }
+  }
+
+  @Test
+  void aDroppedOrRepeatedOutputFrameIsReportedByTheClientAndTheExportAndNeverRendered() throws Exception {
+    Screen s = new Screen();
+    TtyClient c = openOnHostile("hostile-pins-out", s, List.of());
+    c.send("echo warm-$((1+1))\n".getBytes());
+    s.await("warm-2");
+    java.util.concurrent.atomic.AtomicInteger drop = new java.util.concurrent.atomic.AtomicInteger(1);
+    java.util.concurrent.atomic.AtomicInteger repeat = new java.util.concurrent.atomic.AtomicInteger(1);
+    // the daemon's next output frame is dropped, the one after it delivered twice
+    hostile.tamper = (leg, f) -> {
+      if (leg == HostileEngine.Leg.TO_ENGINE && isOutput(f)) {
+        if (drop.getAndDecrement() > 0) {
+          return List.of();
+        }
+        if (repeat.getAndDecrement() > 0) {
+          return List.of(f, f);
+        }
+      }
+      return List.of(f);
+    };
+    try {
+      c.send("echo one-$((1+1))\n".getBytes());
+      // the second command only once the first frame was dropped: in one burst both outputs would go together
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+      while (drop.get() > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(5);
+      }
+      c.send("echo two-$((2+2))\n".getBytes());
+      s.await("two-4");
+      c.send("exit 3\n".getBytes());
+      assertThat(s.exit.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+    } finally {
+      hostile.tamper = HostileEngine.HONEST;
+    }
+    assertThat(s.integrity).contains("output_gap:1").anyMatch(p -> p.startsWith("output_repeat:"));
+    assertThat(c.stats().get("output_gap")).isEqualTo(1);
+    assertThat(c.stats().get("output_refused_replayed")).isEqualTo(1);
+
+    get(engines.get(0).recordingWriter().drained());
+    HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
+            URI.create(engine(0) + "/v1/webtty/recordings/" + c.sessionId()))
+        .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member")).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    var chunks = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
+    assertThat(chunks).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+        .anyMatch(n -> n.startsWith("missing: 1 output frame(s)"))
+        .anyMatch(n -> n.startsWith("repeated: output frame"));
+    // the export renders exactly what the client rendered: the repeat is not shown twice
+    ByteArrayOutputStream replayed = new ByteArrayOutputStream();
+    for (var ch : chunks) {
+      if (ch.kind() == RecordedKind.RECORDED_KIND_DATA && ch.stream() == TtyStream.TTY_STREAM_STDOUT) {
+        replayed.writeBytes(ch.bytes());
+      }
+    }
+    assertThat(replayed.toByteArray()).isEqualTo(s.bytes());
+  }
+
+  @Test
+  void aViewerForgingStdinWithAnyKeyItHoldsIsRefusedByTheDaemonAndAfterAHandoverThePreviousControllersToo()
+      throws Exception {
+    Path side = home.resolve("forged-" + UUID.randomUUID());
+    Screen a = new Screen();
+    TtyClient owner = openOnHostile("hostile-pins-forge", a, List.of(bobKx.publicKey()));
+    Screen b = new Screen();
+    TtyClient viewer = get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("bob-hostile-pins"),
+        List.of(), Clock.systemUTC()), owner.sessionId(), false, b));
+    owner.send("echo hello-$((3+4))\n".getBytes());
+    b.await("hello-7");
+    assertThat(viewer.hasControl()).isFalse();
+
+    // through an honest engine a viewer's stdin stops at not_controller; a hostile one delivers
+    // it: sealed with the only payload key the viewer holds, as itself or as the opener, any counter
+    long wrongKey = server2.stats().get("input_refused_wrong_key");
+    dev.umbra.crypto.webtty.PayloadCipher forger = new dev.umbra.crypto.webtty.PayloadCipher(
+        dev.umbra.crypto.webtty.KeyRole.INPUT, viewer.outputKey(), viewer.outputCipher().keyId(),
+        viewer.outputCipher().context());
+    int forged = 0;
+    for (dev.umbra.crypto.webtty.KeyId as : List.of(dev.umbra.crypto.webtty.KeyId.of(bobKx.publicKey()),
+        dev.umbra.crypto.webtty.KeyId.of(aliceKx.publicKey()))) {
+      for (long counter : new long[] {0, 5}) {
+        hostile.inject(stdinFrame(owner.sessionId(), forger.seal(dev.umbra.crypto.webtty.Stream.STDIN, as, counter,
+            ("echo forged >> " + side + "\n").getBytes())));
+        forged++;
+      }
+    }
+    owner.send("echo still-$((1+1))\n".getBytes());
+    a.await("still-2");
+    assertThat(side).doesNotExist();
+    assertThat(server2.stats().get("input_refused_wrong_key")).isEqualTo(wrongKey + forged);
+
+    // control handed to bob: alice's input key is retired; her stdin under it is refused
+    dev.umbra.crypto.webtty.PayloadSender old = owner.inputSender();
+    viewer.requestControl();
+    owner.giveControl(a.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
+    b.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
+    assertThat(viewer.hasControl()).isTrue();
+    viewer.send("echo bob-$((2+2))\n".getBytes());
+    a.await("bob-4");
+    long retired = server2.stats().get("input_refused_retired_key");
+    hostile.inject(stdinFrame(owner.sessionId(), old.seal(dev.umbra.crypto.webtty.Stream.STDIN,
+        ("echo stale >> " + side + "\n").getBytes())));
+    viewer.send("echo after-$((3+3))\n".getBytes());
+    a.await("after-6");
+    assertThat(side).doesNotExist();
+    assertThat(server2.stats().get("input_refused_retired_key")).isEqualTo(retired + 1);
+    // and alice's client no longer types at all: it has no input key
+    assertThat(owner.hasControl()).isFalse();
+    owner.send("echo from-alice\n".getBytes());
+    assertThat(a.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+    viewer.send("exit 0\n".getBytes());
+    assertThat(a.exit.get(10, TimeUnit.SECONDS)).isZero();
   }
 }

@@ -30,9 +30,10 @@ import org.junit.jupiter.api.Test;
  */
 class WebTtyClientFramesFuzzTest {
   private static final X25519KeyPair ME = X25519KeyPair.generate();
+  private static final dev.umbra.crypto.keys.Ed25519KeyPair SERVER = dev.umbra.crypto.keys.Ed25519KeyPair.generate();
   private static final PayloadKeyId KEY_ID = PayloadKeyId.generate();
   private static final PayloadCipher CIPHER =
-      new PayloadCipher(PayloadKey.generate(), KEY_ID, new KeyContext("w", "s", "sess", List.of(KeyId.of(ME.publicKey()))));
+      new PayloadCipher(dev.umbra.crypto.webtty.KeyRole.OUTPUT, PayloadKey.generate(), KEY_ID, new KeyContext("w", "s", "sess", List.of(KeyId.of(ME.publicKey()))));
 
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
@@ -57,7 +58,12 @@ class WebTtyClientFramesFuzzTest {
         case WEBTTY_FRAME_TYPE_CLIENT_PROOF, WEBTTY_FRAME_TYPE_JOINED -> {
           Handshake.ClientProof p = Handshake.verifyProof(f.getClientProof());
           assertThat(p.grants()).isNotNull();
-          TtyClient.unwrapOwnGrant(f.getClientProof(), UUID.nameUUIDFromBytes(input), null, f.getSessionId(), ME);
+          TtyClient.unwrapOwnGrant(f.getClientProof(), UUID.nameUUIDFromBytes(input), null, f.getSessionId(), ME,
+              dev.umbra.crypto.webtty.KeyRole.OUTPUT);
+        }
+        case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
+          dev.umbra.crypto.webtty.InputKeyGrant.verify(f.getInputKeyGrant().getCanonicalJson().toByteArray(),
+              f.getInputKeyGrant().getSignature().toByteArray(), SERVER.publicKey());
         }
         case WEBTTY_FRAME_TYPE_DATA -> {
           if (f.getStream() != TtyStream.TTY_STREAM_STDIN) {

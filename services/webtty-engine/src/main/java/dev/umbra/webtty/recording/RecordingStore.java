@@ -5,6 +5,7 @@ import dev.umbra.kit.db.Database;
 import dev.umbra.proto.webtty.RecordedEvent;
 import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.Sealed;
+import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TerminalSize;
 import dev.umbra.proto.webtty.TtyStream;
 import io.vertx.core.Future;
@@ -69,24 +70,30 @@ public final class RecordingStore {
       Sealed s = e.getSealed();
       boolean data = e.getKind() == RecordedKind.RECORDED_KIND_DATA;
       boolean resize = e.getKind() == RecordedKind.RECORDED_KIND_RESIZE;
+      boolean sealed = data || (resize && e.hasSealed());
+      boolean inputKey = e.getKind() == RecordedKind.RECORDED_KIND_INPUT_KEY;
       rows.add(Tuple.from(new Object[] {
           ws, se.sessionId(), (long) e.getSequence(), at(e.getTimeUnixMs()), (short) e.getKind().getNumber(),
           data ? (short) e.getStream().getNumber() : null,
-          data ? Buffer.buffer(s.getPayloadKeyId().toByteArray()) : null,
-          data ? Buffer.buffer(s.getNonce().toByteArray()) : null,
-          data ? Buffer.buffer(s.getCiphertext().toByteArray()) : null,
-          data ? (int) s.getPlaintextLength() : null,
+          sealed ? Buffer.buffer(s.getPayloadKeyId().toByteArray()) : null,
+          sealed ? Buffer.buffer(s.getNonce().toByteArray()) : null,
+          sealed ? Buffer.buffer(s.getCiphertext().toByteArray()) : null,
+          sealed ? (int) s.getPlaintextLength() : null,
           resize ? (int) e.getSize().getCols() : null,
           resize ? (int) e.getSize().getRows() : null,
-          e.getKind() == RecordedKind.RECORDED_KIND_EXIT ? e.getExitStatus() : null}));
+          e.getKind() == RecordedKind.RECORDED_KIND_EXIT ? e.getExitStatus() : null,
+          sealed ? Buffer.buffer(s.getSenderKeyId().toByteArray()) : null,
+          // u64 on the wire, bigint here: the same 64 bits (a counter never gets near 2^63 anyway)
+          sealed ? s.getCounter() : null,
+          inputKey ? Buffer.buffer(e.getInputKeyGrant().toByteArray()) : null}));
       long[] acc = perSession.computeIfAbsent(se.sessionId(), k -> new long[2]);
       acc[0]++;
       acc[1] += data ? s.getCiphertext().size() : 0;
     }
     return db.inWorkspace(ws, conn -> conn.preparedQuery(
             "INSERT INTO events (workspace_id, session_id, sequence, at, kind, stream, payload_key_id, nonce, "
-                + "ciphertext, plaintext_length, cols, rows, exit_status) "
-                + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT DO NOTHING")
+                + "ciphertext, plaintext_length, cols, rows, exit_status, sender_key_id, counter, signed) "
+                + "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) ON CONFLICT DO NOTHING")
         .executeBatch(rows)
         .compose(r -> {
           Future<Void> all = Future.succeededFuture();
@@ -144,7 +151,8 @@ public final class RecordingStore {
   /** Up to {@code limit} events with sequence > {@code after}, in order. */
   public Future<List<RecordedEvent>> events(UUID ws, String sessionId, long after, int limit) {
     return db.inWorkspace(ws, conn -> conn.preparedQuery(
-            "SELECT sequence, at, kind, stream, payload_key_id, nonce, ciphertext, plaintext_length, cols, rows, exit_status "
+            "SELECT sequence, at, kind, stream, payload_key_id, nonce, ciphertext, plaintext_length, cols, rows, exit_status, "
+                + "sender_key_id, counter, signed "
                 + "FROM events WHERE workspace_id = $1 AND session_id = $2 AND sequence > $3 ORDER BY sequence LIMIT $4")
         .execute(Tuple.of(ws, sessionId, after, limit))
         .map(rows -> {
@@ -157,22 +165,38 @@ public final class RecordingStore {
                 .setKind(kind == null ? RecordedKind.RECORDED_KIND_UNSPECIFIED : kind);
             if (kind == RecordedKind.RECORDED_KIND_DATA) {
               TtyStream st = TtyStream.forNumber(r.getShort("stream"));
-              e.setStream(st == null ? TtyStream.TTY_STREAM_UNSPECIFIED : st)
-                  .setSealed(Sealed.newBuilder()
-                      .setPayloadSuite("aes-256-gcm")
-                      .setPayloadKeyId(ByteString.copyFrom(r.getBuffer("payload_key_id").getBytes()))
-                      .setNonce(ByteString.copyFrom(r.getBuffer("nonce").getBytes()))
-                      .setCiphertext(ByteString.copyFrom(r.getBuffer("ciphertext").getBytes()))
-                      .setPlaintextLength(r.getInteger("plaintext_length")));
+              e.setStream(st == null ? TtyStream.TTY_STREAM_UNSPECIFIED : st).setSealed(sealed(r));
             } else if (kind == RecordedKind.RECORDED_KIND_RESIZE) {
               e.setSize(TerminalSize.newBuilder().setCols(r.getInteger("cols")).setRows(r.getInteger("rows")));
+              if (r.getBuffer("ciphertext") != null) {
+                e.setSealed(sealed(r));
+              }
             } else if (kind == RecordedKind.RECORDED_KIND_EXIT) {
               e.setExitStatus(r.getInteger("exit_status"));
+            } else if (kind == RecordedKind.RECORDED_KIND_INPUT_KEY && r.getBuffer("signed") != null) {
+              try {
+                e.setInputKeyGrant(SignedMessage.parseFrom(r.getBuffer("signed").getBytes()));
+              } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
+                // stored by this engine from a frame it checked; an unreadable row replays empty (the export refuses it)
+              }
             }
             out.add(e.build());
           }
           return out;
         }));
+  }
+
+  private static Sealed sealed(Row r) {
+    Sealed.Builder b = Sealed.newBuilder()
+        .setPayloadSuite("aes-256-gcm")
+        .setPayloadKeyId(ByteString.copyFrom(r.getBuffer("payload_key_id").getBytes()))
+        .setNonce(ByteString.copyFrom(r.getBuffer("nonce").getBytes()))
+        .setCiphertext(ByteString.copyFrom(r.getBuffer("ciphertext").getBytes()))
+        .setPlaintextLength(r.getInteger("plaintext_length"));
+    if (r.getBuffer("sender_key_id") != null) {
+      b.setSenderKeyId(ByteString.copyFrom(r.getBuffer("sender_key_id").getBytes())).setCounter(r.getLong("counter"));
+    }
+    return b.build();
   }
 
   /** Deletes recordings whose session ended (or, never ended, started) before {@code cutoff}; returns how many. */

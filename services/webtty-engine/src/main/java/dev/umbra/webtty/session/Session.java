@@ -32,6 +32,8 @@ final class Session {
     final String keyIdHex;
     ParticipantRole participantRole;
     long lastStdinSequence;
+    /** The X25519 public key it announced (JOIN, ATTACH, CLIENT_PROOF); passed to the server on control changes. */
+    ByteString publicKey = ByteString.EMPTY;
 
     Part(String id, String subject, Role role, String tokenId, String instance, String keyIdHex, ParticipantRole pr) {
       this.id = id;
@@ -61,6 +63,7 @@ final class Session {
   List<KeyGrant> grants = List.of();
   Set<String> grantKeyIds = new HashSet<>();
   ByteString keyContext = ByteString.EMPTY;
+  /** The output key's id (stdout/stderr from the server); input keys are the daemon's to check. */
   ByteString payloadKeyId = ByteString.EMPTY;
   boolean stored;
   Subscription channel;

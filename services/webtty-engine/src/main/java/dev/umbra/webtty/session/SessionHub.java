@@ -265,7 +265,10 @@ public final class SessionHub {
         }
         s.serverHello = f.getServerHello();
         s.state = Session.State.AWAIT_PROOF;
-        sendTo(s, owner(s), f.toBuilder().setServerId(s.serverId).build());
+        Session.Part opener = owner(s);
+        // the opener learns its participant id here (it gets no JOINED), to recognise control changes naming it
+        sendTo(s, opener, f.toBuilder().setServerId(s.serverId)
+            .setParticipantId(opener == null ? "" : opener.id).build());
       }
       case WEBTTY_FRAME_TYPE_READY -> {
         if (s.state != Session.State.AWAIT_READY) {
@@ -302,6 +305,22 @@ public final class SessionHub {
         record(s, RecordedEvent.newBuilder().setSequence(out.getSequence()).setTimeUnixMs(out.getTimeUnixMs())
             .setKind(RecordedKind.RECORDED_KIND_EXIT).setExitStatus(f.getExitStatus()).build());
         endSession(s, WebTtyReason.WEBTTY_REASON_EXIT, out);
+      }
+      case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
+        if (s.state != Session.State.LIVE) {
+          rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_NOT_READY);
+          return;
+        }
+        // a control handover's fresh input key: recorded (whoever holds it can read that stdin in an
+        // export) and handed to the participant it names; the grant is public, signed by the daemon
+        WebTtyFrame out = stamp(s, f);
+        record(s, RecordedEvent.newBuilder().setSequence(out.getSequence()).setTimeUnixMs(out.getTimeUnixMs())
+            .setKind(RecordedKind.RECORDED_KIND_INPUT_KEY).setInputKeyGrant(f.getInputKeyGrant()).build());
+        Session.Part to = s.participants.get(f.getParticipantId());
+        if (to != null) {
+          sendTo(s, to, out);
+        }
+        metrics.forwarded("input_key");
       }
       // a reason the table does not name (a newer or foreign daemon) ends the session as server_closed
       case WEBTTY_FRAME_TYPE_CLOSE -> endSession(s, WebTtyReasons.parse(f.getReason()).orElse(WebTtyReason.WEBTTY_REASON_SERVER_CLOSED), null);
@@ -712,23 +731,41 @@ public final class SessionHub {
           rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
           return;
         }
-        ByteString keyId = f.getGrants(0).getPayloadKeyId();
+        // v2: one output key (granted to every recipient) and one input key (the server's and the
+        // opener's); each role's grants must name one key, and the two keys differ
+        ByteString keyId = null;
+        ByteString inputKeyId = null;
         for (KeyGrant g : f.getGrantsList()) {
-          if (!g.getPayloadKeyId().equals(keyId)) {
+          boolean output = "output".equals(g.getKeyRole());
+          ByteString known = output ? keyId : inputKeyId;
+          if (known != null && !known.equals(g.getPayloadKeyId())) {
             rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_MALFORMED);
             return;
           }
+          if (output) {
+            keyId = g.getPayloadKeyId();
+          } else {
+            inputKeyId = g.getPayloadKeyId();
+          }
+        }
+        if (keyId == null || inputKeyId == null || keyId.equals(inputKeyId)) {
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_MALFORMED);
+          return;
         }
         String ownKey = HEX.formatHex(f.getKeyId().toByteArray());
         s.grants = List.copyOf(f.getGrantsList());
         for (KeyGrant g : s.grants) {
-          s.grantKeyIds.add(HEX.formatHex(g.getRecipientKeyId().toByteArray()));
+          if ("output".equals(g.getKeyRole())) {
+            // joining needs the output key; an input grant alone (the server's) is not a reason to admit
+            s.grantKeyIds.add(HEX.formatHex(g.getRecipientKeyId().toByteArray()));
+          }
         }
         if (!s.grantKeyIds.contains(ownKey)) {
           rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_NO_GRANT);
           return;
         }
         Session.Part owner = new Session.Part(p.id, p.subject, p.role, p.tokenId, p.instance, ownKey, p.participantRole);
+        owner.publicKey = f.getPublicKey();
         s.participants.put(p.id, owner);
         s.keyContext = f.getKeyContext();
         s.clientProof = f.getClientProof();
@@ -755,7 +792,9 @@ public final class SessionHub {
           deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
           return;
         }
-        if (!f.getSealed().getPayloadKeyId().equals(s.payloadKeyId)) {
+        if (f.getSealed().getPayloadKeyId().equals(s.payloadKeyId)) {
+          // stdin is never under the output key (every recipient holds that one); the input key
+          // changes with control and is the daemon's to check
           rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID);
           return;
         }
@@ -783,8 +822,12 @@ public final class SessionHub {
         }
         s.size = f.getSize();
         WebTtyFrame out = stamp(s, f);
-        record(s, RecordedEvent.newBuilder().setSequence(out.getSequence()).setTimeUnixMs(out.getTimeUnixMs())
-            .setKind(RecordedKind.RECORDED_KIND_RESIZE).setSize(f.getSize()).build());
+        RecordedEvent.Builder resized = RecordedEvent.newBuilder().setSequence(out.getSequence())
+            .setTimeUnixMs(out.getTimeUnixMs()).setKind(RecordedKind.RECORDED_KIND_RESIZE).setSize(f.getSize());
+        if (f.hasSealed()) {
+          resized.setSealed(f.getSealed()); // the daemon applies only this (input key, counted with stdin)
+        }
+        record(s, resized.build());
         writeServer(s.server, out);
         sendToAll(s, out);
       }
@@ -830,8 +873,23 @@ public final class SessionHub {
     s.controllerId = to.id;
     sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
         .setSessionId(s.id).setParticipantId(to.id).setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER).build());
+    tellServerControl(s, to);
     audit.event(AuditAction.TERMINAL_CONTROL_CHANGED).workspace(s.workspaceId).actor(AuditActor.member(by.subject))
         .target("session", s.id).meta("controller", to.subject).success().emit();
+  }
+
+  /**
+   * Tells the server who controls now ({@code to}, or nobody): the daemon retires the previous
+   * input key and wraps a fresh one for the new controller's key (v2 split keys).
+   */
+  private void tellServerControl(Session s, Session.Part to) {
+    WebTtyFrame.Builder f = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
+        .setSessionId(s.id);
+    if (to != null) {
+      f.setParticipantId(to.id).setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER).setPublicKey(to.publicKey)
+          .setKeyId(ByteString.copyFrom(HEX.parseHex(to.keyIdHex)));
+    }
+    writeServer(s.server, f.build());
   }
 
   private void join(Session s, WebTtyBusMessage who, Role role, WebTtyFrame f) {
@@ -862,6 +920,7 @@ public final class SessionHub {
     boolean control = attach && (s.controllerId == null || !s.participants.containsKey(s.controllerId));
     Session.Part p = new Session.Part(who.getParticipantId(), who.getSubject(), role, who.getTokenId(),
         who.getOrigin(), keyHex, control ? ParticipantRole.PARTICIPANT_ROLE_CONTROLLER : ParticipantRole.PARTICIPANT_ROLE_VIEWER);
+    p.publicKey = f.getPublicKey();
     cancelTimer(s);
     WebTtyFrame announce = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED)
         .setSessionId(s.id).setParticipantId(p.id).setRole(p.participantRole).build();
@@ -878,6 +937,9 @@ public final class SessionHub {
       joined.addParticipants(Participant.newBuilder().setParticipantId(q.id).setRole(q.participantRole));
     }
     sendTo(s, p, joined.build());
+    if (control) {
+      tellServerControl(s, p);
+    }
     audit.event(AuditAction.TERMINAL_JOINED).workspace(s.workspaceId).actor(AuditActor.member(p.subject))
         .target("session", s.id).meta("role", attach ? "owner" : "viewer").success().emit();
   }
@@ -922,6 +984,9 @@ public final class SessionHub {
     }
     if (p.id.equals(s.controllerId)) {
       s.controllerId = null;
+      if (s.state == Session.State.LIVE) {
+        tellServerControl(s, null); // nobody types until control is given again
+      }
     }
     if (s.state != Session.State.LIVE) {
       if (p.subject.equals(s.openedBy)) {

@@ -32,6 +32,9 @@ public final class WebTtyWire {
   public static final String PAYLOAD_SUITE = "aes-256-gcm";
   public static final String KEY_ENVELOPE_SUITE = "hpke-x25519-hkdf-sha256-aes-256-gcm";
   public static final int KEY_ID_BYTES = 16;
+  public static final int PUBLIC_KEY_BYTES = 32;
+  /** Payload format v2 key roles of a grant. */
+  public static final Set<String> KEY_ROLES = Set.of("output", "input");
   public static final int NONCE_BYTES = 12;
   public static final int TAG_BYTES = 16;
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -43,6 +46,7 @@ public final class WebTtyWire {
           WebTtyFrameType.WEBTTY_FRAME_TYPE_READY,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
 
   public static final Set<WebTtyFrameType> FROM_CLIENT =
@@ -105,7 +109,19 @@ public final class WebTtyWire {
         return type == WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN ? sizeProblem(f) : Optional.empty();
       }
       case WEBTTY_FRAME_TYPE_RESIZE -> {
-        return sizeProblem(f);
+        Optional<WebTtyReason> p = sizeProblem(f);
+        return p.isPresent() || !f.hasSealed() ? p : sealedProblem(f.getSealed());
+      }
+      case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
+        Optional<WebTtyReason> p = signedProblem(f.hasInputKeyGrant() ? f.getInputKeyGrant().getCanonicalJson().size() : -1,
+            f.getInputKeyGrant().getSignature().size());
+        if (p.isPresent()) {
+          return p;
+        }
+        if (!validId(f.getParticipantId()) || f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS) {
+          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+        }
+        return grantsProblem(f);
       }
       case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
         return signedProblem(f.hasServerHello() ? f.getServerHello().getCanonicalJson().size() : -1,
@@ -121,24 +137,37 @@ public final class WebTtyWire {
             || f.getKeyContext().size() > MAX_SIGNED_BYTES || f.getKeyId().size() != KEY_ID_BYTES) {
           return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
-        for (var g : f.getGrantsList()) {
-          if (!PAYLOAD_SUITE.equals(g.getPayloadSuite()) || !KEY_ENVELOPE_SUITE.equals(g.getKeyEnvelopeSuite())) {
-            return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_SUITE);
-          }
-          if (g.getRecipientKeyId().size() != KEY_ID_BYTES || g.getPayloadKeyId().size() != KEY_ID_BYTES
-              || g.getEnc().size() != 32 || g.getCiphertext().size() != 48) {
-            return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
-          }
+        if (!f.getPublicKey().isEmpty() && f.getPublicKey().size() != PUBLIC_KEY_BYTES) {
+          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
-        return Optional.empty();
+        return grantsProblem(f);
       }
       case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> {
-        return f.getKeyId().size() == KEY_ID_BYTES && validId(f.getSessionId()) ? Optional.empty() : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+        boolean key = f.getPublicKey().isEmpty() || f.getPublicKey().size() == PUBLIC_KEY_BYTES;
+        return key && f.getKeyId().size() == KEY_ID_BYTES && validId(f.getSessionId()) ? Optional.empty()
+            : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
       default -> {
         return Optional.empty();
       }
     }
+  }
+
+  /** Grants (v2): our suites, a key role of "output" or "input", ids, enc and ciphertext of their sizes. */
+  private static Optional<WebTtyReason> grantsProblem(WebTtyFrame f) {
+    for (var g : f.getGrantsList()) {
+      if (!PAYLOAD_SUITE.equals(g.getPayloadSuite()) || !KEY_ENVELOPE_SUITE.equals(g.getKeyEnvelopeSuite())) {
+        return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_SUITE);
+      }
+      if (!KEY_ROLES.contains(g.getKeyRole())) {
+        return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+      }
+      if (g.getRecipientKeyId().size() != KEY_ID_BYTES || g.getPayloadKeyId().size() != KEY_ID_BYTES
+          || g.getEnc().size() != 32 || g.getCiphertext().size() != 48) {
+        return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+      }
+    }
+    return Optional.empty();
   }
 
   private static Optional<WebTtyReason> signedProblem(int jsonBytes, int sigBytes) {
@@ -165,7 +194,9 @@ public final class WebTtyWire {
     if (!PAYLOAD_SUITE.equals(s.getPayloadSuite())) {
       return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_SUITE);
     }
-    if (s.getPayloadKeyId().size() != KEY_ID_BYTES || s.getNonce().size() != NONCE_BYTES) {
+    // a v1 payload has no sender key id: refused as malformed
+    if (s.getPayloadKeyId().size() != KEY_ID_BYTES || s.getSenderKeyId().size() != KEY_ID_BYTES
+        || s.getNonce().size() != NONCE_BYTES) {
       return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     // the wire's uint64 reads negative from 2^63 on: 2^64-16 with an empty ciphertext was admitted

@@ -14,12 +14,13 @@ import java.util.Arrays;
 import java.util.List;
 
 /**
- * Wrapping a WebTTY payload key for recipients with HPKE (DESIGN.md §5):
+ * Wrapping a WebTTY payload key (output or input) for recipients with HPKE (DESIGN.md §5, v2):
  * <pre>
- * info = lp("umbra-webtty-key/v1") lp(payload_suite) lp(key_envelope_suite) lp(payload_key_id) lp(key_context)
- * aad  = lp("umbra-webtty-key/v1") lp(recipient_key_id) lp(payload_suite) lp(key_envelope_suite) lp(payload_key_id) lp(key_context)
+ * info = lp("umbra-webtty-key/v2") lp(key_role) lp(payload_suite) lp(key_envelope_suite) lp(payload_key_id) lp(key_context)
+ * aad  = lp("umbra-webtty-key/v2") lp(recipient_key_id) lp(key_role) lp(payload_suite) lp(key_envelope_suite) lp(payload_key_id) lp(key_context)
  * </pre>
- * Ids are their raw 16 bytes; suites their wire strings; key_context its canonical JSON.
+ * Ids are their raw 16 bytes; role and suites their wire strings; key_context its canonical JSON.
+ * An input-key grant cannot be presented as an output-key grant (or back): the role is bound.
  */
 public final class KeyGrants {
     private static final Hpke HPKE = Hpke.BASE_AES_256_GCM;
@@ -29,49 +30,55 @@ public final class KeyGrants {
     private KeyGrants() {
     }
 
-    public static byte[] info(PayloadSuite payloadSuite, KeyEnvelopeSuite envelopeSuite, PayloadKeyId payloadKeyId,
-                              KeyContext context) {
-        return Bytes.lengthPrefixed(Bytes.utf8(CryptoConstants.WEBTTY_KEY_DOMAIN), Bytes.utf8(payloadSuite.wireName()),
+    public static byte[] info(KeyRole role, PayloadSuite payloadSuite, KeyEnvelopeSuite envelopeSuite,
+                              PayloadKeyId payloadKeyId, KeyContext context) {
+        return Bytes.lengthPrefixed(Bytes.utf8(CryptoConstants.WEBTTY_KEY_DOMAIN), Bytes.utf8(role.wireName()),
+                Bytes.utf8(payloadSuite.wireName()),
                 Bytes.utf8(envelopeSuite.wireName()), payloadKeyId.toBytes(), context.toCanonicalJson());
     }
 
-    public static byte[] aad(KeyId recipient, PayloadSuite payloadSuite, KeyEnvelopeSuite envelopeSuite,
+    public static byte[] aad(KeyId recipient, KeyRole role, PayloadSuite payloadSuite, KeyEnvelopeSuite envelopeSuite,
                              PayloadKeyId payloadKeyId, KeyContext context) {
         return Bytes.lengthPrefixed(Bytes.utf8(CryptoConstants.WEBTTY_KEY_DOMAIN), recipient.toBytes(),
+                Bytes.utf8(role.wireName()),
                 Bytes.utf8(payloadSuite.wireName()), Bytes.utf8(envelopeSuite.wireName()), payloadKeyId.toBytes(),
                 context.toCanonicalJson());
     }
 
     /** Wraps {@code key} for one recipient, who must be listed in {@code context}. */
-    public static KeyGrant wrap(PayloadKey key, PayloadKeyId keyId, KeyContext context, X25519PublicKey recipient) {
+    public static KeyGrant wrap(KeyRole role, PayloadKey key, PayloadKeyId keyId, KeyContext context,
+                                X25519PublicKey recipient) {
         KeyId recipientId = recipientIn(context, recipient);
-        return seal(HPKE.setupBaseSender(recipient, info(PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, context)),
-                recipientId, key, keyId, context);
+        return seal(HPKE.setupBaseSender(recipient, info(role, PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, context)),
+                recipientId, role, key, keyId, context);
     }
 
     /** One grant per recipient key, in the given order. */
-    public static List<KeyGrant> wrapForAll(PayloadKey key, PayloadKeyId keyId, KeyContext context,
+    public static List<KeyGrant> wrapForAll(KeyRole role, PayloadKey key, PayloadKeyId keyId, KeyContext context,
                                             List<X25519PublicKey> recipients) {
         List<KeyGrant> grants = new ArrayList<>();
         for (X25519PublicKey r : recipients) {
-            grants.add(wrap(key, keyId, context, r));
+            grants.add(wrap(role, key, keyId, context, r));
         }
         return grants;
     }
 
     /** INSECURE outside conformance vectors: wraps with a caller-chosen HPKE ephemeral key. */
-    public static KeyGrant insecureWrapWithEphemeral(PayloadKey key, PayloadKeyId keyId, KeyContext context,
-                                                     X25519PublicKey recipient, X25519KeyPair ephemeral) {
+    public static KeyGrant insecureWrapWithEphemeral(KeyRole role, PayloadKey key, PayloadKeyId keyId,
+                                                     KeyContext context, X25519PublicKey recipient,
+                                                     X25519KeyPair ephemeral) {
         KeyId recipientId = recipientIn(context, recipient);
         return seal(HPKE.insecureSetupBaseSenderWithEphemeral(recipient,
-                info(PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, context), ephemeral), recipientId, key, keyId, context);
+                info(role, PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, context), ephemeral), recipientId, role, key, keyId,
+                context);
     }
 
-    private static KeyGrant seal(HpkeContext ctx, KeyId recipientId, PayloadKey key, PayloadKeyId keyId, KeyContext context) {
+    private static KeyGrant seal(HpkeContext ctx, KeyId recipientId, KeyRole role, PayloadKey key, PayloadKeyId keyId,
+                                 KeyContext context) {
         byte[] raw = key.exportKeyBytes();
         try {
-            byte[] ct = ctx.seal(aad(recipientId, PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, context), raw);
-            return new KeyGrant(recipientId, PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, ctx.enc(), ct);
+            byte[] ct = ctx.seal(aad(recipientId, role, PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, context), raw);
+            return new KeyGrant(recipientId, role, PAYLOAD_SUITE, ENVELOPE_SUITE, keyId, ctx.enc(), ct);
         } finally {
             Arrays.fill(raw, (byte) 0);
         }
@@ -93,8 +100,8 @@ public final class KeyGrants {
             throw new MalformedInputException("WebTTY key grant ciphertext must be 48 bytes, got " + grant.ciphertext().length);
         }
         byte[] raw = HPKE.open(recipient, grant.enc(),
-                info(grant.payloadSuite(), grant.keyEnvelopeSuite(), grant.payloadKeyId(), context),
-                aad(recipientId, grant.payloadSuite(), grant.keyEnvelopeSuite(), grant.payloadKeyId(), context),
+                info(grant.role(), grant.payloadSuite(), grant.keyEnvelopeSuite(), grant.payloadKeyId(), context),
+                aad(recipientId, grant.role(), grant.payloadSuite(), grant.keyEnvelopeSuite(), grant.payloadKeyId(), context),
                 grant.ciphertext());
         try {
             return PayloadKey.fromBytes(raw);

@@ -6,6 +6,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.kdf.HkdfSha256;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.Ed25519PrivateKey;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PrivateKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
@@ -17,7 +19,10 @@ import dev.umbra.crypto.testing.Hex;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
+import dev.umbra.crypto.webtty.InputKeyGrant;
 import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.KeyRole;
+import dev.umbra.crypto.webtty.PayloadCounters;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadKeyId;
@@ -45,8 +50,9 @@ import java.util.TreeMap;
  * {@code ./mvnw -pl shared/crypto test -Dtest=ConformanceVectorsTest -Dumbra.conformance.write=true}.
  */
 public final class ConformanceVectorGenerator {
-    static final List<String> FILES = List.of("noise.json", "webtty-key-id.json", "webtty-grant.json",
-            "webtty-payload.json", "canonical-json.json");
+    /** v1 {@code webtty-grant.json} and {@code webtty-payload.json} are retired (README): v1 is refused. */
+    static final List<String> FILES = List.of("noise.json", "webtty-key-id.json", "webtty-grant-v2.json",
+            "webtty-payload-v2.json", "webtty-counters-v2.json", "webtty-input-key-grant-v2.json", "canonical-json.json");
     private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
     private ConformanceVectorGenerator() {
@@ -66,8 +72,10 @@ public final class ConformanceVectorGenerator {
         Map<String, String> out = new TreeMap<>();
         out.put("noise.json", write(noise()));
         out.put("webtty-key-id.json", write(keyIds()));
-        out.put("webtty-grant.json", write(grants()));
-        out.put("webtty-payload.json", write(payloads()));
+        out.put("webtty-grant-v2.json", write(grants()));
+        out.put("webtty-payload-v2.json", write(payloads()));
+        out.put("webtty-counters-v2.json", write(counters()));
+        out.put("webtty-input-key-grant-v2.json", write(inputKeyGrants()));
         out.put("canonical-json.json", write(canonicalJson()));
         return out;
     }
@@ -175,82 +183,168 @@ public final class ConformanceVectorGenerator {
         return list;
     }
 
-    // ---- webtty-grant.json ----
+    // ---- webtty-grant-v2.json ----
 
     private static List<Map<String, Object>> grants() {
         List<Map<String, Object>> list = new ArrayList<>();
         X25519KeyPair a = x25519("grant/recipient-a");
         X25519KeyPair b = x25519("grant/recipient-b");
         X25519KeyPair c = x25519("grant/recipient-c");
-        list.add(grant("grant-1", a, new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0001",
-                List.of(KeyId.of(a.publicKey())))));
-        KeyContext shared = new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0002",
-                List.of(KeyId.of(a.publicKey()), KeyId.of(b.publicKey()), KeyId.of(c.publicKey())));
-        list.add(grant("grant-2", a, shared));
-        list.add(grant("grant-3", b, shared));
-        list.add(grant("grant-4", c, new KeyContext("wörkspace-ü", "server \"x\"", "session\t1",
+        list.add(grant("grant-v2-1", KeyRole.OUTPUT, a, new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z",
+                "sess-0001", List.of(KeyId.of(a.publicKey())))));
+        KeyContext shared = sharedContext();
+        list.add(grant("grant-v2-2", KeyRole.OUTPUT, a, shared));
+        list.add(grant("grant-v2-3", KeyRole.OUTPUT, b, shared));
+        list.add(grant("grant-v2-4", KeyRole.INPUT, a, shared));
+        list.add(grant("grant-v2-5", KeyRole.INPUT, c, new KeyContext("wörkspace-ü", "server \"x\"", "session\t1",
                 List.of(KeyId.of(c.publicKey()), KeyId.of(a.publicKey())))));
         return list;
     }
 
-    private static Map<String, Object> grant(String label, X25519KeyPair recipient, KeyContext context) {
+    private static KeyContext sharedContext() {
+        return new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0002",
+                List.of(KeyId.of(x25519("grant/recipient-a").publicKey()), KeyId.of(x25519("grant/recipient-b").publicKey()),
+                        KeyId.of(x25519("grant/recipient-c").publicKey())));
+    }
+
+    private static Map<String, Object> grant(String label, KeyRole role, X25519KeyPair recipient, KeyContext context) {
         PayloadKey key = PayloadKey.fromBytes(bytes(label + "/payload_key", 32));
         PayloadKeyId keyId = PayloadKeyId.fromBytes(bytes(label + "/payload_key_id", 16));
         X25519KeyPair ephemeral = x25519(label + "/ephemeral");
-        KeyGrant g = KeyGrants.insecureWrapWithEphemeral(key, keyId, context, recipient.publicKey(), ephemeral);
+        KeyGrant g = KeyGrants.insecureWrapWithEphemeral(role, key, keyId, context, recipient.publicKey(), ephemeral);
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("recipient_private_key", Hex.e(recipient.privateKey().exportPrivateBytes()));
         v.put("recipient_public_key", recipient.publicKey().toHex());
         v.put("recipient_key_id", g.recipientKeyId().toHex());
+        v.put("key_role", role.wireName());
         v.put("payload_key", Hex.e(key.exportKeyBytes()));
         v.put("payload_key_id", keyId.toHex());
         v.put("key_context", new String(context.toCanonicalJson(), StandardCharsets.UTF_8));
         v.put("payload_suite", g.payloadSuite().wireName());
         v.put("key_envelope_suite", g.keyEnvelopeSuite().wireName());
-        v.put("info", Hex.e(KeyGrants.info(g.payloadSuite(), g.keyEnvelopeSuite(), keyId, context)));
-        v.put("aad", Hex.e(KeyGrants.aad(g.recipientKeyId(), g.payloadSuite(), g.keyEnvelopeSuite(), keyId, context)));
+        v.put("info", Hex.e(KeyGrants.info(role, g.payloadSuite(), g.keyEnvelopeSuite(), keyId, context)));
+        v.put("aad", Hex.e(KeyGrants.aad(g.recipientKeyId(), role, g.payloadSuite(), g.keyEnvelopeSuite(), keyId, context)));
         v.put("ephemeral_private_key", Hex.e(ephemeral.privateKey().exportPrivateBytes()));
         v.put("enc", Hex.e(g.enc()));
         v.put("ciphertext", Hex.e(g.ciphertext()));
         return v;
     }
 
-    // ---- webtty-payload.json ----
+    // ---- webtty-payload-v2.json ----
 
     private static List<Map<String, Object>> payloads() {
         List<Map<String, Object>> list = new ArrayList<>();
-        KeyContext context = new KeyContext("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-01HF8Z", "sess-0002",
-                List.of(KeyId.of(x25519("grant/recipient-a").publicKey()), KeyId.of(x25519("grant/recipient-b").publicKey())));
+        KeyContext context = sharedContext();
+        KeyId server = KeyId.of(x25519("grant/recipient-a").publicKey());
+        KeyId controller = KeyId.of(x25519("grant/recipient-b").publicKey());
         byte[] big = new byte[1024];
         for (int i = 0; i < big.length; i++) {
             big[i] = (byte) (0x20 + i % 95);
         }
+        byte[] resize = java.nio.ByteBuffer.allocate(8).putInt(132).putInt(43).array();
+        // output: the server's counter 0,1,2,3 under the output key; input: the controller's 0,1,2 under the input key
         Object[][] cases = {
-                {Stream.STDIN, "ls -la\r".getBytes(StandardCharsets.UTF_8)},
-                {Stream.STDOUT, "\u001b[1;32mtotal 8\u001b[0m\r\nfile.txt  ü\r\n".getBytes(StandardCharsets.UTF_8)},
-                {Stream.STDERR, "bash: foo: command not found\r\n".getBytes(StandardCharsets.UTF_8)},
-                {Stream.STDOUT, new byte[0]},
-                {Stream.STDOUT, big},
+                {KeyRole.OUTPUT, Stream.STDOUT, server, 0L, "\u001b[1;32mtotal 8\u001b[0m\r\nfile.txt  ü\r\n".getBytes(StandardCharsets.UTF_8)},
+                {KeyRole.OUTPUT, Stream.STDERR, server, 1L, "bash: foo: command not found\r\n".getBytes(StandardCharsets.UTF_8)},
+                {KeyRole.OUTPUT, Stream.STDOUT, server, 2L, new byte[0]},
+                {KeyRole.OUTPUT, Stream.STDOUT, server, 3L, big},
+                {KeyRole.INPUT, Stream.STDIN, controller, 0L, "ls -la\r".getBytes(StandardCharsets.UTF_8)},
+                {KeyRole.INPUT, Stream.RESIZE, controller, 1L, resize},
+                {KeyRole.INPUT, Stream.STDIN, controller, 2L, "\u0003".getBytes(StandardCharsets.UTF_8)},
+                {KeyRole.INPUT, Stream.STDIN, controller, 0x0123456789abcdefL, "x".getBytes(StandardCharsets.UTF_8)},
         };
         for (int i = 0; i < cases.length; i++) {
-            String label = "payload-" + (i + 1);
-            PayloadKey key = PayloadKey.fromBytes(bytes("payload/payload_key", 32));
-            PayloadKeyId keyId = PayloadKeyId.fromBytes(bytes("payload/payload_key_id", 16));
-            Stream stream = (Stream) cases[i][0];
-            byte[] plaintext = (byte[]) cases[i][1];
+            String label = "payload-v2-" + (i + 1);
+            KeyRole role = (KeyRole) cases[i][0];
+            PayloadKey key = PayloadKey.fromBytes(bytes("payload-v2/" + role.wireName() + "_key", 32));
+            PayloadKeyId keyId = PayloadKeyId.fromBytes(bytes("payload-v2/" + role.wireName() + "_key_id", 16));
+            Stream stream = (Stream) cases[i][1];
+            KeyId sender = (KeyId) cases[i][2];
+            long counter = (Long) cases[i][3];
+            byte[] plaintext = (byte[]) cases[i][4];
             byte[] nonce = bytes(label + "/nonce", 12);
-            PayloadCipher cipher = new PayloadCipher(key, keyId, context);
-            SealedPayload sealed = cipher.insecureSealWithNonce(stream, nonce, plaintext);
+            PayloadCipher cipher = new PayloadCipher(role, key, keyId, context);
+            SealedPayload sealed = cipher.insecureSealWithNonce(stream, sender, counter, nonce, plaintext);
             Map<String, Object> v = new LinkedHashMap<>();
+            v.put("key_role", role.wireName());
             v.put("payload_key", Hex.e(key.exportKeyBytes()));
             v.put("payload_key_id", keyId.toHex());
             v.put("key_context", new String(context.toCanonicalJson(), StandardCharsets.UTF_8));
             v.put("payload_suite", sealed.suite().wireName());
             v.put("stream", stream.wireName());
+            v.put("sender_key_id", sender.toHex());
+            v.put("counter", Long.toUnsignedString(counter));
             v.put("nonce", Hex.e(nonce));
             v.put("plaintext", Hex.e(plaintext));
-            v.put("aad", Hex.e(cipher.aad(stream, nonce, plaintext.length)));
+            v.put("aad", Hex.e(cipher.aad(stream, sender, counter, nonce, plaintext.length)));
             v.put("ciphertext", Hex.e(sealed.ciphertext()));
+            list.add(v);
+        }
+        return list;
+    }
+
+    // ---- webtty-counters-v2.json ----
+
+    private static List<Map<String, Object>> counters() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        long[][] cases = {{0, 1, 2, 3}, {0, 1, 1, 2}, {0, 1, 2, 1, 3}, {0, 2, 3}, {0, 3, 1, 4}, {5, 6}, {1, 0}};
+        for (int i = 0; i < cases.length; i++) {
+            for (boolean firstSeen : new boolean[] {false, true}) {
+                if (firstSeen && i < 5) {
+                    continue;
+                }
+                PayloadCounters r = firstSeen ? PayloadCounters.fromFirstSeen() : PayloadCounters.fromZero();
+                List<Object> counters = new ArrayList<>();
+                List<Object> verdicts = new ArrayList<>();
+                PayloadKeyId key = PayloadKeyId.fromBytes(bytes("counters/key", 16));
+                KeyId sender = KeyId.of(x25519("grant/recipient-a").publicKey());
+                for (long c : cases[i]) {
+                    PayloadCounters.Verdict v = r.observe(key, sender, c);
+                    counters.add(c);
+                    verdicts.add(v.kind() == PayloadCounters.Kind.GAP ? "gap:" + v.missing()
+                            : v.kind().name().toLowerCase(java.util.Locale.ROOT));
+                }
+                Map<String, Object> v = new LinkedHashMap<>();
+                v.put("start", firstSeen ? "first_seen" : "zero");
+                v.put("counters", counters);
+                v.put("verdicts", verdicts);
+                list.add(v);
+            }
+        }
+        return list;
+    }
+
+    // ---- webtty-input-key-grant-v2.json ----
+
+    private static List<Map<String, Object>> inputKeyGrants() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        Ed25519KeyPair server = Ed25519KeyPair.fromPrivateKey(Ed25519PrivateKey.fromBytes(bytes("input-grant/server_signing", 32)));
+        X25519KeyPair serverKx = x25519("grant/recipient-a");
+        X25519KeyPair controller = x25519("grant/recipient-c");
+        KeyContext context = sharedContext();
+        for (int epoch = 1; epoch <= 2; epoch++) {
+            String label = "input-grant-" + epoch;
+            PayloadKey inputKey = PayloadKey.fromBytes(bytes(label + "/input_key", 32));
+            PayloadKeyId inputKeyId = PayloadKeyId.fromBytes(bytes(label + "/input_key_id", 16));
+            PayloadKeyId outputKeyId = PayloadKeyId.fromBytes(bytes("payload-v2/output_key_id", 16));
+            List<KeyGrant> grants = List.of(
+                    KeyGrants.insecureWrapWithEphemeral(KeyRole.INPUT, inputKey, inputKeyId, context, controller.publicKey(),
+                            x25519(label + "/ephemeral-controller")),
+                    KeyGrants.insecureWrapWithEphemeral(KeyRole.INPUT, inputKey, inputKeyId, context, serverKx.publicKey(),
+                            x25519(label + "/ephemeral-server")));
+            InputKeyGrant g = new InputKeyGrant(context.workspaceId(), context.serverId(), context.sessionId(), epoch,
+                    KeyId.of(controller.publicKey()), inputKeyId, outputKeyId, grants, 1_767_225_600_000L + epoch);
+            InputKeyGrant.Signed signed = g.sign(server);
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("server_signing_private_key", Hex.e(bytes("input-grant/server_signing", 32)));
+            v.put("server_signing_key", server.publicKey().toHex());
+            v.put("controller_private_key", Hex.e(controller.privateKey().exportPrivateBytes()));
+            v.put("key_context", new String(context.toCanonicalJson(), StandardCharsets.UTF_8));
+            v.put("input_key", Hex.e(inputKey.exportKeyBytes()));
+            v.put("ephemeral_private_keys", List.of(Hex.e(x25519(label + "/ephemeral-controller").privateKey().exportPrivateBytes()),
+                    Hex.e(x25519(label + "/ephemeral-server").privateKey().exportPrivateBytes())));
+            v.put("canonical_json", new String(signed.canonicalJson(), StandardCharsets.UTF_8));
+            v.put("signature", Hex.e(signed.signature()));
             list.add(v);
         }
         return list;

@@ -9,6 +9,12 @@ import dev.umbra.crypto.keys.X25519PrivateKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.noise.NoiseConformance;
 import dev.umbra.crypto.testing.Hex;
+import dev.umbra.crypto.AuthenticationFailedException;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.Ed25519PrivateKey;
+import dev.umbra.crypto.webtty.InputKeyGrant;
+import dev.umbra.crypto.webtty.KeyRole;
+import dev.umbra.crypto.webtty.PayloadCounters;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyEnvelopeSuite;
 import dev.umbra.crypto.webtty.KeyGrant;
@@ -32,6 +38,7 @@ import java.util.List;
 import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The published conformance vectors in {@code shared/crypto/conformance/}: the committed files
@@ -92,42 +99,93 @@ class ConformanceVectorsTest {
     }
 
     @Test
-    void replaysWebttyGrantJson() throws IOException {
-        for (JsonNode v : vectors("webtty-grant.json")) {
+    void replaysWebttyGrantV2Json() throws IOException {
+        for (JsonNode v : vectors("webtty-grant-v2.json")) {
             X25519KeyPair recipient = X25519KeyPair.fromPrivateKey(X25519PrivateKey.fromBytes(Hex.d(v.get("recipient_private_key").asText())));
             assertThat(recipient.publicKey().toHex()).isEqualTo(v.get("recipient_public_key").asText());
             assertThat(KeyId.of(recipient.publicKey()).toHex()).isEqualTo(v.get("recipient_key_id").asText());
             KeyContext ctx = keyContext(v.get("key_context").asText());
+            KeyRole role = KeyRole.fromWireName(v.get("key_role").asText());
             PayloadKeyId keyId = PayloadKeyId.fromHex(v.get("payload_key_id").asText());
-            KeyGrant grant = KeyGrant.fromWire(Hex.d(v.get("recipient_key_id").asText()), v.get("payload_suite").asText(),
-                    v.get("key_envelope_suite").asText(), keyId.toBytes(), Hex.d(v.get("enc").asText()),
-                    Hex.d(v.get("ciphertext").asText()));
-            assertThat(Hex.e(KeyGrants.info(PayloadSuite.AES_256_GCM, KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM, keyId, ctx)))
-                    .isEqualTo(v.get("info").asText());
-            assertThat(Hex.e(KeyGrants.aad(grant.recipientKeyId(), PayloadSuite.AES_256_GCM,
+            KeyGrant grant = KeyGrant.fromWire(Hex.d(v.get("recipient_key_id").asText()), role.wireName(),
+                    v.get("payload_suite").asText(), v.get("key_envelope_suite").asText(), keyId.toBytes(),
+                    Hex.d(v.get("enc").asText()), Hex.d(v.get("ciphertext").asText()));
+            assertThat(Hex.e(KeyGrants.info(role, PayloadSuite.AES_256_GCM, KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM,
+                    keyId, ctx))).isEqualTo(v.get("info").asText());
+            assertThat(Hex.e(KeyGrants.aad(grant.recipientKeyId(), role, PayloadSuite.AES_256_GCM,
                     KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM, keyId, ctx))).isEqualTo(v.get("aad").asText());
             assertThat(Hex.e(KeyGrants.unwrap(grant, ctx, recipient).exportKeyBytes())).isEqualTo(v.get("payload_key").asText());
-            KeyGrant again = KeyGrants.insecureWrapWithEphemeral(PayloadKey.fromBytes(Hex.d(v.get("payload_key").asText())), keyId, ctx,
-                    recipient.publicKey(), X25519KeyPair.fromPrivateKey(X25519PrivateKey.fromBytes(Hex.d(v.get("ephemeral_private_key").asText()))));
+            KeyRole other = role == KeyRole.OUTPUT ? KeyRole.INPUT : KeyRole.OUTPUT;
+            assertThatThrownBy(() -> KeyGrants.unwrap(new KeyGrant(grant.recipientKeyId(), other, grant.payloadSuite(),
+                    grant.keyEnvelopeSuite(), keyId, grant.enc(), grant.ciphertext()), ctx, recipient))
+                    .isInstanceOf(AuthenticationFailedException.class);
+            KeyGrant again = KeyGrants.insecureWrapWithEphemeral(role, PayloadKey.fromBytes(Hex.d(v.get("payload_key").asText())),
+                    keyId, ctx, recipient.publicKey(),
+                    X25519KeyPair.fromPrivateKey(X25519PrivateKey.fromBytes(Hex.d(v.get("ephemeral_private_key").asText()))));
             assertThat(Hex.e(again.enc())).isEqualTo(v.get("enc").asText());
             assertThat(Hex.e(again.ciphertext())).isEqualTo(v.get("ciphertext").asText());
         }
     }
 
     @Test
-    void replaysWebttyPayloadJson() throws IOException {
-        for (JsonNode v : vectors("webtty-payload.json")) {
+    void replaysWebttyPayloadV2Json() throws IOException {
+        for (JsonNode v : vectors("webtty-payload-v2.json")) {
+            KeyRole role = KeyRole.fromWireName(v.get("key_role").asText());
             PayloadKeyId keyId = PayloadKeyId.fromHex(v.get("payload_key_id").asText());
-            PayloadCipher cipher = new PayloadCipher(PayloadKey.fromBytes(Hex.d(v.get("payload_key").asText())), keyId,
+            PayloadCipher cipher = new PayloadCipher(role, PayloadKey.fromBytes(Hex.d(v.get("payload_key").asText())), keyId,
                     keyContext(v.get("key_context").asText()));
             Stream stream = Stream.fromWireName(v.get("stream").asText());
+            KeyId sender = KeyId.fromHex(v.get("sender_key_id").asText());
+            long counter = Long.parseUnsignedLong(v.get("counter").asText());
             byte[] nonce = Hex.d(v.get("nonce").asText());
             byte[] plaintext = Hex.d(v.get("plaintext").asText());
-            assertThat(Hex.e(cipher.aad(stream, nonce, plaintext.length))).isEqualTo(v.get("aad").asText());
-            SealedPayload sealed = SealedPayload.fromWire(v.get("stream").asText(), v.get("payload_suite").asText(), keyId.toBytes(),
-                    nonce, Hex.d(v.get("ciphertext").asText()), plaintext.length);
+            assertThat(Hex.e(cipher.aad(stream, sender, counter, nonce, plaintext.length))).isEqualTo(v.get("aad").asText());
+            SealedPayload sealed = SealedPayload.fromWire(v.get("stream").asText(), v.get("payload_suite").asText(),
+                    keyId.toBytes(), sender.toBytes(), counter, nonce, Hex.d(v.get("ciphertext").asText()), plaintext.length);
             assertThat(Hex.e(cipher.open(sealed))).isEqualTo(v.get("plaintext").asText());
-            assertThat(Hex.e(cipher.insecureSealWithNonce(stream, nonce, plaintext).ciphertext())).isEqualTo(v.get("ciphertext").asText());
+            assertThat(Hex.e(cipher.insecureSealWithNonce(stream, sender, counter, nonce, plaintext).ciphertext()))
+                    .isEqualTo(v.get("ciphertext").asText());
+            // the same bytes one counter later (a replay relabelled) do not open
+            assertThatThrownBy(() -> cipher.open(new SealedPayload(stream, sealed.suite(), keyId, sender, counter + 1, nonce,
+                    sealed.ciphertext(), plaintext.length))).isInstanceOf(AuthenticationFailedException.class);
+        }
+    }
+
+    @Test
+    void replaysWebttyCountersV2Json() throws IOException {
+        for (JsonNode v : vectors("webtty-counters-v2.json")) {
+            PayloadCounters r = "zero".equals(v.get("start").asText()) ? PayloadCounters.fromZero() : PayloadCounters.fromFirstSeen();
+            PayloadKeyId key = PayloadKeyId.generate();
+            KeyId sender = KeyId.fromHex("00".repeat(16));
+            List<String> verdicts = new ArrayList<>();
+            for (JsonNode c : v.get("counters")) {
+                PayloadCounters.Verdict verdict = r.observe(key, sender, c.asLong());
+                verdicts.add(verdict.kind() == PayloadCounters.Kind.GAP ? "gap:" + verdict.missing()
+                        : verdict.kind().name().toLowerCase(java.util.Locale.ROOT));
+            }
+            List<String> expected = new ArrayList<>();
+            v.get("verdicts").forEach(n -> expected.add(n.asText()));
+            assertThat(verdicts).as(v.toString()).isEqualTo(expected);
+        }
+    }
+
+    @Test
+    void replaysWebttyInputKeyGrantV2Json() throws IOException {
+        for (JsonNode v : vectors("webtty-input-key-grant-v2.json")) {
+            Ed25519KeyPair server = Ed25519KeyPair.fromPrivateKey(
+                    Ed25519PrivateKey.fromBytes(Hex.d(v.get("server_signing_private_key").asText())));
+            assertThat(server.publicKey().toHex()).isEqualTo(v.get("server_signing_key").asText());
+            byte[] json = v.get("canonical_json").asText().getBytes(StandardCharsets.UTF_8);
+            byte[] sig = Hex.d(v.get("signature").asText());
+            InputKeyGrant g = InputKeyGrant.verify(json, sig, server.publicKey());
+            assertThat(g.sign(server).signature()).isEqualTo(sig);
+            X25519KeyPair controller = X25519KeyPair.fromPrivateKey(
+                    X25519PrivateKey.fromBytes(Hex.d(v.get("controller_private_key").asText())));
+            assertThat(g.controllerKeyId()).isEqualTo(KeyId.of(controller.publicKey()));
+            assertThat(Hex.e(KeyGrants.unwrap(g.grantFor(g.controllerKeyId()), keyContext(v.get("key_context").asText()),
+                    controller).exportKeyBytes())).isEqualTo(v.get("input_key").asText());
+            assertThatThrownBy(() -> InputKeyGrant.verify(json, sig, Ed25519KeyPair.generate().publicKey()))
+                    .isInstanceOf(AuthenticationFailedException.class);
         }
     }
 
