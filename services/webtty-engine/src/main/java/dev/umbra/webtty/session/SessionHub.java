@@ -174,7 +174,7 @@ public final class SessionHub {
    */
   public void onRevocation(Revoked r) {
     for (ServerConn s : new ArrayList<>(serverConns)) {
-      if (r.voids(s.claims)) {
+      if (r.endsLive(s.claims)) {
         closeServer(s, "revoked");
       }
     }
@@ -195,7 +195,7 @@ public final class SessionHub {
       }
     }
     for (ClientConn c : new ArrayList<>(clients.values())) {
-      if (r.voids(c.claims)) {
+      if (r.endsLive(c.claims)) {
         writeClient(c, error(c.sessionId == null ? "" : c.sessionId, "revoked"));
       }
     }
