@@ -1,16 +1,22 @@
 package dev.umbra.cli;
 
 import dev.umbra.cli.config.Credentials;
+import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.daemon.http.ApiError;
 import dev.umbra.daemon.http.JsonHttp;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 
 /** The logged-in CLI's view of the services: control-plane calls with the saved API token. */
 public final class Api {
   private final CliContext ctx;
   private final Credentials.Saved saved;
+  /** Per workspace, the device this command's sessions are bound to (empty: unbound); see {@link #session}. */
+  private final Map<UUID, Optional<UUID>> sessionDevices = new ConcurrentHashMap<>();
 
   public Api(CliContext ctx) {
     this.ctx = ctx;
@@ -83,10 +89,30 @@ public final class Api {
     return match;
   }
 
-  /** A short-lived session token for one service in {@code workspace}. */
+  /**
+   * A short-lived session token for one service in {@code workspace}. When this CLI is a trusted
+   * device of the workspace (Workspace Protection) the token is bound to that device
+   * ({@code device_id}), so revoking the device voids it at every service; a device that is not
+   * trusted (pending, revoked, credential not valid) is an error here, never an unbound token
+   * (docs/device-trust.md, "Device-bound sessions"). The device is looked up once per workspace and
+   * command; a refusal of the control plane later (revoked meanwhile) is checked again and reported.
+   */
   public String session(UUID workspace, String audience) {
-    return call("POST", "/v1/sessions", new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience))
-        .getString("token");
+    Optional<UUID> device = sessionDevices.computeIfAbsent(workspace, w -> WorkspaceProtection.sessionDevice(this, w));
+    JsonObject body = new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience);
+    device.ifPresent(d -> body.put("device_id", d.toString()));
+    try {
+      return call("POST", "/v1/sessions", body).getString("token");
+    } catch (ApiError e) {
+      if (device.isEmpty() || e.status() != 403) {
+        throw e;
+      }
+      // the device stopped being trusted after it was looked up: say why (this throws), never retry unbound
+      sessionDevices.remove(workspace);
+      WorkspaceProtection.sessionDevice(this, workspace);
+      throw new CliException("the control plane refused a session bound to this CLI's device " + device.get() + " ("
+          + e.getMessage() + "): check `umbra devices list`, or run `umbra device trust`");
+    }
   }
 
   public CliContext context() {

@@ -7,6 +7,7 @@ import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.envelope.WorkspaceKeyEnvelope;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.sign.VerificationCodes;
+import dev.umbra.daemon.http.ApiError;
 import dev.umbra.daemon.trust.KeysetChain;
 import dev.umbra.daemon.trust.Signed;
 import dev.umbra.daemon.trust.TrustModel;
@@ -194,19 +195,68 @@ public final class WorkspaceProtection {
     }
   }
 
+  /** This device and its own credential, verified against the keyset chain (see {@link #trusted()}). */
+  public record Trusted(Device device, Signed credential, int keysetVersion) {}
+
+  /**
+   * This device as a trusted device of the workspace: its credential checked against the verified
+   * current keyset and naming this device's keys. Anything else is an error that says what
+   * happened and what to do (not yet approved, revoked, unknown to the workspace, no valid
+   * credential); there is no state in which a caller gets "not trusted" and carries on without it.
+   */
+  public Trusted trusted() {
+    Device d = store.require();
+    Verified v = keyset();
+    JsonObject row;
+    try {
+      row = api.get(base() + "/devices/" + d.id());
+    } catch (ApiError e) {
+      if (e.status() != 404) {
+        throw e;
+      }
+      throw new CliException("this CLI's device " + d.id() + " is not a device of the workspace (its request was rejected,"
+          + " or never arrived): run `umbra device trust` to ask again");
+    }
+    String status = row.getString("status");
+    if ("pending".equals(status)) {
+      throw new CliException("this CLI's device " + d.id() + " is not yet approved: a trusted device of the workspace must run"
+          + " `umbra devices approve " + d.id() + " --code " + code(d.keys(), v) + "` (check the code with `umbra device trust`)");
+    }
+    if ("revoked".equals(status)) {
+      throw new CliException("this CLI's device " + d.id() + " was revoked from the workspace, so it gets no device-bound"
+          + " session and no unbound one either: if that was a mistake, ask a workspace admin; to enrol this CLI again,"
+          + " remove " + store.dir() + " and run `umbra device trust` (an admin approves the new device)");
+    }
+    Credential c = verifiedCredential(row, v).orElseThrow(() -> new CliException(
+        "this device has no valid credential of the current keyset (version " + v.current().version()
+            + "): run `umbra device trust`"));
+    if (!c.keys().equals(d.keys())) {
+      throw new CliException("the credential names other keys than this device's: refusing");
+    }
+    return new Trusted(d, Signed.fromJson(row.getJsonObject("credential")), c.keysetVersion());
+  }
+
   /**
    * This device's own credential, checked against the verified current keyset: what a client
    * presents to a daemon (with a proof signed by {@link Device#signing()}) to be authorized.
    */
   public Signed ownCredential() {
-    Device d = store.require();
-    JsonObject row = api.get(base() + "/devices/" + d.id());
-    Credential c = verifiedCredential(row, keyset()).orElseThrow(() -> new CliException(
-        "this device has no valid credential of the current keyset: run `umbra device trust`"));
-    if (!c.keys().equals(d.keys())) {
-      throw new CliException("the credential names other keys than this device's: refusing");
+    return trusted().credential();
+  }
+
+  /**
+   * The device this CLI's session tokens in {@code workspaceId} are bound to (docs/device-trust.md,
+   * "Device-bound sessions"): none when this CLI holds no device identity for the workspace or the
+   * workspace has no keyset (no Workspace Protection: unbound, as before); this device when it is
+   * trusted ({@link #trusted()}); otherwise the error {@link #trusted()} throws, never "none", so a
+   * device that was revoked or is not yet approved cannot quietly fall back to an unbound session.
+   */
+  public static Optional<UUID> sessionDevice(Api api, UUID workspaceId) {
+    WorkspaceProtection wp = new WorkspaceProtection(api, workspaceId);
+    if (wp.store.load().isEmpty() || wp.keysetIfAny().isEmpty()) {
+      return Optional.empty();
     }
-    return Signed.fromJson(row.getJsonObject("credential"));
+    return Optional.of(wp.trusted().device().id());
   }
 
   /** Approves a pending device after the human compared codes; refuses when the typed code differs. */

@@ -79,6 +79,9 @@ public final class RelayAccess implements AutoCloseable {
     } catch (Exception e) {
       vertx.close();
       Throwable cause = e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof CliException refused) {
+        throw refused; // no session for this device (revoked, not approved): that, not "cannot reach"
+      }
       throw new CliException("cannot reach the relay at " + relay + ": " + cause.getMessage());
     }
   }

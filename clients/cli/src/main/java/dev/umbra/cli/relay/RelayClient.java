@@ -1,6 +1,7 @@
 package dev.umbra.cli.relay;
 
 import com.google.protobuf.ByteString;
+import dev.umbra.cli.CliException;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.noise.HandshakeState;
@@ -41,6 +42,7 @@ public final class RelayClient {
   private final RelayLink link;
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<Long, SecureChannel> channels = new HashMap<>();
+  private volatile Throwable refused;
 
   /** A channel whose handshake finished and whose start the daemon accepted. */
   public static final class Opened implements SecureChannel.Listener {
@@ -140,7 +142,38 @@ public final class RelayClient {
     this.workspace = workspace;
     this.clientKey = clientKey;
     this.psk = psk;
-    this.link = new RelayLink(vertx, relays, tokens, this::onFrame, v -> onConnected());
+    this.link = new RelayLink(vertx, relays, () -> tokens.get().onFailure(this::refusedFor), this::onFrame, v -> onConnected());
+  }
+
+  /** A channel's close code when this client can no longer get a relay session (see {@link #refusedFor}). */
+  public static final String SESSION_REFUSED = "session_refused";
+
+  /**
+   * A session the CLI refused to ask for or was refused for good ({@link CliException}: this device
+   * was revoked, is not approved, ...) ends the client: pending opens fail, channels close with
+   * {@link #SESSION_REFUSED} and that reason, and the link stops, where it would otherwise
+   * reconnect forever (the relay closes a revoked device's connection itself). Other failures,
+   * e.g. a control plane that does not answer, are retried by the link.
+   */
+  private void refusedFor(Throwable e) {
+    if (!(e instanceof CliException)) {
+      return;
+    }
+    context.runOnContext(v -> {
+      if (refused != null) {
+        return;
+      }
+      refused = e;
+      for (Pending p : new ArrayList<>(pending.values())) {
+        vertx.cancelTimer(p.timer);
+        p.promise.tryFail(new ChannelClosedException(SESSION_REFUSED, e.getMessage()));
+      }
+      pending.clear();
+      for (SecureChannel c : new ArrayList<>(channels.values())) {
+        c.fail(SESSION_REFUSED, e.getMessage());
+      }
+      link.stop();
+    });
   }
 
   /**
@@ -161,9 +194,9 @@ public final class RelayClient {
     return link;
   }
 
-  /** Connects (the future completes on the first connection). */
+  /** Connects (the future completes on the first connection, or fails with why a session was refused). */
   public Future<Void> connect() {
-    return link.start();
+    return link.start().recover(e -> Future.failedFuture(refused != null ? refused : e));
   }
 
   public Future<Void> close() {

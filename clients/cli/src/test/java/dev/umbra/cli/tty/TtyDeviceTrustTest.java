@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
+import dev.umbra.cli.CliException;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
@@ -41,6 +42,10 @@ import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
 import dev.umbra.pairing.PairingService;
 import dev.umbra.webtty.WebTtyService;
+import dev.umbra.webtty.wire.WebTtyWire;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -48,6 +53,9 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -55,10 +63,13 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.time.Clock;
+import java.time.Duration;
+import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -385,7 +396,14 @@ class TtyDeviceTrustTest {
       // revoked by the admin; nobody calls syncDaemon(): the relay passes the revocation on, the
       // daemon refreshes its pin by itself and closes the channel (the heartbeat is a minute away)
       ok(admin, "devices", "revoke", phoneId.toString(), "-w", "dev");
-      assertThat(ended.get(15, TimeUnit.SECONDS)).isEqualTo("device_revoked");
+      // the phone's sessions are bound to it: the relay itself closes its connection at once and its
+      // CLI gets no new session, so the channel ends on the phone's side with that reason; the
+      // daemon, told by the relay, closes its side because the device was revoked
+      assertThat(ended.get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
+      long deadline = System.currentTimeMillis() + 15_000;
+      while (relay.channels().get(0).stats().revokedChannels.get() == before && System.currentTimeMillis() < deadline) {
+        Thread.sleep(20);
+      }
       assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(DaemonRunner.HEARTBEAT.toMillis());
       assertThat(relay.channels().get(0).stats().revokedChannels.get()).isEqualTo(before + 1);
       // and the pin the daemon fetched refuses the device's new channels too
@@ -438,6 +456,12 @@ class TtyDeviceTrustTest {
     // the terminal runs; the admin revokes the device; no manual sync
     ok(admin, "devices", "revoke", watchId.toString(), "-w", "dev");
     String reason = ended.get(15, TimeUnit.SECONDS);
+    // the engine ends the connection of the device-bound session at once; the daemon, told by the
+    // relay, ends the session itself when its re-check refuses the revoked device
+    long deadline = System.currentTimeMillis() + 15_000;
+    while (server.stats().get("sessions_ended_client_refused") == before && System.currentTimeMillis() < deadline) {
+      Thread.sleep(20);
+    }
     assertThat(server.stats().get("sessions_ended_client_refused")).isEqualTo(before + 1);
     assertThat(reason).doesNotStartWith("exit");
     c.terminate();
@@ -551,8 +575,10 @@ class TtyDeviceTrustTest {
 
       // X is revoked (and, as the CLI does by default, the keyset rotates); nobody syncs the daemon by hand
       ok(admin, "devices", "revoke", xId.toString(), "-w", "dev");
-      assertThat(xTty.ended().get(15, TimeUnit.SECONDS)).contains("device_revoked");
-      assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo("device_revoked");
+      // X's sessions are bound to X: the engine and the relay end its connections themselves (the
+      // daemon's own refusal, device_revoked, comes after and is counted below)
+      assertThat(xTty.ended().get(15, TimeUnit.SECONDS)).isEqualTo("revoked");
+      assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
 
       // the daemon's refresh after the rotation has re-checked both channels and terminals
       long deadline = System.currentTimeMillis() + 20_000;
@@ -580,5 +606,161 @@ class TtyDeviceTrustTest {
         c.client().close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- device-bound sessions of the CLI
+
+  /** The claims of a session token (its payload, read here; the services verify its signature). */
+  static JsonObject claims(String jwt) {
+    return new JsonObject(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
+  }
+
+  /** A WebSocket to a service opened with a session token; {@code closed} completes with its close code. */
+  record Socket(WebSocket socket, CompletableFuture<Short> closed) {}
+
+  WebSocketConnectOptions upgrade(URI service, String path, String token) {
+    return new WebSocketConnectOptions().setHost(service.getHost()).setPort(service.getPort()).setURI(path)
+        .setTimeout(5000).addHeader("authorization", "Bearer " + token);
+  }
+
+  Socket socket(URI service, String path, String token) throws Exception {
+    WebSocket ws = vertx.createWebSocketClient().connect(upgrade(service, path, token)).toCompletionStage().toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    CompletableFuture<Short> closed = new CompletableFuture<>();
+    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
+    ws.handler(b -> { });
+    return new Socket(ws, closed);
+  }
+
+  /** The status that refused an upgrade with {@code token}, or 101 when it was accepted. */
+  int upgradeStatus(URI service, String path, String token) throws Exception {
+    try {
+      vertx.createWebSocketClient().connect(upgrade(service, path, token)).toCompletionStage().toCompletableFuture()
+          .get(10, TimeUnit.SECONDS).close();
+      return 101;
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause() instanceof UpgradeRejectedException r ? r.getStatus() : -1;
+    }
+  }
+
+  int pairingStatus(Api api, String token) throws Exception {
+    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+            URI.create(api.serviceUrl("pairing") + "/v1/workspaces/" + wid + "/codes")).header("authorization", "Bearer " + token)
+        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    return r.statusCode();
+  }
+
+  static final List<String> AUDIENCES = List.of("relay", "webtty-engine", "pairing");
+
+  @Test
+  @Order(9)
+  void theCliBindsItsSessionsToItsDeviceAndRevokingItEndsExactlyThatDevicesAccessAtTheServices() throws Exception {
+    Path x = trustedSecond("x-bound");
+    Path y = trustedSecond("y-bound");
+    syncDaemon();
+    UUID xId = new DeviceStore(x, wid).require().id();
+    UUID yId = new DeviceStore(y, wid).require().id();
+    Api ax = api(x);
+    Api ay = api(y);
+    int version = new WorkspaceProtection(ax, wid).trusted().keysetVersion();
+    // every session the CLI asks for is bound to its trusted device and that credential's version
+    Map<String, String> xTokens = new HashMap<>();
+    for (String audience : AUDIENCES) {
+      xTokens.put(audience, ax.session(wid, audience));
+      assertThat(claims(xTokens.get(audience)).getString("did")).as("did of X's " + audience + " session").isEqualTo(xId.toString());
+      assertThat(claims(xTokens.get(audience)).getInteger("ksv")).as("ksv of X's " + audience + " session").isEqualTo(version);
+      assertThat(claims(ay.session(wid, audience)).getString("did")).as("did of Y's " + audience + " session").isEqualTo(yId.toString());
+    }
+    URI relayWs = DaemonRelay.webSocketUrl(ax.serviceUrl("relay"));
+    URI engine = URI.create(ax.serviceUrl("webtty-engine"));
+    // X holds a relay connection and an engine connection with its CLI's sessions, and runs a
+    // channel and a terminal the way `umbra run` and `umbra tty` do; so does Y
+    Socket xRelay = socket(relayWs, relayWs.getPath(), xTokens.get("relay"));
+    Socket xEngine = socket(engine, WebTtyWire.CLIENT_PATH, xTokens.get("webtty-engine"));
+    assertThat(pairingStatus(ax, xTokens.get("pairing"))).isEqualTo(200);
+    LiveChannel xRun = liveChannel(x);
+    LiveChannel yRun = liveChannel(y);
+    LiveTerminal yTty = liveTerminal(y);
+    try {
+      yRun.send("y-ping-before\n");
+      awaitContains(yRun.output(), "y-ping-before", "Y's channel before the revocation");
+
+      ok(admin, "devices", "revoke", xId.toString(), "-w", "dev"); // and, by default, the keyset rotates
+
+      // the services end X's connections and refuse X's sessions minted before the revocation
+      assertThat(xRelay.closed().get(15, TimeUnit.SECONDS)).as("X's relay connection").isEqualTo((short) 4003);
+      assertThat(xEngine.closed().get(15, TimeUnit.SECONDS)).as("X's engine connection").isNotNull();
+      assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
+      assertThat(upgradeStatus(relayWs, relayWs.getPath(), xTokens.get("relay"))).as("X's relay upgrade").isEqualTo(403);
+      assertThat(upgradeStatus(engine, WebTtyWire.CLIENT_PATH, xTokens.get("webtty-engine"))).as("X's engine upgrade").isEqualTo(401);
+      assertThat(pairingStatus(ax, xTokens.get("pairing"))).as("X's pairing request").isEqualTo(401);
+      // and X's CLI gets no new session, bound or unbound: it says why, with exit status 1
+      assertThatThrownBy(() -> ax.session(wid, "relay")).isInstanceOf(CliException.class).hasMessageContaining("was revoked");
+      for (String[] command : List.of(new String[] {"recordings", "list"}, new String[] {"pair", "list"},
+          new String[] {"run", "local", "--no-stdin", "--", "echo", "x-after"}, new String[] {"tty", "local", "--command", "echo x-after"})) {
+        Run r = umbra(x, command);
+        assertThat(r.code()).as(String.join(" ", command) + ": " + r.out() + r.err()).isEqualTo(UmbraCli.EXIT_FAILURE);
+        assertThat(r.err()).as(String.join(" ", command)).contains("device " + xId + " was revoked").contains("umbra device trust");
+        assertThat(r.out()).doesNotContain("x-after");
+      }
+
+      // Y continues: its live terminal and channel were kept through the revocation and the rotation
+      yTty.client().send("echo y-after-$((3+4))\n".getBytes(StandardCharsets.UTF_8));
+      awaitContains(yTty.output(), "y-after-7", "Y's terminal after the revocation and rotation");
+      yRun.send("y-ping-after\n");
+      awaitContains(yRun.output(), "y-ping-after", "Y's channel after the revocation and rotation");
+      assertThat(yTty.ended()).as("Y's terminal").isNotDone();
+      assertThat(yRun.ended()).as("Y's channel").isNotDone();
+      // and its new sessions carry its new credential's version
+      for (String audience : AUDIENCES) {
+        JsonObject c = claims(api(y).session(wid, audience));
+        assertThat(c.getString("did")).isEqualTo(yId.toString());
+        assertThat(c.getInteger("ksv")).isEqualTo(version + 1);
+      }
+      assertThat(ok(y, "recordings", "list").code()).isZero();
+      assertThat(ok(y, "pair", "list").code()).isZero();
+      long deadline = System.currentTimeMillis() + 15_000;
+      Run run = umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after");
+      while (run.code() != 0 && System.currentTimeMillis() < deadline) {
+        Thread.sleep(250); // the daemon follows the rotation within seconds (relay hint)
+        run = umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after");
+      }
+      assertThat(run.code()).as(run.out() + run.err()).isZero();
+      assertThat(run.out()).contains("y-run-after");
+    } finally {
+      yTty.client().terminate();
+      for (LiveChannel c : List.of(xRun, yRun)) {
+        c.client().close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      }
+      xRelay.socket().close();
+      xEngine.socket().close();
+    }
+  }
+
+  @Test
+  @Order(10)
+  void aPendingDeviceGetsNoSessionUntilItIsApprovedWhileACliWithoutDeviceKeysStaysUnbound() throws Exception {
+    Path home = tmp.resolve("pending-cli");
+    Files.createDirectories(home.resolve("cli"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+    // no device keys at all (a script's CLI): unbound sessions, as without Workspace Protection
+    assertThat(claims(api(home).session(wid, "pairing")).containsKey("did")).isFalse();
+    Run req = ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "pending-cli");
+    String id = req.json().getString("id");
+    String code = req.json().getString("verification_code");
+    // pending: every command that needs a session says so and what to do; none falls back to an unbound one
+    for (String[] command : List.of(new String[] {"recordings", "list"}, new String[] {"pair", "list"})) {
+      Run r = umbra(home, command);
+      assertThat(r.code()).as(String.join(" ", command) + ": " + r.out() + r.err()).isEqualTo(UmbraCli.EXIT_FAILURE);
+      assertThat(r.err()).contains("device " + id + " is not yet approved").contains("umbra devices approve " + id + " --code " + code);
+    }
+    assertThatThrownBy(() -> api(home).session(wid, "relay")).isInstanceOf(CliException.class).hasMessageContaining("not yet approved");
+    // the control plane's own commands (the API token, no session) keep working
+    ok(home, "machines", "list");
+    ok(admin, "devices", "approve", id, "--code", code, "-w", "dev");
+    ok(home, "device", "trust", "-w", "dev", "--wait", "5");
+    assertThat(claims(api(home).session(wid, "pairing")).getString("did")).isEqualTo(id);
+    ok(home, "pair", "list");
   }
 }

@@ -354,9 +354,14 @@ public final class SecureChannel {
 
   /** Closes because of a failure on this side; the peer is told the reason code. */
   public void fail(String code) {
+    fail(code, describe(code));
+  }
+
+  /** As {@link #fail(String)}, with the message this side's listener gets (why this side ends it). */
+  public void fail(String code, String message) {
     if (!closed) {
       out.accept(frame(FrameType.FRAME_TYPE_CLOSE).setReason(code).build());
-      finish(new ChannelClosedException(code, describe(code)));
+      finish(new ChannelClosedException(code, message));
     }
   }
 

@@ -80,7 +80,7 @@ public final class LiveTail {
     }
     int n = 0;
     for (Client c : new ArrayList<>(set)) {
-      if (c.session() != null && r.voids(c.session())) {
+      if (c.session() != null && r.endsLive(c.session())) {
         remove(r.workspaceId(), c);
         c.revoked();
         n++;

@@ -685,7 +685,7 @@ public final class Switchboard {
         hinted++;
         metrics.trustHint();
       }
-      if (r.voids(c.claims)) {
+      if (r.endsLive(c.claims)) {
         metrics.revoked();
         close(c, CLOSE_REVOKED, "revoked");
         closed++;

@@ -176,7 +176,7 @@ public final class SessionHub {
    */
   public void onRevocation(Revoked r) {
     for (ServerConn s : new ArrayList<>(serverConns)) {
-      if (r.voids(s.claims)) {
+      if (r.endsLive(s.claims)) {
         closeServer(s, WebTtyReason.WEBTTY_REASON_REVOKED);
       }
     }
@@ -197,7 +197,7 @@ public final class SessionHub {
       }
     }
     for (ClientConn c : new ArrayList<>(clients.values())) {
-      if (r.voids(c.claims)) {
+      if (r.endsLive(c.claims)) {
         writeClient(c, error(c.sessionId == null ? "" : c.sessionId, WebTtyReason.WEBTTY_REASON_REVOKED));
       }
     }

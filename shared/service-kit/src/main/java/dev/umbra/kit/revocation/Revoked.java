@@ -18,7 +18,9 @@ import java.util.UUID;
  *   <li>{@code MACHINE}: the machine's sessions;
  *   <li>{@code DEVICE}: sessions bound to that device ({@code did} claim);
  *   <li>{@code KEYSET_VERSION} (version n): sessions bound to a device whose credential is of a
- *       version before n ({@code ksv} claim), as the rotation voids those credentials.
+ *       version before n ({@code ksv} claim), as the rotation voids those credentials; they are
+ *       refused for new upgrades and requests, but live connections are not ended by it
+ *       ({@link #endsLive}).
  * </ul>
  *
  * @param subject machine, device or API token id, the account for a member, the version for a keyset
@@ -97,6 +99,20 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
       case REVOKED_KIND_KEYSET_VERSION -> c.deviceId().isPresent() && c.keysetVersion() < keysetVersion();
       default -> voidsSubject(c.workspaceId(), c.subjectKind(), c.subject(), c.issuedAt());
     };
+  }
+
+  /**
+   * True when this revocation ends a live connection admitted with the session {@code c}: what it
+   * {@link #voids}, except a keyset rotation's. A rotation re-credentials every remaining trusted
+   * device in the same transaction (the control plane refuses one that leaves a trusted device
+   * out), so the only devices whose credentials it voids without a new one are revoked devices,
+   * whose own {@code DEVICE} revocations end their connections. Ending the others' connections too
+   * would end every other device's live terminal, channel and tail on each device revocation (the
+   * service-side twin of issue 14, finding 3). Their pre-rotation tokens are still refused for
+   * anything new ({@link #voids}): a client asks for a session with its new {@code ksv}.
+   */
+  public boolean endsLive(SessionClaims c) {
+    return kind != RevokedKind.REVOKED_KIND_KEYSET_VERSION && voids(c);
   }
 
   /**

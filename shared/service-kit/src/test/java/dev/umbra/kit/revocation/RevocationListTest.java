@@ -118,6 +118,25 @@ class RevocationListTest {
   }
 
   @Test
+  void aRotationRefusesOlderCredentialsSessionsForAnythingNewButEndsNoLiveConnection() {
+    Instant now = clock.instant();
+    SessionClaims keptDevice = member("acct-7", now.minusSeconds(5), "tok-7", "device-kept", 1);
+    Revoked rotation = new Revoked(RevokedKind.REVOKED_KIND_KEYSET_VERSION, WS, "2", now);
+    Revoked device = new Revoked(RevokedKind.REVOKED_KIND_DEVICE, WS, "device-kept", now);
+    // the rotation re-credentialed the device: its old session opens nothing new, its live connection stays
+    assertThat(rotation.voids(keptDevice)).isTrue();
+    assertThat(rotation.endsLive(keptDevice)).isFalse();
+    // a revoked device is ended by its own revocation, live connections included
+    assertThat(device.voids(keptDevice)).isTrue();
+    assertThat(device.endsLive(keptDevice)).isTrue();
+    // every other kind ends exactly what it voids
+    SessionClaims byToken = member("acct-8", now.minusSeconds(5), "tok-8", null, 0);
+    assertThat(new Revoked(RevokedKind.REVOKED_KIND_TOKEN, WS, "tok-8", now).endsLive(byToken)).isTrue();
+    assertThat(new Revoked(RevokedKind.REVOKED_KIND_MEMBER, WS, "acct-8", now).endsLive(byToken)).isTrue();
+    assertThat(new Revoked(RevokedKind.REVOKED_KIND_TOKEN, WS, "tok-9", now).endsLive(byToken)).isFalse();
+  }
+
+  @Test
   void aMemberAddedAgainAfterRemovalGetsSessionsThatWork() throws Exception {
     await(list.start());
     Instant removal = clock.instant();
