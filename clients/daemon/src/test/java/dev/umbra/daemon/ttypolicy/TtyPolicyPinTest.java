@@ -199,4 +199,25 @@ class TtyPolicyPinTest {
       assertThat(pin().verify(new Document(bad.isEmpty() ? "x" : bad, null), Optional.empty())).as(bad).contains(Refusal.MALFORMED);
     }
   }
+
+  @Test
+  void thePublishedConformanceVectorsParseAndVerifyWithTheDaemonsOwnCode() throws Exception {
+    Path file = Path.of(System.getProperty("basedir", "."), "../../shared/crypto/conformance/webtty-policy.json");
+    io.vertx.core.json.JsonArray vectors = new io.vertx.core.json.JsonObject(Files.readString(file)).getJsonArray("vectors");
+    assertThat(vectors).isNotEmpty();
+    for (Object o : vectors) {
+      io.vertx.core.json.JsonObject v = (io.vertx.core.json.JsonObject) o;
+      TtyPolicy p = TtyPolicy.parse(v.getString("payload"));
+      assertThat(p.canonical()).isEqualTo(v.getString("payload"));
+      assertThat(p.join().wire()).isEqualTo(v.getJsonObject("document").getString("join"));
+      if (v.containsKey("signature")) {
+        Signed signed = new Signed(v.getString("payload"), java.util.HexFormat.of().parseHex(v.getString("signature")));
+        dev.umbra.crypto.keys.Ed25519PublicKey key = dev.umbra.crypto.keys.Ed25519PublicKey.fromHex(v.getString("signer_public_key"));
+        assertThat(signed.verifies(key)).isTrue();
+        assertThat(new Signed(v.getString("tampered_payload"), signed.signature()).verifies(key)).isFalse();
+      } else {
+        assertThat(p.signerDeviceId()).isNull();
+      }
+    }
+  }
 }
