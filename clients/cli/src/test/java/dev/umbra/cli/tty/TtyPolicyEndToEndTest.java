@@ -267,10 +267,12 @@ class TtyPolicyEndToEndTest {
     sql("UPDATE control_plane.webtty_policies SET payload = ?, signature = ?, version = 3, join_policy = 'admins'", goodPayload, goodSignature);
     ok(admin, "machines", "policy", "local", "--join", "members");
     String v4;
-    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement("SELECT payload FROM control_plane.webtty_policies")) {
+    byte[] v4sig;
+    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement("SELECT payload, signature FROM control_plane.webtty_policies")) {
       try (ResultSet rs = ps.executeQuery()) {
         assertThat(rs.next()).isTrue();
         v4 = rs.getString(1);
+        v4sig = rs.getBytes(2);
       }
     }
     assertThat(v4).contains("\"version\":4");
@@ -281,9 +283,53 @@ class TtyPolicyEndToEndTest {
         .contains(TtyPolicyPin.Refusal.ROLLED_BACK);
     assertThat(syncDaemon()).isEqualTo(members);
 
-    // withheld: nothing served keeps the held policy as well
+    // withheld: nothing served keeps the held policy as well (the genuine row is put back afterwards)
+    sql("UPDATE control_plane.webtty_policies SET payload = ?, signature = ?, version = 4, join_policy = 'members'", v4, v4sig);
+    sql("CREATE TABLE public.withheld_policy AS SELECT * FROM control_plane.webtty_policies");
     sql("DELETE FROM control_plane.webtty_policies");
     assertThat(syncDaemon()).isEqualTo(members);
     assertThat(sync.sync(binding, dir, store.signingKey(binding), TrustStore.forBinding(store, binding)).held()).isPresent();
+    sql("INSERT INTO control_plane.webtty_policies SELECT * FROM public.withheld_policy");
+  }
+
+  /** Another CLI of the same (admin) account, trusted through the code flow. */
+  Path trustedSecond(String name) throws Exception {
+    Path home = tmp.resolve(name);
+    Files.createDirectories(home.resolve("cli"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    JsonObject req = new JsonObject(ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", name).out());
+    ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", "dev");
+    ok(home, "device", "trust", "-w", "dev", "--wait", "5");
+    return home;
+  }
+
+  @Test
+  @Order(4)
+  void whenTheSignerIsRevokedTheDaemonAppliesTheStrictestPolicyUntilAnAdminSignsAgain() throws Exception {
+    Path laptop = trustedSecond("laptop");
+    String id = new dev.umbra.cli.devices.DeviceStore(laptop, wid).load().orElseThrow().id().toString();
+    ok(laptop, "machines", "policy", "local", "-w", "dev", "--recording", "on", "--join", "admins", "--record-stdin", "on");
+    ServerPolicy byLaptop = syncDaemon();
+    assertThat(byLaptop.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_GRANTED_ADMINS);
+    assertThat(byLaptop.getRecording()).isTrue();
+
+    // the laptop is revoked (and the keyset rotates): its policy no longer counts once the daemon follows
+    ok(admin, "devices", "revoke", id, "-w", "dev");
+    ServerPolicy strictest = syncDaemon();
+    assertThat(strictest.getRecording()).isFalse();
+    assertThat(strictest.getRecordStdin()).isFalse();
+    assertThat(strictest.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_NOBODY);
+    String shown = ok(admin, "machines", "policy", "local").out();
+    assertThat(shown).contains("NOT VERIFIED").contains("no longer a trusted device");
+
+    // an admin on a trusted device signs a new version: it applies again
+    Run partial = umbra(admin, "machines", "policy", "local", "--join", "members");
+    assertThat(partial.code()).as("values not given cannot come from a document that does not verify").isNotZero();
+    ok(admin, "machines", "policy", "local", "--recording", "on", "--join", "members", "--record-stdin", "on");
+    ServerPolicy resigned = syncDaemon();
+    assertThat(resigned.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    assertThat(resigned.getRecording()).isTrue();
   }
 }
