@@ -265,6 +265,9 @@ public final class TtyPolicyRoutes {
         throw ApiException.badRequest("policy", "policy.payload.signer_device_id must be a UUID");
       }
       signer = Requests.uuid(str, "policy");
+      if (!signer.toString().equals(str)) { // daemons accept lowercase UUIDs only
+        throw ApiException.badRequest("policy", "policy.payload.signer_device_id must be a lowercase UUID");
+      }
     }
     if ((signer == null) != (sig == null)) {
       throw ApiException.badRequest("policy", "a signed policy names its signer_device_id; an unsigned one names none");
