@@ -113,6 +113,7 @@ public final class ControlPlaneService extends UmbraService {
           new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
           new dev.umbra.controlplane.devices.DeviceTrustRoutes(w).register(routes);
           new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
+          new dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes(w).register(routes);
           routes.mount(router, auth -> switch (auth) {
             case API_TOKEN -> Optional.of(w.auth().first());
             case INTERNAL -> Optional.of(ctx -> {

@@ -31,7 +31,8 @@ class AuthOrderTest {
       "POST /v1/machine-sessions", // signed by the machine's key: the signature is in the body
       "POST /v1/machine-trust", // idem
       "POST /v1/machine-vault", // idem
-      "POST /v1/machine-audit"); // idem: a daemon's signed audit report
+      "POST /v1/machine-audit", // idem: a daemon's signed audit report
+      "POST /v1/machine-tty-policy"); // idem: a daemon fetching its signed WebTTY policy
 
   Harness h;
 

@@ -32,6 +32,13 @@ public final class CryptoConstants {
     public static final int WEBTTY_KEY_ID_LENGTH = 16;
     /** Length in bytes of a WebTTY payload key id (random). */
     public static final int WEBTTY_PAYLOAD_KEY_ID_LENGTH = 16;
+    /**
+     * {@code type} of a WebTTY server policy document (docs/webtty.md, "Server policy"): canonical
+     * JSON signed by a trusted device's Ed25519 key, verified by the daemon against its pinned trust.
+     */
+    public static final String WEBTTY_POLICY_TYPE = "umbra-webtty-policy/v1";
+    /** First line of the message a machine signs to fetch its WebTTY policy ({@code POST /v1/machine-tty-policy}). */
+    public static final String MACHINE_TTY_POLICY_REQUEST = "umbra-machine-tty-policy/v1";
 
     // ---- Workspace key envelopes ----
     /** HKDF info of a workspace key envelope. */

@@ -10,13 +10,14 @@ import java.util.UUID;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
-/** {@code umbra machines list|rename|revoke}. */
+/** {@code umbra machines list|rename|revoke|policy}. */
 @Command(name = "machines", description = "Machines paired to the workspace.", subcommands = {
-    MachinesCommand.ListCmd.class, MachinesCommand.Rename.class, MachinesCommand.Revoke.class})
+    MachinesCommand.ListCmd.class, MachinesCommand.Rename.class, MachinesCommand.Revoke.class,
+    dev.umbra.cli.tty.MachinePolicyCommand.class})
 public final class MachinesCommand {
 
   /** A machine by id or by the name of an active machine (unique). */
-  static String resolve(Api api, UUID w, String idOrName) {
+  public static String resolve(Api api, UUID w, String idOrName) {
     String match = null;
     for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
       JsonObject m = (JsonObject) o;

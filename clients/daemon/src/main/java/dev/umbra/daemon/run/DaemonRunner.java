@@ -138,6 +138,8 @@ public final class DaemonRunner {
         }
         checkIn();
         syncTrust();
+        // the WebTTY policy after the trust it is verified against (docs/webtty.md, "Server policy")
+        tty.syncPolicies();
         int closed = relay.recheckTrust();
         int ended = tty.recheck();
         if (closed + ended > 0) {

@@ -41,13 +41,21 @@ public final class TrustSync {
    */
   public record Material(List<Signed> keysets, List<Signed> revocations, List<Signed> credentials) {}
 
-  public Material fetch(Binding b, Ed25519KeyPair key) {
-    long ts = clock.millis();
-    JsonObject body = new JsonObject()
+  /**
+   * The body of a request a machine signs with its binding key: {@code workspace_id},
+   * {@code machine_id}, {@code timestamp_ms} and the hex {@code signature} over {@code message}.
+   */
+  public static JsonObject signedBody(Binding b, Ed25519KeyPair key, long timestampMs, byte[] message) {
+    return new JsonObject()
         .put("workspace_id", b.workspaceId().toString())
         .put("machine_id", b.machineId().toString())
-        .put("timestamp_ms", ts)
-        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(message(b.workspaceId(), b.machineId(), ts))));
+        .put("timestamp_ms", timestampMs)
+        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(message)));
+  }
+
+  public Material fetch(Binding b, Ed25519KeyPair key) {
+    long ts = clock.millis();
+    JsonObject body = signedBody(b, key, ts, message(b.workspaceId(), b.machineId(), ts));
     JsonObject r = http.post(JsonHttp.resolve(b.controlPlaneUrl(), PATH), null, body);
     return new Material(signedList(r.getJsonArray("keysets")), signedList(r.getJsonArray("revocations")),
         signedList(r.getJsonArray("credentials")));

@@ -70,6 +70,12 @@ public final class TtyServer implements AutoCloseable {
   private volatile boolean stopped;
   private Promise<Void> registered;
   private long backoffMs = 500;
+  /** The policy registered (and re-registered when it changes), starting with the configured one. */
+  private volatile dev.umbra.proto.webtty.ServerPolicy policy;
+  /** The policy of the last REGISTER sent. */
+  private volatile dev.umbra.proto.webtty.ServerPolicy sentPolicy;
+  /** The policy the engine last confirmed in REGISTERED. */
+  private volatile dev.umbra.proto.webtty.ServerPolicy confirmedPolicy;
 
   private enum State { AWAIT_PROOF, STARTING, LIVE, ENDED }
 
@@ -108,6 +114,7 @@ public final class TtyServer implements AutoCloseable {
   public TtyServer(Vertx vertx, TtyServerConfig config) {
     this.vertx = vertx;
     this.config = config;
+    this.policy = config.policy();
     // kept for the server's life: Vert.x closes clients that become unreachable
     this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
@@ -152,8 +159,7 @@ public final class TtyServer implements AutoCloseable {
               drained.notifyAll();
             }
           });
-          send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
-              .setServerId(config.serverId()).setPolicy(config.policy()).build());
+          sendRegister();
         })
         .onFailure(e -> {
           log.warn("WebTTY engine unreachable ({}); retrying", e.getMessage());
@@ -195,8 +201,14 @@ public final class TtyServer implements AutoCloseable {
     }
     switch (f.getType()) {
       case WEBTTY_FRAME_TYPE_REGISTERED -> {
-        log.info("WebTTY server {} registered", config.serverId());
+        confirmedPolicy = f.getPolicy();
+        if (!registered.future().isComplete()) {
+          log.info("WebTTY server {} registered", config.serverId());
+        }
         registered.tryComplete();
+        if (!policy.equals(sentPolicy)) {
+          sendRegister(); // the policy changed while this registration was under way
+        }
       }
       case WEBTTY_FRAME_TYPE_SESSION_START -> hello(f);
       case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> proof(f);
@@ -640,6 +652,38 @@ public final class TtyServer implements AutoCloseable {
       stats.set("rechecked_keyset_version", version);
     });
     return ended;
+  }
+
+  /** The policy this server registers under now. */
+  public dev.umbra.proto.webtty.ServerPolicy policy() {
+    return policy;
+  }
+
+  /** The policy the engine last confirmed (null before the first REGISTERED). */
+  public dev.umbra.proto.webtty.ServerPolicy confirmedPolicy() {
+    return confirmedPolicy;
+  }
+
+  /**
+   * Registers under {@code next} from now on (docs/webtty.md, "Server policy"): when it differs, a
+   * connected server sends REGISTER again on its connection (the engine applies it to sessions
+   * opened afterwards; live sessions keep theirs); a disconnected one uses it when it reconnects.
+   */
+  public void updatePolicy(dev.umbra.proto.webtty.ServerPolicy next) {
+    if (next.equals(policy)) {
+      return;
+    }
+    policy = next;
+    if (registered != null && registered.future().succeeded()) {
+      vertx.runOnContext(v -> sendRegister());
+    }
+  }
+
+  private void sendRegister() {
+    dev.umbra.proto.webtty.ServerPolicy p = policy;
+    sentPolicy = p;
+    send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
+        .setServerId(config.serverId()).setPolicy(p).build());
   }
 
   /** Sessions currently known (any state). */

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  * Fuzz harness of the control plane's request-body parsing: the body parser and field
  * validators every route uses, with the member lists of the routes' bodies (POST/PATCH/PUT of
  * tokens, workspaces, members, invitations, bootstrap, machines, machine sessions, device trust,
- * vault), without a server. Contract: a body is refused with a 400 {@link ApiException} that
+ * vault, WebTTY policies), without a server. Contract: a body is refused with a 400 {@link ApiException} that
  * names a member of the route, an unknown member (truncated to 40 characters) or nothing (not a
  * JSON object), and with nothing else; an admitted value has the documented shape.
  */
@@ -41,7 +41,8 @@ class RequestBodiesFuzzTest {
       List.of("machine_id", "keyset_version", "enc", "ciphertext"),
       List.of("name", "keyset_version", "enc", "ciphertext"),
       List.of("request"),
-      List.of("revocation"));
+      List.of("revocation"),
+      List.of("policy"));
 
   /** Every build: the seeds and 3,000 deterministic mutants of them, with every route's members. */
   @Test

@@ -328,10 +328,27 @@ public final class SessionHub {
     }
   }
 
+  /** An unknown or missing join rule is the strictest one: nobody joins. */
+  private static ServerPolicy normalized(ServerPolicy p) {
+    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
+      return p.toBuilder().setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build();
+    }
+    return p;
+  }
+
   private void register(ServerConn conn, WebTtyFrame f) {
     SessionClaims c = conn.claims;
     if (conn.registered()) {
-      rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
+      // the daemon's verified policy changed (docs/webtty.md, "Server policy"): a second REGISTER
+      // of the same server on its own connection replaces the policy for sessions opened from now
+      // on; live sessions keep the policy they were opened under
+      if (!f.getServerId().equals(conn.serverId) || isRevoked(c)) {
+        rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
+        return;
+      }
+      conn.policy = normalized(f.getPolicy());
+      writeServer(conn, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED)
+          .setServerId(conn.serverId).setPolicy(conn.policy).build());
       return;
     }
     if (!f.getServerId().equals(c.subject())) {
@@ -348,11 +365,7 @@ public final class SessionHub {
       closeServer(previous, WebTtyReason.WEBTTY_REASON_REPLACED);
     }
     conn.serverId = f.getServerId();
-    ServerPolicy p = f.getPolicy();
-    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
-      p = p.toBuilder().setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build();
-    }
-    conn.policy = p;
+    conn.policy = normalized(f.getPolicy());
     servers.put(key, conn);
     bus.subscribe(srvChannel(c.workspaceId(), conn.serverId), m -> onHomeMessage(m))
         .onSuccess(sub -> {
@@ -1056,7 +1069,10 @@ public final class SessionHub {
   }
 
   private void record(Session s, RecordedEvent e) {
-    if (s.policy.getRecording()) {
+    // record_stdin absent (an older daemon) keeps stdin recorded, as before the field existed
+    boolean skipStdin = s.policy.hasRecordStdin() && !s.policy.getRecordStdin()
+        && e.getKind() == RecordedKind.RECORDED_KIND_DATA && e.getStream() == TtyStream.TTY_STREAM_STDIN;
+    if (s.policy.getRecording() && !skipStdin) {
       writer.record(new StoredEvent(s.workspaceId, s.id, e));
     }
   }

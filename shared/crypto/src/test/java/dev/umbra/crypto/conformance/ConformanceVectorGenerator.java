@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.util.DefaultIndenter;
 import com.fasterxml.jackson.core.util.DefaultPrettyPrinter;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.CryptoConstants;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.kdf.HkdfSha256;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
@@ -52,7 +53,8 @@ import java.util.TreeMap;
 public final class ConformanceVectorGenerator {
     /** v1 {@code webtty-grant.json} and {@code webtty-payload.json} are retired (README): v1 is refused. */
     static final List<String> FILES = List.of("noise.json", "webtty-key-id.json", "webtty-grant-v2.json",
-            "webtty-payload-v2.json", "webtty-counters-v2.json", "webtty-input-key-grant-v2.json", "canonical-json.json");
+            "webtty-payload-v2.json", "webtty-counters-v2.json", "webtty-input-key-grant-v2.json", "canonical-json.json",
+            "webtty-policy.json");
     private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
     private ConformanceVectorGenerator() {
@@ -77,6 +79,7 @@ public final class ConformanceVectorGenerator {
         out.put("webtty-counters-v2.json", write(counters()));
         out.put("webtty-input-key-grant-v2.json", write(inputKeyGrants()));
         out.put("canonical-json.json", write(canonicalJson()));
+        out.put("webtty-policy.json", write(policies()));
         return out;
     }
 
@@ -401,5 +404,56 @@ public final class ConformanceVectorGenerator {
             list.add(v);
         }
         return list;
+    }
+
+    // ---- webtty-policy.json (docs/webtty.md, "Server policy") ----
+
+    private static List<Map<String, Object>> policies() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        list.add(policy("webtty-policy-1", 1, true, "admins", false, true));
+        list.add(policy("webtty-policy-2", 7, false, "nobody", false, true));
+        list.add(policy("webtty-policy-3", 1, true, "members", true, false));
+        return list;
+    }
+
+    /** The document's fields; {@code signed} adds {@code signer_device_id}. */
+    private static Map<String, Object> policyFields(String label, long version, boolean recording, String join, boolean recordStdin, boolean signed) {
+        Map<String, Object> f = new TreeMap<>();
+        f.put("type", CryptoConstants.WEBTTY_POLICY_TYPE);
+        f.put("workspace_id", uuid(label + "/workspace"));
+        f.put("machine_id", uuid(label + "/machine"));
+        f.put("version", version);
+        f.put("recording", recording);
+        f.put("join", join);
+        f.put("record_stdin", recordStdin);
+        f.put("issued_at", "2026-12-04T16:00:00Z");
+        if (signed) {
+            f.put("signer_device_id", uuid(label + "/device"));
+        }
+        return f;
+    }
+
+    private static String uuid(String label) {
+        String h = Hex.e(bytes(label, 16));
+        return h.substring(0, 8) + "-" + h.substring(8, 12) + "-4" + h.substring(13, 16) + "-a" + h.substring(17, 20) + "-" + h.substring(20, 32);
+    }
+
+    private static Map<String, Object> policy(String label, long version, boolean recording, String join, boolean recordStdin, boolean signed) {
+        Map<String, Object> fields = policyFields(label, version, recording, join, recordStdin, signed);
+        String payload = CanonicalJson.encodeToString(fields);
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("document", fields);
+        v.put("payload", payload);
+        if (signed) {
+            Ed25519PrivateKey signer = Ed25519PrivateKey.fromBytes(bytes(label + "/signer", 32));
+            byte[] utf8 = payload.getBytes(StandardCharsets.UTF_8);
+            Map<String, Object> tampered = new TreeMap<>(fields);
+            tampered.put("join", "members".equals(join) ? "nobody" : "members");
+            v.put("signer_private_key", Hex.e(bytes(label + "/signer", 32)));
+            v.put("signer_public_key", signer.publicKey().toHex());
+            v.put("signature", Hex.e(signer.sign(utf8)));
+            v.put("tampered_payload", CanonicalJson.encodeToString(tampered));
+        }
+        return v;
     }
 }

@@ -207,4 +207,30 @@ class ConformanceVectorsTest {
         }
         assertThat(failures).isEmpty();
     }
+
+    @Test
+    void replaysWebttyPolicyJson() throws IOException {
+        int signed = 0;
+        for (JsonNode v : vectors("webtty-policy.json")) {
+            String payload = v.get("payload").asText();
+            // the payload is the canonical JSON of the document, and of the policy type
+            assertThat(CanonicalJson.canonicalize(MAPPER.writeValueAsString(v.get("document")))).isEqualTo(payload);
+            assertThat(v.get("document").get("type").asText()).isEqualTo(dev.umbra.crypto.CryptoConstants.WEBTTY_POLICY_TYPE);
+            if (!v.has("signature")) {
+                assertThat(v.get("document").has("signer_device_id")).as("an unsigned document names no signer").isFalse();
+                continue;
+            }
+            signed++;
+            dev.umbra.crypto.keys.Ed25519PrivateKey key = dev.umbra.crypto.keys.Ed25519PrivateKey.fromBytes(Hex.d(v.get("signer_private_key").asText()));
+            assertThat(key.publicKey().toHex()).isEqualTo(v.get("signer_public_key").asText());
+            byte[] sig = Hex.d(v.get("signature").asText());
+            assertThat(Hex.e(key.sign(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).as("Ed25519 is deterministic").isEqualTo(Hex.e(sig));
+            dev.umbra.crypto.keys.Ed25519PublicKey pub = dev.umbra.crypto.keys.Ed25519PublicKey.fromHex(v.get("signer_public_key").asText());
+            pub.verify(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8), sig);
+            byte[] tampered = v.get("tampered_payload").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> pub.verify(tampered, sig))
+                .isInstanceOf(dev.umbra.crypto.CryptoException.class);
+        }
+        assertThat(signed).isEqualTo(2);
+    }
 }

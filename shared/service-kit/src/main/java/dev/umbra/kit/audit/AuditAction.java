@@ -51,6 +51,7 @@ public enum AuditAction {
   MACHINE_PAIRED("machine.paired", "a machine was paired to the workspace"),
   MACHINE_UNPAIRED("machine.unpaired", "a machine was removed from the workspace"),
   MACHINE_UPDATED("machine.updated", "a machine's name or settings changed"),
+  MACHINE_TTY_POLICY_SET("machine.tty_policy_set", "a machine's WebTTY server policy was set (new version; signed by a trusted device under Workspace Protection)"),
 
   VAULT_ENTRY_WRITTEN("vault.entry_written", "a context vault entry was written (ciphertext)"),
   VAULT_ENTRY_READ("vault.entry_read", "a context vault entry was fetched (ciphertext)"),

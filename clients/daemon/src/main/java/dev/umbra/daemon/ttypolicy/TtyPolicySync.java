@@ -1,0 +1,68 @@
+package dev.umbra.daemon.ttypolicy;
+
+import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.daemon.binding.Binding;
+import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.daemon.trust.DeviceTrust;
+import dev.umbra.daemon.trust.TrustSync;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * Fetches a binding's WebTTY policy document from the control plane ({@code POST
+ * /v1/machine-tty-policy}, signed with the binding's Ed25519 key like the trust sync) and hands it
+ * to the binding's {@link TtyPolicyPin}, which verifies it against the pinned trust.
+ */
+public final class TtyPolicySync {
+  public static final String PATH = "/v1/machine-tty-policy";
+  private final JsonHttp http;
+  private final Clock clock;
+
+  public TtyPolicySync(JsonHttp http, Clock clock) {
+    this.http = http;
+    this.clock = clock;
+  }
+
+  /** The bytes a machine signs to fetch its policy: {@code "umbra-machine-tty-policy/v1\n<workspace>\n<machine>\n<timestamp_ms>"}. */
+  public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
+    return (CryptoConstants.MACHINE_TTY_POLICY_REQUEST + "\n" + workspaceId + "\n" + machineId + "\n" + timestampMs)
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** The document as served (not yet verified); empty when none was set. */
+  public Optional<TtyPolicyPin.Document> fetch(Binding b, Ed25519KeyPair key) {
+    long ts = clock.millis();
+    JsonObject body = TrustSync.signedBody(b, key, ts, message(b.workspaceId(), b.machineId(), ts));
+    JsonObject r = http.post(JsonHttp.resolve(b.controlPlaneUrl(), PATH), null, body);
+    Object p = r.getValue("policy");
+    if (p == null) {
+      return Optional.empty();
+    }
+    if (!(p instanceof JsonObject j)) {
+      throw new MalformedInputException("policy must be an object or null");
+    }
+    return Optional.of(TtyPolicyPin.Document.fromJson(j));
+  }
+
+  /**
+   * Fetches and applies: the state of the binding's policy after this sync. A document that does
+   * not verify is reported in the state and changes nothing; a malformed answer is treated the same.
+   */
+  public TtyPolicyPin.State sync(Binding b, Path bindingDir, Ed25519KeyPair key, Optional<DeviceTrust> trust) {
+    TtyPolicyPin pin = new TtyPolicyPin(bindingDir, b.workspaceId(), b.machineId());
+    Optional<TtyPolicyPin.Document> served;
+    try {
+      served = fetch(b, key);
+    } catch (MalformedInputException e) {
+      TtyPolicyPin.State s = pin.apply(Optional.empty(), trust);
+      return new TtyPolicyPin.State(s.policy(), s.held(), Optional.of(TtyPolicyPin.Refusal.MALFORMED), s.heldInvalid());
+    }
+    return pin.apply(served, trust);
+  }
+}
