@@ -11,7 +11,7 @@ public final class Umbra {
     if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
       // what UmbraCli answers too (a compile-time constant: not even its class is loaded)
       System.out.println(UmbraCli.VERSION);
-      System.exit(0);
+      exit(0, false);
     }
     boolean longRunning =
         args.length > 0 && (args[0].equals("dev") || (args[0].equals("daemon") && args.length > 1 && args[1].equals("run")));
@@ -24,6 +24,23 @@ public final class Umbra {
       CliLogging.install();
     }
     int code = Cli.run(args);
-    System.exit(code);
+    exit(code, longRunning || (args.length > 0 && args[0].equals("tty")));
+  }
+
+  /**
+   * Ends the JVM with {@code code}. {@code System.exit} (JDK 21+) first asks the platform logger
+   * whether to log the exit, and finding that logger scans every jar of the class path for a
+   * LoggerFinder — tens of milliseconds, a sixth of {@code umbra --version}. So one-shot commands
+   * halt after flushing their output: they register no shutdown hooks. Commands whose libraries
+   * do ({@code dev}: the embedded PostgreSQL; {@code tty}: JLine restores the terminal) pass
+   * {@code hooks} and exit normally; a new command that needs a shutdown hook must be added there.
+   */
+  static void exit(int code, boolean hooks) {
+    if (hooks) {
+      System.exit(code);
+    }
+    System.out.flush();
+    System.err.flush();
+    Runtime.getRuntime().halt(code);
   }
 }

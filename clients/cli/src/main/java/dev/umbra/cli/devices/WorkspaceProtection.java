@@ -199,9 +199,14 @@ public final class WorkspaceProtection {
    * presents to a daemon (with a proof signed by {@link Device#signing()}) to be authorized.
    */
   public Signed ownCredential() {
+    return ownCredential(keyset());
+  }
+
+  /** As {@link #ownCredential()}, against a keyset chain the caller verified already (one request fewer). */
+  public Signed ownCredential(Verified keyset) {
     Device d = store.require();
     JsonObject row = api.get(base() + "/devices/" + d.id());
-    Credential c = verifiedCredential(row, keyset()).orElseThrow(() -> new CliException(
+    Credential c = verifiedCredential(row, keyset).orElseThrow(() -> new CliException(
         "this device has no valid credential of the current keyset: run `umbra device trust`"));
     if (!c.keys().equals(d.keys())) {
       throw new CliException("the credential names other keys than this device's: refusing");
