@@ -7,7 +7,11 @@ import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.cli.logging.CliLogging;
 import dev.umbra.daemon.http.JsonHttp;
 import dev.umbra.cli.config.Credentials;
+import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.sign.CanonicalJsonSignatures;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.NoiseProtocol;
 import dev.umbra.crypto.noise.RelayPrologue;
@@ -121,8 +125,23 @@ public final class AotTraining {
         }
       }
       channel(vertx, ws.actualPort(), workspace);
+      protection();
     } finally {
       vertx.close().await();
+    }
+  }
+
+  /**
+   * What Workspace Protection does before a channel opens (keyset chain, device keys, the
+   * handshake's credential): canonical JSON, Ed25519 and P-256 signatures, P-256 key derivation.
+   */
+  private static void protection() {
+    for (int i = 0; i < 5; i++) {
+      Ed25519KeyPair signing = Ed25519KeyPair.generate();
+      P256KeyPair envelope = P256KeyPair.fromPrivateKey(P256KeyPair.generate().privateKey());
+      Object payload = CanonicalJson.parse("{\"workspace_id\":\"" + UUID.randomUUID() + "\",\"version\":" + (i + 1) + ",\"keys\":[\"a\",\"b\"]}");
+      CanonicalJsonSignatures.verifyEd25519(signing.publicKey(), payload, CanonicalJsonSignatures.signEd25519(signing.privateKey(), payload));
+      CanonicalJsonSignatures.verifyEcdsaP256(envelope.publicKey(), payload, CanonicalJsonSignatures.signEcdsaP256(envelope.privateKey(), payload));
     }
   }
 
