@@ -9,7 +9,9 @@
 # round, `java -version` of the same JDK followed by each command through bin/umbra:
 #   umbra --version | umbra machines list | umbra run local -- true
 # and prints per command the median wall time, the median of the bare JVM in the same rounds, and
-# the ratio (median of the per-round ratios: both sides of a pair see the same load). The dev
+# the ratio (median of the per-round ratios: both sides of a pair see the same load); then the same
+# for CPU time (user + sys of the process and its children), which a machine shared with other
+# work disturbs less than wall time. The dev
 # platform is stopped and its database dropped at the end. UMBRA_BENCH_UMBRA=<path to a bin/umbra>
 # times another checkout (its jars must be built: the harness never builds them).
 set -euo pipefail
@@ -39,6 +41,9 @@ cleanup() {
 trap cleanup EXIT
 
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
+# CPU: user + sys of this shell's finished children in ms (bash's `times`, second line; run in this
+# shell, not in a command substitution, whose subshell has no children)
+cpu_now() { times >"$WORK/times"; CPU=$(awk 'NR == 2 {split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%d", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * 1000}' "$WORK/times"); }
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 export UMBRA_HOME="$WORK/home"
@@ -77,23 +82,33 @@ COMMANDS=("--version" "machines list" "run local -- true")
 declare -A T
 for (( r = 0; r < ROUNDS; r++ )); do
   for i in "${!COMMANDS[@]}"; do
-    t0=$(now_ms); "$JAVA" -version >/dev/null 2>&1; t1=$(now_ms)
+    cpu_now; c0=$CPU; t0=$(now_ms); "$JAVA" -version >/dev/null 2>&1; t1=$(now_ms); cpu_now; c1=$CPU
     # shellcheck disable=SC2086
     "$UMBRA" ${COMMANDS[$i]} >/dev/null 2>"$WORK/err" || { echo "umbra ${COMMANDS[$i]} failed:" >&2; cat "$WORK/err" >&2; exit 1; }
-    t2=$(now_ms)
+    t2=$(now_ms); cpu_now; c2=$CPU
     T[$i,java]+="$((t1 - t0)) "
     T[$i,cmd]+="$((t2 - t1)) "
+    T[$i,cjava]+="$((c1 - c0)) "
+    T[$i,ccmd]+="$((c2 - c1)) "
   done
 done
 
 median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
-printf '\n%-26s %10s %12s %8s   (%d rounds, median; ratio = median of per-round ratios)\n' "command" "umbra s" "java -version" "ratio" "$ROUNDS"
-for i in "${!COMMANDS[@]}"; do
-  read -ra js <<<"${T[$i,java]}"
-  read -ra cs <<<"${T[$i,cmd]}"
-  ratios=""
-  for k in "${!js[@]}"; do ratios+="$(awk -v c="${cs[$k]}" -v j="${js[$k]}" 'BEGIN {printf "%.3f", c / (j > 0 ? j : 1)}') "; done
-  printf '%-26s %10.3f %12.3f %7.1f×\n' "umbra ${COMMANDS[$i]}" \
-    "$(echo "${T[$i,cmd]}" | median | awk '{print $1/1000}')" "$(echo "${T[$i,java]}" | median | awk '{print $1/1000}')" \
-    "$(echo "$ratios" | median)"
-done
+table() { # $1: wall|cpu
+  local kc=cmd kj=java
+  [[ "$1" == cpu ]] && { kc=ccmd; kj=cjava; }
+  printf '\n%-26s %10s %12s %8s   (%s; %d rounds, median; ratio = median of per-round ratios)\n' "command" "umbra s" "java -version" "ratio" \
+    "$([[ "$1" == cpu ]] && echo "CPU time, user + sys" || echo "wall time")" "$ROUNDS"
+  for i in "${!COMMANDS[@]}"; do
+    read -ra js <<<"${T[$i,$kj]}"
+    read -ra cs <<<"${T[$i,$kc]}"
+    ratios=""
+    for k in "${!js[@]}"; do ratios+="$(awk -v c="${cs[$k]}" -v j="${js[$k]}" 'BEGIN {printf "%.3f", c / (j > 0 ? j : 1)}') "; done
+    printf '%-26s %10.3f %12.3f %7.1f×\n' "umbra ${COMMANDS[$i]}" \
+      "$(echo "${T[$i,$kc]}" | median | awk '{print $1/1000}')" "$(echo "${T[$i,$kj]}" | median | awk '{print $1/1000}')" \
+      "$(echo "$ratios" | median)"
+  done
+}
+table wall
+table cpu
+echo "load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -3,14 +3,23 @@
 # else the java on PATH) and returns 1 when there is none.
 
 umbra_java_major() { # the major version of the java binary $1, or 0
-  # the JDK's release file says it without starting a JVM (which costs as much as a CLI command)
-  local release line
-  release="$(dirname "$(dirname "$(readlink -f "$1")")")/release"
-  if [[ -r "$release" ]] && line="$(grep -m1 '^JAVA_VERSION=' "$release")"; then
-    line="${line#JAVA_VERSION=}"; line="${line//\"/}"; line="${line#1.}"
-    if [[ "${line%%[.+-]*}" =~ ^[0-9]+$ ]]; then
-      echo "${line%%[.+-]*}"; return 0
-    fi
+  # the JDK's release file says it without starting a JVM (which costs as much as a CLI command);
+  # read with shell builtins only: bin/umbra runs this before every command
+  local release="" line
+  if [[ "$1" == */bin/java && -r "${1%/bin/java}/release" ]]; then
+    release="${1%/bin/java}/release"
+  else
+    release="$(dirname "$(dirname "$(readlink -f "$1")")")/release"
+  fi
+  if [[ -r "$release" ]]; then
+    while IFS= read -r line; do
+      [[ "$line" == JAVA_VERSION=* ]] || continue
+      line="${line#JAVA_VERSION=}"; line="${line//\"/}"; line="${line#1.}"
+      if [[ "${line%%[.+-]*}" =~ ^[0-9]+$ ]]; then
+        echo "${line%%[.+-]*}"; return 0
+      fi
+      break
+    done <"$release"
   fi
   "$1" -XshowSettings:properties -version 2>&1 |
     awk -F'= ' '/java.specification.version/ {print $2; exit}' | cut -d. -f1 || echo 0

@@ -1,8 +1,17 @@
 package dev.umbra.launcher;
 
+import dev.umbra.cli.Api;
+import dev.umbra.cli.CliContext;
 import dev.umbra.cli.UmbraCli;
+import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.cli.logging.CliLogging;
+import dev.umbra.daemon.http.JsonHttp;
 import dev.umbra.cli.config.Credentials;
+import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.sign.CanonicalJsonSignatures;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.NoiseProtocol;
 import dev.umbra.crypto.noise.RelayPrologue;
@@ -16,8 +25,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.WebSocketClient;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -27,75 +34,114 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.SimpleFileVisitor;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.time.Clock;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The training run of the CLI's start-up cache ({@code bin/umbra} runs it once per build with
+ * The training runs of the CLI's start-up caches ({@code bin/umbra} runs them once per build with
  * {@code -XX:AOTCacheOutput}, JDK 25, or {@code -XX:ArchiveClassesAtExit}, JDK 21–24; see
- * docs/cli.md). It does in one JVM what one-shot commands do — the command tree, help, version,
- * a usage error, {@code machines list} against a local stand-in for the control plane, and what
- * {@code umbra run} loads: Vert.x with a WebSocket, a Noise IK handshake, the channel's protobuf
- * messages — so that the classes they load, linked, and their profiles are in the cache. It talks
- * to nothing outside this JVM and writes only to a temporary directory it removes.
+ * docs/cli.md, "Start-up"), one per family of commands, each in its own JVM so that a cache holds
+ * only what its commands load (every class of a cache is loaded when a JVM starts with it):
+ * <ul>
+ *   <li>{@code cli}: the command tree, help, version, usage errors, and {@code machines list} /
+ *       {@code workspace list} against a stand-in for the control plane on a plain socket (not
+ *       Vert.x, which these commands no longer load);
+ *   <li>{@code relay}: what {@code umbra run} loads — the same HTTP calls plus Vert.x with a
+ *       WebSocket, a Noise IK handshake and the channel's protobuf messages.
+ * </ul>
+ * It talks to nothing outside this JVM and writes only to a temporary directory it removes.
  */
 public final class AotTraining {
   private AotTraining() {}
 
   public static void main(String[] args) throws Exception {
+    CliLogging.install(); // as Umbra.main does for one-shot commands
+    String family = args.length > 0 ? args[0] : "cli";
     Path home = Files.createTempDirectory("umbra-aot-training"); // outside UMBRA_HOME; made 0700 on POSIX
     try {
-      train(home);
+      switch (family) {
+        case "cli" -> cli(home);
+        case "relay" -> relay(home);
+        default -> throw new IllegalArgumentException("no training family " + family);
+      }
     } finally {
       delete(home);
     }
     System.exit(0);
   }
 
-  private static void train(Path home) throws Exception {
-    PrintStream sink = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
-    Map<String, String> env = Map.of();
+  private static final PrintStream SINK = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
+
+  private static int umbra(Path home, String... args) {
+    return UmbraCli.execute(home, SINK, SINK, Map.of(), List.of(new DevCommand()), args);
+  }
+
+  private static void cli(Path home) throws Exception {
     String[][] offline = {
       {"--version"}, {"--help"}, {"machines", "--help"}, {"run", "--help"}, {"machnes"}, {"machines", "list", "--bogus"},
       {"machines", "list"}, {"tokens", "--help"}, {"devices", "--help"}, {"tty", "--help"}, {"workspace", "--help"}};
     for (int round = 0; round < 3; round++) {
       for (String[] a : offline) {
-        UmbraCli.execute(home, sink, sink, env, List.of(new DevCommand()), a);
+        umbra(home, a);
       }
     }
+    UUID workspace = UUID.randomUUID();
+    try (TrainingServer server = TrainingServer.start(workspace, null)) {
+      new Credentials(home).save(new Credentials.Saved(server.url(), "training-token", workspace.toString(), "w"));
+      for (int round = 0; round < 5; round++) {
+        umbra(home, "machines", "list");
+        umbra(home, "machines", "list", "--json");
+        umbra(home, "workspace", "list");
+      }
+    }
+  }
 
+  private static void relay(Path home) throws Exception {
     Vertx vertx = Vertx.vertx();
     try {
       UUID workspace = UUID.randomUUID();
-      JsonArray machines = new JsonArray();
-      for (int i = 0; i < 3; i++) {
-        machines.add(new JsonObject().put("id", UUID.randomUUID().toString()).put("name", "machine-" + i).put("os", "linux")
-            .put("status", "active").put("last_seen_at", "2026-01-01T00:00:00Z").put("created_at", "2026-01-01T00:00:00Z")
-            .put("x25519_public_key", java.util.HexFormat.of().formatHex(X25519KeyPair.generate().publicKey().toBytes())));
-      }
-      HttpServer server = vertx.createHttpServer()
-          .webSocketHandler(ws -> ws.binaryMessageHandler(ws::writeBinaryMessage))
-          .requestHandler(req -> {
-            JsonObject body = req.path().endsWith("/machines")
-                ? new JsonObject().put("items", machines)
-                : req.path().equals("/v1/workspaces")
-                    ? new JsonObject().put("items", new JsonArray().add(new JsonObject().put("id", workspace.toString()).put("name", "w")))
-                    : new JsonObject().put("services", new JsonObject());
-            req.response().putHeader("content-type", "application/json").end(body.encode());
-          })
+      HttpServer ws = vertx.createHttpServer()
+          .webSocketHandler(w -> w.binaryMessageHandler(w::writeBinaryMessage))
+          .requestHandler(req -> req.response().setStatusCode(404).end())
           .listen(0, "127.0.0.1").await();
-      String url = "http://127.0.0.1:" + server.actualPort();
-      new Credentials(home).save(new Credentials.Saved(url, "training-token", workspace.toString(), "w"));
-      for (int round = 0; round < 5; round++) {
-        UmbraCli.execute(home, sink, sink, env, List.of(new DevCommand()), "machines", "list");
-        UmbraCli.execute(home, sink, sink, env, List.of(new DevCommand()), "machines", "list", "--json");
-        UmbraCli.execute(home, sink, sink, env, List.of(new DevCommand()), "workspace", "list");
+      try (TrainingServer server = TrainingServer.start(workspace, "http://127.0.0.1:" + ws.actualPort())) {
+        new Credentials(home).save(new Credentials.Saved(server.url(), "training-token", workspace.toString(), "w"));
+        CliContext ctx = new CliContext(home, SINK, SINK, Map.of(), new JsonHttp(), Clock.systemUTC());
+        for (int round = 0; round < 3; round++) {
+          umbra(home, "run", "--help");
+          umbra(home, "run"); // a usage error: what the tree loads for `run` before it runs
+          umbra(home, "machines", "list");
+        }
+        for (int round = 0; round < 5; round++) {
+          // the HTTP part of RelayAccess.connect: machine record, keyset, discovery, session token
+          Api api = new Api(ctx);
+          api.all("/v1/workspaces/" + workspace + "/machines");
+          new WorkspaceProtection(api, workspace).keysetIfAny();
+          api.serviceUrl("relay");
+          api.session(workspace, "relay");
+        }
       }
-      channel(vertx, server.actualPort(), workspace);
+      channel(vertx, ws.actualPort(), workspace);
+      protection();
     } finally {
       vertx.close().await();
+    }
+  }
+
+  /**
+   * What Workspace Protection does before a channel opens (keyset chain, device keys, the
+   * handshake's credential): canonical JSON, Ed25519 and P-256 signatures, P-256 key derivation.
+   */
+  private static void protection() {
+    for (int i = 0; i < 5; i++) {
+      Ed25519KeyPair signing = Ed25519KeyPair.generate();
+      P256KeyPair envelope = P256KeyPair.fromPrivateKey(P256KeyPair.generate().privateKey());
+      Object payload = CanonicalJson.parse("{\"workspace_id\":\"" + UUID.randomUUID() + "\",\"version\":" + (i + 1) + ",\"keys\":[\"a\",\"b\"]}");
+      CanonicalJsonSignatures.verifyEd25519(signing.publicKey(), payload, CanonicalJsonSignatures.signEd25519(signing.privateKey(), payload));
+      CanonicalJsonSignatures.verifyEcdsaP256(envelope.publicKey(), payload, CanonicalJsonSignatures.signEcdsaP256(envelope.privateKey(), payload));
     }
   }
 

@@ -39,6 +39,20 @@ class LauncherCommandsTest {
   }
 
   @Test
+  void oneShotCommandsEndWithTheirExitCodeAndNoLoggingNoise() throws Exception {
+    // Umbra.main answers --version itself and halts one-shot commands after flushing (docs/cli.md,
+    // "Start-up"); their SLF4J backend is CliLogging, chosen without SLF4J saying so on stderr
+    try (ChildJvm umbra = ChildJvm.start("dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "--version")) {
+      assertThat(umbra.waitForExit(60)).as(umbra.output()).isZero();
+      assertThat(umbra.output()).isEqualTo(UmbraCli.VERSION);
+    }
+    try (ChildJvm umbra = ChildJvm.start("dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "machines", "list")) {
+      assertThat(umbra.waitForExit(60)).as(umbra.output()).isEqualTo(1);
+      assertThat(umbra.output()).isEqualTo("umbra: not logged in: run `umbra login <control-plane-url>` first");
+    }
+  }
+
+  @Test
   void theHelpOfUmbraListsDevWithTheOtherCommands() {
     Run r = umbra("--help");
     assertThat(r.code()).isZero();

@@ -1,5 +1,6 @@
 package dev.umbra.cli;
 
+import dev.umbra.daemon.http.JsonText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -18,7 +19,7 @@ public final class Output {
   /** Prints {@code value} as JSON when --json, else {@code text}. */
   public void print(PrintStream out, Object value, String text) {
     if (json) {
-      out.println(value instanceof JsonObject o ? o.encodePrettily() : value instanceof JsonArray a ? a.encodePrettily() : String.valueOf(value));
+      out.println(value instanceof JsonObject || value instanceof JsonArray ? JsonText.encodePrettily(value) : String.valueOf(value));
     } else {
       out.println(text);
     }
@@ -27,7 +28,7 @@ public final class Output {
   /** A list: JSON array with --json, else an aligned table of {@code columns}. */
   public void table(PrintStream out, JsonArray items, List<String> columns) {
     if (json) {
-      out.println(items.encodePrettily());
+      out.println(JsonText.encodePrettily(items));
       return;
     }
     if (items.isEmpty()) {

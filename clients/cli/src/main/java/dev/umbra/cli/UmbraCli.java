@@ -44,7 +44,7 @@ public final class UmbraCli {
   public static final int EXIT_USAGE = 2;
 
   /** What {@code umbra --version} prints. */
-  static final String VERSION = "umbra 0.1.0";
+  public static final String VERSION = "umbra 0.1.0";
 
   /**
    * Every subcommand, in the order of the help. They are added in code, not in the annotation, so

@@ -2,6 +2,7 @@ package dev.umbra.cli.config;
 
 import dev.umbra.cli.CliException;
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.daemon.http.JsonText;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -61,7 +62,7 @@ public final class Credentials {
               + "); fix it with: chmod 600 " + file);
         }
       }
-      JsonObject j = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+      JsonObject j = JsonText.parseObject(Files.readString(file, StandardCharsets.UTF_8));
       return Optional.of(new Saved(j.getString("control_plane_url"), j.getString("api_token"),
           j.getString("workspace_id"), j.getString("workspace_name")));
     } catch (IOException | RuntimeException e) {
@@ -82,7 +83,7 @@ public final class Credentials {
       KeyFiles.ensurePrivateDirectory(file.getParent());
       Path tmp = Files.createTempFile(file.getParent(), ".credentials-", ".json",
           PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, s.toJson().encodePrettily(), StandardCharsets.UTF_8);
+      Files.writeString(tmp, JsonText.encodePrettily(s.toJson()), StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new CliException("cannot write " + file + ": " + e.getMessage());

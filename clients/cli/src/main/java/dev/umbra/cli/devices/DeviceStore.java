@@ -6,6 +6,7 @@ import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.daemon.trust.Signed;
 import dev.umbra.daemon.trust.TrustModel;
+import dev.umbra.daemon.http.JsonText;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -54,7 +55,7 @@ public final class DeviceStore {
       return Optional.empty();
     }
     try {
-      JsonObject j = new JsonObject(Files.readString(meta, StandardCharsets.UTF_8));
+      JsonObject j = JsonText.parseObject(Files.readString(meta, StandardCharsets.UTF_8));
       return Optional.of(new Device(UUID.fromString(j.getString("device_id")), j.getString("name"),
           KeyFiles.loadEd25519(dir.resolve("ed25519.key")), KeyFiles.loadP256(dir.resolve("p256.key"))));
     } catch (IOException e) {
@@ -91,7 +92,7 @@ public final class DeviceStore {
       return Optional.empty();
     }
     try {
-      JsonObject j = new JsonObject(Files.readString(f, StandardCharsets.UTF_8));
+      JsonObject j = JsonText.parseObject(Files.readString(f, StandardCharsets.UTF_8));
       return Optional.of(new Pin(Signed.fromJson(j.getJsonObject("root")), Signed.fromJson(j.getJsonObject("current"))));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
@@ -117,7 +118,7 @@ public final class DeviceStore {
   private void write(String name, JsonObject j) {
     try {
       Path tmp = Files.createTempFile(dir, "." + name, ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, j.encodePrettily(), StandardCharsets.UTF_8);
+      Files.writeString(tmp, JsonText.encodePrettily(j), StandardCharsets.UTF_8);
       Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);

@@ -12,13 +12,20 @@ import dev.umbra.daemon.channel.ChannelProtocol;
 import dev.umbra.daemon.channel.ClientAuth;
 import dev.umbra.daemon.channel.DaemonRelay;
 import dev.umbra.daemon.trust.Signed;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * What {@code umbra run} and {@code umbra forward} share: the workspace, the machine record (by id
@@ -41,48 +48,85 @@ public final class RelayAccess implements AutoCloseable {
     this.daemonKey = daemonKey;
   }
 
+  /**
+   * Looks everything up and connects. The independent parts overlap (docs/cli.md, "Start-up"):
+   * Vert.x starts, and the session token, the relay URL and the Workspace Protection checks are
+   * fetched, while this thread looks up the machine and checks its pinned key; nothing is sent to
+   * the machine before all of them succeeded. The first token is the one fetched here; the relay
+   * link asks for fresh ones on reconnects.
+   */
   public static RelayAccess connect(CliContext ctx, String workspaceOption, String machine, String pskOption) {
     Api api = new Api(ctx);
-    UUID workspace = api.workspace(workspaceOption);
-    JsonObject record = machineRecord(api, workspace, machine);
-    String machineId = record.getString("id");
-    String keyHex = record.getString("x25519_public_key");
-    if (keyHex == null) {
-      throw new CliException("the machine record of " + machine + " has no channel key");
-    }
-    X25519PublicKey pinned = new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
-    KeyFiles.ensurePrivateDirectory(ctx.home());
-    KeyFiles.ensurePrivateDirectory(ctx.home().resolve("cli"));
-    X25519KeyPair clientKey = KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));
-    String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
-    byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
-    URI relay = DaemonRelay.webSocketUrl(api.serviceUrl("relay"));
-    // Workspace Protection: the daemon admits only trusted devices, whose credential (verified here
-    // first) binds this channel key; a device without a valid credential fails here, never falls back
-    Function<String, byte[]> auth = null;
-    WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
-    if (wp.keysetIfAny().isPresent()) {
-      Signed credential = wp.ownCredential();
-      Ed25519KeyPair device = wp.store().require().signing();
-      auth = target -> ClientAuth.payload(credential, device, workspace.toString(), target, clientKey.publicKey());
-    }
-    Vertx vertx = Vertx.vertx();
+    Executor threads = task -> Thread.ofPlatform().daemon().name("umbra-connect").start(task);
+    CompletableFuture<Vertx> vertxStarted = CompletableFuture.supplyAsync(Vertx::vertx, threads);
     try {
-      RelayClient client = RelayClient.create(vertx, List.of(relay), workspace.toString(),
-              () -> vertx.executeBlocking(() -> api.session(workspace, "relay"), false), clientKey, psk)
-          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      if (auth != null) {
-        client.handshakePayload(auth);
+      UUID workspace = api.workspace(workspaceOption);
+      CompletableFuture<String> firstToken = CompletableFuture.supplyAsync(() -> api.session(workspace, "relay"), threads);
+      CompletableFuture<URI> relayUrl = CompletableFuture.supplyAsync(() -> DaemonRelay.webSocketUrl(api.serviceUrl("relay")), threads);
+      KeyFiles.ensurePrivateDirectory(ctx.home());
+      KeyFiles.ensurePrivateDirectory(ctx.home().resolve("cli"));
+      X25519KeyPair clientKey = KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));
+      // Workspace Protection: the daemon admits only trusted devices, whose credential (verified
+      // here first) binds this channel key; a device without a valid credential fails here, never falls back
+      CompletableFuture<Function<String, byte[]>> auth = CompletableFuture.supplyAsync(() -> {
+        WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
+        Optional<WorkspaceProtection.Verified> keyset = wp.keysetIfAny();
+        if (keyset.isEmpty()) {
+          return null;
+        }
+        Signed credential = wp.ownCredential(keyset.get());
+        Ed25519KeyPair device = wp.store().require().signing();
+        return target -> ClientAuth.payload(credential, device, workspace.toString(), target, clientKey.publicKey());
+      }, threads);
+      JsonObject record = machineRecord(api, workspace, machine);
+      String machineId = record.getString("id");
+      String keyHex = record.getString("x25519_public_key");
+      if (keyHex == null) {
+        throw new CliException("the machine record of " + machine + " has no channel key");
       }
-      client.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      return new RelayAccess(vertx, client, machineId, pinned);
-    } catch (Exception e) {
-      vertx.close();
-      Throwable cause = e.getCause() != null ? e.getCause() : e;
-      if (cause instanceof CliException refused) {
-        throw refused; // no session for this device (revoked, not approved): that, not "cannot reach"
+      X25519PublicKey pinned = new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
+      String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
+      byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
+      URI relay = join(relayUrl);
+      Function<String, byte[]> handshakeAuth = join(auth);
+      Vertx vertx = join(vertxStarted);
+      AtomicBoolean firstUsed = new AtomicBoolean();
+      Supplier<Future<String>> tokens = () -> firstUsed.compareAndSet(false, true)
+          ? Future.fromCompletionStage(firstToken)
+          : vertx.executeBlocking(() -> api.session(workspace, "relay"), false);
+      try {
+        RelayClient client = RelayClient.create(vertx, List.of(relay), workspace.toString(), tokens, clientKey, psk)
+            .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        if (handshakeAuth != null) {
+          client.handshakePayload(handshakeAuth);
+        }
+        client.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        return new RelayAccess(vertx, client, machineId, pinned);
+      } catch (Exception e) {
+        Throwable cause = e.getCause() != null ? e.getCause() : e;
+        if (cause instanceof CliException refused) {
+          throw refused; // no session for this device (revoked, not approved): that, not "cannot reach"
+        }
+        throw new CliException("cannot reach the relay at " + relay + ": " + cause.getMessage());
       }
-      throw new CliException("cannot reach the relay at " + relay + ": " + cause.getMessage());
+    } catch (RuntimeException e) {
+      vertxStarted.thenAccept(Vertx::close);
+      throw e;
+    }
+  }
+
+  /** The value of a lookup started above, or the exception it failed with (as the sequential code threw it). */
+  private static <T> T join(CompletableFuture<T> f) {
+    try {
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
+      }
+      throw e;
     }
   }
 
