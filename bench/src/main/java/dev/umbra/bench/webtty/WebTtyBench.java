@@ -7,6 +7,8 @@ import com.nimbusds.jose.jca.JCAContext;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.pty4j.PtyProcess;
+import com.pty4j.PtyProcessBuilder;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.tty.AuthorizedKeys;
@@ -71,7 +73,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code build/main.js}; default /tmp/wetty/node_modules/wetty/build/main.js; the node-pty column
  * uses the node-pty installed beside it). Settings:
  * {@code UMBRA_BENCH_KEYSTROKES} (2000), {@code UMBRA_BENCH_BULK_MB} (100), {@code UMBRA_BENCH_ROUNDS} (3),
- * {@code UMBRA_BENCH_WARMUPS} (2).
+ * {@code UMBRA_BENCH_WARMUPS} (2); {@code UMBRA_BENCH_PTY4J=1} adds pty4j's own streams (the daemon's
+ * read path before issue 14) beside the direct PTY path.
  *
  * <p>Every bulk path runs {@code UMBRA_BENCH_WARMUPS} times unmeasured first, then
  * {@code UMBRA_BENCH_ROUNDS} times, and the median is reported: HotSpot swaps in its fastest AES-GCM
@@ -148,6 +151,13 @@ public final class WebTtyBench {
     System.out.println("direct PTY  keystroke " + directRtt.row());
     Bulk directBulk = medianBulk("direct PTY  bulk ", () -> directBulk(file));
     System.out.println("direct PTY  bulk      " + directBulk.row() + "  (median)");
+
+    if (System.getenv("UMBRA_BENCH_PTY4J") != null) {
+      // before/after on this machine: the read path the daemon used until issue 14
+      Bulk pty4jBulk = medianBulk("pty4j streams bulk ", () -> pty4jStreamsBulk(file));
+      System.out.println("pty4j streams bulk    " + pty4jBulk.row() + "  (median)");
+      System.out.printf(Locale.ROOT, "direct PTY / pty4j streams: bulk %.2f%n", directBulk.mbPerS() / pty4jBulk.mbPerS());
+    }
 
     Path wetty = Path.of(System.getenv().getOrDefault("UMBRA_BENCH_WETTY", "/tmp/wetty/node_modules/wetty/build/main.js"));
     // wetty's own node-pty: <node_modules>/wetty/build/main.js (or bin/wetty)
@@ -285,6 +295,25 @@ public final class WebTtyBench {
       }
       sh.waitFor();
     }
+    return new Bulk(total, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** pty4j's own stream, read 64 KiB at a time: what PtyShell did before it read the master itself. */
+  Bulk pty4jStreamsBulk(Path file) throws Exception {
+    long t0 = System.nanoTime();
+    long total = 0;
+    PtyProcess p = new PtyProcessBuilder(new String[] {"cat", file.toString()}).setEnvironment(shellEnv())
+        .setDirectory("/tmp").setInitialColumns(80).setInitialRows(24).setRedirectErrorStream(true).setConsole(false).start();
+    try (java.io.InputStream in = p.getInputStream()) {
+      byte[] buf = new byte[TtyFrames.MAX_PLAINTEXT];
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        total += n;
+      }
+    } catch (IOException eio) {
+      // EIO at the end of a Linux PTY
+    }
+    p.waitFor();
     return new Bulk(total, (System.nanoTime() - t0) / 1e9);
   }
 
