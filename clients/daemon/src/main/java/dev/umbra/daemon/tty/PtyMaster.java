@@ -307,8 +307,9 @@ final class PtyMaster {
     }
   }
 
-  boolean isClosed() {
-    return closed;
+  /** True once the duplicate and the eventfd are closed (after {@link #close} and the last call). */
+  synchronized boolean released() {
+    return released;
   }
 
   private synchronized boolean enter() {

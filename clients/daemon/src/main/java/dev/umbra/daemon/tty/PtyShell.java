@@ -136,6 +136,11 @@ public final class PtyShell implements AutoCloseable {
     return process.waitFor();
   }
 
+  /** Whether this shell's own descriptors are closed (always true without {@link PtyMaster}). */
+  boolean descriptorsReleased() {
+    return master == null || master.released();
+  }
+
   /** Kills the process if it still runs and ends reads and writes in progress (they return the end). */
   @Override
   public void close() {

@@ -417,6 +417,8 @@ public final class TtyServer implements AutoCloseable {
         Thread.currentThread().interrupt();
         status = 130;
       }
+      // the process is gone: release the terminal's descriptors now (end() does it otherwise)
+      s.shell.close();
       if (s.state == State.LIVE) {
         send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(s.id)
             .setExitStatus(status).build());

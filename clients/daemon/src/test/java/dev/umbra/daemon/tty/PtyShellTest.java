@@ -2,6 +2,7 @@ package dev.umbra.daemon.tty;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -159,9 +160,11 @@ class PtyShellTest {
         blocked.completeExceptionally(e);
       }
     });
+    assertFalse(sh.descriptorsReleased());
     sh.close();
     assertEquals(-1, blocked.get(10, TimeUnit.SECONDS), "the waiting read returns the end");
     reader.join();
+    assertTrue(sh.descriptorsReleased(), "closed once the last read returned");
     assertEquals(-1, sh.read(buf), "no read reaches the closed descriptor");
     assertEquals(0, sh.available());
     assertThrows(IOException.class, () -> sh.write(new byte[] {'x'}));
