@@ -7,12 +7,15 @@ import com.nimbusds.jose.jca.JCAContext;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import com.pty4j.PtyProcess;
+import com.pty4j.PtyProcessBuilder;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.PtyShell;
 import dev.umbra.daemon.tty.ServerTrust;
 import dev.umbra.daemon.tty.TtyClient;
+import dev.umbra.daemon.tty.TtyFrames;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.tty.TtyServerConfig;
 import dev.umbra.kit.auth.SessionTokens;
@@ -61,14 +64,17 @@ import java.util.concurrent.atomic.AtomicLong;
  * WebTTY benchmark (docs/benchmarks.md, WebTTY section): keystroke round trip (client stdin, PTY
  * echo by {@code cat} in raw mode, client stdout) p50/p99 and bulk output ({@code cat} of a
  * 100 MB text file) through a real webtty-engine with real end-to-end crypto and recording,
- * against a direct local PTY and against wetty (npm) serving the same commands, in one run;
- * prints the ratios.
+ * against a direct local PTY (the daemon's own read path, no network), against node-pty alone
+ * (the PTY library under wetty, no network) and against wetty (npm) serving the same commands, in
+ * one run; prints the ratios.
  *
  * <p>Needs PostgreSQL and Redis ({@code UMBRA_BENCH_PG_URL}, {@code UMBRA_BENCH_REDIS_URL}) and,
  * for the wetty column, {@code UMBRA_BENCH_WETTY} (path of wetty's {@code bin/wetty} or
- * {@code build/main.js}; default /tmp/wetty/node_modules/wetty/build/main.js). Settings:
+ * {@code build/main.js}; default /tmp/wetty/node_modules/wetty/build/main.js; the node-pty column
+ * uses the node-pty installed beside it). Settings:
  * {@code UMBRA_BENCH_KEYSTROKES} (2000), {@code UMBRA_BENCH_BULK_MB} (100), {@code UMBRA_BENCH_ROUNDS} (3),
- * {@code UMBRA_BENCH_WARMUPS} (2).
+ * {@code UMBRA_BENCH_WARMUPS} (2); {@code UMBRA_BENCH_PTY4J=1} adds pty4j's own streams (the daemon's
+ * read path before issue 14) beside the direct PTY path.
  *
  * <p>Every bulk path runs {@code UMBRA_BENCH_WARMUPS} times unmeasured first, then
  * {@code UMBRA_BENCH_ROUNDS} times, and the median is reported: HotSpot swaps in its fastest AES-GCM
@@ -146,6 +152,28 @@ public final class WebTtyBench {
     Bulk directBulk = medianBulk("direct PTY  bulk ", () -> directBulk(file));
     System.out.println("direct PTY  bulk      " + directBulk.row() + "  (median)");
 
+    if (System.getenv("UMBRA_BENCH_PTY4J") != null) {
+      // before/after on this machine: the read path the daemon used until issue 14
+      Bulk pty4jBulk = medianBulk("pty4j streams bulk ", () -> pty4jStreamsBulk(file));
+      System.out.println("pty4j streams bulk    " + pty4jBulk.row() + "  (median)");
+      System.out.printf(Locale.ROOT, "direct PTY / pty4j streams: bulk %.2f%n", directBulk.mbPerS() / pty4jBulk.mbPerS());
+    }
+
+    Path wetty = Path.of(System.getenv().getOrDefault("UMBRA_BENCH_WETTY", "/tmp/wetty/node_modules/wetty/build/main.js"));
+    // wetty's own node-pty: <node_modules>/wetty/build/main.js (or bin/wetty)
+    Path nodeModules = wetty.toAbsolutePath().getParent().getParent().getParent();
+    NodePty nodePty = NodePty.find(nodeModules, dir);
+    Rtt nodePtyRtt = null;
+    Bulk nodePtyBulk = null;
+    if (nodePty != null) {
+      nodePtyRtt = nodePty.rtt(keystrokes, warmup, ECHO_CMD);
+      System.out.println("node-pty    keystroke " + nodePtyRtt.row());
+      nodePtyBulk = medianBulk("node-pty    bulk ", () -> nodePty.bulk(file));
+      System.out.println("node-pty    bulk      " + nodePtyBulk.row() + "  (median)");
+    } else {
+      System.out.println("node-pty    not found in " + nodeModules + "; column skipped");
+    }
+
     Engine engine = Engine.start(dir);
     Rtt engineRtt;
     Bulk engineBulk;
@@ -163,7 +191,6 @@ public final class WebTtyBench {
 
     Rtt wettyRtt = null;
     Bulk wettyBulk = null;
-    Path wetty = Path.of(System.getenv().getOrDefault("UMBRA_BENCH_WETTY", "/tmp/wetty/node_modules/wetty/build/main.js"));
     if (Files.exists(wetty)) {
       try (Wetty w = Wetty.start(wetty, ECHO_CMD)) {
         wettyRtt = w.rtt(keystrokes, warmup);
@@ -193,9 +220,18 @@ public final class WebTtyBench {
       System.out.printf(Locale.ROOT, "bulk engine/wetty %.2f (recorded)  %.2f (recording off)%n",
           engineBulk.mbPerS() / wettyBulk.mbPerS(), engineBulkNoRec.mbPerS() / wettyBulk.mbPerS());
     }
+    if (nodePtyBulk != null) {
+      System.out.printf(Locale.ROOT, "direct PTY Java/node-pty: bulk %.2f  keystroke p50 %.2f  p99 %.2f%n",
+          directBulk.mbPerS() / nodePtyBulk.mbPerS(), directRtt.p50Us() / nodePtyRtt.p50Us(), directRtt.p99Us() / nodePtyRtt.p99Us());
+    }
     System.out.printf(Locale.ROOT, "goals: p99 keystroke <= 5 ms: %s (%.2f ms); bulk >= 50 MB/s: %s (%.1f MB/s recorded)%n",
         engineRtt.p99Us() <= 5000 ? "met" : "NOT met", engineRtt.p99Us() / 1000,
         engineBulk.mbPerS() >= 50 ? "met" : "NOT met", engineBulk.mbPerS());
+    // issue 14: as ratios in this run, so they hold on any machine
+    System.out.printf(Locale.ROOT, "goals (ratios): p99 keystroke <= wetty's: %s; bulk recorded >= wetty's: %s; direct PTY >= node-pty's: %s%n",
+        wettyRtt == null ? "n/a" : engineRtt.p99Us() <= wettyRtt.p99Us() ? "met" : "NOT met",
+        wettyBulk == null ? "n/a" : engineBulk.mbPerS() >= wettyBulk.mbPerS() ? "met" : "NOT met",
+        nodePtyBulk == null ? "n/a" : directBulk.mbPerS() >= nodePtyBulk.mbPerS() ? "met" : "NOT met");
   }
 
   /** Printable text with newlines (the PTY turns each \n into \r\n). */
@@ -247,17 +283,37 @@ public final class WebTtyBench {
     long t0 = System.nanoTime();
     long total = 0;
     try (PtyShell sh = PtyShell.start(List.of("cat", file.toString()), shellEnv(), "/tmp", 80, 24)) {
-      byte[] buf = new byte[65536];
+      // the daemon's read path (TtyServer's reader): bursts gathered into frames of up to 64 KiB
+      byte[] buf = new byte[TtyFrames.MAX_PLAINTEXT];
       int n;
       try {
-        while ((n = sh.read(buf)) >= 0) {
+        while ((n = sh.readBurst(buf)) >= 0) {
           total += n;
         }
       } catch (IOException eio) {
-        // EIO at the end of a Linux PTY
+        // EIO at the end of a PTY read through pty4j's streams
       }
       sh.waitFor();
     }
+    return new Bulk(total, (System.nanoTime() - t0) / 1e9);
+  }
+
+  /** pty4j's own stream, read 64 KiB at a time: what PtyShell did before it read the master itself. */
+  Bulk pty4jStreamsBulk(Path file) throws Exception {
+    long t0 = System.nanoTime();
+    long total = 0;
+    PtyProcess p = new PtyProcessBuilder(new String[] {"cat", file.toString()}).setEnvironment(shellEnv())
+        .setDirectory("/tmp").setInitialColumns(80).setInitialRows(24).setRedirectErrorStream(true).setConsole(false).start();
+    try (java.io.InputStream in = p.getInputStream()) {
+      byte[] buf = new byte[TtyFrames.MAX_PLAINTEXT];
+      int n;
+      while ((n = in.read(buf)) >= 0) {
+        total += n;
+      }
+    } catch (IOException eio) {
+      // EIO at the end of a Linux PTY
+    }
+    p.waitFor();
     return new Bulk(total, (System.nanoTime() - t0) / 1e9);
   }
 

@@ -4,37 +4,32 @@ import com.pty4j.PtyProcess;
 import com.pty4j.PtyProcessBuilder;
 import com.pty4j.WinSize;
 import com.pty4j.unix.UnixPtyProcess;
-import com.sun.jna.Library;
-import com.sun.jna.Native;
-import com.sun.jna.NativeLong;
-import com.sun.jna.Platform;
-import com.sun.jna.ptr.IntByReference;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** A process in a real pseudo-terminal (pty4j): bytes in and out, window size, exit status. */
+/**
+ * A process in a real pseudo-terminal: bytes in and out, window size, exit status. pty4j starts
+ * the process and sets the window size; on Linux the terminal's bytes go through {@link PtyMaster}
+ * (direct reads and writes on the master), elsewhere through pty4j's streams.
+ *
+ * <p>One thread reads at a time; writes may come from any thread.
+ */
 public final class PtyShell implements AutoCloseable {
-  /**
-   * The kernel hands a PTY master at most one line-discipline buffer (4 KiB) per read. A read at
-   * least this long means the program is writing faster than we read: more is about to come.
-   */
-  static final int FULL_READ = 4000;
-  /** How long {@link #readBurst} waits for the next piece of a burst before sending what it has. */
-  static final long BURST_GAP_NANOS = 50_000;
-
   private final PtyProcess process;
   private final OutputStream stdin;
   private final InputStream stdout;
-  private final int masterFd;
+  /** Null where {@link PtyMaster#SUPPORTED} is false: pty4j's streams are used then. */
+  private final PtyMaster master;
 
-  private PtyShell(PtyProcess process) {
+  private PtyShell(PtyProcess process, PtyMaster master) {
     this.process = process;
     this.stdin = process.getOutputStream();
     this.stdout = process.getInputStream();
-    this.masterFd = process instanceof UnixPtyProcess u && Readiness.SUPPORTED ? u.getPty().getMasterFD() : -1;
+    this.master = master;
   }
 
   /** Starts {@code command} with exactly {@code env}, in {@code dir}, at the given size. */
@@ -48,62 +43,84 @@ public final class PtyShell implements AutoCloseable {
         .setRedirectErrorStream(true)
         .setConsole(false)
         .start();
-    return new PtyShell(p);
+    PtyMaster master = null;
+    if (PtyMaster.SUPPORTED && p instanceof UnixPtyProcess u) {
+      try {
+        master = PtyMaster.open(u.getPty().getMasterFD());
+      } catch (IOException e) {
+        p.destroy();
+        throw e;
+      }
+      PtyMaster m = master;
+      // reads end when the shell exits even if a background job still holds the terminal open
+      Thread.ofPlatform().daemon().name("tty-exit").stackSize(256 * 1024).start(() -> {
+        try {
+          p.waitFor();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        m.processExited();
+      });
+    }
+    return new PtyShell(p, master);
   }
 
   /** Blocking read of the terminal's output (the PTY merges stdout and stderr); -1 at the end. */
   public int read(byte[] buf) throws IOException {
-    return stdout.read(buf);
+    return read(buf, 0, buf.length);
   }
 
   public int read(byte[] buf, int off, int len) throws IOException {
-    return stdout.read(buf, off, len);
+    return master != null ? master.read(buf, off, len) : stdout.read(buf, off, len);
   }
 
-  /**
-   * Bytes readable without blocking (0 when unknown). pty4j's own {@code available()} always
-   * says 0, so this asks the kernel (FIONREAD on the master) where it can.
-   */
+  /** Bytes readable without blocking (0 when unknown): FIONREAD on the master. */
   public int available() {
-    return masterFd < 0 ? 0 : Math.max(0, Readiness.bytesReady(masterFd));
+    return master == null ? 0 : Math.max(0, master.available());
   }
 
   /**
    * Blocks for output, then gathers what belongs to the same burst into {@code buf}: what is
    * already waiting, and, while the program keeps filling the PTY (each read a full kernel
-   * buffer), what arrives within {@link #BURST_GAP_NANOS}. A single echo or a prompt returns at
-   * once; a {@code cat} of a large file becomes a few large chunks instead of thousands of 4 KiB
-   * ones (fewer frames to seal, route and record). Returns -1 at the end.
+   * buffer), what arrives within {@link PtyMaster#BURST_GAP_NANOS}. A single echo or a prompt
+   * returns at once; a {@code cat} of a large file becomes a few large chunks instead of thousands
+   * of 4 KiB ones (fewer frames to seal, route and record). Returns -1 at the end. Without
+   * {@link PtyMaster} (not Linux): one plain read.
    */
   public int readBurst(byte[] buf) throws IOException {
-    int n = stdout.read(buf);
-    if (n <= 0 || masterFd < 0) {
-      return n;
-    }
-    boolean streaming = n >= FULL_READ;
-    long deadline = System.nanoTime() + BURST_GAP_NANOS;
-    while (buf.length - n >= FULL_READ) {
-      int ready = available();
-      if (ready > 0) {
-        int more = stdout.read(buf, n, Math.min(ready, buf.length - n));
-        if (more <= 0) {
-          break;
-        }
-        streaming = more >= FULL_READ;
-        n += more;
-        deadline = System.nanoTime() + BURST_GAP_NANOS;
-      } else if (streaming && System.nanoTime() < deadline) {
-        Thread.onSpinWait();
-      } else {
-        break;
-      }
-    }
-    return n;
+    return master != null ? master.readBurst(buf) : stdout.read(buf);
   }
 
+  /**
+   * {@link #readBurst(byte[])} into a new array of exactly the bytes read, at most {@code max}
+   * (copied once on Linux); null at the end.
+   */
+  public byte[] readBurst(int max) throws IOException {
+    if (master != null) {
+      return master.readBurst(max);
+    }
+    byte[] buf = new byte[max];
+    int n = stdout.read(buf);
+    return n < 0 ? null : Arrays.copyOf(buf, n);
+  }
+
+  /** Writes all of {@code bytes}, waiting while the terminal's input queue is full. */
   public void write(byte[] bytes) throws IOException {
-    stdin.write(bytes);
-    stdin.flush();
+    if (master != null) {
+      master.write(bytes, 0, bytes.length);
+    } else {
+      stdin.write(bytes);
+      stdin.flush();
+    }
+  }
+
+  /**
+   * Writes what the terminal takes right now without ever blocking (safe on an event loop):
+   * the number of bytes written, 0 when its input queue is full or when only blocking writes are
+   * available (not Linux) — the caller then hands the rest to a thread that may wait.
+   */
+  public int writeNow(byte[] bytes, int off, int len) throws IOException {
+    return master != null ? master.writeNow(bytes, off, len) : 0;
   }
 
   public void resize(int cols, int rows) {
@@ -119,39 +136,19 @@ public final class PtyShell implements AutoCloseable {
     return process.waitFor();
   }
 
+  /** Whether this shell's own descriptors are closed (always true without {@link PtyMaster}). */
+  boolean descriptorsReleased() {
+    return master == null || master.released();
+  }
+
+  /** Kills the process if it still runs and ends reads and writes in progress (they return the end). */
   @Override
   public void close() {
     if (process.isAlive()) {
       process.destroy();
     }
-  }
-
-  /** FIONREAD through JNA (a dependency of pty4j); fenced here so nothing else touches native code. */
-  private static final class Readiness {
-    interface LibC extends Library {
-      int ioctl(int fd, NativeLong request, IntByReference count);
-    }
-
-    private static final NativeLong FIONREAD = new NativeLong(Platform.isMac() ? 0x4004667FL : 0x541BL);
-    private static final LibC LIBC = load();
-    /** Without it output is still read, just in kernel-sized chunks. */
-    static final boolean SUPPORTED = LIBC != null;
-
-    private static LibC load() {
-      if (!Platform.isLinux() && !Platform.isMac()) {
-        return null;
-      }
-      try {
-        return Native.load(Platform.C_LIBRARY_NAME, LibC.class);
-      } catch (UnsatisfiedLinkError e) {
-        return null;
-      }
-    }
-
-    /** Bytes ready on {@code fd}, or -1 when the kernel refuses to say. */
-    static int bytesReady(int fd) {
-      IntByReference count = new IntByReference();
-      return LIBC.ioctl(fd, FIONREAD, count) < 0 ? -1 : count.getValue();
+    if (master != null) {
+      master.close();
     }
   }
 }

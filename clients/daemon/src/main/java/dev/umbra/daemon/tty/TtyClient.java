@@ -135,6 +135,8 @@ public final class TtyClient {
   private int rows;
   private String term;
   private boolean attach;
+  /** This client opened the session (OPEN), as opposed to joining or re-attaching. */
+  private boolean opener;
   private volatile boolean done;
   private volatile boolean e2eVerified;
   private final Set<String> participants = new LinkedHashSet<>();
@@ -156,6 +158,7 @@ public final class TtyClient {
       Listener listener) {
     TtyClient c = new TtyClient(vertx, options, listener);
     c.serverId = serverId;
+    c.opener = true;
     c.cols = cols;
     c.rows = rows;
     c.term = term;
@@ -329,6 +332,14 @@ public final class TtyClient {
   }
 
   public void takeControl() {
+    synchronized (this) {
+      // only the opener (this client opened or re-attached) may take control: from now on what it
+      // types is held until the daemon's fresh input key arrives, not refused because the engine's
+      // CONTROL_CHANGED is still on its way (at most 64 KiB; a refused take drops it)
+      if (input == null && (opener || attach)) {
+        controlPending = true;
+      }
+    }
     write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE).setSessionId(sessionId).build());
   }
 
@@ -385,6 +396,15 @@ public final class TtyClient {
           if (!started.future().isComplete()) {
             finish(null, f.getReason());
           } else {
+            if (f.getReason().equals(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_NOT_OWNER))) {
+              synchronized (this) {
+                // our CONTROL_TAKE was refused: nothing held for it will be sent
+                if (input == null && controlPending && pendingControl == null) {
+                  controlPending = false;
+                  pendingStdin.reset();
+                }
+              }
+            }
             listener.event(f);
           }
         }

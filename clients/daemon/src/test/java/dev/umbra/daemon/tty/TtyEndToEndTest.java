@@ -423,18 +423,39 @@ class TtyEndToEndTest {
     }
     assertThat(Files.readAllLines(side)).containsExactly("ran");
     assertThat(server2.stats().get("input_refused_replayed")).isEqualTo(before + 2);
-    // relabelled to the next counter, the copy no longer authenticates: dropped, the session ends
-    hostile.tamper = (leg, f) -> leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)
-        ? List.of(f, f.toBuilder().setSealed(f.getSealed().toBuilder().setCounter(f.getSealed().getCounter() + 1)).build())
-        : List.of(f);
+    // relabelled to the next counter, a copy no longer authenticates: dropped, the session ends. The
+    // copy goes in once the original has run (sent right behind it, the session could end before
+    // the shell got to the original, which would say nothing about the copy)
+    List<WebTtyFrame> passed = new java.util.concurrent.CopyOnWriteArrayList<>();
+    hostile.tamper = (leg, f) -> {
+      if (leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)) {
+        passed.add(f);
+      }
+      return List.of(f);
+    };
     try {
       c.send(("echo again >> " + side + "\n").getBytes());
-      assertThat(s.closed.get(10, TimeUnit.SECONDS)).isEqualTo("bad_frame");
+      awaitLines(side, 2);
     } finally {
       hostile.tamper = HostileEngine.HONEST;
     }
+    WebTtyFrame original = passed.get(passed.size() - 1);
+    hostile.inject(original.toBuilder().setSequence(original.getSequence() + 1000)
+        .setSealed(original.getSealed().toBuilder().setCounter(original.getSealed().getCounter() + 1)).build());
+    assertThat(s.closed.get(10, TimeUnit.SECONDS)).isEqualTo("bad_frame");
     // the original ran once; its relabelled copy did not
     assertThat(Files.readAllLines(side)).containsExactly("ran", "again");
+  }
+
+  /** Waits (at most 10 s) until {@code file} has {@code n} lines: a command typed into the shell ran. */
+  static void awaitLines(Path file, int n) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!Files.exists(file) || Files.readAllLines(file).size() < n) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(file + " did not reach " + n + " lines: " + (Files.exists(file) ? Files.readAllLines(file) : "absent"));
+      }
+      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // a poll, not a wait for time
+    }
   }
 
   @Test
