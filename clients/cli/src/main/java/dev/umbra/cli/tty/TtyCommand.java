@@ -48,7 +48,7 @@ import picocli.CommandLine.Parameters;
  * comes back), {@code ~r} ask for control, {@code ~t} take control back, {@code ~?} help.
  */
 @Command(name = "tty", description = "Open an end-to-end encrypted terminal on a machine (`umbra tty local` in dev mode).",
-    subcommands = {TtyCommand.Control.class, TtyCommand.Key.class})
+    subcommands = {TtyCommand.Control.class, TtyCommand.Key.class, TtyCommand.Sessions.class})
 public final class TtyCommand implements Callable<Integer> {
   private final CliContext ctx;
   @Mixin WorkspaceOption ws;
@@ -391,6 +391,53 @@ public final class TtyCommand implements Callable<Integer> {
       String reply = ControlSocket.send(keys.dir(), session, action + (participant == null ? "" : " " + participant));
       ctx.out().println(reply);
       return reply.startsWith("error") ? 1 : 0;
+    }
+  }
+
+  /**
+   * {@code umbra tty sessions}: the live sessions of the workspace this CLI may want to join, from
+   * the engine ({@code GET /v1/webtty/sessions}, docs/webtty.md "Viewers"): admins see every one,
+   * others their own and those granting this CLI's WebTTY key. "grant" says whether this CLI's key
+   * is among the session's output-key recipients, i.e. whether {@code --join} can decrypt it.
+   */
+  @Command(name = "sessions", description = "List live sessions you may join (yours, those granted to this device; admins: all).")
+  public static final class Sessions extends dev.umbra.cli.InWorkspace {
+    public Sessions(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
+      String ownKeyId = dev.umbra.crypto.webtty.KeyId.of(keys.agreement().publicKey()).toHex();
+      String token = api.session(w, "webtty-engine");
+      JsonObject body = ctx.http().get(dev.umbra.daemon.http.JsonHttp.resolve(RecordingsCommand.engine(api).toString(),
+          "/v1/webtty/sessions?key_id=" + ownKeyId), token);
+      Map<String, String> machineNames = new HashMap<>();
+      for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
+        JsonObject m = (JsonObject) o;
+        machineNames.put(m.getString("id"), m.getString("name"));
+      }
+      Map<String, String> memberNames = new HashMap<>();
+      for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
+        JsonObject m = (JsonObject) o;
+        memberNames.put(m.getString("account_id"), m.getString("name"));
+      }
+      io.vertx.core.json.JsonArray rows = new io.vertx.core.json.JsonArray();
+      for (Object o : body.getJsonArray("sessions", new io.vertx.core.json.JsonArray())) {
+        JsonObject sj = (JsonObject) o;
+        boolean grant = sj.getJsonArray("output_recipients", new io.vertx.core.json.JsonArray()).contains(ownKeyId);
+        rows.add(new JsonObject().put("session_id", sj.getString("session_id")).put("server_id", sj.getString("server_id"))
+            .put("machine", machineNames.getOrDefault(sj.getString("server_id"), sj.getString("server_id")))
+            .put("opened_by", sj.getString("opened_by"))
+            .put("opener", memberNames.getOrDefault(sj.getString("opened_by"), sj.getString("opened_by")))
+            .put("started_at", sj.getString("started_at")).put("grant", grant ? "yes" : "no"));
+      }
+      if (output.json()) {
+        output.print(ctx.out(), new JsonObject().put("sessions", rows), "");
+        return;
+      }
+      output.table(ctx.out(), rows, List.of("session_id", "machine", "opener", "started_at", "grant"));
     }
   }
 

@@ -258,6 +258,14 @@ class TtyRecipientsEndToEndTest {
     try {
       Screen bobScreen = new Screen();
       TtyClient b = get(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+      // bob finds it with `umbra tty sessions`, marked as granted to his device
+      engine.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      io.vertx.core.json.JsonArray listed = new JsonObject(ok(bob, "tty", "sessions", "-w", "dev", "--json").out()).getJsonArray("sessions");
+      assertThat(listed).hasSize(1);
+      assertThat(listed.getJsonObject(0).getString("session_id")).isEqualTo(a.sessionId());
+      assertThat(listed.getJsonObject(0).getString("machine")).isEqualTo("local");
+      assertThat(listed.getJsonObject(0).getString("grant")).isEqualTo("yes");
+      assertThat(ok(bob, "tty", "sessions", "-w", "dev").out()).contains(a.sessionId()).contains("local");
       a.send("echo shared-$((6*7))\n".getBytes(StandardCharsets.UTF_8));
       adminScreen.await("shared-42");
       bobScreen.await("shared-42");
