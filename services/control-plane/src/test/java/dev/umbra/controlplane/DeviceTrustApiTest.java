@@ -111,6 +111,47 @@ class DeviceTrustApiTest {
     return m;
   }
 
+  static Map<String, Object> webttyKey(String ws, UUID device, X25519KeyPair key) {
+    Map<String, Object> m = new TreeMap<>();
+    m.put("type", "umbra-device-webtty-key/v1");
+    m.put("workspace_id", ws);
+    m.put("device_id", device.toString());
+    m.put("x25519_public_key", key.publicKey().toHex());
+    m.put("issued_at", "2026-12-04T00:00:00Z");
+    return m;
+  }
+
+  @Test
+  void aDevicesWebTtyKeyIsPublishedOnlyByItsOwnAccountAndOnlyUnderItsOwnSignature() {
+    String path = "/v1/workspaces/" + wsA + "/devices/" + a.device() + "/webtty-key";
+    X25519KeyPair k = X25519KeyPair.generate();
+    JsonObject good = signed(webttyKey(wsA, a.device(), k), a.deviceKey());
+    Harness.Response put = h.call("PUT", path, alice, new JsonObject().put("webtty_key", good));
+    assertThat(put.status()).as(put.body().encode()).isEqualTo(200);
+    assertThat(put.body().getJsonObject("webtty_key")).isEqualTo(good);
+    assertThat(h.call("GET", "/v1/workspaces/" + wsA + "/devices/" + a.device(), alice, null).body().getJsonObject("webtty_key")).isEqualTo(good);
+
+    // signed by another key (what a control plane or an intruder could make), naming another device, extra members: refused
+    Map<String, Object> extra = webttyKey(wsA, a.device(), k);
+    extra.put("role", "admin");
+    for (JsonObject bad : List.of(
+        signed(webttyKey(wsA, a.device(), X25519KeyPair.generate()), Ed25519KeyPair.generate()),
+        signed(webttyKey(wsA, a.pendingDevice(), k), a.deviceKey()),
+        signed(extra, a.deviceKey()))) {
+      Harness.Response r = h.call("PUT", path, alice, new JsonObject().put("webtty_key", bad));
+      assertThat(r.status()).as(bad.encode()).isEqualTo(400);
+      assertThat(r.errorField()).isEqualTo("webtty_key");
+    }
+
+    // another member of the workspace cannot publish for alice's device, even with a valid signature
+    String invite = h.call("POST", "/v1/workspaces/" + wsA + "/invitations", alice, new JsonObject().put("role", "member")).body().getString("token");
+    String carol = h.call("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite).put("account_name", "carol"))
+        .body().getJsonObject("api_token").getString("token");
+    JsonObject other = signed(webttyKey(wsA, a.device(), X25519KeyPair.generate()), a.deviceKey());
+    assertThat(h.call("PUT", path, carol, new JsonObject().put("webtty_key", other)).status()).isEqualTo(403);
+    assertThat(h.call("GET", "/v1/workspaces/" + wsA + "/devices/" + a.device(), alice, null).body().getJsonObject("webtty_key")).isEqualTo(good);
+  }
+
   static JsonObject envelope(P256KeyPair to) {
     return new JsonObject(new String(WorkspaceKeyEnvelopes.seal(to.publicKey(), "bundle".getBytes(StandardCharsets.UTF_8), new byte[0]).toJson(), StandardCharsets.UTF_8));
   }
@@ -172,6 +213,8 @@ class DeviceTrustApiTest {
         new Attempt("POST", base + "/devices/" + o.pendingDevice() + "/approval", new JsonObject()
             .put("credential", signed(credential(ws, o.pendingDevice(), o.deviceKey(), o.deviceP256(), 1), o.signing())).put("envelope", envelope(o.deviceP256()))),
         new Attempt("POST", base + "/devices/" + o.device() + "/revocation", new JsonObject().put("revocation", signed(rev, o.signing()))),
+        new Attempt("PUT", base + "/devices/" + o.device() + "/webtty-key", new JsonObject()
+            .put("webtty_key", signed(webttyKey(ws, o.device(), X25519KeyPair.generate()), o.deviceKey()))),
         new Attempt("POST", base + "/recovery-kits/" + o.kit() + "/confirmation", new JsonObject()),
         new Attempt("GET", base + "/recovery-kits/" + o.kit() + "/envelope", null),
         new Attempt("GET", base + "/vault/entries/" + o.entry(), null),

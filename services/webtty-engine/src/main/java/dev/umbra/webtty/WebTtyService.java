@@ -81,6 +81,7 @@ public final class WebTtyService extends UmbraService {
       router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
       new ReplayRoutes(store, runtime.audit()).mount(router, new SessionAuth(verifier));
+      new dev.umbra.webtty.session.LiveSessionsRoute(store).mount(router, new SessionAuth(verifier));
       sweepTimer = vertx.setPeriodic(sweepEvery, t -> sweep());
       return hub.start(revocations);
     } catch (RuntimeException e) {

@@ -19,7 +19,8 @@ class AuthOrderTest {
       WebTtyService engine = h.engines.get(0);
       List<AuthFirstWalk.Probe> probes = AuthFirstWalk.walk(engine.router(), engine.actualPort(), AuthFirstWalk.KIT_PUBLIC);
       assertThat(probes).extracting(AuthFirstWalk.Probe::route)
-          .contains("GET " + WebTtyWire.SERVER_PATH, "GET " + WebTtyWire.CLIENT_PATH, "GET " + WebTtyWire.RECORDINGS_PATH + "/:session");
+          .contains("GET " + WebTtyWire.SERVER_PATH, "GET " + WebTtyWire.CLIENT_PATH, "GET " + WebTtyWire.RECORDINGS_PATH + "/:session",
+              "GET " + WebTtyWire.SESSIONS_PATH);
       assertThat(AuthFirstWalk.problems(probes)).isEmpty();
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);

@@ -460,6 +460,60 @@ class WebTtyEngineTest {
     }
   }
 
+  /** GET /v1/webtty/sessions as {@code token}: the status and, on 200, the listed session ids with their recipients. */
+  io.vertx.core.json.JsonObject liveSessions(String token, String query) throws Exception {
+    HttpResponse<String> resp = http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + h.port(1) + WebTtyWire.SESSIONS_PATH + (query == null ? "" : "?" + query)))
+        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+    io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject().put("status", resp.statusCode());
+    if (resp.statusCode() == 200) {
+      List<String> ids = new ArrayList<>();
+      for (Object o : new io.vertx.core.json.JsonObject(resp.body()).getJsonArray("sessions")) {
+        io.vertx.core.json.JsonObject j = (io.vertx.core.json.JsonObject) o;
+        ids.add(j.getString("session_id"));
+        out.put(j.getString("session_id"), j);
+      }
+      out.put("ids", ids);
+    }
+    return out;
+  }
+
+  @Test
+  void liveSessionsAreListedToWhoMayCareAndNeverAcrossWorkspaces() throws Exception {
+    UUID ws = UUID.randomUUID();
+    UUID other = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    ByteString k = key();
+    ByteString viewer = key();
+    String viewerHex = java.util.HexFormat.of().formatHex(viewer.toByteArray());
+    try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(0, ws, "jane", "member")) {
+      String sid = h.open(server, owner, machine, k, List.of(key(), k, viewer));
+      h.engines.get(0).recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+
+      io.vertx.core.json.JsonObject opener = liveSessions(h.tokens.member(ws, "jane", "member"), null);
+      assertThat(opener.getJsonArray("ids").getList()).containsExactly(sid);
+      io.vertx.core.json.JsonObject row = opener.getJsonObject(sid);
+      assertThat(row.getString("server_id")).isEqualTo(machine);
+      assertThat(row.getString("opened_by")).isEqualTo("jane");
+      assertThat(row.getString("started_at")).isNotBlank();
+      assertThat(row.getJsonArray("output_recipients").getList()).contains(viewerHex).hasSize(3);
+
+      // another member: only with a key id the opener granted; an admin: always
+      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), null).getJsonArray("ids").getList()).isEmpty();
+      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=" + viewerHex).getJsonArray("ids").getList()).containsExactly(sid);
+      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=" + "0".repeat(32)).getJsonArray("ids").getList()).isEmpty();
+      assertThat(liveSessions(h.tokens.member(ws, "ann", "admin"), null).getJsonArray("ids").getList()).containsExactly(sid);
+
+      // another workspace's admin, even naming the granted key id: nothing
+      assertThat(liveSessions(h.tokens.member(other, "eve", "owner"), "key_id=" + viewerHex).getJsonArray("ids").getList()).isEmpty();
+      // a machine, a malformed key id, no token
+      assertThat(liveSessions(h.tokens.machine(ws, machine), null).getInteger("status")).isEqualTo(403);
+      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=XYZ").getInteger("status")).isEqualTo(400);
+      assertThat(liveSessions("not-a-token", null).getInteger("status")).isEqualTo(401);
+    }
+  }
+
   record Replay(int status, RecordingHeader header, List<RecordedEvent> events) {}
 
   Replay replay(int instance, String token, String sid) throws Exception {

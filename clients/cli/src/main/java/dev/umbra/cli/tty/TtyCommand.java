@@ -10,6 +10,7 @@ import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.daemon.trust.Signed;
+import dev.umbra.daemon.tty.Handshake;
 import dev.umbra.daemon.tty.ServerTrust;
 import dev.umbra.daemon.tty.TtyClient;
 import dev.umbra.proto.webtty.WebTtyFrame;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
@@ -46,7 +48,7 @@ import picocli.CommandLine.Parameters;
  * comes back), {@code ~r} ask for control, {@code ~t} take control back, {@code ~?} help.
  */
 @Command(name = "tty", description = "Open an end-to-end encrypted terminal on a machine (`umbra tty local` in dev mode).",
-    subcommands = {TtyCommand.Control.class, TtyCommand.Key.class})
+    subcommands = {TtyCommand.Control.class, TtyCommand.Key.class, TtyCommand.Sessions.class})
 public final class TtyCommand implements Callable<Integer> {
   private final CliContext ctx;
   @Mixin WorkspaceOption ws;
@@ -54,7 +56,7 @@ public final class TtyCommand implements Callable<Integer> {
   @Option(names = "--join", paramLabel = "<session>", description = "Watch a live session (ask for control with ~r).") String join;
   @Option(names = "--attach", paramLabel = "<session>", description = "Re-attach to your own detached session.") String attach;
   @Option(names = "--e2e", description = "Fail unless the session is verified end-to-end encrypted (it always is; this makes it an assertion).") boolean e2e;
-  @Option(names = "--share-with", paramLabel = "<x25519-hex>", description = "Also grant the session key to this member key (they can join and export).") List<String> shareWith = new ArrayList<>();
+  @Option(names = "--share-with", paramLabel = "<x25519-hex>", description = "Also grant the session's output key to this X25519 key (they can join and export). Under Workspace Protection only a trusted device's published WebTTY key; trusted devices the join policy allows are recipients without it.") List<String> shareWith = new ArrayList<>();
   @Option(names = "--command", paramLabel = "<line>", description = "Run this line, then exit with its status (no raw mode).") String command;
 
   public TtyCommand(CliContext ctx) {
@@ -77,9 +79,9 @@ public final class TtyCommand implements Callable<Integer> {
       machines.put(m.getString("id"), m);
     }
     String serverId = machine == null ? null : resolve(machines, machine);
-    List<X25519PublicKey> extra = new ArrayList<>();
+    List<X25519PublicKey> shared = new ArrayList<>();
     for (String hex : shareWith) {
-      extra.add(X25519PublicKey.fromHex(hex));
+      shared.add(X25519PublicKey.fromHex(hex));
     }
     Vertx vertx = Vertx.vertx();
     try {
@@ -95,7 +97,7 @@ public final class TtyCommand implements Callable<Integer> {
         pins.check(wid, server, sig, kx);
       };
       TtyClient.Options options = withDeviceCredential(new TtyClient.Options(engine, w, tokens, keys.signing(),
-          keys.agreement(), trust, extra, Clock.systemUTC()), api, w);
+          keys.agreement(), trust, shared, Clock.systemUTC()), api, w, keys, serverId);
       return command != null ? runCommand(vertx, options, serverId) : interactive(vertx, options, serverId, keys);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
@@ -109,13 +111,48 @@ public final class TtyCommand implements Callable<Integer> {
    * workspace with a keyset and no valid credential for this device is an error, never a fallback.
    */
   static TtyClient.Options withDeviceCredential(TtyClient.Options o, Api api, UUID workspaceId) {
+    return withDeviceCredential(o, api, workspaceId, null, null);
+  }
+
+  /**
+   * As above, and for a session this device opens on {@code serverId} (null when joining or
+   * attaching): its output-key recipients are the trusted devices of the members the machine's
+   * join policy allows (docs/webtty.md, "Recipients"), each with what vouches for it to the daemon;
+   * {@code --share-with} keys must be trusted devices' keys. {@code keys} (when given) is published
+   * as this device's WebTTY key so that teammates' sessions include it.
+   */
+  static TtyClient.Options withDeviceCredential(TtyClient.Options o, Api api, UUID workspaceId, TtyKeys keys, String serverId) {
     WorkspaceProtection wp = new WorkspaceProtection(api, workspaceId);
-    if (wp.keysetIfAny().isEmpty()) {
+    Optional<WorkspaceProtection.Verified> keyset = wp.keysetIfAny();
+    if (keyset.isEmpty()) {
       return o;
     }
     Signed credential = wp.ownCredential();
+    if (keys != null) {
+      TtyRecipients.publishOwn(api, wp, keys, api.context().clock());
+    }
+    List<X25519PublicKey> extra = new ArrayList<>();
+    List<Handshake.RecipientDevice> vouches = new ArrayList<>();
+    if (serverId != null) {
+      List<TtyRecipients.Recipient> devices = TtyRecipients.trustedDevices(api, wp, keyset.get());
+      List<TtyRecipients.Recipient> chosen = new ArrayList<>(TtyRecipients.allowed(devices,
+          TtyRecipients.join(api, wp, keyset.get(), UUID.fromString(serverId)), TtyRecipients.admins(api, workspaceId),
+          wp.store().require().id()));
+      for (X25519PublicKey k : o.extraRecipients()) {
+        TtyRecipients.Recipient r = TtyRecipients.shared(devices, k);
+        if (!chosen.contains(r)) {
+          chosen.add(r);
+        }
+      }
+      for (TtyRecipients.Recipient r : chosen) {
+        if (!r.key().equals(o.agreementKey().publicKey()) && !extra.contains(r.key())) {
+          extra.add(r.key());
+          vouches.add(r.vouch());
+        }
+      }
+    }
     return new TtyClient.Options(o.engineUrl(), o.workspaceId(), o.tokens(), wp.store().require().signing(),
-        o.agreementKey(), o.trust(), o.extraRecipients(), o.clock(), credential);
+        o.agreementKey(), o.trust(), extra, o.clock(), credential, vouches);
   }
 
   static String resolve(Map<String, JsonObject> machines, String idOrName) {
@@ -357,10 +394,59 @@ public final class TtyCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * {@code umbra tty sessions}: the live sessions of the workspace this CLI may want to join, from
+   * the engine ({@code GET /v1/webtty/sessions}, docs/webtty.md "Viewers"): admins see every one,
+   * others their own and those granting this CLI's WebTTY key. "grant" says whether this CLI's key
+   * is among the session's output-key recipients, i.e. whether {@code --join} can decrypt it.
+   */
+  @Command(name = "sessions", description = "List live sessions you may join (yours, those granted to this device; admins: all).")
+  public static final class Sessions extends dev.umbra.cli.InWorkspace {
+    public Sessions(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
+      String ownKeyId = dev.umbra.crypto.webtty.KeyId.of(keys.agreement().publicKey()).toHex();
+      String token = api.session(w, "webtty-engine");
+      JsonObject body = ctx.http().get(dev.umbra.daemon.http.JsonHttp.resolve(RecordingsCommand.engine(api).toString(),
+          "/v1/webtty/sessions?key_id=" + ownKeyId), token);
+      Map<String, String> machineNames = new HashMap<>();
+      for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
+        JsonObject m = (JsonObject) o;
+        machineNames.put(m.getString("id"), m.getString("name"));
+      }
+      Map<String, String> memberNames = new HashMap<>();
+      for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
+        JsonObject m = (JsonObject) o;
+        memberNames.put(m.getString("account_id"), m.getString("name"));
+      }
+      io.vertx.core.json.JsonArray rows = new io.vertx.core.json.JsonArray();
+      for (Object o : body.getJsonArray("sessions", new io.vertx.core.json.JsonArray())) {
+        JsonObject sj = (JsonObject) o;
+        boolean grant = sj.getJsonArray("output_recipients", new io.vertx.core.json.JsonArray()).contains(ownKeyId);
+        rows.add(new JsonObject().put("session_id", sj.getString("session_id")).put("server_id", sj.getString("server_id"))
+            .put("machine", machineNames.getOrDefault(sj.getString("server_id"), sj.getString("server_id")))
+            .put("opened_by", sj.getString("opened_by"))
+            .put("opener", memberNames.getOrDefault(sj.getString("opened_by"), sj.getString("opened_by")))
+            .put("started_at", sj.getString("started_at")).put("grant", grant ? "yes" : "no"));
+      }
+      if (output.json()) {
+        output.print(ctx.out(), new JsonObject().put("sessions", rows), "");
+        return;
+      }
+      output.table(ctx.out(), rows, List.of("session_id", "machine", "opener", "started_at", "grant"));
+    }
+  }
+
   /** {@code umbra tty key}: this CLI's WebTTY public keys (to authorize on a daemon, or to share sessions with). */
-  @Command(name = "key", description = "Show this CLI's WebTTY public keys.")
+  @Command(name = "key", description = "Show this CLI's WebTTY public keys; --publish makes this trusted device a recipient of teammates' sessions.")
   public static final class Key implements Callable<Integer> {
     private final CliContext ctx;
+    @Mixin WorkspaceOption ws;
+    @Option(names = "--publish", description = "Publish the x25519 key, signed by this CLI's trusted device, so sessions the join policy opens to you include it (Workspace Protection).") boolean publish;
 
     public Key(CliContext ctx) {
       this.ctx = ctx;
@@ -369,6 +455,18 @@ public final class TtyCommand implements Callable<Integer> {
     @Override
     public Integer call() {
       TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
+      if (publish) {
+        Api api = new Api(ctx);
+        UUID w = api.workspace(ws.value());
+        WorkspaceProtection wp = new WorkspaceProtection(api, w);
+        if (wp.keysetIfAny().isEmpty()) {
+          throw new CliException("--publish: the workspace has no keyset, so there are no trusted devices to publish for;"
+              + " share the x25519 key below with --share-with instead");
+        }
+        wp.trusted();
+        TtyRecipients.publishOwn(api, wp, keys, ctx.clock());
+        ctx.err().println("published: sessions the join policy opens to you will include this device");
+      }
       Ed25519PublicKey sig = keys.signing().publicKey();
       ctx.out().println("signing (authorize on a daemon): " + sig.toHex());
       ctx.out().println("x25519 (--share-with):           " + keys.agreement().publicKey().toHex());

@@ -20,6 +20,7 @@ public final class TrustModel {
   public static final String DEVICE_CREDENTIAL = "umbra-device-credential/v1";
   public static final String DEVICE_REVOCATION = "umbra-device-revocation/v1";
   public static final String DEVICE_KEYS = "umbra-device-keys/v1";
+  public static final String DEVICE_WEBTTY_KEY = "umbra-device-webtty-key/v1";
   public static final String RECOVERY_KIT = "umbra-recovery-kit/v1";
   public static final String BUNDLE_ENVELOPE = "umbra-keyset-envelope/v1";
 
@@ -134,6 +135,49 @@ public final class TrustModel {
     public static RecoveryKit of(Signed s) {
       Map<String, Object> f = typed(s, RECOVERY_KIT);
       return new RecoveryKit(uuid(f, "workspace_id"), uuid(f, "kit_id"), P256PublicKey.fromHex(str(f, "p256_public_key")), str(f, "created_at"));
+    }
+  }
+
+  /**
+   * A trusted device's WebTTY X25519 key (the key session output keys are granted to), signed by
+   * the device's own Ed25519 key (docs/device-trust.md, "WebTTY keys"). The credential does not
+   * name an X25519 key, so this is the link: workspace key → credential → device Ed25519 key →
+   * this binding. The control plane stores and serves it but cannot make one: it holds no device
+   * key. Only a binding whose signer's credential verifies under the pinned keyset counts.
+   */
+  public record DeviceWebTtyKey(UUID workspaceId, UUID deviceId, X25519PublicKey key, String issuedAt) {
+    public Map<String, Object> fields() {
+      Map<String, Object> m = new TreeMap<>();
+      m.put("type", DEVICE_WEBTTY_KEY);
+      m.put("workspace_id", workspaceId.toString());
+      m.put("device_id", deviceId.toString());
+      m.put("x25519_public_key", key.toHex());
+      m.put("issued_at", issuedAt);
+      return m;
+    }
+
+    /** Parses (does not verify: see {@link #verified}). */
+    public static DeviceWebTtyKey of(Signed s) {
+      Map<String, Object> f = typed(s, DEVICE_WEBTTY_KEY);
+      if (f.size() != 5) {
+        throw new MalformedInputException("a " + DEVICE_WEBTTY_KEY + " payload has exactly type, workspace_id, device_id, x25519_public_key, issued_at");
+      }
+      return new DeviceWebTtyKey(uuid(f, "workspace_id"), uuid(f, "device_id"), X25519PublicKey.fromHex(str(f, "x25519_public_key")),
+          str(f, "issued_at"));
+    }
+
+    /**
+     * The key of {@code binding} when the device {@code credential} names signed it for the same
+     * workspace and device; the caller has checked {@code credential} itself against its pinned
+     * keyset. Throws a {@link dev.umbra.crypto.CryptoException} otherwise.
+     */
+    public static DeviceWebTtyKey verified(Signed binding, Credential credential) {
+      DeviceWebTtyKey k = of(binding);
+      if (!k.workspaceId().equals(credential.workspaceId()) || !k.deviceId().equals(credential.deviceId())) {
+        throw new MalformedInputException("the WebTTY key binding names another workspace or device than its credential");
+      }
+      binding.verify(credential.keys().signingKey());
+      return k;
     }
   }
 

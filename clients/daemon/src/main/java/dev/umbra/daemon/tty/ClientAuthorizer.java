@@ -1,7 +1,11 @@
 package dev.umbra.daemon.tty;
 
 import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.daemon.trust.Signed;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -36,5 +40,16 @@ public interface ClientAuthorizer {
   /** The pinned keyset version re-checks use now (0 when none), for status and tests. */
   default long pinnedKeysetVersion() {
     return 0;
+  }
+
+  /**
+   * The WebTTY key ids of the recipient devices a ClientProof names that this trust vouches for
+   * (docs/webtty.md, "Recipients"): under a pinned keyset, exactly those whose credential verifies
+   * under the pin and whose WebTTY key binding the credential's device signed. Empty (not an empty
+   * set) means "no pinned trust, recipients are not restricted" — only a workspace without
+   * Workspace Protection, where raw {@code --share-with} keys are the opener's business.
+   */
+  default Optional<Set<KeyId>> vouchedRecipients(UUID workspaceId, List<Handshake.RecipientDevice> devices) {
+    return Optional.empty();
   }
 }

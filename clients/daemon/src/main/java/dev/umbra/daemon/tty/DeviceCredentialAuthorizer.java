@@ -1,9 +1,15 @@
 package dev.umbra.daemon.tty;
 
+import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.daemon.trust.DeviceTrust;
 import dev.umbra.daemon.trust.Signed;
+import dev.umbra.daemon.trust.TrustModel;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -90,6 +96,41 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
       return "no_device_credential"; // opened before the workspace was protected: not admitted under the pin
     }
     return t.recheck(credential, key).map(DeviceTrust.Refusal::code).orElse(null);
+  }
+
+  /**
+   * Under the pin: the key ids of the devices whose credential the pinned workspace key signed for
+   * the current version (not revoked) and whose WebTTY key binding that device signed. An
+   * unreadable pin vouches for nobody (new sessions are refused anyway).
+   */
+  @Override
+  public Optional<Set<KeyId>> vouchedRecipients(UUID workspaceId, List<Handshake.RecipientDevice> devices) {
+    Optional<DeviceTrust> pinned;
+    try {
+      pinned = trust.get();
+    } catch (RuntimeException e) {
+      return Optional.of(Set.of());
+    }
+    if (pinned.isEmpty()) {
+      return legacy.vouchedRecipients(workspaceId, devices);
+    }
+    DeviceTrust t = pinned.get();
+    Set<KeyId> out = new HashSet<>();
+    if (!t.workspaceId().equals(workspaceId)) {
+      return Optional.of(out);
+    }
+    for (Handshake.RecipientDevice d : devices) {
+      Optional<TrustModel.Credential> c = t.authorize(d.credential());
+      if (c.isEmpty()) {
+        continue;
+      }
+      try {
+        out.add(KeyId.of(TrustModel.DeviceWebTtyKey.verified(d.webttyKey(), c.get()).key()));
+      } catch (CryptoException | IllegalArgumentException e) {
+        // a binding its device did not sign vouches for nothing
+      }
+    }
+    return Optional.of(out);
   }
 
   @Override

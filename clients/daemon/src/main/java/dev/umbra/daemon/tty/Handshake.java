@@ -74,7 +74,23 @@ public final class Handshake {
   public record ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
       Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
       KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
-      long notBeforeMs, long notAfterMs, Signed deviceCredential) {
+      long notBeforeMs, long notAfterMs, Signed deviceCredential, List<RecipientDevice> recipientDevices) {
+
+    public ClientProof {
+      recipientDevices = List.copyOf(recipientDevices);
+      if (recipientDevices.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException("ClientProof names more than " + MAX_RECIPIENT_DEVICES + " recipient devices");
+      }
+    }
+
+    /** A proof naming no recipient devices besides the opener. */
+    public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
+        Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
+        KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
+        long notBeforeMs, long notAfterMs, Signed deviceCredential) {
+      this(workspaceId, serverId, sessionId, serverNonce, signingKey, agreementKey, cols, rows, term, keyContext,
+          outputKeyId, inputKeyId, grants, notBeforeMs, notAfterMs, deviceCredential, List.of());
+    }
 
     /** A proof without a device credential (workspaces without Workspace Protection). */
     public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
@@ -120,6 +136,18 @@ public final class Handshake {
         dc.put("signature", HEX.formatHex(deviceCredential.signature()));
         m.put("device_credential", dc);
       }
+      if (!recipientDevices.isEmpty()) {
+        // what vouches for each output-key recipient besides the server and the opener: the
+        // daemon accepts a recipient only through one of these (docs/webtty.md, "Recipients")
+        List<Object> rd = new ArrayList<>();
+        for (RecipientDevice d : recipientDevices) {
+          Map<String, Object> dm = new LinkedHashMap<>();
+          dm.put("credential", signedJson(d.credential()));
+          dm.put("webtty_key", signedJson(d.webttyKey()));
+          rd.add(dm);
+        }
+        m.put("recipient_devices", rd);
+      }
       return m;
     }
 
@@ -147,6 +175,31 @@ public final class Handshake {
       }
       return out;
     }
+  }
+
+  /** At most this many recipient devices in one proof (the engine bounds the proof's size too). */
+  public static final int MAX_RECIPIENT_DEVICES = 64;
+
+  /**
+   * A trusted device an output key is granted to: its workspace-signed credential and its WebTTY
+   * X25519 key signed by the device ({@link dev.umbra.daemon.trust.TrustModel.DeviceWebTtyKey}).
+   */
+  public record RecipientDevice(Signed credential, Signed webttyKey) {}
+
+  private static Map<String, Object> signedJson(Signed s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("payload", s.payload());
+    m.put("signature", HEX.formatHex(s.signature()));
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Signed signedFrom(Object o, String what) {
+    if (!(o instanceof Map<?, ?> dm) || dm.size() != 2) {
+      throw new MalformedInputException("ClientProof " + what + " must have exactly payload and signature");
+    }
+    Map<String, Object> d = (Map<String, Object>) dm;
+    return new Signed(str(d, "payload"), hex(d, "signature"));
   }
 
   public static SignedMessage sign(ServerHello hello, Ed25519KeyPair key) {
@@ -275,11 +328,24 @@ public final class Handshake {
       }
       credential = new Signed(str(d, "payload"), hex(d, "signature"));
     }
+    List<RecipientDevice> devices = new ArrayList<>();
+    if (j.containsKey("recipient_devices")) {
+      if (!(j.get("recipient_devices") instanceof List<?> rdl) || rdl.isEmpty() || rdl.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException("ClientProof recipient_devices must be a list of 1 to " + MAX_RECIPIENT_DEVICES);
+      }
+      for (Object o : rdl) {
+        if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
+          throw new MalformedInputException("ClientProof recipient device must have exactly credential and webtty_key");
+        }
+        devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
+            signedFrom(em.get("webtty_key"), "recipient webtty_key")));
+      }
+    }
     ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
         hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
         X25519PublicKey.fromBytes(hex(j, "client_key")), (int) cols, (int) rows, str(c, "term"), context, outputKeyId,
         inputKeyId, grants,
-        num(j, "not_before_ms"), num(j, "not_after_ms"), credential);
+        num(j, "not_before_ms"), num(j, "not_after_ms"), credential, devices);
     p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     return p;
   }

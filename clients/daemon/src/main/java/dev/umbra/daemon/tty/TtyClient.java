@@ -71,7 +71,22 @@ public final class TtyClient {
    */
   public record Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
       X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock,
-      dev.umbra.daemon.trust.Signed deviceCredential) {
+      dev.umbra.daemon.trust.Signed deviceCredential, List<Handshake.RecipientDevice> recipientDevices) {
+
+    public Options {
+      recipientDevices = List.copyOf(recipientDevices);
+    }
+
+    /**
+     * Options naming no recipient devices. {@code extraRecipients} holds every output-key
+     * recipient besides the server and this client; under Workspace Protection each of them must
+     * be the WebTTY key of one of {@code recipientDevices} or the daemon refuses the proof.
+     */
+    public Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
+        X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock,
+        dev.umbra.daemon.trust.Signed deviceCredential) {
+      this(engineUrl, workspaceId, tokens, signingKey, agreementKey, trust, extraRecipients, clock, deviceCredential, List.of());
+    }
 
     /** Options without a device credential (workspaces without Workspace Protection). */
     public Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
@@ -462,7 +477,7 @@ public final class TtyClient {
     long now = options.clock().millis();
     Handshake.ClientProof proof = new Handshake.ClientProof(options.workspaceId().toString(), serverId, sessionId,
         h.nonce(), options.signingKey().publicKey(), options.agreementKey().publicKey(), cols, rows, term, context,
-        outputKeyId, inputKeyId, grants, now, now + PROOF_WINDOW_MS, options.deviceCredential());
+        outputKeyId, inputKeyId, grants, now, now + PROOF_WINDOW_MS, options.deviceCredential(), options.recipientDevices());
     WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
         .setSessionId(sessionId).setClientProof(Handshake.sign(proof, options.signingKey()))
         .setKeyContext(ByteString.copyFrom(context.toCanonicalJson()))

@@ -340,6 +340,19 @@ public final class TtyServer implements AutoCloseable {
         || inputHolders.size() != p.inputRecipients().size()) {
       return "input_key_shared";
     }
+    // under Workspace Protection every output-key recipient besides this server and the opener
+    // must be a trusted device under this daemon's pin, vouched for in the proof: the control
+    // plane (which lists devices and members to the opener) cannot add a recipient of its own
+    java.util.Optional<java.util.Set<KeyId>> vouched = config.authorizer().vouchedRecipients(config.workspaceId(),
+        p.recipientDevices());
+    if (vouched.isPresent()) {
+      KeyId opener = KeyId.of(p.agreementKey());
+      for (KeyId r : kc.recipients()) {
+        if (!r.equals(ownKeyId()) && !r.equals(opener) && !vouched.get().contains(r)) {
+          return "unvouched_recipient";
+        }
+      }
+    }
     if (!f.getKeyContext().equals(ByteString.copyFrom(kc.toCanonicalJson()))) {
       return "wrong_context";
     }

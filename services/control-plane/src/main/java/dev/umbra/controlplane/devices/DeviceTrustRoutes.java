@@ -81,7 +81,9 @@ public final class DeviceTrustRoutes {
       .required("request", SIGNED).required("credential", Schema.nullable(SIGNED)).required("revocation", Schema.nullable(SIGNED))
       .required("keyset_version", Schema.nullable(Schema.integer(1, Integer.MAX_VALUE)))
       .required("created_at", Schema.time()).required("approved_at", Schema.nullable(Schema.time()))
-      .required("revoked_at", Schema.nullable(Schema.time())).build());
+      .required("revoked_at", Schema.nullable(Schema.time()))
+      .optional("webtty_key", Schema.nullable(SIGNED.describe("umbra-device-webtty-key/v1 signed by the device (docs/device-trust.md, WebTTY keys); null until published")))
+      .build());
   private static final Schema CHAIN = Schema.named("KeysetChain", Schema.object()
       .required("keysets", Schema.array(SIGNED).describe("every keyset (umbra-keyset/v1), oldest first"))
       .required("current_version", Schema.nullable(Schema.integer(1, Integer.MAX_VALUE))).build());
@@ -117,6 +119,9 @@ public final class DeviceTrustRoutes {
         .add(HttpMethod.POST, BASE + "/devices/{device_id}/rejection", "Reject a pending device request; the request is deleted (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, DEVICE, Handlers.json(200, this::reject))
         .add(HttpMethod.POST, BASE + "/devices/{device_id}/revocation", "Revoke a device with a revocation signed by the workspace key (admin)", Auth.API_TOKEN, 200,
             Schema.object().required("revocation", SIGNED.describe("umbra-device-revocation/v1 signed by the current workspace key")).build(), DEVICE, Handlers.json(200, this::revoke))
+        .add(HttpMethod.PUT, BASE + "/devices/{device_id}/webtty-key", "Publish one of your own devices' WebTTY X25519 key, signed by the device (openers grant session output keys to it)", Auth.API_TOKEN, 200,
+            Schema.object().required("webtty_key", SIGNED.describe("umbra-device-webtty-key/v1 signed by this device's Ed25519 key")).build(), DEVICE,
+            Handlers.json(200, this::putWebTtyKey))
         .add(HttpMethod.GET, BASE + "/devices/{device_id}/envelope", "The keyset envelope sealed to a trusted device", Auth.API_TOKEN, 200, Schema.NO_BODY, SEALED_ENVELOPE, Handlers.json(200, this::deviceEnvelope))
         .add(HttpMethod.GET, BASE + "/recovery-kits", "List Recovery Kits (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(KIT), Handlers.json(200, this::kits))
         .add(HttpMethod.POST, BASE + "/recovery-kits", "Register a new Recovery Kit, pending until confirmed (admin)", Auth.API_TOKEN, 201,
@@ -421,7 +426,51 @@ public final class DeviceTrustRoutes {
         .put("keyset_version", r.getInteger("keyset_version"))
         .put("created_at", r.getOffsetDateTime("created_at").toString())
         .put("approved_at", str(r.getOffsetDateTime("approved_at")))
-        .put("revoked_at", str(r.getOffsetDateTime("revoked_at")));
+        .put("revoked_at", str(r.getOffsetDateTime("revoked_at")))
+        .put("webtty_key", r.getString("webtty_key_payload") == null ? null
+            : SignedPayload.json(r.getString("webtty_key_payload"), r.getBuffer("webtty_key_signature").getBytes()));
+  }
+
+  static final String WEBTTY_KEY_TYPE = "umbra-device-webtty-key/v1";
+
+  /**
+   * A device's WebTTY key binding, published by the device's own account. Checked here as a second
+   * line (openers and daemons verify it against the device's workspace-signed credential): the
+   * exact fields, this workspace and device, and the device's Ed25519 signature.
+   */
+  private Future<JsonObject> putWebTtyKey(RoutingContext ctx) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    UUID id = Requests.uuidParam(ctx, "device_id");
+    JsonObject body = Requests.body(ctx, "webtty_key");
+    SignedPayload k = SignedPayload.parse(body, "webtty_key", WEBTTY_KEY_TYPE);
+    if (!Set.of("type", "workspace_id", "device_id", "x25519_public_key", "issued_at").equals(k.fields().keySet())) {
+      throw ApiException.badRequest("webtty_key", "webtty_key.payload has exactly type, workspace_id, device_id, x25519_public_key, issued_at");
+    }
+    if (!k.uuid("workspace_id").equals(wid) || !k.uuid("device_id").equals(id)) {
+      throw ApiException.badRequest("webtty_key", "webtty_key names another workspace or device");
+    }
+    k.str("issued_at");
+    try {
+      X25519PublicKey.fromHex(k.str("x25519_public_key"));
+    } catch (CryptoException | IllegalArgumentException e) {
+      throw ApiException.badRequest("webtty_key", "webtty_key.x25519_public_key must be a 32-byte X25519 key in hex");
+    }
+    return w.auth().authenticate(ctx, true)
+        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) ->
+            conn.preparedQuery("SELECT account_id, status, ed25519_public_key FROM devices WHERE id = $1 FOR UPDATE").execute(Tuple.of(id))
+                .compose(rows -> {
+                  if (rows.size() == 0) {
+                    return Future.failedFuture(ApiException.notFound("device"));
+                  }
+                  Row r = rows.iterator().next();
+                  if (!p.accountId().equals(r.getUUID("account_id")) || "revoked".equals(r.getString("status"))) {
+                    return Future.failedFuture(new ApiException(403, "not_your_device", "only a device's own account publishes its WebTTY key, and not for a revoked device", "device_id"));
+                  }
+                  k.verify(Ed25519PublicKey.fromBytes(r.getBuffer("ed25519_public_key").getBytes()));
+                  return conn.preparedQuery("UPDATE devices SET webtty_key_payload = $2, webtty_key_signature = $3 WHERE id = $1")
+                      .execute(Tuple.of(id, k.payload(), Buffer.buffer(k.signature())));
+                })
+                .compose(x -> one(conn, id))));
   }
 
   private static String str(OffsetDateTime t) {

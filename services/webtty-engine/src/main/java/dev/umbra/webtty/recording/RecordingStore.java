@@ -131,6 +131,24 @@ public final class RecordingStore {
         r.getLong("event_count"), r.getLong("ciphertext_bytes"));
   }
 
+  /**
+   * The workspace's live sessions (not ended), newest first, with their stored headers (key
+   * context and grants); under the workspace's RLS like every query here.
+   */
+  public Future<List<SessionRecord>> live(UUID ws, int limit) {
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(
+            "SELECT session_id, server_id, opened_by, recording, started_at, ended_at, end_reason, exit_status, "
+                + "event_count, ciphertext_bytes, header FROM sessions WHERE workspace_id = $1 AND ended_at IS NULL "
+                + "ORDER BY started_at DESC LIMIT $2")
+        .execute(Tuple.of(ws, limit)).map(rows -> {
+          List<SessionRecord> out = new ArrayList<>();
+          for (Row r : rows) {
+            out.add(new SessionRecord(row(r), r.getBuffer("header").getBytes()));
+          }
+          return out;
+        }));
+  }
+
   /** The session's summary and stored header, or null when the workspace has no such session. */
   public record SessionRecord(SessionRow row, byte[] header) {}
 

@@ -20,6 +20,8 @@ public final class WebTtyWire {
   public static final String SERVER_PATH = "/v1/webtty/server";
   public static final String CLIENT_PATH = "/v1/webtty/client";
   public static final String RECORDINGS_PATH = "/v1/webtty/recordings";
+  /** Live sessions a member may join (docs/webtty.md, "Viewers"). */
+  public static final String SESSIONS_PATH = "/v1/webtty/sessions";
 
   /** Largest WebSocket message (one frame) accepted; bigger ones close the connection. */
   public static final int MAX_FRAME_BYTES = 96 * 1024;

@@ -54,7 +54,7 @@ public final class ConformanceVectorGenerator {
     /** v1 {@code webtty-grant.json} and {@code webtty-payload.json} are retired (README): v1 is refused. */
     static final List<String> FILES = List.of("noise.json", "webtty-key-id.json", "webtty-grant-v2.json",
             "webtty-payload-v2.json", "webtty-counters-v2.json", "webtty-input-key-grant-v2.json", "canonical-json.json",
-            "webtty-policy.json");
+            "webtty-policy.json", "device-webtty-key.json");
     private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
     private ConformanceVectorGenerator() {
@@ -80,6 +80,7 @@ public final class ConformanceVectorGenerator {
         out.put("webtty-input-key-grant-v2.json", write(inputKeyGrants()));
         out.put("canonical-json.json", write(canonicalJson()));
         out.put("webtty-policy.json", write(policies()));
+        out.put("device-webtty-key.json", write(deviceWebTtyKeys()));
         return out;
     }
 
@@ -454,6 +455,41 @@ public final class ConformanceVectorGenerator {
             v.put("signature", Hex.e(signer.sign(utf8)));
             v.put("tampered_payload", CanonicalJson.encodeToString(tampered));
         }
+        return v;
+    }
+
+    // ---- device-webtty-key.json (docs/webtty.md, "Recipients"; docs/device-trust.md) ----
+
+    private static List<Map<String, Object>> deviceWebTtyKeys() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        list.add(deviceWebTtyKey("device-webtty-key-1"));
+        list.add(deviceWebTtyKey("device-webtty-key-2"));
+        return list;
+    }
+
+    /**
+     * A trusted device's WebTTY key binding: the document, its canonical payload, the device's
+     * Ed25519 seed and public key, the signature, and a payload naming another X25519 key under
+     * the same signature (must not verify).
+     */
+    private static Map<String, Object> deviceWebTtyKey(String label) {
+        Map<String, Object> f = new TreeMap<>();
+        f.put("type", "umbra-device-webtty-key/v1");
+        f.put("workspace_id", uuid(label + "/workspace"));
+        f.put("device_id", uuid(label + "/device"));
+        f.put("x25519_public_key", X25519PrivateKey.fromBytes(bytes(label + "/x25519", 32)).publicKey().toHex());
+        f.put("issued_at", "2026-12-04T17:00:00Z");
+        String payload = CanonicalJson.encodeToString(f);
+        Ed25519PrivateKey device = Ed25519PrivateKey.fromBytes(bytes(label + "/device-key", 32));
+        Map<String, Object> tampered = new TreeMap<>(f);
+        tampered.put("x25519_public_key", X25519PrivateKey.fromBytes(bytes(label + "/substitute", 32)).publicKey().toHex());
+        Map<String, Object> v = new LinkedHashMap<>();
+        v.put("document", f);
+        v.put("payload", payload);
+        v.put("device_private_key", Hex.e(bytes(label + "/device-key", 32)));
+        v.put("device_public_key", device.publicKey().toHex());
+        v.put("signature", Hex.e(device.sign(payload.getBytes(StandardCharsets.UTF_8))));
+        v.put("tampered_payload", CanonicalJson.encodeToString(tampered));
         return v;
     }
 }

@@ -233,4 +233,25 @@ class ConformanceVectorsTest {
         }
         assertThat(signed).isEqualTo(2);
     }
+
+    @Test
+    void replaysDeviceWebttyKeyJson() throws IOException {
+        int n = 0;
+        for (JsonNode v : vectors("device-webtty-key.json")) {
+            n++;
+            String payload = v.get("payload").asText();
+            assertThat(CanonicalJson.canonicalize(MAPPER.writeValueAsString(v.get("document")))).isEqualTo(payload);
+            assertThat(v.get("document").get("type").asText()).isEqualTo("umbra-device-webtty-key/v1");
+            dev.umbra.crypto.keys.Ed25519PrivateKey key = dev.umbra.crypto.keys.Ed25519PrivateKey.fromBytes(Hex.d(v.get("device_private_key").asText()));
+            assertThat(key.publicKey().toHex()).isEqualTo(v.get("device_public_key").asText());
+            byte[] sig = Hex.d(v.get("signature").asText());
+            assertThat(Hex.e(key.sign(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8)))).as("Ed25519 is deterministic").isEqualTo(Hex.e(sig));
+            dev.umbra.crypto.keys.Ed25519PublicKey pub = key.publicKey();
+            pub.verify(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8), sig);
+            byte[] tampered = v.get("tampered_payload").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> pub.verify(tampered, sig))
+                .isInstanceOf(dev.umbra.crypto.CryptoException.class);
+        }
+        assertThat(n).isEqualTo(2);
+    }
 }
