@@ -349,4 +349,109 @@ public final class Handshake {
     p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     return p;
   }
+  /** {@code type} of the opener's signed request to add recipients to its live session. */
+  public static final String SHARE_TYPE = "umbra-webtty-share/v2";
+
+  /**
+   * The opener's request to add recipients to its live session (docs/webtty.md "Adding a
+   * recipient to a live session"), signed by the key that signed its ClientProof. Canonical JSON:
+   * {@code {"not_after_ms","not_before_ms","recipient_devices":[{"credential","webtty_key"}],
+   * "recipient_keys":[X25519 hex, sorted],"server_id","session_id","type":"umbra-webtty-share/v2",
+   * "workspace_id"}}, exactly these members. {@code recipient_keys} are every X25519 key of the
+   * new key context except the server's (the daemon knows only key ids of the current one, and
+   * wraps the new output key to each); {@code recipient_devices} vouch for the added ones under
+   * Workspace Protection (as in the proof; may be empty).
+   */
+  public record ShareRequest(String workspaceId, String serverId, String sessionId, List<X25519PublicKey> recipientKeys,
+                             List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs) {
+    private static final java.util.Set<String> MEMBERS = java.util.Set.of("type", "workspace_id", "server_id",
+        "session_id", "recipient_keys", "recipient_devices", "not_before_ms", "not_after_ms");
+
+    public ShareRequest {
+      if (recipientKeys.isEmpty() || recipientKeys.size() > MAX_RECIPIENT_DEVICES
+          || recipientDevices.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException("share request must name 1 to " + MAX_RECIPIENT_DEVICES + " recipient keys");
+      }
+      java.util.TreeMap<String, X25519PublicKey> sorted = new java.util.TreeMap<>();
+      for (X25519PublicKey k : recipientKeys) {
+        sorted.put(k.toHex(), k);
+      }
+      if (sorted.size() != recipientKeys.size()) {
+        throw new MalformedInputException("share request names a recipient key twice");
+      }
+      recipientKeys = List.copyOf(sorted.values());
+      recipientDevices = List.copyOf(recipientDevices);
+    }
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", SHARE_TYPE);
+      m.put("workspace_id", workspaceId);
+      m.put("server_id", serverId);
+      m.put("session_id", sessionId);
+      List<Object> keys = new ArrayList<>();
+      for (X25519PublicKey k : recipientKeys) {
+        keys.add(k.toHex());
+      }
+      m.put("recipient_keys", keys);
+      List<Object> rd = new ArrayList<>();
+      for (RecipientDevice d : recipientDevices) {
+        Map<String, Object> dm = new LinkedHashMap<>();
+        dm.put("credential", signedJson(d.credential()));
+        dm.put("webtty_key", signedJson(d.webttyKey()));
+        rd.add(dm);
+      }
+      m.put("recipient_devices", rd);
+      m.put("not_before_ms", notBeforeMs);
+      m.put("not_after_ms", notAfterMs);
+      return m;
+    }
+  }
+
+  public static SignedMessage sign(ShareRequest request, Ed25519KeyPair key) {
+    return signed(request.json(), key);
+  }
+
+  /**
+   * Verifies a share request's signature with {@code openerKey} (the key that signed the session's
+   * ClientProof) before reading anything of it, then its shape: canonical, exactly the members
+   * above (AuthenticationFailedException / MalformedInputException). At most 64 KiB.
+   */
+  @SuppressWarnings("unchecked")
+  public static ShareRequest verifyShare(SignedMessage m, Ed25519PublicKey openerKey) {
+    if (m.getCanonicalJson().size() > 64 * 1024 || m.getSignature().size() != 64) {
+      throw new MalformedInputException("share request is larger than 64 KiB or its signature is not 64 bytes");
+    }
+    openerKey.verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
+    Map<String, Object> j = canonical(m);
+    if (!j.keySet().equals(ShareRequest.MEMBERS) || !SHARE_TYPE.equals(j.get("type"))) {
+      throw new MalformedInputException("not a WebTTY share request");
+    }
+    if (!(j.get("recipient_keys") instanceof List<?> kl) || !(j.get("recipient_devices") instanceof List<?> dl)
+        || kl.size() > MAX_RECIPIENT_DEVICES || dl.size() > MAX_RECIPIENT_DEVICES) {
+      throw new MalformedInputException("share request lacks recipient_keys or recipient_devices");
+    }
+    List<X25519PublicKey> keys = new ArrayList<>();
+    for (Object o : kl) {
+      try {
+        keys.add(X25519PublicKey.fromBytes(HEX.parseHex(String.valueOf(o))));
+      } catch (IllegalArgumentException e) {
+        throw new MalformedInputException("share request has a bad recipient key");
+      }
+    }
+    List<RecipientDevice> devices = new ArrayList<>();
+    for (Object o : dl) {
+      if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
+        throw new MalformedInputException("share request recipient device must have exactly credential and webtty_key");
+      }
+      devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
+          signedFrom(em.get("webtty_key"), "recipient webtty_key")));
+    }
+    ShareRequest r = new ShareRequest(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), keys, devices,
+        num(j, "not_before_ms"), num(j, "not_after_ms"));
+    if (!Arrays.equals(CanonicalJson.encode(r.json()), m.getCanonicalJson().toByteArray())) {
+      throw new MalformedInputException("share request recipient keys are not sorted lowercase hex");
+    }
+    return r;
+  }
 }
