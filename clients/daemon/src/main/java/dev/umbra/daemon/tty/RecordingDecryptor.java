@@ -94,6 +94,10 @@ public final class RecordingDecryptor {
     }
     // the output key of epoch 0 (null for a device added by a later share: it reads from its epoch on)
     KeyGrant output0 = proof.grantFor(myId, KeyRole.OUTPUT);
+    if (output0 == null && events.stream().noneMatch(ev -> ev.getKind() == RecordedKind.RECORDED_KIND_OUTPUT_KEY)) {
+      // never a recipient (no share happened): nothing of this recording is for this device
+      throw new dev.umbra.crypto.AuthenticationFailedException("the session's output key was not granted to this key");
+    }
     PayloadCipher output = output0 == null ? null
         : new PayloadCipher(KeyRole.OUTPUT, KeyGrants.unwrap(output0, proof.keyContext(), me), proof.outputKeyId(),
             proof.keyContext());
