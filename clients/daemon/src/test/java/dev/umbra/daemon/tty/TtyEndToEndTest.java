@@ -538,6 +538,46 @@ class TtyEndToEndTest {
         .allMatch(n -> n.startsWith("output-key epoch 1"));
   }
 
+  @Test
+  void aReplayedOutputKeyDocumentIsIgnoredAndAForgedOneClosesTheClient() throws Exception {
+    Screen alice = new Screen();
+    TtyClient owner = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("okr-alice-pins"),
+        List.of(bobKx.publicKey()), Clock.systemUTC()), machine2, 80, 24, "xterm-256color", alice));
+    Screen bob = new Screen();
+    get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("okr-bob-pins"), List.of(), Clock.systemUTC()),
+        owner.sessionId(), false, bob));
+    try {
+      // the engine passes the daemon's OUTPUT_KEY on twice: the second is a replay, ignored and counted
+      hostile.tamper = (leg, f) -> leg == HostileEngine.Leg.TO_ENGINE
+          && f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY ? List.of(f, f) : List.of(f);
+      owner.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
+      alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      owner.send("echo still-$((3*3))-here\n".getBytes());
+      alice.await("still-9-here");
+      bob.await("still-9-here");
+      assertThat(alice.integrity).containsExactly("output_key_replayed:1");
+      assertThat(bob.integrity).containsExactly("output_key_replayed:1");
+
+      // a document the pinned server key did not sign (the engine's own epoch 2): the clients close
+      Ed25519KeyPair engineKey = Ed25519KeyPair.generate();
+      hostile.tamper = (leg, f) -> {
+        if (leg != HostileEngine.Leg.TO_ENGINE || f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY) {
+          return List.of(f);
+        }
+        byte[] json = f.getOutputKeyEpoch().getCanonicalJson().toByteArray();
+        return List.of(f.toBuilder().setOutputKeyEpoch(f.getOutputKeyEpoch().toBuilder()
+            .setSignature(com.google.protobuf.ByteString.copyFrom(engineKey.privateKey().sign(json)))).build());
+      };
+      owner.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
+      assertThat(alice.closed.get(10, TimeUnit.SECONDS)).isEqualTo("output_key_refused");
+      assertThat(bob.closed.get(10, TimeUnit.SECONDS)).isEqualTo("output_key_refused");
+      assertThat(owner.stats().snapshot()).containsEntry("output_key_refused", 1L);
+    } finally {
+      hostile.tamper = HostileEngine.HONEST;
+    }
+  }
+
   static void awaitLines(Path file, int n) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!Files.exists(file) || Files.readAllLines(file).size() < n) {
