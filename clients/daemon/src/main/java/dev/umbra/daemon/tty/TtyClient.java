@@ -143,6 +143,8 @@ public final class TtyClient {
    * a share request must list (the daemon knows only their key ids). Grows with each share.
    */
   private final List<X25519PublicKey> recipientKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The recipient keys of the last share request sent, until an OUTPUT_KEY with exactly them arrives. */
+  private volatile List<X25519PublicKey> pendingShare;
   /** Our input key while we control (null otherwise); guarded by {@code this}. */
   private PayloadSender input;
   private long inputEpoch;
@@ -367,9 +369,10 @@ public final class TtyClient {
     long now = options.clock().millis();
     Handshake.ShareRequest r = new Handshake.ShareRequest(options.workspaceId().toString(), serverId, sessionId, all,
         devices, now, now + PROOF_WINDOW_MS);
+    // the recipients change only when the daemon's OUTPUT_KEY for exactly this set arrives (a
+    // refused share must not leave its keys in the next request)
+    pendingShare = r.recipientKeys();
     shareSigned(Handshake.sign(r, options.signingKey()));
-    recipientKeys.clear();
-    recipientKeys.addAll(r.recipientKeys());
   }
 
   /** Sends an already signed share request as it is (tests use it to replay one). */
@@ -690,6 +693,16 @@ public final class TtyClient {
     outputContext = e.keyContext();
     outputEpoch = e.epoch();
     outputKeyIds.add(e.outputKeyId());
+    List<X25519PublicKey> pending = pendingShare;
+    if (pending != null) {
+      java.util.Set<KeyId> ids = new java.util.HashSet<>(List.of(serverKeyId));
+      pending.forEach(k -> ids.add(KeyId.of(k)));
+      if (ids.equals(new java.util.HashSet<>(e.keyContext().recipients()))) {
+        recipientKeys.clear();
+        recipientKeys.addAll(pending);
+        pendingShare = null;
+      }
+    }
     stats.count("output_keys_received");
     listener.event(f);
   }
