@@ -415,12 +415,12 @@ public final class Handshake {
   /**
    * Verifies a share request's signature with {@code openerKey} (the key that signed the session's
    * ClientProof) before reading anything of it, then its shape: canonical, exactly the members
-   * above (AuthenticationFailedException / MalformedInputException). At most 64 KiB.
+   * above (AuthenticationFailedException / MalformedInputException). At most 16 KiB (the engine's bound of a signed document).
    */
   @SuppressWarnings("unchecked")
   public static ShareRequest verifyShare(SignedMessage m, Ed25519PublicKey openerKey) {
-    if (m.getCanonicalJson().size() > 64 * 1024 || m.getSignature().size() != 64) {
-      throw new MalformedInputException("share request is larger than 64 KiB or its signature is not 64 bytes");
+    if (m.getCanonicalJson().size() > 16 * 1024 || m.getSignature().size() != 64) {
+      throw new MalformedInputException("share request is larger than 16 KiB or its signature is not 64 bytes");
     }
     openerKey.verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     Map<String, Object> j = canonical(m);
