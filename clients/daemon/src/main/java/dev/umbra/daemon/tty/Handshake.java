@@ -139,14 +139,7 @@ public final class Handshake {
       if (!recipientDevices.isEmpty()) {
         // what vouches for each output-key recipient besides the server and the opener: the
         // daemon accepts a recipient only through one of these (docs/webtty.md, "Recipients")
-        List<Object> rd = new ArrayList<>();
-        for (RecipientDevice d : recipientDevices) {
-          Map<String, Object> dm = new LinkedHashMap<>();
-          dm.put("credential", signedJson(d.credential()));
-          dm.put("webtty_key", signedJson(d.webttyKey()));
-          rd.add(dm);
-        }
-        m.put("recipient_devices", rd);
+        m.put("recipient_devices", recipientDevicesJson(recipientDevices));
       }
       return m;
     }
@@ -185,6 +178,30 @@ public final class Handshake {
    * X25519 key signed by the device ({@link dev.umbra.daemon.trust.TrustModel.DeviceWebTtyKey}).
    */
   public record RecipientDevice(Signed credential, Signed webttyKey) {}
+
+  /** {@code recipient_devices} as the proof and the share request carry it. */
+  private static List<Object> recipientDevicesJson(List<RecipientDevice> devices) {
+    List<Object> rd = new ArrayList<>();
+    for (RecipientDevice d : devices) {
+      Map<String, Object> dm = new LinkedHashMap<>();
+      dm.put("credential", signedJson(d.credential()));
+      dm.put("webtty_key", signedJson(d.webttyKey()));
+      rd.add(dm);
+    }
+    return rd;
+  }
+
+  private static List<RecipientDevice> recipientDevices(List<?> entries) {
+    List<RecipientDevice> devices = new ArrayList<>();
+    for (Object o : entries) {
+      if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
+        throw new MalformedInputException("recipient device must have exactly credential and webtty_key");
+      }
+      devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
+          signedFrom(em.get("webtty_key"), "recipient webtty_key")));
+    }
+    return devices;
+  }
 
   private static Map<String, Object> signedJson(Signed s) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -333,13 +350,7 @@ public final class Handshake {
       if (!(j.get("recipient_devices") instanceof List<?> rdl) || rdl.isEmpty() || rdl.size() > MAX_RECIPIENT_DEVICES) {
         throw new MalformedInputException("ClientProof recipient_devices must be a list of 1 to " + MAX_RECIPIENT_DEVICES);
       }
-      for (Object o : rdl) {
-        if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
-          throw new MalformedInputException("ClientProof recipient device must have exactly credential and webtty_key");
-        }
-        devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
-            signedFrom(em.get("webtty_key"), "recipient webtty_key")));
-      }
+      devices.addAll(recipientDevices(rdl));
     }
     ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
         hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
@@ -394,14 +405,7 @@ public final class Handshake {
         keys.add(k.toHex());
       }
       m.put("recipient_keys", keys);
-      List<Object> rd = new ArrayList<>();
-      for (RecipientDevice d : recipientDevices) {
-        Map<String, Object> dm = new LinkedHashMap<>();
-        dm.put("credential", signedJson(d.credential()));
-        dm.put("webtty_key", signedJson(d.webttyKey()));
-        rd.add(dm);
-      }
-      m.put("recipient_devices", rd);
+      m.put("recipient_devices", recipientDevicesJson(recipientDevices));
       m.put("not_before_ms", notBeforeMs);
       m.put("not_after_ms", notAfterMs);
       return m;
@@ -440,13 +444,7 @@ public final class Handshake {
       }
     }
     List<RecipientDevice> devices = new ArrayList<>();
-    for (Object o : dl) {
-      if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
-        throw new MalformedInputException("share request recipient device must have exactly credential and webtty_key");
-      }
-      devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
-          signedFrom(em.get("webtty_key"), "recipient webtty_key")));
-    }
+    devices.addAll(recipientDevices(dl));
     ShareRequest r = new ShareRequest(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), keys, devices,
         num(j, "not_before_ms"), num(j, "not_after_ms"));
     if (!Arrays.equals(CanonicalJson.encode(r.json()), m.getCanonicalJson().toByteArray())) {

@@ -9,7 +9,6 @@ import dev.umbra.crypto.keys.Ed25519PublicKey;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -42,12 +41,11 @@ public record OutputKeyEpoch(String workspaceId, String serverId, String session
     public static final int MAX_GRANTS = 64;
     /** Most output-key epochs in one session (each share is one). */
     public static final long MAX_EPOCH = 256;
-    private static final HexFormat HEX = HexFormat.of();
+    private static final String WHAT = "WebTTY output key epoch";
     private static final Set<String> MEMBERS = Set.of("type", "workspace_id", "server_id", "session_id", "epoch",
             "output_key_id", "previous_output_key_id", "key_context", "payload_suite", "key_envelope_suite", "grants",
             "time_ms");
     private static final Set<String> CONTEXT_MEMBERS = Set.of("recipients", "server_id", "session_id", "workspace_id");
-    private static final Set<String> GRANT_MEMBERS = Set.of("recipient_key_id", "enc", "ciphertext");
 
     /** Canonical JSON bytes and the Ed25519 signature over exactly them. */
     public record Signed(byte[] canonicalJson, byte[] signature) {
@@ -143,27 +141,14 @@ public record OutputKeyEpoch(String workspaceId, String serverId, String session
         m.put("key_context", CanonicalJson.parse(keyContext.toCanonicalJson()));
         m.put("payload_suite", PayloadSuite.AES_256_GCM.wireName());
         m.put("key_envelope_suite", KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM.wireName());
-        List<Object> gs = new ArrayList<>();
-        for (KeyGrant g : grants) {
-            Map<String, Object> gm = new LinkedHashMap<>();
-            gm.put("recipient_key_id", g.recipientKeyId().toHex());
-            gm.put("enc", HEX.formatHex(g.enc()));
-            gm.put("ciphertext", HEX.formatHex(g.ciphertext()));
-            gs.add(gm);
-        }
-        m.put("grants", gs);
+        m.put("grants", SignedKeyDocuments.grantsJson(grants));
         m.put("time_ms", timeMs);
         return m;
     }
 
     /** The grant addressed to {@code id}, or null. */
     public KeyGrant grantFor(KeyId id) {
-        for (KeyGrant g : grants) {
-            if (g.recipientKeyId().equals(id)) {
-                return g;
-            }
-        }
-        return null;
+        return SignedKeyDocuments.grantFor(grants, id);
     }
 
     public Signed sign(Ed25519KeyPair serverKey) {
@@ -177,14 +162,8 @@ public record OutputKeyEpoch(String workspaceId, String serverId, String session
      * members above (MalformedInputException / UnsupportedSuiteException).
      */
     public static OutputKeyEpoch verify(byte[] canonicalJson, byte[] signature, Ed25519PublicKey pinnedServerKey) {
-        if (canonicalJson == null || canonicalJson.length == 0 || canonicalJson.length > 16 * 1024) {
-            throw new MalformedInputException("WebTTY output key epoch is empty or larger than 16 KiB");
-        }
-        if (signature == null || signature.length != CryptoConstants.ED25519_SIGNATURE_LENGTH) {
-            throw new MalformedInputException("WebTTY output key epoch signature must be 64 bytes");
-        }
         // the signature first: nothing of an unsigned document is interpreted
-        pinnedServerKey.verify(canonicalJson, signature);
+        SignedKeyDocuments.checkSignature(canonicalJson, signature, pinnedServerKey, WHAT);
         return parse(canonicalJson);
     }
 
@@ -245,62 +224,28 @@ public record OutputKeyEpoch(String workspaceId, String serverId, String session
             if (!(o instanceof String s) || !s.equals(s.toLowerCase(Locale.ROOT))) {
                 throw new MalformedInputException("WebTTY output key epoch recipient must be lowercase hex");
             }
-            recipients.add(KeyId.fromBytes(parseHex(s, "recipient")));
+            recipients.add(KeyId.fromBytes(SignedKeyDocuments.lowerHex(s, "recipient", WHAT)));
         }
         KeyContext context = new KeyContext(str(c, "workspace_id"), str(c, "server_id"), str(c, "session_id"), recipients);
         if (!Arrays.equals(CanonicalJson.encode(c), context.toCanonicalJson())) {
             // recipients not sorted: the bytes entering the AAD must be the ones signed
             throw new MalformedInputException("WebTTY output key epoch key_context is not in its canonical order");
         }
-        if (!(j.get("grants") instanceof List<?> gl) || gl.size() > MAX_GRANTS) {
-            throw new MalformedInputException("WebTTY output key epoch lacks grants");
-        }
-        List<KeyGrant> grants = new ArrayList<>();
-        for (Object o : gl) {
-            if (!(o instanceof Map<?, ?> gm) || !gm.keySet().equals(GRANT_MEMBERS)) {
-                throw new MalformedInputException("WebTTY output key epoch grant must have exactly " + GRANT_MEMBERS);
-            }
-            Map<String, Object> g = (Map<String, Object>) gm;
-            byte[] enc = hex(g, "enc");
-            byte[] ct = hex(g, "ciphertext");
-            if (enc.length != CryptoConstants.X25519_KEY_LENGTH
-                    || ct.length != CryptoConstants.AES_256_KEY_LENGTH + CryptoConstants.AEAD_TAG_LENGTH) {
-                throw new MalformedInputException("WebTTY output key epoch grant has a bad enc or ciphertext length");
-            }
-            grants.add(new KeyGrant(KeyId.fromBytes(hex(g, "recipient_key_id")), KeyRole.OUTPUT, suite, envelope,
-                    outputKeyId, enc, ct));
-        }
+        List<KeyGrant> grants = SignedKeyDocuments.parseGrants(j.get("grants"), MAX_GRANTS, KeyRole.OUTPUT, suite, envelope,
+                outputKeyId, WHAT);
         return new OutputKeyEpoch(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), num(j, "epoch"),
                 outputKeyId, PayloadKeyId.fromBytes(hex(j, "previous_output_key_id")), context, grants, num(j, "time_ms"));
     }
 
     private static String str(Map<String, Object> m, String k) {
-        if (!(m.get(k) instanceof String s)) {
-            throw new MalformedInputException("WebTTY output key epoch lacks " + k);
-        }
-        return s;
+        return SignedKeyDocuments.str(m, k, WHAT);
     }
 
     private static long num(Map<String, Object> m, String k) {
-        if (!(m.get(k) instanceof Long l)) {
-            throw new MalformedInputException("WebTTY output key epoch lacks " + k);
-        }
-        return l;
+        return SignedKeyDocuments.num(m, k, WHAT);
     }
 
     private static byte[] hex(Map<String, Object> m, String k) {
-        String s = str(m, k);
-        if (!s.equals(s.toLowerCase(Locale.ROOT))) {
-            throw new MalformedInputException("WebTTY output key epoch " + k + " must be lowercase hex");
-        }
-        return parseHex(s, k);
-    }
-
-    private static byte[] parseHex(String s, String k) {
-        try {
-            return HEX.parseHex(s);
-        } catch (IllegalArgumentException e) {
-            throw new MalformedInputException("WebTTY output key epoch has a bad " + k);
-        }
+        return SignedKeyDocuments.hex(m, k, WHAT);
     }
 }
