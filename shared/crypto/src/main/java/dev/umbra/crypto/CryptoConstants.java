@@ -24,6 +24,11 @@ public final class CryptoConstants {
     public static final String WEBTTY_PAYLOAD_DOMAIN = "umbra-webtty-payload/v2";
     /** {@code type} of the daemon-signed grant of a fresh input key to a new controller. */
     public static final String WEBTTY_INPUT_KEY_GRANT_TYPE = "umbra-webtty-input-key/v2";
+    /**
+     * {@code type} of the daemon-signed output-key epoch: a fresh output key and a key context with
+     * recipients added to a live session ({@code umbra tty share}).
+     */
+    public static final String WEBTTY_OUTPUT_KEY_EPOCH_TYPE = "umbra-webtty-output-key/v2";
     /** WebTTY payload suite: AES-256-GCM, 96-bit random nonce, 128-bit tag. */
     public static final String SUITE_AES_256_GCM = "aes-256-gcm";
     /** WebTTY key envelope suite: HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM. */

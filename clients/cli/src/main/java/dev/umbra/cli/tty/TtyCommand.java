@@ -48,7 +48,7 @@ import picocli.CommandLine.Parameters;
  * comes back), {@code ~r} ask for control, {@code ~t} take control back, {@code ~?} help.
  */
 @Command(name = "tty", description = "Open an end-to-end encrypted terminal on a machine (`umbra tty local` in dev mode).",
-    subcommands = {TtyCommand.Control.class, TtyCommand.Key.class, TtyCommand.Sessions.class})
+    subcommands = {TtyCommand.Control.class, TtyCommand.Share.class, TtyCommand.Key.class, TtyCommand.Sessions.class})
 public final class TtyCommand implements Callable<Integer> {
   private final CliContext ctx;
   @Mixin WorkspaceOption ws;
@@ -98,7 +98,9 @@ public final class TtyCommand implements Callable<Integer> {
       };
       TtyClient.Options options = withDeviceCredential(new TtyClient.Options(engine, w, tokens, keys.signing(),
           keys.agreement(), trust, shared, Clock.systemUTC()), api, w, keys, serverId);
-      return command != null ? runCommand(vertx, options, serverId) : interactive(vertx, options, serverId, keys);
+      java.util.function.Function<List<String>, ShareTargets> targets =
+          with -> shareTargets(api, w, with, keys.agreement().publicKey());
+      return command != null ? runCommand(vertx, options, serverId) : interactive(vertx, options, serverId, keys, targets);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     }
@@ -215,6 +217,8 @@ public final class TtyCommand implements Callable<Integer> {
         case WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED -> "participant " + f.getParticipantId() + " joined";
         case WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT -> "participant " + f.getParticipantId() + " left";
         case WEBTTY_FRAME_TYPE_REFUSED -> "refused: " + f.getReason();
+        case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> "new output key: the session is now shared with "
+            + f.getGrantsCount() + " recipient(s) (including the server)";
         default -> null;
       };
       if (note != null) {
@@ -268,7 +272,8 @@ public final class TtyCommand implements Callable<Integer> {
     return status;
   }
 
-  private int interactive(Vertx vertx, TtyClient.Options o, String serverId, TtyKeys keys) throws Exception {
+  private int interactive(Vertx vertx, TtyClient.Options o, String serverId, TtyKeys keys,
+      java.util.function.Function<List<String>, ShareTargets> targets) throws Exception {
     try (Terminal t = TerminalBuilder.builder().system(true).build()) {
       Ending ending = new Ending(t.output());
       String term = ctx.env().getOrDefault("TERM", "xterm-256color");
@@ -278,7 +283,7 @@ public final class TtyCommand implements Callable<Integer> {
       if (join != null || attach != null) {
         c.resize(Math.max(1, t.getWidth()), Math.max(1, t.getHeight()));
       }
-      try (ControlSocket control = ControlSocket.listen(keys.dir(), c.sessionId(), line -> control(c, line))) {
+      try (ControlSocket control = ControlSocket.listen(keys.dir(), c.sessionId(), line -> control(c, line, targets))) {
         ctx.err().print("[umbra] session " + c.sessionId() + " (~. detach, ~r ask for control, ~? help)\r\n");
         Thread reader = Thread.ofPlatform().daemon().name("tty-stdin").start(() -> pumpKeys(t.input(), c, ending));
         Integer status = ending.done.get();
@@ -296,9 +301,86 @@ public final class TtyCommand implements Callable<Integer> {
     }
   }
 
-  private static String control(TtyClient c, String line) {
+  /** The keys a share adds, with what vouches for each to the daemon (Workspace Protection), and their names. */
+  record ShareTargets(List<X25519PublicKey> keys, List<Handshake.RecipientDevice> vouches, List<String> names) {}
+
+  /**
+   * Resolves {@code umbra tty share --with} values. Under Workspace Protection each value is a
+   * trusted device (id or name) or a member (account id or name), meaning all of that member's
+   * trusted devices with a published WebTTY key, verified against this CLI's pinned keyset chain
+   * as for "Recipients" (the daemon checks them again against its pin). Without it, a value is an
+   * X25519 public key in hex (there is no signed trust material to name devices by).
+   */
+  static ShareTargets shareTargets(Api api, UUID w, List<String> with, X25519PublicKey self) {
+    WorkspaceProtection wp = new WorkspaceProtection(api, w);
+    Optional<WorkspaceProtection.Verified> keyset = wp.keysetIfAny();
+    List<X25519PublicKey> keys = new ArrayList<>();
+    List<Handshake.RecipientDevice> vouches = new ArrayList<>();
+    List<String> names = new ArrayList<>();
+    if (keyset.isEmpty()) {
+      for (String v : with) {
+        try {
+          keys.add(X25519PublicKey.fromHex(v));
+        } catch (RuntimeException e) {
+          throw new CliException("without Workspace Protection --with takes an X25519 key in hex (`umbra tty key`): " + v);
+        }
+        names.add(v);
+      }
+      return new ShareTargets(keys, vouches, names);
+    }
+    List<TtyRecipients.Recipient> devices = TtyRecipients.trustedDevices(api, wp, keyset.get());
+    Map<UUID, String> members = new HashMap<>();
+    for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
+      JsonObject m = (JsonObject) o;
+      members.put(UUID.fromString(m.getString("account_id")), m.getString("name", ""));
+    }
+    for (String v : with) {
+      List<TtyRecipients.Recipient> hit = new ArrayList<>();
+      for (TtyRecipients.Recipient r : devices) {
+        if (r.deviceId().toString().equals(v) || r.name().equalsIgnoreCase(v) || r.accountId().toString().equals(v)
+            || v.equalsIgnoreCase(members.getOrDefault(r.accountId(), ""))) {
+          hit.add(r);
+        }
+      }
+      if (hit.isEmpty()) {
+        throw new CliException("no trusted device with a published WebTTY key matches " + v
+            + " (a device id or name, or a member's id or name; the device publishes its key with `umbra tty key --publish`)");
+      }
+      for (TtyRecipients.Recipient r : hit) {
+        if (!r.key().equals(self) && !keys.contains(r.key())) {
+          keys.add(r.key());
+          vouches.add(r.vouch());
+          names.add(r.name());
+        }
+      }
+    }
+    return new ShareTargets(keys, vouches, names);
+  }
+
+  private static String control(TtyClient c, String line,
+      java.util.function.Function<List<String>, ShareTargets> targets) {
     String[] parts = line.split("\\s+");
     switch (parts[0]) {
+      case "share" -> {
+        if (parts.length < 2) {
+          return "error: share <member|device> ...";
+        }
+        List<String> with = new ArrayList<>();
+        for (int i = 1; i < parts.length; i++) {
+          with.add(java.net.URLDecoder.decode(parts[i], StandardCharsets.UTF_8));
+        }
+        try {
+          ShareTargets t = targets.apply(with);
+          if (t.keys().isEmpty()) {
+            return "error: nobody to add (only this device matched)";
+          }
+          c.share(t.keys(), t.vouches());
+          return "ok: share request sent for " + String.join(", ", t.names())
+              + "; the session shows the daemon's answer (a new output key, or share_refused_<reason>)";
+        } catch (CliException | IllegalStateException e) {
+          return "error: " + e.getMessage();
+        }
+      }
       case "request" -> c.requestControl();
       case "give" -> {
         if (parts.length < 2) {
@@ -389,6 +471,34 @@ public final class TtyCommand implements Callable<Integer> {
       }
       TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
       String reply = ControlSocket.send(keys.dir(), session, action + (participant == null ? "" : " " + participant));
+      ctx.out().println(reply);
+      return reply.startsWith("error") ? 1 : 0;
+    }
+  }
+
+  /**
+   * {@code umbra tty share <session> --with <member|device>}: adds recipients to the live session
+   * through the running {@code umbra tty} that opened it (docs/webtty.md "Adding a recipient to a
+   * live session"); the daemon starts a new output-key epoch that includes them.
+   */
+  @Command(name = "share", description = "Add a member's trusted devices, or a device, to your live session (through the running `umbra tty` that opened it).")
+  public static final class Share implements Callable<Integer> {
+    private final CliContext ctx;
+    @Parameters(index = "0", paramLabel = "<session>", description = "The session (printed when it started).") String session;
+    @Option(names = "--with", required = true, paramLabel = "<member|device>", description = "A member (id or name: all their trusted devices) or a device (id or name); without Workspace Protection an X25519 key in hex. Repeatable.") List<String> with = new ArrayList<>();
+
+    public Share(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() {
+      TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
+      StringBuilder line = new StringBuilder("share");
+      for (String v : with) {
+        line.append(' ').append(java.net.URLEncoder.encode(v, StandardCharsets.UTF_8));
+      }
+      String reply = ControlSocket.send(keys.dir(), session, line.toString());
       ctx.out().println(reply);
       return reply.startsWith("error") ? 1 : 0;
     }

@@ -209,6 +209,26 @@ class TtyRecipientsEndToEndTest {
   static final class Screen implements TtyClient.Listener {
     final StringBuffer text = new StringBuffer();
     final java.util.concurrent.CompletableFuture<String> closed = new java.util.concurrent.CompletableFuture<>();
+    final List<dev.umbra.proto.webtty.WebTtyFrame> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void event(dev.umbra.proto.webtty.WebTtyFrame f) {
+      events.add(f);
+    }
+
+    dev.umbra.proto.webtty.WebTtyFrame awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType type) throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (System.nanoTime() < deadline) {
+        for (var f : events) {
+          if (f.getType() == type) {
+            events.remove(f);
+            return f;
+          }
+        }
+        Thread.sleep(20);
+      }
+      throw new AssertionError("no " + type + "; events " + events);
+    }
 
     @Override
     public void output(byte[] bytes) {
@@ -325,5 +345,52 @@ class TtyRecipientsEndToEndTest {
     assertThat(refused.code()).isNotZero();
     assertThat(refused.err()).contains("raw keys cannot be recipients");
     ok(admin, "tty", "local", "--share-with", bobKey().toHex(), "--command", "true");
+  }
+  @Test
+  @Order(4)
+  void theOpenerSharesItsLiveSessionWithAMembersTrustedDeviceButNeverWithAKeyThePinDoesNotVouchFor() throws Exception {
+    syncDaemon();
+    TtyClient.Options genuine = options(admin, serverId, List.of());
+    Handshake.RecipientDevice bobs = genuine.recipientDevices().get(0);
+    // opened with the opener alone as recipient (as if bob's device had been trusted after the open)
+    TtyClient.Options alone = new TtyClient.Options(genuine.engineUrl(), wid, genuine.tokens(), genuine.signingKey(),
+        genuine.agreementKey(), genuine.trust(), List.of(), Clock.systemUTC(), genuine.deviceCredential(), List.of());
+    Screen adminScreen = new Screen();
+    TtyClient a = get(TtyClient.open(vertx, alone, serverId, 80, 24, "xterm", adminScreen));
+    try {
+      a.send("echo early-$((5*5))\n".getBytes(StandardCharsets.UTF_8));
+      adminScreen.await("early-25");
+      assertThat(refusal(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, new Screen())))
+          .contains("no_grant");
+
+      // a key no credential under the daemon's pin vouches for: refused by the daemon, the session goes on
+      a.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
+      assertThat(adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("share_refused_unvouched_recipient");
+      // bob's genuine credential with a binding his device never signed: refused too
+      X25519KeyPair substitute = X25519KeyPair.generate();
+      var claimed = dev.umbra.daemon.trust.TrustModel.DeviceWebTtyKey.of(bobs.webttyKey());
+      Signed forged = Signed.sign(new dev.umbra.daemon.trust.TrustModel.DeviceWebTtyKey(wid, claimed.deviceId(),
+          substitute.publicKey(), claimed.issuedAt()).fields(), dev.umbra.crypto.keys.Ed25519KeyPair.generate().privateKey());
+      a.share(List.of(substitute.publicKey()), List.of(new Handshake.RecipientDevice(bobs.credential(), forged)));
+      assertThat(adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("share_refused_unvouched_recipient");
+
+      // `umbra tty share <session> --with <bob's device>` resolves it from the signed trust material
+      TtyCommand.ShareTargets t = TtyCommand.shareTargets(api(admin), wid, List.of(claimed.deviceId().toString()),
+          genuine.agreementKey().publicKey());
+      assertThat(t.keys()).containsExactly(bobKey());
+      a.share(t.keys(), t.vouches());
+      adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      Screen bobScreen = new Screen();
+      TtyClient b = get(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+      a.send("echo late-$((6*6))\n".getBytes(StandardCharsets.UTF_8));
+      adminScreen.await("late-36");
+      bobScreen.await("late-36");
+      assertThat(bobScreen.text.toString()).doesNotContain("early-25");
+      b.terminate();
+    } finally {
+      a.terminate();
+    }
   }
 }

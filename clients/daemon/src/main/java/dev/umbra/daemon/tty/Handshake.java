@@ -139,14 +139,7 @@ public final class Handshake {
       if (!recipientDevices.isEmpty()) {
         // what vouches for each output-key recipient besides the server and the opener: the
         // daemon accepts a recipient only through one of these (docs/webtty.md, "Recipients")
-        List<Object> rd = new ArrayList<>();
-        for (RecipientDevice d : recipientDevices) {
-          Map<String, Object> dm = new LinkedHashMap<>();
-          dm.put("credential", signedJson(d.credential()));
-          dm.put("webtty_key", signedJson(d.webttyKey()));
-          rd.add(dm);
-        }
-        m.put("recipient_devices", rd);
+        m.put("recipient_devices", recipientDevicesJson(recipientDevices));
       }
       return m;
     }
@@ -185,6 +178,30 @@ public final class Handshake {
    * X25519 key signed by the device ({@link dev.umbra.daemon.trust.TrustModel.DeviceWebTtyKey}).
    */
   public record RecipientDevice(Signed credential, Signed webttyKey) {}
+
+  /** {@code recipient_devices} as the proof and the share request carry it. */
+  private static List<Object> recipientDevicesJson(List<RecipientDevice> devices) {
+    List<Object> rd = new ArrayList<>();
+    for (RecipientDevice d : devices) {
+      Map<String, Object> dm = new LinkedHashMap<>();
+      dm.put("credential", signedJson(d.credential()));
+      dm.put("webtty_key", signedJson(d.webttyKey()));
+      rd.add(dm);
+    }
+    return rd;
+  }
+
+  private static List<RecipientDevice> recipientDevices(List<?> entries) {
+    List<RecipientDevice> devices = new ArrayList<>();
+    for (Object o : entries) {
+      if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
+        throw new MalformedInputException("recipient device must have exactly credential and webtty_key");
+      }
+      devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
+          signedFrom(em.get("webtty_key"), "recipient webtty_key")));
+    }
+    return devices;
+  }
 
   private static Map<String, Object> signedJson(Signed s) {
     Map<String, Object> m = new LinkedHashMap<>();
@@ -333,13 +350,7 @@ public final class Handshake {
       if (!(j.get("recipient_devices") instanceof List<?> rdl) || rdl.isEmpty() || rdl.size() > MAX_RECIPIENT_DEVICES) {
         throw new MalformedInputException("ClientProof recipient_devices must be a list of 1 to " + MAX_RECIPIENT_DEVICES);
       }
-      for (Object o : rdl) {
-        if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
-          throw new MalformedInputException("ClientProof recipient device must have exactly credential and webtty_key");
-        }
-        devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
-            signedFrom(em.get("webtty_key"), "recipient webtty_key")));
-      }
+      devices.addAll(recipientDevices(rdl));
     }
     ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
         hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
@@ -348,5 +359,97 @@ public final class Handshake {
         num(j, "not_before_ms"), num(j, "not_after_ms"), credential, devices);
     p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     return p;
+  }
+  /** {@code type} of the opener's signed request to add recipients to its live session. */
+  public static final String SHARE_TYPE = "umbra-webtty-share/v2";
+
+  /**
+   * The opener's request to add recipients to its live session (docs/webtty.md "Adding a
+   * recipient to a live session"), signed by the key that signed its ClientProof. Canonical JSON:
+   * {@code {"not_after_ms","not_before_ms","recipient_devices":[{"credential","webtty_key"}],
+   * "recipient_keys":[X25519 hex, sorted],"server_id","session_id","type":"umbra-webtty-share/v2",
+   * "workspace_id"}}, exactly these members. {@code recipient_keys} are every X25519 key of the
+   * new key context except the server's (the daemon knows only key ids of the current one, and
+   * wraps the new output key to each); {@code recipient_devices} vouch for the added ones under
+   * Workspace Protection (as in the proof; may be empty).
+   */
+  public record ShareRequest(String workspaceId, String serverId, String sessionId, List<X25519PublicKey> recipientKeys,
+                             List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs) {
+    private static final java.util.Set<String> MEMBERS = java.util.Set.of("type", "workspace_id", "server_id",
+        "session_id", "recipient_keys", "recipient_devices", "not_before_ms", "not_after_ms");
+
+    public ShareRequest {
+      if (recipientKeys.isEmpty() || recipientKeys.size() > MAX_RECIPIENT_DEVICES
+          || recipientDevices.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException("share request must name 1 to " + MAX_RECIPIENT_DEVICES + " recipient keys");
+      }
+      java.util.TreeMap<String, X25519PublicKey> sorted = new java.util.TreeMap<>();
+      for (X25519PublicKey k : recipientKeys) {
+        sorted.put(k.toHex(), k);
+      }
+      if (sorted.size() != recipientKeys.size()) {
+        throw new MalformedInputException("share request names a recipient key twice");
+      }
+      recipientKeys = List.copyOf(sorted.values());
+      recipientDevices = List.copyOf(recipientDevices);
+    }
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", SHARE_TYPE);
+      m.put("workspace_id", workspaceId);
+      m.put("server_id", serverId);
+      m.put("session_id", sessionId);
+      List<Object> keys = new ArrayList<>();
+      for (X25519PublicKey k : recipientKeys) {
+        keys.add(k.toHex());
+      }
+      m.put("recipient_keys", keys);
+      m.put("recipient_devices", recipientDevicesJson(recipientDevices));
+      m.put("not_before_ms", notBeforeMs);
+      m.put("not_after_ms", notAfterMs);
+      return m;
+    }
+  }
+
+  public static SignedMessage sign(ShareRequest request, Ed25519KeyPair key) {
+    return signed(request.json(), key);
+  }
+
+  /**
+   * Verifies a share request's signature with {@code openerKey} (the key that signed the session's
+   * ClientProof) before reading anything of it, then its shape: canonical, exactly the members
+   * above (AuthenticationFailedException / MalformedInputException). At most 16 KiB (the engine's bound of a signed document).
+   */
+  @SuppressWarnings("unchecked")
+  public static ShareRequest verifyShare(SignedMessage m, Ed25519PublicKey openerKey) {
+    if (m.getCanonicalJson().size() > 16 * 1024 || m.getSignature().size() != 64) {
+      throw new MalformedInputException("share request is larger than 16 KiB or its signature is not 64 bytes");
+    }
+    openerKey.verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
+    Map<String, Object> j = canonical(m);
+    if (!j.keySet().equals(ShareRequest.MEMBERS) || !SHARE_TYPE.equals(j.get("type"))) {
+      throw new MalformedInputException("not a WebTTY share request");
+    }
+    if (!(j.get("recipient_keys") instanceof List<?> kl) || !(j.get("recipient_devices") instanceof List<?> dl)
+        || kl.size() > MAX_RECIPIENT_DEVICES || dl.size() > MAX_RECIPIENT_DEVICES) {
+      throw new MalformedInputException("share request lacks recipient_keys or recipient_devices");
+    }
+    List<X25519PublicKey> keys = new ArrayList<>();
+    for (Object o : kl) {
+      try {
+        keys.add(X25519PublicKey.fromBytes(HEX.parseHex(String.valueOf(o))));
+      } catch (IllegalArgumentException e) {
+        throw new MalformedInputException("share request has a bad recipient key");
+      }
+    }
+    List<RecipientDevice> devices = new ArrayList<>();
+    devices.addAll(recipientDevices(dl));
+    ShareRequest r = new ShareRequest(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), keys, devices,
+        num(j, "not_before_ms"), num(j, "not_after_ms"));
+    if (!Arrays.equals(CanonicalJson.encode(r.json()), m.getCanonicalJson().toByteArray())) {
+      throw new MalformedInputException("share request recipient keys are not sorted lowercase hex");
+    }
+    return r;
   }
 }

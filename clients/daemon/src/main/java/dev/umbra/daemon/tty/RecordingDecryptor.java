@@ -3,6 +3,8 @@ package dev.umbra.daemon.tty;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.webtty.InputKeyGrant;
+import dev.umbra.crypto.webtty.KeyContext;
+import dev.umbra.crypto.webtty.OutputKeyEpoch;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
 import dev.umbra.crypto.webtty.KeyId;
@@ -85,9 +87,25 @@ public final class RecordingDecryptor {
         || !hello.serverId().equals(proof.serverId())) {
       throw new dev.umbra.crypto.AuthenticationFailedException("recording hello is for another session");
     }
-    PayloadCipher output = new PayloadCipher(KeyRole.OUTPUT, TtyClient.unwrapOwnGrant(header.getClientProof(), workspaceId,
-        header.getServerId(), header.getSessionId(), me, KeyRole.OUTPUT), proof.outputKeyId(), proof.keyContext());
     KeyId myId = KeyId.of(me.publicKey());
+    if (!proof.workspaceId().equals(workspaceId.toString()) || !proof.sessionId().equals(header.getSessionId())
+        || !proof.serverId().equals(header.getServerId())) {
+      throw new dev.umbra.crypto.AuthenticationFailedException("recording proof is for another session");
+    }
+    // the output key of epoch 0 (null for a device added by a later share: it reads from its epoch on)
+    KeyGrant output0 = proof.grantFor(myId, KeyRole.OUTPUT);
+    if (output0 == null && events.stream().noneMatch(ev -> ev.getKind() == RecordedKind.RECORDED_KIND_OUTPUT_KEY)) {
+      // never a recipient (no share happened): nothing of this recording is for this device
+      throw new dev.umbra.crypto.AuthenticationFailedException("the session's output key was not granted to this key");
+    }
+    PayloadCipher output = output0 == null ? null
+        : new PayloadCipher(KeyRole.OUTPUT, KeyGrants.unwrap(output0, proof.keyContext(), me), proof.outputKeyId(),
+            proof.keyContext());
+    // the current output-key epoch (shares): its context, number, key id; and every key id it had
+    KeyContext outputContext = proof.keyContext();
+    long outputEpoch = 0;
+    PayloadKeyId outputKeyId = proof.outputKeyId();
+    Set<PayloadKeyId> outputKeyIds = new HashSet<>(Set.of(outputKeyId));
     Map<PayloadKeyId, PayloadCipher> inputs = new HashMap<>();
     KeyGrant epoch0 = proof.grantFor(myId, KeyRole.INPUT);
     if (epoch0 != null) {
@@ -111,6 +129,19 @@ public final class RecordingDecryptor {
             continue;
           }
           SealedPayload p = TtyFrames.fromProto(e.getStream(), e.getSealed());
+          if (!stdin && !p.payloadKeyId().equals(outputKeyId)) {
+            // output under a key retired by a share (or never announced): refused, never rendered
+            out.add(Chunk.note(e, "output under a retired or unknown output key " + p.payloadKeyId().toHex()
+                + " at event " + e.getSequence() + ", not rendered"));
+            continue;
+          }
+          if (!stdin && output == null) {
+            if (unreadable.add(p.payloadKeyId())) {
+              out.add(Chunk.note(e, "output under output key " + p.payloadKeyId().toHex()
+                  + " is not readable with this device's keys (it was added to the session later)"));
+            }
+            continue;
+          }
           PayloadCipher c = stdin ? inputs.get(p.payloadKeyId()) : output;
           if (c == null) {
             if (unreadable.add(p.payloadKeyId())) {
@@ -144,7 +175,7 @@ public final class RecordingDecryptor {
           InputKeyGrant g = InputKeyGrant.verify(e.getInputKeyGrant().getCanonicalJson().toByteArray(),
               e.getInputKeyGrant().getSignature().toByteArray(), hello.signingKey());
           if (!g.workspaceId().equals(workspaceId.toString()) || !g.sessionId().equals(header.getSessionId())
-              || !g.outputKeyId().equals(proof.outputKeyId()) || g.epoch() <= epoch) {
+              || !outputKeyIds.contains(g.outputKeyId()) || g.epoch() <= epoch) {
             out.add(Chunk.note(e, "an input key grant out of place was ignored (epoch " + g.epoch() + ")"));
             continue;
           }
@@ -158,6 +189,29 @@ public final class RecordingDecryptor {
               out.add(Chunk.note(e, "the input key grant of epoch " + g.epoch() + " does not open with this device's key"));
             }
           }
+        }
+        case RECORDED_KIND_OUTPUT_KEY -> {
+          // a share: verified against the hello's server key, exactly the next epoch after the
+          // current one, retiring the current key; a document out of place is reported and ignored
+          // (what follows under its key then shows as output under an unknown key)
+          OutputKeyEpoch k = OutputKeyEpoch.verify(e.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
+              e.getOutputKeyEpoch().getSignature().toByteArray(), hello.signingKey());
+          try {
+            k.requireNextOf(outputContext, outputEpoch, outputKeyId);
+          } catch (OutputKeyEpoch.NotNextException ex) {
+            out.add(Chunk.note(e, "an output-key epoch out of place was ignored (epoch " + k.epoch() + ", "
+                + ex.mismatch().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+            continue;
+          }
+          outputContext = k.keyContext();
+          outputEpoch = k.epoch();
+          outputKeyId = k.outputKeyId();
+          outputKeyIds.add(outputKeyId); // counters are per (key, sender): the new key's start at 0
+          KeyGrant mine = k.grantFor(myId);
+          output = mine == null ? null
+              : new PayloadCipher(KeyRole.OUTPUT, KeyGrants.unwrap(mine, k.keyContext(), me), k.outputKeyId(), k.keyContext());
+          out.add(Chunk.note(e, "output-key epoch " + k.epoch() + ": " + k.keyContext().recipients().size()
+              + " recipient(s) from event " + e.getSequence() + " on"));
         }
         case RECORDED_KIND_EXIT -> out.add(new Chunk(e.getSequence(), e.getTimeUnixMs(), e.getKind(),
             TtyStream.TTY_STREAM_UNSPECIFIED, new byte[0], 0, 0, e.getExitStatus(), null));

@@ -133,6 +133,18 @@ public final class TtyClient {
   private KeyId serverKeyId;
   private Ed25519PublicKey serverSigningKey;
   private KeyContext context;
+  /** The current output key's context and epoch (0: the opener's proof; each share adds one). */
+  private KeyContext outputContext;
+  private long outputEpoch;
+  /** Every output key id this client held in the session (an input grant names one of them). */
+  private final java.util.Set<PayloadKeyId> outputKeyIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
+  /**
+   * The opener's connection only: the X25519 keys of every output recipient but the server, which
+   * a share request must list (the daemon knows only their key ids). Grows with each share.
+   */
+  private final List<X25519PublicKey> recipientKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
+  /** The recipient keys of the last share request sent, until an OUTPUT_KEY with exactly them arrives. */
+  private volatile List<X25519PublicKey> pendingShare;
   /** Our input key while we control (null otherwise); guarded by {@code this}. */
   private PayloadSender input;
   private long inputEpoch;
@@ -337,6 +349,38 @@ public final class TtyClient {
     write(f.build());
   }
 
+  /**
+   * Adds recipients to this (opened) session: sends the opener's signed share request naming every
+   * recipient key (the current ones and {@code added}) and the devices vouching for the added ones
+   * (Workspace Protection). The daemon answers with OUTPUT_KEY to everyone (then the listener's
+   * {@code event}) or a REFUSED {@code share_refused_*}. Only the connection that opened the
+   * session knows the recipients' keys; elsewhere this throws.
+   */
+  public void share(List<X25519PublicKey> added, List<Handshake.RecipientDevice> devices) {
+    if (recipientKeys.isEmpty()) {
+      throw new IllegalStateException("only the connection that opened the session can share it");
+    }
+    List<X25519PublicKey> all = new ArrayList<>(recipientKeys);
+    for (X25519PublicKey k : added) {
+      if (!all.contains(k)) {
+        all.add(k);
+      }
+    }
+    long now = options.clock().millis();
+    Handshake.ShareRequest r = new Handshake.ShareRequest(options.workspaceId().toString(), serverId, sessionId, all,
+        devices, now, now + PROOF_WINDOW_MS);
+    // the recipients change only when the daemon's OUTPUT_KEY for exactly this set arrives (a
+    // refused share must not leave its keys in the next request)
+    pendingShare = r.recipientKeys();
+    shareSigned(Handshake.sign(r, options.signingKey()));
+  }
+
+  /** Sends an already signed share request as it is (tests use it to replay one). */
+  void shareSigned(SignedMessage request) {
+    write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE).setSessionId(sessionId)
+        .setShareRequest(request).build());
+  }
+
   public void requestControl() {
     write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).setSessionId(sessionId).build());
   }
@@ -398,6 +442,7 @@ public final class TtyClient {
         case WEBTTY_FRAME_TYPE_JOINED -> joined(f);
         case WEBTTY_FRAME_TYPE_DATA -> data(f);
         case WEBTTY_FRAME_TYPE_INPUT_KEY -> inputKey(f);
+        case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> outputKey(f);
         case WEBTTY_FRAME_TYPE_CONTROL_CHANGED -> controlChanged(f);
         case WEBTTY_FRAME_TYPE_EXIT -> {
           done = true;
@@ -491,6 +536,9 @@ public final class TtyClient {
     serverSigningKey = h.signingKey();
     outputCounters = PayloadCounters.fromZero();
     output = new PayloadCipher(KeyRole.OUTPUT, outputKey, outputKeyId, context);
+    outputContext = context;
+    outputKeyIds.add(outputKeyId);
+    recipientKeys.addAll(recipients.subList(1, recipients.size()));
     this.outputKey = outputKey;
     synchronized (this) {
       input = new PayloadSender(new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, context), ownKeyId());
@@ -512,16 +560,42 @@ public final class TtyClient {
       throw new AuthenticationFailedException("ServerHello is for another workspace, server or session");
     }
     options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
-    PayloadKey key = unwrapOwnGrant(f.getClientProof(), options.workspaceId(), serverId, sessionId, options.agreementKey(),
-        KeyRole.OUTPUT);
     Handshake.ClientProof proof = Handshake.verifyProof(f.getClientProof());
+    if (!proof.workspaceId().equals(options.workspaceId().toString()) || !proof.sessionId().equals(sessionId)
+        || !proof.serverId().equals(serverId)) {
+      throw new AuthenticationFailedException("ClientProof is for another workspace, server or session");
+    }
     context = proof.keyContext();
     serverKeyId = KeyId.of(h.agreementKey());
     serverSigningKey = h.signingKey();
     // a joiner cannot know how far the live session's output counter is: it starts where it joins
     outputCounters = PayloadCounters.fromFirstSeen();
-    output = new PayloadCipher(KeyRole.OUTPUT, key, proof.outputKeyId(), proof.keyContext());
-    outputKey = key;
+    if (f.hasOutputKeyEpoch()) {
+      // after a share the session reads under the latest output-key epoch: its grant is in the
+      // daemon-signed document (verified against the pinned server key), not in the opener's proof.
+      // A joiner cannot check it is the latest (it saw none before); an older one would not open
+      // the output that follows, which closes the connection
+      dev.umbra.crypto.webtty.OutputKeyEpoch e = dev.umbra.crypto.webtty.OutputKeyEpoch.verify(
+          f.getOutputKeyEpoch().getCanonicalJson().toByteArray(), f.getOutputKeyEpoch().getSignature().toByteArray(),
+          serverSigningKey);
+      if (!e.workspaceId().equals(options.workspaceId().toString()) || !e.serverId().equals(serverId)
+          || !e.sessionId().equals(sessionId) || e.grantFor(ownKeyId()) == null) {
+        throw new AuthenticationFailedException("output-key epoch is for another session or not granted to this key");
+      }
+      PayloadKey key = KeyGrants.unwrap(e.grantFor(ownKeyId()), e.keyContext(), options.agreementKey());
+      output = new PayloadCipher(KeyRole.OUTPUT, key, e.outputKeyId(), e.keyContext());
+      outputContext = e.keyContext();
+      outputEpoch = e.epoch();
+      outputKeyIds.add(e.outputKeyId());
+      outputKey = key;
+    } else {
+      PayloadKey key = unwrapOwnGrant(f.getClientProof(), options.workspaceId(), serverId, sessionId,
+          options.agreementKey(), KeyRole.OUTPUT);
+      output = new PayloadCipher(KeyRole.OUTPUT, key, proof.outputKeyId(), proof.keyContext());
+      outputContext = proof.keyContext();
+      outputKeyIds.add(proof.outputKeyId());
+      outputKey = key;
+    }
     e2eVerified = true;
     if (f.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER) {
       // re-attached with control: ready once the daemon's fresh input key for us arrived
@@ -548,7 +622,7 @@ public final class TtyClient {
         f.getInputKeyGrant().getSignature().toByteArray(), serverSigningKey);
     if (!g.workspaceId().equals(options.workspaceId().toString()) || !g.serverId().equals(serverId)
         || !g.sessionId().equals(sessionId) || !g.controllerKeyId().equals(ownKeyId())
-        || !g.outputKeyId().equals(output.keyId())) {
+        || !outputKeyIds.contains(g.outputKeyId())) {
       throw new AuthenticationFailedException("input key grant is for another session or key");
     }
     if (g.epoch() <= inputEpoch) {
@@ -576,6 +650,61 @@ public final class TtyClient {
       awaitInputKey = false;
       started.tryComplete(this);
     }
+  }
+
+  /**
+   * A share started output-key epoch n+1: the document must verify under the pinned server key,
+   * name this session, be exactly the next epoch after ours, retire the key we hold and keep every
+   * recipient (OutputKeyEpoch.verifyNext). A document of an epoch we already passed (a replay or a
+   * rollback by the engine) is refused and ignored, counted {@code output_key_replayed}; anything
+   * else that fails closes the connection ({@code output_key_refused}). Then output is read under
+   * the new key, its counters from 0; output under a retired key no longer opens.
+   */
+  private void outputKey(WebTtyFrame f) {
+    if (serverSigningKey == null || outputContext == null) {
+      fail("output_key_before_key_exchange");
+      return;
+    }
+    dev.umbra.crypto.webtty.OutputKeyEpoch e;
+    try {
+      e = dev.umbra.crypto.webtty.OutputKeyEpoch.verify(f.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
+          f.getOutputKeyEpoch().getSignature().toByteArray(), serverSigningKey);
+      if (e.epoch() <= outputEpoch && e.sessionId().equals(sessionId)) {
+        stats.count("output_key_replayed");
+        listener.integrity("output_key_replayed", e.epoch());
+        return;
+      }
+      e.requireNextOf(outputContext, outputEpoch, output.keyId());
+    } catch (dev.umbra.crypto.CryptoException x) {
+      stats.count("output_key_refused");
+      fail(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_OUTPUT_KEY_REFUSED));
+      return;
+    }
+    KeyGrant mine = e.grantFor(ownKeyId());
+    if (mine == null) {
+      stats.count("output_key_refused");
+      fail(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_OUTPUT_KEY_REFUSED));
+      return;
+    }
+    PayloadKey key = KeyGrants.unwrap(mine, e.keyContext(), options.agreementKey());
+    outputCounters = PayloadCounters.fromZero();
+    output = new PayloadCipher(KeyRole.OUTPUT, key, e.outputKeyId(), e.keyContext());
+    outputKey = key;
+    outputContext = e.keyContext();
+    outputEpoch = e.epoch();
+    outputKeyIds.add(e.outputKeyId());
+    List<X25519PublicKey> pending = pendingShare;
+    if (pending != null) {
+      java.util.Set<KeyId> ids = new java.util.HashSet<>(List.of(serverKeyId));
+      pending.forEach(k -> ids.add(KeyId.of(k)));
+      if (ids.equals(new java.util.HashSet<>(e.keyContext().recipients()))) {
+        recipientKeys.clear();
+        recipientKeys.addAll(pending);
+        pendingShare = null;
+      }
+    }
+    stats.count("output_keys_received");
+    listener.event(f);
   }
 
   /** Control moved: our input key (if any) is retired; a change naming us waits for its key. */

@@ -88,8 +88,19 @@ public final class TtyServer implements AutoCloseable {
     volatile State state = State.AWAIT_PROOF;
     /** Output (stdout) sealed as this daemon, counter from 0 (read by the PTY reader thread). */
     volatile PayloadSender output;
+    /** The opener's signed key context (epoch 0): input keys and their payloads stay bound to it. */
     KeyContext context;
-    PayloadKeyId outputKeyId;
+    /** The current output key's context and id, epoch (0 = the opener's), replaced by each share. */
+    KeyContext outputContext;
+    volatile PayloadKeyId outputKeyId;
+    long outputEpoch;
+    /** not_before_ms of the last accepted share request: a later one must be newer (no replay). */
+    long lastShareNotBefore = Long.MIN_VALUE;
+    /**
+     * Held while sealing and queueing an output frame, and while switching the output key and
+     * queueing its OUTPUT_KEY frame: nothing sealed under the old key follows the switch.
+     */
+    final Object outputLock = new Object();
     /**
      * The current input key and who may use it (the controller's key id); null while nobody has
      * control. Only the Vert.x context reads and writes these, and the counters below.
@@ -221,6 +232,7 @@ public final class TtyServer implements AutoCloseable {
       case WEBTTY_FRAME_TYPE_DATA -> stdin(f);
       case WEBTTY_FRAME_TYPE_RESIZE -> resize(f);
       case WEBTTY_FRAME_TYPE_CONTROL_CHANGED -> controlChanged(f);
+      case WEBTTY_FRAME_TYPE_SHARE -> share(f);
       case WEBTTY_FRAME_TYPE_CLOSE -> {
         ServerSession s = sessions.get(f.getSessionId());
         if (s != null) {
@@ -279,6 +291,7 @@ public final class TtyServer implements AutoCloseable {
       return;
     }
     s.context = p.keyContext();
+    s.outputContext = p.keyContext();
     s.outputKeyId = p.outputKeyId();
     s.output = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, outputKey, p.outputKeyId(), p.keyContext()), ownKeyId());
     // epoch 0: the opener's own input key; only the opener may type until control changes
@@ -558,7 +571,8 @@ public final class TtyServer implements AutoCloseable {
       return;
     }
     KeyId id = KeyId.of(key);
-    if (!s.context.hasRecipient(id) || id.equals(ownKeyId())
+    // any recipient of the current output key may be given control (a share may have added it)
+    if (!s.outputContext.hasRecipient(id) || id.equals(ownKeyId())
         || (!f.getKeyId().isEmpty() && !Arrays.equals(f.getKeyId().toByteArray(), id.toBytes()))) {
       stats.count("control_refused_not_recipient");
       log.warn("WebTTY session {}: control given to a key the opener did not grant; nobody may type", s.id);
@@ -588,6 +602,115 @@ public final class TtyServer implements AutoCloseable {
     }
     send(out.build());
     stats.count("input_keys_issued");
+  }
+
+  /**
+   * The opener adds recipients to its live session (docs/webtty.md "Adding a recipient to a live
+   * session"): the request must be signed by the key that signed the opener's proof, be for this
+   * session, fresh and newer than the last one, keep every current recipient and add at least
+   * one, the policy must let someone join, and under Workspace Protection each added key must be
+   * a device vouched for under this daemon's pin. Then output-key epoch n+1: a fresh output key
+   * under a key context with every recipient, granted to each, in a document signed with the
+   * binding key; output after it is sealed under the new key from counter 0.
+   */
+  private void share(WebTtyFrame f) {
+    ServerSession s = sessions.get(f.getSessionId());
+    if (s == null || s.state != State.LIVE) {
+      stats.count("share_unexpected");
+      return;
+    }
+    Handshake.ShareRequest r;
+    try {
+      r = Handshake.verifyShare(f.getShareRequest(), s.clientKey);
+    } catch (dev.umbra.crypto.AuthenticationFailedException e) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_OPENER);
+      return;
+    } catch (CryptoException | IllegalArgumentException e) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
+      return;
+    }
+    long now = config.clock().millis();
+    long window = r.notAfterMs() - r.notBeforeMs();
+    if (!r.workspaceId().equals(config.workspaceId().toString()) || !r.serverId().equals(config.serverId())
+        || !r.sessionId().equals(s.id) || window <= 0 || window > Handshake.MAX_PROOF_WINDOW.toMillis()
+        || now + Handshake.CLOCK_SKEW.toMillis() < r.notBeforeMs() || now > r.notAfterMs()) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
+      return;
+    }
+    if (r.notBeforeMs() <= s.lastShareNotBefore) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_REPLAYED);
+      return;
+    }
+    if (policy.getJoin() == dev.umbra.proto.webtty.JoinPolicy.JOIN_POLICY_NOBODY
+        || policy.getJoin() == dev.umbra.proto.webtty.JoinPolicy.JOIN_POLICY_UNSPECIFIED) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_POLICY);
+      return;
+    }
+    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(java.util.List.of(config.agreementKey().publicKey()));
+    java.util.List<KeyId> ids = new java.util.ArrayList<>(java.util.List.of(ownKeyId()));
+    for (X25519PublicKey k : r.recipientKeys()) {
+      if (!KeyId.of(k).equals(ownKeyId())) {
+        holders.add(k);
+        ids.add(KeyId.of(k));
+      }
+    }
+    java.util.Set<KeyId> added = new java.util.HashSet<>(ids);
+    added.removeAll(s.outputContext.recipients());
+    if (!ids.containsAll(s.outputContext.recipients()) || added.isEmpty()) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
+      return;
+    }
+    if (ids.size() > dev.umbra.crypto.webtty.OutputKeyEpoch.MAX_GRANTS
+        || s.outputEpoch >= dev.umbra.crypto.webtty.OutputKeyEpoch.MAX_EPOCH) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_LIMIT);
+      return;
+    }
+    java.util.Optional<java.util.Set<KeyId>> vouched = config.authorizer().vouchedRecipients(config.workspaceId(),
+        r.recipientDevices());
+    if (vouched.isPresent() && !vouched.get().containsAll(added)) {
+      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_UNVOUCHED_RECIPIENT);
+      return;
+    }
+    s.lastShareNotBefore = r.notBeforeMs();
+    KeyContext next = new KeyContext(config.workspaceId().toString(), config.serverId(), s.id, ids);
+    PayloadKey key = PayloadKey.generate();
+    PayloadKeyId keyId = PayloadKeyId.generate();
+    dev.umbra.crypto.webtty.OutputKeyEpoch epoch = new dev.umbra.crypto.webtty.OutputKeyEpoch(
+        config.workspaceId().toString(), config.serverId(), s.id, s.outputEpoch + 1, keyId, s.outputKeyId, next,
+        KeyGrants.wrapForAll(KeyRole.OUTPUT, key, keyId, next, holders), now);
+    dev.umbra.crypto.webtty.OutputKeyEpoch.Signed signed = epoch.sign(config.signingKey());
+    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY)
+        .setSessionId(s.id).setKeyContext(ByteString.copyFrom(next.toCanonicalJson()))
+        .setOutputKeyEpoch(dev.umbra.proto.webtty.SignedMessage.newBuilder()
+            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
+            .setSignature(ByteString.copyFrom(signed.signature())));
+    for (KeyGrant g : epoch.grants()) {
+      out.addGrants(TtyFrames.toProto(g));
+    }
+    WebTtyFrame frame = out.build();
+    s.outputEpoch = epoch.epoch();
+    s.outputContext = next;
+    PayloadSender sender = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, next), ownKeyId());
+    // switched and queued off the event loop, under the lock the PTY reader seals under: a write
+    // from this (event-loop) thread would go out at once, ahead of output frames the reader has
+    // queued under the old key; from another thread it queues behind them, in lock order
+    Thread.ofPlatform().daemon().name("tty-share").start(() -> {
+      synchronized (s.outputLock) {
+        s.output = sender;
+        s.outputKeyId = keyId;
+        send(frame);
+      }
+    });
+    stats.count("output_keys_issued");
+    log.info("WebTTY session {}: output-key epoch {} ({} recipient(s) added)", s.id, epoch.epoch(), added.size());
+  }
+
+  private void refuseShare(ServerSession s, WebTtyFrame f, WebTtyReason reason) {
+    String wire = WebTtyReasons.wire(reason);
+    stats.count(wire);
+    log.warn("WebTTY session {}: share refused ({})", s.id, wire);
+    send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).setSessionId(s.id)
+        .setParticipantId(f.getParticipantId()).setReason(wire).build());
   }
 
   /**
@@ -628,9 +751,11 @@ public final class TtyServer implements AutoCloseable {
           if (s.state != State.LIVE) {
             break;
           }
-          SealedPayload sealed = s.output.seal(Stream.STDOUT, chunk);
-          send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
-              .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
+          synchronized (s.outputLock) {
+            SealedPayload sealed = s.output.seal(Stream.STDOUT, chunk);
+            send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
+                .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
+          }
         }
       } catch (Exception e) {
         // EIO at the end of the PTY on Linux: the same as EOF

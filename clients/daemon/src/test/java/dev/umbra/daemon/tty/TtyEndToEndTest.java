@@ -448,6 +448,136 @@ class TtyEndToEndTest {
   }
 
   /** Waits (at most 10 s) until {@code file} has {@code n} lines: a command typed into the shell ran. */
+  /** The recording of {@code session} decrypted with {@code me}'s key: rendered stdout, and the notes. */
+  static List<RecordingDecryptor.Chunk> export(String session, X25519KeyPair me) throws Exception {
+    get(engines.get(0).recordingWriter().drained());
+    HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
+            URI.create(engine(1) + "/v1/webtty/recordings/" + session))
+        .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member")).GET().build(),
+        HttpResponse.BodyHandlers.ofByteArray());
+    assertThat(resp.statusCode()).isEqualTo(200);
+    return RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, me, false);
+  }
+
+  static String stdout(List<RecordingDecryptor.Chunk> chunks) {
+    StringBuilder b = new StringBuilder();
+    for (var c : chunks) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
+        b.append(new String(c.bytes(), StandardCharsets.UTF_8));
+      }
+    }
+    return b.toString();
+  }
+
+  @Test
+  void theOpenerSharesALiveSessionWithADeviceThatThenJoinsAndReadsOnlyWhatFollowsTheShare() throws Exception {
+    X25519KeyPair carolKx = X25519KeyPair.generate();
+    Ed25519KeyPair carolSign = Ed25519KeyPair.generate();
+    Screen alice = new Screen();
+    TtyClient owner = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("share-alice-pins"),
+        List.of(bobKx.publicKey()), Clock.systemUTC()), machine, 80, 24, "xterm-256color", alice));
+    owner.send("echo before-$((1+1))-share\n".getBytes());
+    alice.await("before-2-share");
+
+    // carol's key is not a recipient: her JOIN is refused no_grant
+    Screen refused = new Screen();
+    assertThatThrownBy(() -> get(TtyClient.join(vertx, options(1, "carol", carolSign, carolKx,
+        home.resolve("share-carol-pins"), List.of(), Clock.systemUTC()), owner.sessionId(), false, refused)))
+        .hasRootCauseMessage("WebTTY session refused: no_grant");
+
+    // a viewer cannot share (the engine refuses), and a controller who is not the opener cannot either (the daemon)
+    Screen bob = new Screen();
+    TtyClient viewer = get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("share-bob-pins"), List.of(),
+        Clock.systemUTC()), owner.sessionId(), false, bob));
+    long now = System.currentTimeMillis();
+    List<X25519PublicKey> withCarol = List.of(aliceKx.publicKey(), bobKx.publicKey(), carolKx.publicKey());
+    viewer.shareSigned(Handshake.sign(new Handshake.ShareRequest(ws.toString(), machine, owner.sessionId(), withCarol,
+        List.of(), now, now + 30_000), bobSign));
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+    viewer.requestControl();
+    owner.giveControl(alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
+    bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
+    viewer.shareSigned(Handshake.sign(new Handshake.ShareRequest(ws.toString(), machine, owner.sessionId(), withCarol,
+        List.of(), now, now + 30_000), bobSign));
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("share_refused_not_opener");
+    owner.takeControl();
+    alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
+
+    // the opener shares: every participant switches to output-key epoch 1
+    var request = Handshake.sign(new Handshake.ShareRequest(ws.toString(), machine, owner.sessionId(), withCarol,
+        List.of(), now + 1, now + 30_000), aliceSign);
+    owner.shareSigned(request);
+    alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+    bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+    // the same request again is a replay
+    owner.shareSigned(request);
+    assertThat(alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("share_refused_replayed");
+
+    Screen carol = new Screen();
+    get(TtyClient.join(vertx, options(1, "carol", carolSign, carolKx, home.resolve("share-carol-pins"), List.of(),
+        Clock.systemUTC()), owner.sessionId(), false, carol));
+    owner.send("echo after-$((2+2))-share\n".getBytes());
+    carol.await("after-4-share");
+    alice.await("after-4-share");
+    bob.await("after-4-share");
+    assertThat(carol.text()).doesNotContain("before-2-share");
+    assertThat(owner.stats().snapshot()).containsEntry("output_keys_received", 1L);
+    assertThat(alice.integrity).isEmpty();
+    assertThat(bob.integrity).isEmpty();
+
+    owner.send("exit 3\n".getBytes());
+    assertThat(carol.exit.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+    // the export: carol reads from the share on, never before; alice reads both, nothing missing
+    var carols = export(owner.sessionId(), carolKx);
+    assertThat(stdout(carols)).contains("after-4-share").doesNotContain("before-2-share");
+    assertThat(carols).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+        .anyMatch(n -> n.contains("it was added to the session later")).noneMatch(n -> n.contains("missing"));
+    var alices = export(owner.sessionId(), aliceKx);
+    assertThat(stdout(alices)).contains("before-2-share").contains("after-4-share");
+    assertThat(alices).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+        .allMatch(n -> n.startsWith("output-key epoch 1"));
+  }
+
+  @Test
+  void aReplayedOutputKeyDocumentIsIgnoredAndAForgedOneClosesTheClient() throws Exception {
+    Screen alice = new Screen();
+    TtyClient owner = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("okr-alice-pins"),
+        List.of(bobKx.publicKey()), Clock.systemUTC()), machine2, 80, 24, "xterm-256color", alice));
+    Screen bob = new Screen();
+    get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("okr-bob-pins"), List.of(), Clock.systemUTC()),
+        owner.sessionId(), false, bob));
+    try {
+      // the engine passes the daemon's OUTPUT_KEY on twice: the second is a replay, ignored and counted
+      hostile.tamper = (leg, f) -> leg == HostileEngine.Leg.TO_ENGINE
+          && f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY ? List.of(f, f) : List.of(f);
+      owner.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
+      alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      owner.send("echo still-$((3*3))-here\n".getBytes());
+      alice.await("still-9-here");
+      bob.await("still-9-here");
+      assertThat(alice.integrity).containsExactly("output_key_replayed:1");
+      assertThat(bob.integrity).containsExactly("output_key_replayed:1");
+
+      // a document the pinned server key did not sign (the engine's own epoch 2): the clients close
+      Ed25519KeyPair engineKey = Ed25519KeyPair.generate();
+      hostile.tamper = (leg, f) -> {
+        if (leg != HostileEngine.Leg.TO_ENGINE || f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY) {
+          return List.of(f);
+        }
+        byte[] json = f.getOutputKeyEpoch().getCanonicalJson().toByteArray();
+        return List.of(f.toBuilder().setOutputKeyEpoch(f.getOutputKeyEpoch().toBuilder()
+            .setSignature(com.google.protobuf.ByteString.copyFrom(engineKey.privateKey().sign(json)))).build());
+      };
+      owner.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
+      assertThat(alice.closed.get(10, TimeUnit.SECONDS)).isEqualTo("output_key_refused");
+      assertThat(bob.closed.get(10, TimeUnit.SECONDS)).isEqualTo("output_key_refused");
+      assertThat(owner.stats().snapshot()).containsEntry("output_key_refused", 1L);
+    } finally {
+      hostile.tamper = HostileEngine.HONEST;
+    }
+  }
+
   static void awaitLines(Path file, int n) throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!Files.exists(file) || Files.readAllLines(file).size() < n) {

@@ -31,6 +31,13 @@ import org.junit.jupiter.api.Test;
 class WebTtyClientFramesFuzzTest {
   private static final X25519KeyPair ME = X25519KeyPair.generate();
   private static final dev.umbra.crypto.keys.Ed25519KeyPair SERVER = dev.umbra.crypto.keys.Ed25519KeyPair.generate();
+  /**
+   * Fixed, so the seeds {@code share-request} and {@code output-key} are signed by it and their
+   * mutants reach the parsers behind the signature check (the key is public test material).
+   */
+  static final dev.umbra.crypto.keys.Ed25519KeyPair SIGNER = dev.umbra.crypto.keys.Ed25519KeyPair.fromPrivateKey(
+      dev.umbra.crypto.keys.Ed25519PrivateKey.fromBytes(new byte[] {
+          1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}));
   private static final PayloadKeyId KEY_ID = PayloadKeyId.generate();
   private static final PayloadCipher CIPHER =
       new PayloadCipher(dev.umbra.crypto.webtty.KeyRole.OUTPUT, PayloadKey.generate(), KEY_ID, new KeyContext("w", "s", "sess", List.of(KeyId.of(ME.publicKey()))));
@@ -64,6 +71,18 @@ class WebTtyClientFramesFuzzTest {
         case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
           dev.umbra.crypto.webtty.InputKeyGrant.verify(f.getInputKeyGrant().getCanonicalJson().toByteArray(),
               f.getInputKeyGrant().getSignature().toByteArray(), SERVER.publicKey());
+        }
+        case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
+          if (f.hasOutputKeyEpoch()) {
+            dev.umbra.crypto.webtty.OutputKeyEpoch e = dev.umbra.crypto.webtty.OutputKeyEpoch.verify(
+                f.getOutputKeyEpoch().getCanonicalJson().toByteArray(), f.getOutputKeyEpoch().getSignature().toByteArray(),
+                SIGNER.publicKey());
+            assertThat(e.grants()).hasSize(e.keyContext().recipients().size());
+          }
+        }
+        case WEBTTY_FRAME_TYPE_SHARE -> {
+          Handshake.ShareRequest r = Handshake.verifyShare(f.getShareRequest(), SIGNER.publicKey());
+          assertThat(r.recipientKeys()).isNotEmpty();
         }
         case WEBTTY_FRAME_TYPE_DATA -> {
           if (f.getStream() != TtyStream.TTY_STREAM_STDIN) {

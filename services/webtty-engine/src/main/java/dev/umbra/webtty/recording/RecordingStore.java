@@ -72,6 +72,7 @@ public final class RecordingStore {
       boolean resize = e.getKind() == RecordedKind.RECORDED_KIND_RESIZE;
       boolean sealed = data || (resize && e.hasSealed());
       boolean inputKey = e.getKind() == RecordedKind.RECORDED_KIND_INPUT_KEY;
+      boolean outputKey = e.getKind() == RecordedKind.RECORDED_KIND_OUTPUT_KEY;
       rows.add(Tuple.from(new Object[] {
           ws, se.sessionId(), (long) e.getSequence(), at(e.getTimeUnixMs()), (short) e.getKind().getNumber(),
           data ? (short) e.getStream().getNumber() : null,
@@ -85,7 +86,9 @@ public final class RecordingStore {
           sealed ? Buffer.buffer(s.getSenderKeyId().toByteArray()) : null,
           // u64 on the wire, bigint here: the same 64 bits (a counter never gets near 2^63 anyway)
           sealed ? s.getCounter() : null,
-          inputKey ? Buffer.buffer(e.getInputKeyGrant().toByteArray()) : null}));
+          // the signed document of a key change (kind 4: input key grant, kind 5: output-key epoch)
+          inputKey ? Buffer.buffer(e.getInputKeyGrant().toByteArray())
+              : outputKey ? Buffer.buffer(e.getOutputKeyEpoch().toByteArray()) : null}));
       long[] acc = perSession.computeIfAbsent(se.sessionId(), k -> new long[2]);
       acc[0]++;
       acc[1] += data ? s.getCiphertext().size() : 0;
@@ -191,9 +194,15 @@ public final class RecordingStore {
               }
             } else if (kind == RecordedKind.RECORDED_KIND_EXIT) {
               e.setExitStatus(r.getInteger("exit_status"));
-            } else if (kind == RecordedKind.RECORDED_KIND_INPUT_KEY && r.getBuffer("signed") != null) {
+            } else if ((kind == RecordedKind.RECORDED_KIND_INPUT_KEY || kind == RecordedKind.RECORDED_KIND_OUTPUT_KEY)
+                && r.getBuffer("signed") != null) {
               try {
-                e.setInputKeyGrant(SignedMessage.parseFrom(r.getBuffer("signed").getBytes()));
+                SignedMessage signed = SignedMessage.parseFrom(r.getBuffer("signed").getBytes());
+                if (kind == RecordedKind.RECORDED_KIND_INPUT_KEY) {
+                  e.setInputKeyGrant(signed);
+                } else {
+                  e.setOutputKeyEpoch(signed);
+                }
               } catch (com.google.protobuf.InvalidProtocolBufferException ex) {
                 // stored by this engine from a frame it checked; an unreadable row replays empty (the export refuses it)
               }

@@ -65,6 +65,8 @@ final class Session {
   ByteString keyContext = ByteString.EMPTY;
   /** The output key's id (stdout/stderr from the server); input keys are the daemon's to check. */
   ByteString payloadKeyId = ByteString.EMPTY;
+  /** The latest daemon-signed output-key epoch (a share), handed to joiners in JOINED; null before any. */
+  SignedMessage outputKeyEpoch;
   boolean stored;
   Subscription channel;
   long timer = -1;

@@ -322,6 +322,41 @@ public final class SessionHub {
         }
         metrics.forwarded("input_key");
       }
+      case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
+        if (s.state != Session.State.LIVE) {
+          rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_NOT_READY);
+          return;
+        }
+        // a share: a fresh output key under a key context with added recipients. The engine cannot
+        // verify the signed document (clients do, against the pinned server key); it takes the
+        // visible grants to know the new output key id and who may JOIN from now on
+        ByteString newKey = null;
+        java.util.Set<String> recipients = new java.util.HashSet<>();
+        for (KeyGrant g : f.getGrantsList()) {
+          if (!"output".equals(g.getKeyRole()) || (newKey != null && !newKey.equals(g.getPayloadKeyId()))) {
+            rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_MALFORMED);
+            return;
+          }
+          newKey = g.getPayloadKeyId();
+          recipients.add(HEX.formatHex(g.getRecipientKeyId().toByteArray()));
+        }
+        WebTtyFrame out = stamp(s, f);
+        record(s, RecordedEvent.newBuilder().setSequence(out.getSequence()).setTimeUnixMs(out.getTimeUnixMs())
+            .setKind(RecordedKind.RECORDED_KIND_OUTPUT_KEY).setOutputKeyEpoch(f.getOutputKeyEpoch()).build());
+        s.payloadKeyId = newKey;
+        s.grantKeyIds.addAll(recipients);
+        s.outputKeyEpoch = f.getOutputKeyEpoch();
+        sendToAll(s, out);
+        metrics.forwarded("output_key");
+      }
+      case WEBTTY_FRAME_TYPE_REFUSED -> {
+        // the daemon refused a SHARE: only the participant who sent it hears why
+        Session.Part to = s.participants.get(f.getParticipantId());
+        if (to != null) {
+          sendTo(s, to, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED)
+              .setSessionId(s.id).setReason(f.getReason()).build());
+        }
+      }
       // a reason the table does not name (a newer or foreign daemon) ends the session as server_closed
       case WEBTTY_FRAME_TYPE_CLOSE -> endSession(s, WebTtyReasons.parse(f.getReason()).orElse(WebTtyReason.WEBTTY_REASON_SERVER_CLOSED), null);
       default -> rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNKNOWN_TYPE);
@@ -873,6 +908,22 @@ public final class SessionHub {
         }
         setController(s, p, p);
       }
+      case WEBTTY_FRAME_TYPE_SHARE -> {
+        if (s.state != Session.State.LIVE) {
+          rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_NOT_READY);
+          return;
+        }
+        // the engine's cheap check (the daemon's is the signature of the opener's key): the opener
+        // or the current controller may ask; anyone else is refused here
+        if (!p.subject.equals(s.openedBy) && !p.id.equals(s.controllerId)) {
+          metrics.rejected(CLIENT, "not_controller");
+          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+          return;
+        }
+        writeServer(s.server, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE)
+            .setSessionId(s.id).setParticipantId(p.id).setShareRequest(f.getShareRequest()).build());
+        metrics.forwarded("share");
+      }
       default -> rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
     }
   }
@@ -946,6 +997,10 @@ public final class SessionHub {
         .setSessionId(s.id).setServerId(s.serverId).setParticipantId(p.id).setRole(p.participantRole)
         .addAllGrants(s.grants).setKeyContext(s.keyContext).setServerHello(s.serverHello).setClientProof(s.clientProof).setSize(s.size)
         .setSequence(s.nextSequence - 1);
+    if (s.outputKeyEpoch != null) {
+      // after a share: the joiner reads under the latest output key (its grant is in this document)
+      joined.setOutputKeyEpoch(s.outputKeyEpoch);
+    }
     for (Session.Part q : s.participants.values()) {
       joined.addParticipants(Participant.newBuilder().setParticipantId(q.id).setRole(q.participantRole));
     }

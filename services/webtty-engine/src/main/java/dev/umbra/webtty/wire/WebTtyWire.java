@@ -49,6 +49,8 @@ public final class WebTtyWire {
           WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
 
   public static final Set<WebTtyFrameType> FROM_CLIENT =
@@ -62,6 +64,7 @@ public final class WebTtyWire {
           WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_GIVE,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
 
   private WebTtyWire() {}
@@ -124,6 +127,27 @@ public final class WebTtyWire {
           return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
         return grantsProblem(f);
+      }
+      case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
+        Optional<WebTtyReason> p = signedProblem(f.hasOutputKeyEpoch() ? f.getOutputKeyEpoch().getCanonicalJson().size() : -1,
+            f.getOutputKeyEpoch().getSignature().size());
+        if (p.isPresent()) {
+          return p;
+        }
+        if (f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS || f.getKeyContext().isEmpty()
+            || f.getKeyContext().size() > MAX_SIGNED_BYTES) {
+          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+        }
+        return grantsProblem(f);
+      }
+      case WEBTTY_FRAME_TYPE_SHARE -> {
+        return signedProblem(f.hasShareRequest() ? f.getShareRequest().getCanonicalJson().size() : -1,
+            f.getShareRequest().getSignature().size());
+      }
+      case WEBTTY_FRAME_TYPE_REFUSED -> {
+        // from a server only: a refused SHARE, handed to the participant who sent it
+        return validId(f.getParticipantId()) && !f.getReason().isEmpty() ? Optional.empty()
+            : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
       case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
         return signedProblem(f.hasServerHello() ? f.getServerHello().getCanonicalJson().size() : -1,

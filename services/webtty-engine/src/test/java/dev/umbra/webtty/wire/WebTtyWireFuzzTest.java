@@ -66,6 +66,16 @@ class WebTtyWireFuzzTest {
             assertThat(WebTtyWire.validId(f.getServerId())).isTrue();
           }
         }
+        case WEBTTY_FRAME_TYPE_SHARE -> {
+          // passed to the server as it is: bounded, a 64-byte signature (the daemon verifies it)
+          assertThat(f.getShareRequest().getCanonicalJson().size()).isBetween(1, WebTtyWire.MAX_SIGNED_BYTES);
+          assertThat(f.getShareRequest().getSignature().size()).isEqualTo(64);
+        }
+        case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
+          assertThat(fromServer).isTrue();
+          assertThat(f.getGrantsCount()).isBetween(1, WebTtyWire.MAX_GRANTS);
+          assertThat(f.getOutputKeyEpoch().getSignature().size()).isEqualTo(64);
+        }
         default -> {
           // the other types carry nothing the engine reads beyond the ids checked above
         }

@@ -6,9 +6,7 @@ import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -36,11 +34,10 @@ public record InputKeyGrant(String workspaceId, String serverId, String sessionI
                             PayloadKeyId inputKeyId, PayloadKeyId outputKeyId, List<KeyGrant> grants, long timeMs) {
     /** Most grants one document may carry (the engine's MAX_GRANTS). */
     public static final int MAX_GRANTS = 64;
-    private static final HexFormat HEX = HexFormat.of();
+    private static final String WHAT = "WebTTY input key grant";
     private static final Set<String> MEMBERS = Set.of("type", "workspace_id", "server_id", "session_id", "epoch",
             "controller_key_id", "input_key_id", "output_key_id", "payload_suite", "key_envelope_suite", "grants",
             "time_ms");
-    private static final Set<String> GRANT_MEMBERS = Set.of("recipient_key_id", "enc", "ciphertext");
 
     /** Canonical JSON bytes and the Ed25519 signature over exactly them. */
     public record Signed(byte[] canonicalJson, byte[] signature) {
@@ -101,27 +98,14 @@ public record InputKeyGrant(String workspaceId, String serverId, String sessionI
         m.put("output_key_id", outputKeyId.toHex());
         m.put("payload_suite", PayloadSuite.AES_256_GCM.wireName());
         m.put("key_envelope_suite", KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM.wireName());
-        List<Object> gs = new ArrayList<>();
-        for (KeyGrant g : grants) {
-            Map<String, Object> gm = new LinkedHashMap<>();
-            gm.put("recipient_key_id", g.recipientKeyId().toHex());
-            gm.put("enc", HEX.formatHex(g.enc()));
-            gm.put("ciphertext", HEX.formatHex(g.ciphertext()));
-            gs.add(gm);
-        }
-        m.put("grants", gs);
+        m.put("grants", SignedKeyDocuments.grantsJson(grants));
         m.put("time_ms", timeMs);
         return m;
     }
 
     /** The grant addressed to {@code id}, or null. */
     public KeyGrant grantFor(KeyId id) {
-        for (KeyGrant g : grants) {
-            if (g.recipientKeyId().equals(id)) {
-                return g;
-            }
-        }
-        return null;
+        return SignedKeyDocuments.grantFor(grants, id);
     }
 
     public Signed sign(Ed25519KeyPair serverKey) {
@@ -136,14 +120,8 @@ public record InputKeyGrant(String workspaceId, String serverId, String sessionI
      * UnsupportedSuiteException for the shape). Bounded: at most 16 KiB of JSON.
      */
     public static InputKeyGrant verify(byte[] canonicalJson, byte[] signature, Ed25519PublicKey pinnedServerKey) {
-        if (canonicalJson == null || canonicalJson.length == 0 || canonicalJson.length > 16 * 1024) {
-            throw new MalformedInputException("WebTTY input key grant is empty or larger than 16 KiB");
-        }
-        if (signature == null || signature.length != CryptoConstants.ED25519_SIGNATURE_LENGTH) {
-            throw new MalformedInputException("WebTTY input key grant signature must be 64 bytes");
-        }
         // the signature first: nothing of an unsigned document is interpreted
-        pinnedServerKey.verify(canonicalJson, signature);
+        SignedKeyDocuments.checkSignature(canonicalJson, signature, pinnedServerKey, WHAT);
         return parse(canonicalJson);
     }
 
@@ -164,52 +142,22 @@ public record InputKeyGrant(String workspaceId, String serverId, String sessionI
         PayloadSuite suite = PayloadSuite.fromWireName(str(j, "payload_suite"));
         KeyEnvelopeSuite envelope = KeyEnvelopeSuite.fromWireName(str(j, "key_envelope_suite"));
         PayloadKeyId inputKeyId = PayloadKeyId.fromBytes(hex(j, "input_key_id"));
-        if (!(j.get("grants") instanceof List<?> gl) || gl.size() > MAX_GRANTS) {
-            throw new MalformedInputException("WebTTY input key grant lacks grants");
-        }
-        List<KeyGrant> grants = new ArrayList<>();
-        for (Object o : gl) {
-            if (!(o instanceof Map<?, ?> gm) || !gm.keySet().equals(GRANT_MEMBERS)) {
-                throw new MalformedInputException("WebTTY input key grant entry must have exactly " + GRANT_MEMBERS);
-            }
-            Map<String, Object> g = (Map<String, Object>) gm;
-            byte[] enc = hex(g, "enc");
-            byte[] ct = hex(g, "ciphertext");
-            if (enc.length != CryptoConstants.X25519_KEY_LENGTH
-                    || ct.length != CryptoConstants.AES_256_KEY_LENGTH + CryptoConstants.AEAD_TAG_LENGTH) {
-                throw new MalformedInputException("WebTTY input key grant entry has a bad enc or ciphertext length");
-            }
-            grants.add(new KeyGrant(KeyId.fromBytes(hex(g, "recipient_key_id")), KeyRole.INPUT, suite, envelope,
-                    inputKeyId, enc, ct));
-        }
+        List<KeyGrant> grants = SignedKeyDocuments.parseGrants(j.get("grants"), MAX_GRANTS, KeyRole.INPUT, suite, envelope,
+                inputKeyId, WHAT);
         return new InputKeyGrant(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), num(j, "epoch"),
                 KeyId.fromBytes(hex(j, "controller_key_id")), inputKeyId,
                 PayloadKeyId.fromBytes(hex(j, "output_key_id")), grants, num(j, "time_ms"));
     }
 
     private static String str(Map<String, Object> m, String k) {
-        if (!(m.get(k) instanceof String s)) {
-            throw new MalformedInputException("WebTTY input key grant lacks " + k);
-        }
-        return s;
+        return SignedKeyDocuments.str(m, k, WHAT);
     }
 
     private static long num(Map<String, Object> m, String k) {
-        if (!(m.get(k) instanceof Long l)) {
-            throw new MalformedInputException("WebTTY input key grant lacks " + k);
-        }
-        return l;
+        return SignedKeyDocuments.num(m, k, WHAT);
     }
 
     private static byte[] hex(Map<String, Object> m, String k) {
-        String s = str(m, k);
-        if (!s.equals(s.toLowerCase(java.util.Locale.ROOT))) {
-            throw new MalformedInputException("WebTTY input key grant " + k + " must be lowercase hex");
-        }
-        try {
-            return HEX.parseHex(s);
-        } catch (IllegalArgumentException e) {
-            throw new MalformedInputException("WebTTY input key grant has a bad " + k);
-        }
+        return SignedKeyDocuments.hex(m, k, WHAT);
     }
 }

@@ -21,6 +21,7 @@ import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
 import dev.umbra.crypto.webtty.InputKeyGrant;
+import dev.umbra.crypto.webtty.OutputKeyEpoch;
 import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadCounters;
@@ -53,7 +54,7 @@ import java.util.TreeMap;
 public final class ConformanceVectorGenerator {
     /** v1 {@code webtty-grant.json} and {@code webtty-payload.json} are retired (README): v1 is refused. */
     static final List<String> FILES = List.of("noise.json", "webtty-key-id.json", "webtty-grant-v2.json",
-            "webtty-payload-v2.json", "webtty-counters-v2.json", "webtty-input-key-grant-v2.json", "canonical-json.json",
+            "webtty-payload-v2.json", "webtty-counters-v2.json", "webtty-input-key-grant-v2.json", "webtty-output-key-epoch-v2.json", "canonical-json.json",
             "webtty-policy.json", "device-webtty-key.json");
     private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
@@ -78,6 +79,7 @@ public final class ConformanceVectorGenerator {
         out.put("webtty-payload-v2.json", write(payloads()));
         out.put("webtty-counters-v2.json", write(counters()));
         out.put("webtty-input-key-grant-v2.json", write(inputKeyGrants()));
+        out.put("webtty-output-key-epoch-v2.json", write(outputKeyEpochs()));
         out.put("canonical-json.json", write(canonicalJson()));
         out.put("webtty-policy.json", write(policies()));
         out.put("device-webtty-key.json", write(deviceWebTtyKeys()));
@@ -350,6 +352,56 @@ public final class ConformanceVectorGenerator {
             v.put("canonical_json", new String(signed.canonicalJson(), StandardCharsets.UTF_8));
             v.put("signature", Hex.e(signed.signature()));
             list.add(v);
+        }
+        return list;
+    }
+
+    // ---- webtty-output-key-epoch-v2.json ----
+
+    /** Two shares in a row: epoch 1 adds recipient d, epoch 2 adds e; each retires the key before it. */
+    private static List<Map<String, Object>> outputKeyEpochs() {
+        List<Map<String, Object>> list = new ArrayList<>();
+        Ed25519KeyPair server = Ed25519KeyPair.fromPrivateKey(Ed25519PrivateKey.fromBytes(bytes("input-grant/server_signing", 32)));
+        KeyContext previous = sharedContext();
+        PayloadKeyId previousKeyId = PayloadKeyId.fromBytes(bytes("payload-v2/output_key_id", 16));
+        List<X25519KeyPair> recipients = new ArrayList<>(List.of(x25519("grant/recipient-a"), x25519("grant/recipient-b"),
+                x25519("grant/recipient-c")));
+        String[] addedLabels = {"output-epoch/recipient-d", "output-epoch/recipient-e"};
+        for (int epoch = 1; epoch <= 2; epoch++) {
+            String label = "output-epoch-" + epoch;
+            X25519KeyPair added = x25519(addedLabels[epoch - 1]);
+            recipients.add(added);
+            List<KeyId> ids = new ArrayList<>(previous.recipients());
+            ids.add(KeyId.of(added.publicKey()));
+            KeyContext context = new KeyContext(previous.workspaceId(), previous.serverId(), previous.sessionId(), ids);
+            PayloadKey outputKey = PayloadKey.fromBytes(bytes(label + "/output_key", 32));
+            PayloadKeyId outputKeyId = PayloadKeyId.fromBytes(bytes(label + "/output_key_id", 16));
+            List<KeyGrant> grants = new ArrayList<>();
+            List<Object> ephemerals = new ArrayList<>();
+            for (int i = 0; i < recipients.size(); i++) {
+                X25519KeyPair eph = x25519(label + "/ephemeral-" + i);
+                grants.add(KeyGrants.insecureWrapWithEphemeral(KeyRole.OUTPUT, outputKey, outputKeyId, context,
+                        recipients.get(i).publicKey(), eph));
+                ephemerals.add(Hex.e(eph.privateKey().exportPrivateBytes()));
+            }
+            OutputKeyEpoch e = new OutputKeyEpoch(context.workspaceId(), context.serverId(), context.sessionId(), epoch,
+                    outputKeyId, previousKeyId, context, grants, 1_767_225_700_000L + epoch);
+            OutputKeyEpoch.Signed signed = e.sign(server);
+            Map<String, Object> v = new LinkedHashMap<>();
+            v.put("server_signing_private_key", Hex.e(bytes("input-grant/server_signing", 32)));
+            v.put("server_signing_key", server.publicKey().toHex());
+            v.put("previous_key_context", new String(previous.toCanonicalJson(), StandardCharsets.UTF_8));
+            v.put("previous_epoch", epoch - 1);
+            v.put("previous_output_key_id", previousKeyId.toHex());
+            v.put("added_recipient_private_key", Hex.e(added.privateKey().exportPrivateBytes()));
+            v.put("key_context", new String(context.toCanonicalJson(), StandardCharsets.UTF_8));
+            v.put("output_key", Hex.e(outputKey.exportKeyBytes()));
+            v.put("ephemeral_private_keys", ephemerals);
+            v.put("canonical_json", new String(signed.canonicalJson(), StandardCharsets.UTF_8));
+            v.put("signature", Hex.e(signed.signature()));
+            list.add(v);
+            previous = context;
+            previousKeyId = outputKeyId;
         }
         return list;
     }

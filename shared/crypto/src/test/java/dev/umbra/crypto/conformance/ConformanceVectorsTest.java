@@ -13,6 +13,7 @@ import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.Ed25519PrivateKey;
 import dev.umbra.crypto.webtty.InputKeyGrant;
+import dev.umbra.crypto.webtty.OutputKeyEpoch;
 import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadCounters;
 import dev.umbra.crypto.webtty.KeyContext;
@@ -185,6 +186,32 @@ class ConformanceVectorsTest {
             assertThat(Hex.e(KeyGrants.unwrap(g.grantFor(g.controllerKeyId()), keyContext(v.get("key_context").asText()),
                     controller).exportKeyBytes())).isEqualTo(v.get("input_key").asText());
             assertThatThrownBy(() -> InputKeyGrant.verify(json, sig, Ed25519KeyPair.generate().publicKey()))
+                    .isInstanceOf(AuthenticationFailedException.class);
+        }
+    }
+
+    @Test
+    void replaysWebttyOutputKeyEpochV2Json() throws IOException {
+        for (JsonNode v : vectors("webtty-output-key-epoch-v2.json")) {
+            Ed25519KeyPair server = Ed25519KeyPair.fromPrivateKey(
+                    Ed25519PrivateKey.fromBytes(Hex.d(v.get("server_signing_private_key").asText())));
+            assertThat(server.publicKey().toHex()).isEqualTo(v.get("server_signing_key").asText());
+            byte[] json = v.get("canonical_json").asText().getBytes(StandardCharsets.UTF_8);
+            byte[] sig = Hex.d(v.get("signature").asText());
+            KeyContext previous = keyContext(v.get("previous_key_context").asText());
+            PayloadKeyId previousKeyId = PayloadKeyId.fromHex(v.get("previous_output_key_id").asText());
+            long previousEpoch = v.get("previous_epoch").asLong();
+            OutputKeyEpoch e = OutputKeyEpoch.verifyNext(json, sig, server.publicKey(), previous, previousEpoch, previousKeyId);
+            assertThat(e.sign(server).signature()).isEqualTo(sig);
+            assertThat(e.keyContext().toCanonicalJson()).isEqualTo(v.get("key_context").asText().getBytes(StandardCharsets.UTF_8));
+            X25519KeyPair added = X25519KeyPair.fromPrivateKey(
+                    X25519PrivateKey.fromBytes(Hex.d(v.get("added_recipient_private_key").asText())));
+            assertThat(Hex.e(KeyGrants.unwrap(e.grantFor(KeyId.of(added.publicKey())), e.keyContext(), added)
+                    .exportKeyBytes())).isEqualTo(v.get("output_key").asText());
+            assertThat(previous.hasRecipient(KeyId.of(added.publicKey()))).isFalse();
+            assertThatThrownBy(() -> OutputKeyEpoch.verifyNext(json, sig, server.publicKey(), e.keyContext(), e.epoch(),
+                    e.outputKeyId())).isInstanceOf(OutputKeyEpoch.NotNextException.class);
+            assertThatThrownBy(() -> OutputKeyEpoch.verify(json, sig, Ed25519KeyPair.generate().publicKey()))
                     .isInstanceOf(AuthenticationFailedException.class);
         }
     }
