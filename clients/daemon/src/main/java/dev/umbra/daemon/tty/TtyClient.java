@@ -712,8 +712,12 @@ public final class TtyClient {
     boolean mine = !participantId.isEmpty() && f.getParticipantId().equals(participantId);
     synchronized (this) {
       input = null;
+      if (!mine || !controlPending) {
+        // what was held for a take that went to someone else is not ours to send; what the opener
+        // typed after its own CONTROL_TAKE (held since then) waits for the key this change brings
+        pendingStdin.reset();
+      }
       controlPending = mine;
-      pendingStdin.reset();
     }
     if (mine) {
       pendingControl = f;
