@@ -64,6 +64,18 @@ class ControlPlaneFlowTest {
   }
 
   @Test
+  void aTokenThatJustWorkedDoesNotLetAnotherSecretWithItsLookupIdIn() {
+    // the control plane remembers recent successes (Authenticator, VerificationMemo): only for the exact secret
+    Harness.Owner o = h.bootstrap("dev");
+    assertThat(h.call("GET", "/v1/me", o.token(), null).status()).isEqualTo(200);
+    String token = o.token();
+    char last = token.charAt(token.length() - 1);
+    String forged = token.substring(0, token.length() - 1) + (last == 'A' ? 'B' : 'A');
+    assertThat(h.call("GET", "/v1/me", forged, null).status()).isEqualTo(401);
+    assertThat(h.call("GET", "/v1/me", token, null).status()).isEqualTo(200);
+  }
+
+  @Test
   void ownerCreatesTokensWorkspacesAndSeesMachines() {
     Harness.Owner o = h.bootstrap("dev");
     Harness.Response me = h.call("GET", "/v1/me", o.token(), null);

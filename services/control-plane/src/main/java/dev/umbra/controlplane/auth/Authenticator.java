@@ -2,6 +2,7 @@ package dev.umbra.controlplane.auth;
 
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.crypto.secret.Argon2idHasher;
+import dev.umbra.crypto.secret.VerificationMemo;
 import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.db.Database;
@@ -25,16 +26,22 @@ import java.util.UUID;
 /**
  * Authenticates API tokens: parse, refuse when the caller's IP or the token's lookup id has too
  * many recent failures, load by lookup id, verify the Argon2id hash off the event loop (against a
- * dummy hash when the id is unknown, so timing does not tell), track last use.
+ * dummy hash when the id is unknown, so timing does not tell), track last use. A token whose
+ * secret matched its row's hash in the last {@link #VERIFIED_FOR} is not hashed again (a CLI
+ * command makes several requests; {@link VerificationMemo}); the row, and so revocation, is read
+ * on every request all the same.
  */
 public final class Authenticator {
   private static final Duration LAST_USED_GRANULARITY = Duration.ofMinutes(1);
+  static final Duration VERIFIED_FOR = Duration.ofMinutes(5);
+  private static final int VERIFIED_TOKENS = 10_000;
   private static final String TOO_MANY = "too many failed authentications; try again later";
   private static final String PRINCIPAL = "umbra.principal";
 
   private final Vertx vertx;
   private final Database db;
   private final Argon2idHasher hasher;
+  private final VerificationMemo verified;
   private final FailureLimiter limiter;
   private final Clock clock;
   private final String dummyHash;
@@ -44,6 +51,7 @@ public final class Authenticator {
     this.vertx = vertx;
     this.db = db;
     this.hasher = hasher;
+    this.verified = new VerificationMemo(hasher, clock, VERIFIED_FOR, VERIFIED_TOKENS);
     this.limiter = limiter;
     this.clock = clock;
     this.dummyHash = hasher.hash(ApiTokens.generate().getBytes(StandardCharsets.US_ASCII));
@@ -105,7 +113,7 @@ public final class Authenticator {
                       String hash = row == null ? dummyHash : row.getString("secret_hash");
                       byte[] secret = parsed.get().secret().getBytes(StandardCharsets.US_ASCII);
                       return vertx
-                          .executeBlocking(() -> hasher.verify(hash, secret), false)
+                          .executeBlocking(() -> verified.verify(hash, secret), false)
                           .compose(ok -> {
                             if (ok && row != null && row.getValue("revoked_at") == null) {
                               return touch(row);
