@@ -15,8 +15,12 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Api {
   private final CliContext ctx;
   private final Credentials.Saved saved;
-  /** Per workspace, the device this command's sessions are bound to (empty: unbound); see {@link #session}. */
-  private final Map<UUID, Optional<UUID>> sessionDevices = new ConcurrentHashMap<>();
+  /**
+   * Per workspace, this device as a verified trusted device (empty: no Workspace Protection here),
+   * looked up once per command and shared by the session's device binding and the relay handshake's
+   * credential, so the keyset chain is fetched and verified once; see {@link #trust}.
+   */
+  private final Map<UUID, Optional<WorkspaceProtection.Trusted>> trust = new ConcurrentHashMap<>();
 
   public Api(CliContext ctx) {
     this.ctx = ctx;
@@ -98,7 +102,7 @@ public final class Api {
    * command; a refusal of the control plane later (revoked meanwhile) is checked again and reported.
    */
   public String session(UUID workspace, String audience) {
-    Optional<UUID> device = sessionDevices.computeIfAbsent(workspace, w -> WorkspaceProtection.sessionDevice(this, w));
+    Optional<UUID> device = trust(workspace).map(t -> t.device().id());
     JsonObject body = new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience);
     device.ifPresent(d -> body.put("device_id", d.toString()));
     try {
@@ -108,11 +112,23 @@ public final class Api {
         throw e;
       }
       // the device stopped being trusted after it was looked up: say why (this throws), never retry unbound
-      sessionDevices.remove(workspace);
-      WorkspaceProtection.sessionDevice(this, workspace);
+      trust.remove(workspace);
+      trust(workspace);
       throw new CliException("the control plane refused a session bound to this CLI's device " + device.get() + " ("
           + e.getMessage() + "): check `umbra devices list`, or run `umbra device trust`");
     }
+  }
+
+  /**
+   * This CLI as a trusted device of {@code workspace} ({@link WorkspaceProtection#trustedIfAny}),
+   * checked once per workspace for the life of this command: a concurrent caller waits for the
+   * first one's result (computeIfAbsent), and a failure is not remembered, so it is raised to every
+   * caller. A command runs for seconds to hours; a revocation meanwhile is caught where it takes
+   * effect, by the control plane refusing the bound session ({@link #session}) and the daemon
+   * refusing the credential.
+   */
+  public Optional<WorkspaceProtection.Trusted> trust(UUID workspace) {
+    return trust.computeIfAbsent(workspace, w -> new WorkspaceProtection(this, w).trustedIfAny());
   }
 
   public CliContext context() {

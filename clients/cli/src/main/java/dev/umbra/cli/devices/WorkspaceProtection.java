@@ -21,6 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 /**
  * The client side of Workspace Protection (docs/device-trust.md). Everything the control plane
@@ -211,9 +213,13 @@ public final class WorkspaceProtection {
   /** As {@link #trusted()}, against a keyset chain the caller verified already (one request fewer). */
   public Trusted trusted(Verified v) {
     Device d = store.require();
-    JsonObject row;
+    return trusted(v, d, ownRow(d));
+  }
+
+  /** This device's row at the control plane; a 404 is the "not a device of the workspace" error. */
+  private JsonObject ownRow(Device d) {
     try {
-      row = api.get(base() + "/devices/" + d.id());
+      return api.get(base() + "/devices/" + d.id());
     } catch (ApiError e) {
       if (e.status() != 404) {
         throw e;
@@ -221,6 +227,43 @@ public final class WorkspaceProtection {
       throw new CliException("this CLI's device " + d.id() + " is not a device of the workspace (its request was rejected,"
           + " or never arrived): run `umbra device trust` to ask again");
     }
+  }
+
+  /**
+   * As {@link #trusted()}, but empty when this CLI holds no device identity for the workspace or the
+   * workspace has no keyset (no Workspace Protection). The device row and the keyset chain do not
+   * depend on each other, so the row is fetched while the chain is fetched and verified (one round
+   * trip fewer on the start-up path, docs/cli.md "Start-up"); the row is judged only against the
+   * verified chain, exactly as {@link #trusted(Verified)} does, and every refusal is the same error.
+   */
+  public Optional<Trusted> trustedIfAny() {
+    Optional<Device> device = store.load();
+    if (device.isEmpty()) {
+      return Optional.empty();
+    }
+    Device d = device.get();
+    CompletableFuture<JsonObject> row = new CompletableFuture<>();
+    Thread.ofPlatform().daemon().name("umbra-device-row").start(() -> {
+      try {
+        row.complete(ownRow(d));
+      } catch (Throwable t) {
+        row.completeExceptionally(t);
+      }
+    });
+    Optional<Verified> keyset = keysetIfAny();
+    if (keyset.isEmpty()) {
+      return Optional.empty();
+    }
+    JsonObject fetched;
+    try {
+      fetched = row.join();
+    } catch (CompletionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
+    return Optional.of(trusted(keyset.get(), d, fetched));
+  }
+
+  private Trusted trusted(Verified v, Device d, JsonObject row) {
     String status = row.getString("status");
     if ("pending".equals(status)) {
       throw new CliException("this CLI's device " + d.id() + " is not yet approved: a trusted device of the workspace must run"
@@ -261,15 +304,7 @@ public final class WorkspaceProtection {
    * device that was revoked or is not yet approved cannot quietly fall back to an unbound session.
    */
   public static Optional<UUID> sessionDevice(Api api, UUID workspaceId) {
-    WorkspaceProtection wp = new WorkspaceProtection(api, workspaceId);
-    if (wp.store.load().isEmpty()) {
-      return Optional.empty();
-    }
-    Optional<Verified> keyset = wp.keysetIfAny();
-    if (keyset.isEmpty()) {
-      return Optional.empty();
-    }
-    return Optional.of(wp.trusted(keyset.get()).device().id());
+    return api.trust(workspaceId).map(t -> t.device().id());
   }
 
   /** Approves a pending device after the human compared codes; refuses when the typed code differs. */

@@ -69,13 +69,16 @@ public final class RelayAccess implements AutoCloseable {
       // Workspace Protection: the daemon admits only trusted devices, whose credential (verified
       // here first) binds this channel key; a device without a valid credential fails here, never falls back
       CompletableFuture<Function<String, byte[]>> auth = CompletableFuture.supplyAsync(() -> {
-        WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
-        Optional<WorkspaceProtection.Verified> keyset = wp.keysetIfAny();
-        if (keyset.isEmpty()) {
+        Optional<WorkspaceProtection.Trusted> trusted = api.trust(workspace);
+        if (trusted.isEmpty()) {
+          WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
+          if (wp.store().load().isEmpty() && wp.keysetIfAny().isPresent()) {
+            wp.store().require(); // a protected workspace and no device identity here: its error, not an unauthenticated try
+          }
           return null;
         }
-        Signed credential = wp.ownCredential(keyset.get());
-        Ed25519KeyPair device = wp.store().require().signing();
+        Signed credential = trusted.get().credential();
+        Ed25519KeyPair device = trusted.get().device().signing();
         return target -> ClientAuth.payload(credential, device, workspace.toString(), target, clientKey.publicKey());
       }, threads);
       JsonObject record = machineRecord(api, workspace, machine);
