@@ -84,6 +84,8 @@ public final class TtyServer implements AutoCloseable {
 
   private final class ServerSession {
     final String id;
+    /** Input refusals already logged for this session (on the Vert.x context): one line per kind. */
+    final java.util.Set<InputRefusal> loggedRefusals = java.util.EnumSet.noneOf(InputRefusal.class);
     final byte[] nonce;
     volatile State state = State.AWAIT_PROOF;
     /** Output (stdout) sealed as this daemon, counter from 0 (read by the PTY reader thread). */
@@ -514,7 +516,10 @@ public final class TtyServer implements AutoCloseable {
   private void refuseInput(ServerSession s, InputRefusal why) {
     stats.count("input_refused");
     stats.count("input_refused_" + why.wire());
-    log.warn("WebTTY session {}: input refused ({})", s.id, why.wire());
+    // the engine decides how many frames arrive: one line per kind and session, the rest is counted
+    if (s.loggedRefusals.add(why)) {
+      log.warn("WebTTY session {}: input refused ({}; further ones are only counted)", s.id, why.wire());
+    }
   }
 
   /** The controller's resize: applied only from its sealed size (under the input key, in counter order). */
