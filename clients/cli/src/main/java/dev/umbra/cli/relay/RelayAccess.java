@@ -50,15 +50,18 @@ public final class RelayAccess implements AutoCloseable {
 
   /**
    * Looks everything up and connects. The independent parts overlap (docs/cli.md, "Start-up"):
-   * Vert.x starts, and the session token, the relay URL and the Workspace Protection checks are
-   * fetched, while this thread looks up the machine and checks its pinned key; nothing is sent to
-   * the machine before all of them succeeded. The first token is the one fetched here; the relay
-   * link asks for fresh ones on reconnects.
+   * Vert.x starts, the session token, the relay URL and the Workspace Protection checks are
+   * fetched, and the relay connection is made (as soon as Vert.x and the URL are there; it waits
+   * for the token itself), while this thread looks up the machine and checks its pinned key.
+   * Nothing is sent to the machine before all of them succeeded: the connection to the relay
+   * carries only this member's session token until a channel is opened. The first token is the
+   * one fetched here; the relay link asks for fresh ones on reconnects.
    */
   public static RelayAccess connect(CliContext ctx, String workspaceOption, String machine, String pskOption) {
     Api api = new Api(ctx);
     Executor threads = task -> Thread.ofPlatform().daemon().name("umbra-connect").start(task);
     CompletableFuture<Vertx> vertxStarted = CompletableFuture.supplyAsync(Vertx::vertx, threads);
+    CompletableFuture<RelayClient> relayCreated = null;
     try {
       UUID workspace = api.workspace(workspaceOption);
       CompletableFuture<String> firstToken = CompletableFuture.supplyAsync(() -> api.session(workspace, "relay"), threads);
@@ -66,6 +69,11 @@ public final class RelayAccess implements AutoCloseable {
       KeyFiles.ensurePrivateDirectory(ctx.home());
       KeyFiles.ensurePrivateDirectory(ctx.home().resolve("cli"));
       X25519KeyPair clientKey = KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));
+      String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
+      byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
+      relayCreated = vertxStarted.thenCombine(relayUrl, (vertx, relay) -> relayClient(api, workspace, vertx, relay, firstToken, clientKey, psk))
+          .thenCompose(Future::toCompletionStage);
+      CompletableFuture<RelayClient> relayConnected = relayCreated.thenCompose(c -> c.connect().map(c).toCompletionStage());
       // Workspace Protection: the daemon admits only trusted devices, whose credential (verified
       // here first) binds this channel key; a device without a valid credential fails here, never falls back
       CompletableFuture<Function<String, byte[]>> auth = CompletableFuture.supplyAsync(() -> {
@@ -88,22 +96,14 @@ public final class RelayAccess implements AutoCloseable {
         throw new CliException("the machine record of " + machine + " has no channel key");
       }
       X25519PublicKey pinned = new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
-      String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
-      byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
       URI relay = join(relayUrl);
       Function<String, byte[]> handshakeAuth = join(auth);
       Vertx vertx = join(vertxStarted);
-      AtomicBoolean firstUsed = new AtomicBoolean();
-      Supplier<Future<String>> tokens = () -> firstUsed.compareAndSet(false, true)
-          ? Future.fromCompletionStage(firstToken)
-          : vertx.executeBlocking(() -> api.session(workspace, "relay"), false);
       try {
-        RelayClient client = RelayClient.create(vertx, List.of(relay), workspace.toString(), tokens, clientKey, psk)
-            .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        RelayClient client = relayConnected.get(30, TimeUnit.SECONDS);
         if (handshakeAuth != null) {
           client.handshakePayload(handshakeAuth);
         }
-        client.connect().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         return new RelayAccess(vertx, client, machineId, pinned);
       } catch (Exception e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
@@ -113,9 +113,27 @@ public final class RelayAccess implements AutoCloseable {
         throw new CliException("cannot reach the relay at " + relay + ": " + cause.getMessage());
       }
     } catch (RuntimeException e) {
-      vertxStarted.thenAccept(Vertx::close);
+      // the relay link made meanwhile stops (no more tokens asked for, no reconnects), then Vert.x
+      CompletableFuture<Void> linkStopped = relayCreated == null ? CompletableFuture.completedFuture(null)
+          : relayCreated.handle((c, error) -> c).thenCompose(c -> c == null ? CompletableFuture.completedFuture(null)
+              : c.close().toCompletionStage().toCompletableFuture().handle((v, error) -> null));
+      linkStopped.whenComplete((v, error) -> vertxStarted.thenAccept(Vertx::close));
       throw e;
     }
+  }
+
+  /**
+   * The relay client, not yet connected. Its first token is the one prefetched (a refusal of it,
+   * e.g. a revoked device, reaches the client as the {@link CliException} it is, so the link stops
+   * instead of asking again); later ones (reconnects) are asked for anew.
+   */
+  private static Future<RelayClient> relayClient(
+      Api api, UUID workspace, Vertx vertx, URI relay, CompletableFuture<String> firstToken, X25519KeyPair clientKey, byte[] psk) {
+    AtomicBoolean firstUsed = new AtomicBoolean();
+    Supplier<Future<String>> tokens = () -> firstUsed.compareAndSet(false, true)
+        ? Future.fromCompletionStage(firstToken).recover(e -> Future.failedFuture(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e))
+        : vertx.executeBlocking(() -> api.session(workspace, "relay"), false);
+    return RelayClient.create(vertx, List.of(relay), workspace.toString(), tokens, clientKey, psk);
   }
 
   /** The value of a lookup started above, or the exception it failed with (as the sequential code threw it). */
@@ -169,12 +187,18 @@ public final class RelayAccess implements AutoCloseable {
     return daemonKey;
   }
 
+  /**
+   * Closes the channels (the machine is told) and the relay connection, and waits for that; Vert.x
+   * is closed without waiting for its threads to end: a one-shot command halts right after, and
+   * its event loop threads stop on their own (docs/cli.md, "Start-up").
+   */
   @Override
   public void close() {
     try {
-      client.close().eventually(vertx::close).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       // closing on the way out
     }
+    vertx.close();
   }
 }

@@ -750,7 +750,8 @@ class TtyDeviceTrustTest {
     String id = req.json().getString("id");
     String code = req.json().getString("verification_code");
     // pending: every command that needs a session says so and what to do; none falls back to an unbound one
-    for (String[] command : List.of(new String[] {"recordings", "list"}, new String[] {"pair", "list"})) {
+    for (String[] command : List.of(new String[] {"recordings", "list"}, new String[] {"pair", "list"},
+        new String[] {"run", "local", "--no-stdin", "--", "true"})) {
       Run r = umbra(home, command);
       assertThat(r.code()).as(String.join(" ", command) + ": " + r.out() + r.err()).isEqualTo(UmbraCli.EXIT_FAILURE);
       assertThat(r.err()).contains("device " + id + " is not yet approved").contains("umbra devices approve " + id + " --code " + code);
@@ -762,5 +763,24 @@ class TtyDeviceTrustTest {
     ok(home, "device", "trust", "-w", "dev", "--wait", "5");
     assertThat(claims(api(home).session(wid, "pairing")).getString("did")).isEqualTo(id);
     ok(home, "pair", "list");
+  }
+
+  @Test
+  @Order(11)
+  void aRunRefusedBeforeItsChannelOpensReachesNoMachineThoughItsRelayConnectionWasMadeMeanwhile() {
+    // `umbra run` connects to the relay while it looks the machine up (docs/cli.md, "Start-up"):
+    // a lookup that fails still ends the command with the lookup's answer, and no channel is opened
+    var stats = relay.channels().get(0).stats();
+    long opened = stats.opened.get();
+    long refused = stats.failedHandshakes.get();
+    Run unknown = umbra(admin, "run", "no-such-machine", "--no-stdin", "--", "true");
+    assertThat(unknown.code()).as(unknown.out() + unknown.err()).isEqualTo(UmbraCli.EXIT_FAILURE);
+    assertThat(unknown.err()).contains("no machine 'no-such-machine' in this workspace");
+    assertThat(stats.opened.get()).isEqualTo(opened);
+    assertThat(stats.failedHandshakes.get()).isEqualTo(refused);
+    // and the next command, the whole way, still works and returns the status of the command
+    Run ran = umbra(admin, "run", "local", "--no-stdin", "--", "sh", "-c", "exit 3");
+    assertThat(ran.code()).as(ran.out() + ran.err()).isEqualTo(3);
+    assertThat(stats.opened.get()).isEqualTo(opened + 1);
   }
 }

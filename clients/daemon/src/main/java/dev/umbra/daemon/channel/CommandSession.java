@@ -107,13 +107,14 @@ final class CommandSession implements SecureChannel.Listener {
         int exit = code;
         long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
         write("exit", (exit + "\n").getBytes(StandardCharsets.UTF_8));
-        // exit status and duration only: never the command line or a byte of its output
-        audit.report(DaemonAudit.Report.commandRun(channel.channelId(), exit, durationMs));
         context.runOnContext(v -> {
           channel.send(ChannelMessage.newBuilder().setExit(ExitStatus.newBuilder().setCode(exit)).build());
           channel.closeWhenDrained();
           over = true;
           stdin.offer(EOF);
+          // after the exit status is on its way: the report's signature and request are not the client's wait.
+          // Exit status and duration only: never the command line or a byte of its output
+          audit.report(DaemonAudit.Report.commandRun(channel.channelId(), exit, durationMs));
         });
       });
     });
