@@ -4,6 +4,7 @@ import dev.umbra.audit.chain.StoredEvent;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.StreamEntry;
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.proto.audit.AuditEvent;
@@ -35,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class IngestConsumer {
   private static final Logger log = LoggerFactory.getLogger(IngestConsumer.class);
-  public static final String LIVE_CHANNEL_PREFIX = "umbra.audit.";
   /** At most this many events (JSON lines) in one live message. */
   public static final int EVENTS_PER_MESSAGE = 100;
   private static final Duration BLOCK = Duration.ofMillis(500);
@@ -322,7 +322,7 @@ public final class IngestConsumer {
    * lines, in chain order (a PUBLISH per event would cost more than storing it).
    */
   private void publish(UUID workspace, List<StoredEvent> fresh) {
-    String channel = LIVE_CHANNEL_PREFIX + workspace;
+    String channel = BusNames.AUDIT_LIVE_PREFIX + workspace;
     for (int start = 0; start < fresh.size(); start += EVENTS_PER_MESSAGE) {
       List<StoredEvent> part = fresh.subList(start, Math.min(fresh.size(), start + EVENTS_PER_MESSAGE));
       StringBuilder lines = new StringBuilder(part.size() * 512);
