@@ -50,7 +50,6 @@ class SourceSizeTest {
       Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java#TtyServer.share", 91),
       Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java", 724),
       Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java#DeviceTrustRoutes.rotate", 89),
-      Map.entry("services/relay/src/main/java/dev/umbra/relay/routing/Switchboard.java", 706),
       Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java", 1239),
       Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java#SessionHub.onServerMessage", 139),
       Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java#SessionHub.participantFrame", 155),
