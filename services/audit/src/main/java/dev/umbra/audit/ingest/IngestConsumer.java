@@ -65,7 +65,8 @@ public final class IngestConsumer {
   private int backoffAttempt;
   private boolean reading;
   private int batchesInFlight;
-  private long pausedUntil;
+  /** Backoff deadline on the monotonic clock (an interval, not a time of day: no Clock needed). */
+  private long pausedUntilNanos = System.nanoTime();
   private boolean pauseTimerSet;
   private final Map<UUID, Future<Void>> workspaceTails = new java.util.HashMap<>();
   /** Entry ids this instance is processing now (event loop only). */
@@ -126,7 +127,7 @@ public final class IngestConsumer {
     if (reading || batchesInFlight >= MAX_BATCHES_IN_FLIGHT) {
       return; // resumed when the read or a batch completes
     }
-    long wait = pausedUntil - System.currentTimeMillis();
+    long wait = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(pausedUntilNanos - System.nanoTime());
     if (wait > 0) {
       if (!pauseTimerSet) {
         pauseTimerSet = true;
@@ -168,7 +169,7 @@ public final class IngestConsumer {
 
   private void pause(String what, Throwable cause) {
     long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(backoffAttempt++, 6));
-    pausedUntil = System.currentTimeMillis() + delay;
+    pausedUntilNanos = System.nanoTime() + delay * 1_000_000;
     log.warn("{} ({}); reading again in {} ms", what, cause.getMessage(), delay);
   }
 
