@@ -238,7 +238,7 @@ class AuditServiceTest {
         received.add(m.get(2).toString());
       }
     });
-    await(conn.send(Request.cmd(Command.SUBSCRIBE).arg(f.prefix + IngestConsumer.LIVE_CHANNEL_PREFIX + wsA)));
+    await(conn.send(Request.cmd(Command.SUBSCRIBE).arg(f.prefix + dev.umbra.kit.bus.BusNames.AUDIT_LIVE_PREFIX + wsA)));
     String id = await(f.event(AuditAction.TERMINAL_OPENED, wsA).success().emit());
     await(f.event(AuditAction.TERMINAL_OPENED, wsB).success().emit());
     eventually(() -> !received.isEmpty(), 10_000);
@@ -259,7 +259,7 @@ class AuditServiceTest {
         .map(d -> Path.of(d, "redis-cli")).filter(Files::isExecutable).findFirst().orElse(null);
     Assumptions.assumeTrue(cli != null, "redis-cli is not installed");
     Path out = Files.createTempFile("redis-cli", ".txt");
-    String channel = f.prefix + IngestConsumer.LIVE_CHANNEL_PREFIX + wsA;
+    String channel = f.prefix + dev.umbra.kit.bus.BusNames.AUDIT_LIVE_PREFIX + wsA;
     Process sub = new ProcessBuilder(cli.toString(), "-u", TestRedis.url().toString(), "SUBSCRIBE", channel)
         .redirectErrorStream(true).redirectOutput(out.toFile()).start();
     try {

@@ -4,6 +4,7 @@ import dev.umbra.audit.chain.StoredEvent;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.StreamEntry;
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.proto.audit.AuditEvent;
@@ -35,7 +36,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class IngestConsumer {
   private static final Logger log = LoggerFactory.getLogger(IngestConsumer.class);
-  public static final String LIVE_CHANNEL_PREFIX = "umbra.audit.";
   /** At most this many events (JSON lines) in one live message. */
   public static final int EVENTS_PER_MESSAGE = 100;
   private static final Duration BLOCK = Duration.ofMillis(500);
@@ -65,7 +65,8 @@ public final class IngestConsumer {
   private int backoffAttempt;
   private boolean reading;
   private int batchesInFlight;
-  private long pausedUntil;
+  /** Backoff deadline on the monotonic clock (an interval, not a time of day: no Clock needed). */
+  private long pausedUntilNanos = System.nanoTime();
   private boolean pauseTimerSet;
   private final Map<UUID, Future<Void>> workspaceTails = new java.util.HashMap<>();
   /** Entry ids this instance is processing now (event loop only). */
@@ -126,7 +127,7 @@ public final class IngestConsumer {
     if (reading || batchesInFlight >= MAX_BATCHES_IN_FLIGHT) {
       return; // resumed when the read or a batch completes
     }
-    long wait = pausedUntil - System.currentTimeMillis();
+    long wait = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(pausedUntilNanos - System.nanoTime());
     if (wait > 0) {
       if (!pauseTimerSet) {
         pauseTimerSet = true;
@@ -168,7 +169,7 @@ public final class IngestConsumer {
 
   private void pause(String what, Throwable cause) {
     long delay = Math.min(MAX_BACKOFF_MS, 100L << Math.min(backoffAttempt++, 6));
-    pausedUntil = System.currentTimeMillis() + delay;
+    pausedUntilNanos = System.nanoTime() + delay * 1_000_000;
     log.warn("{} ({}); reading again in {} ms", what, cause.getMessage(), delay);
   }
 
@@ -322,7 +323,7 @@ public final class IngestConsumer {
    * lines, in chain order (a PUBLISH per event would cost more than storing it).
    */
   private void publish(UUID workspace, List<StoredEvent> fresh) {
-    String channel = LIVE_CHANNEL_PREFIX + workspace;
+    String channel = BusNames.AUDIT_LIVE_PREFIX + workspace;
     for (int start = 0; start < fresh.size(); start += EVENTS_PER_MESSAGE) {
       List<StoredEvent> part = fresh.subList(start, Math.min(fresh.size(), start + EVENTS_PER_MESSAGE));
       StringBuilder lines = new StringBuilder(part.size() * 512);

@@ -1,14 +1,16 @@
 package dev.umbra.audit.tail;
 
-import dev.umbra.audit.ingest.IngestConsumer;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.Subscription;
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.revocation.Revoked;
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -17,8 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import io.micrometer.core.instrument.Gauge;
-import io.vertx.core.Future;
 
 /**
  * Fans stored events out to live tail clients. Subscribes to {@code umbra.audit.<workspace_id>}
@@ -63,7 +63,7 @@ public final class LiveTail {
     clientCount.incrementAndGet();
     Future<Subscription> sub =
         subscriptions.computeIfAbsent(
-            workspace, w -> bus.subscribe(IngestConsumer.LIVE_CHANNEL_PREFIX + w, m -> deliver(w, m)));
+            workspace, w -> bus.subscribe(BusNames.AUDIT_LIVE_PREFIX + w, m -> deliver(w, m)));
     return sub.<Void>mapEmpty()
         .onFailure(
             e -> {

@@ -50,7 +50,7 @@ final class BusPublisher {
       owner.hold();
     }
     metrics.hopOut(1);
-    Switchboard.onLoop(context, bus.publish(topic, Buffer.buffer(batch)))
+    OnLoop.of(context, bus.publish(topic, Buffer.buffer(batch)))
         .onComplete(ar -> {
           inFlightBytes -= size;
           if (ar.failed()) {

@@ -2,7 +2,6 @@ package dev.umbra.relay.routing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.audit.AuditAction;
-import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SessionTokens;
@@ -24,7 +23,6 @@ import dev.umbra.relay.wire.RelayWire;
 import dev.umbra.relay.wire.Reject;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -35,7 +33,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,7 +51,6 @@ public final class Switchboard {
   public static final short CLOSE_EXPIRED = 4001;
   public static final short CLOSE_IDLE = 4002;
   public static final short CLOSE_REVOKED = 4003;
-  private static final Pattern REASON_CODE = Pattern.compile("[a-z_]{1,32}");
 
   private final Vertx vertx;
   private final Bus bus;
@@ -63,7 +59,7 @@ public final class Switchboard {
   private final Clock clock;
   private final String instance;
   private final IpLimits messageLimits;
-  private final AuditEmitter audit;
+  private final ChannelAudit channelAudit;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
   private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
@@ -75,7 +71,7 @@ public final class Switchboard {
 
   public Switchboard(
       Vertx vertx, Bus bus, RelaySettings settings, RelayMetrics metrics, Clock clock, String instance, AuditEmitter audit) {
-    this.audit = audit;
+    this.channelAudit = new ChannelAudit(audit);
     this.vertx = vertx;
     this.bus = bus;
     this.settings = settings;
@@ -104,19 +100,6 @@ public final class Switchboard {
 
   public String instance() {
     return instance;
-  }
-
-  /** {@code f}, completed on {@code context}: bus futures may complete on the bus connection's own thread. */
-  static <T> Future<T> onLoop(Context context, Future<T> f) {
-    Promise<T> p = Promise.promise();
-    f.onComplete(ar -> {
-      if (Vertx.currentContext() == context) {
-        p.handle(ar);
-      } else {
-        context.runOnContext(v -> p.handle(ar));
-      }
-    });
-    return p.future();
   }
 
   // ---------------------------------------------------------------- admission and lifecycle
@@ -252,7 +235,7 @@ public final class Switchboard {
       reject(c, Reject.MALFORMED, null);
       return;
     }
-    Reject bad = check(c, f);
+    Reject bad = EnvelopeCheck.check(c, f);
     if (bad != null) {
       reject(c, bad, f);
       return;
@@ -263,38 +246,6 @@ public final class Switchboard {
     } else {
       fromClient(c, f, buf);
     }
-  }
-
-  private Reject check(Connection c, RelayFrame f) {
-    FrameType t = f.getType();
-    if (t == FrameType.UNRECOGNIZED || t == FrameType.FRAME_TYPE_UNSPECIFIED) {
-      return Reject.UNKNOWN_TYPE;
-    }
-    if (!(c.daemon ? RelayWire.FROM_DAEMON : RelayWire.FROM_CLIENT).contains(t)) {
-      return Reject.TYPE_NOT_ALLOWED;
-    }
-    if (!c.workspace.equals(f.getWorkspaceId())) {
-      return Reject.WRONG_WORKSPACE;
-    }
-    if (!validTarget(c, f.getTargetId())
-        || (t != FrameType.FRAME_TYPE_REGISTER && f.getChannelId() == 0)
-        || RelayWire.WITH_PAYLOAD.contains(t) == f.getPayload().isEmpty()
-        || f.getReason().length() > RelayWire.MAX_REASON_CHARS) {
-      return Reject.BAD_FIELD;
-    }
-    return null;
-  }
-
-  /** A connection talks to one or a few targets: the last one that passed the check is remembered. */
-  private static boolean validTarget(Connection c, String target) {
-    if (target.equals(c.lastValidTarget)) {
-      return true;
-    }
-    if (RelayWire.validTarget(target)) {
-      c.lastValidTarget = target;
-      return true;
-    }
-    return false;
   }
 
   private void fromDaemon(Connection c, RelayFrame f, Buffer raw) {
@@ -313,7 +264,7 @@ public final class Switchboard {
     String ck = Topics.channelKey(c.workspace, c.target, f.getChannelId());
     Connection client = clientChannels.get(ck);
     if (client != null) {
-      toClientSeen(client, ck, f);
+      channelAudit.seenByClient(client, ck, f);
       deliverLocal(c, client, raw);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
@@ -339,7 +290,7 @@ public final class Switchboard {
     c.target = target;
     c.registeredAt = clock.millis();
     c.hold();
-    onLoop(context, ensureTargetSub(c.workspace, target)
+    OnLoop.of(context, ensureTargetSub(c.workspace, target)
         .compose(
             s -> {
               // tell other instances a daemon of this target registered here: they drop older ones
@@ -360,7 +311,7 @@ public final class Switchboard {
                     .setTargetId(target)
                     .build());
               } else {
-                send(c, error(c, null, "bus_unavailable"));
+                send(c, RelayFrames.error(c.workspace, null, "bus_unavailable"));
               }
             });
   }
@@ -371,7 +322,7 @@ public final class Switchboard {
     if (f.getType() == FrameType.FRAME_TYPE_OPEN && owner != null) {
       Reject why = owner == c ? Reject.DUPLICATE_OPEN : Reject.CHANNEL_IN_USE;
       reject(c, why, f);
-      auditChannel(AuditAction.RELAY_CHANNEL_REFUSED, c, f, why.tag());
+      channelAudit.channel(AuditAction.RELAY_CHANNEL_REFUSED, c, f, why.tag());
       return;
     }
     if (owner != null && owner != c && !owner.claims.subject().equals(c.claims.subject())) {
@@ -390,7 +341,7 @@ public final class Switchboard {
       c.opening.add(ck);
     } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       c.opening.remove(ck);
-      auditChannel(AuditAction.RELAY_CHANNEL_CLOSED, c, f, "client_" + reasonCode(f.getReason()));
+      channelAudit.channel(AuditAction.RELAY_CHANNEL_CLOSED, c, f, "client_" + ChannelAudit.reasonCode(f.getReason()));
     }
     Future<Subscription> sub = channelSubs.get(ck);
     if (sub != null && sub.succeeded()) {
@@ -402,7 +353,7 @@ public final class Switchboard {
     }
     // first frame of this channel here: replies can only reach us once subscribed
     c.hold();
-    onLoop(context, ensureChannelSub(ck, c.workspace, f.getTargetId(), f.getChannelId()))
+    OnLoop.of(context, ensureChannelSub(ck, c.workspace, f.getTargetId(), f.getChannelId()))
         .onComplete(
             ar -> {
               c.release();
@@ -410,7 +361,7 @@ public final class Switchboard {
                 return;
               }
               if (ar.failed()) {
-                send(c, close(c.workspace, f, "relay_unavailable"));
+                send(c, RelayFrames.close(c.workspace, f, "relay_unavailable"));
                 unbind(ck);
                 return;
               }
@@ -433,9 +384,9 @@ public final class Switchboard {
         (fr, busError) -> {
           if (!busError && fr.getType() == FrameType.FRAME_TYPE_OPEN) {
             metrics.reject(Reject.UNKNOWN_TARGET);
-            send(c, close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
+            send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
             c.opening.remove(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
-            auditChannel(AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
+            channelAudit.channel(AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
             unbind(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
           } else {
             undelivered(busError);
@@ -477,7 +428,7 @@ public final class Switchboard {
       sub = bus.subscribe(Topics.channelTopic(workspace, target, channel), m -> fromBusToClient(ck, m));
       channelSubs.put(ck, sub);
       Future<Subscription> mine = sub;
-      onLoop(context, sub).onSuccess(s -> {
+      OnLoop.of(context, sub).onSuccess(s -> {
         if (channelSubs.get(ck) != mine) {
           s.unsubscribe(); // unbound while subscribing
         }
@@ -541,55 +492,12 @@ public final class Switchboard {
         metrics.drop(Drop.NO_ROUTE);
         continue;
       }
-      toClientSeen(c, ck, f);
+      channelAudit.seenByClient(c, ck, f);
       deliverRemote(c, f);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
     }
-  }
-
-  // ---------------------------------------------------------------- audit of channels
-
-  /**
-   * Audits a daemon's answer on its way to the client: ACCEPT of an OPEN seen here opens the
-   * channel, CLOSE of one never accepted refuses it, any other CLOSE closes it. A channel resumed on
-   * this instance after a reconnect was audited where it was opened; only its close is audited here.
-   */
-  private void toClientSeen(Connection client, String ck, RelayFrame f) {
-    if (f.getType() == FrameType.FRAME_TYPE_ACCEPT) {
-      if (client.opening.remove(ck)) {
-        auditChannel(AuditAction.RELAY_CHANNEL_OPENED, client, f, null);
-      }
-    } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
-      boolean refused = client.opening.remove(ck);
-      auditChannel(refused ? AuditAction.RELAY_CHANNEL_REFUSED : AuditAction.RELAY_CHANNEL_CLOSED, client, f,
-          "daemon_" + reasonCode(f.getReason()));
-    }
-  }
-
-  /** Reasons are codes set by the channel layer; anything else a peer put there is not repeated. */
-  private static String reasonCode(String reason) {
-    return reason.isEmpty() ? "done" : REASON_CODE.matcher(reason).matches() ? reason : "other";
-  }
-
-  /** Envelope metadata only: who (the member), which machine and channel, from where, why. */
-  private void auditChannel(AuditAction action, Connection client, RelayFrame f, String reason) {
-    var e = audit.event(action)
-        .workspace(client.claims.workspaceId())
-        .actor(AuditActor.member(client.claims.subject()))
-        .target("machine", f.getTargetId())
-        .sourceIp(client.ip)
-        .meta("channel", Long.toHexString(f.getChannelId()));
-    if (action == AuditAction.RELAY_CHANNEL_REFUSED) {
-      e.denied(reason);
-    } else {
-      if (reason != null) {
-        e.meta("reason", reason);
-      }
-      e.success();
-    }
-    e.emit();
   }
 
   // ---------------------------------------------------------------- delivery
@@ -639,29 +547,7 @@ public final class Switchboard {
         .addKeyValue("reason", reason.tag())
         .addKeyValue("type", f == null ? "unparsed" : RelayWire.tag(f.getType()))
         .log("relay frame rejected");
-    send(c, error(c, f, reason.tag()));
-  }
-
-  private static RelayFrame error(Connection c, RelayFrame f, String reason) {
-    RelayFrame.Builder b = RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_ERROR).setWorkspaceId(c.workspace).setReason(reason);
-    if (f != null) {
-      b.setChannelId(f.getChannelId());
-      if (RelayWire.validTarget(f.getTargetId())) {
-        b.setTargetId(f.getTargetId());
-      }
-      b.setSequence(f.getSequence());
-    }
-    return b.build();
-  }
-
-  private static RelayFrame close(String workspace, RelayFrame f, String reason) {
-    return RelayFrame.newBuilder()
-        .setType(FrameType.FRAME_TYPE_CLOSE)
-        .setWorkspaceId(workspace)
-        .setTargetId(f.getTargetId())
-        .setChannelId(f.getChannelId())
-        .setReason(reason)
-        .build();
+    send(c, RelayFrames.error(c.workspace, f, reason.tag()));
   }
 
   // ---------------------------------------------------------------- revocations

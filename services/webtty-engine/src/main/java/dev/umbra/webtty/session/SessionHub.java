@@ -10,6 +10,7 @@ import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.kit.revocation.RevocationList;
@@ -124,15 +125,15 @@ public final class SessionHub {
   }
 
   private static String instChannel(String instance) {
-    return "umbra.webtty.inst." + instance;
+    return BusNames.webttyInstance(instance);
   }
 
   private static String srvChannel(UUID ws, String serverId) {
-    return "umbra.webtty.srv." + ws + "." + serverId;
+    return BusNames.webttyServer(ws, serverId);
   }
 
   private static String sessChannel(String sessionId) {
-    return "umbra.webtty.sess." + sessionId;
+    return BusNames.webttySession(sessionId);
   }
 
   /** Subscribes this instance's channels and listens to the service's revocations; call once at start. */

@@ -42,7 +42,7 @@ import org.slf4j.LoggerFactory;
  * written at once.
  */
 public final class AuditEmitter {
-  public static final String INGEST_STREAM = "umbra.audit.ingest";
+  public static final String INGEST_STREAM = dev.umbra.kit.bus.BusNames.AUDIT_INGEST;
   /** The consumer group of the audit service on {@link #INGEST_STREAM}. */
   public static final String INGEST_GROUP = "audit";
   public static final long STREAM_MAX_LENGTH = 1_000_000;

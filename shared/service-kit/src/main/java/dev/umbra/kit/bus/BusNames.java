@@ -1,0 +1,54 @@
+package dev.umbra.kit.bus;
+
+import java.util.UUID;
+
+/**
+ * Every bus channel and stream name of the platform, in one place (issue 16): the services agree on
+ * these names across processes, so a name written twice is a protocol that can drift. All start
+ * with {@link Bus#NAME_PREFIX}. Workspaces are UUIDs and targets, servers, sessions and instances
+ * are validated to {@code [A-Za-z0-9._:-]} where they enter, so names cannot collide or hold glob
+ * characters.
+ */
+public final class BusNames {
+  private BusNames() {}
+
+  /** Pub/sub channel of {@code umbra.v1.Revocation} messages, to every service. */
+  public static final String REVOCATIONS = "umbra.revocations";
+  /** Durable stream of the same revocations, read at start and polled to catch what pub/sub lost. */
+  public static final String REVOCATIONS_LOG = "umbra.revocations.log";
+
+  /** Stream every service appends audit events to; the audit service consumes it. */
+  public static final String AUDIT_INGEST = "umbra.audit.ingest";
+  /** Prefix of the per-workspace live tail of appended audit events: {@code umbra.audit.<workspace>}. */
+  public static final String AUDIT_LIVE_PREFIX = "umbra.audit.";
+
+  /** Live tail of one workspace's audit events. */
+  public static String auditLive(String workspace) {
+    return AUDIT_LIVE_PREFIX + workspace;
+  }
+
+  /** Relay: towards the instance holding the daemon of a target. */
+  public static String relayTarget(String workspace, String target) {
+    return "umbra.relay.t." + workspace + "." + target;
+  }
+
+  /** Relay: towards the instance holding the client of a channel. */
+  public static String relayChannel(String workspace, String target, long channel) {
+    return "umbra.relay.c." + workspace + "." + target + "." + Long.toHexString(channel);
+  }
+
+  /** WebTTY engine: frames for whatever an engine instance holds. */
+  public static String webttyInstance(String instance) {
+    return "umbra.webtty.inst." + instance;
+  }
+
+  /** WebTTY engine: towards the instance holding a machine's (server's) connection. */
+  public static String webttyServer(UUID workspace, String serverId) {
+    return "umbra.webtty.srv." + workspace + "." + serverId;
+  }
+
+  /** WebTTY engine: one session's fan-out to the instances of its participants. */
+  public static String webttySession(String sessionId) {
+    return "umbra.webtty.sess." + sessionId;
+  }
+}
