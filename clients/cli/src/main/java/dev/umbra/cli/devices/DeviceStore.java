@@ -4,7 +4,7 @@ import dev.umbra.cli.CliException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.P256KeyPair;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.http.JsonText;
 import io.vertx.core.json.JsonObject;

@@ -9,7 +9,7 @@ import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.sign.VerificationCodes;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.trust.KeysetChain;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustModel.Credential;
 import dev.umbra.client.trust.TrustModel.Keyset;

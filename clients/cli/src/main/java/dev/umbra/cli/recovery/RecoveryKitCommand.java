@@ -13,7 +13,7 @@ import dev.umbra.crypto.envelope.WorkspaceKeyEnvelope;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.P256PrivateKey;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

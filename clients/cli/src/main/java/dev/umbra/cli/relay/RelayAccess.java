@@ -10,7 +10,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

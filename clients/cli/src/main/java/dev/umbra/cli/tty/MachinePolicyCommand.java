@@ -7,7 +7,7 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.crypto.CryptoException;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.ttypolicy.TtyPolicy;
 import dev.umbra.client.ttypolicy.TtyPolicyPin;

@@ -9,7 +9,7 @@ import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;

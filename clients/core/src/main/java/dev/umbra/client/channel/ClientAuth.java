@@ -6,7 +6,7 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.CanonicalJsonSignatures;
 import dev.umbra.client.trust.DeviceTrust;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import java.util.Arrays;
 import java.util.HexFormat;

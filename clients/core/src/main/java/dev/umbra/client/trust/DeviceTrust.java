@@ -6,6 +6,7 @@ import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.client.trust.TrustModel.Credential;
 import dev.umbra.client.trust.TrustModel.Keyset;
 import dev.umbra.client.trust.TrustModel.Revocation;
+import dev.umbra.crypto.sign.Signed;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.umbra.client.trust;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.client.trust.TrustModel.Keyset;
+import dev.umbra.crypto.sign.Signed;
 import java.util.List;
 import java.util.UUID;
 

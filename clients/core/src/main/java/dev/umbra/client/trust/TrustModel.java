@@ -5,6 +5,8 @@ import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.P256PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.crypto.sign.TrustPayloadTypes;
 import dev.umbra.crypto.sign.VerificationCodes;
 import java.util.Map;
 import java.util.TreeMap;
@@ -12,17 +14,18 @@ import java.util.UUID;
 
 /**
  * The signed payloads of Workspace Protection (docs/device-trust.md), every one canonical JSON
- * with a {@code type} that names it, so a signature over one kind can never pass as another.
+ * with a {@code type} that names it, so a signature over one kind can never pass as another (the
+ * type names are {@link TrustPayloadTypes}, shared with the control plane).
  */
 public final class TrustModel {
-  public static final String KEYSET = "umbra-keyset/v1";
-  public static final String DEVICE_REQUEST = "umbra-device-request/v1";
-  public static final String DEVICE_CREDENTIAL = "umbra-device-credential/v1";
-  public static final String DEVICE_REVOCATION = "umbra-device-revocation/v1";
-  public static final String DEVICE_KEYS = "umbra-device-keys/v1";
-  public static final String DEVICE_WEBTTY_KEY = "umbra-device-webtty-key/v1";
-  public static final String RECOVERY_KIT = "umbra-recovery-kit/v1";
-  public static final String BUNDLE_ENVELOPE = "umbra-keyset-envelope/v1";
+  public static final String KEYSET = TrustPayloadTypes.KEYSET;
+  public static final String DEVICE_REQUEST = TrustPayloadTypes.DEVICE_REQUEST;
+  public static final String DEVICE_CREDENTIAL = TrustPayloadTypes.DEVICE_CREDENTIAL;
+  public static final String DEVICE_REVOCATION = TrustPayloadTypes.DEVICE_REVOCATION;
+  public static final String DEVICE_KEYS = TrustPayloadTypes.DEVICE_KEYS;
+  public static final String DEVICE_WEBTTY_KEY = TrustPayloadTypes.DEVICE_WEBTTY_KEY;
+  public static final String RECOVERY_KIT = TrustPayloadTypes.RECOVERY_KIT;
+  public static final String BUNDLE_ENVELOPE = TrustPayloadTypes.BUNDLE_ENVELOPE;
 
   private TrustModel() {}
 

@@ -2,6 +2,7 @@ package dev.umbra.client.trust;
 
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.client.trust.DeviceTrust.Pin;
+import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

@@ -3,6 +3,7 @@ package dev.umbra.client.trust;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

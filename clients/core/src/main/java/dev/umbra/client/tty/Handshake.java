@@ -15,7 +15,7 @@ import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.PayloadSuite;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.proto.webtty.SignedMessage;
 import java.time.Duration;
 import java.util.ArrayList;

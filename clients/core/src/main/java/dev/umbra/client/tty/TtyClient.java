@@ -71,7 +71,7 @@ public final class TtyClient {
    */
   public record Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
       X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock,
-      dev.umbra.client.trust.Signed deviceCredential, List<Handshake.RecipientDevice> recipientDevices) {
+      dev.umbra.crypto.sign.Signed deviceCredential, List<Handshake.RecipientDevice> recipientDevices) {
 
     public Options {
       recipientDevices = List.copyOf(recipientDevices);
@@ -84,7 +84,7 @@ public final class TtyClient {
      */
     public Options(URI engineUrl, UUID workspaceId, Supplier<Future<String>> tokens, Ed25519KeyPair signingKey,
         X25519KeyPair agreementKey, ServerTrust trust, List<X25519PublicKey> extraRecipients, Clock clock,
-        dev.umbra.client.trust.Signed deviceCredential) {
+        dev.umbra.crypto.sign.Signed deviceCredential) {
       this(engineUrl, workspaceId, tokens, signingKey, agreementKey, trust, extraRecipients, clock, deviceCredential, List.of());
     }
 

@@ -3,7 +3,7 @@ package dev.umbra.client.ttypolicy;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.client.trust.DeviceTrust;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;

@@ -7,7 +7,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

@@ -6,7 +6,7 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.client.trust.DeviceTrust;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustStore;
 import java.nio.charset.StandardCharsets;

@@ -10,6 +10,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.client.trust.TrustModel.Credential;
 import dev.umbra.client.trust.TrustModel.DeviceKeys;
 import dev.umbra.client.trust.TrustModel.DeviceWebTtyKey;
+import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;

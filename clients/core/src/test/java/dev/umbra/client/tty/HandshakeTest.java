@@ -149,8 +149,8 @@ class HandshakeTest {
     PayloadKeyId id = PayloadKeyId.generate();
     var grants = KeyGrants.wrapForAll(KeyRole.OUTPUT, PayloadKey.generate(), id, ctx, List.of(serverKx.publicKey()));
     Ed25519KeyPair workspace = Ed25519KeyPair.generate();
-    dev.umbra.client.trust.Signed cred = dev.umbra.client.trust.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 1L), workspace.privateKey());
-    dev.umbra.client.trust.Signed other = dev.umbra.client.trust.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 2L), workspace.privateKey());
+    dev.umbra.crypto.sign.Signed cred = dev.umbra.crypto.sign.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 1L), workspace.privateKey());
+    dev.umbra.crypto.sign.Signed other = dev.umbra.crypto.sign.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 2L), workspace.privateKey());
     SignedMessage m = Handshake.sign(new Handshake.ClientProof("w", "s", "sess", new byte[32], clientSign.publicKey(),
         clientKx.publicKey(), 80, 24, "xterm", ctx, id, PayloadKeyId.generate(), grants, 1L, 2L, cred), clientSign);
     assertThat(Handshake.verifyProof(m).deviceCredential()).isEqualTo(cred);

@@ -5,7 +5,7 @@ import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.client.trust.DeviceTrust;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import java.util.HashSet;
 import java.util.List;

@@ -25,7 +25,7 @@ import dev.umbra.relay.RelayService;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.daemon.run.DaemonRunner;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustStore;
 import dev.umbra.client.trust.TrustSync;

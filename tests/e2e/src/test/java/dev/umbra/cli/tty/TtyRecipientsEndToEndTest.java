@@ -6,7 +6,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.client.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;

@@ -1,4 +1,4 @@
-package dev.umbra.client.trust;
+package dev.umbra.crypto.sign;
 
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.MalformedInputException;
@@ -15,6 +15,9 @@ import java.util.Map;
  * A canonical JSON payload and an Ed25519 signature over exactly its UTF-8 bytes, as carried on
  * the wire: {@code {"payload": "<canonical JSON text>", "signature": "<128 hex digits>"}}. The
  * payload travels as text so that the signed bytes are never re-encoded (docs/device-trust.md).
+ * The one parser of signed trust payloads: the control plane checks request bodies with it
+ * ({@code devices/SignedPayload}), clients and daemons verify with it; the payload types are
+ * {@link TrustPayloadTypes}.
  */
 public record Signed(String payload, byte[] signature) {
   /** Largest payload accepted from outside. */

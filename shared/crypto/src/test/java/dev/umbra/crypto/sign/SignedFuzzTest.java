@@ -1,4 +1,4 @@
-package dev.umbra.client.trust;
+package dev.umbra.crypto.sign;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
