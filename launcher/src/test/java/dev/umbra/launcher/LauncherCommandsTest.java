@@ -61,6 +61,19 @@ class LauncherCommandsTest {
   }
 
   @Test
+  void daemonComesFromTheLauncherWithItsPairAndRunCommands() {
+    // the CLI does not depend on the daemon: the launcher adds `umbra daemon` to its tree
+    assertThat(umbra("--help").out()).contains("\n  daemon ");
+    Run help = umbra("daemon", "pair", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).startsWith("Usage: umbra daemon pair ").contains("<code>");
+    Run missing = umbra("daemon", "pair");
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("<code>").contains("Run 'umbra daemon pair --help'");
+    assertThat(umbra("daemon", "run", "--help").out()).startsWith("Usage: umbra daemon run ").contains("--once");
+  }
+
+  @Test
   void devAnswersHelpAndRefusesArgumentsAsAUsageError() {
     Run help = umbra("dev", "--help");
     assertThat(help.code()).isZero();
