@@ -11,6 +11,7 @@ import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
+import dev.umbra.launcher.Cli;
 import dev.umbra.pairing.PairingService;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -73,7 +74,8 @@ class CliEndToEndTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("USER", "alice"), args);
+        Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 

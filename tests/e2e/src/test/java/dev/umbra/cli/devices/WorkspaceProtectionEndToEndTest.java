@@ -28,6 +28,7 @@ import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
+import dev.umbra.launcher.Cli;
 import dev.umbra.pairing.PairingService;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
@@ -96,7 +97,8 @@ class WorkspaceProtectionEndToEndTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("USER", "alice"), args);
+        Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 

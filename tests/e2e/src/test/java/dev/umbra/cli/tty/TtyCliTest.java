@@ -17,6 +17,7 @@ import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
+import dev.umbra.launcher.Cli;
 import dev.umbra.pairing.PairingService;
 import dev.umbra.webtty.WebTtyService;
 import io.vertx.core.Vertx;
@@ -58,7 +59,8 @@ class TtyCliTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"), args);
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 

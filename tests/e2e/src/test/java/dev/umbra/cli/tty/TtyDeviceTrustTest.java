@@ -19,6 +19,7 @@ import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ClientAuth;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.daemon.channel.DaemonRelay;
+import dev.umbra.launcher.Cli;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.relay.RelayService;
@@ -116,7 +117,8 @@ class TtyDeviceTrustTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"), args);
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 

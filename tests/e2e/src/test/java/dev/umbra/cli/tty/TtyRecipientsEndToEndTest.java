@@ -10,6 +10,7 @@ import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
+import dev.umbra.launcher.Cli;
 import java.net.URI;
 import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.client.binding.Binding;
@@ -91,7 +92,8 @@ class TtyRecipientsEndToEndTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"), args);
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
