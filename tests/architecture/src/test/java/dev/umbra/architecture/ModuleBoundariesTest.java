@@ -63,7 +63,7 @@ class ModuleBoundariesTest {
   void importsTheClassesOfEveryModule() {
     // a rule over nothing passes: prove the import saw each module's classes
     for (String root : Stream.concat(SERVICES.stream(),
-        Stream.of("dev.umbra.proto", "dev.umbra.crypto", "dev.umbra.kit", "dev.umbra.daemon",
+        Stream.of("dev.umbra.proto", "dev.umbra.crypto", "dev.umbra.kit", "dev.umbra.client", "dev.umbra.daemon",
             "dev.umbra.cli", "dev.umbra.launcher")).toList()) {
       assertThat(production.stream()
               .anyMatch(c -> c.getPackageName().equals(root) || c.getPackageName().startsWith(root + ".")))
@@ -126,6 +126,22 @@ class ModuleBoundariesTest {
     noClasses().that().resideInAPackage("dev.umbra.daemon..")
         .should().dependOnClassesThat().resideInAnyPackage("dev.umbra.cli..", "dev.umbra.launcher..")
         .because("the daemon runs on a machine without the CLI")
+        .check(production);
+  }
+
+  @Test
+  void theCliIsBuiltOnTheClientLibraryNeverOnTheDaemon() {
+    noClasses().that().resideInAPackage("dev.umbra.cli..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.umbra.daemon..", "dev.umbra.launcher..")
+        .because("the CLI, the browser app and agents share clients/core; the daemon is what runs on a machine")
+        .check(production);
+  }
+
+  @Test
+  void theClientLibraryIsBelowEveryClient() {
+    noClasses().that().resideInAPackage("dev.umbra.client..")
+        .should().dependOnClassesThat().resideInAnyPackage("dev.umbra.daemon..", "dev.umbra.cli..", "dev.umbra.launcher..")
+        .because("clients/core is what every key holder shares, so it knows none of them")
         .check(production);
   }
 
