@@ -46,7 +46,7 @@ class SourceSizeTest {
       Map.entry("bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run", 93),
       Map.entry("clients/core/src/main/java/dev/umbra/client/tty/RecordingDecryptor.java#RecordingDecryptor.decrypt", 141),
       Map.entry("clients/core/src/main/java/dev/umbra/client/tty/TtyClient.java", 806),
-      Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java", 887),
+      Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java", 890),
       Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java#TtyServer.share", 91),
       Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java", 724),
       Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java#DeviceTrustRoutes.rotate", 89),
