@@ -12,6 +12,8 @@ import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.ttypolicy.TtyPolicy;
 import dev.umbra.client.ttypolicy.TtyPolicyPin;
 import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import picocli.CommandLine.Command;
@@ -31,6 +33,8 @@ public final class MachinePolicyCommand extends InWorkspace {
   @Option(names = "--recording", paramLabel = "on|off", description = "Record sessions (ciphertext) on the WebTTY engine.") String recording;
   @Option(names = "--join", paramLabel = "nobody|members|admins", description = "Who may join a live session as a viewer (with a key grant from the opener).") String join;
   @Option(names = "--record-stdin", paramLabel = "on|off", description = "Also record what is typed (only when recording is on).") String recordStdin;
+  @Option(names = "--reviewer", paramLabel = "<member|device>", description = "Workspace Protection: a member (all their trusted devices with a published WebTTY key) or a device whose exports may read recorded stdin; the daemon wraps every input key to them. Repeatable; replaces the current reviewers.") List<String> reviewers = new ArrayList<>();
+  @Option(names = "--no-reviewers", description = "Name no reviewers (only the daemon's side and whoever typed read recorded stdin).") boolean noReviewers;
 
   public MachinePolicyCommand(CliContext ctx) {
     super(ctx);
@@ -110,7 +114,13 @@ public final class MachinePolicyCommand extends InWorkspace {
     } catch (CryptoException e) {
       throw new CliException("--join must be nobody, members or admins");
     }
-    if (rec.isEmpty() && stdin.isEmpty() && j.isEmpty()) {
+    if (!reviewers.isEmpty() && noReviewers) {
+      throw new CliException("give --reviewer or --no-reviewers, not both");
+    }
+    if (!reviewers.isEmpty() && keyset.isEmpty()) {
+      throw new CliException("--reviewer needs Workspace Protection: reviewers are trusted devices, vouched for by the workspace key");
+    }
+    if (rec.isEmpty() && stdin.isEmpty() && j.isEmpty() && reviewers.isEmpty() && !noReviewers) {
       show(stored, checked);
       return;
     }
@@ -133,8 +143,16 @@ public final class MachinePolicyCommand extends InWorkspace {
       device = Optional.of(wp.store().require());
       signer = device.get().id();
     }
+    List<TtyPolicy.Reviewer> chosen = noReviewers ? List.of() : base.reviewers();
+    if (!reviewers.isEmpty()) {
+      // resolved from the signed trust material exactly as `umbra tty share --with` (verified against the pinned keyset)
+      chosen = new ArrayList<>();
+      for (TtyRecipients.Recipient r : TtyRecipients.named(api, wp, keyset.get(), w, reviewers)) {
+        chosen.add(new TtyPolicy.Reviewer(r.deviceId(), r.vouch().webttyKey()));
+      }
+    }
     TtyPolicy next = new TtyPolicy(w, machineId, version, rec.orElse(base.recording()), j.orElse(base.join()),
-        stdin.orElse(base.recordStdin()), ctx.clock().instant().toString(), signer);
+        stdin.orElse(base.recordStdin()), ctx.clock().instant().toString(), signer, chosen);
     JsonObject doc = device
         .map(d -> Signed.sign(next.fields(), d.signing().privateKey()).toJson())
         .orElseGet(() -> new JsonObject().put("payload", next.canonical()));
@@ -145,7 +163,8 @@ public final class MachinePolicyCommand extends InWorkspace {
   }
 
   static String summary(TtyPolicy p) {
-    return "recording " + (p.recording() ? "on" : "off") + ", join " + p.join().wire() + ", record stdin " + (p.recordStdin() ? "on" : "off");
+    return "recording " + (p.recording() ? "on" : "off") + ", join " + p.join().wire() + ", record stdin " + (p.recordStdin() ? "on" : "off")
+        + (p.reviewers().isEmpty() ? "" : ", reviewers " + p.reviewers().stream().map(r -> r.deviceId().toString()).toList());
   }
 
   private void show(JsonObject stored, Checked checked) {

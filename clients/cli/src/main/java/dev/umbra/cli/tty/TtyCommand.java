@@ -137,9 +137,15 @@ public final class TtyCommand implements Callable<Integer> {
     List<Handshake.RecipientDevice> vouches = new ArrayList<>();
     if (serverId != null) {
       List<TtyRecipients.Recipient> devices = TtyRecipients.trustedDevices(api, wp, keyset.get());
+      Optional<dev.umbra.daemon.ttypolicy.TtyPolicy> policy = TtyRecipients.policy(api, wp, keyset.get(), UUID.fromString(serverId));
       List<TtyRecipients.Recipient> chosen = new ArrayList<>(TtyRecipients.allowed(devices,
-          TtyRecipients.join(api, wp, keyset.get(), UUID.fromString(serverId)), TtyRecipients.admins(api, workspaceId),
-          wp.store().require().id()));
+          policy.map(dev.umbra.daemon.ttypolicy.TtyPolicy::join).orElse(dev.umbra.daemon.ttypolicy.TtyPolicy.Join.NOBODY),
+          TtyRecipients.admins(api, workspaceId), wp.store().require().id()));
+      // the policy's reviewers read the recording (output here; the daemon grants them the input keys)
+      for (dev.umbra.daemon.ttypolicy.TtyPolicy.Reviewer reviewer : policy.map(p -> p.reviewers()).orElse(List.of())) {
+        devices.stream().filter(r -> r.deviceId().equals(reviewer.deviceId()) && !chosen.contains(r)
+            && !r.deviceId().equals(wp.store().require().id())).forEach(chosen::add);
+      }
       for (X25519PublicKey k : o.extraRecipients()) {
         TtyRecipients.Recipient r = TtyRecipients.shared(devices, k);
         if (!chosen.contains(r)) {
@@ -301,8 +307,13 @@ public final class TtyCommand implements Callable<Integer> {
     }
   }
 
-  /** The keys a share adds, with what vouches for each to the daemon (Workspace Protection), and their names. */
-  record ShareTargets(List<X25519PublicKey> keys, List<Handshake.RecipientDevice> vouches, List<String> names) {}
+  /**
+   * The keys a share adds, with what vouches for each to the daemon (Workspace Protection), and their
+   * names; {@code self} this device's own entry (its credential and WebTTY key binding; null without
+   * Workspace Protection), which a controller who did not open the session names as the sharer.
+   */
+  record ShareTargets(List<X25519PublicKey> keys, List<Handshake.RecipientDevice> vouches, List<String> names,
+                      Handshake.RecipientDevice self) {}
 
   /**
    * Resolves {@code umbra tty share --with} values. Under Workspace Protection each value is a
@@ -326,35 +337,22 @@ public final class TtyCommand implements Callable<Integer> {
         }
         names.add(v);
       }
-      return new ShareTargets(keys, vouches, names);
+      return new ShareTargets(keys, vouches, names, null);
     }
-    List<TtyRecipients.Recipient> devices = TtyRecipients.trustedDevices(api, wp, keyset.get());
-    Map<UUID, String> members = new HashMap<>();
-    for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
-      JsonObject m = (JsonObject) o;
-      members.put(UUID.fromString(m.getString("account_id")), m.getString("name", ""));
-    }
-    for (String v : with) {
-      List<TtyRecipients.Recipient> hit = new ArrayList<>();
-      for (TtyRecipients.Recipient r : devices) {
-        if (r.deviceId().toString().equals(v) || r.name().equalsIgnoreCase(v) || r.accountId().toString().equals(v)
-            || v.equalsIgnoreCase(members.getOrDefault(r.accountId(), ""))) {
-          hit.add(r);
-        }
-      }
-      if (hit.isEmpty()) {
-        throw new CliException("no trusted device with a published WebTTY key matches " + v
-            + " (a device id or name, or a member's id or name; the device publishes its key with `umbra tty key --publish`)");
-      }
-      for (TtyRecipients.Recipient r : hit) {
-        if (!r.key().equals(self) && !keys.contains(r.key())) {
-          keys.add(r.key());
-          vouches.add(r.vouch());
-          names.add(r.name());
-        }
+    Handshake.RecipientDevice own = null;
+    for (TtyRecipients.Recipient r : TtyRecipients.trustedDevices(api, wp, keyset.get())) {
+      if (r.key().equals(self)) {
+        own = r.vouch();
       }
     }
-    return new ShareTargets(keys, vouches, names);
+    for (TtyRecipients.Recipient r : TtyRecipients.named(api, wp, keyset.get(), w, with)) {
+      if (!r.key().equals(self) && !keys.contains(r.key())) {
+        keys.add(r.key());
+        vouches.add(r.vouch());
+        names.add(r.name());
+      }
+    }
+    return new ShareTargets(keys, vouches, names, own);
   }
 
   private static String control(TtyClient c, String line,
@@ -374,7 +372,7 @@ public final class TtyCommand implements Callable<Integer> {
           if (t.keys().isEmpty()) {
             return "error: nobody to add (only this device matched)";
           }
-          c.share(t.keys(), t.vouches());
+          c.share(t.keys(), t.vouches(), t.self());
           return "ok: share request sent for " + String.join(", ", t.names())
               + "; the session shows the daemon's answer (a new output key, or share_refused_<reason>)";
         } catch (CliException | IllegalStateException e) {
@@ -481,7 +479,7 @@ public final class TtyCommand implements Callable<Integer> {
    * through the running {@code umbra tty} that opened it (docs/webtty.md "Adding a recipient to a
    * live session"); the daemon starts a new output-key epoch that includes them.
    */
-  @Command(name = "share", description = "Add a member's trusted devices, or a device, to your live session (through the running `umbra tty` that opened it).")
+  @Command(name = "share", description = "Add a member's trusted devices, or a device, to a live session you opened or control (through your running `umbra tty` in it).")
   public static final class Share implements Callable<Integer> {
     private final CliContext ctx;
     @Parameters(index = "0", paramLabel = "<session>", description = "The session (printed when it started).") String session;

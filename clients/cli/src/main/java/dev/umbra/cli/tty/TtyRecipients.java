@@ -79,17 +79,50 @@ final class TtyRecipients {
   }
 
   /**
+   * The trusted devices {@code values} name (a device id or name, or a member's account id or name:
+   * all of that member's devices), from {@link #trustedDevices}; a value naming none is an error.
+   */
+  static List<Recipient> named(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID w, List<String> values) {
+    List<Recipient> devices = trustedDevices(api, wp, v);
+    java.util.Map<UUID, String> members = new java.util.HashMap<>();
+    for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
+      JsonObject m = (JsonObject) o;
+      members.put(UUID.fromString(m.getString("account_id")), m.getString("name", ""));
+    }
+    List<Recipient> out = new ArrayList<>();
+    for (String value : values) {
+      List<Recipient> hit = new ArrayList<>();
+      for (Recipient r : devices) {
+        if (r.deviceId().toString().equals(value) || r.name().equalsIgnoreCase(value) || r.accountId().toString().equals(value)
+            || value.equalsIgnoreCase(members.getOrDefault(r.accountId(), ""))) {
+          hit.add(r);
+        }
+      }
+      if (hit.isEmpty()) {
+        throw new CliException("no trusted device with a published WebTTY key matches " + value
+            + " (a device id or name, or a member's id or name; the device publishes its key with `umbra tty key --publish`)");
+      }
+      hit.stream().filter(r -> !out.contains(r)).forEach(out::add);
+    }
+    return out;
+  }
+
+  /** The machine's policy as this CLI verifies it (the built-in default when none was set; empty when it does not verify). */
+  static Optional<TtyPolicy> policy(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID machineId) {
+    JsonObject stored = api.get("/v1/workspaces/" + wp.workspaceId() + "/machines/" + machineId + "/tty-policy");
+    if (stored.getJsonObject("policy") == null) {
+      return Optional.of(TtyPolicy.builtInDefault(wp.workspaceId(), machineId));
+    }
+    return MachinePolicyCommand.check(api, wp.workspaceId(), machineId, stored, wp, Optional.of(v)).policy();
+  }
+
+  /**
    * Who may join, as this CLI verified the machine's policy: the signed document's {@code join};
    * the daemons' built-in default when none was set; {@code nobody} (the strictest, as daemons do)
    * when the stored document does not verify.
    */
   static TtyPolicy.Join join(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID machineId) {
-    JsonObject stored = api.get("/v1/workspaces/" + wp.workspaceId() + "/machines/" + machineId + "/tty-policy");
-    if (stored.getJsonObject("policy") == null) {
-      return TtyPolicy.builtInDefault(wp.workspaceId(), machineId).join();
-    }
-    MachinePolicyCommand.Checked checked = MachinePolicyCommand.check(api, wp.workspaceId(), machineId, stored, wp, Optional.of(v));
-    return checked.policy().map(TtyPolicy::join).orElse(TtyPolicy.Join.NOBODY);
+    return policy(api, wp, v, machineId).map(TtyPolicy::join).orElse(TtyPolicy.Join.NOBODY);
   }
 
   /**

@@ -364,17 +364,19 @@ public final class Handshake {
   public static final String SHARE_TYPE = "umbra-webtty-share/v2";
 
   /**
-   * The opener's request to add recipients to its live session (docs/webtty.md "Adding a
-   * recipient to a live session"), signed by the key that signed its ClientProof. Canonical JSON:
-   * {@code {"not_after_ms","not_before_ms","recipient_devices":[{"credential","webtty_key"}],
-   * "recipient_keys":[X25519 hex, sorted],"server_id","session_id","type":"umbra-webtty-share/v2",
-   * "workspace_id"}}, exactly these members. {@code recipient_keys} are every X25519 key of the
-   * new key context except the server's (the daemon knows only key ids of the current one, and
-   * wraps the new output key to each); {@code recipient_devices} vouch for the added ones under
-   * Workspace Protection (as in the proof; may be empty).
+   * A request to add recipients to a live session (docs/webtty.md "Adding a recipient to a live
+   * session"), signed by the key that signed the opener's ClientProof or, under Workspace
+   * Protection, by the current controller's trusted device, which then names itself in
+   * {@code sharer}. Canonical JSON: {@code {"not_after_ms","not_before_ms","recipient_devices":
+   * [{"credential","webtty_key"}],"recipient_keys":[X25519 hex, sorted],"server_id","session_id",
+   * "sharer"?:{"credential","webtty_key"},"type":"umbra-webtty-share/v2","workspace_id"}}, exactly
+   * these members ({@code sharer} only when present). The new key context is the current one plus
+   * {@code recipient_keys} (the daemon wraps the new output key to every recipient: it knows the
+   * keys of the current ones it was shown, and the request may list them again);
+   * {@code recipient_devices} vouch for the added ones under Workspace Protection (may be empty).
    */
   public record ShareRequest(String workspaceId, String serverId, String sessionId, List<X25519PublicKey> recipientKeys,
-                             List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs) {
+                             List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs, RecipientDevice sharer) {
     private static final java.util.Set<String> MEMBERS = java.util.Set.of("type", "workspace_id", "server_id",
         "session_id", "recipient_keys", "recipient_devices", "not_before_ms", "not_after_ms");
 
@@ -394,6 +396,12 @@ public final class Handshake {
       recipientDevices = List.copyOf(recipientDevices);
     }
 
+    /** A request signed by the opener's key (no {@code sharer}). */
+    public ShareRequest(String workspaceId, String serverId, String sessionId, List<X25519PublicKey> recipientKeys,
+        List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs) {
+      this(workspaceId, serverId, sessionId, recipientKeys, recipientDevices, notBeforeMs, notAfterMs, null);
+    }
+
     Map<String, Object> json() {
       Map<String, Object> m = new LinkedHashMap<>();
       m.put("type", SHARE_TYPE);
@@ -406,10 +414,27 @@ public final class Handshake {
       }
       m.put("recipient_keys", keys);
       m.put("recipient_devices", recipientDevicesJson(recipientDevices));
+      if (sharer != null) {
+        m.put("sharer", recipientDevicesJson(List.of(sharer)).get(0));
+      }
       m.put("not_before_ms", notBeforeMs);
       m.put("not_after_ms", notAfterMs);
       return m;
     }
+  }
+
+  /**
+   * The {@code sharer} a share request names (null when it names none), read before its signature
+   * is checked so that the daemon can find the key to check it with: the controller's device
+   * credential and WebTTY key binding, which the daemon verifies under its pin first. Bounded and
+   * canonical like {@link #verifyShare}.
+   */
+  public static RecipientDevice shareSharer(SignedMessage m) {
+    if (m.getCanonicalJson().size() > 16 * 1024 || m.getSignature().size() != 64) {
+      throw new MalformedInputException("share request is larger than 16 KiB or its signature is not 64 bytes");
+    }
+    Object sharer = canonical(m).get("sharer");
+    return sharer == null ? null : recipientDevices(List.of(sharer)).get(0);
   }
 
   public static SignedMessage sign(ShareRequest request, Ed25519KeyPair key) {
@@ -418,7 +443,7 @@ public final class Handshake {
 
   /**
    * Verifies a share request's signature with {@code openerKey} (the key that signed the session's
-   * ClientProof) before reading anything of it, then its shape: canonical, exactly the members
+   * ClientProof, or the key of the controller's device its {@code sharer} names) before reading anything of it, then its shape: canonical, exactly the members
    * above (AuthenticationFailedException / MalformedInputException). At most 16 KiB (the engine's bound of a signed document).
    */
   @SuppressWarnings("unchecked")
@@ -428,7 +453,9 @@ public final class Handshake {
     }
     openerKey.verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     Map<String, Object> j = canonical(m);
-    if (!j.keySet().equals(ShareRequest.MEMBERS) || !SHARE_TYPE.equals(j.get("type"))) {
+    java.util.Set<String> members = new java.util.HashSet<>(j.keySet());
+    boolean hasSharer = members.remove("sharer");
+    if (!members.equals(ShareRequest.MEMBERS) || !SHARE_TYPE.equals(j.get("type"))) {
       throw new MalformedInputException("not a WebTTY share request");
     }
     if (!(j.get("recipient_keys") instanceof List<?> kl) || !(j.get("recipient_devices") instanceof List<?> dl)
@@ -446,7 +473,7 @@ public final class Handshake {
     List<RecipientDevice> devices = new ArrayList<>();
     devices.addAll(recipientDevices(dl));
     ShareRequest r = new ShareRequest(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), keys, devices,
-        num(j, "not_before_ms"), num(j, "not_after_ms"));
+        num(j, "not_before_ms"), num(j, "not_after_ms"), hasSharer ? recipientDevices(List.of(j.get("sharer"))).get(0) : null);
     if (!Arrays.equals(CanonicalJson.encode(r.json()), m.getCanonicalJson().toByteArray())) {
       throw new MalformedInputException("share request recipient keys are not sorted lowercase hex");
     }

@@ -174,8 +174,10 @@ public final class RecordingDecryptor {
         case RECORDED_KIND_INPUT_KEY -> {
           InputKeyGrant g = InputKeyGrant.verify(e.getInputKeyGrant().getCanonicalJson().toByteArray(),
               e.getInputKeyGrant().getSignature().toByteArray(), hello.signingKey());
+          // epoch 0: the opener's own input key re-wrapped for the policy's reviewers (before any handover)
+          boolean openersKey = g.epoch() == 0 && epoch == 0 && g.inputKeyId().equals(proof.inputKeyId());
           if (!g.workspaceId().equals(workspaceId.toString()) || !g.sessionId().equals(header.getSessionId())
-              || !outputKeyIds.contains(g.outputKeyId()) || g.epoch() <= epoch) {
+              || !outputKeyIds.contains(g.outputKeyId()) || (g.epoch() <= epoch && !openersKey)) {
             out.add(Chunk.note(e, "an input key grant out of place was ignored (epoch " + g.epoch() + ")"));
             continue;
           }

@@ -139,8 +139,9 @@ public final class TtyClient {
   /** Every output key id this client held in the session (an input grant names one of them). */
   private final java.util.Set<PayloadKeyId> outputKeyIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
   /**
-   * The opener's connection only: the X25519 keys of every output recipient but the server, which
-   * a share request must list (the daemon knows only their key ids). Grows with each share.
+   * The X25519 keys of the output recipients but the server that this connection knows (the
+   * opener's connection: all of them; a joiner: those it added), listed again in its share
+   * requests (the daemon also remembers the keys it was shown). Grows with each share.
    */
   private final List<X25519PublicKey> recipientKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
   /** The recipient keys of the last share request sent, until an OUTPUT_KEY with exactly them arrives. */
@@ -350,16 +351,15 @@ public final class TtyClient {
   }
 
   /**
-   * Adds recipients to this (opened) session: sends the opener's signed share request naming every
-   * recipient key (the current ones and {@code added}) and the devices vouching for the added ones
-   * (Workspace Protection). The daemon answers with OUTPUT_KEY to everyone (then the listener's
-   * {@code event}) or a REFUSED {@code share_refused_*}. Only the connection that opened the
-   * session knows the recipients' keys; elsewhere this throws.
+   * Adds recipients to this live session: sends a signed share request naming the keys to add
+   * (on the connection that opened the session, every recipient key: it knows them all) and the
+   * devices vouching for them (Workspace Protection). The opener (also re-attached) signs with the
+   * key that signed its proof; a participant given control signs with its device key and names
+   * itself as {@code sharer} (its credential and WebTTY key binding), which the daemon checks
+   * under its pin against the current controller. The daemon answers with OUTPUT_KEY to everyone
+   * (then the listener's {@code event}) or a REFUSED {@code share_refused_*}.
    */
-  public void share(List<X25519PublicKey> added, List<Handshake.RecipientDevice> devices) {
-    if (recipientKeys.isEmpty()) {
-      throw new IllegalStateException("only the connection that opened the session can share it");
-    }
+  public void share(List<X25519PublicKey> added, List<Handshake.RecipientDevice> devices, Handshake.RecipientDevice self) {
     List<X25519PublicKey> all = new ArrayList<>(recipientKeys);
     for (X25519PublicKey k : added) {
       if (!all.contains(k)) {
@@ -368,15 +368,20 @@ public final class TtyClient {
     }
     long now = options.clock().millis();
     Handshake.ShareRequest r = new Handshake.ShareRequest(options.workspaceId().toString(), serverId, sessionId, all,
-        devices, now, now + PROOF_WINDOW_MS);
-    // the recipients change only when the daemon's OUTPUT_KEY for exactly this set arrives (a
-    // refused share must not leave its keys in the next request)
+        devices, now, now + PROOF_WINDOW_MS, opener || attach ? null : self);
+    // the recipients change only when the daemon's OUTPUT_KEY with these keys arrives (a refused
+    // share must not leave its keys in the next request)
     pendingShare = r.recipientKeys();
     shareSigned(Handshake.sign(r, options.signingKey()));
   }
 
+  /** {@link #share(List, List, Handshake.RecipientDevice)} by the opener (no sharer entry). */
+  public void share(List<X25519PublicKey> added, List<Handshake.RecipientDevice> devices) {
+    share(added, devices, null);
+  }
+
   /** Sends an already signed share request as it is (tests use it to replay one). */
-  void shareSigned(SignedMessage request) {
+  public void shareSigned(SignedMessage request) {
     write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE).setSessionId(sessionId)
         .setShareRequest(request).build());
   }
@@ -694,14 +699,13 @@ public final class TtyClient {
     outputEpoch = e.epoch();
     outputKeyIds.add(e.outputKeyId());
     List<X25519PublicKey> pending = pendingShare;
-    if (pending != null) {
-      java.util.Set<KeyId> ids = new java.util.HashSet<>(List.of(serverKeyId));
-      pending.forEach(k -> ids.add(KeyId.of(k)));
-      if (ids.equals(new java.util.HashSet<>(e.keyContext().recipients()))) {
-        recipientKeys.clear();
-        recipientKeys.addAll(pending);
-        pendingShare = null;
+    if (pending != null && pending.stream().allMatch(k -> e.keyContext().hasRecipient(KeyId.of(k)))) {
+      for (X25519PublicKey k : pending) {
+        if (!recipientKeys.contains(k)) {
+          recipientKeys.add(k);
+        }
       }
+      pendingShare = null;
     }
     stats.count("output_keys_received");
     listener.event(f);

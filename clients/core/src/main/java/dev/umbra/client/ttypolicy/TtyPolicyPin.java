@@ -51,6 +51,7 @@ public final class TtyPolicyPin {
     SIGNER_REVOKED("signer_revoked"),
     BAD_SIGNATURE("bad_signature"),
     ROLLED_BACK("rolled_back"),
+    UNVOUCHED_REVIEWER("unvouched_reviewer"),
     VERSION_REUSED("version_reused");
 
     private final String code;
@@ -87,7 +88,7 @@ public final class TtyPolicyPin {
           throw new MalformedInputException("unknown member in a policy document");
         }
       }
-      if (!(j.getValue("payload") instanceof String p) || p.isEmpty() || p.length() > Signed.MAX_PAYLOAD) {
+      if (!(j.getValue("payload") instanceof String p) || p.isEmpty() || p.length() > TtyPolicy.MAX_DOCUMENT) {
         throw new MalformedInputException("a policy document needs a payload string");
       }
       Object s = j.getValue("signature");
@@ -163,8 +164,10 @@ public final class TtyPolicyPin {
       return Optional.of(Refusal.MALFORMED);
     }
     if (trust.isEmpty()) {
-      // nothing pinned: no key to check a signature against, so a signed document is not taken on the control plane's word
-      return d.signature() == null ? Optional.empty() : Optional.of(Refusal.NO_PINNED_TRUST);
+      // nothing pinned: no key to check a signature against, so a signed document is not taken on
+      // the control plane's word; nor is a reviewer (nothing vouches for its key)
+      return d.signature() != null ? Optional.of(Refusal.NO_PINNED_TRUST)
+          : p.reviewers().isEmpty() ? Optional.empty() : Optional.of(Refusal.UNVOUCHED_REVIEWER);
     }
     if (d.signature() == null) {
       return Optional.of(Refusal.UNSIGNED_UNDER_PROTECTION);
@@ -184,7 +187,34 @@ public final class TtyPolicyPin {
     } catch (CryptoException e) {
       return Optional.of(Refusal.BAD_SIGNATURE);
     }
+    for (TtyPolicy.Reviewer r : p.reviewers()) {
+      if (!vouched(t, r)) {
+        return Optional.of(Refusal.UNVOUCHED_REVIEWER);
+      }
+    }
     return Optional.empty();
+  }
+
+  /**
+   * A reviewer counts when its device is trusted under the pin (a credential of the current keyset
+   * version the pinned workspace key signed, not revoked) and the WebTTY key binding is signed by
+   * that device's key, for this workspace and that device: the chain a recipient needs too.
+   */
+  private boolean vouched(DeviceTrust t, TtyPolicy.Reviewer r) {
+    if (t.pin().revoked().contains(r.deviceId())) {
+      return false;
+    }
+    Signed credential = t.pin().current().get(r.deviceId());
+    Optional<TrustModel.Credential> c = credential == null ? Optional.empty() : t.authorize(credential);
+    if (c.isEmpty() || !c.get().deviceId().equals(r.deviceId()) || !c.get().workspaceId().equals(workspaceId)) {
+      return false;
+    }
+    try {
+      TrustModel.DeviceWebTtyKey.verified(r.webttyKey(), c.get());
+      return true;
+    } catch (CryptoException | IllegalArgumentException e) {
+      return false;
+    }
   }
 
   /** The held document; empty when none (or the file is unreadable: see {@link #apply}). */

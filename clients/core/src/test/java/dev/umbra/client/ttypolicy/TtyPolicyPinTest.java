@@ -220,4 +220,48 @@ class TtyPolicyPinTest {
       }
     }
   }
+
+  /** {@code device}'s WebTTY key binding, signed by {@code signer}. */
+  Signed binding(UUID device, X25519KeyPair key, Ed25519KeyPair signer) {
+    return Signed.sign(new TrustModel.DeviceWebTtyKey(ws, device, key.publicKey(), "2026-12-04T16:00:00Z").fields(), signer.privateKey());
+  }
+
+  TtyPolicy withReviewers(long version, List<TtyPolicy.Reviewer> reviewers) {
+    return new TtyPolicy(ws, machine, version, true, Join.MEMBERS, true, "2026-12-04T16:00:00Z", adminDeviceId, reviewers);
+  }
+
+  @Test
+  void aReviewerThePinVouchesForIsAppliedAndOneItDoesNotIsRefused() {
+    DeviceTrust t = trust();
+    X25519KeyPair reviewerKey = X25519KeyPair.generate();
+    TtyPolicy.Reviewer genuine = new TtyPolicy.Reviewer(otherDeviceId, binding(otherDeviceId, reviewerKey, otherDevice));
+    TtyPolicyPin.State s = pin().apply(Optional.of(signed(withReviewers(1, List.of(genuine)), adminDevice)), Optional.of(t));
+    assertThat(s.servedRefused()).isEmpty();
+    assertThat(s.policy().reviewerKeys()).containsExactly(reviewerKey.publicKey());
+    assertThat(TtyPolicy.parse(s.policy().canonical()).canonical()).isEqualTo(s.policy().canonical());
+
+    // the admin's device signed the policy, but the binding is not signed by the reviewer's device
+    // (the control plane's substitute key), or names a device the workspace key never signed
+    TtyPolicy.Reviewer substituted = new TtyPolicy.Reviewer(otherDeviceId,
+        binding(otherDeviceId, X25519KeyPair.generate(), Ed25519KeyPair.generate()));
+    UUID stranger = UUID.randomUUID();
+    Ed25519KeyPair strangerKey = Ed25519KeyPair.generate();
+    TtyPolicy.Reviewer unknown = new TtyPolicy.Reviewer(stranger, binding(stranger, X25519KeyPair.generate(), strangerKey));
+    assertThat(pin().apply(Optional.of(signed(withReviewers(2, List.of(substituted)), adminDevice)), Optional.of(t)).servedRefused())
+        .contains(Refusal.UNVOUCHED_REVIEWER);
+    assertThat(pin().apply(Optional.of(signed(withReviewers(2, List.of(unknown)), adminDevice)), Optional.of(t)).servedRefused())
+        .contains(Refusal.UNVOUCHED_REVIEWER);
+    // the held policy (with the genuine reviewer) stays
+    assertThat(pin().apply(Optional.empty(), Optional.of(t)).policy().reviewerKeys()).containsExactly(reviewerKey.publicKey());
+    // the reviewer's device left out of the trust since (a revocation rotates the keyset without it):
+    // the held policy no longer verifies, the strictest applies until an admin re-signs
+    DeviceTrust revoked = TrustStore.pinFirst(ws, List.of(keyset), List.of(),
+        List.of(credential(adminDeviceId, adminDevice, workspaceKey)));
+    TtyPolicyPin.State after = pin().apply(Optional.empty(), Optional.of(revoked));
+    assertThat(after.heldInvalid()).contains(Refusal.UNVOUCHED_REVIEWER);
+    assertThat(after.policy().reviewers()).isEmpty();
+    // without a pin nothing vouches for a reviewer
+    assertThat(new TtyPolicyPin(dir.resolve("x"), ws, machine).verify(new Document(new TtyPolicy(ws, machine, 1, true, Join.MEMBERS,
+        true, "t", null, List.of(genuine)).canonical(), null), Optional.empty())).contains(Refusal.UNVOUCHED_REVIEWER);
+  }
 }

@@ -91,6 +91,7 @@ public final class TtyDaemon implements AutoCloseable {
             TtyServerConfig.baseEnv(env), env.getOrDefault("HOME", System.getProperty("user.home")),
             state.policy().tightenedBy(override).toProto(), Clock.systemUTC());
         TtyServer s = new TtyServer(d.vertx, cfg);
+        s.updateReviewers(state.policy().reviewerKeys());
         d.servers.add(s);
         d.served.add(new Served(b, pin));
         s.start().onFailure(e -> log.warn("WebTTY server for machine {} not registered yet: {}", b.machineId(), e.getMessage()));
@@ -142,7 +143,9 @@ public final class TtyDaemon implements AutoCloseable {
   public void syncPolicies() {
     for (int i = 0; i < servers.size(); i++) {
       Served s = served.get(i);
-      servers.get(i).updatePolicy(syncPolicy(s.binding(), s.pin()).policy().tightenedBy(override).toProto());
+      TtyPolicyPin.State state = syncPolicy(s.binding(), s.pin());
+      servers.get(i).updateReviewers(state.policy().reviewerKeys());
+      servers.get(i).updatePolicy(state.policy().tightenedBy(override).toProto());
     }
   }
 
@@ -155,6 +158,7 @@ public final class TtyDaemon implements AutoCloseable {
       Served s = served.get(i);
       TtyPolicyPin.State state = s.pin().apply(Optional.empty(), trust(s.binding()));
       report(s.binding(), state);
+      servers.get(i).updateReviewers(state.policy().reviewerKeys());
       servers.get(i).updatePolicy(state.policy().tightenedBy(override).toProto());
     }
   }

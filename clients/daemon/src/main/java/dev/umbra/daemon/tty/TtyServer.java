@@ -80,6 +80,11 @@ public final class TtyServer implements AutoCloseable {
   private volatile dev.umbra.proto.webtty.ServerPolicy policy;
   /** The policy of the last REGISTER sent. */
   private volatile dev.umbra.proto.webtty.ServerPolicy sentPolicy;
+  /**
+   * The X25519 keys of the reviewers the machine's verified policy names (each vouched for under
+   * the pin by {@code TtyPolicyPin}): every input key is wrapped to them too.
+   */
+  private volatile java.util.List<X25519PublicKey> reviewers = java.util.List.of();
   /** The policy the engine last confirmed in REGISTERED. */
   private volatile dev.umbra.proto.webtty.ServerPolicy confirmedPolicy;
 
@@ -101,6 +106,12 @@ public final class TtyServer implements AutoCloseable {
     long outputEpoch;
     /** not_before_ms of the last accepted share request: a later one must be newer (no replay). */
     long lastShareNotBefore = Long.MIN_VALUE;
+    /**
+     * The X25519 keys of the output recipients this daemon was shown (its own, the opener's, the
+     * devices vouched for in the proof, every key of an accepted share): a share from a connection
+     * that does not know them all (a controller, a re-attached opener) names only what it adds.
+     */
+    final Map<KeyId, X25519PublicKey> recipientKeys = new ConcurrentHashMap<>();
     /**
      * Held while sealing and queueing an output frame, and while switching the output key and
      * queueing its OUTPUT_KEY frame: nothing sealed under the old key follows the switch.
@@ -297,6 +308,9 @@ public final class TtyServer implements AutoCloseable {
     }
     s.context = p.keyContext();
     s.outputContext = p.keyContext();
+    rememberKey(s, config.agreementKey().publicKey());
+    rememberKey(s, p.agreementKey());
+    rememberVouchedKeys(s, p.recipientDevices());
     s.outputKeyId = p.outputKeyId();
     s.output = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, outputKey, p.outputKeyId(), p.keyContext()), ownKeyId());
     // epoch 0: the opener's own input key; only the opener may type until control changes
@@ -319,8 +333,15 @@ public final class TtyServer implements AutoCloseable {
         s.shell.close();
         return;
       }
+      // made before READY and sent right behind it on the same socket, so the engine records it
+      // before any stdin the opener sends once READY reached it (an export reads events in order)
+      WebTtyFrame reviewersGrant = openersInputKeyForReviewers(s, p, inputKey);
       s.state = State.LIVE;
       send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY).setSessionId(s.id).build());
+      if (reviewersGrant != null) {
+        send(reviewersGrant);
+        stats.count("reviewer_input_keys_issued");
+      }
       pump(s);
     });
   }
@@ -579,8 +600,9 @@ public final class TtyServer implements AutoCloseable {
       return;
     }
     KeyId id = KeyId.of(key);
-    // any recipient of the current output key may be given control (a share may have added it)
-    if (!s.outputContext.hasRecipient(id) || id.equals(ownKeyId())
+    // input keys are bound to the opener's key context (epoch 0): only its recipients can be
+    // granted one (a device a share added later watches but cannot be given a key to type with)
+    if (!s.context.hasRecipient(id) || id.equals(ownKeyId())
         || (!f.getKeyId().isEmpty() && !Arrays.equals(f.getKeyId().toByteArray(), id.toBytes()))) {
       stats.count("control_refused_not_recipient");
       log.warn("WebTTY session {}: control given to a key the opener did not grant; nobody may type", s.id);
@@ -593,22 +615,13 @@ public final class TtyServer implements AutoCloseable {
     PayloadKey inputKey = PayloadKey.generate();
     PayloadKeyId inputKeyId = PayloadKeyId.generate();
     java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(java.util.List.of(key, config.agreementKey().publicKey()));
-    holders.addAll(inputKeyReviewers(s));
+    inputKeyReviewers(s).stream().filter(k -> !holders.contains(k)).forEach(holders::add);
     InputKeyGrant grant = new InputKeyGrant(config.workspaceId().toString(), config.serverId(), s.id, ++s.inputEpoch, id,
         inputKeyId, s.outputKeyId, KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, s.context, holders),
         config.clock().millis());
-    InputKeyGrant.Signed signed = grant.sign(config.signingKey());
     s.input = new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, s.context);
     s.controllerKeyId = id;
-    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
-        .setSessionId(s.id).setParticipantId(f.getParticipantId())
-        .setInputKeyGrant(dev.umbra.proto.webtty.SignedMessage.newBuilder()
-            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
-            .setSignature(ByteString.copyFrom(signed.signature())));
-    for (KeyGrant g : grant.grants()) {
-      out.addGrants(TtyFrames.toProto(g));
-    }
-    send(out.build());
+    send(inputKeyFrame(s, f.getParticipantId(), grant));
     stats.count("input_keys_issued");
   }
 
@@ -629,9 +642,9 @@ public final class TtyServer implements AutoCloseable {
     }
     Handshake.ShareRequest r;
     try {
-      r = Handshake.verifyShare(f.getShareRequest(), s.clientKey);
-    } catch (dev.umbra.crypto.AuthenticationFailedException e) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_OPENER);
+      r = verifiedShare(s, f.getShareRequest());
+    } catch (ShareRefused e) {
+      refuseShare(s, f, e.reason);
       return;
     } catch (CryptoException | IllegalArgumentException e) {
       refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
@@ -654,20 +667,23 @@ public final class TtyServer implements AutoCloseable {
       refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_POLICY);
       return;
     }
-    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(java.util.List.of(config.agreementKey().publicKey()));
-    java.util.List<KeyId> ids = new java.util.ArrayList<>(java.util.List.of(ownKeyId()));
-    for (X25519PublicKey k : r.recipientKeys()) {
-      if (!KeyId.of(k).equals(ownKeyId())) {
-        holders.add(k);
-        ids.add(KeyId.of(k));
-      }
+    // the new context: every current recipient (the daemon must know each one's key, from the
+    // request or from what it was shown before) and the request's keys
+    Map<KeyId, X25519PublicKey> next = new java.util.LinkedHashMap<>();
+    for (KeyId id : s.outputContext.recipients()) {
+      next.put(id, s.recipientKeys.get(id));
     }
-    java.util.Set<KeyId> added = new java.util.HashSet<>(ids);
+    for (X25519PublicKey k : r.recipientKeys()) {
+      next.put(KeyId.of(k), k);
+    }
+    java.util.Set<KeyId> added = new java.util.HashSet<>(next.keySet());
     added.removeAll(s.outputContext.recipients());
-    if (!ids.containsAll(s.outputContext.recipients()) || added.isEmpty()) {
+    if (next.containsValue(null) || added.isEmpty()) {
       refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
       return;
     }
+    java.util.List<KeyId> ids = new java.util.ArrayList<>(next.keySet());
+    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(next.values());
     if (ids.size() > dev.umbra.crypto.webtty.OutputKeyEpoch.MAX_GRANTS
         || s.outputEpoch >= dev.umbra.crypto.webtty.OutputKeyEpoch.MAX_EPOCH) {
       refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_LIMIT);
@@ -680,15 +696,16 @@ public final class TtyServer implements AutoCloseable {
       return;
     }
     s.lastShareNotBefore = r.notBeforeMs();
-    KeyContext next = new KeyContext(config.workspaceId().toString(), config.serverId(), s.id, ids);
+    r.recipientKeys().forEach(k -> rememberKey(s, k));
+    KeyContext nextContext = new KeyContext(config.workspaceId().toString(), config.serverId(), s.id, ids);
     PayloadKey key = PayloadKey.generate();
     PayloadKeyId keyId = PayloadKeyId.generate();
     dev.umbra.crypto.webtty.OutputKeyEpoch epoch = new dev.umbra.crypto.webtty.OutputKeyEpoch(
-        config.workspaceId().toString(), config.serverId(), s.id, s.outputEpoch + 1, keyId, s.outputKeyId, next,
-        KeyGrants.wrapForAll(KeyRole.OUTPUT, key, keyId, next, holders), now);
+        config.workspaceId().toString(), config.serverId(), s.id, s.outputEpoch + 1, keyId, s.outputKeyId, nextContext,
+        KeyGrants.wrapForAll(KeyRole.OUTPUT, key, keyId, nextContext, holders), now);
     dev.umbra.crypto.webtty.OutputKeyEpoch.Signed signed = epoch.sign(config.signingKey());
     WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY)
-        .setSessionId(s.id).setKeyContext(ByteString.copyFrom(next.toCanonicalJson()))
+        .setSessionId(s.id).setKeyContext(ByteString.copyFrom(nextContext.toCanonicalJson()))
         .setOutputKeyEpoch(dev.umbra.proto.webtty.SignedMessage.newBuilder()
             .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
             .setSignature(ByteString.copyFrom(signed.signature())));
@@ -697,8 +714,8 @@ public final class TtyServer implements AutoCloseable {
     }
     WebTtyFrame frame = out.build();
     s.outputEpoch = epoch.epoch();
-    s.outputContext = next;
-    PayloadSender sender = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, next), ownKeyId());
+    s.outputContext = nextContext;
+    PayloadSender sender = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, nextContext), ownKeyId());
     // switched and queued off the event loop, under the lock the PTY reader seals under: a write
     // from this (event-loop) thread would go out at once, ahead of output frames the reader has
     // queued under the old key; from another thread it queues behind them, in lock order
@@ -713,6 +730,71 @@ public final class TtyServer implements AutoCloseable {
     log.info("WebTTY session {}: output-key epoch {} ({} recipient(s) added)", s.id, epoch.epoch(), added.size());
   }
 
+  /** A share refused before its content is read (who signed it). */
+  private static final class ShareRefused extends Exception {
+    final WebTtyReason reason;
+
+    ShareRefused(WebTtyReason reason) {
+      super(reason.name(), null, false, false);
+      this.reason = reason;
+    }
+  }
+
+  /**
+   * Who may share: a request signed by the key that signed the opener's proof (the opener, also
+   * re-attached), or, under this daemon's pinned keyset, one whose {@code sharer} is a trusted
+   * device (credential valid under the pin, signed by its own key) whose WebTTY key binding names
+   * the current controller's X25519 key — the one this daemon issued the current input key to —
+   * and whose key signed the request. Without a pin only the opener shares (nothing ties a
+   * controller's signing key to its X25519 key).
+   */
+  private Handshake.ShareRequest verifiedShare(ServerSession s, dev.umbra.proto.webtty.SignedMessage m) throws ShareRefused {
+    try {
+      return Handshake.verifyShare(m, s.clientKey);
+    } catch (dev.umbra.crypto.AuthenticationFailedException notOpener) {
+      Handshake.RecipientDevice sharer = Handshake.shareSharer(m);
+      java.util.Optional<java.util.Set<KeyId>> vouched = sharer == null ? java.util.Optional.empty()
+          : config.authorizer().vouchedRecipients(config.workspaceId(), java.util.List.of(sharer));
+      if (vouched.isEmpty() && config.authorizer().pinnedKeysetVersion() == 0) {
+        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_OPENER);
+      }
+      if (sharer == null || s.controllerKeyId == null || !vouched.orElse(java.util.Set.of()).contains(s.controllerKeyId)) {
+        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
+      }
+      Ed25519PublicKey key = dev.umbra.daemon.trust.TrustModel.Credential.of(sharer.credential()).keys().signingKey();
+      if (config.authorizer().refusal(config.workspaceId(), key, sharer.credential()) != null) {
+        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
+      }
+      try {
+        return Handshake.verifyShare(m, key);
+      } catch (dev.umbra.crypto.AuthenticationFailedException e) {
+        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
+      }
+    }
+  }
+
+  private static void rememberKey(ServerSession s, X25519PublicKey key) {
+    s.recipientKeys.put(KeyId.of(key), key);
+  }
+
+  /** The WebTTY keys of the devices vouched for under the pin (Workspace Protection), remembered for later shares. */
+  private void rememberVouchedKeys(ServerSession s, java.util.List<Handshake.RecipientDevice> devices) {
+    if (devices.isEmpty()) {
+      return;
+    }
+    java.util.Set<KeyId> vouched = config.authorizer().vouchedRecipients(config.workspaceId(), devices).orElse(java.util.Set.of());
+    for (Handshake.RecipientDevice d : devices) {
+      try {
+        X25519PublicKey k = dev.umbra.daemon.trust.TrustModel.DeviceWebTtyKey.of(d.webttyKey()).key();
+        if (vouched.contains(KeyId.of(k))) {
+          rememberKey(s, k);
+        }
+      } catch (CryptoException | IllegalArgumentException e) {
+        // not vouched for: not a key to wrap to
+      }
+    }
+  }
+
   private void refuseShare(ServerSession s, WebTtyFrame f, WebTtyReason reason) {
     String wire = WebTtyReasons.wire(reason);
     stats.count(wire);
@@ -722,13 +804,68 @@ public final class TtyServer implements AutoCloseable {
   }
 
   /**
-   * Hook for the server policy's reviewers (issue 14, finding 5, not implemented here): X25519
-   * keys that must be able to read stdin in recordings get every fresh input key too. They must
-   * be recipients of the session's key context (the opener's signed choice, later the
-   * workspace-managed set); today nobody is added.
+   * The reviewers the machine's signed policy names (docs/webtty.md "Reviewers"): they get every
+   * fresh input key, so their exports read stdin. Their keys were vouched for under the pin when
+   * the policy was verified (a policy naming anyone else is refused, {@code unvouched_reviewer}).
    */
   private java.util.List<X25519PublicKey> inputKeyReviewers(ServerSession s) {
-    return java.util.List.of();
+    java.util.List<X25519PublicKey> out = new java.util.ArrayList<>();
+    for (X25519PublicKey k : reviewers) {
+      // input keys are bound to the opener's key context: a reviewer it does not list cannot be
+      // granted one (an opener that did not add the policy's reviewers); counted, the session goes on
+      if (s.context.hasRecipient(KeyId.of(k))) {
+        out.add(k);
+      } else {
+        stats.count("reviewer_not_recipient");
+      }
+    }
+    return out;
+  }
+
+  /** From the policy: the reviewers' X25519 keys (empty: none). */
+  public void updateReviewers(java.util.List<X25519PublicKey> keys) {
+    reviewers = java.util.List.copyOf(keys);
+  }
+
+  /**
+   * The opener's own input key (epoch 0, granted in its proof to this daemon and the opener only)
+   * re-wrapped for the reviewers in a daemon-signed input key grant of epoch 0, to be sent right
+   * after READY to no participant: the engine records it (kind 4) and a reviewer's export reads the
+   * opener's stdin with it. Null when the policy names no reviewer (or it could not be made).
+   */
+  private WebTtyFrame openersInputKeyForReviewers(ServerSession s, Handshake.ClientProof p, PayloadKey inputKey) {
+    java.util.List<X25519PublicKey> keys = inputKeyReviewers(s);
+    if (keys.isEmpty()) {
+      return null;
+    }
+    // the opener (who made the key; a grant names its controller among the holders), this daemon, the reviewers
+    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(
+        java.util.List.of(p.agreementKey(), config.agreementKey().publicKey()));
+    keys.stream().filter(k -> !holders.contains(k)).forEach(holders::add);
+    try {
+      InputKeyGrant grant = new InputKeyGrant(config.workspaceId().toString(), config.serverId(), s.id, 0,
+          KeyId.of(p.agreementKey()), p.inputKeyId(), p.outputKeyId(),
+          KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, p.inputKeyId(), s.context, holders), config.clock().millis());
+      return inputKeyFrame(s, "", grant);
+    } catch (RuntimeException e) {
+      // never in the way of the session: the reviewers then cannot read this stdin, and it is counted
+      stats.count("reviewer_input_key_failed");
+      log.warn("WebTTY session {}: the reviewers' grant of the opener's input key was not made ({})", s.id, e.getClass().getSimpleName());
+      return null;
+    }
+  }
+
+  private WebTtyFrame inputKeyFrame(ServerSession s, String participantId, InputKeyGrant grant) {
+    InputKeyGrant.Signed signed = grant.sign(config.signingKey());
+    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
+        .setSessionId(s.id).setParticipantId(participantId)
+        .setInputKeyGrant(dev.umbra.proto.webtty.SignedMessage.newBuilder()
+            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
+            .setSignature(ByteString.copyFrom(signed.signature())));
+    for (KeyGrant g : grant.grants()) {
+      out.addGrants(TtyFrames.toProto(g));
+    }
+    return out.build();
   }
 
   private KeyId ownKeyId() {

@@ -45,10 +45,11 @@ public final class TtyPolicyRoutes {
   public static final String TYPE = CryptoConstants.WEBTTY_POLICY_TYPE;
   /** How far a document's {@code issued_at} may be from the server's clock when it is set. */
   static final Duration ISSUED_SKEW = Duration.ofMinutes(10);
-  static final int MAX_PAYLOAD = 4096;
+  /** The daemon's bound too (reviewers carry their devices' signed WebTTY key bindings). */
+  static final int MAX_PAYLOAD = 16 * 1024;
   static final Set<String> JOIN = Set.of("nobody", "members", "admins");
   static final Set<String> SIGNED_FIELDS = Set.of("type", "workspace_id", "machine_id", "version", "recording", "join",
-      "record_stdin", "issued_at", "signer_device_id");
+      "record_stdin", "issued_at", "signer_device_id", "reviewers");
   private static final String PATH = "/v1/workspaces/{workspace_id}/machines/{machine_id}/tty-policy";
 
   static final Schema DOCUMENT = Schema.named("WebTtyPolicyDocument", Schema.object()
@@ -289,6 +290,12 @@ public final class TtyPolicyRoutes {
     }
     if ((signer == null) != (sig == null)) {
       throw ApiException.badRequest("policy", "a signed policy names its signer_device_id; an unsigned one names none");
+    }
+    // reviewers: trusted devices with their signed WebTTY key bindings; the daemon vouches for each under its pin
+    if (f.containsKey("reviewers") && (signer == null || !(f.get("reviewers") instanceof java.util.List<?> rl)
+        || rl.isEmpty() || rl.size() > 16 || !rl.stream().allMatch(e -> e instanceof Map<?, ?> em && em.size() == 2
+            && em.get("device_id") instanceof String && em.get("webtty_key") instanceof Map<?, ?>))) {
+      throw ApiException.badRequest("policy", "policy.payload.reviewers must be 1 to 16 {device_id, webtty_key} entries of a signed policy");
     }
     return new Doc(payload, sig, v, rec, join, stdin, signer);
   }

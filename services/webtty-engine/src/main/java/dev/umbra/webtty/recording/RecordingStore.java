@@ -61,6 +61,18 @@ public final class RecordingStore {
         .mapEmpty());
   }
 
+  /**
+   * The output-key recipients after a share (key ids, lowercase hex, sorted): the live list reads
+   * them instead of the header's epoch-0 grants. Only ever grows (a share only adds).
+   */
+  public Future<Void> outputRecipients(UUID ws, String sessionId, java.util.Collection<String> keyIds) {
+    String[] ids = new java.util.TreeSet<>(keyIds).toArray(String[]::new);
+    return db.inWorkspace(ws, conn -> conn.preparedQuery(
+            "UPDATE sessions SET output_recipients = $3 WHERE workspace_id = $1 AND session_id = $2 AND ended_at IS NULL")
+        .execute(Tuple.of(ws, sessionId, ids))
+        .mapEmpty());
+  }
+
   /** Stores events of one workspace in one transaction (all or nothing). */
   public Future<Void> insertEvents(UUID ws, List<StoredEvent> events) {
     List<Tuple> rows = new ArrayList<>(events.size());
@@ -141,19 +153,27 @@ public final class RecordingStore {
   public Future<List<SessionRecord>> live(UUID ws, int limit) {
     return db.inWorkspace(ws, conn -> conn.preparedQuery(
             "SELECT session_id, server_id, opened_by, recording, started_at, ended_at, end_reason, exit_status, "
-                + "event_count, ciphertext_bytes, header FROM sessions WHERE workspace_id = $1 AND ended_at IS NULL "
-                + "ORDER BY started_at DESC LIMIT $2")
+                + "event_count, ciphertext_bytes, header, output_recipients FROM sessions WHERE workspace_id = $1 "
+                + "AND ended_at IS NULL ORDER BY started_at DESC LIMIT $2")
         .execute(Tuple.of(ws, limit)).map(rows -> {
           List<SessionRecord> out = new ArrayList<>();
           for (Row r : rows) {
-            out.add(new SessionRecord(row(r), r.getBuffer("header").getBytes()));
+            String[] shared = r.getArrayOfStrings("output_recipients");
+            out.add(new SessionRecord(row(r), r.getBuffer("header").getBytes(), shared == null ? null : List.of(shared)));
           }
           return out;
         }));
   }
 
-  /** The session's summary and stored header, or null when the workspace has no such session. */
-  public record SessionRecord(SessionRow row, byte[] header) {}
+  /**
+   * The session's summary and stored header, or null when the workspace has no such session;
+   * {@code outputRecipients} the recipients' key ids after the latest share (null before any).
+   */
+  public record SessionRecord(SessionRow row, byte[] header, List<String> outputRecipients) {
+    public SessionRecord(SessionRow row, byte[] header) {
+      this(row, header, null);
+    }
+  }
 
   public Future<SessionRecord> session(UUID ws, String sessionId) {
     return db.inWorkspace(ws, conn -> conn.preparedQuery(

@@ -33,13 +33,16 @@ public final class RecordingWriter {
   private static final long RETRY_MS = 500;
   private static final Logger log = LoggerFactory.getLogger(RecordingWriter.class);
 
-  private sealed interface Op permits Event, Create, End {}
+  private sealed interface Op permits Event, Create, End, Update {}
 
   private record Event(StoredEvent event) implements Op {}
 
   private record Create(Supplier<Future<Void>> work) implements Op {}
 
   private record End(Supplier<Future<Void>> work) implements Op {}
+
+  /** A change to a session row after its creation (the output recipients after a share). */
+  private record Update(Supplier<Future<Void>> work) implements Op {}
 
   private final Vertx vertx;
   private final RecordingStore store;
@@ -74,6 +77,11 @@ public final class RecordingWriter {
 
   public void endSession(UUID ws, String sessionId, long endedMs, String reason, Integer exitStatus) {
     enqueue(new End(() -> store.endSession(ws, sessionId, endedMs, reason, exitStatus)));
+  }
+
+  /** After a share: the session's output-key recipients (key ids, lowercase hex) from now on, for the live list. */
+  public void outputRecipients(UUID ws, String sessionId, java.util.Collection<String> keyIds) {
+    enqueue(new Update(() -> store.outputRecipients(ws, sessionId, keyIds)));
   }
 
   public void record(StoredEvent e) {
@@ -153,7 +161,7 @@ public final class RecordingWriter {
       work = store.insertEvents(ws, batch);
     } else {
       taken = 1;
-      work = head instanceof Create c ? c.work().get() : ((End) head).work().get();
+      work = head instanceof Create c ? c.work().get() : head instanceof Update u ? u.work().get() : ((End) head).work().get();
     }
     boolean events = head instanceof Event;
     work.onComplete(ar -> {

@@ -25,7 +25,7 @@ import java.util.regex.Pattern;
  * they opened and those whose output key is granted to {@code key_id} (their device's WebTTY key
  * id; key ids are public, so the parameter is a filter, not a credential — a session id alone
  * gives no access: JOIN still needs the policy and a grant). Only public metadata leaves: ids,
- * times and the output-key recipients' key ids.
+ * times and the key ids of the current output key's recipients (the latest share's, else the opener's).
  */
 public final class LiveSessionsRoute {
   static final int MAX = 100;
@@ -55,7 +55,9 @@ public final class LiveSessionsRoute {
         .onSuccess(rows -> {
           JsonArray out = new JsonArray();
           for (RecordingStore.SessionRecord r : rows) {
-            JsonArray recipients = recipients(r.header());
+            // after a share, the latest output-key epoch's recipients; before, the opener's (epoch 0)
+            JsonArray recipients = r.outputRecipients() != null ? new JsonArray(new java.util.ArrayList<>(r.outputRecipients()))
+                : recipients(r.header());
             boolean mine = r.row().openedBy().equals(c.subject());
             if (!admin && !mine && (keyId == null || !recipients.contains(keyId))) {
               continue;

@@ -347,6 +347,7 @@ public final class SessionHub {
         s.payloadKeyId = newKey;
         s.grantKeyIds.addAll(recipients);
         s.outputKeyEpoch = f.getOutputKeyEpoch();
+        writer.outputRecipients(s.workspaceId, s.id, recipients);
         sendToAll(s, out);
         metrics.forwarded("output_key");
       }
@@ -917,8 +918,8 @@ public final class SessionHub {
         // the engine's cheap check (the daemon's is the signature of the opener's key): the opener
         // or the current controller may ask; anyone else is refused here
         if (!p.subject.equals(s.openedBy) && !p.id.equals(s.controllerId)) {
-          metrics.rejected(CLIENT, "not_controller");
-          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+          metrics.rejected(CLIENT, "share_refused_not_controller");
+          deliver(p.instance, List.of(p.id), refused(s.id, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER));
           return;
         }
         writeServer(s.server, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE)

@@ -123,7 +123,9 @@ public final class WebTtyWire {
         if (p.isPresent()) {
           return p;
         }
-        if (!validId(f.getParticipantId()) || f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS) {
+        // no participant: the reviewers' grant of the opener's input key (epoch 0), only recorded
+        if ((!f.getParticipantId().isEmpty() && !validId(f.getParticipantId())) || f.getGrantsCount() == 0
+            || f.getGrantsCount() > MAX_GRANTS) {
           return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
         return grantsProblem(f);

@@ -23,10 +23,13 @@ import java.util.Set;
  *  "payload_suite":"aes-256-gcm","key_envelope_suite":"hpke-x25519-hkdf-sha256-aes-256-gcm",
  *  "grants":[{"recipient_key_id":hex16,"enc":hex32,"ciphertext":hex48}, ...], "time_ms":n}
  * </pre>
- * (keys sorted by the canonical form). {@code epoch} starts at 1 for the first handover (epoch 0
- * is the opener's input key from the ClientProof) and grows by one per grant; {@code grants} are
- * input-role {@link KeyGrant}s (HPKE, bound to the session's key context) for the controller and
- * for the daemon's own key, so the daemon's side can read stdin in recordings. Verification uses
+ * (keys sorted by the canonical form). {@code epoch} starts at 1 for the first handover and grows
+ * by one per grant; {@code grants} are input-role {@link KeyGrant}s (HPKE, bound to the session's
+ * key context) for the controller and for the daemon's own key, so the daemon's side can read
+ * stdin in recordings, and for the reviewers the machine's signed policy names. Epoch 0 is the
+ * opener's input key from the ClientProof: a grant of epoch 0 re-wraps exactly that key (its
+ * {@code input_key_id}) for the opener, the daemon and the reviewers only, recorded for export and handed to
+ * no participant. Verification uses
  * the <b>pinned</b> server key given by the caller, never a key the document names, and refuses
  * any other member, a missing one, or a non-canonical encoding.
  */
@@ -66,8 +69,8 @@ public record InputKeyGrant(String workspaceId, String serverId, String sessionI
         Objects.requireNonNull(controllerKeyId, "controllerKeyId");
         Objects.requireNonNull(inputKeyId, "inputKeyId");
         Objects.requireNonNull(outputKeyId, "outputKeyId");
-        if (epoch < 1) {
-            throw new MalformedInputException("WebTTY input key grant epoch must be at least 1");
+        if (epoch < 0) {
+            throw new MalformedInputException("WebTTY input key grant epoch must not be negative");
         }
         if (grants == null || grants.isEmpty() || grants.size() > MAX_GRANTS) {
             throw new MalformedInputException("WebTTY input key grant needs 1.." + MAX_GRANTS + " grants");

@@ -466,11 +466,23 @@ public final class ConformanceVectorGenerator {
         list.add(policy("webtty-policy-1", 1, true, "admins", false, true));
         list.add(policy("webtty-policy-2", 7, false, "nobody", false, true));
         list.add(policy("webtty-policy-3", 1, true, "members", true, false));
+        // with a reviewer: a trusted device named with its own signed WebTTY key binding (docs/webtty.md "Reviewers")
+        Map<String, Object> reviewer = deviceWebTtyKey("webtty-policy-4/reviewer");
+        Map<String, Object> binding = new TreeMap<>();
+        binding.put("payload", reviewer.get("payload"));
+        binding.put("signature", reviewer.get("signature"));
+        Map<String, Object> entry = new TreeMap<>();
+        entry.put("device_id", ((Map<?, ?>) reviewer.get("document")).get("device_id"));
+        entry.put("webtty_key", binding);
+        Map<String, Object> v = policy("webtty-policy-4", 2, true, "members", true, true, List.of(entry));
+        v.put("reviewer_device_public_key", reviewer.get("device_public_key"));
+        list.add(v);
         return list;
     }
 
     /** The document's fields; {@code signed} adds {@code signer_device_id}. */
-    private static Map<String, Object> policyFields(String label, long version, boolean recording, String join, boolean recordStdin, boolean signed) {
+    private static Map<String, Object> policyFields(String label, long version, boolean recording, String join, boolean recordStdin, boolean signed,
+            List<Map<String, Object>> reviewers) {
         Map<String, Object> f = new TreeMap<>();
         f.put("type", CryptoConstants.WEBTTY_POLICY_TYPE);
         f.put("workspace_id", uuid(label + "/workspace"));
@@ -483,6 +495,9 @@ public final class ConformanceVectorGenerator {
         if (signed) {
             f.put("signer_device_id", uuid(label + "/device"));
         }
+        if (!reviewers.isEmpty()) {
+            f.put("reviewers", reviewers);
+        }
         return f;
     }
 
@@ -492,7 +507,12 @@ public final class ConformanceVectorGenerator {
     }
 
     private static Map<String, Object> policy(String label, long version, boolean recording, String join, boolean recordStdin, boolean signed) {
-        Map<String, Object> fields = policyFields(label, version, recording, join, recordStdin, signed);
+        return policy(label, version, recording, join, recordStdin, signed, List.of());
+    }
+
+    private static Map<String, Object> policy(String label, long version, boolean recording, String join, boolean recordStdin, boolean signed,
+            List<Map<String, Object>> reviewers) {
+        Map<String, Object> fields = policyFields(label, version, recording, join, recordStdin, signed, reviewers);
         String payload = CanonicalJson.encodeToString(fields);
         Map<String, Object> v = new LinkedHashMap<>();
         v.put("document", fields);

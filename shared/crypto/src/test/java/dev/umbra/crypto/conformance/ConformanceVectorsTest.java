@@ -257,8 +257,15 @@ class ConformanceVectorsTest {
             byte[] tampered = v.get("tampered_payload").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> pub.verify(tampered, sig))
                 .isInstanceOf(dev.umbra.crypto.CryptoException.class);
+            // a reviewer's WebTTY key binding verifies under that device's own key and names that device
+            for (JsonNode r : v.get("document").path("reviewers")) {
+                JsonNode binding = r.get("webtty_key");
+                dev.umbra.crypto.keys.Ed25519PublicKey.fromHex(v.get("reviewer_device_public_key").asText()).verify(
+                    binding.get("payload").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8), Hex.d(binding.get("signature").asText()));
+                assertThat(MAPPER.readTree(binding.get("payload").asText()).get("device_id").asText()).isEqualTo(r.get("device_id").asText());
+            }
         }
-        assertThat(signed).isEqualTo(2);
+        assertThat(signed).isEqualTo(3);
     }
 
     @Test

@@ -352,7 +352,7 @@ class WebTtyCryptoTest {
         extra.put("reviewers", List.of());
         bad.add(extra);
         java.util.Map<String, Object> epoch0 = new java.util.LinkedHashMap<>(good);
-        epoch0.put("epoch", 0L);
+        epoch0.put("epoch", -1L); // epoch 0 is the reviewers' grant of the opener's own input key; below it nothing
         bad.add(epoch0);
         java.util.Map<String, Object> v1 = new java.util.LinkedHashMap<>(good);
         v1.put("type", "umbra-webtty-input-key/v1");

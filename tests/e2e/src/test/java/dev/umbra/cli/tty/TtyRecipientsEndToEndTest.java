@@ -153,14 +153,24 @@ class TtyRecipientsEndToEndTest {
     daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
     server().start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     // bob: another member (role member), with a trusted device of his own
-    bob = tmp.resolve("bob");
-    String invite = new JsonObject(ok(admin, "members", "invite", "--role", "member", "--json", "--workspace", "dev").out()).getString("token");
-    ok(bob, "login", cpUrl, "--invite-token", invite, "--name", "bob");
-    JsonObject req = new JsonObject(ok(bob, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "bob-laptop").out());
+    bob = member("bob");
+  }
+
+  /** A new member (role member) with a trusted device of their own that published its WebTTY key. */
+  Path member(String name) {
+    return member(name, "member");
+  }
+
+  Path member(String name, String role) {
+    Path home = tmp.resolve(name);
+    String invite = new JsonObject(ok(admin, "members", "invite", "--role", role, "--json", "--workspace", "dev").out()).getString("token");
+    ok(home, "login", cpUrl, "--invite-token", invite, "--name", name);
+    JsonObject req = new JsonObject(ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", name + "-laptop").out());
     ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", "dev");
-    ok(bob, "device", "trust", "-w", "dev", "--wait", "5");
-    ok(bob, "tty", "key", "--publish", "-w", "dev");
+    ok(home, "device", "trust", "-w", "dev", "--wait", "5");
+    ok(home, "tty", "key", "--publish", "-w", "dev");
     syncTrust();
+    return home;
   }
 
   @AfterAll
@@ -394,5 +404,177 @@ class TtyRecipientsEndToEndTest {
     } finally {
       a.terminate();
     }
+  }
+
+  /** A third member, created after the tests that count recipients. */
+  Path carol() {
+    Path carol = tmp.resolve("carol");
+    return Files.exists(carol) ? carol : member("carol");
+  }
+
+  static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(condition.getAsBoolean()).as(what).isTrue();
+  }
+
+  /** The opener's options with bob's trusted device as the only recipient besides the server and itself. */
+  TtyClient.Options withBobOnly(TtyClient.Options genuine) {
+    Handshake.RecipientDevice bobs = genuine.recipientDevices().get(genuine.extraRecipients().indexOf(bobKey()));
+    return new TtyClient.Options(genuine.engineUrl(), wid, genuine.tokens(), genuine.signingKey(),
+        genuine.agreementKey(), genuine.trust(), List.of(bobKey()), Clock.systemUTC(), genuine.deviceCredential(), List.of(bobs));
+  }
+
+  /** What `umbra tty sessions --json` run by {@code home} lists for {@code session} (null: not listed). */
+  JsonObject listed(Path home, String session) throws Exception {
+    engine.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    for (Object o : new JsonObject(ok(home, "tty", "sessions", "-w", "dev", "--json").out()).getJsonArray("sessions")) {
+      if (((JsonObject) o).getString("session_id").equals(session)) {
+        return (JsonObject) o;
+      }
+    }
+    return null;
+  }
+
+  @Test
+  @Order(5)
+  void theControllerAfterAHandoverSharesWithATeammatesTrustedDeviceWhoThenJoinsButAViewerCannotShare() throws Exception {
+    Path carol = carol();
+    syncDaemon();
+    TtyClient.Options genuine = options(admin, serverId, List.of());
+    X25519PublicKey carolKey = TtyKeys.loadOrCreate(carol).agreement().publicKey();
+    assertThat(genuine.extraRecipients()).contains(bobKey(), carolKey);
+    // opened with bob as the only other recipient (as if carol's device had been trusted after the open)
+    TtyClient.Options withBob = withBobOnly(genuine);
+    Screen adminScreen = new Screen();
+    TtyClient a = get(TtyClient.open(vertx, withBob, serverId, 80, 24, "xterm", adminScreen));
+    try {
+      Screen bobScreen = new Screen();
+      TtyClient b = get(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+      assertThat(listed(carol, a.sessionId())).as("not granted to carol: not in her list").isNull();
+      assertThat(refusal(TtyClient.join(vertx, options(carol, null, List.of()), a.sessionId(), false, new Screen())))
+          .contains("no_grant");
+      TtyCommand.ShareTargets toCarol = TtyCommand.shareTargets(api(bob), wid, List.of("carol"), bobKey());
+      assertThat(toCarol.keys()).containsExactly(carolKey);
+      assertThat(toCarol.self()).as("bob's own credential and binding, to name himself as the sharer").isNotNull();
+
+      // bob is a viewer: his share is refused (the engine), and nothing changes
+      b.share(toCarol.keys(), toCarol.vouches(), toCarol.self());
+      assertThat(bobScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("share_refused_not_controller");
+      // a hostile engine passing bob's request on (here: through the opener's connection, which the
+      // engine lets share) gets the same answer from the daemon: bob does not control
+      long now = System.currentTimeMillis();
+      a.shareSigned(Handshake.sign(new Handshake.ShareRequest(wid.toString(), serverId, a.sessionId(), toCarol.keys(),
+          toCarol.vouches(), now, now + 30_000, toCarol.self()), options(bob, null, List.of()).signingKey()));
+      assertThat(adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("share_refused_not_controller");
+
+      // the opener hands control to bob; bob (now the controller) shares with carol's trusted device
+      b.requestControl();
+      a.giveControl(adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
+      awaitTrue(b::hasControl, "bob holds the input key the daemon issued him");
+      // a key no credential under the daemon's pin vouches for: refused, even from the controller
+      b.share(List.of(X25519KeyPair.generate().publicKey()), List.of(), toCarol.self());
+      assertThat(bobScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("share_refused_unvouched_recipient");
+      b.share(toCarol.keys(), toCarol.vouches(), toCarol.self());
+      bobScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+
+      // `umbra tty sessions` reads the current output key's recipients: carol now sees it, joinable
+      JsonObject seen = listed(carol, a.sessionId());
+      assertThat(seen).as("granted to carol by the share").isNotNull();
+      assertThat(seen.getString("grant")).isEqualTo("yes");
+      assertThat(listed(bob, a.sessionId()).getString("grant")).isEqualTo("yes");
+
+      Screen carolScreen = new Screen();
+      TtyClient c = get(TtyClient.join(vertx, options(carol, null, List.of()), a.sessionId(), false, carolScreen));
+      b.send("echo ctl-$((7*8))\n".getBytes(StandardCharsets.UTF_8));
+      carolScreen.await("ctl-56");
+      adminScreen.await("ctl-56");
+      c.terminate();
+      b.terminate();
+    } finally {
+      a.terminate();
+    }
+  }
+
+  @Test
+  @Order(6)
+  void aReattachedOpenerSharesItsSessionWithoutKnowingTheOtherRecipientsKeys() throws Exception {
+    Path carol = carol();
+    syncDaemon();
+    TtyClient.Options genuine = options(admin, serverId, List.of());
+    TtyClient.Options withBob = withBobOnly(genuine);
+    TtyClient first = get(TtyClient.open(vertx, withBob, serverId, 80, 24, "xterm", new Screen()));
+    first.detach();
+    Screen adminScreen = new Screen();
+    TtyClient a = get(TtyClient.join(vertx, options(admin, null, List.of()), first.sessionId(), true, adminScreen));
+    try {
+      TtyCommand.ShareTargets toCarol = TtyCommand.shareTargets(api(admin), wid, List.of("carol"),
+          genuine.agreementKey().publicKey());
+      a.share(toCarol.keys(), toCarol.vouches(), toCarol.self());
+      adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      Screen carolScreen = new Screen();
+      TtyClient c = get(TtyClient.join(vertx, options(carol, null, List.of()), a.sessionId(), false, carolScreen));
+      awaitTrue(a::hasControl, "the re-attached opener has control back (nobody had it)");
+      a.send("echo back-$((8*8))\n".getBytes(StandardCharsets.UTF_8));
+      carolScreen.await("back-64");
+      c.terminate();
+    } finally {
+      a.terminate();
+    }
+  }
+
+  @Test
+  @Order(7)
+  void aReviewerThePolicyNamesReadsStdinInTheExportAndANonReviewerRecipientSeesItAsNotReadable() throws Exception {
+    carol();
+    // dave, an admin (admins may export any recording of the workspace), is named reviewer by the signed policy
+    Path dave = Files.exists(tmp.resolve("dave")) ? tmp.resolve("dave") : member("dave", "admin");
+    Run set = ok(admin, "machines", "policy", "local", "--recording", "on", "--join", "members", "--record-stdin", "on",
+        "--reviewer", "dave");
+    assertThat(set.out()).contains("reviewers");
+    syncDaemon();
+    assertThat(ok(admin, "machines", "policy", "local").out()).contains("(verified)").contains("reviewers");
+
+    // bob (a member) opens; what he types without echo never shows in the output
+    TtyClient.Options opener = options(bob, serverId, List.of());
+    assertThat(opener.extraRecipients()).contains(TtyKeys.loadOrCreate(dave).agreement().publicKey());
+    Screen bobScreen = new Screen();
+    TtyClient b = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", bobScreen));
+    String id = b.sessionId();
+    b.send("stty -echo; echo quiet-$((1+1))\n".getBytes(StandardCharsets.UTF_8));
+    bobScreen.await("quiet-2");
+    b.send("echo hidden-$((2*21))\n".getBytes(StandardCharsets.UTF_8));
+    bobScreen.await("hidden-42");
+    // a handover: carol's fresh input key is wrapped to the reviewer too
+    Screen carolScreen = new Screen();
+    TtyClient c = get(TtyClient.join(vertx, options(carol(), null, List.of()), id, false, carolScreen));
+    c.requestControl();
+    b.giveControl(bobScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
+    awaitTrue(c::hasControl, "carol holds the input key the daemon issued her");
+    c.send("echo turn-$((3*11))\n".getBytes(StandardCharsets.UTF_8));
+    carolScreen.await("turn-33");
+    c.detach();
+    b.terminate();
+    engine.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    assertThat(server().stats().snapshot()).containsEntry("reviewer_input_keys_issued", 1L);
+
+    // the reviewer reads both turns' stdin
+    String reviewed = ok(dave, "recordings", "export", id, "--include-stdin", "-w", "dev").out();
+    assertThat(reviewed).contains("echo hidden-$((2*21))").contains("echo turn-$((3*11))").doesNotContain("not readable");
+    // the admin is a recipient (join members) but no reviewer: the output, never the stdin (marked, not garbage)
+    String notReviewed = ok(admin, "recordings", "export", id, "--include-stdin", "-w", "dev").out();
+    assertThat(reviewed).doesNotContain("# echo hidden").as("typed without echo: never in the output");
+    assertThat(notReviewed).contains("hidden-42").contains("turn-33").contains("is not readable with this device's keys")
+        .doesNotContain("echo hidden-$((2*21))").doesNotContain("echo turn-$((3*11))");
+
+    // back to no reviewers for any test that follows
+    ok(admin, "machines", "policy", "local", "--no-reviewers");
+    syncDaemon();
   }
 }

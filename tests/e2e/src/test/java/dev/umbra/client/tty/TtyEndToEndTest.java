@@ -496,7 +496,7 @@ class TtyEndToEndTest {
     List<X25519PublicKey> withCarol = List.of(aliceKx.publicKey(), bobKx.publicKey(), carolKx.publicKey());
     viewer.shareSigned(Handshake.sign(new Handshake.ShareRequest(ws.toString(), machine, owner.sessionId(), withCarol,
         List.of(), now, now + 30_000), bobSign));
-    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("share_refused_not_controller");
     viewer.requestControl();
     owner.giveControl(alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
     bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
