@@ -137,12 +137,12 @@ public final class TtyCommand implements Callable<Integer> {
     List<Handshake.RecipientDevice> vouches = new ArrayList<>();
     if (serverId != null) {
       List<TtyRecipients.Recipient> devices = TtyRecipients.trustedDevices(api, wp, keyset.get());
-      Optional<dev.umbra.daemon.ttypolicy.TtyPolicy> policy = TtyRecipients.policy(api, wp, keyset.get(), UUID.fromString(serverId));
+      Optional<dev.umbra.client.ttypolicy.TtyPolicy> policy = TtyRecipients.policy(api, wp, keyset.get(), UUID.fromString(serverId));
       List<TtyRecipients.Recipient> chosen = new ArrayList<>(TtyRecipients.allowed(devices,
-          policy.map(dev.umbra.daemon.ttypolicy.TtyPolicy::join).orElse(dev.umbra.daemon.ttypolicy.TtyPolicy.Join.NOBODY),
+          policy.map(dev.umbra.client.ttypolicy.TtyPolicy::join).orElse(dev.umbra.client.ttypolicy.TtyPolicy.Join.NOBODY),
           TtyRecipients.admins(api, workspaceId), wp.store().require().id()));
       // the policy's reviewers read the recording (output here; the daemon grants them the input keys)
-      for (dev.umbra.daemon.ttypolicy.TtyPolicy.Reviewer reviewer : policy.map(p -> p.reviewers()).orElse(List.of())) {
+      for (dev.umbra.client.ttypolicy.TtyPolicy.Reviewer reviewer : policy.map(p -> p.reviewers()).orElse(List.of())) {
         devices.stream().filter(r -> r.deviceId().equals(reviewer.deviceId()) && !chosen.contains(r)
             && !r.deviceId().equals(wp.store().require().id())).forEach(chosen::add);
       }

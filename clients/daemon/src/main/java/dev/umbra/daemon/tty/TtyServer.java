@@ -761,7 +761,7 @@ public final class TtyServer implements AutoCloseable {
       if (sharer == null || s.controllerKeyId == null || !vouched.orElse(java.util.Set.of()).contains(s.controllerKeyId)) {
         throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
       }
-      Ed25519PublicKey key = dev.umbra.daemon.trust.TrustModel.Credential.of(sharer.credential()).keys().signingKey();
+      Ed25519PublicKey key = dev.umbra.client.trust.TrustModel.Credential.of(sharer.credential()).keys().signingKey();
       if (config.authorizer().refusal(config.workspaceId(), key, sharer.credential()) != null) {
         throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
       }
@@ -785,7 +785,7 @@ public final class TtyServer implements AutoCloseable {
     java.util.Set<KeyId> vouched = config.authorizer().vouchedRecipients(config.workspaceId(), devices).orElse(java.util.Set.of());
     for (Handshake.RecipientDevice d : devices) {
       try {
-        X25519PublicKey k = dev.umbra.daemon.trust.TrustModel.DeviceWebTtyKey.of(d.webttyKey()).key();
+        X25519PublicKey k = dev.umbra.client.trust.TrustModel.DeviceWebTtyKey.of(d.webttyKey()).key();
         if (vouched.contains(KeyId.of(k))) {
           rememberKey(s, k);
         }
