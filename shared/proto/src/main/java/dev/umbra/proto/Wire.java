@@ -4,6 +4,7 @@ import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
+import com.google.protobuf.UnsafeByteOperations;
 
 /** Parsing of messages received from outside. */
 public final class Wire {
@@ -22,7 +23,9 @@ public final class Wire {
   /** {@link #parseAliased(Parser, byte[])} of {@code length} bytes at {@code offset}. */
   public static <T extends MessageLite> T parseAliased(Parser<T> parser, byte[] bytes, int offset, int length)
       throws InvalidProtocolBufferException {
-    CodedInputStream in = CodedInputStream.newInstance(bytes, offset, length);
+    // an input marked immutable: CodedInputStream.newInstance(byte[], ...) marks its buffer mutable,
+    // and readBytes() then copies every bytes field whatever enableAliasing says
+    CodedInputStream in = UnsafeByteOperations.unsafeWrap(bytes, offset, length).newCodedInput();
     in.enableAliasing(true);
     T message = parser.parseFrom(in);
     in.checkLastTagWas(0);

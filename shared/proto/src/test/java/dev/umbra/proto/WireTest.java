@@ -26,6 +26,32 @@ class WireTest {
   }
 
   @Test
+  void bytesFieldsAreViewsOfTheInputNotCopies() throws Exception {
+    byte[] bytes = frame().toByteArray();
+    WebTtyFrame parsed = Wire.parseAliased(WebTtyFrame.parser(), bytes);
+    int at = indexOf(bytes, new byte[] {1, 2, 3, 4, 5}) + 4; // the ciphertext's last byte
+    bytes[at] = 9; // only to observe sharing: callers never change what they parsed
+    assertThat(parsed.getSealed().getCiphertext().byteAt(4)).isEqualTo((byte) 9);
+  }
+
+  private static int indexOf(byte[] in, byte[] part) {
+    for (int i = 0; i + part.length <= in.length; i++) {
+      if (Arrays.equals(in, i, i + part.length, part, 0, part.length)) {
+        return i;
+      }
+    }
+    throw new AssertionError("not found");
+  }
+
+  @Test
+  void parsesAViewAtAnOffset() throws Exception {
+    byte[] whole = frame().toByteArray();
+    byte[] padded = new byte[whole.length + 7];
+    System.arraycopy(whole, 0, padded, 3, whole.length);
+    assertThat(Wire.parseAliased(WebTtyFrame.parser(), padded, 3, whole.length)).isEqualTo(frame());
+  }
+
+  @Test
   void refusesTruncatedGarbageAndGroupTerminatedInput() {
     byte[] whole = frame().toByteArray();
     assertThatThrownBy(() -> Wire.parseAliased(WebTtyFrame.parser(), Arrays.copyOf(whole, whole.length - 3)))

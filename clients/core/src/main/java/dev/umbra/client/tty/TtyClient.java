@@ -22,7 +22,6 @@ import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
-import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TerminalSize;
 import dev.umbra.proto.webtty.TtyStream;
@@ -429,7 +428,7 @@ public final class TtyClient {
     }
     WebTtyFrame f;
     try {
-      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = TtyFrames.parse(buf); // in place: the ciphertext is a view, not a copy
     } catch (InvalidProtocolBufferException e) {
       fail("malformed_frame");
       return;

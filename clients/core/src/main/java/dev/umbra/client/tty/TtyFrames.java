@@ -1,12 +1,18 @@
 package dev.umbra.client.tty;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.UnsafeByteOperations;
 import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
+import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.Sealed;
 import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import io.netty.buffer.ByteBuf;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 
 /** Conversions between umbra-crypto's WebTTY values and the protobuf frames (docs/webtty.md). */
 public final class TtyFrames {
@@ -16,6 +22,18 @@ public final class TtyFrames {
   public static final int MAX_FRAME_BYTES = 96 * 1024;
 
   private TtyFrames() {}
+
+  /**
+   * Parses a received frame whole, in place: Vert.x hands each message over in a heap buffer of its
+   * own that nothing else writes, so the frame's bytes fields (up to 64 KiB of ciphertext) are views
+   * of it rather than copies. Refuses what {@link Wire#parseAliased} refuses.
+   */
+  public static WebTtyFrame parse(Buffer message) throws InvalidProtocolBufferException {
+    ByteBuf b = message instanceof BufferInternal internal ? internal.getByteBuf() : null;
+    return b != null && b.hasArray()
+        ? Wire.parseAliased(WebTtyFrame.parser(), b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
+        : Wire.parseAliased(WebTtyFrame.parser(), message.getBytes());
+  }
 
   public static dev.umbra.proto.webtty.KeyGrant toProto(KeyGrant g) {
     return dev.umbra.proto.webtty.KeyGrant.newBuilder()

@@ -63,6 +63,12 @@ public final class TtyServer implements AutoCloseable {
   public static final String PATH = "/v1/webtty/server";
   private static final Logger log = LoggerFactory.getLogger(TtyServer.class);
   private static final int READ_CHUNK = TtyFrames.MAX_PLAINTEXT;
+  /**
+   * PTY output read but not yet sealed, per session (two full chunks): the reader blocks beyond it,
+   * so backpressure still reaches the PTY. Output read before a share is sealed under the key
+   * current when it is sealed, as before; this bounds how much that can be.
+   */
+  private static final int MAX_QUEUED_OUTPUT_BYTES = 2 * READ_CHUNK;
 
   private final Vertx vertx;
   private final io.vertx.core.http.WebSocketClient wsClient;
@@ -183,6 +189,8 @@ public final class TtyServer implements AutoCloseable {
         .onSuccess(socket -> {
           ws = socket;
           backoffMs = 500;
+          // a few full frames in flight, not one (Netty's default of 64 KiB): no stop-and-wait per frame
+          socket.setWriteQueueMaxSize(4 * TtyFrames.MAX_FRAME_BYTES);
           socket.binaryMessageHandler(this::onMessage);
           socket.closeHandler(v -> onDisconnected());
           socket.exceptionHandler(e -> { });
@@ -227,7 +235,7 @@ public final class TtyServer implements AutoCloseable {
   private void onMessage(Buffer buf) {
     WebTtyFrame f;
     try {
-      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = TtyFrames.parse(buf); // in place: the ciphertext is a view, not a copy
     } catch (InvalidProtocolBufferException e) {
       stats.count("malformed_frame");
       return;
@@ -872,8 +880,29 @@ public final class TtyServer implements AutoCloseable {
     return KeyId.of(config.agreementKey().publicKey());
   }
 
-  /** Reads the PTY until EOF, seals each chunk as stdout, then reports the exit status. */
+  /**
+   * Reads the PTY until EOF, seals each chunk as stdout, then reports the exit status. A full chunk
+   * (a burst of bulk output) is handed to a sealer thread so the PTY keeps being drained while it is
+   * encrypted and written; a small one (an echo, a prompt) found nothing queued ahead of it is sealed
+   * and sent by the reader itself, without a thread wake-up more. Either way one chunk at a time is
+   * sealed, in the order read, under {@code outputLock}: counters stay strictly ordered.
+   */
   private void pump(ServerSession s) {
+    OutputQueue queue = new OutputQueue(MAX_QUEUED_OUTPUT_BYTES);
+    Thread sealer = Thread.ofPlatform().daemon().name("tty-sealer").start(() -> {
+      try {
+        byte[] chunk;
+        while ((chunk = queue.take()) != null) {
+          boolean sent = sealAndSend(s, chunk);
+          queue.done(chunk);
+          if (!sent) {
+            queue.abort();
+          }
+        }
+      } catch (Exception e) {
+        queue.abort(); // the reader stops too: nothing read after this could be sent in order
+      }
+    });
     Thread.ofPlatform().daemon().name("tty-reader").start(() -> {
       try {
         byte[] chunk;
@@ -884,26 +913,19 @@ public final class TtyServer implements AutoCloseable {
             continue;
           }
           s.firstOutput.complete(null);
-          WebSocket socket = ws;
-          synchronized (drained) {
-            // backpressure: park until the socket drains, re-checked every 2 ms: the drain handler
-            // does not fire for every full queue (measured: most 50 ms waits of a bulk run ended by
-            // their timeout, each a 50 ms stall), and the session may end or the socket be replaced
-            while (socket != null && !socket.isClosed() && socket.writeQueueFull() && s.state == State.LIVE) {
-              drained.wait(2);
-            }
-          }
-          if (s.state != State.LIVE) {
+          boolean more = chunk.length < READ_CHUNK && queue.idle() ? sealAndSend(s, chunk) : queue.put(chunk);
+          if (!more) {
             break;
-          }
-          synchronized (s.outputLock) {
-            SealedPayload sealed = s.output.seal(Stream.STDOUT, chunk);
-            send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
-                .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
           }
         }
       } catch (Exception e) {
         // EIO at the end of the PTY on Linux: the same as EOF
+      }
+      queue.close();
+      try {
+        sealer.join(); // all output read is sent before the exit status
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
       }
       int status;
       try {
@@ -922,6 +944,28 @@ public final class TtyServer implements AutoCloseable {
         s.writer.shutdown();
       }
     });
+  }
+
+  /** Seals {@code chunk} as stdout and sends it, after waiting out a full socket; false once the session is not live. */
+  private boolean sealAndSend(ServerSession s, byte[] chunk) throws InterruptedException {
+    WebSocket socket = ws;
+    synchronized (drained) {
+      // backpressure: park until the socket drains, re-checked every 2 ms: the drain handler
+      // does not fire for every full queue (measured: most 50 ms waits of a bulk run ended by
+      // their timeout, each a 50 ms stall), and the session may end or the socket be replaced
+      while (socket != null && !socket.isClosed() && socket.writeQueueFull() && s.state == State.LIVE) {
+        drained.wait(2);
+      }
+    }
+    if (s.state != State.LIVE) {
+      return false;
+    }
+    synchronized (s.outputLock) {
+      SealedPayload sealed = s.output.seal(Stream.STDOUT, chunk);
+      send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
+          .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
+    }
+    return true;
   }
 
   /** Ends a session; {@code reason} (a CLOSE to the engine) is null when {@code tellEngine} is false. */

@@ -8,8 +8,10 @@ import dev.umbra.proto.webtty.Sealed;
 import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TerminalSize;
 import dev.umbra.proto.webtty.TtyStream;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.time.Instant;
@@ -73,6 +75,11 @@ public final class RecordingStore {
         .mapEmpty());
   }
 
+  /** A read-only view of {@code bytes} as a parameter (the driver copies it once, into its message). */
+  private static Buffer view(ByteString bytes) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes.asReadOnlyByteBuffer()));
+  }
+
   /** Stores events of one workspace in one transaction (all or nothing). */
   public Future<Void> insertEvents(UUID ws, List<StoredEvent> events) {
     List<Tuple> rows = new ArrayList<>(events.size());
@@ -90,7 +97,7 @@ public final class RecordingStore {
           data ? (short) e.getStream().getNumber() : null,
           sealed ? Buffer.buffer(s.getPayloadKeyId().toByteArray()) : null,
           sealed ? Buffer.buffer(s.getNonce().toByteArray()) : null,
-          sealed ? Buffer.buffer(s.getCiphertext().toByteArray()) : null,
+          sealed ? view(s.getCiphertext()) : null, // up to 64 KiB: not copied before the driver encodes it
           sealed ? (int) s.getPlaintextLength() : null,
           resize ? (int) e.getSize().getCols() : null,
           resize ? (int) e.getSize().getRows() : null,

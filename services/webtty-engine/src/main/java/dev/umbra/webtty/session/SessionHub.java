@@ -12,10 +12,10 @@ import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.http.WebSockets;
+import dev.umbra.kit.http.WsMessages;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.kit.revocation.RevocationList;
 import dev.umbra.kit.revocation.Revoked;
-import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.Delivery;
 import dev.umbra.proto.webtty.JoinPolicy;
@@ -234,7 +234,7 @@ public final class SessionHub {
     }
     WebTtyFrame f;
     try {
-      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = WsMessages.parse(WebTtyFrame.parser(), buf); // in place: the ciphertext is a view, not a copy
     } catch (InvalidProtocolBufferException e) {
       rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TRUNCATED);
       return;
@@ -458,7 +458,7 @@ public final class SessionHub {
 
   private void writeServer(ServerConn conn, WebTtyFrame f) {
     if (!conn.closed) {
-      conn.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+      conn.ws.writeBinaryMessage(WsMessages.of(f));
     }
   }
 
@@ -469,6 +469,7 @@ public final class SessionHub {
     ClientConn conn = new ClientConn(ws, claims, ulid.next());
     clients.put(conn.participantId, conn);
     metrics.connections.incrementAndGet();
+    ws.setWriteQueueMaxSize(WebTtyWire.WRITE_QUEUE_BYTES);
     ws.binaryMessageHandler(buf -> onClientMessage(conn, buf));
     ws.drainHandler(v -> maybeResume());
     ws.textMessageHandler(t -> rejectClient(conn, WebTtyReason.WEBTTY_REASON_TEXT_FRAME));
@@ -486,7 +487,7 @@ public final class SessionHub {
     }
     WebTtyFrame f;
     try {
-      f = Wire.parseAliased(WebTtyFrame.parser(), buf.getBytes()); // the ciphertext is not copied again
+      f = WsMessages.parse(WebTtyFrame.parser(), buf); // in place: the ciphertext is a view, not a copy
     } catch (InvalidProtocolBufferException e) {
       rejectClient(conn, WebTtyReason.WEBTTY_REASON_TRUNCATED);
       return;
@@ -600,6 +601,31 @@ public final class SessionHub {
 
   /** Writes to a local client; after EXIT, CLOSE or ERROR the connection is closed. */
   private void writeClient(ClientConn conn, WebTtyFrame f) {
+    writeClient(conn, new Serialized(f));
+  }
+
+  /**
+   * A frame and its bytes, serialized once however many participants it goes to (each DATA frame
+   * carries up to 64 KiB of ciphertext).
+   */
+  private static final class Serialized {
+    final WebTtyFrame frame;
+    private byte[] bytes;
+
+    Serialized(WebTtyFrame frame) {
+      this.frame = frame;
+    }
+
+    Buffer buffer() {
+      if (bytes == null) {
+        bytes = frame.toByteArray();
+      }
+      return WsMessages.wrap(bytes); // a buffer of its own per write, over the one array
+    }
+  }
+
+  private void writeClient(ClientConn conn, Serialized serialized) {
+    WebTtyFrame f = serialized.frame;
     if (conn.closed) {
       return;
     }
@@ -613,7 +639,7 @@ public final class SessionHub {
     if (conn.sessionId == null && !f.getSessionId().isEmpty() && f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED) {
       conn.sessionId = f.getSessionId();
     }
-    conn.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+    conn.ws.writeBinaryMessage(serialized.buffer());
     WebTtyFrameType t = f.getType();
     if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT || t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR
         || (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE && f.getParticipantId().isEmpty())) {
@@ -641,10 +667,11 @@ public final class SessionHub {
       return;
     }
     for (Delivery d : msg.getDeliveriesList()) {
+      Serialized frame = new Serialized(d.getFrame());
       for (String to : d.getToList()) {
         ClientConn c = clients.get(to);
         if (c != null) {
-          writeClient(c, d.getFrame());
+          writeClient(c, frame);
         } else {
           metrics.dropped("participant_gone");
         }
@@ -1161,10 +1188,11 @@ public final class SessionHub {
 
   private void deliver(String instance, List<String> to, WebTtyFrame f) {
     if (instance.equals(instanceId)) {
+      Serialized frame = new Serialized(f);
       for (String id : to) {
         ClientConn c = clients.get(id);
         if (c != null) {
-          writeClient(c, f);
+          writeClient(c, frame);
         }
       }
       return;

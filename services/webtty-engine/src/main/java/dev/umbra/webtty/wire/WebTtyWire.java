@@ -25,6 +25,12 @@ public final class WebTtyWire {
 
   /** Largest WebSocket message (one frame) accepted; bigger ones close the connection. */
   public static final int MAX_FRAME_BYTES = 96 * 1024;
+  /**
+   * Bytes a WebSocket may have queued for writing before it counts as full (and the sender is held
+   * back): a few full DATA frames, so frames keep flowing while the peer reads one. Netty's default
+   * (64 KiB) is one frame: every frame was then a stop-and-wait, one thread wake-up per hop each.
+   */
+  public static final int WRITE_QUEUE_BYTES = 4 * MAX_FRAME_BYTES;
   /** Largest plaintext one DATA frame may carry. */
   public static final int MAX_PLAINTEXT_BYTES = 64 * 1024;
   /** Largest signed ServerHello/ClientProof document. */
