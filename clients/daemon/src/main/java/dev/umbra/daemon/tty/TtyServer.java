@@ -22,7 +22,6 @@ import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
 import dev.umbra.crypto.sign.Signed;
-import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
