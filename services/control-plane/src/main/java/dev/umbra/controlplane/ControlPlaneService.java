@@ -2,12 +2,16 @@ package dev.umbra.controlplane;
 
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.bootstrap.Bootstrap;
+import dev.umbra.controlplane.devices.DeviceTrustRoutes;
+import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.controlplane.tokens.TokenRoutes;
@@ -111,7 +115,8 @@ public final class ControlPlaneService extends UmbraService {
           new TokenRoutes(w).register(routes);
           new MachineRoutes(w).register(routes);
           new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
-          new dev.umbra.controlplane.devices.DeviceTrustRoutes(w).register(routes);
+          DeviceTrustRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()),
+              MachineRequest.Checker.of(w), w.clock()).register(routes);
           new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
           new dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes(w).register(routes);
           routes.mount(router, auth -> switch (auth) {

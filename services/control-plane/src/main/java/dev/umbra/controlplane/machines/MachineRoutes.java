@@ -42,7 +42,7 @@ public final class MachineRoutes {
    * How far a machine's signed timestamp may be from the server's clock; within it, each machine's
    * timestamps must also increase strictly, so a captured request cannot be replayed.
    */
-  public static final Duration MAX_SKEW = Duration.ofSeconds(60);
+  public static final Duration MAX_SKEW = dev.umbra.controlplane.devices.MachineRequest.MAX_SKEW;
   private final Wiring w;
 
   public MachineRoutes(Wiring w) {

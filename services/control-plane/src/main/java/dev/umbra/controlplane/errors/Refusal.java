@@ -1,0 +1,113 @@
+package dev.umbra.controlplane.errors;
+
+/**
+ * A rule of the control plane said no. Services and stores fail with one of these, never with an
+ * HTTP status; {@code http.RefusalMapper} turns each kind into the API's error answer at the edge
+ * (as Signal-Server's exception mappers do). Sealed: the mapper's switch names every kind.
+ */
+public abstract sealed class Refusal extends RuntimeException {
+  private final String field;
+
+  private Refusal(String message, String field) {
+    super(message, null, false, false);
+    this.field = field;
+  }
+
+  /** The request member or parameter at fault; null when none. */
+  public String field() {
+    return field;
+  }
+
+  /** The thing does not exist (or is in a workspace the caller is not a member of). */
+  public static NotFound notFound(String what) {
+    return new NotFound(what);
+  }
+
+  /** An input breaks a rule only the service can check (against stored state or keys). */
+  public static Invalid invalid(String field, String message) {
+    return new Invalid(field, message);
+  }
+
+  public static Conflict conflict(Conflict.Reason reason, String message) {
+    return new Conflict(reason, message, null);
+  }
+
+  public static Conflict conflict(Conflict.Reason reason, String message, String field) {
+    return new Conflict(reason, message, field);
+  }
+
+  public static NotAllowed notAllowed(NotAllowed.Reason reason, String message, String field) {
+    return new NotAllowed(reason, message, field);
+  }
+
+  public static final class NotFound extends Refusal {
+    private final String what;
+
+    private NotFound(String what) {
+      super(what + " not found", null);
+      this.what = what;
+    }
+
+    public String what() {
+      return what;
+    }
+  }
+
+  public static final class Invalid extends Refusal {
+    private Invalid(String field, String message) {
+      super(message, field);
+    }
+  }
+
+  /** The state of the workspace does not allow it now. */
+  public static final class Conflict extends Refusal {
+    /** Why; {@link #wire()} is the error code clients read. */
+    public enum Reason {
+      NO_KEYSET,
+      KEYSET_EXISTS,
+      DEVICE_EXISTS,
+      NOT_PENDING,
+      STALE_KEYSET,
+      ALREADY_REVOKED,
+      KIT_EXISTS;
+
+      public String wire() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+
+    private final Reason reason;
+
+    private Conflict(Reason reason, String message, String field) {
+      super(message, field);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
+    }
+  }
+
+  /** The caller may not do this (beyond the role checks of {@code Tenancy}). */
+  public static final class NotAllowed extends Refusal {
+    /** Why; {@link #wire()} is the error code clients read. */
+    public enum Reason {
+      NOT_YOUR_DEVICE;
+
+      public String wire() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+      }
+    }
+
+    private final Reason reason;
+
+    private NotAllowed(Reason reason, String message, String field) {
+      super(message, field);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
+    }
+  }
+}
