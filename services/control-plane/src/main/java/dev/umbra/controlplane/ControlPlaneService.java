@@ -16,6 +16,7 @@ import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.controlplane.tokens.TokenRoutes;
 import dev.umbra.controlplane.tokens.TokenStore;
+import dev.umbra.controlplane.vault.VaultRoutes;
 import dev.umbra.controlplane.workspaces.InvitationRoutes;
 import dev.umbra.controlplane.workspaces.TeamRoutes;
 import dev.umbra.controlplane.workspaces.Tenancy;
@@ -117,7 +118,7 @@ public final class ControlPlaneService extends UmbraService {
           new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
           DeviceTrustRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()),
               MachineRequest.Checker.of(w), w.clock()).register(routes);
-          new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
+          VaultRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), MachineRequest.Checker.of(w), w.ids(), w.clock()).register(routes);
           new dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes(w).register(routes);
           routes.mount(router, auth -> switch (auth) {
             case API_TOKEN -> Optional.of(w.auth().first());
