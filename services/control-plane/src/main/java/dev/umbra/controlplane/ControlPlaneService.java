@@ -110,7 +110,8 @@ public final class ControlPlaneService extends UmbraService {
                   Schema.anyObject("an OpenAPI 3.1 document").describe("this document"),
                   Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
           bootstrap.register(routes);
-          new WorkspaceRoutes(w).register(routes);
+          WorkspaceRoutes.wire(w.auth(), w.db(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()), w.issuer(), w.ids(),
+              w.clock()).register(routes);
           new InvitationRoutes(w).register(routes);
           new TeamRoutes(w).register(routes);
           new TokenRoutes(w).register(routes);

@@ -63,16 +63,24 @@ public abstract sealed class Refusal extends RuntimeException {
   public static final class Conflict extends Refusal {
     /** Why; {@link #wire()} is the error code clients read. */
     public enum Reason {
-      NO_KEYSET,
-      KEYSET_EXISTS,
-      DEVICE_EXISTS,
-      NOT_PENDING,
-      STALE_KEYSET,
-      ALREADY_REVOKED,
-      KIT_EXISTS;
+      NO_KEYSET("no_keyset"),
+      KEYSET_EXISTS("keyset_exists"),
+      DEVICE_EXISTS("device_exists"),
+      NOT_PENDING("not_pending"),
+      STALE_KEYSET("stale_keyset"),
+      ALREADY_REVOKED("already_revoked"),
+      KIT_EXISTS("kit_exists"),
+      /** The last owner cannot be demoted or removed (the API's generic code, kept as it was). */
+      LAST_OWNER("conflict");
+
+      private final String wire;
+
+      Reason(String wire) {
+        this.wire = wire;
+      }
 
       public String wire() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return wire;
       }
     }
 
@@ -92,10 +100,20 @@ public abstract sealed class Refusal extends RuntimeException {
   public static final class NotAllowed extends Refusal {
     /** Why; {@link #wire()} is the error code clients read. */
     public enum Reason {
-      NOT_YOUR_DEVICE;
+      NOT_YOUR_DEVICE("not_your_device"),
+      /** Only an owner makes, changes or removes an owner (the API's generic code, kept as it was). */
+      OWNER_ONLY("forbidden"),
+      /** A session token names only a trusted device of the caller (the API's generic code, kept as it was). */
+      NOT_A_TRUSTED_DEVICE_OF_YOURS("forbidden");
+
+      private final String wire;
+
+      Reason(String wire) {
+        this.wire = wire;
+      }
 
       public String wire() {
-        return name().toLowerCase(java.util.Locale.ROOT);
+        return wire;
       }
     }
 
