@@ -115,7 +115,8 @@ public final class ControlPlaneService extends UmbraService {
           new InvitationRoutes(w).register(routes);
           new TeamRoutes(w).register(routes);
           new TokenRoutes(w).register(routes);
-          new MachineRoutes(w).register(routes);
+          MachineRoutes.wire(w.auth(), w.internal(), w.db(), w.tenancy(), w.limiter(), w.issuer(), new AuditTrail(w.audit()),
+              new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock()).register(routes);
           new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
           DeviceTrustRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()),
               MachineRequest.Checker.of(w), w.clock()).register(routes);

@@ -36,6 +36,11 @@ public abstract sealed class Refusal extends RuntimeException {
     return new Conflict(reason, message, field);
   }
 
+  /** The caller's credential (e.g. a machine's signature) did not prove who it is. */
+  public static Unauthenticated unauthenticated(String message) {
+    return new Unauthenticated(message);
+  }
+
   public static NotAllowed notAllowed(NotAllowed.Reason reason, String message, String field) {
     return new NotAllowed(reason, message, field);
   }
@@ -59,6 +64,12 @@ public abstract sealed class Refusal extends RuntimeException {
     }
   }
 
+  public static final class Unauthenticated extends Refusal {
+    private Unauthenticated(String message) {
+      super(message, null);
+    }
+  }
+
   /** The state of the workspace does not allow it now. */
   public static final class Conflict extends Refusal {
     /** Why; {@link #wire()} is the error code clients read. */
@@ -70,6 +81,8 @@ public abstract sealed class Refusal extends RuntimeException {
       STALE_KEYSET("stale_keyset"),
       ALREADY_REVOKED("already_revoked"),
       KIT_EXISTS("kit_exists"),
+      /** This install is already bound to the workspace (the API's generic code, kept as it was). */
+      ALREADY_BOUND("conflict"),
       /** The last owner cannot be demoted or removed (the API's generic code, kept as it was). */
       LAST_OWNER("conflict");
 
