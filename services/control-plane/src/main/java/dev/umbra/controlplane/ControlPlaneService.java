@@ -113,7 +113,7 @@ public final class ControlPlaneService extends UmbraService {
           WorkspaceRoutes.wire(w.auth(), w.db(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()), w.issuer(), w.ids(),
               w.clock()).register(routes);
           new InvitationRoutes(w).register(routes);
-          new TeamRoutes(w).register(routes);
+          TeamRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), w.ids(), w.clock()).register(routes);
           new TokenRoutes(w).register(routes);
           MachineRoutes.wire(w.auth(), w.internal(), w.db(), w.tenancy(), w.limiter(), w.issuer(), new AuditTrail(w.audit()),
               new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock()).register(routes);

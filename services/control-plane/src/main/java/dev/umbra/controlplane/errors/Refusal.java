@@ -83,6 +83,8 @@ public abstract sealed class Refusal extends RuntimeException {
       KIT_EXISTS("kit_exists"),
       /** This install is already bound to the workspace (the API's generic code, kept as it was). */
       ALREADY_BOUND("conflict"),
+      /** A team of this name exists (the API's generic code, kept as it was). */
+      TEAM_NAME_TAKEN("conflict"),
       /** The last owner cannot be demoted or removed (the API's generic code, kept as it was). */
       LAST_OWNER("conflict");
 
