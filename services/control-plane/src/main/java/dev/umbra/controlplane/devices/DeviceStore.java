@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.devices;
 
+import dev.umbra.controlplane.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
@@ -7,7 +8,6 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -28,17 +28,13 @@ final class DeviceStore {
   }
 
   private static Device first(RowSet<Row> rows) {
-    return rows.size() == 0 ? null : Device.of(rows.iterator().next());
+    return Rows.first(rows, Device::of);
   }
 
   /** Up to {@code limit} devices with an id after {@code after}, by id. */
   Future<List<Device>> page(SqlConnection conn, UUID after, int limit) {
     return conn.preparedQuery("SELECT * FROM devices WHERE id > $1 ORDER BY id LIMIT $2").execute(Tuple.of(after, limit))
-        .map(rows -> {
-          List<Device> list = new ArrayList<>();
-          rows.forEach(r -> list.add(Device.of(r)));
-          return list;
-        });
+        .map(rows -> Rows.all(rows, Device::of));
   }
 
   /** Stores a device; false when one with this id or key exists. {@code credential} null for a pending one. */
@@ -74,12 +70,7 @@ final class DeviceStore {
 
   /** The trusted devices (a rotation renews exactly these), in the table's order. */
   Future<List<Device>> trusted(SqlConnection conn) {
-    return conn.preparedQuery("SELECT * FROM devices WHERE status = 'trusted'").execute()
-        .map(rows -> {
-          List<Device> list = new ArrayList<>();
-          rows.forEach(r -> list.add(Device.of(r)));
-          return list;
-        });
+    return conn.preparedQuery("SELECT * FROM devices WHERE status = 'trusted'").execute().map(rows -> Rows.all(rows, Device::of));
   }
 
   Future<Void> renewCredential(SqlConnection conn, UUID id, SignedPayload credential, int version) {
@@ -107,10 +98,6 @@ final class DeviceStore {
   }
 
   private static Future<List<SignedDoc>> docs(SqlConnection conn, String sql, String payload, String signature) {
-    return conn.preparedQuery(sql).execute().map(rows -> {
-      List<SignedDoc> list = new ArrayList<>();
-      rows.forEach(r -> list.add(SignedDoc.of(r, payload, signature)));
-      return list;
-    });
+    return conn.preparedQuery(sql).execute().map(rows -> Rows.all(rows, r -> SignedDoc.of(r, payload, signature)));
   }
 }

@@ -1,11 +1,11 @@
 package dev.umbra.controlplane.devices;
 
+import dev.umbra.controlplane.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -17,11 +17,7 @@ final class RecoveryKitStore {
 
   Future<List<RecoveryKit>> all(SqlConnection conn) {
     return conn.preparedQuery("SELECT * FROM recovery_kits ORDER BY created_at, id").execute()
-        .map(rows -> {
-          List<RecoveryKit> list = new ArrayList<>();
-          rows.forEach(r -> list.add(RecoveryKit.of(r)));
-          return list;
-        });
+        .map(rows -> Rows.all(rows, RecoveryKit::of));
   }
 
   /** The kit; null when none. */
@@ -53,11 +49,7 @@ final class RecoveryKitStore {
   /** The ids of the kits not retired (a rotation keeps or retires each). */
   Future<List<UUID>> liveIds(SqlConnection conn) {
     return conn.preparedQuery("SELECT id FROM recovery_kits WHERE status <> 'retired'").execute()
-        .map(rows -> {
-          List<UUID> ids = new ArrayList<>();
-          rows.forEach(r -> ids.add(r.getUUID("id")));
-          return ids;
-        });
+        .map(rows -> Rows.all(rows, r -> r.getUUID("id")));
   }
 
   Future<Void> retire(SqlConnection conn, UUID id) {

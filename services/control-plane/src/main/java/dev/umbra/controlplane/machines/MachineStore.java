@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.machines;
 
+import dev.umbra.controlplane.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
@@ -7,7 +8,6 @@ import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -18,16 +18,12 @@ import java.util.UUID;
 final class MachineStore {
 
   private static Machine first(RowSet<Row> rows) {
-    return rows.size() == 0 ? null : Machine.of(rows.iterator().next());
+    return Rows.first(rows, Machine::of);
   }
 
   Future<List<Machine>> page(SqlConnection conn, UUID after, int limit) {
     return conn.preparedQuery("SELECT * FROM machines WHERE id > $1 ORDER BY id LIMIT $2").execute(Tuple.of(after, limit))
-        .map(rows -> {
-          List<Machine> list = new ArrayList<>();
-          rows.forEach(r -> list.add(Machine.of(r)));
-          return list;
-        });
+        .map(rows -> Rows.all(rows, Machine::of));
   }
 
   /** The machine; null when none. */

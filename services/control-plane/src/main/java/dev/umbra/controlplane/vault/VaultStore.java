@@ -1,16 +1,13 @@
 package dev.umbra.controlplane.vault;
 
+import dev.umbra.controlplane.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * SQL of the vault: entries, candidates, grants. Every method runs on a connection whose
@@ -18,16 +15,6 @@ import java.util.function.Function;
  */
 final class VaultStore {
   static final int MAX_LISTED = 10_000;
-
-  private static <T> List<T> all(RowSet<Row> rows, Function<Row, T> map) {
-    List<T> list = new ArrayList<>();
-    rows.forEach(r -> list.add(map.apply(r)));
-    return list;
-  }
-
-  private static <T> T first(RowSet<Row> rows, Function<Row, T> map) {
-    return rows.size() == 0 ? null : map.apply(rows.iterator().next());
-  }
 
   Future<Boolean> hasKeyset(SqlConnection conn, int version) {
     return conn.preparedQuery("SELECT 1 FROM keysets WHERE version = $1").execute(Tuple.of(version)).map(rows -> rows.size() > 0);
@@ -39,7 +26,7 @@ final class VaultStore {
 
   Future<List<VaultEntry.Meta>> entries(SqlConnection conn) {
     return conn.preparedQuery("SELECT id, name, keyset_version, octet_length(ciphertext) AS size, updated_at FROM vault_entries ORDER BY name LIMIT " + MAX_LISTED)
-        .execute().map(rows -> all(rows, VaultEntry.Meta::of));
+        .execute().map(rows -> Rows.all(rows, VaultEntry.Meta::of));
   }
 
   /** Writes the entry of {@code s.name()} (a new one gets {@code id}); its metadata as stored. */
@@ -49,17 +36,17 @@ final class VaultStore {
             + "enc = excluded.enc, ciphertext = excluded.ciphertext, written_by = excluded.written_by, updated_at = excluded.updated_at "
             + "RETURNING id, name, keyset_version, octet_length(ciphertext) AS size, updated_at")
         .execute(Tuple.from(new Object[] {wid, id, s.name(), s.keysetVersion(), Buffer.buffer(s.enc()), Buffer.buffer(s.ciphertext()), writtenBy, now}))
-        .map(rows -> first(rows, VaultEntry.Meta::of));
+        .map(rows -> Rows.first(rows, VaultEntry.Meta::of));
   }
 
   /** The entry; null when none. */
   Future<VaultEntry> entry(SqlConnection conn, UUID id) {
-    return conn.preparedQuery("SELECT * FROM vault_entries WHERE id = $1").execute(Tuple.of(id)).map(rows -> first(rows, VaultEntry::of));
+    return conn.preparedQuery("SELECT * FROM vault_entries WHERE id = $1").execute(Tuple.of(id)).map(rows -> Rows.first(rows, VaultEntry::of));
   }
 
   /** The entry named {@code name}; null when none. */
   Future<VaultEntry> entryNamed(SqlConnection conn, String name) {
-    return conn.preparedQuery("SELECT * FROM vault_entries WHERE name = $1").execute(Tuple.of(name)).map(rows -> first(rows, VaultEntry::of));
+    return conn.preparedQuery("SELECT * FROM vault_entries WHERE name = $1").execute(Tuple.of(name)).map(rows -> Rows.first(rows, VaultEntry::of));
   }
 
   /** Deletes the entry; false when none. */
@@ -68,19 +55,19 @@ final class VaultStore {
   }
 
   Future<List<VaultCandidate>> candidates(SqlConnection conn) {
-    return conn.preparedQuery("SELECT * FROM vault_candidates ORDER BY created_at, id LIMIT " + MAX_LISTED).execute().map(rows -> all(rows, VaultCandidate::of));
+    return conn.preparedQuery("SELECT * FROM vault_candidates ORDER BY created_at, id LIMIT " + MAX_LISTED).execute().map(rows -> Rows.all(rows, VaultCandidate::of));
   }
 
   Future<VaultCandidate> addCandidate(SqlConnection conn, UUID wid, UUID id, Sealed s, UUID proposedBy, OffsetDateTime now) {
     return conn.preparedQuery("INSERT INTO vault_candidates (workspace_id, id, name, keyset_version, enc, ciphertext, proposed_by, created_at) "
             + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING *")
         .execute(Tuple.from(new Object[] {wid, id, s.name(), s.keysetVersion(), Buffer.buffer(s.enc()), Buffer.buffer(s.ciphertext()), proposedBy, now}))
-        .map(rows -> first(rows, VaultCandidate::of));
+        .map(rows -> Rows.first(rows, VaultCandidate::of));
   }
 
   /** The candidate; null when none. */
   Future<VaultCandidate> candidate(SqlConnection conn, UUID id) {
-    return conn.preparedQuery("SELECT * FROM vault_candidates WHERE id = $1").execute(Tuple.of(id)).map(rows -> first(rows, VaultCandidate::of));
+    return conn.preparedQuery("SELECT * FROM vault_candidates WHERE id = $1").execute(Tuple.of(id)).map(rows -> Rows.first(rows, VaultCandidate::of));
   }
 
   /** Deletes the candidate; false when none. */
@@ -91,13 +78,13 @@ final class VaultStore {
   /** Every grant, by machine id, without its bytes. */
   Future<List<VaultGrant>> grants(SqlConnection conn) {
     return conn.preparedQuery("SELECT machine_id, keyset_version, created_at FROM vault_grants ORDER BY machine_id").execute()
-        .map(rows -> all(rows, r -> new VaultGrant(r.getUUID("machine_id"), r.getInteger("keyset_version"), r.getOffsetDateTime("created_at"), null, null)));
+        .map(rows -> Rows.all(rows, r -> new VaultGrant(r.getUUID("machine_id"), r.getInteger("keyset_version"), r.getOffsetDateTime("created_at"), null, null)));
   }
 
   /** The machine's grant; null when none. */
   Future<VaultGrant> grant(SqlConnection conn, UUID machineId) {
     return conn.preparedQuery("SELECT keyset_version, enc, ciphertext FROM vault_grants WHERE machine_id = $1").execute(Tuple.of(machineId))
-        .map(rows -> first(rows, r -> new VaultGrant(machineId, r.getInteger("keyset_version"), null, r.getBuffer("enc").getBytes(),
+        .map(rows -> Rows.first(rows, r -> new VaultGrant(machineId, r.getInteger("keyset_version"), null, r.getBuffer("enc").getBytes(),
             r.getBuffer("ciphertext").getBytes())));
   }
 

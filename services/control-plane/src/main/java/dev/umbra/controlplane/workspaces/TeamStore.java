@@ -1,10 +1,10 @@
 package dev.umbra.controlplane.workspaces;
 
+import dev.umbra.controlplane.db.Rows;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 
@@ -19,31 +19,23 @@ final class TeamStore {
     return conn.preparedQuery("INSERT INTO teams (workspace_id, id, name, created_at) VALUES ($1,$2,$3,$4) "
             + "ON CONFLICT (workspace_id, name) DO NOTHING RETURNING *")
         .execute(Tuple.of(wid, id, name, now))
-        .map(rows -> rows.size() == 0 ? null : Team.of(rows.iterator().next()));
+        .map(rows -> Rows.first(rows, Team::of));
   }
 
   Future<List<Team>> page(SqlConnection conn, UUID after, int limit) {
     return conn.preparedQuery("SELECT * FROM teams WHERE id > $1 ORDER BY id LIMIT $2").execute(Tuple.of(after, limit))
-        .map(rows -> {
-          List<Team> list = new ArrayList<>();
-          rows.forEach(r -> list.add(Team.of(r)));
-          return list;
-        });
+        .map(rows -> Rows.all(rows, Team::of));
   }
 
   /** The team; null when none. */
   Future<Team> get(SqlConnection conn, UUID id) {
     return conn.preparedQuery("SELECT * FROM teams WHERE id = $1").execute(Tuple.of(id))
-        .map(rows -> rows.size() == 0 ? null : Team.of(rows.iterator().next()));
+        .map(rows -> Rows.first(rows, Team::of));
   }
 
   Future<List<UUID>> memberIds(SqlConnection conn, UUID teamId) {
     return conn.preparedQuery("SELECT member_id FROM team_members WHERE team_id = $1 ORDER BY member_id").execute(Tuple.of(teamId))
-        .map(rows -> {
-          List<UUID> ids = new ArrayList<>();
-          rows.forEach(r -> ids.add(r.getUUID("member_id")));
-          return ids;
-        });
+        .map(rows -> Rows.all(rows, r -> r.getUUID("member_id")));
   }
 
   /** Deletes the team; false when none. */

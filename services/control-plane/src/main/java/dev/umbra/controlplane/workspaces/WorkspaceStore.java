@@ -1,15 +1,13 @@
 package dev.umbra.controlplane.workspaces;
 
+import dev.umbra.controlplane.db.Rows;
 import dev.umbra.kit.auth.Role;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * SQL of workspaces and their members. Unless a method says otherwise, it runs on a connection
@@ -21,12 +19,6 @@ final class WorkspaceStore {
 
   /** A device's binding state as a session token needs it. */
   record DeviceBinding(UUID accountId, String status, Integer keysetVersion) {}
-
-  private static <T> List<T> all(RowSet<Row> rows, Function<Row, T> map) {
-    List<T> list = new ArrayList<>();
-    rows.forEach(r -> list.add(map.apply(r)));
-    return list;
-  }
 
   /** The account's name (no workspace needed). */
   Future<String> accountName(SqlConnection conn, UUID accountId) {
@@ -41,7 +33,7 @@ final class WorkspaceStore {
                 "SELECT w.id, w.name, w.created_at FROM account_workspaces a JOIN workspaces w ON w.id = a.workspace_id "
                     + "WHERE a.account_id = $1 AND w.id > $2 ORDER BY w.id LIMIT $3")
             .execute(Tuple.of(accountId, after, limit)))
-        .map(rows -> all(rows, Workspace::of));
+        .map(rows -> Rows.all(rows, Workspace::of));
   }
 
   Future<Workspace> workspace(SqlConnection conn, UUID id) {
@@ -55,7 +47,7 @@ final class WorkspaceStore {
 
   Future<List<Member>> members(SqlConnection conn, UUID after, int limit) {
     return conn.preparedQuery(MEMBER_SELECT + "WHERE m.id > $1 ORDER BY m.id LIMIT $2").execute(Tuple.of(after, limit))
-        .map(rows -> all(rows, Member::of));
+        .map(rows -> Rows.all(rows, Member::of));
   }
 
   /** The member, its row locked until the transaction ends; null when none. */
