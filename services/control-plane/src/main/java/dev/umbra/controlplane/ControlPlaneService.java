@@ -114,7 +114,8 @@ public final class ControlPlaneService extends UmbraService {
               w.clock()).register(routes);
           new InvitationRoutes(w).register(routes);
           TeamRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), w.ids(), w.clock()).register(routes);
-          new TokenRoutes(w).register(routes);
+          TokenRoutes.wire(w.auth(), w.db(), w.tokens(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock())
+              .register(routes);
           MachineRoutes.wire(w.auth(), w.internal(), w.db(), w.tenancy(), w.limiter(), w.issuer(), new AuditTrail(w.audit()),
               new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock()).register(routes);
           new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
