@@ -118,7 +118,7 @@ public final class ControlPlaneService extends UmbraService {
               .register(routes);
           MachineRoutes.wire(w.auth(), w.internal(), w.db(), w.tenancy(), w.limiter(), w.issuer(), new AuditTrail(w.audit()),
               new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock()).register(routes);
-          new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
+          new dev.umbra.controlplane.machines.MachineAuditRoutes(w.clock(), MachineRequest.Checker.of(w), w.audit()).register(routes);
           DeviceTrustRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()),
               MachineRequest.Checker.of(w), w.clock()).register(routes);
           VaultRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), MachineRequest.Checker.of(w), w.ids(), w.clock()).register(routes);
