@@ -2,16 +2,21 @@ package dev.umbra.controlplane;
 
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.bootstrap.Bootstrap;
+import dev.umbra.controlplane.devices.DeviceTrustRoutes;
+import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.controlplane.tokens.TokenRoutes;
 import dev.umbra.controlplane.tokens.TokenStore;
+import dev.umbra.controlplane.vault.VaultRoutes;
 import dev.umbra.controlplane.workspaces.InvitationRoutes;
 import dev.umbra.controlplane.workspaces.TeamRoutes;
 import dev.umbra.controlplane.workspaces.Tenancy;
@@ -105,14 +110,18 @@ public final class ControlPlaneService extends UmbraService {
                   Schema.anyObject("an OpenAPI 3.1 document").describe("this document"),
                   Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
           bootstrap.register(routes);
-          new WorkspaceRoutes(w).register(routes);
+          WorkspaceRoutes.wire(w.auth(), w.db(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()), w.issuer(), w.ids(),
+              w.clock()).register(routes);
           new InvitationRoutes(w).register(routes);
-          new TeamRoutes(w).register(routes);
-          new TokenRoutes(w).register(routes);
-          new MachineRoutes(w).register(routes);
-          new dev.umbra.controlplane.machines.MachineAuditRoutes(w).register(routes);
-          new dev.umbra.controlplane.devices.DeviceTrustRoutes(w).register(routes);
-          new dev.umbra.controlplane.vault.VaultRoutes(w).register(routes);
+          TeamRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), w.ids(), w.clock()).register(routes);
+          TokenRoutes.wire(w.auth(), w.db(), w.tokens(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock())
+              .register(routes);
+          MachineRoutes.wire(w.auth(), w.internal(), w.db(), w.tenancy(), w.limiter(), w.issuer(), new AuditTrail(w.audit()),
+              new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock()).register(routes);
+          new dev.umbra.controlplane.machines.MachineAuditRoutes(w.clock(), MachineRequest.Checker.of(w), w.audit()).register(routes);
+          DeviceTrustRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()),
+              MachineRequest.Checker.of(w), w.clock()).register(routes);
+          VaultRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), MachineRequest.Checker.of(w), w.ids(), w.clock()).register(routes);
           new dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes(w).register(routes);
           routes.mount(router, auth -> switch (auth) {
             case API_TOKEN -> Optional.of(w.auth().first());

@@ -2,6 +2,8 @@ package dev.umbra.controlplane;
 
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.controlplane.tokens.TokenStore;
@@ -13,11 +15,7 @@ import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ClientAddress;
-import dev.umbra.kit.revocation.RevocationPublisher;
-import dev.umbra.kit.revocation.Revoked;
-import dev.umbra.proto.audit.Actor;
 import dev.umbra.proto.audit.ActorKind;
-import dev.umbra.proto.audit.AuditEvent;
 import dev.umbra.proto.audit.Outcome;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Vertx;
@@ -43,14 +41,9 @@ public record Wiring(
     Clock clock,
     Ids ids) {
 
-  /**
-   * Publishes a revocation (log, then channel: dev.umbra.kit.revocation). Call it only once the
-   * revoking transaction committed, with the time taken then, so every session token issued
-   * before the commit is older than the revocation.
-   */
+  /** Publishes a revocation once the revoking transaction committed ({@link RevocationNotices#revoked}). */
   public void revoked(RevokedKind kind, UUID workspaceId, String subjectId, UUID accountId) {
-    new RevocationPublisher(bus).publish(
-        Revoked.message(kind, workspaceId, subjectId, accountId == null ? null : accountId.toString(), clock.instant()));
+    new RevocationNotices(bus, clock).revoked(kind, workspaceId, subjectId, accountId);
   }
 
   public OffsetDateTime now() {
@@ -59,15 +52,6 @@ public record Wiring(
 
   /** Emits an audit event about an action in {@code workspaceId} (may be null). */
   public void audit(RoutingContext ctx, UUID workspaceId, ActorKind kind, Object actorId, AuditAction action, String target, Outcome outcome) {
-    AuditEvent.Builder e =
-        AuditEvent.newBuilder()
-            .setWorkspaceId(workspaceId == null ? "" : workspaceId.toString())
-            .setActor(Actor.newBuilder().setKind(kind).setId(actorId == null ? "" : actorId.toString()))
-            .setAction(action.wire())
-            .setTarget(target == null ? "" : target)
-            .setOutcome(outcome)
-            .setSourceIp(ctx == null ? "" : ClientAddress.forAudit(ctx));
-    audit.emit(e);
+    new AuditTrail(audit).emit(ctx == null ? "" : ClientAddress.forAudit(ctx), workspaceId, kind, actorId, action, target, outcome);
   }
-
 }

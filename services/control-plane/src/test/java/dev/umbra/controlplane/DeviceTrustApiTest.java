@@ -34,7 +34,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * (The client-side and daemon-side verification is tested end to end in the CLI module.)
  */
 @ExtendWith(VertxExtension.class)
-class DeviceTrustApiTest {
+public class DeviceTrustApiTest {
   static final HexFormat HEX = HexFormat.of();
   Harness h;
   String alice;
@@ -68,12 +68,12 @@ class DeviceTrustApiTest {
     h.close();
   }
 
-  static JsonObject signed(Map<String, Object> fields, Ed25519KeyPair key) {
+  public static JsonObject signed(Map<String, Object> fields, Ed25519KeyPair key) {
     String text = CanonicalJson.encodeToString(fields);
     return new JsonObject().put("payload", text).put("signature", HEX.formatHex(key.privateKey().sign(text.getBytes(StandardCharsets.UTF_8))));
   }
 
-  static Map<String, Object> keyset(String ws, int version, Ed25519KeyPair s, X25519KeyPair e) {
+  public static Map<String, Object> keyset(String ws, int version, Ed25519KeyPair s, X25519KeyPair e) {
     Map<String, Object> m = new TreeMap<>();
     m.put("type", "umbra-keyset/v1");
     m.put("workspace_id", ws);
@@ -97,7 +97,7 @@ class DeviceTrustApiTest {
     return m;
   }
 
-  static Map<String, Object> credential(String ws, UUID id, Ed25519KeyPair ed, P256KeyPair p, int version) {
+  public static Map<String, Object> credential(String ws, UUID id, Ed25519KeyPair ed, P256KeyPair p, int version) {
     Map<String, Object> m = new TreeMap<>();
     m.put("type", "umbra-device-credential/v1");
     m.put("workspace_id", ws);
@@ -152,7 +152,7 @@ class DeviceTrustApiTest {
     assertThat(h.call("GET", "/v1/workspaces/" + wsA + "/devices/" + a.device(), alice, null).body().getJsonObject("webtty_key")).isEqualTo(good);
   }
 
-  static JsonObject envelope(P256KeyPair to) {
+  public static JsonObject envelope(P256KeyPair to) {
     return new JsonObject(new String(WorkspaceKeyEnvelopes.seal(to.publicKey(), "bundle".getBytes(StandardCharsets.UTF_8), new byte[0]).toJson(), StandardCharsets.UTF_8));
   }
 

@@ -3,9 +3,10 @@ package dev.umbra.controlplane.devices;
 import dev.umbra.controlplane.Wiring;
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
-import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.kit.auth.FailureLimiter;
+import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
 import io.vertx.core.Future;
@@ -13,6 +14,8 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
+import java.time.Duration;
 import java.util.HexFormat;
 import java.util.UUID;
 import java.util.function.Function;
@@ -33,8 +36,23 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
         .required("signature", Schema.hex(64).describe("Ed25519 by the binding key over the route's message"));
   }
 
-  /** Parses the common members of {@code body} (the route has already refused unknown members). */
+  /** How far {@code timestamp_ms} may be from the server's clock. */
+  public static final Duration MAX_SKEW = Duration.ofSeconds(60);
+
+  /** What checking a machine's request needs: the clock (timestamp), the database, the per-IP failure limiter. */
+  public record Checker(Clock clock, Database db, FailureLimiter limiter) {
+    public static Checker of(Wiring w) {
+      return new Checker(w.clock(), w.db(), w.limiter());
+    }
+  }
+
+  /** {@link #parse(Clock, JsonObject)} with the wiring's clock. */
   public static MachineRequest parse(Wiring w, JsonObject body) {
+    return parse(w.clock(), body);
+  }
+
+  /** Parses the common members of {@code body} (the route has already refused unknown members). */
+  public static MachineRequest parse(Clock clock, JsonObject body) {
     UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
     UUID mid = Requests.uuid(Requests.string(body, "machine_id", 36, 36), "machine_id");
     if (!(body.getValue("timestamp_ms") instanceof Number n)) {
@@ -46,14 +64,19 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("signature", "signature must be 128 hex digits");
     }
-    if (Math.abs(w.clock().millis() - n.longValue()) > MachineRoutes.MAX_SKEW.toMillis()) {
+    if (Math.abs(clock.millis() - n.longValue()) > MAX_SKEW.toMillis()) {
       throw new ApiException(401, "stale_signature", "timestamp_ms is too far from the server's clock", "timestamp_ms");
     }
     return new MachineRequest(wid, mid, n.longValue(), sig);
   }
 
-  /** Checks the signature over {@code message} inside the workspace, then runs {@code work} in the same transaction. */
+  /** {@link #run(Checker, RoutingContext, byte[], Function)} with the wiring's database and limiter. */
   public <T> Future<T> run(Wiring w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
+    return run(Checker.of(w), ctx, message, work);
+  }
+
+  /** Checks the signature over {@code message} inside the workspace, then runs {@code work} in the same transaction. */
+  public <T> Future<T> run(Checker w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
     String ip = "ip:" + ClientAddress.of(ctx);
     ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
     return w.limiter().guard("too many failed attempts", e -> e == denied, () -> w.db().inWorkspace(workspaceId, conn ->

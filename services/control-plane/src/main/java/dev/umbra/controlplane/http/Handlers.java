@@ -6,7 +6,10 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 import java.util.function.Function;
 
-/** Adapts a Future-returning handler: success renders JSON with a status, failure goes to the error handler. */
+/**
+ * Adapts a Future-returning handler: success renders JSON with a status, failure goes to the error
+ * handler, a service's {@code Refusal} translated by {@link RefusalMapper} on the way.
+ */
 public final class Handlers {
   private Handlers() {}
 
@@ -26,7 +29,7 @@ public final class Handlers {
                   ServiceHttp.json(ctx, status, body);
                 }
               })
-          .onFailure(ctx::fail);
+          .onFailure(e -> ctx.fail(RefusalMapper.toHttp(e)));
     };
   }
 }

@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.machines;
 
-import dev.umbra.controlplane.Wiring;
+import dev.umbra.kit.audit.AuditEmitter;
+import java.time.Clock;
 import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
@@ -38,10 +39,15 @@ public final class MachineAuditRoutes {
   private static final Pattern CHANNEL = Pattern.compile("[0-9a-f]{1,16}");
   private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,31}");
 
-  private final Wiring w;
+  private final Clock clock;
+  private final MachineRequest.Checker machines;
+  private final AuditEmitter audit;
 
-  public MachineAuditRoutes(Wiring w) {
-    this.w = w;
+  /** Only what it uses: the clock (timestamps), the machine checker, the audit emitter. */
+  public MachineAuditRoutes(Clock clock, MachineRequest.Checker machines, AuditEmitter audit) {
+    this.clock = clock;
+    this.machines = machines;
+    this.audit = audit;
   }
 
   public void register(ApiRoutes routes) {
@@ -78,7 +84,7 @@ public final class MachineAuditRoutes {
   private Future<JsonObject> report(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature", "event_id", "action",
         "channel", "outcome", "reason", "exit_status", "duration_ms", "bytes_in", "bytes_out");
-    MachineRequest req = MachineRequest.parse(w, body);
+    MachineRequest req = MachineRequest.parse(clock, body);
     String eventId = Requests.string(body, "event_id", 26, 26);
     if (!Ulid.isValid(eventId)) {
       throw ApiException.badRequest("event_id", "event_id must be a ULID");
@@ -103,9 +109,9 @@ public final class MachineAuditRoutes {
     long out = number(body, "bytes_out", 0, Long.MAX_VALUE / 2);
     byte[] message = message(req.workspaceId(), req.machineId(), req.timestampMs(), eventId, actionWire, channel, outcome, reason,
         exit, duration, in, out);
-    return req.run(w, ctx, message, conn -> Future.succeededFuture())
+    return req.run(machines, ctx, message, conn -> Future.succeededFuture())
         .map(v -> {
-          var e = w.audit().event(action)
+          var e = audit.event(action)
               .workspace(req.workspaceId())
               .actor(AuditActor.machine(req.machineId().toString()))
               .target("machine", req.machineId())
@@ -125,7 +131,7 @@ public final class MachineAuditRoutes {
             e.failure(reason.isEmpty() ? "failed" : reason);
           }
           var built = e.proto().setId(eventId);
-          w.audit().emit(built);
+          audit.emit(built);
           return new JsonObject().put("event_id", eventId);
         });
   }

@@ -1,52 +1,64 @@
 package dev.umbra.controlplane.machines;
 
-import dev.umbra.controlplane.Wiring;
+import dev.umbra.controlplane.auth.Authenticator;
+import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
-import dev.umbra.crypto.CryptoException;
-import dev.umbra.crypto.keys.Ed25519PublicKey;
-import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.controlplane.workspaces.Tenancy;
+import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.auth.InternalCredential;
-import dev.umbra.kit.auth.Role;
-import dev.umbra.kit.auth.SubjectKind;
+import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
-import dev.umbra.proto.audit.ActorKind;
-import dev.umbra.proto.audit.Outcome;
-import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.HexFormat;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
- * Machines (daemon bindings): members list them, admins rename and revoke them (a revocation is
- * published once committed, dev.umbra.kit.revocation); the pairing service creates them through the
- * internal endpoint; a daemon gets session tokens by signing with its binding's Ed25519 key.
+ * Machines (daemon bindings): members list them, admins rename and revoke them; the pairing service
+ * creates them through the internal endpoint; a daemon gets session tokens by signing with its
+ * binding's Ed25519 key. HTTP only: {@link MachineService} decides, {@link MachineStore} holds the SQL.
  */
 public final class MachineRoutes {
   /**
    * How far a machine's signed timestamp may be from the server's clock; within it, each machine's
    * timestamps must also increase strictly, so a captured request cannot be replayed.
    */
-  public static final Duration MAX_SKEW = Duration.ofSeconds(60);
-  private final Wiring w;
+  public static final Duration MAX_SKEW = dev.umbra.controlplane.devices.MachineRequest.MAX_SKEW;
 
-  public MachineRoutes(Wiring w) {
-    this.w = w;
+  private final Authenticator auth;
+  private final InternalCredential internal;
+  private final Clock clock;
+  private final MachineService machines;
+
+  MachineRoutes(Authenticator auth, InternalCredential internal, Clock clock, MachineService machines) {
+    this.auth = auth;
+    this.internal = internal;
+    this.clock = clock;
+    this.machines = machines;
+  }
+
+  /** The feature wired by hand with only what it uses. */
+  public static MachineRoutes wire(Authenticator auth, InternalCredential internal, Database db, Tenancy tenancy, FailureLimiter limiter,
+      SessionIssuer issuer, AuditTrail audit, RevocationNotices revocations, Ids ids, Clock clock) {
+    return new MachineRoutes(auth, internal, clock,
+        new MachineService(db, tenancy, new MachineStore(), limiter, issuer, audit, revocations, ids, clock));
   }
 
   static final Schema MACHINE = Schema.named("Machine", Schema.object()
@@ -78,78 +90,58 @@ public final class MachineRoutes {
             MACHINE_SESSION_REQUEST, MACHINE_SESSION, Handlers.json(201, this::machineSession));
   }
 
-  static JsonObject json(Row r) {
+  static JsonObject json(Machine m) {
     return new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("workspace_id", r.getUUID("workspace_id").toString())
-        .put("install_id", r.getUUID("install_id").toString())
-        .put("name", r.getString("name"))
-        .put("os", r.getString("os"))
-        .put("x25519_public_key", HexFormat.of().formatHex(r.getBuffer("x25519_public_key").getBytes()))
-        .put("ed25519_public_key", HexFormat.of().formatHex(r.getBuffer("ed25519_public_key").getBytes()))
-        .put("created_at", r.getOffsetDateTime("created_at").toString())
-        .put("last_seen_at", str(r.getOffsetDateTime("last_seen_at")))
-        .put("revoked_at", str(r.getOffsetDateTime("revoked_at")))
-        .put("status", r.getOffsetDateTime("revoked_at") == null ? "active" : "revoked");
+        .put("id", m.id().toString())
+        .put("workspace_id", m.workspaceId().toString())
+        .put("install_id", m.installId().toString())
+        .put("name", m.name())
+        .put("os", m.os())
+        .put("x25519_public_key", HexFormat.of().formatHex(m.x25519PublicKey()))
+        .put("ed25519_public_key", HexFormat.of().formatHex(m.ed25519PublicKey()))
+        .put("created_at", m.createdAt().toString())
+        .put("last_seen_at", str(m.lastSeenAt()))
+        .put("revoked_at", str(m.revokedAt()))
+        .put("status", m.revokedAt() == null ? "active" : "revoked");
   }
 
   private static String str(OffsetDateTime t) {
     return t == null ? null : t.toString();
   }
 
+  /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */
+  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
+    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
+  }
+
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) ->
-            conn.preparedQuery("SELECT * FROM machines WHERE id > $1 ORDER BY id LIMIT $2").execute(Tuple.of(page.after(), page.fetch()))))
-        .map(rows -> {
-          java.util.List<Row> list = new java.util.ArrayList<>();
-          rows.forEach(list::add);
-          return page.render(list, r -> r.getUUID("id"), MachineRoutes::json);
-        });
-  }
-
-  private static Future<JsonObject> one(io.vertx.sqlclient.SqlConnection conn, UUID id) {
-    return conn.preparedQuery("SELECT * FROM machines WHERE id = $1").execute(Tuple.of(id))
-        .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("machine")) : Future.succeededFuture(json(rows.iterator().next())));
+    return as(ctx, false, c -> machines.page(c, wid, page.after(), page.fetch()))
+        .map(list -> page.render(list, Machine::id, MachineRoutes::json));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) -> one(conn, mid)));
+    return as(ctx, false, c -> machines.get(c, wid, mid)).map(MachineRoutes::json);
   }
 
   private Future<JsonObject> rename(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("UPDATE machines SET name = $2 WHERE id = $1").execute(Tuple.of(mid, name))
-                .compose(r -> one(conn, mid))
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MACHINE_UPDATED, "machine:" + mid, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> machines.rename(c, wid, mid, name)).map(MachineRoutes::json);
   }
 
   private Future<Void> revoke(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("UPDATE machines SET revoked_at = coalesce(revoked_at, $2) WHERE id = $1").execute(Tuple.of(mid, w.now()))
-                .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("machine")) : Future.<Void>succeededFuture())
-                .map(v -> p))
-            // published once committed, so no service refuses what a rolled-back revocation kept
-            .onSuccess(p2 -> {
-              w.revoked(RevokedKind.REVOKED_KIND_MACHINE, wid, mid.toString(), null);
-              w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MACHINE_UNPAIRED, "machine:" + mid, Outcome.OUTCOME_SUCCESS);
-            }).mapEmpty());
+    return as(ctx, true, c -> machines.revoke(c, wid, mid));
   }
 
   private Future<JsonObject> createInternal(RoutingContext ctx) {
-    if (!w.internal().matches(ctx.request().getHeader(InternalCredential.HEADER))) {
+    if (!internal.matches(ctx.request().getHeader(InternalCredential.HEADER))) {
       return Future.failedFuture(ApiException.unauthorized("internal credential required"));
     }
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
@@ -160,17 +152,7 @@ public final class MachineRoutes {
     String name = Requests.name(body, "name");
     String os = Requests.optionalString(body, "os", 1, 64).orElse("unknown");
     String pairedBy = Requests.optionalString(body, "paired_by", 0, 128).orElse("");
-    UUID id = w.ids().next();
-    return w.db().inWorkspace(wid, conn ->
-        conn.preparedQuery("SELECT 1 FROM workspaces WHERE id = $1").execute(Tuple.of(wid))
-            .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("workspace"))
-                : conn.preparedQuery("INSERT INTO machines (workspace_id, id, install_id, x25519_public_key, ed25519_public_key, name, os, paired_by, created_at) "
-                        + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9) ON CONFLICT (workspace_id, install_id) DO NOTHING RETURNING *")
-                    .execute(Tuple.from(new Object[] {wid, id, install, Buffer.buffer(x), Buffer.buffer(ed), name, os, pairedBy, w.now()})))
-            .compose(rows -> rows.size() == 0
-                ? Future.failedFuture(new ApiException(409, "conflict", "this install is already bound to the workspace", "install_id"))
-                : Future.succeededFuture(json(rows.iterator().next())))
-            .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_SERVICE, "pairing", AuditAction.MACHINE_PAIRED, "machine:" + id, Outcome.OUTCOME_SUCCESS)));
+    return machines.bind(ClientAddress.forAudit(ctx), wid, new Machine.Binding(install, x, ed, name, os, pairedBy)).map(MachineRoutes::json);
   }
 
   /** The bytes a machine signs to get a session token. */
@@ -196,38 +178,11 @@ public final class MachineRoutes {
     } catch (IllegalArgumentException e) {
       throw ApiException.badRequest("signature", "signature must be 128 hex digits");
     }
-    if (Math.abs(w.clock().millis() - tsMs) > MAX_SKEW.toMillis()) {
+    if (Math.abs(clock.millis() - tsMs) > MAX_SKEW.toMillis()) {
       throw new ApiException(401, "stale_signature", "timestamp_ms is too far from the server's clock", "timestamp_ms");
     }
-    String ip = "ip:" + ClientAddress.of(ctx);
-    ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
-    return w.limiter().<JsonObject>guard("too many failed attempts", e -> e == denied, () -> w.db().inWorkspace(wid, conn ->
-            conn.preparedQuery("SELECT ed25519_public_key, revoked_at FROM machines WHERE id = $1").execute(Tuple.of(mid))
-                .compose(rows -> {
-                  if (rows.size() == 0 || rows.iterator().next().getValue("revoked_at") != null) {
-                    return Future.failedFuture(denied);
-                  }
-                  try {
-                    Ed25519PublicKey.fromBytes(rows.iterator().next().getBuffer("ed25519_public_key").getBytes())
-                        .verify(machineSessionMessage(wid, mid, audience, tsMs), sig);
-                  } catch (CryptoException e) {
-                    return Future.failedFuture(denied);
-                  }
-                  // strictly increasing timestamps per machine: a replayed request updates nothing
-                  return conn.preparedQuery("UPDATE machines SET last_seen_at = $2, last_session_ms = $3 "
-                          + "WHERE id = $1 AND (last_session_ms IS NULL OR last_session_ms < $3)")
-                      .execute(Tuple.of(mid, w.now(), tsMs))
-                      .compose(r -> r.rowCount() == 1 ? Future.succeededFuture(r) : Future.failedFuture(denied));
-                })
-                .map(r -> {
-                  SessionIssuer.Issued t = w.issuer().issue(wid, mid.toString(), SubjectKind.MACHINE, Role.MACHINE, audience, SessionIssuer.MintedWith.MACHINE);
-                  w.audit(ctx, wid, ActorKind.ACTOR_KIND_MACHINE, mid, AuditAction.SESSION_ISSUED, "audience:" + audience, Outcome.OUTCOME_SUCCESS);
-                  return new JsonObject().put("token", t.token()).put("audience", audience).put("expires_at", t.expiresAt().toString());
-                })), ip)
-        .onFailure(e -> {
-          if (e == denied) {
-            w.audit(ctx, wid, ActorKind.ACTOR_KIND_MACHINE, mid, AuditAction.SESSION_REFUSED, "machine:" + mid, Outcome.OUTCOME_DENIED);
-          }
-        });
+    MachineService.SessionRequest r = new MachineService.SessionRequest(wid, mid, audience, tsMs, sig, machineSessionMessage(wid, mid, audience, tsMs));
+    return machines.machineSession("ip:" + ClientAddress.of(ctx), ClientAddress.forAudit(ctx), r)
+        .map(t -> new JsonObject().put("token", t.token()).put("audience", audience).put("expires_at", t.expiresAt().toString()));
   }
 }

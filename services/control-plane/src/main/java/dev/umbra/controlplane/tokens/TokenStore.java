@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.tokens;
 
+import dev.umbra.controlplane.db.Rows;
 import dev.umbra.controlplane.auth.ApiTokens;
 import dev.umbra.controlplane.auth.TokenScope;
 import dev.umbra.crypto.secret.Argon2idHasher;
@@ -10,6 +11,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
 import java.time.OffsetDateTime;
+import java.util.List;
 import java.util.UUID;
 
 /** Makes API tokens: the raw token exists only in the response that shows it once. */
@@ -54,5 +56,27 @@ public final class TokenStore {
                     .put("scope", scope.wire())
                     .put("created_at", now.toString())
                     .put("token", m.token()));
+  }
+
+  /** The account's tokens after {@code after}, by id. */
+  static Future<List<ApiToken>> page(SqlConnection conn, UUID accountId, UUID after, int limit) {
+    return conn.preparedQuery(
+            "SELECT id, name, scope, created_at, last_used_at, revoked_at FROM api_tokens WHERE account_id = $1 AND id > $2 ORDER BY id LIMIT $3")
+        .execute(Tuple.of(accountId, after, limit))
+        .map(rows -> Rows.all(rows, ApiToken::of));
+  }
+
+  /**
+   * Revokes the account's token (keeping the first time); the workspaces of the account then, or
+   * null when the token is not the account's.
+   */
+  static Future<List<UUID>> revoke(SqlConnection conn, UUID accountId, UUID id, OffsetDateTime now) {
+    return conn.preparedQuery("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND account_id = $2")
+        .execute(Tuple.of(id, accountId, now))
+        .compose(r -> r.rowCount() == 0
+            ? Future.<List<UUID>>succeededFuture(null)
+            : conn.preparedQuery("SELECT set_config('umbra.account_id', $1, true)").execute(Tuple.of(accountId.toString()))
+                .compose(x -> conn.preparedQuery("SELECT workspace_id FROM account_workspaces WHERE account_id = $1").execute(Tuple.of(accountId)))
+                .map(rows -> Rows.all(rows, row -> row.getUUID("workspace_id"))));
   }
 }

@@ -1,44 +1,60 @@
 package dev.umbra.controlplane.vault;
 
-import dev.umbra.controlplane.Wiring;
+import dev.umbra.controlplane.auth.Authenticator;
+import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
-import dev.umbra.kit.audit.AuditAction;
-import dev.umbra.kit.auth.Role;
+import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.http.ApiException;
-import dev.umbra.proto.audit.ActorKind;
-import dev.umbra.proto.audit.Outcome;
+import dev.umbra.kit.http.ClientAddress;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
+import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.util.Base64;
+import java.util.List;
 import java.util.UUID;
+import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * The context vault (docs/device-trust.md): entries and candidates are HPKE ciphertext sealed on
- * a client to the workspace encryption key of a keyset version; the control plane stores and
- * returns the bytes and never sees a key. Names are visible metadata, like file names.
+ * The context vault's HTTP API (docs/device-trust.md): entries and candidates are HPKE ciphertext
+ * sealed on a client to the workspace encryption key of a keyset version; the control plane stores
+ * and returns the bytes and never sees a key. Names are visible metadata, like file names. Routes
+ * only: they parse and render; {@link VaultService} decides, {@link VaultStore} holds the SQL.
  */
 public final class VaultRoutes {
   /** Largest ciphertext accepted (64 KiB of value plus the AEAD tag). */
   public static final int MAX_CIPHERTEXT = 64 * 1024 + 16;
+  /** Largest sealed grant accepted. */
+  static final int MAX_GRANT_CIPHERTEXT = 16 * 1024;
   static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,127}");
   private static final String BASE = "/v1/workspaces/{workspace_id}/vault";
-  private final Wiring w;
 
-  public VaultRoutes(Wiring w) {
-    this.w = w;
+  private final Authenticator auth;
+  private final Clock clock;
+  private final MachineRequest.Checker machines;
+  private final VaultService vault;
+
+  VaultRoutes(Authenticator auth, Clock clock, MachineRequest.Checker machines, VaultService vault) {
+    this.auth = auth;
+    this.clock = clock;
+    this.machines = machines;
+    this.vault = vault;
+  }
+
+  /** The feature wired by hand with only what it uses. */
+  public static VaultRoutes wire(Authenticator auth, Tenancy tenancy, AuditTrail audit, MachineRequest.Checker machines, Ids ids, Clock clock) {
+    return new VaultRoutes(auth, clock, machines, new VaultService(tenancy, new VaultStore(), audit, ids, clock));
   }
 
   private static final Schema VAULT_NAME = Schema.string(1, 128).describe("A-Z a-z 0-9 . _ / -, starting with a letter or digit");
@@ -93,20 +109,23 @@ public final class VaultRoutes {
         .add(HttpMethod.POST, "/v1/machine-vault", "A granted machine reads a vault entry's ciphertext and its grant", Auth.MACHINE_SIGNATURE, 200, machineReadIn, machineRead, Handlers.json(200, this::machineRead));
   }
 
-  record Sealed(String name, int keysetVersion, byte[] enc, byte[] ciphertext) {}
-
   static Sealed sealedIn(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx, "name", "keyset_version", "enc", "ciphertext");
     String name = Requests.string(body, "name", 1, 128);
     if (!NAME.matcher(name).matches()) {
       throw ApiException.badRequest("name", "name must be 1 to 128 of A-Z a-z 0-9 . _ / - and start with a letter or digit");
     }
+    int version = keysetVersion(body);
+    byte[] enc = bytes(body, "enc", 32, 32);
+    byte[] ct = bytes(body, "ciphertext", 16, MAX_CIPHERTEXT);
+    return new Sealed(name, version, enc, ct);
+  }
+
+  private static int keysetVersion(JsonObject body) {
     if (!(body.getValue("keyset_version") instanceof Number n) || n.longValue() < 1 || n.longValue() > Integer.MAX_VALUE) {
       throw ApiException.badRequest("keyset_version", "keyset_version must be a positive integer");
     }
-    byte[] enc = bytes(body, "enc", 32, 32);
-    byte[] ct = bytes(body, "ciphertext", 16, MAX_CIPHERTEXT);
-    return new Sealed(name, n.intValue(), enc, ct);
+    return n.intValue();
   }
 
   private static byte[] bytes(JsonObject body, String field, int min, int max) {
@@ -123,209 +142,140 @@ public final class VaultRoutes {
     return b;
   }
 
-  private static JsonObject meta(Row r) {
-    return new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("name", r.getString("name"))
-        .put("keyset_version", r.getInteger("keyset_version"))
-        .put("size", r.getInteger("size"))
-        .put("updated_at", r.getOffsetDateTime("updated_at").toString());
+  /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */
+  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
+    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
   }
 
-  private static JsonObject full(Row r) {
-    return new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("name", r.getString("name"))
-        .put("keyset_version", r.getInteger("keyset_version"))
-        .put("enc", Base64.getEncoder().encodeToString(r.getBuffer("enc").getBytes()))
-        .put("ciphertext", Base64.getEncoder().encodeToString(r.getBuffer("ciphertext").getBytes()))
-        .put("updated_at", r.getOffsetDateTime("updated_at").toString());
-  }
-
-  private static Future<Void> requireVersion(SqlConnection conn, int version) {
-    return conn.preparedQuery("SELECT 1 FROM keysets WHERE version = $1").execute(Tuple.of(version))
-        .compose(rows -> rows.size() == 0
-            ? Future.failedFuture(ApiException.badRequest("keyset_version", "the workspace has no keyset of this version"))
-            : Future.succeededFuture());
+  private static <T> JsonObject items(List<T> list, Function<T, JsonObject> json) {
+    JsonArray a = new JsonArray();
+    list.forEach(t -> a.add(json.apply(t)));
+    return new JsonObject().put("items", a);
   }
 
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            conn.preparedQuery("SELECT id, name, keyset_version, octet_length(ciphertext) AS size, updated_at FROM vault_entries ORDER BY name LIMIT 10000").execute()))
-        .map(rows -> {
-          JsonArray a = new JsonArray();
-          rows.forEach(r -> a.add(meta(r)));
-          return new JsonObject().put("items", a);
-        });
+    return as(ctx, false, c -> vault.entries(c, wid)).map(l -> items(l, VaultRoutes::json));
   }
 
   private Future<JsonObject> put(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Sealed s = sealedIn(ctx);
-    UUID id = w.ids().next();
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            requireVersion(conn, s.keysetVersion())
-                .compose(x -> conn.preparedQuery("INSERT INTO vault_entries (workspace_id, id, name, keyset_version, enc, ciphertext, written_by, created_at, updated_at) "
-                        + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$8) ON CONFLICT (workspace_id, name) DO UPDATE SET keyset_version = excluded.keyset_version, "
-                        + "enc = excluded.enc, ciphertext = excluded.ciphertext, written_by = excluded.written_by, updated_at = excluded.updated_at "
-                        + "RETURNING id, name, keyset_version, octet_length(ciphertext) AS size, updated_at")
-                    .execute(Tuple.from(new Object[] {wid, id, s.name(), s.keysetVersion(), Buffer.buffer(s.enc()), Buffer.buffer(s.ciphertext()), p.accountId(), w.now()})))
-                .map(rows -> meta(rows.iterator().next()))
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.VAULT_ENTRY_WRITTEN, "vault:" + j.getString("id"), Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> vault.put(c, wid, s)).map(VaultRoutes::json);
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "entry_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            conn.preparedQuery("SELECT * FROM vault_entries WHERE id = $1").execute(Tuple.of(id))
-                .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("vault entry")) : Future.succeededFuture(full(rows.iterator().next())))
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.VAULT_ENTRY_READ, "vault:" + id, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, false, c -> vault.entry(c, wid, id)).map(VaultRoutes::json);
   }
 
   private Future<Void> delete(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "entry_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            conn.preparedQuery("DELETE FROM vault_entries WHERE id = $1").execute(Tuple.of(id))
-                .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("vault entry")) : Future.<Void>succeededFuture())
-                .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.VAULT_ENTRY_DELETED, "vault:" + id, Outcome.OUTCOME_SUCCESS))));
-  }
-
-  private static JsonObject candidateJson(Row r, boolean withCiphertext) {
-    JsonObject j = new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("name", r.getString("name"))
-        .put("keyset_version", r.getInteger("keyset_version"))
-        .put("proposed_by", r.getUUID("proposed_by").toString())
-        .put("created_at", r.getOffsetDateTime("created_at").toString());
-    if (withCiphertext) {
-      j.put("enc", Base64.getEncoder().encodeToString(r.getBuffer("enc").getBytes()))
-          .put("ciphertext", Base64.getEncoder().encodeToString(r.getBuffer("ciphertext").getBytes()));
-    }
-    return j;
+    return as(ctx, true, c -> vault.delete(c, wid, id));
   }
 
   private Future<JsonObject> candidates(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            conn.preparedQuery("SELECT * FROM vault_candidates ORDER BY created_at, id LIMIT 10000").execute()))
-        .map(rows -> {
-          JsonArray a = new JsonArray();
-          rows.forEach(r -> a.add(candidateJson(r, false)));
-          return new JsonObject().put("items", a);
-        });
+    return as(ctx, false, c -> vault.candidates(c, wid)).map(l -> items(l, k -> json(k, false)));
   }
 
   private Future<JsonObject> propose(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Sealed s = sealedIn(ctx);
-    UUID id = w.ids().next();
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            requireVersion(conn, s.keysetVersion())
-                .compose(x -> conn.preparedQuery("INSERT INTO vault_candidates (workspace_id, id, name, keyset_version, enc, ciphertext, proposed_by, created_at) "
-                        + "VALUES ($1,$2,$3,$4,$5,$6,$7,$8) RETURNING *")
-                    .execute(Tuple.from(new Object[] {wid, id, s.name(), s.keysetVersion(), Buffer.buffer(s.enc()), Buffer.buffer(s.ciphertext()), p.accountId(), w.now()})))
-                .map(rows -> candidateJson(rows.iterator().next(), false))
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.VAULT_ENTRY_WRITTEN, "vault_candidate:" + id, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> vault.propose(c, wid, s)).map(k -> json(k, false));
   }
 
   private Future<JsonObject> candidate(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "candidate_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            conn.preparedQuery("SELECT * FROM vault_candidates WHERE id = $1").execute(Tuple.of(id))
-                .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("vault candidate")) : Future.succeededFuture(candidateJson(rows.iterator().next(), true)))));
+    return as(ctx, false, c -> vault.candidate(c, wid, id)).map(k -> json(k, true));
   }
 
   private Future<Void> discard(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "candidate_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.MEMBER, (conn, m) ->
-            conn.preparedQuery("DELETE FROM vault_candidates WHERE id = $1").execute(Tuple.of(id))
-                .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("vault candidate")) : Future.<Void>succeededFuture())
-                .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.VAULT_ENTRY_DELETED, "vault_candidate:" + id, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> vault.discard(c, wid, id));
   }
 
   // ---- grants to machines ----
 
   /** The bytes a machine signs to read entry {@code name}. */
   public static byte[] machineReadMessage(UUID workspaceId, UUID machineId, long timestampMs, String name) {
-    return ("umbra-machine-vault/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs + "\n" + name).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return ("umbra-machine-vault/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs + "\n" + name).getBytes(StandardCharsets.UTF_8);
   }
 
   private Future<JsonObject> grants(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("SELECT machine_id, keyset_version, created_at FROM vault_grants ORDER BY machine_id").execute()))
-        .map(rows -> {
-          JsonArray a = new JsonArray();
-          rows.forEach(r -> a.add(new JsonObject().put("machine_id", r.getUUID("machine_id").toString())
-              .put("keyset_version", r.getInteger("keyset_version")).put("created_at", r.getOffsetDateTime("created_at").toString())));
-          return new JsonObject().put("items", a);
-        });
+    return as(ctx, false, c -> vault.grants(c, wid)).map(l -> items(l, g -> new JsonObject().put("machine_id", g.machineId().toString())
+        .put("keyset_version", g.keysetVersion()).put("created_at", g.createdAt().toString())));
   }
 
   private Future<JsonObject> grant(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     JsonObject body = Requests.body(ctx, "machine_id", "keyset_version", "enc", "ciphertext");
     UUID mid = Requests.uuid(Requests.string(body, "machine_id", 36, 36), "machine_id");
-    if (!(body.getValue("keyset_version") instanceof Number n) || n.longValue() < 1 || n.longValue() > Integer.MAX_VALUE) {
-      throw ApiException.badRequest("keyset_version", "keyset_version must be a positive integer");
-    }
+    int version = keysetVersion(body);
     byte[] enc = bytes(body, "enc", 32, 32);
-    byte[] ct = bytes(body, "ciphertext", 16, 16 * 1024);
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("SELECT 1 FROM machines WHERE id = $1 AND revoked_at IS NULL").execute(Tuple.of(mid))
-                .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("machine")) : requireVersion(conn, n.intValue()))
-                .compose(x -> conn.preparedQuery("INSERT INTO vault_grants (workspace_id, machine_id, keyset_version, enc, ciphertext, granted_by, created_at) "
-                        + "VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (workspace_id, machine_id) DO UPDATE SET keyset_version = excluded.keyset_version, "
-                        + "enc = excluded.enc, ciphertext = excluded.ciphertext, granted_by = excluded.granted_by, created_at = excluded.created_at")
-                    .execute(Tuple.from(new Object[] {wid, mid, n.intValue(), Buffer.buffer(enc), Buffer.buffer(ct), p.accountId(), w.now()})))
-                .map(x -> new JsonObject().put("machine_id", mid.toString()).put("keyset_version", n.intValue()))
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.POLICY_UPDATED, "vault_grant:" + mid, Outcome.OUTCOME_SUCCESS))));
+    byte[] ct = bytes(body, "ciphertext", 16, MAX_GRANT_CIPHERTEXT);
+    return as(ctx, true, c -> vault.grant(c, wid, mid, version, enc, ct))
+        .map(x -> new JsonObject().put("machine_id", mid.toString()).put("keyset_version", version));
   }
 
   private Future<Void> ungrant(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("DELETE FROM vault_grants WHERE machine_id = $1").execute(Tuple.of(mid))
-                .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("vault grant")) : Future.<Void>succeededFuture())
-                .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.POLICY_UPDATED, "vault_grant:" + mid + ":withdrawn", Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> vault.ungrant(c, wid, mid));
   }
 
   private Future<JsonObject> machineRead(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature", "name");
     String name = Requests.string(body, "name", 1, 128);
-    MachineRequest m = MachineRequest.parse(w, body);
-    return m.run(w, ctx, machineReadMessage(m.workspaceId(), m.machineId(), m.timestampMs(), name), conn ->
-        conn.preparedQuery("SELECT keyset_version, enc, ciphertext FROM vault_grants WHERE machine_id = $1").execute(Tuple.of(m.machineId()))
-            .compose(g -> g.size() == 0 ? Future.<JsonObject>failedFuture(ApiException.notFound("vault grant"))
-                : conn.preparedQuery("SELECT * FROM vault_entries WHERE name = $1").execute(Tuple.of(name))
-                    .compose(e -> {
-                      if (e.size() == 0) {
-                        return Future.failedFuture(ApiException.notFound("vault entry"));
-                      }
-                      Row gr = g.iterator().next();
-                      JsonObject grantJson = new JsonObject().put("keyset_version", gr.getInteger("keyset_version"))
-                          .put("enc", Base64.getEncoder().encodeToString(gr.getBuffer("enc").getBytes()))
-                          .put("ciphertext", Base64.getEncoder().encodeToString(gr.getBuffer("ciphertext").getBytes()));
-                      return Future.succeededFuture(new JsonObject().put("grant", grantJson).put("entry", full(e.iterator().next())));
-                    }))
-            .onSuccess(j -> w.audit(ctx, m.workspaceId(), ActorKind.ACTOR_KIND_MACHINE, m.machineId(), AuditAction.VAULT_ENTRY_READ,
-                "vault:" + j.getJsonObject("entry").getString("id"), Outcome.OUTCOME_SUCCESS)));
+    MachineRequest m = MachineRequest.parse(clock, body);
+    return m.run(machines, ctx, machineReadMessage(m.workspaceId(), m.machineId(), m.timestampMs(), name),
+            conn -> vault.machineRead(conn, ClientAddress.forAudit(ctx), m.workspaceId(), m.machineId(), name))
+        .map(r -> new JsonObject()
+            .put("grant", new JsonObject().put("keyset_version", r.grant().keysetVersion())
+                .put("enc", base64(r.grant().enc())).put("ciphertext", base64(r.grant().ciphertext())))
+            .put("entry", json(r.entry())));
+  }
+
+  // ---- rendering ----
+
+  private static String base64(byte[] b) {
+    return Base64.getEncoder().encodeToString(b);
+  }
+
+  private static JsonObject json(VaultEntry.Meta e) {
+    return new JsonObject()
+        .put("id", e.id().toString())
+        .put("name", e.name())
+        .put("keyset_version", e.keysetVersion())
+        .put("size", e.size())
+        .put("updated_at", e.updatedAt().toString());
+  }
+
+  private static JsonObject json(VaultEntry e) {
+    return new JsonObject()
+        .put("id", e.id().toString())
+        .put("name", e.name())
+        .put("keyset_version", e.keysetVersion())
+        .put("enc", base64(e.enc()))
+        .put("ciphertext", base64(e.ciphertext()))
+        .put("updated_at", e.updatedAt().toString());
+  }
+
+  private static JsonObject json(VaultCandidate c, boolean withCiphertext) {
+    JsonObject j = new JsonObject()
+        .put("id", c.id().toString())
+        .put("name", c.name())
+        .put("keyset_version", c.keysetVersion())
+        .put("proposed_by", c.proposedBy().toString())
+        .put("created_at", c.createdAt().toString());
+    if (withCiphertext) {
+      j.put("enc", base64(c.enc())).put("ciphertext", base64(c.ciphertext()));
+    }
+    return j;
   }
 }

@@ -1,33 +1,37 @@
 package dev.umbra.controlplane.workspaces;
 
-import dev.umbra.controlplane.Wiring;
+import dev.umbra.controlplane.auth.Authenticator;
+import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
-import dev.umbra.kit.audit.AuditAction;
-import dev.umbra.kit.auth.Role;
-import dev.umbra.proto.audit.ActorKind;
-import dev.umbra.proto.audit.Outcome;
-import dev.umbra.kit.http.ApiException;
+import dev.umbra.controlplane.notify.AuditTrail;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.SqlConnection;
-import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
 import java.util.UUID;
+import java.util.function.Function;
 
-/** Teams: named groups of members within a workspace (admin manages, everyone reads). */
+/** Teams of a workspace: HTTP only. {@link TeamService} decides, {@link TeamStore} holds the SQL. */
 public final class TeamRoutes {
-  private final Wiring w;
+  private final Authenticator auth;
+  private final TeamService teams;
 
-  public TeamRoutes(Wiring w) {
-    this.w = w;
+  TeamRoutes(Authenticator auth, TeamService teams) {
+    this.auth = auth;
+    this.teams = teams;
+  }
+
+  /** The feature wired by hand with only what it uses. */
+  public static TeamRoutes wire(Authenticator auth, Tenancy tenancy, AuditTrail audit, Ids ids, Clock clock) {
+    return new TeamRoutes(auth, new TeamService(tenancy, new TeamStore(), audit, ids, clock));
   }
 
   private static final Schema TEAM = Schema.named("Team", Schema.object()
@@ -46,88 +50,57 @@ public final class TeamRoutes {
         .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/teams/{team_id}/members/{member_id}", "Remove a member from a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::removeMember));
   }
 
-  private static JsonObject json(Row r) {
+  private static JsonObject json(Team t) {
     return new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("name", r.getString("name"))
-        .put("created_at", r.getOffsetDateTime("created_at").toString());
+        .put("id", t.id().toString())
+        .put("name", t.name())
+        .put("created_at", t.createdAt().toString());
+  }
+
+  /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */
+  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
+    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
   }
 
   private Future<JsonObject> create(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("INSERT INTO teams (workspace_id, id, name, created_at) VALUES ($1,$2,$3,$4) "
-                    + "ON CONFLICT (workspace_id, name) DO NOTHING RETURNING *")
-                .execute(Tuple.of(wid, w.ids().next(), name, w.now()))
-                .compose(rows -> rows.size() == 0
-                    ? Future.failedFuture(new ApiException(409, "conflict", "a team with that name exists", "name"))
-                    : Future.succeededFuture(json(rows.iterator().next())))
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.TEAM_CREATED, "team:" + j.getString("id"), Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> teams.create(c, wid, name)).map(TeamRoutes::json);
   }
 
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) ->
-            conn.preparedQuery("SELECT * FROM teams WHERE id > $1 ORDER BY id LIMIT $2").execute(Tuple.of(page.after(), page.fetch()))))
-        .map(rows -> page.render(WorkspaceRoutes.list(rows), r -> r.getUUID("id"), TeamRoutes::json));
-  }
-
-  private static Future<Row> team(SqlConnection conn, UUID id) {
-    return conn.preparedQuery("SELECT * FROM teams WHERE id = $1").execute(Tuple.of(id))
-        .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("team")) : Future.succeededFuture(rows.iterator().next()));
+    return as(ctx, false, c -> teams.page(c, wid, page.after(), page.fetch())).map(list -> page.render(list, Team::id, TeamRoutes::json));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) ->
-            team(conn, tid).compose(t -> conn.preparedQuery("SELECT member_id FROM team_members WHERE team_id = $1 ORDER BY member_id")
-                .execute(Tuple.of(tid))
-                .map(rows -> {
-                  JsonArray members = new JsonArray();
-                  rows.forEach(r -> members.add(r.getUUID("member_id").toString()));
-                  return json(t).put("member_ids", members);
-                }))));
+    return as(ctx, false, c -> teams.get(c, wid, tid)).map(t -> {
+      JsonArray members = new JsonArray();
+      t.memberIds().forEach(id -> members.add(id.toString()));
+      return json(t.team()).put("member_ids", members);
+    });
   }
 
   private Future<Void> delete(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("DELETE FROM teams WHERE id = $1").execute(Tuple.of(tid))
-                .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("team")) : Future.<Void>succeededFuture())
-                .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.TEAM_DELETED, "team:" + tid, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> teams.delete(c, wid, tid));
   }
 
   private Future<Void> addMember(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            team(conn, tid)
-                .compose(t -> conn.preparedQuery("SELECT id FROM members WHERE id = $1").execute(Tuple.of(mid)))
-                .compose(rows -> rows.size() == 0 ? Future.failedFuture(ApiException.notFound("member"))
-                    : conn.preparedQuery("INSERT INTO team_members (workspace_id, team_id, member_id) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING")
-                        .execute(Tuple.of(wid, tid, mid)))
-                .<Void>mapEmpty()
-                .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.TEAM_MEMBER_ADDED, "member:" + mid, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> teams.addMember(c, wid, tid, mid));
   }
 
   private Future<Void> removeMember(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("DELETE FROM team_members WHERE team_id = $1 AND member_id = $2").execute(Tuple.of(tid, mid))
-                .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("team member")) : Future.<Void>succeededFuture())
-                .onSuccess(v -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.TEAM_MEMBER_REMOVED, "member:" + mid, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> teams.removeMember(c, wid, tid, mid));
   }
 }

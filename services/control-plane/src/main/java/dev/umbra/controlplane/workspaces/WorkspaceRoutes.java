@@ -1,39 +1,49 @@
 package dev.umbra.controlplane.workspaces;
 
-import dev.umbra.controlplane.Wiring;
-import dev.umbra.controlplane.auth.Principal;
+import dev.umbra.controlplane.auth.Authenticator;
+import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
-import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
-import dev.umbra.kit.auth.SubjectKind;
-import dev.umbra.kit.http.ApiException;
-import dev.umbra.proto.audit.ActorKind;
-import dev.umbra.proto.audit.Outcome;
-import dev.umbra.proto.bus.RevokedKind;
+import dev.umbra.kit.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
-import io.vertx.sqlclient.Tuple;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.Function;
 
-/** Workspaces, members and session tokens. */
+/**
+ * Workspaces, members and session tokens: HTTP only. {@link WorkspaceService} decides,
+ * {@link WorkspaceStore} holds the SQL (docs/control-plane.md, Code layout).
+ */
 public final class WorkspaceRoutes {
-  private final Wiring w;
+  private final Authenticator auth;
+  private final WorkspaceService workspaces;
 
-  public WorkspaceRoutes(Wiring w) {
-    this.w = w;
+  WorkspaceRoutes(Authenticator auth, WorkspaceService workspaces) {
+    this.auth = auth;
+    this.workspaces = workspaces;
+  }
+
+  /** The feature wired by hand with only what it uses. */
+  public static WorkspaceRoutes wire(Authenticator auth, Database db, Tenancy tenancy, AuditTrail audit, RevocationNotices revocations,
+      SessionIssuer issuer, Ids ids, Clock clock) {
+    return new WorkspaceRoutes(auth, new WorkspaceService(db, tenancy, new WorkspaceStore(), audit, revocations, issuer, ids, clock));
   }
 
   static final Schema ROLE = Schema.oneOf("owner", "admin", "member", "viewer");
@@ -76,40 +86,36 @@ public final class WorkspaceRoutes {
         .add(HttpMethod.POST, "/v1/sessions", "Issue a short-lived session token for one service", Auth.API_TOKEN, 201, SESSION_REQUEST, SESSION, Handlers.json(201, this::session));
   }
 
+  /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */
+  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
+    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
+  }
+
   private Future<JsonObject> me(RoutingContext ctx) {
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.db().withTransaction(conn -> conn.preparedQuery("SELECT name FROM accounts WHERE id = $1")
-            .execute(Tuple.of(p.accountId())))
-            .map(rows -> new JsonObject()
+    return auth.authenticate(ctx, false)
+        .compose(p -> workspaces.accountName(p)
+            .map(name -> new JsonObject()
                 .put("account_id", p.accountId().toString())
-                .put("name", rows.iterator().next().getString("name"))
+                .put("name", name)
                 .put("token_id", p.tokenId().toString())
                 .put("scope", p.scope().wire())));
   }
 
   private Future<JsonObject> create(RoutingContext ctx) {
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.db().withTransaction(conn -> Workspaces.create(conn, w.ids(), w.ids().next(), name, p.accountId(), Role.OWNER, w.now()))
-            .onSuccess(j -> w.audit(ctx, UUID.fromString(j.getString("id")), ActorKind.ACTOR_KIND_MEMBER, p.accountId(),
-                AuditAction.WORKSPACE_CREATED, "workspace:" + j.getString("id"), Outcome.OUTCOME_SUCCESS)));
+    return as(ctx, true, c -> workspaces.create(c, name));
   }
 
   private Future<JsonObject> list(RoutingContext ctx) {
     Page page = Page.of(ctx);
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.db().withTransaction(conn -> conn
-            .preparedQuery("SELECT set_config('umbra.account_id', $1, true)").execute(Tuple.of(p.accountId().toString()))
-            .compose(x -> conn.preparedQuery(
-                    "SELECT w.id, w.name, w.created_at FROM account_workspaces a JOIN workspaces w ON w.id = a.workspace_id "
-                        + "WHERE a.account_id = $1 AND w.id > $2 ORDER BY w.id LIMIT $3")
-                .execute(Tuple.of(p.accountId(), page.after(), page.fetch())))))
-        .map(rows -> page.render(list(rows), r -> r.getUUID("id"), r -> new JsonObject()
-            .put("id", r.getUUID("id").toString())
-            .put("name", r.getString("name"))
-            .put("created_at", r.getOffsetDateTime("created_at").toString())));
+    return as(ctx, false, c -> workspaces.workspacesOf(c, page.after(), page.fetch()))
+        .map(list -> page.render(list, Workspace::id, w -> new JsonObject()
+            .put("id", w.id().toString())
+            .put("name", w.name())
+            .put("created_at", w.createdAt().toString())));
   }
 
+  /** The rows of a result as a list (for {@link Page#render}). */
   static List<Row> list(RowSet<Row> rows) {
     List<Row> out = new ArrayList<>();
     rows.forEach(out::add);
@@ -118,154 +124,66 @@ public final class WorkspaceRoutes {
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) -> workspaceJson(conn, m)));
-  }
-
-  private static Future<JsonObject> workspaceJson(io.vertx.sqlclient.SqlConnection conn, Membership m) {
-    return conn.preparedQuery("SELECT name, created_at FROM workspaces WHERE id = $1").execute(Tuple.of(m.workspaceId()))
-        .map(rows -> {
-          Row r = rows.iterator().next();
-          return new JsonObject()
-              .put("id", m.workspaceId().toString())
-              .put("name", r.getString("name"))
-              .put("created_at", r.getOffsetDateTime("created_at").toString())
-              .put("role", m.role().wire())
-              .put("member_id", m.memberId().toString());
-        });
+    return as(ctx, false, c -> workspaces.get(c, wid)).map(WorkspaceRoutes::json);
   }
 
   private Future<JsonObject> rename(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            conn.preparedQuery("UPDATE workspaces SET name = $2 WHERE id = $1").execute(Tuple.of(wid, name))
-                .compose(r -> workspaceJson(conn, m))
-                .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.WORKSPACE_UPDATED, "workspace:" + wid, Outcome.OUTCOME_SUCCESS))));
+    return as(ctx, true, c -> workspaces.rename(c, wid, name)).map(WorkspaceRoutes::json);
   }
 
-  static JsonObject memberJson(Row r) {
+  private static JsonObject json(Workspace.Seen s) {
     return new JsonObject()
-        .put("id", r.getUUID("id").toString())
-        .put("account_id", r.getUUID("account_id").toString())
-        .put("name", r.getString("name"))
-        .put("role", r.getString("role"))
-        .put("created_at", r.getOffsetDateTime("created_at").toString());
+        .put("id", s.membership().workspaceId().toString())
+        .put("name", s.workspace().name())
+        .put("created_at", s.workspace().createdAt().toString())
+        .put("role", s.membership().role().wire())
+        .put("member_id", s.membership().memberId().toString());
   }
 
-  private static final String MEMBER_SELECT =
-      "SELECT m.id, m.account_id, a.name, m.role, m.created_at FROM members m JOIN accounts a ON a.id = m.account_id ";
+  static JsonObject json(Member m) {
+    return new JsonObject()
+        .put("id", m.id().toString())
+        .put("account_id", m.accountId().toString())
+        .put("name", m.name())
+        .put("role", m.role().wire())
+        .put("created_at", m.createdAt().toString());
+  }
 
   private Future<JsonObject> members(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
-    return w.auth().authenticate(ctx, false)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) ->
-            conn.preparedQuery(MEMBER_SELECT + "WHERE m.id > $1 ORDER BY m.id LIMIT $2").execute(Tuple.of(page.after(), page.fetch()))))
-        .map(rows -> page.render(list(rows), r -> r.getUUID("id"), WorkspaceRoutes::memberJson));
-  }
-
-  /** The target member (404 when not in this workspace) after checking the caller may manage them. */
-  private static Future<Row> manageable(io.vertx.sqlclient.SqlConnection conn, Membership caller, UUID memberId) {
-    return conn.preparedQuery(MEMBER_SELECT + "WHERE m.id = $1 FOR UPDATE OF m").execute(Tuple.of(memberId))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.failedFuture(ApiException.notFound("member"));
-          }
-          Row r = rows.iterator().next();
-          if (Role.parse(r.getString("role")).orElseThrow() == Role.OWNER && caller.role() != Role.OWNER) {
-            return Future.failedFuture(ApiException.forbidden("only an owner may change or remove an owner"));
-          }
-          return Future.succeededFuture(r);
-        });
-  }
-
-  private static Future<Void> keepAnOwner(io.vertx.sqlclient.SqlConnection conn, Row target) {
-    if (!"owner".equals(target.getString("role"))) {
-      return Future.succeededFuture();
-    }
-    return conn.preparedQuery("SELECT count(*) AS n FROM members WHERE role = 'owner'").execute()
-        .compose(rows -> rows.iterator().next().getLong("n") <= 1
-            ? Future.failedFuture(ApiException.conflict("a workspace keeps at least one owner"))
-            : Future.succeededFuture());
+    return as(ctx, false, c -> workspaces.members(c, wid, page.after(), page.fetch()))
+        .map(list -> page.render(list, Member::id, WorkspaceRoutes::json));
   }
 
   private Future<JsonObject> changeRole(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
     Role role = Role.parse(Requests.oneOf(Requests.body(ctx, "role"), "role", null, "owner", "admin", "member", "viewer")).orElseThrow();
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) -> {
-          if (role == Role.OWNER && m.role() != Role.OWNER) {
-            return Future.failedFuture(ApiException.forbidden("only an owner may make an owner"));
-          }
-          return manageable(conn, m, mid)
-              .compose(target -> (role == Role.OWNER ? Future.<Void>succeededFuture() : keepAnOwner(conn, target))
-                  .compose(v -> conn.preparedQuery("UPDATE members SET role = $2 WHERE id = $1").execute(Tuple.of(mid, role.wire())))
-                  .compose(r -> conn.preparedQuery(MEMBER_SELECT + "WHERE m.id = $1").execute(Tuple.of(mid)))
-                  .map(rows -> memberJson(rows.iterator().next())))
-              .onSuccess(j -> w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MEMBER_ROLE_CHANGED,
-                  "member:" + mid, Outcome.OUTCOME_SUCCESS));
-        }));
+    return as(ctx, true, c -> workspaces.changeRole(c, wid, mid, role)).map(WorkspaceRoutes::json);
   }
 
   private Future<Void> remove(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
-    return w.auth().authenticate(ctx, true)
-        .compose(p -> w.tenancy().asMember(p, wid, Role.ADMIN, (conn, m) ->
-            manageable(conn, m, mid)
-                .compose(target -> keepAnOwner(conn, target)
-                    .compose(v -> conn.preparedQuery("DELETE FROM account_workspaces WHERE account_id = $1 AND workspace_id = $2")
-                        .execute(Tuple.of(target.getUUID("account_id"), wid)))
-                    .compose(v -> conn.preparedQuery("DELETE FROM members WHERE id = $1").execute(Tuple.of(mid)))
-                    .map(v -> target.getUUID("account_id"))))
-            // committed: the account's sessions in the workspace are void (sessions carry the account, not the member id)
-            .onSuccess(account -> {
-              w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.MEMBER_REMOVED, "member:" + mid, Outcome.OUTCOME_SUCCESS);
-              w.revoked(RevokedKind.REVOKED_KIND_MEMBER, wid, mid.toString(), account);
-            })
-            .mapEmpty());
+    return as(ctx, true, c -> workspaces.remove(c, wid, mid));
   }
 
-  /**
-   * Issues a member's session token. It names the API token of the request ({@code tid}) and, when
-   * {@code device_id} names a trusted device of the caller in this workspace, that device and its
-   * credential's keyset version ({@code did}, {@code ksv}), so revoking the device or rotating the
-   * keyset past that version voids it too (docs/device-trust.md).
-   */
+  /** A member's session token for one service; the body is read once the caller is authenticated. */
   private Future<JsonObject> session(RoutingContext ctx) {
-    return w.auth().authenticate(ctx, false).compose(p -> {
+    return as(ctx, false, c -> {
       JsonObject body = Requests.body(ctx, "workspace_id", "audience", "device_id");
       UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
       String audience = Requests.oneOf(body, "audience", null, SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new));
       Optional<UUID> device = Requests.optionalString(body, "device_id", 36, 36).map(d -> Requests.uuid(d, "device_id"));
-      return w.tenancy().asMember(p, wid, Role.VIEWER, (conn, m) -> boundDevice(conn, p, device).map(with -> {
-        SessionIssuer.Issued t = w.issuer().issue(wid, p.accountId().toString(), SubjectKind.MEMBER, m.role(), audience, with);
-        w.audit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, p.accountId(), AuditAction.SESSION_ISSUED, "audience:" + audience, Outcome.OUTCOME_SUCCESS);
-        return new JsonObject()
-            .put("token", t.token())
-            .put("audience", audience)
-            .put("workspace_id", wid.toString())
-            .put("role", m.role().wire())
-            .put("expires_at", t.expiresAt().toString());
-      }));
+      return workspaces.session(c, wid, audience, device).map(s -> new JsonObject()
+          .put("token", s.issued().token())
+          .put("audience", audience)
+          .put("workspace_id", wid.toString())
+          .put("role", s.role().wire())
+          .put("expires_at", s.issued().expiresAt().toString()));
     });
-  }
-
-  private static Future<SessionIssuer.MintedWith> boundDevice(io.vertx.sqlclient.SqlConnection conn, Principal p, Optional<UUID> device) {
-    if (device.isEmpty()) {
-      return Future.succeededFuture(new SessionIssuer.MintedWith(p.tokenId(), null, 0));
-    }
-    return conn.preparedQuery("SELECT account_id, status, keyset_version FROM devices WHERE id = $1").execute(Tuple.of(device.get()))
-        .compose(rows -> {
-          Row r = rows.size() == 0 ? null : rows.iterator().next();
-          if (r == null || !p.accountId().equals(r.getUUID("account_id")) || !"trusted".equals(r.getString("status"))
-              || r.getInteger("keyset_version") == null) {
-            return Future.failedFuture(ApiException.forbidden("device_id is not a trusted device of yours in this workspace"));
-          }
-          return Future.succeededFuture(new SessionIssuer.MintedWith(p.tokenId(), device.get(), r.getInteger("keyset_version")));
-        });
   }
 }

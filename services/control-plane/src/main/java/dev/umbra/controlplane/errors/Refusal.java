@@ -1,0 +1,146 @@
+package dev.umbra.controlplane.errors;
+
+/**
+ * A rule of the control plane said no. Services and stores fail with one of these, never with an
+ * HTTP status; {@code http.RefusalMapper} turns each kind into the API's error answer at the edge
+ * (as Signal-Server's exception mappers do). Sealed: the mapper's switch names every kind.
+ */
+public abstract sealed class Refusal extends RuntimeException {
+  private final String field;
+
+  private Refusal(String message, String field) {
+    super(message, null, false, false);
+    this.field = field;
+  }
+
+  /** The request member or parameter at fault; null when none. */
+  public String field() {
+    return field;
+  }
+
+  /** The thing does not exist (or is in a workspace the caller is not a member of). */
+  public static NotFound notFound(String what) {
+    return new NotFound(what);
+  }
+
+  /** An input breaks a rule only the service can check (against stored state or keys). */
+  public static Invalid invalid(String field, String message) {
+    return new Invalid(field, message);
+  }
+
+  public static Conflict conflict(Conflict.Reason reason, String message) {
+    return new Conflict(reason, message, null);
+  }
+
+  public static Conflict conflict(Conflict.Reason reason, String message, String field) {
+    return new Conflict(reason, message, field);
+  }
+
+  /** The caller's credential (e.g. a machine's signature) did not prove who it is. */
+  public static Unauthenticated unauthenticated(String message) {
+    return new Unauthenticated(message);
+  }
+
+  public static NotAllowed notAllowed(NotAllowed.Reason reason, String message, String field) {
+    return new NotAllowed(reason, message, field);
+  }
+
+  public static final class NotFound extends Refusal {
+    private final String what;
+
+    private NotFound(String what) {
+      super(what + " not found", null);
+      this.what = what;
+    }
+
+    public String what() {
+      return what;
+    }
+  }
+
+  public static final class Invalid extends Refusal {
+    private Invalid(String field, String message) {
+      super(message, field);
+    }
+  }
+
+  public static final class Unauthenticated extends Refusal {
+    private Unauthenticated(String message) {
+      super(message, null);
+    }
+  }
+
+  /** The state of the workspace does not allow it now. */
+  public static final class Conflict extends Refusal {
+    /** Why; {@link #wire()} is the error code clients read. */
+    public enum Reason {
+      NO_KEYSET("no_keyset"),
+      KEYSET_EXISTS("keyset_exists"),
+      DEVICE_EXISTS("device_exists"),
+      NOT_PENDING("not_pending"),
+      STALE_KEYSET("stale_keyset"),
+      ALREADY_REVOKED("already_revoked"),
+      KIT_EXISTS("kit_exists"),
+      /** This install is already bound to the workspace (the API's generic code, kept as it was). */
+      ALREADY_BOUND("conflict"),
+      /** A team of this name exists (the API's generic code, kept as it was). */
+      TEAM_NAME_TAKEN("conflict"),
+      /** The last owner cannot be demoted or removed (the API's generic code, kept as it was). */
+      LAST_OWNER("conflict");
+
+      private final String wire;
+
+      Reason(String wire) {
+        this.wire = wire;
+      }
+
+      public String wire() {
+        return wire;
+      }
+    }
+
+    private final Reason reason;
+
+    private Conflict(Reason reason, String message, String field) {
+      super(message, field);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
+    }
+  }
+
+  /** The caller may not do this (beyond the role checks of {@code Tenancy}). */
+  public static final class NotAllowed extends Refusal {
+    /** Why; {@link #wire()} is the error code clients read. */
+    public enum Reason {
+      NOT_YOUR_DEVICE("not_your_device"),
+      /** Only an owner makes, changes or removes an owner (the API's generic code, kept as it was). */
+      OWNER_ONLY("forbidden"),
+      /** A session token names only a trusted device of the caller (the API's generic code, kept as it was). */
+      NOT_A_TRUSTED_DEVICE_OF_YOURS("forbidden");
+
+      private final String wire;
+
+      Reason(String wire) {
+        this.wire = wire;
+      }
+
+      public String wire() {
+        return wire;
+      }
+    }
+
+    private final Reason reason;
+
+    private NotAllowed(Reason reason, String message, String field) {
+      super(message, field);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
+    }
+  }
+}
