@@ -5,7 +5,7 @@ import dev.umbra.cli.CliContext;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.cli.logging.CliLogging;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.http.JsonHttp;
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
@@ -76,7 +76,7 @@ public final class AotTraining {
   private static final PrintStream SINK = new PrintStream(OutputStream.nullOutputStream(), true, StandardCharsets.UTF_8);
 
   private static int umbra(Path home, String... args) {
-    return UmbraCli.execute(home, SINK, SINK, Map.of(), List.of(new DevCommand()), args);
+    return UmbraCli.execute(home, SINK, SINK, Map.of(), Cli.commands(), args);
   }
 
   private static void cli(Path home) throws Exception {

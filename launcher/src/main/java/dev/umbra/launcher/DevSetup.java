@@ -3,8 +3,8 @@ package dev.umbra.launcher;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.crypto.keys.KeyFiles;
-import dev.umbra.daemon.binding.Binding;
-import dev.umbra.daemon.binding.BindingStore;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -65,6 +65,8 @@ final class DevSetup {
             home,
             new PrintStream(o, true, StandardCharsets.UTF_8),
             new PrintStream(e, true, StandardCharsets.UTF_8),
+            System.getenv(),
+            Cli.commands(), // `daemon pair` is the launcher's
             args);
     return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
   }
@@ -121,7 +123,7 @@ final class DevSetup {
     Thread t =
         new Thread(
             () -> {
-              int code = UmbraCli.execute(home, out, System.err, "daemon", "run");
+              int code = UmbraCli.execute(home, out, System.err, System.getenv(), Cli.commands(), "daemon", "run");
               if (code != 0) {
                 System.err.println("umbra dev: the local daemon stopped with exit code " + code);
               }

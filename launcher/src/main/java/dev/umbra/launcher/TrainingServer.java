@@ -1,6 +1,6 @@
 package dev.umbra.launcher;
 
-import dev.umbra.daemon.http.JsonText;
+import dev.umbra.client.http.JsonText;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

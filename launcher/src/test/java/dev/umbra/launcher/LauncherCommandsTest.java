@@ -26,7 +26,7 @@ class LauncherCommandsTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), List.of(new DevCommand()), args);
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), Cli.commands(), args);
     return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
@@ -58,6 +58,19 @@ class LauncherCommandsTest {
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("\n  dev ").contains("\n  workspace ").contains("\n  tty ");
     assertThat(r.err()).isEmpty();
+  }
+
+  @Test
+  void daemonComesFromTheLauncherWithItsPairAndRunCommands() {
+    // the CLI does not depend on the daemon: the launcher adds `umbra daemon` to its tree
+    assertThat(umbra("--help").out()).contains("\n  daemon ");
+    Run help = umbra("daemon", "pair", "--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).startsWith("Usage: umbra daemon pair ").contains("<code>");
+    Run missing = umbra("daemon", "pair");
+    assertThat(missing.code()).isEqualTo(2);
+    assertThat(missing.err()).contains("<code>").contains("Run 'umbra daemon pair --help'");
+    assertThat(umbra("daemon", "run", "--help").out()).startsWith("Usage: umbra daemon run ").contains("--once");
   }
 
   @Test

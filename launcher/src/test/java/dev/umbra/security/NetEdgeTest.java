@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.http.JsonHttp;
 import dev.umbra.kit.service.UmbraService;
 import dev.umbra.kit.testing.RawWebSocket;
 import dev.umbra.kit.testing.TestPostgres;

@@ -2,8 +2,8 @@ package dev.umbra.cli;
 
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.cli.devices.WorkspaceProtection;
-import dev.umbra.daemon.http.ApiError;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.http.ApiError;
+import dev.umbra.client.http.JsonHttp;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;

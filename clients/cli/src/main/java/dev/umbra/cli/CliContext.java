@@ -1,7 +1,7 @@
 package dev.umbra.cli;
 
 import dev.umbra.cli.config.Credentials;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.http.JsonHttp;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;

@@ -1,6 +1,6 @@
 package dev.umbra.cli;
 
-import dev.umbra.daemon.http.JsonText;
+import dev.umbra.client.http.JsonText;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;

@@ -1,6 +1,5 @@
 package dev.umbra.cli;
 
-import dev.umbra.cli.commands.DaemonCommand;
 import dev.umbra.cli.commands.LoginCommand;
 import dev.umbra.cli.commands.MachinesCommand;
 import dev.umbra.cli.commands.MembersCommand;
@@ -8,8 +7,8 @@ import dev.umbra.cli.commands.PairCommand;
 import dev.umbra.cli.commands.TokensCommand;
 import dev.umbra.cli.commands.WorkspaceCommand;
 import dev.umbra.crypto.CryptoException;
-import dev.umbra.daemon.http.ApiError;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.http.ApiError;
+import dev.umbra.client.http.JsonHttp;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
@@ -58,7 +57,6 @@ public final class UmbraCli {
       MachinesCommand.class,
       TokensCommand.class,
       MembersCommand.class,
-      DaemonCommand.class,
       dev.umbra.cli.audit.AuditCommand.class,
       dev.umbra.cli.devices.DeviceCommand.class,
       dev.umbra.cli.devices.DevicesCommand.class,

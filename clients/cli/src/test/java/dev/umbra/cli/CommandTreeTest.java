@@ -2,7 +2,7 @@ package dev.umbra.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.http.JsonHttp;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -4,7 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.http.JsonHttp;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;

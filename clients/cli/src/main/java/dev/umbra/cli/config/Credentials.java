@@ -2,7 +2,7 @@ package dev.umbra.cli.config;
 
 import dev.umbra.cli.CliException;
 import dev.umbra.crypto.keys.KeyFiles;
-import dev.umbra.daemon.http.JsonText;
+import dev.umbra.client.http.JsonText;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -6,7 +6,7 @@ import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.devices.DeviceStore.Device;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
-import dev.umbra.daemon.http.ApiError;
+import dev.umbra.client.http.ApiError;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 import java.util.UUID;

@@ -6,7 +6,7 @@ import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
-import dev.umbra.daemon.trust.TrustModel;
+import dev.umbra.client.trust.TrustModel;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;

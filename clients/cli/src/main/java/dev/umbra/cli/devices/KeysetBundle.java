@@ -10,7 +10,7 @@ import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.P256PublicKey;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PrivateKey;
-import dev.umbra.daemon.trust.TrustModel;
+import dev.umbra.client.trust.TrustModel;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.Arrays;

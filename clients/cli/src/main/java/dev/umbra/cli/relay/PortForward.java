@@ -1,7 +1,7 @@
 package dev.umbra.cli.relay;
 
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.daemon.channel.SocketPipe;
+import dev.umbra.client.channel.SocketPipe;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.TcpForward;
 import io.vertx.core.Future;

@@ -8,10 +8,9 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.daemon.channel.ChannelProtocol;
-import dev.umbra.daemon.channel.ClientAuth;
-import dev.umbra.daemon.channel.DaemonRelay;
-import dev.umbra.daemon.trust.Signed;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.ClientAuth;
+import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -65,7 +64,7 @@ public final class RelayAccess implements AutoCloseable {
     try {
       UUID workspace = api.workspace(workspaceOption);
       CompletableFuture<String> firstToken = CompletableFuture.supplyAsync(() -> api.session(workspace, "relay"), threads);
-      CompletableFuture<URI> relayUrl = CompletableFuture.supplyAsync(() -> DaemonRelay.webSocketUrl(api.serviceUrl("relay")), threads);
+      CompletableFuture<URI> relayUrl = CompletableFuture.supplyAsync(() -> ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay")), threads);
       KeyFiles.ensurePrivateDirectory(ctx.home());
       KeyFiles.ensurePrivateDirectory(ctx.home().resolve("cli"));
       X25519KeyPair clientKey = KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));

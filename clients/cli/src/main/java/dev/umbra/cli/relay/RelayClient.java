@@ -6,10 +6,10 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
-import dev.umbra.daemon.channel.ChannelClosedException;
-import dev.umbra.daemon.channel.ChannelProtocol;
-import dev.umbra.daemon.channel.RelayLink;
-import dev.umbra.daemon.channel.SecureChannel;
+import dev.umbra.client.channel.ChannelClosedException;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.RelayLink;
+import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.relay.FrameType;
@@ -179,7 +179,7 @@ public final class RelayClient {
   /**
    * What goes into Noise message 1 for a channel to a target: under Workspace Protection, this
    * device's credential and the signature binding its static key ({@link
-   * dev.umbra.daemon.channel.ClientAuth#payload}); empty otherwise. Set before opening channels.
+   * dev.umbra.client.channel.ClientAuth#payload}); empty otherwise. Set before opening channels.
    */
   public RelayClient handshakePayload(java.util.function.Function<String, byte[]> forTarget) {
     this.handshakePayload = forTarget;

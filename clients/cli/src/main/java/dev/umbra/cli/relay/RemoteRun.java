@@ -2,9 +2,9 @@ package dev.umbra.cli.relay;
 
 import com.google.protobuf.ByteString;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.daemon.channel.ChannelClosedException;
-import dev.umbra.daemon.channel.ChannelProtocol;
-import dev.umbra.daemon.channel.SecureChannel;
+import dev.umbra.client.channel.ChannelClosedException;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;

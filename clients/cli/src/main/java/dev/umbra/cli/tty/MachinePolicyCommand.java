@@ -7,10 +7,10 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.crypto.CryptoException;
-import dev.umbra.daemon.trust.Signed;
-import dev.umbra.daemon.trust.TrustModel;
-import dev.umbra.daemon.ttypolicy.TtyPolicy;
-import dev.umbra.daemon.ttypolicy.TtyPolicyPin;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.client.trust.TrustModel;
+import dev.umbra.client.ttypolicy.TtyPolicy;
+import dev.umbra.client.ttypolicy.TtyPolicyPin;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 import java.util.UUID;
@@ -77,7 +77,7 @@ public final class MachinePolicyCommand extends InWorkspace {
     JsonObject row;
     try {
       row = api.get("/v1/workspaces/" + w + "/devices/" + p.signerDeviceId());
-    } catch (dev.umbra.daemon.http.ApiError e) {
+    } catch (dev.umbra.client.http.ApiError e) {
       return new Checked(Optional.empty(), "device " + p.signerDeviceId(), "its signer is not a device of this workspace");
     }
     Optional<TrustModel.Credential> c = wp.verifiedCredential(row, keyset.get());

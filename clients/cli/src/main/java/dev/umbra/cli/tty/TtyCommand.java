@@ -9,10 +9,10 @@ import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.daemon.trust.Signed;
-import dev.umbra.daemon.tty.Handshake;
-import dev.umbra.daemon.tty.ServerTrust;
-import dev.umbra.daemon.tty.TtyClient;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.client.tty.Handshake;
+import dev.umbra.client.tty.ServerTrust;
+import dev.umbra.client.tty.TtyClient;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -521,7 +521,7 @@ public final class TtyCommand implements Callable<Integer> {
       TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
       String ownKeyId = dev.umbra.crypto.webtty.KeyId.of(keys.agreement().publicKey()).toHex();
       String token = api.session(w, "webtty-engine");
-      JsonObject body = ctx.http().get(dev.umbra.daemon.http.JsonHttp.resolve(RecordingsCommand.engine(api).toString(),
+      JsonObject body = ctx.http().get(dev.umbra.client.http.JsonHttp.resolve(RecordingsCommand.engine(api).toString(),
           "/v1/webtty/sessions?key_id=" + ownKeyId), token);
       Map<String, String> machineNames = new HashMap<>();
       for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {

@@ -13,12 +13,12 @@ import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.VerificationCodes;
-import dev.umbra.daemon.binding.Binding;
-import dev.umbra.daemon.binding.BindingStore;
-import dev.umbra.daemon.trust.TrustModel;
-import dev.umbra.daemon.vault.DaemonVault;
-import dev.umbra.daemon.vault.VaultCrypto;
-import dev.umbra.daemon.vault.VaultGrants;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.trust.TrustModel;
+import dev.umbra.client.vault.MachineVault;
+import dev.umbra.client.vault.VaultCrypto;
+import dev.umbra.client.vault.VaultGrants;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -294,10 +294,10 @@ public final class VaultCommand {
       byte[] value;
       try {
         // follow the keyset chain from the pin (or pin it now, if pairing came before the keyset)
-        var trust = new dev.umbra.daemon.trust.TrustSync(ctx.http(), ctx.clock())
+        var trust = new dev.umbra.client.trust.TrustSync(ctx.http(), ctx.clock())
             .sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b))
             .orElseThrow(() -> new CliException("the workspace has no keyset yet"));
-        value = new DaemonVault(ctx.http(), ctx.clock()).read(b, store.signingKey(b), store.agreementKey(b), trust, name);
+        value = new MachineVault(ctx.http(), ctx.clock()).read(b, store.signingKey(b), store.agreementKey(b), trust, name);
       } catch (CryptoException e) {
         throw new CliException("vault entry " + name + " does not verify or open: " + e.getMessage());
       }

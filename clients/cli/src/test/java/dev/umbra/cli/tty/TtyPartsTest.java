@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.umbra.cli.CliException;
-import dev.umbra.daemon.tty.RecordingDecryptor.Chunk;
+import dev.umbra.client.tty.RecordingDecryptor.Chunk;
 import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.TtyStream;
 import java.nio.charset.StandardCharsets;

@@ -1,8 +1,8 @@
 package dev.umbra.daemon.audit;
 
 import dev.umbra.crypto.keys.Ed25519KeyPair;
-import dev.umbra.daemon.binding.Binding;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.http.JsonHttp;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;

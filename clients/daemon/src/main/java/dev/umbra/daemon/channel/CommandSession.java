@@ -1,6 +1,9 @@
 package dev.umbra.daemon.channel;
 
 import com.google.protobuf.ByteString;
+import dev.umbra.client.channel.ChannelClosedException;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.proto.channel.ChannelError;

@@ -1,12 +1,18 @@
 package dev.umbra.daemon.channel;
 
 import com.google.protobuf.ByteString;
+import dev.umbra.client.channel.ChannelClosedException;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.ClientAuth;
+import dev.umbra.client.channel.RelayLink;
+import dev.umbra.client.channel.SecureChannel;
+import dev.umbra.client.channel.SocketPipe;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
 import dev.umbra.crypto.noise.TransportPair;
 import dev.umbra.daemon.audit.DaemonAudit;
-import dev.umbra.daemon.trust.DeviceTrust;
+import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;

@@ -1,10 +1,11 @@
 package dev.umbra.daemon.channel;
 
+import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.crypto.noise.NoisePsk;
-import dev.umbra.daemon.binding.Binding;
-import dev.umbra.daemon.binding.BindingStore;
-import dev.umbra.daemon.http.JsonHttp;
-import dev.umbra.daemon.trust.TrustSync;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.trust.TrustSync;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -67,9 +68,9 @@ public final class DaemonRelay implements AutoCloseable {
         DaemonChannels channels = new DaemonChannels(vertx, new DaemonChannels.Config(
             ws, b.machineId().toString(), store.agreementKey(b),
             psk != null ? ChannelProtocol.psk(ws, psk) : store.relayPsk(b).map(NoisePsk::exportBytes).orElse(null),
-            List.of(webSocketUrl(relay)), umbraHome, FORGET_AFTER),
+            List.of(ChannelProtocol.relayWebSocketUrl(relay)), umbraHome, FORGET_AFTER),
             () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
-            .trust(() -> dev.umbra.daemon.trust.TrustStore.forBinding(store, b))
+            .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))
             .audit(new dev.umbra.daemon.audit.DaemonAudit(vertx, http, b, () -> store.signingKey(b), Clock.systemUTC()).sink());
         // a revocation in the workspace: refresh the pin at once (not at the next heartbeat) and
         // close the channels of clients it no longer admits
@@ -87,17 +88,6 @@ public final class DaemonRelay implements AutoCloseable {
       }
     }
     return new DaemonRelay(vertx, running);
-  }
-
-  /** {@code http(s)://host[:port]} to {@code ws(s)://host[:port]/v1/relay}. */
-  public static URI webSocketUrl(String serviceUrl) {
-    String base = serviceUrl.replaceAll("/+$", "");
-    if (base.startsWith("https://")) {
-      base = "wss://" + base.substring(8);
-    } else if (base.startsWith("http://")) {
-      base = "ws://" + base.substring(7);
-    }
-    return URI.create(base + "/v1/relay");
   }
 
   /**

@@ -1,6 +1,8 @@
 package dev.umbra.daemon.channel;
 
 import com.google.protobuf.ByteString;
+import dev.umbra.client.channel.ChannelClosedException;
+import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.Stream;
 import dev.umbra.proto.channel.StreamData;

@@ -1,11 +1,11 @@
 package dev.umbra.daemon.pairing;
 
 import dev.umbra.crypto.noise.NoisePsk;
-import dev.umbra.daemon.binding.Binding;
-import dev.umbra.daemon.binding.BindingStore;
-import dev.umbra.daemon.channel.ChannelProtocol;
-import dev.umbra.daemon.http.ApiError;
-import dev.umbra.daemon.http.JsonHttp;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.http.ApiError;
+import dev.umbra.client.http.JsonHttp;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.Locale;
@@ -72,7 +72,7 @@ public final class DaemonPairing {
             ChannelProtocol.psk(b.workspaceId().toString(), req.psk())));
       }
       // pin the workspace's trust material now (docs/device-trust.md); a workspace without a keyset pins on first sync
-      new dev.umbra.daemon.trust.TrustSync(http, clock).pinAtPairing(b, dir, pending.ed25519());
+      new dev.umbra.client.trust.TrustSync(http, clock).pinAtPairing(b, dir, pending.ed25519());
       return b;
     } finally {
       if (!done) {

@@ -1,12 +1,12 @@
 package dev.umbra.daemon.run;
 
 import dev.umbra.crypto.keys.Ed25519KeyPair;
-import dev.umbra.daemon.binding.Binding;
-import dev.umbra.daemon.binding.BindingStore;
-import dev.umbra.daemon.http.ApiError;
-import dev.umbra.daemon.http.JsonHttp;
-import dev.umbra.daemon.trust.DeviceTrust;
-import dev.umbra.daemon.trust.TrustSync;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.ApiError;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustSync;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

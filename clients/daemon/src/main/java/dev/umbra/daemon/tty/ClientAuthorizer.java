@@ -1,8 +1,9 @@
 package dev.umbra.daemon.tty;
 
+import dev.umbra.client.tty.Handshake;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.KeyId;
-import dev.umbra.daemon.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;

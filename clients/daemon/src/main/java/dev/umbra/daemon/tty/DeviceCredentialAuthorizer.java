@@ -1,11 +1,12 @@
 package dev.umbra.daemon.tty;
 
+import dev.umbra.client.tty.Handshake;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.KeyId;
-import dev.umbra.daemon.trust.DeviceTrust;
-import dev.umbra.daemon.trust.Signed;
-import dev.umbra.daemon.trust.TrustModel;
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.client.trust.TrustModel;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;

@@ -2,6 +2,9 @@ package dev.umbra.daemon.tty;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.tty.Handshake;
+import dev.umbra.client.tty.TtyFrames;
+import dev.umbra.client.tty.TtyStats;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
@@ -18,7 +21,7 @@ import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
-import dev.umbra.daemon.trust.Signed;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;

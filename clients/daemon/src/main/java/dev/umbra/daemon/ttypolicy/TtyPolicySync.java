@@ -1,12 +1,13 @@
 package dev.umbra.daemon.ttypolicy;
 
+import dev.umbra.client.ttypolicy.TtyPolicyPin;
 import dev.umbra.crypto.CryptoConstants;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
-import dev.umbra.daemon.binding.Binding;
-import dev.umbra.daemon.http.JsonHttp;
-import dev.umbra.daemon.trust.DeviceTrust;
-import dev.umbra.daemon.trust.TrustSync;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustSync;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

@@ -14,6 +14,7 @@ import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.P256PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.sign.TrustPayloadTypes;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.http.ApiException;
@@ -49,11 +50,11 @@ import java.util.UUID;
  * stored, though clients and daemons never rely on that check.
  */
 public final class DeviceTrustRoutes {
-  static final String KEYSET = "umbra-keyset/v1";
-  static final String REQUEST = "umbra-device-request/v1";
-  static final String CREDENTIAL = "umbra-device-credential/v1";
-  static final String REVOCATION = "umbra-device-revocation/v1";
-  static final String RECOVERY_KIT = "umbra-recovery-kit/v1";
+  static final String KEYSET = TrustPayloadTypes.KEYSET;
+  static final String REQUEST = TrustPayloadTypes.DEVICE_REQUEST;
+  static final String CREDENTIAL = TrustPayloadTypes.DEVICE_CREDENTIAL;
+  static final String REVOCATION = TrustPayloadTypes.DEVICE_REVOCATION;
+  static final String RECOVERY_KIT = TrustPayloadTypes.RECOVERY_KIT;
   /** How far a device request's timestamp may be from the server's clock. */
   static final Duration REQUEST_SKEW = Duration.ofMinutes(10);
   static final Set<String> KINDS = Set.of("cli", "daemon", "browser");
@@ -431,7 +432,7 @@ public final class DeviceTrustRoutes {
             : SignedPayload.json(r.getString("webtty_key_payload"), r.getBuffer("webtty_key_signature").getBytes()));
   }
 
-  static final String WEBTTY_KEY_TYPE = "umbra-device-webtty-key/v1";
+  static final String WEBTTY_KEY_TYPE = TrustPayloadTypes.DEVICE_WEBTTY_KEY;
 
   /**
    * A device's WebTTY key binding, published by the device's own account. Checked here as a second

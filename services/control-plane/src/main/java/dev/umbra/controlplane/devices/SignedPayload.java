@@ -1,13 +1,11 @@
 package dev.umbra.controlplane.devices;
 
 import dev.umbra.crypto.CryptoException;
-import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.P256PublicKey;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.kit.http.ApiException;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
-import java.util.HexFormat;
 import java.util.Map;
 import java.util.UUID;
 
@@ -15,49 +13,42 @@ import java.util.UUID;
  * A signed canonical JSON payload as it arrives in a request body
  * ({@code {"payload": "<canonical JSON text>", "signature": "<hex>"}}), checked before it is
  * stored. The control plane's checks are a second line: daemons and clients verify the same
- * signatures against keys the control plane never holds (docs/device-trust.md).
+ * signatures against keys the control plane never holds (docs/device-trust.md). Parsing is the
+ * shared {@link Signed} (one implementation for the control plane and the clients); this adds the
+ * expected type and turns every refusal into a 400 naming the request member.
  */
-record SignedPayload(String field, String payload, Map<String, Object> fields, byte[] signature) {
-  static final int MAX_PAYLOAD = 4096;
+record SignedPayload(String field, Signed signed, Map<String, Object> fields) {
+  static final int MAX_PAYLOAD = Signed.MAX_PAYLOAD;
 
-  @SuppressWarnings("unchecked")
   static SignedPayload parse(JsonObject body, String field, String type) {
-    Object v = body.getValue(field);
-    if (!(v instanceof JsonObject o)) {
+    if (!(body.getValue(field) instanceof JsonObject o)) {
       throw ApiException.badRequest(field, field + " must be an object with payload and signature");
     }
-    for (String k : o.fieldNames()) {
-      if (!k.equals("payload") && !k.equals("signature")) {
-        throw ApiException.badRequest(field, field + " has an unknown member");
-      }
-    }
-    if (!(o.getValue("payload") instanceof String p) || p.isEmpty() || p.length() > MAX_PAYLOAD) {
-      throw ApiException.badRequest(field, field + ".payload must be a canonical JSON string of at most " + MAX_PAYLOAD + " characters");
-    }
-    if (!(o.getValue("signature") instanceof String s) || s.length() != 128) {
-      throw ApiException.badRequest(field, field + ".signature must be 128 hex digits");
-    }
-    byte[] sig;
-    Map<String, Object> fields;
+    Signed signed;
     try {
-      sig = HexFormat.of().parseHex(s);
-      if (!CanonicalJson.canonicalize(p).equals(p) || !(CanonicalJson.parse(p) instanceof Map<?, ?> m)) {
-        throw ApiException.badRequest(field, field + ".payload must be a canonical JSON object");
-      }
-      fields = (Map<String, Object>) m;
-    } catch (IllegalArgumentException | CryptoException e) {
-      throw ApiException.badRequest(field, field + " is malformed");
+      signed = Signed.fromJson(o);
+    } catch (CryptoException e) {
+      throw ApiException.badRequest(field, field + " is malformed: " + e.getMessage());
     }
+    Map<String, Object> fields = signed.fields();
     if (!type.equals(fields.get("type"))) {
       throw ApiException.badRequest(field, field + ".payload must have type " + type);
     }
-    return new SignedPayload(field, p, fields, sig);
+    return new SignedPayload(field, signed, fields);
+  }
+
+  String payload() {
+    return signed.payload();
+  }
+
+  byte[] signature() {
+    return signed.signature();
   }
 
   /** Throws a 400 naming the field unless {@code key} signed the payload. */
   void verify(Ed25519PublicKey key) {
     try {
-      key.verify(payload.getBytes(StandardCharsets.UTF_8), signature);
+      signed.verify(key);
     } catch (CryptoException e) {
       throw ApiException.badRequest(field, field + " has a bad signature");
     }
@@ -107,10 +98,11 @@ record SignedPayload(String field, String payload, Map<String, Object> fields, b
   }
 
   JsonObject toJson() {
-    return new JsonObject().put("payload", payload).put("signature", HexFormat.of().formatHex(signature));
+    return signed.toJson();
   }
 
+  /** The wire form of a stored signed payload (checked when it was stored), or null. */
   static JsonObject json(String payload, byte[] signature) {
-    return payload == null ? null : new JsonObject().put("payload", payload).put("signature", HexFormat.of().formatHex(signature));
+    return payload == null ? null : new Signed(payload, signature).toJson();
   }
 }

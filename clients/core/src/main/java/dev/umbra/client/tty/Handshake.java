@@ -1,0 +1,455 @@
+package dev.umbra.client.tty;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.crypto.AuthenticationFailedException;
+import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.sign.CanonicalJsonSignatures;
+import dev.umbra.crypto.webtty.KeyContext;
+import dev.umbra.crypto.webtty.KeyEnvelopeSuite;
+import dev.umbra.crypto.webtty.KeyGrant;
+import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.KeyRole;
+import dev.umbra.crypto.webtty.PayloadKeyId;
+import dev.umbra.crypto.webtty.PayloadSuite;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.proto.webtty.SignedMessage;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The WebTTY endpoint proof (DESIGN.md §5, docs/webtty.md): a signed ServerHello from the server
+ * and a signed ClientProof from the client, each the canonical JSON (DESIGN.md §7) of the fields
+ * below, signed with Ed25519 over exactly those bytes. Verification re-canonicalizes the received
+ * bytes and refuses anything that is not already canonical, then checks the signature with the
+ * key the document names; whether that key is trusted is the caller's separate step.
+ */
+public final class Handshake {
+  /** v2 (payload format v2, split keys); a v1 hello or proof is refused as "not a ServerHello/ClientProof". */
+  public static final String HELLO_TYPE = "umbra-webtty-server-hello/v2";
+  public static final String PROOF_TYPE = "umbra-webtty-client-proof/v2";
+  /** Longest validity window a ClientProof may claim. */
+  public static final Duration MAX_PROOF_WINDOW = Duration.ofSeconds(60);
+  /** Clock difference tolerated at the start of a proof's window. */
+  public static final Duration CLOCK_SKEW = Duration.ofSeconds(5);
+  public static final int NONCE_BYTES = 32;
+  private static final HexFormat HEX = HexFormat.of();
+
+  private Handshake() {}
+
+  /** What the server signs: identity, fresh nonce, suites, session context. */
+  public record ServerHello(String workspaceId, String serverId, String sessionId, Ed25519PublicKey signingKey,
+      X25519PublicKey agreementKey, byte[] nonce, long timeMs) {
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", HELLO_TYPE);
+      m.put("workspace_id", workspaceId);
+      m.put("server_id", serverId);
+      m.put("session_id", sessionId);
+      m.put("server_signing_key", signingKey.toHex());
+      m.put("server_key", agreementKey.toHex());
+      m.put("nonce", HEX.formatHex(nonce));
+      m.put("e2e", true);
+      m.put("payload_suites", List.of(PayloadSuite.AES_256_GCM.wireName()));
+      m.put("key_envelope_suites", List.of(KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM.wireName()));
+      m.put("time_ms", timeMs);
+      return m;
+    }
+  }
+
+  /**
+   * What the client signs: its keys, the command config, the key grants, the server's nonce, a
+   * short window. v2: two keys, the output key (granted to every recipient) and the opener's
+   * input key (epoch 0, granted to the server and the opener only); each grant names its role.
+   */
+  public record ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
+      Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
+      KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
+      long notBeforeMs, long notAfterMs, Signed deviceCredential, List<RecipientDevice> recipientDevices) {
+
+    public ClientProof {
+      recipientDevices = List.copyOf(recipientDevices);
+      if (recipientDevices.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException("ClientProof names more than " + MAX_RECIPIENT_DEVICES + " recipient devices");
+      }
+    }
+
+    /** A proof naming no recipient devices besides the opener. */
+    public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
+        Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
+        KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
+        long notBeforeMs, long notAfterMs, Signed deviceCredential) {
+      this(workspaceId, serverId, sessionId, serverNonce, signingKey, agreementKey, cols, rows, term, keyContext,
+          outputKeyId, inputKeyId, grants, notBeforeMs, notAfterMs, deviceCredential, List.of());
+    }
+
+    /** A proof without a device credential (workspaces without Workspace Protection). */
+    public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
+        Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
+        KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
+        long notBeforeMs, long notAfterMs) {
+      this(workspaceId, serverId, sessionId, serverNonce, signingKey, agreementKey, cols, rows, term, keyContext,
+          outputKeyId, inputKeyId, grants, notBeforeMs, notAfterMs, null);
+    }
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", PROOF_TYPE);
+      m.put("workspace_id", workspaceId);
+      m.put("server_id", serverId);
+      m.put("session_id", sessionId);
+      m.put("server_nonce", HEX.formatHex(serverNonce));
+      m.put("client_signing_key", signingKey.toHex());
+      m.put("client_key", agreementKey.toHex());
+      m.put("command", Map.of("cols", (long) cols, "rows", (long) rows, "term", term));
+      m.put("key_context", CanonicalJson.parse(keyContext.toCanonicalJson()));
+      m.put("output_key_id", outputKeyId.toHex());
+      m.put("input_key_id", inputKeyId.toHex());
+      List<Object> gs = new ArrayList<>();
+      for (KeyGrant g : grants) {
+        Map<String, Object> gm = new LinkedHashMap<>();
+        gm.put("recipient_key_id", g.recipientKeyId().toHex());
+        gm.put("key_role", g.role().wireName());
+        gm.put("payload_suite", g.payloadSuite().wireName());
+        gm.put("key_envelope_suite", g.keyEnvelopeSuite().wireName());
+        gm.put("enc", HEX.formatHex(g.enc()));
+        gm.put("ciphertext", HEX.formatHex(g.ciphertext()));
+        gs.add(gm);
+      }
+      m.put("grants", gs);
+      m.put("not_before_ms", notBeforeMs);
+      m.put("not_after_ms", notAfterMs);
+      if (deviceCredential != null) {
+        // the workspace-signed credential travels inside the signed document, so it is bound to
+        // this proof (and to the key that signs it); absent for workspaces without a keyset
+        Map<String, Object> dc = new LinkedHashMap<>();
+        dc.put("payload", deviceCredential.payload());
+        dc.put("signature", HEX.formatHex(deviceCredential.signature()));
+        m.put("device_credential", dc);
+      }
+      if (!recipientDevices.isEmpty()) {
+        // what vouches for each output-key recipient besides the server and the opener: the
+        // daemon accepts a recipient only through one of these (docs/webtty.md, "Recipients")
+        m.put("recipient_devices", recipientDevicesJson(recipientDevices));
+      }
+      return m;
+    }
+
+    /** The grant of the key with {@code role} addressed to {@code key}, or null. */
+    public KeyGrant grantFor(X25519PublicKey key, KeyRole role) {
+      return grantFor(KeyId.of(key), role);
+    }
+
+    public KeyGrant grantFor(KeyId id, KeyRole role) {
+      for (KeyGrant g : grants) {
+        if (g.recipientKeyId().equals(id) && g.role() == role) {
+          return g;
+        }
+      }
+      return null;
+    }
+
+    /** Who holds the opener's input key (epoch 0): the recipients of its input grants. */
+    public List<KeyId> inputRecipients() {
+      List<KeyId> out = new ArrayList<>();
+      for (KeyGrant g : grants) {
+        if (g.role() == KeyRole.INPUT) {
+          out.add(g.recipientKeyId());
+        }
+      }
+      return out;
+    }
+  }
+
+  /** At most this many recipient devices in one proof (the engine bounds the proof's size too). */
+  public static final int MAX_RECIPIENT_DEVICES = 64;
+
+  /**
+   * A trusted device an output key is granted to: its workspace-signed credential and its WebTTY
+   * X25519 key signed by the device ({@link dev.umbra.client.trust.TrustModel.DeviceWebTtyKey}).
+   */
+  public record RecipientDevice(Signed credential, Signed webttyKey) {}
+
+  /** {@code recipient_devices} as the proof and the share request carry it. */
+  private static List<Object> recipientDevicesJson(List<RecipientDevice> devices) {
+    List<Object> rd = new ArrayList<>();
+    for (RecipientDevice d : devices) {
+      Map<String, Object> dm = new LinkedHashMap<>();
+      dm.put("credential", signedJson(d.credential()));
+      dm.put("webtty_key", signedJson(d.webttyKey()));
+      rd.add(dm);
+    }
+    return rd;
+  }
+
+  private static List<RecipientDevice> recipientDevices(List<?> entries) {
+    List<RecipientDevice> devices = new ArrayList<>();
+    for (Object o : entries) {
+      if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
+        throw new MalformedInputException("recipient device must have exactly credential and webtty_key");
+      }
+      devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
+          signedFrom(em.get("webtty_key"), "recipient webtty_key")));
+    }
+    return devices;
+  }
+
+  private static Map<String, Object> signedJson(Signed s) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("payload", s.payload());
+    m.put("signature", HEX.formatHex(s.signature()));
+    return m;
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Signed signedFrom(Object o, String what) {
+    if (!(o instanceof Map<?, ?> dm) || dm.size() != 2) {
+      throw new MalformedInputException("ClientProof " + what + " must have exactly payload and signature");
+    }
+    Map<String, Object> d = (Map<String, Object>) dm;
+    return new Signed(str(d, "payload"), hex(d, "signature"));
+  }
+
+  public static SignedMessage sign(ServerHello hello, Ed25519KeyPair key) {
+    return signed(hello.json(), key);
+  }
+
+  public static SignedMessage sign(ClientProof proof, Ed25519KeyPair key) {
+    return signed(proof.json(), key);
+  }
+
+  private static SignedMessage signed(Map<String, Object> json, Ed25519KeyPair key) {
+    byte[] bytes = CanonicalJson.encode(json);
+    return SignedMessage.newBuilder().setCanonicalJson(ByteString.copyFrom(bytes))
+        .setSignature(ByteString.copyFrom(CanonicalJsonSignatures.signEd25519(key.privateKey(), json))).build();
+  }
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> canonical(SignedMessage m) {
+    byte[] bytes = m.getCanonicalJson().toByteArray();
+    Object parsed = CanonicalJson.parse(bytes);
+    if (!(parsed instanceof Map) || !Arrays.equals(CanonicalJson.encode(parsed), bytes)) {
+      throw new MalformedInputException("signed WebTTY document is not canonical JSON");
+    }
+    return (Map<String, Object>) parsed;
+  }
+
+  private static String str(Map<String, Object> m, String k) {
+    if (!(m.get(k) instanceof String s)) {
+      throw new MalformedInputException("signed WebTTY document lacks " + k);
+    }
+    return s;
+  }
+
+  private static long num(Map<String, Object> m, String k) {
+    if (!(m.get(k) instanceof Long l)) {
+      throw new MalformedInputException("signed WebTTY document lacks " + k);
+    }
+    return l;
+  }
+
+  private static byte[] hex(Map<String, Object> m, String k) {
+    try {
+      return HEX.parseHex(str(m, k));
+    } catch (IllegalArgumentException e) {
+      throw new MalformedInputException("signed WebTTY document has a bad " + k);
+    }
+  }
+
+  /**
+   * Parses a ServerHello and checks its signature by the key it names (throws
+   * {@link AuthenticationFailedException} when it does not verify, UnsupportedSuiteException for
+   * suites other than ours, MalformedInputException otherwise). Pinning is the caller's step.
+   */
+  public static ServerHello verify(SignedMessage m) {
+    Map<String, Object> j = canonical(m);
+    if (!HELLO_TYPE.equals(j.get("type"))) {
+      throw new MalformedInputException("not a WebTTY ServerHello");
+    }
+    if (!Boolean.TRUE.equals(j.get("e2e"))) {
+      throw new AuthenticationFailedException("server does not offer end-to-end encryption");
+    }
+    if (!(j.get("payload_suites") instanceof List<?> ps) || ps.size() != 1
+        || !(j.get("key_envelope_suites") instanceof List<?> es) || es.size() != 1) {
+      throw new MalformedInputException("ServerHello must name exactly one suite of each kind");
+    }
+    PayloadSuite.fromWireName(String.valueOf(ps.get(0)));
+    KeyEnvelopeSuite.fromWireName(String.valueOf(es.get(0)));
+    byte[] nonce = hex(j, "nonce");
+    if (nonce.length != NONCE_BYTES) {
+      throw new MalformedInputException("ServerHello nonce must be 32 bytes");
+    }
+    ServerHello h = new ServerHello(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
+        Ed25519PublicKey.fromBytes(hex(j, "server_signing_key")), X25519PublicKey.fromBytes(hex(j, "server_key")),
+        nonce, num(j, "time_ms"));
+    h.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
+    return h;
+  }
+
+  /** Parses a ClientProof and checks its signature by the key it names (see {@link #verify(SignedMessage)}). */
+  @SuppressWarnings("unchecked")
+  public static ClientProof verifyProof(SignedMessage m) {
+    Map<String, Object> j = canonical(m);
+    if (!PROOF_TYPE.equals(j.get("type"))) {
+      throw new MalformedInputException("not a WebTTY ClientProof");
+    }
+    if (!(j.get("command") instanceof Map<?, ?> cmd) || !(j.get("key_context") instanceof Map<?, ?> kc)
+        || !(j.get("grants") instanceof List<?> gl) || !(kc.get("recipients") instanceof List<?> rl)) {
+      throw new MalformedInputException("ClientProof lacks command, key_context or grants");
+    }
+    Map<String, Object> c = (Map<String, Object>) cmd;
+    Map<String, Object> k = (Map<String, Object>) kc;
+    List<KeyId> recipients = new ArrayList<>();
+    for (Object r : rl) {
+      recipients.add(KeyId.fromHex(String.valueOf(r)));
+    }
+    KeyContext context = new KeyContext(str(k, "workspace_id"), str(k, "server_id"), str(k, "session_id"), recipients);
+    PayloadKeyId outputKeyId = PayloadKeyId.fromBytes(hex(j, "output_key_id"));
+    PayloadKeyId inputKeyId = PayloadKeyId.fromBytes(hex(j, "input_key_id"));
+    if (outputKeyId.equals(inputKeyId)) {
+      throw new MalformedInputException("ClientProof output and input keys must differ");
+    }
+    List<KeyGrant> grants = new ArrayList<>();
+    for (Object o : gl) {
+      if (!(o instanceof Map<?, ?> gm)) {
+        throw new MalformedInputException("ClientProof grant is not an object");
+      }
+      Map<String, Object> g = (Map<String, Object>) gm;
+      KeyRole role = KeyRole.fromWireName(str(g, "key_role"));
+      grants.add(KeyGrant.fromWire(hex(g, "recipient_key_id"), role.wireName(), str(g, "payload_suite"),
+          str(g, "key_envelope_suite"), (role == KeyRole.OUTPUT ? outputKeyId : inputKeyId).toBytes(), hex(g, "enc"),
+          hex(g, "ciphertext")));
+    }
+    long cols = num(c, "cols");
+    long rows = num(c, "rows");
+    if (cols < 1 || rows < 1 || cols > 10_000 || rows > 10_000) {
+      throw new MalformedInputException("ClientProof terminal size out of range");
+    }
+    Signed credential = null;
+    if (j.containsKey("device_credential")) {
+      if (!(j.get("device_credential") instanceof Map<?, ?> dm)) {
+        throw new MalformedInputException("ClientProof device_credential is not an object");
+      }
+      Map<String, Object> d = (Map<String, Object>) dm;
+      if (d.size() != 2) {
+        throw new MalformedInputException("ClientProof device_credential must have exactly payload and signature");
+      }
+      credential = new Signed(str(d, "payload"), hex(d, "signature"));
+    }
+    List<RecipientDevice> devices = new ArrayList<>();
+    if (j.containsKey("recipient_devices")) {
+      if (!(j.get("recipient_devices") instanceof List<?> rdl) || rdl.isEmpty() || rdl.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException("ClientProof recipient_devices must be a list of 1 to " + MAX_RECIPIENT_DEVICES);
+      }
+      devices.addAll(recipientDevices(rdl));
+    }
+    ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
+        hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
+        X25519PublicKey.fromBytes(hex(j, "client_key")), (int) cols, (int) rows, str(c, "term"), context, outputKeyId,
+        inputKeyId, grants,
+        num(j, "not_before_ms"), num(j, "not_after_ms"), credential, devices);
+    p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
+    return p;
+  }
+  /** {@code type} of the opener's signed request to add recipients to its live session. */
+  public static final String SHARE_TYPE = "umbra-webtty-share/v2";
+
+  /**
+   * The opener's request to add recipients to its live session (docs/webtty.md "Adding a
+   * recipient to a live session"), signed by the key that signed its ClientProof. Canonical JSON:
+   * {@code {"not_after_ms","not_before_ms","recipient_devices":[{"credential","webtty_key"}],
+   * "recipient_keys":[X25519 hex, sorted],"server_id","session_id","type":"umbra-webtty-share/v2",
+   * "workspace_id"}}, exactly these members. {@code recipient_keys} are every X25519 key of the
+   * new key context except the server's (the daemon knows only key ids of the current one, and
+   * wraps the new output key to each); {@code recipient_devices} vouch for the added ones under
+   * Workspace Protection (as in the proof; may be empty).
+   */
+  public record ShareRequest(String workspaceId, String serverId, String sessionId, List<X25519PublicKey> recipientKeys,
+                             List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs) {
+    private static final java.util.Set<String> MEMBERS = java.util.Set.of("type", "workspace_id", "server_id",
+        "session_id", "recipient_keys", "recipient_devices", "not_before_ms", "not_after_ms");
+
+    public ShareRequest {
+      if (recipientKeys.isEmpty() || recipientKeys.size() > MAX_RECIPIENT_DEVICES
+          || recipientDevices.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException("share request must name 1 to " + MAX_RECIPIENT_DEVICES + " recipient keys");
+      }
+      java.util.TreeMap<String, X25519PublicKey> sorted = new java.util.TreeMap<>();
+      for (X25519PublicKey k : recipientKeys) {
+        sorted.put(k.toHex(), k);
+      }
+      if (sorted.size() != recipientKeys.size()) {
+        throw new MalformedInputException("share request names a recipient key twice");
+      }
+      recipientKeys = List.copyOf(sorted.values());
+      recipientDevices = List.copyOf(recipientDevices);
+    }
+
+    Map<String, Object> json() {
+      Map<String, Object> m = new LinkedHashMap<>();
+      m.put("type", SHARE_TYPE);
+      m.put("workspace_id", workspaceId);
+      m.put("server_id", serverId);
+      m.put("session_id", sessionId);
+      List<Object> keys = new ArrayList<>();
+      for (X25519PublicKey k : recipientKeys) {
+        keys.add(k.toHex());
+      }
+      m.put("recipient_keys", keys);
+      m.put("recipient_devices", recipientDevicesJson(recipientDevices));
+      m.put("not_before_ms", notBeforeMs);
+      m.put("not_after_ms", notAfterMs);
+      return m;
+    }
+  }
+
+  public static SignedMessage sign(ShareRequest request, Ed25519KeyPair key) {
+    return signed(request.json(), key);
+  }
+
+  /**
+   * Verifies a share request's signature with {@code openerKey} (the key that signed the session's
+   * ClientProof) before reading anything of it, then its shape: canonical, exactly the members
+   * above (AuthenticationFailedException / MalformedInputException). At most 16 KiB (the engine's bound of a signed document).
+   */
+  @SuppressWarnings("unchecked")
+  public static ShareRequest verifyShare(SignedMessage m, Ed25519PublicKey openerKey) {
+    if (m.getCanonicalJson().size() > 16 * 1024 || m.getSignature().size() != 64) {
+      throw new MalformedInputException("share request is larger than 16 KiB or its signature is not 64 bytes");
+    }
+    openerKey.verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
+    Map<String, Object> j = canonical(m);
+    if (!j.keySet().equals(ShareRequest.MEMBERS) || !SHARE_TYPE.equals(j.get("type"))) {
+      throw new MalformedInputException("not a WebTTY share request");
+    }
+    if (!(j.get("recipient_keys") instanceof List<?> kl) || !(j.get("recipient_devices") instanceof List<?> dl)
+        || kl.size() > MAX_RECIPIENT_DEVICES || dl.size() > MAX_RECIPIENT_DEVICES) {
+      throw new MalformedInputException("share request lacks recipient_keys or recipient_devices");
+    }
+    List<X25519PublicKey> keys = new ArrayList<>();
+    for (Object o : kl) {
+      try {
+        keys.add(X25519PublicKey.fromBytes(HEX.parseHex(String.valueOf(o))));
+      } catch (IllegalArgumentException e) {
+        throw new MalformedInputException("share request has a bad recipient key");
+      }
+    }
+    List<RecipientDevice> devices = new ArrayList<>();
+    devices.addAll(recipientDevices(dl));
+    ShareRequest r = new ShareRequest(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), keys, devices,
+        num(j, "not_before_ms"), num(j, "not_after_ms"));
+    if (!Arrays.equals(CanonicalJson.encode(r.json()), m.getCanonicalJson().toByteArray())) {
+      throw new MalformedInputException("share request recipient keys are not sorted lowercase hex");
+    }
+    return r;
+  }
+}

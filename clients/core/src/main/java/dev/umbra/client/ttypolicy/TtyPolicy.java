@@ -1,0 +1,172 @@
+package dev.umbra.client.ttypolicy;
+
+import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.ServerPolicy;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * A machine's WebTTY server policy (docs/webtty.md, "Server policy"): whether sessions are
+ * recorded, who may join, whether stdin is recorded, and a version that only increases. As a
+ * document it is the canonical JSON (DESIGN.md §7)
+ * {@code {"type":"umbra-webtty-policy/v1","workspace_id","machine_id","version","recording","join",
+ * "record_stdin","issued_at","signer_device_id"}}, signed by a trusted device's Ed25519 key
+ * ({@code signer_device_id} is absent from an unsigned document, accepted only without Workspace
+ * Protection).
+ */
+public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean recording, Join join, boolean recordStdin,
+    String issuedAt, UUID signerDeviceId) {
+  public static final String TYPE = CryptoConstants.WEBTTY_POLICY_TYPE;
+  private static final Set<String> FIELDS = Set.of("type", "workspace_id", "machine_id", "version", "recording", "join",
+      "record_stdin", "issued_at", "signer_device_id");
+
+  /** Who may join a live session as a viewer, strictest first. */
+  public enum Join {
+    NOBODY("nobody", JoinPolicy.JOIN_POLICY_NOBODY),
+    ADMINS("admins", JoinPolicy.JOIN_POLICY_GRANTED_ADMINS),
+    MEMBERS("members", JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+
+    private final String wire;
+    private final JoinPolicy proto;
+
+    Join(String wire, JoinPolicy proto) {
+      this.wire = wire;
+      this.proto = proto;
+    }
+
+    public String wire() {
+      return wire;
+    }
+
+    public JoinPolicy proto() {
+      return proto;
+    }
+
+    /** The value of {@code s} ({@code nobody}, {@code admins}, {@code members}); anything else is malformed. */
+    public static Join of(String s) {
+      for (Join j : values()) {
+        if (j.wire.equals(s)) {
+          return j;
+        }
+      }
+      throw new MalformedInputException("join must be nobody, members or admins");
+    }
+
+    /** The stricter of the two (fewer may join). */
+    public Join stricter(Join other) {
+      return ordinal() <= other.ordinal() ? this : other;
+    }
+  }
+
+  /** What a machine does when no admin set a policy: record everything, granted members may join. */
+  public static TtyPolicy builtInDefault(UUID workspaceId, UUID machineId) {
+    return new TtyPolicy(workspaceId, machineId, 0, true, Join.MEMBERS, true, null, null);
+  }
+
+  /**
+   * The strictest policy, used while the policy the daemon held can no longer be verified (its
+   * signer was revoked, or it is unsigned and the workspace became protected): nobody joins and
+   * nothing is recorded — it lets less through than any policy an admin could sign.
+   */
+  public static TtyPolicy strictest(UUID workspaceId, UUID machineId) {
+    return new TtyPolicy(workspaceId, machineId, 0, false, Join.NOBODY, false, null, null);
+  }
+
+  public Map<String, Object> fields() {
+    Map<String, Object> m = new TreeMap<>();
+    m.put("type", TYPE);
+    m.put("workspace_id", workspaceId.toString());
+    m.put("machine_id", machineId.toString());
+    m.put("version", version);
+    m.put("recording", recording);
+    m.put("join", join.wire());
+    m.put("record_stdin", recordStdin);
+    m.put("issued_at", issuedAt);
+    if (signerDeviceId != null) {
+      m.put("signer_device_id", signerDeviceId.toString());
+    }
+    return m;
+  }
+
+  /** The canonical document text (what is signed). */
+  public String canonical() {
+    return CanonicalJson.encodeToString(fields());
+  }
+
+  /** Parses a document; anything not exactly this schema in canonical form is malformed. */
+  public static TtyPolicy parse(String payload) {
+    Object parsed;
+    try {
+      if (payload == null || payload.isEmpty() || payload.length() > 4096 || !CanonicalJson.canonicalize(payload).equals(payload)) {
+        throw new MalformedInputException("a policy document must be canonical JSON of at most 4096 characters");
+      }
+      parsed = CanonicalJson.parse(payload);
+    } catch (MalformedInputException e) {
+      throw e;
+    } catch (CryptoException e) {
+      throw new MalformedInputException("a policy document must be canonical JSON: " + e.getMessage());
+    }
+    if (!(parsed instanceof Map<?, ?> f)) {
+      throw new MalformedInputException("a policy document must be a JSON object");
+    }
+    for (Object k : f.keySet()) {
+      if (!FIELDS.contains(k)) {
+        throw new MalformedInputException("a policy document has an unknown member");
+      }
+    }
+    if (!TYPE.equals(f.get("type"))) {
+      throw new MalformedInputException("expected a " + TYPE + " document");
+    }
+    if (!(f.get("version") instanceof Long v) || v < 1) {
+      throw new MalformedInputException("version must be a positive integer");
+    }
+    if (!(f.get("recording") instanceof Boolean rec) || !(f.get("record_stdin") instanceof Boolean stdin)) {
+      throw new MalformedInputException("recording and record_stdin must be true or false");
+    }
+    if (!(f.get("join") instanceof String join)) {
+      throw new MalformedInputException("join must be a string");
+    }
+    if (!(f.get("issued_at") instanceof String issued) || issued.isEmpty() || issued.length() > 64) {
+      throw new MalformedInputException("issued_at must be an ISO-8601 time");
+    }
+    UUID signer = f.containsKey("signer_device_id") ? uuid(f.get("signer_device_id"), "signer_device_id") : null;
+    return new TtyPolicy(uuid(f.get("workspace_id"), "workspace_id"), uuid(f.get("machine_id"), "machine_id"), v, rec,
+        Join.of(join), stdin, issued, signer);
+  }
+
+  private static UUID uuid(Object o, String name) {
+    if (!(o instanceof String s) || s.length() != 36) {
+      throw new MalformedInputException(name + " must be a UUID");
+    }
+    try {
+      UUID id = UUID.fromString(s);
+      if (!id.toString().equals(s)) {
+        throw new IllegalArgumentException();
+      }
+      return id;
+    } catch (IllegalArgumentException e) {
+      throw new MalformedInputException(name + " must be a UUID (lowercase)");
+    }
+  }
+
+  /**
+   * This policy made stricter by the machine's local override (docs/configuration.md): the
+   * override can only take away — turn recording or stdin recording off, narrow who may join —
+   * never add to what the workspace's policy allows.
+   */
+  public TtyPolicy tightenedBy(LocalOverride o) {
+    return new TtyPolicy(workspaceId, machineId, version, recording && o.recording().orElse(true),
+        o.join().map(join::stricter).orElse(join), recordStdin && o.recordStdin().orElse(true), issuedAt, signerDeviceId);
+  }
+
+  /** What the daemon registers with the engine. */
+  public ServerPolicy toProto() {
+    return ServerPolicy.newBuilder().setRecording(recording).setJoin(join.proto()).setRecordStdin(recordStdin).build();
+  }
+}

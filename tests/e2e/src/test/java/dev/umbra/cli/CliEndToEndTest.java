@@ -1,0 +1,347 @@
+package dev.umbra.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ServiceConfig;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
+import dev.umbra.launcher.Cli;
+import dev.umbra.pairing.PairingService;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * The whole first slice through the real `umbra` command: bootstrap, workspace, pairing code,
+ * `umbra daemon pair`, `umbra machines list` shows the machine; against a real control plane and
+ * pairing service on PostgreSQL and Redis.
+ */
+@ExtendWith(VertxExtension.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class CliEndToEndTest {
+  static final String BOOTSTRAP = "bootstrap-token-for-the-e2e-test-0123456789";
+  Vertx vertx;
+  TestPostgres pg;
+  Bus bus;
+  String prefix;
+  String cpUrl;
+  Path admin;
+  Path machine;
+
+  record Run(int code, String out, String err) {
+    JsonObject json() {
+      return new JsonObject(out);
+    }
+
+    JsonArray array() {
+      return new JsonArray(out);
+    }
+  }
+
+  Run umbra(Path home, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
+        Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    pg = TestPostgres.createDatabase();
+    prefix = TestRedis.randomPrefix();
+    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
+    int cpPort = freePort();
+    int pairingPort = freePort();
+    Map<String, String> env = new HashMap<>();
+    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
+    env.put("UMBRA_PAIRING_PORT", String.valueOf(pairingPort));
+    env.put("UMBRA_INTERNAL_TOKEN", "internal-e2e-credential-0123456789abcdef");
+    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
+    Path serviceHome = Files.createTempDirectory("umbra-e2e-services");
+    ServiceConfig cp = TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env);
+    ServiceConfig pairing = TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env);
+    TestServices.deploy(vertx, cp, bus, Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new)
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestServices.deploy(vertx, pairing, bus, Metrics.newRegistry(), Clock.systemUTC(), PairingService::new)
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    cpUrl = "http://127.0.0.1:" + cpPort;
+    admin = Files.createTempDirectory("umbra-e2e-admin").resolve("home");
+    machine = Files.createTempDirectory("umbra-e2e-machine").resolve("home");
+    Run login = umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    assertThat(login.code()).as(login.err()).isZero();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    pg.close();
+  }
+
+  @Test
+  void bootstrapPairAndListMachines() throws Exception {
+    Run ws = umbra(admin, "workspace", "list", "--json");
+    assertThat(ws.code()).isZero();
+    assertThat(ws.array().stream().map(JsonObject.class::cast).map(j -> j.getString("name"))).contains("dev");
+
+    Run code = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
+    assertThat(code.code()).as(code.err()).isZero();
+    String pairingCode = code.json().getString("code");
+    assertThat(pairingCode).hasSize(26);
+
+    Run pair = umbra(machine, "daemon", "pair", pairingCode, "--url", cpUrl, "--name", "local");
+    assertThat(pair.code()).as(pair.err()).isZero();
+    assertThat(pair.out()).contains("paired as machine");
+
+    Run list = umbra(admin, "machines", "list", "--json", "--workspace", "dev");
+    assertThat(list.code()).isZero();
+    JsonObject m = local(list.array());
+    assertThat(m.getString("name")).isEqualTo("local");
+    assertThat(m.getString("status")).isEqualTo("active");
+
+    Path bindingDir = machine.resolve("daemon/bindings").resolve(m.getString("id"));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bindingDir))).isEqualTo("rwx------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bindingDir.resolve("x25519.key")))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bindingDir.resolve("ed25519.key")))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(admin.resolve("cli/credentials.json")))).isEqualTo("rw-------");
+    assertThat(Files.readString(bindingDir.resolve("x25519.key"))).contains(m.getString("x25519_public_key"));
+
+    Run human = umbra(admin, "machines", "list", "--workspace", "dev");
+    assertThat(human.out()).contains("local").contains("active");
+
+    Run run = umbra(machine, "daemon", "run", "--once");
+    assertThat(run.code()).as(run.out() + run.err()).isZero();
+    JsonObject seen = local(umbra(admin, "machines", "list", "--json", "--workspace", "dev").array());
+    assertThat(seen.getString("last_seen_at")).isNotNull();
+  }
+
+  static JsonObject local(JsonArray machines) {
+    return machines.stream().map(JsonObject.class::cast).filter(j -> j.getString("name").equals("local")).findFirst().orElseThrow();
+  }
+
+  @Test
+  void pairingToASecondWorkspaceMakesAnUnlinkableIdentity() {
+    Run first = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
+    assertThat(umbra(machine, "daemon", "pair", first.json().getString("code"), "--url", cpUrl, "--name", "box", "--json").code()).isZero();
+    Run created = umbra(admin, "workspace", "create", "second", "--json");
+    assertThat(created.code()).as(created.err()).isZero();
+    Run second = umbra(admin, "pair", "create", "--json");
+    Run pair2 = umbra(machine, "daemon", "pair", second.json().getString("code"), "--url", cpUrl, "--name", "box", "--json");
+    assertThat(pair2.code()).as(pair2.err()).isZero();
+    JsonObject a = umbra(admin, "machines", "list", "--json", "--workspace", "dev").array().stream()
+        .map(JsonObject.class::cast).filter(j -> j.getString("name").equals("box")).findFirst().orElseThrow();
+    JsonObject b = umbra(admin, "machines", "list", "--json", "--workspace", "second").array().getJsonObject(0);
+    assertThat(b.getString("id")).isNotEqualTo(a.getString("id"));
+    assertThat(b.getString("install_id")).isNotEqualTo(a.getString("install_id"));
+    assertThat(b.getString("x25519_public_key")).isNotEqualTo(a.getString("x25519_public_key"));
+    assertThat(b.getString("ed25519_public_key")).isNotEqualTo(a.getString("ed25519_public_key"));
+    assertThat(umbra(admin, "workspace", "use", "dev").code()).isZero();
+  }
+
+  @Test
+  void pairingWithARequiredPskKeepsTheRelayPskForDaemonRunAndOnlyThen() throws Exception {
+    String psk = "the-workspace-psk-for-the-relay";
+    assertThat(umbra(admin, "pair", "set-psk", "--psk", psk, "--workspace", "dev").code()).isZero();
+    Path home = machine.resolveSibling("psk-machine");
+    String required = umbra(admin, "pair", "create", "--require-psk", "--json", "--workspace", "dev").json().getString("code");
+    Run pair = umbra(home, "daemon", "pair", required, "--url", cpUrl, "--name", "psk-box", "--psk", psk, "--json");
+    assertThat(pair.code()).as(pair.err()).isZero();
+    var store = new dev.umbra.client.binding.BindingStore(home);
+    var binding = store.list().getFirst();
+    Path file = home.resolve("daemon/bindings").resolve(binding.machineId().toString()).resolve("relay-psk.key");
+    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(Files.readString(file)).doesNotContain(psk);
+    // exactly the key `umbra run --psk` derives on the member's side
+    assertThat(store.relayPsk(binding)).contains(dev.umbra.crypto.noise.NoisePsk.fromBytes(
+        dev.umbra.client.channel.ChannelProtocol.psk(binding.workspaceId().toString(), psk)));
+
+    // a code that did not require the PSK: nothing is kept, even if one was given
+    Path other = machine.resolveSibling("plain-machine");
+    String plain = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    assertThat(umbra(other, "daemon", "pair", plain, "--url", cpUrl, "--name", "plain-box", "--psk", psk).code()).isZero();
+    var otherStore = new dev.umbra.client.binding.BindingStore(other);
+    assertThat(otherStore.relayPsk(otherStore.list().getFirst())).isEmpty();
+  }
+
+  @Test
+  void tokensAreShownOnceAndWorkForLogin() throws Exception {
+    Run created = umbra(admin, "tokens", "create", "ci");
+    assertThat(created.code()).isZero();
+    String token = created.out().trim();
+    assertThat(token).startsWith("umb_").hasSize(63);
+    assertThat(umbra(admin, "tokens", "list").out()).contains("ci").doesNotContain(token);
+    Path script = Files.createTempDirectory("umbra-e2e-script").resolve("home");
+    Run login = umbra(script, "login", cpUrl, "--token", token, "--workspace", "dev");
+    assertThat(login.code()).as(login.err()).isZero();
+    assertThat(umbra(script, "machines", "list").code()).isZero();
+    assertThat(umbra(admin, "tokens", "list", "--json").out()).contains("last_used_at");
+    String id = umbra(admin, "tokens", "list", "--json").array().stream().map(JsonObject.class::cast)
+        .filter(t -> t.getString("name").equals("ci")).findFirst().orElseThrow().getString("id");
+    assertThat(umbra(admin, "tokens", "revoke", id).code()).isZero();
+    Run refused = umbra(script, "machines", "list");
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("invalid or revoked API token");
+  }
+
+  @Test
+  void invitedMemberJoinsAndIsListed() throws Exception {
+    Run inv = umbra(admin, "members", "invite", "--role", "viewer", "--json", "--workspace", "dev");
+    assertThat(inv.code()).as(inv.err()).isZero();
+    Path bob = Files.createTempDirectory("umbra-e2e-bob").resolve("home");
+    Run join = umbra(bob, "login", cpUrl, "--invite-token", inv.json().getString("token"), "--name", "bob");
+    assertThat(join.code()).as(join.err()).isZero();
+    assertThat(umbra(admin, "members", "list", "--workspace", "dev").out()).contains("bob").contains("viewer");
+    Run denied = umbra(bob, "pair", "create");
+    assertThat(denied.code()).isEqualTo(1);
+    assertThat(denied.err()).contains("role");
+  }
+
+  @Test
+  void renameAndRevokeAMachine() {
+    String code = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    Path other = machine.resolveSibling("other-machine");
+    assertThat(umbra(other, "daemon", "pair", code, "--url", cpUrl, "--name", "old-name").code()).isZero();
+    assertThat(umbra(admin, "machines", "rename", "old-name", "new-name", "--workspace", "dev").code()).isZero();
+    Run revoke = umbra(admin, "machines", "revoke", "new-name", "--workspace", "dev");
+    assertThat(revoke.code()).as(revoke.err()).isZero();
+    Run run = umbra(other, "daemon", "run", "--once");
+    assertThat(run.code()).isEqualTo(1);
+    assertThat(run.out()).contains("revoked");
+  }
+
+  @Test
+  void loginWithTheBootstrapTokenAgainKeepsTheSavedLogin() {
+    Run again = umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    assertThat(again.code()).as(again.err()).isZero();
+    assertThat(again.out()).contains("already bootstrapped");
+  }
+
+  @Test
+  void noRawTokenCodeOrPskIsStoredInTheDatabaseOrOnTheBus() throws Exception {
+    List<String> secrets = new ArrayList<>();
+    secrets.add(BOOTSTRAP);
+    String cliToken = new JsonObject(Files.readString(admin.resolve("cli/credentials.json"))).getString("api_token");
+    secrets.add(cliToken);
+    String made = umbra(admin, "tokens", "create", "scan").out().trim();
+    secrets.add(made);
+    secrets.add(made.substring(20));
+    secrets.add(umbra(admin, "members", "invite", "--json", "--workspace", "dev").json().getString("token"));
+    String psk = "a-workspace-psk-for-the-scan-test";
+    assertThat(umbra(admin, "pair", "set-psk", "--psk", psk, "--workspace", "dev").code()).isZero();
+    secrets.add(psk);
+    String used = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    String pending = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    assertThat(umbra(machine.resolveSibling("scan-machine"), "daemon", "pair", used, "--url", cpUrl, "--name", "scan").code()).isZero();
+    secrets.add(used);
+    secrets.add(pending);
+
+    List<String> found = new ArrayList<>();
+    int rows = 0;
+    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+      List<String> tables = new ArrayList<>();
+      try (ResultSet rs = st.executeQuery("SELECT table_schema || '.' || table_name FROM information_schema.tables "
+          + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
+        while (rs.next()) {
+          tables.add(rs.getString(1));
+        }
+      }
+      assertThat(tables).contains("control_plane.api_tokens", "control_plane.invitations", "pairing.codes", "pairing.workspace_psks");
+      for (String t : tables) {
+        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
+          while (rs.next()) {
+            rows++;
+            String row = rs.getString(1).toLowerCase(java.util.Locale.ROOT);
+            for (String secret : secrets) {
+              String hex = java.util.HexFormat.of().formatHex(secret.getBytes(StandardCharsets.UTF_8));
+              if (row.contains(secret.toLowerCase(java.util.Locale.ROOT)) || row.contains(hex)) {
+                found.add(t + " holds " + secret.substring(0, 6) + "...");
+              }
+            }
+          }
+        }
+      }
+    }
+    assertThat(rows).isGreaterThan(20);
+    assertThat(found).isEmpty();
+
+    Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
+    List<String> busLeaks = new ArrayList<>();
+    Response keys = redis.send(Request.cmd(Command.KEYS).arg(prefix + "*")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    for (Response key : keys) {
+      Response type = redis.send(Request.cmd(Command.TYPE).arg(key.toString())).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      if (!"stream".equals(type.toString())) {
+        continue;
+      }
+      Response entries = redis.send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      String dump = entries.toString();
+      for (String secret : secrets) {
+        if (dump.contains(secret)) {
+          busLeaks.add(key + " holds " + secret.substring(0, 6) + "...");
+        }
+      }
+    }
+    redis.close();
+    assertThat(busLeaks).isEmpty();
+
+    List<String> logLines = dev.umbra.kit.log.LogRing.installed().recent(10_000);
+    assertThat(logLines).isNotEmpty();
+    for (String line : logLines) {
+      for (String secret : secrets) {
+        assertThat(line).doesNotContain(secret);
+      }
+    }
+  }
+
+  @Test
+  void errorsAreOneClearLineWithNonZeroExit() throws Exception {
+    Path nobody = Files.createTempDirectory("umbra-e2e-nobody").resolve("home");
+    Run r = umbra(nobody, "machines", "list");
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.err()).contains("not logged in");
+    Run bad = umbra(nobody, "daemon", "pair", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--url", cpUrl);
+    assertThat(bad.code()).isEqualTo(1);
+    assertThat(bad.err()).contains("pairing code is unknown, used, cancelled or expired");
+    assertThat(nobody.resolve("daemon/bindings")).isEmptyDirectory();
+    assertThat(umbra(nobody, "no-such-command").code()).isEqualTo(2);
+  }
+}

@@ -1,0 +1,337 @@
+package dev.umbra.cli.tty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.cli.UmbraCli;
+import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.daemon.run.DaemonRunner;
+import dev.umbra.client.trust.TrustStore;
+import dev.umbra.client.trust.TrustSync;
+import dev.umbra.daemon.tty.TtyDaemon;
+import dev.umbra.daemon.tty.TtyServer;
+import dev.umbra.client.ttypolicy.TtyPolicyPin;
+import dev.umbra.daemon.ttypolicy.TtyPolicySync;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
+import dev.umbra.launcher.Cli;
+import dev.umbra.pairing.PairingService;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.ServerPolicy;
+import dev.umbra.webtty.WebTtyService;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * The WebTTY server policy end to end (docs/webtty.md, "Server policy"): an admin signs it with
+ * `umbra machines policy` on a trusted device, the control plane stores it, the daemon fetches and
+ * verifies it against its pinned trust and re-registers, and the engine enforces it on real
+ * PostgreSQL and Redis. A control plane that forges or rolls back the stored document is refused
+ * by the daemon, which keeps the last good policy.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TtyPolicyEndToEndTest {
+  static final String BOOTSTRAP = "bootstrap-token-for-the-tty-policy-test-0123456789";
+  Vertx vertx;
+  TestPostgres pg;
+  Bus bus;
+  Path tmp;
+  Path admin;
+  Path machine;
+  String cpUrl;
+  UUID wid;
+  String serverId;
+  BindingStore store;
+  Binding binding;
+  TtyDaemon daemon;
+  WebTtyService engine;
+
+  record Run(int code, String out, String err) {}
+
+  Run umbra(Path home, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  Run ok(Path home, String... args) {
+    Run r = umbra(home, args);
+    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
+    return r;
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    pg = TestPostgres.createDatabase();
+    String prefix = TestRedis.randomPrefix();
+    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
+    Map<String, String> env = new HashMap<>();
+    int cpPort = freePort();
+    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
+    env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_RELAY_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-policy-credential-0123456789abcdef");
+    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
+    tmp = Files.createTempDirectory("umbra-tty-policy");
+    Path serviceHome = tmp.resolve("services");
+    TestServices.deploy(vertx, TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestServices.deploy(vertx, TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), PairingService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    engine = TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, env)
+            .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    cpUrl = "http://127.0.0.1:" + cpPort;
+    admin = tmp.resolve("admin");
+    machine = tmp.resolve("machine");
+    ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    ok(admin, "device", "trust", "-w", "dev");
+    String pairing = new JsonObject(ok(admin, "pair", "create", "--json", "--workspace", "dev").out()).getString("code");
+    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
+    store = new BindingStore(machine);
+    binding = store.list().get(0);
+    wid = binding.workspaceId();
+    serverId = binding.machineId().toString();
+    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    syncTrust();
+    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
+    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
+    daemonEnv.remove("UMBRA_TTY_RECORDING");
+    daemonEnv.remove("UMBRA_TTY_JOIN");
+    daemonEnv.remove("UMBRA_TTY_RECORD_STDIN");
+    daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
+    server().start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    daemon.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    pg.close();
+  }
+
+  TtyServer server() {
+    return daemon.servers().get(0);
+  }
+
+  void syncTrust() {
+    new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(binding, store.root().resolve(serverId), store.signingKey(binding)).orElseThrow();
+  }
+
+  /** What the daemon's heartbeat does; then waits until the engine confirmed the policy the server now registers. */
+  ServerPolicy syncDaemon() throws Exception {
+    syncTrust();
+    daemon.syncPolicies();
+    ServerPolicy expected = server().policy();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!expected.equals(server().confirmedPolicy()) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(server().confirmedPolicy()).as("the engine confirmed the re-registration").isEqualTo(expected);
+    return expected;
+  }
+
+  /** Runs a command through `umbra tty` and returns the recorded rows of its session as "kind:stream". */
+  List<String> runAndRecordedRows(String line) throws Exception {
+    Run tty = umbra(admin, "tty", "local", "--command", line);
+    assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
+    engine.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    List<String> rows = new ArrayList<>();
+    try (Connection c = pg.ownerConnection();
+        PreparedStatement ps = c.prepareStatement("SELECT e.kind, e.stream FROM webtty.events e WHERE e.session_id = "
+            + "(SELECT session_id FROM webtty.sessions WHERE server_id = ? ORDER BY started_at DESC LIMIT 1) ORDER BY e.sequence")) {
+      ps.setString(1, serverId);
+      try (ResultSet rs = ps.executeQuery()) {
+        while (rs.next()) {
+          rows.add(rs.getInt(1) + ":" + rs.getInt(2));
+        }
+      }
+    }
+    return rows;
+  }
+
+  void sql(String sql, Object... args) throws Exception {
+    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+      for (int i = 0; i < args.length; i++) {
+        ps.setObject(i + 1, args[i]);
+      }
+      ps.executeUpdate();
+    }
+  }
+
+  @Test
+  @Order(1)
+  void withoutAPolicyTheBuiltInDefaultRecordsEverything() throws Exception {
+    ServerPolicy p = syncDaemon();
+    assertThat(p.getRecording()).isTrue();
+    assertThat(p.getRecordStdin()).isTrue();
+    assertThat(p.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    assertThat(ok(admin, "machines", "policy", "local").out()).contains("no WebTTY policy set");
+    List<String> rows = runAndRecordedRows("echo default-$((6*7))");
+    assertThat(rows).contains("1:1", "1:2");
+  }
+
+  @Test
+  @Order(2)
+  void anAdminsSignedPolicyReachesTheDaemonAndTheEngineEnforcesIt() throws Exception {
+    ok(admin, "machines", "policy", "local", "--recording", "off", "--join", "nobody", "--record-stdin", "off");
+    String shown = ok(admin, "machines", "policy", "local").out();
+    assertThat(shown).contains("v1").contains("recording off").contains("join nobody").contains("(verified)");
+    ServerPolicy p = syncDaemon();
+    assertThat(p.getRecording()).isFalse();
+    assertThat(p.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_NOBODY);
+    assertThat(runAndRecordedRows("echo off-$((6*7))")).as("recording off: no event rows").isEmpty();
+
+    // recording back on, stdin not recorded: output rows, no stdin row
+    ok(admin, "machines", "policy", "local", "--recording", "on");
+    p = syncDaemon();
+    assertThat(p.getRecording()).isTrue();
+    assertThat(p.getRecordStdin()).isFalse();
+    assertThat(p.getJoin()).as("options not given keep the verified values").isEqualTo(JoinPolicy.JOIN_POLICY_NOBODY);
+    List<String> rows = runAndRecordedRows("echo on-$((6*7))");
+    assertThat(rows).contains("1:2").doesNotContain("1:1");
+  }
+
+  @Test
+  @Order(3)
+  void aPolicyTheControlPlaneForgedOrRolledBackIsRefusedAndTheDaemonKeepsTheLastGoodOne() throws Exception {
+    ok(admin, "machines", "policy", "local", "--join", "admins");
+    ServerPolicy good = syncDaemon();
+    assertThat(good.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_GRANTED_ADMINS);
+    String goodPayload;
+    byte[] goodSignature;
+    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement("SELECT payload, signature FROM control_plane.webtty_policies")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        goodPayload = rs.getString(1);
+        goodSignature = rs.getBytes(2);
+      }
+    }
+    TtyPolicySync sync = new TtyPolicySync(new JsonHttp(), Clock.systemUTC());
+    java.nio.file.Path dir = store.root().resolve(serverId);
+
+    // forged: a higher version opening joins to members, under the signature of the genuine document
+    String forged = goodPayload.replace("\"join\":\"admins\"", "\"join\":\"members\"").replace("\"version\":3", "\"version\":9");
+    assertThat(forged).isNotEqualTo(goodPayload);
+    sql("UPDATE control_plane.webtty_policies SET payload = ?, version = 9, join_policy = 'members'", forged);
+    assertThat(sync.sync(binding, dir, store.signingKey(binding), TrustStore.forBinding(store, binding)).servedRefused())
+        .contains(TtyPolicyPin.Refusal.BAD_SIGNATURE);
+    assertThat(syncDaemon()).isEqualTo(good);
+
+    // the CLI, verifying the stored document itself, shows the forgery too
+    JsonObject shown = new JsonObject(ok(admin, "machines", "policy", "local", "--json").out());
+    assertThat(shown.getBoolean("verified")).isFalse();
+    assertThat(shown.getString("problem")).contains("signature does not verify");
+
+    // rolled back: the genuine version 3 document (join admins) served again after version 4 (join members)
+    sql("UPDATE control_plane.webtty_policies SET payload = ?, signature = ?, version = 3, join_policy = 'admins'", goodPayload, goodSignature);
+    ok(admin, "machines", "policy", "local", "--join", "members");
+    String v4;
+    byte[] v4sig;
+    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement("SELECT payload, signature FROM control_plane.webtty_policies")) {
+      try (ResultSet rs = ps.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        v4 = rs.getString(1);
+        v4sig = rs.getBytes(2);
+      }
+    }
+    assertThat(v4).contains("\"version\":4");
+    ServerPolicy members = syncDaemon();
+    assertThat(members.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    sql("UPDATE control_plane.webtty_policies SET payload = ?, signature = ?, version = 3, join_policy = 'admins'", goodPayload, goodSignature);
+    assertThat(sync.sync(binding, dir, store.signingKey(binding), TrustStore.forBinding(store, binding)).servedRefused())
+        .contains(TtyPolicyPin.Refusal.ROLLED_BACK);
+    assertThat(syncDaemon()).isEqualTo(members);
+
+    // withheld: nothing served keeps the held policy as well (the genuine row is put back afterwards)
+    sql("UPDATE control_plane.webtty_policies SET payload = ?, signature = ?, version = 4, join_policy = 'members'", v4, v4sig);
+    sql("CREATE TABLE public.withheld_policy AS SELECT * FROM control_plane.webtty_policies");
+    sql("DELETE FROM control_plane.webtty_policies");
+    assertThat(syncDaemon()).isEqualTo(members);
+    assertThat(sync.sync(binding, dir, store.signingKey(binding), TrustStore.forBinding(store, binding)).held()).isPresent();
+    sql("INSERT INTO control_plane.webtty_policies SELECT * FROM public.withheld_policy");
+  }
+
+  /** Another CLI of the same (admin) account, trusted through the code flow. */
+  Path trustedSecond(String name) throws Exception {
+    Path home = tmp.resolve(name);
+    Files.createDirectories(home.resolve("cli"), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+        java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
+    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    Files.setPosixFilePermissions(home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
+    JsonObject req = new JsonObject(ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", name).out());
+    ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", "dev");
+    ok(home, "device", "trust", "-w", "dev", "--wait", "5");
+    return home;
+  }
+
+  @Test
+  @Order(4)
+  void whenTheSignerIsRevokedTheDaemonAppliesTheStrictestPolicyUntilAnAdminSignsAgain() throws Exception {
+    Path laptop = trustedSecond("laptop");
+    String id = new dev.umbra.cli.devices.DeviceStore(laptop, wid).load().orElseThrow().id().toString();
+    ok(laptop, "machines", "policy", "local", "-w", "dev", "--recording", "on", "--join", "admins", "--record-stdin", "on");
+    ServerPolicy byLaptop = syncDaemon();
+    assertThat(byLaptop.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_GRANTED_ADMINS);
+    assertThat(byLaptop.getRecording()).isTrue();
+
+    // the laptop is revoked (and the keyset rotates): its policy no longer counts once the daemon follows
+    ok(admin, "devices", "revoke", id, "-w", "dev");
+    ServerPolicy strictest = syncDaemon();
+    assertThat(strictest.getRecording()).isFalse();
+    assertThat(strictest.getRecordStdin()).isFalse();
+    assertThat(strictest.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_NOBODY);
+    String shown = ok(admin, "machines", "policy", "local").out();
+    assertThat(shown).contains("NOT VERIFIED").contains("no longer a trusted device");
+
+    // an admin on a trusted device signs a new version: it applies again
+    Run partial = umbra(admin, "machines", "policy", "local", "--join", "members");
+    assertThat(partial.code()).as("values not given cannot come from a document that does not verify").isNotZero();
+    ok(admin, "machines", "policy", "local", "--recording", "on", "--join", "members", "--record-stdin", "on");
+    ServerPolicy resigned = syncDaemon();
+    assertThat(resigned.getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    assertThat(resigned.getRecording()).isTrue();
+  }
+}

@@ -1,0 +1,398 @@
+package dev.umbra.cli.tty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.cli.Api;
+import dev.umbra.cli.UmbraCli;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.client.tty.Handshake;
+import dev.umbra.client.tty.ServerTrust;
+import dev.umbra.client.tty.TtyClient;
+import dev.umbra.launcher.Cli;
+import java.net.URI;
+import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.daemon.run.DaemonRunner;
+import dev.umbra.client.trust.TrustStore;
+import dev.umbra.client.trust.TrustSync;
+import dev.umbra.daemon.tty.TtyDaemon;
+import dev.umbra.daemon.tty.TtyServer;
+import dev.umbra.client.ttypolicy.TtyPolicyPin;
+import dev.umbra.daemon.ttypolicy.TtyPolicySync;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
+import dev.umbra.pairing.PairingService;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.ServerPolicy;
+import dev.umbra.webtty.WebTtyService;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Recipients the workspace manages (docs/webtty.md, "Recipients"): `umbra tty <machine>` grants the
+ * output key to the trusted devices of the members the machine's join policy allows — found in the
+ * workspace's signed trust material, not passed around as hex — and the daemon refuses any
+ * recipient its own pinned trust does not vouch for, so a hostile control plane cannot add one.
+ * Real control plane, engine and daemon on PostgreSQL and Redis; two members with trusted devices.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class TtyRecipientsEndToEndTest {
+  static final String BOOTSTRAP = "bootstrap-token-for-the-tty-recipients-test-0123456789";
+  Vertx vertx;
+  TestPostgres pg;
+  Bus bus;
+  Path tmp;
+  Path admin;
+  Path machine;
+  Path bob;
+  String cpUrl;
+  UUID wid;
+  String serverId;
+  BindingStore store;
+  Binding binding;
+  TtyDaemon daemon;
+  WebTtyService engine;
+
+  record Run(int code, String out, String err) {}
+
+  Run umbra(Path home, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
+        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
+    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  }
+
+  Run ok(Path home, String... args) {
+    Run r = umbra(home, args);
+    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
+    return r;
+  }
+
+  static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  @BeforeAll
+  void start() throws Exception {
+    vertx = Vertx.vertx();
+    pg = TestPostgres.createDatabase();
+    String prefix = TestRedis.randomPrefix();
+    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
+    Map<String, String> env = new HashMap<>();
+    int cpPort = freePort();
+    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
+    env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_RELAY_PORT", String.valueOf(freePort()));
+    env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-recipients-credential-0123456789ab");
+    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
+    tmp = Files.createTempDirectory("umbra-tty-recipients");
+    Path serviceHome = tmp.resolve("services");
+    TestServices.deploy(vertx, TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    TestServices.deploy(vertx, TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), PairingService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    engine = TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, env)
+            .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
+        Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    cpUrl = "http://127.0.0.1:" + cpPort;
+    admin = tmp.resolve("admin");
+    machine = tmp.resolve("machine");
+    ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    ok(admin, "device", "trust", "-w", "dev");
+    String pairing = new JsonObject(ok(admin, "pair", "create", "--json", "--workspace", "dev").out()).getString("code");
+    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
+    store = new BindingStore(machine);
+    binding = store.list().get(0);
+    wid = binding.workspaceId();
+    serverId = binding.machineId().toString();
+    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    syncTrust();
+    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
+    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
+    daemonEnv.remove("UMBRA_TTY_RECORDING");
+    daemonEnv.remove("UMBRA_TTY_JOIN");
+    daemonEnv.remove("UMBRA_TTY_RECORD_STDIN");
+    daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
+    server().start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    // bob: another member (role member), with a trusted device of his own
+    bob = tmp.resolve("bob");
+    String invite = new JsonObject(ok(admin, "members", "invite", "--role", "member", "--json", "--workspace", "dev").out()).getString("token");
+    ok(bob, "login", cpUrl, "--invite-token", invite, "--name", "bob");
+    JsonObject req = new JsonObject(ok(bob, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "bob-laptop").out());
+    ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", "dev");
+    ok(bob, "device", "trust", "-w", "dev", "--wait", "5");
+    ok(bob, "tty", "key", "--publish", "-w", "dev");
+    syncTrust();
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    daemon.close();
+    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    pg.close();
+  }
+
+  TtyServer server() {
+    return daemon.servers().get(0);
+  }
+
+  void syncTrust() {
+    new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(binding, store.root().resolve(serverId), store.signingKey(binding)).orElseThrow();
+  }
+
+  /** What the daemon's heartbeat does; then waits until the engine confirmed the policy the server now registers. */
+  ServerPolicy syncDaemon() throws Exception {
+    syncTrust();
+    daemon.syncPolicies();
+    ServerPolicy expected = server().policy();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!expected.equals(server().confirmedPolicy()) && System.nanoTime() < deadline) {
+      Thread.sleep(20);
+    }
+    assertThat(server().confirmedPolicy()).as("the engine confirmed the re-registration").isEqualTo(expected);
+    return expected;
+  }
+
+
+  Api api(Path home) {
+    return new Api(new dev.umbra.cli.CliContext(home, new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()),
+        Map.of(), new JsonHttp(), Clock.systemUTC()));
+  }
+
+  /** What `umbra tty` builds for {@code home}: its keys, device credential and (when opening) recipients. */
+  TtyClient.Options options(Path home, String opensOn, List<X25519PublicKey> shareWith) {
+    Api api = api(home);
+    TtyKeys keys = TtyKeys.loadOrCreate(home);
+    URI url = URI.create(api.serviceUrl("webtty-engine"));
+    TtyClient.Options o = new TtyClient.Options(url, wid, () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
+        keys.signing(), keys.agreement(), ServerTrust.pinned(keys.pins()), shareWith, Clock.systemUTC());
+    return TtyCommand.withDeviceCredential(o, api, wid, keys, opensOn);
+  }
+
+  /** Collects a client's decrypted output and how it ended. */
+  static final class Screen implements TtyClient.Listener {
+    final StringBuffer text = new StringBuffer();
+    final java.util.concurrent.CompletableFuture<String> closed = new java.util.concurrent.CompletableFuture<>();
+    final List<dev.umbra.proto.webtty.WebTtyFrame> events = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+    @Override
+    public void event(dev.umbra.proto.webtty.WebTtyFrame f) {
+      events.add(f);
+    }
+
+    dev.umbra.proto.webtty.WebTtyFrame awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType type) throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (System.nanoTime() < deadline) {
+        for (var f : events) {
+          if (f.getType() == type) {
+            events.remove(f);
+            return f;
+          }
+        }
+        Thread.sleep(20);
+      }
+      throw new AssertionError("no " + type + "; events " + events);
+    }
+
+    @Override
+    public void output(byte[] bytes) {
+      text.append(new String(bytes, StandardCharsets.UTF_8));
+    }
+
+    @Override
+    public void closed(String reason) {
+      closed.complete(reason);
+    }
+
+    void await(String expected) throws Exception {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (!text.toString().contains(expected) && System.nanoTime() < deadline) {
+        Thread.sleep(20);
+      }
+      assertThat(text.toString()).contains(expected);
+    }
+  }
+
+  static <T> T get(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+  }
+
+  /** The refusal of a future that must fail. */
+  static String refusal(io.vertx.core.Future<?> f) throws Exception {
+    try {
+      f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (java.util.concurrent.ExecutionException e) {
+      return e.getCause().getMessage();
+    }
+    throw new AssertionError("expected a refusal");
+  }
+
+  X25519PublicKey bobKey() {
+    return TtyKeys.loadOrCreate(bob).agreement().publicKey();
+  }
+
+  @Test
+  @Order(1)
+  void aMembersTrustedDeviceJoinsASessionOpenedWithoutShareWithAndSeesItsOutput() throws Exception {
+    syncDaemon(); // no policy set: the built-in default, join members
+    TtyClient.Options opener = options(admin, serverId, List.of());
+    assertThat(opener.extraRecipients()).as("bob's trusted device, from the signed trust material").containsExactly(bobKey());
+    Screen adminScreen = new Screen();
+    TtyClient a = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", adminScreen));
+    try {
+      Screen bobScreen = new Screen();
+      TtyClient b = get(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+      // bob finds it with `umbra tty sessions`, marked as granted to his device
+      engine.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      io.vertx.core.json.JsonArray listed = new JsonObject(ok(bob, "tty", "sessions", "-w", "dev", "--json").out()).getJsonArray("sessions");
+      assertThat(listed).hasSize(1);
+      assertThat(listed.getJsonObject(0).getString("session_id")).isEqualTo(a.sessionId());
+      assertThat(listed.getJsonObject(0).getString("machine")).isEqualTo("local");
+      assertThat(listed.getJsonObject(0).getString("grant")).isEqualTo("yes");
+      assertThat(ok(bob, "tty", "sessions", "-w", "dev").out()).contains(a.sessionId()).contains("local");
+      a.send("echo shared-$((6*7))\n".getBytes(StandardCharsets.UTF_8));
+      adminScreen.await("shared-42");
+      bobScreen.await("shared-42");
+      b.terminate();
+    } finally {
+      a.terminate();
+    }
+  }
+
+  @Test
+  @Order(2)
+  void aMemberThePolicyExcludesIsNotARecipientAndIsRefused() throws Exception {
+    ok(admin, "machines", "policy", "local", "--recording", "on", "--join", "admins", "--record-stdin", "on");
+    syncDaemon();
+    TtyClient.Options opener = options(admin, serverId, List.of());
+    assertThat(opener.extraRecipients()).as("join admins: bob (a member) gets no output key").doesNotContain(bobKey());
+    TtyClient a = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", new Screen()));
+    try {
+      Screen bobScreen = new Screen();
+      assertThat(refusal(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen)))
+          .contains("policy");
+      assertThat(bobScreen.text.toString()).isEmpty();
+    } finally {
+      a.terminate();
+    }
+    // back to members for the tests that follow
+    ok(admin, "machines", "policy", "local", "--join", "members");
+    syncDaemon();
+  }
+
+  @Test
+  @Order(3)
+  void theDaemonRefusesARecipientItsPinnedTrustDoesNotVouchFor() throws Exception {
+    syncDaemon();
+    TtyClient.Options genuine = options(admin, serverId, List.of());
+    // a raw key (what a hostile control plane would slip into the list): no credential vouches for it
+    X25519PublicKey stranger = X25519KeyPair.generate().publicKey();
+    List<X25519PublicKey> withStranger = new ArrayList<>(genuine.extraRecipients());
+    withStranger.add(stranger);
+    TtyClient.Options raw = new TtyClient.Options(genuine.engineUrl(), wid, genuine.tokens(), genuine.signingKey(), genuine.agreementKey(),
+        genuine.trust(), withStranger, Clock.systemUTC(), genuine.deviceCredential(), genuine.recipientDevices());
+    assertThat(refusal(TtyClient.open(vertx, raw, serverId, 80, 24, "xterm", new Screen()))).contains("proof_refused_unvouched_recipient");
+
+    // bob's genuine credential, but a WebTTY key binding bob's device never signed (the control plane's substitute)
+    Handshake.RecipientDevice bobs = genuine.recipientDevices().get(0);
+    X25519KeyPair substitute = X25519KeyPair.generate();
+    dev.umbra.client.trust.TrustModel.DeviceWebTtyKey claimed = dev.umbra.client.trust.TrustModel.DeviceWebTtyKey.of(bobs.webttyKey());
+    Signed forged = Signed.sign(new dev.umbra.client.trust.TrustModel.DeviceWebTtyKey(wid, claimed.deviceId(), substitute.publicKey(),
+        claimed.issuedAt()).fields(), dev.umbra.crypto.keys.Ed25519KeyPair.generate().privateKey());
+    TtyClient.Options swapped = new TtyClient.Options(genuine.engineUrl(), wid, genuine.tokens(), genuine.signingKey(), genuine.agreementKey(),
+        genuine.trust(), List.of(substitute.publicKey()), Clock.systemUTC(), genuine.deviceCredential(),
+        List.of(new Handshake.RecipientDevice(bobs.credential(), forged)));
+    assertThat(refusal(TtyClient.open(vertx, swapped, serverId, 80, 24, "xterm", new Screen()))).contains("proof_refused_unvouched_recipient");
+
+    // the CLI refuses a raw --share-with key under Workspace Protection, and accepts a trusted device's
+    Run refused = umbra(admin, "tty", "local", "--share-with", stranger.toHex(), "--command", "true");
+    assertThat(refused.code()).isNotZero();
+    assertThat(refused.err()).contains("raw keys cannot be recipients");
+    ok(admin, "tty", "local", "--share-with", bobKey().toHex(), "--command", "true");
+  }
+  @Test
+  @Order(4)
+  void theOpenerSharesItsLiveSessionWithAMembersTrustedDeviceButNeverWithAKeyThePinDoesNotVouchFor() throws Exception {
+    syncDaemon();
+    TtyClient.Options genuine = options(admin, serverId, List.of());
+    Handshake.RecipientDevice bobs = genuine.recipientDevices().get(0);
+    // opened with the opener alone as recipient (as if bob's device had been trusted after the open)
+    TtyClient.Options alone = new TtyClient.Options(genuine.engineUrl(), wid, genuine.tokens(), genuine.signingKey(),
+        genuine.agreementKey(), genuine.trust(), List.of(), Clock.systemUTC(), genuine.deviceCredential(), List.of());
+    Screen adminScreen = new Screen();
+    TtyClient a = get(TtyClient.open(vertx, alone, serverId, 80, 24, "xterm", adminScreen));
+    try {
+      a.send("echo early-$((5*5))\n".getBytes(StandardCharsets.UTF_8));
+      adminScreen.await("early-25");
+      assertThat(refusal(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, new Screen())))
+          .contains("no_grant");
+
+      // a key no credential under the daemon's pin vouches for: refused by the daemon, the session goes on
+      a.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
+      assertThat(adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("share_refused_unvouched_recipient");
+      // bob's genuine credential with a binding his device never signed: refused too
+      X25519KeyPair substitute = X25519KeyPair.generate();
+      var claimed = dev.umbra.client.trust.TrustModel.DeviceWebTtyKey.of(bobs.webttyKey());
+      Signed forged = Signed.sign(new dev.umbra.client.trust.TrustModel.DeviceWebTtyKey(wid, claimed.deviceId(),
+          substitute.publicKey(), claimed.issuedAt()).fields(), dev.umbra.crypto.keys.Ed25519KeyPair.generate().privateKey());
+      a.share(List.of(substitute.publicKey()), List.of(new Handshake.RecipientDevice(bobs.credential(), forged)));
+      assertThat(adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("share_refused_unvouched_recipient");
+
+      // `umbra tty share <session> --with <bob's device>` resolves it from the signed trust material
+      TtyCommand.ShareTargets t = TtyCommand.shareTargets(api(admin), wid, List.of(claimed.deviceId().toString()),
+          genuine.agreementKey().publicKey());
+      assertThat(t.keys()).containsExactly(bobKey());
+      a.share(t.keys(), t.vouches());
+      adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
+      Screen bobScreen = new Screen();
+      TtyClient b = get(TtyClient.join(vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+      a.send("echo late-$((6*6))\n".getBytes(StandardCharsets.UTF_8));
+      adminScreen.await("late-36");
+      bobScreen.await("late-36");
+      assertThat(bobScreen.text.toString()).doesNotContain("early-25");
+      b.terminate();
+    } finally {
+      a.terminate();
+    }
+  }
+}

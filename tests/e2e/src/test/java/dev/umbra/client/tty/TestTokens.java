@@ -1,0 +1,36 @@
+package dev.umbra.client.tty;
+
+import dev.umbra.kit.auth.SessionTokens;
+import dev.umbra.kit.auth.TestSessionTokens;
+import java.security.PublicKey;
+import java.time.Instant;
+import java.util.Date;
+import java.util.Map;
+import java.util.UUID;
+
+/** WebTTY session tokens as the control plane would sign them, over the kit's test signer. */
+final class TestTokens {
+  private final TestSessionTokens signer = new TestSessionTokens("webtty-test-key");
+
+  Map<String, PublicKey> keySet() {
+    return signer.keyMap();
+  }
+
+  String member(UUID workspace, String subject, String role) {
+    return token(workspace, subject, "member", role);
+  }
+
+  String machine(UUID workspace, String machineId) {
+    return token(workspace, machineId, "machine", "machine");
+  }
+
+  /** Raw role and kind strings, so tests can also mint tokens the engine must refuse. */
+  private String token(UUID workspace, String subject, String kind, String role) {
+    Instant now = Instant.now();
+    return signer.sign(b -> b.audience("webtty-engine").subject(subject)
+        .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
+        .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
+        .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind)
+        .claim(SessionTokens.CLAIM_ROLE, role));
+  }
+}
