@@ -32,7 +32,8 @@ import javax.net.ssl.SSLSocketFactory;
  * frame (no reserved bits, known opcodes, unmasked, control frames final and at most 125 bytes, a
  * message at most {@link #MAX_MESSAGE} bytes). A violation or a connection that ends inside a frame
  * is a {@link Refused} with its {@link Reason}; the connection is then unusable. Reads are done by
- * one thread ({@link #receive}); sends may come from any thread.
+ * one thread ({@link #receive}); sends may come from any thread. {@link #accept} is the server's
+ * side of the same framing, for the start-up cache's training relay and tests.
  */
 public final class RelayWebSocket implements AutoCloseable {
   /** Largest message accepted (as the Vert.x client: the relay's frames are at most this). */
@@ -46,6 +47,8 @@ public final class RelayWebSocket implements AutoCloseable {
   private final InputStream in;
   private final OutputStream out;
   private final Object sending = new Object();
+  /** The client masks what it sends and takes unmasked frames; the server the other way round. */
+  private final boolean client;
   private volatile boolean closeSent;
 
   /** Why the relay's answer or a frame was refused. */
@@ -82,10 +85,33 @@ public final class RelayWebSocket implements AutoCloseable {
     }
   }
 
-  private RelayWebSocket(Socket socket, InputStream in) throws IOException {
+  private RelayWebSocket(Socket socket, InputStream in, boolean client) throws IOException {
     this.socket = socket;
     this.in = in;
     this.out = socket.getOutputStream();
+    this.client = client;
+  }
+
+  /**
+   * The server's side on an accepted {@code socket}: reads the upgrade request and answers 101.
+   * For the CLI's start-up training relay and tests; the real relay is a Vert.x service.
+   */
+  public static RelayWebSocket accept(Socket socket) throws IOException {
+    InputStream in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
+    int[] budget = {MAX_HEAD_BYTES};
+    String key = null;
+    line(in, budget); // GET <path> HTTP/1.1
+    for (String line = line(in, budget); !line.isEmpty(); line = line(in, budget)) {
+      if (line.regionMatches(true, 0, "sec-websocket-key:", 0, 18)) {
+        key = line.substring(18).strip();
+      }
+    }
+    if (key == null) {
+      throw new Refused(Reason.MALFORMED, 0, "not a WebSocket upgrade request");
+    }
+    socket.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        + "Sec-WebSocket-Accept: " + expectedAccept(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    return new RelayWebSocket(socket, in, false);
   }
 
   /**
@@ -132,7 +158,7 @@ public final class RelayWebSocket implements AutoCloseable {
       InputStream in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
       upgraded(in, expectedAccept(key));
       socket.setSoTimeout(0);
-      return new RelayWebSocket(socket, in);
+      return new RelayWebSocket(socket, in, true);
     } catch (SocketTimeoutException e) {
       socket.close();
       throw new SocketTimeoutException("the relay did not answer within " + timeout.toSeconds() + " s");
@@ -215,7 +241,7 @@ public final class RelayWebSocket implements AutoCloseable {
    * close frame, or the end of the stream between frames). Answers pings; ignores pongs.
    */
   public byte[] receive() throws IOException {
-    return receive(in, this::control);
+    return receive(in, this::control, !client);
   }
 
   interface Control {
@@ -224,6 +250,10 @@ public final class RelayWebSocket implements AutoCloseable {
 
   /** One message from {@code in} (visible for the tests, which feed it bytes). */
   static byte[] receive(InputStream in, Control control) throws IOException {
+    return receive(in, control, false);
+  }
+
+  private static byte[] receive(InputStream in, Control control, boolean masked) throws IOException {
     ByteArrayOutputStream message = null;
     while (true) {
       int b0 = in.read();
@@ -239,8 +269,8 @@ public final class RelayWebSocket implements AutoCloseable {
       if ((b0 & 0x70) != 0) {
         throw new Refused(Reason.MALFORMED, 0, "a WebSocket frame with reserved bits set");
       }
-      if ((b1 & 0x80) != 0) {
-        throw new Refused(Reason.MALFORMED, 0, "a masked WebSocket frame from the relay");
+      if (((b1 & 0x80) != 0) != masked) {
+        throw new Refused(Reason.MALFORMED, 0, masked ? "an unmasked WebSocket frame from a client" : "a masked WebSocket frame from the relay");
       }
       long length = b1 & 0x7f;
       if (length == 126) {
@@ -262,9 +292,13 @@ public final class RelayWebSocket implements AutoCloseable {
       if (total > MAX_MESSAGE) {
         throw new Refused(Reason.OVERSIZED, 0, "a WebSocket message over " + MAX_MESSAGE + " bytes");
       }
+      byte[] mask = masked ? in.readNBytes(4) : null;
       byte[] payload = in.readNBytes((int) length);
-      if (payload.length < length) {
+      if (payload.length < length || mask != null && mask.length < 4) {
         throw new Refused(Reason.TRUNCATED, 0, "the relay connection ended inside a WebSocket frame");
+      }
+      for (int k = 0; mask != null && k < payload.length; k++) {
+        payload[k] ^= mask[k & 3];
       }
       switch (opcode) {
         case 0x0 -> {
@@ -319,27 +353,31 @@ public final class RelayWebSocket implements AutoCloseable {
 
   private void write(int opcode, byte[] payload) throws IOException {
     int n = payload.length;
-    byte[] frame = new byte[2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + 4 + n];
+    int maskBytes = client ? 4 : 0;
+    byte[] frame = new byte[2 + (n < 126 ? 0 : n < 65536 ? 2 : 8) + maskBytes + n];
+    int maskBit = client ? 0x80 : 0;
     int i = 0;
     frame[i++] = (byte) (0x80 | opcode);
     if (n < 126) {
-      frame[i++] = (byte) (0x80 | n);
+      frame[i++] = (byte) (maskBit | n);
     } else if (n < 65536) {
-      frame[i++] = (byte) (0x80 | 126);
+      frame[i++] = (byte) (maskBit | 126);
       frame[i++] = (byte) (n >>> 8);
       frame[i++] = (byte) n;
     } else {
-      frame[i++] = (byte) (0x80 | 127);
+      frame[i++] = (byte) (maskBit | 127);
       for (int s = 56; s >= 0; s -= 8) {
         frame[i++] = (byte) ((long) n >>> s);
       }
     }
-    byte[] mask = new byte[4];
-    RANDOM.nextBytes(mask);
-    System.arraycopy(mask, 0, frame, i, 4);
-    i += 4;
+    byte[] mask = new byte[maskBytes];
+    if (client) {
+      RANDOM.nextBytes(mask);
+      System.arraycopy(mask, 0, frame, i, 4);
+    }
+    i += maskBytes;
     for (int k = 0; k < n; k++) {
-      frame[i + k] = (byte) (payload[k] ^ mask[k & 3]);
+      frame[i + k] = client ? (byte) (payload[k] ^ mask[k & 3]) : payload[k];
     }
     synchronized (sending) {
       out.write(frame);

@@ -22,8 +22,6 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -152,20 +150,9 @@ class RelayWebSocketTest {
       server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress());
       Thread.ofPlatform().daemon().start(() -> {
         try (Socket c = server.accept()) {
-          InputStream in = c.getInputStream();
-          StringBuilder head = new StringBuilder();
-          while (!head.toString().endsWith("\r\n\r\n")) {
-            head.append((char) in.read());
-          }
-          Matcher key = Pattern.compile("Sec-WebSocket-Key: (\\S+)").matcher(head);
-          key.find();
-          c.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-              + "Sec-WebSocket-Accept: " + RelayWebSocket.expectedAccept(key.group(1)) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-          in.read(); // FIN and opcode
-          int length = in.read() & 0x7f; // the client masks: the key follows the length
-          int n = length == 126 ? (in.read() << 8) | in.read() : length;
-          byte[] masked = in.readNBytes(4 + n);
-          c.getOutputStream().write(after.apply(masked));
+          RelayWebSocket relay = RelayWebSocket.accept(c);
+          byte[] open = relay.receive();
+          c.getOutputStream().write(after.apply(open));
           c.getOutputStream().flush();
         } catch (IOException e) {
           // the client went away
@@ -193,6 +180,35 @@ class RelayWebSocketTest {
         return (ChannelClosedException) e.getCause();
       }
       throw new AssertionError("opened");
+    }
+  }
+
+  @Test
+  void clientAndServerSidesExchangeMessagesOfEverySize() throws Exception {
+    try (ServerSocket server = new ServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<List<byte[]>> echoed = CompletableFuture.supplyAsync(() -> {
+        try (Socket c = server.accept(); RelayWebSocket relay = RelayWebSocket.accept(c)) {
+          List<byte[]> got = new ArrayList<>();
+          byte[] m;
+          while ((m = relay.receive()) != null) {
+            got.add(m);
+            relay.send(m);
+          }
+          return got;
+        } catch (IOException e) {
+          throw new java.io.UncheckedIOException(e);
+        }
+      });
+      URI url = URI.create("ws://127.0.0.1:" + server.getLocalPort() + "/v1/relay");
+      try (RelayWebSocket ws = RelayWebSocket.connect(url, "token", Duration.ofSeconds(10))) {
+        for (int size : new int[] {0, 1, 125, 126, 65_535, 65_536, RelayWebSocket.MAX_MESSAGE}) {
+          byte[] m = new byte[size];
+          java.util.Arrays.fill(m, (byte) size);
+          ws.send(m);
+          assertThat(ws.receive()).isEqualTo(m);
+        }
+      }
+      assertThat(echoed.get(10, TimeUnit.SECONDS)).hasSize(7);
     }
   }
 
