@@ -10,19 +10,29 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The one-shot relay client's WebSocket: what the relay sends is checked, frame by frame, and a
@@ -196,19 +206,52 @@ class RelayWebSocketTest {
           }
           return got;
         } catch (IOException e) {
-          throw new java.io.UncheckedIOException(e);
+          throw new UncheckedIOException(e);
         }
       });
       URI url = URI.create("ws://127.0.0.1:" + server.getLocalPort() + "/v1/relay");
       try (RelayWebSocket ws = RelayWebSocket.connect(url, "token", Duration.ofSeconds(10))) {
         for (int size : new int[] {0, 1, 125, 126, 65_535, 65_536, RelayWebSocket.MAX_MESSAGE}) {
           byte[] m = new byte[size];
-          java.util.Arrays.fill(m, (byte) size);
+          Arrays.fill(m, (byte) size);
           ws.send(m);
           assertThat(ws.receive()).isEqualTo(m);
         }
       }
       assertThat(echoed.get(10, TimeUnit.SECONDS)).hasSize(7);
+    }
+  }
+
+  @Test
+  void aWssRelayWhoseCertificateIsNotTrustedIsRefusedBeforeTheTokenIsSent(@TempDir Path dir)
+      throws Exception {
+    Path store = dir.resolve("relay.p12");
+    Process keytool = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(),
+        "-genkeypair", "-keystore", store.toString(), "-storepass", "changeit", "-storetype", "PKCS12", "-alias", "relay",
+        "-keyalg", "EC", "-dname", "CN=127.0.0.1", "-ext", "san=ip:127.0.0.1", "-validity", "2")
+        .redirectErrorStream(true).start();
+    keytool.getInputStream().transferTo(OutputStream.nullOutputStream());
+    assertThat(keytool.waitFor(60, TimeUnit.SECONDS) && keytool.exitValue() == 0).isTrue();
+    KeyStore ks = KeyStore.getInstance("PKCS12");
+    try (InputStream in = Files.newInputStream(store)) {
+      ks.load(in, "changeit".toCharArray());
+    }
+    KeyManagerFactory kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+    kmf.init(ks, "changeit".toCharArray());
+    SSLContext tls = SSLContext.getInstance("TLS");
+    tls.init(kmf.getKeyManagers(), null, null);
+    try (ServerSocket server = tls.getServerSocketFactory().createServerSocket(0, 5, InetAddress.getLoopbackAddress())) {
+      CompletableFuture<byte[]> heard = CompletableFuture.supplyAsync(() -> {
+        try (Socket c = server.accept()) {
+          return c.getInputStream().readAllBytes();
+        } catch (IOException e) {
+          return new byte[0]; // the handshake failed: nothing was heard
+        }
+      });
+      URI url = URI.create("wss://127.0.0.1:" + server.getLocalPort() + "/v1/relay");
+      assertThatThrownBy(() -> RelayWebSocket.connect(url, "secret-token", Duration.ofSeconds(10)))
+          .isInstanceOf(SSLException.class);
+      assertThat(new String(heard.get(10, TimeUnit.SECONDS), StandardCharsets.ISO_8859_1)).doesNotContain("secret-token");
     }
   }
 
