@@ -25,6 +25,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.WebSocketClient;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -49,8 +50,11 @@ import java.util.concurrent.TimeUnit;
  *   <li>{@code cli}: the command tree, help, version, usage errors, and {@code machines list} /
  *       {@code workspace list} against a stand-in for the control plane on a plain socket (not
  *       Vert.x, which these commands no longer load);
- *   <li>{@code relay}: what {@code umbra run} loads — the same HTTP calls plus Vert.x with a
- *       WebSocket, a Noise IK handshake and the channel's protobuf messages.
+ *   <li>{@code run}: {@code umbra run} end to end, as it runs: the same HTTP calls, then the
+ *       Vert.x-free relay client over a WebSocket to a {@link TrainingRelay} whose stand-in daemon
+ *       answers the Noise IK handshake, the start and the exit status;
+ *   <li>{@code relay}: what {@code forward} and {@code tty} load — the same HTTP calls plus Vert.x
+ *       with a WebSocket, a Noise IK handshake and the channel's protobuf messages.
  * </ul>
  * It talks to nothing outside this JVM and writes only to a temporary directory it removes.
  */
@@ -64,6 +68,7 @@ public final class AotTraining {
     try {
       switch (family) {
         case "cli" -> cli(home);
+        case "run" -> run(home);
         case "relay" -> relay(home);
         default -> throw new IllegalArgumentException("no training family " + family);
       }
@@ -89,7 +94,7 @@ public final class AotTraining {
       }
     }
     UUID workspace = UUID.randomUUID();
-    try (TrainingServer server = TrainingServer.start(workspace, null)) {
+    try (TrainingServer server = TrainingServer.start(workspace, null, null)) {
       new Credentials(home).save(new Credentials.Saved(server.url(), "training-token", workspace.toString(), "w"));
       for (int round = 0; round < 5; round++) {
         umbra(home, "machines", "list");
@@ -97,6 +102,27 @@ public final class AotTraining {
         umbra(home, "workspace", "list");
       }
     }
+  }
+
+  private static void run(Path home) throws Exception {
+    UUID workspace = UUID.randomUUID();
+    X25519KeyPair daemon = X25519KeyPair.generate();
+    try (TrainingRelay relay = TrainingRelay.start(workspace.toString(), daemon);
+        TrainingServer server = TrainingServer.start(workspace, relay.serviceUrl(), daemon.publicKey().toHex())) {
+      new Credentials(home).save(new Credentials.Saved(server.url(), "training-token", workspace.toString(), "w"));
+      for (int round = 0; round < 3; round++) {
+        umbra(home, "run", "--help");
+        umbra(home, "run"); // a usage error: what the tree loads for `run` before it runs
+      }
+      for (int round = 0; round < 8; round++) {
+        System.setIn(new ByteArrayInputStream(new byte[0])); // `umbra run` sends this JVM's standard input
+        int code = round % 2 == 0 ? umbra(home, "run", "machine-0", "--", "true") : umbra(home, "run", "machine-0", "--no-stdin", "--", "true");
+        if (code != 0) {
+          throw new IllegalStateException("the training run ended with " + code);
+        }
+      }
+    }
+    protection();
   }
 
   private static void relay(Path home) throws Exception {
@@ -107,7 +133,7 @@ public final class AotTraining {
           .webSocketHandler(w -> w.binaryMessageHandler(w::writeBinaryMessage))
           .requestHandler(req -> req.response().setStatusCode(404).end())
           .listen(0, "127.0.0.1").await();
-      try (TrainingServer server = TrainingServer.start(workspace, "http://127.0.0.1:" + ws.actualPort())) {
+      try (TrainingServer server = TrainingServer.start(workspace, "http://127.0.0.1:" + ws.actualPort(), null)) {
         new Credentials(home).save(new Credentials.Saved(server.url(), "training-token", workspace.toString(), "w"));
         CliContext ctx = new CliContext(home, SINK, SINK, Map.of(), new JsonHttp(), Clock.systemUTC());
         for (int round = 0; round < 3; round++) {

@@ -28,7 +28,7 @@ final class TrainingServer implements AutoCloseable {
   private final Map<String, Object> workspaces;
   private final Map<String, Object> discovery;
 
-  private TrainingServer(ServerSocket socket, UUID workspace, String relayUrl) {
+  private TrainingServer(ServerSocket socket, UUID workspace, String relayUrl, String firstMachineKey) {
     this.socket = socket;
     List<Object> items = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -39,7 +39,7 @@ final class TrainingServer implements AutoCloseable {
       m.put("status", "active");
       m.put("last_seen_at", "2026-01-01T00:00:00Z");
       m.put("created_at", "2026-01-01T00:00:00Z");
-      m.put("x25519_public_key", HexFormat.of().formatHex(random32()));
+      m.put("x25519_public_key", i == 0 && firstMachineKey != null ? firstMachineKey : HexFormat.of().formatHex(random32()));
       items.add(m);
     }
     this.machines = Map.of("items", items);
@@ -55,8 +55,9 @@ final class TrainingServer implements AutoCloseable {
     return b;
   }
 
-  static TrainingServer start(UUID workspace, String relayUrl) throws IOException {
-    return new TrainingServer(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), workspace, relayUrl);
+  /** {@code firstMachineKey}: machine-0's X25519 key (hex) when a channel is to be opened to it, else null. */
+  static TrainingServer start(UUID workspace, String relayUrl, String firstMachineKey) throws IOException {
+    return new TrainingServer(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), workspace, relayUrl, firstMachineKey);
   }
 
   String url() {
@@ -107,6 +108,11 @@ final class TrainingServer implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
+    stop(socket, thread);
+  }
+
+  /** Closes a stand-in's listening socket and waits for its accepting thread to end. */
+  static void stop(ServerSocket socket, Thread thread) throws IOException {
     socket.close();
     try {
       thread.join(5_000);

@@ -60,7 +60,7 @@ public final class ForwardCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Spec s = Spec.parse(spec);
-    try (RelayAccess relay = RelayAccess.connect(ctx, ws.value(), machine, psk)) {
+    try (RelayAccess<RelayClient> relay = RelayAccess.connect(ctx, ws.value(), machine, psk)) {
       NetServer server = PortForward.listen(relay.vertx(), relay.client(), relay.machineId(), relay.daemonKey(), bind, s.localPort(), s.host(), s.port(),
               e -> ctx.err().println("umbra forward: a connection failed: " + e.getMessage()))
           .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);

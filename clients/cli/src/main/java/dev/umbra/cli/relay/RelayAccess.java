@@ -10,11 +10,15 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
+import dev.umbra.client.channel.PlainRelayClient;
+import dev.umbra.client.channel.RelayWebSocket;
 import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.net.URI;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -29,38 +33,148 @@ import java.util.function.Supplier;
 /**
  * What {@code umbra run} and {@code umbra forward} share: the workspace, the machine record (by id
  * or name) with its pinned static key, the relay URL from discovery, this CLI's channel key and a
- * connected {@link RelayClient}. Blocking: for command threads only.
+ * connected relay client {@code C}: the Vert.x {@link RelayClient} ({@link #connect}, for
+ * {@code forward}) or the Vert.x-free {@link PlainRelayClient} ({@link #connectOneShot}, for
+ * {@code run}). Blocking: for command threads only.
  */
-public final class RelayAccess implements AutoCloseable {
+public final class RelayAccess<C> implements AutoCloseable {
   /** This CLI's X25519 key for relay channels (the daemon records it in transcripts). */
   public static final String CLIENT_KEY_FILE = "relay-x25519.key";
 
-  private final Vertx vertx;
-  private final RelayClient client;
+  private final Transport<C> transport;
+  private final C client;
   private final String machineId;
   private final X25519PublicKey daemonKey;
 
-  private RelayAccess(Vertx vertx, RelayClient client, String machineId, X25519PublicKey daemonKey) {
-    this.vertx = vertx;
+  private RelayAccess(Transport<C> transport, C client, String machineId, X25519PublicKey daemonKey) {
+    this.transport = transport;
     this.client = client;
     this.machineId = machineId;
     this.daemonKey = daemonKey;
   }
 
+  /** How a relay client is made, given its first token, and ended. */
+  private interface Transport<C> {
+    CompletableFuture<C> connect(Api api, UUID workspace, URI relay, CompletableFuture<String> firstToken, X25519KeyPair clientKey,
+        byte[] psk, Executor threads);
+
+    void handshakePayload(C client, Function<String, byte[]> payload);
+
+    /** Closes the channels (the machine is told) and the connection. */
+    void close(C client);
+
+    /** After a failed connect: stops whatever was started. */
+    void abandon(CompletableFuture<C> connecting);
+  }
+
+  /** The Vert.x client (reconnecting; long-lived commands). Vert.x starts at once, in parallel with the lookups. */
+  private static final class VertxTransport implements Transport<RelayClient> {
+    private final CompletableFuture<Vertx> started;
+
+    VertxTransport(Executor threads) {
+      this.started = CompletableFuture.supplyAsync(Vertx::vertx, threads);
+    }
+
+    @Override
+    public CompletableFuture<RelayClient> connect(Api api, UUID workspace, URI relay, CompletableFuture<String> firstToken,
+        X25519KeyPair clientKey, byte[] psk, Executor threads) {
+      return started.thenCompose(vertx -> relayClient(api, workspace, vertx, relay, firstToken, clientKey, psk).toCompletionStage())
+          .thenCompose(c -> c.connect().map(c).toCompletionStage());
+    }
+
+    @Override
+    public void handshakePayload(RelayClient client, Function<String, byte[]> payload) {
+      client.handshakePayload(payload);
+    }
+
+    /** Waits for the channels and the connection to close; Vert.x is closed without waiting (see {@link RelayAccess#close}). */
+    @Override
+    public void close(RelayClient client) {
+      try {
+        client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        // closing on the way out
+      }
+      started.thenAccept(Vertx::close);
+    }
+
+    @Override
+    public void abandon(CompletableFuture<RelayClient> connecting) {
+      // the relay link made meanwhile stops (no more tokens asked for, no reconnects), then Vert.x
+      connecting.handle((c, error) -> c)
+          .thenCompose(c -> c == null ? CompletableFuture.completedFuture(null)
+              : c.close().toCompletionStage().toCompletableFuture().handle((v, error) -> null))
+          .whenComplete((v, error) -> started.thenAccept(Vertx::close));
+    }
+
+    Vertx vertx() {
+      return started.join();
+    }
+  }
+
+  /** The plain client (one connection, no event loop; one-shot commands): connects as soon as the token and URL are there. */
+  private static final class PlainTransport implements Transport<PlainRelayClient> {
+    @Override
+    public CompletableFuture<PlainRelayClient> connect(Api api, UUID workspace, URI relay, CompletableFuture<String> firstToken,
+        X25519KeyPair clientKey, byte[] psk, Executor threads) {
+      return firstToken.thenApplyAsync(token -> {
+        try {
+          return PlainRelayClient.connect(relay, token, workspace.toString(), clientKey, psk, CONNECT_TIMEOUT);
+        } catch (IOException e) {
+          throw e instanceof RelayWebSocket.Refused r && r.reason() == RelayWebSocket.Reason.UPGRADE_REFUSED
+              && (r.status() == 401 || r.status() == 403)
+              ? new CliException(e.getMessage() + ": log in again (`umbra login`) or ask a workspace admin")
+              : new CliException("cannot reach the relay at " + relay + ": " + e.getMessage());
+        }
+      }, threads);
+    }
+
+    @Override
+    public void handshakePayload(PlainRelayClient client, Function<String, byte[]> payload) {
+      client.handshakePayload(payload);
+    }
+
+    @Override
+    public void close(PlainRelayClient client) {
+      client.close();
+    }
+
+    @Override
+    public void abandon(CompletableFuture<PlainRelayClient> connecting) {
+      connecting.thenAccept(PlainRelayClient::close);
+    }
+  }
+
+  private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
+
+  /** Looks everything up and connects the Vert.x relay client (see {@link #open}). */
+  public static RelayAccess<RelayClient> connect(CliContext ctx, String workspaceOption, String machine, String pskOption) {
+    Executor threads = connectThreads();
+    return open(ctx, workspaceOption, machine, pskOption, new VertxTransport(threads), threads);
+  }
+
+  /** Looks everything up and connects the Vert.x-free relay client of one-shot commands (see {@link #open}). */
+  public static RelayAccess<PlainRelayClient> connectOneShot(CliContext ctx, String workspaceOption, String machine, String pskOption) {
+    return open(ctx, workspaceOption, machine, pskOption, new PlainTransport(), connectThreads());
+  }
+
+  private static Executor connectThreads() {
+    return task -> Thread.ofPlatform().daemon().name("umbra-connect").start(task);
+  }
+
   /**
    * Looks everything up and connects. The independent parts overlap (docs/cli.md, "Start-up"):
-   * Vert.x starts, the session token, the relay URL and the Workspace Protection checks are
-   * fetched, and the relay connection is made (as soon as Vert.x and the URL are there; it waits
-   * for the token itself), while this thread looks up the machine and checks its pinned key.
-   * Nothing is sent to the machine before all of them succeeded: the connection to the relay
-   * carries only this member's session token until a channel is opened. The first token is the
-   * one fetched here; the relay link asks for fresh ones on reconnects.
+   * the session token, the relay URL and the Workspace Protection checks are fetched, and the relay
+   * connection is made (as soon as the URL is there; it waits for the token itself), while this
+   * thread looks up the machine and checks its pinned key. Nothing is sent to the machine before
+   * all of them succeeded: the connection to the relay carries only this member's session token
+   * until a channel is opened. The first token is the one fetched here; the Vert.x relay link asks
+   * for fresh ones on reconnects.
    */
-  public static RelayAccess connect(CliContext ctx, String workspaceOption, String machine, String pskOption) {
+  private static <C> RelayAccess<C> open(
+      CliContext ctx, String workspaceOption, String machine, String pskOption, Transport<C> transport, Executor threads) {
     Api api = new Api(ctx);
-    Executor threads = task -> Thread.ofPlatform().daemon().name("umbra-connect").start(task);
-    CompletableFuture<Vertx> vertxStarted = CompletableFuture.supplyAsync(Vertx::vertx, threads);
-    CompletableFuture<RelayClient> relayCreated = null;
+    CompletableFuture<C> relayConnected = null;
     try {
       UUID workspace = api.workspace(workspaceOption);
       CompletableFuture<String> firstToken = CompletableFuture.supplyAsync(() -> api.session(workspace, "relay"), threads);
@@ -70,9 +184,7 @@ public final class RelayAccess implements AutoCloseable {
       X25519KeyPair clientKey = KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));
       String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
       byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
-      relayCreated = vertxStarted.thenCombine(relayUrl, (vertx, relay) -> relayClient(api, workspace, vertx, relay, firstToken, clientKey, psk))
-          .thenCompose(Future::toCompletionStage);
-      CompletableFuture<RelayClient> relayConnected = relayCreated.thenCompose(c -> c.connect().map(c).toCompletionStage());
+      relayConnected = relayUrl.thenCompose(relay -> transport.connect(api, workspace, relay, firstToken, clientKey, psk, threads));
       // Workspace Protection: the daemon admits only trusted devices, whose credential (verified
       // here first) binds this channel key; a device without a valid credential fails here, never falls back
       CompletableFuture<Function<String, byte[]>> auth = CompletableFuture.supplyAsync(() -> {
@@ -97,26 +209,21 @@ public final class RelayAccess implements AutoCloseable {
       X25519PublicKey pinned = new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
       URI relay = join(relayUrl);
       Function<String, byte[]> handshakeAuth = join(auth);
-      Vertx vertx = join(vertxStarted);
       try {
-        RelayClient client = relayConnected.get(30, TimeUnit.SECONDS);
+        C client = relayConnected.get(30, TimeUnit.SECONDS);
         if (handshakeAuth != null) {
-          client.handshakePayload(handshakeAuth);
+          transport.handshakePayload(client, handshakeAuth);
         }
-        return new RelayAccess(vertx, client, machineId, pinned);
+        return new RelayAccess<>(transport, client, machineId, pinned);
       } catch (Exception e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         if (cause instanceof CliException refused) {
-          throw refused; // no session for this device (revoked, not approved): that, not "cannot reach"
+          throw refused; // no session for this device (revoked, not approved), a refused token: that, not "cannot reach"
         }
         throw new CliException("cannot reach the relay at " + relay + ": " + cause.getMessage());
       }
     } catch (RuntimeException e) {
-      // the relay link made meanwhile stops (no more tokens asked for, no reconnects), then Vert.x
-      CompletableFuture<Void> linkStopped = relayCreated == null ? CompletableFuture.completedFuture(null)
-          : relayCreated.handle((c, error) -> c).thenCompose(c -> c == null ? CompletableFuture.completedFuture(null)
-              : c.close().toCompletionStage().toCompletableFuture().handle((v, error) -> null));
-      linkStopped.whenComplete((v, error) -> vertxStarted.thenAccept(Vertx::close));
+      transport.abandon(relayConnected == null ? CompletableFuture.failedFuture(e) : relayConnected);
       throw e;
     }
   }
@@ -170,11 +277,12 @@ public final class RelayAccess implements AutoCloseable {
     return match;
   }
 
+  /** The Vert.x instance of a {@link #connect}ed access. */
   public Vertx vertx() {
-    return vertx;
+    return ((VertxTransport) transport).vertx();
   }
 
-  public RelayClient client() {
+  public C client() {
     return client;
   }
 
@@ -193,11 +301,6 @@ public final class RelayAccess implements AutoCloseable {
    */
   @Override
   public void close() {
-    try {
-      client.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      // closing on the way out
-    }
-    vertx.close();
+    transport.close(client);
   }
 }

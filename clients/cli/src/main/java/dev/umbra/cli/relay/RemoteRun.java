@@ -11,41 +11,61 @@ import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.channel.Stream;
 import dev.umbra.proto.channel.StreamData;
 import dev.umbra.proto.channel.StreamEnd;
-import io.vertx.core.Context;
+import dev.umbra.client.channel.OpenedChannel;
+import dev.umbra.client.channel.PlainRelayClient;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * Runs a command on a machine through a channel: local stdin goes to the command, its stdout and
  * stderr come back to the given streams, and the future completes with its exit status. Output
- * written before the exit status always arrives before it (one ordered channel).
+ * written before the exit status always arrives before it (one ordered channel). The same over
+ * either relay client: the plain one of {@code umbra run} and the Vert.x one (tests, benchmarks).
  */
 public final class RemoteRun implements SecureChannel.Listener {
-  private final Context context;
+  private final Executor loop;
   private final OutputStream out;
   private final OutputStream err;
-  private final Promise<Integer> exit = Promise.promise();
+  private final CompletableFuture<Integer> exit = new CompletableFuture<>();
   private final Object window = new Object();
   private volatile boolean writable = true;
   private SecureChannel channel;
 
-  private RemoteRun(Context context, OutputStream out, OutputStream err) {
-    this.context = context;
+  private RemoteRun(Executor loop, OutputStream out, OutputStream err) {
+    this.loop = loop;
     this.out = out;
     this.err = err;
   }
 
   /** Starts {@code argv} on {@code target}; stdin may be null (the command gets an immediate end of input). */
+  public static CompletableFuture<Integer> run(
+      PlainRelayClient client, String target, X25519PublicKey daemonKey, List<String> argv, InputStream stdin, OutputStream out, OutputStream err) {
+    return run(client.executor(), client.open(target, daemonKey, start(argv)), stdin, out, err);
+  }
+
+  /** As above, over the Vert.x client. */
   public static Future<Integer> run(
       RelayClient client, String target, X25519PublicKey daemonKey, List<String> argv, InputStream stdin, OutputStream out, OutputStream err) {
-    RemoteRun run = new RemoteRun(client.context(), out, err);
-    ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addAllArgv(argv)).build();
-    return client.open(target, daemonKey, start).compose(opened -> {
+    Executor context = task -> client.context().runOnContext(v -> task.run());
+    CompletableFuture<OpenedChannel> opened = client.open(target, daemonKey, start(argv)).toCompletionStage().toCompletableFuture();
+    return Future.fromCompletionStage(run(context, opened, stdin, out, err), client.context());
+  }
+
+  private static ChannelStart start(List<String> argv) {
+    return ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addAllArgv(argv)).build();
+  }
+
+  /** Runs the command on the channel being opened, whose listeners run on {@code loop}. */
+  private static CompletableFuture<Integer> run(
+      Executor loop, CompletableFuture<OpenedChannel> opening, InputStream stdin, OutputStream out, OutputStream err) {
+    RemoteRun run = new RemoteRun(loop, out, err);
+    return opening.thenCompose(opened -> {
       run.channel = opened.channel();
       opened.listen(run);
       if (stdin == null) {
@@ -53,26 +73,26 @@ public final class RemoteRun implements SecureChannel.Listener {
       } else {
         Thread.ofVirtual().name("umbra-run-stdin").start(() -> run.pumpStdin(stdin));
       }
-      return run.exit.future();
+      return run.exit;
     });
   }
 
   private void endStdin() {
-    context.runOnContext(v -> channel.send(ChannelMessage.newBuilder().setEnd(StreamEnd.newBuilder().setStream(Stream.STREAM_STDIN)).build()));
+    loop.execute(() -> channel.send(ChannelMessage.newBuilder().setEnd(StreamEnd.newBuilder().setStream(Stream.STREAM_STDIN)).build()));
   }
 
   private void pumpStdin(InputStream in) {
     byte[] buf = new byte[ChannelProtocol.CHUNK_BYTES];
     try {
       int n;
-      while ((n = in.read(buf)) > 0 && !exit.future().isComplete()) {
+      while ((n = in.read(buf)) > 0 && !exit.isDone()) {
         byte[] chunk = Arrays.copyOf(buf, n);
         synchronized (window) {
-          while (!writable && !exit.future().isComplete()) {
+          while (!writable && !exit.isDone()) {
             window.wait(200);
           }
         }
-        context.runOnContext(v -> {
+        loop.execute(() -> {
           if (!channel.send(ChannelMessage.newBuilder()
               .setData(StreamData.newBuilder().setStream(Stream.STREAM_STDIN).setBytes(ByteString.copyFrom(chunk)))
               .build())) {
@@ -83,7 +103,7 @@ public final class RemoteRun implements SecureChannel.Listener {
     } catch (IOException | InterruptedException e) {
       // stdin closed
     }
-    if (!exit.future().isComplete()) {
+    if (!exit.isDone()) {
       endStdin();
     }
   }
@@ -106,16 +126,16 @@ public final class RemoteRun implements SecureChannel.Listener {
           to.flush();
         }
         case EXIT -> {
-          exit.tryComplete(m.getExit().getCode());
+          exit.complete(m.getExit().getCode());
           channel.close();
         }
-        case ERROR -> exit.tryFail(new ChannelClosedException(m.getError().getCode(), m.getError().getMessage()));
+        case ERROR -> exit.completeExceptionally(new ChannelClosedException(m.getError().getCode(), m.getError().getMessage()));
         default -> {
           // nothing else comes from a command
         }
       }
     } catch (IOException e) {
-      exit.tryFail(e);
+      exit.completeExceptionally(e);
       channel.fail("client_output_failed");
     }
   }
@@ -123,6 +143,6 @@ public final class RemoteRun implements SecureChannel.Listener {
   @Override
   public void onClosed(ChannelClosedException error) {
     onWritable();
-    exit.tryFail(error != null ? error : new ChannelClosedException("closed", "the machine closed the session before the command finished"));
+    exit.completeExceptionally(error != null ? error : new ChannelClosedException("closed", "the machine closed the session before the command finished"));
   }
 }

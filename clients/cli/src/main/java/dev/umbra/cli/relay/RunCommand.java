@@ -3,6 +3,7 @@ package dev.umbra.cli.relay;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.WorkspaceOption;
+import dev.umbra.client.channel.PlainRelayClient;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutionException;
@@ -27,9 +28,9 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (RelayAccess relay = RelayAccess.connect(ctx, ws.value(), machine, psk)) {
+    try (RelayAccess<PlainRelayClient> relay = RelayAccess.connectOneShot(ctx, ws.value(), machine, psk)) {
       return RemoteRun.run(relay.client(), relay.machineId(), relay.daemonKey(), command, noStdin ? null : System.in, ctx.out(), ctx.err())
-          .toCompletionStage().toCompletableFuture().get();
+          .get();
     } catch (ExecutionException e) {
       throw new CliException(e.getCause().getMessage());
     }

@@ -7,7 +7,6 @@ import dev.umbra.crypto.noise.TransportPair;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
-import io.vertx.core.Vertx;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
@@ -19,7 +18,8 @@ import java.util.function.Consumer;
  * order on RESUME, and stops taking new data beyond {@link ChannelProtocol#WINDOW_BYTES}. A
  * message that fails to decrypt or parse closes the channel: never skipped, never retried.
  *
- * <p>Runs on one Vert.x context; not thread-safe.
+ * <p>Runs on one thread (a Vert.x context or a {@link ChannelLoop}), whose timers it is given;
+ * not thread-safe.
  */
 public final class SecureChannel {
   /** Receives the channel's events on its context. */
@@ -33,7 +33,7 @@ public final class SecureChannel {
     void onClosed(ChannelClosedException error);
   }
 
-  private final Vertx vertx;
+  private final ChannelTimers timers;
   private final String workspace;
   private final String target;
   private final long channelId;
@@ -62,15 +62,15 @@ public final class SecureChannel {
   private long silenceLimitNanos = Long.MAX_VALUE;
 
   public SecureChannel(
-      Vertx vertx, String workspace, String target, long channelId, TransportPair noise, Consumer<RelayFrame> out) {
-    this.vertx = vertx;
+      ChannelTimers timers, String workspace, String target, long channelId, TransportPair noise, Consumer<RelayFrame> out) {
+    this.timers = timers;
     this.workspace = workspace;
     this.target = target;
     this.channelId = channelId;
     this.noise = noise;
     this.out = out;
     long every = ChannelProtocol.RESEND_AFTER.toMillis() / 2;
-    this.resendTimer = vertx.setPeriodic(every, every, t -> checkProgress());
+    this.resendTimer = timers.setPeriodic(every, this::checkProgress);
   }
 
   public void listener(Listener l) {
@@ -250,7 +250,7 @@ public final class SecureChannel {
       lastGapRequestNanos = now;
       out.accept(frame(FrameType.FRAME_TYPE_RESUME).setAck(ackValue()).setSequence(noise.sentCount()).setReason(ChannelProtocol.RESUME_GAP).build());
     } else if (gapTimer < 0) {
-      gapTimer = vertx.setTimer(Math.max(1, wait / 1_000_000), t -> {
+      gapTimer = timers.setTimer(Math.max(1, wait / 1_000_000), () -> {
         gapTimer = -1;
         if (!closed && recvNext <= highestSeen) {
           requestGap(); // something later than what we expect was seen: a gap is still open
@@ -283,9 +283,9 @@ public final class SecureChannel {
   private void scheduleAck() {
     if (ackTimer < 0) {
       ackTimer =
-          vertx.setTimer(
+          timers.setTimer(
               ChannelProtocol.ACK_DELAY.toMillis(),
-              t -> {
+              () -> {
                 ackTimer = -1;
                 sendAck();
               });
@@ -375,12 +375,12 @@ public final class SecureChannel {
       return;
     }
     closed = true;
-    vertx.cancelTimer(resendTimer);
+    timers.cancelTimer(resendTimer);
     if (ackTimer >= 0) {
-      vertx.cancelTimer(ackTimer);
+      timers.cancelTimer(ackTimer);
     }
     if (gapTimer >= 0) {
-      vertx.cancelTimer(gapTimer);
+      timers.cancelTimer(gapTimer);
     }
     unacked.clear();
     endHook.accept(error);

@@ -89,8 +89,8 @@ class SecureChannelTest {
     CompletableFuture<Void> all = new CompletableFuture<>();
     int n = 200;
     context.runOnContext(v -> {
-      SecureChannel a = new SecureChannel(vertx, "w", "t", 1, noise[0], ab.into(context));
-      SecureChannel b = new SecureChannel(vertx, "w", "t", 1, noise[1], ba.into(context));
+      SecureChannel a = new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[0], ab.into(context));
+      SecureChannel b = new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[1], ba.into(context));
       ab.to = b;
       ba.to = a;
       b.listener(new SecureChannel.Listener() {
@@ -132,7 +132,7 @@ class SecureChannelTest {
     ab.cut = true;
     CompletableFuture<ChannelClosedException> closed = new CompletableFuture<>();
     context.runOnContext(v -> {
-      SecureChannel a = new SecureChannel(vertx, "w", "t", 1, noise[0], ab.into(context));
+      SecureChannel a = new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[0], ab.into(context));
       a.silenceLimit(Duration.ofMillis(800));
       a.listener(new SecureChannel.Listener() {
         @Override

@@ -7,6 +7,7 @@ import dev.umbra.client.channel.ClientAuth;
 import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.client.channel.SocketPipe;
+import dev.umbra.client.channel.VertxTimers;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
@@ -313,7 +314,7 @@ public final class DaemonChannels {
         .setChannelId(id)
         .setPayload(ByteString.copyFrom(m2))
         .build());
-    SecureChannel channel = new SecureChannel(vertx, config.workspace(), config.target(), id, noise, link::send);
+    SecureChannel channel = new SecureChannel(new VertxTimers(vertx), config.workspace(), config.target(), id, noise, link::send);
     channels.put(id, channel);
     admissions.put(id, admission);
     channel.silenceLimit(config.forgetAfter());

@@ -8,6 +8,7 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
+import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.cli.CliException;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
@@ -326,7 +327,7 @@ class RelayChannelsTest {
 
   @Test
   void messageChannelEchoes() throws Exception {
-    RelayClient.Opened opened = await(client.open(machine, daemonKey.publicKey(),
+    OpenedChannel opened = await(client.open(machine, daemonKey.publicKey(),
         ChannelStart.newBuilder().setMessage(dev.umbra.proto.channel.MessageChannel.newBuilder().setTopic("echo")).build()));
     CompletableFuture<String> got = new CompletableFuture<>();
     client.context().runOnContext(v -> {

@@ -3,6 +3,7 @@ package dev.umbra.cli.tty;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
@@ -382,7 +383,7 @@ class TtyDeviceTrustTest {
       c.handshakePayload(auth(phoneCredential, phoneKey, wid, phoneStatic));
       c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("sleep").addArgv("120")).build();
-      RelayClient.Opened opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
+      OpenedChannel opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
           .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
       c.context().runOnContext(v -> opened.listen(new dev.umbra.client.channel.SecureChannel.Listener() {
@@ -503,7 +504,7 @@ class TtyDeviceTrustTest {
   }
 
   /** A live relay channel of one device running `cat` (what `umbra run <machine> -- cat` opens). */
-  record LiveChannel(RelayClient client, RelayClient.Opened opened, StringBuffer output,
+  record LiveChannel(RelayClient client, OpenedChannel opened, StringBuffer output,
       java.util.concurrent.CompletableFuture<String> ended) {
     void send(String text) {
       client.context().runOnContext(v -> opened.channel().send(dev.umbra.proto.channel.ChannelMessage.newBuilder()
@@ -524,7 +525,7 @@ class TtyDeviceTrustTest {
     c.handshakePayload(auth(credential, key, wid, staticKey));
     c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("cat")).build();
-    RelayClient.Opened opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
+    OpenedChannel opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
         .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     StringBuffer output = new StringBuffer();
     java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
