@@ -44,7 +44,6 @@ class SourceSizeTest {
       Map.entry("bench/src/main/java/dev/umbra/bench/audit/AuditIngestBench.java#AuditIngestBench.main", 90),
       Map.entry("bench/src/main/java/dev/umbra/bench/relay/RelayBench.java#RelayBench.run", 110),
       Map.entry("bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run", 93),
-      Map.entry("clients/core/src/main/java/dev/umbra/client/tty/TtyClient.java", 806),
       Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java", 724),
       Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java#DeviceTrustRoutes.rotate", 89),
       Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java", 1239),
