@@ -49,7 +49,13 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: frames are handled on the Vert.x context; the PTY is started, written and read on
  * platform threads (one writer and one reader per session): reads and writes are native calls
  * that may block, which would pin the few carriers of virtual threads. A keystroke the PTY takes
- * without waiting is written on the Vert.x context directly (see {@code deliver}).
+ * without waiting is written on the Vert.x context directly ({@link KeystrokeDelivery}).
+ *
+ * <p>This class keeps the engine connection, registration, the hello and proof checks and each
+ * session's lifecycle; a session's parts live beside it: {@link InputGate} (who may type, the input
+ * receiver rules), {@link InputKeyHandover} (control changes, reviewers' grants),
+ * {@link OutputKeySharing} (share requests, output-key epochs), {@link OutputPipeline} (PTY reader →
+ * sealer → engine socket).
  */
 public final class TtyServer implements AutoCloseable {
   public static final String PATH = "/v1/webtty/server";
