@@ -87,35 +87,17 @@ public final class RecordingDecryptor {
         || !hello.serverId().equals(proof.serverId())) {
       throw new dev.umbra.crypto.AuthenticationFailedException("recording hello is for another session");
     }
-    KeyId myId = KeyId.of(me.publicKey());
     if (!proof.workspaceId().equals(workspaceId.toString()) || !proof.sessionId().equals(header.getSessionId())
         || !proof.serverId().equals(header.getServerId())) {
       throw new dev.umbra.crypto.AuthenticationFailedException("recording proof is for another session");
     }
     // the output key of epoch 0 (null for a device added by a later share: it reads from its epoch on)
-    KeyGrant output0 = proof.grantFor(myId, KeyRole.OUTPUT);
-    if (output0 == null && events.stream().noneMatch(ev -> ev.getKind() == RecordedKind.RECORDED_KIND_OUTPUT_KEY)) {
+    if (proof.grantFor(KeyId.of(me.publicKey()), KeyRole.OUTPUT) == null
+        && events.stream().noneMatch(ev -> ev.getKind() == RecordedKind.RECORDED_KIND_OUTPUT_KEY)) {
       // never a recipient (no share happened): nothing of this recording is for this device
       throw new dev.umbra.crypto.AuthenticationFailedException("the session's output key was not granted to this key");
     }
-    PayloadCipher output = output0 == null ? null
-        : new PayloadCipher(KeyRole.OUTPUT, KeyGrants.unwrap(output0, proof.keyContext(), me), proof.outputKeyId(),
-            proof.keyContext());
-    // the current output-key epoch (shares): its context, number, key id; and every key id it had
-    KeyContext outputContext = proof.keyContext();
-    long outputEpoch = 0;
-    PayloadKeyId outputKeyId = proof.outputKeyId();
-    Set<PayloadKeyId> outputKeyIds = new HashSet<>(Set.of(outputKeyId));
-    Map<PayloadKeyId, PayloadCipher> inputs = new HashMap<>();
-    KeyGrant epoch0 = proof.grantFor(myId, KeyRole.INPUT);
-    if (epoch0 != null) {
-      inputs.put(proof.inputKeyId(), new PayloadCipher(KeyRole.INPUT, KeyGrants.unwrap(epoch0, proof.keyContext(), me),
-          proof.inputKeyId(), proof.keyContext()));
-    }
-    Set<PayloadKeyId> unreadable = new HashSet<>();
-    long epoch = 0;
-    PayloadCounters counters = PayloadCounters.fromZero();
-    List<Chunk> out = new ArrayList<>();
+    Replay replay = new Replay(header.getSessionId(), workspaceId, proof, hello, me);
     long expected = 1;
     for (RecordedEvent e : events) {
       if (e.getSequence() < expected) {
@@ -123,104 +105,166 @@ public final class RecordingDecryptor {
       }
       expected = e.getSequence() + 1;
       switch (e.getKind()) {
-        case RECORDED_KIND_DATA -> {
-          boolean stdin = e.getStream() == TtyStream.TTY_STREAM_STDIN;
-          if (stdin && !includeStdin) {
-            continue;
-          }
-          SealedPayload p = TtyFrames.fromProto(e.getStream(), e.getSealed());
-          if (!stdin && !p.payloadKeyId().equals(outputKeyId)) {
-            // output under a key retired by a share (or never announced): refused, never rendered
-            out.add(Chunk.note(e, "output under a retired or unknown output key " + p.payloadKeyId().toHex()
-                + " at event " + e.getSequence() + ", not rendered"));
-            continue;
-          }
-          if (!stdin && output == null) {
-            if (unreadable.add(p.payloadKeyId())) {
-              out.add(Chunk.note(e, "output under output key " + p.payloadKeyId().toHex()
-                  + " is not readable with this device's keys (it was added to the session later)"));
-            }
-            continue;
-          }
-          PayloadCipher c = stdin ? inputs.get(p.payloadKeyId()) : output;
-          if (c == null) {
-            if (unreadable.add(p.payloadKeyId())) {
-              out.add(Chunk.note(e, "stdin under input key " + p.payloadKeyId().toHex()
-                  + " is not readable with this device's keys (it was not the controller then)"));
-            }
-            continue;
-          }
-          byte[] plain = c.open(p);
-          if (!ordered(counters, p, e, out)) {
-            continue;
-          }
-          out.add(new Chunk(e.getSequence(), e.getTimeUnixMs(), e.getKind(), e.getStream(), plain, 0, 0, 0, null));
-        }
-        case RECORDED_KIND_RESIZE -> {
-          if (e.hasSealed() && e.getSealed().getCiphertext().size() > 0) {
-            // the sealed size shares the input counter with stdin: open it where we can, to keep the count
-            SealedPayload p = TtyFrames.fromProto(Stream.RESIZE, e.getSealed());
-            PayloadCipher c = inputs.get(p.payloadKeyId());
-            if (c != null) {
-              c.open(p);
-              if (!ordered(counters, p, e, out)) {
-                continue;
-              }
-            }
-          }
-          out.add(new Chunk(e.getSequence(), e.getTimeUnixMs(), e.getKind(), TtyStream.TTY_STREAM_UNSPECIFIED,
-              new byte[0], e.getSize().getCols(), e.getSize().getRows(), 0, null));
-        }
-        case RECORDED_KIND_INPUT_KEY -> {
-          InputKeyGrant g = InputKeyGrant.verify(e.getInputKeyGrant().getCanonicalJson().toByteArray(),
-              e.getInputKeyGrant().getSignature().toByteArray(), hello.signingKey());
-          // epoch 0: the opener's own input key re-wrapped for the policy's reviewers (before any handover)
-          boolean openersKey = g.epoch() == 0 && epoch == 0 && g.inputKeyId().equals(proof.inputKeyId());
-          if (!g.workspaceId().equals(workspaceId.toString()) || !g.sessionId().equals(header.getSessionId())
-              || !outputKeyIds.contains(g.outputKeyId()) || (g.epoch() <= epoch && !openersKey)) {
-            out.add(Chunk.note(e, "an input key grant out of place was ignored (epoch " + g.epoch() + ")"));
-            continue;
-          }
-          epoch = g.epoch();
-          KeyGrant mine = g.grantFor(myId);
-          if (mine != null) {
-            try {
-              inputs.put(g.inputKeyId(), new PayloadCipher(KeyRole.INPUT, KeyGrants.unwrap(mine, proof.keyContext(), me),
-                  g.inputKeyId(), proof.keyContext()));
-            } catch (CryptoException ex) {
-              out.add(Chunk.note(e, "the input key grant of epoch " + g.epoch() + " does not open with this device's key"));
-            }
-          }
-        }
-        case RECORDED_KIND_OUTPUT_KEY -> {
-          // a share: verified against the hello's server key, exactly the next epoch after the
-          // current one, retiring the current key; a document out of place is reported and ignored
-          // (what follows under its key then shows as output under an unknown key)
-          OutputKeyEpoch k = OutputKeyEpoch.verify(e.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
-              e.getOutputKeyEpoch().getSignature().toByteArray(), hello.signingKey());
-          try {
-            k.requireNextOf(outputContext, outputEpoch, outputKeyId);
-          } catch (OutputKeyEpoch.NotNextException ex) {
-            out.add(Chunk.note(e, "an output-key epoch out of place was ignored (epoch " + k.epoch() + ", "
-                + ex.mismatch().name().toLowerCase(java.util.Locale.ROOT) + ")"));
-            continue;
-          }
-          outputContext = k.keyContext();
-          outputEpoch = k.epoch();
-          outputKeyId = k.outputKeyId();
-          outputKeyIds.add(outputKeyId); // counters are per (key, sender): the new key's start at 0
-          KeyGrant mine = k.grantFor(myId);
-          output = mine == null ? null
-              : new PayloadCipher(KeyRole.OUTPUT, KeyGrants.unwrap(mine, k.keyContext(), me), k.outputKeyId(), k.keyContext());
-          out.add(Chunk.note(e, "output-key epoch " + k.epoch() + ": " + k.keyContext().recipients().size()
-              + " recipient(s) from event " + e.getSequence() + " on"));
-        }
-        case RECORDED_KIND_EXIT -> out.add(new Chunk(e.getSequence(), e.getTimeUnixMs(), e.getKind(),
+        case RECORDED_KIND_DATA -> replay.data(e, includeStdin);
+        case RECORDED_KIND_RESIZE -> replay.resize(e);
+        case RECORDED_KIND_INPUT_KEY -> replay.inputKey(e);
+        case RECORDED_KIND_OUTPUT_KEY -> replay.outputKey(e);
+        case RECORDED_KIND_EXIT -> replay.out.add(new Chunk(e.getSequence(), e.getTimeUnixMs(), e.getKind(),
             TtyStream.TTY_STREAM_UNSPECIFIED, new byte[0], 0, 0, e.getExitStatus(), null));
         default -> throw new dev.umbra.crypto.MalformedInputException("unknown recording event kind");
       }
     }
-    return out;
+    return replay.out;
+  }
+
+  /**
+   * One recording being read, event by event: the keys this device holds (the current output-key
+   * epoch, the input keys of every control epoch granted to it), the receiver counters, and the
+   * chunks so far. Each step applies the rules of one event kind.
+   */
+  private static final class Replay {
+    private final String sessionId;
+    private final UUID workspaceId;
+    private final Handshake.ClientProof proof;
+    private final Handshake.ServerHello hello;
+    private final X25519KeyPair me;
+    private final KeyId myId;
+    final List<Chunk> out = new ArrayList<>();
+    private final PayloadCounters counters = PayloadCounters.fromZero();
+    /** Input keys this device holds, by key id; stdin under any other key is unreadable here. */
+    private final Map<PayloadKeyId, PayloadCipher> inputs = new HashMap<>();
+    /** Keys already reported unreadable (once per key). */
+    private final Set<PayloadKeyId> unreadable = new HashSet<>();
+    /** The current output-key epoch (shares): its context, number, key id; and every key id it had. */
+    private KeyContext outputContext;
+    private long outputEpoch;
+    private PayloadKeyId outputKeyId;
+    private final Set<PayloadKeyId> outputKeyIds = new HashSet<>();
+    /** The current epoch's output cipher, or null when this device is not among its recipients. */
+    private PayloadCipher output;
+    /** The control (input-key) epoch. */
+    private long inputEpoch;
+
+    Replay(String sessionId, UUID workspaceId, Handshake.ClientProof proof, Handshake.ServerHello hello,
+        X25519KeyPair me) {
+      this.sessionId = sessionId;
+      this.workspaceId = workspaceId;
+      this.proof = proof;
+      this.hello = hello;
+      this.me = me;
+      this.myId = KeyId.of(me.publicKey());
+      this.outputContext = proof.keyContext();
+      this.outputKeyId = proof.outputKeyId();
+      outputKeyIds.add(outputKeyId);
+      KeyGrant output0 = proof.grantFor(myId, KeyRole.OUTPUT);
+      output = output0 == null ? null
+          : new PayloadCipher(KeyRole.OUTPUT, KeyGrants.unwrap(output0, proof.keyContext(), me), proof.outputKeyId(),
+              proof.keyContext());
+      KeyGrant input0 = proof.grantFor(myId, KeyRole.INPUT);
+      if (input0 != null) {
+        inputs.put(proof.inputKeyId(), new PayloadCipher(KeyRole.INPUT, KeyGrants.unwrap(input0, proof.keyContext(), me),
+            proof.inputKeyId(), proof.keyContext()));
+      }
+    }
+
+    /** Output or stdin: opened under the key it names if this device holds it, then counted. */
+    void data(RecordedEvent e, boolean includeStdin) {
+      boolean stdin = e.getStream() == TtyStream.TTY_STREAM_STDIN;
+      if (stdin && !includeStdin) {
+        return;
+      }
+      SealedPayload p = TtyFrames.fromProto(e.getStream(), e.getSealed());
+      if (!stdin && !p.payloadKeyId().equals(outputKeyId)) {
+        // output under a key retired by a share (or never announced): refused, never rendered
+        out.add(Chunk.note(e, "output under a retired or unknown output key " + p.payloadKeyId().toHex()
+            + " at event " + e.getSequence() + ", not rendered"));
+        return;
+      }
+      if (!stdin && output == null) {
+        if (unreadable.add(p.payloadKeyId())) {
+          out.add(Chunk.note(e, "output under output key " + p.payloadKeyId().toHex()
+              + " is not readable with this device's keys (it was added to the session later)"));
+        }
+        return;
+      }
+      PayloadCipher c = stdin ? inputs.get(p.payloadKeyId()) : output;
+      if (c == null) {
+        if (unreadable.add(p.payloadKeyId())) {
+          out.add(Chunk.note(e, "stdin under input key " + p.payloadKeyId().toHex()
+              + " is not readable with this device's keys (it was not the controller then)"));
+        }
+        return;
+      }
+      byte[] plain = c.open(p);
+      if (ordered(counters, p, e, out)) {
+        out.add(new Chunk(e.getSequence(), e.getTimeUnixMs(), e.getKind(), e.getStream(), plain, 0, 0, 0, null));
+      }
+    }
+
+    /** A resize; its sealed size shares the input counter with stdin: opened where we can, to keep the count. */
+    void resize(RecordedEvent e) {
+      if (e.hasSealed() && e.getSealed().getCiphertext().size() > 0) {
+        SealedPayload p = TtyFrames.fromProto(Stream.RESIZE, e.getSealed());
+        PayloadCipher c = inputs.get(p.payloadKeyId());
+        if (c != null) {
+          c.open(p);
+          if (!ordered(counters, p, e, out)) {
+            return;
+          }
+        }
+      }
+      out.add(new Chunk(e.getSequence(), e.getTimeUnixMs(), e.getKind(), TtyStream.TTY_STREAM_UNSPECIFIED,
+          new byte[0], e.getSize().getCols(), e.getSize().getRows(), 0, null));
+    }
+
+    /** A control handover (daemon-signed): the next input key, kept when granted to this device. */
+    void inputKey(RecordedEvent e) {
+      InputKeyGrant g = InputKeyGrant.verify(e.getInputKeyGrant().getCanonicalJson().toByteArray(),
+          e.getInputKeyGrant().getSignature().toByteArray(), hello.signingKey());
+      // epoch 0: the opener's own input key re-wrapped for the policy's reviewers (before any handover)
+      boolean openersKey = g.epoch() == 0 && inputEpoch == 0 && g.inputKeyId().equals(proof.inputKeyId());
+      if (!g.workspaceId().equals(workspaceId.toString()) || !g.sessionId().equals(sessionId)
+          || !outputKeyIds.contains(g.outputKeyId()) || (g.epoch() <= inputEpoch && !openersKey)) {
+        out.add(Chunk.note(e, "an input key grant out of place was ignored (epoch " + g.epoch() + ")"));
+        return;
+      }
+      inputEpoch = g.epoch();
+      KeyGrant mine = g.grantFor(myId);
+      if (mine != null) {
+        try {
+          inputs.put(g.inputKeyId(), new PayloadCipher(KeyRole.INPUT, KeyGrants.unwrap(mine, proof.keyContext(), me),
+              g.inputKeyId(), proof.keyContext()));
+        } catch (CryptoException ex) {
+          out.add(Chunk.note(e, "the input key grant of epoch " + g.epoch() + " does not open with this device's key"));
+        }
+      }
+    }
+
+    /**
+     * A share: verified against the hello's server key, exactly the next epoch after the current
+     * one, retiring the current key; a document out of place is reported and ignored (what follows
+     * under its key then shows as output under an unknown key).
+     */
+    void outputKey(RecordedEvent e) {
+      OutputKeyEpoch k = OutputKeyEpoch.verify(e.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
+          e.getOutputKeyEpoch().getSignature().toByteArray(), hello.signingKey());
+      try {
+        k.requireNextOf(outputContext, outputEpoch, outputKeyId);
+      } catch (OutputKeyEpoch.NotNextException ex) {
+        out.add(Chunk.note(e, "an output-key epoch out of place was ignored (epoch " + k.epoch() + ", "
+            + ex.mismatch().name().toLowerCase(java.util.Locale.ROOT) + ")"));
+        return;
+      }
+      outputContext = k.keyContext();
+      outputEpoch = k.epoch();
+      outputKeyId = k.outputKeyId();
+      outputKeyIds.add(outputKeyId); // counters are per (key, sender): the new key's start at 0
+      KeyGrant mine = k.grantFor(myId);
+      output = mine == null ? null
+          : new PayloadCipher(KeyRole.OUTPUT, KeyGrants.unwrap(mine, k.keyContext(), me), k.outputKeyId(), k.keyContext());
+      out.add(Chunk.note(e, "output-key epoch " + k.epoch() + ": " + k.keyContext().recipients().size()
+          + " recipient(s) from event " + e.getSequence() + " on"));
+    }
   }
 
   /** The receiver rules on a recorded payload: adds a note for a gap or a repeat; false = do not render. */

@@ -8,7 +8,6 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
-import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.InputKeyGrant;
@@ -19,12 +18,8 @@ import dev.umbra.crypto.webtty.PayloadSender;
 import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
-import dev.umbra.crypto.webtty.PayloadKeyId;
-import dev.umbra.crypto.webtty.SealedPayload;
-import dev.umbra.crypto.webtty.Stream;
 import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TerminalSize;
-import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.proto.webtty.WebTtyReason;
@@ -38,8 +33,6 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.net.URI;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -125,39 +118,17 @@ public final class TtyClient {
   private String serverId;
   private String sessionId = "";
   private String participantId = "";
-  /** Output (stdout/stderr) under the output key, from the server's key id, in counter order. */
-  private volatile PayloadCipher output;
-  private volatile PayloadKey outputKey;
-  private PayloadCounters outputCounters;
-  private KeyId serverKeyId;
+  /** Output under the current output-key epoch, in counter order. */
+  private final OutputDecryptor outputs;
+  /** Keystrokes and sizes under our input key while we control. */
+  private final InputSealer inputs;
+  private final ShareRequests shares = new ShareRequests();
   private Ed25519PublicKey serverSigningKey;
+  /** The opener's key context: input keys are bound to it. */
   private KeyContext context;
-  /** The current output key's context and epoch (0: the opener's proof; each share adds one). */
-  private KeyContext outputContext;
-  private long outputEpoch;
-  /** Every output key id this client held in the session (an input grant names one of them). */
-  private final java.util.Set<PayloadKeyId> outputKeyIds = java.util.concurrent.ConcurrentHashMap.newKeySet();
-  /**
-   * The X25519 keys of the output recipients but the server that this connection knows (the
-   * opener's connection: all of them; a joiner: those it added), listed again in its share
-   * requests (the daemon also remembers the keys it was shown). Grows with each share.
-   */
-  private final List<X25519PublicKey> recipientKeys = new java.util.concurrent.CopyOnWriteArrayList<>();
-  /** The recipient keys of the last share request sent, until an OUTPUT_KEY with exactly them arrives. */
-  private volatile List<X25519PublicKey> pendingShare;
-  /** Our input key while we control (null otherwise); guarded by {@code this}. */
-  private PayloadSender input;
-  private long inputEpoch;
   /** A CONTROL_CHANGED naming us, held back until the daemon's input key for us arrived. */
   private WebTtyFrame pendingControl;
   private boolean awaitInputKey;
-  /**
-   * Keystrokes typed after control moved to us but before the daemon's key for it arrived
-   * (bounded; guarded by {@code this}); sent under the new key when it arrives.
-   */
-  private boolean controlPending;
-  private final java.io.ByteArrayOutputStream pendingStdin = new java.io.ByteArrayOutputStream();
-  private long stdinSequence;
   private int cols;
   private int rows;
   private String term;
@@ -178,6 +149,8 @@ public final class TtyClient {
         .setTryUsePerMessageCompression(false).setTryUsePerFrameCompression(false));
     this.options = options;
     this.listener = listener;
+    this.outputs = new OutputDecryptor(stats, listener);
+    this.inputs = new InputSealer(stats, listener, this::write, () -> sessionId);
   }
 
   /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
@@ -284,69 +257,41 @@ public final class TtyClient {
    * ours yet) nothing is sent: the keystrokes are refused here, counted, and reported to the
    * listener as {@code REFUSED not_controller}, as the engine would.
    */
-  public synchronized void send(byte[] bytes) {
-    if (output == null || done) {
+  public void send(byte[] bytes) {
+    if (!outputs.ready() || done) {
       throw new IllegalStateException("the session is not ready");
     }
-    if (input == null && controlPending) {
-      if (pendingStdin.size() + bytes.length > TtyFrames.MAX_PLAINTEXT) {
-        stats.count("stdin_dropped_awaiting_key");
-      } else {
-        pendingStdin.writeBytes(bytes);
-      }
-      return;
-    }
-    if (input == null) {
-      stats.count("stdin_without_control");
-      listener.event(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).setSessionId(sessionId)
-          .setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER)).build());
-      return;
-    }
-    for (int off = 0; off < bytes.length; off += TtyFrames.MAX_PLAINTEXT) {
-      byte[] chunk = Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + TtyFrames.MAX_PLAINTEXT));
-      SealedPayload p = input.seal(Stream.STDIN, chunk);
-      write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId)
-          .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build());
-    }
+    inputs.send(bytes);
   }
 
   /** True while this client holds an input key (it controls the session). */
-  public synchronized boolean hasControl() {
-    return input != null;
+  public boolean hasControl() {
+    return inputs.hasControl();
   }
 
   /** Seals stdin like {@link #send} and lets {@code tamper} change the frame first (tests of the server's checks). */
-  synchronized void sendTampered(byte[] bytes, java.util.function.UnaryOperator<WebTtyFrame> tamper) {
-    SealedPayload p = input.seal(Stream.STDIN, bytes);
-    write(tamper.apply(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId)
-        .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build()));
+  void sendTampered(byte[] bytes, java.util.function.UnaryOperator<WebTtyFrame> tamper) {
+    inputs.sendTampered(bytes, tamper);
   }
 
   /** The output cipher (tests: its key id and context). */
   PayloadCipher outputCipher() {
-    return output;
+    return outputs.cipher();
   }
 
   /** The output key (tests: what a viewer holds, to forge with). */
   PayloadKey outputKey() {
-    return outputKey;
+    return outputs.key();
   }
 
   /** The current input sender, or null (tests: a previous controller's key, to replay with). */
-  synchronized PayloadSender inputSender() {
-    return input;
+  PayloadSender inputSender() {
+    return inputs.sender();
   }
 
   /** The terminal size, sealed under our input key (the visible size is for the engine and viewers). */
-  public synchronized void resize(int newCols, int newRows) {
-    WebTtyFrame.Builder f = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE)
-        .setSessionId(sessionId).setSize(TerminalSize.newBuilder().setCols(newCols).setRows(newRows));
-    if (input == null) {
-      stats.count("resize_without_control");
-      return;
-    }
-    f.setSealed(TtyFrames.toProto(input.seal(Stream.RESIZE, TtyFrames.resizePlaintext(newCols, newRows))));
-    write(f.build());
+  public void resize(int newCols, int newRows) {
+    inputs.resize(newCols, newRows);
   }
 
   /**
@@ -359,18 +304,13 @@ public final class TtyClient {
    * (then the listener's {@code event}) or a REFUSED {@code share_refused_*}.
    */
   public void share(List<X25519PublicKey> added, List<Handshake.RecipientDevice> devices, Handshake.RecipientDevice self) {
-    List<X25519PublicKey> all = new ArrayList<>(recipientKeys);
-    for (X25519PublicKey k : added) {
-      if (!all.contains(k)) {
-        all.add(k);
-      }
-    }
+    List<X25519PublicKey> all = shares.withAdded(added);
     long now = options.clock().millis();
     Handshake.ShareRequest r = new Handshake.ShareRequest(options.workspaceId().toString(), serverId, sessionId, all,
         devices, now, now + PROOF_WINDOW_MS, opener || attach ? null : self);
     // the recipients change only when the daemon's OUTPUT_KEY with these keys arrives (a refused
     // share must not leave its keys in the next request)
-    pendingShare = r.recipientKeys();
+    shares.requested(r.recipientKeys());
     shareSigned(Handshake.sign(r, options.signingKey()));
   }
 
@@ -395,13 +335,11 @@ public final class TtyClient {
   }
 
   public void takeControl() {
-    synchronized (this) {
-      // only the opener (this client opened or re-attached) may take control: from now on what it
-      // types is held until the daemon's fresh input key arrives, not refused because the engine's
-      // CONTROL_CHANGED is still on its way (at most 64 KiB; a refused take drops it)
-      if (input == null && (opener || attach)) {
-        controlPending = true;
-      }
+    // only the opener (this client opened or re-attached) may take control: from now on what it
+    // types is held until the daemon's fresh input key arrives, not refused because the engine's
+    // CONTROL_CHANGED is still on its way (at most 64 KiB; a refused take drops it)
+    if (opener || attach) {
+      inputs.taking();
     }
     write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE).setSessionId(sessionId).build());
   }
@@ -437,7 +375,7 @@ public final class TtyClient {
       switch (f.getType()) {
         case WEBTTY_FRAME_TYPE_SERVER_HELLO -> hello(f);
         case WEBTTY_FRAME_TYPE_READY -> {
-          if (input == null) {
+          if (!inputs.hasControl()) {
             fail("ready_before_key_exchange");
             return;
           }
@@ -461,13 +399,7 @@ public final class TtyClient {
             finish(null, f.getReason());
           } else {
             if (f.getReason().equals(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_NOT_OWNER))) {
-              synchronized (this) {
-                // our CONTROL_TAKE was refused: nothing held for it will be sent
-                if (input == null && controlPending && pendingControl == null) {
-                  controlPending = false;
-                  pendingStdin.reset();
-                }
-              }
+              inputs.takeRefused(pendingControl != null); // our CONTROL_TAKE was refused
             }
             listener.event(f);
           }
@@ -502,53 +434,16 @@ public final class TtyClient {
     options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
     sessionId = h.sessionId();
     participantId = f.getParticipantId(); // the engine names the opener's participant here
-    List<X25519PublicKey> recipients = new ArrayList<>();
-    recipients.add(h.agreementKey());
-    recipients.add(options.agreementKey().publicKey());
-    for (X25519PublicKey r : options.extraRecipients()) {
-      if (!recipients.contains(r)) {
-        recipients.add(r);
-      }
-    }
-    List<KeyId> ids = new ArrayList<>();
-    for (X25519PublicKey r : recipients) {
-      ids.add(KeyId.of(r));
-    }
-    KeyContext context = new KeyContext(options.workspaceId().toString(), serverId, sessionId, ids);
-    // v2 split keys: the output key for every recipient, the input key (epoch 0) for the server and us only
-    PayloadKey outputKey = PayloadKey.generate();
-    PayloadKeyId outputKeyId = PayloadKeyId.generate();
-    PayloadKey inputKey = PayloadKey.generate();
-    PayloadKeyId inputKeyId = PayloadKeyId.generate();
-    List<KeyGrant> grants = new ArrayList<>(KeyGrants.wrapForAll(KeyRole.OUTPUT, outputKey, outputKeyId, context, recipients));
-    grants.addAll(KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, context,
-        List.of(h.agreementKey(), options.agreementKey().publicKey())));
-    long now = options.clock().millis();
-    Handshake.ClientProof proof = new Handshake.ClientProof(options.workspaceId().toString(), serverId, sessionId,
-        h.nonce(), options.signingKey().publicKey(), options.agreementKey().publicKey(), cols, rows, term, context,
-        outputKeyId, inputKeyId, grants, now, now + PROOF_WINDOW_MS, options.deviceCredential(), options.recipientDevices());
-    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
-        .setSessionId(sessionId).setClientProof(Handshake.sign(proof, options.signingKey()))
-        .setKeyContext(ByteString.copyFrom(context.toCanonicalJson()))
-        .setKeyId(ByteString.copyFrom(ownKeyId().toBytes()))
-        .setPublicKey(ByteString.copyFrom(options.agreementKey().publicKey().toBytes()));
-    for (KeyGrant g : grants) {
-      out.addGrants(TtyFrames.toProto(g));
-    }
+    ClientKeyExchange.Opened keys = ClientKeyExchange.open(options, serverId, sessionId, h, cols, rows, term);
+    KeyContext context = keys.context();
     this.context = context;
-    serverKeyId = KeyId.of(h.agreementKey());
     serverSigningKey = h.signingKey();
-    outputCounters = PayloadCounters.fromZero();
-    output = new PayloadCipher(KeyRole.OUTPUT, outputKey, outputKeyId, context);
-    outputContext = context;
-    outputKeyIds.add(outputKeyId);
-    recipientKeys.addAll(recipients.subList(1, recipients.size()));
-    this.outputKey = outputKey;
-    synchronized (this) {
-      input = new PayloadSender(new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, context), ownKeyId());
-    }
+    outputs.start(KeyId.of(h.agreementKey()), PayloadCounters.fromZero(), keys.outputKey(), keys.outputKeyId(), context, 0);
+    shares.opened(keys.recipients().subList(1, keys.recipients().size()));
+    inputs.opened(new PayloadSender(new PayloadCipher(KeyRole.INPUT, keys.inputKey(), keys.inputKeyId(), context),
+        ownKeyId()));
     e2eVerified = true;
-    write(out.build());
+    write(keys.proofFrame());
   }
 
   /** Joined or re-attached: check the hello, the opener's signed proof and our grant in it; unwrap. */
@@ -570,43 +465,25 @@ public final class TtyClient {
       throw new AuthenticationFailedException("ClientProof is for another workspace, server or session");
     }
     context = proof.keyContext();
-    serverKeyId = KeyId.of(h.agreementKey());
     serverSigningKey = h.signingKey();
     // a joiner cannot know how far the live session's output counter is: it starts where it joins
-    outputCounters = PayloadCounters.fromFirstSeen();
+    PayloadCounters counters = PayloadCounters.fromFirstSeen();
     if (f.hasOutputKeyEpoch()) {
-      // after a share the session reads under the latest output-key epoch: its grant is in the
-      // daemon-signed document (verified against the pinned server key), not in the opener's proof.
-      // A joiner cannot check it is the latest (it saw none before); an older one would not open
-      // the output that follows, which closes the connection
-      dev.umbra.crypto.webtty.OutputKeyEpoch e = dev.umbra.crypto.webtty.OutputKeyEpoch.verify(
-          f.getOutputKeyEpoch().getCanonicalJson().toByteArray(), f.getOutputKeyEpoch().getSignature().toByteArray(),
-          serverSigningKey);
-      if (!e.workspaceId().equals(options.workspaceId().toString()) || !e.serverId().equals(serverId)
-          || !e.sessionId().equals(sessionId) || e.grantFor(ownKeyId()) == null) {
-        throw new AuthenticationFailedException("output-key epoch is for another session or not granted to this key");
-      }
+      // after a share: the grant is in the latest daemon-signed output-key epoch, not in the proof
+      dev.umbra.crypto.webtty.OutputKeyEpoch e = ClientKeyExchange.joinedEpoch(f.getOutputKeyEpoch(), serverSigningKey,
+          options.workspaceId(), serverId, sessionId, ownKeyId());
       PayloadKey key = KeyGrants.unwrap(e.grantFor(ownKeyId()), e.keyContext(), options.agreementKey());
-      output = new PayloadCipher(KeyRole.OUTPUT, key, e.outputKeyId(), e.keyContext());
-      outputContext = e.keyContext();
-      outputEpoch = e.epoch();
-      outputKeyIds.add(e.outputKeyId());
-      outputKey = key;
+      outputs.start(KeyId.of(h.agreementKey()), counters, key, e.outputKeyId(), e.keyContext(), e.epoch());
     } else {
       PayloadKey key = unwrapOwnGrant(f.getClientProof(), options.workspaceId(), serverId, sessionId,
           options.agreementKey(), KeyRole.OUTPUT);
-      output = new PayloadCipher(KeyRole.OUTPUT, key, proof.outputKeyId(), proof.keyContext());
-      outputContext = proof.keyContext();
-      outputKeyIds.add(proof.outputKeyId());
-      outputKey = key;
+      outputs.start(KeyId.of(h.agreementKey()), counters, key, proof.outputKeyId(), proof.keyContext(), 0);
     }
     e2eVerified = true;
     if (f.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER) {
       // re-attached with control: ready once the daemon's fresh input key for us arrived
       awaitInputKey = true;
-      synchronized (this) {
-        controlPending = true;
-      }
+      inputs.awaitKey();
       return;
     }
     started.tryComplete(this);
@@ -622,28 +499,15 @@ public final class TtyClient {
       fail("input_key_before_key_exchange");
       return;
     }
-    InputKeyGrant g = InputKeyGrant.verify(f.getInputKeyGrant().getCanonicalJson().toByteArray(),
-        f.getInputKeyGrant().getSignature().toByteArray(), serverSigningKey);
-    if (!g.workspaceId().equals(options.workspaceId().toString()) || !g.serverId().equals(serverId)
-        || !g.sessionId().equals(sessionId) || !g.controllerKeyId().equals(ownKeyId())
-        || !outputKeyIds.contains(g.outputKeyId())) {
-      throw new AuthenticationFailedException("input key grant is for another session or key");
-    }
-    if (g.epoch() <= inputEpoch) {
+    InputKeyGrant g = ClientKeyExchange.inputKeyGrant(f.getInputKeyGrant(), serverSigningKey, options.workspaceId(),
+        serverId, sessionId, ownKeyId(), outputs::held);
+    if (g.epoch() <= inputs.epoch()) {
       stats.count("input_key_replayed");
       return;
     }
     PayloadKey key = KeyGrants.unwrap(g.grantFor(ownKeyId()), context, options.agreementKey());
-    synchronized (this) {
-      inputEpoch = g.epoch();
-      input = new PayloadSender(new PayloadCipher(KeyRole.INPUT, key, g.inputKeyId(), context), ownKeyId());
-      controlPending = false;
-      if (pendingStdin.size() > 0) {
-        byte[] typed = pendingStdin.toByteArray();
-        pendingStdin.reset();
-        send(typed);
-      }
-    }
+    inputs.keyArrived(g.epoch(), new PayloadSender(new PayloadCipher(KeyRole.INPUT, key, g.inputKeyId(), context),
+        ownKeyId()));
     stats.count("input_keys_received");
     WebTtyFrame held = pendingControl;
     pendingControl = null;
@@ -657,71 +521,33 @@ public final class TtyClient {
   }
 
   /**
-   * A share started output-key epoch n+1: the document must verify under the pinned server key,
-   * name this session, be exactly the next epoch after ours, retire the key we hold and keep every
-   * recipient (OutputKeyEpoch.verifyNext). A document of an epoch we already passed (a replay or a
-   * rollback by the engine) is refused and ignored, counted {@code output_key_replayed}; anything
-   * else that fails closes the connection ({@code output_key_refused}). Then output is read under
-   * the new key, its counters from 0; output under a retired key no longer opens.
+   * A share started output-key epoch n+1 ({@link OutputDecryptor#nextEpoch}): adopted (output is
+   * read under the new key; the keys it adds are recipients now), ignored as a replay, or refused,
+   * which closes the connection ({@code output_key_refused}).
    */
   private void outputKey(WebTtyFrame f) {
-    if (serverSigningKey == null || outputContext == null) {
+    if (serverSigningKey == null || outputs.context() == null) {
       fail("output_key_before_key_exchange");
       return;
     }
-    dev.umbra.crypto.webtty.OutputKeyEpoch e;
-    try {
-      e = dev.umbra.crypto.webtty.OutputKeyEpoch.verify(f.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
-          f.getOutputKeyEpoch().getSignature().toByteArray(), serverSigningKey);
-      if (e.epoch() <= outputEpoch && e.sessionId().equals(sessionId)) {
-        stats.count("output_key_replayed");
-        listener.integrity("output_key_replayed", e.epoch());
-        return;
+    switch (outputs.nextEpoch(f, serverSigningKey, sessionId, options.agreementKey())) {
+      case REPLAYED -> { }
+      case REFUSED -> {
+        stats.count("output_key_refused");
+        fail(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_OUTPUT_KEY_REFUSED));
       }
-      e.requireNextOf(outputContext, outputEpoch, output.keyId());
-    } catch (dev.umbra.crypto.CryptoException x) {
-      stats.count("output_key_refused");
-      fail(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_OUTPUT_KEY_REFUSED));
-      return;
-    }
-    KeyGrant mine = e.grantFor(ownKeyId());
-    if (mine == null) {
-      stats.count("output_key_refused");
-      fail(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_OUTPUT_KEY_REFUSED));
-      return;
-    }
-    PayloadKey key = KeyGrants.unwrap(mine, e.keyContext(), options.agreementKey());
-    outputCounters = PayloadCounters.fromZero();
-    output = new PayloadCipher(KeyRole.OUTPUT, key, e.outputKeyId(), e.keyContext());
-    outputKey = key;
-    outputContext = e.keyContext();
-    outputEpoch = e.epoch();
-    outputKeyIds.add(e.outputKeyId());
-    List<X25519PublicKey> pending = pendingShare;
-    if (pending != null && pending.stream().allMatch(k -> e.keyContext().hasRecipient(KeyId.of(k)))) {
-      for (X25519PublicKey k : pending) {
-        if (!recipientKeys.contains(k)) {
-          recipientKeys.add(k);
-        }
+      case ADOPTED -> {
+        shares.epochArrived(outputs.context());
+        stats.count("output_keys_received");
+        listener.event(f);
       }
-      pendingShare = null;
     }
-    stats.count("output_keys_received");
-    listener.event(f);
   }
 
   /** Control moved: our input key (if any) is retired; a change naming us waits for its key. */
   private void controlChanged(WebTtyFrame f) {
     boolean mine = !participantId.isEmpty() && f.getParticipantId().equals(participantId);
-    synchronized (this) {
-      input = null;
-      if (!mine || !controlPending) {
-        // what was held for a take that went to someone else is not ours to send; what the opener
-        // typed after its own CONTROL_TAKE (held since then) waits for the key this change brings
-        pendingStdin.reset();
-      }
-      controlPending = mine;
-    }
+    inputs.controlChanged(mine);
     if (mine) {
       pendingControl = f;
       return;
@@ -733,56 +559,19 @@ public final class TtyClient {
     return KeyId.of(options.agreementKey().publicKey());
   }
 
-  /**
-   * The payload key from the opener's signed ClientProof (never from unsigned engine copies):
-   * verifies the proof's signature and ids, finds the grant addressed to {@code me}, unwraps it.
-   */
+  /** The payload key from the opener's signed ClientProof ({@link ClientKeyExchange#unwrapOwnGrant}). */
   public static PayloadKey unwrapOwnGrant(SignedMessage signedProof, UUID workspaceId, String serverId,
       String sessionId, X25519KeyPair me, KeyRole role) {
-    Handshake.ClientProof proof = Handshake.verifyProof(signedProof);
-    if (!proof.workspaceId().equals(workspaceId.toString()) || !proof.sessionId().equals(sessionId)
-        || (serverId != null && !proof.serverId().equals(serverId))) {
-      throw new AuthenticationFailedException("ClientProof is for another workspace, server or session");
-    }
-    KeyGrant mine = proof.grantFor(me.publicKey(), role);
-    if (mine == null) {
-      throw new AuthenticationFailedException("the session's " + role.wireName() + " key was not granted to this key");
-    }
-    return KeyGrants.unwrap(mine, proof.keyContext(), me);
+    return ClientKeyExchange.unwrapOwnGrant(signedProof, workspaceId, serverId, sessionId, me, role);
   }
 
-  /**
-   * Output, under the receiver rules: the server's key id as sender, a tag that verifies (else the
-   * connection closes), then the counter: a repeat or a step back is refused (counted, reported,
-   * not rendered); a gap is reported ("output gap: N frames missing") and the output goes on.
-   */
+  /** Output under the receiver rules ({@link OutputDecryptor#receive}). */
   private void data(WebTtyFrame f) {
-    PayloadCipher c = output;
-    if (c == null) {
+    if (!outputs.ready()) {
       fail("data_before_key");
       return;
     }
-    if (f.getStream() == TtyStream.TTY_STREAM_STDIN) {
-      return; // the engine does not fan stdin out; ignore rather than render it
-    }
-    SealedPayload p = TtyFrames.fromProto(f.getStream(), f.getSealed());
-    if (!p.senderKeyId().equals(serverKeyId)) {
-      // output from anyone but the daemon (a recipient holding the output key, via the engine)
-      throw new AuthenticationFailedException("output not sent by the server");
-    }
-    byte[] plain = c.open(p);
-    PayloadCounters.Verdict v = outputCounters.observe(p);
-    if (v.kind() == PayloadCounters.Kind.REPEAT) {
-      stats.count("output_refused_replayed");
-      listener.integrity("output_repeat", p.counter());
-      return;
-    }
-    if (v.kind() == PayloadCounters.Kind.GAP) {
-      stats.count("output_gap");
-      stats.add("output_frames_missing", v.missing());
-      listener.integrity("output_gap", v.missing());
-    }
-    listener.output(plain);
+    outputs.receive(f);
   }
 
   private void fail(String reason) {

@@ -8,20 +8,15 @@ import dev.umbra.client.tty.TtyStats;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
-import dev.umbra.crypto.webtty.KeyGrant;
 import dev.umbra.crypto.webtty.KeyGrants;
-import dev.umbra.crypto.webtty.InputKeyGrant;
 import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
-import dev.umbra.crypto.webtty.PayloadCounters;
-import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.PayloadSender;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
-import dev.umbra.crypto.webtty.SealedPayload;
 import dev.umbra.crypto.webtty.Stream;
-import dev.umbra.crypto.sign.Signed;
+import dev.umbra.daemon.tty.ServerSession.State;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
@@ -41,8 +36,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -56,19 +49,17 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: frames are handled on the Vert.x context; the PTY is started, written and read on
  * platform threads (one writer and one reader per session): reads and writes are native calls
  * that may block, which would pin the few carriers of virtual threads. A keystroke the PTY takes
- * without waiting is written on the Vert.x context directly (see {@code deliver}).
+ * without waiting is written on the Vert.x context directly ({@link KeystrokeDelivery}).
+ *
+ * <p>This class keeps the engine connection, registration, the hello and proof checks and each
+ * session's lifecycle; a session's parts live beside it: {@link InputGate} (who may type, the input
+ * receiver rules), {@link InputKeyHandover} (control changes, reviewers' grants),
+ * {@link OutputKeySharing} (share requests, output-key epochs), {@link OutputPipeline} (PTY reader →
+ * sealer → engine socket).
  */
 public final class TtyServer implements AutoCloseable {
   public static final String PATH = "/v1/webtty/server";
   private static final Logger log = LoggerFactory.getLogger(TtyServer.class);
-  private static final int READ_CHUNK = TtyFrames.MAX_PLAINTEXT;
-  /**
-   * PTY output read but not yet sealed, per session (two full chunks): the reader blocks beyond it,
-   * so backpressure still reaches the PTY. Output read before a share is sealed under the key
-   * current when it is sealed, as before; this bounds how much that can be.
-   */
-  private static final int MAX_QUEUED_OUTPUT_BYTES = 2 * READ_CHUNK;
-
   private final Vertx vertx;
   private final io.vertx.core.http.WebSocketClient wsClient;
   private final TtyServerConfig config;
@@ -76,8 +67,6 @@ public final class TtyServer implements AutoCloseable {
   private final SecureRandom random = new SecureRandom();
   private final Map<String, ServerSession> sessions = new ConcurrentHashMap<>();
   private volatile WebSocket ws;
-  /** PTY readers wait on this while the engine socket's write queue is full; drain wakes them. */
-  private final Object drained = new Object();
   private volatile boolean stopped;
   private Promise<Void> registered;
   private long backoffMs = 500;
@@ -85,73 +74,42 @@ public final class TtyServer implements AutoCloseable {
   private volatile dev.umbra.proto.webtty.ServerPolicy policy;
   /** The policy of the last REGISTER sent. */
   private volatile dev.umbra.proto.webtty.ServerPolicy sentPolicy;
-  /**
-   * The X25519 keys of the reviewers the machine's verified policy names (each vouched for under
-   * the pin by {@code TtyPolicyPin}): every input key is wrapped to them too.
-   */
-  private volatile java.util.List<X25519PublicKey> reviewers = java.util.List.of();
   /** The policy the engine last confirmed in REGISTERED. */
   private volatile dev.umbra.proto.webtty.ServerPolicy confirmedPolicy;
 
-  private enum State { AWAIT_PROOF, STARTING, LIVE, ENDED }
-
-  private final class ServerSession {
-    final String id;
-    /** Input refusals already logged for this session (on the Vert.x context): one line per kind. */
-    final java.util.Set<InputRefusal> loggedRefusals = java.util.EnumSet.noneOf(InputRefusal.class);
-    final byte[] nonce;
-    volatile State state = State.AWAIT_PROOF;
-    /** Output (stdout) sealed as this daemon, counter from 0 (read by the PTY reader thread). */
-    volatile PayloadSender output;
-    /** The opener's signed key context (epoch 0): input keys and their payloads stay bound to it. */
-    KeyContext context;
-    /** The current output key's context and id, epoch (0 = the opener's), replaced by each share. */
-    KeyContext outputContext;
-    volatile PayloadKeyId outputKeyId;
-    long outputEpoch;
-    /** not_before_ms of the last accepted share request: a later one must be newer (no replay). */
-    long lastShareNotBefore = Long.MIN_VALUE;
-    /**
-     * The X25519 keys of the output recipients this daemon was shown (its own, the opener's, the
-     * devices vouched for in the proof, every key of an accepted share): a share from a connection
-     * that does not know them all (a controller, a re-attached opener) names only what it adds.
-     */
-    final Map<KeyId, X25519PublicKey> recipientKeys = new ConcurrentHashMap<>();
-    /**
-     * Held while sealing and queueing an output frame, and while switching the output key and
-     * queueing its OUTPUT_KEY frame: nothing sealed under the old key follows the switch.
-     */
-    final Object outputLock = new Object();
-    /**
-     * The current input key and who may use it (the controller's key id); null while nobody has
-     * control. Only the Vert.x context reads and writes these, and the counters below.
-     */
-    PayloadCipher input;
-    KeyId controllerKeyId;
-    long inputEpoch;
-    final java.util.Set<PayloadKeyId> retiredInputKeys = new java.util.HashSet<>();
-    final PayloadCounters inputCounters = PayloadCounters.fromZero();
-    volatile PtyShell shell;
-    /** Who opened it: the proof's signing key and device credential, checked again when trust changes. */
-    volatile Ed25519PublicKey clientKey;
-    volatile Signed clientCredential;
-    /** Keystrokes wait for the shell's first output (at most 1 s): input typed ahead while the
-     * terminal is still being set up could otherwise be discarded by the PTY. */
-    final java.util.concurrent.CompletableFuture<Void> firstOutput = new java.util.concurrent.CompletableFuture<>();
-    final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tty-writer").factory());
-    /** Keystroke writes handed to {@link #writer} and not finished: while any are, new ones queue behind them. */
-    final java.util.concurrent.atomic.AtomicInteger queuedWrites = new java.util.concurrent.atomic.AtomicInteger();
-
-    ServerSession(String id, byte[] nonce) {
-      this.id = id;
-      this.nonce = nonce;
+  /** The server as its sessions' parts see it: frames to the engine, sessions ended. */
+  private final SessionLink link = new SessionLink() {
+    @Override
+    public void send(WebTtyFrame frame) {
+      TtyServer.this.send(frame);
     }
-  }
+
+    @Override
+    public void end(ServerSession session, WebTtyReason reason) {
+      TtyServer.this.end(session, reason, true);
+    }
+
+    @Override
+    public void exited(ServerSession s, int status) {
+      if (s.state == State.LIVE) {
+        send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(s.id)
+            .setExitStatus(status).build());
+        s.state = State.ENDED;
+        sessions.remove(s.id);
+        s.writer.shutdown();
+      }
+    }
+  };
+  private final OutputPipeline output = new OutputPipeline(link, () -> ws);
+  private final InputKeyHandover handover;
+  private final OutputKeySharing sharing;
 
   public TtyServer(Vertx vertx, TtyServerConfig config) {
     this.vertx = vertx;
     this.config = config;
     this.policy = config.policy();
+    this.handover = new InputKeyHandover(config, stats, link);
+    this.sharing = new OutputKeySharing(config, stats, link, () -> policy);
     // kept for the server's life: Vert.x closes clients that become unreachable
     this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
         .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
@@ -193,11 +151,7 @@ public final class TtyServer implements AutoCloseable {
           socket.binaryMessageHandler(this::onMessage);
           socket.closeHandler(v -> onDisconnected());
           socket.exceptionHandler(e -> { });
-          socket.drainHandler(v -> {
-            synchronized (drained) {
-              drained.notifyAll();
-            }
-          });
+          socket.drainHandler(v -> output.drained());
           sendRegister();
         })
         .onFailure(e -> {
@@ -315,14 +269,13 @@ public final class TtyServer implements AutoCloseable {
     }
     s.context = p.keyContext();
     s.outputContext = p.keyContext();
-    rememberKey(s, config.agreementKey().publicKey());
-    rememberKey(s, p.agreementKey());
-    rememberVouchedKeys(s, p.recipientDevices());
+    s.rememberKey(config.agreementKey().publicKey());
+    s.rememberKey(p.agreementKey());
+    sharing.rememberVouchedKeys(s, p.recipientDevices());
     s.outputKeyId = p.outputKeyId();
     s.output = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, outputKey, p.outputKeyId(), p.keyContext()), ownKeyId());
     // epoch 0: the opener's own input key; only the opener may type until control changes
-    s.input = new PayloadCipher(KeyRole.INPUT, inputKey, p.inputKeyId(), p.keyContext());
-    s.controllerKeyId = KeyId.of(p.agreementKey());
+    s.input.grant(new PayloadCipher(KeyRole.INPUT, inputKey, p.inputKeyId(), p.keyContext()), KeyId.of(p.agreementKey()));
     Map<String, String> env = new HashMap<>(config.env());
     env.put("TERM", p.term().matches("[A-Za-z0-9._+-]{1,64}") ? p.term() : "xterm-256color");
     env.put("UMBRA_TTY_SESSION", s.id);
@@ -342,14 +295,14 @@ public final class TtyServer implements AutoCloseable {
       }
       // made before READY and sent right behind it on the same socket, so the engine records it
       // before any stdin the opener sends once READY reached it (an export reads events in order)
-      WebTtyFrame reviewersGrant = openersInputKeyForReviewers(s, p, inputKey);
+      WebTtyFrame reviewersGrant = handover.openersInputKeyForReviewers(s, p, inputKey);
       s.state = State.LIVE;
       send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY).setSessionId(s.id).build());
       if (reviewersGrant != null) {
         send(reviewersGrant);
         stats.count("reviewer_input_keys_issued");
       }
-      pump(s);
+      output.start(s);
     });
   }
 
@@ -431,117 +384,35 @@ public final class TtyServer implements AutoCloseable {
     if (bytes == null) {
       return; // refused (and counted): its bytes never reach the PTY
     }
-    deliver(s, bytes);
+    KeystrokeDelivery.deliver(s, bytes, stats);
   }
 
   /**
-   * Hands opened keystrokes to the PTY, in order. On the event loop itself when the writer thread
-   * has nothing queued and the shell has spoken: a write that never blocks ({@link PtyShell#writeNow})
-   * takes a keystroke straight to the terminal, saving a thread wake-up per keystroke (a round trip
-   * on a loaded 2-vCPU machine pays several milliseconds at p99 for each hop). What the PTY does not
-   * take at once, and anything while earlier writes are still queued, goes to the writer thread,
-   * which may wait.
-   */
-  private void deliver(ServerSession s, byte[] bytes) {
-    int written = 0;
-    if (s.queuedWrites.get() == 0 && s.firstOutput.isDone()) {
-      try {
-        written = s.shell.writeNow(bytes, 0, bytes.length);
-      } catch (Exception e) {
-        stats.count("pty_write_failed");
-        return;
-      }
-      if (written == bytes.length) {
-        stats.count("stdin_frames");
-        return;
-      }
-    }
-    byte[] rest = written == 0 ? bytes : Arrays.copyOfRange(bytes, written, bytes.length);
-    s.queuedWrites.incrementAndGet();
-    s.writer.execute(() -> {
-      try {
-        try {
-          s.firstOutput.get(1, java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException | java.util.concurrent.ExecutionException e) {
-          // a silent shell: type anyway
-        }
-        s.shell.write(rest);
-        stats.count("stdin_frames");
-      } catch (Exception e) {
-        stats.count("pty_write_failed");
-      } finally {
-        s.queuedWrites.decrementAndGet();
-      }
-    });
-  }
-
-  /**
-   * The receiver rules for input (docs/webtty.md "Receiver rules"), on the Vert.x context in
-   * frame order. Returns the plaintext, or null when the payload is refused:
-   * <ul>
-   *   <li>not under the current input key (the previous controller's retired key, the output key
-   *       every recipient holds, an unknown key) or not from the current controller: dropped,
-   *       counted {@code input_refused_<why>}; the session goes on;</li>
-   *   <li>malformed, v1, or a bad tag: the session ends ({@code bad_frame});</li>
-   *   <li>a counter already seen or older (a replay, a step back): dropped, counted
-   *       {@code input_refused_replayed}; the session goes on;</li>
-   *   <li>a counter ahead of the expected one (keystrokes were dropped or reordered): the session
-   *       ends ({@code input_gap}), since running what follows lost keystrokes changes its meaning.</li>
-   * </ul>
+   * The receiver rules for input ({@link InputGate#open}), on the Vert.x context in frame order.
+   * Returns the plaintext, or null when the payload is refused: dropped and counted
+   * {@code input_refused_<why>} (the session goes on), or the session ends ({@code bad_frame},
+   * {@code input_gap}).
    */
   private byte[] openInput(ServerSession s, Stream stream, dev.umbra.proto.webtty.Sealed sealed) {
-    SealedPayload p;
-    try {
-      p = TtyFrames.fromProto(stream, sealed);
-    } catch (CryptoException | IllegalArgumentException e) {
-      stats.count("stdin_rejected");
-      end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
-      return null;
-    }
-    if (s.input == null || !p.payloadKeyId().equals(s.input.keyId())) {
-      refuseInput(s, s.retiredInputKeys.contains(p.payloadKeyId()) ? InputRefusal.RETIRED_KEY
-          : s.input == null ? InputRefusal.NO_CONTROLLER : InputRefusal.WRONG_KEY);
-      return null;
-    }
-    if (!p.senderKeyId().equals(s.controllerKeyId)) {
-      refuseInput(s, InputRefusal.WRONG_SENDER);
-      return null;
-    }
-    byte[] plain;
-    try {
-      plain = s.input.open(p);
-    } catch (CryptoException | IllegalArgumentException e) {
-      // bad tag (also a replay relabelled with another counter), truncated: drop, close, count
-      stats.count("stdin_rejected");
-      end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
-      return null;
-    }
-    PayloadCounters.Verdict v = s.inputCounters.observe(p);
-    switch (v.kind()) {
-      case REPEAT -> {
-        refuseInput(s, InputRefusal.REPLAYED);
-        return null;
+    return switch (s.input.open(stream, sealed)) {
+      case InputGate.Opened o -> o.plaintext();
+      case InputGate.Refused r -> {
+        refuseInput(s, r.why());
+        yield null;
       }
-      case GAP -> {
+      case InputGate.Malformed m -> {
+        stats.count("stdin_rejected");
+        end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
+        yield null;
+      }
+      case InputGate.Gap g -> {
         stats.count("input_gap");
-        log.warn("WebTTY session {}: {} input frame(s) missing before counter {}; ending it", s.id, v.missing(),
-            v.counter());
+        log.warn("WebTTY session {}: {} input frame(s) missing before counter {}; ending it", s.id, g.missing(),
+            g.counter());
         end(s, WebTtyReason.WEBTTY_REASON_INPUT_GAP, true);
-        return null;
+        yield null;
       }
-      default -> {
-        return plain;
-      }
-    }
-  }
-
-  /** Why a stdin/resize frame was dropped before the PTY (counted {@code input_refused_<wire>}; the session goes on). */
-  enum InputRefusal {
-    REPLAYED, WRONG_KEY, RETIRED_KEY, WRONG_SENDER, NO_CONTROLLER, UNSEALED_RESIZE;
-
-    String wire() {
-      return name().toLowerCase(java.util.Locale.ROOT);
-    }
+    };
   }
 
   private void refuseInput(ServerSession s, InputRefusal why) {
@@ -576,395 +447,33 @@ public final class TtyServer implements AutoCloseable {
     s.writer.execute(() -> s.shell.resize(size[0], size[1]));
   }
 
-  /**
-   * The engine says who controls now. Whatever follows, the previous input key is retired (its
-   * stdin is refused from now on). If someone controls, and the opener's signed key context
-   * names their X25519 key, the daemon makes a fresh input key, wraps it for them and for itself
-   * (and for {@link #inputKeyReviewers}), signs the grant with the binding key and sends it as
-   * INPUT_KEY; the new controller verifies it against its pin before typing with it. A key the
-   * opener did not grant gets nothing: nobody types until the next change.
-   */
+  /** The engine says who controls now: a new input key ({@link InputKeyHandover#controlChanged}). */
   private void controlChanged(WebTtyFrame f) {
     ServerSession s = sessions.get(f.getSessionId());
     if (s == null || s.state != State.LIVE) {
       stats.count("control_unexpected");
       return;
     }
-    if (s.input != null) {
-      s.retiredInputKeys.add(s.input.keyId());
-    }
-    s.input = null;
-    s.controllerKeyId = null;
-    if (f.getPublicKey().isEmpty()) {
-      stats.count("control_released");
-      return;
-    }
-    X25519PublicKey key;
-    try {
-      key = X25519PublicKey.fromBytes(f.getPublicKey().toByteArray());
-    } catch (CryptoException e) {
-      stats.count("control_refused_malformed");
-      return;
-    }
-    KeyId id = KeyId.of(key);
-    // input keys are bound to the opener's key context (epoch 0): only its recipients can be
-    // granted one (a device a share added later watches but cannot be given a key to type with)
-    if (!s.context.hasRecipient(id) || id.equals(ownKeyId())
-        || (!f.getKeyId().isEmpty() && !Arrays.equals(f.getKeyId().toByteArray(), id.toBytes()))) {
-      stats.count("control_refused_not_recipient");
-      log.warn("WebTTY session {}: control given to a key the opener did not grant; nobody may type", s.id);
-      return;
-    }
-    if (s.retiredInputKeys.size() >= PayloadCounters.MAX_STREAMS / 2) {
-      end(s, WebTtyReason.WEBTTY_REASON_TOO_MANY_HANDOVERS, true);
-      return;
-    }
-    PayloadKey inputKey = PayloadKey.generate();
-    PayloadKeyId inputKeyId = PayloadKeyId.generate();
-    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(java.util.List.of(key, config.agreementKey().publicKey()));
-    inputKeyReviewers(s).stream().filter(k -> !holders.contains(k)).forEach(holders::add);
-    InputKeyGrant grant = new InputKeyGrant(config.workspaceId().toString(), config.serverId(), s.id, ++s.inputEpoch, id,
-        inputKeyId, s.outputKeyId, KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, s.context, holders),
-        config.clock().millis());
-    s.input = new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, s.context);
-    s.controllerKeyId = id;
-    send(inputKeyFrame(s, f.getParticipantId(), grant));
-    stats.count("input_keys_issued");
+    handover.controlChanged(s, f);
   }
 
-  /**
-   * The opener adds recipients to its live session (docs/webtty.md "Adding a recipient to a live
-   * session"): the request must be signed by the key that signed the opener's proof, be for this
-   * session, fresh and newer than the last one, keep every current recipient and add at least
-   * one, the policy must let someone join, and under Workspace Protection each added key must be
-   * a device vouched for under this daemon's pin. Then output-key epoch n+1: a fresh output key
-   * under a key context with every recipient, granted to each, in a document signed with the
-   * binding key; output after it is sealed under the new key from counter 0.
-   */
+  /** Recipients added to a live session: output-key epoch n+1 ({@link OutputKeySharing#share}). */
   private void share(WebTtyFrame f) {
     ServerSession s = sessions.get(f.getSessionId());
     if (s == null || s.state != State.LIVE) {
       stats.count("share_unexpected");
       return;
     }
-    Handshake.ShareRequest r;
-    try {
-      r = verifiedShare(s, f.getShareRequest());
-    } catch (ShareRefused e) {
-      refuseShare(s, f, e.reason);
-      return;
-    } catch (CryptoException | IllegalArgumentException e) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
-      return;
-    }
-    long now = config.clock().millis();
-    long window = r.notAfterMs() - r.notBeforeMs();
-    if (!r.workspaceId().equals(config.workspaceId().toString()) || !r.serverId().equals(config.serverId())
-        || !r.sessionId().equals(s.id) || window <= 0 || window > Handshake.MAX_PROOF_WINDOW.toMillis()
-        || now + Handshake.CLOCK_SKEW.toMillis() < r.notBeforeMs() || now > r.notAfterMs()) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
-      return;
-    }
-    if (r.notBeforeMs() <= s.lastShareNotBefore) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_REPLAYED);
-      return;
-    }
-    if (policy.getJoin() == dev.umbra.proto.webtty.JoinPolicy.JOIN_POLICY_NOBODY
-        || policy.getJoin() == dev.umbra.proto.webtty.JoinPolicy.JOIN_POLICY_UNSPECIFIED) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_POLICY);
-      return;
-    }
-    // the new context: every current recipient (the daemon must know each one's key, from the
-    // request or from what it was shown before) and the request's keys
-    Map<KeyId, X25519PublicKey> next = new java.util.LinkedHashMap<>();
-    for (KeyId id : s.outputContext.recipients()) {
-      next.put(id, s.recipientKeys.get(id));
-    }
-    for (X25519PublicKey k : r.recipientKeys()) {
-      next.put(KeyId.of(k), k);
-    }
-    java.util.Set<KeyId> added = new java.util.HashSet<>(next.keySet());
-    added.removeAll(s.outputContext.recipients());
-    if (next.containsValue(null) || added.isEmpty()) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID);
-      return;
-    }
-    java.util.List<KeyId> ids = new java.util.ArrayList<>(next.keySet());
-    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(next.values());
-    if (ids.size() > dev.umbra.crypto.webtty.OutputKeyEpoch.MAX_GRANTS
-        || s.outputEpoch >= dev.umbra.crypto.webtty.OutputKeyEpoch.MAX_EPOCH) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_LIMIT);
-      return;
-    }
-    java.util.Optional<java.util.Set<KeyId>> vouched = config.authorizer().vouchedRecipients(config.workspaceId(),
-        r.recipientDevices());
-    if (vouched.isPresent() && !vouched.get().containsAll(added)) {
-      refuseShare(s, f, WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_UNVOUCHED_RECIPIENT);
-      return;
-    }
-    s.lastShareNotBefore = r.notBeforeMs();
-    r.recipientKeys().forEach(k -> rememberKey(s, k));
-    KeyContext nextContext = new KeyContext(config.workspaceId().toString(), config.serverId(), s.id, ids);
-    PayloadKey key = PayloadKey.generate();
-    PayloadKeyId keyId = PayloadKeyId.generate();
-    dev.umbra.crypto.webtty.OutputKeyEpoch epoch = new dev.umbra.crypto.webtty.OutputKeyEpoch(
-        config.workspaceId().toString(), config.serverId(), s.id, s.outputEpoch + 1, keyId, s.outputKeyId, nextContext,
-        KeyGrants.wrapForAll(KeyRole.OUTPUT, key, keyId, nextContext, holders), now);
-    dev.umbra.crypto.webtty.OutputKeyEpoch.Signed signed = epoch.sign(config.signingKey());
-    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY)
-        .setSessionId(s.id).setKeyContext(ByteString.copyFrom(nextContext.toCanonicalJson()))
-        .setOutputKeyEpoch(dev.umbra.proto.webtty.SignedMessage.newBuilder()
-            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
-            .setSignature(ByteString.copyFrom(signed.signature())));
-    for (KeyGrant g : epoch.grants()) {
-      out.addGrants(TtyFrames.toProto(g));
-    }
-    WebTtyFrame frame = out.build();
-    s.outputEpoch = epoch.epoch();
-    s.outputContext = nextContext;
-    PayloadSender sender = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, nextContext), ownKeyId());
-    // switched and queued off the event loop, under the lock the PTY reader seals under: a write
-    // from this (event-loop) thread would go out at once, ahead of output frames the reader has
-    // queued under the old key; from another thread it queues behind them, in lock order
-    Thread.ofPlatform().daemon().name("tty-share").start(() -> {
-      synchronized (s.outputLock) {
-        s.output = sender;
-        s.outputKeyId = keyId;
-        send(frame);
-      }
-    });
-    stats.count("output_keys_issued");
-    log.info("WebTTY session {}: output-key epoch {} ({} recipient(s) added)", s.id, epoch.epoch(), added.size());
-  }
-
-  /** A share refused before its content is read (who signed it). */
-  private static final class ShareRefused extends Exception {
-    final WebTtyReason reason;
-
-    ShareRefused(WebTtyReason reason) {
-      super(reason.name(), null, false, false);
-      this.reason = reason;
-    }
-  }
-
-  /**
-   * Who may share: a request signed by the key that signed the opener's proof (the opener, also
-   * re-attached), or, under this daemon's pinned keyset, one whose {@code sharer} is a trusted
-   * device (credential valid under the pin, signed by its own key) whose WebTTY key binding names
-   * the current controller's X25519 key — the one this daemon issued the current input key to —
-   * and whose key signed the request. Without a pin only the opener shares (nothing ties a
-   * controller's signing key to its X25519 key).
-   */
-  private Handshake.ShareRequest verifiedShare(ServerSession s, dev.umbra.proto.webtty.SignedMessage m) throws ShareRefused {
-    try {
-      return Handshake.verifyShare(m, s.clientKey);
-    } catch (dev.umbra.crypto.AuthenticationFailedException notOpener) {
-      Handshake.RecipientDevice sharer = Handshake.shareSharer(m);
-      java.util.Optional<java.util.Set<KeyId>> vouched = sharer == null ? java.util.Optional.empty()
-          : config.authorizer().vouchedRecipients(config.workspaceId(), java.util.List.of(sharer));
-      if (vouched.isEmpty() && config.authorizer().pinnedKeysetVersion() == 0) {
-        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_OPENER);
-      }
-      if (sharer == null || s.controllerKeyId == null || !vouched.orElse(java.util.Set.of()).contains(s.controllerKeyId)) {
-        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
-      }
-      Ed25519PublicKey key = dev.umbra.client.trust.TrustModel.Credential.of(sharer.credential()).keys().signingKey();
-      if (config.authorizer().refusal(config.workspaceId(), key, sharer.credential()) != null) {
-        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
-      }
-      try {
-        return Handshake.verifyShare(m, key);
-      } catch (dev.umbra.crypto.AuthenticationFailedException e) {
-        throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
-      }
-    }
-  }
-
-  private static void rememberKey(ServerSession s, X25519PublicKey key) {
-    s.recipientKeys.put(KeyId.of(key), key);
-  }
-
-  /** The WebTTY keys of the devices vouched for under the pin (Workspace Protection), remembered for later shares. */
-  private void rememberVouchedKeys(ServerSession s, java.util.List<Handshake.RecipientDevice> devices) {
-    if (devices.isEmpty()) {
-      return;
-    }
-    java.util.Set<KeyId> vouched = config.authorizer().vouchedRecipients(config.workspaceId(), devices).orElse(java.util.Set.of());
-    for (Handshake.RecipientDevice d : devices) {
-      try {
-        X25519PublicKey k = dev.umbra.client.trust.TrustModel.DeviceWebTtyKey.of(d.webttyKey()).key();
-        if (vouched.contains(KeyId.of(k))) {
-          rememberKey(s, k);
-        }
-      } catch (CryptoException | IllegalArgumentException e) {
-        // not vouched for: not a key to wrap to
-      }
-    }
-  }
-
-  private void refuseShare(ServerSession s, WebTtyFrame f, WebTtyReason reason) {
-    String wire = WebTtyReasons.wire(reason);
-    stats.count(wire);
-    log.warn("WebTTY session {}: share refused ({})", s.id, wire);
-    send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).setSessionId(s.id)
-        .setParticipantId(f.getParticipantId()).setReason(wire).build());
-  }
-
-  /**
-   * The reviewers the machine's signed policy names (docs/webtty.md "Reviewers"): they get every
-   * fresh input key, so their exports read stdin. Their keys were vouched for under the pin when
-   * the policy was verified (a policy naming anyone else is refused, {@code unvouched_reviewer}).
-   */
-  private java.util.List<X25519PublicKey> inputKeyReviewers(ServerSession s) {
-    java.util.List<X25519PublicKey> out = new java.util.ArrayList<>();
-    for (X25519PublicKey k : reviewers) {
-      // input keys are bound to the opener's key context: a reviewer it does not list cannot be
-      // granted one (an opener that did not add the policy's reviewers); counted, the session goes on
-      if (s.context.hasRecipient(KeyId.of(k))) {
-        out.add(k);
-      } else {
-        stats.count("reviewer_not_recipient");
-      }
-    }
-    return out;
+    sharing.share(s, f);
   }
 
   /** From the policy: the reviewers' X25519 keys (empty: none). */
   public void updateReviewers(java.util.List<X25519PublicKey> keys) {
-    reviewers = java.util.List.copyOf(keys);
-  }
-
-  /**
-   * The opener's own input key (epoch 0, granted in its proof to this daemon and the opener only)
-   * re-wrapped for the reviewers in a daemon-signed input key grant of epoch 0, to be sent right
-   * after READY to no participant: the engine records it (kind 4) and a reviewer's export reads the
-   * opener's stdin with it. Null when the policy names no reviewer (or it could not be made).
-   */
-  private WebTtyFrame openersInputKeyForReviewers(ServerSession s, Handshake.ClientProof p, PayloadKey inputKey) {
-    java.util.List<X25519PublicKey> keys = inputKeyReviewers(s);
-    if (keys.isEmpty()) {
-      return null;
-    }
-    // the opener (who made the key; a grant names its controller among the holders), this daemon, the reviewers
-    java.util.List<X25519PublicKey> holders = new java.util.ArrayList<>(
-        java.util.List.of(p.agreementKey(), config.agreementKey().publicKey()));
-    keys.stream().filter(k -> !holders.contains(k)).forEach(holders::add);
-    try {
-      InputKeyGrant grant = new InputKeyGrant(config.workspaceId().toString(), config.serverId(), s.id, 0,
-          KeyId.of(p.agreementKey()), p.inputKeyId(), p.outputKeyId(),
-          KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, p.inputKeyId(), s.context, holders), config.clock().millis());
-      return inputKeyFrame(s, "", grant);
-    } catch (RuntimeException e) {
-      // never in the way of the session: the reviewers then cannot read this stdin, and it is counted
-      stats.count("reviewer_input_key_failed");
-      log.warn("WebTTY session {}: the reviewers' grant of the opener's input key was not made ({})", s.id, e.getClass().getSimpleName());
-      return null;
-    }
-  }
-
-  private WebTtyFrame inputKeyFrame(ServerSession s, String participantId, InputKeyGrant grant) {
-    InputKeyGrant.Signed signed = grant.sign(config.signingKey());
-    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
-        .setSessionId(s.id).setParticipantId(participantId)
-        .setInputKeyGrant(dev.umbra.proto.webtty.SignedMessage.newBuilder()
-            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
-            .setSignature(ByteString.copyFrom(signed.signature())));
-    for (KeyGrant g : grant.grants()) {
-      out.addGrants(TtyFrames.toProto(g));
-    }
-    return out.build();
+    handover.updateReviewers(keys);
   }
 
   private KeyId ownKeyId() {
     return KeyId.of(config.agreementKey().publicKey());
-  }
-
-  /**
-   * Reads the PTY until EOF, seals each chunk as stdout, then reports the exit status. A full chunk
-   * (a burst of bulk output) is handed to a sealer thread so the PTY keeps being drained while it is
-   * encrypted and written; a small one (an echo, a prompt) found nothing queued ahead of it is sealed
-   * and sent by the reader itself, without a thread wake-up more. Either way one chunk at a time is
-   * sealed, in the order read, under {@code outputLock}: counters stay strictly ordered.
-   */
-  private void pump(ServerSession s) {
-    OutputQueue queue = new OutputQueue(MAX_QUEUED_OUTPUT_BYTES);
-    Thread sealer = Thread.ofPlatform().daemon().name("tty-sealer").start(() -> {
-      try {
-        byte[] chunk;
-        while ((chunk = queue.take()) != null) {
-          boolean sent = sealAndSend(s, chunk);
-          queue.done(chunk);
-          if (!sent) {
-            queue.abort();
-          }
-        }
-      } catch (Exception e) {
-        queue.abort(); // the reader stops too: nothing read after this could be sent in order
-      }
-    });
-    Thread.ofPlatform().daemon().name("tty-reader").start(() -> {
-      try {
-        byte[] chunk;
-        // a burst of output becomes one frame (up to its plaintext limit): fewer frames to seal and
-        // record; each chunk is a new array of exactly its bytes, sealed as it is
-        while ((chunk = s.shell.readBurst(READ_CHUNK)) != null) {
-          if (chunk.length == 0) {
-            continue;
-          }
-          s.firstOutput.complete(null);
-          boolean more = chunk.length < READ_CHUNK && queue.idle() ? sealAndSend(s, chunk) : queue.put(chunk);
-          if (!more) {
-            break;
-          }
-        }
-      } catch (Exception e) {
-        // EIO at the end of the PTY on Linux: the same as EOF
-      }
-      queue.close();
-      try {
-        sealer.join(); // all output read is sent before the exit status
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      int status;
-      try {
-        status = s.shell.waitFor();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        status = 130;
-      }
-      // the process is gone: release the terminal's descriptors now (end() does it otherwise)
-      s.shell.close();
-      if (s.state == State.LIVE) {
-        send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(s.id)
-            .setExitStatus(status).build());
-        s.state = State.ENDED;
-        sessions.remove(s.id);
-        s.writer.shutdown();
-      }
-    });
-  }
-
-  /** Seals {@code chunk} as stdout and sends it, after waiting out a full socket; false once the session is not live. */
-  private boolean sealAndSend(ServerSession s, byte[] chunk) throws InterruptedException {
-    WebSocket socket = ws;
-    synchronized (drained) {
-      // backpressure: park until the socket drains, re-checked every 2 ms: the drain handler
-      // does not fire for every full queue (measured: most 50 ms waits of a bulk run ended by
-      // their timeout, each a 50 ms stall), and the session may end or the socket be replaced
-      while (socket != null && !socket.isClosed() && socket.writeQueueFull() && s.state == State.LIVE) {
-        drained.wait(2);
-      }
-    }
-    if (s.state != State.LIVE) {
-      return false;
-    }
-    synchronized (s.outputLock) {
-      SealedPayload sealed = s.output.seal(Stream.STDOUT, chunk);
-      send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
-          .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
-    }
-    return true;
   }
 
   /** Ends a session; {@code reason} (a CLOSE to the engine) is null when {@code tellEngine} is false. */
