@@ -528,15 +528,12 @@ final class SessionHome {
       if (!ws.equals(r.workspaceId())) {
         continue;
       }
-      for (var p : s.model.participants()) {
-        if (!r.voidsSubject(ws, SubjectKind.MEMBER, p.subject(), Instant.EPOCH)) {
-          continue;
-        }
+      for (var p : s.model.revokedBy(subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {
         if (s.model.isOpener(p)) {
           endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null);
-          break;
+        } else {
+          removeParticipant(s, p, WebTtyReason.WEBTTY_REASON_REVOKED);
         }
-        removeParticipant(s, p, WebTtyReason.WEBTTY_REASON_REVOKED);
       }
     }
   }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
+import java.util.function.Predicate;
 
 /**
  * One session's rules as its home keeps them (docs/webtty.md, "Engine internals"): lifecycle
@@ -343,6 +344,25 @@ public final class SessionModel {
       next = openerPresent() ? Aftermath.NONE : Aftermath.AWAIT_OPENER;
     }
     return Optional.of(new Departure(p, controlDropped && phase == Phase.LIVE, next));
+  }
+
+  /**
+   * The participants a revocation voids ({@code voided} by their subject), in the order they came,
+   * up to and including the opener: the others leave one by one, the opener's revocation ends the
+   * session. The home does not know when a participant's token was issued, so the caller counts it
+   * as issued before the revocation (fail closed).
+   */
+  public List<Participant> revokedBy(Predicate<String> voided) {
+    List<Participant> out = new ArrayList<>();
+    for (Participant p : participants.values()) {
+      if (voided.test(p.subject())) {
+        out.add(p);
+        if (isOpener(p)) {
+          break;
+        }
+      }
+    }
+    return out;
   }
 
   /** Ends the session; returns the phase it was in ({@link Phase#ENDED}: it had already ended). */

@@ -355,6 +355,19 @@ class SessionModelTest {
     assertThat(s.participants()).extracting(Participant::id).containsExactly("p-opener");
   }
 
+  @Test
+  void aRevocationVoidsItsSubjectsParticipantsUpToTheOpener() {
+    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    Participant bob = join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
+    join(s, "p-carol", "carol", Role.MEMBER, ADMIN_KEY);
+    Participant bobAgain = join(s, "p-bob-2", "bob", Role.MEMBER, VIEWER_KEY);
+
+    assertThat(s.revokedBy("bob"::equals)).containsExactly(bob, bobAgain);
+    assertThat(s.revokedBy("dave"::equals)).isEmpty();
+    assertThat(s.revokedBy(subject -> true)).as("the opener came first: their revocation ends it all")
+        .containsExactly(s.opener().orElseThrow());
+  }
+
   // ---------------------------------------------------------------- shares
 
   @Test
