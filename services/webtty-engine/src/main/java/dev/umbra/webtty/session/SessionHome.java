@@ -24,7 +24,6 @@ import dev.umbra.proto.webtty.WebTtyReason;
 import dev.umbra.proto.webtty.WebTtyReasons;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.recording.RecordingWriter;
-import dev.umbra.webtty.recording.StoredEvent;
 import dev.umbra.webtty.session.model.Decision;
 import dev.umbra.webtty.session.model.Participant;
 import dev.umbra.webtty.session.model.SessionModel;
@@ -39,7 +38,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
 
 /**
