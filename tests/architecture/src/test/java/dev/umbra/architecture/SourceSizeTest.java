@@ -45,11 +45,7 @@ class SourceSizeTest {
       Map.entry("bench/src/main/java/dev/umbra/bench/relay/RelayBench.java#RelayBench.run", 110),
       Map.entry("bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run", 93),
       Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java", 724),
-      Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java#DeviceTrustRoutes.rotate", 89),
-      Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java", 1239),
-      Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java#SessionHub.onServerMessage", 139),
-      Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java#SessionHub.participantFrame", 155),
-      Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/wire/WebTtyWire.java#WebTtyWire.problem", 94)));
+      Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java#DeviceTrustRoutes.rotate", 89)));
 
   static Path repo;
   static Map<String, Integer> measured;

@@ -2,7 +2,9 @@ package dev.umbra.webtty.session;
 
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.bus.Subscription;
+import dev.umbra.kit.http.WsMessages;
 import dev.umbra.proto.webtty.ServerPolicy;
+import dev.umbra.proto.webtty.WebTtyFrame;
 import io.vertx.core.http.ServerWebSocket;
 import java.util.LinkedHashSet;
 import java.util.Set;
@@ -25,5 +27,12 @@ final class ServerConn {
 
   boolean registered() {
     return serverId != null;
+  }
+
+  /** Writes a frame to the server unless the connection is closed. */
+  void write(WebTtyFrame f) {
+    if (!closed) {
+      ws.writeBinaryMessage(WsMessages.of(f));
+    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.umbra.webtty.wire;
 
 import dev.umbra.proto.webtty.Sealed;
+import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyReason;
@@ -124,29 +125,10 @@ public final class WebTtyWire {
         return p.isPresent() || !f.hasSealed() ? p : sealedProblem(f.getSealed());
       }
       case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
-        Optional<WebTtyReason> p = signedProblem(f.hasInputKeyGrant() ? f.getInputKeyGrant().getCanonicalJson().size() : -1,
-            f.getInputKeyGrant().getSignature().size());
-        if (p.isPresent()) {
-          return p;
-        }
-        // no participant: the reviewers' grant of the opener's input key (epoch 0), only recorded
-        if ((!f.getParticipantId().isEmpty() && !validId(f.getParticipantId())) || f.getGrantsCount() == 0
-            || f.getGrantsCount() > MAX_GRANTS) {
-          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
-        }
-        return grantsProblem(f);
+        return inputKeyProblem(f);
       }
       case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
-        Optional<WebTtyReason> p = signedProblem(f.hasOutputKeyEpoch() ? f.getOutputKeyEpoch().getCanonicalJson().size() : -1,
-            f.getOutputKeyEpoch().getSignature().size());
-        if (p.isPresent()) {
-          return p;
-        }
-        if (f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS || f.getKeyContext().isEmpty()
-            || f.getKeyContext().size() > MAX_SIGNED_BYTES) {
-          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
-        }
-        return grantsProblem(f);
+        return outputKeyProblem(f);
       }
       case WEBTTY_FRAME_TYPE_SHARE -> {
         return signedProblem(f.hasShareRequest() ? f.getShareRequest().getCanonicalJson().size() : -1,
@@ -162,19 +144,7 @@ public final class WebTtyWire {
             f.getServerHello().getSignature().size());
       }
       case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> {
-        Optional<WebTtyReason> p = signedProblem(f.hasClientProof() ? f.getClientProof().getCanonicalJson().size() : -1,
-            f.getClientProof().getSignature().size());
-        if (p.isPresent()) {
-          return p;
-        }
-        if (f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS || f.getKeyContext().isEmpty()
-            || f.getKeyContext().size() > MAX_SIGNED_BYTES || f.getKeyId().size() != KEY_ID_BYTES) {
-          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
-        }
-        if (!f.getPublicKey().isEmpty() && f.getPublicKey().size() != PUBLIC_KEY_BYTES) {
-          return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
-        }
-        return grantsProblem(f);
+        return clientProofProblem(f);
       }
       case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> {
         boolean key = f.getPublicKey().isEmpty() || f.getPublicKey().size() == PUBLIC_KEY_BYTES;
@@ -185,6 +155,53 @@ public final class WebTtyWire {
         return Optional.empty();
       }
     }
+  }
+
+  /** INPUT_KEY: a signed grant of the new input key, and the wrapped keys it names. */
+  private static Optional<WebTtyReason> inputKeyProblem(WebTtyFrame f) {
+    Optional<WebTtyReason> p = signedProblem(f.hasInputKeyGrant() ? f.getInputKeyGrant().getCanonicalJson().size() : -1,
+        f.getInputKeyGrant().getSignature().size());
+    if (p.isPresent()) {
+      return p;
+    }
+    // no participant: the reviewers' grant of the opener's input key (epoch 0), only recorded
+    if ((!f.getParticipantId().isEmpty() && !validId(f.getParticipantId())) || f.getGrantsCount() == 0
+        || f.getGrantsCount() > MAX_GRANTS) {
+      return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+    }
+    return grantsProblem(f);
+  }
+
+  /** OUTPUT_KEY (a share): a signed epoch, its key context and grants. */
+  private static Optional<WebTtyReason> outputKeyProblem(WebTtyFrame f) {
+    Optional<WebTtyReason> p = keyContextProblem(f, f.hasOutputKeyEpoch(), f.getOutputKeyEpoch());
+    return p.isPresent() ? p : grantsProblem(f);
+  }
+
+  /** CLIENT_PROOF: a signed proof, key context, grants, the opener's key id and public key. */
+  private static Optional<WebTtyReason> clientProofProblem(WebTtyFrame f) {
+    Optional<WebTtyReason> p = keyContextProblem(f, f.hasClientProof(), f.getClientProof());
+    if (p.isPresent()) {
+      return p;
+    }
+    if (f.getKeyId().size() != KEY_ID_BYTES || (!f.getPublicKey().isEmpty() && f.getPublicKey().size() != PUBLIC_KEY_BYTES)) {
+      return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+    }
+    return grantsProblem(f);
+  }
+
+  /** A signed document that comes with a key context and 1..MAX_GRANTS grants (OUTPUT_KEY, CLIENT_PROOF). */
+  private static Optional<WebTtyReason> keyContextProblem(WebTtyFrame f, boolean present, SignedMessage document) {
+    Optional<WebTtyReason> p = signedProblem(present ? document.getCanonicalJson().size() : -1,
+        document.getSignature().size());
+    if (p.isPresent()) {
+      return p;
+    }
+    if (f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS || f.getKeyContext().isEmpty()
+        || f.getKeyContext().size() > MAX_SIGNED_BYTES) {
+      return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+    }
+    return Optional.empty();
   }
 
   /** Grants (v2): our suites, a key role of "output" or "input", ids, enc and ciphertext of their sizes. */

@@ -1,0 +1,579 @@
+package dev.umbra.webtty.session;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditActor;
+import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.auth.Role;
+import dev.umbra.kit.auth.SubjectKind;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.id.Ulid;
+import dev.umbra.kit.revocation.Revoked;
+import dev.umbra.proto.webtty.BusDirection;
+import dev.umbra.proto.webtty.ParticipantRole;
+import dev.umbra.proto.webtty.RecordedEvent;
+import dev.umbra.proto.webtty.RecordedKind;
+import dev.umbra.proto.webtty.RecordingHeader;
+import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyBusMessage;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.proto.webtty.WebTtyReason;
+import dev.umbra.proto.webtty.WebTtyReasons;
+import dev.umbra.webtty.metrics.EngineMetrics;
+import dev.umbra.webtty.recording.RecordingWriter;
+import dev.umbra.webtty.session.model.Decision;
+import dev.umbra.webtty.session.model.Participant;
+import dev.umbra.webtty.session.model.SessionModel;
+import dev.umbra.webtty.session.model.SessionModel.Aftermath;
+import dev.umbra.webtty.session.model.SessionModel.Departure;
+import dev.umbra.webtty.session.model.SessionModel.Phase;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The session home (docs/webtty.md, "Engine internals"): the instance holding a server's
+ * connection is the single authority of each of its sessions. It owns the sessions, hands every
+ * frame to the session's {@link SessionModel}, and carries out the decision: fan-out (through
+ * the {@link EdgeRouter}, to local connections directly, to other instances over the bus),
+ * recording, audit, metrics, timers. Confined to the verticle's event loop.
+ */
+final class SessionHome {
+  private static final HexFormat HEX = HexFormat.of();
+  private static final String CLIENT = "client";
+
+  private final Vertx vertx;
+  private final Bus bus;
+  private final Clock clock;
+  private final EngineMetrics metrics;
+  private final AuditEmitter audit;
+  private final RecordingWriter writer;
+  private final SessionHub.Settings settings;
+  private final Ulid ulid;
+  private final EdgeRouter edge;
+  private final Fanout fanout;
+  private final Map<String, Session> sessions = new HashMap<>();
+
+  SessionHome(Vertx vertx, Bus bus, Clock clock, EngineMetrics metrics, AuditEmitter audit, RecordingWriter writer,
+      SessionHub.Settings settings, Ulid ulid, EdgeRouter edge) {
+    this.vertx = vertx;
+    this.bus = bus;
+    this.clock = clock;
+    this.metrics = metrics;
+    this.audit = audit;
+    this.writer = writer;
+    this.settings = settings;
+    this.ulid = ulid;
+    this.edge = edge;
+    this.fanout = new Fanout(clock, writer, edge);
+  }
+
+  boolean homes(String sessionId) {
+    return sessions.containsKey(sessionId);
+  }
+
+  int size() {
+    return sessions.size();
+  }
+
+  List<String> liveSessionIds(UUID ws) {
+    List<String> out = new ArrayList<>();
+    for (Session s : sessions.values()) {
+      if (s.model.workspaceId().equals(ws)) {
+        out.add(s.id());
+      }
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- participants' frames
+
+  /** Frames sent to the home over the bus (OPEN on the server channel, the rest on the session's). */
+  void onHomeMessage(BusMessage m) {
+    WebTtyBusMessage msg = Frames.busMessage(m, metrics).orElse(null);
+    if (msg == null) {
+      return;
+    }
+    if (msg.getDirection() != BusDirection.BUS_DIRECTION_TO_HOME) {
+      metrics.dropped("malformed_bus_message");
+      return;
+    }
+    for (WebTtyFrame f : msg.getFramesList()) {
+      onClientFrame(msg, f);
+    }
+  }
+
+  /** A participant's frame, from this instance's edge or another's; {@code who} is its verified sender. */
+  void onClientFrame(WebTtyBusMessage who, WebTtyFrame f) {
+    UUID ws;
+    Role role;
+    try {
+      ws = UUID.fromString(who.getWorkspaceId());
+      role = Role.parse(who.getRole()).orElseThrow();
+    } catch (RuntimeException e) {
+      metrics.dropped("malformed_bus_message");
+      return;
+    }
+    if (f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN) {
+      open(who, ws, role, f);
+      return;
+    }
+    Session s = sessions.get(f.getSessionId());
+    if (s == null) {
+      if (f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE) {
+        fanout.replyTo(who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
+      }
+      return;
+    }
+    if (!s.model.workspaceId().equals(ws)) {
+      // a frame for another workspace's session: refused, counted, never forwarded
+      metrics.rejected(CLIENT, "wrong_workspace");
+      fanout.replyTo(who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
+      return;
+    }
+    var p = s.model.participant(who.getParticipantId()).orElse(null);
+    switch (f.getType()) {
+      case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> join(s, who, role, f);
+      case WEBTTY_FRAME_TYPE_CLOSE -> {
+        if (p != null) {
+          leave(s, p, f);
+        }
+      }
+      default -> {
+        if (p == null) {
+          fanout.replyTo(who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_NOT_PARTICIPANT));
+          return;
+        }
+        participantFrame(s, p, f);
+      }
+    }
+  }
+
+  /** CLOSE from a participant: detached, terminate, disconnected; anything else (or nothing) is a plain leave. */
+  private void leave(Session s, Participant p, WebTtyFrame f) {
+    WebTtyReason why = WebTtyReasons.parse(f.getReason())
+        .filter(r -> r == WebTtyReason.WEBTTY_REASON_DETACHED || r == WebTtyReason.WEBTTY_REASON_TERMINATE
+            || r == WebTtyReason.WEBTTY_REASON_DISCONNECTED)
+        .orElse(WebTtyReason.WEBTTY_REASON_LEFT);
+    removeParticipant(s, p, why);
+    if (why == WebTtyReason.WEBTTY_REASON_TERMINATE && s.model.isOpener(p)) {
+      endSession(s, WebTtyReason.WEBTTY_REASON_TERMINATED, null);
+    }
+  }
+
+  private void open(WebTtyBusMessage who, UUID ws, Role role, WebTtyFrame f) {
+    ServerConn server = edge.registered(ws, f.getServerId());
+    if (server == null || server.closed) {
+      fanout.replyTo(who, Frames.refused("", WebTtyReason.WEBTTY_REASON_SERVER_OFFLINE));
+      return;
+    }
+    // revocation was checked by the edge, which holds the whole token, just before it sent this OPEN
+    if (!role.atLeast(Role.MEMBER)) {
+      audit.event(AuditAction.TERMINAL_REFUSED).workspace(ws).actor(AuditActor.member(who.getSubject()))
+          .target("machine", f.getServerId()).denied("role").emit();
+      fanout.replyTo(who, Frames.error("", WebTtyReason.WEBTTY_REASON_FORBIDDEN));
+      return;
+    }
+    String id = ulid.next();
+    var opener = Participant.opener(who.getParticipantId(), who.getSubject(), role,
+        who.getTokenId(), who.getOrigin());
+    Session s = new Session(new SessionModel(id, ws, server.serverId, server.policy, opener, clock.millis(),
+        f.getSize()), server);
+    sessions.put(id, s);
+    server.sessions.add(id);
+    s.timer = vertx.setTimer(settings.handshakeTimeout().toMillis(), t -> {
+      s.timer = -1;
+      if (s.model.phase().opening()) {
+        endSession(s, WebTtyReason.WEBTTY_REASON_HANDSHAKE_TIMEOUT, null);
+      }
+    });
+    bus.subscribe(BusNames.webttySession(id), this::onHomeMessage)
+        .onSuccess(sub -> {
+          if (s.model.phase() == Phase.ENDED) {
+            sub.unsubscribe();
+            return;
+          }
+          s.channel = sub;
+          server.write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SESSION_START)
+              .setSessionId(id).setServerId(server.serverId).setOpenedBy(s.model.openedBy()).setSize(f.getSize())
+              .build());
+        })
+        .onFailure(e -> endSession(s, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE, null));
+  }
+
+  private void participantFrame(Session s, Participant p, WebTtyFrame f) {
+    SessionModel m = s.model;
+    switch (f.getType()) {
+      case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> {
+        if (carriedOut(s, p, m.clientProof(p.id(), f.getGrantsList(), f.getKeyId(), f.getPublicKey(),
+            f.getKeyContext(), f.getClientProof()))) {
+          proven(s, f);
+        }
+      }
+      case WEBTTY_FRAME_TYPE_DATA -> {
+        if (carriedOut(s, p, m.stdin(p.id(), f.getSealed().getPayloadKeyId(), f.getSequence()))) {
+          WebTtyFrame out = fanout.stamp(s, f);
+          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_DATA).setStream(TtyStream.TTY_STREAM_STDIN)
+              .setSealed(f.getSealed()).build());
+          s.server.write(out);
+          metrics.forwarded("stdin");
+        }
+      }
+      case WEBTTY_FRAME_TYPE_RESIZE -> {
+        if (carriedOut(s, p, m.resize(p.id(), f.getSize()))) {
+          WebTtyFrame out = fanout.stamp(s, f);
+          RecordedEvent.Builder resized = Fanout.event(out, RecordedKind.RECORDED_KIND_RESIZE).setSize(f.getSize());
+          if (f.hasSealed()) {
+            resized.setSealed(f.getSealed()); // the daemon applies only this (input key, counted with stdin)
+          }
+          fanout.record(s, resized.build());
+          s.server.write(out);
+          fanout.sendToAll(s, out);
+        }
+      }
+      case WEBTTY_FRAME_TYPE_CONTROL_REQUEST -> {
+        if (carriedOut(s, p, m.requestControl(p.id()))) {
+          fanout.sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST)
+              .setSessionId(s.id()).setParticipantId(p.id()).build());
+        }
+      }
+      case WEBTTY_FRAME_TYPE_CONTROL_GIVE -> controlChanged(s, p, m.giveControl(p.id(), f.getParticipantId()));
+      case WEBTTY_FRAME_TYPE_CONTROL_TAKE -> controlChanged(s, p, m.takeControl(p.id()));
+      case WEBTTY_FRAME_TYPE_SHARE -> {
+        if (carriedOut(s, p, m.share(p.id()))) {
+          s.server.write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE)
+              .setSessionId(s.id()).setParticipantId(p.id()).setShareRequest(f.getShareRequest()).build());
+          metrics.forwarded("share");
+        }
+      }
+      default -> rejectParticipant(s, p, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
+    }
+  }
+
+  /**
+   * Carries out a refusal (REFUSED, the participant stays) or a rejection (ERROR, the participant
+   * is removed); true when the model accepted and the caller goes on.
+   */
+  private boolean carriedOut(Session s, Participant p, Decision d) {
+    switch (d) {
+      case Decision.Refused r -> {
+        if (r.reason() != WebTtyReason.WEBTTY_REASON_NOT_ALLOWED) {
+          metrics.rejected(CLIENT, wire(r.reason()));
+        }
+        fanout.sendTo(p, Frames.refused(s.id(), r.reason()));
+        return false;
+      }
+      case Decision.Rejected r -> {
+        rejectParticipant(s, p, r.reason());
+        return false;
+      }
+      case Decision.Ignored i -> {
+        return false;
+      }
+      default -> {
+        return true;
+      }
+    }
+  }
+
+  /** The opener's proof was accepted: the recording row is created and the server gets the proof. */
+  private void proven(Session s, WebTtyFrame f) {
+    SessionModel m = s.model;
+    RecordingHeader header = RecordingHeader.newBuilder()
+        .setSessionId(m.id()).setWorkspaceId(m.workspaceId().toString()).setServerId(m.serverId())
+        .setOpenedBy(m.openedBy()).setStartedUnixMs(m.startedMs()).setKeyContext(m.keyContext())
+        .addAllGrants(m.grants()).setInitialSize(m.size()).setServerHello(m.serverHello())
+        .setClientProof(f.getClientProof()).build();
+    writer.createSession(m.workspaceId(), m.id(), m.serverId(), m.openedBy(), m.policy().getRecording(),
+        m.startedMs(), header.toByteArray());
+    s.stored = true;
+    s.server.write(f);
+  }
+
+  private void controlChanged(Session s, Participant p, Decision d) {
+    if (!carriedOut(s, p, d) || !(d instanceof Decision.ControlChanged c)) {
+      return;
+    }
+    fanout.sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
+        .setSessionId(s.id()).setParticipantId(c.to().id()).setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
+        .build());
+    tellServerControl(s, c.to());
+    audit.event(AuditAction.TERMINAL_CONTROL_CHANGED).workspace(s.model.workspaceId())
+        .actor(AuditActor.member(c.by().subject())).target("session", s.id()).meta("controller", c.to().subject())
+        .success().emit();
+  }
+
+  /**
+   * Tells the server who controls now ({@code to}, or nobody): the daemon retires the previous
+   * input key and wraps a fresh one for the new controller's key (v2 split keys).
+   */
+  private void tellServerControl(Session s, Participant to) {
+    WebTtyFrame.Builder f = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
+        .setSessionId(s.id());
+    if (to != null) {
+      f.setParticipantId(to.id()).setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER).setPublicKey(to.publicKey())
+          .setKeyId(ByteString.copyFrom(HEX.parseHex(to.keyIdHex())));
+    }
+    s.server.write(f.build());
+  }
+
+  private void join(Session s, WebTtyBusMessage who, Role role, WebTtyFrame f) {
+    boolean attach = f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH;
+    var candidate = new Participant(who.getParticipantId(), who.getSubject(), role,
+        who.getTokenId(), who.getOrigin(), HEX.formatHex(f.getKeyId().toByteArray()), f.getPublicKey());
+    // (revocation was checked by the edge, which holds the whole token, just before it sent this JOIN)
+    Decision d = s.model.join(candidate, attach);
+    if (d instanceof Decision.Refused r) {
+      metrics.rejected(CLIENT, wire(r.reason()));
+      audit.event(AuditAction.TERMINAL_REFUSED).workspace(s.model.workspaceId())
+          .actor(AuditActor.member(who.getSubject())).target("session", s.id()).denied(wire(r.reason())).emit();
+      // REFUSED, not ERROR: the JOIN/ATTACH is refused and the connection stays usable (the edge
+      // unbinds it from the session), as docs/webtty.md says; the client may try another session
+      fanout.replyTo(who, Frames.refused(s.id(), r.reason()));
+      return;
+    }
+    var joined = ((Decision.Joined) d).participant();
+    cancelTimer(s);
+    fanout.sendToAllBut(s, joined.id(), WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED).setSessionId(s.id())
+        .setParticipantId(joined.id()).setRole(s.model.roleOf(joined)).build());
+    fanout.sendTo(joined, joinedFrame(s, joined));
+    if (((Decision.Joined) d).control()) {
+      tellServerControl(s, joined);
+    }
+    audit.event(AuditAction.TERMINAL_JOINED).workspace(s.model.workspaceId()).actor(AuditActor.member(joined.subject()))
+        .target("session", s.id()).meta("role", attach ? "owner" : "viewer").success().emit();
+  }
+
+  /** JOINED: what a joiner needs to read the session from now on. */
+  private static WebTtyFrame joinedFrame(Session s, Participant p) {
+    SessionModel m = s.model;
+    WebTtyFrame.Builder joined = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED)
+        .setSessionId(m.id()).setServerId(m.serverId()).setParticipantId(p.id()).setRole(m.roleOf(p))
+        .addAllGrants(m.grants()).setKeyContext(m.keyContext()).setServerHello(m.serverHello())
+        .setClientProof(m.clientProof()).setSize(m.size()).setSequence(m.lastSequence());
+    // after a share: the joiner reads under the latest output key (its grant is in this document)
+    m.outputKeyEpoch().ifPresent(joined::setOutputKeyEpoch);
+    for (var q : m.present()) {
+      joined.addParticipants(dev.umbra.proto.webtty.Participant.newBuilder().setParticipantId(q.id()).setRole(m.roleOf(q)));
+    }
+    return joined.build();
+  }
+
+  private void rejectParticipant(Session s, Participant p, WebTtyReason reason) {
+    metrics.rejected(CLIENT, wire(reason));
+    audit.event(AuditAction.TERMINAL_REFUSED).workspace(s.model.workspaceId()).actor(AuditActor.member(p.subject()))
+        .target("session", s.id()).denied(wire(reason)).emit();
+    var left = s.model.leave(p.id());
+    fanout.sendTo(p, Frames.error(s.id(), reason));
+    left.ifPresent(d -> afterLeave(s, d));
+  }
+
+  private void removeParticipant(Session s, Participant p, WebTtyReason reason) {
+    var left = s.model.leave(p.id());
+    if (left.isEmpty()) {
+      return;
+    }
+    if (reason == WebTtyReason.WEBTTY_REASON_REVOKED) {
+      fanout.sendTo(p, Frames.error(s.id(), WebTtyReason.WEBTTY_REASON_REVOKED));
+    }
+    fanout.sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT)
+        .setSessionId(s.id()).setParticipantId(p.id()).setReason(wire(reason)).build());
+    audit.event(AuditAction.TERMINAL_LEFT).workspace(s.model.workspaceId()).actor(AuditActor.member(p.subject()))
+        .target("session", s.id()).meta("reason", wire(reason)).success().emit();
+    afterLeave(s, left.get());
+  }
+
+  private void afterLeave(Session s, Departure d) {
+    if (d.controlDropped()) {
+      tellServerControl(s, null); // nobody types until control is given again
+    }
+    if (d.aftermath() == Aftermath.END) {
+      endSession(s, WebTtyReason.WEBTTY_REASON_CLIENT_GONE, null);
+    } else if (d.aftermath() == Aftermath.AWAIT_OPENER && s.timer < 0) {
+      // detached: the shell keeps running for the grace period, waiting for ATTACH
+      s.timer = vertx.setTimer(settings.detachGrace().toMillis(), t -> {
+        s.timer = -1;
+        if (!s.model.openerPresent()) {
+          endSession(s, WebTtyReason.WEBTTY_REASON_DETACHED_TIMEOUT, null);
+        }
+      });
+    }
+  }
+
+  private void cancelTimer(Session s) {
+    if (s.timer >= 0) {
+      vertx.cancelTimer(s.timer);
+      s.timer = -1;
+    }
+  }
+
+  // ---------------------------------------------------------------- the server's frames
+
+  /** A frame from a registered server about one of its sessions (the edge checked its envelope). */
+  void onServerFrame(ServerConn conn, WebTtyFrame f) {
+    Session s = sessions.get(f.getSessionId());
+    if (s == null || s.server != conn) {
+      // a session that ended meanwhile: drop quietly (counted), the server learns from CLOSE
+      metrics.dropped("unknown_session");
+      return;
+    }
+    SessionModel m = s.model;
+    switch (f.getType()) {
+      case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
+        if (accepted(conn, f, m.serverHello(f.getServerHello()))) {
+          // the opener learns its participant id here (it gets no JOINED), to recognise control changes naming it
+          m.opener().ifPresent(o -> fanout.sendTo(o, f.toBuilder().setServerId(m.serverId()).setParticipantId(o.id()).build()));
+        }
+      }
+      case WEBTTY_FRAME_TYPE_READY -> {
+        if (accepted(conn, f, m.ready())) {
+          live(s, f);
+        }
+      }
+      case WEBTTY_FRAME_TYPE_DATA -> {
+        if (accepted(conn, f, m.output(f.getSealed().getPayloadKeyId()))) {
+          WebTtyFrame out = fanout.stamp(s, f);
+          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_DATA).setStream(f.getStream()).setSealed(f.getSealed())
+              .build());
+          fanout.sendToAll(s, out);
+          metrics.forwarded("data");
+          edge.checkPressure(conn);
+        }
+      }
+      case WEBTTY_FRAME_TYPE_EXIT -> {
+        WebTtyFrame out = fanout.stamp(s, f);
+        fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_EXIT).setExitStatus(f.getExitStatus()).build());
+        endSession(s, WebTtyReason.WEBTTY_REASON_EXIT, out);
+      }
+      case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
+        if (accepted(conn, f, m.inputKey())) {
+          // a control handover's fresh input key: recorded (whoever holds it can read that stdin in an
+          // export) and handed to the participant it names; the grant is public, signed by the daemon
+          WebTtyFrame out = fanout.stamp(s, f);
+          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_INPUT_KEY).setInputKeyGrant(f.getInputKeyGrant()).build());
+          m.participant(f.getParticipantId()).ifPresent(to -> fanout.sendTo(to, out));
+          metrics.forwarded("input_key");
+        }
+      }
+      case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
+        Decision d = m.outputKey(f.getGrantsList(), f.getOutputKeyEpoch());
+        if (accepted(conn, f, d) && d instanceof Decision.Shared shared) {
+          WebTtyFrame out = fanout.stamp(s, f);
+          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_OUTPUT_KEY).setOutputKeyEpoch(f.getOutputKeyEpoch()).build());
+          writer.outputRecipients(m.workspaceId(), m.id(), shared.recipients());
+          fanout.sendToAll(s, out);
+          metrics.forwarded("output_key");
+        }
+      }
+      // the daemon refused a SHARE: only the participant who sent it hears why
+      case WEBTTY_FRAME_TYPE_REFUSED -> m.participant(f.getParticipantId()).ifPresent(to -> fanout.sendTo(to,
+          WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).setSessionId(s.id())
+              .setReason(f.getReason()).build()));
+      // a reason the table does not name (a newer or foreign daemon) ends the session as server_closed
+      case WEBTTY_FRAME_TYPE_CLOSE -> endSession(s,
+          WebTtyReasons.parse(f.getReason()).orElse(WebTtyReason.WEBTTY_REASON_SERVER_CLOSED), null);
+      default -> edge.rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNKNOWN_TYPE);
+    }
+  }
+
+  /** True when the model accepted the server's frame; a rejection closes the server's connection. */
+  private boolean accepted(ServerConn conn, WebTtyFrame f, Decision d) {
+    if (d instanceof Decision.Rejected r) {
+      edge.rejectServer(conn, f, r.reason());
+      return false;
+    }
+    return true;
+  }
+
+  private void live(Session s, WebTtyFrame ready) {
+    cancelTimer(s);
+    metrics.liveSessions.incrementAndGet();
+    metrics.sessionsOpened();
+    fanout.sendToAll(s, ready);
+    audit.event(AuditAction.TERMINAL_OPENED).workspace(s.model.workspaceId()).actor(AuditActor.member(s.model.openedBy()))
+        .target("session", s.id()).meta("server_id", s.model.serverId())
+        .meta("recording", Boolean.toString(s.model.policy().getRecording())).success().emit();
+  }
+
+  /** The server's connection closed: each of its sessions ends. */
+  void serverGone(ServerConn conn) {
+    for (String id : new ArrayList<>(conn.sessions)) {
+      Session s = sessions.get(id);
+      if (s != null) {
+        endSession(s, WebTtyReason.WEBTTY_REASON_SERVER_GONE, null);
+      }
+    }
+  }
+
+  /**
+   * In sessions homed here, the participants of a revoked member or machine leave (the session
+   * ends when it is the opener). The home does not know when a participant's token was issued:
+   * it counts as before the revocation (fail closed).
+   */
+  void onRevocation(Revoked r) {
+    for (Session s : new ArrayList<>(sessions.values())) {
+      UUID ws = s.model.workspaceId();
+      if (!ws.equals(r.workspaceId())) {
+        continue;
+      }
+      for (var p : s.model.revokedBy(subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {
+        if (s.model.isOpener(p)) {
+          endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null);
+        } else {
+          removeParticipant(s, p, WebTtyReason.WEBTTY_REASON_REVOKED);
+        }
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- session end, fan-out, recording
+
+  private void endSession(Session s, WebTtyReason reason, WebTtyFrame exit) {
+    Phase was = s.model.end();
+    if (was == Phase.ENDED) {
+      return;
+    }
+    cancelTimer(s);
+    sessions.remove(s.id());
+    s.server.sessions.remove(s.id());
+    if (was == Phase.LIVE) {
+      metrics.liveSessions.decrementAndGet();
+    }
+    metrics.sessionsEnded(wire(reason));
+    if (exit != null) {
+      fanout.sendToAll(s, exit);
+    } else {
+      WebTtyFrame close = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
+          .setSessionId(s.id()).setReason(wire(reason)).build();
+      fanout.sendToAll(s, close);
+      s.server.write(close);
+    }
+    UUID ws = s.model.workspaceId();
+    if (s.stored) {
+      writer.endSession(ws, s.id(), clock.millis(), wire(reason), exit == null ? null : exit.getExitStatus());
+    }
+    if (s.channel != null) {
+      s.channel.unsubscribe();
+    }
+    var ev = audit.event(AuditAction.TERMINAL_CLOSED).workspace(ws).actor(AuditActor.member(s.model.openedBy()))
+        .target("session", s.id()).meta("reason", wire(reason));
+    if (exit != null) {
+      ev.meta("exit_status", Integer.toString(exit.getExitStatus()));
+    }
+    ev.success().emit();
+  }
+
+  private static String wire(WebTtyReason reason) {
+    return WebTtyReasons.wire(reason);
+  }
+}

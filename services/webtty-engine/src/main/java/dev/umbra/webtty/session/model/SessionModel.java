@@ -1,0 +1,481 @@
+package dev.umbra.webtty.session.model;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.kit.auth.Role;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.KeyGrant;
+import dev.umbra.proto.webtty.ParticipantRole;
+import dev.umbra.proto.webtty.ServerPolicy;
+import dev.umbra.proto.webtty.SignedMessage;
+import dev.umbra.proto.webtty.TerminalSize;
+import dev.umbra.proto.webtty.WebTtyReason;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.function.Predicate;
+
+/**
+ * One session's rules as its home keeps them (docs/webtty.md, "Engine internals"): lifecycle
+ * (opening → live → ended), participants, controller, the gapless event sequence, grants and
+ * output-key epochs. No sockets, no bus, no clock: each input returns a {@link Decision} and the
+ * session home carries it out. Confined to one thread (the home's event loop).
+ */
+public final class SessionModel {
+  private static final HexFormat HEX = HexFormat.of();
+
+  /** Lifecycle: the three handshake steps (opening), then live, then ended (final). */
+  public enum Phase {
+    AWAIT_HELLO, AWAIT_PROOF, AWAIT_READY, LIVE, ENDED;
+
+    public boolean opening() {
+      return this == AWAIT_HELLO || this == AWAIT_PROOF || this == AWAIT_READY;
+    }
+  }
+
+  /** What a participant's leaving leaves behind. */
+  public enum Aftermath {
+    /** Nothing more to do (the session goes on, or had already ended). */
+    NONE,
+    /** The opener left before the session was live: it ends ({@code client_gone}). */
+    END,
+    /** Live without its opener: the shell runs on for the detach grace, waiting for ATTACH. */
+    AWAIT_OPENER
+  }
+
+  /** A participant left; {@code controlDropped} when they held control (now nobody does). */
+  public record Departure(Participant participant, boolean controlDropped, Aftermath aftermath) {}
+
+  private final String id;
+  private final UUID workspaceId;
+  private final String serverId;
+  private final ServerPolicy policy;
+  private final String openedBy;
+  private final long startedMs;
+  private final Map<String, Participant> participants = new LinkedHashMap<>();
+  private final Map<String, Long> lastStdinSequence = new HashMap<>();
+  private final Set<String> grantKeyIds = new HashSet<>();
+  private Phase phase = Phase.AWAIT_HELLO;
+  private String controllerId;
+  private long nextSequence = 1;
+  private TerminalSize size;
+  private SignedMessage serverHello;
+  private SignedMessage clientProof;
+  private List<KeyGrant> grants = List.of();
+  private ByteString keyContext = ByteString.EMPTY;
+  /** The output key's id (stdout/stderr from the server); input keys are the daemon's to check. */
+  private ByteString payloadKeyId = ByteString.EMPTY;
+  /** The latest daemon-signed output-key epoch (a share), handed to joiners; null before any. */
+  private SignedMessage outputKeyEpoch;
+
+  /** A session an OPEN asked for: the opener is its first participant and holds control. */
+  public SessionModel(String id, UUID workspaceId, String serverId, ServerPolicy policy, Participant opener,
+      long startedMs, TerminalSize size) {
+    this.id = id;
+    this.workspaceId = workspaceId;
+    this.serverId = serverId;
+    this.policy = policy;
+    this.openedBy = opener.subject();
+    this.startedMs = startedMs;
+    this.size = size;
+    participants.put(opener.id(), opener);
+    controllerId = opener.id();
+  }
+
+  // ---------------------------------------------------------------- handshake (opening → live)
+
+  /** The server's SERVER_HELLO: only as the first step. */
+  public Decision serverHello(SignedMessage hello) {
+    if (phase != Phase.AWAIT_HELLO) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_UNEXPECTED);
+    }
+    serverHello = hello;
+    phase = Phase.AWAIT_PROOF;
+    return Decision.ACCEPTED;
+  }
+
+  /**
+   * The opener's CLIENT_PROOF (v2): one output key granted to every recipient and one input key
+   * (the server's and the opener's); each role's grants name one key, the two keys differ, and
+   * the opener's own key must hold an output grant.
+   */
+  public Decision clientProof(String participantId, List<KeyGrant> proofGrants, ByteString ownKeyId,
+      ByteString publicKey, ByteString context, SignedMessage proof) {
+    Participant p = participants.get(participantId);
+    if (p == null) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_PARTICIPANT);
+    }
+    if (phase != Phase.AWAIT_PROOF || !isOpener(p)) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_UNEXPECTED);
+    }
+    ByteString outputKey = null;
+    ByteString inputKey = null;
+    for (KeyGrant g : proofGrants) {
+      boolean output = isOutput(g);
+      ByteString known = output ? outputKey : inputKey;
+      if (known != null && !known.equals(g.getPayloadKeyId())) {
+        return Decision.rejected(WebTtyReason.WEBTTY_REASON_MALFORMED);
+      }
+      if (output) {
+        outputKey = g.getPayloadKeyId();
+      } else {
+        inputKey = g.getPayloadKeyId();
+      }
+    }
+    if (outputKey == null || inputKey == null || outputKey.equals(inputKey)) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_MALFORMED);
+    }
+    grants = List.copyOf(proofGrants);
+    for (KeyGrant g : grants) {
+      if (isOutput(g)) {
+        // joining needs the output key; an input grant alone (the server's) is not a reason to admit
+        grantKeyIds.add(hex(g.getRecipientKeyId()));
+      }
+    }
+    String ownKey = hex(ownKeyId);
+    if (!grantKeyIds.contains(ownKey)) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_NO_GRANT);
+    }
+    participants.put(p.id(), p.withKey(ownKey, publicKey));
+    keyContext = context;
+    clientProof = proof;
+    payloadKeyId = outputKey;
+    phase = Phase.AWAIT_READY;
+    return Decision.ACCEPTED;
+  }
+
+  /** The server's READY: the session is live. */
+  public Decision ready() {
+    if (phase != Phase.AWAIT_READY) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_UNEXPECTED);
+    }
+    phase = Phase.LIVE;
+    return Decision.ACCEPTED;
+  }
+
+  // ---------------------------------------------------------------- the server's frames while live
+
+  /** The server's output (DATA): live, and under the current output key. */
+  public Decision output(ByteString sealedKeyId) {
+    if (phase != Phase.LIVE) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
+    }
+    if (!sealedKeyId.equals(payloadKeyId)) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID);
+    }
+    return Decision.ACCEPTED;
+  }
+
+  /** A control handover's fresh input key (INPUT_KEY) from the server: only while live. */
+  public Decision inputKey() {
+    return phase == Phase.LIVE ? Decision.ACCEPTED : Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
+  }
+
+  /**
+   * A share (OUTPUT_KEY): a fresh output key under a key context with added recipients. The
+   * engine cannot verify the signed document (clients do); it takes the visible grants, which
+   * must all be output grants of one key, to know the new key id and who may JOIN from now on.
+   */
+  public Decision outputKey(List<KeyGrant> shareGrants, SignedMessage epoch) {
+    if (phase != Phase.LIVE) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
+    }
+    ByteString newKey = null;
+    Set<String> recipients = new LinkedHashSet<>();
+    for (KeyGrant g : shareGrants) {
+      if (!isOutput(g) || (newKey != null && !newKey.equals(g.getPayloadKeyId()))) {
+        return Decision.rejected(WebTtyReason.WEBTTY_REASON_MALFORMED);
+      }
+      newKey = g.getPayloadKeyId();
+      recipients.add(hex(g.getRecipientKeyId()));
+    }
+    payloadKeyId = newKey;
+    grantKeyIds.addAll(recipients);
+    outputKeyEpoch = epoch;
+    return new Decision.Shared(Collections.unmodifiableSet(recipients));
+  }
+
+  // ---------------------------------------------------------------- participants' frames
+
+  /**
+   * A participant's stdin (DATA): live, from the controller, never under the output key (every
+   * recipient holds that one), and each participant's own counter strictly increasing.
+   */
+  public Decision stdin(String participantId, ByteString sealedKeyId, long sequence) {
+    if (phase != Phase.LIVE) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
+    }
+    if (!participantId.equals(controllerId)) {
+      return Decision.refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER);
+    }
+    if (sealedKeyId.equals(payloadKeyId)) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID);
+    }
+    if (sequence <= lastStdinSequence.getOrDefault(participantId, 0L)) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_REPLAYED);
+    }
+    lastStdinSequence.put(participantId, sequence);
+    return Decision.ACCEPTED;
+  }
+
+  /** RESIZE: live, from the controller. */
+  public Decision resize(String participantId, TerminalSize newSize) {
+    if (phase != Phase.LIVE) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
+    }
+    if (!participantId.equals(controllerId)) {
+      return Decision.refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER);
+    }
+    size = newSize;
+    return Decision.ACCEPTED;
+  }
+
+  /** CONTROL_REQUEST: announced to everyone, unless the controller asks. */
+  public Decision requestControl(String participantId) {
+    return participantId.equals(controllerId) ? Decision.IGNORED : Decision.ACCEPTED;
+  }
+
+  /** CONTROL_GIVE: the controller or the opener hands control to a participant of role member or above. */
+  public Decision giveControl(String byId, String toId) {
+    Participant by = participants.get(byId);
+    if (by == null || !(byId.equals(controllerId) || isOpener(by))) {
+      return Decision.refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER);
+    }
+    Participant to = participants.get(toId);
+    if (to == null || !to.role().atLeast(Role.MEMBER)) {
+      return Decision.refused(WebTtyReason.WEBTTY_REASON_NOT_ALLOWED);
+    }
+    controllerId = to.id();
+    return new Decision.ControlChanged(to, by);
+  }
+
+  /** CONTROL_TAKE: only the opener takes control back. */
+  public Decision takeControl(String byId) {
+    Participant by = participants.get(byId);
+    if (by == null || !isOpener(by)) {
+      return Decision.refused(WebTtyReason.WEBTTY_REASON_NOT_OWNER);
+    }
+    controllerId = by.id();
+    return new Decision.ControlChanged(by, by);
+  }
+
+  /**
+   * SHARE: live, asked by the opener or the controller (the engine's cheap check; the daemon's
+   * is the signature of the opener's key).
+   */
+  public Decision share(String byId) {
+    if (phase != Phase.LIVE) {
+      return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
+    }
+    Participant by = participants.get(byId);
+    if (by == null || (!isOpener(by) && !byId.equals(controllerId))) {
+      return Decision.refused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER);
+    }
+    return Decision.ACCEPTED;
+  }
+
+  /**
+   * JOIN (a viewer, by the server's join policy) or ATTACH (the opener coming back, who takes
+   * control when nobody holds it). Either needs a live session and an output grant for the key.
+   */
+  public Decision join(Participant who, boolean attach) {
+    boolean opener = who.subject().equals(openedBy);
+    WebTtyReason reason = null;
+    if (phase != Phase.LIVE) {
+      reason = WebTtyReason.WEBTTY_REASON_NOT_LIVE;
+    } else if (attach && !opener) {
+      reason = WebTtyReason.WEBTTY_REASON_NOT_OWNER;
+    } else if (!attach && !mayJoin(policy.getJoin(), who.role(), opener)) {
+      reason = WebTtyReason.WEBTTY_REASON_POLICY;
+    } else if (!grantKeyIds.contains(who.keyIdHex())) {
+      reason = WebTtyReason.WEBTTY_REASON_NO_GRANT;
+    } else if (participants.containsKey(who.id())) {
+      reason = WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION;
+    }
+    if (reason != null) {
+      return Decision.refused(reason);
+    }
+    boolean control = attach && (controllerId == null || !participants.containsKey(controllerId));
+    participants.put(who.id(), who);
+    if (control) {
+      controllerId = who.id();
+    }
+    return new Decision.Joined(who, control);
+  }
+
+  private static boolean mayJoin(JoinPolicy join, Role role, boolean opener) {
+    if (opener) {
+      return true;
+    }
+    return switch (join) {
+      case JOIN_POLICY_GRANTED_MEMBERS -> role.atLeast(Role.VIEWER);
+      case JOIN_POLICY_GRANTED_ADMINS -> role.atLeast(Role.ADMIN);
+      default -> false;
+    };
+  }
+
+  /** A participant leaves (CLOSE, disconnect, revocation, a rejected frame); empty when not one. */
+  public Optional<Departure> leave(String participantId) {
+    Participant p = participants.remove(participantId);
+    if (p == null) {
+      return Optional.empty();
+    }
+    lastStdinSequence.remove(participantId);
+    if (phase == Phase.ENDED) {
+      return Optional.of(new Departure(p, false, Aftermath.NONE));
+    }
+    boolean controlDropped = p.id().equals(controllerId);
+    if (controlDropped) {
+      controllerId = null; // nobody types until control is given again
+    }
+    Aftermath next;
+    if (phase != Phase.LIVE) {
+      next = isOpener(p) ? Aftermath.END : Aftermath.NONE;
+    } else {
+      next = openerPresent() ? Aftermath.NONE : Aftermath.AWAIT_OPENER;
+    }
+    return Optional.of(new Departure(p, controlDropped && phase == Phase.LIVE, next));
+  }
+
+  /**
+   * The participants a revocation voids ({@code voided} by their subject), in the order they came,
+   * up to and including the opener: the others leave one by one, the opener's revocation ends the
+   * session. The home does not know when a participant's token was issued, so the caller counts it
+   * as issued before the revocation (fail closed).
+   */
+  public List<Participant> revokedBy(Predicate<String> voided) {
+    List<Participant> out = new ArrayList<>();
+    for (Participant p : participants.values()) {
+      if (voided.test(p.subject())) {
+        out.add(p);
+        if (isOpener(p)) {
+          break;
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Ends the session; returns the phase it was in ({@link Phase#ENDED}: it had already ended). */
+  public Phase end() {
+    Phase was = phase;
+    phase = Phase.ENDED;
+    return was;
+  }
+
+  /** The next number of the session's gapless event sequence (1, 2, 3 …); it never steps back. */
+  public long nextSequence() {
+    return nextSequence++;
+  }
+
+  // ---------------------------------------------------------------- what the home reads
+
+  public boolean isOpener(Participant p) {
+    return p.subject().equals(openedBy);
+  }
+
+  public boolean openerPresent() {
+    return participants.values().stream().anyMatch(this::isOpener);
+  }
+
+  /** The opener's participant, if they are here. */
+  public Optional<Participant> opener() {
+    return participants.values().stream().filter(this::isOpener).findFirst();
+  }
+
+  public Optional<Participant> participant(String participantId) {
+    return Optional.ofNullable(participants.get(participantId));
+  }
+
+  /** The participants in the order they came (a copy: callers may leave or end while iterating). */
+  public List<Participant> participants() {
+    return new ArrayList<>(participants.values());
+  }
+
+  /** The participants, read only, in the order they came (fan-out). */
+  public Collection<Participant> present() {
+    return Collections.unmodifiableCollection(participants.values());
+  }
+
+  public ParticipantRole roleOf(Participant p) {
+    return p.id().equals(controllerId) ? ParticipantRole.PARTICIPANT_ROLE_CONTROLLER
+        : ParticipantRole.PARTICIPANT_ROLE_VIEWER;
+  }
+
+  public Optional<String> controllerId() {
+    return Optional.ofNullable(controllerId);
+  }
+
+  public long lastSequence() {
+    return nextSequence - 1;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public UUID workspaceId() {
+    return workspaceId;
+  }
+
+  public String serverId() {
+    return serverId;
+  }
+
+  public ServerPolicy policy() {
+    return policy;
+  }
+
+  public String openedBy() {
+    return openedBy;
+  }
+
+  public long startedMs() {
+    return startedMs;
+  }
+
+  public Phase phase() {
+    return phase;
+  }
+
+  public TerminalSize size() {
+    return size;
+  }
+
+  public SignedMessage serverHello() {
+    return serverHello;
+  }
+
+  public SignedMessage clientProof() {
+    return clientProof;
+  }
+
+  public List<KeyGrant> grants() {
+    return grants;
+  }
+
+  public ByteString keyContext() {
+    return keyContext;
+  }
+
+  public Optional<SignedMessage> outputKeyEpoch() {
+    return Optional.ofNullable(outputKeyEpoch);
+  }
+
+  private static boolean isOutput(KeyGrant g) {
+    return "output".equals(g.getKeyRole());
+  }
+
+  private static String hex(ByteString b) {
+    return HEX.formatHex(b.toByteArray());
+  }
+}
