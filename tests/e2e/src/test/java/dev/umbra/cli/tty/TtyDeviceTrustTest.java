@@ -1,15 +1,18 @@
 package dev.umbra.cli.tty;
 
+import static dev.umbra.cli.CliHarness.umbra;
+import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
-import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
@@ -19,10 +22,9 @@ import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ClientAuth;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.daemon.channel.DaemonRelay;
-import dev.umbra.launcher.Cli;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
-import dev.umbra.relay.RelayService;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.daemon.run.DaemonRunner;
@@ -35,15 +37,8 @@ import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.tty.TtyDaemon;
-import dev.umbra.kit.bus.Bus;
-import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import dev.umbra.pairing.PairingService;
-import dev.umbra.webtty.WebTtyService;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
@@ -53,7 +48,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -93,9 +87,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TtyDeviceTrustTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-tty-trust-test-0123456789";
+  CliHarness h;
   Vertx vertx;
   TestPostgres pg;
-  Bus bus;
   Path tmp;
   Path admin;
   Path machine;
@@ -107,60 +101,13 @@ class TtyDeviceTrustTest {
   TtyDaemon daemon;
   DaemonRelay relay;
 
-  record Run(int code, String out, String err) {
-    JsonObject json() {
-      return new JsonObject(out);
-    }
-  }
-
-  Run umbra(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
-        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  Run ok(Path home, String... args) {
-    Run r = umbra(home, args);
-    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
-    return r;
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    String prefix = TestRedis.randomPrefix();
-    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    Map<String, String> env = new HashMap<>();
-    int cpPort = freePort();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_RELAY_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-trust-credential-0123456789abcdef");
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    tmp = Files.createTempDirectory("umbra-tty-trust");
-    Path serviceHome = tmp.resolve("services");
-    TestServices.deploy(vertx, TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), PairingService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, env)
-            .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.RELAY, pg, prefix, serviceHome, env)
-            .withPort(Integer.parseInt(env.get("UMBRA_RELAY_PORT"))), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), RelayService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    cpUrl = "http://127.0.0.1:" + cpPort;
+    h = CliHarness.start("tty-trust", BOOTSTRAP, ServiceName.PAIRING, ServiceName.WEBTTY_ENGINE, ServiceName.RELAY);
+    vertx = h.vertx;
+    pg = h.pg;
+    tmp = h.tmp;
+    cpUrl = h.cpUrl;
     admin = tmp.resolve("admin");
     machine = tmp.resolve("machine");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
@@ -188,8 +135,7 @@ class TtyDeviceTrustTest {
   void stop() throws Exception {
     relay.close();
     daemon.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    pg.close();
+    h.close();
   }
 
   Api api(Path home) {
@@ -547,11 +493,8 @@ class TtyDeviceTrustTest {
   }
 
   static void awaitContains(StringBuffer output, String expected, String what) throws Exception {
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (!output.toString().contains(expected) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(output.toString()).as(what).contains(expected);
+    Eventually.await(what + ": output contains " + expected, Duration.ofSeconds(15),
+        () -> output.toString().contains(expected));
   }
 
   @Test
