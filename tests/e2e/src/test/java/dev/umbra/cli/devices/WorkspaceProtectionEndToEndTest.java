@@ -24,6 +24,7 @@ import dev.umbra.client.trust.TrustSync;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.revocation.RevocationChannel;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.bus.Revocation;
@@ -45,6 +46,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -206,10 +208,8 @@ class WorkspaceProtectionEndToEndTest {
     ok(c.home(), "vault", "put", "new", "--from-file", file("n", "written under v2").toString(), "-w", ws);
     assertThat(ok(admin, "vault", "get", "new", "-w", ws).out()).isEqualTo("written under v2");
     assertThat(ok(admin, "vault", "list", "-w", ws, "--json").out()).contains("\"keyset_version\" : 2");
-    long deadline = System.currentTimeMillis() + 5000;
-    while (revocations.stream().noneMatch(r -> r.getSubjectId().equals(b.deviceId())) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-    }
+    Eventually.await("the device's revocation on the bus", Duration.ofSeconds(5),
+        () -> revocations.stream().anyMatch(r -> r.getSubjectId().equals(b.deviceId())));
     assertThat(revocations).anyMatch(r -> r.getSubjectId().equals(b.deviceId()) && r.getKind() == RevokedKind.REVOKED_KIND_DEVICE);
     assertThat(umbra(admin, "devices", "revoke", b.deviceId(), "-w", ws).code()).isEqualTo(1);
   }
