@@ -349,10 +349,8 @@ class TtyDeviceTrustTest {
       // CLI gets no new session, so the channel ends on the phone's side with that reason; the
       // daemon, told by the relay, closes its side because the device was revoked
       assertThat(ended.get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
-      long deadline = System.currentTimeMillis() + 15_000;
-      while (relay.channels().get(0).stats().revokedChannels.get() == before && System.currentTimeMillis() < deadline) {
-        Thread.sleep(20);
-      }
+      Eventually.await("the daemon closed the revoked device's channel", Duration.ofSeconds(15),
+          () -> relay.channels().get(0).stats().revokedChannels.get() != before);
       assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(DaemonRunner.HEARTBEAT.toMillis());
       assertThat(relay.channels().get(0).stats().revokedChannels.get()).isEqualTo(before + 1);
       // and the pin the daemon fetched refuses the device's new channels too
@@ -362,12 +360,8 @@ class TtyDeviceTrustTest {
     }
     // the revocation rotated the keyset and reissued the admin's credential: the relay passed that
     // on too, and the daemon accepts the new credential within seconds, without a manual sync
-    long deadline = System.currentTimeMillis() + 15_000;
-    Run run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok");
-    while (run.code() != 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(250);
-      run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok");
-    }
+    Run run = Eventually.until("the daemon accepts the admin's reissued credential", Duration.ofSeconds(15),
+        () -> umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok"), r -> r.code() == 0);
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("admin-still-ok");
   }
@@ -407,10 +401,8 @@ class TtyDeviceTrustTest {
     String reason = ended.get(15, TimeUnit.SECONDS);
     // the engine ends the connection of the device-bound session at once; the daemon, told by the
     // relay, ends the session itself when its re-check refuses the revoked device
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (server.stats().get("sessions_ended_client_refused") == before && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
+    Eventually.await("the daemon ended the revoked device's session", Duration.ofSeconds(15),
+        () -> server.stats().get("sessions_ended_client_refused") != before);
     assertThat(server.stats().get("sessions_ended_client_refused")).isEqualTo(before + 1);
     assertThat(reason).doesNotStartWith("exit");
     c.terminate();
@@ -527,11 +519,8 @@ class TtyDeviceTrustTest {
       assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
 
       // the daemon's refresh after the rotation has re-checked both channels and terminals
-      long deadline = System.currentTimeMillis() + 20_000;
-      while ((channelStats.recheckedKeysetVersion.get() <= before || server.stats().get("rechecked_keyset_version") <= before)
-          && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
+      Eventually.await("channels and terminals re-checked under the rotated keyset", Duration.ofSeconds(20),
+          () -> channelStats.recheckedKeysetVersion.get() > before && server.stats().get("rechecked_keyset_version") > before);
       assertThat(TrustStore.forBinding(store, binding).orElseThrow().pin().keyset().version()).as("rotated").isEqualTo(before + 1);
       assertThat(channelStats.recheckedKeysetVersion.get()).as("channels re-checked under the rotated keyset").isEqualTo(before + 1);
       assertThat(server.stats().get("rechecked_keyset_version")).as("terminals re-checked under the rotated keyset").isEqualTo(before + 1);
@@ -665,12 +654,9 @@ class TtyDeviceTrustTest {
       }
       assertThat(ok(y, "recordings", "list").code()).isZero();
       assertThat(ok(y, "pair", "list").code()).isZero();
-      long deadline = System.currentTimeMillis() + 15_000;
-      Run run = umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after");
-      while (run.code() != 0 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(250); // the daemon follows the rotation within seconds (relay hint)
-        run = umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after");
-      }
+      // the daemon follows the rotation within seconds (relay hint)
+      Run run = Eventually.until("the daemon accepts y after the rotation", Duration.ofSeconds(15),
+          () -> umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after"), r -> r.code() == 0);
       assertThat(run.code()).as(run.out() + run.err()).isZero();
       assertThat(run.out()).contains("y-run-after");
     } finally {
