@@ -2,7 +2,11 @@ package dev.umbra.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.JsonHttp;
 import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.daemon.run.DaemonRunner;
+import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceConfig;
@@ -30,6 +34,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.EnumMap;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -156,6 +161,32 @@ public final class CliHarness implements AutoCloseable {
     Run r = umbra(home, args);
     assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
     return r;
+  }
+
+  /**
+   * Pairs {@code machine} as "local" into the workspace "dev" of {@code admin} through `umbra pair
+   * create` and `umbra daemon pair`; returns the machine's binding store.
+   */
+  public BindingStore pairMachine(Path admin, Path machine) {
+    String pairing = ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
+    return new BindingStore(machine);
+  }
+
+  /**
+   * The daemon's WebTTY server for the first binding, started the way `umbra daemon run` starts it,
+   * with /bin/sh and the policy the control plane signs (none of this JVM's UMBRA_TTY_* settings).
+   */
+  public static TtyDaemon startTtyDaemon(Path machine, BindingStore store) throws Exception {
+    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
+    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
+    daemonEnv.remove("UMBRA_TTY_RECORDING");
+    daemonEnv.remove("UMBRA_TTY_JOIN");
+    daemonEnv.remove("UMBRA_TTY_RECORD_STDIN");
+    TtyDaemon daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
+    daemon.servers().get(0).start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    return daemon;
   }
 
   @Override

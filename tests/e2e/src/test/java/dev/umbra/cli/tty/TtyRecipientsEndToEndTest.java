@@ -18,7 +18,6 @@ import java.net.URI;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
-import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.daemon.tty.TtyServer;
@@ -35,7 +34,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -84,21 +82,12 @@ class TtyRecipientsEndToEndTest {
     machine = tmp.resolve("machine");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
     ok(admin, "device", "trust", "-w", "dev");
-    String pairing = new JsonObject(ok(admin, "pair", "create", "--json", "--workspace", "dev").out()).getString("code");
-    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
-    store = new BindingStore(machine);
+    store = h.pairMachine(admin, machine);
     binding = store.list().get(0);
     wid = binding.workspaceId();
     serverId = binding.machineId().toString();
-    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
     syncTrust();
-    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
-    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
-    daemonEnv.remove("UMBRA_TTY_RECORDING");
-    daemonEnv.remove("UMBRA_TTY_JOIN");
-    daemonEnv.remove("UMBRA_TTY_RECORD_STDIN");
-    daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
-    server().start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    daemon = CliHarness.startTtyDaemon(machine, store);
     // bob: another member (role member), with a trusted device of his own
     bob = member("bob");
   }
@@ -195,11 +184,7 @@ class TtyRecipientsEndToEndTest {
     }
 
     void await(String expected) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (!text.toString().contains(expected) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(text.toString()).contains(expected);
+      Eventually.await("output contains " + expected, Duration.ofSeconds(15), () -> text.toString().contains(expected));
     }
   }
 
