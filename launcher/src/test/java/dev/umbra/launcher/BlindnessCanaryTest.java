@@ -102,7 +102,7 @@ class BlindnessCanaryTest {
         assertThat(get.code()).as(get.err()).isZero();
         assertThat(get.out()).contains(canary);
 
-        Thread.sleep(1500); // let recordings and audit events reach PostgreSQL
+        Thread.sleep(1500); // on purpose: a window for any leak to be written (recordings, audit events) before the scan looks for its absence
         List<String> found = new ArrayList<>();
         scanPostgres(pg, forms, found);
         scanRedis(vertx, prefix, forms, found);

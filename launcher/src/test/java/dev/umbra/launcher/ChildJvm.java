@@ -49,6 +49,11 @@ public final class ChildJvm implements AutoCloseable {
     return new ChildJvm(pb.start());
   }
 
+  /**
+   * A port free a moment ago, for a child JVM that takes its port from the environment: it must be
+   * known before the child starts (reserve, close, reuse: another process may take it in between;
+   * in-process services bind port 0 and are asked for theirs instead).
+   */
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

@@ -571,6 +571,10 @@ class RevocationMatrixTest {
     return home;
   }
 
+  /**
+   * The control plane's port, known before start: it and the services name each other (its
+   * discovery lists them; they fetch its key set), so one side of the cycle is fixed first.
+   */
   static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

@@ -9,6 +9,7 @@ import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
@@ -28,6 +29,7 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.HashMap;
 import java.util.Map;
@@ -147,14 +149,8 @@ final class AuditFixture implements AutoCloseable {
     return count("SELECT count(*) FROM audit.events WHERE workspace_id = '" + workspace + "'");
   }
 
-  static void eventually(BooleanSupplier condition, long timeoutMs) throws InterruptedException {
-    long end = System.currentTimeMillis() + timeoutMs;
-    while (!condition.getAsBoolean()) {
-      if (System.currentTimeMillis() > end) {
-        throw new AssertionError("condition not met within " + timeoutMs + " ms");
-      }
-      Thread.sleep(50);
-    }
+  static void eventually(BooleanSupplier condition, long timeoutMs) {
+    Eventually.await("condition", Duration.ofMillis(timeoutMs), condition::getAsBoolean);
   }
 
   static <T> T await(Future<T> f) {

@@ -242,7 +242,7 @@ class AuditServiceTest {
     String id = await(f.event(AuditAction.TERMINAL_OPENED, wsA).success().emit());
     await(f.event(AuditAction.TERMINAL_OPENED, wsB).success().emit());
     eventually(() -> !received.isEmpty(), 10_000);
-    Thread.sleep(300);
+    Thread.sleep(300); // on purpose: the window in which an event that must not arrive (the other workspace's) would show
     conn.close();
     assertThat(received).hasSize(1);
     JsonObject e = new JsonObject(received.get(0));
@@ -267,7 +267,7 @@ class AuditServiceTest {
       String id = await(f.event(AuditAction.RECORDING_EXPORTED, wsA).success().emit());
       await(f.event(AuditAction.RECORDING_EXPORTED, wsB).success().emit());
       eventually(() -> read(out).contains(id), 10_000);
-      Thread.sleep(300);
+      Thread.sleep(300); // on purpose: the window in which an event that must not arrive (the other workspace's) would show
       assertThat(read(out)).contains("\"action\":\"recording.exported\"").doesNotContain(wsB.toString());
     } finally {
       sub.destroy();
@@ -414,7 +414,7 @@ class AuditServiceTest {
       await(f.event(AuditAction.COMMAND_RUN, wsB).success().emit());
     }
     eventually(() -> streamA.toString().split("\"action\":\"command.run\"").length - 1 >= 5, 10_000);
-    Thread.sleep(300);
+    Thread.sleep(300); // on purpose: the window in which an event that must not arrive (the other workspace's) would show
     String text = streamA.toString();
     assertThat(text.split("\"action\":\"command.run\"").length - 1).isEqualTo(5);
     assertThat(text).doesNotContain(wsB.toString());

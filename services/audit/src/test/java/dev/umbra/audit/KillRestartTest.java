@@ -205,6 +205,7 @@ class KillRestartTest {
         .toLong();
   }
 
+  /** For the child JVM, which takes its port from the environment: known before it starts. */
   private static int freePort() throws Exception {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

@@ -2,6 +2,7 @@ package dev.umbra.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.RawWebSocket;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
@@ -92,11 +93,8 @@ class RelayEdgeTest {
         assertThat(close).isPresent();
         assertThat(close.get().closeCode()).isEqualTo(1009);
       }
-      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      while (a.service().metrics().rejections(Reject.OVERSIZED) < 2 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-      assertThat(a.service().metrics().rejections(Reject.OVERSIZED)).isGreaterThanOrEqualTo(2);
+      Eventually.await("two oversized frames rejected", Duration.ofSeconds(5),
+          () -> a.service().metrics().rejections(Reject.OVERSIZED) >= 2);
     }
   }
 }

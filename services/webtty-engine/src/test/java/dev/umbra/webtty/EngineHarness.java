@@ -1,6 +1,7 @@
 package dev.umbra.webtty;
 
 import com.google.protobuf.ByteString;
+import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceConfig;
@@ -44,7 +45,7 @@ final class EngineHarness implements AutoCloseable {
   final Vertx vertx;
   final TestPostgres pg = TestPostgres.createDatabase();
   final String prefix = TestRedis.randomPrefix();
-  final TestTokens tokens = new TestTokens();
+  final WebTtyTestTokens tokens = new WebTtyTestTokens();
   final List<Bus> buses = new ArrayList<>();
   final List<WebTtyService> engines = new ArrayList<>();
   final byte[] payloadKey = bytes(32);

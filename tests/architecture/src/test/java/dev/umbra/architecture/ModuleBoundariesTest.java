@@ -10,6 +10,10 @@ import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import java.io.IOException;
 import java.net.URL;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.OffsetDateTime;
+import java.time.ZonedDateTime;
 import java.util.Collections;
 import java.util.List;
 import java.util.stream.Stream;
@@ -51,6 +55,29 @@ class ModuleBoundariesTest {
     production = new ClassFileImporter()
         .withImportOption(ImportOption.Predefined.DO_NOT_INCLUDE_TESTS)
         .importUrls(own);
+  }
+
+  /**
+   * Where production code may read the wall clock without a {@link java.time.Clock}, each with its
+   * reason: {@code dev.umbra.cli.logging..} stamps the CLI's own log lines with the time they are
+   * written (output for a human, never a decision, an expiry or a stored value).
+   */
+  static final String[] WALL_CLOCK_ALLOWED = {"dev.umbra.cli.logging.."};
+
+  /**
+   * Time via a {@link java.time.Clock} (STYLE.md): expiries, windows, rate limits and timestamps
+   * read an injected clock, so tests move time instead of waiting for it. Intervals may use
+   * {@code System.nanoTime()}, which no wall-clock change moves.
+   */
+  static ArchRule timeComesFromAClock() {
+    return noClasses().that().resideOutsideOfPackages(WALL_CLOCK_ALLOWED)
+        .should().callMethod(System.class, "currentTimeMillis")
+        .orShould().callMethod(Instant.class, "now")
+        .orShould().callMethod(LocalDateTime.class, "now")
+        .orShould().callMethod(ZonedDateTime.class, "now")
+        .orShould().callMethod(OffsetDateTime.class, "now")
+        .because("time comes from an injected java.time.Clock (STYLE.md); the one exception is the CLI's"
+            + " log lines (dev.umbra.cli.logging), stamped for a human reader");
   }
 
   static ArchRule keylessServiceNeverReachesCrypto(String service) {
@@ -101,6 +128,24 @@ class ModuleBoundariesTest {
         .isInstanceOf(AssertionError.class)
         .hasMessageContaining("RelayHoldingAKey")
         .hasMessageContaining("dev.umbra.crypto.aead.AeadKey");
+  }
+
+  @Test
+  void productionCodeReadsTimeFromAClock() {
+    timeComesFromAClock().check(production);
+  }
+
+  @Test
+  void theClockRuleFailsOnAClassThatReadsTheWallClock() {
+    // a daemon-package class (a test fixture, never shipped) reading System.currentTimeMillis()
+    // and Instant.now() is reported with both calls
+    JavaClasses fixture = new ClassFileImporter()
+        .importClasses(dev.umbra.daemon.archfixture.DaemonReadingTheWallClock.class);
+    assertThatThrownBy(() -> timeComesFromAClock().check(fixture))
+        .isInstanceOf(AssertionError.class)
+        .hasMessageContaining("DaemonReadingTheWallClock")
+        .hasMessageContaining("System.currentTimeMillis()")
+        .hasMessageContaining("Instant.now()");
   }
 
   @Test

@@ -1,25 +1,16 @@
 package dev.umbra.cli;
 
+import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.controlplane.ControlPlaneService;
-import dev.umbra.kit.bus.Bus;
-import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.ServiceConfig;
+import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import dev.umbra.launcher.Cli;
-import dev.umbra.pairing.PairingService;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,15 +18,12 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.util.HashMap;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -52,60 +40,21 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class CliEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-e2e-test-0123456789";
+  CliHarness h;
   Vertx vertx;
   TestPostgres pg;
-  Bus bus;
   String prefix;
   String cpUrl;
   Path admin;
   Path machine;
 
-  record Run(int code, String out, String err) {
-    JsonObject json() {
-      return new JsonObject(out);
-    }
-
-    JsonArray array() {
-      return new JsonArray(out);
-    }
-  }
-
-  Run umbra(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("USER", "alice"),
-        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    prefix = TestRedis.randomPrefix();
-    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    int cpPort = freePort();
-    int pairingPort = freePort();
-    Map<String, String> env = new HashMap<>();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_PAIRING_PORT", String.valueOf(pairingPort));
-    env.put("UMBRA_INTERNAL_TOKEN", "internal-e2e-credential-0123456789abcdef");
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    Path serviceHome = Files.createTempDirectory("umbra-e2e-services");
-    ServiceConfig cp = TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env);
-    ServiceConfig pairing = TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env);
-    TestServices.deploy(vertx, cp, bus, Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new)
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, pairing, bus, Metrics.newRegistry(), Clock.systemUTC(), PairingService::new)
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    cpUrl = "http://127.0.0.1:" + cpPort;
+    h = CliHarness.start("e2e", BOOTSTRAP, ServiceName.PAIRING);
+    vertx = h.vertx;
+    pg = h.pg;
+    prefix = h.prefix;
+    cpUrl = h.cpUrl;
     admin = Files.createTempDirectory("umbra-e2e-admin").resolve("home");
     machine = Files.createTempDirectory("umbra-e2e-machine").resolve("home");
     Run login = umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
@@ -114,8 +63,7 @@ class CliEndToEndTest {
 
   @AfterAll
   void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    pg.close();
+    h.close();
   }
 
   @Test

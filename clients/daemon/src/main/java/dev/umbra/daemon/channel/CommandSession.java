@@ -24,7 +24,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Instant;
+import java.time.Clock;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 
@@ -55,10 +55,12 @@ final class CommandSession implements SecureChannel.Listener {
   private Path dir;
   private boolean stdinHeld;
   private final DaemonAudit.Sink audit;
+  private final Clock clock;
 
   CommandSession(Context context, SecureChannel channel, RunCommand command, Path sessions, String clientKey, String sessionId,
-      DaemonAudit.Sink audit) {
+      DaemonAudit.Sink audit, Clock clock) {
     this.audit = audit;
+    this.clock = clock;
     this.context = context;
     this.channel = channel;
     this.command = command;
@@ -78,7 +80,7 @@ final class CommandSession implements SecureChannel.Listener {
           .put("argv", new JsonArray(command.getArgvList()))
           .put("cwd", command.getCwd())
           .put("client_static_key", clientKey)
-          .put("started_at", Instant.now().toString());
+          .put("started_at", clock.instant().toString());
       write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
       ProcessBuilder pb = new ProcessBuilder(command.getArgvList());
       if (!command.getCwd().isEmpty()) {

@@ -29,6 +29,7 @@ import io.vertx.core.net.NetClientOptions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -87,6 +88,7 @@ public final class DaemonChannels {
   private final Map<Long, Admission> admissions = new HashMap<>();
   private Runnable trustHint = () -> {};
   private DaemonAudit.Sink audit = DaemonAudit.NONE;
+  private Clock clock = Clock.systemUTC();
 
   /** A client's message-1 payload (its device credential) and Noise static key. */
   private record Admission(byte[] payload, dev.umbra.crypto.keys.X25519PublicKey remoteStatic) {}
@@ -112,6 +114,12 @@ public final class DaemonChannels {
   /** Where this binding's command runs and tunnels are reported (docs/audit.md); default: nowhere. */
   public DaemonChannels audit(DaemonAudit.Sink audit) {
     this.audit = audit;
+    return this;
+  }
+
+  /** The clock of handshake replay windows and session ids (before {@link #start()}); default: the system's, in UTC. */
+  public DaemonChannels clock(Clock clock) {
+    this.clock = clock;
     return this;
   }
 
@@ -277,7 +285,7 @@ public final class DaemonChannels {
       return; // a resent OPEN of a live channel: the client will resume
     }
     byte[] m1 = f.getPayload().toByteArray();
-    if (!replays.firstTime(m1, System.currentTimeMillis())) {
+    if (!replays.firstTime(m1, clock.millis())) {
       stats.replayedHandshakes.incrementAndGet();
       log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("replayed handshake refused");
       link.send(close(id, "replayed_handshake"));
@@ -365,7 +373,7 @@ public final class DaemonChannels {
         }
         String sid = sessionId();
         log.atInfo().addKeyValue("session", sid).addKeyValue("channel", Long.toHexString(channel.channelId())).log("command session started");
-        new CommandSession(context, channel, start.getRun(), config.home().resolve("sessions"), clientKey, sid, audit).start();
+        new CommandSession(context, channel, start.getRun(), config.home().resolve("sessions"), clientKey, sid, audit, clock).start();
       }
       case FORWARD -> {
         var fw = start.getForward();
@@ -412,10 +420,10 @@ public final class DaemonChannels {
     channel.closeWhenDrained();
   }
 
-  private static String sessionId() {
+  private String sessionId() {
     byte[] r = new byte[6];
     RANDOM.nextBytes(r);
-    return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC).format(java.time.Instant.now())
+    return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC).format(clock.instant())
         + "-" + HexFormat.of().formatHex(r);
   }
 

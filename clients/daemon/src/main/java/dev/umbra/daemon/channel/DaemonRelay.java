@@ -74,7 +74,7 @@ public final class DaemonRelay implements AutoCloseable {
             .audit(new dev.umbra.daemon.audit.DaemonAudit(vertx, http, b, () -> store.signingKey(b), Clock.systemUTC()).sink());
         // a revocation in the workspace: refresh the pin at once (not at the next heartbeat) and
         // close the channels of clients it no longer admits
-        TrustRefresh refresh = new TrustRefresh(vertx,
+        TrustRefresh refresh = new TrustRefresh(vertx, Clock.systemUTC(),
             () -> new TrustSync(http, Clock.systemUTC()).sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b)),
             () -> channels.recheck().compose(n -> vertx.executeBlocking(() -> n + alsoRecheck.getAsInt(), false)),
             line -> out.println("machine " + b.machineId() + ": " + line));

@@ -2,6 +2,7 @@ package dev.umbra.daemon.channel;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Clock;
 import java.util.concurrent.Callable;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -20,6 +21,7 @@ final class TrustRefresh {
   static final long MIN_INTERVAL_MS = 2_000;
 
   private final Vertx vertx;
+  private final Clock clock;
   private final Callable<?> sync;
   private final Supplier<Future<Integer>> recheck;
   private final Consumer<String> report;
@@ -31,12 +33,14 @@ final class TrustRefresh {
   private long lastStartMs = Long.MIN_VALUE / 2;
 
   /**
+   * @param clock when refreshes start (the interval between two is measured on it)
    * @param sync refreshes the pin (blocking); a failure keeps the old pin and is reported
    * @param recheck then checks the open channels against the new pin; completes with how many it closed
    * @param report one line per refresh that closed channels or failed
    */
-  TrustRefresh(Vertx vertx, Callable<?> sync, Supplier<Future<Integer>> recheck, Consumer<String> report) {
+  TrustRefresh(Vertx vertx, Clock clock, Callable<?> sync, Supplier<Future<Integer>> recheck, Consumer<String> report) {
     this.vertx = vertx;
+    this.clock = clock;
     this.sync = sync;
     this.recheck = recheck;
     this.report = report;
@@ -51,14 +55,14 @@ final class TrustRefresh {
       return;
     }
     scheduled = true;
-    long wait = lastStartMs + MIN_INTERVAL_MS - System.currentTimeMillis();
+    long wait = lastStartMs + MIN_INTERVAL_MS - clock.millis();
     vertx.setTimer(Math.max(1, wait), t -> refresh());
   }
 
   private void refresh() {
     scheduled = false;
     running = true;
-    lastStartMs = System.currentTimeMillis();
+    lastStartMs = clock.millis();
     vertx.executeBlocking(sync, false)
         .compose(v -> recheck.get())
         .onComplete(ar -> {

@@ -7,12 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.umbra.client.tty.TtyFrames;
+import dev.umbra.kit.testing.Eventually;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.io.ByteArrayOutputStream;
+import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.HashMap;
@@ -90,10 +92,7 @@ class PtyShellTest {
   @Test
   void reportsBytesWaitingOnTheTerminal(@TempDir Path dir) throws Exception {
     try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", "printf abc; sleep 5"), env(), dir.toString(), 80, 24)) {
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      while (sh.available() < 3 && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
+      Eventually.await("3 bytes waiting on the terminal", Duration.ofSeconds(5), () -> sh.available() >= 3);
       assertEquals(3, sh.available(), "FIONREAD on the master sees the 3 bytes before they are read");
       byte[] buf = new byte[16];
       assertEquals(3, sh.read(buf));

@@ -4,12 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -42,10 +44,7 @@ class LiveTailTest {
 
     long receivers = await(bus.publish("umbra.audit." + ws, Buffer.buffer("{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n")));
     assertThat(receivers).isEqualTo(1); // one bus connection, however many clients
-    long deadline = System.currentTimeMillis() + 5_000;
-    while (fast.size() < 3 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
+    Eventually.await("three lines at the fast client", Duration.ofSeconds(5), () -> fast.size() >= 3);
     assertThat(fast).containsExactly("{\"seq\":1}", "{\"seq\":2}", "{\"seq\":3}");
     assertThat(elsewhere).isEmpty();
     assertThat(registry.get("umbra.audit.tail_dropped").tag("reason", "queue_full").counter().count()).isEqualTo(3.0);
@@ -58,13 +57,8 @@ class LiveTailTest {
       tail.remove(ws, ok);
       p.complete();
     })));
-    deadline = System.currentTimeMillis() + 5_000;
-    long after;
-    do {
-      Thread.sleep(50);
-      after = await(bus.publish("umbra.audit." + ws, Buffer.buffer("{\"seq\":4}\n")));
-    } while (after != 0 && System.currentTimeMillis() < deadline);
-    assertThat(after).isZero();
+    Eventually.until("the tail unsubscribed from the bus", Duration.ofSeconds(5),
+        () -> await(bus.publish("umbra.audit." + ws, Buffer.buffer("{\"seq\":4}\n"))), after -> after == 0);
     assertThat(registry.get("umbra.audit.tail_clients").gauge().value()).isEqualTo(1.0);
     await(bus.close());
   }

@@ -1,13 +1,11 @@
 package dev.umbra.crypto.secret;
 
+import dev.umbra.proto.testing.MutableClock;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -15,7 +13,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class VerificationMemoTest {
     private final Argon2idHasher hasher = Argon2idHasher.defaults();
     private final AtomicInteger argon2Runs = new AtomicInteger();
-    private final TestClock clock = new TestClock(Instant.parse("2026-12-04T12:00:00Z"));
+    private final MutableClock clock = new MutableClock(Instant.parse("2026-12-04T12:00:00Z"));
     private final VerificationMemo memo = new VerificationMemo((encoded, secret) -> {
         argon2Runs.incrementAndGet();
         return hasher.verify(encoded, secret);
@@ -90,32 +88,5 @@ class VerificationMemoTest {
         }, clock, Duration.ofMinutes(5), 2);
         assertThat(other.verify(stored, bytes("umb_right"))).isTrue();
         assertThat(otherRuns).hasValue(1);
-    }
-
-    private static final class TestClock extends Clock {
-        private Instant now;
-
-        TestClock(Instant now) {
-            this.now = now;
-        }
-
-        void advance(Duration d) {
-            now = now.plus(d);
-        }
-
-        @Override
-        public ZoneId getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
     }
 }

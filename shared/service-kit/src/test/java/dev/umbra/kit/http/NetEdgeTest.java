@@ -12,6 +12,7 @@ import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.RawWebSocket;
 import dev.umbra.kit.testing.TestServices;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -124,14 +125,8 @@ class NetEdgeTest {
     return service.actualPort();
   }
 
-  private static void await(String what, Duration within, BooleanSupplier condition) throws InterruptedException {
-    long end = System.nanoTime() + within.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > end) {
-        throw new AssertionError("not within " + within + ": " + what);
-      }
-      Thread.sleep(10);
-    }
+  private static void await(String what, Duration within, BooleanSupplier condition) {
+    Eventually.await(what, within, condition::getAsBoolean);
   }
 
   /** Blocks until the server closes the socket; the time it took. */

@@ -12,6 +12,7 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.auth.TestSessionTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
@@ -264,14 +265,8 @@ class RevocationListTest {
     return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  static void waitUntil(BooleanSupplier ok) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!ok.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("condition not met within 5 s");
-      }
-      Thread.sleep(20);
-    }
+  static void waitUntil(BooleanSupplier ok) {
+    Eventually.await("condition", Duration.ofSeconds(5), ok::getAsBoolean);
   }
 
   /** A clock a test moves by hand. */

@@ -1,11 +1,13 @@
 package dev.umbra.cli.devices;
 
+import static dev.umbra.cli.CliHarness.umbra;
+import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
-import dev.umbra.cli.UmbraCli;
-import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.P256KeyPair;
@@ -20,20 +22,14 @@ import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustStore;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.kit.bus.Bus;
-import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.revocation.RevocationChannel;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import dev.umbra.launcher.Cli;
-import dev.umbra.pairing.PairingService;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -41,7 +37,6 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -51,8 +46,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
@@ -74,6 +69,7 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WorkspaceProtectionEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-trust-test-0123456789";
+  CliHarness h;
   Vertx vertx;
   TestPostgres pg;
   Bus bus;
@@ -83,58 +79,15 @@ class WorkspaceProtectionEndToEndTest {
   Path tmp;
   final List<Revocation> revocations = new CopyOnWriteArrayList<>();
 
-  record Run(int code, String out, String err) {
-    JsonObject json() {
-      return new JsonObject(out);
-    }
-
-    JsonArray array() {
-      return new JsonArray(out);
-    }
-  }
-
-  Run umbra(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("USER", "alice"),
-        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  Run ok(Path home, String... args) {
-    Run r = umbra(home, args);
-    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
-    return r;
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    prefix = TestRedis.randomPrefix();
-    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    int cpPort = freePort();
-    int pairingPort = freePort();
-    Map<String, String> env = new HashMap<>();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_PAIRING_PORT", String.valueOf(pairingPort));
-    env.put("UMBRA_INTERNAL_TOKEN", "internal-trust-credential-0123456789abcdef");
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    tmp = Files.createTempDirectory("umbra-trust-e2e");
-    Path serviceHome = tmp.resolve("services");
-    ServiceConfig cp = TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env);
-    ServiceConfig pairing = TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env);
-    TestServices.deploy(vertx, cp, bus, Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new)
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, pairing, bus, Metrics.newRegistry(), Clock.systemUTC(), PairingService::new)
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    h = CliHarness.start("trust-e2e", BOOTSTRAP, ServiceName.PAIRING);
+    vertx = h.vertx;
+    pg = h.pg;
+    bus = h.bus;
+    prefix = h.prefix;
+    tmp = h.tmp;
+    cpUrl = h.cpUrl;
     bus.subscribe(RevocationChannel.CHANNEL, m -> {
       try {
         revocations.add(Revocation.parseFrom(m.body().getBytes()));
@@ -142,15 +95,13 @@ class WorkspaceProtectionEndToEndTest {
         // not a revocation
       }
     }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    cpUrl = "http://127.0.0.1:" + cpPort;
     admin = tmp.resolve("admin");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
   }
 
   @AfterAll
   void stop() throws Exception {
-    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    pg.close();
+    h.close();
   }
 
   /** A new workspace of the admin account, with the admin CLI as its first trusted device. */
@@ -257,10 +208,8 @@ class WorkspaceProtectionEndToEndTest {
     ok(c.home(), "vault", "put", "new", "--from-file", file("n", "written under v2").toString(), "-w", ws);
     assertThat(ok(admin, "vault", "get", "new", "-w", ws).out()).isEqualTo("written under v2");
     assertThat(ok(admin, "vault", "list", "-w", ws, "--json").out()).contains("\"keyset_version\" : 2");
-    long deadline = System.currentTimeMillis() + 5000;
-    while (revocations.stream().noneMatch(r -> r.getSubjectId().equals(b.deviceId())) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(50);
-    }
+    Eventually.await("the device's revocation on the bus", Duration.ofSeconds(5),
+        () -> revocations.stream().anyMatch(r -> r.getSubjectId().equals(b.deviceId())));
     assertThat(revocations).anyMatch(r -> r.getSubjectId().equals(b.deviceId()) && r.getKind() == RevokedKind.REVOKED_KIND_DEVICE);
     assertThat(umbra(admin, "devices", "revoke", b.deviceId(), "-w", ws).code()).isEqualTo(1);
   }

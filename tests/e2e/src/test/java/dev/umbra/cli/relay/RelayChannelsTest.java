@@ -18,6 +18,7 @@ import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.daemon.channel.DaemonChannels;
 import dev.umbra.daemon.channel.MessageChannel;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
@@ -308,10 +309,7 @@ class RelayChannelsTest {
     long connectsBefore = daemon.link().connects();
     Future<Integer> running = RemoteRun.run(client, machine, daemonKey.publicKey(),
         List.of("sh", "-c", "i=0; while [ $i -lt 60 ]; do echo line$i; i=$((i+1)); sleep 0.05; done"), null, watched, new ByteArrayOutputStream());
-    long deadline = System.currentTimeMillis() + 10_000;
-    while (out.size() < 40 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(10);
-    }
+    Eventually.await("40 bytes of output before the kill", Duration.ofSeconds(10), () -> out.size() >= 40);
     cluster.kill(b); // the daemon's instance: it reconnects to A, where the client is
     Instance c = cluster.start(); // a restarted instance joins; nobody needs it
     assertThat(await(running)).isZero();
@@ -443,7 +441,7 @@ class RelayChannelsTest {
       s.getOutputStream().write(canary.getBytes(StandardCharsets.UTF_8));
       assertThat(new String(s.getInputStream().readNBytes(canary.length()), StandardCharsets.UTF_8)).isEqualTo(canary);
     }
-    Thread.sleep(200);
+    Thread.sleep(200); // on purpose: a window for late bus traffic to reach the monitor before it looks for the canary's absence
     await(conn.close());
     redis.close();
     assertThat(seen).isNotEmpty();

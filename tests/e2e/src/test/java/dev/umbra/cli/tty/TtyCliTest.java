@@ -1,32 +1,22 @@
 package dev.umbra.cli.tty;
 
+import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.cli.UmbraCli;
-import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyDaemon;
-import dev.umbra.kit.bus.Bus;
-import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
-import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import dev.umbra.launcher.Cli;
-import dev.umbra.pairing.PairingService;
-import dev.umbra.webtty.WebTtyService;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -46,53 +36,17 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class TtyCliTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-tty-test-0123456789";
+  CliHarness h;
   Vertx vertx;
-  TestPostgres pg;
-  Bus bus;
   Path admin;
   Path machine;
   TtyDaemon daemon;
 
-  record Run(int code, String out, String err) {}
-
-  Run umbra(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
-        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    String prefix = TestRedis.randomPrefix();
-    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    Map<String, String> env = new HashMap<>();
-    int cpPort = freePort();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-credential-0123456789abcdef");
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    Path serviceHome = Files.createTempDirectory("umbra-tty-services");
-    TestServices.deploy(vertx, TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), PairingService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    Map<String, String> engineEnv = new HashMap<>(env);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, engineEnv)
-            .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    String cpUrl = "http://127.0.0.1:" + cpPort;
+    h = CliHarness.start("tty", BOOTSTRAP, ServiceName.PAIRING, ServiceName.WEBTTY_ENGINE);
+    vertx = h.vertx;
+    String cpUrl = h.cpUrl;
     admin = Files.createTempDirectory("umbra-tty-admin").resolve("home");
     machine = Files.createTempDirectory("umbra-tty-machine").resolve("home");
     assertThat(umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev").code()).isZero();
@@ -117,8 +71,7 @@ class TtyCliTest {
   @AfterAll
   void stop() throws Exception {
     daemon.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    pg.close();
+    h.close();
   }
 
   @Test

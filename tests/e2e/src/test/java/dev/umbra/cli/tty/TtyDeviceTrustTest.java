@@ -1,8 +1,12 @@
 package dev.umbra.cli.tty;
 
+import static dev.umbra.cli.CliHarness.umbra;
+import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
@@ -10,7 +14,6 @@ import dev.umbra.cli.CliException;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
-import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
@@ -20,10 +23,9 @@ import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ClientAuth;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.daemon.channel.DaemonRelay;
-import dev.umbra.launcher.Cli;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
-import dev.umbra.relay.RelayService;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.daemon.run.DaemonRunner;
@@ -36,15 +38,8 @@ import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.tty.TtyDaemon;
-import dev.umbra.kit.bus.Bus;
-import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import dev.umbra.pairing.PairingService;
-import dev.umbra.webtty.WebTtyService;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
@@ -54,7 +49,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -94,9 +88,9 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TtyDeviceTrustTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-tty-trust-test-0123456789";
+  CliHarness h;
   Vertx vertx;
   TestPostgres pg;
-  Bus bus;
   Path tmp;
   Path admin;
   Path machine;
@@ -108,60 +102,13 @@ class TtyDeviceTrustTest {
   TtyDaemon daemon;
   DaemonRelay relay;
 
-  record Run(int code, String out, String err) {
-    JsonObject json() {
-      return new JsonObject(out);
-    }
-  }
-
-  Run umbra(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
-        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  Run ok(Path home, String... args) {
-    Run r = umbra(home, args);
-    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
-    return r;
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    String prefix = TestRedis.randomPrefix();
-    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    Map<String, String> env = new HashMap<>();
-    int cpPort = freePort();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_RELAY_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-trust-credential-0123456789abcdef");
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    tmp = Files.createTempDirectory("umbra-tty-trust");
-    Path serviceHome = tmp.resolve("services");
-    TestServices.deploy(vertx, TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), PairingService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, env)
-            .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.RELAY, pg, prefix, serviceHome, env)
-            .withPort(Integer.parseInt(env.get("UMBRA_RELAY_PORT"))), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), RelayService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    cpUrl = "http://127.0.0.1:" + cpPort;
+    h = CliHarness.start("tty-trust", BOOTSTRAP, ServiceName.PAIRING, ServiceName.WEBTTY_ENGINE, ServiceName.RELAY);
+    vertx = h.vertx;
+    pg = h.pg;
+    tmp = h.tmp;
+    cpUrl = h.cpUrl;
     admin = tmp.resolve("admin");
     machine = tmp.resolve("machine");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
@@ -189,8 +136,7 @@ class TtyDeviceTrustTest {
   void stop() throws Exception {
     relay.close();
     daemon.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    pg.close();
+    h.close();
   }
 
   Api api(Path home) {
@@ -404,10 +350,8 @@ class TtyDeviceTrustTest {
       // CLI gets no new session, so the channel ends on the phone's side with that reason; the
       // daemon, told by the relay, closes its side because the device was revoked
       assertThat(ended.get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
-      long deadline = System.currentTimeMillis() + 15_000;
-      while (relay.channels().get(0).stats().revokedChannels.get() == before && System.currentTimeMillis() < deadline) {
-        Thread.sleep(20);
-      }
+      Eventually.await("the daemon closed the revoked device's channel", Duration.ofSeconds(15),
+          () -> relay.channels().get(0).stats().revokedChannels.get() != before);
       assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(DaemonRunner.HEARTBEAT.toMillis());
       assertThat(relay.channels().get(0).stats().revokedChannels.get()).isEqualTo(before + 1);
       // and the pin the daemon fetched refuses the device's new channels too
@@ -417,12 +361,8 @@ class TtyDeviceTrustTest {
     }
     // the revocation rotated the keyset and reissued the admin's credential: the relay passed that
     // on too, and the daemon accepts the new credential within seconds, without a manual sync
-    long deadline = System.currentTimeMillis() + 15_000;
-    Run run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok");
-    while (run.code() != 0 && System.currentTimeMillis() < deadline) {
-      Thread.sleep(250);
-      run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok");
-    }
+    Run run = Eventually.until("the daemon accepts the admin's reissued credential", Duration.ofSeconds(15),
+        () -> umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok"), r -> r.code() == 0);
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("admin-still-ok");
   }
@@ -462,10 +402,8 @@ class TtyDeviceTrustTest {
     String reason = ended.get(15, TimeUnit.SECONDS);
     // the engine ends the connection of the device-bound session at once; the daemon, told by the
     // relay, ends the session itself when its re-check refuses the revoked device
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (server.stats().get("sessions_ended_client_refused") == before && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
+    Eventually.await("the daemon ended the revoked device's session", Duration.ofSeconds(15),
+        () -> server.stats().get("sessions_ended_client_refused") != before);
     assertThat(server.stats().get("sessions_ended_client_refused")).isEqualTo(before + 1);
     assertThat(reason).doesNotStartWith("exit");
     c.terminate();
@@ -548,11 +486,8 @@ class TtyDeviceTrustTest {
   }
 
   static void awaitContains(StringBuffer output, String expected, String what) throws Exception {
-    long deadline = System.currentTimeMillis() + 15_000;
-    while (!output.toString().contains(expected) && System.currentTimeMillis() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(output.toString()).as(what).contains(expected);
+    Eventually.await(what + ": output contains " + expected, Duration.ofSeconds(15),
+        () -> output.toString().contains(expected));
   }
 
   @Test
@@ -585,11 +520,8 @@ class TtyDeviceTrustTest {
       assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
 
       // the daemon's refresh after the rotation has re-checked both channels and terminals
-      long deadline = System.currentTimeMillis() + 20_000;
-      while ((channelStats.recheckedKeysetVersion.get() <= before || server.stats().get("rechecked_keyset_version") <= before)
-          && System.currentTimeMillis() < deadline) {
-        Thread.sleep(50);
-      }
+      Eventually.await("channels and terminals re-checked under the rotated keyset", Duration.ofSeconds(20),
+          () -> channelStats.recheckedKeysetVersion.get() > before && server.stats().get("rechecked_keyset_version") > before);
       assertThat(TrustStore.forBinding(store, binding).orElseThrow().pin().keyset().version()).as("rotated").isEqualTo(before + 1);
       assertThat(channelStats.recheckedKeysetVersion.get()).as("channels re-checked under the rotated keyset").isEqualTo(before + 1);
       assertThat(server.stats().get("rechecked_keyset_version")).as("terminals re-checked under the rotated keyset").isEqualTo(before + 1);
@@ -723,12 +655,9 @@ class TtyDeviceTrustTest {
       }
       assertThat(ok(y, "recordings", "list").code()).isZero();
       assertThat(ok(y, "pair", "list").code()).isZero();
-      long deadline = System.currentTimeMillis() + 15_000;
-      Run run = umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after");
-      while (run.code() != 0 && System.currentTimeMillis() < deadline) {
-        Thread.sleep(250); // the daemon follows the rotation within seconds (relay hint)
-        run = umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after");
-      }
+      // the daemon follows the rotation within seconds (relay hint)
+      Run run = Eventually.until("the daemon accepts y after the rotation", Duration.ofSeconds(15),
+          () -> umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after"), r -> r.code() == 0);
       assertThat(run.code()).as(run.out() + run.err()).isZero();
       assertThat(run.out()).contains("y-run-after");
     } finally {

@@ -1,53 +1,39 @@
 package dev.umbra.cli.tty;
 
+import static dev.umbra.cli.CliHarness.umbra;
+import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.cli.Api;
-import dev.umbra.cli.UmbraCli;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
-import dev.umbra.launcher.Cli;
+import dev.umbra.kit.testing.Eventually;
 import java.net.URI;
-import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
-import dev.umbra.daemon.run.DaemonRunner;
-import dev.umbra.client.trust.TrustStore;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.daemon.tty.TtyServer;
-import dev.umbra.client.ttypolicy.TtyPolicyPin;
-import dev.umbra.daemon.ttypolicy.TtyPolicySync;
-import dev.umbra.kit.bus.Bus;
-import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
-import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import dev.umbra.pairing.PairingService;
-import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.webtty.WebTtyService;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -71,9 +57,8 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TtyRecipientsEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-tty-recipients-test-0123456789";
+  CliHarness h;
   Vertx vertx;
-  TestPostgres pg;
-  Bus bus;
   Path tmp;
   Path admin;
   Path machine;
@@ -86,72 +71,23 @@ class TtyRecipientsEndToEndTest {
   TtyDaemon daemon;
   WebTtyService engine;
 
-  record Run(int code, String out, String err) {}
-
-  Run umbra(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"),
-        Cli.commands(), args); // the tree of bin/umbra: the launcher adds `umbra daemon`
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-  }
-
-  Run ok(Path home, String... args) {
-    Run r = umbra(home, args);
-    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
-    return r;
-  }
-
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    String prefix = TestRedis.randomPrefix();
-    bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    Map<String, String> env = new HashMap<>();
-    int cpPort = freePort();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_PAIRING_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_WEBTTY_ENGINE_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_RELAY_PORT", String.valueOf(freePort()));
-    env.put("UMBRA_INTERNAL_TOKEN", "internal-tty-recipients-credential-0123456789ab");
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    tmp = Files.createTempDirectory("umbra-tty-recipients");
-    Path serviceHome = tmp.resolve("services");
-    TestServices.deploy(vertx, TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), ControlPlaneService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    TestServices.deploy(vertx, TestServices.config(ServiceName.PAIRING, pg, prefix, serviceHome, env), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), PairingService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    engine = TestServices.deploy(vertx, TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, serviceHome, env)
-            .withPort(Integer.parseInt(env.get("UMBRA_WEBTTY_ENGINE_PORT"))), bus,
-        Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-    cpUrl = "http://127.0.0.1:" + cpPort;
+    h = CliHarness.start("tty-recipients", BOOTSTRAP, ServiceName.PAIRING, ServiceName.WEBTTY_ENGINE);
+    vertx = h.vertx;
+    tmp = h.tmp;
+    cpUrl = h.cpUrl;
+    engine = h.service(ServiceName.WEBTTY_ENGINE, WebTtyService.class);
     admin = tmp.resolve("admin");
     machine = tmp.resolve("machine");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
     ok(admin, "device", "trust", "-w", "dev");
-    String pairing = new JsonObject(ok(admin, "pair", "create", "--json", "--workspace", "dev").out()).getString("code");
-    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
-    store = new BindingStore(machine);
+    store = h.pairMachine(admin, machine);
     binding = store.list().get(0);
     wid = binding.workspaceId();
     serverId = binding.machineId().toString();
-    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
     syncTrust();
-    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
-    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
-    daemonEnv.remove("UMBRA_TTY_RECORDING");
-    daemonEnv.remove("UMBRA_TTY_JOIN");
-    daemonEnv.remove("UMBRA_TTY_RECORD_STDIN");
-    daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
-    server().start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    daemon = CliHarness.startTtyDaemon(machine, store);
     // bob: another member (role member), with a trusted device of his own
     bob = member("bob");
   }
@@ -176,8 +112,7 @@ class TtyRecipientsEndToEndTest {
   @AfterAll
   void stop() throws Exception {
     daemon.close();
-    vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    pg.close();
+    h.close();
   }
 
   TtyServer server() {
@@ -193,14 +128,10 @@ class TtyRecipientsEndToEndTest {
     syncTrust();
     daemon.syncPolicies();
     ServerPolicy expected = server().policy();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!expected.equals(server().confirmedPolicy()) && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(server().confirmedPolicy()).as("the engine confirmed the re-registration").isEqualTo(expected);
+    Eventually.await("the engine confirmed the re-registration", Duration.ofSeconds(10),
+        () -> expected.equals(server().confirmedPolicy()));
     return expected;
   }
-
 
   Api api(Path home) {
     return new Api(new dev.umbra.cli.CliContext(home, new PrintStream(new ByteArrayOutputStream()), new PrintStream(new ByteArrayOutputStream()),
@@ -253,11 +184,7 @@ class TtyRecipientsEndToEndTest {
     }
 
     void await(String expected) throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (!text.toString().contains(expected) && System.nanoTime() < deadline) {
-        Thread.sleep(20);
-      }
-      assertThat(text.toString()).contains(expected);
+      Eventually.await("output contains " + expected, Duration.ofSeconds(15), () -> text.toString().contains(expected));
     }
   }
 
@@ -413,11 +340,7 @@ class TtyRecipientsEndToEndTest {
   }
 
   static void awaitTrue(java.util.function.BooleanSupplier condition, String what) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(condition.getAsBoolean()).as(what).isTrue();
+    Eventually.await(what, Duration.ofSeconds(15), condition::getAsBoolean);
   }
 
   /** The opener's options with bob's trusted device as the only recipient besides the server and itself. */

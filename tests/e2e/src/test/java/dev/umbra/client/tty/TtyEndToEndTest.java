@@ -9,10 +9,12 @@ import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.tty.TtyServerConfig;
+import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
@@ -43,6 +45,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +60,7 @@ class TtyEndToEndTest {
   static TestPostgres pg;
   static final List<Bus> buses = new ArrayList<>();
   static final List<WebTtyService> engines = new ArrayList<>();
-  static final TestTokens tokens = new TestTokens();
+  static final WebTtyTestTokens tokens = new WebTtyTestTokens();
   static final UUID ws = UUID.randomUUID();
   static final String machine = "m-" + UUID.randomUUID();
   static final Ed25519KeyPair serverSign = Ed25519KeyPair.generate();
@@ -225,9 +228,15 @@ class TtyEndToEndTest {
     owner.send("stty size\n".getBytes());
     alice.await("24 80");
     owner.resize(100, 30);
-    Thread.sleep(200);
-    owner.send("stty size\n".getBytes());
-    alice.await("30 100");
+    // the resize reaches the PTY on its own path: ask the shell again until it sees the new size
+    AtomicInteger sizeAsked = new AtomicInteger(1000);
+    Eventually.await("the shell sees 30 rows and 100 columns", Duration.ofSeconds(10), () -> {
+      int from = alice.text().length();
+      int mark = sizeAsked.incrementAndGet();
+      owner.send(("stty size; echo asked-$((" + mark + "+0))\n").getBytes());
+      alice.await("asked-" + mark);
+      return alice.text().substring(from).contains("30 100");
+    });
 
     owner.send("tput smcup; echo in-alt-$((1+1)); tput rmcup\n".getBytes());
     alice.await("in-alt-2");
@@ -328,8 +337,8 @@ class TtyEndToEndTest {
     Screen first = new Screen();
     TtyClient c = get(TtyClient.open(vertx, options(1, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
         machine, 80, 24, "xterm", first));
-    c.send("X=kept-$((2+3))\n".getBytes());
-    Thread.sleep(200);
+    c.send("X=kept-$((2+3)); echo set-$((1+1))\n".getBytes());
+    first.await("set-2"); // the shell has run the line before the opener detaches
     c.detach();
     first.closed.get(5, TimeUnit.SECONDS);
     Screen second = new Screen();

@@ -1,26 +1,27 @@
-package dev.umbra.client.tty;
+package dev.umbra.kit.auth;
 
-import dev.umbra.kit.auth.SessionTokens;
-import dev.umbra.kit.auth.TestSessionTokens;
 import java.security.PublicKey;
 import java.time.Instant;
 import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
 
-/** WebTTY session tokens as the control plane would sign them, over the kit's test signer. */
-final class TestTokens {
+/**
+ * WebTTY session tokens as the control plane would sign them, over the kit's test signer: for the
+ * engine's tests and the clients' end-to-end tests against an engine without a control plane.
+ */
+public final class WebTtyTestTokens {
   private final TestSessionTokens signer = new TestSessionTokens("webtty-test-key");
 
-  Map<String, PublicKey> keySet() {
+  public Map<String, PublicKey> keySet() {
     return signer.keyMap();
   }
 
-  String member(UUID workspace, String subject, String role) {
+  public String member(UUID workspace, String subject, String role) {
     return token(workspace, subject, "member", role);
   }
 
-  String machine(UUID workspace, String machineId) {
+  public String machine(UUID workspace, String machineId) {
     return token(workspace, machineId, "machine", "machine");
   }
 

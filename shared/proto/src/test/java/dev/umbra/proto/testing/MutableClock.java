@@ -1,4 +1,4 @@
-package dev.umbra.controlplane;
+package dev.umbra.proto.testing;
 
 import java.time.Clock;
 import java.time.Duration;
@@ -6,15 +6,18 @@ import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock tests move by hand. */
-final class MutableClock extends Clock {
+/**
+ * A clock tests move by hand (in UTC): expiry, windows and rate limits without waiting. In the
+ * proto test-jar, the one every module's tests reach (crypto's included, which sits below the kit).
+ */
+public final class MutableClock extends Clock {
   private volatile Instant now;
 
-  MutableClock(Instant start) {
+  public MutableClock(Instant start) {
     this.now = start;
   }
 
-  void advance(Duration d) {
+  public void advance(Duration d) {
     now = now.plus(d);
   }
 

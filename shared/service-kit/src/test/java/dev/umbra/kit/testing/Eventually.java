@@ -1,0 +1,59 @@
+package dev.umbra.kit.testing;
+
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.function.Predicate;
+
+/**
+ * Waiting for something that happens on another thread, without fixed sleeps: polls a condition
+ * every few milliseconds until it holds or a deadline passes, then fails with what it last saw.
+ * A fixed sleep is either too short on a loaded machine (a flaky test) or too long everywhere
+ * (a slow one); a deadline is only reached when the test fails anyway.
+ */
+public final class Eventually {
+  /** How often the condition is asked; short against every deadline tests use. */
+  static final Duration POLL = Duration.ofMillis(10);
+
+  private Eventually() {}
+
+  /** Waits until {@code condition} holds; fails after {@code within}, naming {@code what}. */
+  public static void await(String what, Duration within, Callable<Boolean> condition) {
+    until(what, within, condition, Boolean.TRUE::equals);
+  }
+
+  /**
+   * Asks {@code probe} until its answer satisfies {@code done} and returns that answer; fails after
+   * {@code within} with the last answer (a probe that throws counts as not done yet, and its last
+   * exception is the failure's cause).
+   */
+  public static <T> T until(String what, Duration within, Callable<T> probe, Predicate<? super T> done) {
+    long deadline = System.nanoTime() + within.toNanos();
+    T last = null;
+    Exception lastFailure = null;
+    while (true) {
+      try {
+        last = probe.call();
+        lastFailure = null;
+        if (done.test(last)) {
+          return last;
+        }
+      } catch (Exception e) {
+        lastFailure = e;
+      }
+      if (System.nanoTime() - deadline >= 0) {
+        AssertionError failure = new AssertionError(
+            "not within " + within.toMillis() + " ms: " + what + " (last seen: " + last + ")");
+        if (lastFailure != null) {
+          failure.initCause(lastFailure);
+        }
+        throw failure;
+      }
+      try {
+        Thread.sleep(POLL);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError("interrupted while waiting: " + what, e);
+      }
+    }
+  }
+}
