@@ -48,8 +48,6 @@ class SourceSizeTest {
       Map.entry("clients/core/src/main/java/dev/umbra/client/tty/TtyClient.java", 806),
       Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java", 890),
       Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java#TtyServer.share", 91),
-      Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java", 724),
-      Map.entry("services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java#DeviceTrustRoutes.rotate", 89),
       Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java", 1239),
       Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java#SessionHub.onServerMessage", 139),
       Map.entry("services/webtty-engine/src/main/java/dev/umbra/webtty/session/SessionHub.java#SessionHub.participantFrame", 155),
