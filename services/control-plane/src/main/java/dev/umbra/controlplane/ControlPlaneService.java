@@ -9,12 +9,14 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.machines.MachineAuditRoutes;
 import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.controlplane.tokens.TokenRoutes;
+import dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes;
 import dev.umbra.controlplane.tokens.TokenStore;
 import dev.umbra.controlplane.vault.VaultRoutes;
 import dev.umbra.controlplane.workspaces.InvitationRoutes;
@@ -35,6 +37,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.io.PrintStream;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
@@ -90,54 +93,67 @@ public final class ControlPlaneService extends UmbraService {
           return new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry());
         }, false)
         .compose(auth -> SigningKeys.open(vertx, db, settings().home().resolve("control-plane").resolve("signing"), clock, SESSION_TTL)
-            .map(k -> {
+            .compose(k -> {
               keys = k;
-              return new Wiring(vertx, db, new Tenancy(db, runtime.audit()), auth, new TokenStore(vertx, hasher), k,
-                  new SessionIssuer(k, clock), limiter, internalHolder[0], runtime.bus(), runtime.audit(), clock, new Ids(clock));
+              Ids ids = new Ids(clock);
+              TokenStore tokens = new TokenStore(vertx, hasher);
+              Bootstrap bootstrap = Bootstrap.wire(db, tokens, limiter, new AuditTrail(runtime.audit()), ids, clock);
+              routes = new ApiRoutes();
+              registerOwn(routes);
+              bootstrap.register(routes);
+              registerFeatures(routes, auth, internalHolder[0], limiter, tokens, new SessionIssuer(k, clock), ids, clock);
+              mountRoutes(router, auth, internalHolder[0]);
+              rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue()
+                  .onFailure(e -> log.warn("signing key rotation failed, will retry: {}", e.getMessage())));
+              return bootstrap.prepare(bootstrapToken, stderr);
+            }));
+  }
+
+  /** Discovery, the key set and this document. */
+  private void registerOwn(ApiRoutes routes) {
+    routes
+        .add(HttpMethod.GET, "/v1/discovery", "Public URLs of every service and of the key set", Auth.NONE, 200, Schema.NO_BODY, DISCOVERY,
+            Handlers.json(200, ctx -> Future.succeededFuture(discovery())))
+        .add(HttpMethod.GET, SessionTokens.JWKS_PATH, "Public keys that verify session tokens (JWKS)", Auth.NONE, 200, Schema.NO_BODY, JWKS,
+            Handlers.json(200, ctx -> {
+              ctx.response().putHeader("cache-control", "max-age=60");
+              return keys.jwks();
             }))
-        .compose(w -> {
-          Bootstrap bootstrap = new Bootstrap(w);
-          routes = new ApiRoutes();
-          routes
-              .add(HttpMethod.GET, "/v1/discovery", "Public URLs of every service and of the key set", Auth.NONE, 200, Schema.NO_BODY, DISCOVERY,
-                  Handlers.json(200, ctx -> Future.succeededFuture(discovery())))
-              .add(HttpMethod.GET, SessionTokens.JWKS_PATH, "Public keys that verify session tokens (JWKS)", Auth.NONE, 200, Schema.NO_BODY, JWKS,
-                  Handlers.json(200, ctx -> {
-                    ctx.response().putHeader("cache-control", "max-age=60");
-                    return keys.jwks();
-                  }))
-              .add(HttpMethod.GET, "/v1/openapi.json", "This document", Auth.NONE, 200, Schema.NO_BODY,
-                  Schema.anyObject("an OpenAPI 3.1 document").describe("this document"),
-                  Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
-          bootstrap.register(routes);
-          WorkspaceRoutes.wire(w.auth(), w.db(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()), w.issuer(), w.ids(),
-              w.clock()).register(routes);
-          new InvitationRoutes(w).register(routes);
-          TeamRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), w.ids(), w.clock()).register(routes);
-          TokenRoutes.wire(w.auth(), w.db(), w.tokens(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock())
-              .register(routes);
-          MachineRoutes.wire(w.auth(), w.internal(), w.db(), w.tenancy(), w.limiter(), w.issuer(), new AuditTrail(w.audit()),
-              new RevocationNotices(w.bus(), w.clock()), w.ids(), w.clock()).register(routes);
-          new dev.umbra.controlplane.machines.MachineAuditRoutes(w.clock(), MachineRequest.Checker.of(w), w.audit()).register(routes);
-          DeviceTrustRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), new RevocationNotices(w.bus(), w.clock()),
-              MachineRequest.Checker.of(w), w.clock()).register(routes);
-          VaultRoutes.wire(w.auth(), w.tenancy(), new AuditTrail(w.audit()), MachineRequest.Checker.of(w), w.ids(), w.clock()).register(routes);
-          new dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes(w).register(routes);
-          routes.mount(router, auth -> switch (auth) {
-            case API_TOKEN -> Optional.of(w.auth().first());
-            case INTERNAL -> Optional.of(ctx -> {
-              if (w.internal().matches(ctx.request().getHeader(InternalCredential.HEADER))) {
-                ctx.next();
-              } else {
-                ctx.fail(ApiException.unauthorized("internal credential required"));
-              }
-            });
-            case NONE, MACHINE_SIGNATURE -> Optional.empty();
-          });
-          rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue()
-              .onFailure(e -> log.warn("signing key rotation failed, will retry: {}", e.getMessage())));
-          return bootstrap.prepare(bootstrapToken, stderr);
-        });
+        .add(HttpMethod.GET, "/v1/openapi.json", "This document", Auth.NONE, 200, Schema.NO_BODY,
+            Schema.anyObject("an OpenAPI 3.1 document").describe("this document"),
+            Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
+  }
+
+  /** Each feature wired by hand with only what it uses (docs/control-plane.md, "Code layout"). */
+  private void registerFeatures(ApiRoutes routes, Authenticator auth, InternalCredential internal, FailureLimiter limiter, TokenStore tokens,
+      SessionIssuer issuer, Ids ids, Clock clock) {
+    Tenancy tenancy = new Tenancy(db, runtime.audit());
+    AuditTrail audit = new AuditTrail(runtime.audit());
+    RevocationNotices revocations = new RevocationNotices(runtime.bus(), clock);
+    MachineRequest.Checker machines = new MachineRequest.Checker(clock, db, limiter);
+    WorkspaceRoutes.wire(auth, db, tenancy, audit, revocations, issuer, ids, clock).register(routes);
+    InvitationRoutes.wire(auth, db, tenancy, tokens, limiter, audit, ids, clock).register(routes);
+    TeamRoutes.wire(auth, tenancy, audit, ids, clock).register(routes);
+    TokenRoutes.wire(auth, db, tokens, audit, revocations, ids, clock).register(routes);
+    MachineRoutes.wire(auth, internal, db, tenancy, limiter, issuer, audit, revocations, ids, clock).register(routes);
+    new MachineAuditRoutes(clock, machines, runtime.audit()).register(routes);
+    DeviceTrustRoutes.wire(auth, tenancy, audit, revocations, machines, clock).register(routes);
+    VaultRoutes.wire(auth, tenancy, audit, machines, ids, clock).register(routes);
+    TtyPolicyRoutes.wire(auth, tenancy, audit, machines, clock).register(routes);
+  }
+
+  private void mountRoutes(Router router, Authenticator auth, InternalCredential internal) {
+    routes.mount(router, kind -> switch (kind) {
+      case API_TOKEN -> Optional.of(auth.first());
+      case INTERNAL -> Optional.of(ctx -> {
+        if (internal.matches(ctx.request().getHeader(InternalCredential.HEADER))) {
+          ctx.next();
+        } else {
+          ctx.fail(ApiException.unauthorized("internal credential required"));
+        }
+      });
+      case NONE, MACHINE_SIGNATURE -> Optional.empty();
+    });
   }
 
   private static final Schema DISCOVERY = Schema.object()

@@ -1,6 +1,5 @@
 package dev.umbra.controlplane.devices;
 
-import dev.umbra.controlplane.Wiring;
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.crypto.CryptoException;
@@ -40,16 +39,7 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
   public static final Duration MAX_SKEW = Duration.ofSeconds(60);
 
   /** What checking a machine's request needs: the clock (timestamp), the database, the per-IP failure limiter. */
-  public record Checker(Clock clock, Database db, FailureLimiter limiter) {
-    public static Checker of(Wiring w) {
-      return new Checker(w.clock(), w.db(), w.limiter());
-    }
-  }
-
-  /** {@link #parse(Clock, JsonObject)} with the wiring's clock. */
-  public static MachineRequest parse(Wiring w, JsonObject body) {
-    return parse(w.clock(), body);
-  }
+  public record Checker(Clock clock, Database db, FailureLimiter limiter) {}
 
   /** Parses the common members of {@code body} (the route has already refused unknown members). */
   public static MachineRequest parse(Clock clock, JsonObject body) {
@@ -68,11 +58,6 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
       throw new ApiException(401, "stale_signature", "timestamp_ms is too far from the server's clock", "timestamp_ms");
     }
     return new MachineRequest(wid, mid, n.longValue(), sig);
-  }
-
-  /** {@link #run(Checker, RoutingContext, byte[], Function)} with the wiring's database and limiter. */
-  public <T> Future<T> run(Wiring w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
-    return run(Checker.of(w), ctx, message, work);
   }
 
   /** Checks the signature over {@code message} inside the workspace, then runs {@code work} in the same transaction. */

@@ -20,7 +20,12 @@ public abstract sealed class Refusal extends RuntimeException {
 
   /** The thing does not exist (or is in a workspace the caller is not a member of). */
   public static NotFound notFound(String what) {
-    return new NotFound(what);
+    return new NotFound(NotFound.Reason.NOT_FOUND, what, what + " not found");
+  }
+
+  /** Nothing usable answers to what the caller presented, for a reason it may not learn (e.g. an invitation). */
+  public static NotFound notFound(NotFound.Reason reason, String what, String message) {
+    return new NotFound(reason, what, message);
   }
 
   /** An input breaks a rule only the service can check (against stored state or keys). */
@@ -38,7 +43,11 @@ public abstract sealed class Refusal extends RuntimeException {
 
   /** The caller's credential (e.g. a machine's signature) did not prove who it is. */
   public static Unauthenticated unauthenticated(String message) {
-    return new Unauthenticated(message);
+    return new Unauthenticated(Unauthenticated.Reason.UNAUTHORIZED, message);
+  }
+
+  public static Unauthenticated unauthenticated(Unauthenticated.Reason reason, String message) {
+    return new Unauthenticated(reason, message);
   }
 
   public static NotAllowed notAllowed(NotAllowed.Reason reason, String message, String field) {
@@ -46,11 +55,34 @@ public abstract sealed class Refusal extends RuntimeException {
   }
 
   public static final class NotFound extends Refusal {
+    /** Why; {@link #wire()} is the error code clients read. */
+    public enum Reason {
+      NOT_FOUND("not_found"),
+      /** The invitation token is unknown, used, cancelled or expired (one answer for all four). */
+      INVALID_INVITATION("invalid_invitation");
+
+      private final String wire;
+
+      Reason(String wire) {
+        this.wire = wire;
+      }
+
+      public String wire() {
+        return wire;
+      }
+    }
+
+    private final Reason reason;
     private final String what;
 
-    private NotFound(String what) {
-      super(what + " not found", null);
+    private NotFound(Reason reason, String what, String message) {
+      super(message, null);
+      this.reason = reason;
       this.what = what;
+    }
+
+    public Reason reason() {
+      return reason;
     }
 
     public String what() {
@@ -65,8 +97,32 @@ public abstract sealed class Refusal extends RuntimeException {
   }
 
   public static final class Unauthenticated extends Refusal {
-    private Unauthenticated(String message) {
+    /** Why; {@link #wire()} is the error code clients read. */
+    public enum Reason {
+      UNAUTHORIZED("unauthorized"),
+      /** The bootstrap token is not the deployment's (or there is none). */
+      INVALID_BOOTSTRAP_TOKEN("invalid_bootstrap_token");
+
+      private final String wire;
+
+      Reason(String wire) {
+        this.wire = wire;
+      }
+
+      public String wire() {
+        return wire;
+      }
+    }
+
+    private final Reason reason;
+
+    private Unauthenticated(Reason reason, String message) {
       super(message, null);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
     }
   }
 
@@ -86,7 +142,13 @@ public abstract sealed class Refusal extends RuntimeException {
       /** A team of this name exists (the API's generic code, kept as it was). */
       TEAM_NAME_TAKEN("conflict"),
       /** The last owner cannot be demoted or removed (the API's generic code, kept as it was). */
-      LAST_OWNER("conflict");
+      LAST_OWNER("conflict"),
+      /** The invitee is already a member of the workspace (the API's generic code, kept as it was). */
+      ALREADY_MEMBER("conflict"),
+      /** A document's version is not above the stored one. */
+      STALE_VERSION("stale_version"),
+      /** The bootstrap token was used: the deployment has its first owner. */
+      ALREADY_BOOTSTRAPPED("already_bootstrapped");
 
       private final String wire;
 
@@ -119,7 +181,11 @@ public abstract sealed class Refusal extends RuntimeException {
       /** Only an owner makes, changes or removes an owner (the API's generic code, kept as it was). */
       OWNER_ONLY("forbidden"),
       /** A session token names only a trusted device of the caller (the API's generic code, kept as it was). */
-      NOT_A_TRUSTED_DEVICE_OF_YOURS("forbidden");
+      NOT_A_TRUSTED_DEVICE_OF_YOURS("forbidden"),
+      /** The caller's role in the workspace is below the one needed (the API's generic code, kept as it was). */
+      ROLE_TOO_LOW("forbidden"),
+      /** A policy's signer is not a trusted device of the caller under the current keyset. */
+      SIGNER_NOT_TRUSTED("signer_not_trusted");
 
       private final String wire;
 

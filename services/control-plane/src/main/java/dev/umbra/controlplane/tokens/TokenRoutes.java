@@ -40,7 +40,7 @@ public final class TokenRoutes {
     return new TokenRoutes(auth, new TokenService(db, store, audit, revocations, ids, clock));
   }
 
-  /** A new API token as {@link TokenStore#insert} answers it (bootstrap and invitations too): the secret is shown once. */
+  /** A new API token as {@link #issued} renders it (bootstrap and invitations too): the secret is shown once. */
   public static final Schema TOKEN_CREATED = Schema.named("ApiTokenCreated", Schema.object()
       .required("id", Schema.uuid()).required("name", Schema.string()).required("scope", Schema.oneOf("full", "read"))
       .required("created_at", Schema.time()).required("token", Schema.string().describe("umb_...; shown once")).build());
@@ -62,7 +62,17 @@ public final class TokenRoutes {
     JsonObject body = Requests.body(ctx, "name", "scope");
     String name = Requests.name(body, "name");
     TokenScope scope = TokenScope.parse(Requests.oneOf(body, "scope", "full", "full", "read")).orElseThrow();
-    return auth.authenticate(ctx, true).compose(p -> tokens.create(Caller.of(ctx, p), name, scope));
+    return auth.authenticate(ctx, true).compose(p -> tokens.create(Caller.of(ctx, p), name, scope)).map(TokenRoutes::issued);
+  }
+
+  /** A new token as {@link #TOKEN_CREATED}, with its secret (bootstrap and invitations answer it too). */
+  public static JsonObject issued(IssuedToken t) {
+    return new JsonObject()
+        .put("id", t.id().toString())
+        .put("name", t.name())
+        .put("scope", t.scope().wire())
+        .put("created_at", t.createdAt().toString())
+        .put("token", t.token());
   }
 
   private Future<JsonObject> list(RoutingContext ctx) {

@@ -12,7 +12,6 @@ import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.Outcome;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -45,12 +44,12 @@ final class TokenService {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 
-  /** A new token for the caller's account, as {@link TokenStore#insert} renders it (with the secret, shown once). */
-  Future<JsonObject> create(Caller caller, String name, TokenScope scope) {
+  /** A new token for the caller's account, with its secret (shown once). */
+  Future<IssuedToken> create(Caller caller, String name, TokenScope scope) {
     return tokens.mint()
         .compose(m -> db.withTransaction(conn -> TokenStore.insert(conn, ids.next(), caller.accountId(), name, scope, m, now())))
         .onSuccess(j -> audit.emit(caller.sourceIp(), null, ActorKind.ACTOR_KIND_MEMBER, caller.accountId(), AuditAction.TOKEN_CREATED,
-            "token:" + j.getString("id"), Outcome.OUTCOME_SUCCESS));
+            "token:" + j.id(), Outcome.OUTCOME_SUCCESS));
   }
 
   Future<List<ApiToken>> page(Caller caller, UUID after, int limit) {

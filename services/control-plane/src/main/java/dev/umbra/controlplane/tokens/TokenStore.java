@@ -6,7 +6,6 @@ import dev.umbra.controlplane.auth.TokenScope;
 import dev.umbra.crypto.secret.Argon2idHasher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.nio.charset.StandardCharsets;
@@ -42,20 +41,13 @@ public final class TokenStore {
         false);
   }
 
-  /** Stores a minted token for {@code accountId}; returns the JSON shown once (with the token). */
-  public static Future<JsonObject> insert(
+  /** Stores a minted token for {@code accountId}; returns it with the secret (shown once). */
+  public static Future<IssuedToken> insert(
       SqlConnection conn, UUID id, UUID accountId, String name, TokenScope scope, Minted m, OffsetDateTime now) {
     return conn.preparedQuery(
             "INSERT INTO api_tokens (id, account_id, lookup_id, name, scope, secret_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
         .execute(Tuple.of(id, accountId, m.lookupId(), name, scope.wire(), m.secretHash(), now))
-        .map(
-            r ->
-                new JsonObject()
-                    .put("id", id.toString())
-                    .put("name", name)
-                    .put("scope", scope.wire())
-                    .put("created_at", now.toString())
-                    .put("token", m.token()));
+        .map(r -> new IssuedToken(id, name, scope, now, m.token()));
   }
 
   /** The account's tokens after {@code after}, by id. */

@@ -2,12 +2,12 @@ package dev.umbra.controlplane.workspaces;
 
 import dev.umbra.controlplane.auth.Principal;
 import dev.umbra.controlplane.auth.TokenScope;
+import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.db.Database;
-import dev.umbra.kit.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
@@ -44,7 +44,7 @@ public final class Tenancy {
                 .compose(
                     m -> {
                       if (m == null) {
-                        return Future.failedFuture(ApiException.notFound("workspace"));
+                        return Future.failedFuture(Refusal.notFound("workspace"));
                       }
                       Role effective = p.scope() == TokenScope.READ ? Role.VIEWER : m.role();
                       if (!effective.atLeast(min)) {
@@ -55,7 +55,7 @@ public final class Tenancy {
                             .meta("needed", min.wire())
                             .denied("role")
                             .emit();
-                        return Future.failedFuture(ApiException.forbidden("this needs the " + min.wire() + " role or higher"));
+                        return Future.failedFuture(Refusal.notAllowed(Refusal.NotAllowed.Reason.ROLE_TOO_LOW, "this needs the " + min.wire() + " role or higher", null));
                       }
                       return work.apply(conn, new Membership(m.workspaceId(), m.memberId(), m.accountId(), effective));
                     }));

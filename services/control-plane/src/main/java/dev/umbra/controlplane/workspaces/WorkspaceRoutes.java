@@ -18,11 +18,7 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import java.time.Clock;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
 import java.util.function.Function;
@@ -103,7 +99,16 @@ public final class WorkspaceRoutes {
 
   private Future<JsonObject> create(RoutingContext ctx) {
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return as(ctx, true, c -> workspaces.create(c, name));
+    return as(ctx, true, c -> workspaces.create(c, name)).map(WorkspaceRoutes::created);
+  }
+
+  /** A workspace just made, as {@link #WORKSPACE_CREATED} (bootstrap answers it too). */
+  public static JsonObject created(Workspace.Created c) {
+    return new JsonObject()
+        .put("id", c.workspace().id().toString())
+        .put("name", c.workspace().name())
+        .put("created_at", c.workspace().createdAt().toString())
+        .put("role", c.role().wire());
   }
 
   private Future<JsonObject> list(RoutingContext ctx) {
@@ -113,13 +118,6 @@ public final class WorkspaceRoutes {
             .put("id", w.id().toString())
             .put("name", w.name())
             .put("created_at", w.createdAt().toString())));
-  }
-
-  /** The rows of a result as a list (for {@link Page#render}). */
-  static List<Row> list(RowSet<Row> rows) {
-    List<Row> out = new ArrayList<>();
-    rows.forEach(out::add);
-    return out;
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {

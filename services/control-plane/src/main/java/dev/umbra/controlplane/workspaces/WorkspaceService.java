@@ -14,7 +14,6 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.db.Database;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
 import java.time.OffsetDateTime;
@@ -55,11 +54,11 @@ final class WorkspaceService {
     return db.withTransaction(conn -> store.accountName(conn, p.accountId()));
   }
 
-  /** A new workspace with the caller as its owner (rendered by {@link Workspaces#create}). */
-  Future<JsonObject> create(Caller caller, String name) {
+  /** A new workspace with the caller as its owner. */
+  Future<Workspace.Created> create(Caller caller, String name) {
     return db.withTransaction(conn -> Workspaces.create(conn, ids, ids.next(), name, caller.accountId(), Role.OWNER, now()))
-        .onSuccess(j -> audit.memberDid(caller.sourceIp(), UUID.fromString(j.getString("id")), caller.accountId(), AuditAction.WORKSPACE_CREATED,
-            "workspace:" + j.getString("id")));
+        .onSuccess(c -> audit.memberDid(caller.sourceIp(), c.workspace().id(), caller.accountId(), AuditAction.WORKSPACE_CREATED,
+            "workspace:" + c.workspace().id()));
   }
 
   Future<List<Workspace>> workspacesOf(Caller caller, UUID after, int limit) {

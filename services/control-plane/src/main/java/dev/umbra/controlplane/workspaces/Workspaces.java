@@ -3,7 +3,6 @@ package dev.umbra.controlplane.workspaces;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.kit.auth.Role;
 import io.vertx.core.Future;
-import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
@@ -20,17 +19,13 @@ public final class Workspaces {
   }
 
   /** Creates a workspace with {@code accountId} as its first member; leaves the transaction in it. */
-  public static Future<JsonObject> create(
+  public static Future<Workspace.Created> create(
       SqlConnection conn, Ids ids, UUID workspaceId, String name, UUID accountId, Role role, OffsetDateTime now) {
     return conn.preparedQuery("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
         .execute(Tuple.of(workspaceId, name, now))
         .compose(r -> Tenancy.enter(conn, workspaceId))
         .compose(v -> addMember(conn, ids.next(), workspaceId, accountId, role, now))
-        .map(m -> new JsonObject()
-            .put("id", workspaceId.toString())
-            .put("name", name)
-            .put("created_at", now.toString())
-            .put("role", role.wire()));
+        .map(m -> new Workspace.Created(new Workspace(workspaceId, name, now), role));
   }
 
   /** Adds a member (the transaction must be in {@code workspaceId}). */
