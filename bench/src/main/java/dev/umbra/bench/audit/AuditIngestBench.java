@@ -100,19 +100,7 @@ public final class AuditIngestBench {
         for (int i = 0; i < workspaces; i++) {
           ws.add(UUID.randomUUID());
         }
-        List<Future<String>> appends = new ArrayList<>(events);
-        for (int i = 0; i < events; i++) {
-          appends.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED)
-              .workspace(ws.get(i % workspaces))
-              .actor(AuditActor.device("device-" + (i % 50)))
-              .target("machine", "machine-" + (i % 200))
-              .sourceIp("203.0.113." + (i % 250))
-              .requestId("req-" + i)
-              .meta("channel", Integer.toString(i))
-              .success()
-              .emit());
-        }
-        await(Future.all(appends));
+        fillStream(emitter, ws, events);
         IngestConsumer consumer =
             new IngestConsumer(vertx, bus, store, deadLetters,
                 new IngestConsumer.Settings("bench", Integer.getInteger("umbra.bench.batch", 2_000), Duration.ofSeconds(60)),
@@ -144,23 +132,44 @@ public final class AuditIngestBench {
             round == 0 ? "warm-up" : "round " + round, ingest, plain, ingest / plain, plainBatched, ingest / plainBatched, multiRow, ingest / multiRow);
       }
       long total = await(owner.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0);
-      System.out.printf(Locale.ROOT, "audit-bench rounds=%d events/round=%d workspaces=%d cores=%d rows=%d load=%.1f%n",
-          rounds, events, workspaces, Runtime.getRuntime().availableProcessors(), total,
-          java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-      System.out.printf(Locale.ROOT, "median ingest with chain          %,10.0f events/s (best round %,.0f)%n",
-          median(results, Round::ingest), results.stream().mapToDouble(Round::ingest).max().orElse(0));
-      System.out.printf(Locale.ROOT, "median plain INSERT loop          %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
-          median(results, Round::plain), medianRatio(results, Round::plain));
-      System.out.printf(Locale.ROOT, "median plain INSERT loop 500/tx   %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
-          median(results, Round::plainBatched), medianRatio(results, Round::plainBatched));
-      System.out.printf(Locale.ROOT, "median plain multi-row INSERT     %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
-          median(results, Round::multiRow), medianRatio(results, Round::multiRow));
+      printSummary(results, rounds, events, workspaces, total);
       await(db.close());
     } finally {
       await(bus.close());
       await(vertx.close());
       sql(admin, "DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
     }
+  }
+
+  /** Appends {@code events} audit events over the workspaces to the ingest stream, as a service would. */
+  private static void fillStream(AuditEmitter emitter, List<UUID> ws, int events) throws Exception {
+    List<Future<String>> appends = new ArrayList<>(events);
+    for (int i = 0; i < events; i++) {
+      appends.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED)
+          .workspace(ws.get(i % ws.size()))
+          .actor(AuditActor.device("device-" + (i % 50)))
+          .target("machine", "machine-" + (i % 200))
+          .sourceIp("203.0.113." + (i % 250))
+          .requestId("req-" + i)
+          .meta("channel", Integer.toString(i))
+          .success()
+          .emit());
+    }
+    await(Future.all(appends));
+  }
+
+  private static void printSummary(List<Round> results, int rounds, int events, int workspaces, long total) {
+    System.out.printf(Locale.ROOT, "audit-bench rounds=%d events/round=%d workspaces=%d cores=%d rows=%d load=%.1f%n",
+        rounds, events, workspaces, Runtime.getRuntime().availableProcessors(), total,
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+    System.out.printf(Locale.ROOT, "median ingest with chain          %,10.0f events/s (best round %,.0f)%n",
+        median(results, Round::ingest), results.stream().mapToDouble(Round::ingest).max().orElse(0));
+    System.out.printf(Locale.ROOT, "median plain INSERT loop          %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+        median(results, Round::plain), medianRatio(results, Round::plain));
+    System.out.printf(Locale.ROOT, "median plain INSERT loop 500/tx   %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+        median(results, Round::plainBatched), medianRatio(results, Round::plainBatched));
+    System.out.printf(Locale.ROOT, "median plain multi-row INSERT     %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+        median(results, Round::multiRow), medianRatio(results, Round::multiRow));
   }
 
   /** The stored events' columns (zero hashes), to be inserted again under another workspace. */

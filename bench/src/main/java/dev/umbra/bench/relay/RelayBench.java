@@ -126,38 +126,7 @@ public final class RelayBench {
           latency(false, viaProxy.resolve("/echo"), null, 5000, warm);
         }
         for (String rs : parts.contains("latency") ? rates : new String[0]) {
-          int rate = Integer.parseInt(rs.trim());
-          // paths alternate round by round, so a slow spell of this shared machine hits them alike;
-          // the median of the rounds is what the ratios use
-          List<Stats> one = new ArrayList<>();
-          List<Stats> two = new ArrayList<>();
-          List<Stats> nx = new ArrayList<>();
-          List<Stats> dir = new ArrayList<>();
-          List<Stats> px = new ArrayList<>();
-          for (int round = 1; round <= rounds; round++) {
-            px.add(latency(false, viaProxy.resolve("/echo"), null, rate, seconds));
-            one.add(latency(true, r1.ws(), target, rate, seconds));
-            nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
-            dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
-            two.add(latency(true, r2.ws(), target, rate, seconds));
-            System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n", round, rate,
-                one.getLast().p99Micros(), two.getLast().p99Micros(), nx.getLast().p99Micros(), dir.getLast().p99Micros(),
-                px.getLast().p99Micros());
-          }
-          Stats mOne = Stats.median(one);
-          Stats mTwo = Stats.median(two);
-          Stats mNx = Stats.median(nx);
-          Stats mDir = Stats.median(dir);
-          print("relay, one instance", rate, mOne);
-          print("relay, across two instances", rate, mTwo);
-          print("nginx", rate, mNx);
-          print("direct", rate, mDir);
-          Stats mPx = Stats.median(px);
-          print(PROXY_LABEL, rate, mPx);
-          System.out.printf("ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
-              mOne.p99Micros() / mNx.p99Micros(), mTwo.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mDir.p99Micros(), rounds);
-          System.out.printf("ratio p99 jvm proxy/nginx = %.2f, relay(one)/jvm proxy = %.2f%n",
-              mPx.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mPx.p99Micros());
+          latencyAtRate(Integer.parseInt(rs.trim()), r1, r2, target, viaProxy, viaNginx, direct, seconds);
         }
         if (parts.contains("bulk")) {
         System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");
@@ -171,22 +140,7 @@ public final class RelayBench {
         }
         daemon1.close();
         if (parts.contains("noise")) {
-        System.out.printf("%n%-34s %10s %10s%n", "bulk through a TCP forward, Noise", "MB/s", "Gbit/s");
-        // HotSpot swaps in its AES-GCM intrinsics only once the calling code is C2-compiled
-        // (thousands of calls); with 32 KiB messages the first few hundred MB run without them
-        System.out.printf("%-34s %10.0f%n", "warm-up (not counted)", noiseBulk(r1, r1, tmp, bulkBytes));
-        double[] one = new double[rounds];
-        double[] two = new double[rounds];
-        for (int i = 0; i < rounds; i++) {
-          one[i] = noiseBulk(r1, r1, tmp, bulkBytes);
-          two[i] = noiseBulk(r1, r2, tmp, bulkBytes);
-          System.out.printf("%-34s %10.0f %10.0f%n", "round " + (i + 1) + " one / two instances", one[i], two[i]);
-        }
-        double n1 = median(one);
-        double n2 = median(two);
-        System.out.println("median of the rounds:");
-        System.out.printf("%-34s %10.0f %10.2f%n%-34s %10.0f %10.2f%n", "one instance", n1, n1 * 8 / 1000, "across two instances", n2, n2 * 8 / 1000);
-
+          noisePart(r1, r2, tmp, bulkBytes);
         }
         if (parts.contains("idle")) {
           idleConnections(r1, idle);
@@ -194,6 +148,61 @@ public final class RelayBench {
       }
       await(echo.close());
     }
+  }
+
+  /** One offered rate: the paths alternate round by round; the medians of the rounds give the ratios. */
+  private void latencyAtRate(int rate, RelayProcess r1, RelayProcess r2, String target, URI viaProxy, URI viaNginx,
+      URI direct, int seconds) throws Exception {
+    // paths alternate round by round, so a slow spell of this shared machine hits them alike;
+    // the median of the rounds is what the ratios use
+    List<Stats> one = new ArrayList<>();
+    List<Stats> two = new ArrayList<>();
+    List<Stats> nx = new ArrayList<>();
+    List<Stats> dir = new ArrayList<>();
+    List<Stats> px = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      px.add(latency(false, viaProxy.resolve("/echo"), null, rate, seconds));
+      one.add(latency(true, r1.ws(), target, rate, seconds));
+      nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
+      dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
+      two.add(latency(true, r2.ws(), target, rate, seconds));
+      System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n", round, rate,
+          one.getLast().p99Micros(), two.getLast().p99Micros(), nx.getLast().p99Micros(), dir.getLast().p99Micros(),
+          px.getLast().p99Micros());
+    }
+    Stats mOne = Stats.median(one);
+    Stats mTwo = Stats.median(two);
+    Stats mNx = Stats.median(nx);
+    Stats mDir = Stats.median(dir);
+    print("relay, one instance", rate, mOne);
+    print("relay, across two instances", rate, mTwo);
+    print("nginx", rate, mNx);
+    print("direct", rate, mDir);
+    Stats mPx = Stats.median(px);
+    print(PROXY_LABEL, rate, mPx);
+    System.out.printf("ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
+        mOne.p99Micros() / mNx.p99Micros(), mTwo.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mDir.p99Micros(), rounds);
+    System.out.printf("ratio p99 jvm proxy/nginx = %.2f, relay(one)/jvm proxy = %.2f%n",
+        mPx.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mPx.p99Micros());
+  }
+
+  /** Bulk through a TCP forward (Noise end to end) over one relay instance and across two. */
+  private void noisePart(RelayProcess r1, RelayProcess r2, Path tmp, long bulkBytes) throws Exception {
+    System.out.printf("%n%-34s %10s %10s%n", "bulk through a TCP forward, Noise", "MB/s", "Gbit/s");
+    // HotSpot swaps in its AES-GCM intrinsics only once the calling code is C2-compiled
+    // (thousands of calls); with 32 KiB messages the first few hundred MB run without them
+    System.out.printf("%-34s %10.0f%n", "warm-up (not counted)", noiseBulk(r1, r1, tmp, bulkBytes));
+    double[] one = new double[rounds];
+    double[] two = new double[rounds];
+    for (int i = 0; i < rounds; i++) {
+      one[i] = noiseBulk(r1, r1, tmp, bulkBytes);
+      two[i] = noiseBulk(r1, r2, tmp, bulkBytes);
+      System.out.printf("%-34s %10.0f %10.0f%n", "round " + (i + 1) + " one / two instances", one[i], two[i]);
+    }
+    double n1 = median(one);
+    double n2 = median(two);
+    System.out.println("median of the rounds:");
+    System.out.printf("%-34s %10.0f %10.2f%n%-34s %10.0f %10.2f%n", "one instance", n1, n1 * 8 / 1000, "across two instances", n2, n2 * 8 / 1000);
   }
 
   private static void print(String what, int rate, Stats s) {

@@ -206,6 +206,12 @@ public final class WebTtyBench {
       System.out.println("wetty       not installed at " + wetty + " (npm install wetty); column skipped");
     }
 
+    printRatios(directRtt, directBulk, nodePtyRtt, nodePtyBulk, engineRtt, engineBulk, engineBulkNoRec, wettyRtt, wettyBulk);
+  }
+
+  /** Same-run ratios and the goals (issue 7 absolute, issue 14 as ratios so they hold on any machine). */
+  private static void printRatios(Rtt directRtt, Bulk directBulk, Rtt nodePtyRtt, Bulk nodePtyBulk, Rtt engineRtt,
+      Bulk engineBulk, Bulk engineBulkNoRec, Rtt wettyRtt, Bulk wettyBulk) {
     System.out.println();
     System.out.println("ratios (engine / baseline; for throughput, engine / baseline, higher is better)");
     System.out.printf(Locale.ROOT, "keystroke p50 engine/direct %.2f  p99 engine/direct %.2f%n",
