@@ -4,6 +4,7 @@ import dev.umbra.cli.config.Credentials;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.Map;
@@ -53,7 +54,7 @@ public final class Api {
   }
 
   public JsonObject discovery() {
-    return ctx.http().get(JsonHttp.resolve(saved.controlPlaneUrl(), "/v1/discovery"), null);
+    return ctx.http().get(JsonHttp.resolve(saved.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
   }
 
   public String serviceUrl(String service) {
@@ -78,7 +79,7 @@ public final class Api {
   /** A workspace of the caller by id or exact name. */
   public JsonObject find(String nameOrId) {
     JsonObject match = null;
-    for (Object o : all("/v1/workspaces")) {
+    for (Object o : all(ControlPlanePaths.WORKSPACES)) {
       JsonObject w = (JsonObject) o;
       if (w.getString("id").equals(nameOrId) || w.getString("name").equals(nameOrId)) {
         if (match != null && !match.getString("id").equals(w.getString("id"))) {
@@ -106,7 +107,7 @@ public final class Api {
     JsonObject body = new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience);
     device.ifPresent(d -> body.put("device_id", d.toString()));
     try {
-      return call("POST", "/v1/sessions", body).getString("token");
+      return call("POST", ControlPlanePaths.SESSIONS, body).getString("token");
     } catch (ApiError e) {
       if (device.isEmpty() || e.status() != 403) {
         throw e;

@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.UUID;
@@ -19,7 +20,7 @@ public final class MachinesCommand {
   /** A machine by id or by the name of an active machine (unique). */
   public static String resolve(Api api, UUID w, String idOrName) {
     String match = null;
-    for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
+    for (Object o : api.all(ControlPlanePaths.machines(w))) {
       JsonObject m = (JsonObject) o;
       if (m.getString("id").equals(idOrName)) {
         return idOrName;
@@ -45,7 +46,7 @@ public final class MachinesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.all("/v1/workspaces/" + w + "/machines"), List.of("id", "name", "os", "status", "last_seen_at", "created_at"));
+      output.table(ctx.out(), api.all(ControlPlanePaths.machines(w)), List.of("id", "name", "os", "status", "last_seen_at", "created_at"));
     }
   }
 
@@ -60,7 +61,7 @@ public final class MachinesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject m = api.call("PATCH", "/v1/workspaces/" + w + "/machines/" + resolve(api, w, machine), new JsonObject().put("name", name));
+      JsonObject m = api.call("PATCH", ControlPlanePaths.machine(w, resolve(api, w, machine)), new JsonObject().put("name", name));
       output.print(ctx.out(), m, "renamed machine " + m.getString("id") + " to " + m.getString("name"));
     }
   }
@@ -76,7 +77,7 @@ public final class MachinesCommand {
     @Override
     protected void run(Api api, UUID w) {
       String id = resolve(api, w, machine);
-      api.call("DELETE", "/v1/workspaces/" + w + "/machines/" + id, null);
+      api.call("DELETE", ControlPlanePaths.machine(w, id), null);
       output.print(ctx.out(), new JsonObject().put("revoked", id), "revoked machine " + id);
     }
   }

@@ -3,6 +3,7 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.Output;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -29,7 +30,7 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      JsonObject t = new Api(ctx).call("POST", "/v1/tokens", new JsonObject().put("name", name).put("scope", scope));
+      JsonObject t = new Api(ctx).call("POST", ControlPlanePaths.TOKENS, new JsonObject().put("name", name).put("scope", scope));
       output.print(ctx.out(), t, t.getString("token"));
       if (!output.json()) {
         ctx.err().println("token " + t.getString("id") + " (" + t.getString("scope") + "); store it now, it is not shown again");
@@ -49,7 +50,7 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      output.table(ctx.out(), new Api(ctx).all("/v1/tokens"), List.of("id", "name", "scope", "created_at", "last_used_at", "revoked_at"));
+      output.table(ctx.out(), new Api(ctx).all(ControlPlanePaths.TOKENS), List.of("id", "name", "scope", "created_at", "last_used_at", "revoked_at"));
       return 0;
     }
   }
@@ -66,7 +67,7 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      new Api(ctx).call("DELETE", "/v1/tokens/" + id, null);
+      new Api(ctx).call("DELETE", ControlPlanePaths.token(id), null);
       output.print(ctx.out(), new JsonObject().put("revoked", id), "revoked token " + id);
       return 0;
     }

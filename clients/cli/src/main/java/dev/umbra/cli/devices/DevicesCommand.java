@@ -7,6 +7,7 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
 import dev.umbra.client.trust.TrustModel;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -40,7 +41,7 @@ public final class DevicesCommand {
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       Verified v = wp.keysetIfAny().orElse(null);
       JsonArray out = new JsonArray();
-      for (Object o : api.all("/v1/workspaces/" + w + "/devices")) {
+      for (Object o : api.all(ControlPlanePaths.devices(w))) {
         JsonObject row = (JsonObject) o;
         JsonObject item = new JsonObject().put("id", row.getString("id")).put("name", row.getString("name"))
             .put("kind", row.getString("kind")).put("status", row.getString("status"))
@@ -88,7 +89,7 @@ public final class DevicesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject row = api.call("POST", "/v1/workspaces/" + w + "/devices/" + id(device) + "/rejection", new JsonObject());
+      JsonObject row = api.call("POST", ControlPlanePaths.deviceRejection(w, id(device)), new JsonObject());
       output.print(ctx.out(), row, "rejected the request of device " + row.getString("id") + " (" + row.getString("name") + ")");
     }
   }
@@ -105,7 +106,7 @@ public final class DevicesCommand {
     @Override
     protected void run(Api api, UUID w) {
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
-      boolean wasPending = "pending".equals(api.get("/v1/workspaces/" + w + "/devices/" + id(device)).getString("status"));
+      boolean wasPending = "pending".equals(api.get(ControlPlanePaths.device(w, id(device))).getString("status"));
       JsonObject row = wp.revoke(id(device));
       JsonObject result = new JsonObject().put("device", row);
       boolean rotate = !noRotate && !wasPending; // a pending device never held the keyset

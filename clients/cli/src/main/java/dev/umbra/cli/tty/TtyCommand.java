@@ -13,6 +13,7 @@ import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
+import dev.umbra.proto.api.ControlPlanePaths;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -74,7 +75,7 @@ public final class TtyCommand implements Callable<Integer> {
     TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
     URI engine = URI.create(api.serviceUrl("webtty-engine"));
     Map<String, JsonObject> machines = new HashMap<>();
-    for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
+    for (Object o : api.all(ControlPlanePaths.machines(w))) {
       JsonObject m = (JsonObject) o;
       machines.put(m.getString("id"), m);
     }
@@ -522,12 +523,12 @@ public final class TtyCommand implements Callable<Integer> {
       JsonObject body = ctx.http().get(dev.umbra.client.http.JsonHttp.resolve(RecordingsCommand.engine(api).toString(),
           "/v1/webtty/sessions?key_id=" + ownKeyId), token);
       Map<String, String> machineNames = new HashMap<>();
-      for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
+      for (Object o : api.all(ControlPlanePaths.machines(w))) {
         JsonObject m = (JsonObject) o;
         machineNames.put(m.getString("id"), m.getString("name"));
       }
       Map<String, String> memberNames = new HashMap<>();
-      for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
+      for (Object o : api.all(ControlPlanePaths.members(w))) {
         JsonObject m = (JsonObject) o;
         memberNames.put(m.getString("account_id"), m.getString("name"));
       }

@@ -10,6 +10,7 @@ import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.ttypolicy.TtyPolicy;
 import dev.umbra.client.tty.Handshake;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -39,7 +40,7 @@ final class TtyRecipients {
    */
   static void publishOwn(Api api, WorkspaceProtection wp, TtyKeys keys, Clock clock) {
     DeviceStore.Device d = wp.store().require();
-    String path = "/v1/workspaces/" + wp.workspaceId() + "/devices/" + d.id();
+    String path = ControlPlanePaths.device(wp.workspaceId(), d.id());
     JsonObject row = api.get(path);
     JsonObject served = row.getJsonObject("webtty_key");
     if (served != null) {
@@ -60,7 +61,7 @@ final class TtyRecipients {
   /** Every trusted device with a credential of the verified current keyset and a binding it signed. */
   static List<Recipient> trustedDevices(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v) {
     List<Recipient> out = new ArrayList<>();
-    for (Object o : api.all("/v1/workspaces/" + wp.workspaceId() + "/devices")) {
+    for (Object o : api.all(ControlPlanePaths.devices(wp.workspaceId()))) {
       JsonObject row = (JsonObject) o;
       Optional<TrustModel.Credential> c = wp.verifiedCredential(row, v);
       if (c.isEmpty() || row.getJsonObject("webtty_key") == null) {
@@ -85,7 +86,7 @@ final class TtyRecipients {
   static List<Recipient> named(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID w, List<String> values) {
     List<Recipient> devices = trustedDevices(api, wp, v);
     java.util.Map<UUID, String> members = new java.util.HashMap<>();
-    for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
+    for (Object o : api.all(ControlPlanePaths.members(w))) {
       JsonObject m = (JsonObject) o;
       members.put(UUID.fromString(m.getString("account_id")), m.getString("name", ""));
     }
@@ -109,7 +110,7 @@ final class TtyRecipients {
 
   /** The machine's policy as this CLI verifies it (the built-in default when none was set; empty when it does not verify). */
   static Optional<TtyPolicy> policy(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID machineId) {
-    JsonObject stored = api.get("/v1/workspaces/" + wp.workspaceId() + "/machines/" + machineId + "/tty-policy");
+    JsonObject stored = api.get(ControlPlanePaths.machineTtyPolicy(wp.workspaceId(), machineId));
     if (stored.getJsonObject("policy") == null) {
       return Optional.of(TtyPolicy.builtInDefault(wp.workspaceId(), machineId));
     }
@@ -132,7 +133,7 @@ final class TtyRecipients {
    */
   static Set<UUID> admins(Api api, UUID workspaceId) {
     Set<UUID> out = new HashSet<>();
-    for (Object o : api.all("/v1/workspaces/" + workspaceId + "/members")) {
+    for (Object o : api.all(ControlPlanePaths.members(workspaceId))) {
       JsonObject m = (JsonObject) o;
       String role = m.getString("role");
       if ("admin".equals(role) || "owner".equals(role)) {

@@ -19,6 +19,7 @@ import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.vault.MachineVault;
 import dev.umbra.client.vault.VaultCrypto;
 import dev.umbra.client.vault.VaultGrants;
+import dev.umbra.proto.api.ControlPlanePaths;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -44,7 +45,7 @@ import picocli.CommandLine.Parameters;
 public final class VaultCommand {
 
   static JsonObject find(Api api, UUID w, String name) {
-    for (Object o : api.get("/v1/workspaces/" + w + "/vault/entries").getJsonArray("items", new JsonArray())) {
+    for (Object o : api.get(ControlPlanePaths.vaultEntries(w)).getJsonArray("items", new JsonArray())) {
       JsonObject e = (JsonObject) o;
       if (e.getString("name").equals(name)) {
         return e;
@@ -130,7 +131,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.get("/v1/workspaces/" + w + "/vault/candidates").getJsonArray("items", new JsonArray()),
+      output.table(ctx.out(), api.get(ControlPlanePaths.vaultCandidates(w)).getJsonArray("items", new JsonArray()),
           List.of("id", "name", "keyset_version", "created_at"));
     }
   }
@@ -145,7 +146,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      String path = "/v1/workspaces/" + w + "/vault/candidates/" + UUID.fromString(candidate);
+      String path = ControlPlanePaths.vaultCandidate(w, UUID.fromString(candidate));
       JsonObject c = api.get(path);
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       byte[] value = open(wp.unlock(), w, c);
@@ -165,7 +166,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      api.call("DELETE", "/v1/workspaces/" + w + "/vault/candidates/" + UUID.fromString(candidate), null);
+      api.call("DELETE", ControlPlanePaths.vaultCandidate(w, UUID.fromString(candidate)), null);
       output.print(ctx.out(), new JsonObject().put("rejected", candidate), "rejected " + candidate);
     }
   }
@@ -181,7 +182,7 @@ public final class VaultCommand {
     @Override
     protected void run(Api api, UUID w) {
       JsonObject meta = find(api, w, name);
-      JsonObject e = api.get("/v1/workspaces/" + w + "/vault/entries/" + meta.getString("id"));
+      JsonObject e = api.get(ControlPlanePaths.vaultEntry(w, meta.getString("id")));
       if (!name.equals(e.getString("name"))) {
         throw new CliException("the control plane returned another entry than " + name + ": refusing");
       }
@@ -199,7 +200,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.get("/v1/workspaces/" + w + "/vault/entries").getJsonArray("items", new JsonArray()),
+      output.table(ctx.out(), api.get(ControlPlanePaths.vaultEntries(w)).getJsonArray("items", new JsonArray()),
           List.of("name", "size", "keyset_version", "updated_at"));
     }
   }
@@ -215,7 +216,7 @@ public final class VaultCommand {
     @Override
     protected void run(Api api, UUID w) {
       JsonObject meta = find(api, w, name);
-      api.call("DELETE", "/v1/workspaces/" + w + "/vault/entries/" + meta.getString("id"), null);
+      api.call("DELETE", ControlPlanePaths.vaultEntry(w, meta.getString("id")), null);
       output.print(ctx.out(), new JsonObject().put("deleted", name), "deleted " + name);
     }
   }
@@ -231,7 +232,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject m = api.get("/v1/workspaces/" + w + "/machines/" + UUID.fromString(machine));
+      JsonObject m = api.get(ControlPlanePaths.machine(w, UUID.fromString(machine)));
       UUID mid = UUID.fromString(m.getString("id"));
       X25519PublicKey x = X25519PublicKey.fromHex(m.getString("x25519_public_key"));
       Ed25519PublicKey ed = Ed25519PublicKey.fromHex(m.getString("ed25519_public_key"));
@@ -243,7 +244,7 @@ public final class VaultCommand {
       Map<Integer, X25519KeyPair> keys = new TreeMap<>(b.previous());
       keys.put(b.version(), b.encryption());
       HpkeCiphertext ct = VaultGrants.seal(x, w, mid, b.version(), keys);
-      JsonObject r = api.call("POST", "/v1/workspaces/" + w + "/vault/grants", new JsonObject().put("machine_id", mid.toString())
+      JsonObject r = api.call("POST", ControlPlanePaths.vaultGrants(w), new JsonObject().put("machine_id", mid.toString())
           .put("keyset_version", b.version()).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
           .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
       output.print(ctx.out(), r, "granted machine " + mid + " vault access (keyset version " + b.version() + "; grant again after a rotation)");

@@ -88,7 +88,7 @@ class WebTtyReasonsTest {
     proofCodes.addAll(literalCodes(tty.resolve("TtyServer.java"), ": \"([a-z_]+)\"\\)"));
     Set<String> authorizerCodes = new TreeSet<>(literalCodes(tty.resolve("ClientAuthorizer.java"), "\"([a-z_]+)\""));
     authorizerCodes.addAll(literalCodes(tty.resolve("DeviceCredentialAuthorizer.java"), "return \"([a-z_]+)\";"));
-    authorizerCodes.addAll(literalCodes(ROOT.resolve("clients/daemon/src/main/java/dev/umbra/daemon/trust/DeviceTrust.java"), "[A-Z_]+\\(\"([a-z_]+)\"\\)"));
+    authorizerCodes.addAll(literalCodes(ROOT.resolve("clients/core/src/main/java/dev/umbra/client/trust/DeviceTrust.java"), "[A-Z_]+\\(\"([a-z_]+)\"\\)"));
     assertThat(proofCodes).contains("wrong_context", "no_grant", "unknown_suite", "bad_signature", "malformed");
     assertThat(authorizerCodes).contains("unauthorized_key", "device_revoked", "trust_unreadable");
     List<String> missing = new ArrayList<>();
