@@ -2,11 +2,14 @@ package dev.umbra.cli;
 
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.client.api.Machine;
+import dev.umbra.client.api.Member;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -38,6 +41,16 @@ public final class Api {
 
   public JsonObject get(String path) {
     return call("GET", path, null);
+  }
+
+  /** The workspace's machines, typed (a malformed answer fails naming the member). */
+  public List<Machine> machines(UUID workspaceId) {
+    return Machine.listFromJson(all(ControlPlanePaths.machines(workspaceId)));
+  }
+
+  /** The workspace's members, typed. */
+  public List<Member> members(UUID workspaceId) {
+    return Member.listFromJson(all(ControlPlanePaths.members(workspaceId)));
   }
 
   /** Every item of a paginated list, following next_cursor. */

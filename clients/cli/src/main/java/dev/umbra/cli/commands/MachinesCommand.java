@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.client.api.Machine;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -20,16 +21,15 @@ public final class MachinesCommand {
   /** A machine by id or by the name of an active machine (unique). */
   public static String resolve(Api api, UUID w, String idOrName) {
     String match = null;
-    for (Object o : api.all(ControlPlanePaths.machines(w))) {
-      JsonObject m = (JsonObject) o;
-      if (m.getString("id").equals(idOrName)) {
+    for (Machine m : api.machines(w)) {
+      if (m.id().toString().equals(idOrName)) {
         return idOrName;
       }
-      if (m.getString("name").equals(idOrName) && "active".equals(m.getString("status"))) {
+      if (m.name().equals(idOrName) && m.active()) {
         if (match != null) {
           throw new CliException("more than one machine is named '" + idOrName + "'; use its id");
         }
-        match = m.getString("id");
+        match = m.id().toString();
       }
     }
     if (match == null) {
@@ -62,7 +62,8 @@ public final class MachinesCommand {
     @Override
     protected void run(Api api, UUID w) {
       JsonObject m = api.call("PATCH", ControlPlanePaths.machine(w, resolve(api, w, machine)), new JsonObject().put("name", name));
-      output.print(ctx.out(), m, "renamed machine " + m.getString("id") + " to " + m.getString("name"));
+      Machine renamed = Machine.fromJson(m);
+      output.print(ctx.out(), m, "renamed machine " + renamed.id() + " to " + renamed.name());
     }
   }
 

@@ -3,6 +3,8 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.Output;
+import dev.umbra.client.api.ApiToken;
+import dev.umbra.client.api.ResponseFields;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -31,9 +33,10 @@ public final class TokensCommand {
     @Override
     public Integer call() {
       JsonObject t = new Api(ctx).call("POST", ControlPlanePaths.TOKENS, new JsonObject().put("name", name).put("scope", scope));
-      output.print(ctx.out(), t, t.getString("token"));
+      ApiToken created = ApiToken.fromJson(t);
+      output.print(ctx.out(), t, ResponseFields.of(t, "ApiTokenCreated").string("token"));
       if (!output.json()) {
-        ctx.err().println("token " + t.getString("id") + " (" + t.getString("scope") + "); store it now, it is not shown again");
+        ctx.err().println("token " + created.id() + " (" + created.scope() + "); store it now, it is not shown again");
       }
       return 0;
     }

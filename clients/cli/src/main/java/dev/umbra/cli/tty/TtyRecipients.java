@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.client.api.Member;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
@@ -86,9 +87,8 @@ final class TtyRecipients {
   static List<Recipient> named(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID w, List<String> values) {
     List<Recipient> devices = trustedDevices(api, wp, v);
     java.util.Map<UUID, String> members = new java.util.HashMap<>();
-    for (Object o : api.all(ControlPlanePaths.members(w))) {
-      JsonObject m = (JsonObject) o;
-      members.put(UUID.fromString(m.getString("account_id")), m.getString("name", ""));
+    for (Member m : api.members(w)) {
+      members.put(m.accountId(), m.name());
     }
     List<Recipient> out = new ArrayList<>();
     for (String value : values) {
@@ -133,11 +133,9 @@ final class TtyRecipients {
    */
   static Set<UUID> admins(Api api, UUID workspaceId) {
     Set<UUID> out = new HashSet<>();
-    for (Object o : api.all(ControlPlanePaths.members(workspaceId))) {
-      JsonObject m = (JsonObject) o;
-      String role = m.getString("role");
-      if ("admin".equals(role) || "owner".equals(role)) {
-        out.add(UUID.fromString(m.getString("account_id")));
+    for (Member m : api.members(workspaceId)) {
+      if ("admin".equals(m.role()) || "owner".equals(m.role())) {
+        out.add(m.accountId());
       }
     }
     return out;
