@@ -7,6 +7,7 @@ import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.proto.api.ControlPlanePaths;
+import dev.umbra.proto.api.PairingPaths;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.Locale;
@@ -57,7 +58,7 @@ public final class DaemonPairing {
       if (req.psk() != null) {
         body.put("psk", req.psk());
       }
-      JsonObject r = http.post(JsonHttp.resolve(pairing, "/v1/redeem"), null, body);
+      JsonObject r = http.post(JsonHttp.resolve(pairing, PairingPaths.REDEEM), null, body);
       Binding b = new Binding(
           UUID.fromString(r.getString("workspace_id")),
           UUID.fromString(r.getString("machine_id")),

@@ -2,24 +2,18 @@ package dev.umbra.proto.api;
 
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
-import java.net.URLEncoder;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * The control plane's HTTP API paths, in one place for the server and its clients (issue 16,
  * "typed contracts"). Each constant is a template as the control plane registers it and as
  * /v1/openapi.json documents it ({@code {name}} for a path parameter); each builder fills a
- * template with URL-encoded values, so a client never concatenates a path by hand. The control
+ * template with URL-encoded values ({@link PathTemplates#fill}), so a client never concatenates a path by hand. The control
  * plane's OpenApiTest checks that every template here is a mounted, documented route.
  */
 public final class ControlPlanePaths {
-  private static final Pattern PARAM = Pattern.compile("\\{([a-z_]+)}");
-
   public static final String DISCOVERY = "/v1/discovery";
   public static final String OPENAPI = "/v1/openapi.json";
   public static final String BOOTSTRAP = "/v1/bootstrap";
@@ -70,132 +64,100 @@ public final class ControlPlanePaths {
   private ControlPlanePaths() {}
 
   public static String token(Object tokenId) {
-    return fill(TOKEN, tokenId);
+    return PathTemplates.fill(TOKEN, tokenId);
   }
 
   public static String workspace(Object workspaceId) {
-    return fill(WORKSPACE, workspaceId);
+    return PathTemplates.fill(WORKSPACE, workspaceId);
   }
 
   public static String members(Object workspaceId) {
-    return fill(MEMBERS, workspaceId);
+    return PathTemplates.fill(MEMBERS, workspaceId);
   }
 
   public static String member(Object workspaceId, Object memberId) {
-    return fill(MEMBER, workspaceId, memberId);
+    return PathTemplates.fill(MEMBER, workspaceId, memberId);
   }
 
   public static String invitations(Object workspaceId) {
-    return fill(INVITATIONS, workspaceId);
+    return PathTemplates.fill(INVITATIONS, workspaceId);
   }
 
   public static String machines(Object workspaceId) {
-    return fill(MACHINES, workspaceId);
+    return PathTemplates.fill(MACHINES, workspaceId);
   }
 
   public static String machine(Object workspaceId, Object machineId) {
-    return fill(MACHINE, workspaceId, machineId);
+    return PathTemplates.fill(MACHINE, workspaceId, machineId);
   }
 
   public static String machineTtyPolicy(Object workspaceId, Object machineId) {
-    return fill(MACHINE_TTY_POLICY, workspaceId, machineId);
+    return PathTemplates.fill(MACHINE_TTY_POLICY, workspaceId, machineId);
   }
 
   public static String keyset(Object workspaceId) {
-    return fill(KEYSET, workspaceId);
+    return PathTemplates.fill(KEYSET, workspaceId);
   }
 
   public static String devices(Object workspaceId) {
-    return fill(DEVICES, workspaceId);
+    return PathTemplates.fill(DEVICES, workspaceId);
   }
 
   public static String device(Object workspaceId, Object deviceId) {
-    return fill(DEVICE, workspaceId, deviceId);
+    return PathTemplates.fill(DEVICE, workspaceId, deviceId);
   }
 
   public static String deviceApproval(Object workspaceId, Object deviceId) {
-    return fill(DEVICE_APPROVAL, workspaceId, deviceId);
+    return PathTemplates.fill(DEVICE_APPROVAL, workspaceId, deviceId);
   }
 
   public static String deviceRejection(Object workspaceId, Object deviceId) {
-    return fill(DEVICE_REJECTION, workspaceId, deviceId);
+    return PathTemplates.fill(DEVICE_REJECTION, workspaceId, deviceId);
   }
 
   public static String deviceRevocation(Object workspaceId, Object deviceId) {
-    return fill(DEVICE_REVOCATION, workspaceId, deviceId);
+    return PathTemplates.fill(DEVICE_REVOCATION, workspaceId, deviceId);
   }
 
   public static String deviceEnvelope(Object workspaceId, Object deviceId) {
-    return fill(DEVICE_ENVELOPE, workspaceId, deviceId);
+    return PathTemplates.fill(DEVICE_ENVELOPE, workspaceId, deviceId);
   }
 
   public static String recoveryKits(Object workspaceId) {
-    return fill(RECOVERY_KITS, workspaceId);
+    return PathTemplates.fill(RECOVERY_KITS, workspaceId);
   }
 
   public static String recoveryKitConfirmation(Object workspaceId, Object kitId) {
-    return fill(RECOVERY_KIT_CONFIRMATION, workspaceId, kitId);
+    return PathTemplates.fill(RECOVERY_KIT_CONFIRMATION, workspaceId, kitId);
   }
 
   public static String recoveryKitEnvelope(Object workspaceId, Object kitId) {
-    return fill(RECOVERY_KIT_ENVELOPE, workspaceId, kitId);
+    return PathTemplates.fill(RECOVERY_KIT_ENVELOPE, workspaceId, kitId);
   }
 
   public static String vaultEntries(Object workspaceId) {
-    return fill(VAULT_ENTRIES, workspaceId);
+    return PathTemplates.fill(VAULT_ENTRIES, workspaceId);
   }
 
   public static String vaultEntry(Object workspaceId, Object entryId) {
-    return fill(VAULT_ENTRY, workspaceId, entryId);
+    return PathTemplates.fill(VAULT_ENTRY, workspaceId, entryId);
   }
 
   public static String vaultCandidates(Object workspaceId) {
-    return fill(VAULT_CANDIDATES, workspaceId);
+    return PathTemplates.fill(VAULT_CANDIDATES, workspaceId);
   }
 
   public static String vaultCandidate(Object workspaceId, Object candidateId) {
-    return fill(VAULT_CANDIDATE, workspaceId, candidateId);
+    return PathTemplates.fill(VAULT_CANDIDATE, workspaceId, candidateId);
   }
 
   public static String vaultGrants(Object workspaceId) {
-    return fill(VAULT_GRANTS, workspaceId);
-  }
-
-  /**
-   * {@code template} with its {@code {name}} parameters replaced, in order, by {@code values}
-   * (their {@code toString()}, URL-encoded as one path segment each).
-   *
-   * @throws IllegalArgumentException when the counts differ or a value is null or empty
-   */
-  public static String fill(String template, Object... values) {
-    Matcher m = PARAM.matcher(template);
-    StringBuilder out = new StringBuilder();
-    int i = 0;
-    while (m.find()) {
-      if (i >= values.length) {
-        throw new IllegalArgumentException(template + ": no value for {" + m.group(1) + "}");
-      }
-      Object v = values[i++];
-      if (v == null || v.toString().isEmpty()) {
-        throw new IllegalArgumentException(template + ": empty value for {" + m.group(1) + "}");
-      }
-      m.appendReplacement(out, Matcher.quoteReplacement(segment(v.toString())));
-    }
-    if (i != values.length) {
-      throw new IllegalArgumentException(template + ": " + values.length + " values for " + i + " parameters");
-    }
-    m.appendTail(out);
-    return out.toString();
+    return PathTemplates.fill(VAULT_GRANTS, workspaceId);
   }
 
   /** Every template declared here. */
   public static List<String> all() {
     return ALL;
-  }
-
-  /** A path segment, percent-encoded ({@code URLEncoder} encodes a space as '+', a path wants %20). */
-  private static String segment(String value) {
-    return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }
 
   private static List<String> templates() {

@@ -23,12 +23,19 @@ class ControlPlanePathsTest {
 
   @Test
   void aMissingExtraOrEmptyValueIsRefused() {
-    assertThatThrownBy(() -> ControlPlanePaths.fill(ControlPlanePaths.MACHINE, "w"))
+    assertThatThrownBy(() -> PathTemplates.fill(ControlPlanePaths.MACHINE, "w"))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("{machine_id}");
-    assertThatThrownBy(() -> ControlPlanePaths.fill(ControlPlanePaths.MACHINES, "w", "x"))
+    assertThatThrownBy(() -> PathTemplates.fill(ControlPlanePaths.MACHINES, "w", "x"))
         .isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> ControlPlanePaths.machines(""))
         .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("empty");
+  }
+
+  @Test
+  void aTemplateBecomesTheVertxRouteOfTheSamePath() {
+    assertThat(PathTemplates.vertxRoute(ControlPlanePaths.MACHINE)).isEqualTo("/v1/workspaces/:workspace_id/machines/:machine_id");
+    assertThat(PathTemplates.vertxRoute(PairingPaths.REDEEM)).isEqualTo("/v1/redeem");
+    assertThat(PairingPaths.code("w", "c 1")).isEqualTo("/v1/workspaces/w/codes/c%201");
   }
 
   @Test
