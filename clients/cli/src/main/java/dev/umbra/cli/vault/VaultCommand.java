@@ -67,11 +67,11 @@ public final class VaultCommand {
     return value;
   }
 
-  /** Seals {@code value} to the verified current workspace key and posts it to {@code collection} (entries or candidates). */
+  /** Seals {@code value} to the verified current workspace key and posts it to {@code collection} (the entries' or candidates' path). */
   static JsonObject seal(Api api, UUID w, Verified v, String collection, String name, byte[] value) {
     int version = v.current().version();
     HpkeCiphertext ct = VaultCrypto.seal(v.current().encryptionKey(), w, name, version, value);
-    return api.call("POST", "/v1/workspaces/" + w + "/vault/" + collection, new JsonObject().put("name", name)
+    return api.call("POST", collection, new JsonObject().put("name", name)
         .put("keyset_version", version).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
         .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
   }
@@ -101,7 +101,7 @@ public final class VaultCommand {
       byte[] value = readValue(from);
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       wp.store().require();
-      JsonObject r = seal(api, w, wp.keyset(), "entries", name, value);
+      JsonObject r = seal(api, w, wp.keyset(), ControlPlanePaths.vaultEntries(w), name, value);
       output.print(ctx.out(), r, "stored " + name + " (" + value.length + " bytes, encrypted)");
     }
   }
@@ -118,7 +118,7 @@ public final class VaultCommand {
     @Override
     protected void run(Api api, UUID w) {
       byte[] value = readValue(from);
-      JsonObject r = seal(api, w, new WorkspaceProtection(api, w).keyset(), "candidates", name, value);
+      JsonObject r = seal(api, w, new WorkspaceProtection(api, w).keyset(), ControlPlanePaths.vaultCandidates(w), name, value);
       output.print(ctx.out(), r, "proposed " + name + " as candidate " + r.getString("id"));
     }
   }
@@ -150,7 +150,7 @@ public final class VaultCommand {
       JsonObject c = api.get(path);
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       byte[] value = open(wp.unlock(), w, c);
-      JsonObject r = seal(api, w, wp.keyset(), "entries", c.getString("name"), value);
+      JsonObject r = seal(api, w, wp.keyset(), ControlPlanePaths.vaultEntries(w), c.getString("name"), value);
       api.call("DELETE", path, null);
       output.print(ctx.out(), r, "accepted " + c.getString("name"));
     }
