@@ -7,6 +7,7 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.devices.KeysetBundle;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
+import dev.umbra.client.api.Machine;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.hpke.HpkeCiphertext;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
@@ -232,10 +233,10 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject m = api.get(ControlPlanePaths.machine(w, UUID.fromString(machine)));
-      UUID mid = UUID.fromString(m.getString("id"));
-      X25519PublicKey x = X25519PublicKey.fromHex(m.getString("x25519_public_key"));
-      Ed25519PublicKey ed = Ed25519PublicKey.fromHex(m.getString("ed25519_public_key"));
+      Machine m = Machine.fromJson(api.get(ControlPlanePaths.machine(w, UUID.fromString(machine))));
+      UUID mid = m.id();
+      X25519PublicKey x = X25519PublicKey.fromHex(m.x25519PublicKey());
+      Ed25519PublicKey ed = Ed25519PublicKey.fromHex(m.ed25519PublicKey());
       if (!VerificationCodes.matches(code, TrustModel.machineCodePayload(w, mid, x, ed))) {
         throw new CliException("the code does not match this machine's keys: do not grant it (it may not be the machine you think)");
       }
