@@ -2,10 +2,14 @@ package dev.umbra.cli;
 
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.client.api.Machine;
+import dev.umbra.client.api.Member;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
@@ -39,6 +43,16 @@ public final class Api {
     return call("GET", path, null);
   }
 
+  /** The workspace's machines, typed (a malformed answer fails naming the member). */
+  public List<Machine> machines(UUID workspaceId) {
+    return Machine.listFromJson(all(ControlPlanePaths.machines(workspaceId)));
+  }
+
+  /** The workspace's members, typed. */
+  public List<Member> members(UUID workspaceId) {
+    return Member.listFromJson(all(ControlPlanePaths.members(workspaceId)));
+  }
+
   /** Every item of a paginated list, following next_cursor. */
   public JsonArray all(String path) {
     JsonArray items = new JsonArray();
@@ -53,7 +67,7 @@ public final class Api {
   }
 
   public JsonObject discovery() {
-    return ctx.http().get(JsonHttp.resolve(saved.controlPlaneUrl(), "/v1/discovery"), null);
+    return ctx.http().get(JsonHttp.resolve(saved.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
   }
 
   public String serviceUrl(String service) {
@@ -78,7 +92,7 @@ public final class Api {
   /** A workspace of the caller by id or exact name. */
   public JsonObject find(String nameOrId) {
     JsonObject match = null;
-    for (Object o : all("/v1/workspaces")) {
+    for (Object o : all(ControlPlanePaths.WORKSPACES)) {
       JsonObject w = (JsonObject) o;
       if (w.getString("id").equals(nameOrId) || w.getString("name").equals(nameOrId)) {
         if (match != null && !match.getString("id").equals(w.getString("id"))) {
@@ -106,7 +120,7 @@ public final class Api {
     JsonObject body = new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience);
     device.ifPresent(d -> body.put("device_id", d.toString()));
     try {
-      return call("POST", "/v1/sessions", body).getString("token");
+      return call("POST", ControlPlanePaths.SESSIONS, body).getString("token");
     } catch (ApiError e) {
       if (device.isEmpty() || e.status() != 403) {
         throw e;

@@ -31,6 +31,7 @@ import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -112,14 +113,14 @@ public final class ControlPlaneService extends UmbraService {
   /** Discovery, the key set and this document. */
   private void registerOwn(ApiRoutes routes) {
     routes
-        .add(HttpMethod.GET, "/v1/discovery", "Public URLs of every service and of the key set", Auth.NONE, 200, Schema.NO_BODY, DISCOVERY,
+        .add(HttpMethod.GET, ControlPlanePaths.DISCOVERY, "Public URLs of every service and of the key set", Auth.NONE, 200, Schema.NO_BODY, DISCOVERY,
             Handlers.json(200, ctx -> Future.succeededFuture(discovery())))
         .add(HttpMethod.GET, SessionTokens.JWKS_PATH, "Public keys that verify session tokens (JWKS)", Auth.NONE, 200, Schema.NO_BODY, JWKS,
             Handlers.json(200, ctx -> {
               ctx.response().putHeader("cache-control", "max-age=60");
               return keys.jwks();
             }))
-        .add(HttpMethod.GET, "/v1/openapi.json", "This document", Auth.NONE, 200, Schema.NO_BODY,
+        .add(HttpMethod.GET, ControlPlanePaths.OPENAPI, "This document", Auth.NONE, 200, Schema.NO_BODY,
             Schema.anyObject("an OpenAPI 3.1 document").describe("this document"),
             Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
   }

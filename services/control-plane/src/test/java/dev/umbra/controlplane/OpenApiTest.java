@@ -8,6 +8,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.junit5.VertxExtension;
 import dev.umbra.controlplane.http.ApiRoutes;
+import dev.umbra.proto.api.ControlPlanePaths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -59,6 +60,19 @@ class OpenApiTest {
     }
     assertThat(mounted).isNotEmpty();
     assertThat(documented).isEqualTo(mounted);
+  }
+
+  /** Every path the clients build from {@link ControlPlanePaths} is a route this router mounts and documents. */
+  @Test
+  void everySharedPathTemplateIsAMountedRoute() {
+    Set<String> mounted = new TreeSet<>();
+    for (Route r : h.service.router().getRoutes()) {
+      if (r.getPath() != null) {
+        mounted.add(r.getPath().replaceAll(":([a-z_]+)", "{$1}"));
+      }
+    }
+    assertThat(ControlPlanePaths.all()).hasSizeGreaterThan(40);
+    assertThat(mounted).containsAll(ControlPlanePaths.all());
   }
 
   /**

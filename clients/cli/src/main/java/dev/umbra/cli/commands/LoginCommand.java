@@ -7,6 +7,7 @@ import dev.umbra.cli.UsageException;
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -60,7 +61,7 @@ public final class LoginCommand implements Callable<Integer> {
       throw new UsageException("the URL must start with http:// or https://");
     }
     JsonHttp http = ctx.http();
-    http.get(JsonHttp.resolve(cp, "/v1/discovery"), null); // is this an Umbra control plane?
+    http.get(JsonHttp.resolve(cp, ControlPlanePaths.DISCOVERY), null); // is this an Umbra control plane?
     String account = name != null ? name : ctx.env().getOrDefault("USER", "owner");
     Credentials store = ctx.credentials();
     Credentials.Saved saved;
@@ -78,7 +79,7 @@ public final class LoginCommand implements Callable<Integer> {
         }
       }
     } else if (inviteToken != null) {
-      JsonObject r = http.post(JsonHttp.resolve(cp, "/v1/invitations/accept"), null,
+      JsonObject r = http.post(JsonHttp.resolve(cp, ControlPlanePaths.INVITATION_ACCEPT), null,
           new JsonObject().put("token", inviteToken).put("account_name", account));
       JsonObject ws = r.getJsonObject("workspace");
       saved = new Credentials.Saved(cp, r.getJsonObject("api_token").getString("token"), ws.getString("id"), ws.getString("name"));
@@ -97,7 +98,7 @@ public final class LoginCommand implements Callable<Integer> {
       saved = workspace != null ? select(cp, saved, workspace) : selectOnly(cp, saved);
     }
     store.save(saved);
-    JsonObject me = http.get(JsonHttp.resolve(cp, "/v1/me"), saved.apiToken());
+    JsonObject me = http.get(JsonHttp.resolve(cp, ControlPlanePaths.ME), saved.apiToken());
     output.print(ctx.out(), new JsonObject().put("control_plane_url", cp).put("account_id", me.getString("account_id"))
             .put("name", me.getString("name")).put("workspace_id", saved.workspaceId()).put("workspace_name", saved.workspaceName()),
         "logged in to " + cp + " as " + me.getString("name")
@@ -108,7 +109,7 @@ public final class LoginCommand implements Callable<Integer> {
 
   private Optional<Credentials.Saved> bootstrap(String cp, String account) {
     try {
-      JsonObject r = ctx.http().post(JsonHttp.resolve(cp, "/v1/bootstrap"), null, new JsonObject()
+      JsonObject r = ctx.http().post(JsonHttp.resolve(cp, ControlPlanePaths.BOOTSTRAP), null, new JsonObject()
           .put("token", bootstrapToken)
           .put("account_name", account)
           .put("workspace_name", workspace == null ? "default" : workspace));
@@ -124,7 +125,7 @@ public final class LoginCommand implements Callable<Integer> {
 
   private boolean works(String cp, String apiToken) {
     try {
-      ctx.http().get(JsonHttp.resolve(cp, "/v1/me"), apiToken);
+      ctx.http().get(JsonHttp.resolve(cp, ControlPlanePaths.ME), apiToken);
       return true;
     } catch (ApiError e) {
       if (e.status() == 401) {
@@ -135,7 +136,7 @@ public final class LoginCommand implements Callable<Integer> {
   }
 
   private Credentials.Saved select(String cp, Credentials.Saved s, String nameOrId) {
-    JsonObject page = ctx.http().send("GET", JsonHttp.resolve(cp, "/v1/workspaces?limit=200"), s.apiToken(), null, Map.of());
+    JsonObject page = ctx.http().send("GET", JsonHttp.resolve(cp, ControlPlanePaths.WORKSPACES + "?limit=200"), s.apiToken(), null, Map.of());
     for (Object o : page.getJsonArray("items")) {
       JsonObject w = (JsonObject) o;
       if (w.getString("id").equals(nameOrId) || w.getString("name").equals(nameOrId)) {
@@ -146,7 +147,7 @@ public final class LoginCommand implements Callable<Integer> {
   }
 
   private Credentials.Saved selectOnly(String cp, Credentials.Saved s) {
-    JsonObject page = ctx.http().send("GET", JsonHttp.resolve(cp, "/v1/workspaces?limit=2"), s.apiToken(), null, Map.of());
+    JsonObject page = ctx.http().send("GET", JsonHttp.resolve(cp, ControlPlanePaths.WORKSPACES + "?limit=2"), s.apiToken(), null, Map.of());
     if (page.getJsonArray("items").size() == 1) {
       JsonObject w = page.getJsonArray("items").getJsonObject(0);
       return s.withWorkspace(w.getString("id"), w.getString("name"));

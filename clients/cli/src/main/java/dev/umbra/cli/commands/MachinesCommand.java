@@ -4,6 +4,8 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.client.api.Machine;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.UUID;
@@ -19,16 +21,15 @@ public final class MachinesCommand {
   /** A machine by id or by the name of an active machine (unique). */
   public static String resolve(Api api, UUID w, String idOrName) {
     String match = null;
-    for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
-      JsonObject m = (JsonObject) o;
-      if (m.getString("id").equals(idOrName)) {
+    for (Machine m : api.machines(w)) {
+      if (m.id().toString().equals(idOrName)) {
         return idOrName;
       }
-      if (m.getString("name").equals(idOrName) && "active".equals(m.getString("status"))) {
+      if (m.name().equals(idOrName) && m.active()) {
         if (match != null) {
           throw new CliException("more than one machine is named '" + idOrName + "'; use its id");
         }
-        match = m.getString("id");
+        match = m.id().toString();
       }
     }
     if (match == null) {
@@ -45,7 +46,7 @@ public final class MachinesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.all("/v1/workspaces/" + w + "/machines"), List.of("id", "name", "os", "status", "last_seen_at", "created_at"));
+      output.table(ctx.out(), api.all(ControlPlanePaths.machines(w)), List.of("id", "name", "os", "status", "last_seen_at", "created_at"));
     }
   }
 
@@ -60,8 +61,9 @@ public final class MachinesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject m = api.call("PATCH", "/v1/workspaces/" + w + "/machines/" + resolve(api, w, machine), new JsonObject().put("name", name));
-      output.print(ctx.out(), m, "renamed machine " + m.getString("id") + " to " + m.getString("name"));
+      JsonObject m = api.call("PATCH", ControlPlanePaths.machine(w, resolve(api, w, machine)), new JsonObject().put("name", name));
+      Machine renamed = Machine.fromJson(m);
+      output.print(ctx.out(), m, "renamed machine " + renamed.id() + " to " + renamed.name());
     }
   }
 
@@ -76,7 +78,7 @@ public final class MachinesCommand {
     @Override
     protected void run(Api api, UUID w) {
       String id = resolve(api, w, machine);
-      api.call("DELETE", "/v1/workspaces/" + w + "/machines/" + id, null);
+      api.call("DELETE", ControlPlanePaths.machine(w, id), null);
       output.print(ctx.out(), new JsonObject().put("revoked", id), "revoked machine " + id);
     }
   }

@@ -3,6 +3,7 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.UUID;
@@ -30,7 +31,7 @@ public final class MembersCommand {
       if (note != null) {
         body.put("note", note);
       }
-      JsonObject inv = api.call("POST", "/v1/workspaces/" + w + "/invitations", body);
+      JsonObject inv = api.call("POST", ControlPlanePaths.invitations(w), body);
       output.print(ctx.out(), inv, inv.getString("token"));
       if (!output.json()) {
         ctx.err().println("invitation " + inv.getString("id") + " (" + role + "), valid until " + inv.getString("expires_at")
@@ -47,7 +48,7 @@ public final class MembersCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.all("/v1/workspaces/" + w + "/members"), List.of("id", "name", "role", "created_at"));
+      output.table(ctx.out(), api.all(ControlPlanePaths.members(w)), List.of("id", "name", "role", "created_at"));
     }
   }
 
@@ -61,7 +62,7 @@ public final class MembersCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      api.call("DELETE", "/v1/workspaces/" + w + "/members/" + id, null);
+      api.call("DELETE", ControlPlanePaths.member(w, id), null);
       output.print(ctx.out(), new JsonObject().put("removed", id), "removed member " + id);
     }
   }

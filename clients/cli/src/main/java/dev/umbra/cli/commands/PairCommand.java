@@ -5,6 +5,7 @@ import dev.umbra.cli.CliContext;
 import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.proto.api.PairingPaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,7 @@ public final class PairCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject code = pairing(api, w, "POST", "/v1/workspaces/" + w + "/codes", new JsonObject().put("require_psk", requirePsk));
+      JsonObject code = pairing(api, w, "POST", PairingPaths.codes(w), new JsonObject().put("require_psk", requirePsk));
       code.put("workspace_id", w.toString()).put("control_plane_url", api.saved().controlPlaneUrl());
       output.print(ctx.out(), code, code.getString("code"));
       if (!output.json()) {
@@ -52,7 +53,7 @@ public final class PairCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), pairing(api, w, "GET", "/v1/workspaces/" + w + "/codes?limit=200", null).getJsonArray("items"),
+      output.table(ctx.out(), pairing(api, w, "GET", PairingPaths.codes(w) + "?limit=200", null).getJsonArray("items"),
           List.of("id", "require_psk", "created_at", "expires_at"));
     }
   }
@@ -67,7 +68,7 @@ public final class PairCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      pairing(api, w, "DELETE", "/v1/workspaces/" + w + "/codes/" + id, null);
+      pairing(api, w, "DELETE", PairingPaths.code(w, id), null);
       output.print(ctx.out(), new JsonObject().put("cancelled", id), "cancelled pairing code " + id);
     }
   }
@@ -86,7 +87,7 @@ public final class PairCommand {
       if (value == null) {
         throw new UsageException("give the PSK with --psk or UMBRA_PSK");
       }
-      pairing(api, w, "PUT", "/v1/workspaces/" + w + "/psk", new JsonObject().put("psk", value));
+      pairing(api, w, "PUT", PairingPaths.psk(w), new JsonObject().put("psk", value));
       output.print(ctx.out(), new JsonObject().put("psk_set", true), "workspace PSK set");
     }
   }

@@ -3,6 +3,9 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.Output;
+import dev.umbra.client.api.ApiToken;
+import dev.umbra.client.api.ResponseFields;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -29,10 +32,11 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      JsonObject t = new Api(ctx).call("POST", "/v1/tokens", new JsonObject().put("name", name).put("scope", scope));
-      output.print(ctx.out(), t, t.getString("token"));
+      JsonObject t = new Api(ctx).call("POST", ControlPlanePaths.TOKENS, new JsonObject().put("name", name).put("scope", scope));
+      ApiToken created = ApiToken.fromJson(t);
+      output.print(ctx.out(), t, ResponseFields.of(t, "ApiTokenCreated").string("token"));
       if (!output.json()) {
-        ctx.err().println("token " + t.getString("id") + " (" + t.getString("scope") + "); store it now, it is not shown again");
+        ctx.err().println("token " + created.id() + " (" + created.scope() + "); store it now, it is not shown again");
       }
       return 0;
     }
@@ -49,7 +53,7 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      output.table(ctx.out(), new Api(ctx).all("/v1/tokens"), List.of("id", "name", "scope", "created_at", "last_used_at", "revoked_at"));
+      output.table(ctx.out(), new Api(ctx).all(ControlPlanePaths.TOKENS), List.of("id", "name", "scope", "created_at", "last_used_at", "revoked_at"));
       return 0;
     }
   }
@@ -66,7 +70,7 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      new Api(ctx).call("DELETE", "/v1/tokens/" + id, null);
+      new Api(ctx).call("DELETE", ControlPlanePaths.token(id), null);
       output.print(ctx.out(), new JsonObject().put("revoked", id), "revoked token " + id);
       return 0;
     }

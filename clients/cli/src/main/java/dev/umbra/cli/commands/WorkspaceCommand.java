@@ -3,6 +3,7 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.Output;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -28,7 +29,7 @@ public final class WorkspaceCommand {
     @Override
     public Integer call() {
       Api api = new Api(ctx);
-      JsonObject ws = api.call("POST", "/v1/workspaces", new JsonObject().put("name", name));
+      JsonObject ws = api.call("POST", ControlPlanePaths.WORKSPACES, new JsonObject().put("name", name));
       ctx.credentials().save(api.saved().withWorkspace(ws.getString("id"), ws.getString("name")));
       output.print(ctx.out(), ws, "created workspace " + ws.getString("name") + " (" + ws.getString("id") + "); now using it");
       return 0;
@@ -47,7 +48,7 @@ public final class WorkspaceCommand {
     @Override
     public Integer call() {
       Api api = new Api(ctx);
-      JsonArray items = api.all("/v1/workspaces");
+      JsonArray items = api.all(ControlPlanePaths.WORKSPACES);
       for (Object o : items) {
         JsonObject w = (JsonObject) o;
         w.put("current", w.getString("id").equals(api.saved().workspaceId()) ? "*" : "");

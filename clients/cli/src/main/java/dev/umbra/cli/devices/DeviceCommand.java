@@ -7,6 +7,7 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.devices.DeviceStore.Device;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
 import dev.umbra.client.http.ApiError;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.Optional;
 import java.util.UUID;
@@ -45,7 +46,7 @@ public final class DeviceCommand {
       JsonObject row;
       if (existing.isPresent()) {
         try {
-          row = api.get("/v1/workspaces/" + w + "/devices/" + d.id());
+          row = api.get(ControlPlanePaths.device(w, d.id()));
         } catch (ApiError e) {
           if (e.status() != 404) {
             throw e;
@@ -75,7 +76,7 @@ public final class DeviceCommand {
           Thread.currentThread().interrupt();
           throw new CliException("interrupted while waiting for approval");
         }
-        row = api.get("/v1/workspaces/" + w + "/devices/" + d.id());
+        row = api.get(ControlPlanePaths.device(w, d.id()));
       }
       String status = row.getString("status");
       if ("pending".equals(status)) {

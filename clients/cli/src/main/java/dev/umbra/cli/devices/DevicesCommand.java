@@ -6,7 +6,9 @@ import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
+import dev.umbra.client.api.Device;
 import dev.umbra.client.trust.TrustModel;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
@@ -40,11 +42,12 @@ public final class DevicesCommand {
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       Verified v = wp.keysetIfAny().orElse(null);
       JsonArray out = new JsonArray();
-      for (Object o : api.all("/v1/workspaces/" + w + "/devices")) {
+      for (Object o : api.all(ControlPlanePaths.devices(w))) {
         JsonObject row = (JsonObject) o;
-        JsonObject item = new JsonObject().put("id", row.getString("id")).put("name", row.getString("name"))
-            .put("kind", row.getString("kind")).put("status", row.getString("status"))
-            .put("keyset_version", row.getInteger("keyset_version")).put("created_at", row.getString("created_at"));
+        Device d = Device.fromJson(row);
+        JsonObject item = new JsonObject().put("id", d.id().toString()).put("name", d.name())
+            .put("kind", d.kind()).put("status", d.status())
+            .put("keyset_version", d.keysetVersion()).put("created_at", d.createdAt());
         String verified = "no";
         String code = null;
         if (v != null) {
@@ -56,7 +59,7 @@ public final class DevicesCommand {
             verified = "FORGED";
           }
         }
-        out.add(item.put("verified", verified).put("code", "pending".equals(row.getString("status")) ? code : null));
+        out.add(item.put("verified", verified).put("code", d.pending() ? code : null));
       }
       output.table(ctx.out(), out, List.of("id", "name", "kind", "status", "verified", "code", "created_at"));
     }
@@ -74,7 +77,8 @@ public final class DevicesCommand {
     @Override
     protected void run(Api api, UUID w) {
       JsonObject row = new WorkspaceProtection(api, w).approve(id(device), code);
-      output.print(ctx.out(), row, "approved device " + row.getString("id") + " (" + row.getString("name") + ")");
+      Device d = Device.fromJson(row);
+      output.print(ctx.out(), row, "approved device " + d.id() + " (" + d.name() + ")");
     }
   }
 
@@ -88,8 +92,9 @@ public final class DevicesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject row = api.call("POST", "/v1/workspaces/" + w + "/devices/" + id(device) + "/rejection", new JsonObject());
-      output.print(ctx.out(), row, "rejected the request of device " + row.getString("id") + " (" + row.getString("name") + ")");
+      JsonObject row = api.call("POST", ControlPlanePaths.deviceRejection(w, id(device)), new JsonObject());
+      Device d = Device.fromJson(row);
+      output.print(ctx.out(), row, "rejected the request of device " + d.id() + " (" + d.name() + ")");
     }
   }
 
@@ -105,7 +110,7 @@ public final class DevicesCommand {
     @Override
     protected void run(Api api, UUID w) {
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
-      boolean wasPending = "pending".equals(api.get("/v1/workspaces/" + w + "/devices/" + id(device)).getString("status"));
+      boolean wasPending = "pending".equals(api.get(ControlPlanePaths.device(w, id(device))).getString("status"));
       JsonObject row = wp.revoke(id(device));
       JsonObject result = new JsonObject().put("device", row);
       boolean rotate = !noRotate && !wasPending; // a pending device never held the keyset

@@ -13,6 +13,7 @@ import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustModel.Credential;
 import dev.umbra.client.trust.TrustModel.Keyset;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -57,7 +58,7 @@ public final class WorkspaceProtection {
   }
 
   private String base() {
-    return "/v1/workspaces/" + wid;
+    return ControlPlanePaths.workspace(wid);
   }
 
   /** The verified keyset chain: its root (version 1) and newest version. */

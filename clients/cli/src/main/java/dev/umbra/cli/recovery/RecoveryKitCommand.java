@@ -15,6 +15,7 @@ import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.P256PrivateKey;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -48,7 +49,7 @@ public final class RecoveryKitCommand {
   /** Writes a new kit (file + printable form) and registers it as pending. */
   static void create(CliContext ctx, Api api, UUID w, Path out, boolean rotate, dev.umbra.cli.Output output) {
     WorkspaceProtection wp = new WorkspaceProtection(api, w);
-    JsonArray kits = api.get("/v1/workspaces/" + w + "/recovery-kits").getJsonArray("items", new JsonArray());
+    JsonArray kits = api.get(ControlPlanePaths.recoveryKits(w)).getJsonArray("items", new JsonArray());
     boolean any = kits.stream().map(JsonObject.class::cast).anyMatch(k -> "confirmed".equals(k.getString("status")));
     if (any && !rotate) {
       throw new CliException("the workspace has a Recovery Kit already: use `umbra recovery-kit rotate`");
@@ -73,7 +74,7 @@ public final class RecoveryKitCommand {
         .put("recovery_private_key", HexFormat.of().formatHex(key.privateKey().exportPrivateBytes()));
     writeNew(file, kitFile.encodePrettily());
     writeNew(printable, printable(kitFile));
-    JsonObject r = api.call("POST", "/v1/workspaces/" + w + "/recovery-kits", new JsonObject().put("kit", kit.toJson())
+    JsonObject r = api.call("POST", ControlPlanePaths.recoveryKits(w), new JsonObject().put("kit", kit.toJson())
         .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
     output.print(ctx.out(), r.put("file", file.toString()).put("printable", printable.toString()),
         "wrote the Recovery Kit to " + file + " (printable: " + printable + ").\n"
@@ -147,7 +148,7 @@ public final class RecoveryKitCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject r = api.call("POST", "/v1/workspaces/" + w + "/recovery-kits/" + UUID.fromString(kit) + "/confirmation", new JsonObject());
+      JsonObject r = api.call("POST", ControlPlanePaths.recoveryKitConfirmation(w, UUID.fromString(kit)), new JsonObject());
       output.print(ctx.out(), r, "confirmed Recovery Kit " + kit + "; earlier kits are retired");
     }
   }
@@ -160,7 +161,7 @@ public final class RecoveryKitCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.get("/v1/workspaces/" + w + "/recovery-kits").getJsonArray("items", new JsonArray()),
+      output.table(ctx.out(), api.get(ControlPlanePaths.recoveryKits(w)).getJsonArray("items", new JsonArray()),
           List.of("id", "status", "created_at", "confirmed_at"));
     }
   }
@@ -210,10 +211,10 @@ public final class RecoveryKitCommand {
       KeyFiles.ensurePrivateDirectory(ctx.home());
       DeviceStore.Device d = store.loadOrCreate(name != null ? name : "cli-" + ctx.env().getOrDefault("USER", "user") + "-restored");
       WorkspaceProtection wp = new WorkspaceProtection(api, w, store);
-      List<Signed> chain = api.get("/v1/workspaces/" + w + "/keyset").getJsonArray("keysets", new JsonArray()).stream()
+      List<Signed> chain = api.get(ControlPlanePaths.keyset(w)).getJsonArray("keysets", new JsonArray()).stream()
           .map(o -> Signed.fromJson((JsonObject) o)).toList();
       Verified v = wp.verify(chain, root, null);
-      JsonObject e = api.get("/v1/workspaces/" + w + "/recovery-kits/" + kitId + "/envelope");
+      JsonObject e = api.get(ControlPlanePaths.recoveryKitEnvelope(w, kitId));
       if (e.getInteger("keyset_version", -1) != v.current().version()) {
         throw new CliException("the kit's envelope is not of the current keyset: was the kit retired?");
       }

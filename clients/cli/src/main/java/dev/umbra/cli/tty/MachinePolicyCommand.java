@@ -11,6 +11,7 @@ import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.ttypolicy.TtyPolicy;
 import dev.umbra.client.ttypolicy.TtyPolicyPin;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -80,7 +81,7 @@ public final class MachinePolicyCommand extends InWorkspace {
     }
     JsonObject row;
     try {
-      row = api.get("/v1/workspaces/" + w + "/devices/" + p.signerDeviceId());
+      row = api.get(ControlPlanePaths.device(w, p.signerDeviceId()));
     } catch (dev.umbra.client.http.ApiError e) {
       return new Checked(Optional.empty(), "device " + p.signerDeviceId(), "its signer is not a device of this workspace");
     }
@@ -101,7 +102,7 @@ public final class MachinePolicyCommand extends InWorkspace {
   @Override
   protected void run(Api api, UUID w) {
     UUID machineId = UUID.fromString(dev.umbra.cli.commands.MachinesCommand.resolve(api, w, machine));
-    String path = "/v1/workspaces/" + w + "/machines/" + machineId + "/tty-policy";
+    String path = ControlPlanePaths.machineTtyPolicy(w, machineId);
     JsonObject stored = api.get(path);
     WorkspaceProtection wp = new WorkspaceProtection(api, w);
     Optional<WorkspaceProtection.Verified> keyset = wp.keysetIfAny();

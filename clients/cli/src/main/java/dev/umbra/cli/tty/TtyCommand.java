@@ -6,6 +6,8 @@ import dev.umbra.cli.CliException;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
 import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.client.api.Machine;
+import dev.umbra.client.api.Member;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
@@ -13,6 +15,7 @@ import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
+import dev.umbra.proto.api.ControlPlanePaths;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -74,7 +77,7 @@ public final class TtyCommand implements Callable<Integer> {
     TtyKeys keys = TtyKeys.loadOrCreate(ctx.home());
     URI engine = URI.create(api.serviceUrl("webtty-engine"));
     Map<String, JsonObject> machines = new HashMap<>();
-    for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
+    for (Object o : api.all(ControlPlanePaths.machines(w))) {
       JsonObject m = (JsonObject) o;
       machines.put(m.getString("id"), m);
     }
@@ -522,14 +525,12 @@ public final class TtyCommand implements Callable<Integer> {
       JsonObject body = ctx.http().get(dev.umbra.client.http.JsonHttp.resolve(RecordingsCommand.engine(api).toString(),
           "/v1/webtty/sessions?key_id=" + ownKeyId), token);
       Map<String, String> machineNames = new HashMap<>();
-      for (Object o : api.all("/v1/workspaces/" + w + "/machines")) {
-        JsonObject m = (JsonObject) o;
-        machineNames.put(m.getString("id"), m.getString("name"));
+      for (Machine m : api.machines(w)) {
+        machineNames.put(m.id().toString(), m.name());
       }
       Map<String, String> memberNames = new HashMap<>();
-      for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
-        JsonObject m = (JsonObject) o;
-        memberNames.put(m.getString("account_id"), m.getString("name"));
+      for (Member m : api.members(w)) {
+        memberNames.put(m.accountId().toString(), m.name());
       }
       io.vertx.core.json.JsonArray rows = new io.vertx.core.json.JsonArray();
       for (Object o : body.getJsonArray("sessions", new io.vertx.core.json.JsonArray())) {

@@ -4,12 +4,14 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.client.api.Member;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.ttypolicy.TtyPolicy;
 import dev.umbra.client.tty.Handshake;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -39,7 +41,7 @@ final class TtyRecipients {
    */
   static void publishOwn(Api api, WorkspaceProtection wp, TtyKeys keys, Clock clock) {
     DeviceStore.Device d = wp.store().require();
-    String path = "/v1/workspaces/" + wp.workspaceId() + "/devices/" + d.id();
+    String path = ControlPlanePaths.device(wp.workspaceId(), d.id());
     JsonObject row = api.get(path);
     JsonObject served = row.getJsonObject("webtty_key");
     if (served != null) {
@@ -60,7 +62,7 @@ final class TtyRecipients {
   /** Every trusted device with a credential of the verified current keyset and a binding it signed. */
   static List<Recipient> trustedDevices(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v) {
     List<Recipient> out = new ArrayList<>();
-    for (Object o : api.all("/v1/workspaces/" + wp.workspaceId() + "/devices")) {
+    for (Object o : api.all(ControlPlanePaths.devices(wp.workspaceId()))) {
       JsonObject row = (JsonObject) o;
       Optional<TrustModel.Credential> c = wp.verifiedCredential(row, v);
       if (c.isEmpty() || row.getJsonObject("webtty_key") == null) {
@@ -85,9 +87,8 @@ final class TtyRecipients {
   static List<Recipient> named(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID w, List<String> values) {
     List<Recipient> devices = trustedDevices(api, wp, v);
     java.util.Map<UUID, String> members = new java.util.HashMap<>();
-    for (Object o : api.all("/v1/workspaces/" + w + "/members")) {
-      JsonObject m = (JsonObject) o;
-      members.put(UUID.fromString(m.getString("account_id")), m.getString("name", ""));
+    for (Member m : api.members(w)) {
+      members.put(m.accountId(), m.name());
     }
     List<Recipient> out = new ArrayList<>();
     for (String value : values) {
@@ -109,7 +110,7 @@ final class TtyRecipients {
 
   /** The machine's policy as this CLI verifies it (the built-in default when none was set; empty when it does not verify). */
   static Optional<TtyPolicy> policy(Api api, WorkspaceProtection wp, WorkspaceProtection.Verified v, UUID machineId) {
-    JsonObject stored = api.get("/v1/workspaces/" + wp.workspaceId() + "/machines/" + machineId + "/tty-policy");
+    JsonObject stored = api.get(ControlPlanePaths.machineTtyPolicy(wp.workspaceId(), machineId));
     if (stored.getJsonObject("policy") == null) {
       return Optional.of(TtyPolicy.builtInDefault(wp.workspaceId(), machineId));
     }
@@ -132,11 +133,9 @@ final class TtyRecipients {
    */
   static Set<UUID> admins(Api api, UUID workspaceId) {
     Set<UUID> out = new HashSet<>();
-    for (Object o : api.all("/v1/workspaces/" + workspaceId + "/members")) {
-      JsonObject m = (JsonObject) o;
-      String role = m.getString("role");
-      if ("admin".equals(role) || "owner".equals(role)) {
-        out.add(UUID.fromString(m.getString("account_id")));
+    for (Member m : api.members(workspaceId)) {
+      if ("admin".equals(m.role()) || "owner".equals(m.role())) {
+        out.add(m.accountId());
       }
     }
     return out;

@@ -7,6 +7,7 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.devices.KeysetBundle;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
+import dev.umbra.client.api.Machine;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.hpke.HpkeCiphertext;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
@@ -19,6 +20,7 @@ import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.vault.MachineVault;
 import dev.umbra.client.vault.VaultCrypto;
 import dev.umbra.client.vault.VaultGrants;
+import dev.umbra.proto.api.ControlPlanePaths;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
@@ -44,7 +46,7 @@ import picocli.CommandLine.Parameters;
 public final class VaultCommand {
 
   static JsonObject find(Api api, UUID w, String name) {
-    for (Object o : api.get("/v1/workspaces/" + w + "/vault/entries").getJsonArray("items", new JsonArray())) {
+    for (Object o : api.get(ControlPlanePaths.vaultEntries(w)).getJsonArray("items", new JsonArray())) {
       JsonObject e = (JsonObject) o;
       if (e.getString("name").equals(name)) {
         return e;
@@ -66,11 +68,11 @@ public final class VaultCommand {
     return value;
   }
 
-  /** Seals {@code value} to the verified current workspace key and posts it to {@code collection} (entries or candidates). */
+  /** Seals {@code value} to the verified current workspace key and posts it to {@code collection} (the entries' or candidates' path). */
   static JsonObject seal(Api api, UUID w, Verified v, String collection, String name, byte[] value) {
     int version = v.current().version();
     HpkeCiphertext ct = VaultCrypto.seal(v.current().encryptionKey(), w, name, version, value);
-    return api.call("POST", "/v1/workspaces/" + w + "/vault/" + collection, new JsonObject().put("name", name)
+    return api.call("POST", collection, new JsonObject().put("name", name)
         .put("keyset_version", version).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
         .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
   }
@@ -100,7 +102,7 @@ public final class VaultCommand {
       byte[] value = readValue(from);
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       wp.store().require();
-      JsonObject r = seal(api, w, wp.keyset(), "entries", name, value);
+      JsonObject r = seal(api, w, wp.keyset(), ControlPlanePaths.vaultEntries(w), name, value);
       output.print(ctx.out(), r, "stored " + name + " (" + value.length + " bytes, encrypted)");
     }
   }
@@ -117,7 +119,7 @@ public final class VaultCommand {
     @Override
     protected void run(Api api, UUID w) {
       byte[] value = readValue(from);
-      JsonObject r = seal(api, w, new WorkspaceProtection(api, w).keyset(), "candidates", name, value);
+      JsonObject r = seal(api, w, new WorkspaceProtection(api, w).keyset(), ControlPlanePaths.vaultCandidates(w), name, value);
       output.print(ctx.out(), r, "proposed " + name + " as candidate " + r.getString("id"));
     }
   }
@@ -130,7 +132,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.get("/v1/workspaces/" + w + "/vault/candidates").getJsonArray("items", new JsonArray()),
+      output.table(ctx.out(), api.get(ControlPlanePaths.vaultCandidates(w)).getJsonArray("items", new JsonArray()),
           List.of("id", "name", "keyset_version", "created_at"));
     }
   }
@@ -145,11 +147,11 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      String path = "/v1/workspaces/" + w + "/vault/candidates/" + UUID.fromString(candidate);
+      String path = ControlPlanePaths.vaultCandidate(w, UUID.fromString(candidate));
       JsonObject c = api.get(path);
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       byte[] value = open(wp.unlock(), w, c);
-      JsonObject r = seal(api, w, wp.keyset(), "entries", c.getString("name"), value);
+      JsonObject r = seal(api, w, wp.keyset(), ControlPlanePaths.vaultEntries(w), c.getString("name"), value);
       api.call("DELETE", path, null);
       output.print(ctx.out(), r, "accepted " + c.getString("name"));
     }
@@ -165,7 +167,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      api.call("DELETE", "/v1/workspaces/" + w + "/vault/candidates/" + UUID.fromString(candidate), null);
+      api.call("DELETE", ControlPlanePaths.vaultCandidate(w, UUID.fromString(candidate)), null);
       output.print(ctx.out(), new JsonObject().put("rejected", candidate), "rejected " + candidate);
     }
   }
@@ -181,7 +183,7 @@ public final class VaultCommand {
     @Override
     protected void run(Api api, UUID w) {
       JsonObject meta = find(api, w, name);
-      JsonObject e = api.get("/v1/workspaces/" + w + "/vault/entries/" + meta.getString("id"));
+      JsonObject e = api.get(ControlPlanePaths.vaultEntry(w, meta.getString("id")));
       if (!name.equals(e.getString("name"))) {
         throw new CliException("the control plane returned another entry than " + name + ": refusing");
       }
@@ -199,7 +201,7 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.get("/v1/workspaces/" + w + "/vault/entries").getJsonArray("items", new JsonArray()),
+      output.table(ctx.out(), api.get(ControlPlanePaths.vaultEntries(w)).getJsonArray("items", new JsonArray()),
           List.of("name", "size", "keyset_version", "updated_at"));
     }
   }
@@ -215,7 +217,7 @@ public final class VaultCommand {
     @Override
     protected void run(Api api, UUID w) {
       JsonObject meta = find(api, w, name);
-      api.call("DELETE", "/v1/workspaces/" + w + "/vault/entries/" + meta.getString("id"), null);
+      api.call("DELETE", ControlPlanePaths.vaultEntry(w, meta.getString("id")), null);
       output.print(ctx.out(), new JsonObject().put("deleted", name), "deleted " + name);
     }
   }
@@ -231,10 +233,10 @@ public final class VaultCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject m = api.get("/v1/workspaces/" + w + "/machines/" + UUID.fromString(machine));
-      UUID mid = UUID.fromString(m.getString("id"));
-      X25519PublicKey x = X25519PublicKey.fromHex(m.getString("x25519_public_key"));
-      Ed25519PublicKey ed = Ed25519PublicKey.fromHex(m.getString("ed25519_public_key"));
+      Machine m = Machine.fromJson(api.get(ControlPlanePaths.machine(w, UUID.fromString(machine))));
+      UUID mid = m.id();
+      X25519PublicKey x = X25519PublicKey.fromHex(m.x25519PublicKey());
+      Ed25519PublicKey ed = Ed25519PublicKey.fromHex(m.ed25519PublicKey());
       if (!VerificationCodes.matches(code, TrustModel.machineCodePayload(w, mid, x, ed))) {
         throw new CliException("the code does not match this machine's keys: do not grant it (it may not be the machine you think)");
       }
@@ -243,7 +245,7 @@ public final class VaultCommand {
       Map<Integer, X25519KeyPair> keys = new TreeMap<>(b.previous());
       keys.put(b.version(), b.encryption());
       HpkeCiphertext ct = VaultGrants.seal(x, w, mid, b.version(), keys);
-      JsonObject r = api.call("POST", "/v1/workspaces/" + w + "/vault/grants", new JsonObject().put("machine_id", mid.toString())
+      JsonObject r = api.call("POST", ControlPlanePaths.vaultGrants(w), new JsonObject().put("machine_id", mid.toString())
           .put("keyset_version", b.version()).put("enc", Base64.getEncoder().encodeToString(ct.enc()))
           .put("ciphertext", Base64.getEncoder().encodeToString(ct.ciphertext())));
       output.print(ctx.out(), r, "granted machine " + mid + " vault access (keyset version " + b.version() + "; grant again after a rotation)");

@@ -4,6 +4,7 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.crypto.sign.Signed;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -21,7 +22,7 @@ import java.util.UUID;
  * signed data here: everything is verified against the pin before it is used.
  */
 public final class TrustSync {
-  public static final String PATH = "/v1/machine-trust";
+  public static final String PATH = ControlPlanePaths.MACHINE_TRUST;
   private final JsonHttp http;
   private final Clock clock;
 

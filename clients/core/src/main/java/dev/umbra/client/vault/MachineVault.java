@@ -9,6 +9,7 @@ import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
@@ -23,7 +24,7 @@ import java.util.UUID;
  * so a control plane cannot hand it keys (and entries) of its own.
  */
 public final class MachineVault {
-  public static final String PATH = "/v1/machine-vault";
+  public static final String PATH = ControlPlanePaths.MACHINE_VAULT;
   private final JsonHttp http;
   private final Clock clock;
 

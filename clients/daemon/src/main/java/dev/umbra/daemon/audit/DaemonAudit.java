@@ -3,6 +3,7 @@ package dev.umbra.daemon.audit;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +25,7 @@ import org.slf4j.LoggerFactory;
  * only) and dropped.
  */
 public final class DaemonAudit {
-  public static final String PATH = "/v1/machine-audit";
+  public static final String PATH = ControlPlanePaths.MACHINE_AUDIT;
   private static final Logger log = LoggerFactory.getLogger(DaemonAudit.class);
   private static final java.util.regex.Pattern REASON = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,31}");
   private static final char[] CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();

@@ -6,6 +6,7 @@ import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustSync;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -58,7 +59,7 @@ public final class DaemonRelay implements AutoCloseable {
     List<DaemonChannels> running = new ArrayList<>();
     for (Binding b : store.list()) {
       try {
-        JsonObject discovery = http.get(JsonHttp.resolve(b.controlPlaneUrl(), "/v1/discovery"), null);
+        JsonObject discovery = http.get(JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
         String relay = discovery.getJsonObject("services", new JsonObject()).getString("relay");
         if (relay == null) {
           out.println("machine " + b.machineId() + ": the control plane names no relay; channels disabled");

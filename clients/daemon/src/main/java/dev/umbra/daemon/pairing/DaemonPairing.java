@@ -6,6 +6,8 @@ import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.proto.api.ControlPlanePaths;
+import dev.umbra.proto.api.PairingPaths;
 import io.vertx.core.json.JsonObject;
 import java.time.Clock;
 import java.util.Locale;
@@ -38,7 +40,7 @@ public final class DaemonPairing {
 
   public Binding pair(Request req) {
     String cp = req.controlPlaneUrl().replaceAll("/+$", "");
-    JsonObject discovery = http.get(JsonHttp.resolve(cp, "/v1/discovery"), null);
+    JsonObject discovery = http.get(JsonHttp.resolve(cp, ControlPlanePaths.DISCOVERY), null);
     String pairing = discovery.getJsonObject("services", new JsonObject()).getString("pairing");
     if (pairing == null) {
       throw new ApiError(0, "bad_discovery", cp + " did not name a pairing service in /v1/discovery", null);
@@ -56,7 +58,7 @@ public final class DaemonPairing {
       if (req.psk() != null) {
         body.put("psk", req.psk());
       }
-      JsonObject r = http.post(JsonHttp.resolve(pairing, "/v1/redeem"), null, body);
+      JsonObject r = http.post(JsonHttp.resolve(pairing, PairingPaths.REDEEM), null, body);
       Binding b = new Binding(
           UUID.fromString(r.getString("workspace_id")),
           UUID.fromString(r.getString("machine_id")),

@@ -7,6 +7,7 @@ import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustSync;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -55,7 +56,7 @@ public final class DaemonRunner {
     Ed25519KeyPair key = store.signingKey(b);
     long ts = clock.millis();
     byte[] sig = key.privateKey().sign(sessionMessage(b, audience, ts));
-    return http.post(JsonHttp.resolve(b.controlPlaneUrl(), "/v1/machine-sessions"), null, new JsonObject()
+    return http.post(JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.MACHINE_SESSIONS), null, new JsonObject()
         .put("workspace_id", b.workspaceId().toString())
         .put("machine_id", b.machineId().toString())
         .put("audience", audience)

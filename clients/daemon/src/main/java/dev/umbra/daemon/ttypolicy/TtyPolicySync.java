@@ -8,6 +8,7 @@ import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustSync;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -21,7 +22,7 @@ import java.util.UUID;
  * to the binding's {@link TtyPolicyPin}, which verifies it against the pinned trust.
  */
 public final class TtyPolicySync {
-  public static final String PATH = "/v1/machine-tty-policy";
+  public static final String PATH = ControlPlanePaths.MACHINE_TTY_POLICY_SIGNED;
   private final JsonHttp http;
   private final Clock clock;
 

@@ -14,6 +14,7 @@ import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -74,7 +75,7 @@ public final class Bootstrap {
   }
 
   public void register(ApiRoutes routes) {
-    routes.add(HttpMethod.POST, "/v1/bootstrap", "Redeem the one-time bootstrap token: first owner, workspace and API token",
+    routes.add(HttpMethod.POST, ControlPlanePaths.BOOTSTRAP, "Redeem the one-time bootstrap token: first owner, workspace and API token",
         Auth.NONE, 201,
         Schema.object().required("token", Schema.string(1, MAX_CHARS).describe("umbb_... (printed at first start or UMBRA_BOOTSTRAP_TOKEN)"))
             .optional("account_name", Schema.string(1, Requests.MAX_NAME).describe("default owner"))

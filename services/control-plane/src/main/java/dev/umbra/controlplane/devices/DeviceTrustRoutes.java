@@ -12,6 +12,7 @@ import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -37,7 +38,6 @@ import java.util.function.Function;
  */
 public final class DeviceTrustRoutes {
   static final int MAX_ROTATION_ITEMS = 1000;
-  private static final String BASE = "/v1/workspaces/{workspace_id}";
 
   private final Authenticator auth;
   private final Clock clock;
@@ -109,29 +109,29 @@ public final class DeviceTrustRoutes {
             0, MAX_ROTATION_ITEMS).describe("kits to keep; others are retired"))
         .build();
     routes
-        .add(HttpMethod.GET, BASE + "/keyset", "The workspace's public keyset chain", Auth.API_TOKEN, 200, Schema.NO_BODY, CHAIN, Handlers.json(200, this::keyset))
-        .add(HttpMethod.POST, BASE + "/keyset", "Create the workspace keyset with its first trusted device (owner)", Auth.API_TOKEN, 201, createKeyset, DEVICE, Handlers.json(201, this::createKeyset))
-        .add(HttpMethod.POST, BASE + "/keyset/rotations", "Rotate the keyset, re-wrapped for the remaining devices and kits (admin)", Auth.API_TOKEN, 201, rotation, CHAIN, Handlers.json(201, this::rotate))
-        .add(HttpMethod.GET, BASE + "/devices", "List devices", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(DEVICE), Handlers.json(200, this::list))
-        .add(HttpMethod.POST, BASE + "/devices", "Ask to trust a device (signed request)", Auth.API_TOKEN, 201,
+        .add(HttpMethod.GET, ControlPlanePaths.KEYSET, "The workspace's public keyset chain", Auth.API_TOKEN, 200, Schema.NO_BODY, CHAIN, Handlers.json(200, this::keyset))
+        .add(HttpMethod.POST, ControlPlanePaths.KEYSET, "Create the workspace keyset with its first trusted device (owner)", Auth.API_TOKEN, 201, createKeyset, DEVICE, Handlers.json(201, this::createKeyset))
+        .add(HttpMethod.POST, ControlPlanePaths.KEYSET_ROTATIONS, "Rotate the keyset, re-wrapped for the remaining devices and kits (admin)", Auth.API_TOKEN, 201, rotation, CHAIN, Handlers.json(201, this::rotate))
+        .add(HttpMethod.GET, ControlPlanePaths.DEVICES, "List devices", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(DEVICE), Handlers.json(200, this::list))
+        .add(HttpMethod.POST, ControlPlanePaths.DEVICES, "Ask to trust a device (signed request)", Auth.API_TOKEN, 201,
             Schema.object().required("request", SIGNED.describe("umbra-device-request/v1 signed by the device's Ed25519 key")).build(), DEVICE, Handlers.json(201, this::request))
-        .add(HttpMethod.GET, BASE + "/devices/{device_id}", "Get a device", Auth.API_TOKEN, 200, Schema.NO_BODY, DEVICE, Handlers.json(200, this::get))
-        .add(HttpMethod.POST, BASE + "/devices/{device_id}/approval", "Approve a device: credential signed by the workspace key and its envelope (admin)", Auth.API_TOKEN, 200,
+        .add(HttpMethod.GET, ControlPlanePaths.DEVICE, "Get a device", Auth.API_TOKEN, 200, Schema.NO_BODY, DEVICE, Handlers.json(200, this::get))
+        .add(HttpMethod.POST, ControlPlanePaths.DEVICE_APPROVAL, "Approve a device: credential signed by the workspace key and its envelope (admin)", Auth.API_TOKEN, 200,
             Schema.object().required("credential", SIGNED).required("envelope", ENVELOPE).build(), DEVICE, Handlers.json(200, this::approve))
-        .add(HttpMethod.POST, BASE + "/devices/{device_id}/rejection", "Reject a pending device request; the request is deleted (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, DEVICE, Handlers.json(200, this::reject))
-        .add(HttpMethod.POST, BASE + "/devices/{device_id}/revocation", "Revoke a device with a revocation signed by the workspace key (admin)", Auth.API_TOKEN, 200,
+        .add(HttpMethod.POST, ControlPlanePaths.DEVICE_REJECTION, "Reject a pending device request; the request is deleted (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, DEVICE, Handlers.json(200, this::reject))
+        .add(HttpMethod.POST, ControlPlanePaths.DEVICE_REVOCATION, "Revoke a device with a revocation signed by the workspace key (admin)", Auth.API_TOKEN, 200,
             Schema.object().required("revocation", SIGNED.describe("umbra-device-revocation/v1 signed by the current workspace key")).build(), DEVICE, Handlers.json(200, this::revoke))
-        .add(HttpMethod.PUT, BASE + "/devices/{device_id}/webtty-key", "Publish one of your own devices' WebTTY X25519 key, signed by the device (openers grant session output keys to it)", Auth.API_TOKEN, 200,
+        .add(HttpMethod.PUT, ControlPlanePaths.DEVICE_WEBTTY_KEY, "Publish one of your own devices' WebTTY X25519 key, signed by the device (openers grant session output keys to it)", Auth.API_TOKEN, 200,
             Schema.object().required("webtty_key", SIGNED.describe("umbra-device-webtty-key/v1 signed by this device's Ed25519 key")).build(), DEVICE,
             Handlers.json(200, this::putWebTtyKey))
-        .add(HttpMethod.GET, BASE + "/devices/{device_id}/envelope", "The keyset envelope sealed to a trusted device", Auth.API_TOKEN, 200, Schema.NO_BODY, SEALED_ENVELOPE, Handlers.json(200, this::deviceEnvelope))
-        .add(HttpMethod.GET, BASE + "/recovery-kits", "List Recovery Kits (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(KIT), Handlers.json(200, this::kits))
-        .add(HttpMethod.POST, BASE + "/recovery-kits", "Register a new Recovery Kit, pending until confirmed (admin)", Auth.API_TOKEN, 201,
+        .add(HttpMethod.GET, ControlPlanePaths.DEVICE_ENVELOPE, "The keyset envelope sealed to a trusted device", Auth.API_TOKEN, 200, Schema.NO_BODY, SEALED_ENVELOPE, Handlers.json(200, this::deviceEnvelope))
+        .add(HttpMethod.GET, ControlPlanePaths.RECOVERY_KITS, "List Recovery Kits (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(KIT), Handlers.json(200, this::kits))
+        .add(HttpMethod.POST, ControlPlanePaths.RECOVERY_KITS, "Register a new Recovery Kit, pending until confirmed (admin)", Auth.API_TOKEN, 201,
             Schema.object().required("kit", SIGNED.describe("umbra-recovery-kit/v1 signed by the current workspace key")).required("envelope", ENVELOPE).build(), KIT, Handlers.json(201, this::createKit))
-        .add(HttpMethod.POST, BASE + "/recovery-kits/{kit_id}/confirmation", "Confirm a Recovery Kit is stored; retires the previous one (admin)", Auth.API_TOKEN, 200,
+        .add(HttpMethod.POST, ControlPlanePaths.RECOVERY_KIT_CONFIRMATION, "Confirm a Recovery Kit is stored; retires the previous one (admin)", Auth.API_TOKEN, 200,
             Schema.object().build().describe("an empty object (or no body)"), KIT, Handlers.json(200, this::confirmKit))
-        .add(HttpMethod.GET, BASE + "/recovery-kits/{kit_id}/envelope", "The keyset envelope sealed to a Recovery Kit (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, SEALED_ENVELOPE, Handlers.json(200, this::kitEnvelope))
-        .add(HttpMethod.POST, "/v1/machine-trust", "Signed trust material for a machine to pin (keyset chain, revocations, trusted devices' current credentials)", Auth.MACHINE_SIGNATURE, 200,
+        .add(HttpMethod.GET, ControlPlanePaths.RECOVERY_KIT_ENVELOPE, "The keyset envelope sealed to a Recovery Kit (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, SEALED_ENVELOPE, Handlers.json(200, this::kitEnvelope))
+        .add(HttpMethod.POST, ControlPlanePaths.MACHINE_TRUST, "Signed trust material for a machine to pin (keyset chain, revocations, trusted devices' current credentials)", Auth.MACHINE_SIGNATURE, 200,
             MachineRequest.schema().build().describe("signature over \"umbra-machine-trust/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\""),
             Schema.object()
                 .required("keysets", Schema.array(SIGNED)).required("current_version", Schema.nullable(Schema.integer(1, Integer.MAX_VALUE)))

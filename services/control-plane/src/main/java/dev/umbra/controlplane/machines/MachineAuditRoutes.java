@@ -12,6 +12,7 @@ import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.id.Ulid;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -30,7 +31,7 @@ import java.util.regex.Pattern;
  * the audit service de-duplicates on, so a replayed report adds nothing.
  */
 public final class MachineAuditRoutes {
-  public static final String PATH = "/v1/machine-audit";
+  public static final String PATH = ControlPlanePaths.MACHINE_AUDIT;
   /** The actions a machine may report; anything else is a 400. */
   static final Map<String, AuditAction> ACTIONS = Map.of(
       AuditAction.COMMAND_RUN.wire(), AuditAction.COMMAND_RUN,

@@ -18,6 +18,7 @@ import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -80,13 +81,13 @@ public final class MachineRoutes {
 
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/machines", "List machines", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(MACHINE), Handlers.json(200, this::list))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Get a machine", Auth.API_TOKEN, 200, Schema.NO_BODY, MACHINE, Handlers.json(200, this::get))
-        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Rename a machine (admin)", Auth.API_TOKEN, 200,
+        .add(HttpMethod.GET, ControlPlanePaths.MACHINES, "List machines", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(MACHINE), Handlers.json(200, this::list))
+        .add(HttpMethod.GET, ControlPlanePaths.MACHINE, "Get a machine", Auth.API_TOKEN, 200, Schema.NO_BODY, MACHINE, Handlers.json(200, this::get))
+        .add(HttpMethod.PATCH, ControlPlanePaths.MACHINE, "Rename a machine (admin)", Auth.API_TOKEN, 200,
             Schema.object().required("name", Schema.string(1, Requests.MAX_NAME)).build(), MACHINE, Handlers.json(200, this::rename))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/machines/{machine_id}", "Revoke a machine (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::revoke))
+        .add(HttpMethod.DELETE, ControlPlanePaths.MACHINE, "Revoke a machine (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::revoke))
         .add(HttpMethod.POST, "/internal/v1/workspaces/{workspace_id}/machines", "Create a machine binding (pairing service only)", Auth.INTERNAL, 201, CREATE, MACHINE, Handlers.json(201, this::createInternal))
-        .add(HttpMethod.POST, "/v1/machine-sessions", "Issue a session token to a machine that signs with its binding key", Auth.MACHINE_SIGNATURE, 201,
+        .add(HttpMethod.POST, ControlPlanePaths.MACHINE_SESSIONS, "Issue a session token to a machine that signs with its binding key", Auth.MACHINE_SIGNATURE, 201,
             MACHINE_SESSION_REQUEST, MACHINE_SESSION, Handlers.json(201, this::machineSession));
   }
 

@@ -13,6 +13,7 @@ import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.kit.db.Database;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -51,11 +52,11 @@ public final class TokenRoutes {
 
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.POST, "/v1/tokens", "Create an API token (shown once)", Auth.API_TOKEN, 201,
+        .add(HttpMethod.POST, ControlPlanePaths.TOKENS, "Create an API token (shown once)", Auth.API_TOKEN, 201,
             Schema.object().required("name", Schema.string(1, Requests.MAX_NAME)).optional("scope", Schema.oneOf("full", "read").describe("default full")).build(),
             TOKEN_CREATED, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/tokens", "List the caller's API tokens", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(TOKEN), Handlers.json(200, this::list))
-        .add(HttpMethod.DELETE, "/v1/tokens/{token_id}", "Revoke an API token", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::revoke));
+        .add(HttpMethod.GET, ControlPlanePaths.TOKENS, "List the caller's API tokens", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(TOKEN), Handlers.json(200, this::list))
+        .add(HttpMethod.DELETE, ControlPlanePaths.TOKEN, "Revoke an API token", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::revoke));
   }
 
   private Future<JsonObject> create(RoutingContext ctx) {

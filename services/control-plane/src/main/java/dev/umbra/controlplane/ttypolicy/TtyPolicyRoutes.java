@@ -11,6 +11,7 @@ import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -27,7 +28,7 @@ import java.util.UUID;
  * binding key.
  */
 public final class TtyPolicyRoutes {
-  private static final String PATH = "/v1/workspaces/{workspace_id}/machines/{machine_id}/tty-policy";
+  private static final String PATH = ControlPlanePaths.MACHINE_TTY_POLICY;
 
   static final Schema DOCUMENT = Schema.named("WebTtyPolicyDocument", Schema.object()
       .required("payload", Schema.string(1, TtyPolicyDocument.MAX_PAYLOAD).describe("canonical JSON of a umbra-webtty-policy/v1 document (docs/webtty.md, Server policy)"))
@@ -65,7 +66,7 @@ public final class TtyPolicyRoutes {
             Schema.NO_BODY, POLICY, Handlers.json(200, this::get))
         .add(HttpMethod.PUT, PATH, "Set the machine's WebTTY server policy (admin): a umbra-webtty-policy/v1 document of a higher version, signed by one of the caller's trusted devices (unsigned only without a workspace keyset)", Auth.API_TOKEN, 200,
             Schema.object().required("policy", DOCUMENT).build(), POLICY, Handlers.json(200, this::put))
-        .add(HttpMethod.POST, "/v1/machine-tty-policy", "The WebTTY server policy document for a machine that signs with its binding key (the daemon verifies it against its pinned trust)", Auth.MACHINE_SIGNATURE, 200,
+        .add(HttpMethod.POST, ControlPlanePaths.MACHINE_TTY_POLICY_SIGNED, "The WebTTY server policy document for a machine that signs with its binding key (the daemon verifies it against its pinned trust)", Auth.MACHINE_SIGNATURE, 200,
             MachineRequest.schema().build().describe("signature over \"umbra-machine-tty-policy/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\""),
             Schema.object().required("machine_id", Schema.uuid()).required("policy", Schema.nullable(DOCUMENT)).build(), Handlers.json(200, this::machine));
   }

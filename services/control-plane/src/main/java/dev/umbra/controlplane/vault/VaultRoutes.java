@@ -13,6 +13,7 @@ import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -38,7 +39,6 @@ public final class VaultRoutes {
   /** Largest sealed grant accepted. */
   static final int MAX_GRANT_CIPHERTEXT = 16 * 1024;
   static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,127}");
-  private static final String BASE = "/v1/workspaces/{workspace_id}/vault";
 
   private final Authenticator auth;
   private final Clock clock;
@@ -94,19 +94,19 @@ public final class VaultRoutes {
         .required("grant", Schema.object().required("keyset_version", VERSION).required("enc", Schema.base64()).required("ciphertext", Schema.base64()).build())
         .required("entry", ENTRY).build();
     routes
-        .add(HttpMethod.GET, BASE + "/entries", "List vault entries (names and sizes)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(ENTRY_META), Handlers.json(200, this::list))
-        .add(HttpMethod.POST, BASE + "/entries", "Write a vault entry (HPKE ciphertext) by name", Auth.API_TOKEN, 200, SEALED, ENTRY_META, Handlers.json(200, this::put))
-        .add(HttpMethod.GET, BASE + "/entries/{entry_id}", "Read a vault entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, ENTRY, Handlers.json(200, this::get))
-        .add(HttpMethod.DELETE, BASE + "/entries/{entry_id}", "Delete a vault entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
-        .add(HttpMethod.GET, BASE + "/candidates", "List proposed vault entries", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(CANDIDATE_META), Handlers.json(200, this::candidates))
-        .add(HttpMethod.POST, BASE + "/candidates", "Propose a vault entry (HPKE ciphertext)", Auth.API_TOKEN, 201, SEALED, CANDIDATE_META, Handlers.json(201, this::propose))
-        .add(HttpMethod.GET, BASE + "/candidates/{candidate_id}", "Read a proposed entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, candidate(true), Handlers.json(200, this::candidate))
-        .add(HttpMethod.DELETE, BASE + "/candidates/{candidate_id}", "Discard a proposed entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::discard))
-        .add(HttpMethod.GET, BASE + "/grants", "List machines granted vault access (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(GRANT_ITEM), Handlers.json(200, this::grants))
-        .add(HttpMethod.POST, BASE + "/grants", "Grant a machine vault access: vault keys HPKE-sealed to it (admin)", Auth.API_TOKEN, 200, grantIn,
+        .add(HttpMethod.GET, ControlPlanePaths.VAULT_ENTRIES, "List vault entries (names and sizes)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(ENTRY_META), Handlers.json(200, this::list))
+        .add(HttpMethod.POST, ControlPlanePaths.VAULT_ENTRIES, "Write a vault entry (HPKE ciphertext) by name", Auth.API_TOKEN, 200, SEALED, ENTRY_META, Handlers.json(200, this::put))
+        .add(HttpMethod.GET, ControlPlanePaths.VAULT_ENTRY, "Read a vault entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, ENTRY, Handlers.json(200, this::get))
+        .add(HttpMethod.DELETE, ControlPlanePaths.VAULT_ENTRY, "Delete a vault entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
+        .add(HttpMethod.GET, ControlPlanePaths.VAULT_CANDIDATES, "List proposed vault entries", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(CANDIDATE_META), Handlers.json(200, this::candidates))
+        .add(HttpMethod.POST, ControlPlanePaths.VAULT_CANDIDATES, "Propose a vault entry (HPKE ciphertext)", Auth.API_TOKEN, 201, SEALED, CANDIDATE_META, Handlers.json(201, this::propose))
+        .add(HttpMethod.GET, ControlPlanePaths.VAULT_CANDIDATE, "Read a proposed entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, candidate(true), Handlers.json(200, this::candidate))
+        .add(HttpMethod.DELETE, ControlPlanePaths.VAULT_CANDIDATE, "Discard a proposed entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::discard))
+        .add(HttpMethod.GET, ControlPlanePaths.VAULT_GRANTS, "List machines granted vault access (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(GRANT_ITEM), Handlers.json(200, this::grants))
+        .add(HttpMethod.POST, ControlPlanePaths.VAULT_GRANTS, "Grant a machine vault access: vault keys HPKE-sealed to it (admin)", Auth.API_TOKEN, 200, grantIn,
             Schema.object().required("machine_id", Schema.uuid()).required("keyset_version", VERSION).build(), Handlers.json(200, this::grant))
-        .add(HttpMethod.DELETE, BASE + "/grants/{machine_id}", "Withdraw a machine's vault access (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::ungrant))
-        .add(HttpMethod.POST, "/v1/machine-vault", "A granted machine reads a vault entry's ciphertext and its grant", Auth.MACHINE_SIGNATURE, 200, machineReadIn, machineRead, Handlers.json(200, this::machineRead));
+        .add(HttpMethod.DELETE, ControlPlanePaths.VAULT_GRANT, "Withdraw a machine's vault access (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::ungrant))
+        .add(HttpMethod.POST, ControlPlanePaths.MACHINE_VAULT, "A granted machine reads a vault entry's ciphertext and its grant", Auth.MACHINE_SIGNATURE, 200, machineReadIn, machineRead, Handlers.json(200, this::machineRead));
   }
 
   static Sealed sealedIn(RoutingContext ctx) {

@@ -18,6 +18,7 @@ import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -66,13 +67,13 @@ public final class InvitationRoutes {
 
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.POST, "/v1/workspaces/{workspace_id}/invitations", "Invite a member (admin); the token is shown once", Auth.API_TOKEN, 201,
+        .add(HttpMethod.POST, ControlPlanePaths.INVITATIONS, "Invite a member (admin); the token is shown once", Auth.API_TOKEN, 201,
             Schema.object().optional("role", Schema.oneOf("admin", "member", "viewer").describe("default member"))
                 .optional("note", INVITATION_FIELDS_NOTE).build(),
             INVITATION_CREATED, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/invitations", "List invitations (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(INVITATION), Handlers.json(200, this::list))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/invitations/{invitation_id}", "Cancel an invitation (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::cancel))
-        .add(HttpMethod.POST, "/v1/invitations/accept", "Accept an invitation (as a new account, or the caller's)", Auth.NONE, 201,
+        .add(HttpMethod.GET, ControlPlanePaths.INVITATIONS, "List invitations (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(INVITATION), Handlers.json(200, this::list))
+        .add(HttpMethod.DELETE, ControlPlanePaths.INVITATION, "Cancel an invitation (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::cancel))
+        .add(HttpMethod.POST, ControlPlanePaths.INVITATION_ACCEPT, "Accept an invitation (as a new account, or the caller's)", Auth.NONE, 201,
             Schema.object().required("token", Schema.string(1, 200)).optional("account_name", Schema.string(1, Requests.MAX_NAME).describe("for a new account; default member")).build(),
             ACCEPTED, Handlers.json(201, this::accept));
   }

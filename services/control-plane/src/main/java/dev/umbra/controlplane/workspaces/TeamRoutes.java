@@ -10,6 +10,7 @@ import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -42,12 +43,12 @@ public final class TeamRoutes {
 
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.POST, "/v1/workspaces/{workspace_id}/teams", "Create a team (admin)", Auth.API_TOKEN, 201, WorkspaceRoutes.NAME_BODY, TEAM, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/teams", "List teams", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(TEAM), Handlers.json(200, this::list))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/teams/{team_id}", "Get a team with its members", Auth.API_TOKEN, 200, Schema.NO_BODY, TEAM_WITH_MEMBERS, Handlers.json(200, this::get))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/teams/{team_id}", "Delete a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
-        .add(HttpMethod.PUT, "/v1/workspaces/{workspace_id}/teams/{team_id}/members/{member_id}", "Add a member to a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::addMember))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/teams/{team_id}/members/{member_id}", "Remove a member from a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::removeMember));
+        .add(HttpMethod.POST, ControlPlanePaths.TEAMS, "Create a team (admin)", Auth.API_TOKEN, 201, WorkspaceRoutes.NAME_BODY, TEAM, Handlers.json(201, this::create))
+        .add(HttpMethod.GET, ControlPlanePaths.TEAMS, "List teams", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(TEAM), Handlers.json(200, this::list))
+        .add(HttpMethod.GET, ControlPlanePaths.TEAM, "Get a team with its members", Auth.API_TOKEN, 200, Schema.NO_BODY, TEAM_WITH_MEMBERS, Handlers.json(200, this::get))
+        .add(HttpMethod.DELETE, ControlPlanePaths.TEAM, "Delete a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
+        .add(HttpMethod.PUT, ControlPlanePaths.TEAM_MEMBER, "Add a member to a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::addMember))
+        .add(HttpMethod.DELETE, ControlPlanePaths.TEAM_MEMBER, "Remove a member from a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::removeMember));
   }
 
   private static JsonObject json(Team t) {

@@ -14,6 +14,7 @@ import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.db.Database;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -70,16 +71,16 @@ public final class WorkspaceRoutes {
 
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.GET, "/v1/me", "The caller's account", Auth.API_TOKEN, 200, Schema.NO_BODY, ME, Handlers.json(200, this::me))
-        .add(HttpMethod.POST, "/v1/workspaces", "Create a workspace (the caller becomes its owner)", Auth.API_TOKEN, 201, NAME_BODY, WORKSPACE_CREATED, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, "/v1/workspaces", "List the caller's workspaces", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(WORKSPACE_ITEM), Handlers.json(200, this::list))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}", "Get a workspace", Auth.API_TOKEN, 200, Schema.NO_BODY, WORKSPACE, Handlers.json(200, this::get))
-        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}", "Rename a workspace (admin)", Auth.API_TOKEN, 200, NAME_BODY, WORKSPACE, Handlers.json(200, this::rename))
-        .add(HttpMethod.GET, "/v1/workspaces/{workspace_id}/members", "List members", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(MEMBER), Handlers.json(200, this::members))
-        .add(HttpMethod.PATCH, "/v1/workspaces/{workspace_id}/members/{member_id}", "Change a member's role (admin; owner for owners)", Auth.API_TOKEN, 200,
+        .add(HttpMethod.GET, ControlPlanePaths.ME, "The caller's account", Auth.API_TOKEN, 200, Schema.NO_BODY, ME, Handlers.json(200, this::me))
+        .add(HttpMethod.POST, ControlPlanePaths.WORKSPACES, "Create a workspace (the caller becomes its owner)", Auth.API_TOKEN, 201, NAME_BODY, WORKSPACE_CREATED, Handlers.json(201, this::create))
+        .add(HttpMethod.GET, ControlPlanePaths.WORKSPACES, "List the caller's workspaces", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(WORKSPACE_ITEM), Handlers.json(200, this::list))
+        .add(HttpMethod.GET, ControlPlanePaths.WORKSPACE, "Get a workspace", Auth.API_TOKEN, 200, Schema.NO_BODY, WORKSPACE, Handlers.json(200, this::get))
+        .add(HttpMethod.PATCH, ControlPlanePaths.WORKSPACE, "Rename a workspace (admin)", Auth.API_TOKEN, 200, NAME_BODY, WORKSPACE, Handlers.json(200, this::rename))
+        .add(HttpMethod.GET, ControlPlanePaths.MEMBERS, "List members", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(MEMBER), Handlers.json(200, this::members))
+        .add(HttpMethod.PATCH, ControlPlanePaths.MEMBER, "Change a member's role (admin; owner for owners)", Auth.API_TOKEN, 200,
             Schema.object().required("role", ROLE).build(), MEMBER, Handlers.json(200, this::changeRole))
-        .add(HttpMethod.DELETE, "/v1/workspaces/{workspace_id}/members/{member_id}", "Remove a member (admin; owner for owners)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::remove))
-        .add(HttpMethod.POST, "/v1/sessions", "Issue a short-lived session token for one service", Auth.API_TOKEN, 201, SESSION_REQUEST, SESSION, Handlers.json(201, this::session));
+        .add(HttpMethod.DELETE, ControlPlanePaths.MEMBER, "Remove a member (admin; owner for owners)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::remove))
+        .add(HttpMethod.POST, ControlPlanePaths.SESSIONS, "Issue a short-lived session token for one service", Auth.API_TOKEN, 201, SESSION_REQUEST, SESSION, Handlers.json(201, this::session));
   }
 
   /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */

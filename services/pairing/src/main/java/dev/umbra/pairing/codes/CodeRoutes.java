@@ -16,6 +16,8 @@ import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.pairing.controlplane.ControlPlaneClient;
+import dev.umbra.proto.api.PairingPaths;
+import dev.umbra.proto.api.PathTemplates;
 import dev.umbra.proto.audit.Actor;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.AuditEvent;
@@ -90,13 +92,14 @@ public final class CodeRoutes {
   }
 
   public void mount(Router router, SessionAuth auth) {
-    String ws = "/v1/workspaces/:workspace_id";
-    router.post(ws + "/codes").handler(auth).handler(json(201, this::create));
-    router.get(ws + "/codes").handler(auth).handler(json(200, this::list));
-    router.delete(ws + "/codes/:code_id").handler(auth).handler(json(204, this::cancel));
-    router.put(ws + "/psk").handler(auth).handler(json(204, this::setPsk));
-    router.delete(ws + "/psk").handler(auth).handler(json(204, this::clearPsk));
-    router.post("/v1/redeem").handler(json(201, this::redeem));
+    String codes = PathTemplates.vertxRoute(PairingPaths.CODES);
+    String psk = PathTemplates.vertxRoute(PairingPaths.PSK);
+    router.post(codes).handler(auth).handler(json(201, this::create));
+    router.get(codes).handler(auth).handler(json(200, this::list));
+    router.delete(PathTemplates.vertxRoute(PairingPaths.CODE)).handler(auth).handler(json(204, this::cancel));
+    router.put(psk).handler(auth).handler(json(204, this::setPsk));
+    router.delete(psk).handler(auth).handler(json(204, this::clearPsk));
+    router.post(PairingPaths.REDEEM).handler(json(201, this::redeem));
   }
 
   private static Handler<RoutingContext> json(int status, Function<RoutingContext, Future<?>> work) {
