@@ -10,13 +10,11 @@ import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustStore;
-import dev.umbra.client.trust.TrustSync;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.client.ttypolicy.TtyPolicyPin;
 import dev.umbra.daemon.ttypolicy.TtyPolicySync;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ServerPolicy;
@@ -29,7 +27,6 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -54,6 +51,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class TtyPolicyEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-tty-policy-test-0123456789";
   CliHarness h;
+  ProtectedTtyMachine local;
   Vertx vertx;
   TestPostgres pg;
   Path tmp;
@@ -75,40 +73,32 @@ class TtyPolicyEndToEndTest {
     tmp = h.tmp;
     cpUrl = h.cpUrl;
     engine = h.service(ServiceName.WEBTTY_ENGINE, WebTtyService.class);
-    admin = tmp.resolve("admin");
-    machine = tmp.resolve("machine");
-    ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev");
-    store = h.pairMachine(admin, machine);
-    binding = store.list().get(0);
-    wid = binding.workspaceId();
-    serverId = binding.machineId().toString();
-    syncTrust();
-    daemon = CliHarness.startTtyDaemon(machine, store);
+    local = ProtectedTtyMachine.start(h, BOOTSTRAP);
+    admin = local.admin;
+    machine = local.machine;
+    store = local.store;
+    binding = local.binding;
+    wid = local.wid;
+    serverId = local.serverId;
+    daemon = local.daemon;
   }
 
   @AfterAll
   void stop() throws Exception {
-    daemon.close();
+    local.close();
     h.close();
   }
 
   TtyServer server() {
-    return daemon.servers().get(0);
+    return local.server();
   }
 
   void syncTrust() {
-    new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(binding, store.root().resolve(serverId), store.signingKey(binding)).orElseThrow();
+    local.syncTrust();
   }
 
-  /** What the daemon's heartbeat does; then waits until the engine confirmed the policy the server now registers. */
   ServerPolicy syncDaemon() throws Exception {
-    syncTrust();
-    daemon.syncPolicies();
-    ServerPolicy expected = server().policy();
-    Eventually.await("the engine confirmed the re-registration", Duration.ofSeconds(10),
-        () -> expected.equals(server().confirmedPolicy()));
-    return expected;
+    return local.syncDaemon();
   }
 
   /** Runs a command through `umbra tty` and returns the recorded rows of its session as "kind:stream". */

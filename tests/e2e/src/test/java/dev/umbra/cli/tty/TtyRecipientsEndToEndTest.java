@@ -18,7 +18,6 @@ import java.net.URI;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
-import dev.umbra.client.trust.TrustSync;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.kit.config.ServiceName;
@@ -58,6 +57,7 @@ import org.junit.jupiter.api.TestMethodOrder;
 class TtyRecipientsEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-tty-recipients-test-0123456789";
   CliHarness h;
+  ProtectedTtyMachine local;
   Vertx vertx;
   Path tmp;
   Path admin;
@@ -78,16 +78,14 @@ class TtyRecipientsEndToEndTest {
     tmp = h.tmp;
     cpUrl = h.cpUrl;
     engine = h.service(ServiceName.WEBTTY_ENGINE, WebTtyService.class);
-    admin = tmp.resolve("admin");
-    machine = tmp.resolve("machine");
-    ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev");
-    store = h.pairMachine(admin, machine);
-    binding = store.list().get(0);
-    wid = binding.workspaceId();
-    serverId = binding.machineId().toString();
-    syncTrust();
-    daemon = CliHarness.startTtyDaemon(machine, store);
+    local = ProtectedTtyMachine.start(h, BOOTSTRAP);
+    admin = local.admin;
+    machine = local.machine;
+    store = local.store;
+    binding = local.binding;
+    wid = local.wid;
+    serverId = local.serverId;
+    daemon = local.daemon;
     // bob: another member (role member), with a trusted device of his own
     bob = member("bob");
   }
@@ -111,26 +109,20 @@ class TtyRecipientsEndToEndTest {
 
   @AfterAll
   void stop() throws Exception {
-    daemon.close();
+    local.close();
     h.close();
   }
 
   TtyServer server() {
-    return daemon.servers().get(0);
+    return local.server();
   }
 
   void syncTrust() {
-    new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(binding, store.root().resolve(serverId), store.signingKey(binding)).orElseThrow();
+    local.syncTrust();
   }
 
-  /** What the daemon's heartbeat does; then waits until the engine confirmed the policy the server now registers. */
   ServerPolicy syncDaemon() throws Exception {
-    syncTrust();
-    daemon.syncPolicies();
-    ServerPolicy expected = server().policy();
-    Eventually.await("the engine confirmed the re-registration", Duration.ofSeconds(10),
-        () -> expected.equals(server().confirmedPolicy()));
-    return expected;
+    return local.syncDaemon();
   }
 
   Api api(Path home) {
