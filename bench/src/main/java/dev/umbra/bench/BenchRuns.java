@@ -11,7 +11,10 @@ public final class BenchRuns {
     void run() throws Exception;
   }
 
-  /** Runs {@code body} and exits 0, or prints the failure and exits 1 (event-loop threads would keep a failed run alive). */
+  /**
+   * Runs {@code body} and exits 0, or prints the failure and exits 1 (event-loop threads would keep
+   * a failed run alive).
+   */
   public static void runAndExit(Body body) {
     try {
       body.run();
@@ -22,12 +25,14 @@ public final class BenchRuns {
     }
   }
 
-  /** "    pct: p50.0=… p99.9=…" in microseconds, from nanosecond samples sorted ascending. */
+  /** " pct: p50.0=… p99.9=…" in microseconds, from nanosecond samples sorted ascending. */
   public static String percentileLadder(long[] sortedNanos) {
     StringBuilder sb = new StringBuilder("    pct:");
     int n = sortedNanos.length;
     for (double q : new double[] {0.5, 0.75, 0.9, 0.95, 0.98, 0.99, 0.995, 0.999}) {
-      sb.append(String.format(Locale.ROOT, " p%s=%d", q * 100, sortedNanos[(int) Math.floor(q * (n - 1))] / 1000));
+      sb.append(
+          String.format(
+              Locale.ROOT, " p%s=%d", q * 100, sortedNanos[(int) Math.floor(q * (n - 1))] / 1000));
     }
     return sb.toString();
   }

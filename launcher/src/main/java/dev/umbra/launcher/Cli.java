@@ -18,7 +18,9 @@ public final class Cli {
 
   static Path home() {
     String env = System.getenv("UMBRA_HOME");
-    return env == null || env.isBlank() ? Path.of(System.getProperty("user.home"), ".umbra") : Path.of(env);
+    return env == null || env.isBlank()
+        ? Path.of(System.getProperty("user.home"), ".umbra")
+        : Path.of(env);
   }
 
   static int run(String[] args) {

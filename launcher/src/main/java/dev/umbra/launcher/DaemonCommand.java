@@ -17,21 +17,41 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code umbra daemon pair|run}: the machine side. Composed into the CLI's command tree here (as
- * {@link DevCommand} is), so that the CLI itself never depends on the daemon: the CLI and the daemon
- * both build on the client library (clients/core), and bin/umbra runs this command with the
+ * {@link DevCommand} is), so that the CLI itself never depends on the daemon: the CLI and the
+ * daemon both build on the client library (clients/core), and bin/umbra runs this command with the
  * platform's class path (docs/cli.md, "Start-up").
  */
-@Command(name = "daemon", description = "Pair this machine and run the daemon.", subcommands = {
-    DaemonCommand.Pair.class, DaemonCommand.Run.class})
+@Command(
+    name = "daemon",
+    description = "Pair this machine and run the daemon.",
+    subcommands = {DaemonCommand.Pair.class, DaemonCommand.Run.class})
 public final class DaemonCommand {
 
-  @Command(name = "pair", description = "Pair this machine to a workspace with a pairing code (new keys per workspace).")
+  @Command(
+      name = "pair",
+      description =
+          "Pair this machine to a workspace with a pairing code (new keys per workspace).")
   public static final class Pair implements Callable<Integer> {
     private final CliContext ctx;
-    @Parameters(index = "0", paramLabel = "<code>") String code;
-    @Option(names = "--url", description = "Control-plane URL (default: the one `umbra login` used).") String url;
-    @Option(names = "--name", description = "Name of this machine in the workspace (default: host name).") String name;
-    @Option(names = "--psk", description = "The workspace PSK, when the code requires it; else UMBRA_PSK.") String psk;
+
+    @Parameters(index = "0", paramLabel = "<code>")
+    String code;
+
+    @Option(
+        names = "--url",
+        description = "Control-plane URL (default: the one `umbra login` used).")
+    String url;
+
+    @Option(
+        names = "--name",
+        description = "Name of this machine in the workspace (default: host name).")
+    String name;
+
+    @Option(
+        names = "--psk",
+        description = "The workspace PSK, when the code requires it; else UMBRA_PSK.")
+    String psk;
+
     @Mixin Output output;
 
     public Pair(CliContext ctx) {
@@ -40,13 +60,30 @@ public final class DaemonCommand {
 
     @Override
     public Integer call() {
-      String cp = url != null ? url : ctx.credentials().load().map(Credentials.Saved::controlPlaneUrl)
-          .orElseThrow(() -> new UsageException("give the control-plane URL with --url (or log in first)"));
+      String cp =
+          url != null
+              ? url
+              : ctx.credentials()
+                  .load()
+                  .map(Credentials.Saved::controlPlaneUrl)
+                  .orElseThrow(
+                      () ->
+                          new UsageException(
+                              "give the control-plane URL with --url (or log in first)"));
       String machineName = name != null ? name : hostName();
       String secret = psk != null ? psk : ctx.env().get("UMBRA_PSK");
-      DaemonPairing pairing = new DaemonPairing(ctx.http(), new BindingStore(ctx.home()), ctx.clock());
+      DaemonPairing pairing =
+          new DaemonPairing(ctx.http(), new BindingStore(ctx.home()), ctx.clock());
       Binding b = pairing.pair(new DaemonPairing.Request(cp, code, machineName, secret));
-      output.print(ctx.out(), b.toJson(), "paired as machine " + b.machineId() + " (" + b.name() + ") in workspace " + b.workspaceId());
+      output.print(
+          ctx.out(),
+          b.toJson(),
+          "paired as machine "
+              + b.machineId()
+              + " ("
+              + b.name()
+              + ") in workspace "
+              + b.workspaceId());
       return 0;
     }
 
@@ -63,7 +100,9 @@ public final class DaemonCommand {
   @Command(name = "run", description = "Run the daemon for every binding of this machine.")
   public static final class Run implements Callable<Integer> {
     private final CliContext ctx;
-    @Option(names = "--once", description = "Check in once and exit.") boolean once;
+
+    @Option(names = "--once", description = "Check in once and exit.")
+    boolean once;
 
     public Run(CliContext ctx) {
       this.ctx = ctx;
@@ -71,7 +110,8 @@ public final class DaemonCommand {
 
     @Override
     public Integer call() {
-      return new DaemonRunner(ctx.http(), new BindingStore(ctx.home()), ctx.clock(), ctx.out()).run(once);
+      return new DaemonRunner(ctx.http(), new BindingStore(ctx.home()), ctx.clock(), ctx.out())
+          .run(once);
     }
   }
 }

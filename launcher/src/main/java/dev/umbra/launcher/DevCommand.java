@@ -8,9 +8,12 @@ import picocli.CommandLine.Command;
  * {@code umbra dev}, the launcher's one command of its own: a node of the CLI's command tree (so
  * help, suggestions and usage errors know it) that runs {@link DevMode}. It takes no arguments.
  */
-@Command(name = "dev", description = {
-    "Run the whole platform on this machine (all five services, embedded PostgreSQL, a paired local daemon); see README.",
-    "Takes no arguments: configure it with UMBRA_* variables (docs/configuration.md)."})
+@Command(
+    name = "dev",
+    description = {
+      "Run the whole platform on this machine (all five services, embedded PostgreSQL, a paired local daemon); see README.",
+      "Takes no arguments: configure it with UMBRA_* variables (docs/configuration.md)."
+    })
 final class DevCommand implements Callable<Integer> {
   @Override
   public Integer call() {

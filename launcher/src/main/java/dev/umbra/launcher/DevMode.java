@@ -15,7 +15,6 @@ import dev.umbra.kit.service.UmbraService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -30,8 +29,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * {@code umbra dev}: the whole platform in one JVM for a newcomer. Every service is its own
- * verticle; PostgreSQL is an embedded real server unless UMBRA_PG_URL is set; the bus is
- * in-process unless UMBRA_REDIS_URL is set. Ctrl-C stops everything cleanly.
+ * verticle; PostgreSQL is an embedded real server unless UMBRA_PG_URL is set; the bus is in-process
+ * unless UMBRA_REDIS_URL is set. Ctrl-C stops everything cleanly.
  */
 final class DevMode {
   static final String READY = "ready";
@@ -65,7 +64,8 @@ final class DevMode {
         out.println(embeddedPg.summary());
         overlay.put("UMBRA_PG_URL", embeddedPg.url("umbra").toString());
       }
-      String bootstrapToken = env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
+      String bootstrapToken =
+          env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
       overlay.put("UMBRA_BOOTSTRAP_TOKEN", bootstrapToken);
       this.bootstrapToken = bootstrapToken;
       Env devEnv = new Env(overlay);
@@ -108,11 +108,13 @@ final class DevMode {
       stop();
       return 1;
     }
-    out.println("try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
+    out.println(
+        "try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
     out.println("      bin/umbra run local -- uname -a");
     out.println("      bin/umbra forward local 15432:127.0.0.1:5432");
     out.println("      echo secret | bin/umbra vault put greeting; bin/umbra vault get greeting");
-    out.println("      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
+    out.println(
+        "      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
     out.printf(
         "%s in %.1f s — control plane at http://127.0.0.1:%d (Ctrl-C stops everything)%n",
         READY, (System.nanoTime() - t0) / 1e9, running.get(ServiceName.CONTROL_PLANE).actualPort());
@@ -137,12 +139,19 @@ final class DevMode {
     List<Future<?>> deployed = new ArrayList<>();
     for (ServiceName s : ServiceName.values()) {
       UmbraService svc =
-          Services.factory(s).apply(new ServiceRuntime(configs.get(s), bus, registry, Clock.systemUTC()));
+          Services.factory(s)
+              .apply(new ServiceRuntime(configs.get(s), bus, registry, Clock.systemUTC()));
       services.put(s, svc);
       deployed.add(
-          vertx.deployVerticle(svc).recover(e -> Future.failedFuture(new IllegalStateException(s.id() + ": " + rootMessage(e), e))));
+          vertx
+              .deployVerticle(svc)
+              .recover(
+                  e ->
+                      Future.failedFuture(
+                          new IllegalStateException(s.id() + ": " + rootMessage(e), e))));
     }
-    CompletableFuture<Object> all = Future.all(deployed).toCompletionStage().toCompletableFuture().thenApply(x -> x);
+    CompletableFuture<Object> all =
+        Future.all(deployed).toCompletionStage().toCompletableFuture().thenApply(x -> x);
     try {
       all.get(120, TimeUnit.SECONDS);
     } catch (java.util.concurrent.ExecutionException e) {
@@ -169,7 +178,9 @@ final class DevMode {
 
   static String rootMessage(Throwable e) {
     Throwable t = e;
-    while (t.getCause() != null && t.getCause() != t && (t.getMessage() == null || t instanceof java.util.concurrent.ExecutionException)) {
+    while (t.getCause() != null
+        && t.getCause() != t
+        && (t.getMessage() == null || t instanceof java.util.concurrent.ExecutionException)) {
       t = t.getCause();
     }
     return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();

@@ -2,9 +2,9 @@ package dev.umbra.launcher;
 
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.config.Credentials;
-import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.crypto.keys.KeyFiles;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -19,9 +19,9 @@ import java.util.Base64;
 import java.util.Optional;
 
 /**
- * What {@code umbra dev} does for a newcomer once the services are up, through the real CLI
- * against the real services: bootstrap the deployment and log the CLI in to workspace
- * {@code dev}, pair this machine as {@code local} (once), and run its daemon.
+ * What {@code umbra dev} does for a newcomer once the services are up, through the real CLI against
+ * the real services: bootstrap the deployment and log the CLI in to workspace {@code dev}, pair
+ * this machine as {@code local} (once), and run its daemon.
  */
 final class DevSetup {
   static final String WORKSPACE = "dev";
@@ -50,7 +50,8 @@ final class DevSetup {
     byte[] raw = new byte[32];
     new SecureRandom().nextBytes(raw);
     String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    Files.createFile(
+        file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
     Files.writeString(file, token + "\n", StandardCharsets.UTF_8);
     return token;
   }
@@ -81,18 +82,40 @@ final class DevSetup {
 
   /** Logs in and pairs; returns a one-line summary. */
   String prepare(String bootstrapToken) {
-    require("logging the CLI in", "login", controlPlaneUrl, "--bootstrap-token", bootstrapToken, "--workspace", WORKSPACE);
+    require(
+        "logging the CLI in",
+        "login",
+        controlPlaneUrl,
+        "--bootstrap-token",
+        bootstrapToken,
+        "--workspace",
+        WORKSPACE);
     // the first owner's first device creates the workspace keyset and is trusted by definition;
     // before pairing, so the daemon pins the keyset when it pairs
     require("trusting this CLI as a device", "device", "trust", "--workspace", WORKSPACE);
     String workspaceId =
-        new Credentials(home).load().map(Credentials.Saved::workspaceId).orElseThrow(
-            () -> new IllegalStateException("the CLI saved no workspace after login"));
+        new Credentials(home)
+            .load()
+            .map(Credentials.Saved::workspaceId)
+            .orElseThrow(() -> new IllegalStateException("the CLI saved no workspace after login"));
     if (localBinding(workspaceId).filter(b -> stillActive(b)).isEmpty()) {
-      JsonObject code = new JsonObject(require("creating a pairing code", "pair", "create", "--json").out);
-      require("pairing this machine", "daemon", "pair", code.getString("code"), "--url", controlPlaneUrl, "--name", MACHINE);
+      JsonObject code =
+          new JsonObject(require("creating a pairing code", "pair", "create", "--json").out);
+      require(
+          "pairing this machine",
+          "daemon",
+          "pair",
+          code.getString("code"),
+          "--url",
+          controlPlaneUrl,
+          "--name",
+          MACHINE);
     }
-    return "CLI logged in to workspace '" + WORKSPACE + "' as a trusted device; this machine is paired as '" + MACHINE + "'";
+    return "CLI logged in to workspace '"
+        + WORKSPACE
+        + "' as a trusted device; this machine is paired as '"
+        + MACHINE
+        + "'";
   }
 
   private Optional<Binding> localBinding(String workspaceId) {
@@ -111,7 +134,8 @@ final class DevSetup {
     }
     for (Object o : new JsonArray(r.out)) {
       JsonObject m = (JsonObject) o;
-      if (b.machineId().toString().equals(m.getString("id")) && "active".equals(m.getString("status"))) {
+      if (b.machineId().toString().equals(m.getString("id"))
+          && "active".equals(m.getString("status"))) {
         return true;
       }
     }
@@ -123,7 +147,9 @@ final class DevSetup {
     Thread t =
         new Thread(
             () -> {
-              int code = UmbraCli.execute(home, out, System.err, System.getenv(), Cli.commands(), "daemon", "run");
+              int code =
+                  UmbraCli.execute(
+                      home, out, System.err, System.getenv(), Cli.commands(), "daemon", "run");
               if (code != 0) {
                 System.err.println("umbra dev: the local daemon stopped with exit code " + code);
               }

@@ -81,7 +81,9 @@ final class EmbeddedPg implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(shutdownHook);
   }
 
-  /** Picks the account and the places for the data of {@code home}, creating the account if needed. */
+  /**
+   * Picks the account and the places for the data of {@code home}, creating the account if needed.
+   */
   static Account account() throws IOException {
     int uid = currentUid();
     if (uid != 0) {
@@ -89,13 +91,29 @@ final class EmbeddedPg implements AutoCloseable {
     }
     Optional<Account> existing = lookup(SYSTEM_USER);
     if (existing.isEmpty()) {
-      run(List.of("useradd", "--system", "--user-group", "--no-create-home", "--home-dir", ROOT_BASE,
-          "--shell", "/usr/sbin/nologin", "--comment", "Umbra dev embedded PostgreSQL", SYSTEM_USER), null, null);
+      run(
+          List.of(
+              "useradd",
+              "--system",
+              "--user-group",
+              "--no-create-home",
+              "--home-dir",
+              ROOT_BASE,
+              "--shell",
+              "/usr/sbin/nologin",
+              "--comment",
+              "Umbra dev embedded PostgreSQL",
+              SYSTEM_USER),
+          null,
+          null);
       existing = lookup(SYSTEM_USER);
     }
-    Account a = existing.orElseThrow(() -> new IOException("could not create the system account " + SYSTEM_USER));
+    Account a =
+        existing.orElseThrow(
+            () -> new IOException("could not create the system account " + SYSTEM_USER));
     if (a.uid() == 0 || a.gid() == 0) {
-      throw new IOException("the account " + SYSTEM_USER + " has uid or gid 0; refusing to run PostgreSQL as it");
+      throw new IOException(
+          "the account " + SYSTEM_USER + " has uid or gid 0; refusing to run PostgreSQL as it");
     }
     return a;
   }
@@ -106,7 +124,9 @@ final class EmbeddedPg implements AutoCloseable {
       return new Layout(dev, dev.resolve("pg-bin"), dev.resolve("pg"), dev.resolve("pg.log"));
     }
     // root's home is not reachable for the unprivileged account: one directory per UMBRA_HOME
-    String key = sha256Hex(home.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8)).substring(0, 16);
+    String key =
+        sha256Hex(home.toAbsolutePath().normalize().toString().getBytes(StandardCharsets.UTF_8))
+            .substring(0, 16);
     Path base = Path.of(ROOT_BASE);
     Path mine = base.resolve(key);
     return new Layout(base, base, mine.resolve("data"), mine.resolve("postgres.log"));
@@ -121,7 +141,8 @@ final class EmbeddedPg implements AutoCloseable {
       Files.createDirectories(layout.base()); // outside UMBRA_HOME: mode set below
       Files.setPosixFilePermissions(layout.base(), PosixFilePermissions.fromString("rwxr-xr-x"));
       Files.createDirectories(layout.data()); // outside UMBRA_HOME: mode set below
-      Files.setPosixFilePermissions(layout.data().getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
+      Files.setPosixFilePermissions(
+          layout.data().getParent(), PosixFilePermissions.fromString("rwxr-xr-x"));
     } else {
       KeyFiles.ensurePrivateDirectories(home, layout.data());
     }
@@ -132,9 +153,21 @@ final class EmbeddedPg implements AutoCloseable {
     Files.setPosixFilePermissions(layout.data(), PosixFilePermissions.fromString("rwx------"));
     Path cwd = layout.data().getParent();
     if (!Files.exists(layout.data().resolve("PG_VERSION"))) {
-      run(account.command(bin.resolve("initdb"),
-              List.of("-A", "trust", "-U", SUPERUSER, "-D", layout.data().toString(), "-E", "UTF-8", "--locale=C")),
-          cwd, layout.log());
+      run(
+          account.command(
+              bin.resolve("initdb"),
+              List.of(
+                  "-A",
+                  "trust",
+                  "-U",
+                  SUPERUSER,
+                  "-D",
+                  layout.data().toString(),
+                  "-E",
+                  "UTF-8",
+                  "--locale=C")),
+          cwd,
+          layout.log());
     }
     // A crash can leave a stale pid file behind; the server refuses to start over it.
     Path pid = layout.data().resolve("postmaster.pid");
@@ -142,10 +175,27 @@ final class EmbeddedPg implements AutoCloseable {
       Files.delete(pid);
     }
     int port = freePort();
-    ProcessBuilder pb = new ProcessBuilder(account.command(bin.resolve("postgres"), List.of(
-        "-D", layout.data().toString(), "-p", Integer.toString(port), "-h", "127.0.0.1",
-        "-c", "unix_socket_directories=", "-c", "fsync=off", "-c", "synchronous_commit=off",
-        "-c", "max_connections=300", "-c", "timezone=UTC")));
+    ProcessBuilder pb =
+        new ProcessBuilder(
+            account.command(
+                bin.resolve("postgres"),
+                List.of(
+                    "-D",
+                    layout.data().toString(),
+                    "-p",
+                    Integer.toString(port),
+                    "-h",
+                    "127.0.0.1",
+                    "-c",
+                    "unix_socket_directories=",
+                    "-c",
+                    "fsync=off",
+                    "-c",
+                    "synchronous_commit=off",
+                    "-c",
+                    "max_connections=300",
+                    "-c",
+                    "timezone=UTC")));
     pb.directory(cwd.toFile());
     pb.redirectErrorStream(true);
     pb.redirectOutput(ProcessBuilder.Redirect.appendTo(layout.log().toFile()));
@@ -165,9 +215,16 @@ final class EmbeddedPg implements AutoCloseable {
   String summary() {
     return "embedded PostgreSQL "
         + (account.switched()
-            ? "running as system user '" + account.name() + "' (uid " + account.uid() + "; PostgreSQL refuses root)"
+            ? "running as system user '"
+                + account.name()
+                + "' (uid "
+                + account.uid()
+                + "; PostgreSQL refuses root)"
             : "running as '" + account.name() + "'")
-        + " on 127.0.0.1:" + port + ", data in " + layout.data();
+        + " on 127.0.0.1:"
+        + port
+        + ", data in "
+        + layout.data();
   }
 
   /**
@@ -177,7 +234,8 @@ final class EmbeddedPg implements AutoCloseable {
   void ensureDatabase(String database) throws IOException {
     String admin = "jdbc:postgresql://127.0.0.1:" + port + "/postgres?user=" + SUPERUSER;
     try (java.sql.Connection c = java.sql.DriverManager.getConnection(admin);
-        java.sql.PreparedStatement q = c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
+        java.sql.PreparedStatement q =
+            c.prepareStatement("SELECT 1 FROM pg_database WHERE datname = ?")) {
       q.setString(1, database);
       try (java.sql.ResultSet r = q.executeQuery()) {
         if (r.next()) {
@@ -188,7 +246,9 @@ final class EmbeddedPg implements AutoCloseable {
         st.execute("CREATE DATABASE \"" + database.replace("\"", "") + "\"");
       }
     } catch (java.sql.SQLException e) {
-      throw new IOException("cannot create database " + database + " in the embedded PostgreSQL: " + e.getMessage(), e);
+      throw new IOException(
+          "cannot create database " + database + " in the embedded PostgreSQL: " + e.getMessage(),
+          e);
     }
   }
 
@@ -209,7 +269,11 @@ final class EmbeddedPg implements AutoCloseable {
     Path pidFile = layout.data().resolve("postmaster.pid");
     while (System.nanoTime() < deadline) {
       if (!postmaster.isAlive()) {
-        throw new IOException("embedded PostgreSQL exited with " + postmaster.exitValue() + ": " + tail(layout.log()));
+        throw new IOException(
+            "embedded PostgreSQL exited with "
+                + postmaster.exitValue()
+                + ": "
+                + tail(layout.log()));
       }
       // line 8 of postmaster.pid is the server's status; "ready" once it accepts connections
       if (Files.exists(pidFile)) {
@@ -220,7 +284,11 @@ final class EmbeddedPg implements AutoCloseable {
       }
       sleep(50);
     }
-    throw new IOException("embedded PostgreSQL not ready within " + STARTUP.toSeconds() + " s: " + tail(layout.log()));
+    throw new IOException(
+        "embedded PostgreSQL not ready within "
+            + STARTUP.toSeconds()
+            + " s: "
+            + tail(layout.log()));
   }
 
   @Override
@@ -233,13 +301,17 @@ final class EmbeddedPg implements AutoCloseable {
     }
   }
 
-  /** Fast shutdown (SIGINT: abort transactions, disconnect, checkpoint); SIGKILL as a last resort. */
+  /**
+   * Fast shutdown (SIGINT: abort transactions, disconnect, checkpoint); SIGKILL as a last resort.
+   */
   private void stopQuietly() {
     if (!postmaster.isAlive()) {
       return;
     }
     try {
-      new ProcessBuilder("kill", "-INT", Long.toString(postmaster.pid())).start().waitFor(2, TimeUnit.SECONDS);
+      new ProcessBuilder("kill", "-INT", Long.toString(postmaster.pid()))
+          .start()
+          .waitFor(2, TimeUnit.SECONDS);
       if (!postmaster.waitFor(SHUTDOWN.toMillis(), TimeUnit.MILLISECONDS)) {
         postmaster.descendants().forEach(ProcessHandle::destroyForcibly);
         postmaster.destroyForcibly().waitFor(2, TimeUnit.SECONDS);
@@ -252,10 +324,14 @@ final class EmbeddedPg implements AutoCloseable {
     }
   }
 
-  /** Extracts the binaries for this platform once, into {@code parent}/bin-&lt;digest&gt;; returns its bin/. */
+  /**
+   * Extracts the binaries for this platform once, into {@code parent}/bin-&lt;digest&gt;; returns
+   * its bin/.
+   */
   private static Path binaries(Path parent, String dirMode) throws IOException {
     String system = osName();
-    String arch = "amd64".equals(System.getProperty("os.arch")) ? "x86_64" : System.getProperty("os.arch");
+    String arch =
+        "amd64".equals(System.getProperty("os.arch")) ? "x86_64" : System.getProperty("os.arch");
     String digest;
     try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, arch)) {
       MessageDigest md = MessageDigest.getInstance("SHA-256");
@@ -270,7 +346,9 @@ final class EmbeddedPg implements AutoCloseable {
     if (Files.exists(dir.resolve(".complete"))) {
       return dir.resolve("bin");
     }
-    Files.createDirectories(parent); // outside UMBRA_HOME as root, else UMBRA_HOME/dev (made private above): mode set below
+    Files.createDirectories(
+        parent); // outside UMBRA_HOME as root, else UMBRA_HOME/dev (made private above): mode set
+    // below
     Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString(dirMode));
     Path tmp = Files.createTempDirectory(parent, ".extract-"); // mode set below
     try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, arch);
@@ -290,8 +368,11 @@ final class EmbeddedPg implements AutoCloseable {
         } else {
           Files.createDirectories(target.getParent()); // mode set below
           Files.copy(tar, target, StandardCopyOption.REPLACE_EXISTING);
-          Files.setPosixFilePermissions(target, (e.getMode() & 0111) != 0
-              ? PosixFilePermissions.fromString("rwxr-xr-x") : PosixFilePermissions.fromString("rw-r--r--"));
+          Files.setPosixFilePermissions(
+              target,
+              (e.getMode() & 0111) != 0
+                  ? PosixFilePermissions.fromString("rwxr-xr-x")
+                  : PosixFilePermissions.fromString("rw-r--r--"));
         }
       }
       try (var walk = Files.walk(tmp)) {
@@ -354,7 +435,8 @@ final class EmbeddedPg implements AutoCloseable {
     try (var walk = Files.walk(dir)) {
       for (Path p : walk.toList()) {
         Files.setOwner(p, owner);
-        Files.getFileAttributeView(p, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
+        Files.getFileAttributeView(
+                p, java.nio.file.attribute.PosixFileAttributeView.class, LinkOption.NOFOLLOW_LINKS)
             .setGroup(group);
       }
     }
@@ -376,12 +458,20 @@ final class EmbeddedPg implements AutoCloseable {
       throw new IOException("interrupted", e);
     }
     if (log != null) {
-      Files.write(log, out.toByteArray(), java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.APPEND);
+      Files.write(
+          log,
+          out.toByteArray(),
+          java.nio.file.StandardOpenOption.CREATE,
+          java.nio.file.StandardOpenOption.APPEND);
     }
     if (code != 0) {
       String text = out.toString(StandardCharsets.UTF_8).strip();
-      throw new IOException(Path.of(cmd.get(cmd.contains("--") ? cmd.indexOf("--") + 1 : 0)).getFileName()
-          + " failed (exit " + code + "): " + text.substring(Math.max(0, text.length() - 400)));
+      throw new IOException(
+          Path.of(cmd.get(cmd.contains("--") ? cmd.indexOf("--") + 1 : 0)).getFileName()
+              + " failed (exit "
+              + code
+              + "): "
+              + text.substring(Math.max(0, text.length() - 400)));
     }
   }
 
@@ -399,7 +489,9 @@ final class EmbeddedPg implements AutoCloseable {
       return false;
     }
     try {
-      return ProcessHandle.of(Long.parseLong(pidFile.get(0).trim())).map(ProcessHandle::isAlive).orElse(false);
+      return ProcessHandle.of(Long.parseLong(pidFile.get(0).trim()))
+          .map(ProcessHandle::isAlive)
+          .orElse(false);
     } catch (NumberFormatException e) {
       return false;
     }

@@ -1,7 +1,6 @@
 package dev.umbra.launcher;
 
 import com.google.protobuf.ByteString;
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelLoop;
 import dev.umbra.client.channel.ChannelProtocol;
@@ -26,12 +25,12 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * The relay and a machine's daemon as the {@code run} training of {@link AotTraining} needs them:
- * a WebSocket on a loopback socket ({@link RelayWebSocket#accept}, not Vert.x: {@code umbra run}
- * no longer loads it) where the daemon side of each channel answers the Noise handshake, starts
+ * The relay and a machine's daemon as the {@code run} training of {@link AotTraining} needs them: a
+ * WebSocket on a loopback socket ({@link RelayWebSocket#accept}, not Vert.x: {@code umbra run} no
+ * longer loads it) where the daemon side of each channel answers the Noise handshake, starts
  * nothing and answers every command with its words on stdout and exit status 0. So the training
- * runs the CLI's real one-shot path end to end: WebSocket upgrade, Noise IK, channel start,
- * output, exit status, close.
+ * runs the CLI's real one-shot path end to end: WebSocket upgrade, Noise IK, channel start, output,
+ * exit status, close.
  */
 final class TrainingRelay implements AutoCloseable {
   private final ServerSocket socket;
@@ -47,7 +46,8 @@ final class TrainingRelay implements AutoCloseable {
   }
 
   static TrainingRelay start(String workspace, X25519KeyPair daemonKey) throws IOException {
-    return new TrainingRelay(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), workspace, daemonKey);
+    return new TrainingRelay(
+        new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), workspace, daemonKey);
   }
 
   /** The relay's service URL, as discovery gives it. */
@@ -59,7 +59,10 @@ final class TrainingRelay implements AutoCloseable {
     while (!socket.isClosed()) {
       try {
         Socket c = socket.accept();
-        Thread.ofPlatform().daemon().name("aot-training-relay-connection").start(() -> connection(c));
+        Thread.ofPlatform()
+            .daemon()
+            .name("aot-training-relay-connection")
+            .start(() -> connection(c));
       } catch (IOException e) {
         // closed
       }
@@ -83,7 +86,8 @@ final class TrainingRelay implements AutoCloseable {
     }
   }
 
-  private void frame(RelayWebSocket ws, ChannelLoop loop, Map<Long, SecureChannel> channels, RelayFrame f) {
+  private void frame(
+      RelayWebSocket ws, ChannelLoop loop, Map<Long, SecureChannel> channels, RelayFrame f) {
     if (f.getType() != FrameType.FRAME_TYPE_OPEN) {
       SecureChannel c = channels.get(f.getChannelId());
       if (c != null) {
@@ -91,31 +95,55 @@ final class TrainingRelay implements AutoCloseable {
       }
       return;
     }
-    HandshakeState hs = HandshakeState.responder(ChannelProtocol.suite(null), daemonKey, RelayPrologue.encode(workspace, f.getTargetId()), null);
+    HandshakeState hs =
+        HandshakeState.responder(
+            ChannelProtocol.suite(null),
+            daemonKey,
+            RelayPrologue.encode(workspace, f.getTargetId()),
+            null);
     hs.readMessage(f.getPayload().toByteArray());
     byte[] m2 = hs.writeMessage(new byte[0]);
-    send(ws, RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_ACCEPT).setWorkspaceId(workspace).setTargetId(f.getTargetId())
-        .setChannelId(f.getChannelId()).setPayload(ByteString.copyFrom(m2)).build());
-    SecureChannel channel = new SecureChannel(loop, workspace, f.getTargetId(), f.getChannelId(), hs.split(), r -> send(ws, r));
+    send(
+        ws,
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_ACCEPT)
+            .setWorkspaceId(workspace)
+            .setTargetId(f.getTargetId())
+            .setChannelId(f.getChannelId())
+            .setPayload(ByteString.copyFrom(m2))
+            .build());
+    SecureChannel channel =
+        new SecureChannel(
+            loop, workspace, f.getTargetId(), f.getChannelId(), hs.split(), r -> send(ws, r));
     channels.put(f.getChannelId(), channel);
     channel.onEnd(e -> channels.remove(f.getChannelId()));
-    channel.listener(new SecureChannel.Listener() {
-      @Override
-      public void onMessage(ChannelMessage message) {
-        if (message.hasStart()) {
-          channel.send(ChannelMessage.newBuilder().setStarted(Started.newBuilder().setSessionId("training")).build());
-          String words = String.join(" ", message.getStart().getRun().getArgvList()) + "\n";
-          channel.send(ChannelMessage.newBuilder().setData(StreamData.newBuilder().setStream(Stream.STREAM_STDOUT)
-              .setBytes(ByteString.copyFrom(words, StandardCharsets.UTF_8))).build());
-          channel.send(ChannelMessage.newBuilder().setExit(ExitStatus.newBuilder().setCode(0)).build());
-        }
-      }
+    channel.listener(
+        new SecureChannel.Listener() {
+          @Override
+          public void onMessage(ChannelMessage message) {
+            if (message.hasStart()) {
+              channel.send(
+                  ChannelMessage.newBuilder()
+                      .setStarted(Started.newBuilder().setSessionId("training"))
+                      .build());
+              String words = String.join(" ", message.getStart().getRun().getArgvList()) + "\n";
+              channel.send(
+                  ChannelMessage.newBuilder()
+                      .setData(
+                          StreamData.newBuilder()
+                              .setStream(Stream.STREAM_STDOUT)
+                              .setBytes(ByteString.copyFrom(words, StandardCharsets.UTF_8)))
+                      .build());
+              channel.send(
+                  ChannelMessage.newBuilder().setExit(ExitStatus.newBuilder().setCode(0)).build());
+            }
+          }
 
-      @Override
-      public void onClosed(ChannelClosedException error) {
-        // the CLI closes the channel after the exit status
-      }
-    });
+          @Override
+          public void onClosed(ChannelClosedException error) {
+            // the CLI closes the channel after the exit status
+          }
+        });
   }
 
   private static void send(RelayWebSocket ws, RelayFrame f) {

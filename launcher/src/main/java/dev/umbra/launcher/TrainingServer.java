@@ -8,13 +8,13 @@ import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.charset.StandardCharsets;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The control plane as {@link AotTraining} needs it: a few fixed JSON answers over HTTP/1.1 on a
@@ -28,7 +28,8 @@ final class TrainingServer implements AutoCloseable {
   private final Map<String, Object> workspaces;
   private final Map<String, Object> discovery;
 
-  private TrainingServer(ServerSocket socket, UUID workspace, String relayUrl, String firstMachineKey) {
+  private TrainingServer(
+      ServerSocket socket, UUID workspace, String relayUrl, String firstMachineKey) {
     this.socket = socket;
     List<Object> items = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
@@ -39,7 +40,11 @@ final class TrainingServer implements AutoCloseable {
       m.put("status", "active");
       m.put("last_seen_at", "2026-01-01T00:00:00Z");
       m.put("created_at", "2026-01-01T00:00:00Z");
-      m.put("x25519_public_key", i == 0 && firstMachineKey != null ? firstMachineKey : HexFormat.of().formatHex(random32()));
+      m.put(
+          "x25519_public_key",
+          i == 0 && firstMachineKey != null
+              ? firstMachineKey
+              : HexFormat.of().formatHex(random32()));
       items.add(m);
     }
     this.machines = Map.of("items", items);
@@ -48,16 +53,27 @@ final class TrainingServer implements AutoCloseable {
     this.thread = Thread.ofPlatform().daemon().name("aot-training-server").start(this::serve);
   }
 
-  /** Stands for a machine's X25519 key: any 32 bytes (a real key would load BouncyCastle into the cli cache). */
+  /**
+   * Stands for a machine's X25519 key: any 32 bytes (a real key would load BouncyCastle into the
+   * cli cache).
+   */
   private static byte[] random32() {
     byte[] b = new byte[32];
     ThreadLocalRandom.current().nextBytes(b);
     return b;
   }
 
-  /** {@code firstMachineKey}: machine-0's X25519 key (hex) when a channel is to be opened to it, else null. */
-  static TrainingServer start(UUID workspace, String relayUrl, String firstMachineKey) throws IOException {
-    return new TrainingServer(new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), workspace, relayUrl, firstMachineKey);
+  /**
+   * {@code firstMachineKey}: machine-0's X25519 key (hex) when a channel is to be opened to it,
+   * else null.
+   */
+  static TrainingServer start(UUID workspace, String relayUrl, String firstMachineKey)
+      throws IOException {
+    return new TrainingServer(
+        new ServerSocket(0, 50, InetAddress.getLoopbackAddress()),
+        workspace,
+        relayUrl,
+        firstMachineKey);
   }
 
   String url() {
@@ -93,15 +109,23 @@ final class TrainingServer implements AutoCloseable {
       }
     }
     in.readNBytes(length);
-    Object body = path.endsWith("/machines") ? machines
-        : path.equals("/v1/workspaces") ? workspaces
-        : path.endsWith("/keyset") ? Map.of("keysets", List.of())
-        : path.equals("/v1/sessions") ? Map.of("token", "training-session-token")
-        : discovery;
+    Object body =
+        path.endsWith("/machines")
+            ? machines
+            : path.equals("/v1/workspaces")
+                ? workspaces
+                : path.endsWith("/keyset")
+                    ? Map.of("keysets", List.of())
+                    : path.equals("/v1/sessions")
+                        ? Map.of("token", "training-session-token")
+                        : discovery;
     byte[] bytes = JsonText.encode(body).getBytes(StandardCharsets.UTF_8);
     OutputStream out = c.getOutputStream();
-    out.write(("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: " + bytes.length + "\r\n\r\n")
-        .getBytes(StandardCharsets.US_ASCII));
+    out.write(
+        ("HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                + bytes.length
+                + "\r\n\r\n")
+            .getBytes(StandardCharsets.US_ASCII));
     out.write(bytes);
     out.flush();
   }

@@ -3,7 +3,10 @@ package dev.umbra.launcher;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.logging.CliLogging;
 
-/** Entry point of {@code bin/umbra}: the CLI's command tree with {@link DevCommand} ({@code umbra dev} runs the platform). */
+/**
+ * Entry point of {@code bin/umbra}: the CLI's command tree with {@link DevCommand} ({@code umbra
+ * dev} runs the platform).
+ */
 public final class Umbra {
   private Umbra() {}
 
@@ -14,7 +17,9 @@ public final class Umbra {
       exit(0, false);
     }
     boolean longRunning =
-        args.length > 0 && (args[0].equals("dev") || (args[0].equals("daemon") && args.length > 1 && args[1].equals("run")));
+        args.length > 0
+            && (args[0].equals("dev")
+                || (args[0].equals("daemon") && args.length > 1 && args[1].equals("run")));
     if (!longRunning) {
       // one-shot CLI commands print their result, not service logs: WARN and above to stderr,
       // without logback (whose start-up is most of a short command's; docs/cli.md, "Start-up")
@@ -31,9 +36,9 @@ public final class Umbra {
    * Ends the JVM with {@code code}. {@code System.exit} (JDK 21+) first asks the platform logger
    * whether to log the exit, and finding that logger scans every jar of the class path for a
    * LoggerFinder — tens of milliseconds, a sixth of {@code umbra --version}. So one-shot commands
-   * halt after flushing their output: they register no shutdown hooks. Commands whose libraries
-   * do ({@code dev}: the embedded PostgreSQL; {@code tty}: JLine restores the terminal) pass
-   * {@code hooks} and exit normally; a new command that needs a shutdown hook must be added there.
+   * halt after flushing their output: they register no shutdown hooks. Commands whose libraries do
+   * ({@code dev}: the embedded PostgreSQL; {@code tty}: JLine restores the terminal) pass {@code
+   * hooks} and exit normally; a new command that needs a shutdown hook must be added there.
    */
   static void exit(int code, boolean hooks) {
     if (hooks) {

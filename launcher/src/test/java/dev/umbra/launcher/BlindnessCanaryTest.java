@@ -33,10 +33,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay
- * command channel, WebTTY terminal, context vault; owner-agent messaging is not built), then every PostgreSQL table, every Redis key
- * and every bus message seen, and every log line of the platform and of the CLI are scanned: the
- * canary must not appear in any form (text, hex or base64).
+ * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay command
+ * channel, WebTTY terminal, context vault; owner-agent messaging is not built), then every
+ * PostgreSQL table, every Redis key and every bus message seen, and every log line of the platform
+ * and of the CLI are scanned: the canary must not appear in any form (text, hex or base64).
  */
 class BlindnessCanaryTest {
   @TempDir Path tmp;
@@ -46,8 +46,12 @@ class BlindnessCanaryTest {
   private static Run cli(Path home, String... args) {
     ByteArrayOutputStream o = new ByteArrayOutputStream();
     ByteArrayOutputStream e = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(o, true, StandardCharsets.UTF_8),
-        new PrintStream(e, true, StandardCharsets.UTF_8), args);
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(o, true, StandardCharsets.UTF_8),
+            new PrintStream(e, true, StandardCharsets.UTF_8),
+            args);
     return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
   }
 
@@ -56,18 +60,29 @@ class BlindnessCanaryTest {
     byte[] raw = new byte[16];
     new SecureRandom().nextBytes(raw);
     String canary = "canary" + HexFormat.of().formatHex(raw);
-    List<String> forms = List.of(
-        canary,
-        HexFormat.of().formatHex(canary.getBytes(StandardCharsets.UTF_8)),
-        Base64.getEncoder().withoutPadding().encodeToString(canary.getBytes(StandardCharsets.UTF_8)).substring(0, 40),
-        Base64.getUrlEncoder().withoutPadding().encodeToString(canary.getBytes(StandardCharsets.UTF_8)).substring(0, 40));
+    List<String> forms =
+        List.of(
+            canary,
+            HexFormat.of().formatHex(canary.getBytes(StandardCharsets.UTF_8)),
+            Base64.getEncoder()
+                .withoutPadding()
+                .encodeToString(canary.getBytes(StandardCharsets.UTF_8))
+                .substring(0, 40),
+            Base64.getUrlEncoder()
+                .withoutPadding()
+                .encodeToString(canary.getBytes(StandardCharsets.UTF_8))
+                .substring(0, 40));
 
     Path home = tmp.resolve("home");
     String prefix = TestRedis.randomPrefix();
     Vertx vertx = Vertx.vertx();
     RedisBus watcher = RedisBus.create(vertx, TestRedis.url(), prefix);
     List<BusMessage> seen = new CopyOnWriteArrayList<>();
-    watcher.subscribePattern("umbra.*", seen::add).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    watcher
+        .subscribePattern("umbra.*", seen::add)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
 
     try (TestPostgres pg = TestPostgres.createDatabase()) {
       Map<String, String> env = new HashMap<>();
@@ -75,7 +90,8 @@ class BlindnessCanaryTest {
       env.put("UMBRA_PG_URL", pg.url().toString());
       env.put("UMBRA_REDIS_URL", TestRedis.url().toString());
       env.put("UMBRA_BUS_PREFIX", prefix);
-      for (String s : new String[] {"CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"}) {
+      for (String s :
+          new String[] {"CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"}) {
         env.put("UMBRA_" + s + "_PORT", Integer.toString(ChildJvm.freePort()));
       }
       try (ChildJvm platform = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
@@ -102,13 +118,17 @@ class BlindnessCanaryTest {
         assertThat(get.code()).as(get.err()).isZero();
         assertThat(get.out()).contains(canary);
 
-        Thread.sleep(1500); // on purpose: a window for any leak to be written (recordings, audit events) before the scan looks for its absence
+        Thread.sleep(
+            1500); // on purpose: a window for any leak to be written (recordings, audit events)
+        // before the scan looks for its absence
         List<String> found = new ArrayList<>();
         scanPostgres(pg, forms, found);
         scanRedis(vertx, prefix, forms, found);
         for (BusMessage m : seen) {
           String text = m.channel() + " " + m.body().toString(StandardCharsets.ISO_8859_1);
-          forms.stream().filter(text::contains).forEach(f -> found.add("bus message on " + m.channel()));
+          forms.stream()
+              .filter(text::contains)
+              .forEach(f -> found.add("bus message on " + m.channel()));
         }
         assertThat(seen).as("bus messages were observed").isNotEmpty();
         String platformLog = platform.output();
@@ -116,12 +136,16 @@ class BlindnessCanaryTest {
         String cliLog = String.join("\n", LogRing.installed().recent(2000));
         forms.stream().filter(cliLog::contains).forEach(f -> found.add("CLI log line"));
         assertThat(found).as("places holding the canary").isEmpty();
-        // the daemon reported the run (exit status and duration, never the command line, which held the canary)
+        // the daemon reported the run (exit status and duration, never the command line, which held
+        // the canary)
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
         while (true) {
-          try (Connection c = pg.ownerConnection(); Statement st = c.createStatement();
-              ResultSet rs = st.executeQuery("SELECT actor_kind, metadata->>'exit_status', metadata ? 'duration_ms' FROM audit.events "
-                  + "WHERE action = 'command.run'")) {
+          try (Connection c = pg.ownerConnection();
+              Statement st = c.createStatement();
+              ResultSet rs =
+                  st.executeQuery(
+                      "SELECT actor_kind, metadata->>'exit_status', metadata ? 'duration_ms' FROM audit.events "
+                          + "WHERE action = 'command.run'")) {
             if (rs.next()) {
               assertThat(rs.getString(1)).isEqualTo("machine");
               assertThat(rs.getString(2)).isEqualTo("0");
@@ -129,7 +153,9 @@ class BlindnessCanaryTest {
               break;
             }
           }
-          assertThat(System.nanoTime()).as("command.run reached audit.events within 15 s").isLessThan(deadline);
+          assertThat(System.nanoTime())
+              .as("command.run reached audit.events within 15 s")
+              .isLessThan(deadline);
           Thread.sleep(100);
         }
 
@@ -147,11 +173,14 @@ class BlindnessCanaryTest {
     }
   }
 
-  private static void scanPostgres(TestPostgres pg, List<String> forms, List<String> found) throws Exception {
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+  private static void scanPostgres(TestPostgres pg, List<String> forms, List<String> found)
+      throws Exception {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       List<String> tables = new ArrayList<>();
-      try (ResultSet r = st.executeQuery(
-          "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")) {
+      try (ResultSet r =
+          st.executeQuery(
+              "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")) {
         while (r.next()) {
           tables.add(r.getString(1));
         }
@@ -175,33 +204,52 @@ class BlindnessCanaryTest {
     }
   }
 
-  private static void scanRedis(Vertx vertx, String prefix, List<String> forms, List<String> found) throws Exception {
+  private static void scanRedis(Vertx vertx, String prefix, List<String> forms, List<String> found)
+      throws Exception {
     Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
     try {
       String cursor = "0";
       List<String> keys = new ArrayList<>();
       do {
-        Response r = redis.send(Request.cmd(Command.SCAN).arg(cursor).arg("MATCH").arg(prefix + "*").arg("COUNT").arg(500))
-            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Response r =
+            redis
+                .send(
+                    Request.cmd(Command.SCAN)
+                        .arg(cursor)
+                        .arg("MATCH")
+                        .arg(prefix + "*")
+                        .arg("COUNT")
+                        .arg(500))
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS);
         cursor = r.get(0).toString();
         r.get(1).forEach(k -> keys.add(k.toString()));
       } while (!cursor.equals("0"));
       assertThat(keys).as("Redis keys of this run").isNotEmpty();
       for (String key : keys) {
-        String type = redis.send(Request.cmd(Command.TYPE).arg(key)).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString();
-        Request dump = switch (type) {
-          case "stream" -> Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+");
-          case "string" -> Request.cmd(Command.GET).arg(key);
-          case "hash" -> Request.cmd(Command.HGETALL).arg(key);
-          case "set" -> Request.cmd(Command.SMEMBERS).arg(key);
-          case "zset" -> Request.cmd(Command.ZRANGE).arg(key).arg(0).arg(-1);
-          case "list" -> Request.cmd(Command.LRANGE).arg(key).arg(0).arg(-1);
-          default -> null;
-        };
+        String type =
+            redis
+                .send(Request.cmd(Command.TYPE).arg(key))
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS)
+                .toString();
+        Request dump =
+            switch (type) {
+              case "stream" -> Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+");
+              case "string" -> Request.cmd(Command.GET).arg(key);
+              case "hash" -> Request.cmd(Command.HGETALL).arg(key);
+              case "set" -> Request.cmd(Command.SMEMBERS).arg(key);
+              case "zset" -> Request.cmd(Command.ZRANGE).arg(key).arg(0).arg(-1);
+              case "list" -> Request.cmd(Command.LRANGE).arg(key).arg(0).arg(-1);
+              default -> null;
+            };
         if (dump == null) {
           continue;
         }
-        Response value = redis.send(dump).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+        Response value =
+            redis.send(dump).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         String text = flatten(value);
         for (String f : forms) {
           if (text.contains(f)) {
@@ -218,7 +266,8 @@ class BlindnessCanaryTest {
     if (r == null) {
       return "";
     }
-    if (r.type() == io.vertx.redis.client.ResponseType.MULTI || r.type() == io.vertx.redis.client.ResponseType.PUSH) {
+    if (r.type() == io.vertx.redis.client.ResponseType.MULTI
+        || r.type() == io.vertx.redis.client.ResponseType.PUSH) {
       StringBuilder sb = new StringBuilder();
       for (Response child : r) {
         sb.append(flatten(child)).append('\n');

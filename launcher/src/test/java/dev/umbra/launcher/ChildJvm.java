@@ -21,21 +21,27 @@ public final class ChildJvm implements AutoCloseable {
 
   private ChildJvm(Process process) {
     this.process = process;
-    pump = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        // process ended
-      }
-    }, "child-output");
+    pump =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.add(line);
+                }
+              } catch (IOException e) {
+                // process ended
+              }
+            },
+            "child-output");
     pump.setDaemon(true);
     pump.start();
   }
 
-  public static ChildJvm start(String mainClass, Map<String, String> env, String... args) throws IOException {
+  public static ChildJvm start(String mainClass, Map<String, String> env, String... args)
+      throws IOException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
     cmd.add("-Xmx256m");
@@ -72,12 +78,17 @@ public final class ChildJvm implements AutoCloseable {
       if (!process.isAlive() && lines.stream().noneMatch(match)) {
         Thread.sleep(100); // let the pump drain
         if (lines.stream().noneMatch(match)) {
-          throw new AssertionError("process exited with " + process.exitValue() + " before the expected line; output:\n" + output());
+          throw new AssertionError(
+              "process exited with "
+                  + process.exitValue()
+                  + " before the expected line; output:\n"
+                  + output());
         }
       }
       Thread.sleep(50);
     }
-    throw new AssertionError("expected line did not appear within " + seconds + " s; output:\n" + output());
+    throw new AssertionError(
+        "expected line did not appear within " + seconds + " s; output:\n" + output());
   }
 
   /** Sends SIGTERM and waits; returns the exit code, or -1 when it did not exit in time. */
@@ -87,7 +98,10 @@ public final class ChildJvm implements AutoCloseable {
     return waitForExit(seconds);
   }
 
-  /** Sends SIGINT, as Ctrl-C does, and waits; returns the exit code, or -1 when it did not exit in time. */
+  /**
+   * Sends SIGINT, as Ctrl-C does, and waits; returns the exit code, or -1 when it did not exit in
+   * time.
+   */
   public int interrupt(long seconds) throws InterruptedException, IOException {
     new ProcessBuilder("kill", "-INT", Long.toString(process.pid())).inheritIO().start().waitFor();
     return waitForExit(seconds);

@@ -26,15 +26,24 @@ class ConfigurationDocsTest {
   void everyVariableTheCodeReadsIsInConfigurationMd() throws IOException {
     Set<String> read = new TreeSet<>();
     try (Stream<Path> files = Files.walk(ROOT)) {
-      for (Path f : files.filter(p -> p.toString().endsWith(".java") && p.toString().contains("/src/main/java/")
-          && !p.toString().contains("/target/") && !p.toString().contains("/node_modules/")).toList()) {
+      for (Path f :
+          files
+              .filter(
+                  p ->
+                      p.toString().endsWith(".java")
+                          && p.toString().contains("/src/main/java/")
+                          && !p.toString().contains("/target/")
+                          && !p.toString().contains("/node_modules/"))
+              .toList()) {
         Matcher m = LITERAL.matcher(Files.readString(f, StandardCharsets.UTF_8));
         while (m.find()) {
           read.add(m.group(1));
         }
       }
     }
-    assertThat(read).contains("UMBRA_PG_URL", "UMBRA_TTY_JOIN", "UMBRA_WEBTTY_DETACH_SECONDS"); // the scan finds them
+    assertThat(read)
+        .contains(
+            "UMBRA_PG_URL", "UMBRA_TTY_JOIN", "UMBRA_WEBTTY_DETACH_SECONDS"); // the scan finds them
     String doc = Files.readString(ROOT.resolve("docs/configuration.md"), StandardCharsets.UTF_8);
     Set<String> missing = new TreeSet<>();
     for (String v : read) {
@@ -42,6 +51,8 @@ class ConfigurationDocsTest {
         missing.add(v);
       }
     }
-    assertThat(missing).as("variables read by the code but not named in docs/configuration.md").isEmpty();
+    assertThat(missing)
+        .as("variables read by the code but not named in docs/configuration.md")
+        .isEmpty();
   }
 }

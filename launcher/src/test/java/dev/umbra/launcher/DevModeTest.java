@@ -2,22 +2,22 @@ package dev.umbra.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.cli.UmbraCli;
 import dev.umbra.kit.testing.TestPostgres;
+import io.vertx.core.json.JsonArray;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import dev.umbra.cli.UmbraCli;
-import io.vertx.core.json.JsonArray;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,8 +28,14 @@ class DevModeTest {
   private static JsonArray machines(Path home) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), "machines", "list", "--json");
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            "machines",
+            "list",
+            "--json");
     assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
     return new JsonArray(out.toString(StandardCharsets.UTF_8));
   }
@@ -53,12 +59,16 @@ class DevModeTest {
         assertThat(dev.output()).contains("bus: in-process");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         for (Map.Entry<String, Integer> e : ports.entrySet()) {
-          HttpResponse<String> r = http.send(
-              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + e.getValue() + "/healthz")).build(),
-              HttpResponse.BodyHandlers.ofString());
+          HttpResponse<String> r =
+              http.send(
+                  HttpRequest.newBuilder(
+                          URI.create("http://127.0.0.1:" + e.getValue() + "/healthz"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
           assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
         }
-        assertThat(Files.getPosixFilePermissions(home)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+        assertThat(Files.getPosixFilePermissions(home))
+            .isEqualTo(PosixFilePermissions.fromString("rwx------"));
         assertThat(dev.output()).contains("CLI logged in to workspace 'dev' as a trusted device");
         JsonArray machines = machines(home);
         assertThat(machines).hasSize(1);

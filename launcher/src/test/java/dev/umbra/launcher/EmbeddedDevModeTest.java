@@ -17,14 +17,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * `umbra dev` with its embedded PostgreSQL (no UMBRA_PG_URL), as whoever runs the tests: as root
- * the server must run as an unprivileged account; Ctrl-C must leave no PostgreSQL process behind;
- * a healthy start logs no WARN or ERROR line.
+ * the server must run as an unprivileged account; Ctrl-C must leave no PostgreSQL process behind; a
+ * healthy start logs no WARN or ERROR line.
  */
 class EmbeddedDevModeTest {
   @TempDir Path tmp;
 
   @Test
-  void runsTheEmbeddedServerAsANonRootAccountQuietlyAndLeavesNothingRunningAfterCtrlC() throws Exception {
+  void runsTheEmbeddedServerAsANonRootAccountQuietlyAndLeavesNothingRunningAfterCtrlC()
+      throws Exception {
     Path home = tmp.resolve("home");
     Map<String, String> env = new HashMap<>();
     env.put("UMBRA_HOME", home.toString());
@@ -37,7 +38,8 @@ class EmbeddedDevModeTest {
       dev.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 120);
       String summary = dev.awaitLine(l -> l.startsWith("embedded PostgreSQL running as"), 1);
       data = Path.of(summary.substring(summary.indexOf("data in ") + "data in ".length()).trim());
-      long postmaster = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+      long postmaster =
+          Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
       List<Long> servers = postgresProcessesUsing(data);
       assertThat(servers).as("postgres processes of %s", data).contains(postmaster);
       for (long pid : servers) {
@@ -48,7 +50,8 @@ class EmbeddedDevModeTest {
         }
       }
       assertThat(uidOf(data)).isNotZero();
-      assertThat(Files.getPosixFilePermissions(data)).isEqualTo(PosixFilePermissions.fromString("rwx------"));
+      assertThat(Files.getPosixFilePermissions(data))
+          .isEqualTo(PosixFilePermissions.fromString("rwx------"));
       if (me == 0) {
         assertThat(summary).contains("system user '" + EmbeddedPg.SYSTEM_USER + "'");
       }
@@ -64,7 +67,8 @@ class EmbeddedDevModeTest {
       int stopping = output.indexOf("stopping…");
       String start = stopping < 0 ? output : output.substring(0, stopping);
       assertThat(start.lines().filter(l -> l.matches("^\\S+ (WARN|ERROR) .*")).toList())
-          .as("WARN/ERROR lines of a healthy start").isEmpty();
+          .as("WARN/ERROR lines of a healthy start")
+          .isEmpty();
     } finally {
       if (data != null && me == 0) {
         deleteRecursively(data.getParent()); // the per-UMBRA_HOME directory under /var/lib/umbra-pg
@@ -76,20 +80,29 @@ class EmbeddedDevModeTest {
     return (Integer) Files.getAttribute(p, "unix:uid");
   }
 
-  /** Every live process whose command line names the data directory (postmaster and its children). */
+  /**
+   * Every live process whose command line names the data directory (postmaster and its children).
+   */
   private static List<Long> postgresProcessesUsing(Path data) {
     List<Long> found = new ArrayList<>();
-    ProcessHandle.allProcesses().forEach(ph -> {
-      try {
-        String cmd = new String(Files.readAllBytes(Path.of("/proc/" + ph.pid() + "/cmdline")), StandardCharsets.UTF_8);
-        if (cmd.contains(data.toString()) && ph.isAlive()) {
-          found.add(ph.pid());
-        }
-        ph.descendants().filter(d -> found.contains(ph.pid())).forEach(d -> found.add(d.pid()));
-      } catch (IOException e) {
-        // gone meanwhile
-      }
-    });
+    ProcessHandle.allProcesses()
+        .forEach(
+            ph -> {
+              try {
+                String cmd =
+                    new String(
+                        Files.readAllBytes(Path.of("/proc/" + ph.pid() + "/cmdline")),
+                        StandardCharsets.UTF_8);
+                if (cmd.contains(data.toString()) && ph.isAlive()) {
+                  found.add(ph.pid());
+                }
+                ph.descendants()
+                    .filter(d -> found.contains(ph.pid()))
+                    .forEach(d -> found.add(d.pid()));
+              } catch (IOException e) {
+                // gone meanwhile
+              }
+            });
     return found;
   }
 
@@ -103,5 +116,4 @@ class EmbeddedDevModeTest {
       }
     }
   }
-
 }

@@ -7,7 +7,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -25,16 +24,27 @@ class LauncherCommandsTest {
   Run umbra(String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), Cli.commands(), args);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of(),
+            Cli.commands(),
+            args);
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
   void anUnknownCommandExitsTwoFromTheLauncherWithoutPrintingHelp() throws Exception {
-    try (ChildJvm umbra = ChildJvm.start("dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "plans", "--help")) {
+    try (ChildJvm umbra =
+        ChildJvm.start(
+            "dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "plans", "--help")) {
       assertThat(umbra.waitForExit(60)).as(umbra.output()).isEqualTo(2);
-      assertThat(umbra.output()).startsWith("umbra: 'plans' is not an umbra command").doesNotContain("Usage:");
+      assertThat(umbra.output())
+          .startsWith("umbra: 'plans' is not an umbra command")
+          .doesNotContain("Usage:");
     }
   }
 
@@ -42,13 +52,21 @@ class LauncherCommandsTest {
   void oneShotCommandsEndWithTheirExitCodeAndNoLoggingNoise() throws Exception {
     // Umbra.main answers --version itself and halts one-shot commands after flushing (docs/cli.md,
     // "Start-up"); their SLF4J backend is CliLogging, chosen without SLF4J saying so on stderr
-    try (ChildJvm umbra = ChildJvm.start("dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "--version")) {
+    try (ChildJvm umbra =
+        ChildJvm.start(
+            "dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "--version")) {
       assertThat(umbra.waitForExit(60)).as(umbra.output()).isZero();
       assertThat(umbra.output()).isEqualTo(UmbraCli.VERSION);
     }
-    try (ChildJvm umbra = ChildJvm.start("dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "machines", "list")) {
+    try (ChildJvm umbra =
+        ChildJvm.start(
+            "dev.umbra.launcher.Umbra",
+            Map.of("UMBRA_HOME", home.toString()),
+            "machines",
+            "list")) {
       assertThat(umbra.waitForExit(60)).as(umbra.output()).isEqualTo(1);
-      assertThat(umbra.output()).isEqualTo("umbra: not logged in: run `umbra login <control-plane-url>` first");
+      assertThat(umbra.output())
+          .isEqualTo("umbra: not logged in: run `umbra login <control-plane-url>` first");
     }
   }
 
@@ -70,7 +88,9 @@ class LauncherCommandsTest {
     Run missing = umbra("daemon", "pair");
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("<code>").contains("Run 'umbra daemon pair --help'");
-    assertThat(umbra("daemon", "run", "--help").out()).startsWith("Usage: umbra daemon run ").contains("--once");
+    assertThat(umbra("daemon", "run", "--help").out())
+        .startsWith("Usage: umbra daemon run ")
+        .contains("--once");
   }
 
   @Test
@@ -82,7 +102,8 @@ class LauncherCommandsTest {
     assertThat(extra.code()).isEqualTo(2);
     assertThat(extra.out()).isEmpty();
     assertThat(extra.err()).startsWith("umbra: unexpected argument 'extra' for 'umbra dev'\n");
-    assertThat(umbra("dev", "--verbose").err()).startsWith("umbra: unknown option '--verbose' for 'umbra dev'\n");
+    assertThat(umbra("dev", "--verbose").err())
+        .startsWith("umbra: unknown option '--verbose' for 'umbra dev'\n");
   }
 
   @Test

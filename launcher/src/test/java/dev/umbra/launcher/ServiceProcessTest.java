@@ -56,9 +56,14 @@ class ServiceProcessTest {
     int port = ChildJvm.freePort();
     try (ChildJvm child = ChildJvm.start(main, env(portVar, port))) {
       child.awaitLine(l -> l.contains("listening on http://127.0.0.1:" + port), 60);
-      HttpResponse<String> health = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> health =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .build()
+              .send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz"))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertThat(health.statusCode()).as(health.body()).isEqualTo(200);
       long t0 = System.nanoTime();
       assertThat(child.terminate(10)).as(child.output()).isZero();
@@ -74,7 +79,8 @@ class ServiceProcessTest {
     try (ChildJvm child = ChildJvm.start("dev.umbra.relay.Main", env)) {
       assertThat(child.waitForExit(30)).isEqualTo(2);
       assertThat(child.output().strip().lines().toList())
-          .containsExactly("umbra-relay: configuration error: UMBRA_RELAY_PORT: expected a port number, got 'not-a-port'");
+          .containsExactly(
+              "umbra-relay: configuration error: UMBRA_RELAY_PORT: expected a port number, got 'not-a-port'");
     }
   }
 
@@ -84,7 +90,9 @@ class ServiceProcessTest {
     env.put("UMBRA_PG_URL", "postgresql://postgres@127.0.0.1:1/umbra");
     try (ChildJvm child = ChildJvm.start("dev.umbra.audit.Main", env)) {
       assertThat(child.waitForExit(30)).isEqualTo(1);
-      assertThat(child.output()).contains("umbra-audit: failed to start:").contains("set UMBRA_PG_URL");
+      assertThat(child.output())
+          .contains("umbra-audit: failed to start:")
+          .contains("set UMBRA_PG_URL");
     }
   }
 }

@@ -21,10 +21,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * DESIGN.md §3 without exceptions: after every service's migrations ran (the same
- * {@link Migrations#prepare} each service runs at start), the catalog lists every table of every
- * schema that has a {@code workspace_id} column, and each must have ENABLE and FORCE row-level
- * security and at least one policy.
+ * DESIGN.md §3 without exceptions: after every service's migrations ran (the same {@link
+ * Migrations#prepare} each service runs at start), the catalog lists every table of every schema
+ * that has a {@code workspace_id} column, and each must have ENABLE and FORCE row-level security
+ * and at least one policy.
  */
 class TenantTablesRlsTest {
   private static TestPostgres pg;
@@ -48,8 +48,11 @@ class TenantTablesRlsTest {
 
   private static List<TenantTable> tablesWithWorkspaceId() throws Exception {
     List<TenantTable> out = new ArrayList<>();
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("""
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                """
             SELECT n.nspname || '.' || t.relname AS name, t.relrowsecurity, t.relforcerowsecurity,
                    (SELECT count(*) FROM pg_policy p WHERE p.polrelid = t.oid) AS policies
             FROM pg_class t
@@ -66,23 +69,40 @@ class TenantTablesRlsTest {
   }
 
   @Test
-  void everyTableWithAWorkspaceIdInEverySchemaHasForcedRowLevelSecurityAndAPolicy() throws Exception {
+  void everyTableWithAWorkspaceIdInEverySchemaHasForcedRowLevelSecurityAndAPolicy()
+      throws Exception {
     List<TenantTable> tables = tablesWithWorkspaceId();
     Set<String> schemas = new TreeSet<>();
     tables.forEach(t -> schemas.add(t.name().substring(0, t.name().indexOf('.'))));
     // the scan reaches every service's schema that keeps tenant data, not only some
     assertThat(schemas).containsExactlyInAnyOrder("control_plane", "pairing", "audit", "webtty");
-    List<String> exempt = tables.stream()
-        .filter(t -> !t.enabled() || !t.forced() || t.policies() == 0)
-        .map(t -> t.name() + " (enable=" + t.enabled() + ", force=" + t.forced() + ", policies=" + t.policies() + ")")
-        .toList();
-    assertThat(exempt).as("tables with workspace_id lacking ENABLE+FORCE RLS or a policy").isEmpty();
+    List<String> exempt =
+        tables.stream()
+            .filter(t -> !t.enabled() || !t.forced() || t.policies() == 0)
+            .map(
+                t ->
+                    t.name()
+                        + " (enable="
+                        + t.enabled()
+                        + ", force="
+                        + t.forced()
+                        + ", policies="
+                        + t.policies()
+                        + ")")
+            .toList();
+    assertThat(exempt)
+        .as("tables with workspace_id lacking ENABLE+FORCE RLS or a policy")
+        .isEmpty();
   }
 
   @Test
-  void theSweepFunctionIsSecurityDefinerWithAFixedSearchPathAndOnlyTheRequestRoleMayCallIt() throws Exception {
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("""
+  void theSweepFunctionIsSecurityDefinerWithAFixedSearchPathAndOnlyTheRequestRoleMayCallIt()
+      throws Exception {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                """
             SELECT p.prosecdef, array_to_string(p.proconfig, ','),
                    has_function_privilege('umbra_app', p.oid, 'EXECUTE'),
                    has_function_privilege('public', p.oid, 'EXECUTE')
@@ -90,20 +110,24 @@ class TenantTablesRlsTest {
             WHERE n.nspname = 'webtty' AND p.proname = 'expired_sessions'""")) {
       assertThat(rs.next()).as("webtty.expired_sessions exists").isTrue();
       assertThat(rs.getBoolean(1)).as("SECURITY DEFINER").isTrue();
-      assertThat(rs.getString(2)).as("fixed search_path").isEqualTo("search_path=pg_catalog, pg_temp");
+      assertThat(rs.getString(2))
+          .as("fixed search_path")
+          .isEqualTo("search_path=pg_catalog, pg_temp");
       assertThat(rs.getBoolean(3)).as("request role may execute").isTrue();
       assertThat(rs.getBoolean(4)).as("PUBLIC may not execute").isFalse();
     }
   }
 
   @Test
-  void theSweepFunctionSeesExpiredSessionsOfEveryWorkspaceWhenTheOwnerIsNoSuperuser() throws Exception {
+  void theSweepFunctionSeesExpiredSessionsOfEveryWorkspaceWhenTheOwnerIsNoSuperuser()
+      throws Exception {
     // production shape: the schema owner is an ordinary role, so FORCE applies RLS to it too
     String suffix = UUID.randomUUID().toString().replace("-", "").substring(0, 8);
     String owner = "umbra_t_owner_" + suffix;
     String app = "umbra_t_app_" + suffix;
     try (TestPostgres db = TestPostgres.createDatabase()) {
-      try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
+      try (Connection c = db.ownerConnection();
+          Statement st = c.createStatement()) {
         st.execute("CREATE ROLE " + owner + " LOGIN NOSUPERUSER NOBYPASSRLS CREATEROLE");
         st.execute("GRANT CREATE ON DATABASE " + db.location().database() + " TO " + owner);
       }
@@ -112,18 +136,26 @@ class TenantTablesRlsTest {
         PgLocation login = Migrations.prepare(asOwner, "webtty", Optional.empty(), app);
         UUID a = UUID.randomUUID();
         UUID b = UUID.randomUUID();
-        try (Connection c = DriverManager.getConnection(asOwner.jdbcUrl(), asOwner.jdbcProperties()); Statement st = c.createStatement()) {
+        try (Connection c =
+                DriverManager.getConnection(asOwner.jdbcUrl(), asOwner.jdbcProperties());
+            Statement st = c.createStatement()) {
           for (UUID ws : List.of(a, b)) {
             st.execute("BEGIN");
             st.execute("SELECT set_config('umbra.workspace_id', '" + ws + "', true)");
-            st.execute("INSERT INTO webtty.sessions (workspace_id, session_id, server_id, opened_by, recording, started_at, ended_at, header) "
-                + "VALUES ('" + ws + "', 'old', 'm', 'ivy', true, now() - interval '2 days', now() - interval '2 days', '\\\\x01')");
+            st.execute(
+                "INSERT INTO webtty.sessions (workspace_id, session_id, server_id, opened_by, recording, started_at, ended_at, header) "
+                    + "VALUES ('"
+                    + ws
+                    + "', 'old', 'm', 'ivy', true, now() - interval '2 days', now() - interval '2 days', '\\\\x01')");
             st.execute("COMMIT");
           }
         }
-        try (Connection c = DriverManager.getConnection(login.jdbcUrl(), login.jdbcProperties()); Statement st = c.createStatement()) {
+        try (Connection c = DriverManager.getConnection(login.jdbcUrl(), login.jdbcProperties());
+            Statement st = c.createStatement()) {
           List<String> found = new ArrayList<>();
-          try (ResultSet rs = st.executeQuery("SELECT workspace_id FROM webtty.expired_sessions(now() - interval '1 day', 1000)")) {
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT workspace_id FROM webtty.expired_sessions(now() - interval '1 day', 1000)")) {
             while (rs.next()) {
               found.add(rs.getString(1));
             }
@@ -136,7 +168,8 @@ class TenantTablesRlsTest {
           }
         }
       } finally {
-        try (Connection c = db.ownerConnection(); Statement st = c.createStatement()) {
+        try (Connection c = db.ownerConnection();
+            Statement st = c.createStatement()) {
           st.execute("DROP SCHEMA IF EXISTS webtty CASCADE");
           st.execute("DROP OWNED BY " + app + ", " + owner);
           st.execute("DROP ROLE IF EXISTS " + app);

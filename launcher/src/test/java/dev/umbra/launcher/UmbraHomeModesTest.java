@@ -15,11 +15,12 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Every directory under UMBRA_HOME is 0700 and every file 0600 (finding 10: {@code dev} was
- * 0755 around the 0600 bootstrap token), and directories are made in one place only.
+ * Every directory under UMBRA_HOME is 0700 and every file 0600 (finding 10: {@code dev} was 0755
+ * around the 0600 bootstrap token), and directories are made in one place only.
  */
 class UmbraHomeModesTest {
   private static final String DIR_MODE = "rwx------";
+
   /** Calls that make directories with the umask's mode; only KeyFiles may use them. */
   private static final Pattern MAKES_DIRECTORIES =
       Pattern.compile("Files\\.createDirector(y|ies)\\(|\\.mkdirs?\\(|createTempDirectory\\(");
@@ -42,7 +43,8 @@ class UmbraHomeModesTest {
     Path home = tmp.resolve("home");
     Files.createDirectories(home.resolve("dev"));
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString(DIR_MODE));
-    Files.setPosixFilePermissions(home.resolve("dev"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.setPosixFilePermissions(
+        home.resolve("dev"), PosixFilePermissions.fromString("rwxr-xr-x"));
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> DevSetup.bootstrapToken(home))
         .hasMessageContaining("chmod 700 " + home.resolve("dev"));
     assertThat(Files.exists(home.resolve("dev").resolve("bootstrap-token"))).isFalse();
@@ -54,14 +56,19 @@ class UmbraHomeModesTest {
     List<String> offenders = new ArrayList<>();
     for (String module : List.of("shared", "services", "clients", "launcher")) {
       try (Stream<Path> files = Files.walk(repo.resolve(module))) {
-        for (Path f : files.filter(p -> p.toString().endsWith(".java") && p.toString().contains("/src/main/")).toList()) {
+        for (Path f :
+            files
+                .filter(p -> p.toString().endsWith(".java") && p.toString().contains("/src/main/"))
+                .toList()) {
           if (f.endsWith(Path.of("dev/umbra/crypto/keys/KeyFiles.java"))) {
             continue;
           }
           List<String> lines = Files.readAllLines(f, StandardCharsets.UTF_8);
           for (int i = 0; i < lines.size(); i++) {
-            // a directory outside UMBRA_HOME, or one whose mode is set right after, says so on its line
-            if (MAKES_DIRECTORIES.matcher(lines.get(i)).find() && !lines.get(i).contains("mode set below")
+            // a directory outside UMBRA_HOME, or one whose mode is set right after, says so on its
+            // line
+            if (MAKES_DIRECTORIES.matcher(lines.get(i)).find()
+                && !lines.get(i).contains("mode set below")
                 && !lines.get(i).contains("outside UMBRA_HOME")) {
               offenders.add(repo.relativize(f) + ":" + (i + 1));
             }
@@ -69,7 +76,9 @@ class UmbraHomeModesTest {
         }
       }
     }
-    assertThat(offenders).as("make directories with KeyFiles.ensurePrivateDirectory/ensurePrivateDirectories").isEmpty();
+    assertThat(offenders)
+        .as("make directories with KeyFiles.ensurePrivateDirectory/ensurePrivateDirectories")
+        .isEmpty();
   }
 
   private static String mode(Path p) throws IOException {

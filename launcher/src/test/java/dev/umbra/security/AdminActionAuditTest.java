@@ -49,10 +49,10 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Every admin action of the control plane reaches the audit store: a real control plane and a
- * real audit service share PostgreSQL and Redis, the actions go through the API (devices through
- * the real {@code umbra} CLI flows, which sign), and each test finds the stored event in
- * {@code audit.events} with its actor, target and outcome.
+ * Every admin action of the control plane reaches the audit store: a real control plane and a real
+ * audit service share PostgreSQL and Redis, the actions go through the API (devices through the
+ * real {@code umbra} CLI flows, which sign), and each test finds the stored event in {@code
+ * audit.events} with its actor, target and outcome.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdminActionAuditTest {
@@ -87,18 +87,30 @@ class AdminActionAuditTest {
     deploy(ServiceName.CONTROL_PLANE, prefix, home, env, ControlPlaneService::new);
     deploy(ServiceName.AUDIT, prefix, home, env, AuditService::new);
     cpUrl = "http://127.0.0.1:" + cpPort;
-    http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     admin = cliHome("admin");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "first");
-    ownerToken = new JsonObject(Files.readString(admin.resolve("cli/credentials.json"))).getString("api_token");
+    ownerToken =
+        new JsonObject(Files.readString(admin.resolve("cli/credentials.json")))
+            .getString("api_token");
     ownerAccount = cp("GET", "/v1/me", ownerToken, null).body.getString("account_id");
   }
 
-  <S extends UmbraService> void deploy(ServiceName name, String prefix, Path home, Map<String, String> env,
-      Function<ServiceRuntime, S> factory) throws Exception {
+  <S extends UmbraService> void deploy(
+      ServiceName name,
+      String prefix,
+      Path home,
+      Map<String, String> env,
+      Function<ServiceRuntime, S> factory)
+      throws Exception {
     ServiceConfig config = TestServices.config(name, pg, prefix, home, env);
     RedisBus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    await(TestServices.deploy(vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory));
+    await(
+        TestServices.deploy(vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory));
   }
 
   @AfterAll
@@ -114,8 +126,17 @@ class AdminActionAuditTest {
     Workspace ws = workspace();
     ok(admin, "device", "trust", "-w", ws.name);
     JsonObject req = pendingDevice(ws, "laptop");
-    ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", ws.name);
-    assertStored(ws.id, "device.approved", "device:" + req.getString("id"), ownerAccount, "success");
+    ok(
+        admin,
+        "devices",
+        "approve",
+        req.getString("id"),
+        "--code",
+        req.getString("verification_code"),
+        "-w",
+        ws.name);
+    assertStored(
+        ws.id, "device.approved", "device:" + req.getString("id"), ownerAccount, "success");
   }
 
   @Test
@@ -123,15 +144,34 @@ class AdminActionAuditTest {
     Workspace ws = workspace();
     ok(admin, "device", "trust", "-w", ws.name);
     JsonObject req = pendingDevice(ws, "stranger");
-    assertStored(ws.id, "device.trust_requested", "device:" + req.getString("id"), ownerAccount, "success");
+    assertStored(
+        ws.id, "device.trust_requested", "device:" + req.getString("id"), ownerAccount, "success");
     Run rejected = ok(admin, "devices", "reject", req.getString("id"), "-w", ws.name, "--json");
     assertThat(rejected.json().getString("status")).isEqualTo("rejected");
-    assertThat(cp("GET", "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id"), ownerToken, null).status).isEqualTo(404);
-    assertStored(ws.id, "device.rejected", "device:" + req.getString("id"), ownerAccount, "success");
+    assertThat(
+            cp(
+                    "GET",
+                    "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id"),
+                    ownerToken,
+                    null)
+                .status)
+        .isEqualTo(404);
+    assertStored(
+        ws.id, "device.rejected", "device:" + req.getString("id"), ownerAccount, "success");
     // a trusted device is not a request: it is revoked, not rejected
-    String own = ok(admin, "devices", "list", "-w", ws.name, "--json").array().stream().map(JsonObject.class::cast)
-        .filter(d -> "trusted".equals(d.getString("status"))).findFirst().orElseThrow().getString("id");
-    Response trusted = cp("POST", "/v1/workspaces/" + ws.id + "/devices/" + own + "/rejection", ownerToken, new JsonObject());
+    String own =
+        ok(admin, "devices", "list", "-w", ws.name, "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(d -> "trusted".equals(d.getString("status")))
+            .findFirst()
+            .orElseThrow()
+            .getString("id");
+    Response trusted =
+        cp(
+            "POST",
+            "/v1/workspaces/" + ws.id + "/devices/" + own + "/rejection",
+            ownerToken,
+            new JsonObject());
     assertThat(trusted.status).isEqualTo(409);
   }
 
@@ -141,11 +181,24 @@ class AdminActionAuditTest {
     ok(admin, "device", "trust", "-w", ws.name);
     JsonObject req = pendingDevice(ws, "tablet");
     Joined member = join(ws, "member");
-    Response refused = cp("POST", "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id") + "/rejection", member.token, new JsonObject());
+    Response refused =
+        cp(
+            "POST",
+            "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id") + "/rejection",
+            member.token,
+            new JsonObject());
     assertThat(refused.status).isEqualTo(403);
-    assertThat(cp("GET", "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id"), ownerToken, null).body.getString("status"))
+    assertThat(
+            cp(
+                    "GET",
+                    "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id"),
+                    ownerToken,
+                    null)
+                .body
+                .getString("status"))
         .isEqualTo("pending");
-    JsonObject denied = assertStored(ws.id, "access.denied", "workspace:" + ws.id, member.account, "denied");
+    JsonObject denied =
+        assertStored(ws.id, "access.denied", "workspace:" + ws.id, member.account, "denied");
     assertThat(denied.getJsonObject("metadata").getString("reason")).isEqualTo("role");
   }
 
@@ -154,7 +207,15 @@ class AdminActionAuditTest {
     Workspace ws = workspace();
     ok(admin, "device", "trust", "-w", ws.name);
     JsonObject req = pendingDevice(ws, "phone");
-    ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", ws.name);
+    ok(
+        admin,
+        "devices",
+        "approve",
+        req.getString("id"),
+        "--code",
+        req.getString("verification_code"),
+        "-w",
+        ws.name);
     ok(admin, "devices", "revoke", req.getString("id"), "--no-rotate", "-w", ws.name);
     assertStored(ws.id, "device.revoked", "device:" + req.getString("id"), ownerAccount, "success");
   }
@@ -164,16 +225,37 @@ class AdminActionAuditTest {
   @Test
   void issuingAnInvitationIsAudited() throws Exception {
     Workspace ws = workspace();
-    JsonObject inv = cp("POST", "/v1/workspaces/" + ws.id + "/invitations", ownerToken, new JsonObject().put("role", "member")).body;
-    assertStored(ws.id, "member.invited", "invitation:" + inv.getString("id"), ownerAccount, "success");
+    JsonObject inv =
+        cp(
+                "POST",
+                "/v1/workspaces/" + ws.id + "/invitations",
+                ownerToken,
+                new JsonObject().put("role", "member"))
+            .body;
+    assertStored(
+        ws.id, "member.invited", "invitation:" + inv.getString("id"), ownerAccount, "success");
   }
 
   @Test
   void cancellingAnInvitationIsAudited() throws Exception {
     Workspace ws = workspace();
-    JsonObject inv = cp("POST", "/v1/workspaces/" + ws.id + "/invitations", ownerToken, new JsonObject().put("role", "member")).body;
-    assertThat(cp("DELETE", "/v1/workspaces/" + ws.id + "/invitations/" + inv.getString("id"), ownerToken, null).status).isEqualTo(204);
-    assertStored(ws.id, "invite.revoked", "invitation:" + inv.getString("id"), ownerAccount, "success");
+    JsonObject inv =
+        cp(
+                "POST",
+                "/v1/workspaces/" + ws.id + "/invitations",
+                ownerToken,
+                new JsonObject().put("role", "member"))
+            .body;
+    assertThat(
+            cp(
+                    "DELETE",
+                    "/v1/workspaces/" + ws.id + "/invitations/" + inv.getString("id"),
+                    ownerToken,
+                    null)
+                .status)
+        .isEqualTo(204);
+    assertStored(
+        ws.id, "invite.revoked", "invitation:" + inv.getString("id"), ownerAccount, "success");
   }
 
   @Test
@@ -187,56 +269,107 @@ class AdminActionAuditTest {
   void changingAMembersRoleIsAudited() throws Exception {
     Workspace ws = workspace();
     Joined joined = join(ws, "member");
-    Response changed = cp("PATCH", "/v1/workspaces/" + ws.id + "/members/" + joined.memberId, ownerToken, new JsonObject().put("role", "viewer"));
+    Response changed =
+        cp(
+            "PATCH",
+            "/v1/workspaces/" + ws.id + "/members/" + joined.memberId,
+            ownerToken,
+            new JsonObject().put("role", "viewer"));
     assertThat(changed.status).as(changed.body.encode()).isEqualTo(200);
-    assertStored(ws.id, "member.role_changed", "member:" + joined.memberId, ownerAccount, "success");
+    assertStored(
+        ws.id, "member.role_changed", "member:" + joined.memberId, ownerAccount, "success");
   }
 
   @Test
   void removingAMemberIsAudited() throws Exception {
     Workspace ws = workspace();
     Joined joined = join(ws, "member");
-    assertThat(cp("DELETE", "/v1/workspaces/" + ws.id + "/members/" + joined.memberId, ownerToken, null).status).isEqualTo(204);
+    assertThat(
+            cp(
+                    "DELETE",
+                    "/v1/workspaces/" + ws.id + "/members/" + joined.memberId,
+                    ownerToken,
+                    null)
+                .status)
+        .isEqualTo(204);
     assertStored(ws.id, "member.removed", "member:" + joined.memberId, ownerAccount, "success");
   }
 
-  // ---------------------------------------------------------------- API tokens (deployment chain: a token is not in a workspace)
+  // ---------------------------------------------------------------- API tokens (deployment chain:
+  // a token is not in a workspace)
 
   @Test
   void creatingAnApiTokenIsAudited() throws Exception {
-    JsonObject t = cp("POST", "/v1/tokens", ownerToken, new JsonObject().put("name", "ci-" + UUID.randomUUID())).body;
-    assertStored(DEPLOYMENT_CHAIN, "token.created", "token:" + t.getString("id"), ownerAccount, "success");
+    JsonObject t =
+        cp(
+                "POST",
+                "/v1/tokens",
+                ownerToken,
+                new JsonObject().put("name", "ci-" + UUID.randomUUID()))
+            .body;
+    assertStored(
+        DEPLOYMENT_CHAIN, "token.created", "token:" + t.getString("id"), ownerAccount, "success");
   }
 
   @Test
   void revokingAnApiTokenIsAudited() throws Exception {
-    JsonObject t = cp("POST", "/v1/tokens", ownerToken, new JsonObject().put("name", "ci-" + UUID.randomUUID())).body;
-    assertThat(cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null).status).isEqualTo(204);
-    assertStored(DEPLOYMENT_CHAIN, "token.revoked", "token:" + t.getString("id"), ownerAccount, "success");
+    JsonObject t =
+        cp(
+                "POST",
+                "/v1/tokens",
+                ownerToken,
+                new JsonObject().put("name", "ci-" + UUID.randomUUID()))
+            .body;
+    assertThat(cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null).status)
+        .isEqualTo(204);
+    assertStored(
+        DEPLOYMENT_CHAIN, "token.revoked", "token:" + t.getString("id"), ownerAccount, "success");
   }
 
-  // ---------------------------------------------------------------- what daemons report (signed with the binding key)
+  // ---------------------------------------------------------------- what daemons report (signed
+  // with the binding key)
 
   @Test
-  void aDaemonsCommandRunReportIsStoredWithTheMachineExitStatusAndDurationAndAReplayAddsNothing() throws Exception {
+  void aDaemonsCommandRunReportIsStoredWithTheMachineExitStatusAndDurationAndAReplayAddsNothing()
+      throws Exception {
     Workspace ws = workspace();
     Ed25519KeyPair key = Ed25519KeyPair.generate();
     UUID mid = machine(ws, key);
     DaemonAudit.Report run = DaemonAudit.Report.commandRun(0xabcdefL, 3, 1250);
     DaemonAudit sender = new DaemonAudit(vertx, null, null, () -> key, Clock.systemUTC());
     String eventId = sender.newEventId();
-    JsonObject body = DaemonAudit.body(UUID.fromString(ws.id), mid, System.currentTimeMillis(), eventId, run, key);
+    JsonObject body =
+        DaemonAudit.body(
+            UUID.fromString(ws.id), mid, System.currentTimeMillis(), eventId, run, key);
     Response taken = cp("POST", DaemonAudit.PATH, null, body);
     assertThat(taken.status).as(taken.body.encode()).isEqualTo(202);
-    JsonObject stored = assertStored(ws.id, "command.run", "machine:" + mid, mid.toString(), "success", "machine");
-    assertThat(stored.getJsonObject("metadata").getMap()).containsEntry("exit_status", "3").containsEntry("duration_ms", "1250")
-        .containsEntry("channel", "abcdef").doesNotContainKeys("argv", "command", "output");
+    JsonObject stored =
+        assertStored(ws.id, "command.run", "machine:" + mid, mid.toString(), "success", "machine");
+    assertThat(stored.getJsonObject("metadata").getMap())
+        .containsEntry("exit_status", "3")
+        .containsEntry("duration_ms", "1250")
+        .containsEntry("channel", "abcdef")
+        .doesNotContainKeys("argv", "command", "output");
     assertThat(cp("POST", DaemonAudit.PATH, null, body).status).isEqualTo(202);
     // a later report is stored after the replay would have been (one ingest stream, in order)
-    assertThat(cp("POST", DaemonAudit.PATH, null, DaemonAudit.body(UUID.fromString(ws.id), mid, System.currentTimeMillis(),
-        sender.newEventId(), DaemonAudit.Report.tunnelOpened(1), key)).status).isEqualTo(202);
+    assertThat(
+            cp(
+                    "POST",
+                    DaemonAudit.PATH,
+                    null,
+                    DaemonAudit.body(
+                        UUID.fromString(ws.id),
+                        mid,
+                        System.currentTimeMillis(),
+                        sender.newEventId(),
+                        DaemonAudit.Report.tunnelOpened(1),
+                        key))
+                .status)
+        .isEqualTo(202);
     assertStored(ws.id, "tunnel.opened", "machine:" + mid, mid.toString(), "success", "machine");
-    assertThat(count(ws.id, "command.run")).as("the replayed report is de-duplicated on its event id").isEqualTo(1);
+    assertThat(count(ws.id, "command.run"))
+        .as("the replayed report is de-duplicated on its event id")
+        .isEqualTo(1);
   }
 
   @Test
@@ -247,33 +380,77 @@ class AdminActionAuditTest {
     DaemonAudit sender = new DaemonAudit(vertx, null, null, () -> key, Clock.systemUTC());
     UUID wid = UUID.fromString(ws.id);
     // signed by another key: refused before anything is emitted
-    JsonObject forged = DaemonAudit.body(wid, mid, System.currentTimeMillis(), sender.newEventId(),
-        DaemonAudit.Report.commandRun(8, 0, 1), Ed25519KeyPair.generate());
+    JsonObject forged =
+        DaemonAudit.body(
+            wid,
+            mid,
+            System.currentTimeMillis(),
+            sender.newEventId(),
+            DaemonAudit.Report.commandRun(8, 0, 1),
+            Ed25519KeyPair.generate());
     assertThat(cp("POST", DaemonAudit.PATH, null, forged).status).isEqualTo(401);
-    assertThat(cp("POST", DaemonAudit.PATH, null, DaemonAudit.body(wid, mid, System.currentTimeMillis(), sender.newEventId(),
-        DaemonAudit.Report.tunnelOpened(7), key)).status).isEqualTo(202);
-    assertThat(cp("POST", DaemonAudit.PATH, null, DaemonAudit.body(wid, mid, System.currentTimeMillis(), sender.newEventId(),
-        DaemonAudit.Report.tunnelClosed(7, 100, 2048, 40, ""), key)).status).isEqualTo(202);
+    assertThat(
+            cp(
+                    "POST",
+                    DaemonAudit.PATH,
+                    null,
+                    DaemonAudit.body(
+                        wid,
+                        mid,
+                        System.currentTimeMillis(),
+                        sender.newEventId(),
+                        DaemonAudit.Report.tunnelOpened(7),
+                        key))
+                .status)
+        .isEqualTo(202);
+    assertThat(
+            cp(
+                    "POST",
+                    DaemonAudit.PATH,
+                    null,
+                    DaemonAudit.body(
+                        wid,
+                        mid,
+                        System.currentTimeMillis(),
+                        sender.newEventId(),
+                        DaemonAudit.Report.tunnelClosed(7, 100, 2048, 40, ""),
+                        key))
+                .status)
+        .isEqualTo(202);
     assertStored(ws.id, "tunnel.opened", "machine:" + mid, mid.toString(), "success", "machine");
-    JsonObject closed = assertStored(ws.id, "tunnel.closed", "machine:" + mid, mid.toString(), "success", "machine");
-    assertThat(closed.getJsonObject("metadata").getMap()).containsEntry("bytes_in", "100").containsEntry("bytes_out", "2048")
+    JsonObject closed =
+        assertStored(
+            ws.id, "tunnel.closed", "machine:" + mid, mid.toString(), "success", "machine");
+    assertThat(closed.getJsonObject("metadata").getMap())
+        .containsEntry("bytes_in", "100")
+        .containsEntry("bytes_out", "2048")
         .containsEntry("channel", "7");
-    assertThat(count(ws.id, "command.run")).as("the forged report, sent before the tunnel reports, was not stored").isZero();
+    assertThat(count(ws.id, "command.run"))
+        .as("the forged report, sent before the tunnel reports, was not stored")
+        .isZero();
   }
 
   UUID machine(Workspace ws, Ed25519KeyPair key) {
-    Response created = cp("POST", "/internal/v1/workspaces/" + ws.id + "/machines", null, new JsonObject()
-        .put("install_id", UUID.randomUUID().toString())
-        .put("x25519_public_key", X25519KeyPair.generate().publicKey().toHex())
-        .put("ed25519_public_key", key.publicKey().toHex())
-        .put("name", "box"), Map.of(InternalCredential.HEADER, INTERNAL));
+    Response created =
+        cp(
+            "POST",
+            "/internal/v1/workspaces/" + ws.id + "/machines",
+            null,
+            new JsonObject()
+                .put("install_id", UUID.randomUUID().toString())
+                .put("x25519_public_key", X25519KeyPair.generate().publicKey().toHex())
+                .put("ed25519_public_key", key.publicKey().toHex())
+                .put("name", "box"),
+            Map.of(InternalCredential.HEADER, INTERNAL));
     assertThat(created.status).as(created.body.encode()).isEqualTo(201);
     return UUID.fromString(created.body.getString("id"));
   }
 
   long count(String workspace, String action) throws Exception {
-    try (Connection c = pg.ownerConnection(); PreparedStatement st = c.prepareStatement(
-        "SELECT count(*) FROM audit.events WHERE workspace_id = ?::uuid AND action = ?")) {
+    try (Connection c = pg.ownerConnection();
+        PreparedStatement st =
+            c.prepareStatement(
+                "SELECT count(*) FROM audit.events WHERE workspace_id = ?::uuid AND action = ?")) {
       st.setString(1, workspace);
       st.setString(2, action);
       try (ResultSet rs = st.executeQuery()) {
@@ -292,42 +469,71 @@ class AdminActionAuditTest {
   Workspace workspace() {
     String name = "ws-" + UUID.randomUUID().toString().substring(0, 8);
     ok(admin, "workspace", "create", name);
-    String id = ok(admin, "workspace", "list", "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("name").equals(name)).findFirst().orElseThrow().getString("id");
+    String id =
+        ok(admin, "workspace", "list", "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(j -> j.getString("name").equals(name))
+            .findFirst()
+            .orElseThrow()
+            .getString("id");
     return new Workspace(name, id);
   }
 
   /** A second CLI of the owner's account asks to be trusted without waiting. */
   JsonObject pendingDevice(Workspace ws, String name) throws Exception {
     Path home = cliHome(name + "-" + ws.name);
-    Files.createDirectories(home.resolve("cli"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        home.resolve("cli"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
-    return ok(home, "device", "trust", "-w", ws.name, "--wait", "0", "--json", "--name", name).json();
+    return ok(home, "device", "trust", "-w", ws.name, "--wait", "0", "--json", "--name", name)
+        .json();
   }
 
   Joined join(Workspace ws, String role) {
-    String invite = cp("POST", "/v1/workspaces/" + ws.id + "/invitations", ownerToken, new JsonObject().put("role", role)).body.getString("token");
-    Response accepted = cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
+    String invite =
+        cp(
+                "POST",
+                "/v1/workspaces/" + ws.id + "/invitations",
+                ownerToken,
+                new JsonObject().put("role", role))
+            .body
+            .getString("token");
+    Response accepted =
+        cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
     assertThat(accepted.status).as(accepted.body.encode()).isEqualTo(201);
     String token = accepted.body.getJsonObject("api_token").getString("token");
-    return new Joined(token, accepted.body.getString("member_id"), cp("GET", "/v1/me", token, null).body.getString("account_id"));
+    return new Joined(
+        token,
+        accepted.body.getString("member_id"),
+        cp("GET", "/v1/me", token, null).body.getString("account_id"));
   }
 
   /**
-   * Polls {@code audit.events} (as the owner, so across RLS) until the event is stored, then
-   * checks its actor, target and outcome, and that it came from the control plane.
+   * Polls {@code audit.events} (as the owner, so across RLS) until the event is stored, then checks
+   * its actor, target and outcome, and that it came from the control plane.
    */
-  JsonObject assertStored(String workspace, String action, String target, String actorId, String outcome) throws Exception {
+  JsonObject assertStored(
+      String workspace, String action, String target, String actorId, String outcome)
+      throws Exception {
     return assertStored(workspace, action, target, actorId, outcome, "member");
   }
 
-  JsonObject assertStored(String workspace, String action, String target, String actorId, String outcome, String actorKind)
+  JsonObject assertStored(
+      String workspace,
+      String action,
+      String target,
+      String actorId,
+      String outcome,
+      String actorKind)
       throws Exception {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
     while (true) {
-      try (Connection c = pg.ownerConnection(); PreparedStatement st = c.prepareStatement(
-          "SELECT actor_kind, actor_id, outcome, service, metadata::text FROM audit.events "
-              + "WHERE workspace_id = ?::uuid AND action = ? AND target = ? ORDER BY seq DESC LIMIT 1")) {
+      try (Connection c = pg.ownerConnection();
+          PreparedStatement st =
+              c.prepareStatement(
+                  "SELECT actor_kind, actor_id, outcome, service, metadata::text FROM audit.events "
+                      + "WHERE workspace_id = ?::uuid AND action = ? AND target = ? ORDER BY seq DESC LIMIT 1")) {
         st.setString(1, workspace);
         st.setString(2, action);
         st.setString(3, target);
@@ -341,7 +547,9 @@ class AdminActionAuditTest {
           }
         }
       }
-      assertThat(System.nanoTime()).as(action + " on " + target + " reached audit.events within 15 s").isLessThan(deadline);
+      assertThat(System.nanoTime())
+          .as(action + " on " + target + " reached audit.events within 15 s")
+          .isLessThan(deadline);
       Thread.sleep(50);
     }
   }
@@ -352,18 +560,26 @@ class AdminActionAuditTest {
     return cp(method, path, token, body, Map.of());
   }
 
-  Response cp(String method, String path, String token, JsonObject body, Map<String, String> headers) {
+  Response cp(
+      String method, String path, String token, JsonObject body, Map<String, String> headers) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(cpUrl + path)).timeout(Duration.ofSeconds(20))
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()))
-          .header("content-type", "application/json");
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(cpUrl + path))
+              .timeout(Duration.ofSeconds(20))
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body.encode()))
+              .header("content-type", "application/json");
       if (token != null) {
         b.header("authorization", "Bearer " + token);
       }
       headers.forEach(b::header);
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       String text = r.body();
-      return new Response(r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));
+      return new Response(
+          r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));
     } catch (Exception e) {
       throw new IllegalStateException(method + " " + path, e);
     }
@@ -382,16 +598,23 @@ class AdminActionAuditTest {
   Run ok(Path home, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("USER", "audit"), args);
-    Run r = new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of("USER", "audit"),
+            args);
+    Run r =
+        new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
     return r;
   }
 
   Path cliHome(String name) throws Exception {
     Path home = tmp.resolve(name);
-    Files.createDirectories(home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     return home;
   }
 

@@ -51,16 +51,22 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class NetEdgeTest {
-  private static final String[] SERVICES = {"CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"};
+  private static final String[] SERVICES = {
+    "CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"
+  };
   private static final Duration HEALTHZ_BUDGET = Duration.ofMillis(50);
 
   /** One WebSocket endpoint: its service, path, token and frame limit. */
-  private record Endpoint(String name, String service, String path, String token, int maxFrameBytes) {}
+  private record Endpoint(
+      String name, String service, String path, String token, int maxFrameBytes) {}
 
   private final Map<String, Integer> ports = new LinkedHashMap<>();
   private final List<Endpoint> endpoints = new ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
   private Path home;
   private TestPostgres pg;
   private ChildJvm platform;
@@ -80,15 +86,38 @@ class NetEdgeTest {
     ports.forEach((s, p) -> env.put("UMBRA_" + s + "_PORT", Integer.toString(p)));
     platform = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev");
     platform.awaitLine(l -> l.startsWith("ready in "), 120);
-    Api api = new Api(new CliContext(home, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
-        new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8), Map.of(), new JsonHttp(), Clock.systemUTC()));
+    Api api =
+        new Api(
+            new CliContext(
+                home,
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8),
+                Map.of(),
+                new JsonHttp(),
+                Clock.systemUTC()));
     workspace = api.workspace(null);
     controlPlaneToken = api.saved().apiToken();
-    endpoints.add(new Endpoint("audit tail", "AUDIT", "/v1/workspaces/" + workspace + "/audit/tail",
-        api.session(workspace, "audit"), UmbraService.DEFAULT_MAX_WEBSOCKET_BYTES));
-    endpoints.add(new Endpoint("relay", "RELAY", RelayWire.PATH, api.session(workspace, "relay"), RelayWire.DEFAULT_MAX_FRAME_BYTES));
-    endpoints.add(new Endpoint("webtty client", "WEBTTY_ENGINE", WebTtyWire.CLIENT_PATH,
-        api.session(workspace, "webtty-engine"), WebTtyWire.MAX_FRAME_BYTES * 4));
+    endpoints.add(
+        new Endpoint(
+            "audit tail",
+            "AUDIT",
+            "/v1/workspaces/" + workspace + "/audit/tail",
+            api.session(workspace, "audit"),
+            UmbraService.DEFAULT_MAX_WEBSOCKET_BYTES));
+    endpoints.add(
+        new Endpoint(
+            "relay",
+            "RELAY",
+            RelayWire.PATH,
+            api.session(workspace, "relay"),
+            RelayWire.DEFAULT_MAX_FRAME_BYTES));
+    endpoints.add(
+        new Endpoint(
+            "webtty client",
+            "WEBTTY_ENGINE",
+            WebTtyWire.CLIENT_PATH,
+            api.session(workspace, "webtty-engine"),
+            WebTtyWire.MAX_FRAME_BYTES * 4));
   }
 
   @AfterAll
@@ -112,21 +141,29 @@ class NetEdgeTest {
 
   @Test
   @Order(1)
-  void theFirstUpgradeOfEveryWebSocketRouteAfterTheStartCompletesWithinTwoSeconds() throws Exception {
+  void theFirstUpgradeOfEveryWebSocketRouteAfterTheStartCompletesWithinTwoSeconds()
+      throws Exception {
     // the audit tail first: nothing in dev mode opens it, so this is its very first upgrade
     for (Endpoint e : endpoints) {
       long t0 = System.nanoTime();
       try (RawWebSocket ws = open(e, Map.of())) {
         assertThat(ws.upgrade().status()).as(e.name() + ": " + ws.upgrade().body()).isEqualTo(101);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).as(e.name()).isLessThan(Duration.ofSeconds(2));
+        assertThat(Duration.ofNanos(System.nanoTime() - t0))
+            .as(e.name())
+            .isLessThan(Duration.ofSeconds(2));
       }
     }
   }
 
   private Duration healthz(String service) throws IOException, InterruptedException {
     long t0 = System.nanoTime();
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(service) + "/healthz"))
-        .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + ports.get(service) + "/healthz"))
+                .timeout(Duration.ofSeconds(10))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     Duration took = Duration.ofNanos(System.nanoTime() - t0);
     assertThat(r.statusCode()).as(service + ": " + r.body()).isEqualTo(200);
     return took;
@@ -147,34 +184,48 @@ class NetEdgeTest {
     ConcurrentLinkedQueue<Throwable> failures = new ConcurrentLinkedQueue<>();
     List<Long> all = java.util.Collections.synchronizedList(new ArrayList<>());
     Map<String, List<Long>> perService = new java.util.concurrent.ConcurrentHashMap<>();
-    Thread prober = Thread.ofPlatform().start(() -> {
-      try {
-        while (bombing.get()) {
-          for (String s : SERVICES) {
-            Duration took = healthz(s);
-            all.add(took.toMillis());
-            perService.computeIfAbsent(s, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(took.toMillis());
-            if (took.compareTo(HEALTHZ_BUDGET) >= 0) {
-              slow.add(s + " " + took.toMillis() + " ms");
-            }
-          }
-        }
-      } catch (Throwable t) {
-        failures.add(t);
-      }
-    });
+    Thread prober =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    while (bombing.get()) {
+                      for (String s : SERVICES) {
+                        Duration took = healthz(s);
+                        all.add(took.toMillis());
+                        perService
+                            .computeIfAbsent(
+                                s, k -> java.util.Collections.synchronizedList(new ArrayList<>()))
+                            .add(took.toMillis());
+                        if (took.compareTo(HEALTHZ_BUDGET) >= 0) {
+                          slow.add(s + " " + took.toMillis() + " ms");
+                        }
+                      }
+                    }
+                  } catch (Throwable t) {
+                    failures.add(t);
+                  }
+                });
     try {
       for (int round = 0; round < 200 && (round < 3 || all.size() < 100); round++) {
         for (Endpoint e : endpoints) {
-          try (RawWebSocket ws = open(e, Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
+          try (RawWebSocket ws =
+              open(
+                  e,
+                  Map.of(
+                      "Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
             assertThat(ws.upgrade().status()).as(e.name()).isEqualTo(101);
-            assertThat(ws.upgrade().header("sec-websocket-extensions")).as(e.name() + " negotiated no compression").isEmpty();
+            assertThat(ws.upgrade().header("sec-websocket-extensions"))
+                .as(e.name() + " negotiated no compression")
+                .isEmpty();
             long t0 = System.nanoTime();
             ws.send(2, true, bomb);
             Optional<RawWebSocket.Frame> close = ws.awaitClose();
             // a compressed frame on a connection without the extension is a protocol error (1002)
             close.ifPresent(f -> assertThat(f.closeCode()).as(e.name()).isEqualTo(1002));
-            assertThat(Duration.ofNanos(System.nanoTime() - t0)).as(e.name() + " refused at once").isLessThan(Duration.ofSeconds(2));
+            assertThat(Duration.ofNanos(System.nanoTime() - t0))
+                .as(e.name() + " refused at once")
+                .isLessThan(Duration.ofSeconds(2));
           }
         }
       }
@@ -194,12 +245,21 @@ class NetEdgeTest {
       List<Long> mine = perService.get(s);
       mine.sort(null);
       // the figures for the record (docs/security.md): probes per service, median, p99, slowest
-      System.out.printf("healthz during bombs: %s n=%d median=%d ms p99=%d ms max=%d ms under-50ms=%.1f%%%n", s, mine.size(),
-          mine.get(mine.size() / 2), mine.get((int) Math.min(mine.size() - 1, Math.ceil(mine.size() * 0.99) - 1)),
-          mine.get(mine.size() - 1), 100.0 * mine.stream().filter(x -> x < HEALTHZ_BUDGET.toMillis()).count() / mine.size());
-      assertThat(mine.get(mine.size() / 2)).as(s + " median /healthz during bombs (ms): " + mine).isLessThan(HEALTHZ_BUDGET.toMillis());
+      System.out.printf(
+          "healthz during bombs: %s n=%d median=%d ms p99=%d ms max=%d ms under-50ms=%.1f%%%n",
+          s,
+          mine.size(),
+          mine.get(mine.size() / 2),
+          mine.get((int) Math.min(mine.size() - 1, Math.ceil(mine.size() * 0.99) - 1)),
+          mine.get(mine.size() - 1),
+          100.0 * mine.stream().filter(x -> x < HEALTHZ_BUDGET.toMillis()).count() / mine.size());
+      assertThat(mine.get(mine.size() / 2))
+          .as(s + " median /healthz during bombs (ms): " + mine)
+          .isLessThan(HEALTHZ_BUDGET.toMillis());
     }
-    assertThat(sorted.get(sorted.size() - 1)).as("slowest /healthz during bombs (ms): " + slow).isLessThan(500L);
+    assertThat(sorted.get(sorted.size() - 1))
+        .as("slowest /healthz during bombs (ms): " + slow)
+        .isLessThan(500L);
   }
 
   @Test
@@ -229,25 +289,44 @@ class NetEdgeTest {
   @Order(4)
   void compressedRequestBodiesAreRefusedWith415OnEveryService() throws Exception {
     record Route(String service, String method, String path, String token) {}
-    List<Route> routes = List.of(
-        new Route("CONTROL_PLANE", "POST", "/v1/sessions", controlPlaneToken),
-        new Route("CONTROL_PLANE", "POST", "/v1/workspaces", controlPlaneToken),
-        new Route("PAIRING", "POST", "/v1/redeem", null),
-        new Route("PAIRING", "POST", "/v1/workspaces/" + workspace + "/codes", endpoints.get(0).token()),
-        new Route("AUDIT", "POST", "/v1/admin/audit/dead-letters/x/redrive", null),
-        new Route("RELAY", "POST", RelayWire.PATH, null),
-        new Route("WEBTTY_ENGINE", "POST", WebTtyWire.RECORDINGS_PATH, null));
-    byte[] body = gzip("{\"workspace_id\":\"" + workspace + "\",\"audience\":\"relay\",\"name\":\"x\"}");
+    List<Route> routes =
+        List.of(
+            new Route("CONTROL_PLANE", "POST", "/v1/sessions", controlPlaneToken),
+            new Route("CONTROL_PLANE", "POST", "/v1/workspaces", controlPlaneToken),
+            new Route("PAIRING", "POST", "/v1/redeem", null),
+            new Route(
+                "PAIRING",
+                "POST",
+                "/v1/workspaces/" + workspace + "/codes",
+                endpoints.get(0).token()),
+            new Route("AUDIT", "POST", "/v1/admin/audit/dead-letters/x/redrive", null),
+            new Route("RELAY", "POST", RelayWire.PATH, null),
+            new Route("WEBTTY_ENGINE", "POST", WebTtyWire.RECORDINGS_PATH, null));
+    byte[] body =
+        gzip("{\"workspace_id\":\"" + workspace + "\",\"audience\":\"relay\",\"name\":\"x\"}");
     for (Route r : routes) {
       for (String encoding : new String[] {"gzip", "deflate", "br"}) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(r.service()) + r.path()))
-            .header("content-type", "application/json").header("content-encoding", encoding)
-            .method(r.method(), HttpRequest.BodyPublishers.ofByteArray(body));
+        HttpRequest.Builder b =
+            HttpRequest.newBuilder(
+                    URI.create("http://127.0.0.1:" + ports.get(r.service()) + r.path()))
+                .header("content-type", "application/json")
+                .header("content-encoding", encoding)
+                .method(r.method(), HttpRequest.BodyPublishers.ofByteArray(body));
         if (r.token() != null) {
           b.header("authorization", "Bearer " + r.token());
         }
         HttpResponse<String> resp = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(resp.statusCode()).as(r.service() + " " + r.method() + " " + r.path() + " " + encoding + ": " + resp.body())
+        assertThat(resp.statusCode())
+            .as(
+                r.service()
+                    + " "
+                    + r.method()
+                    + " "
+                    + r.path()
+                    + " "
+                    + encoding
+                    + ": "
+                    + resp.body())
             .isEqualTo(415);
         assertThat(resp.body()).contains("unsupported_content_encoding");
       }

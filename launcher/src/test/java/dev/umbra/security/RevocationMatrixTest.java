@@ -61,24 +61,25 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Issue 13's revocation matrix (docs/security.md, "Revocation"): every revocation kind (API token,
  * member, machine, device, keyset version) made through the real control plane endpoints (devices
- * and keysets through the real {@code umbra} CLI flows), against every service that accepts
- * session tokens (relay, webtty-engine, pairing, audit), each on its own Redis connection as
- * separate processes would be, on real PostgreSQL and Redis, in three cases:
+ * and keysets through the real {@code umbra} CLI flows), against every service that accepts session
+ * tokens (relay, webtty-engine, pairing, audit), each on its own Redis connection as separate
+ * processes would be, on real PostgreSQL and Redis, in three cases:
  *
  * <ul>
  *   <li><b>live</b>: a connection opened before the revocation is closed within 2 s (except for a
  *       keyset rotation, which ends no connection of a device it kept: those must stay open);
- *   <li><b>upgrade</b>: a new WebSocket upgrade with a token minted before it is refused within 2 s;
+ *   <li><b>upgrade</b>: a new WebSocket upgrade with a token minted before it is refused within 2
+ *       s;
  *   <li><b>request</b>: a new HTTP request with such a token is refused (401) within 2 s.
  * </ul>
  *
- * Where a case does not exist for a service the closest meaningful thing is tested, and said:
- * the relay has no HTTP API (request: a plain GET of its endpoint with the token is refused as
- * revoked, before it is told to use WebSocket); pairing has no WebSocket and no live connection
- * (live and upgrade: the pairing request on a client that succeeded just before is refused);
- * pairing and audit admit no machine sessions (machine: their refusal turns from 403 role into
- * 401 revoked); the audit tail admits no machine either (live for a machine: its upgrade refusal
- * turns into 401 revoked). Each cell failing is collected, so one run shows the whole matrix.
+ * Where a case does not exist for a service the closest meaningful thing is tested, and said: the
+ * relay has no HTTP API (request: a plain GET of its endpoint with the token is refused as revoked,
+ * before it is told to use WebSocket); pairing has no WebSocket and no live connection (live and
+ * upgrade: the pairing request on a client that succeeded just before is refused); pairing and
+ * audit admit no machine sessions (machine: their refusal turns from 403 role into 401 revoked);
+ * the audit tail admits no machine either (live for a machine: its upgrade refusal turns into 401
+ * revoked). Each cell failing is collected, so one run shows the whole matrix.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RevocationMatrixTest {
@@ -86,9 +87,20 @@ class RevocationMatrixTest {
   static final String INTERNAL = "internal-revocation-matrix-credential-0123456789abcdef";
   static final Duration WITHIN = Duration.ofSeconds(2);
 
-  enum Kind { TOKEN, MEMBER, MACHINE, DEVICE, KEYSET }
+  enum Kind {
+    TOKEN,
+    MEMBER,
+    MACHINE,
+    DEVICE,
+    KEYSET
+  }
 
-  enum Svc { RELAY, WEBTTY_ENGINE, PAIRING, AUDIT }
+  enum Svc {
+    RELAY,
+    WEBTTY_ENGINE,
+    PAIRING,
+    AUDIT
+  }
 
   Vertx vertx;
   TestPostgres pg;
@@ -118,33 +130,66 @@ class RevocationMatrixTest {
     Path serviceHome = tmp.resolve("services");
     deploy(ServiceName.CONTROL_PLANE, prefix, serviceHome, env, ControlPlaneService::new);
     ports.put(Svc.RELAY, deploy(ServiceName.RELAY, prefix, serviceHome, env, RelayService::new));
-    ports.put(Svc.PAIRING, deploy(ServiceName.PAIRING, prefix, serviceHome, env, PairingService::new));
+    ports.put(
+        Svc.PAIRING, deploy(ServiceName.PAIRING, prefix, serviceHome, env, PairingService::new));
     ports.put(Svc.AUDIT, deploy(ServiceName.AUDIT, prefix, serviceHome, env, AuditService::new));
-    ports.put(Svc.WEBTTY_ENGINE, deploy(ServiceName.WEBTTY_ENGINE, prefix, serviceHome, env, WebTtyService::new));
+    ports.put(
+        Svc.WEBTTY_ENGINE,
+        deploy(ServiceName.WEBTTY_ENGINE, prefix, serviceHome, env, WebTtyService::new));
     cpUrl = "http://127.0.0.1:" + cpPort;
-    http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(5)).build();
+    http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5))
+            .build();
     ws = vertx.createWebSocketClient();
     admin = cliHome("admin");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "first");
-    ownerToken = new JsonObject(Files.readString(admin.resolve("cli/credentials.json"))).getString("api_token");
-    // issue 13 finding 9 (fixed elsewhere): the first tail upgrade after a start may hang; spend it here
+    ownerToken =
+        new JsonObject(Files.readString(admin.resolve("cli/credentials.json")))
+            .getString("api_token");
+    // issue 13 finding 9 (fixed elsewhere): the first tail upgrade after a start may hang; spend it
+    // here
     UUID first = workspaceId("first");
-    String audit = cp("POST", "/v1/sessions", ownerToken, new JsonObject().put("workspace_id", first.toString()).put("audience", "audit"))
-        .body.getString("token");
+    String audit =
+        cp(
+                "POST",
+                "/v1/sessions",
+                ownerToken,
+                new JsonObject().put("workspace_id", first.toString()).put("audience", "audit"))
+            .body
+            .getString("token");
     try {
-      await(ws.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(ports.get(Svc.AUDIT))
-          .setURI("/v1/workspaces/" + first + "/audit/tail").setTimeout(3000).addHeader("authorization", "Bearer " + audit)), 5).close();
+      await(
+              ws.connect(
+                  new WebSocketConnectOptions()
+                      .setHost("127.0.0.1")
+                      .setPort(ports.get(Svc.AUDIT))
+                      .setURI("/v1/workspaces/" + first + "/audit/tail")
+                      .setTimeout(3000)
+                      .addHeader("authorization", "Bearer " + audit)),
+              5)
+          .close();
     } catch (Exception e) {
       // the warm-up may fail; the matrix's own connections must not
     }
   }
 
-  <S extends UmbraService> int deploy(ServiceName name, String prefix, Path home, Map<String, String> env,
-      java.util.function.Function<dev.umbra.kit.service.ServiceRuntime, S> factory) throws Exception {
+  <S extends UmbraService> int deploy(
+      ServiceName name,
+      String prefix,
+      Path home,
+      Map<String, String> env,
+      java.util.function.Function<dev.umbra.kit.service.ServiceRuntime, S> factory)
+      throws Exception {
     ServiceConfig config = TestServices.config(name, pg, prefix, home, env);
     RedisBus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     buses.add(bus);
-    S s = await(TestServices.deploy(vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory), 60);
+    S s =
+        await(
+            TestServices.deploy(
+                vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory),
+            60);
     return s.actualPort();
   }
 
@@ -171,7 +216,8 @@ class RevocationMatrixTest {
 
   @ParameterizedTest
   @EnumSource(Kind.class)
-  void everyServiceEndsLiveConnectionsAndRefusesNewUpgradesAndRequestsWithinTwoSeconds(Kind kind) throws Exception {
+  void everyServiceEndsLiveConnectionsAndRefusesNewUpgradesAndRequestsWithinTwoSeconds(Kind kind)
+      throws Exception {
     Subject who = subject(kind);
     Map<Svc, String> tokens = new EnumMap<>(Svc.class);
     for (Svc s : Svc.values()) {
@@ -190,12 +236,19 @@ class RevocationMatrixTest {
       try {
         socket = await(ws.connect(upgrade(s, who, tokens.get(s))), 10);
       } catch (java.util.concurrent.ExecutionException e) {
-        throw new AssertionError(kind + " × " + s + ": the live connection was refused before the revocation: "
-            + (e.getCause() instanceof UpgradeRejectedException r ? r.getStatus() + " " + r.getBody() : e.getCause()), e);
+        throw new AssertionError(
+            kind
+                + " × "
+                + s
+                + ": the live connection was refused before the revocation: "
+                + (e.getCause() instanceof UpgradeRejectedException r
+                    ? r.getStatus() + " " + r.getBody()
+                    : e.getCause()),
+            e);
       }
       CompletableFuture<Short> closed = new CompletableFuture<>();
       socket.closeHandler(v -> closed.complete(socket.closeStatusCode()));
-      socket.handler(b -> { });
+      socket.handler(b -> {});
       live.put(s, closed);
       sockets.put(s, socket);
     }
@@ -203,17 +256,25 @@ class RevocationMatrixTest {
     int beforeAudit = request(Svc.AUDIT, who, tokens.get(Svc.AUDIT));
     if (who.machine()) {
       // pairing and audit admit no machine session: refused by role (not as unauthenticated) before
-      assertThat(List.of(beforeRequest, beforeAudit)).as("pairing, audit before").allMatch(st -> st == 403 || st == 404);
+      assertThat(List.of(beforeRequest, beforeAudit))
+          .as("pairing, audit before")
+          .allMatch(st -> st == 403 || st == 404);
     } else {
       assertThat(List.of(beforeRequest, beforeAudit)).as("pairing, audit before").containsOnly(200);
     }
-    assertThat(request(Svc.WEBTTY_ENGINE, who, tokens.get(Svc.WEBTTY_ENGINE))).as("engine before").isNotEqualTo(401);
+    assertThat(request(Svc.WEBTTY_ENGINE, who, tokens.get(Svc.WEBTTY_ENGINE)))
+        .as("engine before")
+        .isNotEqualTo(401);
 
     who.revoke();
     long revokedAt = System.nanoTime();
 
-    // live connections (a rotation ends none: checked below, once the services show they applied it)
-    for (var e : kind == Kind.KEYSET ? Map.<Svc, CompletableFuture<Short>>of().entrySet() : live.entrySet()) {
+    // live connections (a rotation ends none: checked below, once the services show they applied
+    // it)
+    for (var e :
+        kind == Kind.KEYSET
+            ? Map.<Svc, CompletableFuture<Short>>of().entrySet()
+            : live.entrySet()) {
       long left = WITHIN.toNanos() - (System.nanoTime() - revokedAt);
       try {
         e.getValue().get(Math.max(left, 0), TimeUnit.NANOSECONDS);
@@ -222,26 +283,50 @@ class RevocationMatrixTest {
       }
     }
     // pairing (no live connection, no WebSocket): the next request of the same client is refused
-    cell(failures, kind, Svc.PAIRING, "live (n/a: next request of the same client)", revokedAt,
+    cell(
+        failures,
+        kind,
+        Svc.PAIRING,
+        "live (n/a: next request of the same client)",
+        revokedAt,
         () -> request(Svc.PAIRING, who, tokens.get(Svc.PAIRING)) == 401);
     if (who.machine()) {
       // the audit tail admits no machine: its refusal must turn from role (403) into revoked (401)
-      cell(failures, kind, Svc.AUDIT, "live (n/a for machines: tail refusal becomes 401)", revokedAt,
+      cell(
+          failures,
+          kind,
+          Svc.AUDIT,
+          "live (n/a for machines: tail refusal becomes 401)",
+          revokedAt,
           () -> upgradeStatus(Svc.AUDIT, who, tokens.get(Svc.AUDIT)) == 401);
     }
     // new upgrades
     for (Svc s : List.of(Svc.RELAY, Svc.WEBTTY_ENGINE, Svc.AUDIT)) {
-      cell(failures, kind, s, "upgrade", revokedAt, () -> {
-        int status = upgradeStatus(s, who, tokens.get(s));
-        return status == 401 || status == 403;
-      });
+      cell(
+          failures,
+          kind,
+          s,
+          "upgrade",
+          revokedAt,
+          () -> {
+            int status = upgradeStatus(s, who, tokens.get(s));
+            return status == 401 || status == 403;
+          });
     }
-    cell(failures, kind, Svc.PAIRING, "upgrade (n/a: no WebSocket; a second pre-revocation token)", revokedAt,
+    cell(
+        failures,
+        kind,
+        Svc.PAIRING,
+        "upgrade (n/a: no WebSocket; a second pre-revocation token)",
+        revokedAt,
         () -> request(Svc.PAIRING, who, secondPairing) == 401);
     if (kind == Kind.KEYSET) {
-      // A rotation re-credentials every remaining trusted device (the revoked one's DEVICE revocation
-      // ends its connections), so it ends no live connection of a device it kept (Revoked.endsLive):
-      // otherwise each device revocation would end every other device's terminals and channels. Each
+      // A rotation re-credentials every remaining trusted device (the revoked one's DEVICE
+      // revocation
+      // ends its connections), so it ends no live connection of a device it kept
+      // (Revoked.endsLive):
+      // otherwise each device revocation would end every other device's terminals and channels.
+      // Each
       // service has refused a new upgrade with the pre-rotation token above, so it applied the
       // rotation; a ping answered after that shows the connection was kept.
       for (var e : sockets.entrySet()) {
@@ -254,16 +339,28 @@ class RevocationMatrixTest {
           // closed already, or no answer: reported just below
         }
         if (live.get(e.getKey()).isDone() || !pong.isDone()) {
-          failures.add(kind + " × " + e.getKey() + " × live: a connection of a device the rotation kept was ended (close "
-              + live.get(e.getKey()).getNow(null) + ")");
+          failures.add(
+              kind
+                  + " × "
+                  + e.getKey()
+                  + " × live: a connection of a device the rotation kept was ended (close "
+                  + live.get(e.getKey()).getNow(null)
+                  + ")");
         }
         e.getValue().close();
       }
     }
     // new requests
     for (Svc s : Svc.values()) {
-      String what = s == Svc.RELAY ? "request (n/a: no HTTP API; a plain GET of the endpoint)" : "request";
-      cell(failures, kind, s, what, revokedAt, () -> request(s, who, tokens.get(s)) == (s == Svc.RELAY ? 403 : 401));
+      String what =
+          s == Svc.RELAY ? "request (n/a: no HTTP API; a plain GET of the endpoint)" : "request";
+      cell(
+          failures,
+          kind,
+          s,
+          what,
+          revokedAt,
+          () -> request(s, who, tokens.get(s)) == (s == Svc.RELAY ? 403 : 401));
     }
     assertThat(failures).as("cells of the matrix that failed").isEmpty();
   }
@@ -274,28 +371,61 @@ class RevocationMatrixTest {
     String relayToken = who.session(audience(Svc.RELAY));
     String pairingToken = who.session(audience(Svc.PAIRING));
     who.revoke();
-    // new instances, as a scaled-out or restarted service would be: they read the revocation log at start
+    // new instances, as a scaled-out or restarted service would be: they read the revocation log at
+    // start
     int relay = deploy(ServiceName.RELAY, prefix, tmp.resolve("services"), env, RelayService::new);
-    int pairing = deploy(ServiceName.PAIRING, prefix, tmp.resolve("services"), env, PairingService::new);
+    int pairing =
+        deploy(ServiceName.PAIRING, prefix, tmp.resolve("services"), env, PairingService::new);
     Map<Svc, Integer> fresh = Map.of(Svc.RELAY, relay, Svc.PAIRING, pairing);
     int upgrade;
     try {
-      await(ws.connect(upgrade(Svc.RELAY, who, relayToken).setPort(fresh.get(Svc.RELAY))), 10).close();
+      await(ws.connect(upgrade(Svc.RELAY, who, relayToken).setPort(fresh.get(Svc.RELAY))), 10)
+          .close();
       upgrade = 101;
     } catch (java.util.concurrent.ExecutionException e) {
       upgrade = e.getCause() instanceof UpgradeRejectedException r ? r.getStatus() : -1;
     }
     assertThat(upgrade).as("relay started after the revocation").isEqualTo(403);
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fresh.get(Svc.PAIRING)
-            + "/v1/workspaces/" + who.workspace() + "/codes")).header("authorization", "Bearer " + pairingToken)
-        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + fresh.get(Svc.PAIRING)
+                            + "/v1/workspaces/"
+                            + who.workspace()
+                            + "/codes"))
+                .header("authorization", "Bearer " + pairingToken)
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(r.statusCode()).as("pairing started after the revocation").isEqualTo(401);
     // and a token of the same subject that no revocation names still works there
-    String other = cp("POST", "/v1/sessions", ownerToken, new JsonObject().put("workspace_id", who.workspace().toString())
-        .put("audience", "pairing")).body.getString("token");
-    HttpResponse<String> ok = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + fresh.get(Svc.PAIRING)
-            + "/v1/workspaces/" + who.workspace() + "/codes")).header("authorization", "Bearer " + other)
-        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    String other =
+        cp(
+                "POST",
+                "/v1/sessions",
+                ownerToken,
+                new JsonObject()
+                    .put("workspace_id", who.workspace().toString())
+                    .put("audience", "pairing"))
+            .body
+            .getString("token");
+    HttpResponse<String> ok =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + fresh.get(Svc.PAIRING)
+                            + "/v1/workspaces/"
+                            + who.workspace()
+                            + "/codes"))
+                .header("authorization", "Bearer " + other)
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(ok.statusCode()).isEqualTo(200);
   }
 
@@ -303,8 +433,13 @@ class RevocationMatrixTest {
     boolean refused() throws Exception;
   }
 
-  /** Polls {@code check} until it reports the refusal, failing the cell past 2 s after the revocation. */
-  static void cell(List<String> failures, Kind kind, Svc svc, String what, long revokedAt, Check check) throws Exception {
+  /**
+   * Polls {@code check} until it reports the refusal, failing the cell past 2 s after the
+   * revocation.
+   */
+  static void cell(
+      List<String> failures, Kind kind, Svc svc, String what, long revokedAt, Check check)
+      throws Exception {
     while (!check.refused()) {
       if (System.nanoTime() - revokedAt > WITHIN.toNanos()) {
         failures.add(kind + " × " + svc + " × " + what + ": not refused within 2 s");
@@ -324,14 +459,19 @@ class RevocationMatrixTest {
   }
 
   WebSocketConnectOptions upgrade(Svc s, Subject who, String token) {
-    String path = switch (s) {
-      case RELAY -> RelayWire.PATH;
-      case WEBTTY_ENGINE -> who.machine() ? WebTtyWire.SERVER_PATH : WebTtyWire.CLIENT_PATH;
-      case AUDIT -> "/v1/workspaces/" + who.workspace() + "/audit/tail";
-      case PAIRING -> throw new IllegalArgumentException("pairing speaks no WebSocket");
-    };
-    return new WebSocketConnectOptions().setHost("127.0.0.1").setPort(ports.get(s)).setURI(path)
-        .setTimeout(5000).addHeader("authorization", "Bearer " + token);
+    String path =
+        switch (s) {
+          case RELAY -> RelayWire.PATH;
+          case WEBTTY_ENGINE -> who.machine() ? WebTtyWire.SERVER_PATH : WebTtyWire.CLIENT_PATH;
+          case AUDIT -> "/v1/workspaces/" + who.workspace() + "/audit/tail";
+          case PAIRING -> throw new IllegalArgumentException("pairing speaks no WebSocket");
+        };
+    return new WebSocketConnectOptions()
+        .setHost("127.0.0.1")
+        .setPort(ports.get(s))
+        .setURI(path)
+        .setTimeout(5000)
+        .addHeader("authorization", "Bearer " + token);
   }
 
   /** The HTTP status that refused an upgrade, or 101 when it was accepted (then closed at once). */
@@ -349,42 +489,78 @@ class RevocationMatrixTest {
   }
 
   int request(Svc s, Subject who, String token) throws Exception {
-    String path = switch (s) {
-      case RELAY -> RelayWire.PATH;
-      case WEBTTY_ENGINE -> WebTtyWire.RECORDINGS_PATH + "?workspace_id=" + who.workspace();
-      case PAIRING -> "/v1/workspaces/" + who.workspace() + "/codes";
-      case AUDIT -> "/v1/workspaces/" + who.workspace() + "/audit/events";
-    };
+    String path =
+        switch (s) {
+          case RELAY -> RelayWire.PATH;
+          case WEBTTY_ENGINE -> WebTtyWire.RECORDINGS_PATH + "?workspace_id=" + who.workspace();
+          case PAIRING -> "/v1/workspaces/" + who.workspace() + "/codes";
+          case AUDIT -> "/v1/workspaces/" + who.workspace() + "/audit/events";
+        };
     if (s == Svc.RELAY) {
-      // the relay's only route: a non-upgrade GET is answered 400 "WebSocket only" before auth; with
+      // the relay's only route: a non-upgrade GET is answered 400 "WebSocket only" before auth;
+      // with
       // Upgrade it authenticates first, so the closest thing to a request is a refused upgrade
       int status = upgradeStatus(s, who, token);
       return status == 101 ? 200 : status;
     }
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(s) + path))
-        .header("authorization", "Bearer " + token).timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + ports.get(s) + path))
+                .header("authorization", "Bearer " + token)
+                .timeout(Duration.ofSeconds(5))
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     return r.statusCode();
   }
 
   // ---------------------------------------------------------------- subjects, one workspace each
 
   Subject subject(Kind kind) throws Exception {
-    String name = "ws-" + kind.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
+    String name =
+        "ws-" + kind.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
     ok(admin, "workspace", "create", name);
     UUID wid = workspaceId(name);
     return switch (kind) {
       case TOKEN -> {
-        JsonObject t = cp("POST", "/v1/tokens", ownerToken, new JsonObject().put("name", "second")).body;
+        JsonObject t =
+            cp("POST", "/v1/tokens", ownerToken, new JsonObject().put("name", "second")).body;
         String token = t.getString("token");
-        yield member(wid, token, () -> assertThat(cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null).status).isEqualTo(204));
+        yield member(
+            wid,
+            token,
+            () ->
+                assertThat(cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null).status)
+                    .isEqualTo(204));
       }
       case MEMBER -> {
-        String invite = cp("POST", "/v1/workspaces/" + wid + "/invitations", ownerToken, new JsonObject().put("role", "admin")).body.getString("token");
-        Response accepted = cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
+        String invite =
+            cp(
+                    "POST",
+                    "/v1/workspaces/" + wid + "/invitations",
+                    ownerToken,
+                    new JsonObject().put("role", "admin"))
+                .body
+                .getString("token");
+        Response accepted =
+            cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
         assertThat(accepted.status).as(accepted.body.encode()).isEqualTo(201);
         JsonObject joined = accepted.body;
-        yield member(wid, joined.getJsonObject("api_token").getString("token"), () -> assertThat(
-            cp("DELETE", "/v1/workspaces/" + wid + "/members/" + joined.getString("member_id"), ownerToken, null).status).isEqualTo(204));
+        yield member(
+            wid,
+            joined.getJsonObject("api_token").getString("token"),
+            () ->
+                assertThat(
+                        cp(
+                                "DELETE",
+                                "/v1/workspaces/"
+                                    + wid
+                                    + "/members/"
+                                    + joined.getString("member_id"),
+                                ownerToken,
+                                null)
+                            .status)
+                    .isEqualTo(204));
       }
       case MACHINE -> machine(wid);
       case DEVICE -> {
@@ -392,22 +568,56 @@ class RevocationMatrixTest {
         // is trusted through the code flow, and the sessions are bound to it
         ok(admin, "device", "trust", "-w", name);
         Path laptop = secondCli("laptop-" + name);
-        JsonObject req = ok(laptop, "device", "trust", "-w", name, "--wait", "0", "--json", "--name", "laptop").json();
-        ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", name);
+        JsonObject req =
+            ok(laptop, "device", "trust", "-w", name, "--wait", "0", "--json", "--name", "laptop")
+                .json();
+        ok(
+            admin,
+            "devices",
+            "approve",
+            req.getString("id"),
+            "--code",
+            req.getString("verification_code"),
+            "-w",
+            name);
         String device = req.getString("id");
-        yield bound(wid, device, () -> ok(admin, "devices", "revoke", device, "--no-rotate", "-w", name));
+        yield bound(
+            wid, device, () -> ok(admin, "devices", "revoke", device, "--no-rotate", "-w", name));
       }
       case KEYSET -> {
         // sessions bound to the owner's own device (credential of version 1); revoking another
-        // device rotates the keyset to version 2, which voids them (the owner's device is not revoked)
+        // device rotates the keyset to version 2, which voids them (the owner's device is not
+        // revoked)
         ok(admin, "device", "trust", "-w", name);
-        String own = ok(admin, "devices", "list", "-w", name, "--json").array().stream().map(JsonObject.class::cast)
-            .filter(d -> "trusted".equals(d.getString("status"))).findFirst().orElseThrow().getString("id");
+        String own =
+            ok(admin, "devices", "list", "-w", name, "--json").array().stream()
+                .map(JsonObject.class::cast)
+                .filter(d -> "trusted".equals(d.getString("status")))
+                .findFirst()
+                .orElseThrow()
+                .getString("id");
         Path tablet = secondCli("tablet-" + name);
-        JsonObject req = ok(tablet, "device", "trust", "-w", name, "--wait", "0", "--json", "--name", "tablet").json();
-        ok(admin, "devices", "approve", req.getString("id"), "--code", req.getString("verification_code"), "-w", name);
-        yield bound(wid, own, () -> assertThat(ok(admin, "devices", "revoke", req.getString("id"), "-w", name, "--json").json()
-            .getInteger("keyset_version")).isEqualTo(2));
+        JsonObject req =
+            ok(tablet, "device", "trust", "-w", name, "--wait", "0", "--json", "--name", "tablet")
+                .json();
+        ok(
+            admin,
+            "devices",
+            "approve",
+            req.getString("id"),
+            "--code",
+            req.getString("verification_code"),
+            "-w",
+            name);
+        yield bound(
+            wid,
+            own,
+            () ->
+                assertThat(
+                        ok(admin, "devices", "revoke", req.getString("id"), "-w", name, "--json")
+                            .json()
+                            .getInteger("keyset_version"))
+                    .isEqualTo(2));
       }
     };
   }
@@ -420,7 +630,12 @@ class RevocationMatrixTest {
     return new Subject() {
       @Override
       public String session(String audience) {
-        Response r = cp("POST", "/v1/sessions", apiToken, new JsonObject().put("workspace_id", wid.toString()).put("audience", audience));
+        Response r =
+            cp(
+                "POST",
+                "/v1/sessions",
+                apiToken,
+                new JsonObject().put("workspace_id", wid.toString()).put("audience", audience));
         assertThat(r.status).as(r.body.encode()).isEqualTo(201);
         return r.body.getString("token");
       }
@@ -446,8 +661,15 @@ class RevocationMatrixTest {
     return new Subject() {
       @Override
       public String session(String audience) {
-        Response r = cp("POST", "/v1/sessions", ownerToken,
-            new JsonObject().put("workspace_id", wid.toString()).put("audience", audience).put("device_id", deviceId));
+        Response r =
+            cp(
+                "POST",
+                "/v1/sessions",
+                ownerToken,
+                new JsonObject()
+                    .put("workspace_id", wid.toString())
+                    .put("audience", audience)
+                    .put("device_id", deviceId));
         assertThat(r.status).as(r.body.encode()).isEqualTo(201);
         return r.body.getString("token");
       }
@@ -471,21 +693,37 @@ class RevocationMatrixTest {
 
   Subject machine(UUID wid) {
     Ed25519KeyPair key = Ed25519KeyPair.generate();
-    JsonObject created = cp("POST", "/internal/v1/workspaces/" + wid + "/machines", null, new JsonObject()
-        .put("install_id", UUID.randomUUID().toString())
-        .put("x25519_public_key", X25519KeyPair.generate().publicKey().toHex())
-        .put("ed25519_public_key", key.publicKey().toHex())
-        .put("name", "box"), Map.of(InternalCredential.HEADER, INTERNAL)).body;
+    JsonObject created =
+        cp(
+                "POST",
+                "/internal/v1/workspaces/" + wid + "/machines",
+                null,
+                new JsonObject()
+                    .put("install_id", UUID.randomUUID().toString())
+                    .put("x25519_public_key", X25519KeyPair.generate().publicKey().toHex())
+                    .put("ed25519_public_key", key.publicKey().toHex())
+                    .put("name", "box"),
+                Map.of(InternalCredential.HEADER, INTERNAL))
+            .body;
     UUID mid = UUID.fromString(created.getString("id"));
     long[] ts = {System.currentTimeMillis()};
     return new Subject() {
       @Override
       public String session(String audience) {
         long t = ++ts[0];
-        byte[] sig = key.privateKey().sign(MachineRoutes.machineSessionMessage(wid, mid, audience, t));
-        Response r = cp("POST", "/v1/machine-sessions", null, new JsonObject().put("workspace_id", wid.toString())
-            .put("machine_id", mid.toString()).put("audience", audience).put("timestamp_ms", t)
-            .put("signature", HexFormat.of().formatHex(sig)));
+        byte[] sig =
+            key.privateKey().sign(MachineRoutes.machineSessionMessage(wid, mid, audience, t));
+        Response r =
+            cp(
+                "POST",
+                "/v1/machine-sessions",
+                null,
+                new JsonObject()
+                    .put("workspace_id", wid.toString())
+                    .put("machine_id", mid.toString())
+                    .put("audience", audience)
+                    .put("timestamp_ms", t)
+                    .put("signature", HexFormat.of().formatHex(sig)));
         assertThat(r.status).as(r.body.encode()).isEqualTo(201);
         return r.body.getString("token");
       }
@@ -497,7 +735,9 @@ class RevocationMatrixTest {
 
       @Override
       public void revoke() {
-        assertThat(cp("DELETE", "/v1/workspaces/" + wid + "/machines/" + mid, ownerToken, null).status).isEqualTo(204);
+        assertThat(
+                cp("DELETE", "/v1/workspaces/" + wid + "/machines/" + mid, ownerToken, null).status)
+            .isEqualTo(204);
       }
 
       @Override
@@ -515,18 +755,26 @@ class RevocationMatrixTest {
     return cp(method, path, token, body, Map.of());
   }
 
-  Response cp(String method, String path, String token, JsonObject body, Map<String, String> headers) {
+  Response cp(
+      String method, String path, String token, JsonObject body, Map<String, String> headers) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(cpUrl + path)).timeout(Duration.ofSeconds(20))
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()))
-          .header("content-type", "application/json");
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(cpUrl + path))
+              .timeout(Duration.ofSeconds(20))
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body.encode()))
+              .header("content-type", "application/json");
       if (token != null) {
         b.header("authorization", "Bearer " + token);
       }
       headers.forEach(b::header);
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       String text = r.body();
-      return new Response(r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));
+      return new Response(
+          r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));
     } catch (Exception e) {
       throw new IllegalStateException(method + " " + path, e);
     }
@@ -545,28 +793,41 @@ class RevocationMatrixTest {
   Run ok(Path home, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8), new PrintStream(err, true, StandardCharsets.UTF_8),
-        Map.of("USER", "matrix"), args);
-    Run r = new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of("USER", "matrix"),
+            args);
+    Run r =
+        new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
     assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
     return r;
   }
 
   UUID workspaceId(String name) {
-    return ok(admin, "workspace", "list", "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("name").equals(name)).map(j -> UUID.fromString(j.getString("id"))).findFirst().orElseThrow();
+    return ok(admin, "workspace", "list", "--json").array().stream()
+        .map(JsonObject.class::cast)
+        .filter(j -> j.getString("name").equals(name))
+        .map(j -> UUID.fromString(j.getString("id")))
+        .findFirst()
+        .orElseThrow();
   }
 
   Path cliHome(String name) throws Exception {
     Path home = tmp.resolve(name);
-    Files.createDirectories(home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     return home;
   }
 
   /** Another CLI of the owner's account (a second laptop): same login, no device keys. */
   Path secondCli(String name) throws Exception {
     Path home = cliHome(name);
-    Files.createDirectories(home.resolve("cli"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        home.resolve("cli"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
     return home;
   }

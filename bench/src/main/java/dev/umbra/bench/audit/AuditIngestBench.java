@@ -32,36 +32,39 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Audit ingest throughput against plain INSERT loops, in one run on the same PostgreSQL, table
- * and events (docs/benchmarks.md, "Audit ingest"). The machine this runs on is shared, so the
- * phases are interleaved in rounds (each round measures every phase once, on fresh workspaces)
- * and the report gives per-round ratios and their median, which both sides' load affects alike.
+ * Audit ingest throughput against plain INSERT loops, in one run on the same PostgreSQL, table and
+ * events (docs/benchmarks.md, "Audit ingest"). The machine this runs on is shared, so the phases
+ * are interleaved in rounds (each round measures every phase once, on fresh workspaces) and the
+ * report gives per-round ratios and their median, which both sides' load affects alike.
  *
  * <ul>
- *   <li><b>ingest</b>: a round's events are emitted into the Redis stream first (consumer
- *       stopped); then the audit service's own consumer ({@link IngestConsumer}: read batch,
- *       decode, validate, lock chain head, de-dup, SHA-256 chain, multi-row insert, commit, XACK,
- *       PUBLISH) is started and drains them. Events/s = events / drain time.
+ *   <li><b>ingest</b>: a round's events are emitted into the Redis stream first (consumer stopped);
+ *       then the audit service's own consumer ({@link IngestConsumer}: read batch, decode,
+ *       validate, lock chain head, de-dup, SHA-256 chain, multi-row insert, commit, XACK, PUBLISH)
+ *       is started and drains them. Events/s = events / drain time.
  *   <li><b>plain INSERT loop</b>: the same events (already decoded; zero hashes, no chain, no
  *       stream) into the same table, one INSERT per event, each its own transaction: a naive
  *       writer. It is slow, so it runs on a quarter of the round's events.
  *   <li><b>plain INSERT loop, 500 per transaction</b>: one INSERT per event, 500 per transaction.
- *   <li><b>plain multi-row INSERT</b>: 500 rows per statement and transaction, no chain, no
- *       stream, no de-dup: the ceiling of what the table takes, for context.
+ *   <li><b>plain multi-row INSERT</b>: 500 rows per statement and transaction, no chain, no stream,
+ *       no de-dup: the ceiling of what the table takes, for context.
  * </ul>
  *
  * Arguments: {@code [rounds=5] [eventsPerRound=20000] [workspaces=4]}; a warm-up round comes first
  * and is not counted. System property {@code umbra.bench.batch} sets the consumer's batch size
- * (default 2000, the service's default). PostgreSQL server from
- * {@code UMBRA_BENCH_PG_URL} (default postgresql://postgres@127.0.0.1:5432/postgres; a fresh
- * database is created and dropped), Redis from {@code UMBRA_BENCH_REDIS_URL} (default
- * redis://127.0.0.1:6379, random key prefix).
+ * (default 2000, the service's default). PostgreSQL server from {@code UMBRA_BENCH_PG_URL} (default
+ * postgresql://postgres@127.0.0.1:5432/postgres; a fresh database is created and dropped), Redis
+ * from {@code UMBRA_BENCH_REDIS_URL} (default redis://127.0.0.1:6379, random key prefix).
  */
 public final class AuditIngestBench {
   private static final String PLAIN_INSERT =
-      "INSERT INTO events (" + StoredEvent.COLUMNS + ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13::jsonb,$14,$15)";
+      "INSERT INTO events ("
+          + StoredEvent.COLUMNS
+          + ") VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13::jsonb,$14,$15)";
   private static final String MULTI_INSERT =
-      "INSERT INTO events (" + StoredEvent.COLUMNS + ") "
+      "INSERT INTO events ("
+          + StoredEvent.COLUMNS
+          + ") "
           + "SELECT $1, t.seq, t.id, t.ak, t.ai, t.ac, t.tg, t.oc, t.tm, t.ip, t.rq, t.sv, t.md::jsonb, t.ph, t.h "
           + "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], "
           + "$9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], $15::bytea[]) "
@@ -76,7 +79,8 @@ public final class AuditIngestBench {
     int rounds = args.length > 0 ? Integer.parseInt(args[0]) : 5;
     int events = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
     int workspaces = args.length > 2 ? Integer.parseInt(args[2]) : 4;
-    URI pgServer = URI.create(env("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
+    URI pgServer =
+        URI.create(env("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
     URI redis = URI.create(env("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379"));
     PgLocation admin = PgLocation.parse(pgServer).withDatabase("postgres");
     String dbName = "umbra_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
@@ -102,8 +106,15 @@ public final class AuditIngestBench {
         }
         fillStream(emitter, ws, events);
         IngestConsumer consumer =
-            new IngestConsumer(vertx, bus, store, deadLetters,
-                new IngestConsumer.Settings("bench", Integer.getInteger("umbra.bench.batch", 2_000), Duration.ofSeconds(60)),
+            new IngestConsumer(
+                vertx,
+                bus,
+                store,
+                deadLetters,
+                new IngestConsumer.Settings(
+                    "bench",
+                    Integer.getInteger("umbra.bench.batch", 2_000),
+                    Duration.ofSeconds(60)),
                 registry);
         double before = stored.count();
         long i0 = System.nanoTime();
@@ -115,7 +126,8 @@ public final class AuditIngestBench {
           }
         }
         double ingest = rate(events, System.nanoTime() - i0);
-        Future<Void> stopping = Future.future(p -> vertx.runOnContext(v -> consumer.stop().onComplete(p)));
+        Future<Void> stopping =
+            Future.future(p -> vertx.runOnContext(v -> consumer.stop().onComplete(p)));
         await(stopping);
 
         // the same events as stored, for the baselines
@@ -127,11 +139,20 @@ public final class AuditIngestBench {
         if (round > 0) {
           results.add(r);
         }
-        System.out.printf(Locale.ROOT,
+        System.out.printf(
+            Locale.ROOT,
             "%s: ingest %,.0f/s  plain loop %,.0f/s (%.2fx)  plain loop 500/tx %,.0f/s (%.2fx)  multi-row %,.0f/s (%.2fx)%n",
-            round == 0 ? "warm-up" : "round " + round, ingest, plain, ingest / plain, plainBatched, ingest / plainBatched, multiRow, ingest / multiRow);
+            round == 0 ? "warm-up" : "round " + round,
+            ingest,
+            plain,
+            ingest / plain,
+            plainBatched,
+            ingest / plainBatched,
+            multiRow,
+            ingest / multiRow);
       }
-      long total = await(owner.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0);
+      long total =
+          await(owner.query("SELECT count(*) FROM events").execute()).iterator().next().getLong(0);
       printSummary(results, rounds, events, workspaces, total);
       await(db.close());
     } finally {
@@ -141,53 +162,95 @@ public final class AuditIngestBench {
     }
   }
 
-  /** Appends {@code events} audit events over the workspaces to the ingest stream, as a service would. */
+  /**
+   * Appends {@code events} audit events over the workspaces to the ingest stream, as a service
+   * would.
+   */
   private static void fillStream(AuditEmitter emitter, List<UUID> ws, int events) throws Exception {
     List<Future<String>> appends = new ArrayList<>(events);
     for (int i = 0; i < events; i++) {
-      appends.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED)
-          .workspace(ws.get(i % ws.size()))
-          .actor(AuditActor.device("device-" + (i % 50)))
-          .target("machine", "machine-" + (i % 200))
-          .sourceIp("203.0.113." + (i % 250))
-          .requestId("req-" + i)
-          .meta("channel", Integer.toString(i))
-          .success()
-          .emit());
+      appends.add(
+          emitter
+              .event(AuditAction.RELAY_CHANNEL_OPENED)
+              .workspace(ws.get(i % ws.size()))
+              .actor(AuditActor.device("device-" + (i % 50)))
+              .target("machine", "machine-" + (i % 200))
+              .sourceIp("203.0.113." + (i % 250))
+              .requestId("req-" + i)
+              .meta("channel", Integer.toString(i))
+              .success()
+              .emit());
     }
     await(Future.all(appends));
   }
 
-  private static void printSummary(List<Round> results, int rounds, int events, int workspaces, long total) {
-    System.out.printf(Locale.ROOT, "audit-bench rounds=%d events/round=%d workspaces=%d cores=%d rows=%d load=%.1f%n",
-        rounds, events, workspaces, Runtime.getRuntime().availableProcessors(), total,
+  private static void printSummary(
+      List<Round> results, int rounds, int events, int workspaces, long total) {
+    System.out.printf(
+        Locale.ROOT,
+        "audit-bench rounds=%d events/round=%d workspaces=%d cores=%d rows=%d load=%.1f%n",
+        rounds,
+        events,
+        workspaces,
+        Runtime.getRuntime().availableProcessors(),
+        total,
         java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
-    System.out.printf(Locale.ROOT, "median ingest with chain          %,10.0f events/s (best round %,.0f)%n",
-        median(results, Round::ingest), results.stream().mapToDouble(Round::ingest).max().orElse(0));
-    System.out.printf(Locale.ROOT, "median plain INSERT loop          %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
-        median(results, Round::plain), medianRatio(results, Round::plain));
-    System.out.printf(Locale.ROOT, "median plain INSERT loop 500/tx   %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
-        median(results, Round::plainBatched), medianRatio(results, Round::plainBatched));
-    System.out.printf(Locale.ROOT, "median plain multi-row INSERT     %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
-        median(results, Round::multiRow), medianRatio(results, Round::multiRow));
+    System.out.printf(
+        Locale.ROOT,
+        "median ingest with chain          %,10.0f events/s (best round %,.0f)%n",
+        median(results, Round::ingest),
+        results.stream().mapToDouble(Round::ingest).max().orElse(0));
+    System.out.printf(
+        Locale.ROOT,
+        "median plain INSERT loop          %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+        median(results, Round::plain),
+        medianRatio(results, Round::plain));
+    System.out.printf(
+        Locale.ROOT,
+        "median plain INSERT loop 500/tx   %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+        median(results, Round::plainBatched),
+        medianRatio(results, Round::plainBatched));
+    System.out.printf(
+        Locale.ROOT,
+        "median plain multi-row INSERT     %,10.0f events/s  ingest/plain median of rounds %.2fx%n",
+        median(results, Round::multiRow),
+        medianRatio(results, Round::multiRow));
   }
 
   /** The stored events' columns (zero hashes), to be inserted again under another workspace. */
   private static List<Tuple> storedRows(Pool owner, List<UUID> workspaces) {
     Buffer zero = Buffer.buffer(new byte[32]);
     List<Tuple> out = new ArrayList<>();
-    await(owner.preparedQuery("SELECT " + StoredEvent.COLUMNS + " FROM events WHERE workspace_id = ANY($1::uuid[]) "
-                + "AND action = 'relay.channel_opened' ORDER BY workspace_id, seq")
-            .execute(Tuple.tuple().addValue(workspaces.toArray(UUID[]::new))))
-        .forEach(r -> {
-          JsonObject meta = new JsonObject(new TreeMap<>(((JsonObject) r.getValue("metadata")).getMap()));
-          out.add(Tuple.tuple()
-              .addValue(null).addValue(null)
-              .addValue(r.getString("id")).addValue(r.getString("actor_kind")).addValue(r.getString("actor_id"))
-              .addValue(r.getString("action")).addValue(r.getString("target")).addValue(r.getString("outcome"))
-              .addValue(r.getLong("time_ms")).addValue(r.getString("source_ip")).addValue(r.getString("request_id"))
-              .addValue(r.getString("service")).addValue(meta.encode()).addValue(zero).addValue(zero));
-        });
+    await(
+            owner
+                .preparedQuery(
+                    "SELECT "
+                        + StoredEvent.COLUMNS
+                        + " FROM events WHERE workspace_id = ANY($1::uuid[]) "
+                        + "AND action = 'relay.channel_opened' ORDER BY workspace_id, seq")
+                .execute(Tuple.tuple().addValue(workspaces.toArray(UUID[]::new))))
+        .forEach(
+            r -> {
+              JsonObject meta =
+                  new JsonObject(new TreeMap<>(((JsonObject) r.getValue("metadata")).getMap()));
+              out.add(
+                  Tuple.tuple()
+                      .addValue(null)
+                      .addValue(null)
+                      .addValue(r.getString("id"))
+                      .addValue(r.getString("actor_kind"))
+                      .addValue(r.getString("actor_id"))
+                      .addValue(r.getString("action"))
+                      .addValue(r.getString("target"))
+                      .addValue(r.getString("outcome"))
+                      .addValue(r.getLong("time_ms"))
+                      .addValue(r.getString("source_ip"))
+                      .addValue(r.getString("request_id"))
+                      .addValue(r.getString("service"))
+                      .addValue(meta.encode())
+                      .addValue(zero)
+                      .addValue(zero));
+            });
     return out;
   }
 
@@ -202,14 +265,16 @@ public final class AuditIngestBench {
     } else {
       for (int start = 0; start < rows.size(); start += perTx) {
         int from = start;
-        await(owner.withTransaction(conn -> {
-          Future<?> f = Future.succeededFuture();
-          for (int i = from; i < Math.min(from + perTx, rows.size()); i++) {
-            Tuple t = withWorkspace(rows.get(i), ws, i + 1);
-            f = f.compose(x -> conn.preparedQuery(PLAIN_INSERT).execute(t));
-          }
-          return f;
-        }));
+        await(
+            owner.withTransaction(
+                conn -> {
+                  Future<?> f = Future.succeededFuture();
+                  for (int i = from; i < Math.min(from + perTx, rows.size()); i++) {
+                    Tuple t = withWorkspace(rows.get(i), ws, i + 1);
+                    f = f.compose(x -> conn.preparedQuery(PLAIN_INSERT).execute(t));
+                  }
+                  return f;
+                }));
       }
     }
     return rate(rows.size(), System.nanoTime() - t0);
@@ -230,11 +295,12 @@ public final class AuditIngestBench {
       params.addValue(seq);
       for (int col = 2; col < 15; col++) {
         int c = col;
-        Object[] values = switch (c) {
-          case 8 -> part.stream().map(t -> t.getLong(c)).toArray(Long[]::new);
-          case 13, 14 -> part.stream().map(t -> t.getBuffer(c)).toArray(Buffer[]::new);
-          default -> part.stream().map(t -> t.getString(c)).toArray(String[]::new);
-        };
+        Object[] values =
+            switch (c) {
+              case 8 -> part.stream().map(t -> t.getLong(c)).toArray(Long[]::new);
+              case 13, 14 -> part.stream().map(t -> t.getBuffer(c)).toArray(Buffer[]::new);
+              default -> part.stream().map(t -> t.getString(c)).toArray(String[]::new);
+            };
         params.addValue(values);
       }
       await(owner.withTransaction(conn -> conn.preparedQuery(MULTI_INSERT).execute(params)));
@@ -247,8 +313,10 @@ public final class AuditIngestBench {
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 
-  private static double medianRatio(List<Round> rounds, java.util.function.ToDoubleFunction<Round> baseline) {
-    double[] v = rounds.stream().mapToDouble(r -> r.ingest() / baseline.applyAsDouble(r)).sorted().toArray();
+  private static double medianRatio(
+      List<Round> rounds, java.util.function.ToDoubleFunction<Round> baseline) {
+    double[] v =
+        rounds.stream().mapToDouble(r -> r.ingest() / baseline.applyAsDouble(r)).sorted().toArray();
     return v.length % 2 == 1 ? v[v.length / 2] : (v[v.length / 2 - 1] + v[v.length / 2]) / 2;
   }
 

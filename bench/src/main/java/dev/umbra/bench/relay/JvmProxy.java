@@ -16,11 +16,22 @@ final class JvmProxy implements AutoCloseable {
 
   static JvmProxy start(int backendPort, Path log) throws Exception {
     int port = RelayProcess.freePort();
-    Process p = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-Xmx1g", "-Xms1g", "-XX:+UseG1GC", "-cp", System.getProperty("java.class.path"),
-            VertxWsProxy.class.getName(), String.valueOf(port), String.valueOf(backendPort),
-            System.getProperty("umbra.bench.proxyMode", "ws")))
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-Xmx1g",
+                    "-Xms1g",
+                    "-XX:+UseG1GC",
+                    "-cp",
+                    System.getProperty("java.class.path"),
+                    VertxWsProxy.class.getName(),
+                    String.valueOf(port),
+                    String.valueOf(backendPort),
+                    System.getProperty("umbra.bench.proxyMode", "ws")))
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     long deadline = System.currentTimeMillis() + 30_000;
     while (System.currentTimeMillis() < deadline) {
       if (Files.exists(log) && Files.readString(log).contains("ready")) {
@@ -32,7 +43,8 @@ final class JvmProxy implements AutoCloseable {
       Thread.sleep(50);
     }
     p.destroyForcibly();
-    throw new IllegalStateException("the Vert.x proxy did not start: " + (Files.exists(log) ? Files.readString(log) : ""));
+    throw new IllegalStateException(
+        "the Vert.x proxy did not start: " + (Files.exists(log) ? Files.readString(log) : ""));
   }
 
   @Override

@@ -22,7 +22,8 @@ final class Nginx implements AutoCloseable {
     }
     int port = RelayProcess.freePort();
     Files.createDirectories(dir.resolve("logs"));
-    String conf = """
+    String conf =
+        """
         worker_processes 1;
         daemon off;
         pid %1$s/nginx.pid;
@@ -51,18 +52,23 @@ final class Nginx implements AutoCloseable {
             }
           }
         }
-        """.formatted(dir, backendPort, port);
+        """
+            .formatted(dir, backendPort, port);
     Path file = dir.resolve("nginx.conf");
     Files.writeString(file, conf);
-    Process p = new ProcessBuilder(binary.toString(), "-c", file.toString(), "-p", dir.toString())
-        .redirectErrorStream(true).redirectOutput(dir.resolve("logs/stdout.log").toFile()).start();
+    Process p =
+        new ProcessBuilder(binary.toString(), "-c", file.toString(), "-p", dir.toString())
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("logs/stdout.log").toFile())
+            .start();
     long deadline = System.currentTimeMillis() + 10_000;
     while (System.currentTimeMillis() < deadline) {
       try (Socket s = new Socket("127.0.0.1", port)) {
         return new Nginx(port, p);
       } catch (IOException e) {
         if (!p.isAlive()) {
-          throw new IllegalStateException("nginx exited: " + Files.readString(dir.resolve("logs/stdout.log")));
+          throw new IllegalStateException(
+              "nginx exited: " + Files.readString(dir.resolve("logs/stdout.log")));
         }
         Thread.sleep(50);
       }

@@ -10,7 +10,6 @@ import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.relay.testing.TestTokens;
 import io.vertx.core.Future;
-
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
@@ -37,6 +36,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Relay benchmark (not a test; docs/benchmarks.md): in one run, against the same traffic,
+ *
  * <ul>
  *   <li>latency p50/p99 of 1 KiB frames echoed at fixed rates: through one relay instance, across
  *       two instances (Redis pub/sub), through nginx proxying WebSocket, and direct;
@@ -45,28 +45,36 @@ import java.util.concurrent.atomic.AtomicLong;
  *       instance and across two;
  *   <li>10 000 idle connections on one instance started with a 1 GiB heap: heap after GC.
  * </ul>
+ *
  * Relays run as separate JVMs (as in production); Redis from UMBRA_REDIS_URL (default localhost).
  * Options (system properties): umbra.bench.seconds (measure per point, default 4),
- * umbra.bench.rates (default 1000,5000), umbra.bench.bulkMiB (default 256), umbra.bench.idle (10000),
- * umbra.bench.debugPct (print each latency point's percentile ladder), umbra.bench.warmupSeconds (latency
- * warm-up per relay path, default 10), umbra.bench.rounds (latency rounds per rate, paths alternating, and Noise bulk rounds after one
- * warm-up; medians reported; default 3).
+ * umbra.bench.rates (default 1000,5000), umbra.bench.bulkMiB (default 256), umbra.bench.idle
+ * (10000), umbra.bench.debugPct (print each latency point's percentile ladder),
+ * umbra.bench.warmupSeconds (latency warm-up per relay path, default 10), umbra.bench.rounds
+ * (latency rounds per rate, paths alternating, and Noise bulk rounds after one warm-up; medians
+ * reported; default 3).
  */
 public final class RelayBench {
   /** What the JVM proxy baseline is, by -Dumbra.bench.proxyMode (ws, the default; tcp; socket). */
-  private static final String PROXY_LABEL = switch (System.getProperty("umbra.bench.proxyMode", "ws")) {
-    case "tcp" -> "jvm proxy (vert.x tcp bytes)";
-    case "socket" -> "jvm proxy (java.net bytes)";
-    default -> "jvm proxy (vert.x websocket)";
-  };
+  private static final String PROXY_LABEL =
+      switch (System.getProperty("umbra.bench.proxyMode", "ws")) {
+        case "tcp" -> "jvm proxy (vert.x tcp bytes)";
+        case "socket" -> "jvm proxy (java.net bytes)";
+        default -> "jvm proxy (vert.x websocket)";
+      };
 
   private static final int FRAME = 1024;
   private static final int BULK_FRAME = 32 * 1024;
   private static final int WINDOW = 256;
 
   private final Vertx vertx = Vertx.vertx();
-  private final WebSocketClient wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
-      .setMaxConnections(25_000).setMaxFrameSize(256 * 1024).setMaxMessageSize(256 * 1024).setConnectTimeout(30_000));
+  private final WebSocketClient wsClient =
+      vertx.createWebSocketClient(
+          new WebSocketClientOptions()
+              .setMaxConnections(25_000)
+              .setMaxFrameSize(256 * 1024)
+              .setMaxMessageSize(256 * 1024)
+              .setConnectTimeout(30_000));
   private final UUID workspace = UUID.randomUUID();
   private TestTokens tokens;
   private int rounds;
@@ -91,19 +99,23 @@ public final class RelayBench {
     long bulkBytes = Long.getLong("umbra.bench.bulkMiB", 256) * 1024 * 1024;
     int idle = Integer.getInteger("umbra.bench.idle", 10_000);
     rounds = Math.max(1, Integer.getInteger("umbra.bench.rounds", 3));
-    List<String> parts = List.of(System.getProperty("umbra.bench.parts", "latency,bulk,noise,idle").split(","));
+    List<String> parts =
+        List.of(System.getProperty("umbra.bench.parts", "latency,bulk,noise,idle").split(","));
     Path tmp = Files.createTempDirectory("umbra-relay-bench");
     tokens = await(TestTokens.start(vertx));
     Map<String, String> env = new HashMap<>();
     env.put("UMBRA_CONTROL_PLANE_URL", tokens.controlPlaneUrl().toString());
-    env.put("UMBRA_REDIS_URL", System.getenv().getOrDefault("UMBRA_REDIS_URL", "redis://127.0.0.1:6379"));
+    env.put(
+        "UMBRA_REDIS_URL",
+        System.getenv().getOrDefault("UMBRA_REDIS_URL", "redis://127.0.0.1:6379"));
     env.put("UMBRA_BUS_PREFIX", "bench" + UUID.randomUUID().toString().substring(0, 8) + ":");
     env.put("UMBRA_HOME", tmp.resolve("home").toString());
     env.put("UMBRA_RELAY_CONN_RATE", "1000000");
     env.put("UMBRA_RELAY_CONN_BURST", "1000000");
     env.put("UMBRA_RELAY_MSG_RATE", "10000000");
     env.put("UMBRA_RELAY_MSG_BURST", "10000000");
-    System.out.println("starting two relay instances (1 GiB heap each), nginx and an echo server ...");
+    System.out.println(
+        "starting two relay instances (1 GiB heap each), nginx and an echo server ...");
     try (RelayProcess r1 = RelayProcess.start("1g", env, tmp.resolve("relay1.log"));
         RelayProcess r2 = RelayProcess.start("1g", env, tmp.resolve("relay2.log"))) {
       HttpServer echo = echoServer();
@@ -114,7 +126,8 @@ public final class RelayBench {
         URI viaNginx = URI.create("ws://127.0.0.1:" + nginx.port);
         String target = "bench-" + UUID.randomUUID();
         RelayPeer daemon1 = RelayPeer.daemon(this, r1.ws(), target);
-        System.out.printf("%n%-34s %10s %10s %10s%n", "latency, 1 KiB echo", "rate/s", "p50 us", "p99 us");
+        System.out.printf(
+            "%n%-34s %10s %10s %10s%n", "latency, 1 KiB echo", "rate/s", "p50 us", "p99 us");
         if (parts.contains("latency")) {
           // JIT warm-up of both relays and of this JVM's paths, not measured: a relay's C2 compiler
           // keeps a core busy for several seconds after start, which would land in the first rounds
@@ -126,17 +139,28 @@ public final class RelayBench {
           latency(false, viaProxy.resolve("/echo"), null, 5000, warm);
         }
         for (String rs : parts.contains("latency") ? rates : new String[0]) {
-          latencyAtRate(Integer.parseInt(rs.trim()), r1, r2, target, viaProxy, viaNginx, direct, seconds);
+          latencyAtRate(
+              Integer.parseInt(rs.trim()), r1, r2, target, viaProxy, viaNginx, direct, seconds);
         }
         if (parts.contains("bulk")) {
-        System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");
-        double b1 = bulk(true, r1.ws(), target, bulkBytes);
-        double b2 = bulk(true, r2.ws(), target, bulkBytes);
-        double bn = bulk(false, viaNginx.resolve("/sink"), null, bulkBytes);
-        double bd = bulk(false, direct.resolve("/sink"), null, bulkBytes);
-        System.out.printf("%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n",
-            "relay, one instance", b1, "relay, across two instances", b2, "nginx", bn, "direct", bd);
-        System.out.printf("ratio relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f%n", b1 / bn, b2 / bn, b1 / bd);
+          System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");
+          double b1 = bulk(true, r1.ws(), target, bulkBytes);
+          double b2 = bulk(true, r2.ws(), target, bulkBytes);
+          double bn = bulk(false, viaNginx.resolve("/sink"), null, bulkBytes);
+          double bd = bulk(false, direct.resolve("/sink"), null, bulkBytes);
+          System.out.printf(
+              "%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n",
+              "relay, one instance",
+              b1,
+              "relay, across two instances",
+              b2,
+              "nginx",
+              bn,
+              "direct",
+              bd);
+          System.out.printf(
+              "ratio relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f%n",
+              b1 / bn, b2 / bn, b1 / bd);
         }
         daemon1.close();
         if (parts.contains("noise")) {
@@ -150,9 +174,20 @@ public final class RelayBench {
     }
   }
 
-  /** One offered rate: the paths alternate round by round; the medians of the rounds give the ratios. */
-  private void latencyAtRate(int rate, RelayProcess r1, RelayProcess r2, String target, URI viaProxy, URI viaNginx,
-      URI direct, int seconds) throws Exception {
+  /**
+   * One offered rate: the paths alternate round by round; the medians of the rounds give the
+   * ratios.
+   */
+  private void latencyAtRate(
+      int rate,
+      RelayProcess r1,
+      RelayProcess r2,
+      String target,
+      URI viaProxy,
+      URI viaNginx,
+      URI direct,
+      int seconds)
+      throws Exception {
     // paths alternate round by round, so a slow spell of this shared machine hits them alike;
     // the median of the rounds is what the ratios use
     List<Stats> one = new ArrayList<>();
@@ -166,8 +201,14 @@ public final class RelayBench {
       nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
       dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
       two.add(latency(true, r2.ws(), target, rate, seconds));
-      System.out.printf("  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n", round, rate,
-          one.getLast().p99Micros(), two.getLast().p99Micros(), nx.getLast().p99Micros(), dir.getLast().p99Micros(),
+      System.out.printf(
+          "  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n",
+          round,
+          rate,
+          one.getLast().p99Micros(),
+          two.getLast().p99Micros(),
+          nx.getLast().p99Micros(),
+          dir.getLast().p99Micros(),
           px.getLast().p99Micros());
     }
     Stats mOne = Stats.median(one);
@@ -180,14 +221,20 @@ public final class RelayBench {
     print("direct", rate, mDir);
     Stats mPx = Stats.median(px);
     print(PROXY_LABEL, rate, mPx);
-    System.out.printf("ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
-        mOne.p99Micros() / mNx.p99Micros(), mTwo.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mDir.p99Micros(), rounds);
-    System.out.printf("ratio p99 jvm proxy/nginx = %.2f, relay(one)/jvm proxy = %.2f%n",
+    System.out.printf(
+        "ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
+        mOne.p99Micros() / mNx.p99Micros(),
+        mTwo.p99Micros() / mNx.p99Micros(),
+        mOne.p99Micros() / mDir.p99Micros(),
+        rounds);
+    System.out.printf(
+        "ratio p99 jvm proxy/nginx = %.2f, relay(one)/jvm proxy = %.2f%n",
         mPx.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mPx.p99Micros());
   }
 
   /** Bulk through a TCP forward (Noise end to end) over one relay instance and across two. */
-  private void noisePart(RelayProcess r1, RelayProcess r2, Path tmp, long bulkBytes) throws Exception {
+  private void noisePart(RelayProcess r1, RelayProcess r2, Path tmp, long bulkBytes)
+      throws Exception {
     System.out.printf("%n%-34s %10s %10s%n", "bulk through a TCP forward, Noise", "MB/s", "Gbit/s");
     // HotSpot swaps in its AES-GCM intrinsics only once the calling code is C2-compiled
     // (thousands of calls); with 32 KiB messages the first few hundred MB run without them
@@ -197,35 +244,47 @@ public final class RelayBench {
     for (int i = 0; i < rounds; i++) {
       one[i] = noiseBulk(r1, r1, tmp, bulkBytes);
       two[i] = noiseBulk(r1, r2, tmp, bulkBytes);
-      System.out.printf("%-34s %10.0f %10.0f%n", "round " + (i + 1) + " one / two instances", one[i], two[i]);
+      System.out.printf(
+          "%-34s %10.0f %10.0f%n", "round " + (i + 1) + " one / two instances", one[i], two[i]);
     }
     double n1 = median(one);
     double n2 = median(two);
     System.out.println("median of the rounds:");
-    System.out.printf("%-34s %10.0f %10.2f%n%-34s %10.0f %10.2f%n", "one instance", n1, n1 * 8 / 1000, "across two instances", n2, n2 * 8 / 1000);
+    System.out.printf(
+        "%-34s %10.0f %10.2f%n%-34s %10.0f %10.2f%n",
+        "one instance", n1, n1 * 8 / 1000, "across two instances", n2, n2 * 8 / 1000);
   }
 
   private static void print(String what, int rate, Stats s) {
     System.out.printf("%-34s %10d %10.0f %10.0f%n", what, rate, s.p50Micros(), s.p99Micros());
   }
 
-  // ------------------------------------------------------------------ echo / sink server (nginx backend, direct)
+  // ------------------------------------------------------------------ echo / sink server (nginx
+  // backend, direct)
 
   private HttpServer echoServer() throws Exception {
-    return await(vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(256 * 1024).setMaxWebSocketMessageSize(256 * 1024).setTcpNoDelay(true))
-        .webSocketHandler(ws -> {
-          if (ws.path().startsWith("/sink")) {
-            long[] n = {0};
-            ws.binaryMessageHandler(b -> {
-              if (++n[0] % 64 == 0) {
-                ws.writeBinaryMessage(Buffer.buffer().appendLong(n[0]));
-              }
-            });
-          } else {
-            ws.binaryMessageHandler(ws::writeBinaryMessage);
-          }
-        })
-        .listen(0, "127.0.0.1"));
+    return await(
+        vertx
+            .createHttpServer(
+                new HttpServerOptions()
+                    .setMaxWebSocketFrameSize(256 * 1024)
+                    .setMaxWebSocketMessageSize(256 * 1024)
+                    .setTcpNoDelay(true))
+            .webSocketHandler(
+                ws -> {
+                  if (ws.path().startsWith("/sink")) {
+                    long[] n = {0};
+                    ws.binaryMessageHandler(
+                        b -> {
+                          if (++n[0] % 64 == 0) {
+                            ws.writeBinaryMessage(Buffer.buffer().appendLong(n[0]));
+                          }
+                        });
+                  } else {
+                    ws.binaryMessageHandler(ws::writeBinaryMessage);
+                  }
+                })
+            .listen(0, "127.0.0.1"));
   }
 
   // ------------------------------------------------------------------ a raw relay connection
@@ -241,36 +300,57 @@ public final class RelayBench {
     }
 
     static RelayPeer daemon(RelayBench b, URI url, String target) throws Exception {
-      WebSocket ws = await(b.wsClient.connect(new WebSocketConnectOptions().setAbsoluteURI(url.toString())
-          .putHeader("authorization", "Bearer " + b.tokens.machine(b.workspace, target))));
+      WebSocket ws =
+          await(
+              b.wsClient.connect(
+                  new WebSocketConnectOptions()
+                      .setAbsoluteURI(url.toString())
+                      .putHeader(
+                          "authorization", "Bearer " + b.tokens.machine(b.workspace, target))));
       CompletableFuture<Void> registered = new CompletableFuture<>();
       Map<Long, long[]> counts = new HashMap<>();
-      ws.binaryMessageHandler(buf -> {
-        RelayFrame f;
-        try {
-          f = RelayFrame.parseFrom(buf.getBytes());
-        } catch (InvalidProtocolBufferException e) {
-          return;
-        }
-        switch (f.getType()) {
-          case FRAME_TYPE_REGISTERED -> registered.complete(null);
-          case FRAME_TYPE_DATA -> {
-            if (f.getReason().equals("sink")) {
-              long n = ++counts.computeIfAbsent(f.getChannelId(), k -> new long[1])[0];
-              if (n % 64 == 0) {
-                ws.writeBinaryMessage(Buffer.buffer(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_ACK).setWorkspaceId(f.getWorkspaceId())
-                    .setTargetId(target).setChannelId(f.getChannelId()).setAck(n).build().toByteArray()));
-              }
-            } else {
-              // echoed as received, as nginx's backend echoes its bytes: the relay routes it back by channel
-              ws.writeBinaryMessage(buf);
+      ws.binaryMessageHandler(
+          buf -> {
+            RelayFrame f;
+            try {
+              f = RelayFrame.parseFrom(buf.getBytes());
+            } catch (InvalidProtocolBufferException e) {
+              return;
             }
-          }
-          default -> { }
-        }
-      });
-      ws.writeBinaryMessage(Buffer.buffer(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_REGISTER)
-          .setWorkspaceId(b.workspace.toString()).setTargetId(target).build().toByteArray()));
+            switch (f.getType()) {
+              case FRAME_TYPE_REGISTERED -> registered.complete(null);
+              case FRAME_TYPE_DATA -> {
+                if (f.getReason().equals("sink")) {
+                  long n = ++counts.computeIfAbsent(f.getChannelId(), k -> new long[1])[0];
+                  if (n % 64 == 0) {
+                    ws.writeBinaryMessage(
+                        Buffer.buffer(
+                            RelayFrame.newBuilder()
+                                .setType(FrameType.FRAME_TYPE_ACK)
+                                .setWorkspaceId(f.getWorkspaceId())
+                                .setTargetId(target)
+                                .setChannelId(f.getChannelId())
+                                .setAck(n)
+                                .build()
+                                .toByteArray()));
+                  }
+                } else {
+                  // echoed as received, as nginx's backend echoes its bytes: the relay routes it
+                  // back by channel
+                  ws.writeBinaryMessage(buf);
+                }
+              }
+              default -> {}
+            }
+          });
+      ws.writeBinaryMessage(
+          Buffer.buffer(
+              RelayFrame.newBuilder()
+                  .setType(FrameType.FRAME_TYPE_REGISTER)
+                  .setWorkspaceId(b.workspace.toString())
+                  .setTargetId(target)
+                  .build()
+                  .toByteArray()));
       registered.get(30, TimeUnit.SECONDS);
       return new RelayPeer(ws, target);
     }
@@ -287,8 +367,16 @@ public final class RelayBench {
     }
     WebSocket ws = await(wsClient.connect(o));
     if (relay) {
-      ws.writeBinaryMessage(Buffer.buffer(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_OPEN).setWorkspaceId(workspace.toString())
-          .setTargetId(target).setChannelId(channel).setPayload(ByteString.copyFrom(new byte[] {1})).build().toByteArray()));
+      ws.writeBinaryMessage(
+          Buffer.buffer(
+              RelayFrame.newBuilder()
+                  .setType(FrameType.FRAME_TYPE_OPEN)
+                  .setWorkspaceId(workspace.toString())
+                  .setTargetId(target)
+                  .setChannelId(channel)
+                  .setPayload(ByteString.copyFrom(new byte[] {1}))
+                  .build()
+                  .toByteArray()));
       Thread.sleep(300); // the relay subscribes the channel before forwarding
     }
     return ws;
@@ -296,50 +384,69 @@ public final class RelayBench {
 
   // ------------------------------------------------------------------ latency
 
-  private Stats latency(boolean relay, URI url, String target, int rate, int seconds) throws Exception {
+  private Stats latency(boolean relay, URI url, String target, int rate, int seconds)
+      throws Exception {
     long channel = System.nanoTime() | 1;
     WebSocket ws = client(relay, url, target, channel);
     long[] samples = new long[rate * (seconds + 2)];
     int[] n = {0};
     long warmEnd = System.nanoTime() + 1_000_000_000L;
     long end = warmEnd + seconds * 1_000_000_000L;
-    ws.binaryMessageHandler(buf -> {
-      long sent;
-      if (relay) {
-        try {
-          sent = Buffer.buffer(RelayFrame.parseFrom(buf.getBytes()).getPayload().substring(0, 8).toByteArray()).getLong(0);
-        } catch (InvalidProtocolBufferException e) {
-          return;
-        }
-      } else {
-        sent = buf.getLong(0);
-      }
-      if (sent >= warmEnd && sent < end && n[0] < samples.length) {
-        samples[n[0]++] = System.nanoTime() - sent;
-      }
-    });
+    ws.binaryMessageHandler(
+        buf -> {
+          long sent;
+          if (relay) {
+            try {
+              sent =
+                  Buffer.buffer(
+                          RelayFrame.parseFrom(buf.getBytes())
+                              .getPayload()
+                              .substring(0, 8)
+                              .toByteArray())
+                      .getLong(0);
+            } catch (InvalidProtocolBufferException e) {
+              return;
+            }
+          } else {
+            sent = buf.getLong(0);
+          }
+          if (sent >= warmEnd && sent < end && n[0] < samples.length) {
+            samples[n[0]++] = System.nanoTime() - sent;
+          }
+        });
     CompletableFuture<Void> done = new CompletableFuture<>();
     int perTick = Math.max(1, rate / 1000);
     long period = rate >= 1000 ? 1 : 1000 / rate;
     byte[] pad = new byte[FRAME - 8];
-    RelayFrame.Builder template = RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_DATA).setWorkspaceId(workspace.toString())
-        .setTargetId(target == null ? "x" : target).setChannelId(channel);
-    vertx.setPeriodic(period, t -> {
-      long now = System.nanoTime();
-      if (now > end) {
-        vertx.cancelTimer(t);
-        vertx.setTimer(500, x -> done.complete(null));
-        return;
-      }
-      for (int i = 0; i < perTick; i++) {
-        Buffer payload = Buffer.buffer(FRAME).appendLong(System.nanoTime()).appendBytes(pad);
-        if (relay) {
-          ws.writeBinaryMessage(Buffer.buffer(template.setPayload(ByteString.copyFrom(payload.getBytes())).build().toByteArray()));
-        } else {
-          ws.writeBinaryMessage(payload);
-        }
-      }
-    });
+    RelayFrame.Builder template =
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_DATA)
+            .setWorkspaceId(workspace.toString())
+            .setTargetId(target == null ? "x" : target)
+            .setChannelId(channel);
+    vertx.setPeriodic(
+        period,
+        t -> {
+          long now = System.nanoTime();
+          if (now > end) {
+            vertx.cancelTimer(t);
+            vertx.setTimer(500, x -> done.complete(null));
+            return;
+          }
+          for (int i = 0; i < perTick; i++) {
+            Buffer payload = Buffer.buffer(FRAME).appendLong(System.nanoTime()).appendBytes(pad);
+            if (relay) {
+              ws.writeBinaryMessage(
+                  Buffer.buffer(
+                      template
+                          .setPayload(ByteString.copyFrom(payload.getBytes()))
+                          .build()
+                          .toByteArray()));
+            } else {
+              ws.writeBinaryMessage(payload);
+            }
+          }
+        });
     done.get(seconds + 30L, TimeUnit.SECONDS);
     await(ws.close());
     return Stats.of(samples, n[0]);
@@ -356,65 +463,113 @@ public final class RelayBench {
     CompletableFuture<Long> done = new CompletableFuture<>();
     byte[] block = new byte[BULK_FRAME];
     new java.util.Random(1).nextBytes(block);
-    Buffer rawFrame = relay
-        ? Buffer.buffer(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_DATA).setWorkspaceId(workspace.toString()).setTargetId(target)
-            .setChannelId(channel).setReason("sink").setPayload(ByteString.copyFrom(block)).build().toByteArray())
-        : Buffer.buffer(block);
+    Buffer rawFrame =
+        relay
+            ? Buffer.buffer(
+                RelayFrame.newBuilder()
+                    .setType(FrameType.FRAME_TYPE_DATA)
+                    .setWorkspaceId(workspace.toString())
+                    .setTargetId(target)
+                    .setChannelId(channel)
+                    .setReason("sink")
+                    .setPayload(ByteString.copyFrom(block))
+                    .build()
+                    .toByteArray())
+            : Buffer.buffer(block);
     long t0 = System.nanoTime();
     Runnable[] pump = new Runnable[1];
-    pump[0] = () -> {
-      while (sent[0] < frames && sent[0] - acked.get() < WINDOW && !ws.writeQueueFull()) {
-        ws.writeBinaryMessage(rawFrame);
-        sent[0]++;
-      }
-      if (ws.writeQueueFull()) {
-        ws.drainHandler(v -> pump[0].run());
-      }
-    };
-    ws.binaryMessageHandler(buf -> {
-      long a;
-      if (relay) {
-        try {
-          a = RelayFrame.parseFrom(buf.getBytes()).getAck();
-        } catch (InvalidProtocolBufferException e) {
-          return;
-        }
-      } else {
-        a = buf.getLong(0);
-      }
-      acked.set(a);
-      if (a >= frames - frames % 64) {
-        done.complete(System.nanoTime() - t0);
-      } else {
-        pump[0].run();
-      }
-    });
+    pump[0] =
+        () -> {
+          while (sent[0] < frames && sent[0] - acked.get() < WINDOW && !ws.writeQueueFull()) {
+            ws.writeBinaryMessage(rawFrame);
+            sent[0]++;
+          }
+          if (ws.writeQueueFull()) {
+            ws.drainHandler(v -> pump[0].run());
+          }
+        };
+    ws.binaryMessageHandler(
+        buf -> {
+          long a;
+          if (relay) {
+            try {
+              a = RelayFrame.parseFrom(buf.getBytes()).getAck();
+            } catch (InvalidProtocolBufferException e) {
+              return;
+            }
+          } else {
+            a = buf.getLong(0);
+          }
+          acked.set(a);
+          if (a >= frames - frames % 64) {
+            done.complete(System.nanoTime() - t0);
+          } else {
+            pump[0].run();
+          }
+        });
     vertx.runOnContext(v -> pump[0].run());
     long nanos = done.get(300, TimeUnit.SECONDS);
     await(ws.close());
     return (frames - frames % 64) * (double) BULK_FRAME / 1e6 / (nanos / 1e9);
   }
 
-  // ------------------------------------------------------------------ bulk with Noise through a forward
+  // ------------------------------------------------------------------ bulk with Noise through a
+  // forward
 
-  private double noiseBulk(RelayProcess clientSide, RelayProcess daemonSide, Path tmp, long total) throws Exception {
+  private double noiseBulk(RelayProcess clientSide, RelayProcess daemonSide, Path tmp, long total)
+      throws Exception {
     String machine = UUID.randomUUID().toString();
     X25519KeyPair dkey = X25519KeyPair.generate();
-    DaemonChannels d = new DaemonChannels(vertx, new DaemonChannels.Config(workspace.toString(), machine, dkey, null,
-        List.of(daemonSide.ws()), tmp.resolve("home"), Duration.ofMinutes(5)),
-        () -> Future.succeededFuture(tokens.machine(workspace, machine)));
+    DaemonChannels d =
+        new DaemonChannels(
+            vertx,
+            new DaemonChannels.Config(
+                workspace.toString(),
+                machine,
+                dkey,
+                null,
+                List.of(daemonSide.ws()),
+                tmp.resolve("home"),
+                Duration.ofMinutes(5)),
+            () -> Future.succeededFuture(tokens.machine(workspace, machine)));
     await(d.start());
-    RelayClient c = await(RelayClient.create(vertx, List.of(clientSide.ws()), workspace.toString(),
-        () -> Future.succeededFuture(tokens.member(workspace, "bench")), X25519KeyPair.generate(), null));
+    RelayClient c =
+        await(
+            RelayClient.create(
+                vertx,
+                List.of(clientSide.ws()),
+                workspace.toString(),
+                () -> Future.succeededFuture(tokens.member(workspace, "bench")),
+                X25519KeyPair.generate(),
+                null));
     await(c.connect());
     AtomicLong received = new AtomicLong();
     CompletableFuture<Long> done = new CompletableFuture<>();
-    NetServer sink = await(vertx.createNetServer().connectHandler(sock -> sock.handler(b -> {
-      if (received.addAndGet(b.length()) >= total) {
-        done.complete(System.nanoTime());
-      }
-    })).listen(0, "127.0.0.1"));
-    NetServer local = await(PortForward.listen(vertx, c, machine, dkey.publicKey(), "127.0.0.1", 0, "127.0.0.1", sink.actualPort(), e -> {}));
+    NetServer sink =
+        await(
+            vertx
+                .createNetServer()
+                .connectHandler(
+                    sock ->
+                        sock.handler(
+                            b -> {
+                              if (received.addAndGet(b.length()) >= total) {
+                                done.complete(System.nanoTime());
+                              }
+                            }))
+                .listen(0, "127.0.0.1"));
+    NetServer local =
+        await(
+            PortForward.listen(
+                vertx,
+                c,
+                machine,
+                dkey.publicKey(),
+                "127.0.0.1",
+                0,
+                "127.0.0.1",
+                sink.actualPort(),
+                e -> {}));
     byte[] block = new byte[256 * 1024];
     new java.util.Random(2).nextBytes(block);
     long t0;
@@ -444,7 +599,11 @@ public final class RelayBench {
     for (int i = 0; i < count; i += 200) {
       List<Future<WebSocket>> batch = new ArrayList<>();
       for (int j = i; j < Math.min(count, i + 200); j++) {
-        batch.add(wsClient.connect(new WebSocketConnectOptions().setAbsoluteURI(r.ws().toString()).putHeader("authorization", "Bearer " + token)));
+        batch.add(
+            wsClient.connect(
+                new WebSocketConnectOptions()
+                    .setAbsoluteURI(r.ws().toString())
+                    .putHeader("authorization", "Bearer " + token)));
       }
       for (Future<WebSocket> f : batch) {
         open.add(await(f));
@@ -456,11 +615,16 @@ public final class RelayBench {
     Thread.sleep(500);
     double heap = r.metric("jvm_memory_used_bytes{area=\"heap\"");
     double conns = r.metric("umbra_relay_connections{role=\"client\"");
-    System.out.printf("connected %d in %d ms; relay reports %.0f client connections; heap after GC %.0f MiB (%.1f KiB per connection); process alive: %s%n",
-        open.size(), ms, conns, heap / 1048576, heap / 1024 / Math.max(1, conns), r.process.isAlive());
+    System.out.printf(
+        "connected %d in %d ms; relay reports %.0f client connections; heap after GC %.0f MiB (%.1f KiB per connection); process alive: %s%n",
+        open.size(),
+        ms,
+        conns,
+        heap / 1048576,
+        heap / 1024 / Math.max(1, conns),
+        r.process.isAlive());
     for (WebSocket ws : open) {
       ws.close();
     }
   }
-
 }

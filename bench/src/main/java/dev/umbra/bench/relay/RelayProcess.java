@@ -16,6 +16,7 @@ import java.util.Map;
 final class RelayProcess implements AutoCloseable {
   /** umbra.bench.relayJfr=DIR: profile each relay with JFR and dump it there before stopping it. */
   private static final String JFR_DIR = System.getProperty("umbra.bench.relayJfr");
+
   final int port;
   final Process process;
 
@@ -32,12 +33,16 @@ final class RelayProcess implements AutoCloseable {
 
   static RelayProcess start(String heap, Map<String, String> env, Path log) throws Exception {
     int port = freePort();
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heap, "-Xms" + heap));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap,
+                "-Xms" + heap));
     String extra = System.getProperty("umbra.bench.relayJvmArgs", "").trim();
     if (!extra.matches(".*-XX:\\+Use\\w+GC.*")) {
-      cmd.add("-XX:+UseG1GC"); // the JVM's default collector, named so the runs say what they measured
+      cmd.add(
+          "-XX:+UseG1GC"); // the JVM's default collector, named so the runs say what they measured
     }
     if (!extra.isEmpty()) {
       cmd.addAll(List.of(extra.split("\\s+")));
@@ -46,7 +51,8 @@ final class RelayProcess implements AutoCloseable {
       cmd.add("-XX:StartFlightRecording=name=bench,settings=profile");
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.umbra.relay.Main"));
-    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    ProcessBuilder pb =
+        new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
     pb.environment().putAll(env);
     pb.environment().put("UMBRA_RELAY_PORT", String.valueOf(port));
     pb.environment().put("UMBRA_BIND_HOST", "127.0.0.1");
@@ -56,10 +62,13 @@ final class RelayProcess implements AutoCloseable {
     long deadline = System.currentTimeMillis() + 60_000;
     while (System.currentTimeMillis() < deadline) {
       if (!p.isAlive()) {
-        throw new IllegalStateException("relay exited: " + Files.readString(log, StandardCharsets.UTF_8));
+        throw new IllegalStateException(
+            "relay exited: " + Files.readString(log, StandardCharsets.UTF_8));
       }
       try {
-        HttpURLConnection c = (HttpURLConnection) URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
+        HttpURLConnection c =
+            (HttpURLConnection)
+                URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
         c.setConnectTimeout(2_000);
         c.setReadTimeout(2_000);
         if (c.getResponseCode() == 200) {
@@ -100,10 +109,18 @@ final class RelayProcess implements AutoCloseable {
   }
 
   private void jcmd(String... command) {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(), String.valueOf(process.pid())));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(process.pid())));
     cmd.addAll(List.of(command));
     try {
-      new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(new File("/dev/null")).start().waitFor();
+      new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(new File("/dev/null"))
+          .start()
+          .waitFor();
     } catch (IOException e) {
       throw new java.io.UncheckedIOException(e);
     } catch (InterruptedException e) {
@@ -115,7 +132,10 @@ final class RelayProcess implements AutoCloseable {
   public void close() {
     if (JFR_DIR != null) {
       // the relay halts on SIGTERM, so JFR's own dump-on-exit would never run
-      jcmd("JFR.dump", "name=bench", "filename=" + Path.of(JFR_DIR, "relay-" + process.pid() + ".jfr"));
+      jcmd(
+          "JFR.dump",
+          "name=bench",
+          "filename=" + Path.of(JFR_DIR, "relay-" + process.pid() + ".jfr"));
     }
     process.destroy();
     try {

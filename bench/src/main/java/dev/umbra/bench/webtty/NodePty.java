@@ -43,7 +43,9 @@ final class NodePty {
   }
 
   WebTtyBench.Rtt rtt(int keystrokes, int warmup, String command) throws Exception {
-    JsonArray nanos = run("rtt", String.valueOf(keystrokes), String.valueOf(warmup), command).getJsonArray("nanos");
+    JsonArray nanos =
+        run("rtt", String.valueOf(keystrokes), String.valueOf(warmup), command)
+            .getJsonArray("nanos");
     long[] samples = new long[nanos.size()];
     for (int i = 0; i < samples.length; i++) {
       samples[i] = nanos.getLong(i);

@@ -9,13 +9,13 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import com.pty4j.PtyProcess;
 import com.pty4j.PtyProcessBuilder;
+import dev.umbra.client.tty.ServerTrust;
+import dev.umbra.client.tty.TtyClient;
+import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.PtyShell;
-import dev.umbra.client.tty.ServerTrust;
-import dev.umbra.client.tty.TtyClient;
-import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.tty.TtyServerConfig;
 import dev.umbra.kit.auth.SessionTokens;
@@ -62,40 +62,47 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * WebTTY benchmark (docs/benchmarks.md, WebTTY section): keystroke round trip (client stdin, PTY
- * echo by {@code cat} in raw mode, client stdout) p50/p99 and bulk output ({@code cat} of a
- * 100 MB text file) through a real webtty-engine with real end-to-end crypto and recording,
- * against a direct local PTY (the daemon's own read path, no network), against node-pty alone
- * (the PTY library under wetty, no network) and against wetty (npm) serving the same commands, in
- * one run; prints the ratios.
+ * echo by {@code cat} in raw mode, client stdout) p50/p99 and bulk output ({@code cat} of a 100 MB
+ * text file) through a real webtty-engine with real end-to-end crypto and recording, against a
+ * direct local PTY (the daemon's own read path, no network), against node-pty alone (the PTY
+ * library under wetty, no network) and against wetty (npm) serving the same commands, in one run;
+ * prints the ratios.
  *
  * <p>Needs PostgreSQL and Redis ({@code UMBRA_BENCH_PG_URL}, {@code UMBRA_BENCH_REDIS_URL}) and,
- * for the wetty column, {@code UMBRA_BENCH_WETTY} (path of wetty's {@code bin/wetty} or
- * {@code build/main.js}; default /tmp/wetty/node_modules/wetty/build/main.js; the node-pty column
- * uses the node-pty installed beside it). Settings:
- * {@code UMBRA_BENCH_KEYSTROKES} (2000), {@code UMBRA_BENCH_BULK_MB} (100), {@code UMBRA_BENCH_ROUNDS} (3),
- * {@code UMBRA_BENCH_WARMUPS} (2); {@code UMBRA_BENCH_PTY4J=1} adds pty4j's own streams (the daemon's
- * read path before issue 14) beside the direct PTY path.
+ * for the wetty column, {@code UMBRA_BENCH_WETTY} (path of wetty's {@code bin/wetty} or {@code
+ * build/main.js}; default /tmp/wetty/node_modules/wetty/build/main.js; the node-pty column uses the
+ * node-pty installed beside it). Settings: {@code UMBRA_BENCH_KEYSTROKES} (2000), {@code
+ * UMBRA_BENCH_BULK_MB} (100), {@code UMBRA_BENCH_ROUNDS} (3), {@code UMBRA_BENCH_WARMUPS} (2);
+ * {@code UMBRA_BENCH_PTY4J=1} adds pty4j's own streams (the daemon's read path before issue 14)
+ * beside the direct PTY path.
  *
- * <p>Every bulk path runs {@code UMBRA_BENCH_WARMUPS} times unmeasured first, then
- * {@code UMBRA_BENCH_ROUNDS} times, and the median is reported: HotSpot swaps in its fastest AES-GCM
- * code only once the calling code is C2-compiled (a few thousand calls: 64 KiB seal+open measured
+ * <p>Every bulk path runs {@code UMBRA_BENCH_WARMUPS} times unmeasured first, then {@code
+ * UMBRA_BENCH_ROUNDS} times, and the median is reported: HotSpot swaps in its fastest AES-GCM code
+ * only once the calling code is C2-compiled (a few thousand calls: 64 KiB seal+open measured
  * 100–700 MB/s for the first 1 500 calls, 1.6 GB/s after, 2.3 GB/s after 5 000), and with 64 KiB
  * frames a 100 MB run is only ~1 700 calls.
  */
 public final class WebTtyBench {
   static final String ECHO_CMD = "stty raw -echo; echo READY; exec cat";
-  private final int keystrokes = Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_KEYSTROKES", "2000"));
+  private final int keystrokes =
+      Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_KEYSTROKES", "2000"));
   private final int warmup = Math.max(50, keystrokes / 10);
-  private final int bulkMb = Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_BULK_MB", "100"));
-  private final int rounds = Math.max(1, Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_ROUNDS", "3")));
+  private final int bulkMb =
+      Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_BULK_MB", "100"));
+  private final int rounds =
+      Math.max(1, Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_ROUNDS", "3")));
 
   interface BulkRun {
     Bulk run() throws Exception;
   }
 
-  private final int warmups = Math.max(0, Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_WARMUPS", "2")));
+  private final int warmups =
+      Math.max(0, Integer.parseInt(System.getenv().getOrDefault("UMBRA_BENCH_WARMUPS", "2")));
 
-  /** {@link #warmups} unmeasured runs, then {@link #rounds} runs; the median by throughput, each run printed. */
+  /**
+   * {@link #warmups} unmeasured runs, then {@link #rounds} runs; the median by throughput, each run
+   * printed.
+   */
   Bulk medianBulk(String label, BulkRun run) throws Exception {
     for (int i = 0; i < warmups; i++) {
       System.out.println(label + "warm-up   " + run.run().row());
@@ -112,7 +119,8 @@ public final class WebTtyBench {
 
   record Rtt(double p50Us, double p99Us, double meanUs) {
     String row() {
-      return String.format(Locale.ROOT, "p50 %8.1f us   p99 %8.1f us   mean %8.1f us", p50Us, p99Us, meanUs);
+      return String.format(
+          Locale.ROOT, "p50 %8.1f us   p99 %8.1f us   mean %8.1f us", p50Us, p99Us, meanUs);
     }
   }
 
@@ -122,7 +130,8 @@ public final class WebTtyBench {
     }
 
     String row() {
-      return String.format(Locale.ROOT, "%7.1f MB/s  (%d bytes in %.2f s)", mbPerS(), bytes, seconds);
+      return String.format(
+          Locale.ROOT, "%7.1f MB/s  (%d bytes in %.2f s)", mbPerS(), bytes, seconds);
     }
   }
 
@@ -137,7 +146,10 @@ public final class WebTtyBench {
       System.out.println(dev.umbra.bench.BenchRuns.percentileLadder(s));
     }
     double mean = Arrays.stream(s).average().orElse(0) / 1000.0;
-    return new Rtt(s[(int) (s.length * 0.50)] / 1000.0, s[Math.min(s.length - 1, (int) (s.length * 0.99))] / 1000.0, mean);
+    return new Rtt(
+        s[(int) (s.length * 0.50)] / 1000.0,
+        s[Math.min(s.length - 1, (int) (s.length * 0.99))] / 1000.0,
+        mean);
   }
 
   void run() throws Exception {
@@ -145,7 +157,12 @@ public final class WebTtyBench {
     Path file = dir.resolve("bulk.txt");
     file.toFile().deleteOnExit();
     writeText(file, bulkMb * 1_000_000L);
-    System.out.printf(Locale.ROOT, "WebTTY bench: %d keystrokes (+%d warm-up), cat of %d MB text%n", keystrokes, warmup, bulkMb);
+    System.out.printf(
+        Locale.ROOT,
+        "WebTTY bench: %d keystrokes (+%d warm-up), cat of %d MB text%n",
+        keystrokes,
+        warmup,
+        bulkMb);
 
     Rtt directRtt = directRtt();
     System.out.println("direct PTY  keystroke " + directRtt.row());
@@ -156,10 +173,16 @@ public final class WebTtyBench {
       // before/after on this machine: the read path the daemon used until issue 14
       Bulk pty4jBulk = medianBulk("pty4j streams bulk ", () -> pty4jStreamsBulk(file));
       System.out.println("pty4j streams bulk    " + pty4jBulk.row() + "  (median)");
-      System.out.printf(Locale.ROOT, "direct PTY / pty4j streams: bulk %.2f%n", directBulk.mbPerS() / pty4jBulk.mbPerS());
+      System.out.printf(
+          Locale.ROOT,
+          "direct PTY / pty4j streams: bulk %.2f%n",
+          directBulk.mbPerS() / pty4jBulk.mbPerS());
     }
 
-    Path wetty = Path.of(System.getenv().getOrDefault("UMBRA_BENCH_WETTY", "/tmp/wetty/node_modules/wetty/build/main.js"));
+    Path wetty =
+        Path.of(
+            System.getenv()
+                .getOrDefault("UMBRA_BENCH_WETTY", "/tmp/wetty/node_modules/wetty/build/main.js"));
     // wetty's own node-pty: <node_modules>/wetty/build/main.js (or bin/wetty)
     Path nodeModules = wetty.toAbsolutePath().getParent().getParent().getParent();
     NodePty nodePty = NodePty.find(nodeModules, dir);
@@ -184,7 +207,8 @@ public final class WebTtyBench {
       engineBulk = medianBulk("engine      bulk recorded ", () -> engine.bulk(file, true));
       engineBulkNoRec = medianBulk("engine      bulk unrecorded ", () -> engine.bulk(file, false));
       System.out.println("engine      bulk      " + engineBulk.row() + "  (median, recorded)");
-      System.out.println("engine      bulk      " + engineBulkNoRec.row() + "  (median, recording off)");
+      System.out.println(
+          "engine      bulk      " + engineBulkNoRec.row() + "  (median, recording off)");
     } finally {
       engine.close();
     }
@@ -196,48 +220,97 @@ public final class WebTtyBench {
         wettyRtt = w.rtt(keystrokes, warmup);
         System.out.println("wetty       keystroke " + wettyRtt.row());
       }
-      wettyBulk = medianBulk("wetty       bulk ", () -> {
-        try (Wetty w = Wetty.start(wetty, "exec cat " + file)) {
-          return w.bulk();
-        }
-      });
+      wettyBulk =
+          medianBulk(
+              "wetty       bulk ",
+              () -> {
+                try (Wetty w = Wetty.start(wetty, "exec cat " + file)) {
+                  return w.bulk();
+                }
+              });
       System.out.println("wetty       bulk      " + wettyBulk.row() + "  (median)");
     } else {
-      System.out.println("wetty       not installed at " + wetty + " (npm install wetty); column skipped");
+      System.out.println(
+          "wetty       not installed at " + wetty + " (npm install wetty); column skipped");
     }
 
-    printRatios(directRtt, directBulk, nodePtyRtt, nodePtyBulk, engineRtt, engineBulk, engineBulkNoRec, wettyRtt, wettyBulk);
+    printRatios(
+        directRtt,
+        directBulk,
+        nodePtyRtt,
+        nodePtyBulk,
+        engineRtt,
+        engineBulk,
+        engineBulkNoRec,
+        wettyRtt,
+        wettyBulk);
   }
 
-  /** Same-run ratios and the goals (issue 7 absolute, issue 14 as ratios so they hold on any machine). */
-  private static void printRatios(Rtt directRtt, Bulk directBulk, Rtt nodePtyRtt, Bulk nodePtyBulk, Rtt engineRtt,
-      Bulk engineBulk, Bulk engineBulkNoRec, Rtt wettyRtt, Bulk wettyBulk) {
+  /**
+   * Same-run ratios and the goals (issue 7 absolute, issue 14 as ratios so they hold on any
+   * machine).
+   */
+  private static void printRatios(
+      Rtt directRtt,
+      Bulk directBulk,
+      Rtt nodePtyRtt,
+      Bulk nodePtyBulk,
+      Rtt engineRtt,
+      Bulk engineBulk,
+      Bulk engineBulkNoRec,
+      Rtt wettyRtt,
+      Bulk wettyBulk) {
     System.out.println();
-    System.out.println("ratios (engine / baseline; for throughput, engine / baseline, higher is better)");
-    System.out.printf(Locale.ROOT, "keystroke p50 engine/direct %.2f  p99 engine/direct %.2f%n",
-        engineRtt.p50Us() / directRtt.p50Us(), engineRtt.p99Us() / directRtt.p99Us());
-    System.out.printf(Locale.ROOT, "bulk engine/direct %.2f (recorded)  %.2f (recording off)%n",
-        engineBulk.mbPerS() / directBulk.mbPerS(), engineBulkNoRec.mbPerS() / directBulk.mbPerS());
+    System.out.println(
+        "ratios (engine / baseline; for throughput, engine / baseline, higher is better)");
+    System.out.printf(
+        Locale.ROOT,
+        "keystroke p50 engine/direct %.2f  p99 engine/direct %.2f%n",
+        engineRtt.p50Us() / directRtt.p50Us(),
+        engineRtt.p99Us() / directRtt.p99Us());
+    System.out.printf(
+        Locale.ROOT,
+        "bulk engine/direct %.2f (recorded)  %.2f (recording off)%n",
+        engineBulk.mbPerS() / directBulk.mbPerS(),
+        engineBulkNoRec.mbPerS() / directBulk.mbPerS());
     if (wettyRtt != null) {
-      System.out.printf(Locale.ROOT, "keystroke p50 engine/wetty %.2f  p99 engine/wetty %.2f%n",
-          engineRtt.p50Us() / wettyRtt.p50Us(), engineRtt.p99Us() / wettyRtt.p99Us());
+      System.out.printf(
+          Locale.ROOT,
+          "keystroke p50 engine/wetty %.2f  p99 engine/wetty %.2f%n",
+          engineRtt.p50Us() / wettyRtt.p50Us(),
+          engineRtt.p99Us() / wettyRtt.p99Us());
     }
     if (wettyBulk != null) {
-      System.out.printf(Locale.ROOT, "bulk engine/wetty %.2f (recorded)  %.2f (recording off)%n",
-          engineBulk.mbPerS() / wettyBulk.mbPerS(), engineBulkNoRec.mbPerS() / wettyBulk.mbPerS());
+      System.out.printf(
+          Locale.ROOT,
+          "bulk engine/wetty %.2f (recorded)  %.2f (recording off)%n",
+          engineBulk.mbPerS() / wettyBulk.mbPerS(),
+          engineBulkNoRec.mbPerS() / wettyBulk.mbPerS());
     }
     if (nodePtyBulk != null) {
-      System.out.printf(Locale.ROOT, "direct PTY Java/node-pty: bulk %.2f  keystroke p50 %.2f  p99 %.2f%n",
-          directBulk.mbPerS() / nodePtyBulk.mbPerS(), directRtt.p50Us() / nodePtyRtt.p50Us(), directRtt.p99Us() / nodePtyRtt.p99Us());
+      System.out.printf(
+          Locale.ROOT,
+          "direct PTY Java/node-pty: bulk %.2f  keystroke p50 %.2f  p99 %.2f%n",
+          directBulk.mbPerS() / nodePtyBulk.mbPerS(),
+          directRtt.p50Us() / nodePtyRtt.p50Us(),
+          directRtt.p99Us() / nodePtyRtt.p99Us());
     }
-    System.out.printf(Locale.ROOT, "goals: p99 keystroke <= 5 ms: %s (%.2f ms); bulk >= 50 MB/s: %s (%.1f MB/s recorded)%n",
-        engineRtt.p99Us() <= 5000 ? "met" : "NOT met", engineRtt.p99Us() / 1000,
-        engineBulk.mbPerS() >= 50 ? "met" : "NOT met", engineBulk.mbPerS());
+    System.out.printf(
+        Locale.ROOT,
+        "goals: p99 keystroke <= 5 ms: %s (%.2f ms); bulk >= 50 MB/s: %s (%.1f MB/s recorded)%n",
+        engineRtt.p99Us() <= 5000 ? "met" : "NOT met",
+        engineRtt.p99Us() / 1000,
+        engineBulk.mbPerS() >= 50 ? "met" : "NOT met",
+        engineBulk.mbPerS());
     // issue 14: as ratios in this run, so they hold on any machine
-    System.out.printf(Locale.ROOT, "goals (ratios): p99 keystroke <= wetty's: %s; bulk recorded >= wetty's: %s; direct PTY >= node-pty's: %s%n",
+    System.out.printf(
+        Locale.ROOT,
+        "goals (ratios): p99 keystroke <= wetty's: %s; bulk recorded >= wetty's: %s; direct PTY >= node-pty's: %s%n",
         wettyRtt == null ? "n/a" : engineRtt.p99Us() <= wettyRtt.p99Us() ? "met" : "NOT met",
         wettyBulk == null ? "n/a" : engineBulk.mbPerS() >= wettyBulk.mbPerS() ? "met" : "NOT met",
-        nodePtyBulk == null ? "n/a" : directBulk.mbPerS() >= nodePtyBulk.mbPerS() ? "met" : "NOT met");
+        nodePtyBulk == null
+            ? "n/a"
+            : directBulk.mbPerS() >= nodePtyBulk.mbPerS() ? "met" : "NOT met");
   }
 
   /** Printable text with newlines (the PTY turns each \n into \r\n). */
@@ -262,7 +335,8 @@ public final class WebTtyBench {
   }
 
   Rtt directRtt() throws Exception {
-    try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", ECHO_CMD), shellEnv(), "/tmp", 80, 24)) {
+    try (PtyShell sh =
+        PtyShell.start(List.of("/bin/sh", "-c", ECHO_CMD), shellEnv(), "/tmp", 80, 24)) {
       byte[] buf = new byte[4096];
       StringBuilder seen = new StringBuilder();
       while (!seen.toString().contains("READY")) {
@@ -288,7 +362,8 @@ public final class WebTtyBench {
   Bulk directBulk(Path file) throws Exception {
     long t0 = System.nanoTime();
     long total = 0;
-    try (PtyShell sh = PtyShell.start(List.of("cat", file.toString()), shellEnv(), "/tmp", 80, 24)) {
+    try (PtyShell sh =
+        PtyShell.start(List.of("cat", file.toString()), shellEnv(), "/tmp", 80, 24)) {
       // the daemon's read path (TtyServer's reader): bursts gathered into frames of up to 64 KiB
       byte[] buf = new byte[TtyFrames.MAX_PLAINTEXT];
       int n;
@@ -304,12 +379,21 @@ public final class WebTtyBench {
     return new Bulk(total, (System.nanoTime() - t0) / 1e9);
   }
 
-  /** pty4j's own stream, read 64 KiB at a time: what PtyShell did before it read the master itself. */
+  /**
+   * pty4j's own stream, read 64 KiB at a time: what PtyShell did before it read the master itself.
+   */
   Bulk pty4jStreamsBulk(Path file) throws Exception {
     long t0 = System.nanoTime();
     long total = 0;
-    PtyProcess p = new PtyProcessBuilder(new String[] {"cat", file.toString()}).setEnvironment(shellEnv())
-        .setDirectory("/tmp").setInitialColumns(80).setInitialRows(24).setRedirectErrorStream(true).setConsole(false).start();
+    PtyProcess p =
+        new PtyProcessBuilder(new String[] {"cat", file.toString()})
+            .setEnvironment(shellEnv())
+            .setDirectory("/tmp")
+            .setInitialColumns(80)
+            .setInitialRows(24)
+            .setRedirectErrorStream(true)
+            .setConsole(false)
+            .start();
     try (java.io.InputStream in = p.getInputStream()) {
       byte[] buf = new byte[TtyFrames.MAX_PLAINTEXT];
       int n;
@@ -341,10 +425,16 @@ public final class WebTtyBench {
     static Engine start(Path dir) throws Exception {
       Engine e = new Engine();
       e.dir = dir;
-      URI pgServer = URI.create(System.getenv().getOrDefault("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
-      String redis = System.getenv().getOrDefault("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379");
+      URI pgServer =
+          URI.create(
+              System.getenv()
+                  .getOrDefault(
+                      "UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
+      String redis =
+          System.getenv().getOrDefault("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379");
       e.admin = PgLocation.parse(pgServer).withDatabase("postgres");
-      e.dbName = "umbra_bench_webtty_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+      e.dbName =
+          "umbra_bench_webtty_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
       try (Connection c = DriverManager.getConnection(e.admin.jdbcUrl(), e.admin.jdbcProperties());
           Statement st = c.createStatement()) {
         st.execute("CREATE DATABASE " + e.dbName);
@@ -359,8 +449,14 @@ public final class WebTtyBench {
       env.put("UMBRA_HOME", dir.toString());
       env.put("UMBRA_WEBTTY_ENGINE_PORT", "0");
       ServiceConfig cfg = ServiceConfig.load(ServiceName.WEBTTY_ENGINE, new Env(env));
-      e.service = new WebTtyService(new ServiceRuntime(cfg, e.bus, Metrics.newRegistry(), Clock.systemUTC()));
-      e.vertx.deployVerticle(e.service).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      e.service =
+          new WebTtyService(
+              new ServiceRuntime(cfg, e.bus, Metrics.newRegistry(), Clock.systemUTC()));
+      e.vertx
+          .deployVerticle(e.service)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
       e.service.sessionVerifier().useKeys(Map.of(e.tokens.kid, e.tokens.keys.getPublic()));
       e.url = URI.create("http://127.0.0.1:" + e.service.actualPort());
       return e;
@@ -369,26 +465,50 @@ public final class WebTtyBench {
     TtyServer server(String machine, List<String> command, boolean recording) throws Exception {
       AuthorizedKeys auth = new AuthorizedKeys(dir.resolve("auth-" + machine));
       auth.add(clientSign.publicKey(), "bench");
-      TtyServer s = new TtyServer(vertx, new TtyServerConfig(url, ws, machine,
-          () -> Future.succeededFuture(tokens.token(ws, machine, "machine", "machine")),
-          Ed25519KeyPair.generate(), X25519KeyPair.generate(), auth, command, shellEnv(), "/tmp",
-          ServerPolicy.newBuilder().setRecording(recording).setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build(),
-          Clock.systemUTC()));
+      TtyServer s =
+          new TtyServer(
+              vertx,
+              new TtyServerConfig(
+                  url,
+                  ws,
+                  machine,
+                  () -> Future.succeededFuture(tokens.token(ws, machine, "machine", "machine")),
+                  Ed25519KeyPair.generate(),
+                  X25519KeyPair.generate(),
+                  auth,
+                  command,
+                  shellEnv(),
+                  "/tmp",
+                  ServerPolicy.newBuilder()
+                      .setRecording(recording)
+                      .setJoin(JoinPolicy.JOIN_POLICY_NOBODY)
+                      .build(),
+                  Clock.systemUTC()));
       s.start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       servers.add(s);
       return s;
     }
 
     TtyClient.Options options() {
-      return new TtyClient.Options(url, ws, () -> Future.succeededFuture(tokens.token(ws, "bench-user", "member", "member")),
-          clientSign, clientKx, ServerTrust.pinned(dir.resolve("pins-" + UUID.randomUUID())), List.of(), Clock.systemUTC());
+      return new TtyClient.Options(
+          url,
+          ws,
+          () -> Future.succeededFuture(tokens.token(ws, "bench-user", "member", "member")),
+          clientSign,
+          clientKx,
+          ServerTrust.pinned(dir.resolve("pins-" + UUID.randomUUID())),
+          List.of(),
+          Clock.systemUTC());
     }
 
     Rtt rtt(int keystrokes, int warmup) throws Exception {
       server("bench-echo", List.of("/bin/sh", "-c", ECHO_CMD), true);
       LinkedBlockingQueue<byte[]> out = new LinkedBlockingQueue<>();
-      TtyClient c = TtyClient.open(vertx, options(), "bench-echo", 80, 24, "xterm", out::add)
-          .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      TtyClient c =
+          TtyClient.open(vertx, options(), "bench-echo", 80, 24, "xterm", out::add)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(20, TimeUnit.SECONDS);
       StringBuilder seen = new StringBuilder();
       while (!seen.toString().contains("READY")) {
         seen.append(new String(out.take(), StandardCharsets.US_ASCII));
@@ -418,29 +538,45 @@ public final class WebTtyBench {
       AtomicLong bytes = new AtomicLong();
       CompletableFuture<Integer> exit = new CompletableFuture<>();
       long t0 = System.nanoTime();
-      TtyClient.open(vertx, options(), machine, 80, 24, "xterm", new TtyClient.Listener() {
-        @Override
-        public void output(byte[] b) {
-          bytes.addAndGet(b.length);
-        }
+      TtyClient.open(
+              vertx,
+              options(),
+              machine,
+              80,
+              24,
+              "xterm",
+              new TtyClient.Listener() {
+                @Override
+                public void output(byte[] b) {
+                  bytes.addAndGet(b.length);
+                }
 
-        @Override
-        public void exit(int status) {
-          exit.complete(status);
-        }
+                @Override
+                public void exit(int status) {
+                  exit.complete(status);
+                }
 
-        @Override
-        public void closed(String reason) {
-          exit.completeExceptionally(new IllegalStateException(reason));
-        }
-      }).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+                @Override
+                public void closed(String reason) {
+                  exit.completeExceptionally(new IllegalStateException(reason));
+                }
+              })
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(20, TimeUnit.SECONDS);
       exit.get(10, TimeUnit.MINUTES);
       double seconds = (System.nanoTime() - t0) / 1e9;
       if (recording) {
-        service.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(5, TimeUnit.MINUTES);
+        service
+            .recordingWriter()
+            .drained()
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(5, TimeUnit.MINUTES);
         double stored = (System.nanoTime() - t0) / 1e9;
         if (stored > seconds * 1.1) {
-          System.out.printf(Locale.ROOT, "            (recording fully stored %.2f s after the start)%n", stored);
+          System.out.printf(
+              Locale.ROOT, "            (recording fully stored %.2f s after the start)%n", stored);
         }
       }
       return new Bulk(bytes.get(), seconds);
@@ -450,7 +586,11 @@ public final class WebTtyBench {
     public void close() {
       servers.forEach(TtyServer::close);
       try {
-        vertx.undeploy(service.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        vertx
+            .undeploy(service.deploymentID())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
         bus.close();
         vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
       } catch (Exception e) {
@@ -481,33 +621,44 @@ public final class WebTtyBench {
     String token(UUID workspace, String subject, String kind, String role) {
       try {
         Instant now = Instant.now();
-        JWTClaimsSet c = new JWTClaimsSet.Builder().issuer(SessionTokens.ISSUER).audience("webtty-engine").subject(subject)
-            .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(3600))).jwtID(UUID.randomUUID().toString())
-            .claim("wid", workspace.toString()).claim("sk", kind).claim("role", role).build();
-        SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), c);
-        jwt.sign(new JWSSigner() {
-          @Override
-          public Base64URL sign(JWSHeader header, byte[] input) {
-            try {
-              Signature s = Signature.getInstance("Ed25519");
-              s.initSign(keys.getPrivate());
-              s.update(input);
-              return Base64URL.encode(s.sign());
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          }
+        JWTClaimsSet c =
+            new JWTClaimsSet.Builder()
+                .issuer(SessionTokens.ISSUER)
+                .audience("webtty-engine")
+                .subject(subject)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(3600)))
+                .jwtID(UUID.randomUUID().toString())
+                .claim("wid", workspace.toString())
+                .claim("sk", kind)
+                .claim("role", role)
+                .build();
+        SignedJWT jwt =
+            new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), c);
+        jwt.sign(
+            new JWSSigner() {
+              @Override
+              public Base64URL sign(JWSHeader header, byte[] input) {
+                try {
+                  Signature s = Signature.getInstance("Ed25519");
+                  s.initSign(keys.getPrivate());
+                  s.update(input);
+                  return Base64URL.encode(s.sign());
+                } catch (Exception e) {
+                  throw new IllegalStateException(e);
+                }
+              }
 
-          @Override
-          public Set<JWSAlgorithm> supportedJWSAlgorithms() {
-            return Set.of(JWSAlgorithm.EdDSA);
-          }
+              @Override
+              public Set<JWSAlgorithm> supportedJWSAlgorithms() {
+                return Set.of(JWSAlgorithm.EdDSA);
+              }
 
-          @Override
-          public JCAContext getJCAContext() {
-            return new JCAContext();
-          }
-        });
+              @Override
+              public JCAContext getJCAContext() {
+                return new JCAContext();
+              }
+            });
         return jwt.serialize();
       } catch (Exception e) {
         throw new IllegalStateException(e);

@@ -40,9 +40,24 @@ final class Wetty implements AutoCloseable {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    Process p = new ProcessBuilder(List.of("node", mainJs.toString(), "--host", "127.0.0.1", "--port", String.valueOf(port), "--base", "/wetty",
-        "--command", "/bin/sh -c '" + shellCommand + "'", "--log-level", "error"))
-        .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+    Process p =
+        new ProcessBuilder(
+                List.of(
+                    "node",
+                    mainJs.toString(),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    String.valueOf(port),
+                    "--base",
+                    "/wetty",
+                    "--command",
+                    "/bin/sh -c '" + shellCommand + "'",
+                    "--log-level",
+                    "error"))
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+            .start();
     Wetty w = new Wetty(p, port);
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
     while (true) {
@@ -62,21 +77,26 @@ final class Wetty implements AutoCloseable {
 
   private void connect() throws Exception {
     StringBuilder partial = new StringBuilder();
-    ws = HttpClient.newHttpClient().newWebSocketBuilder()
-        .buildAsync(URI.create("ws://127.0.0.1:" + port + "/wetty/socket.io/?EIO=4&transport=websocket"),
-            new WebSocket.Listener() {
-              @Override
-              public CompletionStage<?> onText(WebSocket socket, CharSequence text, boolean last) {
-                partial.append(text);
-                if (last) {
-                  handle(socket, partial.toString());
-                  partial.setLength(0);
-                }
-                socket.request(1);
-                return null;
-              }
-            })
-        .get(5, TimeUnit.SECONDS);
+    ws =
+        HttpClient.newHttpClient()
+            .newWebSocketBuilder()
+            .buildAsync(
+                URI.create(
+                    "ws://127.0.0.1:" + port + "/wetty/socket.io/?EIO=4&transport=websocket"),
+                new WebSocket.Listener() {
+                  @Override
+                  public CompletionStage<?> onText(
+                      WebSocket socket, CharSequence text, boolean last) {
+                    partial.append(text);
+                    if (last) {
+                      handle(socket, partial.toString());
+                      partial.setLength(0);
+                    }
+                    socket.request(1);
+                    return null;
+                  }
+                })
+            .get(5, TimeUnit.SECONDS);
     connected.get(10, TimeUnit.SECONDS);
   }
 
@@ -99,7 +119,7 @@ final class Wetty implements AutoCloseable {
           send(socket, "42[\"commit\"," + d.length() + "]");
         }
         case "logout" -> logout.complete(null);
-        default -> { }
+        default -> {}
       }
     }
   }

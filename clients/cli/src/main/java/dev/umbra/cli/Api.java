@@ -19,6 +19,7 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class Api {
   private final CliContext ctx;
   private final Credentials.Saved saved;
+
   /**
    * Per workspace, this device as a verified trusted device (empty: no Workspace Protection here),
    * looked up once per command and shared by the session's device binding and the relay handshake's
@@ -36,7 +37,13 @@ public final class Api {
   }
 
   public JsonObject call(String method, String path, JsonObject body) {
-    return ctx.http().send(method, JsonHttp.resolve(saved.controlPlaneUrl(), path), saved.apiToken(), body, Map.of());
+    return ctx.http()
+        .send(
+            method,
+            JsonHttp.resolve(saved.controlPlaneUrl(), path),
+            saved.apiToken(),
+            body,
+            Map.of());
   }
 
   public JsonObject get(String path) {
@@ -67,7 +74,8 @@ public final class Api {
   }
 
   public JsonObject discovery() {
-    return ctx.http().get(JsonHttp.resolve(saved.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
+    return ctx.http()
+        .get(JsonHttp.resolve(saved.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
   }
 
   public String serviceUrl(String service) {
@@ -78,11 +86,15 @@ public final class Api {
     return url;
   }
 
-  /** The workspace to act on: {@code --workspace} (name or id) or the one chosen with `umbra workspace use`. */
+  /**
+   * The workspace to act on: {@code --workspace} (name or id) or the one chosen with `umbra
+   * workspace use`.
+   */
   public UUID workspace(String override) {
     if (override == null) {
       if (saved.workspaceId() == null) {
-        throw new CliException("no workspace selected: run `umbra workspace use <name>` or pass --workspace");
+        throw new CliException(
+            "no workspace selected: run `umbra workspace use <name>` or pass --workspace");
       }
       return UUID.fromString(saved.workspaceId());
     }
@@ -109,15 +121,17 @@ public final class Api {
 
   /**
    * A short-lived session token for one service in {@code workspace}. When this CLI is a trusted
-   * device of the workspace (Workspace Protection) the token is bound to that device
-   * ({@code device_id}), so revoking the device voids it at every service; a device that is not
-   * trusted (pending, revoked, credential not valid) is an error here, never an unbound token
+   * device of the workspace (Workspace Protection) the token is bound to that device ({@code
+   * device_id}), so revoking the device voids it at every service; a device that is not trusted
+   * (pending, revoked, credential not valid) is an error here, never an unbound token
    * (docs/device-trust.md, "Device-bound sessions"). The device is looked up once per workspace and
-   * command; a refusal of the control plane later (revoked meanwhile) is checked again and reported.
+   * command; a refusal of the control plane later (revoked meanwhile) is checked again and
+   * reported.
    */
   public String session(UUID workspace, String audience) {
     Optional<UUID> device = trust(workspace).map(t -> t.device().id());
-    JsonObject body = new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience);
+    JsonObject body =
+        new JsonObject().put("workspace_id", workspace.toString()).put("audience", audience);
     device.ifPresent(d -> body.put("device_id", d.toString()));
     try {
       return call("POST", ControlPlanePaths.SESSIONS, body).getString("token");
@@ -125,11 +139,16 @@ public final class Api {
       if (device.isEmpty() || e.status() != 403) {
         throw e;
       }
-      // the device stopped being trusted after it was looked up: say why (this throws), never retry unbound
+      // the device stopped being trusted after it was looked up: say why (this throws), never retry
+      // unbound
       trust.remove(workspace);
       trust(workspace);
-      throw new CliException("the control plane refused a session bound to this CLI's device " + device.get() + " ("
-          + e.getMessage() + "): check `umbra devices list`, or run `umbra device trust`");
+      throw new CliException(
+          "the control plane refused a session bound to this CLI's device "
+              + device.get()
+              + " ("
+              + e.getMessage()
+              + "): check `umbra devices list`, or run `umbra device trust`");
     }
   }
 

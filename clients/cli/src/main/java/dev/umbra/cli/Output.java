@@ -19,7 +19,10 @@ public final class Output {
   /** Prints {@code value} as JSON when --json, else {@code text}. */
   public void print(PrintStream out, Object value, String text) {
     if (json) {
-      out.println(value instanceof JsonObject || value instanceof JsonArray ? JsonText.encodePrettily(value) : String.valueOf(value));
+      out.println(
+          value instanceof JsonObject || value instanceof JsonArray
+              ? JsonText.encodePrettily(value)
+              : String.valueOf(value));
     } else {
       out.println(text);
     }
@@ -44,13 +47,18 @@ public final class Output {
     }
     StringBuilder head = new StringBuilder();
     for (int c = 0; c < columns.size(); c++) {
-      head.append(pad(columns.get(c).toUpperCase(java.util.Locale.ROOT), width[c], c == columns.size() - 1));
+      head.append(
+          pad(
+              columns.get(c).toUpperCase(java.util.Locale.ROOT),
+              width[c],
+              c == columns.size() - 1));
     }
     out.println(head.toString().stripTrailing());
     for (int i = 0; i < items.size(); i++) {
       StringBuilder row = new StringBuilder();
       for (int c = 0; c < columns.size(); c++) {
-        row.append(pad(cell(items.getJsonObject(i), columns.get(c)), width[c], c == columns.size() - 1));
+        row.append(
+            pad(cell(items.getJsonObject(i), columns.get(c)), width[c], c == columns.size() - 1));
       }
       out.println(row.toString().stripTrailing());
     }

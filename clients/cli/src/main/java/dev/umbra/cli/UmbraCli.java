@@ -6,9 +6,9 @@ import dev.umbra.cli.commands.MembersCommand;
 import dev.umbra.cli.commands.PairCommand;
 import dev.umbra.cli.commands.TokensCommand;
 import dev.umbra.cli.commands.WorkspaceCommand;
-import dev.umbra.crypto.CryptoException;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.crypto.CryptoException;
 import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.lang.reflect.Constructor;
@@ -37,9 +37,14 @@ import picocli.CommandLine.Command;
 public final class UmbraCli {
   /** The command did what it was asked. */
   public static final int EXIT_OK = 0;
+
   /** A well-formed command failed (one line on stderr). */
   public static final int EXIT_FAILURE = 1;
-  /** The command line is wrong: unknown command or option, missing or malformed argument, a group without its command. */
+
+  /**
+   * The command line is wrong: unknown command or option, missing or malformed argument, a group
+   * without its command.
+   */
   public static final int EXIT_USAGE = 2;
 
   /** What {@code umbra --version} prints. */
@@ -51,39 +56,46 @@ public final class UmbraCli {
    */
   static List<Class<?>> commands() {
     return List.of(
-      LoginCommand.class,
-      WorkspaceCommand.class,
-      PairCommand.class,
-      MachinesCommand.class,
-      TokensCommand.class,
-      MembersCommand.class,
-      dev.umbra.cli.audit.AuditCommand.class,
-      dev.umbra.cli.devices.DeviceCommand.class,
-      dev.umbra.cli.devices.DevicesCommand.class,
-      dev.umbra.cli.recovery.RecoveryKitCommand.class,
-      dev.umbra.cli.vault.VaultCommand.class,
-      dev.umbra.cli.tty.TtyCommand.class,
-      dev.umbra.cli.tty.RecordingsCommand.class,
-      dev.umbra.cli.relay.RunCommand.class,
-      dev.umbra.cli.relay.ForwardCommand.class);
+        LoginCommand.class,
+        WorkspaceCommand.class,
+        PairCommand.class,
+        MachinesCommand.class,
+        TokensCommand.class,
+        MembersCommand.class,
+        dev.umbra.cli.audit.AuditCommand.class,
+        dev.umbra.cli.devices.DeviceCommand.class,
+        dev.umbra.cli.devices.DevicesCommand.class,
+        dev.umbra.cli.recovery.RecoveryKitCommand.class,
+        dev.umbra.cli.vault.VaultCommand.class,
+        dev.umbra.cli.tty.TtyCommand.class,
+        dev.umbra.cli.tty.RecordingsCommand.class,
+        dev.umbra.cli.relay.RunCommand.class,
+        dev.umbra.cli.relay.ForwardCommand.class);
   }
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {
     return execute(umbraHome, out, err, System.getenv(), args);
   }
 
-  public static int execute(Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env, String... args) {
+  public static int execute(
+      Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env, String... args) {
     return execute(umbraHome, out, err, env, List.of(), args);
   }
 
   /**
-   * As above, with commands of the caller added at the top level (the launcher's {@code umbra dev}),
-   * so that help, suggestions and usage errors know them too.
+   * As above, with commands of the caller added at the top level (the launcher's {@code umbra
+   * dev}), so that help, suggestions and usage errors know them too.
    */
-  public static int execute(Path umbraHome, PrintStream out, PrintStream err, Map<String, String> env,
-      List<Object> extraCommands, String... args) {
+  public static int execute(
+      Path umbraHome,
+      PrintStream out,
+      PrintStream err,
+      Map<String, String> env,
+      List<Object> extraCommands,
+      String... args) {
     if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-      // what picocli prints for the root's version option, without loading picocli (most of the time)
+      // what picocli prints for the root's version option, without loading picocli (most of the
+      // time)
       out.println(VERSION);
       out.flush();
       return EXIT_OK;
@@ -95,14 +107,19 @@ public final class UmbraCli {
     return code;
   }
 
-  /** The whole command tree, wired to the context's streams, with its help options and error handling. */
+  /**
+   * The whole command tree, wired to the context's streams, with its help options and error
+   * handling.
+   */
   static CommandLine commandLine(CliContext ctx, List<Object> extraCommands) {
     List<Object> all = new ArrayList<>(commands());
     all.addAll(extraCommands);
     return tree(ctx, all);
   }
 
-  /** The part of the tree {@code args} can reach (see {@link #reachable}), wired like the whole one. */
+  /**
+   * The part of the tree {@code args} can reach (see {@link #reachable}), wired like the whole one.
+   */
   static CommandLine commandLine(CliContext ctx, List<Object> extraCommands, String[] args) {
     List<Object> all = new ArrayList<>(commands());
     all.addAll(extraCommands);
@@ -112,15 +129,16 @@ public final class UmbraCli {
   /**
    * The top-level commands a command line can reach. Picocli reads every command class of the tree
    * by reflection when it is built, which is most of a short command's start-up, so: when the first
-   * word names a command, only that command's subtree (the root's own options come before the
-   * first command, so nothing else can be reached); otherwise (help, mistakes, no command) all of
-   * them, so that help and "did you mean" see every name.
+   * word names a command, only that command's subtree (the root's own options come before the first
+   * command, so nothing else can be reached); otherwise (help, mistakes, no command) all of them,
+   * so that help and "did you mean" see every name.
    */
   static List<Object> reachable(List<Object> commands, String[] args) {
     if (args.length > 0) {
       for (Object c : commands) {
         Command a = (c instanceof Class<?> k ? k : c.getClass()).getAnnotation(Command.class);
-        if (a != null && (a.name().equals(args[0]) || Arrays.asList(a.aliases()).contains(args[0]))) {
+        if (a != null
+            && (a.name().equals(args[0]) || Arrays.asList(a.aliases()).contains(args[0]))) {
           return List.of(c);
         }
       }
@@ -133,15 +151,16 @@ public final class UmbraCli {
     subcommands.forEach(cmd::addSubcommand);
     cmd.setOut(new PrintWriter(ctx.out(), true, StandardCharsets.UTF_8));
     cmd.setErr(new PrintWriter(ctx.err(), true, StandardCharsets.UTF_8));
-    cmd.setExecutionExceptionHandler((e, line, parsed) -> {
-      PrintStream err = ctx.err();
-      err.println("umbra: " + message(e));
-      if (e instanceof UsageException) {
-        err.println("Run '" + Usage.name(line) + " --help' for its usage.");
-      }
-      err.flush();
-      return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
-    });
+    cmd.setExecutionExceptionHandler(
+        (e, line, parsed) -> {
+          PrintStream err = ctx.err();
+          err.println("umbra: " + message(e));
+          if (e instanceof UsageException) {
+            err.println("Run '" + Usage.name(line) + " --help' for its usage.");
+          }
+          err.flush();
+          return e instanceof UsageException ? EXIT_USAGE : EXIT_FAILURE;
+        });
     Usage.install(cmd);
     return cmd;
   }
@@ -150,7 +169,10 @@ public final class UmbraCli {
     if (e instanceof ApiError api) {
       return api.describe();
     }
-    if (e instanceof CliException || e instanceof UsageException || e instanceof CryptoException || e instanceof java.io.UncheckedIOException) {
+    if (e instanceof CliException
+        || e instanceof UsageException
+        || e instanceof CryptoException
+        || e instanceof java.io.UncheckedIOException) {
       return e.getMessage();
     }
     return e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage());
@@ -158,9 +180,10 @@ public final class UmbraCli {
 
   public static void main(String[] args) {
     String home = System.getenv("UMBRA_HOME");
-    Path umbraHome = home == null || home.isBlank()
-        ? Path.of(System.getProperty("user.home"), ".umbra")
-        : Path.of(home);
+    Path umbraHome =
+        home == null || home.isBlank()
+            ? Path.of(System.getProperty("user.home"), ".umbra")
+            : Path.of(home);
     System.exit(execute(umbraHome.toAbsolutePath(), System.out, System.err, args));
   }
 

@@ -14,12 +14,12 @@ import picocli.CommandLine.ParseResult;
 import picocli.CommandLine.UnmatchedArgumentException;
 
 /**
- * How the command tree answers mistakes and {@code --help} (docs/cli.md, "Mistakes and exit codes").
- * {@link #install} gives every command and group {@code -h/--help} (help on stdout, exit 0) and
- * makes every mistake in the command line a usage error: one {@code umbra: ...} line on stderr, a
- * "did you mean" when a real name at that level is close, a pointer to {@code --help}, exit
- * {@link UmbraCli#EXIT_USAGE}. An unknown word is an error even next to {@code --help}: picocli
- * alone would answer {@code umbra plans --help} with the top-level help and exit 0.
+ * How the command tree answers mistakes and {@code --help} (docs/cli.md, "Mistakes and exit
+ * codes"). {@link #install} gives every command and group {@code -h/--help} (help on stdout, exit
+ * 0) and makes every mistake in the command line a usage error: one {@code umbra: ...} line on
+ * stderr, a "did you mean" when a real name at that level is close, a pointer to {@code --help},
+ * exit {@link UmbraCli#EXIT_USAGE}. An unknown word is an error even next to {@code --help}:
+ * picocli alone would answer {@code umbra plans --help} with the top-level help and exit 0.
  */
 final class Usage {
   static final String HELP_DESCRIPTION = "Show this help message and exit.";
@@ -34,11 +34,15 @@ final class Usage {
     root.setParameterExceptionHandler(Usage::onParameterException);
   }
 
-  /** {@code -h/--help} on every command below the root (the root has picocli's standard help and version options). */
+  /**
+   * {@code -h/--help} on every command below the root (the root has picocli's standard help and
+   * version options).
+   */
   private static void addHelpOptions(CommandLine cmd) {
     CommandSpec spec = cmd.getCommandSpec();
     if (spec.options().stream().noneMatch(OptionSpec::usageHelp)) {
-      spec.addOption(OptionSpec.builder("-h", "--help").usageHelp(true).description(HELP_DESCRIPTION).build());
+      spec.addOption(
+          OptionSpec.builder("-h", "--help").usageHelp(true).description(HELP_DESCRIPTION).build());
     }
     for (CommandLine sub : distinct(cmd.getSubcommands().values())) {
       addHelpOptions(sub);
@@ -76,13 +80,16 @@ final class Usage {
   /** A command that only holds subcommands (not runnable by itself). */
   static boolean isGroup(CommandLine cmd) {
     Object o = cmd.getCommand();
-    return !cmd.getSubcommands().isEmpty() && !(o instanceof Runnable) && !(o instanceof Callable<?>);
+    return !cmd.getSubcommands().isEmpty()
+        && !(o instanceof Runnable)
+        && !(o instanceof Callable<?>);
   }
 
   private static int onParameterException(ParameterException ex, String[] args) {
     CommandLine cmd = ex.getCommandLine();
     PrintWriter err = cmd.getErr();
-    List<String> unknown = ex instanceof UnmatchedArgumentException u ? u.getUnmatched() : unmatchedSoFar(cmd);
+    List<String> unknown =
+        ex instanceof UnmatchedArgumentException u ? u.getUnmatched() : unmatchedSoFar(cmd);
     if (!unknown.isEmpty()) {
       // an unknown word says more than the missing parameter picocli checks first
       unmatched(err, cmd, new UnmatchedArgumentException(cmd, unknown));
@@ -101,7 +108,10 @@ final class Usage {
 
   private static void unmatched(PrintWriter err, CommandLine cmd, UnmatchedArgumentException u) {
     List<String> words = u.getUnmatched();
-    String option = u.isUnknownOption() ? words.stream().filter(w -> w.startsWith("-")).findFirst().orElse(null) : null;
+    String option =
+        u.isUnknownOption()
+            ? words.stream().filter(w -> w.startsWith("-")).findFirst().orElse(null)
+            : null;
     if (option != null) {
       String typed = option.contains("=") ? option.substring(0, option.indexOf('=')) : option;
       err.println("umbra: unknown option '" + typed + "' for '" + name(cmd) + "'");
@@ -110,9 +120,16 @@ final class Usage {
     }
     String word = words.get(0);
     if (!cmd.getSubcommands().isEmpty() && cmd.getCommandSpec().positionalParameters().isEmpty()) {
-      err.println("umbra: '" + word + "' is not " + (cmd.getParent() == null ? "an umbra command" : "a command of '" + name(cmd) + "'"));
+      err.println(
+          "umbra: '"
+              + word
+              + "' is not "
+              + (cmd.getParent() == null
+                  ? "an umbra command"
+                  : "a command of '" + name(cmd) + "'"));
       String prefix = name(cmd) + " ";
-      didYouMean(err, closest(word, cmd.getSubcommands().keySet()).stream().map(s -> prefix + s).toList());
+      didYouMean(
+          err, closest(word, cmd.getSubcommands().keySet()).stream().map(s -> prefix + s).toList());
     } else {
       err.println("umbra: unexpected argument '" + word + "' for '" + name(cmd) + "'");
     }
@@ -120,12 +137,19 @@ final class Usage {
 
   private static void didYouMean(PrintWriter err, List<String> names) {
     if (!names.isEmpty()) {
-      err.println("Did you mean " + String.join(" or ", names.stream().map(n -> "'" + n + "'").toList()) + "?");
+      err.println(
+          "Did you mean "
+              + String.join(" or ", names.stream().map(n -> "'" + n + "'").toList())
+              + "?");
     }
   }
 
   private static void pointToHelp(PrintWriter err, CommandLine cmd) {
-    err.println("Run '" + name(cmd) + " --help' for " + (cmd.getSubcommands().isEmpty() ? "its usage." : "its commands."));
+    err.println(
+        "Run '"
+            + name(cmd)
+            + " --help' for "
+            + (cmd.getSubcommands().isEmpty() ? "its usage." : "its commands."));
   }
 
   private static List<String> optionNames(CommandLine cmd) {
@@ -182,7 +206,10 @@ final class Usage {
       for (int j = 1; j <= b.length(); j++) {
         int cost = a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1;
         d[i][j] = Math.min(Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1), d[i - 1][j - 1] + cost);
-        if (i > 1 && j > 1 && a.charAt(i - 1) == b.charAt(j - 2) && a.charAt(i - 2) == b.charAt(j - 1)) {
+        if (i > 1
+            && j > 1
+            && a.charAt(i - 1) == b.charAt(j - 2)
+            && a.charAt(i - 2) == b.charAt(j - 1)) {
           d[i][j] = Math.min(d[i][j], d[i - 2][j - 2] + 1);
         }
       }

@@ -20,16 +20,23 @@ import picocli.CommandLine;
 /**
  * Walks the whole command tree (docs/cli.md, "Mistakes and exit codes"): every command and group
  * answers {@code --help} and {@code -h}, every mistake in a command line is a usage error (exit 2,
- * stderr) with a "did you mean" when a real name is close. Each walk collects every failing
- * command line and asserts the list is empty, so one run shows all of them. Nothing here logs in:
- * a mistake must be caught before a command runs.
+ * stderr) with a "did you mean" when a real name is close. Each walk collects every failing command
+ * line and asserts the list is empty, so one run shows all of them. Nothing here logs in: a mistake
+ * must be caught before a command runs.
  */
 class CommandTreeTest {
   Path home;
 
   record Run(int code, String out, String err) {
     String describe(List<String> args) {
-      return "umbra " + String.join(" ", args) + " -> " + code + "\nstdout: " + out + "\nstderr: " + err;
+      return "umbra "
+          + String.join(" ", args)
+          + " -> "
+          + code
+          + "\nstdout: "
+          + out
+          + "\nstderr: "
+          + err;
     }
   }
 
@@ -54,13 +61,21 @@ class CommandTreeTest {
   Run umbra(List<String> args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), args.toArray(String[]::new));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of(),
+            args.toArray(String[]::new));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   static List<Node> tree() {
-    CliContext ctx = new CliContext(Path.of("unused"), System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
+    CliContext ctx =
+        new CliContext(
+            Path.of("unused"), System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
     List<Node> nodes = new ArrayList<>();
     walk(new Node(List.of(), UmbraCli.commandLine(ctx, List.of())), nodes);
     return nodes;
@@ -73,27 +88,58 @@ class CommandTreeTest {
 
   @Test
   void theWalkReachesEveryLevelOfTheTree() {
-    assertThat(tree().stream().map(Node::name)).contains(
-        "umbra", "umbra workspace", "umbra workspace list", "umbra tty", "umbra tty control",
-        "umbra recordings", "umbra recordings export", "umbra audit query", "umbra run", "umbra forward");
+    assertThat(tree().stream().map(Node::name))
+        .contains(
+            "umbra",
+            "umbra workspace",
+            "umbra workspace list",
+            "umbra tty",
+            "umbra tty control",
+            "umbra recordings",
+            "umbra recordings export",
+            "umbra audit query",
+            "umbra run",
+            "umbra forward");
     assertThat(tree()).hasSizeGreaterThan(60);
   }
 
-  /** The same command line through the whole tree, as before start-up built only the reachable part. */
+  /**
+   * The same command line through the whole tree, as before start-up built only the reachable part.
+   */
   Run wholeTree(List<String> args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    CliContext ctx = new CliContext(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of(), new JsonHttp(), Clock.systemUTC());
+    CliContext ctx =
+        new CliContext(
+            home,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of(),
+            new JsonHttp(),
+            Clock.systemUTC());
     int code = UmbraCli.commandLine(ctx, List.of()).execute(args.toArray(String[]::new));
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   @Test
   void theReachablePartOfTheTreeAnswersEveryCommandLineAsTheWholeTreeDoes() {
-    List<List<String>> lines = new ArrayList<>(List.of(List.of(), List.of("--version"), List.of("-V"), List.of("--help"),
-        List.of("--version", "machines"), List.of("machines", "--version"), List.of("-V", "-V"), List.of("plans"), List.of("--bogus"),
-        List.of("machines", "list", "--bogus"), List.of("run"), List.of("run", "local"), List.of("machines", "lst")));
+    List<List<String>> lines =
+        new ArrayList<>(
+            List.of(
+                List.of(),
+                List.of("--version"),
+                List.of("-V"),
+                List.of("--help"),
+                List.of("--version", "machines"),
+                List.of("machines", "--version"),
+                List.of("-V", "-V"),
+                List.of("plans"),
+                List.of("--bogus"),
+                List.of("machines", "list", "--bogus"),
+                List.of("run"),
+                List.of("run", "local"),
+                List.of("machines", "lst")));
     for (Node node : tree()) {
       lines.add(node.path());
       lines.add(node.with("--help"));
@@ -108,9 +154,12 @@ class CommandTreeTest {
       }
     }
     assertThat(failures).isEmpty();
-    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.commands()), new String[] {"machines", "list"}))
+    assertThat(
+            UmbraCli.reachable(
+                new ArrayList<>(UmbraCli.commands()), new String[] {"machines", "list"}))
         .containsExactly(dev.umbra.cli.commands.MachinesCommand.class);
-    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.commands()), new String[] {"--help"})).hasSize(UmbraCli.commands().size());
+    assertThat(UmbraCli.reachable(new ArrayList<>(UmbraCli.commands()), new String[] {"--help"}))
+        .hasSize(UmbraCli.commands().size());
   }
 
   @Test
@@ -120,7 +169,9 @@ class CommandTreeTest {
       for (String flag : List.of("--help", "-h")) {
         List<String> args = node.with(flag);
         Run r = umbra(args);
-        if (r.code() != 0 || !r.out().startsWith("Usage: " + node.name() + " ") || !r.err().isEmpty()) {
+        if (r.code() != 0
+            || !r.out().startsWith("Usage: " + node.name() + " ")
+            || !r.err().isEmpty()) {
           failures.add(r.describe(args));
         }
       }
@@ -132,11 +183,18 @@ class CommandTreeTest {
   void aGroupWithoutItsCommandListsItsCommandsOnStderrWithExitTwo() {
     List<String> failures = new ArrayList<>();
     List<Node> groups = tree().stream().filter(n -> Usage.isGroup(n.cmd())).toList();
-    assertThat(groups).extracting(Node::name).contains("umbra", "umbra workspace", "umbra recordings", "umbra audit");
+    assertThat(groups)
+        .extracting(Node::name)
+        .contains("umbra", "umbra workspace", "umbra recordings", "umbra audit");
     for (Node group : groups) {
       Run r = umbra(group.path());
-      boolean listsAll = group.cmd().getSubcommands().keySet().stream().allMatch(s -> r.err().contains("  " + s + " "));
-      if (r.code() != 2 || !r.out().isEmpty() || !r.err().contains("Usage: " + group.name() + " ") || !listsAll) {
+      boolean listsAll =
+          group.cmd().getSubcommands().keySet().stream()
+              .allMatch(s -> r.err().contains("  " + s + " "));
+      if (r.code() != 2
+          || !r.out().isEmpty()
+          || !r.err().contains("Usage: " + group.name() + " ")
+          || !listsAll) {
         failures.add(r.describe(group.path()));
       }
     }
@@ -152,11 +210,15 @@ class CommandTreeTest {
         if (group.cmd().getSubcommands().containsKey(typo)) {
           continue;
         }
-        // with and without --help: picocli alone answers `umbra plans --help` with the help of `umbra`
+        // with and without --help: picocli alone answers `umbra plans --help` with the help of
+        // `umbra`
         for (List<String> args : List.of(group.with(typo), group.with(typo, "--help"))) {
           Run r = umbra(args);
-          if (r.code() != 2 || !r.out().isEmpty() || !r.err().startsWith("umbra: '" + typo + "' is not ")
-              || !r.err().contains("Did you mean ") || !r.err().contains("'" + group.name() + " " + real + "'")) {
+          if (r.code() != 2
+              || !r.out().isEmpty()
+              || !r.err().startsWith("umbra: '" + typo + "' is not ")
+              || !r.err().contains("Did you mean ")
+              || !r.err().contains("'" + group.name() + " " + real + "'")) {
             failures.add(r.describe(args));
           }
         }
@@ -172,11 +234,13 @@ class CommandTreeTest {
 
   @Test
   void anUnknownTopLevelCommandSaysItDoesNotExistAndPrintsNoHelp() {
-    for (List<String> args : List.of(List.of("plans"), List.of("plans", "--help"), List.of("--help", "plans"))) {
+    for (List<String> args :
+        List.of(List.of("plans"), List.of("plans", "--help"), List.of("--help", "plans"))) {
       Run r = umbra(args);
       assertThat(r.code()).as(r.describe(args)).isEqualTo(2);
       assertThat(r.out()).as(r.describe(args)).isEmpty();
-      assertThat(r.err()).as(r.describe(args))
+      assertThat(r.err())
+          .as(r.describe(args))
           .startsWith("umbra: 'plans' is not an umbra command\n")
           .contains("Run 'umbra --help'")
           .doesNotContain("Did you mean");
@@ -187,10 +251,13 @@ class CommandTreeTest {
   void anUnknownOptionOnEveryCommandIsAUsageErrorNamingTheOptionAndTheCommand() {
     List<String> failures = new ArrayList<>();
     for (Node node : tree()) {
-      for (List<String> args : List.of(node.with("--no-such-option"), node.with("--no-such-option", "--help"))) {
+      for (List<String> args :
+          List.of(node.with("--no-such-option"), node.with("--no-such-option", "--help"))) {
         Run r = umbra(args);
-        if (r.code() != 2 || !r.out().isEmpty()
-            || !r.err().startsWith("umbra: unknown option '--no-such-option' for '" + node.name() + "'\n")
+        if (r.code() != 2
+            || !r.out().isEmpty()
+            || !r.err()
+                .startsWith("umbra: unknown option '--no-such-option' for '" + node.name() + "'\n")
             || !r.err().contains("Run '" + node.name() + " --help'")) {
           failures.add(r.describe(args));
         }
@@ -203,14 +270,17 @@ class CommandTreeTest {
   void aMistypedOptionSuggestsTheRealOne() {
     Run r = umbra(List.of("machines", "list", "--jsno"));
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).startsWith("umbra: unknown option '--jsno' for 'umbra machines list'\nDid you mean '--json'?\n");
+    assertThat(r.err())
+        .startsWith(
+            "umbra: unknown option '--jsno' for 'umbra machines list'\nDid you mean '--json'?\n");
   }
 
   @Test
   void anExtraArgumentOrAMissingOneIsAUsageError() {
     Run extra = umbra(List.of("machines", "list", "extra"));
     assertThat(extra.code()).isEqualTo(2);
-    assertThat(extra.err()).startsWith("umbra: unexpected argument 'extra' for 'umbra machines list'\n");
+    assertThat(extra.err())
+        .startsWith("umbra: unexpected argument 'extra' for 'umbra machines list'\n");
     Run missing = umbra(List.of("machines", "rename", "one"));
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("<new-name>").contains("Run 'umbra machines rename --help'");
@@ -220,7 +290,9 @@ class CommandTreeTest {
   void aMalformedArgumentFoundByTheCommandItselfIsAUsageErrorToo() {
     Run r = umbra(List.of("forward", "some-machine", "8080"));
     assertThat(r.code()).isEqualTo(2);
-    assertThat(r.err()).isEqualTo("umbra: expected <localport>:<host>:<port>, got '8080'\nRun 'umbra forward --help' for its usage.\n");
+    assertThat(r.err())
+        .isEqualTo(
+            "umbra: expected <localport>:<host>:<port>, got '8080'\nRun 'umbra forward --help' for its usage.\n");
   }
 
   @Test
@@ -232,7 +304,8 @@ class CommandTreeTest {
 
   /**
    * docs/cli.md holds the reference generated from the tree (every command that runs, with its
-   * options). After changing a command, regenerate it: run this test with {@code -Dumbra.docs.write=true}.
+   * options). After changing a command, regenerate it: run this test with {@code
+   * -Dumbra.docs.write=true}.
    */
   @Test
   void docsCliMdHoldsTheReferenceOfTheCommandTree() throws IOException {
@@ -240,21 +313,30 @@ class CommandTreeTest {
     String text = Files.readString(doc);
     int begin = text.indexOf(REFERENCE_BEGIN);
     int end = text.indexOf(REFERENCE_END);
-    assertThat(begin).as("docs/cli.md has the markers of the generated reference").isNotNegative().isLessThan(end);
+    assertThat(begin)
+        .as("docs/cli.md has the markers of the generated reference")
+        .isNotNegative()
+        .isLessThan(end);
     String current = text.substring(begin + REFERENCE_BEGIN.length(), end);
     String generated = reference();
     if (Boolean.getBoolean("umbra.docs.write") && !current.equals(generated)) {
-      Files.writeString(doc, text.substring(0, begin + REFERENCE_BEGIN.length()) + generated + text.substring(end));
+      Files.writeString(
+          doc,
+          text.substring(0, begin + REFERENCE_BEGIN.length()) + generated + text.substring(end));
       return;
     }
-    assertThat(current).as("docs/cli.md's command reference (regenerate: this test with -Dumbra.docs.write=true)")
+    assertThat(current)
+        .as("docs/cli.md's command reference (regenerate: this test with -Dumbra.docs.write=true)")
         .isEqualTo(generated);
   }
 
-  static final String REFERENCE_BEGIN = "<!-- generated by CommandTreeTest from the command tree; do not edit by hand -->\n";
+  static final String REFERENCE_BEGIN =
+      "<!-- generated by CommandTreeTest from the command tree; do not edit by hand -->\n";
   static final String REFERENCE_END = "<!-- end of the generated reference -->";
 
-  /** One line per command that runs (groups are in its name): its synopsis, then its description. */
+  /**
+   * One line per command that runs (groups are in its name): its synopsis, then its description.
+   */
   static String reference() {
     StringBuilder md = new StringBuilder("\n");
     for (Node node : tree()) {
@@ -263,7 +345,8 @@ class CommandTreeTest {
       }
       node.cmd().setUsageHelpWidth(1000);
       String synopsis = node.cmd().getHelp().synopsis(0).strip().replace(" [-h]", "");
-      String description = String.join(" ", node.cmd().getCommandSpec().usageMessage().description());
+      String description =
+          String.join(" ", node.cmd().getCommandSpec().usageMessage().description());
       md.append("- `").append(synopsis).append("`: ").append(description).append('\n');
     }
     return md.append('\n').toString();
@@ -271,7 +354,16 @@ class CommandTreeTest {
 
   @Test
   void suggestionsComeByEditDistanceOverTheNamesGiven() {
-    List<String> names = List.of("workspace", "pair", "machines", "device", "devices", "recordings", "recovery-kit", "run");
+    List<String> names =
+        List.of(
+            "workspace",
+            "pair",
+            "machines",
+            "device",
+            "devices",
+            "recordings",
+            "recovery-kit",
+            "run");
     assertThat(Usage.closest("workspac", names)).containsExactly("workspace");
     assertThat(Usage.closest("mahcines", names)).containsExactly("machines");
     assertThat(Usage.closest("devics", names)).containsExactly("device", "devices");

@@ -29,12 +29,12 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * The audit service: consumes the ingest stream into hash-chained, tenant-scoped storage and
- * serves query, export, verification and live tail (docs/audit.md). Settings beyond the kit's:
- * {@code UMBRA_AUDIT_CONSUMER} (consumer name in the group; default host, pid and a random part),
- * {@code UMBRA_AUDIT_BATCH} (entries per read, default 2000), {@code UMBRA_AUDIT_CLAIM_IDLE_MS}
- * (how long an entry stays unacknowledged before another consumer takes it, default 30000),
- * {@code UMBRA_AUDIT_TAIL_QUEUE_BYTES} (per tail client, default 262144).
+ * The audit service: consumes the ingest stream into hash-chained, tenant-scoped storage and serves
+ * query, export, verification and live tail (docs/audit.md). Settings beyond the kit's: {@code
+ * UMBRA_AUDIT_CONSUMER} (consumer name in the group; default host, pid and a random part), {@code
+ * UMBRA_AUDIT_BATCH} (entries per read, default 2000), {@code UMBRA_AUDIT_CLAIM_IDLE_MS} (how long
+ * an entry stays unacknowledged before another consumer takes it, default 30000), {@code
+ * UMBRA_AUDIT_TAIL_QUEUE_BYTES} (per tail client, default 262144).
  */
 public final class AuditService extends UmbraService {
   private final Function<AuditService, AuditAuthorizer> authorizerFactory;
@@ -48,7 +48,8 @@ public final class AuditService extends UmbraService {
   }
 
   /** With another authorization step (the default verifies control-plane session tokens). */
-  public AuditService(ServiceRuntime runtime, Function<AuditService, AuditAuthorizer> authorizerFactory) {
+  public AuditService(
+      ServiceRuntime runtime, Function<AuditService, AuditAuthorizer> authorizerFactory) {
     super(runtime);
     this.authorizerFactory = authorizerFactory;
   }
@@ -67,24 +68,27 @@ public final class AuditService extends UmbraService {
     tail = new LiveTail(runtime.bus(), runtime.registry());
     sessionVerifier =
         new SessionVerifier(
-            vertx,
-            SessionVerifier.jwksUrl(settings().publicUrls().get(ServiceName.CONTROL_PLANE)),
-            SessionAuthorizer.AUDIENCE,
-            runtime.clock())
-        .checkRevocations(revocations);
+                vertx,
+                SessionVerifier.jwksUrl(settings().publicUrls().get(ServiceName.CONTROL_PLANE)),
+                SessionAuthorizer.AUDIENCE,
+                runtime.clock())
+            .checkRevocations(revocations);
     revocations.onRevoked(tail::revoke);
     AuditAuthorizer authorizer =
         authorizerFactory != null
             ? authorizerFactory.apply(this)
             : new SessionAuthorizer(sessionVerifier, settings().adminToken());
     // the credential first, on every workspace route, before a parameter is parsed
-    router.route(QueryRoutes.BASE + "/*").handler(ctx -> WebSockets.nextAfter(ctx, () -> authorizer.authenticate(ctx)));
+    router
+        .route(QueryRoutes.BASE + "/*")
+        .handler(ctx -> WebSockets.nextAfter(ctx, () -> authorizer.authenticate(ctx)));
     new QueryRoutes(authorizer, new EventQueries(db), new ChainVerifier(db), audit).mount(router);
     new TailRoutes(vertx, authorizer, tail, audit, tailQueue).mount(router);
     router.get("/v1/admin/audit/dead-letters").handler(this::deadLetters);
     router.post("/v1/admin/audit/dead-letters/:entry_id/redrive").handler(this::redrive);
     consumer =
-        new IngestConsumer(vertx, runtime.bus(), new EventStore(db), deadLetters, ingest, runtime.registry());
+        new IngestConsumer(
+            vertx, runtime.bus(), new EventStore(db), deadLetters, ingest, runtime.registry());
     return consumer.start();
   }
 
@@ -96,7 +100,8 @@ public final class AuditService extends UmbraService {
   private boolean operator(RoutingContext ctx) {
     String auth = ctx.request().getHeader("authorization");
     String presented = auth != null && auth.startsWith("Bearer ") ? auth.substring(7) : "";
-    if (settings().adminToken().isEmpty() || !ServiceHttp.constantTimeEquals(presented, settings().adminToken().get())) {
+    if (settings().adminToken().isEmpty()
+        || !ServiceHttp.constantTimeEquals(presented, settings().adminToken().get())) {
       ServiceHttp.sendError(ctx, ApiException.unauthorized("admin token required"));
       return false;
     }
@@ -109,7 +114,10 @@ public final class AuditService extends UmbraService {
     }
     String entry = ctx.pathParam("entry_id");
     if (entry == null || !entry.matches("[0-9]{1,20}-[0-9]{1,20}")) {
-      ServiceHttp.sendError(ctx, ApiException.badRequest("entry_id", "entry_id must be a stream entry id such as 1764158400123-0"));
+      ServiceHttp.sendError(
+          ctx,
+          ApiException.badRequest(
+              "entry_id", "entry_id must be a stream entry id such as 1764158400123-0"));
       return;
     }
     deadLetters
@@ -117,15 +125,21 @@ public final class AuditService extends UmbraService {
         .onSuccess(
             id ->
                 id.ifPresentOrElse(
-                    newId -> ServiceHttp.json(ctx, 200, new JsonObject().put("entry_id", entry).put("new_entry_id", newId)),
-                    () -> ServiceHttp.sendError(ctx, ApiException.notFound("dead letter " + entry))))
+                    newId ->
+                        ServiceHttp.json(
+                            ctx,
+                            200,
+                            new JsonObject().put("entry_id", entry).put("new_entry_id", newId)),
+                    () ->
+                        ServiceHttp.sendError(ctx, ApiException.notFound("dead letter " + entry))))
         .onFailure(
             e ->
                 ServiceHttp.sendError(
                     ctx,
                     e instanceof IllegalStateException
                         ? ApiException.conflict(e.getMessage())
-                        : new ApiException(503, "unavailable", "dead letter not re-driven: " + e.getMessage())));
+                        : new ApiException(
+                            503, "unavailable", "dead letter not re-driven: " + e.getMessage())));
   }
 
   private void deadLetters(RoutingContext ctx) {

@@ -20,11 +20,13 @@ class ActionListDocumentedTest {
   void everyActionIsDocumentedAndEveryDocumentedActionExists() throws Exception {
     Path doc = Path.of(System.getProperty("umbra.repo.dir", "../.."), "docs", "audit.md");
     Set<String> documented = new LinkedHashSet<>();
-    Matcher m = Pattern.compile("(?m)^\\| `([a-z_]+\\.[a-z_]+)` \\|").matcher(Files.readString(doc));
+    Matcher m =
+        Pattern.compile("(?m)^\\| `([a-z_]+\\.[a-z_]+)` \\|").matcher(Files.readString(doc));
     while (m.find()) {
       documented.add(m.group(1));
     }
-    Set<String> code = Stream.of(AuditAction.values()).map(AuditAction::wire).collect(Collectors.toSet());
+    Set<String> code =
+        Stream.of(AuditAction.values()).map(AuditAction::wire).collect(Collectors.toSet());
     assertThat(documented).containsExactlyInAnyOrderElementsOf(code);
   }
 }

@@ -38,8 +38,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 /**
- * A running audit service on a fresh database and Redis prefix, an emitter as another service
- * would have it, and session tokens signed with a test key the service trusts.
+ * A running audit service on a fresh database and Redis prefix, an emitter as another service would
+ * have it, and session tokens signed with a test key the service trusts.
  */
 final class AuditFixture implements AutoCloseable {
   static final String ADMIN_TOKEN = "admin-token-for-tests-0123456789";
@@ -61,7 +61,9 @@ final class AuditFixture implements AutoCloseable {
     this.bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     this.emitter = new AuditEmitter(bus, "control-plane", Clock.systemUTC(), registry);
     this.signing = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-    Map<String, String> env = new HashMap<>(Map.of("UMBRA_ADMIN_TOKEN", ADMIN_TOKEN, "UMBRA_AUDIT_CLAIM_IDLE_MS", "1000"));
+    Map<String, String> env =
+        new HashMap<>(
+            Map.of("UMBRA_ADMIN_TOKEN", ADMIN_TOKEN, "UMBRA_AUDIT_CLAIM_IDLE_MS", "1000"));
     env.putAll(extraEnv);
     Path home = Files.createTempDirectory("umbra-audit-test");
     this.config = TestServices.config(ServiceName.AUDIT, pg, prefix, home, env);
@@ -78,8 +80,16 @@ final class AuditFixture implements AutoCloseable {
    * {@code UMBRA_CONTROL_PLANE_URL} (see {@link #jwks}) on the first token, as after a real start.
    */
   AuditFixture startFetchingKeys() {
-    service = await(TestServices.deploy(vertx, config, bus, registry, Clock.systemUTC(), AuditService::new));
-    http = WebClient.create(vertx, new WebClientOptions().setDefaultHost("127.0.0.1").setDefaultPort(service.actualPort()));
+    service =
+        await(
+            TestServices.deploy(
+                vertx, config, bus, registry, Clock.systemUTC(), AuditService::new));
+    http =
+        WebClient.create(
+            vertx,
+            new WebClientOptions()
+                .setDefaultHost("127.0.0.1")
+                .setDefaultPort(service.actualPort()));
     return this;
   }
 
@@ -87,19 +97,32 @@ final class AuditFixture implements AutoCloseable {
   String jwks() {
     byte[] spki = signing.getPublic().getEncoded();
     byte[] raw = java.util.Arrays.copyOfRange(spki, spki.length - 32, spki.length);
-    return new JsonObject().put("keys", new io.vertx.core.json.JsonArray().add(new JsonObject()
-        .put("kty", "OKP").put("crv", "Ed25519").put("kid", "test-key")
-        .put("x", Base64.getUrlEncoder().withoutPadding().encodeToString(raw)))).encode();
+    return new JsonObject()
+        .put(
+            "keys",
+            new io.vertx.core.json.JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("kty", "OKP")
+                        .put("crv", "Ed25519")
+                        .put("kid", "test-key")
+                        .put("x", Base64.getUrlEncoder().withoutPadding().encodeToString(raw))))
+        .encode();
   }
 
   AuditEventBuilder event(AuditAction action, UUID workspace) {
-    return emitter.event(action).workspace(workspace).actor(AuditActor.member("acct-1")).target("machine", "m-1");
+    return emitter
+        .event(action)
+        .workspace(workspace)
+        .actor(AuditActor.member("acct-1"))
+        .target("machine", "m-1");
   }
 
   /** A session token for the audit service, signed like the control plane signs them. */
   String token(UUID workspace, String role, String subjectKind) {
     long now = System.currentTimeMillis() / 1000;
-    JsonObject header = new JsonObject().put("alg", "EdDSA").put("kid", "test-key").put("typ", "JWT");
+    JsonObject header =
+        new JsonObject().put("alg", "EdDSA").put("kid", "test-key").put("typ", "JWT");
     JsonObject claims =
         new JsonObject()
             .put("iss", SessionTokens.ISSUER)
@@ -131,7 +154,9 @@ final class AuditFixture implements AutoCloseable {
   }
 
   long count(String sql) {
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(sql)) {
       rs.next();
       return rs.getLong(1);
     } catch (java.sql.SQLException e) {
@@ -140,7 +165,8 @@ final class AuditFixture implements AutoCloseable {
   }
 
   void sql(String sql) throws Exception {
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       st.execute(sql);
     }
   }

@@ -19,12 +19,19 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class AuthOrderTest {
   @Test
-  void everyNonPublicRouteRefusesAnUnauthenticatedMalformedRequestWith401AndNoFieldName(Vertx vertx) throws Exception {
-    try (TestPostgres pg = TestPostgres.createDatabase(); AuditFixture f = new AuditFixture(vertx, pg, Map.of()).start()) {
-      List<AuthFirstWalk.Probe> probes = AuthFirstWalk.walk(f.service.router(), f.service.actualPort(), AuthFirstWalk.KIT_PUBLIC);
-      assertThat(probes).extracting(AuthFirstWalk.Probe::route)
-          .contains("GET /v1/workspaces/:workspace/audit/events", "GET /v1/workspaces/:workspace/audit/tail",
-              "POST /v1/admin/audit/dead-letters/:entry_id/redrive", "GET /admin/logs");
+  void everyNonPublicRouteRefusesAnUnauthenticatedMalformedRequestWith401AndNoFieldName(Vertx vertx)
+      throws Exception {
+    try (TestPostgres pg = TestPostgres.createDatabase();
+        AuditFixture f = new AuditFixture(vertx, pg, Map.of()).start()) {
+      List<AuthFirstWalk.Probe> probes =
+          AuthFirstWalk.walk(f.service.router(), f.service.actualPort(), AuthFirstWalk.KIT_PUBLIC);
+      assertThat(probes)
+          .extracting(AuthFirstWalk.Probe::route)
+          .contains(
+              "GET /v1/workspaces/:workspace/audit/events",
+              "GET /v1/workspaces/:workspace/audit/tail",
+              "POST /v1/admin/audit/dead-letters/:entry_id/redrive",
+              "GET /admin/logs");
       assertThat(AuthFirstWalk.problems(probes)).isEmpty();
     }
   }

@@ -39,9 +39,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The proof of issue 8: the audit service (its own JVM) is killed with SIGKILL while 10 000
- * events are being emitted, a new one is started, and every event is stored exactly once in
- * chains that verify.
+ * The proof of issue 8: the audit service (its own JVM) is killed with SIGKILL while 10 000 events
+ * are being emitted, a new one is started, and every event is stored exactly once in chains that
+ * verify.
  */
 @ExtendWith(VertxExtension.class)
 class KillRestartTest {
@@ -58,12 +58,14 @@ class KillRestartTest {
   }
 
   @Test
-  void killedWhileTenThousandEventsAreEmittedStoresAllExactlyOnceWithChainsThatVerify(Vertx vertx) throws Exception {
+  void killedWhileTenThousandEventsAreEmittedStoresAllExactlyOnceWithChainsThatVerify(Vertx vertx)
+      throws Exception {
     pg = TestPostgres.createDatabase();
     String prefix = TestRedis.randomPrefix();
     RedisBus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), Metrics.newRegistry());
-    List<UUID> workspaces = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
+    List<UUID> workspaces =
+        List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
 
     int portA = freePort();
     Process first = startChild(prefix, portA, "first");
@@ -73,34 +75,39 @@ class KillRestartTest {
     Set<String> emitted = ConcurrentHashMap.newKeySet();
     AtomicBoolean producing = new AtomicBoolean(true);
     Thread producer =
-        Thread.ofPlatform().start(() -> {
-          for (int i = 0; i < EVENTS; i += 50) {
-            List<Future<String>> chunk = new ArrayList<>();
-            for (int j = i; j < i + 50; j++) {
-              chunk.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED)
-                  .workspace(workspaces.get(j % workspaces.size()))
-                  .actor(AuditActor.device("dev-" + (j % 7)))
-                  .target("machine", "m-" + (j % 13))
-                  .meta("n", Integer.toString(j))
-                  .success()
-                  .emit());
-            }
-            for (Future<String> id : chunk) {
-              emitted.add(await(id));
-            }
-            try {
-              Thread.sleep(20);
-            } catch (InterruptedException e) {
-              return;
-            }
-          }
-          producing.set(false);
-        });
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  for (int i = 0; i < EVENTS; i += 50) {
+                    List<Future<String>> chunk = new ArrayList<>();
+                    for (int j = i; j < i + 50; j++) {
+                      chunk.add(
+                          emitter
+                              .event(AuditAction.RELAY_CHANNEL_OPENED)
+                              .workspace(workspaces.get(j % workspaces.size()))
+                              .actor(AuditActor.device("dev-" + (j % 7)))
+                              .target("machine", "m-" + (j % 13))
+                              .meta("n", Integer.toString(j))
+                              .success()
+                              .emit());
+                    }
+                    for (Future<String> id : chunk) {
+                      emitted.add(await(id));
+                    }
+                    try {
+                      Thread.sleep(20);
+                    } catch (InterruptedException e) {
+                      return;
+                    }
+                  }
+                  producing.set(false);
+                });
 
     eventually(() -> storedCount() >= 2_000, 30_000);
     first.destroyForcibly().waitFor(); // SIGKILL: no shutdown hook, no drain, no ack
     long storedAtKill = storedCount();
-    long pendingAtKill = pending(vertx, prefix); // delivered to the dead instance, never acknowledged
+    long pendingAtKill =
+        pending(vertx, prefix); // delivered to the dead instance, never acknowledged
     assertThat(first.exitValue()).isEqualTo(137);
     assertThat(producing.get()).as("the producer is still emitting when the service dies").isTrue();
     assertThat(storedAtKill).isLessThan(EVENTS);
@@ -113,7 +120,8 @@ class KillRestartTest {
     eventually(() -> storedCount() >= EVENTS && pending(vertx, prefix) == 0, 45_000);
     Thread.sleep(500); // a late duplicate would show now
 
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       ResultSet rs = st.executeQuery("SELECT count(*), count(DISTINCT id) FROM audit.events");
       rs.next();
       assertThat(rs.getLong(1)).as("stored rows").isEqualTo(EVENTS);
@@ -128,16 +136,21 @@ class KillRestartTest {
     WebClient http = WebClient.create(vertx);
     for (UUID ws : workspaces) {
       JsonObject v =
-          await(http.get(portB, "127.0.0.1", "/v1/workspaces/" + ws + "/audit/verify")
-                  .bearerTokenAuthentication(AuditFixture.ADMIN_TOKEN)
-                  .send())
+          await(
+                  http.get(portB, "127.0.0.1", "/v1/workspaces/" + ws + "/audit/verify")
+                      .bearerTokenAuthentication(AuditFixture.ADMIN_TOKEN)
+                      .send())
               .bodyAsJsonObject();
       assertThat(v.getBoolean("ok")).as(v.encode()).isTrue();
       assertThat(v.getLong("checked")).isEqualTo(EVENTS / workspaces.size());
     }
     String metrics = await(http.get(portB, "127.0.0.1", "/metrics").send()).bodyAsString();
     String duplicates =
-        metrics.lines().filter(l -> l.startsWith("umbra_audit_ingest_duplicates_total")).findFirst().orElse("none");
+        metrics
+            .lines()
+            .filter(l -> l.startsWith("umbra_audit_ingest_duplicates_total"))
+            .findFirst()
+            .orElse("none");
     System.out.printf(
         "kill/restart: %d stored and %d pending (unacknowledged) when killed, %d events in all, re-delivered and skipped: %s%n",
         storedAtKill, pendingAtKill, EVENTS, duplicates);
@@ -176,7 +189,8 @@ class KillRestartTest {
     eventually(
         () -> {
           if (!p.isAlive()) {
-            throw new AssertionError("audit child exited with " + p.exitValue() + "; see target/kill-restart-*.log");
+            throw new AssertionError(
+                "audit child exited with " + p.exitValue() + "; see target/kill-restart-*.log");
           }
           try {
             return await(http.get(port, "127.0.0.1", "/healthz").send()).statusCode() == 200;
@@ -199,8 +213,12 @@ class KillRestartTest {
   }
 
   private static long pending(Vertx vertx, String prefix) {
-    return await(Redis.createClient(vertx, TestRedis.url().toString())
-            .send(Request.cmd(Command.XPENDING).arg(prefix + AuditEmitter.INGEST_STREAM).arg(AuditEmitter.INGEST_GROUP)))
+    return await(
+            Redis.createClient(vertx, TestRedis.url().toString())
+                .send(
+                    Request.cmd(Command.XPENDING)
+                        .arg(prefix + AuditEmitter.INGEST_STREAM)
+                        .arg(AuditEmitter.INGEST_GROUP)))
         .get(0)
         .toLong();
   }
@@ -211,5 +229,4 @@ class KillRestartTest {
       return s.getLocalPort();
     }
   }
-
 }

@@ -31,7 +31,8 @@ import org.junit.jupiter.api.Test;
  * oversized message. Real service, real sockets, a real HTTP server publishing the key set.
  */
 class TailWebSocketEdgeTest {
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private Vertx vertx;
   private TestPostgres pg;
   private AuditFixture f;
@@ -43,16 +44,26 @@ class TailWebSocketEdgeTest {
     vertx = Vertx.vertx();
     pg = TestPostgres.createDatabase();
     AtomicReference<AuditFixture> fixture = new AtomicReference<>();
-    controlPlane = AuditFixture.await(vertx.createHttpServer()
-        .requestHandler(req -> {
-          if (req.path().equals(SessionTokens.JWKS_PATH)) {
-            req.response().putHeader("content-type", "application/json").end(fixture.get().jwks());
-          } else {
-            req.response().setStatusCode(404).end();
-          }
-        })
-        .listen(0, "127.0.0.1"));
-    f = new AuditFixture(vertx, pg, Map.of("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + controlPlane.actualPort()));
+    controlPlane =
+        AuditFixture.await(
+            vertx
+                .createHttpServer()
+                .requestHandler(
+                    req -> {
+                      if (req.path().equals(SessionTokens.JWKS_PATH)) {
+                        req.response()
+                            .putHeader("content-type", "application/json")
+                            .end(fixture.get().jwks());
+                      } else {
+                        req.response().setStatusCode(404).end();
+                      }
+                    })
+                .listen(0, "127.0.0.1"));
+    f =
+        new AuditFixture(
+            vertx,
+            pg,
+            Map.of("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + controlPlane.actualPort()));
     fixture.set(f);
     f.startFetchingKeys();
   }
@@ -67,7 +78,11 @@ class TailWebSocketEdgeTest {
   private RawWebSocket tail(Map<String, String> extra) throws Exception {
     Map<String, String> headers = new java.util.LinkedHashMap<>(extra);
     headers.put("Authorization", "Bearer " + f.adminOf(workspace));
-    return RawWebSocket.connect(f.service.actualPort(), "/v1/workspaces/" + workspace + "/audit/tail", headers, Duration.ofSeconds(10));
+    return RawWebSocket.connect(
+        f.service.actualPort(),
+        "/v1/workspaces/" + workspace + "/audit/tail",
+        headers,
+        Duration.ofSeconds(10));
   }
 
   @Test
@@ -83,26 +98,45 @@ class TailWebSocketEdgeTest {
   void aDeflateBombIsNeitherNegotiatedNorInflatedAndHealthzStaysFast() throws Exception {
     byte[] bomb = RawWebSocket.deflateBomb(64 << 20);
     for (int i = 0; i < 20; i++) {
-      http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.service.actualPort() + "/healthz")).build(),
+      http.send(
+          HttpRequest.newBuilder(
+                  URI.create("http://127.0.0.1:" + f.service.actualPort() + "/healthz"))
+              .build(),
           HttpResponse.BodyHandlers.discarding());
     }
     AtomicBoolean bombing = new AtomicBoolean(true);
     List<Long> probes = java.util.Collections.synchronizedList(new ArrayList<>());
-    Thread prober = Thread.ofPlatform().start(() -> {
-      while (bombing.get()) {
-        long t = System.nanoTime();
-        try {
-          HttpResponse<Void> r = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + f.service.actualPort() + "/healthz"))
-              .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.discarding());
-          probes.add(r.statusCode() == 200 ? (System.nanoTime() - t) / 1_000_000 : Long.MAX_VALUE);
-        } catch (Exception e) {
-          probes.add(Long.MAX_VALUE);
-        }
-      }
-    });
+    Thread prober =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  while (bombing.get()) {
+                    long t = System.nanoTime();
+                    try {
+                      HttpResponse<Void> r =
+                          http.send(
+                              HttpRequest.newBuilder(
+                                      URI.create(
+                                          "http://127.0.0.1:"
+                                              + f.service.actualPort()
+                                              + "/healthz"))
+                                  .timeout(Duration.ofSeconds(10))
+                                  .build(),
+                              HttpResponse.BodyHandlers.discarding());
+                      probes.add(
+                          r.statusCode() == 200
+                              ? (System.nanoTime() - t) / 1_000_000
+                              : Long.MAX_VALUE);
+                    } catch (Exception e) {
+                      probes.add(Long.MAX_VALUE);
+                    }
+                  }
+                });
     try {
       for (int round = 0; round < 100 && (round < 3 || probes.size() < 30); round++) {
-        try (RawWebSocket ws = tail(Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
+        try (RawWebSocket ws =
+            tail(
+                Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
           assertThat(ws.upgrade().status()).isEqualTo(101);
           assertThat(ws.upgrade().header("sec-websocket-extensions")).isEmpty();
           ws.send(2, true, bomb);
@@ -116,8 +150,12 @@ class TailWebSocketEdgeTest {
     }
     List<Long> sorted = new ArrayList<>(probes);
     sorted.sort(null);
-    assertThat(sorted.get(sorted.size() / 2)).as("median /healthz during bombs (ms): " + sorted).isLessThan(50L);
-    assertThat(sorted.get(sorted.size() - 1)).as("slowest /healthz during bombs (ms)").isLessThan(500L);
+    assertThat(sorted.get(sorted.size() / 2))
+        .as("median /healthz during bombs (ms): " + sorted)
+        .isLessThan(50L);
+    assertThat(sorted.get(sorted.size() - 1))
+        .as("slowest /healthz during bombs (ms)")
+        .isLessThan(500L);
   }
 
   @Test

@@ -16,8 +16,8 @@ import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.controlplane.tokens.TokenRoutes;
-import dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes;
 import dev.umbra.controlplane.tokens.TokenStore;
+import dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes;
 import dev.umbra.controlplane.vault.VaultRoutes;
 import dev.umbra.controlplane.workspaces.InvitationRoutes;
 import dev.umbra.controlplane.workspaces.TeamRoutes;
@@ -48,7 +48,8 @@ import java.util.Optional;
  * machines, session tokens and their key set, discovery (docs/control-plane.md).
  */
 public final class ControlPlaneService extends UmbraService {
-  private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(ControlPlaneService.class);
+  private static final org.slf4j.Logger log =
+      org.slf4j.LoggerFactory.getLogger(ControlPlaneService.class);
   public static final Duration SESSION_TTL = dev.umbra.kit.auth.SessionTokens.MAX_TTL;
   private static final long ROTATION_CHECK_MS = Duration.ofMinutes(10).toMillis();
 
@@ -89,54 +90,114 @@ public final class ControlPlaneService extends UmbraService {
     Argon2idHasher hasher = Argon2idHasher.defaults();
     InternalCredential[] internalHolder = new InternalCredential[1];
     return vertx
-        .executeBlocking(() -> {
-          internalHolder[0] = InternalCredential.load(settings()); // may create the shared file
-          return new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry());
-        }, false)
-        .compose(auth -> SigningKeys.open(vertx, db, settings().home().resolve("control-plane").resolve("signing"), clock, SESSION_TTL)
-            .compose(k -> {
-              keys = k;
-              Ids ids = new Ids(clock);
-              TokenStore tokens = new TokenStore(vertx, hasher);
-              Bootstrap bootstrap = Bootstrap.wire(db, tokens, limiter, new AuditTrail(runtime.audit()), ids, clock);
-              routes = new ApiRoutes();
-              registerOwn(routes);
-              bootstrap.register(routes);
-              registerFeatures(routes, auth, internalHolder[0], limiter, tokens, new SessionIssuer(k, clock), ids, clock);
-              mountRoutes(router, auth, internalHolder[0]);
-              rotationTimer = vertx.setPeriodic(ROTATION_CHECK_MS, t -> keys.rotateIfDue()
-                  .onFailure(e -> log.warn("signing key rotation failed, will retry: {}", e.getMessage())));
-              return bootstrap.prepare(bootstrapToken, stderr);
-            }));
+        .executeBlocking(
+            () -> {
+              internalHolder[0] = InternalCredential.load(settings()); // may create the shared file
+              return new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry());
+            },
+            false)
+        .compose(
+            auth ->
+                SigningKeys.open(
+                        vertx,
+                        db,
+                        settings().home().resolve("control-plane").resolve("signing"),
+                        clock,
+                        SESSION_TTL)
+                    .compose(
+                        k -> {
+                          keys = k;
+                          Ids ids = new Ids(clock);
+                          TokenStore tokens = new TokenStore(vertx, hasher);
+                          Bootstrap bootstrap =
+                              Bootstrap.wire(
+                                  db, tokens, limiter, new AuditTrail(runtime.audit()), ids, clock);
+                          routes = new ApiRoutes();
+                          registerOwn(routes);
+                          bootstrap.register(routes);
+                          registerFeatures(
+                              routes,
+                              auth,
+                              internalHolder[0],
+                              limiter,
+                              tokens,
+                              new SessionIssuer(k, clock),
+                              ids,
+                              clock);
+                          mountRoutes(router, auth, internalHolder[0]);
+                          rotationTimer =
+                              vertx.setPeriodic(
+                                  ROTATION_CHECK_MS,
+                                  t ->
+                                      keys.rotateIfDue()
+                                          .onFailure(
+                                              e ->
+                                                  log.warn(
+                                                      "signing key rotation failed, will retry: {}",
+                                                      e.getMessage())));
+                          return bootstrap.prepare(bootstrapToken, stderr);
+                        }));
   }
 
   /** Discovery, the key set and this document. */
   private void registerOwn(ApiRoutes routes) {
     routes
-        .add(HttpMethod.GET, ControlPlanePaths.DISCOVERY, "Public URLs of every service and of the key set", Auth.NONE, 200, Schema.NO_BODY, DISCOVERY,
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.DISCOVERY,
+            "Public URLs of every service and of the key set",
+            Auth.NONE,
+            200,
+            Schema.NO_BODY,
+            DISCOVERY,
             Handlers.json(200, ctx -> Future.succeededFuture(discovery())))
-        .add(HttpMethod.GET, SessionTokens.JWKS_PATH, "Public keys that verify session tokens (JWKS)", Auth.NONE, 200, Schema.NO_BODY, JWKS,
-            Handlers.json(200, ctx -> {
-              ctx.response().putHeader("cache-control", "max-age=60");
-              return keys.jwks();
-            }))
-        .add(HttpMethod.GET, ControlPlanePaths.OPENAPI, "This document", Auth.NONE, 200, Schema.NO_BODY,
+        .add(
+            HttpMethod.GET,
+            SessionTokens.JWKS_PATH,
+            "Public keys that verify session tokens (JWKS)",
+            Auth.NONE,
+            200,
+            Schema.NO_BODY,
+            JWKS,
+            Handlers.json(
+                200,
+                ctx -> {
+                  ctx.response().putHeader("cache-control", "max-age=60");
+                  return keys.jwks();
+                }))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.OPENAPI,
+            "This document",
+            Auth.NONE,
+            200,
+            Schema.NO_BODY,
             Schema.anyObject("an OpenAPI 3.1 document").describe("this document"),
-            Handlers.json(200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
+            Handlers.json(
+                200, ctx -> Future.succeededFuture(routes.openApi("Umbra control plane", "v1"))));
   }
 
   /** Each feature wired by hand with only what it uses (docs/control-plane.md, "Code layout"). */
-  private void registerFeatures(ApiRoutes routes, Authenticator auth, InternalCredential internal, FailureLimiter limiter, TokenStore tokens,
-      SessionIssuer issuer, Ids ids, Clock clock) {
+  private void registerFeatures(
+      ApiRoutes routes,
+      Authenticator auth,
+      InternalCredential internal,
+      FailureLimiter limiter,
+      TokenStore tokens,
+      SessionIssuer issuer,
+      Ids ids,
+      Clock clock) {
     Tenancy tenancy = new Tenancy(db, runtime.audit());
     AuditTrail audit = new AuditTrail(runtime.audit());
     RevocationNotices revocations = new RevocationNotices(runtime.bus(), clock);
     MachineRequest.Checker machines = new MachineRequest.Checker(clock, db, limiter);
-    WorkspaceRoutes.wire(auth, db, tenancy, audit, revocations, issuer, ids, clock).register(routes);
+    WorkspaceRoutes.wire(auth, db, tenancy, audit, revocations, issuer, ids, clock)
+        .register(routes);
     InvitationRoutes.wire(auth, db, tenancy, tokens, limiter, audit, ids, clock).register(routes);
     TeamRoutes.wire(auth, tenancy, audit, ids, clock).register(routes);
     TokenRoutes.wire(auth, db, tokens, audit, revocations, ids, clock).register(routes);
-    MachineRoutes.wire(auth, internal, db, tenancy, limiter, issuer, audit, revocations, ids, clock).register(routes);
+    MachineRoutes.wire(auth, internal, db, tenancy, limiter, issuer, audit, revocations, ids, clock)
+        .register(routes);
     new MachineAuditRoutes(clock, machines, runtime.audit()).register(routes);
     DeviceTrustRoutes.wire(auth, tenancy, audit, revocations, machines, clock).register(routes);
     VaultRoutes.wire(auth, tenancy, audit, machines, ids, clock).register(routes);
@@ -144,29 +205,48 @@ public final class ControlPlaneService extends UmbraService {
   }
 
   private void mountRoutes(Router router, Authenticator auth, InternalCredential internal) {
-    routes.mount(router, kind -> switch (kind) {
-      case API_TOKEN -> Optional.of(auth.first());
-      case INTERNAL -> Optional.of(ctx -> {
-        if (internal.matches(ctx.request().getHeader(InternalCredential.HEADER))) {
-          ctx.next();
-        } else {
-          ctx.fail(ApiException.unauthorized("internal credential required"));
-        }
-      });
-      case NONE, MACHINE_SIGNATURE -> Optional.empty();
-    });
+    routes.mount(
+        router,
+        kind ->
+            switch (kind) {
+              case API_TOKEN -> Optional.of(auth.first());
+              case INTERNAL ->
+                  Optional.of(
+                      ctx -> {
+                        if (internal.matches(ctx.request().getHeader(InternalCredential.HEADER))) {
+                          ctx.next();
+                        } else {
+                          ctx.fail(ApiException.unauthorized("internal credential required"));
+                        }
+                      });
+              case NONE, MACHINE_SIGNATURE -> Optional.empty();
+            });
   }
 
-  private static final Schema DISCOVERY = Schema.object()
-      .required("services", discoveryServices().describe("each service's public base URL (http or https; WebSockets use ws/wss on the same URL)"))
-      .required("jwks_url", Schema.string().describe("where session tokens' public keys are"))
-      .required("session_token_ttl_seconds", Schema.integer(1, Integer.MAX_VALUE))
-      .build();
-  private static final Schema JWKS = Schema.object()
-      .required("keys", Schema.array(Schema.object()
-          .required("kty", Schema.constant("OKP")).required("crv", Schema.constant("Ed25519")).required("x", Schema.string().describe("base64url, no padding"))
-          .required("kid", Schema.string()).optional("alg", Schema.constant("EdDSA")).optional("use", Schema.constant("sig")).build()))
-      .build();
+  private static final Schema DISCOVERY =
+      Schema.object()
+          .required(
+              "services",
+              discoveryServices()
+                  .describe(
+                      "each service's public base URL (http or https; WebSockets use ws/wss on the same URL)"))
+          .required("jwks_url", Schema.string().describe("where session tokens' public keys are"))
+          .required("session_token_ttl_seconds", Schema.integer(1, Integer.MAX_VALUE))
+          .build();
+  private static final Schema JWKS =
+      Schema.object()
+          .required(
+              "keys",
+              Schema.array(
+                  Schema.object()
+                      .required("kty", Schema.constant("OKP"))
+                      .required("crv", Schema.constant("Ed25519"))
+                      .required("x", Schema.string().describe("base64url, no padding"))
+                      .required("kid", Schema.string())
+                      .optional("alg", Schema.constant("EdDSA"))
+                      .optional("use", Schema.constant("sig"))
+                      .build()))
+          .build();
 
   private static Schema discoveryServices() {
     Schema.ObjectBuilder b = Schema.object();

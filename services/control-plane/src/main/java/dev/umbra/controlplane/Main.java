@@ -3,7 +3,9 @@ package dev.umbra.controlplane;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.service.ServiceMain;
 
-/** Runs the control-plane service as its own process; configuration comes from UMBRA_* variables. */
+/**
+ * Runs the control-plane service as its own process; configuration comes from UMBRA_* variables.
+ */
 public final class Main {
   private Main() {}
 

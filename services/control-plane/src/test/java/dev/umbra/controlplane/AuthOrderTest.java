@@ -15,24 +15,25 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Authentication before any parsing (finding 10): every control-plane route not on the public
- * list below answers an unauthenticated request with a malformed body and malformed path
- * parameters with 401 and no field name (it named fields with 400 on 12 routes).
+ * Authentication before any parsing (finding 10): every control-plane route not on the public list
+ * below answers an unauthenticated request with a malformed body and malformed path parameters with
+ * 401 and no field name (it named fields with 400 on 12 routes).
  */
 @ExtendWith(VertxExtension.class)
 class AuthOrderTest {
   /** Public by design, each for a reason; a new route is not public until it is listed here. */
-  static final Set<String> PUBLIC = Set.of(
-      "GET /v1/discovery", // service URLs
-      "GET /.well-known/jwks.json", // public keys
-      "GET /v1/openapi.json", // the API document
-      "POST /v1/bootstrap", // the one-time bootstrap token is in the body
-      "POST /v1/invitations/accept", // the invitation token is in the body
-      "POST /v1/machine-sessions", // signed by the machine's key: the signature is in the body
-      "POST /v1/machine-trust", // idem
-      "POST /v1/machine-vault", // idem
-      "POST /v1/machine-audit", // idem: a daemon's signed audit report
-      "POST /v1/machine-tty-policy"); // idem: a daemon fetching its signed WebTTY policy
+  static final Set<String> PUBLIC =
+      Set.of(
+          "GET /v1/discovery", // service URLs
+          "GET /.well-known/jwks.json", // public keys
+          "GET /v1/openapi.json", // the API document
+          "POST /v1/bootstrap", // the one-time bootstrap token is in the body
+          "POST /v1/invitations/accept", // the invitation token is in the body
+          "POST /v1/machine-sessions", // signed by the machine's key: the signature is in the body
+          "POST /v1/machine-trust", // idem
+          "POST /v1/machine-vault", // idem
+          "POST /v1/machine-audit", // idem: a daemon's signed audit report
+          "POST /v1/machine-tty-policy"); // idem: a daemon fetching its signed WebTTY policy
 
   Harness h;
 
@@ -52,7 +53,8 @@ class AuthOrderTest {
     assertThat(routes).as("the public list names mounted routes only").containsAll(PUBLIC);
     Set<String> allowed = new HashSet<>(PUBLIC);
     allowed.addAll(AuthFirstWalk.KIT_PUBLIC);
-    List<AuthFirstWalk.Probe> probes = AuthFirstWalk.walk(h.service.router(), h.service.actualPort(), allowed);
+    List<AuthFirstWalk.Probe> probes =
+        AuthFirstWalk.walk(h.service.router(), h.service.actualPort(), allowed);
     assertThat(probes).hasSizeGreaterThanOrEqualTo(30);
     assertThat(AuthFirstWalk.problems(probes)).isEmpty();
   }

@@ -17,7 +17,12 @@ class ConfiguredBootstrapTest {
   void aConfiguredBootstrapTokenIsUsedAndNeverPrinted(Vertx vertx) throws Exception {
     try (Harness h = new Harness(vertx, Map.of("UMBRA_BOOTSTRAP_TOKEN", TOKEN))) {
       assertThat(h.bootstrapToken).isNull();
-      Harness.Response r = h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", TOKEN).put("workspace_name", "dev"));
+      Harness.Response r =
+          h.call(
+              "POST",
+              "/v1/bootstrap",
+              null,
+              new JsonObject().put("token", TOKEN).put("workspace_name", "dev"));
       assertThat(r.status()).isEqualTo(201);
       assertThat(r.body().getJsonObject("workspace").getString("name")).isEqualTo("dev");
       assertThat(r.body().getJsonObject("workspace").getString("role")).isEqualTo("owner");

@@ -30,7 +30,8 @@ class ControlPlaneFlowTest {
     assertThat(h.bootstrapToken).startsWith("umbb_");
     Harness.Owner owner = h.bootstrap("dev");
     assertThat(owner.token()).startsWith("umb_").hasSize(63);
-    Harness.Response again = h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", h.bootstrapToken));
+    Harness.Response again =
+        h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", h.bootstrapToken));
     assertThat(again.status()).isEqualTo(409);
     assertThat(again.errorCode()).isEqualTo("already_bootstrapped");
   }
@@ -40,7 +41,15 @@ class ControlPlaneFlowTest {
     var pool = java.util.concurrent.Executors.newFixedThreadPool(10);
     var results = new java.util.ArrayList<java.util.concurrent.Future<Integer>>();
     for (int i = 0; i < 10; i++) {
-      results.add(pool.submit(() -> h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", h.bootstrapToken)).status()));
+      results.add(
+          pool.submit(
+              () ->
+                  h.call(
+                          "POST",
+                          "/v1/bootstrap",
+                          null,
+                          new JsonObject().put("token", h.bootstrapToken))
+                      .status()));
     }
     int won = 0;
     for (var f : results) {
@@ -53,19 +62,22 @@ class ControlPlaneFlowTest {
   @Test
   void discoveryNamesEveryServiceAndTheKeySet() {
     JsonObject d = h.call("GET", "/v1/discovery", null, null).body();
-    assertThat(d.getJsonObject("services").fieldNames()).containsExactlyInAnyOrder("control-plane", "relay", "pairing", "audit", "webtty-engine");
+    assertThat(d.getJsonObject("services").fieldNames())
+        .containsExactlyInAnyOrder("control-plane", "relay", "pairing", "audit", "webtty-engine");
     assertThat(d.getString("jwks_url")).endsWith("/.well-known/jwks.json");
   }
 
   @Test
   void wrongBootstrapTokenIsRefused() {
-    Harness.Response r = h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", "umbb_wrong"));
+    Harness.Response r =
+        h.call("POST", "/v1/bootstrap", null, new JsonObject().put("token", "umbb_wrong"));
     assertThat(r.status()).isEqualTo(401);
   }
 
   @Test
   void aTokenThatJustWorkedDoesNotLetAnotherSecretWithItsLookupIdIn() {
-    // the control plane remembers recent successes (Authenticator, VerificationMemo): only for the exact secret
+    // the control plane remembers recent successes (Authenticator, VerificationMemo): only for the
+    // exact secret
     Harness.Owner o = h.bootstrap("dev");
     assertThat(h.call("GET", "/v1/me", o.token(), null).status()).isEqualTo(200);
     String token = o.token();
@@ -82,7 +94,8 @@ class ControlPlaneFlowTest {
     assertThat(me.status()).isEqualTo(200);
     assertThat(me.body().getString("name")).isEqualTo("alice");
 
-    Harness.Response tok = h.call("POST", "/v1/tokens", o.token(), new JsonObject().put("name", "ci"));
+    Harness.Response tok =
+        h.call("POST", "/v1/tokens", o.token(), new JsonObject().put("name", "ci"));
     assertThat(tok.status()).isEqualTo(201);
     String second = tok.body().getString("token");
     assertThat(h.call("GET", "/v1/me", second, null).status()).isEqualTo(200);
@@ -90,30 +103,42 @@ class ControlPlaneFlowTest {
     assertThat(list.body().getJsonArray("items")).hasSize(2);
     assertThat(list.body().encode()).doesNotContain(second).doesNotContain(o.token());
 
-    assertThat(h.call("DELETE", "/v1/tokens/" + tok.body().getString("id"), o.token(), null).status()).isEqualTo(204);
+    assertThat(
+            h.call("DELETE", "/v1/tokens/" + tok.body().getString("id"), o.token(), null).status())
+        .isEqualTo(204);
     assertThat(h.call("GET", "/v1/me", second, null).status()).isEqualTo(401);
 
-    Harness.Response ws = h.call("POST", "/v1/workspaces", o.token(), new JsonObject().put("name", "prod"));
+    Harness.Response ws =
+        h.call("POST", "/v1/workspaces", o.token(), new JsonObject().put("name", "prod"));
     assertThat(ws.status()).isEqualTo(201);
-    assertThat(h.call("GET", "/v1/workspaces", o.token(), null).body().getJsonArray("items")).hasSize(2);
+    assertThat(h.call("GET", "/v1/workspaces", o.token(), null).body().getJsonArray("items"))
+        .hasSize(2);
 
     assertThat(h.createMachine(o.workspaceId(), "laptop").status()).isEqualTo(201);
-    Harness.Response machines = h.call("GET", "/v1/workspaces/" + o.workspaceId() + "/machines", o.token(), null);
+    Harness.Response machines =
+        h.call("GET", "/v1/workspaces/" + o.workspaceId() + "/machines", o.token(), null);
     assertThat(machines.status()).isEqualTo(200);
     assertThat(machines.body().getJsonArray("items")).hasSize(1);
-    assertThat(machines.body().getJsonArray("items").getJsonObject(0).getString("name")).isEqualTo("laptop");
+    assertThat(machines.body().getJsonArray("items").getJsonObject(0).getString("name"))
+        .isEqualTo("laptop");
   }
 
   @Test
   void validationNamesTheField() {
     Harness.Owner o = h.bootstrap("dev");
-    Harness.Response r = h.call("POST", "/v1/workspaces", o.token(), new JsonObject().put("name", "x".repeat(65)));
+    Harness.Response r =
+        h.call("POST", "/v1/workspaces", o.token(), new JsonObject().put("name", "x".repeat(65)));
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.errorField()).isEqualTo("name");
     r = h.call("GET", "/v1/workspaces/not-a-uuid/machines", o.token(), null);
     assertThat(r.status()).isEqualTo(400);
     assertThat(r.errorField()).isEqualTo("workspace_id");
-    r = h.call("POST", "/v1/workspaces", o.token(), new JsonObject().put("name", "ok").put("extra", 1));
+    r =
+        h.call(
+            "POST",
+            "/v1/workspaces",
+            o.token(),
+            new JsonObject().put("name", "ok").put("extra", 1));
     assertThat(r.errorField()).isEqualTo("extra");
     r = h.call("GET", "/v1/workspaces?limit=0", o.token(), null);
     assertThat(r.errorField()).isEqualTo("limit");

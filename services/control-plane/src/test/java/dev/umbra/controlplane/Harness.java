@@ -25,7 +25,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
-/** A real control plane on an ephemeral port, its own database and bus prefix, and a blocking HTTP client. */
+/**
+ * A real control plane on an ephemeral port, its own database and bus prefix, and a blocking HTTP
+ * client.
+ */
 final class Harness implements AutoCloseable {
   final Vertx vertx;
   final TestPostgres pg;
@@ -35,17 +38,23 @@ final class Harness implements AutoCloseable {
   final Path home;
   final String bootstrapToken;
   final URI base;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+
   /** Every response this harness receives is checked against the OpenAPI schemas of its route. */
   final SchemaCheck responses;
 
   record Response(int status, JsonObject body) {
     String errorCode() {
-      return body.getJsonObject("error") == null ? null : body.getJsonObject("error").getString("code");
+      return body.getJsonObject("error") == null
+          ? null
+          : body.getJsonObject("error").getString("code");
     }
 
     String errorField() {
-      return body.getJsonObject("error") == null ? null : body.getJsonObject("error").getString("field");
+      return body.getJsonObject("error") == null
+          ? null
+          : body.getJsonObject("error").getString("field");
     }
   }
 
@@ -60,8 +69,17 @@ final class Harness implements AutoCloseable {
     ServiceConfig cfg = TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, home, all);
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8);
-    this.service = TestServices.deploy(vertx, cfg, bus, Metrics.newRegistry(), clock, rt -> new ControlPlaneService(rt, ps))
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    this.service =
+        TestServices.deploy(
+                vertx,
+                cfg,
+                bus,
+                Metrics.newRegistry(),
+                clock,
+                rt -> new ControlPlaneService(rt, ps))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
     String printed = err.toString(StandardCharsets.UTF_8);
     String token = null;
     for (String line : printed.split("\n")) {
@@ -80,12 +98,20 @@ final class Harness implements AutoCloseable {
     return call(method, path, token, body, Map.of());
   }
 
-  Response call(String method, String path, String token, Object body, Map<String, String> headers) {
+  Response call(
+      String method, String path, String token, Object body, Map<String, String> headers) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
-          .timeout(java.time.Duration.ofSeconds(30)) // a handler that never answers fails the test, not CI
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody()
-              : HttpRequest.BodyPublishers.ofString(body instanceof JsonObject j ? j.encode() : body.toString()));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(base.resolve(path))
+              .timeout(
+                  java.time.Duration.ofSeconds(
+                      30)) // a handler that never answers fails the test, not CI
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(
+                          body instanceof JsonObject j ? j.encode() : body.toString()));
       if (token != null) {
         b.header("Authorization", "Bearer " + token);
       }
@@ -95,7 +121,10 @@ final class Harness implements AutoCloseable {
       headers.forEach(b::header);
       HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
       responses.check(method, path, body, r.statusCode(), r.body());
-      JsonObject json = r.body() == null || r.body().isBlank() || !r.body().trim().startsWith("{") ? new JsonObject() : new JsonObject(r.body());
+      JsonObject json =
+          r.body() == null || r.body().isBlank() || !r.body().trim().startsWith("{")
+              ? new JsonObject()
+              : new JsonObject(r.body());
       return new Response(r.statusCode(), json);
     } catch (AssertionError e) {
       throw e;
@@ -106,13 +135,22 @@ final class Harness implements AutoCloseable {
 
   /** Bootstraps and returns the owner's API token and workspace id. */
   Owner bootstrap(String workspaceName) {
-    Response r = call("POST", "/v1/bootstrap", null,
-        new JsonObject().put("token", bootstrapToken).put("account_name", "alice").put("workspace_name", workspaceName));
+    Response r =
+        call(
+            "POST",
+            "/v1/bootstrap",
+            null,
+            new JsonObject()
+                .put("token", bootstrapToken)
+                .put("account_name", "alice")
+                .put("workspace_name", workspaceName));
     if (r.status() != 201) {
       throw new IllegalStateException("bootstrap failed: " + r);
     }
-    return new Owner(r.body().getJsonObject("api_token").getString("token"),
-        r.body().getJsonObject("workspace").getString("id"), r.body().getJsonObject("account").getString("id"));
+    return new Owner(
+        r.body().getJsonObject("api_token").getString("token"),
+        r.body().getJsonObject("workspace").getString("id"),
+        r.body().getJsonObject("account").getString("id"));
   }
 
   record Owner(String token, String workspaceId, String accountId) {}
@@ -120,9 +158,16 @@ final class Harness implements AutoCloseable {
   /** A machine binding created as the pairing service would. */
   Response createMachine(String workspaceId, String name) {
     String hex = "11".repeat(32);
-    return call("POST", "/internal/v1/workspaces/" + workspaceId + "/machines", null,
-        new JsonObject().put("install_id", java.util.UUID.randomUUID().toString()).put("x25519_public_key", hex)
-            .put("ed25519_public_key", "22".repeat(32)).put("name", name).put("os", "linux"),
+    return call(
+        "POST",
+        "/internal/v1/workspaces/" + workspaceId + "/machines",
+        null,
+        new JsonObject()
+            .put("install_id", java.util.UUID.randomUUID().toString())
+            .put("x25519_public_key", hex)
+            .put("ed25519_public_key", "22".repeat(32))
+            .put("name", name)
+            .put("os", "linux"),
         Map.of("X-Umbra-Internal", INTERNAL));
   }
 
@@ -136,7 +181,11 @@ final class Harness implements AutoCloseable {
   }
 
   private void closeService() throws Exception {
-    vertx.undeploy(service.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    vertx
+        .undeploy(service.deploymentID())
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
     bus.close();
     pg.close();
   }

@@ -2,21 +2,21 @@ package dev.umbra.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.controlplane.http.ApiRoutes;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Route;
 import io.vertx.junit5.VertxExtension;
-import dev.umbra.controlplane.http.ApiRoutes;
-import dev.umbra.proto.api.ControlPlanePaths;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -45,13 +45,17 @@ class OpenApiTest {
     JsonObject paths = doc.body().getJsonObject("paths");
     for (String path : paths.fieldNames()) {
       for (String method : paths.getJsonObject(path).fieldNames()) {
-        documented.add(method.toUpperCase(Locale.ROOT) + " " + path.replaceAll("\\{([a-z_]+)}", ":$1"));
+        documented.add(
+            method.toUpperCase(Locale.ROOT) + " " + path.replaceAll("\\{([a-z_]+)}", ":$1"));
       }
     }
     Set<String> mounted = new TreeSet<>();
     for (Route r : h.service.router().getRoutes()) {
       String p = r.getPath();
-      if (p == null || !(p.startsWith("/v1/") || p.startsWith("/internal/") || p.startsWith("/.well-known/"))) {
+      if (p == null
+          || !(p.startsWith("/v1/")
+              || p.startsWith("/internal/")
+              || p.startsWith("/.well-known/"))) {
         continue;
       }
       for (HttpMethod m : r.methods()) {
@@ -62,7 +66,10 @@ class OpenApiTest {
     assertThat(documented).isEqualTo(mounted);
   }
 
-  /** Every path the clients build from {@link ControlPlanePaths} is a route this router mounts and documents. */
+  /**
+   * Every path the clients build from {@link ControlPlanePaths} is a route this router mounts and
+   * documents.
+   */
   @Test
   void everySharedPathTemplateIsAMountedRoute() {
     Set<String> mounted = new TreeSet<>();
@@ -90,17 +97,24 @@ class OpenApiTest {
     int walked = 0;
     for (Route r : h.service.router().getRoutes()) {
       String p = r.getPath();
-      if (p == null || !(p.startsWith("/v1/") || p.startsWith("/internal/") || p.startsWith("/.well-known/")) || r.methods() == null) {
+      if (p == null
+          || !(p.startsWith("/v1/") || p.startsWith("/internal/") || p.startsWith("/.well-known/"))
+          || r.methods() == null) {
         continue;
       }
       String template = p.replaceAll(":([a-z_]+)", "{$1}");
       for (HttpMethod m : r.methods()) {
         walked++;
         String name = m.name() + " " + template;
-        ApiRoutes.Op op = h.service.routes().ops().stream()
-            .filter(o -> o.method().equals(m) && o.path().equals(template)).findFirst().orElse(null);
-        JsonObject operation = paths.getJsonObject(template) == null ? null
-            : paths.getJsonObject(template).getJsonObject(m.name().toLowerCase(Locale.ROOT));
+        ApiRoutes.Op op =
+            h.service.routes().ops().stream()
+                .filter(o -> o.method().equals(m) && o.path().equals(template))
+                .findFirst()
+                .orElse(null);
+        JsonObject operation =
+            paths.getJsonObject(template) == null
+                ? null
+                : paths.getJsonObject(template).getJsonObject(m.name().toLowerCase(Locale.ROOT));
         if (op == null || operation == null) {
           missing.add(name + ": not in the document");
           continue;
@@ -113,7 +127,8 @@ class OpenApiTest {
         } else if (!op.request().isNone() && operation.getJsonObject("requestBody") == null) {
           missing.add(name + ": reads a body the document does not describe");
         }
-        JsonObject ok = operation.getJsonObject("responses").getJsonObject(String.valueOf(op.okStatus()));
+        JsonObject ok =
+            operation.getJsonObject("responses").getJsonObject(String.valueOf(op.okStatus()));
         if (op.response() == null) {
           missing.add(name + ": no response schema");
         } else if (op.okStatus() != 204 && (ok == null || ok.getJsonObject("content") == null)) {
@@ -139,19 +154,25 @@ class OpenApiTest {
   @Test
   void theSchemasRefuseBodiesTheyDoNotDescribe() {
     Harness.Owner owner = h.bootstrap("schemas");
-    Harness.Response ws = h.call("GET", "/v1/workspaces/" + owner.workspaceId(), owner.token(), null);
+    Harness.Response ws =
+        h.call("GET", "/v1/workspaces/" + owner.workspaceId(), owner.token(), null);
     assertThat(ws.status()).isEqualTo(200);
     String path = "/v1/workspaces/" + owner.workspaceId();
-    org.assertj.core.api.Assertions.assertThatThrownBy(() ->
-            h.responses.check("GET", path, null, 200, ws.body().copy().put("unexpected", 1).encode()))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                h.responses.check(
+                    "GET", path, null, 200, ws.body().copy().put("unexpected", 1).encode()))
         .hasMessageContaining("does not match its schema");
     JsonObject withoutName = ws.body().copy();
     withoutName.remove("name");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.responses.check("GET", path, null, 200, withoutName.encode()))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> h.responses.check("GET", path, null, 200, withoutName.encode()))
         .hasMessageContaining("does not match its schema");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.responses.check("GET", path, null, 404, "{\"error\":{\"message\":\"x\"}}"))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> h.responses.check("GET", path, null, 404, "{\"error\":{\"message\":\"x\"}}"))
         .hasMessageContaining("(error)");
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> h.responses.check("GET", path, null, 201, ws.body().encode()))
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () -> h.responses.check("GET", path, null, 201, ws.body().encode()))
         .hasMessageContaining("the document gives 200");
     h.responses.forgetMismatches(); // the refusals above were the point of this test
   }
@@ -163,8 +184,16 @@ class OpenApiTest {
     for (String path : paths.fieldNames()) {
       for (String method : paths.getJsonObject(path).fieldNames()) {
         String concrete = path.replaceAll("\\{[a-z_]+}", uuid);
-        Harness.Response r = h.call(method.toUpperCase(Locale.ROOT), concrete, null, method.equals("get") || method.equals("delete") ? null : new JsonObject());
-        String message = r.body().getJsonObject("error") == null ? "" : r.body().getJsonObject("error").getString("message", "");
+        Harness.Response r =
+            h.call(
+                method.toUpperCase(Locale.ROOT),
+                concrete,
+                null,
+                method.equals("get") || method.equals("delete") ? null : new JsonObject());
+        String message =
+            r.body().getJsonObject("error") == null
+                ? ""
+                : r.body().getJsonObject("error").getString("message", "");
         assertThat(message).as(method + " " + path).doesNotStartWith("route ");
       }
     }

@@ -20,14 +20,17 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * Validates real traffic against the OpenAPI document's schemas (JSON Schema 2020-12): every
  * response a test receives from an API path must be the documented success body of its route (at
- * its documented status) or the one error shape; and a request the server accepted must satisfy
- * the route's request schema (a schema stricter than the server is as wrong as a looser one).
- * A mismatch fails the call at once and, in case the call ran on another thread, again when the
+ * its documented status) or the one error shape; and a request the server accepted must satisfy the
+ * route's request schema (a schema stricter than the server is as wrong as a looser one). A
+ * mismatch fails the call at once and, in case the call ran on another thread, again when the
  * harness closes.
  */
 final class SchemaCheck {
   private static final JsonSchemaOptions OPTIONS =
-      new JsonSchemaOptions().setDraft(Draft.DRAFT202012).setBaseUri("https://umbra.invalid/").setOutputFormat(OutputFormat.Basic);
+      new JsonSchemaOptions()
+          .setDraft(Draft.DRAFT202012)
+          .setBaseUri("https://umbra.invalid/")
+          .setOutputFormat(OutputFormat.Basic);
 
   private final ApiRoutes routes;
   private final Map<JsonObject, Validator> validators = new ConcurrentHashMap<>();
@@ -39,7 +42,9 @@ final class SchemaCheck {
 
   void check(String method, String rawPath, Object sent, int status, String body) {
     String path = rawPath.contains("?") ? rawPath.substring(0, rawPath.indexOf('?')) : rawPath;
-    if (!(path.startsWith("/v1/") || path.startsWith("/internal/") || path.startsWith("/.well-known/"))) {
+    if (!(path.startsWith("/v1/")
+        || path.startsWith("/internal/")
+        || path.startsWith("/.well-known/"))) {
       return; // the kit's /healthz, /metrics, /admin/logs: not part of this API
     }
     Optional<ApiRoutes.Op> op = routes.match(method, path);
@@ -83,12 +88,20 @@ final class SchemaCheck {
     if (value == null && mismatches.stream().anyMatch(m -> m.startsWith(where))) {
       return;
     }
-    Validator v = validators.computeIfAbsent(schema.inline(), s -> Validator.create(JsonSchema.of(s), OPTIONS));
+    Validator v =
+        validators.computeIfAbsent(
+            schema.inline(), s -> Validator.create(JsonSchema.of(s), OPTIONS));
     OutputUnit out = v.validate(value);
     if (!Boolean.TRUE.equals(out.getValid())) {
       StringBuilder why = new StringBuilder();
       if (out.getErrors() != null) {
-        out.getErrors().forEach(e -> why.append("\n    ").append(e.getInstanceLocation()).append(": ").append(e.getError()));
+        out.getErrors()
+            .forEach(
+                e ->
+                    why.append("\n    ")
+                        .append(e.getInstanceLocation())
+                        .append(": ")
+                        .append(e.getError()));
       }
       fail(where + ": does not match its schema: " + abbreviate(String.valueOf(value)) + why);
     }

@@ -3,8 +3,8 @@ package dev.umbra.controlplane;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.auth.SessionClaims;
@@ -46,13 +46,19 @@ class SessionTokenTest {
   }
 
   String session(String audience) {
-    Harness.Response r = h.call("POST", "/v1/sessions", o.token(), new JsonObject().put("workspace_id", o.workspaceId()).put("audience", audience));
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/v1/sessions",
+            o.token(),
+            new JsonObject().put("workspace_id", o.workspaceId()).put("audience", audience));
     assertThat(r.status()).isEqualTo(201);
     return r.body().getString("token");
   }
 
   SessionClaims verify(String token, String audience) throws Exception {
-    SessionVerifier v = new SessionVerifier(vertx, SessionVerifier.jwksUrl(h.base), audience, h.clock);
+    SessionVerifier v =
+        new SessionVerifier(vertx, SessionVerifier.jwksUrl(h.base), audience, h.clock);
     return v.verify(token).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
@@ -63,7 +69,12 @@ class SessionTokenTest {
     assertThat(c.subject()).isEqualTo(o.accountId());
     assertThat(c.subjectKind()).isEqualTo(SubjectKind.MEMBER);
     assertThat(c.role()).isEqualTo(Role.OWNER);
-    assertThat(c.expiresAt()).isEqualTo(h.clock.instant().plus(ControlPlaneService.SESSION_TTL).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+    assertThat(c.expiresAt())
+        .isEqualTo(
+            h.clock
+                .instant()
+                .plus(ControlPlaneService.SESSION_TTL)
+                .truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
   }
 
   @Test
@@ -83,7 +94,12 @@ class SessionTokenTest {
   void rotationKeepsLiveTokensValid() throws Exception {
     String before = session("relay");
     String oldKid = h.service.signingKeys().current().kid();
-    h.service.signingKeys().rotate().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    h.service
+        .signingKeys()
+        .rotate()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     assertThat(h.service.signingKeys().current().kid()).isNotEqualTo(oldKid);
     String after = session("relay");
     assertThat(verify(before, "relay").subject()).isEqualTo(o.accountId());
@@ -93,7 +109,8 @@ class SessionTokenTest {
     assertThat(jwks.encode()).doesNotContain("\"d\"");
     // once every token of the old key has expired, the old key is no longer published
     h.clock.advance(ControlPlaneService.SESSION_TTL.plusMinutes(6));
-    assertThat(h.call("GET", "/.well-known/jwks.json", null, null).body().getJsonArray("keys")).hasSize(1);
+    assertThat(h.call("GET", "/.well-known/jwks.json", null, null).body().getJsonArray("keys"))
+        .hasSize(1);
   }
 
   @Test
@@ -101,34 +118,71 @@ class SessionTokenTest {
     var dir = h.home.resolve("control-plane/signing");
     try (var files = java.nio.file.Files.list(dir)) {
       var keyFile = files.filter(p -> p.toString().endsWith(".key")).findFirst().orElseThrow();
-      assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(keyFile))).isEqualTo("rw-------");
+      assertThat(
+              java.nio.file.attribute.PosixFilePermissions.toString(
+                  java.nio.file.Files.getPosixFilePermissions(keyFile)))
+          .isEqualTo("rw-------");
     }
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(java.nio.file.Files.getPosixFilePermissions(dir))).isEqualTo("rwx------");
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                java.nio.file.Files.getPosixFilePermissions(dir)))
+        .isEqualTo("rwx------");
   }
 
   @Test
   void machinesGetSessionsBySigningWithTheirBindingKey() throws Exception {
     Ed25519KeyPair key = Ed25519KeyPair.generate();
-    String machine = h.call("POST", "/internal/v1/workspaces/" + o.workspaceId() + "/machines", null,
-        new JsonObject().put("install_id", UUID.randomUUID().toString()).put("x25519_public_key", "11".repeat(32))
-            .put("ed25519_public_key", key.publicKey().toHex()).put("name", "box"),
-        Map.of("X-Umbra-Internal", Harness.INTERNAL)).body().getString("id");
+    String machine =
+        h.call(
+                "POST",
+                "/internal/v1/workspaces/" + o.workspaceId() + "/machines",
+                null,
+                new JsonObject()
+                    .put("install_id", UUID.randomUUID().toString())
+                    .put("x25519_public_key", "11".repeat(32))
+                    .put("ed25519_public_key", key.publicKey().toHex())
+                    .put("name", "box"),
+                Map.of("X-Umbra-Internal", Harness.INTERNAL))
+            .body()
+            .getString("id");
     long ts = h.clock.millis();
-    byte[] msg = MachineRoutes.machineSessionMessage(UUID.fromString(o.workspaceId()), UUID.fromString(machine), "relay", ts);
-    JsonObject req = new JsonObject().put("workspace_id", o.workspaceId()).put("machine_id", machine).put("audience", "relay")
-        .put("timestamp_ms", ts).put("signature", HexFormat.of().formatHex(key.privateKey().sign(msg)));
+    byte[] msg =
+        MachineRoutes.machineSessionMessage(
+            UUID.fromString(o.workspaceId()), UUID.fromString(machine), "relay", ts);
+    JsonObject req =
+        new JsonObject()
+            .put("workspace_id", o.workspaceId())
+            .put("machine_id", machine)
+            .put("audience", "relay")
+            .put("timestamp_ms", ts)
+            .put("signature", HexFormat.of().formatHex(key.privateKey().sign(msg)));
     Harness.Response ok = h.call("POST", "/v1/machine-sessions", null, req);
     assertThat(ok.status()).isEqualTo(201);
     SessionClaims c = verify(ok.body().getString("token"), "relay");
     assertThat(c.subjectKind()).isEqualTo(SubjectKind.MACHINE);
     assertThat(c.subject()).isEqualTo(machine);
-    assertThat(h.call("POST", "/v1/machine-sessions", null, req).status()).as("replayed").isEqualTo(401);
-    assertThat(h.call("POST", "/v1/machine-sessions", null, req.copy().put("audience", "audit")).status()).isEqualTo(401);
+    assertThat(h.call("POST", "/v1/machine-sessions", null, req).status())
+        .as("replayed")
+        .isEqualTo(401);
+    assertThat(
+            h.call("POST", "/v1/machine-sessions", null, req.copy().put("audience", "audit"))
+                .status())
+        .isEqualTo(401);
     h.clock.advance(Duration.ofMillis(5));
     long later = h.clock.millis();
-    byte[] msg2 = MachineRoutes.machineSessionMessage(UUID.fromString(o.workspaceId()), UUID.fromString(machine), "relay", later);
-    assertThat(h.call("POST", "/v1/machine-sessions", null, req.copy().put("timestamp_ms", later)
-        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(msg2)))).status()).isEqualTo(201);
+    byte[] msg2 =
+        MachineRoutes.machineSessionMessage(
+            UUID.fromString(o.workspaceId()), UUID.fromString(machine), "relay", later);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-sessions",
+                    null,
+                    req.copy()
+                        .put("timestamp_ms", later)
+                        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(msg2))))
+                .status())
+        .isEqualTo(201);
     h.clock.advance(Duration.ofMinutes(2));
     Harness.Response stale = h.call("POST", "/v1/machine-sessions", null, req);
     assertThat(stale.status()).isEqualTo(401);
@@ -139,19 +193,34 @@ class SessionTokenTest {
   void revokingAMachinePublishesOnTheBusAtOnce() throws Exception {
     String machine = h.createMachine(o.workspaceId(), "box").body().getString("id");
     CompletableFuture<Revocation> got = new CompletableFuture<>();
-    h.bus.subscribe(RevocationChannel.CHANNEL, m -> {
-      try {
-        got.complete(Revocation.parseFrom(m.body().getBytes()));
-      } catch (Exception e) {
-        got.completeExceptionally(e);
-      }
-    }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-    assertThat(h.call("DELETE", "/v1/workspaces/" + o.workspaceId() + "/machines/" + machine, o.token(), null).status()).isEqualTo(204);
+    h.bus
+        .subscribe(
+            RevocationChannel.CHANNEL,
+            m -> {
+              try {
+                got.complete(Revocation.parseFrom(m.body().getBytes()));
+              } catch (Exception e) {
+                got.completeExceptionally(e);
+              }
+            })
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    assertThat(
+            h.call(
+                    "DELETE",
+                    "/v1/workspaces/" + o.workspaceId() + "/machines/" + machine,
+                    o.token(),
+                    null)
+                .status())
+        .isEqualTo(204);
     Revocation r = got.get(5, TimeUnit.SECONDS);
     assertThat(r.getKind()).isEqualTo(RevokedKind.REVOKED_KIND_MACHINE);
     assertThat(r.getSubjectId()).isEqualTo(machine);
     assertThat(r.getWorkspaceId()).isEqualTo(o.workspaceId());
-    JsonObject after = h.call("GET", "/v1/workspaces/" + o.workspaceId() + "/machines/" + machine, o.token(), null).body();
+    JsonObject after =
+        h.call("GET", "/v1/workspaces/" + o.workspaceId() + "/machines/" + machine, o.token(), null)
+            .body();
     assertThat(after.getString("status")).isEqualTo("revoked");
   }
 
@@ -171,10 +240,25 @@ class SessionTokenTest {
 
   @Test
   void readScopedTokensCannotWrite() {
-    String read = h.call("POST", "/v1/tokens", o.token(), new JsonObject().put("name", "ro").put("scope", "read")).body().getString("token");
-    assertThat(h.call("GET", "/v1/workspaces/" + o.workspaceId() + "/machines", read, null).status()).isEqualTo(200);
-    assertThat(h.call("POST", "/v1/workspaces", read, new JsonObject().put("name", "x")).status()).isEqualTo(403);
-    Harness.Response s = h.call("POST", "/v1/sessions", read, new JsonObject().put("workspace_id", o.workspaceId()).put("audience", "relay"));
+    String read =
+        h.call(
+                "POST",
+                "/v1/tokens",
+                o.token(),
+                new JsonObject().put("name", "ro").put("scope", "read"))
+            .body()
+            .getString("token");
+    assertThat(
+            h.call("GET", "/v1/workspaces/" + o.workspaceId() + "/machines", read, null).status())
+        .isEqualTo(200);
+    assertThat(h.call("POST", "/v1/workspaces", read, new JsonObject().put("name", "x")).status())
+        .isEqualTo(403);
+    Harness.Response s =
+        h.call(
+            "POST",
+            "/v1/sessions",
+            read,
+            new JsonObject().put("workspace_id", o.workspaceId()).put("audience", "relay"));
     assertThat(s.body().getString("role")).isEqualTo("viewer");
   }
 }

@@ -17,9 +17,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * Two tenants: alice owns workspace A, bob owns workspace C (alice is not a member). Every
- * endpoint is tried across the boundary, both with the other workspace in the path and with the
- * caller's own workspace in the path but the other workspace's object ids: always 404, nothing changes.
+ * Two tenants: alice owns workspace A, bob owns workspace C (alice is not a member). Every endpoint
+ * is tried across the boundary, both with the other workspace in the path and with the caller's own
+ * workspace in the path but the other workspace's object ids: always 404, nothing changes.
  */
 @ExtendWith(VertxExtension.class)
 class TenantIsolationTest {
@@ -38,11 +38,31 @@ class TenantIsolationTest {
     alice = o.token();
     wsA = o.workspaceId();
     // bob gets an account by an invitation to a workspace B of alice's, then makes his own C
-    String wsB = h.call("POST", "/v1/workspaces", alice, new JsonObject().put("name", "B")).body().getString("id");
-    String invite = h.call("POST", "/v1/workspaces/" + wsB + "/invitations", alice, new JsonObject().put("role", "admin")).body().getString("token");
-    bob = h.call("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite).put("account_name", "bob"))
-        .body().getJsonObject("api_token").getString("token");
-    wsC = h.call("POST", "/v1/workspaces", bob, new JsonObject().put("name", "C")).body().getString("id");
+    String wsB =
+        h.call("POST", "/v1/workspaces", alice, new JsonObject().put("name", "B"))
+            .body()
+            .getString("id");
+    String invite =
+        h.call(
+                "POST",
+                "/v1/workspaces/" + wsB + "/invitations",
+                alice,
+                new JsonObject().put("role", "admin"))
+            .body()
+            .getString("token");
+    bob =
+        h.call(
+                "POST",
+                "/v1/invitations/accept",
+                null,
+                new JsonObject().put("token", invite).put("account_name", "bob"))
+            .body()
+            .getJsonObject("api_token")
+            .getString("token");
+    wsC =
+        h.call("POST", "/v1/workspaces", bob, new JsonObject().put("name", "C"))
+            .body()
+            .getString("id");
     a = objects(alice, wsA);
     c = objects(bob, wsC);
   }
@@ -50,13 +70,40 @@ class TenantIsolationTest {
   /** One object of every kind in a workspace. */
   Map<String, String> objects(String token, String ws) {
     String base = "/v1/workspaces/" + ws;
-    String team = h.call("POST", base + "/teams", token, new JsonObject().put("name", "ops")).body().getString("id");
-    String invitation = h.call("POST", base + "/invitations", token, new JsonObject().put("role", "viewer")).body().getString("id");
+    String team =
+        h.call("POST", base + "/teams", token, new JsonObject().put("name", "ops"))
+            .body()
+            .getString("id");
+    String invitation =
+        h.call("POST", base + "/invitations", token, new JsonObject().put("role", "viewer"))
+            .body()
+            .getString("id");
     String machine = h.createMachine(ws, "m-" + ws.substring(0, 4)).body().getString("id");
-    String member = h.call("GET", base + "/members", token, null).body().getJsonArray("items").getJsonObject(0).getString("id");
-    assertThat(h.call("PUT", base + "/teams/" + team + "/members/" + member, token, null).status()).isEqualTo(204);
-    String tokenId = h.call("POST", "/v1/tokens", token, new JsonObject().put("name", "t")).body().getString("id");
-    return Map.of("ws", ws, "team", team, "invitation", invitation, "machine", machine, "member", member, "token", tokenId);
+    String member =
+        h.call("GET", base + "/members", token, null)
+            .body()
+            .getJsonArray("items")
+            .getJsonObject(0)
+            .getString("id");
+    assertThat(h.call("PUT", base + "/teams/" + team + "/members/" + member, token, null).status())
+        .isEqualTo(204);
+    String tokenId =
+        h.call("POST", "/v1/tokens", token, new JsonObject().put("name", "t"))
+            .body()
+            .getString("id");
+    return Map.of(
+        "ws",
+        ws,
+        "team",
+        team,
+        "invitation",
+        invitation,
+        "machine",
+        machine,
+        "member",
+        member,
+        "token",
+        tokenId);
   }
 
   @AfterEach
@@ -74,13 +121,15 @@ class TenantIsolationTest {
         new Attempt("GET", base + "/machines/" + o.get("machine"), null),
         new Attempt("PATCH", base + "/machines/" + o.get("machine"), name),
         new Attempt("DELETE", base + "/machines/" + o.get("machine"), null),
-        new Attempt("PATCH", base + "/members/" + o.get("member"), new JsonObject().put("role", "viewer")),
+        new Attempt(
+            "PATCH", base + "/members/" + o.get("member"), new JsonObject().put("role", "viewer")),
         new Attempt("DELETE", base + "/members/" + o.get("member"), null),
         new Attempt("DELETE", base + "/invitations/" + o.get("invitation"), null),
         new Attempt("GET", base + "/teams/" + o.get("team"), null),
         new Attempt("DELETE", base + "/teams/" + o.get("team"), null),
         new Attempt("PUT", base + "/teams/" + o.get("team") + "/members/" + o.get("member"), null),
-        new Attempt("DELETE", base + "/teams/" + o.get("team") + "/members/" + o.get("member"), null),
+        new Attempt(
+            "DELETE", base + "/teams/" + o.get("team") + "/members/" + o.get("member"), null),
         new Attempt("DELETE", "/v1/tokens/" + o.get("token"), null));
   }
 
@@ -96,7 +145,10 @@ class TenantIsolationTest {
         new Attempt("POST", base + "/teams", new JsonObject().put("name", "intruders")),
         new Attempt("GET", base + "/invitations", null),
         new Attempt("POST", base + "/invitations", new JsonObject().put("role", "admin")),
-        new Attempt("POST", "/v1/sessions", new JsonObject().put("workspace_id", ws).put("audience", "relay")));
+        new Attempt(
+            "POST",
+            "/v1/sessions",
+            new JsonObject().put("workspace_id", ws).put("audience", "relay")));
   }
 
   @Test
@@ -129,23 +181,44 @@ class TenantIsolationTest {
 
   @Test
   void aMachineOfAnotherWorkspaceCannotGetASession() {
-    Harness.Response r = h.call("POST", "/v1/machine-sessions", null, new JsonObject()
-        .put("workspace_id", wsA).put("machine_id", c.get("machine")).put("audience", "relay")
-        .put("timestamp_ms", h.clock.millis()).put("signature", "00".repeat(64)));
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/v1/machine-sessions",
+            null,
+            new JsonObject()
+                .put("workspace_id", wsA)
+                .put("machine_id", c.get("machine"))
+                .put("audience", "relay")
+                .put("timestamp_ms", h.clock.millis())
+                .put("signature", "00".repeat(64)));
     assertThat(r.status()).isEqualTo(401);
   }
 
   /** Every row of every control-plane table, as the owner sees it. */
   private String snapshot() throws Exception {
     StringBuilder sb = new StringBuilder();
-    try (Connection conn = h.pg.ownerConnection(); Statement st = conn.createStatement()) {
-      for (String t : List.of("workspaces", "accounts", "members", "account_workspaces", "invitations", "teams", "team_members", "machines")) {
-        try (ResultSet rs = st.executeQuery("SELECT t::text FROM control_plane." + t + " t ORDER BY 1")) {
+    try (Connection conn = h.pg.ownerConnection();
+        Statement st = conn.createStatement()) {
+      for (String t :
+          List.of(
+              "workspaces",
+              "accounts",
+              "members",
+              "account_workspaces",
+              "invitations",
+              "teams",
+              "team_members",
+              "machines")) {
+        try (ResultSet rs =
+            st.executeQuery("SELECT t::text FROM control_plane." + t + " t ORDER BY 1")) {
           while (rs.next()) {
             sb.append(t).append(':').append(rs.getString(1)).append('\n');
           }
         }
-        try (ResultSet rs = st.executeQuery("SELECT id::text, revoked_at::text FROM control_plane.api_tokens ORDER BY 1")) {
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT id::text, revoked_at::text FROM control_plane.api_tokens ORDER BY 1")) {
           while (rs.next()) {
             sb.append("api_tokens:").append(rs.getString(1)).append(rs.getString(2)).append('\n');
           }
@@ -160,17 +233,37 @@ class TenantIsolationTest {
     try (Connection conn = h.pg.ownerConnection()) {
       conn.setAutoCommit(false);
       List<String> tables = RlsCatalog.tenantTables(conn, "control_plane");
-      assertThat(tables).contains("members", "machines", "invitations", "teams", "team_members", "account_workspaces");
+      assertThat(tables)
+          .contains(
+              "members", "machines", "invitations", "teams", "team_members", "account_workspaces");
       try (Statement st = conn.createStatement()) {
         st.execute("SET LOCAL ROLE " + h.service.database().appRole());
         st.execute("SELECT set_config('umbra.workspace_id', '" + wsC + "', true)");
         for (String t : tables) {
-          try (ResultSet rs = st.executeQuery("SELECT count(*) FROM control_plane." + t + " WHERE workspace_id = '" + wsA + "'")) {
+          try (ResultSet rs =
+              st.executeQuery(
+                  "SELECT count(*) FROM control_plane."
+                      + t
+                      + " WHERE workspace_id = '"
+                      + wsA
+                      + "'")) {
             rs.next();
             assertThat(rs.getLong(1)).as(t).isZero();
           }
-          assertThat(st.executeUpdate("UPDATE control_plane." + t + " SET workspace_id = workspace_id WHERE workspace_id = '" + wsA + "'")).as(t).isZero();
-          assertThat(st.executeUpdate("DELETE FROM control_plane." + t + " WHERE workspace_id = '" + wsA + "'")).as(t).isZero();
+          assertThat(
+                  st.executeUpdate(
+                      "UPDATE control_plane."
+                          + t
+                          + " SET workspace_id = workspace_id WHERE workspace_id = '"
+                          + wsA
+                          + "'"))
+              .as(t)
+              .isZero();
+          assertThat(
+                  st.executeUpdate(
+                      "DELETE FROM control_plane." + t + " WHERE workspace_id = '" + wsA + "'"))
+              .as(t)
+              .isZero();
         }
         st.execute("SELECT set_config('umbra.workspace_id', '', true)");
         for (String t : tables) {
@@ -190,7 +283,8 @@ class TenantIsolationTest {
       assertThat(RlsCatalog.tablesWithoutForcedRls(conn, "control_plane")).isEmpty();
       // the tables of this feature; others added later are covered by the line above
       assertThat(RlsCatalog.tenantTables(conn, "control_plane"))
-          .contains("members", "account_workspaces", "invitations", "teams", "team_members", "machines");
+          .contains(
+              "members", "account_workspaces", "invitations", "teams", "team_members", "machines");
     }
   }
 }

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The machine WebTTY policy routes over real HTTP, PostgreSQL and Redis (docs/control-plane.md,
- * docs/webtty.md "Server policy"): admins set a document signed by one of their own trusted
- * devices with a higher version; members read; the machine fetches with its own signature; another
+ * docs/webtty.md "Server policy"): admins set a document signed by one of their own trusted devices
+ * with a higher version; members read; the machine fetches with its own signature; another
  * workspace's machine is not found. The daemon's own verification is tested in the daemon and end
  * to end in the CLI module.
  */
@@ -55,20 +55,46 @@ class TtyPolicyApiTest {
     aliceDevice = UUID.randomUUID();
     aliceDeviceKey = Ed25519KeyPair.generate();
     P256KeyPair aliceP256 = P256KeyPair.generate();
-    Harness.Response created = h.call("POST", "/v1/workspaces/" + ws + "/keyset", alice, new JsonObject()
-        .put("keyset", signed(keyset(ws, workspaceKey), workspaceKey))
-        .put("request", signed(request(ws, aliceDevice, aliceDeviceKey, aliceP256), aliceDeviceKey))
-        .put("credential", signed(credential(ws, aliceDevice, aliceDeviceKey, aliceP256), workspaceKey))
-        .put("envelope", envelope(aliceP256)));
+    Harness.Response created =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + ws + "/keyset",
+            alice,
+            new JsonObject()
+                .put("keyset", signed(keyset(ws, workspaceKey), workspaceKey))
+                .put(
+                    "request",
+                    signed(request(ws, aliceDevice, aliceDeviceKey, aliceP256), aliceDeviceKey))
+                .put(
+                    "credential",
+                    signed(credential(ws, aliceDevice, aliceDeviceKey, aliceP256), workspaceKey))
+                .put("envelope", envelope(aliceP256)));
     assertThat(created.status()).as(created.body().encode()).isEqualTo(201);
     // bob (admin) gets a trusted device of his own, approved with the workspace key
     bobDevice = UUID.randomUUID();
     bobDeviceKey = Ed25519KeyPair.generate();
     P256KeyPair bobP256 = P256KeyPair.generate();
-    assertThat(h.call("POST", "/v1/workspaces/" + ws + "/devices", bob,
-        new JsonObject().put("request", signed(request(ws, bobDevice, bobDeviceKey, bobP256), bobDeviceKey))).status()).isEqualTo(201);
-    Harness.Response approved = h.call("POST", "/v1/workspaces/" + ws + "/devices/" + bobDevice + "/approval", alice, new JsonObject()
-        .put("credential", signed(credential(ws, bobDevice, bobDeviceKey, bobP256), workspaceKey)).put("envelope", envelope(bobP256)));
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/workspaces/" + ws + "/devices",
+                    bob,
+                    new JsonObject()
+                        .put(
+                            "request",
+                            signed(request(ws, bobDevice, bobDeviceKey, bobP256), bobDeviceKey)))
+                .status())
+        .isEqualTo(201);
+    Harness.Response approved =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + ws + "/devices/" + bobDevice + "/approval",
+            alice,
+            new JsonObject()
+                .put(
+                    "credential",
+                    signed(credential(ws, bobDevice, bobDeviceKey, bobP256), workspaceKey))
+                .put("envelope", envelope(bobP256)));
     assertThat(approved.status()).as(approved.body().encode()).isEqualTo(200);
     machineKey = Ed25519KeyPair.generate();
     machine = machine(ws, machineKey);
@@ -80,21 +106,47 @@ class TtyPolicyApiTest {
   }
 
   String join(String role, String name) {
-    String invite = h.call("POST", "/v1/workspaces/" + ws + "/invitations", alice, new JsonObject().put("role", role)).body().getString("token");
-    return h.call("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite).put("account_name", name))
-        .body().getJsonObject("api_token").getString("token");
+    String invite =
+        h.call(
+                "POST",
+                "/v1/workspaces/" + ws + "/invitations",
+                alice,
+                new JsonObject().put("role", role))
+            .body()
+            .getString("token");
+    return h.call(
+            "POST",
+            "/v1/invitations/accept",
+            null,
+            new JsonObject().put("token", invite).put("account_name", name))
+        .body()
+        .getJsonObject("api_token")
+        .getString("token");
   }
 
   String machine(String workspace, Ed25519KeyPair key) {
-    return h.call("POST", "/internal/v1/workspaces/" + workspace + "/machines", null,
-        new JsonObject().put("install_id", UUID.randomUUID().toString()).put("x25519_public_key", "11".repeat(32))
-            .put("ed25519_public_key", key.publicKey().toHex()).put("name", "box").put("os", "linux"),
-        Map.of("X-Umbra-Internal", Harness.INTERNAL)).body().getString("id");
+    return h.call(
+            "POST",
+            "/internal/v1/workspaces/" + workspace + "/machines",
+            null,
+            new JsonObject()
+                .put("install_id", UUID.randomUUID().toString())
+                .put("x25519_public_key", "11".repeat(32))
+                .put("ed25519_public_key", key.publicKey().toHex())
+                .put("name", "box")
+                .put("os", "linux"),
+            Map.of("X-Umbra-Internal", Harness.INTERNAL))
+        .body()
+        .getString("id");
   }
 
   static JsonObject signed(Map<String, Object> fields, Ed25519KeyPair key) {
     String text = CanonicalJson.encodeToString(fields);
-    return new JsonObject().put("payload", text).put("signature", HEX.formatHex(key.privateKey().sign(text.getBytes(StandardCharsets.UTF_8))));
+    return new JsonObject()
+        .put("payload", text)
+        .put(
+            "signature",
+            HEX.formatHex(key.privateKey().sign(text.getBytes(StandardCharsets.UTF_8))));
   }
 
   static Map<String, Object> keyset(String ws, Ed25519KeyPair s) {
@@ -136,10 +188,16 @@ class TtyPolicyApiTest {
   }
 
   static JsonObject envelope(P256KeyPair to) {
-    return new JsonObject(new String(WorkspaceKeyEnvelopes.seal(to.publicKey(), "bundle".getBytes(StandardCharsets.UTF_8), new byte[0]).toJson(), StandardCharsets.UTF_8));
+    return new JsonObject(
+        new String(
+            WorkspaceKeyEnvelopes.seal(
+                    to.publicKey(), "bundle".getBytes(StandardCharsets.UTF_8), new byte[0])
+                .toJson(),
+            StandardCharsets.UTF_8));
   }
 
-  Map<String, Object> policy(String workspace, String machineId, long version, String join, UUID signer) {
+  Map<String, Object> policy(
+      String workspace, String machineId, long version, String join, UUID signer) {
     Map<String, Object> m = new TreeMap<>();
     m.put("type", "umbra-webtty-policy/v1");
     m.put("workspace_id", workspace);
@@ -165,8 +223,13 @@ class TtyPolicyApiTest {
 
   JsonObject machineFetch(String workspace, String machineId, Ed25519KeyPair key) {
     long ts = h.clock.millis();
-    byte[] msg = ("umbra-machine-tty-policy/v1\n" + workspace + "\n" + machineId + "\n" + ts).getBytes(StandardCharsets.UTF_8);
-    return new JsonObject().put("workspace_id", workspace).put("machine_id", machineId).put("timestamp_ms", ts)
+    byte[] msg =
+        ("umbra-machine-tty-policy/v1\n" + workspace + "\n" + machineId + "\n" + ts)
+            .getBytes(StandardCharsets.UTF_8);
+    return new JsonObject()
+        .put("workspace_id", workspace)
+        .put("machine_id", machineId)
+        .put("timestamp_ms", ts)
         .put("signature", HEX.formatHex(key.privateKey().sign(msg)));
   }
 
@@ -190,64 +253,147 @@ class TtyPolicyApiTest {
     assertThat(read.body().getString("signer_device_id")).isEqualTo(aliceDevice.toString());
     assertThat(read.body().getJsonObject("policy")).isEqualTo(doc);
 
-    Harness.Response fetched = h.call("POST", "/v1/machine-tty-policy", null, machineFetch(ws, machine, machineKey));
+    Harness.Response fetched =
+        h.call("POST", "/v1/machine-tty-policy", null, machineFetch(ws, machine, machineKey));
     assertThat(fetched.status()).as(fetched.body().encode()).isEqualTo(200);
     assertThat(fetched.body().getJsonObject("policy")).isEqualTo(doc);
     // bob, another admin, sets the next version with his own device
-    assertThat(put(bob, signed(policy(ws, machine, 2, "nobody", bobDevice), bobDeviceKey)).status()).isEqualTo(200);
+    assertThat(put(bob, signed(policy(ws, machine, 2, "nobody", bobDevice), bobDeviceKey)).status())
+        .isEqualTo(200);
   }
 
   @Test
   void theControlPlaneRefusesWhatNoDaemonShouldBeShown() {
-    assertThat(put(alice, signed(policy(ws, machine, 5, "members", aliceDevice), aliceDeviceKey)).status()).isEqualTo(200);
+    assertThat(
+            put(alice, signed(policy(ws, machine, 5, "members", aliceDevice), aliceDeviceKey))
+                .status())
+        .isEqualTo(200);
     record Case(String what, String token, JsonObject doc, int status) {}
-    Map<String, Object> otherMachine = policy(ws, machine(ws, Ed25519KeyPair.generate()), 6, "members", aliceDevice);
+    Map<String, Object> otherMachine =
+        policy(ws, machine(ws, Ed25519KeyPair.generate()), 6, "members", aliceDevice);
     Map<String, Object> stale = policy(ws, machine, 1, "members", aliceDevice);
     stale.put("issued_at", h.clock.instant().minusSeconds(3600).toString());
     Map<String, Object> unknownJoin = policy(ws, machine, 6, "everyone", aliceDevice);
     JsonObject badSig = signed(policy(ws, machine, 6, "members", aliceDevice), aliceDeviceKey);
     badSig.put("signature", "00".repeat(64));
-    for (Case c : java.util.List.of(
-        new Case("a member may not set it", mia, signed(policy(ws, machine, 6, "members", aliceDevice), aliceDeviceKey), 403),
-        new Case("the same version again", alice, signed(policy(ws, machine, 5, "nobody", aliceDevice), aliceDeviceKey), 409),
-        new Case("a lower version", alice, signed(policy(ws, machine, 4, "nobody", aliceDevice), aliceDeviceKey), 409),
-        new Case("unsigned while the workspace is protected", alice, new JsonObject().put("payload",
-            CanonicalJson.encodeToString(policy(ws, machine, 6, "members", null))), 400),
-        new Case("a bad signature", alice, badSig, 400),
-        new Case("signed by another admin's device", alice, signed(policy(ws, machine, 6, "members", bobDevice), bobDeviceKey), 403),
-        new Case("signed by a device nobody trusts", alice, signed(policy(ws, machine, 6, "members", UUID.randomUUID()), Ed25519KeyPair.generate()), 403),
-        new Case("naming another machine", alice, signed(otherMachine, aliceDeviceKey), 400),
-        new Case("issued an hour ago", alice, signed(stale, aliceDeviceKey), 400),
-        new Case("an unknown join value", alice, signed(unknownJoin, aliceDeviceKey), 400),
-        new Case("not canonical", alice, new JsonObject().put("payload", " " + badSig.getString("payload")).put("signature", badSig.getString("signature")), 400))) {
+    for (Case c :
+        java.util.List.of(
+            new Case(
+                "a member may not set it",
+                mia,
+                signed(policy(ws, machine, 6, "members", aliceDevice), aliceDeviceKey),
+                403),
+            new Case(
+                "the same version again",
+                alice,
+                signed(policy(ws, machine, 5, "nobody", aliceDevice), aliceDeviceKey),
+                409),
+            new Case(
+                "a lower version",
+                alice,
+                signed(policy(ws, machine, 4, "nobody", aliceDevice), aliceDeviceKey),
+                409),
+            new Case(
+                "unsigned while the workspace is protected",
+                alice,
+                new JsonObject()
+                    .put(
+                        "payload",
+                        CanonicalJson.encodeToString(policy(ws, machine, 6, "members", null))),
+                400),
+            new Case("a bad signature", alice, badSig, 400),
+            new Case(
+                "signed by another admin's device",
+                alice,
+                signed(policy(ws, machine, 6, "members", bobDevice), bobDeviceKey),
+                403),
+            new Case(
+                "signed by a device nobody trusts",
+                alice,
+                signed(
+                    policy(ws, machine, 6, "members", UUID.randomUUID()),
+                    Ed25519KeyPair.generate()),
+                403),
+            new Case("naming another machine", alice, signed(otherMachine, aliceDeviceKey), 400),
+            new Case("issued an hour ago", alice, signed(stale, aliceDeviceKey), 400),
+            new Case("an unknown join value", alice, signed(unknownJoin, aliceDeviceKey), 400),
+            new Case(
+                "not canonical",
+                alice,
+                new JsonObject()
+                    .put("payload", " " + badSig.getString("payload"))
+                    .put("signature", badSig.getString("signature")),
+                400))) {
       Harness.Response r = put(c.token(), c.doc());
       assertThat(r.status()).as(c.what() + ": " + r.body().encode()).isEqualTo(c.status());
     }
-    assertThat(h.call("GET", path(ws, machine), mia, null).body().getLong("version")).as("nothing refused was stored").isEqualTo(5);
+    assertThat(h.call("GET", path(ws, machine), mia, null).body().getLong("version"))
+        .as("nothing refused was stored")
+        .isEqualTo(5);
   }
 
   @Test
   void anotherWorkspacesMachineIsNotFoundAndTheMachineFetchNeedsTheMachinesOwnSignature() {
-    assertThat(put(alice, signed(policy(ws, machine, 1, "members", aliceDevice), aliceDeviceKey)).status()).isEqualTo(200);
-    String other = h.call("POST", "/v1/workspaces", bob, new JsonObject().put("name", "B")).body().getString("id");
+    assertThat(
+            put(alice, signed(policy(ws, machine, 1, "members", aliceDevice), aliceDeviceKey))
+                .status())
+        .isEqualTo(200);
+    String other =
+        h.call("POST", "/v1/workspaces", bob, new JsonObject().put("name", "B"))
+            .body()
+            .getString("id");
     assertThat(h.call("GET", path(other, machine), bob, null).status()).isEqualTo(404);
-    assertThat(h.call("PUT", path(other, machine), bob, new JsonObject().put("policy",
-        new JsonObject().put("payload", CanonicalJson.encodeToString(policy(other, machine, 2, "members", null))))).status()).isEqualTo(404);
-    assertThat(h.call("POST", "/v1/machine-tty-policy", null, machineFetch(ws, machine, Ed25519KeyPair.generate())).status()).isEqualTo(401);
-    assertThat(h.call("POST", "/v1/machine-tty-policy", null, machineFetch(other, machine, machineKey)).status()).isEqualTo(401);
+    assertThat(
+            h.call(
+                    "PUT",
+                    path(other, machine),
+                    bob,
+                    new JsonObject()
+                        .put(
+                            "policy",
+                            new JsonObject()
+                                .put(
+                                    "payload",
+                                    CanonicalJson.encodeToString(
+                                        policy(other, machine, 2, "members", null)))))
+                .status())
+        .isEqualTo(404);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-tty-policy",
+                    null,
+                    machineFetch(ws, machine, Ed25519KeyPair.generate()))
+                .status())
+        .isEqualTo(401);
+    assertThat(
+            h.call("POST", "/v1/machine-tty-policy", null, machineFetch(other, machine, machineKey))
+                .status())
+        .isEqualTo(401);
     assertThat(h.call("GET", path(ws, machine), null, null).status()).isEqualTo(401);
   }
 
   @Test
   void withoutAKeysetOnlyAnUnsignedPolicyIsAccepted() {
-    String other = h.call("POST", "/v1/workspaces", alice, new JsonObject().put("name", "unprotected")).body().getString("id");
+    String other =
+        h.call("POST", "/v1/workspaces", alice, new JsonObject().put("name", "unprotected"))
+            .body()
+            .getString("id");
     String m = machine(other, Ed25519KeyPair.generate());
-    JsonObject unsigned = new JsonObject().put("payload", CanonicalJson.encodeToString(policy(other, m, 1, "nobody", null)));
-    Harness.Response set = h.call("PUT", path(other, m), alice, new JsonObject().put("policy", unsigned));
+    JsonObject unsigned =
+        new JsonObject()
+            .put("payload", CanonicalJson.encodeToString(policy(other, m, 1, "nobody", null)));
+    Harness.Response set =
+        h.call("PUT", path(other, m), alice, new JsonObject().put("policy", unsigned));
     assertThat(set.status()).as(set.body().encode()).isEqualTo(200);
     assertThat(set.body().getBoolean("signed")).isFalse();
-    Harness.Response signedThere = h.call("PUT", path(other, m), alice,
-        new JsonObject().put("policy", signed(policy(other, m, 2, "nobody", aliceDevice), aliceDeviceKey)));
+    Harness.Response signedThere =
+        h.call(
+            "PUT",
+            path(other, m),
+            alice,
+            new JsonObject()
+                .put("policy", signed(policy(other, m, 2, "nobody", aliceDevice), aliceDeviceKey)));
     assertThat(signedThere.status()).isEqualTo(400);
   }
 }

@@ -32,24 +32,43 @@ public final class PairingService extends UmbraService {
 
   @Override
   protected Future<Void> mount(Router router) {
-    // the shared credential may be a file another service is still writing: read it off the event loop
-    return vertx.executeBlocking(() -> InternalCredential.load(settings()), false)
+    // the shared credential may be a file another service is still writing: read it off the event
+    // loop
+    return vertx
+        .executeBlocking(() -> InternalCredential.load(settings()), false)
         .compose(internal -> mountWith(router, internal));
   }
 
   private Future<Void> mountWith(Router router, InternalCredential internal) {
     try {
       var env = settings().env();
-      Role creator = Role.parse(env.string("UMBRA_PAIRING_CREATOR_ROLE", "admin"))
-          .filter(r -> r == Role.OWNER || r == Role.ADMIN || r == Role.MEMBER)
-          .orElseThrow(() -> new ConfigException("UMBRA_PAIRING_CREATOR_ROLE", "must be owner, admin or member"));
+      Role creator =
+          Role.parse(env.string("UMBRA_PAIRING_CREATOR_ROLE", "admin"))
+              .filter(r -> r == Role.OWNER || r == Role.ADMIN || r == Role.MEMBER)
+              .orElseThrow(
+                  () ->
+                      new ConfigException(
+                          "UMBRA_PAIRING_CREATOR_ROLE", "must be owner, admin or member"));
       int maxFailures = env.positiveInt("UMBRA_PAIRING_MAX_FAILURES", 10);
       URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
-      verifier = new SessionVerifier(vertx, SessionVerifier.jwksUrl(cp), ServiceName.PAIRING.id(), runtime.clock())
-          .checkRevocations(revocations);
-      FailureLimiter limiter = new FailureLimiter(db, runtime.clock(), maxFailures, Duration.ofMinutes(15));
-      CodeRoutes codes = new CodeRoutes(vertx, db, runtime.clock(), Argon2idHasher.defaults(), limiter,
-          new ControlPlaneClient(vertx, cp, internal), runtime.audit(), creator, settings().publicUrls(), runtime.registry());
+      verifier =
+          new SessionVerifier(
+                  vertx, SessionVerifier.jwksUrl(cp), ServiceName.PAIRING.id(), runtime.clock())
+              .checkRevocations(revocations);
+      FailureLimiter limiter =
+          new FailureLimiter(db, runtime.clock(), maxFailures, Duration.ofMinutes(15));
+      CodeRoutes codes =
+          new CodeRoutes(
+              vertx,
+              db,
+              runtime.clock(),
+              Argon2idHasher.defaults(),
+              limiter,
+              new ControlPlaneClient(vertx, cp, internal),
+              runtime.audit(),
+              creator,
+              settings().publicUrls(),
+              runtime.registry());
       codes.mount(router, new SessionAuth(verifier));
       return Future.succeededFuture();
     } catch (RuntimeException e) {

@@ -46,11 +46,14 @@ final class PairingHarness implements AutoCloseable {
   final HttpServer stub;
   final PairingService service;
   final URI base;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   record Response(int status, JsonObject body) {
     String code() {
-      return body.getJsonObject("error") == null ? null : body.getJsonObject("error").getString("code");
+      return body.getJsonObject("error") == null
+          ? null
+          : body.getJsonObject("error").getString("code");
     }
   }
 
@@ -58,37 +61,57 @@ final class PairingHarness implements AutoCloseable {
     this.vertx = vertx;
     Router r = Router.router(vertx);
     r.route().handler(BodyHandler.create());
-    r.get("/.well-known/jwks.json").handler(ctx -> {
-      if (jwksDown) {
-        ctx.response().setStatusCode(500).end();
-      } else {
-        ctx.response().end(tokens.jwks().encode());
-      }
-    });
-    r.post("/internal/v1/workspaces/:wid/machines").handler(ctx -> {
-      if (!INTERNAL.equals(ctx.request().getHeader("X-Umbra-Internal"))) {
-        ctx.response().setStatusCode(401).end();
-        return;
-      }
-      if (failNextBindings.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
-        ctx.response().setStatusCode(500).end();
-        return;
-      }
-      JsonObject m = ctx.body().asJsonObject().copy().put("id", UUID.randomUUID().toString())
-          .put("workspace_id", ctx.pathParam("wid"));
-      machinesCreated.add(m);
-      ctx.response().setStatusCode(201).end(m.encode());
-    });
-    stub = vertx.createHttpServer().requestHandler(r).listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get();
+    r.get("/.well-known/jwks.json")
+        .handler(
+            ctx -> {
+              if (jwksDown) {
+                ctx.response().setStatusCode(500).end();
+              } else {
+                ctx.response().end(tokens.jwks().encode());
+              }
+            });
+    r.post("/internal/v1/workspaces/:wid/machines")
+        .handler(
+            ctx -> {
+              if (!INTERNAL.equals(ctx.request().getHeader("X-Umbra-Internal"))) {
+                ctx.response().setStatusCode(401).end();
+                return;
+              }
+              if (failNextBindings.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                ctx.response().setStatusCode(500).end();
+                return;
+              }
+              JsonObject m =
+                  ctx.body()
+                      .asJsonObject()
+                      .copy()
+                      .put("id", UUID.randomUUID().toString())
+                      .put("workspace_id", ctx.pathParam("wid"));
+              machinesCreated.add(m);
+              ctx.response().setStatusCode(201).end(m.encode());
+            });
+    stub =
+        vertx
+            .createHttpServer()
+            .requestHandler(r)
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get();
     pg = TestPostgres.createDatabase();
     prefix = TestRedis.randomPrefix();
     bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     Map<String, String> all = new HashMap<>(env);
     all.put("UMBRA_INTERNAL_TOKEN", INTERNAL);
     all.put("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + stub.actualPort());
-    ServiceConfig cfg = TestServices.config(ServiceName.PAIRING, pg, prefix, Files.createTempDirectory("umbra-pairing"), all);
-    service = TestServices.deploy(vertx, cfg, bus, Metrics.newRegistry(), clock, PairingService::new)
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    ServiceConfig cfg =
+        TestServices.config(
+            ServiceName.PAIRING, pg, prefix, Files.createTempDirectory("umbra-pairing"), all);
+    service =
+        TestServices.deploy(vertx, cfg, bus, Metrics.newRegistry(), clock, PairingService::new)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
     base = URI.create("http://127.0.0.1:" + service.actualPort());
   }
 
@@ -98,8 +121,13 @@ final class PairingHarness implements AutoCloseable {
 
   Response call(String method, String path, String token, JsonObject body) {
     try {
-      HttpRequest.Builder b = HttpRequest.newBuilder(base.resolve(path))
-          .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body.encode()));
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(base.resolve(path))
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body.encode()));
       if (token != null) {
         b.header("Authorization", "Bearer " + token);
       }
@@ -111,9 +139,16 @@ final class PairingHarness implements AutoCloseable {
     }
   }
 
-  /** Creates a code in {@code workspace} as an admin; returns the response body (holding "code"). */
+  /**
+   * Creates a code in {@code workspace} as an admin; returns the response body (holding "code").
+   */
   JsonObject createCode(UUID workspace, boolean requirePsk) {
-    Response r = call("POST", "/v1/workspaces/" + workspace + "/codes", admin(workspace), new JsonObject().put("require_psk", requirePsk));
+    Response r =
+        call(
+            "POST",
+            "/v1/workspaces/" + workspace + "/codes",
+            admin(workspace),
+            new JsonObject().put("require_psk", requirePsk));
     if (r.status() != 201) {
       throw new IllegalStateException("create code failed: " + r);
     }
@@ -132,7 +167,11 @@ final class PairingHarness implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    vertx.undeploy(service.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    vertx
+        .undeploy(service.deploymentID())
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
     stub.close();
     bus.close();
     pg.close();

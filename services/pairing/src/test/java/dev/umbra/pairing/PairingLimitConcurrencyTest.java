@@ -26,23 +26,30 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
- * The probe's parallel pairing guesses: 200 redemptions at once from one address; exactly the
- * limit are evaluated (a code lookup answered 404, or a PSK check answered 401), the others get
- * 429 before anything is looked up.
+ * The probe's parallel pairing guesses: 200 redemptions at once from one address; exactly the limit
+ * are evaluated (a code lookup answered 404, or a PSK check answered 401), the others get 429
+ * before anything is looked up.
  */
 @ExtendWith(VertxExtension.class)
 class PairingLimitConcurrencyTest {
   private static final int LIMIT = 10;
   private static final int ATTEMPTS = 200;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
   private final UUID workspace = UUID.randomUUID();
   PairingHarness h;
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    h = new PairingHarness(vertx, Map.of("UMBRA_PAIRING_MAX_FAILURES", String.valueOf(LIMIT),
-        // all 200 guesses come from one address at once: above the edge's per-address cap
-        "UMBRA_HTTP_MAX_CONNECTIONS_PER_IP", String.valueOf(4 * ATTEMPTS)));
+    h =
+        new PairingHarness(
+            vertx,
+            Map.of(
+                "UMBRA_PAIRING_MAX_FAILURES",
+                String.valueOf(LIMIT),
+                // all 200 guesses come from one address at once: above the edge's per-address cap
+                "UMBRA_HTTP_MAX_CONNECTIONS_PER_IP",
+                String.valueOf(4 * ATTEMPTS)));
   }
 
   @AfterEach
@@ -53,9 +60,12 @@ class PairingLimitConcurrencyTest {
   private Map<Integer, Integer> inParallel(IntFunction<JsonObject> body) throws Exception {
     List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
     for (int i = 0; i < ATTEMPTS; i++) {
-      HttpRequest r = HttpRequest.newBuilder(h.base.resolve("/v1/redeem")).timeout(Duration.ofSeconds(60))
-          .header("content-type", "application/json")
-          .POST(HttpRequest.BodyPublishers.ofString(body.apply(i).encode())).build();
+      HttpRequest r =
+          HttpRequest.newBuilder(h.base.resolve("/v1/redeem"))
+              .timeout(Duration.ofSeconds(60))
+              .header("content-type", "application/json")
+              .POST(HttpRequest.BodyPublishers.ofString(body.apply(i).encode()))
+              .build();
       all.add(http.sendAsync(r, HttpResponse.BodyHandlers.ofString()));
     }
     Map<Integer, Integer> statuses = new TreeMap<>();
@@ -75,10 +85,17 @@ class PairingLimitConcurrencyTest {
 
   @Test
   void evaluatesExactlyTheLimitOf200ParallelPskGuesses() throws Exception {
-    assertThat(h.call("PUT", "/v1/workspaces/" + workspace + "/psk", h.admin(workspace),
-        new JsonObject().put("psk", "correct horse battery staple")).status()).isEqualTo(204);
+    assertThat(
+            h.call(
+                    "PUT",
+                    "/v1/workspaces/" + workspace + "/psk",
+                    h.admin(workspace),
+                    new JsonObject().put("psk", "correct horse battery staple"))
+                .status())
+        .isEqualTo(204);
     String code = h.createCode(workspace, true).getString("code");
-    Map<Integer, Integer> statuses = inParallel(i -> PairingHarness.redemption(code).put("psk", "wrong horse battery " + i));
+    Map<Integer, Integer> statuses =
+        inParallel(i -> PairingHarness.redemption(code).put("psk", "wrong horse battery " + i));
     assertThat(statuses).isEqualTo(Map.of(401, LIMIT, 429, ATTEMPTS - LIMIT));
     assertThat(h.machinesCreated).isEmpty();
   }

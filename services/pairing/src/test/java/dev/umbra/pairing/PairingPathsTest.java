@@ -26,7 +26,8 @@ class PairingPathsTest {
           mounted.add(r.getPath());
         }
       }
-      List<String> shared = List.of(PairingPaths.CODES, PairingPaths.CODE, PairingPaths.PSK, PairingPaths.REDEEM);
+      List<String> shared =
+          List.of(PairingPaths.CODES, PairingPaths.CODE, PairingPaths.PSK, PairingPaths.REDEEM);
       assertThat(mounted).containsAll(shared.stream().map(PathTemplates::vertxRoute).toList());
     }
   }

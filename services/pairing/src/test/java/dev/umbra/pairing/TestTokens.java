@@ -15,6 +15,7 @@ final class TestTokens {
   }
 
   String session(UUID workspace, String role, String audience, Instant now) {
-    return tokens.member(workspace, UUID.randomUUID().toString(), Role.parse(role).orElseThrow(), audience, now);
+    return tokens.member(
+        workspace, UUID.randomUUID().toString(), Role.parse(role).orElseThrow(), audience, now);
   }
 }

@@ -47,7 +47,9 @@ public final class RelayService extends UmbraService {
     this(runtime, null);
   }
 
-  /** With another token check (tests, or a single-JVM dev mode sharing the control plane's keys). */
+  /**
+   * With another token check (tests, or a single-JVM dev mode sharing the control plane's keys).
+   */
   public RelayService(ServiceRuntime runtime, Function<RelayService, TokenCheck> tokenCheck) {
     super(runtime);
     this.relaySettings = RelaySettings.from(runtime.config().env());
@@ -66,16 +68,27 @@ public final class RelayService extends UmbraService {
   @Override
   protected Future<Void> mount(Router router) {
     metrics = new RelayMetrics(runtime.registry());
-    connectionLimits = new IpLimits(relaySettings.connectionRate(), relaySettings.connectionBurst());
+    connectionLimits =
+        new IpLimits(relaySettings.connectionRate(), relaySettings.connectionBurst());
     if (tokenCheckFactory != null) {
       tokens = tokenCheckFactory.apply(this);
     } else {
       var verifier = RelayAuth.verifier(vertx, runtime.config(), runtime.clock());
       tokens = verifier.checkRevocations(revocations)::verify;
       // warm the key cache; a control plane that is not up yet is fetched again on first use
-      verifier.refresh().onFailure(e -> log.debug("control-plane key set not fetched yet: {}", e.getMessage()));
+      verifier
+          .refresh()
+          .onFailure(e -> log.debug("control-plane key set not fetched yet: {}", e.getMessage()));
     }
-    switchboard = new Switchboard(vertx, runtime.bus(), relaySettings, metrics, runtime.clock(), instance, runtime.audit());
+    switchboard =
+        new Switchboard(
+            vertx,
+            runtime.bus(),
+            relaySettings,
+            metrics,
+            runtime.clock(),
+            instance,
+            runtime.audit());
     router.get(RelayWire.PATH).handler(this::upgrade);
     vertx.setPeriodic(60_000, t -> connectionLimits.sweep(System.nanoTime()));
     return switchboard.start(revocations);
@@ -89,26 +102,35 @@ public final class RelayService extends UmbraService {
   private void upgrade(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     String ip = ClientAddress.of(ctx);
-    String token = SessionAuth.bearer(ctx); // the credential first: nothing else is told to a caller without one
+    String token =
+        SessionAuth.bearer(
+            ctx); // the credential first: nothing else is told to a caller without one
     if (token == null) {
       metrics.reject(Reject.UNAUTHENTICATED);
-      ServiceHttp.sendError(ctx, ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
+      ServiceHttp.sendError(
+          ctx,
+          ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
       return;
     }
     if (!"websocket".equalsIgnoreCase(req.getHeader("upgrade"))) {
-      ServiceHttp.sendError(ctx, ApiException.badRequest(null, "this endpoint speaks WebSocket only"));
+      ServiceHttp.sendError(
+          ctx, ApiException.badRequest(null, "this endpoint speaks WebSocket only"));
       return;
     }
     if (!connectionLimits.tryTake(ip, System.nanoTime())) {
       metrics.reject(Reject.CONNECTION_RATE);
-      ServiceHttp.sendError(ctx, new ApiException(429, "rate_limited", "too many new connections; retry later"));
+      ServiceHttp.sendError(
+          ctx, new ApiException(429, "rate_limited", "too many new connections; retry later"));
       return;
     }
     WebSockets.upgradeAfter(
         ctx,
         () -> admit(token),
         (ws, claims) -> switchboard.attach(ws, claims, ip),
-        e -> e instanceof ApiException api ? api : ApiException.unauthorized("session token could not be checked"));
+        e ->
+            e instanceof ApiException api
+                ? api
+                : ApiException.unauthorized("session token could not be checked"));
   }
 
   /** The session behind {@code token} if it may use the relay; fails with the refusal, counted. */
@@ -120,26 +142,34 @@ public final class RelayService extends UmbraService {
       checked = Future.failedFuture(e);
     }
     return checked
-        .recover(e -> {
-          if (e instanceof RevokedSessionException) {
-            metrics.reject(Reject.REVOKED);
-            return Future.failedFuture(new ApiException(403, "revoked", "this session was revoked"));
-          }
-          metrics.reject(Reject.UNAUTHENTICATED);
-          String why = e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked";
-          return Future.failedFuture(ApiException.unauthorized(why));
-        })
-        .compose(claims -> {
-          if (!RelayAuth.isDaemon(claims) && !RelayAuth.isClient(claims)) {
-            metrics.reject(Reject.FORBIDDEN_ROLE);
-            return Future.failedFuture(new ApiException(403, "forbidden", "this session may not use the relay"));
-          }
-          if (switchboard.isRevoked(claims)) {
-            metrics.reject(Reject.REVOKED);
-            return Future.failedFuture(new ApiException(403, "revoked", "this session was revoked"));
-          }
-          return Future.succeededFuture(claims);
-        });
+        .recover(
+            e -> {
+              if (e instanceof RevokedSessionException) {
+                metrics.reject(Reject.REVOKED);
+                return Future.failedFuture(
+                    new ApiException(403, "revoked", "this session was revoked"));
+              }
+              metrics.reject(Reject.UNAUTHENTICATED);
+              String why =
+                  e instanceof InvalidSessionException
+                      ? e.getMessage()
+                      : "session token could not be checked";
+              return Future.failedFuture(ApiException.unauthorized(why));
+            })
+        .compose(
+            claims -> {
+              if (!RelayAuth.isDaemon(claims) && !RelayAuth.isClient(claims)) {
+                metrics.reject(Reject.FORBIDDEN_ROLE);
+                return Future.failedFuture(
+                    new ApiException(403, "forbidden", "this session may not use the relay"));
+              }
+              if (switchboard.isRevoked(claims)) {
+                metrics.reject(Reject.REVOKED);
+                return Future.failedFuture(
+                    new ApiException(403, "revoked", "this session was revoked"));
+              }
+              return Future.succeededFuture(claims);
+            });
   }
 
   public RelayMetrics metrics() {

@@ -11,7 +11,8 @@ import java.time.Duration;
  * @param maxFrameBytes largest WebSocket message (= one frame) accepted; checked before parsing
  * @param connectionRate new WebSocket connections per second per client IP (token bucket)
  * @param connectionBurst bucket size for connections
- * @param messageRate frames per second per client IP; beyond it the connection is paused (not dropped)
+ * @param messageRate frames per second per client IP; beyond it the connection is paused (not
+ *     dropped)
  * @param messageBurst bucket size for frames
  * @param queueBytes per-connection send queue; a local sender is paused while it is full, a frame
  *     from another instance is dropped and counted
@@ -35,12 +36,14 @@ public record RelaySettings(
     }
     int queue = env.positiveInt("UMBRA_RELAY_QUEUE_BYTES", 4 * 1024 * 1024);
     if (queue < 2 * max) {
-      throw new ConfigException("UMBRA_RELAY_QUEUE_BYTES", "must be at least twice UMBRA_RELAY_MAX_FRAME_BYTES");
+      throw new ConfigException(
+          "UMBRA_RELAY_QUEUE_BYTES", "must be at least twice UMBRA_RELAY_MAX_FRAME_BYTES");
     }
     int idle = env.positiveInt("UMBRA_RELAY_IDLE_SECONDS", 120);
     int ping = env.positiveInt("UMBRA_RELAY_PING_SECONDS", 30);
     if (ping >= idle) {
-      throw new ConfigException("UMBRA_RELAY_PING_SECONDS", "must be shorter than UMBRA_RELAY_IDLE_SECONDS");
+      throw new ConfigException(
+          "UMBRA_RELAY_PING_SECONDS", "must be shorter than UMBRA_RELAY_IDLE_SECONDS");
     }
     return new RelaySettings(
         max,

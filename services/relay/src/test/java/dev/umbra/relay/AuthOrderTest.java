@@ -21,9 +21,13 @@ class AuthOrderTest {
   void everyNonPublicRouteRefusesAnUnauthenticatedMalformedRequestWith401AndNoFieldName() {
     Vertx vertx = Vertx.vertx();
     TestTokens tokens = RelayCluster.await(TestTokens.start(vertx));
-    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of("UMBRA_ADMIN_TOKEN", "admin-token-for-tests-0123456789"))) {
+    try (RelayCluster cluster =
+        new RelayCluster(
+            vertx, tokens, home, Map.of("UMBRA_ADMIN_TOKEN", "admin-token-for-tests-0123456789"))) {
       RelayCluster.Instance relay = cluster.start();
-      List<AuthFirstWalk.Probe> probes = AuthFirstWalk.walk(relay.service().router(), relay.service().actualPort(), AuthFirstWalk.KIT_PUBLIC);
+      List<AuthFirstWalk.Probe> probes =
+          AuthFirstWalk.walk(
+              relay.service().router(), relay.service().actualPort(), AuthFirstWalk.KIT_PUBLIC);
       assertThat(probes).extracting(AuthFirstWalk.Probe::route).contains("GET " + RelayWire.PATH);
       assertThat(AuthFirstWalk.problems(probes)).isEmpty();
     } finally {

@@ -25,8 +25,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The probe's audit flood: a member sends 2,000 OPENs to targets nobody serves. docs/relay.md:
- * a flood of bad frames must not become a flood of audit records.
+ * The probe's audit flood: a member sends 2,000 OPENs to targets nobody serves. docs/relay.md: a
+ * flood of bad frames must not become a flood of audit records.
  */
 class RelayAuditFloodTest {
   private static final int OPENS = 2_000;
@@ -62,13 +62,20 @@ class RelayAuditFloodTest {
   }
 
   @Test
-  void twoThousandRefusedOpensBecomeAFewAuditEventsWhoseCountsAddUpToTwoThousand() throws Exception {
+  void twoThousandRefusedOpensBecomeAFewAuditEventsWhoseCountsAddUpToTwoThousand()
+      throws Exception {
     String stream = AuditEmitter.INGEST_STREAM;
     RelayCluster.await(a.bus().ensureGroup(stream, "flood"));
     try (RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, "acct-" + UUID.randomUUID()))) {
       for (int i = 1; i <= OPENS; i++) {
-        c.send(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_OPEN).setWorkspaceId(ws.toString())
-            .setTargetId("nobody-serves-" + i).setChannelId(i).setPayload(com.google.protobuf.ByteString.copyFrom(new byte[] {1})).build());
+        c.send(
+            RelayFrame.newBuilder()
+                .setType(FrameType.FRAME_TYPE_OPEN)
+                .setWorkspaceId(ws.toString())
+                .setTargetId("nobody-serves-" + i)
+                .setChannelId(i)
+                .setPayload(com.google.protobuf.ByteString.copyFrom(new byte[] {1}))
+                .build());
       }
       Map<String, Integer> replies = new java.util.TreeMap<>();
       for (RelayFrame f = c.poll(5_000); f != null; f = c.poll(2_000)) {
@@ -81,7 +88,9 @@ class RelayAuditFloodTest {
     // the summary is written when the aggregation window closes
     long deadline = System.currentTimeMillis() + AuditEmitter.REFUSAL_WINDOW.toMillis() + 15_000;
     while (counted < OPENS && System.currentTimeMillis() < deadline) {
-      for (var e : RelayCluster.await(a.bus().readGroup(stream, "flood", "c1", 1000, Duration.ofMillis(500)))) {
+      for (var e :
+          RelayCluster.await(
+              a.bus().readGroup(stream, "flood", "c1", 1000, Duration.ofMillis(500)))) {
         AuditEvent ev = AuditEvent.parseFrom(e.body().getBytes());
         if (ev.getAction().equals("relay.channel_refused")) {
           refused.add(ev);
@@ -91,9 +100,11 @@ class RelayAuditFloodTest {
     }
     assertThat(counted).isEqualTo(OPENS);
     assertThat(refused).hasSizeLessThanOrEqualTo(4);
-    assertThat(refused).allSatisfy(ev -> {
-      assertThat(ev.getWorkspaceId()).isEqualTo(ws.toString());
-      assertThat(ev.getMetadataMap()).containsEntry("reason", "unknown_target");
-    });
+    assertThat(refused)
+        .allSatisfy(
+            ev -> {
+              assertThat(ev.getWorkspaceId()).isEqualTo(ws.toString());
+              assertThat(ev.getMetadataMap()).containsEntry("reason", "unknown_target");
+            });
   }
 }

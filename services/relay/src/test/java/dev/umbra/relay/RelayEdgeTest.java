@@ -45,7 +45,8 @@ class RelayEdgeTest {
   private static RawWebSocket open(Instance i, Map<String, String> extra) throws Exception {
     Map<String, String> headers = new LinkedHashMap<>(extra);
     headers.put("Authorization", "Bearer " + tokens.member(UUID.randomUUID(), "acct"));
-    return RawWebSocket.connect(i.service().actualPort(), RelayWire.PATH, headers, Duration.ofSeconds(10));
+    return RawWebSocket.connect(
+        i.service().actualPort(), RelayWire.PATH, headers, Duration.ofSeconds(10));
   }
 
   @Test
@@ -64,7 +65,10 @@ class RelayEdgeTest {
   void aDeflateBombIsNeitherNegotiatedNorInflated() throws Exception {
     try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of())) {
       Instance a = cluster.start();
-      try (RawWebSocket ws = open(a, Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
+      try (RawWebSocket ws =
+          open(
+              a,
+              Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
         assertThat(ws.upgrade().status()).isEqualTo(101);
         assertThat(ws.upgrade().header("sec-websocket-extensions")).isEmpty();
         long t0 = System.nanoTime();
@@ -93,7 +97,9 @@ class RelayEdgeTest {
         assertThat(close).isPresent();
         assertThat(close.get().closeCode()).isEqualTo(1009);
       }
-      Eventually.await("two oversized frames rejected", Duration.ofSeconds(5),
+      Eventually.await(
+          "two oversized frames rejected",
+          Duration.ofSeconds(5),
           () -> a.service().metrics().rejections(Reject.OVERSIZED) >= 2);
     }
   }

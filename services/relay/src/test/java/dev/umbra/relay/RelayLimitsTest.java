@@ -15,10 +15,10 @@ import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -55,17 +55,39 @@ class RelayLimitsTest {
 
   @Test
   void pausesAFastSenderInsteadOfDroppingAndRefusesConnectionsBeyondTheRate() {
-    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of(
-        "UMBRA_RELAY_MSG_RATE", "200", "UMBRA_RELAY_MSG_BURST", "20",
-        "UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "3"))) {
+    try (RelayCluster cluster =
+        new RelayCluster(
+            vertx,
+            tokens,
+            home,
+            Map.of(
+                "UMBRA_RELAY_MSG_RATE",
+                "200",
+                "UMBRA_RELAY_MSG_BURST",
+                "20",
+                "UMBRA_RELAY_CONN_RATE",
+                "1",
+                "UMBRA_RELAY_CONN_BURST",
+                "3"))) {
       Instance a = cluster.start();
       UUID ws = UUID.randomUUID();
       RawPeer d = RawPeer.open(vertx, a.url(), tokens.machine(ws, "m"));
-      d.send(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_REGISTER).setWorkspaceId(ws.toString()).setTargetId("m").build());
+      d.send(
+          RelayFrame.newBuilder()
+              .setType(FrameType.FRAME_TYPE_REGISTER)
+              .setWorkspaceId(ws.toString())
+              .setTargetId("m")
+              .build());
       assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_REGISTERED);
       RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, "acct"));
-      RelayFrame data = RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_DATA).setWorkspaceId(ws.toString())
-          .setTargetId("m").setChannelId(9).setPayload(ByteString.copyFromUtf8("x")).build();
+      RelayFrame data =
+          RelayFrame.newBuilder()
+              .setType(FrameType.FRAME_TYPE_DATA)
+              .setWorkspaceId(ws.toString())
+              .setTargetId("m")
+              .setChannelId(9)
+              .setPayload(ByteString.copyFromUtf8("x"))
+              .build();
       long t0 = System.nanoTime();
       for (int i = 0; i < 120; i++) {
         c.send(data.toBuilder().setSequence(i).build());
@@ -80,7 +102,10 @@ class RelayLimitsTest {
       // one or two (refill of 1/s while they connect) get through, the rest are refused and counted
       List<CompletableFuture<RawPeer>> more = new ArrayList<>();
       for (int i = 0; i < 6; i++) {
-        more.add(RawPeer.connect(vertx, a.url(), tokens.member(ws, "acct")).toCompletionStage().toCompletableFuture());
+        more.add(
+            RawPeer.connect(vertx, a.url(), tokens.member(ws, "acct"))
+                .toCompletionStage()
+                .toCompletableFuture());
       }
       int refused = 0;
       for (CompletableFuture<RawPeer> f : more) {
@@ -99,8 +124,18 @@ class RelayLimitsTest {
 
   @Test
   void countsConnectionsPerForwardedClientWhenTheBalancerIsTrusted() {
-    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of(
-        "UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "1", "UMBRA_TRUSTED_PROXIES", "127.0.0.0/8"))) {
+    try (RelayCluster cluster =
+        new RelayCluster(
+            vertx,
+            tokens,
+            home,
+            Map.of(
+                "UMBRA_RELAY_CONN_RATE",
+                "1",
+                "UMBRA_RELAY_CONN_BURST",
+                "1",
+                "UMBRA_TRUSTED_PROXIES",
+                "127.0.0.0/8"))) {
       Instance a = cluster.start();
       UUID ws = UUID.randomUUID();
       RawPeer first = connectAs(a, ws, "198.51.100.1");
@@ -116,8 +151,12 @@ class RelayLimitsTest {
 
   @Test
   void ignoresForwardedForFromAPeerNobodyTrusts() {
-    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of(
-        "UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "1"))) {
+    try (RelayCluster cluster =
+        new RelayCluster(
+            vertx,
+            tokens,
+            home,
+            Map.of("UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "1"))) {
       Instance a = cluster.start();
       UUID ws = UUID.randomUUID();
       RawPeer first = connectAs(a, ws, "198.51.100.1");
@@ -129,7 +168,9 @@ class RelayLimitsTest {
   }
 
   private RawPeer connectAs(Instance a, UUID ws, String forwardedFor) {
-    return RelayCluster.await(RawPeer.connect(vertx, a.url(), tokens.member(ws, "acct"), Map.of("X-Forwarded-For", forwardedFor)));
+    return RelayCluster.await(
+        RawPeer.connect(
+            vertx, a.url(), tokens.member(ws, "acct"), Map.of("X-Forwarded-For", forwardedFor)));
   }
 
   private boolean refused(Instance a, UUID ws, String forwardedFor) {

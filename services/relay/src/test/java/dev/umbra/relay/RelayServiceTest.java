@@ -8,9 +8,9 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
 import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.kit.revocation.Revoked;
+import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
 import dev.umbra.proto.relay.FrameType;
@@ -31,8 +31,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Instant;
-import java.util.HexFormat;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -77,7 +77,12 @@ class RelayServiceTest {
     Logger root = (Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
     root.addAppender(logs);
     ((Logger) LoggerFactory.getLogger("dev.umbra.relay")).setLevel(Level.DEBUG);
-    cluster = new RelayCluster(vertx, tokens, home, Map.of("UMBRA_RELAY_MAX_FRAME_BYTES", "8192", "UMBRA_RELAY_QUEUE_BYTES", "65536"));
+    cluster =
+        new RelayCluster(
+            vertx,
+            tokens,
+            home,
+            Map.of("UMBRA_RELAY_MAX_FRAME_BYTES", "8192", "UMBRA_RELAY_QUEUE_BYTES", "65536"));
     a = cluster.start();
     b = cluster.start();
   }
@@ -90,7 +95,12 @@ class RelayServiceTest {
 
   private RawPeer daemon(Instance on, UUID workspace, String target) {
     RawPeer d = RawPeer.open(vertx, on.url(), tokens.machine(workspace, target));
-    d.send(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_REGISTER).setWorkspaceId(workspace.toString()).setTargetId(target).build());
+    d.send(
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_REGISTER)
+            .setWorkspaceId(workspace.toString())
+            .setTargetId(target)
+            .build());
     assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_REGISTERED);
     return d;
   }
@@ -99,8 +109,14 @@ class RelayServiceTest {
     return RawPeer.open(vertx, on.url(), tokens.member(workspace, "acct-" + UUID.randomUUID()));
   }
 
-  private RelayFrame frame(FrameType t, UUID workspace, String target, long channel, byte[] payload) {
-    RelayFrame.Builder f = RelayFrame.newBuilder().setType(t).setWorkspaceId(workspace.toString()).setTargetId(target).setChannelId(channel);
+  private RelayFrame frame(
+      FrameType t, UUID workspace, String target, long channel, byte[] payload) {
+    RelayFrame.Builder f =
+        RelayFrame.newBuilder()
+            .setType(t)
+            .setWorkspaceId(workspace.toString())
+            .setTargetId(target)
+            .setChannelId(channel);
     if (payload != null) {
       f.setPayload(ByteString.copyFrom(payload));
     }
@@ -121,7 +137,8 @@ class RelayServiceTest {
       RelayFrame open = d.next(FrameType.FRAME_TYPE_OPEN);
       assertThat(open.getChannelId()).isEqualTo(ch);
       d.send(frame(FrameType.FRAME_TYPE_ACCEPT, ws, machine, ch, new byte[] {4}));
-      assertThat(cl.next(FrameType.FRAME_TYPE_ACCEPT).getPayload().toByteArray()).containsExactly(4);
+      assertThat(cl.next(FrameType.FRAME_TYPE_ACCEPT).getPayload().toByteArray())
+          .containsExactly(4);
     }
   }
 
@@ -135,8 +152,14 @@ class RelayServiceTest {
     d.send(frame(FrameType.FRAME_TYPE_ACCEPT, ws, machine, ch, new byte[] {8}));
     assertThat(c.next().getType()).isEqualTo(FrameType.FRAME_TYPE_ACCEPT);
     for (int i = 0; i < 500; i++) {
-      c.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, ch, random(1000)).toBuilder().setSequence(i).build());
-      d.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, ch, random(1000)).toBuilder().setSequence(i).build());
+      c.send(
+          frame(FrameType.FRAME_TYPE_DATA, ws, machine, ch, random(1000)).toBuilder()
+              .setSequence(i)
+              .build());
+      d.send(
+          frame(FrameType.FRAME_TYPE_DATA, ws, machine, ch, random(1000)).toBuilder()
+              .setSequence(i)
+              .build());
     }
     for (int i = 0; i < 500; i++) {
       assertThat(d.next().getSequence()).isEqualTo(i);
@@ -184,7 +207,10 @@ class RelayServiceTest {
   void rejectsUnknownTypeTypeOfTheOtherSideAndBadFields() {
     RawPeer d = daemon(a, ws, machine);
     try (RawPeer c = client(a, ws)) {
-      c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 5, new byte[] {1}).toBuilder().setTypeValue(77).build());
+      c.send(
+          frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 5, new byte[] {1}).toBuilder()
+              .setTypeValue(77)
+              .build());
       assertThat(c.next().getReason()).isEqualTo("unknown_type");
       c.send(frame(FrameType.FRAME_TYPE_REGISTER, ws, machine, 0, null));
       assertThat(c.next().getReason()).isEqualTo("type_not_allowed");
@@ -269,7 +295,11 @@ class RelayServiceTest {
   @Test
   void auditsChannelsOpenedRefusedAndClosedWithEnvelopeMetadataOnly() throws Exception {
     String stream = dev.umbra.kit.audit.AuditEmitter.INGEST_STREAM;
-    a.bus().ensureGroup(stream, "test").toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS);
+    a.bus()
+        .ensureGroup(stream, "test")
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, java.util.concurrent.TimeUnit.SECONDS);
     RawPeer d = daemon(b, ws, machine);
     byte[] secret = random(64);
     try (RawPeer c = client(a, ws)) {
@@ -279,12 +309,18 @@ class RelayServiceTest {
       c.next(FrameType.FRAME_TYPE_ACCEPT);
       c.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, 0x51, secret));
       d.next(FrameType.FRAME_TYPE_DATA);
-      d.send(frame(FrameType.FRAME_TYPE_CLOSE, ws, machine, 0x51, null).toBuilder().setReason("done").build());
+      d.send(
+          frame(FrameType.FRAME_TYPE_CLOSE, ws, machine, 0x51, null).toBuilder()
+              .setReason("done")
+              .build());
       c.next(FrameType.FRAME_TYPE_CLOSE);
       // the daemon refuses the next handshake; the one after goes to a machine nobody serves
       c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 0x52, secret));
       d.next(FrameType.FRAME_TYPE_OPEN);
-      d.send(frame(FrameType.FRAME_TYPE_CLOSE, ws, machine, 0x52, null).toBuilder().setReason("handshake_failed").build());
+      d.send(
+          frame(FrameType.FRAME_TYPE_CLOSE, ws, machine, 0x52, null).toBuilder()
+              .setReason("handshake_failed")
+              .build());
       c.next(FrameType.FRAME_TYPE_CLOSE);
       c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, "nobody-serves-this", 0x53, secret));
       assertThat(c.next(FrameType.FRAME_TYPE_CLOSE).getReason()).isEqualTo("unknown_target");
@@ -293,8 +329,12 @@ class RelayServiceTest {
     List<dev.umbra.proto.audit.AuditEvent> events = new ArrayList<>();
     long deadline = System.currentTimeMillis() + 10_000;
     while (events.size() < 4 && System.currentTimeMillis() < deadline) {
-      for (var e : a.bus().readGroup(stream, "test", "c1", 100, java.time.Duration.ofMillis(500))
-          .toCompletionStage().toCompletableFuture().get(10, java.util.concurrent.TimeUnit.SECONDS)) {
+      for (var e :
+          a.bus()
+              .readGroup(stream, "test", "c1", 100, java.time.Duration.ofMillis(500))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, java.util.concurrent.TimeUnit.SECONDS)) {
         var ev = dev.umbra.proto.audit.AuditEvent.parseFrom(e.body().getBytes());
         if (ev.getAction().startsWith("relay.")) {
           events.add(ev);
@@ -305,8 +345,14 @@ class RelayServiceTest {
       }
     }
     // the emitter keeps several appends in flight, so the stream order need not be the emit order
-    assertThat(events).extracting(ev -> ev.getAction() + " " + ev.getMetadataMap().get("channel") + " "
-            + ev.getMetadataMap().getOrDefault("reason", "-"))
+    assertThat(events)
+        .extracting(
+            ev ->
+                ev.getAction()
+                    + " "
+                    + ev.getMetadataMap().get("channel")
+                    + " "
+                    + ev.getMetadataMap().getOrDefault("reason", "-"))
         .containsExactlyInAnyOrder(
             "relay.channel_opened 51 -",
             "relay.channel_closed 51 daemon_done",
@@ -319,14 +365,24 @@ class RelayServiceTest {
   void refusesUpgradeWithoutValidToken() {
     WebClient http = WebClient.create(vertx);
     int status =
-        RelayCluster.await(http.get(a.service().actualPort(), "127.0.0.1", "/v1/relay").send()).statusCode();
+        RelayCluster.await(http.get(a.service().actualPort(), "127.0.0.1", "/v1/relay").send())
+            .statusCode();
     assertThat(status).as("no credential: 401 before anything else is checked").isEqualTo(401);
-    int plain = RelayCluster.await(http.get(a.service().actualPort(), "127.0.0.1", "/v1/relay")
-        .putHeader("authorization", "Bearer garbage").send()).statusCode();
+    int plain =
+        RelayCluster.await(
+                http.get(a.service().actualPort(), "127.0.0.1", "/v1/relay")
+                    .putHeader("authorization", "Bearer garbage")
+                    .send())
+            .statusCode();
     assertThat(plain).as("a credential, but not a WebSocket upgrade").isEqualTo(400);
     WebSocketClient wsc = vertx.createWebSocketClient();
-    for (String token : new String[] {null, "garbage", tokens.mint(ws, "x", "member", "member", "j", java.time.Duration.ofMinutes(1), "audit"),
-        tokens.mint(ws, "x", "member", "viewer", "j", java.time.Duration.ofMinutes(1), "relay")}) {
+    for (String token :
+        new String[] {
+          null,
+          "garbage",
+          tokens.mint(ws, "x", "member", "member", "j", java.time.Duration.ofMinutes(1), "audit"),
+          tokens.mint(ws, "x", "member", "viewer", "j", java.time.Duration.ofMinutes(1), "relay")
+        }) {
       WebSocketConnectOptions o = new WebSocketConnectOptions().setAbsoluteURI(a.url().toString());
       if (token != null) {
         o.putHeader("authorization", "Bearer " + token);
@@ -348,7 +404,8 @@ class RelayServiceTest {
     RawPeer c = RawPeer.open(vertx, a.url(), before);
     RawPeer bystander = client(a, ws);
     RedisBus pub = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
-    Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, ws, "member-id", account, Instant.now());
+    Revocation r =
+        Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, ws, "member-id", account, Instant.now());
     RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray())));
     assertThat(c.awaitClosed(3000)).isTrue();
     assertThat(c.closeStatus).isEqualTo(Switchboard.CLOSE_REVOKED);
@@ -356,7 +413,8 @@ class RelayServiceTest {
     var again = RawPeer.connect(vertx, a.url(), before).toCompletionStage().toCompletableFuture();
     assertThat(again).failsWithin(java.time.Duration.ofSeconds(5));
     assertThat(a.service().metrics().rejections(Reject.REVOKED)).isEqualTo(1);
-    Revocation m = Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, ws, machine, null, Instant.now());
+    Revocation m =
+        Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, ws, machine, null, Instant.now());
     RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(m.toByteArray())));
     assertThat(d.awaitClosed(3000)).isTrue();
     RelayCluster.await(pub.close());
@@ -370,13 +428,16 @@ class RelayServiceTest {
     RawPeer otherWorkspace = daemon(b, UUID.randomUUID(), "third-machine");
     RawPeer member = client(a, ws);
     RedisBus pub = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
-    Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_DEVICE, ws, UUID.randomUUID().toString(), null, Instant.now());
+    Revocation r =
+        Revoked.message(
+            RevokedKind.REVOKED_KIND_DEVICE, ws, UUID.randomUUID().toString(), null, Instant.now());
     RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray())));
     RelayFrame hint = onA.next(FrameType.FRAME_TYPE_TRUST_CHANGED);
     assertThat(hint.getWorkspaceId()).isEqualTo(ws.toString());
     assertThat(hint.getTargetId()).isEqualTo(machine);
     assertThat(hint.getPayload().isEmpty()).isTrue();
-    assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo("second-machine");
+    assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId())
+        .isEqualTo("second-machine");
     assertThat(a.service().metrics().trustHints()).isEqualTo(1);
     assertThat(b.service().metrics().trustHints()).isEqualTo(1);
     // nobody outside the workspace hears of it, members get no hints, and no session is closed
@@ -384,14 +445,17 @@ class RelayServiceTest {
     assertThat(member.poll(100)).isNull();
     assertThat(member.closed || onA.closed || onB.closed).isFalse();
     // a keyset rotation voids older credentials: the daemons hear of it the same way
-    Revocation k = Revoked.message(RevokedKind.REVOKED_KIND_KEYSET_VERSION, ws, "2", null, Instant.now());
+    Revocation k =
+        Revoked.message(RevokedKind.REVOKED_KIND_KEYSET_VERSION, ws, "2", null, Instant.now());
     RelayCluster.await(pub.publish(RevocationChannel.CHANNEL, Buffer.buffer(k.toByteArray())));
     assertThat(onA.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo(machine);
-    assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId()).isEqualTo("second-machine");
+    assertThat(onB.next(FrameType.FRAME_TYPE_TRUST_CHANGED).getTargetId())
+        .isEqualTo("second-machine");
     assertThat(member.closed || onA.closed || onB.closed).isFalse();
     // a daemon cannot send the hint itself: it is the relay's
     onA.send(frame(FrameType.FRAME_TYPE_TRUST_CHANGED, ws, machine, 0, null));
-    assertThat(onA.next(FrameType.FRAME_TYPE_ERROR).getReason()).isEqualTo(Reject.TYPE_NOT_ALLOWED.tag());
+    assertThat(onA.next(FrameType.FRAME_TYPE_ERROR).getReason())
+        .isEqualTo(Reject.TYPE_NOT_ALLOWED.tag());
     RelayCluster.await(pub.close());
     member.close();
     onA.close();
@@ -417,7 +481,10 @@ class RelayServiceTest {
     c.send(frame(FrameType.FRAME_TYPE_OPEN, ws, machine, 3, new byte[] {1}));
     d.next(FrameType.FRAME_TYPE_OPEN);
     for (int i = 0; i < 400; i++) {
-      c.send(frame(FrameType.FRAME_TYPE_DATA, ws, machine, 3, random(4000)).toBuilder().setSequence(i).build());
+      c.send(
+          frame(FrameType.FRAME_TYPE_DATA, ws, machine, 3, random(4000)).toBuilder()
+              .setSequence(i)
+              .build());
     }
     for (int i = 0; i < 400; i++) {
       assertThat(d.next().getSequence()).isEqualTo(i);
@@ -448,7 +515,11 @@ class RelayServiceTest {
     assertThat(seen).isNotEmpty();
     for (ILoggingEvent e : seen) {
       String line = e.getFormattedMessage() + " " + e.getKeyValuePairs();
-      assertThat(line).doesNotContain(text).doesNotContain(hex).doesNotContain(member).doesNotContain(member.substring(member.lastIndexOf('.') + 1));
+      assertThat(line)
+          .doesNotContain(text)
+          .doesNotContain(hex)
+          .doesNotContain(member)
+          .doesNotContain(member.substring(member.lastIndexOf('.') + 1));
     }
   }
 }

@@ -34,8 +34,8 @@ import org.slf4j.LoggerFactory;
  * member tokens), the recordings API, the revocation listener and the retention sweep.
  *
  * <p>Env: {@code UMBRA_WEBTTY_RETENTION_DAYS} (default 30), {@code UMBRA_WEBTTY_DETACH_SECONDS}
- * (how long a detached session's shell keeps running, default 600),
- * {@code UMBRA_WEBTTY_HANDSHAKE_SECONDS} (default 30), {@code UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS}
+ * (how long a detached session's shell keeps running, default 600), {@code
+ * UMBRA_WEBTTY_HANDSHAKE_SECONDS} (default 30), {@code UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS}
  * (default 3600).
  */
 public final class WebTtyService extends UmbraService {
@@ -68,20 +68,34 @@ public final class WebTtyService extends UmbraService {
       Env env = settings().env();
       retention = Duration.ofDays(env.positiveInt("UMBRA_WEBTTY_RETENTION_DAYS", 30));
       Duration detach = Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_DETACH_SECONDS", 600));
-      Duration handshake = Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_HANDSHAKE_SECONDS", 30));
+      Duration handshake =
+          Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_HANDSHAKE_SECONDS", 30));
       long sweepEvery = env.positiveInt("UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS", 3600) * 1000L;
       URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
-      verifier = new SessionVerifier(vertx, SessionVerifier.jwksUrl(cp), ServiceName.WEBTTY_ENGINE.id(), runtime.clock())
-          .checkRevocations(revocations);
+      verifier =
+          new SessionVerifier(
+                  vertx,
+                  SessionVerifier.jwksUrl(cp),
+                  ServiceName.WEBTTY_ENGINE.id(),
+                  runtime.clock())
+              .checkRevocations(revocations);
       metrics = new EngineMetrics(runtime.registry());
       store = new RecordingStore(db);
       writer = new RecordingWriter(vertx, store, metrics);
-      hub = new SessionHub(vertx, runtime.bus(), runtime.clock(), metrics, runtime.audit(), writer,
-          new SessionHub.Settings(handshake, detach, Duration.ofHours(24)));
+      hub =
+          new SessionHub(
+              vertx,
+              runtime.bus(),
+              runtime.clock(),
+              metrics,
+              runtime.audit(),
+              writer,
+              new SessionHub.Settings(handshake, detach, Duration.ofHours(24)));
       router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
       new ReplayRoutes(store, runtime.audit()).mount(router, new SessionAuth(verifier));
-      new dev.umbra.webtty.session.LiveSessionsRoute(store).mount(router, new SessionAuth(verifier));
+      new dev.umbra.webtty.session.LiveSessionsRoute(store)
+          .mount(router, new SessionAuth(verifier));
       sweepTimer = vertx.setPeriodic(sweepEvery, t -> sweep());
       return hub.start(revocations);
     } catch (RuntimeException e) {
@@ -94,27 +108,38 @@ public final class WebTtyService extends UmbraService {
     String token = SessionAuth.bearer(ctx);
     if (token == null) {
       metrics.authFailures(server ? "server" : "client");
-      ServiceHttp.sendError(ctx, ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
+      ServiceHttp.sendError(
+          ctx,
+          ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
       return;
     }
     WebSockets.upgradeAfter(
         ctx,
-        () -> verifier.verify(token).compose(claims -> {
-          SubjectKind want = server ? SubjectKind.MACHINE : SubjectKind.MEMBER;
-          if (claims.subjectKind() != want) {
-            return Future.failedFuture(new InvalidSessionException(
-                server ? "WebTTY servers present a machine token" : "WebTTY clients present a member token"));
-          }
-          if (hub.isRevoked(claims)) {
-            return Future.failedFuture(new InvalidSessionException("revoked"));
-          }
-          return Future.succeededFuture(claims);
-        }),
+        () ->
+            verifier
+                .verify(token)
+                .compose(
+                    claims -> {
+                      SubjectKind want = server ? SubjectKind.MACHINE : SubjectKind.MEMBER;
+                      if (claims.subjectKind() != want) {
+                        return Future.failedFuture(
+                            new InvalidSessionException(
+                                server
+                                    ? "WebTTY servers present a machine token"
+                                    : "WebTTY clients present a member token"));
+                      }
+                      if (hub.isRevoked(claims)) {
+                        return Future.failedFuture(new InvalidSessionException("revoked"));
+                      }
+                      return Future.succeededFuture(claims);
+                    }),
         (ws, claims) -> accept(server, ws, claims),
         e -> {
           metrics.authFailures(server ? "server" : "client");
           return ApiException.unauthorized(
-              e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked");
+              e instanceof InvalidSessionException
+                  ? e.getMessage()
+                  : "session token could not be checked");
         });
   }
 
@@ -127,14 +152,25 @@ public final class WebTtyService extends UmbraService {
   }
 
   private void sweep() {
-    store.sweep(runtime.clock().instant().minus(retention), 1000, (ws, sid) ->
-            runtime.audit().event(AuditAction.RECORDING_DELETED).workspace(ws).target("session", sid)
-                .meta("reason", "retention").success().emit())
-        .onSuccess(n -> {
-          if (n > 0) {
-            log.info("retention removed {} recordings", n);
-          }
-        })
+    store
+        .sweep(
+            runtime.clock().instant().minus(retention),
+            1000,
+            (ws, sid) ->
+                runtime
+                    .audit()
+                    .event(AuditAction.RECORDING_DELETED)
+                    .workspace(ws)
+                    .target("session", sid)
+                    .meta("reason", "retention")
+                    .success()
+                    .emit())
+        .onSuccess(
+            n -> {
+              if (n > 0) {
+                log.info("retention removed {} recordings", n);
+              }
+            })
         .onFailure(e -> log.warn("retention sweep failed: {}", e.getMessage()));
   }
 
@@ -146,12 +182,18 @@ public final class WebTtyService extends UmbraService {
     if (hub != null) {
       hub.stop();
     }
-    Future<Void> drained = writer == null ? Future.succeededFuture() : writer.drained().timeout(5, java.util.concurrent.TimeUnit.SECONDS);
-    return drained.recover(e -> Future.succeededFuture()).onComplete(x -> {
-      if (writer != null) {
-        writer.close();
-      }
-    });
+    Future<Void> drained =
+        writer == null
+            ? Future.succeededFuture()
+            : writer.drained().timeout(5, java.util.concurrent.TimeUnit.SECONDS);
+    return drained
+        .recover(e -> Future.succeededFuture())
+        .onComplete(
+            x -> {
+              if (writer != null) {
+                writer.close();
+              }
+            });
   }
 
   /** The verifier of session tokens (tests and single-JVM wiring may preload keys). */

@@ -10,16 +10,26 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** Authentication before any parsing, walked from the engine's router (WebSocket and replay routes). */
+/**
+ * Authentication before any parsing, walked from the engine's router (WebSocket and replay routes).
+ */
 class AuthOrderTest {
   @Test
-  void everyNonPublicRouteRefusesAnUnauthenticatedMalformedRequestWith401AndNoFieldName() throws Exception {
+  void everyNonPublicRouteRefusesAnUnauthenticatedMalformedRequestWith401AndNoFieldName()
+      throws Exception {
     Vertx vertx = Vertx.vertx();
-    try (EngineHarness h = new EngineHarness(vertx, 1, Map.of("UMBRA_ADMIN_TOKEN", "admin-token-for-tests-0123456789"))) {
+    try (EngineHarness h =
+        new EngineHarness(
+            vertx, 1, Map.of("UMBRA_ADMIN_TOKEN", "admin-token-for-tests-0123456789"))) {
       WebTtyService engine = h.engines.get(0);
-      List<AuthFirstWalk.Probe> probes = AuthFirstWalk.walk(engine.router(), engine.actualPort(), AuthFirstWalk.KIT_PUBLIC);
-      assertThat(probes).extracting(AuthFirstWalk.Probe::route)
-          .contains("GET " + WebTtyWire.SERVER_PATH, "GET " + WebTtyWire.CLIENT_PATH, "GET " + WebTtyWire.RECORDINGS_PATH + "/:session",
+      List<AuthFirstWalk.Probe> probes =
+          AuthFirstWalk.walk(engine.router(), engine.actualPort(), AuthFirstWalk.KIT_PUBLIC);
+      assertThat(probes)
+          .extracting(AuthFirstWalk.Probe::route)
+          .contains(
+              "GET " + WebTtyWire.SERVER_PATH,
+              "GET " + WebTtyWire.CLIENT_PATH,
+              "GET " + WebTtyWire.RECORDINGS_PATH + "/:session",
               "GET " + WebTtyWire.SESSIONS_PATH);
       assertThat(AuthFirstWalk.problems(probes)).isEmpty();
     } finally {

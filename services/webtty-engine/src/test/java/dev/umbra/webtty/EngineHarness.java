@@ -36,9 +36,9 @@ import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
 /**
- * Two real engine instances (separate buses, as separate processes would have) on one database
- * and one Redis prefix, and helpers that play a WebTTY server and clients with raw frames. Payloads
- * are sealed with plain JDK AES-GCM: the engine must route them without being able to read them.
+ * Two real engine instances (separate buses, as separate processes would have) on one database and
+ * one Redis prefix, and helpers that play a WebTTY server and clients with raw frames. Payloads are
+ * sealed with plain JDK AES-GCM: the engine must route them without being able to read them.
  */
 final class EngineHarness implements AutoCloseable {
   static final SecureRandom RANDOM = new SecureRandom();
@@ -50,8 +50,10 @@ final class EngineHarness implements AutoCloseable {
   final List<WebTtyService> engines = new ArrayList<>();
   final byte[] payloadKey = bytes(32);
   final ByteString payloadKeyId = ByteString.copyFrom(bytes(16));
-  /** v2: stdin travels under the input key (another id than the output key).  */
+
+  /** v2: stdin travels under the input key (another id than the output key). */
   final ByteString inputKeyId = ByteString.copyFrom(bytes(16));
+
   private long counter;
   final Path home;
 
@@ -62,8 +64,12 @@ final class EngineHarness implements AutoCloseable {
       Bus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
       buses.add(bus);
       ServiceConfig cfg = TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, env);
-      WebTtyService s = TestServices.deploy(vertx, cfg, bus, Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new)
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      WebTtyService s =
+          TestServices.deploy(
+                  vertx, cfg, bus, Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
       s.sessionVerifier().useKeys(tokens.keySet());
       engines.add(s);
     }
@@ -80,19 +86,28 @@ final class EngineHarness implements AutoCloseable {
   }
 
   Peer server(int instance, UUID ws, String machineId, ServerPolicy policy) throws Exception {
-    Peer p = Peer.connect(vertx, port(instance), WebTtyWire.SERVER_PATH, tokens.machine(ws, machineId));
-    p.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER).setServerId(machineId)
-        .setPolicy(policy).build());
+    Peer p =
+        Peer.connect(vertx, port(instance), WebTtyWire.SERVER_PATH, tokens.machine(ws, machineId));
+    p.send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
+            .setServerId(machineId)
+            .setPolicy(policy)
+            .build());
     p.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED);
     return p;
   }
 
   static ServerPolicy recorded() {
-    return ServerPolicy.newBuilder().setRecording(true).setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build();
+    return ServerPolicy.newBuilder()
+        .setRecording(true)
+        .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
+        .build();
   }
 
   Peer client(int instance, UUID ws, String subject, String role) throws Exception {
-    return Peer.connect(vertx, port(instance), WebTtyWire.CLIENT_PATH, tokens.member(ws, subject, role));
+    return Peer.connect(
+        vertx, port(instance), WebTtyWire.CLIENT_PATH, tokens.member(ws, subject, role));
   }
 
   static KeyGrant grant(ByteString recipient, ByteString payloadKeyId) {
@@ -100,28 +115,50 @@ final class EngineHarness implements AutoCloseable {
   }
 
   static KeyGrant grant(ByteString recipient, ByteString payloadKeyId, String role) {
-    return KeyGrant.newBuilder().setRecipientKeyId(recipient).setKeyRole(role).setPayloadSuite(WebTtyWire.PAYLOAD_SUITE)
-        .setKeyEnvelopeSuite(WebTtyWire.KEY_ENVELOPE_SUITE).setPayloadKeyId(payloadKeyId)
-        .setEnc(ByteString.copyFrom(bytes(32))).setCiphertext(ByteString.copyFrom(bytes(48))).build();
+    return KeyGrant.newBuilder()
+        .setRecipientKeyId(recipient)
+        .setKeyRole(role)
+        .setPayloadSuite(WebTtyWire.PAYLOAD_SUITE)
+        .setKeyEnvelopeSuite(WebTtyWire.KEY_ENVELOPE_SUITE)
+        .setPayloadKeyId(payloadKeyId)
+        .setEnc(ByteString.copyFrom(bytes(32)))
+        .setCiphertext(ByteString.copyFrom(bytes(48)))
+        .build();
   }
 
   static SignedMessage signed(String json) {
-    return SignedMessage.newBuilder().setCanonicalJson(ByteString.copyFromUtf8(json))
-        .setSignature(ByteString.copyFrom(bytes(64))).build();
+    return SignedMessage.newBuilder()
+        .setCanonicalJson(ByteString.copyFromUtf8(json))
+        .setSignature(ByteString.copyFrom(bytes(64)))
+        .build();
   }
 
   /** Runs OPEN, SESSION_START, SERVER_HELLO, CLIENT_PROOF, READY; returns the session id. */
-  String open(Peer server, Peer owner, String machineId, ByteString ownerKey, List<ByteString> recipients) throws Exception {
-    owner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN).setServerId(machineId)
-        .setSize(TerminalSize.newBuilder().setCols(80).setRows(24)).build());
+  String open(
+      Peer server, Peer owner, String machineId, ByteString ownerKey, List<ByteString> recipients)
+      throws Exception {
+    owner.send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN)
+            .setServerId(machineId)
+            .setSize(TerminalSize.newBuilder().setCols(80).setRows(24))
+            .build());
     WebTtyFrame start = server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_SESSION_START);
     String sid = start.getSessionId();
-    server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SERVER_HELLO).setSessionId(sid)
-        .setServerHello(signed("{\"hello\":1}")).build());
+    server.send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SERVER_HELLO)
+            .setSessionId(sid)
+            .setServerHello(signed("{\"hello\":1}"))
+            .build());
     owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_SERVER_HELLO);
-    WebTtyFrame.Builder proof = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
-        .setSessionId(sid).setClientProof(signed("{\"proof\":1}")).setKeyId(ownerKey)
-        .setKeyContext(ByteString.copyFromUtf8("{\"recipients\":[]}"));
+    WebTtyFrame.Builder proof =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
+            .setSessionId(sid)
+            .setClientProof(signed("{\"proof\":1}"))
+            .setKeyId(ownerKey)
+            .setKeyContext(ByteString.copyFromUtf8("{\"recipients\":[]}"));
     for (ByteString r : recipients) {
       proof.addGrants(grant(r, payloadKeyId));
     }
@@ -129,7 +166,11 @@ final class EngineHarness implements AutoCloseable {
     proof.addGrants(grant(ownerKey, inputKeyId, "input"));
     owner.send(proof.build());
     server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF);
-    server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY).setSessionId(sid).build());
+    server.send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY)
+            .setSessionId(sid)
+            .build());
     owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY);
     return sid;
   }
@@ -137,33 +178,52 @@ final class EngineHarness implements AutoCloseable {
   Sealed seal(String stream, byte[] plaintext) throws Exception {
     byte[] nonce = bytes(12);
     Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-    c.init(Cipher.ENCRYPT_MODE, new SecretKeySpec(payloadKey, "AES"), new GCMParameterSpec(128, nonce));
+    c.init(
+        Cipher.ENCRYPT_MODE,
+        new SecretKeySpec(payloadKey, "AES"),
+        new GCMParameterSpec(128, nonce));
     c.updateAAD(stream.getBytes(StandardCharsets.UTF_8));
     byte[] ct = c.doFinal(plaintext);
-    return Sealed.newBuilder().setPayloadSuite(WebTtyWire.PAYLOAD_SUITE)
+    return Sealed.newBuilder()
+        .setPayloadSuite(WebTtyWire.PAYLOAD_SUITE)
         .setPayloadKeyId("stdin".equals(stream) ? inputKeyId : payloadKeyId)
-        .setSenderKeyId(ByteString.copyFrom(new byte[16])).setCounter(counter++)
-        .setNonce(ByteString.copyFrom(nonce)).setCiphertext(ByteString.copyFrom(ct))
-        .setPlaintextLength(plaintext.length).build();
+        .setSenderKeyId(ByteString.copyFrom(new byte[16]))
+        .setCounter(counter++)
+        .setNonce(ByteString.copyFrom(nonce))
+        .setCiphertext(ByteString.copyFrom(ct))
+        .setPlaintextLength(plaintext.length)
+        .build();
   }
 
   byte[] open(String stream, Sealed s) throws Exception {
     Cipher c = Cipher.getInstance("AES/GCM/NoPadding");
-    c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(payloadKey, "AES"), new GCMParameterSpec(128, s.getNonce().toByteArray()));
+    c.init(
+        Cipher.DECRYPT_MODE,
+        new SecretKeySpec(payloadKey, "AES"),
+        new GCMParameterSpec(128, s.getNonce().toByteArray()));
     c.updateAAD(stream.getBytes(StandardCharsets.UTF_8));
     return c.doFinal(s.getCiphertext().toByteArray());
   }
 
   WebTtyFrame data(String sid, TtyStream stream, long seq, Sealed sealed) {
-    return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sid)
-        .setStream(stream).setSequence(seq).setSealed(sealed).build();
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
+        .setSessionId(sid)
+        .setStream(stream)
+        .setSequence(seq)
+        .setSealed(sealed)
+        .build();
   }
 
   @Override
   public void close() {
     for (WebTtyService s : engines) {
       try {
-        vertx.undeploy(s.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+        vertx
+            .undeploy(s.deploymentID())
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
       } catch (Exception e) {
         // best effort
       }

@@ -15,8 +15,10 @@ import java.util.concurrent.TimeUnit;
 /** A test WebTTY peer (server or client) speaking raw frames to an engine over a real WebSocket. */
 final class Peer implements AutoCloseable {
   final WebSocket ws;
+
   /** Kept referenced: Vert.x closes a client that became unreachable (even mid-handshake). */
   final WebSocketClient client;
+
   final LinkedBlockingQueue<WebTtyFrame> inbox = new LinkedBlockingQueue<>();
   volatile boolean closed;
   volatile String closeReason;
@@ -24,24 +26,31 @@ final class Peer implements AutoCloseable {
   private Peer(WebSocketClient client, WebSocket ws) {
     this.client = client;
     this.ws = ws;
-    ws.binaryMessageHandler(b -> {
-      try {
-        inbox.add(WebTtyFrame.parseFrom(b.getBytes()));
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    });
-    ws.closeHandler(v -> {
-      closeReason = ws.closeReason();
-      closed = true;
-    });
+    ws.binaryMessageHandler(
+        b -> {
+          try {
+            inbox.add(WebTtyFrame.parseFrom(b.getBytes()));
+          } catch (Exception e) {
+            throw new IllegalStateException(e);
+          }
+        });
+    ws.closeHandler(
+        v -> {
+          closeReason = ws.closeReason();
+          closed = true;
+        });
   }
 
   static Peer connect(Vertx vertx, int port, String path, String token) throws Exception {
-    WebSocketConnectOptions o = new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI(path)
-        .addHeader("Authorization", "Bearer " + token);
+    WebSocketConnectOptions o =
+        new WebSocketConnectOptions()
+            .setHost("127.0.0.1")
+            .setPort(port)
+            .setURI(path)
+            .addHeader("Authorization", "Bearer " + token);
     WebSocketClient client = vertx.createWebSocketClient();
-    WebSocket ws = client.connect(o).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    WebSocket ws =
+        client.connect(o).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
     return new Peer(client, ws);
   }
 
@@ -50,7 +59,10 @@ final class Peer implements AutoCloseable {
   }
 
   void sendRaw(byte[] raw) throws Exception {
-    ws.writeBinaryMessage(Buffer.buffer(raw)).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    ws.writeBinaryMessage(Buffer.buffer(raw))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
   }
 
   /** The next frame of {@code type}, skipping others (kept in {@link #skipped}). */

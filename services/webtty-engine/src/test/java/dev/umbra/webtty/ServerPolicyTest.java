@@ -49,15 +49,31 @@ class ServerPolicyTest {
   }
 
   static ServerPolicy policy(boolean recording, JoinPolicy join, boolean recordStdin) {
-    return ServerPolicy.newBuilder().setRecording(recording).setJoin(join).setRecordStdin(recordStdin).build();
+    return ServerPolicy.newBuilder()
+        .setRecording(recording)
+        .setJoin(join)
+        .setRecordStdin(recordStdin)
+        .build();
   }
 
-  /** Rows of webtty.events for a session, by stream ("data:stdin", "data:stdout", "exit", ...), after the writer drained. */
+  /**
+   * Rows of webtty.events for a session, by stream ("data:stdin", "data:stdout", "exit", ...),
+   * after the writer drained.
+   */
   static List<String> events(String sid) throws Exception {
-    h.engines.get(0).recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    h.engines
+        .get(0)
+        .recordingWriter()
+        .drained()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     List<String> out = new ArrayList<>();
-    try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT * FROM webtty.events WHERE session_id = '" + sid + "' ORDER BY sequence")) {
+    try (Connection c = h.pg.ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT * FROM webtty.events WHERE session_id = '" + sid + "' ORDER BY sequence")) {
       while (rs.next()) {
         out.add(rs.getString("kind") + ":" + rs.getString("stream"));
       }
@@ -71,13 +87,23 @@ class ServerPolicyTest {
     server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
     server.send(h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, h.seal("stdout", "ok\n".getBytes())));
     owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
-    server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(sid).setExitStatus(0).build());
+    server.send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT)
+            .setSessionId(sid)
+            .setExitStatus(0)
+            .build());
     owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT);
   }
 
   /** The reason the engine gave a refused JOIN (whichever of ERROR or REFUSED it answers with). */
   static String refusalOfJoin(Peer joiner, String sid, ByteString key) throws Exception {
-    joiner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid).setKeyId(key).build());
+    joiner.send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
+            .setSessionId(sid)
+            .setKeyId(key)
+            .build());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (System.nanoTime() < deadline) {
       WebTtyFrame f = joiner.inbox.poll(50, TimeUnit.MILLISECONDS);
@@ -91,7 +117,7 @@ class ServerPolicyTest {
         case WEBTTY_FRAME_TYPE_JOINED -> {
           return null;
         }
-        default -> { }
+        default -> {}
       }
     }
     throw new AssertionError("no answer to JOIN within 10 s");
@@ -102,7 +128,8 @@ class ServerPolicyTest {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();
     ByteString k = key();
-    try (Peer server = h.server(0, ws, machine, policy(false, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true));
+    try (Peer server =
+            h.server(0, ws, machine, policy(false, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true));
         Peer owner = h.client(0, ws, "alice", "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k));
       typeAndExit(server, owner, sid);
@@ -110,7 +137,8 @@ class ServerPolicyTest {
     }
     // the same flow with recording on stores every event: the emptiness above is the policy's doing
     String machine2 = "m-" + UUID.randomUUID();
-    try (Peer server = h.server(0, ws, machine2, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true));
+    try (Peer server =
+            h.server(0, ws, machine2, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true));
         Peer owner = h.client(0, ws, "alice", "member")) {
       String sid = h.open(server, owner, machine2, k, List.of(key(), k));
       typeAndExit(server, owner, sid);
@@ -123,13 +151,17 @@ class ServerPolicyTest {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();
     ByteString k = key();
-    try (Peer server = h.server(0, ws, machine, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, false));
+    try (Peer server =
+            h.server(0, ws, machine, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, false));
         Peer owner = h.client(0, ws, "alice", "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k));
       typeAndExit(server, owner, sid);
-      // kind:stream as stored (smallints of the proto enums): no stdin row, the stdout and the exit are there
-      assertThat(events(sid)).containsExactly(RecordedKind.RECORDED_KIND_DATA_VALUE + ":" + TtyStream.TTY_STREAM_STDOUT_VALUE,
-          RecordedKind.RECORDED_KIND_EXIT_VALUE + ":null");
+      // kind:stream as stored (smallints of the proto enums): no stdin row, the stdout and the exit
+      // are there
+      assertThat(events(sid))
+          .containsExactly(
+              RecordedKind.RECORDED_KIND_DATA_VALUE + ":" + TtyStream.TTY_STREAM_STDOUT_VALUE,
+              RecordedKind.RECORDED_KIND_EXIT_VALUE + ":null");
     }
   }
 
@@ -138,11 +170,19 @@ class ServerPolicyTest {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();
     ByteString k = key();
-    ServerPolicy older = ServerPolicy.newBuilder().setRecording(true).setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build();
-    try (Peer server = h.server(0, ws, machine, older); Peer owner = h.client(0, ws, "alice", "member")) {
+    ServerPolicy older =
+        ServerPolicy.newBuilder()
+            .setRecording(true)
+            .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
+            .build();
+    try (Peer server = h.server(0, ws, machine, older);
+        Peer owner = h.client(0, ws, "alice", "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k));
       typeAndExit(server, owner, sid);
-      assertThat(events(sid)).startsWith(RecordedKind.RECORDED_KIND_DATA_VALUE + ":" + TtyStream.TTY_STREAM_STDIN_VALUE).hasSize(3);
+      assertThat(events(sid))
+          .startsWith(
+              RecordedKind.RECORDED_KIND_DATA_VALUE + ":" + TtyStream.TTY_STREAM_STDIN_VALUE)
+          .hasSize(3);
     }
   }
 
@@ -157,7 +197,8 @@ class ServerPolicyTest {
         Peer owner = h.client(0, ws, "alice", "member");
         Peer member = h.client(0, ws, "bob", "member");
         Peer workspaceOwner = h.client(0, ws, "carol", "owner")) {
-      String sid = h.open(server, owner, machine, aliceKey, List.of(key(), aliceKey, bobKey, carolKey));
+      String sid =
+          h.open(server, owner, machine, aliceKey, List.of(key(), aliceKey, bobKey, carolKey));
       assertThat(refusalOfJoin(member, sid, bobKey)).isEqualTo("policy");
       assertThat(refusalOfJoin(workspaceOwner, sid, carolKey)).isEqualTo("policy");
     }
@@ -170,11 +211,13 @@ class ServerPolicyTest {
     ByteString aliceKey = key();
     ByteString bobKey = key();
     ByteString daveKey = key();
-    try (Peer server = h.server(0, ws, machine, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_ADMINS, true));
+    try (Peer server =
+            h.server(0, ws, machine, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_ADMINS, true));
         Peer owner = h.client(0, ws, "alice", "member");
         Peer member = h.client(0, ws, "bob", "member");
         Peer admin = h.client(0, ws, "dave", "admin")) {
-      String sid = h.open(server, owner, machine, aliceKey, List.of(key(), aliceKey, bobKey, daveKey));
+      String sid =
+          h.open(server, owner, machine, aliceKey, List.of(key(), aliceKey, bobKey, daveKey));
       assertThat(refusalOfJoin(member, sid, bobKey)).isEqualTo("policy");
       assertThat(refusalOfJoin(admin, sid, daveKey)).isNull();
       owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED);
@@ -187,13 +230,18 @@ class ServerPolicyTest {
     String machine = "m-" + UUID.randomUUID();
     ByteString aliceKey = key();
     ByteString bobKey = key();
-    try (Peer server = h.server(0, ws, machine, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true));
+    try (Peer server =
+            h.server(0, ws, machine, policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true));
         Peer owner = h.client(0, ws, "alice", "member");
         Peer member = h.client(0, ws, "bob", "member");
         Peer member2 = h.client(0, ws, "bob", "member")) {
       String before = h.open(server, owner, machine, aliceKey, List.of(key(), aliceKey, bobKey));
-      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER).setServerId(machine)
-          .setPolicy(policy(true, JoinPolicy.JOIN_POLICY_NOBODY, true)).build());
+      server.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
+              .setServerId(machine)
+              .setPolicy(policy(true, JoinPolicy.JOIN_POLICY_NOBODY, true))
+              .build());
       WebTtyFrame registered = server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED);
       assertThat(registered.getPolicy().getJoin()).isEqualTo(JoinPolicy.JOIN_POLICY_NOBODY);
       assertThat(server.closed).isFalse();
@@ -204,9 +252,14 @@ class ServerPolicyTest {
         assertThat(refusalOfJoin(member2, after, bobKey)).isEqualTo("policy");
       }
       // a REGISTER naming another server on the same connection is refused
-      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER).setServerId("m-other")
-          .setPolicy(policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true)).build());
-      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("unexpected");
+      server.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
+              .setServerId("m-other")
+              .setPolicy(policy(true, JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS, true))
+              .build());
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason())
+          .isEqualTo("unexpected");
       assertThat(server.awaitClosed()).isTrue();
     }
   }

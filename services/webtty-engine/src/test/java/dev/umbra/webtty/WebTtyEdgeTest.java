@@ -39,9 +39,15 @@ class WebTtyEdgeTest {
   private static RawWebSocket open(boolean server, Map<String, String> extra) throws Exception {
     UUID ws = UUID.randomUUID();
     Map<String, String> headers = new LinkedHashMap<>(extra);
-    headers.put("Authorization", "Bearer " + (server ? h.tokens.machine(ws, "m-1") : h.tokens.member(ws, "acct-1", "member")));
-    return RawWebSocket.connect(h.engines.get(0).actualPort(), server ? WebTtyWire.SERVER_PATH : WebTtyWire.CLIENT_PATH,
-        headers, Duration.ofSeconds(10));
+    headers.put(
+        "Authorization",
+        "Bearer "
+            + (server ? h.tokens.machine(ws, "m-1") : h.tokens.member(ws, "acct-1", "member")));
+    return RawWebSocket.connect(
+        h.engines.get(0).actualPort(),
+        server ? WebTtyWire.SERVER_PATH : WebTtyWire.CLIENT_PATH,
+        headers,
+        Duration.ofSeconds(10));
   }
 
   @Test
@@ -59,7 +65,10 @@ class WebTtyEdgeTest {
   void aDeflateBombIsNeitherNegotiatedNorInflatedOnEitherRoute() throws Exception {
     byte[] bomb = RawWebSocket.deflateBomb(64 << 20);
     for (boolean server : new boolean[] {true, false}) {
-      try (RawWebSocket ws = open(server, Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
+      try (RawWebSocket ws =
+          open(
+              server,
+              Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
         assertThat(ws.upgrade().status()).isEqualTo(101);
         assertThat(ws.upgrade().header("sec-websocket-extensions")).isEmpty();
         long t0 = System.nanoTime();

@@ -56,8 +56,12 @@ class WebTtyEngineTest {
     // the canary scan (server channels carry only OPEN; a pattern subscriber there would count as
     // a listener and hide "server offline")
     for (String pattern : List.of("umbra.webtty.inst.*", "umbra.webtty.sess.*")) {
-      h.buses.get(0).subscribePattern(pattern, m -> busTraffic.add(m.body().getBytes()))
-          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      h.buses
+          .get(0)
+          .subscribePattern(pattern, m -> busTraffic.add(m.body().getBytes()))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS);
     }
   }
 
@@ -72,7 +76,8 @@ class WebTtyEngineTest {
   }
 
   @Test
-  void serverOnOneInstanceViewerOnTheOtherSeeTheSameBytesAndControlMovesOnlyWhenGiven() throws Exception {
+  void serverOnOneInstanceViewerOnTheOtherSeeTheSameBytesAndControlMovesOnlyWhenGiven()
+      throws Exception {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();
     String alice = "alice-" + UUID.randomUUID();
@@ -85,11 +90,16 @@ class WebTtyEngineTest {
         Peer viewer = h.client(1, ws, bob, "member")) {
       String sid = h.open(server, owner, machine, aliceKey, List.of(key(), aliceKey, bobKey));
 
-      viewer.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
-          .setKeyId(bobKey).build());
+      viewer.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
+              .setSessionId(sid)
+              .setKeyId(bobKey)
+              .build());
       WebTtyFrame joined = viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
       assertThat(joined.getRole()).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
-      assertThat(joined.getGrantsCount()).isEqualTo(4); // three output grants, the opener's input grant
+      assertThat(joined.getGrantsCount())
+          .isEqualTo(4); // three output grants, the opener's input grant
       owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED);
 
       // stdout from the server reaches both, identical, with the same engine sequence
@@ -103,10 +113,20 @@ class WebTtyEngineTest {
       assertThat(h.open("stdout", b.getSealed())).isEqualTo(canary);
 
       // viewer stdin is refused, counted, and never reaches the server
-      double before = h.engines.get(0).metrics().count("frames_rejected", "reason", "not_controller", "side", "client");
-      viewer.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "rm -rf /\n".getBytes())));
-      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
-      assertThat(h.engines.get(0).metrics().count("frames_rejected", "reason", "not_controller", "side", "client"))
+      double before =
+          h.engines
+              .get(0)
+              .metrics()
+              .count("frames_rejected", "reason", "not_controller", "side", "client");
+      viewer.send(
+          h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "rm -rf /\n".getBytes())));
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("not_controller");
+      assertThat(
+              h.engines
+                  .get(0)
+                  .metrics()
+                  .count("frames_rejected", "reason", "not_controller", "side", "client"))
           .isEqualTo(before + 1);
 
       // controller stdin goes through
@@ -117,10 +137,16 @@ class WebTtyEngineTest {
       // (tested on a separate session below, this one keeps going)
 
       // viewer asks, owner gives, viewer types, owner takes back
-      viewer.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).build());
+      viewer.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST)
+              .build());
       WebTtyFrame asked = owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST);
-      owner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_GIVE)
-          .setParticipantId(asked.getParticipantId()).build());
+      owner.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_GIVE)
+              .setParticipantId(asked.getParticipantId())
+              .build());
       assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED).getParticipantId())
           .isEqualTo(joined.getParticipantId());
       // v2: the server learns of the change (to make the new controller a fresh input key) and its
@@ -129,49 +155,76 @@ class WebTtyEngineTest {
       assertThat(told.getParticipantId()).isEqualTo(joined.getParticipantId());
       assertThat(told.getKeyId()).isEqualTo(bobKey);
       SignedMessage inputKey = EngineHarness.signed("{\"input_key\":1}");
-      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY).setSessionId(sid)
-          .setParticipantId(told.getParticipantId()).setInputKeyGrant(inputKey)
-          .addGrants(EngineHarness.grant(bobKey, key(), "input")).build());
-      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY).getInputKeyGrant()).isEqualTo(inputKey);
+      server.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
+              .setSessionId(sid)
+              .setParticipantId(told.getParticipantId())
+              .setInputKeyGrant(inputKey)
+              .addGrants(EngineHarness.grant(bobKey, key(), "input"))
+              .build());
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY).getInputKeyGrant())
+          .isEqualTo(inputKey);
       Sealed bobIn = h.seal("stdin", "ls\n".getBytes());
       viewer.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 2, bobIn));
       assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()).isEqualTo(bobIn);
       owner.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 2, h.seal("stdin", "x".getBytes())));
-      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
-      owner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE).build());
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("not_controller");
+      owner.send(
+          WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE).build());
       WebTtyFrame back = viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
       assertThat(back.getParticipantId()).isNotEqualTo(joined.getParticipantId());
       viewer.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 3, h.seal("stdin", "y".getBytes())));
-      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+      assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+          .isEqualTo("not_controller");
 
       // resize from the controller reaches the server; then the process exits with 3
-      owner.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE)
-          .setSize(TerminalSize.newBuilder().setCols(100).setRows(30)).build());
-      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE).getSize().getCols()).isEqualTo(100);
-      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(sid)
-          .setExitStatus(3).build());
+      owner.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE)
+              .setSize(TerminalSize.newBuilder().setCols(100).setRows(30))
+              .build());
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE).getSize().getCols())
+          .isEqualTo(100);
+      server.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT)
+              .setSessionId(sid)
+              .setExitStatus(3)
+              .build());
       assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).getExitStatus()).isEqualTo(3);
       assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).getExitStatus()).isEqualTo(3);
       assertThat(owner.awaitClosed()).isTrue();
       assertThat(viewer.awaitClosed()).isTrue();
 
       // the recording replays in order, ciphertext only, and decrypts to what the owner saw
-      h.engines.get(0).recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      h.engines
+          .get(0)
+          .recordingWriter()
+          .drained()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
       Replay r = replay(1, h.tokens.member(ws, alice, "member"), sid);
       assertThat(r.status).isEqualTo(200);
       assertThat(r.header.getSessionId()).isEqualTo(sid);
       assertThat(r.header.getGrantsCount()).isEqualTo(4);
-      assertThat(r.events).extracting(RecordedEvent::getSequence).containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
+      assertThat(r.events)
+          .extracting(RecordedEvent::getSequence)
+          .containsExactly(1L, 2L, 3L, 4L, 5L, 6L);
       assertThat(r.events.get(2).getKind()).isEqualTo(RecordedKind.RECORDED_KIND_INPUT_KEY);
       assertThat(r.events.get(2).getInputKeyGrant()).isEqualTo(inputKey);
       assertThat(r.events.get(0).getSealed()).isEqualTo(out);
-      assertThat(h.open("stdout", r.events.get(0).getSealed())).isEqualTo(a.getSealed().equals(out) ? canary : null);
+      assertThat(h.open("stdout", r.events.get(0).getSealed()))
+          .isEqualTo(a.getSealed().equals(out) ? canary : null);
       assertThat(r.events.get(4).getKind()).isEqualTo(RecordedKind.RECORDED_KIND_RESIZE);
       assertThat(r.events.get(5).getExitStatus()).isEqualTo(3);
 
       // another member who did not open it cannot replay it; another workspace sees nothing
       assertThat(replay(0, h.tokens.member(ws, bob, "member"), sid).status).isEqualTo(404);
-      assertThat(replay(0, h.tokens.member(UUID.randomUUID(), alice, "owner"), sid).status).isEqualTo(404);
+      assertThat(replay(0, h.tokens.member(UUID.randomUUID(), alice, "owner"), sid).status)
+          .isEqualTo(404);
       assertThat(replay(0, h.tokens.member(ws, "admin-1", "admin"), sid).status).isEqualTo(200);
 
       // canary: nowhere in PostgreSQL, Redis traffic, or logs
@@ -194,31 +247,56 @@ class WebTtyEngineTest {
         Peer intruder = h.client(1, UUID.randomUUID(), "mallory", "owner");
         Peer noGrant = h.client(1, ws, "dave", "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k));
-      intruder.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
-          .setKeyId(k).build());
-      assertThat(intruder.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("unknown_session");
+      intruder.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
+              .setSessionId(sid)
+              .setKeyId(k)
+              .build());
+      assertThat(intruder.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason())
+          .isEqualTo("unknown_session");
       // a JOIN with a key no grant names is REFUSED (docs/webtty.md, "Reasons"), not an ERROR: the
       // connection stays open and unbound, and the same connection may join with a granted key
-      noGrant.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
-          .setKeyId(key()).build());
+      noGrant.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
+              .setSessionId(sid)
+              .setKeyId(key())
+              .build());
       WebTtyFrame refused = noGrant.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED);
       assertThat(refused.getReason()).isEqualTo("no_grant");
       assertThat(refused.getSessionId()).isEqualTo(sid);
-      noGrant.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN).setSessionId(sid)
-          .setKeyId(k).build());
+      noGrant.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
+              .setSessionId(sid)
+              .setKeyId(k)
+              .build());
       WebTtyFrame joined = noGrant.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
       assertThat(joined.getRole()).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
-      assertThat(noGrant.skipped).noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR);
+      assertThat(noGrant.skipped)
+          .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR);
       assertThat(noGrant.closed).isFalse();
       // an open towards a server of another workspace finds nothing
       try (Peer other = h.client(0, UUID.randomUUID(), "eve", "owner")) {
-        other.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN).setServerId(machine)
-            .setSize(TerminalSize.newBuilder().setCols(80).setRows(24)).build());
-        assertThat(other.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("server_offline");
+        other.send(
+            WebTtyFrame.newBuilder()
+                .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN)
+                .setServerId(machine)
+                .setSize(TerminalSize.newBuilder().setCols(80).setRows(24))
+                .build());
+        assertThat(other.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+            .isEqualTo("server_offline");
       }
       // row-level security: the other workspace's transaction sees no row of this one
-      var rows = h.engines.get(0).recordingStore().list(UUID.randomUUID(), null, 50)
-          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      var rows =
+          h.engines
+              .get(0)
+              .recordingStore()
+              .list(UUID.randomUUID(), null, 50)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(5, TimeUnit.SECONDS);
       assertThat(rows).isEmpty();
     }
   }
@@ -228,60 +306,109 @@ class WebTtyEngineTest {
   void badFramesAreDroppedTheChannelClosedAndCounted() throws Exception {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();
-    record Case(String reason, boolean fromServer, java.util.function.Function<String, byte[]> frame) {}
+    record Case(
+        String reason, boolean fromServer, java.util.function.Function<String, byte[]> frame) {}
     List<Case> cases = new ArrayList<>();
-    cases.add(new Case("unknown_suite", false, sid -> {
-      try {
-        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()).toBuilder()
-            .setPayloadSuite("chacha20-poly1305").build()).toByteArray();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }));
-    cases.add(new Case("truncated", false, sid -> {
-      try {
-        Sealed s = h.seal("stdin", "abc".getBytes());
-        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, s.toBuilder()
-            .setCiphertext(s.getCiphertext().substring(0, 10)).build()).toByteArray();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }));
-    cases.add(new Case("truncated", false, sid -> {
-      try {
-        byte[] whole = h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "abc".getBytes())).toByteArray();
-        return java.util.Arrays.copyOf(whole, whole.length - 7);
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }));
+    cases.add(
+        new Case(
+            "unknown_suite",
+            false,
+            sid -> {
+              try {
+                return h.data(
+                        sid,
+                        TtyStream.TTY_STREAM_STDIN,
+                        1,
+                        h.seal("stdin", "a".getBytes()).toBuilder()
+                            .setPayloadSuite("chacha20-poly1305")
+                            .build())
+                    .toByteArray();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }));
+    cases.add(
+        new Case(
+            "truncated",
+            false,
+            sid -> {
+              try {
+                Sealed s = h.seal("stdin", "abc".getBytes());
+                return h.data(
+                        sid,
+                        TtyStream.TTY_STREAM_STDIN,
+                        1,
+                        s.toBuilder().setCiphertext(s.getCiphertext().substring(0, 10)).build())
+                    .toByteArray();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }));
+    cases.add(
+        new Case(
+            "truncated",
+            false,
+            sid -> {
+              try {
+                byte[] whole =
+                    h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "abc".getBytes()))
+                        .toByteArray();
+                return java.util.Arrays.copyOf(whole, whole.length - 7);
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }));
     cases.add(new Case("oversized", false, sid -> new byte[WebTtyWire.MAX_FRAME_BYTES + 1]));
-    cases.add(new Case("oversized", true, sid -> {
-      try {
-        byte[] big = new byte[WebTtyWire.MAX_PLAINTEXT_BYTES + 1];
-        Sealed s = h.seal("stdout", big);
-        return h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, s).toByteArray();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }));
-    cases.add(new Case("wrong_stream", true, sid -> {
-      try {
-        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 0, h.seal("stdin", "a".getBytes())).toByteArray();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }));
-    cases.add(new Case("wrong_key_id", false, sid -> {
-      try {
-        // stdin under the output key (which every recipient holds) is never valid (v2 split keys)
-        return h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()).toBuilder()
-            .setPayloadKeyId(h.payloadKeyId).build()).toByteArray();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }));
-    cases.add(new Case("unknown_type", false, sid -> WebTtyFrame.newBuilder().setTypeValue(99).build().toByteArray()));
+    cases.add(
+        new Case(
+            "oversized",
+            true,
+            sid -> {
+              try {
+                byte[] big = new byte[WebTtyWire.MAX_PLAINTEXT_BYTES + 1];
+                Sealed s = h.seal("stdout", big);
+                return h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, s).toByteArray();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }));
+    cases.add(
+        new Case(
+            "wrong_stream",
+            true,
+            sid -> {
+              try {
+                return h.data(sid, TtyStream.TTY_STREAM_STDIN, 0, h.seal("stdin", "a".getBytes()))
+                    .toByteArray();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }));
+    cases.add(
+        new Case(
+            "wrong_key_id",
+            false,
+            sid -> {
+              try {
+                // stdin under the output key (which every recipient holds) is never valid (v2 split
+                // keys)
+                return h.data(
+                        sid,
+                        TtyStream.TTY_STREAM_STDIN,
+                        1,
+                        h.seal("stdin", "a".getBytes()).toBuilder()
+                            .setPayloadKeyId(h.payloadKeyId)
+                            .build())
+                    .toByteArray();
+              } catch (Exception e) {
+                throw new IllegalStateException(e);
+              }
+            }));
+    cases.add(
+        new Case(
+            "unknown_type",
+            false,
+            sid -> WebTtyFrame.newBuilder().setTypeValue(99).build().toByteArray()));
     List<String> failures = new ArrayList<>();
     for (Case c : cases) {
       String m = machine + "-" + cases.indexOf(c);
@@ -290,17 +417,43 @@ class WebTtyEngineTest {
           Peer owner = h.client(1, ws, "frank", "member")) {
         String sid = h.open(server, owner, m, k, List.of(key(), k));
         var metrics = h.engines.get(c.fromServer ? 0 : 1).metrics();
-        // the owner's frames are checked at its edge (1) or at the home (0) when only the home knows
-        double before = metrics.count("frames_rejected", "reason", c.reason, "side", c.fromServer ? "server" : "client")
-            + h.engines.get(0).metrics().count("frames_rejected", "reason", c.reason, "side", "client");
+        // the owner's frames are checked at its edge (1) or at the home (0) when only the home
+        // knows
+        double before =
+            metrics.count(
+                    "frames_rejected",
+                    "reason",
+                    c.reason,
+                    "side",
+                    c.fromServer ? "server" : "client")
+                + h.engines
+                    .get(0)
+                    .metrics()
+                    .count("frames_rejected", "reason", c.reason, "side", "client");
         Peer sender = c.fromServer ? server : owner;
         sender.sendRaw(c.frame.apply(sid));
         boolean closed = sender.awaitClosed();
-        double after = metrics.count("frames_rejected", "reason", c.reason, "side", c.fromServer ? "server" : "client")
-            + (c.fromServer ? 0 : h.engines.get(0).metrics().count("frames_rejected", "reason", c.reason, "side", "client"));
+        double after =
+            metrics.count(
+                    "frames_rejected",
+                    "reason",
+                    c.reason,
+                    "side",
+                    c.fromServer ? "server" : "client")
+                + (c.fromServer
+                    ? 0
+                    : h.engines
+                        .get(0)
+                        .metrics()
+                        .count("frames_rejected", "reason", c.reason, "side", "client"));
         if (!closed || after != before + 1) {
-          failures.add(c.reason + (c.fromServer ? " from server" : " from client") + ": closed=" + closed
-              + " counted=" + (after - before));
+          failures.add(
+              c.reason
+                  + (c.fromServer ? " from server" : " from client")
+                  + ": closed="
+                  + closed
+                  + " counted="
+                  + (after - before));
         }
         if (!c.fromServer) {
           // nothing was forwarded to the server
@@ -322,17 +475,30 @@ class WebTtyEngineTest {
     try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
         Peer owner = h.client(0, ws, "henry", "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k));
-      WebTtyFrame first = h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()));
+      WebTtyFrame first =
+          h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, h.seal("stdin", "a".getBytes()));
       owner.send(first);
-      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()).isEqualTo(first.getSealed());
-      double before = h.engines.get(0).metrics().count("frames_rejected", "reason", "replayed", "side", "client");
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed())
+          .isEqualTo(first.getSealed());
+      double before =
+          h.engines
+              .get(0)
+              .metrics()
+              .count("frames_rejected", "reason", "replayed", "side", "client");
       owner.send(first);
-      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason()).isEqualTo("replayed");
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason())
+          .isEqualTo("replayed");
       assertThat(owner.awaitClosed()).isTrue();
-      assertThat(h.engines.get(0).metrics().count("frames_rejected", "reason", "replayed", "side", "client"))
+      assertThat(
+              h.engines
+                  .get(0)
+                  .metrics()
+                  .count("frames_rejected", "reason", "replayed", "side", "client"))
           .isEqualTo(before + 1);
-      assertThat(server.inbox.poll(200, TimeUnit.MILLISECONDS)).satisfiesAnyOf(
-          f -> assertThat(f).isNull(), f -> assertThat(f.getType()).isNotEqualTo(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA));
+      assertThat(server.inbox.poll(200, TimeUnit.MILLISECONDS))
+          .satisfiesAnyOf(
+              f -> assertThat(f).isNull(),
+              f -> assertThat(f.getType()).isNotEqualTo(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA));
     }
   }
 
@@ -346,51 +512,90 @@ class WebTtyEngineTest {
         Peer owner = h.client(0, ws, "ivy", "member")) {
       sid = h.open(server, owner, machine, k, List.of(key(), k));
       server.send(h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, h.seal("stdout", "x".getBytes())));
-      server.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(sid).build());
+      server.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT)
+              .setSessionId(sid)
+              .build());
       owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT);
     }
     var engine = h.engines.get(0);
-    engine.recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    engine
+        .recordingWriter()
+        .drained()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     String token = h.tokens.member(ws, "ivy", "member");
     assertThat(replay(0, token, sid).status).isEqualTo(200);
     // a cutoff before the session ended keeps it; one after removes it with its events
-    engine.recordingStore().sweep(java.time.Instant.now().minusSeconds(3600), 1000)
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    engine
+        .recordingStore()
+        .sweep(java.time.Instant.now().minusSeconds(3600), 1000)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     assertThat(replay(0, token, sid).status).isEqualTo(200);
-    int removed = engine.recordingStore().sweep(java.time.Instant.now().plusSeconds(60), 1000)
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int removed =
+        engine
+            .recordingStore()
+            .sweep(java.time.Instant.now().plusSeconds(60), 1000)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     assertThat(removed).isGreaterThanOrEqualTo(1);
     assertThat(replay(0, token, sid).status).isEqualTo(404);
-    try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM webtty.events WHERE session_id = '" + sid + "'")) {
+    try (Connection c = h.pg.ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM webtty.events WHERE session_id = '" + sid + "'")) {
       rs.next();
       assertThat(rs.getLong(1)).isZero();
     }
   }
 
   @Test
-  void theRetentionSweepDeletesExpiredSessionsOfSeveralWorkspacesAndKeepsRecentOnes() throws Exception {
+  void theRetentionSweepDeletesExpiredSessionsOfSeveralWorkspacesAndKeepsRecentOnes()
+      throws Exception {
     var store = h.engines.get(0).recordingStore();
     long old = Instant.now().minusSeconds(7200).toEpochMilli();
     List<UUID> workspaces = List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
     for (UUID ws : workspaces) {
-      store.createSession(ws, "expired", "m", "ivy", true, old, new byte[] {1})
+      store
+          .createSession(ws, "expired", "m", "ivy", true, old, new byte[] {1})
           .compose(v -> store.endSession(ws, "expired", old + 1000, "exit", 0))
-          .compose(v -> store.createSession(ws, "recent", "m", "ivy", true, Instant.now().toEpochMilli(), new byte[] {1}))
-          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+          .compose(
+              v ->
+                  store.createSession(
+                      ws, "recent", "m", "ivy", true, Instant.now().toEpochMilli(), new byte[] {1}))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
     }
     // the sweep runs as the request role, which RLS alone would confine to no workspace at all
     List<String> told = new CopyOnWriteArrayList<>();
-    int removed = store.sweep(Instant.now().minusSeconds(3600), 1000, (ws, sid) -> told.add(ws + "/" + sid))
-        .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    int removed =
+        store
+            .sweep(Instant.now().minusSeconds(3600), 1000, (ws, sid) -> told.add(ws + "/" + sid))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     assertThat(removed).isGreaterThanOrEqualTo(workspaces.size());
-    // what the service audits as recording.deleted: each expired session once, none of the recent ones
-    assertThat(told).containsAll(workspaces.stream().map(ws -> ws + "/expired").toList())
-        .noneMatch(t -> t.endsWith("/recent")).doesNotHaveDuplicates();
-    try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement()) {
+    // what the service audits as recording.deleted: each expired session once, none of the recent
+    // ones
+    assertThat(told)
+        .containsAll(workspaces.stream().map(ws -> ws + "/expired").toList())
+        .noneMatch(t -> t.endsWith("/recent"))
+        .doesNotHaveDuplicates();
+    try (Connection c = h.pg.ownerConnection();
+        Statement st = c.createStatement()) {
       for (UUID ws : workspaces) {
-        try (ResultSet rs = st.executeQuery(
-            "SELECT session_id FROM webtty.sessions WHERE workspace_id = '" + ws + "' ORDER BY 1")) {
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT session_id FROM webtty.sessions WHERE workspace_id = '"
+                    + ws
+                    + "' ORDER BY 1")) {
           List<String> left = new ArrayList<>();
           while (rs.next()) {
             left.add(rs.getString(1));
@@ -411,17 +616,27 @@ class WebTtyEngineTest {
         Peer owner = h.client(1, ws, gina, "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k));
       String before = h.tokens.member(ws, gina, "member");
-      Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, ws, "member-id", gina, Instant.now());
-      h.buses.get(1).publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
-          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason()).isEqualTo("revoked");
+      Revocation r =
+          Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, ws, "member-id", gina, Instant.now());
+      h.buses
+          .get(1)
+          .publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS);
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
+          .isEqualTo("revoked");
       assertThat(owner.awaitClosed()).isTrue();
       assertThat(h.engines.get(0).hub().liveSessionIds(ws)).doesNotContain(sid);
       // a new connection of the revoked party is refused before any WebSocket exists
-      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + h.port(0) + WebTtyWire.CLIENT_PATH))
-          .header("Authorization", "Bearer " + before).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> resp =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + h.port(0) + WebTtyWire.CLIENT_PATH))
+                  .header("Authorization", "Bearer " + before)
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(resp.statusCode()).isEqualTo(401);
     }
   }
@@ -434,15 +649,25 @@ class WebTtyEngineTest {
     try (Peer server = h.server(1, ws, machine, EngineHarness.recorded());
         Peer owner = h.client(0, ws, "jane", "member")) {
       h.open(server, owner, machine, k, List.of(key(), k));
-      Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, ws, machine, null, Instant.now());
-      h.buses.get(0).publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
-          .toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      Revocation r =
+          Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, ws, machine, null, Instant.now());
+      h.buses
+          .get(0)
+          .publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS);
       assertThat(server.awaitClosed()).isTrue();
-      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason()).isEqualTo("server_gone");
-      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(
-              URI.create("http://127.0.0.1:" + h.port(1) + WebTtyWire.SERVER_PATH))
-          .header("Authorization", "Bearer " + h.tokens.machine(ws, machine)).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
+          .isEqualTo("server_gone");
+      HttpResponse<String> resp =
+          http.send(
+              HttpRequest.newBuilder(
+                      URI.create("http://127.0.0.1:" + h.port(1) + WebTtyWire.SERVER_PATH))
+                  .header("Authorization", "Bearer " + h.tokens.machine(ws, machine))
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(resp.statusCode()).isEqualTo(401);
     }
   }
@@ -450,22 +675,41 @@ class WebTtyEngineTest {
   @Test
   void tokensOfTheWrongKindOrMissingAreRefusedBeforeUpgrade() throws Exception {
     UUID ws = UUID.randomUUID();
-    for (var c : List.of(
-        Map.entry(WebTtyWire.SERVER_PATH, h.tokens.member(ws, "x", "owner")),
-        Map.entry(WebTtyWire.CLIENT_PATH, h.tokens.machine(ws, "m")),
-        Map.entry(WebTtyWire.CLIENT_PATH, "not-a-token"))) {
-      HttpResponse<String> resp = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.port(0) + c.getKey()))
-          .header("Authorization", "Bearer " + c.getValue()).GET().build(), HttpResponse.BodyHandlers.ofString());
+    for (var c :
+        List.of(
+            Map.entry(WebTtyWire.SERVER_PATH, h.tokens.member(ws, "x", "owner")),
+            Map.entry(WebTtyWire.CLIENT_PATH, h.tokens.machine(ws, "m")),
+            Map.entry(WebTtyWire.CLIENT_PATH, "not-a-token"))) {
+      HttpResponse<String> resp =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + h.port(0) + c.getKey()))
+                  .header("Authorization", "Bearer " + c.getValue())
+                  .GET()
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(resp.statusCode()).as(c.getKey()).isEqualTo(401);
     }
   }
 
-  /** GET /v1/webtty/sessions as {@code token}: the status and, on 200, the listed session ids with their recipients. */
+  /**
+   * GET /v1/webtty/sessions as {@code token}: the status and, on 200, the listed session ids with
+   * their recipients.
+   */
   io.vertx.core.json.JsonObject liveSessions(String token, String query) throws Exception {
-    HttpResponse<String> resp = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + h.port(1) + WebTtyWire.SESSIONS_PATH + (query == null ? "" : "?" + query)))
-        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
-    io.vertx.core.json.JsonObject out = new io.vertx.core.json.JsonObject().put("status", resp.statusCode());
+    HttpResponse<String> resp =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + h.port(1)
+                            + WebTtyWire.SESSIONS_PATH
+                            + (query == null ? "" : "?" + query)))
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    io.vertx.core.json.JsonObject out =
+        new io.vertx.core.json.JsonObject().put("status", resp.statusCode());
     if (resp.statusCode() == 200) {
       List<String> ids = new ArrayList<>();
       for (Object o : new io.vertx.core.json.JsonObject(resp.body()).getJsonArray("sessions")) {
@@ -489,9 +733,16 @@ class WebTtyEngineTest {
     try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
         Peer owner = h.client(0, ws, "jane", "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k, viewer));
-      h.engines.get(0).recordingWriter().drained().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      h.engines
+          .get(0)
+          .recordingWriter()
+          .drained()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
 
-      io.vertx.core.json.JsonObject opener = liveSessions(h.tokens.member(ws, "jane", "member"), null);
+      io.vertx.core.json.JsonObject opener =
+          liveSessions(h.tokens.member(ws, "jane", "member"), null);
       assertThat(opener.getJsonArray("ids").getList()).containsExactly(sid);
       io.vertx.core.json.JsonObject row = opener.getJsonObject(sid);
       assertThat(row.getString("server_id")).isEqualTo(machine);
@@ -500,16 +751,37 @@ class WebTtyEngineTest {
       assertThat(row.getJsonArray("output_recipients").getList()).contains(viewerHex).hasSize(3);
 
       // another member: only with a key id the opener granted; an admin: always
-      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), null).getJsonArray("ids").getList()).isEmpty();
-      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=" + viewerHex).getJsonArray("ids").getList()).containsExactly(sid);
-      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=" + "0".repeat(32)).getJsonArray("ids").getList()).isEmpty();
-      assertThat(liveSessions(h.tokens.member(ws, "ann", "admin"), null).getJsonArray("ids").getList()).containsExactly(sid);
+      assertThat(
+              liveSessions(h.tokens.member(ws, "bob", "member"), null)
+                  .getJsonArray("ids")
+                  .getList())
+          .isEmpty();
+      assertThat(
+              liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=" + viewerHex)
+                  .getJsonArray("ids")
+                  .getList())
+          .containsExactly(sid);
+      assertThat(
+              liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=" + "0".repeat(32))
+                  .getJsonArray("ids")
+                  .getList())
+          .isEmpty();
+      assertThat(
+              liveSessions(h.tokens.member(ws, "ann", "admin"), null).getJsonArray("ids").getList())
+          .containsExactly(sid);
 
       // another workspace's admin, even naming the granted key id: nothing
-      assertThat(liveSessions(h.tokens.member(other, "eve", "owner"), "key_id=" + viewerHex).getJsonArray("ids").getList()).isEmpty();
+      assertThat(
+              liveSessions(h.tokens.member(other, "eve", "owner"), "key_id=" + viewerHex)
+                  .getJsonArray("ids")
+                  .getList())
+          .isEmpty();
       // a machine, a malformed key id, no token
-      assertThat(liveSessions(h.tokens.machine(ws, machine), null).getInteger("status")).isEqualTo(403);
-      assertThat(liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=XYZ").getInteger("status")).isEqualTo(400);
+      assertThat(liveSessions(h.tokens.machine(ws, machine), null).getInteger("status"))
+          .isEqualTo(403);
+      assertThat(
+              liveSessions(h.tokens.member(ws, "bob", "member"), "key_id=XYZ").getInteger("status"))
+          .isEqualTo(400);
       assertThat(liveSessions("not-a-token", null).getInteger("status")).isEqualTo(401);
     }
   }
@@ -517,9 +789,19 @@ class WebTtyEngineTest {
   record Replay(int status, RecordingHeader header, List<RecordedEvent> events) {}
 
   Replay replay(int instance, String token, String sid) throws Exception {
-    HttpResponse<byte[]> resp = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + h.port(instance) + WebTtyWire.RECORDINGS_PATH + "/" + sid))
-        .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> resp =
+        http.send(
+            HttpRequest.newBuilder(
+                    URI.create(
+                        "http://127.0.0.1:"
+                            + h.port(instance)
+                            + WebTtyWire.RECORDINGS_PATH
+                            + "/"
+                            + sid))
+                .header("Authorization", "Bearer " + token)
+                .GET()
+                .build(),
+            HttpResponse.BodyHandlers.ofByteArray());
     if (resp.statusCode() != 200) {
       return new Replay(resp.statusCode(), null, List.of());
     }
@@ -535,15 +817,21 @@ class WebTtyEngineTest {
 
   static void assertNoCanary(byte[] canary) throws Exception {
     String needle = new String(canary, StandardCharsets.UTF_8);
-    try (Connection c = h.pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = h.pg.ownerConnection();
+        Statement st = c.createStatement()) {
       for (String table : List.of("sessions", "events", "flyway_schema_history")) {
         try (ResultSet rs = st.executeQuery("SELECT t::text FROM webtty." + table + " t")) {
           while (rs.next()) {
             assertThat(rs.getString(1)).doesNotContain(needle);
           }
         }
-        try (ResultSet rs = st.executeQuery("SELECT count(*) FROM webtty." + table
-            + " t WHERE position(convert_to('" + needle + "', 'UTF8') in convert_to(t::text, 'UTF8')) > 0")) {
+        try (ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM webtty."
+                    + table
+                    + " t WHERE position(convert_to('"
+                    + needle
+                    + "', 'UTF8') in convert_to(t::text, 'UTF8')) > 0")) {
           rs.next();
           assertThat(rs.getLong(1)).isZero();
         }
@@ -573,5 +861,4 @@ class WebTtyEngineTest {
     }
     return -1;
   }
-
 }

@@ -1,117 +1,145 @@
 package dev.umbra.crypto;
 
 /**
- * Every protocol constant and domain-separation string of Umbra's cryptography, in one place.
- * The exact byte layouts built from these are described in {@code docs/crypto.md} and in
- * DESIGN.md §5; changing any value here is a wire-format break.
+ * Every protocol constant and domain-separation string of Umbra's cryptography, in one place. The
+ * exact byte layouts built from these are described in {@code docs/crypto.md} and in DESIGN.md §5;
+ * changing any value here is a wire-format break.
  */
 public final class CryptoConstants {
-    private CryptoConstants() {
-    }
+  private CryptoConstants() {}
 
-    // ---- WebTTY (DESIGN.md §5) ----
-    /** Prefix hashed (raw, not length-prefixed) before an X25519 public key to derive a key id. */
-    public static final String WEBTTY_KEY_ID_DOMAIN = "umbra-webtty-key-id/v1";
-    /**
-     * First element of the HPKE info and aad of a WebTTY key grant (v2: the key's role, output or
-     * input, is bound too). The v1 string {@code umbra-webtty-key/v1} is retired: nothing accepts it.
-     */
-    public static final String WEBTTY_KEY_DOMAIN = "umbra-webtty-key/v2";
-    /**
-     * First element of the AAD of every WebTTY payload (v2: key role, sender key id and counter are
-     * bound too). The v1 string {@code umbra-webtty-payload/v1} is retired: v1 payloads fail to open.
-     */
-    public static final String WEBTTY_PAYLOAD_DOMAIN = "umbra-webtty-payload/v2";
-    /** {@code type} of the daemon-signed grant of a fresh input key to a new controller. */
-    public static final String WEBTTY_INPUT_KEY_GRANT_TYPE = "umbra-webtty-input-key/v2";
-    /**
-     * {@code type} of the daemon-signed output-key epoch: a fresh output key and a key context with
-     * recipients added to a live session ({@code umbra tty share}).
-     */
-    public static final String WEBTTY_OUTPUT_KEY_EPOCH_TYPE = "umbra-webtty-output-key/v2";
-    /** WebTTY payload suite: AES-256-GCM, 96-bit random nonce, 128-bit tag. */
-    public static final String SUITE_AES_256_GCM = "aes-256-gcm";
-    /** WebTTY key envelope suite: HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM. */
-    public static final String SUITE_HPKE_X25519_HKDF_SHA256_AES_256_GCM = "hpke-x25519-hkdf-sha256-aes-256-gcm";
-    /** Length in bytes of a WebTTY key id (truncated SHA-256). */
-    public static final int WEBTTY_KEY_ID_LENGTH = 16;
-    /** Length in bytes of a WebTTY payload key id (random). */
-    public static final int WEBTTY_PAYLOAD_KEY_ID_LENGTH = 16;
-    /**
-     * {@code type} of a WebTTY server policy document (docs/webtty.md, "Server policy"): canonical
-     * JSON signed by a trusted device's Ed25519 key, verified by the daemon against its pinned trust.
-     */
-    public static final String WEBTTY_POLICY_TYPE = "umbra-webtty-policy/v1";
-    /** First line of the message a machine signs to fetch its WebTTY policy ({@code POST /v1/machine-tty-policy}). */
-    public static final String MACHINE_TTY_POLICY_REQUEST = "umbra-machine-tty-policy/v1";
+  // ---- WebTTY (DESIGN.md §5) ----
+  /** Prefix hashed (raw, not length-prefixed) before an X25519 public key to derive a key id. */
+  public static final String WEBTTY_KEY_ID_DOMAIN = "umbra-webtty-key-id/v1";
 
-    // ---- Workspace key envelopes ----
-    /** HKDF info of a workspace key envelope. */
-    public static final String WORKSPACE_KEY_ENVELOPE_INFO = "umbra.workspace_key_envelope.v1";
-    /** Suite string recorded in every workspace key envelope. */
-    public static final String SUITE_WORKSPACE_KEY_ENVELOPE = "p256-ecdh-hkdf-sha256-aes-256-gcm";
-    /** Length of the random HKDF salt of a workspace key envelope. */
-    public static final int WORKSPACE_KEY_ENVELOPE_SALT_LENGTH = 32;
+  /**
+   * First element of the HPKE info and aad of a WebTTY key grant (v2: the key's role, output or
+   * input, is bound too). The v1 string {@code umbra-webtty-key/v1} is retired: nothing accepts it.
+   */
+  public static final String WEBTTY_KEY_DOMAIN = "umbra-webtty-key/v2";
 
-    // ---- Noise (DESIGN.md §4) ----
-    public static final String NOISE_IK = "Noise_IK_25519_AESGCM_SHA256";
-    public static final String NOISE_IKPSK2 = "Noise_IKpsk2_25519_AESGCM_SHA256";
-    /** First element of the relay channel's Noise prologue (see {@code RelayPrologue}). */
-    public static final String NOISE_PROLOGUE_DOMAIN = "umbra-relay-noise/v1";
-    /** Largest Noise transport message (ciphertext incl. tag), per the Noise spec. */
-    public static final int NOISE_MAX_MESSAGE_LENGTH = 65535;
-    /**
-     * Umbra's transport rekey interval: each direction's cipher is rekeyed (Noise {@code Rekey()})
-     * after every this-many messages, so no key protects 2^32 messages.
-     */
-    public static final long NOISE_REKEY_INTERVAL = 1L << 31;
+  /**
+   * First element of the AAD of every WebTTY payload (v2: key role, sender key id and counter are
+   * bound too). The v1 string {@code umbra-webtty-payload/v1} is retired: v1 payloads fail to open.
+   */
+  public static final String WEBTTY_PAYLOAD_DOMAIN = "umbra-webtty-payload/v2";
 
-    // ---- Symmetric primitives ----
-    public static final int AES_256_KEY_LENGTH = 32;
-    public static final int GCM_NONCE_LENGTH = 12;
-    public static final int AEAD_TAG_LENGTH = 16;
-    public static final int XCHACHA20_NONCE_LENGTH = 24;
-    public static final int CHACHA20_KEY_LENGTH = 32;
+  /** {@code type} of the daemon-signed grant of a fresh input key to a new controller. */
+  public static final String WEBTTY_INPUT_KEY_GRANT_TYPE = "umbra-webtty-input-key/v2";
 
-    // ---- Key sizes ----
-    public static final int X25519_KEY_LENGTH = 32;
-    public static final int ED25519_KEY_LENGTH = 32;
-    public static final int ED25519_SIGNATURE_LENGTH = 64;
-    public static final int P256_SCALAR_LENGTH = 32;
-    public static final int P256_UNCOMPRESSED_POINT_LENGTH = 65;
-    public static final int ECDSA_P256_SIGNATURE_LENGTH = 64;
+  /**
+   * {@code type} of the daemon-signed output-key epoch: a fresh output key and a key context with
+   * recipients added to a live session ({@code umbra tty share}).
+   */
+  public static final String WEBTTY_OUTPUT_KEY_EPOCH_TYPE = "umbra-webtty-output-key/v2";
 
-    // ---- Secret hashing (DESIGN.md §8) ----
-    /**
-     * Argon2id cost, OWASP Password Storage Cheat Sheet (2025): m = 19 MiB, t = 2, p = 1 is the
-     * minimum recommended configuration; these are the defaults and the floor below which
-     * {@code needsRehash} answers true.
-     */
-    public static final int ARGON2ID_MEMORY_KIB = 19 * 1024;
-    public static final int ARGON2ID_ITERATIONS = 2;
-    public static final int ARGON2ID_PARALLELISM = 1;
-    public static final int ARGON2ID_SALT_LENGTH = 16;
-    public static final int ARGON2ID_HASH_LENGTH = 32;
-    /** Upper bounds accepted when verifying an encoded hash, so a stored hash cannot be a DoS. */
-    public static final int ARGON2ID_MAX_MEMORY_KIB = 1024 * 1024;
-    public static final int ARGON2ID_MAX_ITERATIONS = 64;
-    public static final int ARGON2ID_MAX_PARALLELISM = 16;
-    public static final int BLAKE2B_256_LENGTH = 32;
+  /** WebTTY payload suite: AES-256-GCM, 96-bit random nonce, 128-bit tag. */
+  public static final String SUITE_AES_256_GCM = "aes-256-gcm";
 
-    // ---- Canonical JSON (DESIGN.md §7) ----
-    /** Largest integer magnitude allowed in canonical JSON: 2^53 - 1. */
-    public static final long CANONICAL_JSON_MAX_SAFE_INTEGER = 9_007_199_254_740_991L;
-    /** Deepest nesting of arrays/objects accepted by the canonical JSON parser. */
-    public static final int CANONICAL_JSON_MAX_DEPTH = 64;
+  /**
+   * WebTTY key envelope suite: HPKE base mode, DHKEM(X25519, HKDF-SHA256), HKDF-SHA256,
+   * AES-256-GCM.
+   */
+  public static final String SUITE_HPKE_X25519_HKDF_SHA256_AES_256_GCM =
+      "hpke-x25519-hkdf-sha256-aes-256-gcm";
 
-    // ---- Verification codes (DESIGN.md §7) ----
-    /** Domain prefix (length-prefixed) hashed before the canonical payload of a verification code. */
-    public static final String VERIFICATION_CODE_DOMAIN = "umbra-verification-code/v1";
-    /** Bits in a verification code: 80 (16 Crockford base32 characters), above the 64-bit floor of §7. */
-    public static final int VERIFICATION_CODE_BITS = 80;
+  /** Length in bytes of a WebTTY key id (truncated SHA-256). */
+  public static final int WEBTTY_KEY_ID_LENGTH = 16;
 
-    // ---- Key files (DESIGN.md §1, §8) ----
-    public static final String UMBRA_HOME_ENV = "UMBRA_HOME";
-    public static final String UMBRA_HOME_DEFAULT_DIR = ".umbra";
-    public static final String KEY_FILE_FORMAT = "umbra-key/v1";
+  /** Length in bytes of a WebTTY payload key id (random). */
+  public static final int WEBTTY_PAYLOAD_KEY_ID_LENGTH = 16;
+
+  /**
+   * {@code type} of a WebTTY server policy document (docs/webtty.md, "Server policy"): canonical
+   * JSON signed by a trusted device's Ed25519 key, verified by the daemon against its pinned trust.
+   */
+  public static final String WEBTTY_POLICY_TYPE = "umbra-webtty-policy/v1";
+
+  /**
+   * First line of the message a machine signs to fetch its WebTTY policy ({@code POST
+   * /v1/machine-tty-policy}).
+   */
+  public static final String MACHINE_TTY_POLICY_REQUEST = "umbra-machine-tty-policy/v1";
+
+  // ---- Workspace key envelopes ----
+  /** HKDF info of a workspace key envelope. */
+  public static final String WORKSPACE_KEY_ENVELOPE_INFO = "umbra.workspace_key_envelope.v1";
+
+  /** Suite string recorded in every workspace key envelope. */
+  public static final String SUITE_WORKSPACE_KEY_ENVELOPE = "p256-ecdh-hkdf-sha256-aes-256-gcm";
+
+  /** Length of the random HKDF salt of a workspace key envelope. */
+  public static final int WORKSPACE_KEY_ENVELOPE_SALT_LENGTH = 32;
+
+  // ---- Noise (DESIGN.md §4) ----
+  public static final String NOISE_IK = "Noise_IK_25519_AESGCM_SHA256";
+  public static final String NOISE_IKPSK2 = "Noise_IKpsk2_25519_AESGCM_SHA256";
+
+  /** First element of the relay channel's Noise prologue (see {@code RelayPrologue}). */
+  public static final String NOISE_PROLOGUE_DOMAIN = "umbra-relay-noise/v1";
+
+  /** Largest Noise transport message (ciphertext incl. tag), per the Noise spec. */
+  public static final int NOISE_MAX_MESSAGE_LENGTH = 65535;
+
+  /**
+   * Umbra's transport rekey interval: each direction's cipher is rekeyed (Noise {@code Rekey()})
+   * after every this-many messages, so no key protects 2^32 messages.
+   */
+  public static final long NOISE_REKEY_INTERVAL = 1L << 31;
+
+  // ---- Symmetric primitives ----
+  public static final int AES_256_KEY_LENGTH = 32;
+  public static final int GCM_NONCE_LENGTH = 12;
+  public static final int AEAD_TAG_LENGTH = 16;
+  public static final int XCHACHA20_NONCE_LENGTH = 24;
+  public static final int CHACHA20_KEY_LENGTH = 32;
+
+  // ---- Key sizes ----
+  public static final int X25519_KEY_LENGTH = 32;
+  public static final int ED25519_KEY_LENGTH = 32;
+  public static final int ED25519_SIGNATURE_LENGTH = 64;
+  public static final int P256_SCALAR_LENGTH = 32;
+  public static final int P256_UNCOMPRESSED_POINT_LENGTH = 65;
+  public static final int ECDSA_P256_SIGNATURE_LENGTH = 64;
+
+  // ---- Secret hashing (DESIGN.md §8) ----
+  /**
+   * Argon2id cost, OWASP Password Storage Cheat Sheet (2025): m = 19 MiB, t = 2, p = 1 is the
+   * minimum recommended configuration; these are the defaults and the floor below which {@code
+   * needsRehash} answers true.
+   */
+  public static final int ARGON2ID_MEMORY_KIB = 19 * 1024;
+
+  public static final int ARGON2ID_ITERATIONS = 2;
+  public static final int ARGON2ID_PARALLELISM = 1;
+  public static final int ARGON2ID_SALT_LENGTH = 16;
+  public static final int ARGON2ID_HASH_LENGTH = 32;
+
+  /** Upper bounds accepted when verifying an encoded hash, so a stored hash cannot be a DoS. */
+  public static final int ARGON2ID_MAX_MEMORY_KIB = 1024 * 1024;
+
+  public static final int ARGON2ID_MAX_ITERATIONS = 64;
+  public static final int ARGON2ID_MAX_PARALLELISM = 16;
+  public static final int BLAKE2B_256_LENGTH = 32;
+
+  // ---- Canonical JSON (DESIGN.md §7) ----
+  /** Largest integer magnitude allowed in canonical JSON: 2^53 - 1. */
+  public static final long CANONICAL_JSON_MAX_SAFE_INTEGER = 9_007_199_254_740_991L;
+
+  /** Deepest nesting of arrays/objects accepted by the canonical JSON parser. */
+  public static final int CANONICAL_JSON_MAX_DEPTH = 64;
+
+  // ---- Verification codes (DESIGN.md §7) ----
+  /** Domain prefix (length-prefixed) hashed before the canonical payload of a verification code. */
+  public static final String VERIFICATION_CODE_DOMAIN = "umbra-verification-code/v1";
+
+  /**
+   * Bits in a verification code: 80 (16 Crockford base32 characters), above the 64-bit floor of §7.
+   */
+  public static final int VERIFICATION_CODE_BITS = 80;
+
+  // ---- Key files (DESIGN.md §1, §8) ----
+  public static final String UMBRA_HOME_ENV = "UMBRA_HOME";
+  public static final String UMBRA_HOME_DEFAULT_DIR = ".umbra";
+  public static final String KEY_FILE_FORMAT = "umbra-key/v1";
 }

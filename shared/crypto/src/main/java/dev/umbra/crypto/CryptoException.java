@@ -1,12 +1,14 @@
 package dev.umbra.crypto;
 
-/** Root of every failure raised by umbra-crypto. Messages name what went wrong, never secret values. */
+/**
+ * Root of every failure raised by umbra-crypto. Messages name what went wrong, never secret values.
+ */
 public class CryptoException extends RuntimeException {
-    public CryptoException(String message) {
-        super(message);
-    }
+  public CryptoException(String message) {
+    super(message);
+  }
 
-    public CryptoException(String message, Throwable cause) {
-        super(message, cause);
-    }
+  public CryptoException(String message, Throwable cause) {
+    super(message, cause);
+  }
 }

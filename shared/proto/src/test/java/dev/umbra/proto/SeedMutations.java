@@ -19,9 +19,27 @@ import java.util.stream.Stream;
  */
 public final class SeedMutations {
   private static final byte[][] BOUNDARIES = {
-    {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01},
+    {
+      (byte) 0xff,
+      (byte) 0xff,
+      (byte) 0xff,
+      (byte) 0xff,
+      (byte) 0xff,
+      (byte) 0xff,
+      (byte) 0xff,
+      (byte) 0xff,
+      (byte) 0xff,
+      0x01
+    },
     {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x08},
-    {0x00}, {(byte) 0x7f}, {'"'}, {'\\', 'u', 'd', '8', '0', '0'}, {'1', 'e', '9', '9', '9'}, {'{'}, {'['}};
+    {0x00},
+    {(byte) 0x7f},
+    {'"'},
+    {'\\', 'u', 'd', '8', '0', '0'},
+    {'1', 'e', '9', '9', '9'},
+    {'{'},
+    {'['}
+  };
 
   /** A harness's fuzz method. */
   public interface Target {
@@ -32,8 +50,8 @@ public final class SeedMutations {
 
   /**
    * Feeds every seed in {@code <harness>Inputs/<method>/} and {@code count} mutants of them to
-   * {@code target}; returns how many inputs ran. A failing input is reported in base64, to be
-   * added to the seeds once fixed.
+   * {@code target}; returns how many inputs ran. A failing input is reported in base64, to be added
+   * to the seeds once fixed.
    */
   public static int run(Class<?> harness, String method, int count, Target target) {
     List<byte[]> seeds = seeds(harness, method);
@@ -47,8 +65,15 @@ public final class SeedMutations {
       try {
         target.accept(input.clone());
       } catch (Throwable e) {
-        throw new AssertionError(harness.getSimpleName() + "." + method + " failed on input (base64) "
-            + Base64.getEncoder().encodeToString(input) + ": " + e, e);
+        throw new AssertionError(
+            harness.getSimpleName()
+                + "."
+                + method
+                + " failed on input (base64) "
+                + Base64.getEncoder().encodeToString(input)
+                + ": "
+                + e,
+            e);
       }
       ran++;
     }

@@ -19,21 +19,32 @@ import org.junit.jupiter.api.Test;
 /**
  * Fuzz harness of {@link Wire#parseAliased}, the parser every relay and WebTTY frame from outside
  * goes through. Contract: the input is refused with {@link InvalidProtocolBufferException} or
- * parsed to exactly what the copying parser gives; parsing a slice of a larger array reads only
- * the slice; the message round-trips through its encoding; and the input array is never changed.
+ * parsed to exactly what the copying parser gives; parsing a slice of a larger array reads only the
+ * slice; the message round-trips through its encoding; and the input array is never changed.
  */
 class WireFuzzTest {
-  private static final List<Parser<? extends MessageLite>> PARSERS = List.of(
-      RelayFrame.parser(), WebTtyFrame.parser(), AuditEvent.parser(), RecordingHeader.parser(), RecordedEvent.parser());
+  private static final List<Parser<? extends MessageLite>> PARSERS =
+      List.of(
+          RelayFrame.parser(),
+          WebTtyFrame.parser(),
+          AuditEvent.parser(),
+          RecordingHeader.parser(),
+          RecordedEvent.parser());
 
   /** Every build: the seeds and 3,000 deterministic mutants of them, through every parser. */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "aliasedParsingEqualsCopyingParsingOrRefuses", 3_000, input -> {
-      for (Parser<? extends MessageLite> parser : PARSERS) {
-        check(parser, input.length % 9, input);
-      }
-    })).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "aliasedParsingEqualsCopyingParsingOrRefuses",
+                3_000,
+                input -> {
+                  for (Parser<? extends MessageLite> parser : PARSERS) {
+                    check(parser, input.length % 9, input);
+                  }
+                }))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")
@@ -43,9 +54,11 @@ class WireFuzzTest {
     check(parser, before, data.consumeRemainingAsBytes());
   }
 
-  private static void check(Parser<? extends MessageLite> parser, int before, byte[] body) throws Exception {
+  private static void check(Parser<? extends MessageLite> parser, int before, byte[] body)
+      throws Exception {
     byte[] padded = new byte[before + body.length + 3];
-    Arrays.fill(padded, (byte) 0x0a); // a field tag: bytes outside the slice would change the result
+    Arrays.fill(
+        padded, (byte) 0x0a); // a field tag: bytes outside the slice would change the result
     System.arraycopy(body, 0, padded, before, body.length);
     byte[] original = body.clone();
 
@@ -53,7 +66,9 @@ class WireFuzzTest {
     try {
       aliased = Wire.parseAliased(parser, body);
     } catch (InvalidProtocolBufferException e) {
-      assertThat(refuses(parser, padded, before, body.length)).as("the slice is refused as the whole").isTrue();
+      assertThat(refuses(parser, padded, before, body.length))
+          .as("the slice is refused as the whole")
+          .isTrue();
       return;
     }
     assertThat(body).as("the input is not changed").isEqualTo(original);
@@ -63,7 +78,8 @@ class WireFuzzTest {
     assertThat(Wire.parseAliased(parser, aliased.toByteArray())).isEqualTo(aliased);
   }
 
-  private static boolean refuses(Parser<? extends MessageLite> parser, byte[] bytes, int offset, int length) {
+  private static boolean refuses(
+      Parser<? extends MessageLite> parser, byte[] bytes, int offset, int length) {
     try {
       Wire.parseAliased(parser, bytes, offset, length);
       return false;

@@ -11,6 +11,10 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,10 +24,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -70,7 +70,8 @@ class CliEndToEndTest {
   void bootstrapPairAndListMachines() throws Exception {
     Run ws = umbra(admin, "workspace", "list", "--json");
     assertThat(ws.code()).isZero();
-    assertThat(ws.array().stream().map(JsonObject.class::cast).map(j -> j.getString("name"))).contains("dev");
+    assertThat(ws.array().stream().map(JsonObject.class::cast).map(j -> j.getString("name")))
+        .contains("dev");
 
     Run code = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
     assertThat(code.code()).as(code.err()).isZero();
@@ -88,37 +89,82 @@ class CliEndToEndTest {
     assertThat(m.getString("status")).isEqualTo("active");
 
     Path bindingDir = machine.resolve("daemon/bindings").resolve(m.getString("id"));
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bindingDir))).isEqualTo("rwx------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bindingDir.resolve("x25519.key")))).isEqualTo("rw-------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bindingDir.resolve("ed25519.key")))).isEqualTo("rw-------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(admin.resolve("cli/credentials.json")))).isEqualTo("rw-------");
-    assertThat(Files.readString(bindingDir.resolve("x25519.key"))).contains(m.getString("x25519_public_key"));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(bindingDir)))
+        .isEqualTo("rwx------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(bindingDir.resolve("x25519.key"))))
+        .isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(bindingDir.resolve("ed25519.key"))))
+        .isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(admin.resolve("cli/credentials.json"))))
+        .isEqualTo("rw-------");
+    assertThat(Files.readString(bindingDir.resolve("x25519.key")))
+        .contains(m.getString("x25519_public_key"));
 
     Run human = umbra(admin, "machines", "list", "--workspace", "dev");
     assertThat(human.out()).contains("local").contains("active");
 
     Run run = umbra(machine, "daemon", "run", "--once");
     assertThat(run.code()).as(run.out() + run.err()).isZero();
-    JsonObject seen = local(umbra(admin, "machines", "list", "--json", "--workspace", "dev").array());
+    JsonObject seen =
+        local(umbra(admin, "machines", "list", "--json", "--workspace", "dev").array());
     assertThat(seen.getString("last_seen_at")).isNotNull();
   }
 
   static JsonObject local(JsonArray machines) {
-    return machines.stream().map(JsonObject.class::cast).filter(j -> j.getString("name").equals("local")).findFirst().orElseThrow();
+    return machines.stream()
+        .map(JsonObject.class::cast)
+        .filter(j -> j.getString("name").equals("local"))
+        .findFirst()
+        .orElseThrow();
   }
 
   @Test
   void pairingToASecondWorkspaceMakesAnUnlinkableIdentity() {
     Run first = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
-    assertThat(umbra(machine, "daemon", "pair", first.json().getString("code"), "--url", cpUrl, "--name", "box", "--json").code()).isZero();
+    assertThat(
+            umbra(
+                    machine,
+                    "daemon",
+                    "pair",
+                    first.json().getString("code"),
+                    "--url",
+                    cpUrl,
+                    "--name",
+                    "box",
+                    "--json")
+                .code())
+        .isZero();
     Run created = umbra(admin, "workspace", "create", "second", "--json");
     assertThat(created.code()).as(created.err()).isZero();
     Run second = umbra(admin, "pair", "create", "--json");
-    Run pair2 = umbra(machine, "daemon", "pair", second.json().getString("code"), "--url", cpUrl, "--name", "box", "--json");
+    Run pair2 =
+        umbra(
+            machine,
+            "daemon",
+            "pair",
+            second.json().getString("code"),
+            "--url",
+            cpUrl,
+            "--name",
+            "box",
+            "--json");
     assertThat(pair2.code()).as(pair2.err()).isZero();
-    JsonObject a = umbra(admin, "machines", "list", "--json", "--workspace", "dev").array().stream()
-        .map(JsonObject.class::cast).filter(j -> j.getString("name").equals("box")).findFirst().orElseThrow();
-    JsonObject b = umbra(admin, "machines", "list", "--json", "--workspace", "second").array().getJsonObject(0);
+    JsonObject a =
+        umbra(admin, "machines", "list", "--json", "--workspace", "dev").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(j -> j.getString("name").equals("box"))
+            .findFirst()
+            .orElseThrow();
+    JsonObject b =
+        umbra(admin, "machines", "list", "--json", "--workspace", "second")
+            .array()
+            .getJsonObject(0);
     assertThat(b.getString("id")).isNotEqualTo(a.getString("id"));
     assertThat(b.getString("install_id")).isNotEqualTo(a.getString("install_id"));
     assertThat(b.getString("x25519_public_key")).isNotEqualTo(a.getString("x25519_public_key"));
@@ -131,22 +177,51 @@ class CliEndToEndTest {
     String psk = "the-workspace-psk-for-the-relay";
     assertThat(umbra(admin, "pair", "set-psk", "--psk", psk, "--workspace", "dev").code()).isZero();
     Path home = machine.resolveSibling("psk-machine");
-    String required = umbra(admin, "pair", "create", "--require-psk", "--json", "--workspace", "dev").json().getString("code");
-    Run pair = umbra(home, "daemon", "pair", required, "--url", cpUrl, "--name", "psk-box", "--psk", psk, "--json");
+    String required =
+        umbra(admin, "pair", "create", "--require-psk", "--json", "--workspace", "dev")
+            .json()
+            .getString("code");
+    Run pair =
+        umbra(
+            home, "daemon", "pair", required, "--url", cpUrl, "--name", "psk-box", "--psk", psk,
+            "--json");
     assertThat(pair.code()).as(pair.err()).isZero();
     var store = new dev.umbra.client.binding.BindingStore(home);
     var binding = store.list().getFirst();
-    Path file = home.resolve("daemon/bindings").resolve(binding.machineId().toString()).resolve("relay-psk.key");
-    assertThat(java.nio.file.attribute.PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    Path file =
+        home.resolve("daemon/bindings")
+            .resolve(binding.machineId().toString())
+            .resolve("relay-psk.key");
+    assertThat(
+            java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
     assertThat(Files.readString(file)).doesNotContain(psk);
     // exactly the key `umbra run --psk` derives on the member's side
-    assertThat(store.relayPsk(binding)).contains(dev.umbra.crypto.noise.NoisePsk.fromBytes(
-        dev.umbra.client.channel.ChannelProtocol.psk(binding.workspaceId().toString(), psk)));
+    assertThat(store.relayPsk(binding))
+        .contains(
+            dev.umbra.crypto.noise.NoisePsk.fromBytes(
+                dev.umbra.client.channel.ChannelProtocol.psk(
+                    binding.workspaceId().toString(), psk)));
 
     // a code that did not require the PSK: nothing is kept, even if one was given
     Path other = machine.resolveSibling("plain-machine");
-    String plain = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
-    assertThat(umbra(other, "daemon", "pair", plain, "--url", cpUrl, "--name", "plain-box", "--psk", psk).code()).isZero();
+    String plain =
+        umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    assertThat(
+            umbra(
+                    other,
+                    "daemon",
+                    "pair",
+                    plain,
+                    "--url",
+                    cpUrl,
+                    "--name",
+                    "plain-box",
+                    "--psk",
+                    psk)
+                .code())
+        .isZero();
     var otherStore = new dev.umbra.client.binding.BindingStore(other);
     assertThat(otherStore.relayPsk(otherStore.list().getFirst())).isEmpty();
   }
@@ -163,8 +238,13 @@ class CliEndToEndTest {
     assertThat(login.code()).as(login.err()).isZero();
     assertThat(umbra(script, "machines", "list").code()).isZero();
     assertThat(umbra(admin, "tokens", "list", "--json").out()).contains("last_used_at");
-    String id = umbra(admin, "tokens", "list", "--json").array().stream().map(JsonObject.class::cast)
-        .filter(t -> t.getString("name").equals("ci")).findFirst().orElseThrow().getString("id");
+    String id =
+        umbra(admin, "tokens", "list", "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(t -> t.getString("name").equals("ci"))
+            .findFirst()
+            .orElseThrow()
+            .getString("id");
     assertThat(umbra(admin, "tokens", "revoke", id).code()).isZero();
     Run refused = umbra(script, "machines", "list");
     assertThat(refused.code()).isEqualTo(1);
@@ -176,9 +256,13 @@ class CliEndToEndTest {
     Run inv = umbra(admin, "members", "invite", "--role", "viewer", "--json", "--workspace", "dev");
     assertThat(inv.code()).as(inv.err()).isZero();
     Path bob = Files.createTempDirectory("umbra-e2e-bob").resolve("home");
-    Run join = umbra(bob, "login", cpUrl, "--invite-token", inv.json().getString("token"), "--name", "bob");
+    Run join =
+        umbra(
+            bob, "login", cpUrl, "--invite-token", inv.json().getString("token"), "--name", "bob");
     assertThat(join.code()).as(join.err()).isZero();
-    assertThat(umbra(admin, "members", "list", "--workspace", "dev").out()).contains("bob").contains("viewer");
+    assertThat(umbra(admin, "members", "list", "--workspace", "dev").out())
+        .contains("bob")
+        .contains("viewer");
     Run denied = umbra(bob, "pair", "create");
     assertThat(denied.code()).isEqualTo(1);
     assertThat(denied.err()).contains("role");
@@ -186,10 +270,14 @@ class CliEndToEndTest {
 
   @Test
   void renameAndRevokeAMachine() {
-    String code = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    String code =
+        umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
     Path other = machine.resolveSibling("other-machine");
-    assertThat(umbra(other, "daemon", "pair", code, "--url", cpUrl, "--name", "old-name").code()).isZero();
-    assertThat(umbra(admin, "machines", "rename", "old-name", "new-name", "--workspace", "dev").code()).isZero();
+    assertThat(umbra(other, "daemon", "pair", code, "--url", cpUrl, "--name", "old-name").code())
+        .isZero();
+    assertThat(
+            umbra(admin, "machines", "rename", "old-name", "new-name", "--workspace", "dev").code())
+        .isZero();
     Run revoke = umbra(admin, "machines", "revoke", "new-name", "--workspace", "dev");
     assertThat(revoke.code()).as(revoke.err()).isZero();
     Run run = umbra(other, "daemon", "run", "--once");
@@ -208,39 +296,66 @@ class CliEndToEndTest {
   void noRawTokenCodeOrPskIsStoredInTheDatabaseOrOnTheBus() throws Exception {
     List<String> secrets = new ArrayList<>();
     secrets.add(BOOTSTRAP);
-    String cliToken = new JsonObject(Files.readString(admin.resolve("cli/credentials.json"))).getString("api_token");
+    String cliToken =
+        new JsonObject(Files.readString(admin.resolve("cli/credentials.json")))
+            .getString("api_token");
     secrets.add(cliToken);
     String made = umbra(admin, "tokens", "create", "scan").out().trim();
     secrets.add(made);
     secrets.add(made.substring(20));
-    secrets.add(umbra(admin, "members", "invite", "--json", "--workspace", "dev").json().getString("token"));
+    secrets.add(
+        umbra(admin, "members", "invite", "--json", "--workspace", "dev")
+            .json()
+            .getString("token"));
     String psk = "a-workspace-psk-for-the-scan-test";
     assertThat(umbra(admin, "pair", "set-psk", "--psk", psk, "--workspace", "dev").code()).isZero();
     secrets.add(psk);
-    String used = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
-    String pending = umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
-    assertThat(umbra(machine.resolveSibling("scan-machine"), "daemon", "pair", used, "--url", cpUrl, "--name", "scan").code()).isZero();
+    String used =
+        umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    String pending =
+        umbra(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    assertThat(
+            umbra(
+                    machine.resolveSibling("scan-machine"),
+                    "daemon",
+                    "pair",
+                    used,
+                    "--url",
+                    cpUrl,
+                    "--name",
+                    "scan")
+                .code())
+        .isZero();
     secrets.add(used);
     secrets.add(pending);
 
     List<String> found = new ArrayList<>();
     int rows = 0;
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       List<String> tables = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-          + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                  + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
         while (rs.next()) {
           tables.add(rs.getString(1));
         }
       }
-      assertThat(tables).contains("control_plane.api_tokens", "control_plane.invitations", "pairing.codes", "pairing.workspace_psks");
+      assertThat(tables)
+          .contains(
+              "control_plane.api_tokens",
+              "control_plane.invitations",
+              "pairing.codes",
+              "pairing.workspace_psks");
       for (String t : tables) {
         try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
           while (rs.next()) {
             rows++;
             String row = rs.getString(1).toLowerCase(java.util.Locale.ROOT);
             for (String secret : secrets) {
-              String hex = java.util.HexFormat.of().formatHex(secret.getBytes(StandardCharsets.UTF_8));
+              String hex =
+                  java.util.HexFormat.of().formatHex(secret.getBytes(StandardCharsets.UTF_8));
               if (row.contains(secret.toLowerCase(java.util.Locale.ROOT)) || row.contains(hex)) {
                 found.add(t + " holds " + secret.substring(0, 6) + "...");
               }
@@ -254,13 +369,28 @@ class CliEndToEndTest {
 
     Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
     List<String> busLeaks = new ArrayList<>();
-    Response keys = redis.send(Request.cmd(Command.KEYS).arg(prefix + "*")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    Response keys =
+        redis
+            .send(Request.cmd(Command.KEYS).arg(prefix + "*"))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     for (Response key : keys) {
-      Response type = redis.send(Request.cmd(Command.TYPE).arg(key.toString())).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      Response type =
+          redis
+              .send(Request.cmd(Command.TYPE).arg(key.toString()))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
       if (!"stream".equals(type.toString())) {
         continue;
       }
-      Response entries = redis.send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      Response entries =
+          redis
+              .send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+"))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
       String dump = entries.toString();
       for (String secret : secrets) {
         if (dump.contains(secret)) {

@@ -62,12 +62,20 @@ public final class CliHarness implements AutoCloseable {
   public final TestPostgres pg;
   public final Bus bus;
   public final String prefix;
+
   /** A temporary directory for this harness: service home, CLI and machine homes. */
   public final Path tmp;
+
   public final String cpUrl;
   private final Map<ServiceName, UmbraService> services;
 
-  private CliHarness(Vertx vertx, TestPostgres pg, Bus bus, String prefix, Path tmp, String cpUrl,
+  private CliHarness(
+      Vertx vertx,
+      TestPostgres pg,
+      Bus bus,
+      String prefix,
+      Path tmp,
+      String cpUrl,
       Map<ServiceName, UmbraService> services) {
     this.vertx = vertx;
     this.pg = pg;
@@ -82,7 +90,8 @@ public final class CliHarness implements AutoCloseable {
    * Starts {@code others} and then the control plane (bootstrapped with {@code bootstrapToken});
    * {@code name} tells this test's temporary directory and credentials apart.
    */
-  public static CliHarness start(String name, String bootstrapToken, ServiceName... others) throws Exception {
+  public static CliHarness start(String name, String bootstrapToken, ServiceName... others)
+      throws Exception {
     Vertx vertx = Vertx.vertx();
     TestPostgres pg = TestPostgres.createDatabase();
     String prefix = TestRedis.randomPrefix();
@@ -93,22 +102,35 @@ public final class CliHarness implements AutoCloseable {
     // (its discovery document lists their URLs; they fetch its key set), so one side of that cycle
     // must be fixed first. The others bind port 0 and the control plane is told their actual ports.
     int cpPort = reservedPort();
-    Map<String, String> env = Map.of(
-        "UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort),
-        "UMBRA_INTERNAL_TOKEN", "internal-" + name + "-credential-0123456789abcdef",
-        "UMBRA_BOOTSTRAP_TOKEN", bootstrapToken);
+    Map<String, String> env =
+        Map.of(
+            "UMBRA_CONTROL_PLANE_PORT",
+            String.valueOf(cpPort),
+            "UMBRA_INTERNAL_TOKEN",
+            "internal-" + name + "-credential-0123456789abcdef",
+            "UMBRA_BOOTSTRAP_TOKEN",
+            bootstrapToken);
     Map<ServiceName, UmbraService> services = new EnumMap<>(ServiceName.class);
     Map<ServiceName, URI> started = new EnumMap<>(ServiceName.class);
-    // pairing hands the services' URLs to a machine it pairs, so it starts after the engine and relay
-    List<ServiceName> order = Stream.of(ServiceName.WEBTTY_ENGINE, ServiceName.RELAY, ServiceName.PAIRING)
-        .filter(List.of(others)::contains).toList();
+    // pairing hands the services' URLs to a machine it pairs, so it starts after the engine and
+    // relay
+    List<ServiceName> order =
+        Stream.of(ServiceName.WEBTTY_ENGINE, ServiceName.RELAY, ServiceName.PAIRING)
+            .filter(List.of(others)::contains)
+            .toList();
     for (ServiceName other : order) {
-      UmbraService s = deploy(vertx, bus, withUrls(TestServices.config(other, pg, prefix, serviceHome, env), started),
-          factory(other));
+      UmbraService s =
+          deploy(
+              vertx,
+              bus,
+              withUrls(TestServices.config(other, pg, prefix, serviceHome, env), started),
+              factory(other));
       services.put(other, s);
       started.put(other, URI.create("http://127.0.0.1:" + s.actualPort()));
     }
-    ServiceConfig cp = withUrls(TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), started);
+    ServiceConfig cp =
+        withUrls(
+            TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), started);
     services.put(ServiceName.CONTROL_PLANE, deploy(vertx, bus, cp, ControlPlaneService::new));
     return new CliHarness(vertx, pg, bus, prefix, tmp, "http://127.0.0.1:" + cpPort, services);
   }
@@ -129,10 +151,17 @@ public final class CliHarness implements AutoCloseable {
     };
   }
 
-  private static UmbraService deploy(Vertx vertx, Bus bus, ServiceConfig config,
-      Function<ServiceRuntime, ? extends UmbraService> factory) throws Exception {
-    return TestServices.deploy(vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory::apply)
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  private static UmbraService deploy(
+      Vertx vertx,
+      Bus bus,
+      ServiceConfig config,
+      Function<ServiceRuntime, ? extends UmbraService> factory)
+      throws Exception {
+    return TestServices.deploy(
+            vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory::apply)
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(60, TimeUnit.SECONDS);
   }
 
   /** A port free a moment ago (reserve, close, reuse: another process may take it in between). */
@@ -147,13 +176,23 @@ public final class CliHarness implements AutoCloseable {
     return type.cast(services.get(name));
   }
 
-  /** Runs the `umbra` command tree of bin/umbra (the launcher adds `umbra daemon`) with {@code home} as UMBRA_HOME. */
+  /**
+   * Runs the `umbra` command tree of bin/umbra (the launcher adds `umbra daemon`) with {@code home}
+   * as UMBRA_HOME.
+   */
   public static Run umbra(Path home, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = UmbraCli.execute(home, new PrintStream(out, true, StandardCharsets.UTF_8),
-        new PrintStream(err, true, StandardCharsets.UTF_8), Map.of("USER", "alice"), Cli.commands(), args);
-    return new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    int code =
+        UmbraCli.execute(
+            home,
+            new PrintStream(out, true, StandardCharsets.UTF_8),
+            new PrintStream(err, true, StandardCharsets.UTF_8),
+            Map.of("USER", "alice"),
+            Cli.commands(),
+            args);
+    return new Run(
+        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
   }
 
   /** {@link #umbra} that must succeed. */
@@ -168,7 +207,8 @@ public final class CliHarness implements AutoCloseable {
    * create` and `umbra daemon pair`; returns the machine's binding store.
    */
   public BindingStore pairMachine(Path admin, Path machine) {
-    String pairing = ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    String pairing =
+        ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
     ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
     return new BindingStore(machine);
   }
@@ -178,14 +218,22 @@ public final class CliHarness implements AutoCloseable {
    * with /bin/sh and the policy the control plane signs (none of this JVM's UMBRA_TTY_* settings).
    */
   public static TtyDaemon startTtyDaemon(Path machine, BindingStore store) throws Exception {
-    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    DaemonRunner runner =
+        new DaemonRunner(
+            new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
     Map<String, String> daemonEnv = new HashMap<>(System.getenv());
     daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
     daemonEnv.remove("UMBRA_TTY_RECORDING");
     daemonEnv.remove("UMBRA_TTY_JOIN");
     daemonEnv.remove("UMBRA_TTY_RECORD_STDIN");
     TtyDaemon daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
-    daemon.servers().get(0).start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    daemon
+        .servers()
+        .get(0)
+        .start()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
     return daemon;
   }
 

@@ -61,7 +61,9 @@ public final class AuditCommand {
     }
 
     URI uri(String op, String query) {
-      return JsonHttp.resolve(baseUrl, "/v1/workspaces/" + workspace + "/audit/" + op + (query.isEmpty() ? "" : "?" + query));
+      return JsonHttp.resolve(
+          baseUrl,
+          "/v1/workspaces/" + workspace + "/audit/" + op + (query.isEmpty() ? "" : "?" + query));
     }
 
     JsonObject get(String op, String query) {
@@ -70,17 +72,23 @@ public final class AuditCommand {
 
     /** A streaming GET (tail, export); a non-2xx answer becomes the service's error. */
     HttpResponse<InputStream> stream(String op, String query, String accept) {
-      HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
-      HttpRequest req = HttpRequest.newBuilder(uri(op, query))
-          .header("authorization", "Bearer " + token)
-          .header("accept", accept)
-          .GET()
-          .build();
+      HttpClient client =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(10))
+              .build();
+      HttpRequest req =
+          HttpRequest.newBuilder(uri(op, query))
+              .header("authorization", "Bearer " + token)
+              .header("accept", accept)
+              .GET()
+              .build();
       HttpResponse<InputStream> r;
       try {
         r = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
       } catch (IOException e) {
-        throw new CliException("cannot reach the audit service at " + baseUrl + ": " + e.getMessage());
+        throw new CliException(
+            "cannot reach the audit service at " + baseUrl + ": " + e.getMessage());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CliException("interrupted");
@@ -98,8 +106,11 @@ public final class AuditCommand {
         } catch (DecodeException | ClassCastException e) {
           err = new JsonObject();
         }
-        throw new ApiError(r.statusCode(), err.getString("code", "http_" + r.statusCode()),
-            err.getString("message", "request failed with HTTP " + r.statusCode()), err.getString("field"));
+        throw new ApiError(
+            r.statusCode(),
+            err.getString("code", "http_" + r.statusCode()),
+            err.getString("message", "request failed with HTTP " + r.statusCode()),
+            err.getString("field"));
       }
       return r;
     }
@@ -107,22 +118,40 @@ public final class AuditCommand {
 
   /** Filters shared by query and export. */
   static final class Filters {
-    @Option(names = "--from", paramLabel = "<time>", description = "From this time (RFC 3339 or Unix ms), inclusive.")
+    @Option(
+        names = "--from",
+        paramLabel = "<time>",
+        description = "From this time (RFC 3339 or Unix ms), inclusive.")
     String from;
 
-    @Option(names = "--to", paramLabel = "<time>", description = "Up to this time (RFC 3339 or Unix ms), exclusive.")
+    @Option(
+        names = "--to",
+        paramLabel = "<time>",
+        description = "Up to this time (RFC 3339 or Unix ms), exclusive.")
     String to;
 
-    @Option(names = "--actor", paramLabel = "<id|kind:id>", description = "Only this actor (e.g. member:<account id>).")
+    @Option(
+        names = "--actor",
+        paramLabel = "<id|kind:id>",
+        description = "Only this actor (e.g. member:<account id>).")
     String actor;
 
-    @Option(names = "--action", paramLabel = "<action>", description = "Only these actions (repeatable, e.g. machine.paired).")
+    @Option(
+        names = "--action",
+        paramLabel = "<action>",
+        description = "Only these actions (repeatable, e.g. machine.paired).")
     List<String> actions = new ArrayList<>();
 
-    @Option(names = "--target", paramLabel = "<kind:id>", description = "Only this target (e.g. machine:<id>).")
+    @Option(
+        names = "--target",
+        paramLabel = "<kind:id>",
+        description = "Only this target (e.g. machine:<id>).")
     String target;
 
-    @Option(names = "--outcome", paramLabel = "<outcome>", description = "success, failure or denied.")
+    @Option(
+        names = "--outcome",
+        paramLabel = "<outcome>",
+        description = "success, failure or denied.")
     String outcome;
 
     String query() {
@@ -146,12 +175,19 @@ public final class AuditCommand {
   /** One event as a line for people. */
   static String line(JsonObject e) {
     JsonObject actor = e.getJsonObject("actor", new JsonObject());
-    StringBuilder s = new StringBuilder()
-        .append(e.getString("time", "?")).append("  ")
-        .append(actor.getString("kind", "?")).append(':').append(actor.getString("id", "")).append("  ")
-        .append(e.getString("action", "?")).append("  ")
-        .append(e.getString("target", "")).append("  ")
-        .append(e.getString("outcome", "?"));
+    StringBuilder s =
+        new StringBuilder()
+            .append(e.getString("time", "?"))
+            .append("  ")
+            .append(actor.getString("kind", "?"))
+            .append(':')
+            .append(actor.getString("id", ""))
+            .append("  ")
+            .append(e.getString("action", "?"))
+            .append("  ")
+            .append(e.getString("target", ""))
+            .append("  ")
+            .append(e.getString("outcome", "?"));
     JsonObject meta = e.getJsonObject("metadata", new JsonObject());
     if (!meta.isEmpty()) {
       s.append("  ").append(meta.encode());
@@ -169,7 +205,11 @@ public final class AuditCommand {
     @Mixin Output output;
     @Mixin Filters filters;
 
-    @Option(names = "--limit", paramLabel = "<n>", defaultValue = "50", description = "At most this many events (default ${DEFAULT-VALUE}).")
+    @Option(
+        names = "--limit",
+        paramLabel = "<n>",
+        defaultValue = "50",
+        description = "At most this many events (default ${DEFAULT-VALUE}).")
     int limit;
 
     @Option(names = "--all", description = "Every matching event (follows pages).")
@@ -233,7 +273,9 @@ public final class AuditCommand {
       HttpResponse<InputStream> r = t.stream("tail", "", "text/event-stream");
       int seen = 0;
       try (InputStream in = r.body();
-          Stream<String> lines = new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8)).lines()) {
+          Stream<String> lines =
+              new java.io.BufferedReader(new java.io.InputStreamReader(in, StandardCharsets.UTF_8))
+                  .lines()) {
         String event = "message";
         Iterator<String> it = lines.iterator();
         while (it.hasNext()) {
@@ -250,8 +292,11 @@ public final class AuditCommand {
                 return 0;
               }
             } else if (event.equals("dropped")) {
-              ctx.err().println("umbra: the tail fell behind and missed "
-                  + new JsonObject(data).getLong("dropped") + " events; use `umbra audit query --from` to fill the gap");
+              ctx.err()
+                  .println(
+                      "umbra: the tail fell behind and missed "
+                          + new JsonObject(data).getLong("dropped")
+                          + " events; use `umbra audit query --from` to fill the gap");
             }
           } else if (l.isEmpty()) {
             event = "message";
@@ -263,7 +308,9 @@ public final class AuditCommand {
     }
   }
 
-  @Command(name = "verify", description = "Check the workspace's hash chain; names the first broken link.")
+  @Command(
+      name = "verify",
+      description = "Check the workspace's hash chain; names the first broken link.")
   public static final class Verify implements Callable<Integer> {
     private final CliContext ctx;
     @Mixin WorkspaceOption ws;
@@ -280,26 +327,44 @@ public final class AuditCommand {
       JsonObject head = r.getJsonObject("head", new JsonObject());
       String text;
       if (r.getBoolean("ok", false)) {
-        text = "ok: " + r.getLong("checked") + " events verified; head #" + head.getLong("seq") + " " + head.getString("hash")
-            + "\n(keep the head hash somewhere else: a chain rebuilt later will not reproduce it)";
+        text =
+            "ok: "
+                + r.getLong("checked")
+                + " events verified; head #"
+                + head.getLong("seq")
+                + " "
+                + head.getString("hash")
+                + "\n(keep the head hash somewhere else: a chain rebuilt later will not reproduce it)";
       } else {
         JsonObject b = r.getJsonObject("first_broken", new JsonObject());
-        text = "BROKEN at #" + b.getLong("seq") + " (" + b.getString("reason") + ")"
-            + (b.getString("event_id") == null ? "" : ", event " + b.getString("event_id"))
-            + "; " + r.getLong("checked") + " events verified before it";
+        text =
+            "BROKEN at #"
+                + b.getLong("seq")
+                + " ("
+                + b.getString("reason")
+                + ")"
+                + (b.getString("event_id") == null ? "" : ", event " + b.getString("event_id"))
+                + "; "
+                + r.getLong("checked")
+                + " events verified before it";
       }
       output.print(ctx.out(), r, text);
       return r.getBoolean("ok", false) ? 0 : 1;
     }
   }
 
-  @Command(name = "export", description = "Export events as JSON lines (oldest first) to a file or stdout.")
+  @Command(
+      name = "export",
+      description = "Export events as JSON lines (oldest first) to a file or stdout.")
   public static final class Export implements Callable<Integer> {
     private final CliContext ctx;
     @Mixin WorkspaceOption ws;
     @Mixin Filters filters;
 
-    @Option(names = {"-o", "--output"}, paramLabel = "<file>", description = "Write here instead of stdout.")
+    @Option(
+        names = {"-o", "--output"},
+        paramLabel = "<file>",
+        description = "Write here instead of stdout.")
     Path file;
 
     public Export(CliContext ctx) {

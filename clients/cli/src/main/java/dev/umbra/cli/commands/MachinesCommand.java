@@ -13,9 +13,15 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
 
 /** {@code umbra machines list|rename|revoke|policy}. */
-@Command(name = "machines", description = "Machines paired to the workspace.", subcommands = {
-    MachinesCommand.ListCmd.class, MachinesCommand.Rename.class, MachinesCommand.Revoke.class,
-    dev.umbra.cli.tty.MachinePolicyCommand.class})
+@Command(
+    name = "machines",
+    description = "Machines paired to the workspace.",
+    subcommands = {
+      MachinesCommand.ListCmd.class,
+      MachinesCommand.Rename.class,
+      MachinesCommand.Revoke.class,
+      dev.umbra.cli.tty.MachinePolicyCommand.class
+    })
 public final class MachinesCommand {
 
   /** A machine by id or by the name of an active machine (unique). */
@@ -33,7 +39,8 @@ public final class MachinesCommand {
       }
     }
     if (match == null) {
-      throw new CliException("no machine '" + idOrName + "' in this workspace (see `umbra machines list`)");
+      throw new CliException(
+          "no machine '" + idOrName + "' in this workspace (see `umbra machines list`)");
     }
     return match;
   }
@@ -46,14 +53,20 @@ public final class MachinesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.all(ControlPlanePaths.machines(w)), List.of("id", "name", "os", "status", "last_seen_at", "created_at"));
+      output.table(
+          ctx.out(),
+          api.all(ControlPlanePaths.machines(w)),
+          List.of("id", "name", "os", "status", "last_seen_at", "created_at"));
     }
   }
 
   @Command(name = "rename", description = "Rename a machine.")
   public static final class Rename extends InWorkspace {
-    @Parameters(index = "0", paramLabel = "<machine>") String machine;
-    @Parameters(index = "1", paramLabel = "<new-name>") String name;
+    @Parameters(index = "0", paramLabel = "<machine>")
+    String machine;
+
+    @Parameters(index = "1", paramLabel = "<new-name>")
+    String name;
 
     public Rename(CliContext ctx) {
       super(ctx);
@@ -61,15 +74,22 @@ public final class MachinesCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject m = api.call("PATCH", ControlPlanePaths.machine(w, resolve(api, w, machine)), new JsonObject().put("name", name));
+      JsonObject m =
+          api.call(
+              "PATCH",
+              ControlPlanePaths.machine(w, resolve(api, w, machine)),
+              new JsonObject().put("name", name));
       Machine renamed = Machine.fromJson(m);
       output.print(ctx.out(), m, "renamed machine " + renamed.id() + " to " + renamed.name());
     }
   }
 
-  @Command(name = "revoke", description = "Revoke a machine: it can no longer get sessions, and live connections end.")
+  @Command(
+      name = "revoke",
+      description = "Revoke a machine: it can no longer get sessions, and live connections end.")
   public static final class Revoke extends InWorkspace {
-    @Parameters(index = "0", paramLabel = "<machine>") String machine;
+    @Parameters(index = "0", paramLabel = "<machine>")
+    String machine;
 
     public Revoke(CliContext ctx) {
       super(ctx);

@@ -12,14 +12,29 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code umbra members invite|list|remove}. */
-@Command(name = "members", description = "Members of the workspace.", subcommands = {
-    MembersCommand.Invite.class, MembersCommand.ListCmd.class, MembersCommand.Remove.class})
+@Command(
+    name = "members",
+    description = "Members of the workspace.",
+    subcommands = {
+      MembersCommand.Invite.class,
+      MembersCommand.ListCmd.class,
+      MembersCommand.Remove.class
+    })
 public final class MembersCommand {
 
-  @Command(name = "invite", description = "Create an invitation; its token is printed once (give it to the invitee).")
+  @Command(
+      name = "invite",
+      description = "Create an invitation; its token is printed once (give it to the invitee).")
   public static final class Invite extends InWorkspace {
-    @Option(names = "--role", paramLabel = "admin|member|viewer", defaultValue = "member", description = "admin, member or viewer (default: member).") String role;
-    @Option(names = "--note", description = "A note for yourself, e.g. who it is for.") String note;
+    @Option(
+        names = "--role",
+        paramLabel = "admin|member|viewer",
+        defaultValue = "member",
+        description = "admin, member or viewer (default: member).")
+    String role;
+
+    @Option(names = "--note", description = "A note for yourself, e.g. who it is for.")
+    String note;
 
     public Invite(CliContext ctx) {
       super(ctx);
@@ -34,8 +49,17 @@ public final class MembersCommand {
       JsonObject inv = api.call("POST", ControlPlanePaths.invitations(w), body);
       output.print(ctx.out(), inv, inv.getString("token"));
       if (!output.json()) {
-        ctx.err().println("invitation " + inv.getString("id") + " (" + role + "), valid until " + inv.getString("expires_at")
-            + "; the invitee runs: umbra login " + api.saved().controlPlaneUrl() + " --invite-token <token>");
+        ctx.err()
+            .println(
+                "invitation "
+                    + inv.getString("id")
+                    + " ("
+                    + role
+                    + "), valid until "
+                    + inv.getString("expires_at")
+                    + "; the invitee runs: umbra login "
+                    + api.saved().controlPlaneUrl()
+                    + " --invite-token <token>");
       }
     }
   }
@@ -48,13 +72,17 @@ public final class MembersCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      output.table(ctx.out(), api.all(ControlPlanePaths.members(w)), List.of("id", "name", "role", "created_at"));
+      output.table(
+          ctx.out(),
+          api.all(ControlPlanePaths.members(w)),
+          List.of("id", "name", "role", "created_at"));
     }
   }
 
   @Command(name = "remove", description = "Remove a member.")
   public static final class Remove extends InWorkspace {
-    @Parameters(index = "0", paramLabel = "<member-id>") String id;
+    @Parameters(index = "0", paramLabel = "<member-id>")
+    String id;
 
     public Remove(CliContext ctx) {
       super(ctx);

@@ -15,15 +15,32 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code umbra tokens create|list|revoke}: API tokens of your account. */
-@Command(name = "tokens", description = "API tokens for scripts.", subcommands = {
-    TokensCommand.Create.class, TokensCommand.ListCmd.class, TokensCommand.Revoke.class})
+@Command(
+    name = "tokens",
+    description = "API tokens for scripts.",
+    subcommands = {
+      TokensCommand.Create.class,
+      TokensCommand.ListCmd.class,
+      TokensCommand.Revoke.class
+    })
 public final class TokensCommand {
 
-  @Command(name = "create", description = "Create an API token; it is printed once and never shown again.")
+  @Command(
+      name = "create",
+      description = "Create an API token; it is printed once and never shown again.")
   public static final class Create implements Callable<Integer> {
     private final CliContext ctx;
-    @Parameters(index = "0", paramLabel = "<name>") String name;
-    @Option(names = "--scope", paramLabel = "full|read", defaultValue = "full", description = "full or read (default: full).") String scope;
+
+    @Parameters(index = "0", paramLabel = "<name>")
+    String name;
+
+    @Option(
+        names = "--scope",
+        paramLabel = "full|read",
+        defaultValue = "full",
+        description = "full or read (default: full).")
+    String scope;
+
     @Mixin Output output;
 
     public Create(CliContext ctx) {
@@ -32,11 +49,22 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      JsonObject t = new Api(ctx).call("POST", ControlPlanePaths.TOKENS, new JsonObject().put("name", name).put("scope", scope));
+      JsonObject t =
+          new Api(ctx)
+              .call(
+                  "POST",
+                  ControlPlanePaths.TOKENS,
+                  new JsonObject().put("name", name).put("scope", scope));
       ApiToken created = ApiToken.fromJson(t);
       output.print(ctx.out(), t, ResponseFields.of(t, "ApiTokenCreated").string("token"));
       if (!output.json()) {
-        ctx.err().println("token " + created.id() + " (" + created.scope() + "); store it now, it is not shown again");
+        ctx.err()
+            .println(
+                "token "
+                    + created.id()
+                    + " ("
+                    + created.scope()
+                    + "); store it now, it is not shown again");
       }
       return 0;
     }
@@ -53,7 +81,10 @@ public final class TokensCommand {
 
     @Override
     public Integer call() {
-      output.table(ctx.out(), new Api(ctx).all(ControlPlanePaths.TOKENS), List.of("id", "name", "scope", "created_at", "last_used_at", "revoked_at"));
+      output.table(
+          ctx.out(),
+          new Api(ctx).all(ControlPlanePaths.TOKENS),
+          List.of("id", "name", "scope", "created_at", "last_used_at", "revoked_at"));
       return 0;
     }
   }
@@ -61,7 +92,10 @@ public final class TokensCommand {
   @Command(name = "revoke", description = "Revoke an API token.")
   public static final class Revoke implements Callable<Integer> {
     private final CliContext ctx;
-    @Parameters(index = "0", paramLabel = "<token-id>") String id;
+
+    @Parameters(index = "0", paramLabel = "<token-id>")
+    String id;
+
     @Mixin Output output;
 
     public Revoke(CliContext ctx) {

@@ -12,14 +12,25 @@ import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Parameters;
 
 /** {@code umbra workspace create|list|use}. */
-@Command(name = "workspace", description = "Create, list and choose workspaces.", subcommands = {
-    WorkspaceCommand.Create.class, WorkspaceCommand.ListCmd.class, WorkspaceCommand.Use.class})
+@Command(
+    name = "workspace",
+    description = "Create, list and choose workspaces.",
+    subcommands = {
+      WorkspaceCommand.Create.class,
+      WorkspaceCommand.ListCmd.class,
+      WorkspaceCommand.Use.class
+    })
 public final class WorkspaceCommand {
 
-  @Command(name = "create", description = "Create a workspace (you become its owner) and switch to it.")
+  @Command(
+      name = "create",
+      description = "Create a workspace (you become its owner) and switch to it.")
   public static final class Create implements java.util.concurrent.Callable<Integer> {
     private final CliContext ctx;
-    @Parameters(index = "0", paramLabel = "<name>") String name;
+
+    @Parameters(index = "0", paramLabel = "<name>")
+    String name;
+
     @Mixin Output output;
 
     public Create(CliContext ctx) {
@@ -29,9 +40,17 @@ public final class WorkspaceCommand {
     @Override
     public Integer call() {
       Api api = new Api(ctx);
-      JsonObject ws = api.call("POST", ControlPlanePaths.WORKSPACES, new JsonObject().put("name", name));
+      JsonObject ws =
+          api.call("POST", ControlPlanePaths.WORKSPACES, new JsonObject().put("name", name));
       ctx.credentials().save(api.saved().withWorkspace(ws.getString("id"), ws.getString("name")));
-      output.print(ctx.out(), ws, "created workspace " + ws.getString("name") + " (" + ws.getString("id") + "); now using it");
+      output.print(
+          ctx.out(),
+          ws,
+          "created workspace "
+              + ws.getString("name")
+              + " ("
+              + ws.getString("id")
+              + "); now using it");
       return 0;
     }
   }
@@ -61,7 +80,10 @@ public final class WorkspaceCommand {
   @Command(name = "use", description = "Make a workspace the current one.")
   public static final class Use implements java.util.concurrent.Callable<Integer> {
     private final CliContext ctx;
-    @Parameters(index = "0", paramLabel = "<name|id>") String workspace;
+
+    @Parameters(index = "0", paramLabel = "<name|id>")
+    String workspace;
+
     @Mixin Output output;
 
     public Use(CliContext ctx) {
@@ -73,7 +95,10 @@ public final class WorkspaceCommand {
       Api api = new Api(ctx);
       JsonObject w = api.find(workspace);
       ctx.credentials().save(api.saved().withWorkspace(w.getString("id"), w.getString("name")));
-      output.print(ctx.out(), w, "now using workspace " + w.getString("name") + " (" + w.getString("id") + ")");
+      output.print(
+          ctx.out(),
+          w,
+          "now using workspace " + w.getString("name") + " (" + w.getString("id") + ")");
       return 0;
     }
   }

@@ -1,8 +1,8 @@
 package dev.umbra.cli.config;
 
 import dev.umbra.cli.CliException;
-import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.client.http.JsonText;
+import dev.umbra.crypto.keys.KeyFiles;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -17,7 +17,8 @@ import java.util.Set;
 
 /**
  * The CLI's login: {@code $UMBRA_HOME/cli/credentials.json} (0600 in a 0700 directory) holding the
- * control-plane URL, the API token and the current workspace. Loading refuses a file others can read.
+ * control-plane URL, the API token and the current workspace. Loading refuses a file others can
+ * read.
  */
 public final class Credentials {
   private final Path file;
@@ -31,7 +32,8 @@ public final class Credentials {
   }
 
   /** A saved login; {@link #toString()} never shows the token. */
-  public record Saved(String controlPlaneUrl, String apiToken, String workspaceId, String workspaceName) {
+  public record Saved(
+      String controlPlaneUrl, String apiToken, String workspaceId, String workspaceName) {
     public JsonObject toJson() {
       return new JsonObject()
           .put("control_plane_url", controlPlaneUrl)
@@ -46,7 +48,11 @@ public final class Credentials {
 
     @Override
     public String toString() {
-      return "Credentials[" + controlPlaneUrl + ", workspace " + workspaceName + ", token redacted]";
+      return "Credentials["
+          + controlPlaneUrl
+          + ", workspace "
+          + workspaceName
+          + ", token redacted]";
     }
   }
 
@@ -55,16 +61,25 @@ public final class Credentials {
       return Optional.empty();
     }
     try {
-      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
+      Set<PosixFilePermission> perms =
+          Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS);
       for (PosixFilePermission p : perms) {
         if (p.name().startsWith("GROUP") || p.name().startsWith("OTHERS")) {
-          throw new CliException(file + " can be read by others (mode " + PosixFilePermissions.toString(perms)
-              + "); fix it with: chmod 600 " + file);
+          throw new CliException(
+              file
+                  + " can be read by others (mode "
+                  + PosixFilePermissions.toString(perms)
+                  + "); fix it with: chmod 600 "
+                  + file);
         }
       }
       JsonObject j = JsonText.parseObject(Files.readString(file, StandardCharsets.UTF_8));
-      return Optional.of(new Saved(j.getString("control_plane_url"), j.getString("api_token"),
-          j.getString("workspace_id"), j.getString("workspace_name")));
+      return Optional.of(
+          new Saved(
+              j.getString("control_plane_url"),
+              j.getString("api_token"),
+              j.getString("workspace_id"),
+              j.getString("workspace_name")));
     } catch (IOException | RuntimeException e) {
       if (e instanceof CliException c) {
         throw c;
@@ -74,15 +89,21 @@ public final class Credentials {
   }
 
   public Saved require() {
-    return load().orElseThrow(() -> new CliException("not logged in: run `umbra login <control-plane-url>` first"));
+    return load()
+        .orElseThrow(
+            () -> new CliException("not logged in: run `umbra login <control-plane-url>` first"));
   }
 
   public void save(Saved s) {
     try {
       KeyFiles.ensurePrivateDirectory(file.getParent().getParent());
       KeyFiles.ensurePrivateDirectory(file.getParent());
-      Path tmp = Files.createTempFile(file.getParent(), ".credentials-", ".json",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              file.getParent(),
+              ".credentials-",
+              ".json",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, JsonText.encodePrettily(s.toJson()), StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {

@@ -15,16 +15,29 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code umbra device trust}: make this CLI a trusted device of the workspace. */
-@Command(name = "device", description = "This CLI as a device of the workspace (Workspace Protection).", subcommands = {DeviceCommand.Trust.class})
+@Command(
+    name = "device",
+    description = "This CLI as a device of the workspace (Workspace Protection).",
+    subcommands = {DeviceCommand.Trust.class})
 public final class DeviceCommand {
 
-  @Command(name = "trust", description = {
-      "Ask the workspace to trust this CLI: makes its keys, sends a signed request, shows the verification code",
-      "and waits until a trusted device approves it. On a workspace without a keyset, its owner's first device",
-      "creates the keyset and is trusted at once (non-interactive)."})
+  @Command(
+      name = "trust",
+      description = {
+        "Ask the workspace to trust this CLI: makes its keys, sends a signed request, shows the verification code",
+        "and waits until a trusted device approves it. On a workspace without a keyset, its owner's first device",
+        "creates the keyset and is trusted at once (non-interactive)."
+      })
   public static final class Trust extends InWorkspace {
-    @Option(names = "--name", description = "Device name (default: cli-<user>).") String name;
-    @Option(names = "--wait", paramLabel = "<seconds>", defaultValue = "600", description = "Seconds to wait for approval (0: do not wait).") int waitSeconds;
+    @Option(names = "--name", description = "Device name (default: cli-<user>).")
+    String name;
+
+    @Option(
+        names = "--wait",
+        paramLabel = "<seconds>",
+        defaultValue = "600",
+        description = "Seconds to wait for approval (0: do not wait).")
+    int waitSeconds;
 
     public Trust(CliContext ctx) {
       super(ctx);
@@ -35,11 +48,19 @@ public final class DeviceCommand {
       DeviceStore store = new DeviceStore(ctx.home(), w);
       WorkspaceProtection wp = new WorkspaceProtection(api, w, store);
       Optional<Device> existing = store.load();
-      Device d = store.loadOrCreate(name != null ? name : "cli-" + ctx.env().getOrDefault("USER", "user"));
+      Device d =
+          store.loadOrCreate(name != null ? name : "cli-" + ctx.env().getOrDefault("USER", "user"));
       Optional<Verified> ks = wp.keysetIfAny();
       if (ks.isEmpty()) {
         JsonObject row = wp.createKeyset(d);
-        output.print(ctx.out(), row, "created the workspace keyset; this CLI is trusted device " + d.id() + " (" + d.name() + ")");
+        output.print(
+            ctx.out(),
+            row,
+            "created the workspace keyset; this CLI is trusted device "
+                + d.id()
+                + " ("
+                + d.name()
+                + ")");
         return;
       }
       Verified v = ks.get();
@@ -51,7 +72,9 @@ public final class DeviceCommand {
           if (e.status() != 404) {
             throw e;
           }
-          row = wp.requestTrust(d); // the keys exist here but the request never arrived: send it again
+          row =
+              wp.requestTrust(
+                  d); // the keys exist here but the request never arrived: send it again
         }
       } else {
         try {
@@ -80,15 +103,23 @@ public final class DeviceCommand {
       }
       String status = row.getString("status");
       if ("pending".equals(status)) {
-        output.print(ctx.out(), row.put("verification_code", code), "waiting for approval of device " + d.id() + " (code " + code + ")");
+        output.print(
+            ctx.out(),
+            row.put("verification_code", code),
+            "waiting for approval of device " + d.id() + " (code " + code + ")");
         return;
       }
       if (!"trusted".equals(status)) {
-        throw new CliException("this device was " + status + "; run `umbra device trust` again after removing " + store.dir());
+        throw new CliException(
+            "this device was "
+                + status
+                + "; run `umbra device trust` again after removing "
+                + store.dir());
       }
       v = wp.keyset();
       if (wp.verifiedCredential(row, v).isEmpty()) {
-        throw new CliException("the control plane says this device is trusted, but its credential does not verify against the workspace key: refusing");
+        throw new CliException(
+            "the control plane says this device is trusted, but its credential does not verify against the workspace key: refusing");
       }
       wp.unlock();
       output.print(ctx.out(), row, "this CLI is trusted device " + d.id() + " (" + d.name() + ")");

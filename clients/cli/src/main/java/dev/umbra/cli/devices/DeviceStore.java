@@ -1,12 +1,12 @@
 package dev.umbra.cli.devices;
 
 import dev.umbra.cli.CliException;
+import dev.umbra.client.http.JsonText;
+import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.sign.Signed;
-import dev.umbra.client.trust.TrustModel;
-import dev.umbra.client.http.JsonText;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -56,15 +56,23 @@ public final class DeviceStore {
     }
     try {
       JsonObject j = JsonText.parseObject(Files.readString(meta, StandardCharsets.UTF_8));
-      return Optional.of(new Device(UUID.fromString(j.getString("device_id")), j.getString("name"),
-          KeyFiles.loadEd25519(dir.resolve("ed25519.key")), KeyFiles.loadP256(dir.resolve("p256.key"))));
+      return Optional.of(
+          new Device(
+              UUID.fromString(j.getString("device_id")),
+              j.getString("name"),
+              KeyFiles.loadEd25519(dir.resolve("ed25519.key")),
+              KeyFiles.loadP256(dir.resolve("p256.key"))));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + meta + ": " + e.getMessage(), e);
     }
   }
 
   public Device require() {
-    return load().orElseThrow(() -> new CliException("this CLI is not a device of the workspace yet: run `umbra device trust`"));
+    return load()
+        .orElseThrow(
+            () ->
+                new CliException(
+                    "this CLI is not a device of the workspace yet: run `umbra device trust`"));
   }
 
   /** Makes a new identity (keys first, then device.json), or returns the existing one. */
@@ -79,7 +87,12 @@ public final class DeviceStore {
     Ed25519KeyPair ed = KeyFiles.loadOrGenerateEd25519(dir.resolve("ed25519.key"));
     P256KeyPair p = KeyFiles.loadOrGenerateP256(dir.resolve("p256.key"));
     UUID id = UUID.randomUUID();
-    write("device.json", new JsonObject().put("device_id", id.toString()).put("workspace_id", workspaceId.toString()).put("name", name));
+    write(
+        "device.json",
+        new JsonObject()
+            .put("device_id", id.toString())
+            .put("workspace_id", workspaceId.toString())
+            .put("name", name));
     return new Device(id, name, ed, p);
   }
 
@@ -93,7 +106,10 @@ public final class DeviceStore {
     }
     try {
       JsonObject j = JsonText.parseObject(Files.readString(f, StandardCharsets.UTF_8));
-      return Optional.of(new Pin(Signed.fromJson(j.getJsonObject("root")), Signed.fromJson(j.getJsonObject("current"))));
+      return Optional.of(
+          new Pin(
+              Signed.fromJson(j.getJsonObject("root")),
+              Signed.fromJson(j.getJsonObject("current"))));
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + f + ": " + e.getMessage(), e);
     }
@@ -101,7 +117,9 @@ public final class DeviceStore {
 
   public void savePin(Pin pin) {
     KeyFiles.ensurePrivateDirectory(dir);
-    write("pin.json", new JsonObject().put("root", pin.root().toJson()).put("current", pin.current().toJson()));
+    write(
+        "pin.json",
+        new JsonObject().put("root", pin.root().toJson()).put("current", pin.current().toJson()));
   }
 
   /** Forgets this device (its keys and pin), e.g. after it was revoked. */
@@ -110,18 +128,29 @@ public final class DeviceStore {
       try {
         Files.deleteIfExists(dir.resolve(f));
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot delete " + dir.resolve(f) + ": " + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "cannot delete " + dir.resolve(f) + ": " + e.getMessage(), e);
       }
     }
   }
 
   private void write(String name, JsonObject j) {
     try {
-      Path tmp = Files.createTempFile(dir, "." + name, ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              dir,
+              "." + name,
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, JsonText.encodePrettily(j), StandardCharsets.UTF_8);
-      Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      Files.move(
+          tmp,
+          dir.resolve(name),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);
     }
   }
 }

@@ -3,16 +3,16 @@ package dev.umbra.cli.devices;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.devices.DeviceStore.Device;
-import dev.umbra.crypto.CryptoException;
-import dev.umbra.crypto.envelope.WorkspaceKeyEnvelope;
-import dev.umbra.crypto.keys.P256KeyPair;
-import dev.umbra.crypto.sign.VerificationCodes;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.trust.KeysetChain;
-import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustModel.Credential;
 import dev.umbra.client.trust.TrustModel.Keyset;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.envelope.WorkspaceKeyEnvelope;
+import dev.umbra.crypto.keys.P256KeyPair;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.crypto.sign.VerificationCodes;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -73,14 +73,22 @@ public final class WorkspaceProtection {
     Optional<DeviceStore.Pin> pin = store.pin();
     if (chain.isEmpty()) {
       if (pin.isPresent()) {
-        throw new CliException("the control plane shows no keyset, but this device pinned one: refusing (docs/device-trust.md)");
+        throw new CliException(
+            "the control plane shows no keyset, but this device pinned one: refusing (docs/device-trust.md)");
       }
       return Optional.empty();
     }
-    return Optional.of(verify(chain, pin.map(DeviceStore.Pin::root).orElse(null), pin.map(DeviceStore.Pin::current).orElse(null)));
+    return Optional.of(
+        verify(
+            chain,
+            pin.map(DeviceStore.Pin::root).orElse(null),
+            pin.map(DeviceStore.Pin::current).orElse(null)));
   }
 
-  /** Verifies {@code chain} from a pinned root (or from its own first entry when none) and pins the result. */
+  /**
+   * Verifies {@code chain} from a pinned root (or from its own first entry when none) and pins the
+   * result.
+   */
   public Verified verify(List<Signed> chain, Signed pinnedRoot, Signed pinnedCurrent) {
     try {
       Keyset current;
@@ -88,24 +96,34 @@ public final class WorkspaceProtection {
         current = KeysetChain.verifyFromStart(wid, chain);
       } else {
         if (chain.isEmpty() || !chain.get(0).equals(pinnedRoot)) {
-          throw new CliException("the control plane shows another workspace key than the one this device pinned: refusing");
+          throw new CliException(
+              "the control plane shows another workspace key than the one this device pinned: refusing");
         }
         Signed from = pinnedCurrent == null ? pinnedRoot : pinnedCurrent;
         current = KeysetChain.verifyFrom(Keyset.of(from), from, chain);
       }
-      Signed currentSigned = chain.stream().filter(s -> Keyset.of(s).version() == current.version()).findFirst().orElseThrow();
+      Signed currentSigned =
+          chain.stream()
+              .filter(s -> Keyset.of(s).version() == current.version())
+              .findFirst()
+              .orElseThrow();
       Verified v = new Verified(Keyset.of(chain.get(0)), chain.get(0), current, currentSigned);
       if (store.load().isPresent()) {
         store.savePin(new DeviceStore.Pin(v.rootSigned(), v.currentSigned()));
       }
       return v;
     } catch (CryptoException e) {
-      throw new CliException("the workspace keyset chain does not verify: " + e.getMessage() + " (refusing)");
+      throw new CliException(
+          "the workspace keyset chain does not verify: " + e.getMessage() + " (refusing)");
     }
   }
 
   public Verified keyset() {
-    return keysetIfAny().orElseThrow(() -> new CliException("the workspace has no keyset yet: its first owner runs `umbra device trust`"));
+    return keysetIfAny()
+        .orElseThrow(
+            () ->
+                new CliException(
+                    "the workspace has no keyset yet: its first owner runs `umbra device trust`"));
   }
 
   /** Opens this device's envelope and checks the keys inside are the verified current keyset's. */
@@ -115,12 +133,17 @@ public final class WorkspaceProtection {
     JsonObject e = api.get(base() + "/devices/" + d.id() + "/envelope");
     int version = e.getInteger("keyset_version", -1);
     if (version != v.current().version()) {
-      throw new CliException("this device has no envelope of the current keyset (version " + v.current().version() + "): is it still trusted?");
+      throw new CliException(
+          "this device has no envelope of the current keyset (version "
+              + v.current().version()
+              + "): is it still trusted?");
     }
-    return openChecked(KeysetBundle.envelopeFrom(e.getJsonObject("envelope")), d.envelope(), v, "device", d.id());
+    return openChecked(
+        KeysetBundle.envelopeFrom(e.getJsonObject("envelope")), d.envelope(), v, "device", d.id());
   }
 
-  static KeysetBundle openChecked(WorkspaceKeyEnvelope env, P256KeyPair key, Verified v, String kind, UUID id) {
+  static KeysetBundle openChecked(
+      WorkspaceKeyEnvelope env, P256KeyPair key, Verified v, String kind, UUID id) {
     KeysetBundle b;
     try {
       b = KeysetBundle.open(env, key, v.current().workspaceId(), v.current().version(), kind, id);
@@ -128,7 +151,8 @@ public final class WorkspaceProtection {
       throw new CliException("the keyset envelope does not open: " + e.getMessage());
     }
     if (!b.matches(v.current())) {
-      throw new CliException("the keyset in the envelope is not the verified workspace keyset: refusing");
+      throw new CliException(
+          "the keyset in the envelope is not the verified workspace keyset: refusing");
     }
     return b;
   }
@@ -146,11 +170,20 @@ public final class WorkspaceProtection {
     KeysetBundle b = KeysetBundle.generate(wid);
     Signed keyset = Signed.sign(b.publicKeyset(clock.instant()).fields(), b.signing().privateKey());
     Signed req = Signed.sign(request(d).fields(), d.signing().privateKey());
-    Signed cred = Signed.sign(new Credential(wid, d.id(), 1, d.keys(), d.name(), KIND, now()).fields(), b.signing().privateKey());
+    Signed cred =
+        Signed.sign(
+            new Credential(wid, d.id(), 1, d.keys(), d.name(), KIND, now()).fields(),
+            b.signing().privateKey());
     WorkspaceKeyEnvelope env = b.seal(d.envelope().publicKey(), "device", d.id());
-    JsonObject r = api.call("POST", base() + "/keyset", new JsonObject()
-        .put("keyset", keyset.toJson()).put("request", req.toJson()).put("credential", cred.toJson())
-        .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
+    JsonObject r =
+        api.call(
+            "POST",
+            base() + "/keyset",
+            new JsonObject()
+                .put("keyset", keyset.toJson())
+                .put("request", req.toJson())
+                .put("credential", cred.toJson())
+                .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
     store.savePin(new DeviceStore.Pin(keyset, keyset));
     return r;
   }
@@ -165,7 +198,10 @@ public final class WorkspaceProtection {
     return TrustModel.verificationCode(wid, keys, v.root().signingKey());
   }
 
-  /** The device's request as its own signature vouches for it (the row's other columns are not used). */
+  /**
+   * The device's request as its own signature vouches for it (the row's other columns are not
+   * used).
+   */
   public TrustModel.Request verifiedRequest(JsonObject row) {
     try {
       TrustModel.Request r = TrustModel.Request.of(Signed.fromJson(row.getJsonObject("request")));
@@ -178,7 +214,10 @@ public final class WorkspaceProtection {
     }
   }
 
-  /** A device's credential if the verified current workspace key signed it for exactly this row's request keys. */
+  /**
+   * A device's credential if the verified current workspace key signed it for exactly this row's
+   * request keys.
+   */
   public Optional<Credential> verifiedCredential(JsonObject row, Verified v) {
     if (row.getJsonObject("credential") == null || !"trusted".equals(row.getString("status"))) {
       return Optional.empty();
@@ -188,7 +227,9 @@ public final class WorkspaceProtection {
       Signed s = Signed.fromJson(row.getJsonObject("credential"));
       Credential c = Credential.of(s);
       s.verify(v.current().signingKey());
-      if (!c.workspaceId().equals(wid) || !c.deviceId().equals(r.deviceId()) || c.keysetVersion() != v.current().version()
+      if (!c.workspaceId().equals(wid)
+          || !c.deviceId().equals(r.deviceId())
+          || c.keysetVersion() != v.current().version()
           || !c.keys().equals(r.keys())) {
         return Optional.empty();
       }
@@ -198,20 +239,24 @@ public final class WorkspaceProtection {
     }
   }
 
-  /** This device and its own credential, verified against the keyset chain (see {@link #trusted()}). */
+  /**
+   * This device and its own credential, verified against the keyset chain (see {@link #trusted()}).
+   */
   public record Trusted(Device device, Signed credential, int keysetVersion) {}
 
   /**
    * This device as a trusted device of the workspace: its credential checked against the verified
-   * current keyset and naming this device's keys. Anything else is an error that says what
-   * happened and what to do (not yet approved, revoked, unknown to the workspace, no valid
-   * credential); there is no state in which a caller gets "not trusted" and carries on without it.
+   * current keyset and naming this device's keys. Anything else is an error that says what happened
+   * and what to do (not yet approved, revoked, unknown to the workspace, no valid credential);
+   * there is no state in which a caller gets "not trusted" and carries on without it.
    */
   public Trusted trusted() {
     return trusted(keyset());
   }
 
-  /** As {@link #trusted()}, against a keyset chain the caller verified already (one request fewer). */
+  /**
+   * As {@link #trusted()}, against a keyset chain the caller verified already (one request fewer).
+   */
   public Trusted trusted(Verified v) {
     Device d = store.require();
     return trusted(v, d, ownRow(d));
@@ -225,17 +270,21 @@ public final class WorkspaceProtection {
       if (e.status() != 404) {
         throw e;
       }
-      throw new CliException("this CLI's device " + d.id() + " is not a device of the workspace (its request was rejected,"
-          + " or never arrived): run `umbra device trust` to ask again");
+      throw new CliException(
+          "this CLI's device "
+              + d.id()
+              + " is not a device of the workspace (its request was rejected,"
+              + " or never arrived): run `umbra device trust` to ask again");
     }
   }
 
   /**
-   * As {@link #trusted()}, but empty when this CLI holds no device identity for the workspace or the
-   * workspace has no keyset (no Workspace Protection). The device row and the keyset chain do not
-   * depend on each other, so the row is fetched while the chain is fetched and verified (one round
-   * trip fewer on the start-up path, docs/cli.md "Start-up"); the row is judged only against the
-   * verified chain, exactly as {@link #trusted(Verified)} does, and every refusal is the same error.
+   * As {@link #trusted()}, but empty when this CLI holds no device identity for the workspace or
+   * the workspace has no keyset (no Workspace Protection). The device row and the keyset chain do
+   * not depend on each other, so the row is fetched while the chain is fetched and verified (one
+   * round trip fewer on the start-up path, docs/cli.md "Start-up"); the row is judged only against
+   * the verified chain, exactly as {@link #trusted(Verified)} does, and every refusal is the same
+   * error.
    */
   public Optional<Trusted> trustedIfAny() {
     Optional<Device> device = store.load();
@@ -244,13 +293,17 @@ public final class WorkspaceProtection {
     }
     Device d = device.get();
     CompletableFuture<JsonObject> row = new CompletableFuture<>();
-    Thread.ofPlatform().daemon().name("umbra-device-row").start(() -> {
-      try {
-        row.complete(ownRow(d));
-      } catch (Throwable t) {
-        row.completeExceptionally(t);
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("umbra-device-row")
+        .start(
+            () -> {
+              try {
+                row.complete(ownRow(d));
+              } catch (Throwable t) {
+                row.completeExceptionally(t);
+              }
+            });
     Optional<Verified> keyset = keysetIfAny();
     if (keyset.isEmpty()) {
       return Optional.empty();
@@ -267,17 +320,34 @@ public final class WorkspaceProtection {
   private Trusted trusted(Verified v, Device d, JsonObject row) {
     String status = row.getString("status");
     if ("pending".equals(status)) {
-      throw new CliException("this CLI's device " + d.id() + " is not yet approved: a trusted device of the workspace must run"
-          + " `umbra devices approve " + d.id() + " --code " + code(d.keys(), v) + "` (check the code with `umbra device trust`)");
+      throw new CliException(
+          "this CLI's device "
+              + d.id()
+              + " is not yet approved: a trusted device of the workspace must run"
+              + " `umbra devices approve "
+              + d.id()
+              + " --code "
+              + code(d.keys(), v)
+              + "` (check the code with `umbra device trust`)");
     }
     if ("revoked".equals(status)) {
-      throw new CliException("this CLI's device " + d.id() + " was revoked from the workspace, so it gets no device-bound"
-          + " session and no unbound one either: if that was a mistake, ask a workspace admin; to enrol this CLI again,"
-          + " remove " + store.dir() + " and run `umbra device trust` (an admin approves the new device)");
+      throw new CliException(
+          "this CLI's device "
+              + d.id()
+              + " was revoked from the workspace, so it gets no device-bound"
+              + " session and no unbound one either: if that was a mistake, ask a workspace admin; to enrol this CLI again,"
+              + " remove "
+              + store.dir()
+              + " and run `umbra device trust` (an admin approves the new device)");
     }
-    Credential c = verifiedCredential(row, v).orElseThrow(() -> new CliException(
-        "this device has no valid credential of the current keyset (version " + v.current().version()
-            + "): run `umbra device trust`"));
+    Credential c =
+        verifiedCredential(row, v)
+            .orElseThrow(
+                () ->
+                    new CliException(
+                        "this device has no valid credential of the current keyset (version "
+                            + v.current().version()
+                            + "): run `umbra device trust`"));
     if (!c.keys().equals(d.keys())) {
       throw new CliException("the credential names other keys than this device's: refusing");
     }
@@ -292,7 +362,10 @@ public final class WorkspaceProtection {
     return trusted().credential();
   }
 
-  /** As {@link #ownCredential()}, against a keyset chain the caller verified already (one request fewer). */
+  /**
+   * As {@link #ownCredential()}, against a keyset chain the caller verified already (one request
+   * fewer).
+   */
   public Signed ownCredential(Verified keyset) {
     return trusted(keyset).credential();
   }
@@ -308,13 +381,18 @@ public final class WorkspaceProtection {
     return api.trust(workspaceId).map(t -> t.device().id());
   }
 
-  /** Approves a pending device after the human compared codes; refuses when the typed code differs. */
+  /**
+   * Approves a pending device after the human compared codes; refuses when the typed code differs.
+   */
   public JsonObject approve(UUID deviceId, String typedCode) {
     JsonObject row = api.get(base() + "/devices/" + deviceId);
     TrustModel.Request r = verifiedRequest(row);
     Verified v = keyset();
-    if (typedCode == null || !VerificationCodes.matches(typedCode, TrustModel.codePayload(wid, r.keys(), v.root().signingKey()))) {
-      throw new CliException("the verification code does not match this device's keys: do not approve it (it may not be the device you think)");
+    if (typedCode == null
+        || !VerificationCodes.matches(
+            typedCode, TrustModel.codePayload(wid, r.keys(), v.root().signingKey()))) {
+      throw new CliException(
+          "the verification code does not match this device's keys: do not approve it (it may not be the device you think)");
     }
     return approveVerified(r, unlock(), v);
   }
@@ -325,41 +403,69 @@ public final class WorkspaceProtection {
   }
 
   JsonObject approveVerified(TrustModel.Request r, KeysetBundle b, Verified v) {
-    Signed cred = Signed.sign(new Credential(wid, r.deviceId(), v.current().version(), r.keys(), r.name(), r.kind(), now()).fields(), b.signing().privateKey());
+    Signed cred =
+        Signed.sign(
+            new Credential(
+                    wid, r.deviceId(), v.current().version(), r.keys(), r.name(), r.kind(), now())
+                .fields(),
+            b.signing().privateKey());
     WorkspaceKeyEnvelope env = b.seal(r.keys().envelopeKey(), "device", r.deviceId());
-    return api.call("POST", base() + "/devices/" + r.deviceId() + "/approval", new JsonObject()
-        .put("credential", cred.toJson()).put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
+    return api.call(
+        "POST",
+        base() + "/devices/" + r.deviceId() + "/approval",
+        new JsonObject()
+            .put("credential", cred.toJson())
+            .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
   }
 
   /** Revokes a device with a revocation signed by the workspace key. */
   public JsonObject revoke(UUID deviceId) {
     KeysetBundle b = unlock();
-    Signed rev = Signed.sign(new TrustModel.Revocation(wid, deviceId, now()).fields(), b.signing().privateKey());
-    return api.call("POST", base() + "/devices/" + deviceId + "/revocation", new JsonObject().put("revocation", rev.toJson()));
+    Signed rev =
+        Signed.sign(
+            new TrustModel.Revocation(wid, deviceId, now()).fields(), b.signing().privateKey());
+    return api.call(
+        "POST",
+        base() + "/devices/" + deviceId + "/revocation",
+        new JsonObject().put("revocation", rev.toJson()));
   }
 
   /**
-   * Rotates the keyset: a new version signed by the current key, new credentials and envelopes
-   * for every trusted device whose credential verifies (any other "trusted" device the control
-   * plane lists makes the rotation fail), and re-wrapped Recovery Kits.
+   * Rotates the keyset: a new version signed by the current key, new credentials and envelopes for
+   * every trusted device whose credential verifies (any other "trusted" device the control plane
+   * lists makes the rotation fail), and re-wrapped Recovery Kits.
    */
   public JsonObject rotate() {
     KeysetBundle old = unlock();
     Verified v = keyset();
     KeysetBundle next = old.next();
-    Signed keyset = Signed.sign(next.publicKeyset(clock.instant()).fields(), old.signing().privateKey());
+    Signed keyset =
+        Signed.sign(next.publicKeyset(clock.instant()).fields(), old.signing().privateKey());
     JsonArray devices = new JsonArray();
     for (Object o : api.all(base() + "/devices")) {
       JsonObject row = (JsonObject) o;
       if (!"trusted".equals(row.getString("status"))) {
         continue;
       }
-      Credential c = verifiedCredential(row, v).orElseThrow(() -> new CliException(
-          "device " + row.getString("id") + " is listed as trusted but the workspace key never signed it: refusing to rotate (report this: the control plane may be compromised)"));
-      Signed cred = Signed.sign(new Credential(wid, c.deviceId(), next.version(), c.keys(), c.name(), c.kind(), now()).fields(), next.signing().privateKey());
+      Credential c =
+          verifiedCredential(row, v)
+              .orElseThrow(
+                  () ->
+                      new CliException(
+                          "device "
+                              + row.getString("id")
+                              + " is listed as trusted but the workspace key never signed it: refusing to rotate (report this: the control plane may be compromised)"));
+      Signed cred =
+          Signed.sign(
+              new Credential(wid, c.deviceId(), next.version(), c.keys(), c.name(), c.kind(), now())
+                  .fields(),
+              next.signing().privateKey());
       WorkspaceKeyEnvelope env = next.seal(c.keys().envelopeKey(), "device", c.deviceId());
-      devices.add(new JsonObject().put("device_id", c.deviceId().toString()).put("credential", cred.toJson())
-          .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
+      devices.add(
+          new JsonObject()
+              .put("device_id", c.deviceId().toString())
+              .put("credential", cred.toJson())
+              .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
     }
     JsonArray kits = new JsonArray();
     for (Object o : api.get(base() + "/recovery-kits").getJsonArray("items", new JsonArray())) {
@@ -374,11 +480,20 @@ public final class WorkspaceProtection {
       TrustModel.RecoveryKit kit = TrustModel.RecoveryKit.of(kitSigned);
       Signed resigned = Signed.sign(kit.fields(), next.signing().privateKey());
       WorkspaceKeyEnvelope env = next.seal(kit.publicKey(), "recovery", kit.kitId());
-      kits.add(new JsonObject().put("kit_id", kit.kitId().toString()).put("kit", resigned.toJson())
-          .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
+      kits.add(
+          new JsonObject()
+              .put("kit_id", kit.kitId().toString())
+              .put("kit", resigned.toJson())
+              .put("envelope", new JsonObject(new String(env.toJson(), StandardCharsets.UTF_8))));
     }
-    JsonObject r = api.call("POST", base() + "/keyset/rotations", new JsonObject().put("keyset", keyset.toJson())
-        .put("devices", devices).put("recovery_kits", kits));
+    JsonObject r =
+        api.call(
+            "POST",
+            base() + "/keyset/rotations",
+            new JsonObject()
+                .put("keyset", keyset.toJson())
+                .put("devices", devices)
+                .put("recovery_kits", kits));
     keyset();
     return r;
   }

@@ -23,16 +23,21 @@ import org.slf4j.spi.SLF4JServiceProvider;
  * level, thread, logger, message); nothing else is loaded. Logback reads and compiles its XML
  * configuration at the first logger, which cost a short command a quarter of its run; a CLI prints
  * its results itself and needs a log only for the rare warning of a library (Vert.x, Netty).
- * Selected with the system property {@code slf4j.provider} before the first logger exists
- * ({@link #install()}); {@code umbra dev} and {@code umbra daemon run} keep logback.
+ * Selected with the system property {@code slf4j.provider} before the first logger exists ({@link
+ * #install()}); {@code umbra dev} and {@code umbra daemon run} keep logback.
  */
 public final class CliLogging implements SLF4JServiceProvider {
-  private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX", Locale.ROOT).withZone(ZoneOffset.UTC);
+  private static final DateTimeFormatter TIME =
+      DateTimeFormatter.ofPattern("yyyy-MM-dd'T'HH:mm:ss.SSSX", Locale.ROOT)
+          .withZone(ZoneOffset.UTC);
   private final IMarkerFactory markers = new BasicMarkerFactory();
   private final MDCAdapter mdc = new NOPMDCAdapter();
   private ILoggerFactory factory;
 
-  /** Makes this the SLF4J backend of this JVM, unless one was named already; call before any logger is made. */
+  /**
+   * Makes this the SLF4J backend of this JVM, unless one was named already; call before any logger
+   * is made.
+   */
   public static void install() {
     if (System.getProperty("slf4j.provider") == null) {
       System.setProperty("slf4j.provider", CliLogging.class.getName());
@@ -43,7 +48,10 @@ public final class CliLogging implements SLF4JServiceProvider {
     }
   }
 
-  /** The threshold named by {@code UMBRA_LOG_LEVEL} (system property first, then the environment); WARN when unset or unknown. */
+  /**
+   * The threshold named by {@code UMBRA_LOG_LEVEL} (system property first, then the environment);
+   * WARN when unset or unknown.
+   */
   static Level threshold(String configured) {
     if (configured != null) {
       for (Level l : Level.values()) {
@@ -101,11 +109,30 @@ public final class CliLogging implements SLF4JServiceProvider {
       return threshold != null && l.toInt() >= threshold.toInt();
     }
 
-    @Override public boolean isTraceEnabled() { return on(Level.TRACE); }
-    @Override public boolean isDebugEnabled() { return on(Level.DEBUG); }
-    @Override public boolean isInfoEnabled() { return on(Level.INFO); }
-    @Override public boolean isWarnEnabled() { return on(Level.WARN); }
-    @Override public boolean isErrorEnabled() { return on(Level.ERROR); }
+    @Override
+    public boolean isTraceEnabled() {
+      return on(Level.TRACE);
+    }
+
+    @Override
+    public boolean isDebugEnabled() {
+      return on(Level.DEBUG);
+    }
+
+    @Override
+    public boolean isInfoEnabled() {
+      return on(Level.INFO);
+    }
+
+    @Override
+    public boolean isWarnEnabled() {
+      return on(Level.WARN);
+    }
+
+    @Override
+    public boolean isErrorEnabled() {
+      return on(Level.ERROR);
+    }
 
     @Override
     protected String getFullyQualifiedCallerName() {
@@ -113,12 +140,20 @@ public final class CliLogging implements SLF4JServiceProvider {
     }
 
     @Override
-    protected void handleNormalizedLoggingCall(Level level, Marker marker, String pattern, Object[] args, Throwable t) {
+    protected void handleNormalizedLoggingCall(
+        Level level, Marker marker, String pattern, Object[] args, Throwable t) {
       String message = MessageFormatter.basicArrayFormat(pattern, args);
-      StringBuilder line = new StringBuilder(96)
-          .append(TIME.format(Instant.now())).append(' ')
-          .append(String.format(Locale.ROOT, "%-5s", level)).append(" [").append(Thread.currentThread().getName()).append("] ")
-          .append(name).append(" - ").append(message);
+      StringBuilder line =
+          new StringBuilder(96)
+              .append(TIME.format(Instant.now()))
+              .append(' ')
+              .append(String.format(Locale.ROOT, "%-5s", level))
+              .append(" [")
+              .append(Thread.currentThread().getName())
+              .append("] ")
+              .append(name)
+              .append(" - ")
+              .append(message);
       synchronized (out) {
         out.println(line);
         if (t != null) {

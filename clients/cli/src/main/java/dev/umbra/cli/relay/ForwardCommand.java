@@ -13,13 +13,31 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code umbra forward <machine> <localport>:<host>:<port>}: until Ctrl-C. */
-@Command(name = "forward", description = "Forward a local TCP port to host:port as seen from a machine, end-to-end encrypted.")
+@Command(
+    name = "forward",
+    description =
+        "Forward a local TCP port to host:port as seen from a machine, end-to-end encrypted.")
 public final class ForwardCommand implements Callable<Integer> {
   private final CliContext ctx;
-  @Parameters(index = "0", paramLabel = "<machine>", description = "Machine id or name.") String machine;
-  @Parameters(index = "1", paramLabel = "<localport>:<host>:<port>") String spec;
-  @Option(names = "--bind", paramLabel = "<address>", defaultValue = "127.0.0.1", description = "Local address to listen on (default: ${DEFAULT-VALUE}).") String bind;
-  @Option(names = "--psk", description = "The workspace PSK when the workspace requires one; else UMBRA_PSK.") String psk;
+
+  @Parameters(index = "0", paramLabel = "<machine>", description = "Machine id or name.")
+  String machine;
+
+  @Parameters(index = "1", paramLabel = "<localport>:<host>:<port>")
+  String spec;
+
+  @Option(
+      names = "--bind",
+      paramLabel = "<address>",
+      defaultValue = "127.0.0.1",
+      description = "Local address to listen on (default: ${DEFAULT-VALUE}).")
+  String bind;
+
+  @Option(
+      names = "--psk",
+      description = "The workspace PSK when the workspace requires one; else UMBRA_PSK.")
+  String psk;
+
   @Mixin WorkspaceOption ws;
 
   public ForwardCommand(CliContext ctx) {
@@ -61,10 +79,33 @@ public final class ForwardCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     Spec s = Spec.parse(spec);
     try (RelayAccess<RelayClient> relay = RelayAccess.connect(ctx, ws.value(), machine, psk)) {
-      NetServer server = PortForward.listen(relay.vertx(), relay.client(), relay.machineId(), relay.daemonKey(), bind, s.localPort(), s.host(), s.port(),
-              e -> ctx.err().println("umbra forward: a connection failed: " + e.getMessage()))
-          .toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-      ctx.out().println("forwarding " + bind + ":" + server.actualPort() + " -> " + machine + " " + s.host() + ":" + s.port() + " (Ctrl-C to stop)");
+      NetServer server =
+          PortForward.listen(
+                  relay.vertx(),
+                  relay.client(),
+                  relay.machineId(),
+                  relay.daemonKey(),
+                  bind,
+                  s.localPort(),
+                  s.host(),
+                  s.port(),
+                  e -> ctx.err().println("umbra forward: a connection failed: " + e.getMessage()))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(30, TimeUnit.SECONDS);
+      ctx.out()
+          .println(
+              "forwarding "
+                  + bind
+                  + ":"
+                  + server.actualPort()
+                  + " -> "
+                  + machine
+                  + " "
+                  + s.host()
+                  + ":"
+                  + s.port()
+                  + " (Ctrl-C to stop)");
       ctx.out().flush();
       new CountDownLatch(1).await();
       return 0;

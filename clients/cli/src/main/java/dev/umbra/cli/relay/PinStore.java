@@ -25,7 +25,10 @@ public final class PinStore {
     this.root = umbraHome.resolve("cli").resolve("pins");
   }
 
-  /** The key to use for {@code machine}: the pinned one, which must equal {@code fromRecord}; pins it on first use. */
+  /**
+   * The key to use for {@code machine}: the pinned one, which must equal {@code fromRecord}; pins
+   * it on first use.
+   */
   public X25519PublicKey check(UUID workspace, String machine, X25519PublicKey fromRecord) {
     if (!machine.matches("[A-Za-z0-9._:-]{1,128}")) {
       throw new CliException("not a machine id: " + machine);
@@ -36,9 +39,17 @@ public final class PinStore {
       if (Files.exists(file)) {
         String pinned = Files.readString(file, StandardCharsets.US_ASCII).trim();
         if (!pinned.equals(seen)) {
-          throw new CliException("the key of machine " + machine + " changed since it was first used (pinned "
-              + pinned.substring(0, 16) + "..., now " + seen.substring(0, 16) + "...): refusing to connect. "
-              + "If the machine was re-installed, remove " + file + " after checking with its owner.");
+          throw new CliException(
+              "the key of machine "
+                  + machine
+                  + " changed since it was first used (pinned "
+                  + pinned.substring(0, 16)
+                  + "..., now "
+                  + seen.substring(0, 16)
+                  + "...): refusing to connect. "
+                  + "If the machine was re-installed, remove "
+                  + file
+                  + " after checking with its owner.");
         }
         return fromRecord;
       }
@@ -46,7 +57,12 @@ public final class PinStore {
       KeyFiles.ensurePrivateDirectory(root.getParent());
       KeyFiles.ensurePrivateDirectory(root);
       KeyFiles.ensurePrivateDirectory(file.getParent());
-      Path tmp = Files.createTempFile(file.getParent(), ".pin-", ".tmp", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              file.getParent(),
+              ".pin-",
+              ".tmp",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, seen + "\n", StandardCharsets.US_ASCII);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
       return fromRecord;

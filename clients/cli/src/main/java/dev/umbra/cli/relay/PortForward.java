@@ -1,7 +1,7 @@
 package dev.umbra.cli.relay;
 
-import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.client.channel.SocketPipe;
+import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.TcpForward;
 import io.vertx.core.Future;
@@ -19,30 +19,52 @@ import java.util.function.Consumer;
 public final class PortForward {
   private PortForward() {}
 
-  /** Listens on {@code bindHost:localPort} (0 for any free port); the future gives the server (see actualPort()). */
+  /**
+   * Listens on {@code bindHost:localPort} (0 for any free port); the future gives the server (see
+   * actualPort()).
+   */
   public static Future<NetServer> listen(
-      Vertx vertx, RelayClient client, String target, X25519PublicKey daemonKey, String bindHost, int localPort,
-      String host, int port, Consumer<Throwable> onStreamError) {
-    ChannelStart start = ChannelStart.newBuilder().setForward(TcpForward.newBuilder().setHost(host).setPort(port)).build();
+      Vertx vertx,
+      RelayClient client,
+      String target,
+      X25519PublicKey daemonKey,
+      String bindHost,
+      int localPort,
+      String host,
+      int port,
+      Consumer<Throwable> onStreamError) {
+    ChannelStart start =
+        ChannelStart.newBuilder()
+            .setForward(TcpForward.newBuilder().setHost(host).setPort(port))
+            .build();
     Promise<NetServer> listening = Promise.promise();
-    client.context().runOnContext(v -> vertx
-        .createNetServer(new NetServerOptions().setTcpNoDelay(true))
-        .connectHandler(sock -> {
-          sock.pause();
-          client.open(target, daemonKey, start).onComplete(ar -> {
-            if (ar.failed()) {
-              onStreamError.accept(ar.cause());
-              sock.close();
-              return;
-            }
-            SocketPipe pipe = new SocketPipe(vertx, ar.result().channel(), sock);
-            pipe.start();
-            ar.result().listen(pipe);
-            sock.resume();
-          });
-        })
-        .listen(localPort, bindHost)
-        .onComplete(listening));
+    client
+        .context()
+        .runOnContext(
+            v ->
+                vertx
+                    .createNetServer(new NetServerOptions().setTcpNoDelay(true))
+                    .connectHandler(
+                        sock -> {
+                          sock.pause();
+                          client
+                              .open(target, daemonKey, start)
+                              .onComplete(
+                                  ar -> {
+                                    if (ar.failed()) {
+                                      onStreamError.accept(ar.cause());
+                                      sock.close();
+                                      return;
+                                    }
+                                    SocketPipe pipe =
+                                        new SocketPipe(vertx, ar.result().channel(), sock);
+                                    pipe.start();
+                                    ar.result().listen(pipe);
+                                    sock.resume();
+                                  });
+                        })
+                    .listen(localPort, bindHost)
+                    .onComplete(listening));
     return listening.future();
   }
 }

@@ -4,14 +4,14 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.devices.WorkspaceProtection;
-import dev.umbra.crypto.keys.Ed25519KeyPair;
-import dev.umbra.crypto.keys.KeyFiles;
-import dev.umbra.crypto.keys.X25519KeyPair;
-import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
 import dev.umbra.client.channel.PlainRelayClient;
 import dev.umbra.client.channel.RelayWebSocket;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -33,9 +33,9 @@ import java.util.function.Supplier;
 /**
  * What {@code umbra run} and {@code umbra forward} share: the workspace, the machine record (by id
  * or name) with its pinned static key, the relay URL from discovery, this CLI's channel key and a
- * connected relay client {@code C}: the Vert.x {@link RelayClient} ({@link #connect}, for
- * {@code forward}) or the Vert.x-free {@link PlainRelayClient} ({@link #connectOneShot}, for
- * {@code run}). Blocking: for command threads only.
+ * connected relay client {@code C}: the Vert.x {@link RelayClient} ({@link #connect}, for {@code
+ * forward}) or the Vert.x-free {@link PlainRelayClient} ({@link #connectOneShot}, for {@code run}).
+ * Blocking: for command threads only.
  */
 public final class RelayAccess<C> implements AutoCloseable {
   /** This CLI's X25519 key for relay channels (the daemon records it in transcripts). */
@@ -46,7 +46,8 @@ public final class RelayAccess<C> implements AutoCloseable {
   private final String machineId;
   private final X25519PublicKey daemonKey;
 
-  private RelayAccess(Transport<C> transport, C client, String machineId, X25519PublicKey daemonKey) {
+  private RelayAccess(
+      Transport<C> transport, C client, String machineId, X25519PublicKey daemonKey) {
     this.transport = transport;
     this.client = client;
     this.machineId = machineId;
@@ -55,8 +56,14 @@ public final class RelayAccess<C> implements AutoCloseable {
 
   /** How a relay client is made, given its first token, and ended. */
   private interface Transport<C> {
-    CompletableFuture<C> connect(Api api, UUID workspace, URI relay, CompletableFuture<String> firstToken, X25519KeyPair clientKey,
-        byte[] psk, Executor threads);
+    CompletableFuture<C> connect(
+        Api api,
+        UUID workspace,
+        URI relay,
+        CompletableFuture<String> firstToken,
+        X25519KeyPair clientKey,
+        byte[] psk,
+        Executor threads);
 
     void handshakePayload(C client, Function<String, byte[]> payload);
 
@@ -67,7 +74,10 @@ public final class RelayAccess<C> implements AutoCloseable {
     void abandon(CompletableFuture<C> connecting);
   }
 
-  /** The Vert.x client (reconnecting; long-lived commands). Vert.x starts at once, in parallel with the lookups. */
+  /**
+   * The Vert.x client (reconnecting; long-lived commands). Vert.x starts at once, in parallel with
+   * the lookups.
+   */
   private static final class VertxTransport implements Transport<RelayClient> {
     private final CompletableFuture<Vertx> started;
 
@@ -76,9 +86,19 @@ public final class RelayAccess<C> implements AutoCloseable {
     }
 
     @Override
-    public CompletableFuture<RelayClient> connect(Api api, UUID workspace, URI relay, CompletableFuture<String> firstToken,
-        X25519KeyPair clientKey, byte[] psk, Executor threads) {
-      return started.thenCompose(vertx -> relayClient(api, workspace, vertx, relay, firstToken, clientKey, psk).toCompletionStage())
+    public CompletableFuture<RelayClient> connect(
+        Api api,
+        UUID workspace,
+        URI relay,
+        CompletableFuture<String> firstToken,
+        X25519KeyPair clientKey,
+        byte[] psk,
+        Executor threads) {
+      return started
+          .thenCompose(
+              vertx ->
+                  relayClient(api, workspace, vertx, relay, firstToken, clientKey, psk)
+                      .toCompletionStage())
           .thenCompose(c -> c.connect().map(c).toCompletionStage());
     }
 
@@ -87,7 +107,10 @@ public final class RelayAccess<C> implements AutoCloseable {
       client.handshakePayload(payload);
     }
 
-    /** Waits for the channels and the connection to close; Vert.x is closed without waiting (see {@link RelayAccess#close}). */
+    /**
+     * Waits for the channels and the connection to close; Vert.x is closed without waiting (see
+     * {@link RelayAccess#close}).
+     */
     @Override
     public void close(RelayClient client) {
       try {
@@ -101,9 +124,16 @@ public final class RelayAccess<C> implements AutoCloseable {
     @Override
     public void abandon(CompletableFuture<RelayClient> connecting) {
       // the relay link made meanwhile stops (no more tokens asked for, no reconnects), then Vert.x
-      connecting.handle((c, error) -> c)
-          .thenCompose(c -> c == null ? CompletableFuture.completedFuture(null)
-              : c.close().toCompletionStage().toCompletableFuture().handle((v, error) -> null))
+      connecting
+          .handle((c, error) -> c)
+          .thenCompose(
+              c ->
+                  c == null
+                      ? CompletableFuture.completedFuture(null)
+                      : c.close()
+                          .toCompletionStage()
+                          .toCompletableFuture()
+                          .handle((v, error) -> null))
           .whenComplete((v, error) -> started.thenAccept(Vertx::close));
     }
 
@@ -112,21 +142,35 @@ public final class RelayAccess<C> implements AutoCloseable {
     }
   }
 
-  /** The plain client (one connection, no event loop; one-shot commands): connects as soon as the token and URL are there. */
+  /**
+   * The plain client (one connection, no event loop; one-shot commands): connects as soon as the
+   * token and URL are there.
+   */
   private static final class PlainTransport implements Transport<PlainRelayClient> {
     @Override
-    public CompletableFuture<PlainRelayClient> connect(Api api, UUID workspace, URI relay, CompletableFuture<String> firstToken,
-        X25519KeyPair clientKey, byte[] psk, Executor threads) {
-      return firstToken.thenApplyAsync(token -> {
-        try {
-          return PlainRelayClient.connect(relay, token, workspace.toString(), clientKey, psk, CONNECT_TIMEOUT);
-        } catch (IOException e) {
-          throw e instanceof RelayWebSocket.Refused r && r.reason() == RelayWebSocket.Reason.UPGRADE_REFUSED
-              && (r.status() == 401 || r.status() == 403)
-              ? new CliException(e.getMessage() + ": log in again (`umbra login`) or ask a workspace admin")
-              : new CliException("cannot reach the relay at " + relay + ": " + e.getMessage());
-        }
-      }, threads);
+    public CompletableFuture<PlainRelayClient> connect(
+        Api api,
+        UUID workspace,
+        URI relay,
+        CompletableFuture<String> firstToken,
+        X25519KeyPair clientKey,
+        byte[] psk,
+        Executor threads) {
+      return firstToken.thenApplyAsync(
+          token -> {
+            try {
+              return PlainRelayClient.connect(
+                  relay, token, workspace.toString(), clientKey, psk, CONNECT_TIMEOUT);
+            } catch (IOException e) {
+              throw e instanceof RelayWebSocket.Refused r
+                      && r.reason() == RelayWebSocket.Reason.UPGRADE_REFUSED
+                      && (r.status() == 401 || r.status() == 403)
+                  ? new CliException(
+                      e.getMessage() + ": log in again (`umbra login`) or ask a workspace admin")
+                  : new CliException("cannot reach the relay at " + relay + ": " + e.getMessage());
+            }
+          },
+          threads);
     }
 
     @Override
@@ -148,13 +192,18 @@ public final class RelayAccess<C> implements AutoCloseable {
   private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(30);
 
   /** Looks everything up and connects the Vert.x relay client (see {@link #open}). */
-  public static RelayAccess<RelayClient> connect(CliContext ctx, String workspaceOption, String machine, String pskOption) {
+  public static RelayAccess<RelayClient> connect(
+      CliContext ctx, String workspaceOption, String machine, String pskOption) {
     Executor threads = connectThreads();
     return open(ctx, workspaceOption, machine, pskOption, new VertxTransport(threads), threads);
   }
 
-  /** Looks everything up and connects the Vert.x-free relay client of one-shot commands (see {@link #open}). */
-  public static RelayAccess<PlainRelayClient> connectOneShot(CliContext ctx, String workspaceOption, String machine, String pskOption) {
+  /**
+   * Looks everything up and connects the Vert.x-free relay client of one-shot commands (see {@link
+   * #open}).
+   */
+  public static RelayAccess<PlainRelayClient> connectOneShot(
+      CliContext ctx, String workspaceOption, String machine, String pskOption) {
     return open(ctx, workspaceOption, machine, pskOption, new PlainTransport(), connectThreads());
   }
 
@@ -163,8 +212,8 @@ public final class RelayAccess<C> implements AutoCloseable {
   }
 
   /**
-   * Looks everything up and connects. The independent parts overlap (docs/cli.md, "Start-up"):
-   * the session token, the relay URL and the Workspace Protection checks are fetched, and the relay
+   * Looks everything up and connects. The independent parts overlap (docs/cli.md, "Start-up"): the
+   * session token, the relay URL and the Workspace Protection checks are fetched, and the relay
    * connection is made (as soon as the URL is there; it waits for the token itself), while this
    * thread looks up the machine and checks its pinned key. Nothing is sent to the machine before
    * all of them succeeded: the connection to the relay carries only this member's session token
@@ -172,41 +221,65 @@ public final class RelayAccess<C> implements AutoCloseable {
    * for fresh ones on reconnects.
    */
   private static <C> RelayAccess<C> open(
-      CliContext ctx, String workspaceOption, String machine, String pskOption, Transport<C> transport, Executor threads) {
+      CliContext ctx,
+      String workspaceOption,
+      String machine,
+      String pskOption,
+      Transport<C> transport,
+      Executor threads) {
     Api api = new Api(ctx);
     CompletableFuture<C> relayConnected = null;
     try {
       UUID workspace = api.workspace(workspaceOption);
-      CompletableFuture<String> firstToken = CompletableFuture.supplyAsync(() -> api.session(workspace, "relay"), threads);
-      CompletableFuture<URI> relayUrl = CompletableFuture.supplyAsync(() -> ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay")), threads);
+      CompletableFuture<String> firstToken =
+          CompletableFuture.supplyAsync(() -> api.session(workspace, "relay"), threads);
+      CompletableFuture<URI> relayUrl =
+          CompletableFuture.supplyAsync(
+              () -> ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay")), threads);
       KeyFiles.ensurePrivateDirectory(ctx.home());
       KeyFiles.ensurePrivateDirectory(ctx.home().resolve("cli"));
-      X25519KeyPair clientKey = KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));
+      X25519KeyPair clientKey =
+          KeyFiles.loadOrGenerateX25519(ctx.home().resolve("cli").resolve(CLIENT_KEY_FILE));
       String pskText = pskOption != null ? pskOption : ctx.env().get("UMBRA_PSK");
-      byte[] psk = pskText == null || pskText.isEmpty() ? null : ChannelProtocol.psk(workspace.toString(), pskText);
-      relayConnected = relayUrl.thenCompose(relay -> transport.connect(api, workspace, relay, firstToken, clientKey, psk, threads));
+      byte[] psk =
+          pskText == null || pskText.isEmpty()
+              ? null
+              : ChannelProtocol.psk(workspace.toString(), pskText);
+      relayConnected =
+          relayUrl.thenCompose(
+              relay ->
+                  transport.connect(api, workspace, relay, firstToken, clientKey, psk, threads));
       // Workspace Protection: the daemon admits only trusted devices, whose credential (verified
-      // here first) binds this channel key; a device without a valid credential fails here, never falls back
-      CompletableFuture<Function<String, byte[]>> auth = CompletableFuture.supplyAsync(() -> {
-        Optional<WorkspaceProtection.Trusted> trusted = api.trust(workspace);
-        if (trusted.isEmpty()) {
-          WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
-          if (wp.store().load().isEmpty() && wp.keysetIfAny().isPresent()) {
-            wp.store().require(); // a protected workspace and no device identity here: its error, not an unauthenticated try
-          }
-          return null;
-        }
-        Signed credential = trusted.get().credential();
-        Ed25519KeyPair device = trusted.get().device().signing();
-        return target -> ClientAuth.payload(credential, device, workspace.toString(), target, clientKey.publicKey());
-      }, threads);
+      // here first) binds this channel key; a device without a valid credential fails here, never
+      // falls back
+      CompletableFuture<Function<String, byte[]>> auth =
+          CompletableFuture.supplyAsync(
+              () -> {
+                Optional<WorkspaceProtection.Trusted> trusted = api.trust(workspace);
+                if (trusted.isEmpty()) {
+                  WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
+                  if (wp.store().load().isEmpty() && wp.keysetIfAny().isPresent()) {
+                    wp.store()
+                        .require(); // a protected workspace and no device identity here: its error,
+                    // not an unauthenticated try
+                  }
+                  return null;
+                }
+                Signed credential = trusted.get().credential();
+                Ed25519KeyPair device = trusted.get().device().signing();
+                return target ->
+                    ClientAuth.payload(
+                        credential, device, workspace.toString(), target, clientKey.publicKey());
+              },
+              threads);
       JsonObject record = machineRecord(api, workspace, machine);
       String machineId = record.getString("id");
       String keyHex = record.getString("x25519_public_key");
       if (keyHex == null) {
         throw new CliException("the machine record of " + machine + " has no channel key");
       }
-      X25519PublicKey pinned = new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
+      X25519PublicKey pinned =
+          new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
       URI relay = join(relayUrl);
       Function<String, byte[]> handshakeAuth = join(auth);
       try {
@@ -218,12 +291,14 @@ public final class RelayAccess<C> implements AutoCloseable {
       } catch (Exception e) {
         Throwable cause = e.getCause() != null ? e.getCause() : e;
         if (cause instanceof CliException refused) {
-          throw refused; // no session for this device (revoked, not approved), a refused token: that, not "cannot reach"
+          throw refused; // no session for this device (revoked, not approved), a refused token:
+          // that, not "cannot reach"
         }
         throw new CliException("cannot reach the relay at " + relay + ": " + cause.getMessage());
       }
     } catch (RuntimeException e) {
-      transport.abandon(relayConnected == null ? CompletableFuture.failedFuture(e) : relayConnected);
+      transport.abandon(
+          relayConnected == null ? CompletableFuture.failedFuture(e) : relayConnected);
       throw e;
     }
   }
@@ -234,15 +309,32 @@ public final class RelayAccess<C> implements AutoCloseable {
    * instead of asking again); later ones (reconnects) are asked for anew.
    */
   private static Future<RelayClient> relayClient(
-      Api api, UUID workspace, Vertx vertx, URI relay, CompletableFuture<String> firstToken, X25519KeyPair clientKey, byte[] psk) {
+      Api api,
+      UUID workspace,
+      Vertx vertx,
+      URI relay,
+      CompletableFuture<String> firstToken,
+      X25519KeyPair clientKey,
+      byte[] psk) {
     AtomicBoolean firstUsed = new AtomicBoolean();
-    Supplier<Future<String>> tokens = () -> firstUsed.compareAndSet(false, true)
-        ? Future.fromCompletionStage(firstToken).recover(e -> Future.failedFuture(e instanceof CompletionException && e.getCause() != null ? e.getCause() : e))
-        : vertx.executeBlocking(() -> api.session(workspace, "relay"), false);
+    Supplier<Future<String>> tokens =
+        () ->
+            firstUsed.compareAndSet(false, true)
+                ? Future.fromCompletionStage(firstToken)
+                    .recover(
+                        e ->
+                            Future.failedFuture(
+                                e instanceof CompletionException && e.getCause() != null
+                                    ? e.getCause()
+                                    : e))
+                : vertx.executeBlocking(() -> api.session(workspace, "relay"), false);
     return RelayClient.create(vertx, List.of(relay), workspace.toString(), tokens, clientKey, psk);
   }
 
-  /** The value of a lookup started above, or the exception it failed with (as the sequential code threw it). */
+  /**
+   * The value of a lookup started above, or the exception it failed with (as the sequential code
+   * threw it).
+   */
   private static <T> T join(CompletableFuture<T> f) {
     try {
       return f.join();
@@ -272,7 +364,8 @@ public final class RelayAccess<C> implements AutoCloseable {
       }
     }
     if (match == null) {
-      throw new CliException("no machine '" + idOrName + "' in this workspace (see `umbra machines list`)");
+      throw new CliException(
+          "no machine '" + idOrName + "' in this workspace (see `umbra machines list`)");
     }
     return match;
   }
@@ -296,8 +389,8 @@ public final class RelayAccess<C> implements AutoCloseable {
 
   /**
    * Closes the channels (the machine is told) and the relay connection, and waits for that; Vert.x
-   * is closed without waiting for its threads to end: a one-shot command halts right after, and
-   * its event loop threads stop on their own (docs/cli.md, "Start-up").
+   * is closed without waiting for its threads to end: a one-shot command halts right after, and its
+   * event loop threads stop on their own (docs/cli.md, "Start-up").
    */
   @Override
   public void close() {

@@ -21,8 +21,8 @@ import java.util.function.Supplier;
 /**
  * The client side of relay channels on Vert.x, for long-lived commands ({@code forward}, tests):
  * one {@link RelayLink} (reconnecting, resuming every live channel after a reconnect) carrying the
- * channels of a {@link ChannelOpener}. Everything runs on the context captured at creation. One-shot
- * commands use the Vert.x-free {@link dev.umbra.client.channel.PlainRelayClient} instead.
+ * channels of a {@link ChannelOpener}. Everything runs on the context captured at creation.
+ * One-shot commands use the Vert.x-free {@link dev.umbra.client.channel.PlainRelayClient} instead.
  */
 public final class RelayClient {
   private final Context context;
@@ -30,7 +30,10 @@ public final class RelayClient {
   private final RelayLink link;
   private volatile Throwable refused;
 
-  /** A channel's close code when this client can no longer get a relay session (see {@link #refusedFor}). */
+  /**
+   * A channel's close code when this client can no longer get a relay session (see {@link
+   * #refusedFor}).
+   */
   public static final String SESSION_REFUSED = ChannelOpener.SESSION_REFUSED;
 
   /**
@@ -38,30 +41,52 @@ public final class RelayClient {
    *
    * @param relays relay WebSocket URLs ({@code ws(s)://host/v1/relay}), tried in turn on reconnect
    * @param tokens fresh member session tokens for audience {@code relay}
-   * @param clientKey this client's static X25519 key (the daemon learns it; it is in the transcript)
-   * @param psk the Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else null
+   * @param clientKey this client's static X25519 key (the daemon learns it; it is in the
+   *     transcript)
+   * @param psk the Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else
+   *     null
    */
   public static Future<RelayClient> create(
-      Vertx vertx, List<URI> relays, String workspace, Supplier<Future<String>> tokens, X25519KeyPair clientKey, byte[] psk) {
+      Vertx vertx,
+      List<URI> relays,
+      String workspace,
+      Supplier<Future<String>> tokens,
+      X25519KeyPair clientKey,
+      byte[] psk) {
     Context ctx = vertx.getOrCreateContext();
     Promise<RelayClient> made = Promise.promise();
     // created on its context so the link's, timers' and sockets' callbacks all run there
-    ctx.runOnContext(v -> {
-      try {
-        made.complete(new RelayClient(vertx, ctx, relays, workspace, tokens, clientKey, psk));
-      } catch (RuntimeException e) {
-        made.fail(e);
-      }
-    });
+    ctx.runOnContext(
+        v -> {
+          try {
+            made.complete(new RelayClient(vertx, ctx, relays, workspace, tokens, clientKey, psk));
+          } catch (RuntimeException e) {
+            made.fail(e);
+          }
+        });
     return made.future();
   }
 
   private RelayClient(
-      Vertx vertx, Context context, List<URI> relays, String workspace, Supplier<Future<String>> tokens, X25519KeyPair clientKey, byte[] psk) {
+      Vertx vertx,
+      Context context,
+      List<URI> relays,
+      String workspace,
+      Supplier<Future<String>> tokens,
+      X25519KeyPair clientKey,
+      byte[] psk) {
     this.context = context;
     RelayLink[] linkRef = new RelayLink[1];
-    this.opener = new ChannelOpener(new VertxTimers(vertx), workspace, clientKey, psk, f -> linkRef[0].send(f));
-    this.link = new RelayLink(vertx, relays, () -> tokens.get().onFailure(this::refusedFor), opener::onFrame, v -> opener.resumeAll());
+    this.opener =
+        new ChannelOpener(
+            new VertxTimers(vertx), workspace, clientKey, psk, f -> linkRef[0].send(f));
+    this.link =
+        new RelayLink(
+            vertx,
+            relays,
+            () -> tokens.get().onFailure(this::refusedFor),
+            opener::onFrame,
+            v -> opener.resumeAll());
     linkRef[0] = link;
   }
 
@@ -69,21 +94,22 @@ public final class RelayClient {
    * A session the CLI refused to ask for or was refused for good ({@link CliException}: this device
    * was revoked, is not approved, ...) ends the client: pending opens fail, channels close with
    * {@link #SESSION_REFUSED} and that reason, and the link stops, where it would otherwise
-   * reconnect forever (the relay closes a revoked device's connection itself). Other failures,
-   * e.g. a control plane that does not answer, are retried by the link.
+   * reconnect forever (the relay closes a revoked device's connection itself). Other failures, e.g.
+   * a control plane that does not answer, are retried by the link.
    */
   private void refusedFor(Throwable e) {
     if (!(e instanceof CliException)) {
       return;
     }
-    context.runOnContext(v -> {
-      if (refused != null) {
-        return;
-      }
-      refused = e;
-      opener.failAll(SESSION_REFUSED, e.getMessage());
-      link.stop();
-    });
+    context.runOnContext(
+        v -> {
+          if (refused != null) {
+            return;
+          }
+          refused = e;
+          opener.failAll(SESSION_REFUSED, e.getMessage());
+          link.stop();
+        });
   }
 
   /** See {@link ChannelOpener#handshakePayload}. */
@@ -100,30 +126,39 @@ public final class RelayClient {
     return link;
   }
 
-  /** Connects (the future completes on the first connection, or fails with why a session was refused). */
+  /**
+   * Connects (the future completes on the first connection, or fails with why a session was
+   * refused).
+   */
   public Future<Void> connect() {
     return link.start().recover(e -> Future.failedFuture(refused != null ? refused : e));
   }
 
   public Future<Void> close() {
     Promise<Void> done = Promise.promise();
-    context.runOnContext(v -> {
-      opener.closeAll();
-      link.stop().onComplete(done);
-    });
+    context.runOnContext(
+        v -> {
+          opener.closeAll();
+          link.stop().onComplete(done);
+        });
     return done.future();
   }
 
   /** {@link ChannelOpener#open} on this client's context. */
   public Future<OpenedChannel> open(String target, X25519PublicKey daemonKey, ChannelStart start) {
     Promise<OpenedChannel> promise = Promise.promise();
-    context.runOnContext(v -> opener.open(target, daemonKey, start).whenComplete((opened, error) -> {
-      if (error != null) {
-        promise.fail(error);
-      } else {
-        promise.complete(opened);
-      }
-    }));
+    context.runOnContext(
+        v ->
+            opener
+                .open(target, daemonKey, start)
+                .whenComplete(
+                    (opened, error) -> {
+                      if (error != null) {
+                        promise.fail(error);
+                      } else {
+                        promise.complete(opened);
+                      }
+                    }));
     return promise.future();
   }
 

@@ -1,18 +1,18 @@
 package dev.umbra.cli.relay;
 
 import com.google.protobuf.ByteString;
-import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.OpenedChannel;
+import dev.umbra.client.channel.PlainRelayClient;
 import dev.umbra.client.channel.SecureChannel;
+import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.channel.Stream;
 import dev.umbra.proto.channel.StreamData;
 import dev.umbra.proto.channel.StreamEnd;
-import dev.umbra.client.channel.OpenedChannel;
-import dev.umbra.client.channel.PlainRelayClient;
 import io.vertx.core.Future;
 import java.io.IOException;
 import java.io.InputStream;
@@ -43,17 +43,33 @@ public final class RemoteRun implements SecureChannel.Listener {
     this.err = err;
   }
 
-  /** Starts {@code argv} on {@code target}; stdin may be null (the command gets an immediate end of input). */
+  /**
+   * Starts {@code argv} on {@code target}; stdin may be null (the command gets an immediate end of
+   * input).
+   */
   public static CompletableFuture<Integer> run(
-      PlainRelayClient client, String target, X25519PublicKey daemonKey, List<String> argv, InputStream stdin, OutputStream out, OutputStream err) {
+      PlainRelayClient client,
+      String target,
+      X25519PublicKey daemonKey,
+      List<String> argv,
+      InputStream stdin,
+      OutputStream out,
+      OutputStream err) {
     return run(client.executor(), client.open(target, daemonKey, start(argv)), stdin, out, err);
   }
 
   /** As above, over the Vert.x client. */
   public static Future<Integer> run(
-      RelayClient client, String target, X25519PublicKey daemonKey, List<String> argv, InputStream stdin, OutputStream out, OutputStream err) {
+      RelayClient client,
+      String target,
+      X25519PublicKey daemonKey,
+      List<String> argv,
+      InputStream stdin,
+      OutputStream out,
+      OutputStream err) {
     Executor context = task -> client.context().runOnContext(v -> task.run());
-    CompletableFuture<OpenedChannel> opened = client.open(target, daemonKey, start(argv)).toCompletionStage().toCompletableFuture();
+    CompletableFuture<OpenedChannel> opened =
+        client.open(target, daemonKey, start(argv)).toCompletionStage().toCompletableFuture();
     return Future.fromCompletionStage(run(context, opened, stdin, out, err), client.context());
   }
 
@@ -63,22 +79,32 @@ public final class RemoteRun implements SecureChannel.Listener {
 
   /** Runs the command on the channel being opened, whose listeners run on {@code loop}. */
   private static CompletableFuture<Integer> run(
-      Executor loop, CompletableFuture<OpenedChannel> opening, InputStream stdin, OutputStream out, OutputStream err) {
+      Executor loop,
+      CompletableFuture<OpenedChannel> opening,
+      InputStream stdin,
+      OutputStream out,
+      OutputStream err) {
     RemoteRun run = new RemoteRun(loop, out, err);
-    return opening.thenCompose(opened -> {
-      run.channel = opened.channel();
-      opened.listen(run);
-      if (stdin == null) {
-        run.endStdin();
-      } else {
-        Thread.ofVirtual().name("umbra-run-stdin").start(() -> run.pumpStdin(stdin));
-      }
-      return run.exit;
-    });
+    return opening.thenCompose(
+        opened -> {
+          run.channel = opened.channel();
+          opened.listen(run);
+          if (stdin == null) {
+            run.endStdin();
+          } else {
+            Thread.ofVirtual().name("umbra-run-stdin").start(() -> run.pumpStdin(stdin));
+          }
+          return run.exit;
+        });
   }
 
   private void endStdin() {
-    loop.execute(() -> channel.send(ChannelMessage.newBuilder().setEnd(StreamEnd.newBuilder().setStream(Stream.STREAM_STDIN)).build()));
+    loop.execute(
+        () ->
+            channel.send(
+                ChannelMessage.newBuilder()
+                    .setEnd(StreamEnd.newBuilder().setStream(Stream.STREAM_STDIN))
+                    .build()));
   }
 
   private void pumpStdin(InputStream in) {
@@ -92,13 +118,18 @@ public final class RemoteRun implements SecureChannel.Listener {
             window.wait(200);
           }
         }
-        loop.execute(() -> {
-          if (!channel.send(ChannelMessage.newBuilder()
-              .setData(StreamData.newBuilder().setStream(Stream.STREAM_STDIN).setBytes(ByteString.copyFrom(chunk)))
-              .build())) {
-            writable = false;
-          }
-        });
+        loop.execute(
+            () -> {
+              if (!channel.send(
+                  ChannelMessage.newBuilder()
+                      .setData(
+                          StreamData.newBuilder()
+                              .setStream(Stream.STREAM_STDIN)
+                              .setBytes(ByteString.copyFrom(chunk)))
+                      .build())) {
+                writable = false;
+              }
+            });
       }
     } catch (IOException | InterruptedException e) {
       // stdin closed
@@ -129,7 +160,9 @@ public final class RemoteRun implements SecureChannel.Listener {
           exit.complete(m.getExit().getCode());
           channel.close();
         }
-        case ERROR -> exit.completeExceptionally(new ChannelClosedException(m.getError().getCode(), m.getError().getMessage()));
+        case ERROR ->
+            exit.completeExceptionally(
+                new ChannelClosedException(m.getError().getCode(), m.getError().getMessage()));
         default -> {
           // nothing else comes from a command
         }
@@ -143,6 +176,10 @@ public final class RemoteRun implements SecureChannel.Listener {
   @Override
   public void onClosed(ChannelClosedException error) {
     onWritable();
-    exit.completeExceptionally(error != null ? error : new ChannelClosedException("closed", "the machine closed the session before the command finished"));
+    exit.completeExceptionally(
+        error != null
+            ? error
+            : new ChannelClosedException(
+                "closed", "the machine closed the session before the command finished"));
   }
 }

@@ -13,13 +13,30 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /** {@code umbra run <machine> -- <command> [args...]}: exits with the remote command's status. */
-@Command(name = "run", description = "Run a command on a machine, end-to-end encrypted through the relay.")
+@Command(
+    name = "run",
+    description = "Run a command on a machine, end-to-end encrypted through the relay.")
 public final class RunCommand implements Callable<Integer> {
   private final CliContext ctx;
-  @Parameters(index = "0", paramLabel = "<machine>", description = "Machine id or name.") String machine;
-  @Parameters(index = "1..*", arity = "1..*", paramLabel = "<command>", description = "The command and its arguments (after --).") List<String> command;
-  @Option(names = "--psk", description = "The workspace PSK when the workspace requires one; else UMBRA_PSK.") String psk;
-  @Option(names = "--no-stdin", description = "Do not send this terminal's standard input.") boolean noStdin;
+
+  @Parameters(index = "0", paramLabel = "<machine>", description = "Machine id or name.")
+  String machine;
+
+  @Parameters(
+      index = "1..*",
+      arity = "1..*",
+      paramLabel = "<command>",
+      description = "The command and its arguments (after --).")
+  List<String> command;
+
+  @Option(
+      names = "--psk",
+      description = "The workspace PSK when the workspace requires one; else UMBRA_PSK.")
+  String psk;
+
+  @Option(names = "--no-stdin", description = "Do not send this terminal's standard input.")
+  boolean noStdin;
+
   @Mixin WorkspaceOption ws;
 
   public RunCommand(CliContext ctx) {
@@ -28,8 +45,16 @@ public final class RunCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    try (RelayAccess<PlainRelayClient> relay = RelayAccess.connectOneShot(ctx, ws.value(), machine, psk)) {
-      return RemoteRun.run(relay.client(), relay.machineId(), relay.daemonKey(), command, noStdin ? null : System.in, ctx.out(), ctx.err())
+    try (RelayAccess<PlainRelayClient> relay =
+        RelayAccess.connectOneShot(ctx, ws.value(), machine, psk)) {
+      return RemoteRun.run(
+              relay.client(),
+              relay.machineId(),
+              relay.daemonKey(),
+              command,
+              noStdin ? null : System.in,
+              ctx.out(),
+              ctx.err())
           .get();
     } catch (ExecutionException e) {
       throw new CliException(e.getCause().getMessage());

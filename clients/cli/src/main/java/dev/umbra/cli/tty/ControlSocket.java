@@ -14,9 +14,9 @@ import java.nio.file.Path;
 import java.util.function.Function;
 
 /**
- * How {@code umbra tty control request|give <participant>} reaches the running {@code umbra tty}
- * of the same user: a Unix socket {@code UMBRA_HOME/cli/tty/sessions/<session>.sock} (directory
- * 0700) taking one line ("request", "give <participant>", "take", "who") and answering one line.
+ * How {@code umbra tty control request|give <participant>} reaches the running {@code umbra tty} of
+ * the same user: a Unix socket {@code UMBRA_HOME/cli/tty/sessions/<session>.sock} (directory 0700)
+ * taking one line ("request", "give <participant>", "take", "who") and answering one line.
  */
 final class ControlSocket implements AutoCloseable {
   private final Path path;
@@ -31,27 +31,34 @@ final class ControlSocket implements AutoCloseable {
     return ttyDir.resolve("sessions");
   }
 
-  /** Listens for commands of the session; {@code handler} turns a command line into a reply line. */
-  static ControlSocket listen(Path ttyDir, String sessionId, Function<String, String> handler) throws IOException {
+  /**
+   * Listens for commands of the session; {@code handler} turns a command line into a reply line.
+   */
+  static ControlSocket listen(Path ttyDir, String sessionId, Function<String, String> handler)
+      throws IOException {
     Path dir = KeyFiles.ensurePrivateDirectory(dir(ttyDir));
     Path path = dir.resolve(sessionId + ".sock");
     Files.deleteIfExists(path);
     ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
     server.bind(UnixDomainSocketAddress.of(path));
     ControlSocket s = new ControlSocket(path, server);
-    Thread.ofVirtual().name("tty-control").start(() -> {
-      while (server.isOpen()) {
-        try (SocketChannel c = server.accept()) {
-          ByteBuffer in = ByteBuffer.allocate(512);
-          c.read(in);
-          String line = new String(in.array(), 0, in.position(), StandardCharsets.UTF_8).strip();
-          String reply = handler.apply(line);
-          c.write(ByteBuffer.wrap((reply + "\n").getBytes(StandardCharsets.UTF_8)));
-        } catch (IOException e) {
-          // closed, or a client went away
-        }
-      }
-    });
+    Thread.ofVirtual()
+        .name("tty-control")
+        .start(
+            () -> {
+              while (server.isOpen()) {
+                try (SocketChannel c = server.accept()) {
+                  ByteBuffer in = ByteBuffer.allocate(512);
+                  c.read(in);
+                  String line =
+                      new String(in.array(), 0, in.position(), StandardCharsets.UTF_8).strip();
+                  String reply = handler.apply(line);
+                  c.write(ByteBuffer.wrap((reply + "\n").getBytes(StandardCharsets.UTF_8)));
+                } catch (IOException e) {
+                  // closed, or a client went away
+                }
+              }
+            });
     return s;
   }
 
@@ -66,8 +73,10 @@ final class ControlSocket implements AutoCloseable {
         try (var s = Files.list(dir)) {
           var socks = s.filter(p -> p.toString().endsWith(".sock")).toList();
           if (socks.size() != 1) {
-            throw new CliException(socks.isEmpty() ? "no `umbra tty` session is running here"
-                : "more than one `umbra tty` session is running: pass --session");
+            throw new CliException(
+                socks.isEmpty()
+                    ? "no `umbra tty` session is running here"
+                    : "more than one `umbra tty` session is running: pass --session");
           }
           path = socks.get(0);
         }

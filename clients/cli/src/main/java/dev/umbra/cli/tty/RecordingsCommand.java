@@ -26,8 +26,12 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code umbra recordings list|export}: WebTTY recordings, decrypted only here (docs/webtty.md). */
-@Command(name = "recordings", description = "WebTTY session recordings (ciphertext on the server, decrypted here).",
+/**
+ * {@code umbra recordings list|export}: WebTTY recordings, decrypted only here (docs/webtty.md).
+ */
+@Command(
+    name = "recordings",
+    description = "WebTTY session recordings (ciphertext on the server, decrypted here).",
     subcommands = {RecordingsCommand.ListCmd.class, RecordingsCommand.Export.class})
 public final class RecordingsCommand {
 
@@ -37,7 +41,12 @@ public final class RecordingsCommand {
 
   @Command(name = "list", description = "List recorded sessions (yours; every one for admins).")
   public static final class ListCmd extends InWorkspace {
-    @Option(names = "--limit", paramLabel = "<n>", defaultValue = "50", description = "At most this many sessions (default ${DEFAULT-VALUE}).") int limit;
+    @Option(
+        names = "--limit",
+        paramLabel = "<n>",
+        defaultValue = "50",
+        description = "At most this many sessions (default ${DEFAULT-VALUE}).")
+    int limit;
 
     public ListCmd(CliContext ctx) {
       super(ctx);
@@ -46,24 +55,54 @@ public final class RecordingsCommand {
     @Override
     protected void run(Api api, UUID w) {
       String token = api.session(w, "webtty-engine");
-      JsonObject body = ctx.http().get(JsonHttp.resolve(engine(api).toString(), "/v1/webtty/recordings?limit=" + limit), token);
+      JsonObject body =
+          ctx.http()
+              .get(
+                  JsonHttp.resolve(engine(api).toString(), "/v1/webtty/recordings?limit=" + limit),
+                  token);
       JsonArray sessions = body.getJsonArray("sessions", new JsonArray());
       if (output.json()) {
         output.print(ctx.out(), body, "");
         return;
       }
-      output.table(ctx.out(), sessions,
-          List.of("session_id", "server_id", "started_at", "ended_at", "end_reason", "exit_status", "events"));
+      output.table(
+          ctx.out(),
+          sessions,
+          List.of(
+              "session_id",
+              "server_id",
+              "started_at",
+              "ended_at",
+              "end_reason",
+              "exit_status",
+              "events"));
     }
   }
 
-  @Command(name = "export", description = "Decrypt a recording with this device's key and print it like terminal scrollback.")
+  @Command(
+      name = "export",
+      description =
+          "Decrypt a recording with this device's key and print it like terminal scrollback.")
   public static final class Export extends InWorkspace {
-    @Parameters(index = "0", paramLabel = "<session>") String session;
-    @Option(names = "--include-stdin", description = "Also list what was typed (decrypted), after the scrollback.") boolean includeStdin;
-    @Option(names = "--raw", description = "Write the decrypted output bytes as they were (escape sequences included).") boolean raw;
-    @Option(names = "--max-lines", paramLabel = "<n>", defaultValue = "" + ScrollbackRenderer.DEFAULT_MAX_LINES,
-        description = "Keep at most this many lines of scrollback (default ${DEFAULT-VALUE}).") int maxLines;
+    @Parameters(index = "0", paramLabel = "<session>")
+    String session;
+
+    @Option(
+        names = "--include-stdin",
+        description = "Also list what was typed (decrypted), after the scrollback.")
+    boolean includeStdin;
+
+    @Option(
+        names = "--raw",
+        description = "Write the decrypted output bytes as they were (escape sequences included).")
+    boolean raw;
+
+    @Option(
+        names = "--max-lines",
+        paramLabel = "<n>",
+        defaultValue = "" + ScrollbackRenderer.DEFAULT_MAX_LINES,
+        description = "Keep at most this many lines of scrollback (default ${DEFAULT-VALUE}).")
+    int maxLines;
 
     public Export(CliContext ctx) {
       super(ctx);
@@ -77,12 +116,28 @@ public final class RecordingsCommand {
       String token = api.session(w, "webtty-engine");
       byte[] body;
       try {
-        HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
-                URI.create(JsonHttp.resolve(engine(api).toString(), "/v1/webtty/recordings/" + session + "?purpose=export").toString()))
-            .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofByteArray());
+        HttpResponse<byte[]> resp =
+            HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .build()
+                .send(
+                    HttpRequest.newBuilder(
+                            URI.create(
+                                JsonHttp.resolve(
+                                        engine(api).toString(),
+                                        "/v1/webtty/recordings/" + session + "?purpose=export")
+                                    .toString()))
+                        .header("Authorization", "Bearer " + token)
+                        .GET()
+                        .build(),
+                    HttpResponse.BodyHandlers.ofByteArray());
         if (resp.statusCode() != 200) {
-          throw new CliException("recording " + session + ": HTTP " + resp.statusCode()
-              + (resp.statusCode() == 404 ? " (no such recording, or not yours)" : ""));
+          throw new CliException(
+              "recording "
+                  + session
+                  + ": HTTP "
+                  + resp.statusCode()
+                  + (resp.statusCode() == 404 ? " (no such recording, or not yours)" : ""));
         }
         body = resp.body();
       } catch (java.io.IOException e) {
@@ -100,7 +155,8 @@ public final class RecordingsCommand {
         cols = header == null ? 80 : (int) Math.max(1, header.getInitialSize().getCols());
         chunks = RecordingDecryptor.decrypt(in, w, keys.agreement(), includeStdin);
       } catch (java.io.IOException | RuntimeException e) {
-        throw new CliException("cannot decrypt recording " + session + " with this device's key: " + e.getMessage());
+        throw new CliException(
+            "cannot decrypt recording " + session + " with this device's key: " + e.getMessage());
       }
       ctx.out().print(render(chunks, cols, maxLines, raw, includeStdin));
       ctx.out().flush();
@@ -108,24 +164,39 @@ public final class RecordingsCommand {
   }
 
   /** The scrollback text (or raw bytes) of decrypted chunks, then the typed input when asked. */
-  static String render(List<RecordingDecryptor.Chunk> chunks, int cols, int maxLines, boolean raw, boolean includeStdin) {
+  static String render(
+      List<RecordingDecryptor.Chunk> chunks,
+      int cols,
+      int maxLines,
+      boolean raw,
+      boolean includeStdin) {
     ScrollbackRenderer screen = new ScrollbackRenderer(cols, maxLines);
     StringBuilder rawOut = new StringBuilder();
     StringBuilder typed = new StringBuilder();
     for (RecordingDecryptor.Chunk c : chunks) {
       if (c.isNote()) {
-        // the receiver rules' findings (a gap, a repeat, unreadable stdin) mark their spot, never rendered as output
+        // the receiver rules' findings (a gap, a repeat, unreadable stdin) mark their spot, never
+        // rendered as output
         String mark = "\r\n[umbra] " + c.note() + "\r\n";
         if (raw) {
           rawOut.append(mark);
         } else {
           screen.write(mark.getBytes(StandardCharsets.UTF_8));
         }
-        typed.append(Instant.ofEpochMilli(c.timeMs())).append(" [umbra] ").append(c.note()).append('\n');
+        typed
+            .append(Instant.ofEpochMilli(c.timeMs()))
+            .append(" [umbra] ")
+            .append(c.note())
+            .append('\n');
       } else if (c.kind() == RecordedKind.RECORDED_KIND_RESIZE) {
         screen.resize(c.cols());
-      } else if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDIN) {
-        typed.append(Instant.ofEpochMilli(c.timeMs())).append(' ').append(visible(c.bytes())).append('\n');
+      } else if (c.kind() == RecordedKind.RECORDED_KIND_DATA
+          && c.stream() == TtyStream.TTY_STREAM_STDIN) {
+        typed
+            .append(Instant.ofEpochMilli(c.timeMs()))
+            .append(' ')
+            .append(visible(c.bytes()))
+            .append('\n');
       } else if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
         if (raw) {
           rawOut.append(new String(c.bytes(), StandardCharsets.UTF_8));

@@ -11,14 +11,17 @@ import org.jline.builtins.ScreenTerminal;
  * Renders decrypted terminal output the way a terminal's scrollback would show it, through JLine's
  * VT100/xterm emulator ({@link ScreenTerminal}): escape sequences are applied, not printed, and
  * what full-screen programs draw on the alternate screen (vim, less, htop) disappears when they
- * leave it. The primary screen is {@code maxLines} tall so that it doubles as the scrollback;
- * older lines beyond that are lost, and a {@code clear} clears what it covers (docs/webtty.md).
+ * leave it. The primary screen is {@code maxLines} tall so that it doubles as the scrollback; older
+ * lines beyond that are lost, and a {@code clear} clears what it covers (docs/webtty.md).
  */
 public final class ScrollbackRenderer {
   public static final int DEFAULT_MAX_LINES = 10_000;
   private final ScreenTerminal screen;
-  private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
-      .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
+  private final CharsetDecoder utf8 =
+      StandardCharsets.UTF_8
+          .newDecoder()
+          .onMalformedInput(CodingErrorAction.REPLACE)
+          .onUnmappableCharacter(CodingErrorAction.REPLACE);
   private final java.nio.ByteBuffer pending = java.nio.ByteBuffer.allocate(8);
   private int cols;
   private final int maxLines;

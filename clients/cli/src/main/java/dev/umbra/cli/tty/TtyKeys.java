@@ -14,8 +14,10 @@ public record TtyKeys(Ed25519KeyPair signing, X25519KeyPair agreement, Path dir)
   public static TtyKeys loadOrCreate(Path umbraHome) {
     Path cli = KeyFiles.ensurePrivateDirectory(umbraHome.resolve("cli"));
     Path dir = KeyFiles.ensurePrivateDirectory(cli.resolve("tty"));
-    return new TtyKeys(KeyFiles.loadOrGenerateEd25519(dir.resolve("ed25519.key")),
-        KeyFiles.loadOrGenerateX25519(dir.resolve("x25519.key")), dir);
+    return new TtyKeys(
+        KeyFiles.loadOrGenerateEd25519(dir.resolve("ed25519.key")),
+        KeyFiles.loadOrGenerateX25519(dir.resolve("x25519.key")),
+        dir);
   }
 
   public Path pins() {

@@ -9,7 +9,10 @@ import org.junit.jupiter.api.Test;
 import org.slf4j.Logger;
 import org.slf4j.event.Level;
 
-/** The one-shot CLI's SLF4J backend: the threshold from UMBRA_LOG_LEVEL, and lines in the services' shape. */
+/**
+ * The one-shot CLI's SLF4J backend: the threshold from UMBRA_LOG_LEVEL, and lines in the services'
+ * shape.
+ */
 class CliLoggingTest {
 
   @Test
@@ -24,7 +27,11 @@ class CliLoggingTest {
   @Test
   void linesAtOrAboveTheThresholdGoOutFormattedOthersNot() {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    Logger log = CliLogging.logger("io.vertx.core.impl.BlockedThreadChecker", Level.WARN, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    Logger log =
+        CliLogging.logger(
+            "io.vertx.core.impl.BlockedThreadChecker",
+            Level.WARN,
+            new PrintStream(bytes, true, StandardCharsets.UTF_8));
     log.info("not shown {}", 1);
     log.debug("not shown");
     log.warn("blocked for {} ms, limit {}", 2552, 2000);
@@ -32,11 +39,13 @@ class CliLoggingTest {
     String out = bytes.toString(StandardCharsets.UTF_8);
     assertThat(out).doesNotContain("not shown");
     assertThat(out.lines().findFirst().orElseThrow())
-        .matches("\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z WARN  \\[[^]]+] io\\.vertx\\.core\\.impl\\.BlockedThreadChecker - blocked for 2552 ms, limit 2000");
+        .matches(
+            "\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z WARN  \\[[^]]+] io\\.vertx\\.core\\.impl\\.BlockedThreadChecker - blocked for 2552 ms, limit 2000");
     assertThat(out).contains(" ERROR [", " - failed", "java.lang.IllegalStateException: boom");
     assertThat(log.isWarnEnabled()).isTrue();
     assertThat(log.isInfoEnabled()).isFalse();
-    Logger silent = CliLogging.logger("x", null, new PrintStream(bytes, true, StandardCharsets.UTF_8));
+    Logger silent =
+        CliLogging.logger("x", null, new PrintStream(bytes, true, StandardCharsets.UTF_8));
     assertThat(silent.isErrorEnabled()).isFalse();
   }
 }

@@ -20,40 +20,95 @@ import org.junit.jupiter.api.Test;
 class TtyPartsTest {
 
   static Chunk out(String s) {
-    return new Chunk(0, 0, RecordedKind.RECORDED_KIND_DATA, TtyStream.TTY_STREAM_STDOUT,
-        s.getBytes(StandardCharsets.UTF_8), 0, 0, 0);
+    return new Chunk(
+        0,
+        0,
+        RecordedKind.RECORDED_KIND_DATA,
+        TtyStream.TTY_STREAM_STDOUT,
+        s.getBytes(StandardCharsets.UTF_8),
+        0,
+        0,
+        0);
   }
 
   @Test
   void alternateScreenOutputLeavesNoTraceAndEscapesAreApplied() {
-    String text = RecordingsCommand.render(List.of(
-        out("$ ls\r\nfile-a  \u001b[1;34mdir-b\u001b[0m\r\n$ vim\r\n"),
-        out("\u001b[?1049h\u001b[H\u001b[2Jsecret buffer\r\n~\r\n~"),
-        out("\u001b[?1049l$ echo done\r\ndone\r\n$ ")), 80, 200, false, false);
-    assertThat(text).contains("file-a  dir-b").contains("$ vim").contains("done")
-        .doesNotContain("secret buffer").doesNotContain("\u001b");
+    String text =
+        RecordingsCommand.render(
+            List.of(
+                out("$ ls\r\nfile-a  \u001b[1;34mdir-b\u001b[0m\r\n$ vim\r\n"),
+                out("\u001b[?1049h\u001b[H\u001b[2Jsecret buffer\r\n~\r\n~"),
+                out("\u001b[?1049l$ echo done\r\ndone\r\n$ ")),
+            80,
+            200,
+            false,
+            false);
+    assertThat(text)
+        .contains("file-a  dir-b")
+        .contains("$ vim")
+        .contains("done")
+        .doesNotContain("secret buffer")
+        .doesNotContain("\u001b");
   }
 
   @Test
   void utf8SplitAcrossChunksIsJoinedAndTypedInputIsListedVisibly() {
     byte[] e = "caf\u00e9\r\n".getBytes(StandardCharsets.UTF_8);
-    Chunk a = new Chunk(1, 0, RecordedKind.RECORDED_KIND_DATA, TtyStream.TTY_STREAM_STDOUT, Arrays.copyOf(e, 4), 0, 0, 0);
-    Chunk b = new Chunk(2, 0, RecordedKind.RECORDED_KIND_DATA, TtyStream.TTY_STREAM_STDOUT,
-        Arrays.copyOfRange(e, 4, e.length), 0, 0, 0);
-    Chunk typed = new Chunk(3, 0, RecordedKind.RECORDED_KIND_DATA, TtyStream.TTY_STREAM_STDIN,
-        "ls\u0003\r".getBytes(StandardCharsets.UTF_8), 0, 0, 0);
+    Chunk a =
+        new Chunk(
+            1,
+            0,
+            RecordedKind.RECORDED_KIND_DATA,
+            TtyStream.TTY_STREAM_STDOUT,
+            Arrays.copyOf(e, 4),
+            0,
+            0,
+            0);
+    Chunk b =
+        new Chunk(
+            2,
+            0,
+            RecordedKind.RECORDED_KIND_DATA,
+            TtyStream.TTY_STREAM_STDOUT,
+            Arrays.copyOfRange(e, 4, e.length),
+            0,
+            0,
+            0);
+    Chunk typed =
+        new Chunk(
+            3,
+            0,
+            RecordedKind.RECORDED_KIND_DATA,
+            TtyStream.TTY_STREAM_STDIN,
+            "ls\u0003\r".getBytes(StandardCharsets.UTF_8),
+            0,
+            0,
+            0);
     String text = RecordingsCommand.render(List.of(a, b, typed), 40, 50, false, true);
     assertThat(text).contains("caf\u00e9").contains("--- input ---").contains("ls^C\\r");
   }
 
   @Test
   void theExportMarksAGapOrARepeatAtItsSpotInsteadOfRenderingIt() {
-    Chunk gap = new Chunk(5, 0, RecordedKind.RECORDED_KIND_UNSPECIFIED, TtyStream.TTY_STREAM_UNSPECIFIED, new byte[0],
-        0, 0, 0, "missing: 2 output frame(s) before event 5 (counter 3 to 4)");
+    Chunk gap =
+        new Chunk(
+            5,
+            0,
+            RecordedKind.RECORDED_KIND_UNSPECIFIED,
+            TtyStream.TTY_STREAM_UNSPECIFIED,
+            new byte[0],
+            0,
+            0,
+            0,
+            "missing: 2 output frame(s) before event 5 (counter 3 to 4)");
     for (boolean raw : new boolean[] {false, true}) {
-      String text = RecordingsCommand.render(List.of(out("before\r\n"), gap, out("after\r\n")), 80, 50, raw, false);
-      assertThat(text).as("raw " + raw).containsSubsequence("before", "[umbra] missing: 2 output frame(s) before event 5",
-          "after");
+      String text =
+          RecordingsCommand.render(
+              List.of(out("before\r\n"), gap, out("after\r\n")), 80, 50, raw, false);
+      assertThat(text)
+          .as("raw " + raw)
+          .containsSubsequence(
+              "before", "[umbra] missing: 2 output frame(s) before event 5", "after");
     }
   }
 
@@ -61,11 +116,16 @@ class TtyPartsTest {
   void theControlSocketAnswersOneLineAndIsPrivate() throws Exception {
     Path dir = Files.createTempDirectory("tty-control");
     List<String> got = new CopyOnWriteArrayList<>();
-    try (ControlSocket s = ControlSocket.listen(dir, "01TESTSESSION", line -> {
-      got.add(line);
-      return line.startsWith("give") ? "ok" : "error: unknown";
-    })) {
-      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(ControlSocket.dir(dir))))
+    try (ControlSocket s =
+        ControlSocket.listen(
+            dir,
+            "01TESTSESSION",
+            line -> {
+              got.add(line);
+              return line.startsWith("give") ? "ok" : "error: unknown";
+            })) {
+      assertThat(
+              PosixFilePermissions.toString(Files.getPosixFilePermissions(ControlSocket.dir(dir))))
           .isEqualTo("rwx------");
       assertThat(ControlSocket.send(dir, "01TESTSESSION", "give 01PARTICIPANT")).isEqualTo("ok");
       assertThat(ControlSocket.send(dir, null, "bogus")).isEqualTo("error: unknown");

@@ -10,7 +10,12 @@ public record Member(UUID id, UUID accountId, String name, String role, String c
 
   public static Member fromJson(JsonObject json) {
     ResponseFields f = ResponseFields.of(json, "Member");
-    return new Member(f.uuid("id"), f.uuid("account_id"), f.string("name"), f.string("role"), f.string("created_at"));
+    return new Member(
+        f.uuid("id"),
+        f.uuid("account_id"),
+        f.string("name"),
+        f.string("role"),
+        f.string("created_at"));
   }
 
   public static List<Member> listFromJson(JsonArray items) {

@@ -9,9 +9,9 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * Reads the members of one API answer for a typed record, failing with a
- * {@link ResponseShapeException} that names the record and the member when the answer is not
- * what the API documents (/v1/openapi.json).
+ * Reads the members of one API answer for a typed record, failing with a {@link
+ * ResponseShapeException} that names the record and the member when the answer is not what the API
+ * documents (/v1/openapi.json).
  */
 public final class ResponseFields {
   private final JsonObject json;
@@ -30,7 +30,9 @@ public final class ResponseFields {
     return new ResponseFields(json, record);
   }
 
-  /** Every element of a list answer's {@code items} (or of a bare array) read with {@code reader}. */
+  /**
+   * Every element of a list answer's {@code items} (or of a bare array) read with {@code reader}.
+   */
   public static <T> List<T> list(JsonArray items, Function<JsonObject, T> reader) {
     List<T> out = new ArrayList<>();
     for (int i = 0; items != null && i < items.size(); i++) {
@@ -70,7 +72,8 @@ public final class ResponseFields {
     if (v == null) {
       return null;
     }
-    if (!(v instanceof Integer || v instanceof Long) || ((Number) v).longValue() != ((Number) v).intValue()) {
+    if (!(v instanceof Integer || v instanceof Long)
+        || ((Number) v).longValue() != ((Number) v).intValue()) {
       throw mistyped(member, "an integer");
     }
     return ((Number) v).intValue();
@@ -105,6 +108,7 @@ public final class ResponseFields {
   }
 
   private ResponseShapeException mistyped(String member, String expected) {
-    return new ResponseShapeException(record + "." + member + " in the API's answer is not " + expected);
+    return new ResponseShapeException(
+        record + "." + member + " in the API's answer is not " + expected);
   }
 }

@@ -4,10 +4,16 @@ import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
 /**
- * One workspace binding of this machine: its own machine id and install id (random per binding,
- * so two workspaces cannot link them), the control plane to talk to, and the name it was paired with.
+ * One workspace binding of this machine: its own machine id and install id (random per binding, so
+ * two workspaces cannot link them), the control plane to talk to, and the name it was paired with.
  */
-public record Binding(UUID workspaceId, UUID machineId, UUID installId, String controlPlaneUrl, String name, String pairedAt) {
+public record Binding(
+    UUID workspaceId,
+    UUID machineId,
+    UUID installId,
+    String controlPlaneUrl,
+    String name,
+    String pairedAt) {
 
   public JsonObject toJson() {
     return new JsonObject()

@@ -66,14 +66,20 @@ public final class BindingStore {
   /** Records the binding and moves its keys to their final place. */
   public Path commit(Pending p, Binding b) {
     try {
-      Path tmp = Files.createTempFile(p.dir(), ".binding-", ".json", PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              p.dir(),
+              ".binding-",
+              ".json",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, b.toJson().encodePrettily(), StandardCharsets.UTF_8);
       Files.move(tmp, p.dir().resolve(BINDING_FILE), StandardCopyOption.ATOMIC_MOVE);
       Path target = root.resolve(b.machineId().toString());
       Files.move(p.dir(), target, StandardCopyOption.ATOMIC_MOVE);
       return target;
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot store the binding under " + root + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot store the binding under " + root + ": " + e.getMessage(), e);
     }
   }
 
@@ -95,14 +101,18 @@ public final class BindingStore {
     }
     List<Binding> out = new ArrayList<>();
     try (Stream<Path> s = Files.list(root)) {
-      for (Path dir : s.filter(d -> !d.getFileName().toString().startsWith("pending-")).sorted(Comparator.naturalOrder()).toList()) {
+      for (Path dir :
+          s.filter(d -> !d.getFileName().toString().startsWith("pending-"))
+              .sorted(Comparator.naturalOrder())
+              .toList()) {
         Path f = dir.resolve(BINDING_FILE);
         if (Files.isRegularFile(f)) {
           out.add(Binding.fromJson(new JsonObject(Files.readString(f, StandardCharsets.UTF_8))));
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read bindings under " + root + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "cannot read bindings under " + root + ": " + e.getMessage(), e);
     }
     return out;
   }

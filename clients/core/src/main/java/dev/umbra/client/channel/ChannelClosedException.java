@@ -1,6 +1,9 @@
 package dev.umbra.client.channel;
 
-/** A channel ended abnormally; {@link #code()} is the machine-readable reason (e.g. {@code decrypt_failed}). */
+/**
+ * A channel ended abnormally; {@link #code()} is the machine-readable reason (e.g. {@code
+ * decrypt_failed}).
+ */
 public final class ChannelClosedException extends RuntimeException {
   private final String code;
 

@@ -12,10 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One plain thread that a relay client's channels live on, with their timers: what a Vert.x
- * context is to {@link RelayLink}, for the Vert.x-free one-shot client ({@link PlainRelayClient}).
- * Tasks run one at a time in submission order; a task that throws is logged and the loop goes
- * on. After {@link #stop} tasks and timers are dropped.
+ * One plain thread that a relay client's channels live on, with their timers: what a Vert.x context
+ * is to {@link RelayLink}, for the Vert.x-free one-shot client ({@link PlainRelayClient}). Tasks
+ * run one at a time in submission order; a task that throws is logged and the loop goes on. After
+ * {@link #stop} tasks and timers are dropped.
  */
 public final class ChannelLoop implements ChannelTimers, Executor {
   private static final Logger log = LoggerFactory.getLogger(ChannelLoop.class);
@@ -25,8 +25,11 @@ public final class ChannelLoop implements ChannelTimers, Executor {
   private final AtomicLong ids = new AtomicLong();
 
   public ChannelLoop(String name) {
-    this.executor = new ScheduledThreadPoolExecutor(1, r -> Thread.ofPlatform().daemon().name(name).unstarted(r),
-        new ScheduledThreadPoolExecutor.DiscardPolicy());
+    this.executor =
+        new ScheduledThreadPoolExecutor(
+            1,
+            r -> Thread.ofPlatform().daemon().name(name).unstarted(r),
+            new ScheduledThreadPoolExecutor.DiscardPolicy());
     executor.setRemoveOnCancelPolicy(true);
   }
 
@@ -49,12 +52,17 @@ public final class ChannelLoop implements ChannelTimers, Executor {
   public long setTimer(long delayMs, Runnable task) {
     long id = ids.incrementAndGet();
     armed.add(id); // before it is scheduled: a timer may fire before its future is recorded
-    timers.put(id, executor.schedule(() -> {
-      timers.remove(id);
-      if (armed.remove(id)) {
-        guarded(task).run();
-      }
-    }, delayMs, TimeUnit.MILLISECONDS));
+    timers.put(
+        id,
+        executor.schedule(
+            () -> {
+              timers.remove(id);
+              if (armed.remove(id)) {
+                guarded(task).run();
+              }
+            },
+            delayMs,
+            TimeUnit.MILLISECONDS));
     if (!armed.contains(id)) {
       timers.remove(id); // it fired (or was cancelled) already
     }
@@ -64,7 +72,8 @@ public final class ChannelLoop implements ChannelTimers, Executor {
   @Override
   public long setPeriodic(long everyMs, Runnable task) {
     long id = ids.incrementAndGet();
-    timers.put(id, executor.scheduleAtFixedRate(guarded(task), everyMs, everyMs, TimeUnit.MILLISECONDS));
+    timers.put(
+        id, executor.scheduleAtFixedRate(guarded(task), everyMs, everyMs, TimeUnit.MILLISECONDS));
     return id;
   }
 

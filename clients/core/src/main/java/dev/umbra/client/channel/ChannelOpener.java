@@ -19,14 +19,17 @@ import java.util.function.Function;
 
 /**
  * The initiator's side of relay channels, whatever carries the frames (docs/relay.md): Noise IK /
- * IKpsk2 towards a daemon whose static key the caller pinned, the channel start, and the routing
- * of the relay's frames to pending opens and live channels. Used by the Vert.x {@code RelayClient}
+ * IKpsk2 towards a daemon whose static key the caller pinned, the channel start, and the routing of
+ * the relay's frames to pending opens and live channels. Used by the Vert.x {@code RelayClient}
  * (reconnecting, for long-lived commands) and the plain {@link PlainRelayClient} (one-shot
  * commands). Runs on one thread, whose timers it is given; every method is called there.
  */
 public final class ChannelOpener {
-  /** A channel's close code when this client can no longer get a relay session ({@link #refuseAll}). */
+  /**
+   * A channel's close code when this client can no longer get a relay session ({@link #refuseAll}).
+   */
   public static final String SESSION_REFUSED = "session_refused";
+
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private final ChannelTimers timers;
@@ -38,14 +41,25 @@ public final class ChannelOpener {
   private final Map<Long, SecureChannel> channels = new HashMap<>();
   private volatile Function<String, byte[]> handshakePayload = target -> new byte[0];
 
-  private record Pending(HandshakeState handshake, ChannelStart start, CompletableFuture<OpenedChannel> promise, long timer) {}
+  private record Pending(
+      HandshakeState handshake,
+      ChannelStart start,
+      CompletableFuture<OpenedChannel> promise,
+      long timer) {}
 
   /**
    * @param out sends a frame to the relay (dropped while disconnected: channels resend)
-   * @param clientKey this client's static X25519 key (the daemon learns it; it is in the transcript)
-   * @param psk the Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else null
+   * @param clientKey this client's static X25519 key (the daemon learns it; it is in the
+   *     transcript)
+   * @param psk the Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else
+   *     null
    */
-  public ChannelOpener(ChannelTimers timers, String workspace, X25519KeyPair clientKey, byte[] psk, Consumer<RelayFrame> out) {
+  public ChannelOpener(
+      ChannelTimers timers,
+      String workspace,
+      X25519KeyPair clientKey,
+      byte[] psk,
+      Consumer<RelayFrame> out) {
     this.timers = timers;
     this.workspace = workspace;
     this.clientKey = clientKey;
@@ -65,9 +79,11 @@ public final class ChannelOpener {
   /**
    * Opens a channel to {@code target}, whose static key {@code daemonKey} the caller pinned, and
    * starts {@code start} on it. Fails with {@link ChannelClosedException} when the daemon refuses,
-   * the handshake fails (a different key or PSK) or nobody answers in {@link ChannelProtocol#OPEN_TIMEOUT}.
+   * the handshake fails (a different key or PSK) or nobody answers in {@link
+   * ChannelProtocol#OPEN_TIMEOUT}.
    */
-  public CompletableFuture<OpenedChannel> open(String target, X25519PublicKey daemonKey, ChannelStart start) {
+  public CompletableFuture<OpenedChannel> open(
+      String target, X25519PublicKey daemonKey, ChannelStart start) {
     CompletableFuture<OpenedChannel> promise = new CompletableFuture<>();
     long id = RANDOM.nextLong();
     while (id == 0 || pending.containsKey(id) || channels.containsKey(id)) {
@@ -76,28 +92,42 @@ public final class ChannelOpener {
     HandshakeState hs;
     byte[] m1;
     try {
-      hs = HandshakeState.initiator(ChannelProtocol.suite(psk), clientKey, daemonKey, RelayPrologue.encode(workspace, target), psk);
+      hs =
+          HandshakeState.initiator(
+              ChannelProtocol.suite(psk),
+              clientKey,
+              daemonKey,
+              RelayPrologue.encode(workspace, target),
+              psk);
       m1 = hs.writeMessage(handshakePayload.apply(target));
     } catch (RuntimeException e) {
       promise.completeExceptionally(e);
       return promise;
     }
     long channelId = id;
-    long timer = timers.setTimer(ChannelProtocol.OPEN_TIMEOUT.toMillis(), () -> {
-      Pending p = pending.remove(channelId);
-      if (p != null) {
-        p.promise.completeExceptionally(new ChannelClosedException("timeout",
-            "the machine did not answer within " + ChannelProtocol.OPEN_TIMEOUT.toSeconds() + " s"));
-      }
-    });
+    long timer =
+        timers.setTimer(
+            ChannelProtocol.OPEN_TIMEOUT.toMillis(),
+            () -> {
+              Pending p = pending.remove(channelId);
+              if (p != null) {
+                p.promise.completeExceptionally(
+                    new ChannelClosedException(
+                        "timeout",
+                        "the machine did not answer within "
+                            + ChannelProtocol.OPEN_TIMEOUT.toSeconds()
+                            + " s"));
+              }
+            });
     pending.put(id, new Pending(hs, start, promise, timer));
-    out.accept(RelayFrame.newBuilder()
-        .setType(FrameType.FRAME_TYPE_OPEN)
-        .setWorkspaceId(workspace)
-        .setTargetId(target)
-        .setChannelId(id)
-        .setPayload(ByteString.copyFrom(m1))
-        .build());
+    out.accept(
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_OPEN)
+            .setWorkspaceId(workspace)
+            .setTargetId(target)
+            .setChannelId(id)
+            .setPayload(ByteString.copyFrom(m1))
+            .build());
     return promise;
   }
 
@@ -110,7 +140,8 @@ public final class ChannelOpener {
 
   /**
    * Ends everything because the relay connection is gone for good (a refused session, a lost
-   * one-shot connection): pending opens fail and channels close with {@code code} and {@code message}.
+   * one-shot connection): pending opens fail and channels close with {@code code} and {@code
+   * message}.
    */
   public void failAll(String code, String message) {
     for (Pending p : new ArrayList<>(pending.values())) {
@@ -140,10 +171,12 @@ public final class ChannelOpener {
         pending.remove(id);
         timers.cancelTimer(p.timer);
         accepted(f, p);
-      } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE || f.getType() == FrameType.FRAME_TYPE_ERROR) {
+      } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE
+          || f.getType() == FrameType.FRAME_TYPE_ERROR) {
         pending.remove(id);
         timers.cancelTimer(p.timer);
-        p.promise.completeExceptionally(new ChannelClosedException(f.getReason(), refusal(f.getReason())));
+        p.promise.completeExceptionally(
+            new ChannelClosedException(f.getReason(), refusal(f.getReason())));
       }
       return;
     }
@@ -159,10 +192,13 @@ public final class ChannelOpener {
       case "handshake_failed" -> "the machine refused the handshake (a different key or PSK)";
       case "replayed_handshake" -> "the machine refused the handshake as a replay";
       case "wrong_workspace" -> "the relay refused the channel: wrong workspace";
-      case "no_device_credential" -> "the machine requires a trusted device (Workspace Protection): run `umbra device trust`";
-      case "device_not_trusted" -> "the machine refused this device: the workspace key never signed its current credential";
+      case "no_device_credential" ->
+          "the machine requires a trusted device (Workspace Protection): run `umbra device trust`";
+      case "device_not_trusted" ->
+          "the machine refused this device: the workspace key never signed its current credential";
       case "device_revoked" -> "the machine refused this device: it was revoked";
-      case "static_key_not_bound" -> "the machine refused the channel: the channel key is not bound to this device";
+      case "static_key_not_bound" ->
+          "the machine refused the channel: the channel key is not bound to this device";
       default -> "the channel was refused: " + reason;
     };
   }
@@ -171,12 +207,22 @@ public final class ChannelOpener {
     SecureChannel channel;
     try {
       p.handshake.readMessage(f.getPayload().toByteArray());
-      channel = new SecureChannel(timers, workspace, f.getTargetId(), f.getChannelId(), p.handshake.split(), out);
+      channel =
+          new SecureChannel(
+              timers, workspace, f.getTargetId(), f.getChannelId(), p.handshake.split(), out);
     } catch (RuntimeException e) {
-      out.accept(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_CLOSE).setWorkspaceId(workspace)
-          .setTargetId(f.getTargetId()).setChannelId(f.getChannelId()).setReason("handshake_failed").build());
-      p.promise.completeExceptionally(new ChannelClosedException("handshake_failed",
-          "the machine's handshake answer did not verify: refusing to talk to it"));
+      out.accept(
+          RelayFrame.newBuilder()
+              .setType(FrameType.FRAME_TYPE_CLOSE)
+              .setWorkspaceId(workspace)
+              .setTargetId(f.getTargetId())
+              .setChannelId(f.getChannelId())
+              .setReason("handshake_failed")
+              .build());
+      p.promise.completeExceptionally(
+          new ChannelClosedException(
+              "handshake_failed",
+              "the machine's handshake answer did not verify: refusing to talk to it"));
       return;
     }
     channels.put(channel.channelId(), channel);

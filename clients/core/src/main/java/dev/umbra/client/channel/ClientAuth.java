@@ -1,13 +1,13 @@
 package dev.umbra.client.channel;
 
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.CanonicalJsonSignatures;
-import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.sign.Signed;
-import dev.umbra.client.trust.TrustModel;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -20,24 +20,28 @@ import java.util.Optional;
  * its Noise static key and the channel's context into the payload of Noise message 1, which is
  * encrypted (after {@code es}), so the relay never sees it. Device credentials name Ed25519 and
  * P-256 keys only, so the X25519 static key is bound by that signature:
+ *
  * <pre>
  * payload  = canonical JSON {"type":"umbra-relay-client-auth/v1","credential":{"payload","signature"},"static_key_signature":hex}
  * signed   = canonical JSON {"type":"umbra-relay-client-static/v1","workspace_id","target_id","noise_static_key":hex}
  * </pre>
- * The daemon checks the credential against its pinned trust (offline) and the signature against
- * the static key the handshake authenticated; a workspace without a pin accepts any member, as
- * before.
+ *
+ * The daemon checks the credential against its pinned trust (offline) and the signature against the
+ * static key the handshake authenticated; a workspace without a pin accepts any member, as before.
  */
 public final class ClientAuth {
   public static final String TYPE = "umbra-relay-client-auth/v1";
   public static final String STATIC_TYPE = "umbra-relay-client-static/v1";
+
   /** Largest message-1 payload accepted (a credential is at most 4096 characters). */
   public static final int MAX_PAYLOAD = 16_384;
+
   private static final HexFormat HEX = HexFormat.of();
 
   private ClientAuth() {}
 
-  static Map<String, Object> staticBinding(String workspace, String target, X25519PublicKey staticKey) {
+  static Map<String, Object> staticBinding(
+      String workspace, String target, X25519PublicKey staticKey) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("type", STATIC_TYPE);
     m.put("workspace_id", workspace);
@@ -47,7 +51,11 @@ public final class ClientAuth {
   }
 
   /** The payload of Noise message 1 for a device that signs with {@code deviceKey}. */
-  public static byte[] payload(Signed credential, Ed25519KeyPair deviceKey, String workspace, String target,
+  public static byte[] payload(
+      Signed credential,
+      Ed25519KeyPair deviceKey,
+      String workspace,
+      String target,
       X25519PublicKey staticKey) {
     Map<String, Object> cred = new LinkedHashMap<>();
     cred.put("payload", credential.payload());
@@ -55,8 +63,11 @@ public final class ClientAuth {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("type", TYPE);
     m.put("credential", cred);
-    m.put("static_key_signature", HEX.formatHex(
-        CanonicalJsonSignatures.signEd25519(deviceKey.privateKey(), staticBinding(workspace, target, staticKey))));
+    m.put(
+        "static_key_signature",
+        HEX.formatHex(
+            CanonicalJsonSignatures.signEd25519(
+                deviceKey.privateKey(), staticBinding(workspace, target, staticKey))));
     return CanonicalJson.encode(m);
   }
 
@@ -64,10 +75,15 @@ public final class ClientAuth {
    * Null when a client whose authenticated Noise static key is {@code remoteStatic} and whose
    * message 1 carried {@code payload} may open a channel; else a short reason. Never throws.
    */
-  public static String refusal(Optional<DeviceTrust> trust, byte[] payload, String workspace, String target,
+  public static String refusal(
+      Optional<DeviceTrust> trust,
+      byte[] payload,
+      String workspace,
+      String target,
       X25519PublicKey remoteStatic) {
     if (trust.isEmpty()) {
-      return null; // no Workspace Protection: any member of the workspace (the relay checked the token)
+      return null; // no Workspace Protection: any member of the workspace (the relay checked the
+      // token)
     }
     if (payload == null || payload.length == 0) {
       return "no_device_credential";
@@ -84,7 +100,11 @@ public final class ClientAuth {
     }
     TrustModel.Credential c = TrustModel.Credential.of(credential);
     try {
-      c.keys().signingKey().verify(CanonicalJson.encode(staticBinding(workspace, target, remoteStatic)), parsed.get().staticKeySignature());
+      c.keys()
+          .signingKey()
+          .verify(
+              CanonicalJson.encode(staticBinding(workspace, target, remoteStatic)),
+              parsed.get().staticKeySignature());
     } catch (CryptoException | IllegalArgumentException e) {
       return "static_key_not_bound";
     }
@@ -104,7 +124,8 @@ public final class ClientAuth {
       return null; // no Workspace Protection (still): any member, as at open
     }
     if (payload == null || payload.length == 0) {
-      return "no_device_credential"; // opened before the workspace was protected: not admitted under the pin
+      return "no_device_credential"; // opened before the workspace was protected: not admitted
+      // under the pin
     }
     Optional<Parsed> parsed = parse(payload);
     if (parsed.isEmpty()) {
@@ -118,7 +139,11 @@ public final class ClientAuth {
       return DeviceTrust.Refusal.BAD_DEVICE_CREDENTIAL.code();
     }
     // at open the client proved the credential's key (it signed the Noise static key binding)
-    return trust.get().recheck(credential, c.keys().signingKey()).map(DeviceTrust.Refusal::code).orElse(null);
+    return trust
+        .get()
+        .recheck(credential, c.keys().signingKey())
+        .map(DeviceTrust.Refusal::code)
+        .orElse(null);
   }
 
   private record Parsed(Signed credential, byte[] staticKeySignature) {}
@@ -129,9 +154,13 @@ public final class ClientAuth {
     }
     try {
       Object parsed = CanonicalJson.parse(payload);
-      if (!(parsed instanceof Map<?, ?> m) || !Arrays.equals(CanonicalJson.encode(parsed), payload) || !TYPE.equals(m.get("type"))
-          || !(m.get("credential") instanceof Map<?, ?> c) || !(c.get("payload") instanceof String p)
-          || !(c.get("signature") instanceof String s) || !(m.get("static_key_signature") instanceof String ss)) {
+      if (!(parsed instanceof Map<?, ?> m)
+          || !Arrays.equals(CanonicalJson.encode(parsed), payload)
+          || !TYPE.equals(m.get("type"))
+          || !(m.get("credential") instanceof Map<?, ?> c)
+          || !(c.get("payload") instanceof String p)
+          || !(c.get("signature") instanceof String s)
+          || !(m.get("static_key_signature") instanceof String ss)) {
         return Optional.empty();
       }
       return Optional.of(new Parsed(new Signed(p, HEX.parseHex(s)), HEX.parseHex(ss)));

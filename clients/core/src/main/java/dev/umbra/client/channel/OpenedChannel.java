@@ -50,11 +50,13 @@ public final class OpenedChannel implements SecureChannel.Listener {
           started.complete(this);
         }
         case ERROR -> {
-          started.completeExceptionally(new ChannelClosedException(m.getError().getCode(), m.getError().getMessage()));
+          started.completeExceptionally(
+              new ChannelClosedException(m.getError().getCode(), m.getError().getMessage()));
           channel.close();
         }
         default -> {
-          started.completeExceptionally(new ChannelClosedException("protocol", "the machine answered out of order"));
+          started.completeExceptionally(
+              new ChannelClosedException("protocol", "the machine answered out of order"));
           channel.fail("protocol");
         }
       }
@@ -65,7 +67,11 @@ public final class OpenedChannel implements SecureChannel.Listener {
 
   @Override
   public void onClosed(ChannelClosedException error) {
-    if (!started.completeExceptionally(error != null ? error : new ChannelClosedException("closed", "the machine closed the channel before starting"))) {
+    if (!started.completeExceptionally(
+        error != null
+            ? error
+            : new ChannelClosedException(
+                "closed", "the machine closed the channel before starting"))) {
       earlyClosed = true;
       earlyClose = error;
     }

@@ -30,7 +30,8 @@ public final class PlainRelayClient implements AutoCloseable {
   private final ChannelOpener opener;
   private volatile boolean closing;
 
-  private PlainRelayClient(RelayWebSocket socket, String workspace, X25519KeyPair clientKey, byte[] psk) {
+  private PlainRelayClient(
+      RelayWebSocket socket, String workspace, X25519KeyPair clientKey, byte[] psk) {
     this.loop = new ChannelLoop("umbra-relay");
     this.socket = socket;
     this.opener = new ChannelOpener(loop, workspace, clientKey, psk, this::send);
@@ -40,9 +41,17 @@ public final class PlainRelayClient implements AutoCloseable {
    * Connects to {@code relay} with the member session {@code token} (audience {@code relay}) within
    * {@code timeout}; a refused token is a {@link RelayWebSocket.Refused} with status 401 or 403.
    */
-  public static PlainRelayClient connect(URI relay, String token, String workspace, X25519KeyPair clientKey, byte[] psk,
-      Duration timeout) throws IOException {
-    PlainRelayClient client = new PlainRelayClient(RelayWebSocket.connect(relay, token, timeout), workspace, clientKey, psk);
+  public static PlainRelayClient connect(
+      URI relay,
+      String token,
+      String workspace,
+      X25519KeyPair clientKey,
+      byte[] psk,
+      Duration timeout)
+      throws IOException {
+    PlainRelayClient client =
+        new PlainRelayClient(
+            RelayWebSocket.connect(relay, token, timeout), workspace, clientKey, psk);
     Thread.ofPlatform().daemon().name("umbra-relay-reader").start(client::read);
     return client;
   }
@@ -58,15 +67,21 @@ public final class PlainRelayClient implements AutoCloseable {
   }
 
   /** {@link ChannelOpener#open} on the loop. */
-  public CompletableFuture<OpenedChannel> open(String target, X25519PublicKey daemonKey, ChannelStart start) {
+  public CompletableFuture<OpenedChannel> open(
+      String target, X25519PublicKey daemonKey, ChannelStart start) {
     CompletableFuture<OpenedChannel> opened = new CompletableFuture<>();
-    loop.execute(() -> opener.open(target, daemonKey, start).whenComplete((c, e) -> {
-      if (e != null) {
-        opened.completeExceptionally(e);
-      } else {
-        opened.complete(c);
-      }
-    }));
+    loop.execute(
+        () ->
+            opener
+                .open(target, daemonKey, start)
+                .whenComplete(
+                    (c, e) -> {
+                      if (e != null) {
+                        opened.completeExceptionally(e);
+                      } else {
+                        opened.complete(c);
+                      }
+                    }));
     return opened;
   }
 
@@ -116,7 +131,9 @@ public final class PlainRelayClient implements AutoCloseable {
     }
   }
 
-  /** Closes the channels (the machines are told), then the connection; waits at most a few seconds. */
+  /**
+   * Closes the channels (the machines are told), then the connection; waits at most a few seconds.
+   */
   @Override
   public void close() {
     closing = true;

@@ -70,7 +70,10 @@ public final class RelayLink {
                 .setConnectTimeout(5_000));
   }
 
-  /** Connects; the future completes on the first successful connection (retries continue in the background). */
+  /**
+   * Connects; the future completes on the first successful connection (retries continue in the
+   * background).
+   */
   public Future<Void> start() {
     context.runOnContext(v -> connect());
     return firstConnect.future();
@@ -111,7 +114,9 @@ public final class RelayLink {
                 return;
               }
               if (ar.failed()) {
-                log.atDebug().addKeyValue("relay", url.getHost() + ":" + url.getPort()).log("relay connect failed: {}", ar.cause().getMessage());
+                log.atDebug()
+                    .addKeyValue("relay", url.getHost() + ":" + url.getPort())
+                    .log("relay connect failed: {}", ar.cause().getMessage());
                 retry();
                 return;
               }
@@ -179,7 +184,8 @@ public final class RelayLink {
     firstConnect.tryFail("relay link stopped");
     WebSocket s = ws;
     ws = null;
-    Future<Void> closed = s == null ? Future.succeededFuture() : s.close().recover(e -> Future.succeededFuture());
+    Future<Void> closed =
+        s == null ? Future.succeededFuture() : s.close().recover(e -> Future.succeededFuture());
     return closed.eventually(client::close);
   }
 }

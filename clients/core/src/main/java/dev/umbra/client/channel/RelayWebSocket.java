@@ -2,7 +2,6 @@ package dev.umbra.client.channel;
 
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
-import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -27,19 +26,21 @@ import javax.net.ssl.SSLSocketFactory;
  * host name verification ({@code wss://}). No event loop and no Netty: the Vert.x start-up was most
  * of a short {@code umbra run} (docs/cli.md, "Start-up").
  *
- * <p>What the relay sends is checked before it is used: the upgrade answer (status 101, the
- * {@code Sec-WebSocket-Accept} of our key, its head at most {@link #MAX_HEAD_BYTES}), and every
- * frame (no reserved bits, known opcodes, unmasked, control frames final and at most 125 bytes, a
- * message at most {@link #MAX_MESSAGE} bytes). A violation or a connection that ends inside a frame
- * is a {@link Refused} with its {@link Reason}; the connection is then unusable. Reads are done by
- * one thread ({@link #receive}); sends may come from any thread. {@link #accept} is the server's
- * side of the same framing, for the start-up cache's training relay and tests.
+ * <p>What the relay sends is checked before it is used: the upgrade answer (status 101, the {@code
+ * Sec-WebSocket-Accept} of our key, its head at most {@link #MAX_HEAD_BYTES}), and every frame (no
+ * reserved bits, known opcodes, unmasked, control frames final and at most 125 bytes, a message at
+ * most {@link #MAX_MESSAGE} bytes). A violation or a connection that ends inside a frame is a
+ * {@link Refused} with its {@link Reason}; the connection is then unusable. Reads are done by one
+ * thread ({@link #receive}); sends may come from any thread. {@link #accept} is the server's side
+ * of the same framing, for the start-up cache's training relay and tests.
  */
 public final class RelayWebSocket implements AutoCloseable {
   /** Largest message accepted (as the Vert.x client: the relay's frames are at most this). */
   public static final int MAX_MESSAGE = 128 * 1024;
+
   /** Status line and headers of the upgrade answer together. */
   public static final int MAX_HEAD_BYTES = 16 * 1024;
+
   private static final String GUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11";
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -47,13 +48,18 @@ public final class RelayWebSocket implements AutoCloseable {
   private final InputStream in;
   private final OutputStream out;
   private final Object sending = new Object();
+
   /** The client masks what it sends and takes unmasked frames; the server the other way round. */
   private final boolean client;
+
   private volatile boolean closeSent;
 
   /** Why the relay's answer or a frame was refused. */
   public enum Reason {
-    /** The relay answered the upgrade with a status other than 101 (e.g. 401: the token was refused). */
+    /**
+     * The relay answered the upgrade with a status other than 101 (e.g. 401: the token was
+     * refused).
+     */
     UPGRADE_REFUSED,
     /** Not a WebSocket as RFC 6455 writes it: the upgrade answer or a frame. */
     MALFORMED,
@@ -93,8 +99,8 @@ public final class RelayWebSocket implements AutoCloseable {
   }
 
   /**
-   * The server's side on an accepted {@code socket}: reads the upgrade request and answers 101.
-   * For the CLI's start-up training relay and tests; the real relay is a Vert.x service.
+   * The server's side on an accepted {@code socket}: reads the upgrade request and answers 101. For
+   * the CLI's start-up training relay and tests; the real relay is a Vert.x service.
    */
   public static RelayWebSocket accept(Socket socket) throws IOException {
     InputStream in = new BufferedInputStream(socket.getInputStream(), 16 * 1024);
@@ -109,8 +115,14 @@ public final class RelayWebSocket implements AutoCloseable {
     if (key == null) {
       throw new Refused(Reason.MALFORMED, 0, "not a WebSocket upgrade request");
     }
-    socket.getOutputStream().write(("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-        + "Sec-WebSocket-Accept: " + expectedAccept(key) + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+    socket
+        .getOutputStream()
+        .write(
+            ("HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                    + "Sec-WebSocket-Accept: "
+                    + expectedAccept(key)
+                    + "\r\n\r\n")
+                .getBytes(StandardCharsets.US_ASCII));
     return new RelayWebSocket(socket, in, false);
   }
 
@@ -133,7 +145,10 @@ public final class RelayWebSocket implements AutoCloseable {
       socket.setTcpNoDelay(true);
       socket.connect(new InetSocketAddress(url.getHost(), port), ms);
       if (tls) {
-        SSLSocket s = (SSLSocket) ((SSLSocketFactory) SSLSocketFactory.getDefault()).createSocket(socket, url.getHost(), port, true);
+        SSLSocket s =
+            (SSLSocket)
+                ((SSLSocketFactory) SSLSocketFactory.getDefault())
+                    .createSocket(socket, url.getHost(), port, true);
         SSLParameters p = s.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");
         s.setSSLParameters(p);
@@ -143,15 +158,25 @@ public final class RelayWebSocket implements AutoCloseable {
       byte[] nonce = new byte[16];
       RANDOM.nextBytes(nonce);
       String key = Base64.getEncoder().encodeToString(nonce);
-      String path = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
-          + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-      String head = "GET " + path + " HTTP/1.1\r\n"
-          + "Host: " + url.getRawAuthority().replaceFirst("^.*@", "") + "\r\n"
-          + "Upgrade: websocket\r\n"
-          + "Connection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: " + key + "\r\n"
-          + "Sec-WebSocket-Version: 13\r\n"
-          + "Authorization: Bearer " + token + "\r\n\r\n";
+      String path =
+          (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
+              + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+      String head =
+          "GET "
+              + path
+              + " HTTP/1.1\r\n"
+              + "Host: "
+              + url.getRawAuthority().replaceFirst("^.*@", "")
+              + "\r\n"
+              + "Upgrade: websocket\r\n"
+              + "Connection: Upgrade\r\n"
+              + "Sec-WebSocket-Key: "
+              + key
+              + "\r\n"
+              + "Sec-WebSocket-Version: 13\r\n"
+              + "Authorization: Bearer "
+              + token
+              + "\r\n\r\n";
       OutputStream o = socket.getOutputStream();
       o.write(head.getBytes(StandardCharsets.US_ASCII));
       o.flush();
@@ -161,7 +186,8 @@ public final class RelayWebSocket implements AutoCloseable {
       return new RelayWebSocket(socket, in, true);
     } catch (SocketTimeoutException e) {
       socket.close();
-      throw new SocketTimeoutException("the relay did not answer within " + timeout.toSeconds() + " s");
+      throw new SocketTimeoutException(
+          "the relay did not answer within " + timeout.toSeconds() + " s");
     } catch (IOException | RuntimeException e) {
       socket.close();
       throw e;
@@ -170,8 +196,10 @@ public final class RelayWebSocket implements AutoCloseable {
 
   static String expectedAccept(String key) {
     try {
-      return Base64.getEncoder().encodeToString(
-          MessageDigest.getInstance("SHA-1").digest((key + GUID).getBytes(StandardCharsets.US_ASCII)));
+      return Base64.getEncoder()
+          .encodeToString(
+              MessageDigest.getInstance("SHA-1")
+                  .digest((key + GUID).getBytes(StandardCharsets.US_ASCII)));
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException(e);
     }
@@ -199,19 +227,25 @@ public final class RelayWebSocket implements AutoCloseable {
         case "upgrade" -> upgrade = value.equalsIgnoreCase("websocket");
         case "connection" -> connection = value.toLowerCase(Locale.ROOT).contains("upgrade");
         case "sec-websocket-accept" -> gotAccept = value;
-        case "sec-websocket-extensions" -> throw new Refused(Reason.MALFORMED, 0, "the relay chose a WebSocket extension not asked for");
+        case "sec-websocket-extensions" ->
+            throw new Refused(
+                Reason.MALFORMED, 0, "the relay chose a WebSocket extension not asked for");
         default -> {
           // not ours
         }
       }
     }
     if (code != 101) {
-      throw new Refused(Reason.UPGRADE_REFUSED, code, code == 401 || code == 403
-          ? "the relay refused the session token (HTTP " + code + ")"
-          : "the relay refused the connection (HTTP " + code + ")");
+      throw new Refused(
+          Reason.UPGRADE_REFUSED,
+          code,
+          code == 401 || code == 403
+              ? "the relay refused the session token (HTTP " + code + ")"
+              : "the relay refused the connection (HTTP " + code + ")");
     }
     if (!upgrade || !connection || !accept.equals(gotAccept)) {
-      throw new Refused(Reason.MALFORMED, 0, "the relay's upgrade answer is not a WebSocket handshake");
+      throw new Refused(
+          Reason.MALFORMED, 0, "the relay's upgrade answer is not a WebSocket handshake");
     }
   }
 
@@ -220,15 +254,18 @@ public final class RelayWebSocket implements AutoCloseable {
     while (true) {
       int c = in.read();
       if (c < 0) {
-        throw new Refused(Reason.TRUNCATED, 0, "the connection closed inside the relay's upgrade answer");
+        throw new Refused(
+            Reason.TRUNCATED, 0, "the connection closed inside the relay's upgrade answer");
       }
       if (--budget[0] < 0) {
-        throw new Refused(Reason.OVERSIZED, 0, "the relay's upgrade answer is over " + MAX_HEAD_BYTES + " bytes");
+        throw new Refused(
+            Reason.OVERSIZED, 0, "the relay's upgrade answer is over " + MAX_HEAD_BYTES + " bytes");
       }
       if (c == '\n') {
         int n = b.length();
         if (n == 0 || b.charAt(n - 1) != '\r') {
-          throw new Refused(Reason.MALFORMED, 0, "a line of the relay's answer does not end in CRLF");
+          throw new Refused(
+              Reason.MALFORMED, 0, "a line of the relay's answer does not end in CRLF");
         }
         return b.substring(0, n - 1);
       }
@@ -237,8 +274,8 @@ public final class RelayWebSocket implements AutoCloseable {
   }
 
   /**
-   * Blocks for the next binary message; null when the relay closed the connection cleanly (a
-   * close frame, or the end of the stream between frames). Answers pings; ignores pongs.
+   * Blocks for the next binary message; null when the relay closed the connection cleanly (a close
+   * frame, or the end of the stream between frames). Answers pings; ignores pongs.
    */
   public byte[] receive() throws IOException {
     return receive(in, this::control, !client);
@@ -253,7 +290,8 @@ public final class RelayWebSocket implements AutoCloseable {
     return receive(in, control, false);
   }
 
-  private static byte[] receive(InputStream in, Control control, boolean masked) throws IOException {
+  private static byte[] receive(InputStream in, Control control, boolean masked)
+      throws IOException {
     ByteArrayOutputStream message = null;
     while (true) {
       int b0 = in.read();
@@ -270,7 +308,12 @@ public final class RelayWebSocket implements AutoCloseable {
         throw new Refused(Reason.MALFORMED, 0, "a WebSocket frame with reserved bits set");
       }
       if (((b1 & 0x80) != 0) != masked) {
-        throw new Refused(Reason.MALFORMED, 0, masked ? "an unmasked WebSocket frame from a client" : "a masked WebSocket frame from the relay");
+        throw new Refused(
+            Reason.MALFORMED,
+            0,
+            masked
+                ? "an unmasked WebSocket frame from a client"
+                : "a masked WebSocket frame from the relay");
       }
       long length = b1 & 0x7f;
       if (length == 126) {
@@ -290,12 +333,14 @@ public final class RelayWebSocket implements AutoCloseable {
       }
       long total = (message == null ? 0 : message.size()) + length;
       if (total > MAX_MESSAGE) {
-        throw new Refused(Reason.OVERSIZED, 0, "a WebSocket message over " + MAX_MESSAGE + " bytes");
+        throw new Refused(
+            Reason.OVERSIZED, 0, "a WebSocket message over " + MAX_MESSAGE + " bytes");
       }
       byte[] mask = masked ? in.readNBytes(4) : null;
       byte[] payload = in.readNBytes((int) length);
       if (payload.length < length || mask != null && mask.length < 4) {
-        throw new Refused(Reason.TRUNCATED, 0, "the relay connection ended inside a WebSocket frame");
+        throw new Refused(
+            Reason.TRUNCATED, 0, "the relay connection ended inside a WebSocket frame");
       }
       for (int k = 0; mask != null && k < payload.length; k++) {
         payload[k] ^= mask[k & 3];
@@ -303,13 +348,15 @@ public final class RelayWebSocket implements AutoCloseable {
       switch (opcode) {
         case 0x0 -> {
           if (message == null) {
-            throw new Refused(Reason.MALFORMED, 0, "a WebSocket continuation frame without a message");
+            throw new Refused(
+                Reason.MALFORMED, 0, "a WebSocket continuation frame without a message");
           }
           message.write(payload);
         }
         case 0x2 -> {
           if (message != null) {
-            throw new Refused(Reason.MALFORMED, 0, "a new WebSocket message inside a fragmented one");
+            throw new Refused(
+                Reason.MALFORMED, 0, "a new WebSocket message inside a fragmented one");
           }
           message = new ByteArrayOutputStream((int) length);
           message.write(payload);
@@ -319,9 +366,13 @@ public final class RelayWebSocket implements AutoCloseable {
           return null;
         }
         case 0x9, 0xA -> control.frame(opcode, payload);
-        default -> throw new Refused(Reason.MALFORMED, 0, opcode == 0x1
-            ? "a text WebSocket message from the relay (it sends binary frames only)"
-            : "a WebSocket frame with an unknown opcode " + opcode);
+        default ->
+            throw new Refused(
+                Reason.MALFORMED,
+                0,
+                opcode == 0x1
+                    ? "a text WebSocket message from the relay (it sends binary frames only)"
+                    : "a WebSocket frame with an unknown opcode " + opcode);
       }
       if (fin && message != null && !controlFrame) {
         return message.toByteArray();
@@ -332,7 +383,8 @@ public final class RelayWebSocket implements AutoCloseable {
   private static int read(InputStream in) throws IOException {
     int b = in.read();
     if (b < 0) {
-      throw new Refused(Reason.TRUNCATED, 0, "the relay connection ended inside a WebSocket frame header");
+      throw new Refused(
+          Reason.TRUNCATED, 0, "the relay connection ended inside a WebSocket frame header");
     }
     return b;
   }
@@ -385,7 +437,9 @@ public final class RelayWebSocket implements AutoCloseable {
     }
   }
 
-  /** Sends a normal close (best effort) and closes the connection without waiting for the answer. */
+  /**
+   * Sends a normal close (best effort) and closes the connection without waiting for the answer.
+   */
   @Override
   public void close() {
     try {

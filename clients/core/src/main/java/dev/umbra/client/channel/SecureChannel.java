@@ -12,14 +12,14 @@ import java.util.function.Consumer;
 
 /**
  * One end of an established channel: Noise transport plus the reliability the relay does not give
- * (docs/relay.md). Every transport message is numbered by its Noise counter ({@code sequence});
- * the receiver decrypts only the next expected number, ignores duplicates and gaps, and
- * acknowledges cumulatively. The sender keeps every unacknowledged ciphertext, resends them all in
- * order on RESUME, and stops taking new data beyond {@link ChannelProtocol#WINDOW_BYTES}. A
- * message that fails to decrypt or parse closes the channel: never skipped, never retried.
+ * (docs/relay.md). Every transport message is numbered by its Noise counter ({@code sequence}); the
+ * receiver decrypts only the next expected number, ignores duplicates and gaps, and acknowledges
+ * cumulatively. The sender keeps every unacknowledged ciphertext, resends them all in order on
+ * RESUME, and stops taking new data beyond {@link ChannelProtocol#WINDOW_BYTES}. A message that
+ * fails to decrypt or parse closes the channel: never skipped, never retried.
  *
- * <p>Runs on one thread (a Vert.x context or a {@link ChannelLoop}), whose timers it is given;
- * not thread-safe.
+ * <p>Runs on one thread (a Vert.x context or a {@link ChannelLoop}), whose timers it is given; not
+ * thread-safe.
  */
 public final class SecureChannel {
   /** Receives the channel's events on its context. */
@@ -62,7 +62,12 @@ public final class SecureChannel {
   private long silenceLimitNanos = Long.MAX_VALUE;
 
   public SecureChannel(
-      ChannelTimers timers, String workspace, String target, long channelId, TransportPair noise, Consumer<RelayFrame> out) {
+      ChannelTimers timers,
+      String workspace,
+      String target,
+      long channelId,
+      TransportPair noise,
+      Consumer<RelayFrame> out) {
     this.timers = timers;
     this.workspace = workspace;
     this.target = target;
@@ -105,21 +110,33 @@ public final class SecureChannel {
   }
 
   private RelayFrame.Builder frame(FrameType type) {
-    return RelayFrame.newBuilder().setType(type).setWorkspaceId(workspace).setTargetId(target).setChannelId(channelId);
+    return RelayFrame.newBuilder()
+        .setType(type)
+        .setWorkspaceId(workspace)
+        .setTargetId(target)
+        .setChannelId(channelId);
   }
 
   private long ackValue() {
     return ackHeldAt >= 0 ? ackHeldAt : recvNext;
   }
 
-  /** Encrypts and sends one message; false when the window is now full (wait for {@link Listener#onWritable()}). */
+  /**
+   * Encrypts and sends one message; false when the window is now full (wait for {@link
+   * Listener#onWritable()}).
+   */
   public boolean send(ChannelMessage m) {
     if (closed) {
       return false;
     }
     long seq = noise.sentCount();
     byte[] ct = noise.encrypt(m.toByteArray());
-    RelayFrame f = frame(FrameType.FRAME_TYPE_DATA).setSequence(seq).setAck(ackValue()).setPayload(ByteString.copyFrom(ct)).build();
+    RelayFrame f =
+        frame(FrameType.FRAME_TYPE_DATA)
+            .setSequence(seq)
+            .setAck(ackValue())
+            .setPayload(ByteString.copyFrom(ct))
+            .build();
     if (unacked.isEmpty()) {
       lastProgressNanos = System.nanoTime();
     }
@@ -173,13 +190,22 @@ public final class SecureChannel {
       case FRAME_TYPE_RESUME -> {
         acked(f.getAck());
         resend();
-        if (!ChannelProtocol.RESUME_REPLY.equals(f.getReason()) && !ChannelProtocol.RESUME_GAP.equals(f.getReason())) {
-          out.accept(frame(FrameType.FRAME_TYPE_RESUME).setAck(ackValue()).setSequence(noise.sentCount()).setReason(ChannelProtocol.RESUME_REPLY).build());
+        if (!ChannelProtocol.RESUME_REPLY.equals(f.getReason())
+            && !ChannelProtocol.RESUME_GAP.equals(f.getReason())) {
+          out.accept(
+              frame(FrameType.FRAME_TYPE_RESUME)
+                  .setAck(ackValue())
+                  .setSequence(noise.sentCount())
+                  .setReason(ChannelProtocol.RESUME_REPLY)
+                  .build());
         }
       }
       case FRAME_TYPE_CLOSE -> {
         String reason = f.getReason();
-        finish(reason.isEmpty() || reason.equals("done") ? null : new ChannelClosedException(reason, describe(reason)));
+        finish(
+            reason.isEmpty() || reason.equals("done")
+                ? null
+                : new ChannelClosedException(reason, describe(reason)));
       }
       default -> {
         // ACCEPT / OPEN again: handled by the owner; ERROR: advisory
@@ -190,14 +216,23 @@ public final class SecureChannel {
   private static String describe(String reason) {
     return switch (reason) {
       case "unknown_target" -> "the machine is not connected to the relay";
-      case "unknown_channel" -> "the machine no longer has this session (it restarted or forgot it)";
-      case "decrypt_failed" -> "a message failed authentication: the channel was tampered with and is closed";
+      case "unknown_channel" ->
+          "the machine no longer has this session (it restarted or forgot it)";
+      case "decrypt_failed" ->
+          "a message failed authentication: the channel was tampered with and is closed";
       case "replayed_handshake" -> "the machine refused a replayed handshake";
       case "handshake_failed" -> "the machine refused the handshake (wrong key or PSK)";
-      case "peer_gone" -> "nothing was heard from the other side for too long; the channel is closed";
-      case "device_revoked" -> "this device was revoked from the workspace; the machine closed the channel";
-      case "device_not_trusted", "no_device_credential", "bad_device_credential", "static_key_not_bound" ->
-          "the machine does not admit this device (" + reason + "); run `umbra device trust` and retry";
+      case "peer_gone" ->
+          "nothing was heard from the other side for too long; the channel is closed";
+      case "device_revoked" ->
+          "this device was revoked from the workspace; the machine closed the channel";
+      case "device_not_trusted",
+          "no_device_credential",
+          "bad_device_credential",
+          "static_key_not_bound" ->
+          "the machine does not admit this device ("
+              + reason
+              + "); run `umbra device trust` and retry";
       default -> "the channel was closed: " + reason;
     };
   }
@@ -242,20 +277,31 @@ public final class SecureChannel {
     }
   }
 
-  /** Asks the peer to resend from what we expect; at most every 200 ms, the last request deferred, not lost. */
+  /**
+   * Asks the peer to resend from what we expect; at most every 200 ms, the last request deferred,
+   * not lost.
+   */
   private void requestGap() {
     long now = System.nanoTime();
     long wait = lastGapRequestNanos + GAP_INTERVAL_NANOS - now;
     if (wait <= 0) {
       lastGapRequestNanos = now;
-      out.accept(frame(FrameType.FRAME_TYPE_RESUME).setAck(ackValue()).setSequence(noise.sentCount()).setReason(ChannelProtocol.RESUME_GAP).build());
+      out.accept(
+          frame(FrameType.FRAME_TYPE_RESUME)
+              .setAck(ackValue())
+              .setSequence(noise.sentCount())
+              .setReason(ChannelProtocol.RESUME_GAP)
+              .build());
     } else if (gapTimer < 0) {
-      gapTimer = timers.setTimer(Math.max(1, wait / 1_000_000), () -> {
-        gapTimer = -1;
-        if (!closed && recvNext <= highestSeen) {
-          requestGap(); // something later than what we expect was seen: a gap is still open
-        }
-      });
+      gapTimer =
+          timers.setTimer(
+              Math.max(1, wait / 1_000_000),
+              () -> {
+                gapTimer = -1;
+                if (!closed && recvNext <= highestSeen) {
+                  requestGap(); // something later than what we expect was seen: a gap is still open
+                }
+              });
     }
   }
 
@@ -312,10 +358,16 @@ public final class SecureChannel {
     lastProgressNanos = System.nanoTime();
   }
 
-  /** After a reconnect: ask the peer to resend from what we expect and to tell us what it expects. */
+  /**
+   * After a reconnect: ask the peer to resend from what we expect and to tell us what it expects.
+   */
   public void resume() {
     if (!closed) {
-      out.accept(frame(FrameType.FRAME_TYPE_RESUME).setAck(ackValue()).setSequence(noise.sentCount()).build());
+      out.accept(
+          frame(FrameType.FRAME_TYPE_RESUME)
+              .setAck(ackValue())
+              .setSequence(noise.sentCount())
+              .build());
     }
   }
 
@@ -329,7 +381,9 @@ public final class SecureChannel {
       lastSentNanos = now;
       out.accept(frame(FrameType.FRAME_TYPE_ACK).setAck(ackValue()).build());
     }
-    if (!closed && !unacked.isEmpty() && System.nanoTime() - lastProgressNanos > ChannelProtocol.RESEND_AFTER.toNanos()) {
+    if (!closed
+        && !unacked.isEmpty()
+        && System.nanoTime() - lastProgressNanos > ChannelProtocol.RESEND_AFTER.toNanos()) {
       lastProgressNanos = System.nanoTime();
       resume();
     }
@@ -357,7 +411,9 @@ public final class SecureChannel {
     fail(code, describe(code));
   }
 
-  /** As {@link #fail(String)}, with the message this side's listener gets (why this side ends it). */
+  /**
+   * As {@link #fail(String)}, with the message this side's listener gets (why this side ends it).
+   */
   public void fail(String code, String message) {
     if (!closed) {
       out.accept(frame(FrameType.FRAME_TYPE_CLOSE).setReason(code).build());

@@ -12,8 +12,8 @@ import io.vertx.core.net.NetSocket;
 
 /**
  * Joins a TCP socket and a channel, both ways, with flow control at each end: the socket is paused
- * while the channel window is full, and acknowledgements are held while the socket's write queue
- * is full (so the far writer stops). The end of either side ends the other; the channel closes once
+ * while the channel window is full, and acknowledgements are held while the socket's write queue is
+ * full (so the far writer stops). The end of either side ends the other; the channel closes once
  * what was sent is acknowledged. Used by the daemon (forward target) and the CLI (forwarded port).
  */
 public final class SocketPipe implements SecureChannel.Listener {
@@ -25,15 +25,22 @@ public final class SocketPipe implements SecureChannel.Listener {
   private boolean paused;
   private boolean inputEnded;
   private boolean dataSinceCheck;
-  /** The last write to the socket: ending waits for it, or bytes still queued would be discarded. */
+
+  /**
+   * The last write to the socket: ending waits for it, or bytes still queued would be discarded.
+   */
   private Future<Void> lastWrite = Future.succeededFuture();
+
   private final long startedNanos = System.nanoTime();
   private long bytesIn;
   private long bytesOut;
   private boolean reported;
   private Closed closed = (in, out, ms, reason) -> {};
 
-  /** Told once when the forward ends: bytes from the peer, bytes to it, how long, and the channel's close code ("" when clean). */
+  /**
+   * Told once when the forward ends: bytes from the peer, bytes to it, how long, and the channel's
+   * close code ("" when clean).
+   */
   public interface Closed {
     void ended(long bytesIn, long bytesOut, long durationMs, String reason);
   }
@@ -67,9 +74,14 @@ public final class SocketPipe implements SecureChannel.Listener {
     boolean room = true;
     for (int off = 0; off < b.length(); off += ChannelProtocol.CHUNK_BYTES) {
       int end = Math.min(b.length(), off + ChannelProtocol.CHUNK_BYTES);
-      room = channel.send(ChannelMessage.newBuilder()
-          .setData(StreamData.newBuilder().setStream(Stream.STREAM_TCP).setBytes(ByteString.copyFrom(b.getBytes(off, end))))
-          .build());
+      room =
+          channel.send(
+              ChannelMessage.newBuilder()
+                  .setData(
+                      StreamData.newBuilder()
+                          .setStream(Stream.STREAM_TCP)
+                          .setBytes(ByteString.copyFrom(b.getBytes(off, end))))
+                  .build());
     }
     if (!room) {
       paused = true;
@@ -91,16 +103,18 @@ public final class SocketPipe implements SecureChannel.Listener {
 
   private void settleEnd() {
     dataSinceCheck = false;
-    vertx.setTimer(2, t -> {
-      if (paused) {
-        return; // onWritable will settle again
-      }
-      if (dataSinceCheck) {
-        settleEnd();
-      } else {
-        socketDone();
-      }
-    });
+    vertx.setTimer(
+        2,
+        t -> {
+          if (paused) {
+            return; // onWritable will settle again
+          }
+          if (dataSinceCheck) {
+            settleEnd();
+          } else {
+            socketDone();
+          }
+        });
   }
 
   private void socketDone() {
@@ -109,7 +123,10 @@ public final class SocketPipe implements SecureChannel.Listener {
     }
     socketEnded = true;
     if (!channel.closed()) {
-      channel.send(ChannelMessage.newBuilder().setEnd(StreamEnd.newBuilder().setStream(Stream.STREAM_TCP)).build());
+      channel.send(
+          ChannelMessage.newBuilder()
+              .setEnd(StreamEnd.newBuilder().setStream(Stream.STREAM_TCP))
+              .build());
       channel.closeWhenDrained();
     }
   }
@@ -154,7 +171,11 @@ public final class SocketPipe implements SecureChannel.Listener {
   public void onClosed(ChannelClosedException error) {
     if (!reported) {
       reported = true;
-      closed.ended(bytesIn, bytesOut, (System.nanoTime() - startedNanos) / 1_000_000, error == null ? "" : error.code());
+      closed.ended(
+          bytesIn,
+          bytesOut,
+          (System.nanoTime() - startedNanos) / 1_000_000,
+          error == null ? "" : error.code());
     }
     if (error != null) {
       socket.close();

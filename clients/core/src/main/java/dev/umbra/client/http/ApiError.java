@@ -27,6 +27,8 @@ public final class ApiError extends RuntimeException {
 
   /** One line for a person: the message, and the field when the service named one. */
   public String describe() {
-    return getMessage() + (field == null ? "" : " (field: " + field + ")") + (status > 0 ? " [HTTP " + status + ", " + code + "]" : "");
+    return getMessage()
+        + (field == null ? "" : " (field: " + field + ")")
+        + (status > 0 ? " [HTTP " + status + ", " + code + "]" : "");
   }
 }

@@ -27,7 +27,11 @@ public final class JsonHttp {
 
   private synchronized HttpClient client() {
     if (client == null) {
-      client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+      client =
+          HttpClient.newBuilder()
+              .version(HttpClient.Version.HTTP_1_1)
+              .connectTimeout(Duration.ofSeconds(10))
+              .build();
     }
     return client;
   }
@@ -44,7 +48,8 @@ public final class JsonHttp {
    * Sends one request; a 2xx answer gives its JSON object (empty for 204), anything else throws
    * {@link ApiError} with the service's code, message and field.
    */
-  public JsonObject send(String method, URI url, String bearer, JsonObject body, Map<String, String> headers) {
+  public JsonObject send(
+      String method, URI url, String bearer, JsonObject body, Map<String, String> headers) {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("accept", "application/json");
     if (body != null) {
@@ -61,13 +66,26 @@ public final class JsonHttp {
       if ("http".equalsIgnoreCase(url.getScheme())) {
         // a UTF-8 character is at least one byte: a body of at most MAX_RESPONSE_CHARS * 4 bytes
         // may still be within the character limit, checked below as for the JDK client
-        PlainHttp.Response r = PlainHttp.exchange(method, url, all, bytes, Duration.ofSeconds(10), Duration.ofSeconds(30), MAX_RESPONSE_CHARS * 4);
+        PlainHttp.Response r =
+            PlainHttp.exchange(
+                method,
+                url,
+                all,
+                bytes,
+                Duration.ofSeconds(10),
+                Duration.ofSeconds(30),
+                MAX_RESPONSE_CHARS * 4);
         status = r.status();
         text = r.text();
       } else {
-        HttpRequest.Builder b = HttpRequest.newBuilder(url)
-            .timeout(Duration.ofSeconds(30))
-            .method(method, bytes == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(bytes));
+        HttpRequest.Builder b =
+            HttpRequest.newBuilder(url)
+                .timeout(Duration.ofSeconds(30))
+                .method(
+                    method,
+                    bytes == null
+                        ? HttpRequest.BodyPublishers.noBody()
+                        : HttpRequest.BodyPublishers.ofByteArray(bytes));
         all.forEach(b::header);
         HttpResponse<String> r = client().send(b.build(), HttpResponse.BodyHandlers.ofString());
         status = r.statusCode();
@@ -77,11 +95,27 @@ public final class JsonHttp {
       if (e.reason() == PlainHttp.Reason.OVERSIZED) {
         throw new ApiError(0, "oversized", "the service answered with an oversized response", null);
       }
-      throw new ApiError(0, "bad_response", "the service at " + url.getScheme() + "://" + url.getAuthority()
-          + " sent a malformed HTTP response: " + e.getMessage(), null);
+      throw new ApiError(
+          0,
+          "bad_response",
+          "the service at "
+              + url.getScheme()
+              + "://"
+              + url.getAuthority()
+              + " sent a malformed HTTP response: "
+              + e.getMessage(),
+          null);
     } catch (IOException e) {
-      throw new ApiError(0, "unreachable", "cannot reach " + url.getScheme() + "://" + url.getAuthority() + ": "
-          + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()), null);
+      throw new ApiError(
+          0,
+          "unreachable",
+          "cannot reach "
+              + url.getScheme()
+              + "://"
+              + url.getAuthority()
+              + ": "
+              + (e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage()),
+          null);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new ApiError(0, "interrupted", "interrupted", null);
@@ -99,7 +133,11 @@ public final class JsonHttp {
     }
     if (status / 100 == 2) {
       if (json == null && !text.isBlank()) {
-        throw new ApiError(status, "bad_response", "the service did not answer with JSON (is this an Umbra URL?)", null);
+        throw new ApiError(
+            status,
+            "bad_response",
+            "the service did not answer with JSON (is this an Umbra URL?)",
+            null);
       }
       return json == null ? new JsonObject() : json;
     }
@@ -107,7 +145,11 @@ public final class JsonHttp {
     if (err == null) {
       throw new ApiError(status, "http_" + status, "request failed with HTTP " + status, null);
     }
-    throw new ApiError(status, err.getString("code", "error"), err.getString("message", "request failed"), err.getString("field"));
+    throw new ApiError(
+        status,
+        err.getString("code", "error"),
+        err.getString("message", "request failed"),
+        err.getString("field"));
   }
 
   /** {@code base} (no trailing slash) + {@code path}. */

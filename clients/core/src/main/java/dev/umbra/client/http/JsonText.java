@@ -23,15 +23,18 @@ import java.util.Map;
  * integers as {@link Integer}, {@link Long} or {@link BigInteger} (the smallest that holds them),
  * other numbers as {@link Double}.
  *
- * <p>Encoding gives the same text as Vert.x's {@code encode()} and {@code encodePrettily()} (Jackson's
- * compact form and default pretty printer) for maps, lists, strings, booleans, null and finite
- * numbers; any other value (an {@code Instant}, bytes, a non-finite double) is left to Vert.x's codec.
+ * <p>Encoding gives the same text as Vert.x's {@code encode()} and {@code encodePrettily()}
+ * (Jackson's compact form and default pretty printer) for maps, lists, strings, booleans, null and
+ * finite numbers; any other value (an {@code Instant}, bytes, a non-finite double) is left to
+ * Vert.x's codec.
  */
 public final class JsonText {
   /** Deepest nesting of arrays and objects a parse accepts. */
   public static final int MAX_DEPTH = 64;
+
   /** Longest text a parse accepts. */
   public static final int MAX_CHARS = 4 * 1024 * 1024;
+
   /** Longest number a parse accepts (Jackson's default limit). */
   public static final int MAX_NUMBER_CHARS = 1000;
 
@@ -105,7 +108,10 @@ public final class JsonText {
       string(out, s);
     } else if (v instanceof Boolean b) {
       out.append(b.booleanValue());
-    } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte) {
+    } else if (v instanceof Integer
+        || v instanceof Long
+        || v instanceof Short
+        || v instanceof Byte) {
       out.append(((Number) v).longValue());
     } else if (v instanceof BigInteger || v instanceof BigDecimal) {
       out.append(v);
@@ -429,7 +435,8 @@ public final class JsonText {
         }
       }
       if (pos - start > MAX_NUMBER_CHARS) {
-        throw new MalformedJsonException("number longer than " + MAX_NUMBER_CHARS + " characters", start);
+        throw new MalformedJsonException(
+            "number longer than " + MAX_NUMBER_CHARS + " characters", start);
       }
       String text = s.substring(start, pos);
       if (!integral) {

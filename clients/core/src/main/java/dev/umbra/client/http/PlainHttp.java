@@ -15,9 +15,9 @@ import java.util.Map;
 
 /**
  * One HTTP/1.1 exchange over a plain TCP connection, for {@code http://} URLs only (the JDK's
- * client sets up TLS — trust store, SSL context — even for plain URLs, which was a tenth of a
- * short CLI command; docs/cli.md, "Start-up"). One request per connection ({@code Connection:
- * close}); redirects are not followed (a 3xx is an answer like any other, as with the JDK client).
+ * client sets up TLS — trust store, SSL context — even for plain URLs, which was a tenth of a short
+ * CLI command; docs/cli.md, "Start-up"). One request per connection ({@code Connection: close});
+ * redirects are not followed (a 3xx is an answer like any other, as with the JDK client).
  *
  * <p>What the server sends is bounded and checked before it is used: the status line and headers
  * together at most {@link #MAX_HEAD_BYTES}, at most {@link #MAX_HEADERS} header lines, the body at
@@ -29,6 +29,7 @@ import java.util.Map;
 public final class PlainHttp {
   /** Status line and headers together. */
   public static final int MAX_HEAD_BYTES = 64 * 1024;
+
   /** Header lines of one response. */
   public static final int MAX_HEADERS = 100;
 
@@ -68,23 +69,41 @@ public final class PlainHttp {
 
   /**
    * Sends {@code method url} with {@code headers} (Host, Connection and Content-Length are set
-   * here) and {@code body} (null: none) and reads the answer; the whole exchange ends by
-   * {@code timeout} after the start, the connection by {@code connectTimeout}.
+   * here) and {@code body} (null: none) and reads the answer; the whole exchange ends by {@code
+   * timeout} after the start, the connection by {@code connectTimeout}.
    */
-  public static Response exchange(String method, URI url, Map<String, String> headers, byte[] body,
-      Duration connectTimeout, Duration timeout, int maxBody) throws IOException {
+  public static Response exchange(
+      String method,
+      URI url,
+      Map<String, String> headers,
+      byte[] body,
+      Duration connectTimeout,
+      Duration timeout,
+      int maxBody)
+      throws IOException {
     if (!"http".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
       throw new IllegalArgumentException("not an http:// URL: " + url);
     }
     long deadline = System.nanoTime() + timeout.toNanos();
     int port = url.getPort() < 0 ? 80 : url.getPort();
-    String target = (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
-        + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
-    StringBuilder head = new StringBuilder(256).append(method).append(' ').append(target).append(" HTTP/1.1\r\n")
-        .append("Host: ").append(url.getRawAuthority().replaceFirst("^.*@", "")).append("\r\n")
-        .append("Connection: close\r\n");
+    String target =
+        (url.getRawPath() == null || url.getRawPath().isEmpty() ? "/" : url.getRawPath())
+            + (url.getRawQuery() == null ? "" : "?" + url.getRawQuery());
+    StringBuilder head =
+        new StringBuilder(256)
+            .append(method)
+            .append(' ')
+            .append(target)
+            .append(" HTTP/1.1\r\n")
+            .append("Host: ")
+            .append(url.getRawAuthority().replaceFirst("^.*@", ""))
+            .append("\r\n")
+            .append("Connection: close\r\n");
     for (Map.Entry<String, String> h : headers.entrySet()) {
-      if (h.getKey().indexOf('\r') >= 0 || h.getKey().indexOf('\n') >= 0 || h.getValue().indexOf('\r') >= 0 || h.getValue().indexOf('\n') >= 0) {
+      if (h.getKey().indexOf('\r') >= 0
+          || h.getKey().indexOf('\n') >= 0
+          || h.getValue().indexOf('\r') >= 0
+          || h.getValue().indexOf('\n') >= 0) {
         throw new IllegalArgumentException("a header with a line break");
       }
       head.append(h.getKey()).append(": ").append(h.getValue()).append("\r\n");
@@ -95,7 +114,9 @@ public final class PlainHttp {
     head.append("\r\n");
     try (Socket socket = new Socket()) {
       socket.setTcpNoDelay(true);
-      socket.connect(new InetSocketAddress(url.getHost(), port), (int) Math.max(1, Math.min(connectTimeout.toMillis(), remaining(deadline))));
+      socket.connect(
+          new InetSocketAddress(url.getHost(), port),
+          (int) Math.max(1, Math.min(connectTimeout.toMillis(), remaining(deadline))));
       OutputStream out = socket.getOutputStream();
       byte[] h = head.toString().getBytes(StandardCharsets.UTF_8);
       if (body == null) {
@@ -150,7 +171,10 @@ public final class PlainHttp {
           throw new Refused(Reason.OVERSIZED, "more than " + MAX_HEADERS + " response headers");
         }
         int colon = line.indexOf(':');
-        if (colon <= 0 || line.charAt(0) == ' ' || line.charAt(0) == '\t' || !line.substring(0, colon).matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
+        if (colon <= 0
+            || line.charAt(0) == ' '
+            || line.charAt(0) == '\t'
+            || !line.substring(0, colon).matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+")) {
           throw new Refused(Reason.MALFORMED, "a malformed response header");
         }
         String name = line.substring(0, colon).toLowerCase(Locale.ROOT);
@@ -234,7 +258,10 @@ public final class PlainHttp {
 
   /** Where a response's bytes come from. */
   interface Source {
-    /** The next line without its CRLF (a bare LF is accepted), charged to {@code budget}; null at a clean end. */
+    /**
+     * The next line without its CRLF (a bare LF is accepted), charged to {@code budget}; null at a
+     * clean end.
+     */
     String line(int[] budget) throws IOException;
 
     byte[] exactly(int n) throws IOException;
@@ -293,7 +320,8 @@ public final class PlainHttp {
         }
         byte b = buf[start++];
         if (--budget[0] < 0) {
-          throw new Refused(Reason.OVERSIZED, "response head or chunk lines over " + MAX_HEAD_BYTES + " bytes");
+          throw new Refused(
+              Reason.OVERSIZED, "response head or chunk lines over " + MAX_HEAD_BYTES + " bytes");
         }
         if (b == '\n') {
           byte[] l = line.toByteArray();
@@ -310,7 +338,8 @@ public final class PlainHttp {
       int got = 0;
       while (got < n) {
         if (start == end && !fill()) {
-          throw new Refused(Reason.TRUNCATED, "the connection closed after " + got + " of " + n + " body bytes");
+          throw new Refused(
+              Reason.TRUNCATED, "the connection closed after " + got + " of " + n + " body bytes");
         }
         int k = Math.min(n - got, end - start);
         System.arraycopy(buf, start, out, got, k);

@@ -1,11 +1,11 @@
 package dev.umbra.client.trust;
 
-import dev.umbra.crypto.AuthenticationFailedException;
-import dev.umbra.crypto.CryptoException;
-import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.client.trust.TrustModel.Credential;
 import dev.umbra.client.trust.TrustModel.Keyset;
 import dev.umbra.client.trust.TrustModel.Revocation;
+import dev.umbra.crypto.AuthenticationFailedException;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -29,7 +29,12 @@ public final class DeviceTrust {
    * current keyset version ({@code current}, by device id; each verified under the current signing
    * key and not revoked) — what a re-check of a live session looks its device up in.
    */
-  public record Pin(Keyset keyset, Signed signedKeyset, List<Signed> chain, Set<UUID> revoked, List<Signed> revocations,
+  public record Pin(
+      Keyset keyset,
+      Signed signedKeyset,
+      List<Signed> chain,
+      Set<UUID> revoked,
+      List<Signed> revocations,
       Map<UUID, Signed> current) {
     public Pin {
       chain = List.copyOf(chain);
@@ -38,7 +43,12 @@ public final class DeviceTrust {
       current = Map.copyOf(current);
     }
 
-    public Pin(Keyset keyset, Signed signedKeyset, List<Signed> chain, Set<UUID> revoked, List<Signed> revocations) {
+    public Pin(
+        Keyset keyset,
+        Signed signedKeyset,
+        List<Signed> chain,
+        Set<UUID> revoked,
+        List<Signed> revocations) {
       this(keyset, signedKeyset, chain, revoked, revocations, Map.of());
     }
   }
@@ -93,13 +103,15 @@ public final class DeviceTrust {
    * {@code presentedKey} (the key the caller proved possession of, e.g. in a ClientProof).
    */
   public boolean isAuthorized(Signed credential, Ed25519PublicKey presentedKey) {
-    return authorize(credential).filter(c -> c.keys().signingKey().equals(presentedKey)).isPresent();
+    return authorize(credential)
+        .filter(c -> c.keys().signingKey().equals(presentedKey))
+        .isPresent();
   }
 
   /**
    * Why {@code credential} is not authorized, as a short machine-readable reason for refusals
-   * ({@code bad_device_credential}, {@code device_revoked}, {@code device_not_trusted}); null when it
-   * is authorized. Never throws.
+   * ({@code bad_device_credential}, {@code device_revoked}, {@code device_not_trusted}); null when
+   * it is authorized. Never throws.
    */
   public String refusal(Signed credential) {
     Credential c;
@@ -117,17 +129,16 @@ public final class DeviceTrust {
   /**
    * The re-check of a client admitted earlier (a live terminal or relay channel) against the
    * CURRENT pin, after a trust refresh: empty while the device is still admitted, else why it is
-   * not. {@code admittedWith} is the credential it presented when it was admitted and
-   * {@code provenKey} the Ed25519 key it proved possession of then.
+   * not. {@code admittedWith} is the credential it presented when it was admitted and {@code
+   * provenKey} the Ed25519 key it proved possession of then.
    *
-   * <p>A rotation (every revocation causes one) makes {@code admittedWith} a credential of an
-   * older keyset version, so it is not checked as if it were presented today: the device is still
-   * admitted when no signed revocation names it and either that credential is still current, or
-   * the pin holds a credential of the current version for the same device id, signed by the
-   * current workspace key (verified when it arrived), naming the same device keys. The control
-   * plane cannot sign such a credential, so it can neither re-admit a revoked device nor keep
-   * alive a device the rotation left out (withholding one only ends that device's sessions).
-   * Never throws.
+   * <p>A rotation (every revocation causes one) makes {@code admittedWith} a credential of an older
+   * keyset version, so it is not checked as if it were presented today: the device is still
+   * admitted when no signed revocation names it and either that credential is still current, or the
+   * pin holds a credential of the current version for the same device id, signed by the current
+   * workspace key (verified when it arrived), naming the same device keys. The control plane cannot
+   * sign such a credential, so it can neither re-admit a revoked device nor keep alive a device the
+   * rotation left out (withholding one only ends that device's sessions). Never throws.
    */
   public Optional<Refusal> recheck(Signed admittedWith, Ed25519PublicKey provenKey) {
     Credential c;
@@ -149,7 +160,9 @@ public final class DeviceTrust {
     Signed reissued = p.current().get(c.deviceId());
     if (reissued != null) {
       Optional<Credential> now = authorize(reissued);
-      if (now.isPresent() && now.get().deviceId().equals(c.deviceId()) && now.get().keys().equals(c.keys())) {
+      if (now.isPresent()
+          && now.get().deviceId().equals(c.deviceId())
+          && now.get().keys().equals(c.keys())) {
         return Optional.empty();
       }
     }
@@ -164,7 +177,9 @@ public final class DeviceTrust {
     Pin p = pin.get();
     try {
       Credential c = Credential.of(credential);
-      if (!c.workspaceId().equals(workspaceId) || c.keysetVersion() != p.keyset().version() || p.revoked().contains(c.deviceId())) {
+      if (!c.workspaceId().equals(workspaceId)
+          || c.keysetVersion() != p.keyset().version()
+          || p.revoked().contains(c.deviceId())) {
         return Optional.empty();
       }
       credential.verify(p.keyset().signingKey());
@@ -175,9 +190,9 @@ public final class DeviceTrust {
   }
 
   /**
-   * Applies trust material fetched from the control plane: follows the keyset chain from the
-   * pin (refusing forks and bad links) and adds every revocation the current signing key or an
-   * earlier one in the chain signed. Returns the new pin.
+   * Applies trust material fetched from the control plane: follows the keyset chain from the pin
+   * (refusing forks and bad links) and adds every revocation the current signing key or an earlier
+   * one in the chain signed. Returns the new pin.
    */
   public Pin update(List<Signed> chain, List<Signed> revocations) {
     return update(chain, revocations, List.of());
@@ -186,9 +201,9 @@ public final class DeviceTrust {
   /**
    * As {@link #update(List, List)}, and also keeps the trusted devices' credentials of the current
    * keyset version ({@code credentials}, as the control plane serves them): each is kept only when
-   * the current workspace signing key signed it for the current version and no revocation names
-   * the device; anything else is ignored. Credentials kept from an earlier sync stay while the
-   * version does not change.
+   * the current workspace signing key signed it for the current version and no revocation names the
+   * device; anything else is ignored. Credentials kept from an earlier sync stay while the version
+   * does not change.
    */
   public Pin update(List<Signed> chain, List<Signed> revocations, List<Signed> credentials) {
     Pin old = pin.get();
@@ -225,7 +240,10 @@ public final class DeviceTrust {
     return next;
   }
 
-  /** The credential when {@code keyset}'s signing key signed it for that version of this workspace (never throws). */
+  /**
+   * The credential when {@code keyset}'s signing key signed it for that version of this workspace
+   * (never throws).
+   */
   Optional<Credential> verifiedCurrent(Signed credential, Keyset keyset) {
     try {
       Credential c = Credential.of(credential);

@@ -1,17 +1,17 @@
 package dev.umbra.client.trust;
 
+import dev.umbra.client.trust.TrustModel.Keyset;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.MalformedInputException;
-import dev.umbra.client.trust.TrustModel.Keyset;
 import dev.umbra.crypto.sign.Signed;
 import java.util.List;
 import java.util.UUID;
 
 /**
- * The history of a workspace's keyset: version 1 is signed by its own signing key (trust on
- * first use, pinned), every later version by the signing key of the one before it. A verifier
- * that pinned version {@code n} follows the links after {@code n} and refuses any gap, fork,
- * other workspace or bad signature.
+ * The history of a workspace's keyset: version 1 is signed by its own signing key (trust on first
+ * use, pinned), every later version by the signing key of the one before it. A verifier that pinned
+ * version {@code n} follows the links after {@code n} and refuses any gap, fork, other workspace or
+ * bad signature.
  */
 public final class KeysetChain {
   private KeysetChain() {}
@@ -23,7 +23,8 @@ public final class KeysetChain {
     }
     Keyset first = Keyset.of(chain.get(0));
     if (first.version() != 1 || !first.workspaceId().equals(workspaceId)) {
-      throw new AuthenticationFailedException("the keyset chain does not start at version 1 of this workspace");
+      throw new AuthenticationFailedException(
+          "the keyset chain does not start at version 1 of this workspace");
     }
     chain.get(0).verify(first.signingKey());
     return follow(first, chain.subList(1, chain.size()));
@@ -45,7 +46,10 @@ public final class KeysetChain {
       }
       if (k.version() == pinned.version()) {
         if (!s.equals(pinnedSigned)) {
-          throw new AuthenticationFailedException("the control plane shows a different keyset version " + k.version() + " than the one pinned");
+          throw new AuthenticationFailedException(
+              "the control plane shows a different keyset version "
+                  + k.version()
+                  + " than the one pinned");
         }
         continue;
       }
@@ -64,7 +68,8 @@ public final class KeysetChain {
 
   private static Keyset next(Keyset current, Keyset k, Signed s) {
     if (k.version() != current.version() + 1 || !k.workspaceId().equals(current.workspaceId())) {
-      throw new AuthenticationFailedException("keyset version " + k.version() + " does not follow version " + current.version());
+      throw new AuthenticationFailedException(
+          "keyset version " + k.version() + " does not follow version " + current.version());
     }
     s.verify(current.signingKey());
     return k;

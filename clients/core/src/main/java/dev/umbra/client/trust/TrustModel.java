@@ -13,9 +13,9 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /**
- * The signed payloads of Workspace Protection (docs/device-trust.md), every one canonical JSON
- * with a {@code type} that names it, so a signature over one kind can never pass as another (the
- * type names are {@link TrustPayloadTypes}, shared with the control plane).
+ * The signed payloads of Workspace Protection (docs/device-trust.md), every one canonical JSON with
+ * a {@code type} that names it, so a signature over one kind can never pass as another (the type
+ * names are {@link TrustPayloadTypes}, shared with the control plane).
  */
 public final class TrustModel {
   public static final String KEYSET = TrustPayloadTypes.KEYSET;
@@ -29,8 +29,16 @@ public final class TrustModel {
 
   private TrustModel() {}
 
-  /** The public half of keyset {@code version}: signing (Ed25519) and encryption (X25519, for HPKE) keys. */
-  public record Keyset(UUID workspaceId, int version, Ed25519PublicKey signingKey, X25519PublicKey encryptionKey, String createdAt) {
+  /**
+   * The public half of keyset {@code version}: signing (Ed25519) and encryption (X25519, for HPKE)
+   * keys.
+   */
+  public record Keyset(
+      UUID workspaceId,
+      int version,
+      Ed25519PublicKey signingKey,
+      X25519PublicKey encryptionKey,
+      String createdAt) {
     public Map<String, Object> fields() {
       Map<String, Object> m = new TreeMap<>();
       m.put("type", KEYSET);
@@ -44,16 +52,29 @@ public final class TrustModel {
 
     public static Keyset of(Signed s) {
       Map<String, Object> f = typed(s, KEYSET);
-      return new Keyset(uuid(f, "workspace_id"), versionOf(f), Ed25519PublicKey.fromHex(str(f, "signing_public_key")),
-          X25519PublicKey.fromHex(str(f, "encryption_public_key")), str(f, "created_at"));
+      return new Keyset(
+          uuid(f, "workspace_id"),
+          versionOf(f),
+          Ed25519PublicKey.fromHex(str(f, "signing_public_key")),
+          X25519PublicKey.fromHex(str(f, "encryption_public_key")),
+          str(f, "created_at"));
     }
   }
 
-  /** A device's identity: Ed25519 for signatures and proofs, P-256 for the keyset envelope it receives. */
+  /**
+   * A device's identity: Ed25519 for signatures and proofs, P-256 for the keyset envelope it
+   * receives.
+   */
   public record DeviceKeys(Ed25519PublicKey signingKey, P256PublicKey envelopeKey) {}
 
   /** What a device sends when it asks to be trusted, signed by its own Ed25519 key. */
-  public record Request(UUID workspaceId, UUID deviceId, DeviceKeys keys, String name, String kind, long timestampMs) {
+  public record Request(
+      UUID workspaceId,
+      UUID deviceId,
+      DeviceKeys keys,
+      String name,
+      String kind,
+      long timestampMs) {
     public Map<String, Object> fields() {
       Map<String, Object> m = new TreeMap<>();
       m.put("type", DEVICE_REQUEST);
@@ -70,15 +91,30 @@ public final class TrustModel {
     /** Parses and checks the self-signature. */
     public static Request of(Signed s) {
       Map<String, Object> f = typed(s, DEVICE_REQUEST);
-      Request r = new Request(uuid(f, "workspace_id"), uuid(f, "device_id"), new DeviceKeys(Ed25519PublicKey.fromHex(str(f, "ed25519_public_key")),
-          P256PublicKey.fromHex(str(f, "p256_public_key"))), str(f, "name"), str(f, "kind"), num(f, "timestamp_ms"));
+      Request r =
+          new Request(
+              uuid(f, "workspace_id"),
+              uuid(f, "device_id"),
+              new DeviceKeys(
+                  Ed25519PublicKey.fromHex(str(f, "ed25519_public_key")),
+                  P256PublicKey.fromHex(str(f, "p256_public_key"))),
+              str(f, "name"),
+              str(f, "kind"),
+              num(f, "timestamp_ms"));
       s.verify(r.keys().signingKey());
       return r;
     }
   }
 
   /** The credential the workspace signing key gives a trusted device. */
-  public record Credential(UUID workspaceId, UUID deviceId, int keysetVersion, DeviceKeys keys, String name, String kind, String issuedAt) {
+  public record Credential(
+      UUID workspaceId,
+      UUID deviceId,
+      int keysetVersion,
+      DeviceKeys keys,
+      String name,
+      String kind,
+      String issuedAt) {
     public Map<String, Object> fields() {
       Map<String, Object> m = new TreeMap<>();
       m.put("type", DEVICE_CREDENTIAL);
@@ -100,9 +136,16 @@ public final class TrustModel {
       if (!(v instanceof Number n) || n.longValue() < 1 || n.longValue() > Integer.MAX_VALUE) {
         throw new MalformedInputException("keyset_version must be a positive integer");
       }
-      return new Credential(uuid(f, "workspace_id"), uuid(f, "device_id"), n.intValue(),
-          new DeviceKeys(Ed25519PublicKey.fromHex(str(f, "ed25519_public_key")), P256PublicKey.fromHex(str(f, "p256_public_key"))),
-          str(f, "name"), str(f, "kind"), str(f, "issued_at"));
+      return new Credential(
+          uuid(f, "workspace_id"),
+          uuid(f, "device_id"),
+          n.intValue(),
+          new DeviceKeys(
+              Ed25519PublicKey.fromHex(str(f, "ed25519_public_key")),
+              P256PublicKey.fromHex(str(f, "p256_public_key"))),
+          str(f, "name"),
+          str(f, "kind"),
+          str(f, "issued_at"));
     }
   }
 
@@ -123,8 +166,12 @@ public final class TrustModel {
     }
   }
 
-  /** A Recovery Kit's public key, signed with the workspace signing key so a rotation can re-wrap for it. */
-  public record RecoveryKit(UUID workspaceId, UUID kitId, P256PublicKey publicKey, String createdAt) {
+  /**
+   * A Recovery Kit's public key, signed with the workspace signing key so a rotation can re-wrap
+   * for it.
+   */
+  public record RecoveryKit(
+      UUID workspaceId, UUID kitId, P256PublicKey publicKey, String createdAt) {
     public Map<String, Object> fields() {
       Map<String, Object> m = new TreeMap<>();
       m.put("type", RECOVERY_KIT);
@@ -137,18 +184,23 @@ public final class TrustModel {
 
     public static RecoveryKit of(Signed s) {
       Map<String, Object> f = typed(s, RECOVERY_KIT);
-      return new RecoveryKit(uuid(f, "workspace_id"), uuid(f, "kit_id"), P256PublicKey.fromHex(str(f, "p256_public_key")), str(f, "created_at"));
+      return new RecoveryKit(
+          uuid(f, "workspace_id"),
+          uuid(f, "kit_id"),
+          P256PublicKey.fromHex(str(f, "p256_public_key")),
+          str(f, "created_at"));
     }
   }
 
   /**
    * A trusted device's WebTTY X25519 key (the key session output keys are granted to), signed by
    * the device's own Ed25519 key (docs/device-trust.md, "WebTTY keys"). The credential does not
-   * name an X25519 key, so this is the link: workspace key → credential → device Ed25519 key →
-   * this binding. The control plane stores and serves it but cannot make one: it holds no device
-   * key. Only a binding whose signer's credential verifies under the pinned keyset counts.
+   * name an X25519 key, so this is the link: workspace key → credential → device Ed25519 key → this
+   * binding. The control plane stores and serves it but cannot make one: it holds no device key.
+   * Only a binding whose signer's credential verifies under the pinned keyset counts.
    */
-  public record DeviceWebTtyKey(UUID workspaceId, UUID deviceId, X25519PublicKey key, String issuedAt) {
+  public record DeviceWebTtyKey(
+      UUID workspaceId, UUID deviceId, X25519PublicKey key, String issuedAt) {
     public Map<String, Object> fields() {
       Map<String, Object> m = new TreeMap<>();
       m.put("type", DEVICE_WEBTTY_KEY);
@@ -163,9 +215,15 @@ public final class TrustModel {
     public static DeviceWebTtyKey of(Signed s) {
       Map<String, Object> f = typed(s, DEVICE_WEBTTY_KEY);
       if (f.size() != 5) {
-        throw new MalformedInputException("a " + DEVICE_WEBTTY_KEY + " payload has exactly type, workspace_id, device_id, x25519_public_key, issued_at");
+        throw new MalformedInputException(
+            "a "
+                + DEVICE_WEBTTY_KEY
+                + " payload has exactly type, workspace_id, device_id, x25519_public_key, issued_at");
       }
-      return new DeviceWebTtyKey(uuid(f, "workspace_id"), uuid(f, "device_id"), X25519PublicKey.fromHex(str(f, "x25519_public_key")),
+      return new DeviceWebTtyKey(
+          uuid(f, "workspace_id"),
+          uuid(f, "device_id"),
+          X25519PublicKey.fromHex(str(f, "x25519_public_key")),
           str(f, "issued_at"));
     }
 
@@ -176,8 +234,10 @@ public final class TrustModel {
      */
     public static DeviceWebTtyKey verified(Signed binding, Credential credential) {
       DeviceWebTtyKey k = of(binding);
-      if (!k.workspaceId().equals(credential.workspaceId()) || !k.deviceId().equals(credential.deviceId())) {
-        throw new MalformedInputException("the WebTTY key binding names another workspace or device than its credential");
+      if (!k.workspaceId().equals(credential.workspaceId())
+          || !k.deviceId().equals(credential.deviceId())) {
+        throw new MalformedInputException(
+            "the WebTTY key binding names another workspace or device than its credential");
       }
       binding.verify(credential.keys().signingKey());
       return k;
@@ -185,11 +245,12 @@ public final class TrustModel {
   }
 
   /**
-   * The payload both sides turn into the verification code: the workspace, the device's public
-   * keys and the workspace's root signing key (version 1), so the code also proves to the new
-   * device that it was shown the same workspace key the approver holds.
+   * The payload both sides turn into the verification code: the workspace, the device's public keys
+   * and the workspace's root signing key (version 1), so the code also proves to the new device
+   * that it was shown the same workspace key the approver holds.
    */
-  public static Map<String, Object> codePayload(UUID workspaceId, DeviceKeys keys, Ed25519PublicKey workspaceRootKey) {
+  public static Map<String, Object> codePayload(
+      UUID workspaceId, DeviceKeys keys, Ed25519PublicKey workspaceRootKey) {
     Map<String, Object> m = new TreeMap<>();
     m.put("type", DEVICE_KEYS);
     m.put("workspace_id", workspaceId.toString());
@@ -200,19 +261,22 @@ public final class TrustModel {
   }
 
   /** The 80-bit verification code of a device (VerificationCodes, docs/crypto.md). */
-  public static String verificationCode(UUID workspaceId, DeviceKeys keys, Ed25519PublicKey workspaceRootKey) {
+  public static String verificationCode(
+      UUID workspaceId, DeviceKeys keys, Ed25519PublicKey workspaceRootKey) {
     return VerificationCodes.derive(codePayload(workspaceId, keys, workspaceRootKey));
   }
 
   /**
-   * The code a machine shows for its binding keys (`umbra vault machine-code` on the machine), which
-   * an admin compares before granting it vault access: same 80-bit scheme as device codes.
+   * The code a machine shows for its binding keys (`umbra vault machine-code` on the machine),
+   * which an admin compares before granting it vault access: same 80-bit scheme as device codes.
    */
-  public static String machineCode(UUID workspaceId, UUID machineId, X25519PublicKey x25519, Ed25519PublicKey ed25519) {
+  public static String machineCode(
+      UUID workspaceId, UUID machineId, X25519PublicKey x25519, Ed25519PublicKey ed25519) {
     return VerificationCodes.derive(machineCodePayload(workspaceId, machineId, x25519, ed25519));
   }
 
-  public static Map<String, Object> machineCodePayload(UUID workspaceId, UUID machineId, X25519PublicKey x25519, Ed25519PublicKey ed25519) {
+  public static Map<String, Object> machineCodePayload(
+      UUID workspaceId, UUID machineId, X25519PublicKey x25519, Ed25519PublicKey ed25519) {
     Map<String, Object> m = new TreeMap<>();
     m.put("type", "umbra-machine-keys/v1");
     m.put("workspace_id", workspaceId.toString());
@@ -223,7 +287,8 @@ public final class TrustModel {
   }
 
   /** Associated data of a keyset envelope: binds workspace, keyset version and recipient. */
-  public static byte[] envelopeAd(UUID workspaceId, int version, String recipientKind, UUID recipientId) {
+  public static byte[] envelopeAd(
+      UUID workspaceId, int version, String recipientKind, UUID recipientId) {
     Map<String, Object> m = new TreeMap<>();
     m.put("type", BUNDLE_ENVELOPE);
     m.put("workspace_id", workspaceId.toString());

@@ -1,7 +1,7 @@
 package dev.umbra.client.trust;
 
-import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.client.trust.DeviceTrust.Pin;
+import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,9 +20,9 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * The pinned trust material of one binding, {@code trust.json} (0600) in the binding's
- * directory: the signed keyset chain from version 1 to the current version, and the signed
- * revocations. The chain is re-verified when loaded, so an edited file fails closed.
+ * The pinned trust material of one binding, {@code trust.json} (0600) in the binding's directory:
+ * the signed keyset chain from version 1 to the current version, and the signed revocations. The
+ * chain is re-verified when loaded, so an edited file fails closed.
  */
 public final class TrustStore {
   public static final String FILE = "trust.json";
@@ -37,7 +37,8 @@ public final class TrustStore {
   }
 
   /** The pinned verifier of one binding of this machine (empty when nothing is pinned yet). */
-  public static Optional<DeviceTrust> forBinding(dev.umbra.client.binding.BindingStore store, dev.umbra.client.binding.Binding b) {
+  public static Optional<DeviceTrust> forBinding(
+      dev.umbra.client.binding.BindingStore store, dev.umbra.client.binding.Binding b) {
     return new TrustStore(store.root().resolve(b.machineId().toString())).load(b.workspaceId());
   }
 
@@ -79,7 +80,8 @@ public final class TrustStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
     } catch (RuntimeException e) {
-      throw new MalformedInputException("the pinned trust file " + file + " is invalid: " + e.getMessage());
+      throw new MalformedInputException(
+          "the pinned trust file " + file + " is invalid: " + e.getMessage());
     }
   }
 
@@ -89,12 +91,22 @@ public final class TrustStore {
     JsonArray chain = new JsonArray();
     pin.chain().forEach(k -> chain.add(k.toJson()));
     JsonArray creds = new JsonArray();
-    pin.current().entrySet().stream().sorted(java.util.Map.Entry.comparingByKey()).forEach(e -> creds.add(e.getValue().toJson()));
-    JsonObject j = new JsonObject().put("format", "umbra-trust-pin/v1").put("chain", chain).put("revocations", revs)
-        .put("credentials", creds);
+    pin.current().entrySet().stream()
+        .sorted(java.util.Map.Entry.comparingByKey())
+        .forEach(e -> creds.add(e.getValue().toJson()));
+    JsonObject j =
+        new JsonObject()
+            .put("format", "umbra-trust-pin/v1")
+            .put("chain", chain)
+            .put("revocations", revs)
+            .put("credentials", creds);
     try {
-      Path tmp = Files.createTempFile(file.getParent(), ".trust-", ".json",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              file.getParent(),
+              ".trust-",
+              ".json",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, j.encodePrettily(), StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
@@ -103,15 +115,25 @@ public final class TrustStore {
   }
 
   /** Pins from scratch (first use): the chain must verify from version 1. */
-  public static DeviceTrust pinFirst(UUID workspaceId, List<Signed> chain, List<Signed> revocations) {
+  public static DeviceTrust pinFirst(
+      UUID workspaceId, List<Signed> chain, List<Signed> revocations) {
     return pinFirst(workspaceId, chain, revocations, List.of());
   }
 
   /** As {@link #pinFirst(UUID, List, List)}, keeping the verified current credentials too. */
-  public static DeviceTrust pinFirst(UUID workspaceId, List<Signed> chain, List<Signed> revocations, List<Signed> credentials) {
+  public static DeviceTrust pinFirst(
+      UUID workspaceId, List<Signed> chain, List<Signed> revocations, List<Signed> credentials) {
     TrustModel.Keyset first = KeysetChain.verifyFromStart(workspaceId, chain);
     Signed firstSigned = chain.get(0);
-    DeviceTrust t = new DeviceTrust(workspaceId, new Pin(TrustModel.Keyset.of(firstSigned), firstSigned, List.of(firstSigned), new HashSet<>(), List.of()));
+    DeviceTrust t =
+        new DeviceTrust(
+            workspaceId,
+            new Pin(
+                TrustModel.Keyset.of(firstSigned),
+                firstSigned,
+                List.of(firstSigned),
+                new HashSet<>(),
+                List.of()));
     t.update(chain, revocations, credentials);
     if (t.pin().keyset().version() != first.version()) {
       throw new IllegalStateException("keyset chain verification disagreed");

@@ -1,8 +1,8 @@
 package dev.umbra.client.trust;
 
-import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
@@ -17,9 +17,9 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Fetches the workspace's public trust material from the control plane (a request signed with
- * the binding's Ed25519 key) and pins or advances it locally. The control plane only carries
- * signed data here: everything is verified against the pin before it is used.
+ * Fetches the workspace's public trust material from the control plane (a request signed with the
+ * binding's Ed25519 key) and pins or advances it locally. The control plane only carries signed
+ * data here: everything is verified against the pin before it is used.
  */
 public final class TrustSync {
   public static final String PATH = ControlPlanePaths.MACHINE_TRUST;
@@ -33,21 +33,24 @@ public final class TrustSync {
 
   /** The bytes a machine signs to fetch trust material. */
   public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
-    return ("umbra-machine-trust/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs).getBytes(StandardCharsets.UTF_8);
+    return ("umbra-machine-trust/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs)
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   /**
    * The signed trust material as served (not yet verified): the keyset chain, the revocations and
-   * the trusted devices' credentials of the current version (empty from a control plane that
-   * serves none).
+   * the trusted devices' credentials of the current version (empty from a control plane that serves
+   * none).
    */
-  public record Material(List<Signed> keysets, List<Signed> revocations, List<Signed> credentials) {}
+  public record Material(
+      List<Signed> keysets, List<Signed> revocations, List<Signed> credentials) {}
 
   /**
-   * The body of a request a machine signs with its binding key: {@code workspace_id},
-   * {@code machine_id}, {@code timestamp_ms} and the hex {@code signature} over {@code message}.
+   * The body of a request a machine signs with its binding key: {@code workspace_id}, {@code
+   * machine_id}, {@code timestamp_ms} and the hex {@code signature} over {@code message}.
    */
-  public static JsonObject signedBody(Binding b, Ed25519KeyPair key, long timestampMs, byte[] message) {
+  public static JsonObject signedBody(
+      Binding b, Ed25519KeyPair key, long timestampMs, byte[] message) {
     return new JsonObject()
         .put("workspace_id", b.workspaceId().toString())
         .put("machine_id", b.machineId().toString())
@@ -59,7 +62,9 @@ public final class TrustSync {
     long ts = clock.millis();
     JsonObject body = signedBody(b, key, ts, message(b.workspaceId(), b.machineId(), ts));
     JsonObject r = http.post(JsonHttp.resolve(b.controlPlaneUrl(), PATH), null, body);
-    return new Material(signedList(r.getJsonArray("keysets")), signedList(r.getJsonArray("revocations")),
+    return new Material(
+        signedList(r.getJsonArray("keysets")),
+        signedList(r.getJsonArray("revocations")),
         signedList(r.getJsonArray("credentials")));
   }
 
@@ -81,8 +86,8 @@ public final class TrustSync {
 
   /**
    * Pins (first use) or advances the binding's trust: returns the verifier, or empty when the
-   * workspace has no keyset yet and nothing was pinned before. A control plane that serves a
-   * chain not following the pin fails with a {@code CryptoException}, and the pin is kept.
+   * workspace has no keyset yet and nothing was pinned before. A control plane that serves a chain
+   * not following the pin fails with a {@code CryptoException}, and the pin is kept.
    */
   public Optional<DeviceTrust> sync(Binding b, Path bindingDir, Ed25519KeyPair key) {
     TrustStore store = new TrustStore(bindingDir);

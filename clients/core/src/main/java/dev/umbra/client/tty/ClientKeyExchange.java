@@ -23,9 +23,9 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
- * The client's side of the key exchange (docs/webtty.md "Handshake"): the opener makes the session's
- * keys and its signed ClientProof; a joiner takes its output key from the opener's signed proof or
- * from the latest daemon-signed output-key epoch, never from unsigned engine copies.
+ * The client's side of the key exchange (docs/webtty.md "Handshake"): the opener makes the
+ * session's keys and its signed ClientProof; a joiner takes its output key from the opener's signed
+ * proof or from the latest daemon-signed output-key epoch, never from unsigned engine copies.
  */
 final class ClientKeyExchange {
   private ClientKeyExchange() {}
@@ -35,12 +35,27 @@ final class ClientKeyExchange {
    * recipients, in that order), the output key for all of them, the input key (epoch 0) for the
    * server and itself only, and the CLIENT_PROOF frame granting them.
    */
-  record Opened(KeyContext context, List<X25519PublicKey> recipients, PayloadKey outputKey, PayloadKeyId outputKeyId,
-      PayloadKey inputKey, PayloadKeyId inputKeyId, WebTtyFrame proofFrame) {}
+  record Opened(
+      KeyContext context,
+      List<X25519PublicKey> recipients,
+      PayloadKey outputKey,
+      PayloadKeyId outputKeyId,
+      PayloadKey inputKey,
+      PayloadKeyId inputKeyId,
+      WebTtyFrame proofFrame) {}
 
-  /** The opener's keys and signed proof for the verified hello {@code h} of session {@code sessionId}. */
-  static Opened open(TtyClient.Options options, String serverId, String sessionId, Handshake.ServerHello h, int cols,
-      int rows, String term) {
+  /**
+   * The opener's keys and signed proof for the verified hello {@code h} of session {@code
+   * sessionId}.
+   */
+  static Opened open(
+      TtyClient.Options options,
+      String serverId,
+      String sessionId,
+      Handshake.ServerHello h,
+      int cols,
+      int rows,
+      String term) {
     List<X25519PublicKey> recipients = new ArrayList<>();
     recipients.add(h.agreementKey());
     recipients.add(options.agreementKey().publicKey());
@@ -54,28 +69,55 @@ final class ClientKeyExchange {
       ids.add(KeyId.of(r));
     }
     KeyContext context = new KeyContext(options.workspaceId().toString(), serverId, sessionId, ids);
-    // v2 split keys: the output key for every recipient, the input key (epoch 0) for the server and us only
+    // v2 split keys: the output key for every recipient, the input key (epoch 0) for the server and
+    // us only
     PayloadKey outputKey = PayloadKey.generate();
     PayloadKeyId outputKeyId = PayloadKeyId.generate();
     PayloadKey inputKey = PayloadKey.generate();
     PayloadKeyId inputKeyId = PayloadKeyId.generate();
-    List<KeyGrant> grants = new ArrayList<>(KeyGrants.wrapForAll(KeyRole.OUTPUT, outputKey, outputKeyId, context, recipients));
-    grants.addAll(KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, context,
-        List.of(h.agreementKey(), options.agreementKey().publicKey())));
+    List<KeyGrant> grants =
+        new ArrayList<>(
+            KeyGrants.wrapForAll(KeyRole.OUTPUT, outputKey, outputKeyId, context, recipients));
+    grants.addAll(
+        KeyGrants.wrapForAll(
+            KeyRole.INPUT,
+            inputKey,
+            inputKeyId,
+            context,
+            List.of(h.agreementKey(), options.agreementKey().publicKey())));
     long now = options.clock().millis();
-    Handshake.ClientProof proof = new Handshake.ClientProof(options.workspaceId().toString(), serverId, sessionId,
-        h.nonce(), options.signingKey().publicKey(), options.agreementKey().publicKey(), cols, rows, term, context,
-        outputKeyId, inputKeyId, grants, now, now + TtyClient.PROOF_WINDOW_MS, options.deviceCredential(),
-        options.recipientDevices());
-    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
-        .setSessionId(sessionId).setClientProof(Handshake.sign(proof, options.signingKey()))
-        .setKeyContext(ByteString.copyFrom(context.toCanonicalJson()))
-        .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes()))
-        .setPublicKey(ByteString.copyFrom(options.agreementKey().publicKey().toBytes()));
+    Handshake.ClientProof proof =
+        new Handshake.ClientProof(
+            options.workspaceId().toString(),
+            serverId,
+            sessionId,
+            h.nonce(),
+            options.signingKey().publicKey(),
+            options.agreementKey().publicKey(),
+            cols,
+            rows,
+            term,
+            context,
+            outputKeyId,
+            inputKeyId,
+            grants,
+            now,
+            now + TtyClient.PROOF_WINDOW_MS,
+            options.deviceCredential(),
+            options.recipientDevices());
+    WebTtyFrame.Builder out =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF)
+            .setSessionId(sessionId)
+            .setClientProof(Handshake.sign(proof, options.signingKey()))
+            .setKeyContext(ByteString.copyFrom(context.toCanonicalJson()))
+            .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes()))
+            .setPublicKey(ByteString.copyFrom(options.agreementKey().publicKey().toBytes()));
     for (KeyGrant g : grants) {
       out.addGrants(TtyFrames.toProto(g));
     }
-    return new Opened(context, recipients, outputKey, outputKeyId, inputKey, inputKeyId, out.build());
+    return new Opened(
+        context, recipients, outputKey, outputKeyId, inputKey, inputKeyId, out.build());
   }
 
   /**
@@ -84,13 +126,24 @@ final class ClientKeyExchange {
    * cannot check it is the latest (it saw none before); an older one would not open the output that
    * follows, which closes the connection.
    */
-  static OutputKeyEpoch joinedEpoch(SignedMessage document, Ed25519PublicKey serverSigningKey, UUID workspaceId,
-      String serverId, String sessionId, KeyId me) {
-    OutputKeyEpoch e = OutputKeyEpoch.verify(document.getCanonicalJson().toByteArray(),
-        document.getSignature().toByteArray(), serverSigningKey);
-    if (!e.workspaceId().equals(workspaceId.toString()) || !e.serverId().equals(serverId)
-        || !e.sessionId().equals(sessionId) || e.grantFor(me) == null) {
-      throw new AuthenticationFailedException("output-key epoch is for another session or not granted to this key");
+  static OutputKeyEpoch joinedEpoch(
+      SignedMessage document,
+      Ed25519PublicKey serverSigningKey,
+      UUID workspaceId,
+      String serverId,
+      String sessionId,
+      KeyId me) {
+    OutputKeyEpoch e =
+        OutputKeyEpoch.verify(
+            document.getCanonicalJson().toByteArray(),
+            document.getSignature().toByteArray(),
+            serverSigningKey);
+    if (!e.workspaceId().equals(workspaceId.toString())
+        || !e.serverId().equals(serverId)
+        || !e.sessionId().equals(sessionId)
+        || e.grantFor(me) == null) {
+      throw new AuthenticationFailedException(
+          "output-key epoch is for another session or not granted to this key");
     }
     return e;
   }
@@ -100,12 +153,24 @@ final class ClientKeyExchange {
    * (the hello's, which the pin check accepted), for this workspace, server and session, addressed
    * to {@code me}, naming an output key this client held ({@code heldOutputKey}).
    */
-  static InputKeyGrant inputKeyGrant(SignedMessage document, Ed25519PublicKey serverSigningKey, UUID workspaceId,
-      String serverId, String sessionId, KeyId me, Predicate<PayloadKeyId> heldOutputKey) {
-    InputKeyGrant g = InputKeyGrant.verify(document.getCanonicalJson().toByteArray(),
-        document.getSignature().toByteArray(), serverSigningKey);
-    if (!g.workspaceId().equals(workspaceId.toString()) || !g.serverId().equals(serverId)
-        || !g.sessionId().equals(sessionId) || !g.controllerKeyId().equals(me) || !heldOutputKey.test(g.outputKeyId())) {
+  static InputKeyGrant inputKeyGrant(
+      SignedMessage document,
+      Ed25519PublicKey serverSigningKey,
+      UUID workspaceId,
+      String serverId,
+      String sessionId,
+      KeyId me,
+      Predicate<PayloadKeyId> heldOutputKey) {
+    InputKeyGrant g =
+        InputKeyGrant.verify(
+            document.getCanonicalJson().toByteArray(),
+            document.getSignature().toByteArray(),
+            serverSigningKey);
+    if (!g.workspaceId().equals(workspaceId.toString())
+        || !g.serverId().equals(serverId)
+        || !g.sessionId().equals(sessionId)
+        || !g.controllerKeyId().equals(me)
+        || !heldOutputKey.test(g.outputKeyId())) {
       throw new AuthenticationFailedException("input key grant is for another session or key");
     }
     return g;
@@ -115,16 +180,24 @@ final class ClientKeyExchange {
    * The payload key from the opener's signed ClientProof (never from unsigned engine copies):
    * verifies the proof's signature and ids, finds the grant addressed to {@code me}, unwraps it.
    */
-  static PayloadKey unwrapOwnGrant(SignedMessage signedProof, UUID workspaceId, String serverId,
-      String sessionId, X25519KeyPair me, KeyRole role) {
+  static PayloadKey unwrapOwnGrant(
+      SignedMessage signedProof,
+      UUID workspaceId,
+      String serverId,
+      String sessionId,
+      X25519KeyPair me,
+      KeyRole role) {
     Handshake.ClientProof proof = Handshake.verifyProof(signedProof);
-    if (!proof.workspaceId().equals(workspaceId.toString()) || !proof.sessionId().equals(sessionId)
+    if (!proof.workspaceId().equals(workspaceId.toString())
+        || !proof.sessionId().equals(sessionId)
         || (serverId != null && !proof.serverId().equals(serverId))) {
-      throw new AuthenticationFailedException("ClientProof is for another workspace, server or session");
+      throw new AuthenticationFailedException(
+          "ClientProof is for another workspace, server or session");
     }
     KeyGrant mine = proof.grantFor(me.publicKey(), role);
     if (mine == null) {
-      throw new AuthenticationFailedException("the session's " + role.wireName() + " key was not granted to this key");
+      throw new AuthenticationFailedException(
+          "the session's " + role.wireName() + " key was not granted to this key");
     }
     return KeyGrants.unwrap(mine, proof.keyContext(), me);
   }

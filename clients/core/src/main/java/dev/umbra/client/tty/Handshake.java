@@ -8,6 +8,7 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.CanonicalJsonSignatures;
+import dev.umbra.crypto.sign.Signed;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyEnvelopeSuite;
 import dev.umbra.crypto.webtty.KeyGrant;
@@ -15,7 +16,6 @@ import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.PayloadSuite;
-import dev.umbra.crypto.sign.Signed;
 import dev.umbra.proto.webtty.SignedMessage;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,25 +29,38 @@ import java.util.Map;
  * The WebTTY endpoint proof (DESIGN.md §5, docs/webtty.md): a signed ServerHello from the server
  * and a signed ClientProof from the client, each the canonical JSON (DESIGN.md §7) of the fields
  * below, signed with Ed25519 over exactly those bytes. Verification re-canonicalizes the received
- * bytes and refuses anything that is not already canonical, then checks the signature with the
- * key the document names; whether that key is trusted is the caller's separate step.
+ * bytes and refuses anything that is not already canonical, then checks the signature with the key
+ * the document names; whether that key is trusted is the caller's separate step.
  */
 public final class Handshake {
-  /** v2 (payload format v2, split keys); a v1 hello or proof is refused as "not a ServerHello/ClientProof". */
+  /**
+   * v2 (payload format v2, split keys); a v1 hello or proof is refused as "not a
+   * ServerHello/ClientProof".
+   */
   public static final String HELLO_TYPE = "umbra-webtty-server-hello/v2";
+
   public static final String PROOF_TYPE = "umbra-webtty-client-proof/v2";
+
   /** Longest validity window a ClientProof may claim. */
   public static final Duration MAX_PROOF_WINDOW = Duration.ofSeconds(60);
+
   /** Clock difference tolerated at the start of a proof's window. */
   public static final Duration CLOCK_SKEW = Duration.ofSeconds(5);
+
   public static final int NONCE_BYTES = 32;
   private static final HexFormat HEX = HexFormat.of();
 
   private Handshake() {}
 
   /** What the server signs: identity, fresh nonce, suites, session context. */
-  public record ServerHello(String workspaceId, String serverId, String sessionId, Ed25519PublicKey signingKey,
-      X25519PublicKey agreementKey, byte[] nonce, long timeMs) {
+  public record ServerHello(
+      String workspaceId,
+      String serverId,
+      String sessionId,
+      Ed25519PublicKey signingKey,
+      X25519PublicKey agreementKey,
+      byte[] nonce,
+      long timeMs) {
 
     Map<String, Object> json() {
       Map<String, Object> m = new LinkedHashMap<>();
@@ -60,7 +73,9 @@ public final class Handshake {
       m.put("nonce", HEX.formatHex(nonce));
       m.put("e2e", true);
       m.put("payload_suites", List.of(PayloadSuite.AES_256_GCM.wireName()));
-      m.put("key_envelope_suites", List.of(KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM.wireName()));
+      m.put(
+          "key_envelope_suites",
+          List.of(KeyEnvelopeSuite.HPKE_X25519_HKDF_SHA256_AES_256_GCM.wireName()));
       m.put("time_ms", timeMs);
       return m;
     }
@@ -68,37 +83,108 @@ public final class Handshake {
 
   /**
    * What the client signs: its keys, the command config, the key grants, the server's nonce, a
-   * short window. v2: two keys, the output key (granted to every recipient) and the opener's
-   * input key (epoch 0, granted to the server and the opener only); each grant names its role.
+   * short window. v2: two keys, the output key (granted to every recipient) and the opener's input
+   * key (epoch 0, granted to the server and the opener only); each grant names its role.
    */
-  public record ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
-      Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
-      KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
-      long notBeforeMs, long notAfterMs, Signed deviceCredential, List<RecipientDevice> recipientDevices) {
+  public record ClientProof(
+      String workspaceId,
+      String serverId,
+      String sessionId,
+      byte[] serverNonce,
+      Ed25519PublicKey signingKey,
+      X25519PublicKey agreementKey,
+      int cols,
+      int rows,
+      String term,
+      KeyContext keyContext,
+      PayloadKeyId outputKeyId,
+      PayloadKeyId inputKeyId,
+      List<KeyGrant> grants,
+      long notBeforeMs,
+      long notAfterMs,
+      Signed deviceCredential,
+      List<RecipientDevice> recipientDevices) {
 
     public ClientProof {
       recipientDevices = List.copyOf(recipientDevices);
       if (recipientDevices.size() > MAX_RECIPIENT_DEVICES) {
-        throw new MalformedInputException("ClientProof names more than " + MAX_RECIPIENT_DEVICES + " recipient devices");
+        throw new MalformedInputException(
+            "ClientProof names more than " + MAX_RECIPIENT_DEVICES + " recipient devices");
       }
     }
 
     /** A proof naming no recipient devices besides the opener. */
-    public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
-        Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
-        KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
-        long notBeforeMs, long notAfterMs, Signed deviceCredential) {
-      this(workspaceId, serverId, sessionId, serverNonce, signingKey, agreementKey, cols, rows, term, keyContext,
-          outputKeyId, inputKeyId, grants, notBeforeMs, notAfterMs, deviceCredential, List.of());
+    public ClientProof(
+        String workspaceId,
+        String serverId,
+        String sessionId,
+        byte[] serverNonce,
+        Ed25519PublicKey signingKey,
+        X25519PublicKey agreementKey,
+        int cols,
+        int rows,
+        String term,
+        KeyContext keyContext,
+        PayloadKeyId outputKeyId,
+        PayloadKeyId inputKeyId,
+        List<KeyGrant> grants,
+        long notBeforeMs,
+        long notAfterMs,
+        Signed deviceCredential) {
+      this(
+          workspaceId,
+          serverId,
+          sessionId,
+          serverNonce,
+          signingKey,
+          agreementKey,
+          cols,
+          rows,
+          term,
+          keyContext,
+          outputKeyId,
+          inputKeyId,
+          grants,
+          notBeforeMs,
+          notAfterMs,
+          deviceCredential,
+          List.of());
     }
 
     /** A proof without a device credential (workspaces without Workspace Protection). */
-    public ClientProof(String workspaceId, String serverId, String sessionId, byte[] serverNonce,
-        Ed25519PublicKey signingKey, X25519PublicKey agreementKey, int cols, int rows, String term,
-        KeyContext keyContext, PayloadKeyId outputKeyId, PayloadKeyId inputKeyId, List<KeyGrant> grants,
-        long notBeforeMs, long notAfterMs) {
-      this(workspaceId, serverId, sessionId, serverNonce, signingKey, agreementKey, cols, rows, term, keyContext,
-          outputKeyId, inputKeyId, grants, notBeforeMs, notAfterMs, null);
+    public ClientProof(
+        String workspaceId,
+        String serverId,
+        String sessionId,
+        byte[] serverNonce,
+        Ed25519PublicKey signingKey,
+        X25519PublicKey agreementKey,
+        int cols,
+        int rows,
+        String term,
+        KeyContext keyContext,
+        PayloadKeyId outputKeyId,
+        PayloadKeyId inputKeyId,
+        List<KeyGrant> grants,
+        long notBeforeMs,
+        long notAfterMs) {
+      this(
+          workspaceId,
+          serverId,
+          sessionId,
+          serverNonce,
+          signingKey,
+          agreementKey,
+          cols,
+          rows,
+          term,
+          keyContext,
+          outputKeyId,
+          inputKeyId,
+          grants,
+          notBeforeMs,
+          notAfterMs,
+          null);
     }
 
     Map<String, Object> json() {
@@ -195,10 +281,13 @@ public final class Handshake {
     List<RecipientDevice> devices = new ArrayList<>();
     for (Object o : entries) {
       if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
-        throw new MalformedInputException("recipient device must have exactly credential and webtty_key");
+        throw new MalformedInputException(
+            "recipient device must have exactly credential and webtty_key");
       }
-      devices.add(new RecipientDevice(signedFrom(em.get("credential"), "recipient credential"),
-          signedFrom(em.get("webtty_key"), "recipient webtty_key")));
+      devices.add(
+          new RecipientDevice(
+              signedFrom(em.get("credential"), "recipient credential"),
+              signedFrom(em.get("webtty_key"), "recipient webtty_key")));
     }
     return devices;
   }
@@ -213,7 +302,8 @@ public final class Handshake {
   @SuppressWarnings("unchecked")
   private static Signed signedFrom(Object o, String what) {
     if (!(o instanceof Map<?, ?> dm) || dm.size() != 2) {
-      throw new MalformedInputException("ClientProof " + what + " must have exactly payload and signature");
+      throw new MalformedInputException(
+          "ClientProof " + what + " must have exactly payload and signature");
     }
     Map<String, Object> d = (Map<String, Object>) dm;
     return new Signed(str(d, "payload"), hex(d, "signature"));
@@ -229,8 +319,11 @@ public final class Handshake {
 
   private static SignedMessage signed(Map<String, Object> json, Ed25519KeyPair key) {
     byte[] bytes = CanonicalJson.encode(json);
-    return SignedMessage.newBuilder().setCanonicalJson(ByteString.copyFrom(bytes))
-        .setSignature(ByteString.copyFrom(CanonicalJsonSignatures.signEd25519(key.privateKey(), json))).build();
+    return SignedMessage.newBuilder()
+        .setCanonicalJson(ByteString.copyFrom(bytes))
+        .setSignature(
+            ByteString.copyFrom(CanonicalJsonSignatures.signEd25519(key.privateKey(), json)))
+        .build();
   }
 
   @SuppressWarnings("unchecked")
@@ -266,9 +359,9 @@ public final class Handshake {
   }
 
   /**
-   * Parses a ServerHello and checks its signature by the key it names (throws
-   * {@link AuthenticationFailedException} when it does not verify, UnsupportedSuiteException for
-   * suites other than ours, MalformedInputException otherwise). Pinning is the caller's step.
+   * Parses a ServerHello and checks its signature by the key it names (throws {@link
+   * AuthenticationFailedException} when it does not verify, UnsupportedSuiteException for suites
+   * other than ours, MalformedInputException otherwise). Pinning is the caller's step.
    */
   public static ServerHello verify(SignedMessage m) {
     Map<String, Object> j = canonical(m);
@@ -278,8 +371,10 @@ public final class Handshake {
     if (!Boolean.TRUE.equals(j.get("e2e"))) {
       throw new AuthenticationFailedException("server does not offer end-to-end encryption");
     }
-    if (!(j.get("payload_suites") instanceof List<?> ps) || ps.size() != 1
-        || !(j.get("key_envelope_suites") instanceof List<?> es) || es.size() != 1) {
+    if (!(j.get("payload_suites") instanceof List<?> ps)
+        || ps.size() != 1
+        || !(j.get("key_envelope_suites") instanceof List<?> es)
+        || es.size() != 1) {
       throw new MalformedInputException("ServerHello must name exactly one suite of each kind");
     }
     PayloadSuite.fromWireName(String.valueOf(ps.get(0)));
@@ -288,22 +383,33 @@ public final class Handshake {
     if (nonce.length != NONCE_BYTES) {
       throw new MalformedInputException("ServerHello nonce must be 32 bytes");
     }
-    ServerHello h = new ServerHello(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
-        Ed25519PublicKey.fromBytes(hex(j, "server_signing_key")), X25519PublicKey.fromBytes(hex(j, "server_key")),
-        nonce, num(j, "time_ms"));
+    ServerHello h =
+        new ServerHello(
+            str(j, "workspace_id"),
+            str(j, "server_id"),
+            str(j, "session_id"),
+            Ed25519PublicKey.fromBytes(hex(j, "server_signing_key")),
+            X25519PublicKey.fromBytes(hex(j, "server_key")),
+            nonce,
+            num(j, "time_ms"));
     h.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     return h;
   }
 
-  /** Parses a ClientProof and checks its signature by the key it names (see {@link #verify(SignedMessage)}). */
+  /**
+   * Parses a ClientProof and checks its signature by the key it names (see {@link
+   * #verify(SignedMessage)}).
+   */
   @SuppressWarnings("unchecked")
   public static ClientProof verifyProof(SignedMessage m) {
     Map<String, Object> j = canonical(m);
     if (!PROOF_TYPE.equals(j.get("type"))) {
       throw new MalformedInputException("not a WebTTY ClientProof");
     }
-    if (!(j.get("command") instanceof Map<?, ?> cmd) || !(j.get("key_context") instanceof Map<?, ?> kc)
-        || !(j.get("grants") instanceof List<?> gl) || !(kc.get("recipients") instanceof List<?> rl)) {
+    if (!(j.get("command") instanceof Map<?, ?> cmd)
+        || !(j.get("key_context") instanceof Map<?, ?> kc)
+        || !(j.get("grants") instanceof List<?> gl)
+        || !(kc.get("recipients") instanceof List<?> rl)) {
       throw new MalformedInputException("ClientProof lacks command, key_context or grants");
     }
     Map<String, Object> c = (Map<String, Object>) cmd;
@@ -312,7 +418,9 @@ public final class Handshake {
     for (Object r : rl) {
       recipients.add(KeyId.fromHex(String.valueOf(r)));
     }
-    KeyContext context = new KeyContext(str(k, "workspace_id"), str(k, "server_id"), str(k, "session_id"), recipients);
+    KeyContext context =
+        new KeyContext(
+            str(k, "workspace_id"), str(k, "server_id"), str(k, "session_id"), recipients);
     PayloadKeyId outputKeyId = PayloadKeyId.fromBytes(hex(j, "output_key_id"));
     PayloadKeyId inputKeyId = PayloadKeyId.fromBytes(hex(j, "input_key_id"));
     if (outputKeyId.equals(inputKeyId)) {
@@ -325,9 +433,15 @@ public final class Handshake {
       }
       Map<String, Object> g = (Map<String, Object>) gm;
       KeyRole role = KeyRole.fromWireName(str(g, "key_role"));
-      grants.add(KeyGrant.fromWire(hex(g, "recipient_key_id"), role.wireName(), str(g, "payload_suite"),
-          str(g, "key_envelope_suite"), (role == KeyRole.OUTPUT ? outputKeyId : inputKeyId).toBytes(), hex(g, "enc"),
-          hex(g, "ciphertext")));
+      grants.add(
+          KeyGrant.fromWire(
+              hex(g, "recipient_key_id"),
+              role.wireName(),
+              str(g, "payload_suite"),
+              str(g, "key_envelope_suite"),
+              (role == KeyRole.OUTPUT ? outputKeyId : inputKeyId).toBytes(),
+              hex(g, "enc"),
+              hex(g, "ciphertext")));
     }
     long cols = num(c, "cols");
     long rows = num(c, "rows");
@@ -341,49 +455,85 @@ public final class Handshake {
       }
       Map<String, Object> d = (Map<String, Object>) dm;
       if (d.size() != 2) {
-        throw new MalformedInputException("ClientProof device_credential must have exactly payload and signature");
+        throw new MalformedInputException(
+            "ClientProof device_credential must have exactly payload and signature");
       }
       credential = new Signed(str(d, "payload"), hex(d, "signature"));
     }
     List<RecipientDevice> devices = new ArrayList<>();
     if (j.containsKey("recipient_devices")) {
-      if (!(j.get("recipient_devices") instanceof List<?> rdl) || rdl.isEmpty() || rdl.size() > MAX_RECIPIENT_DEVICES) {
-        throw new MalformedInputException("ClientProof recipient_devices must be a list of 1 to " + MAX_RECIPIENT_DEVICES);
+      if (!(j.get("recipient_devices") instanceof List<?> rdl)
+          || rdl.isEmpty()
+          || rdl.size() > MAX_RECIPIENT_DEVICES) {
+        throw new MalformedInputException(
+            "ClientProof recipient_devices must be a list of 1 to " + MAX_RECIPIENT_DEVICES);
       }
       devices.addAll(recipientDevices(rdl));
     }
-    ClientProof p = new ClientProof(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"),
-        hex(j, "server_nonce"), Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
-        X25519PublicKey.fromBytes(hex(j, "client_key")), (int) cols, (int) rows, str(c, "term"), context, outputKeyId,
-        inputKeyId, grants,
-        num(j, "not_before_ms"), num(j, "not_after_ms"), credential, devices);
+    ClientProof p =
+        new ClientProof(
+            str(j, "workspace_id"),
+            str(j, "server_id"),
+            str(j, "session_id"),
+            hex(j, "server_nonce"),
+            Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
+            X25519PublicKey.fromBytes(hex(j, "client_key")),
+            (int) cols,
+            (int) rows,
+            str(c, "term"),
+            context,
+            outputKeyId,
+            inputKeyId,
+            grants,
+            num(j, "not_before_ms"),
+            num(j, "not_after_ms"),
+            credential,
+            devices);
     p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     return p;
   }
+
   /** {@code type} of the opener's signed request to add recipients to its live session. */
   public static final String SHARE_TYPE = "umbra-webtty-share/v2";
 
   /**
    * A request to add recipients to a live session (docs/webtty.md "Adding a recipient to a live
    * session"), signed by the key that signed the opener's ClientProof or, under Workspace
-   * Protection, by the current controller's trusted device, which then names itself in
-   * {@code sharer}. Canonical JSON: {@code {"not_after_ms","not_before_ms","recipient_devices":
+   * Protection, by the current controller's trusted device, which then names itself in {@code
+   * sharer}. Canonical JSON: {@code {"not_after_ms","not_before_ms","recipient_devices":
    * [{"credential","webtty_key"}],"recipient_keys":[X25519 hex, sorted],"server_id","session_id",
    * "sharer"?:{"credential","webtty_key"},"type":"umbra-webtty-share/v2","workspace_id"}}, exactly
    * these members ({@code sharer} only when present). The new key context is the current one plus
    * {@code recipient_keys} (the daemon wraps the new output key to every recipient: it knows the
-   * keys of the current ones it was shown, and the request may list them again);
-   * {@code recipient_devices} vouch for the added ones under Workspace Protection (may be empty).
+   * keys of the current ones it was shown, and the request may list them again); {@code
+   * recipient_devices} vouch for the added ones under Workspace Protection (may be empty).
    */
-  public record ShareRequest(String workspaceId, String serverId, String sessionId, List<X25519PublicKey> recipientKeys,
-                             List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs, RecipientDevice sharer) {
-    private static final java.util.Set<String> MEMBERS = java.util.Set.of("type", "workspace_id", "server_id",
-        "session_id", "recipient_keys", "recipient_devices", "not_before_ms", "not_after_ms");
+  public record ShareRequest(
+      String workspaceId,
+      String serverId,
+      String sessionId,
+      List<X25519PublicKey> recipientKeys,
+      List<RecipientDevice> recipientDevices,
+      long notBeforeMs,
+      long notAfterMs,
+      RecipientDevice sharer) {
+    private static final java.util.Set<String> MEMBERS =
+        java.util.Set.of(
+            "type",
+            "workspace_id",
+            "server_id",
+            "session_id",
+            "recipient_keys",
+            "recipient_devices",
+            "not_before_ms",
+            "not_after_ms");
 
     public ShareRequest {
-      if (recipientKeys.isEmpty() || recipientKeys.size() > MAX_RECIPIENT_DEVICES
+      if (recipientKeys.isEmpty()
+          || recipientKeys.size() > MAX_RECIPIENT_DEVICES
           || recipientDevices.size() > MAX_RECIPIENT_DEVICES) {
-        throw new MalformedInputException("share request must name 1 to " + MAX_RECIPIENT_DEVICES + " recipient keys");
+        throw new MalformedInputException(
+            "share request must name 1 to " + MAX_RECIPIENT_DEVICES + " recipient keys");
       }
       java.util.TreeMap<String, X25519PublicKey> sorted = new java.util.TreeMap<>();
       for (X25519PublicKey k : recipientKeys) {
@@ -397,9 +547,23 @@ public final class Handshake {
     }
 
     /** A request signed by the opener's key (no {@code sharer}). */
-    public ShareRequest(String workspaceId, String serverId, String sessionId, List<X25519PublicKey> recipientKeys,
-        List<RecipientDevice> recipientDevices, long notBeforeMs, long notAfterMs) {
-      this(workspaceId, serverId, sessionId, recipientKeys, recipientDevices, notBeforeMs, notAfterMs, null);
+    public ShareRequest(
+        String workspaceId,
+        String serverId,
+        String sessionId,
+        List<X25519PublicKey> recipientKeys,
+        List<RecipientDevice> recipientDevices,
+        long notBeforeMs,
+        long notAfterMs) {
+      this(
+          workspaceId,
+          serverId,
+          sessionId,
+          recipientKeys,
+          recipientDevices,
+          notBeforeMs,
+          notAfterMs,
+          null);
     }
 
     Map<String, Object> json() {
@@ -431,7 +595,8 @@ public final class Handshake {
    */
   public static RecipientDevice shareSharer(SignedMessage m) {
     if (m.getCanonicalJson().size() > 16 * 1024 || m.getSignature().size() != 64) {
-      throw new MalformedInputException("share request is larger than 16 KiB or its signature is not 64 bytes");
+      throw new MalformedInputException(
+          "share request is larger than 16 KiB or its signature is not 64 bytes");
     }
     Object sharer = canonical(m).get("sharer");
     return sharer == null ? null : recipientDevices(List.of(sharer)).get(0);
@@ -443,13 +608,16 @@ public final class Handshake {
 
   /**
    * Verifies a share request's signature with {@code openerKey} (the key that signed the session's
-   * ClientProof, or the key of the controller's device its {@code sharer} names) before reading anything of it, then its shape: canonical, exactly the members
-   * above (AuthenticationFailedException / MalformedInputException). At most 16 KiB (the engine's bound of a signed document).
+   * ClientProof, or the key of the controller's device its {@code sharer} names) before reading
+   * anything of it, then its shape: canonical, exactly the members above
+   * (AuthenticationFailedException / MalformedInputException). At most 16 KiB (the engine's bound
+   * of a signed document).
    */
   @SuppressWarnings("unchecked")
   public static ShareRequest verifyShare(SignedMessage m, Ed25519PublicKey openerKey) {
     if (m.getCanonicalJson().size() > 16 * 1024 || m.getSignature().size() != 64) {
-      throw new MalformedInputException("share request is larger than 16 KiB or its signature is not 64 bytes");
+      throw new MalformedInputException(
+          "share request is larger than 16 KiB or its signature is not 64 bytes");
     }
     openerKey.verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
     Map<String, Object> j = canonical(m);
@@ -458,8 +626,10 @@ public final class Handshake {
     if (!members.equals(ShareRequest.MEMBERS) || !SHARE_TYPE.equals(j.get("type"))) {
       throw new MalformedInputException("not a WebTTY share request");
     }
-    if (!(j.get("recipient_keys") instanceof List<?> kl) || !(j.get("recipient_devices") instanceof List<?> dl)
-        || kl.size() > MAX_RECIPIENT_DEVICES || dl.size() > MAX_RECIPIENT_DEVICES) {
+    if (!(j.get("recipient_keys") instanceof List<?> kl)
+        || !(j.get("recipient_devices") instanceof List<?> dl)
+        || kl.size() > MAX_RECIPIENT_DEVICES
+        || dl.size() > MAX_RECIPIENT_DEVICES) {
       throw new MalformedInputException("share request lacks recipient_keys or recipient_devices");
     }
     List<X25519PublicKey> keys = new ArrayList<>();
@@ -472,10 +642,19 @@ public final class Handshake {
     }
     List<RecipientDevice> devices = new ArrayList<>();
     devices.addAll(recipientDevices(dl));
-    ShareRequest r = new ShareRequest(str(j, "workspace_id"), str(j, "server_id"), str(j, "session_id"), keys, devices,
-        num(j, "not_before_ms"), num(j, "not_after_ms"), hasSharer ? recipientDevices(List.of(j.get("sharer"))).get(0) : null);
+    ShareRequest r =
+        new ShareRequest(
+            str(j, "workspace_id"),
+            str(j, "server_id"),
+            str(j, "session_id"),
+            keys,
+            devices,
+            num(j, "not_before_ms"),
+            num(j, "not_after_ms"),
+            hasSharer ? recipientDevices(List.of(j.get("sharer"))).get(0) : null);
     if (!Arrays.equals(CanonicalJson.encode(r.json()), m.getCanonicalJson().toByteArray())) {
-      throw new MalformedInputException("share request recipient keys are not sorted lowercase hex");
+      throw new MalformedInputException(
+          "share request recipient keys are not sorted lowercase hex");
     }
     return r;
   }

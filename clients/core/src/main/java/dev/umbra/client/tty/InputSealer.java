@@ -26,15 +26,25 @@ final class InputSealer {
   private final TtyClient.Listener listener;
   private final Consumer<WebTtyFrame> write;
   private final Supplier<String> sessionId;
+
   /** Our input key while we control (null otherwise). */
   private PayloadSender input;
+
   private long epoch;
-  /** Control is moving to us: what is typed until its key arrives is held in {@link #pendingStdin}. */
+
+  /**
+   * Control is moving to us: what is typed until its key arrives is held in {@link #pendingStdin}.
+   */
   private boolean controlPending;
+
   private final ByteArrayOutputStream pendingStdin = new ByteArrayOutputStream();
   private long stdinSequence;
 
-  InputSealer(TtyStats stats, TtyClient.Listener listener, Consumer<WebTtyFrame> write, Supplier<String> sessionId) {
+  InputSealer(
+      TtyStats stats,
+      TtyClient.Listener listener,
+      Consumer<WebTtyFrame> write,
+      Supplier<String> sessionId) {
     this.stats = stats;
     this.listener = listener;
     this.write = write;
@@ -42,9 +52,9 @@ final class InputSealer {
   }
 
   /**
-   * Encrypts and sends keystrokes under our input key. Without one (a viewer, or control not
-   * ours yet) nothing is sent: the keystrokes are refused here, counted, and reported to the
-   * listener as {@code REFUSED not_controller}, as the engine would.
+   * Encrypts and sends keystrokes under our input key. Without one (a viewer, or control not ours
+   * yet) nothing is sent: the keystrokes are refused here, counted, and reported to the listener as
+   * {@code REFUSED not_controller}, as the engine would.
    */
   synchronized void send(byte[] bytes) {
     if (input == null && controlPending) {
@@ -57,35 +67,54 @@ final class InputSealer {
     }
     if (input == null) {
       stats.count("stdin_without_control");
-      listener.event(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED)
-          .setSessionId(sessionId.get()).setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER)).build());
+      listener.event(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED)
+              .setSessionId(sessionId.get())
+              .setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER))
+              .build());
       return;
     }
     for (int off = 0; off < bytes.length; off += TtyFrames.MAX_PLAINTEXT) {
-      byte[] chunk = Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + TtyFrames.MAX_PLAINTEXT));
+      byte[] chunk =
+          Arrays.copyOfRange(bytes, off, Math.min(bytes.length, off + TtyFrames.MAX_PLAINTEXT));
       write.accept(stdinFrame(input.seal(Stream.STDIN, chunk)));
     }
   }
 
   private WebTtyFrame stdinFrame(SealedPayload p) {
-    return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(sessionId.get())
-        .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(++stdinSequence).setSealed(TtyFrames.toProto(p)).build();
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
+        .setSessionId(sessionId.get())
+        .setStream(TtyStream.TTY_STREAM_STDIN)
+        .setSequence(++stdinSequence)
+        .setSealed(TtyFrames.toProto(p))
+        .build();
   }
 
-  /** Seals stdin like {@link #send} and lets {@code tamper} change the frame first (tests of the server's checks). */
+  /**
+   * Seals stdin like {@link #send} and lets {@code tamper} change the frame first (tests of the
+   * server's checks).
+   */
   synchronized void sendTampered(byte[] bytes, UnaryOperator<WebTtyFrame> tamper) {
     write.accept(tamper.apply(stdinFrame(input.seal(Stream.STDIN, bytes))));
   }
 
-  /** The terminal size, sealed under our input key (the visible size is for the engine and viewers). */
+  /**
+   * The terminal size, sealed under our input key (the visible size is for the engine and viewers).
+   */
   synchronized void resize(int cols, int rows) {
-    WebTtyFrame.Builder f = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE)
-        .setSessionId(sessionId.get()).setSize(TerminalSize.newBuilder().setCols(cols).setRows(rows));
+    WebTtyFrame.Builder f =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE)
+            .setSessionId(sessionId.get())
+            .setSize(TerminalSize.newBuilder().setCols(cols).setRows(rows));
     if (input == null) {
       stats.count("resize_without_control");
       return;
     }
-    f.setSealed(TtyFrames.toProto(input.seal(Stream.RESIZE, TtyFrames.resizePlaintext(cols, rows))));
+    f.setSealed(
+        TtyFrames.toProto(input.seal(Stream.RESIZE, TtyFrames.resizePlaintext(cols, rows))));
     write.accept(f.build());
   }
 
@@ -104,12 +133,18 @@ final class InputSealer {
     input = openersKey;
   }
 
-  /** Control is coming to us (a take by the opener, a re-attach with control): hold what is typed until its key. */
+  /**
+   * Control is coming to us (a take by the opener, a re-attach with control): hold what is typed
+   * until its key.
+   */
   synchronized void awaitKey() {
     controlPending = true;
   }
 
-  /** This client takes control (it may: the opener): hold what is typed until the key the change brings. */
+  /**
+   * This client takes control (it may: the opener): hold what is typed until the key the change
+   * brings.
+   */
   synchronized void taking() {
     if (input == null) {
       controlPending = true;
@@ -121,7 +156,10 @@ final class InputSealer {
     return epoch;
   }
 
-  /** The daemon's key of {@code epoch} for us: typing resumes with it, and what was held is sent first. */
+  /**
+   * The daemon's key of {@code epoch} for us: typing resumes with it, and what was held is sent
+   * first.
+   */
   synchronized void keyArrived(long epoch, PayloadSender key) {
     this.epoch = epoch;
     input = key;
@@ -144,7 +182,10 @@ final class InputSealer {
     controlPending = toUs;
   }
 
-  /** Our CONTROL_TAKE was refused: nothing held for it will be sent (unless control is already ours, {@code changeHeld}). */
+  /**
+   * Our CONTROL_TAKE was refused: nothing held for it will be sent (unless control is already ours,
+   * {@code changeHeld}).
+   */
   synchronized void takeRefused(boolean changeHeld) {
     if (input == null && controlPending && !changeHeld) {
       controlPending = false;

@@ -21,14 +21,21 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A session's output as a {@link TtyClient} reads it (docs/webtty.md "Receiver rules"): the
- * current output-key epoch, the server's key id as the only sender, the counters with their gap
- * and repeat reports, and every output key id held in the session (an input grant names one).
- * Used on the Vert.x context; the cipher and key are read by tests from other threads.
+ * A session's output as a {@link TtyClient} reads it (docs/webtty.md "Receiver rules"): the current
+ * output-key epoch, the server's key id as the only sender, the counters with their gap and repeat
+ * reports, and every output key id held in the session (an input grant names one). Used on the
+ * Vert.x context; the cipher and key are read by tests from other threads.
  */
 final class OutputDecryptor {
-  /** What a signed OUTPUT_KEY document did: adopted, ignored as a replay, or refused (the connection closes). */
-  enum EpochOutcome { ADOPTED, REPLAYED, REFUSED }
+  /**
+   * What a signed OUTPUT_KEY document did: adopted, ignored as a replay, or refused (the connection
+   * closes).
+   */
+  enum EpochOutcome {
+    ADOPTED,
+    REPLAYED,
+    REFUSED
+  }
 
   private final TtyStats stats;
   private final TtyClient.Listener listener;
@@ -36,8 +43,10 @@ final class OutputDecryptor {
   private volatile PayloadKey key;
   private PayloadCounters counters;
   private KeyId server;
+
   /** The current output key's context and epoch (0: the opener's proof; each share adds one). */
   private KeyContext context;
+
   private long epoch;
   private final Set<PayloadKeyId> keyIds = ConcurrentHashMap.newKeySet();
 
@@ -51,7 +60,12 @@ final class OutputDecryptor {
    * {@code counters} say (from zero for the opener; from the first seen for a joiner, which cannot
    * know how far the live session's counter is).
    */
-  void start(KeyId server, PayloadCounters counters, PayloadKey key, PayloadKeyId keyId, KeyContext context,
+  void start(
+      KeyId server,
+      PayloadCounters counters,
+      PayloadKey key,
+      PayloadKeyId keyId,
+      KeyContext context,
       long epoch) {
     this.server = server;
     this.counters = counters;
@@ -109,11 +123,15 @@ final class OutputDecryptor {
    * fails is refused. Then output is read under the new key, its counters from 0; output under a
    * retired key no longer opens.
    */
-  EpochOutcome nextEpoch(WebTtyFrame f, Ed25519PublicKey serverSigningKey, String sessionId, X25519KeyPair me) {
+  EpochOutcome nextEpoch(
+      WebTtyFrame f, Ed25519PublicKey serverSigningKey, String sessionId, X25519KeyPair me) {
     OutputKeyEpoch e;
     try {
-      e = OutputKeyEpoch.verify(f.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
-          f.getOutputKeyEpoch().getSignature().toByteArray(), serverSigningKey);
+      e =
+          OutputKeyEpoch.verify(
+              f.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
+              f.getOutputKeyEpoch().getSignature().toByteArray(),
+              serverSigningKey);
       if (e.epoch() <= epoch && e.sessionId().equals(sessionId)) {
         stats.count("output_key_replayed");
         listener.integrity("output_key_replayed", e.epoch());

@@ -16,13 +16,14 @@ import java.util.UUID;
 /**
  * The client's step "is this the server I expect": a WebTTY server's keys (from its signed
  * ServerHello) must equal the ones pinned for it; a change is refused before anything is sent
- * (DESIGN.md §6). {@link #pinned(Path)} pins on first use under
- * {@code <dir>/<workspace>/<server>} ("ed25519hex x25519hex").
+ * (DESIGN.md §6). {@link #pinned(Path)} pins on first use under {@code <dir>/<workspace>/<server>}
+ * ("ed25519hex x25519hex").
  */
 @FunctionalInterface
 public interface ServerTrust {
   /** Throws {@link AuthenticationFailedException} when the keys are not the trusted ones. */
-  void check(UUID workspaceId, String serverId, Ed25519PublicKey signingKey, X25519PublicKey agreementKey);
+  void check(
+      UUID workspaceId, String serverId, Ed25519PublicKey signingKey, X25519PublicKey agreementKey);
 
   static ServerTrust pinned(Path dir) {
     return (ws, server, sig, kx) -> {
@@ -35,15 +36,23 @@ public interface ServerTrust {
         if (Files.exists(file)) {
           String pinned = Files.readString(file, StandardCharsets.US_ASCII).trim();
           if (!pinned.equals(seen)) {
-            throw new AuthenticationFailedException("the keys of WebTTY server " + server
-                + " changed since they were pinned; refusing to send anything (pin: " + file + ")");
+            throw new AuthenticationFailedException(
+                "the keys of WebTTY server "
+                    + server
+                    + " changed since they were pinned; refusing to send anything (pin: "
+                    + file
+                    + ")");
           }
           return;
         }
         KeyFiles.ensurePrivateDirectory(dir);
         KeyFiles.ensurePrivateDirectory(file.getParent());
-        Path tmp = Files.createTempFile(file.getParent(), ".pin-", ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Path tmp =
+            Files.createTempFile(
+                file.getParent(),
+                ".pin-",
+                ".tmp",
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.writeString(tmp, seen + "\n", StandardCharsets.US_ASCII);
         Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException e) {

@@ -16,7 +16,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
  */
 final class ShareRequests {
   private final List<X25519PublicKey> recipientKeys = new CopyOnWriteArrayList<>();
-  /** The recipient keys of the last share request sent, until an OUTPUT_KEY with exactly them arrives. */
+
+  /**
+   * The recipient keys of the last share request sent, until an OUTPUT_KEY with exactly them
+   * arrives.
+   */
   private volatile List<X25519PublicKey> pending;
 
   /** The opener's recipients but the server, from its proof. */
@@ -24,7 +28,9 @@ final class ShareRequests {
     recipientKeys.addAll(recipients);
   }
 
-  /** Every known recipient key and then those of {@code added} not among them: what a request lists. */
+  /**
+   * Every known recipient key and then those of {@code added} not among them: what a request lists.
+   */
   List<X25519PublicKey> withAdded(List<X25519PublicKey> added) {
     List<X25519PublicKey> all = new ArrayList<>(recipientKeys);
     for (X25519PublicKey k : added) {
@@ -40,7 +46,10 @@ final class ShareRequests {
     pending = keys;
   }
 
-  /** An output-key epoch under {@code context} arrived: if it has every key requested, they are recipients now. */
+  /**
+   * An output-key epoch under {@code context} arrived: if it has every key requested, they are
+   * recipients now.
+   */
   void epochArrived(KeyContext context) {
     List<X25519PublicKey> requested = pending;
     if (requested != null && requested.stream().allMatch(k -> context.hasRecipient(KeyId.of(k)))) {

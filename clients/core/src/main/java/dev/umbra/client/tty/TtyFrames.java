@@ -18,6 +18,7 @@ import io.vertx.core.internal.buffer.BufferInternal;
 public final class TtyFrames {
   /** Largest plaintext per DATA frame (the engine refuses more). */
   public static final int MAX_PLAINTEXT = 64 * 1024;
+
   /** Largest WebSocket message the engine accepts. */
   public static final int MAX_FRAME_BYTES = 96 * 1024;
 
@@ -25,13 +26,14 @@ public final class TtyFrames {
 
   /**
    * Parses a received frame whole, in place: Vert.x hands each message over in a heap buffer of its
-   * own that nothing else writes, so the frame's bytes fields (up to 64 KiB of ciphertext) are views
-   * of it rather than copies. Refuses what {@link Wire#parseAliased} refuses.
+   * own that nothing else writes, so the frame's bytes fields (up to 64 KiB of ciphertext) are
+   * views of it rather than copies. Refuses what {@link Wire#parseAliased} refuses.
    */
   public static WebTtyFrame parse(Buffer message) throws InvalidProtocolBufferException {
     ByteBuf b = message instanceof BufferInternal internal ? internal.getByteBuf() : null;
     return b != null && b.hasArray()
-        ? Wire.parseAliased(WebTtyFrame.parser(), b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
+        ? Wire.parseAliased(
+            WebTtyFrame.parser(), b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
         : Wire.parseAliased(WebTtyFrame.parser(), message.getBytes());
   }
 
@@ -48,8 +50,14 @@ public final class TtyFrames {
   }
 
   public static KeyGrant fromProto(dev.umbra.proto.webtty.KeyGrant g) {
-    return KeyGrant.fromWire(g.getRecipientKeyId().toByteArray(), g.getKeyRole(), g.getPayloadSuite(), g.getKeyEnvelopeSuite(),
-        g.getPayloadKeyId().toByteArray(), g.getEnc().toByteArray(), g.getCiphertext().toByteArray());
+    return KeyGrant.fromWire(
+        g.getRecipientKeyId().toByteArray(),
+        g.getKeyRole(),
+        g.getPayloadSuite(),
+        g.getKeyEnvelopeSuite(),
+        g.getPayloadKeyId().toByteArray(),
+        g.getEnc().toByteArray(),
+        g.getCiphertext().toByteArray());
   }
 
   public static Sealed toProto(SealedPayload p) {
@@ -66,8 +74,8 @@ public final class TtyFrames {
   }
 
   /**
-   * Rejects unknown suites and streams (UnsupportedSuiteException / MalformedInputException), and
-   * a v1 payload (no 16-byte sender key id).
+   * Rejects unknown suites and streams (UnsupportedSuiteException / MalformedInputException), and a
+   * v1 payload (no 16-byte sender key id).
    */
   public static SealedPayload fromProto(TtyStream stream, Sealed s) {
     return fromProto(stream(stream), s);
@@ -75,8 +83,14 @@ public final class TtyFrames {
 
   /** As above for a stream given directly (a resize is sealed as {@link Stream#RESIZE}). */
   public static SealedPayload fromProto(Stream stream, Sealed s) {
-    return SealedPayload.fromWire(stream.wireName(), s.getPayloadSuite(), s.getPayloadKeyId().toByteArray(),
-        s.getSenderKeyId().toByteArray(), s.getCounter(), s.getNonce().toByteArray(), s.getCiphertext().toByteArray(),
+    return SealedPayload.fromWire(
+        stream.wireName(),
+        s.getPayloadSuite(),
+        s.getPayloadKeyId().toByteArray(),
+        s.getSenderKeyId().toByteArray(),
+        s.getCounter(),
+        s.getNonce().toByteArray(),
+        s.getCiphertext().toByteArray(),
         s.getPlaintextLength());
   }
 
@@ -93,7 +107,9 @@ public final class TtyFrames {
     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(plain);
     long cols = Integer.toUnsignedLong(b.getInt());
     long rows = Integer.toUnsignedLong(b.getInt());
-    return new int[] {(int) Math.min(10_000, Math.max(1, cols)), (int) Math.min(10_000, Math.max(1, rows))};
+    return new int[] {
+      (int) Math.min(10_000, Math.max(1, cols)), (int) Math.min(10_000, Math.max(1, rows))
+    };
   }
 
   public static Stream stream(TtyStream s) {

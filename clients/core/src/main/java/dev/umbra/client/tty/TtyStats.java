@@ -5,7 +5,10 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-/** Counters of one WebTTY endpoint (daemon server or client): refusals and drops by reason, never content. */
+/**
+ * Counters of one WebTTY endpoint (daemon server or client): refusals and drops by reason, never
+ * content.
+ */
 public final class TtyStats {
   private final ConcurrentHashMap<String, AtomicLong> counts = new ConcurrentHashMap<>();
 

@@ -7,14 +7,17 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * The machine operator's local override of the WebTTY server policy, from the daemon's
- * environment (docs/configuration.md): {@code UMBRA_TTY_RECORDING} ({@code true|false}),
- * {@code UMBRA_TTY_RECORD_STDIN} ({@code true|false}), {@code UMBRA_TTY_JOIN}
- * ({@code nobody|admins|members}). Each variable that is set can only make the workspace's policy
- * stricter ({@link TtyPolicy#tightenedBy}); an unset variable changes nothing. A value that is not
- * one of these is taken as the strictest one (off, nobody) and reported, never ignored.
+ * The machine operator's local override of the WebTTY server policy, from the daemon's environment
+ * (docs/configuration.md): {@code UMBRA_TTY_RECORDING} ({@code true|false}), {@code
+ * UMBRA_TTY_RECORD_STDIN} ({@code true|false}), {@code UMBRA_TTY_JOIN} ({@code
+ * nobody|admins|members}). Each variable that is set can only make the workspace's policy stricter
+ * ({@link TtyPolicy#tightenedBy}); an unset variable changes nothing. A value that is not one of
+ * these is taken as the strictest one (off, nobody) and reported, never ignored.
  */
-public record LocalOverride(Optional<Boolean> recording, Optional<TtyPolicy.Join> join, Optional<Boolean> recordStdin,
+public record LocalOverride(
+    Optional<Boolean> recording,
+    Optional<TtyPolicy.Join> join,
+    Optional<Boolean> recordStdin,
     List<String> problems) {
   public static final String RECORDING = "UMBRA_TTY_RECORDING";
   public static final String RECORD_STDIN = "UMBRA_TTY_RECORD_STDIN";
@@ -30,10 +33,15 @@ public record LocalOverride(Optional<Boolean> recording, Optional<TtyPolicy.Join
 
   public static LocalOverride fromEnv(Map<String, String> env) {
     List<String> problems = new ArrayList<>();
-    return new LocalOverride(bool(env, RECORDING, problems), join(env, problems), bool(env, RECORD_STDIN, problems), problems);
+    return new LocalOverride(
+        bool(env, RECORDING, problems),
+        join(env, problems),
+        bool(env, RECORD_STDIN, problems),
+        problems);
   }
 
-  private static Optional<Boolean> bool(Map<String, String> env, String name, List<String> problems) {
+  private static Optional<Boolean> bool(
+      Map<String, String> env, String name, List<String> problems) {
     String v = env.get(name);
     if (v == null || v.isBlank()) {
       return Optional.empty();
@@ -56,7 +64,8 @@ public record LocalOverride(Optional<Boolean> recording, Optional<TtyPolicy.Join
     try {
       return Optional.of(TtyPolicy.Join.of(v.trim().toLowerCase(Locale.ROOT)));
     } catch (RuntimeException e) {
-      problems.add(JOIN + " is not nobody, admins or members: taken as nobody (the strictest value)");
+      problems.add(
+          JOIN + " is not nobody, admins or members: taken as nobody (the strictest value)");
       return Optional.of(TtyPolicy.Join.NOBODY);
     }
   }

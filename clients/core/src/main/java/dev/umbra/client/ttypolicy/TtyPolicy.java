@@ -1,18 +1,18 @@
 package dev.umbra.client.ttypolicy;
 
+import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.CryptoConstants;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
-import dev.umbra.client.trust.TrustModel;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.ServerPolicy;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
-import dev.umbra.proto.webtty.JoinPolicy;
-import dev.umbra.proto.webtty.ServerPolicy;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -21,28 +21,53 @@ import java.util.UUID;
 /**
  * A machine's WebTTY server policy (docs/webtty.md, "Server policy"): whether sessions are
  * recorded, who may join, whether stdin is recorded, and a version that only increases. As a
- * document it is the canonical JSON (DESIGN.md §7)
- * {@code {"type":"umbra-webtty-policy/v1","workspace_id","machine_id","version","recording","join",
- * "record_stdin","issued_at","signer_device_id","reviewers"}}, signed by a trusted device's Ed25519 key
- * ({@code signer_device_id} is absent from an unsigned document, accepted only without Workspace
- * Protection). {@code reviewers} (absent when there are none) names trusted devices that get every
- * input key of the machine's sessions, so their exports read stdin: each entry is
- * {@code {"device_id","webtty_key":{"payload","signature"}}}, the device's WebTTY key binding as
- * the device signed it, sorted by device id; the daemon vouches for each under its pin.
+ * document it is the canonical JSON (DESIGN.md §7) {@code
+ * {"type":"umbra-webtty-policy/v1","workspace_id","machine_id","version","recording","join",
+ * "record_stdin","issued_at","signer_device_id","reviewers"}}, signed by a trusted device's Ed25519
+ * key ({@code signer_device_id} is absent from an unsigned document, accepted only without
+ * Workspace Protection). {@code reviewers} (absent when there are none) names trusted devices that
+ * get every input key of the machine's sessions, so their exports read stdin: each entry is {@code
+ * {"device_id","webtty_key":{"payload","signature"}}}, the device's WebTTY key binding as the
+ * device signed it, sorted by device id; the daemon vouches for each under its pin.
  */
-public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean recording, Join join, boolean recordStdin,
-    String issuedAt, UUID signerDeviceId, List<Reviewer> reviewers) {
+public record TtyPolicy(
+    UUID workspaceId,
+    UUID machineId,
+    long version,
+    boolean recording,
+    Join join,
+    boolean recordStdin,
+    String issuedAt,
+    UUID signerDeviceId,
+    List<Reviewer> reviewers) {
   public static final String TYPE = CryptoConstants.WEBTTY_POLICY_TYPE;
-  /** At most this many characters in a document (reviewers carry their signed WebTTY key bindings). */
+
+  /**
+   * At most this many characters in a document (reviewers carry their signed WebTTY key bindings).
+   */
   public static final int MAX_DOCUMENT = 16 * 1024;
+
   /** At most this many reviewers. */
   public static final int MAX_REVIEWERS = 16;
-  private static final Set<String> FIELDS = Set.of("type", "workspace_id", "machine_id", "version", "recording", "join",
-      "record_stdin", "issued_at", "signer_device_id", "reviewers");
+
+  private static final Set<String> FIELDS =
+      Set.of(
+          "type",
+          "workspace_id",
+          "machine_id",
+          "version",
+          "recording",
+          "join",
+          "record_stdin",
+          "issued_at",
+          "signer_device_id",
+          "reviewers");
 
   /** A reviewer: a trusted device and its WebTTY key binding (signed by that device). */
   public record Reviewer(UUID deviceId, Signed webttyKey) {
-    /** The X25519 key the binding names (parsed, not verified: {@code TtyPolicyPin} verifies it). */
+    /**
+     * The X25519 key the binding names (parsed, not verified: {@code TtyPolicyPin} verifies it).
+     */
     public X25519PublicKey key() {
       return TrustModel.DeviceWebTtyKey.of(webttyKey).key();
     }
@@ -53,9 +78,25 @@ public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean 
   }
 
   /** A policy naming no reviewers. */
-  public TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean recording, Join join, boolean recordStdin,
-      String issuedAt, UUID signerDeviceId) {
-    this(workspaceId, machineId, version, recording, join, recordStdin, issuedAt, signerDeviceId, List.of());
+  public TtyPolicy(
+      UUID workspaceId,
+      UUID machineId,
+      long version,
+      boolean recording,
+      Join join,
+      boolean recordStdin,
+      String issuedAt,
+      UUID signerDeviceId) {
+    this(
+        workspaceId,
+        machineId,
+        version,
+        recording,
+        join,
+        recordStdin,
+        issuedAt,
+        signerDeviceId,
+        List.of());
   }
 
   /** The reviewers' X25519 keys (each input key is wrapped to them). */
@@ -89,7 +130,10 @@ public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean 
       return proto;
     }
 
-    /** The value of {@code s} ({@code nobody}, {@code admins}, {@code members}); anything else is malformed. */
+    /**
+     * The value of {@code s} ({@code nobody}, {@code admins}, {@code members}); anything else is
+     * malformed.
+     */
     public static Join of(String s) {
       for (Join j : values()) {
         if (j.wire.equals(s)) {
@@ -105,7 +149,9 @@ public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean 
     }
   }
 
-  /** What a machine does when no admin set a policy: record everything, granted members may join. */
+  /**
+   * What a machine does when no admin set a policy: record everything, granted members may join.
+   */
   public static TtyPolicy builtInDefault(UUID workspaceId, UUID machineId) {
     return new TtyPolicy(workspaceId, machineId, 0, true, Join.MEMBERS, true, null, null);
   }
@@ -134,15 +180,18 @@ public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean 
     }
     if (!reviewers.isEmpty()) {
       List<Object> list = new ArrayList<>();
-      reviewers.stream().sorted(java.util.Comparator.comparing(r -> r.deviceId().toString())).forEach(r -> {
-        Map<String, Object> binding = new LinkedHashMap<>();
-        binding.put("payload", r.webttyKey().payload());
-        binding.put("signature", HexFormat.of().formatHex(r.webttyKey().signature()));
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("device_id", r.deviceId().toString());
-        e.put("webtty_key", binding);
-        list.add(e);
-      });
+      reviewers.stream()
+          .sorted(java.util.Comparator.comparing(r -> r.deviceId().toString()))
+          .forEach(
+              r -> {
+                Map<String, Object> binding = new LinkedHashMap<>();
+                binding.put("payload", r.webttyKey().payload());
+                binding.put("signature", HexFormat.of().formatHex(r.webttyKey().signature()));
+                Map<String, Object> e = new LinkedHashMap<>();
+                e.put("device_id", r.deviceId().toString());
+                e.put("webtty_key", binding);
+                list.add(e);
+              });
       m.put("reviewers", list);
     }
     return m;
@@ -157,14 +206,19 @@ public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean 
   public static TtyPolicy parse(String payload) {
     Object parsed;
     try {
-      if (payload == null || payload.isEmpty() || payload.length() > MAX_DOCUMENT || !CanonicalJson.canonicalize(payload).equals(payload)) {
-        throw new MalformedInputException("a policy document must be canonical JSON of at most " + MAX_DOCUMENT + " characters");
+      if (payload == null
+          || payload.isEmpty()
+          || payload.length() > MAX_DOCUMENT
+          || !CanonicalJson.canonicalize(payload).equals(payload)) {
+        throw new MalformedInputException(
+            "a policy document must be canonical JSON of at most " + MAX_DOCUMENT + " characters");
       }
       parsed = CanonicalJson.parse(payload);
     } catch (MalformedInputException e) {
       throw e;
     } catch (CryptoException e) {
-      throw new MalformedInputException("a policy document must be canonical JSON: " + e.getMessage());
+      throw new MalformedInputException(
+          "a policy document must be canonical JSON: " + e.getMessage());
     }
     if (!(parsed instanceof Map<?, ?> f)) {
       throw new MalformedInputException("a policy document must be a JSON object");
@@ -180,32 +234,57 @@ public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean 
     if (!(f.get("version") instanceof Long v) || v < 1) {
       throw new MalformedInputException("version must be a positive integer");
     }
-    if (!(f.get("recording") instanceof Boolean rec) || !(f.get("record_stdin") instanceof Boolean stdin)) {
+    if (!(f.get("recording") instanceof Boolean rec)
+        || !(f.get("record_stdin") instanceof Boolean stdin)) {
       throw new MalformedInputException("recording and record_stdin must be true or false");
     }
     if (!(f.get("join") instanceof String join)) {
       throw new MalformedInputException("join must be a string");
     }
-    if (!(f.get("issued_at") instanceof String issued) || issued.isEmpty() || issued.length() > 64) {
+    if (!(f.get("issued_at") instanceof String issued)
+        || issued.isEmpty()
+        || issued.length() > 64) {
       throw new MalformedInputException("issued_at must be an ISO-8601 time");
     }
-    UUID signer = f.containsKey("signer_device_id") ? uuid(f.get("signer_device_id"), "signer_device_id") : null;
-    List<Reviewer> reviewers = f.containsKey("reviewers") ? reviewers(f.get("reviewers")) : List.of();
-    return new TtyPolicy(uuid(f.get("workspace_id"), "workspace_id"), uuid(f.get("machine_id"), "machine_id"), v, rec,
-        Join.of(join), stdin, issued, signer, reviewers);
+    UUID signer =
+        f.containsKey("signer_device_id")
+            ? uuid(f.get("signer_device_id"), "signer_device_id")
+            : null;
+    List<Reviewer> reviewers =
+        f.containsKey("reviewers") ? reviewers(f.get("reviewers")) : List.of();
+    return new TtyPolicy(
+        uuid(f.get("workspace_id"), "workspace_id"),
+        uuid(f.get("machine_id"), "machine_id"),
+        v,
+        rec,
+        Join.of(join),
+        stdin,
+        issued,
+        signer,
+        reviewers);
   }
 
-  /** 1 to {@link #MAX_REVIEWERS} entries {@code {"device_id","webtty_key":{"payload","signature"}}}, strictly sorted by device id. */
+  /**
+   * 1 to {@link #MAX_REVIEWERS} entries {@code {"device_id","webtty_key":{"payload","signature"}}},
+   * strictly sorted by device id.
+   */
   private static List<Reviewer> reviewers(Object o) {
     if (!(o instanceof List<?> list) || list.isEmpty() || list.size() > MAX_REVIEWERS) {
-      throw new MalformedInputException("reviewers must be a list of 1 to " + MAX_REVIEWERS + " entries");
+      throw new MalformedInputException(
+          "reviewers must be a list of 1 to " + MAX_REVIEWERS + " entries");
     }
     List<Reviewer> out = new ArrayList<>();
     String previous = "";
     for (Object e : list) {
-      if (!(e instanceof Map<?, ?> m) || m.size() != 2 || !(m.get("webtty_key") instanceof Map<?, ?> b) || b.size() != 2
-          || !(b.get("payload") instanceof String payload) || !(b.get("signature") instanceof String sig) || sig.length() != 128) {
-        throw new MalformedInputException("a reviewer is exactly {device_id, webtty_key: {payload, signature}}");
+      if (!(e instanceof Map<?, ?> m)
+          || m.size() != 2
+          || !(m.get("webtty_key") instanceof Map<?, ?> b)
+          || b.size() != 2
+          || !(b.get("payload") instanceof String payload)
+          || !(b.get("signature") instanceof String sig)
+          || sig.length() != 128) {
+        throw new MalformedInputException(
+            "a reviewer is exactly {device_id, webtty_key: {payload, signature}}");
       }
       UUID id = uuid(m.get("device_id"), "reviewer device_id");
       if (id.toString().compareTo(previous) <= 0) {
@@ -237,18 +316,29 @@ public record TtyPolicy(UUID workspaceId, UUID machineId, long version, boolean 
   }
 
   /**
-   * This policy made stricter by the machine's local override (docs/configuration.md): the
-   * override can only take away — turn recording or stdin recording off, narrow who may join —
-   * never add to what the workspace's policy allows.
+   * This policy made stricter by the machine's local override (docs/configuration.md): the override
+   * can only take away — turn recording or stdin recording off, narrow who may join — never add to
+   * what the workspace's policy allows.
    */
   public TtyPolicy tightenedBy(LocalOverride o) {
-    return new TtyPolicy(workspaceId, machineId, version, recording && o.recording().orElse(true),
-        o.join().map(join::stricter).orElse(join), recordStdin && o.recordStdin().orElse(true), issuedAt, signerDeviceId,
+    return new TtyPolicy(
+        workspaceId,
+        machineId,
+        version,
+        recording && o.recording().orElse(true),
+        o.join().map(join::stricter).orElse(join),
+        recordStdin && o.recordStdin().orElse(true),
+        issuedAt,
+        signerDeviceId,
         reviewers);
   }
 
   /** What the daemon registers with the engine. */
   public ServerPolicy toProto() {
-    return ServerPolicy.newBuilder().setRecording(recording).setJoin(join.proto()).setRecordStdin(recordStdin).build();
+    return ServerPolicy.newBuilder()
+        .setRecording(recording)
+        .setJoin(join.proto())
+        .setRecordStdin(recordStdin)
+        .build();
   }
 }

@@ -1,10 +1,10 @@
 package dev.umbra.client.ttypolicy;
 
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.MalformedInputException;
-import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.sign.Signed;
-import dev.umbra.client.trust.TrustModel;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -19,13 +19,13 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * The WebTTY policy one binding accepted, {@code tty-policy.json} (0600) beside its
- * {@code trust.json}, and the daemon's verification of every policy document the control plane
- * serves (docs/webtty.md, "Server policy"). The control plane is not trusted here:
+ * The WebTTY policy one binding accepted, {@code tty-policy.json} (0600) beside its {@code
+ * trust.json}, and the daemon's verification of every policy document the control plane serves
+ * (docs/webtty.md, "Server policy"). The control plane is not trusted here:
  *
  * <ul>
- *   <li>with Workspace Protection (a pinned keyset) a document counts only when it is signed by
- *       the Ed25519 key of a device whose credential the pinned workspace key signed for the current
+ *   <li>with Workspace Protection (a pinned keyset) a document counts only when it is signed by the
+ *       Ed25519 key of a device whose credential the pinned workspace key signed for the current
  *       keyset version (the credentials the trust sync keeps) and that no signed revocation names;
  *   <li>without it (nothing pinned) only an unsigned document is accepted: there is no key to check
  *       a signature against, and the built-in default it replaces is already the most open policy;
@@ -65,7 +65,10 @@ public final class TtyPolicyPin {
     }
   }
 
-  /** A policy document as served and stored: the canonical text and, when signed, the 64-byte signature. */
+  /**
+   * A policy document as served and stored: the canonical text and, when signed, the 64-byte
+   * signature.
+   */
   public record Document(String payload, byte[] signature) {
     public Document {
       signature = signature == null ? null : signature.clone();
@@ -88,7 +91,9 @@ public final class TtyPolicyPin {
           throw new MalformedInputException("unknown member in a policy document");
         }
       }
-      if (!(j.getValue("payload") instanceof String p) || p.isEmpty() || p.length() > TtyPolicy.MAX_DOCUMENT) {
+      if (!(j.getValue("payload") instanceof String p)
+          || p.isEmpty()
+          || p.length() > TtyPolicy.MAX_DOCUMENT) {
         throw new MalformedInputException("a policy document needs a payload string");
       }
       Object s = j.getValue("signature");
@@ -115,20 +120,37 @@ public final class TtyPolicyPin {
    * held document, why the document just served was refused (if it was), and why the held one no
    * longer counts (if so).
    */
-  public record State(TtyPolicy policy, Optional<Document> held, Optional<Refusal> servedRefused, Optional<Refusal> heldInvalid) {
+  public record State(
+      TtyPolicy policy,
+      Optional<Document> held,
+      Optional<Refusal> servedRefused,
+      Optional<Refusal> heldInvalid) {
     /** One line for the daemon's log: never the document or a signature. */
     public String describe() {
       String base;
       if (heldInvalid.isPresent()) {
-        base = "strictest policy (the held policy v" + held.map(d -> TtyPolicy.parse(d.payload()).version()).orElse(0L)
-            + " no longer verifies: " + heldInvalid.get().code() + ")";
+        base =
+            "strictest policy (the held policy v"
+                + held.map(d -> TtyPolicy.parse(d.payload()).version()).orElse(0L)
+                + " no longer verifies: "
+                + heldInvalid.get().code()
+                + ")";
       } else if (held.isPresent()) {
-        base = (policy.signerDeviceId() == null ? "unsigned" : "signed") + " policy v" + policy.version();
+        base =
+            (policy.signerDeviceId() == null ? "unsigned" : "signed")
+                + " policy v"
+                + policy.version();
       } else {
         base = "built-in default policy (none set)";
       }
-      return base + ": recording " + (policy.recording() ? "on" : "off") + ", stdin recorded " + (policy.recordStdin() ? "yes" : "no")
-          + ", join " + policy.join().wire() + servedRefused.map(r -> "; the served policy was refused (" + r.code() + ")").orElse("");
+      return base
+          + ": recording "
+          + (policy.recording() ? "on" : "off")
+          + ", stdin recorded "
+          + (policy.recordStdin() ? "yes" : "no")
+          + ", join "
+          + policy.join().wire()
+          + servedRefused.map(r -> "; the served policy was refused (" + r.code() + ")").orElse("");
     }
   }
 
@@ -166,7 +188,8 @@ public final class TtyPolicyPin {
     if (trust.isEmpty()) {
       // nothing pinned: no key to check a signature against, so a signed document is not taken on
       // the control plane's word; nor is a reviewer (nothing vouches for its key)
-      return d.signature() != null ? Optional.of(Refusal.NO_PINNED_TRUST)
+      return d.signature() != null
+          ? Optional.of(Refusal.NO_PINNED_TRUST)
           : p.reviewers().isEmpty() ? Optional.empty() : Optional.of(Refusal.UNVOUCHED_REVIEWER);
     }
     if (d.signature() == null) {
@@ -178,7 +201,8 @@ public final class TtyPolicyPin {
       return Optional.of(Refusal.SIGNER_REVOKED);
     }
     Signed credential = pin.current().get(p.signerDeviceId());
-    Optional<TrustModel.Credential> c = credential == null ? Optional.empty() : t.authorize(credential);
+    Optional<TrustModel.Credential> c =
+        credential == null ? Optional.empty() : t.authorize(credential);
     if (c.isEmpty() || !c.get().deviceId().equals(p.signerDeviceId())) {
       return Optional.of(Refusal.UNKNOWN_SIGNER);
     }
@@ -205,8 +229,11 @@ public final class TtyPolicyPin {
       return false;
     }
     Signed credential = t.pin().current().get(r.deviceId());
-    Optional<TrustModel.Credential> c = credential == null ? Optional.empty() : t.authorize(credential);
-    if (c.isEmpty() || !c.get().deviceId().equals(r.deviceId()) || !c.get().workspaceId().equals(workspaceId)) {
+    Optional<TrustModel.Credential> c =
+        credential == null ? Optional.empty() : t.authorize(credential);
+    if (c.isEmpty()
+        || !c.get().deviceId().equals(r.deviceId())
+        || !c.get().workspaceId().equals(workspaceId)) {
       return false;
     }
     try {
@@ -233,10 +260,15 @@ public final class TtyPolicyPin {
   }
 
   private void save(Document d) {
-    JsonObject j = new JsonObject().put("format", "umbra-tty-policy-pin/v1").put("policy", d.toJson());
+    JsonObject j =
+        new JsonObject().put("format", "umbra-tty-policy-pin/v1").put("policy", d.toJson());
     try {
-      Path tmp = Files.createTempFile(file.getParent(), ".tty-policy-", ".json",
-          PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+      Path tmp =
+          Files.createTempFile(
+              file.getParent(),
+              ".tty-policy-",
+              ".json",
+              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       Files.writeString(tmp, j.encodePrettily(), StandardCharsets.UTF_8);
       Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (IOException e) {
@@ -259,13 +291,15 @@ public final class TtyPolicyPin {
       held = Optional.empty();
       heldUnreadable = true;
     }
-    Optional<TtyPolicy> heldPolicy = held.flatMap(d -> {
-      try {
-        return Optional.of(TtyPolicy.parse(d.payload()));
-      } catch (RuntimeException e) {
-        return Optional.empty();
-      }
-    });
+    Optional<TtyPolicy> heldPolicy =
+        held.flatMap(
+            d -> {
+              try {
+                return Optional.of(TtyPolicy.parse(d.payload()));
+              } catch (RuntimeException e) {
+                return Optional.empty();
+              }
+            });
     Optional<Refusal> servedRefused = Optional.empty();
     if (served.isPresent()) {
       Document d = served.get();
@@ -286,14 +320,20 @@ public final class TtyPolicyPin {
       }
     }
     if (heldUnreadable) {
-      return new State(TtyPolicy.strictest(workspaceId, machineId), Optional.empty(), servedRefused, Optional.of(Refusal.MALFORMED));
+      return new State(
+          TtyPolicy.strictest(workspaceId, machineId),
+          Optional.empty(),
+          servedRefused,
+          Optional.of(Refusal.MALFORMED));
     }
     if (held.isEmpty()) {
-      return new State(TtyPolicy.builtInDefault(workspaceId, machineId), held, servedRefused, Optional.empty());
+      return new State(
+          TtyPolicy.builtInDefault(workspaceId, machineId), held, servedRefused, Optional.empty());
     }
     Optional<Refusal> heldInvalid = verify(held.get(), trust);
     if (heldInvalid.isPresent()) {
-      return new State(TtyPolicy.strictest(workspaceId, machineId), held, servedRefused, heldInvalid);
+      return new State(
+          TtyPolicy.strictest(workspaceId, machineId), held, servedRefused, heldInvalid);
     }
     return new State(heldPolicy.orElseThrow(), held, servedRefused, Optional.empty());
   }

@@ -30,12 +30,19 @@ public final class VaultCrypto {
     return CanonicalJson.encode(m);
   }
 
-  public static HpkeCiphertext seal(X25519PublicKey workspaceKey, UUID workspaceId, String name, int version, byte[] value) {
+  public static HpkeCiphertext seal(
+      X25519PublicKey workspaceKey, UUID workspaceId, String name, int version, byte[] value) {
     byte[] ctx = context(workspaceId, name, version);
     return Hpke.BASE_AES_256_GCM.seal(workspaceKey, ctx, ctx, value);
   }
 
-  public static byte[] open(X25519KeyPair workspaceKey, UUID workspaceId, String name, int version, byte[] enc, byte[] ciphertext) {
+  public static byte[] open(
+      X25519KeyPair workspaceKey,
+      UUID workspaceId,
+      String name,
+      int version,
+      byte[] enc,
+      byte[] ciphertext) {
     byte[] ctx = context(workspaceId, name, version);
     return Hpke.BASE_AES_256_GCM.open(workspaceKey, enc, ctx, ctx, ciphertext);
   }

@@ -18,13 +18,14 @@ class ChannelLoopTest {
     List<String> threads = new CopyOnWriteArrayList<>();
     for (int i = 0; i < 100; i++) {
       int n = i;
-      loop.execute(() -> {
-        seen.add(n);
-        threads.add(Thread.currentThread().getName());
-        if (n == 50) {
-          throw new IllegalStateException("a failing task");
-        }
-      });
+      loop.execute(
+          () -> {
+            seen.add(n);
+            threads.add(Thread.currentThread().getName());
+            if (n == 50) {
+              throw new IllegalStateException("a failing task");
+            }
+          });
     }
     CompletableFuture<Void> last = CompletableFuture.runAsync(() -> {}, loop);
     last.get(5, TimeUnit.SECONDS);

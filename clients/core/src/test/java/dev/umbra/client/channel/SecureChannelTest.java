@@ -25,7 +25,10 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The channel layer over a lossy, duplicating link: every message arrives once, in order, or the channel fails. */
+/**
+ * The channel layer over a lossy, duplicating link: every message arrives once, in order, or the
+ * channel fails.
+ */
 class SecureChannelTest {
   private Vertx vertx;
   private Context context;
@@ -45,14 +48,18 @@ class SecureChannelTest {
     X25519KeyPair d = X25519KeyPair.generate();
     X25519KeyPair c = X25519KeyPair.generate();
     byte[] prologue = RelayPrologue.encode("w", "t");
-    HandshakeState i = HandshakeState.initiator(ChannelProtocol.suite(null), c, d.publicKey(), prologue, null);
+    HandshakeState i =
+        HandshakeState.initiator(ChannelProtocol.suite(null), c, d.publicKey(), prologue, null);
     HandshakeState r = HandshakeState.responder(ChannelProtocol.suite(null), d, prologue, null);
     r.readMessage(i.writeMessage(new byte[0]));
     i.readMessage(r.writeMessage(new byte[0]));
     return new TransportPair[] {i.split(), r.split()};
   }
 
-  /** A link that drops and duplicates DATA frames (never reorders, like the relay) until {@code cut}. */
+  /**
+   * A link that drops and duplicates DATA frames (never reorders, like the relay) until {@code
+   * cut}.
+   */
   private static final class Link {
     final Random random = new Random(42);
     volatile boolean cut;
@@ -74,7 +81,10 @@ class SecureChannelTest {
 
   private static ChannelMessage msg(int i) {
     return ChannelMessage.newBuilder()
-        .setData(StreamData.newBuilder().setStream(Stream.STREAM_MESSAGE).setBytes(ByteString.copyFromUtf8("m" + i)))
+        .setData(
+            StreamData.newBuilder()
+                .setStream(Stream.STREAM_MESSAGE)
+                .setBytes(ByteString.copyFromUtf8("m" + i)))
         .build();
   }
 
@@ -88,36 +98,42 @@ class SecureChannelTest {
     List<String> got = new CopyOnWriteArrayList<>();
     CompletableFuture<Void> all = new CompletableFuture<>();
     int n = 200;
-    context.runOnContext(v -> {
-      SecureChannel a = new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[0], ab.into(context));
-      SecureChannel b = new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[1], ba.into(context));
-      ab.to = b;
-      ba.to = a;
-      b.listener(new SecureChannel.Listener() {
-        @Override
-        public void onMessage(ChannelMessage m) {
-          got.add(m.getData().getBytes().toStringUtf8());
-          if (got.size() == n) {
-            all.complete(null);
+    context.runOnContext(
+        v -> {
+          SecureChannel a =
+              new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[0], ab.into(context));
+          SecureChannel b =
+              new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[1], ba.into(context));
+          ab.to = b;
+          ba.to = a;
+          b.listener(
+              new SecureChannel.Listener() {
+                @Override
+                public void onMessage(ChannelMessage m) {
+                  got.add(m.getData().getBytes().toStringUtf8());
+                  if (got.size() == n) {
+                    all.complete(null);
+                  }
+                }
+
+                @Override
+                public void onClosed(ChannelClosedException error) {
+                  all.completeExceptionally(
+                      error == null ? new IllegalStateException("closed") : error);
+                }
+              });
+          a.listener(
+              new SecureChannel.Listener() {
+                @Override
+                public void onMessage(ChannelMessage m) {}
+
+                @Override
+                public void onClosed(ChannelClosedException error) {}
+              });
+          for (int i = 0; i < n; i++) {
+            a.send(msg(i));
           }
-        }
-
-        @Override
-        public void onClosed(ChannelClosedException error) {
-          all.completeExceptionally(error == null ? new IllegalStateException("closed") : error);
-        }
-      });
-      a.listener(new SecureChannel.Listener() {
-        @Override
-        public void onMessage(ChannelMessage m) {}
-
-        @Override
-        public void onClosed(ChannelClosedException error) {}
-      });
-      for (int i = 0; i < n; i++) {
-        a.send(msg(i));
-      }
-    });
+        });
     all.get(30, TimeUnit.SECONDS);
     for (int i = 0; i < n; i++) {
       assertThat(got.get(i)).isEqualTo("m" + i);
@@ -131,19 +147,22 @@ class SecureChannelTest {
     Link ab = new Link();
     ab.cut = true;
     CompletableFuture<ChannelClosedException> closed = new CompletableFuture<>();
-    context.runOnContext(v -> {
-      SecureChannel a = new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[0], ab.into(context));
-      a.silenceLimit(Duration.ofMillis(800));
-      a.listener(new SecureChannel.Listener() {
-        @Override
-        public void onMessage(ChannelMessage m) {}
+    context.runOnContext(
+        v -> {
+          SecureChannel a =
+              new SecureChannel(new VertxTimers(vertx), "w", "t", 1, noise[0], ab.into(context));
+          a.silenceLimit(Duration.ofMillis(800));
+          a.listener(
+              new SecureChannel.Listener() {
+                @Override
+                public void onMessage(ChannelMessage m) {}
 
-        @Override
-        public void onClosed(ChannelClosedException error) {
-          closed.complete(error);
-        }
-      });
-    });
+                @Override
+                public void onClosed(ChannelClosedException error) {
+                  closed.complete(error);
+                }
+              });
+        });
     assertThat(closed.get(10, TimeUnit.SECONDS).code()).isEqualTo("peer_gone");
   }
 }

@@ -10,16 +10,19 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fuzz harness of {@link JsonText}'s parser (what the clients read from services and from their
- * own files). Contract: it refuses with {@link JsonText.MalformedJsonException} only (never a
- * stack overflow, a number format error or anything else); what it admits, Vert.x's codec admits
- * too with the same value, and it survives its own encoding unchanged.
+ * Fuzz harness of {@link JsonText}'s parser (what the clients read from services and from their own
+ * files). Contract: it refuses with {@link JsonText.MalformedJsonException} only (never a stack
+ * overflow, a number format error or anything else); what it admits, Vert.x's codec admits too with
+ * the same value, and it survives its own encoding unchanged.
  */
 class JsonTextFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "parsedTextKeepsTheContract", 3_000, this::parsedTextKeepsTheContract)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(), "parsedTextKeepsTheContract", 3_000, this::parsedTextKeepsTheContract))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")

@@ -34,19 +34,54 @@ class HandshakeTest {
   final X25519KeyPair clientKx = X25519KeyPair.generate();
 
   SignedMessage hello() {
-    return Handshake.sign(new Handshake.ServerHello("w", "s", "sess", serverSign.publicKey(), serverKx.publicKey(),
-        new byte[32], 1L), serverSign);
+    return Handshake.sign(
+        new Handshake.ServerHello(
+            "w", "s", "sess", serverSign.publicKey(), serverKx.publicKey(), new byte[32], 1L),
+        serverSign);
   }
 
   SignedMessage proof() {
-    KeyContext ctx = new KeyContext("w", "s", "sess", List.of(KeyId.of(serverKx.publicKey()), KeyId.of(clientKx.publicKey())));
+    KeyContext ctx =
+        new KeyContext(
+            "w",
+            "s",
+            "sess",
+            List.of(KeyId.of(serverKx.publicKey()), KeyId.of(clientKx.publicKey())));
     PayloadKeyId id = PayloadKeyId.generate();
     PayloadKeyId in = PayloadKeyId.generate();
-    var grants = new ArrayList<>(KeyGrants.wrapForAll(KeyRole.OUTPUT, PayloadKey.generate(), id, ctx,
-        List.of(serverKx.publicKey(), clientKx.publicKey())));
-    grants.addAll(KeyGrants.wrapForAll(KeyRole.INPUT, PayloadKey.generate(), in, ctx, List.of(serverKx.publicKey(), clientKx.publicKey())));
-    return Handshake.sign(new Handshake.ClientProof("w", "s", "sess", new byte[32], clientSign.publicKey(),
-        clientKx.publicKey(), 80, 24, "xterm", ctx, id, in, grants, 1L, 2L), clientSign);
+    var grants =
+        new ArrayList<>(
+            KeyGrants.wrapForAll(
+                KeyRole.OUTPUT,
+                PayloadKey.generate(),
+                id,
+                ctx,
+                List.of(serverKx.publicKey(), clientKx.publicKey())));
+    grants.addAll(
+        KeyGrants.wrapForAll(
+            KeyRole.INPUT,
+            PayloadKey.generate(),
+            in,
+            ctx,
+            List.of(serverKx.publicKey(), clientKx.publicKey())));
+    return Handshake.sign(
+        new Handshake.ClientProof(
+            "w",
+            "s",
+            "sess",
+            new byte[32],
+            clientSign.publicKey(),
+            clientKx.publicKey(),
+            80,
+            24,
+            "xterm",
+            ctx,
+            id,
+            in,
+            grants,
+            1L,
+            2L),
+        clientSign);
   }
 
   static SignedMessage withJson(SignedMessage m, byte[] json) {
@@ -59,8 +94,10 @@ class HandshakeTest {
     Handshake.ClientProof p = Handshake.verifyProof(proof());
     assertThat(p.grants()).hasSize(4);
     assertThat(p.grantFor(serverKx.publicKey(), KeyRole.OUTPUT)).isNotNull();
-    assertThat(p.grantFor(serverKx.publicKey(), KeyRole.INPUT).payloadKeyId()).isEqualTo(p.inputKeyId());
-    assertThat(p.inputRecipients()).containsExactlyInAnyOrder(KeyId.of(serverKx.publicKey()), KeyId.of(clientKx.publicKey()));
+    assertThat(p.grantFor(serverKx.publicKey(), KeyRole.INPUT).payloadKeyId())
+        .isEqualTo(p.inputKeyId());
+    assertThat(p.inputRecipients())
+        .containsExactlyInAnyOrder(KeyId.of(serverKx.publicKey()), KeyId.of(clientKx.publicKey()));
   }
 
   @Test
@@ -93,7 +130,8 @@ class HandshakeTest {
       byte[] json = m.getCanonicalJson().toByteArray();
       assertThatThrownBy(() -> verifyAny(withJson(m, Arrays.copyOf(json, json.length / 2))))
           .isInstanceOf(CryptoException.class);
-      assertThatThrownBy(() -> verifyAny(withJson(m, new byte[0]))).isInstanceOf(CryptoException.class);
+      assertThatThrownBy(() -> verifyAny(withJson(m, new byte[0])))
+          .isInstanceOf(CryptoException.class);
       String spaced = new String(json, StandardCharsets.UTF_8).replaceFirst(",", ", ");
       assertThatThrownBy(() -> verifyAny(withJson(m, spaced.getBytes(StandardCharsets.UTF_8))))
           .isInstanceOf(MalformedInputException.class);
@@ -101,28 +139,35 @@ class HandshakeTest {
           .isInstanceOf(AuthenticationFailedException.class);
     }
     // a hello presented as a proof and the other way round
-    assertThatThrownBy(() -> Handshake.verifyProof(hello())).isInstanceOf(MalformedInputException.class);
+    assertThatThrownBy(() -> Handshake.verifyProof(hello()))
+        .isInstanceOf(MalformedInputException.class);
     assertThatThrownBy(() -> Handshake.verify(proof())).isInstanceOf(MalformedInputException.class);
   }
 
   @Test
   @SuppressWarnings("unchecked")
   void aHelloWithAnotherSuiteOrWithoutE2eIsRefusedEvenWhenSigned() {
-    Map<String, Object> j = (Map<String, Object>) CanonicalJson.parse(hello().getCanonicalJson().toByteArray());
+    Map<String, Object> j =
+        (Map<String, Object>) CanonicalJson.parse(hello().getCanonicalJson().toByteArray());
     Map<String, Object> other = new LinkedHashMap<>(j);
     other.put("payload_suites", List.of("chacha20-poly1305"));
-    assertThatThrownBy(() -> Handshake.verify(signed(other))).isInstanceOf(UnsupportedSuiteException.class);
+    assertThatThrownBy(() -> Handshake.verify(signed(other)))
+        .isInstanceOf(UnsupportedSuiteException.class);
     Map<String, Object> two = new LinkedHashMap<>(j);
     two.put("payload_suites", List.of("aes-256-gcm", "none"));
-    assertThatThrownBy(() -> Handshake.verify(signed(two))).isInstanceOf(MalformedInputException.class);
+    assertThatThrownBy(() -> Handshake.verify(signed(two)))
+        .isInstanceOf(MalformedInputException.class);
     Map<String, Object> plain = new LinkedHashMap<>(j);
     plain.put("e2e", false);
-    assertThatThrownBy(() -> Handshake.verify(signed(plain))).isInstanceOf(AuthenticationFailedException.class);
+    assertThatThrownBy(() -> Handshake.verify(signed(plain)))
+        .isInstanceOf(AuthenticationFailedException.class);
   }
 
   SignedMessage signed(Map<String, Object> json) {
-    return SignedMessage.newBuilder().setCanonicalJson(ByteString.copyFrom(CanonicalJson.encode(json)))
-        .setSignature(ByteString.copyFrom(serverSign.privateKey().sign(CanonicalJson.encode(json)))).build();
+    return SignedMessage.newBuilder()
+        .setCanonicalJson(ByteString.copyFrom(CanonicalJson.encode(json)))
+        .setSignature(ByteString.copyFrom(serverSign.privateKey().sign(CanonicalJson.encode(json))))
+        .build();
   }
 
   static void verifyAny(SignedMessage m) {
@@ -147,18 +192,49 @@ class HandshakeTest {
   void theDeviceCredentialTravelsInsideTheSignedProofAndCannotBeSwapped() {
     KeyContext ctx = new KeyContext("w", "s", "sess", List.of(KeyId.of(serverKx.publicKey())));
     PayloadKeyId id = PayloadKeyId.generate();
-    var grants = KeyGrants.wrapForAll(KeyRole.OUTPUT, PayloadKey.generate(), id, ctx, List.of(serverKx.publicKey()));
+    var grants =
+        KeyGrants.wrapForAll(
+            KeyRole.OUTPUT, PayloadKey.generate(), id, ctx, List.of(serverKx.publicKey()));
     Ed25519KeyPair workspace = Ed25519KeyPair.generate();
-    dev.umbra.crypto.sign.Signed cred = dev.umbra.crypto.sign.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 1L), workspace.privateKey());
-    dev.umbra.crypto.sign.Signed other = dev.umbra.crypto.sign.Signed.sign(Map.of("type", "umbra-device-credential/v1", "n", 2L), workspace.privateKey());
-    SignedMessage m = Handshake.sign(new Handshake.ClientProof("w", "s", "sess", new byte[32], clientSign.publicKey(),
-        clientKx.publicKey(), 80, 24, "xterm", ctx, id, PayloadKeyId.generate(), grants, 1L, 2L, cred), clientSign);
+    dev.umbra.crypto.sign.Signed cred =
+        dev.umbra.crypto.sign.Signed.sign(
+            Map.of("type", "umbra-device-credential/v1", "n", 1L), workspace.privateKey());
+    dev.umbra.crypto.sign.Signed other =
+        dev.umbra.crypto.sign.Signed.sign(
+            Map.of("type", "umbra-device-credential/v1", "n", 2L), workspace.privateKey());
+    SignedMessage m =
+        Handshake.sign(
+            new Handshake.ClientProof(
+                "w",
+                "s",
+                "sess",
+                new byte[32],
+                clientSign.publicKey(),
+                clientKx.publicKey(),
+                80,
+                24,
+                "xterm",
+                ctx,
+                id,
+                PayloadKeyId.generate(),
+                grants,
+                1L,
+                2L,
+                cred),
+            clientSign);
     assertThat(Handshake.verifyProof(m).deviceCredential()).isEqualTo(cred);
-    assertThat(Handshake.verifyProof(proof()).deviceCredential()).as("older proofs have none").isNull();
+    assertThat(Handshake.verifyProof(proof()).deviceCredential())
+        .as("older proofs have none")
+        .isNull();
     // the engine (or anyone on the path) swapping the credential breaks the client's signature
-    String swapped = m.getCanonicalJson().toStringUtf8().replace(
-        java.util.HexFormat.of().formatHex(cred.signature()), java.util.HexFormat.of().formatHex(other.signature()));
-    assertThatThrownBy(() -> Handshake.verifyProof(withJson(m, swapped.getBytes(StandardCharsets.UTF_8))))
+    String swapped =
+        m.getCanonicalJson()
+            .toStringUtf8()
+            .replace(
+                java.util.HexFormat.of().formatHex(cred.signature()),
+                java.util.HexFormat.of().formatHex(other.signature()));
+    assertThatThrownBy(
+            () -> Handshake.verifyProof(withJson(m, swapped.getBytes(StandardCharsets.UTF_8))))
         .isInstanceOf(AuthenticationFailedException.class);
   }
 }

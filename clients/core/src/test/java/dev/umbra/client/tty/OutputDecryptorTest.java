@@ -25,28 +25,36 @@ import org.junit.jupiter.api.Test;
 class OutputDecryptorTest {
   private final KeyId server = KeyId.of(X25519KeyPair.generate().publicKey());
   private final KeyId viewer = KeyId.of(X25519KeyPair.generate().publicKey());
-  private final KeyContext context = new KeyContext("ws", "server", "session", List.of(server, viewer));
+  private final KeyContext context =
+      new KeyContext("ws", "server", "session", List.of(server, viewer));
   private final PayloadKey key = PayloadKey.generate();
   private final PayloadKeyId keyId = PayloadKeyId.generate();
-  private final PayloadSender daemon = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, context), server);
+  private final PayloadSender daemon =
+      new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, context), server);
   private final List<String> rendered = new ArrayList<>();
   private final List<String> problems = new ArrayList<>();
   private final TtyStats stats = new TtyStats();
-  private final OutputDecryptor output = new OutputDecryptor(stats, new TtyClient.Listener() {
-    @Override
-    public void output(byte[] bytes) {
-      rendered.add(new String(bytes));
-    }
+  private final OutputDecryptor output =
+      new OutputDecryptor(
+          stats,
+          new TtyClient.Listener() {
+            @Override
+            public void output(byte[] bytes) {
+              rendered.add(new String(bytes));
+            }
 
-    @Override
-    public void integrity(String problem, long count) {
-      problems.add(problem + " " + count);
-    }
-  });
+            @Override
+            public void integrity(String problem, long count) {
+              problems.add(problem + " " + count);
+            }
+          });
 
   private static WebTtyFrame stdout(PayloadSender sender, String text) {
-    return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setStream(TtyStream.TTY_STREAM_STDOUT)
-        .setSealed(TtyFrames.toProto(sender.seal(Stream.STDOUT, text.getBytes()))).build();
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
+        .setStream(TtyStream.TTY_STREAM_STDOUT)
+        .setSealed(TtyFrames.toProto(sender.seal(Stream.STDOUT, text.getBytes())))
+        .build();
   }
 
   private void openerReads() {
@@ -97,7 +105,8 @@ class OutputDecryptorTest {
   @Test
   void outputSentByAnotherHolderOfTheOutputKeyIsRefused() {
     openerReads();
-    PayloadSender forger = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, context), viewer);
+    PayloadSender forger =
+        new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, context), viewer);
     assertThatThrownBy(() -> output.receive(stdout(forger, "fake prompt $ ")))
         .isInstanceOf(AuthenticationFailedException.class);
     assertThat(rendered).isEmpty();
@@ -106,8 +115,11 @@ class OutputDecryptorTest {
   @Test
   void stdinFannedOutByTheEngineIsIgnored() {
     openerReads();
-    output.receive(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
-        .setStream(TtyStream.TTY_STREAM_STDIN).build());
+    output.receive(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
+            .setStream(TtyStream.TTY_STREAM_STDIN)
+            .build());
     assertThat(rendered).isEmpty();
   }
 }

@@ -14,9 +14,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the recording reader ({@code umbra tty recordings play}/export read what the
- * engine serves: a delimited header, then delimited events). Contract: a recording is refused
- * with an {@link IOException} (including protobuf's) or a {@link CryptoException} and nothing
- * else; chunks that come out are in increasing sequence order.
+ * engine serves: a delimited header, then delimited events). Contract: a recording is refused with
+ * an {@link IOException} (including protobuf's) or a {@link CryptoException} and nothing else;
+ * chunks that come out are in increasing sequence order.
  */
 class RecordingDecryptorFuzzTest {
   private static final X25519KeyPair ME = X25519KeyPair.generate();
@@ -25,7 +25,13 @@ class RecordingDecryptorFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "recordingsDecryptOrAreRefusedWithDocumentedExceptions", 3_000, this::recordingsDecryptOrAreRefusedWithDocumentedExceptions)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "recordingsDecryptOrAreRefusedWithDocumentedExceptions",
+                3_000,
+                this::recordingsDecryptOrAreRefusedWithDocumentedExceptions))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")

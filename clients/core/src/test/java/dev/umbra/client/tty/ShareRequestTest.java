@@ -21,17 +21,24 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The opener's signed share request (docs/webtty.md "Adding a recipient to a live session"): the
- * daemon reads nothing of it before the signature by the opener's proof key verifies, and then
- * only exactly its members in canonical form. Replays are the daemon's per-session check
+ * daemon reads nothing of it before the signature by the opener's proof key verifies, and then only
+ * exactly its members in canonical form. Replays are the daemon's per-session check
  * (TtyEndToEndTest).
  */
 class ShareRequestTest {
   private final Ed25519KeyPair opener = Ed25519KeyPair.generate();
-  private final List<X25519PublicKey> keys = List.of(X25519KeyPair.generate().publicKey(), X25519KeyPair.generate().publicKey());
+  private final List<X25519PublicKey> keys =
+      List.of(X25519KeyPair.generate().publicKey(), X25519KeyPair.generate().publicKey());
 
   private Handshake.ShareRequest request() {
-    return new Handshake.ShareRequest("3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61", "srv-1", "01HF8Z", keys, List.of(),
-        1_767_225_600_000L, 1_767_225_630_000L);
+    return new Handshake.ShareRequest(
+        "3f2c6a1e-0d7b-4c55-9a38-5b1f0e2d4c61",
+        "srv-1",
+        "01HF8Z",
+        keys,
+        List.of(),
+        1_767_225_600_000L,
+        1_767_225_630_000L);
   }
 
   @Test
@@ -40,9 +47,14 @@ class ShareRequestTest {
     Handshake.ShareRequest r = Handshake.verifyShare(m, opener.publicKey());
     assertThat(r).isEqualTo(request());
     assertThat(new String(m.getCanonicalJson().toByteArray(), StandardCharsets.UTF_8))
-        .startsWith("{\"not_after_ms\":").contains("\"type\":\"umbra-webtty-share/v2\"").contains("\"recipient_devices\":[]");
+        .startsWith("{\"not_after_ms\":")
+        .contains("\"type\":\"umbra-webtty-share/v2\"")
+        .contains("\"recipient_devices\":[]");
     // a viewer or controller signing with its own key is not the opener
-    assertThatThrownBy(() -> Handshake.verifyShare(Handshake.sign(request(), Ed25519KeyPair.generate()), opener.publicKey()))
+    assertThatThrownBy(
+            () ->
+                Handshake.verifyShare(
+                    Handshake.sign(request(), Ed25519KeyPair.generate()), opener.publicKey()))
         .isInstanceOf(AuthenticationFailedException.class);
   }
 
@@ -54,20 +66,27 @@ class ShareRequestTest {
       byte[] flipped = json.clone();
       flipped[i] ^= 0x01;
       SignedMessage bad = m.toBuilder().setCanonicalJson(ByteString.copyFrom(flipped)).build();
-      assertThatThrownBy(() -> Handshake.verifyShare(bad, opener.publicKey())).as("bit flip at " + i)
+      assertThatThrownBy(() -> Handshake.verifyShare(bad, opener.publicKey()))
+          .as("bit flip at " + i)
           .isInstanceOf(CryptoException.class);
     }
     for (int n = 0; n < json.length; n++) {
       SignedMessage cut = m.toBuilder().setCanonicalJson(ByteString.copyFrom(json, 0, n)).build();
-      assertThatThrownBy(() -> Handshake.verifyShare(cut, opener.publicKey())).as("truncated to " + n)
+      assertThatThrownBy(() -> Handshake.verifyShare(cut, opener.publicKey()))
+          .as("truncated to " + n)
           .isInstanceOf(CryptoException.class);
     }
     SignedMessage shortSig = m.toBuilder().setSignature(m.getSignature().substring(0, 63)).build();
-    assertThatThrownBy(() -> Handshake.verifyShare(shortSig, opener.publicKey())).isInstanceOf(MalformedInputException.class);
+    assertThatThrownBy(() -> Handshake.verifyShare(shortSig, opener.publicKey()))
+        .isInstanceOf(MalformedInputException.class);
     byte[] big = new byte[16 * 1024 + 1];
-    SignedMessage oversized = SignedMessage.newBuilder().setCanonicalJson(ByteString.copyFrom(big))
-        .setSignature(ByteString.copyFrom(opener.privateKey().sign(big))).build();
-    assertThatThrownBy(() -> Handshake.verifyShare(oversized, opener.publicKey())).isInstanceOf(MalformedInputException.class);
+    SignedMessage oversized =
+        SignedMessage.newBuilder()
+            .setCanonicalJson(ByteString.copyFrom(big))
+            .setSignature(ByteString.copyFrom(opener.privateKey().sign(big)))
+            .build();
+    assertThatThrownBy(() -> Handshake.verifyShare(oversized, opener.publicKey()))
+        .isInstanceOf(MalformedInputException.class);
   }
 
   @Test
@@ -98,10 +117,15 @@ class ShareRequestTest {
     bad.add(twice);
     for (Map<String, Object> m : bad) {
       byte[] json = CanonicalJson.encode(m);
-      SignedMessage s = SignedMessage.newBuilder().setCanonicalJson(ByteString.copyFrom(json))
-          .setSignature(ByteString.copyFrom(opener.privateKey().sign(json))).build();
-      assertThatThrownBy(() -> Handshake.verifyShare(s, opener.publicKey())).as(m.toString())
-          .isInstanceOf(CryptoException.class).isNotInstanceOf(AuthenticationFailedException.class);
+      SignedMessage s =
+          SignedMessage.newBuilder()
+              .setCanonicalJson(ByteString.copyFrom(json))
+              .setSignature(ByteString.copyFrom(opener.privateKey().sign(json)))
+              .build();
+      assertThatThrownBy(() -> Handshake.verifyShare(s, opener.publicKey()))
+          .as(m.toString())
+          .isInstanceOf(CryptoException.class)
+          .isNotInstanceOf(AuthenticationFailedException.class);
     }
   }
 }

@@ -9,7 +9,10 @@ import dev.umbra.crypto.webtty.KeyId;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** Which recipients a client lists in its share requests: what it knows, and what the daemon confirmed. */
+/**
+ * Which recipients a client lists in its share requests: what it knows, and what the daemon
+ * confirmed.
+ */
 class ShareRequestsTest {
   private final X25519PublicKey server = X25519KeyPair.generate().publicKey();
   private final X25519PublicKey me = X25519KeyPair.generate().publicKey();
@@ -18,7 +21,8 @@ class ShareRequestsTest {
   private final ShareRequests shares = new ShareRequests();
 
   private static KeyContext contextOf(X25519PublicKey... keys) {
-    return new KeyContext("ws", "server", "session", java.util.Arrays.stream(keys).map(KeyId::of).toList());
+    return new KeyContext(
+        "ws", "server", "session", java.util.Arrays.stream(keys).map(KeyId::of).toList());
   }
 
   @Test

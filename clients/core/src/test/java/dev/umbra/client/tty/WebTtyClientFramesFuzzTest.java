@@ -20,32 +20,49 @@ import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fuzz harness of what a WebTTY server (daemon) and client parse from the engine: the frame,
- * then by type the signed ServerHello ({@link Handshake#verify}), the signed ClientProof and its
- * grant ({@link Handshake#verifyProof}, {@link TtyClient#unwrapOwnGrant}), the sealed payload of
- * DATA ({@link TtyFrames#fromProto}, {@link PayloadCipher#open}). Contract: a frame is refused
- * with {@link InvalidProtocolBufferException}, its content with a {@link CryptoException}
- * (malformed, unsupported suite, failed authentication) and nothing else; a ServerHello that
- * verifies names the key that signed it.
+ * Fuzz harness of what a WebTTY server (daemon) and client parse from the engine: the frame, then
+ * by type the signed ServerHello ({@link Handshake#verify}), the signed ClientProof and its grant
+ * ({@link Handshake#verifyProof}, {@link TtyClient#unwrapOwnGrant}), the sealed payload of DATA
+ * ({@link TtyFrames#fromProto}, {@link PayloadCipher#open}). Contract: a frame is refused with
+ * {@link InvalidProtocolBufferException}, its content with a {@link CryptoException} (malformed,
+ * unsupported suite, failed authentication) and nothing else; a ServerHello that verifies names the
+ * key that signed it.
  */
 class WebTtyClientFramesFuzzTest {
   private static final X25519KeyPair ME = X25519KeyPair.generate();
-  private static final dev.umbra.crypto.keys.Ed25519KeyPair SERVER = dev.umbra.crypto.keys.Ed25519KeyPair.generate();
+  private static final dev.umbra.crypto.keys.Ed25519KeyPair SERVER =
+      dev.umbra.crypto.keys.Ed25519KeyPair.generate();
+
   /**
    * Fixed, so the seeds {@code share-request} and {@code output-key} are signed by it and their
    * mutants reach the parsers behind the signature check (the key is public test material).
    */
-  static final dev.umbra.crypto.keys.Ed25519KeyPair SIGNER = dev.umbra.crypto.keys.Ed25519KeyPair.fromPrivateKey(
-      dev.umbra.crypto.keys.Ed25519PrivateKey.fromBytes(new byte[] {
-          1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31, 32}));
+  static final dev.umbra.crypto.keys.Ed25519KeyPair SIGNER =
+      dev.umbra.crypto.keys.Ed25519KeyPair.fromPrivateKey(
+          dev.umbra.crypto.keys.Ed25519PrivateKey.fromBytes(
+              new byte[] {
+                1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23,
+                24, 25, 26, 27, 28, 29, 30, 31, 32
+              }));
+
   private static final PayloadKeyId KEY_ID = PayloadKeyId.generate();
   private static final PayloadCipher CIPHER =
-      new PayloadCipher(dev.umbra.crypto.webtty.KeyRole.OUTPUT, PayloadKey.generate(), KEY_ID, new KeyContext("w", "s", "sess", List.of(KeyId.of(ME.publicKey()))));
+      new PayloadCipher(
+          dev.umbra.crypto.webtty.KeyRole.OUTPUT,
+          PayloadKey.generate(),
+          KEY_ID,
+          new KeyContext("w", "s", "sess", List.of(KeyId.of(ME.publicKey()))));
 
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "framesFromTheEngineAreRefusedOnlyWithDocumentedExceptions", 3_000, this::framesFromTheEngineAreRefusedOnlyWithDocumentedExceptions)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "framesFromTheEngineAreRefusedOnlyWithDocumentedExceptions",
+                3_000,
+                this::framesFromTheEngineAreRefusedOnlyWithDocumentedExceptions))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")
@@ -60,23 +77,35 @@ class WebTtyClientFramesFuzzTest {
       switch (f.getType()) {
         case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
           Handshake.ServerHello h = Handshake.verify(f.getServerHello());
-          h.signingKey().verify(f.getServerHello().getCanonicalJson().toByteArray(), f.getServerHello().getSignature().toByteArray());
+          h.signingKey()
+              .verify(
+                  f.getServerHello().getCanonicalJson().toByteArray(),
+                  f.getServerHello().getSignature().toByteArray());
         }
         case WEBTTY_FRAME_TYPE_CLIENT_PROOF, WEBTTY_FRAME_TYPE_JOINED -> {
           Handshake.ClientProof p = Handshake.verifyProof(f.getClientProof());
           assertThat(p.grants()).isNotNull();
-          TtyClient.unwrapOwnGrant(f.getClientProof(), UUID.nameUUIDFromBytes(input), null, f.getSessionId(), ME,
+          TtyClient.unwrapOwnGrant(
+              f.getClientProof(),
+              UUID.nameUUIDFromBytes(input),
+              null,
+              f.getSessionId(),
+              ME,
               dev.umbra.crypto.webtty.KeyRole.OUTPUT);
         }
         case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
-          dev.umbra.crypto.webtty.InputKeyGrant.verify(f.getInputKeyGrant().getCanonicalJson().toByteArray(),
-              f.getInputKeyGrant().getSignature().toByteArray(), SERVER.publicKey());
+          dev.umbra.crypto.webtty.InputKeyGrant.verify(
+              f.getInputKeyGrant().getCanonicalJson().toByteArray(),
+              f.getInputKeyGrant().getSignature().toByteArray(),
+              SERVER.publicKey());
         }
         case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
           if (f.hasOutputKeyEpoch()) {
-            dev.umbra.crypto.webtty.OutputKeyEpoch e = dev.umbra.crypto.webtty.OutputKeyEpoch.verify(
-                f.getOutputKeyEpoch().getCanonicalJson().toByteArray(), f.getOutputKeyEpoch().getSignature().toByteArray(),
-                SIGNER.publicKey());
+            dev.umbra.crypto.webtty.OutputKeyEpoch e =
+                dev.umbra.crypto.webtty.OutputKeyEpoch.verify(
+                    f.getOutputKeyEpoch().getCanonicalJson().toByteArray(),
+                    f.getOutputKeyEpoch().getSignature().toByteArray(),
+                    SIGNER.publicKey());
             assertThat(e.grants()).hasSize(e.keyContext().recipients().size());
           }
         }

@@ -1,8 +1,8 @@
 package dev.umbra.daemon.audit;
 
-import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -17,22 +17,25 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reports what only this daemon sees to the audit log (docs/audit.md, "Events daemons report"):
- * a command run (exit status, duration) and a tunnel's opening and closing (bytes counted), as
- * {@code POST /v1/machine-audit} signed with the binding's Ed25519 key. A report carries numbers
- * and ids only — never the command line, its output, the forwarded host or any byte of traffic.
- * Reporting never blocks a channel; a report the control plane does not take is logged (action
- * only) and dropped.
+ * Reports what only this daemon sees to the audit log (docs/audit.md, "Events daemons report"): a
+ * command run (exit status, duration) and a tunnel's opening and closing (bytes counted), as {@code
+ * POST /v1/machine-audit} signed with the binding's Ed25519 key. A report carries numbers and ids
+ * only — never the command line, its output, the forwarded host or any byte of traffic. Reporting
+ * never blocks a channel; a report the control plane does not take is logged (action only) and
+ * dropped.
  */
 public final class DaemonAudit {
   public static final String PATH = ControlPlanePaths.MACHINE_AUDIT;
   private static final Logger log = LoggerFactory.getLogger(DaemonAudit.class);
-  private static final java.util.regex.Pattern REASON = java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,31}");
+  private static final java.util.regex.Pattern REASON =
+      java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,31}");
   private static final char[] CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();
 
   /** What a daemon may report. */
   public enum Action {
-    COMMAND_RUN("command.run"), TUNNEL_OPENED("tunnel.opened"), TUNNEL_CLOSED("tunnel.closed");
+    COMMAND_RUN("command.run"),
+    TUNNEL_OPENED("tunnel.opened"),
+    TUNNEL_CLOSED("tunnel.closed");
 
     private final String wire;
 
@@ -46,12 +49,18 @@ public final class DaemonAudit {
   }
 
   /**
-   * One report. {@code reason} is a short code or empty; {@code exitStatus} is the command's
-   * (-1 when it did not start or was killed); bytes are {@code in} from the client, {@code out}
-   * to it.
+   * One report. {@code reason} is a short code or empty; {@code exitStatus} is the command's (-1
+   * when it did not start or was killed); bytes are {@code in} from the client, {@code out} to it.
    */
-  public record Report(Action action, long channelId, boolean success, String reason, int exitStatus, long durationMs,
-      long bytesIn, long bytesOut) {
+  public record Report(
+      Action action,
+      long channelId,
+      boolean success,
+      String reason,
+      int exitStatus,
+      long durationMs,
+      long bytesIn,
+      long bytesOut) {
     public static Report commandRun(long channelId, int exitStatus, long durationMs) {
       return new Report(Action.COMMAND_RUN, channelId, true, "", exitStatus, durationMs, 0, 0);
     }
@@ -64,9 +73,14 @@ public final class DaemonAudit {
       return new Report(Action.TUNNEL_OPENED, channelId, true, "", -1, 0, 0, 0);
     }
 
-    public static Report tunnelClosed(long channelId, long bytesIn, long bytesOut, long durationMs, String reason) {
-      String code = reason == null || reason.isEmpty() ? "" : REASON.matcher(reason).matches() ? reason : "other";
-      return new Report(Action.TUNNEL_CLOSED, channelId, true, code, -1, durationMs, bytesIn, bytesOut);
+    public static Report tunnelClosed(
+        long channelId, long bytesIn, long bytesOut, long durationMs, String reason) {
+      String code =
+          reason == null || reason.isEmpty()
+              ? ""
+              : REASON.matcher(reason).matches() ? reason : "other";
+      return new Report(
+          Action.TUNNEL_CLOSED, channelId, true, code, -1, durationMs, bytesIn, bytesOut);
     }
   }
 
@@ -84,7 +98,8 @@ public final class DaemonAudit {
   private final Clock clock;
   private final SecureRandom random = new SecureRandom();
 
-  public DaemonAudit(Vertx vertx, JsonHttp http, Binding binding, Supplier<Ed25519KeyPair> signing, Clock clock) {
+  public DaemonAudit(
+      Vertx vertx, JsonHttp http, Binding binding, Supplier<Ed25519KeyPair> signing, Clock clock) {
     this.vertx = vertx;
     this.http = http;
     this.binding = binding;
@@ -93,35 +108,71 @@ public final class DaemonAudit {
   }
 
   /** The bytes a machine signs; the control plane checks the same (MachineAuditRoutes.message). */
-  public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs, String eventId, Report r) {
-    return ("umbra-machine-audit/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs + "\n" + eventId + "\n"
-        + r.action().wire() + "\n" + Long.toHexString(r.channelId()) + "\n" + (r.success() ? "success" : "failure") + "\n"
-        + r.reason() + "\n" + r.exitStatus() + "\n" + r.durationMs() + "\n" + r.bytesIn() + "\n" + r.bytesOut())
+  public static byte[] message(
+      UUID workspaceId, UUID machineId, long timestampMs, String eventId, Report r) {
+    return ("umbra-machine-audit/v1\n"
+            + workspaceId
+            + "\n"
+            + machineId
+            + "\n"
+            + timestampMs
+            + "\n"
+            + eventId
+            + "\n"
+            + r.action().wire()
+            + "\n"
+            + Long.toHexString(r.channelId())
+            + "\n"
+            + (r.success() ? "success" : "failure")
+            + "\n"
+            + r.reason()
+            + "\n"
+            + r.exitStatus()
+            + "\n"
+            + r.durationMs()
+            + "\n"
+            + r.bytesIn()
+            + "\n"
+            + r.bytesOut())
         .getBytes(StandardCharsets.UTF_8);
   }
 
   /** The signed request body of {@code r} with event id {@code eventId}. */
-  public static JsonObject body(UUID workspaceId, UUID machineId, long timestampMs, String eventId, Report r, Ed25519KeyPair key) {
-    JsonObject b = new JsonObject()
-        .put("workspace_id", workspaceId.toString())
-        .put("machine_id", machineId.toString())
-        .put("timestamp_ms", timestampMs)
-        .put("event_id", eventId)
-        .put("action", r.action().wire())
-        .put("channel", Long.toHexString(r.channelId()))
-        .put("outcome", r.success() ? "success" : "failure")
-        .put("exit_status", r.exitStatus())
-        .put("duration_ms", r.durationMs())
-        .put("bytes_in", r.bytesIn())
-        .put("bytes_out", r.bytesOut())
-        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(message(workspaceId, machineId, timestampMs, eventId, r))));
+  public static JsonObject body(
+      UUID workspaceId,
+      UUID machineId,
+      long timestampMs,
+      String eventId,
+      Report r,
+      Ed25519KeyPair key) {
+    JsonObject b =
+        new JsonObject()
+            .put("workspace_id", workspaceId.toString())
+            .put("machine_id", machineId.toString())
+            .put("timestamp_ms", timestampMs)
+            .put("event_id", eventId)
+            .put("action", r.action().wire())
+            .put("channel", Long.toHexString(r.channelId()))
+            .put("outcome", r.success() ? "success" : "failure")
+            .put("exit_status", r.exitStatus())
+            .put("duration_ms", r.durationMs())
+            .put("bytes_in", r.bytesIn())
+            .put("bytes_out", r.bytesOut())
+            .put(
+                "signature",
+                HexFormat.of()
+                    .formatHex(
+                        key.privateKey()
+                            .sign(message(workspaceId, machineId, timestampMs, eventId, r))));
     if (!r.reason().isEmpty()) {
       b.put("reason", r.reason());
     }
     return b;
   }
 
-  /** A ULID (48-bit time, 80 random bits, Crockford base32): the audit service de-duplicates on it. */
+  /**
+   * A ULID (48-bit time, 80 random bits, Crockford base32): the audit service de-duplicates on it.
+   */
   public String newEventId() {
     long t = clock.millis();
     byte[] rnd = new byte[10];
@@ -142,13 +193,22 @@ public final class DaemonAudit {
   /** Sends {@code r} off the event loop; completes with the event id, or fails (already logged). */
   public Future<String> report(Report r) {
     String id = newEventId();
-    return vertx.executeBlocking(() -> {
-      long ts = clock.millis();
-      http.post(JsonHttp.resolve(binding.controlPlaneUrl(), PATH), null,
-          body(binding.workspaceId(), binding.machineId(), ts, id, r, signing.get()));
-      return id;
-    }, false).onFailure(e -> log.atWarn().addKeyValue("action", r.action().wire())
-        .log("audit report not taken by the control plane: {}", e.getMessage()));
+    return vertx
+        .executeBlocking(
+            () -> {
+              long ts = clock.millis();
+              http.post(
+                  JsonHttp.resolve(binding.controlPlaneUrl(), PATH),
+                  null,
+                  body(binding.workspaceId(), binding.machineId(), ts, id, r, signing.get()));
+              return id;
+            },
+            false)
+        .onFailure(
+            e ->
+                log.atWarn()
+                    .addKeyValue("action", r.action().wire())
+                    .log("audit report not taken by the control plane: {}", e.getMessage()));
   }
 
   /** This reporter as a {@link Sink}. */

@@ -10,10 +10,13 @@ public final class ChannelStats {
   public final AtomicLong decryptFailures = new AtomicLong();
   public final AtomicLong resumed = new AtomicLong();
   public final AtomicLong unknownChannel = new AtomicLong();
+
   /** Open channels closed because their client's device (or credential) stopped being admitted. */
   public final AtomicLong revokedChannels = new AtomicLong();
+
   /** Re-checks of the open channels after a trust refresh. */
   public final AtomicLong rechecks = new AtomicLong();
+
   /** The pinned keyset version the last re-check used (0: nothing pinned; observable by tests). */
   public final AtomicLong recheckedKeysetVersion = new AtomicLong();
 }

@@ -57,8 +57,15 @@ final class CommandSession implements SecureChannel.Listener {
   private final DaemonAudit.Sink audit;
   private final Clock clock;
 
-  CommandSession(Context context, SecureChannel channel, RunCommand command, Path sessions, String clientKey, String sessionId,
-      DaemonAudit.Sink audit, Clock clock) {
+  CommandSession(
+      Context context,
+      SecureChannel channel,
+      RunCommand command,
+      Path sessions,
+      String clientKey,
+      String sessionId,
+      DaemonAudit.Sink audit,
+      Clock clock) {
     this.audit = audit;
     this.clock = clock;
     this.context = context;
@@ -73,67 +80,103 @@ final class CommandSession implements SecureChannel.Listener {
   void start() {
     long startedNanos = System.nanoTime();
     channel.listener(this);
-    context.executeBlocking(() -> {
-      dir = KeyFiles.ensurePrivateDirectory(KeyFiles.ensurePrivateDirectory(sessions).resolve(sessionId));
-      JsonObject meta = new JsonObject()
-          .put("session_id", sessionId)
-          .put("argv", new JsonArray(command.getArgvList()))
-          .put("cwd", command.getCwd())
-          .put("client_static_key", clientKey)
-          .put("started_at", clock.instant().toString());
-      write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
-      ProcessBuilder pb = new ProcessBuilder(command.getArgvList());
-      if (!command.getCwd().isEmpty()) {
-        pb.directory(Path.of(command.getCwd()).toFile());
-      }
-      return pb.start();
-    }, false).onComplete(ar -> {
-      if (ar.failed()) {
-        String why = ar.cause() instanceof IOException ? ar.cause().getMessage() : String.valueOf(ar.cause());
-        channel.send(ChannelMessage.newBuilder().setError(ChannelError.newBuilder().setCode("start_failed").setMessage("cannot start the command: " + why)).build());
-        channel.closeWhenDrained();
-        audit.report(DaemonAudit.Report.commandNotStarted(channel.channelId()));
-        return;
-      }
-      process = ar.result();
-      channel.send(ChannelMessage.newBuilder().setStarted(Started.newBuilder().setSessionId(sessionId)).build());
-      Thread out = Thread.ofVirtual().start(() -> pump(process.getInputStream(), Stream.STREAM_STDOUT, "stdout"));
-      Thread err = Thread.ofVirtual().start(() -> pump(process.getErrorStream(), Stream.STREAM_STDERR, "stderr"));
-      Thread.ofVirtual().start(this::feedStdin);
-      Thread.ofVirtual().start(() -> {
-        int code;
-        try {
-          out.join();
-          err.join();
-          code = process.waitFor();
-        } catch (InterruptedException e) {
-          code = -1;
-        }
-        int exit = code;
-        long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
-        write("exit", (exit + "\n").getBytes(StandardCharsets.UTF_8));
-        context.runOnContext(v -> {
-          channel.send(ChannelMessage.newBuilder().setExit(ExitStatus.newBuilder().setCode(exit)).build());
-          channel.closeWhenDrained();
-          over = true;
-          stdin.offer(EOF);
-          // after the exit status is on its way: the report's signature and request are not the client's wait.
-          // Exit status and duration only: never the command line or a byte of its output
-          audit.report(DaemonAudit.Report.commandRun(channel.channelId(), exit, durationMs));
-        });
-      });
-    });
+    context
+        .executeBlocking(
+            () -> {
+              dir =
+                  KeyFiles.ensurePrivateDirectory(
+                      KeyFiles.ensurePrivateDirectory(sessions).resolve(sessionId));
+              JsonObject meta =
+                  new JsonObject()
+                      .put("session_id", sessionId)
+                      .put("argv", new JsonArray(command.getArgvList()))
+                      .put("cwd", command.getCwd())
+                      .put("client_static_key", clientKey)
+                      .put("started_at", clock.instant().toString());
+              write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
+              ProcessBuilder pb = new ProcessBuilder(command.getArgvList());
+              if (!command.getCwd().isEmpty()) {
+                pb.directory(Path.of(command.getCwd()).toFile());
+              }
+              return pb.start();
+            },
+            false)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                String why =
+                    ar.cause() instanceof IOException
+                        ? ar.cause().getMessage()
+                        : String.valueOf(ar.cause());
+                channel.send(
+                    ChannelMessage.newBuilder()
+                        .setError(
+                            ChannelError.newBuilder()
+                                .setCode("start_failed")
+                                .setMessage("cannot start the command: " + why))
+                        .build());
+                channel.closeWhenDrained();
+                audit.report(DaemonAudit.Report.commandNotStarted(channel.channelId()));
+                return;
+              }
+              process = ar.result();
+              channel.send(
+                  ChannelMessage.newBuilder()
+                      .setStarted(Started.newBuilder().setSessionId(sessionId))
+                      .build());
+              Thread out =
+                  Thread.ofVirtual()
+                      .start(() -> pump(process.getInputStream(), Stream.STREAM_STDOUT, "stdout"));
+              Thread err =
+                  Thread.ofVirtual()
+                      .start(() -> pump(process.getErrorStream(), Stream.STREAM_STDERR, "stderr"));
+              Thread.ofVirtual().start(this::feedStdin);
+              Thread.ofVirtual()
+                  .start(
+                      () -> {
+                        int code;
+                        try {
+                          out.join();
+                          err.join();
+                          code = process.waitFor();
+                        } catch (InterruptedException e) {
+                          code = -1;
+                        }
+                        int exit = code;
+                        long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
+                        write("exit", (exit + "\n").getBytes(StandardCharsets.UTF_8));
+                        context.runOnContext(
+                            v -> {
+                              channel.send(
+                                  ChannelMessage.newBuilder()
+                                      .setExit(ExitStatus.newBuilder().setCode(exit))
+                                      .build());
+                              channel.closeWhenDrained();
+                              over = true;
+                              stdin.offer(EOF);
+                              // after the exit status is on its way: the report's signature and
+                              // request are not the client's wait.
+                              // Exit status and duration only: never the command line or a byte of
+                              // its output
+                              audit.report(
+                                  DaemonAudit.Report.commandRun(
+                                      channel.channelId(), exit, durationMs));
+                            });
+                      });
+            });
   }
 
   private void write(String file, byte[] bytes) {
     try {
       Path f = dir.resolve(file);
       if (!Files.exists(f)) {
-        Files.createFile(f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
       }
       Files.write(f, bytes, StandardOpenOption.APPEND);
     } catch (IOException e) {
-      // a transcript that cannot be written must not stop the command; the failure is visible on disk
+      // a transcript that cannot be written must not stop the command; the failure is visible on
+      // disk
     }
   }
 
@@ -147,15 +190,21 @@ final class CommandSession implements SecureChannel.Listener {
         write(file, chunk);
         awaitWindow();
         inFlight.acquire();
-        context.runOnContext(v -> {
-          inFlight.release();
-          boolean room = channel.send(ChannelMessage.newBuilder()
-              .setData(StreamData.newBuilder().setStream(stream).setBytes(ByteString.copyFrom(chunk)))
-              .build());
-          if (!room) {
-            writable = false;
-          }
-        });
+        context.runOnContext(
+            v -> {
+              inFlight.release();
+              boolean room =
+                  channel.send(
+                      ChannelMessage.newBuilder()
+                          .setData(
+                              StreamData.newBuilder()
+                                  .setStream(stream)
+                                  .setBytes(ByteString.copyFrom(chunk)))
+                          .build());
+              if (!room) {
+                writable = false;
+              }
+            });
       }
     } catch (IOException | InterruptedException e) {
       // process ended or was destroyed
@@ -190,12 +239,13 @@ final class CommandSession implements SecureChannel.Listener {
         os.write(b);
         os.flush();
         if (stdin.size() <= STDIN_LOW) {
-          context.runOnContext(v -> {
-            if (stdinHeld) {
-              stdinHeld = false;
-              channel.holdAcks(false);
-            }
-          });
+          context.runOnContext(
+              v -> {
+                if (stdinHeld) {
+                  stdinHeld = false;
+                  channel.holdAcks(false);
+                }
+              });
         }
       }
     } catch (IOException | InterruptedException e) {

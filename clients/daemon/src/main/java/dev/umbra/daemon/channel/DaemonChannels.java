@@ -8,12 +8,12 @@ import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.client.channel.SocketPipe;
 import dev.umbra.client.channel.VertxTimers;
+import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
 import dev.umbra.crypto.noise.TransportPair;
 import dev.umbra.daemon.audit.DaemonAudit;
-import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
@@ -44,10 +44,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The daemon's side of relay channels for one workspace binding: keeps a {@link RelayLink} up,
- * registers the machine as a target, answers Noise IK (or IKpsk2) handshakes as responder, and
- * runs what each channel starts: a command ({@link CommandSession}), a TCP forward
- * ({@link SocketPipe}) or a message service. Channels outlive relay connections: after a
- * reconnect they resume where the acknowledgements say.
+ * registers the machine as a target, answers Noise IK (or IKpsk2) handshakes as responder, and runs
+ * what each channel starts: a command ({@link CommandSession}), a TCP forward ({@link SocketPipe})
+ * or a message service. Channels outlive relay connections: after a reconnect they resume where the
+ * acknowledgements say.
  */
 public final class DaemonChannels {
   private static final Logger log = LoggerFactory.getLogger(DaemonChannels.class);
@@ -56,14 +56,22 @@ public final class DaemonChannels {
   /**
    * @param workspace workspace id of the binding
    * @param target the machine id (the relay target; the daemon's token names the same machine)
-   * @param staticKey the binding's X25519 key (its public half is in the machine record clients pin)
-   * @param psk the 32-byte Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else null
+   * @param staticKey the binding's X25519 key (its public half is in the machine record clients
+   *     pin)
+   * @param psk the 32-byte Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}),
+   *     else null
    * @param relays relay WebSocket URLs ({@code ws(s)://host/v1/relay}), tried in turn
    * @param home UMBRA_HOME; transcripts go to {@code home/sessions}
    * @param forgetAfter a channel silent this long (client gone for good) is dropped
    */
   public record Config(
-      String workspace, String target, X25519KeyPair staticKey, byte[] psk, List<URI> relays, Path home, Duration forgetAfter) {
+      String workspace,
+      String target,
+      X25519KeyPair staticKey,
+      byte[] psk,
+      List<URI> relays,
+      Path home,
+      Duration forgetAfter) {
     @Override
     public String toString() {
       return "DaemonChannels.Config[" + workspace + "/" + target + "]";
@@ -84,8 +92,10 @@ public final class DaemonChannels {
   private Promise<Void> registered = Promise.promise();
   private long sweepTimer = -1;
   private Supplier<Optional<DeviceTrust>> trust = Optional::empty;
+
   /** What each open channel's client proved at its handshake, to check again when trust changes. */
   private final Map<Long, Admission> admissions = new HashMap<>();
+
   private Runnable trustHint = () -> {};
   private DaemonAudit.Sink audit = DaemonAudit.NONE;
   private Clock clock = Clock.systemUTC();
@@ -111,22 +121,27 @@ public final class DaemonChannels {
     return this;
   }
 
-  /** Where this binding's command runs and tunnels are reported (docs/audit.md); default: nowhere. */
+  /**
+   * Where this binding's command runs and tunnels are reported (docs/audit.md); default: nowhere.
+   */
   public DaemonChannels audit(DaemonAudit.Sink audit) {
     this.audit = audit;
     return this;
   }
 
-  /** The clock of handshake replay windows and session ids (before {@link #start()}); default: the system's, in UTC. */
+  /**
+   * The clock of handshake replay windows and session ids (before {@link #start()}); default: the
+   * system's, in UTC.
+   */
   public DaemonChannels clock(Clock clock) {
     this.clock = clock;
     return this;
   }
 
   /**
-   * Called (on this binding's context) when the relay says the workspace's trust changed
-   * ({@code FRAME_TYPE_TRUST_CHANGED}); the owner refreshes the pin and then calls
-   * {@link #recheck()}. The relay's word alone changes nothing.
+   * Called (on this binding's context) when the relay says the workspace's trust changed ({@code
+   * FRAME_TYPE_TRUST_CHANGED}); the owner refreshes the pin and then calls {@link #recheck()}. The
+   * relay's word alone changes nothing.
    */
   public DaemonChannels onTrustHint(Runnable hint) {
     this.trustHint = hint;
@@ -140,10 +155,16 @@ public final class DaemonChannels {
    */
   public Future<Integer> recheck() {
     // the pin is read once, off the event loop, and applied to every channel
-    return vertx.executeBlocking(this::recheckOfOpenChannels, false).compose(r -> closeRefused(r.check()).onSuccess(n -> {
-      stats.rechecks.incrementAndGet();
-      stats.recheckedKeysetVersion.set(r.keysetVersion());
-    }));
+    return vertx
+        .executeBlocking(this::recheckOfOpenChannels, false)
+        .compose(
+            r ->
+                closeRefused(r.check())
+                    .onSuccess(
+                        n -> {
+                          stats.rechecks.incrementAndGet();
+                          stats.recheckedKeysetVersion.set(r.keysetVersion());
+                        }));
   }
 
   private record Recheck(Function<Admission, String> check, long keysetVersion) {}
@@ -151,37 +172,44 @@ public final class DaemonChannels {
   /**
    * Reads the pin and returns the re-check of an admitted client against it: null while still
    * admitted, else the reason that ends its channel. Only reasons that mean "this device is no
-   * longer admitted" end a channel: a pin that cannot be read now says nothing about the device,
-   * so it keeps the channels (and refuses new ones) until a readable pin decides.
+   * longer admitted" end a channel: a pin that cannot be read now says nothing about the device, so
+   * it keeps the channels (and refuses new ones) until a readable pin decides.
    */
   private Recheck recheckOfOpenChannels() {
     Optional<DeviceTrust> pinned;
     try {
       pinned = trust.get();
     } catch (RuntimeException e) {
-      log.atWarn().log("re-check skipped: the pinned trust cannot be read ({}); open channels kept, new ones refused",
-          e.getClass().getSimpleName());
+      log.atWarn()
+          .log(
+              "re-check skipped: the pinned trust cannot be read ({}); open channels kept, new ones refused",
+              e.getClass().getSimpleName());
       return new Recheck(a -> null, stats.recheckedKeysetVersion.get());
     }
-    return new Recheck(a -> ClientAuth.recheck(pinned, a.payload()), pinned.map(t -> (long) t.pin().keyset().version()).orElse(0L));
+    return new Recheck(
+        a -> ClientAuth.recheck(pinned, a.payload()),
+        pinned.map(t -> (long) t.pin().keyset().version()).orElse(0L));
   }
 
   private Future<Integer> closeRefused(Function<Admission, String> check) {
     Promise<Integer> done = Promise.promise();
-    context.runOnContext(v -> {
-      int closed = 0;
-      for (SecureChannel c : new ArrayList<>(channels.values())) {
-        Admission a = admissions.get(c.channelId());
-        String refused = a == null ? null : check.apply(a);
-        if (refused != null) {
-          log.atWarn().addKeyValue("channel", Long.toHexString(c.channelId())).log("channel closed, client no longer admitted: {}", refused);
-          stats.revokedChannels.incrementAndGet();
-          c.fail(refused);
-          closed++;
-        }
-      }
-      done.complete(closed);
-    });
+    context.runOnContext(
+        v -> {
+          int closed = 0;
+          for (SecureChannel c : new ArrayList<>(channels.values())) {
+            Admission a = admissions.get(c.channelId());
+            String refused = a == null ? null : check.apply(a);
+            if (refused != null) {
+              log.atWarn()
+                  .addKeyValue("channel", Long.toHexString(c.channelId()))
+                  .log("channel closed, client no longer admitted: {}", refused);
+              stats.revokedChannels.incrementAndGet();
+              c.fail(refused);
+              closed++;
+            }
+          }
+          done.complete(closed);
+        });
     return done.future();
   }
 
@@ -199,17 +227,23 @@ public final class DaemonChannels {
     return link;
   }
 
-  /** Connects and registers; completes once the relay confirmed the registration. Call on the context to use. */
+  /**
+   * Connects and registers; completes once the relay confirmed the registration. Call on the
+   * context to use.
+   */
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     // everything of this binding runs on one context: links, timers, sockets, sessions
-    context.runOnContext(v -> {
-      net = vertx.createNetClient(new NetClientOptions().setConnectTimeout(10_000).setTcpNoDelay(true));
-      link = new RelayLink(vertx, config.relays(), tokens, this::onFrame, x -> onConnected());
-      link.start();
-      long every = Math.max(1000, config.forgetAfter().toMillis() / 4);
-      sweepTimer = vertx.setPeriodic(every, t -> sweep());
-    });
+    context.runOnContext(
+        v -> {
+          net =
+              vertx.createNetClient(
+                  new NetClientOptions().setConnectTimeout(10_000).setTcpNoDelay(true));
+          link = new RelayLink(vertx, config.relays(), tokens, this::onFrame, x -> onConnected());
+          link.start();
+          long every = Math.max(1000, config.forgetAfter().toMillis() / 4);
+          sweepTimer = vertx.setPeriodic(every, t -> sweep());
+        });
     return registered.future();
   }
 
@@ -228,15 +262,17 @@ public final class DaemonChannels {
     }
     channels.clear();
     admissions.clear();
-    return (link == null ? Future.<Void>succeededFuture() : link.stop()).eventually(() -> net == null ? Future.succeededFuture() : net.close());
+    return (link == null ? Future.<Void>succeededFuture() : link.stop())
+        .eventually(() -> net == null ? Future.succeededFuture() : net.close());
   }
 
   private void onConnected() {
-    link.send(RelayFrame.newBuilder()
-        .setType(FrameType.FRAME_TYPE_REGISTER)
-        .setWorkspaceId(config.workspace())
-        .setTargetId(config.target())
-        .build());
+    link.send(
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_REGISTER)
+            .setWorkspaceId(config.workspace())
+            .setTargetId(config.target())
+            .build());
   }
 
   private void onFrame(RelayFrame f) {
@@ -261,7 +297,8 @@ public final class DaemonChannels {
           link.send(close(f.getChannelId(), "unknown_channel"));
         }
       }
-      case FRAME_TYPE_ERROR -> log.atDebug().addKeyValue("reason", f.getReason()).log("relay refused a frame");
+      case FRAME_TYPE_ERROR ->
+          log.atDebug().addKeyValue("reason", f.getReason()).log("relay refused a frame");
       case FRAME_TYPE_TRUST_CHANGED -> trustHint.run();
       default -> {
         // not for a daemon
@@ -297,12 +334,15 @@ public final class DaemonChannels {
     Admission admission;
     try {
       HandshakeState hs =
-          HandshakeState.responder(ChannelProtocol.suite(config.psk()), config.staticKey(), prologue, config.psk());
+          HandshakeState.responder(
+              ChannelProtocol.suite(config.psk()), config.staticKey(), prologue, config.psk());
       admission = new Admission(hs.readMessage(m1), hs.remoteStaticKey());
       String refused = admissionCheck().apply(admission);
       if (refused != null) {
         stats.failedHandshakes.incrementAndGet();
-        log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("client refused: {}", refused);
+        log.atWarn()
+            .addKeyValue("channel", Long.toHexString(id))
+            .log("client refused: {}", refused);
         link.send(close(id, refused));
         return;
       }
@@ -311,41 +351,49 @@ public final class DaemonChannels {
       noise = hs.split();
     } catch (RuntimeException e) {
       stats.failedHandshakes.incrementAndGet();
-      log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("handshake refused: {}", e.getClass().getSimpleName());
+      log.atWarn()
+          .addKeyValue("channel", Long.toHexString(id))
+          .log("handshake refused: {}", e.getClass().getSimpleName());
       link.send(close(id, "handshake_failed"));
       return;
     }
-    link.send(RelayFrame.newBuilder()
-        .setType(FrameType.FRAME_TYPE_ACCEPT)
-        .setWorkspaceId(config.workspace())
-        .setTargetId(config.target())
-        .setChannelId(id)
-        .setPayload(ByteString.copyFrom(m2))
-        .build());
-    SecureChannel channel = new SecureChannel(new VertxTimers(vertx), config.workspace(), config.target(), id, noise, link::send);
+    link.send(
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_ACCEPT)
+            .setWorkspaceId(config.workspace())
+            .setTargetId(config.target())
+            .setChannelId(id)
+            .setPayload(ByteString.copyFrom(m2))
+            .build());
+    SecureChannel channel =
+        new SecureChannel(
+            new VertxTimers(vertx), config.workspace(), config.target(), id, noise, link::send);
     channels.put(id, channel);
     admissions.put(id, admission);
     channel.silenceLimit(config.forgetAfter());
     channel.onEnd(error -> closed(channel, error));
     stats.opened.incrementAndGet();
-    channel.listener(new SecureChannel.Listener() {
-      @Override
-      public void onMessage(ChannelMessage m) {
-        if (m.getBodyCase() != ChannelMessage.BodyCase.START) {
-          channel.fail("protocol");
-          return;
-        }
-        begin(channel, m.getStart(), clientKey);
-      }
+    channel.listener(
+        new SecureChannel.Listener() {
+          @Override
+          public void onMessage(ChannelMessage m) {
+            if (m.getBodyCase() != ChannelMessage.BodyCase.START) {
+              channel.fail("protocol");
+              return;
+            }
+            begin(channel, m.getStart(), clientKey);
+          }
 
-      @Override
-      public void onClosed(ChannelClosedException error) {
-        // the end hook forgets the channel
-      }
-    });
+          @Override
+          public void onClosed(ChannelClosedException error) {
+            // the end hook forgets the channel
+          }
+        });
   }
 
-  /** Reads the pin and returns the check of a client against it: null when admitted, else why not. */
+  /**
+   * Reads the pin and returns the check of a client against it: null when admitted, else why not.
+   */
   private Function<Admission, String> admissionCheck() {
     Optional<DeviceTrust> pinned;
     try {
@@ -353,13 +401,16 @@ public final class DaemonChannels {
     } catch (RuntimeException e) {
       return a -> "trust_unreadable"; // an unreadable or edited pin fails closed
     }
-    return a -> ClientAuth.refusal(pinned, a.payload(), config.workspace(), config.target(), a.remoteStatic());
+    return a ->
+        ClientAuth.refusal(
+            pinned, a.payload(), config.workspace(), config.target(), a.remoteStatic());
   }
 
   private void closed(SecureChannel channel, ChannelClosedException error) {
     channels.remove(channel.channelId());
     admissions.remove(channel.channelId());
-    if (error != null && (error.code().equals("decrypt_failed") || error.code().equals("malformed_message"))) {
+    if (error != null
+        && (error.code().equals("decrypt_failed") || error.code().equals("malformed_message"))) {
       stats.decryptFailures.incrementAndGet();
     }
   }
@@ -372,8 +423,20 @@ public final class DaemonChannels {
           return;
         }
         String sid = sessionId();
-        log.atInfo().addKeyValue("session", sid).addKeyValue("channel", Long.toHexString(channel.channelId())).log("command session started");
-        new CommandSession(context, channel, start.getRun(), config.home().resolve("sessions"), clientKey, sid, audit, clock).start();
+        log.atInfo()
+            .addKeyValue("session", sid)
+            .addKeyValue("channel", Long.toHexString(channel.channelId()))
+            .log("command session started");
+        new CommandSession(
+                context,
+                channel,
+                start.getRun(),
+                config.home().resolve("sessions"),
+                clientKey,
+                sid,
+                audit,
+                clock)
+            .start();
       }
       case FORWARD -> {
         var fw = start.getForward();
@@ -381,30 +444,56 @@ public final class DaemonChannels {
           refuse(channel, "bad_request", "forward needs a host and a port");
           return;
         }
-        net.connect((int) fw.getPort(), fw.getHost()).onComplete(ar -> {
-          if (channel.closed()) {
-            if (ar.succeeded()) {
-              ar.result().close();
-            }
-            return;
-          }
-          if (ar.failed()) {
-            audit.report(new DaemonAudit.Report(DaemonAudit.Action.TUNNEL_OPENED, channel.channelId(), false, "connect_failed", -1, 0, 0, 0));
-            refuse(channel, "connect_failed", "cannot connect to " + fw.getHost() + ":" + fw.getPort() + ": " + ar.cause().getMessage());
-            return;
-          }
-          channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
-          long id = channel.channelId();
-          audit.report(DaemonAudit.Report.tunnelOpened(id));
-          new SocketPipe(vertx, channel, ar.result())
-              .onEnded((in, out, ms, reason) -> audit.report(DaemonAudit.Report.tunnelClosed(id, in, out, ms, reason)))
-              .start();
-        });
+        net.connect((int) fw.getPort(), fw.getHost())
+            .onComplete(
+                ar -> {
+                  if (channel.closed()) {
+                    if (ar.succeeded()) {
+                      ar.result().close();
+                    }
+                    return;
+                  }
+                  if (ar.failed()) {
+                    audit.report(
+                        new DaemonAudit.Report(
+                            DaemonAudit.Action.TUNNEL_OPENED,
+                            channel.channelId(),
+                            false,
+                            "connect_failed",
+                            -1,
+                            0,
+                            0,
+                            0));
+                    refuse(
+                        channel,
+                        "connect_failed",
+                        "cannot connect to "
+                            + fw.getHost()
+                            + ":"
+                            + fw.getPort()
+                            + ": "
+                            + ar.cause().getMessage());
+                    return;
+                  }
+                  channel.send(
+                      ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
+                  long id = channel.channelId();
+                  audit.report(DaemonAudit.Report.tunnelOpened(id));
+                  new SocketPipe(vertx, channel, ar.result())
+                      .onEnded(
+                          (in, out, ms, reason) ->
+                              audit.report(
+                                  DaemonAudit.Report.tunnelClosed(id, in, out, ms, reason)))
+                      .start();
+                });
       }
       case MESSAGE -> {
         MessageService svc = services.get(start.getMessage().getTopic());
         if (svc == null) {
-          refuse(channel, "unknown_topic", "no message service '" + start.getMessage().getTopic() + "' on this machine");
+          refuse(
+              channel,
+              "unknown_topic",
+              "no message service '" + start.getMessage().getTopic() + "' on this machine");
           return;
         }
         channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
@@ -416,15 +505,21 @@ public final class DaemonChannels {
   }
 
   private void refuse(SecureChannel channel, String code, String message) {
-    channel.send(ChannelMessage.newBuilder().setError(ChannelError.newBuilder().setCode(code).setMessage(message)).build());
+    channel.send(
+        ChannelMessage.newBuilder()
+            .setError(ChannelError.newBuilder().setCode(code).setMessage(message))
+            .build());
     channel.closeWhenDrained();
   }
 
   private String sessionId() {
     byte[] r = new byte[6];
     RANDOM.nextBytes(r);
-    return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(java.time.ZoneOffset.UTC).format(clock.instant())
-        + "-" + HexFormat.of().formatHex(r);
+    return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
+            .withZone(java.time.ZoneOffset.UTC)
+            .format(clock.instant())
+        + "-"
+        + HexFormat.of().formatHex(r);
   }
 
   private void sweep() {

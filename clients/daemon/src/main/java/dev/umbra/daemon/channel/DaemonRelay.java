@@ -1,17 +1,16 @@
 package dev.umbra.daemon.channel;
 
-import dev.umbra.client.channel.ChannelProtocol;
-import dev.umbra.crypto.noise.NoisePsk;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustSync;
+import dev.umbra.crypto.noise.NoisePsk;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
-import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -40,12 +39,18 @@ public final class DaemonRelay implements AutoCloseable {
   }
 
   /**
-   * @param sessionToken a fresh relay session token for a binding (blocking; e.g. DaemonRunner's signed machine session)
-   * @param psk the workspace PSK text (UMBRA_PSK) for every binding; null: each binding's PSK stored at
-   *     pairing, if its workspace required one
+   * @param sessionToken a fresh relay session token for a binding (blocking; e.g. DaemonRunner's
+   *     signed machine session)
+   * @param psk the workspace PSK text (UMBRA_PSK) for every binding; null: each binding's PSK
+   *     stored at pairing, if its workspace required one
    */
   public static DaemonRelay start(
-      JsonHttp http, BindingStore store, Path umbraHome, BiFunction<Binding, String, String> sessionToken, String psk, PrintStream out) {
+      JsonHttp http,
+      BindingStore store,
+      Path umbraHome,
+      BiFunction<Binding, String, String> sessionToken,
+      String psk,
+      PrintStream out) {
     return start(http, store, umbraHome, sessionToken, psk, out, () -> 0);
   }
 
@@ -53,53 +58,96 @@ public final class DaemonRelay implements AutoCloseable {
    * @param alsoRecheck what else to check against the pin after the relay's hint refreshed it (e.g.
    *     the live WebTTY sessions, {@code TtyDaemon::recheck}); blocking, returns how many it ended
    */
-  public static DaemonRelay start(JsonHttp http, BindingStore store, Path umbraHome,
-      BiFunction<Binding, String, String> sessionToken, String psk, PrintStream out, IntSupplier alsoRecheck) {
+  public static DaemonRelay start(
+      JsonHttp http,
+      BindingStore store,
+      Path umbraHome,
+      BiFunction<Binding, String, String> sessionToken,
+      String psk,
+      PrintStream out,
+      IntSupplier alsoRecheck) {
     Vertx vertx = Vertx.vertx();
     List<DaemonChannels> running = new ArrayList<>();
     for (Binding b : store.list()) {
       try {
-        JsonObject discovery = http.get(JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
+        JsonObject discovery =
+            http.get(JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
         String relay = discovery.getJsonObject("services", new JsonObject()).getString("relay");
         if (relay == null) {
-          out.println("machine " + b.machineId() + ": the control plane names no relay; channels disabled");
+          out.println(
+              "machine " + b.machineId() + ": the control plane names no relay; channels disabled");
           continue;
         }
         String ws = b.workspaceId().toString();
-        DaemonChannels channels = new DaemonChannels(vertx, new DaemonChannels.Config(
-            ws, b.machineId().toString(), store.agreementKey(b),
-            psk != null ? ChannelProtocol.psk(ws, psk) : store.relayPsk(b).map(NoisePsk::exportBytes).orElse(null),
-            List.of(ChannelProtocol.relayWebSocketUrl(relay)), umbraHome, FORGET_AFTER),
-            () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
-            .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))
-            .audit(new dev.umbra.daemon.audit.DaemonAudit(vertx, http, b, () -> store.signingKey(b), Clock.systemUTC()).sink());
+        DaemonChannels channels =
+            new DaemonChannels(
+                    vertx,
+                    new DaemonChannels.Config(
+                        ws,
+                        b.machineId().toString(),
+                        store.agreementKey(b),
+                        psk != null
+                            ? ChannelProtocol.psk(ws, psk)
+                            : store.relayPsk(b).map(NoisePsk::exportBytes).orElse(null),
+                        List.of(ChannelProtocol.relayWebSocketUrl(relay)),
+                        umbraHome,
+                        FORGET_AFTER),
+                    () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
+                .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))
+                .audit(
+                    new dev.umbra.daemon.audit.DaemonAudit(
+                            vertx, http, b, () -> store.signingKey(b), Clock.systemUTC())
+                        .sink());
         // a revocation in the workspace: refresh the pin at once (not at the next heartbeat) and
         // close the channels of clients it no longer admits
-        TrustRefresh refresh = new TrustRefresh(vertx, Clock.systemUTC(),
-            () -> new TrustSync(http, Clock.systemUTC()).sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b)),
-            () -> channels.recheck().compose(n -> vertx.executeBlocking(() -> n + alsoRecheck.getAsInt(), false)),
-            line -> out.println("machine " + b.machineId() + ": " + line));
+        TrustRefresh refresh =
+            new TrustRefresh(
+                vertx,
+                Clock.systemUTC(),
+                () ->
+                    new TrustSync(http, Clock.systemUTC())
+                        .sync(
+                            b, store.root().resolve(b.machineId().toString()), store.signingKey(b)),
+                () ->
+                    channels
+                        .recheck()
+                        .compose(
+                            n -> vertx.executeBlocking(() -> n + alsoRecheck.getAsInt(), false)),
+                line -> out.println("machine " + b.machineId() + ": " + line));
         channels.onTrustHint(refresh::hint);
         channels.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         running.add(channels);
-        out.println("machine " + b.machineId() + " (" + b.name() + ") reachable through the relay at " + relay);
+        out.println(
+            "machine "
+                + b.machineId()
+                + " ("
+                + b.name()
+                + ") reachable through the relay at "
+                + relay);
       } catch (Exception e) {
         Throwable c = e.getCause() != null ? e.getCause() : e;
-        out.println("machine " + b.machineId() + ": relay not reachable yet (" + c.getMessage() + "); retrying in the background");
+        out.println(
+            "machine "
+                + b.machineId()
+                + ": relay not reachable yet ("
+                + c.getMessage()
+                + "); retrying in the background");
       }
     }
     return new DaemonRelay(vertx, running);
   }
 
   /**
-   * Checks every open channel against the current pin (after the heartbeat's trust sync) and
-   * closes those whose client is no longer admitted; returns how many were closed.
+   * Checks every open channel against the current pin (after the heartbeat's trust sync) and closes
+   * those whose client is no longer admitted; returns how many were closed.
    */
   public int recheckTrust() {
     try {
       return Future.all(running.stream().map(DaemonChannels::recheck).toList())
           .map(all -> all.<Integer>list().stream().mapToInt(Integer::intValue).sum())
-          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       return 0; // a binding that does not answer keeps its channels until the next round
     }
@@ -112,8 +160,11 @@ public final class DaemonRelay implements AutoCloseable {
   @Override
   public void close() {
     try {
-      Future.join(running.stream().map(DaemonChannels::stop).toList()).eventually(vertx::close)
-          .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+      Future.join(running.stream().map(DaemonChannels::stop).toList())
+          .eventually(vertx::close)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
     } catch (Exception e) {
       // stopping anyway
     }

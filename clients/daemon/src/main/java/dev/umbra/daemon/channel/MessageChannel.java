@@ -8,7 +8,10 @@ import dev.umbra.proto.channel.Stream;
 import dev.umbra.proto.channel.StreamData;
 import java.util.function.Consumer;
 
-/** A {@link MessageService.MessagePeer} over a channel: each message is one {@code StreamData} on STREAM_MESSAGE. */
+/**
+ * A {@link MessageService.MessagePeer} over a channel: each message is one {@code StreamData} on
+ * STREAM_MESSAGE.
+ */
 public final class MessageChannel implements MessageService.MessagePeer, SecureChannel.Listener {
   private final SecureChannel channel;
   private Consumer<byte[]> handler = m -> {};
@@ -21,9 +24,13 @@ public final class MessageChannel implements MessageService.MessagePeer, SecureC
 
   @Override
   public boolean send(byte[] message) {
-    return channel.send(ChannelMessage.newBuilder()
-        .setData(StreamData.newBuilder().setStream(Stream.STREAM_MESSAGE).setBytes(ByteString.copyFrom(message)))
-        .build());
+    return channel.send(
+        ChannelMessage.newBuilder()
+            .setData(
+                StreamData.newBuilder()
+                    .setStream(Stream.STREAM_MESSAGE)
+                    .setBytes(ByteString.copyFrom(message)))
+            .build());
   }
 
   @Override
@@ -42,7 +49,8 @@ public final class MessageChannel implements MessageService.MessagePeer, SecureC
 
   @Override
   public void onMessage(ChannelMessage m) {
-    if (m.getBodyCase() == ChannelMessage.BodyCase.DATA && m.getData().getStream() == Stream.STREAM_MESSAGE) {
+    if (m.getBodyCase() == ChannelMessage.BodyCase.DATA
+        && m.getData().getStream() == Stream.STREAM_MESSAGE) {
       handler.accept(m.getData().getBytes().toByteArray());
     }
   }

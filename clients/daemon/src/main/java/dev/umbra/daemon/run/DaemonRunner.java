@@ -1,12 +1,12 @@
 package dev.umbra.daemon.run;
 
-import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustSync;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
@@ -35,6 +35,7 @@ public final class DaemonRunner {
   private final BindingStore store;
   private final Clock clock;
   private final PrintStream out;
+
   /** What the last trust sync of each binding reported, so the log only shows changes. */
   private final Map<UUID, String> trustState = new ConcurrentHashMap<>();
 
@@ -47,21 +48,33 @@ public final class DaemonRunner {
 
   /** The message a machine signs for a session token (the control plane checks the same bytes). */
   public static byte[] sessionMessage(Binding b, String audience, long timestampMs) {
-    return ("umbra-machine-session/v1\n" + b.workspaceId() + "\n" + b.machineId() + "\n" + audience + "\n" + timestampMs)
+    return ("umbra-machine-session/v1\n"
+            + b.workspaceId()
+            + "\n"
+            + b.machineId()
+            + "\n"
+            + audience
+            + "\n"
+            + timestampMs)
         .getBytes(StandardCharsets.UTF_8);
   }
 
-  /** Asks the control plane for a session token for {@code audience}, signed with the binding's key. */
+  /**
+   * Asks the control plane for a session token for {@code audience}, signed with the binding's key.
+   */
   public JsonObject session(Binding b, String audience) {
     Ed25519KeyPair key = store.signingKey(b);
     long ts = clock.millis();
     byte[] sig = key.privateKey().sign(sessionMessage(b, audience, ts));
-    return http.post(JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.MACHINE_SESSIONS), null, new JsonObject()
-        .put("workspace_id", b.workspaceId().toString())
-        .put("machine_id", b.machineId().toString())
-        .put("audience", audience)
-        .put("timestamp_ms", ts)
-        .put("signature", HexFormat.of().formatHex(sig)));
+    return http.post(
+        JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.MACHINE_SESSIONS),
+        null,
+        new JsonObject()
+            .put("workspace_id", b.workspaceId().toString())
+            .put("machine_id", b.machineId().toString())
+            .put("audience", audience)
+            .put("timestamp_ms", ts)
+            .put("signature", HexFormat.of().formatHex(sig)));
   }
 
   /** One round over every binding; returns how many checked in. */
@@ -72,9 +85,16 @@ public final class DaemonRunner {
       try {
         session(b, "relay");
         ok++;
-        out.println("machine " + b.machineId() + " (" + b.name() + ") checked in to workspace " + b.workspaceId());
+        out.println(
+            "machine "
+                + b.machineId()
+                + " ("
+                + b.name()
+                + ") checked in to workspace "
+                + b.workspaceId());
       } catch (ApiError e) {
-        out.println("machine " + b.machineId() + " in workspace " + b.workspaceId() + ": " + e.describe());
+        out.println(
+            "machine " + b.machineId() + " in workspace " + b.workspaceId() + ": " + e.describe());
       }
     }
     return ok;
@@ -92,14 +112,20 @@ public final class DaemonRunner {
     for (Binding b : store.list()) {
       String state;
       try {
-        Optional<DeviceTrust> t = sync.sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b));
+        Optional<DeviceTrust> t =
+            sync.sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b));
         if (t.isPresent()) {
           pinned++;
           DeviceTrust.Pin p = t.get().pin();
-          state = "workspace trust pinned at keyset version " + p.keyset().version() + ", " + p.revoked().size()
-              + " revoked device(s)";
+          state =
+              "workspace trust pinned at keyset version "
+                  + p.keyset().version()
+                  + ", "
+                  + p.revoked().size()
+                  + " revoked device(s)";
         } else {
-          state = "workspace has no keyset yet (no Workspace Protection): WebTTY uses tty-authorized-keys";
+          state =
+              "workspace has no keyset yet (no Workspace Protection): WebTTY uses tty-authorized-keys";
         }
       } catch (ApiError e) {
         state = "trust sync failed, keeping the pin: " + e.describe();
@@ -125,10 +151,19 @@ public final class DaemonRunner {
     if (once) {
       return ok > 0 ? 0 : 1;
     }
-    var tty = dev.umbra.daemon.tty.TtyDaemon.start(store.root().getParent().getParent(), store, http, this::session, System.getenv());
+    var tty =
+        dev.umbra.daemon.tty.TtyDaemon.start(
+            store.root().getParent().getParent(), store, http, this::session, System.getenv());
     // relay channels (run, forward, messages) for every binding, until stopped
-    try (var relay = dev.umbra.daemon.channel.DaemonRelay.start(http, store, store.root().getParent().getParent(),
-        (b, audience) -> session(b, audience).getString("token"), System.getenv("UMBRA_PSK"), out, tty::recheck)) {
+    try (var relay =
+        dev.umbra.daemon.channel.DaemonRelay.start(
+            http,
+            store,
+            store.root().getParent().getParent(),
+            (b, audience) -> session(b, audience).getString("token"),
+            System.getenv("UMBRA_PSK"),
+            out,
+            tty::recheck)) {
       out.println("daemon running. Stop with Ctrl-C.");
       while (!Thread.currentThread().isInterrupted()) {
         try {
@@ -139,12 +174,18 @@ public final class DaemonRunner {
         }
         checkIn();
         syncTrust();
-        // the WebTTY policy after the trust it is verified against (docs/webtty.md, "Server policy")
+        // the WebTTY policy after the trust it is verified against (docs/webtty.md, "Server
+        // policy")
         tty.syncPolicies();
         int closed = relay.recheckTrust();
         int ended = tty.recheck();
         if (closed + ended > 0) {
-          out.println("closed " + closed + " relay channel(s) and ended " + ended + " WebTTY session(s) of clients no longer admitted");
+          out.println(
+              "closed "
+                  + closed
+                  + " relay channel(s) and ended "
+                  + ended
+                  + " WebTTY session(s) of clients no longer admitted");
         }
       }
     }

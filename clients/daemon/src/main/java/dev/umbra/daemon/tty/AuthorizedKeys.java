@@ -15,9 +15,9 @@ import java.util.UUID;
 
 /**
  * The daemon's pinned client keys for WebTTY: {@code <dir>/tty-authorized-keys}, one lowercase hex
- * Ed25519 public key per line, optionally followed by a space and a comment. Re-read on every
- * check (small file, checked once per session), so removing a line takes effect for the next
- * session. Stand-in for signed device credentials (issue 5), see {@link ClientAuthorizer}.
+ * Ed25519 public key per line, optionally followed by a space and a comment. Re-read on every check
+ * (small file, checked once per session), so removing a line takes effect for the next session.
+ * Stand-in for signed device credentials (issue 5), see {@link ClientAuthorizer}.
  */
 public final class AuthorizedKeys implements ClientAuthorizer {
   public static final String FILE = "tty-authorized-keys";
@@ -63,11 +63,14 @@ public final class AuthorizedKeys implements ClientAuthorizer {
     try {
       KeyFiles.ensurePrivateDirectory(file.getParent());
       if (!Files.exists(file)) {
-        Files.createFile(file, java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-            java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
+        Files.createFile(
+            file,
+            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
       }
       String c = comment == null ? "" : " " + comment.replaceAll("[\\r\\n]", " ");
-      Files.writeString(file, key.toHex() + c + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+      Files.writeString(
+          file, key.toHex() + c + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

@@ -2,18 +2,18 @@ package dev.umbra.daemon.tty;
 
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
-import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.sign.Signed;
+import dev.umbra.crypto.webtty.KeyId;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
 /**
- * The one step that decides whether a ClientProof's signer is authorized under the workspace
- * trust. With Workspace Protection (a pinned keyset) this is {@link DeviceCredentialAuthorizer}:
- * the proof must carry a device credential the workspace key signed, for the key that signed the
- * proof. Without it, the pinned {@link AuthorizedKeys} list (docs/webtty.md).
+ * The one step that decides whether a ClientProof's signer is authorized under the workspace trust.
+ * With Workspace Protection (a pinned keyset) this is {@link DeviceCredentialAuthorizer}: the proof
+ * must carry a device credential the workspace key signed, for the key that signed the proof.
+ * Without it, the pinned {@link AuthorizedKeys} list (docs/webtty.md).
  */
 @FunctionalInterface
 public interface ClientAuthorizer {
@@ -21,10 +21,11 @@ public interface ClientAuthorizer {
   boolean authorized(UUID workspaceId, Ed25519PublicKey clientSigningKey);
 
   /**
-   * Null when the client that signed a proof with {@code clientSigningKey}, presenting
-   * {@code deviceCredential} (may be null), is authorized; else a short machine-readable reason.
+   * Null when the client that signed a proof with {@code clientSigningKey}, presenting {@code
+   * deviceCredential} (may be null), is authorized; else a short machine-readable reason.
    */
-  default String refusal(UUID workspaceId, Ed25519PublicKey clientSigningKey, Signed deviceCredential) {
+  default String refusal(
+      UUID workspaceId, Ed25519PublicKey clientSigningKey, Signed deviceCredential) {
     return authorized(workspaceId, clientSigningKey) ? null : "unauthorized_key";
   }
 
@@ -34,7 +35,8 @@ public interface ClientAuthorizer {
    * that ends its session. Only reasons meaning "no longer admitted" may be returned. Default: the
    * check at open.
    */
-  default String recheck(UUID workspaceId, Ed25519PublicKey clientSigningKey, Signed deviceCredential) {
+  default String recheck(
+      UUID workspaceId, Ed25519PublicKey clientSigningKey, Signed deviceCredential) {
     return refusal(workspaceId, clientSigningKey, deviceCredential);
   }
 
@@ -50,7 +52,8 @@ public interface ClientAuthorizer {
    * set) means "no pinned trust, recipients are not restricted" — only a workspace without
    * Workspace Protection, where raw {@code --share-with} keys are the opener's business.
    */
-  default Optional<Set<KeyId>> vouchedRecipients(UUID workspaceId, List<Handshake.RecipientDevice> devices) {
+  default Optional<Set<KeyId>> vouchedRecipients(
+      UUID workspaceId, List<Handshake.RecipientDevice> devices) {
     return Optional.empty();
   }
 }

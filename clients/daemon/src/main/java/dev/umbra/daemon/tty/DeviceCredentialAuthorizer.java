@@ -1,12 +1,12 @@
 package dev.umbra.daemon.tty;
 
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
-import dev.umbra.crypto.webtty.KeyId;
-import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.sign.Signed;
-import dev.umbra.client.trust.TrustModel;
+import dev.umbra.crypto.webtty.KeyId;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
@@ -17,8 +17,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * WebTTY client authorization by signed device credentials (docs/device-trust.md, issue 5):
- * while the binding has pinned trust material, a ClientProof is accepted only when it carries a
+ * WebTTY client authorization by signed device credentials (docs/device-trust.md, issue 5): while
+ * the binding has pinned trust material, a ClientProof is accepted only when it carries a
  * credential the pinned workspace key signed for the current keyset version, the device is not
  * revoked, and the credential's Ed25519 key is the key that signed the proof. The control plane's
  * device list is never consulted, and the legacy key list is never a fallback: fail closed.
@@ -31,8 +31,12 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
   private final Supplier<Optional<DeviceTrust>> trust;
   private final ClientAuthorizer legacy;
 
-  /** {@code trust} is asked once per session (e.g. re-reading the binding's pin, kept fresh by TrustSync). */
-  public DeviceCredentialAuthorizer(Supplier<Optional<DeviceTrust>> trust, ClientAuthorizer legacy) {
+  /**
+   * {@code trust} is asked once per session (e.g. re-reading the binding's pin, kept fresh by
+   * TrustSync).
+   */
+  public DeviceCredentialAuthorizer(
+      Supplier<Optional<DeviceTrust>> trust, ClientAuthorizer legacy) {
     this.trust = trust;
     this.legacy = legacy;
   }
@@ -73,9 +77,9 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
   /**
    * The re-check of a live session (docs/device-trust.md): the device is looked up under the
    * current pin ({@link DeviceTrust#recheck}), not its credential from the open checked as if
-   * presented today — after the rotation a revocation causes, that credential is of an older
-   * keyset version. A pin that cannot be read says nothing about the device: the session is kept
-   * (new sessions are refused) until a readable pin decides.
+   * presented today — after the rotation a revocation causes, that credential is of an older keyset
+   * version. A pin that cannot be read says nothing about the device: the session is kept (new
+   * sessions are refused) until a readable pin decides.
    */
   @Override
   public String recheck(UUID workspaceId, Ed25519PublicKey key, Signed credential) {
@@ -83,7 +87,9 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
     try {
       pinned = trust.get();
     } catch (RuntimeException e) {
-      log.warn("re-check skipped: the pinned trust cannot be read ({}); live sessions kept, new ones refused", e.getClass().getSimpleName());
+      log.warn(
+          "re-check skipped: the pinned trust cannot be read ({}); live sessions kept, new ones refused",
+          e.getClass().getSimpleName());
       return null;
     }
     if (pinned.isEmpty()) {
@@ -94,7 +100,8 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
       return "wrong_workspace_trust";
     }
     if (credential == null) {
-      return "no_device_credential"; // opened before the workspace was protected: not admitted under the pin
+      return "no_device_credential"; // opened before the workspace was protected: not admitted
+      // under the pin
     }
     return t.recheck(credential, key).map(DeviceTrust.Refusal::code).orElse(null);
   }
@@ -105,7 +112,8 @@ public final class DeviceCredentialAuthorizer implements ClientAuthorizer {
    * unreadable pin vouches for nobody (new sessions are refused anyway).
    */
   @Override
-  public Optional<Set<KeyId>> vouchedRecipients(UUID workspaceId, List<Handshake.RecipientDevice> devices) {
+  public Optional<Set<KeyId>> vouchedRecipients(
+      UUID workspaceId, List<Handshake.RecipientDevice> devices) {
     Optional<DeviceTrust> pinned;
     try {
       pinned = trust.get();

@@ -30,7 +30,10 @@ final class InputGate {
   /** Malformed, v1 or a bad tag: the session ends ({@code bad_frame}). */
   record Malformed() implements Outcome {}
 
-  /** A counter ahead of the expected one (keystrokes lost or reordered): the session ends ({@code input_gap}). */
+  /**
+   * A counter ahead of the expected one (keystrokes lost or reordered): the session ends ({@code
+   * input_gap}).
+   */
   record Gap(long missing, long counter) implements Outcome {}
 
   private PayloadCipher key;
@@ -41,14 +44,16 @@ final class InputGate {
 
   /**
    * The receiver rules, in this order:
+   *
    * <ul>
-   *   <li>malformed: {@link Malformed};</li>
+   *   <li>malformed: {@link Malformed};
    *   <li>not under the current input key (the previous controller's retired key, the output key
-   *       every recipient holds, an unknown key) or not from the current controller: {@link Refused};</li>
-   *   <li>a bad tag (also a replay relabelled with another counter): {@link Malformed};</li>
-   *   <li>a counter already seen or older (a replay, a step back): {@link Refused} as replayed;</li>
+   *       every recipient holds, an unknown key) or not from the current controller: {@link
+   *       Refused};
+   *   <li>a bad tag (also a replay relabelled with another counter): {@link Malformed};
+   *   <li>a counter already seen or older (a replay, a step back): {@link Refused} as replayed;
    *   <li>a counter ahead of the expected one: {@link Gap}, since running what follows lost
-   *       keystrokes changes its meaning.</li>
+   *       keystrokes changes its meaning.
    * </ul>
    */
   Outcome open(Stream stream, Sealed sealed) {
@@ -59,8 +64,10 @@ final class InputGate {
       return new Malformed();
     }
     if (key == null || !p.payloadKeyId().equals(key.keyId())) {
-      return new Refused(retired.contains(p.payloadKeyId()) ? InputRefusal.RETIRED_KEY
-          : key == null ? InputRefusal.NO_CONTROLLER : InputRefusal.WRONG_KEY);
+      return new Refused(
+          retired.contains(p.payloadKeyId())
+              ? InputRefusal.RETIRED_KEY
+              : key == null ? InputRefusal.NO_CONTROLLER : InputRefusal.WRONG_KEY);
     }
     if (!p.senderKeyId().equals(controller)) {
       return new Refused(InputRefusal.WRONG_SENDER);
@@ -85,7 +92,10 @@ final class InputGate {
     this.controller = controller;
   }
 
-  /** Control changed: the current key is retired (what arrives under it is refused) and nobody types. */
+  /**
+   * Control changed: the current key is retired (what arrives under it is refused) and nobody
+   * types.
+   */
   void retire() {
     if (key != null) {
       retired.add(key.keyId());

@@ -36,6 +36,7 @@ final class InputKeyHandover {
   private final TtyServerConfig config;
   private final TtyStats stats;
   private final SessionLink link;
+
   /**
    * The X25519 keys of the reviewers the machine's verified policy names (each vouched for under
    * the pin by {@code TtyPolicyPin}): every input key is wrapped to them too.
@@ -55,11 +56,11 @@ final class InputKeyHandover {
 
   /**
    * The engine says who controls now. Whatever follows, the previous input key is retired (its
-   * stdin is refused from now on). If someone controls, and the opener's signed key context
-   * names their X25519 key, the daemon makes a fresh input key, wraps it for them and for itself
-   * (and for {@link #inputKeyReviewers}), signs the grant with the binding key and sends it as
-   * INPUT_KEY; the new controller verifies it against its pin before typing with it. A key the
-   * opener did not grant gets nothing: nobody types until the next change.
+   * stdin is refused from now on). If someone controls, and the opener's signed key context names
+   * their X25519 key, the daemon makes a fresh input key, wraps it for them and for itself (and for
+   * {@link #inputKeyReviewers}), signs the grant with the binding key and sends it as INPUT_KEY;
+   * the new controller verifies it against its pin before typing with it. A key the opener did not
+   * grant gets nothing: nobody types until the next change.
    */
   void controlChanged(ServerSession s, WebTtyFrame f) {
     s.input.retire();
@@ -77,10 +78,13 @@ final class InputKeyHandover {
     KeyId id = KeyId.of(key);
     // input keys are bound to the opener's key context (epoch 0): only its recipients can be
     // granted one (a device a share added later watches but cannot be given a key to type with)
-    if (!s.context.hasRecipient(id) || id.equals(ownKeyId())
+    if (!s.context.hasRecipient(id)
+        || id.equals(ownKeyId())
         || (!f.getKeyId().isEmpty() && !Arrays.equals(f.getKeyId().toByteArray(), id.toBytes()))) {
       stats.count("control_refused_not_recipient");
-      log.warn("WebTTY session {}: control given to a key the opener did not grant; nobody may type", s.id);
+      log.warn(
+          "WebTTY session {}: control given to a key the opener did not grant; nobody may type",
+          s.id);
       return;
     }
     if (s.input.retiredKeys() >= PayloadCounters.MAX_STREAMS / 2) {
@@ -89,11 +93,20 @@ final class InputKeyHandover {
     }
     PayloadKey inputKey = PayloadKey.generate();
     PayloadKeyId inputKeyId = PayloadKeyId.generate();
-    List<X25519PublicKey> holders = new ArrayList<>(List.of(key, config.agreementKey().publicKey()));
+    List<X25519PublicKey> holders =
+        new ArrayList<>(List.of(key, config.agreementKey().publicKey()));
     inputKeyReviewers(s).stream().filter(k -> !holders.contains(k)).forEach(holders::add);
-    InputKeyGrant grant = new InputKeyGrant(config.workspaceId().toString(), config.serverId(), s.id,
-        s.input.nextEpoch(), id, inputKeyId, s.outputKeyId,
-        KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, s.context, holders), config.clock().millis());
+    InputKeyGrant grant =
+        new InputKeyGrant(
+            config.workspaceId().toString(),
+            config.serverId(),
+            s.id,
+            s.input.nextEpoch(),
+            id,
+            inputKeyId,
+            s.outputKeyId,
+            KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, inputKeyId, s.context, holders),
+            config.clock().millis());
     s.input.grant(new PayloadCipher(KeyRole.INPUT, inputKey, inputKeyId, s.context), id);
     link.send(inputKeyFrame(s, f.getParticipantId(), grant));
     stats.count("input_keys_issued");
@@ -108,7 +121,8 @@ final class InputKeyHandover {
     List<X25519PublicKey> out = new ArrayList<>();
     for (X25519PublicKey k : reviewers) {
       // input keys are bound to the opener's key context: a reviewer it does not list cannot be
-      // granted one (an opener that did not add the policy's reviewers); counted, the session goes on
+      // granted one (an opener that did not add the policy's reviewers); counted, the session goes
+      // on
       if (s.context.hasRecipient(KeyId.of(k))) {
         out.add(k);
       } else {
@@ -124,23 +138,37 @@ final class InputKeyHandover {
    * after READY to no participant: the engine records it (kind 4) and a reviewer's export reads the
    * opener's stdin with it. Null when the policy names no reviewer (or it could not be made).
    */
-  WebTtyFrame openersInputKeyForReviewers(ServerSession s, Handshake.ClientProof p, PayloadKey inputKey) {
+  WebTtyFrame openersInputKeyForReviewers(
+      ServerSession s, Handshake.ClientProof p, PayloadKey inputKey) {
     List<X25519PublicKey> keys = inputKeyReviewers(s);
     if (keys.isEmpty()) {
       return null;
     }
-    // the opener (who made the key; a grant names its controller among the holders), this daemon, the reviewers
-    List<X25519PublicKey> holders = new ArrayList<>(List.of(p.agreementKey(), config.agreementKey().publicKey()));
+    // the opener (who made the key; a grant names its controller among the holders), this daemon,
+    // the reviewers
+    List<X25519PublicKey> holders =
+        new ArrayList<>(List.of(p.agreementKey(), config.agreementKey().publicKey()));
     keys.stream().filter(k -> !holders.contains(k)).forEach(holders::add);
     try {
-      InputKeyGrant grant = new InputKeyGrant(config.workspaceId().toString(), config.serverId(), s.id, 0,
-          KeyId.of(p.agreementKey()), p.inputKeyId(), p.outputKeyId(),
-          KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, p.inputKeyId(), s.context, holders), config.clock().millis());
+      InputKeyGrant grant =
+          new InputKeyGrant(
+              config.workspaceId().toString(),
+              config.serverId(),
+              s.id,
+              0,
+              KeyId.of(p.agreementKey()),
+              p.inputKeyId(),
+              p.outputKeyId(),
+              KeyGrants.wrapForAll(KeyRole.INPUT, inputKey, p.inputKeyId(), s.context, holders),
+              config.clock().millis());
       return inputKeyFrame(s, "", grant);
     } catch (RuntimeException e) {
-      // never in the way of the session: the reviewers then cannot read this stdin, and it is counted
+      // never in the way of the session: the reviewers then cannot read this stdin, and it is
+      // counted
       stats.count("reviewer_input_key_failed");
-      log.warn("WebTTY session {}: the reviewers' grant of the opener's input key was not made ({})", s.id,
+      log.warn(
+          "WebTTY session {}: the reviewers' grant of the opener's input key was not made ({})",
+          s.id,
           e.getClass().getSimpleName());
       return null;
     }
@@ -148,11 +176,15 @@ final class InputKeyHandover {
 
   private WebTtyFrame inputKeyFrame(ServerSession s, String participantId, InputKeyGrant grant) {
     InputKeyGrant.Signed signed = grant.sign(config.signingKey());
-    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
-        .setSessionId(s.id).setParticipantId(participantId)
-        .setInputKeyGrant(SignedMessage.newBuilder()
-            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
-            .setSignature(ByteString.copyFrom(signed.signature())));
+    WebTtyFrame.Builder out =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
+            .setSessionId(s.id)
+            .setParticipantId(participantId)
+            .setInputKeyGrant(
+                SignedMessage.newBuilder()
+                    .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
+                    .setSignature(ByteString.copyFrom(signed.signature())));
     for (KeyGrant g : grant.grants()) {
       out.addGrants(TtyFrames.toProto(g));
     }

@@ -51,7 +51,8 @@ final class OutputKeySharing {
   private final SessionLink link;
   private final Supplier<ServerPolicy> policy;
 
-  OutputKeySharing(TtyServerConfig config, TtyStats stats, SessionLink link, Supplier<ServerPolicy> policy) {
+  OutputKeySharing(
+      TtyServerConfig config, TtyStats stats, SessionLink link, Supplier<ServerPolicy> policy) {
     this.config = config;
     this.stats = stats;
     this.link = link;
@@ -61,11 +62,11 @@ final class OutputKeySharing {
   /**
    * The opener adds recipients to its live session: the request must be signed by the key that
    * signed the opener's proof (or by the controller's device, {@link #verifiedShare}), be for this
-   * session, fresh and newer than the last one, keep every current recipient and add at least
-   * one, the policy must let someone join, and under Workspace Protection each added key must be
-   * a device vouched for under this daemon's pin. Then output-key epoch n+1: a fresh output key
-   * under a key context with every recipient, granted to each, in a document signed with the
-   * binding key; output after it is sealed under the new key from counter 0.
+   * session, fresh and newer than the last one, keep every current recipient and add at least one,
+   * the policy must let someone join, and under Workspace Protection each added key must be a
+   * device vouched for under this daemon's pin. Then output-key epoch n+1: a fresh output key under
+   * a key context with every recipient, granted to each, in a document signed with the binding key;
+   * output after it is sealed under the new key from counter 0.
    */
   void share(ServerSession s, WebTtyFrame f) {
     Handshake.ShareRequest r;
@@ -98,16 +99,31 @@ final class OutputKeySharing {
     s.lastShareNotBefore = r.notBeforeMs();
     r.recipientKeys().forEach(s::rememberKey);
     startEpoch(s, next, now);
-    log.info("WebTTY session {}: output-key epoch {} ({} recipient(s) added)", s.id, s.outputEpoch, added.size());
+    log.info(
+        "WebTTY session {}: output-key epoch {} ({} recipient(s) added)",
+        s.id,
+        s.outputEpoch,
+        added.size());
   }
 
-  /** Why the verified request {@code r} for the recipients {@code next} is refused; null when it is accepted. */
-  private WebTtyReason refusal(ServerSession s, Handshake.ShareRequest r, long now, Map<KeyId, X25519PublicKey> next,
+  /**
+   * Why the verified request {@code r} for the recipients {@code next} is refused; null when it is
+   * accepted.
+   */
+  private WebTtyReason refusal(
+      ServerSession s,
+      Handshake.ShareRequest r,
+      long now,
+      Map<KeyId, X25519PublicKey> next,
       Set<KeyId> added) {
     long window = r.notAfterMs() - r.notBeforeMs();
-    if (!r.workspaceId().equals(config.workspaceId().toString()) || !r.serverId().equals(config.serverId())
-        || !r.sessionId().equals(s.id) || window <= 0 || window > Handshake.MAX_PROOF_WINDOW.toMillis()
-        || now + Handshake.CLOCK_SKEW.toMillis() < r.notBeforeMs() || now > r.notAfterMs()) {
+    if (!r.workspaceId().equals(config.workspaceId().toString())
+        || !r.serverId().equals(config.serverId())
+        || !r.sessionId().equals(s.id)
+        || window <= 0
+        || window > Handshake.MAX_PROOF_WINDOW.toMillis()
+        || now + Handshake.CLOCK_SKEW.toMillis() < r.notBeforeMs()
+        || now > r.notAfterMs()) {
       return WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_INVALID;
     }
     if (r.notBeforeMs() <= s.lastShareNotBefore) {
@@ -123,47 +139,70 @@ final class OutputKeySharing {
     if (next.size() > OutputKeyEpoch.MAX_GRANTS || s.outputEpoch >= OutputKeyEpoch.MAX_EPOCH) {
       return WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_LIMIT;
     }
-    Optional<Set<KeyId>> vouched = config.authorizer().vouchedRecipients(config.workspaceId(), r.recipientDevices());
+    Optional<Set<KeyId>> vouched =
+        config.authorizer().vouchedRecipients(config.workspaceId(), r.recipientDevices());
     if (vouched.isPresent() && !vouched.get().containsAll(added)) {
       return WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_UNVOUCHED_RECIPIENT;
     }
     return null;
   }
 
-  /** Output-key epoch n+1 for the recipients {@code next}: made, signed, and switched to behind the output already queued. */
+  /**
+   * Output-key epoch n+1 for the recipients {@code next}: made, signed, and switched to behind the
+   * output already queued.
+   */
   private void startEpoch(ServerSession s, Map<KeyId, X25519PublicKey> next, long now) {
     List<KeyId> ids = new ArrayList<>(next.keySet());
     List<X25519PublicKey> holders = new ArrayList<>(next.values());
-    KeyContext nextContext = new KeyContext(config.workspaceId().toString(), config.serverId(), s.id, ids);
+    KeyContext nextContext =
+        new KeyContext(config.workspaceId().toString(), config.serverId(), s.id, ids);
     PayloadKey key = PayloadKey.generate();
     PayloadKeyId keyId = PayloadKeyId.generate();
-    OutputKeyEpoch epoch = new OutputKeyEpoch(config.workspaceId().toString(), config.serverId(), s.id,
-        s.outputEpoch + 1, keyId, s.outputKeyId, nextContext,
-        KeyGrants.wrapForAll(KeyRole.OUTPUT, key, keyId, nextContext, holders), now);
+    OutputKeyEpoch epoch =
+        new OutputKeyEpoch(
+            config.workspaceId().toString(),
+            config.serverId(),
+            s.id,
+            s.outputEpoch + 1,
+            keyId,
+            s.outputKeyId,
+            nextContext,
+            KeyGrants.wrapForAll(KeyRole.OUTPUT, key, keyId, nextContext, holders),
+            now);
     OutputKeyEpoch.Signed signed = epoch.sign(config.signingKey());
-    WebTtyFrame.Builder out = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY)
-        .setSessionId(s.id).setKeyContext(ByteString.copyFrom(nextContext.toCanonicalJson()))
-        .setOutputKeyEpoch(SignedMessage.newBuilder()
-            .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
-            .setSignature(ByteString.copyFrom(signed.signature())));
+    WebTtyFrame.Builder out =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY)
+            .setSessionId(s.id)
+            .setKeyContext(ByteString.copyFrom(nextContext.toCanonicalJson()))
+            .setOutputKeyEpoch(
+                SignedMessage.newBuilder()
+                    .setCanonicalJson(ByteString.copyFrom(signed.canonicalJson()))
+                    .setSignature(ByteString.copyFrom(signed.signature())));
     for (KeyGrant g : epoch.grants()) {
       out.addGrants(TtyFrames.toProto(g));
     }
     WebTtyFrame frame = out.build();
     s.outputEpoch = epoch.epoch();
     s.outputContext = nextContext;
-    PayloadSender sender = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, key, keyId, nextContext),
-        KeyId.of(config.agreementKey().publicKey()));
+    PayloadSender sender =
+        new PayloadSender(
+            new PayloadCipher(KeyRole.OUTPUT, key, keyId, nextContext),
+            KeyId.of(config.agreementKey().publicKey()));
     // switched and queued off the event loop, under the lock the PTY reader seals under: a write
     // from this (event-loop) thread would go out at once, ahead of output frames the reader has
     // queued under the old key; from another thread it queues behind them, in lock order
-    Thread.ofPlatform().daemon().name("tty-share").start(() -> {
-      synchronized (s.outputLock) {
-        s.output = sender;
-        s.outputKeyId = keyId;
-        link.send(frame);
-      }
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("tty-share")
+        .start(
+            () -> {
+              synchronized (s.outputLock) {
+                s.output = sender;
+                s.outputKeyId = keyId;
+                link.send(frame);
+              }
+            });
     stats.count("output_keys_issued");
   }
 
@@ -181,17 +220,20 @@ final class OutputKeySharing {
    * Who may share: a request signed by the key that signed the opener's proof (the opener, also
    * re-attached), or, under this daemon's pinned keyset, one whose {@code sharer} is a trusted
    * device (credential valid under the pin, signed by its own key) whose WebTTY key binding names
-   * the current controller's X25519 key — the one this daemon issued the current input key to —
-   * and whose key signed the request. Without a pin only the opener shares (nothing ties a
-   * controller's signing key to its X25519 key).
+   * the current controller's X25519 key — the one this daemon issued the current input key to — and
+   * whose key signed the request. Without a pin only the opener shares (nothing ties a controller's
+   * signing key to its X25519 key).
    */
-  private Handshake.ShareRequest verifiedShare(ServerSession s, SignedMessage m) throws ShareRefused {
+  private Handshake.ShareRequest verifiedShare(ServerSession s, SignedMessage m)
+      throws ShareRefused {
     try {
       return Handshake.verifyShare(m, s.clientKey);
     } catch (AuthenticationFailedException notOpener) {
       Handshake.RecipientDevice sharer = Handshake.shareSharer(m);
-      Optional<Set<KeyId>> vouched = sharer == null ? Optional.empty()
-          : config.authorizer().vouchedRecipients(config.workspaceId(), List.of(sharer));
+      Optional<Set<KeyId>> vouched =
+          sharer == null
+              ? Optional.empty()
+              : config.authorizer().vouchedRecipients(config.workspaceId(), List.of(sharer));
       if (vouched.isEmpty() && config.authorizer().pinnedKeysetVersion() == 0) {
         throw new ShareRefused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_OPENER);
       }
@@ -211,12 +253,16 @@ final class OutputKeySharing {
     }
   }
 
-  /** The WebTTY keys of the devices vouched for under the pin (Workspace Protection), remembered for later shares. */
+  /**
+   * The WebTTY keys of the devices vouched for under the pin (Workspace Protection), remembered for
+   * later shares.
+   */
   void rememberVouchedKeys(ServerSession s, List<Handshake.RecipientDevice> devices) {
     if (devices.isEmpty()) {
       return;
     }
-    Set<KeyId> vouched = config.authorizer().vouchedRecipients(config.workspaceId(), devices).orElse(Set.of());
+    Set<KeyId> vouched =
+        config.authorizer().vouchedRecipients(config.workspaceId(), devices).orElse(Set.of());
     for (Handshake.RecipientDevice d : devices) {
       try {
         X25519PublicKey k = TrustModel.DeviceWebTtyKey.of(d.webttyKey()).key();
@@ -233,7 +279,12 @@ final class OutputKeySharing {
     String wire = WebTtyReasons.wire(reason);
     stats.count(wire);
     log.warn("WebTTY session {}: share refused ({})", s.id, wire);
-    link.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).setSessionId(s.id)
-        .setParticipantId(f.getParticipantId()).setReason(wire).build());
+    link.send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED)
+            .setSessionId(s.id)
+            .setParticipantId(f.getParticipantId())
+            .setReason(wire)
+            .build());
   }
 }

@@ -10,13 +10,14 @@ import io.vertx.core.http.WebSocket;
 import java.util.function.Supplier;
 
 /**
- * A session's output path (docs/webtty.md): PTY reader → sealer → engine socket. Chunks are read
- * on a platform thread, sealed as stdout under the session's current output key and sent; a full
- * socket parks the sealing thread until it drains, and through the bounded {@link OutputQueue}
- * that backpressure reaches the PTY. After EOF the exit status follows the last output.
+ * A session's output path (docs/webtty.md): PTY reader → sealer → engine socket. Chunks are read on
+ * a platform thread, sealed as stdout under the session's current output key and sent; a full
+ * socket parks the sealing thread until it drains, and through the bounded {@link OutputQueue} that
+ * backpressure reaches the PTY. After EOF the exit status follows the last output.
  */
 final class OutputPipeline {
   static final int READ_CHUNK = TtyFrames.MAX_PLAINTEXT;
+
   /**
    * PTY output read but not yet sealed, per session (two full chunks): the reader blocks beyond it,
    * so backpressure still reaches the PTY. Output read before a share is sealed under the key
@@ -26,7 +27,11 @@ final class OutputPipeline {
 
   private final SessionLink link;
   private final Supplier<WebSocket> socket;
-  /** Sealing threads wait on this while the engine socket's write queue is full; {@link #drained} wakes them. */
+
+  /**
+   * Sealing threads wait on this while the engine socket's write queue is full; {@link #drained}
+   * wakes them.
+   */
   private final Object drain = new Object();
 
   OutputPipeline(SessionLink link, Supplier<WebSocket> socket) {
@@ -43,49 +48,63 @@ final class OutputPipeline {
 
   /**
    * Reads the PTY until EOF, seals each chunk as stdout, then reports the exit status. A full chunk
-   * (a burst of bulk output) is handed to a sealer thread so the PTY keeps being drained while it is
-   * encrypted and written; a small one (an echo, a prompt) found nothing queued ahead of it is sealed
-   * and sent by the reader itself, without a thread wake-up more. Either way one chunk at a time is
-   * sealed, in the order read, under {@code outputLock}: counters stay strictly ordered.
+   * (a burst of bulk output) is handed to a sealer thread so the PTY keeps being drained while it
+   * is encrypted and written; a small one (an echo, a prompt) found nothing queued ahead of it is
+   * sealed and sent by the reader itself, without a thread wake-up more. Either way one chunk at a
+   * time is sealed, in the order read, under {@code outputLock}: counters stay strictly ordered.
    */
   void start(ServerSession s) {
     OutputQueue queue = new OutputQueue(MAX_QUEUED_OUTPUT_BYTES);
-    Thread sealer = Thread.ofPlatform().daemon().name("tty-sealer").start(() -> {
-      try {
-        byte[] chunk;
-        while ((chunk = queue.take()) != null) {
-          boolean sent = sealAndSend(s, chunk);
-          queue.done(chunk);
-          if (!sent) {
-            queue.abort();
-          }
-        }
-      } catch (Exception e) {
-        queue.abort(); // the reader stops too: nothing read after this could be sent in order
-      }
-    });
-    Thread.ofPlatform().daemon().name("tty-reader").start(() -> {
-      read(s, queue);
-      queue.close();
-      try {
-        sealer.join(); // all output read is sent before the exit status
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      int status;
-      try {
-        status = s.shell.waitFor();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        status = 130;
-      }
-      // the process is gone: release the terminal's descriptors now (end() does it otherwise)
-      s.shell.close();
-      link.exited(s, status);
-    });
+    Thread sealer =
+        Thread.ofPlatform()
+            .daemon()
+            .name("tty-sealer")
+            .start(
+                () -> {
+                  try {
+                    byte[] chunk;
+                    while ((chunk = queue.take()) != null) {
+                      boolean sent = sealAndSend(s, chunk);
+                      queue.done(chunk);
+                      if (!sent) {
+                        queue.abort();
+                      }
+                    }
+                  } catch (Exception e) {
+                    queue.abort(); // the reader stops too: nothing read after this could be sent in
+                    // order
+                  }
+                });
+    Thread.ofPlatform()
+        .daemon()
+        .name("tty-reader")
+        .start(
+            () -> {
+              read(s, queue);
+              queue.close();
+              try {
+                sealer.join(); // all output read is sent before the exit status
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+              int status;
+              try {
+                status = s.shell.waitFor();
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                status = 130;
+              }
+              // the process is gone: release the terminal's descriptors now (end() does it
+              // otherwise)
+              s.shell.close();
+              link.exited(s, status);
+            });
   }
 
-  /** The reader: until EOF (or the sealer stopped), small chunks sealed here when nothing is queued, the rest queued. */
+  /**
+   * The reader: until EOF (or the sealer stopped), small chunks sealed here when nothing is queued,
+   * the rest queued.
+   */
   private void read(ServerSession s, OutputQueue queue) {
     try {
       byte[] chunk;
@@ -96,7 +115,8 @@ final class OutputPipeline {
           continue;
         }
         s.firstOutput.complete(null);
-        boolean more = chunk.length < READ_CHUNK && queue.idle() ? sealAndSend(s, chunk) : queue.put(chunk);
+        boolean more =
+            chunk.length < READ_CHUNK && queue.idle() ? sealAndSend(s, chunk) : queue.put(chunk);
         if (!more) {
           break;
         }
@@ -106,14 +126,20 @@ final class OutputPipeline {
     }
   }
 
-  /** Seals {@code chunk} as stdout and sends it, after waiting out a full socket; false once the session is not live. */
+  /**
+   * Seals {@code chunk} as stdout and sends it, after waiting out a full socket; false once the
+   * session is not live.
+   */
   private boolean sealAndSend(ServerSession s, byte[] chunk) throws InterruptedException {
     WebSocket ws = socket.get();
     synchronized (drain) {
       // backpressure: park until the socket drains, re-checked every 2 ms: the drain handler
       // does not fire for every full queue (measured: most 50 ms waits of a bulk run ended by
       // their timeout, each a 50 ms stall), and the session may end or the socket be replaced
-      while (ws != null && !ws.isClosed() && ws.writeQueueFull() && s.state == ServerSession.State.LIVE) {
+      while (ws != null
+          && !ws.isClosed()
+          && ws.writeQueueFull()
+          && s.state == ServerSession.State.LIVE) {
         drain.wait(2);
       }
     }
@@ -122,8 +148,13 @@ final class OutputPipeline {
     }
     synchronized (s.outputLock) {
       SealedPayload sealed = s.output.seal(Stream.STDOUT, chunk);
-      link.send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(s.id)
-          .setStream(TtyStream.TTY_STREAM_STDOUT).setSealed(TtyFrames.toProto(sealed)).build());
+      link.send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
+              .setSessionId(s.id)
+              .setStream(TtyStream.TTY_STREAM_STDOUT)
+              .setSealed(TtyFrames.toProto(sealed))
+              .build());
     }
     return true;
   }

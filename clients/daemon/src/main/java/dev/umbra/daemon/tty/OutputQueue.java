@@ -10,8 +10,10 @@ import java.util.ArrayDeque;
 final class OutputQueue {
   private final int maxBytes;
   private final ArrayDeque<byte[]> chunks = new ArrayDeque<>();
+
   /** Bytes queued plus the chunk being sealed. */
   private int bytes;
+
   private boolean closed;
   private boolean aborted;
 
@@ -36,7 +38,9 @@ final class OutputQueue {
     return true;
   }
 
-  /** Whether nothing is queued or being sealed: a chunk sealed now by the caller keeps the order. */
+  /**
+   * Whether nothing is queued or being sealed: a chunk sealed now by the caller keeps the order.
+   */
   synchronized boolean idle() {
     return bytes == 0;
   }
@@ -61,7 +65,9 @@ final class OutputQueue {
     notifyAll();
   }
 
-  /** The sealer stopped (the session is not live): pending chunks are dropped, {@link #put} refuses. */
+  /**
+   * The sealer stopped (the session is not live): pending chunks are dropped, {@link #put} refuses.
+   */
   synchronized void abort() {
     aborted = true;
     chunks.clear();

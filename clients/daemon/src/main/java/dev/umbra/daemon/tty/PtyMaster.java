@@ -13,27 +13,37 @@ import java.util.Arrays;
  *
  * <p>Why not pty4j's streams: each of their reads allocates a buffer of the requested length,
  * marshals two JNA {@code Pollfd} structures for a {@code poll}, copies the whole requested length
- * into native memory and back through an interface-mapped {@code read}, then copies once more —
- * for every 4 KiB the kernel hands out. Here one reused native buffer takes reads of up to 64 KiB,
- * a burst is gathered in it without leaving native memory, and only the bytes read are copied to
- * the heap, once.
+ * into native memory and back through an interface-mapped {@code read}, then copies once more — for
+ * every 4 KiB the kernel hands out. Here one reused native buffer takes reads of up to 64 KiB, a
+ * burst is gathered in it without leaving native memory, and only the bytes read are copied to the
+ * heap, once.
  *
  * <p>Ending: reads end at EOF/EIO (every holder of the slave closed it), when the shell process
- * exits (after what it left in the PTY is drained, even if a background job still holds the
- * slave), or at {@link #close}. An eventfd wakes a reader or writer waiting in {@code poll}. The
- * fd and the eventfd are closed only once no call uses them, so a late read can never reach a
- * descriptor number the process has reused for something else.
+ * exits (after what it left in the PTY is drained, even if a background job still holds the slave),
+ * or at {@link #close}. An eventfd wakes a reader or writer waiting in {@code poll}. The fd and the
+ * eventfd are closed only once no call uses them, so a late read can never reach a descriptor
+ * number the process has reused for something else.
  *
  * <p>Linux only (constants and {@code eventfd}/{@code ppoll}); elsewhere {@link #SUPPORTED} is
  * false and {@link PtyShell} falls back to pty4j's streams.
  */
 final class PtyMaster {
-  /** A read at least this long means the program writes faster than we read: more is about to come. */
+  /**
+   * A read at least this long means the program writes faster than we read: more is about to come.
+   */
   static final int FULL_READ = 4000;
-  /** How long a burst waits (in the kernel, not spinning: the writer needs the CPU) for its next piece. */
+
+  /**
+   * How long a burst waits (in the kernel, not spinning: the writer needs the CPU) for its next
+   * piece.
+   */
   static final long BURST_GAP_NANOS = 50_000;
-  /** After the process exited: output still arriving within this keeps being read (its last words). */
+
+  /**
+   * After the process exited: output still arriving within this keeps being read (its last words).
+   */
   static final int EXIT_QUIET_MS = 100;
+
   /** ... but for at most this long, in case a background job keeps writing to the terminal. */
   static final long EXIT_DRAIN_NANOS = 2_000_000_000L;
 
@@ -52,8 +62,10 @@ final class PtyMaster {
 
   private final int fd;
   private final int wake;
+
   /** Native memory owned by the reading thread (one reader at a time). */
   private Memory readBuf;
+
   private final Memory readPoll = new Memory(16);
   private final Memory timespec = new Memory(16);
   private final Memory writePoll = new Memory(16);
@@ -86,7 +98,9 @@ final class PtyMaster {
     return new PtyMaster(fd, wake);
   }
 
-  /** The process ended: drain what it left, then report EOF even if the slave is still held open. */
+  /**
+   * The process ended: drain what it left, then report EOF even if the slave is still held open.
+   */
   void processExited() {
     exitedAt = System.nanoTime();
     signal();
@@ -100,9 +114,9 @@ final class PtyMaster {
   }
 
   /**
-   * Blocks for output, then gathers the rest of the burst into {@code buf}: what is already
-   * waiting and, while the program keeps filling the PTY (each read a full kernel buffer), what
-   * arrives within {@link #BURST_GAP_NANOS}. A lone echo returns at once. -1 at the end.
+   * Blocks for output, then gathers the rest of the burst into {@code buf}: what is already waiting
+   * and, while the program keeps filling the PTY (each read a full kernel buffer), what arrives
+   * within {@link #BURST_GAP_NANOS}. A lone echo returns at once. -1 at the end.
    */
   int readBurst(byte[] buf) {
     return read(buf, 0, buf.length, true);
@@ -142,7 +156,10 @@ final class PtyMaster {
     }
   }
 
-  /** Reads into the native buffer from its start: the number of bytes (at least 1), or -1 at the end. */
+  /**
+   * Reads into the native buffer from its start: the number of bytes (at least 1), or -1 at the
+   * end.
+   */
   private int fill(int len, boolean burst) {
     if (readBuf == null || readBuf.size() < len) {
       readBuf = new Memory(Math.max(len, 4096));
@@ -158,7 +175,10 @@ final class PtyMaster {
         if (more > 0) {
           n += (int) more;
           streaming = more >= FULL_READ;
-        } else if (more < 0 && Native.getLastError() == EAGAIN && streaming && !closed
+        } else if (more < 0
+            && Native.getLastError() == EAGAIN
+            && streaming
+            && !closed
             && pollIn(readPoll, false, BURST_GAP_NANOS)) {
           streaming = false; // one wait per piece: only a full next read earns another
         } else {
@@ -169,7 +189,9 @@ final class PtyMaster {
     return n;
   }
 
-  /** One read into the native buffer at {@code at}, waiting as long as needed; &lt;= 0 at the end. */
+  /**
+   * One read into the native buffer at {@code at}, waiting as long as needed; &lt;= 0 at the end.
+   */
   private int readSome(long at, int len) {
     while (true) {
       long n = LibC.read(fd, readBuf.share(at), len);
@@ -185,7 +207,8 @@ final class PtyMaster {
       }
       long exited = exitedAt;
       if (exited != 0) {
-        if (System.nanoTime() - exited > EXIT_DRAIN_NANOS || !pollIn(readPoll, true, EXIT_QUIET_MS * 1_000_000L)) {
+        if (System.nanoTime() - exited > EXIT_DRAIN_NANOS
+            || !pollIn(readPoll, true, EXIT_QUIET_MS * 1_000_000L)) {
           return -1;
         }
       } else {
@@ -195,8 +218,8 @@ final class PtyMaster {
   }
 
   /**
-   * Waits until the master is readable, the eventfd signals (unless {@code masterOnly}) or
-   * {@code timeoutNanos} pass (-1: no limit). True when the master is readable.
+   * Waits until the master is readable, the eventfd signals (unless {@code masterOnly}) or {@code
+   * timeoutNanos} pass (-1: no limit). True when the master is readable.
    */
   private boolean pollIn(Memory fds, boolean masterOnly, long timeoutNanos) {
     pollSet(fds, POLLIN);
@@ -250,7 +273,10 @@ final class PtyMaster {
     }
   }
 
-  /** Writes all of it, waiting while the PTY's input queue is full; fails once the terminal is closed. */
+  /**
+   * Writes all of it, waiting while the PTY's input queue is full; fails once the terminal is
+   * closed.
+   */
   void write(byte[] bytes, int off, int len) throws IOException {
     if (!enter()) {
       throw new IOException("terminal closed");
@@ -265,7 +291,8 @@ final class PtyMaster {
             throw new IOException("terminal closed");
           }
           pollSet(writePoll, POLLOUT);
-          // after the exit the eventfd stays signalled: wait on the master alone, a second at a time
+          // after the exit the eventfd stays signalled: wait on the master alone, a second at a
+          // time
           LibC.poll(writePoll, exitedAt != 0 ? 1 : 2, 1000);
         }
       }
@@ -307,7 +334,9 @@ final class PtyMaster {
     }
   }
 
-  /** True once the duplicate and the eventfd are closed (after {@link #close} and the last call). */
+  /**
+   * True once the duplicate and the eventfd are closed (after {@link #close} and the last call).
+   */
   synchronized boolean released() {
     return released;
   }
@@ -344,7 +373,9 @@ final class PtyMaster {
     }
   }
 
-  /** libc through JNA direct mapping (a dependency of pty4j): a plain native call, no marshalling. */
+  /**
+   * libc through JNA direct mapping (a dependency of pty4j): a plain native call, no marshalling.
+   */
   private static final class LibC {
     static native long read(int fd, Pointer buf, long count);
 

@@ -12,8 +12,8 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A process in a real pseudo-terminal: bytes in and out, window size, exit status. pty4j starts
- * the process and sets the window size; on Linux the terminal's bytes go through {@link PtyMaster}
+ * A process in a real pseudo-terminal: bytes in and out, window size, exit status. pty4j starts the
+ * process and sets the window size; on Linux the terminal's bytes go through {@link PtyMaster}
  * (direct reads and writes on the master), elsewhere through pty4j's streams.
  *
  * <p>One thread reads at a time; writes may come from any thread.
@@ -22,6 +22,7 @@ public final class PtyShell implements AutoCloseable {
   private final PtyProcess process;
   private final OutputStream stdin;
   private final InputStream stdout;
+
   /** Null where {@link PtyMaster#SUPPORTED} is false: pty4j's streams are used then. */
   private final PtyMaster master;
 
@@ -33,16 +34,18 @@ public final class PtyShell implements AutoCloseable {
   }
 
   /** Starts {@code command} with exactly {@code env}, in {@code dir}, at the given size. */
-  public static PtyShell start(List<String> command, Map<String, String> env, String dir, int cols, int rows)
+  public static PtyShell start(
+      List<String> command, Map<String, String> env, String dir, int cols, int rows)
       throws IOException {
-    PtyProcess p = new PtyProcessBuilder(command.toArray(String[]::new))
-        .setEnvironment(env)
-        .setDirectory(dir)
-        .setInitialColumns(cols)
-        .setInitialRows(rows)
-        .setRedirectErrorStream(true)
-        .setConsole(false)
-        .start();
+    PtyProcess p =
+        new PtyProcessBuilder(command.toArray(String[]::new))
+            .setEnvironment(env)
+            .setDirectory(dir)
+            .setInitialColumns(cols)
+            .setInitialRows(rows)
+            .setRedirectErrorStream(true)
+            .setConsole(false)
+            .start();
     PtyMaster master = null;
     if (PtyMaster.SUPPORTED && p instanceof UnixPtyProcess u) {
       try {
@@ -53,14 +56,19 @@ public final class PtyShell implements AutoCloseable {
       }
       PtyMaster m = master;
       // reads end when the shell exits even if a background job still holds the terminal open
-      Thread.ofPlatform().daemon().name("tty-exit").stackSize(256 * 1024).start(() -> {
-        try {
-          p.waitFor();
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-        m.processExited();
-      });
+      Thread.ofPlatform()
+          .daemon()
+          .name("tty-exit")
+          .stackSize(256 * 1024)
+          .start(
+              () -> {
+                try {
+                  p.waitFor();
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+                m.processExited();
+              });
     }
     return new PtyShell(p, master);
   }
@@ -81,11 +89,11 @@ public final class PtyShell implements AutoCloseable {
 
   /**
    * Blocks for output, then gathers what belongs to the same burst into {@code buf}: what is
-   * already waiting, and, while the program keeps filling the PTY (each read a full kernel
-   * buffer), what arrives within {@link PtyMaster#BURST_GAP_NANOS}. A single echo or a prompt
-   * returns at once; a {@code cat} of a large file becomes a few large chunks instead of thousands
-   * of 4 KiB ones (fewer frames to seal, route and record). Returns -1 at the end. Without
-   * {@link PtyMaster} (not Linux): one plain read.
+   * already waiting, and, while the program keeps filling the PTY (each read a full kernel buffer),
+   * what arrives within {@link PtyMaster#BURST_GAP_NANOS}. A single echo or a prompt returns at
+   * once; a {@code cat} of a large file becomes a few large chunks instead of thousands of 4 KiB
+   * ones (fewer frames to seal, route and record). Returns -1 at the end. Without {@link PtyMaster}
+   * (not Linux): one plain read.
    */
   public int readBurst(byte[] buf) throws IOException {
     return master != null ? master.readBurst(buf) : stdout.read(buf);
@@ -115,8 +123,8 @@ public final class PtyShell implements AutoCloseable {
   }
 
   /**
-   * Writes what the terminal takes right now without ever blocking (safe on an event loop):
-   * the number of bytes written, 0 when its input queue is full or when only blocking writes are
+   * Writes what the terminal takes right now without ever blocking (safe on an event loop): the
+   * number of bytes written, 0 when its input queue is full or when only blocking writes are
    * available (not Linux) — the caller then hands the rest to a thread that may wait.
    */
   public int writeNow(byte[] bytes, int off, int len) throws IOException {
@@ -131,7 +139,9 @@ public final class PtyShell implements AutoCloseable {
     return process.isAlive();
   }
 
-  /** Waits for the process; the exit status (128 + n when killed by signal n, as shells report it). */
+  /**
+   * Waits for the process; the exit status (128 + n when killed by signal n, as shells report it).
+   */
   public int waitFor() throws InterruptedException {
     return process.waitFor();
   }
@@ -141,7 +151,9 @@ public final class PtyShell implements AutoCloseable {
     return master == null || master.released();
   }
 
-  /** Kills the process if it still runs and ends reads and writes in progress (they return the end). */
+  /**
+   * Kills the process if it still runs and ends reads and writes in progress (they return the end).
+   */
   @Override
   public void close() {
     if (process.isAlive()) {

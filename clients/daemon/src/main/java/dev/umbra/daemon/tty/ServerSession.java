@@ -22,45 +22,77 @@ import java.util.concurrent.atomic.AtomicInteger;
  * the shell, and the threads that write to it.
  */
 final class ServerSession {
-  enum State { AWAIT_PROOF, STARTING, LIVE, ENDED }
+  enum State {
+    AWAIT_PROOF,
+    STARTING,
+    LIVE,
+    ENDED
+  }
 
   final String id;
+
   /** Input refusals already logged for this session (on the Vert.x context): one line per kind. */
   final Set<InputRefusal> loggedRefusals = EnumSet.noneOf(InputRefusal.class);
+
   final byte[] nonce;
   volatile State state = State.AWAIT_PROOF;
+
   /** Output (stdout) sealed as this daemon, counter from 0 (read by the PTY reader thread). */
   volatile PayloadSender output;
+
   /** The opener's signed key context (epoch 0): input keys and their payloads stay bound to it. */
   KeyContext context;
+
   /** The current output key's context and id, epoch (0 = the opener's), replaced by each share. */
   KeyContext outputContext;
+
   volatile PayloadKeyId outputKeyId;
   long outputEpoch;
+
   /** not_before_ms of the last accepted share request: a later one must be newer (no replay). */
   long lastShareNotBefore = Long.MIN_VALUE;
+
   /**
    * The X25519 keys of the output recipients this daemon was shown (its own, the opener's, the
    * devices vouched for in the proof, every key of an accepted share): a share from a connection
    * that does not know them all (a controller, a re-attached opener) names only what it adds.
    */
   final Map<KeyId, X25519PublicKey> recipientKeys = new ConcurrentHashMap<>();
+
   /**
    * Held while sealing and queueing an output frame, and while switching the output key and
    * queueing its OUTPUT_KEY frame: nothing sealed under the old key follows the switch.
    */
   final Object outputLock = new Object();
-  /** The current input key, its controller, the retired keys and the input counters (Vert.x context only). */
+
+  /**
+   * The current input key, its controller, the retired keys and the input counters (Vert.x context
+   * only).
+   */
   final InputGate input = new InputGate();
+
   volatile PtyShell shell;
-  /** Who opened it: the proof's signing key and device credential, checked again when trust changes. */
+
+  /**
+   * Who opened it: the proof's signing key and device credential, checked again when trust changes.
+   */
   volatile Ed25519PublicKey clientKey;
+
   volatile Signed clientCredential;
-  /** Keystrokes wait for the shell's first output (at most 1 s): input typed ahead while the
-   * terminal is still being set up could otherwise be discarded by the PTY. */
+
+  /**
+   * Keystrokes wait for the shell's first output (at most 1 s): input typed ahead while the
+   * terminal is still being set up could otherwise be discarded by the PTY.
+   */
   final CompletableFuture<Void> firstOutput = new CompletableFuture<>();
-  final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tty-writer").factory());
-  /** Keystroke writes handed to {@link #writer} and not finished: while any are, new ones queue behind them. */
+
+  final ExecutorService writer =
+      Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("tty-writer").factory());
+
+  /**
+   * Keystroke writes handed to {@link #writer} and not finished: while any are, new ones queue
+   * behind them.
+   */
   final AtomicInteger queuedWrites = new AtomicInteger();
 
   ServerSession(String id, byte[] nonce) {

@@ -7,14 +7,14 @@ import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.client.tty.TtyStats;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyGrants;
 import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
-import dev.umbra.crypto.webtty.PayloadSender;
-import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
+import dev.umbra.crypto.webtty.PayloadSender;
 import dev.umbra.crypto.webtty.Stream;
 import dev.umbra.daemon.tty.ServerSession.State;
 import dev.umbra.proto.webtty.TtyStream;
@@ -22,10 +22,10 @@ import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.proto.webtty.WebTtyReason;
 import dev.umbra.proto.webtty.WebTtyReasons;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -47,14 +47,14 @@ import org.slf4j.LoggerFactory;
  * lets bytes flow, all of them AES-256-GCM end to end. Terminal bytes and keys are never logged.
  *
  * <p>Threads: frames are handled on the Vert.x context; the PTY is started, written and read on
- * platform threads (one writer and one reader per session): reads and writes are native calls
- * that may block, which would pin the few carriers of virtual threads. A keystroke the PTY takes
- * without waiting is written on the Vert.x context directly ({@link KeystrokeDelivery}).
+ * platform threads (one writer and one reader per session): reads and writes are native calls that
+ * may block, which would pin the few carriers of virtual threads. A keystroke the PTY takes without
+ * waiting is written on the Vert.x context directly ({@link KeystrokeDelivery}).
  *
  * <p>This class keeps the engine connection, registration, the hello and proof checks and each
  * session's lifecycle; a session's parts live beside it: {@link InputGate} (who may type, the input
- * receiver rules), {@link InputKeyHandover} (control changes, reviewers' grants),
- * {@link OutputKeySharing} (share requests, output-key epochs), {@link OutputPipeline} (PTY reader →
+ * receiver rules), {@link InputKeyHandover} (control changes, reviewers' grants), {@link
+ * OutputKeySharing} (share requests, output-key epochs), {@link OutputPipeline} (PTY reader →
  * sealer → engine socket).
  */
 public final class TtyServer implements AutoCloseable {
@@ -70,36 +70,47 @@ public final class TtyServer implements AutoCloseable {
   private volatile boolean stopped;
   private Promise<Void> registered;
   private long backoffMs = 500;
-  /** The policy registered (and re-registered when it changes), starting with the configured one. */
+
+  /**
+   * The policy registered (and re-registered when it changes), starting with the configured one.
+   */
   private volatile dev.umbra.proto.webtty.ServerPolicy policy;
+
   /** The policy of the last REGISTER sent. */
   private volatile dev.umbra.proto.webtty.ServerPolicy sentPolicy;
+
   /** The policy the engine last confirmed in REGISTERED. */
   private volatile dev.umbra.proto.webtty.ServerPolicy confirmedPolicy;
 
   /** The server as its sessions' parts see it: frames to the engine, sessions ended. */
-  private final SessionLink link = new SessionLink() {
-    @Override
-    public void send(WebTtyFrame frame) {
-      TtyServer.this.send(frame);
-    }
+  private final SessionLink link =
+      new SessionLink() {
+        @Override
+        public void send(WebTtyFrame frame) {
+          TtyServer.this.send(frame);
+        }
 
-    @Override
-    public void end(ServerSession session, WebTtyReason reason) {
-      TtyServer.this.end(session, reason, true);
-    }
+        @Override
+        public void end(ServerSession session, WebTtyReason reason) {
+          TtyServer.this.end(session, reason, true);
+        }
 
-    @Override
-    public void exited(ServerSession s, int status) {
-      if (s.state == State.LIVE) {
-        send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).setSessionId(s.id)
-            .setExitStatus(status).build());
-        s.state = State.ENDED;
-        sessions.remove(s.id);
-        s.writer.shutdown();
-      }
-    }
-  };
+        @Override
+        public void exited(ServerSession s, int status) {
+          if (s.state == State.LIVE) {
+            send(
+                WebTtyFrame.newBuilder()
+                    .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT)
+                    .setSessionId(s.id)
+                    .setExitStatus(status)
+                    .build());
+            s.state = State.ENDED;
+            sessions.remove(s.id);
+            s.writer.shutdown();
+          }
+        }
+      };
+
   private final OutputPipeline output = new OutputPipeline(link, () -> ws);
   private final InputKeyHandover handover;
   private final OutputKeySharing sharing;
@@ -111,17 +122,24 @@ public final class TtyServer implements AutoCloseable {
     this.handover = new InputKeyHandover(config, stats, link);
     this.sharing = new OutputKeySharing(config, stats, link, () -> policy);
     // kept for the server's life: Vert.x closes clients that become unreachable
-    this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
-        .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2).setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
-        // never offer compression: the engine does not inflate, and neither do we (docs/security.md)
-        .setTryUsePerMessageCompression(false).setTryUsePerFrameCompression(false));
+    this.wsClient =
+        vertx.createWebSocketClient(
+            new WebSocketClientOptions()
+                .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2)
+                .setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
+                // never offer compression: the engine does not inflate, and neither do we
+                // (docs/security.md)
+                .setTryUsePerMessageCompression(false)
+                .setTryUsePerFrameCompression(false));
   }
 
   public TtyStats stats() {
     return stats;
   }
 
-  /** Connects and registers; completes once the engine confirmed. Reconnects on its own afterwards. */
+  /**
+   * Connects and registers; completes once the engine confirmed. Reconnects on its own afterwards.
+   */
   public synchronized Future<Void> start() {
     if (registered == null) {
       registered = Promise.promise();
@@ -134,30 +152,43 @@ public final class TtyServer implements AutoCloseable {
     if (stopped) {
       return;
     }
-    config.tokens().get()
-        .compose(token -> {
-          java.net.URI uri = config.engineUrl();
-          boolean tls = "https".equalsIgnoreCase(uri.getScheme()) || "wss".equalsIgnoreCase(uri.getScheme());
-          int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-          WebSocketConnectOptions o = new WebSocketConnectOptions().setHost(uri.getHost()).setPort(port).setSsl(tls)
-              .setURI(PATH).addHeader("Authorization", "Bearer " + token);
-          return wsClient.connect(o);
-        })
-        .onSuccess(socket -> {
-          ws = socket;
-          backoffMs = 500;
-          // a few full frames in flight, not one (Netty's default of 64 KiB): no stop-and-wait per frame
-          socket.setWriteQueueMaxSize(4 * TtyFrames.MAX_FRAME_BYTES);
-          socket.binaryMessageHandler(this::onMessage);
-          socket.closeHandler(v -> onDisconnected());
-          socket.exceptionHandler(e -> { });
-          socket.drainHandler(v -> output.drained());
-          sendRegister();
-        })
-        .onFailure(e -> {
-          log.warn("WebTTY engine unreachable ({}); retrying", e.getMessage());
-          retry();
-        });
+    config
+        .tokens()
+        .get()
+        .compose(
+            token -> {
+              java.net.URI uri = config.engineUrl();
+              boolean tls =
+                  "https".equalsIgnoreCase(uri.getScheme())
+                      || "wss".equalsIgnoreCase(uri.getScheme());
+              int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
+              WebSocketConnectOptions o =
+                  new WebSocketConnectOptions()
+                      .setHost(uri.getHost())
+                      .setPort(port)
+                      .setSsl(tls)
+                      .setURI(PATH)
+                      .addHeader("Authorization", "Bearer " + token);
+              return wsClient.connect(o);
+            })
+        .onSuccess(
+            socket -> {
+              ws = socket;
+              backoffMs = 500;
+              // a few full frames in flight, not one (Netty's default of 64 KiB): no stop-and-wait
+              // per frame
+              socket.setWriteQueueMaxSize(4 * TtyFrames.MAX_FRAME_BYTES);
+              socket.binaryMessageHandler(this::onMessage);
+              socket.closeHandler(v -> onDisconnected());
+              socket.exceptionHandler(e -> {});
+              socket.drainHandler(v -> output.drained());
+              sendRegister();
+            })
+        .onFailure(
+            e -> {
+              log.warn("WebTTY engine unreachable ({}); retrying", e.getMessage());
+              retry();
+            });
   }
 
   private void retry() {
@@ -229,10 +260,21 @@ public final class TtyServer implements AutoCloseable {
     random.nextBytes(nonce);
     ServerSession s = new ServerSession(f.getSessionId(), nonce);
     sessions.put(s.id, s);
-    Handshake.ServerHello hello = new Handshake.ServerHello(config.workspaceId().toString(), config.serverId(), s.id,
-        config.signingKey().publicKey(), config.agreementKey().publicKey(), nonce, config.clock().millis());
-    send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SERVER_HELLO).setSessionId(s.id)
-        .setServerHello(Handshake.sign(hello, config.signingKey())).build());
+    Handshake.ServerHello hello =
+        new Handshake.ServerHello(
+            config.workspaceId().toString(),
+            config.serverId(),
+            s.id,
+            config.signingKey().publicKey(),
+            config.agreementKey().publicKey(),
+            nonce,
+            config.clock().millis());
+    send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SERVER_HELLO)
+            .setSessionId(s.id)
+            .setServerHello(Handshake.sign(hello, config.signingKey()))
+            .build());
   }
 
   /** Every check of the ClientProof; the first failure refuses the session (nothing flows). */
@@ -258,13 +300,24 @@ public final class TtyServer implements AutoCloseable {
       }
       s.clientKey = p.signingKey();
       s.clientCredential = p.deviceCredential();
-      outputKey = KeyGrants.unwrap(p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT), p.keyContext(),
-          config.agreementKey());
-      inputKey = KeyGrants.unwrap(p.grantFor(config.agreementKey().publicKey(), KeyRole.INPUT), p.keyContext(),
-          config.agreementKey());
+      outputKey =
+          KeyGrants.unwrap(
+              p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT),
+              p.keyContext(),
+              config.agreementKey());
+      inputKey =
+          KeyGrants.unwrap(
+              p.grantFor(config.agreementKey().publicKey(), KeyRole.INPUT),
+              p.keyContext(),
+              config.agreementKey());
     } catch (CryptoException | IllegalArgumentException e) {
-      refuse(s, e instanceof dev.umbra.crypto.UnsupportedSuiteException ? "unknown_suite"
-          : e instanceof dev.umbra.crypto.AuthenticationFailedException ? "bad_signature" : "malformed");
+      refuse(
+          s,
+          e instanceof dev.umbra.crypto.UnsupportedSuiteException
+              ? "unknown_suite"
+              : e instanceof dev.umbra.crypto.AuthenticationFailedException
+                  ? "bad_signature"
+                  : "malformed");
       return;
     }
     s.context = p.keyContext();
@@ -273,45 +326,63 @@ public final class TtyServer implements AutoCloseable {
     s.rememberKey(p.agreementKey());
     sharing.rememberVouchedKeys(s, p.recipientDevices());
     s.outputKeyId = p.outputKeyId();
-    s.output = new PayloadSender(new PayloadCipher(KeyRole.OUTPUT, outputKey, p.outputKeyId(), p.keyContext()), ownKeyId());
+    s.output =
+        new PayloadSender(
+            new PayloadCipher(KeyRole.OUTPUT, outputKey, p.outputKeyId(), p.keyContext()),
+            ownKeyId());
     // epoch 0: the opener's own input key; only the opener may type until control changes
-    s.input.grant(new PayloadCipher(KeyRole.INPUT, inputKey, p.inputKeyId(), p.keyContext()), KeyId.of(p.agreementKey()));
+    s.input.grant(
+        new PayloadCipher(KeyRole.INPUT, inputKey, p.inputKeyId(), p.keyContext()),
+        KeyId.of(p.agreementKey()));
     Map<String, String> env = new HashMap<>(config.env());
     env.put("TERM", p.term().matches("[A-Za-z0-9._+-]{1,64}") ? p.term() : "xterm-256color");
     env.put("UMBRA_TTY_SESSION", s.id);
     int cols = p.cols();
     int rows = p.rows();
-    Thread.ofPlatform().daemon().name("tty-start").start(() -> {
-      try {
-        s.shell = PtyShell.start(config.shell(), env, config.directory(), cols, rows);
-      } catch (Exception e) {
-        log.warn("WebTTY session {}: the shell did not start: {}", s.id, e.getMessage());
-        vertx.runOnContext(v -> end(s, WebTtyReason.WEBTTY_REASON_SPAWN_FAILED, true));
-        return;
-      }
-      if (s.state != State.STARTING) {
-        s.shell.close();
-        return;
-      }
-      // made before READY and sent right behind it on the same socket, so the engine records it
-      // before any stdin the opener sends once READY reached it (an export reads events in order)
-      WebTtyFrame reviewersGrant = handover.openersInputKeyForReviewers(s, p, inputKey);
-      s.state = State.LIVE;
-      send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY).setSessionId(s.id).build());
-      if (reviewersGrant != null) {
-        send(reviewersGrant);
-        stats.count("reviewer_input_keys_issued");
-      }
-      output.start(s);
-    });
+    Thread.ofPlatform()
+        .daemon()
+        .name("tty-start")
+        .start(
+            () -> {
+              try {
+                s.shell = PtyShell.start(config.shell(), env, config.directory(), cols, rows);
+              } catch (Exception e) {
+                log.warn("WebTTY session {}: the shell did not start: {}", s.id, e.getMessage());
+                vertx.runOnContext(v -> end(s, WebTtyReason.WEBTTY_REASON_SPAWN_FAILED, true));
+                return;
+              }
+              if (s.state != State.STARTING) {
+                s.shell.close();
+                return;
+              }
+              // made before READY and sent right behind it on the same socket, so the engine
+              // records it
+              // before any stdin the opener sends once READY reached it (an export reads events in
+              // order)
+              WebTtyFrame reviewersGrant = handover.openersInputKeyForReviewers(s, p, inputKey);
+              s.state = State.LIVE;
+              send(
+                  WebTtyFrame.newBuilder()
+                      .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY)
+                      .setSessionId(s.id)
+                      .build());
+              if (reviewersGrant != null) {
+                send(reviewersGrant);
+                stats.count("reviewer_input_keys_issued");
+              }
+              output.start(s);
+            });
   }
 
   private String problem(ServerSession s, Handshake.ClientProof p, WebTtyFrame f) {
     long now = config.clock().millis();
     KeyContext kc = p.keyContext();
-    if (!p.workspaceId().equals(config.workspaceId().toString()) || !p.serverId().equals(config.serverId())
-        || !p.sessionId().equals(s.id) || !kc.workspaceId().equals(p.workspaceId())
-        || !kc.serverId().equals(p.serverId()) || !kc.sessionId().equals(p.sessionId())) {
+    if (!p.workspaceId().equals(config.workspaceId().toString())
+        || !p.serverId().equals(config.serverId())
+        || !p.sessionId().equals(s.id)
+        || !kc.workspaceId().equals(p.workspaceId())
+        || !kc.serverId().equals(p.serverId())
+        || !kc.sessionId().equals(p.sessionId())) {
       return "wrong_context";
     }
     if (!Arrays.equals(p.serverNonce(), s.nonce)) {
@@ -324,26 +395,29 @@ public final class TtyServer implements AutoCloseable {
     if (now + Handshake.CLOCK_SKEW.toMillis() < p.notBeforeMs() || now > p.notAfterMs()) {
       return "expired";
     }
-    String refusal = config.authorizer().refusal(config.workspaceId(), p.signingKey(), p.deviceCredential());
+    String refusal =
+        config.authorizer().refusal(config.workspaceId(), p.signingKey(), p.deviceCredential());
     if (refusal != null) {
       return refusal;
     }
-    if (!kc.hasRecipient(ownKeyId()) || p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT) == null
+    if (!kc.hasRecipient(ownKeyId())
+        || p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT) == null
         || p.grantFor(config.agreementKey().publicKey(), KeyRole.INPUT) == null) {
       return "no_grant";
     }
     // the opener's input key is for the daemon and the opener only: a viewer must never hold a
     // key it could type (or read typed passwords) with
     java.util.Set<KeyId> inputHolders = new java.util.HashSet<>(p.inputRecipients());
-    if (!inputHolders.equals(new java.util.HashSet<>(java.util.List.of(ownKeyId(), KeyId.of(p.agreementKey()))))
+    if (!inputHolders.equals(
+            new java.util.HashSet<>(java.util.List.of(ownKeyId(), KeyId.of(p.agreementKey()))))
         || inputHolders.size() != p.inputRecipients().size()) {
       return "input_key_shared";
     }
     // under Workspace Protection every output-key recipient besides this server and the opener
     // must be a trusted device under this daemon's pin, vouched for in the proof: the control
     // plane (which lists devices and members to the opener) cannot add a recipient of its own
-    java.util.Optional<java.util.Set<KeyId>> vouched = config.authorizer().vouchedRecipients(config.workspaceId(),
-        p.recipientDevices());
+    java.util.Optional<java.util.Set<KeyId>> vouched =
+        config.authorizer().vouchedRecipients(config.workspaceId(), p.recipientDevices());
     if (vouched.isPresent()) {
       KeyId opener = KeyId.of(p.agreementKey());
       for (KeyId r : kc.recipients()) {
@@ -389,9 +463,9 @@ public final class TtyServer implements AutoCloseable {
 
   /**
    * The receiver rules for input ({@link InputGate#open}), on the Vert.x context in frame order.
-   * Returns the plaintext, or null when the payload is refused: dropped and counted
-   * {@code input_refused_<why>} (the session goes on), or the session ends ({@code bad_frame},
-   * {@code input_gap}).
+   * Returns the plaintext, or null when the payload is refused: dropped and counted {@code
+   * input_refused_<why>} (the session goes on), or the session ends ({@code bad_frame}, {@code
+   * input_gap}).
    */
   private byte[] openInput(ServerSession s, Stream stream, dev.umbra.proto.webtty.Sealed sealed) {
     return switch (s.input.open(stream, sealed)) {
@@ -407,7 +481,10 @@ public final class TtyServer implements AutoCloseable {
       }
       case InputGate.Gap g -> {
         stats.count("input_gap");
-        log.warn("WebTTY session {}: {} input frame(s) missing before counter {}; ending it", s.id, g.missing(),
+        log.warn(
+            "WebTTY session {}: {} input frame(s) missing before counter {}; ending it",
+            s.id,
+            g.missing(),
             g.counter());
         end(s, WebTtyReason.WEBTTY_REASON_INPUT_GAP, true);
         yield null;
@@ -420,11 +497,15 @@ public final class TtyServer implements AutoCloseable {
     stats.count("input_refused_" + why.wire());
     // the engine decides how many frames arrive: one line per kind and session, the rest is counted
     if (s.loggedRefusals.add(why)) {
-      log.warn("WebTTY session {}: input refused ({}; further ones are only counted)", s.id, why.wire());
+      log.warn(
+          "WebTTY session {}: input refused ({}; further ones are only counted)", s.id, why.wire());
     }
   }
 
-  /** The controller's resize: applied only from its sealed size (under the input key, in counter order). */
+  /**
+   * The controller's resize: applied only from its sealed size (under the input key, in counter
+   * order).
+   */
   private void resize(WebTtyFrame f) {
     ServerSession s = sessions.get(f.getSessionId());
     if (s == null || s.state != State.LIVE) {
@@ -447,7 +528,9 @@ public final class TtyServer implements AutoCloseable {
     s.writer.execute(() -> s.shell.resize(size[0], size[1]));
   }
 
-  /** The engine says who controls now: a new input key ({@link InputKeyHandover#controlChanged}). */
+  /**
+   * The engine says who controls now: a new input key ({@link InputKeyHandover#controlChanged}).
+   */
   private void controlChanged(WebTtyFrame f) {
     ServerSession s = sessions.get(f.getSessionId());
     if (s == null || s.state != State.LIVE) {
@@ -476,7 +559,10 @@ public final class TtyServer implements AutoCloseable {
     return KeyId.of(config.agreementKey().publicKey());
   }
 
-  /** Ends a session; {@code reason} (a CLOSE to the engine) is null when {@code tellEngine} is false. */
+  /**
+   * Ends a session; {@code reason} (a CLOSE to the engine) is null when {@code tellEngine} is
+   * false.
+   */
   private void end(ServerSession s, WebTtyReason reason, boolean tellEngine) {
     if (s.state == State.ENDED) {
       return;
@@ -484,8 +570,12 @@ public final class TtyServer implements AutoCloseable {
     s.state = State.ENDED;
     sessions.remove(s.id);
     if (tellEngine) {
-      send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).setSessionId(s.id)
-          .setReason(WebTtyReasons.wire(reason)).build());
+      send(
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
+              .setSessionId(s.id)
+              .setReason(WebTtyReasons.wire(reason))
+              .build());
     }
     PtyShell shell = s.shell;
     if (shell != null) {
@@ -495,11 +585,11 @@ public final class TtyServer implements AutoCloseable {
   }
 
   /**
-   * Checks the opener of every running session again against the current trust (after a trust
-   * sync) and ends, with reason {@code client_refused_<why>}, the sessions of clients no longer
-   * admitted — e.g. a device revoked since it opened the terminal — and only those: the device is
-   * looked up under the current pin ({@link ClientAuthorizer#recheck}), so the rotation that
-   * follows a revocation does not end the other trusted devices' sessions. Returns how many it ended.
+   * Checks the opener of every running session again against the current trust (after a trust sync)
+   * and ends, with reason {@code client_refused_<why>}, the sessions of clients no longer admitted
+   * — e.g. a device revoked since it opened the terminal — and only those: the device is looked up
+   * under the current pin ({@link ClientAuthorizer#recheck}), so the rotation that follows a
+   * revocation does not end the other trusted devices' sessions. Returns how many it ended.
    * Blocking (reads the pin); call off the event loop.
    */
   public int recheck() {
@@ -514,16 +604,18 @@ public final class TtyServer implements AutoCloseable {
       String refusal = config.authorizer().recheck(config.workspaceId(), key, s.clientCredential);
       if (refusal != null) {
         stats.count("sessions_ended_client_refused");
-        log.warn("WebTTY session {}: its client is no longer admitted ({}); ending it", s.id, refusal);
+        log.warn(
+            "WebTTY session {}: its client is no longer admitted ({}); ending it", s.id, refusal);
         vertx.runOnContext(v -> end(s, WebTtyReasons.clientRefused(refusal), true));
         ended++;
       }
     }
     // after the ends above (same context, in order): a test waiting for this sees them done
-    vertx.runOnContext(v -> {
-      stats.count("rechecks");
-      stats.set("rechecked_keyset_version", version);
-    });
+    vertx.runOnContext(
+        v -> {
+          stats.count("rechecks");
+          stats.set("rechecked_keyset_version", version);
+        });
     return ended;
   }
 
@@ -555,8 +647,12 @@ public final class TtyServer implements AutoCloseable {
   private void sendRegister() {
     dev.umbra.proto.webtty.ServerPolicy p = policy;
     sentPolicy = p;
-    send(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
-        .setServerId(config.serverId()).setPolicy(p).build());
+    send(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTER)
+            .setServerId(config.serverId())
+            .setPolicy(p)
+            .build());
   }
 
   /** Sessions currently known (any state). */

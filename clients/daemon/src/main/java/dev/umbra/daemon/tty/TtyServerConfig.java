@@ -39,11 +39,12 @@ public record TtyServerConfig(
         out.put(k, daemonEnv.get(k));
       }
     }
-    daemonEnv.forEach((k, v) -> {
-      if (k.startsWith("LC_")) {
-        out.put(k, v);
-      }
-    });
+    daemonEnv.forEach(
+        (k, v) -> {
+          if (k.startsWith("LC_")) {
+            out.put(k, v);
+          }
+        });
     out.putIfAbsent("PATH", "/usr/local/bin:/usr/bin:/bin");
     return out;
   }

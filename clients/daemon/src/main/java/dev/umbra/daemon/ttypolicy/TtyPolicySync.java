@@ -1,13 +1,13 @@
 package dev.umbra.daemon.ttypolicy;
 
-import dev.umbra.client.ttypolicy.TtyPolicyPin;
-import dev.umbra.crypto.CryptoConstants;
-import dev.umbra.crypto.MalformedInputException;
-import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustSync;
+import dev.umbra.client.ttypolicy.TtyPolicyPin;
+import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -31,9 +31,18 @@ public final class TtyPolicySync {
     this.clock = clock;
   }
 
-  /** The bytes a machine signs to fetch its policy: {@code "umbra-machine-tty-policy/v1\n<workspace>\n<machine>\n<timestamp_ms>"}. */
+  /**
+   * The bytes a machine signs to fetch its policy: {@code
+   * "umbra-machine-tty-policy/v1\n<workspace>\n<machine>\n<timestamp_ms>"}.
+   */
   public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
-    return (CryptoConstants.MACHINE_TTY_POLICY_REQUEST + "\n" + workspaceId + "\n" + machineId + "\n" + timestampMs)
+    return (CryptoConstants.MACHINE_TTY_POLICY_REQUEST
+            + "\n"
+            + workspaceId
+            + "\n"
+            + machineId
+            + "\n"
+            + timestampMs)
         .getBytes(StandardCharsets.UTF_8);
   }
 
@@ -54,16 +63,19 @@ public final class TtyPolicySync {
 
   /**
    * Fetches and applies: the state of the binding's policy after this sync. A document that does
-   * not verify is reported in the state and changes nothing; a malformed answer is treated the same.
+   * not verify is reported in the state and changes nothing; a malformed answer is treated the
+   * same.
    */
-  public TtyPolicyPin.State sync(Binding b, Path bindingDir, Ed25519KeyPair key, Optional<DeviceTrust> trust) {
+  public TtyPolicyPin.State sync(
+      Binding b, Path bindingDir, Ed25519KeyPair key, Optional<DeviceTrust> trust) {
     TtyPolicyPin pin = new TtyPolicyPin(bindingDir, b.workspaceId(), b.machineId());
     Optional<TtyPolicyPin.Document> served;
     try {
       served = fetch(b, key);
     } catch (MalformedInputException e) {
       TtyPolicyPin.State s = pin.apply(Optional.empty(), trust);
-      return new TtyPolicyPin.State(s.policy(), s.held(), Optional.of(TtyPolicyPin.Refusal.MALFORMED), s.heldInvalid());
+      return new TtyPolicyPin.State(
+          s.policy(), s.held(), Optional.of(TtyPolicyPin.Refusal.MALFORMED), s.heldInvalid());
     }
     return pin.apply(served, trust);
   }

@@ -27,17 +27,24 @@ class TrustRefreshTest {
   void aFloodOfHintsCostsOneFetchPerInterval() throws Exception {
     AtomicInteger syncs = new AtomicInteger();
     AtomicInteger rechecks = new AtomicInteger();
-    TrustRefresh r = new TrustRefresh(vertx, Clock.systemUTC(), () -> syncs.incrementAndGet(),
-        () -> Future.succeededFuture(rechecks.incrementAndGet() * 0), line -> {});
+    TrustRefresh r =
+        new TrustRefresh(
+            vertx,
+            Clock.systemUTC(),
+            () -> syncs.incrementAndGet(),
+            () -> Future.succeededFuture(rechecks.incrementAndGet() * 0),
+            line -> {});
     var ctx = vertx.getOrCreateContext();
     // a relay hinting in a loop, 1000 times in a second
     for (int i = 0; i < 10; i++) {
-      ctx.runOnContext(v -> {
-        for (int j = 0; j < 100; j++) {
-          r.hint();
-        }
-      });
-      Thread.sleep(100); // on purpose: the hints arrive spread over a second, as a looping relay sends them
+      ctx.runOnContext(
+          v -> {
+            for (int j = 0; j < 100; j++) {
+              r.hint();
+            }
+          });
+      Thread.sleep(
+          100); // on purpose: the hints arrive spread over a second, as a looping relay sends them
     }
     // on purpose: the assertion is about what happens within the interval, so the test lets it pass
     Thread.sleep(TrustRefresh.MIN_INTERVAL_MS + 1_000);
@@ -50,19 +57,31 @@ class TrustRefreshTest {
   void aFailedFetchKeepsThePinAndChecksNothing() throws Exception {
     AtomicInteger rechecks = new AtomicInteger();
     List<String> reports = new CopyOnWriteArrayList<>();
-    TrustRefresh r = new TrustRefresh(vertx, Clock.systemUTC(), () -> {
-      throw new IllegalStateException("control plane unreachable");
-    }, () -> Future.succeededFuture(rechecks.incrementAndGet()), reports::add);
+    TrustRefresh r =
+        new TrustRefresh(
+            vertx,
+            Clock.systemUTC(),
+            () -> {
+              throw new IllegalStateException("control plane unreachable");
+            },
+            () -> Future.succeededFuture(rechecks.incrementAndGet()),
+            reports::add);
     vertx.getOrCreateContext().runOnContext(v -> r.hint());
     Eventually.await("a refresh reported", Duration.ofSeconds(5), () -> !reports.isEmpty());
-    assertThat(reports).singleElement().asString().contains("failed, keeping the pin").contains("control plane unreachable");
+    assertThat(reports)
+        .singleElement()
+        .asString()
+        .contains("failed, keeping the pin")
+        .contains("control plane unreachable");
     assertThat(rechecks.get()).isZero();
   }
 
   @Test
   void reportsChannelsItClosed() throws Exception {
     List<String> reports = new CopyOnWriteArrayList<>();
-    TrustRefresh r = new TrustRefresh(vertx, Clock.systemUTC(), () -> null, () -> Future.succeededFuture(2), reports::add);
+    TrustRefresh r =
+        new TrustRefresh(
+            vertx, Clock.systemUTC(), () -> null, () -> Future.succeededFuture(2), reports::add);
     vertx.getOrCreateContext().runOnContext(v -> r.hint());
     Eventually.await("a refresh reported", Duration.ofSeconds(5), () -> !reports.isEmpty());
     assertThat(reports).singleElement().asString().contains("closed 2 channel(s) or session(s)");

@@ -17,18 +17,23 @@ import dev.umbra.proto.webtty.Sealed;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The daemon's receiver rules for input (docs/webtty.md "Receiver rules"), without sockets or a PTY. */
+/**
+ * The daemon's receiver rules for input (docs/webtty.md "Receiver rules"), without sockets or a
+ * PTY.
+ */
 class InputGateTest {
   private final KeyId daemon = KeyId.of(X25519KeyPair.generate().publicKey());
   private final KeyId controller = KeyId.of(X25519KeyPair.generate().publicKey());
   private final KeyId viewer = KeyId.of(X25519KeyPair.generate().publicKey());
-  private final KeyContext context = new KeyContext("ws", "server", "session", List.of(daemon, controller, viewer));
+  private final KeyContext context =
+      new KeyContext("ws", "server", "session", List.of(daemon, controller, viewer));
   private final PayloadCipher key = inputKey();
   private final PayloadSender typist = new PayloadSender(key, controller);
   private final InputGate gate = new InputGate();
 
   private PayloadCipher inputKey() {
-    return new PayloadCipher(KeyRole.INPUT, PayloadKey.generate(), PayloadKeyId.generate(), context);
+    return new PayloadCipher(
+        KeyRole.INPUT, PayloadKey.generate(), PayloadKeyId.generate(), context);
   }
 
   private static Sealed seal(PayloadSender sender, String text) {
@@ -38,14 +43,16 @@ class InputGateTest {
   @Test
   void theControllersKeystrokesUnderTheCurrentKeyOpenInOrder() {
     gate.grant(key, controller);
-    assertThat(gate.open(Stream.STDIN, seal(typist, "ls\n"))).isInstanceOfSatisfying(InputGate.Opened.class,
-        o -> assertThat(o.plaintext()).isEqualTo("ls\n".getBytes()));
+    assertThat(gate.open(Stream.STDIN, seal(typist, "ls\n")))
+        .isInstanceOfSatisfying(
+            InputGate.Opened.class, o -> assertThat(o.plaintext()).isEqualTo("ls\n".getBytes()));
     assertThat(gate.open(Stream.STDIN, seal(typist, "pwd\n"))).isInstanceOf(InputGate.Opened.class);
   }
 
   @Test
   void nothingIsAcceptedWhileNobodyControls() {
-    assertThat(gate.open(Stream.STDIN, seal(typist, "x"))).isEqualTo(new InputGate.Refused(InputRefusal.NO_CONTROLLER));
+    assertThat(gate.open(Stream.STDIN, seal(typist, "x")))
+        .isEqualTo(new InputGate.Refused(InputRefusal.NO_CONTROLLER));
   }
 
   @Test
@@ -53,7 +60,8 @@ class InputGateTest {
     gate.grant(key, controller);
     Sealed once = seal(typist, "rm -rf build\n");
     assertThat(gate.open(Stream.STDIN, once)).isInstanceOf(InputGate.Opened.class);
-    assertThat(gate.open(Stream.STDIN, once)).isEqualTo(new InputGate.Refused(InputRefusal.REPLAYED));
+    assertThat(gate.open(Stream.STDIN, once))
+        .isEqualTo(new InputGate.Refused(InputRefusal.REPLAYED));
     assertThat(gate.open(Stream.STDIN, seal(typist, "next"))).isInstanceOf(InputGate.Opened.class);
   }
 
@@ -69,14 +77,16 @@ class InputGateTest {
   void onlyTheControllerMayTypeEvenWithTheKey() {
     gate.grant(key, controller);
     PayloadSender other = new PayloadSender(key, viewer);
-    assertThat(gate.open(Stream.STDIN, seal(other, "x"))).isEqualTo(new InputGate.Refused(InputRefusal.WRONG_SENDER));
+    assertThat(gate.open(Stream.STDIN, seal(other, "x")))
+        .isEqualTo(new InputGate.Refused(InputRefusal.WRONG_SENDER));
   }
 
   @Test
   void keystrokesUnderAnotherKeyAreRefusedAsWrongKey() {
     gate.grant(key, controller);
     PayloadSender elsewhere = new PayloadSender(inputKey(), controller);
-    assertThat(gate.open(Stream.STDIN, seal(elsewhere, "x"))).isEqualTo(new InputGate.Refused(InputRefusal.WRONG_KEY));
+    assertThat(gate.open(Stream.STDIN, seal(elsewhere, "x")))
+        .isEqualTo(new InputGate.Refused(InputRefusal.WRONG_KEY));
   }
 
   @Test
@@ -85,12 +95,15 @@ class InputGateTest {
     gate.retire();
     assertThat(gate.controller()).isNull();
     assertThat(gate.retiredKeys()).isEqualTo(1);
-    assertThat(gate.open(Stream.STDIN, seal(typist, "x"))).isEqualTo(new InputGate.Refused(InputRefusal.RETIRED_KEY));
+    assertThat(gate.open(Stream.STDIN, seal(typist, "x")))
+        .isEqualTo(new InputGate.Refused(InputRefusal.RETIRED_KEY));
     PayloadCipher next = inputKey();
     gate.grant(next, viewer);
     assertThat(gate.nextEpoch()).isEqualTo(1);
-    assertThat(gate.open(Stream.STDIN, seal(new PayloadSender(next, viewer), "y"))).isInstanceOf(InputGate.Opened.class);
-    assertThat(gate.open(Stream.STDIN, seal(typist, "x"))).isEqualTo(new InputGate.Refused(InputRefusal.RETIRED_KEY));
+    assertThat(gate.open(Stream.STDIN, seal(new PayloadSender(next, viewer), "y")))
+        .isInstanceOf(InputGate.Opened.class);
+    assertThat(gate.open(Stream.STDIN, seal(typist, "x")))
+        .isEqualTo(new InputGate.Refused(InputRefusal.RETIRED_KEY));
   }
 
   @Test
@@ -99,7 +112,9 @@ class InputGateTest {
     Sealed sealed = seal(typist, "echo hi\n");
     byte[] c = sealed.getCiphertext().toByteArray();
     c[0] ^= 1;
-    assertThat(gate.open(Stream.STDIN, sealed.toBuilder().setCiphertext(ByteString.copyFrom(c)).build()))
+    assertThat(
+            gate.open(
+                Stream.STDIN, sealed.toBuilder().setCiphertext(ByteString.copyFrom(c)).build()))
         .isInstanceOf(InputGate.Malformed.class);
   }
 }

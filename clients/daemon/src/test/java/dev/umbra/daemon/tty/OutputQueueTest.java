@@ -7,7 +7,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** PTY output between reader and sealer: in order, bounded in bytes, and never stuck when either side stops. */
+/**
+ * PTY output between reader and sealer: in order, bounded in bytes, and never stuck when either
+ * side stops.
+ */
 class OutputQueueTest {
   private static final Duration WAIT = Duration.ofSeconds(5);
 

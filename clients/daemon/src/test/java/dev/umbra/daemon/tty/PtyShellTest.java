@@ -8,18 +8,18 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.kit.testing.Eventually;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.io.ByteArrayOutputStream;
 import java.time.Duration;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -43,7 +43,8 @@ class PtyShellTest {
     int reads = 0;
     int largest = 0;
     MessageDigest digest = MessageDigest.getInstance("SHA-256");
-    try (PtyShell sh = PtyShell.start(List.of("cat", file.toString()), env(), dir.toString(), 80, 24)) {
+    try (PtyShell sh =
+        PtyShell.start(List.of("cat", file.toString()), env(), dir.toString(), 80, 24)) {
       byte[] buf = new byte[TtyFrames.MAX_PLAINTEXT];
       try {
         int n;
@@ -71,7 +72,13 @@ class PtyShellTest {
 
   @Test
   void returnsShortOutputWithoutWaitingForMore(@TempDir Path dir) throws Exception {
-    try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", "stty raw -echo; printf R; exec cat"), env(), dir.toString(), 80, 24)) {
+    try (PtyShell sh =
+        PtyShell.start(
+            List.of("/bin/sh", "-c", "stty raw -echo; printf R; exec cat"),
+            env(),
+            dir.toString(),
+            80,
+            24)) {
       byte[] buf = new byte[TtyFrames.MAX_PLAINTEXT];
       assertEquals("R", new String(buf, 0, sh.readBurst(buf), StandardCharsets.US_ASCII));
       long worst = 0;
@@ -91,9 +98,13 @@ class PtyShellTest {
 
   @Test
   void reportsBytesWaitingOnTheTerminal(@TempDir Path dir) throws Exception {
-    try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", "printf abc; sleep 5"), env(), dir.toString(), 80, 24)) {
-      Eventually.await("3 bytes waiting on the terminal", Duration.ofSeconds(5), () -> sh.available() >= 3);
-      assertEquals(3, sh.available(), "FIONREAD on the master sees the 3 bytes before they are read");
+    try (PtyShell sh =
+        PtyShell.start(
+            List.of("/bin/sh", "-c", "printf abc; sleep 5"), env(), dir.toString(), 80, 24)) {
+      Eventually.await(
+          "3 bytes waiting on the terminal", Duration.ofSeconds(5), () -> sh.available() >= 3);
+      assertEquals(
+          3, sh.available(), "FIONREAD on the master sees the 3 bytes before they are read");
       byte[] buf = new byte[16];
       assertEquals(3, sh.read(buf));
       assertEquals(0, sh.available());
@@ -113,7 +124,8 @@ class PtyShellTest {
 
   @Test
   void readsToTheEndThenReportsItAgainAndAgain(@TempDir Path dir) throws Exception {
-    try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", "printf abc"), env(), dir.toString(), 80, 24)) {
+    try (PtyShell sh =
+        PtyShell.start(List.of("/bin/sh", "-c", "printf abc"), env(), dir.toString(), 80, 24)) {
       assertEquals("abc", new String(readAll(sh, 64), StandardCharsets.US_ASCII));
       assertEquals(-1, sh.read(new byte[8]), "the end stays the end");
       assertEquals(-1, sh.readBurst(new byte[8]));
@@ -128,39 +140,62 @@ class PtyShellTest {
     byte[] text = "€ä€".repeat(20_000).getBytes(StandardCharsets.UTF_8);
     Files.write(file, text);
     for (int size : new int[] {7, TtyFrames.MAX_PLAINTEXT}) {
-      try (PtyShell sh = PtyShell.start(List.of("cat", file.toString()), env(), dir.toString(), 80, 24)) {
-        assertArrayEquals(text, readAll(sh, size), "read " + size + " bytes at a time: the bytes, unchanged");
+      try (PtyShell sh =
+          PtyShell.start(List.of("cat", file.toString()), env(), dir.toString(), 80, 24)) {
+        assertArrayEquals(
+            text, readAll(sh, size), "read " + size + " bytes at a time: the bytes, unchanged");
       }
     }
   }
 
   @Test
-  void endsWhenTheShellExitsEvenIfABackgroundJobHoldsTheTerminal(@TempDir Path dir) throws Exception {
+  void endsWhenTheShellExitsEvenIfABackgroundJobHoldsTheTerminal(@TempDir Path dir)
+      throws Exception {
     // the background sleep ignores the hangup at the shell's exit and keeps the terminal open, so
     // no EOF comes from the kernel for 5 s
-    try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", "(trap '' HUP; exec sleep 5) & sleep 0.2; printf last; exit 3"), env(),
-        dir.toString(), 80, 24)) {
+    try (PtyShell sh =
+        PtyShell.start(
+            List.of(
+                "/bin/sh", "-c", "(trap '' HUP; exec sleep 5) & sleep 0.2; printf last; exit 3"),
+            env(),
+            dir.toString(),
+            80,
+            24)) {
       long t0 = System.nanoTime();
-      assertEquals("last", new String(readAll(sh, 4096), StandardCharsets.US_ASCII), "what it printed before exiting");
+      assertEquals(
+          "last",
+          new String(readAll(sh, 4096), StandardCharsets.US_ASCII),
+          "what it printed before exiting");
       long tookMs = (System.nanoTime() - t0) / 1_000_000;
-      assertTrue(tookMs < 4_000, "the read ended at the exit, after " + tookMs + " ms, not with the background job");
+      assertTrue(
+          tookMs < 4_000,
+          "the read ended at the exit, after " + tookMs + " ms, not with the background job");
       assertEquals(3, sh.waitFor());
     }
   }
 
   @Test
   void closeEndsAReadInProgressAndEverythingAfter(@TempDir Path dir) throws Exception {
-    PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", "stty raw -echo; printf R; exec cat"), env(), dir.toString(), 80, 24);
+    PtyShell sh =
+        PtyShell.start(
+            List.of("/bin/sh", "-c", "stty raw -echo; printf R; exec cat"),
+            env(),
+            dir.toString(),
+            80,
+            24);
     byte[] buf = new byte[16];
     assertEquals(1, sh.readBurst(buf));
     CompletableFuture<Integer> blocked = new CompletableFuture<>();
-    Thread reader = Thread.ofPlatform().start(() -> {
-      try {
-        blocked.complete(sh.readBurst(new byte[16]));
-      } catch (Throwable e) {
-        blocked.completeExceptionally(e);
-      }
-    });
+    Thread reader =
+        Thread.ofPlatform()
+            .start(
+                () -> {
+                  try {
+                    blocked.complete(sh.readBurst(new byte[16]));
+                  } catch (Throwable e) {
+                    blocked.completeExceptionally(e);
+                  }
+                });
     assertFalse(sh.descriptorsReleased());
     sh.close();
     assertEquals(-1, blocked.get(10, TimeUnit.SECONDS), "the waiting read returns the end");
@@ -174,7 +209,13 @@ class PtyShellTest {
 
   @Test
   void writeNowTakesAKeystrokeWithoutAThread(@TempDir Path dir) throws Exception {
-    try (PtyShell sh = PtyShell.start(List.of("/bin/sh", "-c", "stty raw -echo; printf R; exec cat"), env(), dir.toString(), 80, 24)) {
+    try (PtyShell sh =
+        PtyShell.start(
+            List.of("/bin/sh", "-c", "stty raw -echo; printf R; exec cat"),
+            env(),
+            dir.toString(),
+            80,
+            24)) {
       byte[] buf = new byte[16];
       assertEquals(1, sh.readBurst(buf));
       assertEquals(1, sh.writeNow(new byte[] {'a', 'b'}, 1, 1), "written at once, from the offset");

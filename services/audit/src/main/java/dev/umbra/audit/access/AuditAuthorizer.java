@@ -5,9 +5,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 
 /**
- * The one authorization step in front of every audit API route. It fails with an
- * {@link dev.umbra.kit.http.ApiException} (401 without a valid credential, 403 without the
- * rights) or returns who is asking, for the audit trail of the audit log itself.
+ * The one authorization step in front of every audit API route. It fails with an {@link
+ * dev.umbra.kit.http.ApiException} (401 without a valid credential, 403 without the rights) or
+ * returns who is asking, for the audit trail of the audit log itself.
  */
 public interface AuditAuthorizer {
 
@@ -20,9 +20,9 @@ public interface AuditAuthorizer {
   }
 
   /**
-   * Checks the credential alone, before anything else of the request is read (mounted in front
-   * of every workspace audit route): fails with 401 without a valid one, so an unauthenticated
-   * caller learns nothing of the parameters. {@link #authorize} then decides on the workspace.
+   * Checks the credential alone, before anything else of the request is read (mounted in front of
+   * every workspace audit route): fails with 401 without a valid one, so an unauthenticated caller
+   * learns nothing of the parameters. {@link #authorize} then decides on the workspace.
    */
   Future<Void> authenticate(RoutingContext ctx);
 

@@ -17,14 +17,16 @@ import java.util.UUID;
 
 /**
  * Admits a control-plane session token for audience {@code audit} whose workspace claim is the
- * workspace asked for and whose role is admin or owner (for every need: the live tail carries
- * the same records as a query). The deployment operator's {@code UMBRA_ADMIN_TOKEN}, when set,
- * is also admitted, for any workspace and for the deployment chain, which nothing else may read.
+ * workspace asked for and whose role is admin or owner (for every need: the live tail carries the
+ * same records as a query). The deployment operator's {@code UMBRA_ADMIN_TOKEN}, when set, is also
+ * admitted, for any workspace and for the deployment chain, which nothing else may read.
  */
 public final class SessionAuthorizer implements AuditAuthorizer {
   public static final String AUDIENCE = "audit";
+
   /** Context key of what {@link #authenticate} found: {@link #OPERATOR} or the session claims. */
   private static final String AUTHENTICATED = "umbra.audit.authenticated";
+
   private static final Object OPERATOR = new Object();
 
   private final SessionVerifier verifier;
@@ -39,7 +41,8 @@ public final class SessionAuthorizer implements AuditAuthorizer {
   public Future<Void> authenticate(RoutingContext ctx) {
     String token = SessionAuth.bearer(ctx);
     if (token == null) {
-      return Future.failedFuture(ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
+      return Future.failedFuture(
+          ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
     }
     if (adminToken.isPresent() && ServiceHttp.constantTimeEquals(token, adminToken.get())) {
       ctx.put(AUTHENTICATED, OPERATOR);
@@ -51,11 +54,14 @@ public final class SessionAuthorizer implements AuditAuthorizer {
             e ->
                 Future.failedFuture(
                     ApiException.unauthorized(
-                        e instanceof InvalidSessionException ? e.getMessage() : "session token could not be checked")))
-        .map(claims -> {
-          ctx.put(AUTHENTICATED, claims);
-          return null;
-        });
+                        e instanceof InvalidSessionException
+                            ? e.getMessage()
+                            : "session token could not be checked")))
+        .map(
+            claims -> {
+              ctx.put(AUTHENTICATED, claims);
+              return null;
+            });
   }
 
   @Override
@@ -68,17 +74,20 @@ public final class SessionAuthorizer implements AuditAuthorizer {
       return Future.succeededFuture(Caller.operator());
     }
     if (workspace.equals(AuditEventRules.DEPLOYMENT_WORKSPACE)) {
-      return Future.failedFuture(ApiException.forbidden("the deployment audit chain needs the admin token"));
+      return Future.failedFuture(
+          ApiException.forbidden("the deployment audit chain needs the admin token"));
     }
     return admit((SessionClaims) known, workspace);
   }
 
   private static Future<Caller> admit(SessionClaims claims, UUID workspace) {
     if (!claims.workspaceId().equals(workspace)) {
-      return Future.failedFuture(ApiException.forbidden("the session token is for another workspace"));
+      return Future.failedFuture(
+          ApiException.forbidden("the session token is for another workspace"));
     }
     if (claims.subjectKind() != SubjectKind.MEMBER || !claims.role().atLeast(Role.ADMIN)) {
-      return Future.failedFuture(ApiException.forbidden("the audit log needs the admin or owner role"));
+      return Future.failedFuture(
+          ApiException.forbidden("the audit log needs the admin or owner role"));
     }
     return Future.succeededFuture(new Caller(AuditActor.member(claims.subject()), false, claims));
   }

@@ -13,8 +13,8 @@ import java.util.Map;
  * The canonical encoding of an audit event, the bytes that are hashed (docs/audit.md, "Canonical
  * encoding"). Independent of protobuf: every field in a fixed order, strings as {@code lp(x)} (a
  * 4-byte big-endian length then the UTF-8 bytes), enums as their lowercase wire names, the time as
- * a signed 8-byte big-endian integer, and metadata as a 4-byte count then {@code lp(key)
- * lp(value)} pairs sorted by the UTF-8 bytes of the key.
+ * a signed 8-byte big-endian integer, and metadata as a 4-byte count then {@code lp(key) lp(value)}
+ * pairs sorted by the UTF-8 bytes of the key.
  */
 public final class CanonicalEvent {
   static final String DOMAIN = "umbra-audit-event/v1";

@@ -11,17 +11,21 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Walks one workspace's chain in order and names the first broken link: a missing sequence
- * number, a {@code prev_hash} that is not the previous event's hash, a stored hash that does not
- * match the event's canonical encoding, or a chain head that does not match the last event.
- * Reads in pages (one transaction each, row-level security on) up to the head seen at the start.
+ * Walks one workspace's chain in order and names the first broken link: a missing sequence number,
+ * a {@code prev_hash} that is not the previous event's hash, a stored hash that does not match the
+ * event's canonical encoding, or a chain head that does not match the last event. Reads in pages
+ * (one transaction each, row-level security on) up to the head seen at the start.
  */
 public final class ChainVerifier {
   public static final int PAGE = 2_000;
-  private static final String HEAD = "SELECT last_seq, last_hash FROM chain_heads WHERE workspace_id = $1";
+  private static final String HEAD =
+      "SELECT last_seq, last_hash FROM chain_heads WHERE workspace_id = $1";
   private static final String PAGE_SQL =
-      "SELECT " + StoredEvent.COLUMNS + " FROM events WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 "
-          + "ORDER BY seq LIMIT " + PAGE;
+      "SELECT "
+          + StoredEvent.COLUMNS
+          + " FROM events WHERE workspace_id = $1 AND seq > $2 AND seq <= $3 "
+          + "ORDER BY seq LIMIT "
+          + PAGE;
 
   private final Database db;
 
@@ -37,7 +41,8 @@ public final class ChainVerifier {
   }
 
   /** {@code firstBroken} is null when the chain holds. */
-  public record Result(UUID workspace, long checked, long headSeq, byte[] headHash, Break firstBroken) {
+  public record Result(
+      UUID workspace, long checked, long headSeq, byte[] headHash, Break firstBroken) {
     public boolean ok() {
       return firstBroken == null;
     }
@@ -48,7 +53,9 @@ public final class ChainVerifier {
               .put("workspace_id", workspace.toString())
               .put("ok", ok())
               .put("checked", checked)
-              .put("head", new JsonObject().put("seq", headSeq).put("hash", StoredEvent.hex(headHash)));
+              .put(
+                  "head",
+                  new JsonObject().put("seq", headSeq).put("hash", StoredEvent.hex(headHash)));
       if (firstBroken != null) {
         o.put("first_broken", firstBroken.toJson());
       }
@@ -79,7 +86,8 @@ public final class ChainVerifier {
                       v -> {
                         if (walk.broken == null && walk.expectedSeq <= headSeq) {
                           walk.broken = new Break(walk.expectedSeq, null, "missing");
-                        } else if (walk.broken == null && !MessageDigest.isEqual(walk.prev, headHash)) {
+                        } else if (walk.broken == null
+                            && !MessageDigest.isEqual(walk.prev, headHash)) {
                           walk.broken = new Break(headSeq, null, "head_mismatch");
                         }
                         return new Result(workspace, walk.checked, headSeq, headHash, walk.broken);
@@ -104,7 +112,9 @@ public final class ChainVerifier {
                   return Future.succeededFuture();
                 }
               }
-              return events.size() == PAGE ? page(workspace, headSeq, walk) : Future.succeededFuture();
+              return events.size() == PAGE
+                  ? page(workspace, headSeq, walk)
+                  : Future.succeededFuture();
             });
   }
 

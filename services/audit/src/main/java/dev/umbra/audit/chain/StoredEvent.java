@@ -13,7 +13,8 @@ import java.util.TreeMap;
 import java.util.UUID;
 
 /** One stored link of a workspace's chain: the event, its sequence number and both hashes. */
-public record StoredEvent(UUID workspaceId, long seq, AuditEvent event, byte[] prevHash, byte[] hash) {
+public record StoredEvent(
+    UUID workspaceId, long seq, AuditEvent event, byte[] prevHash, byte[] hash) {
   public static final String COLUMNS =
       "workspace_id, seq, id, actor_kind, actor_id, action, target, outcome, time_ms, source_ip, "
           + "request_id, service, metadata, prev_hash, hash";
@@ -46,7 +47,11 @@ public record StoredEvent(UUID workspaceId, long seq, AuditEvent event, byte[] p
       }
     }
     return new StoredEvent(
-        ws, r.getLong("seq"), e.build(), bytes(r.getBuffer("prev_hash")), bytes(r.getBuffer("hash")));
+        ws,
+        r.getLong("seq"),
+        e.build(),
+        bytes(r.getBuffer("prev_hash")),
+        bytes(r.getBuffer("hash")));
   }
 
   private static byte[] bytes(Buffer b) {
@@ -66,7 +71,9 @@ public record StoredEvent(UUID workspaceId, long seq, AuditEvent event, byte[] p
         .put(
             "actor",
             new JsonObject()
-                .put("kind", AuditEventRules.actorKindWire(event.getActor().getKind()).orElse("unspecified"))
+                .put(
+                    "kind",
+                    AuditEventRules.actorKindWire(event.getActor().getKind()).orElse("unspecified"))
                 .put("id", event.getActor().getId()))
         .put("action", event.getAction())
         .put("target", event.getTarget())

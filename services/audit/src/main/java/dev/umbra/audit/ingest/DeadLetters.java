@@ -8,7 +8,9 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Tuple;
 import java.util.List;
 
-/** Stream entries that cannot be stored, kept (capped) with their reason; re-delivery is idempotent. */
+/**
+ * Stream entries that cannot be stored, kept (capped) with their reason; re-delivery is idempotent.
+ */
 public final class DeadLetters {
   private static final String INSERT =
       "INSERT INTO dead_letters (entry_id, reason, raw, raw_length) "
@@ -29,11 +31,13 @@ public final class DeadLetters {
     String[] ids = rejected.stream().map(EntryDecoder.Rejected::entryId).toArray(String[]::new);
     String[] reasons = rejected.stream().map(EntryDecoder.Rejected::reason).toArray(String[]::new);
     Buffer[] raw = rejected.stream().map(r -> Buffer.buffer(r.kept())).toArray(Buffer[]::new);
-    Integer[] lengths = rejected.stream().map(EntryDecoder.Rejected::rawLength).toArray(Integer[]::new);
+    Integer[] lengths =
+        rejected.stream().map(EntryDecoder.Rejected::rawLength).toArray(Integer[]::new);
     return db.withTransaction(
         conn ->
             conn.preparedQuery(INSERT)
-                .execute(Tuple.tuple().addValue(ids).addValue(reasons).addValue(raw).addValue(lengths))
+                .execute(
+                    Tuple.tuple().addValue(ids).addValue(reasons).addValue(raw).addValue(lengths))
                 .map(
                     rows -> {
                       java.util.Set<String> kept = new java.util.HashSet<>();
@@ -44,14 +48,15 @@ public final class DeadLetters {
 
   /**
    * Appends a dead letter's bytes to the ingest stream again (after the cause was fixed, e.g. an
-   * audit service that now knows the action) and forgets it; the new entry id, or empty when
-   * there is no such dead letter. Fails with {@link IllegalStateException} when the kept bytes are
-   * not the original entry (cut to {@link EntryDecoder#MAX_KEPT_BYTES} or metadata blanked).
+   * audit service that now knows the action) and forgets it; the new entry id, or empty when there
+   * is no such dead letter. Fails with {@link IllegalStateException} when the kept bytes are not
+   * the original entry (cut to {@link EntryDecoder#MAX_KEPT_BYTES} or metadata blanked).
    */
   public Future<java.util.Optional<String>> redrive(String entryId, dev.umbra.kit.bus.Bus bus) {
     return db.withTransaction(
         conn ->
-            conn.preparedQuery("SELECT reason, raw, raw_length FROM dead_letters WHERE entry_id = $1 FOR UPDATE")
+            conn.preparedQuery(
+                    "SELECT reason, raw, raw_length FROM dead_letters WHERE entry_id = $1 FOR UPDATE")
                 .execute(Tuple.of(entryId))
                 .compose(
                     rows -> {
@@ -65,7 +70,8 @@ public final class DeadLetters {
                           || reason.equals("forbidden_metadata_key")
                           || reason.equals("bad_metadata")) {
                         return Future.failedFuture(
-                            new IllegalStateException("only part of this entry was kept; it cannot be re-driven"));
+                            new IllegalStateException(
+                                "only part of this entry was kept; it cannot be re-driven"));
                       }
                       return bus.append(
                               dev.umbra.kit.audit.AuditEmitter.INGEST_STREAM,
@@ -97,7 +103,11 @@ public final class DeadLetters {
                                       .put("entry_id", r.getString("entry_id"))
                                       .put("reason", r.getString("reason"))
                                       .put("raw_length", r.getInteger("raw_length"))
-                                      .put("received_at", r.getOffsetDateTime("received_at").toInstant().toString())));
+                                      .put(
+                                          "received_at",
+                                          r.getOffsetDateTime("received_at")
+                                              .toInstant()
+                                              .toString())));
                       return out;
                     }));
   }

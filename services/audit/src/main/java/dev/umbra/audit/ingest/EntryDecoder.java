@@ -24,7 +24,8 @@ public final class EntryDecoder {
   public record Valid(String entryId, AuditEvent event) implements Decoded {}
 
   /** {@code kept} is what the dead-letter table stores: never more than {@link #MAX_KEPT_BYTES}. */
-  public record Rejected(String entryId, String reason, byte[] kept, int rawLength) implements Decoded {}
+  public record Rejected(String entryId, String reason, byte[] kept, int rawLength)
+      implements Decoded {}
 
   public static Decoded decode(StreamEntry entry) {
     Buffer body = entry.body();
@@ -33,7 +34,8 @@ public final class EntryDecoder {
       return new Rejected(entry.id(), "empty", new byte[0], 0);
     }
     if (length > AuditEventRules.MAX_EVENT_BYTES) {
-      return new Rejected(entry.id(), "oversized", body.getBytes(0, Math.min(length, MAX_KEPT_BYTES)), length);
+      return new Rejected(
+          entry.id(), "oversized", body.getBytes(0, Math.min(length, MAX_KEPT_BYTES)), length);
     }
     AuditEvent event;
     try {

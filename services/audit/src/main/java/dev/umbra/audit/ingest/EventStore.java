@@ -31,15 +31,22 @@ public final class EventStore {
       "INSERT INTO chain_heads (workspace_id, last_seq, last_hash) VALUES ($1, 0, $2) "
           + "ON CONFLICT (workspace_id) DO UPDATE SET workspace_id = EXCLUDED.workspace_id "
           + "RETURNING last_seq, last_hash";
+
   /**
-   * Which of the ids are stored already. A statement of its own, after the lock: in READ
-   * COMMITTED each statement sees what was committed before it started, so this one sees the
-   * rows of a transaction the lock waited for (in the lock's own statement it would not).
+   * Which of the ids are stored already. A statement of its own, after the lock: in READ COMMITTED
+   * each statement sees what was committed before it started, so this one sees the rows of a
+   * transaction the lock waited for (in the lock's own statement it would not).
    */
-  private static final String EXISTING = "SELECT id FROM events WHERE workspace_id = $1 AND id = ANY($2::text[])";
-  /** Inserts the hashed events and moves the head in one statement; returns how many were inserted. */
+  private static final String EXISTING =
+      "SELECT id FROM events WHERE workspace_id = $1 AND id = ANY($2::text[])";
+
+  /**
+   * Inserts the hashed events and moves the head in one statement; returns how many were inserted.
+   */
   private static final String INSERT_AND_MOVE =
-      "WITH ins AS (INSERT INTO events (" + StoredEvent.COLUMNS + ") "
+      "WITH ins AS (INSERT INTO events ("
+          + StoredEvent.COLUMNS
+          + ") "
           + "SELECT $1, t.seq, t.id, t.ak, t.ai, t.ac, t.tg, t.oc, t.tm, t.ip, t.rq, t.sv, t.md::jsonb, t.ph, t.h "
           + "FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], "
           + "$8::text[], $9::bigint[], $10::text[], $11::text[], $12::text[], $13::text[], $14::bytea[], "
@@ -55,8 +62,8 @@ public final class EventStore {
   }
 
   /**
-   * Stores the events of {@code workspace} (valid ones, in stream order, without repeated ids)
-   * and returns those newly stored; events already present are skipped.
+   * Stores the events of {@code workspace} (valid ones, in stream order, without repeated ids) and
+   * returns those newly stored; events already present are skipped.
    */
   public Future<List<StoredEvent>> append(UUID workspace, List<AuditEvent> events) {
     if (events.isEmpty()) {
@@ -65,7 +72,8 @@ public final class EventStore {
     return db.inWorkspace(workspace, conn -> append(conn, workspace, events));
   }
 
-  private Future<List<StoredEvent>> append(SqlConnection conn, UUID workspace, List<AuditEvent> events) {
+  private Future<List<StoredEvent>> append(
+      SqlConnection conn, UUID workspace, List<AuditEvent> events) {
     String[] ids = events.stream().map(AuditEvent::getId).toArray(String[]::new);
     return conn.preparedQuery(LOCK_HEAD)
         .execute(Tuple.of(workspace, Buffer.buffer(Chain.genesis())))
@@ -73,12 +81,14 @@ public final class EventStore {
             heads ->
                 conn.preparedQuery(EXISTING)
                     .execute(Tuple.tuple().addValue(workspace).addValue(ids))
-                    .map(existing -> {
-                      Set<String> seen = new HashSet<>();
-                      existing.forEach(r -> seen.add(r.getString(0)));
-                      Row h = heads.iterator().next();
-                      return chain(workspace, h.getLong(0), h.getBuffer(1).getBytes(), events, seen);
-                    }))
+                    .map(
+                        existing -> {
+                          Set<String> seen = new HashSet<>();
+                          existing.forEach(r -> seen.add(r.getString(0)));
+                          Row h = heads.iterator().next();
+                          return chain(
+                              workspace, h.getLong(0), h.getBuffer(1).getBytes(), events, seen);
+                        }))
         .compose(
             fresh -> {
               if (fresh.isEmpty()) {
@@ -86,7 +96,9 @@ public final class EventStore {
               }
               StoredEvent last = fresh.get(fresh.size() - 1);
               Tuple insert =
-                  insertParams(workspace, fresh).addValue(last.seq()).addValue(Buffer.buffer(last.hash()));
+                  insertParams(workspace, fresh)
+                      .addValue(last.seq())
+                      .addValue(Buffer.buffer(last.hash()));
               return conn.preparedQuery(INSERT_AND_MOVE)
                   .execute(insert)
                   .compose(
@@ -95,7 +107,9 @@ public final class EventStore {
                               ? Future.succeededFuture(fresh)
                               : Future.failedFuture(
                                   new IllegalStateException(
-                                      "chain of " + workspace + " changed under its lock; batch retried")));
+                                      "chain of "
+                                          + workspace
+                                          + " changed under its lock; batch retried")));
             });
   }
 

@@ -27,19 +27,22 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Consumes the audit ingest stream as one consumer of the {@code audit} group: reads a batch,
- * sends refused entries to the dead-letter table, stores the rest per workspace (one transaction
- * each, chain serialized by the head lock), acknowledges only what was committed, then publishes
- * each newly stored event on {@code umbra.audit.<workspace_id>}. Entries left unacknowledged by a
- * dead or failing consumer are claimed after {@code claimIdle} and processed again; de-duplication
- * by event id makes that safe (at-least-once delivery, exactly-once storage).
+ * Consumes the audit ingest stream as one consumer of the {@code audit} group: reads a batch, sends
+ * refused entries to the dead-letter table, stores the rest per workspace (one transaction each,
+ * chain serialized by the head lock), acknowledges only what was committed, then publishes each
+ * newly stored event on {@code umbra.audit.<workspace_id>}. Entries left unacknowledged by a dead
+ * or failing consumer are claimed after {@code claimIdle} and processed again; de-duplication by
+ * event id makes that safe (at-least-once delivery, exactly-once storage).
  */
 public final class IngestConsumer {
   private static final Logger log = LoggerFactory.getLogger(IngestConsumer.class);
+
   /** At most this many events (JSON lines) in one live message. */
   public static final int EVENTS_PER_MESSAGE = 100;
+
   private static final Duration BLOCK = Duration.ofMillis(500);
   private static final long MAX_BACKOFF_MS = 5_000;
+
   /** Batches read but not yet settled; the next read starts while earlier ones are stored. */
   public static final int MAX_BATCHES_IN_FLIGHT = 3;
 
@@ -65,15 +68,23 @@ public final class IngestConsumer {
   private int backoffAttempt;
   private boolean reading;
   private int batchesInFlight;
+
   /** Backoff deadline on the monotonic clock (an interval, not a time of day: no Clock needed). */
   private long pausedUntilNanos = System.nanoTime();
+
   private boolean pauseTimerSet;
   private final Map<UUID, Future<Void>> workspaceTails = new java.util.HashMap<>();
+
   /** Entry ids this instance is processing now (event loop only). */
   private final java.util.Set<String> inFlight = new java.util.HashSet<>();
 
   public IngestConsumer(
-      Vertx vertx, Bus bus, EventStore store, DeadLetters deadLetters, Settings settings, MeterRegistry registry) {
+      Vertx vertx,
+      Bus bus,
+      EventStore store,
+      DeadLetters deadLetters,
+      Settings settings,
+      MeterRegistry registry) {
     this.vertx = vertx;
     this.bus = bus;
     this.store = store;
@@ -81,10 +92,12 @@ public final class IngestConsumer {
     this.settings = settings;
     this.registry = registry;
     this.stored = Counter.builder(Metrics.name("audit", "ingest_stored")).register(registry);
-    this.duplicates = Counter.builder(Metrics.name("audit", "ingest_duplicates")).register(registry);
+    this.duplicates =
+        Counter.builder(Metrics.name("audit", "ingest_duplicates")).register(registry);
     this.failures = Counter.builder(Metrics.name("audit", "ingest_failures")).register(registry);
     this.published = Counter.builder(Metrics.name("audit", "live_published")).register(registry);
-    this.publishFailures = Counter.builder(Metrics.name("audit", "live_publish_failures")).register(registry);
+    this.publishFailures =
+        Counter.builder(Metrics.name("audit", "live_publish_failures")).register(registry);
     this.batchTimer = Timer.builder(Metrics.name("audit", "ingest_batch")).register(registry);
     this.appendTimer = Timer.builder(Metrics.name("audit", "ingest_append")).register(registry);
   }
@@ -92,10 +105,12 @@ public final class IngestConsumer {
   /** Starts consuming on the caller's context; the group is created when missing. */
   public Future<Void> start() {
     return bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP)
-        .recover(e -> {
-          log.warn("audit ingest group not ready yet ({}); retrying in the loop", e.getMessage());
-          return Future.succeededFuture();
-        })
+        .recover(
+            e -> {
+              log.warn(
+                  "audit ingest group not ready yet ({}); retrying in the loop", e.getMessage());
+              return Future.succeededFuture();
+            })
         .onSuccess(
             v -> {
               long every = Math.max(200, settings.claimIdle().toMillis() / 2);
@@ -127,26 +142,35 @@ public final class IngestConsumer {
     if (reading || batchesInFlight >= MAX_BATCHES_IN_FLIGHT) {
       return; // resumed when the read or a batch completes
     }
-    long wait = java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(pausedUntilNanos - System.nanoTime());
+    long wait =
+        java.util.concurrent.TimeUnit.NANOSECONDS.toMillis(pausedUntilNanos - System.nanoTime());
     if (wait > 0) {
       if (!pauseTimerSet) {
         pauseTimerSet = true;
-        vertx.setTimer(wait, t -> {
-          pauseTimerSet = false;
-          loop();
-        });
+        vertx.setTimer(
+            wait,
+            t -> {
+              pauseTimerSet = false;
+              loop();
+            });
       }
       return;
     }
     reading = true;
-    bus.readGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, settings.consumer(), settings.batchSize(), BLOCK)
+    bus.readGroup(
+            AuditEmitter.INGEST_STREAM,
+            AuditEmitter.INGEST_GROUP,
+            settings.consumer(),
+            settings.batchSize(),
+            BLOCK)
         .onComplete(
             ar -> {
               reading = false;
               if (ar.failed()) {
                 failures.increment();
                 pause("audit ingest read failed", ar.cause());
-                bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP).onComplete(x -> loop());
+                bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP)
+                    .onComplete(x -> loop());
                 return;
               }
               if (!ar.result().isEmpty()) {
@@ -203,7 +227,8 @@ public final class IngestConsumer {
         .compose(
             claimed -> {
               // entries this instance is still storing are not abandoned: leave them be
-              List<StreamEntry> entries = claimed.stream().filter(e -> !inFlight.contains(e.id())).toList();
+              List<StreamEntry> entries =
+                  claimed.stream().filter(e -> !inFlight.contains(e.id())).toList();
               if (!entries.isEmpty()) {
                 log.info("claimed {} unacknowledged audit entries", entries.size());
               }
@@ -231,7 +256,9 @@ public final class IngestConsumer {
     for (StreamEntry entry : entries) {
       switch (EntryDecoder.decode(entry)) {
         case EntryDecoder.Valid v ->
-            byWorkspace.computeIfAbsent(AuditEventRules.chainOf(v.event()), k -> new ArrayList<>()).add(v);
+            byWorkspace
+                .computeIfAbsent(AuditEventRules.chainOf(v.event()), k -> new ArrayList<>())
+                .add(v);
         case EntryDecoder.Rejected r -> rejected.add(r);
       }
     }
@@ -239,10 +266,13 @@ public final class IngestConsumer {
     work.add(deadLetter(rejected));
     byWorkspace.forEach((ws, valid) -> work.add(inOrder(ws, () -> storeWorkspace(ws, valid))));
     // Fails when some part is left pending (PG or Redis trouble), so the read loop backs off.
-    return Future.join(work).<Void>mapEmpty().onComplete(x -> {
-      sample.stop(batchTimer);
-      ids.forEach(inFlight::remove);
-    });
+    return Future.join(work)
+        .<Void>mapEmpty()
+        .onComplete(
+            x -> {
+              sample.stop(batchTimer);
+              ids.forEach(inFlight::remove);
+            });
   }
 
   private Future<Void> deadLetter(List<EntryDecoder.Rejected> rejected) {
@@ -251,31 +281,37 @@ public final class IngestConsumer {
     }
     return deadLetters
         .keep(rejected)
-        .compose(kept -> ack(rejected.stream().map(EntryDecoder.Rejected::entryId).toList()).map(kept))
+        .compose(
+            kept -> ack(rejected.stream().map(EntryDecoder.Rejected::entryId).toList()).map(kept))
         .onSuccess(
             kept ->
                 rejected.stream()
                     .filter(r -> kept.contains(r.entryId()))
                     .forEach(
                         r -> {
-                          registry.counter(Metrics.name("audit", "dead_letters"), "reason", r.reason()).increment();
+                          registry
+                              .counter(Metrics.name("audit", "dead_letters"), "reason", r.reason())
+                              .increment();
                           log.atWarn()
                               .addKeyValue("entry_id", r.entryId())
                               .addKeyValue("reason", r.reason())
                               .log("audit entry sent to dead letters: {}", r.reason());
                         }))
         .<Void>mapEmpty()
-        .onFailure(e -> {
-          failures.increment();
-          log.warn("audit dead letters not kept ({}); left pending for re-delivery", e.getMessage());
-        });
+        .onFailure(
+            e -> {
+              failures.increment();
+              log.warn(
+                  "audit dead letters not kept ({}); left pending for re-delivery", e.getMessage());
+            });
   }
 
   private Future<Void> storeWorkspace(UUID workspace, List<EntryDecoder.Valid> valid) {
     List<AuditEvent> events = valid.stream().map(EntryDecoder.Valid::event).toList();
     List<String> entryIds = valid.stream().map(EntryDecoder.Valid::entryId).toList();
     Timer.Sample appendSample = Timer.start(registry);
-    return store.append(workspace, events)
+    return store
+        .append(workspace, events)
         .onComplete(x -> appendSample.stop(appendTimer))
         .compose(
             fresh -> {
@@ -288,7 +324,9 @@ public final class IngestConsumer {
               failures.increment();
               if (refusedByDatabase(e) && valid.size() > 1) {
                 // One bad value fails the whole batch: store one by one to isolate it.
-                log.warn("audit batch for a workspace refused by PostgreSQL ({}); isolating", sqlState(e));
+                log.warn(
+                    "audit batch for a workspace refused by PostgreSQL ({}); isolating",
+                    sqlState(e));
                 Future<Void> chain = Future.succeededFuture();
                 for (EntryDecoder.Valid v : valid) {
                   chain = chain.compose(x -> storeWorkspace(workspace, List.of(v)));
@@ -297,8 +335,13 @@ public final class IngestConsumer {
               }
               if (refusedByDatabase(e)) {
                 EntryDecoder.Valid v = valid.get(0);
-                return deadLetter(List.of(new EntryDecoder.Rejected(
-                    v.entryId(), "refused_by_database", v.event().toByteArray(), v.event().getSerializedSize())));
+                return deadLetter(
+                    List.of(
+                        new EntryDecoder.Rejected(
+                            v.entryId(),
+                            "refused_by_database",
+                            v.event().toByteArray(),
+                            v.event().getSerializedSize())));
               }
               log.warn("audit batch not stored ({}); left pending for re-delivery", e.getMessage());
               return Future.failedFuture(e);
@@ -325,7 +368,8 @@ public final class IngestConsumer {
   private void publish(UUID workspace, List<StoredEvent> fresh) {
     String channel = BusNames.AUDIT_LIVE_PREFIX + workspace;
     for (int start = 0; start < fresh.size(); start += EVENTS_PER_MESSAGE) {
-      List<StoredEvent> part = fresh.subList(start, Math.min(fresh.size(), start + EVENTS_PER_MESSAGE));
+      List<StoredEvent> part =
+          fresh.subList(start, Math.min(fresh.size(), start + EVENTS_PER_MESSAGE));
       StringBuilder lines = new StringBuilder(part.size() * 512);
       for (StoredEvent s : part) {
         lines.append(s.toJson().encode()).append('\n');

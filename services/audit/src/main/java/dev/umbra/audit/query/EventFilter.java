@@ -14,11 +14,11 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Filters of a query or export, parsed from request parameters: {@code from} (inclusive) and
- * {@code to} (exclusive) as RFC 3339 or Unix milliseconds, {@code actor} (actor id, optionally
- * {@code kind:id}), {@code action} (one or more wire names, comma separated), {@code target},
- * {@code outcome}, {@code order} ({@code desc}, newest first, or {@code asc}), {@code limit}, and
- * the opaque {@code cursor} of the previous page. Results are in chain order (sequence number).
+ * Filters of a query or export, parsed from request parameters: {@code from} (inclusive) and {@code
+ * to} (exclusive) as RFC 3339 or Unix milliseconds, {@code actor} (actor id, optionally {@code
+ * kind:id}), {@code action} (one or more wire names, comma separated), {@code target}, {@code
+ * outcome}, {@code order} ({@code desc}, newest first, or {@code asc}), {@code limit}, and the
+ * opaque {@code cursor} of the previous page. Results are in chain order (sequence number).
  */
 public record EventFilter(
     Optional<Long> fromMs,
@@ -55,7 +55,8 @@ public record EventFilter(
           continue;
         }
         if (AuditAction.fromWire(name).isEmpty()) {
-          throw ApiException.badRequest("action", "unknown action '" + clip(name) + "'; see docs/audit.md");
+          throw ApiException.badRequest(
+              "action", "unknown action '" + clip(name) + "'; see docs/audit.md");
         }
         actions.add(name);
       }
@@ -83,21 +84,44 @@ public record EventFilter(
     boolean asc = order.equals("asc");
     Optional<Long> after = param(params, "cursor").map(c -> decodeCursor(c, asc));
     return new EventFilter(
-        from, to, actorKind, actorId, List.copyOf(actions), param(params, "target"), outcome, asc, limit, after);
+        from,
+        to,
+        actorKind,
+        actorId,
+        List.copyOf(actions),
+        param(params, "target"),
+        outcome,
+        asc,
+        limit,
+        after);
   }
 
   /** The cursor that continues after {@code seq} in this filter's order. */
   public String cursorAfter(long seq) {
-    String json = new JsonObject().put("v", 1).put("o", ascending ? "asc" : "desc").put("s", seq).encode();
-    return Base64.getUrlEncoder().withoutPadding().encodeToString(json.getBytes(StandardCharsets.UTF_8));
+    String json =
+        new JsonObject().put("v", 1).put("o", ascending ? "asc" : "desc").put("s", seq).encode();
+    return Base64.getUrlEncoder()
+        .withoutPadding()
+        .encodeToString(json.getBytes(StandardCharsets.UTF_8));
   }
 
   public EventFilter withAfter(long seq) {
-    return new EventFilter(fromMs, toMs, actorKind, actorId, actions, target, outcome, ascending, limit, Optional.of(seq));
+    return new EventFilter(
+        fromMs,
+        toMs,
+        actorKind,
+        actorId,
+        actions,
+        target,
+        outcome,
+        ascending,
+        limit,
+        Optional.of(seq));
   }
 
   public EventFilter withLimit(int newLimit) {
-    return new EventFilter(fromMs, toMs, actorKind, actorId, actions, target, outcome, ascending, newLimit, afterSeq);
+    return new EventFilter(
+        fromMs, toMs, actorKind, actorId, actions, target, outcome, ascending, newLimit, afterSeq);
   }
 
   private static long decodeCursor(String cursor, boolean asc) {
@@ -105,7 +129,8 @@ public record EventFilter(
       if (cursor.length() > 200) {
         throw new IllegalArgumentException("too long");
       }
-      JsonObject o = new JsonObject(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
+      JsonObject o =
+          new JsonObject(new String(Base64.getUrlDecoder().decode(cursor), StandardCharsets.UTF_8));
       if (o.getInteger("v", 0) != 1 || !o.getString("o", "").equals(asc ? "asc" : "desc")) {
         throw new IllegalArgumentException("cursor of another order");
       }
@@ -115,7 +140,8 @@ public record EventFilter(
       }
       return seq;
     } catch (RuntimeException e) {
-      throw ApiException.badRequest("cursor", "cursor is not one this service returned for this order");
+      throw ApiException.badRequest(
+          "cursor", "cursor is not one this service returned for this order");
     }
   }
 
@@ -137,7 +163,8 @@ public record EventFilter(
     try {
       return Instant.parse(v).toEpochMilli();
     } catch (DateTimeParseException e) {
-      throw ApiException.badRequest(name, name + " must be RFC 3339 (2026-01-31T12:00:00Z) or Unix milliseconds");
+      throw ApiException.badRequest(
+          name, name + " must be RFC 3339 (2026-01-31T12:00:00Z) or Unix milliseconds");
     }
   }
 

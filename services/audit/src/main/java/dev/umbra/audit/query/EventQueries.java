@@ -10,8 +10,8 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * Reads one workspace's events with a filter, in chain order, as the application role inside
- * that workspace (row-level security) and with an explicit workspace condition (double check).
+ * Reads one workspace's events with a filter, in chain order, as the application role inside that
+ * workspace (row-level security) and with an explicit workspace condition (double check).
  */
 public final class EventQueries {
   private final Database db;
@@ -25,7 +25,9 @@ public final class EventQueries {
 
   public Future<Page> page(UUID workspace, EventFilter f) {
     StringBuilder sql =
-        new StringBuilder("SELECT ").append(StoredEvent.COLUMNS).append(" FROM events WHERE workspace_id = $1");
+        new StringBuilder("SELECT ")
+            .append(StoredEvent.COLUMNS)
+            .append(" FROM events WHERE workspace_id = $1");
     Tuple params = Tuple.tuple().addValue(workspace);
     f.fromMs().ifPresent(v -> cond(sql, params, "time_ms >= ", v));
     f.toMs().ifPresent(v -> cond(sql, params, "time_ms < ", v));
@@ -38,7 +40,10 @@ public final class EventQueries {
     f.target().ifPresent(v -> cond(sql, params, "target = ", v));
     f.outcome().ifPresent(v -> cond(sql, params, "outcome = ", v));
     f.afterSeq().ifPresent(v -> cond(sql, params, f.ascending() ? "seq > " : "seq < ", v));
-    sql.append(" ORDER BY seq ").append(f.ascending() ? "ASC" : "DESC").append(" LIMIT ").append(f.limit() + 1);
+    sql.append(" ORDER BY seq ")
+        .append(f.ascending() ? "ASC" : "DESC")
+        .append(" LIMIT ")
+        .append(f.limit() + 1);
     return db.inWorkspace(workspace, conn -> conn.preparedQuery(sql.toString()).execute(params))
         .map(
             rows -> {

@@ -11,7 +11,6 @@ import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.http.ServiceHttp;
-import io.vertx.core.Future;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -20,9 +19,9 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.UUID;
 
 /**
- * {@code GET /v1/workspaces/:workspace/audit/events} (filters and cursor pages),
- * {@code .../audit/export} (JSON lines, streamed with back-pressure) and
- * {@code .../audit/verify} (names the first broken link). Export and verify are audited.
+ * {@code GET /v1/workspaces/:workspace/audit/events} (filters and cursor pages), {@code
+ * .../audit/export} (JSON lines, streamed with back-pressure) and {@code .../audit/verify} (names
+ * the first broken link). Export and verify are audited.
  */
 public final class QueryRoutes {
   public static final String BASE = "/v1/workspaces/:workspace/audit";
@@ -33,7 +32,11 @@ public final class QueryRoutes {
   private final ChainVerifier verifier;
   private final AuditEmitter audit;
 
-  public QueryRoutes(AuditAuthorizer authorizer, EventQueries queries, ChainVerifier verifier, AuditEmitter audit) {
+  public QueryRoutes(
+      AuditAuthorizer authorizer,
+      EventQueries queries,
+      ChainVerifier verifier,
+      AuditEmitter audit) {
     this.authorizer = authorizer;
     this.queries = queries;
     this.verifier = verifier;
@@ -56,7 +59,10 @@ public final class QueryRoutes {
             page -> {
               JsonArray events = new JsonArray();
               page.events().forEach(e -> events.add(e.toJson()));
-              ServiceHttp.json(ctx, 200, new JsonObject().put("events", events).put("next_cursor", page.nextCursor()));
+              ServiceHttp.json(
+                  ctx,
+                  200,
+                  new JsonObject().put("events", events).put("next_cursor", page.nextCursor()));
             })
         .onFailure(ctx::fail);
   }
@@ -73,7 +79,8 @@ public final class QueryRoutes {
               HttpServerResponse resp = ctx.response();
               resp.setChunked(true)
                   .putHeader("content-type", "application/x-ndjson")
-                  .putHeader("content-disposition", "attachment; filename=\"audit-" + ws + ".jsonl\"");
+                  .putHeader(
+                      "content-disposition", "attachment; filename=\"audit-" + ws + ".jsonl\"");
               exportPage(ctx, ws, filter);
             })
         .onFailure(ctx::fail);
@@ -95,7 +102,8 @@ public final class QueryRoutes {
                 resp.end();
                 return;
               }
-              EventFilter next = filter.withAfter(page.events().get(page.events().size() - 1).seq());
+              EventFilter next =
+                  filter.withAfter(page.events().get(page.events().size() - 1).seq());
               if (resp.writeQueueFull()) {
                 resp.drainHandler(v -> exportPage(ctx, ws, next));
               } else {
@@ -109,17 +117,29 @@ public final class QueryRoutes {
     UUID ws = WorkspaceParam.of(ctx);
     authorizer
         .authorize(ctx, ws, Need.READ)
-        .compose(caller -> verifier.verify(ws).map(r -> {
-          AuditEventBuilder ev = record(AuditAction.AUDIT_VERIFIED, ws, caller, ctx).meta("checked", Long.toString(r.checked()));
-          (r.ok() ? ev.success() : ev.failure(r.firstBroken().reason()).meta("broken_seq", Long.toString(r.firstBroken().seq()))).emit();
-          return r;
-        }))
+        .compose(
+            caller ->
+                verifier
+                    .verify(ws)
+                    .map(
+                        r -> {
+                          AuditEventBuilder ev =
+                              record(AuditAction.AUDIT_VERIFIED, ws, caller, ctx)
+                                  .meta("checked", Long.toString(r.checked()));
+                          (r.ok()
+                                  ? ev.success()
+                                  : ev.failure(r.firstBroken().reason())
+                                      .meta("broken_seq", Long.toString(r.firstBroken().seq())))
+                              .emit();
+                          return r;
+                        }))
         .onSuccess(r -> ServiceHttp.json(ctx, 200, r.toJson()))
         .onFailure(ctx::fail);
   }
 
   private AuditEventBuilder record(AuditAction action, UUID ws, Caller caller, RoutingContext ctx) {
-    AuditEventBuilder b = audit.event(action).actor(caller.actor()).target("audit_log", ws).request(ctx);
+    AuditEventBuilder b =
+        audit.event(action).actor(caller.actor()).target("audit_log", ws).request(ctx);
     return ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws);
   }
 }

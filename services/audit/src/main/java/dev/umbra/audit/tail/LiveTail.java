@@ -22,10 +22,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Fans stored events out to live tail clients. Subscribes to {@code umbra.audit.<workspace_id>}
- * through the bus while a workspace has at least one client (so events stored by any audit
- * instance arrive), and hands each message to that workspace's clients. A client whose send
- * queue is full loses the message (counted, and told how many it missed once it drains).
- * Runs on the service's event loop only.
+ * through the bus while a workspace has at least one client (so events stored by any audit instance
+ * arrive), and hands each message to that workspace's clients. A client whose send queue is full
+ * loses the message (counted, and told how many it missed once it drains). Runs on the service's
+ * event loop only.
  */
 public final class LiveTail {
   /** What a connected client must do: accept a message now, or refuse it when its queue is full. */
@@ -52,9 +52,12 @@ public final class LiveTail {
   public LiveTail(Bus bus, MeterRegistry registry) {
     this.bus = bus;
     this.dropped =
-        Counter.builder(Metrics.name("audit", "tail_dropped")).tag("reason", "queue_full").register(registry);
+        Counter.builder(Metrics.name("audit", "tail_dropped"))
+            .tag("reason", "queue_full")
+            .register(registry);
     this.delivered = Counter.builder(Metrics.name("audit", "tail_delivered")).register(registry);
-    Gauge.builder(Metrics.name("audit", "tail_clients"), clientCount, AtomicInteger::get).register(registry);
+    Gauge.builder(Metrics.name("audit", "tail_clients"), clientCount, AtomicInteger::get)
+        .register(registry);
   }
 
   /** Adds a client; the future completes once the workspace's channel is subscribed. */
@@ -72,7 +75,10 @@ public final class LiveTail {
             });
   }
 
-  /** Ends the tails of the workspace whose session {@code r} voids (docs/audit.md); returns how many. */
+  /**
+   * Ends the tails of the workspace whose session {@code r} voids (docs/audit.md); returns how
+   * many.
+   */
   public int revoke(Revoked r) {
     Set<Client> set = clients.get(r.workspaceId());
     if (set == null) {
@@ -127,7 +133,12 @@ public final class LiveTail {
   /** Unsubscribes everything (service stop). */
   public Future<Void> close() {
     List<Future<Void>> all = new ArrayList<>();
-    subscriptions.values().forEach(f -> all.add(f.compose(Subscription::unsubscribe).recover(e -> Future.succeededFuture())));
+    subscriptions
+        .values()
+        .forEach(
+            f ->
+                all.add(
+                    f.compose(Subscription::unsubscribe).recover(e -> Future.succeededFuture())));
     subscriptions.clear();
     clients.clear();
     clientCount.set(0);

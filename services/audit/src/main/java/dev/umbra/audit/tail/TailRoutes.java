@@ -21,14 +21,15 @@ import java.util.UUID;
 
 /**
  * {@code GET /v1/workspaces/:workspace/audit/tail}: with {@code Upgrade: websocket} a WebSocket
- * (one text message per event), otherwise a Server-Sent Events stream of the
- * workspace's events as they are stored ({@code event: audit}, data = the event's JSON). Each
- * client has a bounded send queue; messages that do not fit are dropped, counted, and announced
- * with {@code event: dropped} ({@code {"dropped": n}}) once the queue drains. A comment line every
- * 15 s keeps proxies from closing an idle stream.
+ * (one text message per event), otherwise a Server-Sent Events stream of the workspace's events as
+ * they are stored ({@code event: audit}, data = the event's JSON). Each client has a bounded send
+ * queue; messages that do not fit are dropped, counted, and announced with {@code event: dropped}
+ * ({@code {"dropped": n}}) once the queue drains. A comment line every 15 s keeps proxies from
+ * closing an idle stream.
  */
 public final class TailRoutes {
   public static final long KEEPALIVE_MS = 15_000;
+
   /** WebSocket close code when the tail's session is revoked (as the relay's). */
   public static final short CLOSE_REVOKED = 4003;
 
@@ -38,7 +39,8 @@ public final class TailRoutes {
   private final AuditEmitter audit;
   private final int queueBytes;
 
-  public TailRoutes(Vertx vertx, AuditAuthorizer authorizer, LiveTail tail, AuditEmitter audit, int queueBytes) {
+  public TailRoutes(
+      Vertx vertx, AuditAuthorizer authorizer, LiveTail tail, AuditEmitter audit, int queueBytes) {
     this.vertx = vertx;
     this.authorizer = authorizer;
     this.tail = tail;
@@ -57,7 +59,10 @@ public final class TailRoutes {
           ctx,
           () -> authorizer.authorize(ctx, ws, Need.TAIL),
           (socket, caller) -> webSocket(ctx, ws, caller, socket),
-          e -> e instanceof ApiException api ? api : new ApiException(500, "internal", "internal error; see the service log"));
+          e ->
+              e instanceof ApiException api
+                  ? api
+                  : new ApiException(500, "internal", "internal error; see the service log"));
       return;
     }
     authorizer
@@ -97,23 +102,34 @@ public final class TailRoutes {
   private void webSocket(RoutingContext ctx, UUID ws, Caller caller, ServerWebSocket socket) {
     socket.setWriteQueueMaxSize(queueBytes);
     WebSocketClient client = new WebSocketClient(socket, caller.session());
-    long keepalive = vertx.setPeriodic(KEEPALIVE_MS, t -> {
-      if (!socket.isClosed()) {
-        socket.writePing(Buffer.buffer());
-      }
-    });
-    socket.closeHandler(v -> {
-      vertx.cancelTimer(keepalive);
-      tail.remove(ws, client);
-    });
-    socket.handler(b -> {}); // the client has nothing to say; ignore what it sends (within the frame limit)
+    long keepalive =
+        vertx.setPeriodic(
+            KEEPALIVE_MS,
+            t -> {
+              if (!socket.isClosed()) {
+                socket.writePing(Buffer.buffer());
+              }
+            });
+    socket.closeHandler(
+        v -> {
+          vertx.cancelTimer(keepalive);
+          tail.remove(ws, client);
+        });
+    socket.handler(
+        b -> {}); // the client has nothing to say; ignore what it sends (within the frame limit)
     tail.add(ws, client).onSuccess(v -> opened(ctx, ws, caller)).onFailure(e -> socket.close());
   }
 
   private void opened(RoutingContext ctx, UUID ws, Caller caller) {
     AuditEventBuilder b =
-        audit.event(AuditAction.AUDIT_TAIL_OPENED).actor(caller.actor()).target("audit_log", ws).request(ctx);
-    (ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws)).success().emit();
+        audit
+            .event(AuditAction.AUDIT_TAIL_OPENED)
+            .actor(caller.actor())
+            .target("audit_log", ws)
+            .request(ctx);
+    (ws.equals(AuditEventRules.DEPLOYMENT_WORKSPACE) ? b.deployment() : b.workspace(ws))
+        .success()
+        .emit();
   }
 
   /** One WebSocket; its queue is the socket's bounded write queue. */

@@ -1,8 +1,8 @@
 package dev.umbra.audit.chain;
 
 /**
- * Expected values of the docs/audit.md example, computed by the independent Python reference
- * in that document (kept equal to the doc by hand).
+ * Expected values of the docs/audit.md example, computed by the independent Python reference in
+ * that document (kept equal to the doc by hand).
  */
 final class ChainVectors {
   static final String CANONICAL =

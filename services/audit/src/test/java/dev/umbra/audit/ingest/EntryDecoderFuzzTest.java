@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the audit ingest's decoder (every stream entry any service, or anything able to
- * write to the stream, appends). Contract: it never throws; an entry is either valid (an event
- * the rules admit) or rejected with a known reason, its true length, and at most
- * {@link EntryDecoder#MAX_KEPT_BYTES} kept for the dead letters, with metadata values blanked
- * when the reason is a forbidden or bad metadata key (a secret is never kept).
+ * write to the stream, appends). Contract: it never throws; an entry is either valid (an event the
+ * rules admit) or rejected with a known reason, its true length, and at most {@link
+ * EntryDecoder#MAX_KEPT_BYTES} kept for the dead letters, with metadata values blanked when the
+ * reason is a forbidden or bad metadata key (a secret is never kept).
  */
 class EntryDecoderFuzzTest {
   private static final Set<String> STRUCTURAL = Set.of("empty", "oversized", "malformed");
@@ -24,7 +24,13 @@ class EntryDecoderFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "entriesAreValidOrRejectedWithABoundedRedactedCopy", 3_000, this::entriesAreValidOrRejectedWithABoundedRedactedCopy)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "entriesAreValidOrRejectedWithABoundedRedactedCopy",
+                3_000,
+                this::entriesAreValidOrRejectedWithABoundedRedactedCopy))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")
@@ -44,7 +50,8 @@ class EntryDecoderFuzzTest {
           AuditEvent event = AuditEvent.parseFrom(input);
           assertThat(AuditEventRules.problem(event)).contains(r.reason());
           if (r.reason().equals("forbidden_metadata_key") || r.reason().equals("bad_metadata")) {
-            assertThat(AuditEvent.parseFrom(r.kept()).getMetadataMap().values()).allMatch("<dropped>"::equals);
+            assertThat(AuditEvent.parseFrom(r.kept()).getMetadataMap().values())
+                .allMatch("<dropped>"::equals);
           }
         }
       }

@@ -48,7 +48,8 @@ class EntryDecoderTest {
       // a cut at a field boundary parses but then misses required fields
       assertThat(d).as("cut at " + cut).isInstanceOf(EntryDecoder.Rejected.class);
     }
-    assertThat(reason(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01})).isEqualTo("malformed");
+    assertThat(reason(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x01}))
+        .isEqualTo("malformed");
   }
 
   @Test
@@ -64,14 +65,26 @@ class EntryDecoderTest {
 
   @Test
   void refusesEventsThatBreakTheRules() {
-    assertThat(reason(valid().setAction("machine.hacked").build().toByteArray())).isEqualTo("unknown_action");
+    assertThat(reason(valid().setAction("machine.hacked").build().toByteArray()))
+        .isEqualTo("unknown_action");
     assertThat(reason(valid().setId("not-a-ulid").build().toByteArray())).isEqualTo("bad_id");
-    assertThat(reason(valid().setWorkspaceId("0B5E2F7C-3A41-4D8E-9C6B-1F2A3B4C5D6E").build().toByteArray()))
+    assertThat(
+            reason(
+                valid()
+                    .setWorkspaceId("0B5E2F7C-3A41-4D8E-9C6B-1F2A3B4C5D6E")
+                    .build()
+                    .toByteArray()))
         .isEqualTo("bad_workspace");
-    assertThat(reason(valid().setWorkspaceId(AuditEventRules.DEPLOYMENT_WORKSPACE.toString()).build().toByteArray()))
+    assertThat(
+            reason(
+                valid()
+                    .setWorkspaceId(AuditEventRules.DEPLOYMENT_WORKSPACE.toString())
+                    .build()
+                    .toByteArray()))
         .isEqualTo("bad_workspace");
     assertThat(reason(valid().clearActor().build().toByteArray())).isEqualTo("bad_actor");
-    assertThat(reason(valid().setOutcome(Outcome.OUTCOME_UNSPECIFIED).build().toByteArray())).isEqualTo("bad_outcome");
+    assertThat(reason(valid().setOutcome(Outcome.OUTCOME_UNSPECIFIED).build().toByteArray()))
+        .isEqualTo("bad_outcome");
     assertThat(reason(valid().setOutcomeValue(77).build().toByteArray())).isEqualTo("bad_outcome");
     assertThat(reason(valid().setTimeUnixMs(0).build().toByteArray())).isEqualTo("bad_time");
     assertThat(reason(valid().setTarget("a\u0000b").build().toByteArray())).isEqualTo("bad_field");
@@ -83,15 +96,18 @@ class EntryDecoderTest {
     byte[] body = valid().putMetadata("session_token", "s3cr3t-canary").build().toByteArray();
     EntryDecoder.Rejected r = (EntryDecoder.Rejected) decode(body);
     assertThat(r.reason()).isEqualTo("forbidden_metadata_key");
-    assertThat(new String(r.kept(), java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain("s3cr3t-canary");
-    assertThat(AuditEvent.parseFrom(r.kept()).getMetadataMap()).containsEntry("session_token", "<dropped>");
+    assertThat(new String(r.kept(), java.nio.charset.StandardCharsets.ISO_8859_1))
+        .doesNotContain("s3cr3t-canary");
+    assertThat(AuditEvent.parseFrom(r.kept()).getMetadataMap())
+        .containsEntry("session_token", "<dropped>");
   }
 
   @Test
   void aReplayedEntryDecodesToTheSameEventId() {
     byte[] body = valid().build().toByteArray();
     EntryDecoder.Valid a = (EntryDecoder.Valid) decode(body);
-    EntryDecoder.Valid b = (EntryDecoder.Valid) EntryDecoder.decode(new StreamEntry("9-0", Buffer.buffer(body), 3));
+    EntryDecoder.Valid b =
+        (EntryDecoder.Valid) EntryDecoder.decode(new StreamEntry("9-0", Buffer.buffer(body), 3));
     assertThat(a.event().getId()).isEqualTo(b.event().getId()); // storage de-duplicates on it
   }
 }

@@ -38,27 +38,50 @@ class LiveTailTest {
     LiveTail.Client full = json -> false;
     LiveTail.Client ok = json -> fast.add(json);
     LiveTail.Client otherClient = json -> elsewhere.add(json);
-    LiveTail tail = await(Future.<LiveTail>future(p -> vertx.runOnContext(v -> p.complete(new LiveTail(bus, registry)))));
-    await(Future.<Void>future(p -> vertx.runOnContext(v ->
-        Future.all(tail.add(ws, full), tail.add(ws, ok), tail.add(other, otherClient)).<Void>mapEmpty().onComplete(p))));
+    LiveTail tail =
+        await(
+            Future.<LiveTail>future(
+                p -> vertx.runOnContext(v -> p.complete(new LiveTail(bus, registry)))));
+    await(
+        Future.<Void>future(
+            p ->
+                vertx.runOnContext(
+                    v ->
+                        Future.all(
+                                tail.add(ws, full), tail.add(ws, ok), tail.add(other, otherClient))
+                            .<Void>mapEmpty()
+                            .onComplete(p))));
 
-    long receivers = await(bus.publish("umbra.audit." + ws, Buffer.buffer("{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n")));
+    long receivers =
+        await(
+            bus.publish(
+                "umbra.audit." + ws, Buffer.buffer("{\"seq\":1}\n{\"seq\":2}\n{\"seq\":3}\n")));
     assertThat(receivers).isEqualTo(1); // one bus connection, however many clients
-    Eventually.await("three lines at the fast client", Duration.ofSeconds(5), () -> fast.size() >= 3);
+    Eventually.await(
+        "three lines at the fast client", Duration.ofSeconds(5), () -> fast.size() >= 3);
     assertThat(fast).containsExactly("{\"seq\":1}", "{\"seq\":2}", "{\"seq\":3}");
     assertThat(elsewhere).isEmpty();
-    assertThat(registry.get("umbra.audit.tail_dropped").tag("reason", "queue_full").counter().count()).isEqualTo(3.0);
+    assertThat(
+            registry.get("umbra.audit.tail_dropped").tag("reason", "queue_full").counter().count())
+        .isEqualTo(3.0);
     assertThat(registry.get("umbra.audit.tail_delivered").counter().count()).isEqualTo(3.0);
     assertThat(registry.get("umbra.audit.tail_clients").gauge().value()).isEqualTo(3.0);
 
     // the last client of a workspace leaving ends its subscription
-    await(Future.<Void>future(p -> vertx.runOnContext(v -> {
-      tail.remove(ws, full);
-      tail.remove(ws, ok);
-      p.complete();
-    })));
-    Eventually.until("the tail unsubscribed from the bus", Duration.ofSeconds(5),
-        () -> await(bus.publish("umbra.audit." + ws, Buffer.buffer("{\"seq\":4}\n"))), after -> after == 0);
+    await(
+        Future.<Void>future(
+            p ->
+                vertx.runOnContext(
+                    v -> {
+                      tail.remove(ws, full);
+                      tail.remove(ws, ok);
+                      p.complete();
+                    })));
+    Eventually.until(
+        "the tail unsubscribed from the bus",
+        Duration.ofSeconds(5),
+        () -> await(bus.publish("umbra.audit." + ws, Buffer.buffer("{\"seq\":4}\n"))),
+        after -> after == 0);
     assertThat(registry.get("umbra.audit.tail_clients").gauge().value()).isEqualTo(1.0);
     await(bus.close());
   }

@@ -4,9 +4,9 @@ import dev.umbra.crypto.secret.SecureRandoms;
 import java.util.Optional;
 
 /**
- * The API token format: {@code umb_} + a 16-character lookup id (96 random bits) + a
- * 43-character secret (256 random bits), all unpadded base64url, 63 characters in all. The lookup
- * id finds the row; only the secret's Argon2id hash is stored.
+ * The API token format: {@code umb_} + a 16-character lookup id (96 random bits) + a 43-character
+ * secret (256 random bits), all unpadded base64url, 63 characters in all. The lookup id finds the
+ * row; only the secret's Argon2id hash is stored.
  */
 public final class ApiTokens {
   public static final String PREFIX = "umb_";
@@ -37,7 +37,12 @@ public final class ApiTokens {
     }
     for (int i = PREFIX.length(); i < LENGTH; i++) {
       char c = token.charAt(i);
-      boolean ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_';
+      boolean ok =
+          (c >= 'A' && c <= 'Z')
+              || (c >= 'a' && c <= 'z')
+              || (c >= '0' && c <= '9')
+              || c == '-'
+              || c == '_';
       if (!ok) {
         return Optional.empty();
       }

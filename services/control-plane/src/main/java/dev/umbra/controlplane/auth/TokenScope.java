@@ -2,7 +2,9 @@ package dev.umbra.controlplane.auth;
 
 import java.util.Optional;
 
-/** What an API token may do: everything its account may ({@code full}), or only read ({@code read}). */
+/**
+ * What an API token may do: everything its account may ({@code full}), or only read ({@code read}).
+ */
 public enum TokenScope {
   FULL("full"),
   READ("read");

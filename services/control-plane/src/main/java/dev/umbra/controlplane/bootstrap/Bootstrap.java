@@ -42,8 +42,15 @@ public final class Bootstrap {
   }
 
   /** The feature wired by hand with only what it uses. */
-  public static Bootstrap wire(Database db, TokenStore tokens, FailureLimiter limiter, AuditTrail audit, Ids ids, Clock clock) {
-    return new Bootstrap(new BootstrapService(db, new BootstrapStore(), tokens, limiter, audit, ids, clock));
+  public static Bootstrap wire(
+      Database db,
+      TokenStore tokens,
+      FailureLimiter limiter,
+      AuditTrail audit,
+      Ids ids,
+      Clock clock) {
+    return new Bootstrap(
+        new BootstrapService(db, new BootstrapStore(), tokens, limiter, audit, ids, clock));
   }
 
   /** Validates the variable (a config error when too short). */
@@ -56,45 +63,80 @@ public final class Bootstrap {
   }
 
   /**
-   * At start: when the deployment has no owner yet, installs the configured token's hash, or on
-   * the very first start generates one and prints it to {@code stderr} (never to the log).
+   * At start: when the deployment has no owner yet, installs the configured token's hash, or on the
+   * very first start generates one and prints it to {@code stderr} (never to the log).
    */
   public Future<Void> prepare(Optional<String> configured, PrintStream stderr) {
-    return bootstrap.prepare(configured)
+    return bootstrap
+        .prepare(configured)
         .onSuccess(
             printed -> {
               if (printed != null && !printed.isEmpty()) {
                 stderr.println("bootstrap token: " + printed);
                 stderr.flush();
               } else if (printed != null) {
-                stderr.println("umbra-control-plane: not bootstrapped yet; the bootstrap token was printed at first start"
-                    + " (set " + ENV + " to replace it)");
+                stderr.println(
+                    "umbra-control-plane: not bootstrapped yet; the bootstrap token was printed at first start"
+                        + " (set "
+                        + ENV
+                        + " to replace it)");
               }
             })
         .mapEmpty();
   }
 
   public void register(ApiRoutes routes) {
-    routes.add(HttpMethod.POST, ControlPlanePaths.BOOTSTRAP, "Redeem the one-time bootstrap token: first owner, workspace and API token",
-        Auth.NONE, 201,
-        Schema.object().required("token", Schema.string(1, MAX_CHARS).describe("umbb_... (printed at first start or UMBRA_BOOTSTRAP_TOKEN)"))
+    routes.add(
+        HttpMethod.POST,
+        ControlPlanePaths.BOOTSTRAP,
+        "Redeem the one-time bootstrap token: first owner, workspace and API token",
+        Auth.NONE,
+        201,
+        Schema.object()
+            .required(
+                "token",
+                Schema.string(1, MAX_CHARS)
+                    .describe("umbb_... (printed at first start or UMBRA_BOOTSTRAP_TOKEN)"))
             .optional("account_name", Schema.string(1, Requests.MAX_NAME).describe("default owner"))
-            .optional("workspace_name", Schema.string(1, Requests.MAX_NAME).describe("default default")).build(),
-        Schema.object().required("account", Schema.object().required("id", Schema.uuid()).required("name", Schema.string()).build())
+            .optional(
+                "workspace_name", Schema.string(1, Requests.MAX_NAME).describe("default default"))
+            .build(),
+        Schema.object()
+            .required(
+                "account",
+                Schema.object()
+                    .required("id", Schema.uuid())
+                    .required("name", Schema.string())
+                    .build())
             .required("workspace", WorkspaceRoutes.WORKSPACE_CREATED)
-            .required("api_token", TokenRoutes.TOKEN_CREATED).build(),
+            .required("api_token", TokenRoutes.TOKEN_CREATED)
+            .build(),
         Handlers.json(201, this::redeem));
   }
 
   private Future<JsonObject> redeem(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx, "token", "account_name", "workspace_name");
     String token = Requests.string(body, "token", 1, MAX_CHARS);
-    String accountName = Requests.optionalString(body, "account_name", 1, Requests.MAX_NAME).orElse("owner");
-    String workspaceName = Requests.optionalString(body, "workspace_name", 1, Requests.MAX_NAME).orElse("default");
-    return bootstrap.redeem(ClientAddress.forAudit(ctx), "ip:" + ClientAddress.of(ctx), token, accountName, workspaceName)
-        .map(r -> new JsonObject()
-            .put("account", new JsonObject().put("id", r.accountId().toString()).put("name", r.accountName()))
-            .put("workspace", WorkspaceRoutes.created(r.workspace()))
-            .put("api_token", TokenRoutes.issued(r.apiToken())));
+    String accountName =
+        Requests.optionalString(body, "account_name", 1, Requests.MAX_NAME).orElse("owner");
+    String workspaceName =
+        Requests.optionalString(body, "workspace_name", 1, Requests.MAX_NAME).orElse("default");
+    return bootstrap
+        .redeem(
+            ClientAddress.forAudit(ctx),
+            "ip:" + ClientAddress.of(ctx),
+            token,
+            accountName,
+            workspaceName)
+        .map(
+            r ->
+                new JsonObject()
+                    .put(
+                        "account",
+                        new JsonObject()
+                            .put("id", r.accountId().toString())
+                            .put("name", r.accountName()))
+                    .put("workspace", WorkspaceRoutes.created(r.workspace()))
+                    .put("api_token", TokenRoutes.issued(r.apiToken())));
   }
 }

@@ -41,7 +41,14 @@ final class BootstrapService {
   private final Ids ids;
   private final Clock clock;
 
-  BootstrapService(Database db, BootstrapStore store, TokenStore tokens, FailureLimiter limiter, AuditTrail audit, Ids ids, Clock clock) {
+  BootstrapService(
+      Database db,
+      BootstrapStore store,
+      TokenStore tokens,
+      FailureLimiter limiter,
+      AuditTrail audit,
+      Ids ids,
+      Clock clock) {
     this.db = db;
     this.store = store;
     this.tokens = tokens;
@@ -52,7 +59,8 @@ final class BootstrapService {
   }
 
   /** The first account, its workspace and the API token made by redeeming the bootstrap token. */
-  record Redeemed(UUID accountId, String accountName, Workspace.Created workspace, IssuedToken apiToken) {}
+  record Redeemed(
+      UUID accountId, String accountName, Workspace.Created workspace, IssuedToken apiToken) {}
 
   private OffsetDateTime now() {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
@@ -68,57 +76,107 @@ final class BootstrapService {
    * at an earlier start, null when there is nothing to say.
    */
   Future<String> prepare(Optional<String> configured) {
-    return db.withTransaction(conn -> store.used(conn).compose(used -> {
-      if (Boolean.TRUE.equals(used)) {
-        return Future.succeededFuture((String) null);
-      }
-      if (configured.isPresent()) {
-        return store.configure(conn, hash(configured.get()), now()).map(v -> (String) null);
-      }
-      if (used != null) {
-        return Future.succeededFuture("");
-      }
-      String token = PREFIX + SecureRandoms.urlSafeToken(32);
-      return store.generated(conn, hash(token), now()).map(stored -> stored ? token : "");
-    }));
+    return db.withTransaction(
+        conn ->
+            store
+                .used(conn)
+                .compose(
+                    used -> {
+                      if (Boolean.TRUE.equals(used)) {
+                        return Future.succeededFuture((String) null);
+                      }
+                      if (configured.isPresent()) {
+                        return store
+                            .configure(conn, hash(configured.get()), now())
+                            .map(v -> (String) null);
+                      }
+                      if (used != null) {
+                        return Future.succeededFuture("");
+                      }
+                      String token = PREFIX + SecureRandoms.urlSafeToken(32);
+                      return store
+                          .generated(conn, hash(token), now())
+                          .map(stored -> stored ? token : "");
+                    }));
   }
 
-  Future<Redeemed> redeem(String sourceIp, String ipBucket, String token, String accountName, String workspaceName) {
+  Future<Redeemed> redeem(
+      String sourceIp, String ipBucket, String token, String accountName, String workspaceName) {
     byte[] presented = token.getBytes(StandardCharsets.UTF_8);
-    return limiter.guard("too many failed attempts; try again later", e -> e instanceof Refusal.Unauthenticated,
-            () -> tokens.mint().compose(minted -> db.withTransaction(conn -> store.forRedeem(conn).compose(row -> {
-              if (row == null) {
-                return Future.failedFuture(invalid());
+    return limiter
+        .guard(
+            "too many failed attempts; try again later",
+            e -> e instanceof Refusal.Unauthenticated,
+            () ->
+                tokens
+                    .mint()
+                    .compose(
+                        minted ->
+                            db.withTransaction(
+                                conn ->
+                                    store
+                                        .forRedeem(conn)
+                                        .compose(
+                                            row -> {
+                                              if (row == null) {
+                                                return Future.failedFuture(invalid());
+                                              }
+                                              if (row.used()) {
+                                                return Future.failedFuture(
+                                                    Refusal.conflict(
+                                                        Refusal.Conflict.Reason
+                                                            .ALREADY_BOOTSTRAPPED,
+                                                        "this deployment is already bootstrapped; log in with an API token"));
+                                              }
+                                              if (!Blake2b256.matches(presented, row.tokenHash())) {
+                                                return Future.failedFuture(invalid());
+                                              }
+                                              return firstOwner(
+                                                  conn, accountName, workspaceName, minted);
+                                            }))),
+            ipBucket)
+        .onSuccess(
+            r ->
+                audit.memberDid(
+                    sourceIp,
+                    r.workspace().workspace().id(),
+                    r.accountId(),
+                    AuditAction.WORKSPACE_CREATED,
+                    "deployment:bootstrap"))
+        .onFailure(
+            e -> {
+              if (e instanceof Refusal.Unauthenticated) {
+                audit.emit(
+                    sourceIp,
+                    null,
+                    ActorKind.ACTOR_KIND_ANONYMOUS,
+                    null,
+                    AuditAction.TOKEN_REFUSED,
+                    "deployment:bootstrap",
+                    Outcome.OUTCOME_FAILURE);
               }
-              if (row.used()) {
-                return Future.failedFuture(Refusal.conflict(Refusal.Conflict.Reason.ALREADY_BOOTSTRAPPED,
-                    "this deployment is already bootstrapped; log in with an API token"));
-              }
-              if (!Blake2b256.matches(presented, row.tokenHash())) {
-                return Future.failedFuture(invalid());
-              }
-              return firstOwner(conn, accountName, workspaceName, minted);
-            }))), ipBucket)
-        .onSuccess(r -> audit.memberDid(sourceIp, r.workspace().workspace().id(), r.accountId(), AuditAction.WORKSPACE_CREATED, "deployment:bootstrap"))
-        .onFailure(e -> {
-          if (e instanceof Refusal.Unauthenticated) {
-            audit.emit(sourceIp, null, ActorKind.ACTOR_KIND_ANONYMOUS, null, AuditAction.TOKEN_REFUSED, "deployment:bootstrap", Outcome.OUTCOME_FAILURE);
-          }
-        });
+            });
   }
 
-  private Future<Redeemed> firstOwner(SqlConnection conn, String accountName, String workspaceName, TokenStore.Minted minted) {
+  private Future<Redeemed> firstOwner(
+      SqlConnection conn, String accountName, String workspaceName, TokenStore.Minted minted) {
     UUID account = ids.next();
     UUID workspace = ids.next();
     OffsetDateTime now = now();
-    return store.burn(conn, now)
+    return store
+        .burn(conn, now)
         .compose(r -> Workspaces.createAccount(conn, account, accountName, now))
-        .compose(r -> Workspaces.create(conn, ids, workspace, workspaceName, account, Role.OWNER, now))
-        .compose(ws -> TokenStore.insert(conn, ids.next(), account, "cli (bootstrap)", TokenScope.FULL, minted, now)
-            .map(tok -> new Redeemed(account, accountName, ws, tok)));
+        .compose(
+            r -> Workspaces.create(conn, ids, workspace, workspaceName, account, Role.OWNER, now))
+        .compose(
+            ws ->
+                TokenStore.insert(
+                        conn, ids.next(), account, "cli (bootstrap)", TokenScope.FULL, minted, now)
+                    .map(tok -> new Redeemed(account, accountName, ws, tok)));
   }
 
   private static Refusal invalid() {
-    return Refusal.unauthenticated(Refusal.Unauthenticated.Reason.INVALID_BOOTSTRAP_TOKEN, "bootstrap token is not valid");
+    return Refusal.unauthenticated(
+        Refusal.Unauthenticated.Reason.INVALID_BOOTSTRAP_TOKEN, "bootstrap token is not valid");
   }
 }

@@ -31,7 +31,13 @@ final class DeviceService {
   private final RevocationNotices revocations;
   private final Clock clock;
 
-  DeviceService(Tenancy tenancy, KeysetStore keysets, DeviceStore devices, AuditTrail audit, RevocationNotices revocations, Clock clock) {
+  DeviceService(
+      Tenancy tenancy,
+      KeysetStore keysets,
+      DeviceStore devices,
+      AuditTrail audit,
+      RevocationNotices revocations,
+      Clock clock) {
     this.tenancy = tenancy;
     this.keysets = keysets;
     this.devices = devices;
@@ -54,41 +60,110 @@ final class DeviceService {
   }
 
   Future<List<Device>> page(Caller caller, UUID wid, UUID after, int limit) {
-    return tenancy.asMember(caller.principal(), wid, Role.VIEWER, (conn, m) -> devices.page(conn, after, limit));
+    return tenancy.asMember(
+        caller.principal(), wid, Role.VIEWER, (conn, m) -> devices.page(conn, after, limit));
   }
 
   Future<Device> get(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.VIEWER, (conn, m) -> existing(devices, conn, id));
+    return tenancy.asMember(
+        caller.principal(), wid, Role.VIEWER, (conn, m) -> existing(devices, conn, id));
   }
 
-  /** A member asks to trust a device (pending until an admin approves); the workspace must have a keyset. */
+  /**
+   * A member asks to trust a device (pending until an admin approves); the workspace must have a
+   * keyset.
+   */
   Future<Device> request(Caller caller, UUID wid, TrustDocuments.DeviceRequest d) {
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) ->
-            keysets.current(conn).compose(CurrentKeyset::required)
-                .compose(c -> devices.add(conn, wid, caller.accountId(), d, "pending", null, null, now()))
-                .compose(added -> added ? existing(devices, conn, d.id()) : Future.failedFuture(deviceExists())))
-        .onSuccess(x -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.DEVICE_TRUST_REQUESTED, "device:" + d.id()));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.MEMBER,
+            (conn, m) ->
+                keysets
+                    .current(conn)
+                    .compose(CurrentKeyset::required)
+                    .compose(
+                        c ->
+                            devices.add(
+                                conn, wid, caller.accountId(), d, "pending", null, null, now()))
+                    .compose(
+                        added ->
+                            added
+                                ? existing(devices, conn, d.id())
+                                : Future.failedFuture(deviceExists())))
+        .onSuccess(
+            x ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.DEVICE_TRUST_REQUESTED,
+                    "device:" + d.id()));
   }
 
   /**
    * Approves a pending device (admin): {@code body}'s {@code credential} must name exactly its keys
-   * and the current version, signed by the current workspace key; {@code envelope} is stored for it.
+   * and the current version, signed by the current workspace key; {@code envelope} is stored for
+   * it.
    */
   Future<Device> approve(Caller caller, UUID wid, UUID id, JsonObject body, String envelope) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            keysets.lock(conn, wid).compose(x -> keysets.current(conn)).compose(CurrentKeyset::required)
-                .compose(cur -> devices.lock(conn, id).compose(DeviceService::found).compose(d -> {
-                  if (!d.isPending()) {
-                    return Future.failedFuture(Refusal.conflict(Reason.NOT_PENDING, "the device is " + d.status() + ", not pending"));
-                  }
-                  SignedPayload cred = TrustDocuments.credential(body, "credential", wid, id, d.ed25519PublicKey(), d.p256PublicKey(),
-                      cur.version(), cur.signingKey());
-                  OffsetDateTime now = now();
-                  return devices.trust(conn, id, cred, cur.version(), now)
-                      .compose(y -> keysets.putEnvelope(conn, wid, cur.version(), SealedEnvelope.Recipient.DEVICE, id, envelope, now));
-                }))
-                .compose(x -> existing(devices, conn, id)))
-        .onSuccess(x -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.DEVICE_APPROVED, "device:" + id));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                keysets
+                    .lock(conn, wid)
+                    .compose(x -> keysets.current(conn))
+                    .compose(CurrentKeyset::required)
+                    .compose(
+                        cur ->
+                            devices
+                                .lock(conn, id)
+                                .compose(DeviceService::found)
+                                .compose(
+                                    d -> {
+                                      if (!d.isPending()) {
+                                        return Future.failedFuture(
+                                            Refusal.conflict(
+                                                Reason.NOT_PENDING,
+                                                "the device is " + d.status() + ", not pending"));
+                                      }
+                                      SignedPayload cred =
+                                          TrustDocuments.credential(
+                                              body,
+                                              "credential",
+                                              wid,
+                                              id,
+                                              d.ed25519PublicKey(),
+                                              d.p256PublicKey(),
+                                              cur.version(),
+                                              cur.signingKey());
+                                      OffsetDateTime now = now();
+                                      return devices
+                                          .trust(conn, id, cred, cur.version(), now)
+                                          .compose(
+                                              y ->
+                                                  keysets.putEnvelope(
+                                                      conn,
+                                                      wid,
+                                                      cur.version(),
+                                                      SealedEnvelope.Recipient.DEVICE,
+                                                      id,
+                                                      envelope,
+                                                      now));
+                                    }))
+                    .compose(x -> existing(devices, conn, id)))
+        .onSuccess(
+            x ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.DEVICE_APPROVED,
+                    "device:" + id));
   }
 
   /**
@@ -96,61 +171,128 @@ final class DeviceService {
    * envelope, so nothing needs the workspace key's signature). A trusted device is revoked instead.
    */
   Future<Device> reject(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            keysets.lock(conn, wid).compose(x -> devices.lock(conn, id)).compose(DeviceService::found)
-                .compose(d -> d.isPending()
-                    ? devices.deletePending(conn, id).map(x -> d.withStatus("rejected"))
-                    : Future.failedFuture(Refusal.conflict(Reason.NOT_PENDING, "the device is " + d.status() + ", not pending: revoke it instead"))))
-        .onSuccess(x -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.DEVICE_REJECTED, "device:" + id));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                keysets
+                    .lock(conn, wid)
+                    .compose(x -> devices.lock(conn, id))
+                    .compose(DeviceService::found)
+                    .compose(
+                        d ->
+                            d.isPending()
+                                ? devices.deletePending(conn, id).map(x -> d.withStatus("rejected"))
+                                : Future.failedFuture(
+                                    Refusal.conflict(
+                                        Reason.NOT_PENDING,
+                                        "the device is "
+                                            + d.status()
+                                            + ", not pending: revoke it instead"))))
+        .onSuccess(
+            x ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.DEVICE_REJECTED,
+                    "device:" + id));
   }
 
-  /** Revokes a pending or trusted device (admin) with a revocation the current workspace key signed; its envelopes go. */
+  /**
+   * Revokes a pending or trusted device (admin) with a revocation the current workspace key signed;
+   * its envelopes go.
+   */
   Future<Device> revoke(Caller caller, UUID wid, UUID id, SignedPayload revocation) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            keysets.lock(conn, wid).compose(x -> devices.lock(conn, id)).compose(DeviceService::found)
-                .compose(d -> keysets.current(conn)).compose(CurrentKeyset::required)
-                .compose(cur -> {
-                  revocation.verify(cur.signingKey());
-                  return devices.revoke(conn, id, revocation, now());
-                })
-                .compose(revoked -> revoked
-                    ? keysets.dropEnvelopes(conn, SealedEnvelope.Recipient.DEVICE, id)
-                    : Future.failedFuture(Refusal.conflict(Reason.ALREADY_REVOKED, "the device is already revoked or rejected")))
-                .compose(x -> existing(devices, conn, id)))
-        // published once committed: a daemon that refreshes its pin on hearing it finds the revocation
-        .onSuccess(d -> {
-          revocations.revoked(RevokedKind.REVOKED_KIND_DEVICE, wid, id.toString(), d.accountId());
-          audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.DEVICE_REVOKED, "device:" + id);
-        });
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                keysets
+                    .lock(conn, wid)
+                    .compose(x -> devices.lock(conn, id))
+                    .compose(DeviceService::found)
+                    .compose(d -> keysets.current(conn))
+                    .compose(CurrentKeyset::required)
+                    .compose(
+                        cur -> {
+                          revocation.verify(cur.signingKey());
+                          return devices.revoke(conn, id, revocation, now());
+                        })
+                    .compose(
+                        revoked ->
+                            revoked
+                                ? keysets.dropEnvelopes(conn, SealedEnvelope.Recipient.DEVICE, id)
+                                : Future.failedFuture(
+                                    Refusal.conflict(
+                                        Reason.ALREADY_REVOKED,
+                                        "the device is already revoked or rejected")))
+                    .compose(x -> existing(devices, conn, id)))
+        // published once committed: a daemon that refreshes its pin on hearing it finds the
+        // revocation
+        .onSuccess(
+            d -> {
+              revocations.revoked(
+                  RevokedKind.REVOKED_KIND_DEVICE, wid, id.toString(), d.accountId());
+              audit.memberDid(
+                  caller.sourceIp(),
+                  wid,
+                  caller.accountId(),
+                  AuditAction.DEVICE_REVOKED,
+                  "device:" + id);
+            });
   }
 
   /**
    * Publishes a device's WebTTY key binding: only the device's own account, not for a revoked
-   * device, signed by the device's stored Ed25519 key. A second line: openers and daemons verify
-   * it against the device's workspace-signed credential.
+   * device, signed by the device's stored Ed25519 key. A second line: openers and daemons verify it
+   * against the device's workspace-signed credential.
    */
   Future<Device> putWebTtyKey(Caller caller, UUID wid, UUID id, SignedPayload key) {
-    return tenancy.asMember(caller.principal(), wid, Role.VIEWER, (conn, m) ->
-        devices.lock(conn, id).compose(DeviceService::found)
-            .compose(d -> {
-              if (!caller.accountId().equals(d.accountId()) || "revoked".equals(d.status())) {
-                return Future.failedFuture(Refusal.notAllowed(Refusal.NotAllowed.Reason.NOT_YOUR_DEVICE,
-                    "only a device's own account publishes its WebTTY key, and not for a revoked device", "device_id"));
-              }
-              key.verify(Ed25519PublicKey.fromBytes(d.ed25519PublicKey()));
-              return devices.setWebTtyKey(conn, id, key);
-            })
-            .compose(x -> existing(devices, conn, id)));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.VIEWER,
+        (conn, m) ->
+            devices
+                .lock(conn, id)
+                .compose(DeviceService::found)
+                .compose(
+                    d -> {
+                      if (!caller.accountId().equals(d.accountId())
+                          || "revoked".equals(d.status())) {
+                        return Future.failedFuture(
+                            Refusal.notAllowed(
+                                Refusal.NotAllowed.Reason.NOT_YOUR_DEVICE,
+                                "only a device's own account publishes its WebTTY key, and not for a revoked device",
+                                "device_id"));
+                      }
+                      key.verify(Ed25519PublicKey.fromBytes(d.ed25519PublicKey()));
+                      return devices.setWebTtyKey(conn, id, key);
+                    })
+                .compose(x -> existing(devices, conn, id)));
   }
 
   /** The device's envelope of the newest version (viewer), or not found. */
   Future<SealedEnvelope> envelope(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.VIEWER, (conn, m) ->
-        keysets.newestEnvelope(conn, SealedEnvelope.Recipient.DEVICE, id).compose(DeviceService::envelopeFound));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.VIEWER,
+        (conn, m) ->
+            keysets
+                .newestEnvelope(conn, SealedEnvelope.Recipient.DEVICE, id)
+                .compose(DeviceService::envelopeFound));
   }
 
   static Future<SealedEnvelope> envelopeFound(SealedEnvelope e) {
-    return e == null ? Future.failedFuture(Refusal.notFound("envelope")) : Future.succeededFuture(e);
+    return e == null
+        ? Future.failedFuture(Refusal.notFound("envelope"))
+        : Future.succeededFuture(e);
   }
 
   private OffsetDateTime now() {

@@ -20,9 +20,10 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * A request a daemon signs with its binding's Ed25519 key ({@code workspace_id}, {@code machine_id},
- * {@code timestamp_ms} within ±60 s, {@code signature} over a message the route defines). The
- * machine must exist in the workspace and not be revoked; failures count toward the per-IP limit.
+ * A request a daemon signs with its binding's Ed25519 key ({@code workspace_id}, {@code
+ * machine_id}, {@code timestamp_ms} within ±60 s, {@code signature} over a message the route
+ * defines). The machine must exist in the workspace and not be revoked; failures count toward the
+ * per-IP limit.
  */
 public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs, byte[] signature) {
 
@@ -31,14 +32,22 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
     return Schema.object()
         .required("workspace_id", Schema.uuid())
         .required("machine_id", Schema.uuid())
-        .required("timestamp_ms", Schema.integer(0, Long.MAX_VALUE).describe("unix milliseconds, within 60 s of the server's clock"))
-        .required("signature", Schema.hex(64).describe("Ed25519 by the binding key over the route's message"));
+        .required(
+            "timestamp_ms",
+            Schema.integer(0, Long.MAX_VALUE)
+                .describe("unix milliseconds, within 60 s of the server's clock"))
+        .required(
+            "signature",
+            Schema.hex(64).describe("Ed25519 by the binding key over the route's message"));
   }
 
   /** How far {@code timestamp_ms} may be from the server's clock. */
   public static final Duration MAX_SKEW = Duration.ofSeconds(60);
 
-  /** What checking a machine's request needs: the clock (timestamp), the database, the per-IP failure limiter. */
+  /**
+   * What checking a machine's request needs: the clock (timestamp), the database, the per-IP
+   * failure limiter.
+   */
   public record Checker(Clock clock, Database db, FailureLimiter limiter) {}
 
   /** Parses the common members of {@code body} (the route has already refused unknown members). */
@@ -46,7 +55,8 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
     UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
     UUID mid = Requests.uuid(Requests.string(body, "machine_id", 36, 36), "machine_id");
     if (!(body.getValue("timestamp_ms") instanceof Number n)) {
-      throw ApiException.badRequest("timestamp_ms", "timestamp_ms must be an integer (unix milliseconds)");
+      throw ApiException.badRequest(
+          "timestamp_ms", "timestamp_ms must be an integer (unix milliseconds)");
     }
     byte[] sig;
     try {
@@ -55,27 +65,54 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
       throw ApiException.badRequest("signature", "signature must be 128 hex digits");
     }
     if (Math.abs(clock.millis() - n.longValue()) > MAX_SKEW.toMillis()) {
-      throw new ApiException(401, "stale_signature", "timestamp_ms is too far from the server's clock", "timestamp_ms");
+      throw new ApiException(
+          401,
+          "stale_signature",
+          "timestamp_ms is too far from the server's clock",
+          "timestamp_ms");
     }
     return new MachineRequest(wid, mid, n.longValue(), sig);
   }
 
-  /** Checks the signature over {@code message} inside the workspace, then runs {@code work} in the same transaction. */
-  public <T> Future<T> run(Checker w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
+  /**
+   * Checks the signature over {@code message} inside the workspace, then runs {@code work} in the
+   * same transaction.
+   */
+  public <T> Future<T> run(
+      Checker w, RoutingContext ctx, byte[] message, Function<SqlConnection, Future<T>> work) {
     String ip = "ip:" + ClientAddress.of(ctx);
     ApiException denied = ApiException.unauthorized("machine not found, revoked, or bad signature");
-    return w.limiter().guard("too many failed attempts", e -> e == denied, () -> w.db().inWorkspace(workspaceId, conn ->
-            conn.preparedQuery("SELECT ed25519_public_key, revoked_at FROM machines WHERE id = $1").execute(Tuple.of(machineId))
-                .compose(rows -> {
-                  if (rows.size() == 0 || rows.iterator().next().getValue("revoked_at") != null) {
-                    return Future.<T>failedFuture(denied);
-                  }
-                  try {
-                    Ed25519PublicKey.fromBytes(rows.iterator().next().getBuffer("ed25519_public_key").getBytes()).verify(message, signature);
-                  } catch (CryptoException e) {
-                    return Future.<T>failedFuture(denied);
-                  }
-                  return work.apply(conn);
-                })), ip);
+    return w.limiter()
+        .guard(
+            "too many failed attempts",
+            e -> e == denied,
+            () ->
+                w.db()
+                    .inWorkspace(
+                        workspaceId,
+                        conn ->
+                            conn.preparedQuery(
+                                    "SELECT ed25519_public_key, revoked_at FROM machines WHERE id = $1")
+                                .execute(Tuple.of(machineId))
+                                .compose(
+                                    rows -> {
+                                      if (rows.size() == 0
+                                          || rows.iterator().next().getValue("revoked_at")
+                                              != null) {
+                                        return Future.<T>failedFuture(denied);
+                                      }
+                                      try {
+                                        Ed25519PublicKey.fromBytes(
+                                                rows.iterator()
+                                                    .next()
+                                                    .getBuffer("ed25519_public_key")
+                                                    .getBytes())
+                                            .verify(message, signature);
+                                      } catch (CryptoException e) {
+                                        return Future.<T>failedFuture(denied);
+                                      }
+                                      return work.apply(conn);
+                                    })),
+            ip);
   }
 }

@@ -17,7 +17,8 @@ import java.util.UUID;
 
 /**
  * Recovery Kits (docs/device-trust.md), all admin: registered pending with an envelope of the
- * current version, confirmed once stored (retiring the previous one), their envelope read to recover.
+ * current version, confirmed once stored (retiring the previous one), their envelope read to
+ * recover.
  */
 final class RecoveryKitService {
   private final Tenancy tenancy;
@@ -26,7 +27,8 @@ final class RecoveryKitService {
   private final AuditTrail audit;
   private final Clock clock;
 
-  RecoveryKitService(Tenancy tenancy, KeysetStore keysets, RecoveryKitStore kits, AuditTrail audit, Clock clock) {
+  RecoveryKitService(
+      Tenancy tenancy, KeysetStore keysets, RecoveryKitStore kits, AuditTrail audit, Clock clock) {
     this.tenancy = tenancy;
     this.keysets = keysets;
     this.kits = kits;
@@ -38,36 +40,106 @@ final class RecoveryKitService {
     return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) -> kits.all(conn));
   }
 
-  /** Registers {@code body}'s {@code kit}, which the current workspace key must have signed, with its envelope. */
+  /**
+   * Registers {@code body}'s {@code kit}, which the current workspace key must have signed, with
+   * its envelope.
+   */
   Future<RecoveryKit> create(Caller caller, UUID wid, JsonObject body, String envelope) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            keysets.lock(conn, wid).compose(x -> keysets.current(conn)).compose(CurrentKeyset::required).compose(cur -> {
-              SignedPayload kit = TrustDocuments.kit(body, wid, null, cur.signingKey());
-              UUID kitId = kit.uuid("kit_id");
-              OffsetDateTime now = now();
-              return kits.add(conn, wid, kitId, kit, now)
-                  .compose(k -> k == null ? Future.failedFuture(Refusal.conflict(Reason.KIT_EXISTS, "a kit with this id exists"))
-                      : keysets.putEnvelope(conn, wid, cur.version(), SealedEnvelope.Recipient.RECOVERY_KIT, kitId, envelope, now).map(k));
-            }))
-        .onSuccess(k -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.RECOVERY_KIT_CREATED, "recovery_kit:" + k.id()));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                keysets
+                    .lock(conn, wid)
+                    .compose(x -> keysets.current(conn))
+                    .compose(CurrentKeyset::required)
+                    .compose(
+                        cur -> {
+                          SignedPayload kit = TrustDocuments.kit(body, wid, null, cur.signingKey());
+                          UUID kitId = kit.uuid("kit_id");
+                          OffsetDateTime now = now();
+                          return kits.add(conn, wid, kitId, kit, now)
+                              .compose(
+                                  k ->
+                                      k == null
+                                          ? Future.failedFuture(
+                                              Refusal.conflict(
+                                                  Reason.KIT_EXISTS, "a kit with this id exists"))
+                                          : keysets
+                                              .putEnvelope(
+                                                  conn,
+                                                  wid,
+                                                  cur.version(),
+                                                  SealedEnvelope.Recipient.RECOVERY_KIT,
+                                                  kitId,
+                                                  envelope,
+                                                  now)
+                                              .map(k));
+                        }))
+        .onSuccess(
+            k ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.RECOVERY_KIT_CREATED,
+                    "recovery_kit:" + k.id()));
   }
 
   /** Confirms a pending kit; the previously confirmed one is retired and its envelope dropped. */
   Future<RecoveryKit> confirm(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            kits.confirm(conn, id, now())
-                .compose(confirmed -> confirmed ? kits.retireAllBut(conn, id)
-                    : kits.get(conn, id).compose(k -> Future.<Void>failedFuture(k == null ? Refusal.notFound("recovery kit")
-                        : Refusal.conflict(Reason.NOT_PENDING, "the kit is not pending"))))
-                .compose(x -> kits.get(conn, id)))
-        .onSuccess(k -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.RECOVERY_KIT_CREATED, "recovery_kit:" + id + ":confirmed"));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                kits.confirm(conn, id, now())
+                    .compose(
+                        confirmed ->
+                            confirmed
+                                ? kits.retireAllBut(conn, id)
+                                : kits.get(conn, id)
+                                    .compose(
+                                        k ->
+                                            Future.<Void>failedFuture(
+                                                k == null
+                                                    ? Refusal.notFound("recovery kit")
+                                                    : Refusal.conflict(
+                                                        Reason.NOT_PENDING,
+                                                        "the kit is not pending"))))
+                    .compose(x -> kits.get(conn, id)))
+        .onSuccess(
+            k ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.RECOVERY_KIT_CREATED,
+                    "recovery_kit:" + id + ":confirmed"));
   }
 
   /** The kit's envelope of the newest version; reading it is audited as the kit's use. */
   Future<SealedEnvelope> envelope(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            keysets.newestEnvelope(conn, SealedEnvelope.Recipient.RECOVERY_KIT, id).compose(DeviceService::envelopeFound))
-        .onSuccess(e -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.RECOVERY_KIT_USED, "recovery_kit:" + id));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                keysets
+                    .newestEnvelope(conn, SealedEnvelope.Recipient.RECOVERY_KIT, id)
+                    .compose(DeviceService::envelopeFound))
+        .onSuccess(
+            e ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.RECOVERY_KIT_USED,
+                    "recovery_kit:" + id));
   }
 
   private OffsetDateTime now() {

@@ -19,7 +19,11 @@ import java.util.UUID;
  * @param devices the submitted items by device id ({@code credential}, {@code envelope})
  * @param kits the submitted items by kit id ({@code kit}, {@code envelope})
  */
-record Rotation(UUID workspaceId, TrustDocuments.Keyset next, Map<UUID, JsonObject> devices, Map<UUID, JsonObject> kits) {
+record Rotation(
+    UUID workspaceId,
+    TrustDocuments.Keyset next,
+    Map<UUID, JsonObject> devices,
+    Map<UUID, JsonObject> kits) {
 
   /** One trusted device's new credential and envelope. */
   record DeviceRenewal(UUID deviceId, SignedPayload credential, String envelope) {}
@@ -33,15 +37,20 @@ record Rotation(UUID workspaceId, TrustDocuments.Keyset next, Map<UUID, JsonObje
   /** The next version must follow {@code current} and be signed by the current workspace key. */
   void checkFollows(CurrentKeyset current) {
     if (next.version() != current.version() + 1) {
-      throw Refusal.conflict(Reason.STALE_KEYSET, "keyset.version must be " + (current.version() + 1));
+      throw Refusal.conflict(
+          Reason.STALE_KEYSET, "keyset.version must be " + (current.version() + 1));
     }
     next.signed().verify(current.signingKey());
   }
 
-  /** Each trusted device's renewal, in the order given; refused unless the list names exactly these devices, each validly. */
+  /**
+   * Each trusted device's renewal, in the order given; refused unless the list names exactly these
+   * devices, each validly.
+   */
   List<DeviceRenewal> renewDevices(List<Device> trusted) {
     if (trusted.size() != devices.size()) {
-      throw Refusal.invalid("devices", "devices must list exactly the " + trusted.size() + " trusted devices");
+      throw Refusal.invalid(
+          "devices", "devices must list exactly the " + trusted.size() + " trusted devices");
     }
     List<DeviceRenewal> out = new ArrayList<>();
     for (Device d : trusted) {
@@ -49,14 +58,25 @@ record Rotation(UUID workspaceId, TrustDocuments.Keyset next, Map<UUID, JsonObje
       if (item == null) {
         throw Refusal.invalid("devices", "trusted device " + d.id() + " is missing");
       }
-      SignedPayload cred = TrustDocuments.credential(item, "credential", workspaceId, d.id(), d.ed25519PublicKey(), d.p256PublicKey(),
-          next.version(), next.signingKey());
+      SignedPayload cred =
+          TrustDocuments.credential(
+              item,
+              "credential",
+              workspaceId,
+              d.id(),
+              d.ed25519PublicKey(),
+              d.p256PublicKey(),
+              next.version(),
+              next.signingKey());
       out.add(new DeviceRenewal(d.id(), cred, TrustDocuments.envelope(item, "envelope")));
     }
     return out;
   }
 
-  /** The live kits listed are renewed (signed by the new key), the others retired; listed kits that are not live are ignored. */
+  /**
+   * The live kits listed are renewed (signed by the new key), the others retired; listed kits that
+   * are not live are ignored.
+   */
   KitPlan renewKits(List<UUID> live) {
     List<KitRenewal> renewed = new ArrayList<>();
     List<UUID> retired = new ArrayList<>();

@@ -10,12 +10,12 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * A signed canonical JSON payload as it arrives in a request body
- * ({@code {"payload": "<canonical JSON text>", "signature": "<hex>"}}), checked before it is
- * stored. The control plane's checks are a second line: daemons and clients verify the same
- * signatures against keys the control plane never holds (docs/device-trust.md). Parsing is the
- * shared {@link Signed} (one implementation for the control plane and the clients); this adds the
- * expected type and turns every refusal into a 400 naming the request member.
+ * A signed canonical JSON payload as it arrives in a request body ({@code {"payload": "<canonical
+ * JSON text>", "signature": "<hex>"}}), checked before it is stored. The control plane's checks are
+ * a second line: daemons and clients verify the same signatures against keys the control plane
+ * never holds (docs/device-trust.md). Parsing is the shared {@link Signed} (one implementation for
+ * the control plane and the clients); this adds the expected type and turns every refusal into a
+ * 400 naming the request member.
  */
 record SignedPayload(String field, Signed signed, Map<String, Object> fields) {
   static final int MAX_PAYLOAD = Signed.MAX_PAYLOAD;
@@ -85,7 +85,8 @@ record SignedPayload(String field, Signed signed, Map<String, Object> fields) {
     try {
       return Ed25519PublicKey.fromHex(str(k));
     } catch (CryptoException | IllegalArgumentException e) {
-      throw ApiException.badRequest(field, field + "." + k + " must be a 32-byte Ed25519 key in hex");
+      throw ApiException.badRequest(
+          field, field + "." + k + " must be a 32-byte Ed25519 key in hex");
     }
   }
 

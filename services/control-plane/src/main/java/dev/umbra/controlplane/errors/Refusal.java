@@ -23,7 +23,10 @@ public abstract sealed class Refusal extends RuntimeException {
     return new NotFound(NotFound.Reason.NOT_FOUND, what, what + " not found");
   }
 
-  /** Nothing usable answers to what the caller presented, for a reason it may not learn (e.g. an invitation). */
+  /**
+   * Nothing usable answers to what the caller presented, for a reason it may not learn (e.g. an
+   * invitation).
+   */
   public static NotFound notFound(NotFound.Reason reason, String what, String message) {
     return new NotFound(reason, what, message);
   }
@@ -137,13 +140,17 @@ public abstract sealed class Refusal extends RuntimeException {
       STALE_KEYSET("stale_keyset"),
       ALREADY_REVOKED("already_revoked"),
       KIT_EXISTS("kit_exists"),
-      /** This install is already bound to the workspace (the API's generic code, kept as it was). */
+      /**
+       * This install is already bound to the workspace (the API's generic code, kept as it was).
+       */
       ALREADY_BOUND("conflict"),
       /** A team of this name exists (the API's generic code, kept as it was). */
       TEAM_NAME_TAKEN("conflict"),
       /** The last owner cannot be demoted or removed (the API's generic code, kept as it was). */
       LAST_OWNER("conflict"),
-      /** The invitee is already a member of the workspace (the API's generic code, kept as it was). */
+      /**
+       * The invitee is already a member of the workspace (the API's generic code, kept as it was).
+       */
       ALREADY_MEMBER("conflict"),
       /** A document's version is not above the stored one. */
       STALE_VERSION("stale_version"),
@@ -178,11 +185,19 @@ public abstract sealed class Refusal extends RuntimeException {
     /** Why; {@link #wire()} is the error code clients read. */
     public enum Reason {
       NOT_YOUR_DEVICE("not_your_device"),
-      /** Only an owner makes, changes or removes an owner (the API's generic code, kept as it was). */
+      /**
+       * Only an owner makes, changes or removes an owner (the API's generic code, kept as it was).
+       */
       OWNER_ONLY("forbidden"),
-      /** A session token names only a trusted device of the caller (the API's generic code, kept as it was). */
+      /**
+       * A session token names only a trusted device of the caller (the API's generic code, kept as
+       * it was).
+       */
       NOT_A_TRUSTED_DEVICE_OF_YOURS("forbidden"),
-      /** The caller's role in the workspace is below the one needed (the API's generic code, kept as it was). */
+      /**
+       * The caller's role in the workspace is below the one needed (the API's generic code, kept as
+       * it was).
+       */
       ROLE_TOO_LOW("forbidden"),
       /** A policy's signer is not a trusted device of the caller under the current keyset. */
       SIGNER_NOT_TRUSTED("signer_not_trusted");

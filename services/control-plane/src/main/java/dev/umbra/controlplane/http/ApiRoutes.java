@@ -30,26 +30,54 @@ public final class ApiRoutes {
     MACHINE_SIGNATURE
   }
 
-  /** The one error body of every failure, whatever the route: {@code {"error":{"code","message","field"?}}}. */
-  public static final Schema ERROR = Schema.named("Error", Schema.object()
-      .required("error", Schema.object()
-          .required("code", Schema.code().describe("stable machine-readable code, e.g. bad_request, unauthorized, forbidden, not_found, conflict"))
-          .required("message", Schema.string().describe("for people; never parse it"))
-          .optional("field", Schema.string().describe("the request member or parameter at fault"))
-          .build())
-      .build());
+  /**
+   * The one error body of every failure, whatever the route: {@code
+   * {"error":{"code","message","field"?}}}.
+   */
+  public static final Schema ERROR =
+      Schema.named(
+          "Error",
+          Schema.object()
+              .required(
+                  "error",
+                  Schema.object()
+                      .required(
+                          "code",
+                          Schema.code()
+                              .describe(
+                                  "stable machine-readable code, e.g. bad_request, unauthorized, forbidden, not_found, conflict"))
+                      .required("message", Schema.string().describe("for people; never parse it"))
+                      .optional(
+                          "field",
+                          Schema.string().describe("the request member or parameter at fault"))
+                      .build())
+              .build());
 
   /**
    * One route. {@code request} is the body's schema ({@link Schema#NO_BODY} when it reads none);
    * {@code response} the schema of the {@code okStatus} answer ({@link Schema#EMPTY} for 204).
    * Either is null only for a route added without schemas, which {@code OpenApiTest} refuses.
    */
-  public record Op(HttpMethod method, String path, String summary, Auth auth, int okStatus, Schema request, Schema response,
+  public record Op(
+      HttpMethod method,
+      String path,
+      String summary,
+      Auth auth,
+      int okStatus,
+      Schema request,
+      Schema response,
       Handler<RoutingContext> handler) {}
 
   private final List<Op> ops = new ArrayList<>();
 
-  public ApiRoutes add(HttpMethod method, String path, String summary, Auth auth, int okStatus, Schema request, Schema response,
+  public ApiRoutes add(
+      HttpMethod method,
+      String path,
+      String summary,
+      Auth auth,
+      int okStatus,
+      Schema request,
+      Schema response,
       Handler<RoutingContext> handler) {
     if (okStatus == 204 && !response.isNone()) {
       throw new IllegalArgumentException("a 204 has no body: " + method + " " + path);
@@ -63,7 +91,13 @@ public final class ApiRoutes {
    * {@code OpenApiTest} fails until its schemas are given with the other {@code add}.
    */
   @Deprecated
-  public ApiRoutes add(HttpMethod method, String path, String summary, Auth auth, int okStatus, Handler<RoutingContext> handler) {
+  public ApiRoutes add(
+      HttpMethod method,
+      String path,
+      String summary,
+      Auth auth,
+      int okStatus,
+      Handler<RoutingContext> handler) {
     ops.add(new Op(method, path, summary, auth, okStatus, null, null, handler));
     return this;
   }
@@ -106,17 +140,19 @@ public final class ApiRoutes {
 
   /**
    * Mounts every route ({@code {name}} becomes {@code :name}), each behind the authenticating
-   * handler of its {@link Auth}, so the caller is authenticated before the route's handler reads
-   * a path parameter or a byte of the body: an unauthenticated request gets 401 and learns no
-   * field name. {@code authenticators} has no handler for the routes whose credential is in the
-   * body itself ({@link Auth#NONE}, {@link Auth#MACHINE_SIGNATURE}); the route checks it.
+   * handler of its {@link Auth}, so the caller is authenticated before the route's handler reads a
+   * path parameter or a byte of the body: an unauthenticated request gets 401 and learns no field
+   * name. {@code authenticators} has no handler for the routes whose credential is in the body
+   * itself ({@link Auth#NONE}, {@link Auth#MACHINE_SIGNATURE}); the route checks it.
    */
-  public void mount(Router router, Function<Auth, Optional<Handler<RoutingContext>>> authenticators) {
+  public void mount(
+      Router router, Function<Auth, Optional<Handler<RoutingContext>>> authenticators) {
     for (Op op : ops) {
       Route route = router.route(op.method(), routerPath(op.path()));
       Optional<Handler<RoutingContext>> first = authenticators.apply(op.auth());
       if (first.isEmpty() && (op.auth() == Auth.API_TOKEN || op.auth() == Auth.INTERNAL)) {
-        throw new IllegalStateException("no authenticator for " + op.auth() + " (" + op.method() + " " + op.path() + ")");
+        throw new IllegalStateException(
+            "no authenticator for " + op.auth() + " (" + op.method() + " " + op.path() + ")");
       }
       first.ifPresent(route::handler);
       route.handler(op.handler());
@@ -129,8 +165,8 @@ public final class ApiRoutes {
 
   /**
    * The OpenAPI 3.1 document of the table: every operation with its summary, path parameters,
-   * security, request body schema (when it reads one), the schema of its success answer and the
-   * one error shape as {@code default}. Named schemas are shared under {@code components}.
+   * security, request body schema (when it reads one), the schema of its success answer and the one
+   * error shape as {@code default}. Named schemas are shared under {@code components}.
    */
   public JsonObject openApi(String title, String version) {
     JsonObject paths = new JsonObject();
@@ -152,48 +188,89 @@ public final class ApiRoutes {
                 .put("required", true)
                 .put("schema", Schema.uuid().doc()));
       }
-      JsonObject ok = new JsonObject().put("description", op.okStatus() == 204 ? "done, no body" : "success");
+      JsonObject ok =
+          new JsonObject().put("description", op.okStatus() == 204 ? "done, no body" : "success");
       if (op.response() != null && !op.response().isNone()) {
-        ok.put("content", new JsonObject().put("application/json", new JsonObject().put("schema", op.response().doc())));
+        ok.put(
+            "content",
+            new JsonObject()
+                .put("application/json", new JsonObject().put("schema", op.response().doc())));
         op.response().components().forEach(components::put);
       }
       JsonObject responses =
           new JsonObject()
               .put(String.valueOf(op.okStatus()), ok)
-              .put("default", new JsonObject().put("description", "any failure (4xx, 5xx), always this shape").put("content",
-                  new JsonObject().put("application/json", new JsonObject().put("schema", ERROR.doc()))));
+              .put(
+                  "default",
+                  new JsonObject()
+                      .put("description", "any failure (4xx, 5xx), always this shape")
+                      .put(
+                          "content",
+                          new JsonObject()
+                              .put(
+                                  "application/json",
+                                  new JsonObject().put("schema", ERROR.doc()))));
       JsonObject operation =
           new JsonObject()
               .put("summary", op.summary())
-              .put("operationId", op.method().name().toLowerCase(Locale.ROOT) + op.path().replaceAll("[^A-Za-z0-9]+", "_"))
+              .put(
+                  "operationId",
+                  op.method().name().toLowerCase(Locale.ROOT)
+                      + op.path().replaceAll("[^A-Za-z0-9]+", "_"))
               .put("parameters", params)
               .put("responses", responses);
       if (op.request() != null && !op.request().isNone()) {
-        operation.put("requestBody", new JsonObject().put("required", true).put("content",
-            new JsonObject().put("application/json", new JsonObject().put("schema", op.request().doc()))));
+        operation.put(
+            "requestBody",
+            new JsonObject()
+                .put("required", true)
+                .put(
+                    "content",
+                    new JsonObject()
+                        .put(
+                            "application/json",
+                            new JsonObject().put("schema", op.request().doc()))));
         op.request().components().forEach(components::put);
       }
       switch (op.auth()) {
-        case API_TOKEN -> operation.put("security", new JsonArray().add(new JsonObject().put("apiToken", new JsonArray())));
-        case INTERNAL -> operation.put("security", new JsonArray().add(new JsonObject().put("internal", new JsonArray())));
-        case MACHINE_SIGNATURE -> operation.put("security", new JsonArray()).put("description",
-            "Authenticated by the body: workspace_id, machine_id, timestamp_ms (unix ms, within 60 s of the server's clock) and "
-                + "signature (Ed25519 by the machine's binding key, 128 hex digits) over the route's message (docs/control-plane.md)");
+        case API_TOKEN ->
+            operation.put(
+                "security", new JsonArray().add(new JsonObject().put("apiToken", new JsonArray())));
+        case INTERNAL ->
+            operation.put(
+                "security", new JsonArray().add(new JsonObject().put("internal", new JsonArray())));
+        case MACHINE_SIGNATURE ->
+            operation
+                .put("security", new JsonArray())
+                .put(
+                    "description",
+                    "Authenticated by the body: workspace_id, machine_id, timestamp_ms (unix ms, within 60 s of the server's clock) and "
+                        + "signature (Ed25519 by the machine's binding key, 128 hex digits) over the route's message (docs/control-plane.md)");
         case NONE -> operation.put("security", new JsonArray());
       }
       item.put(op.method().name().toLowerCase(Locale.ROOT), operation);
     }
     JsonObject schemes =
         new JsonObject()
-            .put("apiToken", new JsonObject().put("type", "http").put("scheme", "bearer")
-                .put("description", "an API token umb_...; see docs/control-plane.md"))
-            .put("internal", new JsonObject().put("type", "apiKey").put("in", "header")
-                .put("name", "X-Umbra-Internal"));
+            .put(
+                "apiToken",
+                new JsonObject()
+                    .put("type", "http")
+                    .put("scheme", "bearer")
+                    .put("description", "an API token umb_...; see docs/control-plane.md"))
+            .put(
+                "internal",
+                new JsonObject()
+                    .put("type", "apiKey")
+                    .put("in", "header")
+                    .put("name", "X-Umbra-Internal"));
     return new JsonObject()
         .put("openapi", "3.1.0")
         .put("jsonSchemaDialect", "https://json-schema.org/draft/2020-12/schema")
         .put("info", new JsonObject().put("title", title).put("version", version))
         .put("paths", paths)
-        .put("components", new JsonObject().put("schemas", components).put("securitySchemes", schemes));
+        .put(
+            "components",
+            new JsonObject().put("schemas", components).put("securitySchemes", schemes));
   }
 }

@@ -10,9 +10,9 @@ import java.util.function.Function;
 
 /**
  * Cursor pagination: {@code ?limit=1..200} (default 50) and {@code ?cursor=<id>}, the last id of
- * the previous page; lists are ordered by id (time-ordered UUIDs). Responses are
- * {@code {"items":[...],"next_cursor":id|null}}. Queries fetch {@code limit + 1} rows to know
- * whether there is a next page.
+ * the previous page; lists are ordered by id (time-ordered UUIDs). Responses are {@code
+ * {"items":[...],"next_cursor":id|null}}. Queries fetch {@code limit + 1} rows to know whether
+ * there is a next page.
  */
 public record Page(int limit, UUID after) {
   public static final int DEFAULT_LIMIT = 50;

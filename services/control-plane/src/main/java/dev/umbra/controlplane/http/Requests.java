@@ -20,7 +20,10 @@ public final class Requests {
     return body(ctx.body() == null ? null : ctx.body().asString(), allowed);
   }
 
-  /** {@link #body(RoutingContext, String...)} of the body's text (the fuzz harness feeds it directly). */
+  /**
+   * {@link #body(RoutingContext, String...)} of the body's text (the fuzz harness feeds it
+   * directly).
+   */
   public static JsonObject body(String raw, String... allowed) {
     if (raw == null || raw.isBlank()) {
       return new JsonObject();
@@ -76,7 +79,10 @@ public final class Requests {
         .orElseThrow(() -> ApiException.badRequest(field, field + " is required"));
   }
 
-  /** An optional string member: when present, a string of {@code min..max} characters without control characters. */
+  /**
+   * An optional string member: when present, a string of {@code min..max} characters without
+   * control characters.
+   */
   public static Optional<String> optionalString(JsonObject body, String field, int min, int max) {
     Object v = body.getValue(field);
     if (v == null) {
@@ -87,7 +93,8 @@ public final class Requests {
     }
     String t = s.strip();
     if (t.length() < min || t.length() > max) {
-      throw ApiException.badRequest(field, field + " must be " + min + " to " + max + " characters");
+      throw ApiException.badRequest(
+          field, field + " must be " + min + " to " + max + " characters");
     }
     for (int i = 0; i < t.length(); i++) {
       if (Character.isISOControl(t.charAt(i))) {
@@ -103,7 +110,8 @@ public final class Requests {
   }
 
   /** One of {@code allowed} (lowercase wire values). */
-  public static String oneOf(JsonObject body, String field, String defaultValue, String... allowed) {
+  public static String oneOf(
+      JsonObject body, String field, String defaultValue, String... allowed) {
     Object v = body.getValue(field);
     if (v == null) {
       if (defaultValue == null) {

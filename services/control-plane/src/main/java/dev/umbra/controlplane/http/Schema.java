@@ -18,6 +18,7 @@ import java.util.Map;
 public final class Schema {
   /** The route reads no body (GET, DELETE, and the few POST/PUT that act on the path alone). */
   public static final Schema NO_BODY = new Schema(null, null, Map.of());
+
   /** A 204 answer: no body. */
   public static final Schema EMPTY = NO_BODY;
 
@@ -56,8 +57,12 @@ public final class Schema {
   /** This schema with a description (shown in the document). */
   public Schema describe(String description) {
     JsonObject i = inline.copy().put("description", description);
-    JsonObject d = doc.containsKey("$ref") ? new JsonObject().put("allOf", new JsonArray().add(doc)).put("description", description)
-        : doc.copy().put("description", description);
+    JsonObject d =
+        doc.containsKey("$ref")
+            ? new JsonObject()
+                .put("allOf", new JsonArray().add(doc))
+                .put("description", description)
+            : doc.copy().put("description", description);
     return new Schema(i, d, components);
   }
 
@@ -86,8 +91,11 @@ public final class Schema {
 
   /** A UUID in its canonical lower-case text. */
   public static Schema uuid() {
-    return leaf(new JsonObject().put("type", "string").put("format", "uuid")
-        .put("pattern", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
+    return leaf(
+        new JsonObject()
+            .put("type", "string")
+            .put("format", "uuid")
+            .put("pattern", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"));
   }
 
   /** An RFC 3339 time with offset, as {@code OffsetDateTime.toString()} writes it. */
@@ -97,14 +105,20 @@ public final class Schema {
 
   /** {@code bytes} bytes as lower-case hex (the API accepts either case in requests). */
   public static Schema hex(int bytes) {
-    return leaf(new JsonObject().put("type", "string").put("pattern", "^[0-9a-fA-F]{" + (2 * bytes) + "}$")
-        .put("description", bytes + " bytes, hex"));
+    return leaf(
+        new JsonObject()
+            .put("type", "string")
+            .put("pattern", "^[0-9a-fA-F]{" + (2 * bytes) + "}$")
+            .put("description", bytes + " bytes, hex"));
   }
 
   /** Standard base64 with padding (RFC 4648 §4). */
   public static Schema base64() {
-    return leaf(new JsonObject().put("type", "string").put("contentEncoding", "base64")
-        .put("pattern", "^[A-Za-z0-9+/]*={0,2}$"));
+    return leaf(
+        new JsonObject()
+            .put("type", "string")
+            .put("contentEncoding", "base64")
+            .put("pattern", "^[A-Za-z0-9+/]*={0,2}$"));
   }
 
   public static Schema integer(long min, long max) {
@@ -127,7 +141,9 @@ public final class Schema {
     return leaf(new JsonObject().put("const", value));
   }
 
-  /** Any JSON object (a document whose own format is specified elsewhere, e.g. an HPKE envelope). */
+  /**
+   * Any JSON object (a document whose own format is specified elsewhere, e.g. an HPKE envelope).
+   */
   public static Schema anyObject(String description) {
     return leaf(new JsonObject().put("type", "object").put("description", description));
   }
@@ -135,24 +151,41 @@ public final class Schema {
   /** {@code s} or JSON {@code null}. */
   public static Schema nullable(Schema s) {
     return new Schema(
-        new JsonObject().put("anyOf", new JsonArray().add(s.inline).add(new JsonObject().put("type", "null"))),
-        new JsonObject().put("anyOf", new JsonArray().add(s.doc).add(new JsonObject().put("type", "null"))),
+        new JsonObject()
+            .put("anyOf", new JsonArray().add(s.inline).add(new JsonObject().put("type", "null"))),
+        new JsonObject()
+            .put("anyOf", new JsonArray().add(s.doc).add(new JsonObject().put("type", "null"))),
         s.components);
   }
 
   public static Schema array(Schema items) {
-    return new Schema(new JsonObject().put("type", "array").put("items", items.inline),
-        new JsonObject().put("type", "array").put("items", items.doc), items.components);
+    return new Schema(
+        new JsonObject().put("type", "array").put("items", items.inline),
+        new JsonObject().put("type", "array").put("items", items.doc),
+        items.components);
   }
 
   public static Schema array(Schema items, int min, int max) {
-    return new Schema(new JsonObject().put("type", "array").put("items", items.inline).put("minItems", min).put("maxItems", max),
-        new JsonObject().put("type", "array").put("items", items.doc).put("minItems", min).put("maxItems", max), items.components);
+    return new Schema(
+        new JsonObject()
+            .put("type", "array")
+            .put("items", items.inline)
+            .put("minItems", min)
+            .put("maxItems", max),
+        new JsonObject()
+            .put("type", "array")
+            .put("items", items.doc)
+            .put("minItems", min)
+            .put("maxItems", max),
+        items.components);
   }
 
   /** A cursor-paged list: {@code {"items":[...],"next_cursor":id|null}} (see {@link Page}). */
   public static Schema page(Schema item) {
-    return object().required("items", array(item, 0, Page.MAX_LIMIT)).required("next_cursor", nullable(uuid())).build();
+    return object()
+        .required("items", array(item, 0, Page.MAX_LIMIT))
+        .required("next_cursor", nullable(uuid()))
+        .build();
   }
 
   /** An unpaged list: {@code {"items":[...]}}. */
@@ -184,19 +217,28 @@ public final class Schema {
       }
       inlineProps.put(name, s.inline);
       docProps.put(name, s.doc);
-      s.components.forEach((k, v) -> {
-        JsonObject prior = components.put(k, v);
-        if (prior != null && !prior.equals(v)) {
-          throw new IllegalStateException("two schemas named " + k);
-        }
-      });
+      s.components.forEach(
+          (k, v) -> {
+            JsonObject prior = components.put(k, v);
+            if (prior != null && !prior.equals(v)) {
+              throw new IllegalStateException("two schemas named " + k);
+            }
+          });
       return this;
     }
 
     public Schema build() {
       return new Schema(
-          new JsonObject().put("type", "object").put("properties", inlineProps).put("required", required.copy()).put("additionalProperties", false),
-          new JsonObject().put("type", "object").put("properties", docProps).put("required", required.copy()).put("additionalProperties", false),
+          new JsonObject()
+              .put("type", "object")
+              .put("properties", inlineProps)
+              .put("required", required.copy())
+              .put("additionalProperties", false),
+          new JsonObject()
+              .put("type", "object")
+              .put("properties", docProps)
+              .put("required", required.copy())
+              .put("additionalProperties", false),
           Map.copyOf(components));
     }
   }

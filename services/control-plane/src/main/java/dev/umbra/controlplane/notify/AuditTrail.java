@@ -16,12 +16,23 @@ public final class AuditTrail {
     this.emitter = emitter;
   }
 
-  /** Emits an event about an action in {@code workspaceId} (may be null); {@code sourceIp} "" when unknown. */
-  public void emit(String sourceIp, UUID workspaceId, ActorKind kind, Object actorId, AuditAction action, String target, Outcome outcome) {
+  /**
+   * Emits an event about an action in {@code workspaceId} (may be null); {@code sourceIp} "" when
+   * unknown.
+   */
+  public void emit(
+      String sourceIp,
+      UUID workspaceId,
+      ActorKind kind,
+      Object actorId,
+      AuditAction action,
+      String target,
+      Outcome outcome) {
     AuditEvent.Builder e =
         AuditEvent.newBuilder()
             .setWorkspaceId(workspaceId == null ? "" : workspaceId.toString())
-            .setActor(Actor.newBuilder().setKind(kind).setId(actorId == null ? "" : actorId.toString()))
+            .setActor(
+                Actor.newBuilder().setKind(kind).setId(actorId == null ? "" : actorId.toString()))
             .setAction(action.wire())
             .setTarget(target == null ? "" : target)
             .setOutcome(outcome)
@@ -30,7 +41,15 @@ public final class AuditTrail {
   }
 
   /** A member's successful action. */
-  public void memberDid(String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
-    emit(sourceIp, workspaceId, ActorKind.ACTOR_KIND_MEMBER, accountId, action, target, Outcome.OUTCOME_SUCCESS);
+  public void memberDid(
+      String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
+    emit(
+        sourceIp,
+        workspaceId,
+        ActorKind.ACTOR_KIND_MEMBER,
+        accountId,
+        action,
+        target,
+        Outcome.OUTCOME_SUCCESS);
   }
 }

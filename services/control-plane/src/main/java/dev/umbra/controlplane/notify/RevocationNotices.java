@@ -22,7 +22,13 @@ public final class RevocationNotices {
    * session token issued before the commit is older than the revocation.
    */
   public void revoked(RevokedKind kind, UUID workspaceId, String subjectId, UUID accountId) {
-    new RevocationPublisher(bus).publish(
-        Revoked.message(kind, workspaceId, subjectId, accountId == null ? null : accountId.toString(), clock.instant()));
+    new RevocationPublisher(bus)
+        .publish(
+            Revoked.message(
+                kind,
+                workspaceId,
+                subjectId,
+                accountId == null ? null : accountId.toString(),
+                clock.instant()));
   }
 }

@@ -1,10 +1,10 @@
 package dev.umbra.controlplane.sessions;
 
 import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
 import com.nimbusds.jose.JWSSigner;
-import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.jca.JCAContext;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
@@ -22,7 +22,8 @@ import java.util.UUID;
 /** Signs session tokens (format in {@link SessionTokens}) with this instance's current key. */
 public final class SessionIssuer {
   /** Services a session token may be for. */
-  public static final Set<String> AUDIENCES = Set.of("control-plane", "relay", "pairing", "audit", "webtty-engine");
+  public static final Set<String> AUDIENCES =
+      Set.of("control-plane", "relay", "pairing", "audit", "webtty-engine");
 
   private final SigningKeys keys;
   private final Clock clock;
@@ -40,8 +41,8 @@ public final class SessionIssuer {
   }
 
   /**
-   * What a session was minted with, written into its claims so revocations can find it
-   * ({@code tid}, {@code did}, {@code ksv} in {@link SessionTokens}).
+   * What a session was minted with, written into its claims so revocations can find it ({@code
+   * tid}, {@code did}, {@code ksv} in {@link SessionTokens}).
    *
    * @param apiTokenId the API token of a member's request (null for machines)
    * @param deviceId the trusted device the session is bound to (null when unbound)
@@ -57,7 +58,13 @@ public final class SessionIssuer {
     }
   }
 
-  public Issued issue(UUID workspaceId, String subject, SubjectKind kind, Role role, String audience, MintedWith with) {
+  public Issued issue(
+      UUID workspaceId,
+      String subject,
+      SubjectKind kind,
+      Role role,
+      String audience,
+      MintedWith with) {
     SigningKeys.Active key = keys.current();
     Instant now = clock.instant();
     Instant exp = now.plus(keys.tokenTtl());
@@ -73,11 +80,18 @@ public final class SessionIssuer {
             .claim(SessionTokens.CLAIM_WORKSPACE, workspaceId.toString())
             .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind.wire())
             .claim(SessionTokens.CLAIM_ROLE, role.wire())
-            .claim(SessionTokens.CLAIM_API_TOKEN, with.apiTokenId() == null ? null : with.apiTokenId().toString())
-            .claim(SessionTokens.CLAIM_DEVICE, with.deviceId() == null ? null : with.deviceId().toString())
-            .claim(SessionTokens.CLAIM_KEYSET_VERSION, with.deviceId() == null ? null : with.keysetVersion())
+            .claim(
+                SessionTokens.CLAIM_API_TOKEN,
+                with.apiTokenId() == null ? null : with.apiTokenId().toString())
+            .claim(
+                SessionTokens.CLAIM_DEVICE,
+                with.deviceId() == null ? null : with.deviceId().toString())
+            .claim(
+                SessionTokens.CLAIM_KEYSET_VERSION,
+                with.deviceId() == null ? null : with.keysetVersion())
             .build();
-    JWSHeader header = new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(key.kid()).type(JOSEObjectType.JWT).build();
+    JWSHeader header =
+        new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(key.kid()).type(JOSEObjectType.JWT).build();
     SignedJWT jwt = new SignedJWT(header, claims);
     try {
       jwt.sign(new Signer(key.pair().privateKey()));

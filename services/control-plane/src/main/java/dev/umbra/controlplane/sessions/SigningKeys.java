@@ -26,11 +26,11 @@ import java.util.List;
 import java.util.stream.Stream;
 
 /**
- * This instance's session-token signing keys. The private key lives only in
- * {@code $UMBRA_HOME/control-plane/signing/<created-ms>-<kid>.key} (0600 in 0700); its public half
- * goes to the {@code signing_keys} table, from which every instance serves the same JWKS. A key
- * signs for {@link #ROTATE_AFTER}, then a new one takes over; the old public key stays published
- * until every token it signed has expired, so rotation never breaks a live token.
+ * This instance's session-token signing keys. The private key lives only in {@code
+ * $UMBRA_HOME/control-plane/signing/<created-ms>-<kid>.key} (0600 in 0700); its public half goes to
+ * the {@code signing_keys} table, from which every instance serves the same JWKS. A key signs for
+ * {@link #ROTATE_AFTER}, then a new one takes over; the old public key stays published until every
+ * token it signed has expired, so rotation never breaks a live token.
  */
 public final class SigningKeys {
   public static final Duration ROTATE_AFTER = Duration.ofHours(24);
@@ -60,7 +60,8 @@ public final class SigningKeys {
   }
 
   /** Loads this instance's newest key (or makes one) and publishes its public half. */
-  public static Future<SigningKeys> open(Vertx vertx, Database db, Path dir, Clock clock, Duration tokenTtl) {
+  public static Future<SigningKeys> open(
+      Vertx vertx, Database db, Path dir, Clock clock, Duration tokenTtl) {
     SigningKeys keys = new SigningKeys(vertx, db, dir, clock, tokenTtl);
     return vertx
         .executeBlocking(keys::loadNewest, false)
@@ -98,8 +99,13 @@ public final class SigningKeys {
                 conn.preparedQuery(
                         "INSERT INTO signing_keys (kid, public_key, created_at, signs_until, published_until) "
                             + "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kid) DO NOTHING")
-                    .execute(Tuple.of(a.kid(), Buffer.buffer(a.pair().publicKey().toBytes()), utc(a.createdAt()),
-                        utc(signsUntil), utc(publishedUntil))))
+                    .execute(
+                        Tuple.of(
+                            a.kid(),
+                            Buffer.buffer(a.pair().publicKey().toBytes()),
+                            utc(a.createdAt()),
+                            utc(signsUntil),
+                            utc(publishedUntil))))
         .compose(
             r -> {
               Active old = current;
@@ -109,9 +115,11 @@ public final class SigningKeys {
               }
               // stop signing with the old key now: keep it published until its tokens expire
               Instant until = clock.instant().plus(tokenTtl).plus(PUBLISH_MARGIN);
-              return db.withTransaction(conn -> conn.preparedQuery(
-                      "UPDATE signing_keys SET signs_until = $2, published_until = LEAST(published_until, $3) WHERE kid = $1")
-                  .execute(Tuple.of(old.kid(), utc(clock.instant()), utc(until))))
+              return db.withTransaction(
+                      conn ->
+                          conn.preparedQuery(
+                                  "UPDATE signing_keys SET signs_until = $2, published_until = LEAST(published_until, $3) WHERE kid = $1")
+                              .execute(Tuple.of(old.kid(), utc(clock.instant()), utc(until))))
                   .<Void>mapEmpty();
             });
   }
@@ -124,7 +132,8 @@ public final class SigningKeys {
   public Future<JsonObject> jwks() {
     return db.withTransaction(
             conn ->
-                conn.preparedQuery("SELECT kid, public_key FROM signing_keys WHERE published_until > $1 ORDER BY created_at DESC")
+                conn.preparedQuery(
+                        "SELECT kid, public_key FROM signing_keys WHERE published_until > $1 ORDER BY created_at DESC")
                     .execute(Tuple.of(utc(clock.instant()))))
         .map(
             rows -> {
@@ -137,7 +146,11 @@ public final class SigningKeys {
                         .put("use", "sig")
                         .put("alg", "EdDSA")
                         .put("kid", r.getString("kid"))
-                        .put("x", Base64.getUrlEncoder().withoutPadding().encodeToString(r.getBuffer("public_key").getBytes())));
+                        .put(
+                            "x",
+                            Base64.getUrlEncoder()
+                                .withoutPadding()
+                                .encodeToString(r.getBuffer("public_key").getBytes())));
               }
               return new JsonObject().put("keys", keys);
             });
@@ -170,16 +183,18 @@ public final class SigningKeys {
     KeyFiles.ensurePrivateDirectory(dir);
     List<Path> files;
     try (Stream<Path> s = Files.list(dir)) {
-      files = s.filter(p -> p.getFileName().toString().matches("\\d+-[A-Za-z0-9_-]{16}\\.key"))
-          .sorted(Comparator.comparingLong(SigningKeys::createdMs).reversed())
-          .toList();
+      files =
+          s.filter(p -> p.getFileName().toString().matches("\\d+-[A-Za-z0-9_-]{16}\\.key"))
+              .sorted(Comparator.comparingLong(SigningKeys::createdMs).reversed())
+              .toList();
     }
     if (files.isEmpty()) {
       return null;
     }
     Path newest = files.get(0);
     Ed25519KeyPair pair = KeyFiles.loadEd25519(newest);
-    return new Active(kidOf(pair.publicKey().toBytes()), pair, Instant.ofEpochMilli(createdMs(newest)));
+    return new Active(
+        kidOf(pair.publicKey().toBytes()), pair, Instant.ofEpochMilli(createdMs(newest)));
   }
 
   private static long createdMs(Path p) {
@@ -189,9 +204,12 @@ public final class SigningKeys {
 
   /** Deletes private keys no verifier can need any more (published period over). */
   private void cleanUp(Instant now) {
-    Instant cutoff = now.minus(ROTATE_AFTER).minus(tokenTtl).minus(PUBLISH_MARGIN).minus(ROTATE_AFTER);
+    Instant cutoff =
+        now.minus(ROTATE_AFTER).minus(tokenTtl).minus(PUBLISH_MARGIN).minus(ROTATE_AFTER);
     try (Stream<Path> s = Files.list(dir)) {
-      for (Path p : s.filter(p -> p.getFileName().toString().matches("\\d+-[A-Za-z0-9_-]{16}\\.key")).toList()) {
+      for (Path p :
+          s.filter(p -> p.getFileName().toString().matches("\\d+-[A-Za-z0-9_-]{16}\\.key"))
+              .toList()) {
         if (Instant.ofEpochMilli(createdMs(p)).isBefore(cutoff)) {
           Files.deleteIfExists(p);
         }

@@ -1,8 +1,8 @@
 package dev.umbra.controlplane.tokens;
 
-import dev.umbra.controlplane.db.Rows;
 import dev.umbra.controlplane.auth.ApiTokens;
 import dev.umbra.controlplane.auth.TokenScope;
+import dev.umbra.controlplane.db.Rows;
 import dev.umbra.crypto.secret.Argon2idHasher;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -36,14 +36,21 @@ public final class TokenStore {
         () -> {
           String token = ApiTokens.generate();
           ApiTokens.Parsed p = ApiTokens.parse(token).orElseThrow();
-          return new Minted(token, p.lookupId(), hasher.hash(p.secret().getBytes(StandardCharsets.US_ASCII)));
+          return new Minted(
+              token, p.lookupId(), hasher.hash(p.secret().getBytes(StandardCharsets.US_ASCII)));
         },
         false);
   }
 
   /** Stores a minted token for {@code accountId}; returns it with the secret (shown once). */
   public static Future<IssuedToken> insert(
-      SqlConnection conn, UUID id, UUID accountId, String name, TokenScope scope, Minted m, OffsetDateTime now) {
+      SqlConnection conn,
+      UUID id,
+      UUID accountId,
+      String name,
+      TokenScope scope,
+      Minted m,
+      OffsetDateTime now) {
     return conn.preparedQuery(
             "INSERT INTO api_tokens (id, account_id, lookup_id, name, scope, secret_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)")
         .execute(Tuple.of(id, accountId, m.lookupId(), name, scope.wire(), m.secretHash(), now))
@@ -62,13 +69,22 @@ public final class TokenStore {
    * Revokes the account's token (keeping the first time); the workspaces of the account then, or
    * null when the token is not the account's.
    */
-  static Future<List<UUID>> revoke(SqlConnection conn, UUID accountId, UUID id, OffsetDateTime now) {
-    return conn.preparedQuery("UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND account_id = $2")
+  static Future<List<UUID>> revoke(
+      SqlConnection conn, UUID accountId, UUID id, OffsetDateTime now) {
+    return conn.preparedQuery(
+            "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, $3) WHERE id = $1 AND account_id = $2")
         .execute(Tuple.of(id, accountId, now))
-        .compose(r -> r.rowCount() == 0
-            ? Future.<List<UUID>>succeededFuture(null)
-            : conn.preparedQuery("SELECT set_config('umbra.account_id', $1, true)").execute(Tuple.of(accountId.toString()))
-                .compose(x -> conn.preparedQuery("SELECT workspace_id FROM account_workspaces WHERE account_id = $1").execute(Tuple.of(accountId)))
-                .map(rows -> Rows.all(rows, row -> row.getUUID("workspace_id"))));
+        .compose(
+            r ->
+                r.rowCount() == 0
+                    ? Future.<List<UUID>>succeededFuture(null)
+                    : conn.preparedQuery("SELECT set_config('umbra.account_id', $1, true)")
+                        .execute(Tuple.of(accountId.toString()))
+                        .compose(
+                            x ->
+                                conn.preparedQuery(
+                                        "SELECT workspace_id FROM account_workspaces WHERE account_id = $1")
+                                    .execute(Tuple.of(accountId)))
+                        .map(rows -> Rows.all(rows, row -> row.getUUID("workspace_id"))));
   }
 }

@@ -15,46 +15,76 @@ import java.util.Set;
 import java.util.UUID;
 
 /**
- * A {@code umbra-webtty-policy/v1} document as an admin sends it (docs/webtty.md, "Server
- * policy"), checked against the route's ids, its schema and the clock: canonical JSON, known
- * members only, {@code issued_at} within {@link #ISSUED_SKEW}, a signer exactly when signed, and
- * reviewers (trusted devices with their signed WebTTY key bindings) only in a signed document. Each
- * broken rule is a {@link Refusal.Invalid} of {@code policy}.
+ * A {@code umbra-webtty-policy/v1} document as an admin sends it (docs/webtty.md, "Server policy"),
+ * checked against the route's ids, its schema and the clock: canonical JSON, known members only,
+ * {@code issued_at} within {@link #ISSUED_SKEW}, a signer exactly when signed, and reviewers
+ * (trusted devices with their signed WebTTY key bindings) only in a signed document. Each broken
+ * rule is a {@link Refusal.Invalid} of {@code policy}.
  */
-record TtyPolicyDocument(String payload, byte[] signature, long version, boolean recording, String join, boolean recordStdin, UUID signer) {
+record TtyPolicyDocument(
+    String payload,
+    byte[] signature,
+    long version,
+    boolean recording,
+    String join,
+    boolean recordStdin,
+    UUID signer) {
   static final String TYPE = CryptoConstants.WEBTTY_POLICY_TYPE;
+
   /** How far a document's {@code issued_at} may be from the server's clock when it is set. */
   static final Duration ISSUED_SKEW = Duration.ofMinutes(10);
+
   /** The daemon's bound too (reviewers carry their devices' signed WebTTY key bindings). */
   static final int MAX_PAYLOAD = 16 * 1024;
+
   static final int MAX_REVIEWERS = 16;
   static final Set<String> JOIN = Set.of("nobody", "members", "admins");
-  static final Set<String> SIGNED_FIELDS = Set.of("type", "workspace_id", "machine_id", "version", "recording", "join",
-      "record_stdin", "issued_at", "signer_device_id", "reviewers");
+  static final Set<String> SIGNED_FIELDS =
+      Set.of(
+          "type",
+          "workspace_id",
+          "machine_id",
+          "version",
+          "recording",
+          "join",
+          "record_stdin",
+          "issued_at",
+          "signer_device_id",
+          "reviewers");
 
   private static Refusal invalid(String message) {
     return Refusal.invalid("policy", message);
   }
 
-  /** Parses and checks the {@code policy} member of a request to set the policy of machine {@code mid} in {@code wid}. */
+  /**
+   * Parses and checks the {@code policy} member of a request to set the policy of machine {@code
+   * mid} in {@code wid}.
+   */
   static TtyPolicyDocument parse(JsonObject body, UUID wid, UUID mid, Instant now) {
     if (!(body.getValue("policy") instanceof JsonObject o)) {
-      throw invalid("policy must be an object with payload and (under Workspace Protection) signature");
+      throw invalid(
+          "policy must be an object with payload and (under Workspace Protection) signature");
     }
     for (String k : o.fieldNames()) {
       if (!k.equals("payload") && !k.equals("signature")) {
         throw invalid("policy has an unknown member");
       }
     }
-    if (!(o.getValue("payload") instanceof String payload) || payload.isEmpty() || payload.length() > MAX_PAYLOAD) {
-      throw invalid("policy.payload must be a canonical JSON string of at most " + MAX_PAYLOAD + " characters");
+    if (!(o.getValue("payload") instanceof String payload)
+        || payload.isEmpty()
+        || payload.length() > MAX_PAYLOAD) {
+      throw invalid(
+          "policy.payload must be a canonical JSON string of at most "
+              + MAX_PAYLOAD
+              + " characters");
     }
     byte[] sig = o.containsKey("signature") ? signature(o.getValue("signature")) : null;
     Map<?, ?> f = fields(payload, wid, mid);
     if (!(f.get("version") instanceof Long v) || v < 1) {
       throw invalid("policy.payload.version must be a positive integer");
     }
-    if (!(f.get("recording") instanceof Boolean rec) || !(f.get("record_stdin") instanceof Boolean stdin)) {
+    if (!(f.get("recording") instanceof Boolean rec)
+        || !(f.get("record_stdin") instanceof Boolean stdin)) {
       throw invalid("policy.payload.recording and record_stdin must be true or false");
     }
     if (!(f.get("join") instanceof String join) || !JOIN.contains(join)) {
@@ -66,7 +96,10 @@ record TtyPolicyDocument(String payload, byte[] signature, long version, boolean
       throw invalid("a signed policy names its signer_device_id; an unsigned one names none");
     }
     if (f.containsKey("reviewers") && (signer == null || !reviewers(f.get("reviewers")))) {
-      throw invalid("policy.payload.reviewers must be 1 to " + MAX_REVIEWERS + " {device_id, webtty_key} entries of a signed policy");
+      throw invalid(
+          "policy.payload.reviewers must be 1 to "
+              + MAX_REVIEWERS
+              + " {device_id, webtty_key} entries of a signed policy");
     }
     return new TtyPolicyDocument(payload, sig, v, rec, join, stdin, signer);
   }
@@ -82,11 +115,15 @@ record TtyPolicyDocument(String payload, byte[] signature, long version, boolean
     }
   }
 
-  /** The payload's members: a canonical JSON object of known members, of this type, naming this workspace and machine. */
+  /**
+   * The payload's members: a canonical JSON object of known members, of this type, naming this
+   * workspace and machine.
+   */
   private static Map<?, ?> fields(String payload, UUID wid, UUID mid) {
     Map<?, ?> f;
     try {
-      if (!CanonicalJson.canonicalize(payload).equals(payload) || !(CanonicalJson.parse(payload) instanceof Map<?, ?> m)) {
+      if (!CanonicalJson.canonicalize(payload).equals(payload)
+          || !(CanonicalJson.parse(payload) instanceof Map<?, ?> m)) {
         throw invalid("policy.payload must be a canonical JSON object");
       }
       f = m;
@@ -101,7 +138,8 @@ record TtyPolicyDocument(String payload, byte[] signature, long version, boolean
     if (!TYPE.equals(f.get("type"))) {
       throw invalid("policy.payload must have type " + TYPE);
     }
-    if (!wid.toString().equals(f.get("workspace_id")) || !mid.toString().equals(f.get("machine_id"))) {
+    if (!wid.toString().equals(f.get("workspace_id"))
+        || !mid.toString().equals(f.get("machine_id"))) {
       throw invalid("policy.payload names another workspace or machine");
     }
     return f;
@@ -122,7 +160,9 @@ record TtyPolicyDocument(String payload, byte[] signature, long version, boolean
     }
   }
 
-  /** The signer device's id; null when the document names none. Daemons accept lowercase UUIDs only. */
+  /**
+   * The signer device's id; null when the document names none. Daemons accept lowercase UUIDs only.
+   */
   private static UUID signer(Object value) {
     if (value == null) {
       return null;
@@ -145,10 +185,20 @@ record TtyPolicyDocument(String payload, byte[] signature, long version, boolean
     return id;
   }
 
-  /** 1 to {@link #MAX_REVIEWERS} entries of exactly {@code device_id} (a string) and {@code webtty_key} (an object). */
+  /**
+   * 1 to {@link #MAX_REVIEWERS} entries of exactly {@code device_id} (a string) and {@code
+   * webtty_key} (an object).
+   */
   private static boolean reviewers(Object value) {
-    return value instanceof List<?> list && !list.isEmpty() && list.size() <= MAX_REVIEWERS
-        && list.stream().allMatch(e -> e instanceof Map<?, ?> m && m.size() == 2 && m.get("device_id") instanceof String
-            && m.get("webtty_key") instanceof Map<?, ?>);
+    return value instanceof List<?> list
+        && !list.isEmpty()
+        && list.size() <= MAX_REVIEWERS
+        && list.stream()
+            .allMatch(
+                e ->
+                    e instanceof Map<?, ?> m
+                        && m.size() == 2
+                        && m.get("device_id") instanceof String
+                        && m.get("webtty_key") instanceof Map<?, ?>);
   }
 }

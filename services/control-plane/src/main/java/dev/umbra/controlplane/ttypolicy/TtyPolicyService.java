@@ -22,8 +22,8 @@ import java.util.UUID;
 /**
  * The WebTTY server policy of each machine: members read it, admins set it — signed by one of their
  * own trusted devices while the workspace has a keyset, unsigned only without one — and each
- * version only higher than the stored one. A second line: the daemon verifies the signature and
- * the version again against the trust it pinned and never relies on this service.
+ * version only higher than the stored one. A second line: the daemon verifies the signature and the
+ * version again against the trust it pinned and never relies on this service.
  */
 final class TtyPolicyService {
   private final Tenancy tenancy;
@@ -40,26 +40,65 @@ final class TtyPolicyService {
 
   /** The machine's policy; null when none was set. */
   Future<TtyPolicy> get(Caller caller, UUID wid, UUID mid) {
-    return tenancy.asMember(caller.principal(), wid, Role.VIEWER, (conn, m) ->
-        machineExists(conn, mid).compose(v -> store.get(conn, mid, false)));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.VIEWER,
+        (conn, m) -> machineExists(conn, mid).compose(v -> store.get(conn, mid, false)));
   }
 
-  /** What a machine fetches, once its signed request was checked (on that request's transaction); null when none was set. */
+  /**
+   * What a machine fetches, once its signed request was checked (on that request's transaction);
+   * null when none was set.
+   */
   Future<TtyPolicy> forMachine(SqlConnection conn, UUID mid) {
     return store.get(conn, mid, false);
   }
 
   Future<TtyPolicy> set(Caller caller, UUID wid, UUID mid, TtyPolicyDocument doc) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            machineExists(conn, mid)
-                .compose(v -> store.currentKeysetPayload(conn))
-                .compose(keyset -> checkSigner(conn, doc, keyset == null ? null : signingKey(keyset), m.accountId()))
-                .compose(v -> store.get(conn, mid, true))
-                .compose(old -> old != null && old.version() >= doc.version()
-                    ? Future.failedFuture(stale("version must be higher than the stored version " + old.version()))
-                    : store.put(conn, wid, mid, doc, m.accountId(), OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC)))
-                .compose(stored -> stored == null ? Future.failedFuture(stale("a newer policy was stored meanwhile")) : Future.succeededFuture(stored)))
-        .onSuccess(p -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.MACHINE_TTY_POLICY_SET, "machine:" + mid));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                machineExists(conn, mid)
+                    .compose(v -> store.currentKeysetPayload(conn))
+                    .compose(
+                        keyset ->
+                            checkSigner(
+                                conn,
+                                doc,
+                                keyset == null ? null : signingKey(keyset),
+                                m.accountId()))
+                    .compose(v -> store.get(conn, mid, true))
+                    .compose(
+                        old ->
+                            old != null && old.version() >= doc.version()
+                                ? Future.failedFuture(
+                                    stale(
+                                        "version must be higher than the stored version "
+                                            + old.version()))
+                                : store.put(
+                                    conn,
+                                    wid,
+                                    mid,
+                                    doc,
+                                    m.accountId(),
+                                    OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC)))
+                    .compose(
+                        stored ->
+                            stored == null
+                                ? Future.failedFuture(stale("a newer policy was stored meanwhile"))
+                                : Future.succeededFuture(stored)))
+        .onSuccess(
+            p ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.MACHINE_TTY_POLICY_SET,
+                    "machine:" + mid));
   }
 
   private static Refusal stale(String message) {
@@ -67,11 +106,15 @@ final class TtyPolicyService {
   }
 
   private Future<Void> machineExists(SqlConnection conn, UUID mid) {
-    return store.machineExists(conn, mid).compose(e -> e ? Future.succeededFuture() : Future.failedFuture(Refusal.notFound("machine")));
+    return store
+        .machineExists(conn, mid)
+        .compose(
+            e -> e ? Future.succeededFuture() : Future.failedFuture(Refusal.notFound("machine")));
   }
 
   private static Ed25519PublicKey signingKey(String keysetPayload) {
-    return Ed25519PublicKey.fromHex((String) ((Map<?, ?>) CanonicalJson.parse(keysetPayload)).get("signing_public_key"));
+    return Ed25519PublicKey.fromHex(
+        (String) ((Map<?, ?>) CanonicalJson.parse(keysetPayload)).get("signing_public_key"));
   }
 
   /**
@@ -79,32 +122,52 @@ final class TtyPolicyService {
    * the current workspace key signed; without one it must be unsigned (there are no trusted devices
    * to sign it, and a signature nobody can check would only look like protection).
    */
-  private Future<Void> checkSigner(SqlConnection conn, TtyPolicyDocument doc, Ed25519PublicKey workspaceKey, UUID caller) {
+  private Future<Void> checkSigner(
+      SqlConnection conn, TtyPolicyDocument doc, Ed25519PublicKey workspaceKey, UUID caller) {
     if (workspaceKey == null) {
-      return doc.signature() == null ? Future.succeededFuture()
-          : Future.failedFuture(Refusal.invalid("policy", "the workspace has no keyset: send the policy unsigned (no signature, no signer_device_id)"));
+      return doc.signature() == null
+          ? Future.succeededFuture()
+          : Future.failedFuture(
+              Refusal.invalid(
+                  "policy",
+                  "the workspace has no keyset: send the policy unsigned (no signature, no signer_device_id)"));
     }
     if (doc.signature() == null) {
-      return Future.failedFuture(Refusal.invalid("policy",
-          "the workspace is protected: the policy must be signed by one of your trusted devices (umbra machines policy)"));
+      return Future.failedFuture(
+          Refusal.invalid(
+              "policy",
+              "the workspace is protected: the policy must be signed by one of your trusted devices (umbra machines policy)"));
     }
-    return store.signer(conn, doc.signer()).compose(d -> {
-      if (!trustedDeviceOf(d, caller, workspaceKey)) {
-        return Future.failedFuture(Refusal.notAllowed(Refusal.NotAllowed.Reason.SIGNER_NOT_TRUSTED,
-            "signer_device_id is not a trusted device of yours", "policy"));
-      }
-      try {
-        Ed25519PublicKey.fromBytes(d.ed25519PublicKey()).verify(doc.payload().getBytes(StandardCharsets.UTF_8), doc.signature());
-      } catch (CryptoException e) {
-        return Future.failedFuture(Refusal.invalid("policy", "policy has a bad signature"));
-      }
-      return Future.succeededFuture();
-    });
+    return store
+        .signer(conn, doc.signer())
+        .compose(
+            d -> {
+              if (!trustedDeviceOf(d, caller, workspaceKey)) {
+                return Future.failedFuture(
+                    Refusal.notAllowed(
+                        Refusal.NotAllowed.Reason.SIGNER_NOT_TRUSTED,
+                        "signer_device_id is not a trusted device of yours",
+                        "policy"));
+              }
+              try {
+                Ed25519PublicKey.fromBytes(d.ed25519PublicKey())
+                    .verify(doc.payload().getBytes(StandardCharsets.UTF_8), doc.signature());
+              } catch (CryptoException e) {
+                return Future.failedFuture(Refusal.invalid("policy", "policy has a bad signature"));
+              }
+              return Future.succeededFuture();
+            });
   }
 
-  /** The device is the caller's, trusted, and its credential is signed by the current workspace key and names its key. */
+  /**
+   * The device is the caller's, trusted, and its credential is signed by the current workspace key
+   * and names its key.
+   */
   static boolean trustedDeviceOf(SignerDevice d, UUID caller, Ed25519PublicKey workspaceKey) {
-    if (d == null || !caller.equals(d.accountId()) || !"trusted".equals(d.status()) || d.credentialPayload() == null) {
+    if (d == null
+        || !caller.equals(d.accountId())
+        || !"trusted".equals(d.status())
+        || d.credentialPayload() == null) {
       return false;
     }
     try {

@@ -36,8 +36,10 @@ import java.util.regex.Pattern;
 public final class VaultRoutes {
   /** Largest ciphertext accepted (64 KiB of value plus the AEAD tag). */
   public static final int MAX_CIPHERTEXT = 64 * 1024 + 16;
+
   /** Largest sealed grant accepted. */
   static final int MAX_GRANT_CIPHERTEXT = 16 * 1024;
+
   static final Pattern NAME = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._/-]{0,127}");
 
   private final Authenticator auth;
@@ -45,7 +47,8 @@ public final class VaultRoutes {
   private final MachineRequest.Checker machines;
   private final VaultService vault;
 
-  VaultRoutes(Authenticator auth, Clock clock, MachineRequest.Checker machines, VaultService vault) {
+  VaultRoutes(
+      Authenticator auth, Clock clock, MachineRequest.Checker machines, VaultService vault) {
     this.auth = auth;
     this.clock = clock;
     this.machines = machines;
@@ -53,30 +56,65 @@ public final class VaultRoutes {
   }
 
   /** The feature wired by hand with only what it uses. */
-  public static VaultRoutes wire(Authenticator auth, Tenancy tenancy, AuditTrail audit, MachineRequest.Checker machines, Ids ids, Clock clock) {
-    return new VaultRoutes(auth, clock, machines, new VaultService(tenancy, new VaultStore(), audit, ids, clock));
+  public static VaultRoutes wire(
+      Authenticator auth,
+      Tenancy tenancy,
+      AuditTrail audit,
+      MachineRequest.Checker machines,
+      Ids ids,
+      Clock clock) {
+    return new VaultRoutes(
+        auth, clock, machines, new VaultService(tenancy, new VaultStore(), audit, ids, clock));
   }
 
-  private static final Schema VAULT_NAME = Schema.string(1, 128).describe("A-Z a-z 0-9 . _ / -, starting with a letter or digit");
-  private static final Schema VERSION = Schema.integer(1, Integer.MAX_VALUE).describe("the keyset version the entry is sealed under");
-  private static final Schema SEALED = Schema.object()
-      .required("name", VAULT_NAME).required("keyset_version", VERSION)
-      .required("enc", Schema.base64().describe("HPKE encapsulated key, 32 bytes")).required("ciphertext", Schema.base64().describe("16 bytes to 64 KiB + 16"))
-      .build();
-  private static final Schema ENTRY_META = Schema.named("VaultEntryMeta", Schema.object()
-      .required("id", Schema.uuid()).required("name", Schema.string()).required("keyset_version", VERSION)
-      .required("size", Schema.integer(0, Integer.MAX_VALUE).describe("ciphertext bytes")).required("updated_at", Schema.time()).build());
-  private static final Schema ENTRY = Schema.named("VaultEntry", Schema.object()
-      .required("id", Schema.uuid()).required("name", Schema.string()).required("keyset_version", VERSION)
-      .required("enc", Schema.base64()).required("ciphertext", Schema.base64()).required("updated_at", Schema.time()).build());
+  private static final Schema VAULT_NAME =
+      Schema.string(1, 128).describe("A-Z a-z 0-9 . _ / -, starting with a letter or digit");
+  private static final Schema VERSION =
+      Schema.integer(1, Integer.MAX_VALUE).describe("the keyset version the entry is sealed under");
+  private static final Schema SEALED =
+      Schema.object()
+          .required("name", VAULT_NAME)
+          .required("keyset_version", VERSION)
+          .required("enc", Schema.base64().describe("HPKE encapsulated key, 32 bytes"))
+          .required("ciphertext", Schema.base64().describe("16 bytes to 64 KiB + 16"))
+          .build();
+  private static final Schema ENTRY_META =
+      Schema.named(
+          "VaultEntryMeta",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("name", Schema.string())
+              .required("keyset_version", VERSION)
+              .required("size", Schema.integer(0, Integer.MAX_VALUE).describe("ciphertext bytes"))
+              .required("updated_at", Schema.time())
+              .build());
+  private static final Schema ENTRY =
+      Schema.named(
+          "VaultEntry",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("name", Schema.string())
+              .required("keyset_version", VERSION)
+              .required("enc", Schema.base64())
+              .required("ciphertext", Schema.base64())
+              .required("updated_at", Schema.time())
+              .build());
   private static final Schema CANDIDATE_META = Schema.named("VaultCandidateMeta", candidate(false));
-  private static final Schema GRANT_ITEM = Schema.object()
-      .required("machine_id", Schema.uuid()).required("keyset_version", VERSION).required("created_at", Schema.time()).build();
+  private static final Schema GRANT_ITEM =
+      Schema.object()
+          .required("machine_id", Schema.uuid())
+          .required("keyset_version", VERSION)
+          .required("created_at", Schema.time())
+          .build();
 
   private static Schema candidate(boolean withCiphertext) {
-    Schema.ObjectBuilder b = Schema.object()
-        .required("id", Schema.uuid()).required("name", Schema.string()).required("keyset_version", VERSION)
-        .required("proposed_by", Schema.uuid().describe("account id")).required("created_at", Schema.time());
+    Schema.ObjectBuilder b =
+        Schema.object()
+            .required("id", Schema.uuid())
+            .required("name", Schema.string())
+            .required("keyset_version", VERSION)
+            .required("proposed_by", Schema.uuid().describe("account id"))
+            .required("created_at", Schema.time());
     if (withCiphertext) {
       b.required("enc", Schema.base64()).required("ciphertext", Schema.base64());
     }
@@ -84,36 +122,154 @@ public final class VaultRoutes {
   }
 
   public void register(ApiRoutes routes) {
-    Schema grantIn = Schema.object()
-        .required("machine_id", Schema.uuid()).required("keyset_version", VERSION)
-        .required("enc", Schema.base64()).required("ciphertext", Schema.base64().describe("the vault keys HPKE-sealed to the machine's X25519 key, 16 bytes to 16 KiB"))
-        .build();
-    Schema machineReadIn = dev.umbra.controlplane.devices.MachineRequest.schema().required("name", Schema.string(1, 128)).build()
-        .describe("signature over \"umbra-machine-vault/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\\n<name>\"");
-    Schema machineRead = Schema.object()
-        .required("grant", Schema.object().required("keyset_version", VERSION).required("enc", Schema.base64()).required("ciphertext", Schema.base64()).build())
-        .required("entry", ENTRY).build();
+    Schema grantIn =
+        Schema.object()
+            .required("machine_id", Schema.uuid())
+            .required("keyset_version", VERSION)
+            .required("enc", Schema.base64())
+            .required(
+                "ciphertext",
+                Schema.base64()
+                    .describe(
+                        "the vault keys HPKE-sealed to the machine's X25519 key, 16 bytes to 16 KiB"))
+            .build();
+    Schema machineReadIn =
+        dev.umbra.controlplane.devices.MachineRequest.schema()
+            .required("name", Schema.string(1, 128))
+            .build()
+            .describe(
+                "signature over \"umbra-machine-vault/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\\n<name>\"");
+    Schema machineRead =
+        Schema.object()
+            .required(
+                "grant",
+                Schema.object()
+                    .required("keyset_version", VERSION)
+                    .required("enc", Schema.base64())
+                    .required("ciphertext", Schema.base64())
+                    .build())
+            .required("entry", ENTRY)
+            .build();
     routes
-        .add(HttpMethod.GET, ControlPlanePaths.VAULT_ENTRIES, "List vault entries (names and sizes)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(ENTRY_META), Handlers.json(200, this::list))
-        .add(HttpMethod.POST, ControlPlanePaths.VAULT_ENTRIES, "Write a vault entry (HPKE ciphertext) by name", Auth.API_TOKEN, 200, SEALED, ENTRY_META, Handlers.json(200, this::put))
-        .add(HttpMethod.GET, ControlPlanePaths.VAULT_ENTRY, "Read a vault entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, ENTRY, Handlers.json(200, this::get))
-        .add(HttpMethod.DELETE, ControlPlanePaths.VAULT_ENTRY, "Delete a vault entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
-        .add(HttpMethod.GET, ControlPlanePaths.VAULT_CANDIDATES, "List proposed vault entries", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(CANDIDATE_META), Handlers.json(200, this::candidates))
-        .add(HttpMethod.POST, ControlPlanePaths.VAULT_CANDIDATES, "Propose a vault entry (HPKE ciphertext)", Auth.API_TOKEN, 201, SEALED, CANDIDATE_META, Handlers.json(201, this::propose))
-        .add(HttpMethod.GET, ControlPlanePaths.VAULT_CANDIDATE, "Read a proposed entry's ciphertext", Auth.API_TOKEN, 200, Schema.NO_BODY, candidate(true), Handlers.json(200, this::candidate))
-        .add(HttpMethod.DELETE, ControlPlanePaths.VAULT_CANDIDATE, "Discard a proposed entry", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::discard))
-        .add(HttpMethod.GET, ControlPlanePaths.VAULT_GRANTS, "List machines granted vault access (admin)", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.list(GRANT_ITEM), Handlers.json(200, this::grants))
-        .add(HttpMethod.POST, ControlPlanePaths.VAULT_GRANTS, "Grant a machine vault access: vault keys HPKE-sealed to it (admin)", Auth.API_TOKEN, 200, grantIn,
-            Schema.object().required("machine_id", Schema.uuid()).required("keyset_version", VERSION).build(), Handlers.json(200, this::grant))
-        .add(HttpMethod.DELETE, ControlPlanePaths.VAULT_GRANT, "Withdraw a machine's vault access (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::ungrant))
-        .add(HttpMethod.POST, ControlPlanePaths.MACHINE_VAULT, "A granted machine reads a vault entry's ciphertext and its grant", Auth.MACHINE_SIGNATURE, 200, machineReadIn, machineRead, Handlers.json(200, this::machineRead));
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.VAULT_ENTRIES,
+            "List vault entries (names and sizes)",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            Schema.list(ENTRY_META),
+            Handlers.json(200, this::list))
+        .add(
+            HttpMethod.POST,
+            ControlPlanePaths.VAULT_ENTRIES,
+            "Write a vault entry (HPKE ciphertext) by name",
+            Auth.API_TOKEN,
+            200,
+            SEALED,
+            ENTRY_META,
+            Handlers.json(200, this::put))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.VAULT_ENTRY,
+            "Read a vault entry's ciphertext",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            ENTRY,
+            Handlers.json(200, this::get))
+        .add(
+            HttpMethod.DELETE,
+            ControlPlanePaths.VAULT_ENTRY,
+            "Delete a vault entry",
+            Auth.API_TOKEN,
+            204,
+            Schema.NO_BODY,
+            Schema.EMPTY,
+            Handlers.json(204, this::delete))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.VAULT_CANDIDATES,
+            "List proposed vault entries",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            Schema.list(CANDIDATE_META),
+            Handlers.json(200, this::candidates))
+        .add(
+            HttpMethod.POST,
+            ControlPlanePaths.VAULT_CANDIDATES,
+            "Propose a vault entry (HPKE ciphertext)",
+            Auth.API_TOKEN,
+            201,
+            SEALED,
+            CANDIDATE_META,
+            Handlers.json(201, this::propose))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.VAULT_CANDIDATE,
+            "Read a proposed entry's ciphertext",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            candidate(true),
+            Handlers.json(200, this::candidate))
+        .add(
+            HttpMethod.DELETE,
+            ControlPlanePaths.VAULT_CANDIDATE,
+            "Discard a proposed entry",
+            Auth.API_TOKEN,
+            204,
+            Schema.NO_BODY,
+            Schema.EMPTY,
+            Handlers.json(204, this::discard))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.VAULT_GRANTS,
+            "List machines granted vault access (admin)",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            Schema.list(GRANT_ITEM),
+            Handlers.json(200, this::grants))
+        .add(
+            HttpMethod.POST,
+            ControlPlanePaths.VAULT_GRANTS,
+            "Grant a machine vault access: vault keys HPKE-sealed to it (admin)",
+            Auth.API_TOKEN,
+            200,
+            grantIn,
+            Schema.object()
+                .required("machine_id", Schema.uuid())
+                .required("keyset_version", VERSION)
+                .build(),
+            Handlers.json(200, this::grant))
+        .add(
+            HttpMethod.DELETE,
+            ControlPlanePaths.VAULT_GRANT,
+            "Withdraw a machine's vault access (admin)",
+            Auth.API_TOKEN,
+            204,
+            Schema.NO_BODY,
+            Schema.EMPTY,
+            Handlers.json(204, this::ungrant))
+        .add(
+            HttpMethod.POST,
+            ControlPlanePaths.MACHINE_VAULT,
+            "A granted machine reads a vault entry's ciphertext and its grant",
+            Auth.MACHINE_SIGNATURE,
+            200,
+            machineReadIn,
+            machineRead,
+            Handlers.json(200, this::machineRead));
   }
 
   static Sealed sealedIn(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx, "name", "keyset_version", "enc", "ciphertext");
     String name = Requests.string(body, "name", 1, 128);
     if (!NAME.matcher(name).matches()) {
-      throw ApiException.badRequest("name", "name must be 1 to 128 of A-Z a-z 0-9 . _ / - and start with a letter or digit");
+      throw ApiException.badRequest(
+          "name", "name must be 1 to 128 of A-Z a-z 0-9 . _ / - and start with a letter or digit");
     }
     int version = keysetVersion(body);
     byte[] enc = bytes(body, "enc", 32, 32);
@@ -122,7 +278,9 @@ public final class VaultRoutes {
   }
 
   private static int keysetVersion(JsonObject body) {
-    if (!(body.getValue("keyset_version") instanceof Number n) || n.longValue() < 1 || n.longValue() > Integer.MAX_VALUE) {
+    if (!(body.getValue("keyset_version") instanceof Number n)
+        || n.longValue() < 1
+        || n.longValue() > Integer.MAX_VALUE) {
       throw ApiException.badRequest("keyset_version", "keyset_version must be a positive integer");
     }
     return n.intValue();
@@ -142,7 +300,9 @@ public final class VaultRoutes {
     return b;
   }
 
-  /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */
+  /**
+   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it.
+   */
   private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
     return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
   }
@@ -202,14 +362,31 @@ public final class VaultRoutes {
   // ---- grants to machines ----
 
   /** The bytes a machine signs to read entry {@code name}. */
-  public static byte[] machineReadMessage(UUID workspaceId, UUID machineId, long timestampMs, String name) {
-    return ("umbra-machine-vault/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs + "\n" + name).getBytes(StandardCharsets.UTF_8);
+  public static byte[] machineReadMessage(
+      UUID workspaceId, UUID machineId, long timestampMs, String name) {
+    return ("umbra-machine-vault/v1\n"
+            + workspaceId
+            + "\n"
+            + machineId
+            + "\n"
+            + timestampMs
+            + "\n"
+            + name)
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   private Future<JsonObject> grants(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return as(ctx, false, c -> vault.grants(c, wid)).map(l -> items(l, g -> new JsonObject().put("machine_id", g.machineId().toString())
-        .put("keyset_version", g.keysetVersion()).put("created_at", g.createdAt().toString())));
+    return as(ctx, false, c -> vault.grants(c, wid))
+        .map(
+            l ->
+                items(
+                    l,
+                    g ->
+                        new JsonObject()
+                            .put("machine_id", g.machineId().toString())
+                            .put("keyset_version", g.keysetVersion())
+                            .put("created_at", g.createdAt().toString())));
   }
 
   private Future<JsonObject> grant(RoutingContext ctx) {
@@ -220,7 +397,8 @@ public final class VaultRoutes {
     byte[] enc = bytes(body, "enc", 32, 32);
     byte[] ct = bytes(body, "ciphertext", 16, MAX_GRANT_CIPHERTEXT);
     return as(ctx, true, c -> vault.grant(c, wid, mid, version, enc, ct))
-        .map(x -> new JsonObject().put("machine_id", mid.toString()).put("keyset_version", version));
+        .map(
+            x -> new JsonObject().put("machine_id", mid.toString()).put("keyset_version", version));
   }
 
   private Future<Void> ungrant(RoutingContext ctx) {
@@ -230,15 +408,27 @@ public final class VaultRoutes {
   }
 
   private Future<JsonObject> machineRead(RoutingContext ctx) {
-    JsonObject body = Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature", "name");
+    JsonObject body =
+        Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature", "name");
     String name = Requests.string(body, "name", 1, 128);
     MachineRequest m = MachineRequest.parse(clock, body);
-    return m.run(machines, ctx, machineReadMessage(m.workspaceId(), m.machineId(), m.timestampMs(), name),
-            conn -> vault.machineRead(conn, ClientAddress.forAudit(ctx), m.workspaceId(), m.machineId(), name))
-        .map(r -> new JsonObject()
-            .put("grant", new JsonObject().put("keyset_version", r.grant().keysetVersion())
-                .put("enc", base64(r.grant().enc())).put("ciphertext", base64(r.grant().ciphertext())))
-            .put("entry", json(r.entry())));
+    return m.run(
+            machines,
+            ctx,
+            machineReadMessage(m.workspaceId(), m.machineId(), m.timestampMs(), name),
+            conn ->
+                vault.machineRead(
+                    conn, ClientAddress.forAudit(ctx), m.workspaceId(), m.machineId(), name))
+        .map(
+            r ->
+                new JsonObject()
+                    .put(
+                        "grant",
+                        new JsonObject()
+                            .put("keyset_version", r.grant().keysetVersion())
+                            .put("enc", base64(r.grant().enc()))
+                            .put("ciphertext", base64(r.grant().ciphertext())))
+                    .put("entry", json(r.entry())));
   }
 
   // ---- rendering ----
@@ -267,12 +457,13 @@ public final class VaultRoutes {
   }
 
   private static JsonObject json(VaultCandidate c, boolean withCiphertext) {
-    JsonObject j = new JsonObject()
-        .put("id", c.id().toString())
-        .put("name", c.name())
-        .put("keyset_version", c.keysetVersion())
-        .put("proposed_by", c.proposedBy().toString())
-        .put("created_at", c.createdAt().toString());
+    JsonObject j =
+        new JsonObject()
+            .put("id", c.id().toString())
+            .put("name", c.name())
+            .put("keyset_version", c.keysetVersion())
+            .put("proposed_by", c.proposedBy().toString())
+            .put("created_at", c.createdAt().toString());
     if (withCiphertext) {
       j.put("enc", base64(c.enc())).put("ciphertext", base64(c.ciphertext()));
     }

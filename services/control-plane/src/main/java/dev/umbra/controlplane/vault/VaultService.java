@@ -18,9 +18,9 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The context vault's rules (docs/device-trust.md): members read and write entries and
- * candidates sealed under a keyset version the workspace has; admins grant machines access; a
- * granted machine reads an entry by name. Every write, read and withdrawal is audited.
+ * The context vault's rules (docs/device-trust.md): members read and write entries and candidates
+ * sealed under a keyset version the workspace has; admins grant machines access; a granted machine
+ * reads an entry by name. Every write, read and withdrawal is audited.
  */
 final class VaultService {
   private final Tenancy tenancy;
@@ -38,7 +38,9 @@ final class VaultService {
   }
 
   private static <T> Future<T> found(T value, String what) {
-    return value == null ? Future.failedFuture(Refusal.notFound(what)) : Future.succeededFuture(value);
+    return value == null
+        ? Future.failedFuture(Refusal.notFound(what))
+        : Future.succeededFuture(value);
   }
 
   private static Future<Void> deleted(boolean deleted, String what) {
@@ -46,8 +48,15 @@ final class VaultService {
   }
 
   private Future<Void> requireVersion(SqlConnection conn, int version) {
-    return store.hasKeyset(conn, version).compose(has -> has ? Future.succeededFuture()
-        : Future.failedFuture(Refusal.invalid("keyset_version", "the workspace has no keyset of this version")));
+    return store
+        .hasKeyset(conn, version)
+        .compose(
+            has ->
+                has
+                    ? Future.succeededFuture()
+                    : Future.failedFuture(
+                        Refusal.invalid(
+                            "keyset_version", "the workspace has no keyset of this version")));
   }
 
   private void memberDid(Caller caller, UUID wid, AuditAction action, String target) {
@@ -61,68 +70,151 @@ final class VaultService {
   /** Writes the entry of {@code s.name()} (replacing one of that name). */
   Future<VaultEntry.Meta> put(Caller caller, UUID wid, Sealed s) {
     UUID id = ids.next();
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) ->
-            requireVersion(conn, s.keysetVersion()).compose(x -> store.putEntry(conn, wid, id, s, caller.accountId(), now())))
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.MEMBER,
+            (conn, m) ->
+                requireVersion(conn, s.keysetVersion())
+                    .compose(x -> store.putEntry(conn, wid, id, s, caller.accountId(), now())))
         .onSuccess(e -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_WRITTEN, "vault:" + e.id()));
   }
 
   Future<VaultEntry> entry(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) -> store.entry(conn, id).compose(e -> found(e, "vault entry")))
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.MEMBER,
+            (conn, m) -> store.entry(conn, id).compose(e -> found(e, "vault entry")))
         .onSuccess(e -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_READ, "vault:" + id));
   }
 
   Future<Void> delete(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) -> store.deleteEntry(conn, id).compose(d -> deleted(d, "vault entry")))
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.MEMBER,
+            (conn, m) -> store.deleteEntry(conn, id).compose(d -> deleted(d, "vault entry")))
         .onSuccess(v -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_DELETED, "vault:" + id));
   }
 
   Future<List<VaultCandidate>> candidates(Caller caller, UUID wid) {
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) -> store.candidates(conn));
+    return tenancy.asMember(
+        caller.principal(), wid, Role.MEMBER, (conn, m) -> store.candidates(conn));
   }
 
   Future<VaultCandidate> propose(Caller caller, UUID wid, Sealed s) {
     UUID id = ids.next();
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) ->
-            requireVersion(conn, s.keysetVersion()).compose(x -> store.addCandidate(conn, wid, id, s, caller.accountId(), now())))
-        .onSuccess(c -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_WRITTEN, "vault_candidate:" + id));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.MEMBER,
+            (conn, m) ->
+                requireVersion(conn, s.keysetVersion())
+                    .compose(x -> store.addCandidate(conn, wid, id, s, caller.accountId(), now())))
+        .onSuccess(
+            c -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_WRITTEN, "vault_candidate:" + id));
   }
 
   Future<VaultCandidate> candidate(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) -> store.candidate(conn, id).compose(c -> found(c, "vault candidate")));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.MEMBER,
+        (conn, m) -> store.candidate(conn, id).compose(c -> found(c, "vault candidate")));
   }
 
   Future<Void> discard(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.MEMBER, (conn, m) -> store.deleteCandidate(conn, id).compose(d -> deleted(d, "vault candidate")))
-        .onSuccess(v -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_DELETED, "vault_candidate:" + id));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.MEMBER,
+            (conn, m) ->
+                store.deleteCandidate(conn, id).compose(d -> deleted(d, "vault candidate")))
+        .onSuccess(
+            v -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_DELETED, "vault_candidate:" + id));
   }
 
   Future<List<VaultGrant>> grants(Caller caller, UUID wid) {
     return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) -> store.grants(conn));
   }
 
-  /** Grants a machine that exists and is not revoked the vault keys sealed to it, under a keyset version the workspace has (admin). */
-  Future<Void> grant(Caller caller, UUID wid, UUID machineId, int keysetVersion, byte[] enc, byte[] ciphertext) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            store.hasLiveMachine(conn, machineId)
-                .compose(live -> live ? requireVersion(conn, keysetVersion) : Future.failedFuture(Refusal.notFound("machine")))
-                .compose(x -> store.putGrant(conn, wid, new VaultGrant(machineId, keysetVersion, now(), enc, ciphertext), caller.accountId())))
-        .onSuccess(v -> memberDid(caller, wid, AuditAction.POLICY_UPDATED, "vault_grant:" + machineId));
+  /**
+   * Grants a machine that exists and is not revoked the vault keys sealed to it, under a keyset
+   * version the workspace has (admin).
+   */
+  Future<Void> grant(
+      Caller caller, UUID wid, UUID machineId, int keysetVersion, byte[] enc, byte[] ciphertext) {
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                store
+                    .hasLiveMachine(conn, machineId)
+                    .compose(
+                        live ->
+                            live
+                                ? requireVersion(conn, keysetVersion)
+                                : Future.failedFuture(Refusal.notFound("machine")))
+                    .compose(
+                        x ->
+                            store.putGrant(
+                                conn,
+                                wid,
+                                new VaultGrant(machineId, keysetVersion, now(), enc, ciphertext),
+                                caller.accountId())))
+        .onSuccess(
+            v -> memberDid(caller, wid, AuditAction.POLICY_UPDATED, "vault_grant:" + machineId));
   }
 
   Future<Void> ungrant(Caller caller, UUID wid, UUID machineId) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) -> store.deleteGrant(conn, machineId).compose(d -> deleted(d, "vault grant")))
-        .onSuccess(v -> memberDid(caller, wid, AuditAction.POLICY_UPDATED, "vault_grant:" + machineId + ":withdrawn"));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) -> store.deleteGrant(conn, machineId).compose(d -> deleted(d, "vault grant")))
+        .onSuccess(
+            v ->
+                memberDid(
+                    caller,
+                    wid,
+                    AuditAction.POLICY_UPDATED,
+                    "vault_grant:" + machineId + ":withdrawn"));
   }
 
   /**
-   * A granted machine reads entry {@code name} on {@code conn} (its signature already checked in the
-   * workspace's transaction); audited as the machine's read.
+   * A granted machine reads entry {@code name} on {@code conn} (its signature already checked in
+   * the workspace's transaction); audited as the machine's read.
    */
-  Future<VaultGrant.MachineRead> machineRead(SqlConnection conn, String sourceIp, UUID wid, UUID machineId, String name) {
-    return store.grant(conn, machineId).compose(g -> found(g, "vault grant"))
-        .compose(g -> store.entryNamed(conn, name).compose(e -> found(e, "vault entry")).map(e -> new VaultGrant.MachineRead(g, e)))
-        .onSuccess(r -> audit.emit(sourceIp, wid, ActorKind.ACTOR_KIND_MACHINE, machineId, AuditAction.VAULT_ENTRY_READ, "vault:" + r.entry().id(),
-            Outcome.OUTCOME_SUCCESS));
+  Future<VaultGrant.MachineRead> machineRead(
+      SqlConnection conn, String sourceIp, UUID wid, UUID machineId, String name) {
+    return store
+        .grant(conn, machineId)
+        .compose(g -> found(g, "vault grant"))
+        .compose(
+            g ->
+                store
+                    .entryNamed(conn, name)
+                    .compose(e -> found(e, "vault entry"))
+                    .map(e -> new VaultGrant.MachineRead(g, e)))
+        .onSuccess(
+            r ->
+                audit.emit(
+                    sourceIp,
+                    wid,
+                    ActorKind.ACTOR_KIND_MACHINE,
+                    machineId,
+                    AuditAction.VAULT_ENTRY_READ,
+                    "vault:" + r.entry().id(),
+                    Outcome.OUTCOME_SUCCESS));
   }
 
   private OffsetDateTime now() {

@@ -7,14 +7,29 @@ import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /** An invitation as stored (its token only as a hash). */
-record Invitation(UUID id, String role, String note, OffsetDateTime createdAt, OffsetDateTime expiresAt, OffsetDateTime acceptedAt,
+record Invitation(
+    UUID id,
+    String role,
+    String note,
+    OffsetDateTime createdAt,
+    OffsetDateTime expiresAt,
+    OffsetDateTime acceptedAt,
     OffsetDateTime cancelledAt) {
   static Invitation of(Row r) {
-    return new Invitation(r.getUUID("id"), r.getString("role"), r.getString("note"), r.getOffsetDateTime("created_at"),
-        r.getOffsetDateTime("expires_at"), r.getOffsetDateTime("accepted_at"), r.getOffsetDateTime("cancelled_at"));
+    return new Invitation(
+        r.getUUID("id"),
+        r.getString("role"),
+        r.getString("note"),
+        r.getOffsetDateTime("created_at"),
+        r.getOffsetDateTime("expires_at"),
+        r.getOffsetDateTime("accepted_at"),
+        r.getOffsetDateTime("cancelled_at"));
   }
 
-  /** pending, accepted or cancelled (an expired pending one stays pending: it is refused when redeemed). */
+  /**
+   * pending, accepted or cancelled (an expired pending one stays pending: it is refused when
+   * redeemed).
+   */
   String status() {
     return acceptedAt != null ? "accepted" : cancelledAt != null ? "cancelled" : "pending";
   }
@@ -30,6 +45,15 @@ record Invitation(UUID id, String role, String note, OffsetDateTime createdAt, O
   /** A usable invitation found by its token's hash, locked for its redemption. */
   record Usable(UUID workspaceId, UUID id, Role role) {}
 
-  /** A redeemed invitation: the member it made and, for a new account, that account's first API token. */
-  record Accepted(UUID accountId, UUID memberId, Role role, UUID workspaceId, String workspaceName, IssuedToken apiToken) {}
+  /**
+   * A redeemed invitation: the member it made and, for a new account, that account's first API
+   * token.
+   */
+  record Accepted(
+      UUID accountId,
+      UUID memberId,
+      Role role,
+      UUID workspaceId,
+      String workspaceName,
+      IssuedToken apiToken) {}
 }

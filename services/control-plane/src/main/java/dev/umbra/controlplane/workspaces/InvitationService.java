@@ -27,10 +27,10 @@ import java.util.UUID;
 
 /**
  * Invitations: an admin creates one (the {@code umi_} token is shown once and stored as its
- * BLAKE2b-256 hash), lists and cancels them; the invitee redeems one once, within {@link #VALIDITY},
- * as a new account (getting an API token) or as their own account. A token that is unknown, used,
- * cancelled or expired gets one answer ({@code invalid_invitation}) and counts as a failed attempt
- * of its source address.
+ * BLAKE2b-256 hash), lists and cancels them; the invitee redeems one once, within {@link
+ * #VALIDITY}, as a new account (getting an API token) or as their own account. A token that is
+ * unknown, used, cancelled or expired gets one answer ({@code invalid_invitation}) and counts as a
+ * failed attempt of its source address.
  */
 final class InvitationService {
   static final String PREFIX = "umi_";
@@ -45,7 +45,14 @@ final class InvitationService {
   private final Ids ids;
   private final Clock clock;
 
-  InvitationService(Database db, Tenancy tenancy, InvitationStore store, TokenStore tokens, FailureLimiter limiter, AuditTrail audit, Ids ids,
+  InvitationService(
+      Database db,
+      Tenancy tenancy,
+      InvitationStore store,
+      TokenStore tokens,
+      FailureLimiter limiter,
+      AuditTrail audit,
+      Ids ids,
       Clock clock) {
     this.db = db;
     this.tenancy = tenancy;
@@ -66,20 +73,52 @@ final class InvitationService {
     byte[] hash = Blake2b256.hash(token.getBytes(StandardCharsets.US_ASCII));
     UUID id = ids.next();
     OffsetDateTime now = now();
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            store.add(conn, wid, id, hash, role.wire(), note, m.memberId(), now, now.plus(VALIDITY)))
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                store.add(
+                    conn, wid, id, hash, role.wire(), note, m.memberId(), now, now.plus(VALIDITY)))
         .map(inv -> new Invitation.Created(inv, token))
-        .onSuccess(c -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.MEMBER_INVITED, "invitation:" + id));
+        .onSuccess(
+            c ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.MEMBER_INVITED,
+                    "invitation:" + id));
   }
 
   Future<List<Invitation>> page(Caller caller, UUID wid, UUID after, int limit) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) -> store.page(conn, after, limit));
+    return tenancy.asMember(
+        caller.principal(), wid, Role.ADMIN, (conn, m) -> store.page(conn, after, limit));
   }
 
   Future<Void> cancel(Caller caller, UUID wid, UUID id) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) -> store.cancel(conn, wid, id, now())
-            .compose(done -> done ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(Refusal.notFound("invitation"))))
-        .onSuccess(v -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.INVITE_REVOKED, "invitation:" + id));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                store
+                    .cancel(conn, wid, id, now())
+                    .compose(
+                        done ->
+                            done
+                                ? Future.<Void>succeededFuture()
+                                : Future.<Void>failedFuture(Refusal.notFound("invitation"))))
+        .onSuccess(
+            v ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.INVITE_REVOKED,
+                    "invitation:" + id));
   }
 
   /**
@@ -87,39 +126,100 @@ final class InvitationService {
    * address is refused first) or, when it yields null, as a new account named {@code accountName}
    * with its first API token. Failed attempts are limited per {@code ipBucket}.
    */
-  Future<Invitation.Accepted> accept(Future<Principal> invitee, String sourceIp, String ipBucket, String token, String accountName) {
-    String hashHex = HexFormat.of().formatHex(Blake2b256.hash(token.getBytes(StandardCharsets.UTF_8)));
-    return limiter.guard("too many failed attempts; try again later",
-            e -> e instanceof Refusal.NotFound n && n.reason() == Refusal.NotFound.Reason.INVALID_INVITATION,
-            () -> invitee.compose(p -> (p == null ? tokens.mint() : Future.<TokenStore.Minted>succeededFuture(null))
-                .compose(minted -> db.withTransaction(conn -> store.usable(conn, hashHex, now())
-                    .compose(inv -> inv == null
-                        ? Future.failedFuture(Refusal.notFound(Refusal.NotFound.Reason.INVALID_INVITATION, "invitation",
-                            "invitation is invalid, used, cancelled or expired"))
-                        : redeem(conn, inv, p, accountName, minted))))),
+  Future<Invitation.Accepted> accept(
+      Future<Principal> invitee,
+      String sourceIp,
+      String ipBucket,
+      String token,
+      String accountName) {
+    String hashHex =
+        HexFormat.of().formatHex(Blake2b256.hash(token.getBytes(StandardCharsets.UTF_8)));
+    return limiter
+        .guard(
+            "too many failed attempts; try again later",
+            e ->
+                e instanceof Refusal.NotFound n
+                    && n.reason() == Refusal.NotFound.Reason.INVALID_INVITATION,
+            () ->
+                invitee.compose(
+                    p ->
+                        (p == null
+                                ? tokens.mint()
+                                : Future.<TokenStore.Minted>succeededFuture(null))
+                            .compose(
+                                minted ->
+                                    db.withTransaction(
+                                        conn ->
+                                            store
+                                                .usable(conn, hashHex, now())
+                                                .compose(
+                                                    inv ->
+                                                        inv == null
+                                                            ? Future.failedFuture(
+                                                                Refusal.notFound(
+                                                                    Refusal.NotFound.Reason
+                                                                        .INVALID_INVITATION,
+                                                                    "invitation",
+                                                                    "invitation is invalid, used, cancelled or expired"))
+                                                            : redeem(
+                                                                conn,
+                                                                inv,
+                                                                p,
+                                                                accountName,
+                                                                minted))))),
             ipBucket)
-        .onSuccess(a -> audit.memberDid(sourceIp, a.workspaceId(), a.accountId(), AuditAction.MEMBER_JOINED, "member:" + a.memberId()));
+        .onSuccess(
+            a ->
+                audit.memberDid(
+                    sourceIp,
+                    a.workspaceId(),
+                    a.accountId(),
+                    AuditAction.MEMBER_JOINED,
+                    "member:" + a.memberId()));
   }
 
-  /** Makes the member (and the account, for a new one) of a usable invitation and marks it accepted. */
-  private Future<Invitation.Accepted> redeem(SqlConnection conn, Invitation.Usable inv, Principal invitee, String accountName,
+  /**
+   * Makes the member (and the account, for a new one) of a usable invitation and marks it accepted.
+   */
+  private Future<Invitation.Accepted> redeem(
+      SqlConnection conn,
+      Invitation.Usable inv,
+      Principal invitee,
+      String accountName,
       TokenStore.Minted minted) {
     UUID wid = inv.workspaceId();
     UUID account = invitee == null ? ids.next() : invitee.accountId();
     UUID member = ids.next();
     OffsetDateTime now = now();
-    Future<Void> newAccount = invitee == null ? Workspaces.createAccount(conn, account, accountName, now) : Future.succeededFuture();
+    Future<Void> newAccount =
+        invitee == null
+            ? Workspaces.createAccount(conn, account, accountName, now)
+            : Future.succeededFuture();
     return newAccount
         .compose(v -> Tenancy.enter(conn, wid))
         .compose(v -> Tenancy.membership(conn, wid, account))
-        .compose(existing -> existing != null
-            ? Future.failedFuture(Refusal.conflict(Refusal.Conflict.Reason.ALREADY_MEMBER, "already a member of this workspace"))
-            : Workspaces.addMember(conn, member, wid, account, inv.role(), now))
+        .compose(
+            existing ->
+                existing != null
+                    ? Future.failedFuture(
+                        Refusal.conflict(
+                            Refusal.Conflict.Reason.ALREADY_MEMBER,
+                            "already a member of this workspace"))
+                    : Workspaces.addMember(conn, member, wid, account, inv.role(), now))
         .compose(v -> store.markAccepted(conn, inv.id(), now, member))
         .compose(v -> store.workspaceName(conn, wid))
-        .compose(name -> (minted == null
-                ? Future.<IssuedToken>succeededFuture(null)
-                : TokenStore.insert(conn, ids.next(), account, "cli (invitation)", TokenScope.FULL, minted, now))
-            .map(t -> new Invitation.Accepted(account, member, inv.role(), wid, name, t)));
+        .compose(
+            name ->
+                (minted == null
+                        ? Future.<IssuedToken>succeededFuture(null)
+                        : TokenStore.insert(
+                            conn,
+                            ids.next(),
+                            account,
+                            "cli (invitation)",
+                            TokenScope.FULL,
+                            minted,
+                            now))
+                    .map(t -> new Invitation.Accepted(account, member, inv.role(), wid, name, t)));
   }
 }

@@ -20,7 +20,9 @@ import java.time.Clock;
 import java.util.UUID;
 import java.util.function.Function;
 
-/** Teams of a workspace: HTTP only. {@link TeamService} decides, {@link TeamStore} holds the SQL. */
+/**
+ * Teams of a workspace: HTTP only. {@link TeamService} decides, {@link TeamStore} holds the SQL.
+ */
 public final class TeamRoutes {
   private final Authenticator auth;
   private final TeamService teams;
@@ -31,24 +33,83 @@ public final class TeamRoutes {
   }
 
   /** The feature wired by hand with only what it uses. */
-  public static TeamRoutes wire(Authenticator auth, Tenancy tenancy, AuditTrail audit, Ids ids, Clock clock) {
+  public static TeamRoutes wire(
+      Authenticator auth, Tenancy tenancy, AuditTrail audit, Ids ids, Clock clock) {
     return new TeamRoutes(auth, new TeamService(tenancy, new TeamStore(), audit, ids, clock));
   }
 
-  private static final Schema TEAM = Schema.named("Team", Schema.object()
-      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time()).build());
-  private static final Schema TEAM_WITH_MEMBERS = Schema.object()
-      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time())
-      .required("member_ids", Schema.array(Schema.uuid())).build();
+  private static final Schema TEAM =
+      Schema.named(
+          "Team",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("name", Schema.string())
+              .required("created_at", Schema.time())
+              .build());
+  private static final Schema TEAM_WITH_MEMBERS =
+      Schema.object()
+          .required("id", Schema.uuid())
+          .required("name", Schema.string())
+          .required("created_at", Schema.time())
+          .required("member_ids", Schema.array(Schema.uuid()))
+          .build();
 
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.POST, ControlPlanePaths.TEAMS, "Create a team (admin)", Auth.API_TOKEN, 201, WorkspaceRoutes.NAME_BODY, TEAM, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, ControlPlanePaths.TEAMS, "List teams", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(TEAM), Handlers.json(200, this::list))
-        .add(HttpMethod.GET, ControlPlanePaths.TEAM, "Get a team with its members", Auth.API_TOKEN, 200, Schema.NO_BODY, TEAM_WITH_MEMBERS, Handlers.json(200, this::get))
-        .add(HttpMethod.DELETE, ControlPlanePaths.TEAM, "Delete a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::delete))
-        .add(HttpMethod.PUT, ControlPlanePaths.TEAM_MEMBER, "Add a member to a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::addMember))
-        .add(HttpMethod.DELETE, ControlPlanePaths.TEAM_MEMBER, "Remove a member from a team (admin)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::removeMember));
+        .add(
+            HttpMethod.POST,
+            ControlPlanePaths.TEAMS,
+            "Create a team (admin)",
+            Auth.API_TOKEN,
+            201,
+            WorkspaceRoutes.NAME_BODY,
+            TEAM,
+            Handlers.json(201, this::create))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.TEAMS,
+            "List teams",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            Schema.page(TEAM),
+            Handlers.json(200, this::list))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.TEAM,
+            "Get a team with its members",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            TEAM_WITH_MEMBERS,
+            Handlers.json(200, this::get))
+        .add(
+            HttpMethod.DELETE,
+            ControlPlanePaths.TEAM,
+            "Delete a team (admin)",
+            Auth.API_TOKEN,
+            204,
+            Schema.NO_BODY,
+            Schema.EMPTY,
+            Handlers.json(204, this::delete))
+        .add(
+            HttpMethod.PUT,
+            ControlPlanePaths.TEAM_MEMBER,
+            "Add a member to a team (admin)",
+            Auth.API_TOKEN,
+            204,
+            Schema.NO_BODY,
+            Schema.EMPTY,
+            Handlers.json(204, this::addMember))
+        .add(
+            HttpMethod.DELETE,
+            ControlPlanePaths.TEAM_MEMBER,
+            "Remove a member from a team (admin)",
+            Auth.API_TOKEN,
+            204,
+            Schema.NO_BODY,
+            Schema.EMPTY,
+            Handlers.json(204, this::removeMember));
   }
 
   private static JsonObject json(Team t) {
@@ -58,7 +119,9 @@ public final class TeamRoutes {
         .put("created_at", t.createdAt().toString());
   }
 
-  /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */
+  /**
+   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it.
+   */
   private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
     return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
   }
@@ -72,17 +135,20 @@ public final class TeamRoutes {
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
-    return as(ctx, false, c -> teams.page(c, wid, page.after(), page.fetch())).map(list -> page.render(list, Team::id, TeamRoutes::json));
+    return as(ctx, false, c -> teams.page(c, wid, page.after(), page.fetch()))
+        .map(list -> page.render(list, Team::id, TeamRoutes::json));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
-    return as(ctx, false, c -> teams.get(c, wid, tid)).map(t -> {
-      JsonArray members = new JsonArray();
-      t.memberIds().forEach(id -> members.add(id.toString()));
-      return json(t.team()).put("member_ids", members);
-    });
+    return as(ctx, false, c -> teams.get(c, wid, tid))
+        .map(
+            t -> {
+              JsonArray members = new JsonArray();
+              t.memberIds().forEach(id -> members.add(id.toString()));
+              return json(t.team()).put("member_ids", members);
+            });
   }
 
   private Future<Void> delete(RoutingContext ctx) {

@@ -18,10 +18,10 @@ import java.util.function.BiFunction;
 /**
  * Runs a request's work inside its workspace (row-level security on) after checking, in the same
  * transaction, that the caller is a member with at least the needed role. Not a member looks
- * exactly like a workspace that does not exist (404), and is not audited (it names no workspace
- * the caller may know of); a member below the needed role is refused (403) and audited as
- * {@code access.denied} (reason {@code role}, metadata {@code needed}), aggregated per window by
- * the kit's emitter like every refusal.
+ * exactly like a workspace that does not exist (404), and is not audited (it names no workspace the
+ * caller may know of); a member below the needed role is refused (403) and audited as {@code
+ * access.denied} (reason {@code role}, metadata {@code needed}), aggregated per window by the kit's
+ * emitter like every refusal.
  */
 public final class Tenancy {
   private final Database db;
@@ -36,7 +36,11 @@ public final class Tenancy {
     return db;
   }
 
-  public <T> Future<T> asMember(Principal p, UUID workspaceId, Role min, BiFunction<SqlConnection, Membership, Future<T>> work) {
+  public <T> Future<T> asMember(
+      Principal p,
+      UUID workspaceId,
+      Role min,
+      BiFunction<SqlConnection, Membership, Future<T>> work) {
     return db.inWorkspace(
         workspaceId,
         conn ->
@@ -48,21 +52,31 @@ public final class Tenancy {
                       }
                       Role effective = p.scope() == TokenScope.READ ? Role.VIEWER : m.role();
                       if (!effective.atLeast(min)) {
-                        audit.event(AuditAction.ACCESS_DENIED)
+                        audit
+                            .event(AuditAction.ACCESS_DENIED)
                             .workspace(workspaceId)
                             .actor(AuditActor.member(p.accountId().toString()))
                             .target("workspace", workspaceId)
                             .meta("needed", min.wire())
                             .denied("role")
                             .emit();
-                        return Future.failedFuture(Refusal.notAllowed(Refusal.NotAllowed.Reason.ROLE_TOO_LOW, "this needs the " + min.wire() + " role or higher", null));
+                        return Future.failedFuture(
+                            Refusal.notAllowed(
+                                Refusal.NotAllowed.Reason.ROLE_TOO_LOW,
+                                "this needs the " + min.wire() + " role or higher",
+                                null));
                       }
-                      return work.apply(conn, new Membership(m.workspaceId(), m.memberId(), m.accountId(), effective));
+                      return work.apply(
+                          conn,
+                          new Membership(m.workspaceId(), m.memberId(), m.accountId(), effective));
                     }));
   }
 
-  /** The account's membership, read under the workspace already set on {@code conn}; null when none. */
-  public static Future<Membership> membership(SqlConnection conn, UUID workspaceId, UUID accountId) {
+  /**
+   * The account's membership, read under the workspace already set on {@code conn}; null when none.
+   */
+  public static Future<Membership> membership(
+      SqlConnection conn, UUID workspaceId, UUID accountId) {
     return conn.preparedQuery("SELECT id, role FROM members WHERE account_id = $1")
         .execute(Tuple.of(accountId))
         .map(
@@ -71,7 +85,11 @@ public final class Tenancy {
                 return null;
               }
               Row r = rows.iterator().next();
-              return new Membership(workspaceId, r.getUUID("id"), accountId, Role.parse(r.getString("role")).orElseThrow());
+              return new Membership(
+                  workspaceId,
+                  r.getUUID("id"),
+                  accountId,
+                  Role.parse(r.getString("role")).orElseThrow());
             });
   }
 

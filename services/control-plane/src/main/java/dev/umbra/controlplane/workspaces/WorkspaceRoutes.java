@@ -25,8 +25,8 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * Workspaces, members and session tokens: HTTP only. {@link WorkspaceService} decides,
- * {@link WorkspaceStore} holds the SQL (docs/control-plane.md, Code layout).
+ * Workspaces, members and session tokens: HTTP only. {@link WorkspaceService} decides, {@link
+ * WorkspaceStore} holds the SQL (docs/control-plane.md, Code layout).
  */
 public final class WorkspaceRoutes {
   private final Authenticator auth;
@@ -38,64 +38,202 @@ public final class WorkspaceRoutes {
   }
 
   /** The feature wired by hand with only what it uses. */
-  public static WorkspaceRoutes wire(Authenticator auth, Database db, Tenancy tenancy, AuditTrail audit, RevocationNotices revocations,
-      SessionIssuer issuer, Ids ids, Clock clock) {
-    return new WorkspaceRoutes(auth, new WorkspaceService(db, tenancy, new WorkspaceStore(), audit, revocations, issuer, ids, clock));
+  public static WorkspaceRoutes wire(
+      Authenticator auth,
+      Database db,
+      Tenancy tenancy,
+      AuditTrail audit,
+      RevocationNotices revocations,
+      SessionIssuer issuer,
+      Ids ids,
+      Clock clock) {
+    return new WorkspaceRoutes(
+        auth,
+        new WorkspaceService(
+            db, tenancy, new WorkspaceStore(), audit, revocations, issuer, ids, clock));
   }
 
   static final Schema ROLE = Schema.oneOf("owner", "admin", "member", "viewer");
-  static final Schema NAME_BODY = Schema.object().required("name", Schema.string(1, Requests.MAX_NAME)).build();
-  /** A workspace as {@code POST /v1/workspaces} and bootstrap answer it (with the caller's role). */
-  public static final Schema WORKSPACE_CREATED = Schema.named("WorkspaceCreated", Schema.object()
-      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time()).required("role", ROLE).build());
-  private static final Schema WORKSPACE_ITEM = Schema.named("WorkspaceItem", Schema.object()
-      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time()).build());
-  private static final Schema WORKSPACE = Schema.named("Workspace", Schema.object()
-      .required("id", Schema.uuid()).required("name", Schema.string()).required("created_at", Schema.time())
-      .required("role", ROLE.describe("the caller's role")).required("member_id", Schema.uuid().describe("the caller's member id")).build());
-  static final Schema MEMBER = Schema.named("Member", Schema.object()
-      .required("id", Schema.uuid()).required("account_id", Schema.uuid()).required("name", Schema.string())
-      .required("role", ROLE).required("created_at", Schema.time()).build());
-  private static final Schema ME = Schema.object()
-      .required("account_id", Schema.uuid()).required("name", Schema.string()).required("token_id", Schema.uuid())
-      .required("scope", Schema.oneOf("full", "read")).build();
-  private static final Schema SESSION_REQUEST = Schema.object()
-      .required("workspace_id", Schema.uuid())
-      .required("audience", Schema.oneOf(SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new)))
-      .optional("device_id", Schema.uuid().describe("a trusted device of the caller: the token then names it (did) and its keyset version (ksv)"))
-      .build();
-  private static final Schema SESSION = Schema.object()
-      .required("token", Schema.string().describe("a JWT (EdDSA) for the audience; send it as Authorization: Bearer"))
-      .required("audience", Schema.string()).required("workspace_id", Schema.uuid()).required("role", ROLE)
-      .required("expires_at", Schema.time()).build();
+  static final Schema NAME_BODY =
+      Schema.object().required("name", Schema.string(1, Requests.MAX_NAME)).build();
+
+  /**
+   * A workspace as {@code POST /v1/workspaces} and bootstrap answer it (with the caller's role).
+   */
+  public static final Schema WORKSPACE_CREATED =
+      Schema.named(
+          "WorkspaceCreated",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("name", Schema.string())
+              .required("created_at", Schema.time())
+              .required("role", ROLE)
+              .build());
+
+  private static final Schema WORKSPACE_ITEM =
+      Schema.named(
+          "WorkspaceItem",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("name", Schema.string())
+              .required("created_at", Schema.time())
+              .build());
+  private static final Schema WORKSPACE =
+      Schema.named(
+          "Workspace",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("name", Schema.string())
+              .required("created_at", Schema.time())
+              .required("role", ROLE.describe("the caller's role"))
+              .required("member_id", Schema.uuid().describe("the caller's member id"))
+              .build());
+  static final Schema MEMBER =
+      Schema.named(
+          "Member",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("account_id", Schema.uuid())
+              .required("name", Schema.string())
+              .required("role", ROLE)
+              .required("created_at", Schema.time())
+              .build());
+  private static final Schema ME =
+      Schema.object()
+          .required("account_id", Schema.uuid())
+          .required("name", Schema.string())
+          .required("token_id", Schema.uuid())
+          .required("scope", Schema.oneOf("full", "read"))
+          .build();
+  private static final Schema SESSION_REQUEST =
+      Schema.object()
+          .required("workspace_id", Schema.uuid())
+          .required(
+              "audience",
+              Schema.oneOf(SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new)))
+          .optional(
+              "device_id",
+              Schema.uuid()
+                  .describe(
+                      "a trusted device of the caller: the token then names it (did) and its keyset version (ksv)"))
+          .build();
+  private static final Schema SESSION =
+      Schema.object()
+          .required(
+              "token",
+              Schema.string()
+                  .describe("a JWT (EdDSA) for the audience; send it as Authorization: Bearer"))
+          .required("audience", Schema.string())
+          .required("workspace_id", Schema.uuid())
+          .required("role", ROLE)
+          .required("expires_at", Schema.time())
+          .build();
 
   public void register(ApiRoutes routes) {
     routes
-        .add(HttpMethod.GET, ControlPlanePaths.ME, "The caller's account", Auth.API_TOKEN, 200, Schema.NO_BODY, ME, Handlers.json(200, this::me))
-        .add(HttpMethod.POST, ControlPlanePaths.WORKSPACES, "Create a workspace (the caller becomes its owner)", Auth.API_TOKEN, 201, NAME_BODY, WORKSPACE_CREATED, Handlers.json(201, this::create))
-        .add(HttpMethod.GET, ControlPlanePaths.WORKSPACES, "List the caller's workspaces", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(WORKSPACE_ITEM), Handlers.json(200, this::list))
-        .add(HttpMethod.GET, ControlPlanePaths.WORKSPACE, "Get a workspace", Auth.API_TOKEN, 200, Schema.NO_BODY, WORKSPACE, Handlers.json(200, this::get))
-        .add(HttpMethod.PATCH, ControlPlanePaths.WORKSPACE, "Rename a workspace (admin)", Auth.API_TOKEN, 200, NAME_BODY, WORKSPACE, Handlers.json(200, this::rename))
-        .add(HttpMethod.GET, ControlPlanePaths.MEMBERS, "List members", Auth.API_TOKEN, 200, Schema.NO_BODY, Schema.page(MEMBER), Handlers.json(200, this::members))
-        .add(HttpMethod.PATCH, ControlPlanePaths.MEMBER, "Change a member's role (admin; owner for owners)", Auth.API_TOKEN, 200,
-            Schema.object().required("role", ROLE).build(), MEMBER, Handlers.json(200, this::changeRole))
-        .add(HttpMethod.DELETE, ControlPlanePaths.MEMBER, "Remove a member (admin; owner for owners)", Auth.API_TOKEN, 204, Schema.NO_BODY, Schema.EMPTY, Handlers.json(204, this::remove))
-        .add(HttpMethod.POST, ControlPlanePaths.SESSIONS, "Issue a short-lived session token for one service", Auth.API_TOKEN, 201, SESSION_REQUEST, SESSION, Handlers.json(201, this::session));
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.ME,
+            "The caller's account",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            ME,
+            Handlers.json(200, this::me))
+        .add(
+            HttpMethod.POST,
+            ControlPlanePaths.WORKSPACES,
+            "Create a workspace (the caller becomes its owner)",
+            Auth.API_TOKEN,
+            201,
+            NAME_BODY,
+            WORKSPACE_CREATED,
+            Handlers.json(201, this::create))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.WORKSPACES,
+            "List the caller's workspaces",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            Schema.page(WORKSPACE_ITEM),
+            Handlers.json(200, this::list))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.WORKSPACE,
+            "Get a workspace",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            WORKSPACE,
+            Handlers.json(200, this::get))
+        .add(
+            HttpMethod.PATCH,
+            ControlPlanePaths.WORKSPACE,
+            "Rename a workspace (admin)",
+            Auth.API_TOKEN,
+            200,
+            NAME_BODY,
+            WORKSPACE,
+            Handlers.json(200, this::rename))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.MEMBERS,
+            "List members",
+            Auth.API_TOKEN,
+            200,
+            Schema.NO_BODY,
+            Schema.page(MEMBER),
+            Handlers.json(200, this::members))
+        .add(
+            HttpMethod.PATCH,
+            ControlPlanePaths.MEMBER,
+            "Change a member's role (admin; owner for owners)",
+            Auth.API_TOKEN,
+            200,
+            Schema.object().required("role", ROLE).build(),
+            MEMBER,
+            Handlers.json(200, this::changeRole))
+        .add(
+            HttpMethod.DELETE,
+            ControlPlanePaths.MEMBER,
+            "Remove a member (admin; owner for owners)",
+            Auth.API_TOKEN,
+            204,
+            Schema.NO_BODY,
+            Schema.EMPTY,
+            Handlers.json(204, this::remove))
+        .add(
+            HttpMethod.POST,
+            ControlPlanePaths.SESSIONS,
+            "Issue a short-lived session token for one service",
+            Auth.API_TOKEN,
+            201,
+            SESSION_REQUEST,
+            SESSION,
+            Handlers.json(201, this::session));
   }
 
-  /** Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it. */
+  /**
+   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it.
+   */
   private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
     return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
   }
 
   private Future<JsonObject> me(RoutingContext ctx) {
     return auth.authenticate(ctx, false)
-        .compose(p -> workspaces.accountName(p)
-            .map(name -> new JsonObject()
-                .put("account_id", p.accountId().toString())
-                .put("name", name)
-                .put("token_id", p.tokenId().toString())
-                .put("scope", p.scope().wire())));
+        .compose(
+            p ->
+                workspaces
+                    .accountName(p)
+                    .map(
+                        name ->
+                            new JsonObject()
+                                .put("account_id", p.accountId().toString())
+                                .put("name", name)
+                                .put("token_id", p.tokenId().toString())
+                                .put("scope", p.scope().wire())));
   }
 
   private Future<JsonObject> create(RoutingContext ctx) {
@@ -115,10 +253,16 @@ public final class WorkspaceRoutes {
   private Future<JsonObject> list(RoutingContext ctx) {
     Page page = Page.of(ctx);
     return as(ctx, false, c -> workspaces.workspacesOf(c, page.after(), page.fetch()))
-        .map(list -> page.render(list, Workspace::id, w -> new JsonObject()
-            .put("id", w.id().toString())
-            .put("name", w.name())
-            .put("created_at", w.createdAt().toString())));
+        .map(
+            list ->
+                page.render(
+                    list,
+                    Workspace::id,
+                    w ->
+                        new JsonObject()
+                            .put("id", w.id().toString())
+                            .put("name", w.name())
+                            .put("created_at", w.createdAt().toString())));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
@@ -160,7 +304,11 @@ public final class WorkspaceRoutes {
   private Future<JsonObject> changeRole(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
-    Role role = Role.parse(Requests.oneOf(Requests.body(ctx, "role"), "role", null, "owner", "admin", "member", "viewer")).orElseThrow();
+    Role role =
+        Role.parse(
+                Requests.oneOf(
+                    Requests.body(ctx, "role"), "role", null, "owner", "admin", "member", "viewer"))
+            .orElseThrow();
     return as(ctx, true, c -> workspaces.changeRole(c, wid, mid, role)).map(WorkspaceRoutes::json);
   }
 
@@ -170,19 +318,35 @@ public final class WorkspaceRoutes {
     return as(ctx, true, c -> workspaces.remove(c, wid, mid));
   }
 
-  /** A member's session token for one service; the body is read once the caller is authenticated. */
+  /**
+   * A member's session token for one service; the body is read once the caller is authenticated.
+   */
   private Future<JsonObject> session(RoutingContext ctx) {
-    return as(ctx, false, c -> {
-      JsonObject body = Requests.body(ctx, "workspace_id", "audience", "device_id");
-      UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
-      String audience = Requests.oneOf(body, "audience", null, SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new));
-      Optional<UUID> device = Requests.optionalString(body, "device_id", 36, 36).map(d -> Requests.uuid(d, "device_id"));
-      return workspaces.session(c, wid, audience, device).map(s -> new JsonObject()
-          .put("token", s.issued().token())
-          .put("audience", audience)
-          .put("workspace_id", wid.toString())
-          .put("role", s.role().wire())
-          .put("expires_at", s.issued().expiresAt().toString()));
-    });
+    return as(
+        ctx,
+        false,
+        c -> {
+          JsonObject body = Requests.body(ctx, "workspace_id", "audience", "device_id");
+          UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
+          String audience =
+              Requests.oneOf(
+                  body,
+                  "audience",
+                  null,
+                  SessionIssuer.AUDIENCES.stream().sorted().toArray(String[]::new));
+          Optional<UUID> device =
+              Requests.optionalString(body, "device_id", 36, 36)
+                  .map(d -> Requests.uuid(d, "device_id"));
+          return workspaces
+              .session(c, wid, audience, device)
+              .map(
+                  s ->
+                      new JsonObject()
+                          .put("token", s.issued().token())
+                          .put("audience", audience)
+                          .put("workspace_id", wid.toString())
+                          .put("role", s.role().wire())
+                          .put("expires_at", s.issued().expiresAt().toString()));
+        });
   }
 }

@@ -37,8 +37,15 @@ final class WorkspaceService {
   private final Ids ids;
   private final Clock clock;
 
-  WorkspaceService(Database db, Tenancy tenancy, WorkspaceStore store, AuditTrail audit, RevocationNotices revocations, SessionIssuer issuer,
-      Ids ids, Clock clock) {
+  WorkspaceService(
+      Database db,
+      Tenancy tenancy,
+      WorkspaceStore store,
+      AuditTrail audit,
+      RevocationNotices revocations,
+      SessionIssuer issuer,
+      Ids ids,
+      Clock clock) {
     this.db = db;
     this.tenancy = tenancy;
     this.store = store;
@@ -56,9 +63,18 @@ final class WorkspaceService {
 
   /** A new workspace with the caller as its owner. */
   Future<Workspace.Created> create(Caller caller, String name) {
-    return db.withTransaction(conn -> Workspaces.create(conn, ids, ids.next(), name, caller.accountId(), Role.OWNER, now()))
-        .onSuccess(c -> audit.memberDid(caller.sourceIp(), c.workspace().id(), caller.accountId(), AuditAction.WORKSPACE_CREATED,
-            "workspace:" + c.workspace().id()));
+    return db.withTransaction(
+            conn ->
+                Workspaces.create(
+                    conn, ids, ids.next(), name, caller.accountId(), Role.OWNER, now()))
+        .onSuccess(
+            c ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    c.workspace().id(),
+                    caller.accountId(),
+                    AuditAction.WORKSPACE_CREATED,
+                    "workspace:" + c.workspace().id()));
   }
 
   Future<List<Workspace>> workspacesOf(Caller caller, UUID after, int limit) {
@@ -66,30 +82,58 @@ final class WorkspaceService {
   }
 
   Future<Workspace.Seen> get(Caller caller, UUID wid) {
-    return tenancy.asMember(caller.principal(), wid, Role.VIEWER, (conn, m) -> store.workspace(conn, wid).map(w -> new Workspace.Seen(w, m)));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.VIEWER,
+        (conn, m) -> store.workspace(conn, wid).map(w -> new Workspace.Seen(w, m)));
   }
 
   Future<Workspace.Seen> rename(Caller caller, UUID wid, String name) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            store.rename(conn, wid, name).compose(x -> store.workspace(conn, wid)).map(w -> new Workspace.Seen(w, m)))
-        .onSuccess(s -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.WORKSPACE_UPDATED, "workspace:" + wid));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                store
+                    .rename(conn, wid, name)
+                    .compose(x -> store.workspace(conn, wid))
+                    .map(w -> new Workspace.Seen(w, m)))
+        .onSuccess(
+            s ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.WORKSPACE_UPDATED,
+                    "workspace:" + wid));
   }
 
   Future<List<Member>> members(Caller caller, UUID wid, UUID after, int limit) {
-    return tenancy.asMember(caller.principal(), wid, Role.VIEWER, (conn, m) -> store.members(conn, after, limit));
+    return tenancy.asMember(
+        caller.principal(), wid, Role.VIEWER, (conn, m) -> store.members(conn, after, limit));
   }
 
-  /** The target member (not found when not in this workspace) once the caller may manage them: only an owner manages an owner. */
+  /**
+   * The target member (not found when not in this workspace) once the caller may manage them: only
+   * an owner manages an owner.
+   */
   private Future<Member> manageable(SqlConnection conn, Membership caller, UUID memberId) {
-    return store.lockMember(conn, memberId).compose(target -> {
-      if (target == null) {
-        return Future.failedFuture(Refusal.notFound("member"));
-      }
-      if (target.role() == Role.OWNER && caller.role() != Role.OWNER) {
-        return Future.failedFuture(Refusal.notAllowed(Reason.OWNER_ONLY, "only an owner may change or remove an owner", null));
-      }
-      return Future.succeededFuture(target);
-    });
+    return store
+        .lockMember(conn, memberId)
+        .compose(
+            target -> {
+              if (target == null) {
+                return Future.failedFuture(Refusal.notFound("member"));
+              }
+              if (target.role() == Role.OWNER && caller.role() != Role.OWNER) {
+                return Future.failedFuture(
+                    Refusal.notAllowed(
+                        Reason.OWNER_ONLY, "only an owner may change or remove an owner", null));
+              }
+              return Future.succeededFuture(target);
+            });
   }
 
   /** Refuses to take away the last owner. */
@@ -97,32 +141,74 @@ final class WorkspaceService {
     if (target.role() != Role.OWNER) {
       return Future.succeededFuture();
     }
-    return store.owners(conn).compose(n -> n <= 1
-        ? Future.failedFuture(Refusal.conflict(Refusal.Conflict.Reason.LAST_OWNER, "a workspace keeps at least one owner"))
-        : Future.succeededFuture());
+    return store
+        .owners(conn)
+        .compose(
+            n ->
+                n <= 1
+                    ? Future.failedFuture(
+                        Refusal.conflict(
+                            Refusal.Conflict.Reason.LAST_OWNER,
+                            "a workspace keeps at least one owner"))
+                    : Future.succeededFuture());
   }
 
   Future<Member> changeRole(Caller caller, UUID wid, UUID memberId, Role role) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) -> {
-          if (role == Role.OWNER && m.role() != Role.OWNER) {
-            return Future.failedFuture(Refusal.notAllowed(Reason.OWNER_ONLY, "only an owner may make an owner", null));
-          }
-          return manageable(conn, m, memberId)
-              .compose(target -> role == Role.OWNER ? Future.<Void>succeededFuture() : keepAnOwner(conn, target))
-              .compose(v -> store.setRole(conn, memberId, role))
-              .compose(v -> store.member(conn, memberId));
-        })
-        .onSuccess(x -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.MEMBER_ROLE_CHANGED, "member:" + memberId));
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) -> {
+              if (role == Role.OWNER && m.role() != Role.OWNER) {
+                return Future.failedFuture(
+                    Refusal.notAllowed(Reason.OWNER_ONLY, "only an owner may make an owner", null));
+              }
+              return manageable(conn, m, memberId)
+                  .compose(
+                      target ->
+                          role == Role.OWNER
+                              ? Future.<Void>succeededFuture()
+                              : keepAnOwner(conn, target))
+                  .compose(v -> store.setRole(conn, memberId, role))
+                  .compose(v -> store.member(conn, memberId));
+            })
+        .onSuccess(
+            x ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.MEMBER_ROLE_CHANGED,
+                    "member:" + memberId));
   }
 
   Future<Void> remove(Caller caller, UUID wid, UUID memberId) {
-    return tenancy.asMember(caller.principal(), wid, Role.ADMIN, (conn, m) ->
-            manageable(conn, m, memberId).compose(target -> keepAnOwner(conn, target).compose(v -> store.remove(conn, wid, target)).map(target)))
-        // committed: the account's sessions in the workspace are void (sessions carry the account, not the member id)
-        .onSuccess(target -> {
-          audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.MEMBER_REMOVED, "member:" + memberId);
-          revocations.revoked(RevokedKind.REVOKED_KIND_MEMBER, wid, memberId.toString(), target.accountId());
-        })
+    return tenancy
+        .asMember(
+            caller.principal(),
+            wid,
+            Role.ADMIN,
+            (conn, m) ->
+                manageable(conn, m, memberId)
+                    .compose(
+                        target ->
+                            keepAnOwner(conn, target)
+                                .compose(v -> store.remove(conn, wid, target))
+                                .map(target)))
+        // committed: the account's sessions in the workspace are void (sessions carry the account,
+        // not the member id)
+        .onSuccess(
+            target -> {
+              audit.memberDid(
+                  caller.sourceIp(),
+                  wid,
+                  caller.accountId(),
+                  AuditAction.MEMBER_REMOVED,
+                  "member:" + memberId);
+              revocations.revoked(
+                  RevokedKind.REVOKED_KIND_MEMBER, wid, memberId.toString(), target.accountId());
+            })
         .mapEmpty();
   }
 
@@ -137,24 +223,57 @@ final class WorkspaceService {
    */
   Future<Session> session(Caller caller, UUID wid, String audience, Optional<UUID> device) {
     Principal p = caller.principal();
-    return tenancy.asMember(p, wid, Role.VIEWER, (conn, m) -> boundDevice(conn, p, device).map(with -> {
-          SessionIssuer.Issued t = issuer.issue(wid, p.accountId().toString(), SubjectKind.MEMBER, m.role(), audience, with);
-          return new Session(t, m.role());
-        }))
-        .onSuccess(s -> audit.memberDid(caller.sourceIp(), wid, caller.accountId(), AuditAction.SESSION_ISSUED, "audience:" + audience));
+    return tenancy
+        .asMember(
+            p,
+            wid,
+            Role.VIEWER,
+            (conn, m) ->
+                boundDevice(conn, p, device)
+                    .map(
+                        with -> {
+                          SessionIssuer.Issued t =
+                              issuer.issue(
+                                  wid,
+                                  p.accountId().toString(),
+                                  SubjectKind.MEMBER,
+                                  m.role(),
+                                  audience,
+                                  with);
+                          return new Session(t, m.role());
+                        }))
+        .onSuccess(
+            s ->
+                audit.memberDid(
+                    caller.sourceIp(),
+                    wid,
+                    caller.accountId(),
+                    AuditAction.SESSION_ISSUED,
+                    "audience:" + audience));
   }
 
-  private Future<SessionIssuer.MintedWith> boundDevice(SqlConnection conn, Principal p, Optional<UUID> device) {
+  private Future<SessionIssuer.MintedWith> boundDevice(
+      SqlConnection conn, Principal p, Optional<UUID> device) {
     if (device.isEmpty()) {
       return Future.succeededFuture(new SessionIssuer.MintedWith(p.tokenId(), null, 0));
     }
-    return store.device(conn, device.get()).compose(d -> {
-      if (d == null || !p.accountId().equals(d.accountId()) || !"trusted".equals(d.status()) || d.keysetVersion() == null) {
-        return Future.failedFuture(Refusal.notAllowed(Reason.NOT_A_TRUSTED_DEVICE_OF_YOURS,
-            "device_id is not a trusted device of yours in this workspace", null));
-      }
-      return Future.succeededFuture(new SessionIssuer.MintedWith(p.tokenId(), device.get(), d.keysetVersion()));
-    });
+    return store
+        .device(conn, device.get())
+        .compose(
+            d -> {
+              if (d == null
+                  || !p.accountId().equals(d.accountId())
+                  || !"trusted".equals(d.status())
+                  || d.keysetVersion() == null) {
+                return Future.failedFuture(
+                    Refusal.notAllowed(
+                        Reason.NOT_A_TRUSTED_DEVICE_OF_YOURS,
+                        "device_id is not a trusted device of yours in this workspace",
+                        null));
+              }
+              return Future.succeededFuture(
+                  new SessionIssuer.MintedWith(p.tokenId(), device.get(), d.keysetVersion()));
+            });
   }
 
   private OffsetDateTime now() {

@@ -12,15 +12,24 @@ import java.util.UUID;
 public final class Workspaces {
   private Workspaces() {}
 
-  public static Future<Void> createAccount(SqlConnection conn, UUID id, String name, OffsetDateTime now) {
+  public static Future<Void> createAccount(
+      SqlConnection conn, UUID id, String name, OffsetDateTime now) {
     return conn.preparedQuery("INSERT INTO accounts (id, name, created_at) VALUES ($1, $2, $3)")
         .execute(Tuple.of(id, name, now))
         .mapEmpty();
   }
 
-  /** Creates a workspace with {@code accountId} as its first member; leaves the transaction in it. */
+  /**
+   * Creates a workspace with {@code accountId} as its first member; leaves the transaction in it.
+   */
   public static Future<Workspace.Created> create(
-      SqlConnection conn, Ids ids, UUID workspaceId, String name, UUID accountId, Role role, OffsetDateTime now) {
+      SqlConnection conn,
+      Ids ids,
+      UUID workspaceId,
+      String name,
+      UUID accountId,
+      Role role,
+      OffsetDateTime now) {
     return conn.preparedQuery("INSERT INTO workspaces (id, name, created_at) VALUES ($1, $2, $3)")
         .execute(Tuple.of(workspaceId, name, now))
         .compose(r -> Tenancy.enter(conn, workspaceId))
@@ -29,11 +38,21 @@ public final class Workspaces {
   }
 
   /** Adds a member (the transaction must be in {@code workspaceId}). */
-  public static Future<UUID> addMember(SqlConnection conn, UUID memberId, UUID workspaceId, UUID accountId, Role role, OffsetDateTime now) {
-    return conn.preparedQuery("INSERT INTO members (workspace_id, id, account_id, role, created_at) VALUES ($1, $2, $3, $4, $5)")
+  public static Future<UUID> addMember(
+      SqlConnection conn,
+      UUID memberId,
+      UUID workspaceId,
+      UUID accountId,
+      Role role,
+      OffsetDateTime now) {
+    return conn.preparedQuery(
+            "INSERT INTO members (workspace_id, id, account_id, role, created_at) VALUES ($1, $2, $3, $4, $5)")
         .execute(Tuple.of(workspaceId, memberId, accountId, role.wire(), now))
-        .compose(r -> conn.preparedQuery("INSERT INTO account_workspaces (workspace_id, account_id) VALUES ($1, $2)")
-            .execute(Tuple.of(workspaceId, accountId)))
+        .compose(
+            r ->
+                conn.preparedQuery(
+                        "INSERT INTO account_workspaces (workspace_id, account_id) VALUES ($1, $2)")
+                    .execute(Tuple.of(workspaceId, accountId)))
         .map(memberId);
   }
 }

@@ -33,19 +33,44 @@ class RotationTest {
   Held trusted() {
     Ed25519KeyPair ed = Ed25519KeyPair.generate();
     P256KeyPair p = P256KeyPair.generate();
-    Device d = new Device(UUID.randomUUID(), wid, UUID.randomUUID(), "laptop", "cli", "trusted", ed.publicKey().toBytes(), p.publicKey().toBytes(),
-        null, null, null, 3, OffsetDateTime.parse("2026-12-01T00:00:00Z"), null, null, null);
+    Device d =
+        new Device(
+            UUID.randomUUID(),
+            wid,
+            UUID.randomUUID(),
+            "laptop",
+            "cli",
+            "trusted",
+            ed.publicKey().toBytes(),
+            p.publicKey().toBytes(),
+            null,
+            null,
+            null,
+            3,
+            OffsetDateTime.parse("2026-12-01T00:00:00Z"),
+            null,
+            null,
+            null);
     return new Held(d, ed, p);
   }
 
   TrustDocuments.Keyset next(int version, Ed25519KeyPair signedBy) {
-    JsonObject body = new JsonObject().put("keyset", signed(keyset(wid.toString(), version, nextKey, X25519KeyPair.generate()), signedBy));
+    JsonObject body =
+        new JsonObject()
+            .put(
+                "keyset",
+                signed(
+                    keyset(wid.toString(), version, nextKey, X25519KeyPair.generate()), signedBy));
     return TrustDocuments.keyset(body, wid);
   }
 
   JsonObject renewal(Held h, int version, Ed25519KeyPair signedBy) {
-    return new JsonObject().put("device_id", h.device().id().toString())
-        .put("credential", signed(credential(wid.toString(), h.device().id(), h.ed(), h.p256(), version), signedBy))
+    return new JsonObject()
+        .put("device_id", h.device().id().toString())
+        .put(
+            "credential",
+            signed(
+                credential(wid.toString(), h.device().id(), h.ed(), h.p256(), version), signedBy))
         .put("envelope", envelope(h.p256()));
   }
 
@@ -57,7 +82,10 @@ class RotationTest {
     k.put("kit_id", kitId.toString());
     k.put("p256_public_key", kp.publicKey().toHex());
     k.put("created_at", "2026-12-01T00:00:00Z");
-    return new JsonObject().put("kit_id", kitId.toString()).put("kit", signed(k, signedBy)).put("envelope", envelope(kp));
+    return new JsonObject()
+        .put("kit_id", kitId.toString())
+        .put("kit", signed(k, signedBy))
+        .put("envelope", envelope(kp));
   }
 
   @Test
@@ -65,14 +93,20 @@ class RotationTest {
     new Rotation(wid, next(4, currentKey), Map.of(), Map.of()).checkFollows(current);
 
     for (int stale : new int[] {3, 5, 1}) {
-      assertThatThrownBy(() -> new Rotation(wid, next(stale, currentKey), Map.of(), Map.of()).checkFollows(current))
-          .isInstanceOfSatisfying(Refusal.Conflict.class, c -> {
-            assertThat(c.reason()).isEqualTo(Refusal.Conflict.Reason.STALE_KEYSET);
-            assertThat(c.getMessage()).isEqualTo("keyset.version must be 4");
-          });
+      assertThatThrownBy(
+              () ->
+                  new Rotation(wid, next(stale, currentKey), Map.of(), Map.of())
+                      .checkFollows(current))
+          .isInstanceOfSatisfying(
+              Refusal.Conflict.class,
+              c -> {
+                assertThat(c.reason()).isEqualTo(Refusal.Conflict.Reason.STALE_KEYSET);
+                assertThat(c.getMessage()).isEqualTo("keyset.version must be 4");
+              });
     }
     // self-signed by the new key (what anyone could make) is not signed by the workspace
-    assertThatThrownBy(() -> new Rotation(wid, next(4, nextKey), Map.of(), Map.of()).checkFollows(current))
+    assertThatThrownBy(
+            () -> new Rotation(wid, next(4, nextKey), Map.of(), Map.of()).checkFollows(current))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.field()).isEqualTo("keyset"));
   }
 
@@ -80,12 +114,19 @@ class RotationTest {
   void everyTrustedDeviceIsRenewedExactlyOnceWithACredentialOfTheNewVersionSignedByTheNewKey() {
     Held a = trusted();
     Held b = trusted();
-    Rotation r = new Rotation(wid, next(4, currentKey),
-        Map.of(a.device().id(), renewal(a, 4, nextKey), b.device().id(), renewal(b, 4, nextKey)), Map.of());
+    Rotation r =
+        new Rotation(
+            wid,
+            next(4, currentKey),
+            Map.of(
+                a.device().id(), renewal(a, 4, nextKey), b.device().id(), renewal(b, 4, nextKey)),
+            Map.of());
 
     List<Rotation.DeviceRenewal> renewals = r.renewDevices(List.of(a.device(), b.device()));
 
-    assertThat(renewals).extracting(Rotation.DeviceRenewal::deviceId).containsExactly(a.device().id(), b.device().id());
+    assertThat(renewals)
+        .extracting(Rotation.DeviceRenewal::deviceId)
+        .containsExactly(a.device().id(), b.device().id());
     assertThat(renewals.get(0).credential().num("keyset_version")).isEqualTo(4);
   }
 
@@ -94,17 +135,34 @@ class RotationTest {
     Held a = trusted();
     Held b = trusted();
     Held stranger = trusted();
-    Rotation onlyA = new Rotation(wid, next(4, currentKey), Map.of(a.device().id(), renewal(a, 4, nextKey)), Map.of());
+    Rotation onlyA =
+        new Rotation(
+            wid, next(4, currentKey), Map.of(a.device().id(), renewal(a, 4, nextKey)), Map.of());
     assertThatThrownBy(() -> onlyA.renewDevices(List.of(a.device(), b.device())))
-        .isInstanceOfSatisfying(Refusal.Invalid.class, e -> {
-          assertThat(e.field()).isEqualTo("devices");
-          assertThat(e.getMessage()).isEqualTo("devices must list exactly the 2 trusted devices");
-        });
+        .isInstanceOfSatisfying(
+            Refusal.Invalid.class,
+            e -> {
+              assertThat(e.field()).isEqualTo("devices");
+              assertThat(e.getMessage())
+                  .isEqualTo("devices must list exactly the 2 trusted devices");
+            });
 
-    Rotation swapped = new Rotation(wid, next(4, currentKey),
-        Map.of(a.device().id(), renewal(a, 4, nextKey), stranger.device().id(), renewal(stranger, 4, nextKey)), Map.of());
+    Rotation swapped =
+        new Rotation(
+            wid,
+            next(4, currentKey),
+            Map.of(
+                a.device().id(),
+                renewal(a, 4, nextKey),
+                stranger.device().id(),
+                renewal(stranger, 4, nextKey)),
+            Map.of());
     assertThatThrownBy(() -> swapped.renewDevices(List.of(a.device(), b.device())))
-        .isInstanceOfSatisfying(Refusal.Invalid.class, e -> assertThat(e.getMessage()).isEqualTo("trusted device " + b.device().id() + " is missing"));
+        .isInstanceOfSatisfying(
+            Refusal.Invalid.class,
+            e ->
+                assertThat(e.getMessage())
+                    .isEqualTo("trusted device " + b.device().id() + " is missing"));
   }
 
   @Test
@@ -113,7 +171,11 @@ class RotationTest {
     for (JsonObject bad : List.of(renewal(a, 3, nextKey), renewal(a, 4, currentKey))) {
       Rotation r = new Rotation(wid, next(4, currentKey), Map.of(a.device().id(), bad), Map.of());
       assertThatThrownBy(() -> r.renewDevices(List.of(a.device())))
-          .satisfies(e -> assertThat(e instanceof Refusal.Invalid i ? i.field() : ((ApiException) e).field()).isEqualTo("credential"));
+          .satisfies(
+              e ->
+                  assertThat(
+                          e instanceof Refusal.Invalid i ? i.field() : ((ApiException) e).field())
+                      .isEqualTo("credential"));
     }
   }
 
@@ -122,15 +184,21 @@ class RotationTest {
     UUID kept = UUID.randomUUID();
     UUID dropped = UUID.randomUUID();
     UUID unknown = UUID.randomUUID();
-    Rotation r = new Rotation(wid, next(4, currentKey), Map.of(),
-        Map.of(kept, kitRenewal(kept, nextKey), unknown, kitRenewal(unknown, nextKey)));
+    Rotation r =
+        new Rotation(
+            wid,
+            next(4, currentKey),
+            Map.of(),
+            Map.of(kept, kitRenewal(kept, nextKey), unknown, kitRenewal(unknown, nextKey)));
 
     Rotation.KitPlan plan = r.renewKits(List.of(kept, dropped));
 
     assertThat(plan.renewed()).extracting(Rotation.KitRenewal::kitId).containsExactly(kept);
     assertThat(plan.retired()).containsExactly(dropped);
 
-    Rotation oldKey = new Rotation(wid, next(4, currentKey), Map.of(), Map.of(kept, kitRenewal(kept, currentKey)));
+    Rotation oldKey =
+        new Rotation(
+            wid, next(4, currentKey), Map.of(), Map.of(kept, kitRenewal(kept, currentKey)));
     assertThatThrownBy(() -> oldKey.renewKits(List.of(kept)))
         .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.field()).isEqualTo("kit"));
   }

@@ -52,14 +52,20 @@ class TtyPolicyRulesTest {
 
   void refused(Map<String, Object> fields, String signature, String message) {
     assertThatThrownBy(() -> parse(fields, signature))
-        .isInstanceOfSatisfying(Refusal.Invalid.class, r -> {
-          assertThat(r.field()).isEqualTo("policy");
-          assertThat(r.getMessage()).isEqualTo(message);
-        });
+        .isInstanceOfSatisfying(
+            Refusal.Invalid.class,
+            r -> {
+              assertThat(r.field()).isEqualTo("policy");
+              assertThat(r.getMessage()).isEqualTo(message);
+            });
   }
 
   static Map<String, Object> reviewer() {
-    return Map.of("device_id", UUID.randomUUID().toString(), "webtty_key", Map.of("payload", "{}", "signature", "00"));
+    return Map.of(
+        "device_id",
+        UUID.randomUUID().toString(),
+        "webtty_key",
+        Map.of("payload", "{}", "signature", "00"));
   }
 
   @Test
@@ -78,7 +84,8 @@ class TtyPolicyRulesTest {
     f.put("reviewers", List.of(reviewer(), reviewer()));
     assertThat(parse(f, SIG).signer()).isEqualTo(signer);
 
-    String rule = "policy.payload.reviewers must be 1 to 16 {device_id, webtty_key} entries of a signed policy";
+    String rule =
+        "policy.payload.reviewers must be 1 to 16 {device_id, webtty_key} entries of a signed policy";
     f.put("reviewers", List.of());
     refused(f, SIG, rule);
     f.put("reviewers", java.util.Collections.nCopies(17, reviewer()));
@@ -96,7 +103,8 @@ class TtyPolicyRulesTest {
 
   @Test
   void aSignerIsNamedExactlyWhenTheDocumentIsSigned() {
-    refused(fields(), null, "a signed policy names its signer_device_id; an unsigned one names none");
+    refused(
+        fields(), null, "a signed policy names its signer_device_id; an unsigned one names none");
     Map<String, Object> f = fields();
     f.put("signer_device_id", signer.toString().toUpperCase());
     refused(f, SIG, "policy.payload.signer_device_id must be a lowercase UUID");
@@ -121,18 +129,44 @@ class TtyPolicyRulesTest {
     Ed25519KeyPair device = Ed25519KeyPair.generate();
     UUID caller = UUID.randomUUID();
     byte[] key = device.publicKey().toBytes();
-    String cred = CanonicalJson.encodeToString(Map.of("ed25519_public_key", HexFormat.of().formatHex(key)));
+    String cred =
+        CanonicalJson.encodeToString(Map.of("ed25519_public_key", HexFormat.of().formatHex(key)));
     byte[] credSig = workspace.privateKey().sign(cred.getBytes(StandardCharsets.UTF_8));
 
-    assertThat(TtyPolicyService.trustedDeviceOf(new SignerDevice(caller, "trusted", key, cred, credSig), caller, workspace.publicKey())).isTrue();
+    assertThat(
+            TtyPolicyService.trustedDeviceOf(
+                new SignerDevice(caller, "trusted", key, cred, credSig),
+                caller,
+                workspace.publicKey()))
+        .isTrue();
     assertThat(TtyPolicyService.trustedDeviceOf(null, caller, workspace.publicKey())).isFalse();
-    assertThat(TtyPolicyService.trustedDeviceOf(new SignerDevice(UUID.randomUUID(), "trusted", key, cred, credSig), caller, workspace.publicKey()))
-        .as("another account's device").isFalse();
-    assertThat(TtyPolicyService.trustedDeviceOf(new SignerDevice(caller, "pending", key, cred, credSig), caller, workspace.publicKey())).isFalse();
-    assertThat(TtyPolicyService.trustedDeviceOf(new SignerDevice(caller, "trusted", key, cred, credSig), caller, Ed25519KeyPair.generate().publicKey()))
-        .as("a credential of an earlier keyset").isFalse();
+    assertThat(
+            TtyPolicyService.trustedDeviceOf(
+                new SignerDevice(UUID.randomUUID(), "trusted", key, cred, credSig),
+                caller,
+                workspace.publicKey()))
+        .as("another account's device")
+        .isFalse();
+    assertThat(
+            TtyPolicyService.trustedDeviceOf(
+                new SignerDevice(caller, "pending", key, cred, credSig),
+                caller,
+                workspace.publicKey()))
+        .isFalse();
+    assertThat(
+            TtyPolicyService.trustedDeviceOf(
+                new SignerDevice(caller, "trusted", key, cred, credSig),
+                caller,
+                Ed25519KeyPair.generate().publicKey()))
+        .as("a credential of an earlier keyset")
+        .isFalse();
     byte[] otherKey = Ed25519KeyPair.generate().publicKey().toBytes();
-    assertThat(TtyPolicyService.trustedDeviceOf(new SignerDevice(caller, "trusted", otherKey, cred, credSig), caller, workspace.publicKey()))
-        .as("a credential naming another key").isFalse();
+    assertThat(
+            TtyPolicyService.trustedDeviceOf(
+                new SignerDevice(caller, "trusted", otherKey, cred, credSig),
+                caller,
+                workspace.publicKey()))
+        .as("a credential naming another key")
+        .isFalse();
   }
 }

@@ -48,12 +48,12 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /**
- * Pairing codes: admins create (a ULID shown once, stored as its BLAKE2b-256 hash, valid
- * {@link #VALIDITY}, single use, optionally requiring the workspace PSK), list and cancel them;
- * a daemon redeems one with its new per-workspace public keys. Redemption is atomic (one
- * conditional UPDATE claims the code), creates the binding in the control plane, and releases
- * the claim when that fails. Unknown, used, cancelled and expired codes get the same answer, and
- * failures are rate-limited per client IP across instances.
+ * Pairing codes: admins create (a ULID shown once, stored as its BLAKE2b-256 hash, valid {@link
+ * #VALIDITY}, single use, optionally requiring the workspace PSK), list and cancel them; a daemon
+ * redeems one with its new per-workspace public keys. Redemption is atomic (one conditional UPDATE
+ * claims the code), creates the binding in the control plane, and releases the claim when that
+ * fails. Unknown, used, cancelled and expired codes get the same answer, and failures are
+ * rate-limited per client IP across instances.
  */
 public final class CodeRoutes {
   public static final Duration VALIDITY = Duration.ofMinutes(15);
@@ -75,8 +75,16 @@ public final class CodeRoutes {
   private final MeterRegistry registry;
   private volatile String dummyPskHash;
 
-  public CodeRoutes(Vertx vertx, Database db, Clock clock, Argon2idHasher hasher, FailureLimiter limiter,
-      ControlPlaneClient controlPlane, AuditEmitter audit, Role creatorRole, Map<ServiceName, URI> publicUrls,
+  public CodeRoutes(
+      Vertx vertx,
+      Database db,
+      Clock clock,
+      Argon2idHasher hasher,
+      FailureLimiter limiter,
+      ControlPlaneClient controlPlane,
+      AuditEmitter audit,
+      Role creatorRole,
+      Map<ServiceName, URI> publicUrls,
       MeterRegistry registry) {
     this.vertx = vertx;
     this.db = db;
@@ -96,13 +104,17 @@ public final class CodeRoutes {
     String psk = PathTemplates.vertxRoute(PairingPaths.PSK);
     router.post(codes).handler(auth).handler(json(201, this::create));
     router.get(codes).handler(auth).handler(json(200, this::list));
-    router.delete(PathTemplates.vertxRoute(PairingPaths.CODE)).handler(auth).handler(json(204, this::cancel));
+    router
+        .delete(PathTemplates.vertxRoute(PairingPaths.CODE))
+        .handler(auth)
+        .handler(json(204, this::cancel));
     router.put(psk).handler(auth).handler(json(204, this::setPsk));
     router.delete(psk).handler(auth).handler(json(204, this::clearPsk));
     router.post(PairingPaths.REDEEM).handler(json(201, this::redeem));
   }
 
-  private static Handler<RoutingContext> json(int status, Function<RoutingContext, Future<?>> work) {
+  private static Handler<RoutingContext> json(
+      int status, Function<RoutingContext, Future<?>> work) {
     return ctx -> {
       Future<?> f;
       try {
@@ -110,13 +122,15 @@ public final class CodeRoutes {
       } catch (RuntimeException e) {
         f = Future.failedFuture(e);
       }
-      f.onSuccess(body -> {
-        if (body == null) {
-          ctx.response().setStatusCode(204).end();
-        } else {
-          ServiceHttp.json(ctx, status, body);
-        }
-      }).onFailure(ctx::fail);
+      f.onSuccess(
+              body -> {
+                if (body == null) {
+                  ctx.response().setStatusCode(204).end();
+                } else {
+                  ServiceHttp.json(ctx, status, body);
+                }
+              })
+          .onFailure(ctx::fail);
     };
   }
 
@@ -124,7 +138,10 @@ public final class CodeRoutes {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 
-  /** The workspace of the path, after checking the session is a member's of it with the creator role. */
+  /**
+   * The workspace of the path, after checking the session is a member's of it with the creator
+   * role.
+   */
   private UUID authorized(RoutingContext ctx) {
     UUID wid = Input.uuid(ctx.pathParam("workspace_id"), "workspace_id");
     SessionClaims c = SessionAuth.claims(ctx);
@@ -132,19 +149,29 @@ public final class CodeRoutes {
       throw ApiException.notFound("workspace");
     }
     if (!c.role().atLeast(creatorRole)) {
-      throw ApiException.forbidden("pairing codes need the " + creatorRole.wire() + " role or higher");
+      throw ApiException.forbidden(
+          "pairing codes need the " + creatorRole.wire() + " role or higher");
     }
     return wid;
   }
 
-  private void emit(RoutingContext ctx, UUID wid, ActorKind kind, String actor, AuditAction action, String target, Outcome outcome, String reason) {
-    AuditEvent.Builder e = AuditEvent.newBuilder()
-        .setWorkspaceId(wid == null ? "" : wid.toString())
-        .setActor(Actor.newBuilder().setKind(kind).setId(actor == null ? "" : actor))
-        .setAction(action.wire())
-        .setTarget(target == null ? "" : target)
-        .setOutcome(outcome)
-        .setSourceIp(ClientAddress.forAudit(ctx));
+  private void emit(
+      RoutingContext ctx,
+      UUID wid,
+      ActorKind kind,
+      String actor,
+      AuditAction action,
+      String target,
+      Outcome outcome,
+      String reason) {
+    AuditEvent.Builder e =
+        AuditEvent.newBuilder()
+            .setWorkspaceId(wid == null ? "" : wid.toString())
+            .setActor(Actor.newBuilder().setKind(kind).setId(actor == null ? "" : actor))
+            .setAction(action.wire())
+            .setTarget(target == null ? "" : target)
+            .setOutcome(outcome)
+            .setSourceIp(ClientAddress.forAudit(ctx));
     if (reason != null) {
       e.putMetadata("reason", reason);
     }
@@ -170,19 +197,56 @@ public final class CodeRoutes {
     String code = ulids.next();
     UUID id = UUID.randomUUID();
     String actor = SessionAuth.claims(ctx).subject();
-    return db.inWorkspace(wid, conn -> (requirePsk
-            ? conn.preparedQuery("SELECT 1 FROM workspace_psks").execute().compose(rows -> rows.size() == 0
-                ? Future.failedFuture(new ApiException(409, "no_psk", "the workspace has no PSK; set one first", "require_psk"))
-                : Future.succeededFuture())
-            : Future.succeededFuture())
-        .compose(x -> conn.preparedQuery("INSERT INTO codes (workspace_id, id, code_hash, require_psk, created_by, created_at, expires_at) "
-                + "VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING *")
-            .execute(Tuple.from(new Object[] {wid, id, Buffer.buffer(hashCode(code)), requirePsk, actor, now(), now().plus(VALIDITY)}))))
+    return db.inWorkspace(
+            wid,
+            conn ->
+                (requirePsk
+                        ? conn.preparedQuery("SELECT 1 FROM workspace_psks")
+                            .execute()
+                            .compose(
+                                rows ->
+                                    rows.size() == 0
+                                        ? Future.failedFuture(
+                                            new ApiException(
+                                                409,
+                                                "no_psk",
+                                                "the workspace has no PSK; set one first",
+                                                "require_psk"))
+                                        : Future.succeededFuture())
+                        : Future.succeededFuture())
+                    .compose(
+                        x ->
+                            conn.preparedQuery(
+                                    "INSERT INTO codes (workspace_id, id, code_hash, require_psk, created_by, created_at, expires_at) "
+                                        + "VALUES ($1,$2,$3,$4,$5,$6,$7) RETURNING *")
+                                .execute(
+                                    Tuple.from(
+                                        new Object[] {
+                                          wid,
+                                          id,
+                                          Buffer.buffer(hashCode(code)),
+                                          requirePsk,
+                                          actor,
+                                          now(),
+                                          now().plus(VALIDITY)
+                                        }))))
         .map(rows -> json(rows.iterator().next()).put("code", code))
-        .onSuccess(j -> emit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, actor, AuditAction.PAIRING_CODE_CREATED, "pairing_code:" + id, Outcome.OUTCOME_SUCCESS, null));
+        .onSuccess(
+            j ->
+                emit(
+                    ctx,
+                    wid,
+                    ActorKind.ACTOR_KIND_MEMBER,
+                    actor,
+                    AuditAction.PAIRING_CODE_CREATED,
+                    "pairing_code:" + id,
+                    Outcome.OUTCOME_SUCCESS,
+                    null));
   }
 
-  /** Pending codes, paged by id: {@code ?limit=1..200} (default 50) and {@code ?cursor=<last id>}. */
+  /**
+   * Pending codes, paged by id: {@code ?limit=1..200} (default 50) and {@code ?cursor=<last id>}.
+   */
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = authorized(ctx);
     String l = ctx.request().getParam("limit");
@@ -198,60 +262,114 @@ public final class CodeRoutes {
     String c = ctx.request().getParam("cursor");
     UUID after = c == null || c.isEmpty() ? new UUID(0, 0) : Input.uuid(c, "cursor");
     int pageSize = limit;
-    return db.inWorkspace(wid, conn -> conn.preparedQuery(
-                "SELECT * FROM codes WHERE used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1 AND id > $2 ORDER BY id LIMIT $3")
-            .execute(Tuple.of(now(), after, pageSize + 1)))
-        .map(rows -> {
-          JsonArray items = new JsonArray();
-          String next = null;
-          int i = 0;
-          for (Row r : rows) {
-            if (i++ < pageSize) {
-              items.add(json(r));
-              next = r.getUUID("id").toString();
-            }
-          }
-          return new JsonObject().put("items", items).put("next_cursor", rows.size() > pageSize ? next : null);
-        });
+    return db.inWorkspace(
+            wid,
+            conn ->
+                conn.preparedQuery(
+                        "SELECT * FROM codes WHERE used_at IS NULL AND cancelled_at IS NULL AND expires_at > $1 AND id > $2 ORDER BY id LIMIT $3")
+                    .execute(Tuple.of(now(), after, pageSize + 1)))
+        .map(
+            rows -> {
+              JsonArray items = new JsonArray();
+              String next = null;
+              int i = 0;
+              for (Row r : rows) {
+                if (i++ < pageSize) {
+                  items.add(json(r));
+                  next = r.getUUID("id").toString();
+                }
+              }
+              return new JsonObject()
+                  .put("items", items)
+                  .put("next_cursor", rows.size() > pageSize ? next : null);
+            });
   }
 
   private Future<Void> cancel(RoutingContext ctx) {
     UUID wid = authorized(ctx);
     UUID id = Input.uuid(ctx.pathParam("code_id"), "code_id");
     String actor = SessionAuth.claims(ctx).subject();
-    return db.inWorkspace(wid, conn -> conn.preparedQuery(
-                "UPDATE codes SET cancelled_at = $2 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL")
-            .execute(Tuple.of(id, now())))
-        .compose(r -> r.rowCount() == 0 ? Future.<Void>failedFuture(ApiException.notFound("pending pairing code")) : Future.<Void>succeededFuture())
-        .onSuccess(v -> emit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, actor, AuditAction.PAIRING_CODE_CANCELLED, "pairing_code:" + id, Outcome.OUTCOME_SUCCESS, "cancelled"));
+    return db.inWorkspace(
+            wid,
+            conn ->
+                conn.preparedQuery(
+                        "UPDATE codes SET cancelled_at = $2 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL")
+                    .execute(Tuple.of(id, now())))
+        .compose(
+            r ->
+                r.rowCount() == 0
+                    ? Future.<Void>failedFuture(ApiException.notFound("pending pairing code"))
+                    : Future.<Void>succeededFuture())
+        .onSuccess(
+            v ->
+                emit(
+                    ctx,
+                    wid,
+                    ActorKind.ACTOR_KIND_MEMBER,
+                    actor,
+                    AuditAction.PAIRING_CODE_CANCELLED,
+                    "pairing_code:" + id,
+                    Outcome.OUTCOME_SUCCESS,
+                    "cancelled"));
   }
 
   private Future<Void> setPsk(RoutingContext ctx) {
     UUID wid = authorized(ctx);
     String psk = Input.required(Input.body(ctx, Set.of("psk")), "psk", PSK_MIN, PSK_MAX);
     String actor = SessionAuth.claims(ctx).subject();
-    return vertx.executeBlocking(() -> hasher.hash(psk.getBytes(StandardCharsets.UTF_8)), false)
-        .compose(hash -> db.inWorkspace(wid, conn -> conn.preparedQuery(
-                "INSERT INTO workspace_psks (workspace_id, psk_hash, updated_at, updated_by) VALUES ($1,$2,$3,$4) "
-                    + "ON CONFLICT (workspace_id) DO UPDATE SET psk_hash = excluded.psk_hash, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
-            .execute(Tuple.of(wid, hash, now(), actor))))
+    return vertx
+        .executeBlocking(() -> hasher.hash(psk.getBytes(StandardCharsets.UTF_8)), false)
+        .compose(
+            hash ->
+                db.inWorkspace(
+                    wid,
+                    conn ->
+                        conn.preparedQuery(
+                                "INSERT INTO workspace_psks (workspace_id, psk_hash, updated_at, updated_by) VALUES ($1,$2,$3,$4) "
+                                    + "ON CONFLICT (workspace_id) DO UPDATE SET psk_hash = excluded.psk_hash, updated_at = excluded.updated_at, updated_by = excluded.updated_by")
+                            .execute(Tuple.of(wid, hash, now(), actor))))
         .<Void>mapEmpty()
-        .onSuccess(v -> emit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, actor, AuditAction.POLICY_UPDATED, "workspace_psk:" + wid, Outcome.OUTCOME_SUCCESS, "psk_set"));
+        .onSuccess(
+            v ->
+                emit(
+                    ctx,
+                    wid,
+                    ActorKind.ACTOR_KIND_MEMBER,
+                    actor,
+                    AuditAction.POLICY_UPDATED,
+                    "workspace_psk:" + wid,
+                    Outcome.OUTCOME_SUCCESS,
+                    "psk_set"));
   }
 
   private Future<Void> clearPsk(RoutingContext ctx) {
     UUID wid = authorized(ctx);
     String actor = SessionAuth.claims(ctx).subject();
-    return db.inWorkspace(wid, conn -> conn.preparedQuery("DELETE FROM workspace_psks WHERE workspace_id = $1").execute(Tuple.of(wid)))
+    return db.inWorkspace(
+            wid,
+            conn ->
+                conn.preparedQuery("DELETE FROM workspace_psks WHERE workspace_id = $1")
+                    .execute(Tuple.of(wid)))
         .<Void>mapEmpty()
-        .onSuccess(v -> emit(ctx, wid, ActorKind.ACTOR_KIND_MEMBER, actor, AuditAction.POLICY_UPDATED, "workspace_psk:" + wid, Outcome.OUTCOME_SUCCESS, "psk_cleared"));
+        .onSuccess(
+            v ->
+                emit(
+                    ctx,
+                    wid,
+                    ActorKind.ACTOR_KIND_MEMBER,
+                    actor,
+                    AuditAction.POLICY_UPDATED,
+                    "workspace_psk:" + wid,
+                    Outcome.OUTCOME_SUCCESS,
+                    "psk_cleared"));
   }
 
   /** A code that was found and may be claimed. */
   private record Found(UUID id, UUID workspaceId, boolean requirePsk) {}
 
   private static ApiException invalidCode() {
-    return new ApiException(404, "invalid_code", "pairing code is unknown, used, cancelled or expired", "code");
+    return new ApiException(
+        404, "invalid_code", "pairing code is unknown, used, cancelled or expired", "code");
   }
 
   private Future<JsonObject> redeem(RoutingContext ctx) {
@@ -265,41 +383,91 @@ public final class CodeRoutes {
     String psk = Input.text(body, "psk", 1, PSK_MAX).orElse(null);
     String ip = "ip:" + ClientAddress.of(ctx);
     // the attempt is reserved before the code is looked up and refunded unless it was a wrong guess
-    return limiter.guard("too many failed pairing attempts; try again later", CodeRoutes::wrongGuess, () -> find(code)
-        .compose(found -> checkPsk(found, psk).map(found))
-        .compose(found -> claim(found)
-            .compose(v -> controlPlane.createMachine(found.workspaceId(), new JsonObject()
-                    .put("install_id", installId.toString())
-                    .put("x25519_public_key", x25519)
-                    .put("ed25519_public_key", ed25519)
-                    .put("name", name)
-                    .put("os", os)
-                    .put("paired_by", "pairing_code:" + found.id()))
-                .recover(e -> release(found).transform(x -> Future.failedFuture(e))))
-            .compose(machine -> db.inWorkspace(found.workspaceId(), conn -> conn
-                    .preparedQuery("UPDATE codes SET machine_id = $2 WHERE id = $1")
-                    .execute(Tuple.of(found.id(), UUID.fromString(machine.getString("id")))))
-                .map(machine))
-            .map(machine -> {
-              emit(ctx, found.workspaceId(), ActorKind.ACTOR_KIND_MACHINE, machine.getString("id"),
-                  AuditAction.PAIRING_CODE_REDEEMED, "pairing_code:" + found.id(), Outcome.OUTCOME_SUCCESS, null);
-              JsonObject services = new JsonObject();
-              publicUrls.forEach((s, u) -> services.put(s.id(), u.toString()));
-              return new JsonObject()
-                  .put("workspace_id", found.workspaceId().toString())
-                  .put("machine_id", machine.getString("id"))
-                  .put("install_id", installId.toString())
-                  .put("machine", machine)
-                  .put("psk_required", found.requirePsk())
-                  .put("control_plane_url", publicUrls.get(ServiceName.CONTROL_PLANE).toString())
-                  .put("services", services);
-            })), ip)
-        .onFailure(e -> {
-          if (wrongGuess(e)) {
-            registry.counter(dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"), "reason", ((ApiException) e).code()).increment();
-            emit(ctx, null, ActorKind.ACTOR_KIND_ANONYMOUS, null, AuditAction.PAIRING_CODE_REFUSED, "", Outcome.OUTCOME_DENIED, ((ApiException) e).code());
-          }
-        });
+    return limiter
+        .guard(
+            "too many failed pairing attempts; try again later",
+            CodeRoutes::wrongGuess,
+            () ->
+                find(code)
+                    .compose(found -> checkPsk(found, psk).map(found))
+                    .compose(
+                        found ->
+                            claim(found)
+                                .compose(
+                                    v ->
+                                        controlPlane
+                                            .createMachine(
+                                                found.workspaceId(),
+                                                new JsonObject()
+                                                    .put("install_id", installId.toString())
+                                                    .put("x25519_public_key", x25519)
+                                                    .put("ed25519_public_key", ed25519)
+                                                    .put("name", name)
+                                                    .put("os", os)
+                                                    .put("paired_by", "pairing_code:" + found.id()))
+                                            .recover(
+                                                e ->
+                                                    release(found)
+                                                        .transform(x -> Future.failedFuture(e))))
+                                .compose(
+                                    machine ->
+                                        db.inWorkspace(
+                                                found.workspaceId(),
+                                                conn ->
+                                                    conn.preparedQuery(
+                                                            "UPDATE codes SET machine_id = $2 WHERE id = $1")
+                                                        .execute(
+                                                            Tuple.of(
+                                                                found.id(),
+                                                                UUID.fromString(
+                                                                    machine.getString("id")))))
+                                            .map(machine))
+                                .map(
+                                    machine -> {
+                                      emit(
+                                          ctx,
+                                          found.workspaceId(),
+                                          ActorKind.ACTOR_KIND_MACHINE,
+                                          machine.getString("id"),
+                                          AuditAction.PAIRING_CODE_REDEEMED,
+                                          "pairing_code:" + found.id(),
+                                          Outcome.OUTCOME_SUCCESS,
+                                          null);
+                                      JsonObject services = new JsonObject();
+                                      publicUrls.forEach(
+                                          (s, u) -> services.put(s.id(), u.toString()));
+                                      return new JsonObject()
+                                          .put("workspace_id", found.workspaceId().toString())
+                                          .put("machine_id", machine.getString("id"))
+                                          .put("install_id", installId.toString())
+                                          .put("machine", machine)
+                                          .put("psk_required", found.requirePsk())
+                                          .put(
+                                              "control_plane_url",
+                                              publicUrls.get(ServiceName.CONTROL_PLANE).toString())
+                                          .put("services", services);
+                                    })),
+            ip)
+        .onFailure(
+            e -> {
+              if (wrongGuess(e)) {
+                registry
+                    .counter(
+                        dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"),
+                        "reason",
+                        ((ApiException) e).code())
+                    .increment();
+                emit(
+                    ctx,
+                    null,
+                    ActorKind.ACTOR_KIND_ANONYMOUS,
+                    null,
+                    AuditAction.PAIRING_CODE_REFUSED,
+                    "",
+                    Outcome.OUTCOME_DENIED,
+                    ((ApiException) e).code());
+              }
+            });
   }
 
   /** An unknown, used, cancelled or expired code, or a wrong PSK: what the limiter counts. */
@@ -307,38 +475,68 @@ public final class CodeRoutes {
     return e instanceof ApiException api && (api.status() == 404 || api.status() == 401);
   }
 
-  /** Looks the code up by hash (RLS shows only that row); unknown, used, cancelled or expired all fail alike. */
+  /**
+   * Looks the code up by hash (RLS shows only that row); unknown, used, cancelled or expired all
+   * fail alike.
+   */
   private Future<Found> find(String code) {
     if (!Ulid.isValid(code)) {
       return Future.failedFuture(invalidCode());
     }
     String hex = HexFormat.of().formatHex(hashCode(code));
-    return db.withTransaction(conn -> conn.preparedQuery("SELECT set_config('umbra.pairing_code_hash', $1, true)").execute(Tuple.of(hex))
-            .compose(x -> conn.preparedQuery("SELECT id, workspace_id, require_psk FROM codes WHERE code_hash = decode($1, 'hex') "
-                    + "AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2")
-                .execute(Tuple.of(hex, now()))))
-        .compose(rows -> {
-          if (rows.size() == 0) {
-            return Future.failedFuture(invalidCode());
-          }
-          Row r = rows.iterator().next();
-          return Future.succeededFuture(new Found(r.getUUID("id"), r.getUUID("workspace_id"), r.getBoolean("require_psk")));
-        });
+    return db.withTransaction(
+            conn ->
+                conn.preparedQuery("SELECT set_config('umbra.pairing_code_hash', $1, true)")
+                    .execute(Tuple.of(hex))
+                    .compose(
+                        x ->
+                            conn.preparedQuery(
+                                    "SELECT id, workspace_id, require_psk FROM codes WHERE code_hash = decode($1, 'hex') "
+                                        + "AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2")
+                                .execute(Tuple.of(hex, now()))))
+        .compose(
+            rows -> {
+              if (rows.size() == 0) {
+                return Future.failedFuture(invalidCode());
+              }
+              Row r = rows.iterator().next();
+              return Future.succeededFuture(
+                  new Found(
+                      r.getUUID("id"), r.getUUID("workspace_id"), r.getBoolean("require_psk")));
+            });
   }
 
   private Future<Void> checkPsk(Found found, String psk) {
     if (!found.requirePsk()) {
       return Future.succeededFuture();
     }
-    ApiException bad = new ApiException(401, "invalid_psk", "this pairing code requires the workspace PSK; it was missing or wrong", "psk");
-    return db.inWorkspace(found.workspaceId(), conn -> conn.preparedQuery("SELECT psk_hash FROM workspace_psks").execute())
-        .compose(rows -> {
-          String stored = rows.size() == 0 ? null : rows.iterator().next().getString("psk_hash");
-          byte[] presented = (psk == null ? "" : psk).getBytes(StandardCharsets.UTF_8);
-          // with no PSK set, check against a dummy so the time taken does not tell
-          return vertx.executeBlocking(() -> hasher.verify(stored == null ? dummyPskHash() : stored, presented) && psk != null, false)
-              .compose(ok -> ok && rows.size() > 0 ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(bad));
-        });
+    ApiException bad =
+        new ApiException(
+            401,
+            "invalid_psk",
+            "this pairing code requires the workspace PSK; it was missing or wrong",
+            "psk");
+    return db.inWorkspace(
+            found.workspaceId(),
+            conn -> conn.preparedQuery("SELECT psk_hash FROM workspace_psks").execute())
+        .compose(
+            rows -> {
+              String stored =
+                  rows.size() == 0 ? null : rows.iterator().next().getString("psk_hash");
+              byte[] presented = (psk == null ? "" : psk).getBytes(StandardCharsets.UTF_8);
+              // with no PSK set, check against a dummy so the time taken does not tell
+              return vertx
+                  .executeBlocking(
+                      () ->
+                          hasher.verify(stored == null ? dummyPskHash() : stored, presented)
+                              && psk != null,
+                      false)
+                  .compose(
+                      ok ->
+                          ok && rows.size() > 0
+                              ? Future.<Void>succeededFuture()
+                              : Future.<Void>failedFuture(bad));
+            });
   }
 
   private String dummyPskHash() {
@@ -352,17 +550,27 @@ public final class CodeRoutes {
 
   /** The atomic step: of concurrent claims of one code exactly one updates the row. */
   private Future<Void> claim(Found found) {
-    return db.inWorkspace(found.workspaceId(), conn -> conn.preparedQuery(
-                "UPDATE codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2")
-            .execute(Tuple.of(found.id(), now())))
-        .compose(r -> r.rowCount() == 1 ? Future.<Void>succeededFuture() : Future.<Void>failedFuture(invalidCode()));
+    return db.inWorkspace(
+            found.workspaceId(),
+            conn ->
+                conn.preparedQuery(
+                        "UPDATE codes SET used_at = $2 WHERE id = $1 AND used_at IS NULL AND cancelled_at IS NULL AND expires_at > $2")
+                    .execute(Tuple.of(found.id(), now())))
+        .compose(
+            r ->
+                r.rowCount() == 1
+                    ? Future.<Void>succeededFuture()
+                    : Future.<Void>failedFuture(invalidCode()));
   }
 
   /** Undoes a claim whose binding could not be created, so the code can be tried again. */
   private Future<Void> release(Found found) {
-    return db.inWorkspace(found.workspaceId(), conn -> conn.preparedQuery(
-                "UPDATE codes SET used_at = NULL WHERE id = $1 AND machine_id IS NULL")
-            .execute(Tuple.of(found.id())))
+    return db.inWorkspace(
+            found.workspaceId(),
+            conn ->
+                conn.preparedQuery(
+                        "UPDATE codes SET used_at = NULL WHERE id = $1 AND machine_id IS NULL")
+                    .execute(Tuple.of(found.id())))
         .mapEmpty();
   }
 }

@@ -44,7 +44,9 @@ final class Input {
     try {
       // UUID.fromString is lenient ("0192d6e4-0-7000000-8000-..." reads as 0192d6e4-0000-0000-...);
       // only the canonical text is admitted (found by fuzzing)
-      if (value != null && value.length() == 36 && UUID.fromString(value).toString().equalsIgnoreCase(value)) {
+      if (value != null
+          && value.length() == 36
+          && UUID.fromString(value).toString().equalsIgnoreCase(value)) {
         return UUID.fromString(value);
       }
     } catch (IllegalArgumentException e) {
@@ -58,14 +60,19 @@ final class Input {
     if (v == null) {
       return Optional.empty();
     }
-    if (!(v instanceof String s) || s.length() < min || s.length() > max || s.chars().anyMatch(Character::isISOControl)) {
-      throw ApiException.badRequest(field, field + " must be a string of " + min + " to " + max + " printable characters");
+    if (!(v instanceof String s)
+        || s.length() < min
+        || s.length() > max
+        || s.chars().anyMatch(Character::isISOControl)) {
+      throw ApiException.badRequest(
+          field, field + " must be a string of " + min + " to " + max + " printable characters");
     }
     return Optional.of(s);
   }
 
   static String required(JsonObject body, String field, int min, int max) {
-    return text(body, field, min, max).orElseThrow(() -> ApiException.badRequest(field, field + " is required"));
+    return text(body, field, min, max)
+        .orElseThrow(() -> ApiException.badRequest(field, field + " is required"));
   }
 
   static String key32Hex(JsonObject body, String field) {

@@ -32,27 +32,46 @@ public final class ControlPlaneClient {
    * anything else unexpected is a 502.
    */
   public Future<JsonObject> createMachine(UUID workspaceId, JsonObject machine) {
-    RequestOptions opts = new RequestOptions()
-        .setMethod(HttpMethod.POST)
-        .setAbsoluteURI(base + "/internal/v1/workspaces/" + workspaceId + "/machines")
-        .putHeader(InternalCredential.HEADER, credential.value())
-        .putHeader("content-type", "application/json")
-        .setTimeout(10_000);
+    RequestOptions opts =
+        new RequestOptions()
+            .setMethod(HttpMethod.POST)
+            .setAbsoluteURI(base + "/internal/v1/workspaces/" + workspaceId + "/machines")
+            .putHeader(InternalCredential.HEADER, credential.value())
+            .putHeader("content-type", "application/json")
+            .setTimeout(10_000);
     return http.request(opts)
         .compose(req -> req.send(machine.toBuffer()))
-        .compose(resp -> resp.body().map(body -> {
-          if (body.length() > MAX_RESPONSE_BYTES) {
-            throw new ApiException(502, "bad_gateway", "control plane answered with an oversized body");
-          }
-          if (resp.statusCode() == 201) {
-            return new JsonObject(body);
-          }
-          if (resp.statusCode() == 409) {
-            throw new ApiException(409, "conflict", "this install is already bound to the workspace", "install_id");
-          }
-          throw new ApiException(502, "bad_gateway", "control plane refused the binding (HTTP " + resp.statusCode() + ")");
-        }))
-        .recover(e -> Future.failedFuture(e instanceof ApiException ? e
-            : new ApiException(503, "unavailable", "control plane unreachable")));
+        .compose(
+            resp ->
+                resp.body()
+                    .map(
+                        body -> {
+                          if (body.length() > MAX_RESPONSE_BYTES) {
+                            throw new ApiException(
+                                502,
+                                "bad_gateway",
+                                "control plane answered with an oversized body");
+                          }
+                          if (resp.statusCode() == 201) {
+                            return new JsonObject(body);
+                          }
+                          if (resp.statusCode() == 409) {
+                            throw new ApiException(
+                                409,
+                                "conflict",
+                                "this install is already bound to the workspace",
+                                "install_id");
+                          }
+                          throw new ApiException(
+                              502,
+                              "bad_gateway",
+                              "control plane refused the binding (HTTP " + resp.statusCode() + ")");
+                        }))
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof ApiException
+                        ? e
+                        : new ApiException(503, "unavailable", "control plane unreachable")));
   }
 }

@@ -15,10 +15,16 @@ public final class RelayAuth {
 
   private RelayAuth() {}
 
-  /** A {@link SessionVerifier} for audience {@code relay} against the control plane's published key set. */
+  /**
+   * A {@link SessionVerifier} for audience {@code relay} against the control plane's published key
+   * set.
+   */
   public static SessionVerifier verifier(Vertx vertx, ServiceConfig config, Clock clock) {
     return new SessionVerifier(
-        vertx, SessionVerifier.jwksUrl(config.publicUrls().get(ServiceName.CONTROL_PLANE)), AUDIENCE, clock);
+        vertx,
+        SessionVerifier.jwksUrl(config.publicUrls().get(ServiceName.CONTROL_PLANE)),
+        AUDIENCE,
+        clock);
   }
 
   /** A daemon: a machine token. */
@@ -26,7 +32,10 @@ public final class RelayAuth {
     return c.subjectKind() == SubjectKind.MACHINE && c.role() == Role.MACHINE;
   }
 
-  /** A client that may open channels: a member with at least the member role (viewers may not run commands). */
+  /**
+   * A client that may open channels: a member with at least the member role (viewers may not run
+   * commands).
+   */
   public static boolean isClient(SessionClaims c) {
     return c.subjectKind() == SubjectKind.MEMBER && c.role().atLeast(Role.MEMBER);
   }

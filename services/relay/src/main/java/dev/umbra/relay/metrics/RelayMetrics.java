@@ -2,8 +2,8 @@ package dev.umbra.relay.metrics;
 
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.proto.relay.FrameType;
-import dev.umbra.relay.wire.RelayWire;
 import dev.umbra.relay.wire.Reject;
+import dev.umbra.relay.wire.RelayWire;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -12,8 +12,8 @@ import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * The relay's meters (tags are envelope metadata only): connections and channels (gauges),
- * frames and bytes by type, rejections by reason, drops by reason, cross-instance hops.
+ * The relay's meters (tags are envelope metadata only): connections and channels (gauges), frames
+ * and bytes by type, rejections by reason, drops by reason, cross-instance hops.
  */
 public final class RelayMetrics {
   public static final String TAG_TYPE = "type";
@@ -49,24 +49,47 @@ public final class RelayMetrics {
 
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
-    Gauge.builder(Metrics.name("relay", "connections"), daemons, AtomicInteger::get).tag(TAG_ROLE, "daemon").register(registry);
-    Gauge.builder(Metrics.name("relay", "connections"), clients, AtomicInteger::get).tag(TAG_ROLE, "client").register(registry);
+    Gauge.builder(Metrics.name("relay", "connections"), daemons, AtomicInteger::get)
+        .tag(TAG_ROLE, "daemon")
+        .register(registry);
+    Gauge.builder(Metrics.name("relay", "connections"), clients, AtomicInteger::get)
+        .tag(TAG_ROLE, "client")
+        .register(registry);
     Gauge.builder(Metrics.name("relay", "channels"), channels, AtomicInteger::get)
         .description("client channels routed by this instance")
         .register(registry);
     for (FrameType t : FrameType.values()) {
-      frames.put(t, Counter.builder(Metrics.name("relay", "frames")).tag(TAG_TYPE, RelayWire.tag(t)).register(registry));
-      bytes.put(t, Counter.builder(Metrics.name("relay", "frame.bytes")).tag(TAG_TYPE, RelayWire.tag(t)).register(registry));
+      frames.put(
+          t,
+          Counter.builder(Metrics.name("relay", "frames"))
+              .tag(TAG_TYPE, RelayWire.tag(t))
+              .register(registry));
+      bytes.put(
+          t,
+          Counter.builder(Metrics.name("relay", "frame.bytes"))
+              .tag(TAG_TYPE, RelayWire.tag(t))
+              .register(registry));
     }
     for (Reject r : Reject.values()) {
-      rejections.put(r, Counter.builder(Metrics.name("relay", "rejections")).tag(TAG_REASON, r.tag()).register(registry));
+      rejections.put(
+          r,
+          Counter.builder(Metrics.name("relay", "rejections"))
+              .tag(TAG_REASON, r.tag())
+              .register(registry));
     }
     for (Drop d : Drop.values()) {
-      drops.put(d, Counter.builder(Metrics.name("relay", "drops")).tag(TAG_REASON, d.tag).register(registry));
+      drops.put(
+          d,
+          Counter.builder(Metrics.name("relay", "drops"))
+              .tag(TAG_REASON, d.tag)
+              .register(registry));
     }
-    hopsOut = Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "out").register(registry);
-    hopsIn = Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "in").register(registry);
-    revokedClosed = Counter.builder(Metrics.name("relay", "revoked.connections")).register(registry);
+    hopsOut =
+        Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "out").register(registry);
+    hopsIn =
+        Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "in").register(registry);
+    revokedClosed =
+        Counter.builder(Metrics.name("relay", "revoked.connections")).register(registry);
     trustHints = Counter.builder(Metrics.name("relay", "trust.hints")).register(registry);
   }
 

@@ -8,9 +8,9 @@ import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 
 /**
- * Publishes one connection's frames to other instances. The bus keeps publishes from one context
- * in order (one pipelined Redis connection), so each frame goes out at once, without waiting for
- * the previous reply. Bytes in flight are bounded: past the limit the connection is held (stops
+ * Publishes one connection's frames to other instances. The bus keeps publishes from one context in
+ * order (one pipelined Redis connection), so each frame goes out at once, without waiting for the
+ * previous reply. Bytes in flight are bounded: past the limit the connection is held (stops
  * reading) until replies bring them back under half of it. Completions hop back to the relay's
  * event loop when the bus completes them elsewhere.
  */
@@ -42,7 +42,8 @@ final class BusPublisher {
   }
 
   void publish(String topic, RelayFrame frame, Undelivered undelivered) {
-    byte[] batch = RelayBusBatch.newBuilder().setOrigin(origin).addFrames(frame).build().toByteArray();
+    byte[] batch =
+        RelayBusBatch.newBuilder().setOrigin(origin).addFrames(frame).build().toByteArray();
     int size = batch.length;
     inFlightBytes += size;
     if (inFlightBytes > limitBytes && !holding && owner != null) {
@@ -51,17 +52,18 @@ final class BusPublisher {
     }
     metrics.hopOut(1);
     OnLoop.of(context, bus.publish(topic, Buffer.buffer(batch)))
-        .onComplete(ar -> {
-          inFlightBytes -= size;
-          if (ar.failed()) {
-            undelivered.run(frame, true);
-          } else if (ar.result() == 0) {
-            undelivered.run(frame, false);
-          }
-          if (holding && inFlightBytes <= limitBytes / 2) {
-            holding = false;
-            owner.release();
-          }
-        });
+        .onComplete(
+            ar -> {
+              inFlightBytes -= size;
+              if (ar.failed()) {
+                undelivered.run(frame, true);
+              } else if (ar.result() == 0) {
+                undelivered.run(frame, false);
+              }
+              if (holding && inFlightBytes <= limitBytes / 2) {
+                holding = false;
+                owner.release();
+              }
+            });
   }
 }

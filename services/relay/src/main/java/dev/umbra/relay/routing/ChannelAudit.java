@@ -22,8 +22,9 @@ final class ChannelAudit {
 
   /**
    * Audits a daemon's answer on its way to the client: ACCEPT of an OPEN seen here opens the
-   * channel, CLOSE of one never accepted refuses it, any other CLOSE closes it. A channel resumed on
-   * this instance after a reconnect was audited where it was opened; only its close is audited here.
+   * channel, CLOSE of one never accepted refuses it, any other CLOSE closes it. A channel resumed
+   * on this instance after a reconnect was audited where it was opened; only its close is audited
+   * here.
    */
   void seenByClient(Connection client, String ck, RelayFrame f) {
     if (f.getType() == FrameType.FRAME_TYPE_ACCEPT) {
@@ -32,7 +33,10 @@ final class ChannelAudit {
       }
     } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       boolean refused = client.opening.remove(ck);
-      channel(refused ? AuditAction.RELAY_CHANNEL_REFUSED : AuditAction.RELAY_CHANNEL_CLOSED, client, f,
+      channel(
+          refused ? AuditAction.RELAY_CHANNEL_REFUSED : AuditAction.RELAY_CHANNEL_CLOSED,
+          client,
+          f,
           "daemon_" + reasonCode(f.getReason()));
     }
   }
@@ -44,12 +48,14 @@ final class ChannelAudit {
 
   /** Envelope metadata only: who (the member), which machine and channel, from where, why. */
   void channel(AuditAction action, Connection client, RelayFrame f, String reason) {
-    var e = audit.event(action)
-        .workspace(client.claims.workspaceId())
-        .actor(AuditActor.member(client.claims.subject()))
-        .target("machine", f.getTargetId())
-        .sourceIp(client.ip)
-        .meta("channel", Long.toHexString(f.getChannelId()));
+    var e =
+        audit
+            .event(action)
+            .workspace(client.claims.workspaceId())
+            .actor(AuditActor.member(client.claims.subject()))
+            .target("machine", f.getTargetId())
+            .sourceIp(client.ip)
+            .meta("channel", Long.toHexString(f.getChannelId()));
     if (action == AuditAction.RELAY_CHANNEL_REFUSED) {
       e.denied(reason);
     } else {

@@ -9,8 +9,8 @@ import java.util.Set;
 /**
  * One authenticated WebSocket: a daemon (serves one target) or a client (holds channels). Lives on
  * the relay verticle's event loop only. Reading is paused while any reason to hold it exists (rate
- * debt, a full destination queue, a full bus publisher, a pending subscription): {@link #hold()} and
- * {@link #release()} count those reasons.
+ * debt, a full destination queue, a full bus publisher, a pending subscription): {@link #hold()}
+ * and {@link #release()} count those reasons.
  */
 final class Connection {
   final long id;
@@ -20,23 +20,37 @@ final class Connection {
   final String ip;
   final String workspace;
   final BusPublisher publisher;
+
   /** Registered target (daemon only). */
   String target;
+
   long registeredAt;
+
   /** Channel keys this client routes. */
   final Set<String> channels = new HashSet<>();
+
   /** Channel keys whose OPEN this client sent here and the daemon has not answered yet (audit). */
   final Set<String> opening = new HashSet<>();
+
   /** Local senders paused because this connection's send queue was full. */
   final Set<Connection> waiting = new LinkedHashSet<>();
+
   /** The target of the last frame that passed validation (saves a pattern match per frame). */
   String lastValidTarget;
+
   long lastHeardNanos;
   boolean closed;
   boolean rateHeld;
   private int holds;
 
-  Connection(long id, ServerWebSocket ws, SessionClaims claims, boolean daemon, String ip, BusPublisher publisher, long now) {
+  Connection(
+      long id,
+      ServerWebSocket ws,
+      SessionClaims claims,
+      boolean daemon,
+      String ip,
+      BusPublisher publisher,
+      long now) {
     this.id = id;
     this.ws = ws;
     this.claims = claims;

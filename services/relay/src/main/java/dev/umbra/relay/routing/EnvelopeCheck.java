@@ -2,8 +2,8 @@ package dev.umbra.relay.routing;
 
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
-import dev.umbra.relay.wire.RelayWire;
 import dev.umbra.relay.wire.Reject;
+import dev.umbra.relay.wire.RelayWire;
 
 /**
  * The envelope checks every parsed frame passes before it is routed (docs/relay.md, "Frames"): a
@@ -34,7 +34,9 @@ final class EnvelopeCheck {
     return null;
   }
 
-  /** A connection talks to one or a few targets: the last one that passed the check is remembered. */
+  /**
+   * A connection talks to one or a few targets: the last one that passed the check is remembered.
+   */
   private static boolean validTarget(Connection c, String target) {
     if (target.equals(c.lastValidTarget)) {
       return true;

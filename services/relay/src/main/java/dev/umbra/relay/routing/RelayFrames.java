@@ -10,7 +10,11 @@ final class RelayFrames {
 
   /** ERROR for a refused frame, naming its channel, target and sequence when it had them. */
   static RelayFrame error(String workspace, RelayFrame f, String reason) {
-    RelayFrame.Builder b = RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_ERROR).setWorkspaceId(workspace).setReason(reason);
+    RelayFrame.Builder b =
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_ERROR)
+            .setWorkspaceId(workspace)
+            .setReason(reason);
     if (f != null) {
       b.setChannelId(f.getChannelId());
       if (RelayWire.validTarget(f.getTargetId())) {

@@ -19,8 +19,8 @@ import dev.umbra.relay.auth.RelayAuth;
 import dev.umbra.relay.limits.IpLimits;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.metrics.RelayMetrics.Drop;
-import dev.umbra.relay.wire.RelayWire;
 import dev.umbra.relay.wire.Reject;
+import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -70,7 +70,13 @@ public final class Switchboard {
   private long nextId;
 
   public Switchboard(
-      Vertx vertx, Bus bus, RelaySettings settings, RelayMetrics metrics, Clock clock, String instance, AuditEmitter audit) {
+      Vertx vertx,
+      Bus bus,
+      RelaySettings settings,
+      RelayMetrics metrics,
+      Clock clock,
+      String instance,
+      AuditEmitter audit) {
     this.channelAudit = new ChannelAudit(audit);
     this.vertx = vertx;
     this.bus = bus;
@@ -104,7 +110,10 @@ public final class Switchboard {
 
   // ---------------------------------------------------------------- admission and lifecycle
 
-  /** True when a revocation refuses this session (the kit's list; fails closed while it is not current). */
+  /**
+   * True when a revocation refuses this session (the kit's list; fails closed while it is not
+   * current).
+   */
   public boolean isRevoked(SessionClaims c) {
     return revocations == null || revocations.isRevoked(c);
   }
@@ -126,18 +135,24 @@ public final class Switchboard {
         });
     ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
     ws.drainHandler(v -> releaseWaiting(c));
-    ws.exceptionHandler(WebSockets.closingTooBig(ws,
-        e -> {
-          String name = e.getClass().getSimpleName();
-          String msg = String.valueOf(e.getMessage()).toLowerCase();
-          if (name.contains("TooLong") || msg.contains("max frame length") || msg.contains("too big") || msg.contains("message size")) {
-            metrics.reject(Reject.OVERSIZED);
-          } else if (name.contains("Corrupted")) {
-            metrics.reject(Reject.MALFORMED);
-          }
-        }));
+    ws.exceptionHandler(
+        WebSockets.closingTooBig(
+            ws,
+            e -> {
+              String name = e.getClass().getSimpleName();
+              String msg = String.valueOf(e.getMessage()).toLowerCase();
+              if (name.contains("TooLong")
+                  || msg.contains("max frame length")
+                  || msg.contains("too big")
+                  || msg.contains("message size")) {
+                metrics.reject(Reject.OVERSIZED);
+              } else if (name.contains("Corrupted")) {
+                metrics.reject(Reject.MALFORMED);
+              }
+            }));
     ws.closeHandler(v -> detach(c));
-    // the server is stopping: say so at once (1001) so peers reconnect elsewhere instead of waiting out the drain
+    // the server is stopping: say so at once (1001) so peers reconnect elsewhere instead of waiting
+    // out the drain
     ws.shutdownHandler(v -> close(c, CLOSE_GOING_AWAY, "relay_stopping"));
     log.atDebug()
         .addKeyValue("connection", c.id)
@@ -172,7 +187,10 @@ public final class Switchboard {
     for (Connection other : connections) {
       other.waiting.remove(c);
     }
-    log.atDebug().addKeyValue("connection", c.id).addKeyValue("role", c.role()).log("relay connection closed");
+    log.atDebug()
+        .addKeyValue("connection", c.id)
+        .addKeyValue("role", c.role())
+        .log("relay connection closed");
   }
 
   private void close(Connection c, short code, String reason) {
@@ -271,7 +289,9 @@ public final class Switchboard {
       }
     } else {
       c.publisher.publish(
-          Topics.channelTopic(c.workspace, c.target, f.getChannelId()), f, (fr, busError) -> undelivered(busError));
+          Topics.channelTopic(c.workspace, c.target, f.getChannelId()),
+          f,
+          (fr, busError) -> undelivered(busError));
     }
   }
 
@@ -290,26 +310,39 @@ public final class Switchboard {
     c.target = target;
     c.registeredAt = clock.millis();
     c.hold();
-    OnLoop.of(context, ensureTargetSub(c.workspace, target)
-        .compose(
-            s -> {
-              // tell other instances a daemon of this target registered here: they drop older ones
-              RelayFrame takeover =
-                  RelayFrame.newBuilder(f).setSequence(c.registeredAt).clearPayload().build();
-              return bus.publish(
-                      Topics.targetTopic(c.workspace, target),
-                      Buffer.buffer(RelayBusBatch.newBuilder().setOrigin(instance).addFrames(takeover).build().toByteArray()))
-                  .mapEmpty();
-            }))
+    OnLoop.of(
+            context,
+            ensureTargetSub(c.workspace, target)
+                .compose(
+                    s -> {
+                      // tell other instances a daemon of this target registered here: they drop
+                      // older ones
+                      RelayFrame takeover =
+                          RelayFrame.newBuilder(f)
+                              .setSequence(c.registeredAt)
+                              .clearPayload()
+                              .build();
+                      return bus.publish(
+                              Topics.targetTopic(c.workspace, target),
+                              Buffer.buffer(
+                                  RelayBusBatch.newBuilder()
+                                      .setOrigin(instance)
+                                      .addFrames(takeover)
+                                      .build()
+                                      .toByteArray()))
+                          .mapEmpty();
+                    }))
         .onComplete(
             ar -> {
               c.release();
               if (ar.succeeded()) {
-                send(c, RelayFrame.newBuilder()
-                    .setType(FrameType.FRAME_TYPE_REGISTERED)
-                    .setWorkspaceId(c.workspace)
-                    .setTargetId(target)
-                    .build());
+                send(
+                    c,
+                    RelayFrame.newBuilder()
+                        .setType(FrameType.FRAME_TYPE_REGISTERED)
+                        .setWorkspaceId(c.workspace)
+                        .setTargetId(target)
+                        .build());
               } else {
                 send(c, RelayFrames.error(c.workspace, null, "bus_unavailable"));
               }
@@ -341,7 +374,11 @@ public final class Switchboard {
       c.opening.add(ck);
     } else if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       c.opening.remove(ck);
-      channelAudit.channel(AuditAction.RELAY_CHANNEL_CLOSED, c, f, "client_" + ChannelAudit.reasonCode(f.getReason()));
+      channelAudit.channel(
+          AuditAction.RELAY_CHANNEL_CLOSED,
+          c,
+          f,
+          "client_" + ChannelAudit.reasonCode(f.getReason()));
     }
     Future<Subscription> sub = channelSubs.get(ck);
     if (sub != null && sub.succeeded()) {
@@ -386,7 +423,8 @@ public final class Switchboard {
             metrics.reject(Reject.UNKNOWN_TARGET);
             send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
             c.opening.remove(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
-            channelAudit.channel(AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
+            channelAudit.channel(
+                AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
             unbind(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
           } else {
             undelivered(busError);
@@ -422,17 +460,22 @@ public final class Switchboard {
     }
   }
 
-  private Future<Subscription> ensureChannelSub(String ck, String workspace, String target, long channel) {
+  private Future<Subscription> ensureChannelSub(
+      String ck, String workspace, String target, long channel) {
     Future<Subscription> sub = channelSubs.get(ck);
     if (sub == null || sub.failed()) {
-      sub = bus.subscribe(Topics.channelTopic(workspace, target, channel), m -> fromBusToClient(ck, m));
+      sub =
+          bus.subscribe(
+              Topics.channelTopic(workspace, target, channel), m -> fromBusToClient(ck, m));
       channelSubs.put(ck, sub);
       Future<Subscription> mine = sub;
-      OnLoop.of(context, sub).onSuccess(s -> {
-        if (channelSubs.get(ck) != mine) {
-          s.unsubscribe(); // unbound while subscribing
-        }
-      });
+      OnLoop.of(context, sub)
+          .onSuccess(
+              s -> {
+                if (channelSubs.get(ck) != mine) {
+                  s.unsubscribe(); // unbound while subscribing
+                }
+              });
     }
     return sub;
   }
@@ -502,7 +545,10 @@ public final class Switchboard {
 
   // ---------------------------------------------------------------- delivery
 
-  /** From a local sender: never dropped; the sender stops reading while the receiver's queue is full. */
+  /**
+   * From a local sender: never dropped; the sender stops reading while the receiver's queue is
+   * full.
+   */
   private void deliverLocal(Connection from, Connection to, Buffer raw) {
     if (to.closed) {
       metrics.drop(Drop.NO_ROUTE);
@@ -514,7 +560,10 @@ public final class Switchboard {
     }
   }
 
-  /** From another instance: nobody to pause, so a full queue drops the frame (the channel layer resends). */
+  /**
+   * From another instance: nobody to pause, so a full queue drops the frame (the channel layer
+   * resends).
+   */
   private void deliverRemote(Connection to, RelayFrame f) {
     if (to.closed) {
       metrics.drop(Drop.NO_ROUTE);
@@ -565,9 +614,15 @@ public final class Switchboard {
         continue;
       }
       if (c.daemon && c.target != null && !c.closed) {
-        // the hint goes out before any close, so a daemon losing a member's channels also re-checks the rest
-        send(c, RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_TRUST_CHANGED).setWorkspaceId(c.workspace)
-            .setTargetId(c.target).build());
+        // the hint goes out before any close, so a daemon losing a member's channels also re-checks
+        // the rest
+        send(
+            c,
+            RelayFrame.newBuilder()
+                .setType(FrameType.FRAME_TYPE_TRUST_CHANGED)
+                .setWorkspaceId(c.workspace)
+                .setTargetId(c.target)
+                .build());
         hinted++;
         metrics.trustHint();
       }

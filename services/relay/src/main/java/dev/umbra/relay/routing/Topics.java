@@ -3,8 +3,8 @@ package dev.umbra.relay.routing;
 import dev.umbra.kit.bus.BusNames;
 
 /**
- * Bus channel names and map keys of the relay. Targets are validated to {@code [A-Za-z0-9._:-]}
- * and workspaces are UUIDs, so names cannot collide or contain glob characters.
+ * Bus channel names and map keys of the relay. Targets are validated to {@code [A-Za-z0-9._:-]} and
+ * workspaces are UUIDs, so names cannot collide or contain glob characters.
  */
 final class Topics {
   private Topics() {}

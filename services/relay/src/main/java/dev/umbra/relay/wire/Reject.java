@@ -1,6 +1,9 @@
 package dev.umbra.relay.wire;
 
-/** Why the relay refused a frame or a connection: the {@code reason} tag of the rejection metric and of ERROR frames. */
+/**
+ * Why the relay refused a frame or a connection: the {@code reason} tag of the rejection metric and
+ * of ERROR frames.
+ */
 public enum Reject {
   OVERSIZED("oversized"),
   MALFORMED("malformed"),

@@ -15,20 +15,27 @@ import java.util.Set;
 import java.util.regex.Pattern;
 
 /**
- * Every wire constant of the relay in one place (docs/relay.md): endpoint, version, limits and which
- * frame types each side may send. Layout of a frame: one WebSocket binary message holding one
+ * Every wire constant of the relay in one place (docs/relay.md): endpoint, version, limits and
+ * which frame types each side may send. Layout of a frame: one WebSocket binary message holding one
  * {@link RelayFrame} protobuf; the relay never parses {@code payload}.
  */
 public final class RelayWire {
   /** The WebSocket endpoint; the version is in the path. */
   public static final String PATH = "/v1/relay";
-  /** Default maximum size of one WebSocket message (one frame): a 65535-byte Noise message plus envelope. */
+
+  /**
+   * Default maximum size of one WebSocket message (one frame): a 65535-byte Noise message plus
+   * envelope.
+   */
   public static final int DEFAULT_MAX_FRAME_BYTES = 72 * 1024;
+
   /** Smallest maximum an operator may configure (a handshake must fit). */
   public static final int MIN_MAX_FRAME_BYTES = 1024;
+
   public static final int MAX_TARGET_CHARS = 128;
   public static final int MAX_REASON_CHARS = 64;
-  private static final Pattern TARGET = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_TARGET_CHARS + "}");
+  private static final Pattern TARGET =
+      Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_TARGET_CHARS + "}");
 
   /** Types a daemon (machine token) may send. */
   public static final Set<FrameType> FROM_DAEMON =
@@ -39,6 +46,7 @@ public final class RelayWire {
           FrameType.FRAME_TYPE_ACK,
           FrameType.FRAME_TYPE_RESUME,
           FrameType.FRAME_TYPE_CLOSE);
+
   /** Types a client (member token) may send. */
   public static final Set<FrameType> FROM_CLIENT =
       EnumSet.of(
@@ -67,7 +75,8 @@ public final class RelayWire {
     return parseInPlace(RelayBusBatch.parser(), message);
   }
 
-  private static <T extends MessageLite> T parseInPlace(Parser<T> parser, Buffer message) throws InvalidProtocolBufferException {
+  private static <T extends MessageLite> T parseInPlace(Parser<T> parser, Buffer message)
+      throws InvalidProtocolBufferException {
     ByteBuf b = message instanceof BufferInternal internal ? internal.getByteBuf() : null;
     return b != null && b.hasArray()
         ? Wire.parseAliased(parser, b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
@@ -80,6 +89,8 @@ public final class RelayWire {
 
   /** Metric tag of a frame type: {@code data}, {@code open}, ... */
   public static String tag(FrameType type) {
-    return type == FrameType.UNRECOGNIZED ? "unknown" : type.name().substring("FRAME_TYPE_".length()).toLowerCase();
+    return type == FrameType.UNRECOGNIZED
+        ? "unknown"
+        : type.name().substring("FRAME_TYPE_".length()).toLowerCase();
   }
 }

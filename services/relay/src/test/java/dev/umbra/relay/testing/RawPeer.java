@@ -34,26 +34,39 @@ public final class RawPeer implements AutoCloseable {
   }
 
   /** With extra request headers (e.g. what a load balancer adds). */
-  public static Future<RawPeer> connect(Vertx vertx, URI url, String token, Map<String, String> headers) {
-    WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(16 * 1024 * 1024).setMaxMessageSize(16 * 1024 * 1024));
+  public static Future<RawPeer> connect(
+      Vertx vertx, URI url, String token, Map<String, String> headers) {
+    WebSocketClient client =
+        vertx.createWebSocketClient(
+            new WebSocketClientOptions()
+                .setMaxFrameSize(16 * 1024 * 1024)
+                .setMaxMessageSize(16 * 1024 * 1024));
     WebSocketConnectOptions o =
-        new WebSocketConnectOptions().setAbsoluteURI(url.toString()).putHeader("authorization", "Bearer " + token);
+        new WebSocketConnectOptions()
+            .setAbsoluteURI(url.toString())
+            .putHeader("authorization", "Bearer " + token);
     headers.forEach(o::putHeader);
-    return client.connect(o).map(ws -> {
-      RawPeer p = new RawPeer(client, ws);
-      ws.binaryMessageHandler(b -> {
-        try {
-          p.received.add(RelayFrame.parseFrom(b.getBytes()));
-        } catch (InvalidProtocolBufferException e) {
-          throw new IllegalStateException(e);
-        }
-      });
-      ws.closeHandler(v -> {
-        p.closeStatus = ws.closeStatusCode();
-        p.closed = true;
-      });
-      return p;
-    }).onFailure(e -> client.close());
+    return client
+        .connect(o)
+        .map(
+            ws -> {
+              RawPeer p = new RawPeer(client, ws);
+              ws.binaryMessageHandler(
+                  b -> {
+                    try {
+                      p.received.add(RelayFrame.parseFrom(b.getBytes()));
+                    } catch (InvalidProtocolBufferException e) {
+                      throw new IllegalStateException(e);
+                    }
+                  });
+              ws.closeHandler(
+                  v -> {
+                    p.closeStatus = ws.closeStatusCode();
+                    p.closed = true;
+                  });
+              return p;
+            })
+        .onFailure(e -> client.close());
   }
 
   public static RawPeer open(Vertx vertx, URI url, String token) {

@@ -19,9 +19,9 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Relay instances on ephemeral ports sharing the real Redis (one bus prefix per cluster), each
- * with its own bus connection and metrics registry, as separate processes would have. Blocking
- * helpers: call from the test thread, never from an event loop.
+ * Relay instances on ephemeral ports sharing the real Redis (one bus prefix per cluster), each with
+ * its own bus connection and metrics registry, as separate processes would have. Blocking helpers:
+ * call from the test thread, never from an event loop.
  */
 public final class RelayCluster implements AutoCloseable {
   public record Instance(RelayService service, RedisBus bus, String deploymentId) {
@@ -53,7 +53,9 @@ public final class RelayCluster implements AutoCloseable {
     ServiceConfig cfg = TestServices.config(ServiceName.RELAY, null, prefix, home, env);
     RedisBus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     RelayService svc =
-        await(TestServices.deploy(vertx, cfg, bus, Metrics.newRegistry(), Clock.systemUTC(), RelayService::new));
+        await(
+            TestServices.deploy(
+                vertx, cfg, bus, Metrics.newRegistry(), Clock.systemUTC(), RelayService::new));
     String id = svc.deploymentID();
     Instance i = new Instance(svc, bus, id);
     instances.add(i);

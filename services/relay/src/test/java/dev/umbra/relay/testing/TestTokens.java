@@ -50,10 +50,11 @@ public final class TestTokens implements AutoCloseable {
               }
             })
         .listen(0, "127.0.0.1")
-        .map(s -> {
-          t.server = s;
-          return t;
-        });
+        .map(
+            s -> {
+              t.server = s;
+              return t;
+            });
   }
 
   /** The control-plane base URL to put in UMBRA_CONTROL_PLANE_URL. */
@@ -68,21 +69,50 @@ public final class TestTokens implements AutoCloseable {
 
   public String jwks() {
     return new JsonObject()
-        .put("keys", new JsonArray().add(new JsonObject().put("kty", "OKP").put("crv", "Ed25519").put("kid", kid).put("x", rawPublicKey())))
+        .put(
+            "keys",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("kty", "OKP")
+                        .put("crv", "Ed25519")
+                        .put("kid", kid)
+                        .put("x", rawPublicKey())))
         .encode();
   }
 
   /** A token for a workspace member (role member). */
   public String member(UUID workspace, String account) {
-    return mint(workspace, account, "member", "member", UUID.randomUUID().toString(), Duration.ofMinutes(10), "relay");
+    return mint(
+        workspace,
+        account,
+        "member",
+        "member",
+        UUID.randomUUID().toString(),
+        Duration.ofMinutes(10),
+        "relay");
   }
 
   /** A token for a daemon: subject is the machine id (its relay target). */
   public String machine(UUID workspace, String machineId) {
-    return mint(workspace, machineId, "machine", "machine", UUID.randomUUID().toString(), Duration.ofMinutes(10), "relay");
+    return mint(
+        workspace,
+        machineId,
+        "machine",
+        "machine",
+        UUID.randomUUID().toString(),
+        Duration.ofMinutes(10),
+        "relay");
   }
 
-  public String mint(UUID workspace, String subject, String kind, String role, String jti, Duration ttl, String audience) {
+  public String mint(
+      UUID workspace,
+      String subject,
+      String kind,
+      String role,
+      String jti,
+      Duration ttl,
+      String audience) {
     long now = Instant.now().getEpochSecond();
     JsonObject header = new JsonObject().put("alg", "EdDSA").put("kid", kid).put("typ", "JWT");
     JsonObject claims =

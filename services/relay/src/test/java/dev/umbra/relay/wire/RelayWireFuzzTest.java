@@ -13,16 +13,22 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the relay's frame parser (every WebSocket message of a daemon or client, and
- * every batch from another instance). Contract: a message is refused with
- * {@link InvalidProtocolBufferException} or parsed to what the copying parser gives, whether it
- * arrives in a heap buffer or a copy; the frame round-trips through its encoding; the checks the
- * relay applies next ({@link RelayWire#validTarget}, {@link RelayWire#tag}) never throw.
+ * every batch from another instance). Contract: a message is refused with {@link
+ * InvalidProtocolBufferException} or parsed to what the copying parser gives, whether it arrives in
+ * a heap buffer or a copy; the frame round-trips through its encoding; the checks the relay applies
+ * next ({@link RelayWire#validTarget}, {@link RelayWire#tag}) never throw.
  */
 class RelayWireFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "framesParseLikeTheCopyingParserOrAreRefused", 3_000, this::framesParseLikeTheCopyingParserOrAreRefused)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "framesParseLikeTheCopyingParserOrAreRefused",
+                3_000,
+                this::framesParseLikeTheCopyingParserOrAreRefused))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")

@@ -15,21 +15,32 @@ import org.junit.jupiter.api.Test;
 /** The relay's envelope parser reads frames in place; bad bytes are refused, never half-read. */
 class RelayWireTest {
   private static RelayFrame frame() {
-    return RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_DATA).setWorkspaceId("w").setTargetId("t")
-        .setChannelId(7).setSequence(3).setPayload(ByteString.copyFrom(new byte[] {1, 2, 3, 4})).build();
+    return RelayFrame.newBuilder()
+        .setType(FrameType.FRAME_TYPE_DATA)
+        .setWorkspaceId("w")
+        .setTargetId("t")
+        .setChannelId(7)
+        .setSequence(3)
+        .setPayload(ByteString.copyFrom(new byte[] {1, 2, 3, 4}))
+        .build();
   }
 
   @Test
   void parsesAFrameFromAMessageBuffer() throws Exception {
     // a buffer whose bytes do not start at offset 0 of its array, as a slice of a larger read would
-    Buffer message = Buffer.buffer().appendBytes(new byte[] {9, 9}).appendBytes(frame().toByteArray()).slice(2, 2 + frame().getSerializedSize());
+    Buffer message =
+        Buffer.buffer()
+            .appendBytes(new byte[] {9, 9})
+            .appendBytes(frame().toByteArray())
+            .slice(2, 2 + frame().getSerializedSize());
     assertThat(RelayWire.parse(message)).isEqualTo(frame());
     assertThat(RelayWire.parse(Buffer.buffer(frame().toByteArray()))).isEqualTo(frame());
   }
 
   @Test
   void parsesABusBatch() throws Exception {
-    RelayBusBatch b = RelayBusBatch.newBuilder().setOrigin("i1").addFrames(frame()).addFrames(frame()).build();
+    RelayBusBatch b =
+        RelayBusBatch.newBuilder().setOrigin("i1").addFrames(frame()).addFrames(frame()).build();
     assertThat(RelayWire.parseBatch(Buffer.buffer(b.toByteArray()))).isEqualTo(b);
   }
 
@@ -38,11 +49,19 @@ class RelayWireTest {
     byte[] whole = frame().toByteArray();
     assertThatThrownBy(() -> RelayWire.parse(Buffer.buffer(Arrays.copyOf(whole, whole.length - 2))))
         .isInstanceOf(InvalidProtocolBufferException.class);
-    assertThatThrownBy(() -> RelayWire.parse(Buffer.buffer(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff})))
+    assertThatThrownBy(
+            () ->
+                RelayWire.parse(
+                    Buffer.buffer(
+                        new byte[] {
+                          (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff
+                        })))
         .isInstanceOf(InvalidProtocolBufferException.class);
     // an END_GROUP tag (field 1, wire type 4) would end a top-level parse early without this check
-    byte[] withEndGroup = Buffer.buffer(whole).appendByte((byte) 0x0c).appendBytes(whole).getBytes();
-    assertThatThrownBy(() -> RelayWire.parse(Buffer.buffer(withEndGroup))).isInstanceOf(InvalidProtocolBufferException.class);
+    byte[] withEndGroup =
+        Buffer.buffer(whole).appendByte((byte) 0x0c).appendBytes(whole).getBytes();
+    assertThatThrownBy(() -> RelayWire.parse(Buffer.buffer(withEndGroup)))
+        .isInstanceOf(InvalidProtocolBufferException.class);
     assertThatThrownBy(() -> RelayWire.parseBatch(Buffer.buffer(new byte[] {0x0a, 0x7f})))
         .isInstanceOf(InvalidProtocolBufferException.class);
   }

@@ -8,8 +8,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Meters of the engine; tag values are envelope metadata only (frame type, reason, side), never
- * a payload, key or token.
+ * Meters of the engine; tag values are envelope metadata only (frame type, reason, side), never a
+ * payload, key or token.
  */
 public final class EngineMetrics {
   private static final String SERVICE = "webtty-engine";
@@ -25,9 +25,12 @@ public final class EngineMetrics {
 
   public EngineMetrics(MeterRegistry registry) {
     this.registry = registry;
-    Gauge.builder(Metrics.name(SERVICE, "sessions_live"), liveSessions, AtomicLong::get).register(registry);
-    Gauge.builder(Metrics.name(SERVICE, "connections"), connections, AtomicLong::get).register(registry);
-    Gauge.builder(Metrics.name(SERVICE, "recording_queue_events"), recordingQueue, AtomicLong::get).register(registry);
+    Gauge.builder(Metrics.name(SERVICE, "sessions_live"), liveSessions, AtomicLong::get)
+        .register(registry);
+    Gauge.builder(Metrics.name(SERVICE, "connections"), connections, AtomicLong::get)
+        .register(registry);
+    Gauge.builder(Metrics.name(SERVICE, "recording_queue_events"), recordingQueue, AtomicLong::get)
+        .register(registry);
   }
 
   /** A frame refused (and, for envelope problems, its connection closed). */
@@ -70,6 +73,7 @@ public final class EngineMetrics {
 
   private Counter counter(String what, String... tags) {
     String key = what + String.join("|", tags);
-    return counters.computeIfAbsent(key, k -> Counter.builder(Metrics.name(SERVICE, what)).tags(tags).register(registry));
+    return counters.computeIfAbsent(
+        key, k -> Counter.builder(Metrics.name(SERVICE, what)).tags(tags).register(registry));
   }
 }

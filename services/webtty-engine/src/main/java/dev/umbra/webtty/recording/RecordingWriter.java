@@ -17,17 +17,19 @@ import org.slf4j.LoggerFactory;
  * are waiting, or after {@link #LINGER_MS}; one flush runs at a time, so order is kept.
  * Backpressure: above {@link #HIGH_WATER} queued events or {@link #HIGH_WATER_BYTES} queued bytes
  * {@link #saturated()} turns true and the session home pauses its servers' sockets until the queue
- * falls below both low marks (then the resume callback runs). A failed flush is retried (the
- * events stay queued): nothing is dropped while PostgreSQL is down, the servers just stop being
- * read. Confined to the verticle's event loop.
+ * falls below both low marks (then the resume callback runs). A failed flush is retried (the events
+ * stay queued): nothing is dropped while PostgreSQL is down, the servers just stop being read.
+ * Confined to the verticle's event loop.
  */
 public final class RecordingWriter {
   public static final int BATCH = 512;
   public static final long LINGER_MS = 20;
   public static final int HIGH_WATER = 8_192;
   public static final int LOW_WATER = 2_048;
+
   /** Events carry up to 64 KiB each, so the queue is bounded in bytes too. */
   public static final long BATCH_BYTES = 8L << 20;
+
   public static final long HIGH_WATER_BYTES = 32L << 20;
   public static final long LOW_WATER_BYTES = 8L << 20;
   private static final long RETRY_MS = 500;
@@ -70,16 +72,30 @@ public final class RecordingWriter {
     return saturated;
   }
 
-  public void createSession(UUID ws, String sessionId, String serverId, String openedBy, boolean recording,
-      long startedMs, byte[] header) {
-    enqueue(new Create(() -> store.createSession(ws, sessionId, serverId, openedBy, recording, startedMs, header)));
+  public void createSession(
+      UUID ws,
+      String sessionId,
+      String serverId,
+      String openedBy,
+      boolean recording,
+      long startedMs,
+      byte[] header) {
+    enqueue(
+        new Create(
+            () ->
+                store.createSession(
+                    ws, sessionId, serverId, openedBy, recording, startedMs, header)));
   }
 
-  public void endSession(UUID ws, String sessionId, long endedMs, String reason, Integer exitStatus) {
+  public void endSession(
+      UUID ws, String sessionId, long endedMs, String reason, Integer exitStatus) {
     enqueue(new End(() -> store.endSession(ws, sessionId, endedMs, reason, exitStatus)));
   }
 
-  /** After a share: the session's output-key recipients (key ids, lowercase hex) from now on, for the live list. */
+  /**
+   * After a share: the session's output-key recipients (key ids, lowercase hex) from now on, for
+   * the live list.
+   */
   public void outputRecipients(UUID ws, String sessionId, java.util.Collection<String> keyIds) {
     enqueue(new Update(() -> store.outputRecipients(ws, sessionId, keyIds)));
   }
@@ -118,10 +134,13 @@ public final class RecordingWriter {
     if (delay == 0) {
       vertx.runOnContext(v -> flush());
     } else {
-      timer = vertx.setTimer(delay, t -> {
-        timer = -1;
-        flush();
-      });
+      timer =
+          vertx.setTimer(
+              delay,
+              t -> {
+                timer = -1;
+                flush();
+              });
     }
   }
 
@@ -151,7 +170,10 @@ public final class RecordingWriter {
       List<StoredEvent> batch = new ArrayList<>();
       long bytes = 0;
       for (Op op : queue) {
-        if (!(op instanceof Event e) || !e.event().workspaceId().equals(ws) || batch.size() >= BATCH || bytes >= BATCH_BYTES) {
+        if (!(op instanceof Event e)
+            || !e.event().workspaceId().equals(ws)
+            || batch.size() >= BATCH
+            || bytes >= BATCH_BYTES) {
           break;
         }
         batch.add(e.event());
@@ -161,40 +183,44 @@ public final class RecordingWriter {
       work = store.insertEvents(ws, batch);
     } else {
       taken = 1;
-      work = head instanceof Create c ? c.work().get() : head instanceof Update u ? u.work().get() : ((End) head).work().get();
+      work =
+          head instanceof Create c
+              ? c.work().get()
+              : head instanceof Update u ? u.work().get() : ((End) head).work().get();
     }
     boolean events = head instanceof Event;
-    work.onComplete(ar -> {
-      flushing = false;
-      if (ar.failed()) {
-        metrics.recordingFailures();
-        log.warn("recording write failed, will retry: {}", ar.cause().getMessage());
-        if (!closed) {
-          vertx.setTimer(RETRY_MS, t -> flush());
-        }
-        return;
-      }
-      for (int i = 0; i < taken; i++) {
-        if (queue.poll() instanceof Event e) {
-          queuedBytes -= e.event().bytes();
-        }
-      }
-      if (events) {
-        queuedEvents -= taken;
-        metrics.recorded(taken);
-        metrics.recordingQueue.set(queuedEvents);
-      }
-      if (saturated && queuedEvents <= LOW_WATER && queuedBytes <= LOW_WATER_BYTES) {
-        saturated = false;
-        onResume.run();
-      }
-      if (!queue.isEmpty()) {
-        if (batchReady() || !(queue.peek() instanceof Event)) {
-          flush();
-        } else if (timer < 0) {
-          flushSoon(LINGER_MS);
-        }
-      }
-    });
+    work.onComplete(
+        ar -> {
+          flushing = false;
+          if (ar.failed()) {
+            metrics.recordingFailures();
+            log.warn("recording write failed, will retry: {}", ar.cause().getMessage());
+            if (!closed) {
+              vertx.setTimer(RETRY_MS, t -> flush());
+            }
+            return;
+          }
+          for (int i = 0; i < taken; i++) {
+            if (queue.poll() instanceof Event e) {
+              queuedBytes -= e.event().bytes();
+            }
+          }
+          if (events) {
+            queuedEvents -= taken;
+            metrics.recorded(taken);
+            metrics.recordingQueue.set(queuedEvents);
+          }
+          if (saturated && queuedEvents <= LOW_WATER && queuedBytes <= LOW_WATER_BYTES) {
+            saturated = false;
+            onResume.run();
+          }
+          if (!queue.isEmpty()) {
+            if (batchReady() || !(queue.peek() instanceof Event)) {
+              flush();
+            } else if (timer < 0) {
+              flushSoon(LINGER_MS);
+            }
+          }
+        });
   }
 }

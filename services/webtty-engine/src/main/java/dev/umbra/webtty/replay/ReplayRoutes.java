@@ -28,9 +28,9 @@ import java.util.List;
 
 /**
  * The recordings API (docs/webtty.md): list a workspace's sessions, and replay one as a stream of
- * varint-length-delimited protobuf messages (one {@link RecordingHeader}, then every
- * {@link RecordedEvent} in sequence order), paged from PostgreSQL with the response's
- * backpressure. Only ciphertext and crypto metadata leave; the client decrypts with its own key.
+ * varint-length-delimited protobuf messages (one {@link RecordingHeader}, then every {@link
+ * RecordedEvent} in sequence order), paged from PostgreSQL with the response's backpressure. Only
+ * ciphertext and crypto metadata leave; the client decrypts with its own key.
  *
  * <p>Who may: admins and owners see every session of their workspace, members the sessions they
  * opened; machines none.
@@ -78,19 +78,27 @@ public final class ReplayRoutes {
         throw ApiException.badRequest("limit", "limit must be an integer between 1 and 500");
       }
     }
-    store.list(c.workspaceId(), admin(c) ? null : c.subject(), limit)
-        .onSuccess(rows -> {
-          JsonArray out = new JsonArray();
-          for (var r : rows) {
-            out.add(new JsonObject()
-                .put("session_id", r.sessionId()).put("server_id", r.serverId()).put("opened_by", r.openedBy())
-                .put("recording", r.recording()).put("started_at", r.startedAt().toString())
-                .put("ended_at", r.endedAt() == null ? null : r.endedAt().toString())
-                .put("end_reason", r.endReason()).put("exit_status", r.exitStatus())
-                .put("events", r.eventCount()).put("ciphertext_bytes", r.ciphertextBytes()));
-          }
-          ServiceHttp.json(ctx, 200, new JsonObject().put("sessions", out));
-        })
+    store
+        .list(c.workspaceId(), admin(c) ? null : c.subject(), limit)
+        .onSuccess(
+            rows -> {
+              JsonArray out = new JsonArray();
+              for (var r : rows) {
+                out.add(
+                    new JsonObject()
+                        .put("session_id", r.sessionId())
+                        .put("server_id", r.serverId())
+                        .put("opened_by", r.openedBy())
+                        .put("recording", r.recording())
+                        .put("started_at", r.startedAt().toString())
+                        .put("ended_at", r.endedAt() == null ? null : r.endedAt().toString())
+                        .put("end_reason", r.endReason())
+                        .put("exit_status", r.exitStatus())
+                        .put("events", r.eventCount())
+                        .put("ciphertext_bytes", r.ciphertextBytes()));
+              }
+              ServiceHttp.json(ctx, 200, new JsonObject().put("sessions", out));
+            })
         .onFailure(ctx::fail);
   }
 
@@ -101,47 +109,69 @@ public final class ReplayRoutes {
       throw ApiException.badRequest("session", "not a session id");
     }
     boolean export = "export".equals(ctx.request().getParam("purpose"));
-    store.session(c.workspaceId(), id)
-        .onSuccess(rec -> {
-          if (rec == null || (!admin(c) && !rec.row().openedBy().equals(c.subject()))) {
-            // another workspace's session looks exactly like a missing one
-            ctx.fail(ApiException.notFound("recording"));
-            return;
-          }
-          RecordingHeader header;
-          try {
-            header = RecordingHeader.parseFrom(rec.header()).toBuilder()
-                .setEndedUnixMs(rec.row().endedAt() == null ? 0 : rec.row().endedAt().toEpochMilli()).build();
-          } catch (InvalidProtocolBufferException e) {
-            ctx.fail(e);
-            return;
-          }
-          audit.event(export ? AuditAction.RECORDING_EXPORTED : AuditAction.RECORDING_REPLAYED)
-              .workspace(c.workspaceId()).actor(AuditActor.member(c.subject())).target("session", id)
-              .request(ctx).success().emit();
-          HttpServerResponse resp = ctx.response().setChunked(true)
-              .putHeader("content-type", CONTENT_TYPE).putHeader("cache-control", "no-store");
-          resp.write(delimited(List.of(header)))
-              .compose(v -> page(resp, c, id, 0))
-              .onComplete(ar -> {
-                if (ar.succeeded()) {
-                  resp.end();
-                } else {
-                  resp.reset();
-                }
-              });
-        })
+    store
+        .session(c.workspaceId(), id)
+        .onSuccess(
+            rec -> {
+              if (rec == null || (!admin(c) && !rec.row().openedBy().equals(c.subject()))) {
+                // another workspace's session looks exactly like a missing one
+                ctx.fail(ApiException.notFound("recording"));
+                return;
+              }
+              RecordingHeader header;
+              try {
+                header =
+                    RecordingHeader.parseFrom(rec.header()).toBuilder()
+                        .setEndedUnixMs(
+                            rec.row().endedAt() == null ? 0 : rec.row().endedAt().toEpochMilli())
+                        .build();
+              } catch (InvalidProtocolBufferException e) {
+                ctx.fail(e);
+                return;
+              }
+              audit
+                  .event(export ? AuditAction.RECORDING_EXPORTED : AuditAction.RECORDING_REPLAYED)
+                  .workspace(c.workspaceId())
+                  .actor(AuditActor.member(c.subject()))
+                  .target("session", id)
+                  .request(ctx)
+                  .success()
+                  .emit();
+              HttpServerResponse resp =
+                  ctx.response()
+                      .setChunked(true)
+                      .putHeader("content-type", CONTENT_TYPE)
+                      .putHeader("cache-control", "no-store");
+              resp.write(delimited(List.of(header)))
+                  .compose(v -> page(resp, c, id, 0))
+                  .onComplete(
+                      ar -> {
+                        if (ar.succeeded()) {
+                          resp.end();
+                        } else {
+                          resp.reset();
+                        }
+                      });
+            })
         .onFailure(ctx::fail);
   }
 
   private Future<Void> page(HttpServerResponse resp, SessionClaims c, String id, long after) {
-    return store.events(c.workspaceId(), id, after, PAGE).compose(events -> {
-      if (events.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      long last = events.get(events.size() - 1).getSequence();
-      return resp.write(delimited(events)).compose(v -> events.size() < PAGE ? Future.succeededFuture() : page(resp, c, id, last));
-    });
+    return store
+        .events(c.workspaceId(), id, after, PAGE)
+        .compose(
+            events -> {
+              if (events.isEmpty()) {
+                return Future.succeededFuture();
+              }
+              long last = events.get(events.size() - 1).getSequence();
+              return resp.write(delimited(events))
+                  .compose(
+                      v ->
+                          events.size() < PAGE
+                              ? Future.succeededFuture()
+                              : page(resp, c, id, last));
+            });
   }
 
   static Buffer delimited(List<? extends MessageLite> messages) {
@@ -155,5 +185,4 @@ public final class ReplayRoutes {
     }
     return Buffer.buffer(out.toByteArray());
   }
-
 }

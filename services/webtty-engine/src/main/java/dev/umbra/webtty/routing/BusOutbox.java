@@ -12,15 +12,16 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * Ordered, batched publishing to the bus. Frames for one (channel, header) pair wait in one
- * bounded queue; while a publish is in flight, later frames accumulate and go out as one
- * {@link WebTtyBusMessage}, so order is kept and Redis sees few large messages under load.
- * {@link #offer} returns false when the queue is full (the caller decides: pause the source or
- * close it); drops are counted by the caller's reason. Confined to the verticle's event loop.
+ * Ordered, batched publishing to the bus. Frames for one (channel, header) pair wait in one bounded
+ * queue; while a publish is in flight, later frames accumulate and go out as one {@link
+ * WebTtyBusMessage}, so order is kept and Redis sees few large messages under load. {@link #offer}
+ * returns false when the queue is full (the caller decides: pause the source or close it); drops
+ * are counted by the caller's reason. Confined to the verticle's event loop.
  */
 public final class BusOutbox {
   /** Frames waiting per queue before offers are refused. */
   public static final int MAX_QUEUED = 4_096;
+
   /** Frames per published message. */
   public static final int MAX_BATCH = 256;
 
@@ -61,7 +62,8 @@ public final class BusOutbox {
    * TO_HOME headers carry the frame alone, TO_PARTICIPANTS the delivery with its recipients.
    */
   public boolean offer(String channel, WebTtyBusMessage header, Delivery delivery) {
-    String key = channel + '\n' + java.util.Base64.getEncoder().encodeToString(header.toByteArray());
+    String key =
+        channel + '\n' + java.util.Base64.getEncoder().encodeToString(header.toByteArray());
     Queue q = queues.computeIfAbsent(key, k -> new Queue(channel, header));
     if (q.frames.size() >= MAX_QUEUED) {
       return false;
@@ -95,17 +97,18 @@ public final class BusOutbox {
     }
     q.inFlight = true;
     bus.publish(q.channel, Buffer.buffer(msg.build().toByteArray()))
-        .onComplete(ar -> {
-          q.inFlight = false;
-          if (ar.failed()) {
-            metrics.dropped("bus_publish_failed");
-          }
-          if (q.frames.isEmpty()) {
-            queues.remove(key, q);
-            onDrain.run();
-          } else {
-            pump(key, q);
-          }
-        });
+        .onComplete(
+            ar -> {
+              q.inFlight = false;
+              if (ar.failed()) {
+                metrics.dropped("bus_publish_failed");
+              }
+              if (q.frames.isEmpty()) {
+                queues.remove(key, q);
+                onDrain.run();
+              } else {
+                pump(key, q);
+              }
+            });
   }
 }

@@ -10,8 +10,10 @@ final class ClientConn {
   final String participantId;
   String sessionId;
   String keyIdHex = "";
+
   /** A JOIN or ATTACH was sent and neither JOINED nor REFUSED came back yet. */
   boolean joinPending;
+
   boolean closed;
 
   ClientConn(ServerWebSocket ws, SessionClaims claims, String participantId) {

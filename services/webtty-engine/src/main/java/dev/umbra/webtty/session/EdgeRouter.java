@@ -39,12 +39,12 @@ import java.util.UUID;
 import java.util.function.Predicate;
 
 /**
- * The engine's edge (docs/webtty.md, "Engine internals"): the WebSocket connections of servers
- * and clients on this instance, with their verified claims. It checks each frame's envelope
- * (size, parse in place, {@link WebTtyWire#problem}), registers servers, sends a client's frames
- * to its session's home (the local {@link SessionHome} directly, another instance over the bus),
- * delivers what homes send back (one serialization per fan-out), and pauses a server's socket
- * while recording, bus or a local client cannot keep up. Confined to the verticle's event loop.
+ * The engine's edge (docs/webtty.md, "Engine internals"): the WebSocket connections of servers and
+ * clients on this instance, with their verified claims. It checks each frame's envelope (size,
+ * parse in place, {@link WebTtyWire#problem}), registers servers, sends a client's frames to its
+ * session's home (the local {@link SessionHome} directly, another instance over the bus), delivers
+ * what homes send back (one serialization per fan-out), and pauses a server's socket while
+ * recording, bus or a local client cannot keep up. Confined to the verticle's event loop.
  */
 final class EdgeRouter {
   private static final HexFormat HEX = HexFormat.of();
@@ -64,8 +64,14 @@ final class EdgeRouter {
   private final Map<String, ClientConn> clients = new HashMap<>();
   private SessionHome home;
 
-  EdgeRouter(Bus bus, EngineMetrics metrics, AuditEmitter audit, RecordingWriter writer, Ulid ulid,
-      String instanceId, Predicate<SessionClaims> revoked) {
+  EdgeRouter(
+      Bus bus,
+      EngineMetrics metrics,
+      AuditEmitter audit,
+      RecordingWriter writer,
+      Ulid ulid,
+      String instanceId,
+      Predicate<SessionClaims> revoked) {
     this.bus = bus;
     this.metrics = metrics;
     this.audit = audit;
@@ -109,11 +115,17 @@ final class EdgeRouter {
     }
   }
 
-  /** The revoked party's client connections here close after an ERROR {@code revoked}; their homes hear them leave. */
+  /**
+   * The revoked party's client connections here close after an ERROR {@code revoked}; their homes
+   * hear them leave.
+   */
   void closeRevokedClients(Revoked r) {
     for (ClientConn c : new ArrayList<>(clients.values())) {
       if (r.endsLive(c.claims)) {
-        writeClient(c, Frames.error(c.sessionId == null ? "" : c.sessionId, WebTtyReason.WEBTTY_REASON_REVOKED));
+        writeClient(
+            c,
+            Frames.error(
+                c.sessionId == null ? "" : c.sessionId, WebTtyReason.WEBTTY_REASON_REVOKED));
       }
     }
   }
@@ -131,7 +143,9 @@ final class EdgeRouter {
     ws.exceptionHandler(WebSockets.closingTooBig(ws, e -> countTooBig(SERVER, e)));
   }
 
-  /** A frame over the decoder's limit (4x ours): closed 1009 by the kit, counted here as oversized. */
+  /**
+   * A frame over the decoder's limit (4x ours): closed 1009 by the kit, counted here as oversized.
+   */
   private void countTooBig(String side, Throwable e) {
     if (WebSockets.isTooBig(e)) {
       metrics.rejected(side, "oversized");
@@ -148,7 +162,9 @@ final class EdgeRouter {
     }
     WebTtyFrame f;
     try {
-      f = WsMessages.parse(WebTtyFrame.parser(), buf); // in place: the ciphertext is a view, not a copy
+      f =
+          WsMessages.parse(
+              WebTtyFrame.parser(), buf); // in place: the ciphertext is a view, not a copy
     } catch (InvalidProtocolBufferException e) {
       rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TRUNCATED);
       return;
@@ -167,7 +183,8 @@ final class EdgeRouter {
 
   /** An unknown or missing join rule is the strictest one: nobody joins. */
   private static ServerPolicy normalized(ServerPolicy p) {
-    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
+    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED
+        || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
       return p.toBuilder().setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build();
     }
     return p;
@@ -203,28 +220,39 @@ final class EdgeRouter {
     conn.policy = normalized(f.getPolicy());
     servers.put(c.workspaceId() + "|" + conn.serverId, conn);
     bus.subscribe(BusNames.webttyServer(c.workspaceId(), conn.serverId), home::onHomeMessage)
-        .onSuccess(sub -> {
-          if (conn.closed) {
-            sub.unsubscribe();
-          } else {
-            conn.channel = sub;
-            conn.write(registered(conn));
-          }
-        })
+        .onSuccess(
+            sub -> {
+              if (conn.closed) {
+                sub.unsubscribe();
+              } else {
+                conn.channel = sub;
+                conn.write(registered(conn));
+              }
+            })
         .onFailure(e -> closeServer(conn, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE));
   }
 
   private static WebTtyFrame registered(ServerConn conn) {
-    return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED)
-        .setServerId(conn.serverId).setPolicy(conn.policy).build();
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED)
+        .setServerId(conn.serverId)
+        .setPolicy(conn.policy)
+        .build();
   }
 
-  /** Refuses a server's frame: counted, audited when it names a session, and the connection closes. */
+  /**
+   * Refuses a server's frame: counted, audited when it names a session, and the connection closes.
+   */
   void rejectServer(ServerConn conn, WebTtyFrame f, WebTtyReason reason) {
     metrics.rejected(SERVER, wire(reason));
     if (f != null && !f.getSessionId().isEmpty()) {
-      audit.event(AuditAction.TERMINAL_REFUSED).workspace(conn.claims.workspaceId())
-          .actor(AuditActor.machine(conn.claims.subject())).target("session", f.getSessionId()).denied(wire(reason)).emit();
+      audit
+          .event(AuditAction.TERMINAL_REFUSED)
+          .workspace(conn.claims.workspaceId())
+          .actor(AuditActor.machine(conn.claims.subject()))
+          .target("session", f.getSessionId())
+          .denied(wire(reason))
+          .emit();
     }
     closeServer(conn, reason);
   }
@@ -234,7 +262,9 @@ final class EdgeRouter {
       return;
     }
     conn.write(Frames.error("", reason));
-    conn.ws.close(reason == WebTtyReason.WEBTTY_REASON_OVERSIZED ? WebSockets.CLOSE_TOO_BIG : (short) 1008, wire(reason));
+    conn.ws.close(
+        reason == WebTtyReason.WEBTTY_REASON_OVERSIZED ? WebSockets.CLOSE_TOO_BIG : (short) 1008,
+        wire(reason));
     onServerClosed(conn);
   }
 
@@ -279,7 +309,9 @@ final class EdgeRouter {
     }
     WebTtyFrame f;
     try {
-      f = WsMessages.parse(WebTtyFrame.parser(), buf); // in place: the ciphertext is a view, not a copy
+      f =
+          WsMessages.parse(
+              WebTtyFrame.parser(), buf); // in place: the ciphertext is a view, not a copy
     } catch (InvalidProtocolBufferException e) {
       rejectClient(conn, WebTtyReason.WEBTTY_REASON_TRUNCATED);
       return;
@@ -301,7 +333,8 @@ final class EdgeRouter {
   /** A client's frame other than OPEN: bound to the connection's session, then sent to its home. */
   private void route(ClientConn conn, WebTtyFrame f) {
     WebTtyFrameType t = f.getType();
-    if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN || t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH) {
+    if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN
+        || t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH) {
       if (conn.sessionId != null) {
         rejectClient(conn, WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION);
         return;
@@ -323,7 +356,8 @@ final class EdgeRouter {
     if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF) {
       conn.keyIdHex = HEX.formatHex(f.getKeyId().toByteArray());
     }
-    toHome(conn, f.getSessionId().isEmpty() ? f.toBuilder().setSessionId(conn.sessionId).build() : f);
+    toHome(
+        conn, f.getSessionId().isEmpty() ? f.toBuilder().setSessionId(conn.sessionId).build() : f);
   }
 
   private WebTtyBusMessage homeHeader(ClientConn conn) {
@@ -349,14 +383,17 @@ final class EdgeRouter {
       return;
     }
     WebTtyBusMessage msg = header.toBuilder().addFrames(f).build();
-    bus.publish(BusNames.webttyServer(conn.claims.workspaceId(), f.getServerId()), Buffer.buffer(msg.toByteArray()))
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            writeClient(conn, Frames.refused("", WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE));
-          } else if (ar.result() == 0) {
-            writeClient(conn, Frames.refused("", WebTtyReason.WEBTTY_REASON_SERVER_OFFLINE));
-          }
-        });
+    bus.publish(
+            BusNames.webttyServer(conn.claims.workspaceId(), f.getServerId()),
+            Buffer.buffer(msg.toByteArray()))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                writeClient(conn, Frames.refused("", WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE));
+              } else if (ar.result() == 0) {
+                writeClient(conn, Frames.refused("", WebTtyReason.WEBTTY_REASON_SERVER_OFFLINE));
+              }
+            });
   }
 
   private void toHome(ClientConn conn, WebTtyFrame f) {
@@ -374,8 +411,13 @@ final class EdgeRouter {
   private void rejectClient(ClientConn conn, WebTtyReason reason) {
     metrics.rejected(CLIENT, wire(reason));
     if (conn.sessionId != null) {
-      audit.event(AuditAction.TERMINAL_REFUSED).workspace(conn.claims.workspaceId())
-          .actor(AuditActor.member(conn.claims.subject())).target("session", conn.sessionId).denied(wire(reason)).emit();
+      audit
+          .event(AuditAction.TERMINAL_REFUSED)
+          .workspace(conn.claims.workspaceId())
+          .actor(AuditActor.member(conn.claims.subject()))
+          .target("session", conn.sessionId)
+          .denied(wire(reason))
+          .emit();
     }
     writeClient(conn, Frames.error(conn.sessionId, reason));
   }
@@ -388,8 +430,13 @@ final class EdgeRouter {
     metrics.connections.decrementAndGet();
     clients.remove(conn.participantId, conn);
     if (conn.sessionId != null) {
-      toHome(conn, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
-          .setSessionId(conn.sessionId).setReason(wire(WebTtyReason.WEBTTY_REASON_DISCONNECTED)).build());
+      toHome(
+          conn,
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
+              .setSessionId(conn.sessionId)
+              .setReason(wire(WebTtyReason.WEBTTY_REASON_DISCONNECTED))
+              .build());
     }
   }
 
@@ -411,14 +458,21 @@ final class EdgeRouter {
     } else if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED) {
       conn.joinPending = false;
     }
-    if (conn.sessionId == null && !f.getSessionId().isEmpty() && t != WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED) {
+    if (conn.sessionId == null
+        && !f.getSessionId().isEmpty()
+        && t != WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED) {
       conn.sessionId = f.getSessionId();
     }
     conn.ws.writeBinaryMessage(serialized.buffer());
-    if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT || t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR
+    if (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT
+        || t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR
         || (t == WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE && f.getParticipantId().isEmpty())) {
-      String reason = t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR ? f.getReason() : wire(WebTtyReason.WEBTTY_REASON_SESSION_OVER);
-      conn.ws.close(t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR ? (short) 1008 : (short) 1000, reason);
+      String reason =
+          t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR
+              ? f.getReason()
+              : wire(WebTtyReason.WEBTTY_REASON_SESSION_OVER);
+      conn.ws.close(
+          t == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR ? (short) 1008 : (short) 1000, reason);
       if (!conn.closed) {
         conn.closed = true;
         metrics.connections.decrementAndGet();
@@ -448,7 +502,10 @@ final class EdgeRouter {
     }
   }
 
-  /** Sends a home's frame to participants on one instance: here, written once serialized; elsewhere, over the bus. */
+  /**
+   * Sends a home's frame to participants on one instance: here, written once serialized; elsewhere,
+   * over the bus.
+   */
   void deliver(String instance, List<String> to, WebTtyFrame f) {
     if (instance.equals(instanceId)) {
       SerializedFrame frame = new SerializedFrame(f);
@@ -460,9 +517,15 @@ final class EdgeRouter {
       }
       return;
     }
-    WebTtyBusMessage header = WebTtyBusMessage.newBuilder().setOrigin(instanceId)
-        .setDirection(BusDirection.BUS_DIRECTION_TO_PARTICIPANTS).build();
-    if (!outbox.offer(BusNames.webttyInstance(instance), header, Delivery.newBuilder().addAllTo(to).setFrame(f).build())) {
+    WebTtyBusMessage header =
+        WebTtyBusMessage.newBuilder()
+            .setOrigin(instanceId)
+            .setDirection(BusDirection.BUS_DIRECTION_TO_PARTICIPANTS)
+            .build();
+    if (!outbox.offer(
+        BusNames.webttyInstance(instance),
+        header,
+        Delivery.newBuilder().addAllTo(to).setFrame(f).build())) {
       metrics.dropped("bus_queue_full");
     }
   }

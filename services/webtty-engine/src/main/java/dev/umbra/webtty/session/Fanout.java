@@ -16,9 +16,9 @@ import java.util.TreeMap;
 
 /**
  * What a session home sends out: frames stamped with the session's next sequence number and the
- * time, recording rows by the server's policy (views of the ciphertext, not copies), and
- * deliveries through the {@link EdgeRouter}, one per instance so a frame is serialized once for
- * all the local participants.
+ * time, recording rows by the server's policy (views of the ciphertext, not copies), and deliveries
+ * through the {@link EdgeRouter}, one per instance so a frame is serialized once for all the local
+ * participants.
  */
 final class Fanout {
   private final Clock clock;
@@ -32,19 +32,28 @@ final class Fanout {
   }
 
   WebTtyFrame stamp(Session s, WebTtyFrame f) {
-    return f.toBuilder().setSessionId(s.id()).setSequence(s.model.nextSequence()).setTimeUnixMs(clock.millis()).build();
+    return f.toBuilder()
+        .setSessionId(s.id())
+        .setSequence(s.model.nextSequence())
+        .setTimeUnixMs(clock.millis())
+        .build();
   }
 
   static RecordedEvent.Builder event(WebTtyFrame stamped, RecordedKind kind) {
-    return RecordedEvent.newBuilder().setSequence(stamped.getSequence()).setTimeUnixMs(stamped.getTimeUnixMs())
+    return RecordedEvent.newBuilder()
+        .setSequence(stamped.getSequence())
+        .setTimeUnixMs(stamped.getTimeUnixMs())
         .setKind(kind);
   }
 
   void record(Session s, RecordedEvent e) {
     var policy = s.model.policy();
     // record_stdin absent (an older daemon) keeps stdin recorded, as before the field existed
-    boolean skipStdin = policy.hasRecordStdin() && !policy.getRecordStdin()
-        && e.getKind() == RecordedKind.RECORDED_KIND_DATA && e.getStream() == TtyStream.TTY_STREAM_STDIN;
+    boolean skipStdin =
+        policy.hasRecordStdin()
+            && !policy.getRecordStdin()
+            && e.getKind() == RecordedKind.RECORDED_KIND_DATA
+            && e.getStream() == TtyStream.TTY_STREAM_STDIN;
     if (policy.getRecording() && !skipStdin) {
       writer.record(new StoredEvent(s.model.workspaceId(), s.id(), e));
     }

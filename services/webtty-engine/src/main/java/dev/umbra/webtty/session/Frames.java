@@ -11,8 +11,8 @@ import dev.umbra.webtty.metrics.EngineMetrics;
 import java.util.Optional;
 
 /**
- * The engine's own short frames, ERROR (the receiver's connection ends) and REFUSED (it stays),
- * and the reading of its bus messages.
+ * The engine's own short frames, ERROR (the receiver's connection ends) and REFUSED (it stays), and
+ * the reading of its bus messages.
  */
 final class Frames {
   private Frames() {}
@@ -25,9 +25,13 @@ final class Frames {
     return withReason(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED, sessionId, reason);
   }
 
-  private static WebTtyFrame withReason(WebTtyFrameType type, String sessionId, WebTtyReason reason) {
-    return WebTtyFrame.newBuilder().setType(type).setSessionId(sessionId == null ? "" : sessionId)
-        .setReason(WebTtyReasons.wire(reason)).build();
+  private static WebTtyFrame withReason(
+      WebTtyFrameType type, String sessionId, WebTtyReason reason) {
+    return WebTtyFrame.newBuilder()
+        .setType(type)
+        .setSessionId(sessionId == null ? "" : sessionId)
+        .setReason(WebTtyReasons.wire(reason))
+        .build();
   }
 
   /** An engine bus message, or empty (dropped, counted as malformed) when it does not parse. */

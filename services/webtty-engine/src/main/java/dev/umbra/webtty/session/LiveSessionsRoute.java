@@ -23,9 +23,9 @@ import java.util.regex.Pattern;
  * workspace — the workspace comes from the session token, never from the request — that the caller
  * may want to join: admins and owners see every live session; other members and viewers the ones
  * they opened and those whose output key is granted to {@code key_id} (their device's WebTTY key
- * id; key ids are public, so the parameter is a filter, not a credential — a session id alone
- * gives no access: JOIN still needs the policy and a grant). Only public metadata leaves: ids,
- * times and the key ids of the current output key's recipients (the latest share's, else the opener's).
+ * id; key ids are public, so the parameter is a filter, not a credential — a session id alone gives
+ * no access: JOIN still needs the policy and a grant). Only public metadata leaves: ids, times and
+ * the key ids of the current output key's recipients (the latest share's, else the opener's).
  */
 public final class LiveSessionsRoute {
   static final int MAX = 100;
@@ -48,26 +48,37 @@ public final class LiveSessionsRoute {
     }
     String keyId = ctx.request().getParam("key_id");
     if (keyId != null && !KEY_ID.matcher(keyId).matches()) {
-      throw ApiException.badRequest("key_id", "key_id must be 32 lowercase hex digits (a WebTTY key id)");
+      throw ApiException.badRequest(
+          "key_id", "key_id must be 32 lowercase hex digits (a WebTTY key id)");
     }
     boolean admin = c.role().atLeast(Role.ADMIN);
-    store.live(c.workspaceId(), MAX)
-        .onSuccess(rows -> {
-          JsonArray out = new JsonArray();
-          for (RecordingStore.SessionRecord r : rows) {
-            // after a share, the latest output-key epoch's recipients; before, the opener's (epoch 0)
-            JsonArray recipients = r.outputRecipients() != null ? new JsonArray(new java.util.ArrayList<>(r.outputRecipients()))
-                : recipients(r.header());
-            boolean mine = r.row().openedBy().equals(c.subject());
-            if (!admin && !mine && (keyId == null || !recipients.contains(keyId))) {
-              continue;
-            }
-            out.add(new JsonObject().put("session_id", r.row().sessionId()).put("server_id", r.row().serverId())
-                .put("opened_by", r.row().openedBy()).put("started_at", r.row().startedAt().toString())
-                .put("recording", r.row().recording()).put("output_recipients", recipients));
-          }
-          ServiceHttp.json(ctx, 200, new JsonObject().put("sessions", out));
-        })
+    store
+        .live(c.workspaceId(), MAX)
+        .onSuccess(
+            rows -> {
+              JsonArray out = new JsonArray();
+              for (RecordingStore.SessionRecord r : rows) {
+                // after a share, the latest output-key epoch's recipients; before, the opener's
+                // (epoch 0)
+                JsonArray recipients =
+                    r.outputRecipients() != null
+                        ? new JsonArray(new java.util.ArrayList<>(r.outputRecipients()))
+                        : recipients(r.header());
+                boolean mine = r.row().openedBy().equals(c.subject());
+                if (!admin && !mine && (keyId == null || !recipients.contains(keyId))) {
+                  continue;
+                }
+                out.add(
+                    new JsonObject()
+                        .put("session_id", r.row().sessionId())
+                        .put("server_id", r.row().serverId())
+                        .put("opened_by", r.row().openedBy())
+                        .put("started_at", r.row().startedAt().toString())
+                        .put("recording", r.row().recording())
+                        .put("output_recipients", recipients));
+              }
+              ServiceHttp.json(ctx, 200, new JsonObject().put("sessions", out));
+            })
         .onFailure(ctx::fail);
   }
 

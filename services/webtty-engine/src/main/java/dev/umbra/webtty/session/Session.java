@@ -4,9 +4,9 @@ import dev.umbra.kit.bus.Subscription;
 import dev.umbra.webtty.session.model.SessionModel;
 
 /**
- * A session as its home instance (the one holding the server's connection) keeps it: the rules
- * in its {@link SessionModel}, and what only the home has — the server's connection, the
- * session's bus channel, its timer, whether its recording row exists. Confined to the event loop.
+ * A session as its home instance (the one holding the server's connection) keeps it: the rules in
+ * its {@link SessionModel}, and what only the home has — the server's connection, the session's bus
+ * channel, its timer, whether its recording row exists. Confined to the event loop.
  */
 final class Session {
   final SessionModel model;

@@ -41,11 +41,11 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * The session home (docs/webtty.md, "Engine internals"): the instance holding a server's
- * connection is the single authority of each of its sessions. It owns the sessions, hands every
- * frame to the session's {@link SessionModel}, and carries out the decision: fan-out (through
- * the {@link EdgeRouter}, to local connections directly, to other instances over the bus),
- * recording, audit, metrics, timers. Confined to the verticle's event loop.
+ * The session home (docs/webtty.md, "Engine internals"): the instance holding a server's connection
+ * is the single authority of each of its sessions. It owns the sessions, hands every frame to the
+ * session's {@link SessionModel}, and carries out the decision: fan-out (through the {@link
+ * EdgeRouter}, to local connections directly, to other instances over the bus), recording, audit,
+ * metrics, timers. Confined to the verticle's event loop.
  */
 final class SessionHome {
   private static final HexFormat HEX = HexFormat.of();
@@ -63,8 +63,16 @@ final class SessionHome {
   private final Fanout fanout;
   private final Map<String, Session> sessions = new HashMap<>();
 
-  SessionHome(Vertx vertx, Bus bus, Clock clock, EngineMetrics metrics, AuditEmitter audit, RecordingWriter writer,
-      SessionHub.Settings settings, Ulid ulid, EdgeRouter edge) {
+  SessionHome(
+      Vertx vertx,
+      Bus bus,
+      Clock clock,
+      EngineMetrics metrics,
+      AuditEmitter audit,
+      RecordingWriter writer,
+      SessionHub.Settings settings,
+      Ulid ulid,
+      EdgeRouter edge) {
     this.vertx = vertx;
     this.bus = bus;
     this.clock = clock;
@@ -97,7 +105,9 @@ final class SessionHome {
 
   // ---------------------------------------------------------------- participants' frames
 
-  /** Frames sent to the home over the bus (OPEN on the server channel, the rest on the session's). */
+  /**
+   * Frames sent to the home over the bus (OPEN on the server channel, the rest on the session's).
+   */
   void onHomeMessage(BusMessage m) {
     WebTtyBusMessage msg = Frames.busMessage(m, metrics).orElse(null);
     if (msg == null) {
@@ -112,7 +122,10 @@ final class SessionHome {
     }
   }
 
-  /** A participant's frame, from this instance's edge or another's; {@code who} is its verified sender. */
+  /**
+   * A participant's frame, from this instance's edge or another's; {@code who} is its verified
+   * sender.
+   */
   void onClientFrame(WebTtyBusMessage who, WebTtyFrame f) {
     UUID ws;
     Role role;
@@ -130,14 +143,16 @@ final class SessionHome {
     Session s = sessions.get(f.getSessionId());
     if (s == null) {
       if (f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE) {
-        fanout.replyTo(who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
+        fanout.replyTo(
+            who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
       }
       return;
     }
     if (!s.model.workspaceId().equals(ws)) {
       // a frame for another workspace's session: refused, counted, never forwarded
       metrics.rejected(CLIENT, "wrong_workspace");
-      fanout.replyTo(who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
+      fanout.replyTo(
+          who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_UNKNOWN_SESSION));
       return;
     }
     var p = s.model.participant(who.getParticipantId()).orElse(null);
@@ -150,7 +165,8 @@ final class SessionHome {
       }
       default -> {
         if (p == null) {
-          fanout.replyTo(who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_NOT_PARTICIPANT));
+          fanout.replyTo(
+              who, Frames.error(f.getSessionId(), WebTtyReason.WEBTTY_REASON_NOT_PARTICIPANT));
           return;
         }
         participantFrame(s, p, f);
@@ -158,12 +174,19 @@ final class SessionHome {
     }
   }
 
-  /** CLOSE from a participant: detached, terminate, disconnected; anything else (or nothing) is a plain leave. */
+  /**
+   * CLOSE from a participant: detached, terminate, disconnected; anything else (or nothing) is a
+   * plain leave.
+   */
   private void leave(Session s, Participant p, WebTtyFrame f) {
-    WebTtyReason why = WebTtyReasons.parse(f.getReason())
-        .filter(r -> r == WebTtyReason.WEBTTY_REASON_DETACHED || r == WebTtyReason.WEBTTY_REASON_TERMINATE
-            || r == WebTtyReason.WEBTTY_REASON_DISCONNECTED)
-        .orElse(WebTtyReason.WEBTTY_REASON_LEFT);
+    WebTtyReason why =
+        WebTtyReasons.parse(f.getReason())
+            .filter(
+                r ->
+                    r == WebTtyReason.WEBTTY_REASON_DETACHED
+                        || r == WebTtyReason.WEBTTY_REASON_TERMINATE
+                        || r == WebTtyReason.WEBTTY_REASON_DISCONNECTED)
+            .orElse(WebTtyReason.WEBTTY_REASON_LEFT);
     removeParticipant(s, p, why);
     if (why == WebTtyReason.WEBTTY_REASON_TERMINATE && s.model.isOpener(p)) {
       endSession(s, WebTtyReason.WEBTTY_REASON_TERMINATED, null);
@@ -176,37 +199,56 @@ final class SessionHome {
       fanout.replyTo(who, Frames.refused("", WebTtyReason.WEBTTY_REASON_SERVER_OFFLINE));
       return;
     }
-    // revocation was checked by the edge, which holds the whole token, just before it sent this OPEN
+    // revocation was checked by the edge, which holds the whole token, just before it sent this
+    // OPEN
     if (!role.atLeast(Role.MEMBER)) {
-      audit.event(AuditAction.TERMINAL_REFUSED).workspace(ws).actor(AuditActor.member(who.getSubject()))
-          .target("machine", f.getServerId()).denied("role").emit();
+      audit
+          .event(AuditAction.TERMINAL_REFUSED)
+          .workspace(ws)
+          .actor(AuditActor.member(who.getSubject()))
+          .target("machine", f.getServerId())
+          .denied("role")
+          .emit();
       fanout.replyTo(who, Frames.error("", WebTtyReason.WEBTTY_REASON_FORBIDDEN));
       return;
     }
     String id = ulid.next();
-    var opener = Participant.opener(who.getParticipantId(), who.getSubject(), role,
-        who.getTokenId(), who.getOrigin());
-    Session s = new Session(new SessionModel(id, ws, server.serverId, server.policy, opener, clock.millis(),
-        f.getSize()), server);
+    var opener =
+        Participant.opener(
+            who.getParticipantId(), who.getSubject(), role, who.getTokenId(), who.getOrigin());
+    Session s =
+        new Session(
+            new SessionModel(
+                id, ws, server.serverId, server.policy, opener, clock.millis(), f.getSize()),
+            server);
     sessions.put(id, s);
     server.sessions.add(id);
-    s.timer = vertx.setTimer(settings.handshakeTimeout().toMillis(), t -> {
-      s.timer = -1;
-      if (s.model.phase().opening()) {
-        endSession(s, WebTtyReason.WEBTTY_REASON_HANDSHAKE_TIMEOUT, null);
-      }
-    });
+    s.timer =
+        vertx.setTimer(
+            settings.handshakeTimeout().toMillis(),
+            t -> {
+              s.timer = -1;
+              if (s.model.phase().opening()) {
+                endSession(s, WebTtyReason.WEBTTY_REASON_HANDSHAKE_TIMEOUT, null);
+              }
+            });
     bus.subscribe(BusNames.webttySession(id), this::onHomeMessage)
-        .onSuccess(sub -> {
-          if (s.model.phase() == Phase.ENDED) {
-            sub.unsubscribe();
-            return;
-          }
-          s.channel = sub;
-          server.write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SESSION_START)
-              .setSessionId(id).setServerId(server.serverId).setOpenedBy(s.model.openedBy()).setSize(f.getSize())
-              .build());
-        })
+        .onSuccess(
+            sub -> {
+              if (s.model.phase() == Phase.ENDED) {
+                sub.unsubscribe();
+                return;
+              }
+              s.channel = sub;
+              server.write(
+                  WebTtyFrame.newBuilder()
+                      .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SESSION_START)
+                      .setSessionId(id)
+                      .setServerId(server.serverId)
+                      .setOpenedBy(s.model.openedBy())
+                      .setSize(f.getSize())
+                      .build());
+            })
         .onFailure(e -> endSession(s, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE, null));
   }
 
@@ -214,16 +256,28 @@ final class SessionHome {
     SessionModel m = s.model;
     switch (f.getType()) {
       case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> {
-        if (carriedOut(s, p, m.clientProof(p.id(), f.getGrantsList(), f.getKeyId(), f.getPublicKey(),
-            f.getKeyContext(), f.getClientProof()))) {
+        if (carriedOut(
+            s,
+            p,
+            m.clientProof(
+                p.id(),
+                f.getGrantsList(),
+                f.getKeyId(),
+                f.getPublicKey(),
+                f.getKeyContext(),
+                f.getClientProof()))) {
           proven(s, f);
         }
       }
       case WEBTTY_FRAME_TYPE_DATA -> {
         if (carriedOut(s, p, m.stdin(p.id(), f.getSealed().getPayloadKeyId(), f.getSequence()))) {
           WebTtyFrame out = fanout.stamp(s, f);
-          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_DATA).setStream(TtyStream.TTY_STREAM_STDIN)
-              .setSealed(f.getSealed()).build());
+          fanout.record(
+              s,
+              Fanout.event(out, RecordedKind.RECORDED_KIND_DATA)
+                  .setStream(TtyStream.TTY_STREAM_STDIN)
+                  .setSealed(f.getSealed())
+                  .build());
           s.server.write(out);
           metrics.forwarded("stdin");
         }
@@ -231,9 +285,11 @@ final class SessionHome {
       case WEBTTY_FRAME_TYPE_RESIZE -> {
         if (carriedOut(s, p, m.resize(p.id(), f.getSize()))) {
           WebTtyFrame out = fanout.stamp(s, f);
-          RecordedEvent.Builder resized = Fanout.event(out, RecordedKind.RECORDED_KIND_RESIZE).setSize(f.getSize());
+          RecordedEvent.Builder resized =
+              Fanout.event(out, RecordedKind.RECORDED_KIND_RESIZE).setSize(f.getSize());
           if (f.hasSealed()) {
-            resized.setSealed(f.getSealed()); // the daemon applies only this (input key, counted with stdin)
+            resized.setSealed(
+                f.getSealed()); // the daemon applies only this (input key, counted with stdin)
           }
           fanout.record(s, resized.build());
           s.server.write(out);
@@ -242,16 +298,27 @@ final class SessionHome {
       }
       case WEBTTY_FRAME_TYPE_CONTROL_REQUEST -> {
         if (carriedOut(s, p, m.requestControl(p.id()))) {
-          fanout.sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST)
-              .setSessionId(s.id()).setParticipantId(p.id()).build());
+          fanout.sendToAll(
+              s,
+              WebTtyFrame.newBuilder()
+                  .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST)
+                  .setSessionId(s.id())
+                  .setParticipantId(p.id())
+                  .build());
         }
       }
-      case WEBTTY_FRAME_TYPE_CONTROL_GIVE -> controlChanged(s, p, m.giveControl(p.id(), f.getParticipantId()));
+      case WEBTTY_FRAME_TYPE_CONTROL_GIVE ->
+          controlChanged(s, p, m.giveControl(p.id(), f.getParticipantId()));
       case WEBTTY_FRAME_TYPE_CONTROL_TAKE -> controlChanged(s, p, m.takeControl(p.id()));
       case WEBTTY_FRAME_TYPE_SHARE -> {
         if (carriedOut(s, p, m.share(p.id()))) {
-          s.server.write(WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE)
-              .setSessionId(s.id()).setParticipantId(p.id()).setShareRequest(f.getShareRequest()).build());
+          s.server.write(
+              WebTtyFrame.newBuilder()
+                  .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE)
+                  .setSessionId(s.id())
+                  .setParticipantId(p.id())
+                  .setShareRequest(f.getShareRequest())
+                  .build());
           metrics.forwarded("share");
         }
       }
@@ -285,16 +352,32 @@ final class SessionHome {
     }
   }
 
-  /** The opener's proof was accepted: the recording row is created and the server gets the proof. */
+  /**
+   * The opener's proof was accepted: the recording row is created and the server gets the proof.
+   */
   private void proven(Session s, WebTtyFrame f) {
     SessionModel m = s.model;
-    RecordingHeader header = RecordingHeader.newBuilder()
-        .setSessionId(m.id()).setWorkspaceId(m.workspaceId().toString()).setServerId(m.serverId())
-        .setOpenedBy(m.openedBy()).setStartedUnixMs(m.startedMs()).setKeyContext(m.keyContext())
-        .addAllGrants(m.grants()).setInitialSize(m.size()).setServerHello(m.serverHello())
-        .setClientProof(f.getClientProof()).build();
-    writer.createSession(m.workspaceId(), m.id(), m.serverId(), m.openedBy(), m.policy().getRecording(),
-        m.startedMs(), header.toByteArray());
+    RecordingHeader header =
+        RecordingHeader.newBuilder()
+            .setSessionId(m.id())
+            .setWorkspaceId(m.workspaceId().toString())
+            .setServerId(m.serverId())
+            .setOpenedBy(m.openedBy())
+            .setStartedUnixMs(m.startedMs())
+            .setKeyContext(m.keyContext())
+            .addAllGrants(m.grants())
+            .setInitialSize(m.size())
+            .setServerHello(m.serverHello())
+            .setClientProof(f.getClientProof())
+            .build();
+    writer.createSession(
+        m.workspaceId(),
+        m.id(),
+        m.serverId(),
+        m.openedBy(),
+        m.policy().getRecording(),
+        m.startedMs(),
+        header.toByteArray());
     s.stored = true;
     s.server.write(f);
   }
@@ -303,13 +386,23 @@ final class SessionHome {
     if (!carriedOut(s, p, d) || !(d instanceof Decision.ControlChanged c)) {
       return;
     }
-    fanout.sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
-        .setSessionId(s.id()).setParticipantId(c.to().id()).setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
-        .build());
+    fanout.sendToAll(
+        s,
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
+            .setSessionId(s.id())
+            .setParticipantId(c.to().id())
+            .setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
+            .build());
     tellServerControl(s, c.to());
-    audit.event(AuditAction.TERMINAL_CONTROL_CHANGED).workspace(s.model.workspaceId())
-        .actor(AuditActor.member(c.by().subject())).target("session", s.id()).meta("controller", c.to().subject())
-        .success().emit();
+    audit
+        .event(AuditAction.TERMINAL_CONTROL_CHANGED)
+        .workspace(s.model.workspaceId())
+        .actor(AuditActor.member(c.by().subject()))
+        .target("session", s.id())
+        .meta("controller", c.to().subject())
+        .success()
+        .emit();
   }
 
   /**
@@ -317,10 +410,14 @@ final class SessionHome {
    * input key and wraps a fresh one for the new controller's key (v2 split keys).
    */
   private void tellServerControl(Session s, Participant to) {
-    WebTtyFrame.Builder f = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
-        .setSessionId(s.id());
+    WebTtyFrame.Builder f =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
+            .setSessionId(s.id());
     if (to != null) {
-      f.setParticipantId(to.id()).setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER).setPublicKey(to.publicKey())
+      f.setParticipantId(to.id())
+          .setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
+          .setPublicKey(to.publicKey())
           .setKeyId(ByteString.copyFrom(HEX.parseHex(to.keyIdHex())));
     }
     s.server.write(f.build());
@@ -328,14 +425,27 @@ final class SessionHome {
 
   private void join(Session s, WebTtyBusMessage who, Role role, WebTtyFrame f) {
     boolean attach = f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH;
-    var candidate = new Participant(who.getParticipantId(), who.getSubject(), role,
-        who.getTokenId(), who.getOrigin(), HEX.formatHex(f.getKeyId().toByteArray()), f.getPublicKey());
-    // (revocation was checked by the edge, which holds the whole token, just before it sent this JOIN)
+    var candidate =
+        new Participant(
+            who.getParticipantId(),
+            who.getSubject(),
+            role,
+            who.getTokenId(),
+            who.getOrigin(),
+            HEX.formatHex(f.getKeyId().toByteArray()),
+            f.getPublicKey());
+    // (revocation was checked by the edge, which holds the whole token, just before it sent this
+    // JOIN)
     Decision d = s.model.join(candidate, attach);
     if (d instanceof Decision.Refused r) {
       metrics.rejected(CLIENT, wire(r.reason()));
-      audit.event(AuditAction.TERMINAL_REFUSED).workspace(s.model.workspaceId())
-          .actor(AuditActor.member(who.getSubject())).target("session", s.id()).denied(wire(r.reason())).emit();
+      audit
+          .event(AuditAction.TERMINAL_REFUSED)
+          .workspace(s.model.workspaceId())
+          .actor(AuditActor.member(who.getSubject()))
+          .target("session", s.id())
+          .denied(wire(r.reason()))
+          .emit();
       // REFUSED, not ERROR: the JOIN/ATTACH is refused and the connection stays usable (the edge
       // unbinds it from the session), as docs/webtty.md says; the client may try another session
       fanout.replyTo(who, Frames.refused(s.id(), r.reason()));
@@ -343,36 +453,65 @@ final class SessionHome {
     }
     var joined = ((Decision.Joined) d).participant();
     cancelTimer(s);
-    fanout.sendToAllBut(s, joined.id(), WebTtyFrame.newBuilder()
-        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED).setSessionId(s.id())
-        .setParticipantId(joined.id()).setRole(s.model.roleOf(joined)).build());
+    fanout.sendToAllBut(
+        s,
+        joined.id(),
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED)
+            .setSessionId(s.id())
+            .setParticipantId(joined.id())
+            .setRole(s.model.roleOf(joined))
+            .build());
     fanout.sendTo(joined, joinedFrame(s, joined));
     if (((Decision.Joined) d).control()) {
       tellServerControl(s, joined);
     }
-    audit.event(AuditAction.TERMINAL_JOINED).workspace(s.model.workspaceId()).actor(AuditActor.member(joined.subject()))
-        .target("session", s.id()).meta("role", attach ? "owner" : "viewer").success().emit();
+    audit
+        .event(AuditAction.TERMINAL_JOINED)
+        .workspace(s.model.workspaceId())
+        .actor(AuditActor.member(joined.subject()))
+        .target("session", s.id())
+        .meta("role", attach ? "owner" : "viewer")
+        .success()
+        .emit();
   }
 
   /** JOINED: what a joiner needs to read the session from now on. */
   private static WebTtyFrame joinedFrame(Session s, Participant p) {
     SessionModel m = s.model;
-    WebTtyFrame.Builder joined = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED)
-        .setSessionId(m.id()).setServerId(m.serverId()).setParticipantId(p.id()).setRole(m.roleOf(p))
-        .addAllGrants(m.grants()).setKeyContext(m.keyContext()).setServerHello(m.serverHello())
-        .setClientProof(m.clientProof()).setSize(m.size()).setSequence(m.lastSequence());
+    WebTtyFrame.Builder joined =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED)
+            .setSessionId(m.id())
+            .setServerId(m.serverId())
+            .setParticipantId(p.id())
+            .setRole(m.roleOf(p))
+            .addAllGrants(m.grants())
+            .setKeyContext(m.keyContext())
+            .setServerHello(m.serverHello())
+            .setClientProof(m.clientProof())
+            .setSize(m.size())
+            .setSequence(m.lastSequence());
     // after a share: the joiner reads under the latest output key (its grant is in this document)
     m.outputKeyEpoch().ifPresent(joined::setOutputKeyEpoch);
     for (var q : m.present()) {
-      joined.addParticipants(dev.umbra.proto.webtty.Participant.newBuilder().setParticipantId(q.id()).setRole(m.roleOf(q)));
+      joined.addParticipants(
+          dev.umbra.proto.webtty.Participant.newBuilder()
+              .setParticipantId(q.id())
+              .setRole(m.roleOf(q)));
     }
     return joined.build();
   }
 
   private void rejectParticipant(Session s, Participant p, WebTtyReason reason) {
     metrics.rejected(CLIENT, wire(reason));
-    audit.event(AuditAction.TERMINAL_REFUSED).workspace(s.model.workspaceId()).actor(AuditActor.member(p.subject()))
-        .target("session", s.id()).denied(wire(reason)).emit();
+    audit
+        .event(AuditAction.TERMINAL_REFUSED)
+        .workspace(s.model.workspaceId())
+        .actor(AuditActor.member(p.subject()))
+        .target("session", s.id())
+        .denied(wire(reason))
+        .emit();
     var left = s.model.leave(p.id());
     fanout.sendTo(p, Frames.error(s.id(), reason));
     left.ifPresent(d -> afterLeave(s, d));
@@ -386,10 +525,22 @@ final class SessionHome {
     if (reason == WebTtyReason.WEBTTY_REASON_REVOKED) {
       fanout.sendTo(p, Frames.error(s.id(), WebTtyReason.WEBTTY_REASON_REVOKED));
     }
-    fanout.sendToAll(s, WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT)
-        .setSessionId(s.id()).setParticipantId(p.id()).setReason(wire(reason)).build());
-    audit.event(AuditAction.TERMINAL_LEFT).workspace(s.model.workspaceId()).actor(AuditActor.member(p.subject()))
-        .target("session", s.id()).meta("reason", wire(reason)).success().emit();
+    fanout.sendToAll(
+        s,
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT)
+            .setSessionId(s.id())
+            .setParticipantId(p.id())
+            .setReason(wire(reason))
+            .build());
+    audit
+        .event(AuditAction.TERMINAL_LEFT)
+        .workspace(s.model.workspaceId())
+        .actor(AuditActor.member(p.subject()))
+        .target("session", s.id())
+        .meta("reason", wire(reason))
+        .success()
+        .emit();
     afterLeave(s, left.get());
   }
 
@@ -401,12 +552,15 @@ final class SessionHome {
       endSession(s, WebTtyReason.WEBTTY_REASON_CLIENT_GONE, null);
     } else if (d.aftermath() == Aftermath.AWAIT_OPENER && s.timer < 0) {
       // detached: the shell keeps running for the grace period, waiting for ATTACH
-      s.timer = vertx.setTimer(settings.detachGrace().toMillis(), t -> {
-        s.timer = -1;
-        if (!s.model.openerPresent()) {
-          endSession(s, WebTtyReason.WEBTTY_REASON_DETACHED_TIMEOUT, null);
-        }
-      });
+      s.timer =
+          vertx.setTimer(
+              settings.detachGrace().toMillis(),
+              t -> {
+                s.timer = -1;
+                if (!s.model.openerPresent()) {
+                  endSession(s, WebTtyReason.WEBTTY_REASON_DETACHED_TIMEOUT, null);
+                }
+              });
     }
   }
 
@@ -431,8 +585,17 @@ final class SessionHome {
     switch (f.getType()) {
       case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
         if (accepted(conn, f, m.serverHello(f.getServerHello()))) {
-          // the opener learns its participant id here (it gets no JOINED), to recognise control changes naming it
-          m.opener().ifPresent(o -> fanout.sendTo(o, f.toBuilder().setServerId(m.serverId()).setParticipantId(o.id()).build()));
+          // the opener learns its participant id here (it gets no JOINED), to recognise control
+          // changes naming it
+          m.opener()
+              .ifPresent(
+                  o ->
+                      fanout.sendTo(
+                          o,
+                          f.toBuilder()
+                              .setServerId(m.serverId())
+                              .setParticipantId(o.id())
+                              .build()));
         }
       }
       case WEBTTY_FRAME_TYPE_READY -> {
@@ -443,8 +606,12 @@ final class SessionHome {
       case WEBTTY_FRAME_TYPE_DATA -> {
         if (accepted(conn, f, m.output(f.getSealed().getPayloadKeyId()))) {
           WebTtyFrame out = fanout.stamp(s, f);
-          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_DATA).setStream(f.getStream()).setSealed(f.getSealed())
-              .build());
+          fanout.record(
+              s,
+              Fanout.event(out, RecordedKind.RECORDED_KIND_DATA)
+                  .setStream(f.getStream())
+                  .setSealed(f.getSealed())
+                  .build());
           fanout.sendToAll(s, out);
           metrics.forwarded("data");
           edge.checkPressure(conn);
@@ -452,15 +619,25 @@ final class SessionHome {
       }
       case WEBTTY_FRAME_TYPE_EXIT -> {
         WebTtyFrame out = fanout.stamp(s, f);
-        fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_EXIT).setExitStatus(f.getExitStatus()).build());
+        fanout.record(
+            s,
+            Fanout.event(out, RecordedKind.RECORDED_KIND_EXIT)
+                .setExitStatus(f.getExitStatus())
+                .build());
         endSession(s, WebTtyReason.WEBTTY_REASON_EXIT, out);
       }
       case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
         if (accepted(conn, f, m.inputKey())) {
-          // a control handover's fresh input key: recorded (whoever holds it can read that stdin in an
-          // export) and handed to the participant it names; the grant is public, signed by the daemon
+          // a control handover's fresh input key: recorded (whoever holds it can read that stdin in
+          // an
+          // export) and handed to the participant it names; the grant is public, signed by the
+          // daemon
           WebTtyFrame out = fanout.stamp(s, f);
-          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_INPUT_KEY).setInputKeyGrant(f.getInputKeyGrant()).build());
+          fanout.record(
+              s,
+              Fanout.event(out, RecordedKind.RECORDED_KIND_INPUT_KEY)
+                  .setInputKeyGrant(f.getInputKeyGrant())
+                  .build());
           m.participant(f.getParticipantId()).ifPresent(to -> fanout.sendTo(to, out));
           metrics.forwarded("input_key");
         }
@@ -469,24 +646,42 @@ final class SessionHome {
         Decision d = m.outputKey(f.getGrantsList(), f.getOutputKeyEpoch());
         if (accepted(conn, f, d) && d instanceof Decision.Shared shared) {
           WebTtyFrame out = fanout.stamp(s, f);
-          fanout.record(s, Fanout.event(out, RecordedKind.RECORDED_KIND_OUTPUT_KEY).setOutputKeyEpoch(f.getOutputKeyEpoch()).build());
+          fanout.record(
+              s,
+              Fanout.event(out, RecordedKind.RECORDED_KIND_OUTPUT_KEY)
+                  .setOutputKeyEpoch(f.getOutputKeyEpoch())
+                  .build());
           writer.outputRecipients(m.workspaceId(), m.id(), shared.recipients());
           fanout.sendToAll(s, out);
           metrics.forwarded("output_key");
         }
       }
       // the daemon refused a SHARE: only the participant who sent it hears why
-      case WEBTTY_FRAME_TYPE_REFUSED -> m.participant(f.getParticipantId()).ifPresent(to -> fanout.sendTo(to,
-          WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).setSessionId(s.id())
-              .setReason(f.getReason()).build()));
-      // a reason the table does not name (a newer or foreign daemon) ends the session as server_closed
-      case WEBTTY_FRAME_TYPE_CLOSE -> endSession(s,
-          WebTtyReasons.parse(f.getReason()).orElse(WebTtyReason.WEBTTY_REASON_SERVER_CLOSED), null);
+      case WEBTTY_FRAME_TYPE_REFUSED ->
+          m.participant(f.getParticipantId())
+              .ifPresent(
+                  to ->
+                      fanout.sendTo(
+                          to,
+                          WebTtyFrame.newBuilder()
+                              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED)
+                              .setSessionId(s.id())
+                              .setReason(f.getReason())
+                              .build()));
+      // a reason the table does not name (a newer or foreign daemon) ends the session as
+      // server_closed
+      case WEBTTY_FRAME_TYPE_CLOSE ->
+          endSession(
+              s,
+              WebTtyReasons.parse(f.getReason()).orElse(WebTtyReason.WEBTTY_REASON_SERVER_CLOSED),
+              null);
       default -> edge.rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNKNOWN_TYPE);
     }
   }
 
-  /** True when the model accepted the server's frame; a rejection closes the server's connection. */
+  /**
+   * True when the model accepted the server's frame; a rejection closes the server's connection.
+   */
   private boolean accepted(ServerConn conn, WebTtyFrame f, Decision d) {
     if (d instanceof Decision.Rejected r) {
       edge.rejectServer(conn, f, r.reason());
@@ -500,9 +695,15 @@ final class SessionHome {
     metrics.liveSessions.incrementAndGet();
     metrics.sessionsOpened();
     fanout.sendToAll(s, ready);
-    audit.event(AuditAction.TERMINAL_OPENED).workspace(s.model.workspaceId()).actor(AuditActor.member(s.model.openedBy()))
-        .target("session", s.id()).meta("server_id", s.model.serverId())
-        .meta("recording", Boolean.toString(s.model.policy().getRecording())).success().emit();
+    audit
+        .event(AuditAction.TERMINAL_OPENED)
+        .workspace(s.model.workspaceId())
+        .actor(AuditActor.member(s.model.openedBy()))
+        .target("session", s.id())
+        .meta("server_id", s.model.serverId())
+        .meta("recording", Boolean.toString(s.model.policy().getRecording()))
+        .success()
+        .emit();
   }
 
   /** The server's connection closed: each of its sessions ends. */
@@ -516,9 +717,9 @@ final class SessionHome {
   }
 
   /**
-   * In sessions homed here, the participants of a revoked member or machine leave (the session
-   * ends when it is the opener). The home does not know when a participant's token was issued:
-   * it counts as before the revocation (fail closed).
+   * In sessions homed here, the participants of a revoked member or machine leave (the session ends
+   * when it is the opener). The home does not know when a participant's token was issued: it counts
+   * as before the revocation (fail closed).
    */
   void onRevocation(Revoked r) {
     for (Session s : new ArrayList<>(sessions.values())) {
@@ -526,7 +727,9 @@ final class SessionHome {
       if (!ws.equals(r.workspaceId())) {
         continue;
       }
-      for (var p : s.model.revokedBy(subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {
+      for (var p :
+          s.model.revokedBy(
+              subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {
         if (s.model.isOpener(p)) {
           endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null);
         } else {
@@ -536,7 +739,8 @@ final class SessionHome {
     }
   }
 
-  // ---------------------------------------------------------------- session end, fan-out, recording
+  // ---------------------------------------------------------------- session end, fan-out,
+  // recording
 
   private void endSession(Session s, WebTtyReason reason, WebTtyFrame exit) {
     Phase was = s.model.end();
@@ -553,20 +757,30 @@ final class SessionHome {
     if (exit != null) {
       fanout.sendToAll(s, exit);
     } else {
-      WebTtyFrame close = WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
-          .setSessionId(s.id()).setReason(wire(reason)).build();
+      WebTtyFrame close =
+          WebTtyFrame.newBuilder()
+              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
+              .setSessionId(s.id())
+              .setReason(wire(reason))
+              .build();
       fanout.sendToAll(s, close);
       s.server.write(close);
     }
     UUID ws = s.model.workspaceId();
     if (s.stored) {
-      writer.endSession(ws, s.id(), clock.millis(), wire(reason), exit == null ? null : exit.getExitStatus());
+      writer.endSession(
+          ws, s.id(), clock.millis(), wire(reason), exit == null ? null : exit.getExitStatus());
     }
     if (s.channel != null) {
       s.channel.unsubscribe();
     }
-    var ev = audit.event(AuditAction.TERMINAL_CLOSED).workspace(ws).actor(AuditActor.member(s.model.openedBy()))
-        .target("session", s.id()).meta("reason", wire(reason));
+    var ev =
+        audit
+            .event(AuditAction.TERMINAL_CLOSED)
+            .workspace(ws)
+            .actor(AuditActor.member(s.model.openedBy()))
+            .target("session", s.id())
+            .meta("reason", wire(reason));
     if (exit != null) {
       ev.meta("exit_status", Integer.toString(exit.getExitStatus()));
     }

@@ -24,8 +24,8 @@ import java.util.UUID;
  *
  * <ul>
  *   <li>{@link EdgeRouter}: client and server connections; checks each frame's envelope, sends it
- *       to the session's home (directly when local, else over the bus) and delivers what homes
- *       send back; backpressure.
+ *       to the session's home (directly when local, else over the bus) and delivers what homes send
+ *       back; backpressure.
  *   <li>{@link SessionHome}: the instance holding the server's connection is the single authority
  *       of each of its sessions; it applies the session model and fans out, records and audits.
  *   <li>{@link dev.umbra.webtty.session.model.SessionModel}: a session's rules (lifecycle,
@@ -33,14 +33,15 @@ import java.util.UUID;
  * </ul>
  *
  * Bus channels: {@code umbra.webtty.srv.<workspace>.<server>} (OPEN towards the server's home),
- * {@code umbra.webtty.sess.<session>} (participants' frames towards the home),
- * {@code umbra.webtty.inst.<instance>} (deliveries towards an instance's participants),
- * and the service's revocations (the kit's {@code RevocationList}).
+ * {@code umbra.webtty.sess.<session>} (participants' frames towards the home), {@code
+ * umbra.webtty.inst.<instance>} (deliveries towards an instance's participants), and the service's
+ * revocations (the kit's {@code RevocationList}).
  */
 public final class SessionHub {
 
   /** Settings of the hub (from env, see WebTtyService). */
-  public record Settings(Duration handshakeTimeout, Duration detachGrace, Duration revocationMemory) {}
+  public record Settings(
+      Duration handshakeTimeout, Duration detachGrace, Duration revocationMemory) {}
 
   private final Vertx vertx;
   private final Bus bus;
@@ -50,8 +51,14 @@ public final class SessionHub {
   private RevocationList revocations;
   private long pressureTimer = -1;
 
-  public SessionHub(Vertx vertx, Bus bus, Clock clock, EngineMetrics metrics, AuditEmitter audit,
-      RecordingWriter writer, Settings settings) {
+  public SessionHub(
+      Vertx vertx,
+      Bus bus,
+      Clock clock,
+      EngineMetrics metrics,
+      AuditEmitter audit,
+      RecordingWriter writer,
+      Settings settings) {
     this.vertx = vertx;
     this.bus = bus;
     Ulid ulid = new Ulid(clock, new SecureRandom());
@@ -65,7 +72,10 @@ public final class SessionHub {
     return instanceId;
   }
 
-  /** Subscribes this instance's channels and listens to the service's revocations; call once at start. */
+  /**
+   * Subscribes this instance's channels and listens to the service's revocations; call once at
+   * start.
+   */
   public Future<Void> start(RevocationList revocations) {
     pressureTimer = vertx.setPeriodic(50, t -> edge.maybeResume());
     this.revocations = revocations;
@@ -91,8 +101,8 @@ public final class SessionHub {
 
   /**
    * Ends what the revoked party holds on this instance: its server connections, in sessions homed
-   * here the participants of a revoked member or machine (the session ends when it is the
-   * opener), and its client connections at this edge.
+   * here the participants of a revoked member or machine (the session ends when it is the opener),
+   * and its client connections at this edge.
    */
   public void onRevocation(Revoked r) {
     edge.closeRevokedServers(r);

@@ -4,8 +4,8 @@ import dev.umbra.proto.webtty.Sealed;
 import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
-import dev.umbra.proto.webtty.WebTtyReason;
 import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.proto.webtty.WebTtyReason;
 import java.util.EnumSet;
 import java.util.Optional;
 import java.util.Set;
@@ -14,36 +14,43 @@ import java.util.regex.Pattern;
 /**
  * Every wire constant of the WebTTY engine in one place (docs/webtty.md): endpoints, limits, the
  * only payload suite, which frame types each side may send, and the envelope checks applied to
- * every frame before it is routed. Layout: one WebSocket binary message holds one
- * {@link WebTtyFrame}; {@code Sealed.ciphertext} is never parsed.
+ * every frame before it is routed. Layout: one WebSocket binary message holds one {@link
+ * WebTtyFrame}; {@code Sealed.ciphertext} is never parsed.
  */
 public final class WebTtyWire {
   public static final String SERVER_PATH = "/v1/webtty/server";
   public static final String CLIENT_PATH = "/v1/webtty/client";
   public static final String RECORDINGS_PATH = "/v1/webtty/recordings";
+
   /** Live sessions a member may join (docs/webtty.md, "Viewers"). */
   public static final String SESSIONS_PATH = "/v1/webtty/sessions";
 
   /** Largest WebSocket message (one frame) accepted; bigger ones close the connection. */
   public static final int MAX_FRAME_BYTES = 96 * 1024;
+
   /**
    * Bytes a WebSocket may have queued for writing before it counts as full (and the sender is held
    * back): a few full DATA frames, so frames keep flowing while the peer reads one. Netty's default
    * (64 KiB) is one frame: every frame was then a stop-and-wait, one thread wake-up per hop each.
    */
   public static final int WRITE_QUEUE_BYTES = 4 * MAX_FRAME_BYTES;
+
   /** Largest plaintext one DATA frame may carry. */
   public static final int MAX_PLAINTEXT_BYTES = 64 * 1024;
+
   /** Largest signed ServerHello/ClientProof document. */
   public static final int MAX_SIGNED_BYTES = 16 * 1024;
+
   public static final int MAX_GRANTS = 64;
   public static final int MAX_TERMINAL_SIDE = 10_000;
   public static final String PAYLOAD_SUITE = "aes-256-gcm";
   public static final String KEY_ENVELOPE_SUITE = "hpke-x25519-hkdf-sha256-aes-256-gcm";
   public static final int KEY_ID_BYTES = 16;
   public static final int PUBLIC_KEY_BYTES = 32;
+
   /** Payload format v2 key roles of a grant. */
   public static final Set<String> KEY_ROLES = Set.of("output", "input");
+
   public static final int NONCE_BYTES = 12;
   public static final int TAG_BYTES = 16;
   private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1,128}");
@@ -82,18 +89,21 @@ public final class WebTtyWire {
 
   /** Metric tag of a frame type: {@code data}, {@code open}, ... */
   public static String tag(WebTtyFrameType type) {
-    return type == WebTtyFrameType.UNRECOGNIZED ? "unknown" : type.name().substring("WEBTTY_FRAME_TYPE_".length()).toLowerCase();
+    return type == WebTtyFrameType.UNRECOGNIZED
+        ? "unknown"
+        : type.name().substring("WEBTTY_FRAME_TYPE_".length()).toLowerCase();
   }
 
   /**
-   * Envelope checks of one inbound frame from a server ({@code fromServer}) or a client: the
-   * reason to refuse it (and close the connection), or empty. Checks type, ids, sizes, the
-   * crypto metadata of DATA (suite, key id and nonce lengths, ciphertext = plaintext + tag) and
-   * the stream direction (stdin only from clients, stdout/stderr only from servers).
+   * Envelope checks of one inbound frame from a server ({@code fromServer}) or a client: the reason
+   * to refuse it (and close the connection), or empty. Checks type, ids, sizes, the crypto metadata
+   * of DATA (suite, key id and nonce lengths, ciphertext = plaintext + tag) and the stream
+   * direction (stdin only from clients, stdout/stderr only from servers).
    */
   public static Optional<WebTtyReason> problem(WebTtyFrame f, boolean fromServer) {
     WebTtyFrameType type = f.getType();
-    if (type == WebTtyFrameType.UNRECOGNIZED || !(fromServer ? FROM_SERVER : FROM_CLIENT).contains(type)) {
+    if (type == WebTtyFrameType.UNRECOGNIZED
+        || !(fromServer ? FROM_SERVER : FROM_CLIENT).contains(type)) {
       return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_TYPE);
     }
     if (!f.getSessionId().isEmpty() && !validId(f.getSessionId())) {
@@ -108,7 +118,10 @@ public final class WebTtyWire {
           return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
         }
         TtyStream s = f.getStream();
-        boolean ok = fromServer ? s == TtyStream.TTY_STREAM_STDOUT || s == TtyStream.TTY_STREAM_STDERR : s == TtyStream.TTY_STREAM_STDIN;
+        boolean ok =
+            fromServer
+                ? s == TtyStream.TTY_STREAM_STDOUT || s == TtyStream.TTY_STREAM_STDERR
+                : s == TtyStream.TTY_STREAM_STDIN;
         if (!ok) {
           return Optional.of(WebTtyReason.WEBTTY_REASON_WRONG_STREAM);
         }
@@ -131,16 +144,19 @@ public final class WebTtyWire {
         return outputKeyProblem(f);
       }
       case WEBTTY_FRAME_TYPE_SHARE -> {
-        return signedProblem(f.hasShareRequest() ? f.getShareRequest().getCanonicalJson().size() : -1,
+        return signedProblem(
+            f.hasShareRequest() ? f.getShareRequest().getCanonicalJson().size() : -1,
             f.getShareRequest().getSignature().size());
       }
       case WEBTTY_FRAME_TYPE_REFUSED -> {
         // from a server only: a refused SHARE, handed to the participant who sent it
-        return validId(f.getParticipantId()) && !f.getReason().isEmpty() ? Optional.empty()
+        return validId(f.getParticipantId()) && !f.getReason().isEmpty()
+            ? Optional.empty()
             : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
       case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
-        return signedProblem(f.hasServerHello() ? f.getServerHello().getCanonicalJson().size() : -1,
+        return signedProblem(
+            f.hasServerHello() ? f.getServerHello().getCanonicalJson().size() : -1,
             f.getServerHello().getSignature().size());
       }
       case WEBTTY_FRAME_TYPE_CLIENT_PROOF -> {
@@ -148,7 +164,8 @@ public final class WebTtyWire {
       }
       case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> {
         boolean key = f.getPublicKey().isEmpty() || f.getPublicKey().size() == PUBLIC_KEY_BYTES;
-        return key && f.getKeyId().size() == KEY_ID_BYTES && validId(f.getSessionId()) ? Optional.empty()
+        return key && f.getKeyId().size() == KEY_ID_BYTES && validId(f.getSessionId())
+            ? Optional.empty()
             : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
       default -> {
@@ -159,13 +176,16 @@ public final class WebTtyWire {
 
   /** INPUT_KEY: a signed grant of the new input key, and the wrapped keys it names. */
   private static Optional<WebTtyReason> inputKeyProblem(WebTtyFrame f) {
-    Optional<WebTtyReason> p = signedProblem(f.hasInputKeyGrant() ? f.getInputKeyGrant().getCanonicalJson().size() : -1,
-        f.getInputKeyGrant().getSignature().size());
+    Optional<WebTtyReason> p =
+        signedProblem(
+            f.hasInputKeyGrant() ? f.getInputKeyGrant().getCanonicalJson().size() : -1,
+            f.getInputKeyGrant().getSignature().size());
     if (p.isPresent()) {
       return p;
     }
     // no participant: the reviewers' grant of the opener's input key (epoch 0), only recorded
-    if ((!f.getParticipantId().isEmpty() && !validId(f.getParticipantId())) || f.getGrantsCount() == 0
+    if ((!f.getParticipantId().isEmpty() && !validId(f.getParticipantId()))
+        || f.getGrantsCount() == 0
         || f.getGrantsCount() > MAX_GRANTS) {
       return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
@@ -184,37 +204,51 @@ public final class WebTtyWire {
     if (p.isPresent()) {
       return p;
     }
-    if (f.getKeyId().size() != KEY_ID_BYTES || (!f.getPublicKey().isEmpty() && f.getPublicKey().size() != PUBLIC_KEY_BYTES)) {
+    if (f.getKeyId().size() != KEY_ID_BYTES
+        || (!f.getPublicKey().isEmpty() && f.getPublicKey().size() != PUBLIC_KEY_BYTES)) {
       return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     return grantsProblem(f);
   }
 
-  /** A signed document that comes with a key context and 1..MAX_GRANTS grants (OUTPUT_KEY, CLIENT_PROOF). */
-  private static Optional<WebTtyReason> keyContextProblem(WebTtyFrame f, boolean present, SignedMessage document) {
-    Optional<WebTtyReason> p = signedProblem(present ? document.getCanonicalJson().size() : -1,
-        document.getSignature().size());
+  /**
+   * A signed document that comes with a key context and 1..MAX_GRANTS grants (OUTPUT_KEY,
+   * CLIENT_PROOF).
+   */
+  private static Optional<WebTtyReason> keyContextProblem(
+      WebTtyFrame f, boolean present, SignedMessage document) {
+    Optional<WebTtyReason> p =
+        signedProblem(
+            present ? document.getCanonicalJson().size() : -1, document.getSignature().size());
     if (p.isPresent()) {
       return p;
     }
-    if (f.getGrantsCount() == 0 || f.getGrantsCount() > MAX_GRANTS || f.getKeyContext().isEmpty()
+    if (f.getGrantsCount() == 0
+        || f.getGrantsCount() > MAX_GRANTS
+        || f.getKeyContext().isEmpty()
         || f.getKeyContext().size() > MAX_SIGNED_BYTES) {
       return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     return Optional.empty();
   }
 
-  /** Grants (v2): our suites, a key role of "output" or "input", ids, enc and ciphertext of their sizes. */
+  /**
+   * Grants (v2): our suites, a key role of "output" or "input", ids, enc and ciphertext of their
+   * sizes.
+   */
   private static Optional<WebTtyReason> grantsProblem(WebTtyFrame f) {
     for (var g : f.getGrantsList()) {
-      if (!PAYLOAD_SUITE.equals(g.getPayloadSuite()) || !KEY_ENVELOPE_SUITE.equals(g.getKeyEnvelopeSuite())) {
+      if (!PAYLOAD_SUITE.equals(g.getPayloadSuite())
+          || !KEY_ENVELOPE_SUITE.equals(g.getKeyEnvelopeSuite())) {
         return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_SUITE);
       }
       if (!KEY_ROLES.contains(g.getKeyRole())) {
         return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
-      if (g.getRecipientKeyId().size() != KEY_ID_BYTES || g.getPayloadKeyId().size() != KEY_ID_BYTES
-          || g.getEnc().size() != 32 || g.getCiphertext().size() != 48) {
+      if (g.getRecipientKeyId().size() != KEY_ID_BYTES
+          || g.getPayloadKeyId().size() != KEY_ID_BYTES
+          || g.getEnc().size() != 32
+          || g.getCiphertext().size() != 48) {
         return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
     }
@@ -235,7 +269,9 @@ public final class WebTtyWire {
     return Optional.empty();
   }
 
-  /** 1..MAX_TERMINAL_SIDE; the wire's uint32 reads negative from 2^31 on (such a size was admitted). */
+  /**
+   * 1..MAX_TERMINAL_SIDE; the wire's uint32 reads negative from 2^31 on (such a size was admitted).
+   */
   private static boolean side(int n) {
     return n >= 1 && n <= MAX_TERMINAL_SIDE;
   }
@@ -246,7 +282,8 @@ public final class WebTtyWire {
       return Optional.of(WebTtyReason.WEBTTY_REASON_UNKNOWN_SUITE);
     }
     // a v1 payload has no sender key id: refused as malformed
-    if (s.getPayloadKeyId().size() != KEY_ID_BYTES || s.getSenderKeyId().size() != KEY_ID_BYTES
+    if (s.getPayloadKeyId().size() != KEY_ID_BYTES
+        || s.getSenderKeyId().size() != KEY_ID_BYTES
         || s.getNonce().size() != NONCE_BYTES) {
       return Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }

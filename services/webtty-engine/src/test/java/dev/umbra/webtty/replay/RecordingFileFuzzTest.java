@@ -15,19 +15,25 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fuzz harness of the stored recording the engine serves: the header it keeps (bytes a client
- * sent) is parsed when a recording is replayed, and the recording file is a delimited header
- * followed by delimited events. Contract: a stored header is refused with
- * {@link InvalidProtocolBufferException} only; a recording file reads to messages (or stops with
- * an {@link IOException}) that {@link ReplayRoutes#delimited} writes back to a file reading to
- * the same messages. (A length prefix of gigabytes in a short file must fail, not allocate:
- * the fuzzing JVM's heap is small enough that such an allocation is a finding.)
+ * Fuzz harness of the stored recording the engine serves: the header it keeps (bytes a client sent)
+ * is parsed when a recording is replayed, and the recording file is a delimited header followed by
+ * delimited events. Contract: a stored header is refused with {@link
+ * InvalidProtocolBufferException} only; a recording file reads to messages (or stops with an {@link
+ * IOException}) that {@link ReplayRoutes#delimited} writes back to a file reading to the same
+ * messages. (A length prefix of gigabytes in a short file must fail, not allocate: the fuzzing
+ * JVM's heap is small enough that such an allocation is a finding.)
  */
 class RecordingFileFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "storedRecordingsReadBackToTheSameMessagesOrAreRefused", 3_000, this::storedRecordingsReadBackToTheSameMessagesOrAreRefused)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "storedRecordingsReadBackToTheSameMessagesOrAreRefused",
+                3_000,
+                this::storedRecordingsReadBackToTheSameMessagesOrAreRefused))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")

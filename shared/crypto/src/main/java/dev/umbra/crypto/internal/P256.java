@@ -8,27 +8,26 @@ import org.bouncycastle.math.ec.ECPoint;
 
 /** NIST P-256 (secp256r1) domain parameters and point decoding, from Bouncy Castle. */
 public final class P256 {
-    private static final X9ECParameters X9 = CustomNamedCurves.getByName("secp256r1");
-    public static final ECDomainParameters DOMAIN = new ECDomainParameters(
-            X9.getCurve(), X9.getG(), X9.getN(), X9.getH(), X9.getSeed());
+  private static final X9ECParameters X9 = CustomNamedCurves.getByName("secp256r1");
+  public static final ECDomainParameters DOMAIN =
+      new ECDomainParameters(X9.getCurve(), X9.getG(), X9.getN(), X9.getH(), X9.getSeed());
 
-    private P256() {
-    }
+  private P256() {}
 
-    /**
-     * Decodes an SEC1 point (compressed or uncompressed) and checks it is on the curve and not the
-     * point at infinity.
-     */
-    public static ECPoint decodePoint(byte[] encoded) {
-        ECPoint point;
-        try {
-            point = DOMAIN.getCurve().decodePoint(encoded);
-        } catch (RuntimeException e) {
-            throw new MalformedInputException("not a valid P-256 point: " + e.getMessage(), e);
-        }
-        if (point.isInfinity() || !point.isValid()) {
-            throw new MalformedInputException("not a valid P-256 point");
-        }
-        return point.normalize();
+  /**
+   * Decodes an SEC1 point (compressed or uncompressed) and checks it is on the curve and not the
+   * point at infinity.
+   */
+  public static ECPoint decodePoint(byte[] encoded) {
+    ECPoint point;
+    try {
+      point = DOMAIN.getCurve().decodePoint(encoded);
+    } catch (RuntimeException e) {
+      throw new MalformedInputException("not a valid P-256 point: " + e.getMessage(), e);
     }
+    if (point.isInfinity() || !point.isValid()) {
+      throw new MalformedInputException("not a valid P-256 point");
+    }
+    return point.normalize();
+  }
 }

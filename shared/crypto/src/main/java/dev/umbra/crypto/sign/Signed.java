@@ -12,12 +12,12 @@ import java.util.HexFormat;
 import java.util.Map;
 
 /**
- * A canonical JSON payload and an Ed25519 signature over exactly its UTF-8 bytes, as carried on
- * the wire: {@code {"payload": "<canonical JSON text>", "signature": "<128 hex digits>"}}. The
- * payload travels as text so that the signed bytes are never re-encoded (docs/device-trust.md).
- * The one parser of signed trust payloads: the control plane checks request bodies with it
- * ({@code devices/SignedPayload}), clients and daemons verify with it; the payload types are
- * {@link TrustPayloadTypes}.
+ * A canonical JSON payload and an Ed25519 signature over exactly its UTF-8 bytes, as carried on the
+ * wire: {@code {"payload": "<canonical JSON text>", "signature": "<128 hex digits>"}}. The payload
+ * travels as text so that the signed bytes are never re-encoded (docs/device-trust.md). The one
+ * parser of signed trust payloads: the control plane checks request bodies with it ({@code
+ * devices/SignedPayload}), clients and daemons verify with it; the payload types are {@link
+ * TrustPayloadTypes}.
  */
 public record Signed(String payload, byte[] signature) {
   /** Largest payload accepted from outside. */
@@ -25,7 +25,8 @@ public record Signed(String payload, byte[] signature) {
 
   public Signed {
     if (payload == null || payload.isEmpty() || payload.length() > MAX_PAYLOAD) {
-      throw new MalformedInputException("signed payload is missing or longer than " + MAX_PAYLOAD + " characters");
+      throw new MalformedInputException(
+          "signed payload is missing or longer than " + MAX_PAYLOAD + " characters");
     }
     if (signature == null || signature.length != 64) {
       throw new MalformedInputException("signature must be 64 bytes");
@@ -76,7 +77,9 @@ public record Signed(String payload, byte[] signature) {
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("payload", payload).put("signature", HexFormat.of().formatHex(signature));
+    return new JsonObject()
+        .put("payload", payload)
+        .put("signature", HexFormat.of().formatHex(signature));
   }
 
   /** Parses the wire form; anything malformed is a {@link MalformedInputException}. */
@@ -86,13 +89,15 @@ public record Signed(String payload, byte[] signature) {
     }
     for (String k : j.fieldNames()) {
       if (!k.equals("payload") && !k.equals("signature")) {
-        throw new MalformedInputException("unknown member in a signed object: " + (k.length() > 40 ? k.substring(0, 40) : k));
+        throw new MalformedInputException(
+            "unknown member in a signed object: " + (k.length() > 40 ? k.substring(0, 40) : k));
       }
     }
     Object p = j.getValue("payload");
     Object s = j.getValue("signature");
     if (!(p instanceof String payload) || !(s instanceof String sig) || sig.length() != 128) {
-      throw new MalformedInputException("a signed object needs a payload string and a 128-hex-digit signature");
+      throw new MalformedInputException(
+          "a signed object needs a payload string and a 128-hex-digit signature");
     }
     try {
       return new Signed(payload, HexFormat.of().parseHex(sig));
@@ -103,7 +108,9 @@ public record Signed(String payload, byte[] signature) {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof Signed s && s.payload.equals(payload) && Arrays.equals(s.signature, signature);
+    return o instanceof Signed s
+        && s.payload.equals(payload)
+        && Arrays.equals(s.signature, signature);
   }
 
   @Override

@@ -6,24 +6,24 @@ import dev.umbra.crypto.secret.SecureRandoms;
 
 /** A WebTTY session's 32-byte AES-256-GCM payload key. */
 public final class PayloadKey extends SecretBytes {
-    private PayloadKey(byte[] bytes) {
-        super(bytes, CryptoConstants.AES_256_KEY_LENGTH, "WebTTY payload key");
-    }
+  private PayloadKey(byte[] bytes) {
+    super(bytes, CryptoConstants.AES_256_KEY_LENGTH, "WebTTY payload key");
+  }
 
-    public static PayloadKey generate() {
-        return new PayloadKey(SecureRandoms.bytes(CryptoConstants.AES_256_KEY_LENGTH));
-    }
+  public static PayloadKey generate() {
+    return new PayloadKey(SecureRandoms.bytes(CryptoConstants.AES_256_KEY_LENGTH));
+  }
 
-    public static PayloadKey fromBytes(byte[] bytes) {
-        return new PayloadKey(bytes);
-    }
+  public static PayloadKey fromBytes(byte[] bytes) {
+    return new PayloadKey(bytes);
+  }
 
-    /** The raw key bytes: what a grant wraps. The caller must protect them. */
-    public byte[] exportKeyBytes() {
-        return secretCopy();
-    }
+  /** The raw key bytes: what a grant wraps. The caller must protect them. */
+  public byte[] exportKeyBytes() {
+    return secretCopy();
+  }
 
-    byte[] view() {
-        return secret();
-    }
+  byte[] view() {
+    return secret();
+  }
 }

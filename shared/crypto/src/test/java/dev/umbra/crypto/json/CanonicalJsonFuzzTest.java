@@ -10,17 +10,23 @@ import java.util.Arrays;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fuzz harness of the canonical JSON parser (every signed trust payload goes through it).
- * Contract: outside bytes either fail with {@link MalformedInputException} or give a value whose
- * canonical form is a fixed point (canonicalizing it again gives the same bytes, parsing it gives
- * the same value), is never longer than the input plus what escaping adds, and has no
- * insignificant whitespace. Seeds: {@code CanonicalJsonFuzzTestInputs/}; docs/security.md.
+ * Fuzz harness of the canonical JSON parser (every signed trust payload goes through it). Contract:
+ * outside bytes either fail with {@link MalformedInputException} or give a value whose canonical
+ * form is a fixed point (canonicalizing it again gives the same bytes, parsing it gives the same
+ * value), is never longer than the input plus what escaping adds, and has no insignificant
+ * whitespace. Seeds: {@code CanonicalJsonFuzzTestInputs/}; docs/security.md.
  */
 class CanonicalJsonFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "canonicalFormIsAFixedPointOrTheInputIsRefused", 3_000, this::canonicalFormIsAFixedPointOrTheInputIsRefused)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "canonicalFormIsAFixedPointOrTheInputIsRefused",
+                3_000,
+                this::canonicalFormIsAFixedPointOrTheInputIsRefused))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")

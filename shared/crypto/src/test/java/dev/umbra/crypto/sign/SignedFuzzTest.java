@@ -14,15 +14,21 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the daemon's signed trust objects ({@code {"payload": ..., "signature": ...}}
- * from the control plane's trust sync). Contract: {@link Signed#fromJson} refuses with
- * {@link MalformedInputException} only; what it admits has a canonical JSON object as payload
- * (its own canonical form), a 64-byte signature, and round-trips through {@link Signed#toJson}.
+ * from the control plane's trust sync). Contract: {@link Signed#fromJson} refuses with {@link
+ * MalformedInputException} only; what it admits has a canonical JSON object as payload (its own
+ * canonical form), a 64-byte signature, and round-trips through {@link Signed#toJson}.
  */
 class SignedFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "signedObjectsAreCanonicalOrRefused", 3_000, this::signedObjectsAreCanonicalOrRefused)).isGreaterThan(3_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "signedObjectsAreCanonicalOrRefused",
+                3_000,
+                this::signedObjectsAreCanonicalOrRefused))
+        .isGreaterThan(3_000);
   }
 
   @FuzzTest(maxDuration = "10s")

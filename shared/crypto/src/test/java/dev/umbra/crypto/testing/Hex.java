@@ -3,14 +3,13 @@ package dev.umbra.crypto.testing;
 import java.util.HexFormat;
 
 public final class Hex {
-    private Hex() {
-    }
+  private Hex() {}
 
-    public static byte[] d(String hex) {
-        return HexFormat.of().parseHex(hex);
-    }
+  public static byte[] d(String hex) {
+    return HexFormat.of().parseHex(hex);
+  }
 
-    public static String e(byte[] bytes) {
-        return HexFormat.of().formatHex(bytes);
-    }
+  public static String e(byte[] bytes) {
+    return HexFormat.of().formatHex(bytes);
+  }
 }

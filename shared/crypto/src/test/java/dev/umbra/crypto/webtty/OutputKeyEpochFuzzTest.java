@@ -9,9 +9,9 @@ import dev.umbra.proto.SeedMutations;
 import org.junit.jupiter.api.Test;
 
 /**
- * Fuzz harness of the parser of the daemon-signed output-key epoch (what every recipient reads
- * from a frame the engine could have written). Contract: outside bytes either fail with a
- * {@link CryptoException} (malformed, unsupported suite) or give a document whose canonical JSON is
+ * Fuzz harness of the parser of the daemon-signed output-key epoch (what every recipient reads from
+ * a frame the engine could have written). Contract: outside bytes either fail with a {@link
+ * CryptoException} (malformed, unsupported suite) or give a document whose canonical JSON is
  * exactly the input bytes (nothing is dropped, defaulted or reordered). The signature check comes
  * before this parser in {@link OutputKeyEpoch#verify}; fuzzing the parser itself covers what a
  * signer's bug could feed it. Seeds: {@code OutputKeyEpochFuzzTestInputs/}.
@@ -20,7 +20,12 @@ class OutputKeyEpochFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "parsesToTheSameBytesOrRefuses", 3_000, this::parsesToTheSameBytesOrRefuses))
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "parsesToTheSameBytesOrRefuses",
+                3_000,
+                this::parsesToTheSameBytesOrRefuses))
         .isGreaterThan(3_000);
   }
 

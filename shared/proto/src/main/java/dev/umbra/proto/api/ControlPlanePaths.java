@@ -7,11 +7,12 @@ import java.util.Collections;
 import java.util.List;
 
 /**
- * The control plane's HTTP API paths, in one place for the server and its clients (issue 16,
- * "typed contracts"). Each constant is a template as the control plane registers it and as
+ * The control plane's HTTP API paths, in one place for the server and its clients (issue 16, "typed
+ * contracts"). Each constant is a template as the control plane registers it and as
  * /v1/openapi.json documents it ({@code {name}} for a path parameter); each builder fills a
- * template with URL-encoded values ({@link PathTemplates#fill}), so a client never concatenates a path by hand. The control
- * plane's OpenApiTest checks that every template here is a mounted, documented route.
+ * template with URL-encoded values ({@link PathTemplates#fill}), so a client never concatenates a
+ * path by hand. The control plane's OpenApiTest checks that every template here is a mounted,
+ * documented route.
  */
 public final class ControlPlanePaths {
   public static final String DISCOVERY = "/v1/discovery";
@@ -53,8 +54,10 @@ public final class ControlPlanePaths {
   public static final String VAULT_CANDIDATE = VAULT_CANDIDATES + "/{candidate_id}";
   public static final String VAULT_GRANTS = VAULT + "/grants";
   public static final String VAULT_GRANT = VAULT_GRANTS + "/{machine_id}";
+
   /** Routes a machine calls, signed with its binding key. */
   public static final String MACHINE_SESSIONS = "/v1/machine-sessions";
+
   public static final String MACHINE_TRUST = "/v1/machine-trust";
   public static final String MACHINE_VAULT = "/v1/machine-vault";
   public static final String MACHINE_AUDIT = "/v1/machine-audit";

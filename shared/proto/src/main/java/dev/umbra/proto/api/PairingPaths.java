@@ -1,9 +1,9 @@
 package dev.umbra.proto.api;
 
 /**
- * The pairing service's HTTP paths, in one place for the service and its clients (the CLI's
- * {@code umbra pair}, the daemon's redeem). Templates as in {@link ControlPlanePaths}; the pairing
- * service mounts each through {@link PathTemplates#vertxRoute}.
+ * The pairing service's HTTP paths, in one place for the service and its clients (the CLI's {@code
+ * umbra pair}, the daemon's redeem). Templates as in {@link ControlPlanePaths}; the pairing service
+ * mounts each through {@link PathTemplates#vertxRoute}.
  */
 public final class PairingPaths {
   public static final String CODES = "/v1/workspaces/{workspace_id}/codes";

@@ -36,7 +36,8 @@ public final class PathTemplates {
       m.appendReplacement(out, Matcher.quoteReplacement(segment(v.toString())));
     }
     if (i != values.length) {
-      throw new IllegalArgumentException(template + ": " + values.length + " values for " + i + " parameters");
+      throw new IllegalArgumentException(
+          template + ": " + values.length + " values for " + i + " parameters");
     }
     m.appendTail(out);
     return out.toString();
@@ -47,7 +48,9 @@ public final class PathTemplates {
     return PARAM.matcher(template).replaceAll(":$1");
   }
 
-  /** A path segment, percent-encoded ({@code URLEncoder} encodes a space as '+', a path wants %20). */
+  /**
+   * A path segment, percent-encoded ({@code URLEncoder} encodes a space as '+', a path wants %20).
+   */
   private static String segment(String value) {
     return URLEncoder.encode(value, StandardCharsets.UTF_8).replace("+", "%20");
   }

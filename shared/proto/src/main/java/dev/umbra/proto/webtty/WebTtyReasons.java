@@ -8,8 +8,8 @@ import java.util.Optional;
 
 /**
  * The wire strings of {@link WebTtyReason} (webtty.proto, docs/webtty.md "Reasons"): the value's
- * name without {@code WEBTTY_REASON_}, in lower case. Every WebTTY party sets a frame's
- * {@code reason} only through {@link #wire}, so no free-form reason reaches the wire.
+ * name without {@code WEBTTY_REASON_}, in lower case. Every WebTTY party sets a frame's {@code
+ * reason} only through {@link #wire}, so no free-form reason reaches the wire.
  */
 public final class WebTtyReasons {
   private static final String PREFIX = "WEBTTY_REASON_";
@@ -56,10 +56,11 @@ public final class WebTtyReasons {
 
   /**
    * {@code client_refused_<why>} for the re-check's refusal code; a code the table does not have
-   * still ends the session, as {@code client_refused_device_not_trusted} (the re-check's meaning
-   * is "no longer admitted").
+   * still ends the session, as {@code client_refused_device_not_trusted} (the re-check's meaning is
+   * "no longer admitted").
    */
   public static WebTtyReason clientRefused(String why) {
-    return parse("client_refused_" + why).orElse(WebTtyReason.WEBTTY_REASON_CLIENT_REFUSED_DEVICE_NOT_TRUSTED);
+    return parse("client_refused_" + why)
+        .orElse(WebTtyReason.WEBTTY_REASON_CLIENT_REFUSED_DEVICE_NOT_TRUSTED);
   }
 }

@@ -19,29 +19,34 @@ import org.junit.jupiter.api.Test;
  * The one table of WebTTY reasons: the proto enum, the docs table (docs/webtty.md, "Reasons") and
  * the code that emits reasons agree. The engine, the daemon's WebTTY server and client, and the
  * CLI's tty commands set a frame's reason or a WebSocket close reason only from the enum; the
- * daemon's refusal codes (its own checks and the client authorizers) each have their
- * {@code proof_refused_*} (and, for the authorizers, {@code client_refused_*}) row.
+ * daemon's refusal codes (its own checks and the client authorizers) each have their {@code
+ * proof_refused_*} (and, for the authorizers, {@code client_refused_*}) row.
  */
 class WebTtyReasonsTest {
   private static final Path ROOT = Path.of("../..").toAbsolutePath().normalize();
+
   /** Where WebTTY reasons are emitted. */
-  private static final List<Path> EMITTERS = List.of(
-      ROOT.resolve("services/webtty-engine/src/main/java"),
-      ROOT.resolve("clients/daemon/src/main/java/dev/umbra/daemon/tty"),
-      ROOT.resolve("clients/core/src/main/java/dev/umbra/client/tty"),
-      ROOT.resolve("clients/cli/src/main/java/dev/umbra/cli/tty"));
+  private static final List<Path> EMITTERS =
+      List.of(
+          ROOT.resolve("services/webtty-engine/src/main/java"),
+          ROOT.resolve("clients/daemon/src/main/java/dev/umbra/daemon/tty"),
+          ROOT.resolve("clients/core/src/main/java/dev/umbra/client/tty"),
+          ROOT.resolve("clients/cli/src/main/java/dev/umbra/cli/tty"));
 
   @Test
   void wireStringsAreTheLowerCaseNamesAndParseBack() {
     assertThat(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_NO_GRANT)).isEqualTo("no_grant");
-    assertThat(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_PROOF_REFUSED_DEVICE_REVOKED)).isEqualTo("proof_refused_device_revoked");
+    assertThat(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_PROOF_REFUSED_DEVICE_REVOKED))
+        .isEqualTo("proof_refused_device_revoked");
     for (var e : WebTtyReasons.all().entrySet()) {
       assertThat(WebTtyReasons.parse(e.getKey())).contains(e.getValue());
-      assertThat(e.getKey()).matches("[a-z][a-z0-9_]{0,63}"); // the engine refuses a reason over 64 characters
+      assertThat(e.getKey())
+          .matches("[a-z][a-z0-9_]{0,63}"); // the engine refuses a reason over 64 characters
     }
     assertThat(WebTtyReasons.parse("")).isEmpty();
     assertThat(WebTtyReasons.parse("No_Grant")).isEmpty();
-    assertThat(WebTtyReasons.proofRefused("something_new")).isEqualTo(WebTtyReason.WEBTTY_REASON_PROOF_REFUSED);
+    assertThat(WebTtyReasons.proofRefused("something_new"))
+        .isEqualTo(WebTtyReason.WEBTTY_REASON_PROOF_REFUSED);
   }
 
   @Test
@@ -63,13 +68,21 @@ class WebTtyReasonsTest {
   @Test
   void theCodeSetsReasonsOnlyFromTheEnum() throws IOException {
     List<String> literal = new ArrayList<>();
-    Pattern setReason = Pattern.compile("\\.setReason\\(\\s*\"|\\.close\\(\\s*\\(short\\)\\s*\\d+\\s*,\\s*\"|\\.close\\(\\s*\\d+\\s*,\\s*\"");
+    Pattern setReason =
+        Pattern.compile(
+            "\\.setReason\\(\\s*\"|\\.close\\(\\s*\\(short\\)\\s*\\d+\\s*,\\s*\"|\\.close\\(\\s*\\d+\\s*,\\s*\"");
     for (Path dir : EMITTERS) {
       for (Path f : javaFiles(dir)) {
         String src = Files.readString(f, StandardCharsets.UTF_8);
         Matcher m = setReason.matcher(src);
         while (m.find()) {
-          literal.add(ROOT.relativize(f) + ": " + src.substring(m.start(), Math.min(src.length(), m.end() + 30)).lines().findFirst().orElse(""));
+          literal.add(
+              ROOT.relativize(f)
+                  + ": "
+                  + src.substring(m.start(), Math.min(src.length(), m.end() + 30))
+                      .lines()
+                      .findFirst()
+                      .orElse(""));
         }
       }
     }
@@ -84,13 +97,20 @@ class WebTtyReasonsTest {
   @Test
   void everyRefusalCodeOfTheDaemonHasItsRow() throws IOException {
     Path tty = ROOT.resolve("clients/daemon/src/main/java/dev/umbra/daemon/tty");
-    Set<String> proofCodes = new TreeSet<>(literalCodes(tty.resolve("TtyServer.java"), "return \"([a-z_]+)\";"));
+    Set<String> proofCodes =
+        new TreeSet<>(literalCodes(tty.resolve("TtyServer.java"), "return \"([a-z_]+)\";"));
     proofCodes.addAll(literalCodes(tty.resolve("TtyServer.java"), "\\? \"([a-z_]+)\""));
     proofCodes.addAll(literalCodes(tty.resolve("TtyServer.java"), ": \"([a-z_]+)\"\\)"));
-    Set<String> authorizerCodes = new TreeSet<>(literalCodes(tty.resolve("ClientAuthorizer.java"), "\"([a-z_]+)\""));
-    authorizerCodes.addAll(literalCodes(tty.resolve("DeviceCredentialAuthorizer.java"), "return \"([a-z_]+)\";"));
-    authorizerCodes.addAll(literalCodes(ROOT.resolve("clients/core/src/main/java/dev/umbra/client/trust/DeviceTrust.java"), "[A-Z_]+\\(\"([a-z_]+)\"\\)"));
-    assertThat(proofCodes).contains("wrong_context", "no_grant", "unknown_suite", "bad_signature", "malformed");
+    Set<String> authorizerCodes =
+        new TreeSet<>(literalCodes(tty.resolve("ClientAuthorizer.java"), "\"([a-z_]+)\""));
+    authorizerCodes.addAll(
+        literalCodes(tty.resolve("DeviceCredentialAuthorizer.java"), "return \"([a-z_]+)\";"));
+    authorizerCodes.addAll(
+        literalCodes(
+            ROOT.resolve("clients/core/src/main/java/dev/umbra/client/trust/DeviceTrust.java"),
+            "[A-Z_]+\\(\"([a-z_]+)\"\\)"));
+    assertThat(proofCodes)
+        .contains("wrong_context", "no_grant", "unknown_suite", "bad_signature", "malformed");
     assertThat(authorizerCodes).contains("unauthorized_key", "device_revoked", "trust_unreadable");
     List<String> missing = new ArrayList<>();
     for (String c : proofCodes) {

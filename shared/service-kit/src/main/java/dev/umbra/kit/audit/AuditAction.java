@@ -7,10 +7,10 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * The enumerated list of audit actions (docs/audit.md lists the same, a test keeps them equal).
- * The wire form is {@code <object>.<verb>}; the audit service refuses any other string (the
- * event goes to the dead-letter table, counted). Add a constant here and a row in the doc to
- * introduce one; never rename or reuse a wire form, stored chains contain it.
+ * The enumerated list of audit actions (docs/audit.md lists the same, a test keeps them equal). The
+ * wire form is {@code <object>.<verb>}; the audit service refuses any other string (the event goes
+ * to the dead-letter table, counted). Add a constant here and a row in the doc to introduce one;
+ * never rename or reuse a wire form, stored chains contain it.
  */
 public enum AuditAction {
   WORKSPACE_CREATED("workspace.created", "a workspace was created"),
@@ -28,7 +28,8 @@ public enum AuditAction {
   TEAM_MEMBER_REMOVED("team.member_removed", "a member was removed from a team"),
 
   SESSION_ISSUED("session.issued", "a session token was issued (sign-in, token exchange)"),
-  SESSION_REFUSED("session.refused", "a session token was refused (bad credentials, expired, replayed)"),
+  SESSION_REFUSED(
+      "session.refused", "a session token was refused (bad credentials, expired, replayed)"),
 
   TOKEN_CREATED("token.created", "an API token was created"),
   TOKEN_REVOKED("token.revoked", "an API token was revoked"),
@@ -45,13 +46,16 @@ public enum AuditAction {
 
   PAIRING_CODE_CREATED("pairing.code_created", "a pairing code was issued"),
   PAIRING_CODE_REDEEMED("pairing.code_redeemed", "a pairing code was redeemed"),
-  PAIRING_CODE_REFUSED("pairing.code_refused", "a pairing code was refused (unknown, expired, used, bad PSK)"),
+  PAIRING_CODE_REFUSED(
+      "pairing.code_refused", "a pairing code was refused (unknown, expired, used, bad PSK)"),
   PAIRING_CODE_CANCELLED("pairing.code_cancelled", "a pending pairing code was cancelled"),
 
   MACHINE_PAIRED("machine.paired", "a machine was paired to the workspace"),
   MACHINE_UNPAIRED("machine.unpaired", "a machine was removed from the workspace"),
   MACHINE_UPDATED("machine.updated", "a machine's name or settings changed"),
-  MACHINE_TTY_POLICY_SET("machine.tty_policy_set", "a machine's WebTTY server policy was set (new version; signed by a trusted device under Workspace Protection)"),
+  MACHINE_TTY_POLICY_SET(
+      "machine.tty_policy_set",
+      "a machine's WebTTY server policy was set (new version; signed by a trusted device under Workspace Protection)"),
 
   VAULT_ENTRY_WRITTEN("vault.entry_written", "a context vault entry was written (ciphertext)"),
   VAULT_ENTRY_READ("vault.entry_read", "a context vault entry was fetched (ciphertext)"),
@@ -60,7 +64,8 @@ public enum AuditAction {
   TERMINAL_OPENED("terminal.opened", "a terminal (WebTTY) session was opened on a machine"),
   TERMINAL_JOINED("terminal.joined", "a participant joined a terminal session"),
   TERMINAL_LEFT("terminal.left", "a participant left a terminal session"),
-  TERMINAL_CONTROL_CHANGED("terminal.control_changed", "the controller of a terminal session changed"),
+  TERMINAL_CONTROL_CHANGED(
+      "terminal.control_changed", "the controller of a terminal session changed"),
   TERMINAL_CLOSED("terminal.closed", "a terminal session ended"),
   TERMINAL_REFUSED("terminal.refused", "a terminal session or participant was refused"),
 
@@ -72,8 +77,10 @@ public enum AuditAction {
   RELAY_CHANNEL_CLOSED("relay.channel_closed", "a relay channel was closed"),
   RELAY_CHANNEL_REFUSED("relay.channel_refused", "a relay channel was refused"),
   TUNNEL_OPENED("tunnel.opened", "a tunnel through a machine was opened (reported by its daemon)"),
-  TUNNEL_CLOSED("tunnel.closed", "a tunnel was closed, with the bytes it carried (reported by its daemon)"),
-  COMMAND_RUN("command.run", "a command was run on a machine through the relay (reported by its daemon)"),
+  TUNNEL_CLOSED(
+      "tunnel.closed", "a tunnel was closed, with the bytes it carried (reported by its daemon)"),
+  COMMAND_RUN(
+      "command.run", "a command was run on a machine through the relay (reported by its daemon)"),
 
   POLICY_UPDATED("policy.updated", "a policy changed (WebTTY server policy, PSK rules, ...)"),
   ACCESS_DENIED("access.denied", "a request was refused for missing rights (role)"),
@@ -83,7 +90,8 @@ public enum AuditAction {
   AUDIT_TAIL_OPENED("audit.tail_opened", "a live audit tail was opened");
 
   private static final Map<String, AuditAction> BY_WIRE =
-      Stream.of(values()).collect(Collectors.toUnmodifiableMap(AuditAction::wire, Function.identity()));
+      Stream.of(values())
+          .collect(Collectors.toUnmodifiableMap(AuditAction::wire, Function.identity()));
 
   private final String wire;
   private final String description;

@@ -22,7 +22,9 @@ public record AuditActor(ActorKind kind, String id) {
     return new AuditActor(ActorKind.ACTOR_KIND_SERVICE, serviceId);
   }
 
-  /** A caller that could not be identified (e.g. a refused token); the id may say what was tried. */
+  /**
+   * A caller that could not be identified (e.g. a refused token); the id may say what was tried.
+   */
   public static AuditActor anonymous() {
     return new AuditActor(ActorKind.ACTOR_KIND_ANONYMOUS, "");
   }

@@ -7,12 +7,12 @@ import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.AuditEvent;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
-import io.vertx.core.Context;
-import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.HashMap;
@@ -22,40 +22,47 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Emits audit events into the durable ingest stream. Never blocks a request and never fails
- * one: the returned future reports, and a failed append is counted and logged (without the
- * event's metadata).
+ * Emits audit events into the durable ingest stream. Never blocks a request and never fails one:
+ * the returned future reports, and a failed append is counted and logged (without the event's
+ * metadata).
  *
  * <p>Before its first append the emitter makes sure the audit consumer group exists, so an event
- * emitted while the audit service has never run (or is down) is still delivered to it later.
- * Events that break {@link AuditEventRules} are refused here (counted as rejected) rather than
- * sent: that is a bug in the emitting service, and its tests should see it.
+ * emitted while the audit service has never run (or is down) is still delivered to it later. Events
+ * that break {@link AuditEventRules} are refused here (counted as rejected) rather than sent: that
+ * is a bug in the emitting service, and its tests should see it.
  *
  * <p>Refusals ({@link AuditEventRules#isRefusal}) are aggregated so that a flood of refused
- * operations cannot become a flood of audit records: per (workspace, action, reason, actor,
- * source IP) the first refusal of a window is written at once with {@code count=1}, the others
- * of that window are only counted, and when the window ({@link #REFUSAL_WINDOW}) closes one
- * event with their {@code count} (and {@code window_ms}) is written, carrying the target and
- * metadata of the first of them. Counts of all events of a key add up to the attempts made.
- * Beyond {@link #MAX_REFUSAL_KEYS} keys in one window, further sources are counted together in
- * the deployment chain. An emit outside a Vert.x context (no timer to close the window) is
- * written at once.
+ * operations cannot become a flood of audit records: per (workspace, action, reason, actor, source
+ * IP) the first refusal of a window is written at once with {@code count=1}, the others of that
+ * window are only counted, and when the window ({@link #REFUSAL_WINDOW}) closes one event with
+ * their {@code count} (and {@code window_ms}) is written, carrying the target and metadata of the
+ * first of them. Counts of all events of a key add up to the attempts made. Beyond {@link
+ * #MAX_REFUSAL_KEYS} keys in one window, further sources are counted together in the deployment
+ * chain. An emit outside a Vert.x context (no timer to close the window) is written at once.
  */
 public final class AuditEmitter {
   public static final String INGEST_STREAM = dev.umbra.kit.bus.BusNames.AUDIT_INGEST;
+
   /** The consumer group of the audit service on {@link #INGEST_STREAM}. */
   public static final String INGEST_GROUP = "audit";
+
   public static final long STREAM_MAX_LENGTH = 1_000_000;
+
   /** Appends under way at once; more wait in a local queue (a burst never exhausts the pool). */
   public static final int MAX_IN_FLIGHT = 64;
+
   /** Beyond this many waiting events, emit fails at once (counted as a failure). */
   public static final int MAX_QUEUED = 100_000;
+
   /** Metadata key of the number of refusals an event stands for. */
   public static final String COUNT = "count";
+
   /** How long refusals of one key are counted before their summary is written. */
   public static final Duration REFUSAL_WINDOW = Duration.ofSeconds(10);
+
   /** Keys counted at once; more sources in one window share one deployment-wide key. */
   public static final int MAX_REFUSAL_KEYS = 10_000;
+
   private static final Logger log = LoggerFactory.getLogger(AuditEmitter.class);
 
   private final Bus bus;
@@ -69,13 +76,19 @@ public final class AuditEmitter {
   private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
   private int inFlight;
   private final Duration refusalWindow;
+
   /** Open windows of refusals; guarded by itself. */
   private final Map<RefusalKey, Window> refusals = new HashMap<>();
 
-  private record RefusalKey(String workspace, String action, String reason, String actor, String sourceIp) {
+  private record RefusalKey(
+      String workspace, String action, String reason, String actor, String sourceIp) {
     static RefusalKey of(AuditEvent e) {
-      return new RefusalKey(e.getWorkspaceId(), e.getAction(), e.getMetadataOrDefault("reason", ""),
-          e.getActor().getKind() + ":" + e.getActor().getId(), e.getSourceIp());
+      return new RefusalKey(
+          e.getWorkspaceId(),
+          e.getAction(),
+          e.getMetadataOrDefault("reason", ""),
+          e.getActor().getKind() + ":" + e.getActor().getId(),
+          e.getSourceIp());
     }
 
     RefusalKey overflow() {
@@ -94,7 +107,8 @@ public final class AuditEmitter {
   }
 
   /** With another aggregation window for refusals (tests). */
-  public AuditEmitter(Bus bus, String service, Clock clock, MeterRegistry registry, Duration refusalWindow) {
+  public AuditEmitter(
+      Bus bus, String service, Clock clock, MeterRegistry registry, Duration refusalWindow) {
     this.refusalWindow = refusalWindow;
     this.bus = bus;
     this.service = service;
@@ -102,7 +116,8 @@ public final class AuditEmitter {
     this.ids = new Ulid(clock, new java.security.SecureRandom());
     this.emitted = Counter.builder(Metrics.name(service, "audit_emitted")).register(registry);
     this.failed = Counter.builder(Metrics.name(service, "audit_emit_failures")).register(registry);
-    this.rejected = Counter.builder(Metrics.name(service, "audit_emit_rejected")).register(registry);
+    this.rejected =
+        Counter.builder(Metrics.name(service, "audit_emit_rejected")).register(registry);
   }
 
   /** Starts a typed event; finish with an outcome and {@link AuditEventBuilder#emit()}. */
@@ -112,9 +127,9 @@ public final class AuditEmitter {
 
   /**
    * Fills id, time, service and (when unset) a service actor, checks the event, then appends;
-   * completes with the event id (a ULID) once the entry is in the stream.
-   * The future fails with {@link IllegalArgumentException} for an event that breaks the rules
-   * and with the bus error when the append fails; it never throws.
+   * completes with the event id (a ULID) once the entry is in the stream. The future fails with
+   * {@link IllegalArgumentException} for an event that breaks the rules and with the bus error when
+   * the append fails; it never throws.
    */
   public Future<String> emit(AuditEvent.Builder event) {
     AuditEvent built;
@@ -147,7 +162,8 @@ public final class AuditEmitter {
           .addKeyValue("event_id", built.getId())
           .addKeyValue("reason", problem.get())
           .log("audit event refused before sending: {}", problem.get());
-      return Future.failedFuture(new IllegalArgumentException("audit event refused: " + problem.get()));
+      return Future.failedFuture(
+          new IllegalArgumentException("audit event refused: " + problem.get()));
     }
     if (AuditEventRules.isRefusal(built)) {
       return aggregate(built);
@@ -165,8 +181,13 @@ public final class AuditEmitter {
     synchronized (refusals) {
       if (!refusals.containsKey(key) && refusals.size() >= MAX_REFUSAL_KEYS) {
         key = key.overflow();
-        built = built.toBuilder().setWorkspaceId("").setActor(AuditActor.service(service).toProto())
-            .setSourceIp("").setTarget("").build();
+        built =
+            built.toBuilder()
+                .setWorkspaceId("")
+                .setActor(AuditActor.service(service).toProto())
+                .setSourceIp("")
+                .setTarget("")
+                .build();
       }
       Window w = refusals.get(key);
       if (w != null) {
@@ -191,12 +212,13 @@ public final class AuditEmitter {
     if (w == null || w.counted == 0) {
       return;
     }
-    send(w.first.toBuilder()
-        .setId(ids.next())
-        .setTimeUnixMs(clock.millis())
-        .putMetadata(COUNT, Long.toString(w.counted))
-        .putMetadata("window_ms", Long.toString(refusalWindow.toMillis()))
-        .build());
+    send(
+        w.first.toBuilder()
+            .setId(ids.next())
+            .setTimeUnixMs(clock.millis())
+            .putMetadata(COUNT, Long.toString(w.counted))
+            .putMetadata("window_ms", Long.toString(refusalWindow.toMillis()))
+            .build());
   }
 
   private Future<String> send(AuditEvent built) {

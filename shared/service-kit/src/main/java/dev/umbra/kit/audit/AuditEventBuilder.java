@@ -81,7 +81,9 @@ public final class AuditEventBuilder {
   public AuditEventBuilder request(RoutingContext ctx) {
     sourceIp(ClientAddress.forAudit(ctx));
     String rid = ctx.request().getHeader(REQUEST_ID_HEADER);
-    if (rid != null && rid.length() <= AuditEventRules.MAX_ID_CHARS && !AuditEventRules.hasControl(rid)) {
+    if (rid != null
+        && rid.length() <= AuditEventRules.MAX_ID_CHARS
+        && !AuditEventRules.hasControl(rid)) {
       requestId(rid);
     }
     return this;

@@ -18,33 +18,50 @@ import java.util.regex.Pattern;
 public final class AuditEventRules {
   /** A larger serialized event is refused before it is parsed. */
   public static final int MAX_EVENT_BYTES = 8 * 1024;
+
   public static final int MAX_METADATA_ENTRIES = 16;
   public static final int MAX_METADATA_VALUE_CHARS = 256;
   public static final int MAX_ID_CHARS = 128;
   public static final int MAX_TARGET_CHARS = 256;
   public static final int MAX_SOURCE_IP_CHARS = 64;
+
   /** Events with an empty workspace id are stored in this reserved chain (RFC 9562 Max UUID). */
   public static final UUID DEPLOYMENT_WORKSPACE = new UUID(-1L, -1L);
 
   private static final Pattern ULID = Pattern.compile("[0-7][0-9A-HJKMNP-TV-Z]{25}");
   private static final Pattern METADATA_KEY = Pattern.compile("[a-z][a-z0-9_.-]{0,63}");
   private static final Pattern SERVICE = Pattern.compile("[a-z][a-z0-9-]{0,63}");
+
   /** Metadata keys that suggest a secret or a payload are refused outright (DESIGN.md §2). */
   private static final List<String> FORBIDDEN_KEY_PARTS =
-      List.of("password", "passwd", "secret", "token", "payload", "private", "psk", "plaintext",
-          "ciphertext", "cookie", "credential", "authorization");
+      List.of(
+          "password",
+          "passwd",
+          "secret",
+          "token",
+          "payload",
+          "private",
+          "psk",
+          "plaintext",
+          "ciphertext",
+          "cookie",
+          "credential",
+          "authorization");
+
   private static final long MAX_TIME_MS = 253_402_300_799_999L; // 9999-12-31T23:59:59.999Z
 
   private AuditEventRules() {}
 
   /**
-   * True for an event that records a refused operation (outcome denied, or an action such as
-   * {@code relay.channel_refused} or {@code access.denied}); the emitter aggregates these per
-   * window instead of writing one per attempt.
+   * True for an event that records a refused operation (outcome denied, or an action such as {@code
+   * relay.channel_refused} or {@code access.denied}); the emitter aggregates these per window
+   * instead of writing one per attempt.
    */
   public static boolean isRefusal(AuditEvent e) {
     String a = e.getAction();
-    return e.getOutcome() == Outcome.OUTCOME_DENIED || a.endsWith("refused") || a.endsWith(".denied");
+    return e.getOutcome() == Outcome.OUTCOME_DENIED
+        || a.endsWith("refused")
+        || a.endsWith(".denied");
   }
 
   /** Why {@code e} is not acceptable, as a short reason code; empty when it is fine. */
@@ -89,7 +106,8 @@ public final class AuditEventRules {
       return Optional.of("too_much_metadata");
     }
     for (Map.Entry<String, String> m : e.getMetadataMap().entrySet()) {
-      if (!METADATA_KEY.matcher(m.getKey()).matches() || tooLong(m.getValue(), MAX_METADATA_VALUE_CHARS)) {
+      if (!METADATA_KEY.matcher(m.getKey()).matches()
+          || tooLong(m.getValue(), MAX_METADATA_VALUE_CHARS)) {
         return Optional.of("bad_metadata");
       }
       if (forbiddenKey(m.getKey())) {
@@ -112,7 +130,9 @@ public final class AuditEventRules {
 
   /** The workspace whose chain holds {@code e}: its own, or the deployment chain when empty. */
   public static UUID chainOf(AuditEvent e) {
-    return e.getWorkspaceId().isEmpty() ? DEPLOYMENT_WORKSPACE : UUID.fromString(e.getWorkspaceId());
+    return e.getWorkspaceId().isEmpty()
+        ? DEPLOYMENT_WORKSPACE
+        : UUID.fromString(e.getWorkspaceId());
   }
 
   /** The stored and hashed name of an actor kind: member, machine, device, service, anonymous. */

@@ -15,13 +15,14 @@ import java.util.HexFormat;
 import java.util.Set;
 
 /**
- * EdDSA (Ed25519) JWS verification with the JDK's own Ed25519, plugged into nimbus-jose-jwt
- * through its {@link JWSVerifier} interface (nimbus' built-in Ed25519 needs Tink, which the kit
- * does not carry).
+ * EdDSA (Ed25519) JWS verification with the JDK's own Ed25519, plugged into nimbus-jose-jwt through
+ * its {@link JWSVerifier} interface (nimbus' built-in Ed25519 needs Tink, which the kit does not
+ * carry).
  */
 public final class Ed25519Jws implements JWSVerifier {
   private static final byte[] SPKI_PREFIX = HexFormat.of().parseHex("302a300506032b6570032100");
-  private static final Set<JWSAlgorithm> ALGORITHMS = Set.of(JWSAlgorithm.EdDSA, JWSAlgorithm.Ed25519);
+  private static final Set<JWSAlgorithm> ALGORITHMS =
+      Set.of(JWSAlgorithm.EdDSA, JWSAlgorithm.Ed25519);
 
   private final PublicKey key;
   private final JCAContext jca = new JCAContext();
@@ -46,7 +47,8 @@ public final class Ed25519Jws implements JWSVerifier {
   }
 
   @Override
-  public boolean verify(JWSHeader header, byte[] signingInput, Base64URL signature) throws JOSEException {
+  public boolean verify(JWSHeader header, byte[] signingInput, Base64URL signature)
+      throws JOSEException {
     if (!ALGORITHMS.contains(header.getAlgorithm())) {
       return false;
     }

@@ -20,11 +20,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Counts failed attempts (bad tokens, wrong pairing codes) per bucket such as {@code ip:1.2.3.4}
- * or {@code lookup:abc} in fixed windows, in PostgreSQL so every instance of a service sees the
- * same counts. An attempt is counted (reserved) before it is evaluated and refunded when it
- * succeeds, in one atomic statement, so the limit holds under any concurrency: of 200 parallel
- * guesses exactly {@code maxFailures} are evaluated. The service's schema must hold the table:
+ * Counts failed attempts (bad tokens, wrong pairing codes) per bucket such as {@code ip:1.2.3.4} or
+ * {@code lookup:abc} in fixed windows, in PostgreSQL so every instance of a service sees the same
+ * counts. An attempt is counted (reserved) before it is evaluated and refunded when it succeeds, in
+ * one atomic statement, so the limit holds under any concurrency: of 200 parallel guesses exactly
+ * {@code maxFailures} are evaluated. The service's schema must hold the table:
  *
  * <pre>
  * CREATE TABLE auth_failures (bucket text PRIMARY KEY, window_start timestamptz NOT NULL,
@@ -64,11 +64,10 @@ public final class FailureLimiter {
 
   /**
    * Counts one attempt in each of {@code buckets} before it is evaluated, in one statement that
-   * increments a bucket only while it is under the limit (or its window has passed): the row
-   * lock of the upsert serializes concurrent attempts, so however many arrive at once at most
-   * {@link #maxFailures()} per window get a reservation. Empty when any bucket is at the limit
-   * (the others are given back). Buckets are taken in sorted order, so concurrent reservations
-   * never deadlock.
+   * increments a bucket only while it is under the limit (or its window has passed): the row lock
+   * of the upsert serializes concurrent attempts, so however many arrive at once at most {@link
+   * #maxFailures()} per window get a reservation. Empty when any bucket is at the limit (the others
+   * are given back). Buckets are taken in sorted order, so concurrent reservations never deadlock.
    */
   public Future<Optional<Reservation>> reserve(String... buckets) {
     String[] sorted = new TreeSet<>(Arrays.asList(buckets)).toArray(String[]::new);
@@ -101,7 +100,10 @@ public final class FailureLimiter {
             });
   }
 
-  /** Gives back a reservation (the attempt was not a failure); a window that has passed is left alone. */
+  /**
+   * Gives back a reservation (the attempt was not a failure); a window that has passed is left
+   * alone.
+   */
   public Future<Void> refund(Reservation r) {
     if (r.buckets().isEmpty()) {
       return Future.succeededFuture();
@@ -120,13 +122,16 @@ public final class FailureLimiter {
   }
 
   /**
-   * Runs {@code attempt} only with a reservation in every bucket, else fails with 429 and
-   * {@code refusal} without running it. The reservation is kept when the attempt fails with an
-   * error {@code isFailure} accepts (a wrong token, an unknown code) and refunded otherwise
-   * (success, or an error that says nothing about the guess, e.g. a database outage).
+   * Runs {@code attempt} only with a reservation in every bucket, else fails with 429 and {@code
+   * refusal} without running it. The reservation is kept when the attempt fails with an error
+   * {@code isFailure} accepts (a wrong token, an unknown code) and refunded otherwise (success, or
+   * an error that says nothing about the guess, e.g. a database outage).
    */
   public <T> Future<T> guard(
-      String refusal, Predicate<Throwable> isFailure, Supplier<Future<T>> attempt, String... buckets) {
+      String refusal,
+      Predicate<Throwable> isFailure,
+      Supplier<Future<T>> attempt,
+      String... buckets) {
     return reserve(buckets)
         .compose(
             reserved -> {
@@ -145,8 +150,15 @@ public final class FailureLimiter {
                       return Future.<T>failedFuture(ar.cause());
                     }
                     return refund(reserved.get())
-                        .onFailure(e -> log.warn("failed-attempt reservation not refunded: {}", e.getMessage()))
-                        .transform(x -> ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.<T>failedFuture(ar.cause()));
+                        .onFailure(
+                            e ->
+                                log.warn(
+                                    "failed-attempt reservation not refunded: {}", e.getMessage()))
+                        .transform(
+                            x ->
+                                ar.succeeded()
+                                    ? Future.succeededFuture(ar.result())
+                                    : Future.<T>failedFuture(ar.cause()));
                   });
             });
   }

@@ -19,9 +19,9 @@ import java.util.Set;
 /**
  * The shared credential services present to each other's {@code /internal/} endpoints (e.g. the
  * pairing service creating a machine binding in the control plane). {@code UMBRA_INTERNAL_TOKEN}
- * (at least 32 characters) when set; otherwise the file {@code $UMBRA_HOME/internal-token}
- * (0600), created with 256 random bits by whichever service starts first. The file fallback only
- * works where services share UMBRA_HOME (one host, dev mode); production sets the variable.
+ * (at least 32 characters) when set; otherwise the file {@code $UMBRA_HOME/internal-token} (0600),
+ * created with 256 random bits by whichever service starts first. The file fallback only works
+ * where services share UMBRA_HOME (one host, dev mode); production sets the variable.
  */
 public final class InternalCredential {
   public static final String ENV = "UMBRA_INTERNAL_TOKEN";
@@ -49,7 +49,8 @@ public final class InternalCredential {
 
   public static InternalCredential of(String value) {
     if (value == null || value.length() < MIN_CHARS) {
-      throw new IllegalArgumentException("an internal credential has at least " + MIN_CHARS + " characters");
+      throw new IllegalArgumentException(
+          "an internal credential has at least " + MIN_CHARS + " characters");
     }
     return new InternalCredential(value);
   }

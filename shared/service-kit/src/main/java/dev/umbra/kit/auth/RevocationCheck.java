@@ -1,8 +1,8 @@
 package dev.umbra.kit.auth;
 
 /**
- * Answers, without waiting, whether a verified session token was revoked (implemented by
- * {@code dev.umbra.kit.revocation.RevocationList}; docs/security.md, "Revocation").
+ * Answers, without waiting, whether a verified session token was revoked (implemented by {@code
+ * dev.umbra.kit.revocation.RevocationList}; docs/security.md, "Revocation").
  */
 @FunctionalInterface
 public interface RevocationCheck {

@@ -5,8 +5,8 @@ import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
 
 /**
- * A route handler that admits only requests carrying a valid session token for this service
- * ({@code Authorization: Bearer <jwt>}) and leaves the claims in the context for the next handler.
+ * A route handler that admits only requests carrying a valid session token for this service ({@code
+ * Authorization: Bearer <jwt>}) and leaves the claims in the context for the next handler.
  */
 public final class SessionAuth implements Handler<RoutingContext> {
   private static final String KEY = "umbra.session";
@@ -20,7 +20,8 @@ public final class SessionAuth implements Handler<RoutingContext> {
   public void handle(RoutingContext ctx) {
     String token = bearer(ctx);
     if (token == null) {
-      ctx.fail(ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
+      ctx.fail(
+          ApiException.unauthorized("a session token is required (Authorization: Bearer ...)"));
       return;
     }
     verifier
@@ -30,9 +31,13 @@ public final class SessionAuth implements Handler<RoutingContext> {
               ctx.put(KEY, claims);
               ctx.next();
             })
-        .onFailure(e -> ctx.fail(e instanceof InvalidSessionException
-            ? ApiException.unauthorized(e.getMessage())
-            : ApiException.unavailable("session tokens cannot be checked right now; try again")));
+        .onFailure(
+            e ->
+                ctx.fail(
+                    e instanceof InvalidSessionException
+                        ? ApiException.unauthorized(e.getMessage())
+                        : ApiException.unavailable(
+                            "session tokens cannot be checked right now; try again")));
   }
 
   /** The claims put by this handler. */

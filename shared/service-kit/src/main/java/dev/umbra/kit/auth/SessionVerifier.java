@@ -27,10 +27,10 @@ import java.util.Optional;
 import java.util.UUID;
 
 /**
- * Verifies control-plane session tokens offline for one audience (a service id such as
- * {@code relay}), with the key set published at {@code /.well-known/jwks.json}. Keys are cached;
- * a token naming an unknown {@code kid} triggers one refresh (at most every
- * {@link #MIN_REFRESH}), which is how rotated keys are picked up without restarts.
+ * Verifies control-plane session tokens offline for one audience (a service id such as {@code
+ * relay}), with the key set published at {@code /.well-known/jwks.json}. Keys are cached; a token
+ * naming an unknown {@code kid} triggers one refresh (at most every {@link #MIN_REFRESH}), which is
+ * how rotated keys are picked up without restarts.
  */
 public final class SessionVerifier {
   public static final Duration MIN_REFRESH = Duration.ofSeconds(10);
@@ -70,16 +70,22 @@ public final class SessionVerifier {
     }
     // an unknown kid waits for a fetch under way (e.g. the warm-up at start) or starts one
     if (kid != null && !keys.containsKey(kid) && (refreshInFlight() || refreshAllowed())) {
-      return refresh().transform(ar -> ar.failed() && !keys.containsKey(kid)
-          ? Future.failedFuture(new KeySetUnavailableException("the control plane's key set could not be fetched", ar.cause()))
-          : verifyNow(token));
+      return refresh()
+          .transform(
+              ar ->
+                  ar.failed() && !keys.containsKey(kid)
+                      ? Future.failedFuture(
+                          new KeySetUnavailableException(
+                              "the control plane's key set could not be fetched", ar.cause()))
+                      : verifyNow(token));
     }
     return verifyNow(token);
   }
 
   /**
-   * Refuses, from now on, tokens that {@code check} says are revoked ({@link RevokedSessionException}),
-   * so every route and upgrade that verifies through this verifier honours revocations.
+   * Refuses, from now on, tokens that {@code check} says are revoked ({@link
+   * RevokedSessionException}), so every route and upgrade that verifies through this verifier
+   * honours revocations.
    */
   public SessionVerifier checkRevocations(RevocationCheck check) {
     this.revocations = check;
@@ -114,14 +120,19 @@ public final class SessionVerifier {
     }
     lastRefresh = clock.instant();
     RequestOptions opts =
-        new RequestOptions().setMethod(HttpMethod.GET).setAbsoluteURI(jwksUrl.toString()).setTimeout(5000);
+        new RequestOptions()
+            .setMethod(HttpMethod.GET)
+            .setAbsoluteURI(jwksUrl.toString())
+            .setTimeout(5000);
     Future<Void> f =
         http.request(opts)
             .compose(req -> req.send())
             .compose(
                 resp -> {
                   if (resp.statusCode() != 200) {
-                    return Future.failedFuture(new InvalidSessionException("key set unavailable: HTTP " + resp.statusCode()));
+                    return Future.failedFuture(
+                        new InvalidSessionException(
+                            "key set unavailable: HTTP " + resp.statusCode()));
                   }
                   return resp.body();
                 })
@@ -165,7 +176,9 @@ public final class SessionVerifier {
     }
     Map<String, PublicKey> out = new HashMap<>();
     for (JWK jwk : set.getKeys()) {
-      if (jwk instanceof OctetKeyPair okp && Curve.Ed25519.equals(okp.getCurve()) && okp.getKeyID() != null) {
+      if (jwk instanceof OctetKeyPair okp
+          && Curve.Ed25519.equals(okp.getCurve())
+          && okp.getKeyID() != null) {
         out.put(okp.getKeyID(), Ed25519Jws.publicKey(okp.getDecodedX()));
       }
     }
@@ -195,7 +208,8 @@ public final class SessionVerifier {
   }
 
   /** Checks signature and claims of {@code token} against {@code keys} at time {@code now}. */
-  public static SessionClaims check(String token, Map<String, PublicKey> keys, String audience, Instant now) {
+  public static SessionClaims check(
+      String token, Map<String, PublicKey> keys, String audience, Instant now) {
     SignedJWT jwt = parse(token);
     JWSHeader header = jwt.getHeader();
     PublicKey key = header.getKeyID() == null ? null : keys.get(header.getKeyID());
@@ -244,14 +258,26 @@ public final class SessionVerifier {
       if (c.getSubject() == null || c.getJWTID() == null || c.getIssueTime() == null) {
         throw new InvalidSessionException("session token lacks sub, jti or iat");
       }
-      Optional<String> apiToken = Optional.ofNullable(c.getStringClaim(SessionTokens.CLAIM_API_TOKEN));
+      Optional<String> apiToken =
+          Optional.ofNullable(c.getStringClaim(SessionTokens.CLAIM_API_TOKEN));
       Optional<String> device = Optional.ofNullable(c.getStringClaim(SessionTokens.CLAIM_DEVICE));
       Long ksv = c.getLongClaim(SessionTokens.CLAIM_KEYSET_VERSION);
-      if (device.isPresent() != (ksv != null) || (ksv != null && (ksv < 1 || ksv > Integer.MAX_VALUE))) {
+      if (device.isPresent() != (ksv != null)
+          || (ksv != null && (ksv < 1 || ksv > Integer.MAX_VALUE))) {
         throw new InvalidSessionException("malformed session token claims");
       }
-      return new SessionClaims(wid, c.getSubject(), kind, role, audience, c.getJWTID(), c.getIssueTime().toInstant(),
-          exp.toInstant(), apiToken, device, ksv == null ? 0 : ksv.intValue());
+      return new SessionClaims(
+          wid,
+          c.getSubject(),
+          kind,
+          role,
+          audience,
+          c.getJWTID(),
+          c.getIssueTime().toInstant(),
+          exp.toInstant(),
+          apiToken,
+          device,
+          ksv == null ? 0 : ksv.intValue());
     } catch (ParseException | IllegalArgumentException e) {
       throw new InvalidSessionException("malformed session token claims");
     }

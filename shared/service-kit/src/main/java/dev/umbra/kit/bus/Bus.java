@@ -19,10 +19,10 @@ public interface Bus {
   String NAME_PREFIX = "umbra.";
 
   /**
-   * Publishes to every current subscriber of {@code channel}. Returns how many bus clients
-   * received it (Redis counts connections, not handlers): 0 means nobody listens. Messages
-   * published from one context reach each subscriber in the order they were published, without
-   * waiting for one publish to complete before the next.
+   * Publishes to every current subscriber of {@code channel}. Returns how many bus clients received
+   * it (Redis counts connections, not handlers): 0 means nobody listens. Messages published from
+   * one context reach each subscriber in the order they were published, without waiting for one
+   * publish to complete before the next.
    */
   Future<Long> publish(String channel, Buffer message);
 
@@ -32,12 +32,14 @@ public interface Bus {
   /** Subscribes to every channel matching a glob such as {@code umbra.audit.*}. */
   Future<Subscription> subscribePattern(String pattern, Handler<BusMessage> handler);
 
-  /** Appends to a durable stream, trimming it to about {@code maxLength} entries; returns the id. */
+  /**
+   * Appends to a durable stream, trimming it to about {@code maxLength} entries; returns the id.
+   */
   Future<String> append(String stream, Buffer body, long maxLength);
 
   /**
-   * Reads up to {@code count} entries of a stream whose ids come after {@code afterId} (an entry id,
-   * or {@code <ms>-0} for "from that time on"), oldest first, without any consumer group; an
+   * Reads up to {@code count} entries of a stream whose ids come after {@code afterId} (an entry
+   * id, or {@code <ms>-0} for "from that time on"), oldest first, without any consumer group; an
    * absent stream has none.
    */
   Future<List<StreamEntry>> range(String stream, String afterId, int count);
@@ -56,8 +58,8 @@ public interface Bus {
   Future<Long> ack(String stream, String group, List<String> ids);
 
   /**
-   * Claims entries delivered to any consumer of the group but not acknowledged within
-   * {@code minIdle}, so a crashed consumer's work is re-delivered to {@code consumer}.
+   * Claims entries delivered to any consumer of the group but not acknowledged within {@code
+   * minIdle}, so a crashed consumer's work is re-delivered to {@code consumer}.
    */
   Future<List<StreamEntry>> claimPending(
       String stream, String group, String consumer, Duration minIdle, int count);
@@ -72,7 +74,8 @@ public interface Bus {
 
   static void checkName(String name) {
     if (name == null || !name.startsWith(NAME_PREFIX) || name.length() > 200) {
-      throw new IllegalArgumentException("bus names must begin with 'umbra.' and be short: " + name);
+      throw new IllegalArgumentException(
+          "bus names must begin with 'umbra.' and be short: " + name);
     }
   }
 }

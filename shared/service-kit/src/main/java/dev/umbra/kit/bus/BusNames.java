@@ -14,12 +14,19 @@ public final class BusNames {
 
   /** Pub/sub channel of {@code umbra.v1.Revocation} messages, to every service. */
   public static final String REVOCATIONS = "umbra.revocations";
-  /** Durable stream of the same revocations, read at start and polled to catch what pub/sub lost. */
+
+  /**
+   * Durable stream of the same revocations, read at start and polled to catch what pub/sub lost.
+   */
   public static final String REVOCATIONS_LOG = "umbra.revocations.log";
 
   /** Stream every service appends audit events to; the audit service consumes it. */
   public static final String AUDIT_INGEST = "umbra.audit.ingest";
-  /** Prefix of the per-workspace live tail of appended audit events: {@code umbra.audit.<workspace>}. */
+
+  /**
+   * Prefix of the per-workspace live tail of appended audit events: {@code
+   * umbra.audit.<workspace>}.
+   */
   public static final String AUDIT_LIVE_PREFIX = "umbra.audit.";
 
   /** Live tail of one workspace's audit events. */

@@ -314,7 +314,8 @@ public final class InProcessBus implements Bus {
     }
     long now = clock.millis();
     List<StreamEntry> out = new ArrayList<>();
-    for (Iterator<Pending> it = g.pending.values().iterator(); it.hasNext() && out.size() < count; ) {
+    for (Iterator<Pending> it = g.pending.values().iterator();
+        it.hasNext() && out.size() < count; ) {
       Pending p = it.next();
       if (now - p.deliveredAtMs >= minIdle.toMillis()) {
         p.consumer = consumer;

@@ -47,8 +47,10 @@ public final class RedisBus implements Bus {
   private final TopicRegistry<Listener, Future<Void>> patterns =
       new TopicRegistry<>(redisCommands(Command.PSUBSCRIBE, Command.PUNSUBSCRIBE));
   private volatile Future<RedisConnection> subscriber;
+
   /** The last queued (P)SUBSCRIBE/(P)UNSUBSCRIBE; guarded by this bus's monitor. */
   private Future<Void> commands = Future.succeededFuture();
+
   private volatile Future<RedisConnection> publisher;
   private volatile long publisherFailedAt;
   private static final long PUBLISH_RETRY_NANOS = 250_000_000L;
@@ -69,8 +71,8 @@ public final class RedisBus implements Bus {
   }
 
   /**
-   * Creates the bus without waiting for Redis: connections are made on use, so a service can
-   * start while Redis is down and report it on /healthz.
+   * Creates the bus without waiting for Redis: connections are made on use, so a service can start
+   * while Redis is down and report it on /healthz.
    */
   public static RedisBus create(Vertx vertx, URI url, String prefix) {
     return new RedisBus(vertx, url, prefix);
@@ -129,8 +131,8 @@ public final class RedisBus implements Bus {
   }
 
   /**
-   * The publishing connection. Opened lazily, so it belongs to the first publisher's context (for
-   * a service with one verticle: its event loop, so publishing needs no thread hop); a failed or
+   * The publishing connection. Opened lazily, so it belongs to the first publisher's context (for a
+   * service with one verticle: its event loop, so publishing needs no thread hop); a failed or
    * closed one is replaced on the next publish.
    */
   private synchronized Future<RedisConnection> publisherConnection() {
@@ -139,30 +141,40 @@ public final class RedisBus implements Bus {
     }
     Future<RedisConnection> current = publisher;
     // while Redis is unreachable, publishes fail fast for a moment instead of each dialling again
-    boolean retry = current == null
-        || (current.failed() && System.nanoTime() - publisherFailedAt > PUBLISH_RETRY_NANOS);
+    boolean retry =
+        current == null
+            || (current.failed() && System.nanoTime() - publisherFailedAt > PUBLISH_RETRY_NANOS);
     if (retry) {
-      Redis single = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1).setMaxWaitingHandlers(65_536));
-      current = single.connect().onFailure(e -> {
-        publisherFailedAt = System.nanoTime();
-        single.close();
-      });
+      Redis single =
+          Redis.createClient(
+              vertx, new RedisOptions(options).setMaxPoolSize(1).setMaxWaitingHandlers(65_536));
+      current =
+          single
+              .connect()
+              .onFailure(
+                  e -> {
+                    publisherFailedAt = System.nanoTime();
+                    single.close();
+                  });
       Future<RedisConnection> mine = current;
-      current.onSuccess(c -> {
-        Handler<Void> lost = v -> {
-          synchronized (this) {
-            if (publisher == mine) {
-              publisher = null;
-            }
-          }
-          single.close();
-        };
-        c.endHandler(lost);
-        c.exceptionHandler(e -> {
-          log.warn("Redis publisher connection error: {}", e.getMessage());
-          c.close();
-        });
-      });
+      current.onSuccess(
+          c -> {
+            Handler<Void> lost =
+                v -> {
+                  synchronized (this) {
+                    if (publisher == mine) {
+                      publisher = null;
+                    }
+                  }
+                  single.close();
+                };
+            c.endHandler(lost);
+            c.exceptionHandler(
+                e -> {
+                  log.warn("Redis publisher connection error: {}", e.getMessage());
+                  c.close();
+                });
+          });
       publisher = current;
     }
     return current;
@@ -195,14 +207,15 @@ public final class RedisBus implements Bus {
         registry.add(key(name), new Listener(vertx.getOrCreateContext(), handler));
     return registration
         .subscribed()
-        .<Subscription>map(v -> () -> registry.remove(registration).orElseGet(Future::succeededFuture))
+        .<Subscription>map(
+            v -> () -> registry.remove(registration).orElseGet(Future::succeededFuture))
         // a failed SUBSCRIBE is not reused: the next subscriber of the name tries again
         .onFailure(e -> registry.abandon(registration));
   }
 
   /**
-   * The registry's commands as Redis commands on the subscriber connection, queued in the order
-   * the registry issues them.
+   * The registry's commands as Redis commands on the subscriber connection, queued in the order the
+   * registry issues them.
    */
   private TopicRegistry.Commands<Future<Void>> redisCommands(Command sub, Command unsub) {
     return new TopicRegistry.Commands<>() {
@@ -213,11 +226,14 @@ public final class RedisBus implements Bus {
 
       @Override
       public Future<Void> unsubscribe(String k) {
-        return queue(() -> {
-          Future<RedisConnection> c = subscriber;
-          // a new subscriber connection subscribes only to what is registered
-          return c == null || c.failed() ? Future.succeededFuture() : c.compose(conn -> conn.send(Request.cmd(unsub).arg(k)));
-        });
+        return queue(
+            () -> {
+              Future<RedisConnection> c = subscriber;
+              // a new subscriber connection subscribes only to what is registered
+              return c == null || c.failed()
+                  ? Future.succeededFuture()
+                  : c.compose(conn -> conn.send(Request.cmd(unsub).arg(k)));
+            });
       }
     };
   }
@@ -318,7 +334,8 @@ public final class RedisBus implements Bus {
   }
 
   private void deliver(List<Listener> listeners, String rawChannel, Buffer body) {
-    String channel = rawChannel.startsWith(prefix) ? rawChannel.substring(prefix.length()) : rawChannel;
+    String channel =
+        rawChannel.startsWith(prefix) ? rawChannel.substring(prefix.length()) : rawChannel;
     boolean shared = listeners.size() > 1;
     for (Listener l : listeners) {
       // each listener gets its own copy only when there are several (they may run on other threads)
@@ -358,12 +375,18 @@ public final class RedisBus implements Bus {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    return send(Request.cmd(Command.XRANGE).arg(key(stream)).arg("(" + afterId).arg("+").arg("COUNT").arg(count))
-        .map(r -> {
-          List<StreamEntry> out = new ArrayList<>();
-          parseEntries(r, out, Map.of());
-          return out;
-        });
+    return send(Request.cmd(Command.XRANGE)
+            .arg(key(stream))
+            .arg("(" + afterId)
+            .arg("+")
+            .arg("COUNT")
+            .arg(count))
+        .map(
+            r -> {
+              List<StreamEntry> out = new ArrayList<>();
+              parseEntries(r, out, Map.of());
+              return out;
+            });
   }
 
   @Override
@@ -396,7 +419,12 @@ public final class RedisBus implements Bus {
       return Future.failedFuture(e);
     }
     Request req =
-        Request.cmd(Command.XREADGROUP).arg("GROUP").arg(group).arg(consumer).arg("COUNT").arg(count);
+        Request.cmd(Command.XREADGROUP)
+            .arg("GROUP")
+            .arg(group)
+            .arg(consumer)
+            .arg("COUNT")
+            .arg(count);
     if (!block.isZero()) {
       req.arg("BLOCK").arg(block.toMillis());
     }
@@ -415,7 +443,8 @@ public final class RedisBus implements Bus {
             });
   }
 
-  private static void parseEntries(Response entries, List<StreamEntry> out, Map<String, Long> counts) {
+  private static void parseEntries(
+      Response entries, List<StreamEntry> out, Map<String, Long> counts) {
     if (entries == null) {
       return;
     }
@@ -526,7 +555,9 @@ public final class RedisBus implements Bus {
     // handler closes its own client too) once never completed, and a service's stop hung on it
     Future<Void> closeSub =
         sub != null && sub.succeeded()
-            ? sub.result().close().timeout(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+            ? sub.result()
+                .close()
+                .timeout(CLOSE_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
                 .recover(e -> Future.succeededFuture())
             : Future.succeededFuture();
     closeSub.onComplete(

@@ -10,7 +10,10 @@ final class StreamIds {
       throw new IllegalArgumentException("not a stream entry id");
     }
     try {
-      return new long[] {Long.parseUnsignedLong(id.substring(0, dash)), Long.parseUnsignedLong(id.substring(dash + 1))};
+      return new long[] {
+        Long.parseUnsignedLong(id.substring(0, dash)),
+        Long.parseUnsignedLong(id.substring(dash + 1))
+      };
     } catch (NumberFormatException e) {
       throw new IllegalArgumentException("not a stream entry id");
     }

@@ -11,11 +11,11 @@ import java.util.concurrent.CopyOnWriteArrayList;
 /**
  * Which listeners each channel (or each pattern) of {@link RedisBus} has, and when Redis must be
  * told: the first listener of a name causes a SUBSCRIBE, the removal of its last one an
- * UNSUBSCRIBE. A change and the command it causes happen together under this registry's monitor,
- * so the commands are issued in the order the registry changed. That is what closes finding 7 of
- * issue 13 (docs/security.md, "Bus subscriptions"): with {@code computeIfAbsent} then {@code get}
- * and an unsubscribe outside any lock, a subscribe racing the removal of the last listener of the
- * same name could throw, join a list already dropped, or have its SUBSCRIBE overtaken by the late
+ * UNSUBSCRIBE. A change and the command it causes happen together under this registry's monitor, so
+ * the commands are issued in the order the registry changed. That is what closes finding 7 of issue
+ * 13 (docs/security.md, "Bus subscriptions"): with {@code computeIfAbsent} then {@code get} and an
+ * unsubscribe outside any lock, a subscribe racing the removal of the last listener of the same
+ * name could throw, join a list already dropped, or have its SUBSCRIBE overtaken by the late
  * UNSUBSCRIBE, leaving Redis unsubscribed while a listener waits.
  *
  * <p>No I/O here: commands go to a {@link Commands} sink, which only queues them. Reads for
@@ -61,13 +61,16 @@ final class TopicRegistry<L, R> {
       this.topic = topic;
     }
 
-    /** The SUBSCRIBE the listener waits for: its own, or the one of the listener that came first. */
+    /**
+     * The SUBSCRIBE the listener waits for: its own, or the one of the listener that came first.
+     */
     R subscribed() {
       return topic.subscribed;
     }
   }
 
   private final Commands<R> commands;
+
   /** Changed only under the monitor; a name is here exactly while Redis is (being) subscribed. */
   private final Map<String, Topic<L, R>> topics = new ConcurrentHashMap<>();
 

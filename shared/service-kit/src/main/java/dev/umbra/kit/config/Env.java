@@ -62,7 +62,10 @@ public final class Env {
     }
   }
 
-  /** A URL with one of the allowed schemes; the value is never echoed because it may hold a password. */
+  /**
+   * A URL with one of the allowed schemes; the value is never echoed because it may hold a
+   * password.
+   */
   public URI url(String name, String defaultValue, String... schemes) {
     String raw = string(name, defaultValue);
     URI uri;

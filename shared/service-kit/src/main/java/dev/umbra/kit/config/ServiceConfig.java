@@ -1,7 +1,7 @@
 package dev.umbra.kit.config;
 
-import java.net.URI;
 import dev.umbra.kit.http.TrustedProxies;
+import java.net.URI;
 import java.nio.file.Path;
 import java.util.EnumMap;
 import java.util.Map;
@@ -10,11 +10,11 @@ import java.util.Optional;
 /**
  * Everything a service reads from the environment, validated once at start.
  *
- * <p>Variables: {@code UMBRA_PG_URL}, {@code UMBRA_REDIS_URL}, {@code UMBRA_HOME},
- * {@code UMBRA_BIND_HOST}, {@code UMBRA_<SERVICE>_PORT}, {@code UMBRA_<SERVICE>_URL} (public URL
- * used in discovery), {@code UMBRA_ADMIN_TOKEN}, {@code UMBRA_BUS_PREFIX}, {@code UMBRA_PG_APP_ROLE},
- * {@code UMBRA_PG_APP_URL} (the login role requests connect as; see docs/tenancy.md),
- * {@code UMBRA_TRUSTED_PROXIES} (whose {@code X-Forwarded-For} to believe; none by default).
+ * <p>Variables: {@code UMBRA_PG_URL}, {@code UMBRA_REDIS_URL}, {@code UMBRA_HOME}, {@code
+ * UMBRA_BIND_HOST}, {@code UMBRA_<SERVICE>_PORT}, {@code UMBRA_<SERVICE>_URL} (public URL used in
+ * discovery), {@code UMBRA_ADMIN_TOKEN}, {@code UMBRA_BUS_PREFIX}, {@code UMBRA_PG_APP_ROLE},
+ * {@code UMBRA_PG_APP_URL} (the login role requests connect as; see docs/tenancy.md), {@code
+ * UMBRA_TRUSTED_PROXIES} (whose {@code X-Forwarded-For} to believe; none by default).
  */
 public record ServiceConfig(
     ServiceName service,
@@ -42,9 +42,10 @@ public record ServiceConfig(
     String bindHost = env.string("UMBRA_BIND_HOST", "0.0.0.0");
     int port = env.port(service.envPrefix() + "PORT", service.defaultPort());
     URI pg = env.url("UMBRA_PG_URL", DEFAULT_PG_URL, "postgresql", "postgres");
-    Optional<URI> pgApp = env.optional("UMBRA_PG_APP_URL").isEmpty()
-        ? Optional.empty()
-        : Optional.of(env.url("UMBRA_PG_APP_URL", null, "postgresql", "postgres"));
+    Optional<URI> pgApp =
+        env.optional("UMBRA_PG_APP_URL").isEmpty()
+            ? Optional.empty()
+            : Optional.of(env.url("UMBRA_PG_APP_URL", null, "postgresql", "postgres"));
     URI redis = env.url("UMBRA_REDIS_URL", DEFAULT_REDIS_URL, "redis", "rediss");
     Path home = env.path("UMBRA_HOME", Path.of(System.getProperty("user.home"), ".umbra"));
     Optional<String> admin = env.optional("UMBRA_ADMIN_TOKEN");
@@ -53,19 +54,24 @@ public record ServiceConfig(
     }
     String prefix = env.string("UMBRA_BUS_PREFIX", "");
     if (!prefix.matches("[A-Za-z0-9_.:-]{0,64}")) {
-      throw new ConfigException("UMBRA_BUS_PREFIX", "only letters, digits and _ . : - (at most 64)");
+      throw new ConfigException(
+          "UMBRA_BUS_PREFIX", "only letters, digits and _ . : - (at most 64)");
     }
     String role = env.string("UMBRA_PG_APP_ROLE", "umbra_app");
     if (!role.matches("[a-z_][a-z0-9_]{0,62}")) {
       throw new ConfigException("UMBRA_PG_APP_ROLE", "must be a lowercase SQL identifier");
     }
     if (pgApp.isPresent()) {
-      String user = pgApp.get().getRawUserInfo() == null ? "" : pgApp.get().getRawUserInfo().split(":", 2)[0];
+      String user =
+          pgApp.get().getRawUserInfo() == null ? "" : pgApp.get().getRawUserInfo().split(":", 2)[0];
       if (!user.matches("[a-z_][a-z0-9_]{0,62}")) {
-        throw new ConfigException("UMBRA_PG_APP_URL", "must name its user, a lowercase SQL identifier");
+        throw new ConfigException(
+            "UMBRA_PG_APP_URL", "must name its user, a lowercase SQL identifier");
       }
       if (env.optional("UMBRA_PG_APP_ROLE").isPresent() && !user.equals(role)) {
-        throw new ConfigException("UMBRA_PG_APP_ROLE", "differs from the user of UMBRA_PG_APP_URL; set only UMBRA_PG_APP_URL");
+        throw new ConfigException(
+            "UMBRA_PG_APP_ROLE",
+            "differs from the user of UMBRA_PG_APP_URL; set only UMBRA_PG_APP_URL");
       }
       role = user;
     }
@@ -75,19 +81,44 @@ public record ServiceConfig(
       urls.put(s, env.url(s.envPrefix() + "URL", "http://127.0.0.1:" + p, "http", "https"));
     }
     TrustedProxies proxies = TrustedProxies.parse(env.optional(TrustedProxies.ENV).orElse(""));
-    return new ServiceConfig(service, bindHost, port, pg, pgApp, redis, home, admin, prefix, role, urls, proxies, env);
+    return new ServiceConfig(
+        service, bindHost, port, pg, pgApp, redis, home, admin, prefix, role, urls, proxies, env);
   }
 
   /** A copy listening on another port (tests use 0 for an ephemeral port). */
   public ServiceConfig withPort(int newPort) {
     return new ServiceConfig(
-        service, bindHost, newPort, pgUrl, pgAppUrl, redisUrl, home, adminToken, busPrefix, pgAppRole, publicUrls, trustedProxies, env);
+        service,
+        bindHost,
+        newPort,
+        pgUrl,
+        pgAppUrl,
+        redisUrl,
+        home,
+        adminToken,
+        busPrefix,
+        pgAppRole,
+        publicUrls,
+        trustedProxies,
+        env);
   }
 
   public ServiceConfig withPublicUrl(ServiceName name, URI url) {
     Map<ServiceName, URI> urls = new EnumMap<>(publicUrls);
     urls.put(name, url);
     return new ServiceConfig(
-        service, bindHost, port, pgUrl, pgAppUrl, redisUrl, home, adminToken, busPrefix, pgAppRole, urls, trustedProxies, env);
+        service,
+        bindHost,
+        port,
+        pgUrl,
+        pgAppUrl,
+        redisUrl,
+        home,
+        adminToken,
+        busPrefix,
+        pgAppRole,
+        urls,
+        trustedProxies,
+        env);
   }
 }

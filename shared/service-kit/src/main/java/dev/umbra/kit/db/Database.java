@@ -5,8 +5,8 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
-import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.Objects;
 import java.util.Optional;
@@ -15,17 +15,18 @@ import java.util.function.Function;
 import java.util.regex.Pattern;
 
 /**
- * A service's PostgreSQL access. Requests run on a pool that connects as the request role, a
- * LOGIN role that is neither owner, superuser nor BYPASSRLS and cannot become one (checked at
- * open), so row-level security applies and {@code RESET ROLE} or {@code SET ROLE <owner>} in a
- * request transaction gains nothing. Every unit of work runs in one transaction;
- * {@link #inWorkspace} also sets {@code umbra.workspace_id} (DESIGN.md §3). Migrations run as
- * the owner on their own short-lived connection; a small owner pool exists only for the
- * documented cross-tenant maintenance paths ({@link #ownerPoolForMaintenance}).
+ * A service's PostgreSQL access. Requests run on a pool that connects as the request role, a LOGIN
+ * role that is neither owner, superuser nor BYPASSRLS and cannot become one (checked at open), so
+ * row-level security applies and {@code RESET ROLE} or {@code SET ROLE <owner>} in a request
+ * transaction gains nothing. Every unit of work runs in one transaction; {@link #inWorkspace} also
+ * sets {@code umbra.workspace_id} (DESIGN.md §3). Migrations run as the owner on their own
+ * short-lived connection; a small owner pool exists only for the documented cross-tenant
+ * maintenance paths ({@link #ownerPoolForMaintenance}).
  */
 public final class Database {
   /** The workspace setting outside any workspace; row-level security matches no row with it. */
   public static final UUID NO_WORKSPACE = new UUID(0, 0);
+
   /** Connections of the owner pool (maintenance only). */
   public static final int OWNER_POOL_SIZE = 2;
 
@@ -43,29 +44,40 @@ public final class Database {
     this.appRole = appRole;
   }
 
-  /** Migrates the schema (off the event loop) and opens the pools; the request role is kit-managed {@code appRole}. */
+  /**
+   * Migrates the schema (off the event loop) and opens the pools; the request role is kit-managed
+   * {@code appRole}.
+   */
   public static Future<Database> open(
       Vertx vertx, PgLocation pg, String schema, String appRole, int poolSize) {
     return open(vertx, pg, Optional.empty(), schema, appRole, poolSize);
   }
 
   /**
-   * Migrates the schema as {@code owner} (off the event loop), opens the request pool as
-   * {@code appLogin} (or the kit-managed {@code appRole} when empty) and checks that its role can
-   * neither bypass row-level security nor become a role that can; fails closed otherwise.
+   * Migrates the schema as {@code owner} (off the event loop), opens the request pool as {@code
+   * appLogin} (or the kit-managed {@code appRole} when empty) and checks that its role can neither
+   * bypass row-level security nor become a role that can; fails closed otherwise.
    */
   public static Future<Database> open(
-      Vertx vertx, PgLocation owner, Optional<PgLocation> appLogin, String schema, String appRole, int poolSize) {
-    if (!IDENT.matcher(schema).matches() || !IDENT.matcher(appRole).matches()
+      Vertx vertx,
+      PgLocation owner,
+      Optional<PgLocation> appLogin,
+      String schema,
+      String appRole,
+      int poolSize) {
+    if (!IDENT.matcher(schema).matches()
+        || !IDENT.matcher(appRole).matches()
         || appLogin.map(l -> !IDENT.matcher(l.user()).matches()).orElse(false)) {
-      return Future.failedFuture(new IllegalArgumentException("schema and role must be SQL identifiers"));
+      return Future.failedFuture(
+          new IllegalArgumentException("schema and role must be SQL identifiers"));
     }
     return vertx
         .executeBlocking(() -> Migrations.prepare(owner, schema, appLogin, appRole), false)
         .compose(
             login -> {
               Pool pool = pool(vertx, login, schema, poolSize, "umbra-" + schema);
-              Pool ownerPool = pool(vertx, owner, schema, OWNER_POOL_SIZE, "umbra-" + schema + "-owner");
+              Pool ownerPool =
+                  pool(vertx, owner, schema, OWNER_POOL_SIZE, "umbra-" + schema + "-owner");
               Database db = new Database(pool, ownerPool, schema, login.user());
               return db.checkRequestRole(owner.user())
                   .map(db)
@@ -98,18 +110,26 @@ public final class Database {
                 + "AND pg_has_role(session_user, r.oid, 'MEMBER')) AS bypasses "
                 + "FROM pg_namespace n WHERE n.nspname = $1")
         .execute(Tuple.of(schema, ownerUser))
-        .compose(rows -> {
-          if (rows.size() != 1) {
-            return Future.failedFuture(new DatabaseException("schema " + schema + " is missing", null));
-          }
-          Row r = rows.iterator().next();
-          if (r.getBoolean("owns_schema") || r.getBoolean("owner_member") || r.getBoolean("bypasses")) {
-            return Future.failedFuture(new DatabaseException("the request role " + r.getString("who")
-                + " is, or can become, the owner, a superuser or a BYPASSRLS role; row-level security would not hold. "
-                + "Give UMBRA_PG_APP_URL a plain LOGIN role (docs/deploy.md)", null));
-          }
-          return Future.<Void>succeededFuture();
-        });
+        .compose(
+            rows -> {
+              if (rows.size() != 1) {
+                return Future.failedFuture(
+                    new DatabaseException("schema " + schema + " is missing", null));
+              }
+              Row r = rows.iterator().next();
+              if (r.getBoolean("owns_schema")
+                  || r.getBoolean("owner_member")
+                  || r.getBoolean("bypasses")) {
+                return Future.failedFuture(
+                    new DatabaseException(
+                        "the request role "
+                            + r.getString("who")
+                            + " is, or can become, the owner, a superuser or a BYPASSRLS role; row-level security would not hold. "
+                            + "Give UMBRA_PG_APP_URL a plain LOGIN role (docs/deploy.md)",
+                        null));
+              }
+              return Future.<Void>succeededFuture();
+            });
   }
 
   public String schema() {
@@ -122,14 +142,14 @@ public final class Database {
   }
 
   /**
-   * Runs {@code work} in one transaction as the request role with no workspace: the setting
-   * is the nil UUID, which no workspace has. (Once a pooled session has seen the setting,
-   * PostgreSQL keeps it defined as '' after the transaction, and ''::uuid would fail instead of
-   * matching nothing.)
+   * Runs {@code work} in one transaction as the request role with no workspace: the setting is the
+   * nil UUID, which no workspace has. (Once a pooled session has seen the setting, PostgreSQL keeps
+   * it defined as '' after the transaction, and ''::uuid would fail instead of matching nothing.)
    */
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> work) {
     String setup = "SELECT set_config('umbra.workspace_id', '" + NO_WORKSPACE + "', true)";
-    return pool.withTransaction(conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
+    return pool.withTransaction(
+        conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
   }
 
   /**
@@ -140,7 +160,8 @@ public final class Database {
     Objects.requireNonNull(workspaceId, "workspaceId");
     // A UUID's text form is fixed hex and dashes, so inlining it is safe; one round trip.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
-    return pool.withTransaction(conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
+    return pool.withTransaction(
+        conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
   }
 
   private static <T> Future<T> safely(Function<SqlConnection, Future<T>> work, SqlConnection conn) {

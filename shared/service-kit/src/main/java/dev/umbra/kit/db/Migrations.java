@@ -1,12 +1,12 @@
 package dev.umbra.kit.db;
 
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.MessageDigest;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -23,15 +23,15 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Prepares a service's schema, blocking (run it off the event loop), on its own short-lived
- * connection as the owner: creates the database when missing, runs the Flyway migrations in
- * {@code classpath:db/migration/<schema>} and grants the request role what it may touch.
+ * connection as the owner: creates the database when missing, runs the Flyway migrations in {@code
+ * classpath:db/migration/<schema>} and grants the request role what it may touch.
  *
  * <p>The request role is a LOGIN role that the service's request pool connects as (DESIGN.md §3):
- * neither owner, superuser nor BYPASSRLS, and not a member of the owner, so {@code RESET ROLE}
- * or {@code SET ROLE <owner>} in a request transaction gains nothing. When the operator names
- * it ({@code UMBRA_PG_APP_URL}) the kit only grants to it; otherwise the kit creates or updates
- * {@code UMBRA_PG_APP_ROLE} itself (it needs CREATEROLE for that, as in dev and tests), with a
- * password derived from the owner's (none when the owner has none, e.g. local trust).
+ * neither owner, superuser nor BYPASSRLS, and not a member of the owner, so {@code RESET ROLE} or
+ * {@code SET ROLE <owner>} in a request transaction gains nothing. When the operator names it
+ * ({@code UMBRA_PG_APP_URL}) the kit only grants to it; otherwise the kit creates or updates {@code
+ * UMBRA_PG_APP_ROLE} itself (it needs CREATEROLE for that, as in dev and tests), with a password
+ * derived from the owner's (none when the owner has none, e.g. local trust).
  */
 public final class Migrations {
   private static final Logger log = LoggerFactory.getLogger(Migrations.class);
@@ -40,18 +40,23 @@ public final class Migrations {
   private Migrations() {}
 
   /**
-   * Migrates {@code schema} as {@code owner} and returns where the request pool connects:
-   * {@code appLogin} when given, else the kit-managed role {@code appRole}.
+   * Migrates {@code schema} as {@code owner} and returns where the request pool connects: {@code
+   * appLogin} when given, else the kit-managed role {@code appRole}.
    */
-  public static PgLocation prepare(PgLocation owner, String schema, Optional<PgLocation> appLogin, String appRole) {
+  public static PgLocation prepare(
+      PgLocation owner, String schema, Optional<PgLocation> appLogin, String appRole) {
     ensureDatabase(owner);
-    PgLocation login = appLogin.orElseGet(() -> owner.withUser(appRole, derivedPassword(owner, appRole)));
+    PgLocation login =
+        appLogin.orElseGet(() -> owner.withUser(appRole, derivedPassword(owner, appRole)));
     String role = login.user();
     try (Connection c = DriverManager.getConnection(owner.jdbcUrl(), owner.jdbcProperties());
         Statement st = c.createStatement()) {
       if (role.equals(owner.user())) {
-        throw new DatabaseException("the request role must not be the schema owner " + owner.user()
-            + "; give UMBRA_PG_APP_URL another user (docs/deploy.md)", null);
+        throw new DatabaseException(
+            "the request role must not be the schema owner "
+                + owner.user()
+                + "; give UMBRA_PG_APP_URL another user (docs/deploy.md)",
+            null);
       }
       if (appLogin.isEmpty()) {
         ensureLoginRole(st, role, login.password());
@@ -86,29 +91,46 @@ public final class Migrations {
    * switched to it with SET LOCAL ROLE) to LOGIN without any power over row-level security.
    * Services starting at once in one cluster take an advisory lock so their ALTERs do not collide.
    */
-  private static void ensureLoginRole(Statement st, String role, String password) throws SQLException {
-    String attributes = " LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION NOINHERIT";
+  private static void ensureLoginRole(Statement st, String role, String password)
+      throws SQLException {
+    String attributes =
+        " LOGIN NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE NOREPLICATION NOINHERIT";
     String pw = password == null ? "" : " PASSWORD '" + scramVerifier(password, role) + "'";
     st.execute("SELECT pg_advisory_lock(hashtext('umbra-app-login-role'))");
     try {
       st.execute(
           "DO $$ BEGIN "
-              + "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '" + role + "') THEN "
-              + "ALTER ROLE " + role + attributes + pw + "; "
-              + "ELSE CREATE ROLE " + role + attributes + pw + "; END IF; "
+              + "IF EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '"
+              + role
+              + "') THEN "
+              + "ALTER ROLE "
+              + role
+              + attributes
+              + pw
+              + "; "
+              + "ELSE CREATE ROLE "
+              + role
+              + attributes
+              + pw
+              + "; END IF; "
               + "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$");
     } catch (SQLException e) {
-      throw new DatabaseException("cannot create or update the request role " + role + " (" + e.getMessage()
-          + "); create it yourself and set UMBRA_PG_APP_URL (docs/deploy.md)", e);
+      throw new DatabaseException(
+          "cannot create or update the request role "
+              + role
+              + " ("
+              + e.getMessage()
+              + "); create it yourself and set UMBRA_PG_APP_URL (docs/deploy.md)",
+          e);
     } finally {
       st.execute("SELECT pg_advisory_unlock(hashtext('umbra-app-login-role'))");
     }
   }
 
   /**
-   * The kit-managed role's password: HMAC-SHA-256 of the role name keyed with the owner's
-   * password, so every instance derives the same one and it reveals nothing of the owner's.
-   * Null when the owner has no password (local trust or peer authentication, dev and tests).
+   * The kit-managed role's password: HMAC-SHA-256 of the role name keyed with the owner's password,
+   * so every instance derives the same one and it reveals nothing of the owner's. Null when the
+   * owner has no password (local trust or peer authentication, dev and tests).
    */
   static String derivedPassword(PgLocation owner, String role) {
     if (owner.password() == null || owner.password().isEmpty()) {
@@ -117,7 +139,8 @@ public final class Migrations {
     try {
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(owner.password().getBytes(StandardCharsets.UTF_8), "HmacSHA256"));
-      return HexFormat.of().formatHex(mac.doFinal((PASSWORD_DOMAIN + role).getBytes(StandardCharsets.UTF_8)));
+      return HexFormat.of()
+          .formatHex(mac.doFinal((PASSWORD_DOMAIN + role).getBytes(StandardCharsets.UTF_8)));
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
@@ -131,26 +154,41 @@ public final class Migrations {
   static String scramVerifier(String password, String role) {
     try {
       MessageDigest sha = MessageDigest.getInstance("SHA-256");
-      byte[] salt = Arrays.copyOf(sha.digest(("umbra-pg-app-salt/v1\n" + role + "\n" + password).getBytes(StandardCharsets.UTF_8)), 16);
+      byte[] salt =
+          Arrays.copyOf(
+              sha.digest(
+                  ("umbra-pg-app-salt/v1\n" + role + "\n" + password)
+                      .getBytes(StandardCharsets.UTF_8)),
+              16);
       return scramVerifier(password, salt, 4096);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
   }
 
-  /** PostgreSQL's SCRAM-SHA-256 verifier of {@code password} with a given salt and iteration count. */
+  /**
+   * PostgreSQL's SCRAM-SHA-256 verifier of {@code password} with a given salt and iteration count.
+   */
   static String scramVerifier(String password, byte[] salt, int iterations) {
     try {
       SecretKeyFactory f = SecretKeyFactory.getInstance("PBKDF2WithHmacSHA256");
-      byte[] salted = f.generateSecret(new PBEKeySpec(password.toCharArray(), salt, iterations, 256)).getEncoded();
+      byte[] salted =
+          f.generateSecret(new PBEKeySpec(password.toCharArray(), salt, iterations, 256))
+              .getEncoded();
       Mac mac = Mac.getInstance("HmacSHA256");
       mac.init(new SecretKeySpec(salted, "HmacSHA256"));
       byte[] clientKey = mac.doFinal("Client Key".getBytes(StandardCharsets.US_ASCII));
       byte[] serverKey = mac.doFinal("Server Key".getBytes(StandardCharsets.US_ASCII));
       byte[] storedKey = MessageDigest.getInstance("SHA-256").digest(clientKey);
       Base64.Encoder b64 = Base64.getEncoder();
-      return "SCRAM-SHA-256$" + iterations + ":" + b64.encodeToString(salt) + "$"
-          + b64.encodeToString(storedKey) + ":" + b64.encodeToString(serverKey);
+      return "SCRAM-SHA-256$"
+          + iterations
+          + ":"
+          + b64.encodeToString(salt)
+          + "$"
+          + b64.encodeToString(storedKey)
+          + ":"
+          + b64.encodeToString(serverKey);
     } catch (GeneralSecurityException e) {
       throw new IllegalStateException(e);
     }
@@ -176,9 +214,14 @@ public final class Migrations {
       st.execute("CREATE DATABASE \"" + pg.database().replace("\"", "") + "\"");
       log.info("created database {}", pg.database());
     } catch (SQLException e) {
-      if (!"42P04".equals(e.getSQLState()) && !"23505".equals(e.getSQLState())) { // created concurrently is fine
+      if (!"42P04".equals(e.getSQLState())
+          && !"23505".equals(e.getSQLState())) { // created concurrently is fine
         throw new DatabaseException(
-            "database " + pg.database() + " does not exist and cannot be created: " + e.getMessage(), e);
+            "database "
+                + pg.database()
+                + " does not exist and cannot be created: "
+                + e.getMessage(),
+            e);
       }
     }
   }

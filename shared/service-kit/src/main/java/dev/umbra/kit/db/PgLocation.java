@@ -26,7 +26,8 @@ public record PgLocation(String host, int port, String database, String user, St
     if (db.isEmpty()) {
       db = "umbra";
     }
-    return new PgLocation(url.getHost(), url.getPort() < 0 ? 5432 : url.getPort(), db, user, password);
+    return new PgLocation(
+        url.getHost(), url.getPort() < 0 ? 5432 : url.getPort(), db, user, password);
   }
 
   private static String decode(String s) {

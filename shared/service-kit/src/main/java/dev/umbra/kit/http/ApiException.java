@@ -1,9 +1,9 @@
 package dev.umbra.kit.http;
 
 /**
- * A failure that becomes an HTTP response with the one error shape of the API:
- * {@code {"error":{"code","message","field"}}}. Thrown or failed inside handlers; translated
- * only at the edge by {@link ServiceHttp}.
+ * A failure that becomes an HTTP response with the one error shape of the API: {@code
+ * {"error":{"code","message","field"}}}. Thrown or failed inside handlers; translated only at the
+ * edge by {@link ServiceHttp}.
  */
 public class ApiException extends RuntimeException {
   private final int status;

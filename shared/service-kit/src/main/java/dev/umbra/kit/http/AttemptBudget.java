@@ -9,9 +9,9 @@ import java.util.Map;
 /**
  * An in-memory token bucket per client address for failed attempts at one endpoint of one service
  * instance: {@code perMinute} failures, refilled evenly over a minute. Only failures take a token;
- * a client with none left is refused before its attempt is checked. Bounded: at most
- * {@link #MAX_ADDRESSES} addresses are remembered, the least recently failed forgotten first.
- * Thread-safe (one lock; the work under it is a map lookup).
+ * a client with none left is refused before its attempt is checked. Bounded: at most {@link
+ * #MAX_ADDRESSES} addresses are remembered, the least recently failed forgotten first. Thread-safe
+ * (one lock; the work under it is a map lookup).
  */
 public final class AttemptBudget {
   public static final int MAX_ADDRESSES = 10_000;
@@ -56,7 +56,9 @@ public final class AttemptBudget {
       return 0;
     }
     double missing = 1.0 - refilled(b, clock.millis());
-    return missing <= 0 ? 0 : (long) Math.ceil(missing * Duration.ofMinutes(1).toSeconds() / perMinute);
+    return missing <= 0
+        ? 0
+        : (long) Math.ceil(missing * Duration.ofMinutes(1).toSeconds() / perMinute);
   }
 
   private double refilled(Bucket b, long now) {

@@ -13,18 +13,24 @@ public final class ClientAddress {
 
   private ClientAddress() {}
 
-  /** Router handler that resolves the address first thing; installed by {@link ServiceHttp#router}. */
+  /**
+   * Router handler that resolves the address first thing; installed by {@link ServiceHttp#router}.
+   */
   public static Handler<RoutingContext> resolver(TrustedProxies proxies) {
     if (proxies.isEmpty()) {
       return RoutingContext::next; // nobody trusted: the peer it is, read when asked
     }
     return ctx -> {
-      ctx.put(KEY, proxies.clientAddress(peer(ctx), ctx.request().headers().getAll(TrustedProxies.HEADER)));
+      ctx.put(
+          KEY,
+          proxies.clientAddress(peer(ctx), ctx.request().headers().getAll(TrustedProxies.HEADER)));
       ctx.next();
     };
   }
 
-  /** The resolved client address, or the direct peer's when no resolver ran; "unknown" without one. */
+  /**
+   * The resolved client address, or the direct peer's when no resolver ran; "unknown" without one.
+   */
   public static String of(RoutingContext ctx) {
     String resolved = ctx.get(KEY);
     return resolved != null ? resolved : peer(ctx);

@@ -70,23 +70,37 @@ public final class ConnectionGuard {
   private final Map<Reason, Counter> closed = new EnumMap<>(Reason.class);
   private long sweepTimer = -1;
 
-  public ConnectionGuard(EdgeLimits limits, TrustedProxies proxies, MeterRegistry registry, String service, LongSupplier nanos) {
+  public ConnectionGuard(
+      EdgeLimits limits,
+      TrustedProxies proxies,
+      MeterRegistry registry,
+      String service,
+      LongSupplier nanos) {
     this.limits = limits;
     this.proxies = proxies;
     this.nanos = nanos;
     for (Reason r : new Reason[] {Reason.GLOBAL_CAP, Reason.IP_CAP}) {
-      refused.put(r, Counter.builder("umbra.http.connections.refused")
-          .description("connections refused at accept by a connection cap")
-          .tag("service", service).tag("reason", r.label()).register(registry));
+      refused.put(
+          r,
+          Counter.builder("umbra.http.connections.refused")
+              .description("connections refused at accept by a connection cap")
+              .tag("service", service)
+              .tag("reason", r.label())
+              .register(registry));
     }
     for (Reason r : new Reason[] {Reason.IDLE_TIMEOUT, Reason.REQUEST_TIMEOUT}) {
-      closed.put(r, Counter.builder("umbra.http.connections.timed_out")
-          .description("connections closed by the idle or request timeout")
-          .tag("service", service).tag("reason", r.label()).register(registry));
+      closed.put(
+          r,
+          Counter.builder("umbra.http.connections.timed_out")
+              .description("connections closed by the idle or request timeout")
+              .tag("service", service)
+              .tag("reason", r.label())
+              .register(registry));
     }
     Gauge.builder("umbra.http.connections.open", open, Map::size)
         .description("open HTTP connections not upgraded to a WebSocket plus WebSockets")
-        .tag("service", service).register(registry);
+        .tag("service", service)
+        .register(registry);
   }
 
   /** Starts the periodic sweep that enforces the timeouts. */
@@ -182,9 +196,9 @@ public final class ConnectionGuard {
   }
 
   /**
-   * How long a connection with no request under way may wait for the next request's head. The
-   * edge cannot tell a silent connection from one trickling its head byte by byte, so both bounds
-   * apply: the smaller wins.
+   * How long a connection with no request under way may wait for the next request's head. The edge
+   * cannot tell a silent connection from one trickling its head byte by byte, so both bounds apply:
+   * the smaller wins.
    */
   private long firstByteWait() {
     return Math.min(limits.idleTimeout().toNanos(), limits.requestTimeout().toNanos());
@@ -192,7 +206,8 @@ public final class ConnectionGuard {
 
   private void sweep() {
     long now = nanos.getAsLong();
-    for (Iterator<Map.Entry<HttpConnection, Tracked>> it = open.entrySet().iterator(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<HttpConnection, Tracked>> it = open.entrySet().iterator();
+        it.hasNext(); ) {
       Map.Entry<HttpConnection, Tracked> e = it.next();
       Tracked t = e.getValue();
       if (t.upgraded) {
@@ -206,7 +221,8 @@ public final class ConnectionGuard {
           t.deadline = now + firstByteWait();
           t.onExpiry = Reason.IDLE_TIMEOUT;
         } else {
-          // received in full and being answered (or streaming, like an SSE tail): not the client's delay
+          // received in full and being answered (or streaming, like an SSE tail): not the client's
+          // delay
           t.deadline = now + limits.requestTimeout().toNanos();
         }
         continue;

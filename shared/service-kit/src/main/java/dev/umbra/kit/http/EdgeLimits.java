@@ -7,15 +7,16 @@ import java.time.Duration;
  * The bounds every service's HTTP server enforces before a request reaches a route
  * (docs/configuration.md, docs/security.md "Network edge").
  *
- * @param idleTimeout a connection that reads and writes nothing for this long is closed
- *     ({@code UMBRA_HTTP_IDLE_TIMEOUT_MS}); WebSockets of ours ping well within it
- * @param requestTimeout a request's head and body must have arrived this long after the
- *     connection opened or the previous response ended ({@code UMBRA_HTTP_REQUEST_TIMEOUT_MS}):
- *     a slowloris client trickling bytes is closed however often it sends one
- * @param maxConnections open connections per service, over all clients
- *     ({@code UMBRA_HTTP_MAX_CONNECTIONS})
- * @param maxConnectionsPerIp open connections per peer address ({@code UMBRA_HTTP_MAX_CONNECTIONS_PER_IP});
- *     a peer that is a trusted proxy ({@code UMBRA_TRUSTED_PROXIES}) counts against the global cap only
+ * @param idleTimeout a connection that reads and writes nothing for this long is closed ({@code
+ *     UMBRA_HTTP_IDLE_TIMEOUT_MS}); WebSockets of ours ping well within it
+ * @param requestTimeout a request's head and body must have arrived this long after the connection
+ *     opened or the previous response ended ({@code UMBRA_HTTP_REQUEST_TIMEOUT_MS}): a slowloris
+ *     client trickling bytes is closed however often it sends one
+ * @param maxConnections open connections per service, over all clients ({@code
+ *     UMBRA_HTTP_MAX_CONNECTIONS})
+ * @param maxConnectionsPerIp open connections per peer address ({@code
+ *     UMBRA_HTTP_MAX_CONNECTIONS_PER_IP}); a peer that is a trusted proxy ({@code
+ *     UMBRA_TRUSTED_PROXIES}) counts against the global cap only
  * @param adminFailuresPerMinute failed {@code /admin/logs} tokens per client address per minute
  *     before 429 ({@code UMBRA_ADMIN_FAILURES_PER_MINUTE})
  */
@@ -34,13 +35,21 @@ public record EdgeLimits(
 
   public static final int DEFAULT_IDLE_TIMEOUT_MS = 60_000;
   public static final int DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
-  /** Five services share one process's descriptors in dev mode (often 20,000): 5 x 3,000 stays under. */
+
+  /**
+   * Five services share one process's descriptors in dev mode (often 20,000): 5 x 3,000 stays
+   * under.
+   */
   public static final int DEFAULT_MAX_CONNECTIONS = 3_000;
+
   public static final int DEFAULT_MAX_CONNECTIONS_PER_IP = 200;
   public static final int DEFAULT_ADMIN_FAILURES_PER_MINUTE = 10;
 
   public EdgeLimits {
-    if (idleTimeout.isNegative() || idleTimeout.isZero() || requestTimeout.isNegative() || requestTimeout.isZero()) {
+    if (idleTimeout.isNegative()
+        || idleTimeout.isZero()
+        || requestTimeout.isNegative()
+        || requestTimeout.isZero()) {
       throw new IllegalArgumentException("timeouts must be positive");
     }
     if (maxConnections <= 0 || maxConnectionsPerIp <= 0 || adminFailuresPerMinute <= 0) {

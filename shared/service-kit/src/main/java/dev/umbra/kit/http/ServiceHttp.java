@@ -48,15 +48,19 @@ public final class ServiceHttp {
       AttemptBudget adminAttempts,
       ConnectionGuard guard) {
     Router router = Router.router(vertx);
-    Counter disconnects = Counter.builder("umbra.http.client_disconnects")
-        .description("requests whose client went away before the request was read or answered")
-        .tag("service", service).register(registry);
+    Counter disconnects =
+        Counter.builder("umbra.http.client_disconnects")
+            .description("requests whose client went away before the request was read or answered")
+            .tag("service", service)
+            .register(registry);
     router.route().order(Integer.MIN_VALUE).handler(ServiceHttp::refuseContentEncoding);
     if (guard != null) {
       router.route().order(Integer.MIN_VALUE + 1).handler(guard.contextHandler());
     }
     router.route().handler(ClientAddress.resolver(trustedProxies));
-    router.route().handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
+    router
+        .route()
+        .handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
     router.get("/healthz").handler(ctx -> health(vertx, service, checks, ctx));
     router
         .get("/metrics")
@@ -71,17 +75,21 @@ public final class ServiceHttp {
   }
 
   /**
-   * Refuses a request body sent compressed ({@code Content-Encoding} other than
-   * {@code identity}): nothing of ours inflates what a client sends, so a small compressed body
-   * can never become a large one in memory (docs/security.md, "Network edge").
+   * Refuses a request body sent compressed ({@code Content-Encoding} other than {@code identity}):
+   * nothing of ours inflates what a client sends, so a small compressed body can never become a
+   * large one in memory (docs/security.md, "Network edge").
    */
   private static void refuseContentEncoding(RoutingContext ctx) {
     String enc = ctx.request().getHeader("content-encoding");
     if (enc != null && !enc.isBlank() && !enc.trim().equalsIgnoreCase("identity")) {
       ctx.response().putHeader("accept-encoding", "identity");
       ctx.response().putHeader("connection", "close");
-      sendError(ctx, new ApiException(415, "unsupported_content_encoding",
-          "compressed request bodies are not accepted; send the body without Content-Encoding"));
+      sendError(
+          ctx,
+          new ApiException(
+              415,
+              "unsupported_content_encoding",
+              "compressed request bodies are not accepted; send the body without Content-Encoding"));
       return;
     }
     ctx.next();
@@ -89,10 +97,14 @@ public final class ServiceHttp {
 
   /** Adds the JSON 404 for unknown routes; call after all routes are mounted. */
   public static void finish(Router router) {
-    router.route().last().handler(ctx -> sendError(ctx, ApiException.notFound("route " + ctx.request().path())));
+    router
+        .route()
+        .last()
+        .handler(ctx -> sendError(ctx, ApiException.notFound("route " + ctx.request().path())));
   }
 
-  private static void health(Vertx vertx, String service, List<HealthCheck> checks, RoutingContext ctx) {
+  private static void health(
+      Vertx vertx, String service, List<HealthCheck> checks, RoutingContext ctx) {
     List<Future<Void>> probes = new ArrayList<>();
     Map<String, JsonObject> results = new LinkedHashMap<>();
     for (HealthCheck check : checks) {
@@ -100,7 +112,11 @@ public final class ServiceHttp {
       results.put(check.name(), r);
       Future<Void> probe;
       try {
-        probe = check.probe().get().timeout(PROBE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        probe =
+            check
+                .probe()
+                .get()
+                .timeout(PROBE_TIMEOUT.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
       } catch (RuntimeException e) {
         probe = Future.failedFuture(e);
       }
@@ -132,21 +148,31 @@ public final class ServiceHttp {
 
   private static String describe(String name, Throwable e) {
     String msg = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    if (e instanceof java.util.concurrent.TimeoutException || msg.toLowerCase().contains("timeout") || msg.toLowerCase().contains("timed out")) {
+    if (e instanceof java.util.concurrent.TimeoutException
+        || msg.toLowerCase().contains("timeout")
+        || msg.toLowerCase().contains("timed out")) {
       return name + " did not answer within " + PROBE_TIMEOUT.toSeconds() + " s";
     }
     return name + " unreachable: " + msg;
   }
 
-  private static void adminLogs(RoutingContext ctx, Optional<String> adminToken, AttemptBudget attempts) {
+  private static void adminLogs(
+      RoutingContext ctx, Optional<String> adminToken, AttemptBudget attempts) {
     if (adminToken.isEmpty()) {
-      sendError(ctx, new ApiException(404, "not_found", "admin endpoints are disabled; set UMBRA_ADMIN_TOKEN"));
+      sendError(
+          ctx,
+          new ApiException(
+              404, "not_found", "admin endpoints are disabled; set UMBRA_ADMIN_TOKEN"));
       return;
     }
     String client = ClientAddress.of(ctx);
     if (!attempts.allows(client)) {
-      ctx.response().putHeader("retry-after", Long.toString(Math.max(1, attempts.retryAfterSeconds(client))));
-      sendError(ctx, new ApiException(429, "rate_limited", "too many failed admin token attempts; retry later"));
+      ctx.response()
+          .putHeader("retry-after", Long.toString(Math.max(1, attempts.retryAfterSeconds(client))));
+      sendError(
+          ctx,
+          new ApiException(
+              429, "rate_limited", "too many failed admin token attempts; retry later"));
       return;
     }
     String auth = ctx.request().getHeader("authorization");
@@ -162,13 +188,17 @@ public final class ServiceHttp {
       try {
         limit = Math.max(1, Math.min(2000, Integer.parseInt(l)));
       } catch (NumberFormatException e) {
-        sendError(ctx, ApiException.badRequest("limit", "limit must be an integer between 1 and 2000"));
+        sendError(
+            ctx, ApiException.badRequest("limit", "limit must be an integer between 1 and 2000"));
         return;
       }
     }
     ctx.response()
         .putHeader("content-type", "application/json")
-        .end(new JsonObject().put("lines", new JsonArray(new ArrayList<>(LogRing.installed().recent(limit)))).encode());
+        .end(
+            new JsonObject()
+                .put("lines", new JsonArray(new ArrayList<>(LogRing.installed().recent(limit))))
+                .encode());
   }
 
   /** Compares digests so the time taken does not depend on where the inputs differ. */
@@ -196,11 +226,16 @@ public final class ServiceHttp {
     } else if (f == null) {
       int code = ctx.statusCode();
       String c = code == 413 ? "payload_too_large" : code == 404 ? "not_found" : "http_" + code;
-      sendError(ctx, new ApiException(code, c, code == 413 ? "request body too large" : "request failed"));
-    } else if (f instanceof io.vertx.core.json.DecodeException || f instanceof IllegalArgumentException) {
+      sendError(
+          ctx,
+          new ApiException(code, c, code == 413 ? "request body too large" : "request failed"));
+    } else if (f instanceof io.vertx.core.json.DecodeException
+        || f instanceof IllegalArgumentException) {
       sendError(ctx, ApiException.badRequest(null, "malformed request: " + safeMessage(f)));
     } else {
-      log.atError().addKeyValue("path", ctx.request().path()).log("request failed: {}", f.toString());
+      log.atError()
+          .addKeyValue("path", ctx.request().path())
+          .log("request failed: {}", f.toString());
       sendError(ctx, new ApiException(500, "internal", "internal error; see the service log"));
     }
   }
@@ -209,7 +244,9 @@ public final class ServiceHttp {
     if (f instanceof HttpClosedException || f instanceof java.nio.channels.ClosedChannelException) {
       return true;
     }
-    if (f instanceof io.vertx.core.VertxException && f.getMessage() != null && f.getMessage().contains("Connection was closed")) {
+    if (f instanceof io.vertx.core.VertxException
+        && f.getMessage() != null
+        && f.getMessage().contains("Connection was closed")) {
       return true;
     }
     return f != null && f.getClass().getName().endsWith("StreamResetException");
@@ -236,7 +273,10 @@ public final class ServiceHttp {
 
   /** Ends the request with a JSON body. */
   public static void json(RoutingContext ctx, int status, Object body) {
-    String encoded = body instanceof JsonObject o ? o.encode() : body instanceof JsonArray a ? a.encode() : io.vertx.core.json.Json.encode(body);
+    String encoded =
+        body instanceof JsonObject o
+            ? o.encode()
+            : body instanceof JsonArray a ? a.encode() : io.vertx.core.json.Json.encode(body);
     ctx.response().setStatusCode(status).putHeader("content-type", "application/json").end(encoded);
   }
 }

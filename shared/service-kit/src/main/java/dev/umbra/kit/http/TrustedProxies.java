@@ -16,22 +16,28 @@ import java.util.regex.Pattern;
  *
  * <p>With a trusted peer, the client is found by walking {@code X-Forwarded-For} from the right
  * (the hop the trusted peer itself saw) past every address that is trusted too; the first one that
- * is not is the client. Whatever the walk cannot read — a malformed entry, a header over
- * {@link #MAX_HEADER_CHARS} characters or {@link #MAX_HOPS} entries — stops it at the last address
- * a trusted hop vouched for, never at an address taken from the unreadable part.
+ * is not is the client. Whatever the walk cannot read — a malformed entry, a header over {@link
+ * #MAX_HEADER_CHARS} characters or {@link #MAX_HOPS} entries — stops it at the last address a
+ * trusted hop vouched for, never at an address taken from the unreadable part.
  */
 public record TrustedProxies(List<Range> ranges) {
   public static final String ENV = "UMBRA_TRUSTED_PROXIES";
   public static final String HEADER = "X-Forwarded-For";
+
   /** Longest {@code X-Forwarded-For} (all its lines together) that is read at all. */
   public static final int MAX_HEADER_CHARS = 2048;
-  /** Most entries read from the right; a longer chain is cut there (the cut part is not trusted). */
+
+  /**
+   * Most entries read from the right; a longer chain is cut there (the cut part is not trusted).
+   */
   public static final int MAX_HOPS = 32;
 
   // literals only, so InetAddress never resolves a name: dotted quad, or hex groups with colons
   // (an IPv6 literal may end in a dotted quad)
-  private static final Pattern IPV4 = Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
-  private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:]{2,39}|[0-9A-Fa-f:]{2,29}:\\d{1,3}(\\.\\d{1,3}){3}");
+  private static final Pattern IPV4 =
+      Pattern.compile("(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})\\.(\\d{1,3})");
+  private static final Pattern IPV6 =
+      Pattern.compile("[0-9A-Fa-f:]{2,39}|[0-9A-Fa-f:]{2,29}:\\d{1,3}(\\.\\d{1,3}){3}");
 
   public TrustedProxies {
     ranges = List.copyOf(ranges);
@@ -52,8 +58,15 @@ public record TrustedProxies(List<Range> ranges) {
       if (entry.isEmpty()) {
         continue;
       }
-      ranges.add(Range.parse(entry).orElseThrow(() -> new ConfigException(ENV,
-          "'" + entry + "' is not an IP address or CIDR range (e.g. 10.0.0.0/8, 127.0.0.1, fd00::/8)")));
+      ranges.add(
+          Range.parse(entry)
+              .orElseThrow(
+                  () ->
+                      new ConfigException(
+                          ENV,
+                          "'"
+                              + entry
+                              + "' is not an IP address or CIDR range (e.g. 10.0.0.0/8, 127.0.0.1, fd00::/8)")));
     }
     return new TrustedProxies(ranges);
   }
@@ -180,7 +193,9 @@ public record TrustedProxies(List<Range> ranges) {
 
     @Override
     public boolean equals(Object o) {
-      return o instanceof Range r && r.prefix == prefix && java.util.Arrays.equals(r.network, network);
+      return o instanceof Range r
+          && r.prefix == prefix
+          && java.util.Arrays.equals(r.network, network);
     }
 
     @Override

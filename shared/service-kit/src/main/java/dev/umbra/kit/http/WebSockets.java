@@ -17,16 +17,17 @@ import org.slf4j.LoggerFactory;
  * session token verified against a key set that may have to be fetched, a database lookup).
  *
  * <p>The request is paused before the check: a GET upgrade has no body, and when the check
- * completes on a later event-loop turn the request has already been read to its end by then;
- * Vert.x then no longer upgrades it and the client waits for a 101 that never comes. That was
- * the audit tail's first upgrade after a start (the key set not cached yet, so the check was
- * asynchronous). With the request paused, the upgrade works however long the check takes.
+ * completes on a later event-loop turn the request has already been read to its end by then; Vert.x
+ * then no longer upgrades it and the client waits for a 101 that never comes. That was the audit
+ * tail's first upgrade after a start (the key set not cached yet, so the check was asynchronous).
+ * With the request paused, the upgrade works however long the check takes.
  */
 public final class WebSockets {
   private static final Logger log = LoggerFactory.getLogger(WebSockets.class);
 
   /** RFC 6455 close code: a frame or message larger than the endpoint accepts. */
   public static final short CLOSE_TOO_BIG = 1009;
+
   public static final String TOO_BIG_REASON = "message_too_big";
 
   private WebSockets() {}
@@ -52,7 +53,9 @@ public final class WebSockets {
       return c.closeStatus() != null && c.closeStatus().code() == CLOSE_TOO_BIG;
     }
     // Vert.x's message aggregator (fragmented messages over maxWebSocketMessageSize)
-    return e instanceof IllegalStateException && e.getMessage() != null && e.getMessage().contains("overflow max message size");
+    return e instanceof IllegalStateException
+        && e.getMessage() != null
+        && e.getMessage().contains("overflow max message size");
   }
 
   /**
@@ -65,17 +68,19 @@ public final class WebSockets {
   public static <T> void nextAfter(RoutingContext ctx, Supplier<Future<T>> check) {
     HttpServerRequest req = ctx.request();
     req.pause();
-    started(check).onComplete(ar -> {
-      if (ar.failed()) {
-        ctx.fail(ar.cause());
-        req.resume();
-        return;
-      }
-      if (!isUpgrade(req)) {
-        req.resume();
-      }
-      ctx.next();
-    });
+    started(check)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ctx.fail(ar.cause());
+                req.resume();
+                return;
+              }
+              if (!isUpgrade(req)) {
+                req.resume();
+              }
+              ctx.next();
+            });
   }
 
   /** Whether {@code req} asks to become a WebSocket. */
@@ -85,8 +90,8 @@ public final class WebSockets {
   }
 
   /**
-   * Pauses the request, runs {@code check}; on success upgrades and hands the socket to
-   * {@code accept}, on failure answers with the JSON error {@code refusal} makes of the cause (no
+   * Pauses the request, runs {@code check}; on success upgrades and hands the socket to {@code
+   * accept}, on failure answers with the JSON error {@code refusal} makes of the cause (no
    * WebSocket is ever opened for a refused check).
    */
   public static <T> void upgradeAfter(
@@ -96,20 +101,26 @@ public final class WebSockets {
       Function<Throwable, ApiException> refusal) {
     HttpServerRequest req = ctx.request();
     req.pause();
-    started(check).onComplete(ar -> {
-      if (ar.failed()) {
-        ServiceHttp.sendError(ctx, refusal.apply(ar.cause()));
-        req.resume(); // read the (empty) rest, so the connection is free for its next request
-        return;
-      }
-      req.toWebSocket()
-          .onSuccess(ws -> {
-            ConnectionGuard.upgraded(ctx);
-            ws.exceptionHandler(closingTooBig(ws, e -> log.debug("WebSocket failed: {}", e.toString())));
-            accept.accept(ws, ar.result());
-          })
-          .onFailure(e -> log.debug("WebSocket upgrade failed: {}", e.getMessage()));
-    });
+    started(check)
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                ServiceHttp.sendError(ctx, refusal.apply(ar.cause()));
+                req.resume(); // read the (empty) rest, so the connection is free for its next
+                // request
+                return;
+              }
+              req.toWebSocket()
+                  .onSuccess(
+                      ws -> {
+                        ConnectionGuard.upgraded(ctx);
+                        ws.exceptionHandler(
+                            closingTooBig(
+                                ws, e -> log.debug("WebSocket failed: {}", e.toString())));
+                        accept.accept(ws, ar.result());
+                      })
+                  .onFailure(e -> log.debug("WebSocket upgrade failed: {}", e.getMessage()));
+            });
   }
 
   /** The future {@code check} returns, or a failed one when it throws instead. */

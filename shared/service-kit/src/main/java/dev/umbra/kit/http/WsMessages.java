@@ -19,17 +19,20 @@ public final class WsMessages {
 
   /**
    * Parses a received binary message whole, its bytes fields views of the message's own array
-   * (Vert.x hands each received message over in a heap buffer of its own that nothing else
-   * writes). Truncated or malformed input is refused as {@link Wire#parseAliased} refuses it.
+   * (Vert.x hands each received message over in a heap buffer of its own that nothing else writes).
+   * Truncated or malformed input is refused as {@link Wire#parseAliased} refuses it.
    */
-  public static <T extends MessageLite> T parse(Parser<T> parser, Buffer message) throws InvalidProtocolBufferException {
+  public static <T extends MessageLite> T parse(Parser<T> parser, Buffer message)
+      throws InvalidProtocolBufferException {
     ByteBuf b = message instanceof BufferInternal internal ? internal.getByteBuf() : null;
     return b != null && b.hasArray()
         ? Wire.parseAliased(parser, b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
         : Wire.parseAliased(parser, message.getBytes());
   }
 
-  /** {@code bytes} as a buffer to write, wrapped, not copied ({@code Buffer.buffer(byte[])} copies). */
+  /**
+   * {@code bytes} as a buffer to write, wrapped, not copied ({@code Buffer.buffer(byte[])} copies).
+   */
   public static Buffer wrap(byte[] bytes) {
     return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes));
   }

@@ -4,8 +4,8 @@ import java.security.SecureRandom;
 import java.time.Clock;
 
 /**
- * ULIDs (26 Crockford base32 characters: 48-bit millisecond time + 80 random bits), used for
- * audit event ids and pairing codes. Monotonic within a millisecond per generator.
+ * ULIDs (26 Crockford base32 characters: 48-bit millisecond time + 80 random bits), used for audit
+ * event ids and pairing codes. Monotonic within a millisecond per generator.
  */
 public final class Ulid {
   private static final char[] ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();

@@ -12,8 +12,8 @@ import java.util.List;
 import org.slf4j.LoggerFactory;
 
 /**
- * A logback appender that keeps the most recent formatted lines in memory for
- * {@code GET /admin/logs}. Bounded: the oldest line is dropped when full.
+ * A logback appender that keeps the most recent formatted lines in memory for {@code GET
+ * /admin/logs}. Bounded: the oldest line is dropped when full.
  */
 public final class LogRing extends AppenderBase<ILoggingEvent> {
   public static final String APPENDER_NAME = "RING";

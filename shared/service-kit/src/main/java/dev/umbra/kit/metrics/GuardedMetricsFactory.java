@@ -16,12 +16,12 @@ import io.vertx.core.spi.metrics.ClientMetrics;
 import io.vertx.core.spi.metrics.DatagramSocketMetrics;
 import io.vertx.core.spi.metrics.EventBusMetrics;
 import io.vertx.core.spi.metrics.HttpClientMetrics;
-import io.vertx.core.spi.observability.HttpRequest;
-import io.vertx.core.spi.observability.HttpResponse;
 import io.vertx.core.spi.metrics.HttpServerMetrics;
 import io.vertx.core.spi.metrics.PoolMetrics;
 import io.vertx.core.spi.metrics.TCPMetrics;
 import io.vertx.core.spi.metrics.VertxMetrics;
+import io.vertx.core.spi.observability.HttpRequest;
+import io.vertx.core.spi.observability.HttpResponse;
 
 /**
  * Wraps Vert.x's Micrometer metrics so a connection without a socket metric cannot break HTTP.
@@ -30,8 +30,8 @@ import io.vertx.core.spi.metrics.VertxMetrics;
  * assignment of its metrics gets no socket metric, yet its requests are later reported with that
  * null metric; Micrometer's {@code requestBegin} then throws and the request is never answered
  * (seen as a health probe hanging right after start, and once in CI). Calls about such a
- * connection, or about a request that never got a metric, are skipped here; everything else goes
- * to Micrometer unchanged.
+ * connection, or about a request that never got a metric, are skipped here; everything else goes to
+ * Micrometer unchanged.
  */
 final class GuardedMetricsFactory implements VertxMetricsFactory {
   private final VertxMetricsFactory delegate;
@@ -68,13 +68,17 @@ final class GuardedMetricsFactory implements VertxMetricsFactory {
 
     @Override
     @SuppressWarnings("unchecked")
-    public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(HttpServerOptions options, SocketAddress localAddress) {
+    public HttpServerMetrics<?, ?, ?> createHttpServerMetrics(
+        HttpServerOptions options, SocketAddress localAddress) {
       HttpServerMetrics<?, ?, ?> m = delegate.createHttpServerMetrics(options, localAddress);
-      return m == null ? null : new GuardedHttpServerMetrics((HttpServerMetrics<Object, Object, Object>) m);
+      return m == null
+          ? null
+          : new GuardedHttpServerMetrics((HttpServerMetrics<Object, Object, Object>) m);
     }
 
     @Override
-    public ClientMetrics<?, ?, ?> createClientMetrics(SocketAddress remoteAddress, String type, String namespace) {
+    public ClientMetrics<?, ?, ?> createClientMetrics(
+        SocketAddress remoteAddress, String type, String namespace) {
       return delegate.createClientMetrics(remoteAddress, type, namespace);
     }
 
@@ -84,7 +88,8 @@ final class GuardedMetricsFactory implements VertxMetricsFactory {
     }
 
     @Override
-    public TCPMetrics<?> createNetServerMetrics(NetServerOptions options, SocketAddress localAddress) {
+    public TCPMetrics<?> createNetServerMetrics(
+        NetServerOptions options, SocketAddress localAddress) {
       return delegate.createNetServerMetrics(options, localAddress);
     }
 
@@ -144,8 +149,11 @@ final class GuardedMetricsFactory implements VertxMetricsFactory {
     }
 
     @Override
-    public Object responsePushed(Object socketMetric, HttpMethod method, String uri, HttpResponse response) {
-      return socketMetric == null ? null : delegate.responsePushed(socketMetric, method, uri, response);
+    public Object responsePushed(
+        Object socketMetric, HttpMethod method, String uri, HttpResponse response) {
+      return socketMetric == null
+          ? null
+          : delegate.responsePushed(socketMetric, method, uri, response);
     }
 
     @Override
@@ -156,8 +164,11 @@ final class GuardedMetricsFactory implements VertxMetricsFactory {
     }
 
     @Override
-    public Object connected(Object socketMetric, Object requestMetric, ServerWebSocket serverWebSocket) {
-      return socketMetric == null ? null : delegate.connected(socketMetric, requestMetric, serverWebSocket);
+    public Object connected(
+        Object socketMetric, Object requestMetric, ServerWebSocket serverWebSocket) {
+      return socketMetric == null
+          ? null
+          : delegate.connected(socketMetric, requestMetric, serverWebSocket);
     }
 
     @Override

@@ -16,9 +16,9 @@ import java.time.Duration;
 import java.util.UUID;
 
 /**
- * Builds the Prometheus registry (JVM, process, Vert.x, HTTP server meters) and the Vert.x
- * instance that reports into it. Service meters are named {@code umbra_<service>_...} through
- * {@link #name}; label values are envelope metadata only, never payloads or secrets.
+ * Builds the Prometheus registry (JVM, process, Vert.x, HTTP server meters) and the Vert.x instance
+ * that reports into it. Service meters are named {@code umbra_<service>_...} through {@link #name};
+ * label values are envelope metadata only, never payloads or secrets.
  */
 public final class Metrics {
   private Metrics() {}
@@ -35,8 +35,11 @@ public final class Metrics {
   }
 
   public static Vertx newVertx(PrometheusMeterRegistry registry) {
-    return newVertx(registry, Duration.ofNanos(VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME_UNIT.toNanos(
-        VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME)));
+    return newVertx(
+        registry,
+        Duration.ofNanos(
+            VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME_UNIT.toNanos(
+                VertxOptions.DEFAULT_MAX_EVENT_LOOP_EXECUTE_TIME)));
   }
 
   /**
@@ -46,13 +49,21 @@ public final class Metrics {
    */
   public static Vertx newVertx(PrometheusMeterRegistry registry, Duration maxEventLoopExecuteTime) {
     // Vert.x Micrometer keeps backends in a static map by registry name and reuses the first one
-    // registered under a name: a name of its own keeps each Vert.x (dev mode runs five) on its registry
-    VertxOptions options = new VertxOptions().setPreferNativeTransport(true)
-        .setMaxEventLoopExecuteTime(maxEventLoopExecuteTime.toNanos())
-        .setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.NANOSECONDS)
-        .setMetricsOptions(
-        new MicrometerMetricsOptions().setEnabled(true).setRegistryName("umbra-" + UUID.randomUUID()));
-    return Vertx.builder().with(options).withMetrics(new GuardedMetricsFactory(new MicrometerMetricsFactory(registry))).build();
+    // registered under a name: a name of its own keeps each Vert.x (dev mode runs five) on its
+    // registry
+    VertxOptions options =
+        new VertxOptions()
+            .setPreferNativeTransport(true)
+            .setMaxEventLoopExecuteTime(maxEventLoopExecuteTime.toNanos())
+            .setMaxEventLoopExecuteTimeUnit(java.util.concurrent.TimeUnit.NANOSECONDS)
+            .setMetricsOptions(
+                new MicrometerMetricsOptions()
+                    .setEnabled(true)
+                    .setRegistryName("umbra-" + UUID.randomUUID()));
+    return Vertx.builder()
+        .with(options)
+        .withMetrics(new GuardedMetricsFactory(new MicrometerMetricsFactory(registry)))
+        .build();
   }
 
   /** {@code umbra.<service>.<what>}, which Prometheus shows as {@code umbra_<service>_<what>}. */

@@ -28,20 +28,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The one subscriber of revocations in a service (docs/security.md, "Revocation"): it reads the
- * durable log when it starts (so an instance started after a revocation still refuses the tokens
- * it voids), follows the pub/sub channel for the instant fan-out, and polls the log every
- * {@link #POLL} for what pub/sub lost while the bus connection was down. Each revocation is kept
- * until every session token minted before it has expired ({@link #KEEP}).
+ * durable log when it starts (so an instance started after a revocation still refuses the tokens it
+ * voids), follows the pub/sub channel for the instant fan-out, and polls the log every {@link
+ * #POLL} for what pub/sub lost while the bus connection was down. Each revocation is kept until
+ * every session token minted before it has expired ({@link #KEEP}).
  *
  * <p>{@link #isRevoked} answers synchronously from memory and <b>fails closed</b>: before the log
  * was first read, or when it could not be read for longer than {@link #STALE_AFTER}, every token
- * counts as revoked. Listeners are told of each new revocation on the context that called
- * {@link #start}, so a service closes what it holds on its own event loop.
+ * counts as revoked. Listeners are told of each new revocation on the context that called {@link
+ * #start}, so a service closes what it holds on its own event loop.
  */
 public final class RevocationList implements RevocationCheck {
   private static final Logger log = LoggerFactory.getLogger(RevocationList.class);
-  /** How long a revocation is kept: a token's life plus the clock skew of signer and verifier on both ends. */
-  public static final Duration KEEP = SessionTokens.MAX_TTL.plusSeconds(2 * SessionTokens.CLOCK_SKEW_SECONDS);
+
+  /**
+   * How long a revocation is kept: a token's life plus the clock skew of signer and verifier on
+   * both ends.
+   */
+  public static final Duration KEEP =
+      SessionTokens.MAX_TTL.plusSeconds(2 * SessionTokens.CLOCK_SKEW_SECONDS);
+
   public static final Duration POLL = Duration.ofSeconds(1);
   public static final Duration STALE_AFTER = Duration.ofSeconds(15);
   private static final int PAGE = 1000;
@@ -73,7 +79,13 @@ public final class RevocationList implements RevocationCheck {
    * With the monotonic ticker that measures how long ago the log was read ({@code clock} gives
    * revocation and token times; a jump of the wall clock must not make the list stale).
    */
-  RevocationList(Vertx vertx, Bus bus, Clock clock, LongSupplier nanos, MeterRegistry registry, String service) {
+  RevocationList(
+      Vertx vertx,
+      Bus bus,
+      Clock clock,
+      LongSupplier nanos,
+      MeterRegistry registry,
+      String service) {
     this.nanos = nanos;
     this.vertx = vertx;
     this.bus = bus;
@@ -81,7 +93,11 @@ public final class RevocationList implements RevocationCheck {
     this.service = service;
     this.applied = Counter.builder(Metrics.name(service, "revocations_applied")).register(registry);
     for (DropReason r : DropReason.values()) {
-      dropped.put(r, Counter.builder(Metrics.name(service, "revocations_dropped")).tag("reason", r.wire()).register(registry));
+      dropped.put(
+          r,
+          Counter.builder(Metrics.name(service, "revocations_dropped"))
+              .tag("reason", r.wire())
+              .register(registry));
     }
   }
 
@@ -92,17 +108,15 @@ public final class RevocationList implements RevocationCheck {
 
   /**
    * Subscribes, reads the log, then polls it every {@link #POLL}. Completes once the log was read,
-   * or, when the bus is unreachable, at once without it: the service still starts (its
-   * {@code /healthz} reports the bus down) but refuses every session token until the log is read.
+   * or, when the bus is unreachable, at once without it: the service still starts (its {@code
+   * /healthz} reports the bus down) but refuses every session token until the log is read.
    */
   public Future<Void> start() {
     context = vertx.getOrCreateContext();
     long since = clock.millis() - KEEP.toMillis() - Duration.ofMinutes(1).toMillis();
     lastId = Math.max(0, since) + "-0";
     timer = vertx.setPeriodic(POLL.toMillis(), t -> poll());
-    return subscribe()
-        .compose(v -> readLog())
-        .recover(e -> Future.succeededFuture());
+    return subscribe().compose(v -> readLog()).recover(e -> Future.succeededFuture());
   }
 
   private Future<Void> subscribe() {
@@ -111,16 +125,17 @@ public final class RevocationList implements RevocationCheck {
     }
     subscribing = true;
     return bus.subscribe(RevocationChannel.CHANNEL, this::onMessage)
-        .onComplete(ar -> {
-          subscribing = false;
-          if (ar.succeeded()) {
-            if (stopped) {
-              ar.result().unsubscribe();
-            } else {
-              subscription = ar.result();
-            }
-          }
-        })
+        .onComplete(
+            ar -> {
+              subscribing = false;
+              if (ar.succeeded()) {
+                if (stopped) {
+                  ar.result().unsubscribe();
+                } else {
+                  subscription = ar.result();
+                }
+              }
+            })
         .mapEmpty();
   }
 
@@ -129,7 +144,9 @@ public final class RevocationList implements RevocationCheck {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return subscription == null ? Future.succeededFuture() : subscription.unsubscribe().recover(e -> Future.succeededFuture());
+    return subscription == null
+        ? Future.succeededFuture()
+        : subscription.unsubscribe().recover(e -> Future.succeededFuture());
   }
 
   @Override
@@ -137,7 +154,10 @@ public final class RevocationList implements RevocationCheck {
     return find(c) != null || !current();
   }
 
-  /** The revocation voiding {@code c}, or null (also null when the list is stale: see {@link #isRevoked}). */
+  /**
+   * The revocation voiding {@code c}, or null (also null when the list is stale: see {@link
+   * #isRevoked}).
+   */
   public Revoked find(SessionClaims c) {
     Instant now = clock.instant();
     for (Revoked r : revoked.values()) {
@@ -169,27 +189,35 @@ public final class RevocationList implements RevocationCheck {
     }
     polling = true;
     // until the channel is subscribed (the bus was down at start) the log alone keeps us current
-    Future<Void> sub = subscription == null ? subscribe().recover(e -> Future.succeededFuture()) : Future.succeededFuture();
+    Future<Void> sub =
+        subscription == null
+            ? subscribe().recover(e -> Future.succeededFuture())
+            : Future.succeededFuture();
     sub.compose(v -> readLog()).onComplete(ar -> polling = false);
   }
 
   private Future<Void> readLog() {
     return bus.range(RevocationChannel.LOG, lastId, PAGE)
-        .compose(entries -> {
-          for (StreamEntry e : entries) {
-            lastId = e.id();
-            apply(e.body().getBytes());
-          }
-          if (entries.size() == PAGE) {
-            return readLog();
-          }
-          syncedAtNanos = nanos.getAsLong();
-          synced = true;
-          prune();
-          return Future.<Void>succeededFuture();
-        })
-        .onFailure(e -> log.atWarn().addKeyValue("service", service).addKeyValue("error", e.getClass().getSimpleName())
-            .log("revocation log unreadable; tokens are refused once it stays so"));
+        .compose(
+            entries -> {
+              for (StreamEntry e : entries) {
+                lastId = e.id();
+                apply(e.body().getBytes());
+              }
+              if (entries.size() == PAGE) {
+                return readLog();
+              }
+              syncedAtNanos = nanos.getAsLong();
+              synced = true;
+              prune();
+              return Future.<Void>succeededFuture();
+            })
+        .onFailure(
+            e ->
+                log.atWarn()
+                    .addKeyValue("service", service)
+                    .addKeyValue("error", e.getClass().getSimpleName())
+                    .log("revocation log unreadable; tokens are refused once it stays so"));
   }
 
   private void onMessage(BusMessage m) {
@@ -208,18 +236,23 @@ public final class RevocationList implements RevocationCheck {
       return; // every token it could void has expired
     }
     Revoked[] added = new Revoked[1];
-    revoked.compute(r.key(), (k, old) -> {
-      if (old != null && !newer(r, old)) {
-        return old; // seen already (pub/sub and log both deliver it)
-      }
-      added[0] = r;
-      return r;
-    });
+    revoked.compute(
+        r.key(),
+        (k, old) -> {
+          if (old != null && !newer(r, old)) {
+            return old; // seen already (pub/sub and log both deliver it)
+          }
+          added[0] = r;
+          return r;
+        });
     if (added[0] == null) {
       return;
     }
     applied.increment();
-    log.atInfo().addKeyValue("workspace", r.workspaceId()).addKeyValue("kind", r.kind().name()).log("revocation applied");
+    log.atInfo()
+        .addKeyValue("workspace", r.workspaceId())
+        .addKeyValue("kind", r.kind().name())
+        .log("revocation applied");
     for (Consumer<Revoked> l : listeners) {
       if (Vertx.currentContext() == context) {
         notify(l, r);

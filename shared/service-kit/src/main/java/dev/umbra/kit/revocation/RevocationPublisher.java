@@ -23,15 +23,22 @@ public final class RevocationPublisher {
   public Future<Void> publish(Revocation r) {
     Buffer body = Buffer.buffer(r.toByteArray());
     return bus.append(RevocationChannel.LOG, body, RevocationChannel.LOG_MAX_ENTRIES)
-        .transform(ar -> {
-          if (ar.failed()) {
-            log.atError().addKeyValue("kind", r.getKind().name()).addKeyValue("workspace", r.getWorkspaceId())
-                .log("revocation not written to the log; publishing it anyway");
-          }
-          return bus.publish(RevocationChannel.CHANNEL, body);
-        })
+        .transform(
+            ar -> {
+              if (ar.failed()) {
+                log.atError()
+                    .addKeyValue("kind", r.getKind().name())
+                    .addKeyValue("workspace", r.getWorkspaceId())
+                    .log("revocation not written to the log; publishing it anyway");
+              }
+              return bus.publish(RevocationChannel.CHANNEL, body);
+            })
         .<Void>mapEmpty()
-        .onFailure(e -> log.atError().addKeyValue("kind", r.getKind().name()).addKeyValue("workspace", r.getWorkspaceId())
-            .log("revocation not published"));
+        .onFailure(
+            e ->
+                log.atError()
+                    .addKeyValue("kind", r.getKind().name())
+                    .addKeyValue("workspace", r.getWorkspaceId())
+                    .log("revocation not published"));
   }
 }

@@ -19,16 +19,18 @@ import java.util.UUID;
  *   <li>{@code DEVICE}: sessions bound to that device ({@code did} claim);
  *   <li>{@code KEYSET_VERSION} (version n): sessions bound to a device whose credential is of a
  *       version before n ({@code ksv} claim), as the rotation voids those credentials; they are
- *       refused for new upgrades and requests, but live connections are not ended by it
- *       ({@link #endsLive}).
+ *       refused for new upgrades and requests, but live connections are not ended by it ({@link
+ *       #endsLive}).
  * </ul>
  *
- * @param subject machine, device or API token id, the account for a member, the version for a keyset
+ * @param subject machine, device or API token id, the account for a member, the version for a
+ *     keyset
  */
 public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instant time) {
 
   /** Builds the message the control plane publishes. */
-  public static Revocation message(RevokedKind kind, UUID workspaceId, String subjectId, String accountId, Instant time) {
+  public static Revocation message(
+      RevokedKind kind, UUID workspaceId, String subjectId, String accountId, Instant time) {
     return Revocation.newBuilder()
         .setKind(kind)
         .setWorkspaceId(workspaceId.toString())
@@ -50,7 +52,11 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
       return new Parsed(null, DropReason.MALFORMED);
     }
     switch (r.getKind()) {
-      case REVOKED_KIND_TOKEN, REVOKED_KIND_MEMBER, REVOKED_KIND_MACHINE, REVOKED_KIND_DEVICE, REVOKED_KIND_KEYSET_VERSION -> { }
+      case REVOKED_KIND_TOKEN,
+          REVOKED_KIND_MEMBER,
+          REVOKED_KIND_MACHINE,
+          REVOKED_KIND_DEVICE,
+          REVOKED_KIND_KEYSET_VERSION -> {}
       default -> {
         return new Parsed(null, DropReason.UNKNOWN_KIND);
       }
@@ -59,14 +65,20 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
     try {
       ws = UUID.fromString(r.getWorkspaceId());
     } catch (IllegalArgumentException e) {
-      return new Parsed(null, r.getWorkspaceId().isEmpty() ? DropReason.MISSING_WORKSPACE : DropReason.MALFORMED);
+      return new Parsed(
+          null, r.getWorkspaceId().isEmpty() ? DropReason.MISSING_WORKSPACE : DropReason.MALFORMED);
     }
     if (r.getTimeUnixMs() <= 0) {
       return new Parsed(null, DropReason.MISSING_TIME);
     }
-    String subject = r.getKind() == RevokedKind.REVOKED_KIND_MEMBER ? r.getAccountId() : r.getSubjectId();
+    String subject =
+        r.getKind() == RevokedKind.REVOKED_KIND_MEMBER ? r.getAccountId() : r.getSubjectId();
     if (subject.isEmpty()) {
-      return new Parsed(null, r.getKind() == RevokedKind.REVOKED_KIND_MEMBER ? DropReason.MISSING_ACCOUNT : DropReason.MISSING_SUBJECT);
+      return new Parsed(
+          null,
+          r.getKind() == RevokedKind.REVOKED_KIND_MEMBER
+              ? DropReason.MISSING_ACCOUNT
+              : DropReason.MISSING_SUBJECT);
     }
     if (subject.length() > 200) {
       return new Parsed(null, DropReason.MALFORMED);
@@ -80,7 +92,8 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
         return new Parsed(null, DropReason.MALFORMED);
       }
     }
-    return new Parsed(new Revoked(r.getKind(), ws, subject, Instant.ofEpochMilli(r.getTimeUnixMs())), null);
+    return new Parsed(
+        new Revoked(r.getKind(), ws, subject, Instant.ofEpochMilli(r.getTimeUnixMs())), null);
   }
 
   /** The keyset version a {@code KEYSET_VERSION} revocation introduces. */
@@ -96,7 +109,8 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
     return switch (kind) {
       case REVOKED_KIND_TOKEN -> c.apiTokenId().map(subject::equals).orElse(false);
       case REVOKED_KIND_DEVICE -> c.deviceId().map(subject::equals).orElse(false);
-      case REVOKED_KIND_KEYSET_VERSION -> c.deviceId().isPresent() && c.keysetVersion() < keysetVersion();
+      case REVOKED_KIND_KEYSET_VERSION ->
+          c.deviceId().isPresent() && c.keysetVersion() < keysetVersion();
       default -> voidsSubject(c.workspaceId(), c.subjectKind(), c.subject(), c.issuedAt());
     };
   }
@@ -116,8 +130,8 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
   }
 
   /**
-   * True when this revocation voids every session of a subject (member or machine) issued at
-   * {@code issuedAt}; for parts of a service that know the subject but not the whole token.
+   * True when this revocation voids every session of a subject (member or machine) issued at {@code
+   * issuedAt}; for parts of a service that know the subject but not the whole token.
    */
   public boolean voidsSubject(UUID workspace, SubjectKind kind, String who, Instant issuedAt) {
     if (!workspaceId.equals(workspace)) {
@@ -125,8 +139,8 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
     }
     return switch (this.kind) {
       // JWT times are whole seconds: a token of the same second as the removal counts as before it
-      case REVOKED_KIND_MEMBER -> kind == SubjectKind.MEMBER && subject.equals(who)
-          && !issuedAt.isAfter(time);
+      case REVOKED_KIND_MEMBER ->
+          kind == SubjectKind.MEMBER && subject.equals(who) && !issuedAt.isAfter(time);
       case REVOKED_KIND_MACHINE -> kind == SubjectKind.MACHINE && subject.equals(who);
       default -> false;
     };

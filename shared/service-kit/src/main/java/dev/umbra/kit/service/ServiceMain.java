@@ -18,9 +18,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs one service as its own process: reads and validates config (one line and exit 2 when
- * wrong), connects the Redis bus, deploys the verticle (one line and exit 1 when it fails), and
- * on SIGTERM or SIGINT drains and exits 0 within 10 s.
+ * Runs one service as its own process: reads and validates config (one line and exit 2 when wrong),
+ * connects the Redis bus, deploys the verticle (one line and exit 1 when it fails), and on SIGTERM
+ * or SIGINT drains and exits 0 within 10 s.
  */
 public final class ServiceMain {
   private static final Logger log = LoggerFactory.getLogger(ServiceMain.class);
@@ -30,7 +30,8 @@ public final class ServiceMain {
 
   private ServiceMain() {}
 
-  public static void run(ServiceName name, Function<ServiceRuntime, ? extends UmbraService> factory) {
+  public static void run(
+      ServiceName name, Function<ServiceRuntime, ? extends UmbraService> factory) {
     String prog = "umbra-" + name.id();
     ServiceConfig cfg;
     try {
@@ -44,7 +45,8 @@ public final class ServiceMain {
     Vertx vertx = Metrics.newVertx(registry);
     Bus bus = RedisBus.create(vertx, cfg.redisUrl(), cfg.busPrefix());
     UmbraService service = factory.apply(new ServiceRuntime(cfg, bus, registry, Clock.systemUTC()));
-    java.util.concurrent.atomic.AtomicBoolean stopping = new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.concurrent.atomic.AtomicBoolean stopping =
+        new java.util.concurrent.atomic.AtomicBoolean();
     Runnable shutdown =
         () -> {
           stopping.set(true);
@@ -86,7 +88,11 @@ public final class ServiceMain {
       return;
     }
     if (failure[0] == null) {
-      log.info("{} listening on http://{}:{} ({} transport)", prog, cfg.bindHost(), service.actualPort(),
+      log.info(
+          "{} listening on http://{}:{} ({} transport)",
+          prog,
+          cfg.bindHost(),
+          service.actualPort(),
           vertx.isNativeTransportEnabled() ? "epoll" : "nio");
     }
   }

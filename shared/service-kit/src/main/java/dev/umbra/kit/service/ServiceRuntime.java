@@ -7,8 +7,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Clock;
 
 /**
- * What a service verticle is given by whoever starts it (its Main, dev mode or a test): config,
- * the bus (owned by the starter, shared in dev mode), the metrics registry and the clock.
+ * What a service verticle is given by whoever starts it (its Main, dev mode or a test): config, the
+ * bus (owned by the starter, shared in dev mode), the metrics registry and the clock.
  */
 public record ServiceRuntime(
     ServiceConfig config, Bus bus, PrometheusMeterRegistry registry, Clock clock) {

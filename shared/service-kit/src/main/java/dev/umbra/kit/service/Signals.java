@@ -1,8 +1,8 @@
 package dev.umbra.kit.service;
 
 /**
- * SIGTERM and SIGINT handling, so a stop request drains and exits 0 instead of the JVM's
- * default 143. Uses jdk.unsupported's sun.misc.Signal, the only JDK hook for this.
+ * SIGTERM and SIGINT handling, so a stop request drains and exits 0 instead of the JVM's default
+ * 143. Uses jdk.unsupported's sun.misc.Signal, the only JDK hook for this.
  */
 @SuppressWarnings("restriction")
 public final class Signals {

@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Base of every service verticle: migrates and opens its schema (when it has one), mounts the
- * shared endpoints and the service's own routes, listens, and on stop closes the listener,
- * drains in-flight requests and closes the pool.
+ * shared endpoints and the service's own routes, listens, and on stop closes the listener, drains
+ * in-flight requests and closes the pool.
  */
 public abstract class UmbraService extends VerticleBase {
   private static final Logger log = LoggerFactory.getLogger(UmbraService.class);
@@ -31,8 +31,13 @@ public abstract class UmbraService extends VerticleBase {
 
   protected final ServiceRuntime runtime;
   protected Database db;
-  /** Revocations of session tokens (null for a service that accepts none, see {@link #acceptsSessionTokens}). */
+
+  /**
+   * Revocations of session tokens (null for a service that accepts none, see {@link
+   * #acceptsSessionTokens}).
+   */
   protected RevocationList revocations;
+
   private HttpServer server;
   private EdgeLimits edge;
   private ConnectionGuard guard;
@@ -62,7 +67,10 @@ public abstract class UmbraService extends VerticleBase {
     return new HttpServerOptions();
   }
 
-  /** Largest WebSocket frame and message when a service sets none: the audit tail's clients send nothing. */
+  /**
+   * Largest WebSocket frame and message when a service sets none: the audit tail's clients send
+   * nothing.
+   */
   public static final int DEFAULT_MAX_WEBSOCKET_BYTES = 64 * 1024;
 
   /**
@@ -73,13 +81,15 @@ public abstract class UmbraService extends VerticleBase {
    * set its own.
    */
   public static HttpServerOptions edgeOptions(HttpServerOptions own) {
-    HttpServerOptions o = new HttpServerOptions(own)
-        .setPerMessageWebSocketCompressionSupported(false)
-        .setPerFrameWebSocketCompressionSupported(false)
-        .setDecompressionSupported(false)
-        // HTTP/1.1 only: with cleartext HTTP/2 on, Vert.x sniffs the first bytes before it creates
-        // the connection, so a silent connection never reached the connection guard
-        .setHttp2ClearTextEnabled(false);
+    HttpServerOptions o =
+        new HttpServerOptions(own)
+            .setPerMessageWebSocketCompressionSupported(false)
+            .setPerFrameWebSocketCompressionSupported(false)
+            .setDecompressionSupported(false)
+            // HTTP/1.1 only: with cleartext HTTP/2 on, Vert.x sniffs the first bytes before it
+            // creates
+            // the connection, so a silent connection never reached the connection guard
+            .setHttp2ClearTextEnabled(false);
     HttpServerOptions defaults = new HttpServerOptions();
     if (own.getMaxWebSocketFrameSize() == defaults.getMaxWebSocketFrameSize()) {
       o.setMaxWebSocketFrameSize(DEFAULT_MAX_WEBSOCKET_BYTES);
@@ -95,9 +105,9 @@ public abstract class UmbraService extends VerticleBase {
   }
 
   /**
-   * True (the default) for a service that accepts session tokens: it starts the one
-   * {@link RevocationList} of the service before {@link #mount}, which then hands it to its
-   * verifier ({@code SessionVerifier.checkRevocations}) and to whatever holds live connections.
+   * True (the default) for a service that accepts session tokens: it starts the one {@link
+   * RevocationList} of the service before {@link #mount}, which then hands it to its verifier
+   * ({@code SessionVerifier.checkRevocations}) and to whatever holds live connections.
    */
   protected boolean acceptsSessionTokens() {
     return true;
@@ -113,7 +123,13 @@ public abstract class UmbraService extends VerticleBase {
     ServiceConfig cfg = settings();
     Future<Void> dbReady =
         cfg.service().usesPostgres()
-            ? Database.open(vertx, PgLocation.parse(cfg.pgUrl()), cfg.pgAppUrl().map(PgLocation::parse), cfg.service().schema(), cfg.pgAppRole(), poolSize())
+            ? Database.open(
+                    vertx,
+                    PgLocation.parse(cfg.pgUrl()),
+                    cfg.pgAppUrl().map(PgLocation::parse),
+                    cfg.service().schema(),
+                    cfg.pgAppRole(),
+                    poolSize())
                 .map(
                     d -> {
                       db = d;
@@ -121,24 +137,47 @@ public abstract class UmbraService extends VerticleBase {
                     })
             : Future.succeededFuture();
     return dbReady
-        .compose(v -> {
-          if (!acceptsSessionTokens()) {
-            return Future.<Void>succeededFuture();
-          }
-          revocations = new RevocationList(vertx, runtime.bus(), runtime.clock(), runtime.registry(), cfg.service().id());
-          return revocations.start();
-        })
+        .compose(
+            v -> {
+              if (!acceptsSessionTokens()) {
+                return Future.<Void>succeededFuture();
+              }
+              revocations =
+                  new RevocationList(
+                      vertx,
+                      runtime.bus(),
+                      runtime.clock(),
+                      runtime.registry(),
+                      cfg.service().id());
+              return revocations.start();
+            })
         .compose(
             v -> {
               List<HealthCheck> checks = new ArrayList<>();
               if (db != null) {
                 checks.add(new HealthCheck("postgres", db::ping));
               }
-              checks.add(new HealthCheck(runtime.bus().kind().equals("redis") ? "redis" : "bus", runtime.bus()::ping));
+              checks.add(
+                  new HealthCheck(
+                      runtime.bus().kind().equals("redis") ? "redis" : "bus", runtime.bus()::ping));
               edge = EdgeLimits.from(cfg.env());
-              guard = new ConnectionGuard(edge, cfg.trustedProxies(), runtime.registry(), cfg.service().id(), System::nanoTime);
-              Router router = ServiceHttp.router(vertx, cfg.service().id(), runtime.registry(), checks, cfg.adminToken(),
-                  cfg.trustedProxies(), new AttemptBudget(edge.adminFailuresPerMinute(), runtime.clock()), guard);
+              guard =
+                  new ConnectionGuard(
+                      edge,
+                      cfg.trustedProxies(),
+                      runtime.registry(),
+                      cfg.service().id(),
+                      System::nanoTime);
+              Router router =
+                  ServiceHttp.router(
+                      vertx,
+                      cfg.service().id(),
+                      runtime.registry(),
+                      checks,
+                      cfg.adminToken(),
+                      cfg.trustedProxies(),
+                      new AttemptBudget(edge.adminFailuresPerMinute(), runtime.clock()),
+                      guard);
               this.router = router;
               return mount(router).map(router);
             })
@@ -147,7 +186,8 @@ public abstract class UmbraService extends VerticleBase {
               ServiceHttp.finish(router);
               // Clients of ours speak HTTP/1.1 explicitly: the JDK HttpClient's default h2c upgrade
               // once stalled a request with no timeout firing. h2c is off here too (edgeOptions);
-              // the null socket metric that once broke that path is guarded by GuardedMetricsFactory.
+              // the null socket metric that once broke that path is guarded by
+              // GuardedMetricsFactory.
               guard.start(vertx);
               return vertx
                   .createHttpServer(edgeOptions(httpServerOptions()))
@@ -156,14 +196,15 @@ public abstract class UmbraService extends VerticleBase {
                   .listen(cfg.port(), cfg.bindHost());
             })
         .onSuccess(s -> server = s)
-        .onFailure(e -> {
-          if (revocations != null) {
-            revocations.stop();
-          }
-          if (db != null) {
-            db.close();
-          }
-        });
+        .onFailure(
+            e -> {
+              if (revocations != null) {
+                revocations.stop();
+              }
+              if (db != null) {
+                db.close();
+              }
+            });
   }
 
   /** The router as mounted, shared endpoints included (tests walk its routes). */
@@ -188,7 +229,9 @@ public abstract class UmbraService extends VerticleBase {
   @Override
   public Future<?> stop() {
     Future<Void> closed =
-        server == null ? Future.succeededFuture() : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
+        server == null
+            ? Future.succeededFuture()
+            : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
     if (guard != null) {
       guard.stop(vertx);
     }

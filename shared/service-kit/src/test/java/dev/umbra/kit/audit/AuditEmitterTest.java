@@ -29,21 +29,26 @@ class AuditEmitterTest {
   }
 
   @Test
-  void eventsEmittedBeforeTheAuditServiceEverRanAreDeliveredToItsGroup(Vertx vertx) throws Exception {
+  void eventsEmittedBeforeTheAuditServiceEverRanAreDeliveredToItsGroup(Vertx vertx)
+      throws Exception {
     InProcessBus bus = new InProcessBus(vertx);
     AuditEmitter emitter = new AuditEmitter(bus, "pairing", Clock.systemUTC(), registry);
     UUID ws = UUID.randomUUID();
     String id =
-        await(emitter.event(AuditAction.PAIRING_CODE_REDEEMED)
-            .workspace(ws)
-            .actor(AuditActor.machine("m-1"))
-            .target("pairing_code", "c-1")
-            .success()
-            .emit());
+        await(
+            emitter
+                .event(AuditAction.PAIRING_CODE_REDEEMED)
+                .workspace(ws)
+                .actor(AuditActor.machine("m-1"))
+                .target("pairing_code", "c-1")
+                .success()
+                .emit());
     // the audit service starts later and reads new entries of its group
     await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP));
     List<StreamEntry> read =
-        await(bus.readGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, "a", 10, Duration.ZERO));
+        await(
+            bus.readGroup(
+                AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, "a", 10, Duration.ZERO));
     assertThat(read).hasSize(1);
     AuditEvent e = AuditEvent.parseFrom(read.get(0).body().getBytes());
     assertThat(e.getId()).isEqualTo(id).hasSize(26);
@@ -58,25 +63,53 @@ class AuditEmitterTest {
   void aRawBuilderGetsAServiceActorAndIsCheckedLikeATypedOne(Vertx vertx) throws Exception {
     InProcessBus bus = new InProcessBus(vertx);
     AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), registry);
-    await(emitter.emit(AuditEvent.newBuilder().setAction("relay.channel_opened").setOutcome(dev.umbra.proto.audit.Outcome.OUTCOME_SUCCESS)));
+    await(
+        emitter.emit(
+            AuditEvent.newBuilder()
+                .setAction("relay.channel_opened")
+                .setOutcome(dev.umbra.proto.audit.Outcome.OUTCOME_SUCCESS)));
     await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, "check"));
     Throwable refused =
-        emitter.emit(AuditEvent.newBuilder().setAction("relay.exploded").setOutcome(dev.umbra.proto.audit.Outcome.OUTCOME_SUCCESS))
-            .toCompletionStage().toCompletableFuture().handle((v, e) -> e).get(10, TimeUnit.SECONDS);
+        emitter
+            .emit(
+                AuditEvent.newBuilder()
+                    .setAction("relay.exploded")
+                    .setOutcome(dev.umbra.proto.audit.Outcome.OUTCOME_SUCCESS))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .handle((v, e) -> e)
+            .get(10, TimeUnit.SECONDS);
     assertThat(refused).hasMessageContaining("unknown_action");
     Throwable secret =
-        emitter.event(AuditAction.TOKEN_CREATED).deployment().meta("api_token", "umb_secret").success().emit()
-            .toCompletionStage().toCompletableFuture().handle((v, e) -> e).get(10, TimeUnit.SECONDS);
+        emitter
+            .event(AuditAction.TOKEN_CREATED)
+            .deployment()
+            .meta("api_token", "umb_secret")
+            .success()
+            .emit()
+            .toCompletionStage()
+            .toCompletableFuture()
+            .handle((v, e) -> e)
+            .get(10, TimeUnit.SECONDS);
     assertThat(secret).hasMessageContaining("forbidden_metadata_key");
     Throwable noOutcome =
-        emitter.event(AuditAction.TOKEN_CREATED).deployment().emit()
-            .toCompletionStage().toCompletableFuture().handle((v, e) -> e).get(10, TimeUnit.SECONDS);
+        emitter
+            .event(AuditAction.TOKEN_CREATED)
+            .deployment()
+            .emit()
+            .toCompletionStage()
+            .toCompletableFuture()
+            .handle((v, e) -> e)
+            .get(10, TimeUnit.SECONDS);
     assertThat(noOutcome).hasMessageContaining("bad_outcome");
     assertThat(registry.get("umbra.relay.audit_emit_rejected").counter().count()).isEqualTo(3.0);
     // nothing refused reached the stream
-    assertThat(await(bus.readGroup(AuditEmitter.INGEST_STREAM, "check", "a", 10, Duration.ZERO))).isEmpty();
+    assertThat(await(bus.readGroup(AuditEmitter.INGEST_STREAM, "check", "a", 10, Duration.ZERO)))
+        .isEmpty();
     List<StreamEntry> first =
-        await(bus.readGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, "a", 10, Duration.ZERO));
+        await(
+            bus.readGroup(
+                AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, "a", 10, Duration.ZERO));
     AuditEvent e = AuditEvent.parseFrom(first.get(0).body().getBytes());
     assertThat(e.getActor().getKind()).isEqualTo(ActorKind.ACTOR_KIND_SERVICE);
     assertThat(e.getActor().getId()).isEqualTo("relay");
@@ -84,40 +117,59 @@ class AuditEmitterTest {
 
   @Test
   void aBurstLargerThanTheRedisPoolIsQueuedNotFailed(Vertx vertx) throws Exception {
-    var bus = dev.umbra.kit.bus.RedisBus.create(vertx, dev.umbra.kit.testing.TestRedis.url(), dev.umbra.kit.testing.TestRedis.randomPrefix());
+    var bus =
+        dev.umbra.kit.bus.RedisBus.create(
+            vertx,
+            dev.umbra.kit.testing.TestRedis.url(),
+            dev.umbra.kit.testing.TestRedis.randomPrefix());
     AuditEmitter emitter = new AuditEmitter(bus, "webtty-engine", Clock.systemUTC(), registry);
     List<Future<String>> all = new ArrayList<>();
     for (int i = 0; i < 3_000; i++) {
-      all.add(emitter.event(AuditAction.TERMINAL_OPENED).workspace(UUID.randomUUID()).success().emit());
+      all.add(
+          emitter.event(AuditAction.TERMINAL_OPENED).workspace(UUID.randomUUID()).success().emit());
     }
     await(Future.all(all));
-    assertThat(registry.get("umbra.webtty_engine.audit_emitted").counter().count()).isEqualTo(3_000.0);
+    assertThat(registry.get("umbra.webtty_engine.audit_emitted").counter().count())
+        .isEqualTo(3_000.0);
     assertThat(registry.get("umbra.webtty_engine.audit_emit_failures").counter().count()).isZero();
     await(bus.close());
   }
 
   /** Runs {@code work} on an event-loop context, as a service's handlers do, and waits for it. */
-  private static <T> T onContext(Vertx vertx, java.util.concurrent.Callable<Future<T>> work) throws Exception {
+  private static <T> T onContext(Vertx vertx, java.util.concurrent.Callable<Future<T>> work)
+      throws Exception {
     io.vertx.core.Promise<T> done = io.vertx.core.Promise.promise();
-    vertx.runOnContext(v -> {
-      try {
-        work.call().onComplete(done);
-      } catch (Exception e) {
-        done.fail(e);
-      }
-    });
+    vertx.runOnContext(
+        v -> {
+          try {
+            work.call().onComplete(done);
+          } catch (Exception e) {
+            done.fail(e);
+          }
+        });
     return await(done.future());
   }
 
-  /** Every event read until the counts of {@code action} reach {@code atLeastCount} (and a little after). */
-  private static List<AuditEvent> readAll(InProcessBus bus, int atLeastCount, String action) throws Exception {
+  /**
+   * Every event read until the counts of {@code action} reach {@code atLeastCount} (and a little
+   * after).
+   */
+  private static List<AuditEvent> readAll(InProcessBus bus, int atLeastCount, String action)
+      throws Exception {
     List<AuditEvent> out = new ArrayList<>();
     long deadline = System.currentTimeMillis() + 15_000;
     long sum = 0;
     boolean last = false;
     while (!last && System.currentTimeMillis() < deadline) {
       last = sum >= atLeastCount;
-      for (StreamEntry en : await(bus.readGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP, "a", 1000, Duration.ofMillis(200)))) {
+      for (StreamEntry en :
+          await(
+              bus.readGroup(
+                  AuditEmitter.INGEST_STREAM,
+                  AuditEmitter.INGEST_GROUP,
+                  "a",
+                  1000,
+                  Duration.ofMillis(200)))) {
         AuditEvent e = AuditEvent.parseFrom(en.body().getBytes());
         out.add(e);
         if (e.getAction().equals(action)) {
@@ -133,51 +185,90 @@ class AuditEmitterTest {
   }
 
   @Test
-  void aFloodOfRefusalsBecomesAFewEventsWhoseCountsAddUpToTheAttempts(Vertx vertx) throws Exception {
+  void aFloodOfRefusalsBecomesAFewEventsWhoseCountsAddUpToTheAttempts(Vertx vertx)
+      throws Exception {
     InProcessBus bus = new InProcessBus(vertx);
     await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP));
-    AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), registry, Duration.ofMillis(500));
+    AuditEmitter emitter =
+        new AuditEmitter(bus, "relay", Clock.systemUTC(), registry, Duration.ofMillis(500));
     UUID ws = UUID.randomUUID();
-    onContext(vertx, () -> {
-      List<Future<String>> all = new ArrayList<>();
-      for (int i = 0; i < 2_000; i++) {
-        all.add(emitter.event(AuditAction.RELAY_CHANNEL_REFUSED).workspace(ws).actor(AuditActor.member("mallory"))
-            .target("machine", "nobody-" + i).sourceIp("203.0.113.9").denied("unknown_target").emit());
-      }
-      return Future.all(all);
-    });
-    List<AuditEvent> events = only(readAll(bus, 2_000, "relay.channel_refused"), "relay.channel_refused");
+    onContext(
+        vertx,
+        () -> {
+          List<Future<String>> all = new ArrayList<>();
+          for (int i = 0; i < 2_000; i++) {
+            all.add(
+                emitter
+                    .event(AuditAction.RELAY_CHANNEL_REFUSED)
+                    .workspace(ws)
+                    .actor(AuditActor.member("mallory"))
+                    .target("machine", "nobody-" + i)
+                    .sourceIp("203.0.113.9")
+                    .denied("unknown_target")
+                    .emit());
+          }
+          return Future.all(all);
+        });
+    List<AuditEvent> events =
+        only(readAll(bus, 2_000, "relay.channel_refused"), "relay.channel_refused");
     assertThat(events).hasSizeBetween(2, 5);
-    assertThat(events.stream().mapToLong(e -> Long.parseLong(e.getMetadataOrThrow(AuditEmitter.COUNT))).sum()).isEqualTo(2_000);
+    assertThat(
+            events.stream()
+                .mapToLong(e -> Long.parseLong(e.getMetadataOrThrow(AuditEmitter.COUNT)))
+                .sum())
+        .isEqualTo(2_000);
     assertThat(events.get(0).getTarget()).isEqualTo("machine:nobody-0");
-    assertThat(events).allSatisfy(e -> {
-      assertThat(e.getWorkspaceId()).isEqualTo(ws.toString());
-      assertThat(e.getMetadataMap()).containsEntry("reason", "unknown_target");
-      assertThat(AuditEventRules.problem(e)).isEmpty();
-    });
+    assertThat(events)
+        .allSatisfy(
+            e -> {
+              assertThat(e.getWorkspaceId()).isEqualTo(ws.toString());
+              assertThat(e.getMetadataMap()).containsEntry("reason", "unknown_target");
+              assertThat(AuditEventRules.problem(e)).isEmpty();
+            });
   }
 
   @Test
-  void refusalsForOtherReasonsOrSourcesAreCountedApartAndSuccessesAreNeverAggregated(Vertx vertx) throws Exception {
+  void refusalsForOtherReasonsOrSourcesAreCountedApartAndSuccessesAreNeverAggregated(Vertx vertx)
+      throws Exception {
     InProcessBus bus = new InProcessBus(vertx);
     await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP));
-    AuditEmitter emitter = new AuditEmitter(bus, "relay", Clock.systemUTC(), registry, Duration.ofMillis(300));
+    AuditEmitter emitter =
+        new AuditEmitter(bus, "relay", Clock.systemUTC(), registry, Duration.ofMillis(300));
     UUID ws = UUID.randomUUID();
-    onContext(vertx, () -> {
-      List<Future<String>> all = new ArrayList<>();
-      for (int i = 0; i < 30; i++) {
-        all.add(emitter.event(AuditAction.RELAY_CHANNEL_REFUSED).workspace(ws).actor(AuditActor.member("m"))
-            .sourceIp("198.51.100." + (i % 3)).denied(i % 2 == 0 ? "unknown_target" : "role").emit());
-        all.add(emitter.event(AuditAction.RELAY_CHANNEL_OPENED).workspace(ws).actor(AuditActor.member("m")).success().emit());
-      }
-      return Future.all(all);
-    });
+    onContext(
+        vertx,
+        () -> {
+          List<Future<String>> all = new ArrayList<>();
+          for (int i = 0; i < 30; i++) {
+            all.add(
+                emitter
+                    .event(AuditAction.RELAY_CHANNEL_REFUSED)
+                    .workspace(ws)
+                    .actor(AuditActor.member("m"))
+                    .sourceIp("198.51.100." + (i % 3))
+                    .denied(i % 2 == 0 ? "unknown_target" : "role")
+                    .emit());
+            all.add(
+                emitter
+                    .event(AuditAction.RELAY_CHANNEL_OPENED)
+                    .workspace(ws)
+                    .actor(AuditActor.member("m"))
+                    .success()
+                    .emit());
+          }
+          return Future.all(all);
+        });
     List<AuditEvent> all = readAll(bus, 30, "relay.channel_refused");
     List<AuditEvent> refused = only(all, "relay.channel_refused");
     // 3 sources x 2 reasons: each key's first at once, then one summary of the other 4
     assertThat(refused).hasSize(12);
-    assertThat(refused.stream().mapToLong(e -> Long.parseLong(e.getMetadataOrThrow(AuditEmitter.COUNT))).sum()).isEqualTo(30);
-    assertThat(only(all, "relay.channel_opened")).hasSize(30)
+    assertThat(
+            refused.stream()
+                .mapToLong(e -> Long.parseLong(e.getMetadataOrThrow(AuditEmitter.COUNT)))
+                .sum())
+        .isEqualTo(30);
+    assertThat(only(all, "relay.channel_opened"))
+        .hasSize(30)
         .allSatisfy(e -> assertThat(e.getMetadataMap()).doesNotContainKey(AuditEmitter.COUNT));
   }
 }

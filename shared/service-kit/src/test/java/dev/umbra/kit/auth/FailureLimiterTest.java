@@ -44,11 +44,13 @@ class FailureLimiterTest {
   @BeforeEach
   void open(Vertx vertx, VertxTestContext ctx) {
     Database.open(vertx, pg.location(), "kittest", "umbra_app", 16)
-        .onComplete(ctx.succeeding(d -> {
-          db = d;
-          limiter = new FailureLimiter(d, Clock.systemUTC(), LIMIT, Duration.ofMinutes(5));
-          ctx.completeNow();
-        }));
+        .onComplete(
+            ctx.succeeding(
+                d -> {
+                  db = d;
+                  limiter = new FailureLimiter(d, Clock.systemUTC(), LIMIT, Duration.ofMinutes(5));
+                  ctx.completeNow();
+                }));
   }
 
   @AfterEach
@@ -66,27 +68,39 @@ class FailureLimiterTest {
     AtomicInteger refused = new AtomicInteger();
     List<Future<Object>> all = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      all.add(limiter.<Object>guard("slow down", FailureLimiterTest::wrong, () -> {
-            evaluated.incrementAndGet();
-            return Future.failedFuture(ApiException.unauthorized("wrong"));
-          }, buckets)
-          .recover(e -> {
-            if (e instanceof ApiException a && a.status() == 429) {
-              refused.incrementAndGet();
-            }
-            return Future.succeededFuture();
-          }));
+      all.add(
+          limiter
+              .<Object>guard(
+                  "slow down",
+                  FailureLimiterTest::wrong,
+                  () -> {
+                    evaluated.incrementAndGet();
+                    return Future.failedFuture(ApiException.unauthorized("wrong"));
+                  },
+                  buckets)
+              .recover(
+                  e -> {
+                    if (e instanceof ApiException a && a.status() == 429) {
+                      refused.incrementAndGet();
+                    }
+                    return Future.succeededFuture();
+                  }));
     }
     return Future.join(all).map(v -> new int[] {evaluated.get(), refused.get()});
   }
 
   @Test
   void evaluatesExactlyTheLimitOf200ParallelWrongGuesses(VertxTestContext ctx) {
-    guessInParallel(200, ip).onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-      assertThat(r[0]).isEqualTo(LIMIT);
-      assertThat(r[1]).isEqualTo(200 - LIMIT);
-      ctx.completeNow();
-    })));
+    guessInParallel(200, ip)
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r[0]).isEqualTo(LIMIT);
+                          assertThat(r[1]).isEqualTo(200 - LIMIT);
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
@@ -95,15 +109,28 @@ class FailureLimiterTest {
     AtomicInteger evaluated = new AtomicInteger();
     List<Future<Object>> all = new ArrayList<>();
     for (int i = 0; i < 200; i++) {
-      all.add(limiter.<Object>guard("slow down", FailureLimiterTest::wrong, () -> {
-        evaluated.incrementAndGet();
-        return Future.failedFuture(ApiException.unauthorized("wrong"));
-      }, ip, "lookup:" + UUID.randomUUID()).otherwiseEmpty());
+      all.add(
+          limiter
+              .<Object>guard(
+                  "slow down",
+                  FailureLimiterTest::wrong,
+                  () -> {
+                    evaluated.incrementAndGet();
+                    return Future.failedFuture(ApiException.unauthorized("wrong"));
+                  },
+                  ip,
+                  "lookup:" + UUID.randomUUID())
+              .otherwiseEmpty());
     }
-    Future.join(all).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
-      assertThat(evaluated.get()).isEqualTo(LIMIT);
-      ctx.completeNow();
-    })));
+    Future.join(all)
+        .onComplete(
+            ctx.succeeding(
+                v ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(evaluated.get()).isEqualTo(LIMIT);
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
@@ -111,30 +138,55 @@ class FailureLimiterTest {
     AtomicInteger ok = new AtomicInteger();
     Future<Void> successes = Future.succeededFuture();
     for (int i = 0; i < 3 * LIMIT; i++) {
-      successes = successes.compose(v -> limiter.guard("slow down", FailureLimiterTest::wrong,
-          () -> Future.succeededFuture(ok.incrementAndGet()), ip).mapEmpty());
+      successes =
+          successes.compose(
+              v ->
+                  limiter
+                      .guard(
+                          "slow down",
+                          FailureLimiterTest::wrong,
+                          () -> Future.succeededFuture(ok.incrementAndGet()),
+                          ip)
+                      .mapEmpty());
     }
     successes
         .compose(v -> guessInParallel(200, ip))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(ok.get()).isEqualTo(3 * LIMIT);
-          assertThat(r[0]).isEqualTo(LIMIT);
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(ok.get()).isEqualTo(3 * LIMIT);
+                          assertThat(r[0]).isEqualTo(LIMIT);
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void refundsAttemptsThatFailForAnotherReason(VertxTestContext ctx) {
     Future<Void> outages = Future.succeededFuture();
     for (int i = 0; i < 2 * LIMIT; i++) {
-      outages = outages.compose(v -> limiter.guard("slow down", FailureLimiterTest::wrong,
-          () -> Future.failedFuture(new IllegalStateException("database down")), ip).otherwiseEmpty().mapEmpty());
+      outages =
+          outages.compose(
+              v ->
+                  limiter
+                      .guard(
+                          "slow down",
+                          FailureLimiterTest::wrong,
+                          () -> Future.failedFuture(new IllegalStateException("database down")),
+                          ip)
+                      .otherwiseEmpty()
+                      .mapEmpty());
     }
     outages
         .compose(v -> guessInParallel(200, ip))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(r[0]).isEqualTo(LIMIT);
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r[0]).isEqualTo(LIMIT);
+                          ctx.completeNow();
+                        })));
   }
 }

@@ -24,12 +24,15 @@ class InternalCredentialTest {
   @Test
   void servicesSharingAHomeShareOneGeneratedCredential() throws Exception {
     Path home = Files.createTempDirectory("umbra-internal");
-    InternalCredential cp = InternalCredential.load(config(ServiceName.CONTROL_PLANE, home, Map.of()));
-    InternalCredential pairing = InternalCredential.load(config(ServiceName.PAIRING, home, Map.of()));
+    InternalCredential cp =
+        InternalCredential.load(config(ServiceName.CONTROL_PLANE, home, Map.of()));
+    InternalCredential pairing =
+        InternalCredential.load(config(ServiceName.PAIRING, home, Map.of()));
     assertThat(pairing.matches(cp.value())).isTrue();
     assertThat(cp.value()).hasSizeGreaterThanOrEqualTo(43);
     Path file = home.resolve(InternalCredential.FILE);
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(file)))
+        .isEqualTo("rw-------");
     assertThat(cp.toString()).doesNotContain(cp.value());
   }
 
@@ -37,12 +40,17 @@ class InternalCredentialTest {
   void theVariableWinsAndMustBeLongEnough() throws Exception {
     Path home = Files.createTempDirectory("umbra-internal");
     String value = "x".repeat(32);
-    InternalCredential c = InternalCredential.load(config(ServiceName.PAIRING, home, Map.of(InternalCredential.ENV, value)));
+    InternalCredential c =
+        InternalCredential.load(
+            config(ServiceName.PAIRING, home, Map.of(InternalCredential.ENV, value)));
     assertThat(c.value()).isEqualTo(value);
     assertThat(c.matches("y".repeat(32))).isFalse();
     assertThat(c.matches(null)).isFalse();
     assertThat(Files.exists(home.resolve(InternalCredential.FILE))).isFalse();
-    assertThatThrownBy(() -> InternalCredential.load(config(ServiceName.PAIRING, home, Map.of(InternalCredential.ENV, "short"))))
+    assertThatThrownBy(
+            () ->
+                InternalCredential.load(
+                    config(ServiceName.PAIRING, home, Map.of(InternalCredential.ENV, "short"))))
         .isInstanceOf(ConfigException.class);
   }
 }

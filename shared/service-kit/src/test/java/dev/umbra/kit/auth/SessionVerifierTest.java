@@ -21,7 +21,10 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 
-/** Offline checks of session tokens: every malformed, truncated, oversized or misdirected token is refused. */
+/**
+ * Offline checks of session tokens: every malformed, truncated, oversized or misdirected token is
+ * refused.
+ */
 class SessionVerifierTest {
   final KeyPair key = generate();
   final Map<String, PublicKey> keys = Map.of("k1", key.getPublic());
@@ -37,14 +40,20 @@ class SessionVerifierTest {
   }
 
   String token(Consumer<JWTClaimsSet.Builder> tweak, String kid, KeyPair signer) {
-    return TestSessionTokens.sign(b -> {
-      b.audience("relay").subject("acct").jwtID("j1")
-          .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
-          .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
-          .claim(SessionTokens.CLAIM_SUBJECT_KIND, "member")
-          .claim(SessionTokens.CLAIM_ROLE, "admin");
-      tweak.accept(b);
-    }, kid, signer);
+    return TestSessionTokens.sign(
+        b -> {
+          b.audience("relay")
+              .subject("acct")
+              .jwtID("j1")
+              .issueTime(Date.from(now))
+              .expirationTime(Date.from(now.plusSeconds(600)))
+              .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
+              .claim(SessionTokens.CLAIM_SUBJECT_KIND, "member")
+              .claim(SessionTokens.CLAIM_ROLE, "admin");
+          tweak.accept(b);
+        },
+        kid,
+        signer);
   }
 
   String valid() {
@@ -66,9 +75,20 @@ class SessionVerifierTest {
   @Test
   void refusesTruncatedOversizedAndMalformedTokens() {
     String t = valid();
-    for (String bad : new String[] {"", "x", t.substring(0, t.length() - 1), t.substring(0, t.lastIndexOf('.')),
-        t + "A", "a.b.c", "x".repeat(SessionTokens.MAX_TOKEN_CHARS + 1), t.replace('.', '!')}) {
-      assertThatThrownBy(() -> check(bad)).as(bad.length() > 40 ? bad.substring(0, 40) : bad).isInstanceOf(InvalidSessionException.class);
+    for (String bad :
+        new String[] {
+          "",
+          "x",
+          t.substring(0, t.length() - 1),
+          t.substring(0, t.lastIndexOf('.')),
+          t + "A",
+          "a.b.c",
+          "x".repeat(SessionTokens.MAX_TOKEN_CHARS + 1),
+          t.replace('.', '!')
+        }) {
+      assertThatThrownBy(() -> check(bad))
+          .as(bad.length() > 40 ? bad.substring(0, 40) : bad)
+          .isInstanceOf(InvalidSessionException.class);
     }
   }
 
@@ -87,32 +107,49 @@ class SessionVerifierTest {
 
   @Test
   void refusesOtherKeysAudiencesIssuersAndTimes() {
-    assertThatThrownBy(() -> check(token(b -> {}, "k1", generate()))).hasMessageContaining("signature");
-    assertThatThrownBy(() -> check(token(b -> {}, "unknown", key))).hasMessageContaining("unknown key");
-    assertThatThrownBy(() -> check(token(b -> b.audience("audit"), "k1", key))).hasMessageContaining("not for relay");
-    assertThatThrownBy(() -> check(token(b -> b.issuer("evil"), "k1", key))).hasMessageContaining("issuer");
-    assertThatThrownBy(() -> check(token(b -> b.expirationTime(Date.from(now.minusSeconds(31))), "k1", key))).hasMessageContaining("expired");
-    assertThatThrownBy(() -> check(token(b -> b.issueTime(Date.from(now.plusSeconds(120))), "k1", key))).hasMessageContaining("not yet");
-    assertThatThrownBy(() -> check(token(b -> b.claim("role", "root"), "k1", key))).hasMessageContaining("role");
-    assertThatThrownBy(() -> check(token(b -> b.claim("wid", "nope"), "k1", key))).isInstanceOf(InvalidSessionException.class);
-    assertThatThrownBy(() -> check(token(b -> b.jwtID(null), "k1", key))).isInstanceOf(InvalidSessionException.class);
+    assertThatThrownBy(() -> check(token(b -> {}, "k1", generate())))
+        .hasMessageContaining("signature");
+    assertThatThrownBy(() -> check(token(b -> {}, "unknown", key)))
+        .hasMessageContaining("unknown key");
+    assertThatThrownBy(() -> check(token(b -> b.audience("audit"), "k1", key)))
+        .hasMessageContaining("not for relay");
+    assertThatThrownBy(() -> check(token(b -> b.issuer("evil"), "k1", key)))
+        .hasMessageContaining("issuer");
+    assertThatThrownBy(
+            () -> check(token(b -> b.expirationTime(Date.from(now.minusSeconds(31))), "k1", key)))
+        .hasMessageContaining("expired");
+    assertThatThrownBy(
+            () -> check(token(b -> b.issueTime(Date.from(now.plusSeconds(120))), "k1", key)))
+        .hasMessageContaining("not yet");
+    assertThatThrownBy(() -> check(token(b -> b.claim("role", "root"), "k1", key)))
+        .hasMessageContaining("role");
+    assertThatThrownBy(() -> check(token(b -> b.claim("wid", "nope"), "k1", key)))
+        .isInstanceOf(InvalidSessionException.class);
+    assertThatThrownBy(() -> check(token(b -> b.jwtID(null), "k1", key)))
+        .isInstanceOf(InvalidSessionException.class);
   }
 
   @Test
   void refusesUnsignedAndSymmetricTokens() throws Exception {
     JWTClaimsSet claims = SignedJWT.parse(valid()).getJWTClaimsSet();
-    assertThatThrownBy(() -> check(new PlainJWT(claims).serialize())).isInstanceOf(InvalidSessionException.class);
-    SignedJWT hs = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("k1").build(), claims);
+    assertThatThrownBy(() -> check(new PlainJWT(claims).serialize()))
+        .isInstanceOf(InvalidSessionException.class);
+    SignedJWT hs =
+        new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("k1").build(), claims);
     hs.sign(new MACSigner(new byte[32]));
     assertThatThrownBy(() -> check(hs.serialize())).hasMessageContaining("algorithm");
   }
 
   @Test
   void parsesOnlyEd25519KeysOfAKeySet() {
-    String jwks = "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"a\",\"x\":\"" + Base64URL.encode(raw(key.getPublic())) + "\"},"
-        + "{\"kty\":\"oct\",\"kid\":\"b\",\"k\":\"AAAA\"}]}";
+    String jwks =
+        "{\"keys\":[{\"kty\":\"OKP\",\"crv\":\"Ed25519\",\"kid\":\"a\",\"x\":\""
+            + Base64URL.encode(raw(key.getPublic()))
+            + "\"},"
+            + "{\"kty\":\"oct\",\"kid\":\"b\",\"k\":\"AAAA\"}]}";
     assertThat(SessionVerifier.parseKeySet(jwks)).containsOnlyKeys("a");
-    assertThatThrownBy(() -> SessionVerifier.parseKeySet("{\"keys\":")).isInstanceOf(InvalidSessionException.class);
+    assertThatThrownBy(() -> SessionVerifier.parseKeySet("{\"keys\":"))
+        .isInstanceOf(InvalidSessionException.class);
   }
 
   static byte[] raw(PublicKey k) {

@@ -55,9 +55,18 @@ public final class TestSessionTokens {
   public JsonObject jwks() {
     byte[] spki = keys.getPublic().getEncoded();
     byte[] raw = Arrays.copyOfRange(spki, spki.length - 32, spki.length);
-    return new JsonObject().put("keys", new JsonArray().add(new JsonObject()
-        .put("kty", "OKP").put("crv", "Ed25519").put("kid", kid).put("alg", "EdDSA").put("use", "sig")
-        .put("x", Base64URL.encode(raw).toString())));
+    return new JsonObject()
+        .put(
+            "keys",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("kty", "OKP")
+                        .put("crv", "Ed25519")
+                        .put("kid", kid)
+                        .put("alg", "EdDSA")
+                        .put("use", "sig")
+                        .put("x", Base64URL.encode(raw).toString())));
   }
 
   /** The keys for {@link SessionVerifier#useKeys} or {@link SessionVerifier#check}. */
@@ -67,20 +76,28 @@ public final class TestSessionTokens {
 
   /** A member's 10-minute token. */
   public String member(UUID workspace, String subject, Role role, String audience, Instant now) {
-    return sign(b -> b.subject(subject).audience(audience)
-        .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
-        .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
-        .claim(SessionTokens.CLAIM_SUBJECT_KIND, SubjectKind.MEMBER.wire())
-        .claim(SessionTokens.CLAIM_ROLE, role.wire()));
+    return sign(
+        b ->
+            b.subject(subject)
+                .audience(audience)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(600)))
+                .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
+                .claim(SessionTokens.CLAIM_SUBJECT_KIND, SubjectKind.MEMBER.wire())
+                .claim(SessionTokens.CLAIM_ROLE, role.wire()));
   }
 
   /** A machine's 10-minute token. */
   public String machine(UUID workspace, UUID machine, String audience, Instant now) {
-    return sign(b -> b.subject(machine.toString()).audience(audience)
-        .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
-        .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
-        .claim(SessionTokens.CLAIM_SUBJECT_KIND, SubjectKind.MACHINE.wire())
-        .claim(SessionTokens.CLAIM_ROLE, Role.MACHINE.wire()));
+    return sign(
+        b ->
+            b.subject(machine.toString())
+                .audience(audience)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(600)))
+                .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
+                .claim(SessionTokens.CLAIM_SUBJECT_KIND, SubjectKind.MACHINE.wire())
+                .claim(SessionTokens.CLAIM_ROLE, Role.MACHINE.wire()));
   }
 
   /** A token with the issuer and a fresh jti preset; {@code claims} sets or overrides the rest. */
@@ -90,9 +107,11 @@ public final class TestSessionTokens {
 
   /** Signs with any key pair under any kid (for tests of wrong keys). */
   public static String sign(Consumer<JWTClaimsSet.Builder> claims, String kid, KeyPair signer) {
-    JWTClaimsSet.Builder b = new JWTClaimsSet.Builder().issuer(SessionTokens.ISSUER).jwtID(UUID.randomUUID().toString());
+    JWTClaimsSet.Builder b =
+        new JWTClaimsSet.Builder().issuer(SessionTokens.ISSUER).jwtID(UUID.randomUUID().toString());
     claims.accept(b);
-    SignedJWT jwt = new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), b.build());
+    SignedJWT jwt =
+        new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), b.build());
     try {
       jwt.sign(new JdkEd25519Signer(signer));
     } catch (com.nimbusds.jose.JOSEException e) {

@@ -28,10 +28,14 @@ public final class WebTtyTestTokens {
   /** Raw role and kind strings, so tests can also mint tokens the engine must refuse. */
   private String token(UUID workspace, String subject, String kind, String role) {
     Instant now = Instant.now();
-    return signer.sign(b -> b.audience("webtty-engine").subject(subject)
-        .issueTime(Date.from(now)).expirationTime(Date.from(now.plusSeconds(600)))
-        .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
-        .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind)
-        .claim(SessionTokens.CLAIM_ROLE, role));
+    return signer.sign(
+        b ->
+            b.audience("webtty-engine")
+                .subject(subject)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plusSeconds(600)))
+                .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
+                .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind)
+                .claim(SessionTokens.CLAIM_ROLE, role));
   }
 }

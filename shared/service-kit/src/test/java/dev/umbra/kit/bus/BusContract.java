@@ -52,8 +52,18 @@ abstract class BusContract {
     List<String> got = new CopyOnWriteArrayList<>();
     var checkpoint = ctx.checkpoint(2);
     Future.all(
-            bus.subscribe(ch, m -> { got.add("a:" + m.body()); checkpoint.flag(); }),
-            bus.subscribe(ch, m -> { got.add("b:" + m.body()); checkpoint.flag(); }))
+            bus.subscribe(
+                ch,
+                m -> {
+                  got.add("a:" + m.body());
+                  checkpoint.flag();
+                }),
+            bus.subscribe(
+                ch,
+                m -> {
+                  got.add("b:" + m.body());
+                  checkpoint.flag();
+                }))
         .compose(v -> bus.publish(ch, Buffer.buffer("hello")))
         .onComplete(ctx.succeeding(n -> ctx.verify(() -> assertThat(n).isPositive())));
   }
@@ -62,21 +72,36 @@ abstract class BusContract {
   void rangeReadsTheEntriesAfterAnIdWithoutAConsumerGroup(VertxTestContext ctx) {
     String stream = name("range");
     bus.range(stream, "0-0", 10)
-        .compose(none -> {
-          ctx.verify(() -> assertThat(none).as("an absent stream has no entries").isEmpty());
-          return bus.append(stream, Buffer.buffer("one"), 100);
-        })
-        .compose(first -> bus.append(stream, Buffer.buffer("two"), 100)
-            .compose(second -> bus.append(stream, Buffer.buffer("three"), 100))
-            .compose(third -> bus.range(stream, "0-0", 10)
-                .compose(all -> {
-                  ctx.verify(() -> assertThat(all).extracting(e -> e.body().toString()).containsExactly("one", "two", "three"));
-                  return bus.range(stream, first, 1);
-                })))
-        .compose(afterFirst -> {
-          ctx.verify(() -> assertThat(afterFirst).extracting(e -> e.body().toString()).containsExactly("two"));
-          return bus.range(stream, "not-an-id", 1);
-        })
+        .compose(
+            none -> {
+              ctx.verify(() -> assertThat(none).as("an absent stream has no entries").isEmpty());
+              return bus.append(stream, Buffer.buffer("one"), 100);
+            })
+        .compose(
+            first ->
+                bus.append(stream, Buffer.buffer("two"), 100)
+                    .compose(second -> bus.append(stream, Buffer.buffer("three"), 100))
+                    .compose(
+                        third ->
+                            bus.range(stream, "0-0", 10)
+                                .compose(
+                                    all -> {
+                                      ctx.verify(
+                                          () ->
+                                              assertThat(all)
+                                                  .extracting(e -> e.body().toString())
+                                                  .containsExactly("one", "two", "three"));
+                                      return bus.range(stream, first, 1);
+                                    })))
+        .compose(
+            afterFirst -> {
+              ctx.verify(
+                  () ->
+                      assertThat(afterFirst)
+                          .extracting(e -> e.body().toString())
+                          .containsExactly("two"));
+              return bus.range(stream, "not-an-id", 1);
+            })
         .onComplete(ctx.failing(e -> ctx.completeNow()));
   }
 
@@ -105,23 +130,30 @@ abstract class BusContract {
     String ch = name("order");
     int count = 2_000;
     List<Integer> got = new ArrayList<>();
-    vertx.runOnContext(x -> bus.subscribe(ch, m -> {
-          got.add(m.body().getInt(0));
-          if (got.size() == count) {
-            ctx.verify(() -> {
-              for (int i = 0; i < count; i++) {
-                assertThat(got.get(i)).as("message %d", i).isEqualTo(i);
-              }
-              ctx.completeNow();
-            });
-          }
-        })
-        .onComplete(ctx.succeeding(s -> {
-          // all at once: no publish waits for the one before it
-          for (int i = 0; i < count; i++) {
-            bus.publish(ch, Buffer.buffer().appendInt(i)).onFailure(ctx::failNow);
-          }
-        })));
+    vertx.runOnContext(
+        x ->
+            bus.subscribe(
+                    ch,
+                    m -> {
+                      got.add(m.body().getInt(0));
+                      if (got.size() == count) {
+                        ctx.verify(
+                            () -> {
+                              for (int i = 0; i < count; i++) {
+                                assertThat(got.get(i)).as("message %d", i).isEqualTo(i);
+                              }
+                              ctx.completeNow();
+                            });
+                      }
+                    })
+                .onComplete(
+                    ctx.succeeding(
+                        s -> {
+                          // all at once: no publish waits for the one before it
+                          for (int i = 0; i < count; i++) {
+                            bus.publish(ch, Buffer.buffer().appendInt(i)).onFailure(ctx::failNow);
+                          }
+                        })));
   }
 
   @Test
@@ -173,7 +205,9 @@ abstract class BusContract {
                 e ->
                     ctx.verify(
                         () -> {
-                          assertThat(e).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("umbra.");
+                          assertThat(e)
+                              .isInstanceOf(IllegalArgumentException.class)
+                              .hasMessageContaining("umbra.");
                           ctx.completeNow();
                         })));
   }
@@ -191,7 +225,9 @@ abstract class BusContract {
                 entries ->
                     ctx.verify(
                         () -> {
-                          assertThat(entries).extracting(e -> e.body().toString()).containsExactly("after");
+                          assertThat(entries)
+                              .extracting(e -> e.body().toString())
+                              .containsExactly("after");
                           ctx.completeNow();
                         })));
   }
@@ -215,8 +251,12 @@ abstract class BusContract {
                 both ->
                     ctx.verify(
                         () -> {
-                          assertThat(both.get(0)).extracting(e -> e.body().toString()).containsExactly("e0", "e1", "e2");
-                          assertThat(both.get(1)).extracting(e -> e.body().toString()).containsExactly("e3", "e4");
+                          assertThat(both.get(0))
+                              .extracting(e -> e.body().toString())
+                              .containsExactly("e0", "e1", "e2");
+                          assertThat(both.get(1))
+                              .extracting(e -> e.body().toString())
+                              .containsExactly("e3", "e4");
                           ctx.completeNow();
                         })));
   }
@@ -236,7 +276,8 @@ abstract class BusContract {
                                   ctx.verify(
                                       () -> {
                                         assertThat(entries).hasSize(1);
-                                        assertThat(System.nanoTime() - start).isLessThan(TimeUnit.SECONDS.toNanos(4));
+                                        assertThat(System.nanoTime() - start)
+                                            .isLessThan(TimeUnit.SECONDS.toNanos(4));
                                         ctx.completeNow();
                                       })));
                   vertx.setTimer(300, t -> bus.append(s, Buffer.buffer("wake"), 1000));
@@ -248,10 +289,14 @@ abstract class BusContract {
     String s = name("stream.timeout");
     bus.ensureGroup(s, "g")
         .compose(v -> bus.readGroup(s, "g", "c1", 10, Duration.ofMillis(200)))
-        .onComplete(ctx.succeeding(entries -> ctx.verify(() -> {
-          assertThat(entries).isEmpty();
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.succeeding(
+                entries ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(entries).isEmpty();
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
@@ -272,7 +317,9 @@ abstract class BusContract {
                 r ->
                     ctx.verify(
                         () -> {
-                          assertThat(r.get(0)).extracting(e -> e.body().toString()).containsExactly("b");
+                          assertThat(r.get(0))
+                              .extracting(e -> e.body().toString())
+                              .containsExactly("b");
                           assertThat(r.get(0).get(0).deliveries()).isEqualTo(2L);
                           assertThat(r.get(1)).as("freshly claimed entries are not idle").isEmpty();
                           ctx.completeNow();
@@ -287,25 +334,37 @@ abstract class BusContract {
         .compose(v -> bus.readGroup(s, "g", "c1", 10, Duration.ZERO))
         .compose(read -> bus.ack(s, "g", read.stream().map(StreamEntry::id).toList()))
         .compose(n -> bus.claimPending(s, "g", "c2", Duration.ZERO, 10))
-        .compose(claimed -> bus.readGroup(s, "g", "c2", 10, Duration.ZERO).map(more -> {
-          List<StreamEntry> all = new ArrayList<>(claimed);
-          all.addAll(more);
-          return all;
-        }))
-        .onComplete(ctx.succeeding(all -> ctx.verify(() -> {
-          assertThat(all).isEmpty();
-          ctx.completeNow();
-        })));
+        .compose(
+            claimed ->
+                bus.readGroup(s, "g", "c2", 10, Duration.ZERO)
+                    .map(
+                        more -> {
+                          List<StreamEntry> all = new ArrayList<>(claimed);
+                          all.addAll(more);
+                          return all;
+                        }))
+        .onComplete(
+            ctx.succeeding(
+                all ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(all).isEmpty();
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void readingAnUnknownGroupFails(VertxTestContext ctx) {
     bus.append(name("stream.nogroup"), Buffer.buffer("x"), 1000)
         .compose(id -> bus.readGroup(name("stream.nogroup"), "missing", "c", 1, Duration.ZERO))
-        .onComplete(ctx.failing(e -> ctx.verify(() -> {
-          assertThat(e.getMessage()).contains("NOGROUP");
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.failing(
+                e ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(e.getMessage()).contains("NOGROUP");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
@@ -322,25 +381,34 @@ abstract class BusContract {
    * another context's unsubscribe once threw, or was left with Redis unsubscribed).
    */
   @Test
-  void everySubscribeSucceedsAndDeliversWhileOtherContextsChurnTheSameChannel(Vertx vertx, VertxTestContext ctx) {
+  void everySubscribeSucceedsAndDeliversWhileOtherContextsChurnTheSameChannel(
+      Vertx vertx, VertxTestContext ctx) {
     String ch = name("churn");
     int contexts = 8;
     int rounds = 30;
-    java.util.concurrent.atomic.AtomicInteger delivered = new java.util.concurrent.atomic.AtomicInteger();
+    java.util.concurrent.atomic.AtomicInteger delivered =
+        new java.util.concurrent.atomic.AtomicInteger();
     List<Future<String>> all = new ArrayList<>();
     for (int i = 0; i < contexts; i++) {
       String who = "c" + i;
-      all.add(vertx.deployVerticle(new io.vertx.core.VerticleBase() {
-        @Override
-        public Future<?> start() {
-          return churn(ch, who, 0, rounds, delivered);
-        }
-      }));
+      all.add(
+          vertx.deployVerticle(
+              new io.vertx.core.VerticleBase() {
+                @Override
+                public Future<?> start() {
+                  return churn(ch, who, 0, rounds, delivered);
+                }
+              }));
     }
-    Future.all(all).onComplete(ctx.succeeding(v -> ctx.verify(() -> {
-      assertThat(delivered.get()).isEqualTo(contexts * rounds);
-      ctx.completeNow();
-    })));
+    Future.all(all)
+        .onComplete(
+            ctx.succeeding(
+                v ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(delivered.get()).isEqualTo(contexts * rounds);
+                          ctx.completeNow();
+                        })));
   }
 
   /**
@@ -351,8 +419,9 @@ abstract class BusContract {
    * Finding 7 of issue 13; {@code TopicRegistryTest} forces the race itself.
    */
   @Test
-  void subscribersLeftAfterContextsAndThreadsChurnedTheChannelReceiveAndNothingStaysSubscribedAfterThem(
-      Vertx vertx, VertxTestContext ctx) throws Exception {
+  void
+      subscribersLeftAfterContextsAndThreadsChurnedTheChannelReceiveAndNothingStaysSubscribedAfterThem(
+          Vertx vertx, VertxTestContext ctx) throws Exception {
     String ch = name("churn.mixed");
     String marker = "after the churn";
     int churners = 4;
@@ -365,26 +434,30 @@ abstract class BusContract {
       CompletableFuture<Subscription> stays = new CompletableFuture<>();
       staying.add(stays);
       if (i < churners) {
-        vertx.deployVerticle(new io.vertx.core.VerticleBase() {
-          @Override
-          public Future<?> start() {
-            return quickPairs(ch, pairs)
-                .compose(v -> bus.subscribe(ch, m -> hears(m, marker, p)))
-                .onSuccess(stays::complete)
-                .onFailure(stays::completeExceptionally);
-          }
-        });
+        vertx.deployVerticle(
+            new io.vertx.core.VerticleBase() {
+              @Override
+              public Future<?> start() {
+                return quickPairs(ch, pairs)
+                    .compose(v -> bus.subscribe(ch, m -> hears(m, marker, p)))
+                    .onSuccess(stays::complete)
+                    .onFailure(stays::completeExceptionally);
+              }
+            });
       } else {
-        Thread.ofPlatform().name("churn-" + i).start(() -> {
-          try {
-            for (int n = 0; n < pairs; n++) {
-              await(bus.subscribe(ch, m -> {}).compose(Subscription::unsubscribe));
-            }
-            stays.complete(await(bus.subscribe(ch, m -> hears(m, marker, p))));
-          } catch (RuntimeException e) {
-            stays.completeExceptionally(e);
-          }
-        });
+        Thread.ofPlatform()
+            .name("churn-" + i)
+            .start(
+                () -> {
+                  try {
+                    for (int n = 0; n < pairs; n++) {
+                      await(bus.subscribe(ch, m -> {}).compose(Subscription::unsubscribe));
+                    }
+                    stays.complete(await(bus.subscribe(ch, m -> hears(m, marker, p))));
+                  } catch (RuntimeException e) {
+                    stays.completeExceptionally(e);
+                  }
+                });
       }
     }
     List<Subscription> left = new ArrayList<>();
@@ -419,21 +492,33 @@ abstract class BusContract {
     }
   }
 
-  private Future<Void> churn(String ch, String who, int round, int rounds, java.util.concurrent.atomic.AtomicInteger delivered) {
+  private Future<Void> churn(
+      String ch,
+      String who,
+      int round,
+      int rounds,
+      java.util.concurrent.atomic.AtomicInteger delivered) {
     if (round == rounds) {
       return Future.succeededFuture();
     }
     String marker = who + ":" + round;
     io.vertx.core.Promise<Void> seen = io.vertx.core.Promise.promise();
-    return quickPairs(ch, 100).compose(x -> bus.subscribe(ch, m -> {
-          if (m.body().toString().equals(marker)) {
-            seen.tryComplete();
-          }
-        })
-        .compose(sub -> bus.publish(ch, Buffer.buffer(marker))
-            .compose(n -> seen.future().timeout(5, TimeUnit.SECONDS))
-            .onSuccess(v -> delivered.incrementAndGet())
-            .compose(v -> sub.unsubscribe())))
+    return quickPairs(ch, 100)
+        .compose(
+            x ->
+                bus.subscribe(
+                        ch,
+                        m -> {
+                          if (m.body().toString().equals(marker)) {
+                            seen.tryComplete();
+                          }
+                        })
+                    .compose(
+                        sub ->
+                            bus.publish(ch, Buffer.buffer(marker))
+                                .compose(n -> seen.future().timeout(5, TimeUnit.SECONDS))
+                                .onSuccess(v -> delivered.incrementAndGet())
+                                .compose(v -> sub.unsubscribe())))
         .compose(v -> churn(ch, who, round + 1, rounds, delivered));
   }
 
@@ -442,6 +527,8 @@ abstract class BusContract {
     if (n == 0) {
       return Future.succeededFuture();
     }
-    return bus.subscribe(ch, m -> {}).compose(Subscription::unsubscribe).compose(v -> quickPairs(ch, n - 1));
+    return bus.subscribe(ch, m -> {})
+        .compose(Subscription::unsubscribe)
+        .compose(v -> quickPairs(ch, n - 1));
   }
 }

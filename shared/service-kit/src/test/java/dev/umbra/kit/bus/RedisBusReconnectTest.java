@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 
-/** The Redis connections come back by themselves: the subscriber keeps every subscription, publishing resumes. */
+/**
+ * The Redis connections come back by themselves: the subscriber keeps every subscription,
+ * publishing resumes.
+ */
 @ExtendWith(VertxExtension.class)
 class RedisBusReconnectTest {
 
@@ -23,30 +26,38 @@ class RedisBusReconnectTest {
     RedisBus bus = RedisBus.create(vertx, TestRedis.url(), TestRedis.randomPrefix());
     Redis admin = Redis.createClient(vertx, TestRedis.url().toString());
     AtomicBoolean killed = new AtomicBoolean();
-    bus.subscribe("umbra.test.reconnect", m -> {
-          if (killed.get() && m.body().toString().equals("after")) {
-            bus.close().onComplete(x -> {
-              admin.close();
-              ctx.completeNow();
-            });
-          }
-        })
+    bus.subscribe(
+            "umbra.test.reconnect",
+            m -> {
+              if (killed.get() && m.body().toString().equals("after")) {
+                bus.close()
+                    .onComplete(
+                        x -> {
+                          admin.close();
+                          ctx.completeNow();
+                        });
+              }
+            })
         .compose(s -> admin.send(Request.cmd(Command.CLIENT).arg("LIST")))
-        .compose(list -> {
-          String id = null;
-          for (String line : list.toString().split("\n")) {
-            if (line.contains("name=" + bus.subscriberName() + " ")) {
-              id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
-            }
-          }
-          assertThat(id).as("subscriber connection in CLIENT LIST").isNotNull();
-          return admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id));
-        })
-        .onComplete(ctx.succeeding(r -> {
-          killed.set(true);
-          // publish until the reconnected subscriber receives one
-          vertx.setPeriodic(100, t -> bus.publish("umbra.test.reconnect", Buffer.buffer("after")));
-        }));
+        .compose(
+            list -> {
+              String id = null;
+              for (String line : list.toString().split("\n")) {
+                if (line.contains("name=" + bus.subscriberName() + " ")) {
+                  id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
+                }
+              }
+              assertThat(id).as("subscriber connection in CLIENT LIST").isNotNull();
+              return admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id));
+            })
+        .onComplete(
+            ctx.succeeding(
+                r -> {
+                  killed.set(true);
+                  // publish until the reconnected subscriber receives one
+                  vertx.setPeriodic(
+                      100, t -> bus.publish("umbra.test.reconnect", Buffer.buffer("after")));
+                }));
   }
 
   @Test
@@ -54,47 +65,64 @@ class RedisBusReconnectTest {
     RedisBus bus = RedisBus.create(vertx, TestRedis.url(), TestRedis.randomPrefix());
     Redis admin = Redis.createClient(vertx, TestRedis.url().toString());
     String ch = "umbra.test.republish";
-    bus.subscribe(ch, m -> {
-          if (m.body().toString().equals("after")) {
-            bus.close().onComplete(x -> {
-              admin.close();
-              ctx.completeNow();
-            });
-          }
-        })
+    bus.subscribe(
+            ch,
+            m -> {
+              if (m.body().toString().equals("after")) {
+                bus.close()
+                    .onComplete(
+                        x -> {
+                          admin.close();
+                          ctx.completeNow();
+                        });
+              }
+            })
         .compose(s -> bus.publish(ch, Buffer.buffer("before")))
         .compose(n -> admin.send(Request.cmd(Command.CLIENT).arg("LIST")))
-        .compose(list -> {
-          // the publisher is the bus's unnamed connection that last ran PUBLISH
-          String id = null;
-          for (String line : list.toString().split("\n")) {
-            if (line.contains("cmd=publish")) {
-              id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
-            }
-          }
-          assertThat(id).as("publisher connection in CLIENT LIST").isNotNull();
-          return admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id));
-        })
-        .onComplete(ctx.succeeding(r ->
-            // the first publish after the kill may fail with the dead connection; later ones reconnect
-            vertx.setPeriodic(100, t -> bus.publish(ch, Buffer.buffer("after")))));
+        .compose(
+            list -> {
+              // the publisher is the bus's unnamed connection that last ran PUBLISH
+              String id = null;
+              for (String line : list.toString().split("\n")) {
+                if (line.contains("cmd=publish")) {
+                  id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
+                }
+              }
+              assertThat(id).as("publisher connection in CLIENT LIST").isNotNull();
+              return admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id));
+            })
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    // the first publish after the kill may fail with the dead connection; later
+                    // ones reconnect
+                    vertx.setPeriodic(100, t -> bus.publish(ch, Buffer.buffer("after")))));
   }
 
   @Test
-  void publishesFailFastWhileRedisIsUnreachable(Vertx vertx, VertxTestContext ctx) throws Exception {
+  void publishesFailFastWhileRedisIsUnreachable(Vertx vertx, VertxTestContext ctx)
+      throws Exception {
     int closedPort;
     try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
       closedPort = s.getLocalPort();
     }
-    RedisBus bus = RedisBus.create(vertx, java.net.URI.create("redis://127.0.0.1:" + closedPort), TestRedis.randomPrefix());
+    RedisBus bus =
+        RedisBus.create(
+            vertx,
+            java.net.URI.create("redis://127.0.0.1:" + closedPort),
+            TestRedis.randomPrefix());
     java.util.List<io.vertx.core.Future<Long>> all = new java.util.ArrayList<>();
     for (int i = 0; i < 1000; i++) {
       all.add(bus.publish("umbra.test.down", Buffer.buffer("x")));
     }
-    io.vertx.core.Future.join(all).onComplete(x -> ctx.verify(() -> {
-      assertThat(all).allMatch(io.vertx.core.Future::failed);
-      bus.close().onComplete(y -> ctx.completeNow());
-    }));
+    io.vertx.core.Future.join(all)
+        .onComplete(
+            x ->
+                ctx.verify(
+                    () -> {
+                      assertThat(all).allMatch(io.vertx.core.Future::failed);
+                      bus.close().onComplete(y -> ctx.completeNow());
+                    }));
     assertThat(ctx.awaitCompletion(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
   }
 }

@@ -102,28 +102,29 @@ class TopicRegistryTest {
   // ---- the race of finding 7 ----
 
   /**
-   * Finding 7 of issue 13, forced: the last listener of a name is leaving and its UNSUBSCRIBE is
-   * on its way to Redis when another thread subscribes the same name. The new SUBSCRIBE must reach
+   * Finding 7 of issue 13, forced: the last listener of a name is leaving and its UNSUBSCRIBE is on
+   * its way to Redis when another thread subscribes the same name. The new SUBSCRIBE must reach
    * Redis after that UNSUBSCRIBE, or Redis ends unsubscribed under a registered listener.
    */
   @Test
   void aSubscribeRacingTheLastUnsubscribeOfTheNameReachesRedisAfterIt() throws Exception {
     ForcedRace race = ForcedRace.run(Implementation.REGISTRY);
 
-    assertThat(race.redis.log()).containsExactly("SUBSCRIBE " + NAME, "UNSUBSCRIBE " + NAME, "SUBSCRIBE " + NAME);
+    assertThat(race.redis.log())
+        .containsExactly("SUBSCRIBE " + NAME, "UNSUBSCRIBE " + NAME, "SUBSCRIBE " + NAME);
     assertThat(race.books.listeners(NAME)).containsExactly("second");
     assertThat(race.redis.subscribed(NAME)).isTrue();
   }
 
   /**
    * Many threads add and remove listeners of one name in tight loops. While a thread's listener is
-   * registered, the name's last command must be SUBSCRIBE and the listener must be among the
-   * name's listeners (a publish reaches it); a name's commands alternate SUBSCRIBE/UNSUBSCRIBE; no
-   * call throws. At quiescence Redis is subscribed exactly while the name has listeners.
+   * registered, the name's last command must be SUBSCRIBE and the listener must be among the name's
+   * listeners (a publish reaches it); a name's commands alternate SUBSCRIBE/UNSUBSCRIBE; no call
+   * throws. At quiescence Redis is subscribed exactly while the name has listeners.
    */
   @Test
-  void concurrentSubscribesAndUnsubscribesOfOneNameKeepRedisAndTheListenersInStep(TestReporter report)
-      throws Exception {
+  void concurrentSubscribesAndUnsubscribesOfOneNameKeepRedisAndTheListenersInStep(
+      TestReporter report) throws Exception {
     RedisModel redis = new RedisModel();
     Bookkeeping books = Implementation.REGISTRY.over(redis);
 
@@ -131,7 +132,9 @@ class TopicRegistryTest {
     report.publishEntry("churn", churn.toString());
 
     assertThat(churn.violations).as(churn.toString()).isEmpty();
-    assertThat(churn.subscribes).as("the name lost its last listener and got a first one again, often").isGreaterThan(20);
+    assertThat(churn.subscribes)
+        .as("the name lost its last listener and got a first one again, often")
+        .isGreaterThan(20);
     assertThat(books.listeners(NAME)).as("the one listener kept").containsExactly(churn.kept);
     assertThat(redis.subscribed(NAME)).as("Redis subscribed under the kept listener").isTrue();
     books.remove(churn.keptRegistration);
@@ -153,12 +156,17 @@ class TopicRegistryTest {
     assertThat(race.redis.subscribed(NAME)).isFalse();
   }
 
-  /** The churn stops at its first violation: on the old bookkeeping, after 0.5 ms to 1.1 s in 80 runs. */
+  /**
+   * The churn stops at its first violation: on the old bookkeeping, after 0.5 ms to 1.1 s in 80
+   * runs.
+   */
   @Test
   void theChurnCatchesTheBookkeepingBeforeTheFix(TestReporter report) throws Exception {
     RedisModel redis = new RedisModel();
 
-    Churn churn = Churn.run(Implementation.KNOWN_BROKEN_BEFORE_THE_FIX.over(redis), redis, Duration.ofSeconds(10));
+    Churn churn =
+        Churn.run(
+            Implementation.KNOWN_BROKEN_BEFORE_THE_FIX.over(redis), redis, Duration.ofSeconds(10));
     report.publishEntry("churn", churn.toString());
 
     assertThat(churn.violations).as(churn.toString()).isNotEmpty();
@@ -220,10 +228,12 @@ class TopicRegistryTest {
     static ForcedRace run(Implementation implementation) throws Exception {
       CountDownLatch unsubscribing = new CountDownLatch(1);
       CountDownLatch release = new CountDownLatch(1);
-      RedisModel redis = new RedisModel(() -> {
-        unsubscribing.countDown();
-        awaitQuietly(release);
-      });
+      RedisModel redis =
+          new RedisModel(
+              () -> {
+                unsubscribing.countDown();
+                awaitQuietly(release);
+              });
       Bookkeeping books = implementation.over(redis);
       Object first = books.add(NAME, "first");
       Threads threads = new Threads();
@@ -231,13 +241,20 @@ class TopicRegistryTest {
       Thread leaving = threads.start("leaving", () -> books.remove(first));
       assertThat(unsubscribing.await(5, TimeUnit.SECONDS)).isTrue();
       AtomicBoolean joined = new AtomicBoolean();
-      Thread joining = threads.start("joining", () -> {
-        books.add(NAME, "second");
-        joined.set(true);
-      });
+      Thread joining =
+          threads.start(
+              "joining",
+              () -> {
+                books.add(NAME, "second");
+                joined.set(true);
+              });
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-      while (!joined.get() && joining.getState() != Thread.State.BLOCKED && joining.getState() != Thread.State.WAITING) {
-        assertThat(System.nanoTime()).as("joining thread neither done nor waiting").isLessThan(deadline);
+      while (!joined.get()
+          && joining.getState() != Thread.State.BLOCKED
+          && joining.getState() != Thread.State.WAITING) {
+        assertThat(System.nanoTime())
+            .as("joining thread neither done nor waiting")
+            .isLessThan(deadline);
         Thread.yield();
       }
       release.countDown();
@@ -307,6 +324,7 @@ class TopicRegistryTest {
 
     /** Runs as an UNSUBSCRIBE is being issued, before Redis has it: the seam of the forced race. */
     private final Runnable beforeUnsubscribe;
+
     private final Map<String, Boolean> subscribed = new ConcurrentHashMap<>();
     private final List<String> log = new ArrayList<>();
     final Queue<String> violations = new ConcurrentLinkedQueue<>();
@@ -403,9 +421,9 @@ class TopicRegistryTest {
     private record Held(Object listener, Object registration) {}
 
     /**
-     * Runs max(8, 4 × processors) platform threads, started together, each adding and removing
-     * its own listeners of {@link #NAME} (zero to two at a time, mostly none) until {@code budget}
-     * has passed or a violation is seen; then each removes its listeners, except one that the first
+     * Runs max(8, 4 × processors) platform threads, started together, each adding and removing its
+     * own listeners of {@link #NAME} (zero to two at a time, mostly none) until {@code budget} has
+     * passed or a violation is seen; then each removes its listeners, except one that the first
      * thread keeps.
      */
     static Churn run(Bookkeeping books, RedisModel redis, Duration budget) throws Exception {
@@ -419,56 +437,61 @@ class TopicRegistryTest {
       List<Thread> all = new ArrayList<>();
       for (int t = 0; t < threads; t++) {
         int id = t;
-        all.add(pool.start("churn-" + t, () -> {
-          SplittableRandom random = new SplittableRandom(id);
-          Deque<Held> held = new ArrayDeque<>();
-          long ops = 0;
-          long reads = 0;
-          try {
-            start.await();
-            long deadline = System.nanoTime() + budget.toNanos();
-            // the clock is read every 256 operations only
-            while (!stop.get() && ((ops & 0xff) != 0 || System.nanoTime() < deadline)) {
-              if (held.isEmpty() && random.nextInt(threads) != 0) {
-                // mostly without a listener, so the name often has none and the first listener
-                // joining races the last one leaving; meanwhile a delivery reads the listeners
-                for (Object listener : books.listeners(NAME)) {
-                  Objects.requireNonNull(listener);
-                }
-                reads++;
-              } else if (held.isEmpty() || held.size() == 1 && random.nextInt(4) == 0) {
-                Object listener = new Object();
-                Held h = new Held(listener, books.add(NAME, listener));
-                held.add(h);
-                churn.check(books, redis, h, "after its add", stop);
-              } else {
-                Held h = random.nextBoolean() ? held.pollFirst() : held.pollLast();
-                churn.check(books, redis, h, "before its removal", stop);
-                books.remove(h.registration());
-              }
-              ops++;
-            }
-          } catch (Throwable e) {
-            churn.violation(e.toString(), stop);
-          } finally {
-            churn.registrations.addAndGet(ops - reads);
-            churn.reads.addAndGet(reads);
-            try {
-              while (held.size() > (id == 0 ? 1 : 0)) {
-                books.remove(held.poll().registration());
-              }
-              if (id == 0 && held.isEmpty()) {
-                Object listener = new Object();
-                held.add(new Held(listener, books.add(NAME, listener)));
-              }
-            } catch (Throwable e) {
-              churn.violation("at the end: " + e, stop);
-            }
-            if (id == 0 && !held.isEmpty()) {
-              kept.set(held.peek());
-            }
-          }
-        }));
+        all.add(
+            pool.start(
+                "churn-" + t,
+                () -> {
+                  SplittableRandom random = new SplittableRandom(id);
+                  Deque<Held> held = new ArrayDeque<>();
+                  long ops = 0;
+                  long reads = 0;
+                  try {
+                    start.await();
+                    long deadline = System.nanoTime() + budget.toNanos();
+                    // the clock is read every 256 operations only
+                    while (!stop.get() && ((ops & 0xff) != 0 || System.nanoTime() < deadline)) {
+                      if (held.isEmpty() && random.nextInt(threads) != 0) {
+                        // mostly without a listener, so the name often has none and the first
+                        // listener
+                        // joining races the last one leaving; meanwhile a delivery reads the
+                        // listeners
+                        for (Object listener : books.listeners(NAME)) {
+                          Objects.requireNonNull(listener);
+                        }
+                        reads++;
+                      } else if (held.isEmpty() || held.size() == 1 && random.nextInt(4) == 0) {
+                        Object listener = new Object();
+                        Held h = new Held(listener, books.add(NAME, listener));
+                        held.add(h);
+                        churn.check(books, redis, h, "after its add", stop);
+                      } else {
+                        Held h = random.nextBoolean() ? held.pollFirst() : held.pollLast();
+                        churn.check(books, redis, h, "before its removal", stop);
+                        books.remove(h.registration());
+                      }
+                      ops++;
+                    }
+                  } catch (Throwable e) {
+                    churn.violation(e.toString(), stop);
+                  } finally {
+                    churn.registrations.addAndGet(ops - reads);
+                    churn.reads.addAndGet(reads);
+                    try {
+                      while (held.size() > (id == 0 ? 1 : 0)) {
+                        books.remove(held.poll().registration());
+                      }
+                      if (id == 0 && held.isEmpty()) {
+                        Object listener = new Object();
+                        held.add(new Held(listener, books.add(NAME, listener)));
+                      }
+                    } catch (Throwable e) {
+                      churn.violation("at the end: " + e, stop);
+                    }
+                    if (id == 0 && !held.isEmpty()) {
+                      kept.set(held.peek());
+                    }
+                  }
+                }));
       }
       churn.begin = System.nanoTime(); // the barrier publishes it to the threads
       start.await(5, TimeUnit.SECONDS);
@@ -490,15 +513,19 @@ class TopicRegistryTest {
       return churn;
     }
 
-    private void check(Bookkeeping books, RedisModel redis, Held h, String when, AtomicBoolean stop) {
+    private void check(
+        Bookkeeping books, RedisModel redis, Held h, String when, AtomicBoolean stop) {
       if (!redis.violations.isEmpty()) {
         violation("the commands went out of step: " + redis.violations.peek(), stop);
       }
       if (!redis.subscribed(NAME)) {
-        violation("a listener is registered " + when + " but the name's last command was not SUBSCRIBE", stop);
+        violation(
+            "a listener is registered " + when + " but the name's last command was not SUBSCRIBE",
+            stop);
       }
       if (!books.listeners(NAME).contains(h.listener())) {
-        violation("a listener is missing from its name " + when + ": a publish would not reach it", stop);
+        violation(
+            "a listener is missing from its name " + when + ": a publish would not reach it", stop);
       }
     }
 
@@ -519,7 +546,9 @@ class TopicRegistryTest {
           subscribes,
           violations.isEmpty()
               ? "no violation"
-              : "first violation after " + TimeUnit.NANOSECONDS.toMicros(firstViolationNanos.get()) + " µs: "
+              : "first violation after "
+                  + TimeUnit.NANOSECONDS.toMicros(firstViolationNanos.get())
+                  + " µs: "
                   + violations.subList(0, Math.min(3, violations.size())));
     }
   }

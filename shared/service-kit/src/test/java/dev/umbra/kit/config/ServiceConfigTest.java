@@ -19,7 +19,8 @@ class ServiceConfigTest {
     assertThat(c.port()).isEqualTo(8083);
     assertThat(c.pgUrl()).isEqualTo(URI.create("postgresql://postgres@127.0.0.1:5432/umbra"));
     assertThat(c.redisUrl()).isEqualTo(URI.create("redis://127.0.0.1:6379"));
-    assertThat(c.publicUrls().get(ServiceName.RELAY)).isEqualTo(URI.create("http://127.0.0.1:8081"));
+    assertThat(c.publicUrls().get(ServiceName.RELAY))
+        .isEqualTo(URI.create("http://127.0.0.1:8081"));
     assertThat(c.adminToken()).isEmpty();
   }
 
@@ -47,7 +48,8 @@ class ServiceConfigTest {
 
   @Test
   void rejectsAWrongSchemeWithoutEchoingTheUrl() {
-    assertThatThrownBy(() -> load(ServiceName.AUDIT, Map.of("UMBRA_PG_URL", "mysql://root:s3cret@db/umbra")))
+    assertThatThrownBy(
+            () -> load(ServiceName.AUDIT, Map.of("UMBRA_PG_URL", "mysql://root:s3cret@db/umbra")))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("UMBRA_PG_URL:")
         .hasMessageNotContaining("s3cret");
@@ -55,7 +57,8 @@ class ServiceConfigTest {
 
   @Test
   void rejectsAnUnparsableRedisUrl() {
-    assertThatThrownBy(() -> load(ServiceName.AUDIT, Map.of("UMBRA_REDIS_URL", "redis://bad host:6379")))
+    assertThatThrownBy(
+            () -> load(ServiceName.AUDIT, Map.of("UMBRA_REDIS_URL", "redis://bad host:6379")))
         .isInstanceOf(ConfigException.class)
         .hasMessageStartingWith("UMBRA_REDIS_URL:");
   }
@@ -77,7 +80,10 @@ class ServiceConfigTest {
 
   @Test
   void requestsConnectAsTheUserOfThePgAppUrlWhenGiven() {
-    ServiceConfig c = load(ServiceName.AUDIT, Map.of("UMBRA_PG_APP_URL", "postgresql://umbra_req:pw@db:5432/umbra"));
+    ServiceConfig c =
+        load(
+            ServiceName.AUDIT,
+            Map.of("UMBRA_PG_APP_URL", "postgresql://umbra_req:pw@db:5432/umbra"));
     assertThat(c.pgAppUrl()).contains(URI.create("postgresql://umbra_req:pw@db:5432/umbra"));
     assertThat(c.pgAppRole()).isEqualTo("umbra_req");
     assertThat(load(ServiceName.AUDIT, Map.of()).pgAppUrl()).isEmpty();
@@ -85,11 +91,21 @@ class ServiceConfigTest {
 
   @Test
   void rejectsAPgAppUrlWithoutAUserOrDisagreeingWithThePgAppRole() {
-    assertThatThrownBy(() -> load(ServiceName.AUDIT, Map.of("UMBRA_PG_APP_URL", "postgresql://db:5432/umbra")))
-        .isInstanceOf(ConfigException.class).hasMessageStartingWith("UMBRA_PG_APP_URL:");
-    assertThatThrownBy(() -> load(ServiceName.AUDIT, Map.of(
-            "UMBRA_PG_APP_URL", "postgresql://umbra_req:pw@db/umbra", "UMBRA_PG_APP_ROLE", "umbra_app")))
-        .isInstanceOf(ConfigException.class).hasMessageStartingWith("UMBRA_PG_APP_ROLE:")
+    assertThatThrownBy(
+            () -> load(ServiceName.AUDIT, Map.of("UMBRA_PG_APP_URL", "postgresql://db:5432/umbra")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("UMBRA_PG_APP_URL:");
+    assertThatThrownBy(
+            () ->
+                load(
+                    ServiceName.AUDIT,
+                    Map.of(
+                        "UMBRA_PG_APP_URL",
+                        "postgresql://umbra_req:pw@db/umbra",
+                        "UMBRA_PG_APP_ROLE",
+                        "umbra_app")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageStartingWith("UMBRA_PG_APP_ROLE:")
         .hasMessageNotContaining("pw");
   }
 }

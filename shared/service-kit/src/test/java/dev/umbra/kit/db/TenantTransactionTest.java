@@ -44,24 +44,31 @@ class TenantTransactionTest {
   @BeforeEach
   void open(Vertx vertx, VertxTestContext ctx) {
     Database.open(vertx, pg.location(), "kittest", "umbra_app", 4)
-        .compose(d -> {
-          db = d;
-          return Future.all(insert(workspaceA, "a1"), insert(workspaceA, "a2"), insert(workspaceB, "b1"));
-        })
+        .compose(
+            d -> {
+              db = d;
+              return Future.all(
+                  insert(workspaceA, "a1"), insert(workspaceA, "a2"), insert(workspaceB, "b1"));
+            })
         .onComplete(ctx.succeedingThenComplete());
   }
 
   @AfterEach
   void close(VertxTestContext ctx) throws Exception {
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       st.execute("TRUNCATE kittest.notes");
     }
     db.close().onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<Void> insert(UUID ws, String body) {
-    return db.inWorkspace(ws, c -> c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, $2)")
-        .execute(Tuple.of(ws, body)).mapEmpty());
+    return db.inWorkspace(
+        ws,
+        c ->
+            c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, $2)")
+                .execute(Tuple.of(ws, body))
+                .mapEmpty());
   }
 
   private static List<String> bodies(RowSet<Row> rows) {
@@ -74,67 +81,111 @@ class TenantTransactionTest {
   @Test
   void queryWithoutWorkspaceSeesNothing(VertxTestContext ctx) {
     db.withTransaction(c -> c.query("SELECT body FROM notes").execute())
-        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
-          assertThat(rows.size()).isZero();
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.succeeding(
+                rows ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(rows.size()).isZero();
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void workspaceSeesOnlyItsOwnRows(VertxTestContext ctx) {
     db.inWorkspace(workspaceA, c -> c.query("SELECT body FROM notes").execute())
-        .compose(a -> db.inWorkspace(workspaceB, c -> c.query("SELECT body FROM notes").execute())
-            .map(b -> List.of(bodies(a), bodies(b))))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(r.get(0)).containsExactly("a1", "a2");
-          assertThat(r.get(1)).containsExactly("b1");
-          ctx.completeNow();
-        })));
+        .compose(
+            a ->
+                db.inWorkspace(workspaceB, c -> c.query("SELECT body FROM notes").execute())
+                    .map(b -> List.of(bodies(a), bodies(b))))
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.get(0)).containsExactly("a1", "a2");
+                          assertThat(r.get(1)).containsExactly("b1");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void rejectsInsertOfARowForAnotherWorkspace(VertxTestContext ctx) {
-    db.inWorkspace(workspaceA, c -> c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, 'x')")
-            .execute(Tuple.of(workspaceB)))
-        .onComplete(ctx.failing(e -> ctx.verify(() -> {
-          assertThat(e.getMessage()).contains("row-level security");
-          ctx.completeNow();
-        })));
+    db.inWorkspace(
+            workspaceA,
+            c ->
+                c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, 'x')")
+                    .execute(Tuple.of(workspaceB)))
+        .onComplete(
+            ctx.failing(
+                e ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(e.getMessage()).contains("row-level security");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void updateAndDeleteCannotReachAnotherWorkspace(VertxTestContext ctx) {
-    db.inWorkspace(workspaceA, c -> c.query("UPDATE notes SET body = 'hacked'").execute()
-            .compose(u -> c.query("DELETE FROM notes WHERE body = 'b1'").execute().map(d -> List.of(u.rowCount(), d.rowCount()))))
-        .compose(counts -> db.inWorkspace(workspaceB, c -> c.query("SELECT body FROM notes").execute())
-            .map(b -> List.of(counts, bodies(b))))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(r.get(0)).isEqualTo(List.of(2, 0));
-          assertThat(r.get(1)).isEqualTo(List.of("b1"));
-          ctx.completeNow();
-        })));
+    db.inWorkspace(
+            workspaceA,
+            c ->
+                c.query("UPDATE notes SET body = 'hacked'")
+                    .execute()
+                    .compose(
+                        u ->
+                            c.query("DELETE FROM notes WHERE body = 'b1'")
+                                .execute()
+                                .map(d -> List.of(u.rowCount(), d.rowCount()))))
+        .compose(
+            counts ->
+                db.inWorkspace(workspaceB, c -> c.query("SELECT body FROM notes").execute())
+                    .map(b -> List.of(counts, bodies(b))))
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.get(0)).isEqualTo(List.of(2, 0));
+                          assertThat(r.get(1)).isEqualTo(List.of("b1"));
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void workspaceSettingDoesNotLeakIntoTheNextTransaction(VertxTestContext ctx) {
     db.inWorkspace(workspaceA, c -> c.query("SELECT 1").execute())
-        .compose(v -> db.withTransaction(c -> c.query("SELECT current_setting('umbra.workspace_id', true) AS ws, current_user AS u").execute()))
-        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
-          Row row = rows.iterator().next();
-          assertThat(row.getString("ws")).isEqualTo(Database.NO_WORKSPACE.toString());
-          assertThat(row.getString("u")).isEqualTo("umbra_app");
-          ctx.completeNow();
-        })));
+        .compose(
+            v ->
+                db.withTransaction(
+                    c ->
+                        c.query(
+                                "SELECT current_setting('umbra.workspace_id', true) AS ws, current_user AS u")
+                            .execute()))
+        .onComplete(
+            ctx.succeeding(
+                rows ->
+                    ctx.verify(
+                        () -> {
+                          Row row = rows.iterator().next();
+                          assertThat(row.getString("ws"))
+                              .isEqualTo(Database.NO_WORKSPACE.toString());
+                          assertThat(row.getString("u")).isEqualTo("umbra_app");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void applicationRoleIsNeitherTableOwnerNorBypassRls() throws Exception {
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
-      ResultSet r = st.executeQuery(
-          "SELECT r.rolbypassrls, r.rolsuper, t.tableowner, c.relrowsecurity, c.relforcerowsecurity "
-              + "FROM pg_roles r, pg_tables t JOIN pg_class c ON c.relname = t.tablename "
-              + "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = t.schemaname "
-              + "WHERE r.rolname = 'umbra_app' AND t.schemaname = 'kittest' AND t.tablename = 'notes'");
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
+      ResultSet r =
+          st.executeQuery(
+              "SELECT r.rolbypassrls, r.rolsuper, t.tableowner, c.relrowsecurity, c.relforcerowsecurity "
+                  + "FROM pg_roles r, pg_tables t JOIN pg_class c ON c.relname = t.tablename "
+                  + "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = t.schemaname "
+                  + "WHERE r.rolname = 'umbra_app' AND t.schemaname = 'kittest' AND t.tablename = 'notes'");
       assertThat(r.next()).isTrue();
       assertThat(r.getBoolean(1)).as("BYPASSRLS").isFalse();
       assertThat(r.getBoolean(2)).as("superuser").isFalse();
@@ -146,7 +197,8 @@ class TenantTransactionTest {
 
   @Test
   void rawSqlAsTheAppRoleWithAnotherWorkspaceReturnsNoRows() throws Exception {
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       c.setAutoCommit(false);
       st.execute("SET LOCAL ROLE umbra_app");
       st.execute("SELECT set_config('umbra.workspace_id', '" + UUID.randomUUID() + "', true)");
@@ -161,93 +213,150 @@ class TenantTransactionTest {
 
   @Test
   void resetRoleInARequestTransactionStillSeesNoOtherWorkspace(VertxTestContext ctx) {
-    db.inWorkspace(workspaceA, c -> c.query("RESET ROLE").execute()
-            .compose(x -> c.preparedQuery("SELECT body FROM notes WHERE workspace_id = $1").execute(Tuple.of(workspaceB)))
-            .compose(b -> c.query("SELECT body FROM notes").execute().map(all -> List.of(bodies(b), bodies(all)))))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(r.get(0)).isEmpty();
-          assertThat(r.get(1)).containsExactly("a1", "a2");
-          ctx.completeNow();
-        })));
+    db.inWorkspace(
+            workspaceA,
+            c ->
+                c.query("RESET ROLE")
+                    .execute()
+                    .compose(
+                        x ->
+                            c.preparedQuery("SELECT body FROM notes WHERE workspace_id = $1")
+                                .execute(Tuple.of(workspaceB)))
+                    .compose(
+                        b ->
+                            c.query("SELECT body FROM notes")
+                                .execute()
+                                .map(all -> List.of(bodies(b), bodies(all)))))
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.get(0)).isEmpty();
+                          assertThat(r.get(1)).containsExactly("a1", "a2");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void resetRoleWithoutAWorkspaceSeesNothing(VertxTestContext ctx) {
-    db.withTransaction(c -> c.query("RESET ROLE").execute().compose(x -> c.query("SELECT body FROM notes").execute()))
-        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
-          assertThat(rows.size()).isZero();
-          ctx.completeNow();
-        })));
+    db.withTransaction(
+            c ->
+                c.query("RESET ROLE")
+                    .execute()
+                    .compose(x -> c.query("SELECT body FROM notes").execute()))
+        .onComplete(
+            ctx.succeeding(
+                rows ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(rows.size()).isZero();
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void setRoleToTheOwnerFromARequestTransactionIsRefused(VertxTestContext ctx) {
     String owner = pg.location().user();
     db.inWorkspace(workspaceA, c -> c.query("SET ROLE " + owner).execute())
-        .onComplete(ctx.failing(e -> ctx.verify(() -> {
-          assertThat(e.getMessage()).contains("permission denied");
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.failing(
+                e ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(e.getMessage()).contains("permission denied");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void sessionUserIsNotTheOwnerNorSuperuserNorBypassRlsNorAMemberOfOne(VertxTestContext ctx) {
-    db.withTransaction(c -> c.preparedQuery(
-                "SELECT session_user::text AS who, r.rolsuper, r.rolbypassrls, "
-                    + "pg_has_role(session_user, $1, 'MEMBER') AS owner_member, "
-                    + "(SELECT nspowner FROM pg_namespace WHERE nspname = 'kittest') = r.oid AS owns_schema "
-                    + "FROM pg_roles r WHERE r.rolname = session_user")
-            .execute(Tuple.of(pg.location().user())))
-        .onComplete(ctx.succeeding(rows -> ctx.verify(() -> {
-          Row r = rows.iterator().next();
-          assertThat(r.getString("who")).isEqualTo("umbra_app").isNotEqualTo(pg.location().user());
-          assertThat(r.getBoolean("rolsuper")).as("superuser").isFalse();
-          assertThat(r.getBoolean("rolbypassrls")).as("BYPASSRLS").isFalse();
-          assertThat(r.getBoolean("owner_member")).as("member of the owner").isFalse();
-          assertThat(r.getBoolean("owns_schema")).as("schema owner").isFalse();
-          ctx.completeNow();
-        })));
+    db.withTransaction(
+            c ->
+                c.preparedQuery(
+                        "SELECT session_user::text AS who, r.rolsuper, r.rolbypassrls, "
+                            + "pg_has_role(session_user, $1, 'MEMBER') AS owner_member, "
+                            + "(SELECT nspowner FROM pg_namespace WHERE nspname = 'kittest') = r.oid AS owns_schema "
+                            + "FROM pg_roles r WHERE r.rolname = session_user")
+                    .execute(Tuple.of(pg.location().user())))
+        .onComplete(
+            ctx.succeeding(
+                rows ->
+                    ctx.verify(
+                        () -> {
+                          Row r = rows.iterator().next();
+                          assertThat(r.getString("who"))
+                              .isEqualTo("umbra_app")
+                              .isNotEqualTo(pg.location().user());
+                          assertThat(r.getBoolean("rolsuper")).as("superuser").isFalse();
+                          assertThat(r.getBoolean("rolbypassrls")).as("BYPASSRLS").isFalse();
+                          assertThat(r.getBoolean("owner_member"))
+                              .as("member of the owner")
+                              .isFalse();
+                          assertThat(r.getBoolean("owns_schema")).as("schema owner").isFalse();
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void refusesToOpenWhenTheRequestLoginIsTheOwner(Vertx vertx, VertxTestContext ctx) {
-    Database.open(vertx, pg.location(), java.util.Optional.of(pg.location()), "kittest", "umbra_app", 2)
+    Database.open(
+            vertx, pg.location(), java.util.Optional.of(pg.location()), "kittest", "umbra_app", 2)
         .onComplete(ctx.failing(e -> ctx.completeNow()));
   }
 
   @Test
-  void refusesToOpenWhenTheRequestLoginCanSetRoleToASuperuser(Vertx vertx, VertxTestContext ctx) throws Exception {
-    String sneaky = "umbra_t_sneaky_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+  void refusesToOpenWhenTheRequestLoginCanSetRoleToASuperuser(Vertx vertx, VertxTestContext ctx)
+      throws Exception {
+    String sneaky =
+        "umbra_t_sneaky_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       st.execute("CREATE ROLE " + sneaky + " LOGIN NOSUPERUSER NOBYPASSRLS");
       st.execute("GRANT " + pg.location().user() + " TO " + sneaky);
     }
-    Database.open(vertx, pg.location(), java.util.Optional.of(pg.location().withUser(sneaky, null)), "kittest", "umbra_app", 2)
-        .onComplete(ar -> {
-          try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
-            st.execute("DROP OWNED BY " + sneaky);
-            st.execute("DROP ROLE " + sneaky);
-          } catch (Exception e) {
-            // a leftover test role has no rights in any other database
-          }
-          ctx.verify(() -> {
-            assertThat(ar.failed()).isTrue();
-            assertThat(ar.cause().getMessage()).contains("row-level security would not hold");
-            ctx.completeNow();
-          });
-        });
+    Database.open(
+            vertx,
+            pg.location(),
+            java.util.Optional.of(pg.location().withUser(sneaky, null)),
+            "kittest",
+            "umbra_app",
+            2)
+        .onComplete(
+            ar -> {
+              try (Connection c = pg.ownerConnection();
+                  Statement st = c.createStatement()) {
+                st.execute("DROP OWNED BY " + sneaky);
+                st.execute("DROP ROLE " + sneaky);
+              } catch (Exception e) {
+                // a leftover test role has no rights in any other database
+              }
+              ctx.verify(
+                  () -> {
+                    assertThat(ar.failed()).isTrue();
+                    assertThat(ar.cause().getMessage())
+                        .contains("row-level security would not hold");
+                    ctx.completeNow();
+                  });
+            });
   }
 
   @Test
   void derivedRolePasswordIsStoredAsAScramVerifierNotAsText() throws Exception {
-    String verifier = Migrations.scramVerifier(Migrations.derivedPassword(pg.location().withUser("x", "owner-secret"), "umbra_app"), "umbra_app");
+    String verifier =
+        Migrations.scramVerifier(
+            Migrations.derivedPassword(pg.location().withUser("x", "owner-secret"), "umbra_app"),
+            "umbra_app");
     String probe = "umbra_t_scram_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       st.execute("CREATE ROLE " + probe + " LOGIN PASSWORD '" + verifier + "'");
       try {
-        ResultSet r = st.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = '" + probe + "'");
+        ResultSet r =
+            st.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = '" + probe + "'");
         r.next();
-        // PostgreSQL keeps a well-formed verifier as given (it would hash anything else as a password)
+        // PostgreSQL keeps a well-formed verifier as given (it would hash anything else as a
+        // password)
         assertThat(r.getString(1)).isEqualTo(verifier).doesNotContain("owner-secret");
       } finally {
         st.execute("DROP ROLE " + probe);
@@ -258,16 +367,21 @@ class TenantTransactionTest {
   @Test
   void scramVerifierMatchesTheOnePostgresqlComputesForTheSamePasswordAndSalt() throws Exception {
     String probe = "umbra_t_scram_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       st.execute("SET password_encryption = 'scram-sha-256'");
       st.execute("CREATE ROLE " + probe + " PASSWORD 'a derived password 0123456789abcdef'");
       try {
-        ResultSet r = st.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = '" + probe + "'");
+        ResultSet r =
+            st.executeQuery("SELECT rolpassword FROM pg_authid WHERE rolname = '" + probe + "'");
         r.next();
         String theirs = r.getString(1); // SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:<ServerKey>
-        String[] head = theirs.substring("SCRAM-SHA-256$".length(), theirs.indexOf('$', 14)).split(":");
+        String[] head =
+            theirs.substring("SCRAM-SHA-256$".length(), theirs.indexOf('$', 14)).split(":");
         byte[] salt = java.util.Base64.getDecoder().decode(head[1]);
-        assertThat(Migrations.scramVerifier("a derived password 0123456789abcdef", salt, Integer.parseInt(head[0])))
+        assertThat(
+                Migrations.scramVerifier(
+                    "a derived password 0123456789abcdef", salt, Integer.parseInt(head[0])))
             .isEqualTo(theirs);
       } finally {
         st.execute("DROP ROLE " + probe);

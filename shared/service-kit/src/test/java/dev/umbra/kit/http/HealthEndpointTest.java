@@ -23,8 +23,6 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
 import java.net.URI;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Clock;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -45,7 +43,9 @@ class HealthEndpointTest {
 
     @Override
     protected Future<Void> mount(Router router) {
-      router.get("/boom").handler(ctx -> ctx.fail(new IllegalStateException("secret-canary-in-exception")));
+      router
+          .get("/boom")
+          .handler(ctx -> ctx.fail(new IllegalStateException("secret-canary-in-exception")));
       return Future.succeededFuture();
     }
   }
@@ -67,7 +67,12 @@ class HealthEndpointTest {
 
   private Future<Minimal> start(Vertx vertx, Bus bus) {
     ServiceConfig cfg =
-        TestServices.config(ServiceName.AUDIT, pg, TestRedis.randomPrefix(), home, Map.of("UMBRA_ADMIN_TOKEN", ADMIN));
+        TestServices.config(
+            ServiceName.AUDIT,
+            pg,
+            TestRedis.randomPrefix(),
+            home,
+            Map.of("UMBRA_ADMIN_TOKEN", ADMIN));
     PrometheusMeterRegistry registry = Metrics.newRegistry();
     return TestServices.deploy(vertx, cfg, bus, registry, Clock.systemUTC(), Minimal::new);
   }
@@ -80,44 +85,68 @@ class HealthEndpointTest {
   void answers200WhenPostgresAndRedisAreReachable(Vertx vertx, VertxTestContext ctx) {
     start(vertx, RedisBus.create(vertx, TestRedis.url(), "t:"))
         .compose(s -> get(s.actualPort(), "/healthz"))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(r.statusCode()).isEqualTo(200);
-          JsonObject body = r.bodyAsJsonObject();
-          assertThat(body.getString("status")).isEqualTo("ok");
-          assertThat(body.getJsonObject("checks").getJsonObject("postgres").getBoolean("ok")).isTrue();
-          assertThat(body.getJsonObject("checks").getJsonObject("redis").getBoolean("ok")).isTrue();
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.statusCode()).isEqualTo(200);
+                          JsonObject body = r.bodyAsJsonObject();
+                          assertThat(body.getString("status")).isEqualTo("ok");
+                          assertThat(
+                                  body.getJsonObject("checks")
+                                      .getJsonObject("postgres")
+                                      .getBoolean("ok"))
+                              .isTrue();
+                          assertThat(
+                                  body.getJsonObject("checks")
+                                      .getJsonObject("redis")
+                                      .getBoolean("ok"))
+                              .isTrue();
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void answers503NamingRedisWhenRedisIsUnreachable(Vertx vertx, VertxTestContext ctx) {
     start(vertx, RedisBus.create(vertx, URI.create("redis://127.0.0.1:1"), "t:"))
         .compose(s -> get(s.actualPort(), "/healthz"))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(r.statusCode()).isEqualTo(503);
-          JsonObject redis = r.bodyAsJsonObject().getJsonObject("checks").getJsonObject("redis");
-          assertThat(redis.getBoolean("ok")).isFalse();
-          assertThat(redis.getString("error")).startsWith("redis");
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.statusCode()).isEqualTo(503);
+                          JsonObject redis =
+                              r.bodyAsJsonObject().getJsonObject("checks").getJsonObject("redis");
+                          assertThat(redis.getBoolean("ok")).isFalse();
+                          assertThat(redis.getString("error")).startsWith("redis");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void answers503NamingPostgresWhenItsDatabaseGoesAway(Vertx vertx, VertxTestContext ctx) {
     start(vertx, RedisBus.create(vertx, TestRedis.url(), "t:"))
-        .compose(s -> vertx.executeBlocking(() -> {
-          pg.close(); // DROP DATABASE ... WITH (FORCE): live connections are terminated
-          return s;
-        }))
+        .compose(
+            s ->
+                vertx.executeBlocking(
+                    () -> {
+                      pg.close(); // DROP DATABASE ... WITH (FORCE): live connections are terminated
+                      return s;
+                    }))
         .compose(s -> get(s.actualPort(), "/healthz"))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          assertThat(r.statusCode()).isEqualTo(503);
-          JsonObject checks = r.bodyAsJsonObject().getJsonObject("checks");
-          assertThat(checks.getJsonObject("postgres").getBoolean("ok")).isFalse();
-          assertThat(checks.getJsonObject("redis").getBoolean("ok")).isTrue();
-          ctx.completeNow();
-        })));
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.statusCode()).isEqualTo(503);
+                          JsonObject checks = r.bodyAsJsonObject().getJsonObject("checks");
+                          assertThat(checks.getJsonObject("postgres").getBoolean("ok")).isFalse();
+                          assertThat(checks.getJsonObject("redis").getBoolean("ok")).isTrue();
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
@@ -126,44 +155,96 @@ class HealthEndpointTest {
     Vertx metered = Metrics.newVertx(registry);
     ServiceConfig cfg = TestServices.config(ServiceName.AUDIT, pg, "t:", home, Map.of());
     WebClient client = WebClient.create(metered);
-    TestServices.deploy(metered, cfg, RedisBus.create(metered, TestRedis.url(), "t:"), registry, Clock.systemUTC(), Minimal::new)
-        .compose(s -> client.get(s.actualPort(), "127.0.0.1", "/healthz").send()
-            .compose(x -> client.get(s.actualPort(), "127.0.0.1", "/metrics").send()))
-        .onComplete(ctx.succeeding(r -> ctx.verify(() -> {
-          metered.close();
-          assertThat(r.statusCode()).isEqualTo(200);
-          String text = r.bodyAsString();
-          assertThat(text).contains("jvm_memory_used_bytes").contains("vertx_http_server_requests_total");
-          ctx.completeNow();
-        })));
+    TestServices.deploy(
+            metered,
+            cfg,
+            RedisBus.create(metered, TestRedis.url(), "t:"),
+            registry,
+            Clock.systemUTC(),
+            Minimal::new)
+        .compose(
+            s ->
+                client
+                    .get(s.actualPort(), "127.0.0.1", "/healthz")
+                    .send()
+                    .compose(x -> client.get(s.actualPort(), "127.0.0.1", "/metrics").send()))
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          metered.close();
+                          assertThat(r.statusCode()).isEqualTo(200);
+                          String text = r.bodyAsString();
+                          assertThat(text)
+                              .contains("jvm_memory_used_bytes")
+                              .contains("vertx_http_server_requests_total");
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
   void adminLogsRequireTheAdminToken(Vertx vertx, VertxTestContext ctx) {
     start(vertx, RedisBus.create(vertx, TestRedis.url(), "t:"))
-        .compose(s -> http.get(s.actualPort(), "127.0.0.1", "/admin/logs").bearerTokenAuthentication("wrong-token-0123456789").send()
-            .compose(denied -> http.get(s.actualPort(), "127.0.0.1", "/admin/logs").bearerTokenAuthentication(ADMIN).send()
-                .map(ok -> new int[] {denied.statusCode(), ok.statusCode(), ok.bodyAsJsonObject().getJsonArray("lines") != null ? 1 : 0})))
-        .onComplete(ctx.succeeding(codes -> ctx.verify(() -> {
-          assertThat(codes).containsExactly(401, 200, 1);
-          ctx.completeNow();
-        })));
+        .compose(
+            s ->
+                http.get(s.actualPort(), "127.0.0.1", "/admin/logs")
+                    .bearerTokenAuthentication("wrong-token-0123456789")
+                    .send()
+                    .compose(
+                        denied ->
+                            http.get(s.actualPort(), "127.0.0.1", "/admin/logs")
+                                .bearerTokenAuthentication(ADMIN)
+                                .send()
+                                .map(
+                                    ok ->
+                                        new int[] {
+                                          denied.statusCode(),
+                                          ok.statusCode(),
+                                          ok.bodyAsJsonObject().getJsonArray("lines") != null
+                                              ? 1
+                                              : 0
+                                        })))
+        .onComplete(
+            ctx.succeeding(
+                codes ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(codes).containsExactly(401, 200, 1);
+                          ctx.completeNow();
+                        })));
   }
 
   @Test
-  void unknownRoutesAndFailuresUseTheOneErrorShapeWithoutInternals(Vertx vertx, VertxTestContext ctx) {
+  void unknownRoutesAndFailuresUseTheOneErrorShapeWithoutInternals(
+      Vertx vertx, VertxTestContext ctx) {
     start(vertx, RedisBus.create(vertx, TestRedis.url(), "t:"))
-        .compose(s -> get(s.actualPort(), "/nope").compose(a -> get(s.actualPort(), "/boom").map(b -> new Object[] {a, b})))
-        .onComplete(ctx.succeeding(pair -> ctx.verify(() -> {
-          @SuppressWarnings("unchecked")
-          HttpResponse<io.vertx.core.buffer.Buffer> notFound = (HttpResponse<io.vertx.core.buffer.Buffer>) pair[0];
-          @SuppressWarnings("unchecked")
-          HttpResponse<io.vertx.core.buffer.Buffer> boom = (HttpResponse<io.vertx.core.buffer.Buffer>) pair[1];
-          assertThat(notFound.statusCode()).isEqualTo(404);
-          assertThat(notFound.bodyAsJsonObject().getJsonObject("error").getString("code")).isEqualTo("not_found");
-          assertThat(boom.statusCode()).isEqualTo(500);
-          assertThat(boom.bodyAsString()).doesNotContain("secret-canary-in-exception");
-          ctx.completeNow();
-        })));
+        .compose(
+            s ->
+                get(s.actualPort(), "/nope")
+                    .compose(a -> get(s.actualPort(), "/boom").map(b -> new Object[] {a, b})))
+        .onComplete(
+            ctx.succeeding(
+                pair ->
+                    ctx.verify(
+                        () -> {
+                          @SuppressWarnings("unchecked")
+                          HttpResponse<io.vertx.core.buffer.Buffer> notFound =
+                              (HttpResponse<io.vertx.core.buffer.Buffer>) pair[0];
+                          @SuppressWarnings("unchecked")
+                          HttpResponse<io.vertx.core.buffer.Buffer> boom =
+                              (HttpResponse<io.vertx.core.buffer.Buffer>) pair[1];
+                          assertThat(notFound.statusCode()).isEqualTo(404);
+                          assertThat(
+                                  notFound
+                                      .bodyAsJsonObject()
+                                      .getJsonObject("error")
+                                      .getString("code"))
+                              .isEqualTo("not_found");
+                          assertThat(boom.statusCode()).isEqualTo(500);
+                          assertThat(boom.bodyAsString())
+                              .doesNotContain("secret-canary-in-exception");
+                          ctx.completeNow();
+                        })));
   }
 }

@@ -73,16 +73,37 @@ class NetEdgeTest {
 
     @Override
     protected Future<Void> mount(Router router) {
-      router.post("/echo").handler(ctx -> ServiceHttp.json(ctx, 200,
-          new io.vertx.core.json.JsonObject().put("bytes", ctx.body().length())));
-      router.get(WS_PATH).handler(ctx -> WebSockets.upgradeAfter(ctx,
-          () -> vertx.timer(300, TimeUnit.MILLISECONDS).map("ok"),
-          (ws, v) -> ws.handler(ws::write),
-          e -> ApiException.unauthorized("no")));
-      router.get("/ws-refused").handler(ctx -> WebSockets.upgradeAfter(ctx,
-          () -> vertx.timer(100, TimeUnit.MILLISECONDS).compose(x -> Future.<String>failedFuture(new IllegalStateException("no"))),
-          (ws, v) -> ws.close(),
-          e -> ApiException.unauthorized("not you")));
+      router
+          .post("/echo")
+          .handler(
+              ctx ->
+                  ServiceHttp.json(
+                      ctx,
+                      200,
+                      new io.vertx.core.json.JsonObject().put("bytes", ctx.body().length())));
+      router
+          .get(WS_PATH)
+          .handler(
+              ctx ->
+                  WebSockets.upgradeAfter(
+                      ctx,
+                      () -> vertx.timer(300, TimeUnit.MILLISECONDS).map("ok"),
+                      (ws, v) -> ws.handler(ws::write),
+                      e -> ApiException.unauthorized("no")));
+      router
+          .get("/ws-refused")
+          .handler(
+              ctx ->
+                  WebSockets.upgradeAfter(
+                      ctx,
+                      () ->
+                          vertx
+                              .timer(100, TimeUnit.MILLISECONDS)
+                              .compose(
+                                  x ->
+                                      Future.<String>failedFuture(new IllegalStateException("no"))),
+                      (ws, v) -> ws.close(),
+                      e -> ApiException.unauthorized("not you")));
       return Future.succeededFuture();
     }
   }
@@ -91,7 +112,8 @@ class NetEdgeTest {
   private Vertx vertx;
   private Edgy service;
   private PrometheusMeterRegistry registry;
-  private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
 
   private final ListAppender<ILoggingEvent> logged = new ListAppender<>();
 
@@ -111,8 +133,10 @@ class NetEdgeTest {
   void tearDown() throws Exception {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     root().detachAppender(logged);
-    assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.ERROR))
-        .extracting(ILoggingEvent::getFormattedMessage).isEmpty();
+    assertThat(logged.list)
+        .filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.ERROR))
+        .extracting(ILoggingEvent::getFormattedMessage)
+        .isEmpty();
   }
 
   private int start(Map<String, String> env) throws Exception {
@@ -120,8 +144,12 @@ class NetEdgeTest {
     all.put("UMBRA_ADMIN_TOKEN", ADMIN);
     ServiceConfig cfg = TestServices.config(ServiceName.AUDIT, null, "edge", home, all);
     registry = Metrics.newRegistry();
-    service = TestServices.deploy(vertx, cfg, new InProcessBus(vertx), registry, Clock.systemUTC(), Edgy::new)
-        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    service =
+        TestServices.deploy(
+                vertx, cfg, new InProcessBus(vertx), registry, Clock.systemUTC(), Edgy::new)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     return service.actualPort();
   }
 
@@ -148,7 +176,8 @@ class NetEdgeTest {
 
   private static String get(Socket s, String path) throws IOException {
     OutputStream out = s.getOutputStream();
-    out.write(("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+    out.write(
+        ("GET " + path + " HTTP/1.1\r\nHost: x\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
     out.flush();
     s.setSoTimeout(5000);
     InputStream in = s.getInputStream();
@@ -177,10 +206,13 @@ class NetEdgeTest {
 
   @Test
   void closesAnIdleConnectionAfterTheIdleTimeout() throws Exception {
-    int port = start(Map.of(EdgeLimits.IDLE_TIMEOUT_ENV, "400", EdgeLimits.REQUEST_TIMEOUT_ENV, "20000"));
+    int port =
+        start(Map.of(EdgeLimits.IDLE_TIMEOUT_ENV, "400", EdgeLimits.REQUEST_TIMEOUT_ENV, "20000"));
     try (Socket s = new Socket("127.0.0.1", port)) {
       Duration took = timeUntilClosed(s, Duration.ofSeconds(10));
-      assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(300)).isLessThan(Duration.ofSeconds(3));
+      assertThat(took)
+          .isGreaterThanOrEqualTo(Duration.ofMillis(300))
+          .isLessThan(Duration.ofSeconds(3));
     }
     // and a kept-alive connection that has been answered is idle again
     try (Socket s = new Socket("127.0.0.1", port)) {
@@ -192,9 +224,11 @@ class NetEdgeTest {
 
   @Test
   void closesASlowlorisConnectionAfterTheRequestTimeoutHoweverOftenItSendsAByte() throws Exception {
-    int port = start(Map.of(EdgeLimits.IDLE_TIMEOUT_ENV, "20000", EdgeLimits.REQUEST_TIMEOUT_ENV, "600"));
-    byte[] head = "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
-        .getBytes(StandardCharsets.ISO_8859_1);
+    int port =
+        start(Map.of(EdgeLimits.IDLE_TIMEOUT_ENV, "20000", EdgeLimits.REQUEST_TIMEOUT_ENV, "600"));
+    byte[] head =
+        "GET /healthz HTTP/1.1\r\nHost: x\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n"
+            .getBytes(StandardCharsets.ISO_8859_1);
     try (Socket s = new Socket("127.0.0.1", port)) {
       long t0 = System.nanoTime();
       boolean closed = false;
@@ -221,11 +255,15 @@ class NetEdgeTest {
     }
     // a slow body after a complete head is bounded the same way
     try (Socket s = new Socket("127.0.0.1", port)) {
-      s.getOutputStream().write("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc".getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream()
+          .write(
+              "POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 1000\r\n\r\nabc"
+                  .getBytes(StandardCharsets.ISO_8859_1));
       s.getOutputStream().flush();
       assertThat(timeUntilClosed(s, Duration.ofSeconds(10))).isLessThan(Duration.ofSeconds(3));
     }
-    assertThat(metric("umbra.http.connections.timed_out", "request_timeout")).isGreaterThanOrEqualTo(1);
+    assertThat(metric("umbra.http.connections.timed_out", "request_timeout"))
+        .isGreaterThanOrEqualTo(1);
   }
 
   @Test
@@ -247,7 +285,10 @@ class NetEdgeTest {
       assertThat(metric("umbra.http.connections.refused", "ip_cap")).isEqualTo(1);
       // one closes, one more fits
       held.remove(0).close();
-      await("the closed connection is forgotten", Duration.ofSeconds(5), () -> service.connectionGuard().openConnections() == 2);
+      await(
+          "the closed connection is forgotten",
+          Duration.ofSeconds(5),
+          () -> service.connectionGuard().openConnections() == 2);
       Socket again = new Socket("127.0.0.1", port);
       held.add(again);
       assertThat(get(again, "/healthz")).contains("200");
@@ -260,8 +301,12 @@ class NetEdgeTest {
 
   @Test
   void refusesConnectionsBeyondTheGlobalCapWhileTheOpenOnesKeepWorking() throws Exception {
-    int port = start(Map.of(EdgeLimits.MAX_CONNECTIONS_ENV, "2", EdgeLimits.MAX_CONNECTIONS_PER_IP_ENV, "100"));
-    try (Socket a = new Socket("127.0.0.1", port); Socket b = new Socket("127.0.0.1", port)) {
+    int port =
+        start(
+            Map.of(
+                EdgeLimits.MAX_CONNECTIONS_ENV, "2", EdgeLimits.MAX_CONNECTIONS_PER_IP_ENV, "100"));
+    try (Socket a = new Socket("127.0.0.1", port);
+        Socket b = new Socket("127.0.0.1", port)) {
       assertThat(get(a, "/healthz")).contains("200");
       assertThat(get(b, "/healthz")).contains("200");
       try (Socket extra = new Socket("127.0.0.1", port)) {
@@ -278,14 +323,19 @@ class NetEdgeTest {
     int port = start(Map.of());
     for (int i = 1; i <= 5; i++) {
       try (Socket s = new Socket("127.0.0.1", port)) {
-        s.getOutputStream().write(("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"a\":\"")
-            .getBytes(StandardCharsets.ISO_8859_1));
+        s.getOutputStream()
+            .write(
+                ("POST /echo HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"a\":\"")
+                    .getBytes(StandardCharsets.ISO_8859_1));
         s.getOutputStream().flush();
       }
       int expected = i;
-      await("disconnect " + i + " counted", Duration.ofSeconds(5),
-          () -> registry.find("umbra.http.client_disconnects").counter() != null
-              && registry.find("umbra.http.client_disconnects").counter().count() >= expected);
+      await(
+          "disconnect " + i + " counted",
+          Duration.ofSeconds(5),
+          () ->
+              registry.find("umbra.http.client_disconnects").counter() != null
+                  && registry.find("umbra.http.client_disconnects").counter().count() >= expected);
     }
     assertThat(logged.list).filteredOn(e -> e.getLevel().isGreaterOrEqual(Level.WARN)).isEmpty();
   }
@@ -295,18 +345,24 @@ class NetEdgeTest {
     int port = start(Map.of());
     for (String encoding : new String[] {"gzip", "deflate", "br", "x-gzip, identity"}) {
       byte[] bomb = RawWebSocket.deflateBomb(8 << 20);
-      HttpResponse<String> r = http.send(
-          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/echo"))
-              .header("content-encoding", encoding).header("content-type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofByteArray(bomb)).build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/echo"))
+                  .header("content-encoding", encoding)
+                  .header("content-type", "application/json")
+                  .POST(HttpRequest.BodyPublishers.ofByteArray(bomb))
+                  .build(),
+              HttpResponse.BodyHandlers.ofString());
       assertThat(r.statusCode()).as(encoding).isEqualTo(415);
       assertThat(r.body()).contains("unsupported_content_encoding");
     }
-    HttpResponse<String> plain = http.send(
-        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/echo")).header("content-encoding", "identity")
-            .POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> plain =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/echo"))
+                .header("content-encoding", "identity")
+                .POST(HttpRequest.BodyPublishers.ofString("{}"))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(plain.statusCode()).isEqualTo(200);
   }
 
@@ -315,13 +371,24 @@ class NetEdgeTest {
     int port = start(Map.of(EdgeLimits.ADMIN_FAILURES_ENV, "5"));
     List<Integer> codes = new ArrayList<>();
     for (int i = 0; i < 8; i++) {
-      codes.add(http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin/logs"))
-          .header("authorization", "Bearer wrong-token-" + i + "-0123456789").build(), HttpResponse.BodyHandlers.ofString()).statusCode());
+      codes.add(
+          http.send(
+                  HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin/logs"))
+                      .header("authorization", "Bearer wrong-token-" + i + "-0123456789")
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .statusCode());
     }
     assertThat(codes).containsExactly(401, 401, 401, 401, 401, 429, 429, 429);
-    HttpResponse<String> right = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin/logs"))
-        .header("authorization", "Bearer " + ADMIN).build(), HttpResponse.BodyHandlers.ofString());
-    assertThat(right.statusCode()).as("the right token is refused too once the budget is spent").isEqualTo(429);
+    HttpResponse<String> right =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/admin/logs"))
+                .header("authorization", "Bearer " + ADMIN)
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
+    assertThat(right.statusCode())
+        .as("the right token is refused too once the budget is spent")
+        .isEqualTo(429);
     assertThat(right.headers().firstValue("retry-after")).isPresent();
   }
 
@@ -333,7 +400,8 @@ class NetEdgeTest {
       assertThat(ws.upgrade().status()).isEqualTo(101);
       assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
       ws.send(2, false, new byte[] {1, 2, 3});
-      assertThat(ws.read()).hasValueSatisfying(f -> assertThat(f.payload()).containsExactly(1, 2, 3));
+      assertThat(ws.read())
+          .hasValueSatisfying(f -> assertThat(f.payload()).containsExactly(1, 2, 3));
     }
   }
 
@@ -341,8 +409,11 @@ class NetEdgeTest {
   void aRefusedUpgradeGetsItsErrorAndLeavesTheConnectionUsable() throws Exception {
     int port = start(Map.of());
     try (Socket s = new Socket("127.0.0.1", port)) {
-      s.getOutputStream().write(("GET /ws-refused HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-          + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.ISO_8859_1));
+      s.getOutputStream()
+          .write(
+              ("GET /ws-refused HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                      + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n")
+                  .getBytes(StandardCharsets.ISO_8859_1));
       s.getOutputStream().flush();
       s.setSoTimeout(5000);
       InputStream in = s.getInputStream();
@@ -363,10 +434,15 @@ class NetEdgeTest {
   }
 
   @Test
-  void neitherNegotiatesNorInflatesPermessageDeflateEvenWhenTheServiceAskedForIt() throws Exception {
+  void neitherNegotiatesNorInflatesPermessageDeflateEvenWhenTheServiceAskedForIt()
+      throws Exception {
     int port = start(Map.of());
-    try (RawWebSocket ws = RawWebSocket.connect(port, WS_PATH,
-        Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"), Duration.ofSeconds(5))) {
+    try (RawWebSocket ws =
+        RawWebSocket.connect(
+            port,
+            WS_PATH,
+            Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"),
+            Duration.ofSeconds(5))) {
       assertThat(ws.upgrade().status()).isEqualTo(101);
       assertThat(ws.upgrade().header("sec-websocket-extensions")).isEmpty();
       ws.send(2, true, RawWebSocket.deflateBomb(64 << 20));
@@ -374,8 +450,10 @@ class NetEdgeTest {
       // refused as a protocol error (RSV1 without the extension) or as too big: never inflated
       close.ifPresent(f -> assertThat(f.closeCode()).isIn(1002, 1009));
     }
-    HttpResponse<String> health = http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> health =
+        http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/healthz")).build(),
+            HttpResponse.BodyHandlers.ofString());
     assertThat(health.statusCode()).isEqualTo(200);
   }
 

@@ -19,46 +19,57 @@ class TrustedProxiesTest {
 
   @Test
   void ignoresTheHeaderWhenNoProxyIsTrusted() {
-    assertThat(TrustedProxies.none().clientAddress("10.0.0.5", List.of("203.0.113.7"))).isEqualTo("10.0.0.5");
+    assertThat(TrustedProxies.none().clientAddress("10.0.0.5", List.of("203.0.113.7")))
+        .isEqualTo("10.0.0.5");
     assertThat(TrustedProxies.parse("").isEmpty()).isTrue();
   }
 
   @Test
   void ignoresTheHeaderFromAPeerThatIsNotTrusted() {
-    assertThat(BALANCERS.clientAddress("198.51.100.4", List.of("203.0.113.7"))).isEqualTo("198.51.100.4");
+    assertThat(BALANCERS.clientAddress("198.51.100.4", List.of("203.0.113.7")))
+        .isEqualTo("198.51.100.4");
   }
 
   @Test
   void takesTheRightmostAddressThatNoTrustedProxyOwns() {
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7"))).isEqualTo("203.0.113.7");
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7, 10.1.2.3"))).isEqualTo("203.0.113.7");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7")))
+        .isEqualTo("203.0.113.7");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7, 10.1.2.3")))
+        .isEqualTo("203.0.113.7");
   }
 
   @Test
   void aClientCannotSpoofItsAddressByPrependingEntries() {
     // the client sent "X-Forwarded-For: 1.1.1.1"; the balancer appended what it saw
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("1.1.1.1, 198.51.100.2"))).isEqualTo("198.51.100.2");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("1.1.1.1, 198.51.100.2")))
+        .isEqualTo("198.51.100.2");
   }
 
   @Test
   void readsSeveralHeaderLinesAsOneList() {
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("1.1.1.1", "198.51.100.2, 10.9.9.9"))).isEqualTo("198.51.100.2");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("1.1.1.1", "198.51.100.2, 10.9.9.9")))
+        .isEqualTo("198.51.100.2");
   }
 
   @Test
   void aChainOfTrustedHopsEndsAtTheLeftmost() {
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("10.0.0.7, 10.0.0.6"))).isEqualTo("10.0.0.7");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("10.0.0.7, 10.0.0.6")))
+        .isEqualTo("10.0.0.7");
   }
 
   @Test
   void malformedOrTruncatedEntriesStopTheWalkAtTheLastVouchedAddress() {
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7, garbage"))).isEqualTo("10.0.0.5");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7, garbage")))
+        .isEqualTo("10.0.0.5");
     assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113."))).isEqualTo("10.0.0.5");
     assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.256"))).isEqualTo("10.0.0.5");
     assertThat(BALANCERS.clientAddress("10.0.0.5", List.of(""))).isEqualTo("10.0.0.5");
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7:443"))).isEqualTo("10.0.0.5");
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("garbage, 10.0.0.9"))).isEqualTo("10.0.0.9");
-    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7,,10.0.0.9"))).isEqualTo("10.0.0.9");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7:443")))
+        .isEqualTo("10.0.0.5");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("garbage, 10.0.0.9")))
+        .isEqualTo("10.0.0.9");
+    assertThat(BALANCERS.clientAddress("10.0.0.5", List.of("203.0.113.7,,10.0.0.9")))
+        .isEqualTo("10.0.0.9");
   }
 
   @Test
@@ -83,15 +94,18 @@ class TrustedProxiesTest {
       hops.add("10.0.0." + (i + 1));
     }
     String header = String.join(",", hops);
-    // 32 hops read from the right, all trusted: the walk ends at the 32nd, never at the client it could not reach
+    // 32 hops read from the right, all trusted: the walk ends at the 32nd, never at the client it
+    // could not reach
     assertThat(BALANCERS.clientAddress("10.0.0.5", List.of(header))).isEqualTo("10.0.0.9");
   }
 
   @Test
   void matchesIpv6RangesAndAddresses() {
-    assertThat(BALANCERS.clientAddress("fd12::1", List.of("2001:db8::1"))).isEqualTo("2001:db8:0:0:0:0:0:1");
+    assertThat(BALANCERS.clientAddress("fd12::1", List.of("2001:db8::1")))
+        .isEqualTo("2001:db8:0:0:0:0:0:1");
     assertThat(BALANCERS.clientAddress("fe80::1", List.of("2001:db8::1"))).isEqualTo("fe80::1");
-    assertThat(BALANCERS.clientAddress("fd12::1", List.of("::ffff:203.0.113.7"))).isEqualTo("203.0.113.7");
+    assertThat(BALANCERS.clientAddress("fd12::1", List.of("::ffff:203.0.113.7")))
+        .isEqualTo("203.0.113.7");
   }
 
   @Test
@@ -101,12 +115,15 @@ class TrustedProxiesTest {
     assertThat(p.trusts(InetAddress.getByName("172.32.0.0"))).isFalse();
     assertThat(p.trusts(InetAddress.getByName("172.15.255.255"))).isFalse();
     assertThat(TrustedProxies.parse("0.0.0.0/0").trusts(InetAddress.getByName("8.8.8.8"))).isTrue();
-    assertThat(TrustedProxies.parse("127.0.0.1").trusts(InetAddress.getByName("127.0.0.2"))).isFalse();
+    assertThat(TrustedProxies.parse("127.0.0.1").trusts(InetAddress.getByName("127.0.0.2")))
+        .isFalse();
   }
 
   @Test
   void rejectsBadEntriesNamingTheVariable() {
-    for (String bad : List.of("10.0.0.0/33", "10.0.0.256", "proxy.internal", "10.0.0.0/", "10.0.0.0/x", "::1/129")) {
+    for (String bad :
+        List.of(
+            "10.0.0.0/33", "10.0.0.256", "proxy.internal", "10.0.0.0/", "10.0.0.0/x", "::1/129")) {
       assertThatThrownBy(() -> TrustedProxies.parse(bad))
           .isInstanceOf(ConfigException.class)
           .hasMessageContaining("UMBRA_TRUSTED_PROXIES")
@@ -118,7 +135,9 @@ class TrustedProxiesTest {
   void serviceConfigReadsTheVariable() {
     ServiceConfig none = ServiceConfig.load(ServiceName.RELAY, new Env(Map.of()));
     assertThat(none.trustedProxies().isEmpty()).isTrue();
-    ServiceConfig some = ServiceConfig.load(ServiceName.RELAY, new Env(Map.of("UMBRA_TRUSTED_PROXIES", "10.0.0.0/8,::1")));
+    ServiceConfig some =
+        ServiceConfig.load(
+            ServiceName.RELAY, new Env(Map.of("UMBRA_TRUSTED_PROXIES", "10.0.0.0/8,::1")));
     assertThat(some.trustedProxies().ranges()).hasSize(2);
   }
 }

@@ -19,7 +19,9 @@ import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** A connection that got no socket metric (Vert.x 5.0.7 race at bind) must not break its requests. */
+/**
+ * A connection that got no socket metric (Vert.x 5.0.7 race at bind) must not break its requests.
+ */
 class GuardedMetricsFactoryTest {
   private static final SocketAddress LOCAL = SocketAddress.inetSocketAddress(8080, "127.0.0.1");
 
@@ -58,27 +60,38 @@ class GuardedMetricsFactoryTest {
   }
 
   private static VertxOptions options() {
-    return new VertxOptions().setMetricsOptions(
-        new MicrometerMetricsOptions().setEnabled(true).setRegistryName("test-" + java.util.UUID.randomUUID()));
+    return new VertxOptions()
+        .setMetricsOptions(
+            new MicrometerMetricsOptions()
+                .setEnabled(true)
+                .setRegistryName("test-" + java.util.UUID.randomUUID()));
   }
 
   @SuppressWarnings("unchecked")
-  private static HttpServerMetrics<Object, Object, Object> serverMetrics(io.vertx.core.spi.VertxMetricsFactory factory) {
+  private static HttpServerMetrics<Object, Object, Object> serverMetrics(
+      io.vertx.core.spi.VertxMetricsFactory factory) {
     return (HttpServerMetrics<Object, Object, Object>)
         factory.metrics(options()).createHttpServerMetrics(new HttpServerOptions(), LOCAL);
   }
 
   @Test
   void unguardedMicrometerFailsARequestOnAConnectionWithoutSocketMetric() {
-    // the bug this guard exists for; when a Vert.x upgrade fixes it, this fails: drop the guard then
-    HttpServerMetrics<Object, Object, Object> raw = serverMetrics(new MicrometerMetricsFactory(new PrometheusMeterRegistry(io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)));
-    assertThatThrownBy(() -> raw.requestBegin(null, request())).isInstanceOf(NullPointerException.class);
+    // the bug this guard exists for; when a Vert.x upgrade fixes it, this fails: drop the guard
+    // then
+    HttpServerMetrics<Object, Object, Object> raw =
+        serverMetrics(
+            new MicrometerMetricsFactory(
+                new PrometheusMeterRegistry(
+                    io.micrometer.prometheusmetrics.PrometheusConfig.DEFAULT)));
+    assertThatThrownBy(() -> raw.requestBegin(null, request()))
+        .isInstanceOf(NullPointerException.class);
   }
 
   @Test
   void skipsCallbacksAboutMissingMetricsInsteadOfThrowing() {
-    HttpServerMetrics<Object, Object, Object> guarded = serverMetrics(
-        new GuardedMetricsFactory(new MicrometerMetricsFactory(Metrics.newRegistry())));
+    HttpServerMetrics<Object, Object, Object> guarded =
+        serverMetrics(
+            new GuardedMetricsFactory(new MicrometerMetricsFactory(Metrics.newRegistry())));
     assertThat(guarded.requestBegin(null, request())).isNull();
     guarded.requestEnd(null, request(), 10);
     guarded.responseBegin(null, null);
@@ -102,16 +115,29 @@ class GuardedMetricsFactoryTest {
     PrometheusMeterRegistry registry = Metrics.newRegistry();
     Vertx vertx = Metrics.newVertx(registry);
     try {
-      var server = vertx.createHttpServer().requestHandler(r -> r.response().end("ok"))
-          .listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      var client = vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1));
+      var server =
+          vertx
+              .createHttpServer()
+              .requestHandler(r -> r.response().end("ok"))
+              .listen(0, "127.0.0.1")
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      var client =
+          vertx.createHttpClient(new HttpClientOptions().setProtocolVersion(HttpVersion.HTTP_1_1));
       for (int i = 0; i < 3; i++) {
-        String body = client.request(HttpMethod.GET, server.actualPort(), "127.0.0.1", "/x")
-            .compose(req -> req.send().compose(resp -> resp.body()))
-            .toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS).toString();
+        String body =
+            client
+                .request(HttpMethod.GET, server.actualPort(), "127.0.0.1", "/x")
+                .compose(req -> req.send().compose(resp -> resp.body()))
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get(10, TimeUnit.SECONDS)
+                .toString();
         assertThat(body).isEqualTo("ok");
       }
-      assertThat(registry.scrape()).containsPattern("vertx_http_server_requests_total\\{[^}]*\\} 3\\.0");
+      assertThat(registry.scrape())
+          .containsPattern("vertx_http_server_requests_total\\{[^}]*\\} 3\\.0");
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }

@@ -62,7 +62,9 @@ class RevocationListTest {
     publisherBus = RedisBus.create(vertx, TestRedis.url(), prefix);
     clock = new MovableClock(Instant.now());
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    list = new RevocationList(vertx, bus, clock, () -> System.nanoTime() + ticks.get(), registry, "test");
+    list =
+        new RevocationList(
+            vertx, bus, clock, () -> System.nanoTime() + ticks.get(), registry, "test");
   }
 
   @AfterEach
@@ -72,18 +74,41 @@ class RevocationListTest {
     await(publisherBus.close());
   }
 
-  static SessionClaims member(String account, Instant issued, String apiToken, String device, int ksv) {
-    return new SessionClaims(WS, account, SubjectKind.MEMBER, Role.MEMBER, "relay", UUID.randomUUID().toString(),
-        issued, issued.plus(SessionTokens.MAX_TTL), Optional.ofNullable(apiToken), Optional.ofNullable(device), ksv);
+  static SessionClaims member(
+      String account, Instant issued, String apiToken, String device, int ksv) {
+    return new SessionClaims(
+        WS,
+        account,
+        SubjectKind.MEMBER,
+        Role.MEMBER,
+        "relay",
+        UUID.randomUUID().toString(),
+        issued,
+        issued.plus(SessionTokens.MAX_TTL),
+        Optional.ofNullable(apiToken),
+        Optional.ofNullable(device),
+        ksv);
   }
 
   static SessionClaims machine(String id, Instant issued) {
-    return new SessionClaims(WS, id, SubjectKind.MACHINE, Role.MACHINE, "relay", UUID.randomUUID().toString(),
-        issued, issued.plus(SessionTokens.MAX_TTL), Optional.empty(), Optional.empty(), 0);
+    return new SessionClaims(
+        WS,
+        id,
+        SubjectKind.MACHINE,
+        Role.MACHINE,
+        "relay",
+        UUID.randomUUID().toString(),
+        issued,
+        issued.plus(SessionTokens.MAX_TTL),
+        Optional.empty(),
+        Optional.empty(),
+        0);
   }
 
   void publish(RevokedKind kind, String subject, String account, Instant at) throws Exception {
-    await(new RevocationPublisher(publisherBus).publish(Revoked.message(kind, WS, subject, account, at)));
+    await(
+        new RevocationPublisher(publisherBus)
+            .publish(Revoked.message(kind, WS, subject, account, at)));
   }
 
   @Test
@@ -112,9 +137,22 @@ class RevocationListTest {
     assertThat(list.isRevoked(onOldCredential)).isTrue();
     assertThat(list.isRevoked(otherToken)).isFalse();
     assertThat(list.isRevoked(onCurrentCredential)).isFalse();
-    assertThat(list.isRevoked(unbound)).as("a keyset rotation voids only device-bound sessions").isFalse();
-    SessionClaims elsewhere = new SessionClaims(UUID.randomUUID(), "acct-2", SubjectKind.MEMBER, Role.MEMBER, "relay", "j",
-        issued, issued.plusSeconds(600), Optional.of("tok-3"), Optional.empty(), 0);
+    assertThat(list.isRevoked(unbound))
+        .as("a keyset rotation voids only device-bound sessions")
+        .isFalse();
+    SessionClaims elsewhere =
+        new SessionClaims(
+            UUID.randomUUID(),
+            "acct-2",
+            SubjectKind.MEMBER,
+            Role.MEMBER,
+            "relay",
+            "j",
+            issued,
+            issued.plusSeconds(600),
+            Optional.of("tok-3"),
+            Optional.empty(),
+            0);
     assertThat(list.isRevoked(elsewhere)).as("another workspace").isFalse();
   }
 
@@ -124,7 +162,8 @@ class RevocationListTest {
     SessionClaims keptDevice = member("acct-7", now.minusSeconds(5), "tok-7", "device-kept", 1);
     Revoked rotation = new Revoked(RevokedKind.REVOKED_KIND_KEYSET_VERSION, WS, "2", now);
     Revoked device = new Revoked(RevokedKind.REVOKED_KIND_DEVICE, WS, "device-kept", now);
-    // the rotation re-credentialed the device: its old session opens nothing new, its live connection stays
+    // the rotation re-credentialed the device: its old session opens nothing new, its live
+    // connection stays
     assertThat(rotation.voids(keptDevice)).isTrue();
     assertThat(rotation.endsLive(keptDevice)).isFalse();
     // a revoked device is ended by its own revocation, live connections included
@@ -132,9 +171,12 @@ class RevocationListTest {
     assertThat(device.endsLive(keptDevice)).isTrue();
     // every other kind ends exactly what it voids
     SessionClaims byToken = member("acct-8", now.minusSeconds(5), "tok-8", null, 0);
-    assertThat(new Revoked(RevokedKind.REVOKED_KIND_TOKEN, WS, "tok-8", now).endsLive(byToken)).isTrue();
-    assertThat(new Revoked(RevokedKind.REVOKED_KIND_MEMBER, WS, "acct-8", now).endsLive(byToken)).isTrue();
-    assertThat(new Revoked(RevokedKind.REVOKED_KIND_TOKEN, WS, "tok-9", now).endsLive(byToken)).isFalse();
+    assertThat(new Revoked(RevokedKind.REVOKED_KIND_TOKEN, WS, "tok-8", now).endsLive(byToken))
+        .isTrue();
+    assertThat(new Revoked(RevokedKind.REVOKED_KIND_MEMBER, WS, "acct-8", now).endsLive(byToken))
+        .isTrue();
+    assertThat(new Revoked(RevokedKind.REVOKED_KIND_TOKEN, WS, "tok-9", now).endsLive(byToken))
+        .isFalse();
   }
 
   @Test
@@ -151,14 +193,19 @@ class RevocationListTest {
   void anInstanceStartedAfterTheRevocationStillRefusesTheToken() throws Exception {
     publish(RevokedKind.REVOKED_KIND_TOKEN, "tok-early", "acct", clock.instant());
     await(list.start());
-    assertThat(list.isRevoked(member("acct", clock.instant().minusSeconds(1), "tok-early", null, 0))).isTrue();
+    assertThat(
+            list.isRevoked(member("acct", clock.instant().minusSeconds(1), "tok-early", null, 0)))
+        .isTrue();
   }
 
   @Test
   void aRevocationMissedOnPubSubArrivesThroughTheLogWithinTwoSeconds() throws Exception {
     await(list.start());
-    Revocation r = Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, WS, "lost-box", null, clock.instant());
-    await(publisherBus.append(RevocationChannel.LOG, Buffer.buffer(r.toByteArray()), 100)); // never published
+    Revocation r =
+        Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, WS, "lost-box", null, clock.instant());
+    await(
+        publisherBus.append(
+            RevocationChannel.LOG, Buffer.buffer(r.toByteArray()), 100)); // never published
     long t0 = System.nanoTime();
     waitUntil(() -> list.isRevoked(machine("lost-box", clock.instant().minusSeconds(1))));
     assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
@@ -166,7 +213,11 @@ class RevocationListTest {
 
   @Test
   void revocationsOlderThanEveryTokenTheyCouldVoidAreForgotten() throws Exception {
-    publish(RevokedKind.REVOKED_KIND_TOKEN, "tok-old", "acct", clock.instant().minus(RevocationList.KEEP).minusSeconds(1));
+    publish(
+        RevokedKind.REVOKED_KIND_TOKEN,
+        "tok-old",
+        "acct",
+        clock.instant().minus(RevocationList.KEEP).minusSeconds(1));
     await(list.start());
     assertThat(list.size()).isZero();
   }
@@ -174,19 +225,45 @@ class RevocationListTest {
   @Test
   void unknownKindMalformedAndIncompleteMessagesAreDroppedAndCounted() throws Exception {
     await(list.start());
-    List<byte[]> bad = List.of(
-        new byte[] {(byte) 0xff, 0x01, 0x02},
-        Revocation.newBuilder().setWorkspaceId(WS.toString()).setKindValue(42).setSubjectId("x").setTimeUnixMs(clock.millis()).build().toByteArray(),
-        Revocation.newBuilder().setKind(RevokedKind.REVOKED_KIND_TOKEN).setSubjectId("tok").setTimeUnixMs(clock.millis()).build().toByteArray(),
-        Revocation.newBuilder().setWorkspaceId(WS.toString()).setKind(RevokedKind.REVOKED_KIND_MEMBER).setSubjectId("member-id")
-            .setTimeUnixMs(clock.millis()).build().toByteArray(),
-        Revocation.newBuilder().setWorkspaceId(WS.toString()).setKind(RevokedKind.REVOKED_KIND_KEYSET_VERSION).setSubjectId("two")
-            .setTimeUnixMs(clock.millis()).build().toByteArray());
+    List<byte[]> bad =
+        List.of(
+            new byte[] {(byte) 0xff, 0x01, 0x02},
+            Revocation.newBuilder()
+                .setWorkspaceId(WS.toString())
+                .setKindValue(42)
+                .setSubjectId("x")
+                .setTimeUnixMs(clock.millis())
+                .build()
+                .toByteArray(),
+            Revocation.newBuilder()
+                .setKind(RevokedKind.REVOKED_KIND_TOKEN)
+                .setSubjectId("tok")
+                .setTimeUnixMs(clock.millis())
+                .build()
+                .toByteArray(),
+            Revocation.newBuilder()
+                .setWorkspaceId(WS.toString())
+                .setKind(RevokedKind.REVOKED_KIND_MEMBER)
+                .setSubjectId("member-id")
+                .setTimeUnixMs(clock.millis())
+                .build()
+                .toByteArray(),
+            Revocation.newBuilder()
+                .setWorkspaceId(WS.toString())
+                .setKind(RevokedKind.REVOKED_KIND_KEYSET_VERSION)
+                .setSubjectId("two")
+                .setTimeUnixMs(clock.millis())
+                .build()
+                .toByteArray());
     for (byte[] b : bad) {
       await(publisherBus.publish(RevocationChannel.CHANNEL, Buffer.buffer(b)));
     }
-    waitUntil(() -> dropped("malformed") == 2 && dropped("unknown_kind") == 1 && dropped("missing_workspace") == 1
-        && dropped("missing_account") == 1);
+    waitUntil(
+        () ->
+            dropped("malformed") == 2
+                && dropped("unknown_kind") == 1
+                && dropped("missing_workspace") == 1
+                && dropped("missing_account") == 1);
     assertThat(list.size()).isZero();
   }
 
@@ -197,7 +274,9 @@ class RevocationListTest {
     await(list.start());
     assertThat(list.isRevoked(anyone)).isFalse();
     clock.advance(Duration.ofMinutes(5));
-    assertThat(list.isRevoked(member("acct", clock.instant(), "tok", null, 0))).as("a wall-clock jump is not staleness").isFalse();
+    assertThat(list.isRevoked(member("acct", clock.instant(), "tok", null, 0)))
+        .as("a wall-clock jump is not staleness")
+        .isFalse();
     await(list.stop()); // no more polls: as if Redis were unreachable
     ticks.addAndGet(RevocationList.STALE_AFTER.plusSeconds(1).toNanos());
     assertThat(list.isRevoked(anyone)).isTrue();
@@ -205,7 +284,9 @@ class RevocationListTest {
 
   @Test
   void aListThatCannotReadTheLogStartsButRefusesEveryToken() throws Exception {
-    Bus down = RedisBus.create(vertx, java.net.URI.create("redis://127.0.0.1:1"), TestRedis.randomPrefix());
+    Bus down =
+        RedisBus.create(
+            vertx, java.net.URI.create("redis://127.0.0.1:1"), TestRedis.randomPrefix());
     RevocationList blind = new RevocationList(vertx, down, clock, registry, "test-down");
     await(blind.start()); // the service still starts, so its /healthz can report the bus down
     assertThat(blind.current()).isFalse();
@@ -219,23 +300,33 @@ class RevocationListTest {
     List<Revoked> heard = new CopyOnWriteArrayList<>();
     List<Boolean> onContext = new CopyOnWriteArrayList<>();
     Context[] starter = new Context[1];
-    java.util.concurrent.CompletableFuture<Void> started = new java.util.concurrent.CompletableFuture<>();
+    java.util.concurrent.CompletableFuture<Void> started =
+        new java.util.concurrent.CompletableFuture<>();
     Context ctx = vertx.getOrCreateContext();
-    ctx.runOnContext(v -> {
-      starter[0] = Vertx.currentContext();
-      list.onRevoked(r -> {
-        heard.add(r);
-        onContext.add(Vertx.currentContext() == starter[0]);
-      });
-      list.start().onComplete(ar -> started.complete(null));
-    });
+    ctx.runOnContext(
+        v -> {
+          starter[0] = Vertx.currentContext();
+          list.onRevoked(
+              r -> {
+                heard.add(r);
+                onContext.add(Vertx.currentContext() == starter[0]);
+              });
+          list.start().onComplete(ar -> started.complete(null));
+        });
     started.get(10, TimeUnit.SECONDS);
-    Buffer msg = Buffer.buffer(Revoked.message(RevokedKind.REVOKED_KIND_DEVICE, WS, "device-9", "acct", clock.instant()).toByteArray());
+    Buffer msg =
+        Buffer.buffer(
+            Revoked.message(
+                    RevokedKind.REVOKED_KIND_DEVICE, WS, "device-9", "acct", clock.instant())
+                .toByteArray());
     await(publisherBus.publish(RevocationChannel.CHANNEL, msg));
     waitUntil(() -> heard.size() == 1);
     String id = await(publisherBus.append(RevocationChannel.LOG, msg, 100));
     waitUntil(() -> id.equals(list.logPosition())); // the log delivered it too
-    assertThat(heard).hasSize(1).allMatch(x -> x.kind() == RevokedKind.REVOKED_KIND_DEVICE && x.subject().equals("device-9"));
+    assertThat(heard)
+        .hasSize(1)
+        .allMatch(
+            x -> x.kind() == RevokedKind.REVOKED_KIND_DEVICE && x.subject().equals("device-9"));
     assertThat(onContext).containsOnly(true);
   }
 
@@ -243,17 +334,27 @@ class RevocationListTest {
   void aVerifierGivenTheListRefusesRevokedTokens() throws Exception {
     await(list.start());
     TestSessionTokens tokens = new TestSessionTokens();
-    SessionVerifier verifier = new SessionVerifier(null, java.net.URI.create("http://127.0.0.1:1/jwks"), "relay", Clock.systemUTC())
-        .checkRevocations(list);
+    SessionVerifier verifier =
+        new SessionVerifier(
+                null, java.net.URI.create("http://127.0.0.1:1/jwks"), "relay", Clock.systemUTC())
+            .checkRevocations(list);
     verifier.useKeys(tokens.keyMap());
-    String token = tokens.sign(b -> b.audience("relay").subject("acct-v").issueTime(java.util.Date.from(Instant.now().minusSeconds(5)))
-        .expirationTime(java.util.Date.from(Instant.now().plusSeconds(300)))
-        .claim(SessionTokens.CLAIM_WORKSPACE, WS.toString()).claim(SessionTokens.CLAIM_SUBJECT_KIND, "member")
-        .claim(SessionTokens.CLAIM_ROLE, "member").claim(SessionTokens.CLAIM_API_TOKEN, "tok-v"));
+    String token =
+        tokens.sign(
+            b ->
+                b.audience("relay")
+                    .subject("acct-v")
+                    .issueTime(java.util.Date.from(Instant.now().minusSeconds(5)))
+                    .expirationTime(java.util.Date.from(Instant.now().plusSeconds(300)))
+                    .claim(SessionTokens.CLAIM_WORKSPACE, WS.toString())
+                    .claim(SessionTokens.CLAIM_SUBJECT_KIND, "member")
+                    .claim(SessionTokens.CLAIM_ROLE, "member")
+                    .claim(SessionTokens.CLAIM_API_TOKEN, "tok-v"));
     assertThat(await(verifier.verify(token)).apiTokenId()).contains("tok-v");
     publish(RevokedKind.REVOKED_KIND_TOKEN, "tok-v", "acct-v", clock.instant());
     waitUntil(() -> list.size() == 1);
-    assertThatThrownBy(() -> await(verifier.verify(token))).hasCauseInstanceOf(RevokedSessionException.class);
+    assertThatThrownBy(() -> await(verifier.verify(token)))
+        .hasCauseInstanceOf(RevokedSessionException.class);
   }
 
   private double dropped(String reason) {

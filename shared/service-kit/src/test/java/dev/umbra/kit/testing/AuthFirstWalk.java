@@ -18,10 +18,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * "Unauthenticated gets 401 before anything else", walked from a service's router: every route
- * that is not on the test's explicit public list gets a request without credentials, with
- * malformed path parameters and a malformed JSON body naming an unknown field, and must answer
- * 401 without naming a field or a parameter. Blocking: call from the test thread.
+ * "Unauthenticated gets 401 before anything else", walked from a service's router: every route that
+ * is not on the test's explicit public list gets a request without credentials, with malformed path
+ * parameters and a malformed JSON body naming an unknown field, and must answer 401 without naming
+ * a field or a parameter. Blocking: call from the test thread.
  */
 public final class AuthFirstWalk {
   /** The shared endpoints of every service that are public by design (ServiceHttp). */
@@ -29,8 +29,10 @@ public final class AuthFirstWalk {
 
   static final String PROBE_FIELD = "zz_probe_field";
   static final String BAD_PARAM = "not-a-uuid";
+
   /** Truncated JSON whose first member is an unknown field: a validator that runs would name it. */
   static final String MALFORMED_BODY = "{\"" + PROBE_FIELD + "\": [1, {\"name\": ";
+
   private static final Pattern PARAM = Pattern.compile(":([A-Za-z_][A-Za-z0-9_]*)");
 
   private AuthFirstWalk() {}
@@ -56,7 +58,9 @@ public final class AuthFirstWalk {
       }
       String message = error.getString("message", "");
       for (String p : params) {
-        if (message.contains(p + " must") || message.contains("'" + p + "'") || message.contains(p + " is")) {
+        if (message.contains(p + " must")
+            || message.contains("'" + p + "'")
+            || message.contains(p + " is")) {
           return Optional.of(route + ": 401 describes the parameter " + p + ": " + body);
         }
       }
@@ -78,9 +82,16 @@ public final class AuthFirstWalk {
     return all;
   }
 
-  /** Probes every route of {@code router} not in {@code publicRoutes} on the service at {@code port}. */
+  /**
+   * Probes every route of {@code router} not in {@code publicRoutes} on the service at {@code
+   * port}.
+   */
   public static List<Probe> walk(Router router, int port, Set<String> publicRoutes) {
-    HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).connectTimeout(Duration.ofSeconds(10)).build();
+    HttpClient http =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10))
+            .build();
     List<Probe> probes = new ArrayList<>();
     for (String route : routes(router)) {
       if (publicRoutes.contains(route)) {
@@ -95,11 +106,12 @@ public final class AuthFirstWalk {
         params.add(m.group(1));
       }
       String concrete = PARAM.matcher(path).replaceAll(BAD_PARAM);
-      HttpRequest req = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + concrete))
-          .timeout(Duration.ofSeconds(20))
-          .header("content-type", "application/json")
-          .method(method, HttpRequest.BodyPublishers.ofString(MALFORMED_BODY))
-          .build();
+      HttpRequest req =
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + concrete))
+              .timeout(Duration.ofSeconds(20))
+              .header("content-type", "application/json")
+              .method(method, HttpRequest.BodyPublishers.ofString(MALFORMED_BODY))
+              .build();
       try {
         HttpResponse<String> r = http.send(req, HttpResponse.BodyHandlers.ofString());
         probes.add(new Probe(route, params, r.statusCode(), r.body() == null ? "" : r.body()));

@@ -6,9 +6,9 @@ import java.util.function.Predicate;
 
 /**
  * Waiting for something that happens on another thread, without fixed sleeps: polls a condition
- * every few milliseconds until it holds or a deadline passes, then fails with what it last saw.
- * A fixed sleep is either too short on a loaded machine (a flaky test) or too long everywhere
- * (a slow one); a deadline is only reached when the test fails anyway.
+ * every few milliseconds until it holds or a deadline passes, then fails with what it last saw. A
+ * fixed sleep is either too short on a loaded machine (a flaky test) or too long everywhere (a slow
+ * one); a deadline is only reached when the test fails anyway.
  */
 public final class Eventually {
   /** How often the condition is asked; short against every deadline tests use. */
@@ -26,7 +26,8 @@ public final class Eventually {
    * {@code within} with the last answer (a probe that throws counts as not done yet, and its last
    * exception is the failure's cause).
    */
-  public static <T> T until(String what, Duration within, Callable<T> probe, Predicate<? super T> done) {
+  public static <T> T until(
+      String what, Duration within, Callable<T> probe, Predicate<? super T> done) {
     long deadline = System.nanoTime() + within.toNanos();
     T last = null;
     Exception lastFailure = null;
@@ -41,8 +42,9 @@ public final class Eventually {
         lastFailure = e;
       }
       if (System.nanoTime() - deadline >= 0) {
-        AssertionError failure = new AssertionError(
-            "not within " + within.toMillis() + " ms: " + what + " (last seen: " + last + ")");
+        AssertionError failure =
+            new AssertionError(
+                "not within " + within.toMillis() + " ms: " + what + " (last seen: " + last + ")");
         if (lastFailure != null) {
           failure.initCause(lastFailure);
         }

@@ -41,7 +41,9 @@ public final class RawWebSocket implements AutoCloseable {
     }
 
     public String closeReason() {
-      return payload.length > 2 ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8) : "";
+      return payload.length > 2
+          ? new String(payload, 2, payload.length - 2, StandardCharsets.UTF_8)
+          : "";
     }
   }
 
@@ -58,19 +60,27 @@ public final class RawWebSocket implements AutoCloseable {
   }
 
   /** Sends the upgrade request (with {@code extraHeaders}) and reads the answer's head. */
-  public static RawWebSocket connect(int port, String path, Map<String, String> extraHeaders, Duration timeout)
+  public static RawWebSocket connect(
+      int port, String path, Map<String, String> extraHeaders, Duration timeout)
       throws IOException {
     Socket s = new Socket();
     s.connect(new InetSocketAddress("127.0.0.1", port), (int) timeout.toMillis());
     s.setSoTimeout((int) timeout.toMillis());
     byte[] key = new byte[16];
     ThreadLocalRandom.current().nextBytes(key);
-    StringBuilder req = new StringBuilder()
-        .append("GET ").append(path).append(" HTTP/1.1\r\n")
-        .append("Host: 127.0.0.1:").append(port).append("\r\n")
-        .append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
-        .append("Sec-WebSocket-Key: ").append(Base64.getEncoder().encodeToString(key)).append("\r\n")
-        .append("Sec-WebSocket-Version: 13\r\n");
+    StringBuilder req =
+        new StringBuilder()
+            .append("GET ")
+            .append(path)
+            .append(" HTTP/1.1\r\n")
+            .append("Host: 127.0.0.1:")
+            .append(port)
+            .append("\r\n")
+            .append("Upgrade: websocket\r\nConnection: Upgrade\r\n")
+            .append("Sec-WebSocket-Key: ")
+            .append(Base64.getEncoder().encodeToString(key))
+            .append("\r\n")
+            .append("Sec-WebSocket-Version: 13\r\n");
     extraHeaders.forEach((k, v) -> req.append(k).append(": ").append(v).append("\r\n"));
     req.append("\r\n");
     s.getOutputStream().write(req.toString().getBytes(StandardCharsets.ISO_8859_1));
@@ -83,12 +93,16 @@ public final class RawWebSocket implements AutoCloseable {
     for (int i = 1; i < lines.length; i++) {
       int c = lines[i].indexOf(':');
       if (c > 0) {
-        headers.put(lines[i].substring(0, c).trim().toLowerCase(), lines[i].substring(c + 1).trim());
+        headers.put(
+            lines[i].substring(0, c).trim().toLowerCase(), lines[i].substring(c + 1).trim());
       }
     }
     String body = "";
     if (status != 101 && headers.containsKey("content-length")) {
-      body = new String(in.readNBytes(Integer.parseInt(headers.get("content-length"))), StandardCharsets.UTF_8);
+      body =
+          new String(
+              in.readNBytes(Integer.parseInt(headers.get("content-length"))),
+              StandardCharsets.UTF_8);
     }
     return new RawWebSocket(s, new Upgrade(status, headers, body), in);
   }
@@ -100,7 +114,9 @@ public final class RawWebSocket implements AutoCloseable {
     while (matched < 4) {
       int c = in.read();
       if (c < 0) {
-        throw new EOFException("connection closed during the upgrade answer: " + b.toString(StandardCharsets.ISO_8859_1));
+        throw new EOFException(
+            "connection closed during the upgrade answer: "
+                + b.toString(StandardCharsets.ISO_8859_1));
       }
       b.write(c);
       matched = c == end[matched] ? matched + 1 : (c == '\r' ? 1 : 0);
@@ -195,8 +211,8 @@ public final class RawWebSocket implements AutoCloseable {
   }
 
   /**
-   * A raw-deflate stream (permessage-deflate's format, RFC 7692: the trailing 00 00 ff ff left
-   * off) of {@code inflatedBytes} zero bytes: the bomb of the probe (64 MiB in about 63 KiB).
+   * A raw-deflate stream (permessage-deflate's format, RFC 7692: the trailing 00 00 ff ff left off)
+   * of {@code inflatedBytes} zero bytes: the bomb of the probe (64 MiB in about 63 KiB).
    */
   public static byte[] deflateBomb(int inflatedBytes) {
     Deflater d = new Deflater(Deflater.BEST_COMPRESSION, true);

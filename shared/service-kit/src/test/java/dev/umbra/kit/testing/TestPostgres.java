@@ -9,9 +9,9 @@ import java.sql.Statement;
 import java.util.UUID;
 
 /**
- * A fresh database on the real PostgreSQL for one test class (or run), so leftovers from an
- * earlier run never matter. Server from system property {@code umbra.test.pg.url} (set by the
- * parent pom), else {@code UMBRA_TEST_PG_URL}, else postgres@127.0.0.1:5432.
+ * A fresh database on the real PostgreSQL for one test class (or run), so leftovers from an earlier
+ * run never matter. Server from system property {@code umbra.test.pg.url} (set by the parent pom),
+ * else {@code UMBRA_TEST_PG_URL}, else postgres@127.0.0.1:5432.
  */
 public final class TestPostgres implements AutoCloseable {
   private final PgLocation admin;
@@ -25,7 +25,9 @@ public final class TestPostgres implements AutoCloseable {
   public static URI serverUrl() {
     String url = System.getProperty("umbra.test.pg.url");
     if (url == null || url.isBlank()) {
-      url = System.getenv().getOrDefault("UMBRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres");
+      url =
+          System.getenv()
+              .getOrDefault("UMBRA_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres");
     }
     return URI.create(url);
   }
@@ -39,7 +41,11 @@ public final class TestPostgres implements AutoCloseable {
       st.execute("CREATE DATABASE " + name);
     } catch (SQLException e) {
       throw new IllegalStateException(
-          "PostgreSQL at " + admin + " is needed for this test and is unreachable: " + e.getMessage(), e);
+          "PostgreSQL at "
+              + admin
+              + " is needed for this test and is unreachable: "
+              + e.getMessage(),
+          e);
     }
     return new TestPostgres(admin, admin.withDatabase(name));
   }

@@ -21,7 +21,11 @@ public final class TestServices {
 
   /** Config for {@code service} on port 0 with the given database, Redis and extra env. */
   public static ServiceConfig config(
-      ServiceName service, TestPostgres pg, String busPrefix, Path home, Map<String, String> extraEnv) {
+      ServiceName service,
+      TestPostgres pg,
+      String busPrefix,
+      Path home,
+      Map<String, String> extraEnv) {
     Map<String, String> env = new HashMap<>();
     if (pg != null) {
       env.put("UMBRA_PG_URL", pg.url().toString());

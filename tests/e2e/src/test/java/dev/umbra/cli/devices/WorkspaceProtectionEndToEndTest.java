@@ -1,26 +1,26 @@
 package dev.umbra.cli.devices;
 
-import static dev.umbra.cli.CliHarness.umbra;
 import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustModel;
+import dev.umbra.client.trust.TrustStore;
+import dev.umbra.client.trust.TrustSync;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
-import dev.umbra.client.binding.Binding;
-import dev.umbra.client.binding.BindingStore;
-import dev.umbra.client.http.JsonHttp;
-import dev.umbra.daemon.run.DaemonRunner;
-import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.sign.Signed;
-import dev.umbra.client.trust.TrustModel;
-import dev.umbra.client.trust.TrustStore;
-import dev.umbra.client.trust.TrustSync;
+import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.revocation.RevocationChannel;
@@ -63,8 +63,8 @@ import org.junit.jupiter.api.TestInstance;
 /**
  * Workspace Protection through the real `umbra` command, a real control plane and pairing service
  * on PostgreSQL and Redis, and the daemon's offline verifier: keyset creation, trust with codes,
- * vault, revocation and rotation, Recovery Kit, a hostile control plane (rows tampered in PG),
- * and the canary scan.
+ * vault, revocation and rotation, Recovery Kit, a hostile control plane (rows tampered in PG), and
+ * the canary scan.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WorkspaceProtectionEndToEndTest {
@@ -88,13 +88,18 @@ class WorkspaceProtectionEndToEndTest {
     prefix = h.prefix;
     tmp = h.tmp;
     cpUrl = h.cpUrl;
-    bus.subscribe(RevocationChannel.CHANNEL, m -> {
-      try {
-        revocations.add(Revocation.parseFrom(m.body().getBytes()));
-      } catch (Exception e) {
-        // not a revocation
-      }
-    }).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    bus.subscribe(
+            RevocationChannel.CHANNEL,
+            m -> {
+              try {
+                revocations.add(Revocation.parseFrom(m.body().getBytes()));
+              } catch (Exception e) {
+                // not a revocation
+              }
+            })
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
     admin = tmp.resolve("admin");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
   }
@@ -113,14 +118,20 @@ class WorkspaceProtectionEndToEndTest {
   }
 
   UUID workspaceId(String name) {
-    return ok(admin, "workspace", "list", "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("name").equals(name)).map(j -> UUID.fromString(j.getString("id"))).findFirst().orElseThrow();
+    return ok(admin, "workspace", "list", "--json").array().stream()
+        .map(JsonObject.class::cast)
+        .filter(j -> j.getString("name").equals(name))
+        .map(j -> UUID.fromString(j.getString("id")))
+        .findFirst()
+        .orElseThrow();
   }
 
   /** Another CLI of the same account (a second laptop): same login, no device keys. */
   Path secondCli(String name) throws Exception {
     Path home = tmp.resolve(name);
-    Files.createDirectories(home.resolve("cli"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        home.resolve("cli"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     return home;
@@ -142,7 +153,11 @@ class WorkspaceProtectionEndToEndTest {
     String code = req.json().getString("verification_code");
     assertThat(req.err()).contains(code);
     ok(admin, "devices", "approve", id, "--code", code, "-w", ws);
-    assertThat(ok(home, "device", "trust", "-w", ws, "--wait", "5", "--json").json().getString("status")).isEqualTo("trusted");
+    assertThat(
+            ok(home, "device", "trust", "-w", ws, "--wait", "5", "--json")
+                .json()
+                .getString("status"))
+        .isEqualTo("trusted");
     return new Second(home, id, code);
   }
 
@@ -151,10 +166,27 @@ class WorkspaceProtectionEndToEndTest {
     String ws = protectedWorkspace("vault-ws");
     // idempotent, non-interactive: what `bin/umbra dev` runs on every start
     assertThat(ok(admin, "device", "trust", "-w", ws).out()).contains("trusted device");
-    ok(admin, "vault", "put", "agent/context", "--from-file", file("v", "remember: deploys on friday are off").toString(), "-w", ws);
-    assertThat(ok(admin, "vault", "get", "agent/context", "-w", ws).out()).isEqualTo("remember: deploys on friday are off");
+    ok(
+        admin,
+        "vault",
+        "put",
+        "agent/context",
+        "--from-file",
+        file("v", "remember: deploys on friday are off").toString(),
+        "-w",
+        ws);
+    assertThat(ok(admin, "vault", "get", "agent/context", "-w", ws).out())
+        .isEqualTo("remember: deploys on friday are off");
     assertThat(ok(admin, "vault", "list", "-w", ws).out()).contains("agent/context");
-    ok(admin, "vault", "put", "agent/context", "--from-file", file("v2", "v2").toString(), "-w", ws);
+    ok(
+        admin,
+        "vault",
+        "put",
+        "agent/context",
+        "--from-file",
+        file("v2", "v2").toString(),
+        "-w",
+        ws);
     assertThat(ok(admin, "vault", "get", "agent/context", "-w", ws).out()).isEqualTo("v2");
     ok(admin, "vault", "rm", "agent/context", "-w", ws);
     assertThat(umbra(admin, "vault", "get", "agent/context", "-w", ws).code()).isEqualTo(1);
@@ -163,8 +195,12 @@ class WorkspaceProtectionEndToEndTest {
     Run again = ok(other, "device", "trust", "-w", ws, "--wait", "0", "--json");
     assertThat(again.json().getString("status")).isEqualTo("pending");
     Path keyDir = admin.resolve("cli/devices").resolve(workspaceId(ws).toString());
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyDir))).isEqualTo("rwx------");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyDir.resolve("p256.key")))).isEqualTo("rw-------");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyDir)))
+        .isEqualTo("rwx------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(keyDir.resolve("p256.key"))))
+        .isEqualTo("rw-------");
   }
 
   @Test
@@ -177,8 +213,12 @@ class WorkspaceProtectionEndToEndTest {
     String code = req.json().getString("verification_code");
     assertThat(code).matches("[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}");
     // the approver sees the same code, computed on its side from the request's keys
-    JsonObject listed = ok(admin, "devices", "list", "-w", ws, "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("id").equals(id)).findFirst().orElseThrow();
+    JsonObject listed =
+        ok(admin, "devices", "list", "-w", ws, "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(j -> j.getString("id").equals(id))
+            .findFirst()
+            .orElseThrow();
     assertThat(listed.getString("code")).isEqualTo(code);
     assertThat(umbra(laptop, "vault", "get", "k", "-w", ws).code()).isEqualTo(1);
     Run wrong = umbra(admin, "devices", "approve", id, "--code", "AAAA-AAAA-AAAA-AAAA", "-w", ws);
@@ -187,15 +227,27 @@ class WorkspaceProtectionEndToEndTest {
     ok(admin, "devices", "approve", id, "--code", code.toLowerCase(Locale.ROOT), "-w", ws);
     assertThat(ok(laptop, "device", "trust", "-w", ws, "--wait", "5").out()).contains("trusted");
     assertThat(ok(laptop, "vault", "get", "k", "-w", ws).out()).isEqualTo("shared secret");
-    JsonObject seen = ok(admin, "devices", "list", "-w", ws, "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("id").equals(id)).findFirst().orElseThrow();
+    JsonObject seen =
+        ok(admin, "devices", "list", "-w", ws, "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(j -> j.getString("id").equals(id))
+            .findFirst()
+            .orElseThrow();
     assertThat(seen.getString("verified")).isEqualTo("yes");
   }
 
   @Test
   void revocationIsSignedPublishedAndRotationRewrapsForTheRemainingDevices() throws Exception {
     String ws = protectedWorkspace("revoke-ws");
-    ok(admin, "vault", "put", "old", "--from-file", file("o", "written under v1").toString(), "-w", ws);
+    ok(
+        admin,
+        "vault",
+        "put",
+        "old",
+        "--from-file",
+        file("o", "written under v1").toString(),
+        "-w",
+        ws);
     Second b = trustedSecond(ws, "tablet");
     Second c = trustedSecond(ws, "phone");
     Run rev = ok(admin, "devices", "revoke", b.deviceId(), "-w", ws, "--json");
@@ -205,12 +257,27 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(refused.code()).isEqualTo(1);
     // the remaining devices hold the new keyset and still read entries sealed under v1
     assertThat(ok(c.home(), "vault", "get", "old", "-w", ws).out()).isEqualTo("written under v1");
-    ok(c.home(), "vault", "put", "new", "--from-file", file("n", "written under v2").toString(), "-w", ws);
+    ok(
+        c.home(),
+        "vault",
+        "put",
+        "new",
+        "--from-file",
+        file("n", "written under v2").toString(),
+        "-w",
+        ws);
     assertThat(ok(admin, "vault", "get", "new", "-w", ws).out()).isEqualTo("written under v2");
-    assertThat(ok(admin, "vault", "list", "-w", ws, "--json").out()).contains("\"keyset_version\" : 2");
-    Eventually.await("the device's revocation on the bus", Duration.ofSeconds(5),
+    assertThat(ok(admin, "vault", "list", "-w", ws, "--json").out())
+        .contains("\"keyset_version\" : 2");
+    Eventually.await(
+        "the device's revocation on the bus",
+        Duration.ofSeconds(5),
         () -> revocations.stream().anyMatch(r -> r.getSubjectId().equals(b.deviceId())));
-    assertThat(revocations).anyMatch(r -> r.getSubjectId().equals(b.deviceId()) && r.getKind() == RevokedKind.REVOKED_KIND_DEVICE);
+    assertThat(revocations)
+        .anyMatch(
+            r ->
+                r.getSubjectId().equals(b.deviceId())
+                    && r.getKind() == RevokedKind.REVOKED_KIND_DEVICE);
     assertThat(umbra(admin, "devices", "revoke", b.deviceId(), "-w", ws).code()).isEqualTo(1);
   }
 
@@ -223,7 +290,11 @@ class WorkspaceProtectionEndToEndTest {
     Path home = tmp.resolve("machine-" + name);
     ok(home, "daemon", "pair", code, "--url", cpUrl, "--name", name);
     BindingStore store = new BindingStore(home);
-    Binding b = store.list().stream().filter(x -> x.workspaceId().equals(workspaceId(ws))).findFirst().orElseThrow();
+    Binding b =
+        store.list().stream()
+            .filter(x -> x.workspaceId().equals(workspaceId(ws)))
+            .findFirst()
+            .orElseThrow();
     return new Paired(b, store.root().resolve(b.machineId().toString()), store.signingKey(b));
   }
 
@@ -232,11 +303,14 @@ class WorkspaceProtectionEndToEndTest {
   }
 
   DeviceTrust synced(Paired p) {
-    return new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(p.binding(), p.dir(), p.key()).orElseThrow();
+    return new TrustSync(new JsonHttp(), Clock.systemUTC())
+        .sync(p.binding(), p.dir(), p.key())
+        .orElseThrow();
   }
 
   JsonObject deviceRow(String ws, String id) {
-    CliContext ctx = new CliContext(admin, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
+    CliContext ctx =
+        new CliContext(admin, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
     return new Api(ctx).get("/v1/workspaces/" + workspaceId(ws) + "/devices/" + id);
   }
 
@@ -253,23 +327,34 @@ class WorkspaceProtectionEndToEndTest {
     String ws = protectedWorkspace("daemon-ws");
     Paired m = pair(ws, "box");
     assertThat(Files.exists(m.dir().resolve(TrustStore.FILE))).isTrue();
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(m.dir().resolve(TrustStore.FILE)))).isEqualTo("rw-------");
+    assertThat(
+            PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(m.dir().resolve(TrustStore.FILE))))
+        .isEqualTo("rw-------");
     DeviceTrust trust = pinned(m);
     JsonObject adminRow = deviceRow(ws, adminDeviceId(ws));
     Ed25519PublicKey adminKey = Ed25519PublicKey.fromHex(adminRow.getString("ed25519_public_key"));
     assertThat(trust.isAuthorized(credential(adminRow), adminKey)).isTrue();
-    assertThat(trust.isAuthorized(credential(adminRow), Ed25519KeyPair.generate().publicKey())).isFalse();
-    CliContext ctx = new CliContext(admin, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
-    assertThat(trust.isAuthorized(new WorkspaceProtection(new Api(ctx), workspaceId(ws)).ownCredential(), adminKey)).isTrue();
+    assertThat(trust.isAuthorized(credential(adminRow), Ed25519KeyPair.generate().publicKey()))
+        .isFalse();
+    CliContext ctx =
+        new CliContext(admin, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
+    assertThat(
+            trust.isAuthorized(
+                new WorkspaceProtection(new Api(ctx), workspaceId(ws)).ownCredential(), adminKey))
+        .isTrue();
     Second b = trustedSecond(ws, "ws-laptop");
     JsonObject bRow = deviceRow(ws, b.deviceId());
     assertThat(trust.isAuthorized(credential(bRow))).isTrue();
-    // revocation + rotation: after a sync the daemon refuses the revoked device and every v1 credential
+    // revocation + rotation: after a sync the daemon refuses the revoked device and every v1
+    // credential
     ok(admin, "devices", "revoke", b.deviceId(), "-w", ws);
     DeviceTrust after = synced(m);
     assertThat(after.pin().keyset().version()).isEqualTo(2);
     assertThat(after.isAuthorized(credential(bRow))).isFalse();
-    assertThat(after.isAuthorized(credential(adminRow))).as("a v1 credential replayed after rotation").isFalse();
+    assertThat(after.isAuthorized(credential(adminRow)))
+        .as("a v1 credential replayed after rotation")
+        .isFalse();
     assertThat(after.isAuthorized(credential(deviceRow(ws, adminDeviceId(ws))))).isTrue();
     // persisted: a fresh load of the pin says the same
     assertThat(pinned(m).isAuthorized(credential(bRow))).isFalse();
@@ -282,22 +367,57 @@ class WorkspaceProtectionEndToEndTest {
     UUID wid = workspaceId(ws);
     Paired m = pair(ws, "gbox");
     Path machineHome = m.dir().getParent().getParent().getParent();
-    ok(admin, "vault", "put", "deploy/key", "--from-file", file("d", "ssh-ed25519 AAAA deploy").toString(), "-w", ws);
-    assertThat(umbra(machineHome, "vault", "machine-get", "deploy/key").code()).as("not granted yet").isEqualTo(1);
-    String code = ok(machineHome, "vault", "machine-code", "--json").array().getJsonObject(0).getString("code");
+    ok(
+        admin,
+        "vault",
+        "put",
+        "deploy/key",
+        "--from-file",
+        file("d", "ssh-ed25519 AAAA deploy").toString(),
+        "-w",
+        ws);
+    assertThat(umbra(machineHome, "vault", "machine-get", "deploy/key").code())
+        .as("not granted yet")
+        .isEqualTo(1);
+    String code =
+        ok(machineHome, "vault", "machine-code", "--json")
+            .array()
+            .getJsonObject(0)
+            .getString("code");
     String mid = m.binding().machineId().toString();
     Run wrong = umbra(admin, "vault", "grant", mid, "--code", "AAAA-AAAA-AAAA-AAAA", "-w", ws);
     assertThat(wrong.code()).isEqualTo(1);
     assertThat(wrong.err()).contains("does not match");
     ok(admin, "vault", "grant", mid, "--code", code, "-w", ws);
-    assertThat(ok(machineHome, "vault", "machine-get", "deploy/key").out()).isEqualTo("ssh-ed25519 AAAA deploy");
+    assertThat(ok(machineHome, "vault", "machine-get", "deploy/key").out())
+        .isEqualTo("ssh-ed25519 AAAA deploy");
 
     // a hostile server seals a grant of its own keys to the machine and an entry to those keys
     X25519KeyPair serverKey = X25519KeyPair.generate();
-    var grant = dev.umbra.client.vault.VaultGrants.seal(new BindingStore(machineHome).agreementKey(m.binding()).publicKey(), wid, m.binding().machineId(), 1, Map.of(1, serverKey));
-    var entry = dev.umbra.client.vault.VaultCrypto.seal(serverKey.publicKey(), wid, "deploy/key", 1, "attacker's key".getBytes(StandardCharsets.UTF_8));
-    sql("UPDATE control_plane.vault_grants SET enc = ?, ciphertext = ? WHERE machine_id = ?", grant.enc(), grant.ciphertext(), m.binding().machineId());
-    sql("UPDATE control_plane.vault_entries SET enc = ?, ciphertext = ? WHERE workspace_id = ? AND name = 'deploy/key'", entry.enc(), entry.ciphertext(), wid);
+    var grant =
+        dev.umbra.client.vault.VaultGrants.seal(
+            new BindingStore(machineHome).agreementKey(m.binding()).publicKey(),
+            wid,
+            m.binding().machineId(),
+            1,
+            Map.of(1, serverKey));
+    var entry =
+        dev.umbra.client.vault.VaultCrypto.seal(
+            serverKey.publicKey(),
+            wid,
+            "deploy/key",
+            1,
+            "attacker's key".getBytes(StandardCharsets.UTF_8));
+    sql(
+        "UPDATE control_plane.vault_grants SET enc = ?, ciphertext = ? WHERE machine_id = ?",
+        grant.enc(),
+        grant.ciphertext(),
+        m.binding().machineId());
+    sql(
+        "UPDATE control_plane.vault_entries SET enc = ?, ciphertext = ? WHERE workspace_id = ? AND name = 'deploy/key'",
+        entry.enc(),
+        entry.ciphertext(),
+        wid);
     Run forged = umbra(machineHome, "vault", "machine-get", "deploy/key");
     assertThat(forged.code()).isEqualTo(1);
     assertThat(forged.err()).contains("not the pinned workspace key");
@@ -309,29 +429,37 @@ class WorkspaceProtectionEndToEndTest {
     ok(admin, "workspace", "create", "late-keyset");
     Paired m = pair("late-keyset", "early");
     assertThat(Files.exists(m.dir().resolve(TrustStore.FILE))).isFalse();
-    assertThat(new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(m.binding(), m.dir(), m.key())).isEmpty();
+    assertThat(new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(m.binding(), m.dir(), m.key()))
+        .isEmpty();
     ok(admin, "device", "trust", "-w", "late-keyset");
     DeviceTrust t = synced(m);
     assertThat(t.pin().keyset().version()).isEqualTo(1);
-    assertThat(t.isAuthorized(credential(deviceRow("late-keyset", adminDeviceId("late-keyset"))))).isTrue();
+    assertThat(t.isAuthorized(credential(deviceRow("late-keyset", adminDeviceId("late-keyset")))))
+        .isTrue();
     assertThat(Files.exists(m.dir().resolve(TrustStore.FILE))).isTrue();
   }
 
   @Test
-  void daemonRunnerSyncsTheTrustAtStartAndOnEachRoundSoApprovalsAndRevocationsReachTheDaemon() throws Exception {
+  void daemonRunnerSyncsTheTrustAtStartAndOnEachRoundSoApprovalsAndRevocationsReachTheDaemon()
+      throws Exception {
     ok(admin, "workspace", "create", "runner-ws");
     Paired m = pair("runner-ws", "rbox");
     Path machineHome = m.dir().getParent().getParent().getParent();
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    DaemonRunner runner = new DaemonRunner(new JsonHttp(), new BindingStore(machineHome), Clock.systemUTC(),
-        new PrintStream(log, true, StandardCharsets.UTF_8));
+    DaemonRunner runner =
+        new DaemonRunner(
+            new JsonHttp(),
+            new BindingStore(machineHome),
+            Clock.systemUTC(),
+            new PrintStream(log, true, StandardCharsets.UTF_8));
     assertThat(runner.syncTrust()).isZero();
     assertThat(log.toString(StandardCharsets.UTF_8)).contains("no keyset yet");
     // the keyset appears after pairing: the daemon's start (run --once too) pins it
     ok(admin, "device", "trust", "-w", "runner-ws");
     assertThat(runner.run(true)).isZero();
     assertThat(pinned(m).pin().keyset().version()).isEqualTo(1);
-    assertThat(log.toString(StandardCharsets.UTF_8)).contains("keyset version 1, 0 revoked device(s)");
+    assertThat(log.toString(StandardCharsets.UTF_8))
+        .contains("keyset version 1, 0 revoked device(s)");
     // an unchanged state is not logged again
     int before = log.size();
     assertThat(runner.syncTrust()).isEqualTo(1);
@@ -346,11 +474,13 @@ class WorkspaceProtectionEndToEndTest {
     DeviceTrust after = pinned(m);
     assertThat(after.pin().keyset().version()).isEqualTo(2);
     assertThat(after.isAuthorized(bCred)).isFalse();
-    assertThat(after.isAuthorized(credential(deviceRow("runner-ws", adminDeviceId("runner-ws"))))).isTrue();
+    assertThat(after.isAuthorized(credential(deviceRow("runner-ws", adminDeviceId("runner-ws")))))
+        .isTrue();
     String text = log.toString(StandardCharsets.UTF_8);
     assertThat(text).contains("keyset version 2, 1 revoked device(s)");
     // no keys, signatures or credentials in the log
-    assertThat(text).doesNotContain(after.pin().keyset().signingKey().toHex())
+    assertThat(text)
+        .doesNotContain(after.pin().keyset().signingKey().toHex())
         .doesNotContain(TrustModel.Credential.of(bCred).keys().signingKey().toHex())
         .doesNotContain(HexFormat.of().formatHex(bCred.signature()).substring(0, 32));
   }
@@ -358,7 +488,8 @@ class WorkspaceProtectionEndToEndTest {
   // ---- hostile control plane ----
 
   void sql(String sql, Object... args) throws Exception {
-    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = pg.ownerConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
         ps.setObject(i + 1, args[i]);
       }
@@ -376,20 +507,42 @@ class WorkspaceProtectionEndToEndTest {
     P256KeyPair serverP256 = P256KeyPair.generate();
     Ed25519KeyPair serverWorkspaceKey = Ed25519KeyPair.generate();
     UUID fake = UUID.randomUUID();
-    TrustModel.DeviceKeys keys = new TrustModel.DeviceKeys(serverDevice.publicKey(), serverP256.publicKey());
-    Signed req = Signed.sign(new TrustModel.Request(wid, fake, keys, "evil", "cli", System.currentTimeMillis()).fields(), serverDevice.privateKey());
-    Signed cred = Signed.sign(new TrustModel.Credential(wid, fake, 1, keys, "evil", "cli", "2026-01-01T00:00:00Z").fields(), serverWorkspaceKey.privateKey());
+    TrustModel.DeviceKeys keys =
+        new TrustModel.DeviceKeys(serverDevice.publicKey(), serverP256.publicKey());
+    Signed req =
+        Signed.sign(
+            new TrustModel.Request(wid, fake, keys, "evil", "cli", System.currentTimeMillis())
+                .fields(),
+            serverDevice.privateKey());
+    Signed cred =
+        Signed.sign(
+            new TrustModel.Credential(wid, fake, 1, keys, "evil", "cli", "2026-01-01T00:00:00Z")
+                .fields(),
+            serverWorkspaceKey.privateKey());
     UUID account = UUID.fromString(deviceRow(ws, adminDeviceId(ws)).getString("account_id"));
-    sql("INSERT INTO control_plane.devices (workspace_id, id, account_id, ed25519_public_key, p256_public_key, name, kind, status, request_payload, "
+    sql(
+        "INSERT INTO control_plane.devices (workspace_id, id, account_id, ed25519_public_key, p256_public_key, name, kind, status, request_payload, "
             + "request_signature, credential_payload, credential_signature, keyset_version, created_at, approved_at) "
             + "VALUES (?, ?, ?, ?, ?, 'evil', 'cli', 'trusted', ?, ?, ?, ?, 1, now(), now())",
-        wid, fake, account, serverDevice.publicKey().toBytes(), serverP256.publicKey().toBytes(), req.payload(), req.signature(), cred.payload(), cred.signature());
+        wid,
+        fake,
+        account,
+        serverDevice.publicKey().toBytes(),
+        serverP256.publicKey().toBytes(),
+        req.payload(),
+        req.signature(),
+        cred.payload(),
+        cred.signature());
     // the daemon: the workspace key never signed it
     assertThat(synced(m).isAuthorized(cred)).isFalse();
     assertThat(synced(m).isAuthorized(cred, serverDevice.publicKey())).isFalse();
     // clients: listed as unverified, and a rotation refuses to wrap the keyset for it
-    JsonObject listed = ok(admin, "devices", "list", "-w", ws, "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("id").equals(fake.toString())).findFirst().orElseThrow();
+    JsonObject listed =
+        ok(admin, "devices", "list", "-w", ws, "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(j -> j.getString("id").equals(fake.toString()))
+            .findFirst()
+            .orElseThrow();
     assertThat(listed.getString("verified")).isEqualTo("no");
     Second victim = trustedSecond(ws, "victim");
     Run rotate = umbra(admin, "devices", "revoke", victim.deviceId(), "-w", ws);
@@ -405,16 +558,34 @@ class WorkspaceProtectionEndToEndTest {
     Run req = ok(laptop, "device", "trust", "-w", ws, "--wait", "0", "--json", "--name", "laptop");
     String id = req.json().getString("id");
     String shownOnTheDevice = req.json().getString("verification_code");
-    // the server substitutes its own keys (and re-signs the request with them) under the same device id
+    // the server substitutes its own keys (and re-signs the request with them) under the same
+    // device id
     Ed25519KeyPair serverKey = Ed25519KeyPair.generate();
     P256KeyPair serverP256 = P256KeyPair.generate();
-    TrustModel.DeviceKeys swapped = new TrustModel.DeviceKeys(serverKey.publicKey(), serverP256.publicKey());
-    Signed forged = Signed.sign(new TrustModel.Request(wid, UUID.fromString(id), swapped, "laptop", "cli", System.currentTimeMillis()).fields(), serverKey.privateKey());
-    sql("UPDATE control_plane.devices SET ed25519_public_key = ?, p256_public_key = ?, request_payload = ?, request_signature = ? WHERE id = ?",
-        serverKey.publicKey().toBytes(), serverP256.publicKey().toBytes(), forged.payload(), forged.signature(), UUID.fromString(id));
-    JsonObject listed = ok(admin, "devices", "list", "-w", ws, "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("id").equals(id)).findFirst().orElseThrow();
-    assertThat(listed.getString("code")).as("a server substituting its own key changes the code").isNotEqualTo(shownOnTheDevice);
+    TrustModel.DeviceKeys swapped =
+        new TrustModel.DeviceKeys(serverKey.publicKey(), serverP256.publicKey());
+    Signed forged =
+        Signed.sign(
+            new TrustModel.Request(
+                    wid, UUID.fromString(id), swapped, "laptop", "cli", System.currentTimeMillis())
+                .fields(),
+            serverKey.privateKey());
+    sql(
+        "UPDATE control_plane.devices SET ed25519_public_key = ?, p256_public_key = ?, request_payload = ?, request_signature = ? WHERE id = ?",
+        serverKey.publicKey().toBytes(),
+        serverP256.publicKey().toBytes(),
+        forged.payload(),
+        forged.signature(),
+        UUID.fromString(id));
+    JsonObject listed =
+        ok(admin, "devices", "list", "-w", ws, "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(j -> j.getString("id").equals(id))
+            .findFirst()
+            .orElseThrow();
+    assertThat(listed.getString("code"))
+        .as("a server substituting its own key changes the code")
+        .isNotEqualTo(shownOnTheDevice);
     Run approve = umbra(admin, "devices", "approve", id, "--code", shownOnTheDevice, "-w", ws);
     assertThat(approve.code()).isEqualTo(1);
     assertThat(approve.err()).contains("does not match");
@@ -427,19 +598,26 @@ class WorkspaceProtectionEndToEndTest {
     Paired m = pair(ws, "rbox");
     JsonObject adminRow = deviceRow(ws, adminDeviceId(ws));
     Path laptop = secondCli("replay-laptop");
-    String id = ok(laptop, "device", "trust", "-w", ws, "--wait", "0", "--json").json().getString("id");
+    String id =
+        ok(laptop, "device", "trust", "-w", ws, "--wait", "0", "--json").json().getString("id");
     // the server marks the pending device trusted by replaying the first device's approval
-    sql("UPDATE control_plane.devices SET status = 'trusted', credential_payload = ?, credential_signature = ?, keyset_version = 1 WHERE id = ?",
+    sql(
+        "UPDATE control_plane.devices SET status = 'trusted', credential_payload = ?, credential_signature = ?, keyset_version = 1 WHERE id = ?",
         adminRow.getJsonObject("credential").getString("payload"),
-        HexFormat.of().parseHex(adminRow.getJsonObject("credential").getString("signature")), UUID.fromString(id));
+        HexFormat.of().parseHex(adminRow.getJsonObject("credential").getString("signature")),
+        UUID.fromString(id));
     Run client = umbra(laptop, "device", "trust", "-w", ws, "--wait", "1");
     assertThat(client.code()).isEqualTo(1);
     assertThat(client.err()).contains("does not verify");
     JsonObject row = deviceRow(ws, id);
     Ed25519PublicKey laptopKey = Ed25519PublicKey.fromHex(row.getString("ed25519_public_key"));
     assertThat(synced(m).isAuthorized(credential(row), laptopKey)).isFalse();
-    JsonObject listed = ok(admin, "devices", "list", "-w", ws, "--json").array().stream().map(JsonObject.class::cast)
-        .filter(j -> j.getString("id").equals(id)).findFirst().orElseThrow();
+    JsonObject listed =
+        ok(admin, "devices", "list", "-w", ws, "--json").array().stream()
+            .map(JsonObject.class::cast)
+            .filter(j -> j.getString("id").equals(id))
+            .findFirst()
+            .orElseThrow();
     assertThat(listed.getString("verified")).isEqualTo("no");
   }
 
@@ -449,12 +627,32 @@ class WorkspaceProtectionEndToEndTest {
     UUID wid = workspaceId(ws);
     Paired m = pair(ws, "fbox");
     Ed25519KeyPair serverKey = Ed25519KeyPair.generate();
-    TrustModel.Keyset fake = new TrustModel.Keyset(wid, 2, serverKey.publicKey(), dev.umbra.crypto.keys.X25519KeyPair.generate().publicKey(), "2026-01-01T00:00:00Z");
+    TrustModel.Keyset fake =
+        new TrustModel.Keyset(
+            wid,
+            2,
+            serverKey.publicKey(),
+            dev.umbra.crypto.keys.X25519KeyPair.generate().publicKey(),
+            "2026-01-01T00:00:00Z");
     Signed forged = Signed.sign(fake.fields(), serverKey.privateKey());
-    sql("INSERT INTO control_plane.keysets (workspace_id, version, payload, signature, created_at) VALUES (?, 2, ?, ?, now())", wid, forged.payload(), forged.signature());
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> synced(m)).isInstanceOf(dev.umbra.crypto.CryptoException.class);
+    sql(
+        "INSERT INTO control_plane.keysets (workspace_id, version, payload, signature, created_at) VALUES (?, 2, ?, ?, now())",
+        wid,
+        forged.payload(),
+        forged.signature());
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> synced(m))
+        .isInstanceOf(dev.umbra.crypto.CryptoException.class);
     assertThat(pinned(m).pin().keyset().version()).isEqualTo(1);
-    Run put = umbra(admin, "vault", "put", "x", "--from-file", file("x", "never to the server's key").toString(), "-w", ws);
+    Run put =
+        umbra(
+            admin,
+            "vault",
+            "put",
+            "x",
+            "--from-file",
+            file("x", "never to the server's key").toString(),
+            "-w",
+            ws);
     assertThat(put.code()).isEqualTo(1);
     assertThat(put.err()).contains("does not verify");
   }
@@ -463,14 +661,26 @@ class WorkspaceProtectionEndToEndTest {
   void hostileControlPlaneMovingCiphertextBetweenNamesIsRefused() throws Exception {
     String ws = protectedWorkspace("hostile-vault");
     UUID wid = workspaceId(ws);
-    ok(admin, "vault", "put", "prod/token", "--from-file", file("a", "the real production token").toString(), "-w", ws);
+    ok(
+        admin,
+        "vault",
+        "put",
+        "prod/token",
+        "--from-file",
+        file("a", "the real production token").toString(),
+        "-w",
+        ws);
     ok(admin, "vault", "put", "scratch", "--from-file", file("b", "harmless").toString(), "-w", ws);
-    sql("UPDATE control_plane.vault_entries t SET enc = s.enc, ciphertext = s.ciphertext FROM control_plane.vault_entries s "
-        + "WHERE t.workspace_id = ? AND s.workspace_id = t.workspace_id AND t.name = 'scratch' AND s.name = 'prod/token'", wid);
+    sql(
+        "UPDATE control_plane.vault_entries t SET enc = s.enc, ciphertext = s.ciphertext FROM control_plane.vault_entries s "
+            + "WHERE t.workspace_id = ? AND s.workspace_id = t.workspace_id AND t.name = 'scratch' AND s.name = 'prod/token'",
+        wid);
     Run moved = umbra(admin, "vault", "get", "scratch", "-w", ws);
     assertThat(moved.code()).isEqualTo(1);
     assertThat(moved.err()).contains("does not decrypt");
-    sql("UPDATE control_plane.vault_entries SET ciphertext = set_byte(ciphertext, 0, get_byte(ciphertext, 0) # 1) WHERE workspace_id = ? AND name = 'prod/token'", wid);
+    sql(
+        "UPDATE control_plane.vault_entries SET ciphertext = set_byte(ciphertext, 0, get_byte(ciphertext, 0) # 1) WHERE workspace_id = ? AND name = 'prod/token'",
+        wid);
     assertThat(umbra(admin, "vault", "get", "prod/token", "-w", ws).code()).isEqualTo(1);
   }
 
@@ -478,14 +688,39 @@ class WorkspaceProtectionEndToEndTest {
   void vaultCandidatesAreCiphertextUntilATrustedDeviceAcceptsThem() throws Exception {
     String ws = protectedWorkspace("candidates-ws");
     Path agent = secondCli("agent");
-    Run proposed = ok(agent, "vault", "propose", "agent/notes", "--from-file", file("n", "the agent learned this").toString(), "-w", ws, "--json");
+    Run proposed =
+        ok(
+            agent,
+            "vault",
+            "propose",
+            "agent/notes",
+            "--from-file",
+            file("n", "the agent learned this").toString(),
+            "-w",
+            ws,
+            "--json");
     String id = proposed.json().getString("id");
     assertThat(ok(admin, "vault", "candidates", "-w", ws).out()).contains("agent/notes");
-    assertThat(umbra(agent, "vault", "accept", id, "-w", ws).code()).as("not a trusted device").isEqualTo(1);
+    assertThat(umbra(agent, "vault", "accept", id, "-w", ws).code())
+        .as("not a trusted device")
+        .isEqualTo(1);
     ok(admin, "vault", "accept", id, "-w", ws);
-    assertThat(ok(admin, "vault", "get", "agent/notes", "-w", ws).out()).isEqualTo("the agent learned this");
+    assertThat(ok(admin, "vault", "get", "agent/notes", "-w", ws).out())
+        .isEqualTo("the agent learned this");
     assertThat(ok(admin, "vault", "candidates", "-w", ws, "--json").array()).isEmpty();
-    String other = ok(agent, "vault", "propose", "junk", "--from-file", file("j", "junk").toString(), "-w", ws, "--json").json().getString("id");
+    String other =
+        ok(
+                agent,
+                "vault",
+                "propose",
+                "junk",
+                "--from-file",
+                file("j", "junk").toString(),
+                "-w",
+                ws,
+                "--json")
+            .json()
+            .getString("id");
     ok(admin, "vault", "reject", other, "-w", ws);
     assertThat(ok(admin, "vault", "candidates", "-w", ws, "--json").array()).isEmpty();
   }
@@ -497,12 +732,24 @@ class WorkspaceProtectionEndToEndTest {
     String ws = protectedWorkspace("recovery-ws");
     UUID wid = workspaceId(ws);
     Path kitFile = tmp.resolve("kit-" + UUID.randomUUID() + ".json");
-    Run created = ok(admin, "recovery-kit", "create", "--out", kitFile.toString(), "-w", ws, "--json");
+    Run created =
+        ok(admin, "recovery-kit", "create", "--out", kitFile.toString(), "-w", ws, "--json");
     String kitId = created.json().getString("id");
-    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(kitFile))).isEqualTo("rw-------");
-    assertThat(Files.readString(Path.of(created.json().getString("printable")))).contains("UMBRA RECOVERY KIT").contains("unrecoverable");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(kitFile)))
+        .isEqualTo("rw-------");
+    assertThat(Files.readString(Path.of(created.json().getString("printable"))))
+        .contains("UMBRA RECOVERY KIT")
+        .contains("unrecoverable");
     ok(admin, "recovery-kit", "confirm", kitId, "-w", ws);
-    ok(admin, "vault", "put", "db-password", "--from-file", file("p", "correct horse battery staple").toString(), "-w", ws);
+    ok(
+        admin,
+        "vault",
+        "put",
+        "db-password",
+        "--from-file",
+        file("p", "correct horse battery staple").toString(),
+        "-w",
+        ws);
 
     // every device key is lost
     Path devices = admin.resolve("cli/devices").resolve(wid.toString());
@@ -514,22 +761,33 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(umbra(admin, "vault", "get", "db-password", "-w", ws).code()).isEqualTo(1);
     Run restored = ok(admin, "recovery-kit", "restore", kitFile.toString(), "--json");
     assertThat(restored.json().getString("status")).isEqualTo("trusted");
-    assertThat(ok(admin, "vault", "get", "db-password", "-w", ws).out()).isEqualTo("correct horse battery staple");
+    assertThat(ok(admin, "vault", "get", "db-password", "-w", ws).out())
+        .isEqualTo("correct horse battery staple");
 
     // rotate: the old kit stays valid until the new one is confirmed, then it is retired
     Path newKit = tmp.resolve("kit2-" + UUID.randomUUID() + ".json");
-    String newId = ok(admin, "recovery-kit", "rotate", "--out", newKit.toString(), "-w", ws, "--json").json().getString("id");
+    String newId =
+        ok(admin, "recovery-kit", "rotate", "--out", newKit.toString(), "-w", ws, "--json")
+            .json()
+            .getString("id");
     ok(admin, "recovery-kit", "restore", kitFile.toString());
     ok(admin, "recovery-kit", "confirm", newId, "-w", ws);
     assertThat(umbra(admin, "recovery-kit", "restore", kitFile.toString()).code()).isEqualTo(1);
     ok(admin, "recovery-kit", "restore", newKit.toString());
-    assertThat(ok(admin, "vault", "get", "db-password", "-w", ws).out()).isEqualTo("correct horse battery staple");
+    assertThat(ok(admin, "vault", "get", "db-password", "-w", ws).out())
+        .isEqualTo("correct horse battery staple");
   }
 
   @Test
   void damagedKitFilesAreRefused() throws Exception {
-    for (String bad : List.of("", "{", "[]", "{\"format\":\"umbra-recovery-kit/v1\"}", "{\"format\":\"other\"}",
-        "{\"format\":\"umbra-recovery-kit/v1\",\"workspace_id\":\"x\",\"kit_id\":\"y\",\"recovery_private_key\":\"00\"}")) {
+    for (String bad :
+        List.of(
+            "",
+            "{",
+            "[]",
+            "{\"format\":\"umbra-recovery-kit/v1\"}",
+            "{\"format\":\"other\"}",
+            "{\"format\":\"umbra-recovery-kit/v1\",\"workspace_id\":\"x\",\"kit_id\":\"y\",\"recovery_private_key\":\"00\"}")) {
       Run r = umbra(admin, "recovery-kit", "restore", file("bad-kit", bad).toString());
       assertThat(r.code()).as(bad).isEqualTo(1);
       assertThat(r.err()).as(bad).contains("Recovery Kit");
@@ -545,12 +803,21 @@ class WorkspaceProtectionEndToEndTest {
     String canary = "canary-" + UUID.randomUUID();
     ok(admin, "vault", "put", "canary", "--from-file", file("c", canary).toString(), "-w", ws);
     String candidateCanary = "candidate-canary-" + UUID.randomUUID();
-    ok(admin, "vault", "propose", "canary-candidate", "--from-file", file("cc", candidateCanary).toString(), "-w", ws);
+    ok(
+        admin,
+        "vault",
+        "propose",
+        "canary-candidate",
+        "--from-file",
+        file("cc", candidateCanary).toString(),
+        "-w",
+        ws);
     Path kitFile = tmp.resolve("canary-kit-" + UUID.randomUUID() + ".json");
     ok(admin, "recovery-kit", "create", "--out", kitFile.toString(), "-w", ws);
     Second b = trustedSecond(ws, "canary-laptop");
     assertThat(ok(b.home(), "vault", "get", "canary", "-w", ws).out()).isEqualTo(canary);
-    CliContext ctx = new CliContext(admin, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
+    CliContext ctx =
+        new CliContext(admin, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC());
     KeysetBundle bundle = new WorkspaceProtection(new Api(ctx), wid).unlock();
     HexFormat hex = HexFormat.of();
     List<String> secrets = new ArrayList<>();
@@ -560,18 +827,27 @@ class WorkspaceProtectionEndToEndTest {
     secrets.add(hex.formatHex(bundle.signing().privateKey().exportPrivateBytes()));
     secrets.add(hex.formatHex(bundle.encryption().privateKey().exportPrivateBytes()));
     secrets.add(new JsonObject(Files.readString(kitFile)).getString("recovery_private_key"));
-    secrets.add(hex.formatHex(new DeviceStore(admin, wid).require().envelope().privateKey().exportPrivateBytes()));
+    secrets.add(
+        hex.formatHex(
+            new DeviceStore(admin, wid).require().envelope().privateKey().exportPrivateBytes()));
 
     List<String> found = new ArrayList<>();
-    try (Connection c = pg.ownerConnection(); Statement st = c.createStatement()) {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       List<String> tables = new ArrayList<>();
-      try (ResultSet rs = st.executeQuery("SELECT table_schema || '.' || table_name FROM information_schema.tables "
-          + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT table_schema || '.' || table_name FROM information_schema.tables "
+                  + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
         while (rs.next()) {
           tables.add(rs.getString(1));
         }
       }
-      assertThat(tables).contains("control_plane.vault_entries", "control_plane.keyset_envelopes", "control_plane.keysets");
+      assertThat(tables)
+          .contains(
+              "control_plane.vault_entries",
+              "control_plane.keyset_envelopes",
+              "control_plane.keysets");
       for (String t : tables) {
         try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
           while (rs.next()) {
@@ -584,7 +860,11 @@ class WorkspaceProtectionEndToEndTest {
           }
         }
       }
-      try (ResultSet rs = st.executeQuery("SELECT count(*) FROM control_plane.vault_entries WHERE workspace_id = '" + wid + "'")) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT count(*) FROM control_plane.vault_entries WHERE workspace_id = '"
+                  + wid
+                  + "'")) {
         rs.next();
         assertThat(rs.getLong(1)).isEqualTo(1);
       }
@@ -592,16 +872,41 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(found).isEmpty();
 
     Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
-    Response keys = redis.send(Request.cmd(Command.KEYS).arg(prefix + "*")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    Response keys =
+        redis
+            .send(Request.cmd(Command.KEYS).arg(prefix + "*"))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     for (Response key : keys) {
-      Response type = redis.send(Request.cmd(Command.TYPE).arg(key.toString())).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      String dump = switch (type.toString()) {
-        case "stream" -> String.valueOf(redis.send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+")).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-        case "string" -> String.valueOf(redis.send(Request.cmd(Command.GET).arg(key.toString())).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS));
-        default -> "";
-      };
+      Response type =
+          redis
+              .send(Request.cmd(Command.TYPE).arg(key.toString()))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(10, TimeUnit.SECONDS);
+      String dump =
+          switch (type.toString()) {
+            case "stream" ->
+                String.valueOf(
+                    redis
+                        .send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+"))
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS));
+            case "string" ->
+                String.valueOf(
+                    redis
+                        .send(Request.cmd(Command.GET).arg(key.toString()))
+                        .toCompletionStage()
+                        .toCompletableFuture()
+                        .get(10, TimeUnit.SECONDS));
+            default -> "";
+          };
       for (String s : secrets) {
-        assertThat(dump.toLowerCase(Locale.ROOT)).as(key.toString()).doesNotContain(s.toLowerCase(Locale.ROOT));
+        assertThat(dump.toLowerCase(Locale.ROOT))
+            .as(key.toString())
+            .doesNotContain(s.toLowerCase(Locale.ROOT));
       }
     }
     redis.close();

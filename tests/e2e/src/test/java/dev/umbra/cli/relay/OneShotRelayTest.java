@@ -38,13 +38,14 @@ import org.junit.jupiter.api.Test;
 
 /**
  * {@code umbra run}'s Vert.x-free relay client ({@link PlainRelayClient}) against a real relay on
- * the real Redis and a real daemon: the same channels as the Vert.x client, and every way the
- * relay connection can fail ends the run with why (the misbehaving relay's frames:
- * clients/core RelayWebSocketTest).
+ * the real Redis and a real daemon: the same channels as the Vert.x client, and every way the relay
+ * connection can fail ends the run with why (the misbehaving relay's frames: clients/core
+ * RelayWebSocketTest).
  */
 class OneShotRelayTest {
   private static Vertx vertx;
   private static TestTokens tokens;
+
   /**
    * The daemon's state directory. Not a JUnit {@code @TempDir}: a command session the relay's death
    * abandoned writes its session record as its process ends, which can be after the test, and a
@@ -77,10 +78,18 @@ class OneShotRelayTest {
     home = Files.createTempDirectory("umbra-oneshot-");
     cluster = new RelayCluster(vertx, tokens, home, Map.of());
     relay = cluster.start();
-    daemon = new DaemonChannels(
-        vertx,
-        new DaemonChannels.Config(workspace.toString(), machine, daemonKey, null, List.of(relay.url()), home, Duration.ofMinutes(5)),
-        () -> Future.succeededFuture(tokens.machine(workspace, machine)));
+    daemon =
+        new DaemonChannels(
+            vertx,
+            new DaemonChannels.Config(
+                workspace.toString(),
+                machine,
+                daemonKey,
+                null,
+                List.of(relay.url()),
+                home,
+                Duration.ofMinutes(5)),
+            () -> Future.succeededFuture(tokens.machine(workspace, machine)));
     await(daemon.start());
     client = connect(tokens.member(workspace, "acct-" + UUID.randomUUID()));
   }
@@ -98,12 +107,25 @@ class OneShotRelayTest {
   }
 
   private PlainRelayClient connect(String token) throws Exception {
-    return PlainRelayClient.connect(relay.url(), token, workspace.toString(), X25519KeyPair.generate(), null, Duration.ofSeconds(10));
+    return PlainRelayClient.connect(
+        relay.url(),
+        token,
+        workspace.toString(),
+        X25519KeyPair.generate(),
+        null,
+        Duration.ofSeconds(10));
   }
 
-  private CompletableFuture<Integer> run(List<String> argv, String stdin, OutputStream out, OutputStream err) {
-    return RemoteRun.run(client, machine, daemonKey.publicKey(), argv,
-        stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), out, err);
+  private CompletableFuture<Integer> run(
+      List<String> argv, String stdin, OutputStream out, OutputStream err) {
+    return RemoteRun.run(
+        client,
+        machine,
+        daemonKey.publicKey(),
+        argv,
+        stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+        out,
+        err);
   }
 
   private static ChannelClosedException failure(CompletableFuture<Integer> run) throws Exception {
@@ -120,7 +142,9 @@ class OneShotRelayTest {
   void runsACommandWithItsInputOutputAndExitStatus() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = run(List.of("sh", "-c", "cat; echo oops >&2; exit 3"), "hello relay\n", out, err).get(30, TimeUnit.SECONDS);
+    int code =
+        run(List.of("sh", "-c", "cat; echo oops >&2; exit 3"), "hello relay\n", out, err)
+            .get(30, TimeUnit.SECONDS);
     assertThat(code).isEqualTo(3);
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("hello relay\n");
     assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("oops\n");
@@ -131,7 +155,9 @@ class OneShotRelayTest {
   @Test
   void outputLargerThanTheWindowArrivesWhole() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code = run(List.of("head", "-c", "5000000", "/dev/zero"), null, out, new ByteArrayOutputStream()).get(60, TimeUnit.SECONDS);
+    int code =
+        run(List.of("head", "-c", "5000000", "/dev/zero"), null, out, new ByteArrayOutputStream())
+            .get(60, TimeUnit.SECONDS);
     assertThat(code).isZero();
     assertThat(out.size()).isEqualTo(5_000_000);
   }
@@ -139,18 +165,28 @@ class OneShotRelayTest {
   @Test
   void aTokenTheRelayRefusesIsAClearErrorBeforeAnythingIsSent() {
     assertThatThrownBy(() -> connect("not-a-session-token"))
-        .isInstanceOfSatisfying(RelayWebSocket.Refused.class, e -> {
-          assertThat(e.reason()).isEqualTo(RelayWebSocket.Reason.UPGRADE_REFUSED);
-          assertThat(e.status()).isIn(401, 403);
-        })
+        .isInstanceOfSatisfying(
+            RelayWebSocket.Refused.class,
+            e -> {
+              assertThat(e.reason()).isEqualTo(RelayWebSocket.Reason.UPGRADE_REFUSED);
+              assertThat(e.status()).isIn(401, 403);
+            })
         .hasMessageStartingWith("the relay refused the session token (HTTP 40");
   }
 
   @Test
   void aDaemonWhoseKeyIsNotThePinnedOneIsRefusedAndNothingRuns() throws Exception {
     var other = X25519KeyPair.generate().publicKey();
-    ChannelClosedException e = failure(RemoteRun.run(client, machine, other, List.of("touch", home.resolve("ran").toString()), null,
-        new ByteArrayOutputStream(), new ByteArrayOutputStream()));
+    ChannelClosedException e =
+        failure(
+            RemoteRun.run(
+                client,
+                machine,
+                other,
+                List.of("touch", home.resolve("ran").toString()),
+                null,
+                new ByteArrayOutputStream(),
+                new ByteArrayOutputStream()));
     assertThat(e.code()).isEqualTo("handshake_failed");
     assertThat(e.getMessage()).contains("refused the handshake");
     assertThat(daemon.stats().failedHandshakes.get()).isEqualTo(1);
@@ -160,9 +196,11 @@ class OneShotRelayTest {
   @Test
   void theRelayGoingAwayMidRunEndsTheRunWithWhy() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    CompletableFuture<Integer> running = run(List.of("sh", "-c", "echo started; sleep 30"), null, out, new ByteArrayOutputStream());
+    CompletableFuture<Integer> running =
+        run(List.of("sh", "-c", "echo started; sleep 30"), null, out, new ByteArrayOutputStream());
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!out.toString(StandardCharsets.UTF_8).contains("started") && System.nanoTime() < deadline) {
+    while (!out.toString(StandardCharsets.UTF_8).contains("started")
+        && System.nanoTime() < deadline) {
       Thread.sleep(5);
     }
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("started\n");

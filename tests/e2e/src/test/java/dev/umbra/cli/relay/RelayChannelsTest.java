@@ -8,14 +8,14 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.google.protobuf.ByteString;
-import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.cli.CliException;
+import dev.umbra.client.channel.ChannelClosedException;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
 import dev.umbra.crypto.noise.TransportPair;
-import dev.umbra.client.channel.ChannelClosedException;
-import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.daemon.channel.DaemonChannels;
 import dev.umbra.daemon.channel.MessageChannel;
 import dev.umbra.kit.testing.Eventually;
@@ -118,32 +118,61 @@ class RelayChannelsTest {
   }
 
   private DaemonChannels startDaemon(byte[] psk, List<Instance> relays) {
-    DaemonChannels d = new DaemonChannels(
-        vertx,
-        new DaemonChannels.Config(workspace.toString(), machine, daemonKey, psk, relays.stream().map(Instance::url).toList(), home, Duration.ofMinutes(5)),
-        () -> Future.succeededFuture(tokens.machine(workspace, machine)));
+    DaemonChannels d =
+        new DaemonChannels(
+            vertx,
+            new DaemonChannels.Config(
+                workspace.toString(),
+                machine,
+                daemonKey,
+                psk,
+                relays.stream().map(Instance::url).toList(),
+                home,
+                Duration.ofMinutes(5)),
+            () -> Future.succeededFuture(tokens.machine(workspace, machine)));
     await(d.start());
     return d;
   }
 
   private RelayClient startClient(byte[] psk, List<Instance> relays) {
     String account = "acct-" + UUID.randomUUID();
-    RelayClient c = await(RelayClient.create(vertx, relays.stream().map(Instance::url).toList(), workspace.toString(),
-        () -> Future.succeededFuture(tokens.member(workspace, account)), clientKey, psk));
+    RelayClient c =
+        await(
+            RelayClient.create(
+                vertx,
+                relays.stream().map(Instance::url).toList(),
+                workspace.toString(),
+                () -> Future.succeededFuture(tokens.member(workspace, account)),
+                clientKey,
+                psk));
     await(c.connect());
     return c;
   }
 
-  private int run(RelayClient c, List<String> argv, String stdin, ByteArrayOutputStream out, ByteArrayOutputStream err) {
-    return await(RemoteRun.run(c, machine, daemonKey.publicKey(), argv,
-        stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)), out, err));
+  private int run(
+      RelayClient c,
+      List<String> argv,
+      String stdin,
+      ByteArrayOutputStream out,
+      ByteArrayOutputStream err) {
+    return await(
+        RemoteRun.run(
+            c,
+            machine,
+            daemonKey.publicKey(),
+            argv,
+            stdin == null ? null : new ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+            out,
+            err));
   }
 
   @Test
-  void runsCommandWithStdinStdoutStderrAndExitStatusAndKeepsTranscriptOnlyOnTheDaemon() throws Exception {
+  void runsCommandWithStdinStdoutStderrAndExitStatusAndKeepsTranscriptOnlyOnTheDaemon()
+      throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code = run(client, List.of("sh", "-c", "cat; echo oops >&2; exit 3"), "hello relay\n", out, err);
+    int code =
+        run(client, List.of("sh", "-c", "cat; echo oops >&2; exit 3"), "hello relay\n", out, err);
     assertThat(code).isEqualTo(3);
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("hello relay\n");
     assertThat(err.toString(StandardCharsets.UTF_8)).isEqualTo("oops\n");
@@ -156,13 +185,21 @@ class RelayChannelsTest {
     assertThat(Files.readString(dirs.get(0).resolve("stdout"))).isEqualTo("hello relay\n");
     assertThat(Files.readString(dirs.get(0).resolve("stdin"))).isEqualTo("hello relay\n");
     assertThat(Files.readString(dirs.get(0).resolve("exit")).trim()).isEqualTo("3");
-    assertThat(Files.getPosixFilePermissions(dirs.get(0)).toString()).isEqualTo("[OWNER_READ, OWNER_WRITE, OWNER_EXECUTE]");
+    assertThat(Files.getPosixFilePermissions(dirs.get(0)).toString())
+        .isEqualTo("[OWNER_READ, OWNER_WRITE, OWNER_EXECUTE]");
     assertThat(a.service().metrics().hopsOut()).isPositive();
   }
 
   @Test
   void unknownCommandFailsWithAClearError() {
-    assertThatThrownBy(() -> run(client, List.of("/no/such/command-xyz"), null, new ByteArrayOutputStream(), new ByteArrayOutputStream()))
+    assertThatThrownBy(
+            () ->
+                run(
+                    client,
+                    List.of("/no/such/command-xyz"),
+                    null,
+                    new ByteArrayOutputStream(),
+                    new ByteArrayOutputStream()))
         .hasRootCauseInstanceOf(ChannelClosedException.class)
         .rootCause()
         .hasMessageContaining("cannot start the command");
@@ -174,14 +211,21 @@ class RelayChannelsTest {
   private Sink sink() {
     CompletableFuture<String> digest = new CompletableFuture<>();
     AtomicLong bytes = new AtomicLong();
-    NetServer server = await(vertx.createNetServer().connectHandler(sock -> {
-      MessageDigest sha = sha256();
-      sock.handler(buf -> {
-        sha.update(buf.getBytes());
-        bytes.addAndGet(buf.length());
-      });
-      sock.endHandler(v -> digest.complete(HexFormat.of().formatHex(sha.digest())));
-    }).listen(0, "127.0.0.1"));
+    NetServer server =
+        await(
+            vertx
+                .createNetServer()
+                .connectHandler(
+                    sock -> {
+                      MessageDigest sha = sha256();
+                      sock.handler(
+                          buf -> {
+                            sha.update(buf.getBytes());
+                            bytes.addAndGet(buf.length());
+                          });
+                      sock.endHandler(v -> digest.complete(HexFormat.of().formatHex(sha.digest())));
+                    })
+                .listen(0, "127.0.0.1"));
     return new Sink(server, digest, bytes);
   }
 
@@ -194,10 +238,15 @@ class RelayChannelsTest {
   }
 
   private NetServer forward(RelayClient c, int port) {
-    return await(PortForward.listen(vertx, c, machine, daemonKey.publicKey(), "127.0.0.1", 0, "127.0.0.1", port, e -> {}));
+    return await(
+        PortForward.listen(
+            vertx, c, machine, daemonKey.publicKey(), "127.0.0.1", 0, "127.0.0.1", port, e -> {}));
   }
 
-  /** Streams {@code total} pseudo-random bytes into the forwarded port; calls {@code at} once after {@code atBytes}. */
+  /**
+   * Streams {@code total} pseudo-random bytes into the forwarded port; calls {@code at} once after
+   * {@code atBytes}.
+   */
   private static String stream(int port, long total, long atBytes, Runnable at) throws Exception {
     MessageDigest sha = sha256();
     byte[] buf = new byte[64 * 1024];
@@ -232,7 +281,9 @@ class RelayChannelsTest {
     String sent = stream(local.actualPort(), 100L * 1024 * 1024, Long.MAX_VALUE, () -> {});
     String received = sink.digest.get(60, TimeUnit.SECONDS);
     long ms = (System.nanoTime() - t0) / 1_000_000;
-    System.out.printf("100 MiB through a forward across two relay instances in %d ms (%.0f MB/s)%n", ms, 104857.6 / ms);
+    System.out.printf(
+        "100 MiB through a forward across two relay instances in %d ms (%.0f MB/s)%n",
+        ms, 104857.6 / ms);
     assertThat(sink.bytes.get()).isEqualTo(100L * 1024 * 1024);
     assertThat(received).isEqualTo(sent);
     assertThat(b.service().metrics().hopsIn()).isPositive();
@@ -241,13 +292,15 @@ class RelayChannelsTest {
   }
 
   @Test
-  void forwardCompletesWithIdenticalBytesWhenTheClientsRelayInstanceIsKilledMidTransfer() throws Exception {
+  void forwardCompletesWithIdenticalBytesWhenTheClientsRelayInstanceIsKilledMidTransfer()
+      throws Exception {
     Sink sink = sink();
     NetServer local = forward(client, sink.server.actualPort());
     long total = 40L * 1024 * 1024;
     long connectsBefore = client.link().connects();
     ExecutorService killer = Executors.newSingleThreadExecutor();
-    String sent = stream(local.actualPort(), total, total / 3, () -> killer.submit(() -> cluster.kill(a)));
+    String sent =
+        stream(local.actualPort(), total, total / 3, () -> killer.submit(() -> cluster.kill(a)));
     String received = sink.digest.get(60, TimeUnit.SECONDS);
     killer.shutdown();
     assertThat(killer.awaitTermination(20, TimeUnit.SECONDS)).isTrue();
@@ -260,29 +313,39 @@ class RelayChannelsTest {
 
   @Test
   void forwardCarriesManyConcurrentStreams() throws Exception {
-    NetServer echo = await(vertx.createNetServer().connectHandler(sock -> sock.handler(sock::write)).listen(0, "127.0.0.1"));
+    NetServer echo =
+        await(
+            vertx
+                .createNetServer()
+                .connectHandler(sock -> sock.handler(sock::write))
+                .listen(0, "127.0.0.1"));
     NetServer local = forward(client, echo.actualPort());
     ExecutorService pool = Executors.newFixedThreadPool(16);
     List<java.util.concurrent.Future<Boolean>> results = new ArrayList<>();
     for (int i = 0; i < 16; i++) {
       int seed = i;
-      results.add(pool.submit(() -> {
-        byte[] data = new byte[256 * 1024];
-        new Random(seed).nextBytes(data);
-        try (Socket s = new Socket("127.0.0.1", local.actualPort())) {
-          Thread writer = Thread.ofVirtual().start(() -> {
-            try {
-              s.getOutputStream().write(data);
-              s.getOutputStream().flush();
-            } catch (Exception e) {
-              throw new IllegalStateException(e);
-            }
-          });
-          byte[] back = s.getInputStream().readNBytes(data.length);
-          writer.join();
-          return java.util.Arrays.equals(data, back);
-        }
-      }));
+      results.add(
+          pool.submit(
+              () -> {
+                byte[] data = new byte[256 * 1024];
+                new Random(seed).nextBytes(data);
+                try (Socket s = new Socket("127.0.0.1", local.actualPort())) {
+                  Thread writer =
+                      Thread.ofVirtual()
+                          .start(
+                              () -> {
+                                try {
+                                  s.getOutputStream().write(data);
+                                  s.getOutputStream().flush();
+                                } catch (Exception e) {
+                                  throw new IllegalStateException(e);
+                                }
+                              });
+                  byte[] back = s.getInputStream().readNBytes(data.length);
+                  writer.join();
+                  return java.util.Arrays.equals(data, back);
+                }
+              }));
     }
     for (var r : results) {
       assertThat(r.get(60, TimeUnit.SECONDS)).isTrue();
@@ -295,21 +358,33 @@ class RelayChannelsTest {
   @Test
   void runningCommandSurvivesARestartOfTheDaemonsRelayWithoutLossOrDuplication() throws Exception {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    OutputStream watched = new OutputStream() {
-      @Override
-      public void write(int x) {
-        out.write(x);
-      }
+    OutputStream watched =
+        new OutputStream() {
+          @Override
+          public void write(int x) {
+            out.write(x);
+          }
 
-      @Override
-      public synchronized void write(byte[] bytes, int off, int len) {
-        out.write(bytes, off, len);
-      }
-    };
+          @Override
+          public synchronized void write(byte[] bytes, int off, int len) {
+            out.write(bytes, off, len);
+          }
+        };
     long connectsBefore = daemon.link().connects();
-    Future<Integer> running = RemoteRun.run(client, machine, daemonKey.publicKey(),
-        List.of("sh", "-c", "i=0; while [ $i -lt 60 ]; do echo line$i; i=$((i+1)); sleep 0.05; done"), null, watched, new ByteArrayOutputStream());
-    Eventually.await("40 bytes of output before the kill", Duration.ofSeconds(10), () -> out.size() >= 40);
+    Future<Integer> running =
+        RemoteRun.run(
+            client,
+            machine,
+            daemonKey.publicKey(),
+            List.of(
+                "sh",
+                "-c",
+                "i=0; while [ $i -lt 60 ]; do echo line$i; i=$((i+1)); sleep 0.05; done"),
+            null,
+            watched,
+            new ByteArrayOutputStream());
+    Eventually.await(
+        "40 bytes of output before the kill", Duration.ofSeconds(10), () -> out.size() >= 40);
     cluster.kill(b); // the daemon's instance: it reconnects to A, where the client is
     Instance c = cluster.start(); // a restarted instance joins; nobody needs it
     assertThat(await(running)).isZero();
@@ -325,15 +400,25 @@ class RelayChannelsTest {
 
   @Test
   void messageChannelEchoes() throws Exception {
-    OpenedChannel opened = await(client.open(machine, daemonKey.publicKey(),
-        ChannelStart.newBuilder().setMessage(dev.umbra.proto.channel.MessageChannel.newBuilder().setTopic("echo")).build()));
+    OpenedChannel opened =
+        await(
+            client.open(
+                machine,
+                daemonKey.publicKey(),
+                ChannelStart.newBuilder()
+                    .setMessage(
+                        dev.umbra.proto.channel.MessageChannel.newBuilder().setTopic("echo"))
+                    .build()));
     CompletableFuture<String> got = new CompletableFuture<>();
-    client.context().runOnContext(v -> {
-      MessageChannel peer = new MessageChannel(opened.channel());
-      peer.onMessage(bytes -> got.complete(new String(bytes, StandardCharsets.UTF_8)));
-      opened.listen(peer);
-      peer.send("ping".getBytes(StandardCharsets.UTF_8));
-    });
+    client
+        .context()
+        .runOnContext(
+            v -> {
+              MessageChannel peer = new MessageChannel(opened.channel());
+              peer.onMessage(bytes -> got.complete(new String(bytes, StandardCharsets.UTF_8)));
+              opened.listen(peer);
+              peer.send("ping".getBytes(StandardCharsets.UTF_8));
+            });
     assertThat(got.get(10, TimeUnit.SECONDS)).isEqualTo("ping");
   }
 
@@ -346,7 +431,17 @@ class RelayChannelsTest {
         .hasMessageContaining("changed since it was first used");
     // talking to the daemon with the wrong key: the daemon cannot complete the handshake
     var other = X25519KeyPair.generate().publicKey();
-    assertThatThrownBy(() -> await(RemoteRun.run(client, machine, other, List.of("true"), null, new ByteArrayOutputStream(), new ByteArrayOutputStream())))
+    assertThatThrownBy(
+            () ->
+                await(
+                    RemoteRun.run(
+                        client,
+                        machine,
+                        other,
+                        List.of("true"),
+                        null,
+                        new ByteArrayOutputStream(),
+                        new ByteArrayOutputStream())))
         .rootCause()
         .isInstanceOf(ChannelClosedException.class)
         .hasMessageContaining("refused the handshake");
@@ -360,16 +455,34 @@ class RelayChannelsTest {
     daemon = startDaemon(psk, List.of(b));
     RelayClient right = startClient(psk, List.of(a));
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    assertThat(run(right, List.of("echo", "psk ok"), null, out, new ByteArrayOutputStream())).isZero();
+    assertThat(run(right, List.of("echo", "psk ok"), null, out, new ByteArrayOutputStream()))
+        .isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("psk ok\n");
     await(right.close());
-    // IKpsk2 mixes the PSK into the second message: the client finds the daemon's answer does not verify
+    // IKpsk2 mixes the PSK into the second message: the client finds the daemon's answer does not
+    // verify
     RelayClient wrong = startClient(ChannelProtocol.psk(workspace.toString(), "wrong"), List.of(a));
-    assertThatThrownBy(() -> run(wrong, List.of("true"), null, new ByteArrayOutputStream(), new ByteArrayOutputStream()))
-        .rootCause().hasMessageContaining("did not verify");
+    assertThatThrownBy(
+            () ->
+                run(
+                    wrong,
+                    List.of("true"),
+                    null,
+                    new ByteArrayOutputStream(),
+                    new ByteArrayOutputStream()))
+        .rootCause()
+        .hasMessageContaining("did not verify");
     await(wrong.close());
-    assertThatThrownBy(() -> run(client, List.of("true"), null, new ByteArrayOutputStream(), new ByteArrayOutputStream()))
-        .rootCause().hasMessageContaining("refused the handshake");
+    assertThatThrownBy(
+            () ->
+                run(
+                    client,
+                    List.of("true"),
+                    null,
+                    new ByteArrayOutputStream(),
+                    new ByteArrayOutputStream()))
+        .rootCause()
+        .hasMessageContaining("refused the handshake");
   }
 
   /** A hand-made initiator on a raw relay connection, for attacks the real client never makes. */
@@ -377,11 +490,22 @@ class RelayChannelsTest {
 
   private RawChannel rawOpen(Instance on, long id, byte[] replayOf) {
     RawPeer peer = RawPeer.open(vertx, on.url(), tokens.member(workspace, "acct-raw"));
-    HandshakeState hs = HandshakeState.initiator(ChannelProtocol.suite(null), clientKey, daemonKey.publicKey(),
-        RelayPrologue.encode(workspace.toString(), machine), null);
+    HandshakeState hs =
+        HandshakeState.initiator(
+            ChannelProtocol.suite(null),
+            clientKey,
+            daemonKey.publicKey(),
+            RelayPrologue.encode(workspace.toString(), machine),
+            null);
     byte[] m1 = replayOf != null ? replayOf : hs.writeMessage(new byte[0]);
-    peer.send(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_OPEN).setWorkspaceId(workspace.toString())
-        .setTargetId(machine).setChannelId(id).setPayload(ByteString.copyFrom(m1)).build());
+    peer.send(
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_OPEN)
+            .setWorkspaceId(workspace.toString())
+            .setTargetId(machine)
+            .setChannelId(id)
+            .setPayload(ByteString.copyFrom(m1))
+            .build());
     RelayFrame answer = peer.next();
     if (answer.getType() != FrameType.FRAME_TYPE_ACCEPT) {
       return new RawChannel(peer, id, null, m1);
@@ -400,23 +524,49 @@ class RelayChannelsTest {
     first.peer().close();
     replay.peer().close();
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    assertThat(run(client, List.of("echo", "still here"), null, out, new ByteArrayOutputStream())).isZero();
+    assertThat(run(client, List.of("echo", "still here"), null, out, new ByteArrayOutputStream()))
+        .isZero();
   }
 
   @Test
   void tamperedCiphertextClosesTheChannelAndIsCounted() throws Exception {
     RawChannel ch = rawOpen(a, 2001, null);
-    byte[] ct = ch.noise().encrypt(ChannelMessage.newBuilder().setStart(ChannelStart.newBuilder()
-        .setRun(RunCommand.newBuilder().addArgv("touch").addArgv(home.resolve("pwned").toString()))).build().toByteArray());
+    byte[] ct =
+        ch.noise()
+            .encrypt(
+                ChannelMessage.newBuilder()
+                    .setStart(
+                        ChannelStart.newBuilder()
+                            .setRun(
+                                RunCommand.newBuilder()
+                                    .addArgv("touch")
+                                    .addArgv(home.resolve("pwned").toString())))
+                    .build()
+                    .toByteArray());
     ct[ct.length / 2] ^= 0x01;
-    ch.peer().send(RelayFrame.newBuilder().setType(FrameType.FRAME_TYPE_DATA).setWorkspaceId(workspace.toString())
-        .setTargetId(machine).setChannelId(ch.id()).setSequence(0).setPayload(ByteString.copyFrom(ct)).build());
+    ch.peer()
+        .send(
+            RelayFrame.newBuilder()
+                .setType(FrameType.FRAME_TYPE_DATA)
+                .setWorkspaceId(workspace.toString())
+                .setTargetId(machine)
+                .setChannelId(ch.id())
+                .setSequence(0)
+                .setPayload(ByteString.copyFrom(ct))
+                .build());
     RelayFrame closed = ch.peer().next(FrameType.FRAME_TYPE_CLOSE);
     assertThat(closed.getReason()).isEqualTo("decrypt_failed");
     assertThat(daemon.stats().decryptFailures.get()).isEqualTo(1);
     assertThat(Files.exists(home.resolve("pwned"))).isFalse();
     ch.peer().close();
-    assertThat(run(client, List.of("true"), null, new ByteArrayOutputStream(), new ByteArrayOutputStream())).isZero();
+    assertThat(
+            run(
+                client,
+                List.of("true"),
+                null,
+                new ByteArrayOutputStream(),
+                new ByteArrayOutputStream()))
+        .isZero();
   }
 
   @Test
@@ -425,23 +575,39 @@ class RelayChannelsTest {
     List<byte[]> seen = new CopyOnWriteArrayList<>();
     Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
     RedisConnection conn = await(redis.connect());
-    conn.handler(r -> {
-      if (r.size() >= 4 && "pmessage".equals(r.get(0).toString())) {
-        seen.add(r.get(3).toBytes());
-      }
-    });
+    conn.handler(
+        r -> {
+          if (r.size() >= 4 && "pmessage".equals(r.get(0).toString())) {
+            seen.add(r.get(3).toBytes());
+          }
+        });
     await(conn.send(Request.cmd(Command.PSUBSCRIBE).arg(cluster.busPrefix() + "*")));
     // a command whose argv, stdin and output carry the canary, and a forward carrying it
     ByteArrayOutputStream out = new ByteArrayOutputStream();
-    assertThat(run(client, List.of("sh", "-c", "cat; echo " + canary), canary + "\n", out, new ByteArrayOutputStream())).isZero();
+    assertThat(
+            run(
+                client,
+                List.of("sh", "-c", "cat; echo " + canary),
+                canary + "\n",
+                out,
+                new ByteArrayOutputStream()))
+        .isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(canary + "\n" + canary + "\n");
-    NetServer echo = await(vertx.createNetServer().connectHandler(sock -> sock.handler(sock::write)).listen(0, "127.0.0.1"));
+    NetServer echo =
+        await(
+            vertx
+                .createNetServer()
+                .connectHandler(sock -> sock.handler(sock::write))
+                .listen(0, "127.0.0.1"));
     NetServer local = forward(client, echo.actualPort());
     try (Socket s = new Socket("127.0.0.1", local.actualPort())) {
       s.getOutputStream().write(canary.getBytes(StandardCharsets.UTF_8));
-      assertThat(new String(s.getInputStream().readNBytes(canary.length()), StandardCharsets.UTF_8)).isEqualTo(canary);
+      assertThat(new String(s.getInputStream().readNBytes(canary.length()), StandardCharsets.UTF_8))
+          .isEqualTo(canary);
     }
-    Thread.sleep(200); // on purpose: a window for late bus traffic to reach the monitor before it looks for the canary's absence
+    Thread.sleep(
+        200); // on purpose: a window for late bus traffic to reach the monitor before it looks for
+    // the canary's absence
     await(conn.close());
     redis.close();
     assertThat(seen).isNotEmpty();

@@ -55,15 +55,22 @@ final class ProtectedTtyMachine implements AutoCloseable {
 
   /** What the daemon's heartbeat does first: fetch and verify the workspace's signed trust. */
   void syncTrust() {
-    new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(binding, store.root().resolve(serverId), store.signingKey(binding)).orElseThrow();
+    new TrustSync(new JsonHttp(), Clock.systemUTC())
+        .sync(binding, store.root().resolve(serverId), store.signingKey(binding))
+        .orElseThrow();
   }
 
-  /** What the daemon's heartbeat does; then waits until the engine confirmed the policy the server now registers. */
+  /**
+   * What the daemon's heartbeat does; then waits until the engine confirmed the policy the server
+   * now registers.
+   */
   ServerPolicy syncDaemon() throws Exception {
     syncTrust();
     daemon.syncPolicies();
     ServerPolicy expected = server().policy();
-    Eventually.await("the engine confirmed the re-registration", Duration.ofSeconds(10),
+    Eventually.await(
+        "the engine confirmed the re-registration",
+        Duration.ofSeconds(10),
         () -> expected.equals(server().confirmedPolicy()));
     return expected;
   }

@@ -5,9 +5,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.CliHarness.Run;
-import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyDaemon;
@@ -49,7 +49,10 @@ class TtyCliTest {
     String cpUrl = h.cpUrl;
     admin = Files.createTempDirectory("umbra-tty-admin").resolve("home");
     machine = Files.createTempDirectory("umbra-tty-machine").resolve("home");
-    assertThat(umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev").code()).isZero();
+    assertThat(
+            umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev")
+                .code())
+        .isZero();
     Run code = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
     String pairing = new JsonObject(code.out()).getString("code");
     Run pair = umbra(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
@@ -57,15 +60,29 @@ class TtyCliTest {
 
     // the daemon pins the CLI's signing key (the stand-in for device trust)
     Run key = umbra(admin, "tty", "key");
-    String signing = key.out().lines().filter(l -> l.startsWith("signing")).findFirst().orElseThrow().replaceAll(".*: ", "");
+    String signing =
+        key.out()
+            .lines()
+            .filter(l -> l.startsWith("signing"))
+            .findFirst()
+            .orElseThrow()
+            .replaceAll(".*: ", "");
     BindingStore store = new BindingStore(machine);
     new AuthorizedKeys(store.root().resolve(store.list().get(0).machineId().toString()))
         .add(Ed25519PublicKey.fromHex(signing), "admin cli");
-    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    DaemonRunner runner =
+        new DaemonRunner(
+            new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
     Map<String, String> daemonEnv = new HashMap<>(System.getenv());
     daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
     daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
-    daemon.servers().get(0).start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    daemon
+        .servers()
+        .get(0)
+        .start()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
   }
 
   @AfterAll
@@ -75,9 +92,16 @@ class TtyCliTest {
   }
 
   @Test
-  void ttyLocalRunsACommandEndToEndAndExitsWithItsStatusThenTheRecordingExportsLikeScrollback() throws Exception {
-    Run tty = umbra(admin, "tty", "local", "--e2e", "--command",
-        "echo sum-$((40+2)); tput smcup; echo hidden-in-alt-$((3*3)); tput rmcup; echo after-alt; (exit 5)");
+  void ttyLocalRunsACommandEndToEndAndExitsWithItsStatusThenTheRecordingExportsLikeScrollback()
+      throws Exception {
+    Run tty =
+        umbra(
+            admin,
+            "tty",
+            "local",
+            "--e2e",
+            "--command",
+            "echo sum-$((40+2)); tput smcup; echo hidden-in-alt-$((3*3)); tput rmcup; echo after-alt; (exit 5)");
     assertThat(tty.code()).as(tty.out() + tty.err()).isEqualTo(5);
     assertThat(tty.out()).contains("sum-42").contains("hidden-in-alt-9");
     assertThat(tty.err()).contains("end-to-end encrypted");
@@ -91,8 +115,11 @@ class TtyCliTest {
 
     Run export = umbra(admin, "recordings", "export", sid);
     assertThat(export.code()).as(export.err()).isZero();
-    assertThat(export.out()).contains("sum-42").contains("after-alt")
-        .doesNotContain("hidden-in-alt-9").doesNotContain("\u001b[");
+    assertThat(export.out())
+        .contains("sum-42")
+        .contains("after-alt")
+        .doesNotContain("hidden-in-alt-9")
+        .doesNotContain("\u001b[");
     Run withInput = umbra(admin, "recordings", "export", sid, "--include-stdin");
     assertThat(withInput.out()).contains("--- input ---").contains("echo sum-$((40+2))");
   }

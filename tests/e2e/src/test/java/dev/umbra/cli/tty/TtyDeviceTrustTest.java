@@ -1,51 +1,51 @@
 package dev.umbra.cli.tty;
 
-import static dev.umbra.cli.CliHarness.umbra;
 import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
-import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
-import dev.umbra.crypto.keys.Ed25519KeyPair;
-import dev.umbra.crypto.keys.P256KeyPair;
-import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.cli.relay.RelayClient;
 import dev.umbra.client.binding.Binding;
-import dev.umbra.client.channel.ChannelClosedException;
-import dev.umbra.client.channel.ClientAuth;
-import dev.umbra.client.channel.ChannelProtocol;
-import dev.umbra.daemon.channel.DaemonRelay;
-import dev.umbra.kit.testing.Eventually;
-import dev.umbra.proto.channel.ChannelStart;
-import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.channel.ChannelClosedException;
+import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.ClientAuth;
+import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.client.http.JsonHttp;
-import dev.umbra.daemon.run.DaemonRunner;
-import dev.umbra.crypto.sign.Signed;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustStore;
 import dev.umbra.client.trust.TrustSync;
-import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
-import dev.umbra.daemon.tty.TtyServer;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.P256KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.daemon.channel.DaemonRelay;
+import dev.umbra.daemon.run.DaemonRunner;
+import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyDaemon;
+import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.proto.channel.ChannelStart;
+import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.webtty.wire.WebTtyWire;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -77,9 +77,9 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * WebTTY and relay channels under Workspace Protection, end to end on a real control plane,
- * pairing service, webtty-engine, relay, PostgreSQL and Redis: the daemon authorizes a terminal
- * (or an `umbra run` channel) only for a device whose credential the pinned workspace key signed,
+ * WebTTY and relay channels under Workspace Protection, end to end on a real control plane, pairing
+ * service, webtty-engine, relay, PostgreSQL and Redis: the daemon authorizes a terminal (or an
+ * `umbra run` channel) only for a device whose credential the pinned workspace key signed,
  * presented in the ClientProof (or the encrypted Noise message 1) and bound to the key that signed
  * the proof (or to the client's Noise static key) (docs/webtty.md, docs/relay.md,
  * docs/device-trust.md).
@@ -104,7 +104,13 @@ class TtyDeviceTrustTest {
 
   @BeforeAll
   void start() throws Exception {
-    h = CliHarness.start("tty-trust", BOOTSTRAP, ServiceName.PAIRING, ServiceName.WEBTTY_ENGINE, ServiceName.RELAY);
+    h =
+        CliHarness.start(
+            "tty-trust",
+            BOOTSTRAP,
+            ServiceName.PAIRING,
+            ServiceName.WEBTTY_ENGINE,
+            ServiceName.RELAY);
     vertx = h.vertx;
     pg = h.pg;
     tmp = h.tmp;
@@ -114,21 +120,38 @@ class TtyDeviceTrustTest {
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
     // Workspace Protection first: the admin CLI creates the keyset and is its first trusted device
     ok(admin, "device", "trust", "-w", "dev");
-    String pairing = ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
+    String pairing =
+        ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
     ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
     store = new BindingStore(machine);
     binding = store.list().get(0);
     wid = binding.workspaceId();
     serverId = binding.machineId().toString();
     // the legacy key list names the admin's WebTTY key: it must not count once a keyset is pinned
-    new AuthorizedKeys(store.root().resolve(serverId)).add(TtyKeys.loadOrCreate(admin).signing().publicKey(), "admin cli");
-    DaemonRunner runner = new DaemonRunner(new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    new AuthorizedKeys(store.root().resolve(serverId))
+        .add(TtyKeys.loadOrCreate(admin).signing().publicKey(), "admin cli");
+    DaemonRunner runner =
+        new DaemonRunner(
+            new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
     Map<String, String> daemonEnv = new HashMap<>(System.getenv());
     daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
     daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
-    daemon.servers().get(0).start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    relay = DaemonRelay.start(new JsonHttp(), store, machine, (b, audience) -> runner.session(b, audience).getString("token"),
-        null, new PrintStream(new ByteArrayOutputStream()), daemon::recheck);
+    daemon
+        .servers()
+        .get(0)
+        .start()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
+    relay =
+        DaemonRelay.start(
+            new JsonHttp(),
+            store,
+            machine,
+            (b, audience) -> runner.session(b, audience).getString("token"),
+            null,
+            new PrintStream(new ByteArrayOutputStream()),
+            daemon::recheck);
     assertThat(relay.channels()).hasSize(1);
   }
 
@@ -140,38 +163,72 @@ class TtyDeviceTrustTest {
   }
 
   Api api(Path home) {
-    return new Api(new CliContext(home, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC()));
+    return new Api(
+        new CliContext(home, System.out, System.err, Map.of(), new JsonHttp(), Clock.systemUTC()));
   }
 
-  /** The daemon's pin follows the control plane's signed material (what DaemonRunner does periodically). */
+  /**
+   * The daemon's pin follows the control plane's signed material (what DaemonRunner does
+   * periodically).
+   */
   void syncDaemon() {
-    new TrustSync(new JsonHttp(), Clock.systemUTC()).sync(binding, store.root().resolve(serverId), store.signingKey(binding))
+    new TrustSync(new JsonHttp(), Clock.systemUTC())
+        .sync(binding, store.root().resolve(serverId), store.signingKey(binding))
         .orElseThrow();
   }
 
   /** Another CLI of the same account, trusted through the code flow. */
   Path trustedSecond(String name) throws Exception {
     Path home = tmp.resolve(name);
-    Files.createDirectories(home.resolve("cli"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        home.resolve("cli"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     Run req = ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", name);
-    ok(admin, "devices", "approve", req.json().getString("id"), "--code", req.json().getString("verification_code"), "-w", "dev");
+    ok(
+        admin,
+        "devices",
+        "approve",
+        req.json().getString("id"),
+        "--code",
+        req.json().getString("verification_code"),
+        "-w",
+        "dev");
     ok(home, "device", "trust", "-w", "dev", "--wait", "5");
     return home;
   }
 
-  /** Opens a terminal the way `umbra tty` does, but with the signing key and credential given; returns the refusal. */
+  /**
+   * Opens a terminal the way `umbra tty` does, but with the signing key and credential given;
+   * returns the refusal.
+   */
   String refusal(Ed25519KeyPair signing, Signed credential) throws Exception {
     Api api = api(admin);
     URI engine = URI.create(api.serviceUrl("webtty-engine"));
-    TtyClient.Options o = new TtyClient.Options(engine, wid, () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
-        signing, X25519KeyPair.generate(), ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())), List.of(),
-        Clock.systemUTC(), credential);
-    Future<TtyClient> f = TtyClient.open(vertx, o, serverId, 80, 24, "xterm", new TtyClient.Listener() {
-      @Override
-      public void output(byte[] bytes) {}
-    });
+    TtyClient.Options o =
+        new TtyClient.Options(
+            engine,
+            wid,
+            () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
+            signing,
+            X25519KeyPair.generate(),
+            ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())),
+            List.of(),
+            Clock.systemUTC(),
+            credential);
+    Future<TtyClient> f =
+        TtyClient.open(
+            vertx,
+            o,
+            serverId,
+            80,
+            24,
+            "xterm",
+            new TtyClient.Listener() {
+              @Override
+              public void output(byte[] bytes) {}
+            });
     try {
       TtyClient c = f.toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       c.terminate();
@@ -185,31 +242,49 @@ class TtyDeviceTrustTest {
    * Opens an `umbra run` channel the way the CLI does, with the given Noise static key and
    * message-1 payload; returns the daemon's refusal code, or null when it ran.
    */
-  String relayRefusal(X25519KeyPair staticKey, java.util.function.Function<String, byte[]> payload) throws Exception {
+  String relayRefusal(X25519KeyPair staticKey, java.util.function.Function<String, byte[]> payload)
+      throws Exception {
     Api api = api(admin);
     URI url = ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay"));
-    RelayClient c = RelayClient.create(vertx, List.of(url), wid.toString(),
-        () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false), staticKey, null)
-        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    RelayClient c =
+        RelayClient.create(
+                vertx,
+                List.of(url),
+                wid.toString(),
+                () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false),
+                staticKey,
+                null)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     try {
       c.handshakePayload(payload);
       c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-      ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("true")).build();
-      c.open(serverId, store.agreementKey(binding).publicKey(), start).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      ChannelStart start =
+          ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("true")).build();
+      c.open(serverId, store.agreementKey(binding).publicKey(), start)
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(20, TimeUnit.SECONDS);
       return null;
     } catch (java.util.concurrent.ExecutionException e) {
-      return e.getCause() instanceof ChannelClosedException cc ? cc.code() : e.getCause().toString();
+      return e.getCause() instanceof ChannelClosedException cc
+          ? cc.code()
+          : e.getCause().toString();
     } finally {
       c.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
   }
 
-  static java.util.function.Function<String, byte[]> auth(Signed credential, Ed25519KeyPair device, UUID wid, X25519KeyPair staticKey) {
-    return target -> ClientAuth.payload(credential, device, wid.toString(), target, staticKey.publicKey());
+  static java.util.function.Function<String, byte[]> auth(
+      Signed credential, Ed25519KeyPair device, UUID wid, X25519KeyPair staticKey) {
+    return target ->
+        ClientAuth.payload(credential, device, wid.toString(), target, staticKey.publicKey());
   }
 
   void sql(String sql, Object... args) throws Exception {
-    try (Connection c = pg.ownerConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+    try (Connection c = pg.ownerConnection();
+        PreparedStatement ps = c.prepareStatement(sql)) {
       for (int i = 0; i < args.length; i++) {
         ps.setObject(i + 1, args[i]);
       }
@@ -231,9 +306,11 @@ class TtyDeviceTrustTest {
   @Test
   @Order(2)
   void aProofWithoutACredentialIsRefusedEvenWhenTheKeyListNamesItsKey() throws Exception {
-    assertThat(refusal(TtyKeys.loadOrCreate(admin).signing(), null)).contains("proof_refused_no_device_credential");
+    assertThat(refusal(TtyKeys.loadOrCreate(admin).signing(), null))
+        .contains("proof_refused_no_device_credential");
     // relay: any workspace member's Noise static key, with an empty message-1 payload
-    assertThat(relayRefusal(X25519KeyPair.generate(), target -> new byte[0])).isEqualTo("no_device_credential");
+    assertThat(relayRefusal(X25519KeyPair.generate(), target -> new byte[0]))
+        .isEqualTo("no_device_credential");
   }
 
   @Test
@@ -243,15 +320,35 @@ class TtyDeviceTrustTest {
     P256KeyPair p256 = P256KeyPair.generate();
     UUID fake = UUID.randomUUID();
     TrustModel.DeviceKeys keys = new TrustModel.DeviceKeys(device.publicKey(), p256.publicKey());
-    Signed req = Signed.sign(new TrustModel.Request(wid, fake, keys, "evil", "cli", System.currentTimeMillis()).fields(), device.privateKey());
-    Signed cred = Signed.sign(new TrustModel.Credential(wid, fake, 1, keys, "evil", "cli", "2026-01-01T00:00:00Z").fields(),
-        Ed25519KeyPair.generate().privateKey());
+    Signed req =
+        Signed.sign(
+            new TrustModel.Request(wid, fake, keys, "evil", "cli", System.currentTimeMillis())
+                .fields(),
+            device.privateKey());
+    Signed cred =
+        Signed.sign(
+            new TrustModel.Credential(wid, fake, 1, keys, "evil", "cli", "2026-01-01T00:00:00Z")
+                .fields(),
+            Ed25519KeyPair.generate().privateKey());
     UUID adminDevice = new DeviceStore(admin, wid).require().id();
-    UUID account = UUID.fromString(api(admin).get("/v1/workspaces/" + wid + "/devices/" + adminDevice).getString("account_id"));
-    sql("INSERT INTO control_plane.devices (workspace_id, id, account_id, ed25519_public_key, p256_public_key, name, kind, status, request_payload, "
+    UUID account =
+        UUID.fromString(
+            api(admin)
+                .get("/v1/workspaces/" + wid + "/devices/" + adminDevice)
+                .getString("account_id"));
+    sql(
+        "INSERT INTO control_plane.devices (workspace_id, id, account_id, ed25519_public_key, p256_public_key, name, kind, status, request_payload, "
             + "request_signature, credential_payload, credential_signature, keyset_version, created_at, approved_at) "
             + "VALUES (?, ?, ?, ?, ?, 'evil', 'cli', 'trusted', ?, ?, ?, ?, 1, now(), now())",
-        wid, fake, account, device.publicKey().toBytes(), p256.publicKey().toBytes(), req.payload(), req.signature(), cred.payload(), cred.signature());
+        wid,
+        fake,
+        account,
+        device.publicKey().toBytes(),
+        p256.publicKey().toBytes(),
+        req.payload(),
+        req.signature(),
+        cred.payload(),
+        cred.signature());
     // the control plane lists it as trusted, with that credential
     JsonObject listed = api(admin).get("/v1/workspaces/" + wid + "/devices/" + fake);
     assertThat(listed.getString("status")).isEqualTo("trusted");
@@ -274,19 +371,26 @@ class TtyDeviceTrustTest {
     assertThat(tty.out()).contains("laptop-ok");
     Signed adminCredential = new WorkspaceProtection(api(admin), wid).ownCredential();
     Ed25519KeyPair laptopKey = new DeviceStore(b, wid).require().signing();
-    assertThat(refusal(laptopKey, adminCredential)).contains("proof_refused_credential_key_mismatch");
-    assertThat(refusal(Ed25519KeyPair.generate(), adminCredential)).contains("proof_refused_credential_key_mismatch");
+    assertThat(refusal(laptopKey, adminCredential))
+        .contains("proof_refused_credential_key_mismatch");
+    assertThat(refusal(Ed25519KeyPair.generate(), adminCredential))
+        .contains("proof_refused_credential_key_mismatch");
     // relay: the laptop runs; the admin's credential with the laptop's key, or the admin's genuine
     // static-key signature replayed with another Noise static key, is refused
     Run run = umbra(b, "run", "local", "--no-stdin", "--", "echo", "laptop-relay-ok");
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("laptop-relay-ok");
     X25519KeyPair laptopStatic = X25519KeyPair.generate();
-    assertThat(relayRefusal(laptopStatic, auth(adminCredential, laptopKey, wid, laptopStatic))).isEqualTo("static_key_not_bound");
+    assertThat(relayRefusal(laptopStatic, auth(adminCredential, laptopKey, wid, laptopStatic)))
+        .isEqualTo("static_key_not_bound");
     Ed25519KeyPair adminKey = new DeviceStore(admin, wid).require().signing();
     X25519KeyPair adminStatic = X25519KeyPair.generate();
-    assertThat(relayRefusal(adminStatic, auth(adminCredential, adminKey, wid, adminStatic))).isNull();
-    assertThat(relayRefusal(X25519KeyPair.generate(), auth(adminCredential, adminKey, wid, adminStatic))).isEqualTo("static_key_not_bound");
+    assertThat(relayRefusal(adminStatic, auth(adminCredential, adminKey, wid, adminStatic)))
+        .isNull();
+    assertThat(
+            relayRefusal(
+                X25519KeyPair.generate(), auth(adminCredential, adminKey, wid, adminStatic)))
+        .isEqualTo("static_key_not_bound");
   }
 
   @Test
@@ -299,11 +403,13 @@ class TtyDeviceTrustTest {
     Ed25519KeyPair tabletKey = new DeviceStore(b, wid).require().signing();
     assertThat(refusal(tabletKey, tabletCredential)).isNull();
     X25519KeyPair tabletStatic = X25519KeyPair.generate();
-    assertThat(relayRefusal(tabletStatic, auth(tabletCredential, tabletKey, wid, tabletStatic))).isNull();
+    assertThat(relayRefusal(tabletStatic, auth(tabletCredential, tabletKey, wid, tabletStatic)))
+        .isNull();
     ok(admin, "devices", "revoke", tablet.toString(), "-w", "dev");
     syncDaemon();
     assertThat(refusal(tabletKey, tabletCredential)).contains("proof_refused_device_revoked");
-    assertThat(relayRefusal(tabletStatic, auth(tabletCredential, tabletKey, wid, tabletStatic))).isEqualTo("device_revoked");
+    assertThat(relayRefusal(tabletStatic, auth(tabletCredential, tabletKey, wid, tabletStatic)))
+        .isEqualTo("device_revoked");
     Run run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "relay-still-ok");
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("relay-still-ok");
@@ -322,47 +428,75 @@ class TtyDeviceTrustTest {
     Ed25519KeyPair phoneKey = new DeviceStore(phone, wid).require().signing();
     X25519KeyPair phoneStatic = X25519KeyPair.generate();
     Api api = api(phone);
-    RelayClient c = RelayClient.create(vertx, List.of(ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay"))), wid.toString(),
-        () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false), phoneStatic, null)
-        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    RelayClient c =
+        RelayClient.create(
+                vertx,
+                List.of(ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay"))),
+                wid.toString(),
+                () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false),
+                phoneStatic,
+                null)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     try {
       c.handshakePayload(auth(phoneCredential, phoneKey, wid, phoneStatic));
       c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-      ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("sleep").addArgv("120")).build();
-      OpenedChannel opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
-          .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-      java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
-      c.context().runOnContext(v -> opened.listen(new dev.umbra.client.channel.SecureChannel.Listener() {
-        @Override
-        public void onMessage(dev.umbra.proto.channel.ChannelMessage m) {}
+      ChannelStart start =
+          ChannelStart.newBuilder()
+              .setRun(RunCommand.newBuilder().addArgv("sleep").addArgv("120"))
+              .build();
+      OpenedChannel opened =
+          c.open(serverId, store.agreementKey(binding).publicKey(), start)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(20, TimeUnit.SECONDS);
+      java.util.concurrent.CompletableFuture<String> ended =
+          new java.util.concurrent.CompletableFuture<>();
+      c.context()
+          .runOnContext(
+              v ->
+                  opened.listen(
+                      new dev.umbra.client.channel.SecureChannel.Listener() {
+                        @Override
+                        public void onMessage(dev.umbra.proto.channel.ChannelMessage m) {}
 
-        @Override
-        public void onClosed(ChannelClosedException error) {
-          ended.complete(error == null ? "done" : error.code());
-        }
-      }));
+                        @Override
+                        public void onClosed(ChannelClosedException error) {
+                          ended.complete(error == null ? "done" : error.code());
+                        }
+                      }));
       long before = relay.channels().get(0).stats().revokedChannels.get();
       long t0 = System.nanoTime();
       // revoked by the admin; nobody calls syncDaemon(): the relay passes the revocation on, the
       // daemon refreshes its pin by itself and closes the channel (the heartbeat is a minute away)
       ok(admin, "devices", "revoke", phoneId.toString(), "-w", "dev");
-      // the phone's sessions are bound to it: the relay itself closes its connection at once and its
+      // the phone's sessions are bound to it: the relay itself closes its connection at once and
+      // its
       // CLI gets no new session, so the channel ends on the phone's side with that reason; the
       // daemon, told by the relay, closes its side because the device was revoked
       assertThat(ended.get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
-      Eventually.await("the daemon closed the revoked device's channel", Duration.ofSeconds(15),
+      Eventually.await(
+          "the daemon closed the revoked device's channel",
+          Duration.ofSeconds(15),
           () -> relay.channels().get(0).stats().revokedChannels.get() != before);
-      assertThat((System.nanoTime() - t0) / 1_000_000).isLessThan(DaemonRunner.HEARTBEAT.toMillis());
+      assertThat((System.nanoTime() - t0) / 1_000_000)
+          .isLessThan(DaemonRunner.HEARTBEAT.toMillis());
       assertThat(relay.channels().get(0).stats().revokedChannels.get()).isEqualTo(before + 1);
       // and the pin the daemon fetched refuses the device's new channels too
-      assertThat(relayRefusal(phoneStatic, auth(phoneCredential, phoneKey, wid, phoneStatic))).isEqualTo("device_revoked");
+      assertThat(relayRefusal(phoneStatic, auth(phoneCredential, phoneKey, wid, phoneStatic)))
+          .isEqualTo("device_revoked");
     } finally {
       c.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
     // the revocation rotated the keyset and reissued the admin's credential: the relay passed that
     // on too, and the daemon accepts the new credential within seconds, without a manual sync
-    Run run = Eventually.until("the daemon accepts the admin's reissued credential", Duration.ofSeconds(15),
-        () -> umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok"), r -> r.code() == 0);
+    Run run =
+        Eventually.until(
+            "the daemon accepts the admin's reissued credential",
+            Duration.ofSeconds(15),
+            () -> umbra(admin, "run", "local", "--no-stdin", "--", "echo", "admin-still-ok"),
+            r -> r.code() == 0);
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("admin-still-ok");
   }
@@ -377,24 +511,44 @@ class TtyDeviceTrustTest {
     Ed25519KeyPair signing = new DeviceStore(watch, wid).require().signing();
     Api api = api(watch);
     URI engine = URI.create(api.serviceUrl("webtty-engine"));
-    TtyClient.Options o = new TtyClient.Options(engine, wid, () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
-        signing, X25519KeyPair.generate(), ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())), List.of(),
-        Clock.systemUTC(), credential);
-    java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
-    TtyClient c = TtyClient.open(vertx, o, serverId, 80, 24, "xterm", new TtyClient.Listener() {
-      @Override
-      public void output(byte[] bytes) {}
+    TtyClient.Options o =
+        new TtyClient.Options(
+            engine,
+            wid,
+            () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
+            signing,
+            X25519KeyPair.generate(),
+            ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())),
+            List.of(),
+            Clock.systemUTC(),
+            credential);
+    java.util.concurrent.CompletableFuture<String> ended =
+        new java.util.concurrent.CompletableFuture<>();
+    TtyClient c =
+        TtyClient.open(
+                vertx,
+                o,
+                serverId,
+                80,
+                24,
+                "xterm",
+                new TtyClient.Listener() {
+                  @Override
+                  public void output(byte[] bytes) {}
 
-      @Override
-      public void exit(int status) {
-        ended.complete("exit " + status);
-      }
+                  @Override
+                  public void exit(int status) {
+                    ended.complete("exit " + status);
+                  }
 
-      @Override
-      public void closed(String reason) {
-        ended.complete(String.valueOf(reason));
-      }
-    }).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+                  @Override
+                  public void closed(String reason) {
+                    ended.complete(String.valueOf(reason));
+                  }
+                })
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     TtyServer server = daemon.servers().get(0);
     long before = server.stats().get("sessions_ended_client_refused");
     // the terminal runs; the admin revokes the device; no manual sync
@@ -402,7 +556,9 @@ class TtyDeviceTrustTest {
     String reason = ended.get(15, TimeUnit.SECONDS);
     // the engine ends the connection of the device-bound session at once; the daemon, told by the
     // relay, ends the session itself when its re-check refuses the revoked device
-    Eventually.await("the daemon ended the revoked device's session", Duration.ofSeconds(15),
+    Eventually.await(
+        "the daemon ended the revoked device's session",
+        Duration.ofSeconds(15),
         () -> server.stats().get("sessions_ended_client_refused") != before);
     assertThat(server.stats().get("sessions_ended_client_refused")).isEqualTo(before + 1);
     assertThat(reason).doesNotStartWith("exit");
@@ -410,45 +566,80 @@ class TtyDeviceTrustTest {
   }
 
   /** A live terminal of one device, as `umbra tty` opens it: its output so far and how it ended. */
-  record LiveTerminal(TtyClient client, StringBuffer output, java.util.concurrent.CompletableFuture<String> ended) {}
+  record LiveTerminal(
+      TtyClient client,
+      StringBuffer output,
+      java.util.concurrent.CompletableFuture<String> ended) {}
 
   LiveTerminal liveTerminal(Path home) throws Exception {
     Signed credential = new WorkspaceProtection(api(home), wid).ownCredential();
     Ed25519KeyPair signing = new DeviceStore(home, wid).require().signing();
     Api api = api(home);
     URI engine = URI.create(api.serviceUrl("webtty-engine"));
-    TtyClient.Options o = new TtyClient.Options(engine, wid, () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
-        signing, X25519KeyPair.generate(), ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())), List.of(),
-        Clock.systemUTC(), credential);
+    TtyClient.Options o =
+        new TtyClient.Options(
+            engine,
+            wid,
+            () -> vertx.executeBlocking(() -> api.session(wid, "webtty-engine")),
+            signing,
+            X25519KeyPair.generate(),
+            ServerTrust.pinned(tmp.resolve("pins-" + UUID.randomUUID())),
+            List.of(),
+            Clock.systemUTC(),
+            credential);
     StringBuffer output = new StringBuffer();
-    java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
-    TtyClient c = TtyClient.open(vertx, o, serverId, 80, 24, "xterm", new TtyClient.Listener() {
-      @Override
-      public void output(byte[] bytes) {
-        output.append(new String(bytes, StandardCharsets.UTF_8));
-      }
+    java.util.concurrent.CompletableFuture<String> ended =
+        new java.util.concurrent.CompletableFuture<>();
+    TtyClient c =
+        TtyClient.open(
+                vertx,
+                o,
+                serverId,
+                80,
+                24,
+                "xterm",
+                new TtyClient.Listener() {
+                  @Override
+                  public void output(byte[] bytes) {
+                    output.append(new String(bytes, StandardCharsets.UTF_8));
+                  }
 
-      @Override
-      public void exit(int status) {
-        ended.complete("exit " + status);
-      }
+                  @Override
+                  public void exit(int status) {
+                    ended.complete("exit " + status);
+                  }
 
-      @Override
-      public void closed(String reason) {
-        ended.complete(String.valueOf(reason));
-      }
-    }).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+                  @Override
+                  public void closed(String reason) {
+                    ended.complete(String.valueOf(reason));
+                  }
+                })
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     return new LiveTerminal(c, output, ended);
   }
 
   /** A live relay channel of one device running `cat` (what `umbra run <machine> -- cat` opens). */
-  record LiveChannel(RelayClient client, OpenedChannel opened, StringBuffer output,
+  record LiveChannel(
+      RelayClient client,
+      OpenedChannel opened,
+      StringBuffer output,
       java.util.concurrent.CompletableFuture<String> ended) {
     void send(String text) {
-      client.context().runOnContext(v -> opened.channel().send(dev.umbra.proto.channel.ChannelMessage.newBuilder()
-          .setData(dev.umbra.proto.channel.StreamData.newBuilder().setStream(dev.umbra.proto.channel.Stream.STREAM_STDIN)
-              .setBytes(com.google.protobuf.ByteString.copyFromUtf8(text)))
-          .build()));
+      client
+          .context()
+          .runOnContext(
+              v ->
+                  opened
+                      .channel()
+                      .send(
+                          dev.umbra.proto.channel.ChannelMessage.newBuilder()
+                              .setData(
+                                  dev.umbra.proto.channel.StreamData.newBuilder()
+                                      .setStream(dev.umbra.proto.channel.Stream.STREAM_STDIN)
+                                      .setBytes(com.google.protobuf.ByteString.copyFromUtf8(text)))
+                              .build()));
     }
   }
 
@@ -457,42 +648,62 @@ class TtyDeviceTrustTest {
     Ed25519KeyPair key = new DeviceStore(home, wid).require().signing();
     X25519KeyPair staticKey = X25519KeyPair.generate();
     Api api = api(home);
-    RelayClient c = RelayClient.create(vertx, List.of(ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay"))), wid.toString(),
-        () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false), staticKey, null)
-        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    RelayClient c =
+        RelayClient.create(
+                vertx,
+                List.of(ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay"))),
+                wid.toString(),
+                () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false),
+                staticKey,
+                null)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     c.handshakePayload(auth(credential, key, wid, staticKey));
     c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-    ChannelStart start = ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("cat")).build();
-    OpenedChannel opened = c.open(serverId, store.agreementKey(binding).publicKey(), start)
-        .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    ChannelStart start =
+        ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("cat")).build();
+    OpenedChannel opened =
+        c.open(serverId, store.agreementKey(binding).publicKey(), start)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
     StringBuffer output = new StringBuffer();
-    java.util.concurrent.CompletableFuture<String> ended = new java.util.concurrent.CompletableFuture<>();
-    c.context().runOnContext(v -> opened.listen(new dev.umbra.client.channel.SecureChannel.Listener() {
-      @Override
-      public void onMessage(dev.umbra.proto.channel.ChannelMessage m) {
-        if (m.hasData()) {
-          output.append(m.getData().getBytes().toStringUtf8());
-        } else if (m.hasExit()) {
-          ended.complete("exit");
-        }
-      }
+    java.util.concurrent.CompletableFuture<String> ended =
+        new java.util.concurrent.CompletableFuture<>();
+    c.context()
+        .runOnContext(
+            v ->
+                opened.listen(
+                    new dev.umbra.client.channel.SecureChannel.Listener() {
+                      @Override
+                      public void onMessage(dev.umbra.proto.channel.ChannelMessage m) {
+                        if (m.hasData()) {
+                          output.append(m.getData().getBytes().toStringUtf8());
+                        } else if (m.hasExit()) {
+                          ended.complete("exit");
+                        }
+                      }
 
-      @Override
-      public void onClosed(ChannelClosedException error) {
-        ended.complete(error == null ? "done" : error.code());
-      }
-    }));
+                      @Override
+                      public void onClosed(ChannelClosedException error) {
+                        ended.complete(error == null ? "done" : error.code());
+                      }
+                    }));
     return new LiveChannel(c, opened, output, ended);
   }
 
   static void awaitContains(StringBuffer output, String expected, String what) throws Exception {
-    Eventually.await(what + ": output contains " + expected, Duration.ofSeconds(15),
+    Eventually.await(
+        what + ": output contains " + expected,
+        Duration.ofSeconds(15),
         () -> output.toString().contains(expected));
   }
 
   @Test
   @Order(8)
-  void revokingOneDeviceEndsExactlyItsTerminalAndChannelWhileAnotherTrustedDevicesContinue() throws Exception {
+  void revokingOneDeviceEndsExactlyItsTerminalAndChannelWhileAnotherTrustedDevicesContinue()
+      throws Exception {
     Path x = trustedSecond("x-laptop");
     Path y = trustedSecond("y-desktop");
     syncDaemon();
@@ -512,7 +723,8 @@ class TtyDeviceTrustTest {
       long endedSessions = server.stats().get("sessions_ended_client_refused");
       long closedChannels = channelStats.revokedChannels.get();
 
-      // X is revoked (and, as the CLI does by default, the keyset rotates); nobody syncs the daemon by hand
+      // X is revoked (and, as the CLI does by default, the keyset rotates); nobody syncs the daemon
+      // by hand
       ok(admin, "devices", "revoke", xId.toString(), "-w", "dev");
       // X's sessions are bound to X: the engine and the relay end its connections themselves (the
       // daemon's own refusal, device_revoked, comes after and is counted below)
@@ -520,11 +732,21 @@ class TtyDeviceTrustTest {
       assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
 
       // the daemon's refresh after the rotation has re-checked both channels and terminals
-      Eventually.await("channels and terminals re-checked under the rotated keyset", Duration.ofSeconds(20),
-          () -> channelStats.recheckedKeysetVersion.get() > before && server.stats().get("rechecked_keyset_version") > before);
-      assertThat(TrustStore.forBinding(store, binding).orElseThrow().pin().keyset().version()).as("rotated").isEqualTo(before + 1);
-      assertThat(channelStats.recheckedKeysetVersion.get()).as("channels re-checked under the rotated keyset").isEqualTo(before + 1);
-      assertThat(server.stats().get("rechecked_keyset_version")).as("terminals re-checked under the rotated keyset").isEqualTo(before + 1);
+      Eventually.await(
+          "channels and terminals re-checked under the rotated keyset",
+          Duration.ofSeconds(20),
+          () ->
+              channelStats.recheckedKeysetVersion.get() > before
+                  && server.stats().get("rechecked_keyset_version") > before);
+      assertThat(TrustStore.forBinding(store, binding).orElseThrow().pin().keyset().version())
+          .as("rotated")
+          .isEqualTo(before + 1);
+      assertThat(channelStats.recheckedKeysetVersion.get())
+          .as("channels re-checked under the rotated keyset")
+          .isEqualTo(before + 1);
+      assertThat(server.stats().get("rechecked_keyset_version"))
+          .as("terminals re-checked under the rotated keyset")
+          .isEqualTo(before + 1);
 
       // Y's terminal and channel were kept and still work
       yTty.client().send("echo y-after-$((3+4))\n".getBytes(StandardCharsets.UTF_8));
@@ -533,8 +755,12 @@ class TtyDeviceTrustTest {
       awaitContains(yRun.output(), "y-ping-2", "Y's channel after the revocation and rotation");
       assertThat(yTty.ended()).as("Y's terminal").isNotDone();
       assertThat(yRun.ended()).as("Y's channel").isNotDone();
-      assertThat(server.stats().get("sessions_ended_client_refused")).as("only X's terminal ended").isEqualTo(endedSessions + 1);
-      assertThat(channelStats.revokedChannels.get()).as("only X's channel closed").isEqualTo(closedChannels + 1);
+      assertThat(server.stats().get("sessions_ended_client_refused"))
+          .as("only X's terminal ended")
+          .isEqualTo(endedSessions + 1);
+      assertThat(channelStats.revokedChannels.get())
+          .as("only X's channel closed")
+          .isEqualTo(closedChannels + 1);
     } finally {
       yTty.client().terminate();
       xTty.client().terminate();
@@ -544,35 +770,54 @@ class TtyDeviceTrustTest {
     }
   }
 
-  // ---------------------------------------------------------------- device-bound sessions of the CLI
+  // ---------------------------------------------------------------- device-bound sessions of the
+  // CLI
 
   /** The claims of a session token (its payload, read here; the services verify its signature). */
   static JsonObject claims(String jwt) {
-    return new JsonObject(new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
+    return new JsonObject(
+        new String(Base64.getUrlDecoder().decode(jwt.split("\\.")[1]), StandardCharsets.UTF_8));
   }
 
-  /** A WebSocket to a service opened with a session token; {@code closed} completes with its close code. */
+  /**
+   * A WebSocket to a service opened with a session token; {@code closed} completes with its close
+   * code.
+   */
   record Socket(WebSocket socket, CompletableFuture<Short> closed) {}
 
   WebSocketConnectOptions upgrade(URI service, String path, String token) {
-    return new WebSocketConnectOptions().setHost(service.getHost()).setPort(service.getPort()).setURI(path)
-        .setTimeout(5000).addHeader("authorization", "Bearer " + token);
+    return new WebSocketConnectOptions()
+        .setHost(service.getHost())
+        .setPort(service.getPort())
+        .setURI(path)
+        .setTimeout(5000)
+        .addHeader("authorization", "Bearer " + token);
   }
 
   Socket socket(URI service, String path, String token) throws Exception {
-    WebSocket ws = vertx.createWebSocketClient().connect(upgrade(service, path, token)).toCompletionStage().toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    WebSocket ws =
+        vertx
+            .createWebSocketClient()
+            .connect(upgrade(service, path, token))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
     CompletableFuture<Short> closed = new CompletableFuture<>();
     ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
-    ws.handler(b -> { });
+    ws.handler(b -> {});
     return new Socket(ws, closed);
   }
 
   /** The status that refused an upgrade with {@code token}, or 101 when it was accepted. */
   int upgradeStatus(URI service, String path, String token) throws Exception {
     try {
-      vertx.createWebSocketClient().connect(upgrade(service, path, token)).toCompletionStage().toCompletableFuture()
-          .get(10, TimeUnit.SECONDS).close();
+      vertx
+          .createWebSocketClient()
+          .connect(upgrade(service, path, token))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS)
+          .close();
       return 101;
     } catch (java.util.concurrent.ExecutionException e) {
       return e.getCause() instanceof UpgradeRejectedException r ? r.getStatus() : -1;
@@ -580,9 +825,16 @@ class TtyDeviceTrustTest {
   }
 
   int pairingStatus(Api api, String token) throws Exception {
-    HttpResponse<String> r = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-            URI.create(api.serviceUrl("pairing") + "/v1/workspaces/" + wid + "/codes")).header("authorization", "Bearer " + token)
-        .timeout(Duration.ofSeconds(5)).GET().build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        HttpClient.newHttpClient()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(api.serviceUrl("pairing") + "/v1/workspaces/" + wid + "/codes"))
+                    .header("authorization", "Bearer " + token)
+                    .timeout(Duration.ofSeconds(5))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofString());
     return r.statusCode();
   }
 
@@ -590,7 +842,8 @@ class TtyDeviceTrustTest {
 
   @Test
   @Order(9)
-  void theCliBindsItsSessionsToItsDeviceAndRevokingItEndsExactlyThatDevicesAccessAtTheServices() throws Exception {
+  void theCliBindsItsSessionsToItsDeviceAndRevokingItEndsExactlyThatDevicesAccessAtTheServices()
+      throws Exception {
     Path x = trustedSecond("x-bound");
     Path y = trustedSecond("y-bound");
     syncDaemon();
@@ -603,9 +856,15 @@ class TtyDeviceTrustTest {
     Map<String, String> xTokens = new HashMap<>();
     for (String audience : AUDIENCES) {
       xTokens.put(audience, ax.session(wid, audience));
-      assertThat(claims(xTokens.get(audience)).getString("did")).as("did of X's " + audience + " session").isEqualTo(xId.toString());
-      assertThat(claims(xTokens.get(audience)).getInteger("ksv")).as("ksv of X's " + audience + " session").isEqualTo(version);
-      assertThat(claims(ay.session(wid, audience)).getString("did")).as("did of Y's " + audience + " session").isEqualTo(yId.toString());
+      assertThat(claims(xTokens.get(audience)).getString("did"))
+          .as("did of X's " + audience + " session")
+          .isEqualTo(xId.toString());
+      assertThat(claims(xTokens.get(audience)).getInteger("ksv"))
+          .as("ksv of X's " + audience + " session")
+          .isEqualTo(version);
+      assertThat(claims(ay.session(wid, audience)).getString("did"))
+          .as("did of Y's " + audience + " session")
+          .isEqualTo(yId.toString());
     }
     URI relayWs = ChannelProtocol.relayWebSocketUrl(ax.serviceUrl("relay"));
     URI engine = URI.create(ax.serviceUrl("webtty-engine"));
@@ -621,26 +880,54 @@ class TtyDeviceTrustTest {
       yRun.send("y-ping-before\n");
       awaitContains(yRun.output(), "y-ping-before", "Y's channel before the revocation");
 
-      ok(admin, "devices", "revoke", xId.toString(), "-w", "dev"); // and, by default, the keyset rotates
+      ok(
+          admin,
+          "devices",
+          "revoke",
+          xId.toString(),
+          "-w",
+          "dev"); // and, by default, the keyset rotates
 
       // the services end X's connections and refuse X's sessions minted before the revocation
-      assertThat(xRelay.closed().get(15, TimeUnit.SECONDS)).as("X's relay connection").isEqualTo((short) 4003);
-      assertThat(xEngine.closed().get(15, TimeUnit.SECONDS)).as("X's engine connection").isNotNull();
+      assertThat(xRelay.closed().get(15, TimeUnit.SECONDS))
+          .as("X's relay connection")
+          .isEqualTo((short) 4003);
+      assertThat(xEngine.closed().get(15, TimeUnit.SECONDS))
+          .as("X's engine connection")
+          .isNotNull();
       assertThat(xRun.ended().get(15, TimeUnit.SECONDS)).isEqualTo(RelayClient.SESSION_REFUSED);
-      assertThat(upgradeStatus(relayWs, relayWs.getPath(), xTokens.get("relay"))).as("X's relay upgrade").isEqualTo(403);
-      assertThat(upgradeStatus(engine, WebTtyWire.CLIENT_PATH, xTokens.get("webtty-engine"))).as("X's engine upgrade").isEqualTo(401);
-      assertThat(pairingStatus(ax, xTokens.get("pairing"))).as("X's pairing request").isEqualTo(401);
+      assertThat(upgradeStatus(relayWs, relayWs.getPath(), xTokens.get("relay")))
+          .as("X's relay upgrade")
+          .isEqualTo(403);
+      assertThat(upgradeStatus(engine, WebTtyWire.CLIENT_PATH, xTokens.get("webtty-engine")))
+          .as("X's engine upgrade")
+          .isEqualTo(401);
+      assertThat(pairingStatus(ax, xTokens.get("pairing")))
+          .as("X's pairing request")
+          .isEqualTo(401);
       // and X's CLI gets no new session, bound or unbound: it says why, with exit status 1
-      assertThatThrownBy(() -> ax.session(wid, "relay")).isInstanceOf(CliException.class).hasMessageContaining("was revoked");
-      for (String[] command : List.of(new String[] {"recordings", "list"}, new String[] {"pair", "list"},
-          new String[] {"run", "local", "--no-stdin", "--", "echo", "x-after"}, new String[] {"tty", "local", "--command", "echo x-after"})) {
+      assertThatThrownBy(() -> ax.session(wid, "relay"))
+          .isInstanceOf(CliException.class)
+          .hasMessageContaining("was revoked");
+      for (String[] command :
+          List.of(
+              new String[] {"recordings", "list"},
+              new String[] {"pair", "list"},
+              new String[] {"run", "local", "--no-stdin", "--", "echo", "x-after"},
+              new String[] {"tty", "local", "--command", "echo x-after"})) {
         Run r = umbra(x, command);
-        assertThat(r.code()).as(String.join(" ", command) + ": " + r.out() + r.err()).isEqualTo(UmbraCli.EXIT_FAILURE);
-        assertThat(r.err()).as(String.join(" ", command)).contains("device " + xId + " was revoked").contains("umbra device trust");
+        assertThat(r.code())
+            .as(String.join(" ", command) + ": " + r.out() + r.err())
+            .isEqualTo(UmbraCli.EXIT_FAILURE);
+        assertThat(r.err())
+            .as(String.join(" ", command))
+            .contains("device " + xId + " was revoked")
+            .contains("umbra device trust");
         assertThat(r.out()).doesNotContain("x-after");
       }
 
-      // Y continues: its live terminal and channel were kept through the revocation and the rotation
+      // Y continues: its live terminal and channel were kept through the revocation and the
+      // rotation
       yTty.client().send("echo y-after-$((3+4))\n".getBytes(StandardCharsets.UTF_8));
       awaitContains(yTty.output(), "y-after-7", "Y's terminal after the revocation and rotation");
       yRun.send("y-ping-after\n");
@@ -656,8 +943,12 @@ class TtyDeviceTrustTest {
       assertThat(ok(y, "recordings", "list").code()).isZero();
       assertThat(ok(y, "pair", "list").code()).isZero();
       // the daemon follows the rotation within seconds (relay hint)
-      Run run = Eventually.until("the daemon accepts y after the rotation", Duration.ofSeconds(15),
-          () -> umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after"), r -> r.code() == 0);
+      Run run =
+          Eventually.until(
+              "the daemon accepts y after the rotation",
+              Duration.ofSeconds(15),
+              () -> umbra(y, "run", "local", "--no-stdin", "--", "echo", "y-run-after"),
+              r -> r.code() == 0);
       assertThat(run.code()).as(run.out() + run.err()).isZero();
       assertThat(run.out()).contains("y-run-after");
     } finally {
@@ -672,24 +963,38 @@ class TtyDeviceTrustTest {
 
   @Test
   @Order(10)
-  void aPendingDeviceGetsNoSessionUntilItIsApprovedWhileACliWithoutDeviceKeysStaysUnbound() throws Exception {
+  void aPendingDeviceGetsNoSessionUntilItIsApprovedWhileACliWithoutDeviceKeysStaysUnbound()
+      throws Exception {
     Path home = tmp.resolve("pending-cli");
-    Files.createDirectories(home.resolve("cli"), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.createDirectories(
+        home.resolve("cli"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
     Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     // no device keys at all (a script's CLI): unbound sessions, as without Workspace Protection
     assertThat(claims(api(home).session(wid, "pairing")).containsKey("did")).isFalse();
-    Run req = ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "pending-cli");
+    Run req =
+        ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "pending-cli");
     String id = req.json().getString("id");
     String code = req.json().getString("verification_code");
-    // pending: every command that needs a session says so and what to do; none falls back to an unbound one
-    for (String[] command : List.of(new String[] {"recordings", "list"}, new String[] {"pair", "list"},
-        new String[] {"run", "local", "--no-stdin", "--", "true"})) {
+    // pending: every command that needs a session says so and what to do; none falls back to an
+    // unbound one
+    for (String[] command :
+        List.of(
+            new String[] {"recordings", "list"},
+            new String[] {"pair", "list"},
+            new String[] {"run", "local", "--no-stdin", "--", "true"})) {
       Run r = umbra(home, command);
-      assertThat(r.code()).as(String.join(" ", command) + ": " + r.out() + r.err()).isEqualTo(UmbraCli.EXIT_FAILURE);
-      assertThat(r.err()).contains("device " + id + " is not yet approved").contains("umbra devices approve " + id + " --code " + code);
+      assertThat(r.code())
+          .as(String.join(" ", command) + ": " + r.out() + r.err())
+          .isEqualTo(UmbraCli.EXIT_FAILURE);
+      assertThat(r.err())
+          .contains("device " + id + " is not yet approved")
+          .contains("umbra devices approve " + id + " --code " + code);
     }
-    assertThatThrownBy(() -> api(home).session(wid, "relay")).isInstanceOf(CliException.class).hasMessageContaining("not yet approved");
+    assertThatThrownBy(() -> api(home).session(wid, "relay"))
+        .isInstanceOf(CliException.class)
+        .hasMessageContaining("not yet approved");
     // the control plane's own commands (the API token, no session) keep working
     ok(home, "machines", "list");
     ok(admin, "devices", "approve", id, "--code", code, "-w", "dev");

@@ -7,7 +7,6 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
@@ -18,15 +17,22 @@ import java.util.concurrent.TimeUnit;
 /**
  * An engine position taken over (issue 14): a WebSocket proxy between a WebTTY endpoint and the
  * real engine that passes every frame through {@link #tamper}, which may replay, drop, reorder,
- * relabel (stream, sequence) or swap frames, and can inject frames of its own towards the
- * endpoint. It holds no key: everything it does, a hostile engine could do.
+ * relabel (stream, sequence) or swap frames, and can inject frames of its own towards the endpoint.
+ * It holds no key: everything it does, a hostile engine could do.
  */
 final class HostileEngine implements AutoCloseable {
-  /** Which way a frame travels: from the endpoint to the engine, or from the engine to the endpoint. */
-  enum Leg { TO_ENGINE, FROM_ENGINE }
+  /**
+   * Which way a frame travels: from the endpoint to the engine, or from the engine to the endpoint.
+   */
+  enum Leg {
+    TO_ENGINE,
+    FROM_ENGINE
+  }
 
   interface Tamper {
-    /** The frames to pass on instead of {@code f} (none: dropped; several: replayed or injected). */
+    /**
+     * The frames to pass on instead of {@code f} (none: dropped; several: replayed or injected).
+     */
     List<WebTtyFrame> apply(Leg leg, WebTtyFrame f);
   }
 
@@ -38,24 +44,43 @@ final class HostileEngine implements AutoCloseable {
   private volatile ServerWebSocket endpoint;
 
   private HostileEngine(Vertx vertx, URI engine) throws Exception {
-    client = vertx.createWebSocketClient(new WebSocketClientOptions().setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20));
-    server = vertx.createHttpServer(new HttpServerOptions().setMaxWebSocketFrameSize(1 << 20)
-        .setMaxWebSocketMessageSize(1 << 20));
-    server.webSocketHandler(down -> {
-      down.pause();
-      endpoint = down;
-      client.connect(new WebSocketConnectOptions().setHost(engine.getHost()).setPort(engine.getPort()).setURI(down.path())
-              .addHeader("Authorization", String.valueOf(down.headers().get("Authorization"))))
-          .onSuccess(up -> {
-            up.binaryMessageHandler(b -> forward(Leg.FROM_ENGINE, b, down::writeBinaryMessage));
-            up.closeHandler(v -> down.close());
-            down.binaryMessageHandler(b -> forward(Leg.TO_ENGINE, b, up::writeBinaryMessage));
-            down.closeHandler(v -> up.close());
-            down.resume();
-          })
-          .onFailure(e -> down.close());
-    });
-    server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    client =
+        vertx.createWebSocketClient(
+            new WebSocketClientOptions().setMaxFrameSize(1 << 20).setMaxMessageSize(1 << 20));
+    server =
+        vertx.createHttpServer(
+            new HttpServerOptions()
+                .setMaxWebSocketFrameSize(1 << 20)
+                .setMaxWebSocketMessageSize(1 << 20));
+    server.webSocketHandler(
+        down -> {
+          down.pause();
+          endpoint = down;
+          client
+              .connect(
+                  new WebSocketConnectOptions()
+                      .setHost(engine.getHost())
+                      .setPort(engine.getPort())
+                      .setURI(down.path())
+                      .addHeader(
+                          "Authorization", String.valueOf(down.headers().get("Authorization"))))
+              .onSuccess(
+                  up -> {
+                    up.binaryMessageHandler(
+                        b -> forward(Leg.FROM_ENGINE, b, down::writeBinaryMessage));
+                    up.closeHandler(v -> down.close());
+                    down.binaryMessageHandler(
+                        b -> forward(Leg.TO_ENGINE, b, up::writeBinaryMessage));
+                    down.closeHandler(v -> up.close());
+                    down.resume();
+                  })
+              .onFailure(e -> down.close());
+        });
+    server
+        .listen(0, "127.0.0.1")
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
   }
 
   static HostileEngine start(Vertx vertx, URI engine) throws Exception {
@@ -79,7 +104,10 @@ final class HostileEngine implements AutoCloseable {
     }
   }
 
-  /** Sends {@code f} to the endpoint as if the engine had (the endpoint is the last one that connected). */
+  /**
+   * Sends {@code f} to the endpoint as if the engine had (the endpoint is the last one that
+   * connected).
+   */
   void inject(WebTtyFrame f) {
     ServerWebSocket e = endpoint;
     e.writeBinaryMessage(Buffer.buffer(f.toByteArray()));

@@ -72,8 +72,10 @@ class TtyEndToEndTest {
   static Path home;
   static AuthorizedKeys authorized;
   static TtyServer server;
+
   /** A second machine whose daemon reaches engine 0 through {@link HostileEngine}. */
   static final String machine2 = "m2-" + UUID.randomUUID();
+
   static HostileEngine hostile;
   static TtyServer server2;
 
@@ -86,10 +88,17 @@ class TtyEndToEndTest {
     for (int i = 0; i < 2; i++) {
       Bus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
       buses.add(bus);
-      WebTtyService s = TestServices.deploy(vertx,
-              TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, Map.of()), bus, Metrics.newRegistry(),
-              Clock.systemUTC(), WebTtyService::new)
-          .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+      WebTtyService s =
+          TestServices.deploy(
+                  vertx,
+                  TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, Map.of()),
+                  bus,
+                  Metrics.newRegistry(),
+                  Clock.systemUTC(),
+                  WebTtyService::new)
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
       s.sessionVerifier().useKeys(tokens.keySet());
       engines.add(s);
     }
@@ -100,18 +109,46 @@ class TtyEndToEndTest {
     env = new java.util.HashMap<>(env);
     env.put("PS1", "$ ");
     env.put("ENV", "");
-    server = new TtyServer(vertx, new TtyServerConfig(engine(0), ws, machine,
-        () -> Future.succeededFuture(tokens.machine(ws, machine)), serverSign, serverKx, authorized,
-        List.of("/bin/sh"), env, home.toString(),
-        ServerPolicy.newBuilder().setRecording(true).setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build(),
-        Clock.systemUTC()));
+    server =
+        new TtyServer(
+            vertx,
+            new TtyServerConfig(
+                engine(0),
+                ws,
+                machine,
+                () -> Future.succeededFuture(tokens.machine(ws, machine)),
+                serverSign,
+                serverKx,
+                authorized,
+                List.of("/bin/sh"),
+                env,
+                home.toString(),
+                ServerPolicy.newBuilder()
+                    .setRecording(true)
+                    .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
+                    .build(),
+                Clock.systemUTC()));
     server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     hostile = HostileEngine.start(vertx, engine(0));
-    server2 = new TtyServer(vertx, new TtyServerConfig(hostile.url(), ws, machine2,
-        () -> Future.succeededFuture(tokens.machine(ws, machine2)), Ed25519KeyPair.generate(), X25519KeyPair.generate(),
-        authorized, List.of("/bin/sh"), env, home.toString(),
-        ServerPolicy.newBuilder().setRecording(true).setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build(),
-        Clock.systemUTC()));
+    server2 =
+        new TtyServer(
+            vertx,
+            new TtyServerConfig(
+                hostile.url(),
+                ws,
+                machine2,
+                () -> Future.succeededFuture(tokens.machine(ws, machine2)),
+                Ed25519KeyPair.generate(),
+                X25519KeyPair.generate(),
+                authorized,
+                List.of("/bin/sh"),
+                env,
+                home.toString(),
+                ServerPolicy.newBuilder()
+                    .setRecording(true)
+                    .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
+                    .build(),
+                Clock.systemUTC()));
     server2.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
@@ -121,7 +158,11 @@ class TtyEndToEndTest {
     server2.close();
     hostile.close();
     for (WebTtyService s : engines) {
-      vertx.undeploy(s.deploymentID()).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+      vertx
+          .undeploy(s.deploymentID())
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(20, TimeUnit.SECONDS);
     }
     for (Bus b : buses) {
       b.close();
@@ -134,10 +175,17 @@ class TtyEndToEndTest {
     return URI.create("http://127.0.0.1:" + engines.get(i).actualPort());
   }
 
-  static TtyClient.Options options(int instance, String subject, Ed25519KeyPair sign, X25519KeyPair kx, Path pins,
-      List<X25519PublicKey> extra, Clock clock) {
+  static TtyClient.Options options(
+      int instance,
+      String subject,
+      Ed25519KeyPair sign,
+      X25519KeyPair kx,
+      Path pins,
+      List<X25519PublicKey> extra,
+      Clock clock) {
     Supplier<Future<String>> t = () -> Future.succeededFuture(tokens.member(ws, subject, "member"));
-    return new TtyClient.Options(engine(instance), ws, t, sign, kx, ServerTrust.pinned(pins), extra, clock);
+    return new TtyClient.Options(
+        engine(instance), ws, t, sign, kx, ServerTrust.pinned(pins), extra, clock);
   }
 
   /** Collects what a client sees. */
@@ -185,11 +233,25 @@ class TtyEndToEndTest {
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (!text().contains(needle)) {
         if (System.nanoTime() > deadline) {
-          throw new AssertionError("no '" + needle + "' in output: " + text() + "; events " + events
-              + "; server " + server.stats().snapshot() + "; server2 " + server2.stats().snapshot()
-              + "; integrity " + integrity + "; closed " + closed.getNow("-") + "; engine stdin "
-              + engines.get(0).metrics().count("frames_forwarded", "type", "stdin") + "/"
-              + engines.get(1).metrics().count("frames_forwarded", "type", "stdin"));
+          throw new AssertionError(
+              "no '"
+                  + needle
+                  + "' in output: "
+                  + text()
+                  + "; events "
+                  + events
+                  + "; server "
+                  + server.stats().snapshot()
+                  + "; server2 "
+                  + server2.stats().snapshot()
+                  + "; integrity "
+                  + integrity
+                  + "; closed "
+                  + closed.getNow("-")
+                  + "; engine stdin "
+                  + engines.get(0).metrics().count("frames_forwarded", "type", "stdin")
+                  + "/"
+                  + engines.get(1).metrics().count("frames_forwarded", "type", "stdin"));
         }
         Thread.sleep(10);
       }
@@ -215,11 +277,27 @@ class TtyEndToEndTest {
   }
 
   @Test
-  void aShellRunsEndToEndWithResizeAlternateScreenViewerControlReplayAndExitStatus() throws Exception {
+  void aShellRunsEndToEndWithResizeAlternateScreenViewerControlReplayAndExitStatus()
+      throws Exception {
     Path pins = home.resolve("alice-pins");
     Screen alice = new Screen();
-    TtyClient owner = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, pins, List.of(bobKx.publicKey()),
-        Clock.systemUTC()), machine, 80, 24, "xterm-256color", alice));
+    TtyClient owner =
+        get(
+            TtyClient.open(
+                vertx,
+                options(
+                    0,
+                    "alice",
+                    aliceSign,
+                    aliceKx,
+                    pins,
+                    List.of(bobKx.publicKey()),
+                    Clock.systemUTC()),
+                machine,
+                80,
+                24,
+                "xterm-256color",
+                alice));
     assertThat(owner.endToEnd()).isTrue();
 
     owner.send("echo hi-$((40+2))\n".getBytes());
@@ -230,13 +308,16 @@ class TtyEndToEndTest {
     owner.resize(100, 30);
     // the resize reaches the PTY on its own path: ask the shell again until it sees the new size
     AtomicInteger sizeAsked = new AtomicInteger(1000);
-    Eventually.await("the shell sees 30 rows and 100 columns", Duration.ofSeconds(10), () -> {
-      int from = alice.text().length();
-      int mark = sizeAsked.incrementAndGet();
-      owner.send(("stty size; echo asked-$((" + mark + "+0))\n").getBytes());
-      alice.await("asked-" + mark);
-      return alice.text().substring(from).contains("30 100");
-    });
+    Eventually.await(
+        "the shell sees 30 rows and 100 columns",
+        Duration.ofSeconds(10),
+        () -> {
+          int from = alice.text().length();
+          int mark = sizeAsked.incrementAndGet();
+          owner.send(("stty size; echo asked-$((" + mark + "+0))\n").getBytes());
+          alice.await("asked-" + mark);
+          return alice.text().substring(from).contains("30 100");
+        });
 
     owner.send("tput smcup; echo in-alt-$((1+1)); tput rmcup\n".getBytes());
     alice.await("in-alt-2");
@@ -245,12 +326,26 @@ class TtyEndToEndTest {
 
     // a viewer on the other instance gets the same bytes; its keystrokes are refused
     Screen bob = new Screen();
-    TtyClient viewer = get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("bob-pins"), List.of(),
-        Clock.systemUTC()), owner.sessionId(), false, bob));
+    TtyClient viewer =
+        get(
+            TtyClient.join(
+                vertx,
+                options(
+                    1,
+                    "bob",
+                    bobSign,
+                    bobKx,
+                    home.resolve("bob-pins"),
+                    List.of(),
+                    Clock.systemUTC()),
+                owner.sessionId(),
+                false,
+                bob));
     owner.send("echo viewer-sees-$((6*7))\n".getBytes());
     bob.await("viewer-sees-42");
     viewer.send("echo not-from-a-viewer\n".getBytes());
-    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+        .isEqualTo("not_controller");
 
     // control handed over and back
     viewer.requestControl();
@@ -262,14 +357,21 @@ class TtyEndToEndTest {
     owner.takeControl();
     bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
     viewer.send("echo bob-again\n".getBytes());
-    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+        .isEqualTo("not_controller");
 
     owner.send("exit 7\n".getBytes());
     try {
       assertThat(alice.exit.get(10, TimeUnit.SECONDS)).isEqualTo(7);
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError("no exit; alice " + owner.stats().snapshot() + " " + alice.events + "; server "
-          + server.stats().snapshot(), e);
+      throw new AssertionError(
+          "no exit; alice "
+              + owner.stats().snapshot()
+              + " "
+              + alice.events
+              + "; server "
+              + server.stats().snapshot(),
+          e);
     }
     assertThat(bob.exit.get(10, TimeUnit.SECONDS)).isEqualTo(7);
     assertThat(alice.text()).doesNotContain("not-from-a-viewer").doesNotContain("bob-again");
@@ -281,16 +383,25 @@ class TtyEndToEndTest {
 
     // the recording decrypts, on the member's side, to exactly what the controller saw
     get(engines.get(0).recordingWriter().drained());
-    HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
-            URI.create(engine(1) + "/v1/webtty/recordings/" + owner.sessionId()))
-        .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member")).GET().build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> resp =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .build()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(engine(1) + "/v1/webtty/recordings/" + owner.sessionId()))
+                    .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member"))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     assertThat(resp.statusCode()).isEqualTo(200);
-    var chunks = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
+    var chunks =
+        RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
     ByteArrayOutputStream replayed = new ByteArrayOutputStream();
     StringBuilder stdin = new StringBuilder();
     for (var c : chunks) {
-      if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDOUT) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA
+          && c.stream() == TtyStream.TTY_STREAM_STDOUT) {
         replayed.writeBytes(c.bytes());
       } else if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
         stdin.append(new String(c.bytes(), StandardCharsets.UTF_8));
@@ -299,10 +410,17 @@ class TtyEndToEndTest {
     assertThat(replayed.toByteArray()).isEqualTo(a);
     // split keys: the opener reads what it typed under its own input keys, not what bob typed
     // under the key the daemon gave him; nothing is missing or repeated in an honest session
-    assertThat(stdin.toString()).contains("stty size").contains("exit 7").doesNotContain("typed-by")
+    assertThat(stdin.toString())
+        .contains("stty size")
+        .contains("exit 7")
+        .doesNotContain("typed-by")
         .doesNotContain("not-from-a-viewer");
-    assertThat(chunks).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
-        .singleElement().asString().contains("not readable with this device's keys");
+    assertThat(chunks)
+        .filteredOn(RecordingDecryptor.Chunk::isNote)
+        .extracting(RecordingDecryptor.Chunk::note)
+        .singleElement()
+        .asString()
+        .contains("not readable with this device's keys");
     assertThat(chunks.get(chunks.size() - 1).exitStatus()).isEqualTo(7);
     // bob holds an output grant too: he reads the output, and the stdin of his own turn only
     var bobs = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, bobKx, true);
@@ -310,15 +428,24 @@ class TtyEndToEndTest {
     StringBuilder bobIn = new StringBuilder();
     for (var c : bobs) {
       if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
-        (c.stream() == TtyStream.TTY_STREAM_STDIN ? bobIn : bobOut).append(new String(c.bytes(), StandardCharsets.UTF_8));
+        (c.stream() == TtyStream.TTY_STREAM_STDIN ? bobIn : bobOut)
+            .append(new String(c.bytes(), StandardCharsets.UTF_8));
       }
     }
     assertThat(bobOut.toString()).contains("viewer-sees-42");
-    assertThat(bobIn.toString()).contains("typed-by").doesNotContain("stty size").doesNotContain("exit 7");
-    assertThat(bobs).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
-        .allMatch(n -> n.contains("not readable with this device's keys")).hasSizeGreaterThanOrEqualTo(2);
-    // the daemon's side holds every input key (it made them): all the typed input, nothing unreadable
-    var daemons = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, serverKx, true);
+    assertThat(bobIn.toString())
+        .contains("typed-by")
+        .doesNotContain("stty size")
+        .doesNotContain("exit 7");
+    assertThat(bobs)
+        .filteredOn(RecordingDecryptor.Chunk::isNote)
+        .extracting(RecordingDecryptor.Chunk::note)
+        .allMatch(n -> n.contains("not readable with this device's keys"))
+        .hasSizeGreaterThanOrEqualTo(2);
+    // the daemon's side holds every input key (it made them): all the typed input, nothing
+    // unreadable
+    var daemons =
+        RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, serverKx, true);
     StringBuilder all = new StringBuilder();
     for (var c : daemons) {
       if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDIN) {
@@ -327,23 +454,40 @@ class TtyEndToEndTest {
     }
     assertThat(all.toString()).contains("stty size").contains("typed-by").contains("exit 7");
     assertThat(daemons).noneMatch(RecordingDecryptor.Chunk::isNote);
-    assertThatThrownBy(() -> RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws,
-        X25519KeyPair.generate(), false)).isInstanceOf(dev.umbra.crypto.CryptoException.class);
+    assertThatThrownBy(
+            () ->
+                RecordingDecryptor.decrypt(
+                    new ByteArrayInputStream(resp.body()), ws, X25519KeyPair.generate(), false))
+        .isInstanceOf(dev.umbra.crypto.CryptoException.class);
   }
 
   @Test
   void theOpenerDetachesAndReattachesToTheSameShell() throws Exception {
     Path pins = home.resolve("alice-pins-2");
     Screen first = new Screen();
-    TtyClient c = get(TtyClient.open(vertx, options(1, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
-        machine, 80, 24, "xterm", first));
+    TtyClient c =
+        get(
+            TtyClient.open(
+                vertx,
+                options(1, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
+                machine,
+                80,
+                24,
+                "xterm",
+                first));
     c.send("X=kept-$((2+3)); echo set-$((1+1))\n".getBytes());
     first.await("set-2"); // the shell has run the line before the opener detaches
     c.detach();
     first.closed.get(5, TimeUnit.SECONDS);
     Screen second = new Screen();
-    TtyClient again = get(TtyClient.join(vertx, options(0, "alice", aliceSign, aliceKx, pins, List.of(),
-        Clock.systemUTC()), c.sessionId(), true, second));
+    TtyClient again =
+        get(
+            TtyClient.join(
+                vertx,
+                options(0, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
+                c.sessionId(),
+                true,
+                second));
     again.send("echo $X\n".getBytes());
     second.await("kept-5");
     again.send("exit 0\n".getBytes());
@@ -354,15 +498,36 @@ class TtyEndToEndTest {
   void theServerRefusesAProofFromAnUnauthorizedKeyOrAnExpiredOne() throws Exception {
     long before = server.stats().get("proof_refused");
     Screen s = new Screen();
-    Future<TtyClient> f = TtyClient.open(vertx, options(0, "mallory", Ed25519KeyPair.generate(), X25519KeyPair.generate(),
-        home.resolve("m-pins"), List.of(), Clock.systemUTC()), machine, 80, 24, "xterm", s);
+    Future<TtyClient> f =
+        TtyClient.open(
+            vertx,
+            options(
+                0,
+                "mallory",
+                Ed25519KeyPair.generate(),
+                X25519KeyPair.generate(),
+                home.resolve("m-pins"),
+                List.of(),
+                Clock.systemUTC()),
+            machine,
+            80,
+            24,
+            "xterm",
+            s);
     assertThatThrownBy(() -> get(f)).hasMessageContaining("proof_refused_unauthorized_key");
     assertThat(s.text()).isEmpty();
 
     Screen late = new Screen();
     Clock past = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-2));
-    Future<TtyClient> g = TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("p-pins"), List.of(),
-        past), machine, 80, 24, "xterm", late);
+    Future<TtyClient> g =
+        TtyClient.open(
+            vertx,
+            options(0, "alice", aliceSign, aliceKx, home.resolve("p-pins"), List.of(), past),
+            machine,
+            80,
+            24,
+            "xterm",
+            late);
     assertThatThrownBy(() -> get(g)).hasMessageContaining("proof_refused_expired");
     assertThat(server.stats().get("proof_refused")).isEqualTo(before + 2);
   }
@@ -370,15 +535,35 @@ class TtyEndToEndTest {
   @Test
   void stdinWithABadTagIsDroppedAndEndsTheSession() throws Exception {
     Screen s = new Screen();
-    TtyClient c = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("tag-pins"), List.of(),
-        Clock.systemUTC()), machine, 80, 24, "xterm", s));
+    TtyClient c =
+        get(
+            TtyClient.open(
+                vertx,
+                options(
+                    0,
+                    "alice",
+                    aliceSign,
+                    aliceKx,
+                    home.resolve("tag-pins"),
+                    List.of(),
+                    Clock.systemUTC()),
+                machine,
+                80,
+                24,
+                "xterm",
+                s));
     long before = server.stats().get("stdin_rejected");
-    c.sendTampered("echo never-$((2*21))\n".getBytes(), f -> {
-      byte[] ct = f.getSealed().getCiphertext().toByteArray();
-      ct[ct.length - 1] ^= 1;
-      return f.toBuilder().setSealed(f.getSealed().toBuilder()
-          .setCiphertext(com.google.protobuf.ByteString.copyFrom(ct))).build();
-    });
+    c.sendTampered(
+        "echo never-$((2*21))\n".getBytes(),
+        f -> {
+          byte[] ct = f.getSealed().getCiphertext().toByteArray();
+          ct[ct.length - 1] ^= 1;
+          return f.toBuilder()
+              .setSealed(
+                  f.getSealed().toBuilder()
+                      .setCiphertext(com.google.protobuf.ByteString.copyFrom(ct)))
+              .build();
+        });
     assertThat(s.closed.get(10, TimeUnit.SECONDS)).isEqualTo("bad_frame");
     assertThat(server.stats().get("stdin_rejected")).isEqualTo(before + 1);
     assertThat(s.text()).doesNotContain("never-42");
@@ -388,33 +573,60 @@ class TtyEndToEndTest {
   void theClientRefusesAServerWhoseKeyChangedSincePinned() throws Exception {
     Path pins = home.resolve("changed-pins");
     Files.createDirectories(pins.resolve(ws.toString()));
-    Files.writeString(pins.resolve(ws.toString()).resolve(machine),
-        Ed25519KeyPair.generate().publicKey().toHex() + " " + X25519KeyPair.generate().publicKey().toHex() + "\n");
+    Files.writeString(
+        pins.resolve(ws.toString()).resolve(machine),
+        Ed25519KeyPair.generate().publicKey().toHex()
+            + " "
+            + X25519KeyPair.generate().publicKey().toHex()
+            + "\n");
     Screen s = new Screen();
-    Future<TtyClient> f = TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, pins, List.of(),
-        Clock.systemUTC()), machine, 80, 24, "xterm", s);
+    Future<TtyClient> f =
+        TtyClient.open(
+            vertx,
+            options(0, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
+            machine,
+            80,
+            24,
+            "xterm",
+            s);
     assertThatThrownBy(() -> get(f)).hasMessageContaining("authentication_failed");
     assertThat(s.text()).isEmpty();
   }
 
-  // ---------------------------------------------------------------- a hostile engine in the path (issue 14)
+  // ---------------------------------------------------------------- a hostile engine in the path
+  // (issue 14)
 
   static boolean isStdin(WebTtyFrame f) {
-    return f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA && f.getStream() == TtyStream.TTY_STREAM_STDIN;
+    return f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA
+        && f.getStream() == TtyStream.TTY_STREAM_STDIN;
   }
 
   static boolean isOutput(WebTtyFrame f) {
-    return f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA && f.getStream() != TtyStream.TTY_STREAM_STDIN;
+    return f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA
+        && f.getStream() != TtyStream.TTY_STREAM_STDIN;
   }
 
-  static TtyClient openOnHostile(String pins, Screen s, List<X25519PublicKey> extra) throws Exception {
-    return get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve(pins), extra, Clock.systemUTC()),
-        machine2, 80, 24, "xterm", s));
+  static TtyClient openOnHostile(String pins, Screen s, List<X25519PublicKey> extra)
+      throws Exception {
+    return get(
+        TtyClient.open(
+            vertx,
+            options(0, "alice", aliceSign, aliceKx, home.resolve(pins), extra, Clock.systemUTC()),
+            machine2,
+            80,
+            24,
+            "xterm",
+            s));
   }
 
   static WebTtyFrame stdinFrame(String session, dev.umbra.crypto.webtty.SealedPayload p) {
-    return WebTtyFrame.newBuilder().setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).setSessionId(session)
-        .setStream(TtyStream.TTY_STREAM_STDIN).setSequence(1_000_000).setSealed(TtyFrames.toProto(p)).build();
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
+        .setSessionId(session)
+        .setStream(TtyStream.TTY_STREAM_STDIN)
+        .setSequence(1_000_000)
+        .setSealed(TtyFrames.toProto(p))
+        .build();
   }
 
   @Test
@@ -424,8 +636,11 @@ class TtyEndToEndTest {
     TtyClient c = openOnHostile("hostile-pins-1", s, List.of());
     long before = server2.stats().get("input_refused_replayed");
     // every keystroke frame towards the daemon goes twice, the copy under a new engine sequence
-    hostile.tamper = (leg, f) -> leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)
-        ? List.of(f, f.toBuilder().setSequence(f.getSequence() + 1000).build()) : List.of(f);
+    hostile.tamper =
+        (leg, f) ->
+            leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)
+                ? List.of(f, f.toBuilder().setSequence(f.getSequence() + 1000).build())
+                : List.of(f);
     try {
       c.send(("echo ran >> " + side + "\n").getBytes());
       c.send("echo done-$((1+1))\n".getBytes());
@@ -435,16 +650,18 @@ class TtyEndToEndTest {
     }
     assertThat(Files.readAllLines(side)).containsExactly("ran");
     assertThat(server2.stats().get("input_refused_replayed")).isEqualTo(before + 2);
-    // relabelled to the next counter, a copy no longer authenticates: dropped, the session ends. The
+    // relabelled to the next counter, a copy no longer authenticates: dropped, the session ends.
+    // The
     // copy goes in once the original has run (sent right behind it, the session could end before
     // the shell got to the original, which would say nothing about the copy)
     List<WebTtyFrame> passed = new java.util.concurrent.CopyOnWriteArrayList<>();
-    hostile.tamper = (leg, f) -> {
-      if (leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)) {
-        passed.add(f);
-      }
-      return List.of(f);
-    };
+    hostile.tamper =
+        (leg, f) -> {
+          if (leg == HostileEngine.Leg.FROM_ENGINE && isStdin(f)) {
+            passed.add(f);
+          }
+          return List.of(f);
+        };
     try {
       c.send(("echo again >> " + side + "\n").getBytes());
       awaitLines(side, 2);
@@ -452,21 +669,37 @@ class TtyEndToEndTest {
       hostile.tamper = HostileEngine.HONEST;
     }
     WebTtyFrame original = passed.get(passed.size() - 1);
-    hostile.inject(original.toBuilder().setSequence(original.getSequence() + 1000)
-        .setSealed(original.getSealed().toBuilder().setCounter(original.getSealed().getCounter() + 1)).build());
+    hostile.inject(
+        original.toBuilder()
+            .setSequence(original.getSequence() + 1000)
+            .setSealed(
+                original.getSealed().toBuilder().setCounter(original.getSealed().getCounter() + 1))
+            .build());
     assertThat(s.closed.get(10, TimeUnit.SECONDS)).isEqualTo("bad_frame");
     // the original ran once; its relabelled copy did not
     assertThat(Files.readAllLines(side)).containsExactly("ran", "again");
   }
 
-  /** Waits (at most 10 s) until {@code file} has {@code n} lines: a command typed into the shell ran. */
-  /** The recording of {@code session} decrypted with {@code me}'s key: rendered stdout, and the notes. */
+  /**
+   * Waits (at most 10 s) until {@code file} has {@code n} lines: a command typed into the shell
+   * ran.
+   */
+  /**
+   * The recording of {@code session} decrypted with {@code me}'s key: rendered stdout, and the
+   * notes.
+   */
   static List<RecordingDecryptor.Chunk> export(String session, X25519KeyPair me) throws Exception {
     get(engines.get(0).recordingWriter().drained());
-    HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
-            URI.create(engine(1) + "/v1/webtty/recordings/" + session))
-        .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member")).GET().build(),
-        HttpResponse.BodyHandlers.ofByteArray());
+    HttpResponse<byte[]> resp =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .build()
+            .send(
+                HttpRequest.newBuilder(URI.create(engine(1) + "/v1/webtty/recordings/" + session))
+                    .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member"))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
     assertThat(resp.statusCode()).isEqualTo(200);
     return RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, me, false);
   }
@@ -482,52 +715,128 @@ class TtyEndToEndTest {
   }
 
   @Test
-  void theOpenerSharesALiveSessionWithADeviceThatThenJoinsAndReadsOnlyWhatFollowsTheShare() throws Exception {
+  void theOpenerSharesALiveSessionWithADeviceThatThenJoinsAndReadsOnlyWhatFollowsTheShare()
+      throws Exception {
     X25519KeyPair carolKx = X25519KeyPair.generate();
     Ed25519KeyPair carolSign = Ed25519KeyPair.generate();
     Screen alice = new Screen();
-    TtyClient owner = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("share-alice-pins"),
-        List.of(bobKx.publicKey()), Clock.systemUTC()), machine, 80, 24, "xterm-256color", alice));
+    TtyClient owner =
+        get(
+            TtyClient.open(
+                vertx,
+                options(
+                    0,
+                    "alice",
+                    aliceSign,
+                    aliceKx,
+                    home.resolve("share-alice-pins"),
+                    List.of(bobKx.publicKey()),
+                    Clock.systemUTC()),
+                machine,
+                80,
+                24,
+                "xterm-256color",
+                alice));
     owner.send("echo before-$((1+1))-share\n".getBytes());
     alice.await("before-2-share");
 
     // carol's key is not a recipient: her JOIN is refused no_grant
     Screen refused = new Screen();
-    assertThatThrownBy(() -> get(TtyClient.join(vertx, options(1, "carol", carolSign, carolKx,
-        home.resolve("share-carol-pins"), List.of(), Clock.systemUTC()), owner.sessionId(), false, refused)))
+    assertThatThrownBy(
+            () ->
+                get(
+                    TtyClient.join(
+                        vertx,
+                        options(
+                            1,
+                            "carol",
+                            carolSign,
+                            carolKx,
+                            home.resolve("share-carol-pins"),
+                            List.of(),
+                            Clock.systemUTC()),
+                        owner.sessionId(),
+                        false,
+                        refused)))
         .hasRootCauseMessage("WebTTY session refused: no_grant");
 
-    // a viewer cannot share (the engine refuses), and a controller who is not the opener cannot either (the daemon)
+    // a viewer cannot share (the engine refuses), and a controller who is not the opener cannot
+    // either (the daemon)
     Screen bob = new Screen();
-    TtyClient viewer = get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("share-bob-pins"), List.of(),
-        Clock.systemUTC()), owner.sessionId(), false, bob));
+    TtyClient viewer =
+        get(
+            TtyClient.join(
+                vertx,
+                options(
+                    1,
+                    "bob",
+                    bobSign,
+                    bobKx,
+                    home.resolve("share-bob-pins"),
+                    List.of(),
+                    Clock.systemUTC()),
+                owner.sessionId(),
+                false,
+                bob));
     long now = System.currentTimeMillis();
-    List<X25519PublicKey> withCarol = List.of(aliceKx.publicKey(), bobKx.publicKey(), carolKx.publicKey());
-    viewer.shareSigned(Handshake.sign(new Handshake.ShareRequest(ws.toString(), machine, owner.sessionId(), withCarol,
-        List.of(), now, now + 30_000), bobSign));
-    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("share_refused_not_controller");
+    List<X25519PublicKey> withCarol =
+        List.of(aliceKx.publicKey(), bobKx.publicKey(), carolKx.publicKey());
+    viewer.shareSigned(
+        Handshake.sign(
+            new Handshake.ShareRequest(
+                ws.toString(), machine, owner.sessionId(), withCarol, List.of(), now, now + 30_000),
+            bobSign));
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+        .isEqualTo("share_refused_not_controller");
     viewer.requestControl();
-    owner.giveControl(alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
+    owner.giveControl(
+        alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
     bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
-    viewer.shareSigned(Handshake.sign(new Handshake.ShareRequest(ws.toString(), machine, owner.sessionId(), withCarol,
-        List.of(), now, now + 30_000), bobSign));
-    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("share_refused_not_opener");
+    viewer.shareSigned(
+        Handshake.sign(
+            new Handshake.ShareRequest(
+                ws.toString(), machine, owner.sessionId(), withCarol, List.of(), now, now + 30_000),
+            bobSign));
+    assertThat(bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+        .isEqualTo("share_refused_not_opener");
     owner.takeControl();
     alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
 
     // the opener shares: every participant switches to output-key epoch 1
-    var request = Handshake.sign(new Handshake.ShareRequest(ws.toString(), machine, owner.sessionId(), withCarol,
-        List.of(), now + 1, now + 30_000), aliceSign);
+    var request =
+        Handshake.sign(
+            new Handshake.ShareRequest(
+                ws.toString(),
+                machine,
+                owner.sessionId(),
+                withCarol,
+                List.of(),
+                now + 1,
+                now + 30_000),
+            aliceSign);
     owner.shareSigned(request);
     alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
     bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
     // the same request again is a replay
     owner.shareSigned(request);
-    assertThat(alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("share_refused_replayed");
+    assertThat(alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+        .isEqualTo("share_refused_replayed");
 
     Screen carol = new Screen();
-    get(TtyClient.join(vertx, options(1, "carol", carolSign, carolKx, home.resolve("share-carol-pins"), List.of(),
-        Clock.systemUTC()), owner.sessionId(), false, carol));
+    get(
+        TtyClient.join(
+            vertx,
+            options(
+                1,
+                "carol",
+                carolSign,
+                carolKx,
+                home.resolve("share-carol-pins"),
+                List.of(),
+                Clock.systemUTC()),
+            owner.sessionId(),
+            false,
+            carol));
     owner.send("echo after-$((2+2))-share\n".getBytes());
     carol.await("after-4-share");
     alice.await("after-4-share");
@@ -542,26 +851,63 @@ class TtyEndToEndTest {
     // the export: carol reads from the share on, never before; alice reads both, nothing missing
     var carols = export(owner.sessionId(), carolKx);
     assertThat(stdout(carols)).contains("after-4-share").doesNotContain("before-2-share");
-    assertThat(carols).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
-        .anyMatch(n -> n.contains("it was added to the session later")).noneMatch(n -> n.contains("missing"));
+    assertThat(carols)
+        .filteredOn(RecordingDecryptor.Chunk::isNote)
+        .extracting(RecordingDecryptor.Chunk::note)
+        .anyMatch(n -> n.contains("it was added to the session later"))
+        .noneMatch(n -> n.contains("missing"));
     var alices = export(owner.sessionId(), aliceKx);
     assertThat(stdout(alices)).contains("before-2-share").contains("after-4-share");
-    assertThat(alices).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+    assertThat(alices)
+        .filteredOn(RecordingDecryptor.Chunk::isNote)
+        .extracting(RecordingDecryptor.Chunk::note)
         .allMatch(n -> n.startsWith("output-key epoch 1"));
   }
 
   @Test
   void aReplayedOutputKeyDocumentIsIgnoredAndAForgedOneClosesTheClient() throws Exception {
     Screen alice = new Screen();
-    TtyClient owner = get(TtyClient.open(vertx, options(0, "alice", aliceSign, aliceKx, home.resolve("okr-alice-pins"),
-        List.of(bobKx.publicKey()), Clock.systemUTC()), machine2, 80, 24, "xterm-256color", alice));
+    TtyClient owner =
+        get(
+            TtyClient.open(
+                vertx,
+                options(
+                    0,
+                    "alice",
+                    aliceSign,
+                    aliceKx,
+                    home.resolve("okr-alice-pins"),
+                    List.of(bobKx.publicKey()),
+                    Clock.systemUTC()),
+                machine2,
+                80,
+                24,
+                "xterm-256color",
+                alice));
     Screen bob = new Screen();
-    get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("okr-bob-pins"), List.of(), Clock.systemUTC()),
-        owner.sessionId(), false, bob));
+    get(
+        TtyClient.join(
+            vertx,
+            options(
+                1,
+                "bob",
+                bobSign,
+                bobKx,
+                home.resolve("okr-bob-pins"),
+                List.of(),
+                Clock.systemUTC()),
+            owner.sessionId(),
+            false,
+            bob));
     try {
-      // the engine passes the daemon's OUTPUT_KEY on twice: the second is a replay, ignored and counted
-      hostile.tamper = (leg, f) -> leg == HostileEngine.Leg.TO_ENGINE
-          && f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY ? List.of(f, f) : List.of(f);
+      // the engine passes the daemon's OUTPUT_KEY on twice: the second is a replay, ignored and
+      // counted
+      hostile.tamper =
+          (leg, f) ->
+              leg == HostileEngine.Leg.TO_ENGINE
+                      && f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY
+                  ? List.of(f, f)
+                  : List.of(f);
       owner.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
       alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
       bob.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
@@ -573,14 +919,22 @@ class TtyEndToEndTest {
 
       // a document the pinned server key did not sign (the engine's own epoch 2): the clients close
       Ed25519KeyPair engineKey = Ed25519KeyPair.generate();
-      hostile.tamper = (leg, f) -> {
-        if (leg != HostileEngine.Leg.TO_ENGINE || f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY) {
-          return List.of(f);
-        }
-        byte[] json = f.getOutputKeyEpoch().getCanonicalJson().toByteArray();
-        return List.of(f.toBuilder().setOutputKeyEpoch(f.getOutputKeyEpoch().toBuilder()
-            .setSignature(com.google.protobuf.ByteString.copyFrom(engineKey.privateKey().sign(json)))).build());
-      };
+      hostile.tamper =
+          (leg, f) -> {
+            if (leg != HostileEngine.Leg.TO_ENGINE
+                || f.getType() != WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY) {
+              return List.of(f);
+            }
+            byte[] json = f.getOutputKeyEpoch().getCanonicalJson().toByteArray();
+            return List.of(
+                f.toBuilder()
+                    .setOutputKeyEpoch(
+                        f.getOutputKeyEpoch().toBuilder()
+                            .setSignature(
+                                com.google.protobuf.ByteString.copyFrom(
+                                    engineKey.privateKey().sign(json))))
+                    .build());
+          };
       owner.share(List.of(X25519KeyPair.generate().publicKey()), List.of());
       assertThat(alice.closed.get(10, TimeUnit.SECONDS)).isEqualTo("output_key_refused");
       assertThat(bob.closed.get(10, TimeUnit.SECONDS)).isEqualTo("output_key_refused");
@@ -594,9 +948,15 @@ class TtyEndToEndTest {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
     while (!Files.exists(file) || Files.readAllLines(file).size() < n) {
       if (System.nanoTime() > deadline) {
-        throw new AssertionError(file + " did not reach " + n + " lines: " + (Files.exists(file) ? Files.readAllLines(file) : "absent"));
+        throw new AssertionError(
+            file
+                + " did not reach "
+                + n
+                + " lines: "
+                + (Files.exists(file) ? Files.readAllLines(file) : "absent"));
       }
-      java.util.concurrent.locks.LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(5)); // a poll, not a wait for time
+      java.util.concurrent.locks.LockSupport.parkNanos(
+          TimeUnit.MILLISECONDS.toNanos(5)); // a poll, not a wait for time
     }
   }
 
@@ -609,19 +969,22 @@ class TtyEndToEndTest {
       c.send("echo ready-$((1+1))\n".getBytes());
       s.await("ready-2");
       long gaps = server2.stats().get("input_gap");
-      java.util.concurrent.atomic.AtomicReference<WebTtyFrame> held = new java.util.concurrent.atomic.AtomicReference<>();
-      java.util.concurrent.atomic.AtomicInteger seen = new java.util.concurrent.atomic.AtomicInteger();
-      hostile.tamper = (leg, f) -> {
-        if (leg != HostileEngine.Leg.FROM_ENGINE || !isStdin(f)) {
-          return List.of(f);
-        }
-        int n = seen.getAndIncrement();
-        if (n == 0) {
-          held.set(f); // withheld: dropped, or delivered after the next one
-          return List.of();
-        }
-        return n == 1 && how.equals("reorder") ? List.of(f, held.get()) : List.of(f);
-      };
+      java.util.concurrent.atomic.AtomicReference<WebTtyFrame> held =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      java.util.concurrent.atomic.AtomicInteger seen =
+          new java.util.concurrent.atomic.AtomicInteger();
+      hostile.tamper =
+          (leg, f) -> {
+            if (leg != HostileEngine.Leg.FROM_ENGINE || !isStdin(f)) {
+              return List.of(f);
+            }
+            int n = seen.getAndIncrement();
+            if (n == 0) {
+              held.set(f); // withheld: dropped, or delivered after the next one
+              return List.of();
+            }
+            return n == 1 && how.equals("reorder") ? List.of(f, held.get()) : List.of(f);
+          };
       try {
         c.send("echo first\n".getBytes());
         c.send(("echo ran >> " + side + "\n").getBytes());
@@ -635,28 +998,33 @@ class TtyEndToEndTest {
   }
 
   @Test
-  void aDroppedOrRepeatedOutputFrameIsReportedByTheClientAndTheExportAndNeverRendered() throws Exception {
+  void aDroppedOrRepeatedOutputFrameIsReportedByTheClientAndTheExportAndNeverRendered()
+      throws Exception {
     Screen s = new Screen();
     TtyClient c = openOnHostile("hostile-pins-out", s, List.of());
     c.send("echo warm-$((1+1))\n".getBytes());
     s.await("warm-2");
-    java.util.concurrent.atomic.AtomicInteger drop = new java.util.concurrent.atomic.AtomicInteger(1);
-    java.util.concurrent.atomic.AtomicInteger repeat = new java.util.concurrent.atomic.AtomicInteger(1);
+    java.util.concurrent.atomic.AtomicInteger drop =
+        new java.util.concurrent.atomic.AtomicInteger(1);
+    java.util.concurrent.atomic.AtomicInteger repeat =
+        new java.util.concurrent.atomic.AtomicInteger(1);
     // the daemon's next output frame is dropped, the one after it delivered twice
-    hostile.tamper = (leg, f) -> {
-      if (leg == HostileEngine.Leg.TO_ENGINE && isOutput(f)) {
-        if (drop.getAndDecrement() > 0) {
-          return List.of();
-        }
-        if (repeat.getAndDecrement() > 0) {
-          return List.of(f, f);
-        }
-      }
-      return List.of(f);
-    };
+    hostile.tamper =
+        (leg, f) -> {
+          if (leg == HostileEngine.Leg.TO_ENGINE && isOutput(f)) {
+            if (drop.getAndDecrement() > 0) {
+              return List.of();
+            }
+            if (repeat.getAndDecrement() > 0) {
+              return List.of(f, f);
+            }
+          }
+          return List.of(f);
+        };
     try {
       c.send("echo one-$((1+1))\n".getBytes());
-      // the second command only once the first frame was dropped: in one burst both outputs would go together
+      // the second command only once the first frame was dropped: in one burst both outputs would
+      // go together
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
       while (drop.get() > 0 && System.nanoTime() < deadline) {
         Thread.sleep(5);
@@ -673,18 +1041,29 @@ class TtyEndToEndTest {
     assertThat(c.stats().get("output_refused_replayed")).isEqualTo(1);
 
     get(engines.get(0).recordingWriter().drained());
-    HttpResponse<byte[]> resp = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build().send(HttpRequest.newBuilder(
-            URI.create(engine(0) + "/v1/webtty/recordings/" + c.sessionId()))
-        .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member")).GET().build(),
-        HttpResponse.BodyHandlers.ofByteArray());
-    var chunks = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
-    assertThat(chunks).filteredOn(RecordingDecryptor.Chunk::isNote).extracting(RecordingDecryptor.Chunk::note)
+    HttpResponse<byte[]> resp =
+        HttpClient.newBuilder()
+            .version(HttpClient.Version.HTTP_1_1)
+            .build()
+            .send(
+                HttpRequest.newBuilder(
+                        URI.create(engine(0) + "/v1/webtty/recordings/" + c.sessionId()))
+                    .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member"))
+                    .GET()
+                    .build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+    var chunks =
+        RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
+    assertThat(chunks)
+        .filteredOn(RecordingDecryptor.Chunk::isNote)
+        .extracting(RecordingDecryptor.Chunk::note)
         .anyMatch(n -> n.startsWith("missing: 1 output frame(s)"))
         .anyMatch(n -> n.startsWith("repeated: output frame"));
     // the export renders exactly what the client rendered: the repeat is not shown twice
     ByteArrayOutputStream replayed = new ByteArrayOutputStream();
     for (var ch : chunks) {
-      if (ch.kind() == RecordedKind.RECORDED_KIND_DATA && ch.stream() == TtyStream.TTY_STREAM_STDOUT) {
+      if (ch.kind() == RecordedKind.RECORDED_KIND_DATA
+          && ch.stream() == TtyStream.TTY_STREAM_STDOUT) {
         replayed.writeBytes(ch.bytes());
       }
     }
@@ -692,30 +1071,56 @@ class TtyEndToEndTest {
   }
 
   @Test
-  void aViewerForgingStdinWithAnyKeyItHoldsIsRefusedByTheDaemonAndAfterAHandoverThePreviousControllersToo()
-      throws Exception {
+  void
+      aViewerForgingStdinWithAnyKeyItHoldsIsRefusedByTheDaemonAndAfterAHandoverThePreviousControllersToo()
+          throws Exception {
     Path side = home.resolve("forged-" + UUID.randomUUID());
     Screen a = new Screen();
     TtyClient owner = openOnHostile("hostile-pins-forge", a, List.of(bobKx.publicKey()));
     Screen b = new Screen();
-    TtyClient viewer = get(TtyClient.join(vertx, options(1, "bob", bobSign, bobKx, home.resolve("bob-hostile-pins"),
-        List.of(), Clock.systemUTC()), owner.sessionId(), false, b));
+    TtyClient viewer =
+        get(
+            TtyClient.join(
+                vertx,
+                options(
+                    1,
+                    "bob",
+                    bobSign,
+                    bobKx,
+                    home.resolve("bob-hostile-pins"),
+                    List.of(),
+                    Clock.systemUTC()),
+                owner.sessionId(),
+                false,
+                b));
     owner.send("echo hello-$((3+4))\n".getBytes());
     b.await("hello-7");
     assertThat(viewer.hasControl()).isFalse();
 
     // through an honest engine a viewer's stdin stops at not_controller; a hostile one delivers
-    // it: sealed with the only payload key the viewer holds, as itself or as the opener, any counter
+    // it: sealed with the only payload key the viewer holds, as itself or as the opener, any
+    // counter
     long wrongKey = server2.stats().get("input_refused_wrong_key");
-    dev.umbra.crypto.webtty.PayloadCipher forger = new dev.umbra.crypto.webtty.PayloadCipher(
-        dev.umbra.crypto.webtty.KeyRole.INPUT, viewer.outputKey(), viewer.outputCipher().keyId(),
-        viewer.outputCipher().context());
+    dev.umbra.crypto.webtty.PayloadCipher forger =
+        new dev.umbra.crypto.webtty.PayloadCipher(
+            dev.umbra.crypto.webtty.KeyRole.INPUT,
+            viewer.outputKey(),
+            viewer.outputCipher().keyId(),
+            viewer.outputCipher().context());
     int forged = 0;
-    for (dev.umbra.crypto.webtty.KeyId as : List.of(dev.umbra.crypto.webtty.KeyId.of(bobKx.publicKey()),
-        dev.umbra.crypto.webtty.KeyId.of(aliceKx.publicKey()))) {
+    for (dev.umbra.crypto.webtty.KeyId as :
+        List.of(
+            dev.umbra.crypto.webtty.KeyId.of(bobKx.publicKey()),
+            dev.umbra.crypto.webtty.KeyId.of(aliceKx.publicKey()))) {
       for (long counter : new long[] {0, 5}) {
-        hostile.inject(stdinFrame(owner.sessionId(), forger.seal(dev.umbra.crypto.webtty.Stream.STDIN, as, counter,
-            ("echo forged >> " + side + "\n").getBytes())));
+        hostile.inject(
+            stdinFrame(
+                owner.sessionId(),
+                forger.seal(
+                    dev.umbra.crypto.webtty.Stream.STDIN,
+                    as,
+                    counter,
+                    ("echo forged >> " + side + "\n").getBytes())));
         forged++;
       }
     }
@@ -727,14 +1132,19 @@ class TtyEndToEndTest {
     // control handed to bob: alice's input key is retired; her stdin under it is refused
     dev.umbra.crypto.webtty.PayloadSender old = owner.inputSender();
     viewer.requestControl();
-    owner.giveControl(a.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
+    owner.giveControl(
+        a.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST).getParticipantId());
     b.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
     assertThat(viewer.hasControl()).isTrue();
     viewer.send("echo bob-$((2+2))\n".getBytes());
     a.await("bob-4");
     long retired = server2.stats().get("input_refused_retired_key");
-    hostile.inject(stdinFrame(owner.sessionId(), old.seal(dev.umbra.crypto.webtty.Stream.STDIN,
-        ("echo stale >> " + side + "\n").getBytes())));
+    hostile.inject(
+        stdinFrame(
+            owner.sessionId(),
+            old.seal(
+                dev.umbra.crypto.webtty.Stream.STDIN,
+                ("echo stale >> " + side + "\n").getBytes())));
     viewer.send("echo after-$((3+3))\n".getBytes());
     a.await("after-6");
     assertThat(side).doesNotExist();
@@ -742,7 +1152,8 @@ class TtyEndToEndTest {
     // and alice's client no longer types at all: it has no input key
     assertThat(owner.hasControl()).isFalse();
     owner.send("echo from-alice\n".getBytes());
-    assertThat(a.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason()).isEqualTo("not_controller");
+    assertThat(a.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
+        .isEqualTo("not_controller");
     viewer.send("exit 0\n".getBytes());
     assertThat(a.exit.get(10, TimeUnit.SECONDS)).isZero();
   }

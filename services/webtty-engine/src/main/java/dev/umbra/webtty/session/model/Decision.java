@@ -4,9 +4,9 @@ import dev.umbra.proto.webtty.WebTtyReason;
 import java.util.Set;
 
 /**
- * What the session model decided about one input (docs/webtty.md, "Engine internals"). The
- * model only decides and updates its own state; the session home turns a decision into frames,
- * recording rows, audit events and metrics.
+ * What the session model decided about one input (docs/webtty.md, "Engine internals"). The model
+ * only decides and updates its own state; the session home turns a decision into frames, recording
+ * rows, audit events and metrics.
  */
 public sealed interface Decision {
 

@@ -35,7 +35,11 @@ public final class SessionModel {
 
   /** Lifecycle: the three handshake steps (opening), then live, then ended (final). */
   public enum Phase {
-    AWAIT_HELLO, AWAIT_PROOF, AWAIT_READY, LIVE, ENDED;
+    AWAIT_HELLO,
+    AWAIT_PROOF,
+    AWAIT_READY,
+    LIVE,
+    ENDED;
 
     public boolean opening() {
       return this == AWAIT_HELLO || this == AWAIT_PROOF || this == AWAIT_READY;
@@ -72,14 +76,22 @@ public final class SessionModel {
   private SignedMessage clientProof;
   private List<KeyGrant> grants = List.of();
   private ByteString keyContext = ByteString.EMPTY;
+
   /** The output key's id (stdout/stderr from the server); input keys are the daemon's to check. */
   private ByteString payloadKeyId = ByteString.EMPTY;
+
   /** The latest daemon-signed output-key epoch (a share), handed to joiners; null before any. */
   private SignedMessage outputKeyEpoch;
 
   /** A session an OPEN asked for: the opener is its first participant and holds control. */
-  public SessionModel(String id, UUID workspaceId, String serverId, ServerPolicy policy, Participant opener,
-      long startedMs, TerminalSize size) {
+  public SessionModel(
+      String id,
+      UUID workspaceId,
+      String serverId,
+      ServerPolicy policy,
+      Participant opener,
+      long startedMs,
+      TerminalSize size) {
     this.id = id;
     this.workspaceId = workspaceId;
     this.serverId = serverId;
@@ -105,11 +117,16 @@ public final class SessionModel {
 
   /**
    * The opener's CLIENT_PROOF (v2): one output key granted to every recipient and one input key
-   * (the server's and the opener's); each role's grants name one key, the two keys differ, and
-   * the opener's own key must hold an output grant.
+   * (the server's and the opener's); each role's grants name one key, the two keys differ, and the
+   * opener's own key must hold an output grant.
    */
-  public Decision clientProof(String participantId, List<KeyGrant> proofGrants, ByteString ownKeyId,
-      ByteString publicKey, ByteString context, SignedMessage proof) {
+  public Decision clientProof(
+      String participantId,
+      List<KeyGrant> proofGrants,
+      ByteString ownKeyId,
+      ByteString publicKey,
+      ByteString context,
+      SignedMessage proof) {
     Participant p = participants.get(participantId);
     if (p == null) {
       return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_PARTICIPANT);
@@ -137,7 +154,8 @@ public final class SessionModel {
     grants = List.copyOf(proofGrants);
     for (KeyGrant g : grants) {
       if (isOutput(g)) {
-        // joining needs the output key; an input grant alone (the server's) is not a reason to admit
+        // joining needs the output key; an input grant alone (the server's) is not a reason to
+        // admit
         grantKeyIds.add(hex(g.getRecipientKeyId()));
       }
     }
@@ -177,13 +195,15 @@ public final class SessionModel {
 
   /** A control handover's fresh input key (INPUT_KEY) from the server: only while live. */
   public Decision inputKey() {
-    return phase == Phase.LIVE ? Decision.ACCEPTED : Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
+    return phase == Phase.LIVE
+        ? Decision.ACCEPTED
+        : Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
   }
 
   /**
-   * A share (OUTPUT_KEY): a fresh output key under a key context with added recipients. The
-   * engine cannot verify the signed document (clients do); it takes the visible grants, which
-   * must all be output grants of one key, to know the new key id and who may JOIN from now on.
+   * A share (OUTPUT_KEY): a fresh output key under a key context with added recipients. The engine
+   * cannot verify the signed document (clients do); it takes the visible grants, which must all be
+   * output grants of one key, to know the new key id and who may JOIN from now on.
    */
   public Decision outputKey(List<KeyGrant> shareGrants, SignedMessage epoch) {
     if (phase != Phase.LIVE) {
@@ -244,7 +264,10 @@ public final class SessionModel {
     return participantId.equals(controllerId) ? Decision.IGNORED : Decision.ACCEPTED;
   }
 
-  /** CONTROL_GIVE: the controller or the opener hands control to a participant of role member or above. */
+  /**
+   * CONTROL_GIVE: the controller or the opener hands control to a participant of role member or
+   * above.
+   */
   public Decision giveControl(String byId, String toId) {
     Participant by = participants.get(byId);
     if (by == null || !(byId.equals(controllerId) || isOpener(by))) {
@@ -269,8 +292,8 @@ public final class SessionModel {
   }
 
   /**
-   * SHARE: live, asked by the opener or the controller (the engine's cheap check; the daemon's
-   * is the signature of the opener's key).
+   * SHARE: live, asked by the opener or the controller (the engine's cheap check; the daemon's is
+   * the signature of the opener's key).
    */
   public Decision share(String byId) {
     if (phase != Phase.LIVE) {
@@ -407,7 +430,8 @@ public final class SessionModel {
   }
 
   public ParticipantRole roleOf(Participant p) {
-    return p.id().equals(controllerId) ? ParticipantRole.PARTICIPANT_ROLE_CONTROLLER
+    return p.id().equals(controllerId)
+        ? ParticipantRole.PARTICIPANT_ROLE_CONTROLLER
         : ParticipantRole.PARTICIPANT_ROLE_VIEWER;
   }
 

@@ -17,8 +17,13 @@ import org.junit.jupiter.api.Test;
  */
 class SessionModelIsPureTest {
   private static final Path MODEL = Path.of("src/main/java/dev/umbra/webtty/session/model");
-  private static final List<String> ALLOWED = List.of("import java.util.", "import com.google.protobuf.ByteString;",
-      "import dev.umbra.proto.webtty.", "import dev.umbra.kit.auth.Role;", "import dev.umbra.webtty.session.model.");
+  private static final List<String> ALLOWED =
+      List.of(
+          "import java.util.",
+          "import com.google.protobuf.ByteString;",
+          "import dev.umbra.proto.webtty.",
+          "import dev.umbra.kit.auth.Role;",
+          "import dev.umbra.webtty.session.model.");
 
   @Test
   void theModelImportsNoSocketBusClockOrEffect() throws IOException {
@@ -27,7 +32,9 @@ class SessionModelIsPureTest {
     try (Stream<Path> files = Files.list(MODEL)) {
       sources = files.filter(p -> p.toString().endsWith(".java")).toList();
     }
-    assertThat(sources).as("the model's sources under %s", MODEL.toAbsolutePath()).hasSizeGreaterThanOrEqualTo(3);
+    assertThat(sources)
+        .as("the model's sources under %s", MODEL.toAbsolutePath())
+        .hasSizeGreaterThanOrEqualTo(3);
     for (Path file : sources) {
       for (String line : Files.readAllLines(file)) {
         if (line.startsWith("import ") && ALLOWED.stream().noneMatch(line::startsWith)) {

@@ -33,9 +33,11 @@ class SessionModelTest {
   private static final ByteString STRANGER_KEY = key(13);
   private static final SignedMessage HELLO = signed("hello");
   private static final SignedMessage PROOF = signed("proof");
-  private static final TerminalSize SIZE = TerminalSize.newBuilder().setCols(80).setRows(24).build();
+  private static final TerminalSize SIZE =
+      TerminalSize.newBuilder().setCols(80).setRows(24).build();
 
-  private final Participant opener = Participant.opener("p-opener", "alice", Role.MEMBER, "t1", "inst-a");
+  private final Participant opener =
+      Participant.opener("p-opener", "alice", Role.MEMBER, "t1", "inst-a");
 
   // ---------------------------------------------------------------- lifecycle
 
@@ -55,7 +57,8 @@ class SessionModelTest {
 
     assertThat(s.serverHello(HELLO)).isEqualTo(Decision.ACCEPTED);
     assertThat(s.phase()).isEqualTo(Phase.AWAIT_PROOF);
-    assertThat(s.clientProof("p-opener", grants(), OPENER_KEY, key(99), key(98), PROOF)).isEqualTo(Decision.ACCEPTED);
+    assertThat(s.clientProof("p-opener", grants(), OPENER_KEY, key(99), key(98), PROOF))
+        .isEqualTo(Decision.ACCEPTED);
     assertThat(s.phase()).isEqualTo(Phase.AWAIT_READY);
     assertThat(s.ready()).isEqualTo(Decision.ACCEPTED);
     assertThat(s.phase()).isEqualTo(Phase.LIVE);
@@ -86,16 +89,22 @@ class SessionModelTest {
 
   @Test
   void aProofNamesOneOutputKeyAndOneDifferentInputKey() {
-    List<List<KeyGrant>> malformed = List.of(
-        List.of(grant("output", OUTPUT_KEY, OPENER_KEY), grant("output", key(3), VIEWER_KEY), grant("input", INPUT_KEY, OPENER_KEY)),
-        List.of(grant("output", OUTPUT_KEY, OPENER_KEY)),
-        List.of(grant("input", INPUT_KEY, OPENER_KEY)),
-        List.of(grant("output", OUTPUT_KEY, OPENER_KEY), grant("input", OUTPUT_KEY, OPENER_KEY)));
+    List<List<KeyGrant>> malformed =
+        List.of(
+            List.of(
+                grant("output", OUTPUT_KEY, OPENER_KEY),
+                grant("output", key(3), VIEWER_KEY),
+                grant("input", INPUT_KEY, OPENER_KEY)),
+            List.of(grant("output", OUTPUT_KEY, OPENER_KEY)),
+            List.of(grant("input", INPUT_KEY, OPENER_KEY)),
+            List.of(
+                grant("output", OUTPUT_KEY, OPENER_KEY), grant("input", OUTPUT_KEY, OPENER_KEY)));
     for (List<KeyGrant> g : malformed) {
       SessionModel s = opened(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
       s.serverHello(HELLO);
       assertThat(s.clientProof("p-opener", g, OPENER_KEY, key(99), key(98), PROOF))
-          .as("%s", g).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_MALFORMED));
+          .as("%s", g)
+          .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_MALFORMED));
       assertThat(s.phase()).isEqualTo(Phase.AWAIT_PROOF);
     }
   }
@@ -114,11 +123,14 @@ class SessionModelTest {
     SessionModel s = opened(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
 
     assertThat(s.output(OUTPUT_KEY)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
-    assertThat(s.stdin("p-opener", INPUT_KEY, 1)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
-    assertThat(s.resize("p-opener", SIZE)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
+    assertThat(s.stdin("p-opener", INPUT_KEY, 1))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
+    assertThat(s.resize("p-opener", SIZE))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
     assertThat(s.inputKey()).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
     assertThat(s.share("p-opener")).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
-    assertThat(s.outputKey(List.of(), signed("epoch"))).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
+    assertThat(s.outputKey(List.of(), signed("epoch")))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
     assertThat(s.join(viewer("p-viewer", "bob", Role.MEMBER, VIEWER_KEY), false))
         .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_LIVE));
   }
@@ -130,12 +142,15 @@ class SessionModelTest {
     assertThat(s.end()).isEqualTo(Phase.LIVE);
     assertThat(s.end()).as("ending twice is nothing").isEqualTo(Phase.ENDED);
     assertThat(s.output(OUTPUT_KEY)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
-    assertThat(s.stdin("p-opener", INPUT_KEY, 1)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
+    assertThat(s.stdin("p-opener", INPUT_KEY, 1))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
     assertThat(s.serverHello(HELLO)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_UNEXPECTED));
     assertThat(s.ready()).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_UNEXPECTED));
     assertThat(s.join(viewer("p-viewer", "bob", Role.MEMBER, VIEWER_KEY), false))
         .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_LIVE));
-    assertThat(s.leave("p-opener").orElseThrow().aftermath()).as("nothing more to end").isEqualTo(Aftermath.NONE);
+    assertThat(s.leave("p-opener").orElseThrow().aftermath())
+        .as("nothing more to end")
+        .isEqualTo(Aftermath.NONE);
   }
 
   // ---------------------------------------------------------------- output, stdin, sequence
@@ -152,7 +167,8 @@ class SessionModelTest {
   void stdinIsNeverUnderTheOutputKey() {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
 
-    assertThat(s.stdin("p-opener", OUTPUT_KEY, 1)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID));
+    assertThat(s.stdin("p-opener", OUTPUT_KEY, 1))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID));
     assertThat(s.stdin("p-opener", INPUT_KEY, 1)).isEqualTo(Decision.ACCEPTED);
   }
 
@@ -161,8 +177,10 @@ class SessionModelTest {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
 
     assertThat(s.stdin("p-opener", INPUT_KEY, 5)).isEqualTo(Decision.ACCEPTED);
-    assertThat(s.stdin("p-opener", INPUT_KEY, 5)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_REPLAYED));
-    assertThat(s.stdin("p-opener", INPUT_KEY, 4)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_REPLAYED));
+    assertThat(s.stdin("p-opener", INPUT_KEY, 5))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_REPLAYED));
+    assertThat(s.stdin("p-opener", INPUT_KEY, 4))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_REPLAYED));
     assertThat(s.stdin("p-opener", INPUT_KEY, 6)).isEqualTo(Decision.ACCEPTED);
   }
 
@@ -201,8 +219,10 @@ class SessionModelTest {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
     join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
 
-    assertThat(s.stdin("p-viewer", INPUT_KEY, 1)).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
-    assertThat(s.resize("p-viewer", SIZE)).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+    assertThat(s.stdin("p-viewer", INPUT_KEY, 1))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+    assertThat(s.resize("p-viewer", SIZE))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
   }
 
   @Test
@@ -211,7 +231,8 @@ class SessionModelTest {
     Participant bob = join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
 
     assertThat(s.takeControl("p-viewer")).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_OWNER));
-    assertThat(s.giveControl("p-viewer", "p-viewer")).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+    assertThat(s.giveControl("p-viewer", "p-viewer"))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
     assertThat(s.roleOf(bob)).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
     assertThat(s.requestControl("p-viewer")).as("asking is allowed").isEqualTo(Decision.ACCEPTED);
   }
@@ -232,9 +253,11 @@ class SessionModelTest {
 
     assertThat(d).isEqualTo(new Decision.ControlChanged(bob, s.opener().orElseThrow()));
     assertThat(s.roleOf(bob)).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
-    assertThat(s.roleOf(s.opener().orElseThrow())).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
+    assertThat(s.roleOf(s.opener().orElseThrow()))
+        .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
     assertThat(s.stdin("p-viewer", INPUT_KEY, 1)).isEqualTo(Decision.ACCEPTED);
-    assertThat(s.stdin("p-opener", INPUT_KEY, 1)).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+    assertThat(s.stdin("p-opener", INPUT_KEY, 1))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
   }
 
   @Test
@@ -242,8 +265,10 @@ class SessionModelTest {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
     join(s, "p-viewer", "bob", Role.VIEWER, VIEWER_KEY);
 
-    assertThat(s.giveControl("p-opener", "p-viewer")).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_ALLOWED));
-    assertThat(s.giveControl("p-opener", "p-nobody")).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_ALLOWED));
+    assertThat(s.giveControl("p-opener", "p-viewer"))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_ALLOWED));
+    assertThat(s.giveControl("p-opener", "p-nobody"))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_ALLOWED));
     assertThat(s.controllerId()).contains("p-opener");
   }
 
@@ -264,7 +289,8 @@ class SessionModelTest {
     assertThat(left.controlDropped()).isTrue();
     assertThat(left.aftermath()).isEqualTo(Aftermath.NONE);
     assertThat(s.controllerId()).isEmpty();
-    assertThat(s.stdin("p-opener", INPUT_KEY, 1)).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+    assertThat(s.stdin("p-opener", INPUT_KEY, 1))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
   }
 
   // ---------------------------------------------------------------- join, attach, leave
@@ -276,21 +302,33 @@ class SessionModelTest {
     assertThat(s.join(viewer("p-x", "carol", Role.MEMBER, STRANGER_KEY), false))
         .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NO_GRANT));
     assertThat(s.join(viewer("p-y", "carol", Role.MEMBER, INPUT_KEY), false))
-        .as("an input grant alone (the server's) admits nobody").isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NO_GRANT));
+        .as("an input grant alone (the server's) admits nobody")
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NO_GRANT));
   }
 
   @Test
   void theServersJoinPolicyDecidesWhoMayJoin() {
-    assertThat(live(JoinPolicy.JOIN_POLICY_NOBODY).join(viewer("p-v", "bob", Role.ADMIN, VIEWER_KEY), false))
+    assertThat(
+            live(JoinPolicy.JOIN_POLICY_NOBODY)
+                .join(viewer("p-v", "bob", Role.ADMIN, VIEWER_KEY), false))
         .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_POLICY));
-    assertThat(live(JoinPolicy.JOIN_POLICY_GRANTED_ADMINS).join(viewer("p-v", "bob", Role.MEMBER, VIEWER_KEY), false))
+    assertThat(
+            live(JoinPolicy.JOIN_POLICY_GRANTED_ADMINS)
+                .join(viewer("p-v", "bob", Role.MEMBER, VIEWER_KEY), false))
         .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_POLICY));
-    assertThat(live(JoinPolicy.JOIN_POLICY_GRANTED_ADMINS).join(viewer("p-v", "dan", Role.ADMIN, ADMIN_KEY), false))
+    assertThat(
+            live(JoinPolicy.JOIN_POLICY_GRANTED_ADMINS)
+                .join(viewer("p-v", "dan", Role.ADMIN, ADMIN_KEY), false))
         .isInstanceOf(Decision.Joined.class);
-    assertThat(live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).join(viewer("p-v", "bob", Role.VIEWER, VIEWER_KEY), false))
+    assertThat(
+            live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
+                .join(viewer("p-v", "bob", Role.VIEWER, VIEWER_KEY), false))
         .isInstanceOf(Decision.Joined.class);
-    assertThat(live(JoinPolicy.JOIN_POLICY_NOBODY).join(viewer("p-2", "alice", Role.MEMBER, OPENER_KEY), false))
-        .as("the opener joins a second time whatever the policy").isInstanceOf(Decision.Joined.class);
+    assertThat(
+            live(JoinPolicy.JOIN_POLICY_NOBODY)
+                .join(viewer("p-2", "alice", Role.MEMBER, OPENER_KEY), false))
+        .as("the opener joins a second time whatever the policy")
+        .isInstanceOf(Decision.Joined.class);
   }
 
   @Test
@@ -300,7 +338,8 @@ class SessionModelTest {
 
     assertThat(s.join(bob, false)).isEqualTo(new Decision.Joined(bob, false));
     assertThat(s.roleOf(bob)).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
-    assertThat(s.join(bob, false)).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION));
+    assertThat(s.join(bob, false))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION));
   }
 
   @Test
@@ -364,7 +403,8 @@ class SessionModelTest {
 
     assertThat(s.revokedBy("bob"::equals)).containsExactly(bob, bobAgain);
     assertThat(s.revokedBy("dave"::equals)).isEmpty();
-    assertThat(s.revokedBy(subject -> true)).as("the opener came first: their revocation ends it all")
+    assertThat(s.revokedBy(subject -> true))
+        .as("the opener came first: their revocation ends it all")
         .containsExactly(s.opener().orElseThrow());
   }
 
@@ -375,7 +415,8 @@ class SessionModelTest {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
     join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
 
-    assertThat(s.share("p-viewer")).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER));
+    assertThat(s.share("p-viewer"))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_SHARE_REFUSED_NOT_CONTROLLER));
     assertThat(s.share("p-opener")).isEqualTo(Decision.ACCEPTED);
     s.giveControl("p-opener", "p-viewer");
     assertThat(s.share("p-viewer")).isEqualTo(Decision.ACCEPTED);
@@ -388,21 +429,28 @@ class SessionModelTest {
     ByteString next = key(4);
     SignedMessage epoch = signed("epoch-2");
 
-    Decision d = s.outputKey(List.of(grant("output", next, OPENER_KEY), grant("output", next, STRANGER_KEY)), epoch);
+    Decision d =
+        s.outputKey(
+            List.of(grant("output", next, OPENER_KEY), grant("output", next, STRANGER_KEY)), epoch);
 
-    assertThat(d).isEqualTo(new Decision.Shared(java.util.Set.of(hex(OPENER_KEY), hex(STRANGER_KEY))));
+    assertThat(d)
+        .isEqualTo(new Decision.Shared(java.util.Set.of(hex(OPENER_KEY), hex(STRANGER_KEY))));
     assertThat(s.output(OUTPUT_KEY)).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_WRONG_KEY_ID));
     assertThat(s.output(next)).isEqualTo(Decision.ACCEPTED);
     assertThat(s.outputKeyEpoch()).contains(epoch);
-    assertThat(s.join(viewer("p-carol", "carol", Role.MEMBER, STRANGER_KEY), false)).isInstanceOf(Decision.Joined.class);
+    assertThat(s.join(viewer("p-carol", "carol", Role.MEMBER, STRANGER_KEY), false))
+        .isInstanceOf(Decision.Joined.class);
   }
 
   @Test
   void aShareMixingKeysOrRolesIsMalformedAndChangesNothing() {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
 
-    assertThat(s.outputKey(List.of(grant("output", key(4), OPENER_KEY), grant("output", key(5), STRANGER_KEY)),
-        signed("e"))).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_MALFORMED));
+    assertThat(
+            s.outputKey(
+                List.of(grant("output", key(4), OPENER_KEY), grant("output", key(5), STRANGER_KEY)),
+                signed("e")))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_MALFORMED));
     assertThat(s.outputKey(List.of(grant("input", key(4), STRANGER_KEY)), signed("e")))
         .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_MALFORMED));
     assertThat(s.output(OUTPUT_KEY)).isEqualTo(Decision.ACCEPTED);
@@ -414,14 +462,16 @@ class SessionModelTest {
   // ---------------------------------------------------------------- helpers
 
   private SessionModel opened(JoinPolicy join) {
-    return new SessionModel("s-1", WS, "srv-1", ServerPolicy.newBuilder().setJoin(join).build(), opener, 1_000L, SIZE);
+    return new SessionModel(
+        "s-1", WS, "srv-1", ServerPolicy.newBuilder().setJoin(join).build(), opener, 1_000L, SIZE);
   }
 
   /** A live session whose output key is granted to the opener, the viewer and the admin keys. */
   private SessionModel live(JoinPolicy join) {
     SessionModel s = opened(join);
     s.serverHello(HELLO);
-    assertThat(s.clientProof("p-opener", grants(), OPENER_KEY, key(99), key(98), PROOF)).isEqualTo(Decision.ACCEPTED);
+    assertThat(s.clientProof("p-opener", grants(), OPENER_KEY, key(99), key(98), PROOF))
+        .isEqualTo(Decision.ACCEPTED);
     s.ready();
     return s;
   }
@@ -434,7 +484,8 @@ class SessionModelTest {
     return s;
   }
 
-  private static Participant join(SessionModel s, String id, String subject, Role role, ByteString key) {
+  private static Participant join(
+      SessionModel s, String id, String subject, Role role, ByteString key) {
     Participant p = viewer(id, subject, role, key);
     assertThat(s.join(p, false)).isInstanceOf(Decision.Joined.class);
     return p;
@@ -445,13 +496,20 @@ class SessionModelTest {
   }
 
   private static List<KeyGrant> grants() {
-    return List.of(grant("output", OUTPUT_KEY, OPENER_KEY), grant("output", OUTPUT_KEY, VIEWER_KEY),
-        grant("output", OUTPUT_KEY, ADMIN_KEY), grant("input", INPUT_KEY, OPENER_KEY),
+    return List.of(
+        grant("output", OUTPUT_KEY, OPENER_KEY),
+        grant("output", OUTPUT_KEY, VIEWER_KEY),
+        grant("output", OUTPUT_KEY, ADMIN_KEY),
+        grant("input", INPUT_KEY, OPENER_KEY),
         grant("input", INPUT_KEY, INPUT_KEY));
   }
 
   private static KeyGrant grant(String role, ByteString payloadKey, ByteString recipient) {
-    return KeyGrant.newBuilder().setKeyRole(role).setPayloadKeyId(payloadKey).setRecipientKeyId(recipient).build();
+    return KeyGrant.newBuilder()
+        .setKeyRole(role)
+        .setPayloadKeyId(payloadKey)
+        .setRecipientKeyId(recipient)
+        .build();
   }
 
   private static Decision rejected(WebTtyReason reason) {
