@@ -62,7 +62,7 @@ public record InitialMessage(
     w.version();
     PublicIdentity sender = PublicIdentity.read(w);
     byte[] sig = w.bytes(CryptoConstants.ED25519_SIGNATURE_LENGTH);
-    X25519PublicKey ek = X25519PublicKey.fromBytes(w.bytes(CryptoConstants.X25519_KEY_LENGTH));
+    X25519PublicKey ek = w.x25519();
     long spkId = w.u32();
     OptionalLong opkId = w.flag() ? OptionalLong.of(w.u32()) : OptionalLong.empty();
     return new InitialMessage(sender, sig, ek, spkId, opkId, RatchetMessage.parse(w.rest()));

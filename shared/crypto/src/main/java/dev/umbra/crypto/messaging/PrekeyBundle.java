@@ -103,9 +103,9 @@ public record PrekeyBundle(
     PublicIdentity identity = PublicIdentity.read(w);
     byte[] identitySig = w.bytes(CryptoConstants.ED25519_SIGNATURE_LENGTH);
     long spkId = w.u32();
-    long created = w.u64();
-    long expires = w.u64();
-    X25519PublicKey spk = X25519PublicKey.fromBytes(w.bytes(CryptoConstants.X25519_KEY_LENGTH));
+    long created = w.seconds();
+    long expires = w.seconds();
+    X25519PublicKey spk = w.x25519();
     byte[] spkSig = w.bytes(CryptoConstants.ED25519_SIGNATURE_LENGTH);
     Optional<PublicOneTimePrekey> opk =
         w.flag() ? Optional.of(PublicOneTimePrekey.read(w)) : Optional.empty();

@@ -56,6 +56,6 @@ public record PublicIdentity(Ed25519PublicKey signingKey, X25519PublicKey dhKey)
   static PublicIdentity read(Wire w) {
     return new PublicIdentity(
         Ed25519PublicKey.fromBytes(w.bytes(CryptoConstants.ED25519_KEY_LENGTH)),
-        X25519PublicKey.fromBytes(w.bytes(CryptoConstants.X25519_KEY_LENGTH)));
+        w.x25519());
   }
 }

@@ -29,6 +29,6 @@ public record PublicOneTimePrekey(long id, X25519PublicKey key) {
 
   static PublicOneTimePrekey read(Wire w) {
     return new PublicOneTimePrekey(
-        w.u32(), X25519PublicKey.fromBytes(w.bytes(CryptoConstants.X25519_KEY_LENGTH)));
+        w.u32(), w.x25519());
   }
 }

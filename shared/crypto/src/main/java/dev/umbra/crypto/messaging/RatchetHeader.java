@@ -32,6 +32,6 @@ public record RatchetHeader(X25519PublicKey dh, long pn, long n) {
   static RatchetHeader read(Wire w) {
     w.version();
     return new RatchetHeader(
-        X25519PublicKey.fromBytes(w.bytes(CryptoConstants.X25519_KEY_LENGTH)), w.u32(), w.u32());
+        w.x25519(), w.u32(), w.u32());
   }
 }

@@ -144,15 +144,18 @@ public final class RatchetSession {
     if (found != null) {
       return open(found.mk(), w.ad, m);
     }
+    boolean stepped = false;
     if (h.dh().equals(w.dhr)) {
       if (h.n() < w.nr) {
         throw new MessageRefusedException(MessageRefusal.REPLAYED, "message key already used or deleted");
       }
     } else if (w.retired.contains(h.dh())) {
-      throw new MessageRefusedException(MessageRefusal.REPLAYED, "message of a closed chain, key already used or deleted");
+      throw new MessageRefusedException(
+          MessageRefusal.REPLAYED, "message of a closed chain, key already used or deleted");
     } else {
       skip(w, h.pn(), now);
-      dhRatchet(w, h);
+      receivingStep(w, h);
+      stepped = true;
     }
     if (w.ckr == null) {
       throw new MessageRefusedException(MessageRefusal.BAD_TAG, "no receiving chain for this ratchet key");
@@ -162,7 +165,11 @@ public final class RatchetSession {
     Arrays.fill(w.ckr, (byte) 0);
     w.ckr = c[0];
     w.nr++;
-    return open(c[1], w.ad, m);
+    byte[] plaintext = open(c[1], w.ad, m);
+    if (stepped) {
+      sendingStep(w);
+    }
+    return plaintext;
   }
 
   private void skip(RatchetState w, long until, long now) {
@@ -182,7 +189,12 @@ public final class RatchetSession {
     }
   }
 
-  private void dhRatchet(RatchetState w, RatchetHeader h) {
+  /**
+   * First half of DHRatchet: PN = Ns, Ns = Nr = 0, DHr = header.dh, RK, CKr = KDF_RK(RK, DH(DHs,
+   * DHr)). The second half ({@link #sendingStep}) runs only once the message opened, so a refused
+   * message draws no fresh key; the resulting state is the spec's.
+   */
+  private static void receivingStep(RatchetState w, RatchetHeader h) {
     if (w.dhr != null) {
       w.retire(w.dhr);
     }
@@ -194,6 +206,10 @@ public final class RatchetSession {
     Arrays.fill(w.rk, (byte) 0);
     w.rk = r[0];
     w.ckr = r[1];
+  }
+
+  /** Second half of DHRatchet: DHs = GENERATE_DH(), RK, CKs = KDF_RK(RK, DH(DHs, DHr)). */
+  private void sendingStep(RatchetState w) {
     w.dhs = options.keySource().get();
     byte[][] s = RatchetKdf.root(w.rk, agree(w.dhs, w.dhr));
     Arrays.fill(w.rk, (byte) 0);

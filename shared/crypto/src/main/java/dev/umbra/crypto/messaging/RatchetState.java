@@ -129,13 +129,11 @@ final class RatchetState {
   static RatchetState decode(byte[] encoded) {
     Wire w = Wire.of(encoded, "session state");
     w.version();
-    SessionAd ad = SessionAd.fromBytes(w.bytes(SessionAd.LENGTH));
+    SessionAd ad = SessionAd.of(PublicIdentity.read(w), PublicIdentity.read(w));
     byte[] rk = w.bytes(KEY);
     X25519KeyPair dhs = X25519KeyPair.fromPrivateKey(X25519PrivateKey.fromBytes(w.bytes(KEY)));
-    byte[] dhr = w.flag() ? w.bytes(KEY) : null;
-    RatchetState s =
-        new RatchetState(
-            ad, rk, dhs, dhr == null ? null : X25519PublicKey.fromBytes(dhr), w.flag() ? w.bytes(KEY) : null);
+    X25519PublicKey dhr = w.flag() ? w.x25519() : null;
+    RatchetState s = new RatchetState(ad, rk, dhs, dhr, w.flag() ? w.bytes(KEY) : null);
     s.ckr = w.flag() ? w.bytes(KEY) : null;
     s.ns = w.u32();
     s.nr = w.u32();
@@ -148,15 +146,15 @@ final class RatchetState {
       throw Wire.malformed("too many retired ratchet keys: " + retiredCount);
     }
     for (int i = 0; i < retiredCount; i++) {
-      s.retired.addLast(X25519PublicKey.fromBytes(w.bytes(KEY)));
+      s.retired.addLast(w.x25519());
     }
     long count = w.u32();
     if (count > CryptoConstants.MSG_MAX_SKIPPED_KEYS) {
       throw Wire.malformed("too many skipped keys: " + count);
     }
     for (long i = 0; i < count; i++) {
-      SkippedId id = new SkippedId(X25519PublicKey.fromBytes(w.bytes(KEY)), w.u32());
-      long created = w.u64();
+      SkippedId id = new SkippedId(w.x25519(), w.u32());
+      long created = w.seconds();
       if (s.skipped.put(id, new Skipped(w.bytes(KEY), created)) != null) {
         throw Wire.malformed("duplicate skipped key");
       }

@@ -19,10 +19,6 @@ public final class SessionAd extends PublicBytes {
     return new SessionAd(Bytes.concat(initiator.encode(), responder.encode()));
   }
 
-  static SessionAd fromBytes(byte[] bytes) {
-    return new SessionAd(bytes);
-  }
-
   public PublicIdentity initiator() {
     return PublicIdentity.read(Wire.of(java.util.Arrays.copyOf(raw(), PublicIdentity.LENGTH), "ad"));
   }

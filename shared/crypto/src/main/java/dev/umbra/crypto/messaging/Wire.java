@@ -1,10 +1,13 @@
 package dev.umbra.crypto.messaging;
 
+import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.keys.X25519PublicKey;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
 /** Exact big-endian reading and writing of the messaging encodings; every short read is MALFORMED. */
 final class Wire {
+  static final long MAX_SECONDS = 253_402_300_799L;
   private final byte[] in;
   private int pos;
 
@@ -63,11 +66,44 @@ final class Wire {
     return v;
   }
 
+  /** Unix seconds as u64, at most 253402300799 (9999-12-31T23:59:59Z). */
+  long seconds() {
+    long v = u64();
+    if (v > MAX_SECONDS) {
+      throw malformed("time beyond the year 9999");
+    }
+    return v;
+  }
+
   byte[] bytes(int n) {
     need(n);
     byte[] out = Arrays.copyOfRange(in, pos, pos + n);
     pos += n;
     return out;
+  }
+
+  /**
+   * An X25519 public key in canonical form: the top bit clear and u below 2^255 - 19, so no two
+   * encodings name the same key (RFC 7748 masks the top bit; Umbra refuses it instead).
+   */
+  X25519PublicKey x25519() {
+    byte[] k = bytes(CryptoConstants.X25519_KEY_LENGTH);
+    if ((k[31] & 0x80) != 0 || nonCanonical(k)) {
+      throw malformed("X25519 public key not in canonical form");
+    }
+    return X25519PublicKey.fromBytes(k);
+  }
+
+  private static boolean nonCanonical(byte[] k) {
+    if ((k[0] & 0xff) < 0xed || k[31] != 0x7f) {
+      return false;
+    }
+    for (int i = 1; i < 31; i++) {
+      if (k[i] != (byte) 0xff) {
+        return false;
+      }
+    }
+    return true;
   }
 
   byte[] rest() {
