@@ -12,6 +12,8 @@ import dev.umbra.crypto.keys.Ed25519PrivateKey;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PrivateKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.messaging.DoubleRatchetVectors;
+import dev.umbra.crypto.messaging.X3dhVectors;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.NoiseProtocol;
 import dev.umbra.crypto.noise.RelayPrologue;
@@ -55,7 +57,7 @@ public final class ConformanceVectorGenerator {
     /** v1 {@code webtty-grant.json} and {@code webtty-payload.json} are retired (README): v1 is refused. */
     static final List<String> FILES = List.of("noise.json", "webtty-key-id.json", "webtty-grant-v2.json",
             "webtty-payload-v2.json", "webtty-counters-v2.json", "webtty-input-key-grant-v2.json", "webtty-output-key-epoch-v2.json", "canonical-json.json",
-            "webtty-policy.json", "device-webtty-key.json");
+            "webtty-policy.json", "device-webtty-key.json", "x3dh.json", "double-ratchet.json");
     private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
     private ConformanceVectorGenerator() {
@@ -83,6 +85,8 @@ public final class ConformanceVectorGenerator {
         out.put("canonical-json.json", write(canonicalJson()));
         out.put("webtty-policy.json", write(policies()));
         out.put("device-webtty-key.json", write(deviceWebTtyKeys()));
+        out.put("x3dh.json", write(X3dhVectors.generate(ConformanceVectorGenerator::bytes)));
+        out.put("double-ratchet.json", write(DoubleRatchetVectors.generate(ConformanceVectorGenerator::bytes)));
         return out;
     }
 

@@ -7,6 +7,8 @@ import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PrivateKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.messaging.DoubleRatchetVectors;
+import dev.umbra.crypto.messaging.X3dhVectors;
 import dev.umbra.crypto.noise.NoiseConformance;
 import dev.umbra.crypto.testing.Hex;
 import dev.umbra.crypto.AuthenticationFailedException;
@@ -287,5 +289,25 @@ class ConformanceVectorsTest {
                 .isInstanceOf(dev.umbra.crypto.CryptoException.class);
         }
         assertThat(n).isEqualTo(2);
+    }
+
+    @Test
+    void replaysX3dhJson() throws IOException {
+        List<String> failures = new ArrayList<>();
+        for (JsonNode v : vectors("x3dh.json")) {
+            failures.addAll(X3dhVectors.replay(v));
+        }
+        assertThat(vectors("x3dh.json")).hasSize(2);
+        assertThat(failures).isEmpty();
+    }
+
+    @Test
+    void replaysDoubleRatchetJson() throws IOException {
+        List<String> failures = new ArrayList<>();
+        for (JsonNode v : vectors("double-ratchet.json")) {
+            failures.addAll(DoubleRatchetVectors.replay(v));
+        }
+        assertThat(vectors("double-ratchet.json")).hasSize(4);
+        assertThat(failures).isEmpty();
     }
 }
