@@ -293,21 +293,23 @@ class ConformanceVectorsTest {
 
     @Test
     void replaysX3dhJson() throws IOException {
-        List<String> failures = new ArrayList<>();
-        for (JsonNode v : vectors("x3dh.json")) {
-            failures.addAll(X3dhVectors.replay(v));
-        }
-        assertThat(vectors("x3dh.json")).hasSize(2);
-        assertThat(failures).isEmpty();
+        assertThat(replayAll("x3dh.json", 2, X3dhVectors::replay)).isEmpty();
     }
 
     @Test
     void replaysDoubleRatchetJson() throws IOException {
+        assertThat(replayAll("double-ratchet.json", 4, DoubleRatchetVectors::replay)).isEmpty();
+    }
+
+    /** Every failure of every vector of {@code file}, which must hold {@code count} vectors. */
+    private static List<String> replayAll(String file, int count,
+            java.util.function.Function<JsonNode, List<String>> replay) throws IOException {
         List<String> failures = new ArrayList<>();
-        for (JsonNode v : vectors("double-ratchet.json")) {
-            failures.addAll(DoubleRatchetVectors.replay(v));
+        JsonNode all = vectors(file);
+        assertThat(all).hasSize(count);
+        for (JsonNode v : all) {
+            failures.addAll(replay.apply(v));
         }
-        assertThat(vectors("double-ratchet.json")).hasSize(4);
-        assertThat(failures).isEmpty();
+        return failures;
     }
 }
