@@ -15,7 +15,9 @@ public record IdentityKeyPair(Ed25519KeyPair signing, X25519KeyPair dh) {
     Objects.requireNonNull(dh, "dh");
   }
 
-  /** A fresh X25519 identity key for an existing Ed25519 identity (e.g. the enrolled device key). */
+  /**
+   * A fresh X25519 identity key for an existing Ed25519 identity (e.g. the enrolled device key).
+   */
   public static IdentityKeyPair withFreshDhKey(Ed25519KeyPair signing) {
     return new IdentityKeyPair(signing, X25519KeyPair.generate());
   }

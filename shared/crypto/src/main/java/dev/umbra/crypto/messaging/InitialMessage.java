@@ -56,7 +56,8 @@ public record InitialMessage(
 
   public static InitialMessage parse(byte[] encoded) {
     if (encoded != null && encoded.length > RatchetMessage.MAX_LENGTH + 256) {
-      throw new MessageRefusedException(MessageRefusal.TOO_LARGE, "initial message over the size limit");
+      throw new MessageRefusedException(
+          MessageRefusal.TOO_LARGE, "initial message over the size limit");
     }
     Wire w = Wire.of(encoded, "initial message");
     w.version();

@@ -21,7 +21,9 @@ public enum MessageRefusal {
   UNKNOWN_PREKEY,
   /** The XChaCha20-Poly1305 tag does not verify: tampered ciphertext, header, AD or wrong key. */
   BAD_TAG,
-  /** The message's key is no longer held: it was decrypted before (a replay), or deleted (expired). */
+  /**
+   * The message's key is no longer held: it was decrypted before (a replay), or deleted (expired).
+   */
   REPLAYED,
   /** Decrypting it would skip more than MAX_SKIP message keys in one chain. */
   TOO_MANY_SKIPPED,

@@ -8,7 +8,9 @@ import dev.umbra.crypto.CryptoConstants;
  * HMAC-SHA256 chain KDF, XChaCha20-Poly1305 with key and nonce derived from the message key.
  */
 public enum MessagingVersion {
-  V1(CryptoConstants.MSG_VERSION, "x3dh-x25519-ed25519-hkdf-sha256/dr-hmac-sha256-xchacha20-poly1305");
+  V1(
+      CryptoConstants.MSG_VERSION,
+      "x3dh-x25519-ed25519-hkdf-sha256/dr-hmac-sha256-xchacha20-poly1305");
 
   private final int wireByte;
   private final String suite;
@@ -26,7 +28,10 @@ public enum MessagingVersion {
     return suite;
   }
 
-  /** The version for {@code b}; refuses every other byte with {@link MessageRefusal#UNKNOWN_VERSION}. */
+  /**
+   * The version for {@code b}; refuses every other byte with {@link
+   * MessageRefusal#UNKNOWN_VERSION}.
+   */
   public static MessagingVersion fromWire(int b) {
     for (MessagingVersion v : values()) {
       if (v.wireByte == b) {

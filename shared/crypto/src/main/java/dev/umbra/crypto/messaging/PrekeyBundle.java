@@ -17,9 +17,9 @@ import java.util.Optional;
  * || u8 has_opk (0|1) || [u32 opk_id || opk (32)]
  * </pre>
  *
- * 246 bytes without a one-time prekey, 282 with one. Parsing checks structure only; {@link
- * #verify} checks signatures, the pinned identity and the validity window, and is the only way to
- * a {@link VerifiedPrekeyBundle}.
+ * 246 bytes without a one-time prekey, 282 with one. Parsing checks structure only; {@link #verify}
+ * checks signatures, the pinned identity and the validity window, and is the only way to a {@link
+ * VerifiedPrekeyBundle}.
  */
 public record PrekeyBundle(
     PublicIdentity identity,
@@ -45,7 +45,8 @@ public record PrekeyBundle(
   }
 
   /** The owner's bundle: identity, its binding signature, the signed prekey and its signature. */
-  public static PrekeyBundle create(IdentityKeyPair owner, SignedPrekey spk, PublicOneTimePrekey opk) {
+  public static PrekeyBundle create(
+      IdentityKeyPair owner, SignedPrekey spk, PublicOneTimePrekey opk) {
     return new PrekeyBundle(
         owner.publicIdentity(),
         owner.bindingSignature(),
@@ -182,6 +183,10 @@ public record PrekeyBundle(
 
   @Override
   public String toString() {
-    return "PrekeyBundle[spk_id=" + signedPrekeyId + ", opk=" + oneTimePrekey.map(PublicOneTimePrekey::id) + "]";
+    return "PrekeyBundle[spk_id="
+        + signedPrekeyId
+        + ", opk="
+        + oneTimePrekey.map(PublicOneTimePrekey::id)
+        + "]";
   }
 }

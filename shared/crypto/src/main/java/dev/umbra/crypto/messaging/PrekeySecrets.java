@@ -3,9 +3,9 @@ package dev.umbra.crypto.messaging;
 import java.util.Optional;
 
 /**
- * The private prekeys of the responder side of X3DH. {@link X3dh#respond} looks a prekey up,
- * opens the first message, and only then calls {@link #consumeOneTimePrekey}, so a forged initial
- * message cannot burn a one-time prekey; after it the key must be gone for good.
+ * The private prekeys of the responder side of X3DH. {@link X3dh#respond} looks a prekey up, opens
+ * the first message, and only then calls {@link #consumeOneTimePrekey}, so a forged initial message
+ * cannot burn a one-time prekey; after it the key must be gone for good.
  */
 public interface PrekeySecrets {
   /** The signed prekey {@code id}, current or kept after rotation for in-flight messages. */

@@ -9,9 +9,8 @@ import java.util.Objects;
 
 /**
  * A messaging identity's public half: the Ed25519 identity key (the device's or agent's enrolled
- * key, trusted through device trust) and the X25519 identity key used in X3DH's DH1/DH2, which
- * that Ed25519 key signs ({@link #bindingPayload()}). Encoded as {@code ed25519 (32) || x25519
- * (32)}.
+ * key, trusted through device trust) and the X25519 identity key used in X3DH's DH1/DH2, which that
+ * Ed25519 key signs ({@link #bindingPayload()}). Encoded as {@code ed25519 (32) || x25519 (32)}.
  */
 public record PublicIdentity(Ed25519PublicKey signingKey, X25519PublicKey dhKey) {
   public static final int LENGTH = 64;
@@ -27,8 +26,8 @@ public record PublicIdentity(Ed25519PublicKey signingKey, X25519PublicKey dhKey)
   }
 
   /**
-   * What the identity binding signature covers: {@code lp("umbra-msg-identity/v1") || ed25519
-   * (32) || x25519 (32)}.
+   * What the identity binding signature covers: {@code lp("umbra-msg-identity/v1") || ed25519 (32)
+   * || x25519 (32)}.
    */
   public byte[] bindingPayload() {
     return Bytes.concat(
@@ -45,7 +44,9 @@ public record PublicIdentity(Ed25519PublicKey signingKey, X25519PublicKey dhKey)
     }
   }
 
-  /** Refuses with {@link MessageRefusal#IDENTITY_MISMATCH} unless the Ed25519 key is {@code pinned}. */
+  /**
+   * Refuses with {@link MessageRefusal#IDENTITY_MISMATCH} unless the Ed25519 key is {@code pinned}.
+   */
   public void requireSigningKey(Ed25519PublicKey pinned) {
     if (!signingKey.equals(Objects.requireNonNull(pinned, "pinned"))) {
       throw new MessageRefusedException(
@@ -55,7 +56,6 @@ public record PublicIdentity(Ed25519PublicKey signingKey, X25519PublicKey dhKey)
 
   static PublicIdentity read(Wire w) {
     return new PublicIdentity(
-        Ed25519PublicKey.fromBytes(w.bytes(CryptoConstants.ED25519_KEY_LENGTH)),
-        w.x25519());
+        Ed25519PublicKey.fromBytes(w.bytes(CryptoConstants.ED25519_KEY_LENGTH)), w.x25519());
   }
 }

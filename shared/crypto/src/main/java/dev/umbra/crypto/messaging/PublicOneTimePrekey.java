@@ -5,8 +5,8 @@ import dev.umbra.crypto.keys.X25519PublicKey;
 import java.util.Objects;
 
 /**
- * A one-time prekey as published (unsigned, as in X3DH): {@code u32 id || x25519 (32)}, 36
- * bytes. The server hands each out once.
+ * A one-time prekey as published (unsigned, as in X3DH): {@code u32 id || x25519 (32)}, 36 bytes.
+ * The server hands each out once.
  */
 public record PublicOneTimePrekey(long id, X25519PublicKey key) {
   public static final int LENGTH = 4 + CryptoConstants.X25519_KEY_LENGTH;
@@ -28,7 +28,6 @@ public record PublicOneTimePrekey(long id, X25519PublicKey key) {
   }
 
   static PublicOneTimePrekey read(Wire w) {
-    return new PublicOneTimePrekey(
-        w.u32(), w.x25519());
+    return new PublicOneTimePrekey(w.u32(), w.x25519());
   }
 }

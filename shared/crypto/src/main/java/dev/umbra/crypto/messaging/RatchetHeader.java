@@ -19,7 +19,12 @@ public record RatchetHeader(X25519PublicKey dh, long pn, long n) {
   }
 
   public byte[] encode() {
-    return new Wire.Out().u8(CryptoConstants.MSG_VERSION).bytes(dh.toBytes()).u32(pn).u32(n).toBytes();
+    return new Wire.Out()
+        .u8(CryptoConstants.MSG_VERSION)
+        .bytes(dh.toBytes())
+        .u32(pn)
+        .u32(n)
+        .toBytes();
   }
 
   public static RatchetHeader parse(byte[] encoded) {
@@ -31,7 +36,6 @@ public record RatchetHeader(X25519PublicKey dh, long pn, long n) {
 
   static RatchetHeader read(Wire w) {
     w.version();
-    return new RatchetHeader(
-        w.x25519(), w.u32(), w.u32());
+    return new RatchetHeader(w.x25519(), w.u32(), w.u32());
   }
 }

@@ -10,7 +10,9 @@ import java.util.Objects;
  */
 public record RatchetMessage(RatchetHeader header, byte[] ciphertext) {
   public static final int MAX_LENGTH =
-      RatchetHeader.LENGTH + CryptoConstants.MSG_MAX_PLAINTEXT_LENGTH + CryptoConstants.AEAD_TAG_LENGTH;
+      RatchetHeader.LENGTH
+          + CryptoConstants.MSG_MAX_PLAINTEXT_LENGTH
+          + CryptoConstants.AEAD_TAG_LENGTH;
 
   public RatchetMessage {
     Objects.requireNonNull(header, "header");
@@ -54,6 +56,12 @@ public record RatchetMessage(RatchetHeader header, byte[] ciphertext) {
 
   @Override
   public String toString() {
-    return "RatchetMessage[pn=" + header.pn() + ", n=" + header.n() + ", " + ciphertext.length + " bytes]";
+    return "RatchetMessage[pn="
+        + header.pn()
+        + ", n="
+        + header.n()
+        + ", "
+        + ciphertext.length
+        + " bytes]";
   }
 }

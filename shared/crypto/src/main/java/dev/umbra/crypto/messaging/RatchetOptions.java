@@ -6,9 +6,9 @@ import java.util.Objects;
 import java.util.function.Supplier;
 
 /**
- * What a session needs besides its state: the clock (skipped-key ages), the limits, and where
- * fresh X25519 key pairs come from (ratchet keys, the X3DH ephemeral key). Use {@link
- * #defaults}; {@link #insecureFixedKeys} exists for conformance vectors only.
+ * What a session needs besides its state: the clock (skipped-key ages), the limits, and where fresh
+ * X25519 key pairs come from (ratchet keys, the X3DH ephemeral key). Use {@link #defaults}; {@link
+ * #insecureFixedKeys} exists for conformance vectors only.
  */
 public record RatchetOptions(Clock clock, RatchetLimits limits, Supplier<X25519KeyPair> keySource) {
   public RatchetOptions {

@@ -9,17 +9,17 @@ import dev.umbra.crypto.aead.XChaCha20Poly1305;
 import dev.umbra.crypto.internal.Bytes;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.crypto.messaging.RatchetState.SkippedId;
 import dev.umbra.crypto.messaging.RatchetState.Skipped;
+import dev.umbra.crypto.messaging.RatchetState.SkippedId;
 import java.util.Arrays;
 import java.util.Objects;
 
 /**
- * One Double Ratchet session (Signal's "The Double Ratchet Algorithm", revision 1), encrypting
- * with XChaCha20-Poly1305 under AD = X3DH AD || encoded header. Decryption runs on a copy of the
- * state and commits only on success, so a refused message leaves the session exactly as it was;
- * message keys are deleted once used, so neither a replay nor a later snapshot opens a message
- * twice. Thread-safe (every method is synchronized). Details: docs/messaging-crypto.md.
+ * One Double Ratchet session (Signal's "The Double Ratchet Algorithm", revision 1), encrypting with
+ * XChaCha20-Poly1305 under AD = X3DH AD || encoded header. Decryption runs on a copy of the state
+ * and commits only on success, so a refused message leaves the session exactly as it was; message
+ * keys are deleted once used, so neither a replay nor a later snapshot opens a message twice.
+ * Thread-safe (every method is synchronized). Details: docs/messaging-crypto.md.
  */
 public final class RatchetSession {
   private final RatchetOptions options;
@@ -50,7 +50,8 @@ public final class RatchetSession {
     try {
       return new RatchetSession(RatchetState.decode(state), options);
     } catch (MalformedInputException e) {
-      throw new MessageRefusedException(MessageRefusal.MALFORMED, "session state: " + e.getMessage());
+      throw new MessageRefusedException(
+          MessageRefusal.MALFORMED, "session state: " + e.getMessage());
     }
   }
 
@@ -65,7 +66,10 @@ public final class RatchetSession {
     return state.encode();
   }
 
-  /** The state sealed with XChaCha20-Poly1305 under the device storage key, bound to {@code stateId}. */
+  /**
+   * The state sealed with XChaCha20-Poly1305 under the device storage key, bound to {@code
+   * stateId}.
+   */
   public synchronized byte[] seal(AeadKey storageKey, String stateId) {
     byte[] plain = state.encode();
     try {
@@ -95,10 +99,12 @@ public final class RatchetSession {
       throw new MessageRefusedException(MessageRefusal.TOO_LARGE, "plaintext over the size limit");
     }
     if (state.cks == null) {
-      throw new InvalidStateException("no sending chain yet: the responder sends after its first decryption");
+      throw new InvalidStateException(
+          "no sending chain yet: the responder sends after its first decryption");
     }
     if (state.ns >= 0xffffffffL) {
-      throw new MessageRefusedException(MessageRefusal.COUNTER_EXHAUSTED, "sending chain exhausted");
+      throw new MessageRefusedException(
+          MessageRefusal.COUNTER_EXHAUSTED, "sending chain exhausted");
     }
     byte[][] c = RatchetKdf.chain(state.cks);
     Arrays.fill(state.cks, (byte) 0);
@@ -108,7 +114,8 @@ public final class RatchetSession {
     byte[][] keys = RatchetKdf.messageKeys(c[1]);
     Arrays.fill(c[1], (byte) 0);
     byte[] ct =
-        XChaCha20Poly1305.seal(AeadKey.fromBytes(keys[0]), keys[1], aad(state.ad, header), plaintext);
+        XChaCha20Poly1305.seal(
+            AeadKey.fromBytes(keys[0]), keys[1], aad(state.ad, header), plaintext);
     Arrays.fill(keys[0], (byte) 0);
     return new RatchetMessage(header, ct);
   }
@@ -147,7 +154,8 @@ public final class RatchetSession {
     boolean stepped = false;
     if (h.dh().equals(w.dhr)) {
       if (h.n() < w.nr) {
-        throw new MessageRefusedException(MessageRefusal.REPLAYED, "message key already used or deleted");
+        throw new MessageRefusedException(
+            MessageRefusal.REPLAYED, "message key already used or deleted");
       }
     } else if (w.retired.contains(h.dh())) {
       throw new MessageRefusedException(
@@ -158,7 +166,8 @@ public final class RatchetSession {
       stepped = true;
     }
     if (w.ckr == null) {
-      throw new MessageRefusedException(MessageRefusal.BAD_TAG, "no receiving chain for this ratchet key");
+      throw new MessageRefusedException(
+          MessageRefusal.BAD_TAG, "no receiving chain for this ratchet key");
     }
     skip(w, h.n(), now);
     byte[][] c = RatchetKdf.chain(w.ckr);

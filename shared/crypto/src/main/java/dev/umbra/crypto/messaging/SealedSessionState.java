@@ -9,8 +9,8 @@ import dev.umbra.crypto.secret.SecureRandoms;
 
 /**
  * A session state at rest: {@code u8 version (1) || nonce (24) || XChaCha20-Poly1305(storage key,
- * nonce, aad, state)} with {@code aad = lp("umbra-msg-state/v1") || lp(utf8(state id))}, so a
- * state cannot be swapped for another session's or replaced by an older copy under another id.
+ * nonce, aad, state)} with {@code aad = lp("umbra-msg-state/v1") || lp(utf8(state id))}, so a state
+ * cannot be swapped for another session's or replaced by an older copy under another id.
  */
 public final class SealedSessionState {
   private static final int MAX_STATE_LENGTH =
@@ -27,10 +27,14 @@ public final class SealedSessionState {
         .toBytes();
   }
 
-  /** The state bytes; refuses BAD_TAG (wrong key, id or tampering), MALFORMED, UNKNOWN_VERSION, TOO_LARGE. */
+  /**
+   * The state bytes; refuses BAD_TAG (wrong key, id or tampering), MALFORMED, UNKNOWN_VERSION,
+   * TOO_LARGE.
+   */
   public static byte[] open(AeadKey storageKey, String stateId, byte[] sealed) {
     if (sealed != null && sealed.length > MAX_STATE_LENGTH) {
-      throw new MessageRefusedException(MessageRefusal.TOO_LARGE, "sealed state over the size limit");
+      throw new MessageRefusedException(
+          MessageRefusal.TOO_LARGE, "sealed state over the size limit");
     }
     Wire w = Wire.of(sealed, "sealed state");
     w.version();
@@ -41,7 +45,8 @@ public final class SealedSessionState {
     try {
       return XChaCha20Poly1305.open(storageKey, nonce, aad(stateId), w.rest());
     } catch (AuthenticationFailedException e) {
-      throw new MessageRefusedException(MessageRefusal.BAD_TAG, "sealed state does not authenticate");
+      throw new MessageRefusedException(
+          MessageRefusal.BAD_TAG, "sealed state does not authenticate");
     }
   }
 

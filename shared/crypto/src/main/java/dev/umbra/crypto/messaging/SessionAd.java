@@ -4,9 +4,9 @@ import dev.umbra.crypto.internal.Bytes;
 import dev.umbra.crypto.internal.PublicBytes;
 
 /**
- * X3DH's associated data, bound into every message of a session: {@code
- * encode(initiator identity) || encode(responder identity)}, 128 bytes (each identity is its
- * Ed25519 key then its X25519 key, {@link PublicIdentity#encode()}).
+ * X3DH's associated data, bound into every message of a session: {@code encode(initiator identity)
+ * || encode(responder identity)}, 128 bytes (each identity is its Ed25519 key then its X25519 key,
+ * {@link PublicIdentity#encode()}).
  */
 public final class SessionAd extends PublicBytes {
   public static final int LENGTH = 2 * PublicIdentity.LENGTH;
@@ -20,7 +20,8 @@ public final class SessionAd extends PublicBytes {
   }
 
   public PublicIdentity initiator() {
-    return PublicIdentity.read(Wire.of(java.util.Arrays.copyOf(raw(), PublicIdentity.LENGTH), "ad"));
+    return PublicIdentity.read(
+        Wire.of(java.util.Arrays.copyOf(raw(), PublicIdentity.LENGTH), "ad"));
   }
 
   public PublicIdentity responder() {

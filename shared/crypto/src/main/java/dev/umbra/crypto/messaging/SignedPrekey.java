@@ -53,7 +53,9 @@ public record SignedPrekey(long id, X25519KeyPair keyPair, Instant createdAt, In
     return identity
         .signing()
         .privateKey()
-        .sign(signedPayload(identity.publicIdentity(), id, createdAt, expiresAt, keyPair.publicKey()));
+        .sign(
+            signedPayload(
+                identity.publicIdentity(), id, createdAt, expiresAt, keyPair.publicKey()));
   }
 
   static void checkU32(long v, String what) {

@@ -5,7 +5,9 @@ import dev.umbra.crypto.keys.X25519PublicKey;
 import java.io.ByteArrayOutputStream;
 import java.util.Arrays;
 
-/** Exact big-endian reading and writing of the messaging encodings; every short read is MALFORMED. */
+/**
+ * Exact big-endian reading and writing of the messaging encodings; every short read is MALFORMED.
+ */
 final class Wire {
   static final long MAX_SECONDS = 253_402_300_799L;
   private final byte[] in;

@@ -55,15 +55,19 @@ public final class X3dh {
   }
 
   /**
-   * Alice starts a session from a verified bundle and encrypts the first message. The ephemeral
-   * key and the first ratchet key come from {@code options.keySource()}.
+   * Alice starts a session from a verified bundle and encrypts the first message. The ephemeral key
+   * and the first ratchet key come from {@code options.keySource()}.
    */
   public static Initiated initiate(
-      IdentityKeyPair self, VerifiedPrekeyBundle bundle, byte[] firstPlaintext, RatchetOptions options) {
+      IdentityKeyPair self,
+      VerifiedPrekeyBundle bundle,
+      byte[] firstPlaintext,
+      RatchetOptions options) {
     X25519KeyPair ephemeral = options.keySource().get();
     Agreement a = agreeAsInitiator(self, bundle, ephemeral);
     PrekeyBundle b = bundle.bundle();
-    RatchetSession session = RatchetSession.initiator(a.sharedSecret(), a.ad(), b.signedPrekey(), options);
+    RatchetSession session =
+        RatchetSession.initiator(a.sharedSecret(), a.ad(), b.signedPrekey(), options);
     RatchetMessage first = session.encrypt(firstPlaintext);
     OptionalLong opkId =
         b.oneTimePrekey().map(o -> OptionalLong.of(o.id())).orElse(OptionalLong.empty());
@@ -103,7 +107,8 @@ public final class X3dh {
       opk = prekeys.oneTimePrekey(id).orElseThrow(() -> unknownPrekey("one-time prekey " + id));
     }
     Agreement a = agreeAsResponder(self, m.sender(), m.ephemeralKey(), spk, opk);
-    RatchetSession session = RatchetSession.responder(a.sharedSecret(), a.ad(), spk.keyPair(), options);
+    RatchetSession session =
+        RatchetSession.responder(a.sharedSecret(), a.ad(), spk.keyPair(), options);
     byte[] plaintext = session.decrypt(m.message());
     if (!prekeys.recordEphemeral(m.signedPrekeyId(), m.ephemeralKey())) {
       throw new MessageRefusedException(MessageRefusal.REPLAYED, "initial message seen before");

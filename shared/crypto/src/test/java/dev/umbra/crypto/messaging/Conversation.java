@@ -31,7 +31,8 @@ final class Conversation {
   }
 
   byte[] bundle(boolean withOneTimePrekey) {
-    return PrekeyBundle.create(bob, bobSpk, withOneTimePrekey ? bobOpk.publicPart() : null).encode();
+    return PrekeyBundle.create(bob, bobSpk, withOneTimePrekey ? bobOpk.publicPart() : null)
+        .encode();
   }
 
   void start(boolean withOneTimePrekey) {
@@ -40,8 +41,7 @@ final class Conversation {
     X3dh.Initiated i = X3dh.initiate(alice, v, utf8("hello bob"), options);
     aliceSession = i.session();
     initial = InitialMessage.parse(i.initialMessage().encode());
-    X3dh.Responded r =
-        X3dh.respond(bob, bobPrekeys, initial, alice.signing().publicKey(), options);
+    X3dh.Responded r = X3dh.respond(bob, bobPrekeys, initial, alice.signing().publicKey(), options);
     bobSession = r.session();
     if (!new String(r.plaintext(), UTF_8).equals("hello bob")) {
       throw new AssertionError("first message did not open");

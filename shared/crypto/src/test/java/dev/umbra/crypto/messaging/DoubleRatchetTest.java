@@ -22,11 +22,13 @@ class DoubleRatchetTest {
     for (int round = 0; round < 5; round++) {
       for (int i = 0; i < 3; i++) {
         String a = "alice " + round + "." + i;
-        assertThat(text(c.bobSession.decrypt(c.aliceSession.encrypt(utf8(a)).encode()))).isEqualTo(a);
+        assertThat(text(c.bobSession.decrypt(c.aliceSession.encrypt(utf8(a)).encode())))
+            .isEqualTo(a);
       }
       for (int i = 0; i < 2; i++) {
         String b = "bob " + round + "." + i;
-        assertThat(text(c.aliceSession.decrypt(c.bobSession.encrypt(utf8(b)).encode()))).isEqualTo(b);
+        assertThat(text(c.aliceSession.decrypt(c.bobSession.encrypt(utf8(b)).encode())))
+            .isEqualTo(b);
       }
     }
     assertThat(c.aliceSession.skippedKeyCount()).isZero();
@@ -85,7 +87,8 @@ class DoubleRatchetTest {
     c.aliceSession.encrypt(utf8("lost"));
     byte[] m = c.aliceSession.encrypt(utf8("hello")).encode();
     byte[] before = c.bobSession.toBytes();
-    List<String> accepted = new ArrayList<>(Mutations.acceptedBitFlips("message", m, c.bobSession::decrypt));
+    List<String> accepted =
+        new ArrayList<>(Mutations.acceptedBitFlips("message", m, c.bobSession::decrypt));
     accepted.addAll(Mutations.acceptedTruncations("message", m, c.bobSession::decrypt));
     assertThat(accepted).isEmpty();
     assertThat(c.bobSession.toBytes()).isEqualTo(before);
@@ -104,6 +107,41 @@ class DoubleRatchetTest {
   }
 
   @Test
+  void aTamperedCopyOfASkippedMessageLeavesItsKeyInPlace() {
+    RatchetMessage a1 = c.aliceSession.encrypt(utf8("a1"));
+    c.bobSession.decrypt(c.aliceSession.encrypt(utf8("a2")));
+    byte[] forged = a1.encode();
+    forged[forged.length - 1] ^= 0x40;
+    assertRefused(() -> c.bobSession.decrypt(forged), MessageRefusal.BAD_TAG);
+    assertThat(c.bobSession.skippedKeyCount()).isEqualTo(1);
+    assertThat(text(c.bobSession.decrypt(a1))).isEqualTo("a1");
+  }
+
+  @Test
+  void aLowOrderRatchetKeyInAHeaderIsRefusedAsMalformed() {
+    RatchetMessage m = c.aliceSession.encrypt(utf8("x"));
+    RatchetMessage lowOrder =
+        new RatchetMessage(
+            new RatchetHeader(dev.umbra.crypto.keys.X25519PublicKey.fromBytes(new byte[32]), 0, 0),
+            m.ciphertext());
+    byte[] before = c.bobSession.toBytes();
+    assertRefused(() -> c.bobSession.decrypt(lowOrder.encode()), MessageRefusal.MALFORMED);
+    assertThat(c.bobSession.toBytes()).isEqualTo(before);
+  }
+
+  @Test
+  void theResponderCannotSendBeforeItsFirstDecryption() {
+    RatchetSession fresh =
+        RatchetSession.responder(
+            RootSecret.fromBytes(new byte[32]),
+            c.aliceSession.associatedData(),
+            X25519KeyPair.generate(),
+            c.options);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> fresh.encrypt(utf8("too early")))
+        .isInstanceOf(dev.umbra.crypto.InvalidStateException.class);
+  }
+
+  @Test
   void aMessageUnderOtherAssociatedDataIsRefused() {
     RootSecret sk = RootSecret.fromBytes(new byte[32]);
     X25519KeyPair spk = X25519KeyPair.generate();
@@ -112,7 +150,9 @@ class DoubleRatchetTest {
     SessionAd otherAd = SessionAd.of(c.alice.publicIdentity(), other.publicIdentity());
     RatchetSession sender = RatchetSession.initiator(sk, ad, spk.publicKey(), c.options);
     RatchetMessage m = sender.encrypt(utf8("x"));
-    assertRefused(() -> RatchetSession.responder(sk, otherAd, spk, c.options).decrypt(m), MessageRefusal.BAD_TAG);
+    assertRefused(
+        () -> RatchetSession.responder(sk, otherAd, spk, c.options).decrypt(m),
+        MessageRefusal.BAD_TAG);
     assertThat(text(RatchetSession.responder(sk, ad, spk, c.options).decrypt(m))).isEqualTo("x");
   }
 
@@ -120,15 +160,21 @@ class DoubleRatchetTest {
   void aMessageSkippingMoreThanMaxSkipKeysIsRefusedAndOneAtTheLimitOpens() {
     List<RatchetMessage> ms = encrypt(c.aliceSession, "m", CryptoConstants.MSG_MAX_SKIP + 2);
     byte[] before = c.bobSession.toBytes();
-    assertRefused(() -> c.bobSession.decrypt(ms.get(CryptoConstants.MSG_MAX_SKIP + 1)), MessageRefusal.TOO_MANY_SKIPPED);
+    assertRefused(
+        () -> c.bobSession.decrypt(ms.get(CryptoConstants.MSG_MAX_SKIP + 1)),
+        MessageRefusal.TOO_MANY_SKIPPED);
     assertThat(c.bobSession.toBytes()).isEqualTo(before);
-    assertThat(text(c.bobSession.decrypt(ms.get(CryptoConstants.MSG_MAX_SKIP)))).isEqualTo("m" + CryptoConstants.MSG_MAX_SKIP);
+    assertThat(text(c.bobSession.decrypt(ms.get(CryptoConstants.MSG_MAX_SKIP))))
+        .isEqualTo("m" + CryptoConstants.MSG_MAX_SKIP);
     assertThat(c.bobSession.skippedKeyCount()).isEqualTo(CryptoConstants.MSG_MAX_SKIP);
   }
 
   @Test
   void aPreviousChainLengthBeyondMaxSkipIsRefused() {
-    RatchetSession bob = RatchetSession.fromBytes(c.bobSession.toBytes(), c.options.withLimits(new RatchetLimits(5, 10, Duration.ofDays(1))));
+    RatchetSession bob =
+        RatchetSession.fromBytes(
+            c.bobSession.toBytes(),
+            c.options.withLimits(new RatchetLimits(5, 10, Duration.ofDays(1))));
     encrypt(c.aliceSession, "lost", 7);
     c.aliceSession.decrypt(bob.encrypt(utf8("b")));
     RatchetMessage next = c.aliceSession.encrypt(utf8("after"));
@@ -138,7 +184,10 @@ class DoubleRatchetTest {
 
   @Test
   void theTotalOfSkippedKeysIsCappedByDeletingTheOldest() {
-    RatchetSession bob = RatchetSession.fromBytes(c.bobSession.toBytes(), c.options.withLimits(new RatchetLimits(4, 6, Duration.ofDays(1))));
+    RatchetSession bob =
+        RatchetSession.fromBytes(
+            c.bobSession.toBytes(),
+            c.options.withLimits(new RatchetLimits(4, 6, Duration.ofDays(1))));
     List<RatchetMessage> ms = encrypt(c.aliceSession, "m", 10);
     bob.decrypt(ms.get(4));
     bob.decrypt(ms.get(9));
@@ -197,8 +246,12 @@ class DoubleRatchetTest {
 
   @Test
   void aPlaintextOverTheLimitIsRefused() {
-    assertRefused(() -> c.aliceSession.encrypt(new byte[CryptoConstants.MSG_MAX_PLAINTEXT_LENGTH + 1]), MessageRefusal.TOO_LARGE);
-    assertRefused(() -> RatchetMessage.parse(new byte[RatchetMessage.MAX_LENGTH + 1]), MessageRefusal.TOO_LARGE);
+    assertRefused(
+        () -> c.aliceSession.encrypt(new byte[CryptoConstants.MSG_MAX_PLAINTEXT_LENGTH + 1]),
+        MessageRefusal.TOO_LARGE);
+    assertRefused(
+        () -> RatchetMessage.parse(new byte[RatchetMessage.MAX_LENGTH + 1]),
+        MessageRefusal.TOO_LARGE);
     byte[] max = new byte[CryptoConstants.MSG_MAX_PLAINTEXT_LENGTH];
     assertThat(c.bobSession.decrypt(c.aliceSession.encrypt(max).encode())).isEqualTo(max);
   }

@@ -12,24 +12,41 @@ import java.util.Map;
 import java.util.function.BiFunction;
 
 /**
- * {@code double-ratchet.json}: the three KDFs alone, then a scripted conversation (both
- * directions, out-of-order delivery, skipped keys, several DH steps, a tampered message, replays),
- * each step's input and output in hex, and both final states.
+ * {@code double-ratchet.json}: the three KDFs alone, then a scripted conversation (both directions,
+ * out-of-order delivery, skipped keys, several DH steps, a tampered message, replays), each step's
+ * input and output in hex, and both final states.
  */
 public final class DoubleRatchetVectors {
   /** op sender-or-receiver message-id; messages are numbered per sender in encryption order. */
-  static final List<String> SCRIPT = List.of(
-      "encrypt alice a0", "encrypt alice a1", "encrypt alice a2",
-      "decrypt bob a0", "decrypt bob a2",
-      "encrypt bob b0", "encrypt bob b1",
-      "decrypt alice b1", "decrypt alice b0",
-      "encrypt alice a3", "encrypt alice a4",
-      "decrypt bob a1", "decrypt bob a4", "decrypt bob a3",
-      "encrypt bob b2", "decrypt alice b2",
-      "encrypt alice a5", "tamper-tag bob a5", "tamper-header bob a5", "decrypt bob a5",
-      "replay bob a2", "replay bob a5",
-      "encrypt bob b3", "encrypt bob b4", "decrypt alice b4",
-      "encrypt alice a6", "decrypt bob a6");
+  static final List<String> SCRIPT =
+      List.of(
+          "encrypt alice a0",
+          "encrypt alice a1",
+          "encrypt alice a2",
+          "decrypt bob a0",
+          "decrypt bob a2",
+          "encrypt bob b0",
+          "encrypt bob b1",
+          "decrypt alice b1",
+          "decrypt alice b0",
+          "encrypt alice a3",
+          "encrypt alice a4",
+          "decrypt bob a1",
+          "decrypt bob a4",
+          "decrypt bob a3",
+          "encrypt bob b2",
+          "decrypt alice b2",
+          "encrypt alice a5",
+          "tamper-tag bob a5",
+          "tamper-header bob a5",
+          "decrypt bob a5",
+          "replay bob a2",
+          "replay bob a5",
+          "encrypt bob b3",
+          "encrypt bob b4",
+          "decrypt alice b4",
+          "encrypt alice a6",
+          "decrypt bob a6");
 
   private DoubleRatchetVectors() {}
 
@@ -67,7 +84,8 @@ public final class DoubleRatchetVectors {
     return List.of(r, c, m);
   }
 
-  private static Map<String, Object> conversation(VectorKeys keys, BiFunction<String, Integer, byte[]> seed) {
+  private static Map<String, Object> conversation(
+      VectorKeys keys, BiFunction<String, Integer, byte[]> seed) {
     IdentityKeyPair alice = keys.identity("dr/alice");
     IdentityKeyPair bob = keys.identity("dr/bob");
     SessionAd ad = SessionAd.of(alice.publicIdentity(), bob.publicIdentity());
@@ -75,9 +93,11 @@ public final class DoubleRatchetVectors {
     X25519KeyPair bobSpk = keys.x25519("dr/bob-spk");
     VectorKeys.Drawn aliceKeys = keys.drawn("dr/alice-ratchet");
     VectorKeys.Drawn bobKeys = keys.drawn("dr/bob-ratchet");
-    Map<String, RatchetSession> s = Map.of(
-        "alice", RatchetSession.initiator(sk, ad, bobSpk.publicKey(), VectorKeys.options(aliceKeys)),
-        "bob", RatchetSession.responder(sk, ad, bobSpk, VectorKeys.options(bobKeys)));
+    Map<String, RatchetSession> s =
+        Map.of(
+            "alice",
+                RatchetSession.initiator(sk, ad, bobSpk.publicKey(), VectorKeys.options(aliceKeys)),
+            "bob", RatchetSession.responder(sk, ad, bobSpk, VectorKeys.options(bobKeys)));
     Map<String, byte[]> sent = new HashMap<>();
     List<Map<String, Object>> steps = new ArrayList<>();
     for (String line : SCRIPT) {
@@ -132,7 +152,7 @@ public final class DoubleRatchetVectors {
     switch (op) {
       case "tamper-tag" -> out[out.length - 1] ^= 0x01;
       case "tamper-header" -> out[36] ^= 0x01;
-      default -> { }
+      default -> {}
     }
     return out;
   }
@@ -165,18 +185,33 @@ public final class DoubleRatchetVectors {
   private static List<String> replayConversation(JsonNode v) {
     List<String> f = new ArrayList<>();
     RootSecret sk = RootSecret.fromBytes(Hex.d(v.get("sk").asText()));
-    SessionAd ad = SessionAd.of(
-        PublicIdentity.read(Wire.of(java.util.Arrays.copyOf(Hex.d(v.get("ad").asText()), 64), "ad")),
-        PublicIdentity.read(Wire.of(java.util.Arrays.copyOfRange(Hex.d(v.get("ad").asText()), 64, 128), "ad")));
+    SessionAd ad =
+        SessionAd.of(
+            PublicIdentity.read(
+                Wire.of(java.util.Arrays.copyOf(Hex.d(v.get("ad").asText()), 64), "ad")),
+            PublicIdentity.read(
+                Wire.of(java.util.Arrays.copyOfRange(Hex.d(v.get("ad").asText()), 64, 128), "ad")));
     X25519KeyPair bobSpk = X3dhVectors.pair(v, "bob_signed_prekey");
-    Map<String, RatchetSession> s = Map.of(
-        "alice", RatchetSession.initiator(sk, ad, bobSpk.publicKey(), VectorKeys.options(VectorKeys.replaying(strings(v.get("alice_ratchet_keys"))))),
-        "bob", RatchetSession.responder(sk, ad, bobSpk, VectorKeys.options(VectorKeys.replaying(strings(v.get("bob_ratchet_keys"))))));
+    Map<String, RatchetSession> s =
+        Map.of(
+            "alice",
+                RatchetSession.initiator(
+                    sk,
+                    ad,
+                    bobSpk.publicKey(),
+                    VectorKeys.options(VectorKeys.replaying(strings(v.get("alice_ratchet_keys"))))),
+            "bob",
+                RatchetSession.responder(
+                    sk,
+                    ad,
+                    bobSpk,
+                    VectorKeys.options(VectorKeys.replaying(strings(v.get("bob_ratchet_keys"))))));
     for (JsonNode step : v.get("steps")) {
       String op = step.get("op").asText();
       String id = step.get("id").asText();
       if (op.equals("encrypt")) {
-        RatchetMessage m = s.get(step.get("sender").asText()).encrypt(Hex.d(step.get("plaintext").asText()));
+        RatchetMessage m =
+            s.get(step.get("sender").asText()).encrypt(Hex.d(step.get("plaintext").asText()));
         X3dhVectors.check(f, "encrypt " + id, Hex.e(m.encode()), step, "message");
         continue;
       }
@@ -191,14 +226,22 @@ public final class DoubleRatchetVectors {
         }
       } catch (MessageRefusedException e) {
         if (!step.has("refusal") || !e.reason().name().equals(step.get("refusal").asText())) {
-          f.add(op + " " + id + " refused " + e.reason() + ", expected " + step.path("refusal").asText("to open"));
+          f.add(
+              op
+                  + " "
+                  + id
+                  + " refused "
+                  + e.reason()
+                  + ", expected "
+                  + step.path("refusal").asText("to open"));
         }
         if (!java.util.Arrays.equals(before, session.toBytes())) {
           f.add(op + " " + id + " was refused but changed the state");
         }
       }
     }
-    X3dhVectors.check(f, "alice final state", Hex.e(s.get("alice").toBytes()), v, "alice_final_state");
+    X3dhVectors.check(
+        f, "alice final state", Hex.e(s.get("alice").toBytes()), v, "alice_final_state");
     X3dhVectors.check(f, "bob final state", Hex.e(s.get("bob").toBytes()), v, "bob_final_state");
     return f;
   }

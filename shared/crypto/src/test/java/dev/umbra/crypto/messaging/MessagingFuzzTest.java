@@ -13,10 +13,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harnesses of every messaging parser of outside bytes (docs/messaging-crypto.md). Contract:
- * an input either fails with a {@link CryptoException} (a typed refusal) or parses to a value
- * whose encoding is exactly the input; a ratchet message either opens or is refused leaving the
- * session state byte for byte unchanged. Seeds: {@code MessagingFuzzTestInputs/} (valid encodings
- * from {@link #fixture()}).
+ * an input either fails with a {@link CryptoException} (a typed refusal) or parses to a value whose
+ * encoding is exactly the input; a ratchet message either opens or is refused leaving the session
+ * state byte for byte unchanged. Seeds: {@code MessagingFuzzTestInputs/} (valid encodings from
+ * {@link #fixture()}).
  */
 class MessagingFuzzTest {
   /** A fixed session: Alice sent m0..m3, Bob opened m2 (m0, m1 skipped), m3 is still unread. */
@@ -25,17 +25,31 @@ class MessagingFuzzTest {
   static final Fixture FIXTURE = fixture();
 
   static Fixture fixture() {
-    VectorKeys keys = new VectorKeys((label, n) -> HkdfSha256.derive(
-        "umbra-fuzz-seed".getBytes(StandardCharsets.UTF_8), null, label.getBytes(StandardCharsets.UTF_8), n));
+    VectorKeys keys =
+        new VectorKeys(
+            (label, n) ->
+                HkdfSha256.derive(
+                    "umbra-fuzz-seed".getBytes(StandardCharsets.UTF_8),
+                    null,
+                    label.getBytes(StandardCharsets.UTF_8),
+                    n));
     IdentityKeyPair alice = keys.identity("alice");
     IdentityKeyPair bob = keys.identity("bob");
-    SignedPrekey spk = new SignedPrekey(1, keys.x25519("spk"), VectorKeys.NOW, VectorKeys.NOW.plusSeconds(86_400));
+    SignedPrekey spk =
+        new SignedPrekey(1, keys.x25519("spk"), VectorKeys.NOW, VectorKeys.NOW.plusSeconds(86_400));
     OneTimePrekey opk = new OneTimePrekey(2, keys.x25519("opk"));
     byte[] bundle = PrekeyBundle.create(bob, spk, opk.publicPart()).encode();
-    VerifiedPrekeyBundle v = PrekeyBundle.verify(bundle, bob.signing().publicKey(), VectorKeys.CLOCK);
-    X3dh.Initiated init = X3dh.initiate(alice, v, new byte[] {'h', 'i'}, VectorKeys.options(keys.drawn("alice")));
-    X3dh.Responded r = X3dh.respond(bob, new InMemoryPrekeySecrets().addSignedPrekey(spk).addOneTimePrekey(opk),
-        init.initialMessage(), alice.signing().publicKey(), VectorKeys.options(keys.drawn("bob")));
+    VerifiedPrekeyBundle v =
+        PrekeyBundle.verify(bundle, bob.signing().publicKey(), VectorKeys.CLOCK);
+    X3dh.Initiated init =
+        X3dh.initiate(alice, v, new byte[] {'h', 'i'}, VectorKeys.options(keys.drawn("alice")));
+    X3dh.Responded r =
+        X3dh.respond(
+            bob,
+            new InMemoryPrekeySecrets().addSignedPrekey(spk).addOneTimePrekey(opk),
+            init.initialMessage(),
+            alice.signing().publicKey(),
+            VectorKeys.options(keys.drawn("bob")));
     List<byte[]> messages = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
       messages.add(init.session().encrypt(("m" + i).getBytes(StandardCharsets.UTF_8)).encode());
@@ -46,10 +60,34 @@ class MessagingFuzzTest {
 
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(SeedMutations.run(getClass(), "bundleParsesToItsBytesOrIsRefused", 2_000, this::bundleParsesToItsBytesOrIsRefused)).isGreaterThan(2_000);
-    assertThat(SeedMutations.run(getClass(), "initialMessageParsesToItsBytesOrIsRefused", 2_000, this::initialMessageParsesToItsBytesOrIsRefused)).isGreaterThan(2_000);
-    assertThat(SeedMutations.run(getClass(), "messageOpensOrIsRefusedWithTheStateUnchanged", 2_000, this::messageOpensOrIsRefusedWithTheStateUnchanged)).isGreaterThan(2_000);
-    assertThat(SeedMutations.run(getClass(), "stateLoadsToItsBytesOrIsRefused", 2_000, this::stateLoadsToItsBytesOrIsRefused)).isGreaterThan(2_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "bundleParsesToItsBytesOrIsRefused",
+                2_000,
+                this::bundleParsesToItsBytesOrIsRefused))
+        .isGreaterThan(2_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "initialMessageParsesToItsBytesOrIsRefused",
+                2_000,
+                this::initialMessageParsesToItsBytesOrIsRefused))
+        .isGreaterThan(2_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "messageOpensOrIsRefusedWithTheStateUnchanged",
+                2_000,
+                this::messageOpensOrIsRefusedWithTheStateUnchanged))
+        .isGreaterThan(2_000);
+    assertThat(
+            SeedMutations.run(
+                getClass(),
+                "stateLoadsToItsBytesOrIsRefused",
+                2_000,
+                this::stateLoadsToItsBytesOrIsRefused))
+        .isGreaterThan(2_000);
   }
 
   @FuzzTest(maxDuration = "10s")
@@ -64,8 +102,12 @@ class MessagingFuzzTest {
     try {
       PrekeyBundle.verify(input, b.identity().signingKey(), VectorKeys.CLOCK);
     } catch (MessageRefusedException e) {
-      assertThat(e.reason()).isIn(MessageRefusal.BAD_SIGNATURE, MessageRefusal.EXPIRED_PREKEY,
-          MessageRefusal.PREKEY_NOT_YET_VALID, MessageRefusal.MALFORMED);
+      assertThat(e.reason())
+          .isIn(
+              MessageRefusal.BAD_SIGNATURE,
+              MessageRefusal.EXPIRED_PREKEY,
+              MessageRefusal.PREKEY_NOT_YET_VALID,
+              MessageRefusal.MALFORMED);
     }
   }
 
@@ -82,7 +124,9 @@ class MessagingFuzzTest {
 
   @FuzzTest(maxDuration = "10s")
   void messageOpensOrIsRefusedWithTheStateUnchanged(byte[] input) {
-    RatchetSession bob = RatchetSession.fromBytes(FIXTURE.bobState(), VectorKeys.options(dev.umbra.crypto.keys.X25519KeyPair::generate));
+    RatchetSession bob =
+        RatchetSession.fromBytes(
+            FIXTURE.bobState(), VectorKeys.options(dev.umbra.crypto.keys.X25519KeyPair::generate));
     try {
       RatchetMessage parsed = RatchetMessage.parse(input);
       assertThat(parsed.encode()).isEqualTo(input);
@@ -98,7 +142,9 @@ class MessagingFuzzTest {
   void stateLoadsToItsBytesOrIsRefused(byte[] input) {
     RatchetSession s;
     try {
-      s = RatchetSession.fromBytes(input, VectorKeys.options(dev.umbra.crypto.keys.X25519KeyPair::generate));
+      s =
+          RatchetSession.fromBytes(
+              input, VectorKeys.options(dev.umbra.crypto.keys.X25519KeyPair::generate));
     } catch (CryptoException e) {
       return;
     }

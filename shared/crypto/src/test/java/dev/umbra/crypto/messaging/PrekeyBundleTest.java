@@ -22,7 +22,10 @@ class PrekeyBundleTest {
     assertThat(without).hasSize(PrekeyBundle.LENGTH_WITHOUT_ONE_TIME_PREKEY).hasSize(246);
     assertThat(PrekeyBundle.parse(with).encode()).isEqualTo(with);
     assertThat(PrekeyBundle.parse(without).oneTimePrekey()).isEmpty();
-    assertThat(PrekeyBundle.verify(with, c.bob.signing().publicKey(), c.clock).bundle().oneTimePrekey())
+    assertThat(
+            PrekeyBundle.verify(with, c.bob.signing().publicKey(), c.clock)
+                .bundle()
+                .oneTimePrekey())
         .contains(c.bobOpk.publicPart());
   }
 
@@ -30,40 +33,71 @@ class PrekeyBundleTest {
   void aHostileServerSwappingTheSignedPrekeyFailsVerification() {
     PrekeyBundle honest = PrekeyBundle.parse(c.bundle(true));
     PrekeyBundle swapped =
-        new PrekeyBundle(honest.identity(), honest.identitySignature(), honest.signedPrekeyId(),
-            honest.signedPrekeyCreatedAt(), honest.signedPrekeyExpiresAt(), X25519KeyPair.generate().publicKey(),
-            honest.signedPrekeySignature(), honest.oneTimePrekey());
-    assertRefused(() -> PrekeyBundle.verify(swapped.encode(), c.bob.signing().publicKey(), c.clock), MessageRefusal.BAD_SIGNATURE);
+        new PrekeyBundle(
+            honest.identity(),
+            honest.identitySignature(),
+            honest.signedPrekeyId(),
+            honest.signedPrekeyCreatedAt(),
+            honest.signedPrekeyExpiresAt(),
+            X25519KeyPair.generate().publicKey(),
+            honest.signedPrekeySignature(),
+            honest.oneTimePrekey());
+    assertRefused(
+        () -> PrekeyBundle.verify(swapped.encode(), c.bob.signing().publicKey(), c.clock),
+        MessageRefusal.BAD_SIGNATURE);
   }
 
   @Test
   void aHostileServerSwappingTheIdentityFailsAgainstThePinnedKey() {
     IdentityKeyPair mallory = IdentityKeyPair.withFreshDhKey(Ed25519KeyPair.generate());
     byte[] hers = PrekeyBundle.create(mallory, c.bobSpk, null).encode();
-    assertRefused(() -> PrekeyBundle.verify(hers, c.bob.signing().publicKey(), c.clock), MessageRefusal.IDENTITY_MISMATCH);
+    assertRefused(
+        () -> PrekeyBundle.verify(hers, c.bob.signing().publicKey(), c.clock),
+        MessageRefusal.IDENTITY_MISMATCH);
     PrekeyBundle honest = PrekeyBundle.parse(c.bundle(false));
     PrekeyBundle otherDhKey =
-        new PrekeyBundle(new PublicIdentity(c.bob.signing().publicKey(), mallory.dh().publicKey()),
-            honest.identitySignature(), honest.signedPrekeyId(), honest.signedPrekeyCreatedAt(),
-            honest.signedPrekeyExpiresAt(), honest.signedPrekey(), honest.signedPrekeySignature(), Optional.empty());
-    assertRefused(() -> PrekeyBundle.verify(otherDhKey.encode(), c.bob.signing().publicKey(), c.clock), MessageRefusal.BAD_SIGNATURE);
+        new PrekeyBundle(
+            new PublicIdentity(c.bob.signing().publicKey(), mallory.dh().publicKey()),
+            honest.identitySignature(),
+            honest.signedPrekeyId(),
+            honest.signedPrekeyCreatedAt(),
+            honest.signedPrekeyExpiresAt(),
+            honest.signedPrekey(),
+            honest.signedPrekeySignature(),
+            Optional.empty());
+    assertRefused(
+        () -> PrekeyBundle.verify(otherDhKey.encode(), c.bob.signing().publicKey(), c.clock),
+        MessageRefusal.BAD_SIGNATURE);
   }
 
   @Test
   void anExpiredOrFutureSignedPrekeyIsRefused() {
     byte[] b = c.bundle(false);
     c.clock.advance(Duration.ofDays(7));
-    assertRefused(() -> PrekeyBundle.verify(b, c.bob.signing().publicKey(), c.clock), MessageRefusal.EXPIRED_PREKEY);
-    SignedPrekey future = SignedPrekey.generate(8, Conversation.T0.plus(Duration.ofDays(30)), Duration.ofDays(3));
+    assertRefused(
+        () -> PrekeyBundle.verify(b, c.bob.signing().publicKey(), c.clock),
+        MessageRefusal.EXPIRED_PREKEY);
+    SignedPrekey future =
+        SignedPrekey.generate(8, Conversation.T0.plus(Duration.ofDays(30)), Duration.ofDays(3));
     byte[] early = PrekeyBundle.create(c.bob, future, null).encode();
-    assertRefused(() -> PrekeyBundle.verify(early, c.bob.signing().publicKey(), c.clock), MessageRefusal.PREKEY_NOT_YET_VALID);
+    assertRefused(
+        () -> PrekeyBundle.verify(early, c.bob.signing().publicKey(), c.clock),
+        MessageRefusal.PREKEY_NOT_YET_VALID);
   }
 
   @Test
   void everyBitFlipOfTheSignedPartAndEveryTruncationIsRefused() {
     byte[] b = c.bundle(false);
-    assertThat(Mutations.acceptedBitFlips("bundle", b, x -> PrekeyBundle.verify(x, c.bob.signing().publicKey(), c.clock))).isEmpty();
-    assertThat(Mutations.acceptedTruncations("bundle", c.bundle(true), x -> PrekeyBundle.verify(x, c.bob.signing().publicKey(), c.clock))).isEmpty();
+    assertThat(
+            Mutations.acceptedBitFlips(
+                "bundle", b, x -> PrekeyBundle.verify(x, c.bob.signing().publicKey(), c.clock)))
+        .isEmpty();
+    assertThat(
+            Mutations.acceptedTruncations(
+                "bundle",
+                c.bundle(true),
+                x -> PrekeyBundle.verify(x, c.bob.signing().publicKey(), c.clock)))
+        .isEmpty();
   }
 
   @Test
@@ -72,7 +106,8 @@ class PrekeyBundleTest {
     byte[] v2 = b.clone();
     v2[0] = 2;
     assertRefused(() -> PrekeyBundle.parse(v2), MessageRefusal.UNKNOWN_VERSION);
-    assertRefused(() -> PrekeyBundle.parse(Arrays.copyOf(b, b.length + 1)), MessageRefusal.MALFORMED);
+    assertRefused(
+        () -> PrekeyBundle.parse(Arrays.copyOf(b, b.length + 1)), MessageRefusal.MALFORMED);
     assertRefused(() -> PrekeyBundle.parse(new byte[0]), MessageRefusal.MALFORMED);
     byte[] flag = b.clone();
     flag[flag.length - 1] = 2;

@@ -36,7 +36,10 @@ class SessionStateTest {
   @Test
   void everyTruncationTrailingByteAndUnknownVersionOfAStateIsRefused() {
     byte[] state = stateWithSkippedKeysAndRetiredChains();
-    assertThat(Mutations.acceptedTruncations("state", state, s -> RatchetSession.fromBytes(s, c.options))).isEmpty();
+    assertThat(
+            Mutations.acceptedTruncations(
+                "state", state, s -> RatchetSession.fromBytes(s, c.options)))
+        .isEmpty();
     byte[] longer = Arrays.copyOf(state, state.length + 1);
     assertRefused(() -> RatchetSession.fromBytes(longer, c.options), MessageRefusal.MALFORMED);
     byte[] v2 = state.clone();
@@ -61,23 +64,40 @@ class SessionStateTest {
     byte[] state = stateWithSkippedKeysAndRetiredChains();
     AeadKey key = AeadKey.generate();
     byte[] sealed = c.bobSession.seal(key, "session/alice-device-1");
-    assertThat(new String(sealed, java.nio.charset.StandardCharsets.ISO_8859_1)).doesNotContain(new String(Arrays.copyOfRange(state, 1, 60), java.nio.charset.StandardCharsets.ISO_8859_1));
-    RatchetSession opened = RatchetSession.openSealed(key, "session/alice-device-1", sealed, c.options);
+    assertThat(new String(sealed, java.nio.charset.StandardCharsets.ISO_8859_1))
+        .doesNotContain(
+            new String(
+                Arrays.copyOfRange(state, 1, 60), java.nio.charset.StandardCharsets.ISO_8859_1));
+    RatchetSession opened =
+        RatchetSession.openSealed(key, "session/alice-device-1", sealed, c.options);
     assertThat(opened.toBytes()).isEqualTo(state);
-    assertRefused(() -> RatchetSession.openSealed(key, "session/alice-device-2", sealed, c.options), MessageRefusal.BAD_TAG);
-    assertRefused(() -> RatchetSession.openSealed(AeadKey.generate(), "session/alice-device-1", sealed, c.options), MessageRefusal.BAD_TAG);
+    assertRefused(
+        () -> RatchetSession.openSealed(key, "session/alice-device-2", sealed, c.options),
+        MessageRefusal.BAD_TAG);
+    assertRefused(
+        () ->
+            RatchetSession.openSealed(
+                AeadKey.generate(), "session/alice-device-1", sealed, c.options),
+        MessageRefusal.BAD_TAG);
     byte[] v2 = sealed.clone();
     v2[0] = 2;
-    assertRefused(() -> SealedSessionState.open(key, "session/alice-device-1", v2), MessageRefusal.UNKNOWN_VERSION);
-    assertRefused(() -> SealedSessionState.open(key, "s", new byte[(1 << 20) + 1]), MessageRefusal.TOO_LARGE);
+    assertRefused(
+        () -> SealedSessionState.open(key, "session/alice-device-1", v2),
+        MessageRefusal.UNKNOWN_VERSION);
+    assertRefused(
+        () -> SealedSessionState.open(key, "s", new byte[(1 << 20) + 1]), MessageRefusal.TOO_LARGE);
   }
 
   @Test
   void everyBitFlipAndTruncationOfASealedStateIsRefused() {
     AeadKey key = AeadKey.generate();
     byte[] sealed = c.bobSession.seal(key, "s");
-    List<String> accepted = new ArrayList<>(Mutations.acceptedBitFlips("sealed", sealed, s -> SealedSessionState.open(key, "s", s)));
-    accepted.addAll(Mutations.acceptedTruncations("sealed", sealed, s -> SealedSessionState.open(key, "s", s)));
+    List<String> accepted =
+        new ArrayList<>(
+            Mutations.acceptedBitFlips(
+                "sealed", sealed, s -> SealedSessionState.open(key, "s", s)));
+    accepted.addAll(
+        Mutations.acceptedTruncations("sealed", sealed, s -> SealedSessionState.open(key, "s", s)));
     assertThat(accepted).isEmpty();
   }
 }

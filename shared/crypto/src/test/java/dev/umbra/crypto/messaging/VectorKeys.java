@@ -13,7 +13,9 @@ import java.util.List;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
-/** Deterministic keys for the messaging conformance vectors, and a key source that records draws. */
+/**
+ * Deterministic keys for the messaging conformance vectors, and a key source that records draws.
+ */
 final class VectorKeys {
   static final Instant NOW = Instant.parse("2026-12-01T10:00:00Z");
   static final Clock CLOCK = Clock.fixed(NOW, ZoneOffset.UTC);
@@ -30,7 +32,8 @@ final class VectorKeys {
 
   IdentityKeyPair identity(String label) {
     return new IdentityKeyPair(
-        Ed25519KeyPair.fromPrivateKey(Ed25519PrivateKey.fromBytes(seed.apply(label + "/ed25519", 32))),
+        Ed25519KeyPair.fromPrivateKey(
+            Ed25519PrivateKey.fromBytes(seed.apply(label + "/ed25519", 32))),
         x25519(label + "/x25519"));
   }
 

@@ -13,7 +13,8 @@ class X3dhTest {
   @Test
   void bothSidesDeriveTheSameSecretAndAdWithAOneTimePrekey() {
     Conversation c = new Conversation();
-    VerifiedPrekeyBundle v = PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
+    VerifiedPrekeyBundle v =
+        PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
     X25519KeyPair ek = X25519KeyPair.generate();
     X3dh.Agreement a = X3dh.agreeAsInitiator(c.alice, v, ek);
     X3dh.Agreement b =
@@ -33,10 +34,14 @@ class X3dhTest {
             c.alice, PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock), ek);
     X3dh.Agreement three =
         X3dh.agreeAsInitiator(
-            c.alice, PrekeyBundle.verify(c.bundle(false), c.bob.signing().publicKey(), c.clock), ek);
+            c.alice,
+            PrekeyBundle.verify(c.bundle(false), c.bob.signing().publicKey(), c.clock),
+            ek);
     X3dh.Agreement bob =
         X3dh.agreeAsResponder(c.bob, c.alice.publicIdentity(), ek.publicKey(), c.bobSpk, null);
-    assertThat(three.sharedSecret()).isEqualTo(bob.sharedSecret()).isNotEqualTo(four.sharedSecret());
+    assertThat(three.sharedSecret())
+        .isEqualTo(bob.sharedSecret())
+        .isNotEqualTo(four.sharedSecret());
   }
 
   @Test
@@ -44,7 +49,8 @@ class X3dhTest {
     Conversation c = Conversation.started();
     assertThat(c.initial.oneTimePrekeyId()).hasValue(42);
     assertThat(c.bobPrekeys.oneTimePrekey(42)).isEmpty();
-    assertThat(text(c.bobSession.decrypt(c.aliceSession.encrypt(utf8("second"))))).isEqualTo("second");
+    assertThat(text(c.bobSession.decrypt(c.aliceSession.encrypt(utf8("second")))))
+        .isEqualTo("second");
   }
 
   @Test
@@ -53,17 +59,32 @@ class X3dhTest {
     c.start(false);
     assertThat(c.initial.oneTimePrekeyId()).isEmpty();
     assertThat(c.bobPrekeys.oneTimePrekeyCount()).isEqualTo(1);
-    assertThat(text(c.aliceSession.decrypt(c.bobSession.encrypt(utf8("hi alice"))))).isEqualTo("hi alice");
+    assertThat(text(c.aliceSession.decrypt(c.bobSession.encrypt(utf8("hi alice")))))
+        .isEqualTo("hi alice");
   }
 
   @Test
   void aReplayedInitialMessageIsRefusedWithOrWithoutAOneTimePrekey() {
     Conversation with = Conversation.started();
-    assertRefused(() -> X3dh.respond(with.bob, with.bobPrekeys, with.initial, with.alice.signing().publicKey(), with.options),
+    assertRefused(
+        () ->
+            X3dh.respond(
+                with.bob,
+                with.bobPrekeys,
+                with.initial,
+                with.alice.signing().publicKey(),
+                with.options),
         MessageRefusal.UNKNOWN_PREKEY);
     Conversation without = new Conversation();
     without.start(false);
-    assertRefused(() -> X3dh.respond(without.bob, without.bobPrekeys, without.initial, without.alice.signing().publicKey(), without.options),
+    assertRefused(
+        () ->
+            X3dh.respond(
+                without.bob,
+                without.bobPrekeys,
+                without.initial,
+                without.alice.signing().publicKey(),
+                without.options),
         MessageRefusal.REPLAYED);
   }
 
@@ -71,9 +92,11 @@ class X3dhTest {
   void anInitialMessageFromAnotherIdentityThanThePinnedOneIsRefused() {
     Conversation c = new Conversation();
     IdentityKeyPair mallory = IdentityKeyPair.withFreshDhKey(Ed25519KeyPair.generate());
-    VerifiedPrekeyBundle v = PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
+    VerifiedPrekeyBundle v =
+        PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
     InitialMessage m = X3dh.initiate(mallory, v, utf8("hi"), c.options).initialMessage();
-    assertRefused(() -> X3dh.respond(c.bob, c.bobPrekeys, m, c.alice.signing().publicKey(), c.options),
+    assertRefused(
+        () -> X3dh.respond(c.bob, c.bobPrekeys, m, c.alice.signing().publicKey(), c.options),
         MessageRefusal.IDENTITY_MISMATCH);
     assertThat(c.bobPrekeys.oneTimePrekey(42)).isPresent();
   }
@@ -81,13 +104,20 @@ class X3dhTest {
   @Test
   void anInitialMessageWhoseX25519IdentityIsNotBoundByTheSenderIsRefused() {
     Conversation c = new Conversation();
-    VerifiedPrekeyBundle v = PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
+    VerifiedPrekeyBundle v =
+        PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
     IdentityKeyPair swapped = new IdentityKeyPair(c.alice.signing(), X25519KeyPair.generate());
     InitialMessage honest = X3dh.initiate(swapped, v, utf8("hi"), c.options).initialMessage();
     InitialMessage forged =
-        new InitialMessage(swapped.publicIdentity(), c.alice.bindingSignature(), honest.ephemeralKey(),
-            honest.signedPrekeyId(), honest.oneTimePrekeyId(), honest.message());
-    assertRefused(() -> X3dh.respond(c.bob, c.bobPrekeys, forged, c.alice.signing().publicKey(), c.options),
+        new InitialMessage(
+            swapped.publicIdentity(),
+            c.alice.bindingSignature(),
+            honest.ephemeralKey(),
+            honest.signedPrekeyId(),
+            honest.oneTimePrekeyId(),
+            honest.message());
+    assertRefused(
+        () -> X3dh.respond(c.bob, c.bobPrekeys, forged, c.alice.signing().publicKey(), c.options),
         MessageRefusal.BAD_SIGNATURE);
   }
 
@@ -99,7 +129,8 @@ class X3dhTest {
     byte[] swapped = honest.withOneTimePrekey(serverKey).encode();
     VerifiedPrekeyBundle v = PrekeyBundle.verify(swapped, c.bob.signing().publicKey(), c.clock);
     InitialMessage m = X3dh.initiate(c.alice, v, utf8("hi"), c.options).initialMessage();
-    assertRefused(() -> X3dh.respond(c.bob, c.bobPrekeys, m, c.alice.signing().publicKey(), c.options),
+    assertRefused(
+        () -> X3dh.respond(c.bob, c.bobPrekeys, m, c.alice.signing().publicKey(), c.options),
         MessageRefusal.BAD_TAG);
     assertThat(c.bobPrekeys.oneTimePrekey(42)).isPresent();
   }
@@ -107,23 +138,27 @@ class X3dhTest {
   @Test
   void anInitialMessageNamingAPrekeyTheResponderDoesNotHoldIsRefused() {
     Conversation c = new Conversation();
-    VerifiedPrekeyBundle v = PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
+    VerifiedPrekeyBundle v =
+        PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
     InitialMessage m = X3dh.initiate(c.alice, v, utf8("hi"), c.options).initialMessage();
     c.bobPrekeys.removeSignedPrekey(7);
-    assertRefused(() -> X3dh.respond(c.bob, c.bobPrekeys, m, c.alice.signing().publicKey(), c.options),
+    assertRefused(
+        () -> X3dh.respond(c.bob, c.bobPrekeys, m, c.alice.signing().publicKey(), c.options),
         MessageRefusal.UNKNOWN_PREKEY);
   }
 
   @Test
   void aTamperedInitialMessageIsRefusedAndConsumesNothing() {
     Conversation c = new Conversation();
-    VerifiedPrekeyBundle v = PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
+    VerifiedPrekeyBundle v =
+        PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
     byte[] m = X3dh.initiate(c.alice, v, utf8("hi"), c.options).initialMessage().encode();
     java.util.List<String> accepted = new java.util.ArrayList<>();
     for (int bit = 0; bit < m.length * 8; bit += 7) {
       byte[] t = dev.umbra.crypto.testing.Mutations.flip(m, bit);
       try {
-        X3dh.respond(c.bob, c.bobPrekeys, InitialMessage.parse(t), c.alice.signing().publicKey(), c.options);
+        X3dh.respond(
+            c.bob, c.bobPrekeys, InitialMessage.parse(t), c.alice.signing().publicKey(), c.options);
         accepted.add("bit " + bit);
       } catch (dev.umbra.crypto.CryptoException expected) {
         // refused
@@ -131,12 +166,16 @@ class X3dhTest {
     }
     assertThat(accepted).isEmpty();
     assertThat(c.bobPrekeys.oneTimePrekey(42)).isPresent();
-    X3dh.Responded r = X3dh.respond(c.bob, c.bobPrekeys, InitialMessage.parse(m), c.alice.signing().publicKey(), c.options);
+    X3dh.Responded r =
+        X3dh.respond(
+            c.bob, c.bobPrekeys, InitialMessage.parse(m), c.alice.signing().publicKey(), c.options);
     assertThat(text(r.plaintext())).isEqualTo("hi");
   }
 
-  static void assertRefused(org.assertj.core.api.ThrowableAssert.ThrowingCallable call, MessageRefusal reason) {
+  static void assertRefused(
+      org.assertj.core.api.ThrowableAssert.ThrowingCallable call, MessageRefusal reason) {
     assertThatThrownBy(call)
-        .isInstanceOfSatisfying(MessageRefusedException.class, e -> assertThat(e.reason()).isEqualTo(reason));
+        .isInstanceOfSatisfying(
+            MessageRefusedException.class, e -> assertThat(e.reason()).isEqualTo(reason));
   }
 }
