@@ -48,14 +48,14 @@ public record SignedPrekey(long id, X25519KeyPair keyPair, Instant createdAt, In
             .toBytes());
   }
 
+  /** {@link #signedPayload} of this prekey under {@code identity}. */
+  public byte[] signedPayload(PublicIdentity identity) {
+    return signedPayload(identity, id, createdAt, expiresAt, keyPair.publicKey());
+  }
+
   /** Ed25519 signature (64 bytes) of {@code identity} over {@link #signedPayload}. */
   public byte[] sign(IdentityKeyPair identity) {
-    return identity
-        .signing()
-        .privateKey()
-        .sign(
-            signedPayload(
-                identity.publicIdentity(), id, createdAt, expiresAt, keyPair.publicKey()));
+    return identity.signing().privateKey().sign(signedPayload(identity.publicIdentity()));
   }
 
   static void checkU32(long v, String what) {

@@ -56,15 +56,7 @@ public final class X3dhVectors {
     v.put("bob_signed_prekey_expires_at", spk.expiresAt().getEpochSecond());
     v.put("bob_signed_prekey_private", priv(spk.keyPair()));
     v.put("bob_signed_prekey_public", spk.keyPair().publicKey().toHex());
-    v.put(
-        "bob_signed_prekey_signed_payload",
-        Hex.e(
-            SignedPrekey.signedPayload(
-                bob.publicIdentity(),
-                spk.id(),
-                spk.createdAt(),
-                spk.expiresAt(),
-                spk.keyPair().publicKey())));
+    v.put("bob_signed_prekey_signed_payload", Hex.e(spk.signedPayload(bob.publicIdentity())));
     v.put("bob_signed_prekey_signature", Hex.e(spk.sign(bob)));
     if (opk != null) {
       v.put("bob_one_time_prekey_id", opk.id());
@@ -113,18 +105,8 @@ public final class X3dhVectors {
             spkPair,
             Instant.ofEpochSecond(v.get("bob_signed_prekey_created_at").asLong()),
             Instant.ofEpochSecond(v.get("bob_signed_prekey_expires_at").asLong()));
-    check(
-        f,
-        name + " spk payload",
-        Hex.e(
-            SignedPrekey.signedPayload(
-                bob.publicIdentity(),
-                spk.id(),
-                spk.createdAt(),
-                spk.expiresAt(),
-                spkPair.publicKey())),
-        v,
-        "bob_signed_prekey_signed_payload");
+    String payload = Hex.e(spk.signedPayload(bob.publicIdentity()));
+    check(f, name + " spk payload", payload, v, "bob_signed_prekey_signed_payload");
     check(f, name + " spk signature", Hex.e(spk.sign(bob)), v, "bob_signed_prekey_signature");
     OneTimePrekey opk =
         v.has("bob_one_time_prekey_id")
