@@ -72,6 +72,12 @@ public final class CryptoConstants {
     public static final int MSG_MAX_PLAINTEXT_LENGTH = 1 << 20;
     /** Longest validity window of a signed prekey (rotation every 7 days is the recommended use). */
     public static final long MSG_SIGNED_PREKEY_MAX_LIFETIME_SECONDS = 35L * 24 * 3600;
+    /** Most signed prekeys a device holds (the current one and those kept after rotation). */
+    public static final int MSG_MAX_SIGNED_PREKEYS_HELD = 16;
+    /** Most unused one-time prekeys a device holds. */
+    public static final int MSG_MAX_ONE_TIME_PREKEYS_HELD = 10_000;
+    /** Most accepted initial-message ephemeral keys remembered per signed prekey (rotate before). */
+    public static final int MSG_MAX_SEEN_EPHEMERALS_PER_SIGNED_PREKEY = 100_000;
     /** Clock skew tolerated on a signed prekey's creation time. */
     public static final long MSG_CLOCK_SKEW_SECONDS = 300;
 

@@ -32,7 +32,11 @@ public final class SealedSessionState {
    * TOO_LARGE.
    */
   public static byte[] open(AeadKey storageKey, String stateId, byte[] sealed) {
-    if (sealed != null && sealed.length > MAX_STATE_LENGTH) {
+    return open(storageKey, stateId, sealed, MAX_STATE_LENGTH);
+  }
+
+  static byte[] open(AeadKey storageKey, String stateId, byte[] sealed, int maxLength) {
+    if (sealed != null && sealed.length > maxLength) {
       throw new MessageRefusedException(
           MessageRefusal.TOO_LARGE, "sealed state over the size limit");
     }

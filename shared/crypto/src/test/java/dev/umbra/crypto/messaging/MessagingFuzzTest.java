@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.kdf.HkdfSha256;
+import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.proto.SeedMutations;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.Test;
  */
 class MessagingFuzzTest {
   /** A fixed session: Alice sent m0..m3, Bob opened m2 (m0, m1 skipped), m3 is still unread. */
-  record Fixture(byte[] bobState, List<byte[]> messages, byte[] bundle, byte[] initial) {}
+  record Fixture(
+      byte[] bobState, List<byte[]> messages, byte[] bundle, byte[] initial, byte[] prekeys) {}
 
   static final Fixture FIXTURE = fixture();
 
@@ -43,10 +45,15 @@ class MessagingFuzzTest {
         PrekeyBundle.verify(bundle, bob.signing().publicKey(), VectorKeys.CLOCK);
     X3dh.Initiated init =
         X3dh.initiate(alice, v, new byte[] {'h', 'i'}, VectorKeys.options(keys.drawn("alice")));
+    InMemoryPrekeySecrets prekeys =
+        new InMemoryPrekeySecrets()
+            .addSignedPrekey(spk)
+            .addOneTimePrekey(opk)
+            .addOneTimePrekey(new OneTimePrekey(3, keys.x25519("opk-3")));
     X3dh.Responded r =
         X3dh.respond(
             bob,
-            new InMemoryPrekeySecrets().addSignedPrekey(spk).addOneTimePrekey(opk),
+            prekeys,
             init.initialMessage(),
             alice.signing().publicKey(),
             VectorKeys.options(keys.drawn("bob")));
@@ -55,39 +62,31 @@ class MessagingFuzzTest {
       messages.add(init.session().encrypt(("m" + i).getBytes(StandardCharsets.UTF_8)).encode());
     }
     r.session().decrypt(messages.get(2));
-    return new Fixture(r.session().toBytes(), messages, bundle, init.initialMessage().encode());
+    return new Fixture(
+        r.session().toBytes(), messages, bundle, init.initialMessage().encode(), prekeys.toBytes());
   }
 
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
-    assertThat(
-            SeedMutations.run(
-                getClass(),
-                "bundleParsesToItsBytesOrIsRefused",
-                2_000,
-                this::bundleParsesToItsBytesOrIsRefused))
-        .isGreaterThan(2_000);
-    assertThat(
-            SeedMutations.run(
-                getClass(),
-                "initialMessageParsesToItsBytesOrIsRefused",
-                2_000,
-                this::initialMessageParsesToItsBytesOrIsRefused))
-        .isGreaterThan(2_000);
-    assertThat(
-            SeedMutations.run(
-                getClass(),
-                "messageOpensOrIsRefusedWithTheStateUnchanged",
-                2_000,
-                this::messageOpensOrIsRefusedWithTheStateUnchanged))
-        .isGreaterThan(2_000);
-    assertThat(
-            SeedMutations.run(
-                getClass(),
-                "stateLoadsToItsBytesOrIsRefused",
-                2_000,
-                this::stateLoadsToItsBytesOrIsRefused))
-        .isGreaterThan(2_000);
+    mutate("bundleParsesToItsBytesOrIsRefused", this::bundleParsesToItsBytesOrIsRefused);
+    mutate(
+        "initialMessageParsesToItsBytesOrIsRefused",
+        this::initialMessageParsesToItsBytesOrIsRefused);
+    mutate(
+        "messageOpensOrIsRefusedWithTheStateUnchanged",
+        this::messageOpensOrIsRefusedWithTheStateUnchanged);
+    mutate(
+        "prekeySecretsLoadToTheirBytesOrAreRefused",
+        this::prekeySecretsLoadToTheirBytesOrAreRefused);
+    mutate("stateLoadsToItsBytesOrIsRefused", this::stateLoadsToItsBytesOrIsRefused);
+  }
+
+  /**
+   * The seeds of {@code method} and 2,000 deterministic mutants of them (see {@link
+   * SeedMutations}).
+   */
+  private void mutate(String method, SeedMutations.Target target) {
+    assertThat(SeedMutations.run(getClass(), method, 2_000, target)).isGreaterThan(2_000);
   }
 
   @FuzzTest(maxDuration = "10s")
@@ -113,20 +112,13 @@ class MessagingFuzzTest {
 
   @FuzzTest(maxDuration = "10s")
   void initialMessageParsesToItsBytesOrIsRefused(byte[] input) {
-    InitialMessage m;
-    try {
-      m = InitialMessage.parse(input);
-    } catch (CryptoException e) {
-      return;
-    }
-    assertThat(m.encode()).isEqualTo(input);
+    assertReEncodesOrIsRefused(input, b -> InitialMessage.parse(b).encode());
   }
 
   @FuzzTest(maxDuration = "10s")
   void messageOpensOrIsRefusedWithTheStateUnchanged(byte[] input) {
     RatchetSession bob =
-        RatchetSession.fromBytes(
-            FIXTURE.bobState(), VectorKeys.options(dev.umbra.crypto.keys.X25519KeyPair::generate));
+        RatchetSession.fromBytes(FIXTURE.bobState(), VectorKeys.options(X25519KeyPair::generate));
     try {
       RatchetMessage parsed = RatchetMessage.parse(input);
       assertThat(parsed.encode()).isEqualTo(input);
@@ -139,15 +131,26 @@ class MessagingFuzzTest {
   }
 
   @FuzzTest(maxDuration = "10s")
+  void prekeySecretsLoadToTheirBytesOrAreRefused(byte[] input) {
+    assertReEncodesOrIsRefused(input, b -> InMemoryPrekeySecrets.fromBytes(b).toBytes());
+  }
+
+  @FuzzTest(maxDuration = "10s")
   void stateLoadsToItsBytesOrIsRefused(byte[] input) {
-    RatchetSession s;
+    assertReEncodesOrIsRefused(
+        input,
+        b -> RatchetSession.fromBytes(b, VectorKeys.options(X25519KeyPair::generate)).toBytes());
+  }
+
+  /** {@code parseThenEncode} either refuses with a CryptoException or gives back the input. */
+  private static void assertReEncodesOrIsRefused(
+      byte[] input, java.util.function.UnaryOperator<byte[]> parseThenEncode) {
+    byte[] again;
     try {
-      s =
-          RatchetSession.fromBytes(
-              input, VectorKeys.options(dev.umbra.crypto.keys.X25519KeyPair::generate));
+      again = parseThenEncode.apply(input);
     } catch (CryptoException e) {
       return;
     }
-    assertThat(s.toBytes()).isEqualTo(input);
+    assertThat(again).isEqualTo(input);
   }
 }
