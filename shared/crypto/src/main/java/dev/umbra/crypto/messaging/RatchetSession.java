@@ -147,6 +147,9 @@ public final class RatchetSession {
 
   private byte[] decryptOn(RatchetState w, RatchetMessage m, long now) {
     RatchetHeader h = m.header();
+    if (h.n() >= 0xffffffffL) {
+      throw new MessageRefusedException(MessageRefusal.MALFORMED, "n beyond the last counter");
+    }
     Skipped found = w.skipped.remove(new SkippedId(h.dh(), h.n()));
     if (found != null) {
       return open(found.mk(), w.ad, m);

@@ -130,6 +130,16 @@ class DoubleRatchetTest {
   }
 
   @Test
+  void aHeaderWithTheLastUint32CounterIsRefusedAsMalformed() {
+    RatchetMessage m = c.aliceSession.encrypt(utf8("x"));
+    RatchetMessage last =
+        new RatchetMessage(
+            new RatchetHeader(m.header().dh(), m.header().pn(), 0xffffffffL), m.ciphertext());
+    assertRefused(() -> c.bobSession.decrypt(last), MessageRefusal.MALFORMED);
+    assertThat(text(c.bobSession.decrypt(m))).isEqualTo("x");
+  }
+
+  @Test
   void theResponderCannotSendBeforeItsFirstDecryption() {
     RatchetSession fresh =
         RatchetSession.responder(

@@ -153,23 +153,28 @@ class X3dhTest {
     VerifiedPrekeyBundle v =
         PrekeyBundle.verify(c.bundle(true), c.bob.signing().publicKey(), c.clock);
     byte[] m = X3dh.initiate(c.alice, v, utf8("hi"), c.options).initialMessage().encode();
-    java.util.List<String> accepted = new java.util.ArrayList<>();
-    for (int bit = 0; bit < m.length * 8; bit += 7) {
-      byte[] t = dev.umbra.crypto.testing.Mutations.flip(m, bit);
-      try {
-        X3dh.respond(
-            c.bob, c.bobPrekeys, InitialMessage.parse(t), c.alice.signing().publicKey(), c.options);
-        accepted.add("bit " + bit);
-      } catch (dev.umbra.crypto.CryptoException expected) {
-        // refused
-      }
-    }
+    java.util.List<String> accepted =
+        new java.util.ArrayList<>(
+            dev.umbra.crypto.testing.Mutations.acceptedBitFlips(
+                "initial message", m, t -> respond(c, t)));
+    accepted.addAll(
+        dev.umbra.crypto.testing.Mutations.acceptedTruncations(
+            "initial message", m, t -> respond(c, t)));
     assertThat(accepted).isEmpty();
     assertThat(c.bobPrekeys.oneTimePrekey(42)).isPresent();
     X3dh.Responded r =
         X3dh.respond(
             c.bob, c.bobPrekeys, InitialMessage.parse(m), c.alice.signing().publicKey(), c.options);
     assertThat(text(r.plaintext())).isEqualTo("hi");
+  }
+
+  private static void respond(Conversation c, byte[] initial) {
+    X3dh.respond(
+        c.bob,
+        c.bobPrekeys,
+        InitialMessage.parse(initial),
+        c.alice.signing().publicKey(),
+        c.options);
   }
 
   static void assertRefused(
