@@ -61,6 +61,76 @@ public final class CryptoConstants {
    */
   public static final String MACHINE_TTY_POLICY_REQUEST = "umbra-machine-tty-policy/v1";
 
+  // ---- Owner <-> agent messaging: X3DH + Double Ratchet (docs/messaging-crypto.md) ----
+  /**
+   * Version byte that opens every messaging encoding (bundle, initial message, header, state,
+   * sealed state).
+   */
+  public static final int MSG_VERSION = 1;
+
+  /**
+   * Domain (length-prefixed) of the Ed25519 signature binding an X25519 identity key to an Ed25519
+   * identity.
+   */
+  public static final String MSG_IDENTITY_BINDING_DOMAIN = "umbra-msg-identity/v1";
+
+  /** Domain (length-prefixed) of the Ed25519 signature over a signed prekey. */
+  public static final String MSG_SIGNED_PREKEY_DOMAIN = "umbra-msg-signed-prekey/v1";
+
+  /**
+   * HKDF-SHA256 info of the X3DH key derivation (salt: 32 zero bytes, ikm: 32 0xFF bytes ||
+   * DH1..DH4).
+   */
+  public static final String MSG_X3DH_INFO = "umbra-msg-x3dh/v1";
+
+  /**
+   * HKDF-SHA256 info of the Double Ratchet root KDF (salt: root key, ikm: DH output, 64 bytes out).
+   */
+  public static final String MSG_RATCHET_ROOT_INFO = "umbra-msg-ratchet-root/v1";
+
+  /**
+   * HKDF-SHA256 info turning a message key into an XChaCha20-Poly1305 key and nonce (56 bytes out).
+   */
+  public static final String MSG_MESSAGE_KEY_INFO = "umbra-msg-message-key/v1";
+
+  /** Domain (length-prefixed, then the state id) of the AAD of a session state sealed at rest. */
+  public static final String MSG_STATE_SEAL_DOMAIN = "umbra-msg-state/v1";
+
+  /**
+   * Most message keys one received message may make the receiver skip in one chain (Double Ratchet
+   * MAX_SKIP).
+   */
+  public static final int MSG_MAX_SKIP = 1000;
+
+  /** Most skipped message keys a session keeps in total; beyond it the oldest are deleted. */
+  public static final int MSG_MAX_SKIPPED_KEYS = 2000;
+
+  /** Age after which a skipped message key is deleted unused (30 days). */
+  public static final long MSG_SKIPPED_KEY_MAX_AGE_SECONDS = 30L * 24 * 3600;
+
+  /**
+   * Receiving ratchet keys a session remembers after their chain closed, to name a replay as one.
+   */
+  public static final int MSG_MAX_RETIRED_CHAINS = 16;
+
+  /** Largest plaintext of one message (1 MiB). */
+  public static final int MSG_MAX_PLAINTEXT_LENGTH = 1 << 20;
+
+  /** Longest validity window of a signed prekey (rotation every 7 days is the recommended use). */
+  public static final long MSG_SIGNED_PREKEY_MAX_LIFETIME_SECONDS = 35L * 24 * 3600;
+
+  /** Most signed prekeys a device holds (the current one and those kept after rotation). */
+  public static final int MSG_MAX_SIGNED_PREKEYS_HELD = 16;
+
+  /** Most unused one-time prekeys a device holds. */
+  public static final int MSG_MAX_ONE_TIME_PREKEYS_HELD = 10_000;
+
+  /** Most accepted initial-message ephemeral keys remembered per signed prekey (rotate before). */
+  public static final int MSG_MAX_SEEN_EPHEMERALS_PER_SIGNED_PREKEY = 100_000;
+
+  /** Clock skew tolerated on a signed prekey's creation time. */
+  public static final long MSG_CLOCK_SKEW_SECONDS = 300;
+
   // ---- Workspace key envelopes ----
   /** HKDF info of a workspace key envelope. */
   public static final String WORKSPACE_KEY_ENVELOPE_INFO = "umbra.workspace_key_envelope.v1";

@@ -12,6 +12,8 @@ import dev.umbra.crypto.keys.Ed25519PrivateKey;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PrivateKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.messaging.DoubleRatchetVectors;
+import dev.umbra.crypto.messaging.X3dhVectors;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.NoiseProtocol;
 import dev.umbra.crypto.noise.RelayPrologue;
@@ -66,7 +68,9 @@ public final class ConformanceVectorGenerator {
           "webtty-output-key-epoch-v2.json",
           "canonical-json.json",
           "webtty-policy.json",
-          "device-webtty-key.json");
+          "device-webtty-key.json",
+          "x3dh.json",
+          "double-ratchet.json");
 
   private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
@@ -94,6 +98,10 @@ public final class ConformanceVectorGenerator {
     out.put("canonical-json.json", write(canonicalJson()));
     out.put("webtty-policy.json", write(policies()));
     out.put("device-webtty-key.json", write(deviceWebTtyKeys()));
+    out.put("x3dh.json", write(X3dhVectors.generate(ConformanceVectorGenerator::bytes)));
+    out.put(
+        "double-ratchet.json",
+        write(DoubleRatchetVectors.generate(ConformanceVectorGenerator::bytes)));
     return out;
   }
 

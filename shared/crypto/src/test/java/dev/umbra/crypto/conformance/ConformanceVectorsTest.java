@@ -13,6 +13,8 @@ import dev.umbra.crypto.keys.Ed25519PrivateKey;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PrivateKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.crypto.messaging.DoubleRatchetVectors;
+import dev.umbra.crypto.messaging.X3dhVectors;
 import dev.umbra.crypto.noise.NoiseConformance;
 import dev.umbra.crypto.testing.Hex;
 import dev.umbra.crypto.webtty.InputKeyGrant;
@@ -409,5 +411,28 @@ class ConformanceVectorsTest {
           .isInstanceOf(dev.umbra.crypto.CryptoException.class);
     }
     assertThat(n).isEqualTo(2);
+  }
+
+  @Test
+  void replaysX3dhJson() throws IOException {
+    assertThat(replayAll("x3dh.json", 2, X3dhVectors::replay)).isEmpty();
+  }
+
+  @Test
+  void replaysDoubleRatchetJson() throws IOException {
+    assertThat(replayAll("double-ratchet.json", 4, DoubleRatchetVectors::replay)).isEmpty();
+  }
+
+  /** Every failure of every vector of {@code file}, which must hold {@code count} vectors. */
+  private static List<String> replayAll(
+      String file, int count, java.util.function.Function<JsonNode, List<String>> replay)
+      throws IOException {
+    List<String> failures = new ArrayList<>();
+    JsonNode all = vectors(file);
+    assertThat(all).hasSize(count);
+    for (JsonNode v : all) {
+      failures.addAll(replay.apply(v));
+    }
+    return failures;
   }
 }
