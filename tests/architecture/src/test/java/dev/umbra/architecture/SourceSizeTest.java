@@ -57,16 +57,6 @@ class SourceSizeTest {
                   "bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run",
                   93),
               Map.entry(
-                  "clients/cli/src/main/java/dev/umbra/cli/devices/DeviceCommand.java#DeviceCommand.Trust.run",
-                  81),
-              Map.entry(
-                  "clients/cli/src/main/java/dev/umbra/cli/relay/RelayAccess.java#RelayAccess.open",
-                  82),
-              Map.entry(
-                  "clients/cli/src/main/java/dev/umbra/cli/tty/MachinePolicyCommand.java#MachinePolicyCommand.run",
-                  91),
-              Map.entry("clients/cli/src/main/java/dev/umbra/cli/tty/TtyCommand.java", 800),
-              Map.entry(
                   "clients/core/src/main/java/dev/umbra/client/channel/RelayWebSocket.java#RelayWebSocket.receive",
                   89),
               Map.entry(
