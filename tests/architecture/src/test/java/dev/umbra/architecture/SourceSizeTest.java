@@ -57,17 +57,6 @@ class SourceSizeTest {
                   "bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run",
                   93),
               Map.entry(
-                  "clients/core/src/main/java/dev/umbra/client/channel/RelayWebSocket.java#RelayWebSocket.receive",
-                  89),
-              Map.entry(
-                  "clients/core/src/main/java/dev/umbra/client/http/JsonHttp.java#JsonHttp.send",
-                  103),
-              Map.entry("clients/core/src/main/java/dev/umbra/client/tty/Handshake.java", 661),
-              Map.entry(
-                  "clients/core/src/main/java/dev/umbra/client/tty/Handshake.java#Handshake.verifyProof",
-                  92),
-              Map.entry("clients/core/src/main/java/dev/umbra/client/tty/TtyClient.java", 782),
-              Map.entry(
                   "clients/daemon/src/main/java/dev/umbra/daemon/channel/CommandSession.java#CommandSession.start",
                   88),
               Map.entry(
