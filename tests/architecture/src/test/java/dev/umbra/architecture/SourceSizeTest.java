@@ -56,16 +56,6 @@ class SourceSizeTest {
               Map.entry(
                   "bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run",
                   93),
-              Map.entry(
-                  "clients/daemon/src/main/java/dev/umbra/daemon/channel/CommandSession.java#CommandSession.start",
-                  88),
-              Map.entry(
-                  "clients/daemon/src/main/java/dev/umbra/daemon/channel/DaemonChannels.java#DaemonChannels.begin",
-                  88),
-              Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java", 675),
-              Map.entry(
-                  "clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java#TtyServer.proof",
-                  95),
               Map.entry("launcher/src/main/java/dev/umbra/launcher/DevMode.java#DevMode.run", 82),
               Map.entry(
                   "services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java",
