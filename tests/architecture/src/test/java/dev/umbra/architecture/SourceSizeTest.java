@@ -46,18 +46,6 @@ class SourceSizeTest {
               // grown past the limits by the one formatter (google-java-format wraps at 100
               // columns); being split
               Map.entry(
-                  "bench/src/main/java/dev/umbra/bench/audit/AuditIngestBench.java#AuditIngestBench.main",
-                  86),
-              Map.entry("bench/src/main/java/dev/umbra/bench/relay/RelayBench.java", 630),
-              Map.entry(
-                  "bench/src/main/java/dev/umbra/bench/relay/VertxWsProxy.java#VertxWsProxy.main",
-                  87),
-              Map.entry("bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java", 668),
-              Map.entry(
-                  "bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run",
-                  93),
-              Map.entry("launcher/src/main/java/dev/umbra/launcher/DevMode.java#DevMode.run", 82),
-              Map.entry(
                   "services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java",
                   622),
               Map.entry(
