@@ -24,7 +24,6 @@ import java.security.PublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.Map;
 import java.util.UUID;
 
@@ -35,7 +34,9 @@ import java.util.UUID;
  * #serveJwks}, for services in their own JVMs).
  */
 public final class BenchTokens implements AutoCloseable {
-  private static final Duration TTL = Duration.ofHours(1);
+  /** As long as the control plane would sign them for (services refuse longer lives). */
+  private static final Duration TTL = SessionTokens.MAX_TTL;
+
   private final KeyPair keys;
   private final String kid = "bench-" + UUID.randomUUID().toString().substring(0, 8);
   private HttpServer jwksServer;
@@ -62,21 +63,11 @@ public final class BenchTokens implements AutoCloseable {
       UUID workspace, String subject, SubjectKind kind, Role role, String audience) {
     Instant now = Instant.now();
     JWTClaimsSet claims =
-        new JWTClaimsSet.Builder()
-            .issuer(SessionTokens.ISSUER)
-            .audience(audience)
-            .subject(subject)
-            .issueTime(Date.from(now))
-            .expirationTime(Date.from(now.plus(TTL)))
-            .jwtID(UUID.randomUUID().toString())
-            .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
-            .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind.wire())
-            .claim(SessionTokens.CLAIM_ROLE, role.wire())
-            .build();
+        SessionTokens.claims(workspace, subject, kind, role, audience, now, now.plus(TTL)).build();
     SignedJWT jwt =
         new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), claims);
     try {
-      jwt.sign(new Ed25519JwsSigner(keys.getPrivate()));
+      jwt.sign(Ed25519JwsSigner.of(keys.getPrivate()));
     } catch (JOSEException e) {
       throw new IllegalStateException(e);
     }

@@ -12,25 +12,44 @@ import java.security.Signature;
 import java.util.Set;
 
 /**
- * EdDSA (Ed25519) JWS signing with the JDK's own Ed25519, the counterpart of {@link Ed25519Jws}:
- * what signs session tokens outside the control plane (whose issuer signs with its rotating keys),
- * i.e. the test fixtures and the benchmarks that run services without one.
+ * EdDSA (Ed25519) JWS signing behind nimbus' {@link JWSSigner} interface, the counterpart of {@link
+ * Ed25519Jws}: the control plane's issuer signs with its umbra-crypto keys ({@link #of(Signing)});
+ * test fixtures and benchmarks that run services without a control plane sign with a JDK key
+ * ({@link #of(PrivateKey)}).
  */
 public final class Ed25519JwsSigner implements JWSSigner {
-  private final PrivateKey key;
+  /** An Ed25519 signature (64 bytes) over the JWS signing input. */
+  @FunctionalInterface
+  public interface Signing {
+    byte[] sign(byte[] signingInput) throws GeneralSecurityException;
+  }
+
+  private final Signing signing;
   private final JCAContext jca = new JCAContext();
 
-  public Ed25519JwsSigner(PrivateKey key) {
-    this.key = key;
+  private Ed25519JwsSigner(Signing signing) {
+    this.signing = signing;
+  }
+
+  public static Ed25519JwsSigner of(Signing signing) {
+    return new Ed25519JwsSigner(signing);
+  }
+
+  /** Signs with a JDK Ed25519 private key. */
+  public static Ed25519JwsSigner of(PrivateKey key) {
+    return new Ed25519JwsSigner(
+        input -> {
+          Signature s = Signature.getInstance("Ed25519");
+          s.initSign(key);
+          s.update(input);
+          return s.sign();
+        });
   }
 
   @Override
   public Base64URL sign(JWSHeader header, byte[] signingInput) throws JOSEException {
     try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initSign(key);
-      s.update(signingInput);
-      return Base64URL.encode(s.sign());
+      return Base64URL.encode(signing.sign(signingInput));
     } catch (GeneralSecurityException e) {
       throw new JOSEException("cannot sign with Ed25519", e);
     }

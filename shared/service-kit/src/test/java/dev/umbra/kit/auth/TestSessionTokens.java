@@ -109,7 +109,7 @@ public final class TestSessionTokens {
     SignedJWT jwt =
         new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), b.build());
     try {
-      jwt.sign(new Ed25519JwsSigner(signer.getPrivate()));
+      jwt.sign(Ed25519JwsSigner.of(signer.getPrivate()));
     } catch (com.nimbusds.jose.JOSEException e) {
       throw new IllegalStateException(e);
     }
