@@ -55,20 +55,7 @@ final class DevMode {
     Map<ServiceName, UmbraService> running;
     try {
       KeyFiles.ensurePrivateDirectory(home);
-      Map<String, String> overlay = new HashMap<>(env.asMap());
-      overlay.putIfAbsent("UMBRA_BIND_HOST", "127.0.0.1");
-      overlay.putIfAbsent("UMBRA_HOME", home.toString());
-      if (env.optional("UMBRA_PG_URL").isEmpty()) {
-        embeddedPg = EmbeddedPg.start(home);
-        embeddedPg.ensureDatabase("umbra");
-        out.println(embeddedPg.summary());
-        overlay.put("UMBRA_PG_URL", embeddedPg.url("umbra").toString());
-      }
-      String bootstrapToken =
-          env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
-      overlay.put("UMBRA_BOOTSTRAP_TOKEN", bootstrapToken);
-      this.bootstrapToken = bootstrapToken;
-      Env devEnv = new Env(overlay);
+      Env devEnv = devEnvironment();
       // validate every service's config before starting anything
       Map<ServiceName, ServiceConfig> configs = new EnumMap<>(ServiceName.class);
       for (ServiceName s : ServiceName.values()) {
@@ -108,13 +95,7 @@ final class DevMode {
       stop();
       return 1;
     }
-    out.println(
-        "try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
-    out.println("      bin/umbra run local -- uname -a");
-    out.println("      bin/umbra forward local 15432:127.0.0.1:5432");
-    out.println("      echo secret | bin/umbra vault put greeting; bin/umbra vault get greeting");
-    out.println(
-        "      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
+    printWhatToTry();
     out.printf(
         "%s in %.1f s — control plane at http://127.0.0.1:%d (Ctrl-C stops everything)%n",
         READY, (System.nanoTime() - t0) / 1e9, running.get(ServiceName.CONTROL_PLANE).actualPort());
@@ -131,6 +112,37 @@ final class DevMode {
       Thread.currentThread().interrupt();
     }
     return 0;
+  }
+
+  /**
+   * The environment the services start with: the caller's, bound to localhost, with an embedded
+   * PostgreSQL unless {@code UMBRA_PG_URL} names one, and the dev bootstrap token.
+   */
+  private Env devEnvironment() throws Exception {
+    Map<String, String> overlay = new HashMap<>(env.asMap());
+    overlay.putIfAbsent("UMBRA_BIND_HOST", "127.0.0.1");
+    overlay.putIfAbsent("UMBRA_HOME", home.toString());
+    if (env.optional("UMBRA_PG_URL").isEmpty()) {
+      embeddedPg = EmbeddedPg.start(home);
+      embeddedPg.ensureDatabase("umbra");
+      out.println(embeddedPg.summary());
+      overlay.put("UMBRA_PG_URL", embeddedPg.url("umbra").toString());
+    }
+    String bootstrapToken =
+        env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
+    overlay.put("UMBRA_BOOTSTRAP_TOKEN", bootstrapToken);
+    this.bootstrapToken = bootstrapToken;
+    return new Env(overlay);
+  }
+
+  private void printWhatToTry() {
+    out.println(
+        "try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
+    out.println("      bin/umbra run local -- uname -a");
+    out.println("      bin/umbra forward local 15432:127.0.0.1:5432");
+    out.println("      echo secret | bin/umbra vault put greeting; bin/umbra vault get greeting");
+    out.println(
+        "      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
   }
 
   private Map<ServiceName, UmbraService> deployAll(

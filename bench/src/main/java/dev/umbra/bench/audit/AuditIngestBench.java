@@ -11,6 +11,7 @@ import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.db.PgLocation;
 import dev.umbra.kit.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -105,30 +106,7 @@ public final class AuditIngestBench {
           ws.add(UUID.randomUUID());
         }
         fillStream(emitter, ws, events);
-        IngestConsumer consumer =
-            new IngestConsumer(
-                vertx,
-                bus,
-                store,
-                deadLetters,
-                new IngestConsumer.Settings(
-                    "bench",
-                    Integer.getInteger("umbra.bench.batch", 2_000),
-                    Duration.ofSeconds(60)),
-                registry);
-        double before = stored.count();
-        long i0 = System.nanoTime();
-        vertx.runOnContext(v -> consumer.start());
-        while (stored.count() - before < events) {
-          Thread.sleep(2);
-          if (System.nanoTime() - i0 > TimeUnit.MINUTES.toNanos(10)) {
-            throw new IllegalStateException("ingest did not finish");
-          }
-        }
-        double ingest = rate(events, System.nanoTime() - i0);
-        Future<Void> stopping =
-            Future.future(p -> vertx.runOnContext(v -> consumer.stop().onComplete(p)));
-        await(stopping);
+        double ingest = drain(vertx, bus, store, deadLetters, registry, stored, events);
 
         // the same events as stored, for the baselines
         List<Tuple> rows = storedRows(owner, ws);
@@ -160,6 +138,44 @@ public final class AuditIngestBench {
       await(vertx.close());
       sql(admin, "DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
     }
+  }
+
+  /**
+   * Drains {@code events} from the stream through the audit service's own consumer; its rate in
+   * events per second (stored counts what the consumer wrote).
+   */
+  private static double drain(
+      Vertx vertx,
+      RedisBus bus,
+      EventStore store,
+      DeadLetters deadLetters,
+      PrometheusMeterRegistry registry,
+      Counter stored,
+      int events)
+      throws Exception {
+    IngestConsumer consumer =
+        new IngestConsumer(
+            vertx,
+            bus,
+            store,
+            deadLetters,
+            new IngestConsumer.Settings(
+                "bench", Integer.getInteger("umbra.bench.batch", 2_000), Duration.ofSeconds(60)),
+            registry);
+    double before = stored.count();
+    long i0 = System.nanoTime();
+    vertx.runOnContext(v -> consumer.start());
+    while (stored.count() - before < events) {
+      Thread.sleep(2);
+      if (System.nanoTime() - i0 > TimeUnit.MINUTES.toNanos(10)) {
+        throw new IllegalStateException("ingest did not finish");
+      }
+    }
+    double ingest = rate(events, System.nanoTime() - i0);
+    Future<Void> stopping =
+        Future.future(p -> vertx.runOnContext(v -> consumer.stop().onComplete(p)));
+    await(stopping);
+    return ingest;
   }
 
   /**

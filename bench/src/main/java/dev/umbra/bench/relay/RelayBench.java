@@ -2,13 +2,13 @@ package dev.umbra.bench.relay;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.bench.BenchTokens;
 import dev.umbra.cli.relay.PortForward;
 import dev.umbra.cli.relay.RelayClient;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.channel.DaemonChannels;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
-import dev.umbra.relay.testing.TestTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -76,7 +76,7 @@ public final class RelayBench {
               .setMaxMessageSize(256 * 1024)
               .setConnectTimeout(30_000));
   private final UUID workspace = UUID.randomUUID();
-  private TestTokens tokens;
+  private final BenchTokens tokens = new BenchTokens();
   private int rounds;
 
   static double median(double[] values) {
@@ -102,18 +102,7 @@ public final class RelayBench {
     List<String> parts =
         List.of(System.getProperty("umbra.bench.parts", "latency,bulk,noise,idle").split(","));
     Path tmp = Files.createTempDirectory("umbra-relay-bench");
-    tokens = await(TestTokens.start(vertx));
-    Map<String, String> env = new HashMap<>();
-    env.put("UMBRA_CONTROL_PLANE_URL", tokens.controlPlaneUrl().toString());
-    env.put(
-        "UMBRA_REDIS_URL",
-        System.getenv().getOrDefault("UMBRA_REDIS_URL", "redis://127.0.0.1:6379"));
-    env.put("UMBRA_BUS_PREFIX", "bench" + UUID.randomUUID().toString().substring(0, 8) + ":");
-    env.put("UMBRA_HOME", tmp.resolve("home").toString());
-    env.put("UMBRA_RELAY_CONN_RATE", "1000000");
-    env.put("UMBRA_RELAY_CONN_BURST", "1000000");
-    env.put("UMBRA_RELAY_MSG_RATE", "10000000");
-    env.put("UMBRA_RELAY_MSG_BURST", "10000000");
+    Map<String, String> env = relayEnvironment(tmp);
     System.out.println(
         "starting two relay instances (1 GiB heap each), nginx and an echo server ...");
     try (RelayProcess r1 = RelayProcess.start("1g", env, tmp.resolve("relay1.log"));
@@ -125,7 +114,9 @@ public final class RelayBench {
         URI direct = URI.create("ws://127.0.0.1:" + echo.actualPort());
         URI viaNginx = URI.create("ws://127.0.0.1:" + nginx.port);
         String target = "bench-" + UUID.randomUUID();
-        RelayPeer daemon1 = RelayPeer.daemon(this, r1.ws(), target);
+        EchoDaemon daemon1 =
+            EchoDaemon.connect(
+                wsClient, r1.ws(), workspace, target, tokens.machine(workspace, target, "relay"));
         System.out.printf(
             "%n%-34s %10s %10s %10s%n", "latency, 1 KiB echo", "rate/s", "p50 us", "p99 us");
         if (parts.contains("latency")) {
@@ -172,6 +163,26 @@ public final class RelayBench {
       }
       await(echo.close());
     }
+  }
+
+  /**
+   * The relays' environment: session keys from this bench's JWKS endpoint, a bus prefix of this
+   * run, and rate limits far above what the bench sends (they would measure the limiter).
+   */
+  private Map<String, String> relayEnvironment(Path tmp) throws Exception {
+    URI controlPlane = await(tokens.serveJwks(vertx));
+    Map<String, String> env = new HashMap<>();
+    env.put("UMBRA_CONTROL_PLANE_URL", controlPlane.toString());
+    env.put(
+        "UMBRA_REDIS_URL",
+        System.getenv().getOrDefault("UMBRA_REDIS_URL", "redis://127.0.0.1:6379"));
+    env.put("UMBRA_BUS_PREFIX", "bench" + UUID.randomUUID().toString().substring(0, 8) + ":");
+    env.put("UMBRA_HOME", tmp.resolve("home").toString());
+    env.put("UMBRA_RELAY_CONN_RATE", "1000000");
+    env.put("UMBRA_RELAY_CONN_BURST", "1000000");
+    env.put("UMBRA_RELAY_MSG_RATE", "10000000");
+    env.put("UMBRA_RELAY_MSG_BURST", "10000000");
+    return env;
   }
 
   /**
@@ -287,83 +298,10 @@ public final class RelayBench {
             .listen(0, "127.0.0.1"));
   }
 
-  // ------------------------------------------------------------------ a raw relay connection
-
-  /** A daemon that echoes DATA back (latency) and counts/acks it (bulk), or a client. */
-  static final class RelayPeer {
-    final WebSocket ws;
-    final String target;
-
-    RelayPeer(WebSocket ws, String target) {
-      this.ws = ws;
-      this.target = target;
-    }
-
-    static RelayPeer daemon(RelayBench b, URI url, String target) throws Exception {
-      WebSocket ws =
-          await(
-              b.wsClient.connect(
-                  new WebSocketConnectOptions()
-                      .setAbsoluteURI(url.toString())
-                      .putHeader(
-                          "authorization", "Bearer " + b.tokens.machine(b.workspace, target))));
-      CompletableFuture<Void> registered = new CompletableFuture<>();
-      Map<Long, long[]> counts = new HashMap<>();
-      ws.binaryMessageHandler(
-          buf -> {
-            RelayFrame f;
-            try {
-              f = RelayFrame.parseFrom(buf.getBytes());
-            } catch (InvalidProtocolBufferException e) {
-              return;
-            }
-            switch (f.getType()) {
-              case FRAME_TYPE_REGISTERED -> registered.complete(null);
-              case FRAME_TYPE_DATA -> {
-                if (f.getReason().equals("sink")) {
-                  long n = ++counts.computeIfAbsent(f.getChannelId(), k -> new long[1])[0];
-                  if (n % 64 == 0) {
-                    ws.writeBinaryMessage(
-                        Buffer.buffer(
-                            RelayFrame.newBuilder()
-                                .setType(FrameType.FRAME_TYPE_ACK)
-                                .setWorkspaceId(f.getWorkspaceId())
-                                .setTargetId(target)
-                                .setChannelId(f.getChannelId())
-                                .setAck(n)
-                                .build()
-                                .toByteArray()));
-                  }
-                } else {
-                  // echoed as received, as nginx's backend echoes its bytes: the relay routes it
-                  // back by channel
-                  ws.writeBinaryMessage(buf);
-                }
-              }
-              default -> {}
-            }
-          });
-      ws.writeBinaryMessage(
-          Buffer.buffer(
-              RelayFrame.newBuilder()
-                  .setType(FrameType.FRAME_TYPE_REGISTER)
-                  .setWorkspaceId(b.workspace.toString())
-                  .setTargetId(target)
-                  .build()
-                  .toByteArray()));
-      registered.get(30, TimeUnit.SECONDS);
-      return new RelayPeer(ws, target);
-    }
-
-    void close() throws Exception {
-      await(ws.close());
-    }
-  }
-
   private WebSocket client(boolean relay, URI url, String target, long channel) throws Exception {
     WebSocketConnectOptions o = new WebSocketConnectOptions().setAbsoluteURI(url.toString());
     if (relay) {
-      o.putHeader("authorization", "Bearer " + tokens.member(workspace, "bench"));
+      o.putHeader("authorization", "Bearer " + tokens.member(workspace, "bench", "relay"));
     }
     WebSocket ws = await(wsClient.connect(o));
     if (relay) {
@@ -531,7 +469,7 @@ public final class RelayBench {
                 List.of(daemonSide.ws()),
                 tmp.resolve("home"),
                 Duration.ofMinutes(5)),
-            () -> Future.succeededFuture(tokens.machine(workspace, machine)));
+            () -> Future.succeededFuture(tokens.machine(workspace, machine, "relay")));
     await(d.start());
     RelayClient c =
         await(
@@ -539,7 +477,7 @@ public final class RelayBench {
                 vertx,
                 List.of(clientSide.ws()),
                 workspace.toString(),
-                () -> Future.succeededFuture(tokens.member(workspace, "bench")),
+                () -> Future.succeededFuture(tokens.member(workspace, "bench", "relay")),
                 X25519KeyPair.generate(),
                 null));
     await(c.connect());
@@ -593,7 +531,7 @@ public final class RelayBench {
 
   private void idleConnections(RelayProcess r, int count) throws Exception {
     System.out.printf("%nidle connections on one instance (-Xmx1g): opening %d ...%n", count);
-    String token = tokens.member(workspace, "idle");
+    String token = tokens.member(workspace, "idle", "relay");
     List<WebSocket> open = new ArrayList<>();
     long t0 = System.nanoTime();
     for (int i = 0; i < count; i += 200) {

@@ -26,41 +26,49 @@ public final class VertxWsProxy {
     }
     Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
     if (args.length > 2 && args[2].equals("tcp")) {
-      // bytes only, as nginx relays an upgraded connection: no WebSocket parsing at all
-      vertx.deployVerticle(
-          new AbstractVerticle() {
-            @Override
-            public void start(Promise<Void> started) {
-              var client =
-                  vertx.createNetClient(
-                      new io.vertx.core.net.NetClientOptions().setTcpNoDelay(true));
-              vertx
-                  .createNetServer(new io.vertx.core.net.NetServerOptions().setTcpNoDelay(true))
-                  .connectHandler(
-                      in -> {
-                        in.pause();
-                        client
-                            .connect(backend, "127.0.0.1")
-                            .onSuccess(
-                                out -> {
-                                  in.handler(out::write);
-                                  out.handler(in::write);
-                                  in.closeHandler(v -> out.close());
-                                  out.closeHandler(v -> in.close());
-                                  in.resume();
-                                })
-                            .onFailure(e -> in.close());
-                      })
-                  .listen(port, "127.0.0.1")
-                  .onComplete(
-                      ar -> {
-                        System.out.println(ar.succeeded() ? "ready" : "failed: " + ar.cause());
-                        started.complete();
-                      });
-            }
-          });
+      tcpPipe(vertx, port, backend);
       return;
     }
+    webSocketPipe(vertx, port, backend);
+  }
+
+  /** Bytes only, as nginx relays an upgraded connection: no WebSocket parsing at all. */
+  private static void tcpPipe(Vertx vertx, int port, int backend) {
+    vertx.deployVerticle(
+        new AbstractVerticle() {
+          @Override
+          public void start(Promise<Void> started) {
+            var client =
+                vertx.createNetClient(new io.vertx.core.net.NetClientOptions().setTcpNoDelay(true));
+            vertx
+                .createNetServer(new io.vertx.core.net.NetServerOptions().setTcpNoDelay(true))
+                .connectHandler(
+                    in -> {
+                      in.pause();
+                      client
+                          .connect(backend, "127.0.0.1")
+                          .onSuccess(
+                              out -> {
+                                in.handler(out::write);
+                                out.handler(in::write);
+                                in.closeHandler(v -> out.close());
+                                out.closeHandler(v -> in.close());
+                                in.resume();
+                              })
+                          .onFailure(e -> in.close());
+                    })
+                .listen(port, "127.0.0.1")
+                .onComplete(
+                    ar -> {
+                      System.out.println(ar.succeeded() ? "ready" : "failed: " + ar.cause());
+                      started.complete();
+                    });
+          }
+        });
+  }
+
+  /** WebSocket messages relayed one by one, as a Vert.x WebSocket proxy would. */
+  private static void webSocketPipe(Vertx vertx, int port, int backend) {
     vertx.deployVerticle(
         new AbstractVerticle() {
           @Override

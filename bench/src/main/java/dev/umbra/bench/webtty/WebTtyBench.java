@@ -1,64 +1,22 @@
 package dev.umbra.bench.webtty;
 
-import com.nimbusds.jose.JWSAlgorithm;
-import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.JWSSigner;
-import com.nimbusds.jose.jca.JCAContext;
-import com.nimbusds.jose.util.Base64URL;
-import com.nimbusds.jwt.JWTClaimsSet;
-import com.nimbusds.jwt.SignedJWT;
 import com.pty4j.PtyProcess;
 import com.pty4j.PtyProcessBuilder;
-import dev.umbra.client.tty.ServerTrust;
-import dev.umbra.client.tty.TtyClient;
 import dev.umbra.client.tty.TtyFrames;
-import dev.umbra.crypto.keys.Ed25519KeyPair;
-import dev.umbra.crypto.keys.X25519KeyPair;
-import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.PtyShell;
-import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.tty.TtyServerConfig;
-import dev.umbra.kit.auth.SessionTokens;
-import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.Env;
-import dev.umbra.kit.config.ServiceConfig;
-import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.db.PgLocation;
-import dev.umbra.kit.metrics.Metrics;
-import dev.umbra.kit.service.ServiceRuntime;
-import dev.umbra.proto.webtty.JoinPolicy;
-import dev.umbra.proto.webtty.ServerPolicy;
-import dev.umbra.webtty.WebTtyService;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import java.io.BufferedWriter;
 import java.io.IOException;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
-import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Date;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
-import java.util.Set;
-import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * WebTTY benchmark (docs/benchmarks.md, WebTTY section): keystroke round trip (client stdin, PTY
@@ -185,19 +143,9 @@ public final class WebTtyBench {
                 .getOrDefault("UMBRA_BENCH_WETTY", "/tmp/wetty/node_modules/wetty/build/main.js"));
     // wetty's own node-pty: <node_modules>/wetty/build/main.js (or bin/wetty)
     Path nodeModules = wetty.toAbsolutePath().getParent().getParent().getParent();
-    NodePty nodePty = NodePty.find(nodeModules, dir);
-    Rtt nodePtyRtt = null;
-    Bulk nodePtyBulk = null;
-    if (nodePty != null) {
-      nodePtyRtt = nodePty.rtt(keystrokes, warmup, ECHO_CMD);
-      System.out.println("node-pty    keystroke " + nodePtyRtt.row());
-      nodePtyBulk = medianBulk("node-pty    bulk ", () -> nodePty.bulk(file));
-      System.out.println("node-pty    bulk      " + nodePtyBulk.row() + "  (median)");
-    } else {
-      System.out.println("node-pty    not found in " + nodeModules + "; column skipped");
-    }
+    Column nodePty = nodePtyColumn(nodeModules, dir, file);
 
-    Engine engine = Engine.start(dir);
+    RealEngine engine = RealEngine.start(dir);
     Rtt engineRtt;
     Bulk engineBulk;
     Bulk engineBulkNoRec;
@@ -213,37 +161,59 @@ public final class WebTtyBench {
       engine.close();
     }
 
-    Rtt wettyRtt = null;
-    Bulk wettyBulk = null;
-    if (Files.exists(wetty)) {
-      try (Wetty w = Wetty.start(wetty, ECHO_CMD)) {
-        wettyRtt = w.rtt(keystrokes, warmup);
-        System.out.println("wetty       keystroke " + wettyRtt.row());
-      }
-      wettyBulk =
-          medianBulk(
-              "wetty       bulk ",
-              () -> {
-                try (Wetty w = Wetty.start(wetty, "exec cat " + file)) {
-                  return w.bulk();
-                }
-              });
-      System.out.println("wetty       bulk      " + wettyBulk.row() + "  (median)");
-    } else {
-      System.out.println(
-          "wetty       not installed at " + wetty + " (npm install wetty); column skipped");
-    }
+    Column wettyColumn = wettyColumn(wetty, file);
 
     printRatios(
         directRtt,
         directBulk,
-        nodePtyRtt,
-        nodePtyBulk,
+        nodePty.rtt(),
+        nodePty.bulk(),
         engineRtt,
         engineBulk,
         engineBulkNoRec,
-        wettyRtt,
-        wettyBulk);
+        wettyColumn.rtt(),
+        wettyColumn.bulk());
+  }
+
+  /** One compared implementation's keystroke and bulk results; nulls when it was not found. */
+  record Column(Rtt rtt, Bulk bulk) {}
+
+  /** node-pty alone, the PTY library under wetty (found beside wetty's install). */
+  private Column nodePtyColumn(Path nodeModules, Path dir, Path file) throws Exception {
+    NodePty nodePty = NodePty.find(nodeModules, dir);
+    if (nodePty == null) {
+      System.out.println("node-pty    not found in " + nodeModules + "; column skipped");
+      return new Column(null, null);
+    }
+    Rtt rtt = nodePty.rtt(keystrokes, warmup, ECHO_CMD);
+    System.out.println("node-pty    keystroke " + rtt.row());
+    Bulk bulk = medianBulk("node-pty    bulk ", () -> nodePty.bulk(file));
+    System.out.println("node-pty    bulk      " + bulk.row() + "  (median)");
+    return new Column(rtt, bulk);
+  }
+
+  /** wetty serving the same commands. */
+  private Column wettyColumn(Path wetty, Path file) throws Exception {
+    if (!Files.exists(wetty)) {
+      System.out.println(
+          "wetty       not installed at " + wetty + " (npm install wetty); column skipped");
+      return new Column(null, null);
+    }
+    Rtt rtt;
+    try (Wetty w = Wetty.start(wetty, ECHO_CMD)) {
+      rtt = w.rtt(keystrokes, warmup);
+      System.out.println("wetty       keystroke " + rtt.row());
+    }
+    Bulk bulk =
+        medianBulk(
+            "wetty       bulk ",
+            () -> {
+              try (Wetty w = Wetty.start(wetty, "exec cat " + file)) {
+                return w.bulk();
+              }
+            });
+    System.out.println("wetty       bulk      " + bulk.row() + "  (median)");
+    return new Column(rtt, bulk);
   }
 
   /**
@@ -405,264 +375,5 @@ public final class WebTtyBench {
     }
     p.waitFor();
     return new Bulk(total, (System.nanoTime() - t0) / 1e9);
-  }
-
-  /** A real engine (own database, Redis prefix) with daemon WebTTY servers and a client. */
-  static final class Engine implements AutoCloseable {
-    final Vertx vertx = Vertx.vertx();
-    final UUID ws = UUID.randomUUID();
-    final Tokens tokens = new Tokens();
-    final Ed25519KeyPair clientSign = Ed25519KeyPair.generate();
-    final X25519KeyPair clientKx = X25519KeyPair.generate();
-    final List<TtyServer> servers = new ArrayList<>();
-    PgLocation admin;
-    String dbName;
-    RedisBus bus;
-    WebTtyService service;
-    URI url;
-    Path dir;
-
-    static Engine start(Path dir) throws Exception {
-      Engine e = new Engine();
-      e.dir = dir;
-      URI pgServer =
-          URI.create(
-              System.getenv()
-                  .getOrDefault(
-                      "UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
-      String redis =
-          System.getenv().getOrDefault("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379");
-      e.admin = PgLocation.parse(pgServer).withDatabase("postgres");
-      e.dbName =
-          "umbra_bench_webtty_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
-      try (Connection c = DriverManager.getConnection(e.admin.jdbcUrl(), e.admin.jdbcProperties());
-          Statement st = c.createStatement()) {
-        st.execute("CREATE DATABASE " + e.dbName);
-      }
-      String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8) + ":";
-      e.bus = RedisBus.create(e.vertx, URI.create(redis), prefix);
-      Map<String, String> env = new HashMap<>();
-      env.put("UMBRA_PG_URL", e.admin.withDatabase(e.dbName).toUri().toString());
-      env.put("UMBRA_REDIS_URL", redis);
-      env.put("UMBRA_BUS_PREFIX", prefix);
-      env.put("UMBRA_BIND_HOST", "127.0.0.1");
-      env.put("UMBRA_HOME", dir.toString());
-      env.put("UMBRA_WEBTTY_ENGINE_PORT", "0");
-      ServiceConfig cfg = ServiceConfig.load(ServiceName.WEBTTY_ENGINE, new Env(env));
-      e.service =
-          new WebTtyService(
-              new ServiceRuntime(cfg, e.bus, Metrics.newRegistry(), Clock.systemUTC()));
-      e.vertx
-          .deployVerticle(e.service)
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(60, TimeUnit.SECONDS);
-      e.service.sessionVerifier().useKeys(Map.of(e.tokens.kid, e.tokens.keys.getPublic()));
-      e.url = URI.create("http://127.0.0.1:" + e.service.actualPort());
-      return e;
-    }
-
-    TtyServer server(String machine, List<String> command, boolean recording) throws Exception {
-      AuthorizedKeys auth = new AuthorizedKeys(dir.resolve("auth-" + machine));
-      auth.add(clientSign.publicKey(), "bench");
-      TtyServer s =
-          new TtyServer(
-              vertx,
-              new TtyServerConfig(
-                  url,
-                  ws,
-                  machine,
-                  () -> Future.succeededFuture(tokens.token(ws, machine, "machine", "machine")),
-                  Ed25519KeyPair.generate(),
-                  X25519KeyPair.generate(),
-                  auth,
-                  command,
-                  shellEnv(),
-                  "/tmp",
-                  ServerPolicy.newBuilder()
-                      .setRecording(recording)
-                      .setJoin(JoinPolicy.JOIN_POLICY_NOBODY)
-                      .build(),
-                  Clock.systemUTC()));
-      s.start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
-      servers.add(s);
-      return s;
-    }
-
-    TtyClient.Options options() {
-      return new TtyClient.Options(
-          url,
-          ws,
-          () -> Future.succeededFuture(tokens.token(ws, "bench-user", "member", "member")),
-          clientSign,
-          clientKx,
-          ServerTrust.pinned(dir.resolve("pins-" + UUID.randomUUID())),
-          List.of(),
-          Clock.systemUTC());
-    }
-
-    Rtt rtt(int keystrokes, int warmup) throws Exception {
-      server("bench-echo", List.of("/bin/sh", "-c", ECHO_CMD), true);
-      LinkedBlockingQueue<byte[]> out = new LinkedBlockingQueue<>();
-      TtyClient c =
-          TtyClient.open(vertx, options(), "bench-echo", 80, 24, "xterm", out::add)
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(20, TimeUnit.SECONDS);
-      StringBuilder seen = new StringBuilder();
-      while (!seen.toString().contains("READY")) {
-        seen.append(new String(out.take(), StandardCharsets.US_ASCII));
-      }
-      long[] rtts = new long[keystrokes];
-      byte[] x = {'x'};
-      for (int i = -warmup; i < keystrokes; i++) {
-        long t0 = System.nanoTime();
-        c.send(x);
-        int got = 0;
-        while (got < 1) {
-          got += out.take().length;
-        }
-        if (i >= 0) {
-          rtts[i] = System.nanoTime() - t0;
-        }
-      }
-      c.terminate();
-      return stats(rtts);
-    }
-
-    private int bulkRuns;
-
-    Bulk bulk(Path file, boolean recording) throws Exception {
-      String machine = "bench-bulk-" + (recording ? "rec-" : "norec-") + (++bulkRuns);
-      server(machine, List.of("cat", file.toString()), recording);
-      AtomicLong bytes = new AtomicLong();
-      CompletableFuture<Integer> exit = new CompletableFuture<>();
-      long t0 = System.nanoTime();
-      TtyClient.open(
-              vertx,
-              options(),
-              machine,
-              80,
-              24,
-              "xterm",
-              new TtyClient.Listener() {
-                @Override
-                public void output(byte[] b) {
-                  bytes.addAndGet(b.length);
-                }
-
-                @Override
-                public void exit(int status) {
-                  exit.complete(status);
-                }
-
-                @Override
-                public void closed(String reason) {
-                  exit.completeExceptionally(new IllegalStateException(reason));
-                }
-              })
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(20, TimeUnit.SECONDS);
-      exit.get(10, TimeUnit.MINUTES);
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      if (recording) {
-        service
-            .recordingWriter()
-            .drained()
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(5, TimeUnit.MINUTES);
-        double stored = (System.nanoTime() - t0) / 1e9;
-        if (stored > seconds * 1.1) {
-          System.out.printf(
-              Locale.ROOT, "            (recording fully stored %.2f s after the start)%n", stored);
-        }
-      }
-      return new Bulk(bytes.get(), seconds);
-    }
-
-    @Override
-    public void close() {
-      servers.forEach(TtyServer::close);
-      try {
-        vertx
-            .undeploy(service.deploymentID())
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(20, TimeUnit.SECONDS);
-        bus.close();
-        vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-      } catch (Exception e) {
-        // best effort
-      }
-      try (Connection c = DriverManager.getConnection(admin.jdbcUrl(), admin.jdbcProperties());
-          Statement st = c.createStatement()) {
-        st.execute("DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
-      } catch (Exception e) {
-        // a leftover bench database is harmless
-      }
-    }
-  }
-
-  /** Signs session tokens as the control plane would (bench-only Ed25519 key). */
-  static final class Tokens {
-    final KeyPair keys;
-    final String kid = "bench-key";
-
-    Tokens() {
-      try {
-        keys = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    String token(UUID workspace, String subject, String kind, String role) {
-      try {
-        Instant now = Instant.now();
-        JWTClaimsSet c =
-            new JWTClaimsSet.Builder()
-                .issuer(SessionTokens.ISSUER)
-                .audience("webtty-engine")
-                .subject(subject)
-                .issueTime(Date.from(now))
-                .expirationTime(Date.from(now.plusSeconds(3600)))
-                .jwtID(UUID.randomUUID().toString())
-                .claim("wid", workspace.toString())
-                .claim("sk", kind)
-                .claim("role", role)
-                .build();
-        SignedJWT jwt =
-            new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), c);
-        jwt.sign(
-            new JWSSigner() {
-              @Override
-              public Base64URL sign(JWSHeader header, byte[] input) {
-                try {
-                  Signature s = Signature.getInstance("Ed25519");
-                  s.initSign(keys.getPrivate());
-                  s.update(input);
-                  return Base64URL.encode(s.sign());
-                } catch (Exception e) {
-                  throw new IllegalStateException(e);
-                }
-              }
-
-              @Override
-              public Set<JWSAlgorithm> supportedJWSAlgorithms() {
-                return Set.of(JWSAlgorithm.EdDSA);
-              }
-
-              @Override
-              public JCAContext getJCAContext() {
-                return new JCAContext();
-              }
-            });
-        return jwt.serialize();
-      } catch (Exception e) {
-        throw new IllegalStateException(e);
-      }
-    }
   }
 }

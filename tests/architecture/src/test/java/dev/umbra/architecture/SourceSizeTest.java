@@ -46,49 +46,6 @@ class SourceSizeTest {
               // grown past the limits by the one formatter (google-java-format wraps at 100
               // columns); being split
               Map.entry(
-                  "bench/src/main/java/dev/umbra/bench/audit/AuditIngestBench.java#AuditIngestBench.main",
-                  86),
-              Map.entry("bench/src/main/java/dev/umbra/bench/relay/RelayBench.java", 630),
-              Map.entry(
-                  "bench/src/main/java/dev/umbra/bench/relay/VertxWsProxy.java#VertxWsProxy.main",
-                  87),
-              Map.entry("bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java", 668),
-              Map.entry(
-                  "bench/src/main/java/dev/umbra/bench/webtty/WebTtyBench.java#WebTtyBench.run",
-                  93),
-              Map.entry(
-                  "clients/cli/src/main/java/dev/umbra/cli/devices/DeviceCommand.java#DeviceCommand.Trust.run",
-                  81),
-              Map.entry(
-                  "clients/cli/src/main/java/dev/umbra/cli/relay/RelayAccess.java#RelayAccess.open",
-                  82),
-              Map.entry(
-                  "clients/cli/src/main/java/dev/umbra/cli/tty/MachinePolicyCommand.java#MachinePolicyCommand.run",
-                  91),
-              Map.entry("clients/cli/src/main/java/dev/umbra/cli/tty/TtyCommand.java", 800),
-              Map.entry(
-                  "clients/core/src/main/java/dev/umbra/client/channel/RelayWebSocket.java#RelayWebSocket.receive",
-                  89),
-              Map.entry(
-                  "clients/core/src/main/java/dev/umbra/client/http/JsonHttp.java#JsonHttp.send",
-                  103),
-              Map.entry("clients/core/src/main/java/dev/umbra/client/tty/Handshake.java", 661),
-              Map.entry(
-                  "clients/core/src/main/java/dev/umbra/client/tty/Handshake.java#Handshake.verifyProof",
-                  92),
-              Map.entry("clients/core/src/main/java/dev/umbra/client/tty/TtyClient.java", 782),
-              Map.entry(
-                  "clients/daemon/src/main/java/dev/umbra/daemon/channel/CommandSession.java#CommandSession.start",
-                  88),
-              Map.entry(
-                  "clients/daemon/src/main/java/dev/umbra/daemon/channel/DaemonChannels.java#DaemonChannels.begin",
-                  88),
-              Map.entry("clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java", 675),
-              Map.entry(
-                  "clients/daemon/src/main/java/dev/umbra/daemon/tty/TtyServer.java#TtyServer.proof",
-                  95),
-              Map.entry("launcher/src/main/java/dev/umbra/launcher/DevMode.java#DevMode.run", 82),
-              Map.entry(
                   "services/control-plane/src/main/java/dev/umbra/controlplane/devices/DeviceTrustRoutes.java",
                   622),
               Map.entry(

@@ -64,26 +64,7 @@ public final class DeviceCommand {
         return;
       }
       Verified v = ks.get();
-      JsonObject row;
-      if (existing.isPresent()) {
-        try {
-          row = api.get(ControlPlanePaths.device(w, d.id()));
-        } catch (ApiError e) {
-          if (e.status() != 404) {
-            throw e;
-          }
-          row =
-              wp.requestTrust(
-                  d); // the keys exist here but the request never arrived: send it again
-        }
-      } else {
-        try {
-          row = wp.requestTrust(d);
-        } catch (ApiError e) {
-          store.delete();
-          throw e;
-        }
-      }
+      JsonObject row = requestOnce(api, w, wp, store, d, existing.isPresent());
       String code = wp.code(d.keys(), v);
       if (!"trusted".equals(row.getString("status"))) {
         ctx.err().println("Verification code: " + code);
@@ -91,16 +72,7 @@ public final class DeviceCommand {
         ctx.err().println("  umbra devices approve " + d.id() + " --code " + code);
         ctx.err().flush();
       }
-      long deadline = ctx.clock().millis() + waitSeconds * 1000L;
-      while ("pending".equals(row.getString("status")) && ctx.clock().millis() < deadline) {
-        try {
-          Thread.sleep(1000);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new CliException("interrupted while waiting for approval");
-        }
-        row = api.get(ControlPlanePaths.device(w, d.id()));
-      }
+      row = awaitApproval(api, w, d, row);
       String status = row.getString("status");
       if ("pending".equals(status)) {
         output.print(
@@ -123,6 +95,45 @@ public final class DeviceCommand {
       }
       wp.unlock();
       output.print(ctx.out(), row, "this CLI is trusted device " + d.id() + " (" + d.name() + ")");
+    }
+
+    /**
+     * This device's row: its trust request, sent once (again when the keys exist here but the
+     * request never arrived); a device whose first request fails is deleted here.
+     */
+    private static JsonObject requestOnce(
+        Api api, UUID w, WorkspaceProtection wp, DeviceStore store, Device d, boolean existed) {
+      if (existed) {
+        try {
+          return api.get(ControlPlanePaths.device(w, d.id()));
+        } catch (ApiError e) {
+          if (e.status() != 404) {
+            throw e;
+          }
+          return wp.requestTrust(d);
+        }
+      }
+      try {
+        return wp.requestTrust(d);
+      } catch (ApiError e) {
+        store.delete();
+        throw e;
+      }
+    }
+
+    /** Polls the device's row while it is pending, for at most {@code --wait} seconds. */
+    private JsonObject awaitApproval(Api api, UUID w, Device d, JsonObject row) {
+      long deadline = ctx.clock().millis() + waitSeconds * 1000L;
+      while ("pending".equals(row.getString("status")) && ctx.clock().millis() < deadline) {
+        try {
+          Thread.sleep(1000);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new CliException("interrupted while waiting for approval");
+        }
+        row = api.get(ControlPlanePaths.device(w, d.id()));
+      }
+      return row;
     }
   }
 }

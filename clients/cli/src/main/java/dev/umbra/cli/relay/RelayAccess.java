@@ -249,29 +249,8 @@ public final class RelayAccess<C> implements AutoCloseable {
           relayUrl.thenCompose(
               relay ->
                   transport.connect(api, workspace, relay, firstToken, clientKey, psk, threads));
-      // Workspace Protection: the daemon admits only trusted devices, whose credential (verified
-      // here first) binds this channel key; a device without a valid credential fails here, never
-      // falls back
       CompletableFuture<Function<String, byte[]>> auth =
-          CompletableFuture.supplyAsync(
-              () -> {
-                Optional<WorkspaceProtection.Trusted> trusted = api.trust(workspace);
-                if (trusted.isEmpty()) {
-                  WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
-                  if (wp.store().load().isEmpty() && wp.keysetIfAny().isPresent()) {
-                    wp.store()
-                        .require(); // a protected workspace and no device identity here: its error,
-                    // not an unauthenticated try
-                  }
-                  return null;
-                }
-                Signed credential = trusted.get().credential();
-                Ed25519KeyPair device = trusted.get().device().signing();
-                return target ->
-                    ClientAuth.payload(
-                        credential, device, workspace.toString(), target, clientKey.publicKey());
-              },
-              threads);
+          CompletableFuture.supplyAsync(() -> handshakeAuth(api, workspace, clientKey), threads);
       JsonObject record = machineRecord(api, workspace, machine);
       String machineId = record.getString("id");
       String keyHex = record.getString("x25519_public_key");
@@ -301,6 +280,28 @@ public final class RelayAccess<C> implements AutoCloseable {
           relayConnected == null ? CompletableFuture.failedFuture(e) : relayConnected);
       throw e;
     }
+  }
+
+  /**
+   * Workspace Protection: the daemon admits only trusted devices, whose credential (verified here
+   * first) binds this channel key; a device without a valid credential fails here, never falls
+   * back. Null without Workspace Protection (the handshake carries no payload).
+   */
+  private static Function<String, byte[]> handshakeAuth(
+      Api api, UUID workspace, X25519KeyPair clientKey) {
+    Optional<WorkspaceProtection.Trusted> trusted = api.trust(workspace);
+    if (trusted.isEmpty()) {
+      WorkspaceProtection wp = new WorkspaceProtection(api, workspace);
+      if (wp.store().load().isEmpty() && wp.keysetIfAny().isPresent()) {
+        // a protected workspace and no device identity here: its error, not an unauthenticated try
+        wp.store().require();
+      }
+      return null;
+    }
+    Signed credential = trusted.get().credential();
+    Ed25519KeyPair device = trusted.get().device().signing();
+    return target ->
+        ClientAuth.payload(credential, device, workspace.toString(), target, clientKey.publicKey());
   }
 
   /**

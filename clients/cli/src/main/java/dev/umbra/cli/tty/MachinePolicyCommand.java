@@ -173,20 +173,8 @@ public final class MachinePolicyCommand extends InWorkspace {
       show(stored, checked);
       return;
     }
-    // the values not given come from the document as verified here, never from the listing columns
-    TtyPolicy base;
-    if (checked.policy().isPresent()) {
-      base = checked.policy().get();
-    } else if (stored.getJsonObject("policy") == null) {
-      base = TtyPolicy.builtInDefault(w, machineId);
-    } else if (rec.isPresent() && stdin.isPresent() && j.isPresent()) {
-      base = TtyPolicy.builtInDefault(w, machineId);
-    } else {
-      throw new CliException(
-          "the current policy does not verify ("
-              + checked.problem()
-              + "): give --recording, --join and --record-stdin explicitly");
-    }
+    TtyPolicy base =
+        base(w, machineId, stored, checked, rec.isPresent() && stdin.isPresent() && j.isPresent());
     long version = Math.max(base.version(), stored.getLong("version", 0L)) + 1;
     UUID signer = null;
     Optional<DeviceStore.Device> device = Optional.empty();
@@ -196,15 +184,7 @@ public final class MachinePolicyCommand extends InWorkspace {
       device = Optional.of(wp.store().require());
       signer = device.get().id();
     }
-    List<TtyPolicy.Reviewer> chosen = noReviewers ? List.of() : base.reviewers();
-    if (!reviewers.isEmpty()) {
-      // resolved from the signed trust material exactly as `umbra tty share --with` (verified
-      // against the pinned keyset)
-      chosen = new ArrayList<>();
-      for (TtyRecipients.Recipient r : TtyRecipients.named(api, wp, keyset.get(), w, reviewers)) {
-        chosen.add(new TtyPolicy.Reviewer(r.deviceId(), r.vouch().webttyKey()));
-      }
-    }
+    List<TtyPolicy.Reviewer> chosen = reviewers(api, w, wp, keyset, base);
     TtyPolicy next =
         new TtyPolicy(
             w,
@@ -235,6 +215,44 @@ public final class MachinePolicyCommand extends InWorkspace {
                 ? "unsigned (the workspace has no keyset)"
                 : "signed by this device (" + signer + ")")
             + "; daemons apply it at their next sync (within a minute)");
+  }
+
+  /**
+   * The policy the options change: the values not given come from the document as verified here,
+   * never from the listing columns; a stored policy that does not verify is replaced only when
+   * every value is given ({@code allGiven}).
+   */
+  private static TtyPolicy base(
+      UUID w, UUID machineId, JsonObject stored, Checked checked, boolean allGiven) {
+    if (checked.policy().isPresent()) {
+      return checked.policy().get();
+    }
+    if (stored.getJsonObject("policy") == null || allGiven) {
+      return TtyPolicy.builtInDefault(w, machineId);
+    }
+    throw new CliException(
+        "the current policy does not verify ("
+            + checked.problem()
+            + "): give --recording, --join and --record-stdin explicitly");
+  }
+
+  /** The reviewers of the next policy: {@code --reviewer}s, none, or those of {@code base}. */
+  private List<TtyPolicy.Reviewer> reviewers(
+      Api api,
+      UUID w,
+      WorkspaceProtection wp,
+      Optional<WorkspaceProtection.Verified> keyset,
+      TtyPolicy base) {
+    if (reviewers.isEmpty()) {
+      return noReviewers ? List.of() : base.reviewers();
+    }
+    // resolved from the signed trust material exactly as `umbra tty share --with` (verified
+    // against the pinned keyset)
+    List<TtyPolicy.Reviewer> chosen = new ArrayList<>();
+    for (TtyRecipients.Recipient r : TtyRecipients.named(api, wp, keyset.get(), w, reviewers)) {
+      chosen.add(new TtyPolicy.Reviewer(r.deviceId(), r.vouch().webttyKey()));
+    }
+    return chosen;
   }
 
   static String summary(TtyPolicy p) {

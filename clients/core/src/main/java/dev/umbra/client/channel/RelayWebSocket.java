@@ -315,18 +315,7 @@ public final class RelayWebSocket implements AutoCloseable {
                 ? "an unmasked WebSocket frame from a client"
                 : "a masked WebSocket frame from the relay");
       }
-      long length = b1 & 0x7f;
-      if (length == 126) {
-        length = (read(in) << 8) | read(in);
-      } else if (length == 127) {
-        length = 0;
-        for (int i = 0; i < 8; i++) {
-          length = (length << 8) | read(in);
-        }
-        if (length < 0) {
-          throw new Refused(Reason.MALFORMED, 0, "a WebSocket frame length over 2^63");
-        }
-      }
+      long length = payloadLength(in, b1 & 0x7f);
       boolean controlFrame = opcode >= 0x8;
       if (controlFrame && (!fin || length > 125)) {
         throw new Refused(Reason.MALFORMED, 0, "a fragmented or oversized WebSocket control frame");
@@ -336,15 +325,7 @@ public final class RelayWebSocket implements AutoCloseable {
         throw new Refused(
             Reason.OVERSIZED, 0, "a WebSocket message over " + MAX_MESSAGE + " bytes");
       }
-      byte[] mask = masked ? in.readNBytes(4) : null;
-      byte[] payload = in.readNBytes((int) length);
-      if (payload.length < length || mask != null && mask.length < 4) {
-        throw new Refused(
-            Reason.TRUNCATED, 0, "the relay connection ended inside a WebSocket frame");
-      }
-      for (int k = 0; mask != null && k < payload.length; k++) {
-        payload[k] ^= mask[k & 3];
-      }
+      byte[] payload = payload(in, (int) length, masked);
       switch (opcode) {
         case 0x0 -> {
           if (message == null) {
@@ -378,6 +359,36 @@ public final class RelayWebSocket implements AutoCloseable {
         return message.toByteArray();
       }
     }
+  }
+
+  /** The frame's payload length: 7 bits, or the 16 or 64 bits that 126 or 127 announce. */
+  private static long payloadLength(InputStream in, int sevenBits) throws IOException {
+    long length = sevenBits;
+    if (length == 126) {
+      length = (read(in) << 8) | read(in);
+    } else if (length == 127) {
+      length = 0;
+      for (int i = 0; i < 8; i++) {
+        length = (length << 8) | read(in);
+      }
+      if (length < 0) {
+        throw new Refused(Reason.MALFORMED, 0, "a WebSocket frame length over 2^63");
+      }
+    }
+    return length;
+  }
+
+  /** The frame's payload (after its mask, which is undone), its length already bounded. */
+  private static byte[] payload(InputStream in, int length, boolean masked) throws IOException {
+    byte[] mask = masked ? in.readNBytes(4) : null;
+    byte[] payload = in.readNBytes(length);
+    if (payload.length < length || mask != null && mask.length < 4) {
+      throw new Refused(Reason.TRUNCATED, 0, "the relay connection ended inside a WebSocket frame");
+    }
+    for (int k = 0; mask != null && k < payload.length; k++) {
+      payload[k] ^= mask[k & 3];
+    }
+    return payload;
   }
 
   private static int read(InputStream in) throws IOException {

@@ -60,8 +60,18 @@ public final class JsonHttp {
     }
     all.putAll(headers);
     byte[] bytes = body == null ? null : JsonText.encode(body).getBytes(StandardCharsets.UTF_8);
-    int status;
-    String text;
+    Reply reply = exchange(method, url, all, bytes);
+    return answer(reply.status(), reply.text());
+  }
+
+  /** A response as received: its status and its body as text (empty when there was none). */
+  private record Reply(int status, String text) {}
+
+  /**
+   * One request: plain HTTP through {@link PlainHttp}, HTTPS through the JDK client; what goes
+   * wrong on the way is an {@link ApiError} with status 0 (unreachable, bad_response, oversized).
+   */
+  private Reply exchange(String method, URI url, Map<String, String> all, byte[] bytes) {
     try {
       if ("http".equalsIgnoreCase(url.getScheme())) {
         // a UTF-8 character is at least one byte: a body of at most MAX_RESPONSE_CHARS * 4 bytes
@@ -75,8 +85,7 @@ public final class JsonHttp {
                 Duration.ofSeconds(10),
                 Duration.ofSeconds(30),
                 MAX_RESPONSE_CHARS * 4);
-        status = r.status();
-        text = r.text();
+        return new Reply(r.status(), r.text());
       } else {
         HttpRequest.Builder b =
             HttpRequest.newBuilder(url)
@@ -88,8 +97,7 @@ public final class JsonHttp {
                         : HttpRequest.BodyPublishers.ofByteArray(bytes));
         all.forEach(b::header);
         HttpResponse<String> r = client().send(b.build(), HttpResponse.BodyHandlers.ofString());
-        status = r.statusCode();
-        text = r.body() == null ? "" : r.body();
+        return new Reply(r.statusCode(), r.body() == null ? "" : r.body());
       }
     } catch (PlainHttp.Refused e) {
       if (e.reason() == PlainHttp.Reason.OVERSIZED) {
@@ -120,6 +128,13 @@ public final class JsonHttp {
       Thread.currentThread().interrupt();
       throw new ApiError(0, "interrupted", "interrupted", null);
     }
+  }
+
+  /**
+   * The JSON object of a 2xx answer (empty for an empty body), else the service's error as an
+   * {@link ApiError}.
+   */
+  private static JsonObject answer(int status, String text) {
     if (text.length() > MAX_RESPONSE_CHARS) {
       throw new ApiError(status, "oversized", "the service answered with an oversized body", null);
     }

@@ -31,6 +31,24 @@ final class ClientKeyExchange {
   private ClientKeyExchange() {}
 
   /**
+   * The server's hello of a connection to {@code serverId} for session {@code sessionId}: signed by
+   * the key it names, for this workspace, server and session, and that key and the agreement key
+   * those the caller trusts for the server ({@link ServerTrust}: the workspace's record, the pins).
+   */
+  static Handshake.ServerHello trustedHello(
+      SignedMessage signedHello, TtyClient.Options options, String serverId, String sessionId) {
+    Handshake.ServerHello h = Handshake.verify(signedHello);
+    if (!h.workspaceId().equals(options.workspaceId().toString())
+        || !h.serverId().equals(serverId)
+        || !h.sessionId().equals(sessionId)) {
+      throw new AuthenticationFailedException(
+          "ServerHello is for another workspace, server or session");
+    }
+    options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
+    return h;
+  }
+
+  /**
    * What the opener made: the key context of every recipient (the server, itself, the extra
    * recipients, in that order), the output key for all of them, the input key (epoch 0) for the
    * server and itself only, and the CLIENT_PROOF frame granting them.

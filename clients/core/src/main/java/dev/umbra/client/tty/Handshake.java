@@ -1,13 +1,19 @@
 package dev.umbra.client.tty;
 
-import com.google.protobuf.ByteString;
+import static dev.umbra.client.tty.SignedDocuments.canonical;
+import static dev.umbra.client.tty.SignedDocuments.hex;
+import static dev.umbra.client.tty.SignedDocuments.num;
+import static dev.umbra.client.tty.SignedDocuments.recipientDevices;
+import static dev.umbra.client.tty.SignedDocuments.recipientDevicesJson;
+import static dev.umbra.client.tty.SignedDocuments.signed;
+import static dev.umbra.client.tty.SignedDocuments.str;
+
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.crypto.sign.CanonicalJsonSignatures;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyEnvelopeSuite;
@@ -265,97 +271,12 @@ public final class Handshake {
    */
   public record RecipientDevice(Signed credential, Signed webttyKey) {}
 
-  /** {@code recipient_devices} as the proof and the share request carry it. */
-  private static List<Object> recipientDevicesJson(List<RecipientDevice> devices) {
-    List<Object> rd = new ArrayList<>();
-    for (RecipientDevice d : devices) {
-      Map<String, Object> dm = new LinkedHashMap<>();
-      dm.put("credential", signedJson(d.credential()));
-      dm.put("webtty_key", signedJson(d.webttyKey()));
-      rd.add(dm);
-    }
-    return rd;
-  }
-
-  private static List<RecipientDevice> recipientDevices(List<?> entries) {
-    List<RecipientDevice> devices = new ArrayList<>();
-    for (Object o : entries) {
-      if (!(o instanceof Map<?, ?> em) || em.size() != 2) {
-        throw new MalformedInputException(
-            "recipient device must have exactly credential and webtty_key");
-      }
-      devices.add(
-          new RecipientDevice(
-              signedFrom(em.get("credential"), "recipient credential"),
-              signedFrom(em.get("webtty_key"), "recipient webtty_key")));
-    }
-    return devices;
-  }
-
-  private static Map<String, Object> signedJson(Signed s) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("payload", s.payload());
-    m.put("signature", HEX.formatHex(s.signature()));
-    return m;
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Signed signedFrom(Object o, String what) {
-    if (!(o instanceof Map<?, ?> dm) || dm.size() != 2) {
-      throw new MalformedInputException(
-          "ClientProof " + what + " must have exactly payload and signature");
-    }
-    Map<String, Object> d = (Map<String, Object>) dm;
-    return new Signed(str(d, "payload"), hex(d, "signature"));
-  }
-
   public static SignedMessage sign(ServerHello hello, Ed25519KeyPair key) {
     return signed(hello.json(), key);
   }
 
   public static SignedMessage sign(ClientProof proof, Ed25519KeyPair key) {
     return signed(proof.json(), key);
-  }
-
-  private static SignedMessage signed(Map<String, Object> json, Ed25519KeyPair key) {
-    byte[] bytes = CanonicalJson.encode(json);
-    return SignedMessage.newBuilder()
-        .setCanonicalJson(ByteString.copyFrom(bytes))
-        .setSignature(
-            ByteString.copyFrom(CanonicalJsonSignatures.signEd25519(key.privateKey(), json)))
-        .build();
-  }
-
-  @SuppressWarnings("unchecked")
-  private static Map<String, Object> canonical(SignedMessage m) {
-    byte[] bytes = m.getCanonicalJson().toByteArray();
-    Object parsed = CanonicalJson.parse(bytes);
-    if (!(parsed instanceof Map) || !Arrays.equals(CanonicalJson.encode(parsed), bytes)) {
-      throw new MalformedInputException("signed WebTTY document is not canonical JSON");
-    }
-    return (Map<String, Object>) parsed;
-  }
-
-  private static String str(Map<String, Object> m, String k) {
-    if (!(m.get(k) instanceof String s)) {
-      throw new MalformedInputException("signed WebTTY document lacks " + k);
-    }
-    return s;
-  }
-
-  private static long num(Map<String, Object> m, String k) {
-    if (!(m.get(k) instanceof Long l)) {
-      throw new MalformedInputException("signed WebTTY document lacks " + k);
-    }
-    return l;
-  }
-
-  private static byte[] hex(Map<String, Object> m, String k) {
-    try {
-      return HEX.parseHex(str(m, k));
-    } catch (IllegalArgumentException e) {
-      throw new MalformedInputException("signed WebTTY document has a bad " + k);
-    }
   }
 
   /**
@@ -396,101 +317,8 @@ public final class Handshake {
     return h;
   }
 
-  /**
-   * Parses a ClientProof and checks its signature by the key it names (see {@link
-   * #verify(SignedMessage)}).
-   */
-  @SuppressWarnings("unchecked")
   public static ClientProof verifyProof(SignedMessage m) {
-    Map<String, Object> j = canonical(m);
-    if (!PROOF_TYPE.equals(j.get("type"))) {
-      throw new MalformedInputException("not a WebTTY ClientProof");
-    }
-    if (!(j.get("command") instanceof Map<?, ?> cmd)
-        || !(j.get("key_context") instanceof Map<?, ?> kc)
-        || !(j.get("grants") instanceof List<?> gl)
-        || !(kc.get("recipients") instanceof List<?> rl)) {
-      throw new MalformedInputException("ClientProof lacks command, key_context or grants");
-    }
-    Map<String, Object> c = (Map<String, Object>) cmd;
-    Map<String, Object> k = (Map<String, Object>) kc;
-    List<KeyId> recipients = new ArrayList<>();
-    for (Object r : rl) {
-      recipients.add(KeyId.fromHex(String.valueOf(r)));
-    }
-    KeyContext context =
-        new KeyContext(
-            str(k, "workspace_id"), str(k, "server_id"), str(k, "session_id"), recipients);
-    PayloadKeyId outputKeyId = PayloadKeyId.fromBytes(hex(j, "output_key_id"));
-    PayloadKeyId inputKeyId = PayloadKeyId.fromBytes(hex(j, "input_key_id"));
-    if (outputKeyId.equals(inputKeyId)) {
-      throw new MalformedInputException("ClientProof output and input keys must differ");
-    }
-    List<KeyGrant> grants = new ArrayList<>();
-    for (Object o : gl) {
-      if (!(o instanceof Map<?, ?> gm)) {
-        throw new MalformedInputException("ClientProof grant is not an object");
-      }
-      Map<String, Object> g = (Map<String, Object>) gm;
-      KeyRole role = KeyRole.fromWireName(str(g, "key_role"));
-      grants.add(
-          KeyGrant.fromWire(
-              hex(g, "recipient_key_id"),
-              role.wireName(),
-              str(g, "payload_suite"),
-              str(g, "key_envelope_suite"),
-              (role == KeyRole.OUTPUT ? outputKeyId : inputKeyId).toBytes(),
-              hex(g, "enc"),
-              hex(g, "ciphertext")));
-    }
-    long cols = num(c, "cols");
-    long rows = num(c, "rows");
-    if (cols < 1 || rows < 1 || cols > 10_000 || rows > 10_000) {
-      throw new MalformedInputException("ClientProof terminal size out of range");
-    }
-    Signed credential = null;
-    if (j.containsKey("device_credential")) {
-      if (!(j.get("device_credential") instanceof Map<?, ?> dm)) {
-        throw new MalformedInputException("ClientProof device_credential is not an object");
-      }
-      Map<String, Object> d = (Map<String, Object>) dm;
-      if (d.size() != 2) {
-        throw new MalformedInputException(
-            "ClientProof device_credential must have exactly payload and signature");
-      }
-      credential = new Signed(str(d, "payload"), hex(d, "signature"));
-    }
-    List<RecipientDevice> devices = new ArrayList<>();
-    if (j.containsKey("recipient_devices")) {
-      if (!(j.get("recipient_devices") instanceof List<?> rdl)
-          || rdl.isEmpty()
-          || rdl.size() > MAX_RECIPIENT_DEVICES) {
-        throw new MalformedInputException(
-            "ClientProof recipient_devices must be a list of 1 to " + MAX_RECIPIENT_DEVICES);
-      }
-      devices.addAll(recipientDevices(rdl));
-    }
-    ClientProof p =
-        new ClientProof(
-            str(j, "workspace_id"),
-            str(j, "server_id"),
-            str(j, "session_id"),
-            hex(j, "server_nonce"),
-            Ed25519PublicKey.fromBytes(hex(j, "client_signing_key")),
-            X25519PublicKey.fromBytes(hex(j, "client_key")),
-            (int) cols,
-            (int) rows,
-            str(c, "term"),
-            context,
-            outputKeyId,
-            inputKeyId,
-            grants,
-            num(j, "not_before_ms"),
-            num(j, "not_after_ms"),
-            credential,
-            devices);
-    p.signingKey().verify(m.getCanonicalJson().toByteArray(), m.getSignature().toByteArray());
-    return p;
+    return ClientProofReader.read(m);
   }
 
   /** {@code type} of the opener's signed request to add recipients to its live session. */

@@ -1,25 +1,17 @@
 package dev.umbra.client.tty;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
-import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.crypto.webtty.InputKeyGrant;
-import dev.umbra.crypto.webtty.KeyContext;
-import dev.umbra.crypto.webtty.KeyGrants;
-import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadCipher;
-import dev.umbra.crypto.webtty.PayloadCounters;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadSender;
 import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.proto.webtty.SignedMessage;
-import dev.umbra.proto.webtty.TerminalSize;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.proto.webtty.WebTtyReason;
@@ -28,9 +20,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClientOptions;
-import io.vertx.core.http.WebSocketConnectOptions;
 import java.net.URI;
 import java.time.Clock;
 import java.util.LinkedHashSet;
@@ -151,13 +140,11 @@ public final class TtyClient {
     default void integrity(String problem, long count) {}
   }
 
-  private final Vertx vertx;
-  private final io.vertx.core.http.WebSocketClient wsClient;
+  private final EngineSocket socket;
   private final Options options;
   private final Listener listener;
   private final TtyStats stats = new TtyStats();
   private final Promise<TtyClient> started = Promise.promise();
-  private WebSocket ws;
   private String serverId;
   private String sessionId = "";
   private String participantId = "";
@@ -169,10 +156,7 @@ public final class TtyClient {
   private final InputSealer inputs;
 
   private final ShareRequests shares = new ShareRequests();
-  private Ed25519PublicKey serverSigningKey;
-
-  /** The opener's key context: input keys are bound to it. */
-  private KeyContext context;
+  private final SessionKeys keys;
 
   /** A CONTROL_CHANGED naming us, held back until the daemon's input key for us arrived. */
   private WebTtyFrame pendingControl;
@@ -191,22 +175,12 @@ public final class TtyClient {
   private final Set<String> participants = new LinkedHashSet<>();
 
   private TtyClient(Vertx vertx, Options options, Listener listener) {
-    this.vertx = vertx;
-    // kept in a field for the client's life: Vert.x closes a client that became unreachable,
-    // which (after a GC in the middle of a handshake) fails the connection
-    this.wsClient =
-        vertx.createWebSocketClient(
-            new WebSocketClientOptions()
-                .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2)
-                .setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
-                // never offer compression: the engine does not inflate, and neither do we
-                // (docs/security.md)
-                .setTryUsePerMessageCompression(false)
-                .setTryUsePerFrameCompression(false));
+    this.socket = new EngineSocket(vertx, stats);
     this.options = options;
     this.listener = listener;
     this.outputs = new OutputDecryptor(stats, listener);
     this.inputs = new InputSealer(stats, listener, this::write, () -> sessionId);
+    this.keys = new SessionKeys(options, outputs, inputs, shares);
   }
 
   /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
@@ -224,12 +198,7 @@ public final class TtyClient {
     c.cols = cols;
     c.rows = rows;
     c.term = term;
-    return c.connect(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN)
-            .setServerId(serverId)
-            .setSize(TerminalSize.newBuilder().setCols(cols).setRows(rows))
-            .build());
+    return c.connect(SessionFrames.open(serverId, cols, rows));
   }
 
   /** Joins a live session as a viewer ({@code attach=false}) or re-attaches to one's own. */
@@ -238,66 +207,18 @@ public final class TtyClient {
     TtyClient c = new TtyClient(vertx, options, listener);
     c.sessionId = sessionId;
     c.attach = attach;
-    return c.connect(
-        WebTtyFrame.newBuilder()
-            .setType(
-                attach
-                    ? WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH
-                    : WebTtyFrameType.WEBTTY_FRAME_TYPE_JOIN)
-            .setSessionId(sessionId)
-            .setKeyId(ByteString.copyFrom(KeyId.of(options.agreementKey().publicKey()).toBytes()))
-            .setPublicKey(ByteString.copyFrom(options.agreementKey().publicKey().toBytes()))
-            .build());
+    return c.connect(SessionFrames.join(sessionId, attach, options.agreementKey().publicKey()));
   }
 
   private Future<TtyClient> connect(WebTtyFrame first) {
-    attempt(first, 1);
+    socket.connect(
+        options.engineUrl(),
+        options.tokens(),
+        () -> write(first),
+        this::onMessage,
+        reason -> finish(null, reason),
+        started::tryFail);
     return started.future();
-  }
-
-  /**
-   * Opens the WebSocket; an upgrade that fails before anything was sent (the connection closed
-   * during the handshake) is tried again, at most {@link #CONNECT_ATTEMPTS} times.
-   */
-  private void attempt(WebTtyFrame first, int n) {
-    options
-        .tokens()
-        .get()
-        .compose(
-            token -> {
-              URI uri = options.engineUrl();
-              boolean tls =
-                  "https".equalsIgnoreCase(uri.getScheme())
-                      || "wss".equalsIgnoreCase(uri.getScheme());
-              int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
-              return wsClient.connect(
-                  new WebSocketConnectOptions()
-                      .setHost(uri.getHost())
-                      .setPort(port)
-                      .setSsl(tls)
-                      .setURI(PATH)
-                      .addHeader("Authorization", "Bearer " + token));
-            })
-        .onSuccess(
-            socket -> {
-              ws = socket;
-              socket.binaryMessageHandler(this::onMessage);
-              socket.closeHandler(
-                  v ->
-                      finish(null, socket.closeReason() == null ? "closed" : socket.closeReason()));
-              socket.exceptionHandler(e -> {});
-              write(first);
-            })
-        .onFailure(
-            e -> {
-              boolean handshake = String.valueOf(e.getMessage()).contains("handshake");
-              if (handshake && n < CONNECT_ATTEMPTS) {
-                stats.count("connect_retried");
-                vertx.setTimer(100L * n, t -> attempt(first, n + 1));
-              } else {
-                started.tryFail(e);
-              }
-            });
   }
 
   public TtyStats stats() {
@@ -329,16 +250,14 @@ public final class TtyClient {
   }
 
   private void write(WebTtyFrame f) {
-    WebSocket socket = ws;
-    if (socket != null && !done) {
-      socket.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+    if (!done) {
+      socket.write(f);
     }
   }
 
   /** True while the WebSocket's send queue is full (callers reading a fast source may wait). */
   public boolean sendQueueFull() {
-    WebSocket socket = ws;
-    return socket != null && socket.writeQueueFull();
+    return socket.writeQueueFull();
   }
 
   /**
@@ -426,29 +345,15 @@ public final class TtyClient {
 
   /** Sends an already signed share request as it is (tests use it to replay one). */
   public void shareSigned(SignedMessage request) {
-    write(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_SHARE)
-            .setSessionId(sessionId)
-            .setShareRequest(request)
-            .build());
+    write(SessionFrames.share(sessionId, request));
   }
 
   public void requestControl() {
-    write(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST)
-            .setSessionId(sessionId)
-            .build());
+    write(SessionFrames.command(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_REQUEST, sessionId));
   }
 
   public void giveControl(String participant) {
-    write(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_GIVE)
-            .setSessionId(sessionId)
-            .setParticipantId(participant)
-            .build());
+    write(SessionFrames.giveControl(sessionId, participant));
   }
 
   public void takeControl() {
@@ -458,11 +363,7 @@ public final class TtyClient {
     if (opener || attach) {
       inputs.taking();
     }
-    write(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE)
-            .setSessionId(sessionId)
-            .build());
+    write(SessionFrames.command(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE, sessionId));
   }
 
   /**
@@ -470,26 +371,13 @@ public final class TtyClient {
    * re-attaches.
    */
   public void detach() {
-    write(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
-            .setSessionId(sessionId)
-            .setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_DETACHED))
-            .build());
-    WebSocket socket = ws;
-    if (socket != null) {
-      socket.close();
-    }
+    write(SessionFrames.close(sessionId, WebTtyReason.WEBTTY_REASON_DETACHED));
+    socket.close();
   }
 
   /** Ends the session for everyone (opener only). */
   public void terminate() {
-    write(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)
-            .setSessionId(sessionId)
-            .setReason(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_TERMINATE))
-            .build());
+    write(SessionFrames.close(sessionId, WebTtyReason.WEBTTY_REASON_TERMINATE));
   }
 
   private void onMessage(Buffer buf) {
@@ -560,35 +448,13 @@ public final class TtyClient {
       fail("unexpected_hello");
       return;
     }
-    Handshake.ServerHello h = Handshake.verify(f.getServerHello());
-    if (!h.workspaceId().equals(options.workspaceId().toString())
-        || !h.serverId().equals(serverId)
-        || !h.sessionId().equals(f.getSessionId())) {
-      throw new AuthenticationFailedException(
-          "ServerHello is for another workspace, server or session");
-    }
-    options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
+    Handshake.ServerHello h =
+        ClientKeyExchange.trustedHello(f.getServerHello(), options, serverId, f.getSessionId());
     sessionId = h.sessionId();
     participantId = f.getParticipantId(); // the engine names the opener's participant here
-    ClientKeyExchange.Opened keys =
-        ClientKeyExchange.open(options, serverId, sessionId, h, cols, rows, term);
-    KeyContext context = keys.context();
-    this.context = context;
-    serverSigningKey = h.signingKey();
-    outputs.start(
-        KeyId.of(h.agreementKey()),
-        PayloadCounters.fromZero(),
-        keys.outputKey(),
-        keys.outputKeyId(),
-        context,
-        0);
-    shares.opened(keys.recipients().subList(1, keys.recipients().size()));
-    inputs.opened(
-        new PayloadSender(
-            new PayloadCipher(KeyRole.INPUT, keys.inputKey(), keys.inputKeyId(), context),
-            ownKeyId()));
+    WebTtyFrame proof = keys.opened(h, serverId, sessionId, cols, rows, term);
     e2eVerified = true;
-    write(keys.proofFrame());
+    write(proof);
   }
 
   /**
@@ -600,51 +466,9 @@ public final class TtyClient {
       participants.add(p.getParticipantId());
     }
     serverId = f.getServerId();
-    Handshake.ServerHello h = Handshake.verify(f.getServerHello());
-    if (!h.workspaceId().equals(options.workspaceId().toString())
-        || !h.sessionId().equals(sessionId)
-        || !h.serverId().equals(serverId)) {
-      throw new AuthenticationFailedException(
-          "ServerHello is for another workspace, server or session");
-    }
-    options.trust().check(options.workspaceId(), serverId, h.signingKey(), h.agreementKey());
-    Handshake.ClientProof proof = Handshake.verifyProof(f.getClientProof());
-    if (!proof.workspaceId().equals(options.workspaceId().toString())
-        || !proof.sessionId().equals(sessionId)
-        || !proof.serverId().equals(serverId)) {
-      throw new AuthenticationFailedException(
-          "ClientProof is for another workspace, server or session");
-    }
-    context = proof.keyContext();
-    serverSigningKey = h.signingKey();
-    // a joiner cannot know how far the live session's output counter is: it starts where it joins
-    PayloadCounters counters = PayloadCounters.fromFirstSeen();
-    if (f.hasOutputKeyEpoch()) {
-      // after a share: the grant is in the latest daemon-signed output-key epoch, not in the proof
-      dev.umbra.crypto.webtty.OutputKeyEpoch e =
-          ClientKeyExchange.joinedEpoch(
-              f.getOutputKeyEpoch(),
-              serverSigningKey,
-              options.workspaceId(),
-              serverId,
-              sessionId,
-              ownKeyId());
-      PayloadKey key =
-          KeyGrants.unwrap(e.grantFor(ownKeyId()), e.keyContext(), options.agreementKey());
-      outputs.start(
-          KeyId.of(h.agreementKey()), counters, key, e.outputKeyId(), e.keyContext(), e.epoch());
-    } else {
-      PayloadKey key =
-          unwrapOwnGrant(
-              f.getClientProof(),
-              options.workspaceId(),
-              serverId,
-              sessionId,
-              options.agreementKey(),
-              KeyRole.OUTPUT);
-      outputs.start(
-          KeyId.of(h.agreementKey()), counters, key, proof.outputKeyId(), proof.keyContext(), 0);
-    }
+    Handshake.ServerHello h =
+        ClientKeyExchange.trustedHello(f.getServerHello(), options, serverId, sessionId);
+    keys.joined(h, f, serverId, sessionId);
     e2eVerified = true;
     if (f.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER) {
       // re-attached with control: ready once the daemon's fresh input key for us arrived
@@ -661,28 +485,14 @@ public final class TtyClient {
    * epoch than any seen; only then do we type with it.
    */
   private void inputKey(WebTtyFrame f) {
-    if (serverSigningKey == null || context == null) {
+    if (!keys.exchanged()) {
       fail("input_key_before_key_exchange");
       return;
     }
-    InputKeyGrant g =
-        ClientKeyExchange.inputKeyGrant(
-            f.getInputKeyGrant(),
-            serverSigningKey,
-            options.workspaceId(),
-            serverId,
-            sessionId,
-            ownKeyId(),
-            outputs::held);
-    if (g.epoch() <= inputs.epoch()) {
+    if (!keys.inputKey(f, serverId, sessionId)) {
       stats.count("input_key_replayed");
       return;
     }
-    PayloadKey key = KeyGrants.unwrap(g.grantFor(ownKeyId()), context, options.agreementKey());
-    inputs.keyArrived(
-        g.epoch(),
-        new PayloadSender(
-            new PayloadCipher(KeyRole.INPUT, key, g.inputKeyId(), context), ownKeyId()));
     stats.count("input_keys_received");
     WebTtyFrame held = pendingControl;
     pendingControl = null;
@@ -701,18 +511,17 @@ public final class TtyClient {
    * which closes the connection ({@code output_key_refused}).
    */
   private void outputKey(WebTtyFrame f) {
-    if (serverSigningKey == null || outputs.context() == null) {
+    if (!keys.outputStarted()) {
       fail("output_key_before_key_exchange");
       return;
     }
-    switch (outputs.nextEpoch(f, serverSigningKey, sessionId, options.agreementKey())) {
+    switch (keys.outputKey(f, sessionId)) {
       case REPLAYED -> {}
       case REFUSED -> {
         stats.count("output_key_refused");
         fail(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_OUTPUT_KEY_REFUSED));
       }
       case ADOPTED -> {
-        shares.epochArrived(outputs.context());
         stats.count("output_keys_received");
         listener.event(f);
       }
@@ -728,10 +537,6 @@ public final class TtyClient {
       return;
     }
     listener.event(f);
-  }
-
-  private KeyId ownKeyId() {
-    return KeyId.of(options.agreementKey().publicKey());
   }
 
   /**
@@ -774,9 +579,6 @@ public final class TtyClient {
   }
 
   private void closeSocket() {
-    WebSocket socket = ws;
-    if (socket != null) {
-      vertx.runOnContext(v -> socket.close());
-    }
+    socket.closeOnContext();
   }
 }

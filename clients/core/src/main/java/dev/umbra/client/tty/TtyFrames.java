@@ -12,6 +12,7 @@ import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import io.netty.buffer.ByteBuf;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.internal.buffer.BufferInternal;
 
 /** Conversions between umbra-crypto's WebTTY values and the protobuf frames (docs/webtty.md). */
@@ -23,6 +24,20 @@ public final class TtyFrames {
   public static final int MAX_FRAME_BYTES = 96 * 1024;
 
   private TtyFrames() {}
+
+  /**
+   * The WebSocket client options of both ends' connections to the engine (the client's and the
+   * daemon's): frames and messages up to twice {@link #MAX_FRAME_BYTES}, and never compression.
+   */
+  public static WebSocketClientOptions engineSocketOptions() {
+    return new WebSocketClientOptions()
+        .setMaxFrameSize(MAX_FRAME_BYTES * 2)
+        .setMaxMessageSize(MAX_FRAME_BYTES * 2)
+        // never offer compression: the engine does not inflate, and neither do we
+        // (docs/security.md)
+        .setTryUsePerMessageCompression(false)
+        .setTryUsePerFrameCompression(false);
+  }
 
   /**
    * Parses a received frame whole, in place: Vert.x hands each message over in a heap buffer of its

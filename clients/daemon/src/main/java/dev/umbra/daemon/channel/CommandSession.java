@@ -81,26 +81,7 @@ final class CommandSession implements SecureChannel.Listener {
     long startedNanos = System.nanoTime();
     channel.listener(this);
     context
-        .executeBlocking(
-            () -> {
-              dir =
-                  KeyFiles.ensurePrivateDirectory(
-                      KeyFiles.ensurePrivateDirectory(sessions).resolve(sessionId));
-              JsonObject meta =
-                  new JsonObject()
-                      .put("session_id", sessionId)
-                      .put("argv", new JsonArray(command.getArgvList()))
-                      .put("cwd", command.getCwd())
-                      .put("client_static_key", clientKey)
-                      .put("started_at", clock.instant().toString());
-              write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
-              ProcessBuilder pb = new ProcessBuilder(command.getArgvList());
-              if (!command.getCwd().isEmpty()) {
-                pb.directory(Path.of(command.getCwd()).toFile());
-              }
-              return pb.start();
-            },
-            false)
+        .executeBlocking(this::spawn, false)
         .onComplete(
             ar -> {
               if (ar.failed()) {
@@ -120,49 +101,78 @@ final class CommandSession implements SecureChannel.Listener {
                 return;
               }
               process = ar.result();
-              channel.send(
-                  ChannelMessage.newBuilder()
-                      .setStarted(Started.newBuilder().setSessionId(sessionId))
-                      .build());
-              Thread out =
-                  Thread.ofVirtual()
-                      .start(() -> pump(process.getInputStream(), Stream.STREAM_STDOUT, "stdout"));
-              Thread err =
-                  Thread.ofVirtual()
-                      .start(() -> pump(process.getErrorStream(), Stream.STREAM_STDERR, "stderr"));
-              Thread.ofVirtual().start(this::feedStdin);
-              Thread.ofVirtual()
-                  .start(
-                      () -> {
-                        int code;
-                        try {
-                          out.join();
-                          err.join();
-                          code = process.waitFor();
-                        } catch (InterruptedException e) {
-                          code = -1;
-                        }
-                        int exit = code;
-                        long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
-                        write("exit", (exit + "\n").getBytes(StandardCharsets.UTF_8));
-                        context.runOnContext(
-                            v -> {
-                              channel.send(
-                                  ChannelMessage.newBuilder()
-                                      .setExit(ExitStatus.newBuilder().setCode(exit))
-                                      .build());
-                              channel.closeWhenDrained();
-                              over = true;
-                              stdin.offer(EOF);
-                              // after the exit status is on its way: the report's signature and
-                              // request are not the client's wait.
-                              // Exit status and duration only: never the command line or a byte of
-                              // its output
-                              audit.report(
-                                  DaemonAudit.Report.commandRun(
-                                      channel.channelId(), exit, durationMs));
-                            });
-                      });
+              running(startedNanos);
+            });
+  }
+
+  /**
+   * Blocking (a worker thread): the session's directory and metadata (never the command's output),
+   * then the process.
+   */
+  private Process spawn() throws IOException {
+    dir =
+        KeyFiles.ensurePrivateDirectory(
+            KeyFiles.ensurePrivateDirectory(sessions).resolve(sessionId));
+    JsonObject meta =
+        new JsonObject()
+            .put("session_id", sessionId)
+            .put("argv", new JsonArray(command.getArgvList()))
+            .put("cwd", command.getCwd())
+            .put("client_static_key", clientKey)
+            .put("started_at", clock.instant().toString());
+    write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
+    ProcessBuilder pb = new ProcessBuilder(command.getArgvList());
+    if (!command.getCwd().isEmpty()) {
+      pb.directory(Path.of(command.getCwd()).toFile());
+    }
+    return pb.start();
+  }
+
+  /**
+   * The process runs: STARTED to the client, its streams pumped on virtual threads, and once both
+   * outputs ended and it exited, the exit status to the client and to the audit.
+   */
+  private void running(long startedNanos) {
+    channel.send(
+        ChannelMessage.newBuilder()
+            .setStarted(Started.newBuilder().setSessionId(sessionId))
+            .build());
+    Thread out =
+        Thread.ofVirtual()
+            .start(() -> pump(process.getInputStream(), Stream.STREAM_STDOUT, "stdout"));
+    Thread err =
+        Thread.ofVirtual()
+            .start(() -> pump(process.getErrorStream(), Stream.STREAM_STDERR, "stderr"));
+    Thread.ofVirtual().start(this::feedStdin);
+    Thread.ofVirtual()
+        .start(
+            () -> {
+              int code;
+              try {
+                out.join();
+                err.join();
+                code = process.waitFor();
+              } catch (InterruptedException e) {
+                code = -1;
+              }
+              int exit = code;
+              long durationMs = (System.nanoTime() - startedNanos) / 1_000_000;
+              write("exit", (exit + "\n").getBytes(StandardCharsets.UTF_8));
+              context.runOnContext(
+                  v -> {
+                    channel.send(
+                        ChannelMessage.newBuilder()
+                            .setExit(ExitStatus.newBuilder().setCode(exit))
+                            .build());
+                    channel.closeWhenDrained();
+                    over = true;
+                    stdin.offer(EOF);
+                    // after the exit status is on its way: the report's signature and request are
+                    // not the client's wait. Exit status and duration only: never the command line
+                    // or a byte of its output
+                    audit.report(
+                        DaemonAudit.Report.commandRun(channel.channelId(), exit, durationMs));
+                  });
             });
   }
 

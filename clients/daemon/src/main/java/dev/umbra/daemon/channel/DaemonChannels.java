@@ -17,7 +17,9 @@ import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
+import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.channel.Started;
+import dev.umbra.proto.channel.TcpForward;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
 import io.vertx.core.Context;
@@ -415,93 +417,89 @@ public final class DaemonChannels {
     }
   }
 
+  /** A started channel: a command run, a TCP forward or a message service, by its kind. */
   private void begin(SecureChannel channel, ChannelStart start, String clientKey) {
     switch (start.getKindCase()) {
-      case RUN -> {
-        if (start.getRun().getArgvCount() == 0) {
-          refuse(channel, "bad_request", "no command given");
-          return;
-        }
-        String sid = sessionId();
-        log.atInfo()
-            .addKeyValue("session", sid)
-            .addKeyValue("channel", Long.toHexString(channel.channelId()))
-            .log("command session started");
-        new CommandSession(
-                context,
-                channel,
-                start.getRun(),
-                config.home().resolve("sessions"),
-                clientKey,
-                sid,
-                audit,
-                clock)
-            .start();
-      }
-      case FORWARD -> {
-        var fw = start.getForward();
-        if (fw.getPort() == 0 || fw.getPort() > 65535 || fw.getHost().isEmpty()) {
-          refuse(channel, "bad_request", "forward needs a host and a port");
-          return;
-        }
-        net.connect((int) fw.getPort(), fw.getHost())
-            .onComplete(
-                ar -> {
-                  if (channel.closed()) {
-                    if (ar.succeeded()) {
-                      ar.result().close();
-                    }
-                    return;
-                  }
-                  if (ar.failed()) {
-                    audit.report(
-                        new DaemonAudit.Report(
-                            DaemonAudit.Action.TUNNEL_OPENED,
-                            channel.channelId(),
-                            false,
-                            "connect_failed",
-                            -1,
-                            0,
-                            0,
-                            0));
-                    refuse(
-                        channel,
-                        "connect_failed",
-                        "cannot connect to "
-                            + fw.getHost()
-                            + ":"
-                            + fw.getPort()
-                            + ": "
-                            + ar.cause().getMessage());
-                    return;
-                  }
-                  channel.send(
-                      ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
-                  long id = channel.channelId();
-                  audit.report(DaemonAudit.Report.tunnelOpened(id));
-                  new SocketPipe(vertx, channel, ar.result())
-                      .onEnded(
-                          (in, out, ms, reason) ->
-                              audit.report(
-                                  DaemonAudit.Report.tunnelClosed(id, in, out, ms, reason)))
-                      .start();
-                });
-      }
-      case MESSAGE -> {
-        MessageService svc = services.get(start.getMessage().getTopic());
-        if (svc == null) {
-          refuse(
-              channel,
-              "unknown_topic",
-              "no message service '" + start.getMessage().getTopic() + "' on this machine");
-          return;
-        }
-        channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
-        MessageChannel peer = new MessageChannel(channel);
-        svc.open(peer);
-      }
+      case RUN -> run(channel, start.getRun(), clientKey);
+      case FORWARD -> forward(channel, start.getForward());
+      case MESSAGE -> message(channel, start.getMessage().getTopic());
       default -> refuse(channel, "bad_request", "unknown channel kind");
     }
+  }
+
+  private void run(SecureChannel channel, RunCommand run, String clientKey) {
+    if (run.getArgvCount() == 0) {
+      refuse(channel, "bad_request", "no command given");
+      return;
+    }
+    String sid = sessionId();
+    log.atInfo()
+        .addKeyValue("session", sid)
+        .addKeyValue("channel", Long.toHexString(channel.channelId()))
+        .log("command session started");
+    new CommandSession(
+            context, channel, run, config.home().resolve("sessions"), clientKey, sid, audit, clock)
+        .start();
+  }
+
+  /** Connects to {@code host:port} of the forward and pipes the channel to it (audited). */
+  private void forward(SecureChannel channel, TcpForward fw) {
+    if (fw.getPort() == 0 || fw.getPort() > 65535 || fw.getHost().isEmpty()) {
+      refuse(channel, "bad_request", "forward needs a host and a port");
+      return;
+    }
+    net.connect((int) fw.getPort(), fw.getHost())
+        .onComplete(
+            ar -> {
+              if (channel.closed()) {
+                if (ar.succeeded()) {
+                  ar.result().close();
+                }
+                return;
+              }
+              if (ar.failed()) {
+                audit.report(
+                    new DaemonAudit.Report(
+                        DaemonAudit.Action.TUNNEL_OPENED,
+                        channel.channelId(),
+                        false,
+                        "connect_failed",
+                        -1,
+                        0,
+                        0,
+                        0));
+                refuse(
+                    channel,
+                    "connect_failed",
+                    "cannot connect to "
+                        + fw.getHost()
+                        + ":"
+                        + fw.getPort()
+                        + ": "
+                        + ar.cause().getMessage());
+                return;
+              }
+              channel.send(
+                  ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
+              long id = channel.channelId();
+              audit.report(DaemonAudit.Report.tunnelOpened(id));
+              new SocketPipe(vertx, channel, ar.result())
+                  .onEnded(
+                      (in, out, ms, reason) ->
+                          audit.report(DaemonAudit.Report.tunnelClosed(id, in, out, ms, reason)))
+                  .start();
+            });
+  }
+
+  private void message(SecureChannel channel, String topic) {
+    MessageService svc = services.get(topic);
+    if (svc == null) {
+      refuse(channel, "unknown_topic", "no message service '" + topic + "' on this machine");
+      return;
+    }
+    channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
+    MessageChannel peer = new MessageChannel(channel);
+    svc.open(peer);
   }
 
   private void refuse(SecureChannel channel, String code, String message) {

@@ -1,15 +1,11 @@
 package dev.umbra.daemon.tty;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.client.tty.TtyStats;
-import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.crypto.webtty.KeyContext;
-import dev.umbra.crypto.webtty.KeyGrants;
 import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadCipher;
@@ -28,11 +24,9 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.security.SecureRandom;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,11 +45,11 @@ import org.slf4j.LoggerFactory;
  * may block, which would pin the few carriers of virtual threads. A keystroke the PTY takes without
  * waiting is written on the Vert.x context directly ({@link KeystrokeDelivery}).
  *
- * <p>This class keeps the engine connection, registration, the hello and proof checks and each
- * session's lifecycle; a session's parts live beside it: {@link InputGate} (who may type, the input
- * receiver rules), {@link InputKeyHandover} (control changes, reviewers' grants), {@link
- * OutputKeySharing} (share requests, output-key epochs), {@link OutputPipeline} (PTY reader →
- * sealer → engine socket).
+ * <p>This class keeps the engine connection, registration, the hello, the proof's acceptance (its
+ * checks are {@link ProofCheck}) and each session's lifecycle; a session's parts live beside it:
+ * {@link InputGate} (who may type, the input receiver rules), {@link InputKeyHandover} (control
+ * changes, reviewers' grants), {@link OutputKeySharing} (share requests, output-key epochs), {@link
+ * OutputPipeline} (PTY reader → sealer → engine socket).
  */
 public final class TtyServer implements AutoCloseable {
   public static final String PATH = "/v1/webtty/server";
@@ -114,6 +108,7 @@ public final class TtyServer implements AutoCloseable {
   private final OutputPipeline output = new OutputPipeline(link, () -> ws);
   private final InputKeyHandover handover;
   private final OutputKeySharing sharing;
+  private final ProofCheck proofCheck;
 
   public TtyServer(Vertx vertx, TtyServerConfig config) {
     this.vertx = vertx;
@@ -121,16 +116,9 @@ public final class TtyServer implements AutoCloseable {
     this.policy = config.policy();
     this.handover = new InputKeyHandover(config, stats, link);
     this.sharing = new OutputKeySharing(config, stats, link, () -> policy);
+    this.proofCheck = new ProofCheck(config);
     // kept for the server's life: Vert.x closes clients that become unreachable
-    this.wsClient =
-        vertx.createWebSocketClient(
-            new WebSocketClientOptions()
-                .setMaxFrameSize(TtyFrames.MAX_FRAME_BYTES * 2)
-                .setMaxMessageSize(TtyFrames.MAX_FRAME_BYTES * 2)
-                // never offer compression: the engine does not inflate, and neither do we
-                // (docs/security.md)
-                .setTryUsePerMessageCompression(false)
-                .setTryUsePerFrameCompression(false));
+    this.wsClient = vertx.createWebSocketClient(TtyFrames.engineSocketOptions());
   }
 
   public TtyStats stats() {
@@ -288,38 +276,15 @@ public final class TtyServer implements AutoCloseable {
       return;
     }
     s.state = State.STARTING; // the nonce is spent: a second proof for it is refused
-    Handshake.ClientProof p;
-    PayloadKey outputKey;
-    PayloadKey inputKey;
-    try {
-      p = Handshake.verifyProof(f.getClientProof());
-      String problem = problem(s, p, f);
-      if (problem != null) {
-        refuse(s, problem);
-        return;
-      }
-      s.clientKey = p.signingKey();
-      s.clientCredential = p.deviceCredential();
-      outputKey =
-          KeyGrants.unwrap(
-              p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT),
-              p.keyContext(),
-              config.agreementKey());
-      inputKey =
-          KeyGrants.unwrap(
-              p.grantFor(config.agreementKey().publicKey(), KeyRole.INPUT),
-              p.keyContext(),
-              config.agreementKey());
-    } catch (CryptoException | IllegalArgumentException e) {
-      refuse(
-          s,
-          e instanceof dev.umbra.crypto.UnsupportedSuiteException
-              ? "unknown_suite"
-              : e instanceof dev.umbra.crypto.AuthenticationFailedException
-                  ? "bad_signature"
-                  : "malformed");
+    ProofCheck.Outcome outcome = proofCheck.check(s, f);
+    if (outcome.refusal() != null) {
+      refuse(s, outcome.refusal());
       return;
     }
+    Handshake.ClientProof p = outcome.accepted().proof();
+    PayloadKey inputKey = outcome.accepted().inputKey();
+    s.clientKey = p.signingKey();
+    s.clientCredential = p.deviceCredential();
     s.context = p.keyContext();
     s.outputContext = p.keyContext();
     s.rememberKey(config.agreementKey().publicKey());
@@ -328,12 +293,21 @@ public final class TtyServer implements AutoCloseable {
     s.outputKeyId = p.outputKeyId();
     s.output =
         new PayloadSender(
-            new PayloadCipher(KeyRole.OUTPUT, outputKey, p.outputKeyId(), p.keyContext()),
+            new PayloadCipher(
+                KeyRole.OUTPUT, outcome.accepted().outputKey(), p.outputKeyId(), p.keyContext()),
             ownKeyId());
     // epoch 0: the opener's own input key; only the opener may type until control changes
     s.input.grant(
         new PayloadCipher(KeyRole.INPUT, inputKey, p.inputKeyId(), p.keyContext()),
         KeyId.of(p.agreementKey()));
+    startShell(s, p, inputKey);
+  }
+
+  /**
+   * Starts the session's shell in a PTY on a platform thread (spawning may block), then READY and
+   * the output; a session that ended meanwhile closes the shell again.
+   */
+  private void startShell(ServerSession s, Handshake.ClientProof p, PayloadKey inputKey) {
     Map<String, String> env = new HashMap<>(config.env());
     env.put("TERM", p.term().matches("[A-Za-z0-9._+-]{1,64}") ? p.term() : "xterm-256color");
     env.put("UMBRA_TTY_SESSION", s.id);
@@ -372,64 +346,6 @@ public final class TtyServer implements AutoCloseable {
               }
               output.start(s);
             });
-  }
-
-  private String problem(ServerSession s, Handshake.ClientProof p, WebTtyFrame f) {
-    long now = config.clock().millis();
-    KeyContext kc = p.keyContext();
-    if (!p.workspaceId().equals(config.workspaceId().toString())
-        || !p.serverId().equals(config.serverId())
-        || !p.sessionId().equals(s.id)
-        || !kc.workspaceId().equals(p.workspaceId())
-        || !kc.serverId().equals(p.serverId())
-        || !kc.sessionId().equals(p.sessionId())) {
-      return "wrong_context";
-    }
-    if (!Arrays.equals(p.serverNonce(), s.nonce)) {
-      return "wrong_nonce";
-    }
-    long window = p.notAfterMs() - p.notBeforeMs();
-    if (window <= 0 || window > Handshake.MAX_PROOF_WINDOW.toMillis()) {
-      return "window_too_long";
-    }
-    if (now + Handshake.CLOCK_SKEW.toMillis() < p.notBeforeMs() || now > p.notAfterMs()) {
-      return "expired";
-    }
-    String refusal =
-        config.authorizer().refusal(config.workspaceId(), p.signingKey(), p.deviceCredential());
-    if (refusal != null) {
-      return refusal;
-    }
-    if (!kc.hasRecipient(ownKeyId())
-        || p.grantFor(config.agreementKey().publicKey(), KeyRole.OUTPUT) == null
-        || p.grantFor(config.agreementKey().publicKey(), KeyRole.INPUT) == null) {
-      return "no_grant";
-    }
-    // the opener's input key is for the daemon and the opener only: a viewer must never hold a
-    // key it could type (or read typed passwords) with
-    java.util.Set<KeyId> inputHolders = new java.util.HashSet<>(p.inputRecipients());
-    if (!inputHolders.equals(
-            new java.util.HashSet<>(java.util.List.of(ownKeyId(), KeyId.of(p.agreementKey()))))
-        || inputHolders.size() != p.inputRecipients().size()) {
-      return "input_key_shared";
-    }
-    // under Workspace Protection every output-key recipient besides this server and the opener
-    // must be a trusted device under this daemon's pin, vouched for in the proof: the control
-    // plane (which lists devices and members to the opener) cannot add a recipient of its own
-    java.util.Optional<java.util.Set<KeyId>> vouched =
-        config.authorizer().vouchedRecipients(config.workspaceId(), p.recipientDevices());
-    if (vouched.isPresent()) {
-      KeyId opener = KeyId.of(p.agreementKey());
-      for (KeyId r : kc.recipients()) {
-        if (!r.equals(ownKeyId()) && !r.equals(opener) && !vouched.get().contains(r)) {
-          return "unvouched_recipient";
-        }
-      }
-    }
-    if (!f.getKeyContext().equals(ByteString.copyFrom(kc.toCanonicalJson()))) {
-      return "wrong_context";
-    }
-    return null;
   }
 
   private void refuse(ServerSession s, String reason) {

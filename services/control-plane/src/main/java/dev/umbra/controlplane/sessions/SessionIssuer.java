@@ -4,12 +4,9 @@ import com.nimbusds.jose.JOSEException;
 import com.nimbusds.jose.JOSEObjectType;
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.JWSSigner;
-import com.nimbusds.jose.jca.JCAContext;
-import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
-import dev.umbra.crypto.keys.Ed25519PrivateKey;
+import dev.umbra.kit.auth.Ed25519JwsSigner;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.auth.SubjectKind;
@@ -69,17 +66,8 @@ public final class SessionIssuer {
     Instant now = clock.instant();
     Instant exp = now.plus(keys.tokenTtl());
     JWTClaimsSet claims =
-        new JWTClaimsSet.Builder()
-            .issuer(SessionTokens.ISSUER)
-            .audience(audience)
-            .subject(subject)
-            .issueTime(Date.from(now))
+        SessionTokens.claims(workspaceId, subject, kind, role, audience, now, exp)
             .notBeforeTime(Date.from(now))
-            .expirationTime(Date.from(exp))
-            .jwtID(UUID.randomUUID().toString())
-            .claim(SessionTokens.CLAIM_WORKSPACE, workspaceId.toString())
-            .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind.wire())
-            .claim(SessionTokens.CLAIM_ROLE, role.wire())
             .claim(
                 SessionTokens.CLAIM_API_TOKEN,
                 with.apiTokenId() == null ? null : with.apiTokenId().toString())
@@ -94,35 +82,10 @@ public final class SessionIssuer {
         new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(key.kid()).type(JOSEObjectType.JWT).build();
     SignedJWT jwt = new SignedJWT(header, claims);
     try {
-      jwt.sign(new Signer(key.pair().privateKey()));
+      jwt.sign(Ed25519JwsSigner.of(key.pair().privateKey()::sign));
     } catch (JOSEException e) {
       throw new IllegalStateException("cannot sign a session token", e);
     }
     return new Issued(jwt.serialize(), exp);
-  }
-
-  /** Ed25519 signing with umbra-crypto's key type, behind nimbus' signer interface. */
-  private static final class Signer implements JWSSigner {
-    private final Ed25519PrivateKey key;
-    private final JCAContext jca = new JCAContext();
-
-    Signer(Ed25519PrivateKey key) {
-      this.key = key;
-    }
-
-    @Override
-    public Base64URL sign(JWSHeader header, byte[] signingInput) {
-      return Base64URL.encode(key.sign(signingInput));
-    }
-
-    @Override
-    public Set<JWSAlgorithm> supportedJWSAlgorithms() {
-      return Set.of(JWSAlgorithm.EdDSA);
-    }
-
-    @Override
-    public JCAContext getJCAContext() {
-      return jca;
-    }
   }
 }

@@ -1,5 +1,10 @@
 package dev.umbra.kit.auth;
 
+import com.nimbusds.jwt.JWTClaimsSet;
+import java.time.Instant;
+import java.util.Date;
+import java.util.UUID;
+
 /**
  * The session token format, shared by the control plane (which signs) and every service (which
  * verifies offline): a compact JWS, {@code alg} EdDSA (Ed25519), {@code kid} naming a key of the
@@ -45,4 +50,28 @@ public final class SessionTokens {
   public static final long CLOCK_SKEW_SECONDS = 30;
 
   private SessionTokens() {}
+
+  /**
+   * The claims every session token carries: issuer, audience, subject, issue and expiry times, a
+   * fresh {@code jti}, workspace, subject kind and role. The signer adds what else it binds.
+   */
+  public static JWTClaimsSet.Builder claims(
+      UUID workspace,
+      String subject,
+      SubjectKind kind,
+      Role role,
+      String audience,
+      Instant issuedAt,
+      Instant expiresAt) {
+    return new JWTClaimsSet.Builder()
+        .issuer(ISSUER)
+        .audience(audience)
+        .subject(subject)
+        .issueTime(Date.from(issuedAt))
+        .expirationTime(Date.from(expiresAt))
+        .jwtID(UUID.randomUUID().toString())
+        .claim(CLAIM_WORKSPACE, workspace.toString())
+        .claim(CLAIM_SUBJECT_KIND, kind.wire())
+        .claim(CLAIM_ROLE, role.wire());
+  }
 }

@@ -2,8 +2,6 @@ package dev.umbra.kit.auth;
 
 import com.nimbusds.jose.JWSAlgorithm;
 import com.nimbusds.jose.JWSHeader;
-import com.nimbusds.jose.JWSSigner;
-import com.nimbusds.jose.jca.JCAContext;
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
@@ -13,12 +11,10 @@ import java.security.GeneralSecurityException;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
-import java.security.Signature;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Date;
 import java.util.Map;
-import java.util.Set;
 import java.util.UUID;
 import java.util.function.Consumer;
 
@@ -113,34 +109,10 @@ public final class TestSessionTokens {
     SignedJWT jwt =
         new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.EdDSA).keyID(kid).build(), b.build());
     try {
-      jwt.sign(new JdkEd25519Signer(signer));
+      jwt.sign(Ed25519JwsSigner.of(signer.getPrivate()));
     } catch (com.nimbusds.jose.JOSEException e) {
       throw new IllegalStateException(e);
     }
     return jwt.serialize();
-  }
-
-  private record JdkEd25519Signer(KeyPair keys) implements JWSSigner {
-    @Override
-    public Base64URL sign(JWSHeader header, byte[] input) {
-      try {
-        Signature s = Signature.getInstance("Ed25519");
-        s.initSign(keys.getPrivate());
-        s.update(input);
-        return Base64URL.encode(s.sign());
-      } catch (GeneralSecurityException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-
-    @Override
-    public Set<JWSAlgorithm> supportedJWSAlgorithms() {
-      return Set.of(JWSAlgorithm.EdDSA);
-    }
-
-    @Override
-    public JCAContext getJCAContext() {
-      return new JCAContext();
-    }
   }
 }

@@ -183,7 +183,7 @@ class TtyRecipientsEndToEndTest {
             ServerTrust.pinned(keys.pins()),
             shareWith,
             Clock.systemUTC());
-    return TtyCommand.withDeviceCredential(o, api, wid, keys, opensOn);
+    return SessionRecipients.withDeviceCredential(o, api, wid, keys, opensOn);
   }
 
   /** Collects a client's decrypted output and how it ended. */
@@ -449,8 +449,8 @@ class TtyRecipientsEndToEndTest {
 
       // `umbra tty share <session> --with <bob's device>` resolves it from the signed trust
       // material
-      TtyCommand.ShareTargets t =
-          TtyCommand.shareTargets(
+      SessionRecipients.ShareTargets t =
+          SessionRecipients.shareTargets(
               api(admin),
               wid,
               List.of(claimed.deviceId().toString()),
@@ -552,8 +552,8 @@ class TtyRecipientsEndToEndTest {
                   TtyClient.join(
                       vertx, options(carol, null, List.of()), a.sessionId(), false, new Screen())))
           .contains("no_grant");
-      TtyCommand.ShareTargets toCarol =
-          TtyCommand.shareTargets(api(bob), wid, List.of("carol"), bobKey());
+      SessionRecipients.ShareTargets toCarol =
+          SessionRecipients.shareTargets(api(bob), wid, List.of("carol"), bobKey());
       assertThat(toCarol.keys()).containsExactly(carolKey);
       assertThat(toCarol.self())
           .as("bob's own credential and binding, to name himself as the sharer")
@@ -642,8 +642,8 @@ class TtyRecipientsEndToEndTest {
             TtyClient.join(
                 vertx, options(admin, null, List.of()), first.sessionId(), true, adminScreen));
     try {
-      TtyCommand.ShareTargets toCarol =
-          TtyCommand.shareTargets(
+      SessionRecipients.ShareTargets toCarol =
+          SessionRecipients.shareTargets(
               api(admin), wid, List.of("carol"), genuine.agreementKey().publicKey());
       a.share(toCarol.keys(), toCarol.vouches(), toCarol.self());
       adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);

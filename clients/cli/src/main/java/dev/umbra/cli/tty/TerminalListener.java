@@ -1,0 +1,80 @@
+package dev.umbra.cli.tty;
+
+import dev.umbra.client.tty.TtyClient;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * The session as the local terminal shows it: output written through, engine events as {@code
+ * [umbra]} notes, and where the session's end lands (an exit status, or a reason it closed).
+ */
+final class TerminalListener implements TtyClient.Listener {
+  final OutputStream out;
+  final CompletableFuture<Integer> done = new CompletableFuture<>();
+  final StringBuilder notes = new StringBuilder();
+
+  TerminalListener(OutputStream out) {
+    this.out = out;
+  }
+
+  @Override
+  public void output(byte[] bytes) {
+    try {
+      out.write(bytes);
+      out.flush();
+    } catch (IOException e) {
+      // the local terminal went away; the session stays
+    }
+  }
+
+  @Override
+  public void exit(int status) {
+    done.complete(status);
+  }
+
+  @Override
+  public void closed(String reason) {
+    if (done.complete(null)) {
+      notes.append(reason);
+    }
+  }
+
+  @Override
+  public void event(WebTtyFrame f) {
+    String note =
+        switch (f.getType()) {
+          case WEBTTY_FRAME_TYPE_CONTROL_REQUEST ->
+              "participant "
+                  + f.getParticipantId()
+                  + " asks for control: `umbra tty control give "
+                  + f.getParticipantId()
+                  + "`";
+          case WEBTTY_FRAME_TYPE_CONTROL_CHANGED -> "control is now with " + f.getParticipantId();
+          case WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED ->
+              "participant " + f.getParticipantId() + " joined";
+          case WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT ->
+              "participant " + f.getParticipantId() + " left";
+          case WEBTTY_FRAME_TYPE_REFUSED -> "refused: " + f.getReason();
+          case WEBTTY_FRAME_TYPE_OUTPUT_KEY ->
+              "new output key: the session is now shared with "
+                  + f.getGrantsCount()
+                  + " recipient(s) (including the server)";
+          default -> null;
+        };
+    if (note != null) {
+      output(("\r\n[umbra] " + note + "\r\n").getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
+  @Override
+  public void integrity(String problem, long count) {
+    String note =
+        "output_gap".equals(problem)
+            ? "output gap: " + count + " frame(s) missing"
+            : "refused a repeated output frame (counter " + count + ")";
+    output(("\r\n[umbra] " + note + "\r\n").getBytes(StandardCharsets.UTF_8));
+  }
+}
