@@ -373,14 +373,7 @@ public final class CodeRoutes {
   }
 
   private Future<JsonObject> redeem(RoutingContext ctx) {
-    JsonObject body = Input.body(ctx, REDEEM_FIELDS);
-    String code = Input.required(body, "code", 1, 64).trim();
-    UUID installId = Input.uuid(Input.required(body, "install_id", 36, 36), "install_id");
-    String x25519 = Input.key32Hex(body, "x25519_public_key");
-    String ed25519 = Input.key32Hex(body, "ed25519_public_key");
-    String name = Input.required(body, "name", 1, 64).strip();
-    String os = Input.text(body, "os", 1, 64).orElse("unknown");
-    String psk = Input.text(body, "psk", 1, PSK_MAX).orElse(null);
+    Redemption r = Redemption.parse(Input.body(ctx, REDEEM_FIELDS));
     String ip = "ip:" + ClientAddress.of(ctx);
     // the attempt is reserved before the code is looked up and refunded unless it was a wrong guess
     return limiter
@@ -388,86 +381,77 @@ public final class CodeRoutes {
             "too many failed pairing attempts; try again later",
             CodeRoutes::wrongGuess,
             () ->
-                find(code)
-                    .compose(found -> checkPsk(found, psk).map(found))
+                find(r.code())
+                    .compose(found -> checkPsk(found, r.psk()).map(found))
                     .compose(
-                        found ->
-                            claim(found)
-                                .compose(
-                                    v ->
-                                        controlPlane
-                                            .createMachine(
-                                                found.workspaceId(),
-                                                new JsonObject()
-                                                    .put("install_id", installId.toString())
-                                                    .put("x25519_public_key", x25519)
-                                                    .put("ed25519_public_key", ed25519)
-                                                    .put("name", name)
-                                                    .put("os", os)
-                                                    .put("paired_by", "pairing_code:" + found.id()))
-                                            .recover(
-                                                e ->
-                                                    release(found)
-                                                        .transform(x -> Future.failedFuture(e))))
-                                .compose(
-                                    machine ->
-                                        db.inWorkspace(
-                                                found.workspaceId(),
-                                                conn ->
-                                                    conn.preparedQuery(
-                                                            "UPDATE codes SET machine_id = $2 WHERE id = $1")
-                                                        .execute(
-                                                            Tuple.of(
-                                                                found.id(),
-                                                                UUID.fromString(
-                                                                    machine.getString("id")))))
-                                            .map(machine))
-                                .map(
-                                    machine -> {
-                                      emit(
-                                          ctx,
-                                          found.workspaceId(),
-                                          ActorKind.ACTOR_KIND_MACHINE,
-                                          machine.getString("id"),
-                                          AuditAction.PAIRING_CODE_REDEEMED,
-                                          "pairing_code:" + found.id(),
-                                          Outcome.OUTCOME_SUCCESS,
-                                          null);
-                                      JsonObject services = new JsonObject();
-                                      publicUrls.forEach(
-                                          (s, u) -> services.put(s.id(), u.toString()));
-                                      return new JsonObject()
-                                          .put("workspace_id", found.workspaceId().toString())
-                                          .put("machine_id", machine.getString("id"))
-                                          .put("install_id", installId.toString())
-                                          .put("machine", machine)
-                                          .put("psk_required", found.requirePsk())
-                                          .put(
-                                              "control_plane_url",
-                                              publicUrls.get(ServiceName.CONTROL_PLANE).toString())
-                                          .put("services", services);
-                                    })),
+                        found -> bind(found, r).map(machine -> redeemed(ctx, found, r, machine))),
             ip)
-        .onFailure(
-            e -> {
-              if (wrongGuess(e)) {
-                registry
-                    .counter(
-                        dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"),
-                        "reason",
-                        ((ApiException) e).code())
-                    .increment();
-                emit(
-                    ctx,
-                    null,
-                    ActorKind.ACTOR_KIND_ANONYMOUS,
-                    null,
-                    AuditAction.PAIRING_CODE_REFUSED,
-                    "",
-                    Outcome.OUTCOME_DENIED,
-                    ((ApiException) e).code());
-              }
-            });
+        .onFailure(e -> refused(ctx, e));
+  }
+
+  /**
+   * Claims the code and creates the machine's binding in the control plane (the claim is released
+   * when that fails), then records the machine on the code: the control plane's machine.
+   */
+  private Future<JsonObject> bind(Found found, Redemption r) {
+    return claim(found)
+        .compose(
+            v ->
+                controlPlane
+                    .createMachine(found.workspaceId(), r.machine("pairing_code:" + found.id()))
+                    .recover(e -> release(found).transform(x -> Future.failedFuture(e))))
+        .compose(
+            machine ->
+                db.inWorkspace(
+                        found.workspaceId(),
+                        conn ->
+                            conn.preparedQuery("UPDATE codes SET machine_id = $2 WHERE id = $1")
+                                .execute(
+                                    Tuple.of(found.id(), UUID.fromString(machine.getString("id")))))
+                    .map(machine));
+  }
+
+  /** Audits a redemption and answers with the binding and the services' public URLs. */
+  private JsonObject redeemed(RoutingContext ctx, Found found, Redemption r, JsonObject machine) {
+    emit(
+        ctx,
+        found.workspaceId(),
+        ActorKind.ACTOR_KIND_MACHINE,
+        machine.getString("id"),
+        AuditAction.PAIRING_CODE_REDEEMED,
+        "pairing_code:" + found.id(),
+        Outcome.OUTCOME_SUCCESS,
+        null);
+    JsonObject services = new JsonObject();
+    publicUrls.forEach((s, u) -> services.put(s.id(), u.toString()));
+    return new JsonObject()
+        .put("workspace_id", found.workspaceId().toString())
+        .put("machine_id", machine.getString("id"))
+        .put("install_id", r.installId().toString())
+        .put("machine", machine)
+        .put("psk_required", found.requirePsk())
+        .put("control_plane_url", publicUrls.get(ServiceName.CONTROL_PLANE).toString())
+        .put("services", services);
+  }
+
+  /** A wrong guess is counted by reason and audited as a refusal (without the code). */
+  private void refused(RoutingContext ctx, Throwable e) {
+    if (wrongGuess(e)) {
+      String reason = ((ApiException) e).code();
+      registry
+          .counter(
+              dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"), "reason", reason)
+          .increment();
+      emit(
+          ctx,
+          null,
+          ActorKind.ACTOR_KIND_ANONYMOUS,
+          null,
+          AuditAction.PAIRING_CODE_REFUSED,
+          "",
+          Outcome.OUTCOME_DENIED,
+          reason);
+    }
   }
 
   /** An unknown, used, cancelled or expired code, or a wrong PSK: what the limiter counts. */

@@ -30,7 +30,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -60,6 +59,7 @@ public final class Switchboard {
   private final String instance;
   private final IpLimits messageLimits;
   private final ChannelAudit channelAudit;
+  private final Delivery delivery;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
   private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
@@ -85,6 +85,7 @@ public final class Switchboard {
     this.clock = clock;
     this.instance = instance;
     this.messageLimits = new IpLimits(settings.messageRate(), settings.messageBurst());
+    this.delivery = new Delivery(metrics);
   }
 
   /** Listens to the service's revocations and starts the ping / idle / expiry sweep. */
@@ -130,11 +131,11 @@ public final class Switchboard {
     ws.binaryMessageHandler(b -> onMessage(c, b));
     ws.textMessageHandler(
         t -> {
-          reject(c, Reject.TEXT_FRAME, null);
+          delivery.reject(c, Reject.TEXT_FRAME, null);
           close(c, CLOSE_UNSUPPORTED, "binary frames only");
         });
     ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
-    ws.drainHandler(v -> releaseWaiting(c));
+    ws.drainHandler(v -> delivery.releaseWaiting(c));
     ws.exceptionHandler(
         WebSockets.closingTooBig(
             ws,
@@ -183,7 +184,7 @@ public final class Switchboard {
     for (String ck : new ArrayList<>(c.channels)) {
       unbind(ck);
     }
-    releaseWaiting(c);
+    delivery.releaseWaiting(c);
     for (Connection other : connections) {
       other.waiting.remove(c);
     }
@@ -228,7 +229,7 @@ public final class Switchboard {
     c.lastHeardNanos = now;
     // 1. size, before anything else (the WebSocket layer already refused longer messages)
     if (buf.length() > settings.maxFrameBytes()) {
-      reject(c, Reject.OVERSIZED, null);
+      delivery.reject(c, Reject.OVERSIZED, null);
       close(c, CLOSE_TOO_BIG, "oversized");
       return;
     }
@@ -250,12 +251,12 @@ public final class Switchboard {
     try {
       f = RelayWire.parse(buf);
     } catch (InvalidProtocolBufferException e) {
-      reject(c, Reject.MALFORMED, null);
+      delivery.reject(c, Reject.MALFORMED, null);
       return;
     }
     Reject bad = EnvelopeCheck.check(c, f);
     if (bad != null) {
-      reject(c, bad, f);
+      delivery.reject(c, bad, f);
       return;
     }
     metrics.frame(f.getType(), buf.length());
@@ -272,18 +273,18 @@ public final class Switchboard {
       return;
     }
     if (c.target == null) {
-      reject(c, Reject.NOT_REGISTERED, f);
+      delivery.reject(c, Reject.NOT_REGISTERED, f);
       return;
     }
     if (!c.target.equals(f.getTargetId())) {
-      reject(c, Reject.WRONG_TARGET, f);
+      delivery.reject(c, Reject.WRONG_TARGET, f);
       return;
     }
     String ck = Topics.channelKey(c.workspace, c.target, f.getChannelId());
     Connection client = clientChannels.get(ck);
     if (client != null) {
       channelAudit.seenByClient(client, ck, f);
-      deliverLocal(c, client, raw);
+      delivery.deliverLocal(c, client, raw);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
@@ -298,7 +299,7 @@ public final class Switchboard {
   private void register(Connection c, RelayFrame f) {
     String target = f.getTargetId();
     if (!target.equals(c.claims.subject()) || (c.target != null && !c.target.equals(target))) {
-      reject(c, Reject.WRONG_TARGET, f);
+      delivery.reject(c, Reject.WRONG_TARGET, f);
       return;
     }
     String tk = Topics.targetKey(c.workspace, target);
@@ -336,7 +337,7 @@ public final class Switchboard {
             ar -> {
               c.release();
               if (ar.succeeded()) {
-                send(
+                delivery.send(
                     c,
                     RelayFrame.newBuilder()
                         .setType(FrameType.FRAME_TYPE_REGISTERED)
@@ -344,7 +345,7 @@ public final class Switchboard {
                         .setTargetId(target)
                         .build());
               } else {
-                send(c, RelayFrames.error(c.workspace, null, "bus_unavailable"));
+                delivery.send(c, RelayFrames.error(c.workspace, null, "bus_unavailable"));
               }
             });
   }
@@ -354,12 +355,12 @@ public final class Switchboard {
     Connection owner = clientChannels.get(ck);
     if (f.getType() == FrameType.FRAME_TYPE_OPEN && owner != null) {
       Reject why = owner == c ? Reject.DUPLICATE_OPEN : Reject.CHANNEL_IN_USE;
-      reject(c, why, f);
+      delivery.reject(c, why, f);
       channelAudit.channel(AuditAction.RELAY_CHANNEL_REFUSED, c, f, why.tag());
       return;
     }
     if (owner != null && owner != c && !owner.claims.subject().equals(c.claims.subject())) {
-      reject(c, Reject.CHANNEL_IN_USE, f);
+      delivery.reject(c, Reject.CHANNEL_IN_USE, f);
       return;
     }
     if (owner != c) {
@@ -398,7 +399,7 @@ public final class Switchboard {
                 return;
               }
               if (ar.failed()) {
-                send(c, RelayFrames.close(c.workspace, f, "relay_unavailable"));
+                delivery.send(c, RelayFrames.close(c.workspace, f, "relay_unavailable"));
                 unbind(ck);
                 return;
               }
@@ -412,7 +413,7 @@ public final class Switchboard {
   private void toDaemon(Connection c, RelayFrame f, Buffer raw) {
     Connection d = daemons.get(Topics.targetKey(c.workspace, f.getTargetId()));
     if (d != null) {
-      deliverLocal(c, d, raw);
+      delivery.deliverLocal(c, d, raw);
       return;
     }
     c.publisher.publish(
@@ -421,7 +422,7 @@ public final class Switchboard {
         (fr, busError) -> {
           if (!busError && fr.getType() == FrameType.FRAME_TYPE_OPEN) {
             metrics.reject(Reject.UNKNOWN_TARGET);
-            send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
+            delivery.send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
             c.opening.remove(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
             channelAudit.channel(
                 AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
@@ -518,7 +519,7 @@ public final class Switchboard {
       if (d == null || !d.workspace.equals(f.getWorkspaceId())) {
         metrics.drop(Drop.NO_ROUTE);
       } else {
-        deliverRemote(d, f);
+        delivery.deliverRemote(d, f);
       }
     }
   }
@@ -536,67 +537,11 @@ public final class Switchboard {
         continue;
       }
       channelAudit.seenByClient(c, ck, f);
-      deliverRemote(c, f);
+      delivery.deliverRemote(c, f);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
     }
-  }
-
-  // ---------------------------------------------------------------- delivery
-
-  /**
-   * From a local sender: never dropped; the sender stops reading while the receiver's queue is
-   * full.
-   */
-  private void deliverLocal(Connection from, Connection to, Buffer raw) {
-    if (to.closed) {
-      metrics.drop(Drop.NO_ROUTE);
-      return;
-    }
-    to.ws.writeBinaryMessage(raw);
-    if (to.ws.writeQueueFull() && to.waiting.add(from)) {
-      from.hold();
-    }
-  }
-
-  /**
-   * From another instance: nobody to pause, so a full queue drops the frame (the channel layer
-   * resends).
-   */
-  private void deliverRemote(Connection to, RelayFrame f) {
-    if (to.closed) {
-      metrics.drop(Drop.NO_ROUTE);
-    } else if (to.ws.writeQueueFull()) {
-      metrics.drop(Drop.QUEUE_FULL);
-    } else {
-      to.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
-    }
-  }
-
-  private void releaseWaiting(Connection c) {
-    if (c.waiting.isEmpty()) {
-      return;
-    }
-    List<Connection> w = new ArrayList<>(c.waiting);
-    c.waiting.clear();
-    w.forEach(Connection::release);
-  }
-
-  private void send(Connection c, RelayFrame f) {
-    if (!c.closed && !c.ws.writeQueueFull()) {
-      c.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
-    }
-  }
-
-  private void reject(Connection c, Reject reason, RelayFrame f) {
-    metrics.reject(reason);
-    log.atDebug()
-        .addKeyValue("connection", c.id)
-        .addKeyValue("reason", reason.tag())
-        .addKeyValue("type", f == null ? "unparsed" : RelayWire.tag(f.getType()))
-        .log("relay frame rejected");
-    send(c, RelayFrames.error(c.workspace, f, reason.tag()));
   }
 
   // ---------------------------------------------------------------- revocations
@@ -616,7 +561,7 @@ public final class Switchboard {
       if (c.daemon && c.target != null && !c.closed) {
         // the hint goes out before any close, so a daemon losing a member's channels also re-checks
         // the rest
-        send(
+        delivery.send(
             c,
             RelayFrame.newBuilder()
                 .setType(FrameType.FRAME_TYPE_TRUST_CHANGED)
