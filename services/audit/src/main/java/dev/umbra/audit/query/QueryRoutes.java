@@ -11,6 +11,8 @@ import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.proto.api.AuditPaths;
+import dev.umbra.proto.api.PathTemplates;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +26,6 @@ import java.util.UUID;
  * the first broken link). Export and verify are audited.
  */
 public final class QueryRoutes {
-  public static final String BASE = "/v1/workspaces/:workspace/audit";
   private static final int EXPORT_PAGE = 1_000;
 
   private final AuditAuthorizer authorizer;
@@ -44,9 +45,9 @@ public final class QueryRoutes {
   }
 
   public void mount(Router router) {
-    router.get(BASE + "/events").handler(this::events);
-    router.get(BASE + "/export").handler(this::export);
-    router.get(BASE + "/verify").handler(this::verify);
+    router.get(PathTemplates.vertxRoute(AuditPaths.EVENTS)).handler(this::events);
+    router.get(PathTemplates.vertxRoute(AuditPaths.EXPORT)).handler(this::export);
+    router.get(PathTemplates.vertxRoute(AuditPaths.VERIFY)).handler(this::verify);
   }
 
   private void events(RoutingContext ctx) {

@@ -11,6 +11,8 @@ import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.WebSockets;
+import dev.umbra.proto.api.AuditPaths;
+import dev.umbra.proto.api.PathTemplates;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -49,7 +51,7 @@ public final class TailRoutes {
   }
 
   public void mount(Router router) {
-    router.get("/v1/workspaces/:workspace/audit/tail").handler(this::sse);
+    router.get(PathTemplates.vertxRoute(AuditPaths.TAIL)).handler(this::sse);
   }
 
   private void sse(RoutingContext ctx) {
