@@ -3,13 +3,13 @@ package dev.umbra.audit.query;
 import dev.umbra.audit.access.AuditAuthorizer;
 import dev.umbra.audit.access.AuditAuthorizer.Need;
 import dev.umbra.audit.access.Caller;
-import dev.umbra.audit.access.WorkspaceParam;
 import dev.umbra.audit.chain.ChainVerifier;
 import dev.umbra.audit.chain.StoredEvent;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.proto.api.AuditPaths;
 import dev.umbra.proto.api.PathTemplates;
@@ -51,7 +51,7 @@ public final class QueryRoutes {
   }
 
   private void events(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     EventFilter filter = EventFilter.parse(ctx.queryParams(), EventFilter.MAX_LIMIT, "desc");
     authorizer
         .authorize(ctx, ws, Need.READ)
@@ -69,7 +69,7 @@ public final class QueryRoutes {
   }
 
   private void export(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     EventFilter filter =
         EventFilter.parse(ctx.queryParams(), Integer.MAX_VALUE, "asc").withLimit(EXPORT_PAGE);
     authorizer
@@ -115,7 +115,7 @@ public final class QueryRoutes {
   }
 
   private void verify(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     authorizer
         .authorize(ctx, ws, Need.READ)
         .compose(

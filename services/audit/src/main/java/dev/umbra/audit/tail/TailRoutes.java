@@ -3,13 +3,13 @@ package dev.umbra.audit.tail;
 import dev.umbra.audit.access.AuditAuthorizer;
 import dev.umbra.audit.access.AuditAuthorizer.Need;
 import dev.umbra.audit.access.Caller;
-import dev.umbra.audit.access.WorkspaceParam;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.proto.api.AuditPaths;
 import dev.umbra.proto.api.PathTemplates;
@@ -55,7 +55,7 @@ public final class TailRoutes {
   }
 
   private void sse(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     if ("websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
       WebSockets.upgradeAfter(
           ctx,

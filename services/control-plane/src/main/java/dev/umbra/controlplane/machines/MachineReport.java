@@ -1,8 +1,8 @@
 package dev.umbra.controlplane.machines;
 
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.id.Ulid;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

@@ -13,6 +13,7 @@ import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.pairing.controlplane.ControlPlaneClient;
@@ -143,7 +144,7 @@ public final class CodeRoutes {
    * role.
    */
   private UUID authorized(RoutingContext ctx) {
-    UUID wid = Input.uuid(ctx.pathParam("workspace_id"), "workspace_id");
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
     SessionClaims c = SessionAuth.claims(ctx);
     if (!c.workspaceId().equals(wid) || c.subjectKind() != SubjectKind.MEMBER) {
       throw ApiException.notFound("workspace");
@@ -192,8 +193,8 @@ public final class CodeRoutes {
 
   private Future<JsonObject> create(RoutingContext ctx) {
     UUID wid = authorized(ctx);
-    JsonObject body = Input.body(ctx, Set.of("require_psk"));
-    boolean requirePsk = Input.bool(body, "require_psk", false);
+    JsonObject body = Requests.body(ctx, "require_psk");
+    boolean requirePsk = Requests.bool(body, "require_psk", false);
     String code = ulids.next();
     UUID id = UUID.randomUUID();
     String actor = SessionAuth.claims(ctx).subject();
@@ -260,7 +261,7 @@ public final class CodeRoutes {
       throw ApiException.badRequest("limit", "limit must be an integer from 1 to 200");
     }
     String c = ctx.request().getParam("cursor");
-    UUID after = c == null || c.isEmpty() ? new UUID(0, 0) : Input.uuid(c, "cursor");
+    UUID after = c == null || c.isEmpty() ? new UUID(0, 0) : Requests.uuid(c, "cursor");
     int pageSize = limit;
     return db.inWorkspace(
             wid,
@@ -287,7 +288,7 @@ public final class CodeRoutes {
 
   private Future<Void> cancel(RoutingContext ctx) {
     UUID wid = authorized(ctx);
-    UUID id = Input.uuid(ctx.pathParam("code_id"), "code_id");
+    UUID id = Requests.uuidParam(ctx, "code_id");
     String actor = SessionAuth.claims(ctx).subject();
     return db.inWorkspace(
             wid,
@@ -315,7 +316,7 @@ public final class CodeRoutes {
 
   private Future<Void> setPsk(RoutingContext ctx) {
     UUID wid = authorized(ctx);
-    String psk = Input.required(Input.body(ctx, Set.of("psk")), "psk", PSK_MIN, PSK_MAX);
+    String psk = Requests.verbatim(Requests.body(ctx, "psk"), "psk", PSK_MIN, PSK_MAX);
     String actor = SessionAuth.claims(ctx).subject();
     return vertx
         .executeBlocking(() -> hasher.hash(psk.getBytes(StandardCharsets.UTF_8)), false)
@@ -373,7 +374,7 @@ public final class CodeRoutes {
   }
 
   private Future<JsonObject> redeem(RoutingContext ctx) {
-    Redemption r = Redemption.parse(Input.body(ctx, REDEEM_FIELDS));
+    Redemption r = Redemption.parse(Requests.body(ctx, REDEEM_FIELDS));
     String ip = "ip:" + ClientAddress.of(ctx);
     // the attempt is reserved before the code is looked up and refunded unless it was a wrong guess
     return limiter

@@ -1,5 +1,6 @@
 package dev.umbra.pairing.codes;
 
+import dev.umbra.kit.http.Requests;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
 
@@ -20,13 +21,13 @@ record Redemption(
 
   /** The request's members of {@code body}; each failure is a 400 naming the member. */
   static Redemption parse(JsonObject body) {
-    String code = Input.required(body, "code", 1, 64).trim();
-    UUID installId = Input.uuid(Input.required(body, "install_id", 36, 36), "install_id");
-    String x25519 = Input.key32Hex(body, "x25519_public_key");
-    String ed25519 = Input.key32Hex(body, "ed25519_public_key");
-    String name = Input.required(body, "name", 1, 64).strip();
-    String os = Input.text(body, "os", 1, 64).orElse("unknown");
-    String psk = Input.text(body, "psk", 1, CodeRoutes.PSK_MAX).orElse(null);
+    String code = Requests.string(body, "code", 1, 64);
+    UUID installId = Requests.uuid(Requests.string(body, "install_id", 36, 36), "install_id");
+    String x25519 = Requests.key32Hex(body, "x25519_public_key");
+    String ed25519 = Requests.key32Hex(body, "ed25519_public_key");
+    String name = Requests.string(body, "name", 1, 64);
+    String os = Requests.optionalString(body, "os", 1, 64).orElse("unknown");
+    String psk = Requests.optionalVerbatim(body, "psk", 1, CodeRoutes.PSK_MAX).orElse(null);
     return new Redemption(code, installId, x25519, ed25519, name, os, psk);
   }
 
