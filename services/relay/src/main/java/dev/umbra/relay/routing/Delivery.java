@@ -80,6 +80,6 @@ final class Delivery {
         .addKeyValue("reason", reason.tag())
         .addKeyValue("type", f == null ? "unparsed" : RelayWire.tag(f.getType()))
         .log("relay frame rejected");
-    send(c, RelayFrames.error(c.workspace, f, reason.tag()));
+    send(c, RelayFrames.error(c.workspace, f, reason.reason()));
   }
 }

@@ -14,6 +14,8 @@ import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.proto.relay.RelayReason;
+import dev.umbra.proto.relay.RelayReasons;
 import dev.umbra.relay.RelaySettings;
 import dev.umbra.relay.auth.RelayAuth;
 import dev.umbra.relay.limits.IpLimits;
@@ -60,6 +62,7 @@ public final class Switchboard {
   private final IpLimits messageLimits;
   private final ChannelAudit channelAudit;
   private final Delivery delivery;
+  private final RevocationEffects revocationEffects;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
   private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
@@ -86,6 +89,7 @@ public final class Switchboard {
     this.instance = instance;
     this.messageLimits = new IpLimits(settings.messageRate(), settings.messageBurst());
     this.delivery = new Delivery(metrics);
+    this.revocationEffects = new RevocationEffects(metrics, delivery);
   }
 
   /** Listens to the service's revocations and starts the ping / idle / expiry sweep. */
@@ -100,7 +104,7 @@ public final class Switchboard {
 
   public Future<Void> stop() {
     for (Connection c : new ArrayList<>(connections)) {
-      close(c, CLOSE_GOING_AWAY, "relay_stopping");
+      close(c, CLOSE_GOING_AWAY, RelayReason.RELAY_REASON_RELAY_STOPPING);
     }
     return Future.succeededFuture();
   }
@@ -132,7 +136,7 @@ public final class Switchboard {
     ws.textMessageHandler(
         t -> {
           delivery.reject(c, Reject.TEXT_FRAME, null);
-          close(c, CLOSE_UNSUPPORTED, "binary frames only");
+          close(c, CLOSE_UNSUPPORTED, RelayReason.RELAY_REASON_TEXT_FRAME);
         });
     ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
     ws.drainHandler(v -> delivery.releaseWaiting(c));
@@ -154,7 +158,7 @@ public final class Switchboard {
     ws.closeHandler(v -> detach(c));
     // the server is stopping: say so at once (1001) so peers reconnect elsewhere instead of waiting
     // out the drain
-    ws.shutdownHandler(v -> close(c, CLOSE_GOING_AWAY, "relay_stopping"));
+    ws.shutdownHandler(v -> close(c, CLOSE_GOING_AWAY, RelayReason.RELAY_REASON_RELAY_STOPPING));
     log.atDebug()
         .addKeyValue("connection", c.id)
         .addKeyValue("role", c.role())
@@ -194,10 +198,10 @@ public final class Switchboard {
         .log("relay connection closed");
   }
 
-  private void close(Connection c, short code, String reason) {
+  private void close(Connection c, short code, RelayReason reason) {
     if (!c.closed) {
       c.closed = true;
-      c.ws.close(code, reason).onComplete(x -> detach(c));
+      c.ws.close(code, RelayReasons.wire(reason)).onComplete(x -> detach(c));
       // the close handshake may never finish with a dead peer: detach now anyway
       detach(c);
     }
@@ -209,9 +213,9 @@ public final class Switchboard {
     long expiryLimit = clock.millis() - SessionTokens.CLOCK_SKEW_SECONDS * 1000;
     for (Connection c : new ArrayList<>(connections)) {
       if (now - c.lastHeardNanos > idleNanos) {
-        close(c, CLOSE_IDLE, "idle");
+        close(c, CLOSE_IDLE, RelayReason.RELAY_REASON_IDLE);
       } else if (c.claims.expiresAt().toEpochMilli() < expiryLimit) {
-        close(c, CLOSE_EXPIRED, "token_expired");
+        close(c, CLOSE_EXPIRED, RelayReason.RELAY_REASON_TOKEN_EXPIRED);
       } else {
         c.ws.writePing(Buffer.buffer());
       }
@@ -230,7 +234,7 @@ public final class Switchboard {
     // 1. size, before anything else (the WebSocket layer already refused longer messages)
     if (buf.length() > settings.maxFrameBytes()) {
       delivery.reject(c, Reject.OVERSIZED, null);
-      close(c, CLOSE_TOO_BIG, "oversized");
+      close(c, CLOSE_TOO_BIG, RelayReason.RELAY_REASON_OVERSIZED);
       return;
     }
     // 2. per-IP message rate: the frame is already read, so pause the connection to repay the debt
@@ -305,7 +309,7 @@ public final class Switchboard {
     String tk = Topics.targetKey(c.workspace, target);
     Connection previous = daemons.put(tk, c);
     if (previous != null && previous != c) {
-      close(previous, CLOSE_REPLACED, "replaced");
+      close(previous, CLOSE_REPLACED, RelayReason.RELAY_REASON_REPLACED);
       daemons.put(tk, c);
     }
     c.target = target;
@@ -345,7 +349,9 @@ public final class Switchboard {
                         .setTargetId(target)
                         .build());
               } else {
-                delivery.send(c, RelayFrames.error(c.workspace, null, "bus_unavailable"));
+                delivery.send(
+                    c,
+                    RelayFrames.error(c.workspace, null, RelayReason.RELAY_REASON_BUS_UNAVAILABLE));
               }
             });
   }
@@ -399,7 +405,9 @@ public final class Switchboard {
                 return;
               }
               if (ar.failed()) {
-                delivery.send(c, RelayFrames.close(c.workspace, f, "relay_unavailable"));
+                delivery.send(
+                    c,
+                    RelayFrames.close(c.workspace, f, RelayReason.RELAY_REASON_RELAY_UNAVAILABLE));
                 unbind(ck);
                 return;
               }
@@ -422,7 +430,7 @@ public final class Switchboard {
         (fr, busError) -> {
           if (!busError && fr.getType() == FrameType.FRAME_TYPE_OPEN) {
             metrics.reject(Reject.UNKNOWN_TARGET);
-            delivery.send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
+            delivery.send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.reason()));
             c.opening.remove(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
             channelAudit.channel(
                 AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
@@ -511,7 +519,7 @@ public final class Switchboard {
       Connection d = daemons.get(tk);
       if (f.getType() == FrameType.FRAME_TYPE_REGISTER) {
         if (!instance.equals(b.getOrigin()) && d != null && d.registeredAt <= f.getSequence()) {
-          close(d, CLOSE_REPLACED, "replaced");
+          close(d, CLOSE_REPLACED, RelayReason.RELAY_REASON_REPLACED);
         }
         continue;
       }
@@ -546,43 +554,12 @@ public final class Switchboard {
 
   // ---------------------------------------------------------------- revocations
 
-  /**
-   * Applies a revocation (docs/relay.md): the workspace's daemons are told to re-check their pin
-   * (TRUST_CHANGED), then the connections whose session it voids are closed (4003).
-   */
+  /** Applies a revocation to this instance's connections ({@link RevocationEffects}). */
   private void onRevocation(Revoked r) {
-    String ws = r.workspaceId().toString();
-    int closed = 0;
-    int hinted = 0;
-    for (Connection c : new ArrayList<>(connections)) {
-      if (!c.workspace.equals(ws)) {
-        continue;
-      }
-      if (c.daemon && c.target != null && !c.closed) {
-        // the hint goes out before any close, so a daemon losing a member's channels also re-checks
-        // the rest
-        delivery.send(
-            c,
-            RelayFrame.newBuilder()
-                .setType(FrameType.FRAME_TYPE_TRUST_CHANGED)
-                .setWorkspaceId(c.workspace)
-                .setTargetId(c.target)
-                .build());
-        hinted++;
-        metrics.trustHint();
-      }
-      if (r.endsLive(c.claims)) {
-        metrics.revoked();
-        close(c, CLOSE_REVOKED, "revoked");
-        closed++;
-      }
-    }
-    log.atInfo()
-        .addKeyValue("workspace", ws)
-        .addKeyValue("kind", r.kind().name())
-        .addKeyValue("closed", closed)
-        .addKeyValue("daemons_told", hinted)
-        .log("revocation applied");
+    revocationEffects.apply(
+        r,
+        new ArrayList<>(connections),
+        c -> close(c, CLOSE_REVOKED, RelayReason.RELAY_REASON_REVOKED));
   }
 
   /** Local connections (tests and metrics). */
