@@ -19,6 +19,8 @@ import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
+import dev.umbra.proto.api.AuditPaths;
+import dev.umbra.proto.api.PathTemplates;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -80,12 +82,12 @@ public final class AuditService extends UmbraService {
             : new SessionAuthorizer(sessionVerifier, settings().adminToken());
     // the credential first, on every workspace route, before a parameter is parsed
     router
-        .route(QueryRoutes.BASE + "/*")
+        .route(PathTemplates.vertxRoute(AuditPaths.AUDIT) + "/*")
         .handler(ctx -> WebSockets.nextAfter(ctx, () -> authorizer.authenticate(ctx)));
     new QueryRoutes(authorizer, new EventQueries(db), new ChainVerifier(db), audit).mount(router);
     new TailRoutes(vertx, authorizer, tail, audit, tailQueue).mount(router);
-    router.get("/v1/admin/audit/dead-letters").handler(this::deadLetters);
-    router.post("/v1/admin/audit/dead-letters/:entry_id/redrive").handler(this::redrive);
+    router.get(AuditPaths.DEAD_LETTERS).handler(this::deadLetters);
+    router.post(PathTemplates.vertxRoute(AuditPaths.REDRIVE)).handler(this::redrive);
     consumer =
         new IngestConsumer(
             vertx, runtime.bus(), new EventStore(db), deadLetters, ingest, runtime.registry());

@@ -8,6 +8,7 @@ import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.proto.api.AuditPaths;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -62,8 +63,7 @@ public final class AuditCommand {
 
     URI uri(String op, String query) {
       return JsonHttp.resolve(
-          baseUrl,
-          "/v1/workspaces/" + workspace + "/audit/" + op + (query.isEmpty() ? "" : "?" + query));
+          baseUrl, AuditPaths.audit(workspace, op) + (query.isEmpty() ? "" : "?" + query));
     }
 
     JsonObject get(String op, String query) {

@@ -7,6 +7,7 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.tty.RecordingDecryptor;
+import dev.umbra.proto.api.WebTtyPaths;
 import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.RecordingHeader;
 import dev.umbra.proto.webtty.TtyStream;
@@ -58,7 +59,8 @@ public final class RecordingsCommand {
       JsonObject body =
           ctx.http()
               .get(
-                  JsonHttp.resolve(engine(api).toString(), "/v1/webtty/recordings?limit=" + limit),
+                  JsonHttp.resolve(
+                      engine(api).toString(), WebTtyPaths.RECORDINGS + "?limit=" + limit),
                   token);
       JsonArray sessions = body.getJsonArray("sessions", new JsonArray());
       if (output.json()) {
@@ -125,7 +127,7 @@ public final class RecordingsCommand {
                             URI.create(
                                 JsonHttp.resolve(
                                         engine(api).toString(),
-                                        "/v1/webtty/recordings/" + session + "?purpose=export")
+                                        WebTtyPaths.RECORDINGS + "/" + session + "?purpose=export")
                                     .toString()))
                         .header("Authorization", "Bearer " + token)
                         .GET()

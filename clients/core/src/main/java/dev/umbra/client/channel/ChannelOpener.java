@@ -9,6 +9,8 @@ import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.proto.relay.RelayReason;
+import dev.umbra.proto.relay.RelayReasons;
 import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -187,11 +189,28 @@ public final class ChannelOpener {
   }
 
   private static String refusal(String reason) {
+    String relay = relayRefusal(RelayReasons.parse(reason).orElse(null));
+    return relay != null ? relay : channelRefusal(reason);
+  }
+
+  /** What a reason of the relay's own (relay.proto RelayReason) means to the opener; else null. */
+  private static String relayRefusal(RelayReason reason) {
+    if (reason == null) {
+      return null;
+    }
     return switch (reason) {
-      case "unknown_target" -> "the machine is not connected to the relay (is its daemon running?)";
+      case RELAY_REASON_UNKNOWN_TARGET ->
+          "the machine is not connected to the relay (is its daemon running?)";
+      case RELAY_REASON_WRONG_WORKSPACE -> "the relay refused the channel: wrong workspace";
+      default -> null;
+    };
+  }
+
+  /** What the daemon's channel-layer refusal codes mean. */
+  private static String channelRefusal(String reason) {
+    return switch (reason) {
       case "handshake_failed" -> "the machine refused the handshake (a different key or PSK)";
       case "replayed_handshake" -> "the machine refused the handshake as a replay";
-      case "wrong_workspace" -> "the relay refused the channel: wrong workspace";
       case "no_device_credential" ->
           "the machine requires a trusted device (Workspace Protection): run `umbra device trust`";
       case "device_not_trusted" ->

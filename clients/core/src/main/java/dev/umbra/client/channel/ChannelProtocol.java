@@ -2,6 +2,7 @@ package dev.umbra.client.channel;
 
 import dev.umbra.crypto.kdf.HkdfSha256;
 import dev.umbra.crypto.noise.NoiseProtocol;
+import dev.umbra.proto.api.RelayPaths;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -88,6 +89,6 @@ public final class ChannelProtocol {
     } else if (base.startsWith("http://")) {
       base = "ws://" + base.substring(7);
     }
-    return URI.create(base + "/v1/relay");
+    return URI.create(base + RelayPaths.RELAY);
   }
 }

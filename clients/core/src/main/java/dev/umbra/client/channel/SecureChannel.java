@@ -7,6 +7,8 @@ import dev.umbra.crypto.noise.TransportPair;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.proto.relay.RelayReason;
+import dev.umbra.proto.relay.RelayReasons;
 import java.util.ArrayDeque;
 import java.util.function.Consumer;
 
@@ -214,10 +216,22 @@ public final class SecureChannel {
   }
 
   private static String describe(String reason) {
+    RelayReason relay = RelayReasons.parse(reason).orElse(RelayReason.RELAY_REASON_UNSPECIFIED);
+    switch (relay) {
+      case RELAY_REASON_UNKNOWN_TARGET -> {
+        return "the machine is not connected to the relay";
+      }
+      case RELAY_REASON_UNKNOWN_CHANNEL -> {
+        return "the machine no longer has this session (it restarted or forgot it)";
+      }
+      case RELAY_REASON_RELAY_UNAVAILABLE -> {
+        return "the relay could not route the channel (its bus is unavailable); try again";
+      }
+      default -> {
+        // a channel-layer code of the peer's
+      }
+    }
     return switch (reason) {
-      case "unknown_target" -> "the machine is not connected to the relay";
-      case "unknown_channel" ->
-          "the machine no longer has this session (it restarted or forgot it)";
       case "decrypt_failed" ->
           "a message failed authentication: the channel was tampered with and is closed";
       case "replayed_handshake" -> "the machine refused a replayed handshake";

@@ -107,7 +107,7 @@ public final class DaemonAudit {
     this.clock = clock;
   }
 
-  /** The bytes a machine signs; the control plane checks the same (MachineAuditRoutes.message). */
+  /** The bytes a machine signs; the control plane checks the same (MachineReport.message). */
   public static byte[] message(
       UUID workspaceId, UUID machineId, long timestampMs, String eventId, Report r) {
     return ("umbra-machine-audit/v1\n"

@@ -3,14 +3,16 @@ package dev.umbra.audit.query;
 import dev.umbra.audit.access.AuditAuthorizer;
 import dev.umbra.audit.access.AuditAuthorizer.Need;
 import dev.umbra.audit.access.Caller;
-import dev.umbra.audit.access.WorkspaceParam;
 import dev.umbra.audit.chain.ChainVerifier;
 import dev.umbra.audit.chain.StoredEvent;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.proto.api.AuditPaths;
+import dev.umbra.proto.api.PathTemplates;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -24,7 +26,6 @@ import java.util.UUID;
  * the first broken link). Export and verify are audited.
  */
 public final class QueryRoutes {
-  public static final String BASE = "/v1/workspaces/:workspace/audit";
   private static final int EXPORT_PAGE = 1_000;
 
   private final AuditAuthorizer authorizer;
@@ -44,13 +45,13 @@ public final class QueryRoutes {
   }
 
   public void mount(Router router) {
-    router.get(BASE + "/events").handler(this::events);
-    router.get(BASE + "/export").handler(this::export);
-    router.get(BASE + "/verify").handler(this::verify);
+    router.get(PathTemplates.vertxRoute(AuditPaths.EVENTS)).handler(this::events);
+    router.get(PathTemplates.vertxRoute(AuditPaths.EXPORT)).handler(this::export);
+    router.get(PathTemplates.vertxRoute(AuditPaths.VERIFY)).handler(this::verify);
   }
 
   private void events(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     EventFilter filter = EventFilter.parse(ctx.queryParams(), EventFilter.MAX_LIMIT, "desc");
     authorizer
         .authorize(ctx, ws, Need.READ)
@@ -68,7 +69,7 @@ public final class QueryRoutes {
   }
 
   private void export(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     EventFilter filter =
         EventFilter.parse(ctx.queryParams(), Integer.MAX_VALUE, "asc").withLimit(EXPORT_PAGE);
     authorizer
@@ -114,7 +115,7 @@ public final class QueryRoutes {
   }
 
   private void verify(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     authorizer
         .authorize(ctx, ws, Need.READ)
         .compose(

@@ -3,14 +3,16 @@ package dev.umbra.audit.tail;
 import dev.umbra.audit.access.AuditAuthorizer;
 import dev.umbra.audit.access.AuditAuthorizer.Need;
 import dev.umbra.audit.access.Caller;
-import dev.umbra.audit.access.WorkspaceParam;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.WebSockets;
+import dev.umbra.proto.api.AuditPaths;
+import dev.umbra.proto.api.PathTemplates;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
@@ -49,11 +51,11 @@ public final class TailRoutes {
   }
 
   public void mount(Router router) {
-    router.get("/v1/workspaces/:workspace/audit/tail").handler(this::sse);
+    router.get(PathTemplates.vertxRoute(AuditPaths.TAIL)).handler(this::sse);
   }
 
   private void sse(RoutingContext ctx) {
-    UUID ws = WorkspaceParam.of(ctx);
+    UUID ws = Requests.uuidParam(ctx, "workspace");
     if ("websocket".equalsIgnoreCase(ctx.request().getHeader("upgrade"))) {
       WebSockets.upgradeAfter(
           ctx,

@@ -21,6 +21,7 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.UUID;
+import java.util.function.Function;
 
 /**
  * Authenticates API tokens: parse, refuse when the caller's IP or the token's lookup id has too
@@ -83,6 +84,14 @@ public final class Authenticator {
                   ctx.next();
                 })
             .onFailure(ctx::fail);
+  }
+
+  /**
+   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it:
+   * how a route hands a request to its service.
+   */
+  public <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
+    return authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
   }
 
   /**

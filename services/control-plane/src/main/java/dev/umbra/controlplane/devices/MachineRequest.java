@@ -1,6 +1,5 @@
 package dev.umbra.controlplane.devices;
 
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
@@ -8,6 +7,7 @@ import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.kit.http.Requests;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

@@ -1,13 +1,13 @@
 package dev.umbra.controlplane.devices;
 
 import dev.umbra.controlplane.errors.Refusal;
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.envelope.WorkspaceKeyEnvelope;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.P256PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.TrustPayloadTypes;
+import dev.umbra.kit.http.Requests;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;

@@ -178,92 +178,9 @@ public final class ApiRoutes {
         item = new JsonObject();
         paths.put(op.path(), item);
       }
-      JsonArray params = new JsonArray();
-      Matcher m = PARAM.matcher(op.path());
-      while (m.find()) {
-        params.add(
-            new JsonObject()
-                .put("name", m.group(1))
-                .put("in", "path")
-                .put("required", true)
-                .put("schema", Schema.uuid().doc()));
-      }
-      JsonObject ok =
-          new JsonObject().put("description", op.okStatus() == 204 ? "done, no body" : "success");
-      if (op.response() != null && !op.response().isNone()) {
-        ok.put(
-            "content",
-            new JsonObject()
-                .put("application/json", new JsonObject().put("schema", op.response().doc())));
-        op.response().components().forEach(components::put);
-      }
-      JsonObject responses =
-          new JsonObject()
-              .put(String.valueOf(op.okStatus()), ok)
-              .put(
-                  "default",
-                  new JsonObject()
-                      .put("description", "any failure (4xx, 5xx), always this shape")
-                      .put(
-                          "content",
-                          new JsonObject()
-                              .put(
-                                  "application/json",
-                                  new JsonObject().put("schema", ERROR.doc()))));
-      JsonObject operation =
-          new JsonObject()
-              .put("summary", op.summary())
-              .put(
-                  "operationId",
-                  op.method().name().toLowerCase(Locale.ROOT)
-                      + op.path().replaceAll("[^A-Za-z0-9]+", "_"))
-              .put("parameters", params)
-              .put("responses", responses);
-      if (op.request() != null && !op.request().isNone()) {
-        operation.put(
-            "requestBody",
-            new JsonObject()
-                .put("required", true)
-                .put(
-                    "content",
-                    new JsonObject()
-                        .put(
-                            "application/json",
-                            new JsonObject().put("schema", op.request().doc()))));
-        op.request().components().forEach(components::put);
-      }
-      switch (op.auth()) {
-        case API_TOKEN ->
-            operation.put(
-                "security", new JsonArray().add(new JsonObject().put("apiToken", new JsonArray())));
-        case INTERNAL ->
-            operation.put(
-                "security", new JsonArray().add(new JsonObject().put("internal", new JsonArray())));
-        case MACHINE_SIGNATURE ->
-            operation
-                .put("security", new JsonArray())
-                .put(
-                    "description",
-                    "Authenticated by the body: workspace_id, machine_id, timestamp_ms (unix ms, within 60 s of the server's clock) and "
-                        + "signature (Ed25519 by the machine's binding key, 128 hex digits) over the route's message (docs/control-plane.md)");
-        case NONE -> operation.put("security", new JsonArray());
-      }
-      item.put(op.method().name().toLowerCase(Locale.ROOT), operation);
+      item.put(op.method().name().toLowerCase(Locale.ROOT), operation(op, components));
     }
-    JsonObject schemes =
-        new JsonObject()
-            .put(
-                "apiToken",
-                new JsonObject()
-                    .put("type", "http")
-                    .put("scheme", "bearer")
-                    .put("description", "an API token umb_...; see docs/control-plane.md"))
-            .put(
-                "internal",
-                new JsonObject()
-                    .put("type", "apiKey")
-                    .put("in", "header")
-                    .put("name", "X-Umbra-Internal"));
+    JsonObject schemes = securitySchemes();
     return new JsonObject()
         .put("openapi", "3.1.0")
         .put("jsonSchemaDialect", "https://json-schema.org/draft/2020-12/schema")
@@ -272,5 +189,94 @@ public final class ApiRoutes {
         .put(
             "components",
             new JsonObject().put("schemas", components).put("securitySchemes", schemes));
+  }
+
+  /** One operation of the document; the named schemas it uses are added to {@code components}. */
+  private static JsonObject operation(Op op, JsonObject components) {
+    JsonArray params = new JsonArray();
+    Matcher m = PARAM.matcher(op.path());
+    while (m.find()) {
+      params.add(
+          new JsonObject()
+              .put("name", m.group(1))
+              .put("in", "path")
+              .put("required", true)
+              .put("schema", Schema.uuid().doc()));
+    }
+    JsonObject ok =
+        new JsonObject().put("description", op.okStatus() == 204 ? "done, no body" : "success");
+    if (op.response() != null && !op.response().isNone()) {
+      ok.put(
+          "content",
+          new JsonObject()
+              .put("application/json", new JsonObject().put("schema", op.response().doc())));
+      op.response().components().forEach(components::put);
+    }
+    JsonObject responses =
+        new JsonObject()
+            .put(String.valueOf(op.okStatus()), ok)
+            .put(
+                "default",
+                new JsonObject()
+                    .put("description", "any failure (4xx, 5xx), always this shape")
+                    .put(
+                        "content",
+                        new JsonObject()
+                            .put("application/json", new JsonObject().put("schema", ERROR.doc()))));
+    JsonObject operation =
+        new JsonObject()
+            .put("summary", op.summary())
+            .put(
+                "operationId",
+                op.method().name().toLowerCase(Locale.ROOT)
+                    + op.path().replaceAll("[^A-Za-z0-9]+", "_"))
+            .put("parameters", params)
+            .put("responses", responses);
+    if (op.request() != null && !op.request().isNone()) {
+      operation.put(
+          "requestBody",
+          new JsonObject()
+              .put("required", true)
+              .put(
+                  "content",
+                  new JsonObject()
+                      .put(
+                          "application/json", new JsonObject().put("schema", op.request().doc()))));
+      op.request().components().forEach(components::put);
+    }
+    switch (op.auth()) {
+      case API_TOKEN ->
+          operation.put(
+              "security", new JsonArray().add(new JsonObject().put("apiToken", new JsonArray())));
+      case INTERNAL ->
+          operation.put(
+              "security", new JsonArray().add(new JsonObject().put("internal", new JsonArray())));
+      case MACHINE_SIGNATURE ->
+          operation
+              .put("security", new JsonArray())
+              .put(
+                  "description",
+                  "Authenticated by the body: workspace_id, machine_id, timestamp_ms (unix ms, within 60 s of the server's clock) and "
+                      + "signature (Ed25519 by the machine's binding key, 128 hex digits) over the route's message (docs/control-plane.md)");
+      case NONE -> operation.put("security", new JsonArray());
+    }
+    return operation;
+  }
+
+  /** The two security schemes: API tokens and the internal credential. */
+  private static JsonObject securitySchemes() {
+    return new JsonObject()
+        .put(
+            "apiToken",
+            new JsonObject()
+                .put("type", "http")
+                .put("scheme", "bearer")
+                .put("description", "an API token umb_...; see docs/control-plane.md"))
+        .put(
+            "internal",
+            new JsonObject()
+                .put("type", "apiKey")
+                .put("in", "header")
+                .put("name", "X-Umbra-Internal"));
   }
 }

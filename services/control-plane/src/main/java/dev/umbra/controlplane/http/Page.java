@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.http;
 
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.Requests;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;

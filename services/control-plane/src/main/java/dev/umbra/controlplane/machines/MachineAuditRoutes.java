@@ -4,23 +4,18 @@ import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
-import dev.umbra.kit.http.ApiException;
-import dev.umbra.kit.id.Ulid;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Map;
-import java.util.UUID;
-import java.util.regex.Pattern;
 
 /**
  * What only a daemon sees, reported to the audit log with its binding's signature (docs/audit.md,
@@ -40,8 +35,22 @@ public final class MachineAuditRoutes {
           AuditAction.TUNNEL_OPENED.wire(), AuditAction.TUNNEL_OPENED,
           AuditAction.TUNNEL_CLOSED.wire(), AuditAction.TUNNEL_CLOSED);
 
-  private static final Pattern CHANNEL = Pattern.compile("[0-9a-f]{1,16}");
-  private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,31}");
+  /** The members of a report's body. */
+  private static final String[] FIELDS = {
+    "workspace_id",
+    "machine_id",
+    "timestamp_ms",
+    "signature",
+    "event_id",
+    "action",
+    "channel",
+    "outcome",
+    "reason",
+    "exit_status",
+    "duration_ms",
+    "bytes_in",
+    "bytes_out"
+  };
 
   private final Clock clock;
   private final MachineRequest.Checker machines;
@@ -74,7 +83,7 @@ public final class MachineAuditRoutes {
             .required("bytes_out", Schema.integer(0, big))
             .build()
             .describe(
-                "signature over the fields joined by \\n after \"umbra-machine-audit/v1\" (MachineAuditRoutes.message)");
+                "signature over the fields joined by \\n after \"umbra-machine-audit/v1\" (MachineReport.message)");
     routes.add(
         HttpMethod.POST,
         PATH,
@@ -86,145 +95,45 @@ public final class MachineAuditRoutes {
         Handlers.json(202, this::report));
   }
 
-  /**
-   * The report's fields in a fixed order; a daemon signs exactly these bytes (DaemonAudit.message).
-   */
-  public static byte[] message(
-      UUID workspaceId,
-      UUID machineId,
-      long timestampMs,
-      String eventId,
-      String action,
-      String channel,
-      String outcome,
-      String reason,
-      long exitStatus,
-      long durationMs,
-      long bytesIn,
-      long bytesOut) {
-    return ("umbra-machine-audit/v1\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + timestampMs
-            + "\n"
-            + eventId
-            + "\n"
-            + action
-            + "\n"
-            + channel
-            + "\n"
-            + outcome
-            + "\n"
-            + reason
-            + "\n"
-            + exitStatus
-            + "\n"
-            + durationMs
-            + "\n"
-            + bytesIn
-            + "\n"
-            + bytesOut)
-        .getBytes(StandardCharsets.UTF_8);
-  }
-
-  private static long number(JsonObject body, String field, long min, long max) {
-    if (!(body.getValue(field) instanceof Number n)
-        || n.doubleValue() != n.longValue()
-        || n.longValue() < min
-        || n.longValue() > max) {
-      throw ApiException.badRequest(
-          field, field + " must be an integer from " + min + " to " + max);
-    }
-    return n.longValue();
-  }
-
   private Future<JsonObject> report(RoutingContext ctx) {
-    JsonObject body =
-        Requests.body(
-            ctx,
-            "workspace_id",
-            "machine_id",
-            "timestamp_ms",
-            "signature",
-            "event_id",
-            "action",
-            "channel",
-            "outcome",
-            "reason",
-            "exit_status",
-            "duration_ms",
-            "bytes_in",
-            "bytes_out");
+    JsonObject body = Requests.body(ctx, FIELDS);
     MachineRequest req = MachineRequest.parse(clock, body);
-    String eventId = Requests.string(body, "event_id", 26, 26);
-    if (!Ulid.isValid(eventId)) {
-      throw ApiException.badRequest("event_id", "event_id must be a ULID");
-    }
-    String actionWire = Requests.string(body, "action", 1, 32);
-    AuditAction action = ACTIONS.get(actionWire);
-    if (action == null) {
-      throw ApiException.badRequest(
-          "action", "action must be one of " + ACTIONS.keySet().stream().sorted().toList());
-    }
-    String channel = Requests.string(body, "channel", 1, 16);
-    if (!CHANNEL.matcher(channel).matches()) {
-      throw ApiException.badRequest("channel", "channel must be the channel id in lower-case hex");
-    }
-    String outcome = Requests.oneOf(body, "outcome", null, "success", "failure");
-    String reason = Requests.optionalString(body, "reason", 1, 32).orElse("");
-    if (!reason.isEmpty() && !REASON.matcher(reason).matches()) {
-      throw ApiException.badRequest("reason", "reason must be a short code");
-    }
-    long exit = number(body, "exit_status", -1, 255);
-    long duration = number(body, "duration_ms", 0, Long.MAX_VALUE / 2);
-    long in = number(body, "bytes_in", 0, Long.MAX_VALUE / 2);
-    long out = number(body, "bytes_out", 0, Long.MAX_VALUE / 2);
-    byte[] message =
-        message(
-            req.workspaceId(),
-            req.machineId(),
-            req.timestampMs(),
-            eventId,
-            actionWire,
-            channel,
-            outcome,
-            reason,
-            exit,
-            duration,
-            in,
-            out);
-    return req.run(machines, ctx, message, conn -> Future.succeededFuture())
+    MachineReport report = MachineReport.parse(body);
+    byte[] signed = report.message(req.workspaceId(), req.machineId(), req.timestampMs());
+    return req.run(machines, ctx, signed, conn -> Future.succeededFuture())
         .map(
             v -> {
-              var e =
-                  audit
-                      .event(action)
-                      .workspace(req.workspaceId())
-                      .actor(AuditActor.machine(req.machineId().toString()))
-                      .target("machine", req.machineId())
-                      .request(ctx)
-                      .meta("channel", channel);
-              if (action == AuditAction.COMMAND_RUN) {
-                e.meta("exit_status", Long.toString(exit))
-                    .meta("duration_ms", Long.toString(duration));
-              } else if (action == AuditAction.TUNNEL_CLOSED) {
-                e.meta("bytes_in", Long.toString(in))
-                    .meta("bytes_out", Long.toString(out))
-                    .meta("duration_ms", Long.toString(duration));
-              }
-              if ("success".equals(outcome)) {
-                if (!reason.isEmpty()) {
-                  e.meta("reason", reason);
-                }
-                e.success();
-              } else {
-                e.failure(reason.isEmpty() ? "failed" : reason);
-              }
-              var built = e.proto().setId(eventId);
-              audit.emit(built);
-              return new JsonObject().put("event_id", eventId);
+              emit(ctx, req, report);
+              return new JsonObject().put("event_id", report.eventId());
             });
+  }
+
+  /** The audit event of a verified report, with the machine as actor. */
+  private void emit(RoutingContext ctx, MachineRequest req, MachineReport r) {
+    var e =
+        audit
+            .event(r.action())
+            .workspace(req.workspaceId())
+            .actor(AuditActor.machine(req.machineId().toString()))
+            .target("machine", req.machineId())
+            .request(ctx)
+            .meta("channel", r.channel());
+    if (r.action() == AuditAction.COMMAND_RUN) {
+      e.meta("exit_status", Long.toString(r.exitStatus()))
+          .meta("duration_ms", Long.toString(r.durationMs()));
+    } else if (r.action() == AuditAction.TUNNEL_CLOSED) {
+      e.meta("bytes_in", Long.toString(r.bytesIn()))
+          .meta("bytes_out", Long.toString(r.bytesOut()))
+          .meta("duration_ms", Long.toString(r.durationMs()));
+    }
+    if ("success".equals(r.outcome())) {
+      if (!r.reason().isEmpty()) {
+        e.meta("reason", r.reason());
+      }
+      e.success();
+    } else {
+      e.failure(r.reason().isEmpty() ? "failed" : r.reason());
+    }
+    audit.emit(e.proto().setId(r.eventId()));
   }
 }

@@ -1,13 +1,11 @@
 package dev.umbra.controlplane.machines;
 
 import dev.umbra.controlplane.auth.Authenticator;
-import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Page;
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
@@ -18,6 +16,7 @@ import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
@@ -29,7 +28,6 @@ import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.util.HexFormat;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * Machines (daemon bindings): members list them, admins rename and revoke them; the pairing service
@@ -197,37 +195,30 @@ public final class MachineRoutes {
     return t == null ? null : t.toString();
   }
 
-  /**
-   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it.
-   */
-  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
-    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
-  }
-
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
-    return as(ctx, false, c -> machines.page(c, wid, page.after(), page.fetch()))
+    return auth.as(ctx, false, c -> machines.page(c, wid, page.after(), page.fetch()))
         .map(list -> page.render(list, Machine::id, MachineRoutes::json));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
-    return as(ctx, false, c -> machines.get(c, wid, mid)).map(MachineRoutes::json);
+    return auth.as(ctx, false, c -> machines.get(c, wid, mid)).map(MachineRoutes::json);
   }
 
   private Future<JsonObject> rename(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return as(ctx, true, c -> machines.rename(c, wid, mid, name)).map(MachineRoutes::json);
+    return auth.as(ctx, true, c -> machines.rename(c, wid, mid, name)).map(MachineRoutes::json);
   }
 
   private Future<Void> revoke(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
-    return as(ctx, true, c -> machines.revoke(c, wid, mid));
+    return auth.as(ctx, true, c -> machines.revoke(c, wid, mid));
   }
 
   private Future<JsonObject> createInternal(RoutingContext ctx) {

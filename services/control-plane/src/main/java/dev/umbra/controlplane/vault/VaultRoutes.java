@@ -1,18 +1,17 @@
 package dev.umbra.controlplane.vault;
 
 import dev.umbra.controlplane.auth.Authenticator;
-import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
@@ -122,34 +121,13 @@ public final class VaultRoutes {
   }
 
   public void register(ApiRoutes routes) {
-    Schema grantIn =
-        Schema.object()
-            .required("machine_id", Schema.uuid())
-            .required("keyset_version", VERSION)
-            .required("enc", Schema.base64())
-            .required(
-                "ciphertext",
-                Schema.base64()
-                    .describe(
-                        "the vault keys HPKE-sealed to the machine's X25519 key, 16 bytes to 16 KiB"))
-            .build();
-    Schema machineReadIn =
-        dev.umbra.controlplane.devices.MachineRequest.schema()
-            .required("name", Schema.string(1, 128))
-            .build()
-            .describe(
-                "signature over \"umbra-machine-vault/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\\n<name>\"");
-    Schema machineRead =
-        Schema.object()
-            .required(
-                "grant",
-                Schema.object()
-                    .required("keyset_version", VERSION)
-                    .required("enc", Schema.base64())
-                    .required("ciphertext", Schema.base64())
-                    .build())
-            .required("entry", ENTRY)
-            .build();
+    registerEntries(routes);
+    registerCandidates(routes);
+    registerGrants(routes);
+  }
+
+  /** Vault entries: list, write, read, delete. */
+  private void registerEntries(ApiRoutes routes) {
     routes
         .add(
             HttpMethod.GET,
@@ -186,7 +164,12 @@ public final class VaultRoutes {
             204,
             Schema.NO_BODY,
             Schema.EMPTY,
-            Handlers.json(204, this::delete))
+            Handlers.json(204, this::delete));
+  }
+
+  /** Proposed entries (candidates): list, propose, read, discard. */
+  private void registerCandidates(ApiRoutes routes) {
+    routes
         .add(
             HttpMethod.GET,
             ControlPlanePaths.VAULT_CANDIDATES,
@@ -222,7 +205,40 @@ public final class VaultRoutes {
             204,
             Schema.NO_BODY,
             Schema.EMPTY,
-            Handlers.json(204, this::discard))
+            Handlers.json(204, this::discard));
+  }
+
+  /** Machines' access: grants by an admin, and a granted machine's signed read. */
+  private void registerGrants(ApiRoutes routes) {
+    Schema grantIn =
+        Schema.object()
+            .required("machine_id", Schema.uuid())
+            .required("keyset_version", VERSION)
+            .required("enc", Schema.base64())
+            .required(
+                "ciphertext",
+                Schema.base64()
+                    .describe(
+                        "the vault keys HPKE-sealed to the machine's X25519 key, 16 bytes to 16 KiB"))
+            .build();
+    Schema machineReadIn =
+        dev.umbra.controlplane.devices.MachineRequest.schema()
+            .required("name", Schema.string(1, 128))
+            .build()
+            .describe(
+                "signature over \"umbra-machine-vault/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\\n<name>\"");
+    Schema machineRead =
+        Schema.object()
+            .required(
+                "grant",
+                Schema.object()
+                    .required("keyset_version", VERSION)
+                    .required("enc", Schema.base64())
+                    .required("ciphertext", Schema.base64())
+                    .build())
+            .required("entry", ENTRY)
+            .build();
+    routes
         .add(
             HttpMethod.GET,
             ControlPlanePaths.VAULT_GRANTS,
@@ -300,13 +316,6 @@ public final class VaultRoutes {
     return b;
   }
 
-  /**
-   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it.
-   */
-  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
-    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
-  }
-
   private static <T> JsonObject items(List<T> list, Function<T, JsonObject> json) {
     JsonArray a = new JsonArray();
     list.forEach(t -> a.add(json.apply(t)));
@@ -315,48 +324,49 @@ public final class VaultRoutes {
 
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return as(ctx, false, c -> vault.entries(c, wid)).map(l -> items(l, VaultRoutes::json));
+    return auth.as(ctx, false, c -> vault.entries(c, wid)).map(l -> items(l, VaultRoutes::json));
   }
 
   private Future<JsonObject> put(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Sealed s = sealedIn(ctx);
-    return as(ctx, true, c -> vault.put(c, wid, s)).map(VaultRoutes::json);
+    return auth.as(ctx, true, c -> vault.put(c, wid, s)).map(VaultRoutes::json);
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "entry_id");
-    return as(ctx, false, c -> vault.entry(c, wid, id)).map(VaultRoutes::json);
+    return auth.as(ctx, false, c -> vault.entry(c, wid, id)).map(VaultRoutes::json);
   }
 
   private Future<Void> delete(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "entry_id");
-    return as(ctx, true, c -> vault.delete(c, wid, id));
+    return auth.as(ctx, true, c -> vault.delete(c, wid, id));
   }
 
   private Future<JsonObject> candidates(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return as(ctx, false, c -> vault.candidates(c, wid)).map(l -> items(l, k -> json(k, false)));
+    return auth.as(ctx, false, c -> vault.candidates(c, wid))
+        .map(l -> items(l, k -> json(k, false)));
   }
 
   private Future<JsonObject> propose(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Sealed s = sealedIn(ctx);
-    return as(ctx, true, c -> vault.propose(c, wid, s)).map(k -> json(k, false));
+    return auth.as(ctx, true, c -> vault.propose(c, wid, s)).map(k -> json(k, false));
   }
 
   private Future<JsonObject> candidate(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "candidate_id");
-    return as(ctx, false, c -> vault.candidate(c, wid, id)).map(k -> json(k, true));
+    return auth.as(ctx, false, c -> vault.candidate(c, wid, id)).map(k -> json(k, true));
   }
 
   private Future<Void> discard(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "candidate_id");
-    return as(ctx, true, c -> vault.discard(c, wid, id));
+    return auth.as(ctx, true, c -> vault.discard(c, wid, id));
   }
 
   // ---- grants to machines ----
@@ -377,7 +387,7 @@ public final class VaultRoutes {
 
   private Future<JsonObject> grants(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return as(ctx, false, c -> vault.grants(c, wid))
+    return auth.as(ctx, false, c -> vault.grants(c, wid))
         .map(
             l ->
                 items(
@@ -396,7 +406,7 @@ public final class VaultRoutes {
     int version = keysetVersion(body);
     byte[] enc = bytes(body, "enc", 32, 32);
     byte[] ct = bytes(body, "ciphertext", 16, MAX_GRANT_CIPHERTEXT);
-    return as(ctx, true, c -> vault.grant(c, wid, mid, version, enc, ct))
+    return auth.as(ctx, true, c -> vault.grant(c, wid, mid, version, enc, ct))
         .map(
             x -> new JsonObject().put("machine_id", mid.toString()).put("keyset_version", version));
   }
@@ -404,7 +414,7 @@ public final class VaultRoutes {
   private Future<Void> ungrant(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "machine_id");
-    return as(ctx, true, c -> vault.ungrant(c, wid, mid));
+    return auth.as(ctx, true, c -> vault.ungrant(c, wid, mid));
   }
 
   private Future<JsonObject> machineRead(RoutingContext ctx) {

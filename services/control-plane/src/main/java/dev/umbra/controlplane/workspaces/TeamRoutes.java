@@ -1,15 +1,14 @@
 package dev.umbra.controlplane.workspaces;
 
 import dev.umbra.controlplane.auth.Authenticator;
-import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Page;
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
@@ -18,7 +17,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * Teams of a workspace: HTTP only. {@link TeamService} decides, {@link TeamStore} holds the SQL.
@@ -119,30 +117,23 @@ public final class TeamRoutes {
         .put("created_at", t.createdAt().toString());
   }
 
-  /**
-   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it.
-   */
-  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
-    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
-  }
-
   private Future<JsonObject> create(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return as(ctx, true, c -> teams.create(c, wid, name)).map(TeamRoutes::json);
+    return auth.as(ctx, true, c -> teams.create(c, wid, name)).map(TeamRoutes::json);
   }
 
   private Future<JsonObject> list(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
-    return as(ctx, false, c -> teams.page(c, wid, page.after(), page.fetch()))
+    return auth.as(ctx, false, c -> teams.page(c, wid, page.after(), page.fetch()))
         .map(list -> page.render(list, Team::id, TeamRoutes::json));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
-    return as(ctx, false, c -> teams.get(c, wid, tid))
+    return auth.as(ctx, false, c -> teams.get(c, wid, tid))
         .map(
             t -> {
               JsonArray members = new JsonArray();
@@ -154,20 +145,20 @@ public final class TeamRoutes {
   private Future<Void> delete(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
-    return as(ctx, true, c -> teams.delete(c, wid, tid));
+    return auth.as(ctx, true, c -> teams.delete(c, wid, tid));
   }
 
   private Future<Void> addMember(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
-    return as(ctx, true, c -> teams.addMember(c, wid, tid, mid));
+    return auth.as(ctx, true, c -> teams.addMember(c, wid, tid, mid));
   }
 
   private Future<Void> removeMember(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID tid = Requests.uuidParam(ctx, "team_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
-    return as(ctx, true, c -> teams.removeMember(c, wid, tid, mid));
+    return auth.as(ctx, true, c -> teams.removeMember(c, wid, tid, mid));
   }
 }

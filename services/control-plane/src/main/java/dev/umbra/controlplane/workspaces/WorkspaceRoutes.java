@@ -1,19 +1,18 @@
 package dev.umbra.controlplane.workspaces;
 
 import dev.umbra.controlplane.auth.Authenticator;
-import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Page;
-import dev.umbra.controlplane.http.Requests;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.db.Database;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
@@ -22,7 +21,6 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.UUID;
-import java.util.function.Function;
 
 /**
  * Workspaces, members and session tokens: HTTP only. {@link WorkspaceService} decides, {@link
@@ -130,6 +128,12 @@ public final class WorkspaceRoutes {
           .build();
 
   public void register(ApiRoutes routes) {
+    registerWorkspaces(routes);
+    registerMembers(routes);
+  }
+
+  /** The caller's account and workspaces. */
+  private void registerWorkspaces(ApiRoutes routes) {
     routes
         .add(
             HttpMethod.GET,
@@ -175,7 +179,12 @@ public final class WorkspaceRoutes {
             200,
             NAME_BODY,
             WORKSPACE,
-            Handlers.json(200, this::rename))
+            Handlers.json(200, this::rename));
+  }
+
+  /** A workspace's members, and the session tokens a member is issued. */
+  private void registerMembers(ApiRoutes routes) {
+    routes
         .add(
             HttpMethod.GET,
             ControlPlanePaths.MEMBERS,
@@ -214,13 +223,6 @@ public final class WorkspaceRoutes {
             Handlers.json(201, this::session));
   }
 
-  /**
-   * Authenticates the caller ({@code write}: a token that may write) and runs {@code work} as it.
-   */
-  private <T> Future<T> as(RoutingContext ctx, boolean write, Function<Caller, Future<T>> work) {
-    return auth.authenticate(ctx, write).compose(p -> work.apply(Caller.of(ctx, p)));
-  }
-
   private Future<JsonObject> me(RoutingContext ctx) {
     return auth.authenticate(ctx, false)
         .compose(
@@ -238,7 +240,7 @@ public final class WorkspaceRoutes {
 
   private Future<JsonObject> create(RoutingContext ctx) {
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return as(ctx, true, c -> workspaces.create(c, name)).map(WorkspaceRoutes::created);
+    return auth.as(ctx, true, c -> workspaces.create(c, name)).map(WorkspaceRoutes::created);
   }
 
   /** A workspace just made, as {@link #WORKSPACE_CREATED} (bootstrap answers it too). */
@@ -252,7 +254,7 @@ public final class WorkspaceRoutes {
 
   private Future<JsonObject> list(RoutingContext ctx) {
     Page page = Page.of(ctx);
-    return as(ctx, false, c -> workspaces.workspacesOf(c, page.after(), page.fetch()))
+    return auth.as(ctx, false, c -> workspaces.workspacesOf(c, page.after(), page.fetch()))
         .map(
             list ->
                 page.render(
@@ -267,13 +269,13 @@ public final class WorkspaceRoutes {
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    return as(ctx, false, c -> workspaces.get(c, wid)).map(WorkspaceRoutes::json);
+    return auth.as(ctx, false, c -> workspaces.get(c, wid)).map(WorkspaceRoutes::json);
   }
 
   private Future<JsonObject> rename(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     String name = Requests.name(Requests.body(ctx, "name"), "name");
-    return as(ctx, true, c -> workspaces.rename(c, wid, name)).map(WorkspaceRoutes::json);
+    return auth.as(ctx, true, c -> workspaces.rename(c, wid, name)).map(WorkspaceRoutes::json);
   }
 
   private static JsonObject json(Workspace.Seen s) {
@@ -297,7 +299,7 @@ public final class WorkspaceRoutes {
   private Future<JsonObject> members(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
-    return as(ctx, false, c -> workspaces.members(c, wid, page.after(), page.fetch()))
+    return auth.as(ctx, false, c -> workspaces.members(c, wid, page.after(), page.fetch()))
         .map(list -> page.render(list, Member::id, WorkspaceRoutes::json));
   }
 
@@ -309,20 +311,21 @@ public final class WorkspaceRoutes {
                 Requests.oneOf(
                     Requests.body(ctx, "role"), "role", null, "owner", "admin", "member", "viewer"))
             .orElseThrow();
-    return as(ctx, true, c -> workspaces.changeRole(c, wid, mid, role)).map(WorkspaceRoutes::json);
+    return auth.as(ctx, true, c -> workspaces.changeRole(c, wid, mid, role))
+        .map(WorkspaceRoutes::json);
   }
 
   private Future<Void> remove(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID mid = Requests.uuidParam(ctx, "member_id");
-    return as(ctx, true, c -> workspaces.remove(c, wid, mid));
+    return auth.as(ctx, true, c -> workspaces.remove(c, wid, mid));
   }
 
   /**
    * A member's session token for one service; the body is read once the caller is authenticated.
    */
   private Future<JsonObject> session(RoutingContext ctx) {
-    return as(
+    return auth.as(
         ctx,
         false,
         c -> {

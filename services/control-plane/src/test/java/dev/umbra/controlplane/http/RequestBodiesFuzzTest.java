@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.SeedMutations;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;

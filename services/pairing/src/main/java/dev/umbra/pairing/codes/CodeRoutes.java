@@ -13,6 +13,7 @@ import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.pairing.controlplane.ControlPlaneClient;
@@ -143,7 +144,7 @@ public final class CodeRoutes {
    * role.
    */
   private UUID authorized(RoutingContext ctx) {
-    UUID wid = Input.uuid(ctx.pathParam("workspace_id"), "workspace_id");
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
     SessionClaims c = SessionAuth.claims(ctx);
     if (!c.workspaceId().equals(wid) || c.subjectKind() != SubjectKind.MEMBER) {
       throw ApiException.notFound("workspace");
@@ -192,8 +193,8 @@ public final class CodeRoutes {
 
   private Future<JsonObject> create(RoutingContext ctx) {
     UUID wid = authorized(ctx);
-    JsonObject body = Input.body(ctx, Set.of("require_psk"));
-    boolean requirePsk = Input.bool(body, "require_psk", false);
+    JsonObject body = Requests.body(ctx, "require_psk");
+    boolean requirePsk = Requests.bool(body, "require_psk", false);
     String code = ulids.next();
     UUID id = UUID.randomUUID();
     String actor = SessionAuth.claims(ctx).subject();
@@ -260,7 +261,7 @@ public final class CodeRoutes {
       throw ApiException.badRequest("limit", "limit must be an integer from 1 to 200");
     }
     String c = ctx.request().getParam("cursor");
-    UUID after = c == null || c.isEmpty() ? new UUID(0, 0) : Input.uuid(c, "cursor");
+    UUID after = c == null || c.isEmpty() ? new UUID(0, 0) : Requests.uuid(c, "cursor");
     int pageSize = limit;
     return db.inWorkspace(
             wid,
@@ -287,7 +288,7 @@ public final class CodeRoutes {
 
   private Future<Void> cancel(RoutingContext ctx) {
     UUID wid = authorized(ctx);
-    UUID id = Input.uuid(ctx.pathParam("code_id"), "code_id");
+    UUID id = Requests.uuidParam(ctx, "code_id");
     String actor = SessionAuth.claims(ctx).subject();
     return db.inWorkspace(
             wid,
@@ -315,7 +316,7 @@ public final class CodeRoutes {
 
   private Future<Void> setPsk(RoutingContext ctx) {
     UUID wid = authorized(ctx);
-    String psk = Input.required(Input.body(ctx, Set.of("psk")), "psk", PSK_MIN, PSK_MAX);
+    String psk = Requests.verbatim(Requests.body(ctx, "psk"), "psk", PSK_MIN, PSK_MAX);
     String actor = SessionAuth.claims(ctx).subject();
     return vertx
         .executeBlocking(() -> hasher.hash(psk.getBytes(StandardCharsets.UTF_8)), false)
@@ -373,14 +374,7 @@ public final class CodeRoutes {
   }
 
   private Future<JsonObject> redeem(RoutingContext ctx) {
-    JsonObject body = Input.body(ctx, REDEEM_FIELDS);
-    String code = Input.required(body, "code", 1, 64).trim();
-    UUID installId = Input.uuid(Input.required(body, "install_id", 36, 36), "install_id");
-    String x25519 = Input.key32Hex(body, "x25519_public_key");
-    String ed25519 = Input.key32Hex(body, "ed25519_public_key");
-    String name = Input.required(body, "name", 1, 64).strip();
-    String os = Input.text(body, "os", 1, 64).orElse("unknown");
-    String psk = Input.text(body, "psk", 1, PSK_MAX).orElse(null);
+    Redemption r = Redemption.parse(Requests.body(ctx, REDEEM_FIELDS));
     String ip = "ip:" + ClientAddress.of(ctx);
     // the attempt is reserved before the code is looked up and refunded unless it was a wrong guess
     return limiter
@@ -388,86 +382,77 @@ public final class CodeRoutes {
             "too many failed pairing attempts; try again later",
             CodeRoutes::wrongGuess,
             () ->
-                find(code)
-                    .compose(found -> checkPsk(found, psk).map(found))
+                find(r.code())
+                    .compose(found -> checkPsk(found, r.psk()).map(found))
                     .compose(
-                        found ->
-                            claim(found)
-                                .compose(
-                                    v ->
-                                        controlPlane
-                                            .createMachine(
-                                                found.workspaceId(),
-                                                new JsonObject()
-                                                    .put("install_id", installId.toString())
-                                                    .put("x25519_public_key", x25519)
-                                                    .put("ed25519_public_key", ed25519)
-                                                    .put("name", name)
-                                                    .put("os", os)
-                                                    .put("paired_by", "pairing_code:" + found.id()))
-                                            .recover(
-                                                e ->
-                                                    release(found)
-                                                        .transform(x -> Future.failedFuture(e))))
-                                .compose(
-                                    machine ->
-                                        db.inWorkspace(
-                                                found.workspaceId(),
-                                                conn ->
-                                                    conn.preparedQuery(
-                                                            "UPDATE codes SET machine_id = $2 WHERE id = $1")
-                                                        .execute(
-                                                            Tuple.of(
-                                                                found.id(),
-                                                                UUID.fromString(
-                                                                    machine.getString("id")))))
-                                            .map(machine))
-                                .map(
-                                    machine -> {
-                                      emit(
-                                          ctx,
-                                          found.workspaceId(),
-                                          ActorKind.ACTOR_KIND_MACHINE,
-                                          machine.getString("id"),
-                                          AuditAction.PAIRING_CODE_REDEEMED,
-                                          "pairing_code:" + found.id(),
-                                          Outcome.OUTCOME_SUCCESS,
-                                          null);
-                                      JsonObject services = new JsonObject();
-                                      publicUrls.forEach(
-                                          (s, u) -> services.put(s.id(), u.toString()));
-                                      return new JsonObject()
-                                          .put("workspace_id", found.workspaceId().toString())
-                                          .put("machine_id", machine.getString("id"))
-                                          .put("install_id", installId.toString())
-                                          .put("machine", machine)
-                                          .put("psk_required", found.requirePsk())
-                                          .put(
-                                              "control_plane_url",
-                                              publicUrls.get(ServiceName.CONTROL_PLANE).toString())
-                                          .put("services", services);
-                                    })),
+                        found -> bind(found, r).map(machine -> redeemed(ctx, found, r, machine))),
             ip)
-        .onFailure(
-            e -> {
-              if (wrongGuess(e)) {
-                registry
-                    .counter(
-                        dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"),
-                        "reason",
-                        ((ApiException) e).code())
-                    .increment();
-                emit(
-                    ctx,
-                    null,
-                    ActorKind.ACTOR_KIND_ANONYMOUS,
-                    null,
-                    AuditAction.PAIRING_CODE_REFUSED,
-                    "",
-                    Outcome.OUTCOME_DENIED,
-                    ((ApiException) e).code());
-              }
-            });
+        .onFailure(e -> refused(ctx, e));
+  }
+
+  /**
+   * Claims the code and creates the machine's binding in the control plane (the claim is released
+   * when that fails), then records the machine on the code: the control plane's machine.
+   */
+  private Future<JsonObject> bind(Found found, Redemption r) {
+    return claim(found)
+        .compose(
+            v ->
+                controlPlane
+                    .createMachine(found.workspaceId(), r.machine("pairing_code:" + found.id()))
+                    .recover(e -> release(found).transform(x -> Future.failedFuture(e))))
+        .compose(
+            machine ->
+                db.inWorkspace(
+                        found.workspaceId(),
+                        conn ->
+                            conn.preparedQuery("UPDATE codes SET machine_id = $2 WHERE id = $1")
+                                .execute(
+                                    Tuple.of(found.id(), UUID.fromString(machine.getString("id")))))
+                    .map(machine));
+  }
+
+  /** Audits a redemption and answers with the binding and the services' public URLs. */
+  private JsonObject redeemed(RoutingContext ctx, Found found, Redemption r, JsonObject machine) {
+    emit(
+        ctx,
+        found.workspaceId(),
+        ActorKind.ACTOR_KIND_MACHINE,
+        machine.getString("id"),
+        AuditAction.PAIRING_CODE_REDEEMED,
+        "pairing_code:" + found.id(),
+        Outcome.OUTCOME_SUCCESS,
+        null);
+    JsonObject services = new JsonObject();
+    publicUrls.forEach((s, u) -> services.put(s.id(), u.toString()));
+    return new JsonObject()
+        .put("workspace_id", found.workspaceId().toString())
+        .put("machine_id", machine.getString("id"))
+        .put("install_id", r.installId().toString())
+        .put("machine", machine)
+        .put("psk_required", found.requirePsk())
+        .put("control_plane_url", publicUrls.get(ServiceName.CONTROL_PLANE).toString())
+        .put("services", services);
+  }
+
+  /** A wrong guess is counted by reason and audited as a refusal (without the code). */
+  private void refused(RoutingContext ctx, Throwable e) {
+    if (wrongGuess(e)) {
+      String reason = ((ApiException) e).code();
+      registry
+          .counter(
+              dev.umbra.kit.metrics.Metrics.name("pairing", "redeem_failures"), "reason", reason)
+          .increment();
+      emit(
+          ctx,
+          null,
+          ActorKind.ACTOR_KIND_ANONYMOUS,
+          null,
+          AuditAction.PAIRING_CODE_REFUSED,
+          "",
+          Outcome.OUTCOME_DENIED,
+          reason);
+    }
   }
 
   /** An unknown, used, cancelled or expired code, or a wrong PSK: what the limiter counts. */

@@ -4,20 +4,19 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
-import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.SeedMutations;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.util.Set;
-import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the pairing API's input validation, fed the bodies and parameters of its routes
  * (create code, set PSK, redeem — redemption is unauthenticated) without a server. Contract: input
- * is refused with a 400 {@link ApiException} naming a field of the route (or no field for a body
- * that is not a JSON object) and nothing else; what is admitted has the documented shape (keys as
- * 64 lowercase hex digits, a canonical UUID, bounded printable text).
+ * is refused with a 400 {@link Requests.Invalid} naming a field of the route (or no field for a
+ * body that is not a JSON object) and nothing else; what is admitted has the documented shape (keys
+ * as 64 lowercase hex digits, a canonical UUID, bounded printable text).
  */
 class InputFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them, as the body of every route. */
@@ -54,35 +53,41 @@ class InputFuzzTest {
         };
     try {
       switch (route) {
-        case 0 -> Input.bool(Input.body(raw, allowed), "require_psk", false);
+        case 0 -> Requests.bool(Requests.body(raw, allowed), "require_psk", false);
         case 1 ->
             assertThat(
-                    Input.required(
-                        Input.body(raw, allowed), "psk", CodeRoutes.PSK_MIN, CodeRoutes.PSK_MAX))
+                    Requests.verbatim(
+                        Requests.body(raw, allowed), "psk", CodeRoutes.PSK_MIN, CodeRoutes.PSK_MAX))
                 .hasSizeBetween(CodeRoutes.PSK_MIN, CodeRoutes.PSK_MAX);
         case 2 -> {
-          JsonObject body = Input.body(raw, allowed);
-          assertThat(Input.required(body, "code", 1, 64).trim()).hasSizeLessThanOrEqualTo(64);
-          UUID install = Input.uuid(Input.required(body, "install_id", 36, 36), "install_id");
-          assertThat(install.toString()).isEqualToIgnoringCase(body.getString("install_id"));
-          assertThat(Input.key32Hex(body, "x25519_public_key")).matches("[0-9a-f]{64}");
-          assertThat(Input.key32Hex(body, "ed25519_public_key")).matches("[0-9a-f]{64}");
-          assertThat(Input.required(body, "name", 1, 64)).doesNotContainPattern("\\p{Cntrl}");
-          Input.text(body, "os", 1, 64);
-          Input.text(body, "psk", 1, CodeRoutes.PSK_MAX);
+          Redemption r = Redemption.parse(Requests.body(raw, allowed));
+          assertThat(r.code()).hasSizeBetween(1, 64);
+          assertThat(r.installId().toString()).isEqualToIgnoringCase(rawMember(raw, "install_id"));
+          assertThat(r.x25519()).matches("[0-9a-f]{64}");
+          assertThat(r.ed25519()).matches("[0-9a-f]{64}");
+          assertThat(r.name()).hasSizeBetween(1, 64).doesNotContainPattern("\\p{Cntrl}");
+          assertThat(r.os()).hasSizeBetween(1, 64);
+          if (r.psk() != null) {
+            assertThat(r.psk()).hasSizeBetween(1, CodeRoutes.PSK_MAX);
+          }
         }
-        default -> Input.uuid(raw, "code_id");
+        default -> Requests.uuid(raw, "code_id");
       }
-    } catch (ApiException e) {
+    } catch (Requests.Invalid e) {
       assertThat(e.status()).isEqualTo(400);
       if (e.field() != null) {
-        assertThat(e.field().length()).isLessThanOrEqualTo(40);
+        assertThat(e.field().length()).isLessThanOrEqualTo(Requests.MAX_ECHOED_FIELD);
         if (!allowed.contains(e.field()) && !e.field().equals("code_id")) {
-          assertThat(e.getMessage())
+          assertThat(e.refusal())
               .as("a field not of the route is named only as unknown")
-              .isEqualTo("unknown field");
+              .isEqualTo(Requests.Refusal.UNKNOWN_FIELD);
+          assertThat(e.getMessage()).startsWith("unknown field '");
         }
       }
     }
+  }
+
+  private static String rawMember(String raw, String member) {
+    return new JsonObject(raw).getString(member);
   }
 }

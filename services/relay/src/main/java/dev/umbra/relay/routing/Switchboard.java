@@ -14,6 +14,8 @@ import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.proto.relay.RelayReason;
+import dev.umbra.proto.relay.RelayReasons;
 import dev.umbra.relay.RelaySettings;
 import dev.umbra.relay.auth.RelayAuth;
 import dev.umbra.relay.limits.IpLimits;
@@ -30,7 +32,6 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
-import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.slf4j.Logger;
@@ -60,6 +61,8 @@ public final class Switchboard {
   private final String instance;
   private final IpLimits messageLimits;
   private final ChannelAudit channelAudit;
+  private final Delivery delivery;
+  private final RevocationEffects revocationEffects;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
   private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
@@ -85,6 +88,8 @@ public final class Switchboard {
     this.clock = clock;
     this.instance = instance;
     this.messageLimits = new IpLimits(settings.messageRate(), settings.messageBurst());
+    this.delivery = new Delivery(metrics);
+    this.revocationEffects = new RevocationEffects(metrics, delivery);
   }
 
   /** Listens to the service's revocations and starts the ping / idle / expiry sweep. */
@@ -99,7 +104,7 @@ public final class Switchboard {
 
   public Future<Void> stop() {
     for (Connection c : new ArrayList<>(connections)) {
-      close(c, CLOSE_GOING_AWAY, "relay_stopping");
+      close(c, CLOSE_GOING_AWAY, RelayReason.RELAY_REASON_RELAY_STOPPING);
     }
     return Future.succeededFuture();
   }
@@ -130,11 +135,11 @@ public final class Switchboard {
     ws.binaryMessageHandler(b -> onMessage(c, b));
     ws.textMessageHandler(
         t -> {
-          reject(c, Reject.TEXT_FRAME, null);
-          close(c, CLOSE_UNSUPPORTED, "binary frames only");
+          delivery.reject(c, Reject.TEXT_FRAME, null);
+          close(c, CLOSE_UNSUPPORTED, RelayReason.RELAY_REASON_TEXT_FRAME);
         });
     ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
-    ws.drainHandler(v -> releaseWaiting(c));
+    ws.drainHandler(v -> delivery.releaseWaiting(c));
     ws.exceptionHandler(
         WebSockets.closingTooBig(
             ws,
@@ -153,7 +158,7 @@ public final class Switchboard {
     ws.closeHandler(v -> detach(c));
     // the server is stopping: say so at once (1001) so peers reconnect elsewhere instead of waiting
     // out the drain
-    ws.shutdownHandler(v -> close(c, CLOSE_GOING_AWAY, "relay_stopping"));
+    ws.shutdownHandler(v -> close(c, CLOSE_GOING_AWAY, RelayReason.RELAY_REASON_RELAY_STOPPING));
     log.atDebug()
         .addKeyValue("connection", c.id)
         .addKeyValue("role", c.role())
@@ -183,7 +188,7 @@ public final class Switchboard {
     for (String ck : new ArrayList<>(c.channels)) {
       unbind(ck);
     }
-    releaseWaiting(c);
+    delivery.releaseWaiting(c);
     for (Connection other : connections) {
       other.waiting.remove(c);
     }
@@ -193,10 +198,10 @@ public final class Switchboard {
         .log("relay connection closed");
   }
 
-  private void close(Connection c, short code, String reason) {
+  private void close(Connection c, short code, RelayReason reason) {
     if (!c.closed) {
       c.closed = true;
-      c.ws.close(code, reason).onComplete(x -> detach(c));
+      c.ws.close(code, RelayReasons.wire(reason)).onComplete(x -> detach(c));
       // the close handshake may never finish with a dead peer: detach now anyway
       detach(c);
     }
@@ -208,9 +213,9 @@ public final class Switchboard {
     long expiryLimit = clock.millis() - SessionTokens.CLOCK_SKEW_SECONDS * 1000;
     for (Connection c : new ArrayList<>(connections)) {
       if (now - c.lastHeardNanos > idleNanos) {
-        close(c, CLOSE_IDLE, "idle");
+        close(c, CLOSE_IDLE, RelayReason.RELAY_REASON_IDLE);
       } else if (c.claims.expiresAt().toEpochMilli() < expiryLimit) {
-        close(c, CLOSE_EXPIRED, "token_expired");
+        close(c, CLOSE_EXPIRED, RelayReason.RELAY_REASON_TOKEN_EXPIRED);
       } else {
         c.ws.writePing(Buffer.buffer());
       }
@@ -228,8 +233,8 @@ public final class Switchboard {
     c.lastHeardNanos = now;
     // 1. size, before anything else (the WebSocket layer already refused longer messages)
     if (buf.length() > settings.maxFrameBytes()) {
-      reject(c, Reject.OVERSIZED, null);
-      close(c, CLOSE_TOO_BIG, "oversized");
+      delivery.reject(c, Reject.OVERSIZED, null);
+      close(c, CLOSE_TOO_BIG, RelayReason.RELAY_REASON_OVERSIZED);
       return;
     }
     // 2. per-IP message rate: the frame is already read, so pause the connection to repay the debt
@@ -250,12 +255,12 @@ public final class Switchboard {
     try {
       f = RelayWire.parse(buf);
     } catch (InvalidProtocolBufferException e) {
-      reject(c, Reject.MALFORMED, null);
+      delivery.reject(c, Reject.MALFORMED, null);
       return;
     }
     Reject bad = EnvelopeCheck.check(c, f);
     if (bad != null) {
-      reject(c, bad, f);
+      delivery.reject(c, bad, f);
       return;
     }
     metrics.frame(f.getType(), buf.length());
@@ -272,18 +277,18 @@ public final class Switchboard {
       return;
     }
     if (c.target == null) {
-      reject(c, Reject.NOT_REGISTERED, f);
+      delivery.reject(c, Reject.NOT_REGISTERED, f);
       return;
     }
     if (!c.target.equals(f.getTargetId())) {
-      reject(c, Reject.WRONG_TARGET, f);
+      delivery.reject(c, Reject.WRONG_TARGET, f);
       return;
     }
     String ck = Topics.channelKey(c.workspace, c.target, f.getChannelId());
     Connection client = clientChannels.get(ck);
     if (client != null) {
       channelAudit.seenByClient(client, ck, f);
-      deliverLocal(c, client, raw);
+      delivery.deliverLocal(c, client, raw);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
@@ -298,13 +303,13 @@ public final class Switchboard {
   private void register(Connection c, RelayFrame f) {
     String target = f.getTargetId();
     if (!target.equals(c.claims.subject()) || (c.target != null && !c.target.equals(target))) {
-      reject(c, Reject.WRONG_TARGET, f);
+      delivery.reject(c, Reject.WRONG_TARGET, f);
       return;
     }
     String tk = Topics.targetKey(c.workspace, target);
     Connection previous = daemons.put(tk, c);
     if (previous != null && previous != c) {
-      close(previous, CLOSE_REPLACED, "replaced");
+      close(previous, CLOSE_REPLACED, RelayReason.RELAY_REASON_REPLACED);
       daemons.put(tk, c);
     }
     c.target = target;
@@ -336,7 +341,7 @@ public final class Switchboard {
             ar -> {
               c.release();
               if (ar.succeeded()) {
-                send(
+                delivery.send(
                     c,
                     RelayFrame.newBuilder()
                         .setType(FrameType.FRAME_TYPE_REGISTERED)
@@ -344,7 +349,9 @@ public final class Switchboard {
                         .setTargetId(target)
                         .build());
               } else {
-                send(c, RelayFrames.error(c.workspace, null, "bus_unavailable"));
+                delivery.send(
+                    c,
+                    RelayFrames.error(c.workspace, null, RelayReason.RELAY_REASON_BUS_UNAVAILABLE));
               }
             });
   }
@@ -354,12 +361,12 @@ public final class Switchboard {
     Connection owner = clientChannels.get(ck);
     if (f.getType() == FrameType.FRAME_TYPE_OPEN && owner != null) {
       Reject why = owner == c ? Reject.DUPLICATE_OPEN : Reject.CHANNEL_IN_USE;
-      reject(c, why, f);
+      delivery.reject(c, why, f);
       channelAudit.channel(AuditAction.RELAY_CHANNEL_REFUSED, c, f, why.tag());
       return;
     }
     if (owner != null && owner != c && !owner.claims.subject().equals(c.claims.subject())) {
-      reject(c, Reject.CHANNEL_IN_USE, f);
+      delivery.reject(c, Reject.CHANNEL_IN_USE, f);
       return;
     }
     if (owner != c) {
@@ -398,7 +405,9 @@ public final class Switchboard {
                 return;
               }
               if (ar.failed()) {
-                send(c, RelayFrames.close(c.workspace, f, "relay_unavailable"));
+                delivery.send(
+                    c,
+                    RelayFrames.close(c.workspace, f, RelayReason.RELAY_REASON_RELAY_UNAVAILABLE));
                 unbind(ck);
                 return;
               }
@@ -412,7 +421,7 @@ public final class Switchboard {
   private void toDaemon(Connection c, RelayFrame f, Buffer raw) {
     Connection d = daemons.get(Topics.targetKey(c.workspace, f.getTargetId()));
     if (d != null) {
-      deliverLocal(c, d, raw);
+      delivery.deliverLocal(c, d, raw);
       return;
     }
     c.publisher.publish(
@@ -421,7 +430,7 @@ public final class Switchboard {
         (fr, busError) -> {
           if (!busError && fr.getType() == FrameType.FRAME_TYPE_OPEN) {
             metrics.reject(Reject.UNKNOWN_TARGET);
-            send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.tag()));
+            delivery.send(c, RelayFrames.close(c.workspace, fr, Reject.UNKNOWN_TARGET.reason()));
             c.opening.remove(Topics.channelKey(c.workspace, fr.getTargetId(), fr.getChannelId()));
             channelAudit.channel(
                 AuditAction.RELAY_CHANNEL_REFUSED, c, fr, Reject.UNKNOWN_TARGET.tag());
@@ -510,7 +519,7 @@ public final class Switchboard {
       Connection d = daemons.get(tk);
       if (f.getType() == FrameType.FRAME_TYPE_REGISTER) {
         if (!instance.equals(b.getOrigin()) && d != null && d.registeredAt <= f.getSequence()) {
-          close(d, CLOSE_REPLACED, "replaced");
+          close(d, CLOSE_REPLACED, RelayReason.RELAY_REASON_REPLACED);
         }
         continue;
       }
@@ -518,7 +527,7 @@ public final class Switchboard {
       if (d == null || !d.workspace.equals(f.getWorkspaceId())) {
         metrics.drop(Drop.NO_ROUTE);
       } else {
-        deliverRemote(d, f);
+        delivery.deliverRemote(d, f);
       }
     }
   }
@@ -536,108 +545,21 @@ public final class Switchboard {
         continue;
       }
       channelAudit.seenByClient(c, ck, f);
-      deliverRemote(c, f);
+      delivery.deliverRemote(c, f);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
     }
   }
 
-  // ---------------------------------------------------------------- delivery
-
-  /**
-   * From a local sender: never dropped; the sender stops reading while the receiver's queue is
-   * full.
-   */
-  private void deliverLocal(Connection from, Connection to, Buffer raw) {
-    if (to.closed) {
-      metrics.drop(Drop.NO_ROUTE);
-      return;
-    }
-    to.ws.writeBinaryMessage(raw);
-    if (to.ws.writeQueueFull() && to.waiting.add(from)) {
-      from.hold();
-    }
-  }
-
-  /**
-   * From another instance: nobody to pause, so a full queue drops the frame (the channel layer
-   * resends).
-   */
-  private void deliverRemote(Connection to, RelayFrame f) {
-    if (to.closed) {
-      metrics.drop(Drop.NO_ROUTE);
-    } else if (to.ws.writeQueueFull()) {
-      metrics.drop(Drop.QUEUE_FULL);
-    } else {
-      to.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
-    }
-  }
-
-  private void releaseWaiting(Connection c) {
-    if (c.waiting.isEmpty()) {
-      return;
-    }
-    List<Connection> w = new ArrayList<>(c.waiting);
-    c.waiting.clear();
-    w.forEach(Connection::release);
-  }
-
-  private void send(Connection c, RelayFrame f) {
-    if (!c.closed && !c.ws.writeQueueFull()) {
-      c.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
-    }
-  }
-
-  private void reject(Connection c, Reject reason, RelayFrame f) {
-    metrics.reject(reason);
-    log.atDebug()
-        .addKeyValue("connection", c.id)
-        .addKeyValue("reason", reason.tag())
-        .addKeyValue("type", f == null ? "unparsed" : RelayWire.tag(f.getType()))
-        .log("relay frame rejected");
-    send(c, RelayFrames.error(c.workspace, f, reason.tag()));
-  }
-
   // ---------------------------------------------------------------- revocations
 
-  /**
-   * Applies a revocation (docs/relay.md): the workspace's daemons are told to re-check their pin
-   * (TRUST_CHANGED), then the connections whose session it voids are closed (4003).
-   */
+  /** Applies a revocation to this instance's connections ({@link RevocationEffects}). */
   private void onRevocation(Revoked r) {
-    String ws = r.workspaceId().toString();
-    int closed = 0;
-    int hinted = 0;
-    for (Connection c : new ArrayList<>(connections)) {
-      if (!c.workspace.equals(ws)) {
-        continue;
-      }
-      if (c.daemon && c.target != null && !c.closed) {
-        // the hint goes out before any close, so a daemon losing a member's channels also re-checks
-        // the rest
-        send(
-            c,
-            RelayFrame.newBuilder()
-                .setType(FrameType.FRAME_TYPE_TRUST_CHANGED)
-                .setWorkspaceId(c.workspace)
-                .setTargetId(c.target)
-                .build());
-        hinted++;
-        metrics.trustHint();
-      }
-      if (r.endsLive(c.claims)) {
-        metrics.revoked();
-        close(c, CLOSE_REVOKED, "revoked");
-        closed++;
-      }
-    }
-    log.atInfo()
-        .addKeyValue("workspace", ws)
-        .addKeyValue("kind", r.kind().name())
-        .addKeyValue("closed", closed)
-        .addKeyValue("daemons_told", hinted)
-        .log("revocation applied");
+    revocationEffects.apply(
+        r,
+        new ArrayList<>(connections),
+        c -> close(c, CLOSE_REVOKED, RelayReason.RELAY_REASON_REVOKED));
   }
 
   /** Local connections (tests and metrics). */

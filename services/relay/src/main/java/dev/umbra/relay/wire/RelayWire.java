@@ -4,6 +4,7 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
 import dev.umbra.proto.Wire;
+import dev.umbra.proto.api.RelayPaths;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
@@ -21,7 +22,7 @@ import java.util.regex.Pattern;
  */
 public final class RelayWire {
   /** The WebSocket endpoint; the version is in the path. */
-  public static final String PATH = "/v1/relay";
+  public static final String PATH = RelayPaths.RELAY;
 
   /**
    * Default maximum size of one WebSocket message (one frame): a 65535-byte Noise message plus

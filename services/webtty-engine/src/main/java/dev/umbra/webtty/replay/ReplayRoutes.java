@@ -11,6 +11,8 @@ import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ServiceHttp;
+import dev.umbra.proto.api.PathTemplates;
+import dev.umbra.proto.api.WebTtyPaths;
 import dev.umbra.proto.webtty.RecordedEvent;
 import dev.umbra.proto.webtty.RecordingHeader;
 import dev.umbra.webtty.recording.RecordingStore;
@@ -49,7 +51,7 @@ public final class ReplayRoutes {
 
   public void mount(Router router, SessionAuth auth) {
     router.get(WebTtyWire.RECORDINGS_PATH).handler(auth).handler(this::list);
-    router.get(WebTtyWire.RECORDINGS_PATH + "/:session").handler(auth).handler(this::replay);
+    router.get(PathTemplates.vertxRoute(WebTtyPaths.RECORDING)).handler(auth).handler(this::replay);
   }
 
   private static SessionClaims member(RoutingContext ctx) {

@@ -1,5 +1,6 @@
 package dev.umbra.webtty.wire;
 
+import dev.umbra.proto.api.WebTtyPaths;
 import dev.umbra.proto.webtty.Sealed;
 import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TtyStream;
@@ -18,12 +19,12 @@ import java.util.regex.Pattern;
  * WebTtyFrame}; {@code Sealed.ciphertext} is never parsed.
  */
 public final class WebTtyWire {
-  public static final String SERVER_PATH = "/v1/webtty/server";
-  public static final String CLIENT_PATH = "/v1/webtty/client";
-  public static final String RECORDINGS_PATH = "/v1/webtty/recordings";
+  public static final String SERVER_PATH = WebTtyPaths.SERVER;
+  public static final String CLIENT_PATH = WebTtyPaths.CLIENT;
+  public static final String RECORDINGS_PATH = WebTtyPaths.RECORDINGS;
 
   /** Live sessions a member may join (docs/webtty.md, "Viewers"). */
-  public static final String SESSIONS_PATH = "/v1/webtty/sessions";
+  public static final String SESSIONS_PATH = WebTtyPaths.SESSIONS;
 
   /** Largest WebSocket message (one frame) accepted; bigger ones close the connection. */
   public static final int MAX_FRAME_BYTES = 96 * 1024;

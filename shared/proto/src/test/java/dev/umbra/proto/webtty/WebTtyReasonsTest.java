@@ -2,6 +2,7 @@ package dev.umbra.proto.webtty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.proto.testing.DocTables;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -51,17 +52,8 @@ class WebTtyReasonsTest {
 
   @Test
   void theDocsTableListsExactlyTheEnum() throws IOException {
-    String doc = Files.readString(ROOT.resolve("docs/webtty.md"), StandardCharsets.UTF_8);
-    int start = doc.indexOf("\n## Reasons");
-    assertThat(start).as("docs/webtty.md has a Reasons section").isPositive();
-    int end = doc.indexOf("\n## ", start + 1);
-    String section = doc.substring(start, end < 0 ? doc.length() : end);
-    Set<String> documented = new TreeSet<>();
-    Matcher m = Pattern.compile("(?m)^\\| `([a-z0-9_]+)` \\|").matcher(section);
-    while (m.find()) {
-      documented.add(m.group(1));
-    }
-    assertThat(documented).isEqualTo(new TreeSet<>(WebTtyReasons.all().keySet()));
+    assertThat(DocTables.codesInSection(ROOT.resolve("docs/webtty.md"), "Reasons"))
+        .isEqualTo(new TreeSet<>(WebTtyReasons.all().keySet()));
   }
 
   /** No reason is spelled as a string literal where a frame's or a socket's reason is set. */

@@ -118,83 +118,14 @@ public abstract class UmbraService extends VerticleBase {
     return revocations;
   }
 
+  /** Composes db → revocations → router and mount → listen; a failed step fails the deployment. */
   @Override
   public Future<?> start() {
-    ServiceConfig cfg = settings();
-    Future<Void> dbReady =
-        cfg.service().usesPostgres()
-            ? Database.open(
-                    vertx,
-                    PgLocation.parse(cfg.pgUrl()),
-                    cfg.pgAppUrl().map(PgLocation::parse),
-                    cfg.service().schema(),
-                    cfg.pgAppRole(),
-                    poolSize())
-                .map(
-                    d -> {
-                      db = d;
-                      return null;
-                    })
-            : Future.succeededFuture();
-    return dbReady
-        .compose(
-            v -> {
-              if (!acceptsSessionTokens()) {
-                return Future.<Void>succeededFuture();
-              }
-              revocations =
-                  new RevocationList(
-                      vertx,
-                      runtime.bus(),
-                      runtime.clock(),
-                      runtime.registry(),
-                      cfg.service().id());
-              return revocations.start();
-            })
-        .compose(
-            v -> {
-              List<HealthCheck> checks = new ArrayList<>();
-              if (db != null) {
-                checks.add(new HealthCheck("postgres", db::ping));
-              }
-              checks.add(
-                  new HealthCheck(
-                      runtime.bus().kind().equals("redis") ? "redis" : "bus", runtime.bus()::ping));
-              edge = EdgeLimits.from(cfg.env());
-              guard =
-                  new ConnectionGuard(
-                      edge,
-                      cfg.trustedProxies(),
-                      runtime.registry(),
-                      cfg.service().id(),
-                      System::nanoTime);
-              Router router =
-                  ServiceHttp.router(
-                      vertx,
-                      cfg.service().id(),
-                      runtime.registry(),
-                      checks,
-                      cfg.adminToken(),
-                      cfg.trustedProxies(),
-                      new AttemptBudget(edge.adminFailuresPerMinute(), runtime.clock()),
-                      guard);
-              this.router = router;
-              return mount(router).map(router);
-            })
-        .compose(
-            router -> {
-              ServiceHttp.finish(router);
-              // Clients of ours speak HTTP/1.1 explicitly: the JDK HttpClient's default h2c upgrade
-              // once stalled a request with no timeout firing. h2c is off here too (edgeOptions);
-              // the null socket metric that once broke that path is guarded by
-              // GuardedMetricsFactory.
-              guard.start(vertx);
-              return vertx
-                  .createHttpServer(edgeOptions(httpServerOptions()))
-                  .connectionHandler(guard.connectionHandler())
-                  .requestHandler(guard.requestHandler(router))
-                  .listen(cfg.port(), cfg.bindHost());
-            })
+    return openDatabase()
+        .compose(v -> startRevocations())
+        .compose(v -> buildRouter())
+        .compose(router -> mount(router).map(router))
+        .compose(this::listen)
         .onSuccess(s -> server = s)
         .onFailure(
             e -> {
@@ -205,6 +136,79 @@ public abstract class UmbraService extends VerticleBase {
                 db.close();
               }
             });
+  }
+
+  /** Migrates and opens the service's schema, when it has one. */
+  private Future<Void> openDatabase() {
+    ServiceConfig cfg = settings();
+    if (!cfg.service().usesPostgres()) {
+      return Future.succeededFuture();
+    }
+    return Database.open(
+            vertx,
+            PgLocation.parse(cfg.pgUrl()),
+            cfg.pgAppUrl().map(PgLocation::parse),
+            cfg.service().schema(),
+            cfg.pgAppRole(),
+            poolSize())
+        .map(
+            d -> {
+              db = d;
+              return null;
+            });
+  }
+
+  /** Starts the service's one revocation list, when it accepts session tokens. */
+  private Future<Void> startRevocations() {
+    if (!acceptsSessionTokens()) {
+      return Future.succeededFuture();
+    }
+    revocations =
+        new RevocationList(
+            vertx, runtime.bus(), runtime.clock(), runtime.registry(), settings().service().id());
+    return revocations.start();
+  }
+
+  /** The router with the shared endpoints (health, metrics, admin) behind the connection guard. */
+  private Future<Router> buildRouter() {
+    ServiceConfig cfg = settings();
+    List<HealthCheck> checks = new ArrayList<>();
+    if (db != null) {
+      checks.add(new HealthCheck("postgres", db::ping));
+    }
+    checks.add(
+        new HealthCheck(
+            runtime.bus().kind().equals("redis") ? "redis" : "bus", runtime.bus()::ping));
+    edge = EdgeLimits.from(cfg.env());
+    guard =
+        new ConnectionGuard(
+            edge, cfg.trustedProxies(), runtime.registry(), cfg.service().id(), System::nanoTime);
+    router =
+        ServiceHttp.router(
+            vertx,
+            cfg.service().id(),
+            runtime.registry(),
+            checks,
+            cfg.adminToken(),
+            cfg.trustedProxies(),
+            new AttemptBudget(edge.adminFailuresPerMinute(), runtime.clock()),
+            guard);
+    return Future.succeededFuture(router);
+  }
+
+  /** Finishes the router (after the service's routes) and listens with the edge options. */
+  private Future<HttpServer> listen(Router router) {
+    ServiceConfig cfg = settings();
+    ServiceHttp.finish(router);
+    // Clients of ours speak HTTP/1.1 explicitly: the JDK HttpClient's default h2c upgrade once
+    // stalled a request with no timeout firing. h2c is off here too (edgeOptions); the null socket
+    // metric that once broke that path is guarded by GuardedMetricsFactory.
+    guard.start(vertx);
+    return vertx
+        .createHttpServer(edgeOptions(httpServerOptions()))
+        .connectionHandler(guard.connectionHandler())
+        .requestHandler(guard.requestHandler(router))
+        .listen(cfg.port(), cfg.bindHost());
   }
 
   /** The router as mounted, shared endpoints included (tests walk its routes). */
