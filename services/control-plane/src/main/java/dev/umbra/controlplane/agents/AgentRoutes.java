@@ -189,20 +189,9 @@ public final class AgentRoutes {
     JsonObject body = Requests.body(ctx, "workspace_id", "agent_id", "timestamp_ms", "signature");
     UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
     UUID aid = Requests.uuid(Requests.string(body, "agent_id", 36, 36), "agent_id");
-    if (!(body.getValue("timestamp_ms") instanceof Number n)) {
-      throw ApiException.badRequest(
-          "timestamp_ms", "timestamp_ms must be an integer (unix milliseconds)");
-    }
-    byte[] sig = hex64(body, "signature");
-    if (Math.abs(clock.millis() - n.longValue()) > MachineRequest.MAX_SKEW.toMillis()) {
-      throw new ApiException(
-          401,
-          "stale_signature",
-          "timestamp_ms is too far from the server's clock",
-          "timestamp_ms");
-    }
+    MachineRequest.Signed signed = MachineRequest.signed(clock, body);
     return agents
-        .session("ip:" + ClientAddress.of(ctx), wid, aid, n.longValue(), sig)
+        .session("ip:" + ClientAddress.of(ctx), wid, aid, signed.timestampMs(), signed.signature())
         .map(
             t ->
                 new JsonObject()

@@ -1,11 +1,14 @@
 package dev.umbra.controlplane.messaging;
 
+import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.revocation.RevocationList;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
@@ -34,32 +37,55 @@ public final class MessagingFeature {
   private final LiveDelivery live;
   private final PrekeyRoutes prekeyRoutes;
   private final MessageRoutes messageRoutes;
+  private final WebhookRoutes webhookRoutes;
   private long timer = -1;
 
-  public MessagingFeature(
+  /**
+   * Settings of the feature (docs/messaging.md, docs/configuration.md).
+   *
+   * @param retention how long an unacknowledged copy is kept
+   * @param webhookFirstRetry the first retry delay of a notification (then ×4 per attempt)
+   * @param webhookAllowHttp admit http:// webhooks (development only)
+   */
+  public record Settings(
+      Duration retention, Duration webhookFirstRetry, boolean webhookAllowHttp) {}
+
+  /** What the feature uses of the service. */
+  public record Wiring(
       Vertx vertx,
       Database db,
       Bus bus,
       AuditEmitter audit,
       RevocationList revocations,
+      Authenticator auth,
+      Tenancy tenancy,
+      MeterRegistry registry,
       Ids ids,
-      Clock clock,
-      Duration retention) {
-    this.vertx = vertx;
-    this.db = db;
-    this.clock = clock;
-    this.retention = retention;
+      Clock clock) {}
+
+  public MessagingFeature(Wiring w, Settings settings) {
+    this.vertx = w.vertx();
+    this.db = w.db();
+    this.clock = w.clock();
+    this.retention = settings.retention();
     Parties parties = new Parties(db);
-    this.live = new LiveDelivery(bus, db, store, audit);
+    WebhookStore webhooks = new WebhookStore();
+    this.live = new LiveDelivery(w.bus(), db, store, w.audit());
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
+    Notifier notifier =
+        new Notifier(vertx, db, webhooks, settings.webhookFirstRetry(), w.registry());
     this.messageRoutes =
-        new MessageRoutes(parties, new MessageService(store, ids, clock), live, audit);
-    revocations.onRevoked(live::onRevoked);
+        new MessageRoutes(
+            parties, new MessageService(store, w.ids(), clock), live, w.audit(), notifier);
+    this.webhookRoutes =
+        new WebhookRoutes(w.auth(), w.tenancy(), webhooks, clock, settings.webhookAllowHttp());
+    w.revocations().onRevoked(live::onRevoked);
   }
 
   public void register(ApiRoutes routes) {
     prekeyRoutes.register(routes);
     messageRoutes.register(routes);
+    webhookRoutes.register(routes);
   }
 
   /** Starts the periodic retention sweep. */
