@@ -38,7 +38,9 @@ public final class MessagingFeature {
   private final PrekeyRoutes prekeyRoutes;
   private final MessageRoutes messageRoutes;
   private final WebhookRoutes webhookRoutes;
+  private final Duration idle;
   private long timer = -1;
+  private long idleTimer = -1;
 
   /**
    * Settings of the feature (docs/messaging.md, docs/configuration.md).
@@ -46,6 +48,7 @@ public final class MessagingFeature {
    * @param retention how long an unacknowledged copy is kept
    * @param webhookFirstRetry the first retry delay of a notification (then ×4 per attempt)
    * @param webhookAllowHttp admit http:// webhooks (development only)
+   * @param socketIdle a live socket that sends nothing for this long is closed
    */
   public record Settings(
       Duration retention, Duration webhookFirstRetry, boolean webhookAllowHttp) {}
@@ -70,7 +73,8 @@ public final class MessagingFeature {
     this.retention = settings.retention();
     Parties parties = new Parties(db);
     WebhookStore webhooks = new WebhookStore();
-    this.live = new LiveDelivery(w.bus(), db, store, w.audit());
+    this.live = new LiveDelivery(w.bus(), db, store, w.audit(), settings.socketIdle());
+    this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
     Notifier notifier =
         new Notifier(vertx, db, webhooks, settings.webhookFirstRetry(), w.registry());
@@ -90,6 +94,7 @@ public final class MessagingFeature {
 
   /** Starts the periodic retention sweep. */
   public void start() {
+    idleTimer = vertx.setPeriodic(Math.max(100, idle.toMillis() / 3), t -> live.sweepIdle());
     timer =
         vertx.setPeriodic(
             SWEEP_EVERY_MS,
@@ -134,6 +139,9 @@ public final class MessagingFeature {
   public Future<Void> stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+    }
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
     }
     return live.stop();
   }
