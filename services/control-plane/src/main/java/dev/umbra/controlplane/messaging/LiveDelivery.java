@@ -115,7 +115,12 @@ public final class LiveDelivery {
             party.id(),
             id -> bus.subscribe(BusNames.messageRecipient(party.workspaceId(), id), this::onNotice))
         .onSuccess(sub -> send(s, new JsonObject().put("type", "ready")))
-        .onFailure(e -> ws.close((short) 1011, "bus unavailable"));
+        .onFailure(
+            e -> {
+              // a later socket of this recipient subscribes again
+              subscriptions.remove(party.id());
+              ws.close((short) 1011, "bus unavailable");
+            });
   }
 
   private void detach(Socket s) {

@@ -51,7 +51,10 @@ public final class MessagingFeature {
    * @param socketIdle a live socket that sends nothing for this long is closed
    */
   public record Settings(
-      Duration retention, Duration webhookFirstRetry, boolean webhookAllowHttp) {}
+      Duration retention,
+      Duration webhookFirstRetry,
+      boolean webhookAllowHttp,
+      Duration socketIdle) {}
 
   /** What the feature uses of the service. */
   public record Wiring(
