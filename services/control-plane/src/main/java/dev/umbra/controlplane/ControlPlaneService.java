@@ -1,5 +1,6 @@
 package dev.umbra.controlplane;
 
+import dev.umbra.controlplane.agents.AgentRoutes;
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.bootstrap.Bootstrap;
 import dev.umbra.controlplane.devices.DeviceTrustRoutes;
@@ -11,6 +12,8 @@ import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.machines.MachineAuditRoutes;
 import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.controlplane.messaging.MessagingAuth;
+import dev.umbra.controlplane.messaging.MessagingFeature;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
@@ -58,6 +61,8 @@ public final class ControlPlaneService extends UmbraService {
   private Router router;
   private SigningKeys keys;
   private long rotationTimer = -1;
+  private MessagingFeature messaging;
+  private MessagingAuth messagingAuth;
 
   public ControlPlaneService(ServiceRuntime runtime) {
     this(runtime, System.err);
@@ -69,10 +74,13 @@ public final class ControlPlaneService extends UmbraService {
     this.stderr = stderr;
   }
 
-  /** The control plane authenticates API tokens (revoked in PG), never session tokens. */
+  /**
+   * The control plane authenticates API tokens (revoked in PG) on its API, and its own session
+   * tokens only on the messaging routes and socket (docs/messaging.md), which honour revocations.
+   */
   @Override
   protected boolean acceptsSessionTokens() {
-    return false;
+    return true;
   }
 
   @Override
@@ -202,6 +210,36 @@ public final class ControlPlaneService extends UmbraService {
     DeviceTrustRoutes.wire(auth, tenancy, audit, revocations, machines, clock).register(routes);
     VaultRoutes.wire(auth, tenancy, audit, machines, ids, clock).register(routes);
     TtyPolicyRoutes.wire(auth, tenancy, audit, machines, clock).register(routes);
+    AgentRoutes.wire(
+            auth, tenancy, runtime.audit(), revocations, machines, issuer, limiter, ids, clock)
+        .register(routes);
+    messagingAuth = new MessagingAuth(keys, this.revocations, clock);
+    var env = settings().env();
+    messaging =
+        new MessagingFeature(
+            new MessagingFeature.Wiring(
+                vertx,
+                db,
+                runtime.bus(),
+                runtime.audit(),
+                this.revocations,
+                auth,
+                tenancy,
+                runtime.registry(),
+                ids,
+                clock),
+            new MessagingFeature.Settings(
+                Duration.ofHours(env.positiveInt("UMBRA_MESSAGE_RETENTION_HOURS", 14 * 24)),
+                Duration.ofMillis(env.positiveInt("UMBRA_WEBHOOK_FIRST_RETRY_MS", 1000)),
+                "true".equals(env.string("UMBRA_WEBHOOK_ALLOW_HTTP", "false")),
+                Duration.ofSeconds(env.positiveInt("UMBRA_MESSAGE_SOCKET_IDLE_SECONDS", 90))));
+    messaging.register(routes);
+    messaging.start();
+  }
+
+  /** Owner-agent messaging (tests reach its live sockets and retention sweep). */
+  public MessagingFeature messaging() {
+    return messaging;
   }
 
   private void mountRoutes(Router router, Authenticator auth, InternalCredential internal) {
@@ -219,6 +257,7 @@ public final class ControlPlaneService extends UmbraService {
                           ctx.fail(ApiException.unauthorized("internal credential required"));
                         }
                       });
+              case SESSION_TOKEN -> Optional.of(messagingAuth.first());
               case NONE, MACHINE_SIGNATURE -> Optional.empty();
             });
   }
@@ -289,6 +328,6 @@ public final class ControlPlaneService extends UmbraService {
     if (rotationTimer >= 0) {
       vertx.cancelTimer(rotationTimer);
     }
-    return Future.succeededFuture();
+    return messaging == null ? Future.succeededFuture() : messaging.stop();
   }
 }
