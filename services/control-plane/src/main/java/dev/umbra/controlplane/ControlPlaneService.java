@@ -1,5 +1,6 @@
 package dev.umbra.controlplane;
 
+import dev.umbra.controlplane.agents.AgentRoutes;
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.bootstrap.Bootstrap;
 import dev.umbra.controlplane.devices.DeviceTrustRoutes;
@@ -11,6 +12,8 @@ import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.machines.MachineAuditRoutes;
 import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.controlplane.messaging.MessagingAuth;
+import dev.umbra.controlplane.messaging.MessagingFeature;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
@@ -58,6 +61,8 @@ public final class ControlPlaneService extends UmbraService {
   private Router router;
   private SigningKeys keys;
   private long rotationTimer = -1;
+  private MessagingFeature messaging;
+  private MessagingAuth messagingAuth;
 
   public ControlPlaneService(ServiceRuntime runtime) {
     this(runtime, System.err);
@@ -69,10 +74,13 @@ public final class ControlPlaneService extends UmbraService {
     this.stderr = stderr;
   }
 
-  /** The control plane authenticates API tokens (revoked in PG), never session tokens. */
+  /**
+   * The control plane authenticates API tokens (revoked in PG) on its API, and its own session
+   * tokens only on the messaging routes and socket (docs/messaging.md), which honour revocations.
+   */
   @Override
   protected boolean acceptsSessionTokens() {
-    return false;
+    return true;
   }
 
   @Override
@@ -202,6 +210,28 @@ public final class ControlPlaneService extends UmbraService {
     DeviceTrustRoutes.wire(auth, tenancy, audit, revocations, machines, clock).register(routes);
     VaultRoutes.wire(auth, tenancy, audit, machines, ids, clock).register(routes);
     TtyPolicyRoutes.wire(auth, tenancy, audit, machines, clock).register(routes);
+    AgentRoutes.wire(
+            auth, tenancy, runtime.audit(), revocations, machines, issuer, limiter, ids, clock)
+        .register(routes);
+    messagingAuth = new MessagingAuth(keys, this.revocations, clock);
+    int retentionHours = settings().env().positiveInt("UMBRA_MESSAGE_RETENTION_HOURS", 14 * 24);
+    messaging =
+        new MessagingFeature(
+            vertx,
+            db,
+            runtime.bus(),
+            runtime.audit(),
+            this.revocations,
+            ids,
+            clock,
+            Duration.ofHours(retentionHours));
+    messaging.register(routes);
+    messaging.start();
+  }
+
+  /** Owner-agent messaging (tests reach its live sockets and retention sweep). */
+  public MessagingFeature messaging() {
+    return messaging;
   }
 
   private void mountRoutes(Router router, Authenticator auth, InternalCredential internal) {
@@ -219,6 +249,7 @@ public final class ControlPlaneService extends UmbraService {
                           ctx.fail(ApiException.unauthorized("internal credential required"));
                         }
                       });
+              case SESSION_TOKEN -> Optional.of(messagingAuth.first());
               case NONE, MACHINE_SIGNATURE -> Optional.empty();
             });
   }
@@ -289,6 +320,6 @@ public final class ControlPlaneService extends UmbraService {
     if (rotationTimer >= 0) {
       vertx.cancelTimer(rotationTimer);
     }
-    return Future.succeededFuture();
+    return messaging == null ? Future.succeededFuture() : messaging.stop();
   }
 }

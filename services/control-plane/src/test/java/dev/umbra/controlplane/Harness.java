@@ -58,10 +58,28 @@ final class Harness implements AutoCloseable {
     }
   }
 
+  private final boolean ownsDatabase;
+  final String prefix;
+
   Harness(Vertx vertx, Map<String, String> env) throws Exception {
+    this(vertx, env, TestPostgres.createDatabase(), TestRedis.randomPrefix(), true);
+  }
+
+  /**
+   * Another instance of the same deployment: the database and bus prefix of {@code first}, its own
+   * home (signing key) and port.
+   */
+  Harness(Vertx vertx, Harness first) throws Exception {
+    this(vertx, Map.of(), first.pg, first.prefix, false);
+  }
+
+  private Harness(
+      Vertx vertx, Map<String, String> env, TestPostgres pg, String prefix, boolean ownsDatabase)
+      throws Exception {
     this.vertx = vertx;
-    this.pg = TestPostgres.createDatabase();
-    String prefix = TestRedis.randomPrefix();
+    this.pg = pg;
+    this.prefix = prefix;
+    this.ownsDatabase = ownsDatabase;
     this.bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     this.home = Files.createTempDirectory("umbra-cp-test");
     Map<String, String> all = new HashMap<>(env);
@@ -187,6 +205,8 @@ final class Harness implements AutoCloseable {
         .toCompletableFuture()
         .get(20, TimeUnit.SECONDS);
     bus.close();
-    pg.close();
+    if (ownsDatabase) {
+      pg.close();
+    }
   }
 }

@@ -154,6 +154,12 @@ public abstract sealed class Refusal extends RuntimeException {
       ALREADY_MEMBER("conflict"),
       /** A document's version is not above the stored one. */
       STALE_VERSION("stale_version"),
+      /** An agent with this Ed25519 key is enrolled in the workspace. */
+      AGENT_EXISTS("agent_exists"),
+      /** A message id was already used by another sender. */
+      MESSAGE_ID_TAKEN("message_id_taken"),
+      /** The bundle has this many one-time prekeys already (docs/messaging.md, limits). */
+      TOO_MANY_PREKEYS("too_many_prekeys"),
       /** The bootstrap token was used: the deployment has its first owner. */
       ALREADY_BOOTSTRAPPED("already_bootstrapped");
 
@@ -200,7 +206,13 @@ public abstract sealed class Refusal extends RuntimeException {
        */
       ROLE_TOO_LOW("forbidden"),
       /** A policy's signer is not a trusted device of the caller under the current keyset. */
-      SIGNER_NOT_TRUSTED("signer_not_trusted");
+      SIGNER_NOT_TRUSTED("signer_not_trusted"),
+      /** A messaging session token is for another workspace than the route's. */
+      OTHER_WORKSPACE("forbidden"),
+      /** The caller (device or agent) is not trusted/approved now, or its machine is revoked. */
+      PRINCIPAL_NOT_ACTIVE("principal_not_active"),
+      /** The caller is not a party of the conversation, or the recipient is not its peer. */
+      NOT_A_PARTY("not_a_party");
 
       private final String wire;
 

@@ -27,7 +27,9 @@ public final class ApiRoutes {
     NONE,
     API_TOKEN,
     INTERNAL,
-    MACHINE_SIGNATURE
+    MACHINE_SIGNATURE,
+    /** A control-plane session token (JWT) of a trusted device or an agent (messaging). */
+    SESSION_TOKEN
   }
 
   /**
@@ -150,7 +152,7 @@ public final class ApiRoutes {
     for (Op op : ops) {
       Route route = router.route(op.method(), routerPath(op.path()));
       Optional<Handler<RoutingContext>> first = authenticators.apply(op.auth());
-      if (first.isEmpty() && (op.auth() == Auth.API_TOKEN || op.auth() == Auth.INTERNAL)) {
+      if (first.isEmpty() && op.auth() != Auth.NONE && op.auth() != Auth.MACHINE_SIGNATURE) {
         throw new IllegalStateException(
             "no authenticator for " + op.auth() + " (" + op.method() + " " + op.path() + ")");
       }
@@ -239,6 +241,10 @@ public final class ApiRoutes {
         case INTERNAL ->
             operation.put(
                 "security", new JsonArray().add(new JsonObject().put("internal", new JsonArray())));
+        case SESSION_TOKEN ->
+            operation.put(
+                "security",
+                new JsonArray().add(new JsonObject().put("sessionToken", new JsonArray())));
         case MACHINE_SIGNATURE ->
             operation
                 .put("security", new JsonArray())
@@ -258,6 +264,15 @@ public final class ApiRoutes {
                     .put("type", "http")
                     .put("scheme", "bearer")
                     .put("description", "an API token umb_...; see docs/control-plane.md"))
+            .put(
+                "sessionToken",
+                new JsonObject()
+                    .put("type", "http")
+                    .put("scheme", "bearer")
+                    .put("bearerFormat", "JWT")
+                    .put(
+                        "description",
+                        "a control-plane session token of a trusted device or an agent; see docs/messaging.md"))
             .put(
                 "internal",
                 new JsonObject()

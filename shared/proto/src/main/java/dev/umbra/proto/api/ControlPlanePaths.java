@@ -63,6 +63,24 @@ public final class ControlPlanePaths {
   public static final String MACHINE_AUDIT = "/v1/machine-audit";
   public static final String MACHINE_TTY_POLICY_SIGNED = "/v1/machine-tty-policy";
 
+  /** Owner-agent messaging (docs/messaging.md). */
+  public static final String AGENT_ENROLMENTS = "/v1/agent-enrolments";
+
+  public static final String AGENT_SESSIONS = "/v1/agent-sessions";
+  public static final String AGENTS = WORKSPACE + "/agents";
+  public static final String AGENT = AGENTS + "/{agent_id}";
+  public static final String AGENT_APPROVAL = AGENT + "/approval";
+  public static final String AGENT_REVOCATION = AGENT + "/revocation";
+  public static final String PREKEYS = WORKSPACE + "/prekeys";
+  public static final String PREKEY_BUNDLE = PREKEYS + "/{principal_id}";
+  public static final String PREKEY_STATUS = WORKSPACE + "/prekey-status";
+  public static final String CONVERSATIONS = WORKSPACE + "/conversations";
+  public static final String CONVERSATION_RECIPIENTS =
+      CONVERSATIONS + "/{conversation_id}/recipients";
+  public static final String MESSAGES = WORKSPACE + "/messages";
+  public static final String MESSAGE_ACKS = MESSAGES + "/acks";
+  public static final String MESSAGES_LIVE = MESSAGES + "/live";
+
   private static final List<String> ALL = templates();
 
   private ControlPlanePaths() {}

@@ -85,6 +85,16 @@ public enum AuditAction {
   POLICY_UPDATED("policy.updated", "a policy changed (WebTTY server policy, PSK rules, ...)"),
   ACCESS_DENIED("access.denied", "a request was refused for missing rights (role)"),
 
+  AGENT_ENROLLED("agent.enrolled", "an agent asked to be enrolled (pending approval)"),
+  AGENT_APPROVED("agent.approved", "an agent was approved with its verification code"),
+  AGENT_REVOKED("agent.revoked", "an agent was revoked"),
+  AGENT_MESSAGE_SENT(
+      "agent.message.sent", "an owner-agent message (ciphertext) was stored for its recipients"),
+  AGENT_MESSAGE_DELIVERED(
+      "agent.message.delivered", "an owner-agent message was pushed to a live socket"),
+  AGENT_MESSAGE_READ(
+      "agent.message.read", "a recipient acknowledged owner-agent messages (rows deleted)"),
+
   AUDIT_EXPORTED("audit.exported", "the audit log was exported"),
   AUDIT_VERIFIED("audit.verified", "the audit chain was verified (outcome failure when broken)"),
   AUDIT_TAIL_OPENED("audit.tail_opened", "a live audit tail was opened");

@@ -2,10 +2,14 @@ package dev.umbra.kit.auth;
 
 import java.util.Optional;
 
-/** Who a session token speaks for: a workspace member (person) or a paired machine (daemon). */
+/**
+ * Who a session token speaks for: a workspace member (person), a paired machine (daemon), or an
+ * approved agent (owner-agent messaging; its tokens are only for the control plane).
+ */
 public enum SubjectKind {
   MEMBER("member"),
-  MACHINE("machine");
+  MACHINE("machine"),
+  AGENT("agent");
 
   private final String wire;
 

@@ -58,4 +58,12 @@ public final class BusNames {
   public static String webttySession(String sessionId) {
     return "umbra.webtty.sess." + sessionId;
   }
+
+  /**
+   * Control plane, owner-agent messaging: towards the instances holding a recipient's (device's or
+   * agent's) live sockets; carries {@code umbra.v1.MessageNotice} (ids only, never ciphertext).
+   */
+  public static String messageRecipient(UUID workspace, UUID recipient) {
+    return "umbra.msg.r." + workspace + "." + recipient;
+  }
 }

@@ -16,6 +16,7 @@ import java.util.UUID;
  *   <li>{@code MEMBER}: the removed account's member sessions issued at or before the removal (a
  *       member added again later gets sessions that work);
  *   <li>{@code MACHINE}: the machine's sessions;
+ *   <li>{@code AGENT}: the agent's sessions (subject kind {@code agent});
  *   <li>{@code DEVICE}: sessions bound to that device ({@code did} claim);
  *   <li>{@code KEYSET_VERSION} (version n): sessions bound to a device whose credential is of a
  *       version before n ({@code ksv} claim), as the rotation voids those credentials; they are
@@ -56,7 +57,8 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
           REVOKED_KIND_MEMBER,
           REVOKED_KIND_MACHINE,
           REVOKED_KIND_DEVICE,
-          REVOKED_KIND_KEYSET_VERSION -> {}
+          REVOKED_KIND_KEYSET_VERSION,
+          REVOKED_KIND_AGENT -> {}
       default -> {
         return new Parsed(null, DropReason.UNKNOWN_KIND);
       }
@@ -142,6 +144,7 @@ public record Revoked(RevokedKind kind, UUID workspaceId, String subject, Instan
       case REVOKED_KIND_MEMBER ->
           kind == SubjectKind.MEMBER && subject.equals(who) && !issuedAt.isAfter(time);
       case REVOKED_KIND_MACHINE -> kind == SubjectKind.MACHINE && subject.equals(who);
+      case REVOKED_KIND_AGENT -> kind == SubjectKind.AGENT && subject.equals(who);
       default -> false;
     };
   }

@@ -1,0 +1,246 @@
+package dev.umbra.controlplane.messaging;
+
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditActor;
+import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.bus.Subscription;
+import dev.umbra.kit.db.Database;
+import dev.umbra.kit.revocation.Revoked;
+import dev.umbra.proto.bus.MessageNotice;
+import dev.umbra.proto.bus.RevokedKind;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Live delivery of messages (docs/messaging.md, "Live delivery"): the sockets of this instance by
+ * recipient, one bus subscription per recipient with a socket here, and the push of a stored copy
+ * when a notice (ids only) arrives: the copy is read from PostgreSQL, so no ciphertext ever crosses
+ * the bus. At least once: a copy stays stored until its recipient acknowledges it.
+ */
+public final class LiveDelivery {
+  private static final Logger log = LoggerFactory.getLogger(LiveDelivery.class);
+
+  /** Close code of a socket whose session or principal was revoked. */
+  public static final short CLOSE_REVOKED = 4403;
+
+  /** Close code of a socket that sent a frame the protocol does not have. */
+  public static final short CLOSE_MALFORMED = 1008;
+
+  static final int MAX_ACK_IDS = 200;
+
+  private final Bus bus;
+  private final Database db;
+  private final MessageStore store;
+  private final AuditEmitter audit;
+  private final Map<UUID, Set<Socket>> sockets = new ConcurrentHashMap<>();
+  private final Map<UUID, Future<Subscription>> subscriptions = new ConcurrentHashMap<>();
+
+  /** A live socket and who holds it. */
+  record Socket(ServerWebSocket ws, Party party, SessionClaims claims) {}
+
+  LiveDelivery(Bus bus, Database db, MessageStore store, AuditEmitter audit) {
+    this.bus = bus;
+    this.db = db;
+    this.store = store;
+    this.audit = audit;
+  }
+
+  /** Tells the instances holding {@code recipient}'s sockets that a copy is stored. */
+  void publish(UUID workspace, UUID recipient, UUID messageId) {
+    MessageNotice n =
+        MessageNotice.newBuilder()
+            .setWorkspaceId(workspace.toString())
+            .setRecipientId(recipient.toString())
+            .setMessageId(messageId.toString())
+            .build();
+    bus.publish(BusNames.messageRecipient(workspace, recipient), Buffer.buffer(n.toByteArray()))
+        .onFailure(
+            e -> log.warn("message notice not published (polling covers it): {}", e.toString()));
+  }
+
+  /** Takes an upgraded socket: subscribes for its party, then says {@code ready}. */
+  void attach(ServerWebSocket ws, Party party, SessionClaims claims) {
+    Socket s = new Socket(ws, party, claims);
+    sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet()).add(s);
+    ws.closeHandler(v -> detach(s));
+    ws.textMessageHandler(text -> onFrame(s, text));
+    ws.binaryMessageHandler(b -> ws.close(CLOSE_MALFORMED, "text frames only"));
+    subscriptions
+        .computeIfAbsent(
+            party.id(),
+            id -> bus.subscribe(BusNames.messageRecipient(party.workspaceId(), id), this::onNotice))
+        .onSuccess(sub -> send(s, new JsonObject().put("type", "ready")))
+        .onFailure(e -> ws.close((short) 1011, "bus unavailable"));
+  }
+
+  private void detach(Socket s) {
+    UUID id = s.party().id();
+    Set<Socket> set = sockets.get(id);
+    if (set == null) {
+      return;
+    }
+    set.remove(s);
+    if (set.isEmpty()) {
+      sockets.remove(id, set);
+      Future<Subscription> sub = subscriptions.remove(id);
+      if (sub != null) {
+        sub.onSuccess(Subscription::unsubscribe);
+      }
+    }
+  }
+
+  private void onNotice(BusMessage m) {
+    MessageNotice n;
+    UUID ws;
+    UUID recipient;
+    UUID id;
+    try {
+      n = MessageNotice.parseFrom(m.body().getBytes());
+      ws = UUID.fromString(n.getWorkspaceId());
+      recipient = UUID.fromString(n.getRecipientId());
+      id = UUID.fromString(n.getMessageId());
+    } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
+      log.debug("malformed message notice dropped");
+      return;
+    }
+    Set<Socket> here = sockets.get(recipient);
+    if (here == null || here.isEmpty()) {
+      return;
+    }
+    db.inWorkspace(ws, conn -> store.one(conn, id, recipient))
+        .onSuccess(
+            o ->
+                o.ifPresent(
+                    stored -> {
+                      JsonObject frame =
+                          new JsonObject().put("type", "message").put("message", stored.toJson());
+                      for (Socket s : List.copyOf(here)) {
+                        if (s.party().workspaceId().equals(ws)) {
+                          send(s, frame);
+                          delivered(s.party(), id, stored.ciphertext().length);
+                        }
+                      }
+                    }))
+        .onFailure(e -> log.warn("live push failed (polling covers it): {}", e.toString()));
+  }
+
+  private void delivered(Party p, UUID messageId, int bytes) {
+    audit
+        .event(AuditAction.AGENT_MESSAGE_DELIVERED)
+        .workspace(p.workspaceId())
+        .actor(actor(p))
+        .target("message", messageId)
+        .meta("recipient", p.id().toString())
+        .meta("bytes", Integer.toString(bytes))
+        .success()
+        .emit();
+  }
+
+  static AuditActor actor(Party p) {
+    return p.kind() == Party.Kind.AGENT
+        ? AuditActor.machine(p.machineId().toString())
+        : AuditActor.device(p.id().toString());
+  }
+
+  private void onFrame(Socket s, String text) {
+    JsonObject f;
+    try {
+      f = new JsonObject(text);
+    } catch (DecodeException e) {
+      s.ws().close(CLOSE_MALFORMED, "malformed frame");
+      return;
+    }
+    String type = f.getValue("type") instanceof String t ? t : "";
+    switch (type) {
+      case "ping" -> send(s, new JsonObject().put("type", "pong"));
+      case "ack" -> ack(s, f);
+      default -> s.ws().close(CLOSE_MALFORMED, "unknown frame type");
+    }
+  }
+
+  private void ack(Socket s, JsonObject f) {
+    List<UUID> ids = new ArrayList<>();
+    try {
+      JsonArray a = f.getJsonArray("ids");
+      if (a == null || a.isEmpty() || a.size() > MAX_ACK_IDS || f.size() != 2) {
+        throw new IllegalArgumentException("ids");
+      }
+      for (Object o : a) {
+        ids.add(MessageRoutes.uuid((String) o));
+      }
+    } catch (RuntimeException e) {
+      s.ws().close(CLOSE_MALFORMED, "malformed ack");
+      return;
+    }
+    UUID wid = s.party().workspaceId();
+    db.inWorkspace(
+            wid,
+            conn ->
+                MessagingAuth.party(conn, wid, s.claims())
+                    .compose(p -> store.ack(conn, p.id(), ids)))
+        .onSuccess(
+            n -> {
+              MessageRoutes.readAudit(audit, s.party(), ids.size(), n);
+              send(s, new JsonObject().put("type", "acked").put("deleted", n));
+            })
+        .onFailure(e -> s.ws().close(CLOSE_REVOKED, "not allowed"));
+  }
+
+  private static void send(Socket s, JsonObject frame) {
+    if (!s.ws().isClosed()) {
+      s.ws().writeTextMessage(frame.encode());
+    }
+  }
+
+  /**
+   * Closes the sockets a revocation ends: what it voids of their session tokens, and an agent's
+   * sockets when its machine is revoked.
+   */
+  public void onRevoked(Revoked r) {
+    for (Set<Socket> set : sockets.values()) {
+      for (Socket s : List.copyOf(set)) {
+        boolean machine =
+            r.kind() == RevokedKind.REVOKED_KIND_MACHINE
+                && r.workspaceId().equals(s.party().workspaceId())
+                && s.party().machineId() != null
+                && r.subject().equals(s.party().machineId().toString());
+        if (machine || r.endsLive(s.claims())) {
+          s.ws().close(CLOSE_REVOKED, "revoked");
+        }
+      }
+    }
+  }
+
+  /** How many sockets this instance holds (tests, metrics). */
+  public int sockets() {
+    return sockets.values().stream().mapToInt(Set::size).sum();
+  }
+
+  /** Closes every socket (the service stops). */
+  Future<Void> stop() {
+    for (Set<Socket> set : sockets.values()) {
+      set.forEach(s -> s.ws().close((short) 1001, "going away"));
+    }
+    List<Future<Void>> all = new ArrayList<>();
+    subscriptions.values().forEach(f -> all.add(f.compose(Subscription::unsubscribe)));
+    subscriptions.clear();
+    return Future.join(all).mapEmpty();
+  }
+}

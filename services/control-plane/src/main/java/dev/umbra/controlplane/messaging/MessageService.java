@@ -1,0 +1,172 @@
+package dev.umbra.controlplane.messaging;
+
+import dev.umbra.controlplane.errors.Refusal;
+import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.workspaces.Tenancy;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import java.time.Clock;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Conversation and message rules (docs/messaging.md): a conversation is one member and one agent; a
+ * message is one copy per recipient device or agent of the other side, stored as the sender's
+ * ciphertext; a resend of an id is a no-op; a recipient acknowledges its own copies.
+ */
+final class MessageService {
+  private final MessageStore store;
+  private final Ids ids;
+  private final Clock clock;
+
+  MessageService(MessageStore store, Ids ids, Clock clock) {
+    this.store = store;
+    this.ids = ids;
+    this.clock = clock;
+  }
+
+  /** A recipient principal of a conversation's other side. */
+  record Recipient(Party.Kind kind, UUID id) {}
+
+  /** What a send stored: the recipients newly stored, how many copies were resends, bytes. */
+  record Sent(UUID id, List<UUID> stored, int duplicates, long bytes) {}
+
+  Future<MessageStore.Conversation> open(SqlConnection conn, Party p, UUID peer) {
+    OffsetDateTime now = now();
+    if (p.kind() == Party.Kind.DEVICE) {
+      return Parties.active(conn, Party.Kind.AGENT, peer)
+          .compose(
+              ok ->
+                  ok
+                      ? store.open(conn, p.workspaceId(), ids.next(), p.accountId(), peer, now)
+                      : Future.failedFuture(Refusal.notFound("agent")));
+    }
+    return Tenancy.membership(conn, p.workspaceId(), peer)
+        .compose(
+            m ->
+                m != null
+                    ? store.open(conn, p.workspaceId(), ids.next(), peer, p.id(), now)
+                    : Future.failedFuture(Refusal.notFound("member")));
+  }
+
+  Future<List<MessageStore.Conversation>> conversations(
+      SqlConnection conn, Party p, UUID after, int fetch) {
+    return store.conversations(conn, p, after, fetch);
+  }
+
+  /** The conversation if {@code p} is one of its two sides (else not found: no probing). */
+  Future<MessageStore.Conversation> mine(SqlConnection conn, Party p, UUID conversation) {
+    return store
+        .conversation(conn, conversation)
+        .map(
+            o ->
+                o.filter(
+                        c ->
+                            p.kind() == Party.Kind.AGENT
+                                ? c.agentId().equals(p.id())
+                                : c.accountId().equals(p.accountId()))
+                    .orElseThrow(() -> Refusal.notFound("conversation")));
+  }
+
+  /** The active principals of the conversation's other side: the ones to encrypt a copy for. */
+  Future<List<Recipient>> recipients(SqlConnection conn, Party p, UUID conversation) {
+    return mine(conn, p, conversation)
+        .compose(
+            c -> {
+              if (p.kind() == Party.Kind.DEVICE) {
+                return Parties.active(conn, Party.Kind.AGENT, c.agentId())
+                    .map(
+                        ok ->
+                            ok
+                                ? List.of(new Recipient(Party.Kind.AGENT, c.agentId()))
+                                : List.<Recipient>of());
+              }
+              return store
+                  .trustedDevices(conn, c.accountId())
+                  .map(
+                      ds -> {
+                        List<Recipient> out = new ArrayList<>();
+                        ds.forEach(d -> out.add(new Recipient(Party.Kind.DEVICE, d)));
+                        return out;
+                      });
+            });
+  }
+
+  Future<Sent> send(
+      SqlConnection conn, Party p, UUID id, UUID conversation, Map<UUID, byte[]> copies) {
+    OffsetDateTime now = now();
+    return recipients(conn, p, conversation)
+        .compose(
+            peers -> {
+              Map<UUID, Party.Kind> allowed = new HashMap<>();
+              peers.forEach(r -> allowed.put(r.id(), r.kind()));
+              for (UUID r : copies.keySet()) {
+                if (!allowed.containsKey(r)) {
+                  return Future.failedFuture(
+                      Refusal.notAllowed(
+                          Refusal.NotAllowed.Reason.NOT_A_PARTY,
+                          "recipient "
+                              + r
+                              + " is not an active principal of the conversation's other side",
+                          "copies"));
+                }
+              }
+              List<UUID> wanted = new ArrayList<>(copies.keySet());
+              return store
+                  .claim(conn, p.workspaceId(), id, p.id(), wanted, now)
+                  .compose(fresh -> storeFresh(conn, p, id, conversation, copies, allowed, fresh));
+            });
+  }
+
+  private Future<Sent> storeFresh(
+      SqlConnection conn,
+      Party p,
+      UUID id,
+      UUID conversation,
+      Map<UUID, byte[]> copies,
+      Map<UUID, Party.Kind> kinds,
+      List<UUID> fresh) {
+    return store
+        .claimedBy(conn, id, p.id())
+        .compose(
+            own -> {
+              if (!own) {
+                return Future.failedFuture(
+                    Refusal.conflict(
+                        Refusal.Conflict.Reason.MESSAGE_ID_TAKEN,
+                        "this message id was used by another sender",
+                        "id"));
+              }
+              List<MessageStore.Copy> rows = new ArrayList<>();
+              long bytes = 0;
+              for (UUID r : fresh) {
+                byte[] ct = copies.get(r);
+                bytes += ct.length;
+                rows.add(new MessageStore.Copy(r, kinds.get(r).wire(), ct));
+              }
+              long total = bytes;
+              Future<Void> done =
+                  rows.isEmpty()
+                      ? Future.succeededFuture()
+                      : store.insert(conn, p.workspaceId(), id, conversation, p, rows, now());
+              return done.map(v -> new Sent(id, fresh, copies.size() - fresh.size(), total));
+            });
+  }
+
+  Future<List<MessageStore.Stored>> pending(SqlConnection conn, Party p, long afterSeq, int fetch) {
+    return store.pending(conn, p.id(), afterSeq, fetch);
+  }
+
+  Future<Integer> ack(SqlConnection conn, Party p, List<UUID> messageIds) {
+    return store.ack(conn, p.id(), messageIds);
+  }
+
+  private OffsetDateTime now() {
+    return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+  }
+}

@@ -1,0 +1,184 @@
+package dev.umbra.controlplane.messaging;
+
+import dev.umbra.controlplane.errors.Refusal;
+import dev.umbra.controlplane.http.RefusalMapper;
+import dev.umbra.controlplane.sessions.SigningKeys;
+import dev.umbra.kit.auth.InvalidSessionException;
+import dev.umbra.kit.auth.RevocationCheck;
+import dev.umbra.kit.auth.SessionAuth;
+import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.auth.SessionVerifier;
+import dev.umbra.kit.auth.SubjectKind;
+import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.WebSockets;
+import io.vertx.core.Future;
+import io.vertx.core.Handler;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.security.PublicKey;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Authentication of the messaging routes and socket (docs/messaging.md, "Authentication"): a
+ * control-plane session token ({@code Authorization: Bearer <jwt>}, audience {@code control-plane})
+ * bound to a trusted device of a member, or an agent's token, verified with this deployment's
+ * signing keys and the service's revocation list; then, in the request's transaction, the device
+ * must still be trusted and its account a member, or the agent approved and its machine not revoked
+ * (fail closed: a token alone is never enough).
+ */
+public final class MessagingAuth {
+  public static final String AUDIENCE = "control-plane";
+  private static final String KEY = "umbra.messaging.claims";
+  private static final Duration MIN_REFRESH = Duration.ofSeconds(10);
+
+  private final SigningKeys keys;
+  private final RevocationCheck revocations;
+  private final Clock clock;
+  private volatile Map<String, PublicKey> known = Map.of();
+  private volatile Instant refreshed = Instant.EPOCH;
+
+  public MessagingAuth(SigningKeys keys, RevocationCheck revocations, Clock clock) {
+    this.keys = keys;
+    this.revocations = revocations;
+    this.clock = clock;
+  }
+
+  /**
+   * The handler mounted in front of every messaging route: verifies the token before anything of
+   * the request is read, keeping the request paused so the socket route can still upgrade.
+   */
+  public Handler<RoutingContext> first() {
+    return ctx ->
+        WebSockets.nextAfter(
+            ctx,
+            () ->
+                verify(SessionAuth.bearer(ctx))
+                    .map(
+                        c -> {
+                          String wid = ctx.pathParam("workspace_id");
+                          if (wid != null && !wid.equalsIgnoreCase(c.workspaceId().toString())) {
+                            throw new ApiException(
+                                403,
+                                "forbidden",
+                                "this session token is for another workspace",
+                                "workspace_id");
+                          }
+                          ctx.put(KEY, c);
+                          return c;
+                        }));
+  }
+
+  /** The claims {@link #first} verified. */
+  public static SessionClaims claims(RoutingContext ctx) {
+    SessionClaims c = ctx.get(KEY);
+    if (c == null) {
+      throw new IllegalStateException("MessagingAuth did not run");
+    }
+    return c;
+  }
+
+  /** Verifies a bearer token; fails with 401 (invalid) or 403 {@code revoked}. */
+  public Future<SessionClaims> verify(String token) {
+    if (token == null) {
+      return Future.failedFuture(
+          ApiException.unauthorized(
+              "a control-plane session token is required (Authorization: Bearer ...)"));
+    }
+    return check(token)
+        .recover(
+            e -> {
+              if (e instanceof InvalidSessionException
+                  && clock.instant().isAfter(refreshed.plus(MIN_REFRESH))) {
+                refreshed = clock.instant();
+                return keys.jwks()
+                    .map(j -> known = SessionVerifier.parseKeySet(j.encode()))
+                    .compose(k -> check(token));
+              }
+              return Future.failedFuture(e);
+            })
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof InvalidSessionException
+                        ? ApiException.unauthorized(e.getMessage())
+                        : e));
+  }
+
+  private Future<SessionClaims> check(String token) {
+    try {
+      SessionClaims c = SessionVerifier.check(token, known, AUDIENCE, clock.instant());
+      if (revocations.isRevoked(c)) {
+        return Future.failedFuture(new ApiException(403, "revoked", "this session was revoked"));
+      }
+      return Future.succeededFuture(c);
+    } catch (InvalidSessionException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
+  /**
+   * The party behind {@code c} in workspace {@code wid}, checked in the transaction of {@code
+   * conn}: a token for another workspace is refused (403), a member session must be bound to a
+   * device, and the principal must be active now.
+   */
+  public static Future<Party> party(SqlConnection conn, UUID wid, SessionClaims c) {
+    if (!c.workspaceId().equals(wid)) {
+      return Future.failedFuture(
+          Refusal.notAllowed(
+              Refusal.NotAllowed.Reason.OTHER_WORKSPACE,
+              "this session token is for another workspace",
+              "workspace_id"));
+    }
+    if (c.subjectKind() == SubjectKind.AGENT) {
+      UUID agent = UUID.fromString(c.subject());
+      return conn.preparedQuery(
+              "SELECT a.machine_id FROM agents a JOIN machines m ON m.id = a.machine_id"
+                  + " WHERE a.id = $1 AND a.status = 'approved' AND m.revoked_at IS NULL")
+          .execute(Tuple.of(agent))
+          .compose(
+              rows ->
+                  rows.size() == 0
+                      ? Future.failedFuture(notActive("the agent is not approved or was revoked"))
+                      : Future.succeededFuture(
+                          new Party(
+                              wid,
+                              Party.Kind.AGENT,
+                              agent,
+                              null,
+                              rows.iterator().next().getUUID("machine_id"))));
+    }
+    if (c.subjectKind() != SubjectKind.MEMBER || c.deviceId().isEmpty()) {
+      return Future.failedFuture(
+          notActive("messaging needs a session bound to a trusted device (device_id)"));
+    }
+    UUID account = UUID.fromString(c.subject());
+    UUID device = UUID.fromString(c.deviceId().get());
+    return conn.preparedQuery(
+            "SELECT 1 FROM devices d JOIN members m ON m.account_id = d.account_id"
+                + " WHERE d.id = $1 AND d.account_id = $2 AND d.status = 'trusted'")
+        .execute(Tuple.of(device, account))
+        .compose(
+            rows ->
+                rows.size() == 0
+                    ? Future.failedFuture(notActive("the device is not trusted or was revoked"))
+                    : Future.succeededFuture(
+                        new Party(wid, Party.Kind.DEVICE, device, account, null)));
+  }
+
+  private static Refusal notActive(String message) {
+    return Refusal.notAllowed(Refusal.NotAllowed.Reason.PRINCIPAL_NOT_ACTIVE, message, null);
+  }
+
+  /** The HTTP error of a failure (for the socket route, which answers before upgrading). */
+  static ApiException toApi(Throwable e) {
+    Throwable t = RefusalMapper.toHttp(e);
+    return t instanceof ApiException a
+        ? a
+        : ApiException.unavailable("messaging is unavailable right now; try again");
+  }
+}

@@ -1,0 +1,114 @@
+package dev.umbra.controlplane.messaging;
+
+import dev.umbra.controlplane.http.ApiRoutes;
+import dev.umbra.controlplane.http.Ids;
+import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.db.Database;
+import dev.umbra.kit.revocation.RevocationList;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owner-agent messaging on the control plane, wired by hand (docs/messaging.md): prekeys,
+ * conversations, the ciphertext store, live delivery and retention.
+ */
+public final class MessagingFeature {
+  private static final Logger log = LoggerFactory.getLogger(MessagingFeature.class);
+  private static final long SWEEP_EVERY_MS = Duration.ofMinutes(10).toMillis();
+
+  private final Vertx vertx;
+  private final Database db;
+  private final Clock clock;
+  private final Duration retention;
+  private final MessageStore store = new MessageStore();
+  private final LiveDelivery live;
+  private final PrekeyRoutes prekeyRoutes;
+  private final MessageRoutes messageRoutes;
+  private long timer = -1;
+
+  public MessagingFeature(
+      Vertx vertx,
+      Database db,
+      Bus bus,
+      AuditEmitter audit,
+      RevocationList revocations,
+      Ids ids,
+      Clock clock,
+      Duration retention) {
+    this.vertx = vertx;
+    this.db = db;
+    this.clock = clock;
+    this.retention = retention;
+    Parties parties = new Parties(db);
+    this.live = new LiveDelivery(bus, db, store, audit);
+    this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
+    this.messageRoutes =
+        new MessageRoutes(parties, new MessageService(store, ids, clock), live, audit);
+    revocations.onRevoked(live::onRevoked);
+  }
+
+  public void register(ApiRoutes routes) {
+    prekeyRoutes.register(routes);
+    messageRoutes.register(routes);
+  }
+
+  /** Starts the periodic retention sweep. */
+  public void start() {
+    timer =
+        vertx.setPeriodic(
+            SWEEP_EVERY_MS,
+            t ->
+                sweep()
+                    .onFailure(e -> log.warn("message retention sweep failed: {}", e.toString())));
+  }
+
+  /**
+   * Deletes every copy (and remembered id) older than the retention period, workspace by workspace
+   * (each in its own row-level-security transaction); returns the copies deleted.
+   */
+  public Future<Integer> sweep() {
+    OffsetDateTime before =
+        OffsetDateTime.ofInstant(clock.instant().minus(retention), ZoneOffset.UTC);
+    return db.withTransaction(
+            conn ->
+                conn.query("SELECT id FROM workspaces")
+                    .execute()
+                    .map(
+                        rows -> {
+                          List<UUID> out = new ArrayList<>();
+                          rows.forEach(r -> out.add(r.getUUID("id")));
+                          return out;
+                        }))
+        .compose(
+            wss -> {
+              Future<Integer> f = Future.succeededFuture(0);
+              for (UUID ws : wss) {
+                f =
+                    f.compose(
+                        n -> db.inWorkspace(ws, conn -> store.sweep(conn, before)).map(m -> n + m));
+              }
+              return f;
+            });
+  }
+
+  public LiveDelivery live() {
+    return live;
+  }
+
+  public Future<Void> stop() {
+    if (timer >= 0) {
+      vertx.cancelTimer(timer);
+    }
+    return live.stop();
+  }
+}

@@ -1,0 +1,111 @@
+package dev.umbra.controlplane.messaging;
+
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import java.time.OffsetDateTime;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
+
+/** The SQL of prekey bundles and one-time prekeys (inside the workspace's transaction). */
+final class PrekeyStore {
+  record Bundle(
+      UUID principalId,
+      String principalKind,
+      byte[] identityKey,
+      byte[] signedPrekey,
+      long signedPrekeyId,
+      OffsetDateTime signedPrekeyExpiresAt) {}
+
+  record OneTime(long id, byte[] publicKey) {}
+
+  Future<Void> upsert(SqlConnection conn, UUID wid, Bundle b, OffsetDateTime now) {
+    return conn.preparedQuery(
+            "INSERT INTO prekey_bundles (workspace_id, principal_id, principal_kind, identity_key,"
+                + " signed_prekey, signed_prekey_id, signed_prekey_expires_at, updated_at)"
+                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (workspace_id, principal_id)"
+                + " DO UPDATE SET identity_key = $4, signed_prekey = $5, signed_prekey_id = $6,"
+                + " signed_prekey_expires_at = $7, updated_at = $8")
+        .execute(
+            Tuple.from(
+                List.of(
+                    wid,
+                    b.principalId(),
+                    b.principalKind(),
+                    Buffer.buffer(b.identityKey()),
+                    Buffer.buffer(b.signedPrekey()),
+                    b.signedPrekeyId(),
+                    b.signedPrekeyExpiresAt(),
+                    now)))
+        .mapEmpty();
+  }
+
+  /** Adds one-time prekeys (an id already stored keeps its key); returns the count after. */
+  Future<Integer> addOneTime(SqlConnection conn, UUID wid, UUID principal, List<OneTime> keys) {
+    if (keys.isEmpty()) {
+      return count(conn, principal);
+    }
+    List<Tuple> batch = new ArrayList<>();
+    for (OneTime k : keys) {
+      batch.add(Tuple.of(wid, principal, k.id(), Buffer.buffer(k.publicKey())));
+    }
+    return conn.preparedQuery(
+            "INSERT INTO one_time_prekeys (workspace_id, principal_id, key_id, public_key)"
+                + " VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING")
+        .executeBatch(batch)
+        .compose(x -> count(conn, principal));
+  }
+
+  Future<Integer> count(SqlConnection conn, UUID principal) {
+    return conn.preparedQuery("SELECT count(*) AS n FROM one_time_prekeys WHERE principal_id = $1")
+        .execute(Tuple.of(principal))
+        .map(rows -> rows.iterator().next().getLong("n").intValue());
+  }
+
+  Future<Optional<Bundle>> bundle(SqlConnection conn, UUID principal) {
+    return conn.preparedQuery(
+            "SELECT principal_id, principal_kind, identity_key, signed_prekey, signed_prekey_id,"
+                + " signed_prekey_expires_at FROM prekey_bundles WHERE principal_id = $1")
+        .execute(Tuple.of(principal))
+        .map(
+            rows -> {
+              if (rows.size() == 0) {
+                return Optional.empty();
+              }
+              Row r = rows.iterator().next();
+              return Optional.of(
+                  new Bundle(
+                      r.getUUID("principal_id"),
+                      r.getString("principal_kind"),
+                      r.getBuffer("identity_key").getBytes(),
+                      r.getBuffer("signed_prekey").getBytes(),
+                      r.getLong("signed_prekey_id"),
+                      r.getOffsetDateTime("signed_prekey_expires_at")));
+            });
+  }
+
+  /**
+   * Takes (deletes and returns) one one-time prekey of {@code principal}: concurrent takers skip
+   * the rows another transaction holds, so each key is handed out once; empty when none is left.
+   */
+  Future<Optional<OneTime>> take(SqlConnection conn, UUID principal) {
+    return conn.preparedQuery(
+            "DELETE FROM one_time_prekeys WHERE (workspace_id, principal_id, key_id) IN"
+                + " (SELECT workspace_id, principal_id, key_id FROM one_time_prekeys"
+                + " WHERE principal_id = $1 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                + " RETURNING key_id, public_key")
+        .execute(Tuple.of(principal))
+        .map(
+            rows ->
+                rows.size() == 0
+                    ? Optional.empty()
+                    : Optional.of(
+                        new OneTime(
+                            rows.iterator().next().getLong("key_id"),
+                            rows.iterator().next().getBuffer("public_key").getBytes())));
+  }
+}

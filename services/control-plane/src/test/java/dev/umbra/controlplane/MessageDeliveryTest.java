@@ -1,0 +1,290 @@
+package dev.umbra.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.controlplane.MessagingFixture.AgentKeys;
+import dev.umbra.controlplane.MessagingFixture.Device;
+import dev.umbra.crypto.aead.AeadKey;
+import dev.umbra.crypto.aead.XChaCha20Poly1305;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.testing.Eventually;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Live delivery across two control-plane instances (A1, A3): the sender on A, the recipient's
+ * socket on B; B dies abruptly mid-conversation; after reconnecting to A and a pending fetch no
+ * message is lost and each id is seen once. And the blindness canary for messages.
+ */
+@ExtendWith(VertxExtension.class)
+class MessageDeliveryTest {
+  Harness a;
+  Harness.Owner alice;
+  Device device;
+  AgentKeys agent;
+  String conversation;
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    a = new Harness(vertx, Map.of());
+    alice = a.bootstrap("A");
+    device = MessagingFixture.protect(a, alice.token(), alice.workspaceId(), alice.accountId());
+    agent =
+        MessagingFixture.approvedAgent(
+            a, alice.token(), MessagingFixture.machine(a, alice.workspaceId()), "claude");
+    conversation = MessagingFixture.conversation(a, device, agent);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    a.close();
+  }
+
+  /** A client socket collecting the frames it receives. */
+  record Client(WebSocket ws, ConcurrentLinkedQueue<JsonObject> frames) {
+    List<String> messageIds() {
+      List<String> out = new ArrayList<>();
+      for (JsonObject f : frames) {
+        if ("message".equals(f.getString("type"))) {
+          out.add(f.getJsonObject("message").getString("id"));
+        }
+      }
+      return out;
+    }
+
+    boolean ready() {
+      return frames.stream().anyMatch(f -> "ready".equals(f.getString("type")));
+    }
+  }
+
+  static Client connect(Vertx vertx, Harness h, String ws, String token) throws Exception {
+    ConcurrentLinkedQueue<JsonObject> frames = new ConcurrentLinkedQueue<>();
+    WebSocketConnectOptions o =
+        new WebSocketConnectOptions()
+            .setHost("127.0.0.1")
+            .setPort(h.service.actualPort())
+            .setURI("/v1/workspaces/" + ws + "/messages/live")
+            .addHeader("Authorization", "Bearer " + token);
+    WebSocket socket =
+        vertx
+            .createWebSocketClient()
+            .connect(o)
+            .map(
+                w -> {
+                  w.textMessageHandler(t -> frames.add(new JsonObject(t)));
+                  return w;
+                })
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+    Client c = new Client(socket, frames);
+    Eventually.await("socket ready", Duration.ofSeconds(20), c::ready);
+    return c;
+  }
+
+  String send(Harness h, byte[] ciphertext) {
+    String id = UUID.randomUUID().toString();
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + alice.workspaceId() + "/messages",
+            device.session(),
+            MessagingFixture.message(id, conversation, agent.id(), ciphertext));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+    return id;
+  }
+
+  List<String> pending(Harness h) {
+    List<String> out = new ArrayList<>();
+    JsonArray items =
+        h.call("GET", "/v1/workspaces/" + alice.workspaceId() + "/messages", agent.session(), null)
+            .body()
+            .getJsonArray("items");
+    items.forEach(i -> out.add(((JsonObject) i).getString("id")));
+    return out;
+  }
+
+  @Test
+  void noMessageIsLostOrDuplicatedWhenTheInstanceHoldingTheSocketDies(Vertx vertx)
+      throws Exception {
+    Vertx vertxB = Vertx.vertx();
+    Harness b = new Harness(vertxB, a);
+    Client onB = connect(vertx, b, alice.workspaceId(), agent.session());
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 10; i++) {
+      sent.add(send(a, new byte[] {(byte) i}));
+    }
+    Eventually.await(
+        "pushed across instances", Duration.ofSeconds(20), () -> onB.messageIds().size() == 10);
+    assertThat(onB.messageIds()).containsExactlyElementsOf(sent);
+    // the client acknowledges the first five, then the instance holding its socket dies
+    JsonArray firstFive = new JsonArray();
+    sent.subList(0, 5).forEach(firstFive::add);
+    onB.ws().writeTextMessage(new JsonObject().put("type", "ack").put("ids", firstFive).encode());
+    Eventually.await(
+        "acked",
+        Duration.ofSeconds(20),
+        () -> onB.frames().stream().anyMatch(f -> "acked".equals(f.getString("type"))));
+    vertxB.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    for (int i = 10; i < 20; i++) {
+      sent.add(send(a, new byte[] {(byte) i}));
+    }
+    // the client reconnects to the other instance, then fetches what it has not acknowledged
+    Client onA = connect(vertx, a, alice.workspaceId(), agent.session());
+    Set<String> shown = new LinkedHashSet<>(onB.messageIds());
+    List<String> fetched = pending(a);
+    assertThat(fetched).doesNotHaveDuplicates().doesNotContainAnyElementsOf(sent.subList(0, 5));
+    shown.addAll(fetched);
+    sent.add(send(a, new byte[] {42}));
+    Eventually.await(
+        "live on the surviving instance",
+        Duration.ofSeconds(20),
+        () -> onA.messageIds().size() == 1);
+    shown.addAll(onA.messageIds());
+    assertThat(shown).containsExactlyInAnyOrderElementsOf(sent);
+    JsonArray all = new JsonArray();
+    sent.subList(5, sent.size()).forEach(all::add);
+    assertThat(
+            a.call(
+                    "POST",
+                    "/v1/workspaces/" + alice.workspaceId() + "/messages/acks",
+                    agent.session(),
+                    new JsonObject().put("ids", all))
+                .body()
+                .getInteger("deleted"))
+        .isEqualTo(16);
+    assertThat(pending(a)).isEmpty();
+    onA.ws().close();
+  }
+
+  @Test
+  void aRevokedAgentsSocketIsClosed(Vertx vertx) throws Exception {
+    Client c = connect(vertx, a, alice.workspaceId(), agent.session());
+    List<Short> closed = new CopyOnWriteArrayList<>();
+    c.ws().closeHandler(v -> closed.add(c.ws().closeStatusCode()));
+    a.call(
+        "POST",
+        "/v1/workspaces/" + alice.workspaceId() + "/agents/" + agent.id() + "/revocation",
+        alice.token(),
+        new JsonObject());
+    Eventually.await("closed", Duration.ofSeconds(20), () -> !closed.isEmpty());
+    assertThat(closed).containsExactly((short) 4403);
+  }
+
+  @Test
+  void aMessageCanaryNeverReachesAnyTableAuditEventBusMessageOrLogLine(Vertx vertx)
+      throws Exception {
+    byte[] raw = new byte[16];
+    new SecureRandom().nextBytes(raw);
+    String canary = "canary-" + HexFormat.of().formatHex(raw);
+    List<String> forms =
+        List.of(
+            canary,
+            HexFormat.of().formatHex(canary.getBytes(StandardCharsets.UTF_8)),
+            Base64.getEncoder().encodeToString(canary.getBytes(StandardCharsets.UTF_8)));
+    List<String> busSeen = new CopyOnWriteArrayList<>();
+    a.bus
+        .subscribePattern(
+            "umbra.*",
+            (BusMessage m) ->
+                busSeen.add(
+                    m.channel()
+                        + " "
+                        + new String(m.body().getBytes(), StandardCharsets.ISO_8859_1)))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    ch.qos.logback.classic.Logger root =
+        (ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logs.start();
+    root.addAppender(logs);
+    try {
+      Client c = connect(vertx, a, alice.workspaceId(), agent.session());
+      // what the owner's client sends: the canary encrypted (XChaCha20-Poly1305)
+      byte[] ciphertext =
+          XChaCha20Poly1305.sealWithRandomNonce(
+              AeadKey.generate(), new byte[0], canary.getBytes(StandardCharsets.UTF_8));
+      String id = send(a, ciphertext);
+      Eventually.await("pushed", Duration.ofSeconds(20), () -> c.messageIds().contains(id));
+      c.ws()
+          .writeTextMessage(
+              new JsonObject().put("type", "ack").put("ids", new JsonArray().add(id)).encode());
+      Eventually.await(
+          "acked",
+          Duration.ofSeconds(20),
+          () -> c.frames().stream().anyMatch(f -> "acked".equals(f.getString("type"))));
+      send(a, ciphertext); // a copy left at rest
+    } finally {
+      root.detachAppender(logs);
+    }
+    List<String> leaks = new ArrayList<>();
+    for (String line : busSeen) {
+      forms.forEach(
+          f -> {
+            if (line.contains(f)) leaks.add("bus: " + line);
+          });
+    }
+    logs.list.forEach(
+        e ->
+            forms.forEach(
+                f -> {
+                  if (e.getFormattedMessage().contains(f)) leaks.add("log");
+                }));
+    try (Connection conn = a.pg.ownerConnection();
+        Statement st = conn.createStatement()) {
+      List<String> tables = new ArrayList<>();
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+                  + " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                  + " AND table_type = 'BASE TABLE'")) {
+        while (rs.next()) {
+          tables.add(rs.getString(1));
+        }
+      }
+      assertThat(tables).anyMatch(t -> t.endsWith(".messages"));
+      for (String t : tables) {
+        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
+          while (rs.next()) {
+            String row = rs.getString(1);
+            for (String f : forms) {
+              if (row.contains(f)) {
+                leaks.add(t);
+              }
+            }
+          }
+        }
+      }
+    }
+    assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
+    assertThat(leaks).isEmpty();
+  }
+}

@@ -1,0 +1,219 @@
+package dev.umbra.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.controlplane.agents.Agent;
+import dev.umbra.controlplane.agents.AgentService;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.P256KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.sign.VerificationCodes;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.UUID;
+
+/**
+ * Real set-up for messaging tests through the API: a protected workspace with its owner's trusted
+ * device and that device's control-plane session, a paired machine with a key of the test, an agent
+ * enrolled from it, approved, with its session.
+ */
+final class MessagingFixture {
+  static final HexFormat HEX = HexFormat.of();
+
+  private MessagingFixture() {}
+
+  /** A member's trusted device and its messaging session token. */
+  record Device(String ws, UUID id, String apiToken, String account, String session) {}
+
+  /** A machine binding whose key the test holds. */
+  record Machine(String ws, UUID id, Ed25519KeyPair key) {}
+
+  /** An enrolled agent with its keys; {@code session} null until approved. */
+  record AgentKeys(
+      String ws, UUID id, String name, Ed25519KeyPair ed, X25519KeyPair x, String session) {}
+
+  /** Creates the workspace keyset with the caller's first trusted device; its session token. */
+  static Device protect(Harness h, String apiToken, String ws, String account) {
+    Ed25519KeyPair s = Ed25519KeyPair.generate();
+    X25519KeyPair e = X25519KeyPair.generate();
+    UUID dev = UUID.randomUUID();
+    Ed25519KeyPair ed = Ed25519KeyPair.generate();
+    P256KeyPair p = P256KeyPair.generate();
+    Map<String, Object> req = new TreeMap<>();
+    req.put("type", "umbra-device-request/v1");
+    req.put("workspace_id", ws);
+    req.put("device_id", dev.toString());
+    req.put("ed25519_public_key", ed.publicKey().toHex());
+    req.put("p256_public_key", p.publicKey().toHex());
+    req.put("name", "laptop");
+    req.put("kind", "cli");
+    req.put("timestamp_ms", h.clock.millis());
+    JsonObject body =
+        new JsonObject()
+            .put("keyset", DeviceTrustApiTest.signed(DeviceTrustApiTest.keyset(ws, 1, s, e), s))
+            .put("request", DeviceTrustApiTest.signed(req, ed))
+            .put(
+                "credential",
+                DeviceTrustApiTest.signed(DeviceTrustApiTest.credential(ws, dev, ed, p, 1), s))
+            .put("envelope", DeviceTrustApiTest.envelope(p));
+    Harness.Response created = h.call("POST", "/v1/workspaces/" + ws + "/keyset", apiToken, body);
+    assertThat(created.status()).as(created.body().encode()).isEqualTo(201);
+    return new Device(ws, dev, apiToken, account, deviceSession(h, apiToken, ws, dev));
+  }
+
+  static String deviceSession(Harness h, String apiToken, String ws, UUID device) {
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/v1/sessions",
+            apiToken,
+            new JsonObject()
+                .put("workspace_id", ws)
+                .put("audience", "control-plane")
+                .put("device_id", device.toString()));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(201);
+    return r.body().getString("token");
+  }
+
+  static Machine machine(Harness h, String ws) {
+    Ed25519KeyPair key = Ed25519KeyPair.generate();
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/internal/v1/workspaces/" + ws + "/machines",
+            null,
+            new JsonObject()
+                .put("install_id", UUID.randomUUID().toString())
+                .put("x25519_public_key", "11".repeat(32))
+                .put("ed25519_public_key", key.publicKey().toHex())
+                .put("name", "box")
+                .put("os", "linux"),
+            Map.of("X-Umbra-Internal", Harness.INTERNAL));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(201);
+    return new Machine(ws, UUID.fromString(r.body().getString("id")), key);
+  }
+
+  static JsonObject enrolBody(
+      Harness h, Machine m, String name, Ed25519KeyPair ed, X25519KeyPair x) {
+    long ts = h.clock.millis();
+    byte[] msg =
+        AgentService.enrolMessage(
+            UUID.fromString(m.ws()),
+            m.id(),
+            name,
+            ed.publicKey().toBytes(),
+            x.publicKey().toBytes(),
+            ts);
+    return new JsonObject()
+        .put("workspace_id", m.ws())
+        .put("machine_id", m.id().toString())
+        .put("timestamp_ms", ts)
+        .put("signature", HEX.formatHex(m.key().privateKey().sign(msg)))
+        .put("name", name)
+        .put("ed25519_public_key", ed.publicKey().toHex())
+        .put("x25519_public_key", x.publicKey().toHex())
+        .put("proof", HEX.formatHex(ed.privateKey().sign(msg)));
+  }
+
+  /** Enrols (pending). */
+  static AgentKeys enrol(Harness h, Machine m, String name) {
+    Ed25519KeyPair ed = Ed25519KeyPair.generate();
+    X25519KeyPair x = X25519KeyPair.generate();
+    Harness.Response r = h.call("POST", "/v1/agent-enrolments", null, enrolBody(h, m, name, ed, x));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(201);
+    assertThat(r.body().getString("status")).isEqualTo("pending");
+    return new AgentKeys(m.ws(), UUID.fromString(r.body().getString("id")), name, ed, x, null);
+  }
+
+  static String code(AgentKeys a) {
+    return VerificationCodes.derive(
+        Agent.keysPayload(
+            UUID.fromString(a.ws()),
+            a.name(),
+            a.ed().publicKey().toBytes(),
+            a.x().publicKey().toBytes()));
+  }
+
+  /** Enrols, approves with the code, and gets the agent's session. */
+  static AgentKeys approvedAgent(Harness h, String adminToken, Machine m, String name) {
+    AgentKeys a = enrol(h, m, name);
+    Harness.Response ok =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + a.ws() + "/agents/" + a.id() + "/approval",
+            adminToken,
+            new JsonObject().put("verification_code", code(a)));
+    assertThat(ok.status()).as(ok.body().encode()).isEqualTo(200);
+    return new AgentKeys(a.ws(), a.id(), name, a.ed(), a.x(), agentSession(h, a));
+  }
+
+  static JsonObject agentSessionBody(Harness h, AgentKeys a) {
+    long ts = h.clock.millis();
+    byte[] msg = AgentService.sessionMessage(UUID.fromString(a.ws()), a.id(), ts);
+    return new JsonObject()
+        .put("workspace_id", a.ws())
+        .put("agent_id", a.id().toString())
+        .put("timestamp_ms", ts)
+        .put("signature", HEX.formatHex(a.ed().privateKey().sign(msg)));
+  }
+
+  static String agentSession(Harness h, AgentKeys a) {
+    Harness.Response r = h.call("POST", "/v1/agent-sessions", null, agentSessionBody(h, a));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(201);
+    return r.body().getString("token");
+  }
+
+  static String b64(byte[] b) {
+    return Base64.getEncoder().encodeToString(b);
+  }
+
+  /** A prekey bundle upload with {@code n} one-time keys numbered from {@code first}. */
+  static JsonObject bundle(Harness h, int first, int n) {
+    JsonArray otks = new JsonArray();
+    for (int i = 0; i < n; i++) {
+      otks.add(
+          new JsonObject()
+              .put("id", first + i)
+              .put("public_key", b64(X25519KeyPair.generate().publicKey().toBytes())));
+    }
+    return new JsonObject()
+        .put("identity_key", b64(X25519KeyPair.generate().publicKey().toBytes()))
+        .put("signed_prekey", b64(new byte[96]))
+        .put("signed_prekey_id", 1)
+        .put(
+            "signed_prekey_expires_at",
+            Instant.ofEpochMilli(h.clock.millis()).plus(30, ChronoUnit.DAYS).toString())
+        .put("one_time_prekeys", otks);
+  }
+
+  /** Opens the device's conversation with the agent; its id. */
+  static String conversation(Harness h, Device d, AgentKeys a) {
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + d.ws() + "/conversations",
+            d.session(),
+            new JsonObject().put("agent_id", a.id().toString()));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+    return r.body().getString("id");
+  }
+
+  static JsonObject message(String id, String conversation, UUID recipient, byte[] ciphertext) {
+    return new JsonObject()
+        .put("id", id)
+        .put("conversation_id", conversation)
+        .put(
+            "copies",
+            new JsonArray()
+                .add(
+                    new JsonObject()
+                        .put("recipient_id", recipient.toString())
+                        .put("ciphertext", b64(ciphertext))));
+  }
+}
