@@ -1,0 +1,227 @@
+package dev.umbra.cli.messaging;
+
+import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.cli.CliHarness.umbra;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.config.ServiceName;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+
+/**
+ * Owner ↔ agent messaging through the real `umbra` commands (docs/messaging.md, "Clients") against
+ * a real control plane on PostgreSQL and Redis: an admin whose CLI is a trusted device, a machine
+ * paired with `umbra daemon pair`, an agent enrolled there and approved by code. The tests share
+ * that set-up and run in order.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MessagingEndToEndTest {
+  static final String BOOTSTRAP = "bootstrap-token-for-the-messaging-test-0123456789";
+  CliHarness h;
+  Path admin;
+  Path machine;
+  String ws;
+  String agentId;
+  String account;
+  final List<String> busSeen = new CopyOnWriteArrayList<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    h = CliHarness.start("msg", BOOTSTRAP, ServiceName.PAIRING);
+    h.bus
+        .subscribePattern(
+            "umbra.*",
+            (BusMessage m) ->
+                busSeen.add(
+                    m.channel()
+                        + " "
+                        + new String(m.body().getBytes(), StandardCharsets.ISO_8859_1)))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    admin = h.tmp.resolve("admin");
+    machine = h.tmp.resolve("machine");
+    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    ok(admin, "device", "trust", "-w", "dev");
+    h.pairMachine(admin, machine);
+    JsonObject enrolled = ok(machine, "agent", "enroll", "bot", "--json").json();
+    agentId = enrolled.getString("agent_id");
+    ws = enrolled.getString("workspace_id");
+    String code = enrolled.getString("verification_code");
+    assertThat(umbra(admin, "agents", "approve", agentId, "--code", "AAAA-AAAA-AAAA-AAAA").code())
+        .isEqualTo(1);
+    assertThat(ok(admin, "agents", "list", "--json").array().getJsonObject(0).getString("status"))
+        .isEqualTo("pending");
+    ok(admin, "agents", "approve", "bot", "--code", code);
+    // the agent's first run after approval publishes its prekeys
+    assertThat(ok(machine, "agent", "recv").out()).contains("(no new messages)");
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    h.close();
+  }
+
+  static String canary() {
+    byte[] raw = new byte[16];
+    new SecureRandom().nextBytes(raw);
+    return "canary-" + HexFormat.of().formatHex(raw);
+  }
+
+  @Test
+  @Order(1)
+  void ownerToAgentToOwnerRoundTripShowsEachMessageOnceAndTheCanaryNeverReachesTheServer()
+      throws Exception {
+    String toAgent = canary();
+    String toOwner = canary();
+    ok(admin, "msg", "send", "bot", toAgent);
+    JsonArray got = ok(machine, "agent", "recv", "--json").array();
+    assertThat(got).hasSize(1);
+    assertThat(got.getJsonObject(0).getString("text")).isEqualTo(toAgent);
+    account = got.getJsonObject(0).getString("account_id");
+    assertThat(account).isNotNull();
+    assertThat(ok(machine, "agent", "recv", "--json").array()).isEmpty();
+
+    ok(machine, "agent", "send", account, toOwner);
+    Run read = ok(admin, "msg", "read");
+    assertThat(read.out()).contains("bot: " + toOwner);
+    assertThat(ok(admin, "msg", "read", "--json").array()).isEmpty();
+
+    // a second round on the established sessions (ratchet messages, not initial ones)
+    ok(admin, "msg", "send", agentId, "second " + toAgent);
+    assertThat(ok(machine, "agent", "recv").out()).contains("second " + toAgent);
+    ok(machine, "agent", "send", account, "second " + toOwner);
+    assertThat(ok(admin, "msg", "read", "bot", "--json").array().getJsonObject(0).getString("text"))
+        .isEqualTo("second " + toOwner);
+
+    assertThat(leaks(List.of(toAgent, toOwner))).isEmpty();
+    assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void tamperedAndReplayedCopiesInjectedIntoTheStoreAreRefusedAndNeverShown() throws Exception {
+    String first = canary();
+    String tampered = canary();
+    ok(admin, "msg", "send", "bot", first);
+    String replayId = UUID.randomUUID().toString();
+    sql(
+        "INSERT INTO messages (workspace_id, id, conversation_id, sender_kind, sender_id, recipient_kind,"
+            + " recipient_id, ciphertext, created_at) SELECT workspace_id, '"
+            + replayId
+            + "'::uuid, conversation_id, sender_kind, sender_id, recipient_kind, recipient_id, ciphertext,"
+            + " created_at FROM messages WHERE recipient_id = '"
+            + agentId
+            + "'::uuid");
+    Run r = ok(machine, "agent", "recv", "--json");
+    assertThat(r.array()).hasSize(1);
+    assertThat(r.array().getJsonObject(0).getString("text")).isEqualTo(first);
+    assertThat(r.err())
+        .contains("message " + replayId + " refused: REPLAYED")
+        .contains("not shown");
+
+    ok(admin, "msg", "send", "bot", tampered);
+    sql(
+        "UPDATE messages SET ciphertext = set_byte(ciphertext, length(ciphertext) - 1,"
+            + " get_byte(ciphertext, length(ciphertext) - 1) # 1) WHERE recipient_id = '"
+            + agentId
+            + "'::uuid");
+    Run t = ok(machine, "agent", "recv", "--json");
+    assertThat(t.array()).isEmpty();
+    assertThat(t.out()).doesNotContain(tampered);
+    assertThat(t.err()).contains("refused: BAD_TAG");
+    assertThat(count("SELECT count(*) FROM messages"))
+        .as("refused copies are acknowledged")
+        .isZero();
+  }
+
+  void sql(String statement) throws Exception {
+    try (Connection c = h.pg.ownerConnection();
+        Statement st = c.createStatement()) {
+      assertThat(st.executeUpdate(statement)).isEqualTo(1);
+    }
+  }
+
+  long count(String query) throws Exception {
+    try (Connection c = h.pg.ownerConnection();
+        PreparedStatement st = c.prepareStatement(query);
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Where any canary shows up (text, hex, base64): every table, every bus message seen. */
+  List<String> leaks(List<String> canaries) throws Exception {
+    List<String> forms = new ArrayList<>();
+    for (String c : canaries) {
+      byte[] b = c.getBytes(StandardCharsets.UTF_8);
+      forms.add(c);
+      forms.add(HexFormat.of().formatHex(b));
+      forms.add(Base64.getEncoder().encodeToString(b));
+    }
+    List<String> leaks = new ArrayList<>();
+    for (String line : busSeen) {
+      forms.stream().filter(line::contains).forEach(f -> leaks.add("bus: " + line));
+    }
+    try (Connection conn = h.pg.ownerConnection();
+        Statement st = conn.createStatement()) {
+      List<String> tables = new ArrayList<>();
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+                  + " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                  + " AND table_type = 'BASE TABLE'")) {
+        while (rs.next()) {
+          tables.add(rs.getString(1));
+        }
+      }
+      assertThat(tables).anyMatch(t -> t.endsWith(".message_ids"));
+      for (String t : tables) {
+        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
+          while (rs.next()) {
+            String row = rs.getString(1);
+            forms.stream().filter(row::contains).forEach(f -> leaks.add(t));
+          }
+        }
+      }
+    }
+    return leaks;
+  }
+
+  static Path secondCli(Path admin, Path home) throws Exception {
+    Files.createDirectories(
+        home.resolve("cli"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+    return home;
+  }
+}
