@@ -133,11 +133,11 @@ class MessagingEndToEndTest {
     ok(admin, "msg", "send", "bot", first);
     String replayId = UUID.randomUUID().toString();
     sql(
-        "INSERT INTO messages (workspace_id, id, conversation_id, sender_kind, sender_id, recipient_kind,"
+        "INSERT INTO control_plane.messages (workspace_id, id, conversation_id, sender_kind, sender_id, recipient_kind,"
             + " recipient_id, ciphertext, created_at) SELECT workspace_id, '"
             + replayId
             + "'::uuid, conversation_id, sender_kind, sender_id, recipient_kind, recipient_id, ciphertext,"
-            + " created_at FROM messages WHERE recipient_id = '"
+            + " created_at FROM control_plane.messages WHERE recipient_id = '"
             + agentId
             + "'::uuid");
     Run r = ok(machine, "agent", "recv", "--json");
@@ -149,7 +149,7 @@ class MessagingEndToEndTest {
 
     ok(admin, "msg", "send", "bot", tampered);
     sql(
-        "UPDATE messages SET ciphertext = set_byte(ciphertext, length(ciphertext) - 1,"
+        "UPDATE control_plane.messages SET ciphertext = set_byte(ciphertext, length(ciphertext) - 1,"
             + " get_byte(ciphertext, length(ciphertext) - 1) # 1) WHERE recipient_id = '"
             + agentId
             + "'::uuid");
@@ -157,7 +157,7 @@ class MessagingEndToEndTest {
     assertThat(t.array()).isEmpty();
     assertThat(t.out()).doesNotContain(tampered);
     assertThat(t.err()).contains("refused: BAD_TAG");
-    assertThat(count("SELECT count(*) FROM messages"))
+    assertThat(count("SELECT count(*) FROM control_plane.messages"))
         .as("refused copies are acknowledged")
         .isZero();
   }
