@@ -8,8 +8,15 @@ import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +26,7 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -132,14 +140,16 @@ class MessagingEndToEndTest {
     String tampered = canary();
     ok(admin, "msg", "send", "bot", first);
     String replayId = UUID.randomUUID().toString();
-    sql(
-        "INSERT INTO control_plane.messages (workspace_id, id, conversation_id, sender_kind, sender_id, recipient_kind,"
-            + " recipient_id, ciphertext, created_at) SELECT workspace_id, '"
-            + replayId
-            + "'::uuid, conversation_id, sender_kind, sender_id, recipient_kind, recipient_id, ciphertext,"
-            + " created_at FROM control_plane.messages WHERE recipient_id = '"
-            + agentId
-            + "'::uuid");
+    assertThat(
+            sql(
+                "INSERT INTO control_plane.messages (workspace_id, id, conversation_id, sender_kind, sender_id, recipient_kind,"
+                    + " recipient_id, ciphertext, created_at) SELECT workspace_id, '"
+                    + replayId
+                    + "'::uuid, conversation_id, sender_kind, sender_id, recipient_kind, recipient_id, ciphertext,"
+                    + " created_at FROM control_plane.messages WHERE recipient_id = '"
+                    + agentId
+                    + "'::uuid"))
+        .isEqualTo(1);
     Run r = ok(machine, "agent", "recv", "--json");
     assertThat(r.array()).hasSize(1);
     assertThat(r.array().getJsonObject(0).getString("text")).isEqualTo(first);
@@ -148,11 +158,13 @@ class MessagingEndToEndTest {
         .contains("not shown");
 
     ok(admin, "msg", "send", "bot", tampered);
-    sql(
-        "UPDATE control_plane.messages SET ciphertext = set_byte(ciphertext, length(ciphertext) - 1,"
-            + " get_byte(ciphertext, length(ciphertext) - 1) # 1) WHERE recipient_id = '"
-            + agentId
-            + "'::uuid");
+    assertThat(
+            sql(
+                "UPDATE control_plane.messages SET ciphertext = set_byte(ciphertext, length(ciphertext) - 1,"
+                    + " get_byte(ciphertext, length(ciphertext) - 1) # 1) WHERE recipient_id = '"
+                    + agentId
+                    + "'::uuid"))
+        .isEqualTo(1);
     Run t = ok(machine, "agent", "recv", "--json");
     assertThat(t.array()).isEmpty();
     assertThat(t.out()).doesNotContain(tampered);
@@ -162,10 +174,118 @@ class MessagingEndToEndTest {
         .isZero();
   }
 
-  void sql(String statement) throws Exception {
+  @Test
+  @Order(3)
+  void agentRunServesPlaintextOnlyOverItsLocalSocketAndReceivesLive() throws Exception {
+    Path sock = machine.resolve("agent").resolve(ws).resolve("agent.sock");
+    Thread run = Thread.ofVirtual().start(() -> umbra(machine, "agent", "run", "--for", "20"));
+    Eventually.await("the socket is served", Duration.ofSeconds(30), () -> Files.exists(sock));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)))
+        .isEqualTo("rw-------");
+    String live = canary();
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
+      OutputStream out = Channels.newOutputStream(c);
+      assertThat(ask(in, out, "{\"op\":\"nope\"}").getString("error")).isEqualTo("unknown_op");
+      ok(admin, "msg", "send", "bot", live);
+      JsonObject[] got = new JsonObject[1];
+      Eventually.await(
+          "the agent received it live",
+          Duration.ofSeconds(20),
+          () -> {
+            got[0] = ask(in, out, "{\"op\":\"recv\"}");
+            return !got[0].getJsonArray("messages").isEmpty();
+          });
+      JsonObject m = got[0].getJsonArray("messages").getJsonObject(0);
+      assertThat(m.getString("text")).isEqualTo(live);
+      assertThat(m.getString("account_id")).isEqualTo(account);
+      assertThat(ask(in, out, "{\"op\":\"recv\"}").getJsonArray("messages")).hasSize(1);
+      assertThat(
+              ask(in, out, "{\"op\":\"ack\",\"id\":\"" + m.getString("id") + "\"}")
+                  .getBoolean("ok"))
+          .isTrue();
+      assertThat(ask(in, out, "{\"op\":\"recv\"}").getJsonArray("messages")).isEmpty();
+      JsonObject sent =
+          ask(
+              in,
+              out,
+              new JsonObject()
+                  .put("op", "send")
+                  .put("to", account)
+                  .put("text", "re: " + live)
+                  .encode());
+      assertThat(sent.getBoolean("ok")).as(sent.encode()).isTrue();
+    }
+    assertThat(ok(admin, "msg", "read").out()).contains("bot: re: " + live);
+    run.join(Duration.ofSeconds(40));
+    assertThat(leaks(List.of(live))).isEmpty();
+  }
+
+  static JsonObject ask(BufferedReader in, OutputStream out, String line) {
+    try {
+      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      return new JsonObject(in.readLine());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void watchShowsEachMessageOnceAcrossReconnectsAndRedeliveries() throws Exception {
+    String a = canary();
+    String b = canary();
+    ok(machine, "agent", "send", account, a);
+    sql(
+        "CREATE TABLE public.redeliver AS SELECT * FROM control_plane.messages WHERE sender_id = '"
+            + agentId
+            + "'::uuid");
+    Run first = ok(admin, "msg", "watch", "--count", "1", "--json");
+    assertThat(first.out()).contains(a);
+    assertThat(first.err()).contains("connected");
+    // the same copy again (an ack the server lost): shown before, so acked and not shown again
+    sql("INSERT INTO control_plane.messages SELECT * FROM public.redeliver");
+    sql("DROP TABLE public.redeliver");
+    ok(machine, "agent", "send", account, b);
+    Run second = ok(admin, "msg", "watch", "--count", "1", "--json");
+    assertThat(second.out()).contains(b).doesNotContain(a);
+    assertThat(second.out().lines().filter(l -> !l.isBlank()).count()).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM control_plane.messages")).isZero();
+  }
+
+  @Test
+  @Order(5)
+  void bothTrustedDevicesOfTheOwnerReceiveTheAgentsMessage() throws Exception {
+    Path laptop = secondCli(admin, h.tmp.resolve("laptop"));
+    Run req =
+        ok(laptop, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "laptop");
+    ok(
+        admin,
+        "devices",
+        "approve",
+        req.json().getString("id"),
+        "--code",
+        req.json().getString("verification_code"),
+        "-w",
+        "dev");
+    ok(laptop, "device", "trust", "-w", "dev", "--wait", "5");
+    assertThat(ok(laptop, "msg", "read").out()).contains("(no new messages)"); // publishes prekeys
+    String both = canary();
+    ok(machine, "agent", "send", account, both);
+    assertThat(ok(admin, "msg", "read").out()).contains("bot: " + both);
+    assertThat(ok(laptop, "msg", "read").out()).contains("bot: " + both);
+    ok(laptop, "msg", "send", "bot", "from the laptop " + both);
+    assertThat(ok(machine, "agent", "recv").out()).contains("from the laptop " + both);
+    assertThat(leaks(List.of(both))).isEmpty();
+  }
+
+  int sql(String statement) throws Exception {
     try (Connection c = h.pg.ownerConnection();
         Statement st = c.createStatement()) {
-      assertThat(st.executeUpdate(statement)).isEqualTo(1);
+      return st.executeUpdate(statement);
     }
   }
 
