@@ -34,9 +34,11 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay command
- * channel, WebTTY terminal, context vault; owner-agent messaging is not built), then every
- * PostgreSQL table, every Redis key and every bus message seen, and every log line of the platform
- * and of the CLI are scanned: the canary must not appear in any form (text, hex or base64).
+ * channel, WebTTY terminal, context vault; owner-agent messages have no CLI yet: their canary runs
+ * against the control plane in {@code MessageDeliveryTest}, and joins this test with `umbra msg`),
+ * then every PostgreSQL table, every Redis key and every bus message seen, and every log line of
+ * the platform and of the CLI are scanned: the canary must not appear in any form (text, hex or
+ * base64).
  */
 class BlindnessCanaryTest {
   @TempDir Path tmp;

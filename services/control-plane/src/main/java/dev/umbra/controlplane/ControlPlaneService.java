@@ -214,17 +214,25 @@ public final class ControlPlaneService extends UmbraService {
             auth, tenancy, runtime.audit(), revocations, machines, issuer, limiter, ids, clock)
         .register(routes);
     messagingAuth = new MessagingAuth(keys, this.revocations, clock);
-    int retentionHours = settings().env().positiveInt("UMBRA_MESSAGE_RETENTION_HOURS", 14 * 24);
+    var env = settings().env();
     messaging =
         new MessagingFeature(
-            vertx,
-            db,
-            runtime.bus(),
-            runtime.audit(),
-            this.revocations,
-            ids,
-            clock,
-            Duration.ofHours(retentionHours));
+            new MessagingFeature.Wiring(
+                vertx,
+                db,
+                runtime.bus(),
+                runtime.audit(),
+                this.revocations,
+                auth,
+                tenancy,
+                runtime.registry(),
+                ids,
+                clock),
+            new MessagingFeature.Settings(
+                Duration.ofHours(env.positiveInt("UMBRA_MESSAGE_RETENTION_HOURS", 14 * 24)),
+                Duration.ofMillis(env.positiveInt("UMBRA_WEBHOOK_FIRST_RETRY_MS", 1000)),
+                "true".equals(env.string("UMBRA_WEBHOOK_ALLOW_HTTP", "false")),
+                Duration.ofSeconds(env.positiveInt("UMBRA_MESSAGE_SOCKET_IDLE_SECONDS", 90))));
     messaging.register(routes);
     messaging.start();
   }

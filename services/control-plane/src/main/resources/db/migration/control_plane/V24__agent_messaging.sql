@@ -90,3 +90,19 @@ BEGIN
       'WITH CHECK (workspace_id = nullif(current_setting(''umbra.workspace_id'', true), '''')::uuid)', t);
   END LOOP;
 END $$;
+
+-- A member's notification webhook (docs/messaging.md, "Notifications"): where to POST a delivery
+-- signal (ids and a display name only) and the HMAC-SHA256 secret that signs it (shown once).
+CREATE TABLE member_webhooks (
+  workspace_id uuid NOT NULL REFERENCES workspaces(id),
+  account_id uuid NOT NULL REFERENCES accounts(id),
+  url text NOT NULL CHECK (length(url) BETWEEN 8 AND 2048),
+  secret bytea NOT NULL CHECK (length(secret) = 32),
+  created_at timestamptz NOT NULL,
+  PRIMARY KEY (workspace_id, account_id)
+);
+ALTER TABLE member_webhooks ENABLE ROW LEVEL SECURITY;
+ALTER TABLE member_webhooks FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant ON member_webhooks
+  USING (workspace_id = nullif(current_setting('umbra.workspace_id', true), '')::uuid)
+  WITH CHECK (workspace_id = nullif(current_setting('umbra.workspace_id', true), '')::uuid);

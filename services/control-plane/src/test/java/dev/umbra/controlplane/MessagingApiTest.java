@@ -419,6 +419,56 @@ class MessagingApiTest {
   }
 
   @Test
+  void aRevokedDeviceCanNeitherFetchNorSendNorReceive() {
+    String base = "/v1/workspaces/" + ws();
+    assertThat(
+            h.call("POST", base + "/prekeys", device.session(), MessagingFixture.bundle(h, 1, 2))
+                .status())
+        .isEqualTo(200);
+    Harness.Response revoked = MessagingFixture.revoke(h, device);
+    assertThat(revoked.status()).as(revoked.body().encode()).isEqualTo(200);
+    Eventually.await(
+        "the revocation reaches the list",
+        Duration.ofSeconds(20),
+        () -> h.call("GET", base + "/messages", device.session(), null).status() == 403);
+    assertThat(h.call("GET", base + "/prekeys/" + agent.id(), device.session(), null).status())
+        .isEqualTo(403);
+    assertThat(
+            h.call(
+                    "POST",
+                    base + "/messages",
+                    device.session(),
+                    MessagingFixture.message(
+                        UUID.randomUUID().toString(), conversation, agent.id(), new byte[] {1}))
+                .status())
+        .isEqualTo(403);
+    assertThat(h.call("GET", base + "/prekeys/" + device.id(), agent.session(), null).status())
+        .as("nobody fetches a revoked device's bundle")
+        .isEqualTo(404);
+    Harness.Response toRevoked =
+        h.call(
+            "POST",
+            base + "/messages",
+            agent.session(),
+            MessagingFixture.message(
+                UUID.randomUUID().toString(), conversation, device.id(), new byte[] {1}));
+    assertThat(toRevoked.status()).isEqualTo(403);
+    assertThat(toRevoked.errorCode()).isEqualTo("not_a_party");
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/sessions",
+                    alice.token(),
+                    new JsonObject()
+                        .put("workspace_id", ws())
+                        .put("audience", "control-plane")
+                        .put("device_id", device.id().toString()))
+                .status())
+        .as("no new session for a revoked device")
+        .isEqualTo(403);
+  }
+
+  @Test
   void apiTokensAndOtherWorkspacesSessionsAreRefusedOnEveryMessagingRoute() {
     String wsB =
         h.call("POST", "/v1/workspaces", alice.token(), new JsonObject().put("name", "B"))

@@ -29,7 +29,13 @@ final class MessagingFixture {
   private MessagingFixture() {}
 
   /** A member's trusted device and its messaging session token. */
-  record Device(String ws, UUID id, String apiToken, String account, String session) {}
+  record Device(
+      String ws,
+      UUID id,
+      String apiToken,
+      String account,
+      String session,
+      Ed25519KeyPair signing) {}
 
   /** A machine binding whose key the test holds. */
   record Machine(String ws, UUID id, Ed25519KeyPair key) {}
@@ -64,7 +70,21 @@ final class MessagingFixture {
             .put("envelope", DeviceTrustApiTest.envelope(p));
     Harness.Response created = h.call("POST", "/v1/workspaces/" + ws + "/keyset", apiToken, body);
     assertThat(created.status()).as(created.body().encode()).isEqualTo(201);
-    return new Device(ws, dev, apiToken, account, deviceSession(h, apiToken, ws, dev));
+    return new Device(ws, dev, apiToken, account, deviceSession(h, apiToken, ws, dev), s);
+  }
+
+  /** Revokes the device with a revocation signed by the workspace key. */
+  static Harness.Response revoke(Harness h, Device d) {
+    Map<String, Object> rev = new TreeMap<>();
+    rev.put("type", "umbra-device-revocation/v1");
+    rev.put("workspace_id", d.ws());
+    rev.put("device_id", d.id().toString());
+    rev.put("revoked_at", "2026-11-26T00:00:00Z");
+    return h.call(
+        "POST",
+        "/v1/workspaces/" + d.ws() + "/devices/" + d.id() + "/revocation",
+        d.apiToken(),
+        new JsonObject().put("revocation", DeviceTrustApiTest.signed(rev, d.signing())));
   }
 
   static String deviceSession(Harness h, String apiToken, String ws, UUID device) {

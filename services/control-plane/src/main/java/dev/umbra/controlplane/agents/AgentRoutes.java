@@ -79,33 +79,33 @@ public final class AgentRoutes {
               .required("revoked_at", Schema.nullable(Schema.time()))
               .build());
 
+  private static final Schema ENROL =
+      MachineRequest.schema()
+          .required("name", Schema.string(1, Requests.MAX_NAME))
+          .required("ed25519_public_key", Schema.hex(32).describe("the agent's identity key"))
+          .required("x25519_public_key", Schema.hex(32))
+          .required(
+              "proof",
+              Schema.hex(64).describe("Ed25519 by the agent's key over the same enrolment message"))
+          .build();
+  private static final Schema SESSION =
+      Schema.object()
+          .required("workspace_id", Schema.uuid())
+          .required("agent_id", Schema.uuid())
+          .required("timestamp_ms", Schema.integer(0, Long.MAX_VALUE))
+          .required(
+              "signature",
+              Schema.hex(64)
+                  .describe(
+                      "Ed25519 by the agent's key over \"umbra-agent-session/v1\\n<workspace_id>\\n<agent_id>\\n<timestamp_ms>\""))
+          .build();
+  private static final Schema ISSUED =
+      Schema.object()
+          .required("token", Schema.string().describe("a session token (JWT) for control-plane"))
+          .required("expires_at", Schema.time())
+          .build();
+
   public void register(ApiRoutes routes) {
-    Schema enrol =
-        MachineRequest.schema()
-            .required("name", Schema.string(1, Requests.MAX_NAME))
-            .required("ed25519_public_key", Schema.hex(32).describe("the agent's identity key"))
-            .required("x25519_public_key", Schema.hex(32))
-            .required(
-                "proof",
-                Schema.hex(64)
-                    .describe("Ed25519 by the agent's key over the same enrolment message"))
-            .build();
-    Schema session =
-        Schema.object()
-            .required("workspace_id", Schema.uuid())
-            .required("agent_id", Schema.uuid())
-            .required("timestamp_ms", Schema.integer(0, Long.MAX_VALUE))
-            .required(
-                "signature",
-                Schema.hex(64)
-                    .describe(
-                        "Ed25519 by the agent's key over \"umbra-agent-session/v1\\n<workspace_id>\\n<agent_id>\\n<timestamp_ms>\""))
-            .build();
-    Schema issued =
-        Schema.object()
-            .required("token", Schema.string().describe("a session token (JWT) for control-plane"))
-            .required("expires_at", Schema.time())
-            .build();
     routes
         .add(
             HttpMethod.POST,
@@ -113,7 +113,7 @@ public final class AgentRoutes {
             "Enrol an agent from a machine (pending until an admin approves it)",
             Auth.MACHINE_SIGNATURE,
             201,
-            enrol,
+            ENROL,
             AGENT,
             Handlers.json(201, this::enrol))
         .add(
@@ -122,8 +122,8 @@ public final class AgentRoutes {
             "Issue a messaging session token to an approved agent that signs with its key",
             Auth.NONE,
             201,
-            session,
-            issued,
+            SESSION,
+            ISSUED,
             Handlers.json(201, this::session))
         .add(
             HttpMethod.GET,
@@ -189,20 +189,9 @@ public final class AgentRoutes {
     JsonObject body = Requests.body(ctx, "workspace_id", "agent_id", "timestamp_ms", "signature");
     UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
     UUID aid = Requests.uuid(Requests.string(body, "agent_id", 36, 36), "agent_id");
-    if (!(body.getValue("timestamp_ms") instanceof Number n)) {
-      throw ApiException.badRequest(
-          "timestamp_ms", "timestamp_ms must be an integer (unix milliseconds)");
-    }
-    byte[] sig = hex64(body, "signature");
-    if (Math.abs(clock.millis() - n.longValue()) > MachineRequest.MAX_SKEW.toMillis()) {
-      throw new ApiException(
-          401,
-          "stale_signature",
-          "timestamp_ms is too far from the server's clock",
-          "timestamp_ms");
-    }
+    MachineRequest.Signed signed = MachineRequest.signed(clock, body);
     return agents
-        .session("ip:" + ClientAddress.of(ctx), wid, aid, n.longValue(), sig)
+        .session("ip:" + ClientAddress.of(ctx), wid, aid, signed.timestampMs(), signed.signature())
         .map(
             t ->
                 new JsonObject()

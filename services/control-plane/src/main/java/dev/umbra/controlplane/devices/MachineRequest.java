@@ -54,6 +54,18 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
   public static MachineRequest parse(Clock clock, JsonObject body) {
     UUID wid = Requests.uuid(Requests.string(body, "workspace_id", 36, 36), "workspace_id");
     UUID mid = Requests.uuid(Requests.string(body, "machine_id", 36, 36), "machine_id");
+    Signed s = signed(clock, body);
+    return new MachineRequest(wid, mid, s.timestampMs(), s.signature());
+  }
+
+  /** A body's {@code timestamp_ms} (within {@link #MAX_SKEW}) and 64-byte {@code signature}. */
+  public record Signed(long timestampMs, byte[] signature) {}
+
+  /**
+   * Parses {@code timestamp_ms} and {@code signature} (128 hex digits) of a signed body, refusing a
+   * timestamp too far from the server's clock with 401 {@code stale_signature}.
+   */
+  public static Signed signed(Clock clock, JsonObject body) {
     if (!(body.getValue("timestamp_ms") instanceof Number n)) {
       throw ApiException.badRequest(
           "timestamp_ms", "timestamp_ms must be an integer (unix milliseconds)");
@@ -71,7 +83,7 @@ public record MachineRequest(UUID workspaceId, UUID machineId, long timestampMs,
           "timestamp_ms is too far from the server's clock",
           "timestamp_ms");
     }
-    return new MachineRequest(wid, mid, n.longValue(), sig);
+    return new Signed(n.longValue(), sig);
   }
 
   /**

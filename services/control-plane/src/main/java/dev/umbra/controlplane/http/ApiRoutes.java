@@ -256,29 +256,7 @@ public final class ApiRoutes {
       }
       item.put(op.method().name().toLowerCase(Locale.ROOT), operation);
     }
-    JsonObject schemes =
-        new JsonObject()
-            .put(
-                "apiToken",
-                new JsonObject()
-                    .put("type", "http")
-                    .put("scheme", "bearer")
-                    .put("description", "an API token umb_...; see docs/control-plane.md"))
-            .put(
-                "sessionToken",
-                new JsonObject()
-                    .put("type", "http")
-                    .put("scheme", "bearer")
-                    .put("bearerFormat", "JWT")
-                    .put(
-                        "description",
-                        "a control-plane session token of a trusted device or an agent; see docs/messaging.md"))
-            .put(
-                "internal",
-                new JsonObject()
-                    .put("type", "apiKey")
-                    .put("in", "header")
-                    .put("name", "X-Umbra-Internal"));
+    JsonObject schemes = securitySchemes();
     return new JsonObject()
         .put("openapi", "3.1.0")
         .put("jsonSchemaDialect", "https://json-schema.org/draft/2020-12/schema")
@@ -287,5 +265,31 @@ public final class ApiRoutes {
         .put(
             "components",
             new JsonObject().put("schemas", components).put("securitySchemes", schemes));
+  }
+
+  /** The document's security schemes: API tokens, session tokens (messaging), internal calls. */
+  private static JsonObject securitySchemes() {
+    return new JsonObject()
+        .put(
+            "apiToken",
+            new JsonObject()
+                .put("type", "http")
+                .put("scheme", "bearer")
+                .put("description", "an API token umb_...; see docs/control-plane.md"))
+        .put(
+            "sessionToken",
+            new JsonObject()
+                .put("type", "http")
+                .put("scheme", "bearer")
+                .put("bearerFormat", "JWT")
+                .put(
+                    "description",
+                    "a control-plane session token of a trusted device or an agent; see docs/messaging.md"))
+        .put(
+            "internal",
+            new JsonObject()
+                .put("type", "apiKey")
+                .put("in", "header")
+                .put("name", "X-Umbra-Internal"));
   }
 }

@@ -52,14 +52,40 @@ public final class LiveDelivery {
   private final Map<UUID, Set<Socket>> sockets = new ConcurrentHashMap<>();
   private final Map<UUID, Future<Subscription>> subscriptions = new ConcurrentHashMap<>();
 
-  /** A live socket and who holds it. */
-  record Socket(ServerWebSocket ws, Party party, SessionClaims claims) {}
+  /** Close code of a socket that sent nothing (not even a ping) for the idle limit. */
+  public static final short CLOSE_IDLE = 1001;
 
-  LiveDelivery(Bus bus, Database db, MessageStore store, AuditEmitter audit) {
+  private final java.time.Duration idle;
+
+  /** A live socket, who holds it, and when it last sent a frame ({@link System#nanoTime}). */
+  record Socket(
+      ServerWebSocket ws,
+      Party party,
+      SessionClaims claims,
+      java.util.concurrent.atomic.AtomicLong lastFrameNanos) {}
+
+  LiveDelivery(
+      Bus bus, Database db, MessageStore store, AuditEmitter audit, java.time.Duration idle) {
     this.bus = bus;
     this.db = db;
     this.store = store;
     this.audit = audit;
+    this.idle = idle;
+  }
+
+  /**
+   * Closes sockets that sent no frame for the idle limit (a dead peer's half-open connection): the
+   * kit's connection guard leaves upgraded sockets to the service, and clients ping (docs).
+   */
+  void sweepIdle() {
+    long now = System.nanoTime();
+    for (Set<Socket> set : sockets.values()) {
+      for (Socket s : List.copyOf(set)) {
+        if (now - s.lastFrameNanos().get() > idle.toNanos()) {
+          s.ws().close(CLOSE_IDLE, "idle");
+        }
+      }
+    }
   }
 
   /** Tells the instances holding {@code recipient}'s sockets that a copy is stored. */
@@ -77,7 +103,9 @@ public final class LiveDelivery {
 
   /** Takes an upgraded socket: subscribes for its party, then says {@code ready}. */
   void attach(ServerWebSocket ws, Party party, SessionClaims claims) {
-    Socket s = new Socket(ws, party, claims);
+    Socket s =
+        new Socket(
+            ws, party, claims, new java.util.concurrent.atomic.AtomicLong(System.nanoTime()));
     sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet()).add(s);
     ws.closeHandler(v -> detach(s));
     ws.textMessageHandler(text -> onFrame(s, text));
@@ -87,7 +115,12 @@ public final class LiveDelivery {
             party.id(),
             id -> bus.subscribe(BusNames.messageRecipient(party.workspaceId(), id), this::onNotice))
         .onSuccess(sub -> send(s, new JsonObject().put("type", "ready")))
-        .onFailure(e -> ws.close((short) 1011, "bus unavailable"));
+        .onFailure(
+            e -> {
+              // a later socket of this recipient subscribes again
+              subscriptions.remove(party.id());
+              ws.close((short) 1011, "bus unavailable");
+            });
   }
 
   private void detach(Socket s) {
@@ -160,6 +193,7 @@ public final class LiveDelivery {
   }
 
   private void onFrame(Socket s, String text) {
+    s.lastFrameNanos().set(System.nanoTime());
     JsonObject f;
     try {
       f = new JsonObject(text);

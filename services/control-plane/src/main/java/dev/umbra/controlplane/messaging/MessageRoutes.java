@@ -35,12 +35,19 @@ final class MessageRoutes {
   private final MessageService messages;
   private final LiveDelivery live;
   private final AuditEmitter audit;
+  private final Notifier notifier;
 
-  MessageRoutes(Parties parties, MessageService messages, LiveDelivery live, AuditEmitter audit) {
+  MessageRoutes(
+      Parties parties,
+      MessageService messages,
+      LiveDelivery live,
+      AuditEmitter audit,
+      Notifier notifier) {
     this.parties = parties;
     this.messages = messages;
     this.live = live;
     this.audit = audit;
+    this.notifier = notifier;
   }
 
   void register(ApiRoutes routes) {
@@ -167,6 +174,9 @@ final class MessageRoutes {
               Party p = e.getKey();
               MessageService.Sent s = e.getValue();
               s.stored().forEach(r -> live.publish(p.workspaceId(), r, id));
+              if (!s.stored().isEmpty() && p.kind() == Party.Kind.AGENT) {
+                notifier.messageFromAgent(p.workspaceId(), s.account(), p.id(), conversation, id);
+              }
               if (!s.stored().isEmpty()) {
                 audit
                     .event(AuditAction.AGENT_MESSAGE_SENT)
@@ -188,7 +198,7 @@ final class MessageRoutes {
             });
   }
 
-  private static Map<UUID, byte[]> copies(JsonObject body) {
+  static Map<UUID, byte[]> copies(JsonObject body) {
     Object v = body.getValue("copies");
     if (!(v instanceof JsonArray a) || a.isEmpty() || a.size() > MAX_COPIES) {
       throw ApiException.badRequest(

@@ -34,7 +34,7 @@ final class MessageService {
   record Recipient(Party.Kind kind, UUID id) {}
 
   /** What a send stored: the recipients newly stored, how many copies were resends, bytes. */
-  record Sent(UUID id, List<UUID> stored, int duplicates, long bytes) {}
+  record Sent(UUID id, List<UUID> stored, int duplicates, long bytes, UUID account) {}
 
   Future<MessageStore.Conversation> open(SqlConnection conn, Party p, UUID peer) {
     OffsetDateTime now = now();
@@ -100,9 +100,12 @@ final class MessageService {
   Future<Sent> send(
       SqlConnection conn, Party p, UUID id, UUID conversation, Map<UUID, byte[]> copies) {
     OffsetDateTime now = now();
-    return recipients(conn, p, conversation)
+    return mine(conn, p, conversation)
+        .compose(c -> recipients(conn, p, conversation).map(peers -> Map.entry(c, peers)))
         .compose(
-            peers -> {
+            found -> {
+              List<Recipient> peers = found.getValue();
+              UUID account = found.getKey().accountId();
               Map<UUID, Party.Kind> allowed = new HashMap<>();
               peers.forEach(r -> allowed.put(r.id(), r.kind()));
               for (UUID r : copies.keySet()) {
@@ -119,7 +122,11 @@ final class MessageService {
               List<UUID> wanted = new ArrayList<>(copies.keySet());
               return store
                   .claim(conn, p.workspaceId(), id, p.id(), wanted, now)
-                  .compose(fresh -> storeFresh(conn, p, id, conversation, copies, allowed, fresh));
+                  .compose(fresh -> storeFresh(conn, p, id, conversation, copies, allowed, fresh))
+                  .map(
+                      sent ->
+                          new Sent(
+                              sent.id(), sent.stored(), sent.duplicates(), sent.bytes(), account));
             });
   }
 
@@ -154,7 +161,7 @@ final class MessageService {
                   rows.isEmpty()
                       ? Future.succeededFuture()
                       : store.insert(conn, p.workspaceId(), id, conversation, p, rows, now());
-              return done.map(v -> new Sent(id, fresh, copies.size() - fresh.size(), total));
+              return done.map(v -> new Sent(id, fresh, copies.size() - fresh.size(), total, null));
             });
   }
 

@@ -1,11 +1,14 @@
 package dev.umbra.controlplane.messaging;
 
+import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.revocation.RevocationList;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Clock;
@@ -34,36 +37,67 @@ public final class MessagingFeature {
   private final LiveDelivery live;
   private final PrekeyRoutes prekeyRoutes;
   private final MessageRoutes messageRoutes;
+  private final WebhookRoutes webhookRoutes;
+  private final Duration idle;
   private long timer = -1;
+  private long idleTimer = -1;
 
-  public MessagingFeature(
+  /**
+   * Settings of the feature (docs/messaging.md, docs/configuration.md).
+   *
+   * @param retention how long an unacknowledged copy is kept
+   * @param webhookFirstRetry the first retry delay of a notification (then ×4 per attempt)
+   * @param webhookAllowHttp admit http:// webhooks (development only)
+   * @param socketIdle a live socket that sends nothing for this long is closed
+   */
+  public record Settings(
+      Duration retention,
+      Duration webhookFirstRetry,
+      boolean webhookAllowHttp,
+      Duration socketIdle) {}
+
+  /** What the feature uses of the service. */
+  public record Wiring(
       Vertx vertx,
       Database db,
       Bus bus,
       AuditEmitter audit,
       RevocationList revocations,
+      Authenticator auth,
+      Tenancy tenancy,
+      MeterRegistry registry,
       Ids ids,
-      Clock clock,
-      Duration retention) {
-    this.vertx = vertx;
-    this.db = db;
-    this.clock = clock;
-    this.retention = retention;
+      Clock clock) {}
+
+  public MessagingFeature(Wiring w, Settings settings) {
+    this.vertx = w.vertx();
+    this.db = w.db();
+    this.clock = w.clock();
+    this.retention = settings.retention();
     Parties parties = new Parties(db);
-    this.live = new LiveDelivery(bus, db, store, audit);
+    WebhookStore webhooks = new WebhookStore();
+    this.live = new LiveDelivery(w.bus(), db, store, w.audit(), settings.socketIdle());
+    this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
+    Notifier notifier =
+        new Notifier(vertx, db, webhooks, settings.webhookFirstRetry(), w.registry());
     this.messageRoutes =
-        new MessageRoutes(parties, new MessageService(store, ids, clock), live, audit);
-    revocations.onRevoked(live::onRevoked);
+        new MessageRoutes(
+            parties, new MessageService(store, w.ids(), clock), live, w.audit(), notifier);
+    this.webhookRoutes =
+        new WebhookRoutes(w.auth(), w.tenancy(), webhooks, clock, settings.webhookAllowHttp());
+    w.revocations().onRevoked(live::onRevoked);
   }
 
   public void register(ApiRoutes routes) {
     prekeyRoutes.register(routes);
     messageRoutes.register(routes);
+    webhookRoutes.register(routes);
   }
 
   /** Starts the periodic retention sweep. */
   public void start() {
+    idleTimer = vertx.setPeriodic(Math.max(100, idle.toMillis() / 3), t -> live.sweepIdle());
     timer =
         vertx.setPeriodic(
             SWEEP_EVERY_MS,
@@ -108,6 +142,9 @@ public final class MessagingFeature {
   public Future<Void> stop() {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
+    }
+    if (idleTimer >= 0) {
+      vertx.cancelTimer(idleTimer);
     }
     return live.stop();
   }

@@ -94,7 +94,7 @@ final class PrekeyRoutes {
         .map(PrekeyRoutes::statusJson);
   }
 
-  private static List<PrekeyStore.OneTime> oneTime(JsonObject body) {
+  static List<PrekeyStore.OneTime> oneTime(JsonObject body) {
     Object v = body.getValue("one_time_prekeys");
     if (v == null) {
       return List.of();

@@ -80,6 +80,7 @@ public final class ControlPlanePaths {
   public static final String MESSAGES = WORKSPACE + "/messages";
   public static final String MESSAGE_ACKS = MESSAGES + "/acks";
   public static final String MESSAGES_LIVE = MESSAGES + "/live";
+  public static final String NOTIFICATION_WEBHOOK = WORKSPACE + "/notification-webhook";
 
   private static final List<String> ALL = templates();
 

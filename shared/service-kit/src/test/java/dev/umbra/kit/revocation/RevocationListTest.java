@@ -91,10 +91,18 @@ class RevocationListTest {
   }
 
   static SessionClaims machine(String id, Instant issued) {
+    return subject(SubjectKind.MACHINE, id, issued);
+  }
+
+  static SessionClaims agent(String id, Instant issued) {
+    return subject(SubjectKind.AGENT, id, issued);
+  }
+
+  static SessionClaims subject(SubjectKind kind, String id, Instant issued) {
     return new SessionClaims(
         WS,
         id,
-        SubjectKind.MACHINE,
+        kind,
         Role.MACHINE,
         "relay",
         UUID.randomUUID().toString(),
@@ -123,13 +131,22 @@ class RevocationListTest {
     SessionClaims onOldCredential = member("acct-5", issued, "tok-5", "device-2", 1);
     SessionClaims onCurrentCredential = member("acct-5", issued, "tok-5", "device-3", 2);
     SessionClaims unbound = member("acct-6", issued, "tok-6", null, 0);
+    SessionClaims revokedAgent = agent("agent-1", issued);
+    SessionClaims otherAgent = agent("agent-2", issued);
+    SessionClaims machineNamedLikeAgent = machine("agent-1", issued);
     Instant now = clock.instant();
     publish(RevokedKind.REVOKED_KIND_TOKEN, "tok-1", "acct-1", now);
     publish(RevokedKind.REVOKED_KIND_MEMBER, "member-row-id", "acct-2", now);
     publish(RevokedKind.REVOKED_KIND_MACHINE, "machine-1", null, now);
     publish(RevokedKind.REVOKED_KIND_DEVICE, "device-1", "acct-4", now);
     publish(RevokedKind.REVOKED_KIND_KEYSET_VERSION, "2", null, now);
-    waitUntil(() -> list.size() == 5);
+    publish(RevokedKind.REVOKED_KIND_AGENT, "agent-1", "acct-1", now);
+    waitUntil(() -> list.size() == 6);
+    assertThat(list.isRevoked(revokedAgent)).isTrue();
+    assertThat(list.isRevoked(otherAgent)).isFalse();
+    assertThat(list.isRevoked(machineNamedLikeAgent))
+        .as("an agent revocation names agents")
+        .isFalse();
     assertThat(list.isRevoked(byToken)).isTrue();
     assertThat(list.isRevoked(removed)).isTrue();
     assertThat(list.isRevoked(box)).isTrue();

@@ -1,0 +1,145 @@
+package dev.umbra.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.controlplane.MessagingFixture.AgentKeys;
+import dev.umbra.controlplane.MessagingFixture.Device;
+import dev.umbra.crypto.secret.WebhookSignatures;
+import dev.umbra.kit.testing.Eventually;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Notifications (C3): a member's webhook gets a signed delivery signal with ids and the agent's
+ * name only, retried after a failure; never content or ciphertext.
+ */
+@ExtendWith(VertxExtension.class)
+class MessageNotificationTest {
+  Harness h;
+  Harness.Owner alice;
+  Device device;
+  AgentKeys agent;
+  String conversation;
+  HttpServer receiver;
+  final List<Map.Entry<String, byte[]>> received = new CopyOnWriteArrayList<>();
+  final AtomicInteger calls = new AtomicInteger();
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    h =
+        new Harness(
+            vertx,
+            Map.of("UMBRA_WEBHOOK_ALLOW_HTTP", "true", "UMBRA_WEBHOOK_FIRST_RETRY_MS", "10"));
+    alice = h.bootstrap("A");
+    device = MessagingFixture.protect(h, alice.token(), alice.workspaceId(), alice.accountId());
+    agent =
+        MessagingFixture.approvedAgent(
+            h, alice.token(), MessagingFixture.machine(h, alice.workspaceId()), "claude");
+    conversation = MessagingFixture.conversation(h, device, agent);
+    receiver =
+        vertx
+            .createHttpServer()
+            .requestHandler(
+                req ->
+                    req.body()
+                        .onSuccess(
+                            b -> {
+                              // the first attempt fails: the notifier must retry
+                              if (calls.getAndIncrement() == 0) {
+                                req.response().setStatusCode(503).end();
+                                return;
+                              }
+                              received.add(
+                                  Map.entry(req.getHeader("X-Umbra-Signature"), b.getBytes()));
+                              req.response().setStatusCode(204).end();
+                            }))
+            .listen(0, "127.0.0.1")
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    receiver.close();
+    h.close();
+  }
+
+  String hook() {
+    return "/v1/workspaces/" + alice.workspaceId() + "/notification-webhook";
+  }
+
+  @Test
+  void anAgentsMessageSignalsTheMembersWebhookWithIdsAndANameOnly() {
+    String url = "http://127.0.0.1:" + receiver.actualPort() + "/hook";
+    Harness.Response set = h.call("PUT", hook(), alice.token(), new JsonObject().put("url", url));
+    assertThat(set.status()).as(set.body().encode()).isEqualTo(200);
+    byte[] secret = HexFormat.of().parseHex(set.body().getString("secret"));
+    JsonObject shown = h.call("GET", hook(), alice.token(), null).body();
+    assertThat(shown.getString("url")).isEqualTo(url);
+    assertThat(shown.containsKey("secret")).as("the secret is shown once").isFalse();
+    byte[] ciphertext = new byte[] {7, 7, 7, 7, 7, 7, 7, 7};
+    String toAgent = UUID.randomUUID().toString();
+    h.call(
+        "POST",
+        "/v1/workspaces/" + alice.workspaceId() + "/messages",
+        device.session(),
+        MessagingFixture.message(toAgent, conversation, agent.id(), ciphertext));
+    String id = UUID.randomUUID().toString();
+    Harness.Response sent =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + alice.workspaceId() + "/messages",
+            agent.session(),
+            MessagingFixture.message(id, conversation, device.id(), ciphertext));
+    assertThat(sent.status()).isEqualTo(200);
+    Eventually.await("notified after a retry", Duration.ofSeconds(20), () -> !received.isEmpty());
+    assertThat(calls.get()).isEqualTo(2);
+    Map.Entry<String, byte[]> got = received.get(0);
+    assertThat(WebhookSignatures.verify(secret, got.getValue(), got.getKey())).isTrue();
+    assertThat(WebhookSignatures.verify(new byte[32], got.getValue(), got.getKey())).isFalse();
+    JsonObject body =
+        new JsonObject(new String(got.getValue(), java.nio.charset.StandardCharsets.UTF_8));
+    assertThat(body.fieldNames())
+        .containsExactlyInAnyOrder("conversation_id", "message_id", "sender");
+    assertThat(body.getString("message_id")).isEqualTo(id);
+    assertThat(body.getString("conversation_id")).isEqualTo(conversation);
+    assertThat(body.getString("sender")).isEqualTo("claude");
+    assertThat(received).as("the member's own message to the agent notifies nobody").hasSize(1);
+    assertThat(h.call("DELETE", hook(), alice.token(), null).status()).isEqualTo(204);
+    assertThat(h.call("GET", hook(), alice.token(), null).status()).isEqualTo(404);
+  }
+
+  @Test
+  void onlyAbsoluteHttpUrlsWithoutUserInfoAreAccepted() {
+    for (String bad :
+        List.of("ftp://example.com/x", "https://user:pw@example.com/", "not a url", "/relative")) {
+      Harness.Response r = h.call("PUT", hook(), alice.token(), new JsonObject().put("url", bad));
+      assertThat(r.status()).as(bad).isEqualTo(400);
+      assertThat(r.errorField()).isEqualTo("url");
+    }
+    assertThat(
+            h.call(
+                    "PUT",
+                    "/v1/workspaces/" + UUID.randomUUID() + "/notification-webhook",
+                    alice.token(),
+                    new JsonObject().put("url", "https://example.com/"))
+                .status())
+        .as("not a member there")
+        .isEqualTo(404);
+  }
+}
