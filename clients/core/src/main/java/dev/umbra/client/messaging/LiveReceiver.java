@@ -89,7 +89,7 @@ public final class LiveReceiver {
       }
       Object e =
           events.poll(
-              ws == null ? Math.min(TICK_MS * 5, pollEvery.toMillis()) : TICK_MS,
+              ws == null ? Math.min(TICK_MS, pollEvery.toMillis()) : TICK_MS,
               TimeUnit.MILLISECONDS);
       if (e instanceof JsonObject frame) {
         handle(frame);

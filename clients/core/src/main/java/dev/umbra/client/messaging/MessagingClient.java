@@ -96,6 +96,10 @@ public final class MessagingClient {
    * server holds fewer than {@value #OPK_LOW}. Returns true when it uploaded.
    */
   public synchronized boolean ensurePrekeys() {
+    return store.locked(() -> ensurePrekeysLocked());
+  }
+
+  private boolean ensurePrekeysLocked() {
     JsonObject status = api.call("GET", MessagingPaths.prekeyStatus(workspace), null);
     JsonObject meta = store.prekeyMeta();
     InMemoryPrekeySecrets secrets = store.prekeys().orElseGet(InMemoryPrekeySecrets::new);
@@ -149,6 +153,10 @@ public final class MessagingClient {
    * it already stored them).
    */
   public synchronized UUID send(UUID conversation, String text) {
+    return store.locked(() -> sendLocked(conversation, text));
+  }
+
+  private UUID sendLocked(UUID conversation, String text) {
     byte[] plain = text.getBytes(StandardCharsets.UTF_8);
     if (plain.length == 0 || plain.length > MAX_TEXT_BYTES) {
       throw new IllegalArgumentException(
@@ -236,6 +244,10 @@ public final class MessagingClient {
    * no session with that are not initial messages are left on the server (held).
    */
   public synchronized Fetched fetch() {
+    return store.locked(() -> fetchLocked());
+  }
+
+  private Fetched fetchLocked() {
     List<JsonObject> stored = new ArrayList<>();
     List<String> refused = new ArrayList<>();
     int held = 0;
@@ -268,6 +280,10 @@ public final class MessagingClient {
 
   /** One copy as the server or the socket gave it; acked unless held. */
   public synchronized Outcome receive(JsonObject m) {
+    return store.locked(() -> receiveLocked(m));
+  }
+
+  private Outcome receiveLocked(JsonObject m) {
     UUID id;
     UUID sender;
     byte[] bytes;
@@ -369,6 +385,10 @@ public final class MessagingClient {
 
   /** Messages stored and not shown yet (oldest first), without marking them. */
   public synchronized List<JsonObject> unshown() {
+    return store.locked(() -> unshownLocked());
+  }
+
+  private List<JsonObject> unshownLocked() {
     return store.inbox();
   }
 
@@ -377,6 +397,10 @@ public final class MessagingClient {
    * that were in the inbox.
    */
   public synchronized List<JsonObject> markShown(List<UUID> ids) {
+    return store.locked(() -> markShownLocked(ids));
+  }
+
+  private List<JsonObject> markShownLocked(List<UUID> ids) {
     Set<String> want = new HashSet<>();
     ids.forEach(i -> want.add(i.toString()));
     List<JsonObject> taken = new ArrayList<>();
@@ -391,6 +415,10 @@ public final class MessagingClient {
 
   /** Takes every unshown message, marking it shown. */
   public synchronized List<JsonObject> takeUnshown() {
+    return store.locked(() -> takeUnshownLocked());
+  }
+
+  private List<JsonObject> takeUnshownLocked() {
     List<JsonObject> all = store.inbox();
     List<UUID> ids = new ArrayList<>();
     all.forEach(e -> ids.add(UUID.fromString(e.getString("id"))));

@@ -80,6 +80,41 @@ public final class MessagingStore {
     return dir;
   }
 
+  private static final java.util.concurrent.ConcurrentHashMap<
+          Path, java.util.concurrent.locks.ReentrantLock>
+      LOCKS = new java.util.concurrent.ConcurrentHashMap<>();
+
+  /**
+   * Runs {@code work} holding this store's lock: a lock in this JVM and an exclusive lock on the
+   * {@code lock} file for other processes (an `umbra agent recv` beside a running `umbra agent
+   * run`), so a state is never loaded by one writer while another replaces it. Reentrant.
+   */
+  public <T> T locked(java.util.function.Supplier<T> work) {
+    java.util.concurrent.locks.ReentrantLock l =
+        LOCKS.computeIfAbsent(
+            dir.toAbsolutePath().normalize(), k -> new java.util.concurrent.locks.ReentrantLock());
+    l.lock();
+    try {
+      if (l.getHoldCount() > 1) {
+        return work.get();
+      }
+      try (java.nio.channels.FileChannel ch =
+              java.nio.channels.FileChannel.open(
+                  dir.resolve("lock"),
+                  java.util.Set.of(
+                      java.nio.file.StandardOpenOption.CREATE,
+                      java.nio.file.StandardOpenOption.WRITE),
+                  PosixFilePermissions.asFileAttribute(FILE_MODE));
+          java.nio.channels.FileLock fl = ch.lock()) {
+        return work.get();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot lock " + dir + ": " + e.getMessage(), e);
+      }
+    } finally {
+      l.unlock();
+    }
+  }
+
   // ---- sessions ----
 
   /** A peer's session and whether a message from the peer ever opened on it. */
