@@ -4,13 +4,21 @@ import static dev.umbra.cli.CliHarness.ok;
 import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TestRedis;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -41,6 +49,7 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
 
 /**
  * Owner ↔ agent messaging through the real `umbra` commands (docs/messaging.md, "Clients") against
@@ -59,9 +68,12 @@ class MessagingEndToEndTest {
   String agentId;
   String account;
   final List<String> busSeen = new CopyOnWriteArrayList<>();
+  final ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
   @BeforeAll
   void start() throws Exception {
+    logs.start();
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
     h = CliHarness.start("msg", BOOTSTRAP, ServiceName.PAIRING);
     h.bus
         .subscribePattern(
@@ -94,6 +106,7 @@ class MessagingEndToEndTest {
 
   @AfterAll
   void stop() throws Exception {
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
     h.close();
   }
 
@@ -131,6 +144,7 @@ class MessagingEndToEndTest {
 
     assertThat(leaks(List.of(toAgent, toOwner))).isEmpty();
     assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
+    assertThat(logs.list).as("the services logged").isNotEmpty();
   }
 
   @Test
@@ -311,6 +325,23 @@ class MessagingEndToEndTest {
     for (String line : busSeen) {
       forms.stream().filter(line::contains).forEach(f -> leaks.add("bus: " + line));
     }
+    for (ILoggingEvent e : List.copyOf(logs.list)) {
+      String line = e.getFormattedMessage();
+      forms.stream().filter(line::contains).forEach(f -> leaks.add("log: " + line));
+    }
+    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
+    try {
+      Response keys = await(redis.send(Request.cmd(Command.KEYS).arg(h.prefix + "*")));
+      for (Response k : keys) {
+        Response dump = await(redis.send(Request.cmd(Command.DUMP).arg(k.toString())));
+        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
+        forms.stream()
+            .filter(f -> value.contains(f) || k.toString().contains(f))
+            .forEach(f -> leaks.add("redis: " + k));
+      }
+    } finally {
+      redis.close();
+    }
     try (Connection conn = h.pg.ownerConnection();
         Statement st = conn.createStatement()) {
       List<String> tables = new ArrayList<>();
@@ -334,6 +365,10 @@ class MessagingEndToEndTest {
       }
     }
     return leaks;
+  }
+
+  static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
   static Path secondCli(Path admin, Path home) throws Exception {
