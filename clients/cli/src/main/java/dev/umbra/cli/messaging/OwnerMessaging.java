@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.messaging.MessagingClient;
 import dev.umbra.client.messaging.MessagingPaths;
@@ -15,6 +16,7 @@ import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The owner's side: this CLI's trusted device of the workspace as a messaging identity (its device
@@ -28,14 +30,14 @@ final class OwnerMessaging {
   final UUID device;
   final MessagingStore store;
   final MessagingClient client;
-  final String token;
+  private final AtomicReference<String> token;
 
   private OwnerMessaging(
       Api api,
       UUID workspace,
       UUID device,
       MessagingStore store,
-      String token,
+      AtomicReference<String> token,
       MessagingClient client) {
     this.api = api;
     this.workspace = workspace;
@@ -43,6 +45,33 @@ final class OwnerMessaging {
     this.store = store;
     this.token = token;
     this.client = client;
+  }
+
+  /**
+   * A messaging call with the device-bound session token; a refused (expired) token is renewed
+   * once, so a long `umbra msg watch` keeps working.
+   */
+  static JsonObject call(
+      Api api,
+      UUID workspace,
+      AtomicReference<String> token,
+      String method,
+      String path,
+      JsonObject body) {
+    String url = api.saved().controlPlaneUrl();
+    try {
+      return api.context()
+          .http()
+          .send(method, JsonHttp.resolve(url, path), token.get(), body, Map.of());
+    } catch (ApiError e) {
+      if (e.status() != 401) {
+        throw e;
+      }
+      token.set(api.session(workspace, "control-plane"));
+      return api.context()
+          .http()
+          .send(method, JsonHttp.resolve(url, path), token.get(), body, Map.of());
+    }
   }
 
   static Path storeDir(Path home, UUID workspace, UUID device) {
@@ -71,12 +100,9 @@ final class OwnerMessaging {
     IdentityKeyPair identity =
         new IdentityKeyPair(
             d.signing(), KeyFiles.loadOrGenerateX25519(dir.resolve("identity-x25519.key")));
-    String token = api.session(workspace, "control-plane");
-    String cp = api.saved().controlPlaneUrl();
-    JsonHttp http = api.context().http();
+    AtomicReference<String> token = new AtomicReference<>(api.session(workspace, "control-plane"));
     MessagingClient.Transport transport =
-        (method, path, body) ->
-            http.send(method, JsonHttp.resolve(cp, path), token, body, Map.of());
+        (method, path, body) -> call(api, workspace, token, method, path, body);
     MessagingClient client =
         new MessagingClient(
             transport,
@@ -148,8 +174,6 @@ final class OwnerMessaging {
 
   /** A call with this device's messaging session token. */
   JsonObject call(String method, String path, JsonObject body) {
-    return api.context()
-        .http()
-        .send(method, JsonHttp.resolve(api.saved().controlPlaneUrl(), path), token, body, Map.of());
+    return call(api, workspace, token, method, path, body);
   }
 }
