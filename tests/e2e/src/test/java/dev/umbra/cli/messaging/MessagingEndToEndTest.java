@@ -296,6 +296,17 @@ class MessagingEndToEndTest {
     assertThat(leaks(List.of(both))).isEmpty();
   }
 
+  @Test
+  @Order(6)
+  void aRevokedAgentCanNeitherReceiveNorBeWrittenTo() {
+    ok(admin, "agents", "revoke", "bot");
+    Run recv = umbra(machine, "agent", "recv");
+    assertThat(recv.code()).isEqualTo(1);
+    assertThat(recv.err()).contains("refused this agent a session");
+    Run send = umbra(admin, "msg", "send", agentId, "after revocation");
+    assertThat(send.code()).isEqualTo(1);
+  }
+
   int sql(String statement) throws Exception {
     try (Connection c = h.pg.ownerConnection();
         Statement st = c.createStatement()) {
