@@ -25,6 +25,9 @@ public final class LiveReceiver {
   public static final long WAKE_GAP_MS = 120_000;
   static final long TICK_MS = 1_000;
 
+  /** A {@code ping} this often keeps the socket under the server's idle limit (90 s default). */
+  public static final long PING_MS = 30_000;
+
   /** What the loop reports. */
   public interface Listener {
     /** Fetch everything pending (after ready, while polling, after a wake). */
@@ -68,8 +71,13 @@ public final class LiveReceiver {
     long lastTick = clock.millis();
     long nextPoll = 0;
     WebSocket ws = null;
+    long lastPing = 0;
     while (!stop.getAsBoolean()) {
       long now = clock.millis();
+      if (ws != null && now - lastPing >= PING_MS) {
+        ws.sendText("{\"type\":\"ping\"}", true);
+        lastPing = now;
+      }
       if (now - lastTick > WAKE_GAP_MS) {
         listener.status("timer gap of " + (now - lastTick) / 1000 + " s (sleep?): reconnecting");
         if (ws != null) {
@@ -81,6 +89,7 @@ public final class LiveReceiver {
       lastTick = now;
       if (ws == null) {
         ws = connect();
+        lastPing = now;
         if (ws == null && now >= nextPoll) {
           listener.status("socket down: polling every " + pollEvery.toSeconds() + " s");
           listener.fetch();
