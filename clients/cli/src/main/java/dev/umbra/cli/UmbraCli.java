@@ -70,7 +70,10 @@ public final class UmbraCli {
         dev.umbra.cli.tty.TtyCommand.class,
         dev.umbra.cli.tty.RecordingsCommand.class,
         dev.umbra.cli.relay.RunCommand.class,
-        dev.umbra.cli.relay.ForwardCommand.class);
+        dev.umbra.cli.relay.ForwardCommand.class,
+        dev.umbra.cli.messaging.MsgCommand.class,
+        dev.umbra.cli.messaging.AgentsCommand.class,
+        dev.umbra.cli.messaging.AgentCommand.class);
   }
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {

@@ -1,0 +1,209 @@
+package dev.umbra.client.messaging;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.messaging.IdentityKeyPair;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The client's session rules against a small in-memory stand-in for the control plane's messaging
+ * routes (the real routes are exercised end to end in tests/e2e MessagingEndToEndTest): both sides
+ * starting a session at once converge, refused copies are acked and never stored, prekeys are
+ * topped up when low.
+ */
+class MessagingClientTest {
+  @TempDir Path tmp;
+  final Clock clock = Clock.systemUTC();
+  final UUID ws = UUID.randomUUID();
+  final UUID conversation = UUID.randomUUID();
+
+  /** Stored copies, prekeys and one-time prekeys per principal, as the routes keep them. */
+  final class Server {
+    final Map<UUID, JsonObject> bundles = new HashMap<>();
+    final Map<UUID, List<JsonObject>> opks = new HashMap<>();
+    final Map<UUID, List<JsonObject>> inbox = new HashMap<>();
+    long seq;
+
+    MessagingClient.Transport as(UUID self, UUID peer, String selfKind) {
+      return (method, path, body) -> {
+        if (path.endsWith("/prekey-status")) {
+          JsonObject b = bundles.get(self);
+          return new JsonObject()
+              .put("one_time_prekeys", opks.getOrDefault(self, List.of()).size())
+              .put("signed_prekey_id", b == null ? null : b.getValue("signed_prekey_id"));
+        }
+        if (path.endsWith("/prekeys") && method.equals("POST")) {
+          bundles.put(self, body.copy());
+          opks.computeIfAbsent(self, k -> new ArrayList<>())
+              .addAll(
+                  body.getJsonArray("one_time_prekeys").getList().stream()
+                      .map(
+                          o ->
+                              o instanceof JsonObject j
+                                  ? j
+                                  : new JsonObject((Map<String, Object>) o))
+                      .toList());
+          return new JsonObject();
+        }
+        if (path.contains("/prekeys/")) {
+          List<JsonObject> left = opks.getOrDefault(peer, new ArrayList<>());
+          return bundles
+              .get(peer)
+              .copy()
+              .put("one_time_prekey", left.isEmpty() ? null : left.remove(0));
+        }
+        if (path.endsWith("/recipients")) {
+          return new JsonObject()
+              .put(
+                  "items",
+                  new JsonArray()
+                      .add(new JsonObject().put("kind", "x").put("id", peer.toString())));
+        }
+        if (path.endsWith("/messages") && method.equals("POST")) {
+          for (Object o : body.getJsonArray("copies")) {
+            JsonObject c = (JsonObject) o;
+            inbox
+                .computeIfAbsent(
+                    UUID.fromString(c.getString("recipient_id")), k -> new ArrayList<>())
+                .add(
+                    new JsonObject()
+                        .put("id", body.getString("id"))
+                        .put("seq", ++seq)
+                        .put("conversation_id", conversation.toString())
+                        .put("sender_kind", selfKind)
+                        .put("sender_id", self.toString())
+                        .put("ciphertext", c.getString("ciphertext"))
+                        .put("created_at", clock.instant().toString()));
+          }
+          return new JsonObject();
+        }
+        if (path.contains("/messages?")) {
+          return new JsonObject()
+              .put("items", new JsonArray(new ArrayList<>(inbox.getOrDefault(self, List.of()))))
+              .putNull("next_after");
+        }
+        if (path.endsWith("/acks")) {
+          List<Object> ids = body.getJsonArray("ids").getList();
+          inbox
+              .getOrDefault(self, new ArrayList<>())
+              .removeIf(m -> ids.contains(m.getString("id")));
+          return new JsonObject();
+        }
+        throw new IllegalArgumentException(method + " " + path);
+      };
+    }
+  }
+
+  record Party(UUID id, IdentityKeyPair identity) {}
+
+  MessagingClient client(Server s, Party self, Party peer, String name) {
+    Ed25519PublicKey pinned = peer.identity().signing().publicKey();
+    return new MessagingClient(
+        s.as(self.id(), peer.id(), "x"),
+        ws,
+        self.id(),
+        self.identity(),
+        MessagingStore.open(tmp.resolve(name)),
+        (kind, id) -> {
+          if (!id.equals(peer.id())) {
+            throw new IllegalArgumentException("unknown peer");
+          }
+          return pinned;
+        },
+        clock);
+  }
+
+  static Party party(String lowOrHigh) {
+    UUID id =
+        UUID.fromString(
+            lowOrHigh.equals("low")
+                ? "00000000-0000-4000-8000-000000000001"
+                : "ffffffff-ffff-4fff-bfff-ffffffffffff");
+    return new Party(id, new IdentityKeyPair(Ed25519KeyPair.generate(), X25519KeyPair.generate()));
+  }
+
+  static List<String> texts(MessagingClient c) {
+    return c.takeUnshown().stream().map(e -> e.getString("text")).toList();
+  }
+
+  @Test
+  void bothSidesStartingAtOnceConvergeOnOneSession() {
+    Server s = new Server();
+    Party low = party("low");
+    Party high = party("high");
+    MessagingClient a = client(s, low, high, "a");
+    MessagingClient b = client(s, high, low, "b");
+    a.ensurePrekeys();
+    b.ensurePrekeys();
+    a.send(conversation, "a1");
+    b.send(conversation, "b1");
+    assertThat(a.fetch().refused()).isEmpty();
+    assertThat(b.fetch().refused()).isEmpty();
+    assertThat(texts(a)).containsExactly("b1");
+    assertThat(texts(b)).containsExactly("a1");
+    for (int i = 0; i < 3; i++) {
+      a.send(conversation, "a" + (i + 2));
+      assertThat(b.fetch().refused()).isEmpty();
+      assertThat(texts(b)).containsExactly("a" + (i + 2));
+      b.send(conversation, "b" + (i + 2));
+      assertThat(a.fetch().refused()).isEmpty();
+      assertThat(texts(a)).containsExactly("b" + (i + 2));
+    }
+  }
+
+  @Test
+  void aTamperedCopyIsAckedAndNeverStoredAndADuplicateIsNotShownTwice() {
+    Server s = new Server();
+    Party low = party("low");
+    Party high = party("high");
+    MessagingClient a = client(s, low, high, "a");
+    MessagingClient b = client(s, high, low, "b");
+    a.ensurePrekeys();
+    b.ensurePrekeys();
+    a.send(conversation, "first");
+    JsonObject copy = s.inbox.get(high.id()).get(0).copy();
+    assertThat(texts(b)).isEmpty();
+    b.fetch();
+    assertThat(texts(b)).containsExactly("first");
+    s.inbox.get(high.id()).add(copy); // redelivered: already shown
+    assertThat(b.fetch().refused()).isEmpty();
+    assertThat(texts(b)).isEmpty();
+    a.send(conversation, "second");
+    JsonObject m = s.inbox.get(high.id()).get(0);
+    byte[] ct = Base64.getDecoder().decode(m.getString("ciphertext"));
+    ct[ct.length - 1] ^= 1;
+    m.put("ciphertext", Base64.getEncoder().encodeToString(ct));
+    MessagingClient.Fetched f = b.fetch();
+    assertThat(f.refused()).singleElement().asString().contains("BAD_TAG");
+    assertThat(texts(b)).isEmpty();
+    assertThat(s.inbox.get(high.id())).isEmpty();
+  }
+
+  @Test
+  void oneTimePrekeysAreToppedUpWhenLow() {
+    Server s = new Server();
+    Party low = party("low");
+    Party high = party("high");
+    MessagingClient b = client(s, high, low, "b");
+    assertThat(b.ensurePrekeys()).isTrue();
+    assertThat(s.opks.get(high.id())).hasSize(MessagingClient.OPK_BATCH);
+    assertThat(b.ensurePrekeys()).isFalse();
+    s.opks.get(high.id()).subList(0, MessagingClient.OPK_BATCH - 5).clear();
+    assertThat(b.ensurePrekeys()).isTrue();
+    assertThat(s.opks.get(high.id())).hasSize(MessagingClient.OPK_BATCH + 5);
+  }
+}

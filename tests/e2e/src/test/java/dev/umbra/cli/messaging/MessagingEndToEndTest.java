@@ -1,0 +1,393 @@
+package dev.umbra.cli.messaging;
+
+import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.cli.CliHarness.umbra;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TestRedis;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
+import io.vertx.redis.client.Response;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.net.UnixDomainSocketAddress;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owner ↔ agent messaging through the real `umbra` commands (docs/messaging.md, "Clients") against
+ * a real control plane on PostgreSQL and Redis: an admin whose CLI is a trusted device, a machine
+ * paired with `umbra daemon pair`, an agent enrolled there and approved by code. The tests share
+ * that set-up and run in order.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class MessagingEndToEndTest {
+  static final String BOOTSTRAP = "bootstrap-token-for-the-messaging-test-0123456789";
+  CliHarness h;
+  Path admin;
+  Path machine;
+  String ws;
+  String agentId;
+  String account;
+  final List<String> busSeen = new CopyOnWriteArrayList<>();
+  final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+
+  @BeforeAll
+  void start() throws Exception {
+    logs.start();
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+    h = CliHarness.start("msg", BOOTSTRAP, ServiceName.PAIRING);
+    h.bus
+        .subscribePattern(
+            "umbra.*",
+            (BusMessage m) ->
+                busSeen.add(
+                    m.channel()
+                        + " "
+                        + new String(m.body().getBytes(), StandardCharsets.ISO_8859_1)))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    admin = h.tmp.resolve("admin");
+    machine = h.tmp.resolve("machine");
+    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    ok(admin, "device", "trust", "-w", "dev");
+    h.pairMachine(admin, machine);
+    JsonObject enrolled = ok(machine, "agent", "enroll", "bot", "--json").json();
+    agentId = enrolled.getString("agent_id");
+    ws = enrolled.getString("workspace_id");
+    String code = enrolled.getString("verification_code");
+    assertThat(umbra(admin, "agents", "approve", agentId, "--code", "AAAA-AAAA-AAAA-AAAA").code())
+        .isEqualTo(1);
+    assertThat(ok(admin, "agents", "list", "--json").array().getJsonObject(0).getString("status"))
+        .isEqualTo("pending");
+    ok(admin, "agents", "approve", "bot", "--code", code);
+    // the agent's first run after approval publishes its prekeys
+    assertThat(ok(machine, "agent", "recv").out()).contains("(no new messages)");
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    h.close();
+  }
+
+  static String canary() {
+    byte[] raw = new byte[16];
+    new SecureRandom().nextBytes(raw);
+    return "canary-" + HexFormat.of().formatHex(raw);
+  }
+
+  @Test
+  @Order(1)
+  void ownerToAgentToOwnerRoundTripShowsEachMessageOnceAndTheCanaryNeverReachesTheServer()
+      throws Exception {
+    String toAgent = canary();
+    String toOwner = canary();
+    ok(admin, "msg", "send", "bot", toAgent);
+    JsonArray got = ok(machine, "agent", "recv", "--json").array();
+    assertThat(got).hasSize(1);
+    assertThat(got.getJsonObject(0).getString("text")).isEqualTo(toAgent);
+    account = got.getJsonObject(0).getString("account_id");
+    assertThat(account).isNotNull();
+    assertThat(ok(machine, "agent", "recv", "--json").array()).isEmpty();
+
+    ok(machine, "agent", "send", account, toOwner);
+    Run read = ok(admin, "msg", "read");
+    assertThat(read.out()).contains("bot: " + toOwner);
+    assertThat(ok(admin, "msg", "read", "--json").array()).isEmpty();
+
+    // a second round on the established sessions (ratchet messages, not initial ones)
+    ok(admin, "msg", "send", agentId, "second " + toAgent);
+    assertThat(ok(machine, "agent", "recv").out()).contains("second " + toAgent);
+    ok(machine, "agent", "send", account, "second " + toOwner);
+    assertThat(ok(admin, "msg", "read", "bot", "--json").array().getJsonObject(0).getString("text"))
+        .isEqualTo("second " + toOwner);
+
+    assertThat(leaks(List.of(toAgent, toOwner))).isEmpty();
+    assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
+    assertThat(logs.list).as("the services logged").isNotEmpty();
+  }
+
+  @Test
+  @Order(2)
+  void tamperedAndReplayedCopiesInjectedIntoTheStoreAreRefusedAndNeverShown() throws Exception {
+    String first = canary();
+    String tampered = canary();
+    ok(admin, "msg", "send", "bot", first);
+    String replayId = UUID.randomUUID().toString();
+    assertThat(
+            sql(
+                "INSERT INTO control_plane.messages (workspace_id, id, conversation_id, sender_kind, sender_id, recipient_kind,"
+                    + " recipient_id, ciphertext, created_at) SELECT workspace_id, '"
+                    + replayId
+                    + "'::uuid, conversation_id, sender_kind, sender_id, recipient_kind, recipient_id, ciphertext,"
+                    + " created_at FROM control_plane.messages WHERE recipient_id = '"
+                    + agentId
+                    + "'::uuid"))
+        .isEqualTo(1);
+    Run r = ok(machine, "agent", "recv", "--json");
+    assertThat(r.array()).hasSize(1);
+    assertThat(r.array().getJsonObject(0).getString("text")).isEqualTo(first);
+    assertThat(r.err())
+        .contains("message " + replayId + " refused: REPLAYED")
+        .contains("not shown");
+
+    ok(admin, "msg", "send", "bot", tampered);
+    assertThat(
+            sql(
+                "UPDATE control_plane.messages SET ciphertext = set_byte(ciphertext, length(ciphertext) - 1,"
+                    + " get_byte(ciphertext, length(ciphertext) - 1) # 1) WHERE recipient_id = '"
+                    + agentId
+                    + "'::uuid"))
+        .isEqualTo(1);
+    Run t = ok(machine, "agent", "recv", "--json");
+    assertThat(t.array()).isEmpty();
+    assertThat(t.out()).doesNotContain(tampered);
+    assertThat(t.err()).contains("refused: BAD_TAG");
+    assertThat(count("SELECT count(*) FROM control_plane.messages"))
+        .as("refused copies are acknowledged")
+        .isZero();
+  }
+
+  @Test
+  @Order(3)
+  void agentRunServesPlaintextOnlyOverItsLocalSocketAndReceivesLive() throws Exception {
+    Path sock = machine.resolve("agent").resolve(ws).resolve("agent.sock");
+    Thread run = Thread.ofVirtual().start(() -> umbra(machine, "agent", "run", "--for", "20"));
+    Eventually.await("the socket is served", Duration.ofSeconds(30), () -> Files.exists(sock));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)))
+        .isEqualTo("rw-------");
+    String live = canary();
+    try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+      BufferedReader in =
+          new BufferedReader(
+              new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
+      OutputStream out = Channels.newOutputStream(c);
+      assertThat(ask(in, out, "{\"op\":\"nope\"}").getString("error")).isEqualTo("unknown_op");
+      ok(admin, "msg", "send", "bot", live);
+      JsonObject[] got = new JsonObject[1];
+      Eventually.await(
+          "the agent received it live",
+          Duration.ofSeconds(20),
+          () -> {
+            got[0] = ask(in, out, "{\"op\":\"recv\"}");
+            return !got[0].getJsonArray("messages").isEmpty();
+          });
+      JsonObject m = got[0].getJsonArray("messages").getJsonObject(0);
+      assertThat(m.getString("text")).isEqualTo(live);
+      assertThat(m.getString("account_id")).isEqualTo(account);
+      assertThat(ask(in, out, "{\"op\":\"recv\"}").getJsonArray("messages")).hasSize(1);
+      assertThat(
+              ask(in, out, "{\"op\":\"ack\",\"id\":\"" + m.getString("id") + "\"}")
+                  .getBoolean("ok"))
+          .isTrue();
+      assertThat(ask(in, out, "{\"op\":\"recv\"}").getJsonArray("messages")).isEmpty();
+      JsonObject sent =
+          ask(
+              in,
+              out,
+              new JsonObject()
+                  .put("op", "send")
+                  .put("to", account)
+                  .put("text", "re: " + live)
+                  .encode());
+      assertThat(sent.getBoolean("ok")).as(sent.encode()).isTrue();
+    }
+    assertThat(ok(admin, "msg", "read").out()).contains("bot: re: " + live);
+    run.join(Duration.ofSeconds(40));
+    assertThat(leaks(List.of(live))).isEmpty();
+  }
+
+  static JsonObject ask(BufferedReader in, OutputStream out, String line) {
+    try {
+      out.write((line + "\n").getBytes(StandardCharsets.UTF_8));
+      out.flush();
+      return new JsonObject(in.readLine());
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
+  @Order(4)
+  void watchShowsEachMessageOnceAcrossReconnectsAndRedeliveries() throws Exception {
+    String a = canary();
+    String b = canary();
+    ok(machine, "agent", "send", account, a);
+    sql(
+        "CREATE TABLE public.redeliver AS SELECT * FROM control_plane.messages WHERE sender_id = '"
+            + agentId
+            + "'::uuid");
+    Run first = ok(admin, "msg", "watch", "--count", "1", "--json");
+    assertThat(first.out()).contains(a);
+    assertThat(first.err()).contains("connected");
+    // the same copy again (an ack the server lost): shown before, so acked and not shown again
+    sql("INSERT INTO control_plane.messages SELECT * FROM public.redeliver");
+    sql("DROP TABLE public.redeliver");
+    ok(machine, "agent", "send", account, b);
+    Run second = ok(admin, "msg", "watch", "--count", "1", "--json");
+    assertThat(second.out()).contains(b).doesNotContain(a);
+    assertThat(second.out().lines().filter(l -> !l.isBlank()).count()).isEqualTo(1);
+    assertThat(count("SELECT count(*) FROM control_plane.messages")).isZero();
+  }
+
+  @Test
+  @Order(5)
+  void bothTrustedDevicesOfTheOwnerReceiveTheAgentsMessage() throws Exception {
+    Path laptop = secondCli(admin, h.tmp.resolve("laptop"));
+    Run req =
+        ok(laptop, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "laptop");
+    ok(
+        admin,
+        "devices",
+        "approve",
+        req.json().getString("id"),
+        "--code",
+        req.json().getString("verification_code"),
+        "-w",
+        "dev");
+    ok(laptop, "device", "trust", "-w", "dev", "--wait", "5");
+    assertThat(ok(laptop, "msg", "read").out()).contains("(no new messages)"); // publishes prekeys
+    String both = canary();
+    ok(machine, "agent", "send", account, both);
+    assertThat(ok(admin, "msg", "read").out()).contains("bot: " + both);
+    assertThat(ok(laptop, "msg", "read").out()).contains("bot: " + both);
+    ok(laptop, "msg", "send", "bot", "from the laptop " + both);
+    assertThat(ok(machine, "agent", "recv").out()).contains("from the laptop " + both);
+    assertThat(leaks(List.of(both))).isEmpty();
+  }
+
+  @Test
+  @Order(6)
+  void aRevokedAgentCanNeitherReceiveNorBeWrittenTo() {
+    ok(admin, "agents", "revoke", "bot");
+    Run recv = umbra(machine, "agent", "recv");
+    assertThat(recv.code()).isEqualTo(1);
+    assertThat(recv.err()).contains("refused this agent a session");
+    Run send = umbra(admin, "msg", "send", agentId, "after revocation");
+    assertThat(send.code()).isEqualTo(1);
+  }
+
+  int sql(String statement) throws Exception {
+    try (Connection c = h.pg.ownerConnection();
+        Statement st = c.createStatement()) {
+      return st.executeUpdate(statement);
+    }
+  }
+
+  long count(String query) throws Exception {
+    try (Connection c = h.pg.ownerConnection();
+        PreparedStatement st = c.prepareStatement(query);
+        ResultSet rs = st.executeQuery()) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
+  /** Where any canary shows up (text, hex, base64): every table, every bus message seen. */
+  List<String> leaks(List<String> canaries) throws Exception {
+    List<String> forms = new ArrayList<>();
+    for (String c : canaries) {
+      byte[] b = c.getBytes(StandardCharsets.UTF_8);
+      forms.add(c);
+      forms.add(HexFormat.of().formatHex(b));
+      forms.add(Base64.getEncoder().encodeToString(b));
+    }
+    List<String> leaks = new ArrayList<>();
+    for (String line : busSeen) {
+      forms.stream().filter(line::contains).forEach(f -> leaks.add("bus: " + line));
+    }
+    for (ILoggingEvent e : List.copyOf(logs.list)) {
+      String line = e.getFormattedMessage();
+      forms.stream().filter(line::contains).forEach(f -> leaks.add("log: " + line));
+    }
+    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
+    try {
+      Response keys = await(redis.send(Request.cmd(Command.KEYS).arg(h.prefix + "*")));
+      for (Response k : keys) {
+        Response dump = await(redis.send(Request.cmd(Command.DUMP).arg(k.toString())));
+        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
+        forms.stream()
+            .filter(f -> value.contains(f) || k.toString().contains(f))
+            .forEach(f -> leaks.add("redis: " + k));
+      }
+    } finally {
+      redis.close();
+    }
+    try (Connection conn = h.pg.ownerConnection();
+        Statement st = conn.createStatement()) {
+      List<String> tables = new ArrayList<>();
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+                  + " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
+                  + " AND table_type = 'BASE TABLE'")) {
+        while (rs.next()) {
+          tables.add(rs.getString(1));
+        }
+      }
+      assertThat(tables).anyMatch(t -> t.endsWith(".message_ids"));
+      for (String t : tables) {
+        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
+          while (rs.next()) {
+            String row = rs.getString(1);
+            forms.stream().filter(row::contains).forEach(f -> leaks.add(t));
+          }
+        }
+      }
+    }
+    return leaks;
+  }
+
+  static <T> T await(io.vertx.core.Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  static Path secondCli(Path admin, Path home) throws Exception {
+    Files.createDirectories(
+        home.resolve("cli"),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
+    return home;
+  }
+}
