@@ -36,4 +36,11 @@ public final class BenchRuns {
     }
     return sb.toString();
   }
+
+  /** CPU time of this JVM so far (every thread, user and system), in nanoseconds. */
+  public static long jvmCpuNanos() {
+    return ((com.sun.management.OperatingSystemMXBean)
+            java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getProcessCpuTime();
+  }
 }

@@ -169,7 +169,9 @@ final class RealEngine implements AutoCloseable {
     String machine = "bench-bulk-" + (recording ? "rec-" : "norec-") + (++bulkRuns);
     server(machine, List.of("cat", file.toString()), recording);
     AtomicLong bytes = new AtomicLong();
+    AtomicLong frames = new AtomicLong();
     CompletableFuture<Integer> exit = new CompletableFuture<>();
+    long cpu0 = dev.umbra.bench.BenchRuns.jvmCpuNanos();
     long t0 = System.nanoTime();
     TtyClient.open(
             vertx,
@@ -182,6 +184,7 @@ final class RealEngine implements AutoCloseable {
               @Override
               public void output(byte[] b) {
                 bytes.addAndGet(b.length);
+                frames.incrementAndGet();
               }
 
               @Override
@@ -199,6 +202,12 @@ final class RealEngine implements AutoCloseable {
         .get(20, TimeUnit.SECONDS);
     exit.get(10, TimeUnit.MINUTES);
     double seconds = (System.nanoTime() - t0) / 1e9;
+    System.out.printf(
+        Locale.ROOT,
+        "            (%d output frames, %.1f KiB each on average; JVM CPU %.2f s per 100 MB)%n",
+        frames.get(),
+        bytes.get() / 1024.0 / Math.max(1, frames.get()),
+        (dev.umbra.bench.BenchRuns.jvmCpuNanos() - cpu0) / 1e9 * 1e8 / Math.max(1, bytes.get()));
     if (recording) {
       service
           .recordingWriter()

@@ -59,7 +59,7 @@ public final class WebTtyService extends UmbraService {
     // larger ones are refused by the decoder with close 1009. Compression: off (the kit forces it).
     return new HttpServerOptions()
         .setMaxWebSocketFrameSize(WebTtyWire.MAX_FRAME_BYTES * 4)
-        .setMaxWebSocketMessageSize(WebTtyWire.MAX_FRAME_BYTES * 4);
+        .setMaxWebSocketMessageSize(WebTtyWire.MAX_MESSAGE_BYTES);
   }
 
   @Override

@@ -137,6 +137,34 @@ final class EngineHarness implements AutoCloseable {
   String open(
       Peer server, Peer owner, String machineId, ByteString ownerKey, List<ByteString> recipients)
       throws Exception {
+    return open(server, owner, machineId, ownerKey, recipients, sid -> {});
+  }
+
+  /** Waits until instance {@code i} has stored every recording event queued so far. */
+  void drainRecordings(int i) throws Exception {
+    engines
+        .get(i)
+        .recordingWriter()
+        .drained()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+  }
+
+  /** What a test's server sends once it has the proof, before READY. */
+  interface BeforeReady {
+    void send(String sessionId) throws Exception;
+  }
+
+  /** As {@link #open}, with what the server sends once it has the proof, before READY. */
+  String open(
+      Peer server,
+      Peer owner,
+      String machineId,
+      ByteString ownerKey,
+      List<ByteString> recipients,
+      BeforeReady beforeReady)
+      throws Exception {
     owner.send(
         WebTtyFrame.newBuilder()
             .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN)
@@ -166,6 +194,7 @@ final class EngineHarness implements AutoCloseable {
     proof.addGrants(grant(ownerKey, inputKeyId, "input"));
     owner.send(proof.build());
     server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLIENT_PROOF);
+    beforeReady.send(sid);
     server.send(
         WebTtyFrame.newBuilder()
             .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY)
@@ -203,6 +232,15 @@ final class EngineHarness implements AutoCloseable {
         new GCMParameterSpec(128, s.getNonce().toByteArray()));
     c.updateAAD(stream.getBytes(StandardCharsets.UTF_8));
     return c.doFinal(s.getCiphertext().toByteArray());
+  }
+
+  /** The server's EXIT of session {@code sid} with {@code status}. */
+  WebTtyFrame exit(String sid, int status) {
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT)
+        .setSessionId(sid)
+        .setExitStatus(status)
+        .build();
   }
 
   WebTtyFrame data(String sid, TtyStream stream, long seq, Sealed sealed) {

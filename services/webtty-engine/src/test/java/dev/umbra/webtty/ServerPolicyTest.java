@@ -61,13 +61,7 @@ class ServerPolicyTest {
    * after the writer drained.
    */
   static List<String> events(String sid) throws Exception {
-    h.engines
-        .get(0)
-        .recordingWriter()
-        .drained()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    h.drainRecordings(0);
     List<String> out = new ArrayList<>();
     try (Connection c = h.pg.ownerConnection();
         Statement st = c.createStatement();
@@ -87,12 +81,7 @@ class ServerPolicyTest {
     server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
     server.send(h.data(sid, TtyStream.TTY_STREAM_STDOUT, 0, h.seal("stdout", "ok\n".getBytes())));
     owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
-    server.send(
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT)
-            .setSessionId(sid)
-            .setExitStatus(0)
-            .build());
+    server.send(h.exit(sid, 0));
     owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT);
   }
 

@@ -3,9 +3,14 @@ package dev.umbra.webtty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.RawWebSocket;
+import dev.umbra.proto.webtty.TerminalSize;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.Vertx;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
@@ -90,6 +95,56 @@ class WebTtyEdgeTest {
         assertThat(close).as("a close frame, not a bare TCP close").isPresent();
         assertThat(close.get().closeCode()).isEqualTo(1009);
         assertThat(close.get().closeReason()).isEqualTo("message_too_big");
+      }
+    }
+  }
+
+  @Test
+  void aFragmentedMessageIsReassembledUpToTheMessageLimitThenClosedWith1009() throws Exception {
+    // an OPEN in two pieces is one message: the engine answers it (no such server online)
+    byte[] open =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_OPEN)
+            .setServerId("m-offline")
+            .setSize(TerminalSize.newBuilder().setCols(80).setRows(24))
+            .build()
+            .toByteArray();
+    try (RawWebSocket ws = open(false, Map.of())) {
+      assertThat(ws.upgrade().status()).isEqualTo(101);
+      ws.sendFragment(2, false, Arrays.copyOfRange(open, 0, 5));
+      ws.sendFragment(0, true, Arrays.copyOfRange(open, 5, open.length));
+      WebTtyFrame answer = WebTtyFrame.parseFrom(ws.read().orElseThrow().payload());
+      assertThat(answer.getType()).isEqualTo(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED);
+      assertThat(answer.getReason()).isEqualTo("server_offline");
+    }
+    // pieces each under the frame limit, together over the message limit
+    byte[] piece = new byte[WebTtyWire.MAX_MESSAGE_BYTES / 2];
+    for (boolean server : new boolean[] {true, false}) {
+      try (RawWebSocket ws = open(server, Map.of())) {
+        assertThat(ws.upgrade().status()).isEqualTo(101);
+        ws.sendFragment(2, false, piece);
+        ws.sendFragment(0, false, piece);
+        ws.sendFragment(0, true, new byte[] {1});
+        Optional<RawWebSocket.Frame> close = ws.awaitClose();
+        assertThat(close).as("a close frame, not a bare TCP close").isPresent();
+        assertThat(close.get().closeCode()).isEqualTo(1009);
+        assertThat(close.get().closeReason()).isEqualTo("message_too_big");
+      }
+    }
+  }
+
+  @Test
+  void aTextMessageIsRefusedOnEitherRoute() throws Exception {
+    for (boolean server : new boolean[] {true, false}) {
+      try (RawWebSocket ws = open(server, Map.of())) {
+        assertThat(ws.upgrade().status()).isEqualTo(101);
+        ws.sendFragment(1, false, "{\"type\":".getBytes(StandardCharsets.UTF_8));
+        ws.sendFragment(0, true, "1}".getBytes(StandardCharsets.UTF_8));
+        RawWebSocket.Frame f = ws.read().orElseThrow();
+        assertThat(f.opcode()).isEqualTo(2);
+        WebTtyFrame error = WebTtyFrame.parseFrom(f.payload());
+        assertThat(error.getType()).isEqualTo(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR);
+        assertThat(error.getReason()).isEqualTo("text_frame");
       }
     }
   }

@@ -187,25 +187,14 @@ class WebTtyEngineTest {
               .build());
       assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESIZE).getSize().getCols())
           .isEqualTo(100);
-      server.send(
-          WebTtyFrame.newBuilder()
-              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT)
-              .setSessionId(sid)
-              .setExitStatus(3)
-              .build());
+      server.send(h.exit(sid, 3));
       assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).getExitStatus()).isEqualTo(3);
       assertThat(viewer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).getExitStatus()).isEqualTo(3);
       assertThat(owner.awaitClosed()).isTrue();
       assertThat(viewer.awaitClosed()).isTrue();
 
       // the recording replays in order, ciphertext only, and decrypts to what the owner saw
-      h.engines
-          .get(0)
-          .recordingWriter()
-          .drained()
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(10, TimeUnit.SECONDS);
+      h.drainRecordings(0);
       Replay r = replay(1, h.tokens.member(ws, alice, "member"), sid);
       assertThat(r.status).isEqualTo(200);
       assertThat(r.header.getSessionId()).isEqualTo(sid);
@@ -503,6 +492,55 @@ class WebTtyEngineTest {
   }
 
   @Test
+  void theReviewersInputKeyGrantBeforeReadyIsRecordedAheadOfStdinTypedAtOnce() throws Exception {
+    UUID ws = UUID.randomUUID();
+    String machine = "m-" + UUID.randomUUID();
+    String opener = "ivy-" + UUID.randomUUID();
+    ByteString k = key();
+    SignedMessage grant = EngineHarness.signed("{\"input_key\":0}");
+    try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
+        Peer owner = h.client(0, ws, opener, "member")) {
+      // the daemon sends the epoch-0 grant (to no participant) before READY, on its own socket
+      String sid =
+          h.open(
+              server,
+              owner,
+              machine,
+              k,
+              List.of(key(), k),
+              id ->
+                  server.send(
+                      WebTtyFrame.newBuilder()
+                          .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY)
+                          .setSessionId(id)
+                          .setInputKeyGrant(grant)
+                          .addGrants(EngineHarness.grant(key(), key(), "input"))
+                          .build()));
+      // the opener types the moment READY arrives, without waiting for anything else
+      Sealed in = h.seal("stdin", "first\n".getBytes());
+      owner.send(h.data(sid, TtyStream.TTY_STREAM_STDIN, 1, in));
+      assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()).isEqualTo(in);
+      server.send(h.exit(sid, 0));
+      assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_EXIT).getExitStatus()).isZero();
+      assertThat(owner.skipped)
+          .as("the grant names no participant: handed to nobody")
+          .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY);
+
+      h.drainRecordings(0);
+      Replay r = replay(0, h.tokens.member(ws, opener, "member"), sid);
+      assertThat(r.status).isEqualTo(200);
+      assertThat(r.events)
+          .extracting(RecordedEvent::getKind)
+          .containsExactly(
+              RecordedKind.RECORDED_KIND_INPUT_KEY,
+              RecordedKind.RECORDED_KIND_DATA,
+              RecordedKind.RECORDED_KIND_EXIT);
+      assertThat(r.events.get(0).getInputKeyGrant()).isEqualTo(grant);
+      assertThat(r.events.get(1).getSealed()).isEqualTo(in);
+    }
+  }
+
+  @Test
   void retentionRemovesRecordingsThatEndedBeforeTheCutoff() throws Exception {
     UUID ws = UUID.randomUUID();
     String machine = "m-" + UUID.randomUUID();
@@ -733,13 +771,7 @@ class WebTtyEngineTest {
     try (Peer server = h.server(0, ws, machine, EngineHarness.recorded());
         Peer owner = h.client(0, ws, "jane", "member")) {
       String sid = h.open(server, owner, machine, k, List.of(key(), k, viewer));
-      h.engines
-          .get(0)
-          .recordingWriter()
-          .drained()
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(10, TimeUnit.SECONDS);
+      h.drainRecordings(0);
 
       io.vertx.core.json.JsonObject opener =
           liveSessions(h.tokens.member(ws, "jane", "member"), null);

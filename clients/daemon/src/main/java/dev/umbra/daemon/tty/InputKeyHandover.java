@@ -134,9 +134,9 @@ final class InputKeyHandover {
 
   /**
    * The opener's own input key (epoch 0, granted in its proof to this daemon and the opener only)
-   * re-wrapped for the reviewers in a daemon-signed input key grant of epoch 0, to be sent right
-   * after READY to no participant: the engine records it (kind 4) and a reviewer's export reads the
-   * opener's stdin with it. Null when the policy names no reviewer (or it could not be made).
+   * re-wrapped for the reviewers in a daemon-signed input key grant of epoch 0, to be sent just
+   * before READY to no participant: the engine records it (kind 4) and a reviewer's export reads
+   * the opener's stdin with it. Null when the policy names no reviewer (or it could not be made).
    */
   WebTtyFrame openersInputKeyForReviewers(
       ServerSession s, Handshake.ClientProof p, PayloadKey inputKey) {

@@ -329,21 +329,19 @@ public final class TtyServer implements AutoCloseable {
                 s.shell.close();
                 return;
               }
-              // made before READY and sent right behind it on the same socket, so the engine
-              // records it
-              // before any stdin the opener sends once READY reached it (an export reads events in
-              // order)
+              // sent before READY on the same socket: the engine records it before any stdin the
+              // opener can send (an export reads events in order)
               WebTtyFrame reviewersGrant = handover.openersInputKeyForReviewers(s, p, inputKey);
+              if (reviewersGrant != null) {
+                send(reviewersGrant);
+                stats.count("reviewer_input_keys_issued");
+              }
               s.state = State.LIVE;
               send(
                   WebTtyFrame.newBuilder()
                       .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_READY)
                       .setSessionId(s.id)
                       .build());
-              if (reviewersGrant != null) {
-                send(reviewersGrant);
-                stats.count("reviewer_input_keys_issued");
-              }
               output.start(s);
             });
   }

@@ -8,6 +8,7 @@ import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.http.BinaryMessages;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.http.WsMessages;
 import dev.umbra.kit.id.Ulid;
@@ -137,10 +138,14 @@ final class EdgeRouter {
     ServerConn conn = new ServerConn(ws, claims);
     serverConns.add(conn); // registered or not: a revocation must reach it
     metrics.connections.incrementAndGet();
-    ws.binaryMessageHandler(buf -> onServerMessage(conn, buf));
-    ws.textMessageHandler(t -> rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TEXT_FRAME));
+    // messages as received, not copied once more (64 KiB per DATA frame)
+    BinaryMessages.read(
+        ws,
+        WebTtyWire.MAX_MESSAGE_BYTES,
+        buf -> onServerMessage(conn, buf),
+        () -> rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TEXT_FRAME),
+        WebSockets.closingTooBig(ws, e -> countTooBig(SERVER, e)));
     ws.closeHandler(v -> onServerClosed(conn));
-    ws.exceptionHandler(WebSockets.closingTooBig(ws, e -> countTooBig(SERVER, e)));
   }
 
   /**
@@ -292,11 +297,14 @@ final class EdgeRouter {
     clients.put(conn.participantId, conn);
     metrics.connections.incrementAndGet();
     ws.setWriteQueueMaxSize(WebTtyWire.WRITE_QUEUE_BYTES);
-    ws.binaryMessageHandler(buf -> onClientMessage(conn, buf));
+    BinaryMessages.read(
+        ws,
+        WebTtyWire.MAX_MESSAGE_BYTES,
+        buf -> onClientMessage(conn, buf),
+        () -> rejectClient(conn, WebTtyReason.WEBTTY_REASON_TEXT_FRAME),
+        WebSockets.closingTooBig(ws, e -> countTooBig(CLIENT, e)));
     ws.drainHandler(v -> maybeResume());
-    ws.textMessageHandler(t -> rejectClient(conn, WebTtyReason.WEBTTY_REASON_TEXT_FRAME));
     ws.closeHandler(v -> onClientClosed(conn));
-    ws.exceptionHandler(WebSockets.closingTooBig(ws, e -> countTooBig(CLIENT, e)));
   }
 
   private void onClientMessage(ClientConn conn, Buffer buf) {

@@ -2,12 +2,15 @@ package dev.umbra.webtty.session;
 
 import dev.umbra.proto.webtty.RecordedEvent;
 import dev.umbra.proto.webtty.RecordedKind;
+import dev.umbra.proto.webtty.RecordingHeader;
+import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.webtty.recording.RecordingWriter;
 import dev.umbra.webtty.recording.StoredEvent;
 import dev.umbra.webtty.session.model.Participant;
+import dev.umbra.webtty.session.model.SessionModel;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
@@ -44,6 +47,35 @@ final class Fanout {
         .setSequence(stamped.getSequence())
         .setTimeUnixMs(stamped.getTimeUnixMs())
         .setKind(kind);
+  }
+
+  /**
+   * The session's recording row, made when the opener's proof is accepted: its header holds what an
+   * export needs to read the events (key context, grants, handshake).
+   */
+  void createRecording(Session s, SignedMessage clientProof) {
+    SessionModel m = s.model;
+    RecordingHeader header =
+        RecordingHeader.newBuilder()
+            .setSessionId(m.id())
+            .setWorkspaceId(m.workspaceId().toString())
+            .setServerId(m.serverId())
+            .setOpenedBy(m.openedBy())
+            .setStartedUnixMs(m.startedMs())
+            .setKeyContext(m.keyContext())
+            .addAllGrants(m.grants())
+            .setInitialSize(m.size())
+            .setServerHello(m.serverHello())
+            .setClientProof(clientProof)
+            .build();
+    writer.createSession(
+        m.workspaceId(),
+        m.id(),
+        m.serverId(),
+        m.openedBy(),
+        m.policy().getRecording(),
+        m.startedMs(),
+        header.toByteArray());
   }
 
   void record(Session s, RecordedEvent e) {

@@ -1,20 +1,27 @@
 package dev.umbra.webtty.session;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.proto.webtty.WebTtyReason;
 import dev.umbra.proto.webtty.WebTtyReasons;
 import dev.umbra.webtty.metrics.EngineMetrics;
+import dev.umbra.webtty.session.model.Participant;
+import dev.umbra.webtty.session.model.SessionModel;
+import java.util.HexFormat;
 import java.util.Optional;
 
 /**
- * The engine's own short frames, ERROR (the receiver's connection ends) and REFUSED (it stays), and
- * the reading of its bus messages.
+ * The engine's own frames: ERROR (the receiver's connection ends) and REFUSED (it stays), JOINED,
+ * CONTROL_CHANGED for the server, and the reading of its bus messages.
  */
 final class Frames {
+  private static final HexFormat HEX = HexFormat.of();
+
   private Frames() {}
 
   static WebTtyFrame error(String sessionId, WebTtyReason reason) {
@@ -23,6 +30,50 @@ final class Frames {
 
   static WebTtyFrame refused(String sessionId, WebTtyReason reason) {
     return withReason(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED, sessionId, reason);
+  }
+
+  /** JOINED: what a joiner needs to read the session from now on. */
+  static WebTtyFrame joined(SessionModel m, Participant p) {
+    WebTtyFrame.Builder joined =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED)
+            .setSessionId(m.id())
+            .setServerId(m.serverId())
+            .setParticipantId(p.id())
+            .setRole(m.roleOf(p))
+            .addAllGrants(m.grants())
+            .setKeyContext(m.keyContext())
+            .setServerHello(m.serverHello())
+            .setClientProof(m.clientProof())
+            .setSize(m.size())
+            .setSequence(m.lastSequence());
+    // after a share: the joiner reads under the latest output key (its grant is in this document)
+    m.outputKeyEpoch().ifPresent(joined::setOutputKeyEpoch);
+    for (var q : m.present()) {
+      joined.addParticipants(
+          dev.umbra.proto.webtty.Participant.newBuilder()
+              .setParticipantId(q.id())
+              .setRole(m.roleOf(q)));
+    }
+    return joined.build();
+  }
+
+  /**
+   * CONTROL_CHANGED for the server: who controls now ({@code to}, with the key the daemon wraps the
+   * fresh input key to), or nobody ({@code to} null).
+   */
+  static WebTtyFrame controlForServer(String sessionId, Participant to) {
+    WebTtyFrame.Builder f =
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
+            .setSessionId(sessionId);
+    if (to != null) {
+      f.setParticipantId(to.id())
+          .setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
+          .setPublicKey(to.publicKey())
+          .setKeyId(ByteString.copyFrom(HEX.parseHex(to.keyIdHex())));
+    }
+    return f.build();
   }
 
   private static WebTtyFrame withReason(

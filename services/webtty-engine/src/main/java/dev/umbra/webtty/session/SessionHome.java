@@ -1,9 +1,9 @@
 package dev.umbra.webtty.session;
 
-import com.google.protobuf.ByteString;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
@@ -15,7 +15,6 @@ import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.proto.webtty.RecordedEvent;
 import dev.umbra.proto.webtty.RecordedKind;
-import dev.umbra.proto.webtty.RecordingHeader;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
@@ -61,6 +60,7 @@ final class SessionHome {
   private final Ulid ulid;
   private final EdgeRouter edge;
   private final Fanout fanout;
+  private final ServerFrames serverFrames;
   private final Map<String, Session> sessions = new HashMap<>();
 
   SessionHome(
@@ -83,6 +83,7 @@ final class SessionHome {
     this.ulid = ulid;
     this.edge = edge;
     this.fanout = new Fanout(clock, writer, edge);
+    this.serverFrames = new ServerFrames(this, metrics, audit, writer, edge, fanout);
   }
 
   boolean homes(String sessionId) {
@@ -352,32 +353,9 @@ final class SessionHome {
     }
   }
 
-  /**
-   * The opener's proof was accepted: the recording row is created and the server gets the proof.
-   */
+  /** The opener's proof was accepted: the recording row is created and the server gets it. */
   private void proven(Session s, WebTtyFrame f) {
-    SessionModel m = s.model;
-    RecordingHeader header =
-        RecordingHeader.newBuilder()
-            .setSessionId(m.id())
-            .setWorkspaceId(m.workspaceId().toString())
-            .setServerId(m.serverId())
-            .setOpenedBy(m.openedBy())
-            .setStartedUnixMs(m.startedMs())
-            .setKeyContext(m.keyContext())
-            .addAllGrants(m.grants())
-            .setInitialSize(m.size())
-            .setServerHello(m.serverHello())
-            .setClientProof(f.getClientProof())
-            .build();
-    writer.createSession(
-        m.workspaceId(),
-        m.id(),
-        m.serverId(),
-        m.openedBy(),
-        m.policy().getRecording(),
-        m.startedMs(),
-        header.toByteArray());
+    fanout.createRecording(s, f.getClientProof());
     s.stored = true;
     s.server.write(f);
   }
@@ -395,11 +373,7 @@ final class SessionHome {
             .setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
             .build());
     tellServerControl(s, c.to());
-    audit
-        .event(AuditAction.TERMINAL_CONTROL_CHANGED)
-        .workspace(s.model.workspaceId())
-        .actor(AuditActor.member(c.by().subject()))
-        .target("session", s.id())
+    sessionEvent(AuditAction.TERMINAL_CONTROL_CHANGED, s, c.by().subject())
         .meta("controller", c.to().subject())
         .success()
         .emit();
@@ -410,17 +384,7 @@ final class SessionHome {
    * input key and wraps a fresh one for the new controller's key (v2 split keys).
    */
   private void tellServerControl(Session s, Participant to) {
-    WebTtyFrame.Builder f =
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED)
-            .setSessionId(s.id());
-    if (to != null) {
-      f.setParticipantId(to.id())
-          .setRole(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
-          .setPublicKey(to.publicKey())
-          .setKeyId(ByteString.copyFrom(HEX.parseHex(to.keyIdHex())));
-    }
-    s.server.write(f.build());
+    s.server.write(Frames.controlForServer(s.id(), to));
   }
 
   private void join(Session s, WebTtyBusMessage who, Role role, WebTtyFrame f) {
@@ -439,11 +403,7 @@ final class SessionHome {
     Decision d = s.model.join(candidate, attach);
     if (d instanceof Decision.Refused r) {
       metrics.rejected(CLIENT, wire(r.reason()));
-      audit
-          .event(AuditAction.TERMINAL_REFUSED)
-          .workspace(s.model.workspaceId())
-          .actor(AuditActor.member(who.getSubject()))
-          .target("session", s.id())
+      sessionEvent(AuditAction.TERMINAL_REFUSED, s, who.getSubject())
           .denied(wire(r.reason()))
           .emit();
       // REFUSED, not ERROR: the JOIN/ATTACH is refused and the connection stays usable (the edge
@@ -462,56 +422,19 @@ final class SessionHome {
             .setParticipantId(joined.id())
             .setRole(s.model.roleOf(joined))
             .build());
-    fanout.sendTo(joined, joinedFrame(s, joined));
+    fanout.sendTo(joined, Frames.joined(s.model, joined));
     if (((Decision.Joined) d).control()) {
       tellServerControl(s, joined);
     }
-    audit
-        .event(AuditAction.TERMINAL_JOINED)
-        .workspace(s.model.workspaceId())
-        .actor(AuditActor.member(joined.subject()))
-        .target("session", s.id())
+    sessionEvent(AuditAction.TERMINAL_JOINED, s, joined.subject())
         .meta("role", attach ? "owner" : "viewer")
         .success()
         .emit();
   }
 
-  /** JOINED: what a joiner needs to read the session from now on. */
-  private static WebTtyFrame joinedFrame(Session s, Participant p) {
-    SessionModel m = s.model;
-    WebTtyFrame.Builder joined =
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED)
-            .setSessionId(m.id())
-            .setServerId(m.serverId())
-            .setParticipantId(p.id())
-            .setRole(m.roleOf(p))
-            .addAllGrants(m.grants())
-            .setKeyContext(m.keyContext())
-            .setServerHello(m.serverHello())
-            .setClientProof(m.clientProof())
-            .setSize(m.size())
-            .setSequence(m.lastSequence());
-    // after a share: the joiner reads under the latest output key (its grant is in this document)
-    m.outputKeyEpoch().ifPresent(joined::setOutputKeyEpoch);
-    for (var q : m.present()) {
-      joined.addParticipants(
-          dev.umbra.proto.webtty.Participant.newBuilder()
-              .setParticipantId(q.id())
-              .setRole(m.roleOf(q)));
-    }
-    return joined.build();
-  }
-
   private void rejectParticipant(Session s, Participant p, WebTtyReason reason) {
     metrics.rejected(CLIENT, wire(reason));
-    audit
-        .event(AuditAction.TERMINAL_REFUSED)
-        .workspace(s.model.workspaceId())
-        .actor(AuditActor.member(p.subject()))
-        .target("session", s.id())
-        .denied(wire(reason))
-        .emit();
+    sessionEvent(AuditAction.TERMINAL_REFUSED, s, p.subject()).denied(wire(reason)).emit();
     var left = s.model.leave(p.id());
     fanout.sendTo(p, Frames.error(s.id(), reason));
     left.ifPresent(d -> afterLeave(s, d));
@@ -533,11 +456,7 @@ final class SessionHome {
             .setParticipantId(p.id())
             .setReason(wire(reason))
             .build());
-    audit
-        .event(AuditAction.TERMINAL_LEFT)
-        .workspace(s.model.workspaceId())
-        .actor(AuditActor.member(p.subject()))
-        .target("session", s.id())
+    sessionEvent(AuditAction.TERMINAL_LEFT, s, p.subject())
         .meta("reason", wire(reason))
         .success()
         .emit();
@@ -564,7 +483,7 @@ final class SessionHome {
     }
   }
 
-  private void cancelTimer(Session s) {
+  void cancelTimer(Session s) {
     if (s.timer >= 0) {
       vertx.cancelTimer(s.timer);
       s.timer = -1;
@@ -575,135 +494,11 @@ final class SessionHome {
 
   /** A frame from a registered server about one of its sessions (the edge checked its envelope). */
   void onServerFrame(ServerConn conn, WebTtyFrame f) {
-    Session s = sessions.get(f.getSessionId());
-    if (s == null || s.server != conn) {
-      // a session that ended meanwhile: drop quietly (counted), the server learns from CLOSE
-      metrics.dropped("unknown_session");
-      return;
-    }
-    SessionModel m = s.model;
-    switch (f.getType()) {
-      case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
-        if (accepted(conn, f, m.serverHello(f.getServerHello()))) {
-          // the opener learns its participant id here (it gets no JOINED), to recognise control
-          // changes naming it
-          m.opener()
-              .ifPresent(
-                  o ->
-                      fanout.sendTo(
-                          o,
-                          f.toBuilder()
-                              .setServerId(m.serverId())
-                              .setParticipantId(o.id())
-                              .build()));
-        }
-      }
-      case WEBTTY_FRAME_TYPE_READY -> {
-        if (accepted(conn, f, m.ready())) {
-          live(s, f);
-        }
-      }
-      case WEBTTY_FRAME_TYPE_DATA -> {
-        if (accepted(conn, f, m.output(f.getSealed().getPayloadKeyId()))) {
-          WebTtyFrame out = fanout.stamp(s, f);
-          fanout.record(
-              s,
-              Fanout.event(out, RecordedKind.RECORDED_KIND_DATA)
-                  .setStream(f.getStream())
-                  .setSealed(f.getSealed())
-                  .build());
-          fanout.sendToAll(s, out);
-          metrics.forwarded("data");
-          edge.checkPressure(conn);
-        }
-      }
-      case WEBTTY_FRAME_TYPE_EXIT -> {
-        WebTtyFrame out = fanout.stamp(s, f);
-        fanout.record(
-            s,
-            Fanout.event(out, RecordedKind.RECORDED_KIND_EXIT)
-                .setExitStatus(f.getExitStatus())
-                .build());
-        endSession(s, WebTtyReason.WEBTTY_REASON_EXIT, out);
-      }
-      case WEBTTY_FRAME_TYPE_INPUT_KEY -> {
-        if (accepted(conn, f, m.inputKey())) {
-          // a control handover's fresh input key: recorded (whoever holds it can read that stdin in
-          // an
-          // export) and handed to the participant it names; the grant is public, signed by the
-          // daemon
-          WebTtyFrame out = fanout.stamp(s, f);
-          fanout.record(
-              s,
-              Fanout.event(out, RecordedKind.RECORDED_KIND_INPUT_KEY)
-                  .setInputKeyGrant(f.getInputKeyGrant())
-                  .build());
-          m.participant(f.getParticipantId()).ifPresent(to -> fanout.sendTo(to, out));
-          metrics.forwarded("input_key");
-        }
-      }
-      case WEBTTY_FRAME_TYPE_OUTPUT_KEY -> {
-        Decision d = m.outputKey(f.getGrantsList(), f.getOutputKeyEpoch());
-        if (accepted(conn, f, d) && d instanceof Decision.Shared shared) {
-          WebTtyFrame out = fanout.stamp(s, f);
-          fanout.record(
-              s,
-              Fanout.event(out, RecordedKind.RECORDED_KIND_OUTPUT_KEY)
-                  .setOutputKeyEpoch(f.getOutputKeyEpoch())
-                  .build());
-          writer.outputRecipients(m.workspaceId(), m.id(), shared.recipients());
-          fanout.sendToAll(s, out);
-          metrics.forwarded("output_key");
-        }
-      }
-      // the daemon refused a SHARE: only the participant who sent it hears why
-      case WEBTTY_FRAME_TYPE_REFUSED ->
-          m.participant(f.getParticipantId())
-              .ifPresent(
-                  to ->
-                      fanout.sendTo(
-                          to,
-                          WebTtyFrame.newBuilder()
-                              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED)
-                              .setSessionId(s.id())
-                              .setReason(f.getReason())
-                              .build()));
-      // a reason the table does not name (a newer or foreign daemon) ends the session as
-      // server_closed
-      case WEBTTY_FRAME_TYPE_CLOSE ->
-          endSession(
-              s,
-              WebTtyReasons.parse(f.getReason()).orElse(WebTtyReason.WEBTTY_REASON_SERVER_CLOSED),
-              null);
-      default -> edge.rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNKNOWN_TYPE);
-    }
+    serverFrames.onServerFrame(conn, f);
   }
 
-  /**
-   * True when the model accepted the server's frame; a rejection closes the server's connection.
-   */
-  private boolean accepted(ServerConn conn, WebTtyFrame f, Decision d) {
-    if (d instanceof Decision.Rejected r) {
-      edge.rejectServer(conn, f, r.reason());
-      return false;
-    }
-    return true;
-  }
-
-  private void live(Session s, WebTtyFrame ready) {
-    cancelTimer(s);
-    metrics.liveSessions.incrementAndGet();
-    metrics.sessionsOpened();
-    fanout.sendToAll(s, ready);
-    audit
-        .event(AuditAction.TERMINAL_OPENED)
-        .workspace(s.model.workspaceId())
-        .actor(AuditActor.member(s.model.openedBy()))
-        .target("session", s.id())
-        .meta("server_id", s.model.serverId())
-        .meta("recording", Boolean.toString(s.model.policy().getRecording()))
-        .success()
-        .emit();
+  Session session(String id) {
+    return sessions.get(id);
   }
 
   /** The server's connection closed: each of its sessions ends. */
@@ -739,10 +534,9 @@ final class SessionHome {
     }
   }
 
-  // ---------------------------------------------------------------- session end, fan-out,
-  // recording
+  // ---------------------------------------------------------------- session end
 
-  private void endSession(Session s, WebTtyReason reason, WebTtyFrame exit) {
+  void endSession(Session s, WebTtyReason reason, WebTtyFrame exit) {
     Phase was = s.model.end();
     if (was == Phase.ENDED) {
       return;
@@ -785,6 +579,15 @@ final class SessionHome {
       ev.meta("exit_status", Integer.toString(exit.getExitStatus()));
     }
     ev.success().emit();
+  }
+
+  /** An audit event about session {@code s} by {@code subject}. */
+  private AuditEventBuilder sessionEvent(AuditAction a, Session s, String subject) {
+    return audit
+        .event(a)
+        .workspace(s.model.workspaceId())
+        .actor(AuditActor.member(subject))
+        .target("session", s.id());
   }
 
   private static String wire(WebTtyReason reason) {

@@ -30,6 +30,12 @@ public final class WebTtyWire {
   public static final int MAX_FRAME_BYTES = 96 * 1024;
 
   /**
+   * The largest WebSocket message read at all (a larger frame is read, counted as oversized and
+   * refused; beyond this the socket is closed 1009).
+   */
+  public static final int MAX_MESSAGE_BYTES = 4 * MAX_FRAME_BYTES;
+
+  /**
    * Bytes a WebSocket may have queued for writing before it counts as full (and the sender is held
    * back): a few full DATA frames, so frames keep flowing while the peer reads one. Netty's default
    * (64 KiB) is one frame: every frame was then a stop-and-wait, one thread wake-up per hop each.

@@ -130,8 +130,20 @@ public final class RawWebSocket implements AutoCloseable {
 
   /** One masked frame; {@code rsv1} marks it permessage-deflate compressed. */
   public void send(int opcode, boolean rsv1, byte[] payload) throws IOException {
+    sendFrame(opcode, true, rsv1, payload);
+  }
+
+  /**
+   * One masked frame of a message sent in pieces: {@code opcode} 2 (binary) or 1 (text) first, 0
+   * (continuation) after; {@code fin} on the last.
+   */
+  public void sendFragment(int opcode, boolean fin, byte[] payload) throws IOException {
+    sendFrame(opcode, fin, false, payload);
+  }
+
+  private void sendFrame(int opcode, boolean fin, boolean rsv1, byte[] payload) throws IOException {
     ByteArrayOutputStream f = new ByteArrayOutputStream(payload.length + 14);
-    f.write(0x80 | (rsv1 ? 0x40 : 0) | opcode);
+    f.write((fin ? 0x80 : 0) | (rsv1 ? 0x40 : 0) | opcode);
     int len = payload.length;
     if (len < 126) {
       f.write(0x80 | len);

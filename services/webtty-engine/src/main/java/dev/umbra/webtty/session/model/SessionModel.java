@@ -193,9 +193,13 @@ public final class SessionModel {
     return Decision.ACCEPTED;
   }
 
-  /** A control handover's fresh input key (INPUT_KEY) from the server: only while live. */
+  /**
+   * An input key document (INPUT_KEY) from the server: once the proof is accepted, so the opener's
+   * epoch-0 grant for the reviewers can come before READY (recorded ahead of any stdin), and a
+   * control handover's fresh input key while live.
+   */
   public Decision inputKey() {
-    return phase == Phase.LIVE
+    return phase == Phase.LIVE || phase == Phase.AWAIT_READY
         ? Decision.ACCEPTED
         : Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
   }

@@ -136,6 +136,28 @@ class SessionModelTest {
   }
 
   @Test
+  void anInputKeyDocumentIsTakenOnceTheProofIsAcceptedBeforeReady() {
+    SessionModel s = opened(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    s.serverHello(HELLO);
+    assertThat(s.inputKey())
+        .as("before the proof")
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
+    assertThat(s.clientProof("p-opener", grants(), OPENER_KEY, key(99), key(98), PROOF))
+        .isEqualTo(Decision.ACCEPTED);
+
+    // the daemon sends the reviewers' epoch-0 grant just before READY
+    assertThat(s.inputKey()).isEqualTo(Decision.ACCEPTED);
+    assertThat(s.phase()).isEqualTo(Phase.AWAIT_READY);
+    assertThat(s.stdin("p-opener", INPUT_KEY, 1))
+        .as("stdin still waits for READY")
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
+    assertThat(s.ready()).isEqualTo(Decision.ACCEPTED);
+    assertThat(s.inputKey()).isEqualTo(Decision.ACCEPTED);
+    s.end();
+    assertThat(s.inputKey()).isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_NOT_READY));
+  }
+
+  @Test
   void endingTheSessionRefusesLaterFrames() {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
 
