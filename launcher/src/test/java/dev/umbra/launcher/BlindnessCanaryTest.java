@@ -9,6 +9,8 @@ import dev.umbra.kit.log.LogRing;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
@@ -34,11 +36,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay command
- * channel, WebTTY terminal, context vault; owner-agent messages have no CLI yet: their canary runs
- * against the control plane in {@code MessageDeliveryTest}, and joins this test with `umbra msg`),
- * then every PostgreSQL table, every Redis key and every bus message seen, and every log line of
- * the platform and of the CLI are scanned: the canary must not appear in any form (text, hex or
- * base64).
+ * channel, WebTTY terminal, context vault, owner-agent messages both ways), then every PostgreSQL
+ * table, every Redis key and every bus message seen, and every log line of the platform and of the
+ * CLI are scanned: the canary must not appear in any form (text, hex or base64).
  */
 class BlindnessCanaryTest {
   @TempDir Path tmp;
@@ -119,6 +119,34 @@ class BlindnessCanaryTest {
         Run get = cli(home, "vault", "get", "canary-entry");
         assertThat(get.code()).as(get.err()).isZero();
         assertThat(get.out()).contains(canary);
+
+        // owner <-> agent messages: an agent enrolled on this machine and approved by its code,
+        // the canary sent to it and back (docs/messaging.md)
+        Run enrol = cli(home, "agent", "enroll", "canary-bot", "--json");
+        assertThat(enrol.code()).as(enrol.err()).isZero();
+        JsonObject agent = new JsonObject(enrol.out());
+        Run approve =
+            cli(
+                home,
+                "agents",
+                "approve",
+                "canary-bot",
+                "--code",
+                agent.getString("verification_code"));
+        assertThat(approve.code()).as(approve.err()).isZero();
+        assertThat(cli(home, "agent", "recv").code()).isZero(); // publishes the agent's prekeys
+        Run send = cli(home, "msg", "send", "canary-bot", "to the agent " + canary);
+        assertThat(send.code()).as(send.err()).isZero();
+        Run received = cli(home, "agent", "recv", "--json");
+        assertThat(received.code()).as(received.err()).isZero();
+        JsonObject first = new JsonArray(received.out()).getJsonObject(0);
+        assertThat(first.getString("text")).isEqualTo("to the agent " + canary);
+        Run answer =
+            cli(home, "agent", "send", first.getString("account_id"), "to the owner " + canary);
+        assertThat(answer.code()).as(answer.err()).isZero();
+        Run read = cli(home, "msg", "read");
+        assertThat(read.code()).as(read.err()).isZero();
+        assertThat(read.out()).contains("to the owner " + canary);
 
         Thread.sleep(
             1500); // on purpose: a window for any leak to be written (recordings, audit events)

@@ -82,17 +82,21 @@ class WebTtyReasonsTest {
   }
 
   /**
-   * The daemon's refusal codes (TtyServer's own proof checks, the authorizers, DeviceTrust's
-   * refusals) each name a row: {@code proof_refused_<code>} at open and, for the authorizers'
-   * re-check, {@code client_refused_<code>} (except trust_unreadable, which keeps live sessions).
+   * The daemon's refusal codes (the proof checks of TtyServer and ProofCheck, the authorizers,
+   * DeviceTrust's refusals) each name a row: {@code proof_refused_<code>} at open and, for the
+   * authorizers' re-check, {@code client_refused_<code>} (except trust_unreadable, which keeps live
+   * sessions).
    */
   @Test
   void everyRefusalCodeOfTheDaemonHasItsRow() throws IOException {
     Path tty = ROOT.resolve("clients/daemon/src/main/java/dev/umbra/daemon/tty");
-    Set<String> proofCodes =
-        new TreeSet<>(literalCodes(tty.resolve("TtyServer.java"), "return \"([a-z_]+)\";"));
-    proofCodes.addAll(literalCodes(tty.resolve("TtyServer.java"), "\\? \"([a-z_]+)\""));
-    proofCodes.addAll(literalCodes(tty.resolve("TtyServer.java"), ": \"([a-z_]+)\"\\)"));
+    Set<String> proofCodes = new TreeSet<>();
+    // the proof's checks live in ProofCheck; TtyServer keeps its own few
+    for (String file : List.of("TtyServer.java", "ProofCheck.java")) {
+      proofCodes.addAll(literalCodes(tty.resolve(file), "return \"([a-z_]+)\";"));
+      proofCodes.addAll(literalCodes(tty.resolve(file), "\\? \"([a-z_]+)\""));
+      proofCodes.addAll(literalCodes(tty.resolve(file), ": \"([a-z_]+)\"\\)"));
+    }
     Set<String> authorizerCodes =
         new TreeSet<>(literalCodes(tty.resolve("ClientAuthorizer.java"), "\"([a-z_]+)\""));
     authorizerCodes.addAll(
