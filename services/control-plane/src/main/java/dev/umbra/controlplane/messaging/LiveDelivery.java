@@ -22,6 +22,7 @@ import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -51,6 +52,13 @@ public final class LiveDelivery {
   private final AuditEmitter audit;
   private final Map<UUID, Set<Socket>> sockets = new ConcurrentHashMap<>();
   private final Map<UUID, Future<Subscription>> subscriptions = new ConcurrentHashMap<>();
+
+  /**
+   * Per recipient, the last push in progress: reads run at once, but each push waits for the one
+   * before it, so a socket gets copies in the order their notices arrived (the senders' order), not
+   * in the order PostgreSQL happened to answer.
+   */
+  private final Map<UUID, Future<Void>> lastPush = new ConcurrentHashMap<>();
 
   /** Close code of a socket that sent nothing (not even a ping) for the idle limit. */
   public static final short CLOSE_IDLE = 1001;
@@ -132,6 +140,7 @@ public final class LiveDelivery {
     set.remove(s);
     if (set.isEmpty()) {
       sockets.remove(id, set);
+      lastPush.remove(id);
       Future<Subscription> sub = subscriptions.remove(id);
       if (sub != null) {
         sub.onSuccess(Subscription::unsubscribe);
@@ -157,21 +166,33 @@ public final class LiveDelivery {
     if (here == null || here.isEmpty()) {
       return;
     }
-    db.inWorkspace(ws, conn -> store.one(conn, id, recipient))
-        .onSuccess(
-            o ->
-                o.ifPresent(
-                    stored -> {
-                      JsonObject frame =
-                          new JsonObject().put("type", "message").put("message", stored.toJson());
-                      for (Socket s : List.copyOf(here)) {
-                        if (s.party().workspaceId().equals(ws)) {
-                          send(s, frame);
-                          delivered(s.party(), id, stored.ciphertext().length);
-                        }
-                      }
-                    }))
-        .onFailure(e -> log.warn("live push failed (polling covers it): {}", e.toString()));
+    Future<Optional<MessageStore.Stored>> read =
+        db.inWorkspace(ws, conn -> store.one(conn, id, recipient));
+    lastPush.compute(
+        recipient,
+        (k, before) ->
+            (before == null ? Future.<Void>succeededFuture() : before)
+                .transform(ignored -> read)
+                .<Void>map(
+                    o -> {
+                      o.ifPresent(stored -> push(here, ws, id, stored));
+                      return null;
+                    })
+                .otherwise(
+                    e -> {
+                      log.warn("live push failed (polling covers it): {}", e.toString());
+                      return null;
+                    }));
+  }
+
+  private void push(Set<Socket> here, UUID ws, UUID id, MessageStore.Stored stored) {
+    JsonObject frame = new JsonObject().put("type", "message").put("message", stored.toJson());
+    for (Socket s : List.copyOf(here)) {
+      if (s.party().workspaceId().equals(ws)) {
+        send(s, frame);
+        delivered(s.party(), id, stored.ciphertext().length);
+      }
+    }
   }
 
   private void delivered(Party p, UUID messageId, int bytes) {
