@@ -8,6 +8,7 @@ import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.VertxTimers;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.proto.channel.ChannelReason;
 import dev.umbra.proto.channel.ChannelStart;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -107,7 +108,7 @@ public final class RelayClient {
             return;
           }
           refused = e;
-          opener.failAll(SESSION_REFUSED, e.getMessage());
+          opener.failAll(ChannelReason.CHANNEL_REASON_SESSION_REFUSED, e.getMessage());
           link.stop();
         });
   }

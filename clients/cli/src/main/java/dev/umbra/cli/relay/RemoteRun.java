@@ -8,6 +8,7 @@ import dev.umbra.client.channel.PlainRelayClient;
 import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelReason;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.channel.Stream;
@@ -169,7 +170,7 @@ public final class RemoteRun implements SecureChannel.Listener {
       }
     } catch (IOException e) {
       exit.completeExceptionally(e);
-      channel.fail("client_output_failed");
+      channel.fail(ChannelReason.CHANNEL_REASON_CLIENT_OUTPUT_FAILED);
     }
   }
 
@@ -180,6 +181,7 @@ public final class RemoteRun implements SecureChannel.Listener {
         error != null
             ? error
             : new ChannelClosedException(
-                "closed", "the machine closed the session before the command finished"));
+                ChannelReason.CHANNEL_REASON_CLOSED,
+                "the machine closed the session before the command finished"));
   }
 }

@@ -6,6 +6,8 @@ import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.noise.HandshakeState;
 import dev.umbra.crypto.noise.RelayPrologue;
 import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelReason;
+import dev.umbra.proto.channel.ChannelReasons;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
@@ -30,7 +32,8 @@ public final class ChannelOpener {
   /**
    * A channel's close code when this client can no longer get a relay session ({@link #refuseAll}).
    */
-  public static final String SESSION_REFUSED = "session_refused";
+  public static final String SESSION_REFUSED =
+      ChannelReasons.wire(ChannelReason.CHANNEL_REASON_SESSION_REFUSED);
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
@@ -115,7 +118,7 @@ public final class ChannelOpener {
               if (p != null) {
                 p.promise.completeExceptionally(
                     new ChannelClosedException(
-                        "timeout",
+                        ChannelReason.CHANNEL_REASON_TIMEOUT,
                         "the machine did not answer within "
                             + ChannelProtocol.OPEN_TIMEOUT.toSeconds()
                             + " s"));
@@ -142,17 +145,17 @@ public final class ChannelOpener {
 
   /**
    * Ends everything because the relay connection is gone for good (a refused session, a lost
-   * one-shot connection): pending opens fail and channels close with {@code code} and {@code
+   * one-shot connection): pending opens fail and channels close with {@code reason} and {@code
    * message}.
    */
-  public void failAll(String code, String message) {
+  public void failAll(ChannelReason reason, String message) {
     for (Pending p : new ArrayList<>(pending.values())) {
       timers.cancelTimer(p.timer);
-      p.promise.completeExceptionally(new ChannelClosedException(code, message));
+      p.promise.completeExceptionally(new ChannelClosedException(reason, message));
     }
     pending.clear();
     for (SecureChannel c : new ArrayList<>(channels.values())) {
-      c.fail(code, message);
+      c.fail(reason, message);
     }
   }
 
@@ -208,15 +211,18 @@ public final class ChannelOpener {
 
   /** What the daemon's channel-layer refusal codes mean. */
   private static String channelRefusal(String reason) {
-    return switch (reason) {
-      case "handshake_failed" -> "the machine refused the handshake (a different key or PSK)";
-      case "replayed_handshake" -> "the machine refused the handshake as a replay";
-      case "no_device_credential" ->
+    ChannelReason channel =
+        ChannelReasons.parse(reason).orElse(ChannelReason.CHANNEL_REASON_UNSPECIFIED);
+    return switch (channel) {
+      case CHANNEL_REASON_HANDSHAKE_FAILED ->
+          "the machine refused the handshake (a different key or PSK)";
+      case CHANNEL_REASON_REPLAYED_HANDSHAKE -> "the machine refused the handshake as a replay";
+      case CHANNEL_REASON_NO_DEVICE_CREDENTIAL ->
           "the machine requires a trusted device (Workspace Protection): run `umbra device trust`";
-      case "device_not_trusted" ->
+      case CHANNEL_REASON_DEVICE_NOT_TRUSTED ->
           "the machine refused this device: the workspace key never signed its current credential";
-      case "device_revoked" -> "the machine refused this device: it was revoked";
-      case "static_key_not_bound" ->
+      case CHANNEL_REASON_DEVICE_REVOKED -> "the machine refused this device: it was revoked";
+      case CHANNEL_REASON_STATIC_KEY_NOT_BOUND ->
           "the machine refused the channel: the channel key is not bound to this device";
       default -> "the channel was refused: " + reason;
     };
@@ -236,11 +242,11 @@ public final class ChannelOpener {
               .setWorkspaceId(workspace)
               .setTargetId(f.getTargetId())
               .setChannelId(f.getChannelId())
-              .setReason("handshake_failed")
+              .setReason(ChannelReasons.wire(ChannelReason.CHANNEL_REASON_HANDSHAKE_FAILED))
               .build());
       p.promise.completeExceptionally(
           new ChannelClosedException(
-              "handshake_failed",
+              ChannelReason.CHANNEL_REASON_HANDSHAKE_FAILED,
               "the machine's handshake answer did not verify: refusing to talk to it"));
       return;
     }

@@ -8,6 +8,8 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.CanonicalJsonSignatures;
 import dev.umbra.crypto.sign.Signed;
+import dev.umbra.proto.channel.ChannelReason;
+import dev.umbra.proto.channel.ChannelReasons;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
@@ -86,7 +88,7 @@ public final class ClientAuth {
       // token)
     }
     if (payload == null || payload.length == 0) {
-      return "no_device_credential";
+      return ChannelReasons.wire(ChannelReason.CHANNEL_REASON_NO_DEVICE_CREDENTIAL);
     }
     Optional<Parsed> parsed = parse(payload);
     if (parsed.isEmpty()) {
@@ -106,7 +108,7 @@ public final class ClientAuth {
               CanonicalJson.encode(staticBinding(workspace, target, remoteStatic)),
               parsed.get().staticKeySignature());
     } catch (CryptoException | IllegalArgumentException e) {
-      return "static_key_not_bound";
+      return ChannelReasons.wire(ChannelReason.CHANNEL_REASON_STATIC_KEY_NOT_BOUND);
     }
     return null;
   }
@@ -124,7 +126,10 @@ public final class ClientAuth {
       return null; // no Workspace Protection (still): any member, as at open
     }
     if (payload == null || payload.length == 0) {
-      return "no_device_credential"; // opened before the workspace was protected: not admitted
+      return ChannelReasons.wire(
+          ChannelReason
+              .CHANNEL_REASON_NO_DEVICE_CREDENTIAL); // opened before the workspace was protected:
+      // not admitted
       // under the pin
     }
     Optional<Parsed> parsed = parse(payload);

@@ -1,6 +1,7 @@
 package dev.umbra.client.channel;
 
 import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelReason;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -56,8 +57,9 @@ public final class OpenedChannel implements SecureChannel.Listener {
         }
         default -> {
           started.completeExceptionally(
-              new ChannelClosedException("protocol", "the machine answered out of order"));
-          channel.fail("protocol");
+              new ChannelClosedException(
+                  ChannelReason.CHANNEL_REASON_PROTOCOL, "the machine answered out of order"));
+          channel.fail(ChannelReason.CHANNEL_REASON_PROTOCOL);
         }
       }
       return;
@@ -71,7 +73,8 @@ public final class OpenedChannel implements SecureChannel.Listener {
         error != null
             ? error
             : new ChannelClosedException(
-                "closed", "the machine closed the channel before starting"))) {
+                ChannelReason.CHANNEL_REASON_CLOSED,
+                "the machine closed the channel before starting"))) {
       earlyClosed = true;
       earlyClose = error;
     }

@@ -3,6 +3,8 @@ package dev.umbra.client.channel;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.proto.channel.ChannelReason;
+import dev.umbra.proto.channel.ChannelReasons;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.relay.RelayFrame;
 import java.io.IOException;
@@ -23,7 +25,8 @@ import java.util.function.Function;
  */
 public final class PlainRelayClient implements AutoCloseable {
   /** A channel's close code when the relay connection ended under it. */
-  public static final String RELAY_LOST = "relay_lost";
+  public static final String RELAY_LOST =
+      ChannelReasons.wire(ChannelReason.CHANNEL_REASON_RELAY_LOST);
 
   private final ChannelLoop loop;
   private final RelayWebSocket socket;
@@ -104,12 +107,12 @@ public final class PlainRelayClient implements AutoCloseable {
         loop.execute(() -> opener.onFrame(frame));
       }
     } catch (IOException e) {
-      lost = closing ? "closed" : "the relay connection failed: " + e.getMessage();
+      lost = closing ? "this client closed it" : "the relay connection failed: " + e.getMessage();
     }
     socket.close();
     String why = lost;
     if (!closing) {
-      loop.execute(() -> opener.failAll(RELAY_LOST, why));
+      loop.execute(() -> opener.failAll(ChannelReason.CHANNEL_REASON_RELAY_LOST, why));
     }
   }
 

@@ -5,6 +5,8 @@ import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.noise.TransportPair;
 import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelReason;
+import dev.umbra.proto.channel.ChannelReasons;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.proto.relay.RelayReason;
@@ -205,7 +207,8 @@ public final class SecureChannel {
       case FRAME_TYPE_CLOSE -> {
         String reason = f.getReason();
         finish(
-            reason.isEmpty() || reason.equals("done")
+            reason.isEmpty()
+                    || reason.equals(ChannelReasons.wire(ChannelReason.CHANNEL_REASON_DONE))
                 ? null
                 : new ChannelClosedException(reason, describe(reason)));
       }
@@ -231,19 +234,22 @@ public final class SecureChannel {
         // a channel-layer code of the peer's
       }
     }
-    return switch (reason) {
-      case "decrypt_failed" ->
+    ChannelReason channel =
+        ChannelReasons.parse(reason).orElse(ChannelReason.CHANNEL_REASON_UNSPECIFIED);
+    return switch (channel) {
+      case CHANNEL_REASON_DECRYPT_FAILED ->
           "a message failed authentication: the channel was tampered with and is closed";
-      case "replayed_handshake" -> "the machine refused a replayed handshake";
-      case "handshake_failed" -> "the machine refused the handshake (wrong key or PSK)";
-      case "peer_gone" ->
+      case CHANNEL_REASON_REPLAYED_HANDSHAKE -> "the machine refused a replayed handshake";
+      case CHANNEL_REASON_HANDSHAKE_FAILED ->
+          "the machine refused the handshake (wrong key or PSK)";
+      case CHANNEL_REASON_PEER_GONE ->
           "nothing was heard from the other side for too long; the channel is closed";
-      case "device_revoked" ->
+      case CHANNEL_REASON_DEVICE_REVOKED ->
           "this device was revoked from the workspace; the machine closed the channel";
-      case "device_not_trusted",
-          "no_device_credential",
-          "bad_device_credential",
-          "static_key_not_bound" ->
+      case CHANNEL_REASON_DEVICE_NOT_TRUSTED,
+          CHANNEL_REASON_NO_DEVICE_CREDENTIAL,
+          CHANNEL_REASON_BAD_DEVICE_CREDENTIAL,
+          CHANNEL_REASON_STATIC_KEY_NOT_BOUND ->
           "the machine does not admit this device ("
               + reason
               + "); run `umbra device trust` and retry";
@@ -266,7 +272,7 @@ public final class SecureChannel {
     try {
       plain = noise.decrypt(f.getPayload().toByteArray());
     } catch (CryptoException e) {
-      fail("decrypt_failed");
+      fail(ChannelReason.CHANNEL_REASON_DECRYPT_FAILED);
       return;
     }
     recvNext++;
@@ -274,7 +280,7 @@ public final class SecureChannel {
     try {
       m = ChannelMessage.parseFrom(plain);
     } catch (InvalidProtocolBufferException e) {
-      fail("malformed_message");
+      fail(ChannelReason.CHANNEL_REASON_MALFORMED_MESSAGE);
       return;
     }
     if (recvNext <= highestSeen) {
@@ -388,7 +394,7 @@ public final class SecureChannel {
   private void checkProgress() {
     long now = System.nanoTime();
     if (!closed && now - lastHeardNanos > silenceLimitNanos) {
-      fail("peer_gone");
+      fail(ChannelReason.CHANNEL_REASON_PEER_GONE);
       return;
     }
     if (!closed && now - lastSentNanos > ChannelProtocol.KEEPALIVE.toNanos()) {
@@ -415,21 +421,27 @@ public final class SecureChannel {
   /** Closes normally: tells the peer (best effort) and stops. */
   public void close() {
     if (!closed) {
-      out.accept(frame(FrameType.FRAME_TYPE_CLOSE).setReason("done").build());
+      out.accept(
+          frame(FrameType.FRAME_TYPE_CLOSE)
+              .setReason(ChannelReasons.wire(ChannelReason.CHANNEL_REASON_DONE))
+              .build());
       finish(null);
     }
   }
 
-  /** Closes because of a failure on this side; the peer is told the reason code. */
-  public void fail(String code) {
-    fail(code, describe(code));
+  /** Closes because of a failure on this side; the peer is told the reason. */
+  public void fail(ChannelReason reason) {
+    String code = ChannelReasons.wire(reason);
+    fail(reason, describe(code));
   }
 
   /**
-   * As {@link #fail(String)}, with the message this side's listener gets (why this side ends it).
+   * As {@link #fail(ChannelReason)}, with the message this side's listener gets (why this side ends
+   * it).
    */
-  public void fail(String code, String message) {
+  public void fail(ChannelReason reason, String message) {
     if (!closed) {
+      String code = ChannelReasons.wire(reason);
       out.accept(frame(FrameType.FRAME_TYPE_CLOSE).setReason(code).build());
       finish(new ChannelClosedException(code, message));
     }
@@ -437,7 +449,9 @@ public final class SecureChannel {
 
   /** Ends locally without telling the peer (the link owner is shutting down). */
   public void abandon() {
-    finish(new ChannelClosedException("abandoned", "the channel was abandoned"));
+    finish(
+        new ChannelClosedException(
+            ChannelReason.CHANNEL_REASON_ABANDONED, "the channel was abandoned"));
   }
 
   private void finish(ChannelClosedException error) {

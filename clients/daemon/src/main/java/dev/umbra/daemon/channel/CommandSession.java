@@ -8,6 +8,8 @@ import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelReason;
+import dev.umbra.proto.channel.ChannelReasons;
 import dev.umbra.proto.channel.ExitStatus;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.channel.Started;
@@ -93,7 +95,8 @@ final class CommandSession implements SecureChannel.Listener {
                     ChannelMessage.newBuilder()
                         .setError(
                             ChannelError.newBuilder()
-                                .setCode("start_failed")
+                                .setCode(
+                                    ChannelReasons.wire(ChannelReason.CHANNEL_REASON_START_FAILED))
                                 .setMessage("cannot start the command: " + why))
                         .build());
                 channel.closeWhenDrained();

@@ -16,12 +16,16 @@ import dev.umbra.crypto.noise.TransportPair;
 import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelReason;
+import dev.umbra.proto.channel.ChannelReasons;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.channel.Started;
 import dev.umbra.proto.channel.TcpForward;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.proto.relay.RelayReason;
+import dev.umbra.proto.relay.RelayReasons;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -206,7 +210,9 @@ public final class DaemonChannels {
                   .addKeyValue("channel", Long.toHexString(c.channelId()))
                   .log("channel closed, client no longer admitted: {}", refused);
               stats.revokedChannels.incrementAndGet();
-              c.fail(refused);
+              c.fail(
+                  ChannelReasons.parse(refused)
+                      .orElse(ChannelReason.CHANNEL_REASON_DEVICE_NOT_TRUSTED));
               closed++;
             }
           }
@@ -296,7 +302,8 @@ public final class DaemonChannels {
           c.onFrame(f);
         } else if (f.getType() != FrameType.FRAME_TYPE_CLOSE) {
           stats.unknownChannel.incrementAndGet();
-          link.send(close(f.getChannelId(), "unknown_channel"));
+          link.send(
+              close(f.getChannelId(), RelayReasons.wire(RelayReason.RELAY_REASON_UNKNOWN_CHANNEL)));
         }
       }
       case FRAME_TYPE_ERROR ->
@@ -327,7 +334,7 @@ public final class DaemonChannels {
     if (!replays.firstTime(m1, clock.millis())) {
       stats.replayedHandshakes.incrementAndGet();
       log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("replayed handshake refused");
-      link.send(close(id, "replayed_handshake"));
+      link.send(close(id, ChannelReasons.wire(ChannelReason.CHANNEL_REASON_REPLAYED_HANDSHAKE)));
       return;
     }
     TransportPair noise;
@@ -356,7 +363,7 @@ public final class DaemonChannels {
       log.atWarn()
           .addKeyValue("channel", Long.toHexString(id))
           .log("handshake refused: {}", e.getClass().getSimpleName());
-      link.send(close(id, "handshake_failed"));
+      link.send(close(id, ChannelReasons.wire(ChannelReason.CHANNEL_REASON_HANDSHAKE_FAILED)));
       return;
     }
     link.send(
@@ -380,7 +387,7 @@ public final class DaemonChannels {
           @Override
           public void onMessage(ChannelMessage m) {
             if (m.getBodyCase() != ChannelMessage.BodyCase.START) {
-              channel.fail("protocol");
+              channel.fail(ChannelReason.CHANNEL_REASON_PROTOCOL);
               return;
             }
             begin(channel, m.getStart(), clientKey);
@@ -401,7 +408,10 @@ public final class DaemonChannels {
     try {
       pinned = trust.get();
     } catch (RuntimeException e) {
-      return a -> "trust_unreadable"; // an unreadable or edited pin fails closed
+      return a ->
+          ChannelReasons.wire(
+              ChannelReason
+                  .CHANNEL_REASON_TRUST_UNREADABLE); // an unreadable or edited pin fails closed
     }
     return a ->
         ClientAuth.refusal(
@@ -412,7 +422,10 @@ public final class DaemonChannels {
     channels.remove(channel.channelId());
     admissions.remove(channel.channelId());
     if (error != null
-        && (error.code().equals("decrypt_failed") || error.code().equals("malformed_message"))) {
+        && (error.code().equals(ChannelReasons.wire(ChannelReason.CHANNEL_REASON_DECRYPT_FAILED))
+            || error
+                .code()
+                .equals(ChannelReasons.wire(ChannelReason.CHANNEL_REASON_MALFORMED_MESSAGE)))) {
       stats.decryptFailures.incrementAndGet();
     }
   }
@@ -423,13 +436,13 @@ public final class DaemonChannels {
       case RUN -> run(channel, start.getRun(), clientKey);
       case FORWARD -> forward(channel, start.getForward());
       case MESSAGE -> message(channel, start.getMessage().getTopic());
-      default -> refuse(channel, "bad_request", "unknown channel kind");
+      default -> refuse(channel, ChannelReason.CHANNEL_REASON_BAD_REQUEST, "unknown channel kind");
     }
   }
 
   private void run(SecureChannel channel, RunCommand run, String clientKey) {
     if (run.getArgvCount() == 0) {
-      refuse(channel, "bad_request", "no command given");
+      refuse(channel, ChannelReason.CHANNEL_REASON_BAD_REQUEST, "no command given");
       return;
     }
     String sid = sessionId();
@@ -445,7 +458,7 @@ public final class DaemonChannels {
   /** Connects to {@code host:port} of the forward and pipes the channel to it (audited). */
   private void forward(SecureChannel channel, TcpForward fw) {
     if (fw.getPort() == 0 || fw.getPort() > 65535 || fw.getHost().isEmpty()) {
-      refuse(channel, "bad_request", "forward needs a host and a port");
+      refuse(channel, ChannelReason.CHANNEL_REASON_BAD_REQUEST, "forward needs a host and a port");
       return;
     }
     net.connect((int) fw.getPort(), fw.getHost())
@@ -463,14 +476,14 @@ public final class DaemonChannels {
                         DaemonAudit.Action.TUNNEL_OPENED,
                         channel.channelId(),
                         false,
-                        "connect_failed",
+                        ChannelReasons.wire(ChannelReason.CHANNEL_REASON_CONNECT_FAILED),
                         -1,
                         0,
                         0,
                         0));
                 refuse(
                     channel,
-                    "connect_failed",
+                    ChannelReason.CHANNEL_REASON_CONNECT_FAILED,
                     "cannot connect to "
                         + fw.getHost()
                         + ":"
@@ -494,7 +507,10 @@ public final class DaemonChannels {
   private void message(SecureChannel channel, String topic) {
     MessageService svc = services.get(topic);
     if (svc == null) {
-      refuse(channel, "unknown_topic", "no message service '" + topic + "' on this machine");
+      refuse(
+          channel,
+          ChannelReason.CHANNEL_REASON_UNKNOWN_TOPIC,
+          "no message service '" + topic + "' on this machine");
       return;
     }
     channel.send(ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
@@ -502,10 +518,11 @@ public final class DaemonChannels {
     svc.open(peer);
   }
 
-  private void refuse(SecureChannel channel, String code, String message) {
+  private void refuse(SecureChannel channel, ChannelReason reason, String message) {
     channel.send(
         ChannelMessage.newBuilder()
-            .setError(ChannelError.newBuilder().setCode(code).setMessage(message))
+            .setError(
+                ChannelError.newBuilder().setCode(ChannelReasons.wire(reason)).setMessage(message))
             .build());
     channel.closeWhenDrained();
   }
@@ -527,7 +544,7 @@ public final class DaemonChannels {
       if (c.closed()) {
         closed(c, null);
       } else if (now - c.lastHeardNanos() > limit) {
-        c.fail("abandoned");
+        c.fail(ChannelReason.CHANNEL_REASON_ABANDONED);
         channels.remove(c.channelId());
       }
     }

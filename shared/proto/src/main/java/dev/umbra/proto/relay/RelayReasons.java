@@ -1,8 +1,6 @@
 package dev.umbra.proto.relay;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Locale;
+import dev.umbra.proto.ReasonNames;
 import java.util.Map;
 import java.util.Optional;
 
@@ -13,27 +11,14 @@ import java.util.Optional;
  * is a typed value at both ends while the wire stays the compatible string.
  */
 public final class RelayReasons {
-  private static final String PREFIX = "RELAY_REASON_";
-  private static final Map<String, RelayReason> BY_WIRE;
-
-  static {
-    Map<String, RelayReason> m = new LinkedHashMap<>();
-    for (RelayReason r : RelayReason.values()) {
-      if (r != RelayReason.UNRECOGNIZED && r != RelayReason.RELAY_REASON_UNSPECIFIED) {
-        m.put(r.name().substring(PREFIX.length()).toLowerCase(Locale.ROOT), r);
-      }
-    }
-    BY_WIRE = Collections.unmodifiableMap(m);
-  }
+  private static final ReasonNames<RelayReason> NAMES =
+      ReasonNames.of(RelayReason.class, "RELAY_REASON_");
 
   private RelayReasons() {}
 
   /** The wire string of {@code reason}. */
   public static String wire(RelayReason reason) {
-    if (reason == RelayReason.UNRECOGNIZED || reason == RelayReason.RELAY_REASON_UNSPECIFIED) {
-      throw new IllegalArgumentException("not a reason: " + reason);
-    }
-    return reason.name().substring(PREFIX.length()).toLowerCase(Locale.ROOT);
+    return NAMES.wire(reason);
   }
 
   /**
@@ -41,11 +26,11 @@ public final class RelayReasons {
    * or a reason newer than this build).
    */
   public static Optional<RelayReason> parse(String wire) {
-    return Optional.ofNullable(BY_WIRE.get(wire));
+    return NAMES.parse(wire);
   }
 
   /** Every wire string, in the enum's order. */
   public static Map<String, RelayReason> all() {
-    return BY_WIRE;
+    return NAMES.all();
   }
 }

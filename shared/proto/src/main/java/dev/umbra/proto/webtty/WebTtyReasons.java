@@ -1,8 +1,6 @@
 package dev.umbra.proto.webtty;
 
-import java.util.Collections;
-import java.util.LinkedHashMap;
-import java.util.Locale;
+import dev.umbra.proto.ReasonNames;
 import java.util.Map;
 import java.util.Optional;
 
@@ -12,37 +10,24 @@ import java.util.Optional;
  * reason} only through {@link #wire}, so no free-form reason reaches the wire.
  */
 public final class WebTtyReasons {
-  private static final String PREFIX = "WEBTTY_REASON_";
-  private static final Map<String, WebTtyReason> BY_WIRE;
-
-  static {
-    Map<String, WebTtyReason> m = new LinkedHashMap<>();
-    for (WebTtyReason r : WebTtyReason.values()) {
-      if (r != WebTtyReason.UNRECOGNIZED && r != WebTtyReason.WEBTTY_REASON_UNSPECIFIED) {
-        m.put(r.name().substring(PREFIX.length()).toLowerCase(Locale.ROOT), r);
-      }
-    }
-    BY_WIRE = Collections.unmodifiableMap(m);
-  }
+  private static final ReasonNames<WebTtyReason> NAMES =
+      ReasonNames.of(WebTtyReason.class, "WEBTTY_REASON_");
 
   private WebTtyReasons() {}
 
   /** The wire string of {@code reason}. */
   public static String wire(WebTtyReason reason) {
-    if (reason == WebTtyReason.UNRECOGNIZED || reason == WebTtyReason.WEBTTY_REASON_UNSPECIFIED) {
-      throw new IllegalArgumentException("not a reason: " + reason);
-    }
-    return reason.name().substring(PREFIX.length()).toLowerCase(Locale.ROOT);
+    return NAMES.wire(reason);
   }
 
   /** The reason a wire string names; empty for a string not in the table. */
   public static Optional<WebTtyReason> parse(String wire) {
-    return Optional.ofNullable(BY_WIRE.get(wire));
+    return NAMES.parse(wire);
   }
 
   /** Every wire string, in the enum's order. */
   public static Map<String, WebTtyReason> all() {
-    return BY_WIRE;
+    return NAMES.all();
   }
 
   /**
