@@ -346,9 +346,8 @@ final class EmbeddedPg implements AutoCloseable {
     if (Files.exists(dir.resolve(".complete"))) {
       return dir.resolve("bin");
     }
-    Files.createDirectories(
-        parent); // outside UMBRA_HOME as root, else UMBRA_HOME/dev (made private above): mode set
-    // below
+    // outside UMBRA_HOME as root, else UMBRA_HOME/dev (made private above)
+    Files.createDirectories(parent); // mode set below
     Files.setPosixFilePermissions(parent, PosixFilePermissions.fromString(dirMode));
     Path tmp = Files.createTempDirectory(parent, ".extract-"); // mode set below
     try (InputStream in = DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, arch);
