@@ -3,20 +3,15 @@ package dev.umbra.controlplane;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.controlplane.auth.ApiTokens;
+import dev.umbra.kit.testing.ParallelHttp;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -57,23 +52,11 @@ class FailureLimitConcurrencyTest {
 
   /** Sends {@code ATTEMPTS} requests at once; the count of each status. */
   private Map<Integer, Integer> inParallel(IntFunction<HttpRequest> request) throws Exception {
-    List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
-    for (int i = 0; i < ATTEMPTS; i++) {
-      all.add(http.sendAsync(request.apply(i), HttpResponse.BodyHandlers.ofString()));
-    }
-    Map<Integer, Integer> statuses = new TreeMap<>();
-    for (var f : all) {
-      statuses.merge(f.get(60, TimeUnit.SECONDS).statusCode(), 1, Integer::sum);
-    }
-    return statuses;
+    return ParallelHttp.statuses(http, ATTEMPTS, request);
   }
 
   private HttpRequest post(String path, JsonObject body) {
-    return HttpRequest.newBuilder(h.base.resolve(path))
-        .timeout(Duration.ofSeconds(60))
-        .header("content-type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(body.encode()))
-        .build();
+    return ParallelHttp.postJson(h.base.resolve(path), body.encode());
   }
 
   @Test

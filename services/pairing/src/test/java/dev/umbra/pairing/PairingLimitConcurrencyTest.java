@@ -3,22 +3,15 @@ package dev.umbra.pairing;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.id.Ulid;
+import dev.umbra.kit.testing.ParallelHttp;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.security.SecureRandom;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -58,21 +51,10 @@ class PairingLimitConcurrencyTest {
   }
 
   private Map<Integer, Integer> inParallel(IntFunction<JsonObject> body) throws Exception {
-    List<CompletableFuture<HttpResponse<String>>> all = new ArrayList<>();
-    for (int i = 0; i < ATTEMPTS; i++) {
-      HttpRequest r =
-          HttpRequest.newBuilder(h.base.resolve("/v1/redeem"))
-              .timeout(Duration.ofSeconds(60))
-              .header("content-type", "application/json")
-              .POST(HttpRequest.BodyPublishers.ofString(body.apply(i).encode()))
-              .build();
-      all.add(http.sendAsync(r, HttpResponse.BodyHandlers.ofString()));
-    }
-    Map<Integer, Integer> statuses = new TreeMap<>();
-    for (var f : all) {
-      statuses.merge(f.get(60, TimeUnit.SECONDS).statusCode(), 1, Integer::sum);
-    }
-    return statuses;
+    return ParallelHttp.statuses(
+        http,
+        ATTEMPTS,
+        i -> ParallelHttp.postJson(h.base.resolve("/v1/redeem"), body.apply(i).encode()));
   }
 
   @Test

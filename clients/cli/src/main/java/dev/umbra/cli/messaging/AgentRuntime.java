@@ -8,9 +8,9 @@ import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.messaging.AgentIdentity;
 import dev.umbra.client.messaging.MessagingClient;
-import dev.umbra.client.messaging.MessagingPaths;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustSync;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -145,7 +145,7 @@ final class AgentRuntime {
     JsonObject c =
         call(
             "POST",
-            MessagingPaths.conversations(agent.workspaceId()),
+            ControlPlanePaths.conversations(agent.workspaceId()),
             new JsonObject().put("account_id", account.toString()));
     return UUID.fromString(c.getString("id"));
   }
@@ -157,7 +157,7 @@ final class AgentRuntime {
       String conv = e.getString("conversation_id");
       if (conv != null && !accounts.containsKey(conv)) {
         for (Object o :
-            call("GET", MessagingPaths.conversations(agent.workspaceId()) + "?limit=100", null)
+            call("GET", ControlPlanePaths.conversations(agent.workspaceId()) + "?limit=100", null)
                 .getJsonArray("items", new JsonArray())) {
           JsonObject c = (JsonObject) o;
           accounts.put(c.getString("id"), c.getString("account_id"));

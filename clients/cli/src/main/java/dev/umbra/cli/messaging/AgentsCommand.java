@@ -4,9 +4,9 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
-import dev.umbra.client.messaging.MessagingPaths;
 import dev.umbra.client.messaging.MessagingStore;
 import dev.umbra.crypto.sign.VerificationCodes;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.UUID;
@@ -35,7 +35,7 @@ public final class AgentsCommand {
     protected void run(Api api, UUID w) {
       output.table(
           ctx.out(),
-          api.all(MessagingPaths.agents(w)),
+          api.all(ControlPlanePaths.agents(w)),
           List.of("id", "name", "status", "machine_id", "created_at"));
     }
   }
@@ -69,7 +69,7 @@ public final class AgentsCommand {
       JsonObject approved =
           api.call(
               "POST",
-              MessagingPaths.agentApproval(w, a.getString("id")),
+              ControlPlanePaths.agentApproval(w, a.getString("id")),
               new JsonObject().put("verification_code", code));
       pinHere(api, w, approved);
       output.print(
@@ -113,7 +113,8 @@ public final class AgentsCommand {
     protected void run(Api api, UUID w) {
       JsonObject a = OwnerMessaging.resolveAgent(api, w, agent);
       JsonObject r =
-          api.call("POST", MessagingPaths.agentRevocation(w, a.getString("id")), new JsonObject());
+          api.call(
+              "POST", ControlPlanePaths.agentRevocation(w, a.getString("id")), new JsonObject());
       output.print(
           ctx.out(), r, "revoked agent " + r.getString("name") + " (" + r.getString("id") + ")");
     }

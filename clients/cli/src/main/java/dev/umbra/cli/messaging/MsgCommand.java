@@ -137,7 +137,7 @@ public final class MsgCommand {
     private final java.util.Map<String, String> names = new java.util.HashMap<>();
 
     AgentNames(Api api, UUID w) {
-      for (Object o : api.all(dev.umbra.client.messaging.MessagingPaths.agents(w))) {
+      for (Object o : api.all(dev.umbra.proto.api.ControlPlanePaths.agents(w))) {
         JsonObject a = (JsonObject) o;
         names.put(a.getString("id"), a.getString("name"));
       }

@@ -7,11 +7,11 @@ import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.client.http.ApiError;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.messaging.MessagingClient;
-import dev.umbra.client.messaging.MessagingPaths;
 import dev.umbra.client.messaging.MessagingStore;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.messaging.IdentityKeyPair;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.Map;
@@ -130,7 +130,7 @@ final class OwnerMessaging {
     if (pinned.isPresent()) {
       return Ed25519PublicKey.fromHex(pinned.get());
     }
-    JsonObject a = api.get(MessagingPaths.agent(workspace, id));
+    JsonObject a = api.get(ControlPlanePaths.agent(workspace, id));
     if (!"approved".equals(a.getString("status"))) {
       throw new IllegalArgumentException("agent " + id + " is not approved");
     }
@@ -143,7 +143,7 @@ final class OwnerMessaging {
   /** An agent of the workspace by id or unique name. */
   static JsonObject resolveAgent(Api api, UUID workspace, String idOrName) {
     JsonObject match = null;
-    for (Object o : api.all(MessagingPaths.agents(workspace))) {
+    for (Object o : api.all(ControlPlanePaths.agents(workspace))) {
       JsonObject a = (JsonObject) o;
       if (a.getString("id").equals(idOrName)) {
         return a;
@@ -167,7 +167,7 @@ final class OwnerMessaging {
     JsonObject c =
         call(
             "POST",
-            MessagingPaths.conversations(workspace),
+            ControlPlanePaths.conversations(workspace),
             new JsonObject().put("agent_id", agent.toString()));
     return UUID.fromString(c.getString("id"));
   }

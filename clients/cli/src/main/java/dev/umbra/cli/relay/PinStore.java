@@ -1,14 +1,11 @@
 package dev.umbra.cli.relay;
 
 import dev.umbra.cli.CliException;
+import dev.umbra.client.tty.PinFiles;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import java.util.UUID;
 
@@ -33,38 +30,27 @@ public final class PinStore {
     if (!machine.matches("[A-Za-z0-9._:-]{1,128}")) {
       throw new CliException("not a machine id: " + machine);
     }
-    Path file = root.resolve(workspace.toString()).resolve(machine);
+    Path file = PinFiles.file(root, workspace, machine);
     String seen = HexFormat.of().formatHex(fromRecord.toBytes());
     try {
-      if (Files.exists(file)) {
-        String pinned = Files.readString(file, StandardCharsets.US_ASCII).trim();
-        if (!pinned.equals(seen)) {
-          throw new CliException(
-              "the key of machine "
-                  + machine
-                  + " changed since it was first used (pinned "
-                  + pinned.substring(0, 16)
-                  + "..., now "
-                  + seen.substring(0, 16)
-                  + "...): refusing to connect. "
-                  + "If the machine was re-installed, remove "
-                  + file
-                  + " after checking with its owner.");
-        }
-        return fromRecord;
-      }
       KeyFiles.ensurePrivateDirectory(root.getParent().getParent());
       KeyFiles.ensurePrivateDirectory(root.getParent());
-      KeyFiles.ensurePrivateDirectory(root);
-      KeyFiles.ensurePrivateDirectory(file.getParent());
-      Path tmp =
-          Files.createTempFile(
-              file.getParent(),
-              ".pin-",
-              ".tmp",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, seen + "\n", StandardCharsets.US_ASCII);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+      PinFiles.pinOnFirstUse(
+          root,
+          file,
+          seen,
+          pinned ->
+              new CliException(
+                  "the key of machine "
+                      + machine
+                      + " changed since it was first used (pinned "
+                      + pinned.substring(0, 16)
+                      + "..., now "
+                      + seen.substring(0, 16)
+                      + "...): refusing to connect. "
+                      + "If the machine was re-installed, remove "
+                      + file
+                      + " after checking with its owner."));
       return fromRecord;
     } catch (IOException e) {
       throw new CliException("cannot use the key pins under " + root + ": " + e.getMessage());

@@ -1,34 +1,17 @@
 package dev.umbra.client.http;
 
+import dev.umbra.proto.api.ApiFailure;
+
 /** A service answered with the API's error shape (or could not be reached: status 0). */
-public final class ApiError extends RuntimeException {
-  private final int status;
-  private final String code;
-  private final String field;
-
+public final class ApiError extends ApiFailure {
   public ApiError(int status, String code, String message, String field) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.field = field;
-  }
-
-  public int status() {
-    return status;
-  }
-
-  public String code() {
-    return code;
-  }
-
-  public String field() {
-    return field;
+    super(status, code, message, field);
   }
 
   /** One line for a person: the message, and the field when the service named one. */
   public String describe() {
     return getMessage()
-        + (field == null ? "" : " (field: " + field + ")")
-        + (status > 0 ? " [HTTP " + status + ", " + code + "]" : "");
+        + (field() == null ? "" : " (field: " + field() + ")")
+        + (status() > 0 ? " [HTTP " + status() + ", " + code() + "]" : "");
   }
 }

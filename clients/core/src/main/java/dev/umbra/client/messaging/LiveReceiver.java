@@ -1,5 +1,6 @@
 package dev.umbra.client.messaging;
 
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -63,7 +64,8 @@ public final class LiveReceiver {
   public static URI liveUrl(String controlPlaneUrl, java.util.UUID workspace) {
     URI base = URI.create(controlPlaneUrl);
     String scheme = "https".equalsIgnoreCase(base.getScheme()) ? "wss" : "ws";
-    return URI.create(scheme + "://" + base.getRawAuthority() + MessagingPaths.live(workspace));
+    return URI.create(
+        scheme + "://" + base.getRawAuthority() + ControlPlanePaths.messagesLive(workspace));
   }
 
   /** Runs until {@code stop} says so (checked at least every second). */

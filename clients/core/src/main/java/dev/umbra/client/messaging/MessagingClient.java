@@ -14,6 +14,7 @@ import dev.umbra.crypto.messaging.RatchetSession;
 import dev.umbra.crypto.messaging.SignedPrekey;
 import dev.umbra.crypto.messaging.VerifiedPrekeyBundle;
 import dev.umbra.crypto.messaging.X3dh;
+import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
@@ -100,7 +101,7 @@ public final class MessagingClient {
   }
 
   private boolean ensurePrekeysLocked() {
-    JsonObject status = api.call("GET", MessagingPaths.prekeyStatus(workspace), null);
+    JsonObject status = api.call("GET", ControlPlanePaths.prekeyStatus(workspace), null);
     JsonObject meta = store.prekeyMeta();
     InMemoryPrekeySecrets secrets = store.prekeys().orElseGet(InMemoryPrekeySecrets::new);
     Instant now = clock.instant();
@@ -136,7 +137,7 @@ public final class MessagingClient {
     store.savePrekeys(secrets);
     store.savePrekeyMeta(meta);
     PrekeyBundle bundle = PrekeyBundle.create(identity, spk, null);
-    api.call("POST", MessagingPaths.prekeys(workspace), PrekeyWire.upload(bundle, spk, fresh));
+    api.call("POST", ControlPlanePaths.prekeys(workspace), PrekeyWire.upload(bundle, spk, fresh));
     return true;
   }
 
@@ -163,7 +164,7 @@ public final class MessagingClient {
           "a message must have 1.." + MAX_TEXT_BYTES + " bytes of UTF-8, not " + plain.length);
     }
     JsonArray recipients =
-        api.call("GET", MessagingPaths.conversationRecipients(workspace, conversation), null)
+        api.call("GET", ControlPlanePaths.conversationRecipients(workspace, conversation), null)
             .getJsonArray("items", new JsonArray());
     if (recipients.isEmpty()) {
       throw new IllegalStateException("the conversation has no recipient to send to");
@@ -195,7 +196,7 @@ public final class MessagingClient {
     RuntimeException last = null;
     for (int attempt = 0; attempt < 3; attempt++) {
       try {
-        api.call("POST", MessagingPaths.messages(workspace), body);
+        api.call("POST", ControlPlanePaths.messages(workspace), body);
         return;
       } catch (ApiError e) {
         if (e.status() >= 400 && e.status() < 500) {
@@ -220,7 +221,7 @@ public final class MessagingClient {
     Ed25519PublicKey pinned = pins.pinned(kind, to);
     JsonObject answer;
     try {
-      answer = api.call("GET", MessagingPaths.prekeyBundle(workspace, to), null);
+      answer = api.call("GET", ControlPlanePaths.prekeyBundle(workspace, to), null);
     } catch (ApiError e) {
       if (e.status() != 404) {
         throw e;
@@ -254,7 +255,7 @@ public final class MessagingClient {
     Long after = null;
     do {
       String q = "?limit=100" + (after == null ? "" : "&after=" + after);
-      JsonObject page = api.call("GET", MessagingPaths.messages(workspace) + q, null);
+      JsonObject page = api.call("GET", ControlPlanePaths.messages(workspace) + q, null);
       for (Object o : page.getJsonArray("items", new JsonArray())) {
         Outcome r = receive((JsonObject) o);
         switch (r.kind) {
@@ -380,7 +381,7 @@ public final class MessagingClient {
     }
     JsonArray a = new JsonArray();
     ids.forEach(i -> a.add(i.toString()));
-    api.call("POST", MessagingPaths.messageAcks(workspace), new JsonObject().put("ids", a));
+    api.call("POST", ControlPlanePaths.messageAcks(workspace), new JsonObject().put("ids", a));
   }
 
   /** Messages stored and not shown yet (oldest first), without marking them. */

@@ -3,11 +3,11 @@ package dev.umbra.client.trust;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -33,8 +33,7 @@ public final class TrustSync {
 
   /** The bytes a machine signs to fetch trust material. */
   public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
-    return ("umbra-machine-trust/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.trust(workspaceId, machineId, timestampMs);
   }
 
   /**

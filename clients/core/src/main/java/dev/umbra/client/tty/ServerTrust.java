@@ -2,15 +2,10 @@ package dev.umbra.client.tty;
 
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
-import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
 
 /**
@@ -30,31 +25,20 @@ public interface ServerTrust {
       if (!server.matches("[A-Za-z0-9._:-]{1,128}")) {
         throw new AuthenticationFailedException("not a server id");
       }
-      Path file = dir.resolve(ws.toString()).resolve(server);
+      Path file = PinFiles.file(dir, ws, server);
       String seen = sig.toHex() + " " + kx.toHex();
       try {
-        if (Files.exists(file)) {
-          String pinned = Files.readString(file, StandardCharsets.US_ASCII).trim();
-          if (!pinned.equals(seen)) {
-            throw new AuthenticationFailedException(
-                "the keys of WebTTY server "
-                    + server
-                    + " changed since they were pinned; refusing to send anything (pin: "
-                    + file
-                    + ")");
-          }
-          return;
-        }
-        KeyFiles.ensurePrivateDirectory(dir);
-        KeyFiles.ensurePrivateDirectory(file.getParent());
-        Path tmp =
-            Files.createTempFile(
-                file.getParent(),
-                ".pin-",
-                ".tmp",
-                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        Files.writeString(tmp, seen + "\n", StandardCharsets.US_ASCII);
-        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+        PinFiles.pinOnFirstUse(
+            dir,
+            file,
+            seen,
+            pinned ->
+                new AuthenticationFailedException(
+                    "the keys of WebTTY server "
+                        + server
+                        + " changed since they were pinned; refusing to send anything (pin: "
+                        + file
+                        + ")"));
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }

@@ -1,12 +1,11 @@
 package dev.umbra.client.ttypolicy;
 
 import dev.umbra.client.trust.TrustModel;
-import dev.umbra.crypto.CryptoConstants;
-import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
+import dev.umbra.crypto.webtty.PolicyDocumentSchema;
 import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ServerPolicy;
 import java.util.ArrayList;
@@ -14,7 +13,6 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 
@@ -40,28 +38,15 @@ public record TtyPolicy(
     String issuedAt,
     UUID signerDeviceId,
     List<Reviewer> reviewers) {
-  public static final String TYPE = CryptoConstants.WEBTTY_POLICY_TYPE;
+  public static final String TYPE = PolicyDocumentSchema.TYPE;
 
   /**
    * At most this many characters in a document (reviewers carry their signed WebTTY key bindings).
    */
-  public static final int MAX_DOCUMENT = 16 * 1024;
+  public static final int MAX_DOCUMENT = PolicyDocumentSchema.MAX_DOCUMENT;
 
   /** At most this many reviewers. */
-  public static final int MAX_REVIEWERS = 16;
-
-  private static final Set<String> FIELDS =
-      Set.of(
-          "type",
-          "workspace_id",
-          "machine_id",
-          "version",
-          "recording",
-          "join",
-          "record_stdin",
-          "issued_at",
-          "signer_device_id",
-          "reviewers");
+  public static final int MAX_REVIEWERS = PolicyDocumentSchema.MAX_REVIEWERS;
 
   /** A reviewer: a trusted device and its WebTTY key binding (signed by that device). */
   public record Reviewer(UUID deviceId, Signed webttyKey) {
@@ -204,33 +189,7 @@ public record TtyPolicy(
 
   /** Parses a document; anything not exactly this schema in canonical form is malformed. */
   public static TtyPolicy parse(String payload) {
-    Object parsed;
-    try {
-      if (payload == null
-          || payload.isEmpty()
-          || payload.length() > MAX_DOCUMENT
-          || !CanonicalJson.canonicalize(payload).equals(payload)) {
-        throw new MalformedInputException(
-            "a policy document must be canonical JSON of at most " + MAX_DOCUMENT + " characters");
-      }
-      parsed = CanonicalJson.parse(payload);
-    } catch (MalformedInputException e) {
-      throw e;
-    } catch (CryptoException e) {
-      throw new MalformedInputException(
-          "a policy document must be canonical JSON: " + e.getMessage());
-    }
-    if (!(parsed instanceof Map<?, ?> f)) {
-      throw new MalformedInputException("a policy document must be a JSON object");
-    }
-    for (Object k : f.keySet()) {
-      if (!FIELDS.contains(k)) {
-        throw new MalformedInputException("a policy document has an unknown member");
-      }
-    }
-    if (!TYPE.equals(f.get("type"))) {
-      throw new MalformedInputException("expected a " + TYPE + " document");
-    }
+    Map<?, ?> f = PolicyDocumentSchema.members(payload);
     if (!(f.get("version") instanceof Long v) || v < 1) {
       throw new MalformedInputException("version must be a positive integer");
     }

@@ -8,10 +8,10 @@ import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.HexFormat;
@@ -35,15 +35,7 @@ public final class MachineVault {
 
   /** The bytes a machine signs to read entry {@code name}. */
   public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs, String name) {
-    return ("umbra-machine-vault/v1\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + timestampMs
-            + "\n"
-            + name)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.vault(workspaceId, machineId, timestampMs, name);
   }
 
   /**

@@ -3,11 +3,11 @@ package dev.umbra.daemon.audit;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.util.HexFormat;
@@ -110,31 +110,19 @@ public final class DaemonAudit {
   /** The bytes a machine signs; the control plane checks the same (MachineReport.message). */
   public static byte[] message(
       UUID workspaceId, UUID machineId, long timestampMs, String eventId, Report r) {
-    return ("umbra-machine-audit/v1\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + timestampMs
-            + "\n"
-            + eventId
-            + "\n"
-            + r.action().wire()
-            + "\n"
-            + Long.toHexString(r.channelId())
-            + "\n"
-            + (r.success() ? "success" : "failure")
-            + "\n"
-            + r.reason()
-            + "\n"
-            + r.exitStatus()
-            + "\n"
-            + r.durationMs()
-            + "\n"
-            + r.bytesIn()
-            + "\n"
-            + r.bytesOut())
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.audit(
+        workspaceId,
+        machineId,
+        timestampMs,
+        eventId,
+        r.action().wire(),
+        Long.toHexString(r.channelId()),
+        r.success() ? "success" : "failure",
+        r.reason(),
+        r.exitStatus(),
+        r.durationMs(),
+        r.bytesIn(),
+        r.bytesOut());
   }
 
   /** The signed request body of {@code r} with event id {@code eventId}. */

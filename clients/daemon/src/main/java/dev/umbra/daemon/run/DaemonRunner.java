@@ -7,10 +7,10 @@ import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
@@ -48,15 +48,7 @@ public final class DaemonRunner {
 
   /** The message a machine signs for a session token (the control plane checks the same bytes). */
   public static byte[] sessionMessage(Binding b, String audience, long timestampMs) {
-    return ("umbra-machine-session/v1\n"
-            + b.workspaceId()
-            + "\n"
-            + b.machineId()
-            + "\n"
-            + audience
-            + "\n"
-            + timestampMs)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.session(b.workspaceId(), b.machineId(), audience, timestampMs);
   }
 
   /**

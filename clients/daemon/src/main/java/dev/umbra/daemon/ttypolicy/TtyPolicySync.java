@@ -5,12 +5,11 @@ import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.client.ttypolicy.TtyPolicyPin;
-import dev.umbra.crypto.CryptoConstants;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.Optional;
@@ -36,14 +35,7 @@ public final class TtyPolicySync {
    * "umbra-machine-tty-policy/v1\n<workspace>\n<machine>\n<timestamp_ms>"}.
    */
   public static byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
-    return (CryptoConstants.MACHINE_TTY_POLICY_REQUEST
-            + "\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + timestampMs)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.ttyPolicy(workspaceId, machineId, timestampMs);
   }
 
   /** The document as served (not yet verified); empty when none was set. */

@@ -9,6 +9,7 @@ import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
@@ -17,7 +18,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.Map;
@@ -164,8 +164,7 @@ final class KeysetRoutes {
 
   /** The bytes a machine signs to fetch trust material (same as the daemon's TrustSync). */
   static byte[] machineTrustMessage(UUID workspaceId, UUID machineId, long timestampMs) {
-    return ("umbra-machine-trust/v1\n" + workspaceId + "\n" + machineId + "\n" + timestampMs)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.trust(workspaceId, machineId, timestampMs);
   }
 
   private Future<JsonObject> machineTrust(RoutingContext ctx) {

@@ -14,22 +14,6 @@ public final class Handlers {
   private Handlers() {}
 
   public static Handler<RoutingContext> json(int status, Function<RoutingContext, Future<?>> work) {
-    return ctx -> {
-      Future<?> f;
-      try {
-        f = work.apply(ctx);
-      } catch (RuntimeException e) {
-        f = Future.failedFuture(e);
-      }
-      f.onSuccess(
-              body -> {
-                if (status == 204 || body == null) {
-                  ctx.response().setStatusCode(204).end();
-                } else {
-                  ServiceHttp.json(ctx, status, body);
-                }
-              })
-          .onFailure(e -> ctx.fail(RefusalMapper.toHttp(e)));
-    };
+    return ServiceHttp.jsonHandler(status, work, RefusalMapper::toHttp);
   }
 }

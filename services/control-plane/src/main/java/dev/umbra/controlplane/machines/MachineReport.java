@@ -1,11 +1,11 @@
 package dev.umbra.controlplane.machines;
 
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.id.Ulid;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -80,21 +80,18 @@ record MachineReport(
    * umbra-machine-audit/v1}, joined by newlines (the daemon's DaemonAudit.message signs the same).
    */
   byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
-    return String.join(
-            "\n",
-            "umbra-machine-audit/v1",
-            workspaceId.toString(),
-            machineId.toString(),
-            Long.toString(timestampMs),
-            eventId,
-            actionWire,
-            channel,
-            outcome,
-            reason,
-            Long.toString(exitStatus),
-            Long.toString(durationMs),
-            Long.toString(bytesIn),
-            Long.toString(bytesOut))
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.audit(
+        workspaceId,
+        machineId,
+        timestampMs,
+        eventId,
+        actionWire,
+        channel,
+        outcome,
+        reason,
+        exitStatus,
+        durationMs,
+        bytesIn,
+        bytesOut);
   }
 }

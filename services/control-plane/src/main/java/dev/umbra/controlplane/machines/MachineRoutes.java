@@ -11,6 +11,7 @@ import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.workspaces.Tenancy;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.auth.FailureLimiter;
 import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.db.Database;
@@ -22,7 +23,6 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -252,15 +252,7 @@ public final class MachineRoutes {
   /** The bytes a machine signs to get a session token. */
   public static byte[] machineSessionMessage(
       UUID workspaceId, UUID machineId, String audience, long timestampMs) {
-    return ("umbra-machine-session/v1\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + audience
-            + "\n"
-            + timestampMs)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.session(workspaceId, machineId, audience, timestampMs);
   }
 
   private Future<JsonObject> machineSession(RoutingContext ctx) {

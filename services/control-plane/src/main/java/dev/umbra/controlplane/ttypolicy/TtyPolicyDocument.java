@@ -1,9 +1,7 @@
 package dev.umbra.controlplane.ttypolicy;
 
 import dev.umbra.controlplane.errors.Refusal;
-import dev.umbra.crypto.CryptoConstants;
-import dev.umbra.crypto.CryptoException;
-import dev.umbra.crypto.json.CanonicalJson;
+import dev.umbra.crypto.webtty.PolicyDocumentSchema;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.time.Instant;
@@ -29,28 +27,16 @@ record TtyPolicyDocument(
     String join,
     boolean recordStdin,
     UUID signer) {
-  static final String TYPE = CryptoConstants.WEBTTY_POLICY_TYPE;
+  static final String TYPE = PolicyDocumentSchema.TYPE;
 
   /** How far a document's {@code issued_at} may be from the server's clock when it is set. */
   static final Duration ISSUED_SKEW = Duration.ofMinutes(10);
 
   /** The daemon's bound too (reviewers carry their devices' signed WebTTY key bindings). */
-  static final int MAX_PAYLOAD = 16 * 1024;
+  static final int MAX_PAYLOAD = PolicyDocumentSchema.MAX_DOCUMENT;
 
-  static final int MAX_REVIEWERS = 16;
+  static final int MAX_REVIEWERS = PolicyDocumentSchema.MAX_REVIEWERS;
   static final Set<String> JOIN = Set.of("nobody", "members", "admins");
-  static final Set<String> SIGNED_FIELDS =
-      Set.of(
-          "type",
-          "workspace_id",
-          "machine_id",
-          "version",
-          "recording",
-          "join",
-          "record_stdin",
-          "issued_at",
-          "signer_device_id",
-          "reviewers");
 
   private static Refusal invalid(String message) {
     return Refusal.invalid("policy", message);
@@ -122,21 +108,16 @@ record TtyPolicyDocument(
   private static Map<?, ?> fields(String payload, UUID wid, UUID mid) {
     Map<?, ?> f;
     try {
-      if (!CanonicalJson.canonicalize(payload).equals(payload)
-          || !(CanonicalJson.parse(payload) instanceof Map<?, ?> m)) {
-        throw invalid("policy.payload must be a canonical JSON object");
-      }
-      f = m;
-    } catch (CryptoException e) {
-      throw invalid("policy.payload is malformed");
-    }
-    for (Object k : f.keySet()) {
-      if (!SIGNED_FIELDS.contains(k)) {
-        throw invalid("policy.payload has an unknown member");
-      }
-    }
-    if (!TYPE.equals(f.get("type"))) {
-      throw invalid("policy.payload must have type " + TYPE);
+      f = PolicyDocumentSchema.members(payload);
+    } catch (PolicyDocumentSchema.Invalid e) {
+      throw invalid(
+          switch (e.problem()) {
+            case SIZE, NOT_CANONICAL, NOT_AN_OBJECT ->
+                "policy.payload must be a canonical JSON object";
+            case MALFORMED -> "policy.payload is malformed";
+            case UNKNOWN_MEMBER -> "policy.payload has an unknown member";
+            case WRONG_TYPE -> "policy.payload must have type " + TYPE;
+          });
     }
     if (!wid.toString().equals(f.get("workspace_id"))
         || !mid.toString().equals(f.get("machine_id"))) {

@@ -10,13 +10,13 @@ import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.HexFormat;
 import java.util.UUID;
@@ -175,14 +175,7 @@ public final class TtyPolicyRoutes {
 
   /** The bytes a machine signs to fetch its policy (same as the daemon's TtyPolicySync). */
   static byte[] machineMessage(UUID workspaceId, UUID machineId, long timestampMs) {
-    return (CryptoConstants.MACHINE_TTY_POLICY_REQUEST
-            + "\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + timestampMs)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.ttyPolicy(workspaceId, machineId, timestampMs);
   }
 
   /** The daemon needs only the document; the listing values are the control plane's word. */

@@ -9,6 +9,7 @@ import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.workspaces.Tenancy;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.Requests;
@@ -18,7 +19,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.util.Base64;
 import java.util.List;
@@ -374,15 +374,7 @@ public final class VaultRoutes {
   /** The bytes a machine signs to read entry {@code name}. */
   public static byte[] machineReadMessage(
       UUID workspaceId, UUID machineId, long timestampMs, String name) {
-    return ("umbra-machine-vault/v1\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + timestampMs
-            + "\n"
-            + name)
-        .getBytes(StandardCharsets.UTF_8);
+    return MachineRequests.vault(workspaceId, machineId, timestampMs, name);
   }
 
   private Future<JsonObject> grants(RoutingContext ctx) {

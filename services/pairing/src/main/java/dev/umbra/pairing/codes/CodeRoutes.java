@@ -116,23 +116,7 @@ public final class CodeRoutes {
 
   private static Handler<RoutingContext> json(
       int status, Function<RoutingContext, Future<?>> work) {
-    return ctx -> {
-      Future<?> f;
-      try {
-        f = work.apply(ctx);
-      } catch (RuntimeException e) {
-        f = Future.failedFuture(e);
-      }
-      f.onSuccess(
-              body -> {
-                if (body == null) {
-                  ctx.response().setStatusCode(204).end();
-                } else {
-                  ServiceHttp.json(ctx, status, body);
-                }
-              })
-          .onFailure(ctx::fail);
-    };
+    return ServiceHttp.jsonHandler(status, work, Function.identity());
   }
 
   private OffsetDateTime now() {

@@ -1,40 +1,25 @@
 package dev.umbra.relay.testing;
 
 import dev.umbra.kit.auth.SessionTokens;
+import dev.umbra.kit.auth.TestSessionTokens;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Arrays;
-import java.util.Base64;
+import java.util.Date;
 import java.util.UUID;
 
 /**
- * Mints control-plane-shaped session tokens (EdDSA JWS) with a test key and serves its JWKS from a
- * tiny HTTP server, so relay tests need no control plane.
+ * Serves the JWKS of the kit's {@link TestSessionTokens} from a tiny HTTP server and mints
+ * control-plane-shaped session tokens with it, so relay tests need no control plane.
  */
 public final class TestTokens implements AutoCloseable {
-  private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
-  private final KeyPair key;
-  private final String kid = "test-" + UUID.randomUUID().toString().substring(0, 8);
+  private final TestSessionTokens tokens = new TestSessionTokens();
   private HttpServer server;
 
-  private TestTokens() {
-    try {
-      key = KeyPairGenerator.getInstance("Ed25519").generateKeyPair();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
-  }
+  private TestTokens() {}
 
   /** Starts the JWKS server on an ephemeral port. */
   public static Future<TestTokens> start(Vertx vertx) {
@@ -62,23 +47,8 @@ public final class TestTokens implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + server.actualPort());
   }
 
-  private String rawPublicKey() {
-    byte[] spki = key.getPublic().getEncoded();
-    return B64.encodeToString(Arrays.copyOfRange(spki, spki.length - 32, spki.length));
-  }
-
   public String jwks() {
-    return new JsonObject()
-        .put(
-            "keys",
-            new JsonArray()
-                .add(
-                    new JsonObject()
-                        .put("kty", "OKP")
-                        .put("crv", "Ed25519")
-                        .put("kid", kid)
-                        .put("x", rawPublicKey())))
-        .encode();
+    return tokens.jwks().encode();
   }
 
   /** A token for a workspace member (role member). */
@@ -113,31 +83,17 @@ public final class TestTokens implements AutoCloseable {
       String jti,
       Duration ttl,
       String audience) {
-    long now = Instant.now().getEpochSecond();
-    JsonObject header = new JsonObject().put("alg", "EdDSA").put("kid", kid).put("typ", "JWT");
-    JsonObject claims =
-        new JsonObject()
-            .put("iss", SessionTokens.ISSUER)
-            .put("aud", audience)
-            .put("sub", subject)
-            .put("iat", now)
-            .put("exp", now + ttl.toSeconds())
-            .put("jti", jti)
-            .put(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
-            .put(SessionTokens.CLAIM_ROLE, role)
-            .put(SessionTokens.CLAIM_SUBJECT_KIND, kind);
-    String input =
-        B64.encodeToString(header.encode().getBytes(StandardCharsets.UTF_8))
-            + "."
-            + B64.encodeToString(claims.encode().getBytes(StandardCharsets.UTF_8));
-    try {
-      Signature s = Signature.getInstance("Ed25519");
-      s.initSign(key.getPrivate());
-      s.update(input.getBytes(StandardCharsets.US_ASCII));
-      return input + "." + B64.encodeToString(s.sign());
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException(e);
-    }
+    Instant now = Instant.ofEpochSecond(Instant.now().getEpochSecond());
+    return tokens.sign(
+        b ->
+            b.audience(audience)
+                .subject(subject)
+                .issueTime(Date.from(now))
+                .expirationTime(Date.from(now.plus(ttl)))
+                .jwtID(jti)
+                .claim(SessionTokens.CLAIM_WORKSPACE, workspace.toString())
+                .claim(SessionTokens.CLAIM_ROLE, role)
+                .claim(SessionTokens.CLAIM_SUBJECT_KIND, kind));
   }
 
   @Override

@@ -334,30 +334,20 @@ public final class CanonicalJson {
     out.append('"');
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
-      switch (c) {
-        case '"' -> out.append("\\\"");
-        case '\\' -> out.append("\\\\");
-        case '\b' -> out.append("\\b");
-        case '\f' -> out.append("\\f");
-        case '\n' -> out.append("\\n");
-        case '\r' -> out.append("\\r");
-        case '\t' -> out.append("\\t");
-        default -> {
-          if (c < 0x20) {
-            out.append(String.format("\\u%04x", (int) c));
-          } else if (Character.isHighSurrogate(c)) {
-            if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
-              throw new MalformedInputException(
-                  "canonical JSON string contains an unpaired surrogate");
-            }
-            out.append(c).append(s.charAt(++i));
-          } else if (Character.isLowSurrogate(c)) {
-            throw new MalformedInputException(
-                "canonical JSON string contains an unpaired surrogate");
-          } else {
-            out.append(c);
-          }
+      String escape = JsonEscapes.shortEscape(c);
+      if (escape != null) {
+        out.append(escape);
+      } else if (c < 0x20) {
+        out.append(String.format("\\u%04x", (int) c));
+      } else if (Character.isHighSurrogate(c)) {
+        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          throw new MalformedInputException("canonical JSON string contains an unpaired surrogate");
         }
+        out.append(c).append(s.charAt(++i));
+      } else if (Character.isLowSurrogate(c)) {
+        throw new MalformedInputException("canonical JSON string contains an unpaired surrogate");
+      } else {
+        out.append(c);
       }
     }
     out.append('"');

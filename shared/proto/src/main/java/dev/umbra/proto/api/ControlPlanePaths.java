@@ -178,6 +178,54 @@ public final class ControlPlanePaths {
     return PathTemplates.fill(VAULT_GRANTS, workspaceId);
   }
 
+  public static String agents(Object workspaceId) {
+    return PathTemplates.fill(AGENTS, workspaceId);
+  }
+
+  public static String agent(Object workspaceId, Object agentId) {
+    return PathTemplates.fill(AGENT, workspaceId, agentId);
+  }
+
+  public static String agentApproval(Object workspaceId, Object agentId) {
+    return PathTemplates.fill(AGENT_APPROVAL, workspaceId, agentId);
+  }
+
+  public static String agentRevocation(Object workspaceId, Object agentId) {
+    return PathTemplates.fill(AGENT_REVOCATION, workspaceId, agentId);
+  }
+
+  public static String prekeys(Object workspaceId) {
+    return PathTemplates.fill(PREKEYS, workspaceId);
+  }
+
+  public static String prekeyBundle(Object workspaceId, Object principalId) {
+    return PathTemplates.fill(PREKEY_BUNDLE, workspaceId, principalId);
+  }
+
+  public static String prekeyStatus(Object workspaceId) {
+    return PathTemplates.fill(PREKEY_STATUS, workspaceId);
+  }
+
+  public static String conversations(Object workspaceId) {
+    return PathTemplates.fill(CONVERSATIONS, workspaceId);
+  }
+
+  public static String conversationRecipients(Object workspaceId, Object conversationId) {
+    return PathTemplates.fill(CONVERSATION_RECIPIENTS, workspaceId, conversationId);
+  }
+
+  public static String messages(Object workspaceId) {
+    return PathTemplates.fill(MESSAGES, workspaceId);
+  }
+
+  public static String messageAcks(Object workspaceId) {
+    return PathTemplates.fill(MESSAGE_ACKS, workspaceId);
+  }
+
+  public static String messagesLive(Object workspaceId) {
+    return PathTemplates.fill(MESSAGES_LIVE, workspaceId);
+  }
+
   /** Every template declared here. */
   public static List<String> all() {
     return ALL;

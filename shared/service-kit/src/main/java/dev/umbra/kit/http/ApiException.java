@@ -1,36 +1,19 @@
 package dev.umbra.kit.http;
 
+import dev.umbra.proto.api.ApiFailure;
+
 /**
  * A failure that becomes an HTTP response with the one error shape of the API: {@code
  * {"error":{"code","message","field"}}}. Thrown or failed inside handlers; translated only at the
  * edge by {@link ServiceHttp}.
  */
-public class ApiException extends RuntimeException {
-  private final int status;
-  private final String code;
-  private final String field;
-
+public class ApiException extends ApiFailure {
   public ApiException(int status, String code, String message, String field) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.field = field;
+    super(status, code, message, field);
   }
 
   public ApiException(int status, String code, String message) {
     this(status, code, message, null);
-  }
-
-  public int status() {
-    return status;
-  }
-
-  public String code() {
-    return code;
-  }
-
-  public String field() {
-    return field;
   }
 
   public static ApiException badRequest(String field, String message) {

@@ -4,6 +4,7 @@ import dev.umbra.kit.log.LogRing;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClosedException;
 import io.vertx.core.json.JsonArray;
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -272,6 +274,34 @@ public final class ServiceHttp {
   }
 
   /** Ends the request with a JSON body. */
+  /**
+   * Adapts a Future-returning route handler: success renders the body as JSON with {@code status}
+   * (204 or a null body: no content), a throw or a failure goes to the router's error handler as
+   * {@code toFailure} maps it (a service's domain refusal to an {@link ApiException}, say).
+   */
+  public static Handler<RoutingContext> jsonHandler(
+      int status,
+      Function<RoutingContext, Future<?>> work,
+      Function<Throwable, Throwable> toFailure) {
+    return ctx -> {
+      Future<?> f;
+      try {
+        f = work.apply(ctx);
+      } catch (RuntimeException e) {
+        f = Future.failedFuture(e);
+      }
+      f.onSuccess(
+              body -> {
+                if (status == 204 || body == null) {
+                  ctx.response().setStatusCode(204).end();
+                } else {
+                  json(ctx, status, body);
+                }
+              })
+          .onFailure(e -> ctx.fail(toFailure.apply(e)));
+    };
+  }
+
   public static void json(RoutingContext ctx, int status, Object body) {
     String encoded =
         body instanceof JsonObject o

@@ -1,0 +1,97 @@
+package dev.umbra.crypto.sign;
+
+import dev.umbra.crypto.CryptoConstants;
+import java.nio.charset.StandardCharsets;
+import java.util.StringJoiner;
+import java.util.UUID;
+
+/**
+ * The bytes a paired machine signs with its binding key to call the control plane's machine routes
+ * (docs/machines.md): the request's type line, then the workspace, the machine, the timestamp and
+ * the route's own fields, one per line. Defined once for the daemon that signs and the control
+ * plane that verifies; the type line keeps a signature for one route from passing at another.
+ */
+public final class MachineRequests {
+  /** {@code POST /v1/machine-sessions}: a session token for an audience. */
+  public static final String SESSION = "umbra-machine-session/v1";
+
+  /** {@code POST /v1/machine-trust}: the workspace's trust material. */
+  public static final String TRUST = "umbra-machine-trust/v1";
+
+  /** {@code POST /v1/machine-vault}: one vault entry granted to the machine. */
+  public static final String VAULT = "umbra-machine-vault/v1";
+
+  /** {@code POST /v1/machine-tty-policy}: the machine's WebTTY policy. */
+  public static final String TTY_POLICY = CryptoConstants.MACHINE_TTY_POLICY_REQUEST;
+
+  /** {@code POST /v1/machine-audit}: an audit report of the machine. */
+  public static final String AUDIT = "umbra-machine-audit/v1";
+
+  private MachineRequests() {}
+
+  /** {@code type}, workspace, machine, timestamp and then {@code fields}, joined by newlines. */
+  public static byte[] message(
+      String type, UUID workspaceId, UUID machineId, long timestampMs, Object... fields) {
+    StringJoiner j = new StringJoiner("\n");
+    j.add(type).add(workspaceId.toString()).add(machineId.toString());
+    j.add(Long.toString(timestampMs));
+    for (Object f : fields) {
+      j.add(String.valueOf(f));
+    }
+    return j.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static byte[] session(UUID workspaceId, UUID machineId, String audience, long ts) {
+    // the audience stands before the timestamp in this one
+    StringJoiner j = new StringJoiner("\n");
+    j.add(SESSION).add(workspaceId.toString()).add(machineId.toString()).add(audience);
+    j.add(Long.toString(ts));
+    return j.toString().getBytes(StandardCharsets.UTF_8);
+  }
+
+  public static byte[] trust(UUID workspaceId, UUID machineId, long timestampMs) {
+    return message(TRUST, workspaceId, machineId, timestampMs);
+  }
+
+  public static byte[] vault(UUID workspaceId, UUID machineId, long timestampMs, String name) {
+    return message(VAULT, workspaceId, machineId, timestampMs, name);
+  }
+
+  public static byte[] ttyPolicy(UUID workspaceId, UUID machineId, long timestampMs) {
+    return message(TTY_POLICY, workspaceId, machineId, timestampMs);
+  }
+
+  /**
+   * An audit report (docs/audit.md, "Machine reports"): the event id, the action, the channel id in
+   * hex, {@code success} or {@code failure}, the reason, the exit status, the duration and the
+   * bytes in and out.
+   */
+  public static byte[] audit(
+      UUID workspaceId,
+      UUID machineId,
+      long timestampMs,
+      String eventId,
+      String action,
+      String channelHex,
+      String outcome,
+      String reason,
+      long exitStatus,
+      long durationMs,
+      long bytesIn,
+      long bytesOut) {
+    return message(
+        AUDIT,
+        workspaceId,
+        machineId,
+        timestampMs,
+        eventId,
+        action,
+        channelHex,
+        outcome,
+        reason,
+        exitStatus,
+        durationMs,
+        bytesIn,
+        bytesOut);
+  }
+}
