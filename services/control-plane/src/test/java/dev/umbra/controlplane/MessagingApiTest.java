@@ -117,6 +117,20 @@ class MessagingApiTest {
   }
 
   @Test
+  void aReplayedAgentSessionRequestGetsNoTokenEvenInsideItsMinute() {
+    JsonObject signed = MessagingFixture.agentSessionBody(h, agent);
+    assertThat(h.call("POST", "/v1/agent-sessions", null, signed).status()).isEqualTo(201);
+    assertThat(h.call("POST", "/v1/agent-sessions", null, signed).status())
+        .as("the same signed request again")
+        .isEqualTo(401);
+    assertThat(
+            h.call("POST", "/v1/agent-sessions", null, MessagingFixture.agentSessionBody(h, agent))
+                .status())
+        .as("a fresh request, signed later")
+        .isEqualTo(201);
+  }
+
+  @Test
   void prekeysAreServedToTheOtherSideAndEachOneTimeKeyOnce() {
     String prekeys = "/v1/workspaces/" + ws() + "/prekeys";
     Harness.Response up =

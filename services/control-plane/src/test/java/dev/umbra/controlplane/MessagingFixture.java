@@ -174,6 +174,7 @@ final class MessagingFixture {
   }
 
   static JsonObject agentSessionBody(Harness h, AgentKeys a) {
+    h.clock.advance(java.time.Duration.ofMillis(1)); // each request signs a later time
     long ts = h.clock.millis();
     byte[] msg = AgentService.sessionMessage(UUID.fromString(a.ws()), a.id(), ts);
     return new JsonObject()

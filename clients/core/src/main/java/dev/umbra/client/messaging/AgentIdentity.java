@@ -34,6 +34,9 @@ import java.util.UUID;
  * "Clients".
  */
 public final class AgentIdentity {
+  /** The time the last session request of this process signed. */
+  private long lastSessionMs;
+
   private static final HexFormat HEX = HexFormat.of();
 
   private final Path dir;
@@ -177,8 +180,11 @@ public final class AgentIdentity {
   }
 
   /** A control-plane session token for this agent (refused until an admin approved it). */
-  public String session(JsonHttp http, Clock clock) {
-    long ts = clock.millis();
+  public synchronized String session(JsonHttp http, Clock clock) {
+    // the control plane takes each agent's session requests only with strictly increasing times
+    // (a captured request cannot be replayed), so two requests in one millisecond sign different
+    long ts = Math.max(clock.millis(), lastSessionMs + 1);
+    lastSessionMs = ts;
     byte[] msg =
         ("umbra-agent-session/v1\n" + workspaceId() + "\n" + id() + "\n" + ts)
             .getBytes(StandardCharsets.UTF_8);

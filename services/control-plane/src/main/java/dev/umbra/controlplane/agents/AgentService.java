@@ -250,6 +250,15 @@ public final class AgentService {
                       } catch (CryptoException x) {
                         return Future.failedFuture(denied);
                       }
+                      return tenancy
+                          .db()
+                          .inWorkspace(wid, conn -> laterThanLastSession(conn, agentId, tsMs));
+                    })
+                .compose(
+                    later -> {
+                      if (!later) {
+                        return Future.failedFuture(denied); // a replay, even inside its minute
+                      }
                       return Future.succeededFuture(
                           issuer.issue(
                               wid,
@@ -260,6 +269,20 @@ public final class AgentService {
                               SessionIssuer.MintedWith.MACHINE));
                     }),
         ipBucket);
+  }
+
+  /**
+   * Records a session request signed at {@code tsMs}; false unless it is later than the agent's
+   * last one: timestamps increase strictly per agent, so a captured request cannot be replayed
+   * inside its minute (as machine sessions).
+   */
+  private static Future<Boolean> laterThanLastSession(
+      io.vertx.sqlclient.SqlConnection conn, UUID agentId, long tsMs) {
+    return conn.preparedQuery(
+            "UPDATE agents SET last_session_ms = $2 WHERE id = $1"
+                + " AND (last_session_ms IS NULL OR last_session_ms < $2)")
+        .execute(io.vertx.sqlclient.Tuple.of(agentId, tsMs))
+        .map(r -> r.rowCount() == 1);
   }
 
   private void memberAudit(Caller caller, AuditAction action, Agent a) {
