@@ -11,6 +11,7 @@ import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.messaging.IdentityKeyPair;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.crypto.sign.VerificationCodes;
 import dev.umbra.proto.api.ControlPlanePaths;
@@ -125,19 +126,13 @@ public final class AgentIdentity {
     KeyFiles.save(dir.resolve("x25519.key"), x);
     long ts = clock.millis();
     byte[] msg =
-        ("umbra-agent-enrol/v1\n"
-                + b.workspaceId()
-                + "\n"
-                + b.machineId()
-                + "\n"
-                + name
-                + "\n"
-                + ed.publicKey().toHex()
-                + "\n"
-                + HEX.formatHex(x.publicKey().toBytes())
-                + "\n"
-                + ts)
-            .getBytes(StandardCharsets.UTF_8);
+        MachineRequests.agentEnrolment(
+            b.workspaceId(),
+            b.machineId(),
+            name,
+            ed.publicKey().toBytes(),
+            x.publicKey().toBytes(),
+            ts);
     JsonObject body =
         TrustSync.signedBody(b, bindings.signingKey(b), ts, msg)
             .put("name", name)
@@ -185,9 +180,7 @@ public final class AgentIdentity {
     // (a captured request cannot be replayed), so two requests in one millisecond sign different
     long ts = Math.max(clock.millis(), lastSessionMs + 1);
     lastSessionMs = ts;
-    byte[] msg =
-        ("umbra-agent-session/v1\n" + workspaceId() + "\n" + id() + "\n" + ts)
-            .getBytes(StandardCharsets.UTF_8);
+    byte[] msg = MachineRequests.agentSession(workspaceId(), id(), ts);
     JsonObject body =
         new JsonObject()
             .put("workspace_id", workspaceId().toString())

@@ -9,6 +9,7 @@ import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.sign.VerificationCodes;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
@@ -19,6 +20,8 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -69,26 +72,12 @@ public final class AgentService {
   /** The bytes both the machine and the agent's key sign to enrol. */
   public static byte[] enrolMessage(
       UUID workspaceId, UUID machineId, String name, byte[] ed25519, byte[] x25519, long tsMs) {
-    var hex = java.util.HexFormat.of();
-    return ("umbra-agent-enrol/v1\n"
-            + workspaceId
-            + "\n"
-            + machineId
-            + "\n"
-            + name
-            + "\n"
-            + hex.formatHex(ed25519)
-            + "\n"
-            + hex.formatHex(x25519)
-            + "\n"
-            + tsMs)
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return MachineRequests.agentEnrolment(workspaceId, machineId, name, ed25519, x25519, tsMs);
   }
 
   /** The bytes an agent signs to get a session token. */
   public static byte[] sessionMessage(UUID workspaceId, UUID agentId, long tsMs) {
-    return ("umbra-agent-session/v1\n" + workspaceId + "\n" + agentId + "\n" + tsMs)
-        .getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    return MachineRequests.agentSession(workspaceId, agentId, tsMs);
   }
 
   Future<Agent> enrol(
@@ -233,56 +222,54 @@ public final class AgentService {
                 .inWorkspace(
                     wid,
                     conn ->
-                        conn.preparedQuery(
-                                "SELECT a.ed25519_public_key FROM agents a JOIN machines m"
-                                    + " ON m.id = a.machine_id WHERE a.id = $1"
-                                    + " AND a.status = 'approved' AND m.revoked_at IS NULL")
-                            .execute(io.vertx.sqlclient.Tuple.of(agentId)))
+                        signedAndLater(
+                            conn, agentId, sessionMessage(wid, agentId, tsMs), signature, tsMs))
                 .compose(
-                    rows -> {
-                      if (rows.size() == 0) {
-                        return Future.failedFuture(denied);
-                      }
-                      try {
-                        Ed25519PublicKey.fromBytes(
-                                rows.iterator().next().getBuffer("ed25519_public_key").getBytes())
-                            .verify(sessionMessage(wid, agentId, tsMs), signature);
-                      } catch (CryptoException x) {
-                        return Future.failedFuture(denied);
-                      }
-                      return tenancy
-                          .db()
-                          .inWorkspace(wid, conn -> laterThanLastSession(conn, agentId, tsMs));
-                    })
-                .compose(
-                    later -> {
-                      if (!later) {
-                        return Future.failedFuture(denied); // a replay, even inside its minute
-                      }
-                      return Future.succeededFuture(
-                          issuer.issue(
-                              wid,
-                              agentId.toString(),
-                              SubjectKind.AGENT,
-                              Role.VIEWER,
-                              AUDIENCE,
-                              SessionIssuer.MintedWith.MACHINE));
-                    }),
+                    ok ->
+                        ok
+                            ? Future.succeededFuture(
+                                issuer.issue(
+                                    wid,
+                                    agentId.toString(),
+                                    SubjectKind.AGENT,
+                                    Role.VIEWER,
+                                    AUDIENCE,
+                                    SessionIssuer.MintedWith.MACHINE))
+                            : Future.failedFuture(denied)),
         ipBucket);
   }
 
   /**
-   * Records a session request signed at {@code tsMs}; false unless it is later than the agent's
-   * last one: timestamps increase strictly per agent, so a captured request cannot be replayed
-   * inside its minute (as machine sessions).
+   * In one transaction: the agent is approved on a live machine, {@code signature} is its key's
+   * over {@code message}, and {@code tsMs} is later than its last accepted session request —
+   * timestamps increase strictly per agent, so a captured request cannot be replayed inside its
+   * minute (as machine sessions).
    */
-  private static Future<Boolean> laterThanLastSession(
-      io.vertx.sqlclient.SqlConnection conn, UUID agentId, long tsMs) {
+  private static Future<Boolean> signedAndLater(
+      SqlConnection conn, UUID agentId, byte[] message, byte[] signature, long tsMs) {
     return conn.preparedQuery(
-            "UPDATE agents SET last_session_ms = $2 WHERE id = $1"
-                + " AND (last_session_ms IS NULL OR last_session_ms < $2)")
-        .execute(io.vertx.sqlclient.Tuple.of(agentId, tsMs))
-        .map(r -> r.rowCount() == 1);
+            "SELECT a.ed25519_public_key FROM agents a JOIN machines m"
+                + " ON m.id = a.machine_id WHERE a.id = $1"
+                + " AND a.status = 'approved' AND m.revoked_at IS NULL")
+        .execute(Tuple.of(agentId))
+        .compose(
+            rows -> {
+              if (rows.size() == 0) {
+                return Future.succeededFuture(false);
+              }
+              try {
+                Ed25519PublicKey.fromBytes(
+                        rows.iterator().next().getBuffer("ed25519_public_key").getBytes())
+                    .verify(message, signature);
+              } catch (CryptoException x) {
+                return Future.succeededFuture(false);
+              }
+              return conn.preparedQuery(
+                      "UPDATE agents SET last_session_ms = $2 WHERE id = $1"
+                          + " AND (last_session_ms IS NULL OR last_session_ms < $2)")
+                  .execute(Tuple.of(agentId, tsMs))
+                  .map(r -> r.rowCount() == 1);
+            });
   }
 
   private void memberAudit(Caller caller, AuditAction action, Agent a) {

@@ -2,6 +2,7 @@ package dev.umbra.crypto.sign;
 
 import dev.umbra.crypto.CryptoConstants;
 import java.nio.charset.StandardCharsets;
+import java.util.HexFormat;
 import java.util.StringJoiner;
 import java.util.UUID;
 
@@ -26,6 +27,15 @@ public final class MachineRequests {
 
   /** {@code POST /v1/machine-audit}: an audit report of the machine. */
   public static final String AUDIT = "umbra-machine-audit/v1";
+
+  /**
+   * {@code POST /v1/agent-enrolments}: signed by the machine's binding key and by the new agent's
+   * own key (docs/messaging.md).
+   */
+  public static final String AGENT_ENROLMENT = "umbra-agent-enrol/v1";
+
+  /** {@code POST /v1/agent-sessions}: signed by an approved agent's key. */
+  public static final String AGENT_SESSION = "umbra-agent-session/v1";
 
   private MachineRequests() {}
 
@@ -93,5 +103,31 @@ public final class MachineRequests {
         durationMs,
         bytesIn,
         bytesOut);
+  }
+
+  /**
+   * What the machine and the agent's key both sign to enrol an agent: the workspace, the machine,
+   * the agent's name, its Ed25519 and X25519 public keys (lowercase hex) and the timestamp.
+   */
+  public static byte[] agentEnrolment(
+      UUID workspaceId, UUID machineId, String name, byte[] ed25519, byte[] x25519, long tsMs) {
+    HexFormat hex = HexFormat.of();
+    return String.join(
+            "\n",
+            AGENT_ENROLMENT,
+            workspaceId.toString(),
+            machineId.toString(),
+            name,
+            hex.formatHex(ed25519),
+            hex.formatHex(x25519),
+            Long.toString(tsMs))
+        .getBytes(StandardCharsets.UTF_8);
+  }
+
+  /** What an approved agent signs for a session token: workspace, agent id, timestamp. */
+  public static byte[] agentSession(UUID workspaceId, UUID agentId, long tsMs) {
+    return String.join(
+            "\n", AGENT_SESSION, workspaceId.toString(), agentId.toString(), Long.toString(tsMs))
+        .getBytes(StandardCharsets.UTF_8);
   }
 }
