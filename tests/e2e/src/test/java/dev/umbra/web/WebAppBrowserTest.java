@@ -313,6 +313,91 @@ class WebAppBrowserTest {
     assertThat(t.page.textContent("#device-status")).contains("workspace key changed");
   }
 
+  /**
+   * Names the real control plane refuses (control characters) served by a hostile one: member,
+   * workspace, machine and device names render as text, control characters as visible escapes, and
+   * no markup of theirs becomes an element or runs.
+   */
+  @Test
+  void namesWithMarkupAndControlCharactersFromAHostileControlPlaneRenderAsText() {
+    String evil =
+        "<img src=x onerror=\"window.__pwned=1\">\u0007\u001b[31mred\r\n</td><script>window.__pwned=2</script>";
+    String shown =
+        evil.replace("\u0007", "\\u0007")
+            .replace("\u001b", "\\u001b")
+            .replace("\r", "\\u000d")
+            .replace("\n", "\\u000a");
+    String w = UUID.randomUUID().toString();
+    JsonObject machine =
+        new JsonObject()
+            .put("id", UUID.randomUUID().toString())
+            .put("name", evil)
+            .put("status", evil)
+            .put("os", evil);
+    JsonObject device =
+        new JsonObject()
+            .put("id", UUID.randomUUID().toString())
+            .put("name", evil)
+            .put("kind", evil)
+            .put("status", "trusted")
+            .put("request", new JsonObject().put("payload", evil).put("signature", "00"));
+    Map<String, String> answers =
+        Map.of(
+            "/v1/me", new JsonObject().put("account_id", w).put("name", evil).encode(),
+            "/v1/workspaces", page(new JsonObject().put("id", w).put("name", evil)),
+            "/machines", page(machine),
+            "/devices", page(device),
+            "/keyset",
+                new JsonObject()
+                    .put("keysets", new JsonArray())
+                    .put("current_version", (Integer) null)
+                    .encode());
+    try (Tab t = tab()) {
+      t.context.route(
+          url -> url.contains("/v1/"),
+          route -> {
+            String path = java.net.URI.create(route.request().url()).getPath();
+            String body =
+                answers.entrySet().stream()
+                    .filter(e -> path.endsWith(e.getKey()))
+                    .map(Map.Entry::getValue)
+                    .findFirst()
+                    .orElseThrow();
+            route.fulfill(
+                new Route.FulfillOptions()
+                    .setStatus(200)
+                    .setContentType("application/json")
+                    .setBody(body));
+          });
+      signIn(t);
+      t.page.waitForFunction(
+          "() => document.querySelector('#devices-body td[data-col=name]') !== null");
+      assertThat(t.page.textContent("#who")).isEqualTo("signed in as " + shown);
+      assertThat(t.page.textContent("#workspace-select option")).isEqualTo(shown);
+      for (String cell :
+          List.of(
+              "#machines-body td[data-col=name]",
+              "#machines-body td[data-col=status]",
+              "#devices-body td[data-col=name]",
+              "#devices-body td[data-col=kind]")) {
+        assertThat(t.page.textContent(cell)).as(cell).isEqualTo(shown);
+      }
+      assertThat(t.page.textContent("#devices-body td[data-col=verified]")).isEqualTo("no");
+      assertThat(
+              t.js(
+                  "document.querySelectorAll('main img, main script, header img, header script').length"))
+          .isEqualTo(0);
+      assertThat(t.js("window.__pwned === undefined")).isEqualTo(true);
+    }
+  }
+
+  static String page(JsonObject item) {
+    return new JsonObject()
+        .put("items", new JsonArray().add(item))
+        .put("next_cursor", (String) null)
+        .encode();
+  }
+
   @Test
   void theConformanceVectorsReplayInThePage() throws IOException {
     Path dir = Path.of("../../shared/crypto/conformance");
