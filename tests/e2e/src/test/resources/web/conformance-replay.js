@@ -1,9 +1,12 @@
 // Replays shared/crypto/conformance/*.json against the page's own modules, in the page (loaded
 // with their SRI hashes): what the page implements today — canonical JSON and Ed25519 signed
-// documents (device WebTTY key bindings, WebTTY policy documents). Returns every failure at once.
+// documents (device WebTTY key bindings, WebTTY policy documents), and the device trust request and
+// verification code the page builds itself (device-trust.json). Returns every failure at once.
 async (files) => {
   const cj = await import('/app/js/canonical-json.js');
   const sig = await import('/app/js/signatures.js');
+  const device = await import('/app/js/device.js');
+  const codes = await import('/app/js/codes.js');
   const failures = [];
   let checked = 0;
   const fail = (file, i, what) => failures.push(file + ' #' + i + ': ' + what);
@@ -41,6 +44,30 @@ async (files) => {
       if (!(await sig.verifyText(pub, v.payload, v.signature))) fail(name, i, 'the signature does not verify');
       if (await sig.verifyText(pub, v.tampered_payload, v.signature)) fail(name, i, 'a tampered payload verifies');
     }
+  }
+  const trust = JSON.parse(files['device-trust.json']).vectors;
+  for (let i = 0; i < trust.length; i++) {
+    const v = trust[i];
+    const d = v.document;
+    checked++;
+    // the page's own builders, from the vector's inputs
+    const own = {
+      workspaceId: d.workspace_id,
+      deviceId: d.device_id,
+      ed25519PublicKey: d.ed25519_public_key,
+      p256PublicKey: d.p256_public_key,
+      name: d.name,
+    };
+    const key = await sig.importEd25519Seed(v.device_private_key);
+    const signed = await device.signFields(key, device.requestFields(own, d.timestamp_ms));
+    if (signed.payload !== v.payload) fail('device-trust.json', i, 'request payload differs: ' + signed.payload);
+    if (signed.signature !== v.signature) fail('device-trust.json', i, 'request signature differs');
+    if (!(await sig.verifyText(v.device_public_key, v.payload, v.signature))) fail('device-trust.json', i, 'does not verify');
+    if (await sig.verifyText(v.device_public_key, v.tampered_payload, v.signature)) fail('device-trust.json', i, 'a tampered request verifies');
+    const payload = codes.deviceCodePayload(d.workspace_id, d.ed25519_public_key, d.p256_public_key, v.workspace_signing_key);
+    if (cj.canonicalize(payload) !== v.code_canonical) fail('device-trust.json', i, 'code payload differs');
+    const code = await codes.verificationCode(payload);
+    if (code !== v.code) fail('device-trust.json', i, 'verification code ' + code + ' instead of ' + v.code);
   }
   return { checked, failures };
 }

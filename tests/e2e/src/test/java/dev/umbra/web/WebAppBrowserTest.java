@@ -403,7 +403,11 @@ class WebAppBrowserTest {
     Path dir = Path.of("../../shared/crypto/conformance");
     Map<String, String> files = new HashMap<>();
     for (String f :
-        List.of("canonical-json.json", "device-webtty-key.json", "webtty-policy.json")) {
+        List.of(
+            "canonical-json.json",
+            "device-webtty-key.json",
+            "webtty-policy.json",
+            "device-trust.json")) {
       files.put(f, Files.readString(dir.resolve(f)));
     }
     try (Tab t = tab()) {
