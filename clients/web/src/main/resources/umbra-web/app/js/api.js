@@ -66,4 +66,6 @@ export const paths = {
   keyset: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/keyset',
   devices: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/devices',
   device: (w, d) => '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d),
+  deviceEnvelope: (w, d) =>
+    '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d) + '/envelope',
 };

@@ -5,6 +5,7 @@ import { connect, paths } from './api.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
+import { checkKeysetEnvelope } from './envelope.js';
 import { credentialVerdict, verifyChain } from './trust.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
@@ -87,7 +88,7 @@ async function refreshDevice() {
   show('device-enrol', !device);
   if (!device) {
     setStatus('none', 'not a device of this workspace');
-    ['device-id', 'device-code', 'device-key', 'device-next'].forEach((id) => setText(id, ''));
+    ['device-id', 'device-code', 'device-key', 'device-keyset', 'device-next'].forEach((id) => setText(id, ''));
     return;
   }
   setText('device-id', device.deviceId);
@@ -134,12 +135,21 @@ async function refreshDevice() {
     ed25519: device.ed25519PublicKey,
     p256: device.p256PublicKey,
   });
-  if (verdict === 'yes') {
-    setStatus('trusted', 'trusted (credential verified under workspace key version ' + keyset.current.version + ')');
-    await refreshLists();
-  } else {
+  if (verdict !== 'yes') {
     setStatus('untrusted', 'listed as ' + row.status + ' but no credential of the current workspace key: not trusted');
+    return;
   }
+  try {
+    const sealed = await api.get(paths.deviceEnvelope(workspace, device.deviceId));
+    await checkKeysetEnvelope(sealed, device, keyset.current);
+  } catch (e) {
+    setText('device-keyset', 'refused: ' + e.message);
+    setStatus('untrusted', 'the credential verifies but the keyset envelope does not: not trusted');
+    return;
+  }
+  setText('device-keyset', 'version ' + keyset.current.version + ', opened in this browser: the verified workspace key');
+  setStatus('trusted', 'trusted (credential verified under workspace key version ' + keyset.current.version + ')');
+  await refreshLists();
 }
 
 async function requestTrust() {

@@ -1,11 +1,14 @@
 // Ed25519 through WebCrypto, over the UTF-8 bytes of a canonical payload text
 // ({"payload": "<canonical JSON text>", "signature": "<128 hex>"}, docs/device-trust.md).
 
-import { fromHex, toHex, utf8 } from './bytes.js';
+import { concat, fromHex, toHex, utf8 } from './bytes.js';
 
 const ED25519 = { name: 'Ed25519' };
-// PKCS #8 wrapping of a 32-byte RFC 8032 seed (RFC 8410): only for keys given as seeds (vectors)
-const PKCS8_ED25519_PREFIX = fromHex('302e020100300506032b657004220420');
+/** PKCS #8 wrappings of raw 32-byte private keys (RFC 8410): an Ed25519 seed, an X25519 scalar. */
+export const PKCS8_PREFIX = {
+  Ed25519: fromHex('302e020100300506032b657004220420'),
+  X25519: fromHex('302e020100300506032b656e04220420'),
+};
 
 export async function importEd25519Public(hex) {
   const raw = fromHex(hex);
@@ -17,10 +20,7 @@ export async function importEd25519Public(hex) {
 export async function importEd25519Seed(hex) {
   const seed = fromHex(hex);
   if (seed.length !== 32) throw new Error('an Ed25519 seed is 32 bytes');
-  const der = new Uint8Array(PKCS8_ED25519_PREFIX.length + 32);
-  der.set(PKCS8_ED25519_PREFIX);
-  der.set(seed, PKCS8_ED25519_PREFIX.length);
-  return crypto.subtle.importKey('pkcs8', der, ED25519, false, ['sign']);
+  return crypto.subtle.importKey('pkcs8', concat(PKCS8_PREFIX.Ed25519, seed), ED25519, false, ['sign']);
 }
 
 export async function signText(privateKey, text) {

@@ -211,6 +211,8 @@ class WebAppBrowserTest {
       t.awaitStatus("trusted");
       assertThat(t.page.textContent("#device-code")).isEqualTo(code);
       assertThat(t.page.textContent("#device-key")).matches("[0-9a-f]{64}");
+      assertThat(t.page.textContent("#device-keyset"))
+          .startsWith("version 1, opened in this browser");
       t.page.waitForFunction(
           "() => [...document.querySelectorAll('#devices-body td[data-col=verified]')]"
               + ".filter(td => td.textContent === 'yes').length === 2");
@@ -221,6 +223,7 @@ class WebAppBrowserTest {
       namesRenderAsText(t);
       privateKeysAreNonExtractable(t);
       nothingSecretIsKept(t);
+      aTamperedKeysetEnvelopeIsRefused(t);
       aSwappedWorkspaceKeyIsRefused(t);
     }
   }
@@ -282,6 +285,28 @@ class WebAppBrowserTest {
                 + " const d = await s.loadDevice(document.getElementById('workspace-select').value);"
                 + " return JSON.stringify(d, (k, v) => v instanceof CryptoKey ? '(key)' : v); }");
     assertThat((String) stored).doesNotContain(token).doesNotContain("umb_");
+  }
+
+  /** A control plane that flips a bit of this browser's keyset envelope: not trusted. */
+  void aTamperedKeysetEnvelopeIsRefused(Tab t) {
+    t.context.route(
+        "**/envelope",
+        route -> {
+          JsonObject sealed = new JsonObject(route.fetch().text());
+          JsonObject env = sealed.getJsonObject("envelope");
+          String ct = env.getString("ciphertext");
+          env.put("ciphertext", ct.substring(0, ct.length() - 1) + (ct.endsWith("0") ? "1" : "0"));
+          route.fulfill(
+              new Route.FulfillOptions()
+                  .setStatus(200)
+                  .setContentType("application/json")
+                  .setBody(sealed.encode()));
+        });
+    signIn(t);
+    t.awaitStatus("untrusted");
+    assertThat(t.page.textContent("#device-keyset"))
+        .isEqualTo("refused: the envelope does not open");
+    t.context.unroute("**/envelope");
   }
 
   /**
