@@ -228,6 +228,24 @@ class WebAppBrowserTest {
     }
   }
 
+  @Test
+  void aRefusedApiTokenLeavesThePageSignedOutAndKeepsNothing() {
+    String wrong = "umb_" + "A".repeat(59);
+    try (Tab t = tab()) {
+      t.page.navigate(app);
+      t.page.fill("#token", wrong);
+      t.page.click("#signin-submit");
+      t.page.waitForFunction("() => document.getElementById('signin-error').textContent !== ''");
+      assertThat(t.page.textContent("#signin-error"))
+          .isEqualTo("the control plane refused this API token");
+      assertThat(t.js("document.body.dataset.state")).isEqualTo("signed-out");
+      assertThat(t.js("document.getElementById('token').value")).isEqualTo("");
+      assertThat(t.js("localStorage.length + sessionStorage.length")).isEqualTo(0);
+      assertThat(t.page.url()).isEqualTo(app);
+      assertThat(t.page.content()).doesNotContain(wrong);
+    }
+  }
+
   JsonObject cliDevice(String id) {
     JsonArray all = ok(admin, "devices", "list", "--json").array();
     for (Object o : all) {
