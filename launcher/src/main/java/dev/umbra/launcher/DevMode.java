@@ -1,5 +1,6 @@
 package dev.umbra.launcher;
 
+import dev.umbra.controlplane.webapp.WebApp;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.InProcessBus;
@@ -97,8 +98,8 @@ final class DevMode {
     }
     printWhatToTry();
     out.printf(
-        "%s in %.1f s — control plane at http://127.0.0.1:%d (Ctrl-C stops everything)%n",
-        READY, (System.nanoTime() - t0) / 1e9, running.get(ServiceName.CONTROL_PLANE).actualPort());
+        "%s in %.1f s — control plane at %s, web app at %s%s (Ctrl-C stops everything)%n",
+        READY, (System.nanoTime() - t0) / 1e9, cpUrl, cpUrl, WebApp.PREFIX);
     CountDownLatch stopped = new CountDownLatch(1);
     Signals.onTerminate(
         () -> {

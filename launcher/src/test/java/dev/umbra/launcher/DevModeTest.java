@@ -56,6 +56,8 @@ class DevModeTest {
       try (ChildJvm dev = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
         String ready = dev.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 90);
         assertThat(ready).contains("http://127.0.0.1:" + ports.get("CONTROL_PLANE"));
+        String appUrl = "http://127.0.0.1:" + ports.get("CONTROL_PLANE") + "/app/";
+        assertThat(ready).contains("web app at " + appUrl);
         assertThat(dev.output()).contains("bus: in-process");
         HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
         for (Map.Entry<String, Integer> e : ports.entrySet()) {
@@ -67,6 +69,13 @@ class DevModeTest {
                   HttpResponse.BodyHandlers.ofString());
           assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
         }
+        HttpResponse<String> page =
+            http.send(
+                HttpRequest.newBuilder(URI.create(appUrl)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(page.statusCode()).isEqualTo(200);
+        assertThat(page.headers().firstValue("content-security-policy").orElse(""))
+            .contains("frame-ancestors 'none'");
         assertThat(Files.getPosixFilePermissions(home))
             .isEqualTo(PosixFilePermissions.fromString("rwx------"));
         assertThat(dev.output()).contains("CLI logged in to workspace 'dev' as a trusted device");

@@ -22,6 +22,7 @@ import dev.umbra.controlplane.tokens.TokenRoutes;
 import dev.umbra.controlplane.tokens.TokenStore;
 import dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes;
 import dev.umbra.controlplane.vault.VaultRoutes;
+import dev.umbra.controlplane.webapp.WebApp;
 import dev.umbra.controlplane.workspaces.InvitationRoutes;
 import dev.umbra.controlplane.workspaces.TeamRoutes;
 import dev.umbra.controlplane.workspaces.Tenancy;
@@ -97,10 +98,12 @@ public final class ControlPlaneService extends UmbraService {
     FailureLimiter limiter = new FailureLimiter(db, clock, maxFailures, Duration.ofMinutes(5));
     Argon2idHasher hasher = Argon2idHasher.defaults();
     InternalCredential[] internalHolder = new InternalCredential[1];
+    WebApp[] webApp = new WebApp[1];
     return vertx
         .executeBlocking(
             () -> {
               internalHolder[0] = InternalCredential.load(settings()); // may create the shared file
+              webApp[0] = WebApp.load(ControlPlaneService.class.getClassLoader());
               return new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry());
             },
             false)
@@ -133,6 +136,7 @@ public final class ControlPlaneService extends UmbraService {
                               ids,
                               clock);
                           mountRoutes(router, auth, internalHolder[0]);
+                          webApp[0].mount(router);
                           rotationTimer =
                               vertx.setPeriodic(
                                   ROTATION_CHECK_MS,

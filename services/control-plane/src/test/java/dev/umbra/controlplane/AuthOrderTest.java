@@ -27,6 +27,8 @@ class AuthOrderTest {
           "GET /v1/discovery", // service URLs
           "GET /.well-known/jwks.json", // public keys
           "GET /v1/openapi.json", // the API document
+          "GET /app", // redirects to the browser app's page (docs/web.md)
+          "GET /app/", // the browser app's static files: the page signs in itself, no secret
           "POST /v1/bootstrap", // the one-time bootstrap token is in the body
           "POST /v1/invitations/accept", // the invitation token is in the body
           "POST /v1/machine-sessions", // signed by the machine's key: the signature is in the body

@@ -9,13 +9,19 @@ import com.tngtech.archunit.core.importer.ClassFileImporter;
 import com.tngtech.archunit.core.importer.ImportOption;
 import com.tngtech.archunit.lang.ArchRule;
 import java.io.IOException;
+import java.net.JarURLConnection;
 import java.net.URL;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZonedDateTime;
+import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.DynamicTest;
@@ -130,6 +136,30 @@ class ModuleBoundariesTest {
           .as("production classes of %s imported", root)
           .isTrue();
     }
+  }
+
+  /**
+   * clients/web, the browser app, is a key holder whose files the control plane serves
+   * (docs/web.md): the jar a service depends on for them holds static files only, never a class a
+   * service could call.
+   */
+  @Test
+  void theWebAppIsStaticFilesWithoutJavaCode() throws Exception {
+    URL index = getClass().getClassLoader().getResource("umbra-web/app/index.html");
+    assertThat(index).as("the web app's index.html on the class path").isNotNull();
+    List<String> files = new ArrayList<>();
+    if (index.getProtocol().equals("jar")) {
+      try (JarFile jar = ((JarURLConnection) index.openConnection()).getJarFile()) {
+        jar.stream().map(JarEntry::getName).forEach(files::add);
+      }
+    } else {
+      Path root = Path.of(index.toURI()).getParent().getParent().getParent();
+      try (Stream<Path> walk = Files.walk(root)) {
+        walk.map(p -> root.relativize(p).toString()).forEach(files::add);
+      }
+    }
+    assertThat(files).anyMatch(f -> f.endsWith(".js"));
+    assertThat(files).noneMatch(f -> f.endsWith(".class"));
   }
 
   @TestFactory

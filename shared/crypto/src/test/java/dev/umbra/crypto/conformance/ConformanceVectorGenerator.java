@@ -69,6 +69,7 @@ public final class ConformanceVectorGenerator {
           "canonical-json.json",
           "webtty-policy.json",
           "device-webtty-key.json",
+          "device-trust.json",
           "x3dh.json",
           "double-ratchet.json");
 
@@ -98,6 +99,8 @@ public final class ConformanceVectorGenerator {
     out.put("canonical-json.json", write(canonicalJson()));
     out.put("webtty-policy.json", write(policies()));
     out.put("device-webtty-key.json", write(deviceWebTtyKeys()));
+    out.put(
+        "device-trust.json", write(DeviceTrustVectors.generate(ConformanceVectorGenerator::uuid)));
     out.put("x3dh.json", write(X3dhVectors.generate(ConformanceVectorGenerator::bytes)));
     out.put(
         "double-ratchet.json",
@@ -654,7 +657,7 @@ public final class ConformanceVectorGenerator {
     return f;
   }
 
-  private static String uuid(String label) {
+  static String uuid(String label) {
     String h = Hex.e(bytes(label, 16));
     return h.substring(0, 8)
         + "-"

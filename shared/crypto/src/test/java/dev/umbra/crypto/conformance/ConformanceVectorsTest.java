@@ -391,26 +391,55 @@ class ConformanceVectorsTest {
     int n = 0;
     for (JsonNode v : vectors("device-webtty-key.json")) {
       n++;
-      String payload = v.get("payload").asText();
-      assertThat(CanonicalJson.canonicalize(MAPPER.writeValueAsString(v.get("document"))))
-          .isEqualTo(payload);
       assertThat(v.get("document").get("type").asText()).isEqualTo("umbra-device-webtty-key/v1");
-      dev.umbra.crypto.keys.Ed25519PrivateKey key =
-          dev.umbra.crypto.keys.Ed25519PrivateKey.fromBytes(
-              Hex.d(v.get("device_private_key").asText()));
-      assertThat(key.publicKey().toHex()).isEqualTo(v.get("device_public_key").asText());
-      byte[] sig = Hex.d(v.get("signature").asText());
-      assertThat(Hex.e(key.sign(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8))))
-          .as("Ed25519 is deterministic")
-          .isEqualTo(Hex.e(sig));
-      dev.umbra.crypto.keys.Ed25519PublicKey pub = key.publicKey();
-      pub.verify(payload.getBytes(java.nio.charset.StandardCharsets.UTF_8), sig);
-      byte[] tampered =
-          v.get("tampered_payload").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
-      org.assertj.core.api.Assertions.assertThatThrownBy(() -> pub.verify(tampered, sig))
-          .isInstanceOf(dev.umbra.crypto.CryptoException.class);
+      replaySignedByDevice(v);
     }
     assertThat(n).isEqualTo(2);
+  }
+
+  @Test
+  void replaysDeviceTrustJson() throws IOException {
+    int n = 0;
+    for (JsonNode v : vectors("device-trust.json")) {
+      n++;
+      assertThat(replaySignedByDevice(v))
+          .isEqualTo(v.get("document").get("ed25519_public_key").asText());
+      JsonNode code = v.get("code_document");
+      assertThat(code.get("workspace_signing_key").asText())
+          .isEqualTo(v.get("workspace_signing_key").asText());
+      assertThat(CanonicalJson.canonicalize(MAPPER.writeValueAsString(code)))
+          .isEqualTo(v.get("code_canonical").asText());
+      assertThat(
+              dev.umbra.crypto.sign.VerificationCodes.derive(
+                  MAPPER.convertValue(code, java.util.Map.class)))
+          .isEqualTo(v.get("code").asText());
+    }
+    assertThat(n).isEqualTo(2);
+  }
+
+  /**
+   * A document signed by a device's own key: {@code payload} is the canonical form of {@code
+   * document}, re-signing with {@code device_private_key} reproduces {@code signature}, which
+   * verifies and does not verify {@code tampered_payload}. Returns the device's public key (hex).
+   */
+  private static String replaySignedByDevice(JsonNode v) throws IOException {
+    String payload = v.get("payload").asText();
+    assertThat(CanonicalJson.canonicalize(MAPPER.writeValueAsString(v.get("document"))))
+        .isEqualTo(payload);
+    dev.umbra.crypto.keys.Ed25519PrivateKey key =
+        dev.umbra.crypto.keys.Ed25519PrivateKey.fromBytes(
+            Hex.d(v.get("device_private_key").asText()));
+    assertThat(key.publicKey().toHex()).isEqualTo(v.get("device_public_key").asText());
+    byte[] sig = Hex.d(v.get("signature").asText());
+    byte[] utf8 = payload.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(Hex.e(key.sign(utf8))).as("Ed25519 is deterministic").isEqualTo(Hex.e(sig));
+    dev.umbra.crypto.keys.Ed25519PublicKey pub = key.publicKey();
+    pub.verify(utf8, sig);
+    byte[] tampered =
+        v.get("tampered_payload").asText().getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> pub.verify(tampered, sig))
+        .isInstanceOf(dev.umbra.crypto.CryptoException.class);
+    return pub.toHex();
   }
 
   @Test

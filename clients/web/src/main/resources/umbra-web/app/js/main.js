@@ -1,0 +1,212 @@
+// The page's wiring: sign-in with an API token, this browser as a device of the workspace (keys,
+// request, verification code, verified credential), machines and devices lists (docs/web.md).
+
+import { connect, paths } from './api.js';
+import { deviceCodePayload, verificationCode } from './codes.js';
+import { createDevice, signedRequest } from './device.js';
+import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
+import { checkKeysetEnvelope } from './envelope.js';
+import { credentialVerdict, verifyChain } from './trust.js';
+import { el, fillRows, printable, setText, show } from './view.js';
+
+const POLL_MS = 1500;
+
+let api = null; // holds the API token in its closure; nothing else does
+let workspace = null;
+let device = null;
+let pollTimer = null;
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function fail(where, e) {
+  setText(where, e && e.message ? e.message : String(e));
+}
+
+function setStatus(status, text) {
+  $('device-status').dataset.status = status;
+  setText('device-status', text);
+}
+
+async function signIn(event) {
+  event.preventDefault();
+  const input = $('token');
+  const token = input.value.trim();
+  input.value = '';
+  setText('signin-error', '');
+  if (!/^umb_[A-Za-z0-9_-]{59}$/.test(token)) {
+    setText('signin-error', 'that is not an API token (umb_… , 63 characters)');
+    return;
+  }
+  const candidate = connect(token);
+  let me;
+  try {
+    me = await candidate.get(paths.me);
+  } catch (e) {
+    setText('signin-error', e.status === 401 ? 'the control plane refused this API token' : e.message);
+    return;
+  }
+  api = candidate;
+  setText('who', 'signed in as ' + me.name);
+  document.body.dataset.state = 'signed-in';
+  show('signin', false);
+  const workspaces = await api.all(paths.workspaces);
+  $('workspace-select').replaceChildren(...workspaces.map((w) => el('option', { value: w.id }, printable(w.name))));
+  show('workspace', true);
+  if (workspaces.length === 0) {
+    setText('workspace-note', 'this account belongs to no workspace');
+    return;
+  }
+  await openWorkspace(workspaces[0].id);
+}
+
+async function openWorkspace(workspaceId) {
+  clearTimeout(pollTimer);
+  workspace = workspaceId;
+  device = (await loadDevice(workspaceId)) || null;
+  show('device', true);
+  show('machines', true);
+  show('devices', true);
+  await Promise.all([refreshDevice(), refreshLists()]);
+}
+
+/** The keyset chain verified from this browser's pin (pinned on first sight). */
+async function verifiedKeyset() {
+  const chain = await api.get(paths.keyset(workspace));
+  if (!chain.keysets || chain.keysets.length === 0) return null;
+  const v = await verifyChain(chain, workspace, device ? device.rootSigningKey : null);
+  if (device && !device.rootSigningKey) {
+    device.rootSigningKey = v.root;
+    await saveDevice(device);
+  }
+  return v;
+}
+
+async function refreshDevice() {
+  setText('device-error', '');
+  show('device-enrol', !device);
+  if (!device) {
+    setStatus('none', 'not a device of this workspace');
+    ['device-id', 'device-code', 'device-key', 'device-keyset', 'device-next'].forEach((id) => setText(id, ''));
+    return;
+  }
+  setText('device-id', device.deviceId);
+  setText('device-key', device.ed25519PublicKey);
+  let keyset;
+  try {
+    keyset = await verifiedKeyset();
+  } catch (e) {
+    setStatus('refused', 'refused: ' + e.message);
+    return;
+  }
+  if (!keyset) {
+    setStatus('refused', 'the workspace no longer has a keyset: refusing');
+    return;
+  }
+  const code = await verificationCode(
+    deviceCodePayload(workspace, device.ed25519PublicKey, device.p256PublicKey, keyset.root),
+  );
+  setText('device-code', code);
+  let row;
+  try {
+    row = await api.get(paths.device(workspace, device.deviceId));
+  } catch (e) {
+    if (e.status === 404) {
+      setStatus('unknown', 'not a device of the workspace (the request was rejected or never arrived)');
+      show('device-forget', true);
+      return;
+    }
+    throw e;
+  }
+  show('device-forget', row.status !== 'pending' && row.status !== 'trusted');
+  if (row.status === 'pending') {
+    setStatus('pending', 'waiting for approval');
+    setText('device-next', 'On a trusted device: umbra devices approve ' + device.deviceId + ' --code ' + code);
+    pollTimer = setTimeout(() => refreshDevice().catch((e) => fail('device-error', e)), POLL_MS);
+    return;
+  }
+  setText('device-next', '');
+  if (row.status === 'revoked') {
+    setStatus('revoked', 'revoked from the workspace');
+    return;
+  }
+  const verdict = await credentialVerdict(row, workspace, keyset.current, {
+    ed25519: device.ed25519PublicKey,
+    p256: device.p256PublicKey,
+  });
+  if (verdict !== 'yes') {
+    setStatus('untrusted', 'listed as ' + row.status + ' but no credential of the current workspace key: not trusted');
+    return;
+  }
+  try {
+    const sealed = await api.get(paths.deviceEnvelope(workspace, device.deviceId));
+    await checkKeysetEnvelope(sealed, device, keyset.current);
+  } catch (e) {
+    setText('device-keyset', 'refused: ' + e.message);
+    setStatus('untrusted', 'the credential verifies but the keyset envelope does not: not trusted');
+    return;
+  }
+  setText('device-keyset', 'version ' + keyset.current.version + ', opened in this browser: the verified workspace key');
+  setStatus('trusted', 'trusted (credential verified under workspace key version ' + keyset.current.version + ')');
+  await refreshLists();
+}
+
+async function requestTrust() {
+  setText('device-error', '');
+  const name = $('device-name').value.trim() || 'browser';
+  const d = await createDevice(workspace, name);
+  const chain = await api.get(paths.keyset(workspace));
+  if (!chain.keysets || chain.keysets.length === 0) {
+    throw new Error('this workspace has no keyset yet: an owner runs `umbra device trust` on the CLI first');
+  }
+  d.rootSigningKey = (await verifyChain(chain, workspace, null)).root;
+  await api.post(paths.devices(workspace), { request: await signedRequest(d, Date.now()) });
+  await saveDevice(d);
+  device = d;
+  await Promise.all([refreshDevice(), refreshLists()]);
+}
+
+async function forgetDevice() {
+  clearTimeout(pollTimer);
+  await deleteDevice(workspace);
+  device = null;
+  show('device-forget', false);
+  await refreshDevice();
+}
+
+async function refreshLists() {
+  const machines = await api.all(paths.machines(workspace));
+  fillRows(
+    'machines-body',
+    machines.map((m) => ({ name: m.name, status: m.status, os: m.os, last_seen_at: m.last_seen_at || 'never' })),
+    ['name', 'status', 'os', 'last_seen_at'],
+  );
+  let keyset = null;
+  try {
+    keyset = await verifiedKeyset();
+  } catch (e) {
+    keyset = null;
+  }
+  const rows = await api.all(paths.devices(workspace));
+  const items = [];
+  for (const r of rows) {
+    const verified = keyset ? await credentialVerdict(r, workspace, keyset.current, null) : 'no';
+    items.push({ name: r.name, kind: r.kind, status: r.status, verified, id: r.id });
+  }
+  fillRows('devices-body', items, ['name', 'kind', 'status', 'verified', 'id']);
+}
+
+function guarded(where, action) {
+  return (event) => {
+    if (event) event.preventDefault();
+    action(event).catch((e) => fail(where, e));
+  };
+}
+
+$('signin-form').addEventListener('submit', (e) => signIn(e).catch((err) => fail('signin-error', err)));
+$('workspace-select').addEventListener('change', guarded('device-error', () => openWorkspace($('workspace-select').value)));
+$('device-request').addEventListener('click', guarded('device-error', requestTrust));
+$('device-forget').addEventListener('click', guarded('device-error', forgetDevice));
+$('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
+document.body.dataset.state = 'signed-out';
