@@ -50,6 +50,23 @@ class WireTest {
   }
 
   @Test
+  void aSliceOfAnAliasedFieldIsWhereItLiesInTheReceivedBytes() throws Exception {
+    byte[] whole = frame().toByteArray();
+    byte[] padded = new byte[whole.length + 7];
+    System.arraycopy(whole, 0, padded, 3, whole.length);
+    WebTtyFrame parsed = Wire.parseAliased(WebTtyFrame.parser(), padded, 3, whole.length);
+    Wire.Slice s = Wire.slice(parsed.getSealed().getCiphertext());
+    assertThat(s.array()).isSameAs(padded);
+    assertThat(Arrays.copyOfRange(s.array(), s.offset(), s.offset() + s.length()))
+        .containsExactly(1, 2, 3, 4, 5);
+    Wire.Slice rope =
+        Wire.slice(
+            ByteString.copyFrom(new byte[] {1, 2}).concat(ByteString.copyFrom(new byte[] {3})));
+    assertThat(Arrays.copyOfRange(rope.array(), rope.offset(), rope.offset() + rope.length()))
+        .containsExactly(1, 2, 3);
+  }
+
+  @Test
   void parsesAViewAtAnOffset() throws Exception {
     byte[] whole = frame().toByteArray();
     byte[] padded = new byte[whole.length + 7];

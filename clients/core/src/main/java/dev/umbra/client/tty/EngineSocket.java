@@ -73,7 +73,12 @@ final class EngineSocket {
         .onSuccess(
             socket -> {
               ws = socket;
-              socket.binaryMessageHandler(onMessage);
+              // messages as Vert.x decoded them, not copied once more (64 KiB per DATA frame)
+              socket.frameHandler(
+                  new EngineMessages(
+                      TtyFrames.MAX_FRAME_BYTES * 2,
+                      onMessage,
+                      () -> socket.close((short) 1009, "message too big")));
               socket.closeHandler(
                   v ->
                       onClose.accept(

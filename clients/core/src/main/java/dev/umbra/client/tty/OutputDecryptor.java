@@ -15,6 +15,7 @@ import dev.umbra.crypto.webtty.PayloadCounters;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.crypto.webtty.SealedPayload;
+import dev.umbra.proto.Wire;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import java.util.Set;
@@ -95,12 +96,14 @@ final class OutputDecryptor {
     if (f.getStream() == TtyStream.TTY_STREAM_STDIN) {
       return; // the engine does not fan stdin out; ignore rather than render it
     }
-    SealedPayload p = TtyFrames.fromProto(f.getStream(), f.getSealed());
+    // the ciphertext is opened where it lies in the received frame, not copied out first
+    SealedPayload p = TtyFrames.headerFromProto(f.getStream(), f.getSealed());
     if (!p.senderKeyId().equals(server)) {
       // output from anyone but the daemon (a recipient holding the output key, via the engine)
       throw new AuthenticationFailedException("output not sent by the server");
     }
-    byte[] plain = cipher.open(p);
+    Wire.Slice ct = TtyFrames.ciphertext(f.getSealed());
+    byte[] plain = cipher.open(p, ct.array(), ct.offset(), ct.length());
     PayloadCounters.Verdict v = counters.observe(p);
     if (v.kind() == PayloadCounters.Kind.REPEAT) {
       stats.count("output_refused_replayed");

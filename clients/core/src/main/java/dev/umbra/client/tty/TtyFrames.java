@@ -98,6 +98,26 @@ public final class TtyFrames {
 
   /** As above for a stream given directly (a resize is sealed as {@link Stream#RESIZE}). */
   public static SealedPayload fromProto(Stream stream, Sealed s) {
+    return fromProto(stream, s, s.getCiphertext().toByteArray());
+  }
+
+  /**
+   * As {@link #fromProto(TtyStream, Sealed)} but without copying the ciphertext (an empty array in
+   * its place): open it with {@code PayloadCipher.open(payload, ...)} from {@link
+   * #ciphertext(Sealed)}, the frame's own bytes.
+   */
+  public static SealedPayload headerFromProto(TtyStream stream, Sealed s) {
+    return fromProto(stream(stream), s, NO_BYTES);
+  }
+
+  /** Where the ciphertext of {@code s} lies (in a frame parsed in place: the frame's array). */
+  public static Wire.Slice ciphertext(Sealed s) {
+    return Wire.slice(s.getCiphertext());
+  }
+
+  private static final byte[] NO_BYTES = new byte[0];
+
+  private static SealedPayload fromProto(Stream stream, Sealed s, byte[] ciphertext) {
     return SealedPayload.fromWire(
         stream.wireName(),
         s.getPayloadSuite(),
@@ -105,7 +125,7 @@ public final class TtyFrames {
         s.getSenderKeyId().toByteArray(),
         s.getCounter(),
         s.getNonce().toByteArray(),
-        s.getCiphertext().toByteArray(),
+        ciphertext,
         s.getPlaintextLength());
   }
 

@@ -1,11 +1,6 @@
 package dev.umbra.daemon.tty;
 
 import dev.umbra.client.tty.TtyFrames;
-import dev.umbra.crypto.webtty.SealedPayload;
-import dev.umbra.crypto.webtty.Stream;
-import dev.umbra.proto.webtty.TtyStream;
-import dev.umbra.proto.webtty.WebTtyFrame;
-import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.http.WebSocket;
 import java.util.function.Supplier;
 
@@ -147,14 +142,8 @@ final class OutputPipeline {
       return false;
     }
     synchronized (s.outputLock) {
-      SealedPayload sealed = s.output.seal(Stream.STDOUT, chunk);
-      link.send(
-          WebTtyFrame.newBuilder()
-              .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA)
-              .setSessionId(s.id)
-              .setStream(TtyStream.TTY_STREAM_STDOUT)
-              .setSealed(TtyFrames.toProto(sealed))
-              .build());
+      // sealed straight into the frame's bytes (one copy of the chunk: the encryption itself)
+      link.send(OutputFrames.stdout(s.id, s.output, chunk));
     }
     return true;
   }

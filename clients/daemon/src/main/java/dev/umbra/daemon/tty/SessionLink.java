@@ -8,6 +8,9 @@ interface SessionLink {
   /** Sends {@code frame} on the engine socket (dropped while disconnected). */
   void send(WebTtyFrame frame);
 
+  /** Sends a frame already serialized (a stdout DATA frame, {@link OutputFrames}). */
+  void send(byte[] serializedFrame);
+
   /** Ends {@code session}, telling the engine why. */
   void end(ServerSession session, WebTtyReason reason);
 

@@ -85,6 +85,11 @@ public final class TtyServer implements AutoCloseable {
         }
 
         @Override
+        public void send(byte[] serializedFrame) {
+          TtyServer.this.send(serializedFrame);
+        }
+
+        @Override
         public void end(ServerSession session, WebTtyReason reason) {
           TtyServer.this.end(session, reason, true);
         }
@@ -197,10 +202,14 @@ public final class TtyServer implements AutoCloseable {
   }
 
   private void send(WebTtyFrame f) {
+    send(f.toByteArray());
+  }
+
+  private void send(byte[] serialized) {
     WebSocket socket = ws;
     if (socket != null) {
       // wrapped, not copied: Buffer.buffer(byte[]) would copy every (up to 64 KiB) frame once more
-      socket.writeBinaryMessage(BufferInternal.buffer(Unpooled.wrappedBuffer(f.toByteArray())));
+      socket.writeBinaryMessage(BufferInternal.buffer(Unpooled.wrappedBuffer(serialized)));
     }
   }
 

@@ -77,12 +77,43 @@ public final class JceAead {
     }
   }
 
+  /**
+   * Seals {@code plaintext[offset, offset + length)} into {@code out} at {@code outOffset} ({@code
+   * length + 16} bytes: {@code ct || tag}), without an array of its own for the ciphertext.
+   */
+  public void sealInto(
+      byte[] nonce,
+      byte[] aad,
+      byte[] plaintext,
+      int offset,
+      int length,
+      byte[] out,
+      int outOffset) {
+    try {
+      cipher.init(Cipher.ENCRYPT_MODE, key, spec(nonce));
+      if (aad.length > 0) {
+        cipher.updateAAD(aad);
+      }
+      cipher.doFinal(plaintext, offset, length, out, outOffset);
+    } catch (InvalidAlgorithmParameterException e) {
+      throw new InvalidStateException(
+          "AEAD refused the nonce (reused with this key?): " + e.getMessage());
+    } catch (GeneralSecurityException e) {
+      throw new CryptoException(algorithm + " encryption failed: " + e.getMessage(), e);
+    }
+  }
+
   /** Decrypts {@code ct || tag}; a short input is malformed, a bad tag fails authentication. */
   public byte[] open(byte[] nonce, byte[] aad, byte[] ciphertext) {
-    if (ciphertext.length < CryptoConstants.AEAD_TAG_LENGTH) {
+    return open(nonce, aad, ciphertext, 0, ciphertext.length);
+  }
+
+  /** As {@link #open(byte[], byte[], byte[])} for {@code ciphertext[offset, offset + length)}. */
+  public byte[] open(byte[] nonce, byte[] aad, byte[] ciphertext, int offset, int length) {
+    if (length < CryptoConstants.AEAD_TAG_LENGTH) {
       throw new MalformedInputException(
           "ciphertext too short: "
-              + ciphertext.length
+              + length
               + " bytes, the tag alone is "
               + CryptoConstants.AEAD_TAG_LENGTH);
     }
@@ -91,7 +122,7 @@ public final class JceAead {
       if (aad.length > 0) {
         cipher.updateAAD(aad);
       }
-      return cipher.doFinal(ciphertext);
+      return cipher.doFinal(ciphertext, offset, length);
     } catch (AEADBadTagException e) {
       throw new AuthenticationFailedException(algorithm + " tag does not verify");
     } catch (GeneralSecurityException e) {

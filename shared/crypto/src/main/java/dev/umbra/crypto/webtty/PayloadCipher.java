@@ -124,12 +124,52 @@ public final class PayloadCipher {
   }
 
   /**
+   * Seals {@code plaintext[offset, offset + length)} as {@code sender} with its {@code counter}
+   * straight into {@code out} at {@code outOffset} ({@code length + 16} bytes: {@code ct || tag}),
+   * for a sender that writes the frame around it (no ciphertext array of its own); returns the
+   * fresh random nonce. The payload is the one {@link #seal} would make with that nonce.
+   */
+  public byte[] sealInto(
+      Stream stream,
+      KeyId sender,
+      long counter,
+      byte[] plaintext,
+      int offset,
+      int length,
+      byte[] out,
+      int outOffset) {
+    if (counter < 0) {
+      throw new InvalidStateException("WebTTY payload counter exhausted");
+    }
+    byte[] nonce = SecureRandoms.bytes(CryptoConstants.GCM_NONCE_LENGTH);
+    aead.sealInto(
+        nonce,
+        aad(stream, sender, counter, nonce, length),
+        plaintext,
+        offset,
+        length,
+        out,
+        outOffset);
+    return nonce;
+  }
+
+  /**
    * Opens a payload. Checks, in order: the stream belongs to this key's role, suite and payload key
    * id are this key's, nonce length, ciphertext length = plaintext length + 16, then the tag over
    * the exact AAD (so a payload sealed for another role, stream, context, sender, counter or length
    * fails). Does not judge the counter's order: that is {@link PayloadCounters}.
    */
   public byte[] open(SealedPayload payload) {
+    byte[] ct = payload.ciphertextView();
+    return open(payload, ct, 0, ct.length);
+  }
+
+  /**
+   * As {@link #open(SealedPayload)}, the ciphertext read from {@code ciphertext[offset, offset +
+   * length)} — a view into the received frame, not a copy — instead of the payload's own (which is
+   * ignored: the other fields are the payload's).
+   */
+  public byte[] open(SealedPayload payload, byte[] ciphertext, int offset, int length) {
     prefixFor(payload.stream()); // the stream must belong to this key's role
     if (payload.suite() != PayloadSuite.AES_256_GCM) {
       throw new InvalidStateException(
@@ -149,11 +189,10 @@ public final class PayloadCipher {
       throw new MalformedInputException(
           "WebTTY payload nonce must be 12 bytes, got " + nonce.length);
     }
-    byte[] ct = payload.ciphertextView();
-    if (ct.length != payload.plaintextLength() + CryptoConstants.AEAD_TAG_LENGTH) {
+    if (length != payload.plaintextLength() + CryptoConstants.AEAD_TAG_LENGTH) {
       throw new MalformedInputException(
           "WebTTY payload ciphertext is "
-              + ct.length
+              + length
               + " bytes but the frame says "
               + payload.plaintextLength()
               + " plaintext bytes (+16 tag)");
@@ -166,6 +205,8 @@ public final class PayloadCipher {
             payload.counter(),
             nonce,
             payload.plaintextLength()),
-        ct);
+        ciphertext,
+        offset,
+        length);
   }
 }

@@ -19,6 +19,21 @@ public final class PayloadSender {
     return cipher.seal(stream, sender, next++, plaintext);
   }
 
+  /**
+   * Seals all of {@code plaintext} straight into {@code out} at {@code outOffset} ({@link
+   * PayloadCipher#sealInto}) under {@code counter}, which must be {@link #nextCounter()}: a caller
+   * laying out a frame around the ciphertext reads the counter first, under a lock of its own that
+   * orders its payloads. Returns the nonce.
+   */
+  public synchronized byte[] sealInto(
+      Stream stream, long counter, byte[] plaintext, byte[] out, int outOffset) {
+    if (counter != next) {
+      throw new dev.umbra.crypto.InvalidStateException(
+          "WebTTY payload counter " + counter + " is not the next one (" + next + ")");
+    }
+    return cipher.sealInto(stream, sender, next++, plaintext, 0, plaintext.length, out, outOffset);
+  }
+
   public PayloadKeyId keyId() {
     return cipher.keyId();
   }
