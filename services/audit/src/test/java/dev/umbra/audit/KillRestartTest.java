@@ -11,6 +11,7 @@ import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -161,24 +162,22 @@ class KillRestartTest {
     Path log = Path.of("target", "kill-restart-" + name + ".log");
     Files.createDirectories(log.getParent());
     ProcessBuilder pb =
-        new ProcessBuilder(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-Xmx256m",
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName())
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    Map<String, String> env = pb.environment();
-    env.put("UMBRA_PG_URL", pg.url().toString());
-    env.put("UMBRA_REDIS_URL", TestRedis.url().toString());
-    env.put("UMBRA_BUS_PREFIX", prefix);
-    env.put("UMBRA_BIND_HOST", "127.0.0.1");
-    env.put("UMBRA_AUDIT_PORT", Integer.toString(port));
-    env.put("UMBRA_HOME", Files.createTempDirectory("umbra-audit-child").toString());
-    env.put("UMBRA_ADMIN_TOKEN", AuditFixture.ADMIN_TOKEN);
-    env.put("UMBRA_AUDIT_CLAIM_IDLE_MS", "1000");
-    env.put("UMBRA_AUDIT_CONSUMER", "audit-" + name);
+        TestServices.childJvm(
+            Main.class,
+            log,
+            pg,
+            prefix,
+            Map.of(
+                "UMBRA_AUDIT_PORT",
+                Integer.toString(port),
+                "UMBRA_HOME",
+                Files.createTempDirectory("umbra-audit-child").toString(),
+                "UMBRA_ADMIN_TOKEN",
+                AuditFixture.ADMIN_TOKEN,
+                "UMBRA_AUDIT_CLAIM_IDLE_MS",
+                "1000",
+                "UMBRA_AUDIT_CONSUMER",
+                "audit-" + name));
     Process p = pb.start();
     children.add(p);
     return p;

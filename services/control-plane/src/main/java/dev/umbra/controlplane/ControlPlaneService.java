@@ -232,6 +232,7 @@ public final class ControlPlaneService extends UmbraService {
                 Duration.ofHours(env.positiveInt("UMBRA_MESSAGE_RETENTION_HOURS", 14 * 24)),
                 Duration.ofMillis(env.positiveInt("UMBRA_WEBHOOK_FIRST_RETRY_MS", 1000)),
                 "true".equals(env.string("UMBRA_WEBHOOK_ALLOW_HTTP", "false")),
+                "true".equals(env.string("UMBRA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "false")),
                 Duration.ofSeconds(env.positiveInt("UMBRA_MESSAGE_SOCKET_IDLE_SECONDS", 90))));
     messaging.register(routes);
     messaging.start();

@@ -40,10 +40,16 @@ class MessageNotificationTest {
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    h =
-        new Harness(
-            vertx,
-            Map.of("UMBRA_WEBHOOK_ALLOW_HTTP", "true", "UMBRA_WEBHOOK_FIRST_RETRY_MS", "10"));
+    // the receiver is on 127.0.0.1: internal addresses allowed, as for development
+    open(vertx, Map.of("UMBRA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "true"));
+  }
+
+  /** A control plane with {@code env} (and http webhooks), alice, her device, her agent. */
+  void open(Vertx vertx, Map<String, String> env) throws Exception {
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.put("UMBRA_WEBHOOK_ALLOW_HTTP", "true");
+    all.put("UMBRA_WEBHOOK_FIRST_RETRY_MS", "10");
+    h = new Harness(vertx, all);
     alice = h.bootstrap("A");
     device = MessagingFixture.protect(h, alice.token(), alice.workspaceId(), alice.accountId());
     agent =
@@ -71,6 +77,13 @@ class MessageNotificationTest {
             .toCompletionStage()
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
+  }
+
+  /** The deployment's default: webhooks to internal addresses refused. */
+  void reopenRefusingInternalAddresses(Vertx vertx) throws Exception {
+    stop();
+    calls.set(0);
+    open(vertx, Map.of());
   }
 
   @AfterEach
@@ -141,5 +154,69 @@ class MessageNotificationTest {
                 .status())
         .as("not a member there")
         .isEqualTo(404);
+  }
+
+  @Test
+  void webhooksToLoopbackPrivateOrLinkLocalAddressesAreRefused(Vertx vertx) throws Exception {
+    reopenRefusingInternalAddresses(vertx);
+    for (String inward :
+        List.of(
+            "http://127.0.0.1:" + receiver.actualPort() + "/hook",
+            "https://localhost/hook",
+            "https://10.1.2.3/hook",
+            "https://192.168.1.1/hook",
+            "https://169.254.169.254/latest/meta-data",
+            "https://100.100.100.100/hook",
+            "https://[::1]/hook",
+            "https://[::ffff:127.0.0.1]/hook",
+            "https://[fd00:ec2::254]/hook",
+            "https://0.0.0.0/hook")) {
+      Harness.Response r =
+          h.call("PUT", hook(), alice.token(), new JsonObject().put("url", inward));
+      assertThat(r.status()).as(inward + ": " + r.body().encode()).isEqualTo(400);
+      assertThat(r.errorField()).isEqualTo("url");
+    }
+    assertThat(h.call("GET", hook(), alice.token(), null).status()).isEqualTo(404);
+    Harness.Response outward =
+        h.call("PUT", hook(), alice.token(), new JsonObject().put("url", "https://8.8.8.8/hook"));
+    assertThat(outward.status()).as(outward.body().encode()).isEqualTo(200);
+  }
+
+  @Test
+  void aStoredWebhookThatNowPointsInwardIsNeverCalledNorRetried(Vertx vertx) throws Exception {
+    reopenRefusingInternalAddresses(vertx);
+    // stored before the rule, or a name that resolves inward since (DNS rebinding)
+    try (java.sql.Connection c = h.pg.ownerConnection();
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
+                "INSERT INTO control_plane.member_webhooks"
+                    + " (workspace_id, account_id, url, secret, created_at)"
+                    + " VALUES (?::uuid, ?::uuid, ?, ?, now())")) {
+      st.setString(1, alice.workspaceId());
+      st.setString(2, alice.accountId());
+      st.setString(3, "http://127.0.0.1:" + receiver.actualPort() + "/hook");
+      st.setBytes(4, new byte[32]);
+      st.executeUpdate();
+    }
+    h.call(
+        "POST",
+        "/v1/workspaces/" + alice.workspaceId() + "/messages",
+        agent.session(),
+        MessagingFixture.message(
+            UUID.randomUUID().toString(), conversation, device.id(), new byte[] {7, 7, 7, 7}));
+    Eventually.await(
+        "the delivery refused",
+        Duration.ofSeconds(20),
+        () -> metrics().contains("outcome=\"refused\"} 1.0"));
+    assertThat(calls.get()).isZero();
+    assertThat(metrics()).doesNotContain("outcome=\"failed\"} 1.0");
+  }
+
+  String metrics() throws Exception {
+    return java.net.http.HttpClient.newHttpClient()
+        .send(
+            java.net.http.HttpRequest.newBuilder(h.base.resolve("/metrics")).build(),
+            java.net.http.HttpResponse.BodyHandlers.ofString())
+        .body();
   }
 }

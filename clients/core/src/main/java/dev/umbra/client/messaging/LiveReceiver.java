@@ -8,19 +8,24 @@ import java.net.http.WebSocket;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
 /**
- * Live delivery with its fallbacks (docs/messaging.md, "WebSocket protocol" and "Clients"): the
+ * Live delivery with its fallbacks (docs/messaging.md, "WebSocket protocol" and "Receiving"): the
  * socket {@code /messages/live} with the session token in the {@code Authorization} header; on
- * {@code ready} a full pending fetch; while the socket is down a pending fetch every {@code
- * pollEvery} (15 s) and a reconnect attempt; a gap over {@value #WAKE_GAP_MS} ms between two ticks
- * of the wall clock (the machine slept) forces a reconnect and a fetch. Everything the listener
- * gets runs on the thread that called {@link #run}.
+ * {@code ready} a full pending fetch; while the socket is not live (down, refused, or an upgrade
+ * that hangs) a pending fetch every {@code pollEvery} (15 s) and reconnect attempts with a growing
+ * pause ({@value #RECONNECT_MIN_MS} ms doubling to {@value #RECONNECT_MAX_MS} ms); a gap over
+ * {@value #WAKE_GAP_MS} ms between two ticks of {@code clock} (the machine slept) drops the socket,
+ * fetches and reconnects at once. Connecting never blocks the loop, so polling keeps its pace while
+ * an attempt hangs. Everything the listener gets runs on the thread that called {@link #run}; a
+ * listener that throws is reported as a status and the loop goes on.
  */
 public final class LiveReceiver {
   public static final long WAKE_GAP_MS = 120_000;
@@ -28,6 +33,12 @@ public final class LiveReceiver {
 
   /** A {@code ping} this often keeps the socket under the server's idle limit (90 s default). */
   public static final long PING_MS = 30_000;
+
+  /** An attempt that has not opened by then is abandoned (a proxy that swallows the upgrade). */
+  static final long CONNECT_TIMEOUT_MS = 10_000;
+
+  static final long RECONNECT_MIN_MS = 1_000;
+  static final long RECONNECT_MAX_MS = 30_000;
 
   /** What the loop reports. */
   public interface Listener {
@@ -46,10 +57,43 @@ public final class LiveReceiver {
   private final Clock clock;
   private final Duration pollEvery;
   private final Listener listener;
-  private final HttpClient http = HttpClient.newHttpClient();
-  private final BlockingQueue<Object> events = new LinkedBlockingQueue<>();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MS)).build();
+  private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
-  private record Closed(String why) {}
+  /** What the socket's threads hand to the loop, tagged with the attempt they belong to. */
+  private sealed interface Event {
+    int attempt();
+  }
+
+  private record Opened(int attempt, WebSocket ws) implements Event {}
+
+  private record Frame(int attempt, JsonObject frame) implements Event {}
+
+  private record Closed(int attempt, String why) implements Event {}
+
+  /** The current attempt: pending until {@code ws} is set, live once {@code ready} came. */
+  private static final class Attempt {
+    final int id;
+    final long startedAt;
+    final CompletableFuture<WebSocket> future;
+    WebSocket ws;
+    boolean live;
+    long lastPing;
+
+    Attempt(int id, long startedAt, CompletableFuture<WebSocket> future) {
+      this.id = id;
+      this.startedAt = startedAt;
+      this.future = future;
+    }
+
+    void abort() {
+      future.cancel(true);
+      if (ws != null) {
+        ws.abort();
+      }
+    }
+  }
 
   public LiveReceiver(
       URI url, Supplier<String> token, Clock clock, Duration pollEvery, Listener listener) {
@@ -68,102 +112,197 @@ public final class LiveReceiver {
         scheme + "://" + base.getRawAuthority() + ControlPlanePaths.messagesLive(workspace));
   }
 
-  /** Runs until {@code stop} says so (checked at least every second). */
-  public void run(BooleanSupplier stop) throws InterruptedException {
+  /** The loop's state between ticks. */
+  private final class Loop {
     long lastTick = clock.millis();
-    long nextPoll = 0;
-    WebSocket ws = null;
-    long lastPing = 0;
-    while (!stop.getAsBoolean()) {
-      long now = clock.millis();
-      if (ws != null && now - lastPing >= PING_MS) {
-        ws.sendText("{\"type\":\"ping\"}", true);
-        lastPing = now;
-      }
+    // the first fetch waits for the first attempt to fail (or one poll interval): no double fetch
+    // at start when the socket works
+    long nextPoll = lastTick + pollEvery.toMillis();
+    long nextConnect = lastTick;
+    long backoff = RECONNECT_MIN_MS;
+    boolean polling;
+    int attempts;
+    Attempt current;
+
+    void tick(long now) {
       if (now - lastTick > WAKE_GAP_MS) {
-        listener.status("timer gap of " + (now - lastTick) / 1000 + " s (sleep?): reconnecting");
-        if (ws != null) {
-          ws.abort();
-          ws = null;
-        }
-        listener.fetch();
+        report("timer gap of " + (now - lastTick) / 1000 + " s (sleep?): reconnecting");
+        drop();
+        nextConnect = now;
+        backoff = RECONNECT_MIN_MS;
+        nextPoll = now + pollEvery.toMillis();
+        safely(listener::fetch);
       }
       lastTick = now;
-      if (ws == null) {
-        ws = connect();
-        lastPing = now;
-        if (ws == null && now >= nextPoll) {
-          listener.status("socket down: polling every " + pollEvery.toSeconds() + " s");
-          listener.fetch();
-          nextPoll = now + pollEvery.toMillis();
-        }
+      if (current == null && now >= nextConnect) {
+        current = connect(++attempts, now);
+      } else if (current != null
+          && current.ws == null
+          && now - current.startedAt > CONNECT_TIMEOUT_MS) {
+        closed(now, "no answer to the upgrade in " + CONNECT_TIMEOUT_MS / 1000 + " s");
       }
-      Object e =
-          events.poll(
-              ws == null ? Math.min(TICK_MS, pollEvery.toMillis()) : TICK_MS,
-              TimeUnit.MILLISECONDS);
-      if (e instanceof JsonObject frame) {
-        handle(frame);
-      } else if (e instanceof Closed c) {
-        listener.status("disconnected (" + c.why() + ")");
-        ws = null;
-        nextPoll = 0;
+      if (current != null && current.live && now - current.lastPing >= PING_MS) {
+        current.ws.sendText("{\"type\":\"ping\"}", true);
+        current.lastPing = now;
+      }
+      if ((current == null || !current.live) && now >= nextPoll) {
+        if (!polling) {
+          report("socket down: polling every " + pollEvery.toSeconds() + " s");
+          polling = true;
+        }
+        nextPoll = now + pollEvery.toMillis();
+        safely(listener::fetch);
       }
     }
-    if (ws != null) {
-      ws.abort();
+
+    long waitMs(long now) {
+      long wait = TICK_MS;
+      if (current == null || !current.live) {
+        wait = Math.min(wait, Math.max(1, nextPoll - now));
+      }
+      return wait;
+    }
+
+    void event(Event e, long now) {
+      if (current == null || e.attempt() != current.id) {
+        if (e instanceof Opened o) {
+          o.ws().abort(); // an attempt given up on opened late
+        }
+        return;
+      }
+      switch (e) {
+        case Opened o -> current.ws = o.ws();
+        case Frame f -> frame(f.frame(), now);
+        case Closed c -> closed(now, c.why());
+      }
+    }
+
+    private void frame(JsonObject frame, long now) {
+      switch (frame.getString("type", "")) {
+        case "ready" -> {
+          current.live = true;
+          current.lastPing = now;
+          backoff = RECONNECT_MIN_MS;
+          polling = false;
+          report("connected");
+          safely(listener::fetch);
+        }
+        case "message" -> {
+          JsonObject m = frame.getJsonObject("message");
+          if (m != null) {
+            safely(() -> listener.message(m));
+          }
+        }
+        default -> {}
+      }
+    }
+
+    private void closed(long now, String why) {
+      boolean wasLive = current.live;
+      drop();
+      if (wasLive || !polling) {
+        // failed attempts while polling stay quiet: the polling line already says it
+        report((wasLive ? "disconnected (" : "cannot connect (") + why + ")");
+      }
+      long jitter = ThreadLocalRandom.current().nextLong(backoff / 5 + 1);
+      nextConnect = now + backoff - jitter;
+      backoff = Math.min(RECONNECT_MAX_MS, backoff * 2);
+      if (wasLive || !polling) {
+        nextPoll = now; // fetch at once what the socket would have brought
+      }
+    }
+
+    void drop() {
+      if (current != null) {
+        current.abort();
+        current = null;
+      }
     }
   }
 
-  private void handle(JsonObject frame) {
-    switch (frame.getString("type", "")) {
-      case "ready" -> {
-        listener.status("connected");
-        listener.fetch();
-      }
-      case "message" -> {
-        JsonObject m = frame.getJsonObject("message");
-        if (m != null) {
-          listener.message(m);
-        }
-      }
-      default -> {}
-    }
-  }
-
-  private WebSocket connect() {
+  /** Runs until {@code stop} says so (checked at least every second). */
+  public void run(BooleanSupplier stop) throws InterruptedException {
+    Loop loop = new Loop();
     try {
-      return http.newWebSocketBuilder()
-          .header("Authorization", "Bearer " + token.get())
-          .connectTimeout(Duration.ofSeconds(10))
-          .buildAsync(url, new Frames())
-          .get(15, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return null;
-    } catch (Exception e) {
-      return null;
+      while (!stop.getAsBoolean()) {
+        long now = clock.millis();
+        loop.tick(now);
+        Event e = events.poll(loop.waitMs(now), TimeUnit.MILLISECONDS);
+        if (e != null) {
+          loop.event(e, clock.millis());
+        }
+      }
+    } finally {
+      loop.drop();
     }
+  }
+
+  private void report(String status) {
+    safely(() -> listener.status(status));
+  }
+
+  private void safely(Runnable call) {
+    try {
+      call.run();
+    } catch (RuntimeException e) {
+      try {
+        listener.status("failed: " + e.getMessage());
+      } catch (RuntimeException ignored) {
+        // a listener that cannot even report: nothing left to tell
+      }
+    }
+  }
+
+  private Attempt connect(int id, long now) {
+    CompletableFuture<WebSocket> f;
+    try {
+      f =
+          http.newWebSocketBuilder()
+              .header("Authorization", "Bearer " + token.get())
+              .connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MS))
+              .buildAsync(url, new Frames(id));
+    } catch (RuntimeException e) {
+      f = CompletableFuture.failedFuture(e);
+    }
+    f.whenComplete(
+        (ws, err) ->
+            events.add(
+                err == null
+                    ? new Opened(id, ws)
+                    : new Closed(id, rootCause(err).getClass().getSimpleName())));
+    return new Attempt(id, now, f);
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    while (t.getCause() != null && t.getCause() != t) {
+      t = t.getCause();
+    }
+    return t;
   }
 
   /** Collects text frames (bounded) and turns them into events for the loop. */
   private final class Frames implements WebSocket.Listener {
+    private final int attempt;
     private final StringBuilder buf = new StringBuilder();
+
+    Frames(int attempt) {
+      this.attempt = attempt;
+    }
 
     @Override
     public CompletionStage<?> onText(WebSocket ws, CharSequence data, boolean last) {
       buf.append(data);
       if (buf.length() > 256 * 1024) {
         ws.abort();
-        events.add(new Closed("frame too large"));
+        events.add(new Closed(attempt, "frame too large"));
         return null;
       }
       if (last) {
         try {
-          events.add(new JsonObject(buf.toString()));
+          events.add(new Frame(attempt, new JsonObject(buf.toString())));
         } catch (RuntimeException e) {
           ws.abort();
-          events.add(new Closed("malformed frame"));
+          events.add(new Closed(attempt, "malformed frame"));
         }
         buf.setLength(0);
       }
@@ -173,13 +312,13 @@ public final class LiveReceiver {
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-      events.add(new Closed("code " + status));
+      events.add(new Closed(attempt, "code " + status));
       return null;
     }
 
     @Override
     public void onError(WebSocket ws, Throwable error) {
-      events.add(new Closed(error.getClass().getSimpleName()));
+      events.add(new Closed(attempt, error.getClass().getSimpleName()));
     }
   }
 }

@@ -296,7 +296,7 @@ public final class MessagingClient {
       return new Outcome(OutcomeKind.REFUSED, null, "malformed message from the server");
     }
     if (seen(id)) {
-      ack(List.of(id));
+      ackStored(id);
       return new Outcome(OutcomeKind.DUPLICATE, null, null);
     }
     String kind = m.getString("sender_kind", "");
@@ -309,26 +309,65 @@ public final class MessagingClient {
         if (s.isEmpty()) {
           return new Outcome(OutcomeKind.HELD, null, null);
         }
-        byte[] plain = s.get().session().decrypt(env.body());
-        keep(m, id, plain);
-        store.saveSession(sender, s.get().session(), true);
+        openRatchet(m, id, sender, s.get().session(), env.body());
       }
-      ack(List.of(id));
+      ackStored(id);
       return new Outcome(OutcomeKind.STORED, store.inbox().getLast(), null);
     } catch (MessageRefusedException e) {
-      ack(List.of(id));
+      ackStored(id);
       return new Outcome(OutcomeKind.REFUSED, null, "message " + id + " refused: " + e.reason());
     } catch (CryptoException | IllegalArgumentException e) {
-      ack(List.of(id));
+      ackStored(id);
       return new Outcome(
           OutcomeKind.REFUSED, null, "message " + id + " refused: " + e.getMessage());
     }
   }
 
   /**
+   * Acknowledges a copy that is stored here (or refused for good). A failed ack is left for later:
+   * the copy stays on the server and is acknowledged as a duplicate when it comes again (an
+   * instance that died between its push and our ack).
+   */
+  private void ackStored(UUID id) {
+    try {
+      ack(List.of(id));
+    } catch (RuntimeException e) {
+      // kept on the server until the next fetch sees it again
+    }
+  }
+
+  /**
+   * Opens a ratchet copy on the current session, else on a previous one (the peer sent it before it
+   * switched to the session we keep); stores the text, then the session it opened on.
+   */
+  private void openRatchet(
+      JsonObject m, UUID id, UUID sender, RatchetSession current, byte[] body) {
+    try {
+      byte[] plain = current.decrypt(body);
+      keep(m, id, plain);
+      store.saveSession(sender, current, true);
+    } catch (MessageRefusedException refused) {
+      List<RatchetSession> previous = store.previousSessions(sender, options);
+      for (RatchetSession p : previous) {
+        byte[] plain;
+        try {
+          plain = p.decrypt(body);
+        } catch (MessageRefusedException notThisOne) {
+          continue;
+        }
+        keep(m, id, plain);
+        store.savePreviousSessions(sender, previous);
+        return;
+      }
+      throw refused;
+    }
+  }
+
+  /**
    * Opens an initial message and stores its text, then the session. A session we initiated
    * ourselves and never heard back on is kept when our id is the smaller one (both sides started at
-   * once: both converge on that one); otherwise the new session replaces ours.
+   * once: both converge on that one); otherwise the new session replaces ours. The session not kept
+   * becomes a previous one, so what the peer sent on it before switching still opens.
    */
   private void openInitial(JsonObject m, UUID id, String kind, UUID sender, byte[] body) {
     InitialMessage im = InitialMessage.parse(body);
@@ -342,7 +381,10 @@ public final class MessagingClient {
         existing.isPresent() && !existing.get().confirmed() && self.compareTo(sender) < 0;
     keep(m, id, r.plaintext());
     store.savePrekeys(secrets);
-    if (!keepOurs) {
+    if (keepOurs) {
+      store.archiveSession(sender, r.session(), options);
+    } else {
+      existing.ifPresent(e -> store.archiveSession(sender, e.session(), options));
       store.saveSession(sender, r.session(), true);
     }
   }

@@ -37,6 +37,9 @@ import java.util.UUID;
  *       {@code prekeys.json} (public counters: next ids, current signed prekey);
  *   <li>{@code sessions/<peer>.sealed}: {@code u8 1 || u8 confirmed || sealed ratchet state} per
  *       peer principal;
+ *   <li>{@code sessions/<peer>.previous.sealed}: up to {@value #MAX_PREVIOUS_SESSIONS} sessions
+ *       with that peer that a newer one replaced, newest first (sealed {@code u8 count || (u32
+ *       length || ratchet state)*}), so copies still in flight on them open;
  *   <li>{@code inbox.sealed}: received, decrypted messages not yet shown (sealed JSON);
  *   <li>{@code shown.txt}: ids already shown (one UUID a line, the newest {@value #MAX_SHOWN});
  *   <li>{@code pins.json}: Ed25519 keys pinned for agents (owner side).
@@ -47,6 +50,9 @@ import java.util.UUID;
 public final class MessagingStore {
   public static final int MAX_SHOWN = 10_000;
   static final long MAX_SESSION_FILE = (1 << 20) + 4096;
+  static final int MAX_PREVIOUS_SESSIONS = 3;
+  // the sealed file stays under SealedSessionState's 1 MiB limit
+  private static final int MAX_PREVIOUS_BYTES = (1 << 20) - 1024;
   static final long MAX_FILE = 64L << 20;
   private static final Set<PosixFilePermission> FILE_MODE = PrivateFiles.FILE_MODE;
 
@@ -141,6 +147,72 @@ public final class MessagingStore {
     b[1] = (byte) (confirmed ? 1 : 0);
     System.arraycopy(sealed, 0, b, 2, sealed.length);
     writeAtomic(dir.resolve("sessions"), sessionFile(peer), b);
+  }
+
+  /**
+   * Sessions with {@code peer} that a newer one replaced (both sides started at once, or the peer
+   * started over), newest first: a copy the peer sent on one of them before it switched still
+   * opens.
+   */
+  public List<RatchetSession> previousSessions(UUID peer, RatchetOptions options) {
+    Path f = previousFile(peer);
+    if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+      return List.of();
+    }
+    byte[] plain =
+        SealedSessionState.open(storageKey, previousId(peer), readPrivate(f, MAX_SESSION_FILE));
+    java.nio.ByteBuffer in = java.nio.ByteBuffer.wrap(plain);
+    List<RatchetSession> out = new ArrayList<>();
+    try {
+      int n = Byte.toUnsignedInt(in.get());
+      for (int i = 0; i < n && i < MAX_PREVIOUS_SESSIONS; i++) {
+        byte[] state = new byte[in.getInt()];
+        in.get(state);
+        out.add(RatchetSession.fromBytes(state, options));
+      }
+    } catch (java.nio.BufferUnderflowException | NegativeArraySizeException e) {
+      throw new MalformedInputException(f + " is not a previous-sessions file");
+    }
+    if (in.hasRemaining()) {
+      throw new MalformedInputException(f + " has bytes after its sessions");
+    }
+    return out;
+  }
+
+  /** Replaces the previous sessions with {@code sessions} (newest first; the oldest go first). */
+  public void savePreviousSessions(UUID peer, List<RatchetSession> sessions) {
+    List<byte[]> states = new ArrayList<>();
+    int size = 1;
+    for (RatchetSession s : sessions) {
+      byte[] state = s.toBytes();
+      if (states.size() == MAX_PREVIOUS_SESSIONS || size + 4 + state.length > MAX_PREVIOUS_BYTES) {
+        break;
+      }
+      states.add(state);
+      size += 4 + state.length;
+    }
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(size).put((byte) states.size());
+    states.forEach(st -> b.putInt(st.length).put(st));
+    writeAtomic(
+        dir.resolve("sessions"),
+        previousFile(peer),
+        SealedSessionState.seal(storageKey, previousId(peer), b.array()));
+  }
+
+  /** Keeps {@code replaced} as the newest previous session with {@code peer}. */
+  public void archiveSession(UUID peer, RatchetSession replaced, RatchetOptions options) {
+    List<RatchetSession> all = new ArrayList<>();
+    all.add(replaced);
+    all.addAll(previousSessions(peer, options));
+    savePreviousSessions(peer, all);
+  }
+
+  private Path previousFile(UUID peer) {
+    return dir.resolve("sessions").resolve(peer + ".previous.sealed");
+  }
+
+  private static String previousId(UUID peer) {
+    return "session/" + peer + "/previous";
   }
 
   private Path sessionFile(UUID peer) {

@@ -61,40 +61,141 @@ class LiveReceiverTest {
         .run(() -> fetches.get() >= 3);
     assertThat(Duration.ofNanos(System.nanoTime() - start))
         .isGreaterThanOrEqualTo(Duration.ofMillis(400));
-    assertThat(statuses).allMatch(s -> s.startsWith("socket down: polling every"));
+    assertThat(statuses).filteredOn(s -> s.startsWith("socket down: polling every")).hasSize(1);
+    assertThat(statuses).noneMatch(s -> s.equals("connected"));
+  }
+
+  /** A server that takes the TCP connection and the upgrade request and never answers. */
+  @Test
+  void anUpgradeThatHangsDoesNotHoldUpPolling() throws Exception {
+    try (ServerSocket swallow = new ServerSocket(0)) {
+      List<java.net.Socket> held = new CopyOnWriteArrayList<>();
+      Thread.ofVirtual()
+          .start(
+              () -> {
+                try {
+                  while (true) {
+                    held.add(swallow.accept());
+                  }
+                } catch (java.io.IOException closed) {
+                  // the test is over
+                }
+              });
+      URI url = URI.create("ws://127.0.0.1:" + swallow.getLocalPort() + "/live");
+      long start = System.nanoTime();
+      new LiveReceiver(url, () -> "token", Clock.systemUTC(), Duration.ofMillis(300), listener())
+          .run(() -> fetches.get() >= 3);
+      assertThat(Duration.ofNanos(System.nanoTime() - start))
+          .as("three polls while the first upgrade still hangs")
+          .isLessThan(Duration.ofMillis(LiveReceiver.CONNECT_TIMEOUT_MS));
+      assertThat(held).hasSize(1);
+      for (java.net.Socket s : held) {
+        s.close();
+      }
+    }
+  }
+
+  static final class JumpyClock extends Clock {
+    final AtomicLong now = new AtomicLong(1_000_000_000_000L);
+
+    @Override
+    public ZoneOffset getZone() {
+      return ZoneOffset.UTC;
+    }
+
+    @Override
+    public Clock withZone(java.time.ZoneId zone) {
+      return this;
+    }
+
+    @Override
+    public Instant instant() {
+      return Instant.ofEpochMilli(now.get() + System.nanoTime() / 1_000_000);
+    }
   }
 
   @Test
-  void aGapInTheWallClockForcesAFetch() throws Exception {
-    AtomicLong now = new AtomicLong(1_000_000_000_000L);
-    Clock jumpy =
-        new Clock() {
-          @Override
-          public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-          }
+  void aGapInTheTimersDropsTheLiveSocketFetchesAndReconnects() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    AtomicInteger connections = new AtomicInteger();
+    List<String> closes = new CopyOnWriteArrayList<>();
+    try {
+      URI url =
+          serve(
+              vertx,
+              ws -> {
+                int n = connections.incrementAndGet();
+                ws.closeHandler(v -> closes.add("socket " + n));
+                ws.writeTextMessage("{\"type\":\"ready\"}");
+              });
+      JumpyClock clock = new JumpyClock();
+      AtomicInteger slept = new AtomicInteger();
+      new LiveReceiver(url, () -> "token", clock, Duration.ofSeconds(15), listener())
+          .run(
+              () -> {
+                if (fetches.get() == 1 && slept.getAndIncrement() == 0) {
+                  clock.now.addAndGet(LiveReceiver.WAKE_GAP_MS + 10_000); // the machine slept
+                }
+                return connections.get() == 2 && fetches.get() >= 3;
+              });
+      assertThat(statuses)
+          .containsSubsequence(
+              "connected", "timer gap of 130 s (sleep?): reconnecting", "connected");
+      assertThat(fetches.get()).as("on ready, after the wake, on ready again").isEqualTo(3);
+      eventuallyTrue(() -> closes.contains("socket 1"));
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
 
-          @Override
-          public Clock withZone(java.time.ZoneId zone) {
-            return this;
-          }
+  @Test
+  void aSocketThatDropsIsFollowedByAFetchAndAReconnect() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    AtomicInteger connections = new AtomicInteger();
+    try {
+      URI url =
+          serve(
+              vertx,
+              ws -> {
+                ws.writeTextMessage("{\"type\":\"ready\"}");
+                if (connections.incrementAndGet() == 1) {
+                  ws.close((short) 1001, "going away"); // the instance stops
+                }
+              });
+      new LiveReceiver(url, () -> "token", Clock.systemUTC(), Duration.ofSeconds(15), listener())
+          .run(() -> connections.get() == 2 && statuses.getLast().equals("connected"));
+      assertThat(statuses)
+          .containsSubsequence(
+              "connected",
+              "disconnected (code 1001)",
+              "socket down: polling every 15 s",
+              "connected");
+      assertThat(fetches.get()).as("on ready, at the drop, on ready again").isEqualTo(3);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
 
-          @Override
-          public Instant instant() {
-            return Instant.ofEpochMilli(now.get());
-          }
-        };
-    AtomicInteger checks = new AtomicInteger();
-    new LiveReceiver(closedPort(), () -> "token", jumpy, Duration.ofHours(1), listener())
-        .run(
-            () -> {
-              if (checks.incrementAndGet() == 2) {
-                now.addAndGet(LiveReceiver.WAKE_GAP_MS + 10_000); // the machine slept
-              }
-              return checks.get() > 3;
-            });
-    assertThat(statuses).anyMatch(s -> s.equals("timer gap of 130 s (sleep?): reconnecting"));
-    assertThat(fetches.get()).as("one poll at start, one after the wake").isEqualTo(2);
+  /** A WebSocket server on port 0 with {@code handler}; its URL. */
+  static URI serve(Vertx vertx, io.vertx.core.Handler<io.vertx.core.http.ServerWebSocket> handler)
+      throws Exception {
+    HttpServer server =
+        vertx
+            .createHttpServer()
+            .webSocketHandler(handler)
+            .listen(0)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS);
+    return URI.create("ws://127.0.0.1:" + server.actualPort() + "/live");
+  }
+
+  static void eventuallyTrue(java.util.function.BooleanSupplier condition) throws Exception {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    while (!condition.getAsBoolean()) {
+      assertThat(System.nanoTime()).as("deadline").isLessThan(deadline);
+      Thread.sleep(20);
+    }
   }
 
   @Test
@@ -102,20 +203,14 @@ class LiveReceiverTest {
     Vertx vertx = Vertx.vertx();
     List<String> auth = new CopyOnWriteArrayList<>();
     try {
-      HttpServer server =
-          vertx
-              .createHttpServer()
-              .webSocketHandler(
-                  ws -> {
-                    auth.add(ws.headers().get("Authorization"));
-                    ws.writeTextMessage("{\"type\":\"ready\"}");
-                    ws.writeTextMessage("{\"type\":\"message\",\"message\":{\"id\":\"m1\"}}");
-                  })
-              .listen(0)
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS);
-      URI url = URI.create("ws://127.0.0.1:" + server.actualPort() + "/live");
+      URI url =
+          serve(
+              vertx,
+              ws -> {
+                auth.add(ws.headers().get("Authorization"));
+                ws.writeTextMessage("{\"type\":\"ready\"}");
+                ws.writeTextMessage("{\"type\":\"message\",\"message\":{\"id\":\"m1\"}}");
+              });
       new LiveReceiver(url, () -> "tok-1", Clock.systemUTC(), Duration.ofSeconds(15), listener())
           .run(() -> !pushed.isEmpty() && fetches.get() >= 1);
       assertThat(auth).containsExactly("Bearer tok-1");

@@ -136,19 +136,25 @@ class MessagingClientTest {
     return new Party(id, new IdentityKeyPair(Ed25519KeyPair.generate(), X25519KeyPair.generate()));
   }
 
+  final Server s = new Server();
+  final Party low = party("low");
+  final Party high = party("high");
+
+  /** A client of {@code self} talking to {@code peer} whose prekeys are on the server. */
+  MessagingClient published(Party self, Party peer, String name) {
+    MessagingClient c = client(s, self, peer, name);
+    c.ensurePrekeys();
+    return c;
+  }
+
   static List<String> texts(MessagingClient c) {
     return c.takeUnshown().stream().map(e -> e.getString("text")).toList();
   }
 
   @Test
   void bothSidesStartingAtOnceConvergeOnOneSession() {
-    Server s = new Server();
-    Party low = party("low");
-    Party high = party("high");
-    MessagingClient a = client(s, low, high, "a");
-    MessagingClient b = client(s, high, low, "b");
-    a.ensurePrekeys();
-    b.ensurePrekeys();
+    MessagingClient a = published(low, high, "a");
+    MessagingClient b = published(high, low, "b");
     a.send(conversation, "a1");
     b.send(conversation, "b1");
     assertThat(a.fetch().refused()).isEmpty();
@@ -166,14 +172,90 @@ class MessagingClientTest {
   }
 
   @Test
-  void aTamperedCopyIsAckedAndNeverStoredAndADuplicateIsNotShownTwice() {
-    Server s = new Server();
-    Party low = party("low");
-    Party high = party("high");
-    MessagingClient a = client(s, low, high, "a");
-    MessagingClient b = client(s, high, low, "b");
-    a.ensurePrekeys();
+  void messagesSentOnTheSessionTheOtherSideAbandonsAreStillShownInOrder() {
+    MessagingClient a = published(low, high, "a");
+    MessagingClient b = published(high, low, "b");
+    // both start a session at once and go on talking on it before either hears from the other:
+    // the tie-break keeps one of the two sessions, so one side's second and third messages ride
+    // the session that is dropped
+    a.send(conversation, "a1");
+    b.send(conversation, "b1");
+    a.send(conversation, "a2");
+    b.send(conversation, "b2");
+    a.send(conversation, "a3");
+    b.send(conversation, "b3");
+    MessagingClient.Fetched fa = a.fetch();
+    MessagingClient.Fetched fb = b.fetch();
+    assertThat(fa.refused()).isEmpty();
+    assertThat(fb.refused()).isEmpty();
+    assertThat(fa.held() + fb.held()).isZero();
+    assertThat(texts(a)).containsExactly("b1", "b2", "b3");
+    assertThat(texts(b)).containsExactly("a1", "a2", "a3");
+    for (int i = 4; i < 7; i++) {
+      a.send(conversation, "a" + i);
+      b.send(conversation, "b" + i);
+      assertThat(a.fetch().refused()).isEmpty();
+      assertThat(b.fetch().refused()).isEmpty();
+      assertThat(texts(a)).containsExactly("b" + i);
+      assertThat(texts(b)).containsExactly("a" + i);
+    }
+    assertThat(s.inbox.get(low.id())).isEmpty();
+    assertThat(s.inbox.get(high.id())).isEmpty();
+  }
+
+  @Test
+  void aPeerThatStartsAFreshSessionDoesNotLoseWhatItSentOnTheOldOne() {
+    MessagingClient a = published(low, high, "a");
+    MessagingClient b = published(high, low, "b");
+    a.send(conversation, "a1");
+    b.fetch();
+    b.send(conversation, "b1");
+    a.fetch();
+    assertThat(texts(a)).containsExactly("b1");
+    assertThat(texts(b)).containsExactly("a1");
+    // a copy of the old session is still in flight when b's state is lost and b starts over
+    b.send(conversation, "b2 on the old session");
+    MessagingClient fresh = published(high, low, "b-again");
+    fresh.send(conversation, "b3 on a new session");
+    assertThat(a.fetch().refused()).isEmpty();
+    assertThat(texts(a)).containsExactly("b2 on the old session", "b3 on a new session");
+  }
+
+  @Test
+  void aCopyStoredLocallyIsShownEvenWhenItsAckFails() {
+    MessagingClient a = published(low, high, "a");
+    MessagingClient.Transport real = s.as(high.id(), low.id(), "x");
+    boolean[] serverDown = {false};
+    MessagingClient b =
+        new MessagingClient(
+            (method, path, body) -> {
+              if (serverDown[0] && path.endsWith("/acks")) {
+                throw new java.io.UncheckedIOException(new java.io.IOException("connection reset"));
+              }
+              return real.call(method, path, body);
+            },
+            ws,
+            high.id(),
+            high.identity(),
+            MessagingStore.open(tmp.resolve("b")),
+            (kind, id) -> low.identity().signing().publicKey(),
+            clock);
     b.ensurePrekeys();
+    a.send(conversation, "pushed just before the instance died");
+    JsonObject copy = s.inbox.get(high.id()).get(0);
+    serverDown[0] = true;
+    assertThat(b.receive(copy).kind()).isEqualTo(MessagingClient.OutcomeKind.STORED);
+    assertThat(s.inbox.get(high.id())).as("not acked: still on the server").hasSize(1);
+    serverDown[0] = false;
+    assertThat(b.fetch().stored()).as("the next fetch acks it as a duplicate").isEmpty();
+    assertThat(s.inbox.get(high.id())).isEmpty();
+    assertThat(texts(b)).containsExactly("pushed just before the instance died");
+  }
+
+  @Test
+  void aTamperedCopyIsAckedAndNeverStoredAndADuplicateIsNotShownTwice() {
+    MessagingClient a = published(low, high, "a");
+    MessagingClient b = published(high, low, "b");
     a.send(conversation, "first");
     JsonObject copy = s.inbox.get(high.id()).get(0).copy();
     assertThat(texts(b)).isEmpty();
@@ -195,9 +277,6 @@ class MessagingClientTest {
 
   @Test
   void oneTimePrekeysAreToppedUpWhenLow() {
-    Server s = new Server();
-    Party low = party("low");
-    Party high = party("high");
     MessagingClient b = client(s, high, low, "b");
     assertThat(b.ensurePrekeys()).isTrue();
     assertThat(s.opks.get(high.id())).hasSize(MessagingClient.OPK_BATCH);

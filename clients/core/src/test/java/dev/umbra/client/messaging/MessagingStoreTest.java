@@ -13,6 +13,7 @@ import dev.umbra.crypto.messaging.MessageRefusedException;
 import dev.umbra.crypto.messaging.OneTimePrekey;
 import dev.umbra.crypto.messaging.PrekeyBundle;
 import dev.umbra.crypto.messaging.RatchetOptions;
+import dev.umbra.crypto.messaging.RatchetSession;
 import dev.umbra.crypto.messaging.SignedPrekey;
 import dev.umbra.crypto.messaging.X3dh;
 import io.vertx.core.json.JsonObject;
@@ -106,6 +107,31 @@ class MessagingStoreTest {
         s.dir().resolve("sessions").resolve(peer + ".sealed"),
         s.dir().resolve("sessions").resolve(other + ".sealed"));
     assertThatThrownBy(() -> s.session(other, options)).isInstanceOf(MessageRefusedException.class);
+  }
+
+  @Test
+  void replacedSessionsAreKeptSealedNewestFirstAndOnlyTheLastFew() throws Exception {
+    MessagingStore s = store();
+    assertThat(s.previousSessions(peer, options)).isEmpty();
+    List<byte[]> states = new java.util.ArrayList<>();
+    for (int i = 0; i < MessagingStore.MAX_PREVIOUS_SESSIONS + 2; i++) {
+      X3dh.Initiated i2 = session();
+      states.add(0, i2.session().toBytes());
+      s.archiveSession(peer, i2.session(), options);
+    }
+    List<byte[]> kept =
+        MessagingStore.open(s.dir()).previousSessions(peer, options).stream()
+            .map(RatchetSession::toBytes)
+            .toList();
+    assertThat(kept)
+        .containsExactlyElementsOf(states.subList(0, MessagingStore.MAX_PREVIOUS_SESSIONS));
+    Path f = s.dir().resolve("sessions").resolve(peer + ".previous.sealed");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(f)))
+        .isEqualTo("rw-------");
+    UUID other = UUID.randomUUID();
+    Files.copy(f, s.dir().resolve("sessions").resolve(other + ".previous.sealed"));
+    assertThatThrownBy(() -> s.previousSessions(other, options))
+        .isInstanceOf(MessageRefusedException.class);
   }
 
   @Test

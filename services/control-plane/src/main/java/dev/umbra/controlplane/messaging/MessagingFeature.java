@@ -48,12 +48,15 @@ public final class MessagingFeature {
    * @param retention how long an unacknowledged copy is kept
    * @param webhookFirstRetry the first retry delay of a notification (then ×4 per attempt)
    * @param webhookAllowHttp admit http:// webhooks (development only)
+   * @param webhookAllowPrivate admit webhooks to loopback, private and link-local addresses
+   *     (development only)
    * @param socketIdle a live socket that sends nothing for this long is closed
    */
   public record Settings(
       Duration retention,
       Duration webhookFirstRetry,
       boolean webhookAllowHttp,
+      boolean webhookAllowPrivate,
       Duration socketIdle) {}
 
   /** What the feature uses of the service. */
@@ -79,13 +82,16 @@ public final class MessagingFeature {
     this.live = new LiveDelivery(w.bus(), db, store, w.audit(), settings.socketIdle());
     this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
+    WebhookDestinations destinations =
+        new WebhookDestinations(vertx, settings.webhookAllowPrivate());
     Notifier notifier =
-        new Notifier(vertx, db, webhooks, settings.webhookFirstRetry(), w.registry());
+        new Notifier(vertx, db, webhooks, destinations, settings.webhookFirstRetry(), w.registry());
     this.messageRoutes =
         new MessageRoutes(
             parties, new MessageService(store, w.ids(), clock), live, w.audit(), notifier);
     this.webhookRoutes =
-        new WebhookRoutes(w.auth(), w.tenancy(), webhooks, clock, settings.webhookAllowHttp());
+        new WebhookRoutes(
+            w.auth(), w.tenancy(), webhooks, destinations, clock, settings.webhookAllowHttp());
     w.revocations().onRevoked(live::onRevoked);
   }
 

@@ -35,14 +35,21 @@ final class WebhookRoutes {
   private final Authenticator auth;
   private final Tenancy tenancy;
   private final WebhookStore store;
+  private final WebhookDestinations destinations;
   private final Clock clock;
   private final boolean allowHttp;
 
   WebhookRoutes(
-      Authenticator auth, Tenancy tenancy, WebhookStore store, Clock clock, boolean allowHttp) {
+      Authenticator auth,
+      Tenancy tenancy,
+      WebhookStore store,
+      WebhookDestinations destinations,
+      Clock clock,
+      boolean allowHttp) {
     this.auth = auth;
     this.tenancy = tenancy;
     this.store = store;
+    this.destinations = destinations;
     this.clock = clock;
     this.allowHttp = allowHttp;
   }
@@ -98,6 +105,7 @@ final class WebhookRoutes {
     byte[] secret = WebhookSignatures.newSecret();
     OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
     return auth.authenticate(ctx, true)
+        .compose(p -> destinationAllowed(URI.create(url).getHost()).map(p))
         .compose(
             p ->
                 tenancy.asMember(
@@ -142,6 +150,24 @@ final class WebhookRoutes {
               }
               return null;
             });
+  }
+
+  /**
+   * Refuses a host that is, or resolves to, an internal address (after authentication: no DNS
+   * lookups for strangers). A name that does not resolve now is taken: each delivery checks again.
+   */
+  private Future<Void> destinationAllowed(String host) {
+    return destinations
+        .resolve(host)
+        .<Void>mapEmpty()
+        .recover(
+            e ->
+                switch (e) {
+                  case java.net.UnknownHostException unknown -> Future.succeededFuture();
+                  case WebhookDestinations.Refused r ->
+                      Future.failedFuture(ApiException.badRequest("url", r.getMessage()));
+                  default -> Future.failedFuture(e);
+                });
   }
 
   /** An absolute https URL (http only where allowed), with a host and no user info. */

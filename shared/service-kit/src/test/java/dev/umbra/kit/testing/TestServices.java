@@ -39,6 +39,31 @@ public final class TestServices {
     return ServiceConfig.load(service, new Env(env));
   }
 
+  /**
+   * A service in its own JVM on this test's classpath ({@code destroyForcibly()} is a real
+   * SIGKILL): {@code main} with the test's database, Redis and bus prefix on 127.0.0.1, plus {@code
+   * env}; stdout and stderr go to {@code log}.
+   */
+  public static ProcessBuilder childJvm(
+      Class<?> main, Path log, TestPostgres pg, String busPrefix, Map<String, String> env) {
+    ProcessBuilder pb =
+        new ProcessBuilder(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx256m",
+                "-cp",
+                System.getProperty("java.class.path"),
+                main.getName())
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    Map<String, String> childEnv = pb.environment();
+    childEnv.put("UMBRA_PG_URL", pg.url().toString());
+    childEnv.put("UMBRA_REDIS_URL", TestRedis.url().toString());
+    childEnv.put("UMBRA_BUS_PREFIX", busPrefix);
+    childEnv.put("UMBRA_BIND_HOST", "127.0.0.1");
+    childEnv.putAll(env);
+    return pb;
+  }
+
   /** Deploys the service; the future completes with the running verticle (see actualPort()). */
   public static <S extends UmbraService> Future<S> deploy(
       Vertx vertx,
