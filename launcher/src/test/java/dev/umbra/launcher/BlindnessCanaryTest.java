@@ -2,7 +2,7 @@ package dev.umbra.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.cli.UmbraCli;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.log.LogRing;
@@ -15,8 +15,6 @@ import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -43,18 +41,8 @@ import org.junit.jupiter.api.io.TempDir;
 class BlindnessCanaryTest {
   @TempDir Path tmp;
 
-  private record Run(int code, String out, String err) {}
-
-  private static Run cli(Path home, String... args) {
-    ByteArrayOutputStream o = new ByteArrayOutputStream();
-    ByteArrayOutputStream e = new ByteArrayOutputStream();
-    int code =
-        UmbraCli.execute(
-            home,
-            new PrintStream(o, true, StandardCharsets.UTF_8),
-            new PrintStream(e, true, StandardCharsets.UTF_8),
-            args);
-    return new Run(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
+  private static UmbraRun cli(Path home, String... args) {
+    return UmbraRun.of(home, System.getenv(), List.of(), args);
   }
 
   @Test
@@ -101,31 +89,31 @@ class BlindnessCanaryTest {
         platform.awaitLine(l -> l.contains("reachable through the relay"), 60);
 
         // relay channel: a command whose output is the canary
-        Run run = cli(home, "run", "local", "--no-stdin", "--", "sh", "-c", "echo " + canary);
+        UmbraRun run = cli(home, "run", "local", "--no-stdin", "--", "sh", "-c", "echo " + canary);
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.out()).contains(canary);
 
         // WebTTY terminal (recorded): the canary typed and echoed
         platform.awaitLine(l -> l.contains("WebTTY server") && l.contains("registered"), 60);
-        Run tty = cli(home, "tty", "local", "--e2e", "--command", "echo " + canary);
+        UmbraRun tty = cli(home, "tty", "local", "--e2e", "--command", "echo " + canary);
         assertThat(tty.code()).as(tty.err()).isZero();
         assertThat(tty.out()).contains(canary);
 
         // context vault: a value stored as ciphertext and read back
         Path secret = tmp.resolve("secret.txt");
         java.nio.file.Files.writeString(secret, canary);
-        Run put = cli(home, "vault", "put", "canary-entry", "--from-file", secret.toString());
+        UmbraRun put = cli(home, "vault", "put", "canary-entry", "--from-file", secret.toString());
         assertThat(put.code()).as(put.err()).isZero();
-        Run get = cli(home, "vault", "get", "canary-entry");
+        UmbraRun get = cli(home, "vault", "get", "canary-entry");
         assertThat(get.code()).as(get.err()).isZero();
         assertThat(get.out()).contains(canary);
 
         // owner <-> agent messages: an agent enrolled on this machine and approved by its code,
         // the canary sent to it and back (docs/messaging.md)
-        Run enrol = cli(home, "agent", "enroll", "canary-bot", "--json");
+        UmbraRun enrol = cli(home, "agent", "enroll", "canary-bot", "--json");
         assertThat(enrol.code()).as(enrol.err()).isZero();
         JsonObject agent = new JsonObject(enrol.out());
-        Run approve =
+        UmbraRun approve =
             cli(
                 home,
                 "agents",
@@ -135,16 +123,16 @@ class BlindnessCanaryTest {
                 agent.getString("verification_code"));
         assertThat(approve.code()).as(approve.err()).isZero();
         assertThat(cli(home, "agent", "recv").code()).isZero(); // publishes the agent's prekeys
-        Run send = cli(home, "msg", "send", "canary-bot", "to the agent " + canary);
+        UmbraRun send = cli(home, "msg", "send", "canary-bot", "to the agent " + canary);
         assertThat(send.code()).as(send.err()).isZero();
-        Run received = cli(home, "agent", "recv", "--json");
+        UmbraRun received = cli(home, "agent", "recv", "--json");
         assertThat(received.code()).as(received.err()).isZero();
         JsonObject first = new JsonArray(received.out()).getJsonObject(0);
         assertThat(first.getString("text")).isEqualTo("to the agent " + canary);
-        Run answer =
+        UmbraRun answer =
             cli(home, "agent", "send", first.getString("account_id"), "to the owner " + canary);
         assertThat(answer.code()).as(answer.err()).isZero();
-        Run read = cli(home, "msg", "read");
+        UmbraRun read = cli(home, "msg", "read");
         assertThat(read.code()).as(read.err()).isZero();
         assertThat(read.out()).contains("to the owner " + canary);
 

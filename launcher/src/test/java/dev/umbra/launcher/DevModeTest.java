@@ -2,21 +2,19 @@ package dev.umbra.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.cli.UmbraCli;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.testing.TestPostgres;
 import io.vertx.core.json.JsonArray;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,18 +24,8 @@ class DevModeTest {
   @TempDir Path tmp;
 
   private static JsonArray machines(Path home) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        UmbraCli.execute(
-            home,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            "machines",
-            "list",
-            "--json");
-    assertThat(code).as(err.toString(StandardCharsets.UTF_8)).isZero();
-    return new JsonArray(out.toString(StandardCharsets.UTF_8));
+    String[] args = {"machines", "list", "--json"};
+    return UmbraRun.of(home, System.getenv(), List.of(), args).assertOk(args).array();
   }
 
   @Test

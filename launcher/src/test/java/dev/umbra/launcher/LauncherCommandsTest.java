@@ -3,9 +3,7 @@ package dev.umbra.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.UmbraCli;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
+import dev.umbra.cli.testing.UmbraRun;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -19,21 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LauncherCommandsTest {
   @TempDir Path home;
 
-  record Run(int code, String out, String err) {}
-
-  Run umbra(String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        UmbraCli.execute(
-            home,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            Map.of(),
-            Cli.commands(),
-            args);
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  UmbraRun umbra(String... args) {
+    return UmbraRun.of(home, Map.of(), Cli.commands(), args);
   }
 
   @Test
@@ -72,7 +57,7 @@ class LauncherCommandsTest {
 
   @Test
   void theHelpOfUmbraListsDevWithTheOtherCommands() {
-    Run r = umbra("--help");
+    UmbraRun r = umbra("--help");
     assertThat(r.code()).isZero();
     assertThat(r.out()).contains("\n  dev ").contains("\n  workspace ").contains("\n  tty ");
     assertThat(r.err()).isEmpty();
@@ -82,10 +67,10 @@ class LauncherCommandsTest {
   void daemonComesFromTheLauncherWithItsPairAndRunCommands() {
     // the CLI does not depend on the daemon: the launcher adds `umbra daemon` to its tree
     assertThat(umbra("--help").out()).contains("\n  daemon ");
-    Run help = umbra("daemon", "pair", "--help");
+    UmbraRun help = umbra("daemon", "pair", "--help");
     assertThat(help.code()).isZero();
     assertThat(help.out()).startsWith("Usage: umbra daemon pair ").contains("<code>");
-    Run missing = umbra("daemon", "pair");
+    UmbraRun missing = umbra("daemon", "pair");
     assertThat(missing.code()).isEqualTo(2);
     assertThat(missing.err()).contains("<code>").contains("Run 'umbra daemon pair --help'");
     assertThat(umbra("daemon", "run", "--help").out())
@@ -95,10 +80,10 @@ class LauncherCommandsTest {
 
   @Test
   void devAnswersHelpAndRefusesArgumentsAsAUsageError() {
-    Run help = umbra("dev", "--help");
+    UmbraRun help = umbra("dev", "--help");
     assertThat(help.code()).isZero();
     assertThat(help.out()).startsWith("Usage: umbra dev ").contains("UMBRA_*");
-    Run extra = umbra("dev", "extra");
+    UmbraRun extra = umbra("dev", "extra");
     assertThat(extra.code()).isEqualTo(2);
     assertThat(extra.out()).isEmpty();
     assertThat(extra.err()).startsWith("umbra: unexpected argument 'extra' for 'umbra dev'\n");
@@ -108,7 +93,7 @@ class LauncherCommandsTest {
 
   @Test
   void aMistypedDevIsSuggested() {
-    Run r = umbra("dve");
+    UmbraRun r = umbra("dve");
     assertThat(r.code()).isEqualTo(2);
     assertThat(r.err()).contains("Did you mean 'umbra dev'?");
   }

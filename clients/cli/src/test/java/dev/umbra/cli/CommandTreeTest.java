@@ -2,6 +2,7 @@ package dev.umbra.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.http.JsonHttp;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -59,17 +60,8 @@ class CommandTreeTest {
   }
 
   Run umbra(List<String> args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        UmbraCli.execute(
-            home,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            Map.of(),
-            args.toArray(String[]::new));
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    UmbraRun r = UmbraRun.of(home, Map.of(), List.of(), args.toArray(String[]::new));
+    return new Run(r.code(), r.out(), r.err());
   }
 
   static List<Node> tree() {

@@ -96,6 +96,8 @@ class KillRestartTest {
                       emitted.add(await(id));
                     }
                     try {
+                      // paces the producer, not a wait: events keep arriving while an instance is
+                      // killed and another one starts
                       Thread.sleep(20);
                     } catch (InterruptedException e) {
                       return;

@@ -37,12 +37,7 @@ class FailureLimitConcurrencyTest {
     h =
         new Harness(
             vertx,
-            Map.of(
-                "UMBRA_CONTROL_PLANE_AUTH_MAX_FAILURES",
-                String.valueOf(LIMIT),
-                // all 200 guesses come from one address at once: above the edge's per-address cap
-                "UMBRA_HTTP_MAX_CONNECTIONS_PER_IP",
-                String.valueOf(4 * ATTEMPTS)));
+            ParallelHttp.limitSettings("UMBRA_CONTROL_PLANE_AUTH_MAX_FAILURES", LIMIT, ATTEMPTS));
   }
 
   @AfterEach

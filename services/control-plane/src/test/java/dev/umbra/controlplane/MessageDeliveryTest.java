@@ -6,7 +6,7 @@ import dev.umbra.controlplane.MessagingFixture.AgentKeys;
 import dev.umbra.controlplane.MessagingFixture.Device;
 import dev.umbra.crypto.aead.AeadKey;
 import dev.umbra.crypto.aead.XChaCha20Poly1305;
-import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -16,9 +16,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -207,18 +204,7 @@ class MessageDeliveryTest {
             canary,
             HexFormat.of().formatHex(canary.getBytes(StandardCharsets.UTF_8)),
             Base64.getEncoder().encodeToString(canary.getBytes(StandardCharsets.UTF_8)));
-    List<String> busSeen = new CopyOnWriteArrayList<>();
-    a.bus
-        .subscribePattern(
-            "umbra.*",
-            (BusMessage m) ->
-                busSeen.add(
-                    m.channel()
-                        + " "
-                        + new String(m.body().getBytes(), StandardCharsets.ISO_8859_1)))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    List<String> busSeen = BusTraffic.recordAll(a.bus);
     ch.qos.logback.classic.Logger root =
         (ch.qos.logback.classic.Logger)
             org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
@@ -258,32 +244,11 @@ class MessageDeliveryTest {
                 f -> {
                   if (e.getFormattedMessage().contains(f)) leaks.add("log");
                 }));
-    try (Connection conn = a.pg.ownerConnection();
-        Statement st = conn.createStatement()) {
-      List<String> tables = new ArrayList<>();
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-                  + " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-                  + " AND table_type = 'BASE TABLE'")) {
-        while (rs.next()) {
-          tables.add(rs.getString(1));
-        }
-      }
-      assertThat(tables).anyMatch(t -> t.endsWith(".messages"));
-      for (String t : tables) {
-        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
-          while (rs.next()) {
-            String row = rs.getString(1);
-            for (String f : forms) {
-              if (row.contains(f)) {
-                leaks.add(t);
-              }
-            }
-          }
-        }
-      }
-    }
+    Map<String, List<String>> rows = a.pg.rowsAsText();
+    assertThat(rows.keySet()).anyMatch(t -> t.endsWith(".messages"));
+    rows.forEach(
+        (t, texts) ->
+            texts.forEach(row -> forms.stream().filter(row::contains).forEach(f -> leaks.add(t))));
     assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
     assertThat(leaks).isEmpty();
   }

@@ -36,13 +36,7 @@ class PairingLimitConcurrencyTest {
   void start(Vertx vertx) throws Exception {
     h =
         new PairingHarness(
-            vertx,
-            Map.of(
-                "UMBRA_PAIRING_MAX_FAILURES",
-                String.valueOf(LIMIT),
-                // all 200 guesses come from one address at once: above the edge's per-address cap
-                "UMBRA_HTTP_MAX_CONNECTIONS_PER_IP",
-                String.valueOf(4 * ATTEMPTS)));
+            vertx, ParallelHttp.limitSettings("UMBRA_PAIRING_MAX_FAILURES", LIMIT, ATTEMPTS));
   }
 
   @AfterEach

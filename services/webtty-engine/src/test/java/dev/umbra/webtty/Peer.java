@@ -1,5 +1,6 @@
 package dev.umbra.webtty;
 
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
@@ -7,6 +8,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -84,12 +86,8 @@ final class Peer implements AutoCloseable {
   final List<WebTtyFrame> skipped = new ArrayList<>();
 
   /** True when the engine closed this connection within 5 s. */
-  boolean awaitClosed() throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
-    while (!closed && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    return closed;
+  boolean awaitClosed() {
+    return Eventually.holdsWithin(Duration.ofSeconds(5), () -> closed);
   }
 
   @Override

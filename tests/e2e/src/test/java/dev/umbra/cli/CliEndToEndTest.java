@@ -3,7 +3,7 @@ package dev.umbra.cli;
 import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
@@ -19,11 +19,9 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -57,7 +55,8 @@ class CliEndToEndTest {
     cpUrl = h.cpUrl;
     admin = Files.createTempDirectory("umbra-e2e-admin").resolve("home");
     machine = Files.createTempDirectory("umbra-e2e-machine").resolve("home");
-    Run login = umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    UmbraRun login =
+        umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
     assertThat(login.code()).as(login.err()).isZero();
   }
 
@@ -68,21 +67,22 @@ class CliEndToEndTest {
 
   @Test
   void bootstrapPairAndListMachines() throws Exception {
-    Run ws = umbra(admin, "workspace", "list", "--json");
+    UmbraRun ws = umbra(admin, "workspace", "list", "--json");
     assertThat(ws.code()).isZero();
     assertThat(ws.array().stream().map(JsonObject.class::cast).map(j -> j.getString("name")))
         .contains("dev");
 
-    Run code = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
+    UmbraRun code = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
     assertThat(code.code()).as(code.err()).isZero();
     String pairingCode = code.json().getString("code");
     assertThat(pairingCode).hasSize(26);
 
-    Run pair = umbra(machine, "daemon", "pair", pairingCode, "--url", cpUrl, "--name", "local");
+    UmbraRun pair =
+        umbra(machine, "daemon", "pair", pairingCode, "--url", cpUrl, "--name", "local");
     assertThat(pair.code()).as(pair.err()).isZero();
     assertThat(pair.out()).contains("paired as machine");
 
-    Run list = umbra(admin, "machines", "list", "--json", "--workspace", "dev");
+    UmbraRun list = umbra(admin, "machines", "list", "--json", "--workspace", "dev");
     assertThat(list.code()).isZero();
     JsonObject m = local(list.array());
     assertThat(m.getString("name")).isEqualTo("local");
@@ -106,10 +106,10 @@ class CliEndToEndTest {
     assertThat(Files.readString(bindingDir.resolve("x25519.key")))
         .contains(m.getString("x25519_public_key"));
 
-    Run human = umbra(admin, "machines", "list", "--workspace", "dev");
+    UmbraRun human = umbra(admin, "machines", "list", "--workspace", "dev");
     assertThat(human.out()).contains("local").contains("active");
 
-    Run run = umbra(machine, "daemon", "run", "--once");
+    UmbraRun run = umbra(machine, "daemon", "run", "--once");
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     JsonObject seen =
         local(umbra(admin, "machines", "list", "--json", "--workspace", "dev").array());
@@ -126,7 +126,7 @@ class CliEndToEndTest {
 
   @Test
   void pairingToASecondWorkspaceMakesAnUnlinkableIdentity() {
-    Run first = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
+    UmbraRun first = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
     assertThat(
             umbra(
                     machine,
@@ -140,10 +140,10 @@ class CliEndToEndTest {
                     "--json")
                 .code())
         .isZero();
-    Run created = umbra(admin, "workspace", "create", "second", "--json");
+    UmbraRun created = umbra(admin, "workspace", "create", "second", "--json");
     assertThat(created.code()).as(created.err()).isZero();
-    Run second = umbra(admin, "pair", "create", "--json");
-    Run pair2 =
+    UmbraRun second = umbra(admin, "pair", "create", "--json");
+    UmbraRun pair2 =
         umbra(
             machine,
             "daemon",
@@ -181,7 +181,7 @@ class CliEndToEndTest {
         umbra(admin, "pair", "create", "--require-psk", "--json", "--workspace", "dev")
             .json()
             .getString("code");
-    Run pair =
+    UmbraRun pair =
         umbra(
             home, "daemon", "pair", required, "--url", cpUrl, "--name", "psk-box", "--psk", psk,
             "--json");
@@ -228,13 +228,13 @@ class CliEndToEndTest {
 
   @Test
   void tokensAreShownOnceAndWorkForLogin() throws Exception {
-    Run created = umbra(admin, "tokens", "create", "ci");
+    UmbraRun created = umbra(admin, "tokens", "create", "ci");
     assertThat(created.code()).isZero();
     String token = created.out().trim();
     assertThat(token).startsWith("umb_").hasSize(63);
     assertThat(umbra(admin, "tokens", "list").out()).contains("ci").doesNotContain(token);
     Path script = Files.createTempDirectory("umbra-e2e-script").resolve("home");
-    Run login = umbra(script, "login", cpUrl, "--token", token, "--workspace", "dev");
+    UmbraRun login = umbra(script, "login", cpUrl, "--token", token, "--workspace", "dev");
     assertThat(login.code()).as(login.err()).isZero();
     assertThat(umbra(script, "machines", "list").code()).isZero();
     assertThat(umbra(admin, "tokens", "list", "--json").out()).contains("last_used_at");
@@ -246,24 +246,25 @@ class CliEndToEndTest {
             .orElseThrow()
             .getString("id");
     assertThat(umbra(admin, "tokens", "revoke", id).code()).isZero();
-    Run refused = umbra(script, "machines", "list");
+    UmbraRun refused = umbra(script, "machines", "list");
     assertThat(refused.code()).isEqualTo(1);
     assertThat(refused.err()).contains("invalid or revoked API token");
   }
 
   @Test
   void invitedMemberJoinsAndIsListed() throws Exception {
-    Run inv = umbra(admin, "members", "invite", "--role", "viewer", "--json", "--workspace", "dev");
+    UmbraRun inv =
+        umbra(admin, "members", "invite", "--role", "viewer", "--json", "--workspace", "dev");
     assertThat(inv.code()).as(inv.err()).isZero();
     Path bob = Files.createTempDirectory("umbra-e2e-bob").resolve("home");
-    Run join =
+    UmbraRun join =
         umbra(
             bob, "login", cpUrl, "--invite-token", inv.json().getString("token"), "--name", "bob");
     assertThat(join.code()).as(join.err()).isZero();
     assertThat(umbra(admin, "members", "list", "--workspace", "dev").out())
         .contains("bob")
         .contains("viewer");
-    Run denied = umbra(bob, "pair", "create");
+    UmbraRun denied = umbra(bob, "pair", "create");
     assertThat(denied.code()).isEqualTo(1);
     assertThat(denied.err()).contains("role");
   }
@@ -278,16 +279,17 @@ class CliEndToEndTest {
     assertThat(
             umbra(admin, "machines", "rename", "old-name", "new-name", "--workspace", "dev").code())
         .isZero();
-    Run revoke = umbra(admin, "machines", "revoke", "new-name", "--workspace", "dev");
+    UmbraRun revoke = umbra(admin, "machines", "revoke", "new-name", "--workspace", "dev");
     assertThat(revoke.code()).as(revoke.err()).isZero();
-    Run run = umbra(other, "daemon", "run", "--once");
+    UmbraRun run = umbra(other, "daemon", "run", "--once");
     assertThat(run.code()).isEqualTo(1);
     assertThat(run.out()).contains("revoked");
   }
 
   @Test
   void loginWithTheBootstrapTokenAgainKeepsTheSavedLogin() {
-    Run again = umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    UmbraRun again =
+        umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
     assertThat(again.code()).as(again.err()).isZero();
     assertThat(again.out()).contains("already bootstrapped");
   }
@@ -331,35 +333,21 @@ class CliEndToEndTest {
 
     List<String> found = new ArrayList<>();
     int rows = 0;
-    try (Connection c = pg.ownerConnection();
-        Statement st = c.createStatement()) {
-      List<String> tables = new ArrayList<>();
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                  + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
-        while (rs.next()) {
-          tables.add(rs.getString(1));
-        }
-      }
-      assertThat(tables)
-          .contains(
-              "control_plane.api_tokens",
-              "control_plane.invitations",
-              "pairing.codes",
-              "pairing.workspace_psks");
-      for (String t : tables) {
-        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
-          while (rs.next()) {
-            rows++;
-            String row = rs.getString(1).toLowerCase(java.util.Locale.ROOT);
-            for (String secret : secrets) {
-              String hex =
-                  java.util.HexFormat.of().formatHex(secret.getBytes(StandardCharsets.UTF_8));
-              if (row.contains(secret.toLowerCase(java.util.Locale.ROOT)) || row.contains(hex)) {
-                found.add(t + " holds " + secret.substring(0, 6) + "...");
-              }
-            }
+    Map<String, List<String>> tables = pg.rowsAsText();
+    assertThat(tables)
+        .containsKeys(
+            "control_plane.api_tokens",
+            "control_plane.invitations",
+            "pairing.codes",
+            "pairing.workspace_psks");
+    for (Map.Entry<String, List<String>> t : tables.entrySet()) {
+      for (String text : t.getValue()) {
+        rows++;
+        String row = text.toLowerCase(java.util.Locale.ROOT);
+        for (String secret : secrets) {
+          String hex = java.util.HexFormat.of().formatHex(secret.getBytes(StandardCharsets.UTF_8));
+          if (row.contains(secret.toLowerCase(java.util.Locale.ROOT)) || row.contains(hex)) {
+            found.add(t.getKey() + " holds " + secret.substring(0, 6) + "...");
           }
         }
       }
@@ -413,10 +401,10 @@ class CliEndToEndTest {
   @Test
   void errorsAreOneClearLineWithNonZeroExit() throws Exception {
     Path nobody = Files.createTempDirectory("umbra-e2e-nobody").resolve("home");
-    Run r = umbra(nobody, "machines", "list");
+    UmbraRun r = umbra(nobody, "machines", "list");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("not logged in");
-    Run bad = umbra(nobody, "daemon", "pair", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--url", cpUrl);
+    UmbraRun bad = umbra(nobody, "daemon", "pair", "01ARZ3NDEKTSV4RRFFQ69G5FAV", "--url", cpUrl);
     assertThat(bad.code()).isEqualTo(1);
     assertThat(bad.err()).contains("pairing code is unknown, used, cancelled or expired");
     assertThat(nobody.resolve("daemon/bindings")).isEmptyDirectory();

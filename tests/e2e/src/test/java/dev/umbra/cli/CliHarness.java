@@ -1,7 +1,7 @@
 package dev.umbra.cli;
 
-import static org.assertj.core.api.Assertions.assertThat;
-
+import dev.umbra.audit.AuditService;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.controlplane.ControlPlaneService;
@@ -22,41 +22,39 @@ import dev.umbra.pairing.PairingService;
 import dev.umbra.relay.RelayService;
 import dev.umbra.webtty.WebTtyService;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.ServerSocket;
 import java.net.URI;
-import java.nio.charset.StandardCharsets;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.stream.Stream;
 
 /**
  * The CLI's end-to-end tests' one harness: a control plane and the services a test asks for
- * (pairing, webtty-engine, relay) on a fresh PostgreSQL database and Redis prefix, and the real
- * `umbra` command tree run in process against them.
+ * (pairing, webtty-engine, relay, audit) on a fresh PostgreSQL database and Redis prefix, each
+ * service on its own Redis connection as separate processes would be, and the real `umbra` command
+ * tree run in process against them.
  */
 public final class CliHarness implements AutoCloseable {
-  /** What one `umbra` invocation printed and returned. */
-  public record Run(int code, String out, String err) {
-    public JsonObject json() {
-      return new JsonObject(out);
-    }
-
-    public JsonArray array() {
-      return new JsonArray(out);
-    }
-  }
+  private static final FileAttribute<?> PRIVATE_DIRECTORY =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
 
   public final Vertx vertx;
   public final TestPostgres pg;
@@ -67,7 +65,19 @@ public final class CliHarness implements AutoCloseable {
   public final Path tmp;
 
   public final String cpUrl;
+
+  /** The services' shared internal credential (the {@code /internal} API's). */
+  public final String internalToken;
+
   private final Map<ServiceName, UmbraService> services;
+  private final HttpClient http =
+      HttpClient.newBuilder()
+          .version(HttpClient.Version.HTTP_1_1)
+          .connectTimeout(Duration.ofSeconds(5))
+          .build();
+  private final Map<ServiceName, URI> urls;
+  private final Path serviceHome;
+  private final Map<String, String> env;
 
   private CliHarness(
       Vertx vertx,
@@ -76,14 +86,21 @@ public final class CliHarness implements AutoCloseable {
       String prefix,
       Path tmp,
       String cpUrl,
-      Map<ServiceName, UmbraService> services) {
+      String internalToken,
+      Map<ServiceName, UmbraService> services,
+      Map<ServiceName, URI> urls,
+      Map<String, String> env) {
     this.vertx = vertx;
     this.pg = pg;
     this.bus = bus;
     this.prefix = prefix;
     this.tmp = tmp;
     this.cpUrl = cpUrl;
+    this.internalToken = internalToken;
     this.services = services;
+    this.urls = urls;
+    this.serviceHome = tmp.resolve("services");
+    this.env = env;
   }
 
   /**
@@ -102,12 +119,13 @@ public final class CliHarness implements AutoCloseable {
     // (its discovery document lists their URLs; they fetch its key set), so one side of that cycle
     // must be fixed first. The others bind port 0 and the control plane is told their actual ports.
     int cpPort = reservedPort();
+    String internalToken = "internal-" + name + "-credential-0123456789abcdef";
     Map<String, String> env =
         Map.of(
             "UMBRA_CONTROL_PLANE_PORT",
             String.valueOf(cpPort),
             "UMBRA_INTERNAL_TOKEN",
-            "internal-" + name + "-credential-0123456789abcdef",
+            internalToken,
             "UMBRA_BOOTSTRAP_TOKEN",
             bootstrapToken);
     Map<ServiceName, UmbraService> services = new EnumMap<>(ServiceName.class);
@@ -115,14 +133,18 @@ public final class CliHarness implements AutoCloseable {
     // pairing hands the services' URLs to a machine it pairs, so it starts after the engine and
     // relay
     List<ServiceName> order =
-        Stream.of(ServiceName.WEBTTY_ENGINE, ServiceName.RELAY, ServiceName.PAIRING)
+        Stream.of(
+                ServiceName.WEBTTY_ENGINE,
+                ServiceName.RELAY,
+                ServiceName.AUDIT,
+                ServiceName.PAIRING)
             .filter(List.of(others)::contains)
             .toList();
     for (ServiceName other : order) {
       UmbraService s =
           deploy(
               vertx,
-              bus,
+              prefix,
               withUrls(TestServices.config(other, pg, prefix, serviceHome, env), started),
               factory(other));
       services.put(other, s);
@@ -131,8 +153,18 @@ public final class CliHarness implements AutoCloseable {
     ServiceConfig cp =
         withUrls(
             TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), started);
-    services.put(ServiceName.CONTROL_PLANE, deploy(vertx, bus, cp, ControlPlaneService::new));
-    return new CliHarness(vertx, pg, bus, prefix, tmp, "http://127.0.0.1:" + cpPort, services);
+    services.put(ServiceName.CONTROL_PLANE, deploy(vertx, prefix, cp, ControlPlaneService::new));
+    return new CliHarness(
+        vertx,
+        pg,
+        bus,
+        prefix,
+        tmp,
+        "http://127.0.0.1:" + cpPort,
+        internalToken,
+        services,
+        started,
+        env);
   }
 
   private static ServiceConfig withUrls(ServiceConfig config, Map<ServiceName, URI> urls) {
@@ -147,16 +179,19 @@ public final class CliHarness implements AutoCloseable {
       case PAIRING -> PairingService::new;
       case WEBTTY_ENGINE -> WebTtyService::new;
       case RELAY -> RelayService::new;
+      case AUDIT -> AuditService::new;
       default -> throw new IllegalArgumentException("the CLI harness does not start " + name);
     };
   }
 
+  /** Deploys one service on its own Redis connection. */
   private static UmbraService deploy(
       Vertx vertx,
-      Bus bus,
+      String prefix,
       ServiceConfig config,
       Function<ServiceRuntime, ? extends UmbraService> factory)
       throws Exception {
+    Bus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
     return TestServices.deploy(
             vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory::apply)
         .toCompletionStage()
@@ -171,6 +206,110 @@ public final class CliHarness implements AutoCloseable {
     }
   }
 
+  /** A new directory {@code name} (mode 0700) in {@link #tmp}: a CLI's or a machine's home. */
+  public Path home(String name) throws IOException {
+    return Files.createDirectories(tmp.resolve(name), PRIVATE_DIRECTORY);
+  }
+
+  /**
+   * Another CLI of {@code admin}'s account (a second laptop) in a new home {@code name}: the same
+   * login (its credentials file), no device keys.
+   */
+  public Path secondCli(Path admin, String name) throws IOException {
+    Path home = home(name);
+    Files.createDirectories(home.resolve("cli"), PRIVATE_DIRECTORY);
+    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    return home;
+  }
+
+  /**
+   * {@link #secondCli} trusted in {@code workspace} through the code flow: it asks, {@code admin}
+   * approves with the code, it fetches its credential.
+   */
+  public Path trustedSecond(Path admin, String name, String workspace) throws IOException {
+    Path home = secondCli(admin, name);
+    UmbraRun request =
+        ok(home, "device", "trust", "-w", workspace, "--wait", "0", "--json", "--name", name);
+    approve(admin, request.json(), workspace);
+    ok(home, "device", "trust", "-w", workspace, "--wait", "5");
+    return home;
+  }
+
+  /** The id of {@code admin}'s workspace {@code name}, as `umbra workspace list` shows it. */
+  public static UUID workspaceId(Path admin, String name) {
+    return ok(admin, "workspace", "list", "--json").array().stream()
+        .map(JsonObject.class::cast)
+        .filter(j -> j.getString("name").equals(name))
+        .map(j -> UUID.fromString(j.getString("id")))
+        .findFirst()
+        .orElseThrow();
+  }
+
+  /**
+   * {@code admin} approves the pending device trust request {@code request} (as `umbra device trust
+   * --wait 0 --json` printed it) of workspace {@code workspace}, with its verification code.
+   */
+  public static UmbraRun approve(Path admin, JsonObject request, String workspace) {
+    return ok(
+        admin,
+        "devices",
+        "approve",
+        request.getString("id"),
+        "--code",
+        request.getString("verification_code"),
+        "-w",
+        workspace);
+  }
+
+  /**
+   * Another instance of {@code name} (not the control plane), as a scaled-out or restarted service
+   * would be: the same settings, its own port and Redis connection.
+   */
+  public UmbraService startInstance(ServiceName name) throws Exception {
+    return deploy(
+        vertx,
+        prefix,
+        withUrls(TestServices.config(name, pg, prefix, serviceHome, env), urls),
+        factory(name));
+  }
+
+  /** A control plane API answer: its status and its JSON body (empty when it had none). */
+  public record Response(int status, JsonObject body) {}
+
+  /**
+   * Calls the control plane API: {@code method} {@code path} with {@code body} as JSON (none when
+   * null), {@code token} as bearer (none when null) and {@code headers}.
+   */
+  public Response cp(
+      String method, String path, String token, JsonObject body, Map<String, String> headers) {
+    try {
+      HttpRequest.Builder b =
+          HttpRequest.newBuilder(URI.create(cpUrl + path))
+              .timeout(Duration.ofSeconds(20))
+              .method(
+                  method,
+                  body == null
+                      ? HttpRequest.BodyPublishers.noBody()
+                      : HttpRequest.BodyPublishers.ofString(body.encode()))
+              .header("content-type", "application/json");
+      if (token != null) {
+        b.header("authorization", "Bearer " + token);
+      }
+      headers.forEach(b::header);
+      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+      String text = r.body();
+      return new Response(
+          r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));
+    } catch (Exception e) {
+      throw new IllegalStateException(method + " " + path, e);
+    }
+  }
+
+  /** {@link #cp(String, String, String, JsonObject, Map)} without extra headers. */
+  public Response cp(String method, String path, String token, JsonObject body) {
+    return cp(method, path, token, body, Map.of());
+  }
+
   /** A service this harness started. */
   public <S extends UmbraService> S service(ServiceName name, Class<S> type) {
     return type.cast(services.get(name));
@@ -180,26 +319,13 @@ public final class CliHarness implements AutoCloseable {
    * Runs the `umbra` command tree of bin/umbra (the launcher adds `umbra daemon`) with {@code home}
    * as UMBRA_HOME.
    */
-  public static Run umbra(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        UmbraCli.execute(
-            home,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            Map.of("USER", "alice"),
-            Cli.commands(),
-            args);
-    return new Run(
-        code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+  public static UmbraRun umbra(Path home, String... args) {
+    return UmbraRun.of(home, Map.of("USER", "alice"), Cli.commands(), args);
   }
 
   /** {@link #umbra} that must succeed. */
-  public static Run ok(Path home, String... args) {
-    Run r = umbra(home, args);
-    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
-    return r;
+  public static UmbraRun ok(Path home, String... args) {
+    return umbra(home, args).assertOk(args);
   }
 
   /**

@@ -3,13 +3,13 @@ package dev.umbra.cli.config;
 import dev.umbra.cli.CliException;
 import dev.umbra.client.http.JsonText;
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
@@ -98,14 +98,7 @@ public final class Credentials {
     try {
       KeyFiles.ensurePrivateDirectory(file.getParent().getParent());
       KeyFiles.ensurePrivateDirectory(file.getParent());
-      Path tmp =
-          Files.createTempFile(
-              file.getParent(),
-              ".credentials-",
-              ".json",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, JsonText.encodePrettily(s.toJson()), StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      PrivateFiles.replace(file, JsonText.encodePrettily(s.toJson()));
     } catch (IOException e) {
       throw new CliException("cannot write " + file + ": " + e.getMessage());
     }

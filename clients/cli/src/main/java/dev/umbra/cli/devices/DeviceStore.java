@@ -6,6 +6,7 @@ import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.P256KeyPair;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -13,8 +14,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -136,18 +135,7 @@ public final class DeviceStore {
 
   private void write(String name, JsonObject j) {
     try {
-      Path tmp =
-          Files.createTempFile(
-              dir,
-              "." + name,
-              ".tmp",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, JsonText.encodePrettily(j), StandardCharsets.UTF_8);
-      Files.move(
-          tmp,
-          dir.resolve(name),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
+      PrivateFiles.replace(dir.resolve(name), JsonText.encodePrettily(j));
     } catch (IOException e) {
       throw new UncheckedIOException(
           "cannot write " + dir.resolve(name) + ": " + e.getMessage(), e);

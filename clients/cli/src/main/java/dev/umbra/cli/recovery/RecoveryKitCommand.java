@@ -14,6 +14,7 @@ import dev.umbra.crypto.envelope.WorkspaceKeyEnvelope;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.P256PrivateKey;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
@@ -24,8 +25,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.UUID;
@@ -150,13 +149,7 @@ public final class RecoveryKitCommand {
 
   static void writeNew(Path file, String text) {
     try {
-      Files.writeString(
-          Files.createFile(
-              file,
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"))),
-          text,
-          StandardCharsets.UTF_8,
-          StandardOpenOption.TRUNCATE_EXISTING);
+      PrivateFiles.createNew(file, text);
     } catch (java.nio.file.FileAlreadyExistsException e) {
       throw new CliException(file + " exists; choose another --out");
     } catch (IOException e) {

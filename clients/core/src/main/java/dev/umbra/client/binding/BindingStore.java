@@ -2,6 +2,7 @@ package dev.umbra.client.binding;
 
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.NoisePsk;
 import io.vertx.core.json.JsonObject;
@@ -12,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -66,14 +66,7 @@ public final class BindingStore {
   /** Records the binding and moves its keys to their final place. */
   public Path commit(Pending p, Binding b) {
     try {
-      Path tmp =
-          Files.createTempFile(
-              p.dir(),
-              ".binding-",
-              ".json",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, b.toJson().encodePrettily(), StandardCharsets.UTF_8);
-      Files.move(tmp, p.dir().resolve(BINDING_FILE), StandardCopyOption.ATOMIC_MOVE);
+      PrivateFiles.createNew(p.dir().resolve(BINDING_FILE), b.toJson().encodePrettily());
       Path target = root.resolve(b.machineId().toString());
       Files.move(p.dir(), target, StandardCopyOption.ATOMIC_MOVE);
       return target;

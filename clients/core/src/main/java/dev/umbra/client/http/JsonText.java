@@ -178,23 +178,9 @@ public final class JsonText {
     return true;
   }
 
-  private static final char[] HEX = "0123456789ABCDEF".toCharArray();
-
   /** Jackson's escaping: quote, backslash and control characters; everything else as is. */
   private static void string(StringBuilder out, String s) {
-    out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      String escape = JsonEscapes.shortEscape(c);
-      if (escape != null) {
-        out.append(escape);
-      } else if (c < 0x20) {
-        out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xF]);
-      } else {
-        out.append(c);
-      }
-    }
-    out.append('"');
+    JsonEscapes.appendQuoted(out, s, JsonEscapes.Style.JACKSON);
   }
 
   private static final class Parser {

@@ -4,6 +4,7 @@ import dev.umbra.crypto.KeyFileException;
 import dev.umbra.crypto.MalformedInputException;
 import dev.umbra.crypto.aead.AeadKey;
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.messaging.InMemoryPrekeySecrets;
 import dev.umbra.crypto.messaging.RatchetOptions;
 import dev.umbra.crypto.messaging.RatchetSession;
@@ -16,7 +17,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -54,8 +54,7 @@ public final class MessagingStore {
   // the sealed file stays under SealedSessionState's 1 MiB limit
   private static final int MAX_PREVIOUS_BYTES = (1 << 20) - 1024;
   static final long MAX_FILE = 64L << 20;
-  private static final Set<PosixFilePermission> FILE_MODE =
-      PosixFilePermissions.fromString("rw-------");
+  private static final Set<PosixFilePermission> FILE_MODE = PrivateFiles.FILE_MODE;
 
   private final Path dir;
   private final AeadKey storageKey;
@@ -376,11 +375,7 @@ public final class MessagingStore {
 
   static void writeAtomic(Path dir, Path target, byte[] bytes) {
     try {
-      Path tmp =
-          Files.createTempFile(
-              dir, ".tmp-", ".part", PosixFilePermissions.asFileAttribute(FILE_MODE));
-      Files.write(tmp, bytes);
-      Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      PrivateFiles.replace(target, bytes);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + target + ": " + e.getMessage(), e);
     }

@@ -2,6 +2,7 @@ package dev.umbra.client.trust;
 
 import dev.umbra.client.trust.DeviceTrust.Pin;
 import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -10,8 +11,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -101,14 +100,7 @@ public final class TrustStore {
             .put("revocations", revs)
             .put("credentials", creds);
     try {
-      Path tmp =
-          Files.createTempFile(
-              file.getParent(),
-              ".trust-",
-              ".json",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, j.encodePrettily(), StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      PrivateFiles.replace(file, j.encodePrettily());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }

@@ -1,12 +1,11 @@
 package dev.umbra.client.tty;
 
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.UUID;
 import java.util.function.Function;
 
@@ -39,13 +38,6 @@ public final class PinFiles {
     }
     KeyFiles.ensurePrivateDirectory(root);
     KeyFiles.ensurePrivateDirectory(file.getParent());
-    Path tmp =
-        Files.createTempFile(
-            file.getParent(),
-            ".pin-",
-            ".tmp",
-            PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-    Files.writeString(tmp, seen + "\n", StandardCharsets.US_ASCII);
-    Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
+    PrivateFiles.createNew(file, (seen + "\n").getBytes(StandardCharsets.US_ASCII));
   }
 }

@@ -4,6 +4,7 @@ import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.MalformedInputException;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -11,8 +12,6 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Optional;
@@ -263,14 +262,7 @@ public final class TtyPolicyPin {
     JsonObject j =
         new JsonObject().put("format", "umbra-tty-policy-pin/v1").put("policy", d.toJson());
     try {
-      Path tmp =
-          Files.createTempFile(
-              file.getParent(),
-              ".tty-policy-",
-              ".json",
-              PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      Files.writeString(tmp, j.encodePrettily(), StandardCharsets.UTF_8);
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      PrivateFiles.replace(file, j.encodePrettily());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
     }

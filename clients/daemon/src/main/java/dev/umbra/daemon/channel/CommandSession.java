@@ -5,6 +5,7 @@ import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.proto.channel.ChannelError;
 import dev.umbra.proto.channel.ChannelMessage;
@@ -22,10 +23,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
@@ -181,12 +179,7 @@ final class CommandSession implements SecureChannel.Listener {
 
   private void write(String file, byte[] bytes) {
     try {
-      Path f = dir.resolve(file);
-      if (!Files.exists(f)) {
-        Files.createFile(
-            f, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-      }
-      Files.write(f, bytes, StandardOpenOption.APPEND);
+      PrivateFiles.append(dir.resolve(file), bytes);
     } catch (IOException e) {
       // a transcript that cannot be written must not stop the command; the failure is visible on
       // disk

@@ -2,12 +2,12 @@ package dev.umbra.daemon.tty;
 
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.HashSet;
 import java.util.Locale;
 import java.util.Set;
@@ -62,15 +62,8 @@ public final class AuthorizedKeys implements ClientAuthorizer {
     }
     try {
       KeyFiles.ensurePrivateDirectory(file.getParent());
-      if (!Files.exists(file)) {
-        Files.createFile(
-            file,
-            java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")));
-      }
       String c = comment == null ? "" : " " + comment.replaceAll("[\\r\\n]", " ");
-      Files.writeString(
-          file, key.toHex() + c + "\n", StandardCharsets.UTF_8, StandardOpenOption.APPEND);
+      PrivateFiles.append(file, (key.toHex() + c + "\n").getBytes(StandardCharsets.UTF_8));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }

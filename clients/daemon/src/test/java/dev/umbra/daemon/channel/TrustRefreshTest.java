@@ -3,10 +3,13 @@ package dev.umbra.daemon.channel;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.proto.testing.MutableClock;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
@@ -25,32 +28,36 @@ class TrustRefreshTest {
 
   @Test
   void aFloodOfHintsCostsOneFetchPerInterval() throws Exception {
+    MutableClock clock = new MutableClock(Instant.parse("2026-01-01T00:00:00Z"));
     AtomicInteger syncs = new AtomicInteger();
     AtomicInteger rechecks = new AtomicInteger();
     TrustRefresh r =
         new TrustRefresh(
             vertx,
-            Clock.systemUTC(),
+            clock,
             () -> syncs.incrementAndGet(),
             () -> Future.succeededFuture(rechecks.incrementAndGet() * 0),
             line -> {});
     var ctx = vertx.getOrCreateContext();
-    // a relay hinting in a loop, 1000 times in a second
-    for (int i = 0; i < 10; i++) {
-      ctx.runOnContext(
-          v -> {
-            for (int j = 0; j < 100; j++) {
-              r.hint();
-            }
-          });
-      Thread.sleep(
-          100); // on purpose: the hints arrive spread over a second, as a looping relay sends them
-    }
-    // on purpose: the assertion is about what happens within the interval, so the test lets it pass
-    Thread.sleep(TrustRefresh.MIN_INTERVAL_MS + 1_000);
-    // the first hint fetched at once; all the others were folded into one more, an interval later
+    // the first hint fetches at once
+    ctx.runOnContext(v -> r.hint());
+    Eventually.await("the first fetch", Duration.ofSeconds(5), () -> rechecks.get() == 1);
+    // the clock moves to 500 ms before the interval ends; a relay then hints 1000 times in a loop
+    clock.advance(Duration.ofMillis(TrustRefresh.MIN_INTERVAL_MS - 500));
+    Promise<Void> flooded = Promise.promise();
+    ctx.runOnContext(
+        v -> {
+          for (int j = 0; j < 1000; j++) {
+            r.hint();
+          }
+          flooded.complete();
+        });
+    flooded.future().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    // none of them fetched inside the interval; all of them are folded into one fetch at its end
+    assertThat(syncs.get()).isEqualTo(1);
+    Eventually.await("the second fetch", Duration.ofSeconds(5), () -> rechecks.get() == 2);
+    // no hint arrived during the second fetch, so nothing follows it
     assertThat(syncs.get()).isEqualTo(2);
-    assertThat(rechecks.get()).isEqualTo(2);
   }
 
   @Test

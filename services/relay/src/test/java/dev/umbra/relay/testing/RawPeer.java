@@ -1,6 +1,7 @@
 package dev.umbra.relay.testing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
 import io.vertx.core.Future;
@@ -11,6 +12,7 @@ import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.net.URI;
+import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -112,15 +114,7 @@ public final class RawPeer implements AutoCloseable {
   }
 
   public boolean awaitClosed(long millis) {
-    long end = System.currentTimeMillis() + millis;
-    while (!closed && System.currentTimeMillis() < end) {
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        throw new IllegalStateException(e);
-      }
-    }
-    return closed;
+    return Eventually.holdsWithin(Duration.ofMillis(millis), () -> closed);
   }
 
   @Override

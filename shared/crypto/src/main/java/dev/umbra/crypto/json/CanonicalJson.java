@@ -331,26 +331,7 @@ public final class CanonicalJson {
 
   /** JCS / ECMAScript string escaping; rejects unpaired surrogates (not valid Unicode). */
   private static void writeString(StringBuilder out, String s) {
-    out.append('"');
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      String escape = JsonEscapes.shortEscape(c);
-      if (escape != null) {
-        out.append(escape);
-      } else if (c < 0x20) {
-        out.append(String.format("\\u%04x", (int) c));
-      } else if (Character.isHighSurrogate(c)) {
-        if (i + 1 >= s.length() || !Character.isLowSurrogate(s.charAt(i + 1))) {
-          throw new MalformedInputException("canonical JSON string contains an unpaired surrogate");
-        }
-        out.append(c).append(s.charAt(++i));
-      } else if (Character.isLowSurrogate(c)) {
-        throw new MalformedInputException("canonical JSON string contains an unpaired surrogate");
-      } else {
-        out.append(c);
-      }
-    }
-    out.append('"');
+    JsonEscapes.appendQuoted(out, s, JsonEscapes.Style.CANONICAL);
   }
 
   private static String describe(Object o) {

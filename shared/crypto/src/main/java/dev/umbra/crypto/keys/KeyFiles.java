@@ -13,8 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Arrays;
@@ -42,8 +40,6 @@ public final class KeyFiles {
           PosixFilePermission.OTHERS_READ,
           PosixFilePermission.OTHERS_WRITE,
           PosixFilePermission.OTHERS_EXECUTE);
-  private static final Set<PosixFilePermission> FILE_MODE =
-      PosixFilePermissions.fromString("rw-------");
   private static final Set<PosixFilePermission> DIR_MODE =
       PosixFilePermissions.fromString("rwx------");
 
@@ -206,35 +202,14 @@ public final class KeyFiles {
     content.put("private_key", Bytes.hex(privateKey));
     Arrays.fill(privateKey, (byte) 0);
     byte[] bytes = CanonicalJson.encode(content);
-    Path tmp = null;
     try {
-      tmp =
-          Files.createTempFile(
-              dir, ".tmp-", ".key", PosixFilePermissions.asFileAttribute(FILE_MODE));
-      Files.write(
-          tmp,
-          bytes,
-          StandardOpenOption.WRITE,
-          StandardOpenOption.TRUNCATE_EXISTING,
-          StandardOpenOption.SYNC);
-      if (Files.exists(file, LinkOption.NOFOLLOW_LINKS)) {
-        throw new FileAlreadyExistsException(file.toString());
-      }
-      Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE);
-      tmp = null;
+      PrivateFiles.createNew(file, bytes);
     } catch (FileAlreadyExistsException e) {
       throw new KeyFileException("refusing to overwrite existing key file " + file, e);
     } catch (IOException e) {
       throw new KeyFileException("cannot write key file " + file + ": " + e.getMessage(), e);
     } finally {
       Arrays.fill(bytes, (byte) 0);
-      if (tmp != null) {
-        try {
-          Files.deleteIfExists(tmp);
-        } catch (IOException ignored) {
-          // best effort; the temp file is 0600
-        }
-      }
     }
   }
 

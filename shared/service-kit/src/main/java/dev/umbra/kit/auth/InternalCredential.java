@@ -1,6 +1,7 @@
 package dev.umbra.kit.auth;
 
 import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.http.ServiceHttp;
@@ -9,12 +10,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.PosixFilePermission;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.security.SecureRandom;
 import java.util.Base64;
-import java.util.Set;
 
 /**
  * The shared credential services present to each other's {@code /internal/} endpoints (e.g. the
@@ -62,33 +59,20 @@ public final class InternalCredential {
         byte[] raw = new byte[32];
         new SecureRandom().nextBytes(raw);
         String token = Base64.getUrlEncoder().withoutPadding().encodeToString(raw);
-        Set<PosixFilePermission> mode = PosixFilePermissions.fromString("rw-------");
         try {
-          Files.writeString(
-              Files.createFile(file, PosixFilePermissions.asFileAttribute(mode)),
-              token,
-              StandardCharsets.US_ASCII,
-              StandardOpenOption.WRITE);
+          // created whole or not at all: a service never reads a half-written token
+          PrivateFiles.createNew(file, token.getBytes(StandardCharsets.US_ASCII));
         } catch (FileAlreadyExistsException raced) {
           // another service created it first: use theirs
         }
       }
-      String token = "";
-      for (int i = 0; i < 50 && token.length() < MIN_CHARS; i++) {
-        token = Files.readString(file, StandardCharsets.US_ASCII).trim();
-        if (token.length() < MIN_CHARS) {
-          Thread.sleep(20); // the creator has not finished writing
-        }
-      }
+      String token = Files.readString(file, StandardCharsets.US_ASCII).trim();
       if (token.length() < MIN_CHARS) {
         throw new ConfigException(ENV, "not set and " + file + " holds no usable credential");
       }
       return token;
     } catch (IOException | dev.umbra.crypto.KeyFileException e) {
       throw new ConfigException(ENV, "not set and " + file + " cannot be used: " + e.getMessage());
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new ConfigException(ENV, "interrupted while reading " + file);
     }
   }
 

@@ -22,6 +22,19 @@ public final class Eventually {
   }
 
   /**
+   * Whether {@code condition} holds within {@code within}, polled as {@link #await} does, for
+   * callers that assert either answer (a condition that throws counts as not holding yet).
+   */
+  public static boolean holdsWithin(Duration within, Callable<Boolean> condition) {
+    try {
+      await("condition", within, condition);
+      return true;
+    } catch (AssertionError notWithin) {
+      return false;
+    }
+  }
+
+  /**
    * Asks {@code probe} until its answer satisfies {@code done} and returns that answer; fails after
    * {@code within} with the last answer (a probe that throws counts as not done yet, and its last
    * exception is the failure's cause).

@@ -33,6 +33,18 @@ public final class ParallelHttp {
     return statuses;
   }
 
+  /**
+   * The settings of a limit test: {@code limitSetting} at {@code limit}, and the edge's per-address
+   * connection cap well above {@code attempts}, since every guess comes from one address at once.
+   */
+  public static Map<String, String> limitSettings(String limitSetting, int limit, int attempts) {
+    return Map.of(
+        limitSetting,
+        String.valueOf(limit),
+        "UMBRA_HTTP_MAX_CONNECTIONS_PER_IP",
+        String.valueOf(4 * attempts));
+  }
+
   /** A JSON POST of {@code json} to {@code uri} with a 60-second timeout. */
   public static HttpRequest postJson(URI uri, String json) {
     return HttpRequest.newBuilder(uri)

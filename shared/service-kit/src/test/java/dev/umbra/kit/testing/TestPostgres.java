@@ -4,8 +4,13 @@ import dev.umbra.kit.db.PgLocation;
 import java.net.URI;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -62,6 +67,35 @@ public final class TestPostgres implements AutoCloseable {
   /** A JDBC connection as the owner (superuser) to the test database, for assertions. */
   public Connection ownerConnection() throws SQLException {
     return DriverManager.getConnection(location.jdbcUrl(), location.jdbcProperties());
+  }
+
+  /**
+   * Every row of every base table of the test database as PostgreSQL's text form of the row, by
+   * table ({@code schema.table}, a table without rows included): for tests that prove nothing
+   * stored holds a secret or a plaintext.
+   */
+  public Map<String, List<String>> rowsAsText() throws SQLException {
+    Map<String, List<String>> rows = new LinkedHashMap<>();
+    try (Connection c = ownerConnection();
+        Statement st = c.createStatement()) {
+      try (ResultSet rs =
+          st.executeQuery(
+              "SELECT table_schema || '.' || table_name FROM information_schema.tables"
+                  + " WHERE table_type = 'BASE TABLE'"
+                  + " AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
+        while (rs.next()) {
+          rows.put(rs.getString(1), new ArrayList<>());
+        }
+      }
+      for (Map.Entry<String, List<String>> table : rows.entrySet()) {
+        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + table.getKey() + " t")) {
+          while (rs.next()) {
+            table.getValue().add(rs.getString(1));
+          }
+        }
+      }
+    }
+    return rows;
   }
 
   @Override

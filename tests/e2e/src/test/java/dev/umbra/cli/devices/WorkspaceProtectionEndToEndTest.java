@@ -7,7 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
@@ -112,29 +112,18 @@ class WorkspaceProtectionEndToEndTest {
   /** A new workspace of the admin account, with the admin CLI as its first trusted device. */
   String protectedWorkspace(String name) {
     ok(admin, "workspace", "create", name);
-    Run t = ok(admin, "device", "trust", "-w", name, "--json");
+    UmbraRun t = ok(admin, "device", "trust", "-w", name, "--json");
     assertThat(t.json().getString("status")).isEqualTo("trusted");
     return name;
   }
 
   UUID workspaceId(String name) {
-    return ok(admin, "workspace", "list", "--json").array().stream()
-        .map(JsonObject.class::cast)
-        .filter(j -> j.getString("name").equals(name))
-        .map(j -> UUID.fromString(j.getString("id")))
-        .findFirst()
-        .orElseThrow();
+    return CliHarness.workspaceId(admin, name);
   }
 
   /** Another CLI of the same account (a second laptop): same login, no device keys. */
   Path secondCli(String name) throws Exception {
-    Path home = tmp.resolve(name);
-    Files.createDirectories(
-        home.resolve("cli"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
-    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-    return home;
+    return h.secondCli(admin, name);
   }
 
   Path file(String name, String content) throws Exception {
@@ -148,7 +137,7 @@ class WorkspaceProtectionEndToEndTest {
 
   Second trustedSecond(String ws, String name) throws Exception {
     Path home = secondCli(name);
-    Run req = ok(home, "device", "trust", "-w", ws, "--wait", "0", "--json", "--name", name);
+    UmbraRun req = ok(home, "device", "trust", "-w", ws, "--wait", "0", "--json", "--name", name);
     String id = req.json().getString("id");
     String code = req.json().getString("verification_code");
     assertThat(req.err()).contains(code);
@@ -192,7 +181,7 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(umbra(admin, "vault", "get", "agent/context", "-w", ws).code()).isEqualTo(1);
     // a second "first device" cannot make another keyset
     Path other = secondCli("other-first");
-    Run again = ok(other, "device", "trust", "-w", ws, "--wait", "0", "--json");
+    UmbraRun again = ok(other, "device", "trust", "-w", ws, "--wait", "0", "--json");
     assertThat(again.json().getString("status")).isEqualTo("pending");
     Path keyDir = admin.resolve("cli/devices").resolve(workspaceId(ws).toString());
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(keyDir)))
@@ -208,7 +197,8 @@ class WorkspaceProtectionEndToEndTest {
     String ws = protectedWorkspace("code-ws");
     ok(admin, "vault", "put", "k", "--from-file", file("k", "shared secret").toString(), "-w", ws);
     Path laptop = secondCli("laptop");
-    Run req = ok(laptop, "device", "trust", "-w", ws, "--wait", "0", "--json", "--name", "laptop");
+    UmbraRun req =
+        ok(laptop, "device", "trust", "-w", ws, "--wait", "0", "--json", "--name", "laptop");
     String id = req.json().getString("id");
     String code = req.json().getString("verification_code");
     assertThat(code).matches("[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}");
@@ -221,7 +211,8 @@ class WorkspaceProtectionEndToEndTest {
             .orElseThrow();
     assertThat(listed.getString("code")).isEqualTo(code);
     assertThat(umbra(laptop, "vault", "get", "k", "-w", ws).code()).isEqualTo(1);
-    Run wrong = umbra(admin, "devices", "approve", id, "--code", "AAAA-AAAA-AAAA-AAAA", "-w", ws);
+    UmbraRun wrong =
+        umbra(admin, "devices", "approve", id, "--code", "AAAA-AAAA-AAAA-AAAA", "-w", ws);
     assertThat(wrong.code()).isEqualTo(1);
     assertThat(wrong.err()).contains("does not match");
     ok(admin, "devices", "approve", id, "--code", code.toLowerCase(Locale.ROOT), "-w", ws);
@@ -250,10 +241,10 @@ class WorkspaceProtectionEndToEndTest {
         ws);
     Second b = trustedSecond(ws, "tablet");
     Second c = trustedSecond(ws, "phone");
-    Run rev = ok(admin, "devices", "revoke", b.deviceId(), "-w", ws, "--json");
+    UmbraRun rev = ok(admin, "devices", "revoke", b.deviceId(), "-w", ws, "--json");
     assertThat(rev.json().getInteger("keyset_version")).isEqualTo(2);
     // refused at once: the revoked device has no envelope of any version
-    Run refused = umbra(b.home(), "vault", "get", "old", "-w", ws);
+    UmbraRun refused = umbra(b.home(), "vault", "get", "old", "-w", ws);
     assertThat(refused.code()).isEqualTo(1);
     // the remaining devices hold the new keyset and still read entries sealed under v1
     assertThat(ok(c.home(), "vault", "get", "old", "-w", ws).out()).isEqualTo("written under v1");
@@ -385,7 +376,7 @@ class WorkspaceProtectionEndToEndTest {
             .getJsonObject(0)
             .getString("code");
     String mid = m.binding().machineId().toString();
-    Run wrong = umbra(admin, "vault", "grant", mid, "--code", "AAAA-AAAA-AAAA-AAAA", "-w", ws);
+    UmbraRun wrong = umbra(admin, "vault", "grant", mid, "--code", "AAAA-AAAA-AAAA-AAAA", "-w", ws);
     assertThat(wrong.code()).isEqualTo(1);
     assertThat(wrong.err()).contains("does not match");
     ok(admin, "vault", "grant", mid, "--code", code, "-w", ws);
@@ -418,7 +409,7 @@ class WorkspaceProtectionEndToEndTest {
         entry.enc(),
         entry.ciphertext(),
         wid);
-    Run forged = umbra(machineHome, "vault", "machine-get", "deploy/key");
+    UmbraRun forged = umbra(machineHome, "vault", "machine-get", "deploy/key");
     assertThat(forged.code()).isEqualTo(1);
     assertThat(forged.err()).contains("not the pinned workspace key");
     assertThat(forged.out()).doesNotContain("attacker");
@@ -545,7 +536,7 @@ class WorkspaceProtectionEndToEndTest {
             .orElseThrow();
     assertThat(listed.getString("verified")).isEqualTo("no");
     Second victim = trustedSecond(ws, "victim");
-    Run rotate = umbra(admin, "devices", "revoke", victim.deviceId(), "-w", ws);
+    UmbraRun rotate = umbra(admin, "devices", "revoke", victim.deviceId(), "-w", ws);
     assertThat(rotate.code()).isEqualTo(1);
     assertThat(rotate.err()).contains("never signed");
   }
@@ -555,7 +546,8 @@ class WorkspaceProtectionEndToEndTest {
     String ws = protectedWorkspace("hostile-swap");
     UUID wid = workspaceId(ws);
     Path laptop = secondCli("swap-laptop");
-    Run req = ok(laptop, "device", "trust", "-w", ws, "--wait", "0", "--json", "--name", "laptop");
+    UmbraRun req =
+        ok(laptop, "device", "trust", "-w", ws, "--wait", "0", "--json", "--name", "laptop");
     String id = req.json().getString("id");
     String shownOnTheDevice = req.json().getString("verification_code");
     // the server substitutes its own keys (and re-signs the request with them) under the same
@@ -586,7 +578,7 @@ class WorkspaceProtectionEndToEndTest {
     assertThat(listed.getString("code"))
         .as("a server substituting its own key changes the code")
         .isNotEqualTo(shownOnTheDevice);
-    Run approve = umbra(admin, "devices", "approve", id, "--code", shownOnTheDevice, "-w", ws);
+    UmbraRun approve = umbra(admin, "devices", "approve", id, "--code", shownOnTheDevice, "-w", ws);
     assertThat(approve.code()).isEqualTo(1);
     assertThat(approve.err()).contains("does not match");
     assertThat(deviceRow(ws, id).getString("status")).isEqualTo("pending");
@@ -606,7 +598,7 @@ class WorkspaceProtectionEndToEndTest {
         adminRow.getJsonObject("credential").getString("payload"),
         HexFormat.of().parseHex(adminRow.getJsonObject("credential").getString("signature")),
         UUID.fromString(id));
-    Run client = umbra(laptop, "device", "trust", "-w", ws, "--wait", "1");
+    UmbraRun client = umbra(laptop, "device", "trust", "-w", ws, "--wait", "1");
     assertThat(client.code()).isEqualTo(1);
     assertThat(client.err()).contains("does not verify");
     JsonObject row = deviceRow(ws, id);
@@ -643,7 +635,7 @@ class WorkspaceProtectionEndToEndTest {
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> synced(m))
         .isInstanceOf(dev.umbra.crypto.CryptoException.class);
     assertThat(pinned(m).pin().keyset().version()).isEqualTo(1);
-    Run put =
+    UmbraRun put =
         umbra(
             admin,
             "vault",
@@ -675,7 +667,7 @@ class WorkspaceProtectionEndToEndTest {
         "UPDATE control_plane.vault_entries t SET enc = s.enc, ciphertext = s.ciphertext FROM control_plane.vault_entries s "
             + "WHERE t.workspace_id = ? AND s.workspace_id = t.workspace_id AND t.name = 'scratch' AND s.name = 'prod/token'",
         wid);
-    Run moved = umbra(admin, "vault", "get", "scratch", "-w", ws);
+    UmbraRun moved = umbra(admin, "vault", "get", "scratch", "-w", ws);
     assertThat(moved.code()).isEqualTo(1);
     assertThat(moved.err()).contains("does not decrypt");
     sql(
@@ -688,7 +680,7 @@ class WorkspaceProtectionEndToEndTest {
   void vaultCandidatesAreCiphertextUntilATrustedDeviceAcceptsThem() throws Exception {
     String ws = protectedWorkspace("candidates-ws");
     Path agent = secondCli("agent");
-    Run proposed =
+    UmbraRun proposed =
         ok(
             agent,
             "vault",
@@ -732,7 +724,7 @@ class WorkspaceProtectionEndToEndTest {
     String ws = protectedWorkspace("recovery-ws");
     UUID wid = workspaceId(ws);
     Path kitFile = tmp.resolve("kit-" + UUID.randomUUID() + ".json");
-    Run created =
+    UmbraRun created =
         ok(admin, "recovery-kit", "create", "--out", kitFile.toString(), "-w", ws, "--json");
     String kitId = created.json().getString("id");
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(kitFile)))
@@ -759,7 +751,7 @@ class WorkspaceProtectionEndToEndTest {
       }
     }
     assertThat(umbra(admin, "vault", "get", "db-password", "-w", ws).code()).isEqualTo(1);
-    Run restored = ok(admin, "recovery-kit", "restore", kitFile.toString(), "--json");
+    UmbraRun restored = ok(admin, "recovery-kit", "restore", kitFile.toString(), "--json");
     assertThat(restored.json().getString("status")).isEqualTo("trusted");
     assertThat(ok(admin, "vault", "get", "db-password", "-w", ws).out())
         .isEqualTo("correct horse battery staple");
@@ -788,7 +780,7 @@ class WorkspaceProtectionEndToEndTest {
             "{\"format\":\"umbra-recovery-kit/v1\"}",
             "{\"format\":\"other\"}",
             "{\"format\":\"umbra-recovery-kit/v1\",\"workspace_id\":\"x\",\"kit_id\":\"y\",\"recovery_private_key\":\"00\"}")) {
-      Run r = umbra(admin, "recovery-kit", "restore", file("bad-kit", bad).toString());
+      UmbraRun r = umbra(admin, "recovery-kit", "restore", file("bad-kit", bad).toString());
       assertThat(r.code()).as(bad).isEqualTo(1);
       assertThat(r.err()).as(bad).contains("Recovery Kit");
     }
@@ -832,34 +824,25 @@ class WorkspaceProtectionEndToEndTest {
             new DeviceStore(admin, wid).require().envelope().privateKey().exportPrivateBytes()));
 
     List<String> found = new ArrayList<>();
-    try (Connection c = pg.ownerConnection();
-        Statement st = c.createStatement()) {
-      List<String> tables = new ArrayList<>();
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT table_schema || '.' || table_name FROM information_schema.tables "
-                  + "WHERE table_type = 'BASE TABLE' AND table_schema NOT IN ('pg_catalog', 'information_schema')")) {
-        while (rs.next()) {
-          tables.add(rs.getString(1));
-        }
-      }
-      assertThat(tables)
-          .contains(
-              "control_plane.vault_entries",
-              "control_plane.keyset_envelopes",
-              "control_plane.keysets");
-      for (String t : tables) {
-        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
-          while (rs.next()) {
-            String row = rs.getString(1).toLowerCase(Locale.ROOT);
+    Map<String, List<String>> tables = pg.rowsAsText();
+    assertThat(tables)
+        .containsKeys(
+            "control_plane.vault_entries",
+            "control_plane.keyset_envelopes",
+            "control_plane.keysets");
+    tables.forEach(
+        (t, rows) -> {
+          for (String text : rows) {
+            String row = text.toLowerCase(Locale.ROOT);
             for (String s : secrets) {
               if (row.contains(s.toLowerCase(Locale.ROOT))) {
                 found.add(t + " holds " + s.substring(0, 8) + "...");
               }
             }
           }
-        }
-      }
+        });
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
       try (ResultSet rs =
           st.executeQuery(
               "SELECT count(*) FROM control_plane.vault_entries WHERE workspace_id = '"

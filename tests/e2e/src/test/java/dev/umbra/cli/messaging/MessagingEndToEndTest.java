@@ -8,9 +8,9 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
-import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
 import io.vertx.core.json.JsonArray;
@@ -39,8 +39,8 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -67,7 +67,7 @@ class MessagingEndToEndTest {
   String ws;
   String agentId;
   String account;
-  final List<String> busSeen = new CopyOnWriteArrayList<>();
+  List<String> busSeen;
   final ListAppender<ILoggingEvent> logs = new ListAppender<>();
 
   @BeforeAll
@@ -75,17 +75,7 @@ class MessagingEndToEndTest {
     logs.start();
     ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
     h = CliHarness.start("msg", BOOTSTRAP, ServiceName.PAIRING);
-    h.bus
-        .subscribePattern(
-            "umbra.*",
-            (BusMessage m) ->
-                busSeen.add(
-                    m.channel()
-                        + " "
-                        + new String(m.body().getBytes(), StandardCharsets.ISO_8859_1)))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    busSeen = BusTraffic.recordAll(h.bus);
     admin = h.tmp.resolve("admin");
     machine = h.tmp.resolve("machine");
     ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
@@ -131,7 +121,7 @@ class MessagingEndToEndTest {
     assertThat(ok(machine, "agent", "recv", "--json").array()).isEmpty();
 
     ok(machine, "agent", "send", account, toOwner);
-    Run read = ok(admin, "msg", "read");
+    UmbraRun read = ok(admin, "msg", "read");
     assertThat(read.out()).contains("bot: " + toOwner);
     assertThat(ok(admin, "msg", "read", "--json").array()).isEmpty();
 
@@ -164,7 +154,7 @@ class MessagingEndToEndTest {
                     + agentId
                     + "'::uuid"))
         .isEqualTo(1);
-    Run r = ok(machine, "agent", "recv", "--json");
+    UmbraRun r = ok(machine, "agent", "recv", "--json");
     assertThat(r.array()).hasSize(1);
     assertThat(r.array().getJsonObject(0).getString("text")).isEqualTo(first);
     assertThat(r.err())
@@ -179,7 +169,7 @@ class MessagingEndToEndTest {
                     + agentId
                     + "'::uuid"))
         .isEqualTo(1);
-    Run t = ok(machine, "agent", "recv", "--json");
+    UmbraRun t = ok(machine, "agent", "recv", "--json");
     assertThat(t.array()).isEmpty();
     assertThat(t.out()).doesNotContain(tampered);
     assertThat(t.err()).contains("refused: BAD_TAG");
@@ -257,14 +247,14 @@ class MessagingEndToEndTest {
         "CREATE TABLE public.redeliver AS SELECT * FROM control_plane.messages WHERE sender_id = '"
             + agentId
             + "'::uuid");
-    Run first = ok(admin, "msg", "watch", "--count", "1", "--json");
+    UmbraRun first = ok(admin, "msg", "watch", "--count", "1", "--json");
     assertThat(first.out()).contains(a);
     assertThat(first.err()).contains("connected");
     // the same copy again (an ack the server lost): shown before, so acked and not shown again
     sql("INSERT INTO control_plane.messages SELECT * FROM public.redeliver");
     sql("DROP TABLE public.redeliver");
     ok(machine, "agent", "send", account, b);
-    Run second = ok(admin, "msg", "watch", "--count", "1", "--json");
+    UmbraRun second = ok(admin, "msg", "watch", "--count", "1", "--json");
     assertThat(second.out()).contains(b).doesNotContain(a);
     assertThat(second.out().lines().filter(l -> !l.isBlank()).count()).isEqualTo(1);
     assertThat(count("SELECT count(*) FROM control_plane.messages")).isZero();
@@ -273,19 +263,7 @@ class MessagingEndToEndTest {
   @Test
   @Order(5)
   void bothTrustedDevicesOfTheOwnerReceiveTheAgentsMessage() throws Exception {
-    Path laptop = secondCli(admin, h.tmp.resolve("laptop"));
-    Run req =
-        ok(laptop, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "laptop");
-    ok(
-        admin,
-        "devices",
-        "approve",
-        req.json().getString("id"),
-        "--code",
-        req.json().getString("verification_code"),
-        "-w",
-        "dev");
-    ok(laptop, "device", "trust", "-w", "dev", "--wait", "5");
+    Path laptop = h.trustedSecond(admin, "laptop", "dev");
     assertThat(ok(laptop, "msg", "read").out()).contains("(no new messages)"); // publishes prekeys
     String both = canary();
     ok(machine, "agent", "send", account, both);
@@ -300,10 +278,10 @@ class MessagingEndToEndTest {
   @Order(6)
   void aRevokedAgentCanNeitherReceiveNorBeWrittenTo() {
     ok(admin, "agents", "revoke", "bot");
-    Run recv = umbra(machine, "agent", "recv");
+    UmbraRun recv = umbra(machine, "agent", "recv");
     assertThat(recv.code()).isEqualTo(1);
     assertThat(recv.err()).contains("refused this agent a session");
-    Run send = umbra(admin, "msg", "send", agentId, "after revocation");
+    UmbraRun send = umbra(admin, "msg", "send", agentId, "after revocation");
     assertThat(send.code()).isEqualTo(1);
   }
 
@@ -353,41 +331,15 @@ class MessagingEndToEndTest {
     } finally {
       redis.close();
     }
-    try (Connection conn = h.pg.ownerConnection();
-        Statement st = conn.createStatement()) {
-      List<String> tables = new ArrayList<>();
-      try (ResultSet rs =
-          st.executeQuery(
-              "SELECT table_schema || '.' || table_name FROM information_schema.tables"
-                  + " WHERE table_schema NOT IN ('pg_catalog', 'information_schema')"
-                  + " AND table_type = 'BASE TABLE'")) {
-        while (rs.next()) {
-          tables.add(rs.getString(1));
-        }
-      }
-      assertThat(tables).anyMatch(t -> t.endsWith(".message_ids"));
-      for (String t : tables) {
-        try (ResultSet rs = st.executeQuery("SELECT t::text FROM " + t + " t")) {
-          while (rs.next()) {
-            String row = rs.getString(1);
-            forms.stream().filter(row::contains).forEach(f -> leaks.add(t));
-          }
-        }
-      }
-    }
+    Map<String, List<String>> rows = h.pg.rowsAsText();
+    assertThat(rows.keySet()).anyMatch(t -> t.endsWith(".message_ids"));
+    rows.forEach(
+        (t, texts) ->
+            texts.forEach(row -> forms.stream().filter(row::contains).forEach(f -> leaks.add(t))));
     return leaks;
   }
 
   static <T> T await(io.vertx.core.Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-  }
-
-  static Path secondCli(Path admin, Path home) throws Exception {
-    Files.createDirectories(
-        home.resolve("cli"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
-    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-    return home;
   }
 }

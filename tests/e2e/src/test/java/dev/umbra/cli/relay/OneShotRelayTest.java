@@ -9,6 +9,7 @@ import dev.umbra.client.channel.PlainRelayClient;
 import dev.umbra.client.channel.RelayWebSocket;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.channel.DaemonChannels;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
 import dev.umbra.relay.testing.TestTokens;
@@ -198,11 +199,10 @@ class OneShotRelayTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     CompletableFuture<Integer> running =
         run(List.of("sh", "-c", "echo started; sleep 30"), null, out, new ByteArrayOutputStream());
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (!out.toString(StandardCharsets.UTF_8).contains("started")
-        && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
+    Eventually.await(
+        "the command started",
+        Duration.ofSeconds(15),
+        () -> out.toString(StandardCharsets.UTF_8).contains("started"));
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo("started\n");
     long killed = System.nanoTime();
     cluster.kill(relay);

@@ -4,7 +4,7 @@ import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
@@ -53,13 +53,13 @@ class TtyCliTest {
             umbra(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev")
                 .code())
         .isZero();
-    Run code = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
+    UmbraRun code = umbra(admin, "pair", "create", "--json", "--workspace", "dev");
     String pairing = new JsonObject(code.out()).getString("code");
-    Run pair = umbra(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
+    UmbraRun pair = umbra(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
     assertThat(pair.code()).as(pair.err()).isZero();
 
     // the daemon pins the CLI's signing key (the stand-in for device trust)
-    Run key = umbra(admin, "tty", "key");
+    UmbraRun key = umbra(admin, "tty", "key");
     String signing =
         key.out()
             .lines()
@@ -94,7 +94,7 @@ class TtyCliTest {
   @Test
   void ttyLocalRunsACommandEndToEndAndExitsWithItsStatusThenTheRecordingExportsLikeScrollback()
       throws Exception {
-    Run tty =
+    UmbraRun tty =
         umbra(
             admin,
             "tty",
@@ -106,27 +106,27 @@ class TtyCliTest {
     assertThat(tty.out()).contains("sum-42").contains("hidden-in-alt-9");
     assertThat(tty.err()).contains("end-to-end encrypted");
 
-    Run list = umbra(admin, "recordings", "list", "--json");
+    UmbraRun list = umbra(admin, "recordings", "list", "--json");
     assertThat(list.code()).as(list.err()).isZero();
     JsonArray sessions = new JsonObject(list.out()).getJsonArray("sessions");
     assertThat(sessions).isNotEmpty();
     String sid = sessions.getJsonObject(0).getString("session_id");
     assertThat(sessions.getJsonObject(0).getInteger("exit_status")).isEqualTo(5);
 
-    Run export = umbra(admin, "recordings", "export", sid);
+    UmbraRun export = umbra(admin, "recordings", "export", sid);
     assertThat(export.code()).as(export.err()).isZero();
     assertThat(export.out())
         .contains("sum-42")
         .contains("after-alt")
         .doesNotContain("hidden-in-alt-9")
         .doesNotContain("\u001b[");
-    Run withInput = umbra(admin, "recordings", "export", sid, "--include-stdin");
+    UmbraRun withInput = umbra(admin, "recordings", "export", sid, "--include-stdin");
     assertThat(withInput.out()).contains("--- input ---").contains("echo sum-$((40+2))");
   }
 
   @Test
   void anUnknownMachineOrMissingModeIsOneClearError() {
-    Run r = umbra(admin, "tty", "nope");
+    UmbraRun r = umbra(admin, "tty", "nope");
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.err()).contains("no machine 'nope'");
     assertThat(umbra(admin, "tty").code()).isEqualTo(2);

@@ -9,11 +9,11 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
 import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.devices.DeviceStore;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.cli.relay.RelayClient;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.channel.ChannelClosedException;
@@ -179,24 +179,7 @@ class TtyDeviceTrustTest {
 
   /** Another CLI of the same account, trusted through the code flow. */
   Path trustedSecond(String name) throws Exception {
-    Path home = tmp.resolve(name);
-    Files.createDirectories(
-        home.resolve("cli"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
-    Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
-    Run req = ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", name);
-    ok(
-        admin,
-        "devices",
-        "approve",
-        req.json().getString("id"),
-        "--code",
-        req.json().getString("verification_code"),
-        "-w",
-        "dev");
-    ok(home, "device", "trust", "-w", "dev", "--wait", "5");
-    return home;
+    return h.trustedSecond(admin, name, "dev");
   }
 
   /**
@@ -295,10 +278,11 @@ class TtyDeviceTrustTest {
   @Test
   @Order(1)
   void aTrustedDeviceOpensATerminalWithItsCredential() {
-    Run tty = umbra(admin, "tty", "local", "--command", "echo trusted-$((6*7))");
+    UmbraRun tty = umbra(admin, "tty", "local", "--command", "echo trusted-$((6*7))");
     assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
     assertThat(tty.out()).contains("trusted-42");
-    Run run = umbra(admin, "run", "local", "--no-stdin", "--", "sh", "-c", "echo relay-$((6*7))");
+    UmbraRun run =
+        umbra(admin, "run", "local", "--no-stdin", "--", "sh", "-c", "echo relay-$((6*7))");
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("relay-42");
   }
@@ -366,7 +350,7 @@ class TtyDeviceTrustTest {
   void aCredentialOfOneDeviceWithTheProofKeyOfAnotherIsRefused() throws Exception {
     Path b = trustedSecond("laptop");
     syncDaemon();
-    Run tty = umbra(b, "tty", "local", "--command", "echo laptop-ok");
+    UmbraRun tty = umbra(b, "tty", "local", "--command", "echo laptop-ok");
     assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
     assertThat(tty.out()).contains("laptop-ok");
     Signed adminCredential = new WorkspaceProtection(api(admin), wid).ownCredential();
@@ -377,7 +361,7 @@ class TtyDeviceTrustTest {
         .contains("proof_refused_credential_key_mismatch");
     // relay: the laptop runs; the admin's credential with the laptop's key, or the admin's genuine
     // static-key signature replayed with another Noise static key, is refused
-    Run run = umbra(b, "run", "local", "--no-stdin", "--", "echo", "laptop-relay-ok");
+    UmbraRun run = umbra(b, "run", "local", "--no-stdin", "--", "echo", "laptop-relay-ok");
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("laptop-relay-ok");
     X25519KeyPair laptopStatic = X25519KeyPair.generate();
@@ -410,10 +394,10 @@ class TtyDeviceTrustTest {
     assertThat(refusal(tabletKey, tabletCredential)).contains("proof_refused_device_revoked");
     assertThat(relayRefusal(tabletStatic, auth(tabletCredential, tabletKey, wid, tabletStatic)))
         .isEqualTo("device_revoked");
-    Run run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "relay-still-ok");
+    UmbraRun run = umbra(admin, "run", "local", "--no-stdin", "--", "echo", "relay-still-ok");
     assertThat(run.code()).as(run.out() + run.err()).isZero();
     assertThat(run.out()).contains("relay-still-ok");
-    Run tty = umbra(admin, "tty", "local", "--command", "echo still-$((2+3))");
+    UmbraRun tty = umbra(admin, "tty", "local", "--command", "echo still-$((2+3))");
     assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
     assertThat(tty.out()).contains("still-5");
   }
@@ -491,7 +475,7 @@ class TtyDeviceTrustTest {
     }
     // the revocation rotated the keyset and reissued the admin's credential: the relay passed that
     // on too, and the daemon accepts the new credential within seconds, without a manual sync
-    Run run =
+    UmbraRun run =
         Eventually.until(
             "the daemon accepts the admin's reissued credential",
             Duration.ofSeconds(15),
@@ -915,7 +899,7 @@ class TtyDeviceTrustTest {
               new String[] {"pair", "list"},
               new String[] {"run", "local", "--no-stdin", "--", "echo", "x-after"},
               new String[] {"tty", "local", "--command", "echo x-after"})) {
-        Run r = umbra(x, command);
+        UmbraRun r = umbra(x, command);
         assertThat(r.code())
             .as(String.join(" ", command) + ": " + r.out() + r.err())
             .isEqualTo(UmbraCli.EXIT_FAILURE);
@@ -943,7 +927,7 @@ class TtyDeviceTrustTest {
       assertThat(ok(y, "recordings", "list").code()).isZero();
       assertThat(ok(y, "pair", "list").code()).isZero();
       // the daemon follows the rotation within seconds (relay hint)
-      Run run =
+      UmbraRun run =
           Eventually.until(
               "the daemon accepts y after the rotation",
               Duration.ofSeconds(15),
@@ -973,7 +957,7 @@ class TtyDeviceTrustTest {
     Files.setPosixFilePermissions(home, PosixFilePermissions.fromString("rwx------"));
     // no device keys at all (a script's CLI): unbound sessions, as without Workspace Protection
     assertThat(claims(api(home).session(wid, "pairing")).containsKey("did")).isFalse();
-    Run req =
+    UmbraRun req =
         ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", "pending-cli");
     String id = req.json().getString("id");
     String code = req.json().getString("verification_code");
@@ -984,7 +968,7 @@ class TtyDeviceTrustTest {
             new String[] {"recordings", "list"},
             new String[] {"pair", "list"},
             new String[] {"run", "local", "--no-stdin", "--", "true"})) {
-      Run r = umbra(home, command);
+      UmbraRun r = umbra(home, command);
       assertThat(r.code())
           .as(String.join(" ", command) + ": " + r.out() + r.err())
           .isEqualTo(UmbraCli.EXIT_FAILURE);
@@ -1011,13 +995,13 @@ class TtyDeviceTrustTest {
     var stats = relay.channels().get(0).stats();
     long opened = stats.opened.get();
     long refused = stats.failedHandshakes.get();
-    Run unknown = umbra(admin, "run", "no-such-machine", "--no-stdin", "--", "true");
+    UmbraRun unknown = umbra(admin, "run", "no-such-machine", "--no-stdin", "--", "true");
     assertThat(unknown.code()).as(unknown.out() + unknown.err()).isEqualTo(UmbraCli.EXIT_FAILURE);
     assertThat(unknown.err()).contains("no machine 'no-such-machine' in this workspace");
     assertThat(stats.opened.get()).isEqualTo(opened);
     assertThat(stats.failedHandshakes.get()).isEqualTo(refused);
     // and the next command, the whole way, still works and returns the status of the command
-    Run ran = umbra(admin, "run", "local", "--no-stdin", "--", "sh", "-c", "exit 3");
+    UmbraRun ran = umbra(admin, "run", "local", "--no-stdin", "--", "sh", "-c", "exit 3");
     assertThat(ran.code()).as(ran.out() + ran.err()).isEqualTo(3);
     assertThat(stats.opened.get()).isEqualTo(opened + 1);
   }

@@ -5,7 +5,7 @@ import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
@@ -15,22 +15,22 @@ import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.daemon.ttypolicy.TtyPolicySync;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Futures;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.webtty.WebTtyService;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -106,14 +106,9 @@ class TtyPolicyEndToEndTest {
    * "kind:stream".
    */
   List<String> runAndRecordedRows(String line) throws Exception {
-    Run tty = umbra(admin, "tty", "local", "--command", line);
+    UmbraRun tty = umbra(admin, "tty", "local", "--command", line);
     assertThat(tty.code()).as(tty.out() + tty.err()).isZero();
-    engine
-        .recordingWriter()
-        .drained()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    Futures.await(engine.recordingWriter().drained(), Duration.ofSeconds(10));
     List<String> rows = new ArrayList<>();
     try (Connection c = pg.ownerConnection();
         PreparedStatement ps =
@@ -285,29 +280,7 @@ class TtyPolicyEndToEndTest {
 
   /** Another CLI of the same (admin) account, trusted through the code flow. */
   Path trustedSecond(String name) throws Exception {
-    Path home = tmp.resolve(name);
-    Files.createDirectories(
-        home.resolve("cli"),
-        java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-            java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
-    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
-    Files.setPosixFilePermissions(
-        home, java.nio.file.attribute.PosixFilePermissions.fromString("rwx------"));
-    JsonObject req =
-        new JsonObject(
-            ok(home, "device", "trust", "-w", "dev", "--wait", "0", "--json", "--name", name)
-                .out());
-    ok(
-        admin,
-        "devices",
-        "approve",
-        req.getString("id"),
-        "--code",
-        req.getString("verification_code"),
-        "-w",
-        "dev");
-    ok(home, "device", "trust", "-w", "dev", "--wait", "5");
-    return home;
+    return h.trustedSecond(admin, name, "dev");
   }
 
   @Test
@@ -345,7 +318,7 @@ class TtyPolicyEndToEndTest {
     assertThat(shown).contains("NOT VERIFIED").contains("no longer a trusted device");
 
     // an admin on a trusted device signs a new version: it applies again
-    Run partial = umbra(admin, "machines", "policy", "local", "--join", "members");
+    UmbraRun partial = umbra(admin, "machines", "policy", "local", "--join", "members");
     assertThat(partial.code())
         .as("values not given cannot come from a document that does not verify")
         .isNotZero();

@@ -1,12 +1,13 @@
 package dev.umbra.cli.tty;
 
+import static dev.umbra.cli.CliHarness.approve;
 import static dev.umbra.cli.CliHarness.ok;
 import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
@@ -20,6 +21,7 @@ import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.Futures;
 import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.webtty.WebTtyService;
 import io.vertx.core.Vertx;
@@ -35,6 +37,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -121,15 +124,7 @@ class TtyRecipientsEndToEndTest {
                     "--name",
                     name + "-laptop")
                 .out());
-    ok(
-        admin,
-        "devices",
-        "approve",
-        req.getString("id"),
-        "--code",
-        req.getString("verification_code"),
-        "-w",
-        "dev");
+    approve(admin, req, "dev");
     ok(home, "device", "trust", "-w", "dev", "--wait", "5");
     ok(home, "tty", "key", "--publish", "-w", "dev");
     syncTrust();
@@ -201,17 +196,15 @@ class TtyRecipientsEndToEndTest {
 
     dev.umbra.proto.webtty.WebTtyFrame awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType type)
         throws Exception {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-      while (System.nanoTime() < deadline) {
-        for (var f : events) {
-          if (f.getType() == type) {
-            events.remove(f);
-            return f;
-          }
-        }
-        Thread.sleep(20);
-      }
-      throw new AssertionError("no " + type + "; events " + events);
+      dev.umbra.proto.webtty.WebTtyFrame f =
+          Eventually.until(
+                  "a " + type + " event (events " + events + ")",
+                  Duration.ofSeconds(15),
+                  () -> events.stream().filter(e -> e.getType() == type).findFirst(),
+                  Optional::isPresent)
+              .orElseThrow();
+      events.remove(f);
+      return f;
     }
 
     @Override
@@ -267,12 +260,7 @@ class TtyRecipientsEndToEndTest {
               TtyClient.join(
                   vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
       // bob finds it with `umbra tty sessions`, marked as granted to his device
-      engine
-          .recordingWriter()
-          .drained()
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(10, TimeUnit.SECONDS);
+      Futures.await(engine.recordingWriter().drained(), Duration.ofSeconds(10));
       io.vertx.core.json.JsonArray listed =
           new JsonObject(ok(bob, "tty", "sessions", "-w", "dev", "--json").out())
               .getJsonArray("sessions");
@@ -382,7 +370,7 @@ class TtyRecipientsEndToEndTest {
 
     // the CLI refuses a raw --share-with key under Workspace Protection, and accepts a trusted
     // device's
-    Run refused =
+    UmbraRun refused =
         umbra(admin, "tty", "local", "--share-with", stranger.toHex(), "--command", "true");
     assertThat(refused.code()).isNotZero();
     assertThat(refused.err()).contains("raw keys cannot be recipients");
@@ -509,12 +497,7 @@ class TtyRecipientsEndToEndTest {
    * listed).
    */
   JsonObject listed(Path home, String session) throws Exception {
-    engine
-        .recordingWriter()
-        .drained()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    Futures.await(engine.recordingWriter().drained(), Duration.ofSeconds(10));
     for (Object o :
         new JsonObject(ok(home, "tty", "sessions", "-w", "dev", "--json").out())
             .getJsonArray("sessions")) {
@@ -669,7 +652,7 @@ class TtyRecipientsEndToEndTest {
     // dave, an admin (admins may export any recording of the workspace), is named reviewer by the
     // signed policy
     Path dave = Files.exists(tmp.resolve("dave")) ? tmp.resolve("dave") : member("dave", "admin");
-    Run set =
+    UmbraRun set =
         ok(
             admin,
             "machines",
@@ -716,12 +699,7 @@ class TtyRecipientsEndToEndTest {
     carolScreen.await("turn-33");
     c.detach();
     b.terminate();
-    engine
-        .recordingWriter()
-        .drained()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
+    Futures.await(engine.recordingWriter().drained(), Duration.ofSeconds(10));
     assertThat(server().stats().snapshot()).containsEntry("reviewer_input_keys_issued", 1L);
 
     // the reviewer reads both turns' stdin

@@ -41,6 +41,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -258,17 +259,15 @@ class TtyEndToEndTest {
     }
 
     WebTtyFrame awaitEvent(WebTtyFrameType type) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (System.nanoTime() < deadline) {
-        for (WebTtyFrame f : events) {
-          if (f.getType() == type) {
-            events.remove(f);
-            return f;
-          }
-        }
-        Thread.sleep(10);
-      }
-      throw new AssertionError("no " + type + "; events " + events);
+      WebTtyFrame f =
+          Eventually.until(
+                  "a " + type + " event (events " + events + ")",
+                  Duration.ofSeconds(10),
+                  () -> events.stream().filter(e -> e.getType() == type).findFirst(),
+                  Optional::isPresent)
+              .orElseThrow();
+      events.remove(f);
+      return f;
     }
   }
 
@@ -1025,10 +1024,7 @@ class TtyEndToEndTest {
       c.send("echo one-$((1+1))\n".getBytes());
       // the second command only once the first frame was dropped: in one burst both outputs would
       // go together
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (drop.get() > 0 && System.nanoTime() < deadline) {
-        Thread.sleep(5);
-      }
+      Eventually.await("the first frame dropped", Duration.ofSeconds(10), () -> drop.get() <= 0);
       c.send("echo two-$((2+2))\n".getBytes());
       s.await("two-4");
       c.send("exit 3\n".getBytes());

@@ -1,26 +1,19 @@
 package dev.umbra.security;
 
+import static dev.umbra.cli.CliHarness.approve;
+import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.cli.CliHarness.workspaceId;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.audit.AuditService;
-import dev.umbra.cli.UmbraCli;
-import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.cli.CliHarness;
 import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.kit.auth.InternalCredential;
-import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.service.UmbraService;
 import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import dev.umbra.pairing.PairingService;
-import dev.umbra.relay.RelayService;
 import dev.umbra.relay.wire.RelayWire;
-import dev.umbra.webtty.WebTtyService;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -28,24 +21,16 @@ import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
@@ -84,7 +69,6 @@ import org.junit.jupiter.params.provider.EnumSource;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class RevocationMatrixTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-revocation-matrix-0123456789";
-  static final String INTERNAL = "internal-revocation-matrix-credential-0123456789abcdef";
   static final Duration WITHIN = Duration.ofSeconds(2);
 
   enum Kind {
@@ -102,62 +86,55 @@ class RevocationMatrixTest {
     AUDIT
   }
 
+  CliHarness h;
   Vertx vertx;
   TestPostgres pg;
-  Path tmp;
   Path admin;
   String cpUrl;
   String ownerToken;
   final Map<Svc, Integer> ports = new EnumMap<>(Svc.class);
-  final List<RedisBus> buses = new ArrayList<>();
   HttpClient http;
   WebSocketClient ws;
-  String prefix;
-  final Map<String, String> env = new HashMap<>();
 
   // ---------------------------------------------------------------- platform
 
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    tmp = Files.createTempDirectory("umbra-revocation-matrix");
-    prefix = TestRedis.randomPrefix();
-    int cpPort = freePort();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_INTERNAL_TOKEN", INTERNAL);
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    Path serviceHome = tmp.resolve("services");
-    deploy(ServiceName.CONTROL_PLANE, prefix, serviceHome, env, ControlPlaneService::new);
-    ports.put(Svc.RELAY, deploy(ServiceName.RELAY, prefix, serviceHome, env, RelayService::new));
-    ports.put(
-        Svc.PAIRING, deploy(ServiceName.PAIRING, prefix, serviceHome, env, PairingService::new));
-    ports.put(Svc.AUDIT, deploy(ServiceName.AUDIT, prefix, serviceHome, env, AuditService::new));
-    ports.put(
-        Svc.WEBTTY_ENGINE,
-        deploy(ServiceName.WEBTTY_ENGINE, prefix, serviceHome, env, WebTtyService::new));
-    cpUrl = "http://127.0.0.1:" + cpPort;
+    h =
+        CliHarness.start(
+            "revocation-matrix",
+            BOOTSTRAP,
+            ServiceName.RELAY,
+            ServiceName.PAIRING,
+            ServiceName.AUDIT,
+            ServiceName.WEBTTY_ENGINE);
+    vertx = h.vertx;
+    pg = h.pg;
+    cpUrl = h.cpUrl;
+    for (Svc s : Svc.values()) {
+      ports.put(s, h.service(ServiceName.valueOf(s.name()), UmbraService.class).actualPort());
+    }
     http =
         HttpClient.newBuilder()
             .version(HttpClient.Version.HTTP_1_1)
             .connectTimeout(Duration.ofSeconds(5))
             .build();
     ws = vertx.createWebSocketClient();
-    admin = cliHome("admin");
+    admin = h.home("admin");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "first");
     ownerToken =
         new JsonObject(Files.readString(admin.resolve("cli/credentials.json")))
             .getString("api_token");
     // issue 13 finding 9 (fixed elsewhere): the first tail upgrade after a start may hang; spend it
     // here
-    UUID first = workspaceId("first");
+    UUID first = workspaceId(admin, "first");
     String audit =
-        cp(
+        h.cp(
                 "POST",
                 "/v1/sessions",
                 ownerToken,
                 new JsonObject().put("workspace_id", first.toString()).put("audience", "audit"))
-            .body
+            .body()
             .getString("token");
     try {
       await(
@@ -175,28 +152,9 @@ class RevocationMatrixTest {
     }
   }
 
-  <S extends UmbraService> int deploy(
-      ServiceName name,
-      String prefix,
-      Path home,
-      Map<String, String> env,
-      java.util.function.Function<dev.umbra.kit.service.ServiceRuntime, S> factory)
-      throws Exception {
-    ServiceConfig config = TestServices.config(name, pg, prefix, home, env);
-    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    buses.add(bus);
-    S s =
-        await(
-            TestServices.deploy(
-                vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory),
-            60);
-    return s.actualPort();
-  }
-
   @AfterAll
   void stop() throws Exception {
-    await(vertx.close(), 20);
-    pg.close();
+    h.close();
   }
 
   // ---------------------------------------------------------------- the matrix
@@ -373,9 +331,8 @@ class RevocationMatrixTest {
     who.revoke();
     // new instances, as a scaled-out or restarted service would be: they read the revocation log at
     // start
-    int relay = deploy(ServiceName.RELAY, prefix, tmp.resolve("services"), env, RelayService::new);
-    int pairing =
-        deploy(ServiceName.PAIRING, prefix, tmp.resolve("services"), env, PairingService::new);
+    int relay = h.startInstance(ServiceName.RELAY).actualPort();
+    int pairing = h.startInstance(ServiceName.PAIRING).actualPort();
     Map<Svc, Integer> fresh = Map.of(Svc.RELAY, relay, Svc.PAIRING, pairing);
     int upgrade;
     try {
@@ -403,14 +360,14 @@ class RevocationMatrixTest {
     assertThat(r.statusCode()).as("pairing started after the revocation").isEqualTo(401);
     // and a token of the same subject that no revocation names still works there
     String other =
-        cp(
+        h.cp(
                 "POST",
                 "/v1/sessions",
                 ownerToken,
                 new JsonObject()
                     .put("workspace_id", who.workspace().toString())
                     .put("audience", "pairing"))
-            .body
+            .body()
             .getString("token");
     HttpResponse<String> ok =
         http.send(
@@ -520,38 +477,40 @@ class RevocationMatrixTest {
     String name =
         "ws-" + kind.name().toLowerCase() + "-" + UUID.randomUUID().toString().substring(0, 6);
     ok(admin, "workspace", "create", name);
-    UUID wid = workspaceId(name);
+    UUID wid = workspaceId(admin, name);
     return switch (kind) {
       case TOKEN -> {
         JsonObject t =
-            cp("POST", "/v1/tokens", ownerToken, new JsonObject().put("name", "second")).body;
+            h.cp("POST", "/v1/tokens", ownerToken, new JsonObject().put("name", "second")).body();
         String token = t.getString("token");
         yield member(
             wid,
             token,
             () ->
-                assertThat(cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null).status)
+                assertThat(
+                        h.cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null)
+                            .status())
                     .isEqualTo(204));
       }
       case MEMBER -> {
         String invite =
-            cp(
+            h.cp(
                     "POST",
                     "/v1/workspaces/" + wid + "/invitations",
                     ownerToken,
                     new JsonObject().put("role", "admin"))
-                .body
+                .body()
                 .getString("token");
-        Response accepted =
-            cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
-        assertThat(accepted.status).as(accepted.body.encode()).isEqualTo(201);
-        JsonObject joined = accepted.body;
+        CliHarness.Response accepted =
+            h.cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
+        assertThat(accepted.status()).as(accepted.body().encode()).isEqualTo(201);
+        JsonObject joined = accepted.body();
         yield member(
             wid,
             joined.getJsonObject("api_token").getString("token"),
             () ->
                 assertThat(
-                        cp(
+                        h.cp(
                                 "DELETE",
                                 "/v1/workspaces/"
                                     + wid
@@ -559,7 +518,7 @@ class RevocationMatrixTest {
                                     + joined.getString("member_id"),
                                 ownerToken,
                                 null)
-                            .status)
+                            .status())
                     .isEqualTo(204));
       }
       case MACHINE -> machine(wid);
@@ -567,19 +526,11 @@ class RevocationMatrixTest {
         // the owner's CLI is the workspace's first trusted device; a second CLI of the same account
         // is trusted through the code flow, and the sessions are bound to it
         ok(admin, "device", "trust", "-w", name);
-        Path laptop = secondCli("laptop-" + name);
+        Path laptop = h.secondCli(admin, "laptop-" + name);
         JsonObject req =
             ok(laptop, "device", "trust", "-w", name, "--wait", "0", "--json", "--name", "laptop")
                 .json();
-        ok(
-            admin,
-            "devices",
-            "approve",
-            req.getString("id"),
-            "--code",
-            req.getString("verification_code"),
-            "-w",
-            name);
+        approve(admin, req, name);
         String device = req.getString("id");
         yield bound(
             wid, device, () -> ok(admin, "devices", "revoke", device, "--no-rotate", "-w", name));
@@ -596,19 +547,11 @@ class RevocationMatrixTest {
                 .findFirst()
                 .orElseThrow()
                 .getString("id");
-        Path tablet = secondCli("tablet-" + name);
+        Path tablet = h.secondCli(admin, "tablet-" + name);
         JsonObject req =
             ok(tablet, "device", "trust", "-w", name, "--wait", "0", "--json", "--name", "tablet")
                 .json();
-        ok(
-            admin,
-            "devices",
-            "approve",
-            req.getString("id"),
-            "--code",
-            req.getString("verification_code"),
-            "-w",
-            name);
+        approve(admin, req, name);
         yield bound(
             wid,
             own,
@@ -630,14 +573,14 @@ class RevocationMatrixTest {
     return new Subject() {
       @Override
       public String session(String audience) {
-        Response r =
-            cp(
+        CliHarness.Response r =
+            h.cp(
                 "POST",
                 "/v1/sessions",
                 apiToken,
                 new JsonObject().put("workspace_id", wid.toString()).put("audience", audience));
-        assertThat(r.status).as(r.body.encode()).isEqualTo(201);
-        return r.body.getString("token");
+        assertThat(r.status()).as(r.body().encode()).isEqualTo(201);
+        return r.body().getString("token");
       }
 
       @Override
@@ -661,8 +604,8 @@ class RevocationMatrixTest {
     return new Subject() {
       @Override
       public String session(String audience) {
-        Response r =
-            cp(
+        CliHarness.Response r =
+            h.cp(
                 "POST",
                 "/v1/sessions",
                 ownerToken,
@@ -670,8 +613,8 @@ class RevocationMatrixTest {
                     .put("workspace_id", wid.toString())
                     .put("audience", audience)
                     .put("device_id", deviceId));
-        assertThat(r.status).as(r.body.encode()).isEqualTo(201);
-        return r.body.getString("token");
+        assertThat(r.status()).as(r.body().encode()).isEqualTo(201);
+        return r.body().getString("token");
       }
 
       @Override
@@ -694,7 +637,7 @@ class RevocationMatrixTest {
   Subject machine(UUID wid) {
     Ed25519KeyPair key = Ed25519KeyPair.generate();
     JsonObject created =
-        cp(
+        h.cp(
                 "POST",
                 "/internal/v1/workspaces/" + wid + "/machines",
                 null,
@@ -703,8 +646,8 @@ class RevocationMatrixTest {
                     .put("x25519_public_key", X25519KeyPair.generate().publicKey().toHex())
                     .put("ed25519_public_key", key.publicKey().toHex())
                     .put("name", "box"),
-                Map.of(InternalCredential.HEADER, INTERNAL))
-            .body;
+                Map.of(InternalCredential.HEADER, h.internalToken))
+            .body();
     UUID mid = UUID.fromString(created.getString("id"));
     long[] ts = {System.currentTimeMillis()};
     return new Subject() {
@@ -713,8 +656,8 @@ class RevocationMatrixTest {
         long t = ++ts[0];
         byte[] sig =
             key.privateKey().sign(MachineRoutes.machineSessionMessage(wid, mid, audience, t));
-        Response r =
-            cp(
+        CliHarness.Response r =
+            h.cp(
                 "POST",
                 "/v1/machine-sessions",
                 null,
@@ -724,8 +667,8 @@ class RevocationMatrixTest {
                     .put("audience", audience)
                     .put("timestamp_ms", t)
                     .put("signature", HexFormat.of().formatHex(sig)));
-        assertThat(r.status).as(r.body.encode()).isEqualTo(201);
-        return r.body.getString("token");
+        assertThat(r.status()).as(r.body().encode()).isEqualTo(201);
+        return r.body().getString("token");
       }
 
       @Override
@@ -736,7 +679,8 @@ class RevocationMatrixTest {
       @Override
       public void revoke() {
         assertThat(
-                cp("DELETE", "/v1/workspaces/" + wid + "/machines/" + mid, ownerToken, null).status)
+                h.cp("DELETE", "/v1/workspaces/" + wid + "/machines/" + mid, ownerToken, null)
+                    .status())
             .isEqualTo(204);
       }
 
@@ -748,99 +692,6 @@ class RevocationMatrixTest {
   }
 
   // ---------------------------------------------------------------- helpers
-
-  record Response(int status, JsonObject body) {}
-
-  Response cp(String method, String path, String token, JsonObject body) {
-    return cp(method, path, token, body, Map.of());
-  }
-
-  Response cp(
-      String method, String path, String token, JsonObject body, Map<String, String> headers) {
-    try {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(URI.create(cpUrl + path))
-              .timeout(Duration.ofSeconds(20))
-              .method(
-                  method,
-                  body == null
-                      ? HttpRequest.BodyPublishers.noBody()
-                      : HttpRequest.BodyPublishers.ofString(body.encode()))
-              .header("content-type", "application/json");
-      if (token != null) {
-        b.header("authorization", "Bearer " + token);
-      }
-      headers.forEach(b::header);
-      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      String text = r.body();
-      return new Response(
-          r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));
-    } catch (Exception e) {
-      throw new IllegalStateException(method + " " + path, e);
-    }
-  }
-
-  record Run(int code, String out, String err) {
-    JsonObject json() {
-      return new JsonObject(out);
-    }
-
-    JsonArray array() {
-      return new JsonArray(out);
-    }
-  }
-
-  Run ok(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        UmbraCli.execute(
-            home,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            Map.of("USER", "matrix"),
-            args);
-    Run r =
-        new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
-    return r;
-  }
-
-  UUID workspaceId(String name) {
-    return ok(admin, "workspace", "list", "--json").array().stream()
-        .map(JsonObject.class::cast)
-        .filter(j -> j.getString("name").equals(name))
-        .map(j -> UUID.fromString(j.getString("id")))
-        .findFirst()
-        .orElseThrow();
-  }
-
-  Path cliHome(String name) throws Exception {
-    Path home = tmp.resolve(name);
-    Files.createDirectories(
-        home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    return home;
-  }
-
-  /** Another CLI of the owner's account (a second laptop): same login, no device keys. */
-  Path secondCli(String name) throws Exception {
-    Path home = cliHome(name);
-    Files.createDirectories(
-        home.resolve("cli"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
-    return home;
-  }
-
-  /**
-   * The control plane's port, known before start: it and the services name each other (its
-   * discovery lists them; they fetch its key set), so one side of the cycle is fixed first.
-   */
-  static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
 
   static <T> T await(Future<T> f, int seconds) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(seconds, TimeUnit.SECONDS);

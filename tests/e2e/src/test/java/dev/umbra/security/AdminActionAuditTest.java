@@ -1,48 +1,28 @@
 package dev.umbra.security;
 
+import static dev.umbra.cli.CliHarness.approve;
+import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.audit.AuditService;
-import dev.umbra.cli.UmbraCli;
-import dev.umbra.controlplane.ControlPlaneService;
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.kit.auth.InternalCredential;
-import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
-import dev.umbra.kit.service.ServiceRuntime;
-import dev.umbra.kit.service.UmbraService;
 import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
-import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.net.ServerSocket;
-import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
-import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import java.util.function.Function;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -57,66 +37,33 @@ import org.junit.jupiter.api.TestInstance;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class AdminActionAuditTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-admin-audit-test-0123456789";
-  static final String INTERNAL = "internal-admin-audit-credential-0123456789abcdef";
   static final String DEPLOYMENT_CHAIN = "ffffffff-ffff-ffff-ffff-ffffffffffff";
 
+  CliHarness h;
   Vertx vertx;
   TestPostgres pg;
-  Path tmp;
   Path admin;
   String cpUrl;
   String ownerToken;
   String ownerAccount;
-  HttpClient http;
 
   @BeforeAll
   void start() throws Exception {
-    vertx = Vertx.vertx();
-    pg = TestPostgres.createDatabase();
-    tmp = Files.createTempDirectory("umbra-admin-audit");
-    String prefix = TestRedis.randomPrefix();
-    int cpPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      cpPort = s.getLocalPort();
-    }
-    Map<String, String> env = new HashMap<>();
-    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(cpPort));
-    env.put("UMBRA_INTERNAL_TOKEN", INTERNAL);
-    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
-    Path home = tmp.resolve("services");
-    deploy(ServiceName.CONTROL_PLANE, prefix, home, env, ControlPlaneService::new);
-    deploy(ServiceName.AUDIT, prefix, home, env, AuditService::new);
-    cpUrl = "http://127.0.0.1:" + cpPort;
-    http =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(5))
-            .build();
-    admin = cliHome("admin");
+    h = CliHarness.start("admin-audit", BOOTSTRAP, ServiceName.AUDIT);
+    vertx = h.vertx;
+    pg = h.pg;
+    cpUrl = h.cpUrl;
+    admin = h.home("admin");
     ok(admin, "login", cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "first");
     ownerToken =
         new JsonObject(Files.readString(admin.resolve("cli/credentials.json")))
             .getString("api_token");
-    ownerAccount = cp("GET", "/v1/me", ownerToken, null).body.getString("account_id");
-  }
-
-  <S extends UmbraService> void deploy(
-      ServiceName name,
-      String prefix,
-      Path home,
-      Map<String, String> env,
-      Function<ServiceRuntime, S> factory)
-      throws Exception {
-    ServiceConfig config = TestServices.config(name, pg, prefix, home, env);
-    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), prefix);
-    await(
-        TestServices.deploy(vertx, config, bus, Metrics.newRegistry(), Clock.systemUTC(), factory));
+    ownerAccount = h.cp("GET", "/v1/me", ownerToken, null).body().getString("account_id");
   }
 
   @AfterAll
   void stop() throws Exception {
-    await(vertx.close());
-    pg.close();
+    h.close();
   }
 
   // ---------------------------------------------------------------- devices
@@ -126,15 +73,7 @@ class AdminActionAuditTest {
     Workspace ws = workspace();
     ok(admin, "device", "trust", "-w", ws.name);
     JsonObject req = pendingDevice(ws, "laptop");
-    ok(
-        admin,
-        "devices",
-        "approve",
-        req.getString("id"),
-        "--code",
-        req.getString("verification_code"),
-        "-w",
-        ws.name);
+    approve(admin, req, ws.name);
     assertStored(
         ws.id, "device.approved", "device:" + req.getString("id"), ownerAccount, "success");
   }
@@ -146,15 +85,16 @@ class AdminActionAuditTest {
     JsonObject req = pendingDevice(ws, "stranger");
     assertStored(
         ws.id, "device.trust_requested", "device:" + req.getString("id"), ownerAccount, "success");
-    Run rejected = ok(admin, "devices", "reject", req.getString("id"), "-w", ws.name, "--json");
+    UmbraRun rejected =
+        ok(admin, "devices", "reject", req.getString("id"), "-w", ws.name, "--json");
     assertThat(rejected.json().getString("status")).isEqualTo("rejected");
     assertThat(
-            cp(
+            h.cp(
                     "GET",
                     "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id"),
                     ownerToken,
                     null)
-                .status)
+                .status())
         .isEqualTo(404);
     assertStored(
         ws.id, "device.rejected", "device:" + req.getString("id"), ownerAccount, "success");
@@ -166,13 +106,13 @@ class AdminActionAuditTest {
             .findFirst()
             .orElseThrow()
             .getString("id");
-    Response trusted =
-        cp(
+    CliHarness.Response trusted =
+        h.cp(
             "POST",
             "/v1/workspaces/" + ws.id + "/devices/" + own + "/rejection",
             ownerToken,
             new JsonObject());
-    assertThat(trusted.status).isEqualTo(409);
+    assertThat(trusted.status()).isEqualTo(409);
   }
 
   @Test
@@ -181,20 +121,20 @@ class AdminActionAuditTest {
     ok(admin, "device", "trust", "-w", ws.name);
     JsonObject req = pendingDevice(ws, "tablet");
     Joined member = join(ws, "member");
-    Response refused =
-        cp(
+    CliHarness.Response refused =
+        h.cp(
             "POST",
             "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id") + "/rejection",
             member.token,
             new JsonObject());
-    assertThat(refused.status).isEqualTo(403);
+    assertThat(refused.status()).isEqualTo(403);
     assertThat(
-            cp(
+            h.cp(
                     "GET",
                     "/v1/workspaces/" + ws.id + "/devices/" + req.getString("id"),
                     ownerToken,
                     null)
-                .body
+                .body()
                 .getString("status"))
         .isEqualTo("pending");
     JsonObject denied =
@@ -207,15 +147,7 @@ class AdminActionAuditTest {
     Workspace ws = workspace();
     ok(admin, "device", "trust", "-w", ws.name);
     JsonObject req = pendingDevice(ws, "phone");
-    ok(
-        admin,
-        "devices",
-        "approve",
-        req.getString("id"),
-        "--code",
-        req.getString("verification_code"),
-        "-w",
-        ws.name);
+    approve(admin, req, ws.name);
     ok(admin, "devices", "revoke", req.getString("id"), "--no-rotate", "-w", ws.name);
     assertStored(ws.id, "device.revoked", "device:" + req.getString("id"), ownerAccount, "success");
   }
@@ -226,12 +158,12 @@ class AdminActionAuditTest {
   void issuingAnInvitationIsAudited() throws Exception {
     Workspace ws = workspace();
     JsonObject inv =
-        cp(
+        h.cp(
                 "POST",
                 "/v1/workspaces/" + ws.id + "/invitations",
                 ownerToken,
                 new JsonObject().put("role", "member"))
-            .body;
+            .body();
     assertStored(
         ws.id, "member.invited", "invitation:" + inv.getString("id"), ownerAccount, "success");
   }
@@ -240,19 +172,19 @@ class AdminActionAuditTest {
   void cancellingAnInvitationIsAudited() throws Exception {
     Workspace ws = workspace();
     JsonObject inv =
-        cp(
+        h.cp(
                 "POST",
                 "/v1/workspaces/" + ws.id + "/invitations",
                 ownerToken,
                 new JsonObject().put("role", "member"))
-            .body;
+            .body();
     assertThat(
-            cp(
+            h.cp(
                     "DELETE",
                     "/v1/workspaces/" + ws.id + "/invitations/" + inv.getString("id"),
                     ownerToken,
                     null)
-                .status)
+                .status())
         .isEqualTo(204);
     assertStored(
         ws.id, "invite.revoked", "invitation:" + inv.getString("id"), ownerAccount, "success");
@@ -269,13 +201,13 @@ class AdminActionAuditTest {
   void changingAMembersRoleIsAudited() throws Exception {
     Workspace ws = workspace();
     Joined joined = join(ws, "member");
-    Response changed =
-        cp(
+    CliHarness.Response changed =
+        h.cp(
             "PATCH",
             "/v1/workspaces/" + ws.id + "/members/" + joined.memberId,
             ownerToken,
             new JsonObject().put("role", "viewer"));
-    assertThat(changed.status).as(changed.body.encode()).isEqualTo(200);
+    assertThat(changed.status()).as(changed.body().encode()).isEqualTo(200);
     assertStored(
         ws.id, "member.role_changed", "member:" + joined.memberId, ownerAccount, "success");
   }
@@ -285,12 +217,12 @@ class AdminActionAuditTest {
     Workspace ws = workspace();
     Joined joined = join(ws, "member");
     assertThat(
-            cp(
+            h.cp(
                     "DELETE",
                     "/v1/workspaces/" + ws.id + "/members/" + joined.memberId,
                     ownerToken,
                     null)
-                .status)
+                .status())
         .isEqualTo(204);
     assertStored(ws.id, "member.removed", "member:" + joined.memberId, ownerAccount, "success");
   }
@@ -301,12 +233,12 @@ class AdminActionAuditTest {
   @Test
   void creatingAnApiTokenIsAudited() throws Exception {
     JsonObject t =
-        cp(
+        h.cp(
                 "POST",
                 "/v1/tokens",
                 ownerToken,
                 new JsonObject().put("name", "ci-" + UUID.randomUUID()))
-            .body;
+            .body();
     assertStored(
         DEPLOYMENT_CHAIN, "token.created", "token:" + t.getString("id"), ownerAccount, "success");
   }
@@ -314,13 +246,13 @@ class AdminActionAuditTest {
   @Test
   void revokingAnApiTokenIsAudited() throws Exception {
     JsonObject t =
-        cp(
+        h.cp(
                 "POST",
                 "/v1/tokens",
                 ownerToken,
                 new JsonObject().put("name", "ci-" + UUID.randomUUID()))
-            .body;
-    assertThat(cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null).status)
+            .body();
+    assertThat(h.cp("DELETE", "/v1/tokens/" + t.getString("id"), ownerToken, null).status())
         .isEqualTo(204);
     assertStored(
         DEPLOYMENT_CHAIN, "token.revoked", "token:" + t.getString("id"), ownerAccount, "success");
@@ -341,8 +273,8 @@ class AdminActionAuditTest {
     JsonObject body =
         DaemonAudit.body(
             UUID.fromString(ws.id), mid, System.currentTimeMillis(), eventId, run, key);
-    Response taken = cp("POST", DaemonAudit.PATH, null, body);
-    assertThat(taken.status).as(taken.body.encode()).isEqualTo(202);
+    CliHarness.Response taken = h.cp("POST", DaemonAudit.PATH, null, body);
+    assertThat(taken.status()).as(taken.body().encode()).isEqualTo(202);
     JsonObject stored =
         assertStored(ws.id, "command.run", "machine:" + mid, mid.toString(), "success", "machine");
     assertThat(stored.getJsonObject("metadata").getMap())
@@ -350,10 +282,10 @@ class AdminActionAuditTest {
         .containsEntry("duration_ms", "1250")
         .containsEntry("channel", "abcdef")
         .doesNotContainKeys("argv", "command", "output");
-    assertThat(cp("POST", DaemonAudit.PATH, null, body).status).isEqualTo(202);
+    assertThat(h.cp("POST", DaemonAudit.PATH, null, body).status()).isEqualTo(202);
     // a later report is stored after the replay would have been (one ingest stream, in order)
     assertThat(
-            cp(
+            h.cp(
                     "POST",
                     DaemonAudit.PATH,
                     null,
@@ -364,7 +296,7 @@ class AdminActionAuditTest {
                         sender.newEventId(),
                         DaemonAudit.Report.tunnelOpened(1),
                         key))
-                .status)
+                .status())
         .isEqualTo(202);
     assertStored(ws.id, "tunnel.opened", "machine:" + mid, mid.toString(), "success", "machine");
     assertThat(count(ws.id, "command.run"))
@@ -388,9 +320,9 @@ class AdminActionAuditTest {
             sender.newEventId(),
             DaemonAudit.Report.commandRun(8, 0, 1),
             Ed25519KeyPair.generate());
-    assertThat(cp("POST", DaemonAudit.PATH, null, forged).status).isEqualTo(401);
+    assertThat(h.cp("POST", DaemonAudit.PATH, null, forged).status()).isEqualTo(401);
     assertThat(
-            cp(
+            h.cp(
                     "POST",
                     DaemonAudit.PATH,
                     null,
@@ -401,10 +333,10 @@ class AdminActionAuditTest {
                         sender.newEventId(),
                         DaemonAudit.Report.tunnelOpened(7),
                         key))
-                .status)
+                .status())
         .isEqualTo(202);
     assertThat(
-            cp(
+            h.cp(
                     "POST",
                     DaemonAudit.PATH,
                     null,
@@ -415,7 +347,7 @@ class AdminActionAuditTest {
                         sender.newEventId(),
                         DaemonAudit.Report.tunnelClosed(7, 100, 2048, 40, ""),
                         key))
-                .status)
+                .status())
         .isEqualTo(202);
     assertStored(ws.id, "tunnel.opened", "machine:" + mid, mid.toString(), "success", "machine");
     JsonObject closed =
@@ -431,8 +363,8 @@ class AdminActionAuditTest {
   }
 
   UUID machine(Workspace ws, Ed25519KeyPair key) {
-    Response created =
-        cp(
+    CliHarness.Response created =
+        h.cp(
             "POST",
             "/internal/v1/workspaces/" + ws.id + "/machines",
             null,
@@ -441,9 +373,9 @@ class AdminActionAuditTest {
                 .put("x25519_public_key", X25519KeyPair.generate().publicKey().toHex())
                 .put("ed25519_public_key", key.publicKey().toHex())
                 .put("name", "box"),
-            Map.of(InternalCredential.HEADER, INTERNAL));
-    assertThat(created.status).as(created.body.encode()).isEqualTo(201);
-    return UUID.fromString(created.body.getString("id"));
+            Map.of(InternalCredential.HEADER, h.internalToken));
+    assertThat(created.status()).as(created.body().encode()).isEqualTo(201);
+    return UUID.fromString(created.body().getString("id"));
   }
 
   long count(String workspace, String action) throws Exception {
@@ -481,32 +413,28 @@ class AdminActionAuditTest {
 
   /** A second CLI of the owner's account asks to be trusted without waiting. */
   JsonObject pendingDevice(Workspace ws, String name) throws Exception {
-    Path home = cliHome(name + "-" + ws.name);
-    Files.createDirectories(
-        home.resolve("cli"),
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    Files.copy(admin.resolve("cli/credentials.json"), home.resolve("cli/credentials.json"));
+    Path home = h.secondCli(admin, name + "-" + ws.name);
     return ok(home, "device", "trust", "-w", ws.name, "--wait", "0", "--json", "--name", name)
         .json();
   }
 
   Joined join(Workspace ws, String role) {
     String invite =
-        cp(
+        h.cp(
                 "POST",
                 "/v1/workspaces/" + ws.id + "/invitations",
                 ownerToken,
                 new JsonObject().put("role", role))
-            .body
+            .body()
             .getString("token");
-    Response accepted =
-        cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
-    assertThat(accepted.status).as(accepted.body.encode()).isEqualTo(201);
-    String token = accepted.body.getJsonObject("api_token").getString("token");
+    CliHarness.Response accepted =
+        h.cp("POST", "/v1/invitations/accept", null, new JsonObject().put("token", invite));
+    assertThat(accepted.status()).as(accepted.body().encode()).isEqualTo(201);
+    String token = accepted.body().getJsonObject("api_token").getString("token");
     return new Joined(
         token,
-        accepted.body.getString("member_id"),
-        cp("GET", "/v1/me", token, null).body.getString("account_id"));
+        accepted.body().getString("member_id"),
+        h.cp("GET", "/v1/me", token, null).body().getString("account_id"));
   }
 
   /**
@@ -552,73 +480,5 @@ class AdminActionAuditTest {
           .isLessThan(deadline);
       Thread.sleep(50);
     }
-  }
-
-  record Response(int status, JsonObject body) {}
-
-  Response cp(String method, String path, String token, JsonObject body) {
-    return cp(method, path, token, body, Map.of());
-  }
-
-  Response cp(
-      String method, String path, String token, JsonObject body, Map<String, String> headers) {
-    try {
-      HttpRequest.Builder b =
-          HttpRequest.newBuilder(URI.create(cpUrl + path))
-              .timeout(Duration.ofSeconds(20))
-              .method(
-                  method,
-                  body == null
-                      ? HttpRequest.BodyPublishers.noBody()
-                      : HttpRequest.BodyPublishers.ofString(body.encode()))
-              .header("content-type", "application/json");
-      if (token != null) {
-        b.header("authorization", "Bearer " + token);
-      }
-      headers.forEach(b::header);
-      HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-      String text = r.body();
-      return new Response(
-          r.statusCode(), text == null || text.isBlank() ? new JsonObject() : new JsonObject(text));
-    } catch (Exception e) {
-      throw new IllegalStateException(method + " " + path, e);
-    }
-  }
-
-  record Run(int code, String out, String err) {
-    JsonObject json() {
-      return new JsonObject(out);
-    }
-
-    JsonArray array() {
-      return new JsonArray(out);
-    }
-  }
-
-  Run ok(Path home, String... args) {
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code =
-        UmbraCli.execute(
-            home,
-            new PrintStream(out, true, StandardCharsets.UTF_8),
-            new PrintStream(err, true, StandardCharsets.UTF_8),
-            Map.of("USER", "audit"),
-            args);
-    Run r =
-        new Run(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    assertThat(r.code()).as(String.join(" ", args) + ": " + r.err() + r.out()).isZero();
-    return r;
-  }
-
-  Path cliHome(String name) throws Exception {
-    Path home = tmp.resolve(name);
-    Files.createDirectories(
-        home, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
-    return home;
-  }
-
-  static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 }
