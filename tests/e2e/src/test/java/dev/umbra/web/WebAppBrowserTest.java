@@ -10,7 +10,7 @@ import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Response;
 import com.microsoft.playwright.Route;
 import dev.umbra.cli.CliHarness;
-import dev.umbra.cli.CliHarness.Run;
+import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
@@ -203,7 +203,7 @@ class WebAppBrowserTest {
       String id = t.page.textContent("#device-id");
       String code = t.page.textContent("#device-code");
       assertThat(code).matches("[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}");
-      Run wrong = umbra(admin, "devices", "approve", id, "--code", "0000-0000-0000-0000");
+      UmbraRun wrong = umbra(admin, "devices", "approve", id, "--code", "0000-0000-0000-0000");
       assertThat(wrong.code()).isNotZero();
       assertThat(wrong.err()).contains("does not match");
       // the CLI recomputes the code from the request it fetched: the same code means the same keys
