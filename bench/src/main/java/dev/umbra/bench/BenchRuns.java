@@ -1,8 +1,24 @@
 package dev.umbra.bench;
 
+import dev.umbra.kit.db.PgLocation;
+import java.io.File;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
-/** What the load harnesses share: how a run ends, how a latency distribution is shown. */
+/**
+ * What the load harnesses share: how a run ends, how a latency distribution is shown, settings from
+ * the environment, a database statement, and the services they start as their own processes.
+ */
 public final class BenchRuns {
   private BenchRuns() {}
 
@@ -42,5 +58,68 @@ public final class BenchRuns {
     return ((com.sun.management.OperatingSystemMXBean)
             java.lang.management.ManagementFactory.getOperatingSystemMXBean())
         .getProcessCpuTime();
+  }
+
+  /** The environment variable {@code name}, or {@code dflt} when it is unset or blank. */
+  public static String env(String name, String dflt) {
+    String v = System.getenv(name);
+    return v == null || v.isBlank() ? dflt : v;
+  }
+
+  /** Runs one SQL statement on its own JDBC connection to {@code at}. */
+  public static void sql(PgLocation at, String statement) throws Exception {
+    try (Connection c = DriverManager.getConnection(at.jdbcUrl(), at.jdbcProperties());
+        Statement st = c.createStatement()) {
+      st.execute(statement);
+    }
+  }
+
+  /**
+   * Polls a service process's {@code /healthz} on {@code port} until it answers 200; fails when the
+   * process exits (with its log) or {@code within} passes.
+   */
+  public static void awaitHealthy(Process p, String name, int port, Path log, Duration within)
+      throws Exception {
+    long deadline = System.nanoTime() + within.toNanos();
+    while (System.nanoTime() < deadline) {
+      if (!p.isAlive()) {
+        throw new IllegalStateException(name + " exited: " + Files.readString(log));
+      }
+      try {
+        HttpURLConnection c =
+            (HttpURLConnection)
+                URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
+        c.setConnectTimeout(2_000);
+        c.setReadTimeout(2_000);
+        if (c.getResponseCode() == 200) {
+          return;
+        }
+      } catch (IOException e) {
+        // not listening yet
+      }
+      Thread.sleep(100);
+    }
+    throw new IllegalStateException(name + " did not become healthy on port " + port);
+  }
+
+  /** Runs {@code jcmd <pid> command...} against a JVM this run started, and waits for it. */
+  public static void jcmd(Process p, String... command) {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
+                String.valueOf(p.pid())));
+    cmd.addAll(List.of(command));
+    try {
+      new ProcessBuilder(cmd)
+          .redirectErrorStream(true)
+          .redirectOutput(new File("/dev/null"))
+          .start()
+          .waitFor();
+    } catch (IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 }

@@ -4,6 +4,7 @@ import dev.umbra.audit.chain.StoredEvent;
 import dev.umbra.audit.ingest.DeadLetters;
 import dev.umbra.audit.ingest.EventStore;
 import dev.umbra.audit.ingest.IngestConsumer;
+import dev.umbra.bench.BenchRuns;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
@@ -20,9 +21,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Tuple;
 import java.net.URI;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -81,12 +79,13 @@ public final class AuditIngestBench {
     int events = args.length > 1 ? Integer.parseInt(args[1]) : 20_000;
     int workspaces = args.length > 2 ? Integer.parseInt(args[2]) : 4;
     URI pgServer =
-        URI.create(env("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
-    URI redis = URI.create(env("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379"));
+        URI.create(
+            BenchRuns.env("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
+    URI redis = URI.create(BenchRuns.env("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379"));
     PgLocation admin = PgLocation.parse(pgServer).withDatabase("postgres");
     String dbName = "umbra_bench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     PgLocation pg = admin.withDatabase(dbName);
-    sql(admin, "CREATE DATABASE " + dbName);
+    BenchRuns.sql(admin, "CREATE DATABASE " + dbName);
     PrometheusMeterRegistry registry = Metrics.newRegistry();
     Vertx vertx = Vertx.vertx();
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8) + ":";
@@ -136,7 +135,7 @@ public final class AuditIngestBench {
     } finally {
       await(bus.close());
       await(vertx.close());
-      sql(admin, "DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
+      BenchRuns.sql(admin, "DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
     }
   }
 
@@ -346,18 +345,6 @@ public final class AuditIngestBench {
 
   private static double rate(int n, long nanos) {
     return n / (nanos / 1e9);
-  }
-
-  private static String env(String name, String dflt) {
-    String v = System.getenv(name);
-    return v == null || v.isBlank() ? dflt : v;
-  }
-
-  private static void sql(PgLocation at, String statement) throws Exception {
-    try (Connection c = DriverManager.getConnection(at.jdbcUrl(), at.jdbcProperties());
-        Statement st = c.createStatement()) {
-      st.execute(statement);
-    }
   }
 
   private static <T> T await(Future<T> f) {

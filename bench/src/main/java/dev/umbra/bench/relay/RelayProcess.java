@@ -1,12 +1,10 @@
 package dev.umbra.bench.relay;
 
-import java.io.File;
+import dev.umbra.bench.BenchRuns;
 import java.io.IOException;
-import java.net.HttpURLConnection;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -59,28 +57,13 @@ final class RelayProcess implements AutoCloseable {
     pb.environment().put("UMBRA_LOG_LEVEL", "WARN");
     Process p = pb.start();
     RelayProcess r = new RelayProcess(port, p);
-    long deadline = System.currentTimeMillis() + 60_000;
-    while (System.currentTimeMillis() < deadline) {
-      if (!p.isAlive()) {
-        throw new IllegalStateException(
-            "relay exited: " + Files.readString(log, StandardCharsets.UTF_8));
-      }
-      try {
-        HttpURLConnection c =
-            (HttpURLConnection)
-                URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
-        c.setConnectTimeout(2_000);
-        c.setReadTimeout(2_000);
-        if (c.getResponseCode() == 200) {
-          return r;
-        }
-      } catch (IOException e) {
-        // not yet
-      }
-      Thread.sleep(100);
+    try {
+      BenchRuns.awaitHealthy(p, "relay", port, log, java.time.Duration.ofSeconds(60));
+    } catch (Exception e) {
+      r.close();
+      throw e;
     }
-    r.close();
-    throw new IllegalStateException("relay did not become healthy on port " + port);
+    return r;
   }
 
   URI ws() {
@@ -109,23 +92,7 @@ final class RelayProcess implements AutoCloseable {
   }
 
   private void jcmd(String... command) {
-    List<String> cmd =
-        new ArrayList<>(
-            List.of(
-                Path.of(System.getProperty("java.home"), "bin", "jcmd").toString(),
-                String.valueOf(process.pid())));
-    cmd.addAll(List.of(command));
-    try {
-      new ProcessBuilder(cmd)
-          .redirectErrorStream(true)
-          .redirectOutput(new File("/dev/null"))
-          .start()
-          .waitFor();
-    } catch (IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    BenchRuns.jcmd(process, command);
   }
 
   @Override

@@ -75,25 +75,26 @@ final class MessageService {
 
   /** The active principals of the conversation's other side: the ones to encrypt a copy for. */
   Future<List<Recipient>> recipients(SqlConnection conn, Party p, UUID conversation) {
-    return mine(conn, p, conversation)
-        .compose(
-            c -> {
-              if (p.kind() == Party.Kind.DEVICE) {
-                return Parties.active(conn, Party.Kind.AGENT, c.agentId())
-                    .map(
-                        ok ->
-                            ok
-                                ? List.of(new Recipient(Party.Kind.AGENT, c.agentId()))
-                                : List.<Recipient>of());
-              }
-              return store
-                  .trustedDevices(conn, c.accountId())
-                  .map(
-                      ds -> {
-                        List<Recipient> out = new ArrayList<>();
-                        ds.forEach(d -> out.add(new Recipient(Party.Kind.DEVICE, d)));
-                        return out;
-                      });
+    return mine(conn, p, conversation).compose(c -> recipientsOf(conn, p, c));
+  }
+
+  private Future<List<Recipient>> recipientsOf(
+      SqlConnection conn, Party p, MessageStore.Conversation c) {
+    if (p.kind() == Party.Kind.DEVICE) {
+      return Parties.active(conn, Party.Kind.AGENT, c.agentId())
+          .map(
+              ok ->
+                  ok
+                      ? List.of(new Recipient(Party.Kind.AGENT, c.agentId()))
+                      : List.<Recipient>of());
+    }
+    return store
+        .trustedDevices(conn, c.accountId())
+        .map(
+            ds -> {
+              List<Recipient> out = new ArrayList<>();
+              ds.forEach(d -> out.add(new Recipient(Party.Kind.DEVICE, d)));
+              return out;
             });
   }
 
@@ -101,7 +102,7 @@ final class MessageService {
       SqlConnection conn, Party p, UUID id, UUID conversation, Map<UUID, byte[]> copies) {
     OffsetDateTime now = now();
     return mine(conn, p, conversation)
-        .compose(c -> recipients(conn, p, conversation).map(peers -> Map.entry(c, peers)))
+        .compose(c -> recipientsOf(conn, p, c).map(peers -> Map.entry(c, peers)))
         .compose(
             found -> {
               List<Recipient> peers = found.getValue();
@@ -122,7 +123,7 @@ final class MessageService {
               List<UUID> wanted = new ArrayList<>(copies.keySet());
               return store
                   .claim(conn, p.workspaceId(), id, p.id(), wanted, now)
-                  .compose(fresh -> storeFresh(conn, p, id, conversation, copies, allowed, fresh))
+                  .compose(claim -> storeFresh(conn, p, id, conversation, copies, allowed, claim))
                   .map(
                       sent ->
                           new Sent(
@@ -137,32 +138,28 @@ final class MessageService {
       UUID conversation,
       Map<UUID, byte[]> copies,
       Map<UUID, Party.Kind> kinds,
-      List<UUID> fresh) {
-    return store
-        .claimedBy(conn, id, p.id())
-        .compose(
-            own -> {
-              if (!own) {
-                return Future.failedFuture(
-                    Refusal.conflict(
-                        Refusal.Conflict.Reason.MESSAGE_ID_TAKEN,
-                        "this message id was used by another sender",
-                        "id"));
-              }
-              List<MessageStore.Copy> rows = new ArrayList<>();
-              long bytes = 0;
-              for (UUID r : fresh) {
-                byte[] ct = copies.get(r);
-                bytes += ct.length;
-                rows.add(new MessageStore.Copy(r, kinds.get(r).wire(), ct));
-              }
-              long total = bytes;
-              Future<Void> done =
-                  rows.isEmpty()
-                      ? Future.succeededFuture()
-                      : store.insert(conn, p.workspaceId(), id, conversation, p, rows, now());
-              return done.map(v -> new Sent(id, fresh, copies.size() - fresh.size(), total, null));
-            });
+      MessageStore.Claim claim) {
+    if (claim.takenByAnother()) {
+      return Future.failedFuture(
+          Refusal.conflict(
+              Refusal.Conflict.Reason.MESSAGE_ID_TAKEN,
+              "this message id was used by another sender",
+              "id"));
+    }
+    List<UUID> fresh = claim.fresh();
+    List<MessageStore.Copy> rows = new ArrayList<>();
+    long bytes = 0;
+    for (UUID r : fresh) {
+      byte[] ct = copies.get(r);
+      bytes += ct.length;
+      rows.add(new MessageStore.Copy(r, kinds.get(r).wire(), ct));
+    }
+    long total = bytes;
+    Future<Void> done =
+        rows.isEmpty()
+            ? Future.succeededFuture()
+            : store.insert(conn, p.workspaceId(), id, conversation, p, rows, now());
+    return done.map(v -> new Sent(id, fresh, copies.size() - fresh.size(), total, null));
   }
 
   Future<List<MessageStore.Stored>> pending(SqlConnection conn, Party p, long afterSeq, int fetch) {

@@ -8,7 +8,9 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 
@@ -121,36 +123,43 @@ final class MessageStore {
   }
 
   /**
-   * Claims {@code (id, recipient)} for each recipient; returns the recipients newly claimed (the
-   * others were accepted before: a resend).
+   * Claims {@code (id, recipient)} for each recipient, and counts the id's claims by other senders
+   * afterwards. The two statements are sent together (pipelined on the connection: one round trip
+   * instead of two); PostgreSQL still runs them one after the other, the count with a snapshot
+   * taken after the insert finished, exactly as if it were sent after the insert's answer.
    */
-  Future<List<UUID>> claim(
+  Future<Claim> claim(
       SqlConnection conn,
       UUID wid,
       UUID id,
       UUID sender,
       List<UUID> recipients,
       OffsetDateTime now) {
-    return conn.preparedQuery(
-            "INSERT INTO message_ids (workspace_id, id, recipient_id, sender_id, created_at)"
-                + " SELECT $1, $2, r, $3, $4 FROM unnest($5::uuid[]) AS r"
-                + " ON CONFLICT DO NOTHING RETURNING recipient_id")
-        .execute(Tuple.of(wid, id, sender, now, recipients.toArray(new UUID[0])))
-        .map(
-            rows -> {
-              List<UUID> out = new ArrayList<>();
-              rows.forEach(r -> out.add(r.getUUID("recipient_id")));
-              return out;
-            });
+    Future<List<UUID>> fresh =
+        conn.preparedQuery(
+                "INSERT INTO message_ids (workspace_id, id, recipient_id, sender_id, created_at)"
+                    + " SELECT $1, $2, r, $3, $4 FROM unnest($5::uuid[]) AS r"
+                    + " ON CONFLICT DO NOTHING RETURNING recipient_id")
+            .execute(Tuple.of(wid, id, sender, now, recipients.toArray(new UUID[0])))
+            .map(
+                rows -> {
+                  List<UUID> out = new ArrayList<>();
+                  rows.forEach(r -> out.add(r.getUUID("recipient_id")));
+                  return out;
+                });
+    Future<Boolean> others =
+        conn.preparedQuery(
+                "SELECT count(*) AS n FROM message_ids WHERE id = $1 AND sender_id <> $2")
+            .execute(Tuple.of(id, sender))
+            .map(rows -> rows.iterator().next().getLong("n") > 0);
+    return Future.all(fresh, others).map(x -> new Claim(fresh.result(), others.result()));
   }
 
-  /** Whether every claim of {@code id} is {@code sender}'s. */
-  Future<Boolean> claimedBy(SqlConnection conn, UUID id, UUID sender) {
-    return conn.preparedQuery(
-            "SELECT count(*) AS n FROM message_ids WHERE id = $1 AND sender_id <> $2")
-        .execute(Tuple.of(id, sender))
-        .map(rows -> rows.iterator().next().getLong("n") == 0);
-  }
+  /**
+   * What a claim found: the recipients newly claimed (the others were accepted before: a resend),
+   * and whether another sender holds a claim on the id (then nothing may be stored).
+   */
+  record Claim(List<UUID> fresh, boolean takenByAnother) {}
 
   /** One copy to store. */
   record Copy(UUID recipient, String recipientKind, byte[] ciphertext) {}
@@ -200,15 +209,17 @@ final class MessageStore {
             });
   }
 
-  Future<Optional<Stored>> one(SqlConnection conn, UUID id, UUID recipient) {
+  /** The recipient's copies among {@code ids} (those not acknowledged yet), by id. */
+  Future<Map<UUID, Stored>> some(SqlConnection conn, List<UUID> ids, UUID recipient) {
     return conn.preparedQuery(
-            "SELECT " + STORED + " FROM messages WHERE id = $1 AND recipient_id = $2")
-        .execute(Tuple.of(id, recipient))
+            "SELECT " + STORED + " FROM messages WHERE id = ANY($1) AND recipient_id = $2")
+        .execute(Tuple.tuple().addValue(ids.toArray(new UUID[0])).addValue(recipient))
         .map(
-            rows ->
-                rows.size() == 0
-                    ? Optional.empty()
-                    : Optional.of(Stored.of(rows.iterator().next())));
+            rows -> {
+              Map<UUID, Stored> out = new HashMap<>();
+              rows.forEach(r -> out.put(r.getUUID("id"), Stored.of(r)));
+              return out;
+            });
   }
 
   Future<Integer> ack(SqlConnection conn, UUID recipient, List<UUID> ids) {

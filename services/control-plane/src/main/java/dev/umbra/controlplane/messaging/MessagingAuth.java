@@ -3,10 +3,12 @@ package dev.umbra.controlplane.messaging;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.RefusalMapper;
 import dev.umbra.controlplane.sessions.SigningKeys;
+import dev.umbra.crypto.secret.VerificationMemo;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.RevocationCheck;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.auth.SessionVerifier;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.http.ApiException;
@@ -39,13 +41,24 @@ public final class MessagingAuth {
   private final SigningKeys keys;
   private final RevocationCheck revocations;
   private final Clock clock;
+
+  /** Tokens' signatures, checked once per token (SessionVerifier.check with a memo). */
+  private static final int REMEMBERED_TOKENS = 10_000;
+
   private volatile Map<String, PublicKey> known = Map.of();
+  private final VerificationMemo signatures;
   private volatile Instant refreshed = Instant.EPOCH;
 
   public MessagingAuth(SigningKeys keys, RevocationCheck revocations, Clock clock) {
     this.keys = keys;
     this.revocations = revocations;
     this.clock = clock;
+    this.signatures =
+        new VerificationMemo(
+            SessionVerifier::signatureCheck,
+            clock,
+            SessionTokens.MAX_TTL.plusSeconds(SessionTokens.CLOCK_SKEW_SECONDS),
+            REMEMBERED_TOKENS);
   }
 
   /**
@@ -111,7 +124,7 @@ public final class MessagingAuth {
 
   private Future<SessionClaims> check(String token) {
     try {
-      SessionClaims c = SessionVerifier.check(token, known, AUDIENCE, clock.instant());
+      SessionClaims c = SessionVerifier.check(token, known, AUDIENCE, clock.instant(), signatures);
       if (revocations.isRevoked(c)) {
         return Future.failedFuture(new ApiException(403, "revoked", "this session was revoked"));
       }

@@ -46,6 +46,18 @@ public final class Ed25519Jws implements JWSVerifier {
     }
   }
 
+  /** The 32 raw bytes of a JDK Ed25519 public key (its X.509 encoding without the prefix). */
+  public static byte[] rawPublicKey(PublicKey key) {
+    byte[] spki = key.getEncoded();
+    if (spki == null
+        || spki.length != SPKI_PREFIX.length + 32
+        || !java.util.Arrays.equals(
+            spki, 0, SPKI_PREFIX.length, SPKI_PREFIX, 0, SPKI_PREFIX.length)) {
+      throw new IllegalArgumentException("not an Ed25519 public key");
+    }
+    return java.util.Arrays.copyOfRange(spki, SPKI_PREFIX.length, spki.length);
+  }
+
   @Override
   public boolean verify(JWSHeader header, byte[] signingInput, Base64URL signature)
       throws JOSEException {

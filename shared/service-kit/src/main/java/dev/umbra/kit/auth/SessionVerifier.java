@@ -8,12 +8,14 @@ import com.nimbusds.jose.jwk.JWKSet;
 import com.nimbusds.jose.jwk.OctetKeyPair;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
+import dev.umbra.crypto.secret.VerificationMemo;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.security.PublicKey;
 import java.text.ParseException;
 import java.time.Clock;
@@ -21,6 +23,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Date;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -35,6 +38,7 @@ import java.util.UUID;
 public final class SessionVerifier {
   public static final Duration MIN_REFRESH = Duration.ofSeconds(10);
   private static final int MAX_JWKS_BYTES = 64 * 1024;
+  private static final HexFormat HEX = HexFormat.of();
 
   private final Vertx vertx;
   private final URI jwksUrl;
@@ -185,6 +189,29 @@ public final class SessionVerifier {
     return Map.copyOf(out);
   }
 
+  /**
+   * The check a {@link VerificationMemo} for {@link #check(String, Map, String, Instant,
+   * VerificationMemo)} runs on a miss: (hex of the raw Ed25519 key, token bytes) → the token's
+   * signature is valid under that key. A pure function of its arguments, as the memo requires.
+   */
+  public static boolean signatureCheck(String keyHex, byte[] token) {
+    try {
+      return signatureValid(
+          parse(new String(token, StandardCharsets.UTF_8)),
+          Ed25519Jws.publicKey(HEX.parseHex(keyHex)));
+    } catch (RuntimeException e) {
+      return false;
+    }
+  }
+
+  private static boolean signatureValid(SignedJWT jwt, PublicKey key) {
+    try {
+      return jwt.verify(new Ed25519Jws(key));
+    } catch (Exception e) {
+      return false;
+    }
+  }
+
   private static SignedJWT parse(String token) {
     if (token == null || token.isEmpty()) {
       throw new InvalidSessionException("missing session token");
@@ -210,18 +237,36 @@ public final class SessionVerifier {
   /** Checks signature and claims of {@code token} against {@code keys} at time {@code now}. */
   public static SessionClaims check(
       String token, Map<String, PublicKey> keys, String audience, Instant now) {
+    return check(token, keys, audience, now, null);
+  }
+
+  /**
+   * {@link #check(String, Map, String, Instant)}, with the signature check remembered in {@code
+   * signatures} (null: none): a token presented on every request of a session (the messaging
+   * routes) costs one Ed25519 verification, not one per request — the JDK's took about half of a
+   * control plane's CPU under the messaging benchmark (docs/benchmarks.md, "Messaging"). Only the
+   * signature's validity over these exact bytes under this exact key is remembered (see {@link
+   * VerificationMemo}: keyed, in memory, successes only); the key lookup, issuer, audience, expiry
+   * and every claim are checked on each call as without it, and revocation stays the caller's.
+   */
+  public static SessionClaims check(
+      String token,
+      Map<String, PublicKey> keys,
+      String audience,
+      Instant now,
+      VerificationMemo signatures) {
     SignedJWT jwt = parse(token);
     JWSHeader header = jwt.getHeader();
     PublicKey key = header.getKeyID() == null ? null : keys.get(header.getKeyID());
     if (key == null) {
       throw new InvalidSessionException("session token signed by an unknown key");
     }
-    boolean valid;
-    try {
-      valid = jwt.verify(new Ed25519Jws(key));
-    } catch (Exception e) {
-      valid = false;
-    }
+    boolean valid =
+        signatures == null
+            ? signatureValid(jwt, key)
+            : signatures.verify(
+                HEX.formatHex(Ed25519Jws.rawPublicKey(key)),
+                token.getBytes(StandardCharsets.UTF_8));
     if (!valid) {
       throw new InvalidSessionException("bad session token signature");
     }

@@ -10,6 +10,7 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
+import dev.umbra.crypto.secret.VerificationMemo;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PublicKey;
@@ -138,6 +139,46 @@ class SessionVerifierTest {
         new SignedJWT(new JWSHeader.Builder(JWSAlgorithm.HS256).keyID("k1").build(), claims);
     hs.sign(new MACSigner(new byte[32]));
     assertThatThrownBy(() -> check(hs.serialize())).hasMessageContaining("algorithm");
+  }
+
+  @Test
+  void aRememberedSignatureStillHasItsKeyExpiryAndClaimsCheckedOnEveryUse() {
+    int[] verifications = new int[1];
+    VerificationMemo memo =
+        new VerificationMemo(
+            (keyHex, token) -> {
+              verifications[0]++;
+              return SessionVerifier.signatureCheck(keyHex, token);
+            },
+            java.time.Clock.fixed(now, java.time.ZoneOffset.UTC),
+            java.time.Duration.ofMinutes(11),
+            100);
+    String t = valid();
+    for (int i = 0; i < 3; i++) {
+      assertThat(SessionVerifier.check(t, keys, "relay", now, memo).workspaceId())
+          .isEqualTo(workspace);
+    }
+    assertThat(verifications[0]).as("one signature check for three uses").isEqualTo(1);
+    // the key left the set, or another key now has its kid: refused, remembered or not
+    assertThatThrownBy(() -> SessionVerifier.check(t, Map.of(), "relay", now, memo))
+        .hasMessageContaining("unknown key");
+    assertThatThrownBy(
+            () ->
+                SessionVerifier.check(t, Map.of("k1", generate().getPublic()), "relay", now, memo))
+        .hasMessageContaining("signature");
+    assertThatThrownBy(() -> SessionVerifier.check(t, keys, "relay", now.plusSeconds(700), memo))
+        .hasMessageContaining("expired");
+    assertThatThrownBy(() -> SessionVerifier.check(t, keys, "audit", now, memo))
+        .hasMessageContaining("not for audit");
+    // a forged signature is never remembered as valid
+    String[] parts = t.split("\\.");
+    byte[] sig = Base64URL.from(parts[2]).decode();
+    sig[0] ^= 1;
+    String forged = parts[0] + "." + parts[1] + "." + Base64URL.encode(sig);
+    for (int i = 0; i < 2; i++) {
+      assertThatThrownBy(() -> SessionVerifier.check(forged, keys, "relay", now, memo))
+          .hasMessageContaining("signature");
+    }
   }
 
   @Test

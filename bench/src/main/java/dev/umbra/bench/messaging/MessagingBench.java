@@ -1,0 +1,325 @@
+package dev.umbra.bench.messaging;
+
+import dev.umbra.bench.BenchRuns;
+import dev.umbra.kit.db.PgLocation;
+import java.lang.management.ManagementFactory;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * Owner → agent messaging across two control-plane instances against a bare Redis pub/sub hop, in
+ * one run (docs/benchmarks.md, "Messaging"). Five JVMs: control-plane instances A and B (sharing a
+ * fresh PostgreSQL database and a Redis prefix), the owner's device sending to A ({@link OwnerEnd})
+ * and the agent receiving live on B ({@link AgentEnd}), and this coordinator, which makes the
+ * workspace and principals through the API ({@link BenchSetup}) and drives the ends phase by phase.
+ *
+ * <ul>
+ *   <li><b>warm-up</b>: {@code umbra.bench.warmup} (6000) messages as in the throughput phase, not
+ *       counted (the services' JIT compilers).
+ *   <li><b>latency</b>: {@code umbra.bench.latencyCount} (600) probes at {@code umbra.bench.rate}
+ *       (50/s, well under capacity, so queueing stays out of it), from the owner's send start
+ *       (before encryption) to the agent's decrypted plaintext; and in the same round the same
+ *       number of probes at the same rate published on Redis by the owner's process and received by
+ *       a subscriber in the agent's process, through the services' own bus client ({@code
+ *       RedisBus}): the floor. Rounds ({@code umbra.bench.rounds}, 3) alternate floor and
+ *       messaging; the medians of the rounds are compared.
+ *   <li><b>throughput</b>: {@code umbra.bench.messages} (20 000) sent as fast as a window of {@code
+ *       umbra.bench.window} (64) posts in flight allows; messages/s = count ÷ (last decrypted −
+ *       first send start). The CPU time each JVM spent in this phase is printed per message.
+ * </ul>
+ *
+ * Option {@code umbra.bench.jfr=DIR}: a JFR recording of every JVM, written there. {@code
+ * umbra.bench.cpHeap} (512m): the control planes' heap.
+ *
+ * <p>PostgreSQL from {@code UMBRA_BENCH_PG_URL} (default
+ * postgresql://postgres@127.0.0.1:5432/postgres; a fresh database is created and dropped), Redis
+ * from {@code UMBRA_BENCH_REDIS_URL}.
+ */
+public final class MessagingBench {
+  private static final String BOOTSTRAP = "bench-bootstrap-" + UUID.randomUUID();
+  private static final String INTERNAL = "bench-internal-" + UUID.randomUUID();
+
+  private MessagingBench() {}
+
+  /** One phase's result as the agent printed it (microseconds, messages/s). */
+  record Result(
+      String phase, int n, long p50, long p90, long p99, long p999, long max, double rate) {
+    static Result parse(String line) {
+      Map<String, String> f = new HashMap<>();
+      String[] parts = line.split(" ");
+      for (int i = 2; i < parts.length; i++) {
+        String[] kv = parts[i].split("=", 2);
+        f.put(kv[0], kv[1]);
+      }
+      return new Result(
+          parts[1],
+          Integer.parseInt(f.get("n")),
+          Long.parseLong(f.get("p50")),
+          Long.parseLong(f.get("p90")),
+          Long.parseLong(f.get("p99")),
+          Long.parseLong(f.get("p999")),
+          Long.parseLong(f.get("max")),
+          Double.parseDouble(f.get("rate")));
+    }
+  }
+
+  public static void main(String[] args) {
+    BenchRuns.runAndExit(MessagingBench::run);
+  }
+
+  /** The run's sizes, from system properties (class comment). */
+  record Settings(int rate, int latencyCount, int rounds, int messages, int window, int warmup) {
+    static Settings fromProperties() {
+      return new Settings(
+          Integer.getInteger("umbra.bench.rate", 50),
+          Integer.getInteger("umbra.bench.latencyCount", 600),
+          Integer.getInteger("umbra.bench.rounds", 3),
+          Integer.getInteger("umbra.bench.messages", 20_000),
+          Integer.getInteger("umbra.bench.window", 64),
+          Integer.getInteger("umbra.bench.warmup", 6000));
+    }
+  }
+
+  private static void run() throws Exception {
+    Settings s = Settings.fromProperties();
+    URI pgServer =
+        URI.create(
+            BenchRuns.env("UMBRA_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres"));
+    String redis = BenchRuns.env("UMBRA_BENCH_REDIS_URL", "redis://127.0.0.1:6379");
+    PgLocation admin = PgLocation.parse(pgServer).withDatabase("postgres");
+    String dbName =
+        "umbra_msgbench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    Path tmp = Files.createTempDirectory("umbra-msgbench");
+    BenchRuns.sql(admin, "CREATE DATABASE " + dbName);
+    List<JvmProcess> all = new ArrayList<>();
+    try {
+      start(all, tmp, pgServer.resolve("/" + dbName).toString(), redis, s.window());
+      measure(s, all, all.get(3), all.get(2));
+    } finally {
+      for (int i = all.size() - 1; i >= 0; i--) {
+        all.get(i).close();
+      }
+      BenchRuns.sql(admin, "DROP DATABASE IF EXISTS " + dbName + " WITH (FORCE)");
+    }
+  }
+
+  /**
+   * Starts control planes A and B, makes the principals through A, then the agent (live on B) and
+   * the owner (sending to A); {@code all} gets them in that order.
+   */
+  private static void start(List<JvmProcess> all, Path tmp, String pgUrl, String redis, int window)
+      throws Exception {
+    String prefix = "msgbench" + UUID.randomUUID().toString().substring(0, 8) + ":";
+    int portA = freePort();
+    JvmProcess a = controlPlane("cp-a", portA, pgUrl, redis, prefix, tmp);
+    all.add(a);
+    a.awaitHealthy(portA); // A migrates the database before B starts
+    int portB = freePort();
+    JvmProcess b = controlPlane("cp-b", portB, pgUrl, redis, prefix, tmp);
+    all.add(b);
+    b.awaitHealthy(portB);
+    String urlA = "http://127.0.0.1:" + portA;
+    String urlB = "http://127.0.0.1:" + portB;
+    BenchSetup.run(urlA, BOOTSTRAP, INTERNAL, tmp.resolve("owner"), tmp.resolve("agent"));
+    String floorPrefix = prefix + "floor:";
+    JvmProcess agent =
+        end(
+            "agent",
+            AgentEnd.class,
+            tmp,
+            List.of(tmp.resolve("agent").toString(), urlB, redis, floorPrefix));
+    all.add(agent);
+    agent.await("ready", 60);
+    JvmProcess owner =
+        end(
+            "owner",
+            OwnerEnd.class,
+            tmp,
+            List.of(
+                tmp.resolve("owner").toString(), urlA, redis, floorPrefix, String.valueOf(window)));
+    all.add(owner);
+    owner.await("ready", 60);
+  }
+
+  /** The phases: first message, warm-up, alternating latency rounds, throughput; the report. */
+  private static void measure(Settings s, List<JvmProcess> all, JvmProcess owner, JvmProcess agent)
+      throws Exception {
+    phase(owner, agent, "first", 1, "first");
+    System.out.printf(
+        Locale.ROOT,
+        "messaging-bench cores=%d load=%.2f rate=%d/s latency probes=%d rounds=%d messages=%d window=%d%n",
+        Runtime.getRuntime().availableProcessors(),
+        load(),
+        s.rate(),
+        s.latencyCount(),
+        s.rounds(),
+        s.messages(),
+        s.window());
+    Result w =
+        phase(owner, agent, "warm", s.warmup(), "umbra warm " + s.warmup() + " 0 " + s.window());
+    System.out.println("warm-up (not counted): " + line(w));
+    List<Result> floors = new ArrayList<>();
+    List<Result> umbras = new ArrayList<>();
+    String n = " " + s.latencyCount() + " " + s.rate();
+    for (int r = 1; r <= s.rounds(); r++) {
+      Result f = phase(owner, agent, "floor" + r, s.latencyCount(), "floor floor" + r + n);
+      Result u =
+          phase(owner, agent, "lat" + r, s.latencyCount(), "umbra lat" + r + n + " " + s.window());
+      floors.add(f);
+      umbras.add(u);
+      System.out.printf(
+          Locale.ROOT,
+          "round %d at %d/s: redis floor %s | umbra %s | p99 ratio %.2f%n",
+          r,
+          s.rate(),
+          line(f),
+          line(u),
+          (double) u.p99() / f.p99());
+    }
+    long[] cpuBefore = cpu(all);
+    Result t =
+        phase(
+            owner, agent, "tput", s.messages(), "umbra tput " + s.messages() + " 0 " + s.window());
+    long[] cpuAfter = cpu(all);
+    StringBuilder per = new StringBuilder("CPU per message in the throughput phase (user+system):");
+    for (int i = 0; i < all.size(); i++) {
+      per.append(
+          String.format(
+              Locale.ROOT,
+              " %s %d us",
+              all.get(i).name,
+              (cpuAfter[i] - cpuBefore[i]) / 1000 / s.messages()));
+    }
+    System.out.println(per);
+    report(floors, umbras, t, s.rate(), s.window(), s.latencyCount());
+    owner.send("quit");
+    agent.send("quit");
+  }
+
+  private static Result phase(
+      JvmProcess owner, JvmProcess agent, String name, int count, String command) throws Exception {
+    agent.send("expect " + name + " " + count);
+    owner.send(command);
+    String sent = owner.await("sent " + name, 600);
+    Result r = Result.parse(agent.await("done " + name + " ", 600));
+    if (!name.equals("first")) {
+      System.out.println("  [owner] " + sent);
+    }
+    return r;
+  }
+
+  private static void report(
+      List<Result> floors, List<Result> umbras, Result t, int rate, int window, int latencyCount) {
+    long fp50 = median(floors, Result::p50);
+    long fp99 = median(floors, Result::p99);
+    long up50 = median(umbras, Result::p50);
+    long up99 = median(umbras, Result::p99);
+    System.out.printf(
+        Locale.ROOT,
+        "%nlatency, %d probes at %d/s, median of %d rounds   p50 us    p99 us%n",
+        latencyCount,
+        rate,
+        floors.size());
+    System.out.printf(
+        Locale.ROOT, "redis pub/sub floor (owner -> agent process) %8d %9d%n", fp50, fp99);
+    System.out.printf(
+        Locale.ROOT, "umbra owner (A) -> agent (B), decrypted      %8d %9d%n", up50, up99);
+    System.out.printf(
+        Locale.ROOT,
+        "throughput %d messages, window %d: %.0f msg/s; latency under that load p50 %d us p99 %d us%n",
+        t.n(),
+        window,
+        t.rate(),
+        t.p50(),
+        t.p99());
+    System.out.printf(
+        Locale.ROOT,
+        "load average %.2f on %d cores%n",
+        load(),
+        Runtime.getRuntime().availableProcessors());
+    System.out.printf(Locale.ROOT, "p99 umbra/redis-floor %.2f (goal ≤ 3)%n", (double) up99 / fp99);
+    System.out.printf(Locale.ROOT, "throughput %.0f msg/s (goal ≥ 2000)%n", t.rate());
+  }
+
+  private static String line(Result r) {
+    return String.format(
+        Locale.ROOT,
+        "p50 %d p90 %d p99 %d p99.9 %d max %d us (%.0f/s)",
+        r.p50(),
+        r.p90(),
+        r.p99(),
+        r.p999(),
+        r.max(),
+        r.rate());
+  }
+
+  private static long median(List<Result> rs, java.util.function.ToLongFunction<Result> f) {
+    long[] v = rs.stream().mapToLong(f).sorted().toArray();
+    return v[v.length / 2];
+  }
+
+  private static JvmProcess controlPlane(
+      String name, int port, String pgUrl, String redis, String prefix, Path tmp) throws Exception {
+    Path home = tmp.resolve(name);
+    Files.createDirectories(home); // the service sets its own modes under UMBRA_HOME
+    Map<String, String> env = new HashMap<>();
+    env.put("UMBRA_PG_URL", pgUrl);
+    env.put("UMBRA_REDIS_URL", redis);
+    env.put("UMBRA_BUS_PREFIX", prefix);
+    env.put("UMBRA_BIND_HOST", "127.0.0.1");
+    env.put("UMBRA_HOME", home.toString());
+    env.put("UMBRA_CONTROL_PLANE_PORT", String.valueOf(port));
+    env.put("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + port);
+    env.put("UMBRA_INTERNAL_TOKEN", INTERNAL);
+    env.put("UMBRA_BOOTSTRAP_TOKEN", BOOTSTRAP);
+    env.put("UMBRA_LOG_LEVEL", "WARN");
+    return JvmProcess.start(
+        name,
+        "dev.umbra.controlplane.Main",
+        System.getProperty("umbra.bench.cpHeap", "512m"),
+        env,
+        List.of(),
+        tmp.resolve(name + ".log"),
+        false);
+  }
+
+  private static JvmProcess end(String name, Class<?> main, Path tmp, List<String> args)
+      throws Exception {
+    return JvmProcess.start(
+        name,
+        main.getName(),
+        "256m",
+        Map.of("UMBRA_LOG_LEVEL", "WARN"),
+        args,
+        tmp.resolve(name + ".log"),
+        true);
+  }
+
+  /** Each process's CPU time so far (nanoseconds, all threads, user + system). */
+  private static long[] cpu(List<JvmProcess> ps) {
+    long[] out = new long[ps.size()];
+    for (int i = 0; i < ps.size(); i++) {
+      out[i] =
+          ps.get(i).process.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(0L);
+    }
+    return out;
+  }
+
+  static double load() {
+    return ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
+  }
+
+  private static int freePort() throws Exception {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,278 @@
+package dev.umbra.bench.messaging;
+
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.messaging.Envelope;
+import dev.umbra.client.messaging.MessagingClient;
+import dev.umbra.client.messaging.MessagingStore;
+import dev.umbra.crypto.keys.Ed25519PublicKey;
+import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.messaging.IdentityKeyPair;
+import dev.umbra.crypto.messaging.RatchetOptions;
+import dev.umbra.crypto.messaging.RatchetSession;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.proto.api.ControlPlanePaths;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.PoolOptions;
+import io.vertx.core.http.RequestOptions;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
+
+/**
+ * The sending end of the messaging benchmark, in its own process: the owner's trusted device,
+ * connected to control-plane instance A. Its first message goes through the real {@link
+ * MessagingClient} (X3DH against the agent's published prekey bundle, pinned key); the measured
+ * messages are encrypted with that same Double Ratchet session (held in memory, not written back to
+ * the store after each message) and posted as {@code POST /messages}, at most {@code window} in
+ * flight over keep-alive connections. It also publishes the Redis floor's probes.
+ *
+ * <p>Commands on stdin, one a line, each answered on stdout: {@code first}, {@code umbra <phase>
+ * <count> <rate/s, 0 = as fast as the window allows> <window>}, {@code floor <phase> <count>
+ * <rate/s>}, {@code quit}.
+ */
+public final class OwnerEnd {
+  static final String FLOOR_CHANNEL = "umbra.bench.floor";
+  private static final long SESSION_REFRESH_NANOS = 5L * 60 * 1_000_000_000L;
+
+  private final JsonObject config;
+  private final String cpUrl;
+  private final UUID ws;
+  private final UUID agent;
+  private final UUID conversation;
+  private final JsonHttp http = new JsonHttp();
+  private final Vertx vertx = Vertx.vertx();
+  private final HttpClient client;
+  private final RedisBus floor;
+  private final MessagingClient messaging;
+  private final AtomicReference<String> token = new AtomicReference<>();
+  private long tokenAt;
+  private RatchetSession session;
+
+  private OwnerEnd(Path dir, String cpUrl, URI redis, String floorPrefix, int window) {
+    this.config = BenchSetup.read(dir.resolve("owner.json"));
+    this.cpUrl = cpUrl;
+    this.ws = UUID.fromString(config.getString("workspace_id"));
+    this.agent = UUID.fromString(config.getString("agent_id"));
+    this.conversation = UUID.fromString(config.getString("conversation_id"));
+    UUID device = UUID.fromString(config.getString("device_id"));
+    URI base = URI.create(cpUrl);
+    this.client =
+        vertx.createHttpClient(
+            new HttpClientOptions()
+                .setDefaultHost(base.getHost())
+                .setDefaultPort(base.getPort())
+                .setKeepAlive(true)
+                .setTcpNoDelay(true),
+            new PoolOptions().setHttp1MaxSize(window));
+    this.floor = RedisBus.create(vertx, redis, floorPrefix);
+    Ed25519PublicKey agentKey = Ed25519PublicKey.fromHex(config.getString("agent_ed25519"));
+    this.messaging =
+        new MessagingClient(
+            (method, path, body) ->
+                http.send(method, JsonHttp.resolve(cpUrl, path), token(), body, Map.of()),
+            ws,
+            device,
+            IdentityKeyPair.withFreshDhKey(KeyFiles.loadEd25519(dir.resolve("device-ed25519.key"))),
+            MessagingStore.open(dir.resolve("store")),
+            (kind, id) -> {
+              if (!id.equals(agent)) {
+                throw new IllegalStateException("no pin for " + kind + " " + id);
+              }
+              return agentKey;
+            },
+            Clock.systemUTC());
+  }
+
+  /** The device's control-plane session (refreshed before the ten-minute lifetime runs out). */
+  private synchronized String token() {
+    if (token.get() == null || System.nanoTime() - tokenAt > SESSION_REFRESH_NANOS) {
+      token.set(
+          deviceSession(
+              http,
+              cpUrl,
+              config.getString("api_token"),
+              ws,
+              UUID.fromString(config.getString("device_id"))));
+      tokenAt = System.nanoTime();
+    }
+    return token.get();
+  }
+
+  static String deviceSession(JsonHttp http, String cpUrl, String apiToken, UUID ws, UUID device) {
+    return http.post(
+            JsonHttp.resolve(cpUrl, ControlPlanePaths.SESSIONS),
+            apiToken,
+            new JsonObject()
+                .put("workspace_id", ws.toString())
+                .put("audience", "control-plane")
+                .put("device_id", device.toString()))
+        .getString("token");
+  }
+
+  /** Args: owner directory, control-plane URL, Redis URL, floor bus prefix, maximum window. */
+  public static void main(String[] args) throws Exception {
+    OwnerEnd owner =
+        new OwnerEnd(
+            Path.of(args[0]), args[1], URI.create(args[2]), args[3], Integer.parseInt(args[4]));
+    System.out.println("ready");
+    BufferedReader in =
+        new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
+    for (String line = in.readLine(); line != null; line = in.readLine()) {
+      String[] c = line.trim().split("\\s+");
+      switch (c[0]) {
+        case "first" -> owner.first();
+        case "umbra" ->
+            owner.umbra(
+                c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]));
+        case "floor" -> owner.floor(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]));
+        case "quit" -> System.exit(0);
+        default -> throw new IllegalArgumentException("unknown command " + line);
+      }
+    }
+    System.exit(0);
+  }
+
+  /** The first message through the client (X3DH); then its session is the one the loop uses. */
+  private void first() {
+    messaging.send(
+        conversation,
+        new String(new Probe("first", 0, System.nanoTime()).encode(), StandardCharsets.UTF_8));
+    session =
+        messaging
+            .store()
+            .session(agent, RatchetOptions.defaults(Clock.systemUTC()))
+            .orElseThrow()
+            .session();
+    System.out.println("sent first");
+  }
+
+  private void umbra(String phase, int count, int rate, int window) throws Exception {
+    Semaphore inFlight = new Semaphore(window);
+    AtomicInteger failed = new AtomicInteger();
+    AtomicReference<String> lastError = new AtomicReference<>();
+    long[] posts = new long[count];
+    String path = ControlPlanePaths.messages(ws);
+    long start = System.nanoTime();
+    for (int i = 0; i < count; i++) {
+      pace(start, i, rate);
+      inFlight.acquire();
+      long t = System.nanoTime();
+      byte[] ciphertext =
+          new Envelope(
+                  Envelope.Kind.RATCHET, session.encrypt(new Probe(phase, i, t).encode()).encode())
+              .encode();
+      Buffer body =
+          new JsonObject()
+              .put("id", UUID.randomUUID().toString())
+              .put("conversation_id", conversation.toString())
+              .put(
+                  "copies",
+                  new JsonArray()
+                      .add(
+                          new JsonObject()
+                              .put("recipient_id", agent.toString())
+                              .put("ciphertext", Base64.getEncoder().encodeToString(ciphertext))))
+              .toBuffer();
+      int seq = i;
+      post(path, body)
+          .onComplete(
+              ar -> {
+                posts[seq] = System.nanoTime() - t;
+                if (ar.failed()) {
+                  failed.incrementAndGet();
+                  lastError.set(ar.cause().toString());
+                }
+                inFlight.release();
+              });
+    }
+    inFlight.acquire(window);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        java.util.Locale.ROOT,
+        "sent %s %d in %.2f s (%.0f/s posted; POST answered p50 %d us p99 %d us) failed=%d%s%n",
+        phase,
+        count,
+        seconds,
+        count / seconds,
+        pct(posts, 0.5),
+        pct(posts, 0.99),
+        failed.get(),
+        failed.get() == 0 ? "" : " last: " + lastError.get());
+  }
+
+  private Future<Void> post(String path, Buffer body) {
+    return client
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.POST)
+                .setURI(path)
+                .putHeader("authorization", "Bearer " + token())
+                .putHeader("content-type", "application/json"))
+        .compose(req -> req.send(body))
+        .compose(
+            resp ->
+                resp.body()
+                    .compose(
+                        b ->
+                            resp.statusCode() == 200
+                                ? Future.<Void>succeededFuture()
+                                : Future.failedFuture("HTTP " + resp.statusCode() + " " + b)));
+  }
+
+  private void floor(String phase, int count, int rate) throws Exception {
+    AtomicInteger failed = new AtomicInteger();
+    long start = System.nanoTime();
+    Future<?> last = Future.succeededFuture();
+    for (int i = 0; i < count; i++) {
+      pace(start, i, rate);
+      last =
+          floor
+              .publish(
+                  FLOOR_CHANNEL, Buffer.buffer(new Probe(phase, i, System.nanoTime()).encode()))
+              .onFailure(e -> failed.incrementAndGet());
+    }
+    last.toCompletionStage().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+    System.out.printf(
+        java.util.Locale.ROOT,
+        "sent %s %d in %.2f s failed=%d%n",
+        phase,
+        count,
+        (System.nanoTime() - start) / 1e9,
+        failed.get());
+  }
+
+  /** A percentile of nanosecond samples, in microseconds. */
+  static long pct(long[] samples, double q) {
+    long[] s = samples.clone();
+    java.util.Arrays.sort(s);
+    return s[(int) Math.floor(q * (s.length - 1))] / 1000;
+  }
+
+  /** Waits until the {@code i}-th send of a {@code rate}/s schedule is due (0: no schedule). */
+  static void pace(long start, int i, int rate) {
+    if (rate <= 0) {
+      return;
+    }
+    long due = start + (long) (i * (1e9 / rate));
+    for (long left = due - System.nanoTime(); left > 0; left = due - System.nanoTime()) {
+      LockSupport.parkNanos(left);
+    }
+  }
+}
