@@ -1,6 +1,8 @@
 package dev.umbra.client.tty;
 
 import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyReason;
+import dev.umbra.proto.webtty.WebTtyReasons;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
@@ -78,7 +80,10 @@ final class EngineSocket {
                   new EngineMessages(
                       TtyFrames.MAX_FRAME_BYTES * 2,
                       onMessage,
-                      () -> socket.close((short) 1009, "message too big")));
+                      () ->
+                          socket.close(
+                              (short) 1009,
+                              WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_OVERSIZED))));
               socket.closeHandler(
                   v ->
                       onClose.accept(
