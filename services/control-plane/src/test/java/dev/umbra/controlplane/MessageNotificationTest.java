@@ -50,12 +50,11 @@ class MessageNotificationTest {
     all.put("UMBRA_WEBHOOK_ALLOW_HTTP", "true");
     all.put("UMBRA_WEBHOOK_FIRST_RETRY_MS", "10");
     h = new Harness(vertx, all);
-    alice = h.bootstrap("A");
-    device = MessagingFixture.protect(h, alice.token(), alice.workspaceId(), alice.accountId());
-    agent =
-        MessagingFixture.approvedAgent(
-            h, alice.token(), MessagingFixture.machine(h, alice.workspaceId()), "claude");
-    conversation = MessagingFixture.conversation(h, device, agent);
+    MessagingFixture.Scene scene = MessagingFixture.scene(h, "claude");
+    alice = scene.owner();
+    device = scene.device();
+    agent = scene.agent();
+    conversation = scene.conversation();
     receiver =
         vertx
             .createHttpServer()

@@ -57,12 +57,11 @@ class WebhookDeliveryTest {
   /** Instance A with {@code firstRetryMs}, alice, her device, her agent and her webhook. */
   void open(Vertx vertx, long firstRetryMs) throws Exception {
     a = new Harness(vertx, env(firstRetryMs));
-    alice = a.bootstrap("A");
-    device = MessagingFixture.protect(a, alice.token(), alice.workspaceId(), alice.accountId());
-    agent =
-        MessagingFixture.approvedAgent(
-            a, alice.token(), MessagingFixture.machine(a, alice.workspaceId()), "claude");
-    conversation = MessagingFixture.conversation(a, device, agent);
+    MessagingFixture.Scene scene = MessagingFixture.scene(a, "claude");
+    alice = scene.owner();
+    device = scene.device();
+    agent = scene.agent();
+    conversation = scene.conversation();
     receiver =
         vertx
             .createHttpServer()
@@ -143,6 +142,33 @@ class WebhookDeliveryTest {
     }
   }
 
+  /** Awaits {@code condition}; on failure the message shows the clock and the table's rows. */
+  void awaitRows(String what, java.util.concurrent.Callable<Boolean> condition) throws Exception {
+    try {
+      Eventually.await(what, Duration.ofSeconds(20), condition);
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage() + "; clock " + a.clock.instant() + "; rows:\n" + table(), e);
+    }
+  }
+
+  /** The table's rows (ids, attempts, times), for a failure message. */
+  String table() throws Exception {
+    StringBuilder sb = new StringBuilder();
+    try (Connection c = a.pg.ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT message_id, attempts, due_at, created_at FROM"
+                    + " control_plane.webhook_deliveries ORDER BY id")) {
+      while (rs.next()) {
+        sb.append(rs.getString(1)).append(' ').append(rs.getInt(2)).append(' ');
+        sb.append(rs.getObject(3)).append(' ').append(rs.getObject(4)).append('\n');
+      }
+    }
+    return sb.toString();
+  }
+
   /** Rows waiting for their next attempt at {@code due} (not in flight). */
   long dueAt(Instant due) throws Exception {
     // PostgreSQL keeps microseconds
@@ -180,10 +206,7 @@ class WebhookDeliveryTest {
     String id = agentSends(a);
     Eventually.await(
         "first attempt refused by the receiver", Duration.ofSeconds(20), () -> calls.get() == 1);
-    Eventually.await(
-        "the retry queued",
-        Duration.ofSeconds(20),
-        () -> dueAt(a.clock.instant().plusMillis(10)) == 1);
+    awaitRows("the retry queued", () -> dueAt(a.clock.instant().plusMillis(10)) == 1);
     a.stopService();
     failing = false;
     b = new Harness(vertx, a, env(10));
@@ -238,7 +261,7 @@ class WebhookDeliveryTest {
     Instant due = a.clock.instant().plusSeconds(1);
     for (int attempt = 2; attempt <= 4; attempt++) {
       Instant expected = due;
-      Eventually.await("retry queued", Duration.ofSeconds(20), () -> dueAt(expected) == 1);
+      awaitRows("retry queued before attempt " + attempt, () -> dueAt(expected) == 1);
       a.clock.advance(Duration.between(a.clock.instant(), due).minusMillis(1));
       assertThat(sweep(a)).as("not due a millisecond early").isZero();
       a.clock.advance(Duration.ofMillis(1));
