@@ -96,19 +96,26 @@ class TenantTablesRlsTest {
   }
 
   @Test
-  void theSweepFunctionIsSecurityDefinerWithAFixedSearchPathAndOnlyTheRequestRoleMayCallIt()
+  void theSweepFunctionsAreSecurityDefinerWithAFixedSearchPathAndOnlyTheRequestRoleMayCallThem()
       throws Exception {
+    sweepFunctionIsNarrow("webtty", "expired_sessions");
+    sweepFunctionIsNarrow("control_plane", "webhook_due_workspaces");
+  }
+
+  private static void sweepFunctionIsNarrow(String schema, String function) throws Exception {
     try (Connection c = pg.ownerConnection();
-        Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery(
+        java.sql.PreparedStatement st =
+            c.prepareStatement(
                 """
             SELECT p.prosecdef, array_to_string(p.proconfig, ','),
                    has_function_privilege('umbra_app', p.oid, 'EXECUTE'),
                    has_function_privilege('public', p.oid, 'EXECUTE')
             FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-            WHERE n.nspname = 'webtty' AND p.proname = 'expired_sessions'""")) {
-      assertThat(rs.next()).as("webtty.expired_sessions exists").isTrue();
+            WHERE n.nspname = ? AND p.proname = ?""")) {
+      st.setString(1, schema);
+      st.setString(2, function);
+      ResultSet rs = st.executeQuery();
+      assertThat(rs.next()).as(schema + "." + function + " exists").isTrue();
       assertThat(rs.getBoolean(1)).as("SECURITY DEFINER").isTrue();
       assertThat(rs.getString(2))
           .as("fixed search_path")

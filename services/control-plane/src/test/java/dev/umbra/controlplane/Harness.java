@@ -70,7 +70,12 @@ final class Harness implements AutoCloseable {
    * home (signing key) and port.
    */
   Harness(Vertx vertx, Harness first) throws Exception {
-    this(vertx, Map.of(), first.pg, first.prefix, false);
+    this(vertx, first, Map.of());
+  }
+
+  /** Another instance of {@code first}'s deployment, with {@code env}. */
+  Harness(Vertx vertx, Harness first, Map<String, String> env) throws Exception {
+    this(vertx, env, first.pg, first.prefix, false);
   }
 
   private Harness(
@@ -198,12 +203,22 @@ final class Harness implements AutoCloseable {
     }
   }
 
+  private boolean stopped;
+
+  /** Stops this instance (as a deployment stops one of its instances); its database stays. */
+  void stopService() throws Exception {
+    if (!stopped) {
+      stopped = true;
+      vertx
+          .undeploy(service.deploymentID())
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(30, TimeUnit.SECONDS);
+    }
+  }
+
   private void closeService() throws Exception {
-    vertx
-        .undeploy(service.deploymentID())
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    stopService();
     bus.close();
     if (ownsDatabase) {
       pg.close();

@@ -49,12 +49,11 @@ class MessageDeliveryTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     a = new Harness(vertx, Map.of());
-    alice = a.bootstrap("A");
-    device = MessagingFixture.protect(a, alice.token(), alice.workspaceId(), alice.accountId());
-    agent =
-        MessagingFixture.approvedAgent(
-            a, alice.token(), MessagingFixture.machine(a, alice.workspaceId()), "claude");
-    conversation = MessagingFixture.conversation(a, device, agent);
+    MessagingFixture.Scene scene = MessagingFixture.scene(a, "claude");
+    alice = scene.owner();
+    device = scene.device();
+    agent = scene.agent();
+    conversation = scene.conversation();
   }
 
   @AfterEach

@@ -50,12 +50,11 @@ class MessageNotificationTest {
     all.put("UMBRA_WEBHOOK_ALLOW_HTTP", "true");
     all.put("UMBRA_WEBHOOK_FIRST_RETRY_MS", "10");
     h = new Harness(vertx, all);
-    alice = h.bootstrap("A");
-    device = MessagingFixture.protect(h, alice.token(), alice.workspaceId(), alice.accountId());
-    agent =
-        MessagingFixture.approvedAgent(
-            h, alice.token(), MessagingFixture.machine(h, alice.workspaceId()), "claude");
-    conversation = MessagingFixture.conversation(h, device, agent);
+    MessagingFixture.Scene scene = MessagingFixture.scene(h, "claude");
+    alice = scene.owner();
+    device = scene.device();
+    agent = scene.agent();
+    conversation = scene.conversation();
     receiver =
         vertx
             .createHttpServer()
@@ -120,7 +119,15 @@ class MessageNotificationTest {
             agent.session(),
             MessagingFixture.message(id, conversation, device.id(), ciphertext));
     assertThat(sent.status()).isEqualTo(200);
-    Eventually.await("notified after a retry", Duration.ofSeconds(20), () -> !received.isEmpty());
+    Eventually.await("the first attempt", Duration.ofSeconds(20), () -> calls.get() == 1);
+    // the retry is due 10 ms later on the service's clock
+    Eventually.await(
+        "notified after a retry",
+        Duration.ofSeconds(20),
+        () -> {
+          h.clock.advance(Duration.ofMillis(10));
+          return !received.isEmpty();
+        });
     assertThat(calls.get()).isEqualTo(2);
     Map.Entry<String, byte[]> got = received.get(0);
     assertThat(WebhookSignatures.verify(secret, got.getValue(), got.getKey())).isTrue();
@@ -210,6 +217,13 @@ class MessageNotificationTest {
         () -> metrics().contains("outcome=\"refused\"} 1.0"));
     assertThat(calls.get()).isZero();
     assertThat(metrics()).doesNotContain("outcome=\"failed\"} 1.0");
+    try (java.sql.Connection c = h.pg.ownerConnection();
+        java.sql.ResultSet rs =
+            c.createStatement()
+                .executeQuery("SELECT count(*) FROM control_plane.webhook_deliveries")) {
+      rs.next();
+      assertThat(rs.getLong(1)).as("not queued for a retry").isZero();
+    }
   }
 
   String metrics() throws Exception {

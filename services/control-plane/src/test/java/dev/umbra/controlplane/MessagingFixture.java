@@ -44,6 +44,17 @@ final class MessagingFixture {
   record AgentKeys(
       String ws, UUID id, String name, Ed25519KeyPair ed, X25519KeyPair x, String session) {}
 
+  /** An owner, her trusted device, her approved agent and their conversation. */
+  record Scene(Harness.Owner owner, Device device, AgentKeys agent, String conversation) {}
+
+  /** Bootstraps workspace "A": its owner, her device, an approved agent {@code name}. */
+  static Scene scene(Harness h, String name) {
+    Harness.Owner owner = h.bootstrap("A");
+    Device device = protect(h, owner.token(), owner.workspaceId(), owner.accountId());
+    AgentKeys agent = approvedAgent(h, owner.token(), machine(h, owner.workspaceId()), name);
+    return new Scene(owner, device, agent, conversation(h, device, agent));
+  }
+
   /** Creates the workspace keyset with the caller's first trusted device; its session token. */
   static Device protect(Harness h, String apiToken, String ws, String account) {
     Ed25519KeyPair s = Ed25519KeyPair.generate();

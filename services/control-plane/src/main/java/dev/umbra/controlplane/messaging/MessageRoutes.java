@@ -16,6 +16,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -168,15 +169,17 @@ final class MessageRoutes {
     return parties
         .as(
             ctx,
-            (conn, p) -> messages.send(conn, p, id, conversation, copies).map(s -> Map.entry(p, s)))
+            (conn, p) ->
+                messages
+                    .send(conn, p, id, conversation, copies)
+                    .compose(
+                        s -> notify(conn, p, s, conversation, id).map(q -> new SendDone(p, s, q))))
         .map(
             e -> {
-              Party p = e.getKey();
-              MessageService.Sent s = e.getValue();
+              Party p = e.party();
+              MessageService.Sent s = e.sent();
               s.stored().forEach(r -> live.publish(p.workspaceId(), r, id));
-              if (!s.stored().isEmpty() && p.kind() == Party.Kind.AGENT) {
-                notifier.messageFromAgent(p.workspaceId(), s.account(), p.id(), conversation, id);
-              }
+              notifier.queued(p.workspaceId(), e.notification());
               if (!s.stored().isEmpty()) {
                 audit
                     .event(AuditAction.AGENT_MESSAGE_SENT)
@@ -196,6 +199,21 @@ final class MessageRoutes {
                   .put("stored", s.stored().size())
                   .put("duplicates", s.duplicates());
             });
+  }
+
+  private record SendDone(
+      Party party, MessageService.Sent sent, WebhookDeliveries.Enqueued notification) {}
+
+  /**
+   * An agent's newly stored message queues the member's webhook signal in the same transaction: a
+   * stored message and its signal commit together or not at all (docs/messaging.md).
+   */
+  private Future<WebhookDeliveries.Enqueued> notify(
+      SqlConnection conn, Party p, MessageService.Sent s, UUID conversation, UUID id) {
+    if (s.stored().isEmpty() || p.kind() != Party.Kind.AGENT) {
+      return Future.succeededFuture(WebhookDeliveries.Enqueued.NONE);
+    }
+    return notifier.enqueue(conn, p.workspaceId(), s.account(), p.id(), conversation, id);
   }
 
   static Map<UUID, byte[]> copies(JsonObject body) {

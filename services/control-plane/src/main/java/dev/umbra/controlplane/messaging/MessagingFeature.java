@@ -38,6 +38,7 @@ public final class MessagingFeature {
   private final PrekeyRoutes prekeyRoutes;
   private final MessageRoutes messageRoutes;
   private final WebhookRoutes webhookRoutes;
+  private final Notifier notifier;
   private final Duration idle;
   private long timer = -1;
   private long idleTimer = -1;
@@ -84,8 +85,15 @@ public final class MessagingFeature {
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
     WebhookDestinations destinations =
         new WebhookDestinations(vertx, settings.webhookAllowPrivate());
-    Notifier notifier =
-        new Notifier(vertx, db, webhooks, destinations, settings.webhookFirstRetry(), w.registry());
+    this.notifier =
+        new Notifier(
+            vertx,
+            db,
+            new WebhookDeliveries(),
+            destinations,
+            settings.webhookFirstRetry(),
+            clock,
+            w.registry());
     this.messageRoutes =
         new MessageRoutes(
             parties, new MessageService(store, w.ids(), clock), live, w.audit(), notifier);
@@ -101,8 +109,9 @@ public final class MessagingFeature {
     webhookRoutes.register(routes);
   }
 
-  /** Starts the periodic retention sweep. */
+  /** Starts the periodic retention, idle-socket and webhook delivery sweeps. */
   public void start() {
+    notifier.start();
     idleTimer = vertx.setPeriodic(Math.max(100, idle.toMillis() / 3), t -> live.sweepIdle());
     timer =
         vertx.setPeriodic(
@@ -130,15 +139,7 @@ public final class MessagingFeature {
                           return out;
                         }))
         .compose(
-            wss -> {
-              Future<Integer> f = Future.succeededFuture(0);
-              for (UUID ws : wss) {
-                f =
-                    f.compose(
-                        n -> db.inWorkspace(ws, conn -> store.sweep(conn, before)).map(m -> n + m));
-              }
-              return f;
-            });
+            wss -> Sweeps.inTurn(wss, ws -> db.inWorkspace(ws, conn -> store.sweep(conn, before))));
   }
 
   public LiveDelivery live() {
@@ -152,6 +153,14 @@ public final class MessagingFeature {
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
     }
-    return live.stop();
+    return Future.join(live.stop(), notifier.stop()).mapEmpty();
+  }
+
+  /**
+   * Sweeps due notification webhook deliveries of every workspace now (as the periodic sweep does);
+   * returns how many attempts it started.
+   */
+  public Future<Integer> sweepWebhooks() {
+    return notifier.sweep();
   }
 }

@@ -12,9 +12,6 @@ import java.util.UUID;
 final class WebhookStore {
   record Webhook(String url, byte[] secret, OffsetDateTime createdAt) {}
 
-  /** What a notification needs: the member's webhook and the agent's display name. */
-  record Target(String url, byte[] secret, String senderName) {}
-
   Future<Void> put(
       SqlConnection conn, UUID wid, UUID account, String url, byte[] secret, OffsetDateTime now) {
     return conn.preparedQuery(
@@ -44,21 +41,5 @@ final class WebhookStore {
     return conn.preparedQuery("DELETE FROM member_webhooks WHERE account_id = $1")
         .execute(Tuple.of(account))
         .map(r -> r.rowCount() > 0);
-  }
-
-  Future<Optional<Target>> target(SqlConnection conn, UUID account, UUID agent) {
-    return conn.preparedQuery(
-            "SELECT w.url, w.secret, a.name FROM member_webhooks w, agents a"
-                + " WHERE w.account_id = $1 AND a.id = $2")
-        .execute(Tuple.of(account, agent))
-        .map(
-            rows ->
-                rows.size() == 0
-                    ? Optional.empty()
-                    : Optional.of(
-                        new Target(
-                            rows.iterator().next().getString("url"),
-                            rows.iterator().next().getBuffer("secret").getBytes(),
-                            rows.iterator().next().getString("name"))));
   }
 }
