@@ -1,7 +1,9 @@
 // The page's wiring: sign-in with an API token, this browser as a device of the workspace (keys,
-// request, verification code, verified credential), machines and devices lists (docs/web.md).
+// request, verification code, verified credential), machines and devices lists, the audit log
+// (docs/web.md).
 
 import { connect, paths } from './api.js';
+import { applyFilter, openAudit, verifyAudit } from './audit.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
@@ -68,6 +70,9 @@ async function openWorkspace(workspaceId) {
   show('device', true);
   show('machines', true);
   show('devices', true);
+  show('audit', true);
+  setText('audit-error', '');
+  openAudit(api, workspaceId).catch((e) => fail('audit-error', e)); // the tail runs on
   await Promise.all([refreshDevice(), refreshLists()]);
 }
 
@@ -208,5 +213,7 @@ $('signin-form').addEventListener('submit', (e) => signIn(e).catch((err) => fail
 $('workspace-select').addEventListener('change', guarded('device-error', () => openWorkspace($('workspace-select').value)));
 $('device-request').addEventListener('click', guarded('device-error', requestTrust));
 $('device-forget').addEventListener('click', guarded('device-error', forgetDevice));
+$('audit-filter').addEventListener('submit', guarded('audit-error', applyFilter));
+$('audit-verify').addEventListener('click', guarded('audit-error', verifyAudit));
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
 document.body.dataset.state = 'signed-out';

@@ -2,6 +2,7 @@ package dev.umbra.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.audit.AuditService;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.controlplane.ControlPlaneService;
@@ -115,7 +116,11 @@ public final class CliHarness implements AutoCloseable {
     // pairing hands the services' URLs to a machine it pairs, so it starts after the engine and
     // relay
     List<ServiceName> order =
-        Stream.of(ServiceName.WEBTTY_ENGINE, ServiceName.RELAY, ServiceName.PAIRING)
+        Stream.of(
+                ServiceName.AUDIT,
+                ServiceName.WEBTTY_ENGINE,
+                ServiceName.RELAY,
+                ServiceName.PAIRING)
             .filter(List.of(others)::contains)
             .toList();
     for (ServiceName other : order) {
@@ -147,6 +152,7 @@ public final class CliHarness implements AutoCloseable {
       case PAIRING -> PairingService::new;
       case WEBTTY_ENGINE -> WebTtyService::new;
       case RELAY -> RelayService::new;
+      case AUDIT -> AuditService::new;
       default -> throw new IllegalArgumentException("the CLI harness does not start " + name);
     };
   }

@@ -42,11 +42,11 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebAppBrowserTest {
-  static final String BOOTSTRAP = "bootstrap-token-for-the-web-test-0123456789";
   static final String HOSTILE_MACHINE = "<img src=x onerror=\"window.__pwned=1\">m1</td>";
   static final String HOSTILE_DEVICE = "<b>web</b><script>window.__pwned=2</script>";
   static final long WAIT_MS = 20_000;
 
+  BrowserPlatform platform;
   Chromium chromium;
   CliHarness h;
   Path admin;
@@ -55,12 +55,11 @@ class WebAppBrowserTest {
 
   @BeforeAll
   void start() throws Exception {
-    chromium = Chromium.launchOrSkip();
-    h = CliHarness.start("web", BOOTSTRAP, ServiceName.PAIRING);
-    admin = h.tmp.resolve("admin");
-    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev", "--json"); // the first device: makes the keyset
-    token = ok(admin, "tokens", "create", "web", "--json").json().getString("token");
+    platform = BrowserPlatform.start("web", ServiceName.PAIRING);
+    chromium = platform.chromium;
+    h = platform.h;
+    admin = platform.admin;
+    token = platform.token;
     String code =
         ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
     ok(
@@ -77,11 +76,8 @@ class WebAppBrowserTest {
 
   @AfterAll
   void stop() throws Exception {
-    if (chromium != null) {
-      chromium.close();
-    }
-    if (h != null) {
-      h.close();
+    if (platform != null) {
+      platform.close();
     }
   }
 
@@ -405,12 +401,12 @@ class WebAppBrowserTest {
                     .filter(e -> path.endsWith(e.getKey()))
                     .map(Map.Entry::getValue)
                     .findFirst()
-                    .orElseThrow();
+                    .orElse(null); // anything else (the discovery, sessions): not found
             route.fulfill(
                 new Route.FulfillOptions()
-                    .setStatus(200)
+                    .setStatus(body == null ? 404 : 200)
                     .setContentType("application/json")
-                    .setBody(body));
+                    .setBody(body == null ? "{\"error\":{\"code\":\"not_found\"}}" : body));
           });
       signIn(t);
       t.page.waitForFunction(
