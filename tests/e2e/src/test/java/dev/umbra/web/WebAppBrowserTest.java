@@ -219,6 +219,7 @@ class WebAppBrowserTest {
       namesRenderAsText(t);
       privateKeysAreNonExtractable(t);
       nothingSecretIsKept(t);
+      revokesAnotherTrustedBrowserAsTheCliDoes(t);
       aTamperedKeysetEnvelopeIsRefused(t);
       aSwappedWorkspaceKeyIsRefused(t);
     }
@@ -250,6 +251,37 @@ class WebAppBrowserTest {
       }
     }
     throw new AssertionError("device " + id + " not listed by the CLI: " + all.encode());
+  }
+
+  /**
+   * A second browser, approved by the CLI, is revoked from the first one's page with a revocation
+   * signed by the workspace key the first opens from its envelope: the control plane accepts it (it
+   * verifies that signature), the CLI lists the device as revoked, and the second page says so.
+   */
+  void revokesAnotherTrustedBrowserAsTheCliDoes(Tab t) {
+    try (Tab other = tab()) {
+      signIn(other);
+      other.page.fill("#device-name", "second browser");
+      other.page.click("#device-request");
+      other.awaitStatus("pending");
+      String id = other.page.textContent("#device-id");
+      ok(admin, "devices", "approve", id, "--code", other.page.textContent("#device-code"));
+      other.awaitStatus("trusted");
+      t.page.click("#lists-refresh");
+      t.page.click(
+          "#devices-body button[data-revoke='" + id + "']",
+          new Page.ClickOptions().setTimeout(WAIT_MS));
+      t.page.waitForFunction(
+          "id => [...document.querySelectorAll('#devices-body tr')].some(tr =>"
+              + " tr.querySelector('td[data-col=id]').textContent === id"
+              + " && tr.querySelector('td[data-col=status]').textContent === 'revoked')",
+          id);
+      assertThat(t.page.textContent("#device-error")).isEmpty();
+      assertThat(cliDevice(id).getString("status")).isEqualTo("revoked");
+      signIn(other);
+      other.awaitStatus("revoked");
+      assertThat(t.page.querySelectorAll("#devices-body button[data-revoke]")).isNotEmpty(); // CLI
+    }
   }
 
   void namesRenderAsText(Tab t) {
