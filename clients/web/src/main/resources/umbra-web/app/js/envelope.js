@@ -7,7 +7,7 @@
 
 import { concat, fromHex, lp, toHex, utf8 } from './bytes.js';
 import { canonicalize, parse } from './canonical-json.js';
-import { PKCS8_PREFIX } from './signatures.js';
+import { PKCS8_PREFIX, importEd25519Seed } from './signatures.js';
 
 const SUITE = 'p256-ecdh-hkdf-sha256-aes-256-gcm';
 const INFO = 'umbra.workspace_key_envelope.v1';
@@ -65,9 +65,9 @@ export function keysetEnvelopeAd(workspaceId, version, deviceId) {
 /**
  * Opens this device's envelope ({keyset_version, envelope} from the control plane) and checks the
  * bundle is the verified `current` keyset (fields of its umbra-keyset/v1 document): same
- * workspace and version, and private keys whose public halves are the keyset's. Returns the version.
+ * workspace and version, and private keys whose public halves are the keyset's. Returns the bundle.
  */
-export async function checkKeysetEnvelope(sealed, device, current) {
+async function openBundle(sealed, device, current) {
   if (!sealed || sealed.keyset_version !== current.version) {
     throw new EnvelopeError('the envelope is not of the current keyset version');
   }
@@ -91,7 +91,21 @@ export async function checkKeysetEnvelope(sealed, device, current) {
   if (signing !== current.signing_public_key || encryption !== current.encryption_public_key) {
     throw new EnvelopeError('the keyset in the envelope is not the verified workspace keyset: refusing');
   }
+  return b;
+}
+
+/** Checks this device's envelope opens to the verified current keyset (the bundle is dropped). Returns the version. */
+export async function checkKeysetEnvelope(sealed, device, current) {
+  await openBundle(sealed, device, current);
   return current.version;
+}
+
+/**
+ * The workspace signing key, for one signature by this trusted device (a revocation, as the CLI
+ * signs it): opened from the checked envelope as a non-extractable key; the caller drops it after.
+ */
+export async function workspaceSigningKey(sealed, device, current) {
+  return importEd25519Seed((await openBundle(sealed, device, current)).signing_private_key);
 }
 
 /** The public key (hex) of a raw 32-byte private key, through a key that lives only here. */

@@ -1,11 +1,13 @@
 // The page's wiring: sign-in with an API token, this browser as a device of the workspace (keys,
-// request, verification code, verified credential), machines and devices lists (docs/web.md).
+// request, verification code, verified credential), machines and devices lists, the audit log
+// (docs/web.md).
 
 import { connect, paths } from './api.js';
+import { applyFilter, openAudit, verifyAudit } from './audit.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
-import { createDevice, signedRequest } from './device.js';
+import { createDevice, signFields, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
-import { checkKeysetEnvelope } from './envelope.js';
+import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
 import { credentialVerdict, verifyChain } from './trust.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
@@ -14,6 +16,7 @@ const POLL_MS = 1500;
 let api = null; // holds the API token in its closure; nothing else does
 let workspace = null;
 let device = null;
+let trusted = false; // this browser's credential and envelope verified (it may sign revocations)
 let pollTimer = null;
 
 function $(id) {
@@ -68,6 +71,9 @@ async function openWorkspace(workspaceId) {
   show('device', true);
   show('machines', true);
   show('devices', true);
+  show('audit', true);
+  setText('audit-error', '');
+  openAudit(api, workspaceId).catch((e) => fail('audit-error', e)); // the tail runs on
   await Promise.all([refreshDevice(), refreshLists()]);
 }
 
@@ -84,6 +90,7 @@ async function verifiedKeyset() {
 }
 
 async function refreshDevice() {
+  trusted = false;
   setText('device-error', '');
   show('device-enrol', !device);
   if (!device) {
@@ -149,6 +156,7 @@ async function refreshDevice() {
   }
   setText('device-keyset', 'version ' + keyset.current.version + ', opened in this browser: the verified workspace key');
   setStatus('trusted', 'trusted (credential verified under workspace key version ' + keyset.current.version + ')');
+  trusted = true;
   await refreshLists();
 }
 
@@ -195,6 +203,34 @@ async function refreshLists() {
     items.push({ name: r.name, kind: r.kind, status: r.status, verified, id: r.id });
   }
   fillRows('devices-body', items, ['name', 'kind', 'status', 'verified', 'id']);
+  [...$('devices-body').children].forEach((tr, i) => {
+    const r = rows[i];
+    const cell = el('td', { 'data-col': 'actions' });
+    if (trusted && r.status === 'trusted' && r.id !== device.deviceId) {
+      const b = el('button', { type: 'button', 'data-revoke': r.id }, 'Revoke');
+      b.addEventListener('click', guarded('device-error', () => revokeDevice(r.id)));
+      cell.append(b);
+    }
+    tr.append(cell);
+  });
+}
+
+/**
+ * Revokes another device as `umbra devices revoke` does: an umbra-device-revocation/v1 signed by
+ * the workspace signing key, which this trusted browser opens from its envelope for this one
+ * signature (a non-extractable key, dropped after) and never keeps.
+ */
+async function revokeDevice(id) {
+  const keyset = await verifiedKeyset();
+  const sealed = await api.get(paths.deviceEnvelope(workspace, device.deviceId));
+  const revocation = await signFields(await workspaceSigningKey(sealed, device, keyset.current), {
+    type: 'umbra-device-revocation/v1',
+    workspace_id: workspace,
+    device_id: id,
+    revoked_at: new Date().toISOString(),
+  });
+  await api.post(paths.device(workspace, id) + '/revocation', { revocation });
+  await refreshLists();
 }
 
 function guarded(where, action) {
@@ -208,5 +244,7 @@ $('signin-form').addEventListener('submit', (e) => signIn(e).catch((err) => fail
 $('workspace-select').addEventListener('change', guarded('device-error', () => openWorkspace($('workspace-select').value)));
 $('device-request').addEventListener('click', guarded('device-error', requestTrust));
 $('device-forget').addEventListener('click', guarded('device-error', forgetDevice));
+$('audit-filter').addEventListener('submit', guarded('audit-error', applyFilter));
+$('audit-verify').addEventListener('click', guarded('audit-error', verifyAudit));
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
 document.body.dataset.state = 'signed-out';

@@ -1,6 +1,7 @@
 package dev.umbra.audit;
 
 import dev.umbra.audit.access.AuditAuthorizer;
+import dev.umbra.audit.access.BrowserOrigin;
 import dev.umbra.audit.access.SessionAuthorizer;
 import dev.umbra.audit.chain.ChainVerifier;
 import dev.umbra.audit.ingest.DeadLetters;
@@ -80,7 +81,11 @@ public final class AuditService extends UmbraService {
         authorizerFactory != null
             ? authorizerFactory.apply(this)
             : new SessionAuthorizer(sessionVerifier, settings().adminToken());
-    // the credential first, on every workspace route, before a parameter is parsed
+    // the browser app's origin may read (CORS, answered before the credential: a preflight has
+    // none), then the credential first, on every workspace route, before a parameter is parsed
+    router
+        .route(PathTemplates.vertxRoute(AuditPaths.AUDIT) + "/*")
+        .handler(BrowserOrigin.of(settings().publicUrls().get(ServiceName.CONTROL_PLANE))::handle);
     router
         .route(PathTemplates.vertxRoute(AuditPaths.AUDIT) + "/*")
         .handler(ctx -> WebSockets.nextAfter(ctx, () -> authorizer.authenticate(ctx)));

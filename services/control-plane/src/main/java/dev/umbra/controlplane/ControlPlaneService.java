@@ -46,6 +46,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /**
  * The control-plane service verticle: workspaces, members, invitations, teams, API tokens,
@@ -103,7 +104,12 @@ public final class ControlPlaneService extends UmbraService {
         .executeBlocking(
             () -> {
               internalHolder[0] = InternalCredential.load(settings()); // may create the shared file
-              webApp[0] = WebApp.load(ControlPlaneService.class.getClassLoader());
+              webApp[0] =
+                  WebApp.load(
+                      ControlPlaneService.class.getClassLoader(),
+                      Stream.of(ServiceName.values()) // connect-src: the discovery's URLs
+                          .map(settings().publicUrls()::get)
+                          .toList());
               return new Authenticator(vertx, db, hasher, limiter, clock, runtime.registry());
             },
             false)

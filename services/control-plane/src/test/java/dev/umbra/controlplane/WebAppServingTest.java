@@ -3,8 +3,11 @@ package dev.umbra.controlplane;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.controlplane.webapp.WebApp;
+import dev.umbra.kit.config.ServiceName;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -12,8 +15,10 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Base64;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
@@ -62,6 +67,18 @@ class WebAppServingTest {
       paths.add("/app/" + m.group(3));
     }
     assertThat(paths).contains("/app/js/main.js", "/app/app.css");
+    // connect-src: its own origin and exactly the origins of the discovery document's services
+    JsonObject services =
+        new JsonObject(new String(get("/v1/discovery").body(), StandardCharsets.UTF_8))
+            .getJsonObject("services");
+    Set<String> origins = new LinkedHashSet<>();
+    for (ServiceName s : ServiceName.values()) {
+      URI u = URI.create(services.getString(s.id()));
+      origins.add("http://" + u.getHost() + ":" + u.getPort());
+      origins.add("ws://" + u.getHost() + ":" + u.getPort());
+    }
+    assertThat(origins).hasSize(2 * ServiceName.values().length);
+    String connectSrc = "'self' " + String.join(" ", origins);
     for (String path : paths) {
       HttpResponse<byte[]> r = get(path);
       String csp = r.headers().firstValue("content-security-policy").orElse("");
@@ -74,8 +91,7 @@ class WebAppServingTest {
           .contains("require-trusted-types-for 'script'")
           .doesNotContain("unsafe-inline")
           .doesNotContain("unsafe-eval")
-          .doesNotContain("http:")
-          .doesNotContain("https:");
+          .contains("; connect-src " + connectSrc + "; ");
       assertThat(r.headers().firstValue("x-content-type-options")).as(path).hasValue("nosniff");
       assertThat(r.headers().firstValue("referrer-policy")).as(path).hasValue("no-referrer");
       assertThat(r.headers().firstValue("x-frame-options")).as(path).hasValue("DENY");

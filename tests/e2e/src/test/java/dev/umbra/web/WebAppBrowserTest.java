@@ -42,11 +42,11 @@ import org.junit.jupiter.api.TestInstance;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebAppBrowserTest {
-  static final String BOOTSTRAP = "bootstrap-token-for-the-web-test-0123456789";
   static final String HOSTILE_MACHINE = "<img src=x onerror=\"window.__pwned=1\">m1</td>";
   static final String HOSTILE_DEVICE = "<b>web</b><script>window.__pwned=2</script>";
   static final long WAIT_MS = 20_000;
 
+  BrowserPlatform platform;
   Chromium chromium;
   CliHarness h;
   Path admin;
@@ -55,12 +55,11 @@ class WebAppBrowserTest {
 
   @BeforeAll
   void start() throws Exception {
-    chromium = Chromium.launchOrSkip();
-    h = CliHarness.start("web", BOOTSTRAP, ServiceName.PAIRING);
-    admin = h.tmp.resolve("admin");
-    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev", "--json"); // the first device: makes the keyset
-    token = ok(admin, "tokens", "create", "web", "--json").json().getString("token");
+    platform = BrowserPlatform.start("web", ServiceName.PAIRING);
+    chromium = platform.chromium;
+    h = platform.h;
+    admin = platform.admin;
+    token = platform.token;
     String code =
         ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
     ok(
@@ -77,11 +76,8 @@ class WebAppBrowserTest {
 
   @AfterAll
   void stop() throws Exception {
-    if (chromium != null) {
-      chromium.close();
-    }
-    if (h != null) {
-      h.close();
+    if (platform != null) {
+      platform.close();
     }
   }
 
@@ -223,6 +219,7 @@ class WebAppBrowserTest {
       namesRenderAsText(t);
       privateKeysAreNonExtractable(t);
       nothingSecretIsKept(t);
+      revokesAnotherTrustedBrowserAsTheCliDoes(t);
       aTamperedKeysetEnvelopeIsRefused(t);
       aSwappedWorkspaceKeyIsRefused(t);
     }
@@ -254,6 +251,37 @@ class WebAppBrowserTest {
       }
     }
     throw new AssertionError("device " + id + " not listed by the CLI: " + all.encode());
+  }
+
+  /**
+   * A second browser, approved by the CLI, is revoked from the first one's page with a revocation
+   * signed by the workspace key the first opens from its envelope: the control plane accepts it (it
+   * verifies that signature), the CLI lists the device as revoked, and the second page says so.
+   */
+  void revokesAnotherTrustedBrowserAsTheCliDoes(Tab t) {
+    try (Tab other = tab()) {
+      signIn(other);
+      other.page.fill("#device-name", "second browser");
+      other.page.click("#device-request");
+      other.awaitStatus("pending");
+      String id = other.page.textContent("#device-id");
+      ok(admin, "devices", "approve", id, "--code", other.page.textContent("#device-code"));
+      other.awaitStatus("trusted");
+      t.page.click("#lists-refresh");
+      t.page.click(
+          "#devices-body button[data-revoke='" + id + "']",
+          new Page.ClickOptions().setTimeout(WAIT_MS));
+      t.page.waitForFunction(
+          "id => [...document.querySelectorAll('#devices-body tr')].some(tr =>"
+              + " tr.querySelector('td[data-col=id]').textContent === id"
+              + " && tr.querySelector('td[data-col=status]').textContent === 'revoked')",
+          id);
+      assertThat(t.page.textContent("#device-error")).isEmpty();
+      assertThat(cliDevice(id).getString("status")).isEqualTo("revoked");
+      signIn(other);
+      other.awaitStatus("revoked");
+      assertThat(t.page.querySelectorAll("#devices-body button[data-revoke]")).isNotEmpty(); // CLI
+    }
   }
 
   void namesRenderAsText(Tab t) {
@@ -405,12 +433,12 @@ class WebAppBrowserTest {
                     .filter(e -> path.endsWith(e.getKey()))
                     .map(Map.Entry::getValue)
                     .findFirst()
-                    .orElseThrow();
+                    .orElse(null); // anything else (the discovery, sessions): not found
             route.fulfill(
                 new Route.FulfillOptions()
-                    .setStatus(200)
+                    .setStatus(body == null ? 404 : 200)
                     .setContentType("application/json")
-                    .setBody(body));
+                    .setBody(body == null ? "{\"error\":{\"code\":\"not_found\"}}" : body));
           });
       signIn(t);
       t.page.waitForFunction(

@@ -6,13 +6,19 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.Collection;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -22,7 +28,7 @@ import java.util.regex.Pattern;
  * exactly the files its {@code <script src>} and {@code <link href>} name, each of which gets its
  * Subresource Integrity hash (SHA-384 of the bytes served) written into the page here, so no script
  * is loaded without one. A reference to another origin or outside the app refuses the start. Every
- * answer carries the page's security headers ({@link #HEADERS}).
+ * answer carries the page's security headers ({@link #headers()}).
  */
 public final class WebApp {
   public static final String PREFIX = "/app/";
@@ -30,38 +36,68 @@ public final class WebApp {
   static final String INDEX = "index.html";
 
   /**
-   * The Content-Security-Policy: only this origin's scripts, styles and API; no inline script, no
-   * plugin, no framing, no form submission (a form that JavaScript failed to handle cannot put a
-   * token into a URL), and Trusted Types with no policy, so an {@code innerHTML} of a string
-   * throws. WebSockets to the relay, engine and audit (next steps) will be listed here from the
-   * configured public URLs (docs/web.md).
+   * The Content-Security-Policy: only this origin's scripts and styles; the API and the platform's
+   * other services ({@code connect-src}: {@link #csp}); no inline script, no plugin, no framing, no
+   * form submission (a form that JavaScript failed to handle cannot put a token into a URL), and
+   * Trusted Types with no policy, so an {@code innerHTML} of a string throws.
    */
-  public static final String CSP =
-      String.join(
-          "; ",
-          "default-src 'none'",
-          "script-src 'self'",
-          "style-src 'self'",
-          "img-src 'self'",
-          "connect-src 'self'",
-          "base-uri 'none'",
-          "form-action 'none'",
-          "frame-ancestors 'none'",
-          "object-src 'none'",
-          "require-trusted-types-for 'script'",
-          "trusted-types 'none'");
+  public static String csp(Collection<String> connectOrigins) {
+    List<String> connect = new ArrayList<>(List.of("'self'"));
+    connect.addAll(connectOrigins);
+    return String.join(
+        "; ",
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src " + String.join(" ", connect),
+        "base-uri 'none'",
+        "form-action 'none'",
+        "frame-ancestors 'none'",
+        "object-src 'none'",
+        "require-trusted-types-for 'script'",
+        "trusted-types 'none'");
+  }
 
-  /** The headers of every answer under {@value #PREFIX}. */
-  public static final Map<String, String> HEADERS =
-      Map.of(
-          "content-security-policy", CSP,
-          "x-content-type-options", "nosniff",
-          "referrer-policy", "no-referrer",
-          "x-frame-options", "DENY",
-          "cross-origin-opener-policy", "same-origin",
-          "cross-origin-resource-policy", "same-origin",
-          "permissions-policy", "camera=(), microphone=(), geolocation=(), usb=(), payment=()");
+  /**
+   * The origins the page may connect to besides its own: for each of the platform's public URLs
+   * (the discovery document's {@code services}), its {@code http(s)://host[:port]} origin and the
+   * {@code ws(s)://} origin of the same host and port, in the order given, without repeats. Only
+   * the origin is kept (a CSP source with a path would match only that path). A URL that is not
+   * plain http(s) with a host refuses the start, so nothing but an origin reaches the header.
+   */
+  public static List<String> connectOrigins(Collection<URI> publicUrls) {
+    Set<String> out = new LinkedHashSet<>();
+    for (URI u : publicUrls) {
+      String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
+      String host = u.getHost();
+      if (!(scheme.equals("http") || scheme.equals("https"))
+          || host == null
+          || !ORIGIN_HOST.matcher(host).matches()
+          || u.getRawUserInfo() != null) {
+        throw new IllegalStateException(
+            "a public URL of the platform is not an http(s) URL with a plain host: " + u);
+      }
+      String hostPort = host.toLowerCase(Locale.ROOT) + (u.getPort() < 0 ? "" : ":" + u.getPort());
+      out.add(scheme + "://" + hostPort);
+      out.add((scheme.equals("https") ? "wss" : "ws") + "://" + hostPort);
+    }
+    return List.copyOf(out);
+  }
 
+  /** The headers of every answer under {@value #PREFIX} for a page that may connect to these. */
+  public static Map<String, String> headers(Collection<String> connectOrigins) {
+    return Map.of(
+        "content-security-policy", csp(connectOrigins),
+        "x-content-type-options", "nosniff",
+        "referrer-policy", "no-referrer",
+        "x-frame-options", "DENY",
+        "cross-origin-opener-policy", "same-origin",
+        "cross-origin-resource-policy", "same-origin",
+        "permissions-policy", "camera=(), microphone=(), geolocation=(), usb=(), payment=()");
+  }
+
+  private static final Pattern ORIGIN_HOST = Pattern.compile("[A-Za-z0-9.-]+|\\[[0-9A-Fa-f:.]+\\]");
   private static final Pattern REFERENCE =
       Pattern.compile("<(script|link)\\b([^>]*?)\\s(src|href)=\"([^\"]*)\"([^>]*)>");
   private static final Pattern SAFE_PATH =
@@ -76,13 +112,24 @@ public final class WebApp {
   public record Asset(byte[] bytes, String contentType, String integrity) {}
 
   private final Map<String, Asset> assets;
+  private final Map<String, String> headers;
 
-  private WebApp(Map<String, Asset> assets) {
+  private WebApp(Map<String, Asset> assets, Map<String, String> headers) {
     this.assets = assets;
+    this.headers = headers;
   }
 
-  /** Reads the app from {@code loader}; a missing file or a foreign reference throws. */
+  /** Reads the app from {@code loader}, allowed to connect to its own origin only (tests). */
   public static WebApp load(ClassLoader loader) {
+    return load(loader, List.of());
+  }
+
+  /**
+   * Reads the app from {@code loader}; a missing file or a foreign reference throws. The page may
+   * connect to its own origin and to the origins of {@code publicUrls} ({@link #connectOrigins}).
+   */
+  public static WebApp load(ClassLoader loader, Collection<URI> publicUrls) {
+    Map<String, String> headers = headers(connectOrigins(publicUrls));
     String index = new String(read(loader, INDEX), StandardCharsets.UTF_8);
     Map<String, Asset> assets = new LinkedHashMap<>();
     Matcher m = REFERENCE.matcher(index);
@@ -109,7 +156,7 @@ public final class WebApp {
     m.appendTail(page);
     assets.put(
         INDEX, new Asset(page.toString().getBytes(StandardCharsets.UTF_8), type(INDEX), null));
-    return new WebApp(Map.copyOf(assets));
+    return new WebApp(Map.copyOf(assets), headers);
   }
 
   /** The files served, by path under {@value #PREFIX} ({@value #INDEX} for the page itself). */
@@ -148,8 +195,13 @@ public final class WebApp {
         .end(Buffer.buffer(a.bytes()));
   }
 
-  private static HttpServerResponse headers(HttpServerResponse res) {
-    HEADERS.forEach(res::putHeader);
+  /** The headers of every answer under {@value #PREFIX}. */
+  public Map<String, String> headers() {
+    return headers;
+  }
+
+  private HttpServerResponse headers(HttpServerResponse res) {
+    headers.forEach(res::putHeader);
     return res;
   }
 

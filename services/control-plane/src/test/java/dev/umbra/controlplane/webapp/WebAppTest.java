@@ -5,8 +5,10 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -78,5 +80,40 @@ class WebAppTest {
     assertThatThrownBy(
             () -> WebApp.load(app(Map.of("index.html", "<script src=\"js/gone.js\"></script>"))))
         .hasMessageContaining("js/gone.js is missing");
+  }
+
+  @Test
+  void connectSrcListsExactlyThePlatformsPublicOriginsAsHttpAndWebSocket() {
+    List<String> origins =
+        WebApp.connectOrigins(
+            List.of(
+                URI.create("http://127.0.0.1:8080"),
+                URI.create("http://127.0.0.1:8083/"),
+                URI.create("https://Umbra.Example/audit"),
+                URI.create("https://umbra.example/relay")));
+    assertThat(origins)
+        .containsExactly(
+            "http://127.0.0.1:8080",
+            "ws://127.0.0.1:8080",
+            "http://127.0.0.1:8083",
+            "ws://127.0.0.1:8083",
+            "https://umbra.example",
+            "wss://umbra.example");
+    assertThat(WebApp.csp(origins))
+        .contains(
+            "; connect-src 'self' http://127.0.0.1:8080 ws://127.0.0.1:8080 http://127.0.0.1:8083"
+                + " ws://127.0.0.1:8083 https://umbra.example wss://umbra.example; ");
+    assertThat(WebApp.csp(List.of())).contains("; connect-src 'self'; ");
+  }
+
+  @Test
+  void aPublicUrlThatIsNotAPlainHttpOriginRefusesTheStart() {
+    for (String url :
+        new String[] {"ftp://umbra.example", "javascript:alert(1)", "http://u:p@umbra.example"}) {
+      assertThatThrownBy(() -> WebApp.connectOrigins(List.of(URI.create(url))))
+          .as(url)
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageContaining("not an http(s) URL");
+    }
   }
 }
