@@ -7,6 +7,7 @@ import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.WebSockets;
@@ -166,12 +167,17 @@ final class MessageRoutes {
     UUID conversation =
         Requests.uuid(Requests.string(body, "conversation_id", 36, 36), "conversation_id");
     Map<UUID, byte[]> copies = copies(body);
+    Party.Kind senderKind =
+        MessagingAuth.claims(ctx).subjectKind() == SubjectKind.AGENT
+            ? Party.Kind.AGENT
+            : Party.Kind.DEVICE;
     return parties
-        .as(
+        .asWith(
             ctx,
-            (conn, p) ->
+            conn -> messages.target(conn, senderKind, conversation),
+            (conn, p, target) ->
                 messages
-                    .send(conn, p, id, conversation, copies)
+                    .send(conn, p, id, target, copies)
                     .compose(
                         s -> notify(conn, p, s, conversation, id).map(q -> new SendDone(p, s, q))))
         .map(

@@ -9,9 +9,9 @@ import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -63,14 +63,7 @@ final class MessageService {
   Future<MessageStore.Conversation> mine(SqlConnection conn, Party p, UUID conversation) {
     return store
         .conversation(conn, conversation)
-        .map(
-            o ->
-                o.filter(
-                        c ->
-                            p.kind() == Party.Kind.AGENT
-                                ? c.agentId().equals(p.id())
-                                : c.accountId().equals(p.accountId()))
-                    .orElseThrow(() -> Refusal.notFound("conversation")));
+        .map(o -> o.filter(c -> isSide(p, c)).orElseThrow(() -> Refusal.notFound("conversation")));
   }
 
   /** The active principals of the conversation's other side: the ones to encrypt a copy for. */
@@ -98,68 +91,76 @@ final class MessageService {
             });
   }
 
-  Future<Sent> send(
-      SqlConnection conn, Party p, UUID id, UUID conversation, Map<UUID, byte[]> copies) {
-    OffsetDateTime now = now();
-    return mine(conn, p, conversation)
-        .compose(c -> recipientsOf(conn, p, c).map(peers -> Map.entry(c, peers)))
-        .compose(
-            found -> {
-              List<Recipient> peers = found.getValue();
-              UUID account = found.getKey().accountId();
-              Map<UUID, Party.Kind> allowed = new HashMap<>();
-              peers.forEach(r -> allowed.put(r.id(), r.kind()));
-              for (UUID r : copies.keySet()) {
-                if (!allowed.containsKey(r)) {
-                  return Future.failedFuture(
-                      Refusal.notAllowed(
-                          Refusal.NotAllowed.Reason.NOT_A_PARTY,
-                          "recipient "
-                              + r
-                              + " is not an active principal of the conversation's other side",
-                          "copies"));
-                }
-              }
-              List<UUID> wanted = new ArrayList<>(copies.keySet());
-              return store
-                  .claim(conn, p.workspaceId(), id, p.id(), wanted, now)
-                  .compose(claim -> storeFresh(conn, p, id, conversation, copies, allowed, claim))
-                  .map(
-                      sent ->
-                          new Sent(
-                              sent.id(), sent.stored(), sent.duplicates(), sent.bytes(), account));
-            });
+  /**
+   * The statement a send needs before its checks (the conversation and the active principals of the
+   * other side), to send ahead with the party's check: see {@link Parties#asWith}.
+   */
+  Future<Optional<MessageStore.Target>> target(
+      SqlConnection conn, Party.Kind senderKind, UUID conversation) {
+    return store.target(conn, conversation, senderKind);
   }
 
-  private Future<Sent> storeFresh(
+  /**
+   * Stores a message for the recipients of {@code target} (from {@link #target}, read in this
+   * transaction): the conversation must be one of {@code p}'s, every copy for an active principal
+   * of its other side.
+   */
+  Future<Sent> send(
       SqlConnection conn,
       Party p,
       UUID id,
-      UUID conversation,
-      Map<UUID, byte[]> copies,
-      Map<UUID, Party.Kind> kinds,
-      MessageStore.Claim claim) {
-    if (claim.takenByAnother()) {
-      return Future.failedFuture(
-          Refusal.conflict(
-              Refusal.Conflict.Reason.MESSAGE_ID_TAKEN,
-              "this message id was used by another sender",
-              "id"));
-    }
-    List<UUID> fresh = claim.fresh();
+      Optional<MessageStore.Target> target,
+      Map<UUID, byte[]> copies) {
+    MessageStore.Conversation c =
+        target
+            .map(MessageStore.Target::conversation)
+            .filter(x -> isSide(p, x))
+            .orElseThrow(() -> Refusal.notFound("conversation"));
+    Party.Kind kind = p.kind() == Party.Kind.DEVICE ? Party.Kind.AGENT : Party.Kind.DEVICE;
+    List<UUID> peers = target.get().others();
     List<MessageStore.Copy> rows = new ArrayList<>();
     long bytes = 0;
-    for (UUID r : fresh) {
-      byte[] ct = copies.get(r);
-      bytes += ct.length;
-      rows.add(new MessageStore.Copy(r, kinds.get(r).wire(), ct));
+    for (Map.Entry<UUID, byte[]> e : copies.entrySet()) {
+      if (!peers.contains(e.getKey())) {
+        return Future.failedFuture(
+            Refusal.notAllowed(
+                Refusal.NotAllowed.Reason.NOT_A_PARTY,
+                "recipient "
+                    + e.getKey()
+                    + " is not an active principal of the conversation's other side",
+                "copies"));
+      }
+      rows.add(new MessageStore.Copy(e.getKey(), kind.wire(), e.getValue()));
     }
-    long total = bytes;
-    Future<Void> done =
-        rows.isEmpty()
-            ? Future.succeededFuture()
-            : store.insert(conn, p.workspaceId(), id, conversation, p, rows, now());
-    return done.map(v -> new Sent(id, fresh, copies.size() - fresh.size(), total, null));
+    return store
+        .claimAndInsert(conn, p.workspaceId(), id, c.id(), p, rows, now())
+        .compose(
+            claim -> {
+              if (claim.takenByAnother()) {
+                return Future.failedFuture(
+                    Refusal.conflict(
+                        Refusal.Conflict.Reason.MESSAGE_ID_TAKEN,
+                        "this message id was used by another sender",
+                        "id"));
+              }
+              long stored = 0;
+              for (UUID r : claim.fresh()) {
+                stored += copies.get(r).length;
+              }
+              return Future.succeededFuture(
+                  new Sent(
+                      id,
+                      claim.fresh(),
+                      copies.size() - claim.fresh().size(),
+                      stored,
+                      c.accountId()));
+            });
+  }
+
+  private static boolean isSide(Party p, MessageStore.Conversation c) {
+    return p.kind() == Party.Kind.AGENT
+        ? c.agentId().equals(p.id())
+        : c.accountId().equals(p.accountId());
   }
 
   Future<List<MessageStore.Stored>> pending(SqlConnection conn, Party p, long afterSeq, int fetch) {

@@ -108,6 +108,33 @@ final class MessageStore {
             });
   }
 
+  /**
+   * The conversation {@code id} with the active principals of the side that is not {@code
+   * senderKind} (the approved agent, or the member's trusted devices), in one statement; empty if
+   * there is no such conversation in the workspace.
+   */
+  Future<Optional<Target>> target(SqlConnection conn, UUID id, Party.Kind senderKind) {
+    String others =
+        senderKind == Party.Kind.DEVICE
+            ? "ARRAY(SELECT a.id FROM agents a JOIN machines m ON m.id = a.machine_id"
+                + " WHERE a.id = c.agent_id AND a.status = 'approved' AND m.revoked_at IS NULL)"
+            : "ARRAY(SELECT d.id FROM devices d JOIN members mb ON mb.account_id = d.account_id"
+                + " WHERE d.account_id = c.account_id AND d.status = 'trusted' ORDER BY d.id)";
+    return conn.preparedQuery(
+            "SELECT c.id, c.account_id, c.agent_id, c.created_at, "
+                + others
+                + " AS others FROM conversations c WHERE c.id = $1")
+        .execute(Tuple.of(id))
+        .map(
+            rows ->
+                Parties.first(
+                    rows,
+                    r -> new Target(Conversation.of(r), List.of(r.getArrayOfUUIDs("others")))));
+  }
+
+  /** A conversation and the active principals of one side (see {@link #target}). */
+  record Target(Conversation conversation, List<UUID> others) {}
+
   /** The trusted devices of a member (an agent's recipients in a conversation). */
   Future<List<UUID>> trustedDevices(SqlConnection conn, UUID account) {
     return conn.preparedQuery(
@@ -123,48 +150,20 @@ final class MessageStore {
   }
 
   /**
-   * Claims {@code (id, recipient)} for each recipient, and counts the id's claims by other senders
-   * afterwards. The two statements are sent together (pipelined on the connection: one round trip
-   * instead of two); PostgreSQL still runs them one after the other, the count with a snapshot
-   * taken after the insert finished, exactly as if it were sent after the insert's answer.
-   */
-  Future<Claim> claim(
-      SqlConnection conn,
-      UUID wid,
-      UUID id,
-      UUID sender,
-      List<UUID> recipients,
-      OffsetDateTime now) {
-    Future<List<UUID>> fresh =
-        conn.preparedQuery(
-                "INSERT INTO message_ids (workspace_id, id, recipient_id, sender_id, created_at)"
-                    + " SELECT $1, $2, r, $3, $4 FROM unnest($5::uuid[]) AS r"
-                    + " ON CONFLICT DO NOTHING RETURNING recipient_id")
-            .execute(Tuple.of(wid, id, sender, now, recipients.toArray(new UUID[0])))
-            .map(
-                rows -> {
-                  List<UUID> out = new ArrayList<>();
-                  rows.forEach(r -> out.add(r.getUUID("recipient_id")));
-                  return out;
-                });
-    Future<Boolean> others =
-        conn.preparedQuery(
-                "SELECT count(*) AS n FROM message_ids WHERE id = $1 AND sender_id <> $2")
-            .execute(Tuple.of(id, sender))
-            .map(rows -> rows.iterator().next().getLong("n") > 0);
-    return Future.all(fresh, others).map(x -> new Claim(fresh.result(), others.result()));
-  }
-
-  /**
    * What a claim found: the recipients newly claimed (the others were accepted before: a resend),
    * and whether another sender holds a claim on the id (then nothing may be stored).
    */
   record Claim(List<UUID> fresh, boolean takenByAnother) {}
 
-  /** One copy to store. */
-  record Copy(UUID recipient, String recipientKind, byte[] ciphertext) {}
-
-  Future<Void> insert(
+  /**
+   * Claims {@code (id, recipient)} for each copy and stores the copies whose claim is new, in one
+   * statement (a copy whose claim existed is a resend: not stored again); then counts the id's
+   * claims by other senders. The two statements are pipelined; the count is its own statement, so
+   * its snapshot is taken after the claim finished (waiting for a concurrent claim of the same
+   * key), exactly as if it were sent after the claim's answer. Answers the recipients stored; if
+   * another sender holds the id, the caller must fail the transaction (nothing of it is kept).
+   */
+  Future<Claim> claimAndInsert(
       SqlConnection conn,
       UUID wid,
       UUID id,
@@ -172,28 +171,55 @@ final class MessageStore {
       Party sender,
       List<Copy> copies,
       OffsetDateTime now) {
-    List<Tuple> batch = new ArrayList<>();
-    for (Copy c : copies) {
-      batch.add(
-          Tuple.from(
-              List.of(
-                  wid,
-                  id,
-                  conversation,
-                  sender.kind().wire(),
-                  sender.id(),
-                  c.recipientKind(),
-                  c.recipient(),
-                  Buffer.buffer(c.ciphertext()),
-                  now)));
+    UUID[] recipients = new UUID[copies.size()];
+    String[] kinds = new String[copies.size()];
+    Buffer[] cts = new Buffer[copies.size()];
+    for (int i = 0; i < copies.size(); i++) {
+      recipients[i] = copies.get(i).recipient();
+      kinds[i] = copies.get(i).recipientKind();
+      cts[i] = Buffer.buffer(copies.get(i).ciphertext());
     }
-    return conn.preparedQuery(
-            "INSERT INTO messages (workspace_id, id, conversation_id, sender_kind, sender_id,"
-                + " recipient_kind, recipient_id, ciphertext, created_at)"
-                + " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-        .executeBatch(batch)
-        .mapEmpty();
+    Future<List<UUID>> fresh =
+        conn.preparedQuery(
+                "WITH claimed AS (INSERT INTO message_ids"
+                    + " (workspace_id, id, recipient_id, sender_id, created_at)"
+                    + " SELECT $1, $2, r, $4, $5 FROM unnest($6::uuid[]) AS r"
+                    + " ON CONFLICT DO NOTHING RETURNING recipient_id)"
+                    + " INSERT INTO messages (workspace_id, id, conversation_id, sender_kind,"
+                    + " sender_id, recipient_kind, recipient_id, ciphertext, created_at)"
+                    + " SELECT $1, $2, $3, $7, $4, k, c.recipient_id, ct, $5 FROM claimed c"
+                    + " JOIN unnest($6::uuid[], $8::text[], $9::bytea[]) AS u(r, k, ct)"
+                    + " ON u.r = c.recipient_id RETURNING recipient_id")
+            .execute(
+                Tuple.tuple()
+                    .addValue(wid)
+                    .addValue(id)
+                    .addValue(conversation)
+                    .addValue(sender.id())
+                    .addValue(now)
+                    .addValue(recipients)
+                    .addValue(sender.kind().wire())
+                    .addValue(kinds)
+                    .addValue(cts))
+            .map(
+                rows -> {
+                  List<UUID> out = new ArrayList<>();
+                  rows.forEach(r -> out.add(r.getUUID("recipient_id")));
+                  return out;
+                });
+    Future<Boolean> others = claimedByOthers(conn, id, sender.id());
+    return Future.all(fresh, others).map(x -> new Claim(fresh.result(), others.result()));
   }
+
+  private static Future<Boolean> claimedByOthers(SqlConnection conn, UUID id, UUID sender) {
+    return conn.preparedQuery(
+            "SELECT count(*) AS n FROM message_ids WHERE id = $1 AND sender_id <> $2")
+        .execute(Tuple.of(id, sender))
+        .map(rows -> rows.iterator().next().getLong("n") > 0);
+  }
+
+  /** One copy to store. */
+  record Copy(UUID recipient, String recipientKind, byte[] ciphertext) {}
 
   Future<List<Stored>> pending(SqlConnection conn, UUID recipient, long afterSeq, int fetch) {
     return conn.preparedQuery(

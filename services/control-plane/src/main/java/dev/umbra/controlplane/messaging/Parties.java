@@ -7,11 +7,15 @@ import dev.umbra.kit.http.Requests;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.Base64;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Runs a messaging request's work in its workspace's transaction as the checked {@link Party}, and
@@ -34,6 +38,31 @@ final class Parties {
     var claims = MessagingAuth.claims(ctx);
     return db.inWorkspace(
         wid, conn -> MessagingAuth.party(conn, wid, claims).compose(p -> work.apply(conn, p)));
+  }
+
+  /** Work of a request that needs the party and the answer of a statement sent ahead. */
+  @FunctionalInterface
+  interface AfterAhead<A, T> {
+    Future<T> apply(SqlConnection conn, Party p, A ahead);
+  }
+
+  /**
+   * Like {@link #as}, but {@code ahead}'s statement is sent together with the workspace setting and
+   * the party's check (pipelined on the connection: one round trip for the three). PostgreSQL runs
+   * them in order in the transaction, so {@code ahead} sees row-level security for the workspace;
+   * its answer is used only after the party's check passed (a refused party fails first).
+   */
+  <A, T> Future<T> asWith(
+      RoutingContext ctx, Function<SqlConnection, Future<A>> ahead, AfterAhead<A, T> work) {
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    var claims = MessagingAuth.claims(ctx);
+    return db.inWorkspacePipelined(
+        wid,
+        conn -> {
+          Future<Party> party = MessagingAuth.party(conn, wid, claims);
+          Future<A> a = ahead.apply(conn);
+          return party.compose(p -> a.compose(x -> work.apply(conn, p, x)));
+        });
   }
 
   /** Standard base64 bytes of {@code min..max} bytes; a 400 naming the field otherwise. */
@@ -85,6 +114,11 @@ final class Parties {
             : "SELECT 1 FROM devices d JOIN members m ON m.account_id = d.account_id"
                 + " WHERE d.id = $1 AND d.status = 'trusted'";
     return conn.preparedQuery(sql).execute(Tuple.of(id)).map(rows -> rows.size() > 0);
+  }
+
+  /** The first row of {@code rows} as {@code f} reads it; empty when there is none. */
+  static <T> Optional<T> first(RowSet<Row> rows, Function<Row, T> f) {
+    return rows.size() == 0 ? Optional.empty() : Optional.of(f.apply(rows.iterator().next()));
   }
 
   static Refusal.NotFound notFound(String what) {

@@ -2,7 +2,6 @@ package dev.umbra.controlplane.messaging;
 
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
@@ -72,20 +71,17 @@ final class PrekeyStore {
                 + " signed_prekey_expires_at FROM prekey_bundles WHERE principal_id = $1")
         .execute(Tuple.of(principal))
         .map(
-            rows -> {
-              if (rows.size() == 0) {
-                return Optional.empty();
-              }
-              Row r = rows.iterator().next();
-              return Optional.of(
-                  new Bundle(
-                      r.getUUID("principal_id"),
-                      r.getString("principal_kind"),
-                      r.getBuffer("identity_key").getBytes(),
-                      r.getBuffer("signed_prekey").getBytes(),
-                      r.getLong("signed_prekey_id"),
-                      r.getOffsetDateTime("signed_prekey_expires_at")));
-            });
+            rows ->
+                Parties.first(
+                    rows,
+                    r ->
+                        new Bundle(
+                            r.getUUID("principal_id"),
+                            r.getString("principal_kind"),
+                            r.getBuffer("identity_key").getBytes(),
+                            r.getBuffer("signed_prekey").getBytes(),
+                            r.getLong("signed_prekey_id"),
+                            r.getOffsetDateTime("signed_prekey_expires_at"))));
   }
 
   /**

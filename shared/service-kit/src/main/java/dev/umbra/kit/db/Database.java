@@ -164,6 +164,24 @@ public final class Database {
         conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
   }
 
+  /**
+   * Like {@link #inWorkspace}, but {@code work}'s first statements are sent without waiting for the
+   * setting's answer (pipelined on the connection: PostgreSQL runs them in order, after the
+   * setting, in the same transaction). For work whose first step is only statements: if the setting
+   * fails, the transaction is aborted and they fail too.
+   */
+  public <T> Future<T> inWorkspacePipelined(
+      UUID workspaceId, Function<SqlConnection, Future<T>> work) {
+    Objects.requireNonNull(workspaceId, "workspaceId");
+    String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
+    return pool.withTransaction(
+        conn -> {
+          Future<?> set = conn.query(setup).execute();
+          Future<T> done = safely(work, conn);
+          return set.compose(r -> done);
+        });
+  }
+
   private static <T> Future<T> safely(Function<SqlConnection, Future<T>> work, SqlConnection conn) {
     try {
       return work.apply(conn);
