@@ -42,12 +42,7 @@ final class RelayProcess implements AutoCloseable {
       cmd.add(
           "-XX:+UseG1GC"); // the JVM's default collector, named so the runs say what they measured
     }
-    if (!extra.isEmpty()) {
-      cmd.addAll(List.of(extra.split("\\s+")));
-    }
-    if (JFR_DIR != null) {
-      cmd.add("-XX:StartFlightRecording=name=bench,settings=profile");
-    }
+    cmd.addAll(profilingArgs());
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.umbra.relay.Main"));
     ProcessBuilder pb =
         new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -64,6 +59,31 @@ final class RelayProcess implements AutoCloseable {
       throw e;
     }
     return r;
+  }
+
+  /** The extra flags of umbra.bench.relayJvmArgs and, with umbra.bench.relayJfr, JFR. */
+  static List<String> profilingArgs() {
+    List<String> args = new ArrayList<>();
+    String extra = System.getProperty("umbra.bench.relayJvmArgs", "").trim();
+    if (!extra.isEmpty()) {
+      args.addAll(List.of(extra.split("\\s+")));
+    }
+    if (JFR_DIR != null) {
+      args.add("-XX:StartFlightRecording=name=bench,settings=profile");
+    }
+    return args;
+  }
+
+  /** Dumps the JFR recording of {@code p} (if profiling) before it is stopped. */
+  static void dumpJfr(Process p, String what) {
+    if (JFR_DIR != null) {
+      // the process halts on SIGTERM, so JFR's own dump-on-exit would never run
+      BenchRuns.jcmd(
+          p,
+          "JFR.dump",
+          "name=bench",
+          "filename=" + Path.of(JFR_DIR, what + "-" + p.pid() + ".jfr"));
+    }
   }
 
   URI ws() {
@@ -97,13 +117,7 @@ final class RelayProcess implements AutoCloseable {
 
   @Override
   public void close() {
-    if (JFR_DIR != null) {
-      // the relay halts on SIGTERM, so JFR's own dump-on-exit would never run
-      jcmd(
-          "JFR.dump",
-          "name=bench",
-          "filename=" + Path.of(JFR_DIR, "relay-" + process.pid() + ".jfr"));
-    }
+    dumpJfr(process, "relay");
     process.destroy();
     try {
       process.waitFor();
