@@ -7,6 +7,7 @@ import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.tty.RecordingDecryptor;
+import dev.umbra.client.tty.RecordingDownload;
 import dev.umbra.proto.api.WebTtyPaths;
 import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.RecordingHeader;
@@ -16,9 +17,6 @@ import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.List;
@@ -118,30 +116,14 @@ public final class RecordingsCommand {
       String token = api.session(w, "webtty-engine");
       byte[] body;
       try {
-        HttpResponse<byte[]> resp =
-            HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .build()
-                .send(
-                    HttpRequest.newBuilder(
-                            URI.create(
-                                JsonHttp.resolve(
-                                        engine(api).toString(),
-                                        WebTtyPaths.RECORDINGS + "/" + session + "?purpose=export")
-                                    .toString()))
-                        .header("Authorization", "Bearer " + token)
-                        .GET()
-                        .build(),
-                    HttpResponse.BodyHandlers.ofByteArray());
-        if (resp.statusCode() != 200) {
-          throw new CliException(
-              "recording "
-                  + session
-                  + ": HTTP "
-                  + resp.statusCode()
-                  + (resp.statusCode() == 404 ? " (no such recording, or not yours)" : ""));
-        }
-        body = resp.body();
+        body = RecordingDownload.export(engine(api), session, token, RecordingDownload.MAX_BYTES);
+      } catch (RecordingDownload.Failure e) {
+        throw new CliException(
+            "recording "
+                + session
+                + ": "
+                + e.getMessage()
+                + (e.status() == 404 ? " (no such recording, or not yours)" : ""));
       } catch (java.io.IOException e) {
         throw new CliException("cannot reach the WebTTY engine: " + e.getMessage());
       } catch (InterruptedException e) {

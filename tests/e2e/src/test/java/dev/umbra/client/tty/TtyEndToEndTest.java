@@ -30,9 +30,6 @@ import io.vertx.core.Vertx;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -382,20 +379,13 @@ class TtyEndToEndTest {
 
     // the recording decrypts, on the member's side, to exactly what the controller saw
     get(engines.get(0).recordingWriter().drained());
-    HttpResponse<byte[]> resp =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .build()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create(engine(1) + "/v1/webtty/recordings/" + owner.sessionId()))
-                    .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member"))
-                    .GET()
-                    .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-    assertThat(resp.statusCode()).isEqualTo(200);
-    var chunks =
-        RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
+    byte[] recording =
+        RecordingDownload.export(
+            engine(1),
+            owner.sessionId(),
+            tokens.member(ws, "alice", "member"),
+            RecordingDownload.MAX_BYTES);
+    var chunks = RecordingDecryptor.decrypt(new ByteArrayInputStream(recording), ws, aliceKx, true);
     ByteArrayOutputStream replayed = new ByteArrayOutputStream();
     StringBuilder stdin = new StringBuilder();
     for (var c : chunks) {
@@ -422,7 +412,7 @@ class TtyEndToEndTest {
         .contains("not readable with this device's keys");
     assertThat(chunks.get(chunks.size() - 1).exitStatus()).isEqualTo(7);
     // bob holds an output grant too: he reads the output, and the stdin of his own turn only
-    var bobs = RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, bobKx, true);
+    var bobs = RecordingDecryptor.decrypt(new ByteArrayInputStream(recording), ws, bobKx, true);
     StringBuilder bobOut = new StringBuilder();
     StringBuilder bobIn = new StringBuilder();
     for (var c : bobs) {
@@ -444,7 +434,7 @@ class TtyEndToEndTest {
     // the daemon's side holds every input key (it made them): all the typed input, nothing
     // unreadable
     var daemons =
-        RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, serverKx, true);
+        RecordingDecryptor.decrypt(new ByteArrayInputStream(recording), ws, serverKx, true);
     StringBuilder all = new StringBuilder();
     for (var c : daemons) {
       if (c.kind() == RecordedKind.RECORDED_KIND_DATA && c.stream() == TtyStream.TTY_STREAM_STDIN) {
@@ -456,7 +446,7 @@ class TtyEndToEndTest {
     assertThatThrownBy(
             () ->
                 RecordingDecryptor.decrypt(
-                    new ByteArrayInputStream(resp.body()), ws, X25519KeyPair.generate(), false))
+                    new ByteArrayInputStream(recording), ws, X25519KeyPair.generate(), false))
         .isInstanceOf(dev.umbra.crypto.CryptoException.class);
   }
 
@@ -689,18 +679,10 @@ class TtyEndToEndTest {
    */
   static List<RecordingDecryptor.Chunk> export(String session, X25519KeyPair me) throws Exception {
     get(engines.get(0).recordingWriter().drained());
-    HttpResponse<byte[]> resp =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .build()
-            .send(
-                HttpRequest.newBuilder(URI.create(engine(1) + "/v1/webtty/recordings/" + session))
-                    .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member"))
-                    .GET()
-                    .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-    assertThat(resp.statusCode()).isEqualTo(200);
-    return RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, me, false);
+    byte[] recording =
+        RecordingDownload.export(
+            engine(1), session, tokens.member(ws, "alice", "member"), RecordingDownload.MAX_BYTES);
+    return RecordingDecryptor.decrypt(new ByteArrayInputStream(recording), ws, me, false);
   }
 
   static String stdout(List<RecordingDecryptor.Chunk> chunks) {
@@ -1037,19 +1019,13 @@ class TtyEndToEndTest {
     assertThat(c.stats().get("output_refused_replayed")).isEqualTo(1);
 
     get(engines.get(0).recordingWriter().drained());
-    HttpResponse<byte[]> resp =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .build()
-            .send(
-                HttpRequest.newBuilder(
-                        URI.create(engine(0) + "/v1/webtty/recordings/" + c.sessionId()))
-                    .header("Authorization", "Bearer " + tokens.member(ws, "alice", "member"))
-                    .GET()
-                    .build(),
-                HttpResponse.BodyHandlers.ofByteArray());
-    var chunks =
-        RecordingDecryptor.decrypt(new ByteArrayInputStream(resp.body()), ws, aliceKx, true);
+    byte[] recording =
+        RecordingDownload.export(
+            engine(0),
+            c.sessionId(),
+            tokens.member(ws, "alice", "member"),
+            RecordingDownload.MAX_BYTES);
+    var chunks = RecordingDecryptor.decrypt(new ByteArrayInputStream(recording), ws, aliceKx, true);
     assertThat(chunks)
         .filteredOn(RecordingDecryptor.Chunk::isNote)
         .extracting(RecordingDecryptor.Chunk::note)
