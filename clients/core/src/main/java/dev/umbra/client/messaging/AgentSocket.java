@@ -12,7 +12,9 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * The agent's local socket (docs/messaging.md, "Agent socket"): a Unix domain socket, mode 0600 in
@@ -35,12 +37,26 @@ public final class AgentSocket implements AutoCloseable {
     this.acceptor = Thread.ofVirtual().name("agent-socket").start(() -> accept(handler));
   }
 
-  /** Binds {@code path} (an old socket file there is replaced) and starts serving. */
+  /**
+   * Binds {@code path} (an old socket file there is replaced) and starts serving. The socket is
+   * bound under a temporary name, made 0600, then renamed into place: bind(2) creates the file with
+   * the umask's mode, and a socket that appeared at {@code path} before its chmod could be
+   * connected to by anyone (a {@code --socket} outside the agent's 0700 directory).
+   */
   public static AgentSocket start(Path path, Handler handler) throws IOException {
-    Files.deleteIfExists(path);
+    // short, so that a path that fits sun_path (108 bytes) with its own name fits with this one
+    String temporary = Long.toString(ThreadLocalRandom.current().nextLong(1L << 30, 1L << 35), 36);
+    Path bound = path.resolveSibling("." + temporary);
     ServerSocketChannel s = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
-    s.bind(UnixDomainSocketAddress.of(path));
-    Files.setPosixFilePermissions(path, PosixFilePermissions.fromString("rw-------"));
+    try {
+      s.bind(UnixDomainSocketAddress.of(bound));
+      Files.setPosixFilePermissions(bound, PosixFilePermissions.fromString("rw-------"));
+      Files.move(bound, path, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException | RuntimeException e) {
+      s.close();
+      Files.deleteIfExists(bound);
+      throw e;
+    }
     return new AgentSocket(path, s, handler);
   }
 
