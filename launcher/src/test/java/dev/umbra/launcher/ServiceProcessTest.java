@@ -2,7 +2,7 @@ package dev.umbra.launcher;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.PostgresPerClass;
 import dev.umbra.kit.testing.TestRedis;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -11,27 +11,16 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Map;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 /** Each service as its own process: boots against real PG and Redis, stops on SIGTERM with 0. */
 class ServiceProcessTest {
-  private static TestPostgres pg;
+  @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
   @TempDir Path home;
-
-  @BeforeAll
-  static void database() {
-    pg = TestPostgres.createDatabase();
-  }
-
-  @AfterAll
-  static void drop() {
-    pg.close();
-  }
 
   private Map<String, String> env(String portVar, int port) {
     Map<String, String> env = new HashMap<>();

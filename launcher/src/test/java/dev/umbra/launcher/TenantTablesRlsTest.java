@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.db.Migrations;
 import dev.umbra.kit.db.PgLocation;
+import dev.umbra.kit.testing.PostgresPerClass;
 import dev.umbra.kit.testing.TestPostgres;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -16,9 +17,9 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * DESIGN.md §3 without exceptions: after every service's migrations ran (the same {@link
@@ -27,21 +28,15 @@ import org.junit.jupiter.api.Test;
  * and at least one policy.
  */
 class TenantTablesRlsTest {
-  private static TestPostgres pg;
+  @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
 
   @BeforeAll
   static void migrateEveryService() {
-    pg = TestPostgres.createDatabase();
     for (ServiceName s : ServiceName.values()) {
       if (s.usesPostgres()) {
         Migrations.prepare(pg.location(), s.schema(), Optional.empty(), "umbra_app");
       }
     }
-  }
-
-  @AfterAll
-  static void drop() {
-    pg.close();
   }
 
   private record TenantTable(String name, boolean enabled, boolean forced, int policies) {}

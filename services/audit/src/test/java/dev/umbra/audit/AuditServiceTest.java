@@ -10,7 +10,7 @@ import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.revocation.RevocationPublisher;
 import dev.umbra.kit.revocation.Revoked;
-import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.PostgresPerClass;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.audit.AuditEvent;
 import dev.umbra.proto.bus.RevokedKind;
@@ -38,35 +38,24 @@ import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Assumptions;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The audit service over the real PostgreSQL and Redis: ingest, chain, API, tenancy. */
 @ExtendWith(VertxExtension.class)
 class AuditServiceTest {
-  private static TestPostgres pg;
+  @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
   private AuditFixture f;
   private final UUID wsA = UUID.randomUUID();
   private final UUID wsB = UUID.randomUUID();
 
-  @BeforeAll
-  static void database() {
-    pg = TestPostgres.createDatabase();
-  }
-
-  @AfterAll
-  static void drop() {
-    pg.close();
-  }
-
   @BeforeEach
   void start(Vertx vertx) throws Exception {
-    f = new AuditFixture(vertx, pg, Map.of()).start();
+    f = new AuditFixture(vertx, pg.get(), Map.of()).start();
   }
 
   @AfterEach

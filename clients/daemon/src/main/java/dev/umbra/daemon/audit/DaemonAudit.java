@@ -114,15 +114,16 @@ public final class DaemonAudit {
         workspaceId,
         machineId,
         timestampMs,
-        eventId,
-        r.action().wire(),
-        Long.toHexString(r.channelId()),
-        r.success() ? "success" : "failure",
-        r.reason(),
-        r.exitStatus(),
-        r.durationMs(),
-        r.bytesIn(),
-        r.bytesOut());
+        new MachineRequests.AuditReport(
+            eventId,
+            r.action().wire(),
+            Long.toHexString(r.channelId()),
+            r.success() ? "success" : "failure",
+            r.reason(),
+            r.exitStatus(),
+            r.durationMs(),
+            r.bytesIn(),
+            r.bytesOut()));
   }
 
   /** The signed request body of {@code r} with event id {@code eventId}. */

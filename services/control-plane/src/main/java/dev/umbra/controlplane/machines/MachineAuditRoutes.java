@@ -5,6 +5,7 @@ import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
@@ -104,24 +105,25 @@ public final class MachineAuditRoutes {
         .map(
             v -> {
               emit(ctx, req, report);
-              return new JsonObject().put("event_id", report.eventId());
+              return new JsonObject().put("event_id", report.signed().eventId());
             });
   }
 
   /** The audit event of a verified report, with the machine as actor. */
-  private void emit(RoutingContext ctx, MachineRequest req, MachineReport r) {
+  private void emit(RoutingContext ctx, MachineRequest req, MachineReport report) {
+    MachineRequests.AuditReport r = report.signed();
     var e =
         audit
-            .event(r.action())
+            .event(report.action())
             .workspace(req.workspaceId())
             .actor(AuditActor.machine(req.machineId().toString()))
             .target("machine", req.machineId())
             .request(ctx)
-            .meta("channel", r.channel());
-    if (r.action() == AuditAction.COMMAND_RUN) {
+            .meta("channel", r.channelHex());
+    if (report.action() == AuditAction.COMMAND_RUN) {
       e.meta("exit_status", Long.toString(r.exitStatus()))
           .meta("duration_ms", Long.toString(r.durationMs()));
-    } else if (r.action() == AuditAction.TUNNEL_CLOSED) {
+    } else if (report.action() == AuditAction.TUNNEL_CLOSED) {
       e.meta("bytes_in", Long.toString(r.bytesIn()))
           .meta("bytes_out", Long.toString(r.bytesOut()))
           .meta("duration_ms", Long.toString(r.durationMs()));

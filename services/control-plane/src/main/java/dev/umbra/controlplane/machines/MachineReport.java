@@ -14,17 +14,7 @@ import java.util.regex.Pattern;
  * the body of {@link MachineAuditRoutes}: numbers and ids only. {@code reason} is empty when none
  * was given.
  */
-record MachineReport(
-    String eventId,
-    String actionWire,
-    AuditAction action,
-    String channel,
-    String outcome,
-    String reason,
-    long exitStatus,
-    long durationMs,
-    long bytesIn,
-    long bytesOut) {
+record MachineReport(MachineRequests.AuditReport signed, AuditAction action) {
   private static final Pattern CHANNEL = Pattern.compile("[0-9a-f]{1,16}");
   private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,31}");
 
@@ -52,16 +42,17 @@ record MachineReport(
       throw ApiException.badRequest("reason", "reason must be a short code");
     }
     return new MachineReport(
-        eventId,
-        actionWire,
-        action,
-        channel,
-        outcome,
-        reason,
-        number(body, "exit_status", -1, 255),
-        number(body, "duration_ms", 0, Long.MAX_VALUE / 2),
-        number(body, "bytes_in", 0, Long.MAX_VALUE / 2),
-        number(body, "bytes_out", 0, Long.MAX_VALUE / 2));
+        new MachineRequests.AuditReport(
+            eventId,
+            actionWire,
+            channel,
+            outcome,
+            reason,
+            number(body, "exit_status", -1, 255),
+            number(body, "duration_ms", 0, Long.MAX_VALUE / 2),
+            number(body, "bytes_in", 0, Long.MAX_VALUE / 2),
+            number(body, "bytes_out", 0, Long.MAX_VALUE / 2)),
+        action);
   }
 
   private static long number(JsonObject body, String field, long min, long max) {
@@ -80,18 +71,6 @@ record MachineReport(
    * umbra-machine-audit/v1}, joined by newlines (the daemon's DaemonAudit.message signs the same).
    */
   byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
-    return MachineRequests.audit(
-        workspaceId,
-        machineId,
-        timestampMs,
-        eventId,
-        actionWire,
-        channel,
-        outcome,
-        reason,
-        exitStatus,
-        durationMs,
-        bytesIn,
-        bytesOut);
+    return MachineRequests.audit(workspaceId, machineId, timestampMs, signed);
   }
 }

@@ -74,12 +74,9 @@ public final class MachineRequests {
   /**
    * An audit report (docs/audit.md, "Machine reports"): the event id, the action, the channel id in
    * hex, {@code success} or {@code failure}, the reason, the exit status, the duration and the
-   * bytes in and out.
+   * bytes in and out. The daemon builds it to sign; the control plane parses it to verify.
    */
-  public static byte[] audit(
-      UUID workspaceId,
-      UUID machineId,
-      long timestampMs,
+  public record AuditReport(
       String eventId,
       String action,
       String channelHex,
@@ -88,21 +85,25 @@ public final class MachineRequests {
       long exitStatus,
       long durationMs,
       long bytesIn,
-      long bytesOut) {
+      long bytesOut) {}
+
+  /** The bytes a machine signs for {@code report}, in its fields' order. */
+  public static byte[] audit(
+      UUID workspaceId, UUID machineId, long timestampMs, AuditReport report) {
     return message(
         AUDIT,
         workspaceId,
         machineId,
         timestampMs,
-        eventId,
-        action,
-        channelHex,
-        outcome,
-        reason,
-        exitStatus,
-        durationMs,
-        bytesIn,
-        bytesOut);
+        report.eventId(),
+        report.action(),
+        report.channelHex(),
+        report.outcome(),
+        report.reason(),
+        report.exitStatus(),
+        report.durationMs(),
+        report.bytesIn(),
+        report.bytesOut());
   }
 
   /**

@@ -29,7 +29,11 @@ class MachineRequestsTest {
     assertThat(
             text(
                 MachineRequests.audit(
-                    W, M, 42, "e1", "command.run", "1f", "failure", "", 2, 30, 5, 6)))
+                    W,
+                    M,
+                    42,
+                    new MachineRequests.AuditReport(
+                        "e1", "command.run", "1f", "failure", "", 2, 30, 5, 6))))
         .isEqualTo(
             "umbra-machine-audit/v1\n" + wm + "42\ne1\ncommand.run\n1f\nfailure\n\n2\n30\n5\n6");
   }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
-import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.PostgresPerClass;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -15,31 +15,20 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** The failed-attempt limit under concurrency, against the real PostgreSQL. */
 @ExtendWith(VertxExtension.class)
 class FailureLimiterTest {
   private static final int LIMIT = 10;
-  private static TestPostgres pg;
+  @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
   private Database db;
   private FailureLimiter limiter;
   private final String ip = "ip:" + UUID.randomUUID();
-
-  @BeforeAll
-  static void createDatabase() {
-    pg = TestPostgres.createDatabase();
-  }
-
-  @AfterAll
-  static void dropDatabase() {
-    pg.close();
-  }
 
   @BeforeEach
   void open(Vertx vertx, VertxTestContext ctx) {

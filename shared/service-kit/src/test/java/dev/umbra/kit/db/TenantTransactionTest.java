@@ -2,7 +2,7 @@ package dev.umbra.kit.db;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.PostgresPerClass;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
@@ -16,30 +16,19 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Tenant-scoped transactions against the real PostgreSQL, with row-level security forced. */
 @ExtendWith(VertxExtension.class)
 class TenantTransactionTest {
-  private static TestPostgres pg;
+  @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
   private Database db;
   private final UUID workspaceA = UUID.randomUUID();
   private final UUID workspaceB = UUID.randomUUID();
-
-  @BeforeAll
-  static void createDatabase() {
-    pg = TestPostgres.createDatabase();
-  }
-
-  @AfterAll
-  static void dropDatabase() {
-    pg.close();
-  }
 
   @BeforeEach
   void open(Vertx vertx, VertxTestContext ctx) {
