@@ -22,8 +22,8 @@ import java.util.UUID;
  * workspace and principals through the API ({@link BenchSetup}) and drives the ends phase by phase.
  *
  * <ul>
- *   <li><b>warm-up</b>: {@code umbra.bench.warmup} (6000) messages as in the throughput phase, not
- *       counted (the services' JIT compilers).
+ *   <li><b>warm-up</b>: {@code umbra.bench.warmup} (20 000) messages as in the throughput phase,
+ *       not counted (the services' JIT compilers).
  *   <li><b>latency</b>: {@code umbra.bench.latencyCount} (600) probes at {@code umbra.bench.rate}
  *       (50/s, well under capacity, so queueing stays out of it), from the owner's send start
  *       (before encryption) to the agent's decrypted plaintext; and in the same round the same
@@ -84,7 +84,7 @@ public final class MessagingBench {
           Integer.getInteger("umbra.bench.rounds", 3),
           Integer.getInteger("umbra.bench.messages", 20_000),
           Integer.getInteger("umbra.bench.window", 64),
-          Integer.getInteger("umbra.bench.warmup", 6000));
+          Integer.getInteger("umbra.bench.warmup", 20_000));
     }
   }
 

@@ -9,6 +9,7 @@ import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
@@ -50,6 +51,11 @@ class WebhookDeliveryTest {
   /** Answers 503 while true; records each signal answered 2xx. */
   volatile boolean failing = true;
 
+  /** From this call on (1-based), requests are held unanswered in {@link #held}. */
+  volatile int holdFrom = Integer.MAX_VALUE;
+
+  final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
+
   final AtomicInteger calls = new AtomicInteger();
   final List<Map.Entry<String, byte[]>> received = new CopyOnWriteArrayList<>();
   final Map<String, AtomicInteger> perMessage = new ConcurrentHashMap<>();
@@ -70,7 +76,10 @@ class WebhookDeliveryTest {
                     req.body()
                         .onSuccess(
                             body -> {
-                              calls.incrementAndGet();
+                              if (calls.incrementAndGet() >= holdFrom) {
+                                held.add(req); // an attempt still running
+                                return;
+                              }
                               if (failing) {
                                 req.response().setStatusCode(503).end();
                                 return;
@@ -274,6 +283,65 @@ class WebhookDeliveryTest {
     a.clock.advance(Duration.ofHours(1));
     sweep(a);
     assertThat(calls.get()).isEqualTo(4);
+  }
+
+  @Test
+  void anAttemptThatOutlivesItsLeaseIsTakenOverAndItsLateFailureMovesNothing(Vertx vertx)
+      throws Exception {
+    open(vertx, 1_000);
+    b = new Harness(vertx, a, env(1_000));
+    // B's clock a minute behind A's: nothing A queues is due for B until B's clock is moved
+    b.clock.advance(Duration.between(b.clock.instant(), a.clock.instant()).minusMinutes(1));
+    holdFrom = 1;
+    agentSends(a);
+    Eventually.await("A's first attempt running", Duration.ofSeconds(20), () -> held.size() == 1);
+    assertThat(rows("WHERE attempts = 1")).isEqualTo(1);
+    b.clock.advance(Duration.ofMinutes(1).plusSeconds(29)); // A's lease (30 s) not over yet
+    assertThat(sweep(b)).as("leased to A").isZero();
+    b.clock.advance(Duration.ofSeconds(2));
+    Eventually.await("B took it over", Duration.ofSeconds(20), () -> held.size() == 2);
+    Instant bLease = b.clock.instant().plusSeconds(30);
+    assertThat(rows("WHERE attempts = 2")).isEqualTo(1);
+    held.get(0).response().setStatusCode(503).end(); // A's attempt fails after its lease
+    a.stopService(); // returns once A recorded what it had in flight
+    assertThat(dueAt(bLease))
+        .as("B's claim (attempt 2, leased until B's clock + 30 s) untouched by A's late failure")
+        .isEqualTo(1);
+    assertThat(rows("WHERE attempts = 2")).isEqualTo(1);
+    held.get(1).response().setStatusCode(204).end();
+    awaitRows("delivered by B", () -> rows("") == 0);
+    assertThat(metrics(b)).contains(counted("delivered", 1)).contains(counted("failed", 0));
+    b.clock.advance(Duration.ofHours(1));
+    sweep(b);
+    assertThat(calls.get()).as("two attempts in all").isEqualTo(2);
+  }
+
+  @Test
+  void aFourthAttemptLostWithItsLeaseIsCountedFailedAndNeverSentAgain(Vertx vertx)
+      throws Exception {
+    open(vertx, 10);
+    holdFrom = 4;
+    agentSends(a);
+    for (int attempt = 1; attempt <= 3; attempt++) {
+      int n = attempt;
+      Eventually.await("attempt " + n, Duration.ofSeconds(20), () -> calls.get() == n);
+      Instant due = a.clock.instant().plusMillis(10L << (2 * (attempt - 1))); // 10, 40, 160 ms
+      awaitRows("retry queued after attempt " + n, () -> dueAt(due) == 1);
+      a.clock.advance(Duration.ofSeconds(1));
+    }
+    Eventually.await("the fourth attempt running", Duration.ofSeconds(20), () -> held.size() == 1);
+    Instant leaseEnd = a.clock.instant().plusSeconds(30);
+    assertThat(dueAt(leaseEnd)).isEqualTo(1);
+    // A holds the last attempt and never records it (as if it died): B sweeps after the lease
+    b = new Harness(vertx, a, env(10));
+    b.clock.advance(Duration.between(b.clock.instant(), leaseEnd).plusSeconds(1));
+    awaitRows("the lost attempt's row deleted", () -> rows("") == 0);
+    assertThat(metrics(b)).contains(counted("failed", 1)).contains(counted("delivered", 0));
+    held.get(0).response().setStatusCode(503).end();
+    a.stopService();
+    b.clock.advance(Duration.ofHours(1));
+    sweep(b);
+    assertThat(calls.get()).as("four attempts, none after the last").isEqualTo(4);
   }
 
   @Test

@@ -3,12 +3,11 @@ package dev.umbra.controlplane.messaging;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.RefusalMapper;
 import dev.umbra.controlplane.sessions.SigningKeys;
-import dev.umbra.crypto.secret.VerificationMemo;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.RevocationCheck;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
-import dev.umbra.kit.auth.SessionTokens;
+import dev.umbra.kit.auth.SessionClaimsMemo;
 import dev.umbra.kit.auth.SessionVerifier;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.http.ApiException;
@@ -42,23 +41,17 @@ public final class MessagingAuth {
   private final RevocationCheck revocations;
   private final Clock clock;
 
-  /** Tokens' signatures, checked once per token (SessionVerifier.check with a memo). */
+  /** Tokens parsed and checked once per token (SessionClaimsMemo). */
   private static final int REMEMBERED_TOKENS = 10_000;
 
   private volatile Map<String, PublicKey> known = Map.of();
-  private final VerificationMemo signatures;
+  private final SessionClaimsMemo tokens = new SessionClaimsMemo(AUDIENCE, REMEMBERED_TOKENS);
   private volatile Instant refreshed = Instant.EPOCH;
 
   public MessagingAuth(SigningKeys keys, RevocationCheck revocations, Clock clock) {
     this.keys = keys;
     this.revocations = revocations;
     this.clock = clock;
-    this.signatures =
-        new VerificationMemo(
-            SessionVerifier::signatureCheck,
-            clock,
-            SessionTokens.MAX_TTL.plusSeconds(SessionTokens.CLOCK_SKEW_SECONDS),
-            REMEMBERED_TOKENS);
   }
 
   /**
@@ -124,7 +117,8 @@ public final class MessagingAuth {
 
   private Future<SessionClaims> check(String token) {
     try {
-      SessionClaims c = SessionVerifier.check(token, known, AUDIENCE, clock.instant(), signatures);
+      // parsed and verified once per token; key, expiry and revocation checked on every request
+      SessionClaims c = tokens.check(token, known, clock.instant());
       if (revocations.isRevoked(c)) {
         return Future.failedFuture(new ApiException(403, "revoked", "this session was revoked"));
       }

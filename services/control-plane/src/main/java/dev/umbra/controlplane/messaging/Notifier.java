@@ -231,9 +231,15 @@ final class Notifier {
             });
   }
 
-  /** Records an attempt's end: the row deleted with {@code outcome}, or retried when null. */
+  /**
+   * Records an attempt's end: the row deleted with {@code outcome}, or retried when null. Only the
+   * attempt that still holds the claim records a failure (an attempt that outlived its lease was
+   * taken over, and the newer attempt decides); a delivered signal deletes the row in any case.
+   * Counted when recorded, so a delivery's end is counted once.
+   */
   private void finish(UUID wid, Claimed c, String outcome) {
-    if (outcome != null) {
+    boolean delivered = "delivered".equals(outcome);
+    if (delivered) {
       counter(outcome).increment();
     }
     OffsetDateTime next = now().plus(firstRetry.multipliedBy(1L << (2 * (c.attempt() - 1))));
@@ -241,8 +247,16 @@ final class Notifier {
             wid,
             conn ->
                 outcome == null
-                    ? deliveries.retryAt(conn, c.id(), next)
-                    : deliveries.delete(conn, c.id()))
+                    ? deliveries.retryAt(conn, c.id(), c.attempt(), next)
+                    : delivered
+                        ? deliveries.delete(conn, c.id()).map(true)
+                        : deliveries.delete(conn, c.id(), c.attempt()))
+        .onSuccess(
+            recorded -> {
+              if (!delivered && outcome != null && recorded) {
+                counter(outcome).increment();
+              }
+            })
         .onFailure(e -> log.warn("webhook delivery not recorded: {}", e.toString()))
         .onComplete(x -> release(1));
   }

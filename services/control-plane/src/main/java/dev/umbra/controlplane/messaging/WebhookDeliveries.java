@@ -156,17 +156,35 @@ final class WebhookDeliveries {
         .map(r -> r.rowCount());
   }
 
-  /** Done with a delivery: delivered, refused, dropped or out of attempts. */
+  /**
+   * Delivered: deletes the delivery, whoever holds its claim now (the signal reached the member).
+   */
   Future<Void> delete(SqlConnection conn, long id) {
     return conn.preparedQuery("DELETE FROM webhook_deliveries WHERE id = $1")
         .execute(Tuple.of(id))
         .mapEmpty();
   }
 
-  /** Schedules the next attempt of a delivery. */
-  Future<Void> retryAt(SqlConnection conn, long id, OffsetDateTime due) {
-    return conn.preparedQuery("UPDATE webhook_deliveries SET due_at = $2 WHERE id = $1")
-        .execute(Tuple.of(id, due))
-        .mapEmpty();
+  /**
+   * Done with a delivery whose {@code attempt} failed for good (refused, dropped, out of attempts):
+   * deletes it if that attempt still holds the claim; false if another instance took it over after
+   * the lease ended (its attempt, not this one, decides what becomes of the delivery).
+   */
+  Future<Boolean> delete(SqlConnection conn, long id, int attempt) {
+    return conn.preparedQuery("DELETE FROM webhook_deliveries WHERE id = $1 AND attempts = $2")
+        .execute(Tuple.of(id, attempt))
+        .map(r -> r.rowCount() == 1);
+  }
+
+  /**
+   * Schedules the next attempt after a failed {@code attempt}, if that attempt still holds the
+   * claim: a late answer must not move the due time of a claim another instance took over (that
+   * would end its lease early, and a third sweep could send while it still is).
+   */
+  Future<Boolean> retryAt(SqlConnection conn, long id, int attempt, OffsetDateTime due) {
+    return conn.preparedQuery(
+            "UPDATE webhook_deliveries SET due_at = $3 WHERE id = $1 AND attempts = $2")
+        .execute(Tuple.of(id, attempt, due))
+        .map(r -> r.rowCount() == 1);
   }
 }

@@ -255,6 +255,22 @@ public final class SessionVerifier {
       String audience,
       Instant now,
       VerificationMemo signatures) {
+    return checked(token, keys, audience, now, signatures).claims();
+  }
+
+  /**
+   * A token that passed {@link #check}: its claims and what they were checked against that is not a
+   * function of the token's bytes (the key its kid named, the not-before time), for {@link
+   * SessionClaimsMemo}.
+   */
+  record Checked(SessionClaims claims, String keyId, PublicKey key, Instant notBefore) {}
+
+  static Checked checked(
+      String token,
+      Map<String, PublicKey> keys,
+      String audience,
+      Instant now,
+      VerificationMemo signatures) {
     SignedJWT jwt = parse(token);
     JWSHeader header = jwt.getHeader();
     PublicKey key = header.getKeyID() == null ? null : keys.get(header.getKeyID());
@@ -292,6 +308,14 @@ public final class SessionVerifier {
     if (nbf != null && now.plusSeconds(skew).isBefore(nbf.toInstant())) {
       throw new InvalidSessionException("session token not yet valid");
     }
+    return new Checked(
+        claimsOf(c, audience, exp.toInstant()),
+        header.getKeyID(),
+        key,
+        nbf == null ? null : nbf.toInstant());
+  }
+
+  private static SessionClaims claimsOf(JWTClaimsSet c, String audience, Instant exp) {
     try {
       UUID wid = UUID.fromString(String.valueOf(c.getStringClaim(SessionTokens.CLAIM_WORKSPACE)));
       SubjectKind kind =
@@ -319,7 +343,7 @@ public final class SessionVerifier {
           audience,
           c.getJWTID(),
           c.getIssueTime().toInstant(),
-          exp.toInstant(),
+          exp,
           apiToken,
           device,
           ksv == null ? 0 : ksv.intValue());
