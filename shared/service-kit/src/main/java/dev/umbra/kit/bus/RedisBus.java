@@ -33,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * re-subscribing everything.
  *
  * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
+ *
+ * <p>Where Redis is comes from {@link RedisUrl}: one node (the commands above), a Sentinel set (the
+ * same commands on whichever node the Sentinels name master; connections closed by a failover are
+ * reopened there) or a Cluster, where pub/sub is sharded (SPUBLISH/SSUBSCRIBE: each channel lives
+ * on the master of its slot) and pattern subscriptions are refused. Every command touches one key,
+ * so none crosses slots (docs/configuration.md).
  */
 public final class RedisBus implements Bus {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
