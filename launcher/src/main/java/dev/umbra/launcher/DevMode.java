@@ -7,6 +7,7 @@ import dev.umbra.kit.bus.InProcessBus;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.Env;
+import dev.umbra.kit.config.RedisUrl;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.metrics.Metrics;
@@ -68,7 +69,7 @@ final class DevMode {
       ServiceConfig any = configs.get(ServiceName.CONTROL_PLANE);
       if (env.optional("UMBRA_REDIS_URL").isPresent()) {
         bus = RedisBus.create(vertx, any.redisUrl(), any.busPrefix());
-        out.println("bus: Redis at " + any.redisUrl().getHost() + ":" + any.redisUrl().getPort());
+        out.println("bus: Redis at " + RedisUrl.parse(any.redisUrl()).describe());
       } else {
         bus = new InProcessBus(vertx);
         out.println("bus: in-process (set UMBRA_REDIS_URL to use Redis)");

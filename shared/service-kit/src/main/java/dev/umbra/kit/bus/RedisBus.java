@@ -1,5 +1,6 @@
 package dev.umbra.kit.bus;
 
+import dev.umbra.kit.config.RedisUrl;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -32,6 +33,12 @@ import org.slf4j.LoggerFactory;
  * re-subscribing everything.
  *
  * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
+ *
+ * <p>Where Redis is comes from {@link RedisUrl}: one node (the commands above), a Sentinel set (the
+ * same commands on whichever node the Sentinels name master; connections closed by a failover are
+ * reopened there) or a Cluster, where pub/sub is sharded (SPUBLISH/SSUBSCRIBE: each channel lives
+ * on the master of its slot) and pattern subscriptions are refused. Every command touches one key,
+ * so none crosses slots (docs/configuration.md).
  */
 public final class RedisBus implements Bus {
   private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(2);
@@ -42,8 +49,13 @@ public final class RedisBus implements Bus {
   private final Redis client;
   private final RedisOptions options;
   private final String prefix;
-  private final TopicRegistry<Listener, Future<Void>> channels =
-      new TopicRegistry<>(redisCommands(Command.SUBSCRIBE, Command.UNSUBSCRIBE));
+  private final RedisUrl url;
+
+  /** On a Cluster: sharded pub/sub (SPUBLISH, SSUBSCRIBE), no pattern subscriptions. */
+  private final boolean sharded;
+
+  private final Command subscribe;
+  private final TopicRegistry<Listener, Future<Void>> channels;
   private final TopicRegistry<Listener, Future<Void>> patterns =
       new TopicRegistry<>(redisCommands(Command.PSUBSCRIBE, Command.PUNSUBSCRIBE));
   private volatile Future<RedisConnection> subscriber;
@@ -51,9 +63,7 @@ public final class RedisBus implements Bus {
   /** The last queued (P)SUBSCRIBE/(P)UNSUBSCRIBE; guarded by this bus's monitor. */
   private Future<Void> commands = Future.succeededFuture();
 
-  private volatile Future<RedisConnection> publisher;
-  private volatile long publisherFailedAt;
-  private static final long PUBLISH_RETRY_NANOS = 250_000_000L;
+  private final RedisPublisher publisher;
   private volatile boolean closed;
 
   private record Listener(Context context, Handler<BusMessage> handler) {}
@@ -61,13 +71,19 @@ public final class RedisBus implements Bus {
   private RedisBus(Vertx vertx, URI url, String prefix) {
     this.vertx = vertx;
     this.prefix = prefix;
+    this.url = RedisUrl.parse(url);
+    this.sharded = this.url.mode() == RedisUrl.Mode.CLUSTER;
+    this.subscribe = sharded ? Command.SSUBSCRIBE : Command.SUBSCRIBE;
+    this.channels =
+        new TopicRegistry<>(
+            redisCommands(subscribe, sharded ? Command.SUNSUBSCRIBE : Command.UNSUBSCRIBE));
     this.options =
-        new RedisOptions()
-            .setConnectionString(url.toString())
+        RedisTopology.options(this.url, url)
             .setPreferredProtocolVersion(ProtocolVersion.RESP2)
             .setMaxPoolSize(32)
             .setMaxPoolWaiting(1024);
     this.client = Redis.createClient(vertx, options);
+    this.publisher = new RedisPublisher(vertx, options);
   }
 
   /**
@@ -91,9 +107,7 @@ public final class RedisBus implements Bus {
                             Future.failedFuture(
                                 new BusException(
                                     "Redis at "
-                                        + url.getHost()
-                                        + ":"
-                                        + url.getPort()
+                                        + bus.url.describe()
                                         + " is unreachable ("
                                         + e.getMessage()
                                         + "); start Redis or set UMBRA_REDIS_URL",
@@ -122,62 +136,10 @@ public final class RedisBus implements Bus {
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
-    Request request = Request.cmd(Command.PUBLISH).arg(key(channel)).arg(message);
-    Future<RedisConnection> conn = publisherConnection();
-    if (conn.succeeded()) {
-      return conn.result().send(request).map(Response::toLong);
-    }
-    return conn.compose(c -> c.send(request)).map(Response::toLong);
-  }
-
-  /**
-   * The publishing connection. Opened lazily, so it belongs to the first publisher's context (for a
-   * service with one verticle: its event loop, so publishing needs no thread hop); a failed or
-   * closed one is replaced on the next publish.
-   */
-  private synchronized Future<RedisConnection> publisherConnection() {
-    if (closed) {
-      return Future.failedFuture(new BusException("Redis bus is closed"));
-    }
-    Future<RedisConnection> current = publisher;
-    // while Redis is unreachable, publishes fail fast for a moment instead of each dialling again
-    boolean retry =
-        current == null
-            || (current.failed() && System.nanoTime() - publisherFailedAt > PUBLISH_RETRY_NANOS);
-    if (retry) {
-      Redis single =
-          Redis.createClient(
-              vertx, new RedisOptions(options).setMaxPoolSize(1).setMaxWaitingHandlers(65_536));
-      current =
-          single
-              .connect()
-              .onFailure(
-                  e -> {
-                    publisherFailedAt = System.nanoTime();
-                    single.close();
-                  });
-      Future<RedisConnection> mine = current;
-      current.onSuccess(
-          c -> {
-            Handler<Void> lost =
-                v -> {
-                  synchronized (this) {
-                    if (publisher == mine) {
-                      publisher = null;
-                    }
-                  }
-                  single.close();
-                };
-            c.endHandler(lost);
-            c.exceptionHandler(
-                e -> {
-                  log.warn("Redis publisher connection error: {}", e.getMessage());
-                  c.close();
-                });
-          });
-      publisher = current;
-    }
-    return current;
+    Command command = sharded ? Command.SPUBLISH : Command.PUBLISH;
+    return publisher
+        .send(Request.cmd(command).arg(key(channel)).arg(message))
+        .map(Response::toLong);
   }
 
   @Override
@@ -187,6 +149,12 @@ public final class RedisBus implements Bus {
 
   @Override
   public Future<Subscription> subscribePattern(String pattern, Handler<BusMessage> handler) {
+    if (sharded) {
+      // sharded pub/sub has no patterns, and a PSUBSCRIBE would never see an SPUBLISH
+      return Future.failedFuture(
+          new BusException(
+              "pattern subscriptions are not available on a Redis Cluster; subscribe to channels"));
+    }
     return listen(patterns, pattern, handler);
   }
 
@@ -263,7 +231,7 @@ public final class RedisBus implements Bus {
   }
 
   private Future<RedisConnection> openSubscriber(int attempt) {
-    Redis single = Redis.createClient(vertx, new RedisOptions(options).setMaxPoolSize(1));
+    Redis single = Redis.createClient(vertx, RedisTopology.dedicated(options));
     return single
         .connect()
         .compose(
@@ -286,7 +254,7 @@ public final class RedisBus implements Bus {
               // a name makes the subscriber findable in CLIENT LIST (operations, tests)
               subs.add(conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(subscriberName())));
               for (String ch : channels.names()) {
-                subs.add(conn.send(Request.cmd(Command.SUBSCRIBE).arg(ch)));
+                subs.add(conn.send(Request.cmd(subscribe).arg(ch)));
               }
               for (String p : patterns.names()) {
                 subs.add(conn.send(Request.cmd(Command.PSUBSCRIBE).arg(p)));
@@ -326,7 +294,7 @@ public final class RedisBus implements Bus {
       return;
     }
     String kind = r.get(0).toString();
-    if ("message".equals(kind)) {
+    if ("message".equals(kind) || "smessage".equals(kind)) {
       deliver(channels.listeners(r.get(1).toString()), r.get(1).toString(), r.get(2).toBuffer());
     } else if ("pmessage".equals(kind) && r.size() >= 4) {
       deliver(patterns.listeners(r.get(1).toString()), r.get(2).toString(), r.get(3).toBuffer());
@@ -537,17 +505,12 @@ public final class RedisBus implements Bus {
   @Override
   public Future<Void> close() {
     Future<RedisConnection> sub;
-    Future<RedisConnection> pub;
     synchronized (this) {
       closed = true;
       sub = subscriber;
       subscriber = null;
-      pub = publisher;
-      publisher = null;
     }
-    if (pub != null) {
-      pub.onSuccess(c -> c.close());
-    }
+    publisher.close();
     channels.clear();
     patterns.clear();
     Promise<Void> done = Promise.promise();

@@ -46,7 +46,7 @@ public record ServiceConfig(
         env.optional("UMBRA_PG_APP_URL").isEmpty()
             ? Optional.empty()
             : Optional.of(env.url("UMBRA_PG_APP_URL", null, "postgresql", "postgres"));
-    URI redis = env.url("UMBRA_REDIS_URL", DEFAULT_REDIS_URL, "redis", "rediss");
+    URI redis = RedisUrl.check("UMBRA_REDIS_URL", env.string("UMBRA_REDIS_URL", DEFAULT_REDIS_URL));
     Path home = env.path("UMBRA_HOME", Path.of(System.getProperty("user.home"), ".umbra"));
     Optional<String> admin = env.optional("UMBRA_ADMIN_TOKEN");
     if (admin.isPresent() && admin.get().length() < 16) {
