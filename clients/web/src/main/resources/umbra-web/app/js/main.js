@@ -9,6 +9,7 @@ import { createDevice, signFields, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
 import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
 import { credentialVerdict, verifyChain } from './trust.js';
+import { closeTerminal, disableTerminal, enableTerminal, joinTerminal, openTerminal, requestControl } from './terminal.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
 const POLL_MS = 1500;
@@ -18,6 +19,7 @@ let workspace = null;
 let device = null;
 let trusted = false; // this browser's credential and envelope verified (it may sign revocations)
 let pollTimer = null;
+let credential = null; // this browser's verified device credential (its proofs carry it)
 
 function $(id) {
   return document.getElementById(id);
@@ -91,6 +93,7 @@ async function verifiedKeyset() {
 
 async function refreshDevice() {
   trusted = false;
+  credential = null;
   setText('device-error', '');
   show('device-enrol', !device);
   if (!device) {
@@ -157,6 +160,7 @@ async function refreshDevice() {
   setText('device-keyset', 'version ' + keyset.current.version + ', opened in this browser: the verified workspace key');
   setStatus('trusted', 'trusted (credential verified under workspace key version ' + keyset.current.version + ')');
   trusted = true;
+  credential = row.credential;
   await refreshLists();
 }
 
@@ -185,6 +189,8 @@ async function forgetDevice() {
 
 async function refreshLists() {
   const machines = await api.all(paths.machines(workspace));
+  if (trusted) enableTerminal(api, workspace, device, credential, machines);
+  else disableTerminal();
   fillRows(
     'machines-body',
     machines.map((m) => ({ name: m.name, status: m.status, os: m.os, last_seen_at: m.last_seen_at || 'never' })),
@@ -246,5 +252,9 @@ $('device-request').addEventListener('click', guarded('device-error', requestTru
 $('device-forget').addEventListener('click', guarded('device-error', forgetDevice));
 $('audit-filter').addEventListener('submit', guarded('audit-error', applyFilter));
 $('audit-verify').addEventListener('click', guarded('audit-error', verifyAudit));
+$('terminal-form').addEventListener('submit', guarded('terminal-error', openTerminal));
+$('terminal-join').addEventListener('click', guarded('terminal-error', joinTerminal));
+$('terminal-request').addEventListener('click', guarded('terminal-error', async () => requestControl()));
+$('terminal-close').addEventListener('click', guarded('terminal-error', async () => closeTerminal()));
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
 document.body.dataset.state = 'signed-out';
