@@ -5,10 +5,11 @@
 
 import { fromHex, utf8 } from './bytes.js';
 import { saveDevice } from './device-store.js';
-import { printable, setText } from './view.js';
+import { FrameType } from './proto.js';
+import { el, printable, setText } from './view.js';
 import { WebTtySession } from './webtty.js';
 
-let ctx = null; // {api, workspace, device, credential, machines}
+let ctx = null; // {api, workspace, device, credential, machines, viewers}
 let session = null;
 let term = null;
 let resizeTimer = null;
@@ -47,9 +48,20 @@ async function trustServer(serverId, signingHex, agreementHex) {
   }
 }
 
-/** Shows the panel for a trusted browser: `machines` as listed, `credential` its signed credential. */
-export function enableTerminal(api, workspace, device, credential, machines) {
-  ctx = { api, workspace, device, credential, machines };
+/**
+ * Shows the panel for a trusted browser: `machines` as listed, `credential` its signed credential,
+ * `viewers` the other trusted devices with a verified WebTTY key (who a session may be granted to).
+ */
+export function enableTerminal(api, workspace, device, credential, machines, viewers) {
+  ctx = { api, workspace, device, credential, machines, viewers };
+  const checked = new Set([...document.querySelectorAll('#terminal-viewers input:checked')].map((i) => i.value));
+  $('terminal-viewers').replaceChildren(
+    ...viewers.map((v) => {
+      const box = el('input', { type: 'checkbox', value: v.id });
+      box.checked = checked.has(v.id);
+      return el('label', { 'data-device': v.id }, box, ' ' + printable(v.name));
+    }),
+  );
   const select = $('terminal-machine');
   const chosen = select.value;
   select.replaceChildren(
@@ -113,12 +125,12 @@ async function start(action) {
       setState(name, detail);
       if (name === 'closed' || name === 'exited') $('terminal-screen').dataset.live = 'false';
     },
-    event: (f) => {
-      if (f.reason) setText('terminal-note', f.reason);
-    },
+    event: (f) => controlEvent(s, f),
     integrity: (problem, n) => tty.write('\r\n[umbra] ' + (problem === 'output_gap' ? 'output gap: ' + n + ' frame(s) missing' : 'refused a repeated output frame') + '\r\n'),
   });
   session = s;
+  $('terminal-requests').replaceChildren();
+  setText('terminal-note', '');
   tty.onData((d) => s.send(utf8(d)));
   tty.onBinary((d) => s.send(Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff)));
   tty.onResize(({ cols, rows }) => s.resize(cols, rows));
@@ -132,7 +144,34 @@ async function start(action) {
 export function openTerminal() {
   const serverId = $('terminal-machine').value;
   if (!serverId) throw new Error('choose a machine');
-  return start((s, tty) => s.open(serverId, tty.cols, tty.rows, 'xterm-256color'));
+  const chosen = new Set([...document.querySelectorAll('#terminal-viewers input:checked')].map((i) => i.value));
+  return start((s, tty) => {
+    s.o.viewers = ctx.viewers.filter((v) => chosen.has(v.id));
+    return s.open(serverId, tty.cols, tty.rows, 'xterm-256color');
+  });
+}
+
+/** Control requests (the controller may give), changes and refusals, shown as text. */
+function controlEvent(s, f) {
+  if (f.type === FrameType.CONTROL_REQUEST && f.participant_id !== s.participantId) {
+    const b = el('button', { type: 'button', 'data-give': f.participant_id }, 'Give control to ' + printable(f.participant_id));
+    b.addEventListener('click', () => {
+      s.giveControl(f.participant_id);
+      b.remove();
+    });
+    $('terminal-requests').append(b);
+    return;
+  }
+  if (f.type === FrameType.CONTROL_CHANGED) {
+    $('terminal-requests').replaceChildren();
+    setText('terminal-note', f.participant_id === s.participantId ? 'control is coming to this browser' : 'control: ' + f.participant_id);
+    return;
+  }
+  if (f.reason) setText('terminal-note', f.reason);
+}
+
+export function takeControl() {
+  if (session) session.takeControl();
 }
 
 export function joinTerminal() {

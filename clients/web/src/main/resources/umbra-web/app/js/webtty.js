@@ -80,6 +80,7 @@ export class WebTtySession {
     this.input = null; // {cipher, counter} while we control
     this.stdinSequence = 0;
     this.counters = null;
+    this.participants = new Set();
   }
 
   /** Opens a shell on `serverId` of `cols` x `rows`. */
@@ -167,6 +168,12 @@ export class WebTtySession {
       case FrameType.REFUSED:
         if (!this.live) return this.finish(f.reason || 'refused');
         return this.event(f);
+      case FrameType.PARTICIPANT_JOINED:
+        this.participants.add(f.participant_id);
+        return this.event(f);
+      case FrameType.PARTICIPANT_LEFT:
+        this.participants.delete(f.participant_id);
+        return this.event(f);
       default:
         return this.event(f);
     }
@@ -209,7 +216,11 @@ export class WebTtySession {
 
   async proof(h) {
     const me = this.o.device.webttyPublicRaw;
-    const recipients = [this.serverKey, me];
+    // the output key goes to the server, us and the trusted devices the opener chose, each vouched
+    // for in the proof by its credential and WebTTY key binding (the daemon checks them under its
+    // pin: proof_refused_unvouched_recipient otherwise); the input key to the server and us only
+    const viewers = this.o.viewers || [];
+    const recipients = [this.serverKey, me, ...viewers.map((v) => fromHex(v.x25519))];
     const ids = [];
     for (const r of recipients) ids.push(await keyId(r));
     const contextText = keyContextText(this.o.workspaceId, this.serverId, this.sessionId, ids);
@@ -245,6 +256,7 @@ export class WebTtySession {
       not_before_ms: now,
       not_after_ms: now + PROOF_WINDOW_MS,
       device_credential: this.o.credential || null,
+      recipient_devices: viewers.length ? viewers.map((v) => v.vouch) : null,
     };
     const bytes = utf8(canonicalize(doc));
     const signature = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, this.o.device.signing.privateKey, bytes));
@@ -269,6 +281,7 @@ export class WebTtySession {
   /** Joined as a viewer: the hello, the opener's signed proof and our output grant inside it. */
   async joined(f) {
     this.participantId = f.participant_id || '';
+    (f.participants || []).forEach((p) => this.participants.add(p.participant_id));
     this.serverId = f.server_id;
     await this.trustedHello(f.server_hello, this.serverId, this.sessionId);
     const p = await signedDocument(f.client_proof, PROOF_TYPE);

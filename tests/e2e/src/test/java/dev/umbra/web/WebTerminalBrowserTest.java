@@ -51,9 +51,9 @@ class WebTerminalBrowserTest {
 
   /** The whole scroll-back of the page's xterm.js as text. */
   static final String SCREEN =
-      "(() => { const t = document.getElementById('terminal-screen').terminal; if (!t) return '';"
+      "() => { const t = document.getElementById('terminal-screen').terminal; if (!t) return '';"
           + " const b = t.buffer.active; let s = ''; for (let i = 0; i < b.length; i++) {"
-          + " const l = b.getLine(i); if (l) s += l.translateToString(true) + '\\n'; } return s; })()";
+          + " const l = b.getLine(i); if (l) s += l.translateToString(true) + '\\n'; } return s; }";
 
   BrowserPlatform platform;
   CliHarness h;
@@ -158,54 +158,89 @@ class WebTerminalBrowserTest {
   }
 
   @Test
-  void aTrustedBrowserOpensAnEndToEndTerminalOnTheDaemonSeesItsEchoResizesAndNoServerSeesTheCanary()
+  void aTrustedBrowserOpensAnEndToEndTerminalAViewerJoinsAndGetsControlAndNoServerSeesTheCanary()
       throws Exception {
     byte[] random = new byte[12];
     new java.security.SecureRandom().nextBytes(random);
     String canary = "webterm-canary-" + HexFormat.of().formatHex(random);
-    try (Tab t = tab()) {
+    try (Tab t = tab();
+        Tab v = tab()) {
       trustedBrowser(t, "terminal browser");
-      syncDaemonTrust(); // the daemon admits the browser's credential once its pin holds it
-      t.page.waitForSelector("#terminal:not([hidden])");
-      t.page.waitForFunction(
-          "id => [...document.querySelectorAll('#terminal-machine option')].some(o => o.value === id)",
-          binding.machineId().toString());
+      trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
+      syncDaemonTrust(); // the daemon admits the browsers' credentials once its pin holds them
+      String viewerId = v.page.textContent("#device-id");
+      t.page.click("#lists-refresh");
+      t.page.check(
+          "#terminal-viewers label[data-device='" + viewerId + "'] input",
+          new Page.CheckOptions().setTimeout(WAIT_MS));
       t.page.selectOption("#terminal-machine", binding.machineId().toString());
       t.page.click("#terminal-open");
-      t.page.waitForSelector(
-          "#terminal-state[data-state=live]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      awaitState(t, "live");
       assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isEqualTo("true");
-      assertThat(t.page.textContent("#terminal-session")).matches("[0-9A-HJKMNP-TV-Z]{26}");
+      String session = t.page.textContent("#terminal-session");
+      assertThat(session).matches("[0-9A-HJKMNP-TV-Z]{26}");
 
       // the shell computes the suffix: seeing it proves the daemon ran what was typed
       typeLine(t, "echo " + canary + "-$((6*7))");
       awaitScreen(t, canary + "-42");
+      resizes(t);
 
-      int colsBefore =
-          ((Number)
-                  t.page.evaluate("() => document.getElementById('terminal-screen').terminal.cols"))
-              .intValue();
-      t.page.setViewportSize(640, 720);
-      t.page.waitForFunction(
-          "c => document.getElementById('terminal-screen').terminal.cols < c",
-          colsBefore,
-          new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
-      String size =
-          (String)
-              t.page.evaluate(
-                  "() => { const t = document.getElementById('terminal-screen').terminal;"
-                      + " return t.rows + ' ' + t.cols; }");
-      typeLine(t, "stty size");
-      awaitScreen(t, size);
+      // a second browser of the workspace joins as a viewer with its own grant in the signed proof
+      v.page.fill("#terminal-join-id", session);
+      v.page.click("#terminal-join");
+      awaitState(v, "viewing");
+      typeLine(t, "echo joined-$((2+3))");
+      awaitScreen(v, "joined-5");
+      // a viewer's keystrokes go nowhere: it holds no input key
+      typeLine(v, "echo ignored-$((1+1))");
+      assertThat(v.page.textContent("#terminal-note")).isEqualTo("not_controller");
+
+      // it asks for control, the opener gives it; the daemon's input key comes to the viewer
+      v.page.click("#terminal-request");
+      t.page.click(
+          "#terminal-requests button[data-give]", new Page.ClickOptions().setTimeout(WAIT_MS));
+      awaitState(v, "control");
+      typeLine(v, "echo viewer-$((3*3))");
+      awaitScreen(t, "viewer-9");
+      assertThat(screen(t)).doesNotContain("ignored-2");
 
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
+      assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
       t.page.click("#terminal-close");
       t.page.waitForSelector(
           "#terminal-state[data-state=closed], #terminal-state[data-state=exited]",
           new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
     }
     assertThat(leaks(canary)).isEmpty();
+  }
+
+  void awaitState(Tab t, String state) {
+    t.page.waitForSelector(
+        "#terminal-state[data-state=" + state + "]",
+        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+  }
+
+  static String screen(Tab t) {
+    return (String) t.page.evaluate(SCREEN);
+  }
+
+  /** A narrower window fits fewer columns; the shell's terminal gets the new size, sealed. */
+  void resizes(Tab t) {
+    int before =
+        ((Number) t.page.evaluate("() => document.getElementById('terminal-screen').terminal.cols"))
+            .intValue();
+    t.page.setViewportSize(640, 720);
+    t.page.waitForFunction(
+        "c => document.getElementById('terminal-screen').terminal.cols < c",
+        before,
+        new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
+    String size =
+        (String)
+            t.page.evaluate(
+                "() => { const t = document.getElementById('terminal-screen').terminal;"
+                    + " return t.rows + ' ' + t.cols; }");
+    typeLine(t, "stty size");
+    awaitScreen(t, size);
   }
 
   /**
