@@ -183,6 +183,8 @@ class WebTerminalBrowserTest {
       // the shell computes the suffix: seeing it proves the daemon ran what was typed
       typeLine(t, "echo " + canary + "-$((6*7))");
       awaitScreen(t, canary + "-42");
+      typeLine(t, "printf 'caf\\303\\251-%d\\n' $((2*4))"); // UTF-8 from the shell
+      awaitScreen(t, "café-8");
       resizes(t);
 
       // a second browser of the workspace joins as a viewer with its own grant in the signed proof
@@ -212,6 +214,46 @@ class WebTerminalBrowserTest {
           new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
     }
     assertThat(leaks(canary)).isEmpty();
+  }
+
+  /**
+   * A control plane that serves other WebTTY keys for the machine than the daemon signs its hello
+   * with (a swapped server key) gets nothing: the page refuses the hello before it sends a proof,
+   * as `umbra tty` does, so no session starts.
+   */
+  @Test
+  void aSwappedServerKeyInTheMachineRecordIsRefusedBeforeAnythingIsSent() throws Exception {
+    try (Tab t = tab()) {
+      t.context.route(
+          "**/v1/workspaces/*/machines?*",
+          route -> {
+            com.microsoft.playwright.APIResponse real = route.fetch();
+            io.vertx.core.json.JsonObject page = new io.vertx.core.json.JsonObject(real.text());
+            page.getJsonArray("items")
+                .forEach(
+                    m ->
+                        ((io.vertx.core.json.JsonObject) m)
+                            .put("x25519_public_key", "11".repeat(32)));
+            route.fulfill(
+                new com.microsoft.playwright.Route.FulfillOptions()
+                    .setResponse(real)
+                    .setBody(page.encode()));
+          });
+      trustedBrowser(t, "browser of a hostile control plane");
+      syncDaemonTrust();
+      long sessions = sessionRows();
+      t.page.selectOption("#terminal-machine", binding.machineId().toString());
+      t.page.click("#terminal-open");
+      awaitState(t, "closed");
+      assertThat(t.page.textContent("#terminal-state"))
+          .contains("are not those of machine " + binding.machineId());
+      assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isNotEqualTo("true");
+      assertThat(sessionRows()).isEqualTo(sessions); // no proof: the engine stored no session
+    }
+  }
+
+  long sessionRows() throws Exception {
+    return h.pg.rowsAsText().getOrDefault("webtty.sessions", List.of()).size();
   }
 
   void awaitState(Tab t, String state) {
