@@ -95,6 +95,17 @@ function screen() {
   return term;
 }
 
+/**
+ * Keystroke to screen: from xterm's onData of a key to the end of parsing the next output written
+ * after it (its write callback), the last 1000 kept on the screen element for the measurements.
+ */
+function echoed(div) {
+  if (div.keyAt === undefined) return;
+  div.latencies.push(performance.now() - div.keyAt);
+  if (div.latencies.length > 1000) div.latencies.shift();
+  div.keyAt = undefined;
+}
+
 /** Fits the terminal to its box (what xterm's fit addon does; no WebJar of it exists). */
 function fit() {
   const core = term && term._core;
@@ -113,6 +124,8 @@ async function start(action) {
   const url = await engineUrl(api);
   const t = await api.post('/v1/sessions', { workspace_id: workspace, audience: 'webtty-engine', device_id: device.deviceId });
   const tty = screen();
+  const div = $('terminal-screen');
+  div.latencies = [];
   const s = new WebTtySession({
     url,
     token: t.token,
@@ -120,7 +133,7 @@ async function start(action) {
     device: Object.assign({}, device, { webttyPublicRaw: fromHex(device.x25519PublicKey) }),
     credential: ctx.credential,
     trustServer,
-    output: (bytes) => tty.write(bytes),
+    output: (bytes) => tty.write(bytes, () => echoed(div)),
     state: (name, detail) => {
       setState(name, detail);
       if (name === 'closed' || name === 'exited') $('terminal-screen').dataset.live = 'false';
@@ -131,7 +144,10 @@ async function start(action) {
   session = s;
   $('terminal-requests').replaceChildren();
   setText('terminal-note', '');
-  tty.onData((d) => s.send(utf8(d)));
+  tty.onData((d) => {
+    div.keyAt = performance.now();
+    s.send(utf8(d));
+  });
   tty.onBinary((d) => s.send(Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff)));
   tty.onResize(({ cols, rows }) => s.resize(cols, rows));
   await action(s, tty);
