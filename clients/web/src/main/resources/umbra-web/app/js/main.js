@@ -9,7 +9,7 @@ import { createDevice, signFields, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
 import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
 import { credentialVerdict, verifiedWebttyKey, verifyChain } from './trust.js';
-import { closeTerminal, disableTerminal, enableTerminal, joinTerminal, openTerminal, requestControl, takeControl } from './terminal.js';
+import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, openTerminal, requestControl, takeControl } from './terminal.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
 const POLL_MS = 1500;
@@ -273,6 +273,7 @@ $('device-forget').addEventListener('click', guarded('device-error', forgetDevic
 $('audit-filter').addEventListener('submit', guarded('audit-error', applyFilter));
 $('audit-verify').addEventListener('click', guarded('audit-error', verifyAudit));
 $('terminal-form').addEventListener('submit', guarded('terminal-error', openTerminal));
+$('terminal-attach').addEventListener('click', guarded('terminal-error', attachTerminal));
 $('terminal-join').addEventListener('click', guarded('terminal-error', joinTerminal));
 $('terminal-request').addEventListener('click', guarded('terminal-error', async () => requestControl()));
 $('terminal-take').addEventListener('click', guarded('terminal-error', async () => takeControl()));

@@ -12,6 +12,7 @@ export const FrameType = Object.freeze({
   RESIZE: 9,
   EXIT: 10,
   JOIN: 11,
+  ATTACH: 12,
   JOINED: 13,
   CONTROL_REQUEST: 14,
   CONTROL_GIVE: 15,

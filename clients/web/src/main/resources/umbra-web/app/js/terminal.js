@@ -190,10 +190,21 @@ export function takeControl() {
   if (session) session.takeControl();
 }
 
-export function joinTerminal() {
+function sessionToJoin() {
   const id = $('terminal-join-id').value.trim();
   if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) throw new Error('a session id is 26 characters (ULID)');
-  return start((s) => s.join(id));
+  return id;
+}
+
+export function joinTerminal() {
+  const id = sessionToJoin();
+  return start((s) => s.join(id, false));
+}
+
+/** Back into a session this browser opened (after a reload or a lost connection), with control. */
+export function attachTerminal() {
+  const id = sessionToJoin();
+  return start((s) => s.join(id, true));
 }
 
 export function requestControl() {
@@ -202,7 +213,7 @@ export function requestControl() {
 
 /** Ends the session this page opened (the shell stops), or leaves one it joined. */
 export function closeTerminal() {
-  if (session && session.opener && session.live) session.terminate();
+  if (session && (session.opener || session.attach) && session.live) session.terminate();
   if (session) session.detach();
   session = null;
 }

@@ -91,12 +91,16 @@ export class WebTtySession {
     return this.connect({ type: FrameType.OPEN, server_id: serverId, size: { cols, rows } });
   }
 
-  /** Joins the live session `sessionId` as a viewer with this browser's WebTTY key. */
-  async join(sessionId) {
+  /**
+   * Joins the live session `sessionId` as a viewer with this browser's WebTTY key, or (`attach`)
+   * re-attaches to a session this browser opened: control comes back with the daemon's input key.
+   */
+  async join(sessionId, attach) {
     this.sessionId = sessionId;
     this.opener = false;
+    this.attach = attach === true;
     return this.connect({
-      type: FrameType.JOIN,
+      type: attach ? FrameType.ATTACH : FrameType.JOIN,
       session_id: sessionId,
       key_id: await keyId(this.o.device.webttyPublicRaw),
       public_key: this.o.device.webttyPublicRaw,
@@ -307,6 +311,12 @@ export class WebTtySession {
     key.fill(0);
     this.counters = new Counters(true);
     this.live = true;
+    if (f.role === Role.CONTROLLER) {
+      // re-attached with control: ready once the daemon's fresh input key for us arrived
+      this.controlPending = true;
+      this.state('attached', this.sessionId);
+      return;
+    }
     this.state('viewing', this.sessionId);
     this.resolveReady(this);
   }
@@ -342,6 +352,7 @@ export class WebTtySession {
     key.fill(0);
     this.controlPending = false;
     this.state('control', 'this browser controls the session');
+    this.resolveReady(this);
   }
 
   /** Output under the receiver rules: the server as sender, a tag that verifies, the counter. */
@@ -412,7 +423,7 @@ export class WebTtySession {
     this.ws.close(1000);
   }
 
-  /** Ends the session for everyone (the opener). */
+  /** Ends the session for everyone (the opener, also re-attached). */
   terminate() {
     this.write({ type: FrameType.CLOSE, session_id: this.sessionId, reason: 'terminate' });
   }

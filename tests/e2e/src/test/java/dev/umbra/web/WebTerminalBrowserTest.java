@@ -318,6 +318,38 @@ class WebTerminalBrowserTest {
     }
   }
 
+  /**
+   * The shell outlives the page: after a reload (the keys stay in IndexedDB, the token does not)
+   * the opener signs in again and re-attaches with the same device key; control comes back with the
+   * daemon's fresh input key and what it types runs in the same shell.
+   */
+  @Test
+  void aReloadedPageReattachesToTheSessionItOpenedAndGetsControlBack() {
+    try (Tab t = tab()) {
+      trustedBrowser(t, "re-attaching browser");
+      syncDaemonTrust();
+      t.page.selectOption("#terminal-machine", binding.machineId().toString());
+      t.page.click("#terminal-open");
+      awaitState(t, "live");
+      typeLine(t, "X=kept-$((5*5))");
+      String session = t.page.textContent("#terminal-session");
+
+      t.page.reload();
+      t.page.fill("#token", platform.token);
+      t.page.click("#signin-submit");
+      t.page.waitForSelector(
+          "#device-status[data-status=trusted]",
+          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.page.fill("#terminal-join-id", session);
+      t.page.click("#terminal-attach");
+      awaitState(t, "control");
+      typeLine(t, "echo $X");
+      awaitScreen(t, "kept-25");
+      t.page.click("#terminal-close");
+      awaitState(t, "closed");
+    }
+  }
+
   void awaitState(Tab t, String state) {
     t.page.waitForSelector(
         "#terminal-state[data-state=" + state + "]",
