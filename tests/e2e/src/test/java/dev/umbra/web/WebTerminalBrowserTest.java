@@ -173,9 +173,7 @@ class WebTerminalBrowserTest {
       t.page.check(
           "#terminal-viewers label[data-device='" + viewerId + "'] input",
           new Page.CheckOptions().setTimeout(WAIT_MS));
-      t.page.selectOption("#terminal-machine", binding.machineId().toString());
-      t.page.click("#terminal-open");
-      awaitState(t, "live");
+      openOnTheMachine(t);
       assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isEqualTo("true");
       String session = t.page.textContent("#terminal-session");
       assertThat(session).matches("[0-9A-HJKMNP-TV-Z]{26}");
@@ -280,9 +278,7 @@ class WebTerminalBrowserTest {
     try (Tab t = tab()) {
       trustedBrowser(t, "measuring browser");
       syncDaemonTrust();
-      t.page.selectOption("#terminal-machine", binding.machineId().toString());
-      t.page.click("#terminal-open");
-      awaitState(t, "live");
+      openOnTheMachine(t);
       typeLine(t, "echo ready-$((4+4))");
       awaitScreen(t, "ready-8");
       t.page.evaluate("() => { document.getElementById('terminal-screen').latencies = []; }");
@@ -328,9 +324,7 @@ class WebTerminalBrowserTest {
     try (Tab t = tab()) {
       trustedBrowser(t, "re-attaching browser");
       syncDaemonTrust();
-      t.page.selectOption("#terminal-machine", binding.machineId().toString());
-      t.page.click("#terminal-open");
-      awaitState(t, "live");
+      openOnTheMachine(t);
       typeLine(t, "X=kept-$((5*5))");
       String session = t.page.textContent("#terminal-session");
 
@@ -348,6 +342,13 @@ class WebTerminalBrowserTest {
       t.page.click("#terminal-close");
       awaitState(t, "closed");
     }
+  }
+
+  /** Opens a terminal on the paired machine from the page and waits until its shell runs. */
+  void openOnTheMachine(Tab t) {
+    t.page.selectOption("#terminal-machine", binding.machineId().toString());
+    t.page.click("#terminal-open");
+    awaitState(t, "live");
   }
 
   void awaitState(Tab t, String state) {
