@@ -54,6 +54,7 @@ export function connect(token) {
   return {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
+    put: (path, body) => call('PUT', path, body),
     all,
   };
 }
@@ -66,6 +67,8 @@ export const paths = {
   keyset: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/keyset',
   devices: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/devices',
   device: (w, d) => '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d),
+  deviceWebttyKey: (w, d) =>
+    '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d) + '/webtty-key',
   deviceEnvelope: (w, d) =>
     '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d) + '/envelope',
 };

@@ -8,7 +8,8 @@ import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signFields, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
 import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
-import { credentialVerdict, verifyChain } from './trust.js';
+import { credentialVerdict, verifiedWebttyKey, verifyChain } from './trust.js';
+import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, openTerminal, requestControl, takeControl } from './terminal.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
 const POLL_MS = 1500;
@@ -18,6 +19,7 @@ let workspace = null;
 let device = null;
 let trusted = false; // this browser's credential and envelope verified (it may sign revocations)
 let pollTimer = null;
+let credential = null; // this browser's verified device credential (its proofs carry it)
 
 function $(id) {
   return document.getElementById(id);
@@ -91,6 +93,7 @@ async function verifiedKeyset() {
 
 async function refreshDevice() {
   trusted = false;
+  credential = null;
   setText('device-error', '');
   show('device-enrol', !device);
   if (!device) {
@@ -157,7 +160,25 @@ async function refreshDevice() {
   setText('device-keyset', 'version ' + keyset.current.version + ', opened in this browser: the verified workspace key');
   setStatus('trusted', 'trusted (credential verified under workspace key version ' + keyset.current.version + ')');
   trusted = true;
+  credential = row.credential;
+  await publishWebttyKey(row);
   await refreshLists();
+}
+
+/**
+ * Publishes this browser's WebTTY key binding (umbra-device-webtty-key/v1, signed by its device key)
+ * unless the control plane serves exactly it already, so a teammate's session can grant it output.
+ */
+async function publishWebttyKey(row) {
+  if ((await verifiedWebttyKey(row, workspace)) === device.x25519PublicKey) return;
+  const binding = await signFields(device.signing.privateKey, {
+    type: 'umbra-device-webtty-key/v1',
+    workspace_id: workspace,
+    device_id: device.deviceId,
+    x25519_public_key: device.x25519PublicKey,
+    issued_at: new Date().toISOString(),
+  });
+  await api.put(paths.deviceWebttyKey(workspace, device.deviceId), { webtty_key: binding });
 }
 
 async function requestTrust() {
@@ -198,10 +219,15 @@ async function refreshLists() {
   }
   const rows = await api.all(paths.devices(workspace));
   const items = [];
+  const viewers = []; // trusted devices with a binding they signed: who a session may be granted to
   for (const r of rows) {
     const verified = keyset ? await credentialVerdict(r, workspace, keyset.current, null) : 'no';
     items.push({ name: r.name, kind: r.kind, status: r.status, verified, id: r.id });
+    const x25519 = verified === 'yes' && device && r.id !== device.deviceId ? await verifiedWebttyKey(r, workspace) : null;
+    if (x25519) viewers.push({ id: r.id, name: r.name, x25519, vouch: { credential: r.credential, webtty_key: r.webtty_key } });
   }
+  if (trusted) enableTerminal(api, workspace, device, credential, machines, viewers);
+  else disableTerminal();
   fillRows('devices-body', items, ['name', 'kind', 'status', 'verified', 'id']);
   [...$('devices-body').children].forEach((tr, i) => {
     const r = rows[i];
@@ -246,5 +272,11 @@ $('device-request').addEventListener('click', guarded('device-error', requestTru
 $('device-forget').addEventListener('click', guarded('device-error', forgetDevice));
 $('audit-filter').addEventListener('submit', guarded('audit-error', applyFilter));
 $('audit-verify').addEventListener('click', guarded('audit-error', verifyAudit));
+$('terminal-form').addEventListener('submit', guarded('terminal-error', openTerminal));
+$('terminal-attach').addEventListener('click', guarded('terminal-error', attachTerminal));
+$('terminal-join').addEventListener('click', guarded('terminal-error', joinTerminal));
+$('terminal-request').addEventListener('click', guarded('terminal-error', async () => requestControl()));
+$('terminal-take').addEventListener('click', guarded('terminal-error', async () => takeControl()));
+$('terminal-close').addEventListener('click', guarded('terminal-error', async () => closeTerminal()));
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
 document.body.dataset.state = 'signed-out';

@@ -96,3 +96,27 @@ export async function credentialVerdict(row, workspaceId, current, ownKeys) {
     return 'no';
   }
 }
+
+/**
+ * The X25519 key (hex) of a device's WebTTY key binding (umbra-device-webtty-key/v1,
+ * docs/webtty.md "Recipients"), or null: the binding must be signed by the key the device's
+ * credential names (a credential the caller verified under the current keyset) and name this
+ * workspace and device. The control plane can withhold a binding, never make one.
+ */
+export async function verifiedWebttyKey(row, workspaceId) {
+  try {
+    if (!row.webtty_key || !row.credential) return null;
+    const c = parseSigned(row.credential, 'umbra-device-credential/v1');
+    const k = await verifiedFields(row.webtty_key, 'umbra-device-webtty-key/v1', c.ed25519_public_key);
+    const ok =
+      Object.keys(k).length === 5 &&
+      k.workspace_id === workspaceId &&
+      k.device_id === row.id &&
+      c.device_id === row.id &&
+      typeof k.issued_at === 'string' &&
+      /^[0-9a-f]{64}$/.test(k.x25519_public_key || '');
+    return ok ? k.x25519_public_key : null;
+  } catch (e) {
+    return null;
+  }
+}

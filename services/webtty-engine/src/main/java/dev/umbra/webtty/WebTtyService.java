@@ -13,6 +13,7 @@ import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
+import dev.umbra.webtty.browser.BrowserSocketAuth;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.recording.RecordingStore;
 import dev.umbra.webtty.recording.RecordingWriter;
@@ -42,6 +43,7 @@ public final class WebTtyService extends UmbraService {
   private static final Logger log = LoggerFactory.getLogger(WebTtyService.class);
 
   private SessionVerifier verifier;
+  private BrowserSocketAuth browsers;
   private SessionHub hub;
   private RecordingWriter writer;
   private RecordingStore store;
@@ -58,6 +60,7 @@ public final class WebTtyService extends UmbraService {
     // Frames up to 4x the limit reach our own check (counted, then the connection is closed);
     // larger ones are refused by the decoder with close 1009. Compression: off (the kit forces it).
     return new HttpServerOptions()
+        .setWebSocketSubProtocols(java.util.List.of(BrowserSocketAuth.PROTOCOL))
         .setMaxWebSocketFrameSize(WebTtyWire.MAX_FRAME_BYTES * 4)
         .setMaxWebSocketMessageSize(WebTtyWire.MAX_MESSAGE_BYTES);
   }
@@ -72,6 +75,7 @@ public final class WebTtyService extends UmbraService {
           Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_HANDSHAKE_SECONDS", 30));
       long sweepEvery = env.positiveInt("UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS", 3600) * 1000L;
       URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
+      browsers = BrowserSocketAuth.of(cp);
       verifier =
           new SessionVerifier(
                   vertx,
@@ -105,7 +109,16 @@ public final class WebTtyService extends UmbraService {
 
   /** Verifies the session token, then upgrades; a refused token never gets a WebSocket. */
   private void upgrade(RoutingContext ctx, boolean server) {
-    String token = SessionAuth.bearer(ctx);
+    BrowserSocketAuth.Offer offer = browsers.offered(ctx);
+    if (offer.foreignOrigin() || (server && offer.token() != null)) {
+      metrics.authFailures(server ? "server" : "client");
+      ServiceHttp.sendError(
+          ctx,
+          ApiException.forbidden(
+              "a session token in a subprotocol is accepted only from the browser app's origin"));
+      return;
+    }
+    String token = offer.token() != null ? offer.token() : SessionAuth.bearer(ctx);
     if (token == null) {
       metrics.authFailures(server ? "server" : "client");
       ServiceHttp.sendError(

@@ -1,0 +1,207 @@
+// The WebTTY wire by hand (docs/webtty.md, shared/proto/.../webtty.proto): every WebSocket message
+// is one serialized umbra.v1.WebTtyFrame. Only the fields a client reads or writes are known here;
+// an unknown field is skipped, as protobuf requires. Encoding: varint for enums and integers,
+// length-delimited for strings, bytes and messages; proto3 leaves default values out.
+
+export const FrameType = Object.freeze({
+  OPEN: 3,
+  SERVER_HELLO: 5,
+  CLIENT_PROOF: 6,
+  READY: 7,
+  DATA: 8,
+  RESIZE: 9,
+  EXIT: 10,
+  JOIN: 11,
+  ATTACH: 12,
+  JOINED: 13,
+  CONTROL_REQUEST: 14,
+  CONTROL_GIVE: 15,
+  CONTROL_TAKE: 16,
+  CONTROL_CHANGED: 17,
+  PARTICIPANT_JOINED: 18,
+  PARTICIPANT_LEFT: 19,
+  CLOSE: 20,
+  REFUSED: 21,
+  ERROR: 22,
+  INPUT_KEY: 23,
+  OUTPUT_KEY: 25,
+});
+
+export const Stream = Object.freeze({ STDIN: 1, STDOUT: 2, STDERR: 3 });
+export const Role = Object.freeze({ CONTROLLER: 1, VIEWER: 2 });
+
+// field number -> [name, kind]; kinds: u (varint), i32 (varint as int32), s (string), b (bytes),
+// m:<schema> (message), r:<kind> (repeated)
+const SIGNED = { 1: ['canonical_json', 'b'], 2: ['signature', 'b'] };
+const SIZE = { 1: ['cols', 'u'], 2: ['rows', 'u'] };
+const SEALED = {
+  1: ['payload_suite', 's'],
+  2: ['payload_key_id', 'b'],
+  3: ['nonce', 'b'],
+  4: ['ciphertext', 'b'],
+  5: ['plaintext_length', 'u'],
+  6: ['sender_key_id', 'b'],
+  7: ['counter', 'u'],
+};
+const GRANT = {
+  1: ['recipient_key_id', 'b'],
+  7: ['key_role', 's'],
+  2: ['payload_suite', 's'],
+  3: ['key_envelope_suite', 's'],
+  4: ['payload_key_id', 'b'],
+  5: ['enc', 'b'],
+  6: ['ciphertext', 'b'],
+};
+const PARTICIPANT = { 1: ['participant_id', 's'], 2: ['role', 'u'] };
+const FRAME = {
+  1: ['type', 'u'],
+  2: ['session_id', 's'],
+  3: ['stream', 'u'],
+  4: ['sequence', 'u'],
+  5: ['time_unix_ms', 'u'],
+  6: ['sealed', SEALED],
+  7: ['size', SIZE],
+  9: ['server_id', 's'],
+  10: ['server_hello', SIGNED],
+  11: ['client_proof', SIGNED],
+  12: ['grants', [GRANT]],
+  13: ['key_context', 'b'],
+  14: ['participant_id', 's'],
+  15: ['role', 'u'],
+  16: ['exit_status', 'i32'],
+  17: ['reason', 's'],
+  18: ['key_id', 'b'],
+  19: ['participants', [PARTICIPANT]],
+  20: ['opened_by', 's'],
+  21: ['public_key', 'b'],
+  22: ['input_key_grant', SIGNED],
+  23: ['share_request', SIGNED],
+  24: ['output_key_epoch', SIGNED],
+};
+
+export class WireError extends Error {}
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+const encoder = new TextEncoder();
+
+function readVarint(buf, at) {
+  let lo = 0;
+  let hi = 0;
+  let shift = 0;
+  for (let i = 0; i < 10; i++) {
+    if (at.i >= buf.length) throw new WireError('truncated varint');
+    const b = buf[at.i++];
+    if (shift < 28) lo |= (b & 0x7f) << shift;
+    else if (shift === 28) {
+      lo |= (b & 0x0f) << 28;
+      hi |= (b & 0x7f) >> 4;
+    } else hi |= (b & 0x7f) << (shift - 32);
+    shift += 7;
+    if ((b & 0x80) === 0) return { lo: lo >>> 0, hi: hi >>> 0 };
+  }
+  throw new WireError('varint longer than 10 bytes');
+}
+
+function decodeMessage(buf, schema) {
+  const out = {};
+  const at = { i: 0 };
+  while (at.i < buf.length) {
+    const key = readVarint(buf, at).lo;
+    const field = key >>> 3;
+    const wire = key & 7;
+    const spec = schema[field];
+    let value;
+    if (wire === 0) value = readVarint(buf, at);
+    else if (wire === 2) {
+      const n = readVarint(buf, at).lo;
+      if (at.i + n > buf.length) throw new WireError('truncated field');
+      value = buf.subarray(at.i, at.i + n);
+      at.i += n;
+    } else if (wire === 1) {
+      at.i += 8;
+      continue;
+    } else if (wire === 5) {
+      at.i += 4;
+      continue;
+    } else throw new WireError('unsupported wire type ' + wire);
+    if (!spec) continue;
+    const [name, kind] = spec;
+    if (Array.isArray(kind)) {
+      (out[name] = out[name] || []).push(decodeMessage(value, kind[0]));
+    } else if (typeof kind === 'object') {
+      out[name] = decodeMessage(value, kind);
+    } else if (kind === 'u') {
+      if (value.hi >= 0x200000) throw new WireError('integer beyond 2^53');
+      out[name] = value.hi * 0x100000000 + value.lo;
+    } else if (kind === 'i32') out[name] = value.lo | 0;
+    else if (kind === 's') out[name] = decoder.decode(value);
+    else out[name] = value; // bytes: a view of the received message
+  }
+  return out;
+}
+
+/** A received message (ArrayBuffer or Uint8Array) as a frame object (absent fields undefined). */
+export function decodeFrame(message) {
+  return decodeMessage(message instanceof Uint8Array ? message : new Uint8Array(message), FRAME);
+}
+
+class Writer {
+  constructor() {
+    this.parts = [];
+    this.length = 0;
+  }
+  bytes(b) {
+    this.parts.push(b);
+    this.length += b.length;
+  }
+  varint(n) {
+    const out = [];
+    let v = n;
+    while (v >= 0x80) {
+      out.push((v % 0x80) | 0x80);
+      v = Math.floor(v / 0x80);
+    }
+    out.push(v);
+    this.bytes(Uint8Array.from(out));
+  }
+  finish() {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const p of this.parts) {
+      out.set(p, at);
+      at += p.length;
+    }
+    return out;
+  }
+}
+
+function encodeMessage(value, schema) {
+  const w = new Writer();
+  for (const [num, [name, kind]] of Object.entries(schema)) {
+    const v = value[name];
+    if (v === undefined || v === null) continue;
+    const field = Number(num);
+    const items = Array.isArray(kind) ? v : [v];
+    const k = Array.isArray(kind) ? kind[0] : kind;
+    for (const item of items) {
+      if (k === 'u' || k === 'i32') {
+        if (item === 0) continue;
+        if (!Number.isSafeInteger(item) || item < 0) throw new WireError(name + ' is not a non-negative integer');
+        w.varint(field << 3);
+        w.varint(item);
+        continue;
+      }
+      const b = typeof k === 'object' ? encodeMessage(item, k) : k === 's' ? encoder.encode(item) : item;
+      if (b.length === 0 && !Array.isArray(kind) && typeof k !== 'object') continue;
+      w.varint((field << 3) | 2);
+      w.varint(b.length);
+      w.bytes(b);
+    }
+  }
+  return w.finish();
+}
+
+/** A frame object as the bytes of one WebSocket message. */
+export function encodeFrame(frame) {
+  return encodeMessage(frame, FRAME);
+}

@@ -1,0 +1,224 @@
+// The terminal panel (docs/web.md "Terminal"): a machine's shell in xterm.js over the page's own
+// WebTTY client (webtty.js), or a live session joined as a viewer. xterm.js is the WebJar's
+// lib/xterm.js (a classic script: window.Terminal), served same-origin with its SRI hash; it
+// renders to canvas, so no style element or innerHTML is needed under the page's CSP.
+
+import { fromHex, utf8 } from './bytes.js';
+import { saveDevice } from './device-store.js';
+import { FrameType } from './proto.js';
+import { el, printable, setText } from './view.js';
+import { WebTtySession } from './webtty.js';
+
+let ctx = null; // {api, workspace, device, credential, machines, viewers}
+let session = null;
+let term = null;
+let resizeTimer = null;
+
+function $(id) {
+  return document.getElementById(id);
+}
+
+function setState(state, detail) {
+  $('terminal-state').dataset.state = state;
+  setText('terminal-state', state + (detail ? ' — ' + detail : ''));
+}
+
+async function engineUrl(api) {
+  const d = await api.get('/v1/discovery');
+  const url = d && d.services && d.services['webtty-engine'];
+  const m = typeof url === 'string' && /^(https?):\/\/([^/?#]+)/.exec(url);
+  if (!m) throw new Error('the discovery document names no webtty-engine');
+  return (m[1] === 'https' ? 'wss://' : 'ws://') + m[2]; // same host and port (docs/webtty.md)
+}
+
+/** The machine record's keys and this browser's pin (first use) must both be the hello's. */
+async function trustServer(serverId, signingHex, agreementHex) {
+  const m = ctx.machines.find((x) => x.id === serverId);
+  if (!m || m.ed25519_public_key !== signingHex || m.x25519_public_key !== agreementHex) {
+    throw new Error('the WebTTY server\'s keys are not those of machine ' + serverId + ' in the workspace; refusing to send anything');
+  }
+  const pins = ctx.device.serverPins || (ctx.device.serverPins = {});
+  const seen = signingHex + ' ' + agreementHex;
+  if (pins[serverId] && pins[serverId] !== seen) {
+    throw new Error('the keys of WebTTY server ' + serverId + ' changed since this browser pinned them; refusing to send anything');
+  }
+  if (!pins[serverId]) {
+    pins[serverId] = seen;
+    await saveDevice(ctx.device);
+  }
+}
+
+/**
+ * Shows the panel for a trusted browser: `machines` as listed, `credential` its signed credential,
+ * `viewers` the other trusted devices with a verified WebTTY key (who a session may be granted to).
+ */
+export function enableTerminal(api, workspace, device, credential, machines, viewers) {
+  ctx = { api, workspace, device, credential, machines, viewers };
+  const checked = new Set([...document.querySelectorAll('#terminal-viewers input:checked')].map((i) => i.value));
+  $('terminal-viewers').replaceChildren(
+    ...viewers.map((v) => {
+      const box = el('input', { type: 'checkbox', value: v.id });
+      box.checked = checked.has(v.id);
+      return el('label', { 'data-device': v.id }, box, ' ' + printable(v.name));
+    }),
+  );
+  const select = $('terminal-machine');
+  const chosen = select.value;
+  select.replaceChildren(
+    ...machines
+      .filter((m) => m.status === 'active')
+      .map((m) => {
+        const o = document.createElement('option');
+        o.value = m.id;
+        o.textContent = printable(m.name);
+        return o;
+      }),
+  );
+  if (chosen) select.value = chosen;
+  $('terminal').hidden = false;
+}
+
+export function disableTerminal() {
+  closeTerminal();
+  ctx = null;
+  $('terminal').hidden = true;
+}
+
+function screen() {
+  if (term) term.dispose();
+  const div = $('terminal-screen');
+  div.replaceChildren();
+  term = new window.Terminal({ cols: 80, rows: 24, scrollback: 5000, fontSize: 14 });
+  term.open(div);
+  div.terminal = term; // what the browser tests read the screen through
+  fit();
+  return term;
+}
+
+/**
+ * Keystroke to screen: from xterm's onData of a key to the end of parsing the next output written
+ * after it (its write callback), the last 1000 kept on the screen element for the measurements.
+ */
+function echoed(div) {
+  if (div.keyAt === undefined) return;
+  div.latencies.push(performance.now() - div.keyAt);
+  if (div.latencies.length > 1000) div.latencies.shift();
+  div.keyAt = undefined;
+}
+
+/** Fits the terminal to its box (what xterm's fit addon does; no WebJar of it exists). */
+function fit() {
+  const core = term && term._core;
+  const dims = core && core._renderService && core._renderService.dimensions;
+  const box = $('terminal-screen');
+  if (!dims || !dims.actualCellWidth || !dims.actualCellHeight || !box.clientWidth) return;
+  const cols = Math.max(20, Math.min(500, Math.floor((box.clientWidth - 20) / dims.actualCellWidth)));
+  const rows = Math.max(5, Math.min(200, Math.floor(box.clientHeight / dims.actualCellHeight)));
+  if (cols !== term.cols || rows !== term.rows) term.resize(cols, rows);
+}
+
+async function start(action) {
+  closeTerminal();
+  setText('terminal-error', '');
+  const { api, workspace, device } = ctx;
+  const url = await engineUrl(api);
+  const t = await api.post('/v1/sessions', { workspace_id: workspace, audience: 'webtty-engine', device_id: device.deviceId });
+  const tty = screen();
+  const div = $('terminal-screen');
+  div.latencies = [];
+  const s = new WebTtySession({
+    url,
+    token: t.token,
+    workspaceId: workspace,
+    device: Object.assign({}, device, { webttyPublicRaw: fromHex(device.x25519PublicKey) }),
+    credential: ctx.credential,
+    trustServer,
+    output: (bytes) => tty.write(bytes, () => echoed(div)),
+    state: (name, detail) => {
+      setState(name, detail);
+      if (name === 'closed' || name === 'exited') $('terminal-screen').dataset.live = 'false';
+    },
+    event: (f) => controlEvent(s, f),
+    integrity: (problem, n) => tty.write('\r\n[umbra] ' + (problem === 'output_gap' ? 'output gap: ' + n + ' frame(s) missing' : 'refused a repeated output frame') + '\r\n'),
+  });
+  session = s;
+  $('terminal-requests').replaceChildren();
+  setText('terminal-note', '');
+  tty.onData((d) => {
+    div.keyAt = performance.now();
+    s.send(utf8(d));
+  });
+  tty.onBinary((d) => s.send(Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff)));
+  tty.onResize(({ cols, rows }) => s.resize(cols, rows));
+  await action(s, tty);
+  setText('terminal-session', s.sessionId);
+  $('terminal-screen').dataset.live = 'true';
+  $('terminal-screen').dataset.e2e = String(s.e2e === true);
+  tty.focus();
+}
+
+export function openTerminal() {
+  const serverId = $('terminal-machine').value;
+  if (!serverId) throw new Error('choose a machine');
+  const chosen = new Set([...document.querySelectorAll('#terminal-viewers input:checked')].map((i) => i.value));
+  return start((s, tty) => {
+    s.o.viewers = ctx.viewers.filter((v) => chosen.has(v.id));
+    return s.open(serverId, tty.cols, tty.rows, 'xterm-256color');
+  });
+}
+
+/** Control requests (the controller may give), changes and refusals, shown as text. */
+function controlEvent(s, f) {
+  if (f.type === FrameType.CONTROL_REQUEST && f.participant_id !== s.participantId) {
+    const b = el('button', { type: 'button', 'data-give': f.participant_id }, 'Give control to ' + printable(f.participant_id));
+    b.addEventListener('click', () => {
+      s.giveControl(f.participant_id);
+      b.remove();
+    });
+    $('terminal-requests').append(b);
+    return;
+  }
+  if (f.type === FrameType.CONTROL_CHANGED) {
+    $('terminal-requests').replaceChildren();
+    setText('terminal-note', f.participant_id === s.participantId ? 'control is coming to this browser' : 'control: ' + f.participant_id);
+    return;
+  }
+  if (f.reason) setText('terminal-note', f.reason);
+}
+
+export function takeControl() {
+  if (session) session.takeControl();
+}
+
+function sessionToJoin() {
+  const id = $('terminal-join-id').value.trim();
+  if (!/^[0-9A-HJKMNP-TV-Z]{26}$/.test(id)) throw new Error('a session id is 26 characters (ULID)');
+  return id;
+}
+
+export function joinTerminal() {
+  const id = sessionToJoin();
+  return start((s) => s.join(id, false));
+}
+
+/** Back into a session this browser opened (after a reload or a lost connection), with control. */
+export function attachTerminal() {
+  const id = sessionToJoin();
+  return start((s) => s.join(id, true));
+}
+
+export function requestControl() {
+  if (session) session.requestControl();
+}
+
+/** Ends the session this page opened (the shell stops), or leaves one it joined. */
+export function closeTerminal() {
+  if (session && (session.opener || session.attach) && session.live) session.terminate();
+  if (session) session.detach();
+  session = null;
+}
+
+window.addEventListener('resize', () => {
+  clearTimeout(resizeTimer);
+  resizeTimer = setTimeout(fit, 100);
+});

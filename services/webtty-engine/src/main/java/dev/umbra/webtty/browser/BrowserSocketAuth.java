@@ -1,0 +1,67 @@
+package dev.umbra.webtty.browser;
+
+import io.vertx.ext.web.RoutingContext;
+import java.net.URI;
+import java.util.Locale;
+
+/**
+ * How the browser app (served by the control plane at {@code /app/}, docs/web.md) presents its
+ * session token on the client WebSocket: a browser cannot set {@code Authorization} on a WebSocket,
+ * so the page offers two subprotocols, {@value #PROTOCOL} (the one the engine selects and echoes,
+ * so the token is never sent back) and {@value #BEARER_PREFIX}{@code <session token>}. The engine
+ * takes a token from there only when the request's {@code Origin} is the control plane's public
+ * origin: another site's page gets no WebSocket, whatever token it holds. Without an {@code
+ * Origin}, or with the header, nothing changes for the CLI and the daemon ({@code Authorization}).
+ */
+public final class BrowserSocketAuth {
+  /** The subprotocol the browser offers and the engine selects (the wire is WebTTY v2). */
+  public static final String PROTOCOL = "umbra.webtty.v2";
+
+  /** The prefix of the subprotocol that carries the session token. */
+  public static final String BEARER_PREFIX = "umbra.bearer.";
+
+  private final String origin;
+
+  private BrowserSocketAuth(String origin) {
+    this.origin = origin;
+  }
+
+  /** For pages of the control plane at {@code controlPlane} (its public URL). */
+  public static BrowserSocketAuth of(URI controlPlane) {
+    String scheme = controlPlane.getScheme().toLowerCase(Locale.ROOT);
+    String host = controlPlane.getHost().toLowerCase(Locale.ROOT);
+    return new BrowserSocketAuth(
+        scheme + "://" + host + (controlPlane.getPort() < 0 ? "" : ":" + controlPlane.getPort()));
+  }
+
+  public String origin() {
+    return origin;
+  }
+
+  /** What the upgrade request says: a token the browser offered, or why it is refused. */
+  public record Offer(String token, boolean foreignOrigin) {}
+
+  /**
+   * The session token of a browser's upgrade request: {@code null} token when the request offers
+   * none (then the {@code Authorization} header is the way), {@code foreignOrigin} when it offers
+   * one from a page of another origin (refused).
+   */
+  public Offer offered(RoutingContext ctx) {
+    String protocols = ctx.request().getHeader("sec-websocket-protocol");
+    if (protocols == null) {
+      return new Offer(null, false);
+    }
+    String token = null;
+    for (String p : protocols.split(",")) {
+      String t = p.trim();
+      if (t.startsWith(BEARER_PREFIX) && t.length() > BEARER_PREFIX.length()) {
+        token = t.substring(BEARER_PREFIX.length());
+      }
+    }
+    if (token == null) {
+      return new Offer(null, false);
+    }
+    String from = ctx.request().getHeader("origin");
+    return from != null && from.equals(origin) ? new Offer(token, false) : new Offer(null, true);
+  }
+}
