@@ -73,7 +73,10 @@ public final class UmbraCli {
         dev.umbra.cli.relay.ForwardCommand.class,
         dev.umbra.cli.messaging.MsgCommand.class,
         dev.umbra.cli.messaging.AgentsCommand.class,
-        dev.umbra.cli.messaging.AgentCommand.class);
+        dev.umbra.cli.messaging.AgentCommand.class,
+        dev.umbra.cli.work.PlansCommand.class,
+        dev.umbra.cli.work.InboxCommand.class,
+        dev.umbra.cli.work.RunsCommand.class);
   }
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {

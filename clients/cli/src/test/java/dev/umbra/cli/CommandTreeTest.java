@@ -227,13 +227,16 @@ class CommandTreeTest {
   @Test
   void anUnknownTopLevelCommandSaysItDoesNotExistAndPrintsNoHelp() {
     for (List<String> args :
-        List.of(List.of("plans"), List.of("plans", "--help"), List.of("--help", "plans"))) {
+        List.of(
+            List.of("frobnicate"),
+            List.of("frobnicate", "--help"),
+            List.of("--help", "frobnicate"))) {
       Run r = umbra(args);
       assertThat(r.code()).as(r.describe(args)).isEqualTo(2);
       assertThat(r.out()).as(r.describe(args)).isEmpty();
       assertThat(r.err())
           .as(r.describe(args))
-          .startsWith("umbra: 'plans' is not an umbra command\n")
+          .startsWith("umbra: 'frobnicate' is not an umbra command\n")
           .contains("Run 'umbra --help'")
           .doesNotContain("Did you mean");
     }

@@ -10,14 +10,20 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.inbox.InboxRoutes;
 import dev.umbra.controlplane.machines.MachineAuditRoutes;
 import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.controlplane.messaging.MessagingAuth;
 import dev.umbra.controlplane.messaging.MessagingFeature;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
+import dev.umbra.controlplane.plans.PlanRoutes;
+import dev.umbra.controlplane.runs.RunRoutes;
+import dev.umbra.controlplane.runs.RunStore;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.sessions.SigningKeys;
+import dev.umbra.controlplane.sharing.ShareRoutes;
+import dev.umbra.controlplane.sharing.WorkAccess;
 import dev.umbra.controlplane.tokens.TokenRoutes;
 import dev.umbra.controlplane.tokens.TokenStore;
 import dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes;
@@ -216,7 +222,8 @@ public final class ControlPlaneService extends UmbraService {
     TokenRoutes.wire(auth, db, tokens, audit, revocations, ids, clock).register(routes);
     MachineRoutes.wire(auth, internal, db, tenancy, limiter, issuer, audit, revocations, ids, clock)
         .register(routes);
-    new MachineAuditRoutes(clock, machines, runtime.audit()).register(routes);
+    RunStore runs = new RunStore();
+    new MachineAuditRoutes(clock, machines, runtime.audit(), runs, ids).register(routes);
     DeviceTrustRoutes.wire(auth, tenancy, audit, revocations, machines, clock).register(routes);
     VaultRoutes.wire(auth, tenancy, audit, machines, ids, clock).register(routes);
     TtyPolicyRoutes.wire(auth, tenancy, audit, machines, clock).register(routes);
@@ -246,6 +253,11 @@ public final class ControlPlaneService extends UmbraService {
                 Duration.ofSeconds(env.positiveInt("UMBRA_MESSAGE_SOCKET_IDLE_SECONDS", 90))));
     messaging.register(routes);
     messaging.start();
+    WorkAccess work = new WorkAccess(db, auth);
+    new ShareRoutes(work, runtime.audit(), clock).register(routes);
+    PlanRoutes.wire(work, runtime.audit(), ids, clock).register(routes);
+    InboxRoutes.wire(vertx, runtime.bus(), work, runtime.audit(), ids, clock).register(routes);
+    new RunRoutes(work, runs).register(routes);
   }
 
   /** Owner-agent messaging (tests reach its live sockets and retention sweep). */
@@ -269,6 +281,8 @@ public final class ControlPlaneService extends UmbraService {
                         }
                       });
               case SESSION_TOKEN -> Optional.of(messagingAuth.first());
+              case API_OR_SESSION_TOKEN ->
+                  Optional.of(WorkAccess.first(auth.first(), messagingAuth.first()));
               case NONE, MACHINE_SIGNATURE -> Optional.empty();
             });
   }

@@ -25,8 +25,8 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code umbra agent enroll|run|send|recv}: this machine's agent (docs/messaging.md, "Clients").
- * Keys stay under UMBRA_HOME; agent processes get plaintext only over the local socket.
+ * {@code umbra agent enroll|run|send|recv|ask}: this machine's agent (docs/messaging.md,
+ * "Clients"). Keys stay under UMBRA_HOME; agent processes get plaintext only over the local socket.
  */
 @Command(
     name = "agent",
@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
       AgentCommand.Enroll.class,
       AgentCommand.Run.class,
       AgentCommand.Send.class,
-      AgentCommand.Recv.class
+      AgentCommand.Recv.class,
+      AgentAskCommand.class
     })
 public final class AgentCommand {
 

@@ -160,6 +160,8 @@ public abstract sealed class Refusal extends RuntimeException {
       MESSAGE_ID_TAKEN("message_id_taken"),
       /** The bundle has this many one-time prekeys already (docs/messaging.md, limits). */
       TOO_MANY_PREKEYS("too_many_prekeys"),
+      /** The inbox item was already decided, or passed its deadline and took its default. */
+      ALREADY_DECIDED("already_decided"),
       /** The bootstrap token was used: the deployment has its first owner. */
       ALREADY_BOOTSTRAPPED("already_bootstrapped");
 

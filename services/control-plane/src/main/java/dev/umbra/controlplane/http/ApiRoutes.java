@@ -29,7 +29,12 @@ public final class ApiRoutes {
     INTERNAL,
     MACHINE_SIGNATURE,
     /** A control-plane session token (JWT) of a trusted device or an agent (messaging). */
-    SESSION_TOKEN
+    SESSION_TOKEN,
+    /**
+     * Either: a member's API token, or a session token of a member's trusted device or of an agent
+     * (agent work, docs/agents.md).
+     */
+    API_OR_SESSION_TOKEN
   }
 
   /**
@@ -257,6 +262,12 @@ public final class ApiRoutes {
           operation.put(
               "security",
               new JsonArray().add(new JsonObject().put("sessionToken", new JsonArray())));
+      case API_OR_SESSION_TOKEN ->
+          operation.put(
+              "security",
+              new JsonArray()
+                  .add(new JsonObject().put("apiToken", new JsonArray()))
+                  .add(new JsonObject().put("sessionToken", new JsonArray())));
       case MACHINE_SIGNATURE ->
           operation
               .put("security", new JsonArray())

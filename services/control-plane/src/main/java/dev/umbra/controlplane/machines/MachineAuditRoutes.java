@@ -4,7 +4,10 @@ import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.runs.RunRecord;
+import dev.umbra.controlplane.runs.RunStore;
 import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
@@ -16,6 +19,9 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Clock;
+import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.Map;
 
 /**
@@ -56,12 +62,20 @@ public final class MachineAuditRoutes {
   private final Clock clock;
   private final MachineRequest.Checker machines;
   private final AuditEmitter audit;
+  private final RunStore runs;
+  private final Ids ids;
 
-  /** Only what it uses: the clock (timestamps), the machine checker, the audit emitter. */
-  public MachineAuditRoutes(Clock clock, MachineRequest.Checker machines, AuditEmitter audit) {
+  /**
+   * Only what it uses: the clock (timestamps), the machine checker, the audit emitter, and where a
+   * {@code command.run} also leaves its run record (docs/agents.md, "Run records").
+   */
+  public MachineAuditRoutes(
+      Clock clock, MachineRequest.Checker machines, AuditEmitter audit, RunStore runs, Ids ids) {
     this.clock = clock;
     this.machines = machines;
     this.audit = audit;
+    this.runs = runs;
+    this.ids = ids;
   }
 
   public void register(ApiRoutes routes) {
@@ -101,12 +115,39 @@ public final class MachineAuditRoutes {
     MachineRequest req = MachineRequest.parse(clock, body);
     MachineReport report = MachineReport.parse(body);
     byte[] signed = report.message(req.workspaceId(), req.machineId(), req.timestampMs());
-    return req.run(machines, ctx, signed, conn -> Future.succeededFuture())
+    return req.run(
+            machines,
+            ctx,
+            signed,
+            conn ->
+                report.action() == AuditAction.COMMAND_RUN
+                    ? runs.record(conn, req.workspaceId(), req.machineId(), record(report))
+                    : Future.succeededFuture())
         .map(
             v -> {
               emit(ctx, req, report);
               return new JsonObject().put("event_id", report.signed().eventId());
             });
+  }
+
+  /** The run record of a {@code command.run} report: it ended now, after its duration. */
+  private RunRecord record(MachineReport report) {
+    MachineRequests.AuditReport r = report.signed();
+    OffsetDateTime end = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
+    return new RunRecord(
+        ids.next(),
+        r.eventId(),
+        null,
+        "command",
+        r.channelHex(),
+        r.outcome(),
+        r.reason(),
+        (int) r.exitStatus(),
+        end.minus(Duration.ofMillis(r.durationMs())),
+        end,
+        r.durationMs(),
+        r.bytesIn(),
+        r.bytesOut());
   }
 
   /** The audit event of a verified report, with the machine as actor. */

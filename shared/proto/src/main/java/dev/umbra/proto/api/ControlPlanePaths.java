@@ -81,6 +81,20 @@ public final class ControlPlanePaths {
   public static final String MESSAGE_ACKS = MESSAGES + "/acks";
   public static final String MESSAGES_LIVE = MESSAGES + "/live";
   public static final String NOTIFICATION_WEBHOOK = WORKSPACE + "/notification-webhook";
+  // agent work (docs/agents.md)
+  public static final String PLANS = WORKSPACE + "/plans";
+  public static final String PLAN = PLANS + "/{plan_id}";
+  public static final String PLAN_VERSIONS = PLAN + "/versions";
+  public static final String PLAN_COMMENTS = PLAN + "/comments";
+  public static final String PLAN_VERDICTS = PLAN + "/verdicts";
+  public static final String PLAN_SHARE = PLAN + "/shares/{team_id}";
+  public static final String INBOX = WORKSPACE + "/inbox";
+  public static final String INBOX_ITEM = INBOX + "/{item_id}";
+  public static final String INBOX_DECISION = INBOX_ITEM + "/decision";
+  public static final String INBOX_SHARE = INBOX_ITEM + "/shares/{team_id}";
+  public static final String MACHINE_SHARE = MACHINE + "/shares/{team_id}";
+  public static final String RUNS = WORKSPACE + "/runs";
+  public static final String RUN = RUNS + "/{run_id}";
 
   private static final List<String> ALL = templates();
 
@@ -224,6 +238,58 @@ public final class ControlPlanePaths {
 
   public static String messagesLive(Object workspaceId) {
     return PathTemplates.fill(MESSAGES_LIVE, workspaceId);
+  }
+
+  public static String plans(Object workspaceId) {
+    return PathTemplates.fill(PLANS, workspaceId);
+  }
+
+  public static String plan(Object workspaceId, Object planId) {
+    return PathTemplates.fill(PLAN, workspaceId, planId);
+  }
+
+  public static String planVersions(Object workspaceId, Object planId) {
+    return PathTemplates.fill(PLAN_VERSIONS, workspaceId, planId);
+  }
+
+  public static String planComments(Object workspaceId, Object planId) {
+    return PathTemplates.fill(PLAN_COMMENTS, workspaceId, planId);
+  }
+
+  public static String planVerdicts(Object workspaceId, Object planId) {
+    return PathTemplates.fill(PLAN_VERDICTS, workspaceId, planId);
+  }
+
+  public static String planShare(Object workspaceId, Object planId, Object teamId) {
+    return PathTemplates.fill(PLAN_SHARE, workspaceId, planId, teamId);
+  }
+
+  public static String inbox(Object workspaceId) {
+    return PathTemplates.fill(INBOX, workspaceId);
+  }
+
+  public static String inboxItem(Object workspaceId, Object itemId) {
+    return PathTemplates.fill(INBOX_ITEM, workspaceId, itemId);
+  }
+
+  public static String inboxDecision(Object workspaceId, Object itemId) {
+    return PathTemplates.fill(INBOX_DECISION, workspaceId, itemId);
+  }
+
+  public static String inboxShare(Object workspaceId, Object itemId, Object teamId) {
+    return PathTemplates.fill(INBOX_SHARE, workspaceId, itemId, teamId);
+  }
+
+  public static String machineShare(Object workspaceId, Object machineId, Object teamId) {
+    return PathTemplates.fill(MACHINE_SHARE, workspaceId, machineId, teamId);
+  }
+
+  public static String runs(Object workspaceId) {
+    return PathTemplates.fill(RUNS, workspaceId);
+  }
+
+  public static String run(Object workspaceId, Object runId) {
+    return PathTemplates.fill(RUN, workspaceId, runId);
   }
 
   /** Every template declared here. */

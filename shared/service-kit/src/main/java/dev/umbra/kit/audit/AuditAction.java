@@ -95,6 +95,19 @@ public enum AuditAction {
   AGENT_MESSAGE_READ(
       "agent.message.read", "a recipient acknowledged owner-agent messages (rows deleted)"),
 
+  PLAN_PUBLISHED("plan.published", "a plan was published for review (version 1)"),
+  PLAN_REVISED("plan.revised", "a new version of a plan was published"),
+  PLAN_COMMENTED("plan.commented", "a plan was commented on"),
+  PLAN_APPROVED("plan.approved", "a member approved a plan's current version"),
+  PLAN_CHANGES_REQUESTED(
+      "plan.changes_requested", "a member requested changes to a plan's current version"),
+  SHARE_GRANTED("share.granted", "a plan, inbox item or machine was shared with a team"),
+  SHARE_REVOKED("share.revoked", "a team's share of a plan, inbox item or machine was removed"),
+  INBOX_ITEM_RAISED("inbox.item_raised", "an agent raised an inbox item (a decision it waits for)"),
+  INBOX_ITEM_DECIDED("inbox.item_decided", "a member decided an inbox item"),
+  INBOX_ITEM_EXPIRED(
+      "inbox.item_expired", "an inbox item passed its deadline and took its default"),
+
   AUDIT_EXPORTED("audit.exported", "the audit log was exported"),
   AUDIT_VERIFIED("audit.verified", "the audit chain was verified (outcome failure when broken)"),
   AUDIT_TAIL_OPENED("audit.tail_opened", "a live audit tail was opened");

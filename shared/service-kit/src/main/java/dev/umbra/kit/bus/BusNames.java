@@ -66,4 +66,12 @@ public final class BusNames {
   public static String messageRecipient(UUID workspace, UUID recipient) {
     return "umbra.msg.r." + workspace + "." + recipient;
   }
+
+  /**
+   * Control plane, agent inbox: an item was decided or took its default; carries nothing (the
+   * waiting request reads the item again in PostgreSQL).
+   */
+  public static String inboxItem(UUID workspace, UUID item) {
+    return "umbra.inbox." + workspace + "." + item;
+  }
 }

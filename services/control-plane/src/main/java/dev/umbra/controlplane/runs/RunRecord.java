@@ -1,0 +1,42 @@
+package dev.umbra.controlplane.runs;
+
+import io.vertx.sqlclient.Row;
+import java.time.OffsetDateTime;
+import java.util.UUID;
+
+/**
+ * What a run left on the platform (docs/agents.md, "Run records"): ids, times, exit status and byte
+ * counts. Never the command line, its output or its transcript, which stay on the machine.
+ */
+public record RunRecord(
+    UUID id,
+    String eventId,
+    UUID machineId,
+    String kind,
+    String channel,
+    String outcome,
+    String reason,
+    int exitStatus,
+    OffsetDateTime startedAt,
+    OffsetDateTime endedAt,
+    long durationMs,
+    long bytesIn,
+    long bytesOut) {
+
+  static RunRecord of(Row r) {
+    return new RunRecord(
+        r.getUUID("id"),
+        r.getString("event_id"),
+        r.getUUID("machine_id"),
+        r.getString("kind"),
+        r.getString("channel"),
+        r.getString("outcome"),
+        r.getString("reason"),
+        r.getInteger("exit_status"),
+        r.getOffsetDateTime("started_at"),
+        r.getOffsetDateTime("ended_at"),
+        r.getLong("duration_ms"),
+        r.getLong("bytes_in"),
+        r.getLong("bytes_out"));
+  }
+}

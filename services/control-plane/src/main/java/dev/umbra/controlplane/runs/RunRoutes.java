@@ -1,0 +1,141 @@
+package dev.umbra.controlplane.runs;
+
+import dev.umbra.controlplane.errors.Refusal;
+import dev.umbra.controlplane.http.ApiRoutes;
+import dev.umbra.controlplane.http.ApiRoutes.Auth;
+import dev.umbra.controlplane.http.Handlers;
+import dev.umbra.controlplane.http.Page;
+import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.sharing.Actor;
+import dev.umbra.controlplane.sharing.ShareKind;
+import dev.umbra.controlplane.sharing.WorkAccess;
+import dev.umbra.kit.http.Requests;
+import dev.umbra.proto.api.ControlPlanePaths;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.UUID;
+
+/**
+ * Run records (docs/agents.md, "Run records"): members read them; the daemon writes them through
+ * its signed {@code POST /v1/machine-audit} report ({@code MachineAuditRoutes}). An admin sees
+ * every run; another member the runs of the machines shared with one of their teams; an agent none.
+ */
+public final class RunRoutes {
+  private final WorkAccess access;
+  private final RunStore store;
+
+  public RunRoutes(WorkAccess access, RunStore store) {
+    this.access = access;
+    this.store = store;
+  }
+
+  private static final Schema RUN =
+      Schema.named(
+          "RunRecord",
+          Schema.object()
+              .required("id", Schema.uuid())
+              .required("machine_id", Schema.uuid())
+              .required("kind", Schema.oneOf("command"))
+              .required("channel", Schema.string(1, 16).describe("the relay channel, hex"))
+              .required("outcome", Schema.oneOf("success", "failure"))
+              .required("reason", Schema.string(0, 32))
+              .required("exit_status", Schema.integer(-1, 255))
+              .required("started_at", Schema.time())
+              .required("ended_at", Schema.time())
+              .required("duration_ms", Schema.integer(0, Long.MAX_VALUE))
+              .required("bytes_in", Schema.integer(0, Long.MAX_VALUE).describe("from the client"))
+              .required("bytes_out", Schema.integer(0, Long.MAX_VALUE).describe("to the client"))
+              .build()
+              .describe("numbers and ids only: never a command line, output or transcript"));
+
+  public void register(ApiRoutes routes) {
+    routes
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.RUNS,
+            "The run records the caller may see (?machine_id= for one machine)",
+            Auth.API_OR_SESSION_TOKEN,
+            200,
+            Schema.NO_BODY,
+            Schema.page(RUN),
+            Handlers.json(200, this::list))
+        .add(
+            HttpMethod.GET,
+            ControlPlanePaths.RUN,
+            "A run record",
+            Auth.API_OR_SESSION_TOKEN,
+            200,
+            Schema.NO_BODY,
+            RUN,
+            Handlers.json(200, this::get));
+  }
+
+  private static Future<Void> memberOnly(Actor actor) {
+    return actor.isAgent()
+        ? Future.failedFuture(WorkAccess.refused("run records are for members"))
+        : Future.succeededFuture();
+  }
+
+  private Future<JsonObject> list(RoutingContext ctx) {
+    Page page = Page.of(ctx);
+    String m = ctx.request().getParam("machine_id");
+    UUID machine = m == null ? null : Requests.uuid(m, "machine_id");
+    return access
+        .of(ctx)
+        .run(
+            false,
+            (conn, actor) ->
+                memberOnly(actor)
+                    .compose(
+                        v ->
+                            store.page(
+                                conn,
+                                actor.isAdmin(),
+                                actor.memberOrNobody(),
+                                machine,
+                                page.after(),
+                                page.fetch())))
+        .map(list -> page.render(list, RunRecord::id, RunRoutes::json));
+  }
+
+  private Future<JsonObject> get(RoutingContext ctx) {
+    UUID id = Requests.uuidParam(ctx, "run_id");
+    return access
+        .of(ctx)
+        .run(
+            false,
+            (conn, actor) ->
+                memberOnly(actor)
+                    .compose(v -> store.get(conn, id))
+                    .compose(
+                        r ->
+                            r == null
+                                ? Future.failedFuture(Refusal.notFound("run"))
+                                : access
+                                    .maySee(conn, actor, ShareKind.MACHINE, r.machineId(), false)
+                                    .compose(
+                                        seen ->
+                                            seen
+                                                ? Future.succeededFuture(r)
+                                                : Future.failedFuture(Refusal.notFound("run")))))
+        .map(RunRoutes::json);
+  }
+
+  static JsonObject json(RunRecord r) {
+    return new JsonObject()
+        .put("id", r.id().toString())
+        .put("machine_id", r.machineId().toString())
+        .put("kind", r.kind())
+        .put("channel", r.channel())
+        .put("outcome", r.outcome())
+        .put("reason", r.reason())
+        .put("exit_status", r.exitStatus())
+        .put("started_at", r.startedAt().toString())
+        .put("ended_at", r.endedAt().toString())
+        .put("duration_ms", r.durationMs())
+        .put("bytes_in", r.bytesIn())
+        .put("bytes_out", r.bytesOut());
+  }
+}
