@@ -46,18 +46,27 @@ class ImageTarballTest {
 
   /**
    * The entrypoint run from the image's files alone: as root, in a mount namespace with the image
-   * as its root (chroot, the image's user, /proc and /dev mounted as a container runtime would) —
-   * so nothing of this machine, not even its C library, is used; otherwise (not root) on this
-   * machine with the image's paths rewritten, which still runs the image's runtime and jars.
+   * as its root (chroot, the image's user; /proc, /dev, /etc/hosts and /etc/resolv.conf mounted as
+   * a container runtime would) — so nothing of this machine, not even its C library, is used;
+   * otherwise (not root) on this machine with the image's paths rewritten, which still runs the
+   * image's runtime and jars.
    */
   static List<String> inImage(Path root, List<String> entry) throws Exception {
     if (isRoot() && Files.isExecutable(Path.of("/usr/bin/unshare"))) {
       Files.createDirectories(root.resolve("proc"));
       Files.createDirectories(root.resolve("dev"));
+      // what a container runtime mounts into every container
+      for (String f : List.of("etc/hosts", "etc/resolv.conf")) {
+        Files.writeString(root.resolve(f), "");
+      }
       String inner =
-          "mount -t proc proc '%1$s/proc' && mount --rbind /dev '%1$s/dev' && exec chroot --userspec=10001:10001 '%1$s' \"$@\""
+          ("mount -t proc proc '%1$s/proc' && mount --rbind /dev '%1$s/dev'"
+                  + " && mount --bind /etc/hosts '%1$s/etc/hosts'"
+                  + " && mount --bind /etc/resolv.conf '%1$s/etc/resolv.conf'"
+                  + " && exec /usr/sbin/chroot --userspec=10001:10001 '%1$s' \"$@\"")
               .formatted(root);
-      List<String> cmd = new ArrayList<>(List.of("unshare", "-m", "sh", "-c", inner, "sh"));
+      List<String> cmd =
+          new ArrayList<>(List.of("/usr/bin/unshare", "-m", "/bin/sh", "-c", inner, "sh"));
       cmd.addAll(entry);
       return cmd;
     }
@@ -113,7 +122,7 @@ class ImageTarballTest {
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.redirectOutput(tmp.resolve("service.log").toFile());
     pb.environment().clear();
-    pb.environment().put("PATH", "/usr/bin:/bin");
+    pb.environment().put("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
     pb.environment()
         .putAll(
             Map.of(
@@ -124,7 +133,7 @@ class ImageTarballTest {
                 "UMBRA_BUS_PREFIX",
                 TestRedis.randomPrefix(),
                 "UMBRA_HOME",
-                cmd.getFirst().equals("unshare")
+                cmd.getFirst().equals("/usr/bin/unshare")
                     ? "/var/lib/umbra/home"
                     : tmp.resolve("home").toString(),
                 "UMBRA_BIND_HOST",
