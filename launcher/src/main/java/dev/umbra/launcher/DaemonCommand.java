@@ -8,6 +8,7 @@ import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.daemon.pairing.DaemonPairing;
 import dev.umbra.daemon.run.DaemonRunner;
+import dev.umbra.launcher.service.DaemonServiceCommands;
 import java.net.InetAddress;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -16,15 +17,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code umbra daemon pair|run}: the machine side. Composed into the CLI's command tree here (as
- * {@link DevCommand} is), so that the CLI itself never depends on the daemon: the CLI and the
- * daemon both build on the client library (clients/core), and bin/umbra runs this command with the
- * platform's class path (docs/cli.md, "Start-up").
+ * {@code umbra daemon pair|run|install|uninstall|status}: the machine side. Composed into the CLI's
+ * command tree here (as {@link DevCommand} is), so that the CLI itself never depends on the daemon:
+ * the CLI and the daemon both build on the client library (clients/core), and bin/umbra runs this
+ * command with the platform's class path (docs/cli.md, "Start-up").
  */
 @Command(
     name = "daemon",
-    description = "Pair this machine and run the daemon.",
-    subcommands = {DaemonCommand.Pair.class, DaemonCommand.Run.class})
+    description = "Pair this machine, run the daemon, install it as a service.",
+    subcommands = {
+      DaemonCommand.Pair.class,
+      DaemonCommand.Run.class,
+      DaemonServiceCommands.Install.class,
+      DaemonServiceCommands.Uninstall.class,
+      DaemonServiceCommands.Status.class
+    })
 public final class DaemonCommand {
 
   @Command(

@@ -12,8 +12,13 @@ public final class Umbra {
 
   public static void main(String[] args) {
     if (args.length == 1 && (args[0].equals("--version") || args[0].equals("-V"))) {
-      // what UmbraCli answers too (a compile-time constant: not even its class is loaded)
-      System.out.println(UmbraCli.VERSION);
+      // what UmbraCli answers too (a compile-time constant: not even its class is loaded), with the
+      // build the distribution's bin/umbra names (docs/deploy.md): its commit and platform
+      String build = System.getProperty("umbra.build");
+      System.out.println(
+          build == null || build.isBlank()
+              ? UmbraCli.VERSION
+              : UmbraCli.VERSION + " (build " + build.strip() + ")");
       exit(0, false);
     }
     boolean longRunning =

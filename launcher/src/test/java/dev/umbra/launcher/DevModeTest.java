@@ -3,8 +3,10 @@ package dev.umbra.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.testing.UmbraRun;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -12,6 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -70,6 +73,22 @@ class DevModeTest {
         JsonArray machines = machines(home);
         assertThat(machines).hasSize(1);
         assertThat(machines.getJsonObject(0).getString("name")).isEqualTo("local");
+        // the local daemon reports its state for `umbra daemon status` (docs/deploy.md, "Status")
+        Eventually.await(
+            "umbra daemon status: running, checked in, relay and engine connected",
+            Duration.ofSeconds(60),
+            () -> {
+              UmbraRun st =
+                  UmbraRun.of(home, Map.of(), Cli.commands(), "daemon", "status", "--json");
+              if (st.code() != 0) {
+                return false;
+              }
+              JsonObject b = st.json().getJsonArray("bindings").getJsonObject(0);
+              return b.getString("name").equals("local")
+                  && b.getBoolean("checked_in", false)
+                  && b.getBoolean("relay_connected", false)
+                  && b.getBoolean("engine_connected", false);
+            });
         assertThat(dev.terminate(15)).as(dev.output()).isZero();
       }
       // warm start: same data, same login, the same paired machine, ready well within 20 s

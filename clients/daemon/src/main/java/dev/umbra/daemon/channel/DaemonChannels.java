@@ -235,6 +235,11 @@ public final class DaemonChannels {
     return link;
   }
 
+  /** The binding this serves: its machine id (the relay's target name). */
+  public String target() {
+    return config.target();
+  }
+
   /**
    * Connects and registers; completes once the relay confirmed the registration. Call on the
    * context to use.

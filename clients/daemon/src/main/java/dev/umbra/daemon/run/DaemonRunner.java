@@ -11,12 +11,16 @@ import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
+import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,6 +35,19 @@ import java.util.concurrent.ConcurrentHashMap;
  */
 public final class DaemonRunner {
   public static final Duration HEARTBEAT = Duration.ofMinutes(1);
+
+  /**
+   * How often the status file is rewritten between heartbeats (connections come and go faster than
+   * heartbeats).
+   */
+  static final Duration STATUS_EVERY = Duration.ofSeconds(5);
+
+  /** When the last heartbeat (check-in and trust sync) ended. */
+  private volatile Instant lastBeat = Instant.EPOCH;
+
+  /** The version the status file names (the CLI's, which the daemon module cannot see). */
+  static final String VERSION = "umbra 0.1.0";
+
   private final JsonHttp http;
   private final BindingStore store;
   private final Clock clock;
@@ -38,6 +55,12 @@ public final class DaemonRunner {
 
   /** What the last trust sync of each binding reported, so the log only shows changes. */
   private final Map<UUID, String> trustState = new ConcurrentHashMap<>();
+
+  /** For the status file ({@link DaemonStatus}): each binding's last check-in error ("" = ok). */
+  private final Map<UUID, String> checkIns = new ConcurrentHashMap<>();
+
+  /** The keyset version of each binding's trust pin after its last sync. */
+  private final Map<UUID, Long> pinVersions = new ConcurrentHashMap<>();
 
   public DaemonRunner(JsonHttp http, BindingStore store, Clock clock, PrintStream out) {
     this.http = http;
@@ -77,6 +100,7 @@ public final class DaemonRunner {
       try {
         session(b, "relay");
         ok++;
+        checkIns.put(b.machineId(), "");
         out.println(
             "machine "
                 + b.machineId()
@@ -85,6 +109,7 @@ public final class DaemonRunner {
                 + ") checked in to workspace "
                 + b.workspaceId());
       } catch (ApiError e) {
+        checkIns.put(b.machineId(), e.describe());
         out.println(
             "machine " + b.machineId() + " in workspace " + b.workspaceId() + ": " + e.describe());
       }
@@ -109,6 +134,7 @@ public final class DaemonRunner {
         if (t.isPresent()) {
           pinned++;
           DeviceTrust.Pin p = t.get().pin();
+          pinVersions.put(b.machineId(), (long) p.keyset().version());
           state =
               "workspace trust pinned at keyset version "
                   + p.keyset().version()
@@ -131,54 +157,104 @@ public final class DaemonRunner {
     return pinned;
   }
 
+  /** One heartbeat: check in, refresh trust and policies, end what they no longer admit. */
+  private void heartbeat(
+      dev.umbra.daemon.channel.DaemonRelay relay, dev.umbra.daemon.tty.TtyDaemon tty) {
+    checkIn();
+    syncTrust();
+    lastBeat = clock.instant();
+    // the WebTTY policy after the trust it is verified against (docs/webtty.md, "Server
+    // policy")
+    tty.syncPolicies();
+    int closed = relay.recheckTrust();
+    int ended = tty.recheck();
+    if (closed + ended > 0) {
+      out.println(
+          "closed "
+              + closed
+              + " relay channel(s) and ended "
+              + ended
+              + " WebTTY session(s) of clients no longer admitted");
+    }
+  }
+
+  /**
+   * The status file of {@code umbra daemon status}: a failure to write it is logged, never fatal.
+   */
+  void writeStatus(
+      Path home,
+      Instant started,
+      dev.umbra.daemon.channel.DaemonRelay relay,
+      dev.umbra.daemon.tty.TtyDaemon tty) {
+    Set<String> relayUp = new HashSet<>();
+    relay.channels().stream()
+        .filter(c -> c.link() != null && c.link().connected())
+        .forEach(c -> relayUp.add(c.target()));
+    Set<String> engineUp = new HashSet<>();
+    tty.servers().stream().filter(s -> s.connected()).forEach(s -> engineUp.add(s.serverId()));
+    List<DaemonStatus.Binding> list =
+        store.list().stream()
+            .map(
+                b ->
+                    new DaemonStatus.Binding(
+                        b.machineId(),
+                        b.workspaceId(),
+                        b.name(),
+                        Optional.ofNullable(checkIns.get(b.machineId())).filter(e -> !e.isEmpty()),
+                        relayUp.contains(b.machineId().toString()),
+                        engineUp.contains(b.machineId().toString()),
+                        Optional.ofNullable(pinVersions.get(b.machineId()))))
+            .toList();
+    try {
+      new DaemonStatus(VERSION, ProcessHandle.current().pid(), started, clock.instant(), list)
+          .write(home);
+    } catch (RuntimeException e) {
+      out.println("could not write the daemon's status file: " + e.getMessage());
+    }
+  }
+
   /** Runs until interrupted (or once). */
   public int run(boolean once) {
     if (store.list().isEmpty()) {
       out.println("no bindings yet: pair this machine first with `umbra daemon pair <code>`");
       return 1;
     }
+    Instant started = clock.instant();
     int ok = checkIn();
+    lastBeat = clock.instant();
     // before serving anything: sessions are authorized against the freshest pin
     syncTrust();
     if (once) {
       return ok > 0 ? 0 : 1;
     }
+    Path home = store.root().getParent().getParent();
     var tty =
-        dev.umbra.daemon.tty.TtyDaemon.start(
-            store.root().getParent().getParent(), store, http, this::session, System.getenv());
+        dev.umbra.daemon.tty.TtyDaemon.start(home, store, http, this::session, System.getenv());
     // relay channels (run, forward, messages) for every binding, until stopped
     try (var relay =
         dev.umbra.daemon.channel.DaemonRelay.start(
             http,
             store,
-            store.root().getParent().getParent(),
+            home,
             (b, audience) -> session(b, audience).getString("token"),
             System.getenv("UMBRA_PSK"),
             out,
             tty::recheck)) {
       out.println("daemon running. Stop with Ctrl-C.");
+      writeStatus(home, started, relay, tty);
+      Instant nextBeat = started.plus(HEARTBEAT);
       while (!Thread.currentThread().isInterrupted()) {
         try {
-          Thread.sleep(HEARTBEAT.toMillis());
+          Thread.sleep(STATUS_EVERY.toMillis());
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
           break;
         }
-        checkIn();
-        syncTrust();
-        // the WebTTY policy after the trust it is verified against (docs/webtty.md, "Server
-        // policy")
-        tty.syncPolicies();
-        int closed = relay.recheckTrust();
-        int ended = tty.recheck();
-        if (closed + ended > 0) {
-          out.println(
-              "closed "
-                  + closed
-                  + " relay channel(s) and ended "
-                  + ended
-                  + " WebTTY session(s) of clients no longer admitted");
+        if (!clock.instant().isBefore(nextBeat)) {
+          heartbeat(relay, tty);
+          nextBeat = clock.instant().plus(HEARTBEAT);
         }
+        writeStatus(home, started, relay, tty);
       }
     }
     return 0;

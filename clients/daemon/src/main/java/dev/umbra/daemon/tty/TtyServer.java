@@ -133,6 +133,16 @@ public final class TtyServer implements AutoCloseable {
   /**
    * Connects and registers; completes once the engine confirmed. Reconnects on its own afterwards.
    */
+  /** Is the connection to the WebTTY engine up (registered or registering)? */
+  public boolean connected() {
+    return ws != null;
+  }
+
+  /** The machine this server registers as. */
+  public String serverId() {
+    return config.serverId();
+  }
+
   public synchronized Future<Void> start() {
     if (registered == null) {
       registered = Promise.promise();
