@@ -6,6 +6,7 @@ import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.VertxTimers;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.proto.channel.ChannelReason;
@@ -54,13 +55,26 @@ public final class RelayClient {
       Supplier<Future<String>> tokens,
       X25519KeyPair clientKey,
       byte[] psk) {
+    return create(vertx, relays, workspace, tokens, clientKey, psk, ClientTls.system());
+  }
+
+  /** As above, verifying a {@code wss://} relay with {@code tls}. */
+  public static Future<RelayClient> create(
+      Vertx vertx,
+      List<URI> relays,
+      String workspace,
+      Supplier<Future<String>> tokens,
+      X25519KeyPair clientKey,
+      byte[] psk,
+      ClientTls tls) {
     Context ctx = vertx.getOrCreateContext();
     Promise<RelayClient> made = Promise.promise();
     // created on its context so the link's, timers' and sockets' callbacks all run there
     ctx.runOnContext(
         v -> {
           try {
-            made.complete(new RelayClient(vertx, ctx, relays, workspace, tokens, clientKey, psk));
+            made.complete(
+                new RelayClient(vertx, ctx, relays, workspace, tokens, clientKey, psk, tls));
           } catch (RuntimeException e) {
             made.fail(e);
           }
@@ -75,7 +89,8 @@ public final class RelayClient {
       String workspace,
       Supplier<Future<String>> tokens,
       X25519KeyPair clientKey,
-      byte[] psk) {
+      byte[] psk,
+      ClientTls tls) {
     this.context = context;
     RelayLink[] linkRef = new RelayLink[1];
     this.opener =
@@ -87,7 +102,8 @@ public final class RelayClient {
             relays,
             () -> tokens.get().onFailure(this::refusedFor),
             opener::onFrame,
-            v -> opener.resumeAll());
+            v -> opener.resumeAll(),
+            tls);
     linkRef[0] = link;
   }
 

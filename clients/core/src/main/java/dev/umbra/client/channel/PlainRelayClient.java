@@ -1,6 +1,7 @@
 package dev.umbra.client.channel;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.proto.channel.ChannelReason;
@@ -52,9 +53,22 @@ public final class PlainRelayClient implements AutoCloseable {
       byte[] psk,
       Duration timeout)
       throws IOException {
+    return connect(relay, token, workspace, clientKey, psk, timeout, ClientTls.system());
+  }
+
+  /** As above, verifying a {@code wss://} relay with {@code tls}. */
+  public static PlainRelayClient connect(
+      URI relay,
+      String token,
+      String workspace,
+      X25519KeyPair clientKey,
+      byte[] psk,
+      Duration timeout,
+      ClientTls tls)
+      throws IOException {
     PlainRelayClient client =
         new PlainRelayClient(
-            RelayWebSocket.connect(relay, token, timeout), workspace, clientKey, psk);
+            RelayWebSocket.connect(relay, token, timeout, tls), workspace, clientKey, psk);
     Thread.ofPlatform().daemon().name("umbra-relay-reader").start(client::read);
     return client;
   }
