@@ -168,8 +168,11 @@ public final class RelayAccess<C> implements AutoCloseable {
       return firstToken.thenApplyAsync(
           token -> {
             try {
-              return PlainRelayClient.connect(
-                  relay, token, workspace.toString(), clientKey, psk, CONNECT_TIMEOUT, tls);
+              return PlainRelayClient.over(
+                  RelayWebSocket.connect(relay, token, CONNECT_TIMEOUT, tls),
+                  workspace.toString(),
+                  clientKey,
+                  psk);
             } catch (IOException e) {
               throw e instanceof RelayWebSocket.Refused r
                       && r.reason() == RelayWebSocket.Reason.UPGRADE_REFUSED

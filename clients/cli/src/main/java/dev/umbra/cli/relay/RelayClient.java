@@ -47,18 +47,8 @@ public final class RelayClient {
    *     transcript)
    * @param psk the Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else
    *     null
+   * @param tls how a {@code wss://} relay is verified ({@link ClientTls#system()} by default)
    */
-  public static Future<RelayClient> create(
-      Vertx vertx,
-      List<URI> relays,
-      String workspace,
-      Supplier<Future<String>> tokens,
-      X25519KeyPair clientKey,
-      byte[] psk) {
-    return create(vertx, relays, workspace, tokens, clientKey, psk, ClientTls.system());
-  }
-
-  /** As above, verifying a {@code wss://} relay with {@code tls}. */
   public static Future<RelayClient> create(
       Vertx vertx,
       List<URI> relays,

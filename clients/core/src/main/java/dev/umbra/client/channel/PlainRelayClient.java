@@ -53,22 +53,16 @@ public final class PlainRelayClient implements AutoCloseable {
       byte[] psk,
       Duration timeout)
       throws IOException {
-    return connect(relay, token, workspace, clientKey, psk, timeout, ClientTls.system());
+    return over(RelayWebSocket.connect(relay, token, timeout), workspace, clientKey, psk);
   }
 
-  /** As above, verifying a {@code wss://} relay with {@code tls}. */
-  public static PlainRelayClient connect(
-      URI relay,
-      String token,
-      String workspace,
-      X25519KeyPair clientKey,
-      byte[] psk,
-      Duration timeout,
-      ClientTls tls)
-      throws IOException {
-    PlainRelayClient client =
-        new PlainRelayClient(
-            RelayWebSocket.connect(relay, token, timeout, tls), workspace, clientKey, psk);
+  /**
+   * A client over a WebSocket the caller connected (e.g. with {@link RelayWebSocket#connect(URI,
+   * String, Duration, ClientTls)} to verify a {@code wss://} relay with its own trust).
+   */
+  public static PlainRelayClient over(
+      RelayWebSocket ws, String workspace, X25519KeyPair clientKey, byte[] psk) {
+    PlainRelayClient client = new PlainRelayClient(ws, workspace, clientKey, psk);
     Thread.ofPlatform().daemon().name("umbra-relay-reader").start(client::read);
     return client;
   }
