@@ -489,7 +489,8 @@ public final class RelayBench {
                 workspace.toString(),
                 () -> Future.succeededFuture(tokens.member(workspace, "bench", "relay")),
                 X25519KeyPair.generate(),
-                null));
+                null,
+                dev.umbra.client.http.ClientTls.system()));
     await(c.connect());
     AtomicLong received = new AtomicLong();
     CompletableFuture<Long> done = new CompletableFuture<>();

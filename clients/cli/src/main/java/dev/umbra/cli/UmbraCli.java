@@ -7,6 +7,7 @@ import dev.umbra.cli.commands.PairCommand;
 import dev.umbra.cli.commands.TokensCommand;
 import dev.umbra.cli.commands.WorkspaceCommand;
 import dev.umbra.client.http.ApiError;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.crypto.CryptoException;
 import java.io.PrintStream;
@@ -106,7 +107,15 @@ public final class UmbraCli {
       out.flush();
       return EXIT_OK;
     }
-    CliContext ctx = new CliContext(umbraHome, out, err, env, new JsonHttp(), Clock.systemUTC());
+    ClientTls tls;
+    try {
+      tls = ClientTls.fromEnvironment(env);
+    } catch (IllegalArgumentException e) {
+      err.println("umbra: " + e.getMessage());
+      err.flush();
+      return EXIT_USAGE;
+    }
+    CliContext ctx = new CliContext(umbraHome, out, err, env, new JsonHttp(tls), Clock.systemUTC());
     int code = commandLine(ctx, extraCommands, args).execute(args);
     out.flush();
     err.flush();

@@ -74,7 +74,8 @@ public final class AuditService extends UmbraService {
                 vertx,
                 SessionVerifier.jwksUrl(settings().publicUrls().get(ServiceName.CONTROL_PLANE)),
                 SessionAuthorizer.AUDIENCE,
-                runtime.clock())
+                runtime.clock(),
+                settings().tls().clientOptions())
             .checkRevocations(revocations);
     revocations.onRevoked(tail::revoke);
     AuditAuthorizer authorizer =

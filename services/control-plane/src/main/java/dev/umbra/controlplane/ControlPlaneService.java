@@ -274,7 +274,7 @@ public final class ControlPlaneService extends UmbraService {
               case INTERNAL ->
                   Optional.of(
                       ctx -> {
-                        if (internal.matches(ctx.request().getHeader(InternalCredential.HEADER))) {
+                        if (internal.admits(ctx.request())) {
                           ctx.next();
                         } else {
                           ctx.fail(ApiException.unauthorized("internal credential required"));

@@ -53,7 +53,11 @@ public final class PairingService extends UmbraService {
       URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
       verifier =
           new SessionVerifier(
-                  vertx, SessionVerifier.jwksUrl(cp), ServiceName.PAIRING.id(), runtime.clock())
+                  vertx,
+                  SessionVerifier.jwksUrl(cp),
+                  ServiceName.PAIRING.id(),
+                  runtime.clock(),
+                  settings().tls().clientOptions())
               .checkRevocations(revocations);
       FailureLimiter limiter =
           new FailureLimiter(db, runtime.clock(), maxFailures, Duration.ofMinutes(15));
@@ -64,7 +68,7 @@ public final class PairingService extends UmbraService {
               runtime.clock(),
               Argon2idHasher.defaults(),
               limiter,
-              new ControlPlaneClient(vertx, cp, internal),
+              new ControlPlaneClient(vertx, cp, internal, settings().tls().clientOptions()),
               runtime.audit(),
               creator,
               settings().publicUrls(),

@@ -81,7 +81,8 @@ public final class WebTtyService extends UmbraService {
                   vertx,
                   SessionVerifier.jwksUrl(cp),
                   ServiceName.WEBTTY_ENGINE.id(),
-                  runtime.clock())
+                  runtime.clock(),
+                  settings().tls().clientOptions())
               .checkRevocations(revocations);
       metrics = new EngineMetrics(runtime.registry());
       store = new RecordingStore(db);

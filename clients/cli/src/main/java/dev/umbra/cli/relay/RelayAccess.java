@@ -8,6 +8,7 @@ import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
 import dev.umbra.client.channel.PlainRelayClient;
 import dev.umbra.client.channel.RelayWebSocket;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.X25519KeyPair;
@@ -80,9 +81,11 @@ public final class RelayAccess<C> implements AutoCloseable {
    */
   private static final class VertxTransport implements Transport<RelayClient> {
     private final CompletableFuture<Vertx> started;
+    private final ClientTls tls;
 
-    VertxTransport(Executor threads) {
+    VertxTransport(Executor threads, ClientTls tls) {
       this.started = CompletableFuture.supplyAsync(Vertx::vertx, threads);
+      this.tls = tls;
     }
 
     @Override
@@ -97,7 +100,7 @@ public final class RelayAccess<C> implements AutoCloseable {
       return started
           .thenCompose(
               vertx ->
-                  relayClient(api, workspace, vertx, relay, firstToken, clientKey, psk)
+                  relayClient(api, workspace, vertx, relay, firstToken, clientKey, psk, tls)
                       .toCompletionStage())
           .thenCompose(c -> c.connect().map(c).toCompletionStage());
     }
@@ -147,6 +150,12 @@ public final class RelayAccess<C> implements AutoCloseable {
    * token and URL are there.
    */
   private static final class PlainTransport implements Transport<PlainRelayClient> {
+    private final ClientTls tls;
+
+    PlainTransport(ClientTls tls) {
+      this.tls = tls;
+    }
+
     @Override
     public CompletableFuture<PlainRelayClient> connect(
         Api api,
@@ -159,15 +168,22 @@ public final class RelayAccess<C> implements AutoCloseable {
       return firstToken.thenApplyAsync(
           token -> {
             try {
-              return PlainRelayClient.connect(
-                  relay, token, workspace.toString(), clientKey, psk, CONNECT_TIMEOUT);
+              return PlainRelayClient.over(
+                  RelayWebSocket.connect(relay, token, CONNECT_TIMEOUT, tls),
+                  workspace.toString(),
+                  clientKey,
+                  psk);
             } catch (IOException e) {
               throw e instanceof RelayWebSocket.Refused r
                       && r.reason() == RelayWebSocket.Reason.UPGRADE_REFUSED
                       && (r.status() == 401 || r.status() == 403)
                   ? new CliException(
                       e.getMessage() + ": log in again (`umbra login`) or ask a workspace admin")
-                  : new CliException("cannot reach the relay at " + relay + ": " + e.getMessage());
+                  : new CliException(
+                      "cannot reach the relay at "
+                          + relay
+                          + ": "
+                          + (ClientTls.isTls(e) ? ClientTls.explain(e) : e.getMessage()));
             }
           },
           threads);
@@ -195,7 +211,13 @@ public final class RelayAccess<C> implements AutoCloseable {
   public static RelayAccess<RelayClient> connect(
       CliContext ctx, String workspaceOption, String machine, String pskOption) {
     Executor threads = connectThreads();
-    return open(ctx, workspaceOption, machine, pskOption, new VertxTransport(threads), threads);
+    return open(
+        ctx,
+        workspaceOption,
+        machine,
+        pskOption,
+        new VertxTransport(threads, ctx.http().tls()),
+        threads);
   }
 
   /**
@@ -204,7 +226,13 @@ public final class RelayAccess<C> implements AutoCloseable {
    */
   public static RelayAccess<PlainRelayClient> connectOneShot(
       CliContext ctx, String workspaceOption, String machine, String pskOption) {
-    return open(ctx, workspaceOption, machine, pskOption, new PlainTransport(), connectThreads());
+    return open(
+        ctx,
+        workspaceOption,
+        machine,
+        pskOption,
+        new PlainTransport(ctx.http().tls()),
+        connectThreads());
   }
 
   private static Executor connectThreads() {
@@ -316,7 +344,8 @@ public final class RelayAccess<C> implements AutoCloseable {
       URI relay,
       CompletableFuture<String> firstToken,
       X25519KeyPair clientKey,
-      byte[] psk) {
+      byte[] psk,
+      ClientTls tls) {
     AtomicBoolean firstUsed = new AtomicBoolean();
     Supplier<Future<String>> tokens =
         () ->
@@ -329,7 +358,8 @@ public final class RelayAccess<C> implements AutoCloseable {
                                     ? e.getCause()
                                     : e))
                 : vertx.executeBlocking(() -> api.session(workspace, "relay"), false);
-    return RelayClient.create(vertx, List.of(relay), workspace.toString(), tokens, clientKey, psk);
+    return RelayClient.create(
+        vertx, List.of(relay), workspace.toString(), tokens, clientKey, psk, tls);
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.VertxTimers;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.proto.channel.ChannelReason;
@@ -46,6 +47,7 @@ public final class RelayClient {
    *     transcript)
    * @param psk the Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else
    *     null
+   * @param tls how a {@code wss://} relay is verified ({@link ClientTls#system()} by default)
    */
   public static Future<RelayClient> create(
       Vertx vertx,
@@ -53,14 +55,16 @@ public final class RelayClient {
       String workspace,
       Supplier<Future<String>> tokens,
       X25519KeyPair clientKey,
-      byte[] psk) {
+      byte[] psk,
+      ClientTls tls) {
     Context ctx = vertx.getOrCreateContext();
     Promise<RelayClient> made = Promise.promise();
     // created on its context so the link's, timers' and sockets' callbacks all run there
     ctx.runOnContext(
         v -> {
           try {
-            made.complete(new RelayClient(vertx, ctx, relays, workspace, tokens, clientKey, psk));
+            made.complete(
+                new RelayClient(vertx, ctx, relays, workspace, tokens, clientKey, psk, tls));
           } catch (RuntimeException e) {
             made.fail(e);
           }
@@ -75,7 +79,8 @@ public final class RelayClient {
       String workspace,
       Supplier<Future<String>> tokens,
       X25519KeyPair clientKey,
-      byte[] psk) {
+      byte[] psk,
+      ClientTls tls) {
     this.context = context;
     RelayLink[] linkRef = new RelayLink[1];
     this.opener =
@@ -87,7 +92,8 @@ public final class RelayClient {
             relays,
             () -> tokens.get().onFailure(this::refusedFor),
             opener::onFrame,
-            v -> opener.resumeAll());
+            v -> opener.resumeAll(),
+            tls);
     linkRef[0] = link;
   }
 

@@ -1,6 +1,7 @@
 package dev.umbra.client.channel;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.proto.channel.ChannelReason;
@@ -52,9 +53,16 @@ public final class PlainRelayClient implements AutoCloseable {
       byte[] psk,
       Duration timeout)
       throws IOException {
-    PlainRelayClient client =
-        new PlainRelayClient(
-            RelayWebSocket.connect(relay, token, timeout), workspace, clientKey, psk);
+    return over(RelayWebSocket.connect(relay, token, timeout), workspace, clientKey, psk);
+  }
+
+  /**
+   * A client over a WebSocket the caller connected (e.g. with {@link RelayWebSocket#connect(URI,
+   * String, Duration, ClientTls)} to verify a {@code wss://} relay with its own trust).
+   */
+  public static PlainRelayClient over(
+      RelayWebSocket ws, String workspace, X25519KeyPair clientKey, byte[] psk) {
+    PlainRelayClient client = new PlainRelayClient(ws, workspace, clientKey, psk);
     Thread.ofPlatform().daemon().name("umbra-relay-reader").start(client::read);
     return client;
   }

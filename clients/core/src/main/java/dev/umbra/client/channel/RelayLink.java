@@ -1,6 +1,7 @@
 package dev.umbra.client.channel;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.proto.relay.RelayFrame;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -51,6 +52,17 @@ public final class RelayLink {
       Supplier<Future<String>> tokens,
       Handler<RelayFrame> onFrame,
       Handler<Void> onConnected) {
+    this(vertx, relays, tokens, onFrame, onConnected, ClientTls.system());
+  }
+
+  /** A link verifying a {@code wss://} relay with {@code tls} (its CA file, its pin). */
+  public RelayLink(
+      Vertx vertx,
+      List<URI> relays,
+      Supplier<Future<String>> tokens,
+      Handler<RelayFrame> onFrame,
+      Handler<Void> onConnected,
+      ClientTls tls) {
     if (relays.isEmpty()) {
       throw new IllegalArgumentException("at least one relay URL is needed");
     }
@@ -62,12 +74,13 @@ public final class RelayLink {
     this.onConnected = onConnected;
     this.client =
         vertx.createWebSocketClient(
-            new WebSocketClientOptions()
-                .setMaxFrameSize(MAX_FRAME)
-                .setMaxMessageSize(MAX_FRAME)
-                .setTryUsePerMessageCompression(false)
-                .setTryUsePerFrameCompression(false)
-                .setConnectTimeout(5_000));
+            tls.apply(
+                new WebSocketClientOptions()
+                    .setMaxFrameSize(MAX_FRAME)
+                    .setMaxMessageSize(MAX_FRAME)
+                    .setTryUsePerMessageCompression(false)
+                    .setTryUsePerFrameCompression(false)
+                    .setConnectTimeout(5_000)));
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.umbra.client.channel;
 
+import dev.umbra.client.http.ClientTls;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -18,7 +19,6 @@ import java.util.Base64;
 import java.util.Locale;
 import javax.net.ssl.SSLParameters;
 import javax.net.ssl.SSLSocket;
-import javax.net.ssl.SSLSocketFactory;
 
 /**
  * A minimal RFC 6455 WebSocket client for the relay connection of one-shot commands: binary
@@ -131,6 +131,12 @@ public final class RelayWebSocket implements AutoCloseable {
    * token} and completes the upgrade, all within {@code timeout}.
    */
   public static RelayWebSocket connect(URI url, String token, Duration timeout) throws IOException {
+    return connect(url, token, timeout, ClientTls.system());
+  }
+
+  /** As above, verifying a {@code wss://} relay with {@code trust} (a CA file, a pin). */
+  public static RelayWebSocket connect(URI url, String token, Duration timeout, ClientTls trust)
+      throws IOException {
     boolean tls = "wss".equalsIgnoreCase(url.getScheme());
     if (!tls && !"ws".equalsIgnoreCase(url.getScheme()) || url.getHost() == null) {
       throw new IllegalArgumentException("not a ws:// or wss:// URL: " + url);
@@ -147,7 +153,9 @@ public final class RelayWebSocket implements AutoCloseable {
       if (tls) {
         SSLSocket s =
             (SSLSocket)
-                ((SSLSocketFactory) SSLSocketFactory.getDefault())
+                trust
+                    .sslContext()
+                    .getSocketFactory()
                     .createSocket(socket, url.getHost(), port, true);
         SSLParameters p = s.getSSLParameters();
         p.setEndpointIdentificationAlgorithm("HTTPS");

@@ -21,14 +21,29 @@ import java.util.Map;
  */
 public final class JsonHttp {
   private static final int MAX_RESPONSE_CHARS = 1024 * 1024;
+  private final ClientTls tls;
   private HttpClient client;
 
-  public JsonHttp() {}
+  /** With the JDK's system trust. */
+  public JsonHttp() {
+    this(ClientTls.system());
+  }
+
+  /** Verifying {@code https://} services with {@code tls} (a CA file, a pin). */
+  public JsonHttp(ClientTls tls) {
+    this.tls = tls;
+  }
+
+  /** The TLS trust of this client, for the WebSockets opened beside it. */
+  public ClientTls tls() {
+    return tls;
+  }
 
   private synchronized HttpClient client() {
     if (client == null) {
       client =
           HttpClient.newBuilder()
+              .sslContext(tls.sslContext())
               .version(HttpClient.Version.HTTP_1_1)
               .connectTimeout(Duration.ofSeconds(10))
               .build();
@@ -114,6 +129,18 @@ public final class JsonHttp {
               + e.getMessage(),
           null);
     } catch (IOException e) {
+      if (ClientTls.isTls(e)) {
+        throw new ApiError(
+            0,
+            "tls_refused",
+            "refused TLS with "
+                + url.getScheme()
+                + "://"
+                + url.getAuthority()
+                + ": "
+                + ClientTls.explain(e),
+            null);
+      }
       throw new ApiError(
           0,
           "unreachable",

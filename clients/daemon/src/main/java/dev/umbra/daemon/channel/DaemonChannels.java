@@ -8,6 +8,7 @@ import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.client.channel.SocketPipe;
 import dev.umbra.client.channel.VertxTimers;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
@@ -98,6 +99,7 @@ public final class DaemonChannels {
   private Promise<Void> registered = Promise.promise();
   private long sweepTimer = -1;
   private Supplier<Optional<DeviceTrust>> trust = Optional::empty;
+  private ClientTls tls = ClientTls.system();
 
   /** What each open channel's client proved at its handshake, to check again when trust changes. */
   private final Map<Long, Admission> admissions = new HashMap<>();
@@ -115,6 +117,15 @@ public final class DaemonChannels {
     this.tokens = tokens;
     this.prologue = RelayPrologue.encode(config.workspace(), config.target());
     services.put("echo", MessageService.ECHO);
+  }
+
+  /**
+   * How a {@code wss://} relay's certificate is verified (the daemon's {@code UMBRA_TLS_CA_FILE}
+   * and {@code UMBRA_TLS_PIN}); default: the system's trust.
+   */
+  public DaemonChannels tls(ClientTls tls) {
+    this.tls = tls;
+    return this;
   }
 
   /**
@@ -252,7 +263,8 @@ public final class DaemonChannels {
           net =
               vertx.createNetClient(
                   new NetClientOptions().setConnectTimeout(10_000).setTcpNoDelay(true));
-          link = new RelayLink(vertx, config.relays(), tokens, this::onFrame, x -> onConnected());
+          link =
+              new RelayLink(vertx, config.relays(), tokens, this::onFrame, x -> onConnected(), tls);
           link.start();
           long every = Math.max(1000, config.forgetAfter().toMillis() / 4);
           sweepTimer = vertx.setPeriodic(every, t -> sweep());

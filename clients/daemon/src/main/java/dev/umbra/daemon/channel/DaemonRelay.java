@@ -93,6 +93,7 @@ public final class DaemonRelay implements AutoCloseable {
                         umbraHome,
                         FORGET_AFTER),
                     () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
+                .tls(http.tls())
                 .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))
                 .audit(
                     new dev.umbra.daemon.audit.DaemonAudit(

@@ -222,7 +222,7 @@ public final class MachineRoutes {
   }
 
   private Future<JsonObject> createInternal(RoutingContext ctx) {
-    if (!internal.matches(ctx.request().getHeader(InternalCredential.HEADER))) {
+    if (!internal.admits(ctx.request())) {
       return Future.failedFuture(ApiException.unauthorized("internal credential required"));
     }
     UUID wid = Requests.uuidParam(ctx, "workspace_id");

@@ -5,6 +5,7 @@ import dev.umbra.kit.http.ApiException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -21,8 +22,13 @@ public final class ControlPlaneClient {
   private final String base;
   private final InternalCredential credential;
 
-  public ControlPlaneClient(Vertx vertx, URI controlPlane, InternalCredential credential) {
-    this.http = vertx.createHttpClient();
+  /**
+   * {@code options}: the pairing service's {@code ServiceTls.clientOptions()} (its CA, and its own
+   * certificate for a control plane that requires client certificates).
+   */
+  public ControlPlaneClient(
+      Vertx vertx, URI controlPlane, InternalCredential credential, HttpClientOptions options) {
+    this.http = vertx.createHttpClient(options);
     this.base = controlPlane.toString().replaceAll("/+$", "");
     this.credential = credential;
   }

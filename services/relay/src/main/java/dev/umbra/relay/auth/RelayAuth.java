@@ -24,7 +24,8 @@ public final class RelayAuth {
         vertx,
         SessionVerifier.jwksUrl(config.publicUrls().get(ServiceName.CONTROL_PLANE)),
         AUDIENCE,
-        clock);
+        clock,
+        config.tls().clientOptions());
   }
 
   /** A daemon: a machine token. */

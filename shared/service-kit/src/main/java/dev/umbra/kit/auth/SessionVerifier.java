@@ -12,6 +12,7 @@ import dev.umbra.crypto.secret.VerificationMemo;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.net.URI;
@@ -51,11 +52,20 @@ public final class SessionVerifier {
   private volatile RevocationCheck revocations;
 
   public SessionVerifier(Vertx vertx, URI jwksUrl, String audience, Clock clock) {
+    this(vertx, jwksUrl, audience, clock, new HttpClientOptions());
+  }
+
+  /**
+   * A verifier fetching the key set with {@code clientOptions} (a service passes its {@code
+   * ServiceTls.clientOptions()}, so an https control plane is verified against the configured CA).
+   */
+  public SessionVerifier(
+      Vertx vertx, URI jwksUrl, String audience, Clock clock, HttpClientOptions clientOptions) {
     this.vertx = vertx;
     this.jwksUrl = jwksUrl;
     this.audience = audience;
     this.clock = clock;
-    this.http = vertx == null ? null : vertx.createHttpClient();
+    this.http = vertx == null ? null : vertx.createHttpClient(clientOptions);
   }
 
   /** The JWKS address under a control-plane base URL. */

@@ -1,6 +1,7 @@
 package dev.umbra.kit.config;
 
 import dev.umbra.kit.http.TrustedProxies;
+import dev.umbra.kit.tls.ServiceTls;
 import java.net.URI;
 import java.nio.file.Path;
 import java.util.EnumMap;
@@ -14,7 +15,8 @@ import java.util.Optional;
  * UMBRA_BIND_HOST}, {@code UMBRA_<SERVICE>_PORT}, {@code UMBRA_<SERVICE>_URL} (public URL used in
  * discovery), {@code UMBRA_ADMIN_TOKEN}, {@code UMBRA_BUS_PREFIX}, {@code UMBRA_PG_APP_ROLE},
  * {@code UMBRA_PG_APP_URL} (the login role requests connect as; see docs/tenancy.md), {@code
- * UMBRA_TRUSTED_PROXIES} (whose {@code X-Forwarded-For} to believe; none by default).
+ * UMBRA_TRUSTED_PROXIES} (whose {@code X-Forwarded-For} to believe; none by default), and the
+ * {@code UMBRA_TLS_*} settings of {@link ServiceTls}.
  */
 public record ServiceConfig(
     ServiceName service,
@@ -29,6 +31,7 @@ public record ServiceConfig(
     String pgAppRole,
     Map<ServiceName, URI> publicUrls,
     TrustedProxies trustedProxies,
+    ServiceTls tls,
     Env env) {
 
   public static final String DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/umbra";
@@ -75,14 +78,18 @@ public record ServiceConfig(
       }
       role = user;
     }
+    ServiceTls tls = ServiceTls.load(env);
     Map<ServiceName, URI> urls = new EnumMap<>(ServiceName.class);
     for (ServiceName s : ServiceName.values()) {
       int p = s == service ? port : env.port(s.envPrefix() + "PORT", s.defaultPort());
-      urls.put(s, env.url(s.envPrefix() + "URL", "http://127.0.0.1:" + p, "http", "https"));
+      // one TLS setting for all services of a deployment: with it on, the defaults are https
+      String fallback = tls.scheme() + "://127.0.0.1:" + p;
+      urls.put(s, env.url(s.envPrefix() + "URL", fallback, "http", "https"));
     }
     TrustedProxies proxies = TrustedProxies.parse(env.optional(TrustedProxies.ENV).orElse(""));
     return new ServiceConfig(
-        service, bindHost, port, pg, pgApp, redis, home, admin, prefix, role, urls, proxies, env);
+        service, bindHost, port, pg, pgApp, redis, home, admin, prefix, role, urls, proxies, tls,
+        env);
   }
 
   /** A copy listening on another port (tests use 0 for an ephemeral port). */
@@ -100,6 +107,7 @@ public record ServiceConfig(
         pgAppRole,
         publicUrls,
         trustedProxies,
+        tls,
         env);
   }
 
@@ -119,6 +127,7 @@ public record ServiceConfig(
         pgAppRole,
         urls,
         trustedProxies,
+        tls,
         env);
   }
 }

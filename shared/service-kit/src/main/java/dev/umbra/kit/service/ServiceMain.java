@@ -89,8 +89,9 @@ public final class ServiceMain {
     }
     if (failure[0] == null) {
       log.info(
-          "{} listening on http://{}:{} ({} transport)",
+          "{} listening on {}://{}:{} ({} transport)",
           prog,
+          cfg.tls().scheme(),
           cfg.bindHost(),
           service.actualPort(),
           vertx.isNativeTransportEnabled() ? "epoll" : "nio");

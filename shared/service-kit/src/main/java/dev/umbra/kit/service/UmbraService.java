@@ -9,6 +9,8 @@ import dev.umbra.kit.http.EdgeLimits;
 import dev.umbra.kit.http.HealthCheck;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.revocation.RevocationList;
+import dev.umbra.kit.tls.CertificateReloader;
+import dev.umbra.kit.tls.ServiceTls;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -42,6 +44,7 @@ public abstract class UmbraService extends VerticleBase {
   private EdgeLimits edge;
   private ConnectionGuard guard;
   private Router router;
+  private CertificateReloader reloader;
 
   protected UmbraService(ServiceRuntime runtime) {
     this.runtime = runtime;
@@ -204,11 +207,34 @@ public abstract class UmbraService extends VerticleBase {
     // stalled a request with no timeout firing. h2c is off here too (edgeOptions); the null socket
     // metric that once broke that path is guarded by GuardedMetricsFactory.
     guard.start(vertx);
+    ServiceTls tls = cfg.tls();
+    if (!tls.serving()) {
+      return listenWith(edgeOptions(httpServerOptions()), router);
+    }
+    return tls.read(vertx)
+        .compose(
+            material ->
+                listenWith(tls.serverOptions(edgeOptions(httpServerOptions()), material), router)
+                    .onSuccess(
+                        s -> {
+                          reloader =
+                              new CertificateReloader(vertx, tls, s, cfg.service().id(), material);
+                          reloader.start();
+                        }));
+  }
+
+  private Future<HttpServer> listenWith(HttpServerOptions options, Router router) {
+    ServiceConfig cfg = settings();
     return vertx
-        .createHttpServer(edgeOptions(httpServerOptions()))
+        .createHttpServer(options)
         .connectionHandler(guard.connectionHandler())
         .requestHandler(guard.requestHandler(router))
         .listen(cfg.port(), cfg.bindHost());
+  }
+
+  /** The certificate reloader of a TLS listener (null without TLS; tests). */
+  public CertificateReloader certificateReloader() {
+    return reloader;
   }
 
   /** The router as mounted, shared endpoints included (tests walk its routes). */
@@ -238,6 +264,9 @@ public abstract class UmbraService extends VerticleBase {
             : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
     if (guard != null) {
       guard.stop(vertx);
+    }
+    if (reloader != null) {
+      reloader.stop();
     }
     return closed
         .recover(e -> Future.succeededFuture())

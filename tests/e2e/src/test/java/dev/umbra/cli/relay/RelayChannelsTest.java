@@ -144,7 +144,8 @@ class RelayChannelsTest {
                 workspace.toString(),
                 () -> Future.succeededFuture(tokens.member(workspace, account)),
                 clientKey,
-                psk));
+                psk,
+                dev.umbra.client.http.ClientTls.system()));
     await(c.connect());
     return c;
   }

@@ -236,7 +236,8 @@ class TtyDeviceTrustTest {
                 wid.toString(),
                 () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false),
                 staticKey,
-                null)
+                null,
+                dev.umbra.client.http.ClientTls.system())
             .toCompletionStage()
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
@@ -419,7 +420,8 @@ class TtyDeviceTrustTest {
                 wid.toString(),
                 () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false),
                 phoneStatic,
-                null)
+                null,
+                dev.umbra.client.http.ClientTls.system())
             .toCompletionStage()
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
@@ -639,7 +641,8 @@ class TtyDeviceTrustTest {
                 wid.toString(),
                 () -> vertx.executeBlocking(() -> api.session(wid, "relay"), false),
                 staticKey,
-                null)
+                null,
+                dev.umbra.client.http.ClientTls.system())
             .toCompletionStage()
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);

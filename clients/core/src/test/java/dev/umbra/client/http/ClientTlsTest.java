@@ -1,0 +1,160 @@
+package dev.umbra.client.http;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.umbra.crypto.tls.CertificatePins;
+import dev.umbra.crypto.tls.LocalCertificates;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The CLI's and daemon's verification of a service's certificate: CA file, pin, clear refusals. */
+class ClientTlsTest {
+  private static final Clock CLOCK = Clock.systemUTC();
+  private static final Duration DAY = Duration.ofDays(1);
+
+  @TempDir Path dir;
+  private Vertx vertx;
+  private LocalCertificates.Issued ca;
+  private LocalCertificates.Issued leaf;
+  private Path caFile;
+  private URI base;
+
+  @BeforeEach
+  void setUp() throws Exception {
+    vertx = Vertx.vertx();
+    ca = LocalCertificates.authority("client test CA", CLOCK, DAY);
+    leaf = LocalCertificates.leaf(ca, List.of("localhost", "127.0.0.1"), CLOCK, DAY);
+    caFile = dir.resolve("ca.pem");
+    Files.writeString(caFile, ca.certificatePem());
+    HttpServer server =
+        vertx
+            .createHttpServer(
+                new HttpServerOptions()
+                    .setSsl(true)
+                    .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
+                    .setKeyCertOptions(
+                        new PemKeyCertOptions()
+                            .setCertValue(Buffer.buffer(leaf.certificatePem()))
+                            .setKeyValue(Buffer.buffer(leaf.keyPem()))))
+            .webSocketHandler(ws -> ws.textMessageHandler(ws::writeTextMessage))
+            .requestHandler(
+                r ->
+                    r.response()
+                        .putHeader("content-type", "application/json")
+                        .end("{\"ok\":true}"));
+    server
+        .listen(0, "127.0.0.1")
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
+    base = URI.create("https://127.0.0.1:" + server.actualPort());
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  }
+
+  private JsonHttp client(Map<String, String> env) {
+    return new JsonHttp(ClientTls.fromEnvironment(env));
+  }
+
+  @Test
+  void aServiceSignedByTheConfiguredCaIsReached() {
+    assertThat(
+            client(Map.of("UMBRA_TLS_CA_FILE", caFile.toString()))
+                .get(base.resolve("/x"), null)
+                .getBoolean("ok"))
+        .isTrue();
+  }
+
+  @Test
+  void withoutTheCaTheServiceIsRefusedAsNotTrusted() {
+    assertThatThrownBy(() -> client(Map.of()).get(base.resolve("/x"), null))
+        .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("tls_refused"))
+        .hasMessageContaining("not signed by a trusted CA")
+        .hasMessageContaining("UMBRA_TLS_CA_FILE");
+  }
+
+  @Test
+  void theRightPinIsAcceptedAndAWrongOneRefusedNamingBoth() {
+    String right = CertificatePins.spkiSha256(leaf.certificate());
+    assertThat(
+            client(Map.of("UMBRA_TLS_CA_FILE", caFile.toString(), "UMBRA_TLS_PIN", right))
+                .get(base.resolve("/x"), null)
+                .getBoolean("ok"))
+        .isTrue();
+
+    String wrong = CertificatePins.spkiSha256(ca.certificate());
+    assertThatThrownBy(
+            () ->
+                client(Map.of("UMBRA_TLS_CA_FILE", caFile.toString(), "UMBRA_TLS_PIN", wrong))
+                    .get(base.resolve("/x"), null))
+        .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("tls_refused"))
+        .hasMessageContaining("UMBRA_TLS_PIN")
+        .hasMessageContaining(wrong)
+        .hasMessageContaining(right);
+  }
+
+  @Test
+  void aMalformedPinIsAConfigurationError() {
+    assertThatThrownBy(() -> ClientTls.fromEnvironment(Map.of("UMBRA_TLS_PIN", "deadbeef")))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("UMBRA_TLS_PIN");
+  }
+
+  @Test
+  void aVertxWebSocketClientUsesTheSameTrustAndPin() throws Exception {
+    String wss = "wss://127.0.0.1:" + base.getPort() + "/ws";
+    ClientTls trusted = ClientTls.of(Optional.of(caFile), Optional.empty());
+    String first =
+        vertx
+            .createWebSocketClient(trusted.apply(new WebSocketClientOptions()))
+            .connect(new WebSocketConnectOptions().setAbsoluteURI(wss))
+            .compose(ClientTlsTest::echoOf)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(20, TimeUnit.SECONDS);
+    assertThat(first).isEqualTo("hello");
+
+    ClientTls pinnedWrong =
+        ClientTls.of(
+            Optional.of(caFile), Optional.of(CertificatePins.spkiSha256(ca.certificate())));
+    assertThatThrownBy(
+            () ->
+                vertx
+                    .createWebSocketClient(pinnedWrong.apply(new WebSocketClientOptions()))
+                    .connect(new WebSocketConnectOptions().setAbsoluteURI(wss))
+                    .toCompletionStage()
+                    .toCompletableFuture()
+                    .get(20, TimeUnit.SECONDS))
+        .satisfies(e -> assertThat(ClientTls.explain(e)).contains("UMBRA_TLS_PIN"));
+  }
+
+  private static io.vertx.core.Future<String> echoOf(io.vertx.core.http.WebSocket ws) {
+    io.vertx.core.Promise<String> p = io.vertx.core.Promise.promise();
+    ws.textMessageHandler(p::tryComplete);
+    ws.writeTextMessage("hello");
+    return p.future();
+  }
+}

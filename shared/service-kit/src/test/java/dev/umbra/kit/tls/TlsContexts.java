@@ -1,0 +1,72 @@
+package dev.umbra.kit.tls;
+
+import dev.umbra.crypto.tls.LocalCertificates;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
+import javax.net.ssl.TrustManagerFactory;
+
+/** JDK TLS contexts for tests: trust one CA, optionally present a client certificate. */
+final class TlsContexts {
+  private TlsContexts() {}
+
+  static SSLContext trusting(X509Certificate ca, LocalCertificates.Issued clientCert)
+      throws GeneralSecurityException, IOException {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca);
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    KeyManagerFactory kmf = null;
+    if (clientCert != null) {
+      KeyStore keys = KeyStore.getInstance("PKCS12");
+      keys.load(null, null);
+      char[] pw = "test".toCharArray();
+      keys.setKeyEntry("me", clientCert.key(), pw, new Certificate[] {clientCert.certificate()});
+      kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+      kmf.init(keys, pw);
+    }
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    return ctx;
+  }
+
+  /**
+   * The status line of a raw GET over {@code ctx}, or empty when the connection fails or closes
+   * first (a TLS 1.3 server refuses a client certificate after the client's handshake finished).
+   */
+  static String rawStatus(SSLContext ctx, int port, String path, String headers) {
+    try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+      s.setSoTimeout(30_000); // a cold JVM's first mutual-TLS handshake took 4-6 s here
+      s.getOutputStream()
+          .write(
+              ("GET " + path + " HTTP/1.1\r\nhost: 127.0.0.1\r\n" + headers + "\r\n")
+                  .getBytes(StandardCharsets.US_ASCII));
+      s.getOutputStream().flush();
+      String all = new String(s.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+      return all;
+    } catch (IOException e) {
+      return "";
+    }
+  }
+
+  /** Handshakes with {@code port} offering only {@code protocol}; returns the server's leaf. */
+  static X509Certificate handshake(SSLContext ctx, int port, String protocol) throws IOException {
+    try (SSLSocket s = (SSLSocket) ctx.getSocketFactory().createSocket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+      s.setSoTimeout(30_000); // a cold JVM's first mutual-TLS handshake took 4-6 s here
+      s.setEnabledProtocols(new String[] {protocol});
+      s.startHandshake();
+      return (X509Certificate) s.getSession().getPeerCertificates()[0];
+    }
+  }
+}
