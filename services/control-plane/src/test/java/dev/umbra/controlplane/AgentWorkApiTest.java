@@ -334,15 +334,8 @@ class AgentWorkApiTest {
             java.util.UUID.fromString(ws),
             m.id(),
             ts,
-            eventId,
-            "command.run",
-            "1f",
-            "success",
-            "",
-            3,
-            1500,
-            12,
-            4096);
+            new MachineRequests.AuditReport(
+                eventId, "command.run", "1f", "success", "", 3, 1500, 12, 4096));
     return new JsonObject()
         .put("workspace_id", ws)
         .put("machine_id", m.id().toString())
