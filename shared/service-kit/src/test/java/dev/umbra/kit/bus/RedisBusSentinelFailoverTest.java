@@ -12,23 +12,40 @@ import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
- * The bus follows a Sentinel failover by itself: after the master fails over to the replica, the
- * same bus (no restart) publishes to its own subscription again and reads the stream it read
- * before, from the new master.
+ * The bus follows a Sentinel failover by itself: after the master fails over to the replica (by
+ * SENTINEL FAILOVER, then by the master's death), the same bus (no restart) publishes to its own
+ * subscription again and reads the stream it read before, from the new master.
  */
 @ExtendWith(VertxExtension.class)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RedisBusSentinelFailoverTest {
   @RegisterExtension static final TestRedisSentinel sentinel = new TestRedisSentinel();
   private static final Duration WITHIN = Duration.ofSeconds(5);
   private static final Duration RESUMES_WITHIN = Duration.ofSeconds(30);
 
   @Test
+  @Order(1)
   void publishesAndStreamReadsResumeAfterAFailoverWithoutARestart(Vertx vertx) throws Exception {
+    survives(vertx, sentinel::failover);
+  }
+
+  /** Runs after the failover test: killing the master leaves the set without a replica. */
+  @Test
+  @Order(2)
+  void publishesAndStreamReadsResumeAfterTheMasterIsKilledWithoutARestart(Vertx vertx)
+      throws Exception {
+    survives(vertx, sentinel::killMaster);
+  }
+
+  private static void survives(Vertx vertx, Runnable failover) throws Exception {
     String prefix = TestRedis.randomPrefix();
     String channel = "umbra.test.failover.live";
     String stream = "umbra.test.failover.log";
@@ -50,7 +67,7 @@ class RedisBusSentinelFailoverTest {
           WITHIN,
           () -> sentinel.command(replica, "EXISTS", prefix + stream).equals("1"));
 
-      sentinel.failover();
+      failover.run();
       assertThat(sentinel.masterPort()).isEqualTo(replica).isNotEqualTo(oldMaster);
 
       Eventually.await(

@@ -35,6 +35,12 @@ public abstract class RedisPerClass implements BeforeAllCallback, AfterAllCallba
     return RedisProcesses.command(port, args);
   }
 
+  /** The servers, to stop one ({@link RedisProcesses#kill}). */
+  protected final RedisProcesses servers() {
+    check();
+    return servers;
+  }
+
   protected final void check() {
     if (servers == null) {
       throw new IllegalStateException(

@@ -97,13 +97,17 @@ public final class TestRedisSentinel extends RedisPerClass {
   }
 
   /**
-   * Fails the master over to the replica (SENTINEL FAILOVER, as an operator would) and waits until
-   * both Sentinels name the new master, it answers as master and the old one replicates from it.
+   * Kills the master (SIGKILL) and waits until both Sentinels have noticed and named the replica
+   * master and it answers as one. The set has no replica afterwards.
    */
-  public void failover() {
+  public void killMaster() {
     int oldMaster = masterPort();
     int newMaster = replicaPort();
-    RedisProcesses.command(sentinels.get(0), "SENTINEL", "FAILOVER", MASTER_NAME);
+    servers().kill(oldMaster);
+    awaitMaster(newMaster);
+  }
+
+  private void awaitMaster(int newMaster) {
     for (int port : sentinels) {
       Eventually.await(
           "Sentinel " + port + " names " + newMaster + " as master",
@@ -113,11 +117,25 @@ public final class TestRedisSentinel extends RedisPerClass {
                   .endsWith("\n" + newMaster));
     }
     Eventually.await(
-        "node " + newMaster + " is master and " + oldMaster + " replicates from it",
+        "node " + newMaster + " answers as master",
+        READY,
+        () -> info(newMaster, "replication").contains("role:master"));
+  }
+
+  /**
+   * Fails the master over to the replica (SENTINEL FAILOVER, as an operator would) and waits until
+   * both Sentinels name the new master, it answers as master and the old one replicates from it.
+   */
+  public void failover() {
+    int oldMaster = masterPort();
+    int newMaster = replicaPort();
+    RedisProcesses.command(sentinels.get(0), "SENTINEL", "FAILOVER", MASTER_NAME);
+    awaitMaster(newMaster);
+    Eventually.await(
+        "node " + oldMaster + " replicates from " + newMaster,
         READY,
         () ->
-            info(newMaster, "replication").contains("role:master")
-                && info(oldMaster, "replication").contains("master_port:" + newMaster)
+            info(oldMaster, "replication").contains("master_port:" + newMaster)
                 && info(oldMaster, "replication").contains("master_link_status:up"));
   }
 }
