@@ -2,13 +2,15 @@
 // the page (loaded with their SRI hashes): key ids, HPKE key grants (sealed with the vector's
 // ephemeral key and opened again), payloads (sealed with the vector's nonce, AAD byte for byte,
 // opened, a changed counter refused), the receivers' counter rule, and the daemon-signed input-key
-// grant (signature under the server key, the controller's grant opened to the input key). Returns
-// every failure at once.
+// grant (signature under the server key, the controller's grant opened to the input key), and the
+// daemon-signed output-key epoch of a share (verified, the next epoch, the added recipient's grant
+// opened to the new output key; a replay ignored, a skipped epoch refused). Returns every failure.
 async (files) => {
   const b = await import('/app/js/bytes.js');
   const w = await import('/app/js/webtty-crypto.js');
   const hpke = await import('/app/js/hpke.js');
   const tty = await import('/app/js/webtty.js');
+  const epochs = await import('/app/js/webtty-epochs.js');
   const failures = [];
   let checked = 0;
   const fail = (file, i, what) => failures.push(file + ' #' + i + ': ' + what);
@@ -94,6 +96,48 @@ async (files) => {
     if (await tty.signedDocument(forged, 'umbra-webtty-input-key/v2', v.server_signing_key).then(() => true, () => false)) {
       fail('webtty-input-key-grant-v2.json', i, 'a changed document verifies');
     }
+  }
+  for (const [i, v] of vectors('webtty-output-key-epoch-v2.json').entries()) {
+    checked++;
+    const name = 'webtty-output-key-epoch-v2.json';
+    const m = { canonical_json: b.utf8(v.canonical_json), signature: b.fromHex(v.signature) };
+    const previous = JSON.parse(v.previous_key_context);
+    const ids = { workspaceId: previous.workspace_id, serverId: previous.server_id, sessionId: previous.session_id };
+    const e = await epochs.verifyEpoch(m, v.server_signing_key, ids);
+    if (epochs.epochContextText(e) !== v.key_context) fail(name, i, 'the new context differs');
+    if (epochs.continuity(e, v.previous_epoch, v.previous_output_key_id, previous.recipients) !== 'next') fail(name, i, 'not the next epoch');
+    if (epochs.continuity(e, e.epoch, v.previous_output_key_id, previous.recipients) !== 'replayed') fail(name, i, 'a replay is not ignored');
+    const skipped = () => epochs.continuity(e, v.previous_epoch - 1, v.previous_output_key_id, previous.recipients);
+    const other = () => epochs.continuity(e, v.previous_epoch, '00'.repeat(16), previous.recipients);
+    const dropped = () => epochs.continuity(e, v.previous_epoch, v.previous_output_key_id, [...previous.recipients, 'ff'.repeat(16)]);
+    for (const [what, f] of [['a skipped epoch', skipped], ['another retired key', other], ['a dropped recipient', dropped]]) {
+      let refused = false;
+      try {
+        f();
+      } catch (x) {
+        refused = x.reason === 'output_key_refused';
+      }
+      if (!refused) fail(name, i, what + ' is not refused');
+    }
+    const priv = await hpke.importX25519Private(b.fromHex(v.added_recipient_private_key));
+    const pub = await publicOf(priv);
+    const kid = b.toHex(await w.keyId(pub));
+    const grant = e.grants.find((g) => g.recipient_key_id === kid);
+    if (!grant) {
+      fail(name, i, 'no grant for the added recipient');
+      continue;
+    }
+    const key = await w.unwrapGrant(
+      { recipient_key_id: b.fromHex(kid), payload_suite: e.payload_suite, key_envelope_suite: e.key_envelope_suite, enc: b.fromHex(grant.enc), ciphertext: b.fromHex(grant.ciphertext) },
+      'output',
+      b.fromHex(e.output_key_id),
+      b.utf8(v.key_context),
+      priv,
+      pub,
+    );
+    if (b.toHex(key) !== v.output_key) fail(name, i, 'the grant does not open to the output key');
+    const forged = await epochs.verifyEpoch(m, v.server_signing_key.replace(/^../, '00'), ids).then(() => true, () => false);
+    if (forged) fail(name, i, 'verifies under another key');
   }
   return { failures, checked };
 }

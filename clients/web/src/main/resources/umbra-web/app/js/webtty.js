@@ -9,6 +9,7 @@ import { equalBytes, fromHex, toHex, utf8 } from './bytes.js';
 import { canonicalize, parseCanonical } from './canonical-json.js';
 import { Counters, KEY_ENVELOPE_SUITE, PAYLOAD_SUITE, PayloadCipher, keyContextText, keyId, unwrapGrant, wrapGrant } from './webtty-crypto.js';
 import { FrameType, Role, Stream, decodeFrame, encodeFrame } from './proto.js';
+import { continuity, epochContextText, verifyEpoch } from './webtty-epochs.js';
 
 export const SUBPROTOCOL = 'umbra.webtty.v2';
 export const BEARER_PREFIX = 'umbra.bearer.';
@@ -81,6 +82,9 @@ export class WebTtySession {
     this.stdinSequence = 0;
     this.counters = null;
     this.participants = new Set();
+    this.epoch = 0; // output-key epoch: 0 the opener's key, each share adds one
+    this.heldOutputKeys = new Set(); // hex ids of every output key this client read under
+    this.recipients = []; // the current output key's recipients (key ids, hex)
   }
 
   /** Opens a shell on `serverId` of `cols` x `rows`. */
@@ -155,8 +159,7 @@ export class WebTtySession {
       case FrameType.INPUT_KEY:
         return this.inputKey(f);
       case FrameType.OUTPUT_KEY:
-        // a share's new output key: not read by the page yet, so fail closed rather than go blind
-        return this.fail('output_key_refused');
+        return this.outputKey(f);
       case FrameType.CONTROL_CHANGED:
         this.input = null; // our input key (if any) is retired; one naming us comes with INPUT_KEY
         this.controlPending = f.participant_id === this.participantId;
@@ -267,6 +270,8 @@ export class WebTtySession {
     this.myKeyId = await keyId(me);
     this.context = context;
     this.output = await PayloadCipher.create('output', outputKey, outputKeyId, context);
+    this.heldOutputKeys.add(toHex(outputKeyId));
+    this.recipients = JSON.parse(contextText).recipients;
     this.counters = new Counters(false);
     this.input = { cipher: await PayloadCipher.create('input', inputKey, inputKeyId, context), counter: 0 };
     outputKey.fill(0);
@@ -294,10 +299,18 @@ export class WebTtySession {
     }
     const me = this.o.device.webttyPublicRaw;
     this.myKeyId = await keyId(me);
+    this.context = utf8(canonicalize(p.key_context)); // the input keys' context (epoch 0)
+    if (f.output_key_epoch) {
+      // a shared session: the output key of the latest epoch, from the daemon-signed document (a
+      // device a share added has no grant in the opener's proof). Whether it is the latest cannot
+      // be told; an older one would not open the output that follows, which closes the connection.
+      const e = await verifyEpoch(f.output_key_epoch, this.serverSigningKey, this.ids());
+      await this.adoptEpoch(e);
+      this.counters = new Counters(true);
+      return this.joinedAs(f);
+    }
     const mine = (p.grants || []).find((g) => g.key_role === 'output' && g.recipient_key_id === toHex(this.myKeyId));
     if (!mine) throw new WebTtyError('no_grant', 'the opener did not grant this browser the output key');
-    if (f.output_key_epoch) return this.fail('output_key_refused'); // a shared session: not read here yet
-    this.context = utf8(canonicalize(p.key_context));
     const outputKeyId = fromHex(p.output_key_id);
     const key = await unwrapGrant(
       { recipient_key_id: fromHex(mine.recipient_key_id), payload_suite: mine.payload_suite, key_envelope_suite: mine.key_envelope_suite, enc: fromHex(mine.enc), ciphertext: fromHex(mine.ciphertext) },
@@ -308,8 +321,14 @@ export class WebTtySession {
       me,
     );
     this.output = await PayloadCipher.create('output', key, outputKeyId, this.context);
+    this.heldOutputKeys.add(toHex(outputKeyId));
+    this.recipients = p.key_context.recipients;
     key.fill(0);
     this.counters = new Counters(true);
+    return this.joinedAs(f);
+  }
+
+  joinedAs(f) {
     this.live = true;
     if (f.role === Role.CONTROLLER) {
       // re-attached with control: ready once the daemon's fresh input key for us arrived
@@ -330,7 +349,7 @@ export class WebTtySession {
       g.server_id !== this.serverId ||
       g.session_id !== this.sessionId ||
       g.controller_key_id !== toHex(this.myKeyId) ||
-      g.output_key_id !== toHex(this.output.keyId) ||
+      !this.heldOutputKeys.has(g.output_key_id) ||
       g.payload_suite !== PAYLOAD_SUITE ||
       g.key_envelope_suite !== KEY_ENVELOPE_SUITE ||
       !(g.epoch > (this.inputEpoch || 0))
@@ -353,6 +372,48 @@ export class WebTtySession {
     this.controlPending = false;
     this.state('control', 'this browser controls the session');
     this.resolveReady(this);
+  }
+
+  ids() {
+    return { workspaceId: this.o.workspaceId, serverId: this.serverId, sessionId: this.sessionId };
+  }
+
+  /**
+   * A share started output-key epoch n+1: verified under the pinned server key and as exactly the
+   * next epoch (continuity), our grant opened under the new context; output is then read under the
+   * new key with counters from 0. A passed epoch (a replay or rollback by the engine) is ignored;
+   * anything else that fails closes the connection (output_key_refused).
+   */
+  async outputKey(f) {
+    if (!this.output) return this.fail('output_key_before_key_exchange');
+    const e = await verifyEpoch(f.output_key_epoch, this.serverSigningKey, this.ids());
+    if (continuity(e, this.epoch, toHex(this.output.keyId), this.recipients) === 'replayed') {
+      if (this.o.integrity) this.o.integrity('output_key_replayed', e.epoch);
+      return;
+    }
+    await this.adoptEpoch(e);
+    this.counters = new Counters(false);
+    this.event(f);
+  }
+
+  async adoptEpoch(e) {
+    const mine = e.grants.find((g) => g.recipient_key_id === toHex(this.myKeyId));
+    if (!mine) throw new WebTtyError('output_key_refused', 'the output-key epoch grants this browser nothing');
+    const context = utf8(epochContextText(e));
+    const keyIdBytes = fromHex(e.output_key_id);
+    const key = await unwrapGrant(
+      { recipient_key_id: this.myKeyId, payload_suite: PAYLOAD_SUITE, key_envelope_suite: KEY_ENVELOPE_SUITE, enc: fromHex(mine.enc), ciphertext: fromHex(mine.ciphertext) },
+      'output',
+      keyIdBytes,
+      context,
+      this.o.device.webtty.privateKey,
+      this.o.device.webttyPublicRaw,
+    );
+    this.output = await PayloadCipher.create('output', key, keyIdBytes, context);
+    key.fill(0);
+    this.heldOutputKeys.add(e.output_key_id);
+    this.recipients = e.key_context.recipients;
+    this.epoch = e.epoch;
   }
 
   /** Output under the receiver rules: the server as sender, a tag that verifies, the counter. */

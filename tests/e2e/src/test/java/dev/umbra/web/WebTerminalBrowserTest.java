@@ -433,7 +433,8 @@ class WebTerminalBrowserTest {
             "webtty-grant-v2.json",
             "webtty-payload-v2.json",
             "webtty-counters-v2.json",
-            "webtty-input-key-grant-v2.json")) {
+            "webtty-input-key-grant-v2.json",
+            "webtty-output-key-epoch-v2.json")) {
       files.put(f, Files.readString(dir.resolve(f)));
     }
     try (Tab t = tab()) {
