@@ -92,7 +92,10 @@ class DistDebTest {
     }
     Map<String, String> apt = Map.of("DEBIAN_FRONTEND", "noninteractive");
     // apt-get wants the path of a local package to start with ./ or /
-    Proc install = Proc.run(apt, "apt-get", "install", "-y", deb().toString());
+    // waits for the dpkg lock (another apt-get on the machine) rather than failing at once
+    Proc install =
+        Proc.run(
+            apt, "apt-get", "-o", "DPkg::Lock::Timeout=120", "install", "-y", deb().toString());
     try {
       assertThat(install.exit()).as(install.output()).isZero();
       Proc version = Proc.run(Map.of("HOME", tmp.toString()), "/usr/bin/umbra", "--version");
@@ -119,7 +122,8 @@ class DistDebTest {
           .contains("ExecStart=/usr/bin/umbra daemon run\n");
     } finally {
       if (Proc.run(Map.of(), "dpkg-query", "-W", "umbra").exit() == 0) {
-        Proc purge = Proc.run(apt, "apt-get", "purge", "-y", "umbra");
+        Proc purge =
+            Proc.run(apt, "apt-get", "-o", "DPkg::Lock::Timeout=120", "purge", "-y", "umbra");
         assertThat(purge.exit()).as(purge.output()).isZero();
       }
     }

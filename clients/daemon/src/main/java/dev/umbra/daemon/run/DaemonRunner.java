@@ -190,8 +190,7 @@ public final class DaemonRunner {
     relay.channels().stream()
         .filter(c -> c.link() != null && c.link().connected())
         .forEach(c -> relayUp.add(c.target()));
-    Set<String> engineUp = new HashSet<>();
-    tty.servers().stream().filter(s -> s.connected()).forEach(s -> engineUp.add(s.serverId()));
+    Set<UUID> engineUp = tty.engineConnected();
     List<DaemonStatus.Binding> list =
         store.list().stream()
             .map(
@@ -202,7 +201,7 @@ public final class DaemonRunner {
                         b.name(),
                         Optional.ofNullable(checkIns.get(b.machineId())).filter(e -> !e.isEmpty()),
                         relayUp.contains(b.machineId().toString()),
-                        engineUp.contains(b.machineId().toString()),
+                        engineUp.contains(b.machineId()),
                         Optional.ofNullable(pinVersions.get(b.machineId()))))
             .toList();
     try {

@@ -230,6 +230,17 @@ public final class TtyDaemon implements AutoCloseable {
     return ended;
   }
 
+  /** The machines whose WebTTY server is connected to its engine (the daemon's status file). */
+  public java.util.Set<java.util.UUID> engineConnected() {
+    java.util.Set<java.util.UUID> up = new java.util.HashSet<>();
+    for (int i = 0; i < servers.size(); i++) {
+      if (servers.get(i).stats().get("engine_connected") > 0) {
+        up.add(served.get(i).binding().machineId());
+      }
+    }
+    return up;
+  }
+
   public List<TtyServer> servers() {
     return List.copyOf(servers);
   }

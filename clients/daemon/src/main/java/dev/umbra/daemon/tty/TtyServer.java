@@ -133,16 +133,6 @@ public final class TtyServer implements AutoCloseable {
   /**
    * Connects and registers; completes once the engine confirmed. Reconnects on its own afterwards.
    */
-  /** Is the connection to the WebTTY engine up (registered or registering)? */
-  public boolean connected() {
-    return ws != null;
-  }
-
-  /** The machine this server registers as. */
-  public String serverId() {
-    return config.serverId();
-  }
-
   public synchronized Future<Void> start() {
     if (registered == null) {
       registered = Promise.promise();
@@ -177,6 +167,7 @@ public final class TtyServer implements AutoCloseable {
         .onSuccess(
             socket -> {
               ws = socket;
+              stats.set("engine_connected", 1); // for the daemon's status file
               backoffMs = 500;
               // a few full frames in flight, not one (Netty's default of 64 KiB): no stop-and-wait
               // per frame
@@ -205,6 +196,7 @@ public final class TtyServer implements AutoCloseable {
 
   private void onDisconnected() {
     ws = null;
+    stats.set("engine_connected", 0);
     for (ServerSession s : sessions.values()) {
       end(s, null, false);
     }
