@@ -9,10 +9,13 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.testing.UmbraRun;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.bus.StreamEntry;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.proto.audit.AuditEvent;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -122,6 +125,14 @@ class AgentWorkEndToEndTest {
 
     assertThat(storedOnlyIn(question)).containsOnly("control_plane.inbox_items");
     assertThat(leaks(question)).isEmpty();
+    String target = "inbox_item:" + item.getString("id");
+    assertThat(
+            Eventually.until(
+                "the raise and the decision are audited",
+                Duration.ofSeconds(10),
+                () -> audited(target),
+                a -> a.size() >= 2))
+        .containsExactly("inbox.item_raised:machine", "inbox.item_decided:member");
   }
 
   @Test
@@ -158,6 +169,24 @@ class AgentWorkEndToEndTest {
 
     assertThat(storedOnlyIn(secret)).containsOnly("control_plane.plan_versions");
     assertThat(leaks(secret)).isEmpty();
+  }
+
+  /**
+   * The audit events sent about {@code target}, as {@code action:actor-kind}, read from the audit
+   * ingest stream (no audit service runs here to consume it).
+   */
+  private List<String> audited(String target) throws Exception {
+    List<String> out = new ArrayList<>();
+    for (StreamEntry e : await(h.bus.range(BusNames.AUDIT_INGEST, "0-0", 10_000))) {
+      AuditEvent a = AuditEvent.parseFrom(e.body().getBytes());
+      if (a.getTarget().equals(target)) {
+        out.add(
+            a.getAction()
+                + ":"
+                + a.getActor().getKind().name().replace("ACTOR_KIND_", "").toLowerCase());
+      }
+    }
+    return out;
   }
 
   /** The tables whose rows hold {@code text}. */
