@@ -326,6 +326,41 @@ class AgentWorkApiTest {
         .hasSize(1);
   }
 
+  @Test
+  void aRunRecordHasNoColumnThatCouldHoldACommandLineOrOutput() throws Exception {
+    java.util.Map<String, String> columns = new java.util.TreeMap<>();
+    try (var c = h.pg.ownerConnection();
+        var st =
+            c.prepareStatement(
+                "SELECT column_name, data_type, character_maximum_length FROM"
+                    + " information_schema.columns WHERE table_name = 'run_records'");
+        var rs = st.executeQuery()) {
+      while (rs.next()) {
+        columns.put(rs.getString(1), rs.getString(2));
+      }
+    }
+    // text columns are bounded by CHECKs to ids and short codes (event_id 26, channel 16, reason
+    // 32, kind and outcome enumerated); no bytea, json or unbounded free text a transcript could
+    // land in: a new column fails this test until docs/agents.md says what it holds
+    assertThat(columns)
+        .containsExactlyInAnyOrderEntriesOf(
+            java.util.Map.ofEntries(
+                java.util.Map.entry("workspace_id", "uuid"),
+                java.util.Map.entry("id", "uuid"),
+                java.util.Map.entry("event_id", "text"),
+                java.util.Map.entry("machine_id", "uuid"),
+                java.util.Map.entry("kind", "text"),
+                java.util.Map.entry("channel", "text"),
+                java.util.Map.entry("outcome", "text"),
+                java.util.Map.entry("reason", "text"),
+                java.util.Map.entry("exit_status", "integer"),
+                java.util.Map.entry("started_at", "timestamp with time zone"),
+                java.util.Map.entry("ended_at", "timestamp with time zone"),
+                java.util.Map.entry("duration_ms", "bigint"),
+                java.util.Map.entry("bytes_in", "bigint"),
+                java.util.Map.entry("bytes_out", "bigint")));
+  }
+
   private JsonObject report(MessagingFixture.Machine m, String eventId) {
     h.clock.advance(Duration.ofMillis(1));
     long ts = h.clock.millis();

@@ -62,7 +62,18 @@ public final class DaemonAudit {
       long bytesIn,
       long bytesOut) {
     public static Report commandRun(long channelId, int exitStatus, long durationMs) {
-      return new Report(Action.COMMAND_RUN, channelId, true, "", exitStatus, durationMs, 0, 0);
+      return commandRun(channelId, exitStatus, durationMs, 0, 0);
+    }
+
+    /**
+     * A finished command with the bytes it read from the client ({@code bytesIn}, stdin) and sent
+     * to it ({@code bytesOut}, stdout and stderr): counts only, the control plane's run record
+     * (docs/agents.md, "Run records").
+     */
+    public static Report commandRun(
+        long channelId, int exitStatus, long durationMs, long bytesIn, long bytesOut) {
+      return new Report(
+          Action.COMMAND_RUN, channelId, true, "", exitStatus, durationMs, bytesIn, bytesOut);
     }
 
     public static Report commandNotStarted(long channelId) {

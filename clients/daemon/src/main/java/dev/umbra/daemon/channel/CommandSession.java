@@ -48,6 +48,10 @@ final class CommandSession implements SecureChannel.Listener {
   private final String sessionId;
   private final LinkedBlockingQueue<byte[]> stdin = new LinkedBlockingQueue<>();
   private final Semaphore inFlight = new Semaphore(4);
+  private final java.util.concurrent.atomic.AtomicLong bytesIn =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final java.util.concurrent.atomic.AtomicLong bytesOut =
+      new java.util.concurrent.atomic.AtomicLong();
   private final Object windowLock = new Object();
   private volatile boolean writable = true;
   private volatile boolean over;
@@ -170,9 +174,10 @@ final class CommandSession implements SecureChannel.Listener {
                     stdin.offer(EOF);
                     // after the exit status is on its way: the report's signature and request are
                     // not the client's wait. Exit status and duration only: never the command line
-                    // or a byte of its output
+                    // or a byte of its output, only how many bytes crossed
                     audit.report(
-                        DaemonAudit.Report.commandRun(channel.channelId(), exit, durationMs));
+                        DaemonAudit.Report.commandRun(
+                            channel.channelId(), exit, durationMs, bytesIn.get(), bytesOut.get()));
                   });
             });
   }
@@ -193,6 +198,7 @@ final class CommandSession implements SecureChannel.Listener {
       int n;
       while ((n = in.read(buf)) > 0) {
         byte[] chunk = java.util.Arrays.copyOf(buf, n);
+        bytesOut.addAndGet(n);
         write(file, chunk);
         awaitWindow();
         inFlight.acquire();
@@ -264,6 +270,7 @@ final class CommandSession implements SecureChannel.Listener {
     switch (m.getBodyCase()) {
       case DATA -> {
         if (m.getData().getStream() == Stream.STREAM_STDIN) {
+          bytesIn.addAndGet(m.getData().getBytes().size());
           stdin.offer(m.getData().getBytes().toByteArray());
           if (stdin.size() >= STDIN_HIGH && !stdinHeld) {
             stdinHeld = true;

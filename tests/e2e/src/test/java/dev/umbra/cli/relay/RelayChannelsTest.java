@@ -82,6 +82,8 @@ class RelayChannelsTest {
   private final X25519KeyPair daemonKey = X25519KeyPair.generate();
   private final X25519KeyPair clientKey = X25519KeyPair.generate();
   private DaemonChannels daemon;
+  private final List<dev.umbra.daemon.audit.DaemonAudit.Report> reports =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
   private RelayClient client;
   private ListAppender<ILoggingEvent> logs;
 
@@ -130,6 +132,7 @@ class RelayChannelsTest {
                 home,
                 Duration.ofMinutes(5)),
             () -> Future.succeededFuture(tokens.machine(workspace, machine)));
+    d.audit(reports::add);
     await(d.start());
     return d;
   }
@@ -594,6 +597,22 @@ class RelayChannelsTest {
                 new ByteArrayOutputStream()))
         .isZero();
     assertThat(out.toString(StandardCharsets.UTF_8)).isEqualTo(canary + "\n" + canary + "\n");
+    // the run's report (its run record, docs/agents.md) counts the bytes and holds none of them
+    int lineBytes = canary.length() + 1;
+    dev.umbra.daemon.audit.DaemonAudit.Report report =
+        dev.umbra.kit.testing.Eventually.until(
+            "the daemon reported the run",
+            java.time.Duration.ofSeconds(10),
+            () ->
+                reports.stream()
+                    .filter(
+                        r -> r.action() == dev.umbra.daemon.audit.DaemonAudit.Action.COMMAND_RUN)
+                    .findFirst()
+                    .orElse(null),
+            java.util.Objects::nonNull);
+    assertThat(report.bytesIn()).isEqualTo(lineBytes);
+    assertThat(report.bytesOut()).isEqualTo(2L * lineBytes);
+    assertThat(report.exitStatus()).isZero();
     NetServer echo =
         await(
             vertx
