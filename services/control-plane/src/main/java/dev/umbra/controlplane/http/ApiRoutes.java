@@ -76,6 +76,7 @@ public final class ApiRoutes {
       Handler<RoutingContext> handler) {}
 
   private final List<Op> ops = new ArrayList<>();
+  private final List<Op> mountedFirst = new ArrayList<>();
 
   public ApiRoutes add(
       HttpMethod method,
@@ -150,11 +151,14 @@ public final class ApiRoutes {
    * handler of its {@link Auth}, so the caller is authenticated before the route's handler reads a
    * path parameter or a byte of the body: an unauthenticated request gets 401 and learns no field
    * name. {@code authenticators} has no handler for the routes whose credential is in the body
-   * itself ({@link Auth#NONE}, {@link Auth#MACHINE_SIGNATURE}); the route checks it.
+   * itself ({@link Auth#NONE}, {@link Auth#MACHINE_SIGNATURE}); the route checks it. Those of
+   * {@link #mountFirst} come first, then the others in the order they were added.
    */
   public void mount(
       Router router, Function<Auth, Optional<Handler<RoutingContext>>> authenticators) {
-    for (Op op : ops) {
+    List<Op> order = new ArrayList<>(mountedFirst);
+    ops.stream().filter(op -> !mountedFirst.contains(op)).forEach(order::add);
+    for (Op op : order) {
       Route route = router.route(op.method(), routerPath(op.path()));
       Optional<Handler<RoutingContext>> first = authenticators.apply(op.auth());
       if (first.isEmpty() && op.auth() != Auth.NONE && op.auth() != Auth.MACHINE_SIGNATURE) {
@@ -164,6 +168,48 @@ public final class ApiRoutes {
       first.ifPresent(route::handler);
       route.handler(op.handler());
     }
+  }
+
+  /**
+   * Mounts the route {@code method path} (already added) before the others. Vert.x Web tries the
+   * routes in order and runs each one's path regex before it compares the method, so a request to a
+   * route mounted late pays the regexes of every route before it: 11 % of a control plane's CPU on
+   * the messaging routes under the messaging benchmark (docs/benchmarks.md, "Messaging"). Refused
+   * unless no other route of that method has a path template that can match the same path, so the
+   * order changes which route serves no request.
+   */
+  public ApiRoutes mountFirst(HttpMethod method, String path) {
+    Op op =
+        ops.stream()
+            .filter(o -> o.method().equals(method) && o.path().equals(path))
+            .findFirst()
+            .orElseThrow(() -> new IllegalArgumentException("no route " + method + " " + path));
+    for (Op other : ops) {
+      if (other != op && other.method().equals(method) && overlap(other.path(), path)) {
+        throw new IllegalStateException(
+            method + " " + path + " overlaps " + other.path() + ": its order matters");
+      }
+    }
+    if (!mountedFirst.contains(op)) {
+      mountedFirst.add(op);
+    }
+    return this;
+  }
+
+  /** Whether two path templates can match one concrete path ({@code {name}} matches a segment). */
+  static boolean overlap(String a, String b) {
+    String[] x = a.split("/", -1);
+    String[] y = b.split("/", -1);
+    if (x.length != y.length) {
+      return false;
+    }
+    for (int i = 0; i < x.length; i++) {
+      boolean param = PARAM.matcher(x[i]).matches() || PARAM.matcher(y[i]).matches();
+      if (!param && !x[i].equals(y[i])) {
+        return false;
+      }
+    }
+    return true;
   }
 
   public static String routerPath(String openApiPath) {

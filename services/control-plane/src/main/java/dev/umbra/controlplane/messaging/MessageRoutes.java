@@ -117,7 +117,11 @@ final class MessageRoutes {
             Schema.NO_BODY,
             Schema.anyObject(
                 "switches to WebSocket; server frames {\"type\":\"ready\"|\"message\"|\"acked\"|\"pong\"}"),
-            this::upgrade);
+            this::upgrade)
+        // the paths of every send, push ack and poll: before the ~80 other routes (ApiRoutes)
+        .mountFirst(HttpMethod.POST, ControlPlanePaths.MESSAGES)
+        .mountFirst(HttpMethod.POST, ControlPlanePaths.MESSAGE_ACKS)
+        .mountFirst(HttpMethod.GET, ControlPlanePaths.MESSAGES);
   }
 
   private Future<JsonObject> open(RoutingContext ctx) {
