@@ -1,6 +1,7 @@
 package dev.umbra.daemon.tty;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.client.tty.TtyStats;
@@ -115,7 +116,8 @@ public final class TtyServer implements AutoCloseable {
   private final OutputKeySharing sharing;
   private final ProofCheck proofCheck;
 
-  public TtyServer(Vertx vertx, TtyServerConfig config) {
+  /** A server whose connection to a {@code wss://} engine is verified with {@code tls}. */
+  public TtyServer(Vertx vertx, TtyServerConfig config, ClientTls tls) {
     this.vertx = vertx;
     this.config = config;
     this.policy = config.policy();
@@ -123,7 +125,7 @@ public final class TtyServer implements AutoCloseable {
     this.sharing = new OutputKeySharing(config, stats, link, () -> policy);
     this.proofCheck = new ProofCheck(config);
     // kept for the server's life: Vert.x closes clients that become unreachable
-    this.wsClient = vertx.createWebSocketClient(TtyFrames.engineSocketOptions());
+    this.wsClient = vertx.createWebSocketClient(tls.apply(TtyFrames.engineSocketOptions()));
   }
 
   public TtyStats stats() {
