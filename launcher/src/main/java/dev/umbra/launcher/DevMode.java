@@ -40,14 +40,18 @@ final class DevMode {
   private final Env env;
   private final PrintStream out;
   private final Path home;
+  private final boolean tls;
+  private Map<String, String> cliEnv;
   private Vertx vertx;
   private Bus bus;
   private EmbeddedPg embeddedPg;
   private String bootstrapToken;
 
-  DevMode(Env env, PrintStream out) {
+  /** {@code tls}: serve over TLS 1.3 with the dev CA ({@code umbra dev --tls}). */
+  DevMode(Env env, PrintStream out, boolean tls) {
     this.env = env;
     this.out = out;
+    this.tls = tls;
     this.home = env.path("UMBRA_HOME", Path.of(System.getProperty("user.home"), ".umbra"));
   }
 
@@ -84,12 +88,13 @@ final class DevMode {
       stop();
       return 1;
     }
+    String scheme = tls ? "https" : "http";
     for (ServiceName s : ServiceName.values()) {
-      out.printf("  %-14s http://127.0.0.1:%d%n", s.id(), running.get(s).actualPort());
+      out.printf("  %-14s %s://127.0.0.1:%d%n", s.id(), scheme, running.get(s).actualPort());
     }
-    String cpUrl = "http://127.0.0.1:" + running.get(ServiceName.CONTROL_PLANE).actualPort();
+    String cpUrl = scheme + "://127.0.0.1:" + running.get(ServiceName.CONTROL_PLANE).actualPort();
     try {
-      DevSetup setup = new DevSetup(home, cpUrl, out);
+      DevSetup setup = new DevSetup(home, cpUrl, out, cliEnv);
       out.println(setup.prepare(bootstrapToken));
       setup.startDaemon();
     } catch (RuntimeException e) {
@@ -134,6 +139,17 @@ final class DevMode {
         env.optional("UMBRA_BOOTSTRAP_TOKEN").orElse(DevSetup.bootstrapToken(home));
     overlay.put("UMBRA_BOOTSTRAP_TOKEN", bootstrapToken);
     this.bootstrapToken = bootstrapToken;
+    cliEnv = new HashMap<>(System.getenv());
+    if (tls) {
+      DevTls.TlsFiles files =
+          DevTls.prepare(home, overlay.get("UMBRA_BIND_HOST"), Clock.systemUTC());
+      files.serviceEnv().forEach(overlay::putIfAbsent);
+      cliEnv.putIfAbsent("UMBRA_TLS_CA_FILE", files.caCert().toString());
+      out.println(
+          "TLS: every service over TLS 1.3 with the dev CA; for other shells: export"
+              + " UMBRA_TLS_CA_FILE="
+              + files.caCert());
+    }
     return new Env(overlay);
   }
 

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.Base64;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -30,11 +31,14 @@ final class DevSetup {
   private final Path home;
   private final String controlPlaneUrl;
   private final PrintStream out;
+  private final Map<String, String> env;
 
-  DevSetup(Path home, String controlPlaneUrl, PrintStream out) {
+  /** {@code env}: the CLI's and the daemon's environment (with the dev CA under --tls). */
+  DevSetup(Path home, String controlPlaneUrl, PrintStream out, Map<String, String> env) {
     this.home = home;
     this.controlPlaneUrl = controlPlaneUrl;
     this.out = out;
+    this.env = Map.copyOf(env);
   }
 
   /**
@@ -64,7 +68,7 @@ final class DevSetup {
             home,
             new PrintStream(o, true, StandardCharsets.UTF_8),
             new PrintStream(e, true, StandardCharsets.UTF_8),
-            System.getenv(),
+            env,
             Cli.commands(), // `daemon pair` is the launcher's
             args);
     return new Result(code, o.toString(StandardCharsets.UTF_8), e.toString(StandardCharsets.UTF_8));
@@ -146,8 +150,7 @@ final class DevSetup {
         new Thread(
             () -> {
               int code =
-                  UmbraCli.execute(
-                      home, out, System.err, System.getenv(), Cli.commands(), "daemon", "run");
+                  UmbraCli.execute(home, out, System.err, env, Cli.commands(), "daemon", "run");
               if (code != 0) {
                 System.err.println("umbra dev: the local daemon stopped with exit code " + code);
               }

@@ -60,6 +60,25 @@ public final class ChildJvm implements AutoCloseable {
    * known before the child starts (reserve, close, reuse: another process may take it in between;
    * in-process services bind port 0 and are asked for theirs instead).
    */
+  /** A free port for each of the five services, by the service's variable infix (RELAY, ...). */
+  public static java.util.Map<String, Integer> freeServicePorts() throws IOException {
+    java.util.Map<String, Integer> ports = new java.util.LinkedHashMap<>();
+    for (String s : new String[] {"CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"}) {
+      ports.put(s, freePort());
+    }
+    return ports;
+  }
+
+  /** The environment of `umbra dev` with {@code home}, a test PostgreSQL and {@code ports}. */
+  public static java.util.Map<String, String> devEnv(
+      java.nio.file.Path home, java.net.URI pgUrl, java.util.Map<String, Integer> ports) {
+    java.util.Map<String, String> env = new java.util.HashMap<>();
+    env.put("UMBRA_HOME", home.toString());
+    env.put("UMBRA_PG_URL", pgUrl.toString());
+    ports.forEach((s, p) -> env.put("UMBRA_" + s + "_PORT", Integer.toString(p)));
+    return env;
+  }
+
   public static int freePort() throws IOException {
     try (ServerSocket s = new ServerSocket(0)) {
       return s.getLocalPort();

@@ -15,8 +15,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -34,16 +32,10 @@ class DevModeTest {
   @Test
   void reachesReadyWithAllFiveServicesHealthyAndStopsCleanly() throws Exception {
     Path home = tmp.resolve("home");
-    Map<String, Integer> ports = new LinkedHashMap<>();
-    for (String s : new String[] {"CONTROL_PLANE", "RELAY", "PAIRING", "AUDIT", "WEBTTY_ENGINE"}) {
-      ports.put(s, ChildJvm.freePort());
-    }
+    Map<String, Integer> ports = ChildJvm.freeServicePorts();
     try (TestPostgres pg = TestPostgres.createDatabase()) {
-      Map<String, String> env = new HashMap<>();
-      env.put("UMBRA_HOME", home.toString());
       // the test PostgreSQL here; the embedded server (as root too) is EmbeddedDevModeTest's
-      env.put("UMBRA_PG_URL", pg.url().toString());
-      ports.forEach((s, p) -> env.put("UMBRA_" + s + "_PORT", Integer.toString(p)));
+      Map<String, String> env = ChildJvm.devEnv(home, pg.url(), ports);
       try (ChildJvm dev = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
         String ready = dev.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 90);
         assertThat(ready).contains("http://127.0.0.1:" + ports.get("CONTROL_PLANE"));

@@ -116,7 +116,8 @@ final class RealEngine implements AutoCloseable {
                     .setRecording(recording)
                     .setJoin(JoinPolicy.JOIN_POLICY_NOBODY)
                     .build(),
-                Clock.systemUTC()));
+                Clock.systemUTC()),
+            dev.umbra.client.http.ClientTls.system());
     s.start().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     servers.add(s);
     return s;

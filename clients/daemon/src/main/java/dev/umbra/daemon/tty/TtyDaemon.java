@@ -115,7 +115,7 @@ public final class TtyDaemon implements AutoCloseable {
                 env.getOrDefault("HOME", System.getProperty("user.home")),
                 state.policy().tightenedBy(override).toProto(),
                 Clock.systemUTC());
-        TtyServer s = new TtyServer(d.vertx, cfg);
+        TtyServer s = new TtyServer(d.vertx, cfg, d.http.tls());
         s.updateReviewers(state.policy().reviewerKeys());
         d.servers.add(s);
         d.served.add(new Served(b, pin));

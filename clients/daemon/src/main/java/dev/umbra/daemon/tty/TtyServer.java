@@ -1,6 +1,7 @@
 package dev.umbra.daemon.tty;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.client.tty.TtyStats;
@@ -115,15 +116,15 @@ public final class TtyServer implements AutoCloseable {
   private final OutputKeySharing sharing;
   private final ProofCheck proofCheck;
 
-  public TtyServer(Vertx vertx, TtyServerConfig config) {
+  public TtyServer(Vertx vertx, TtyServerConfig config, ClientTls tls) {
     this.vertx = vertx;
     this.config = config;
     this.policy = config.policy();
     this.handover = new InputKeyHandover(config, stats, link);
     this.sharing = new OutputKeySharing(config, stats, link, () -> policy);
     this.proofCheck = new ProofCheck(config);
-    // kept for the server's life: Vert.x closes clients that become unreachable
-    this.wsClient = vertx.createWebSocketClient(TtyFrames.engineSocketOptions());
+    // kept for the server's life (Vert.x closes unreachable clients); tls verifies a wss:// engine
+    this.wsClient = vertx.createWebSocketClient(tls.apply(TtyFrames.engineSocketOptions()));
   }
 
   public TtyStats stats() {
@@ -169,8 +170,7 @@ public final class TtyServer implements AutoCloseable {
               ws = socket;
               stats.set("engine_connected", 1); // for the daemon's status file
               backoffMs = 500;
-              // a few full frames in flight, not one (Netty's default of 64 KiB): no stop-and-wait
-              // per frame
+              // a few full frames in flight, not Netty's default 64 KiB: no stop-and-wait per frame
               socket.setWriteQueueMaxSize(4 * TtyFrames.MAX_FRAME_BYTES);
               socket.binaryMessageHandler(this::onMessage);
               socket.closeHandler(v -> onDisconnected());

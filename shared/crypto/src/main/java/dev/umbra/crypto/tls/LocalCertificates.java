@@ -7,13 +7,16 @@ import dev.umbra.crypto.secret.SecureRandoms;
 import java.io.IOException;
 import java.math.BigInteger;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
+import java.security.KeyFactory;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.cert.X509Certificate;
 import java.security.spec.ECGenParameterSpec;
+import java.security.spec.PKCS8EncodedKeySpec;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -68,6 +71,24 @@ public final class LocalCertificates {
       KeyFiles.ensurePrivateDirectories(base, keyFile.toAbsolutePath().getParent());
       PrivateFiles.replace(keyFile, keyPem());
       PrivateFiles.replace(certFile, certificatePem());
+    }
+  }
+
+  /** A certificate and key as {@link Issued#write} wrote them (PEM; the key PKCS#8). */
+  public static Issued read(Path certFile, Path keyFile) throws IOException {
+    X509Certificate cert = CertificatePins.read(certFile).get(0);
+    String pem = Files.readString(keyFile, StandardCharsets.US_ASCII);
+    String b64 =
+        pem.replace("-----BEGIN PRIVATE KEY-----", "")
+            .replace("-----END PRIVATE KEY-----", "")
+            .replaceAll("\\s", "");
+    try {
+      PrivateKey key =
+          KeyFactory.getInstance(cert.getPublicKey().getAlgorithm())
+              .generatePrivate(new PKCS8EncodedKeySpec(Base64.getDecoder().decode(b64)));
+      return new Issued(cert, key);
+    } catch (GeneralSecurityException | IllegalArgumentException e) {
+      throw new IOException(keyFile + " is not a PKCS#8 PEM private key", e);
     }
   }
 

@@ -68,6 +68,16 @@ class LocalCertificatesTest {
     assertThat(CertificatePins.wellFormed(pin)).isTrue();
     assertThat(pin).isNotEqualTo(CertificatePins.spkiSha256(ca.certificate()));
     assertThat(CertificatePins.wellFormed("sha256/short")).isFalse();
+    LocalCertificates.Issued back =
+        LocalCertificates.read(dir.resolve("cert.pem"), dir.resolve("key.pem"));
+    assertThat(back.key().getEncoded()).isEqualTo(leaf.key().getEncoded());
+    // a CA read back still issues leaves that verify against it
+    ca.write(tmp, dir.resolve("ca.pem"), dir.resolve("ca-key.pem"));
+    LocalCertificates.Issued caBack =
+        LocalCertificates.read(dir.resolve("ca.pem"), dir.resolve("ca-key.pem"));
+    LocalCertificates.leaf(caBack, List.of("x"), CLOCK, Duration.ofDays(1))
+        .certificate()
+        .verify(ca.certificate().getPublicKey());
   }
 
   @Test

@@ -125,7 +125,8 @@ class TtyEndToEndTest {
                     .setRecording(true)
                     .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
                     .build(),
-                Clock.systemUTC()));
+                Clock.systemUTC()),
+            dev.umbra.client.http.ClientTls.system());
     server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     hostile = HostileEngine.start(vertx, engine(0));
     server2 =
@@ -146,7 +147,8 @@ class TtyEndToEndTest {
                     .setRecording(true)
                     .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
                     .build(),
-                Clock.systemUTC()));
+                Clock.systemUTC()),
+            dev.umbra.client.http.ClientTls.system());
     server2.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
