@@ -203,11 +203,7 @@ class WebTerminalBrowserTest {
       awaitScreen(t, "viewer-9");
       assertThat(screen(t)).doesNotContain("ignored-2");
       // the picture in docs/web.md (written under target/, copied by hand when the page changes)
-      t.page
-          .locator("#terminal")
-          .screenshot(
-              new com.microsoft.playwright.Locator.ScreenshotOptions()
-                  .setPath(Path.of("target/web-terminal.png")));
+      picture(t, "#terminal", "web-terminal.png");
 
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
@@ -396,14 +392,69 @@ class WebTerminalBrowserTest {
       com.microsoft.playwright.Download d =
           t.page.waitForDownload(() -> t.page.click("#recording-export"));
       assertThat(java.nio.file.Files.readString(d.path())).contains(canary + "-42");
-      t.page
-          .locator("#recordings")
-          .screenshot(
-              new com.microsoft.playwright.Locator.ScreenshotOptions()
-                  .setPath(Path.of("target/web-recording.png")));
+      picture(t, "#recordings", "web-recording.png");
+
+      // a stream with an output event repeated and another dropped (sequences renumbered, so only
+      // the counters tell): both reported in the page, as the CLI reports them
+      t.page.route(
+          "**/v1/webtty/recordings/" + session,
+          route -> {
+            com.microsoft.playwright.APIResponse r = route.fetch();
+            route.fulfill(
+                new com.microsoft.playwright.Route.FulfillOptions()
+                    .setResponse(r)
+                    .setBodyBytes(repeatedAndMissing(r.body())));
+          });
+      t.page.click(row + " button");
+      t.page.waitForSelector(
+          "#recording-notes[data-count='2']",
+          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      assertThat(t.page.textContent("#recording-notes"))
+          .contains("[umbra] repeated: output frame with counter")
+          .contains("not rendered")
+          .contains("[umbra] missing: 1 output frame(s) before event");
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
     }
     assertThat(leaks(canary)).isEmpty();
+  }
+
+  /** The picture of an element for docs/ (under target/, copied by hand when the page changes). */
+  static void picture(Tab t, String selector, String file) {
+    t.page
+        .locator(selector)
+        .screenshot(
+            new com.microsoft.playwright.Locator.ScreenshotOptions()
+                .setPath(Path.of("target", file)));
+  }
+
+  /** A replay stream with its first output event repeated and its third dropped, renumbered. */
+  static byte[] repeatedAndMissing(byte[] stream) {
+    try {
+      java.io.InputStream in = new java.io.ByteArrayInputStream(stream);
+      var header = dev.umbra.proto.webtty.RecordingHeader.parseDelimitedFrom(in);
+      List<dev.umbra.proto.webtty.RecordedEvent> events = new ArrayList<>();
+      dev.umbra.proto.webtty.RecordedEvent e;
+      while ((e = dev.umbra.proto.webtty.RecordedEvent.parseDelimitedFrom(in)) != null) {
+        events.add(e);
+      }
+      List<Integer> outputs = new ArrayList<>();
+      for (int i = 0; i < events.size(); i++) {
+        if (events.get(i).getStream() == dev.umbra.proto.webtty.TtyStream.TTY_STREAM_STDOUT) {
+          outputs.add(i);
+        }
+      }
+      List<dev.umbra.proto.webtty.RecordedEvent> out = new ArrayList<>(events);
+      out.remove((int) outputs.get(2));
+      out.add(outputs.get(0) + 1, events.get(outputs.get(0)));
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      header.writeDelimitedTo(bytes);
+      for (int i = 0; i < out.size(); i++) {
+        out.get(i).toBuilder().setSequence(i + 1).build().writeDelimitedTo(bytes);
+      }
+      return bytes.toByteArray();
+    } catch (java.io.IOException x) {
+      throw new java.io.UncheckedIOException(x);
+    }
   }
 
   /** A fresh canary: the prefix and 12 random bytes in hex. */
