@@ -9,6 +9,7 @@ import { createDevice, signFields, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
 import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
 import { credentialVerdict, verifiedWebttyKey, verifyChain } from './trust.js';
+import { disableRecordings, enableRecordings, exportRecording, listRecordings, pauseRecording, playRecording, searchRecording, seekRecording, setSpeed } from './recordings.js';
 import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, openTerminal, requestControl, takeControl } from './terminal.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
@@ -226,8 +227,13 @@ async function refreshLists() {
     const x25519 = verified === 'yes' && device && r.id !== device.deviceId ? await verifiedWebttyKey(r, workspace) : null;
     if (x25519) viewers.push({ id: r.id, name: r.name, x25519, vouch: { credential: r.credential, webtty_key: r.webtty_key } });
   }
-  if (trusted) enableTerminal(api, workspace, device, credential, machines, viewers);
-  else disableTerminal();
+  if (trusted) {
+    enableTerminal(api, workspace, device, credential, machines, viewers);
+    enableRecordings(api, workspace, device);
+  } else {
+    disableTerminal();
+    disableRecordings();
+  }
   fillRows('devices-body', items, ['name', 'kind', 'status', 'verified', 'id']);
   [...$('devices-body').children].forEach((tr, i) => {
     const r = rows[i];
@@ -278,5 +284,15 @@ $('terminal-join').addEventListener('click', guarded('terminal-error', joinTermi
 $('terminal-request').addEventListener('click', guarded('terminal-error', async () => requestControl()));
 $('terminal-take').addEventListener('click', guarded('terminal-error', async () => takeControl()));
 $('terminal-close').addEventListener('click', guarded('terminal-error', async () => closeTerminal()));
+$('recordings-list').addEventListener('click', guarded('recordings-error', listRecordings));
+$('recording-play').addEventListener('click', () => playRecording());
+$('recording-pause').addEventListener('click', () => pauseRecording());
+$('recording-speed').addEventListener('change', () => setSpeed(Number($('recording-speed').value)));
+$('recording-seek').addEventListener('input', () => seekRecording(Number($('recording-seek').value)));
+$('recording-search').addEventListener('submit', (e) => {
+  e.preventDefault();
+  searchRecording($('recording-query').value);
+});
+$('recording-export').addEventListener('click', () => exportRecording());
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
 document.body.dataset.state = 'signed-out';

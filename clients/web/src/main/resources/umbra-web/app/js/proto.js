@@ -145,6 +145,54 @@ export function decodeFrame(message) {
   return decodeMessage(message instanceof Uint8Array ? message : new Uint8Array(message), FRAME);
 }
 
+const HEADER = {
+  1: ['session_id', 's'],
+  2: ['workspace_id', 's'],
+  3: ['server_id', 's'],
+  4: ['opened_by', 's'],
+  5: ['started_unix_ms', 'u'],
+  6: ['ended_unix_ms', 'u'],
+  7: ['key_context', 'b'],
+  9: ['initial_size', SIZE],
+  10: ['server_hello', SIGNED],
+  11: ['client_proof', SIGNED],
+};
+const EVENT = {
+  1: ['sequence', 'u'],
+  2: ['time_unix_ms', 'u'],
+  3: ['kind', 'u'],
+  4: ['stream', 'u'],
+  5: ['sealed', SEALED],
+  6: ['size', SIZE],
+  7: ['exit_status', 'i32'],
+  8: ['input_key_grant', SIGNED],
+  9: ['output_key_epoch', SIGNED],
+};
+
+/** RecordedEvent kinds (webtty.proto RecordedKind). */
+export const RecordedKind = Object.freeze({ DATA: 1, RESIZE: 2, EXIT: 3, INPUT_KEY: 4, OUTPUT_KEY: 5 });
+
+/**
+ * A replay stream (application/vnd.umbra.webtty-recording): varint-length-delimited protobuf, one
+ * RecordingHeader then every RecordedEvent in the engine's order.
+ */
+export function decodeRecording(bytes) {
+  const buf = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  const at = { i: 0 };
+  const next = (schema) => {
+    const n = readVarint(buf, at).lo;
+    if (at.i + n > buf.length) throw new WireError('truncated recording');
+    const m = decodeMessage(buf.subarray(at.i, at.i + n), schema);
+    at.i += n;
+    return m;
+  };
+  if (buf.length === 0) throw new WireError('empty recording stream');
+  const header = next(HEADER);
+  const events = [];
+  while (at.i < buf.length) events.push(next(EVENT));
+  return { header, events };
+}
+
 class Writer {
   constructor() {
     this.parts = [];

@@ -13,6 +13,8 @@ import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
+import dev.umbra.proto.api.PathTemplates;
+import dev.umbra.proto.api.WebTtyPaths;
 import dev.umbra.webtty.browser.BrowserSocketAuth;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.recording.RecordingStore;
@@ -98,6 +100,11 @@ public final class WebTtyService extends UmbraService {
               new SessionHub.Settings(handshake, detach, Duration.ofHours(24)));
       router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
+      // the browser app may read the recordings routes (CORS for its origin only, before auth)
+      router.route(WebTtyWire.RECORDINGS_PATH).handler(browsers::recordingsCors);
+      router
+          .route(PathTemplates.vertxRoute(WebTtyPaths.RECORDING))
+          .handler(browsers::recordingsCors);
       new ReplayRoutes(store, runtime.audit()).mount(router, new SessionAuth(verifier));
       new dev.umbra.webtty.session.LiveSessionsRoute(store)
           .mount(router, new SessionAuth(verifier));

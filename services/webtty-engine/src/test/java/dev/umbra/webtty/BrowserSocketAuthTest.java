@@ -8,6 +8,9 @@ import dev.umbra.webtty.browser.BrowserSocketAuth;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClient;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -103,6 +106,74 @@ class BrowserSocketAuthTest {
     assertThat(status(WebTtyWire.CLIENT_PATH, APP_ORIGIN, offer("not-a-token"))).isEqualTo(401);
     assertThat(status(WebTtyWire.CLIENT_PATH, APP_ORIGIN, List.of(BrowserSocketAuth.PROTOCOL)))
         .isEqualTo(401);
+  }
+
+  @Test
+  void onlyThePagesOriginMayReadTheRecordingsRoutesAndNoCookieIsEverAllowed() throws Exception {
+    String token = h.tokens.member(UUID.randomUUID(), "acct-web", "member");
+    String one = WebTtyWire.RECORDINGS_PATH + "/01JAAAAAAAAAAAAAAAAAAAAAAA";
+    for (String path : List.of(WebTtyWire.RECORDINGS_PATH, one)) {
+      HttpClientResponse preflight = http(HttpMethod.OPTIONS, path, APP_ORIGIN, null, true);
+      assertThat(preflight.statusCode()).as(path).isEqualTo(204);
+      assertThat(preflight.getHeader("access-control-allow-origin")).isEqualTo(APP_ORIGIN);
+      assertThat(preflight.getHeader("access-control-allow-headers")).contains("authorization");
+      assertThat(preflight.getHeader("access-control-allow-credentials")).isNull();
+    }
+    HttpClientResponse list =
+        http(HttpMethod.GET, WebTtyWire.RECORDINGS_PATH, APP_ORIGIN, token, false);
+    assertThat(list.statusCode()).isEqualTo(200);
+    assertThat(list.getHeader("access-control-allow-origin")).isEqualTo(APP_ORIGIN);
+    assertThat(list.getHeader("access-control-allow-credentials")).isNull();
+    HttpClientResponse missing = http(HttpMethod.GET, one, APP_ORIGIN, token, false);
+    assertThat(missing.statusCode()).isEqualTo(404);
+    assertThat(missing.getHeader("access-control-allow-origin")).isEqualTo(APP_ORIGIN);
+    // no token: still refused (the preflight's answer is not a way around authentication)
+    assertThat(http(HttpMethod.GET, one, APP_ORIGIN, null, false).statusCode()).isEqualTo(401);
+    for (String other : List.of("https://evil.example", "null", APP_ORIGIN + ".evil.example")) {
+      for (boolean pre : List.of(true, false)) {
+        HttpClientResponse r =
+            http(
+                pre ? HttpMethod.OPTIONS : HttpMethod.GET,
+                WebTtyWire.RECORDINGS_PATH,
+                other,
+                token,
+                pre);
+        assertThat(r.getHeader("access-control-allow-origin")).as(other).isNull();
+      }
+    }
+    // the CLI (no Origin) reads as before, without CORS headers
+    HttpClientResponse cli = http(HttpMethod.GET, WebTtyWire.RECORDINGS_PATH, null, token, false);
+    assertThat(cli.statusCode()).isEqualTo(200);
+    assertThat(cli.getHeader("access-control-allow-origin")).isNull();
+  }
+
+  HttpClientResponse http(
+      HttpMethod method, String path, String origin, String token, boolean preflight)
+      throws Exception {
+    HttpClient client = vertx.createHttpClient();
+    try {
+      return client
+          .request(method, h.port(0), "127.0.0.1", path)
+          .compose(
+              req -> {
+                if (origin != null) {
+                  req.putHeader("origin", origin);
+                }
+                if (token != null) {
+                  req.putHeader("authorization", "Bearer " + token);
+                }
+                if (preflight) {
+                  req.putHeader("access-control-request-method", "GET")
+                      .putHeader("access-control-request-headers", "authorization");
+                }
+                return req.send().compose(r -> r.body().map(b -> r));
+              })
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(5, TimeUnit.SECONDS);
+    } finally {
+      client.close();
+    }
   }
 
   int status(String path, String origin, List<String> protocols) {

@@ -16,6 +16,7 @@ import dev.umbra.client.trust.TrustSync;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.BusTraffic;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
@@ -160,9 +161,7 @@ class WebTerminalBrowserTest {
   @Test
   void aTrustedBrowserOpensAnEndToEndTerminalAViewerJoinsAndGetsControlAndNoServerSeesTheCanary()
       throws Exception {
-    byte[] random = new byte[12];
-    new java.security.SecureRandom().nextBytes(random);
-    String canary = "webterm-canary-" + HexFormat.of().formatHex(random);
+    String canary = canary("webterm");
     try (Tab t = tab();
         Tab v = tab()) {
       trustedBrowser(t, "terminal browser");
@@ -204,11 +203,7 @@ class WebTerminalBrowserTest {
       awaitScreen(t, "viewer-9");
       assertThat(screen(t)).doesNotContain("ignored-2");
       // the picture in docs/web.md (written under target/, copied by hand when the page changes)
-      t.page
-          .locator("#terminal")
-          .screenshot(
-              new com.microsoft.playwright.Locator.ScreenshotOptions()
-                  .setPath(Path.of("target/web-terminal.png")));
+      picture(t, "#terminal", "web-terminal.png");
 
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
@@ -342,6 +337,131 @@ class WebTerminalBrowserTest {
       t.page.click("#terminal-close");
       awaitState(t, "closed");
     }
+  }
+
+  /**
+   * docs/web.md "Recordings": the session this browser opened is listed by the engine (CORS for the
+   * page's origin), downloaded as ciphertext, decrypted in the page with this browser's key,
+   * replayed in xterm.js with its timing, searched and exported as text; no event is reported
+   * missing or repeated; and the canary is still in no table, Redis key, bus message or log line.
+   */
+  @Test
+  void aRecordedSessionIsListedReplayedSearchedAndExportedInThePageAndNoServerSeesTheCanary()
+      throws Exception {
+    String canary = canary("webrec");
+    try (Tab t = tab()) {
+      trustedBrowser(t, "recordings browser");
+      syncDaemonTrust();
+      openOnTheMachine(t);
+      String session = t.page.textContent("#terminal-session");
+      typeLine(t, "echo " + canary + "-$((6*7))");
+      awaitScreen(t, canary + "-42");
+      typeLine(t, "exit");
+      awaitState(t, "exited");
+
+      String row = "#recordings-body tr[data-session='" + session + "']";
+      Eventually.await(
+          "the ended session listed by the engine",
+          java.time.Duration.ofMillis(WAIT_MS),
+          () -> {
+            t.page.click("#recordings-list");
+            t.page.waitForSelector("#recordings-body[data-loaded=true]");
+            return t.page.locator(row + " td:nth-child(4)").count() == 1
+                && !t.page.textContent(row + " td:nth-child(4)").equals("live");
+          });
+      t.page.click(row + " button");
+      t.page.waitForSelector(
+          "#recording-player[data-state=paused]",
+          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      assertThat(t.page.textContent("#recordings-error")).isEmpty();
+      assertThat(t.page.getAttribute("#recording-notes", "data-count")).isEqualTo("0");
+      t.page.selectOption("#recording-speed", "4");
+      t.page.click("#recording-play");
+      t.page.waitForSelector(
+          "#recording-player[data-state=ended]",
+          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      assertThat(t.page.evaluate(SCREEN.replace("terminal-screen", "recording-screen")))
+          .asString()
+          .contains(canary + "-42");
+
+      t.page.fill("#recording-query", canary + "-42");
+      t.page.click("#recording-find");
+      t.page.waitForSelector("#recording-found[data-found=true]");
+      assertThat(t.page.textContent("#recording-found mark")).isEqualTo(canary + "-42");
+
+      com.microsoft.playwright.Download d =
+          t.page.waitForDownload(() -> t.page.click("#recording-export"));
+      assertThat(java.nio.file.Files.readString(d.path())).contains(canary + "-42");
+      picture(t, "#recordings", "web-recording.png");
+
+      // a stream with an output event repeated and another dropped (sequences renumbered, so only
+      // the counters tell): both reported in the page, as the CLI reports them
+      t.page.route(
+          "**/v1/webtty/recordings/" + session,
+          route -> {
+            com.microsoft.playwright.APIResponse r = route.fetch();
+            route.fulfill(
+                new com.microsoft.playwright.Route.FulfillOptions()
+                    .setResponse(r)
+                    .setBodyBytes(repeatedAndMissing(r.body())));
+          });
+      t.page.click(row + " button");
+      t.page.waitForSelector(
+          "#recording-notes[data-count='2']",
+          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      assertThat(t.page.textContent("#recording-notes"))
+          .contains("[umbra] repeated: output frame with counter")
+          .contains("not rendered")
+          .contains("[umbra] missing: 1 output frame(s) before event");
+      assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
+    }
+    assertThat(leaks(canary)).isEmpty();
+  }
+
+  /** The picture of an element for docs/ (under target/, copied by hand when the page changes). */
+  static void picture(Tab t, String selector, String file) {
+    t.page
+        .locator(selector)
+        .screenshot(
+            new com.microsoft.playwright.Locator.ScreenshotOptions()
+                .setPath(Path.of("target", file)));
+  }
+
+  /** A replay stream with its first output event repeated and its third dropped, renumbered. */
+  static byte[] repeatedAndMissing(byte[] stream) {
+    try {
+      java.io.InputStream in = new java.io.ByteArrayInputStream(stream);
+      var header = dev.umbra.proto.webtty.RecordingHeader.parseDelimitedFrom(in);
+      List<dev.umbra.proto.webtty.RecordedEvent> events = new ArrayList<>();
+      dev.umbra.proto.webtty.RecordedEvent e;
+      while ((e = dev.umbra.proto.webtty.RecordedEvent.parseDelimitedFrom(in)) != null) {
+        events.add(e);
+      }
+      List<Integer> outputs = new ArrayList<>();
+      for (int i = 0; i < events.size(); i++) {
+        if (events.get(i).getStream() == dev.umbra.proto.webtty.TtyStream.TTY_STREAM_STDOUT) {
+          outputs.add(i);
+        }
+      }
+      List<dev.umbra.proto.webtty.RecordedEvent> out = new ArrayList<>(events);
+      out.remove((int) outputs.get(2));
+      out.add(outputs.get(0) + 1, events.get(outputs.get(0)));
+      java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+      header.writeDelimitedTo(bytes);
+      for (int i = 0; i < out.size(); i++) {
+        out.get(i).toBuilder().setSequence(i + 1).build().writeDelimitedTo(bytes);
+      }
+      return bytes.toByteArray();
+    } catch (java.io.IOException x) {
+      throw new java.io.UncheckedIOException(x);
+    }
+  }
+
+  /** A fresh canary: the prefix and 12 random bytes in hex. */
+  static String canary(String prefix) {
+    byte[] random = new byte[12];
+    new java.security.SecureRandom().nextBytes(random);
+    return prefix + "-canary-" + HexFormat.of().formatHex(random);
   }
 
   /** Opens a terminal on the paired machine from the page and waits until its shell runs. */

@@ -1,5 +1,6 @@
 package dev.umbra.webtty.browser;
 
+import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
 import java.util.Locale;
@@ -63,5 +64,32 @@ public final class BrowserSocketAuth {
     }
     String from = ctx.request().getHeader("origin");
     return from != null && from.equals(origin) ? new Offer(token, false) : new Offer(null, true);
+  }
+
+  /**
+   * CORS for the recordings routes (list and download, docs/web.md "Recordings"): the control
+   * plane's origin, and only it, may read them; a preflight of a {@code GET} with an {@code
+   * Authorization} header is answered before authentication (a preflight carries no credential).
+   * {@code Access-Control-Allow-Credentials} is never sent: the page sends its bearer token itself,
+   * no cookie is involved. Another origin or none (the CLI) gets no CORS header.
+   */
+  public void recordingsCors(RoutingContext ctx) {
+    String from = ctx.request().getHeader("origin");
+    if (from == null || !from.equals(origin)) {
+      ctx.next();
+      return;
+    }
+    ctx.response().putHeader("access-control-allow-origin", origin).putHeader("vary", "origin");
+    if (ctx.request().method() != HttpMethod.OPTIONS
+        || ctx.request().getHeader("access-control-request-method") == null) {
+      ctx.next();
+      return;
+    }
+    ctx.response()
+        .putHeader("access-control-allow-methods", "GET")
+        .putHeader("access-control-allow-headers", "authorization")
+        .putHeader("access-control-max-age", "600")
+        .setStatusCode(204)
+        .end();
   }
 }
