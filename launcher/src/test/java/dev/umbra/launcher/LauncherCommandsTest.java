@@ -25,10 +25,13 @@ class LauncherCommandsTest {
   void anUnknownCommandExitsTwoFromTheLauncherWithoutPrintingHelp() throws Exception {
     try (ChildJvm umbra =
         ChildJvm.start(
-            "dev.umbra.launcher.Umbra", Map.of("UMBRA_HOME", home.toString()), "plans", "--help")) {
+            "dev.umbra.launcher.Umbra",
+            Map.of("UMBRA_HOME", home.toString()),
+            "frobnicate",
+            "--help")) {
       assertThat(umbra.waitForExit(60)).as(umbra.output()).isEqualTo(2);
       assertThat(umbra.output())
-          .startsWith("umbra: 'plans' is not an umbra command")
+          .startsWith("umbra: 'frobnicate' is not an umbra command")
           .doesNotContain("Usage:");
     }
   }

@@ -1,6 +1,7 @@
 package dev.umbra.launcher.service;
 
 import dev.umbra.cli.UsageException;
+import dev.umbra.crypto.keys.KeyFiles;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -74,7 +75,7 @@ public final class ServiceInstaller {
     }
     Path file = unitFile(unitDir);
     try {
-      Files.createDirectories(file.getParent());
+      Files.createDirectories(file.getParent()); // the unit directory, outside UMBRA_HOME
       Path tmp = file.resolveSibling("." + SystemdUnit.NAME + ".tmp");
       Files.writeString(tmp, unit.render(), StandardCharsets.UTF_8);
       Files.setPosixFilePermissions(tmp, PosixFilePermissions.fromString("rw-r--r--"));
@@ -153,7 +154,7 @@ public final class ServiceInstaller {
     }
     try {
       if (!Files.isDirectory(unit.home())) {
-        Files.createDirectories(unit.home());
+        KeyFiles.ensurePrivateDirectory(unit.home()); // 0700 from the start, then given away
       }
       Files.setPosixFilePermissions(unit.home(), PosixFilePermissions.fromString("rwx------"));
       UserPrincipalLookupService users =
