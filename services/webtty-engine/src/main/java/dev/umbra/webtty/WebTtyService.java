@@ -23,6 +23,7 @@ import dev.umbra.webtty.replay.ReplayRoutes;
 import dev.umbra.webtty.session.SessionHub;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
@@ -101,10 +102,16 @@ public final class WebTtyService extends UmbraService {
       router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
       // the browser app may read the recordings routes (CORS for its origin only, before auth)
-      router.route(WebTtyWire.RECORDINGS_PATH).handler(browsers::recordingsCors);
-      router
-          .route(PathTemplates.vertxRoute(WebTtyPaths.RECORDING))
-          .handler(browsers::recordingsCors);
+      // (GET and its preflight only: the routes have no other method to answer)
+      for (String path :
+          java.util.List.of(
+              WebTtyWire.RECORDINGS_PATH, PathTemplates.vertxRoute(WebTtyPaths.RECORDING))) {
+        router
+            .route(path)
+            .method(HttpMethod.GET)
+            .method(HttpMethod.OPTIONS)
+            .handler(browsers::recordingsCors);
+      }
       new ReplayRoutes(store, runtime.audit()).mount(router, new SessionAuth(verifier));
       new dev.umbra.webtty.session.LiveSessionsRoute(store)
           .mount(router, new SessionAuth(verifier));
