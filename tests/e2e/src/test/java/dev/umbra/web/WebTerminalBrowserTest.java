@@ -1,12 +1,11 @@
 package dev.umbra.web;
 
-import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.web.Tab.WAIT_MS;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import dev.umbra.cli.CliHarness;
 import dev.umbra.client.binding.Binding;
@@ -28,11 +27,9 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Base64;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -48,8 +45,6 @@ import org.slf4j.LoggerFactory;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebTerminalBrowserTest {
-  static final long WAIT_MS = 20_000;
-
   /** The whole scroll-back of the page's xterm.js as text. */
   static final String SCREEN =
       "() => { const t = document.getElementById('terminal-screen').terminal; if (!t) return '';"
@@ -64,7 +59,6 @@ class WebTerminalBrowserTest {
   TtyDaemon daemon;
   List<String> busSeen;
   final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-  String app;
 
   @BeforeAll
   void start() throws Exception {
@@ -81,7 +75,6 @@ class WebTerminalBrowserTest {
     binding = store.list().get(0);
     syncDaemonTrust();
     daemon = CliHarness.startTtyDaemon(machine, store);
-    app = h.cpUrl + "/app/";
   }
 
   @AfterAll
@@ -105,43 +98,6 @@ class WebTerminalBrowserTest {
         .orElseThrow();
   }
 
-  record Tab(BrowserContext context, Page page, List<String> console) implements AutoCloseable {
-    @Override
-    public void close() {
-      context.close();
-    }
-  }
-
-  Tab tab() {
-    BrowserContext c = platform.chromium.browser.newContext();
-    Page p = c.newPage();
-    List<String> console = new CopyOnWriteArrayList<>();
-    p.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
-    p.onPageError(e -> console.add("pageerror: " + e));
-    return new Tab(c, p, console);
-  }
-
-  /** Signs in with the owner's API token and gets this browser trusted by the CLI. */
-  void trustedBrowser(Tab t, String name) {
-    t.page.navigate(app);
-    t.page.fill("#token", platform.token);
-    t.page.click("#signin-submit");
-    t.page.waitForSelector("#device-enrol:not([hidden])");
-    t.page.fill("#device-name", name);
-    t.page.click("#device-request");
-    t.page.waitForSelector("#device-status[data-status=pending]");
-    ok(
-        admin,
-        "devices",
-        "approve",
-        t.page.textContent("#device-id"),
-        "--code",
-        t.page.textContent("#device-code"));
-    t.page.waitForSelector(
-        "#device-status[data-status=trusted]",
-        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
-  }
-
   void awaitScreen(Tab t, String text) {
     t.page.waitForFunction(
         "c => { const t = document.getElementById('terminal-screen').terminal; if (!t) return false;"
@@ -162,10 +118,10 @@ class WebTerminalBrowserTest {
   void aTrustedBrowserOpensAnEndToEndTerminalAViewerJoinsAndGetsControlAndNoServerSeesTheCanary()
       throws Exception {
     String canary = canary("webterm");
-    try (Tab t = tab();
-        Tab v = tab()) {
-      trustedBrowser(t, "terminal browser");
-      trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
+    try (Tab t = platform.tab();
+        Tab v = platform.tab()) {
+      platform.trustedBrowser(t, "terminal browser");
+      platform.trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
       syncDaemonTrust(); // the daemon admits the browsers' credentials once its pin holds them
       String viewerId = v.page.textContent("#device-id");
       t.page.click("#lists-refresh");
@@ -203,14 +159,12 @@ class WebTerminalBrowserTest {
       awaitScreen(t, "viewer-9");
       assertThat(screen(t)).doesNotContain("ignored-2");
       // the picture in docs/web.md (written under target/, copied by hand when the page changes)
-      picture(t, "#terminal", "web-terminal.png");
+      t.picture("#terminal", "web-terminal.png");
 
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
       t.page.click("#terminal-close");
-      t.page.waitForSelector(
-          "#terminal-state[data-state=closed], #terminal-state[data-state=exited]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#terminal-state[data-state=closed], #terminal-state[data-state=exited]");
     }
     assertThat(leaks(canary)).isEmpty();
   }
@@ -222,7 +176,7 @@ class WebTerminalBrowserTest {
    */
   @Test
   void aSwappedServerKeyInTheMachineRecordIsRefusedBeforeAnythingIsSent() throws Exception {
-    try (Tab t = tab()) {
+    try (Tab t = platform.tab()) {
       t.context.route(
           "**/v1/workspaces/*/machines?*",
           route -> {
@@ -238,7 +192,7 @@ class WebTerminalBrowserTest {
                     .setResponse(real)
                     .setBody(page.encode()));
           });
-      trustedBrowser(t, "browser of a hostile control plane");
+      platform.trustedBrowser(t, "browser of a hostile control plane");
       syncDaemonTrust();
       long sessions = sessionRows();
       t.page.selectOption("#terminal-machine", binding.machineId().toString());
@@ -270,8 +224,8 @@ class WebTerminalBrowserTest {
         w.write(line);
       }
     }
-    try (Tab t = tab()) {
-      trustedBrowser(t, "measuring browser");
+    try (Tab t = platform.tab()) {
+      platform.trustedBrowser(t, "measuring browser");
       syncDaemonTrust();
       openOnTheMachine(t);
       typeLine(t, "echo ready-$((4+4))");
@@ -316,19 +270,15 @@ class WebTerminalBrowserTest {
    */
   @Test
   void aReloadedPageReattachesToTheSessionItOpenedAndGetsControlBack() {
-    try (Tab t = tab()) {
-      trustedBrowser(t, "re-attaching browser");
+    try (Tab t = platform.tab()) {
+      platform.trustedBrowser(t, "re-attaching browser");
       syncDaemonTrust();
       openOnTheMachine(t);
       typeLine(t, "X=kept-$((5*5))");
       String session = t.page.textContent("#terminal-session");
 
-      t.page.reload();
-      t.page.fill("#token", platform.token);
-      t.page.click("#signin-submit");
-      t.page.waitForSelector(
-          "#device-status[data-status=trusted]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      platform.signIn(t); // a reload: the keys stay in IndexedDB, the token does not
+      t.awaitStatus("trusted");
       t.page.fill("#terminal-join-id", session);
       t.page.click("#terminal-attach");
       awaitState(t, "control");
@@ -349,8 +299,8 @@ class WebTerminalBrowserTest {
   void aRecordedSessionIsListedReplayedSearchedAndExportedInThePageAndNoServerSeesTheCanary()
       throws Exception {
     String canary = canary("webrec");
-    try (Tab t = tab()) {
-      trustedBrowser(t, "recordings browser");
+    try (Tab t = platform.tab()) {
+      platform.trustedBrowser(t, "recordings browser");
       syncDaemonTrust();
       openOnTheMachine(t);
       String session = t.page.textContent("#terminal-session");
@@ -370,16 +320,12 @@ class WebTerminalBrowserTest {
                 && !t.page.textContent(row + " td:nth-child(4)").equals("live");
           });
       t.page.click(row + " button");
-      t.page.waitForSelector(
-          "#recording-player[data-state=paused]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#recording-player[data-state=paused]");
       assertThat(t.page.textContent("#recordings-error")).isEmpty();
       assertThat(t.page.getAttribute("#recording-notes", "data-count")).isEqualTo("0");
       t.page.selectOption("#recording-speed", "4");
       t.page.click("#recording-play");
-      t.page.waitForSelector(
-          "#recording-player[data-state=ended]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#recording-player[data-state=ended]");
       assertThat(t.page.evaluate(SCREEN.replace("terminal-screen", "recording-screen")))
           .asString()
           .contains(canary + "-42");
@@ -392,7 +338,7 @@ class WebTerminalBrowserTest {
       com.microsoft.playwright.Download d =
           t.page.waitForDownload(() -> t.page.click("#recording-export"));
       assertThat(java.nio.file.Files.readString(d.path())).contains(canary + "-42");
-      picture(t, "#recordings", "web-recording.png");
+      t.picture("#recordings", "web-recording.png");
 
       // a stream with an output event repeated and another dropped (sequences renumbered, so only
       // the counters tell): both reported in the page, as the CLI reports them
@@ -406,9 +352,7 @@ class WebTerminalBrowserTest {
                     .setBodyBytes(repeatedAndMissing(r.body())));
           });
       t.page.click(row + " button");
-      t.page.waitForSelector(
-          "#recording-notes[data-count='2']",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#recording-notes[data-count='2']");
       assertThat(t.page.textContent("#recording-notes"))
           .contains("[umbra] repeated: output frame with counter")
           .contains("not rendered")
@@ -416,15 +360,6 @@ class WebTerminalBrowserTest {
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
     }
     assertThat(leaks(canary)).isEmpty();
-  }
-
-  /** The picture of an element for docs/ (under target/, copied by hand when the page changes). */
-  static void picture(Tab t, String selector, String file) {
-    t.page
-        .locator(selector)
-        .screenshot(
-            new com.microsoft.playwright.Locator.ScreenshotOptions()
-                .setPath(Path.of("target", file)));
   }
 
   /** A replay stream with its first output event repeated and its third dropped, renumbered. */
@@ -472,9 +407,7 @@ class WebTerminalBrowserTest {
   }
 
   void awaitState(Tab t, String state) {
-    t.page.waitForSelector(
-        "#terminal-state[data-state=" + state + "]",
-        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+    t.await("#terminal-state[data-state=" + state + "]");
   }
 
   static String screen(Tab t) {
@@ -545,27 +478,14 @@ class WebTerminalBrowserTest {
 
   @Test
   void theWebTtyConformanceVectorsReplayInThePage() throws Exception {
-    Path dir = Path.of("../../shared/crypto/conformance");
-    Map<String, String> files = new HashMap<>();
-    for (String f :
-        List.of(
-            "webtty-key-id.json",
-            "webtty-grant-v2.json",
-            "webtty-payload-v2.json",
-            "webtty-counters-v2.json",
-            "webtty-input-key-grant-v2.json",
-            "webtty-output-key-epoch-v2.json")) {
-      files.put(f, Files.readString(dir.resolve(f)));
-    }
-    try (Tab t = tab()) {
-      t.page.navigate(app);
-      t.page.waitForFunction("() => document.body.dataset.state === 'signed-out'");
-      @SuppressWarnings("unchecked")
-      Map<String, Object> r =
-          (Map<String, Object>)
-              t.page.evaluate(WebAppBrowserTest.resource("webtty-conformance-replay.js"), files);
-      assertThat(r.get("failures")).asList().isEmpty();
-      assertThat(((Number) r.get("checked")).intValue()).isGreaterThan(25);
-    }
+    platform.replaysInThePage(
+        "webtty-conformance-replay.js",
+        25,
+        "webtty-key-id.json",
+        "webtty-grant-v2.json",
+        "webtty-payload-v2.json",
+        "webtty-counters-v2.json",
+        "webtty-input-key-grant-v2.json",
+        "webtty-output-key-epoch-v2.json");
   }
 }
