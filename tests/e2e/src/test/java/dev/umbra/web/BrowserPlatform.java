@@ -43,9 +43,7 @@ final class BrowserPlatform implements AutoCloseable {
     CliHarness h = null;
     try {
       h = CliHarness.start(name, bootstrap, services);
-      Path admin = h.tmp.resolve("admin");
-      ok(admin, "login", h.cpUrl, "--bootstrap-token", bootstrap, "--workspace", "dev");
-      ok(admin, "device", "trust", "-w", "dev", "--json"); // the first device: makes the keyset
+      Path admin = h.trustedOwner();
       String token = ok(admin, "tokens", "create", "web", "--json").json().getString("token");
       return new BrowserPlatform(chromium, h, admin, token);
     } catch (Exception | AssertionError e) {

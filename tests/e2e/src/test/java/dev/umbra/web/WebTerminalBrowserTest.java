@@ -3,39 +3,26 @@ package dev.umbra.web;
 import static dev.umbra.web.Tab.WAIT_MS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.microsoft.playwright.Page;
 import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.Traces;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.TestRedis;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.slf4j.LoggerFactory;
 
 /**
  * The terminal in the browser app (docs/web.md "Terminal") in real Chromium: a browser approved by
@@ -57,19 +44,17 @@ class WebTerminalBrowserTest {
   BindingStore store;
   Binding binding;
   TtyDaemon daemon;
-  List<String> busSeen;
-  final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+  Traces traces;
 
   @BeforeAll
   void start() throws Exception {
-    logs.start();
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+    traces = Traces.keepLogs();
     platform =
         BrowserPlatform.start(
             "webterm", ServiceName.PAIRING, ServiceName.WEBTTY_ENGINE, ServiceName.AUDIT);
     h = platform.h;
     admin = platform.admin;
-    busSeen = BusTraffic.recordAll(h.bus);
+    traces.watch(h);
     Path machine = h.tmp.resolve("machine");
     store = h.pairMachine(admin, machine);
     binding = store.list().get(0);
@@ -79,7 +64,7 @@ class WebTerminalBrowserTest {
 
   @AfterAll
   void stop() throws Exception {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    traces.close();
     if (daemon != null) {
       daemon.close();
     }
@@ -117,7 +102,7 @@ class WebTerminalBrowserTest {
   @Test
   void aTrustedBrowserOpensAnEndToEndTerminalAViewerJoinsAndGetsControlAndNoServerSeesTheCanary()
       throws Exception {
-    String canary = canary("webterm");
+    String canary = Traces.canary("webterm");
     try (Tab t = platform.tab();
         Tab v = platform.tab()) {
       platform.trustedBrowser(t, "terminal browser");
@@ -298,7 +283,7 @@ class WebTerminalBrowserTest {
   @Test
   void aRecordedSessionIsListedReplayedSearchedAndExportedInThePageAndNoServerSeesTheCanary()
       throws Exception {
-    String canary = canary("webrec");
+    String canary = Traces.canary("webrec");
     try (Tab t = platform.tab()) {
       platform.trustedBrowser(t, "recordings browser");
       syncDaemonTrust();
@@ -392,13 +377,6 @@ class WebTerminalBrowserTest {
     }
   }
 
-  /** A fresh canary: the prefix and 12 random bytes in hex. */
-  static String canary(String prefix) {
-    byte[] random = new byte[12];
-    new java.security.SecureRandom().nextBytes(random);
-    return prefix + "-canary-" + HexFormat.of().formatHex(random);
-  }
-
   /** Opens a terminal on the paired machine from the page and waits until its shell runs. */
   void openOnTheMachine(Tab t) {
     t.page.selectOption("#terminal-machine", binding.machineId().toString());
@@ -434,46 +412,14 @@ class WebTerminalBrowserTest {
   }
 
   /**
-   * Where the canary shows up (text, hex, base64): every table, Redis key, bus message, log line.
+   * Where the canary shows up (text, hex, base64): every table (the scan reads the engine's and the
+   * audit service's), Redis key, bus message, log line.
    */
   List<String> leaks(String canary) throws Exception {
-    byte[] raw = canary.getBytes(StandardCharsets.UTF_8);
-    List<String> forms =
-        List.of(canary, HexFormat.of().formatHex(raw), Base64.getEncoder().encodeToString(raw));
-    List<String> found = new ArrayList<>();
-    busSeen.forEach(m -> forms.stream().filter(m::contains).forEach(f -> found.add("bus: " + m)));
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
-      String line = e.getFormattedMessage();
-      forms.stream().filter(line::contains).forEach(f -> found.add("log: " + line));
-    }
-    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
-    try {
-      for (Response k :
-          redis
-              .send(Request.cmd(Command.KEYS).arg(h.prefix + "*"))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS)) {
-        Response dump =
-            redis
-                .send(Request.cmd(Command.DUMP).arg(k.toString()))
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
-        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
-        forms.stream().filter(value::contains).forEach(f -> found.add("redis: " + k));
-      }
-    } finally {
-      redis.close();
-    }
     Map<String, List<String>> rows = h.pg.rowsAsText();
     assertThat(rows.keySet()).anyMatch(table -> table.startsWith("webtty."));
     assertThat(rows.keySet()).anyMatch(table -> table.startsWith("audit."));
-    rows.forEach(
-        (table, texts) ->
-            texts.forEach(
-                row -> forms.stream().filter(row::contains).forEach(f -> found.add(table))));
-    return found;
+    return traces.anywhere(canary);
   }
 
   @Test
