@@ -68,16 +68,21 @@ final class BrowserPlatform implements AutoCloseable {
     t.page.waitForFunction("() => document.body.dataset.state === 'signed-in'");
   }
 
-  /**
-   * Signs in and gets this browser trusted as device {@code name}: it asks, the CLI approves it
-   * with the code the page shows.
-   */
-  void trustedBrowser(Tab t, String name) {
+  /** Signs in and asks, as device {@code name}, to be trusted: the page shows the request. */
+  void requestTrust(Tab t, String name) {
     signIn(t);
     t.page.waitForSelector("#device-enrol:not([hidden])");
     t.page.fill("#device-name", name);
     t.page.click("#device-request");
     t.awaitStatus("pending");
+  }
+
+  /**
+   * Signs in and gets this browser trusted as device {@code name}: it asks, the CLI approves it
+   * with the code the page shows.
+   */
+  void trustedBrowser(Tab t, String name) {
+    requestTrust(t, name);
     ok(
         admin,
         "devices",

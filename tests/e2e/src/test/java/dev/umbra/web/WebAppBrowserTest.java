@@ -144,11 +144,7 @@ class WebAppBrowserTest {
   @Test
   void signsInWithAnApiTokenAndBecomesATrustedDeviceApprovedByTheCliWithItsCode() {
     try (Tab t = platform.tab()) {
-      platform.signIn(t);
-      t.page.waitForSelector("#device-enrol:not([hidden])");
-      t.page.fill("#device-name", HOSTILE_DEVICE);
-      t.page.click("#device-request");
-      t.awaitStatus("pending");
+      platform.requestTrust(t, HOSTILE_DEVICE);
       String id = t.page.textContent("#device-id");
       String code = t.page.textContent("#device-code");
       assertThat(code).matches("[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}");
