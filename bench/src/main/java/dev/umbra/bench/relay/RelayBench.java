@@ -24,7 +24,6 @@ import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -471,14 +470,8 @@ public final class RelayBench {
     DaemonChannels d =
         new DaemonChannels(
             vertx,
-            new DaemonChannels.Config(
-                workspace.toString(),
-                machine,
-                dkey,
-                null,
-                List.of(daemonSide.ws()),
-                tmp.resolve("home"),
-                Duration.ofMinutes(5)),
+            DaemonChannels.Config.of(
+                workspace, machine, dkey, List.of(daemonSide.ws()), tmp.resolve("home")),
             () -> Future.succeededFuture(tokens.machine(workspace, machine, "relay")));
     await(d.start());
     RelayClient c =

@@ -1,7 +1,6 @@
 package dev.umbra.audit;
 
 import dev.umbra.audit.access.AuditAuthorizer;
-import dev.umbra.audit.access.BrowserOrigin;
 import dev.umbra.audit.access.SessionAuthorizer;
 import dev.umbra.audit.chain.ChainVerifier;
 import dev.umbra.audit.ingest.DeadLetters;
@@ -15,6 +14,7 @@ import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.SessionVerifier;
 import dev.umbra.kit.config.Env;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.http.BrowserOrigin;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.http.WebSockets;
@@ -84,9 +84,10 @@ public final class AuditService extends UmbraService {
             : new SessionAuthorizer(sessionVerifier, settings().adminToken());
     // the browser app's origin may read (CORS, answered before the credential: a preflight has
     // none), then the credential first, on every workspace route, before a parameter is parsed
+    BrowserOrigin app = BrowserOrigin.of(settings().publicUrls().get(ServiceName.CONTROL_PLANE));
     router
         .route(PathTemplates.vertxRoute(AuditPaths.AUDIT) + "/*")
-        .handler(BrowserOrigin.of(settings().publicUrls().get(ServiceName.CONTROL_PLANE))::handle);
+        .handler(ctx -> app.cors(ctx, "authorization, accept"));
     router
         .route(PathTemplates.vertxRoute(AuditPaths.AUDIT) + "/*")
         .handler(ctx -> WebSockets.nextAfter(ctx, () -> authorizer.authenticate(ctx)));

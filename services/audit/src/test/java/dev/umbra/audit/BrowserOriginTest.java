@@ -2,8 +2,8 @@ package dev.umbra.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.audit.access.BrowserOrigin;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.http.BrowserOrigin;
 import dev.umbra.kit.testing.TestPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;

@@ -11,6 +11,7 @@ import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import dev.umbra.pairing.codes.CodeRoutes;
+import dev.umbra.pairing.codes.CodeService;
 import dev.umbra.pairing.controlplane.ControlPlaneClient;
 import io.vertx.core.Future;
 import io.vertx.ext.web.Router;
@@ -63,12 +64,13 @@ public final class PairingService extends UmbraService {
           new FailureLimiter(db, runtime.clock(), maxFailures, Duration.ofMinutes(15));
       CodeRoutes codes =
           new CodeRoutes(
-              vertx,
-              db,
-              runtime.clock(),
-              Argon2idHasher.defaults(),
+              new CodeService(
+                  vertx,
+                  db,
+                  runtime.clock(),
+                  Argon2idHasher.defaults(),
+                  new ControlPlaneClient(vertx, cp, internal, settings().tls().clientOptions())),
               limiter,
-              new ControlPlaneClient(vertx, cp, internal, settings().tls().clientOptions()),
               runtime.audit(),
               creator,
               settings().publicUrls(),

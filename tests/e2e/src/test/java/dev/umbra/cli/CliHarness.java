@@ -340,6 +340,40 @@ public final class CliHarness implements AutoCloseable {
   }
 
   /**
+   * The CLI home {@code admin} (in {@link #tmp}) logged in with the bootstrap token as the owner of
+   * workspace "dev" and trusted as its first device (which makes the keyset).
+   */
+  public Path trustedOwner() {
+    Path admin = tmp.resolve("admin");
+    String bootstrap = env.get("UMBRA_BOOTSTRAP_TOKEN");
+    ok(admin, "login", cpUrl, "--bootstrap-token", bootstrap, "--workspace", "dev");
+    ok(admin, "device", "trust", "-w", "dev");
+    return admin;
+  }
+
+  /**
+   * The machine home {@code machine} (in {@link #tmp}) paired by {@code admin} ({@link
+   * #pairMachine}) with the agent {@code name} enrolled there and approved by {@code admin} with its
+   * verification code.
+   */
+  public Path machineWithAgent(Path admin, String name) {
+    Path machine = tmp.resolve("machine");
+    pairMachine(admin, machine);
+    approveAgent(admin, name, enrolAgent(machine, name));
+    return machine;
+  }
+
+  /** Enrols the agent {@code name} on {@code machine}: what `umbra agent enroll --json` prints. */
+  public static JsonObject enrolAgent(Path machine, String name) {
+    return ok(machine, "agent", "enroll", name, "--json").json();
+  }
+
+  /** {@code admin} approves the agent {@code name} with the code of its {@code enrolment}. */
+  public static void approveAgent(Path admin, String name, JsonObject enrolment) {
+    ok(admin, "agents", "approve", name, "--code", enrolment.getString("verification_code"));
+  }
+
+  /**
    * The daemon's WebTTY server for the first binding, started the way `umbra daemon run` starts it,
    * with /bin/sh and the policy the control plane signs (none of this JVM's UMBRA_TTY_* settings).
    */

@@ -5,7 +5,6 @@ import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.microsoft.playwright.APIResponse;
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Response;
 import com.microsoft.playwright.Route;
@@ -19,15 +18,10 @@ import dev.umbra.kit.config.ServiceName;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,7 +38,6 @@ import org.junit.jupiter.api.TestInstance;
 class WebAppBrowserTest {
   static final String HOSTILE_MACHINE = "<img src=x onerror=\"window.__pwned=1\">m1</td>";
   static final String HOSTILE_DEVICE = "<b>web</b><script>window.__pwned=2</script>";
-  static final long WAIT_MS = 20_000;
 
   BrowserPlatform platform;
   Chromium chromium;
@@ -71,7 +64,7 @@ class WebAppBrowserTest {
         h.cpUrl,
         "--name",
         HOSTILE_MACHINE);
-    app = h.cpUrl + "/app/";
+    app = platform.app;
   }
 
   @AfterAll
@@ -81,49 +74,9 @@ class WebAppBrowserTest {
     }
   }
 
-  /** A fresh browser profile (its own IndexedDB and storage), its console collected. */
-  record Tab(BrowserContext context, Page page, List<String> console) implements AutoCloseable {
-    Object js(String expression) {
-      return page.evaluate(expression);
-    }
-
-    void awaitConsole(String fragment) {
-      page.waitForCondition(
-          () -> console.stream().anyMatch(m -> m.contains(fragment)),
-          new Page.WaitForConditionOptions().setTimeout(WAIT_MS));
-    }
-
-    void awaitStatus(String status) {
-      page.waitForSelector(
-          "#device-status[data-status=" + status + "]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
-    }
-
-    @Override
-    public void close() {
-      context.close();
-    }
-  }
-
-  Tab tab() {
-    BrowserContext c = chromium.browser.newContext();
-    Page p = c.newPage();
-    List<String> console = new CopyOnWriteArrayList<>();
-    p.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
-    p.onPageError(e -> console.add("pageerror: " + e));
-    return new Tab(c, p, console);
-  }
-
-  void signIn(Tab t) {
-    t.page.navigate(app);
-    t.page.fill("#token", token);
-    t.page.click("#signin-submit");
-    t.page.waitForFunction("() => document.body.dataset.state === 'signed-in'");
-  }
-
   @Test
   void thePageRunsUnderItsPolicyWithAnIntegrityHashOnEveryFileItLoads() {
-    try (Tab t = tab()) {
+    try (Tab t = platform.tab()) {
       Response r = t.page.navigate(app);
       assertThat(r.status()).isEqualTo(200);
       assertThat(r.headers().get("content-security-policy"))
@@ -162,7 +115,7 @@ class WebAppBrowserTest {
 
   @Test
   void thePageCannotBeFramedByAnotherOrigin() {
-    try (Tab t = tab()) {
+    try (Tab t = platform.tab()) {
       t.page.setContent("<iframe src=\"" + app + "\"></iframe>");
       t.awaitConsole("frame-ancestors");
     }
@@ -170,7 +123,7 @@ class WebAppBrowserTest {
 
   @Test
   void aScriptWhoseBytesDifferFromItsIntegrityHashIsRefusedAndTheAppDoesNotStart() {
-    try (Tab t = tab()) {
+    try (Tab t = platform.tab()) {
       t.context.route(
           "**/app/js/codes.js",
           route -> {
@@ -190,12 +143,8 @@ class WebAppBrowserTest {
 
   @Test
   void signsInWithAnApiTokenAndBecomesATrustedDeviceApprovedByTheCliWithItsCode() {
-    try (Tab t = tab()) {
-      signIn(t);
-      t.page.waitForSelector("#device-enrol:not([hidden])");
-      t.page.fill("#device-name", HOSTILE_DEVICE);
-      t.page.click("#device-request");
-      t.awaitStatus("pending");
+    try (Tab t = platform.tab()) {
+      platform.requestTrust(t, HOSTILE_DEVICE);
       String id = t.page.textContent("#device-id");
       String code = t.page.textContent("#device-code");
       assertThat(code).matches("[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}");
@@ -228,7 +177,7 @@ class WebAppBrowserTest {
   @Test
   void aRefusedApiTokenLeavesThePageSignedOutAndKeepsNothing() {
     String wrong = "umb_" + "A".repeat(59);
-    try (Tab t = tab()) {
+    try (Tab t = platform.tab()) {
       t.page.navigate(app);
       t.page.fill("#token", wrong);
       t.page.click("#signin-submit");
@@ -259,18 +208,13 @@ class WebAppBrowserTest {
    * verifies that signature), the CLI lists the device as revoked, and the second page says so.
    */
   void revokesAnotherTrustedBrowserAsTheCliDoes(Tab t) {
-    try (Tab other = tab()) {
-      signIn(other);
-      other.page.fill("#device-name", "second browser");
-      other.page.click("#device-request");
-      other.awaitStatus("pending");
+    try (Tab other = platform.tab()) {
+      platform.trustedBrowser(other, "second browser");
       String id = other.page.textContent("#device-id");
-      ok(admin, "devices", "approve", id, "--code", other.page.textContent("#device-code"));
-      other.awaitStatus("trusted");
       t.page.click("#lists-refresh");
       t.page.click(
           "#devices-body button[data-revoke='" + id + "']",
-          new Page.ClickOptions().setTimeout(WAIT_MS));
+          new Page.ClickOptions().setTimeout(Tab.WAIT_MS));
       t.page.waitForFunction(
           "id => [...document.querySelectorAll('#devices-body tr')].some(tr =>"
               + " tr.querySelector('td[data-col=id]').textContent === id"
@@ -278,7 +222,7 @@ class WebAppBrowserTest {
           id);
       assertThat(t.page.textContent("#device-error")).isEmpty();
       assertThat(cliDevice(id).getString("status")).isEqualTo("revoked");
-      signIn(other);
+      platform.signIn(other);
       other.awaitStatus("revoked");
       assertThat(t.page.querySelectorAll("#devices-body button[data-revoke]")).isNotEmpty(); // CLI
     }
@@ -348,7 +292,7 @@ class WebAppBrowserTest {
                   .setContentType("application/json")
                   .setBody(sealed.encode()));
         });
-    signIn(t);
+    platform.signIn(t);
     t.awaitStatus("untrusted");
     assertThat(t.page.textContent("#device-keyset"))
         .isEqualTo("refused: the envelope does not open");
@@ -379,7 +323,7 @@ class WebAppBrowserTest {
                     .setStatus(200)
                     .setContentType("application/json")
                     .setBody(body)));
-    signIn(t); // a reload forgets the token; the device and its pin stay in IndexedDB
+    platform.signIn(t); // a reload forgets the token; the device and its pin stay in IndexedDB
     t.awaitStatus("refused");
     assertThat(t.page.textContent("#device-status")).contains("workspace key changed");
   }
@@ -423,7 +367,7 @@ class WebAppBrowserTest {
                     .put("keysets", new JsonArray())
                     .put("current_version", (Integer) null)
                     .encode());
-    try (Tab t = tab()) {
+    try (Tab t = platform.tab()) {
       t.context.route(
           url -> url.contains("/v1/"),
           route -> {
@@ -440,7 +384,7 @@ class WebAppBrowserTest {
                     .setContentType("application/json")
                     .setBody(body == null ? "{\"error\":{\"code\":\"not_found\"}}" : body));
           });
-      signIn(t);
+      platform.signIn(t);
       t.page.waitForFunction(
           "() => document.querySelector('#devices-body td[data-col=name]') !== null");
       assertThat(t.page.textContent("#who")).isEqualTo("signed in as " + shown);
@@ -471,30 +415,12 @@ class WebAppBrowserTest {
 
   @Test
   void theConformanceVectorsReplayInThePage() throws IOException {
-    Path dir = Path.of("../../shared/crypto/conformance");
-    Map<String, String> files = new HashMap<>();
-    for (String f :
-        List.of(
-            "canonical-json.json",
-            "device-webtty-key.json",
-            "webtty-policy.json",
-            "device-trust.json")) {
-      files.put(f, Files.readString(dir.resolve(f)));
-    }
-    try (Tab t = tab()) {
-      t.page.navigate(app);
-      t.page.waitForFunction("() => document.body.dataset.state === 'signed-out'");
-      @SuppressWarnings("unchecked")
-      Map<String, Object> r =
-          (Map<String, Object>) t.page.evaluate(resource("conformance-replay.js"), files);
-      assertThat(r.get("failures")).asList().isEmpty();
-      assertThat(((Number) r.get("checked")).intValue()).isGreaterThan(30);
-    }
-  }
-
-  static String resource(String name) throws IOException {
-    try (InputStream in = WebAppBrowserTest.class.getResourceAsStream("/web/" + name)) {
-      return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-    }
+    platform.replaysInThePage(
+        "conformance-replay.js",
+        30,
+        "canonical-json.json",
+        "device-webtty-key.json",
+        "webtty-policy.json",
+        "device-trust.json");
   }
 }

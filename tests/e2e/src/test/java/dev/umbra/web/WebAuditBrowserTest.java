@@ -4,7 +4,6 @@ import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.microsoft.playwright.APIResponse;
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Route;
 import dev.umbra.kit.config.ServiceName;
@@ -32,18 +31,15 @@ class WebAuditBrowserTest {
 
   BrowserPlatform platform;
   Path admin;
-  BrowserContext context;
+  Tab tab;
   Page page;
-  final List<String> console = new ArrayList<>();
 
   @BeforeAll
   void start() throws Exception {
     platform = BrowserPlatform.start("web-audit", ServiceName.PAIRING, ServiceName.AUDIT);
     admin = platform.admin;
-    context = platform.chromium.browser.newContext();
-    page = context.newPage();
-    page.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
-    page.onPageError(e -> console.add("pageerror: " + e));
+    tab = platform.tab();
+    page = tab.page;
   }
 
   @AfterAll
@@ -54,9 +50,7 @@ class WebAuditBrowserTest {
   }
 
   void signInAndAwaitTheLiveTail() {
-    page.navigate(platform.h.cpUrl + "/app/");
-    page.fill("#token", platform.token);
-    page.click("#signin-submit");
+    platform.signIn(tab);
     awaitLive();
   }
 
@@ -116,7 +110,7 @@ class WebAuditBrowserTest {
     page.click("#audit-apply");
     awaitLive();
     assertThat(page.querySelectorAll("#audit-body tr")).isEmpty();
-    assertThat(console).noneMatch(m -> m.startsWith("pageerror"));
+    assertThat(tab.console).noneMatch(m -> m.startsWith("pageerror"));
   }
 
   @Test
@@ -143,7 +137,7 @@ class WebAuditBrowserTest {
 
     // the history of a hostile audit service: markup and control characters render as text
     Predicate<String> history = url -> url.contains("/audit/events?");
-    context.route(
+    tab.context.route(
         history,
         route -> {
           APIResponse real = route.fetch();
@@ -159,14 +153,14 @@ class WebAuditBrowserTest {
       assertThat(page.evaluate("() => window.__pwned === undefined")).isEqualTo(true);
       assertThat(page.querySelectorAll("#audit-body img")).isEmpty();
     } finally {
-      context.unroute(history);
+      tab.context.unroute(history);
     }
   }
 
   /** The verdict on an export changed by {@code tamper} (one JSON event a line). */
   String withExport(UnaryOperator<List<String>> tamper) {
     Predicate<String> export = url -> url.contains("/audit/export?");
-    context.route(
+    tab.context.route(
         export,
         route -> {
           APIResponse real = route.fetch();
@@ -180,7 +174,7 @@ class WebAuditBrowserTest {
     try {
       return verdict();
     } finally {
-      context.unroute(export);
+      tab.context.unroute(export);
     }
   }
 

@@ -1,44 +1,28 @@
 package dev.umbra.web;
 
-import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.web.Tab.WAIT_MS;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.Traces;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.TestRedis;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.slf4j.LoggerFactory;
 
 /**
  * The terminal in the browser app (docs/web.md "Terminal") in real Chromium: a browser approved by
@@ -48,8 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebTerminalBrowserTest {
-  static final long WAIT_MS = 20_000;
-
   /** The whole scroll-back of the page's xterm.js as text. */
   static final String SCREEN =
       "() => { const t = document.getElementById('terminal-screen').terminal; if (!t) return '';"
@@ -62,31 +44,27 @@ class WebTerminalBrowserTest {
   BindingStore store;
   Binding binding;
   TtyDaemon daemon;
-  List<String> busSeen;
-  final ListAppender<ILoggingEvent> logs = new ListAppender<>();
-  String app;
+  Traces traces;
 
   @BeforeAll
   void start() throws Exception {
-    logs.start();
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+    traces = Traces.keepLogs();
     platform =
         BrowserPlatform.start(
             "webterm", ServiceName.PAIRING, ServiceName.WEBTTY_ENGINE, ServiceName.AUDIT);
     h = platform.h;
     admin = platform.admin;
-    busSeen = BusTraffic.recordAll(h.bus);
+    traces.watch(h);
     Path machine = h.tmp.resolve("machine");
     store = h.pairMachine(admin, machine);
     binding = store.list().get(0);
     syncDaemonTrust();
     daemon = CliHarness.startTtyDaemon(machine, store);
-    app = h.cpUrl + "/app/";
   }
 
   @AfterAll
   void stop() throws Exception {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    traces.close();
     if (daemon != null) {
       daemon.close();
     }
@@ -103,43 +81,6 @@ class WebTerminalBrowserTest {
             store.root().resolve(binding.machineId().toString()),
             store.signingKey(binding))
         .orElseThrow();
-  }
-
-  record Tab(BrowserContext context, Page page, List<String> console) implements AutoCloseable {
-    @Override
-    public void close() {
-      context.close();
-    }
-  }
-
-  Tab tab() {
-    BrowserContext c = platform.chromium.browser.newContext();
-    Page p = c.newPage();
-    List<String> console = new CopyOnWriteArrayList<>();
-    p.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
-    p.onPageError(e -> console.add("pageerror: " + e));
-    return new Tab(c, p, console);
-  }
-
-  /** Signs in with the owner's API token and gets this browser trusted by the CLI. */
-  void trustedBrowser(Tab t, String name) {
-    t.page.navigate(app);
-    t.page.fill("#token", platform.token);
-    t.page.click("#signin-submit");
-    t.page.waitForSelector("#device-enrol:not([hidden])");
-    t.page.fill("#device-name", name);
-    t.page.click("#device-request");
-    t.page.waitForSelector("#device-status[data-status=pending]");
-    ok(
-        admin,
-        "devices",
-        "approve",
-        t.page.textContent("#device-id"),
-        "--code",
-        t.page.textContent("#device-code"));
-    t.page.waitForSelector(
-        "#device-status[data-status=trusted]",
-        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
   }
 
   void awaitScreen(Tab t, String text) {
@@ -161,11 +102,11 @@ class WebTerminalBrowserTest {
   @Test
   void aTrustedBrowserOpensAnEndToEndTerminalAViewerJoinsAndGetsControlAndNoServerSeesTheCanary()
       throws Exception {
-    String canary = canary("webterm");
-    try (Tab t = tab();
-        Tab v = tab()) {
-      trustedBrowser(t, "terminal browser");
-      trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
+    String canary = Traces.canary("webterm");
+    try (Tab t = platform.tab();
+        Tab v = platform.tab()) {
+      platform.trustedBrowser(t, "terminal browser");
+      platform.trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
       syncDaemonTrust(); // the daemon admits the browsers' credentials once its pin holds them
       String viewerId = v.page.textContent("#device-id");
       t.page.click("#lists-refresh");
@@ -203,14 +144,12 @@ class WebTerminalBrowserTest {
       awaitScreen(t, "viewer-9");
       assertThat(screen(t)).doesNotContain("ignored-2");
       // the picture in docs/web.md (written under target/, copied by hand when the page changes)
-      picture(t, "#terminal", "web-terminal.png");
+      t.picture("#terminal", "web-terminal.png");
 
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
       t.page.click("#terminal-close");
-      t.page.waitForSelector(
-          "#terminal-state[data-state=closed], #terminal-state[data-state=exited]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#terminal-state[data-state=closed], #terminal-state[data-state=exited]");
     }
     assertThat(leaks(canary)).isEmpty();
   }
@@ -222,7 +161,7 @@ class WebTerminalBrowserTest {
    */
   @Test
   void aSwappedServerKeyInTheMachineRecordIsRefusedBeforeAnythingIsSent() throws Exception {
-    try (Tab t = tab()) {
+    try (Tab t = platform.tab()) {
       t.context.route(
           "**/v1/workspaces/*/machines?*",
           route -> {
@@ -238,7 +177,7 @@ class WebTerminalBrowserTest {
                     .setResponse(real)
                     .setBody(page.encode()));
           });
-      trustedBrowser(t, "browser of a hostile control plane");
+      platform.trustedBrowser(t, "browser of a hostile control plane");
       syncDaemonTrust();
       long sessions = sessionRows();
       t.page.selectOption("#terminal-machine", binding.machineId().toString());
@@ -270,8 +209,8 @@ class WebTerminalBrowserTest {
         w.write(line);
       }
     }
-    try (Tab t = tab()) {
-      trustedBrowser(t, "measuring browser");
+    try (Tab t = platform.tab()) {
+      platform.trustedBrowser(t, "measuring browser");
       syncDaemonTrust();
       openOnTheMachine(t);
       typeLine(t, "echo ready-$((4+4))");
@@ -316,19 +255,15 @@ class WebTerminalBrowserTest {
    */
   @Test
   void aReloadedPageReattachesToTheSessionItOpenedAndGetsControlBack() {
-    try (Tab t = tab()) {
-      trustedBrowser(t, "re-attaching browser");
+    try (Tab t = platform.tab()) {
+      platform.trustedBrowser(t, "re-attaching browser");
       syncDaemonTrust();
       openOnTheMachine(t);
       typeLine(t, "X=kept-$((5*5))");
       String session = t.page.textContent("#terminal-session");
 
-      t.page.reload();
-      t.page.fill("#token", platform.token);
-      t.page.click("#signin-submit");
-      t.page.waitForSelector(
-          "#device-status[data-status=trusted]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      platform.signIn(t); // a reload: the keys stay in IndexedDB, the token does not
+      t.awaitStatus("trusted");
       t.page.fill("#terminal-join-id", session);
       t.page.click("#terminal-attach");
       awaitState(t, "control");
@@ -348,9 +283,9 @@ class WebTerminalBrowserTest {
   @Test
   void aRecordedSessionIsListedReplayedSearchedAndExportedInThePageAndNoServerSeesTheCanary()
       throws Exception {
-    String canary = canary("webrec");
-    try (Tab t = tab()) {
-      trustedBrowser(t, "recordings browser");
+    String canary = Traces.canary("webrec");
+    try (Tab t = platform.tab()) {
+      platform.trustedBrowser(t, "recordings browser");
       syncDaemonTrust();
       openOnTheMachine(t);
       String session = t.page.textContent("#terminal-session");
@@ -370,16 +305,12 @@ class WebTerminalBrowserTest {
                 && !t.page.textContent(row + " td:nth-child(4)").equals("live");
           });
       t.page.click(row + " button");
-      t.page.waitForSelector(
-          "#recording-player[data-state=paused]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#recording-player[data-state=paused]");
       assertThat(t.page.textContent("#recordings-error")).isEmpty();
       assertThat(t.page.getAttribute("#recording-notes", "data-count")).isEqualTo("0");
       t.page.selectOption("#recording-speed", "4");
       t.page.click("#recording-play");
-      t.page.waitForSelector(
-          "#recording-player[data-state=ended]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#recording-player[data-state=ended]");
       assertThat(t.page.evaluate(SCREEN.replace("terminal-screen", "recording-screen")))
           .asString()
           .contains(canary + "-42");
@@ -392,7 +323,7 @@ class WebTerminalBrowserTest {
       com.microsoft.playwright.Download d =
           t.page.waitForDownload(() -> t.page.click("#recording-export"));
       assertThat(java.nio.file.Files.readString(d.path())).contains(canary + "-42");
-      picture(t, "#recordings", "web-recording.png");
+      t.picture("#recordings", "web-recording.png");
 
       // a stream with an output event repeated and another dropped (sequences renumbered, so only
       // the counters tell): both reported in the page, as the CLI reports them
@@ -406,9 +337,7 @@ class WebTerminalBrowserTest {
                     .setBodyBytes(repeatedAndMissing(r.body())));
           });
       t.page.click(row + " button");
-      t.page.waitForSelector(
-          "#recording-notes[data-count='2']",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.await("#recording-notes[data-count='2']");
       assertThat(t.page.textContent("#recording-notes"))
           .contains("[umbra] repeated: output frame with counter")
           .contains("not rendered")
@@ -416,15 +345,6 @@ class WebTerminalBrowserTest {
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
     }
     assertThat(leaks(canary)).isEmpty();
-  }
-
-  /** The picture of an element for docs/ (under target/, copied by hand when the page changes). */
-  static void picture(Tab t, String selector, String file) {
-    t.page
-        .locator(selector)
-        .screenshot(
-            new com.microsoft.playwright.Locator.ScreenshotOptions()
-                .setPath(Path.of("target", file)));
   }
 
   /** A replay stream with its first output event repeated and its third dropped, renumbered. */
@@ -457,13 +377,6 @@ class WebTerminalBrowserTest {
     }
   }
 
-  /** A fresh canary: the prefix and 12 random bytes in hex. */
-  static String canary(String prefix) {
-    byte[] random = new byte[12];
-    new java.security.SecureRandom().nextBytes(random);
-    return prefix + "-canary-" + HexFormat.of().formatHex(random);
-  }
-
   /** Opens a terminal on the paired machine from the page and waits until its shell runs. */
   void openOnTheMachine(Tab t) {
     t.page.selectOption("#terminal-machine", binding.machineId().toString());
@@ -472,9 +385,7 @@ class WebTerminalBrowserTest {
   }
 
   void awaitState(Tab t, String state) {
-    t.page.waitForSelector(
-        "#terminal-state[data-state=" + state + "]",
-        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+    t.await("#terminal-state[data-state=" + state + "]");
   }
 
   static String screen(Tab t) {
@@ -501,71 +412,26 @@ class WebTerminalBrowserTest {
   }
 
   /**
-   * Where the canary shows up (text, hex, base64): every table, Redis key, bus message, log line.
+   * Where the canary shows up (text, hex, base64): every table (the scan reads the engine's and the
+   * audit service's), Redis key, bus message, log line.
    */
   List<String> leaks(String canary) throws Exception {
-    byte[] raw = canary.getBytes(StandardCharsets.UTF_8);
-    List<String> forms =
-        List.of(canary, HexFormat.of().formatHex(raw), Base64.getEncoder().encodeToString(raw));
-    List<String> found = new ArrayList<>();
-    busSeen.forEach(m -> forms.stream().filter(m::contains).forEach(f -> found.add("bus: " + m)));
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
-      String line = e.getFormattedMessage();
-      forms.stream().filter(line::contains).forEach(f -> found.add("log: " + line));
-    }
-    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
-    try {
-      for (Response k :
-          redis
-              .send(Request.cmd(Command.KEYS).arg(h.prefix + "*"))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS)) {
-        Response dump =
-            redis
-                .send(Request.cmd(Command.DUMP).arg(k.toString()))
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
-        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
-        forms.stream().filter(value::contains).forEach(f -> found.add("redis: " + k));
-      }
-    } finally {
-      redis.close();
-    }
     Map<String, List<String>> rows = h.pg.rowsAsText();
     assertThat(rows.keySet()).anyMatch(table -> table.startsWith("webtty."));
     assertThat(rows.keySet()).anyMatch(table -> table.startsWith("audit."));
-    rows.forEach(
-        (table, texts) ->
-            texts.forEach(
-                row -> forms.stream().filter(row::contains).forEach(f -> found.add(table))));
-    return found;
+    return traces.anywhere(canary);
   }
 
   @Test
   void theWebTtyConformanceVectorsReplayInThePage() throws Exception {
-    Path dir = Path.of("../../shared/crypto/conformance");
-    Map<String, String> files = new HashMap<>();
-    for (String f :
-        List.of(
-            "webtty-key-id.json",
-            "webtty-grant-v2.json",
-            "webtty-payload-v2.json",
-            "webtty-counters-v2.json",
-            "webtty-input-key-grant-v2.json",
-            "webtty-output-key-epoch-v2.json")) {
-      files.put(f, Files.readString(dir.resolve(f)));
-    }
-    try (Tab t = tab()) {
-      t.page.navigate(app);
-      t.page.waitForFunction("() => document.body.dataset.state === 'signed-out'");
-      @SuppressWarnings("unchecked")
-      Map<String, Object> r =
-          (Map<String, Object>)
-              t.page.evaluate(WebAppBrowserTest.resource("webtty-conformance-replay.js"), files);
-      assertThat(r.get("failures")).asList().isEmpty();
-      assertThat(((Number) r.get("checked")).intValue()).isGreaterThan(25);
-    }
+    platform.replaysInThePage(
+        "webtty-conformance-replay.js",
+        25,
+        "webtty-key-id.json",
+        "webtty-grant-v2.json",
+        "webtty-payload-v2.json",
+        "webtty-counters-v2.json",
+        "webtty-input-key-grant-v2.json",
+        "webtty-output-key-epoch-v2.json");
   }
 }

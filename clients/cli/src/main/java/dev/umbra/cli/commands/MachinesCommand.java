@@ -4,10 +4,10 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.WorkspaceList;
 import dev.umbra.client.api.Machine;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import java.util.UUID;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Parameters;
@@ -46,17 +46,17 @@ public final class MachinesCommand {
   }
 
   @Command(name = "list", description = "List machines.")
-  public static final class ListCmd extends InWorkspace {
+  public static final class ListCmd extends WorkspaceList {
     public ListCmd(CliContext ctx) {
-      super(ctx);
-    }
-
-    @Override
-    protected void run(Api api, UUID w) {
-      output.table(
-          ctx.out(),
-          api.all(ControlPlanePaths.machines(w)),
-          List.of("id", "name", "os", "status", "last_seen_at", "created_at"));
+      super(
+          ctx,
+          (api, w) -> api.all(ControlPlanePaths.machines(w)),
+          "id",
+          "name",
+          "os",
+          "status",
+          "last_seen_at",
+          "created_at");
     }
   }
 

@@ -3,9 +3,9 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.WorkspaceList;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import java.util.UUID;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -65,17 +65,10 @@ public final class MembersCommand {
   }
 
   @Command(name = "list", description = "List members.")
-  public static final class ListCmd extends InWorkspace {
+  public static final class ListCmd extends WorkspaceList {
     public ListCmd(CliContext ctx) {
-      super(ctx);
-    }
-
-    @Override
-    protected void run(Api api, UUID w) {
-      output.table(
-          ctx.out(),
-          api.all(ControlPlanePaths.members(w)),
-          List.of("id", "name", "role", "created_at"));
+      super(
+          ctx, (api, w) -> api.all(ControlPlanePaths.members(w)), "id", "name", "role", "created_at");
     }
   }
 

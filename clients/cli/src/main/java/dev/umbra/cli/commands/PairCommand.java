@@ -3,11 +3,11 @@ package dev.umbra.cli.commands;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.WorkspaceList;
 import dev.umbra.cli.UsageException;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.proto.api.PairingPaths;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import picocli.CommandLine.Command;
@@ -73,17 +73,17 @@ public final class PairCommand {
   @Command(
       name = "list",
       description = "List pending pairing codes (the codes themselves are never shown again).")
-  public static final class ListCmd extends InWorkspace {
+  public static final class ListCmd extends WorkspaceList {
     public ListCmd(CliContext ctx) {
-      super(ctx);
-    }
-
-    @Override
-    protected void run(Api api, UUID w) {
-      output.table(
-          ctx.out(),
-          pairing(api, w, "GET", PairingPaths.codes(w) + "?limit=200", null).getJsonArray("items"),
-          List.of("id", "require_psk", "created_at", "expires_at"));
+      super(
+          ctx,
+          (api, w) ->
+              pairing(api, w, "GET", PairingPaths.codes(w) + "?limit=200", null)
+                  .getJsonArray("items"),
+          "id",
+          "require_psk",
+          "created_at",
+          "expires_at");
     }
   }
 

@@ -4,11 +4,11 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.WorkspaceList;
 import dev.umbra.client.messaging.MessagingStore;
 import dev.umbra.crypto.sign.VerificationCodes;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
-import java.util.List;
 import java.util.UUID;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -26,17 +26,16 @@ import picocli.CommandLine.Parameters;
 public final class AgentsCommand {
 
   @Command(name = "list", description = "List agents.")
-  public static final class ListCmd extends InWorkspace {
+  public static final class ListCmd extends WorkspaceList {
     public ListCmd(CliContext ctx) {
-      super(ctx);
-    }
-
-    @Override
-    protected void run(Api api, UUID w) {
-      output.table(
-          ctx.out(),
-          api.all(ControlPlanePaths.agents(w)),
-          List.of("id", "name", "status", "machine_id", "created_at"));
+      super(
+          ctx,
+          (api, w) -> api.all(ControlPlanePaths.agents(w)),
+          "id",
+          "name",
+          "status",
+          "machine_id",
+          "created_at");
     }
   }
 

@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.WorkspaceList;
 import dev.umbra.cli.devices.KeysetBundle;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.cli.devices.WorkspaceProtection.Verified;
@@ -58,9 +59,13 @@ import picocli.CommandLine.Parameters;
     })
 public final class VaultCommand {
 
+  /** The items of a vault listing at {@code path} (one answer: the vault is not paged). */
+  static JsonArray items(Api api, String path) {
+    return api.get(path).getJsonArray("items", new JsonArray());
+  }
+
   static JsonObject find(Api api, UUID w, String name) {
-    for (Object o :
-        api.get(ControlPlanePaths.vaultEntries(w)).getJsonArray("items", new JsonArray())) {
+    for (Object o : items(api, ControlPlanePaths.vaultEntries(w))) {
       JsonObject e = (JsonObject) o;
       if (e.getString("name").equals(name)) {
         return e;
@@ -183,17 +188,15 @@ public final class VaultCommand {
   }
 
   @Command(name = "candidates", description = "List proposed entries.")
-  public static final class Candidates extends InWorkspace {
+  public static final class Candidates extends WorkspaceList {
     public Candidates(CliContext ctx) {
-      super(ctx);
-    }
-
-    @Override
-    protected void run(Api api, UUID w) {
-      output.table(
-          ctx.out(),
-          api.get(ControlPlanePaths.vaultCandidates(w)).getJsonArray("items", new JsonArray()),
-          List.of("id", "name", "keyset_version", "created_at"));
+      super(
+          ctx,
+          (api, w) -> items(api, ControlPlanePaths.vaultCandidates(w)),
+          "id",
+          "name",
+          "keyset_version",
+          "created_at");
     }
   }
 
@@ -262,17 +265,15 @@ public final class VaultCommand {
   }
 
   @Command(name = "list", description = "List entries (names, sizes; values stay encrypted).")
-  public static final class ListCmd extends InWorkspace {
+  public static final class ListCmd extends WorkspaceList {
     public ListCmd(CliContext ctx) {
-      super(ctx);
-    }
-
-    @Override
-    protected void run(Api api, UUID w) {
-      output.table(
-          ctx.out(),
-          api.get(ControlPlanePaths.vaultEntries(w)).getJsonArray("items", new JsonArray()),
-          List.of("name", "size", "keyset_version", "updated_at"));
+      super(
+          ctx,
+          (api, w) -> items(api, ControlPlanePaths.vaultEntries(w)),
+          "name",
+          "size",
+          "keyset_version",
+          "updated_at");
     }
   }
 

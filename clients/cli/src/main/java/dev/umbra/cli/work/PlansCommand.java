@@ -4,6 +4,7 @@ import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.WorkspaceList;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -107,17 +108,17 @@ public final class PlansCommand {
   }
 
   @Command(name = "list", description = "List the plans you may see.")
-  public static final class ListCmd extends InWorkspace {
+  public static final class ListCmd extends WorkspaceList {
     public ListCmd(CliContext ctx) {
-      super(ctx);
-    }
-
-    @Override
-    protected void run(Api api, UUID w) {
-      output.table(
-          ctx.out(),
-          api.all(ControlPlanePaths.plans(w)),
-          List.of("id", "title", "version", "status", "author_kind", "updated_at"));
+      super(
+          ctx,
+          (api, w) -> api.all(ControlPlanePaths.plans(w)),
+          "id",
+          "title",
+          "version",
+          "status",
+          "author_kind",
+          "updated_at");
     }
   }
 

@@ -44,6 +44,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -79,6 +80,21 @@ public final class DaemonChannels {
       List<URI> relays,
       Path home,
       Duration forgetAfter) {
+    /**
+     * The channels of machine {@code target} in {@code workspace} as the daemon opens them: no PSK
+     * ({@link #withPsk}), a silent channel forgotten after {@link DaemonRelay#FORGET_AFTER}.
+     */
+    public static Config of(
+        UUID workspace, String target, X25519KeyPair staticKey, List<URI> relays, Path home) {
+      return new Config(
+          workspace.toString(), target, staticKey, null, relays, home, DaemonRelay.FORGET_AFTER);
+    }
+
+    /** The same with the workspace's Noise PSK {@code psk} (null: none). */
+    public Config withPsk(byte[] psk) {
+      return new Config(workspace, target, staticKey, psk, relays, home, forgetAfter);
+    }
+
     @Override
     public String toString() {
       return "DaemonChannels.Config[" + workspace + "/" + target + "]";

@@ -82,16 +82,16 @@ public final class DaemonRelay implements AutoCloseable {
         DaemonChannels channels =
             new DaemonChannels(
                     vertx,
-                    new DaemonChannels.Config(
-                        ws,
-                        b.machineId().toString(),
-                        store.agreementKey(b),
-                        psk != null
-                            ? ChannelProtocol.psk(ws, psk)
-                            : store.relayPsk(b).map(NoisePsk::exportBytes).orElse(null),
-                        List.of(ChannelProtocol.relayWebSocketUrl(relay)),
-                        umbraHome,
-                        FORGET_AFTER),
+                    DaemonChannels.Config.of(
+                            b.workspaceId(),
+                            b.machineId().toString(),
+                            store.agreementKey(b),
+                            List.of(ChannelProtocol.relayWebSocketUrl(relay)),
+                            umbraHome)
+                        .withPsk(
+                            psk != null
+                                ? ChannelProtocol.psk(ws, psk)
+                                : store.relayPsk(b).map(NoisePsk::exportBytes).orElse(null)),
                     () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
                 .tls(http.tls())
                 .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))

@@ -1,6 +1,5 @@
 package dev.umbra.pairing.codes;
 
-import dev.umbra.crypto.secret.Argon2idHasher;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.FailureLimiter;
@@ -9,12 +8,10 @@ import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.ServiceHttp;
-import dev.umbra.pairing.controlplane.ControlPlaneClient;
 import dev.umbra.proto.api.PairingPaths;
 import dev.umbra.proto.api.PathTemplates;
 import dev.umbra.proto.audit.Actor;
@@ -24,13 +21,11 @@ import dev.umbra.proto.audit.Outcome;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
-import java.time.Clock;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
@@ -56,17 +51,13 @@ public final class CodeRoutes {
   private final MeterRegistry registry;
 
   public CodeRoutes(
-      Vertx vertx,
-      Database db,
-      Clock clock,
-      Argon2idHasher hasher,
+      CodeService codes,
       FailureLimiter limiter,
-      ControlPlaneClient controlPlane,
       AuditEmitter audit,
       Role creatorRole,
       Map<ServiceName, URI> publicUrls,
       MeterRegistry registry) {
-    this.codes = new CodeService(vertx, db, clock, hasher, controlPlane);
+    this.codes = codes;
     this.limiter = limiter;
     this.audit = audit;
     this.creatorRole = creatorRole;

@@ -29,7 +29,7 @@ import java.util.UUID;
  * cancelled and expired codes fail alike. The SQL is {@link CodeStore}'s; HTTP is {@link
  * CodeRoutes}'.
  */
-final class CodeService {
+public final class CodeService {
   static final Duration VALIDITY = Duration.ofMinutes(15);
 
   /** A new code: what is stored, and the code itself (shown once). */
@@ -50,7 +50,7 @@ final class CodeService {
   private final CodeStore store = new CodeStore();
   private volatile String dummyPskHash;
 
-  CodeService(
+  public CodeService(
       Vertx vertx,
       Database db,
       Clock clock,

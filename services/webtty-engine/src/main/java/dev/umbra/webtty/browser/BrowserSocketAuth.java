@@ -1,9 +1,8 @@
 package dev.umbra.webtty.browser;
 
-import io.vertx.core.http.HttpMethod;
+import dev.umbra.kit.http.BrowserOrigin;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
-import java.util.Locale;
 
 /**
  * How the browser app (served by the control plane at {@code /app/}, docs/web.md) presents its
@@ -21,22 +20,19 @@ public final class BrowserSocketAuth {
   /** The prefix of the subprotocol that carries the session token. */
   public static final String BEARER_PREFIX = "umbra.bearer.";
 
-  private final String origin;
+  private final BrowserOrigin app;
 
-  private BrowserSocketAuth(String origin) {
-    this.origin = origin;
+  private BrowserSocketAuth(BrowserOrigin app) {
+    this.app = app;
   }
 
   /** For pages of the control plane at {@code controlPlane} (its public URL). */
   public static BrowserSocketAuth of(URI controlPlane) {
-    String scheme = controlPlane.getScheme().toLowerCase(Locale.ROOT);
-    String host = controlPlane.getHost().toLowerCase(Locale.ROOT);
-    return new BrowserSocketAuth(
-        scheme + "://" + host + (controlPlane.getPort() < 0 ? "" : ":" + controlPlane.getPort()));
+    return new BrowserSocketAuth(BrowserOrigin.of(controlPlane));
   }
 
   public String origin() {
-    return origin;
+    return app.origin();
   }
 
   /** What the upgrade request says: a token the browser offered, or why it is refused. */
@@ -62,8 +58,9 @@ public final class BrowserSocketAuth {
     if (token == null) {
       return new Offer(null, false);
     }
-    String from = ctx.request().getHeader("origin");
-    return from != null && from.equals(origin) ? new Offer(token, false) : new Offer(null, true);
+    return app.isApp(ctx.request().getHeader("origin"))
+        ? new Offer(token, false)
+        : new Offer(null, true);
   }
 
   /**
@@ -74,22 +71,6 @@ public final class BrowserSocketAuth {
    * no cookie is involved. Another origin or none (the CLI) gets no CORS header.
    */
   public void recordingsCors(RoutingContext ctx) {
-    String from = ctx.request().getHeader("origin");
-    if (from == null || !from.equals(origin)) {
-      ctx.next();
-      return;
-    }
-    ctx.response().putHeader("access-control-allow-origin", origin).putHeader("vary", "origin");
-    if (ctx.request().method() != HttpMethod.OPTIONS
-        || ctx.request().getHeader("access-control-request-method") == null) {
-      ctx.next();
-      return;
-    }
-    ctx.response()
-        .putHeader("access-control-allow-methods", "GET")
-        .putHeader("access-control-allow-headers", "authorization")
-        .putHeader("access-control-max-age", "600")
-        .setStatusCode(204)
-        .end();
+    app.cors(ctx, "authorization");
   }
 }

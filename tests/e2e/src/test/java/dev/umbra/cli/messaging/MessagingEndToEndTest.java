@@ -4,21 +4,13 @@ import static dev.umbra.cli.CliHarness.ok;
 import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.Traces;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.TestRedis;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.OutputStream;
@@ -29,19 +21,13 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -49,7 +35,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.slf4j.LoggerFactory;
 
 /**
  * Owner ↔ agent messaging through the real `umbra` commands (docs/messaging.md, "Clients") against
@@ -67,43 +52,36 @@ class MessagingEndToEndTest {
   String ws;
   String agentId;
   String account;
-  List<String> busSeen;
-  final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+  Traces traces;
 
   @BeforeAll
   void start() throws Exception {
-    logs.start();
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+    traces = Traces.keepLogs();
     h = CliHarness.start("msg", BOOTSTRAP, ServiceName.PAIRING);
-    busSeen = BusTraffic.recordAll(h.bus);
-    admin = h.tmp.resolve("admin");
+    traces.watch(h);
+    admin = h.trustedOwner();
     machine = h.tmp.resolve("machine");
-    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev");
     h.pairMachine(admin, machine);
-    JsonObject enrolled = ok(machine, "agent", "enroll", "bot", "--json").json();
+    JsonObject enrolled = CliHarness.enrolAgent(machine, "bot");
     agentId = enrolled.getString("agent_id");
     ws = enrolled.getString("workspace_id");
-    String code = enrolled.getString("verification_code");
     assertThat(umbra(admin, "agents", "approve", agentId, "--code", "AAAA-AAAA-AAAA-AAAA").code())
         .isEqualTo(1);
     assertThat(ok(admin, "agents", "list", "--json").array().getJsonObject(0).getString("status"))
         .isEqualTo("pending");
-    ok(admin, "agents", "approve", "bot", "--code", code);
+    CliHarness.approveAgent(admin, "bot", enrolled);
     // the agent's first run after approval publishes its prekeys
     assertThat(ok(machine, "agent", "recv").out()).contains("(no new messages)");
   }
 
   @AfterAll
   void stop() throws Exception {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    traces.close();
     h.close();
   }
 
   static String canary() {
-    byte[] raw = new byte[16];
-    new SecureRandom().nextBytes(raw);
-    return "canary-" + HexFormat.of().formatHex(raw);
+    return Traces.canary("msg");
   }
 
   @Test
@@ -132,9 +110,9 @@ class MessagingEndToEndTest {
     assertThat(ok(admin, "msg", "read", "bot", "--json").array().getJsonObject(0).getString("text"))
         .isEqualTo("second " + toOwner);
 
-    assertThat(leaks(List.of(toAgent, toOwner))).isEmpty();
-    assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
-    assertThat(logs.list).as("the services logged").isNotEmpty();
+    assertThat(leaks(toAgent, toOwner)).isEmpty();
+    assertThat(traces.busSeen()).as("audit events crossed the bus").isNotEmpty();
+    assertThat(traces.logLines()).as("the services logged").isNotEmpty();
   }
 
   @Test
@@ -224,7 +202,7 @@ class MessagingEndToEndTest {
     }
     assertThat(ok(admin, "msg", "read").out()).contains("bot: re: " + live);
     run.join(Duration.ofSeconds(40));
-    assertThat(leaks(List.of(live))).isEmpty();
+    assertThat(leaks(live)).isEmpty();
   }
 
   static JsonObject ask(BufferedReader in, OutputStream out, String line) {
@@ -271,7 +249,7 @@ class MessagingEndToEndTest {
     assertThat(ok(laptop, "msg", "read").out()).contains("bot: " + both);
     ok(laptop, "msg", "send", "bot", "from the laptop " + both);
     assertThat(ok(machine, "agent", "recv").out()).contains("from the laptop " + both);
-    assertThat(leaks(List.of(both))).isEmpty();
+    assertThat(leaks(both)).isEmpty();
   }
 
   @Test
@@ -301,45 +279,12 @@ class MessagingEndToEndTest {
     }
   }
 
-  /** Where any canary shows up (text, hex, base64): every table, every bus message seen. */
-  List<String> leaks(List<String> canaries) throws Exception {
-    List<String> forms = new ArrayList<>();
-    for (String c : canaries) {
-      byte[] b = c.getBytes(StandardCharsets.UTF_8);
-      forms.add(c);
-      forms.add(HexFormat.of().formatHex(b));
-      forms.add(Base64.getEncoder().encodeToString(b));
-    }
-    List<String> leaks = new ArrayList<>();
-    for (String line : busSeen) {
-      forms.stream().filter(line::contains).forEach(f -> leaks.add("bus: " + line));
-    }
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
-      String line = e.getFormattedMessage();
-      forms.stream().filter(line::contains).forEach(f -> leaks.add("log: " + line));
-    }
-    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
-    try {
-      Response keys = await(redis.send(Request.cmd(Command.KEYS).arg(h.prefix + "*")));
-      for (Response k : keys) {
-        Response dump = await(redis.send(Request.cmd(Command.DUMP).arg(k.toString())));
-        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
-        forms.stream()
-            .filter(f -> value.contains(f) || k.toString().contains(f))
-            .forEach(f -> leaks.add("redis: " + k));
-      }
-    } finally {
-      redis.close();
-    }
-    Map<String, List<String>> rows = h.pg.rowsAsText();
-    assertThat(rows.keySet()).anyMatch(t -> t.endsWith(".message_ids"));
-    rows.forEach(
-        (t, texts) ->
-            texts.forEach(row -> forms.stream().filter(row::contains).forEach(f -> leaks.add(t))));
-    return leaks;
-  }
-
-  static <T> T await(io.vertx.core.Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+  /**
+   * Where {@code canaries} show (text, hex, base64): every table (the scan reads the messaging
+   * tables), Redis key and value, bus message, log line.
+   */
+  List<String> leaks(String... canaries) throws Exception {
+    assertThat(h.pg.rowsAsText().keySet()).anyMatch(t -> t.endsWith(".message_ids"));
+    return traces.anywhere(canaries);
   }
 }

@@ -82,14 +82,7 @@ class OneShotRelayTest {
     daemon =
         new DaemonChannels(
             vertx,
-            new DaemonChannels.Config(
-                workspace.toString(),
-                machine,
-                daemonKey,
-                null,
-                List.of(relay.url()),
-                home,
-                Duration.ofMinutes(5)),
+            DaemonChannels.Config.of(workspace, machine, daemonKey, List.of(relay.url()), home),
             () -> Future.succeededFuture(tokens.machine(workspace, machine)));
     await(daemon.start());
     client = connect(tokens.member(workspace, "acct-" + UUID.randomUUID()));

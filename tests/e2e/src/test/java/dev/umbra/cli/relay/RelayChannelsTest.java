@@ -123,14 +123,9 @@ class RelayChannelsTest {
     DaemonChannels d =
         new DaemonChannels(
             vertx,
-            new DaemonChannels.Config(
-                workspace.toString(),
-                machine,
-                daemonKey,
-                psk,
-                relays.stream().map(Instance::url).toList(),
-                home,
-                Duration.ofMinutes(5)),
+            DaemonChannels.Config.of(
+                    workspace, machine, daemonKey, relays.stream().map(Instance::url).toList(), home)
+                .withPsk(psk),
             () -> Future.succeededFuture(tokens.machine(workspace, machine)));
     d.audit(reports::add);
     await(d.start());

@@ -1,6 +1,5 @@
 package dev.umbra.cli.tty;
 
-import static dev.umbra.cli.CliHarness.ok;
 
 import dev.umbra.cli.CliHarness;
 import dev.umbra.client.binding.Binding;
@@ -41,11 +40,9 @@ final class ProtectedTtyMachine implements AutoCloseable {
     this.daemon = CliHarness.startTtyDaemon(machine, store);
   }
 
-  static ProtectedTtyMachine start(CliHarness h, String bootstrapToken) throws Exception {
-    Path admin = h.tmp.resolve("admin");
+  static ProtectedTtyMachine start(CliHarness h) throws Exception {
+    Path admin = h.trustedOwner();
     Path machine = h.tmp.resolve("machine");
-    ok(admin, "login", h.cpUrl, "--bootstrap-token", bootstrapToken, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev");
     return new ProtectedTtyMachine(admin, machine, h.pairMachine(admin, machine));
   }
 

@@ -73,7 +73,7 @@ class TtyPolicyEndToEndTest {
     tmp = h.tmp;
     cpUrl = h.cpUrl;
     engine = h.service(ServiceName.WEBTTY_ENGINE, WebTtyService.class);
-    local = ProtectedTtyMachine.start(h, BOOTSTRAP);
+    local = ProtectedTtyMachine.start(h);
     admin = local.admin;
     machine = local.machine;
     store = local.store;

@@ -83,7 +83,7 @@ class TtyRecipientsEndToEndTest {
     tmp = h.tmp;
     cpUrl = h.cpUrl;
     engine = h.service(ServiceName.WEBTTY_ENGINE, WebTtyService.class);
-    local = ProtectedTtyMachine.start(h, BOOTSTRAP);
+    local = ProtectedTtyMachine.start(h);
     admin = local.admin;
     machine = local.machine;
     store = local.store;

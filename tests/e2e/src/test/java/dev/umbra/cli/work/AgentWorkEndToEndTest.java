@@ -4,41 +4,28 @@ import static dev.umbra.cli.CliHarness.ok;
 import static dev.umbra.cli.CliHarness.umbra;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.Traces;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.StreamEntry;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.audit.AuditEvent;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
-import org.slf4j.LoggerFactory;
 
 /**
  * Agent work through the real `umbra` commands (docs/agents.md) against a real control plane on
@@ -53,34 +40,25 @@ class AgentWorkEndToEndTest {
   CliHarness h;
   Path admin;
   Path machine;
-  List<String> busSeen;
-  final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+  Traces traces;
 
   @BeforeAll
   void start() throws Exception {
-    logs.start();
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+    traces = Traces.keepLogs();
     h = CliHarness.start("work", BOOTSTRAP, ServiceName.PAIRING);
-    busSeen = BusTraffic.recordAll(h.bus);
-    admin = h.tmp.resolve("admin");
-    machine = h.tmp.resolve("machine");
-    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev");
-    h.pairMachine(admin, machine);
-    JsonObject enrolled = ok(machine, "agent", "enroll", "bot", "--json").json();
-    ok(admin, "agents", "approve", "bot", "--code", enrolled.getString("verification_code"));
+    traces.watch(h);
+    admin = h.trustedOwner();
+    machine = h.machineWithAgent(admin, "bot");
   }
 
   @AfterAll
   void stop() throws Exception {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    traces.close();
     h.close();
   }
 
   static String canary() {
-    byte[] raw = new byte[16];
-    new SecureRandom().nextBytes(raw);
-    return "canary-" + HexFormat.of().formatHex(raw);
+    return Traces.canary("work");
   }
 
   @Test
@@ -123,8 +101,8 @@ class AgentWorkEndToEndTest {
     assertThat(decided.getString("answer")).isEqualTo("approve");
     assertThat(umbra(admin, "inbox", "decide", item.getString("id"), "deny").code()).isEqualTo(1);
 
-    assertThat(storedOnlyIn(question)).containsOnly("control_plane.inbox_items");
-    assertThat(leaks(question)).isEmpty();
+    assertThat(traces.tablesHolding(question)).containsOnly("control_plane.inbox_items");
+    assertThat(traces.outsideTables(question)).isEmpty();
     String target = "inbox_item:" + item.getString("id");
     assertThat(
             Eventually.until(
@@ -167,8 +145,8 @@ class AgentWorkEndToEndTest {
     assertThat(ok(admin, "plans", "show", id).out()).contains("restore").contains("approve v1");
     assertThat(ok(admin, "plans", "list", "--json").array()).hasSize(1);
 
-    assertThat(storedOnlyIn(secret)).containsOnly("control_plane.plan_versions");
-    assertThat(leaks(secret)).isEmpty();
+    assertThat(traces.tablesHolding(secret)).containsOnly("control_plane.plan_versions");
+    assertThat(traces.outsideTables(secret)).isEmpty();
   }
 
   /**
@@ -187,48 +165,6 @@ class AgentWorkEndToEndTest {
       }
     }
     return out;
-  }
-
-  /** The tables whose rows hold {@code text}. */
-  private List<String> storedOnlyIn(String text) throws Exception {
-    List<String> tables = new ArrayList<>();
-    for (Map.Entry<String, List<String>> e : h.pg.rowsAsText().entrySet()) {
-      if (e.getValue().stream().anyMatch(r -> r.contains(text))) {
-        tables.add(e.getKey());
-      }
-    }
-    return tables;
-  }
-
-  /** Where {@code text} must never be: the bus, Redis, the log. */
-  private List<String> leaks(String text) throws Exception {
-    List<String> leaks = new ArrayList<>();
-    String hex = HexFormat.of().formatHex(text.getBytes(StandardCharsets.UTF_8));
-    for (String line : busSeen) {
-      if (line.contains(text) || line.contains(hex)) {
-        leaks.add("bus: " + line);
-      }
-    }
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
-      String line = e.getFormattedMessage() + " " + e.getKeyValuePairs();
-      if (line.contains(text) || line.contains(hex)) {
-        leaks.add("log: " + line);
-      }
-    }
-    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
-    try {
-      Response keys = await(redis.send(Request.cmd(Command.KEYS).arg(h.prefix + "*")));
-      for (Response k : keys) {
-        Response dump = await(redis.send(Request.cmd(Command.DUMP).arg(k.toString())));
-        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
-        if (value.contains(text)) {
-          leaks.add("redis: " + k);
-        }
-      }
-    } finally {
-      redis.close();
-    }
-    return leaks;
   }
 
   private static <T> T await(Future<T> f) throws Exception {
