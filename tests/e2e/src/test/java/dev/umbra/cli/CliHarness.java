@@ -353,8 +353,8 @@ public final class CliHarness implements AutoCloseable {
 
   /**
    * The machine home {@code machine} (in {@link #tmp}) paired by {@code admin} ({@link
-   * #pairMachine}) with the agent {@code name} enrolled there and approved by {@code admin} with its
-   * verification code.
+   * #pairMachine}) with the agent {@code name} enrolled there and approved by {@code admin} with
+   * its verification code.
    */
   public Path machineWithAgent(Path admin, String name) {
     Path machine = tmp.resolve("machine");

@@ -43,7 +43,7 @@ public final class Traces implements AutoCloseable {
   }
 
   /** And every message on {@code harness}'s bus from now on. */
-  public Traces watch(CliHarness harness) {
+  public Traces watch(CliHarness harness) throws Exception {
     this.h = harness;
     this.bus = BusTraffic.recordAll(harness.bus);
     return this;
@@ -79,8 +79,10 @@ public final class Traces implements AutoCloseable {
     }
     Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
     try {
-      for (Response k : Futures.await(redis.send(Request.cmd(Command.KEYS).arg(h.prefix + "*")), WAIT)) {
-        Response dump = Futures.await(redis.send(Request.cmd(Command.DUMP).arg(k.toString())), WAIT);
+      for (Response k :
+          Futures.await(redis.send(Request.cmd(Command.KEYS).arg(h.prefix + "*")), WAIT)) {
+        Response dump =
+            Futures.await(redis.send(Request.cmd(Command.DUMP).arg(k.toString())), WAIT);
         String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
         forms.stream()
             .filter(f -> value.contains(f) || k.toString().contains(f))
@@ -93,7 +95,7 @@ public final class Traces implements AutoCloseable {
   }
 
   /** The tables whose rows hold any of {@code canaries}. */
-  public List<String> tablesHolding(String... canaries) {
+  public List<String> tablesHolding(String... canaries) throws Exception {
     List<String> forms = forms(canaries);
     List<String> found = new ArrayList<>();
     for (Map.Entry<String, List<String>> t : h.pg.rowsAsText().entrySet()) {

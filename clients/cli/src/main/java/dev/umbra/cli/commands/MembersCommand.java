@@ -68,7 +68,12 @@ public final class MembersCommand {
   public static final class ListCmd extends WorkspaceList {
     public ListCmd(CliContext ctx) {
       super(
-          ctx, (api, w) -> api.all(ControlPlanePaths.members(w)), "id", "name", "role", "created_at");
+          ctx,
+          (api, w) -> api.all(ControlPlanePaths.members(w)),
+          "id",
+          "name",
+          "role",
+          "created_at");
     }
   }
 

@@ -12,9 +12,9 @@ import java.util.Locale;
  * origin and no other. {@link #cors} adds {@code Access-Control-Allow-Origin} for it and answers
  * its preflight of a {@code GET} before authentication (a preflight carries no credential).
  * Credentials stay the bearer session token the page sends itself: no cookie is allowed ({@code
- * Access-Control-Allow-Credentials} is never sent), so another origin gains nothing it could not
- * do with the token anyway, and a page of another origin cannot read answers. No {@code Origin}
- * (the CLI, the daemon) or another one: no CORS header.
+ * Access-Control-Allow-Credentials} is never sent), so another origin gains nothing it could not do
+ * with the token anyway, and a page of another origin cannot read answers. No {@code Origin} (the
+ * CLI, the daemon) or another one: no CORS header.
  */
 public final class BrowserOrigin {
   static final String MAX_AGE_SECONDS = "600";
@@ -43,9 +43,9 @@ public final class BrowserOrigin {
   }
 
   /**
-   * A route handler: for a request of the app's origin, the CORS headers; its preflight is
-   * answered (204) with {@code GET} and the request headers {@code allowHeaders} allowed.
-   * Everything else goes on to the next handler.
+   * A route handler: for a request of the app's origin, the CORS headers; its preflight is answered
+   * (204) with {@code GET} and the request headers {@code allowHeaders} allowed. Everything else
+   * goes on to the next handler.
    */
   public void cors(RoutingContext ctx, String allowHeaders) {
     if (!isApp(ctx.request().getHeader("origin"))) {

@@ -124,7 +124,11 @@ class RelayChannelsTest {
         new DaemonChannels(
             vertx,
             DaemonChannels.Config.of(
-                    workspace, machine, daemonKey, relays.stream().map(Instance::url).toList(), home)
+                    workspace,
+                    machine,
+                    daemonKey,
+                    relays.stream().map(Instance::url).toList(),
+                    home)
                 .withPsk(psk),
             () -> Future.succeededFuture(tokens.machine(workspace, machine)));
     d.audit(reports::add);

@@ -1,6 +1,5 @@
 package dev.umbra.cli.tty;
 
-
 import dev.umbra.cli.CliHarness;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
