@@ -17,23 +17,15 @@ import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.TestRedis;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -504,43 +496,7 @@ class WebTerminalBrowserTest {
    * Where the canary shows up (text, hex, base64): every table, Redis key, bus message, log line.
    */
   List<String> leaks(String canary) throws Exception {
-    byte[] raw = canary.getBytes(StandardCharsets.UTF_8);
-    List<String> forms =
-        List.of(canary, HexFormat.of().formatHex(raw), Base64.getEncoder().encodeToString(raw));
-    List<String> found = new ArrayList<>();
-    busSeen.forEach(m -> forms.stream().filter(m::contains).forEach(f -> found.add("bus: " + m)));
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
-      String line = e.getFormattedMessage();
-      forms.stream().filter(line::contains).forEach(f -> found.add("log: " + line));
-    }
-    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
-    try {
-      for (Response k :
-          redis
-              .send(Request.cmd(Command.KEYS).arg(h.prefix + "*"))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS)) {
-        Response dump =
-            redis
-                .send(Request.cmd(Command.DUMP).arg(k.toString()))
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
-        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
-        forms.stream().filter(value::contains).forEach(f -> found.add("redis: " + k));
-      }
-    } finally {
-      redis.close();
-    }
-    Map<String, List<String>> rows = h.pg.rowsAsText();
-    assertThat(rows.keySet()).anyMatch(table -> table.startsWith("webtty."));
-    assertThat(rows.keySet()).anyMatch(table -> table.startsWith("audit."));
-    rows.forEach(
-        (table, texts) ->
-            texts.forEach(
-                row -> forms.stream().filter(row::contains).forEach(f -> found.add(table))));
-    return found;
+    return CanaryScan.leaks(h, busSeen, logs, canary, "webtty.", "audit.");
   }
 
   @Test
