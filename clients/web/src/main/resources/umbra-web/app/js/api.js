@@ -69,6 +69,8 @@ export const paths = {
   device: (w, d) => '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d),
   deviceWebttyKey: (w, d) =>
     '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d) + '/webtty-key',
+  vaultEntries: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/vault/entries',
+  vaultEntry: (w, id) => '/v1/workspaces/' + encodeURIComponent(w) + '/vault/entries/' + encodeURIComponent(id),
   deviceEnvelope: (w, d) =>
     '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d) + '/envelope',
 };

@@ -52,3 +52,18 @@ export function equalBytes(a, b) {
   for (let i = 0; i < a.length; i++) d |= a[i] ^ b[i];
   return d === 0;
 }
+
+/** Standard base64 (with padding) of bytes, as the control plane's vault fields carry them. */
+export function toBase64(bytes) {
+  let s = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(s);
+}
+
+/** Bytes of standard base64; anything else throws. */
+export function fromBase64(text) {
+  if (typeof text !== 'string' || !/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) {
+    throw new Error('not base64');
+  }
+  return Uint8Array.from(atob(text), (c) => c.charCodeAt(0));
+}

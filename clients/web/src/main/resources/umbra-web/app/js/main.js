@@ -1,8 +1,9 @@
 // The page's wiring: sign-in with an API token, this browser as a device of the workspace (keys,
-// request, verification code, verified credential), machines and devices lists, the audit log
-// (docs/web.md).
+// request, verification code, verified credential), machines and devices lists (revoke, approve,
+// reject), the vault, the audit log (docs/web.md).
 
 import { connect, paths } from './api.js';
+import { approveDevice, rejectDevice } from './approval.js';
 import { applyFilter, openAudit, verifyAudit } from './audit.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signFields, signedRequest } from './device.js';
@@ -11,6 +12,7 @@ import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
 import { credentialVerdict, verifiedWebttyKey, verifyChain } from './trust.js';
 import { disableRecordings, enableRecordings, exportRecording, listRecordings, pauseRecording, playRecording, searchRecording, seekRecording, setSpeed } from './recordings.js';
 import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, openTerminal, requestControl, takeControl } from './terminal.js';
+import { disableVault, enableVault, wireVault } from './vault.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
 const POLL_MS = 1500;
@@ -133,7 +135,11 @@ async function refreshDevice() {
   show('device-forget', row.status !== 'pending' && row.status !== 'trusted');
   if (row.status === 'pending') {
     setStatus('pending', 'waiting for approval');
-    setText('device-next', 'On a trusted device: umbra devices approve ' + device.deviceId + ' --code ' + code);
+    setText(
+      'device-next',
+      'On a trusted device: umbra devices approve ' + device.deviceId + ' --code ' + code +
+        ' (or, in a trusted browser, Approve this device in its Devices list with this code)',
+    );
     pollTimer = setTimeout(() => refreshDevice().catch((e) => fail('device-error', e)), POLL_MS);
     return;
   }
@@ -230,9 +236,11 @@ async function refreshLists() {
   if (trusted) {
     enableTerminal(api, workspace, device, credential, machines, viewers);
     enableRecordings(api, workspace, device);
+    enableVault({ api, workspace, device, keyset: verifiedKeyset });
   } else {
     disableTerminal();
     disableRecordings();
+    disableVault();
   }
   fillRows('devices-body', items, ['name', 'kind', 'status', 'verified', 'id']);
   [...$('devices-body').children].forEach((tr, i) => {
@@ -243,8 +251,37 @@ async function refreshLists() {
       b.addEventListener('click', guarded('device-error', () => revokeDevice(r.id)));
       cell.append(b);
     }
+    if (trusted && r.status === 'pending') cell.append(...decisionControls(r.id));
     tr.append(cell);
   });
+}
+
+/**
+ * A pending device's controls for a trusted browser: its verification code as the new device shows
+ * it, Approve (refused in the page unless the code matches the keys its request names) and Reject.
+ */
+function decisionControls(id) {
+  const code = el('input', { 'data-approve-code': id, placeholder: 'its verification code', spellcheck: 'false', size: '22' });
+  const approve = el('button', { type: 'button', 'data-approve': id }, 'Approve');
+  const reject = el('button', { type: 'button', 'data-reject': id }, 'Reject');
+  const ctx = { api, workspace, device, keyset: verifiedKeyset };
+  approve.addEventListener(
+    'click',
+    guarded('device-error', async () => {
+      setText('device-error', '');
+      await approveDevice(ctx, id, code.value);
+      await refreshLists();
+    }),
+  );
+  reject.addEventListener(
+    'click',
+    guarded('device-error', async () => {
+      setText('device-error', '');
+      await rejectDevice(ctx, id);
+      await refreshLists();
+    }),
+  );
+  return [code, approve, reject];
 }
 
 /**
@@ -295,4 +332,5 @@ $('recording-search').addEventListener('submit', (e) => {
 });
 $('recording-export').addEventListener('click', () => exportRecording());
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
+wireVault();
 document.body.dataset.state = 'signed-out';

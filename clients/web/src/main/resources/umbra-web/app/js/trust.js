@@ -39,13 +39,15 @@ export function parseSigned(signed, type) {
 /**
  * The keyset chain of GET .../keyset verified link by link: version 1 self-signed, version n+1
  * signed by version n, all of `workspaceId`. `pinnedRoot` (hex) is the version-1 signing key this
- * browser saw before, if any: another root is refused. Returns the root and the current keyset.
+ * browser saw before, if any: another root is refused. Returns the root, the current keyset and
+ * every link's fields (`links[v - 1]` is version v: the vault opens entries of earlier versions).
  */
 export async function verifyChain(chain, workspaceId, pinnedRoot) {
   const docs = chain && Array.isArray(chain.keysets) ? chain.keysets : [];
   if (docs.length === 0) throw new TrustError('this workspace has no keyset yet');
   let previous = null;
   let root = null;
+  const links = [];
   for (let i = 0; i < docs.length; i++) {
     const f = parseSigned(docs[i], 'umbra-keyset/v1');
     if (f.workspace_id !== workspaceId || f.version !== i + 1) {
@@ -54,6 +56,7 @@ export async function verifyChain(chain, workspaceId, pinnedRoot) {
     const signer = previous ? previous.signing_public_key : f.signing_public_key;
     await verifiedFields(docs[i], 'umbra-keyset/v1', signer);
     if (i === 0) root = f.signing_public_key;
+    links.push(f);
     previous = f;
   }
   if (chain.current_version !== previous.version) {
@@ -62,7 +65,7 @@ export async function verifyChain(chain, workspaceId, pinnedRoot) {
   if (pinnedRoot && pinnedRoot !== root) {
     throw new TrustError('the workspace key changed since this browser first saw it: refusing');
   }
-  return { root, current: previous };
+  return { root, current: previous, links };
 }
 
 /**
