@@ -3,6 +3,8 @@
 // (docs/web.md).
 
 import { connect, paths } from './api.js';
+import { disableConversations, enableConversations, sendMessage } from './conversations.js';
+import { forgetMessaging } from './msg-store.js';
 import { applyFilter, openAudit, verifyAudit } from './audit.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signFields, signedRequest } from './device.js';
@@ -199,7 +201,9 @@ async function requestTrust() {
 
 async function forgetDevice() {
   clearTimeout(pollTimer);
+  disableConversations();
   await deleteDevice(workspace);
+  await forgetMessaging(workspace);
   device = null;
   show('device-forget', false);
   await refreshDevice();
@@ -230,9 +234,11 @@ async function refreshLists() {
   if (trusted) {
     enableTerminal(api, workspace, device, credential, machines, viewers);
     enableRecordings(api, workspace, device);
+    enableConversations(api, workspace, device).catch((e) => fail('messages-error', e));
   } else {
     disableTerminal();
     disableRecordings();
+    disableConversations();
   }
   fillRows('devices-body', items, ['name', 'kind', 'status', 'verified', 'id']);
   [...$('devices-body').children].forEach((tr, i) => {
@@ -294,5 +300,6 @@ $('recording-search').addEventListener('submit', (e) => {
   searchRecording($('recording-query').value);
 });
 $('recording-export').addEventListener('click', () => exportRecording());
+$('message-form').addEventListener('submit', guarded('messages-error', sendMessage));
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
 document.body.dataset.state = 'signed-out';

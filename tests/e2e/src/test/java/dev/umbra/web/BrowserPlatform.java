@@ -2,9 +2,13 @@ package dev.umbra.web;
 
 import static dev.umbra.cli.CliHarness.ok;
 
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Page;
 import dev.umbra.cli.CliHarness;
 import dev.umbra.kit.config.ServiceName;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * What the browser tests start with: Chromium (or a skip), the control plane and {@code services}
@@ -43,6 +47,45 @@ final class BrowserPlatform implements AutoCloseable {
       }
       throw e;
     }
+  }
+
+  /** A fresh browser context and page, its console and page errors collected. */
+  record Tab(BrowserContext context, Page page, List<String> console) implements AutoCloseable {
+    @Override
+    public void close() {
+      context.close();
+    }
+  }
+
+  Tab tab() {
+    BrowserContext c = chromium.browser.newContext();
+    Page p = c.newPage();
+    List<String> console = new CopyOnWriteArrayList<>();
+    p.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
+    p.onPageError(e -> console.add("pageerror: " + e));
+    return new Tab(c, p, console);
+  }
+
+  /** Signs in with the owner's API token and gets the tab's browser trusted by the CLI. */
+  void trustedBrowser(Tab t, String name, long waitMs) {
+    t.page().navigate(h.cpUrl + "/app/");
+    t.page().fill("#token", token);
+    t.page().click("#signin-submit");
+    t.page().waitForSelector("#device-enrol:not([hidden])");
+    t.page().fill("#device-name", name);
+    t.page().click("#device-request");
+    t.page().waitForSelector("#device-status[data-status=pending]");
+    ok(
+        admin,
+        "devices",
+        "approve",
+        t.page().textContent("#device-id"),
+        "--code",
+        t.page().textContent("#device-code"));
+    t.page()
+        .waitForSelector(
+            "#device-status[data-status=trusted]",
+            new Page.WaitForSelectorOptions().setTimeout(waitMs));
   }
 
   @Override

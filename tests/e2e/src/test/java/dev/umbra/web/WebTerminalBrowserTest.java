@@ -6,9 +6,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import dev.umbra.cli.CliHarness;
+import dev.umbra.web.BrowserPlatform.Tab;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
@@ -17,23 +17,14 @@ import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.TestRedis;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -105,45 +96,17 @@ class WebTerminalBrowserTest {
         .orElseThrow();
   }
 
-  record Tab(BrowserContext context, Page page, List<String> console) implements AutoCloseable {
-    @Override
-    public void close() {
-      context.close();
-    }
-  }
-
   Tab tab() {
-    BrowserContext c = platform.chromium.browser.newContext();
-    Page p = c.newPage();
-    List<String> console = new CopyOnWriteArrayList<>();
-    p.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
-    p.onPageError(e -> console.add("pageerror: " + e));
-    return new Tab(c, p, console);
+    return platform.tab();
   }
 
   /** Signs in with the owner's API token and gets this browser trusted by the CLI. */
   void trustedBrowser(Tab t, String name) {
-    t.page.navigate(app);
-    t.page.fill("#token", platform.token);
-    t.page.click("#signin-submit");
-    t.page.waitForSelector("#device-enrol:not([hidden])");
-    t.page.fill("#device-name", name);
-    t.page.click("#device-request");
-    t.page.waitForSelector("#device-status[data-status=pending]");
-    ok(
-        admin,
-        "devices",
-        "approve",
-        t.page.textContent("#device-id"),
-        "--code",
-        t.page.textContent("#device-code"));
-    t.page.waitForSelector(
-        "#device-status[data-status=trusted]",
-        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+    platform.trustedBrowser(t, name, WAIT_MS);
   }
 
   void awaitScreen(Tab t, String text) {
-    t.page.waitForFunction(
+    t.page().waitForFunction(
         "c => { const t = document.getElementById('terminal-screen').terminal; if (!t) return false;"
             + " const b = t.buffer.active; for (let i = 0; i < b.length; i++) {"
             + " const l = b.getLine(i); if (l && l.translateToString(true).includes(c)) return true; }"
@@ -153,9 +116,9 @@ class WebTerminalBrowserTest {
   }
 
   void typeLine(Tab t, String line) {
-    t.page.click("#terminal-screen");
-    t.page.keyboard().type(line);
-    t.page.keyboard().press("Enter");
+    t.page().click("#terminal-screen");
+    t.page().keyboard().type(line);
+    t.page().keyboard().press("Enter");
   }
 
   @Test
@@ -167,14 +130,14 @@ class WebTerminalBrowserTest {
       trustedBrowser(t, "terminal browser");
       trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
       syncDaemonTrust(); // the daemon admits the browsers' credentials once its pin holds them
-      String viewerId = v.page.textContent("#device-id");
-      t.page.click("#lists-refresh");
-      t.page.check(
+      String viewerId = v.page().textContent("#device-id");
+      t.page().click("#lists-refresh");
+      t.page().check(
           "#terminal-viewers label[data-device='" + viewerId + "'] input",
           new Page.CheckOptions().setTimeout(WAIT_MS));
       openOnTheMachine(t);
-      assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isEqualTo("true");
-      String session = t.page.textContent("#terminal-session");
+      assertThat(t.page().getAttribute("#terminal-screen", "data-e2e")).isEqualTo("true");
+      String session = t.page().textContent("#terminal-session");
       assertThat(session).matches("[0-9A-HJKMNP-TV-Z]{26}");
 
       // the shell computes the suffix: seeing it proves the daemon ran what was typed
@@ -185,18 +148,18 @@ class WebTerminalBrowserTest {
       resizes(t);
 
       // a second browser of the workspace joins as a viewer with its own grant in the signed proof
-      v.page.fill("#terminal-join-id", session);
-      v.page.click("#terminal-join");
+      v.page().fill("#terminal-join-id", session);
+      v.page().click("#terminal-join");
       awaitState(v, "viewing");
       typeLine(t, "echo joined-$((2+3))");
       awaitScreen(v, "joined-5");
       // a viewer's keystrokes go nowhere: it holds no input key
       typeLine(v, "echo ignored-$((1+1))");
-      assertThat(v.page.textContent("#terminal-note")).isEqualTo("not_controller");
+      assertThat(v.page().textContent("#terminal-note")).isEqualTo("not_controller");
 
       // it asks for control, the opener gives it; the daemon's input key comes to the viewer
-      v.page.click("#terminal-request");
-      t.page.click(
+      v.page().click("#terminal-request");
+      t.page().click(
           "#terminal-requests button[data-give]", new Page.ClickOptions().setTimeout(WAIT_MS));
       awaitState(v, "control");
       typeLine(v, "echo viewer-$((3*3))");
@@ -205,10 +168,10 @@ class WebTerminalBrowserTest {
       // the picture in docs/web.md (written under target/, copied by hand when the page changes)
       picture(t, "#terminal", "web-terminal.png");
 
-      assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
-      assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
-      t.page.click("#terminal-close");
-      t.page.waitForSelector(
+      assertThat(t.console()).noneMatch(m -> m.startsWith("pageerror"));
+      assertThat(v.console()).noneMatch(m -> m.startsWith("pageerror"));
+      t.page().click("#terminal-close");
+      t.page().waitForSelector(
           "#terminal-state[data-state=closed], #terminal-state[data-state=exited]",
           new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
     }
@@ -223,7 +186,7 @@ class WebTerminalBrowserTest {
   @Test
   void aSwappedServerKeyInTheMachineRecordIsRefusedBeforeAnythingIsSent() throws Exception {
     try (Tab t = tab()) {
-      t.context.route(
+      t.context().route(
           "**/v1/workspaces/*/machines?*",
           route -> {
             com.microsoft.playwright.APIResponse real = route.fetch();
@@ -241,12 +204,12 @@ class WebTerminalBrowserTest {
       trustedBrowser(t, "browser of a hostile control plane");
       syncDaemonTrust();
       long sessions = sessionRows();
-      t.page.selectOption("#terminal-machine", binding.machineId().toString());
-      t.page.click("#terminal-open");
+      t.page().selectOption("#terminal-machine", binding.machineId().toString());
+      t.page().click("#terminal-open");
       awaitState(t, "closed");
-      assertThat(t.page.textContent("#terminal-state"))
+      assertThat(t.page().textContent("#terminal-state"))
           .contains("are not those of machine " + binding.machineId());
-      assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isNotEqualTo("true");
+      assertThat(t.page().getAttribute("#terminal-screen", "data-e2e")).isNotEqualTo("true");
       assertThat(sessionRows()).isEqualTo(sessions); // no proof: the engine stored no session
     }
   }
@@ -276,15 +239,15 @@ class WebTerminalBrowserTest {
       openOnTheMachine(t);
       typeLine(t, "echo ready-$((4+4))");
       awaitScreen(t, "ready-8");
-      t.page.evaluate("() => { document.getElementById('terminal-screen').latencies = []; }");
+      t.page().evaluate("() => { document.getElementById('terminal-screen').latencies = []; }");
       t.page
           .keyboard()
           .type("a".repeat(300), new com.microsoft.playwright.Keyboard.TypeOptions().setDelay(15));
-      t.page.keyboard().press("Control+U");
+      t.page().keyboard().press("Control+U");
       @SuppressWarnings("unchecked")
       List<Number> raw =
           (List<Number>)
-              t.page.evaluate(
+              t.page().evaluate(
                   "() => [...document.getElementById('terminal-screen').latencies].sort((a, b) => a - b)");
       double[] ms = raw.stream().mapToDouble(Number::doubleValue).toArray();
       assertThat(ms.length).isGreaterThan(100);
@@ -293,7 +256,7 @@ class WebTerminalBrowserTest {
 
       long start = System.nanoTime();
       typeLine(t, "cat " + file + "; echo bulk-$((5+5))");
-      t.page.waitForFunction(
+      t.page().waitForFunction(
           "c => { const t = document.getElementById('terminal-screen').terminal;"
               + " const b = t.buffer.active; for (let i = b.length - 1; i >= Math.max(0, b.length - 60); i--) {"
               + " const l = b.getLine(i); if (l && l.translateToString(true) === c) return true; }"
@@ -321,20 +284,20 @@ class WebTerminalBrowserTest {
       syncDaemonTrust();
       openOnTheMachine(t);
       typeLine(t, "X=kept-$((5*5))");
-      String session = t.page.textContent("#terminal-session");
+      String session = t.page().textContent("#terminal-session");
 
-      t.page.reload();
-      t.page.fill("#token", platform.token);
-      t.page.click("#signin-submit");
-      t.page.waitForSelector(
+      t.page().reload();
+      t.page().fill("#token", platform.token);
+      t.page().click("#signin-submit");
+      t.page().waitForSelector(
           "#device-status[data-status=trusted]",
           new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
-      t.page.fill("#terminal-join-id", session);
-      t.page.click("#terminal-attach");
+      t.page().fill("#terminal-join-id", session);
+      t.page().click("#terminal-attach");
       awaitState(t, "control");
       typeLine(t, "echo $X");
       awaitScreen(t, "kept-25");
-      t.page.click("#terminal-close");
+      t.page().click("#terminal-close");
       awaitState(t, "closed");
     }
   }
@@ -353,7 +316,7 @@ class WebTerminalBrowserTest {
       trustedBrowser(t, "recordings browser");
       syncDaemonTrust();
       openOnTheMachine(t);
-      String session = t.page.textContent("#terminal-session");
+      String session = t.page().textContent("#terminal-session");
       typeLine(t, "echo " + canary + "-$((6*7))");
       awaitScreen(t, canary + "-42");
       typeLine(t, "exit");
@@ -364,39 +327,39 @@ class WebTerminalBrowserTest {
           "the ended session listed by the engine",
           java.time.Duration.ofMillis(WAIT_MS),
           () -> {
-            t.page.click("#recordings-list");
-            t.page.waitForSelector("#recordings-body[data-loaded=true]");
-            return t.page.locator(row + " td:nth-child(4)").count() == 1
-                && !t.page.textContent(row + " td:nth-child(4)").equals("live");
+            t.page().click("#recordings-list");
+            t.page().waitForSelector("#recordings-body[data-loaded=true]");
+            return t.page().locator(row + " td:nth-child(4)").count() == 1
+                && !t.page().textContent(row + " td:nth-child(4)").equals("live");
           });
-      t.page.click(row + " button");
-      t.page.waitForSelector(
+      t.page().click(row + " button");
+      t.page().waitForSelector(
           "#recording-player[data-state=paused]",
           new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
-      assertThat(t.page.textContent("#recordings-error")).isEmpty();
-      assertThat(t.page.getAttribute("#recording-notes", "data-count")).isEqualTo("0");
-      t.page.selectOption("#recording-speed", "4");
-      t.page.click("#recording-play");
-      t.page.waitForSelector(
+      assertThat(t.page().textContent("#recordings-error")).isEmpty();
+      assertThat(t.page().getAttribute("#recording-notes", "data-count")).isEqualTo("0");
+      t.page().selectOption("#recording-speed", "4");
+      t.page().click("#recording-play");
+      t.page().waitForSelector(
           "#recording-player[data-state=ended]",
           new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
-      assertThat(t.page.evaluate(SCREEN.replace("terminal-screen", "recording-screen")))
+      assertThat(t.page().evaluate(SCREEN.replace("terminal-screen", "recording-screen")))
           .asString()
           .contains(canary + "-42");
 
-      t.page.fill("#recording-query", canary + "-42");
-      t.page.click("#recording-find");
-      t.page.waitForSelector("#recording-found[data-found=true]");
-      assertThat(t.page.textContent("#recording-found mark")).isEqualTo(canary + "-42");
+      t.page().fill("#recording-query", canary + "-42");
+      t.page().click("#recording-find");
+      t.page().waitForSelector("#recording-found[data-found=true]");
+      assertThat(t.page().textContent("#recording-found mark")).isEqualTo(canary + "-42");
 
       com.microsoft.playwright.Download d =
-          t.page.waitForDownload(() -> t.page.click("#recording-export"));
+          t.page().waitForDownload(() -> t.page().click("#recording-export"));
       assertThat(java.nio.file.Files.readString(d.path())).contains(canary + "-42");
       picture(t, "#recordings", "web-recording.png");
 
       // a stream with an output event repeated and another dropped (sequences renumbered, so only
       // the counters tell): both reported in the page, as the CLI reports them
-      t.page.route(
+      t.page().route(
           "**/v1/webtty/recordings/" + session,
           route -> {
             com.microsoft.playwright.APIResponse r = route.fetch();
@@ -405,15 +368,15 @@ class WebTerminalBrowserTest {
                     .setResponse(r)
                     .setBodyBytes(repeatedAndMissing(r.body())));
           });
-      t.page.click(row + " button");
-      t.page.waitForSelector(
+      t.page().click(row + " button");
+      t.page().waitForSelector(
           "#recording-notes[data-count='2']",
           new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
-      assertThat(t.page.textContent("#recording-notes"))
+      assertThat(t.page().textContent("#recording-notes"))
           .contains("[umbra] repeated: output frame with counter")
           .contains("not rendered")
           .contains("[umbra] missing: 1 output frame(s) before event");
-      assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
+      assertThat(t.console()).noneMatch(m -> m.startsWith("pageerror"));
     }
     assertThat(leaks(canary)).isEmpty();
   }
@@ -466,34 +429,34 @@ class WebTerminalBrowserTest {
 
   /** Opens a terminal on the paired machine from the page and waits until its shell runs. */
   void openOnTheMachine(Tab t) {
-    t.page.selectOption("#terminal-machine", binding.machineId().toString());
-    t.page.click("#terminal-open");
+    t.page().selectOption("#terminal-machine", binding.machineId().toString());
+    t.page().click("#terminal-open");
     awaitState(t, "live");
   }
 
   void awaitState(Tab t, String state) {
-    t.page.waitForSelector(
+    t.page().waitForSelector(
         "#terminal-state[data-state=" + state + "]",
         new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
   }
 
   static String screen(Tab t) {
-    return (String) t.page.evaluate(SCREEN);
+    return (String) t.page().evaluate(SCREEN);
   }
 
   /** A narrower window fits fewer columns; the shell's terminal gets the new size, sealed. */
   void resizes(Tab t) {
     int before =
-        ((Number) t.page.evaluate("() => document.getElementById('terminal-screen').terminal.cols"))
+        ((Number) t.page().evaluate("() => document.getElementById('terminal-screen').terminal.cols"))
             .intValue();
-    t.page.setViewportSize(640, 720);
-    t.page.waitForFunction(
+    t.page().setViewportSize(640, 720);
+    t.page().waitForFunction(
         "c => document.getElementById('terminal-screen').terminal.cols < c",
         before,
         new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
     String size =
         (String)
-            t.page.evaluate(
+            t.page().evaluate(
                 "() => { const t = document.getElementById('terminal-screen').terminal;"
                     + " return t.rows + ' ' + t.cols; }");
     typeLine(t, "stty size");
@@ -504,43 +467,10 @@ class WebTerminalBrowserTest {
    * Where the canary shows up (text, hex, base64): every table, Redis key, bus message, log line.
    */
   List<String> leaks(String canary) throws Exception {
-    byte[] raw = canary.getBytes(StandardCharsets.UTF_8);
-    List<String> forms =
-        List.of(canary, HexFormat.of().formatHex(raw), Base64.getEncoder().encodeToString(raw));
-    List<String> found = new ArrayList<>();
-    busSeen.forEach(m -> forms.stream().filter(m::contains).forEach(f -> found.add("bus: " + m)));
-    for (ILoggingEvent e : List.copyOf(logs.list)) {
-      String line = e.getFormattedMessage();
-      forms.stream().filter(line::contains).forEach(f -> found.add("log: " + line));
-    }
-    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
-    try {
-      for (Response k :
-          redis
-              .send(Request.cmd(Command.KEYS).arg(h.prefix + "*"))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS)) {
-        Response dump =
-            redis
-                .send(Request.cmd(Command.DUMP).arg(k.toString()))
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
-        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
-        forms.stream().filter(value::contains).forEach(f -> found.add("redis: " + k));
-      }
-    } finally {
-      redis.close();
-    }
     Map<String, List<String>> rows = h.pg.rowsAsText();
     assertThat(rows.keySet()).anyMatch(table -> table.startsWith("webtty."));
     assertThat(rows.keySet()).anyMatch(table -> table.startsWith("audit."));
-    rows.forEach(
-        (table, texts) ->
-            texts.forEach(
-                row -> forms.stream().filter(row::contains).forEach(f -> found.add(table))));
-    return found;
+    return CanaryScan.leaks(h, busSeen, logs.list, rows, List.of(canary));
   }
 
   @Test
@@ -558,12 +488,12 @@ class WebTerminalBrowserTest {
       files.put(f, Files.readString(dir.resolve(f)));
     }
     try (Tab t = tab()) {
-      t.page.navigate(app);
-      t.page.waitForFunction("() => document.body.dataset.state === 'signed-out'");
+      t.page().navigate(app);
+      t.page().waitForFunction("() => document.body.dataset.state === 'signed-out'");
       @SuppressWarnings("unchecked")
       Map<String, Object> r =
           (Map<String, Object>)
-              t.page.evaluate(WebAppBrowserTest.resource("webtty-conformance-replay.js"), files);
+              t.page().evaluate(WebAppBrowserTest.resource("webtty-conformance-replay.js"), files);
       assertThat(r.get("failures")).asList().isEmpty();
       assertThat(((Number) r.get("checked")).intValue()).isGreaterThan(25);
     }
