@@ -110,7 +110,13 @@ export class LiveReceiver {
       return;
     }
     if (this.stopped || this.ws) return;
-    const ws = new WebSocket(this.o.url, [PROTOCOL, TOKEN_PROTOCOL + token]);
+    let ws;
+    try {
+      ws = new WebSocket(this.o.url, [PROTOCOL, TOKEN_PROTOCOL + token]);
+    } catch (e) {
+      this.retry('cannot connect (' + e.message + ')');
+      return;
+    }
     this.ws = ws;
     this.state('connecting');
     this.timers.attempt = setTimeout(() => {
@@ -159,7 +165,7 @@ export class LiveReceiver {
       this.timers.ping = setInterval(() => ws.send(JSON.stringify({ type: 'ping' })), this.r.pingMs);
       await this.fetch();
     } else if (f.type === 'message' && f.message) {
-      await this.o.onFrame(f.message);
+      await this.o.onFrame(f.message).catch((e) => this.state('live', 'a pushed message failed here (' + e.message + '): the next fetch takes it again'));
     }
   }
 }

@@ -23,9 +23,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The browser app's messaging socket (docs/web.md "Messaging"): a page cannot set {@code
- * Authorization} on a WebSocket, so it offers its session token as a subprotocol; the control
- * plane takes it only from its own public origin, selects {@code umbra.messages.v1} (the token is
- * never echoed), and refuses a token offered from any other origin, or none, before upgrading.
+ * Authorization} on a WebSocket, so it offers its session token as a subprotocol; the control plane
+ * takes it only from its own public origin, selects {@code umbra.messages.v1} (the token is never
+ * echoed), and refuses a token offered from any other origin, or none, before upgrading.
  */
 @ExtendWith(VertxExtension.class)
 class BrowserMessagingSocketTest {
@@ -50,7 +50,8 @@ class BrowserMessagingSocketTest {
             .setHost("127.0.0.1")
             .setPort(a.service.actualPort())
             .setURI("/v1/workspaces/" + scene.owner().workspaceId() + "/messages/live")
-            .setAllowOriginHeader(false)
+            // the client's own Origin only when none is given (a given one is kept as it is)
+            .setAllowOriginHeader(origin != null)
             .setSubProtocols(List.of(BrowserBearer.PROTOCOL, BrowserBearer.TOKEN_PROTOCOL + token));
     if (origin != null) {
       o.addHeader("Origin", origin);

@@ -68,9 +68,18 @@ class WebMessagingBrowserTest {
     h.pairMachine(platform.admin, machine);
     JsonObject enrolled = ok(machine, "agent", "enroll", "bot", "--json").json();
     agentId = enrolled.getString("agent_id");
-    ok(platform.admin, "agents", "approve", "bot", "--code", enrolled.getString("verification_code"));
+    ok(
+        platform.admin,
+        "agents",
+        "approve",
+        "bot",
+        "--code",
+        enrolled.getString("verification_code"));
     ok(machine, "agent", "recv"); // the agent's first run after approval publishes its prekeys
-    ok(platform.admin, "msg", "read"); // the CLI's device publishes its own (the agent writes to it)
+    ok(
+        platform.admin,
+        "msg",
+        "read"); // the CLI's device publishes its own (the agent writes to it)
   }
 
   @AfterAll
@@ -143,7 +152,9 @@ class WebMessagingBrowserTest {
     String account = got.getJsonObject(0).getString("account_id");
 
     String toOwner = canary("to-owner");
-    ok(machine, "agent", "send", account, toOwner); // to every device of the member: this browser too
+    ok(
+        machine, "agent", "send", account,
+        toOwner); // to every device of the member: this browser too
     awaitMessage(owner, "agent", toOwner);
     assertThat(ok(platform.admin, "msg", "read").out()).contains("bot: " + toOwner);
 
@@ -174,8 +185,8 @@ class WebMessagingBrowserTest {
   }
 
   /**
-   * The control plane serves the page a copy it already delivered under a new id (a replay) and
-   * one with its last byte flipped (tampered): both are refused, acknowledged and never shown.
+   * The control plane serves the page a copy it already delivered under a new id (a replay) and one
+   * with its last byte flipped (tampered): both are refused, acknowledged and never shown.
    */
   @Test
   @Order(2)
@@ -210,10 +221,7 @@ class WebMessagingBrowserTest {
                         .setStatus(200)
                         .setContentType("application/json")
                         .setBody(
-                            new JsonObject()
-                                .put("items", items)
-                                .putNull("next_after")
-                                .encode())));
+                            new JsonObject().put("items", items).putNull("next_after").encode())));
     // the tab comes back to the foreground: reconnect and fetch what is pending
     owner.page().evaluate("() => document.dispatchEvent(new Event('visibilitychange'))");
     owner
@@ -320,7 +328,8 @@ class WebMessagingBrowserTest {
     Map<String, Object> r = replay(Files.readString(file));
     assertThat(r.get("failures")).asList().isEmpty();
     int tests = ((Number) r.get("aeadTests")).intValue();
-    System.out.println("[web-messaging] wycheproof xchacha20_poly1305: " + tests + " tests replayed");
+    System.out.println(
+        "[web-messaging] wycheproof xchacha20_poly1305: " + tests + " tests replayed");
     assertThat(tests).isGreaterThan(300);
   }
 

@@ -1,6 +1,5 @@
 package dev.umbra.web;
 
-import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ch.qos.logback.classic.Logger;
@@ -8,7 +7,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import com.microsoft.playwright.Page;
 import dev.umbra.cli.CliHarness;
-import dev.umbra.web.BrowserPlatform.Tab;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
@@ -17,6 +15,7 @@ import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.web.BrowserPlatform.Tab;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -106,13 +105,14 @@ class WebTerminalBrowserTest {
   }
 
   void awaitScreen(Tab t, String text) {
-    t.page().waitForFunction(
-        "c => { const t = document.getElementById('terminal-screen').terminal; if (!t) return false;"
-            + " const b = t.buffer.active; for (let i = 0; i < b.length; i++) {"
-            + " const l = b.getLine(i); if (l && l.translateToString(true).includes(c)) return true; }"
-            + " return false; }",
-        text,
-        new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
+    t.page()
+        .waitForFunction(
+            "c => { const t = document.getElementById('terminal-screen').terminal; if (!t) return false;"
+                + " const b = t.buffer.active; for (let i = 0; i < b.length; i++) {"
+                + " const l = b.getLine(i); if (l && l.translateToString(true).includes(c)) return true; }"
+                + " return false; }",
+            text,
+            new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
   }
 
   void typeLine(Tab t, String line) {
@@ -132,9 +132,10 @@ class WebTerminalBrowserTest {
       syncDaemonTrust(); // the daemon admits the browsers' credentials once its pin holds them
       String viewerId = v.page().textContent("#device-id");
       t.page().click("#lists-refresh");
-      t.page().check(
-          "#terminal-viewers label[data-device='" + viewerId + "'] input",
-          new Page.CheckOptions().setTimeout(WAIT_MS));
+      t.page()
+          .check(
+              "#terminal-viewers label[data-device='" + viewerId + "'] input",
+              new Page.CheckOptions().setTimeout(WAIT_MS));
       openOnTheMachine(t);
       assertThat(t.page().getAttribute("#terminal-screen", "data-e2e")).isEqualTo("true");
       String session = t.page().textContent("#terminal-session");
@@ -159,8 +160,9 @@ class WebTerminalBrowserTest {
 
       // it asks for control, the opener gives it; the daemon's input key comes to the viewer
       v.page().click("#terminal-request");
-      t.page().click(
-          "#terminal-requests button[data-give]", new Page.ClickOptions().setTimeout(WAIT_MS));
+      t.page()
+          .click(
+              "#terminal-requests button[data-give]", new Page.ClickOptions().setTimeout(WAIT_MS));
       awaitState(v, "control");
       typeLine(v, "echo viewer-$((3*3))");
       awaitScreen(t, "viewer-9");
@@ -171,9 +173,10 @@ class WebTerminalBrowserTest {
       assertThat(t.console()).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console()).noneMatch(m -> m.startsWith("pageerror"));
       t.page().click("#terminal-close");
-      t.page().waitForSelector(
-          "#terminal-state[data-state=closed], #terminal-state[data-state=exited]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.page()
+          .waitForSelector(
+              "#terminal-state[data-state=closed], #terminal-state[data-state=exited]",
+              new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
     }
     assertThat(leaks(canary)).isEmpty();
   }
@@ -186,21 +189,22 @@ class WebTerminalBrowserTest {
   @Test
   void aSwappedServerKeyInTheMachineRecordIsRefusedBeforeAnythingIsSent() throws Exception {
     try (Tab t = tab()) {
-      t.context().route(
-          "**/v1/workspaces/*/machines?*",
-          route -> {
-            com.microsoft.playwright.APIResponse real = route.fetch();
-            io.vertx.core.json.JsonObject page = new io.vertx.core.json.JsonObject(real.text());
-            page.getJsonArray("items")
-                .forEach(
-                    m ->
-                        ((io.vertx.core.json.JsonObject) m)
-                            .put("x25519_public_key", "11".repeat(32)));
-            route.fulfill(
-                new com.microsoft.playwright.Route.FulfillOptions()
-                    .setResponse(real)
-                    .setBody(page.encode()));
-          });
+      t.context()
+          .route(
+              "**/v1/workspaces/*/machines?*",
+              route -> {
+                com.microsoft.playwright.APIResponse real = route.fetch();
+                io.vertx.core.json.JsonObject page = new io.vertx.core.json.JsonObject(real.text());
+                page.getJsonArray("items")
+                    .forEach(
+                        m ->
+                            ((io.vertx.core.json.JsonObject) m)
+                                .put("x25519_public_key", "11".repeat(32)));
+                route.fulfill(
+                    new com.microsoft.playwright.Route.FulfillOptions()
+                        .setResponse(real)
+                        .setBody(page.encode()));
+              });
       trustedBrowser(t, "browser of a hostile control plane");
       syncDaemonTrust();
       long sessions = sessionRows();
@@ -247,8 +251,9 @@ class WebTerminalBrowserTest {
       @SuppressWarnings("unchecked")
       List<Number> raw =
           (List<Number>)
-              t.page().evaluate(
-                  "() => [...document.getElementById('terminal-screen').latencies].sort((a, b) => a - b)");
+              t.page()
+                  .evaluate(
+                      "() => [...document.getElementById('terminal-screen').latencies].sort((a, b) => a - b)");
       double[] ms = raw.stream().mapToDouble(Number::doubleValue).toArray();
       assertThat(ms.length).isGreaterThan(100);
       double p50 = ms[ms.length / 2];
@@ -256,13 +261,14 @@ class WebTerminalBrowserTest {
 
       long start = System.nanoTime();
       typeLine(t, "cat " + file + "; echo bulk-$((5+5))");
-      t.page().waitForFunction(
-          "c => { const t = document.getElementById('terminal-screen').terminal;"
-              + " const b = t.buffer.active; for (let i = b.length - 1; i >= Math.max(0, b.length - 60); i--) {"
-              + " const l = b.getLine(i); if (l && l.translateToString(true) === c) return true; }"
-              + " return false; }",
-          "bulk-10",
-          new Page.WaitForFunctionOptions().setTimeout(180_000));
+      t.page()
+          .waitForFunction(
+              "c => { const t = document.getElementById('terminal-screen').terminal;"
+                  + " const b = t.buffer.active; for (let i = b.length - 1; i >= Math.max(0, b.length - 60); i--) {"
+                  + " const l = b.getLine(i); if (l && l.translateToString(true) === c) return true; }"
+                  + " return false; }",
+              "bulk-10",
+              new Page.WaitForFunctionOptions().setTimeout(180_000));
       double seconds = (System.nanoTime() - start) / 1e9;
       System.out.printf(
           "[web-terminal] Chromium keystroke-to-screen p50 %.2f ms, p99 %.2f ms (n=%d);"
@@ -289,9 +295,10 @@ class WebTerminalBrowserTest {
       t.page().reload();
       t.page().fill("#token", platform.token);
       t.page().click("#signin-submit");
-      t.page().waitForSelector(
-          "#device-status[data-status=trusted]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.page()
+          .waitForSelector(
+              "#device-status[data-status=trusted]",
+              new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
       t.page().fill("#terminal-join-id", session);
       t.page().click("#terminal-attach");
       awaitState(t, "control");
@@ -333,16 +340,18 @@ class WebTerminalBrowserTest {
                 && !t.page().textContent(row + " td:nth-child(4)").equals("live");
           });
       t.page().click(row + " button");
-      t.page().waitForSelector(
-          "#recording-player[data-state=paused]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.page()
+          .waitForSelector(
+              "#recording-player[data-state=paused]",
+              new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
       assertThat(t.page().textContent("#recordings-error")).isEmpty();
       assertThat(t.page().getAttribute("#recording-notes", "data-count")).isEqualTo("0");
       t.page().selectOption("#recording-speed", "4");
       t.page().click("#recording-play");
-      t.page().waitForSelector(
-          "#recording-player[data-state=ended]",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.page()
+          .waitForSelector(
+              "#recording-player[data-state=ended]",
+              new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
       assertThat(t.page().evaluate(SCREEN.replace("terminal-screen", "recording-screen")))
           .asString()
           .contains(canary + "-42");
@@ -359,19 +368,21 @@ class WebTerminalBrowserTest {
 
       // a stream with an output event repeated and another dropped (sequences renumbered, so only
       // the counters tell): both reported in the page, as the CLI reports them
-      t.page().route(
-          "**/v1/webtty/recordings/" + session,
-          route -> {
-            com.microsoft.playwright.APIResponse r = route.fetch();
-            route.fulfill(
-                new com.microsoft.playwright.Route.FulfillOptions()
-                    .setResponse(r)
-                    .setBodyBytes(repeatedAndMissing(r.body())));
-          });
+      t.page()
+          .route(
+              "**/v1/webtty/recordings/" + session,
+              route -> {
+                com.microsoft.playwright.APIResponse r = route.fetch();
+                route.fulfill(
+                    new com.microsoft.playwright.Route.FulfillOptions()
+                        .setResponse(r)
+                        .setBodyBytes(repeatedAndMissing(r.body())));
+              });
       t.page().click(row + " button");
-      t.page().waitForSelector(
-          "#recording-notes[data-count='2']",
-          new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+      t.page()
+          .waitForSelector(
+              "#recording-notes[data-count='2']",
+              new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
       assertThat(t.page().textContent("#recording-notes"))
           .contains("[umbra] repeated: output frame with counter")
           .contains("not rendered")
@@ -435,9 +446,10 @@ class WebTerminalBrowserTest {
   }
 
   void awaitState(Tab t, String state) {
-    t.page().waitForSelector(
-        "#terminal-state[data-state=" + state + "]",
-        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+    t.page()
+        .waitForSelector(
+            "#terminal-state[data-state=" + state + "]",
+            new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
   }
 
   static String screen(Tab t) {
@@ -447,18 +459,21 @@ class WebTerminalBrowserTest {
   /** A narrower window fits fewer columns; the shell's terminal gets the new size, sealed. */
   void resizes(Tab t) {
     int before =
-        ((Number) t.page().evaluate("() => document.getElementById('terminal-screen').terminal.cols"))
+        ((Number)
+                t.page().evaluate("() => document.getElementById('terminal-screen').terminal.cols"))
             .intValue();
     t.page().setViewportSize(640, 720);
-    t.page().waitForFunction(
-        "c => document.getElementById('terminal-screen').terminal.cols < c",
-        before,
-        new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
+    t.page()
+        .waitForFunction(
+            "c => document.getElementById('terminal-screen').terminal.cols < c",
+            before,
+            new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
     String size =
         (String)
-            t.page().evaluate(
-                "() => { const t = document.getElementById('terminal-screen').terminal;"
-                    + " return t.rows + ' ' + t.cols; }");
+            t.page()
+                .evaluate(
+                    "() => { const t = document.getElementById('terminal-screen').terminal;"
+                        + " return t.rows + ' ' + t.cols; }");
     typeLine(t, "stty size");
     awaitScreen(t, size);
   }
