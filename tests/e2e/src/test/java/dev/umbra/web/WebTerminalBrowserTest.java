@@ -244,7 +244,7 @@ class WebTerminalBrowserTest {
       typeLine(t, "echo ready-$((4+4))");
       awaitScreen(t, "ready-8");
       t.page().evaluate("() => { document.getElementById('terminal-screen').latencies = []; }");
-      t.page
+      t.page()
           .keyboard()
           .type("a".repeat(300), new com.microsoft.playwright.Keyboard.TypeOptions().setDelay(15));
       t.page().keyboard().press("Control+U");
@@ -394,7 +394,7 @@ class WebTerminalBrowserTest {
 
   /** The picture of an element for docs/ (under target/, copied by hand when the page changes). */
   static void picture(Tab t, String selector, String file) {
-    t.page
+    t.page()
         .locator(selector)
         .screenshot(
             new com.microsoft.playwright.Locator.ScreenshotOptions()
