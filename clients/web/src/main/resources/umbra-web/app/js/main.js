@@ -4,6 +4,8 @@
 
 import { connect, paths } from './api.js';
 import { approveDevice, rejectDevice } from './approval.js';
+import { disableConversations, enableConversations, sendMessage } from './conversations.js';
+import { forgetMessaging } from './msg-store.js';
 import { applyFilter, openAudit, verifyAudit } from './audit.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signFields, signedRequest } from './device.js';
@@ -205,7 +207,9 @@ async function requestTrust() {
 
 async function forgetDevice() {
   clearTimeout(pollTimer);
+  disableConversations();
   await deleteDevice(workspace);
+  await forgetMessaging(workspace);
   device = null;
   show('device-forget', false);
   await refreshDevice();
@@ -237,10 +241,12 @@ async function refreshLists() {
     enableTerminal(api, workspace, device, credential, machines, viewers);
     enableRecordings(api, workspace, device);
     enableVault({ api, workspace, device, keyset: verifiedKeyset });
+    enableConversations(api, workspace, device).catch((e) => fail('messages-error', e));
   } else {
     disableTerminal();
     disableRecordings();
     disableVault();
+    disableConversations();
   }
   fillRows('devices-body', items, ['name', 'kind', 'status', 'verified', 'id']);
   [...$('devices-body').children].forEach((tr, i) => {
@@ -331,6 +337,7 @@ $('recording-search').addEventListener('submit', (e) => {
   searchRecording($('recording-query').value);
 });
 $('recording-export').addEventListener('click', () => exportRecording());
+$('message-form').addEventListener('submit', guarded('messages-error', sendMessage));
 $('lists-refresh').addEventListener('click', guarded('device-error', refreshLists));
 wireVault();
 document.body.dataset.state = 'signed-out';

@@ -13,6 +13,7 @@ import dev.umbra.controlplane.http.Schema;
 import dev.umbra.controlplane.inbox.InboxRoutes;
 import dev.umbra.controlplane.machines.MachineAuditRoutes;
 import dev.umbra.controlplane.machines.MachineRoutes;
+import dev.umbra.controlplane.messaging.BrowserBearer;
 import dev.umbra.controlplane.messaging.MessagingAuth;
 import dev.umbra.controlplane.messaging.MessagingFeature;
 import dev.umbra.controlplane.notify.AuditTrail;
@@ -50,6 +51,7 @@ import java.io.PrintStream;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.stream.Stream;
@@ -89,6 +91,16 @@ public final class ControlPlaneService extends UmbraService {
   @Override
   protected boolean acceptsSessionTokens() {
     return true;
+  }
+
+  /**
+   * The browser app's messaging socket offers {@value BrowserBearer#PROTOCOL} (and its token, read
+   * only from the page's own origin): the server selects it, so the token is never echoed.
+   */
+  @Override
+  protected io.vertx.core.http.HttpServerOptions httpServerOptions() {
+    return new io.vertx.core.http.HttpServerOptions()
+        .setWebSocketSubProtocols(List.of(BrowserBearer.PROTOCOL));
   }
 
   @Override
@@ -230,7 +242,12 @@ public final class ControlPlaneService extends UmbraService {
     AgentRoutes.wire(
             auth, tenancy, runtime.audit(), revocations, machines, issuer, limiter, ids, clock)
         .register(routes);
-    messagingAuth = new MessagingAuth(keys, this.revocations, clock);
+    messagingAuth =
+        new MessagingAuth(
+            keys,
+            this.revocations,
+            clock,
+            new BrowserBearer(settings().publicUrls().get(ServiceName.CONTROL_PLANE)));
     var env = settings().env();
     messaging =
         new MessagingFeature(

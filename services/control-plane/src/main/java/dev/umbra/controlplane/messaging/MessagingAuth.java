@@ -40,6 +40,7 @@ public final class MessagingAuth {
   private final SigningKeys keys;
   private final RevocationCheck revocations;
   private final Clock clock;
+  private final BrowserBearer browsers;
 
   /** Tokens parsed and checked once per token (SessionClaimsMemo). */
   private static final int REMEMBERED_TOKENS = 10_000;
@@ -48,10 +49,28 @@ public final class MessagingAuth {
   private final SessionClaimsMemo tokens = new SessionClaimsMemo(AUDIENCE, REMEMBERED_TOKENS);
   private volatile Instant refreshed = Instant.EPOCH;
 
-  public MessagingAuth(SigningKeys keys, RevocationCheck revocations, Clock clock) {
+  public MessagingAuth(
+      SigningKeys keys, RevocationCheck revocations, Clock clock, BrowserBearer browsers) {
     this.keys = keys;
     this.revocations = revocations;
     this.clock = clock;
+    this.browsers = browsers;
+  }
+
+  /**
+   * The request's token: the {@code Authorization} header, else (a WebSocket upgrade of the browser
+   * app only, {@link BrowserBearer}) the one its page offered as a subprotocol.
+   */
+  private Future<String> token(RoutingContext ctx) {
+    String header = SessionAuth.bearer(ctx);
+    if (header != null || !WebSockets.isUpgrade(ctx.request())) {
+      return Future.succeededFuture(header);
+    }
+    try {
+      return Future.succeededFuture(browsers.offered(ctx));
+    } catch (ApiException e) {
+      return Future.failedFuture(e);
+    }
   }
 
   /**
@@ -63,7 +82,8 @@ public final class MessagingAuth {
         WebSockets.nextAfter(
             ctx,
             () ->
-                verify(SessionAuth.bearer(ctx))
+                token(ctx)
+                    .compose(this::verify)
                     .map(
                         c -> {
                           String wid = ctx.pathParam("workspace_id");
