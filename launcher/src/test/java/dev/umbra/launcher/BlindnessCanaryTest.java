@@ -6,15 +6,12 @@ import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.log.LogRing;
+import dev.umbra.kit.testing.CanaryScan;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -22,7 +19,6 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -34,9 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay command
- * channel, WebTTY terminal, context vault, owner-agent messages both ways), then every PostgreSQL
- * table, every Redis key and every bus message seen, and every log line of the platform and of the
- * CLI are scanned: the canary must not appear in any form (text, hex or base64).
+ * channel, agent session, WebTTY terminal, context vault, owner-agent messages both ways), then
+ * every PostgreSQL table, every Redis key and every bus message seen, and every log line of the
+ * platform and of the CLI are scanned: the canary must not appear in any form (text, hex or
+ * base64).
  */
 class BlindnessCanaryTest {
   @TempDir Path tmp;
@@ -50,18 +47,7 @@ class BlindnessCanaryTest {
     byte[] raw = new byte[16];
     new SecureRandom().nextBytes(raw);
     String canary = "canary" + HexFormat.of().formatHex(raw);
-    List<String> forms =
-        List.of(
-            canary,
-            HexFormat.of().formatHex(canary.getBytes(StandardCharsets.UTF_8)),
-            Base64.getEncoder()
-                .withoutPadding()
-                .encodeToString(canary.getBytes(StandardCharsets.UTF_8))
-                .substring(0, 40),
-            Base64.getUrlEncoder()
-                .withoutPadding()
-                .encodeToString(canary.getBytes(StandardCharsets.UTF_8))
-                .substring(0, 40));
+    List<String> forms = CanaryScan.forms(canary);
 
     Path home = tmp.resolve("home");
     String prefix = TestRedis.randomPrefix();
@@ -92,6 +78,32 @@ class BlindnessCanaryTest {
         UmbraRun run = cli(home, "run", "local", "--no-stdin", "--", "sh", "-c", "echo " + canary);
         assertThat(run.code()).as(run.err()).isZero();
         assertThat(run.out()).contains(canary);
+
+        // agent session: a configured runtime gets the canary in a prompt and says it back; the
+        // frames cross the relay end to end and the transcript stays in the machine's home
+        Path bot = home.resolve("canary-bot.sh");
+        java.nio.file.Files.writeString(
+            bot,
+            "read -r line\n"
+                + "text=$(printf '%s' \"$line\" | sed 's/.*\"text\":\"\\(.*\\)\"}$/\\1/')\n"
+                + "printf '{\"type\":\"output\",\"text\":\"said %s\"}\\n' \"$text\"\n");
+        Path runtimes = home.resolve("agent-runtimes.json");
+        java.nio.file.Files.writeString(
+            runtimes, "{\"runtimes\":{\"canary-bot\":{\"argv\":[\"/bin/sh\",\"" + bot + "\"]}}}");
+        java.nio.file.Files.setPosixFilePermissions(
+            runtimes, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+        UmbraRun agentSession =
+            cli(
+                home,
+                "agent-session",
+                "start",
+                "local",
+                "canary-bot",
+                "--prompt",
+                canary,
+                "--json");
+        assertThat(agentSession.code()).as(agentSession.err()).isZero();
+        assertThat(agentSession.out()).contains("said " + canary);
 
         // WebTTY terminal (recorded): the canary typed and echoed
         platform.awaitLine(l -> l.contains("WebTTY server") && l.contains("registered"), 60);
@@ -141,7 +153,9 @@ class BlindnessCanaryTest {
         // before the scan looks for its absence
         List<String> found = new ArrayList<>();
         scanPostgres(pg, forms, found);
-        scanRedis(vertx, prefix, forms, found);
+        CanaryScan.Result redis = CanaryScan.redis(vertx, prefix, forms);
+        assertThat(redis.scanned()).as("Redis keys of this run").isNotEmpty();
+        found.addAll(redis.found());
         for (BusMessage m : seen) {
           String text = m.channel() + " " + m.body().toString(StandardCharsets.ISO_8859_1);
           forms.stream()
@@ -193,108 +207,12 @@ class BlindnessCanaryTest {
 
   private static void scanPostgres(TestPostgres pg, List<String> forms, List<String> found)
       throws Exception {
-    try (Connection c = pg.ownerConnection();
-        Statement st = c.createStatement()) {
-      List<String> tables = new ArrayList<>();
-      try (ResultSet r =
-          st.executeQuery(
-              "SELECT schemaname || '.' || tablename FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")) {
-        while (r.next()) {
-          tables.add(r.getString(1));
-        }
-      }
-      assertThat(tables)
-          .as("tables to scan (the scan lists them from the catalog: new ones are in)")
-          .hasSizeGreaterThan(10)
-          .contains("control_plane.messages", "control_plane.webhook_deliveries");
-      long rows = 0;
-      for (String t : tables) {
-        try (ResultSet r = st.executeQuery("SELECT t::text FROM " + t + " t")) {
-          while (r.next()) {
-            rows++;
-            String row = r.getString(1);
-            for (String f : forms) {
-              if (row.contains(f)) {
-                found.add("PostgreSQL table " + t);
-              }
-            }
-          }
-        }
-      }
-      assertThat(rows).as("rows scanned").isPositive();
-    }
-  }
-
-  private static void scanRedis(Vertx vertx, String prefix, List<String> forms, List<String> found)
-      throws Exception {
-    Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
-    try {
-      String cursor = "0";
-      List<String> keys = new ArrayList<>();
-      do {
-        Response r =
-            redis
-                .send(
-                    Request.cmd(Command.SCAN)
-                        .arg(cursor)
-                        .arg("MATCH")
-                        .arg(prefix + "*")
-                        .arg("COUNT")
-                        .arg(500))
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(10, TimeUnit.SECONDS);
-        cursor = r.get(0).toString();
-        r.get(1).forEach(k -> keys.add(k.toString()));
-      } while (!cursor.equals("0"));
-      assertThat(keys).as("Redis keys of this run").isNotEmpty();
-      for (String key : keys) {
-        String type =
-            redis
-                .send(Request.cmd(Command.TYPE).arg(key))
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(10, TimeUnit.SECONDS)
-                .toString();
-        Request dump =
-            switch (type) {
-              case "stream" -> Request.cmd(Command.XRANGE).arg(key).arg("-").arg("+");
-              case "string" -> Request.cmd(Command.GET).arg(key);
-              case "hash" -> Request.cmd(Command.HGETALL).arg(key);
-              case "set" -> Request.cmd(Command.SMEMBERS).arg(key);
-              case "zset" -> Request.cmd(Command.ZRANGE).arg(key).arg(0).arg(-1);
-              case "list" -> Request.cmd(Command.LRANGE).arg(key).arg(0).arg(-1);
-              default -> null;
-            };
-        if (dump == null) {
-          continue;
-        }
-        Response value =
-            redis.send(dump).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-        String text = flatten(value);
-        for (String f : forms) {
-          if (text.contains(f)) {
-            found.add("Redis key " + key);
-          }
-        }
-      }
-    } finally {
-      redis.close();
-    }
-  }
-
-  private static String flatten(Response r) {
-    if (r == null) {
-      return "";
-    }
-    if (r.type() == io.vertx.redis.client.ResponseType.MULTI
-        || r.type() == io.vertx.redis.client.ResponseType.PUSH) {
-      StringBuilder sb = new StringBuilder();
-      for (Response child : r) {
-        sb.append(flatten(child)).append('\n');
-      }
-      return sb.toString();
-    }
-    return r.toBuffer().toString(StandardCharsets.ISO_8859_1);
+    CanaryScan.Result scan = CanaryScan.postgres(pg, forms);
+    assertThat(scan.scanned())
+        .as("tables to scan (the scan lists them from the catalog: new ones are in)")
+        .hasSizeGreaterThan(10)
+        .contains("control_plane.messages", "control_plane.webhook_deliveries");
+    assertThat(scan.items()).as("rows scanned").isPositive();
+    found.addAll(scan.found());
   }
 }

@@ -327,6 +327,56 @@ class AgentWorkApiTest {
   }
 
   @Test
+  void anAgentSessionsRunRecordNamesItsSignedRuntimeAndNothingElse() {
+    MessagingFixture.Machine m = MessagingFixture.machine(h, ws);
+    String action = "agent_session.ended";
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-audit",
+                    null,
+                    report(m, "01JBZ3K6Q8W5X7Y9A1B2C3D4F1", action, "", ""))
+                .status())
+        .as("an agent session's report names its runtime")
+        .isEqualTo(400);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-audit",
+                    null,
+                    report(m, "01JBZ3K6Q8W5X7Y9A1B2C3D4F2", "command.run", "bot", "bot"))
+                .status())
+        .as("a command's report names none")
+        .isEqualTo(400);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-audit",
+                    null,
+                    report(m, "01JBZ3K6Q8W5X7Y9A1B2C3D4F3", action, "bot", "other"))
+                .status())
+        .as("the runtime is signed: another one in the body does not verify")
+        .isNotEqualTo(202);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-audit",
+                    null,
+                    report(m, "01JBZ3K6Q8W5X7Y9A1B2C3D4F4", action, "bot", "bot"))
+                .status())
+        .isEqualTo(202);
+    JsonObject run =
+        h.call("GET", base + "/runs?machine_id=" + m.id(), owner, null)
+            .body()
+            .getJsonArray("items")
+            .getJsonObject(0);
+    assertThat(run.getString("kind")).isEqualTo("agent_session");
+    assertThat(run.getString("runtime")).isEqualTo("bot");
+    assertThat(run.getInteger("exit_status")).isEqualTo(3);
+    assertThat(run.getLong("bytes_in")).isEqualTo(12);
+  }
+
+  @Test
   void aRunRecordHasNoColumnThatCouldHoldACommandLineOrOutput() throws Exception {
     java.util.Map<String, String> columns = new java.util.TreeMap<>();
     try (var c = h.pg.ownerConnection();
@@ -340,8 +390,9 @@ class AgentWorkApiTest {
       }
     }
     // text columns are bounded by CHECKs to ids and short codes (event_id 26, channel 16, reason
-    // 32, kind and outcome enumerated); no bytea, json or unbounded free text a transcript could
-    // land in: a new column fails this test until docs/agents.md says what it holds
+    // 32, runtime 32 and a short code, kind and outcome enumerated); no bytea, json or unbounded
+    // free text a transcript could land in: a new column fails this test until docs/agents.md says
+    // what it holds
     assertThat(columns)
         .containsExactlyInAnyOrderEntriesOf(
             java.util.Map.ofEntries(
@@ -358,10 +409,24 @@ class AgentWorkApiTest {
                 java.util.Map.entry("ended_at", "timestamp with time zone"),
                 java.util.Map.entry("duration_ms", "bigint"),
                 java.util.Map.entry("bytes_in", "bigint"),
-                java.util.Map.entry("bytes_out", "bigint")));
+                java.util.Map.entry("bytes_out", "bigint"),
+                java.util.Map.entry("runtime", "text")));
   }
 
   private JsonObject report(MessagingFixture.Machine m, String eventId) {
+    return report(m, eventId, "command.run", "", "");
+  }
+
+  /**
+   * A machine's signed report of {@code action}; {@code runtime} is signed, {@code sentRuntime} is
+   * the body's (empty: none).
+   */
+  private JsonObject report(
+      MessagingFixture.Machine m,
+      String eventId,
+      String action,
+      String runtime,
+      String sentRuntime) {
     h.clock.advance(Duration.ofMillis(1));
     long ts = h.clock.millis();
     byte[] msg =
@@ -370,19 +435,22 @@ class AgentWorkApiTest {
             m.id(),
             ts,
             new MachineRequests.AuditReport(
-                eventId, "command.run", "1f", "success", "", 3, 1500, 12, 4096));
-    return new JsonObject()
-        .put("workspace_id", ws)
-        .put("machine_id", m.id().toString())
-        .put("timestamp_ms", ts)
-        .put("event_id", eventId)
-        .put("action", "command.run")
-        .put("channel", "1f")
-        .put("outcome", "success")
-        .put("exit_status", 3)
-        .put("duration_ms", 1500)
-        .put("bytes_in", 12)
-        .put("bytes_out", 4096)
-        .put("signature", MessagingFixture.HEX.formatHex(m.key().privateKey().sign(msg)));
+                eventId, action, "1f", "success", "", 3, 1500, 12, 4096),
+            runtime);
+    JsonObject body =
+        new JsonObject()
+            .put("workspace_id", ws)
+            .put("machine_id", m.id().toString())
+            .put("timestamp_ms", ts)
+            .put("event_id", eventId)
+            .put("action", action)
+            .put("channel", "1f")
+            .put("outcome", "success")
+            .put("exit_status", 3)
+            .put("duration_ms", 1500)
+            .put("bytes_in", 12)
+            .put("bytes_out", 4096)
+            .put("signature", MessagingFixture.HEX.formatHex(m.key().privateKey().sign(msg)));
+    return sentRuntime.isEmpty() ? body : body.put("runtime", sentRuntime);
   }
 }

@@ -397,6 +397,43 @@ public final class CliHarness implements AutoCloseable {
     return daemon;
   }
 
+  /**
+   * The daemon's relay channels (run, forward, agent sessions) for every binding of {@code store},
+   * started the way `umbra daemon run` starts them, with {@code machine} as UMBRA_HOME.
+   */
+  public static dev.umbra.daemon.channel.DaemonRelay startDaemonRelay(
+      Path machine, BindingStore store) {
+    DaemonRunner runner =
+        new DaemonRunner(
+            new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    return dev.umbra.daemon.channel.DaemonRelay.start(
+        new JsonHttp(),
+        store,
+        machine,
+        (b, audience) -> runner.session(b, audience).getString("token"),
+        null,
+        new PrintStream(new ByteArrayOutputStream()));
+  }
+
+  /** Every log line of this JVM from now on, until {@link #stopRecordingLogs}. */
+  public static ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>
+      recordLogs() {
+    var logs =
+        new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+    logs.start();
+    ((ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .addAppender(logs);
+    return logs;
+  }
+
+  public static void stopRecordingLogs(
+      ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs) {
+    ((ch.qos.logback.classic.Logger)
+            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME))
+        .detachAppender(logs);
+  }
+
   @Override
   public void close() throws Exception {
     vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);

@@ -35,7 +35,8 @@ public final class DaemonAudit {
   public enum Action {
     COMMAND_RUN("command.run"),
     TUNNEL_OPENED("tunnel.opened"),
-    TUNNEL_CLOSED("tunnel.closed");
+    TUNNEL_CLOSED("tunnel.closed"),
+    AGENT_SESSION_ENDED("agent_session.ended");
 
     private final String wire;
 
@@ -50,7 +51,8 @@ public final class DaemonAudit {
 
   /**
    * One report. {@code reason} is a short code or empty; {@code exitStatus} is the command's (-1
-   * when it did not start or was killed); bytes are {@code in} from the client, {@code out} to it.
+   * when it did not start or was killed); bytes are {@code in} from the client, {@code out} to it;
+   * {@code runtime} is an agent session's runtime id, else empty.
    */
   public record Report(
       Action action,
@@ -60,7 +62,20 @@ public final class DaemonAudit {
       int exitStatus,
       long durationMs,
       long bytesIn,
-      long bytesOut) {
+      long bytesOut,
+      String runtime) {
+    public Report(
+        Action action,
+        long channelId,
+        boolean success,
+        String reason,
+        int exitStatus,
+        long durationMs,
+        long bytesIn,
+        long bytesOut) {
+      this(action, channelId, success, reason, exitStatus, durationMs, bytesIn, bytesOut, "");
+    }
+
     public static Report commandRun(long channelId, int exitStatus, long durationMs) {
       return commandRun(channelId, exitStatus, durationMs, 0, 0);
     }
@@ -74,6 +89,31 @@ public final class DaemonAudit {
         long channelId, int exitStatus, long durationMs, long bytesIn, long bytesOut) {
       return new Report(
           Action.COMMAND_RUN, channelId, true, "", exitStatus, durationMs, bytesIn, bytesOut);
+    }
+
+    /**
+     * An agent session whose runtime exited: its exit status, how long it ran, the bytes of prompts
+     * and approvals from its watchers ({@code bytesIn}) and of the runtime's frames ({@code
+     * bytesOut}); {@code channelId} is the channel that started it, {@code runtime} its configured
+     * id. Counts and ids only.
+     */
+    public static Report agentSessionEnded(
+        long channelId,
+        String runtime,
+        int exitStatus,
+        long durationMs,
+        long bytesIn,
+        long bytesOut) {
+      return new Report(
+          Action.AGENT_SESSION_ENDED,
+          channelId,
+          true,
+          "",
+          exitStatus,
+          durationMs,
+          bytesIn,
+          bytesOut,
+          runtime);
     }
 
     public static Report commandNotStarted(long channelId) {
@@ -134,7 +174,8 @@ public final class DaemonAudit {
             r.exitStatus(),
             r.durationMs(),
             r.bytesIn(),
-            r.bytesOut()));
+            r.bytesOut()),
+        r.runtime());
   }
 
   /** The signed request body of {@code r} with event id {@code eventId}. */
@@ -166,6 +207,9 @@ public final class DaemonAudit {
                             .sign(message(workspaceId, machineId, timestampMs, eventId, r))));
     if (!r.reason().isEmpty()) {
       b.put("reason", r.reason());
+    }
+    if (!r.runtime().isEmpty()) {
+      b.put("runtime", r.runtime());
     }
     return b;
   }

@@ -113,6 +113,7 @@ public final class DaemonChannels {
   private Context context;
   private NetClient net;
   private Promise<Void> registered = Promise.promise();
+  private dev.umbra.daemon.agent.AgentSessions agents;
   private long sweepTimer = -1;
   private Supplier<Optional<DeviceTrust>> trust = Optional::empty;
   private ClientTls tls = ClientTls.system();
@@ -284,6 +285,15 @@ public final class DaemonChannels {
           link.start();
           long every = Math.max(1000, config.forgetAfter().toMillis() / 4);
           sweepTimer = vertx.setPeriodic(every, t -> sweep());
+          agents =
+              new dev.umbra.daemon.agent.AgentSessions(
+                  context,
+                  config.home(),
+                  config.target(),
+                  audit,
+                  clock,
+                  () -> sessionId(clock),
+                  DaemonChannels::refuse);
         });
     return registered.future();
   }
@@ -303,6 +313,9 @@ public final class DaemonChannels {
     }
     channels.clear();
     admissions.clear();
+    if (agents != null) {
+      agents.stop();
+    }
     return (link == null ? Future.<Void>succeededFuture() : link.stop())
         .eventually(() -> net == null ? Future.succeededFuture() : net.close());
   }
@@ -463,12 +476,16 @@ public final class DaemonChannels {
     }
   }
 
-  /** A started channel: a command run, a TCP forward or a message service, by its kind. */
+  /**
+   * A started channel: a command run, a TCP forward, a message service or an agent session, by its
+   * kind.
+   */
   private void begin(SecureChannel channel, ChannelStart start, String clientKey) {
     switch (start.getKindCase()) {
       case RUN -> run(channel, start.getRun(), clientKey);
       case FORWARD -> forward(channel, start.getForward());
       case MESSAGE -> message(channel, start.getMessage().getTopic());
+      case AGENT -> agents.open(channel, start.getAgent(), clientKey);
       default -> refuse(channel, ChannelReason.CHANNEL_REASON_BAD_REQUEST, "unknown channel kind");
     }
   }
@@ -478,7 +495,7 @@ public final class DaemonChannels {
       refuse(channel, ChannelReason.CHANNEL_REASON_BAD_REQUEST, "no command given");
       return;
     }
-    String sid = sessionId();
+    String sid = sessionId(clock);
     log.atInfo()
         .addKeyValue("session", sid)
         .addKeyValue("channel", Long.toHexString(channel.channelId()))
@@ -551,7 +568,8 @@ public final class DaemonChannels {
     svc.open(peer);
   }
 
-  private void refuse(SecureChannel channel, ChannelReason reason, String message) {
+  /** Refuses a channel's start: a {@code ChannelError} with the reason, then the close. */
+  public static void refuse(SecureChannel channel, ChannelReason reason, String message) {
     channel.send(
         ChannelMessage.newBuilder()
             .setError(
@@ -560,7 +578,8 @@ public final class DaemonChannels {
     channel.closeWhenDrained();
   }
 
-  private String sessionId() {
+  /** A new session id: the time (UTC, seconds) and 48 random bits. */
+  public static String sessionId(Clock clock) {
     byte[] r = new byte[6];
     RANDOM.nextBytes(r);
     return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")

@@ -40,7 +40,8 @@ public final class MachineAuditRoutes {
       Map.of(
           AuditAction.COMMAND_RUN.wire(), AuditAction.COMMAND_RUN,
           AuditAction.TUNNEL_OPENED.wire(), AuditAction.TUNNEL_OPENED,
-          AuditAction.TUNNEL_CLOSED.wire(), AuditAction.TUNNEL_CLOSED);
+          AuditAction.TUNNEL_CLOSED.wire(), AuditAction.TUNNEL_CLOSED,
+          AuditAction.AGENT_SESSION_ENDED.wire(), AuditAction.AGENT_SESSION_ENDED);
 
   /** The members of a report's body. */
   private static final String[] FIELDS = {
@@ -56,7 +57,8 @@ public final class MachineAuditRoutes {
     "exit_status",
     "duration_ms",
     "bytes_in",
-    "bytes_out"
+    "bytes_out",
+    "runtime"
   };
 
   private final Clock clock;
@@ -96,6 +98,11 @@ public final class MachineAuditRoutes {
             .required("duration_ms", Schema.integer(0, big))
             .required("bytes_in", Schema.integer(0, big))
             .required("bytes_out", Schema.integer(0, big))
+            .optional(
+                "runtime",
+                Schema.string(1, 32)
+                    .describe(
+                        "agent_session.ended only: the runtime's id, signed as one more line"))
             .build()
             .describe(
                 "signature over the fields joined by \\n after \"umbra-machine-audit/v1\" (MachineReport.message)");
@@ -121,6 +128,7 @@ public final class MachineAuditRoutes {
             signed,
             conn ->
                 report.action() == AuditAction.COMMAND_RUN
+                        || report.action() == AuditAction.AGENT_SESSION_ENDED
                     ? runs.record(conn, req.workspaceId(), req.machineId(), record(report))
                     : Future.succeededFuture())
         .map(
@@ -130,7 +138,10 @@ public final class MachineAuditRoutes {
             });
   }
 
-  /** The run record of a {@code command.run} report: it ended now, after its duration. */
+  /**
+   * The run record of a {@code command.run} or {@code agent_session.ended} report: it ended now,
+   * after its duration.
+   */
   private RunRecord record(MachineReport report) {
     MachineRequests.AuditReport r = report.signed();
     OffsetDateTime end = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
@@ -138,7 +149,8 @@ public final class MachineAuditRoutes {
         ids.next(),
         r.eventId(),
         null,
-        "command",
+        report.action() == AuditAction.COMMAND_RUN ? "command" : "agent_session",
+        report.runtime().isEmpty() ? null : report.runtime(),
         r.channelHex(),
         r.outcome(),
         r.reason(),
@@ -164,6 +176,12 @@ public final class MachineAuditRoutes {
     if (report.action() == AuditAction.COMMAND_RUN) {
       e.meta("exit_status", Long.toString(r.exitStatus()))
           .meta("duration_ms", Long.toString(r.durationMs()));
+    } else if (report.action() == AuditAction.AGENT_SESSION_ENDED) {
+      e.meta("runtime", report.runtime())
+          .meta("exit_status", Long.toString(r.exitStatus()))
+          .meta("duration_ms", Long.toString(r.durationMs()))
+          .meta("bytes_in", Long.toString(r.bytesIn()))
+          .meta("bytes_out", Long.toString(r.bytesOut()));
     } else if (report.action() == AuditAction.TUNNEL_CLOSED) {
       e.meta("bytes_in", Long.toString(r.bytesIn()))
           .meta("bytes_out", Long.toString(r.bytesOut()))

@@ -14,9 +14,10 @@ import java.util.regex.Pattern;
  * the body of {@link MachineAuditRoutes}: numbers and ids only. {@code reason} is empty when none
  * was given.
  */
-record MachineReport(MachineRequests.AuditReport signed, AuditAction action) {
+record MachineReport(MachineRequests.AuditReport signed, AuditAction action, String runtime) {
   private static final Pattern CHANNEL = Pattern.compile("[0-9a-f]{1,16}");
   private static final Pattern REASON = Pattern.compile("[a-z][a-z0-9_]{0,31}");
+  private static final Pattern RUNTIME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,31}");
 
   /** The report's members of {@code body}; each failure is a 400 naming the member. */
   static MachineReport parse(JsonObject body) {
@@ -41,6 +42,12 @@ record MachineReport(MachineRequests.AuditReport signed, AuditAction action) {
     if (!reason.isEmpty() && !REASON.matcher(reason).matches()) {
       throw ApiException.badRequest("reason", "reason must be a short code");
     }
+    String runtime = Requests.optionalString(body, "runtime", 1, 32).orElse("");
+    if ((action == AuditAction.AGENT_SESSION_ENDED) == runtime.isEmpty()
+        || (!runtime.isEmpty() && !RUNTIME.matcher(runtime).matches())) {
+      throw ApiException.badRequest(
+          "runtime", "runtime must be the agent runtime's id, given for agent_session.ended only");
+    }
     return new MachineReport(
         new MachineRequests.AuditReport(
             eventId,
@@ -52,7 +59,8 @@ record MachineReport(MachineRequests.AuditReport signed, AuditAction action) {
             number(body, "duration_ms", 0, Long.MAX_VALUE / 2),
             number(body, "bytes_in", 0, Long.MAX_VALUE / 2),
             number(body, "bytes_out", 0, Long.MAX_VALUE / 2)),
-        action);
+        action,
+        runtime);
   }
 
   private static long number(JsonObject body, String field, long min, long max) {
@@ -71,6 +79,6 @@ record MachineReport(MachineRequests.AuditReport signed, AuditAction action) {
    * umbra-machine-audit/v1}, joined by newlines (the daemon's DaemonAudit.message signs the same).
    */
   byte[] message(UUID workspaceId, UUID machineId, long timestampMs) {
-    return MachineRequests.audit(workspaceId, machineId, timestampMs, signed);
+    return MachineRequests.audit(workspaceId, machineId, timestampMs, signed, runtime);
   }
 }

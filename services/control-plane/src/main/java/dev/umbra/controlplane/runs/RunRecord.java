@@ -6,13 +6,15 @@ import java.util.UUID;
 
 /**
  * What a run left on the platform (docs/agents.md, "Run records"): ids, times, exit status and byte
- * counts. Never the command line, its output or its transcript, which stay on the machine.
+ * counts, and for an agent session its runtime's configured id (null for a command). Never the
+ * command line, its output or its transcript, which stay on the machine.
  */
 public record RunRecord(
     UUID id,
     String eventId,
     UUID machineId,
     String kind,
+    String runtime,
     String channel,
     String outcome,
     String reason,
@@ -29,6 +31,7 @@ public record RunRecord(
         r.getString("event_id"),
         r.getUUID("machine_id"),
         r.getString("kind"),
+        r.getString("runtime"),
         r.getString("channel"),
         r.getString("outcome"),
         r.getString("reason"),

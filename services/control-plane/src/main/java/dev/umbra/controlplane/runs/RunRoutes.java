@@ -37,7 +37,10 @@ public final class RunRoutes {
           Schema.object()
               .required("id", Schema.uuid())
               .required("machine_id", Schema.uuid())
-              .required("kind", Schema.oneOf("command"))
+              .required("kind", Schema.oneOf("command", "agent_session"))
+              .optional(
+                  "runtime",
+                  Schema.string(1, 32).describe("an agent session's configured runtime id"))
               .required("channel", Schema.string(1, 16).describe("the relay channel, hex"))
               .required("outcome", Schema.oneOf("success", "failure"))
               .required("reason", Schema.string(0, 32))
@@ -124,18 +127,20 @@ public final class RunRoutes {
   }
 
   static JsonObject json(RunRecord r) {
-    return new JsonObject()
-        .put("id", r.id().toString())
-        .put("machine_id", r.machineId().toString())
-        .put("kind", r.kind())
-        .put("channel", r.channel())
-        .put("outcome", r.outcome())
-        .put("reason", r.reason())
-        .put("exit_status", r.exitStatus())
-        .put("started_at", r.startedAt().toString())
-        .put("ended_at", r.endedAt().toString())
-        .put("duration_ms", r.durationMs())
-        .put("bytes_in", r.bytesIn())
-        .put("bytes_out", r.bytesOut());
+    JsonObject j =
+        new JsonObject()
+            .put("id", r.id().toString())
+            .put("machine_id", r.machineId().toString())
+            .put("kind", r.kind())
+            .put("channel", r.channel())
+            .put("outcome", r.outcome())
+            .put("reason", r.reason())
+            .put("exit_status", r.exitStatus())
+            .put("started_at", r.startedAt().toString())
+            .put("ended_at", r.endedAt().toString())
+            .put("duration_ms", r.durationMs())
+            .put("bytes_in", r.bytesIn())
+            .put("bytes_out", r.bytesOut());
+    return r.runtime() == null ? j : j.put("runtime", r.runtime());
   }
 }

@@ -22,7 +22,7 @@ public final class RunStore {
     return conn.preparedQuery(
             "INSERT INTO run_records (workspace_id, id, event_id, machine_id, kind, channel,"
                 + " outcome, reason, exit_status, started_at, ended_at, duration_ms, bytes_in,"
-                + " bytes_out) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14)"
+                + " bytes_out, runtime) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15)"
                 + " ON CONFLICT (workspace_id, event_id) DO NOTHING")
         .execute(
             Tuple.from(
@@ -40,7 +40,8 @@ public final class RunStore {
                   r.endedAt(),
                   r.durationMs(),
                   r.bytesIn(),
-                  r.bytesOut()
+                  r.bytesOut(),
+                  r.runtime()
                 }))
         .mapEmpty();
   }

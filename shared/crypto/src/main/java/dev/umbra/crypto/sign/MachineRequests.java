@@ -90,20 +90,31 @@ public final class MachineRequests {
   /** The bytes a machine signs for {@code report}, in its fields' order. */
   public static byte[] audit(
       UUID workspaceId, UUID machineId, long timestampMs, AuditReport report) {
-    return message(
-        AUDIT,
-        workspaceId,
-        machineId,
-        timestampMs,
-        report.eventId(),
-        report.action(),
-        report.channelHex(),
-        report.outcome(),
-        report.reason(),
-        report.exitStatus(),
-        report.durationMs(),
-        report.bytesIn(),
-        report.bytesOut());
+    return audit(workspaceId, machineId, timestampMs, report, "");
+  }
+
+  /**
+   * As above, for a report that names an agent runtime ({@code agent_session.ended}): the runtime
+   * id is one more line after the bytes out. Empty: no line (the other actions' bytes unchanged).
+   */
+  public static byte[] audit(
+      UUID workspaceId, UUID machineId, long timestampMs, AuditReport report, String runtime) {
+    java.util.List<Object> fields =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                report.eventId(),
+                report.action(),
+                report.channelHex(),
+                report.outcome(),
+                report.reason(),
+                report.exitStatus(),
+                report.durationMs(),
+                report.bytesIn(),
+                report.bytesOut()));
+    if (!runtime.isEmpty()) {
+      fields.add(runtime);
+    }
+    return message(AUDIT, workspaceId, machineId, timestampMs, fields.toArray());
   }
 
   /**

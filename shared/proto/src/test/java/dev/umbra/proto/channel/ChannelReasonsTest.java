@@ -31,8 +31,10 @@ class ChannelReasonsTest {
   private static final List<String> CHANNEL_CODE =
       List.of(
           "clients/daemon/src/main/java/dev/umbra/daemon/channel",
+          "clients/daemon/src/main/java/dev/umbra/daemon/agent",
           "clients/core/src/main/java/dev/umbra/client/channel",
-          "clients/cli/src/main/java/dev/umbra/cli/relay");
+          "clients/cli/src/main/java/dev/umbra/cli/relay",
+          "clients/cli/src/main/java/dev/umbra/cli/agent");
 
   @Test
   void wireStringsAreTheLowerCaseNamesAndParseBack() {

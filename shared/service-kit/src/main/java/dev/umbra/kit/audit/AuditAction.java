@@ -81,6 +81,9 @@ public enum AuditAction {
       "tunnel.closed", "a tunnel was closed, with the bytes it carried (reported by its daemon)"),
   COMMAND_RUN(
       "command.run", "a command was run on a machine through the relay (reported by its daemon)"),
+  AGENT_SESSION_ENDED(
+      "agent_session.ended",
+      "an agent session on a machine ended, with its exit status and bytes (reported by its daemon)"),
 
   POLICY_UPDATED("policy.updated", "a policy changed (WebTTY server policy, PSK rules, ...)"),
   ACCESS_DENIED("access.denied", "a request was refused for missing rights (role)"),
