@@ -21,12 +21,7 @@ class DistDebTest {
   @TempDir Path tmp;
 
   Path deb() throws Exception {
-    try (var files = Files.list(BUILD.target())) {
-      return files
-          .filter(p -> p.getFileName().toString().matches("umbra_.*\\.deb"))
-          .findFirst()
-          .orElseThrow(() -> new AssertionError("no umbra_*.deb in " + BUILD.target()));
-    }
+    return InstalledDeb.deb(BUILD);
   }
 
   @Test
@@ -79,25 +74,9 @@ class DistDebTest {
 
   @Test
   void asRootOnDebianAptGetInstallsItRunsWithoutAJdkAndPurgesItCleanly() throws Exception {
-    if (!DistBuild.isRoot() || !Files.isExecutable(Path.of("/usr/bin/apt-get"))) {
-      System.err.println(
-          "SKIPPED: installing the .deb needs root on a Debian machine with apt-get"
-              + " (run the build as root to check it)");
-      assumeTrue(false, "not root on Debian");
-    }
-    Proc already = Proc.run(Map.of(), "dpkg-query", "-W", "-f=${Status}", "umbra");
-    if (already.exit() == 0 && already.output().contains("installed")) {
-      System.err.println("SKIPPED: a package umbra is installed on this machine; not replacing it");
-      assumeTrue(false, "umbra already installed");
-    }
-    Map<String, String> apt = Map.of("DEBIAN_FRONTEND", "noninteractive");
-    // apt-get wants the path of a local package to start with ./ or /
-    // waits for the dpkg lock (another apt-get on the machine) rather than failing at once
-    Proc install =
-        Proc.run(
-            apt, "apt-get", "-o", "DPkg::Lock::Timeout=120", "install", "-y", deb().toString());
-    try {
-      assertThat(install.exit()).as(install.output()).isZero();
+    InstalledDeb.assumeInstallable();
+    try (InstalledDeb pkg = InstalledDeb.install(deb())) {
+      assertThat(pkg.result().exit()).as(pkg.result().output()).isZero();
       Proc version = Proc.run(Map.of("HOME", tmp.toString()), "/usr/bin/umbra", "--version");
       assertThat(version.exit()).as(version.output()).isZero();
       assertThat(version.output()).startsWith("umbra ").contains("(build ");
@@ -120,17 +99,7 @@ class DistDebTest {
       assertThat(tmp.resolve("root/etc/systemd/system/umbra-daemon.service"))
           .content()
           .contains("ExecStart=/usr/bin/umbra daemon run\n");
-    } finally {
-      if (Proc.run(Map.of(), "dpkg-query", "-W", "umbra").exit() == 0) {
-        Proc purge =
-            Proc.run(apt, "apt-get", "-o", "DPkg::Lock::Timeout=120", "purge", "-y", "umbra");
-        assertThat(purge.exit()).as(purge.output()).isZero();
-      }
     }
-    assertThat(install.exit()).as(install.output()).isZero();
-    assertThat(Path.of("/usr/lib/umbra")).doesNotExist();
-    assertThat(Path.of("/usr/bin/umbra")).doesNotExist();
-    assertThat(Path.of("/var/lib/umbra")).doesNotExist();
-    assertThat(Proc.run(Map.of(), "getent", "passwd", "umbra").exit()).isNotZero();
+    InstalledDeb.assertPurgedWithoutATrace();
   }
 }

@@ -21,7 +21,14 @@ record Proc(int exit, String output) {
    */
   static Proc run(Map<String, String> env, Duration timeout, List<String> command)
       throws IOException, InterruptedException {
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
+    return run(env, Path.of("").toAbsolutePath(), timeout, command);
+  }
+
+  /** {@link #run(Map, Duration, List)} in the working directory {@code dir}. */
+  static Proc run(Map<String, String> env, Path dir, Duration timeout, List<String> command)
+      throws IOException, InterruptedException {
+    ProcessBuilder pb =
+        new ProcessBuilder(command).redirectErrorStream(true).directory(dir.toFile());
     pb.environment().clear();
     pb.environment().put("PATH", NO_JDK_PATH);
     pb.environment().putAll(env);

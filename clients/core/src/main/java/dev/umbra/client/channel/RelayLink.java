@@ -2,6 +2,7 @@ package dev.umbra.client.channel;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.client.http.ClientTls;
+import dev.umbra.client.http.WireOffer;
 import dev.umbra.proto.relay.RelayFrame;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
@@ -115,7 +116,7 @@ public final class RelayLink {
         .compose(
             token ->
                 client.connect(
-                    new WebSocketConnectOptions()
+                    WireOffer.offer(new WebSocketConnectOptions())
                         .setAbsoluteURI(url.toString())
                         .putHeader("authorization", "Bearer " + token)))
         .onComplete(
@@ -127,6 +128,9 @@ public final class RelayLink {
                 return;
               }
               if (ar.failed()) {
+                // a refused wire version is not a network blip: said at warn, with both versions
+                WireOffer.refusal(ar.cause())
+                    .ifPresent(why -> log.warn("the relay refused this client: {}", why));
                 log.atDebug()
                     .addKeyValue("relay", url.getHost() + ":" + url.getPort())
                     .log("relay connect failed: {}", ar.cause().getMessage());

@@ -1,6 +1,7 @@
 package dev.umbra.client.channel;
 
 import dev.umbra.client.http.ClientTls;
+import dev.umbra.proto.api.WireVersions;
 import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -182,6 +183,10 @@ public final class RelayWebSocket implements AutoCloseable {
               + key
               + "\r\n"
               + "Sec-WebSocket-Version: 13\r\n"
+              + WireVersions.HEADER
+              + ": "
+              + WireVersions.THIS_BUILD.header()
+              + "\r\n"
               + "Authorization: Bearer "
               + token
               + "\r\n\r\n";
@@ -224,6 +229,7 @@ public final class RelayWebSocket implements AutoCloseable {
     boolean upgrade = false;
     boolean connection = false;
     String gotAccept = null;
+    String wire = null;
     for (String line = line(in, budget); !line.isEmpty(); line = line(in, budget)) {
       int colon = line.indexOf(':');
       if (colon <= 0) {
@@ -235,6 +241,7 @@ public final class RelayWebSocket implements AutoCloseable {
         case "upgrade" -> upgrade = value.equalsIgnoreCase("websocket");
         case "connection" -> connection = value.toLowerCase(Locale.ROOT).contains("upgrade");
         case "sec-websocket-accept" -> gotAccept = value;
+        case "umbra-wire" -> wire = value;
         case "sec-websocket-extensions" ->
             throw new Refused(
                 Reason.MALFORMED, 0, "the relay chose a WebSocket extension not asked for");
@@ -242,6 +249,14 @@ public final class RelayWebSocket implements AutoCloseable {
           // not ours
         }
       }
+    }
+    if (code == WireVersions.REFUSED_STATUS) {
+      // this build's wire versions refused: say both sides' and which to upgrade, never just 426
+      throw new Refused(
+          Reason.UPGRADE_REFUSED,
+          code,
+          "the relay refused the connection: "
+              + WireVersions.refusal(WireVersions.THIS_BUILD, java.util.Optional.ofNullable(wire)));
     }
     if (code != 101) {
       throw new Refused(

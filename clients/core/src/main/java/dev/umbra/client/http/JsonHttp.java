@@ -1,5 +1,6 @@
 package dev.umbra.client.http;
 
+import dev.umbra.proto.api.WireVersions;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.URI;
@@ -67,6 +68,9 @@ public final class JsonHttp {
       String method, URI url, String bearer, JsonObject body, Map<String, String> headers) {
     Map<String, String> all = new LinkedHashMap<>();
     all.put("accept", "application/json");
+    // the wire versions this build speaks (docs/deploy.md, "Upgrades"); a refusal is a 426 whose
+    // message names both sides' versions, thrown as an ApiError like any other
+    all.put(WireVersions.HEADER, WireVersions.THIS_BUILD.header());
     if (body != null) {
       all.put("content-type", "application/json");
     }

@@ -1,5 +1,6 @@
 package dev.umbra.client.tty;
 
+import dev.umbra.client.http.WireOffer;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyReason;
 import dev.umbra.proto.webtty.WebTtyReasons;
@@ -10,6 +11,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
+import java.io.IOException;
 import java.net.URI;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -65,7 +67,7 @@ final class EngineSocket {
                       || "wss".equalsIgnoreCase(uri.getScheme());
               int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
               return client.connect(
-                  new WebSocketConnectOptions()
+                  WireOffer.offer(new WebSocketConnectOptions())
                       .setHost(uri.getHost())
                       .setPort(port)
                       .setSsl(tls)
@@ -99,7 +101,8 @@ final class EngineSocket {
                 vertx.setTimer(
                     100L * n, t -> attempt(uri, tokens, opened, onMessage, onClose, failed, n + 1));
               } else {
-                failed.accept(e);
+                // a refusal of this build's wire version says which side to upgrade
+                failed.accept(WireOffer.refusal(e).<Throwable>map(IOException::new).orElse(e));
               }
             });
   }

@@ -2,6 +2,7 @@ package dev.umbra.daemon.tty;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.client.http.ClientTls;
+import dev.umbra.client.http.WireOffer;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.client.tty.TtyStats;
@@ -157,7 +158,7 @@ public final class TtyServer implements AutoCloseable {
                       || "wss".equalsIgnoreCase(uri.getScheme());
               int port = uri.getPort() > 0 ? uri.getPort() : tls ? 443 : 80;
               WebSocketConnectOptions o =
-                  new WebSocketConnectOptions()
+                  WireOffer.offer(new WebSocketConnectOptions())
                       .setHost(uri.getHost())
                       .setPort(port)
                       .setSsl(tls)
@@ -180,7 +181,7 @@ public final class TtyServer implements AutoCloseable {
             })
         .onFailure(
             e -> {
-              log.warn("WebTTY engine unreachable ({}); retrying", e.getMessage());
+              log.warn("WebTTY engine unreachable ({}); retrying", WireOffer.describe(e));
               retry();
             });
   }
@@ -340,8 +341,7 @@ public final class TtyServer implements AutoCloseable {
                 s.shell.close();
                 return;
               }
-              // sent before READY on the same socket: the engine records it before any stdin the
-              // opener can send (an export reads events in order)
+              // sent before READY: the engine records it before the opener's stdin (export order)
               WebTtyFrame reviewersGrant = handover.openersInputKeyForReviewers(s, p, inputKey);
               if (reviewersGrant != null) {
                 send(reviewersGrant);

@@ -1,6 +1,7 @@
 package dev.umbra.kit.http;
 
 import dev.umbra.kit.log.LogRing;
+import dev.umbra.proto.api.WireVersions;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
@@ -59,6 +60,11 @@ public final class ServiceHttp {
     if (guard != null) {
       router.route().order(Integer.MIN_VALUE + 1).handler(guard.contextHandler());
     }
+    // the wire version before any route, WebSocket upgrades included (docs/deploy.md, "Upgrades")
+    router
+        .route()
+        .order(Integer.MIN_VALUE + 2)
+        .handler(WireNegotiation.handler(WireVersions.THIS_BUILD, registry, service));
     router.route().handler(ClientAddress.resolver(trustedProxies));
     router
         .route()
