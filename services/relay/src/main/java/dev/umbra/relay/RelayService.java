@@ -1,5 +1,6 @@
 package dev.umbra.relay;
 
+import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.RevokedSessionException;
 import dev.umbra.kit.auth.SessionAuth;
@@ -8,21 +9,25 @@ import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.http.WebSockets;
+import dev.umbra.kit.id.Ulid;
 import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.kit.service.UmbraService;
 import dev.umbra.relay.auth.RelayAuth;
 import dev.umbra.relay.auth.TokenCheck;
 import dev.umbra.relay.limits.IpLimits;
 import dev.umbra.relay.metrics.RelayMetrics;
+import dev.umbra.relay.routing.MeshAccess;
 import dev.umbra.relay.routing.Switchboard;
 import dev.umbra.relay.wire.Reject;
 import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Future;
+import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
-import java.util.UUID;
+import java.net.URI;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -37,11 +42,13 @@ public final class RelayService extends UmbraService {
 
   private final RelaySettings relaySettings;
   private final Function<RelayService, TokenCheck> tokenCheckFactory;
-  private final String instance = UUID.randomUUID().toString().substring(0, 8);
+  private final String instance = new Ulid().next();
   private RelayMetrics metrics;
   private Switchboard switchboard;
   private IpLimits connectionLimits;
   private TokenCheck tokens;
+  private InternalCredential internal;
+  private URI meshUrl;
 
   public RelayService(ServiceRuntime runtime) {
     this(runtime, null);
@@ -56,17 +63,45 @@ public final class RelayService extends UmbraService {
     this.tokenCheckFactory = tokenCheck;
   }
 
-  /** Frame limits and no Nagle; compression is off for every service (the kit forces it). */
+  /**
+   * Frame limits (one frame, plus a mesh batch's envelope: a client's frame is checked against its
+   * own limit again before parsing) and no Nagle; compression is off for every service (the kit
+   * forces it).
+   */
   @Override
   protected HttpServerOptions httpServerOptions() {
+    int max = relaySettings.maxFrameBytes() + RelayWire.MESH_OVERHEAD_BYTES;
     return new HttpServerOptions()
-        .setMaxWebSocketFrameSize(relaySettings.maxFrameBytes())
-        .setMaxWebSocketMessageSize(relaySettings.maxFrameBytes())
+        .setMaxWebSocketFrameSize(max)
+        .setMaxWebSocketMessageSize(max)
         .setTcpNoDelay(true);
   }
 
   @Override
   protected Future<Void> mount(Router router) {
+    if (!relaySettings.mesh()) {
+      return mountWith(router);
+    }
+    // the shared credential may be a file another instance is still writing: read it off the loop
+    return vertx
+        .executeBlocking(() -> InternalCredential.load(settings()), false)
+        .recover(
+            e -> {
+              if (settings().env().optional(InternalCredential.ENV).isPresent()) {
+                return Future.failedFuture(e); // set but unusable: a configuration error
+              }
+              // no shared credential file either: this instance keeps the Redis path
+              log.warn("relay mesh off: no internal credential ({})", e.getMessage());
+              return Future.succeededFuture(null);
+            })
+        .compose(
+            credential -> {
+              internal = credential;
+              return mountWith(router);
+            });
+  }
+
+  private Future<Void> mountWith(Router router) {
     metrics = new RelayMetrics(runtime.registry());
     connectionLimits =
         new IpLimits(relaySettings.connectionRate(), relaySettings.connectionBurst());
@@ -88,8 +123,10 @@ public final class RelayService extends UmbraService {
             metrics,
             runtime.clock(),
             instance,
-            runtime.audit());
+            runtime.audit(),
+            new MeshAccess(internal, this::meshUrl, settings().tls().serving(), this::linkOptions));
     router.get(RelayWire.PATH).handler(this::upgrade);
+    router.get(RelayWire.MESH_PATH).handler(this::meshUpgrade);
     vertx.setPeriodic(60_000, t -> connectionLimits.sweep(System.nanoTime()));
     return switchboard.start(revocations);
   }
@@ -131,6 +168,85 @@ public final class RelayService extends UmbraService {
             e instanceof ApiException api
                 ? api
                 : ApiException.unauthorized("session token could not be checked"));
+  }
+
+  /**
+   * A mesh link from another relay instance (docs/relay.md, "Mesh"): the internal credential (and,
+   * where mutual TLS is configured, a client certificate from the deployment's CA) before anything
+   * else is looked at; then a live instance of the mesh must be named, checked in its presence.
+   */
+  private void meshUpgrade(RoutingContext ctx) {
+    HttpServerRequest req = ctx.request();
+    if (internal == null || !internal.admits(req)) {
+      metrics.reject(Reject.UNAUTHENTICATED);
+      ServiceHttp.sendError(ctx, ApiException.unauthorized("for relay instances only"));
+      return;
+    }
+    String peer = req.getHeader(RelayWire.INSTANCE_HEADER);
+    if (!WebSockets.isUpgrade(req) || !RelayWire.validInstance(peer)) {
+      ServiceHttp.sendError(
+          ctx, ApiException.badRequest(null, "a WebSocket upgrade naming its relay instance"));
+      return;
+    }
+    WebSockets.upgradeAfter(
+        ctx,
+        () ->
+            switchboard
+                .meshKnows(peer)
+                .compose(
+                    known -> {
+                      if (known) {
+                        return Future.succeededFuture(peer);
+                      }
+                      metrics.reject(Reject.UNKNOWN_INSTANCE);
+                      return Future.failedFuture(
+                          new ApiException(
+                              403, "unknown_instance", "not a live instance of this relay mesh"));
+                    }),
+        switchboard::acceptLink,
+        e ->
+            e instanceof ApiException api
+                ? api
+                : ApiException.unavailable("the relay mesh's presence could not be read"));
+  }
+
+  /**
+   * Where other instances reach this one's mesh endpoint: {@code UMBRA_RELAY_MESH_URL}, else the
+   * bind address and actual port (none while not listening, or when bound to a wildcard address,
+   * which peers cannot dial).
+   */
+  private URI meshUrl() {
+    if (meshUrl == null) {
+      String host = settings().bindHost();
+      if (relaySettings.meshUrl().isPresent()) {
+        meshUrl = relaySettings.meshUrl().get();
+      } else if (actualPort() > 0
+          && !host.isEmpty()
+          && !host.equals("0.0.0.0")
+          && !host.equals("::")
+          && !host.equals("[::]")) {
+        String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+        String scheme = settings().tls().serving() ? "wss" : "ws";
+        meshUrl = URI.create(scheme + "://" + h + ":" + actualPort() + RelayWire.MESH_PATH);
+      }
+    }
+    return meshUrl;
+  }
+
+  /** Links are opened with this service's TLS client settings (trust, client certificate). */
+  private WebSocketClientOptions linkOptions() {
+    HttpClientOptions http = settings().tls().clientOptions();
+    WebSocketClientOptions o =
+        new WebSocketClientOptions()
+            .setVerifyHost(true)
+            .setEnabledSecureTransportProtocols(http.getEnabledSecureTransportProtocols());
+    if (http.getTrustOptions() != null) {
+      o.setTrustOptions(http.getTrustOptions());
+    }
+    if (http.getKeyCertOptions() != null) {
+      o.setKeyCertOptions(http.getKeyCertOptions());
+    }
+    return o;
   }
 
   /** The session behind {@code token} if it may use the relay; fails with the refusal, counted. */

@@ -3,7 +3,9 @@ package dev.umbra.relay;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.Env;
 import dev.umbra.relay.wire.RelayWire;
+import java.net.URI;
 import java.time.Duration;
+import java.util.Optional;
 
 /**
  * The relay's own settings (docs/relay.md), from {@code UMBRA_RELAY_*} variables.
@@ -18,6 +20,10 @@ import java.time.Duration;
  *     from another instance is dropped and counted
  * @param idle a connection with no frame in either direction for this long is closed
  * @param ping interval of WebSocket pings from the relay
+ * @param mesh whether frames for daemons and clients held by other instances go over direct mesh
+ *     links ({@code UMBRA_RELAY_MESH=on}, the default) or over Redis pub/sub ({@code off})
+ * @param meshUrl {@code UMBRA_RELAY_MESH_URL}: where other instances reach this one's mesh
+ *     endpoint; empty: derived from the bind address and port (none when bound to a wildcard)
  */
 public record RelaySettings(
     int maxFrameBytes,
@@ -27,7 +33,9 @@ public record RelaySettings(
     int messageBurst,
     int queueBytes,
     Duration idle,
-    Duration ping) {
+    Duration ping,
+    boolean mesh,
+    Optional<URI> meshUrl) {
 
   public static RelaySettings from(Env env) {
     int max = env.positiveInt("UMBRA_RELAY_MAX_FRAME_BYTES", RelayWire.DEFAULT_MAX_FRAME_BYTES);
@@ -45,6 +53,14 @@ public record RelaySettings(
       throw new ConfigException(
           "UMBRA_RELAY_PING_SECONDS", "must be shorter than UMBRA_RELAY_IDLE_SECONDS");
     }
+    String mesh = env.string("UMBRA_RELAY_MESH", "on");
+    if (!mesh.equals("on") && !mesh.equals("off")) {
+      throw new ConfigException("UMBRA_RELAY_MESH", "must be on or off");
+    }
+    Optional<URI> meshUrl =
+        env.optional("UMBRA_RELAY_MESH_URL").isEmpty()
+            ? Optional.empty()
+            : Optional.of(env.url("UMBRA_RELAY_MESH_URL", null, "ws", "wss"));
     return new RelaySettings(
         max,
         env.positiveInt("UMBRA_RELAY_CONN_RATE", 20),
@@ -53,6 +69,8 @@ public record RelaySettings(
         env.positiveInt("UMBRA_RELAY_MSG_BURST", 40_000),
         queue,
         Duration.ofSeconds(idle),
-        Duration.ofSeconds(ping));
+        Duration.ofSeconds(ping),
+        mesh.equals("on"),
+        meshUrl);
   }
 }

@@ -2,6 +2,9 @@ package dev.umbra.relay.metrics;
 
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.MeshSignalKind;
+import dev.umbra.proto.relay.RelayReason;
+import dev.umbra.proto.relay.RelayReasons;
 import dev.umbra.relay.wire.Reject;
 import dev.umbra.relay.wire.RelayWire;
 import io.micrometer.core.instrument.Counter;
@@ -13,24 +16,27 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The relay's meters (tags are envelope metadata only): connections and channels (gauges), frames
- * and bytes by type, rejections by reason, drops by reason, cross-instance hops.
+ * and bytes by type, rejections by reason, drops by reason, cross-instance hops, mesh links, link
+ * frames and route signals.
  */
 public final class RelayMetrics {
   public static final String TAG_TYPE = "type";
   public static final String TAG_REASON = "reason";
   public static final String TAG_ROLE = "role";
   public static final String TAG_DIRECTION = "direction";
+  public static final String TAG_KIND = "kind";
 
-  /** Why a routable frame was not delivered. */
+  /** Why a routable frame was not delivered: a {@link RelayReason} of the wire table. */
   public enum Drop {
-    QUEUE_FULL("queue_full"),
-    NO_ROUTE("no_route"),
-    BUS_ERROR("bus_error");
+    QUEUE_FULL(RelayReason.RELAY_REASON_QUEUE_FULL),
+    NO_ROUTE(RelayReason.RELAY_REASON_NO_ROUTE),
+    BUS_ERROR(RelayReason.RELAY_REASON_BUS_ERROR),
+    LINK_DOWN(RelayReason.RELAY_REASON_LINK_DOWN);
 
     final String tag;
 
-    Drop(String tag) {
-      this.tag = tag;
+    Drop(RelayReason reason) {
+      this.tag = RelayReasons.wire(reason);
     }
   }
 
@@ -46,6 +52,11 @@ public final class RelayMetrics {
   private final Counter hopsIn;
   private final Counter revokedClosed;
   private final Counter trustHints;
+  private final Counter meshOut;
+  private final Counter meshIn;
+  private final AtomicInteger meshLinks = new AtomicInteger();
+  private final Map<MeshSignalKind, Counter> signalsSent = new EnumMap<>(MeshSignalKind.class);
+  private final Map<MeshSignalKind, Counter> signalsReceived = new EnumMap<>(MeshSignalKind.class);
 
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -91,6 +102,32 @@ public final class RelayMetrics {
     revokedClosed =
         Counter.builder(Metrics.name("relay", "revoked.connections")).register(registry);
     trustHints = Counter.builder(Metrics.name("relay", "trust.hints")).register(registry);
+    meshOut =
+        Counter.builder(Metrics.name("relay", "mesh.frames"))
+            .tag(TAG_DIRECTION, "out")
+            .register(registry);
+    meshIn =
+        Counter.builder(Metrics.name("relay", "mesh.frames"))
+            .tag(TAG_DIRECTION, "in")
+            .register(registry);
+    Gauge.builder(Metrics.name("relay", "mesh.links"), meshLinks, AtomicInteger::get)
+        .description("open links to other relay instances, either way")
+        .register(registry);
+    for (MeshSignalKind k : MeshSignalKind.values()) {
+      if (k == MeshSignalKind.UNRECOGNIZED || k == MeshSignalKind.MESH_SIGNAL_KIND_UNSPECIFIED) {
+        continue;
+      }
+      String kind = k.name().substring("MESH_SIGNAL_KIND_".length()).toLowerCase();
+      signalsSent.put(k, signal(kind, "sent"));
+      signalsReceived.put(k, signal(kind, "received"));
+    }
+  }
+
+  private Counter signal(String kind, String direction) {
+    return Counter.builder(Metrics.name("relay", "mesh.signals"))
+        .tag(TAG_KIND, kind)
+        .tag(TAG_DIRECTION, direction)
+        .register(registry);
   }
 
   public void connected(boolean daemon) {
@@ -130,6 +167,50 @@ public final class RelayMetrics {
 
   public void hopIn(int frameCount) {
     hopsIn.increment(frameCount);
+  }
+
+  /** Frames sent to / received from another instance over a mesh link (also counted as hops). */
+  public void meshOut() {
+    meshOut.increment();
+    hopsOut.increment();
+  }
+
+  public void meshIn() {
+    meshIn.increment();
+    hopsIn.increment();
+  }
+
+  public double meshFramesOut() {
+    return meshOut.count();
+  }
+
+  public double meshFramesIn() {
+    return meshIn.count();
+  }
+
+  public void linkOpened() {
+    meshLinks.incrementAndGet();
+  }
+
+  public void linkClosed() {
+    meshLinks.decrementAndGet();
+  }
+
+  public int meshLinks() {
+    return meshLinks.get();
+  }
+
+  /** A mesh route signal sent to ({@code sent}) or received from another instance. */
+  public void signal(MeshSignalKind kind, boolean sent) {
+    Counter c = (sent ? signalsSent : signalsReceived).get(kind);
+    if (c != null) {
+      c.increment();
+    }
+  }
+
+  public double signals(MeshSignalKind kind, boolean sent) {
+    Counter c = (sent ? signalsSent : signalsReceived).get(kind);
+    return c == null ? 0 : c.count();
   }
 
   public void revoked() {

@@ -35,6 +35,12 @@ final class Connection {
   /** Local senders paused because this connection's send queue was full. */
   final Set<Connection> waiting = new LinkedHashSet<>();
 
+  /** Bytes of frames from mesh links written to this connection and not yet sent on. */
+  long linkBytes;
+
+  /** Mesh routes whose peer was told to pause because this connection's queue was full. */
+  final Set<MeshLink.Told> told = new LinkedHashSet<>();
+
   /** The target of the last frame that passed validation (saves a pattern match per frame). */
   String lastValidTarget;
 

@@ -21,9 +21,11 @@ final class Delivery {
   private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
 
   private final RelayMetrics metrics;
+  private final long queueBytes;
 
-  Delivery(RelayMetrics metrics) {
+  Delivery(RelayMetrics metrics, long queueBytes) {
     this.metrics = metrics;
+    this.queueBytes = queueBytes;
   }
 
   /**
@@ -53,6 +55,33 @@ final class Delivery {
     } else {
       to.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
     }
+  }
+
+  /**
+   * From a mesh link, whose sender is paused by a signal rather than by a held socket: written
+   * while the frames from links waiting in the receiver's queue are under twice its bound (room for
+   * what is in flight while the pause travels), else dropped and counted. True when they are over
+   * half the bound (or the queue is full), so the sender on that route must pause; {@code drained}
+   * runs when a write brings them back under a quarter of it.
+   */
+  boolean deliverFromLink(Connection to, RelayFrame f, Runnable drained) {
+    if (to.linkBytes > 2 * queueBytes) {
+      metrics.drop(Drop.QUEUE_FULL);
+      return true;
+    }
+    Buffer b = Buffer.buffer(f.toByteArray());
+    int n = b.length();
+    to.linkBytes += n;
+    to.ws
+        .writeBinaryMessage(b)
+        .onComplete(
+            ar -> {
+              to.linkBytes -= n;
+              if (!to.told.isEmpty() && to.linkBytes <= queueBytes / 4) {
+                drained.run();
+              }
+            });
+    return to.linkBytes > queueBytes / 2 || to.ws.writeQueueFull();
   }
 
   /** Resumes the senders paused on {@code c}'s full queue. */

@@ -7,8 +7,6 @@ import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
-import dev.umbra.kit.bus.Subscription;
-import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.revocation.RevocationList;
 import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.relay.FrameType;
@@ -32,8 +30,10 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,13 +63,14 @@ public final class Switchboard {
   private final ChannelAudit channelAudit;
   private final Delivery delivery;
   private final RevocationEffects revocationEffects;
+  private final MeshAccess meshAccess;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
-  private final Map<String, Future<Subscription>> targetSubs = new HashMap<>();
   private final Map<String, Connection> clientChannels = new HashMap<>();
-  private final Map<String, Future<Subscription>> channelSubs = new HashMap<>();
+  private BusRoutes subs;
   private RevocationList revocations;
   private Context context;
+  private Mesh mesh;
   private long nextId;
 
   public Switchboard(
@@ -79,8 +80,10 @@ public final class Switchboard {
       RelayMetrics metrics,
       Clock clock,
       String instance,
-      AuditEmitter audit) {
+      AuditEmitter audit,
+      MeshAccess meshAccess) {
     this.channelAudit = new ChannelAudit(audit);
+    this.meshAccess = meshAccess;
     this.vertx = vertx;
     this.bus = bus;
     this.settings = settings;
@@ -88,25 +91,35 @@ public final class Switchboard {
     this.clock = clock;
     this.instance = instance;
     this.messageLimits = new IpLimits(settings.messageRate(), settings.messageBurst());
-    this.delivery = new Delivery(metrics);
+    this.delivery = new Delivery(metrics, settings.queueBytes());
     this.revocationEffects = new RevocationEffects(metrics, delivery);
   }
 
-  /** Listens to the service's revocations and starts the ping / idle / expiry sweep. */
+  /**
+   * Listens to the service's revocations and the mesh's takeover notices, and starts the ping /
+   * idle / expiry sweep.
+   */
   public Future<Void> start(RevocationList revocations) {
     context = vertx.getOrCreateContext();
+    subs = new BusRoutes(bus, context);
+    mesh = new Mesh(this, vertx, bus, context, settings, metrics, delivery, instance, meshAccess);
     long every = settings.ping().toMillis();
     vertx.setPeriodic(every, every, t -> sweep());
     this.revocations = revocations;
     revocations.onRevoked(this::onRevocation);
-    return Future.succeededFuture();
+    return mesh.start();
   }
 
+  /** Withdraws this instance's presence, closes every connection (1001) and every mesh link. */
   public Future<Void> stop() {
+    List<Future<Void>> released = new ArrayList<>();
+    for (Connection d : daemons.values()) {
+      released.add(mesh.release(d.workspace, d.target));
+    }
     for (Connection c : new ArrayList<>(connections)) {
       close(c, CLOSE_GOING_AWAY, RelayReason.RELAY_REASON_RELAY_STOPPING);
     }
-    return Future.succeededFuture();
+    return Future.join(released).timeout(2, TimeUnit.SECONDS).transform(x -> mesh.stop());
   }
 
   public String instance() {
@@ -139,22 +152,12 @@ public final class Switchboard {
           close(c, CLOSE_UNSUPPORTED, RelayReason.RELAY_REASON_TEXT_FRAME);
         });
     ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
-    ws.drainHandler(v -> delivery.releaseWaiting(c));
-    ws.exceptionHandler(
-        WebSockets.closingTooBig(
-            ws,
-            e -> {
-              String name = e.getClass().getSimpleName();
-              String msg = String.valueOf(e.getMessage()).toLowerCase();
-              if (name.contains("TooLong")
-                  || msg.contains("max frame length")
-                  || msg.contains("too big")
-                  || msg.contains("message size")) {
-                metrics.reject(Reject.OVERSIZED);
-              } else if (name.contains("Corrupted")) {
-                metrics.reject(Reject.MALFORMED);
-              }
-            }));
+    ws.drainHandler(
+        v -> {
+          delivery.releaseWaiting(c);
+          mesh.drained(c);
+        });
+    ws.exceptionHandler(SocketErrors.counted(ws, metrics));
     ws.closeHandler(v -> detach(c));
     // the server is stopping: say so at once (1001) so peers reconnect elsewhere instead of waiting
     // out the drain
@@ -179,10 +182,8 @@ public final class Switchboard {
       String tk = Topics.targetKey(c.workspace, c.target);
       if (daemons.get(tk) == c) {
         daemons.remove(tk);
-        Future<Subscription> sub = targetSubs.remove(tk);
-        if (sub != null) {
-          sub.onSuccess(Subscription::unsubscribe);
-        }
+        subs.dropTarget(tk);
+        mesh.release(c.workspace, c.target);
       }
     }
     for (String ck : new ArrayList<>(c.channels)) {
@@ -192,6 +193,7 @@ public final class Switchboard {
     for (Connection other : connections) {
       other.waiting.remove(c);
     }
+    mesh.forget(c);
     log.atDebug()
         .addKeyValue("connection", c.id)
         .addKeyValue("role", c.role())
@@ -221,6 +223,7 @@ public final class Switchboard {
       }
     }
     messageLimits.sweep(now);
+    mesh.sweep(daemons.values(), now);
   }
 
   // ---------------------------------------------------------------- frames from connections
@@ -292,7 +295,7 @@ public final class Switchboard {
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
-    } else {
+    } else if (!mesh.toClient(c, f, ck)) {
       c.publisher.publish(
           Topics.channelTopic(c.workspace, c.target, f.getChannelId()),
           f,
@@ -315,28 +318,22 @@ public final class Switchboard {
     c.target = target;
     c.registeredAt = clock.millis();
     c.hold();
+    RelayFrame takeover = RelayFrame.newBuilder(f).setSequence(c.registeredAt).build();
+    Buffer notice =
+        Buffer.buffer(
+            RelayBusBatch.newBuilder()
+                .setOrigin(instance)
+                .addFrames(takeover)
+                .build()
+                .toByteArray());
     OnLoop.of(
             context,
-            ensureTargetSub(c.workspace, target)
-                .compose(
-                    s -> {
-                      // tell other instances a daemon of this target registered here: they drop
-                      // older ones
-                      RelayFrame takeover =
-                          RelayFrame.newBuilder(f)
-                              .setSequence(c.registeredAt)
-                              .clearPayload()
-                              .build();
-                      return bus.publish(
-                              Topics.targetTopic(c.workspace, target),
-                              Buffer.buffer(
-                                  RelayBusBatch.newBuilder()
-                                      .setOrigin(instance)
-                                      .addFrames(takeover)
-                                      .build()
-                                      .toByteArray()))
-                          .mapEmpty();
-                    }))
+            subs.target(tk, c.workspace, target, m -> fromBusToDaemon(tk, m))
+                .compose(s -> mesh.hold(c.workspace, target))
+                // tell other instances a daemon of this target registered here: they drop older
+                // ones, and the mesh its cached route to the target
+                .compose(v -> bus.publish(Topics.targetTopic(c.workspace, target), notice))
+                .compose(n -> mesh.announceTakeover(notice)))
         .onComplete(
             ar -> {
               c.release();
@@ -387,8 +384,7 @@ public final class Switchboard {
           f,
           "client_" + ChannelAudit.reasonCode(f.getReason()));
     }
-    Future<Subscription> sub = channelSubs.get(ck);
-    if (sub != null && sub.succeeded()) {
+    if (subs.channelReady(ck)) {
       toDaemon(c, f, raw);
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
@@ -397,7 +393,10 @@ public final class Switchboard {
     }
     // first frame of this channel here: replies can only reach us once subscribed
     c.hold();
-    OnLoop.of(context, ensureChannelSub(ck, c.workspace, f.getTargetId(), f.getChannelId()))
+    OnLoop.of(
+            context,
+            subs.channel(
+                ck, c.workspace, f.getTargetId(), f.getChannelId(), m -> fromBusToClient(ck, m)))
         .onComplete(
             ar -> {
               c.release();
@@ -419,11 +418,18 @@ public final class Switchboard {
   }
 
   private void toDaemon(Connection c, RelayFrame f, Buffer raw) {
-    Connection d = daemons.get(Topics.targetKey(c.workspace, f.getTargetId()));
+    String tk = Topics.targetKey(c.workspace, f.getTargetId());
+    Connection d = daemons.get(tk);
     if (d != null) {
       delivery.deliverLocal(c, d, raw);
       return;
     }
+    if (!mesh.toDaemon(c, f, tk, () -> toDaemonByBus(c, f))) {
+      toDaemonByBus(c, f);
+    }
+  }
+
+  private void toDaemonByBus(Connection c, RelayFrame f) {
     c.publisher.publish(
         Topics.targetTopic(c.workspace, f.getTargetId()),
         f,
@@ -463,40 +469,7 @@ public final class Switchboard {
       owner.channels.remove(ck);
       metrics.channelClosed();
     }
-    Future<Subscription> sub = channelSubs.remove(ck);
-    if (sub != null) {
-      sub.onSuccess(Subscription::unsubscribe);
-    }
-  }
-
-  private Future<Subscription> ensureChannelSub(
-      String ck, String workspace, String target, long channel) {
-    Future<Subscription> sub = channelSubs.get(ck);
-    if (sub == null || sub.failed()) {
-      sub =
-          bus.subscribe(
-              Topics.channelTopic(workspace, target, channel), m -> fromBusToClient(ck, m));
-      channelSubs.put(ck, sub);
-      Future<Subscription> mine = sub;
-      OnLoop.of(context, sub)
-          .onSuccess(
-              s -> {
-                if (channelSubs.get(ck) != mine) {
-                  s.unsubscribe(); // unbound while subscribing
-                }
-              });
-    }
-    return sub;
-  }
-
-  private Future<Subscription> ensureTargetSub(String workspace, String target) {
-    String tk = Topics.targetKey(workspace, target);
-    Future<Subscription> sub = targetSubs.get(tk);
-    if (sub == null || sub.failed()) {
-      sub = bus.subscribe(Topics.targetTopic(workspace, target), m -> fromBusToDaemon(tk, m));
-      targetSubs.put(tk, sub);
-    }
-    return sub;
+    subs.dropChannel(ck);
   }
 
   // ---------------------------------------------------------------- frames from other instances
@@ -524,6 +497,8 @@ public final class Switchboard {
         continue;
       }
       metrics.hopIn(1);
+      // the channel's client is reached over the bus now, not behind a mesh link
+      mesh.forgetChannel(Topics.channelKey(f.getWorkspaceId(), f.getTargetId(), f.getChannelId()));
       if (d == null || !d.workspace.equals(f.getWorkspaceId())) {
         metrics.drop(Drop.NO_ROUTE);
       } else {
@@ -550,6 +525,39 @@ public final class Switchboard {
         unbind(ck);
       }
     }
+  }
+
+  // ---------------------------------------------------------------- for the mesh
+
+  Connection localDaemon(String tk) {
+    return daemons.get(tk);
+  }
+
+  Connection localClient(String ck) {
+    return clientChannels.get(ck);
+  }
+
+  void seenByClient(Connection client, String ck, RelayFrame f) {
+    channelAudit.seenByClient(client, ck, f);
+  }
+
+  void unbindChannel(String ck) {
+    unbind(ck);
+  }
+
+  /** Whether {@code peer} may open a mesh link here: a live mesh instance other than this one. */
+  public Future<Boolean> meshKnows(String peer) {
+    return mesh.knows(peer);
+  }
+
+  /** Takes over an upgraded mesh link from {@code peer}. */
+  public void acceptLink(ServerWebSocket ws, String peer) {
+    mesh.accept(ws, peer);
+  }
+
+  /** Mesh links open here, either way (tests). */
+  public int meshLinks() {
+    return mesh.links();
   }
 
   // ---------------------------------------------------------------- revocations

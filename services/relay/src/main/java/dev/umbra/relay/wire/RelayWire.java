@@ -25,6 +25,24 @@ public final class RelayWire {
   public static final String PATH = RelayPaths.RELAY;
 
   /**
+   * The mesh endpoint: other relay instances only (internal credential, and a client certificate
+   * where mutual TLS is configured), docs/relay.md "Mesh".
+   */
+  public static final String MESH_PATH = PATH + "/mesh";
+
+  /** Header naming the relay instance that opens a mesh link. */
+  public static final String INSTANCE_HEADER = "X-Umbra-Relay-Instance";
+
+  /**
+   * What a mesh message may hold beyond one frame: the batch's origin (an instance id, at most
+   * {@link #MAX_INSTANCE_CHARS}), its direction and field tags.
+   */
+  public static final int MESH_OVERHEAD_BYTES = 256;
+
+  public static final int MAX_INSTANCE_CHARS = 64;
+  private static final Pattern INSTANCE = Pattern.compile("[A-Za-z0-9-]{1,64}");
+
+  /**
    * Default maximum size of one WebSocket message (one frame): a 65535-byte Noise message plus
    * envelope.
    */
@@ -86,6 +104,11 @@ public final class RelayWire {
 
   public static boolean validTarget(String target) {
     return target != null && TARGET.matcher(target).matches();
+  }
+
+  /** An instance id as a peer may name one: {@code [A-Za-z0-9-]{1,64}}. */
+  public static boolean validInstance(String instance) {
+    return instance != null && INSTANCE.matcher(instance).matches();
   }
 
   /** Metric tag of a frame type: {@code data}, {@code open}, ... */

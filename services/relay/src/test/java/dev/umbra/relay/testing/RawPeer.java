@@ -18,9 +18,13 @@ import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
-/** A bare relay connection for tests: sends raw bytes or frames, collects what arrives. */
+/**
+ * A bare relay connection for tests: sends raw bytes or frames, collects what arrives (as frames,
+ * and every message's bytes as they came, for peers that are not relay clients: mesh links).
+ */
 public final class RawPeer implements AutoCloseable {
   public final BlockingQueue<RelayFrame> received = new LinkedBlockingQueue<>();
+  public final BlockingQueue<byte[]> raw = new LinkedBlockingQueue<>();
   public volatile Short closeStatus;
   public volatile boolean closed;
   private final WebSocketClient client;
@@ -38,15 +42,26 @@ public final class RawPeer implements AutoCloseable {
   /** With extra request headers (e.g. what a load balancer adds). */
   public static Future<RawPeer> connect(
       Vertx vertx, URI url, String token, Map<String, String> headers) {
-    WebSocketClient client =
-        vertx.createWebSocketClient(
-            new WebSocketClientOptions()
-                .setMaxFrameSize(16 * 1024 * 1024)
-                .setMaxMessageSize(16 * 1024 * 1024));
-    WebSocketConnectOptions o =
-        new WebSocketConnectOptions()
-            .setAbsoluteURI(url.toString())
-            .putHeader("authorization", "Bearer " + token);
+    Map<String, String> all = new java.util.HashMap<>(headers);
+    all.put("authorization", "Bearer " + token);
+    return connect(vertx, url, all, 0);
+  }
+
+  /**
+   * With exactly these request headers and, when {@code receiveBuffer} is positive, that socket
+   * receive buffer (a small one makes a paused reader's backlog reach the relay quickly).
+   */
+  public static Future<RawPeer> connect(
+      Vertx vertx, URI url, Map<String, String> headers, int receiveBuffer) {
+    WebSocketClientOptions options =
+        new WebSocketClientOptions()
+            .setMaxFrameSize(16 * 1024 * 1024)
+            .setMaxMessageSize(16 * 1024 * 1024);
+    if (receiveBuffer > 0) {
+      options.setReceiveBufferSize(receiveBuffer);
+    }
+    WebSocketClient client = vertx.createWebSocketClient(options);
+    WebSocketConnectOptions o = new WebSocketConnectOptions().setAbsoluteURI(url.toString());
     headers.forEach(o::putHeader);
     return client
         .connect(o)
@@ -55,10 +70,11 @@ public final class RawPeer implements AutoCloseable {
               RawPeer p = new RawPeer(client, ws);
               ws.binaryMessageHandler(
                   b -> {
+                    p.raw.add(b.getBytes());
                     try {
                       p.received.add(RelayFrame.parseFrom(b.getBytes()));
                     } catch (InvalidProtocolBufferException e) {
-                      throw new IllegalStateException(e);
+                      // not a relay frame: only in raw
                     }
                   });
               ws.closeHandler(
@@ -81,6 +97,33 @@ public final class RawPeer implements AutoCloseable {
 
   public void sendRaw(byte[] bytes) {
     RelayCluster.await(ws.writeBinaryMessage(Buffer.buffer(bytes)));
+  }
+
+  /** Queues a frame without waiting for it to be written (the relay may be holding this peer). */
+  public void sendLater(RelayFrame f) {
+    ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+  }
+
+  /** Stops reading: what the relay sends piles up in the socket, then in the relay's queue. */
+  public void pause() {
+    ws.pause();
+  }
+
+  public void resume() {
+    ws.resume();
+  }
+
+  /** The next message's bytes, whatever they hold. */
+  public byte[] nextRaw() {
+    try {
+      byte[] b = raw.poll(10, TimeUnit.SECONDS);
+      if (b == null) {
+        throw new AssertionError("no message within 10 s");
+      }
+      return b;
+    } catch (InterruptedException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   public RelayFrame next() {

@@ -8,7 +8,8 @@ import java.util.List;
 
 /**
  * The message bus between service instances: pub/sub for live fan-out (may lose messages when
- * nobody listens) and durable streams with consumer groups for what must not be lost.
+ * nobody listens), durable streams with consumer groups for what must not be lost, and expiring
+ * keys for live presence.
  *
  * <p>Names must begin with {@code umbra.}. Methods never throw: failures come back as failed
  * futures. Two implementations: {@link RedisBus} (production) and {@link InProcessBus} (single-JVM
@@ -63,6 +64,21 @@ public interface Bus {
    */
   Future<List<StreamEntry>> claimPending(
       String stream, String group, String consumer, Duration minIdle, int count);
+
+  /**
+   * Sets {@code key} to {@code value}, expiring after {@code ttl}: live presence, which vanishes
+   * with a writer that stops refreshing it. Keys follow the rules of channel names.
+   */
+  Future<Void> putExpiring(String key, String value, Duration ttl);
+
+  /** The value of {@code key}; null when it is absent or expired. */
+  Future<String> get(String key);
+
+  /**
+   * Deletes {@code key} only while it still holds {@code value} (a writer removing its own presence
+   * never removes a newer writer's); true when it deleted it.
+   */
+  Future<Boolean> deleteIfHolds(String key, String value);
 
   /** Checks the bus is reachable (used by /healthz). */
   Future<Void> ping();

@@ -44,6 +44,25 @@ public final class BusNames {
     return "umbra.relay.c." + workspace + "." + target + "." + Long.toHexString(channel);
   }
 
+  /**
+   * Relay mesh: presence key naming the instance that holds the daemon of a target (expiring). The
+   * workspace is a hash tag, so a workspace's keys share one Cluster slot.
+   */
+  public static String relayPresence(String workspace, String target) {
+    return "umbra.relay.p.{" + workspace + "}." + target;
+  }
+
+  /** Relay mesh: presence key holding a relay instance's mesh URL (expiring). */
+  public static String relayInstance(String instance) {
+    return "umbra.relay.i." + instance;
+  }
+
+  /**
+   * Relay mesh: takeover notices (a daemon registered on some instance), so every instance drops
+   * its cached route for that target.
+   */
+  public static final String RELAY_ROUTES = "umbra.relay.routes";
+
   /** WebTTY engine: frames for whatever an engine instance holds. */
   public static String webttyInstance(String instance) {
     return "umbra.webtty.inst." + instance;

@@ -327,6 +327,41 @@ public final class InProcessBus implements Bus {
     return Future.succeededFuture(out);
   }
 
+  private record Expiring(String value, long expiresAtMs) {}
+
+  private final Map<String, Expiring> keys = new HashMap<>();
+
+  @Override
+  public synchronized Future<Void> putExpiring(String key, String value, Duration ttl) {
+    try {
+      Bus.checkName(key);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    keys.put(key, new Expiring(value, clock.millis() + Math.max(1, ttl.toMillis())));
+    return Future.succeededFuture();
+  }
+
+  @Override
+  public synchronized Future<String> get(String key) {
+    Expiring e = keys.get(key);
+    if (e != null && e.expiresAtMs() <= clock.millis()) {
+      keys.remove(key);
+      e = null;
+    }
+    return Future.succeededFuture(e == null ? null : e.value());
+  }
+
+  @Override
+  public synchronized Future<Boolean> deleteIfHolds(String key, String value) {
+    Expiring e = keys.get(key);
+    boolean holds = e != null && e.expiresAtMs() > clock.millis() && e.value().equals(value);
+    if (holds) {
+      keys.remove(key);
+    }
+    return Future.succeededFuture(holds);
+  }
+
   @Override
   public Future<Void> ping() {
     return isClosed()
@@ -343,6 +378,7 @@ public final class InProcessBus implements Bus {
     synchronized (this) {
       closed = true;
       streams.clear();
+      keys.clear();
     }
     subs.clear();
     return Future.succeededFuture();

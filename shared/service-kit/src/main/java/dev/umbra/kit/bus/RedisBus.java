@@ -26,11 +26,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The bus over Redis: PUBLISH/SUBSCRIBE for fan-out, streams with consumer groups (XADD,
- * XREADGROUP, XACK, XAUTOCLAIM) for durable delivery. Stream commands share a pooled client.
- * Publishes go over one dedicated connection, pipelined (no waiting for a reply before the next
- * one), which is what keeps them in call order; it is reopened on the next publish after a failure.
- * Subscriptions use another dedicated connection that is re-established with backoff,
- * re-subscribing everything.
+ * XREADGROUP, XACK, XAUTOCLAIM) for durable delivery, SET PX / GET / a compare-and-delete script
+ * for presence keys. Stream and key commands share a pooled client. Publishes go over one dedicated
+ * connection, pipelined (no waiting for a reply before the next one), which is what keeps them in
+ * call order; it is reopened on the next publish after a failure. Subscriptions use another
+ * dedicated connection that is re-established with backoff, re-subscribing everything.
  *
  * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
  *
@@ -495,6 +495,52 @@ public final class RedisBus implements Bus {
               }
               return m;
             });
+  }
+
+  /** DEL only while the key holds ARGV[1], atomically (Redis 7 has no conditional DEL). */
+  private static final String DELETE_IF_HOLDS =
+      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
+          + " return 0";
+
+  @Override
+  public Future<Void> putExpiring(String key, String value, Duration ttl) {
+    return named(
+        key,
+        () ->
+            send(Request.cmd(Command.SET)
+                    .arg(key(key))
+                    .arg(value)
+                    .arg("PX")
+                    .arg(Math.max(1, ttl.toMillis())))
+                .mapEmpty());
+  }
+
+  @Override
+  public Future<String> get(String key) {
+    return named(
+        key,
+        () ->
+            send(Request.cmd(Command.GET).arg(key(key))).map(r -> r == null ? null : r.toString()));
+  }
+
+  @Override
+  public Future<Boolean> deleteIfHolds(String key, String value) {
+    // one key, so on a Cluster the script runs on that key's master
+    return named(
+        key,
+        () ->
+            send(Request.cmd(Command.EVAL).arg(DELETE_IF_HOLDS).arg(1).arg(key(key)).arg(value))
+                .map(r -> r != null && r.toLong() == 1));
+  }
+
+  /** {@code op} for a key whose name passed {@link Bus#checkName}, else the failure. */
+  private static <T> Future<T> named(String name, java.util.function.Supplier<Future<T>> op) {
+    try {
+      Bus.checkName(name);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    return op.get();
   }
 
   @Override

@@ -496,6 +496,26 @@ abstract class BusContract {
     ctx.completeNow();
   }
 
+  @Test
+  void expiringKeysHoldTheirValueUntilTheTtlAndAreDeletedOnlyByTheirHolder() {
+    String key = name("presence.{w}.t");
+    assertThat(await(bus.get(key))).as("absent").isNull();
+    await(bus.putExpiring(key, "instance-a", Duration.ofSeconds(30)));
+    assertThat(await(bus.get(key))).isEqualTo("instance-a");
+    // a newer holder overwrites; the older one's delete then leaves it alone
+    await(bus.putExpiring(key, "instance-b", Duration.ofSeconds(30)));
+    assertThat(await(bus.deleteIfHolds(key, "instance-a"))).isFalse();
+    assertThat(await(bus.get(key))).isEqualTo("instance-b");
+    assertThat(await(bus.deleteIfHolds(key, "instance-b"))).isTrue();
+    assertThat(await(bus.get(key))).isNull();
+    assertThat(await(bus.deleteIfHolds(key, "instance-b"))).as("already gone").isFalse();
+    // a short TTL: gone once it passed
+    await(bus.putExpiring(key, "brief", Duration.ofMillis(50)));
+    dev.umbra.kit.testing.Eventually.await(
+        "the key expired", Duration.ofSeconds(5), () -> await(bus.get(key)) == null);
+    assertThat(bus.putExpiring("not-umbra", "x", Duration.ofSeconds(1)).failed()).isTrue();
+  }
+
   private static void hears(BusMessage m, String marker, Promise<Void> heard) {
     if (m.body().toString().equals(marker)) {
       heard.tryComplete();

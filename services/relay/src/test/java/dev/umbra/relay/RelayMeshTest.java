@@ -1,0 +1,403 @@
+package dev.umbra.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import com.google.protobuf.ByteString;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.testing.BusTraffic;
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.RawWebSocket;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.MeshDirection;
+import dev.umbra.proto.relay.MeshSignalKind;
+import dev.umbra.proto.relay.RelayBusBatch;
+import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.relay.metrics.RelayMetrics;
+import dev.umbra.relay.metrics.RelayMetrics.Drop;
+import dev.umbra.relay.testing.RawPeer;
+import dev.umbra.relay.testing.RelayCluster;
+import dev.umbra.relay.testing.RelayCluster.Instance;
+import dev.umbra.relay.testing.TestTokens;
+import dev.umbra.relay.wire.Reject;
+import dev.umbra.relay.wire.RelayWire;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.ext.web.client.WebClient;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay mesh (docs/relay.md, "Mesh"): relay instances in one JVM on the real Redis, frames for
+ * a daemon or client held by another instance crossing over a direct link, never a Redis publish.
+ */
+class RelayMeshTest {
+  private static final SecureRandom RANDOM = new SecureRandom();
+  private static final String CREDENTIAL = "mesh-test-internal-credential-" + UUID.randomUUID();
+  private static Vertx vertx;
+  private static TestTokens tokens;
+  @TempDir static Path home;
+
+  private RelayCluster cluster;
+  private Instance a;
+  private Instance b;
+  private final UUID ws = UUID.randomUUID();
+  private final String machine = "m-" + UUID.randomUUID();
+
+  @BeforeAll
+  static void startTokens() {
+    vertx = Vertx.vertx();
+    tokens = RelayCluster.await(TestTokens.start(vertx));
+  }
+
+  @AfterAll
+  static void stopTokens() {
+    tokens.close();
+    RelayCluster.await(vertx.close());
+  }
+
+  @BeforeEach
+  void startRelays() {
+    cluster =
+        new RelayCluster(
+            vertx,
+            tokens,
+            home,
+            Map.of(
+                "UMBRA_RELAY_MAX_FRAME_BYTES", "16384",
+                "UMBRA_RELAY_QUEUE_BYTES", "4194304",
+                "UMBRA_INTERNAL_TOKEN", CREDENTIAL));
+    a = cluster.start();
+    b = cluster.start();
+  }
+
+  @AfterEach
+  void stopRelays() {
+    cluster.close();
+  }
+
+  private RawPeer daemon(Instance on) {
+    return daemon(on, 0);
+  }
+
+  private RawPeer daemon(Instance on, int receiveBuffer) {
+    RawPeer d =
+        RelayCluster.await(
+            RawPeer.connect(
+                vertx,
+                on.url(),
+                Map.of("authorization", "Bearer " + tokens.machine(ws, machine)),
+                receiveBuffer));
+    d.send(frame(FrameType.FRAME_TYPE_REGISTER, 0, null));
+    assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_REGISTERED);
+    return d;
+  }
+
+  private RawPeer client(Instance on) {
+    return RawPeer.open(vertx, on.url(), tokens.member(ws, "acct-mesh"));
+  }
+
+  private RelayFrame frame(FrameType t, long channel, byte[] payload) {
+    RelayFrame.Builder f =
+        RelayFrame.newBuilder()
+            .setType(t)
+            .setWorkspaceId(ws.toString())
+            .setTargetId(machine)
+            .setChannelId(channel);
+    if (payload != null) {
+      f.setPayload(ByteString.copyFrom(payload));
+    }
+    return f.build();
+  }
+
+  private RelayFrame data(long channel, int sequence, int size) {
+    byte[] p = new byte[size];
+    RANDOM.nextBytes(p);
+    return frame(FrameType.FRAME_TYPE_DATA, channel, p).toBuilder().setSequence(sequence).build();
+  }
+
+  private static URI meshUrl(Instance i) {
+    return URI.create("ws://127.0.0.1:" + i.service().actualPort() + RelayWire.MESH_PATH);
+  }
+
+  /** OPEN from {@code c}, seen by {@code d}, ACCEPT back. */
+  private void open(RawPeer c, RawPeer d, long channel) {
+    c.send(frame(FrameType.FRAME_TYPE_OPEN, channel, new byte[] {1}));
+    assertThat(d.next(FrameType.FRAME_TYPE_OPEN).getChannelId()).isEqualTo(channel);
+    d.send(frame(FrameType.FRAME_TYPE_ACCEPT, channel, new byte[] {2}));
+    assertThat(c.next(FrameType.FRAME_TYPE_ACCEPT).getChannelId()).isEqualTo(channel);
+  }
+
+  @Test
+  void framesForAnotherInstanceCrossOverALinkAndRedisSeesNoPublishOfThem() throws Exception {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    Logger relayLogs = (Logger) LoggerFactory.getLogger("dev.umbra.relay");
+    relayLogs.setLevel(Level.DEBUG);
+    relayLogs.addAppender(logs);
+    RawPeer d = daemon(b);
+    RedisBus watcher = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
+    List<String> traffic = BusTraffic.recordAll(watcher);
+    byte[] canary = ("canary-" + UUID.randomUUID()).getBytes(StandardCharsets.UTF_8);
+    try (RawPeer c = client(a)) {
+      long ch = RANDOM.nextLong() | 1;
+      open(c, d, ch);
+      for (int i = 0; i < 200; i++) {
+        c.send(frame(FrameType.FRAME_TYPE_DATA, ch, canary).toBuilder().setSequence(i).build());
+        d.send(data(ch, i, 1000));
+      }
+      for (int i = 0; i < 200; i++) {
+        assertThat(d.next(FrameType.FRAME_TYPE_DATA).getSequence()).isEqualTo(i);
+        assertThat(c.next(FrameType.FRAME_TYPE_DATA).getSequence()).isEqualTo(i);
+      }
+    }
+    RelayMetrics ma = a.service().metrics();
+    RelayMetrics mb = b.service().metrics();
+    assertThat(ma.meshFramesOut()).isGreaterThanOrEqualTo(201);
+    assertThat(mb.meshFramesIn()).isGreaterThanOrEqualTo(201);
+    assertThat(mb.meshFramesOut()).isGreaterThanOrEqualTo(201);
+    assertThat(ma.meshFramesIn()).isGreaterThanOrEqualTo(201);
+    assertThat(a.service().switchboard().meshLinks()).isEqualTo(1);
+    assertThat(b.service().switchboard().meshLinks()).as("one link, used both ways").isEqualTo(1);
+    assertThat(traffic)
+        .as("no frame crossed Redis")
+        .noneMatch(m -> m.startsWith("umbra.relay.t.") || m.startsWith("umbra.relay.c."))
+        .noneMatch(m -> m.contains(new String(canary, StandardCharsets.ISO_8859_1)));
+    // the daemon's presence names its instance, which names its mesh endpoint
+    String holder = RelayCluster.await(watcher.get(BusNames.relayPresence(ws.toString(), machine)));
+    assertThat(holder).isEqualTo(b.service().switchboard().instance());
+    assertThat(RelayCluster.await(watcher.get(BusNames.relayInstance(holder))))
+        .isEqualTo(meshUrl(b).toString());
+    d.close();
+    RelayCluster.await(watcher.close());
+    relayLogs.detachAppender(logs);
+    List<ILoggingEvent> seen;
+    synchronized (logs) { // the appender adds under this lock from event-loop threads
+      seen = List.copyOf(logs.list);
+    }
+    assertThat(seen).as("the mesh logs its links").isNotEmpty();
+    String text = new String(canary, StandardCharsets.UTF_8);
+    assertThat(seen)
+        .extracting(e -> e.getFormattedMessage() + " " + e.getKeyValuePairs())
+        .noneMatch(line -> line.contains(text) || line.contains(CREDENTIAL));
+  }
+
+  @Test
+  void aSlowReceiverPausesTheRemoteSenderInsteadOfDroppingItsFrames() {
+    RawPeer d = daemon(b, 4096);
+    try (RawPeer c = client(a)) {
+      long ch = RANDOM.nextLong() | 1;
+      open(c, d, ch);
+      d.pause(); // the daemon reads nothing for a while
+      int n = 1000; // 12 MB: more than the sockets on the way and the queue bound hold
+      for (int i = 0; i < n; i++) {
+        c.sendLater(data(ch, i, 12_000));
+      }
+      RelayMetrics ma = a.service().metrics();
+      RelayMetrics mb = b.service().metrics();
+      Eventually.await(
+          "the daemon's instance told the client's to pause",
+          Duration.ofSeconds(20),
+          () -> ma.signals(MeshSignalKind.MESH_SIGNAL_KIND_PAUSE, false) >= 1);
+      assertThat(mb.signals(MeshSignalKind.MESH_SIGNAL_KIND_PAUSE, true)).isGreaterThanOrEqualTo(1);
+      // the client's instance holds the client: its frames stop crossing while the daemon sleeps
+      // (a link is read at once, so without the pause all of them would cross within moments)
+      assertThat(Eventually.holdsWithin(Duration.ofSeconds(2), () -> mb.meshFramesIn() >= n))
+          .as("every frame crossed although the receiver read nothing")
+          .isFalse();
+      d.resume();
+      for (int i = 0; i < n; i++) {
+        assertThat(d.next(FrameType.FRAME_TYPE_DATA).getSequence()).isEqualTo(i);
+      }
+      assertThat(ma.signals(MeshSignalKind.MESH_SIGNAL_KIND_RESUME, false))
+          .isGreaterThanOrEqualTo(1);
+      assertThat(mb.drops(Drop.QUEUE_FULL)).as("paused, never dropped").isZero();
+      assertThat(ma.drops(Drop.LINK_DOWN)).isZero();
+    }
+    d.close();
+  }
+
+  @Test
+  void aKilledInstancesChannelsResumeOnAnother() {
+    Instance c3 = cluster.start();
+    RawPeer d = daemon(b);
+    try (RawPeer c = client(a)) {
+      long ch = RANDOM.nextLong() | 1;
+      open(c, d, ch);
+      c.send(data(ch, 0, 100));
+      assertThat(d.next(FrameType.FRAME_TYPE_DATA).getSequence()).isZero();
+      cluster.kill(b);
+      assertThat(d.awaitClosed(5000)).isTrue();
+      // the daemon reconnects to the third instance and registers again; the client, still on
+      // the first, resumes the channel
+      RawPeer again = daemon(c3);
+      c.send(
+          frame(FrameType.FRAME_TYPE_RESUME, ch, null).toBuilder()
+              .setSequence(1)
+              .setAck(0)
+              .build());
+      RelayFrame resume = again.next(FrameType.FRAME_TYPE_RESUME);
+      assertThat(resume.getChannelId()).isEqualTo(ch);
+      again.send(data(ch, 0, 100));
+      assertThat(c.next(FrameType.FRAME_TYPE_DATA).getChannelId()).isEqualTo(ch);
+      c.send(data(ch, 1, 100));
+      assertThat(again.next(FrameType.FRAME_TYPE_DATA).getSequence()).isEqualTo(1);
+      assertThat(c3.service().metrics().meshFramesIn()).isGreaterThanOrEqualTo(2);
+      assertThat(c3.service().metrics().meshFramesOut()).isGreaterThanOrEqualTo(1);
+      again.close();
+    }
+  }
+
+  @Test
+  void aPeerWithoutTheCredentialOrNotInThePresenceIsRefusedAtTheUpgrade() {
+    WebClient http = WebClient.create(vertx);
+    int port = a.service().actualPort();
+    int none =
+        RelayCluster.await(http.get(port, "127.0.0.1", RelayWire.MESH_PATH).send()).statusCode();
+    int wrong =
+        RelayCluster.await(
+                http.get(port, "127.0.0.1", RelayWire.MESH_PATH)
+                    .putHeader("X-Umbra-Internal", "not-the-credential-0123456789-0123456789")
+                    .putHeader(RelayWire.INSTANCE_HEADER, "01SOMEPEER")
+                    .send())
+            .statusCode();
+    assertThat(none).isEqualTo(401);
+    assertThat(wrong).isEqualTo(401);
+    // a session token is no credential here either
+    var asClient =
+        RawPeer.connect(
+                vertx,
+                meshUrl(a),
+                Map.of(
+                    "authorization",
+                    "Bearer " + tokens.member(ws, "acct"),
+                    RelayWire.INSTANCE_HEADER,
+                    "01SOMEPEER"),
+                0)
+            .toCompletionStage()
+            .toCompletableFuture();
+    assertThat(asClient).failsWithin(Duration.ofSeconds(5));
+    // the credential, but naming an instance that is not in the mesh's presence
+    var unknown =
+        RawPeer.connect(vertx, meshUrl(a), linkHeaders("01NOTINTHEMESH"), 0)
+            .toCompletionStage()
+            .toCompletableFuture();
+    Throwable refused =
+        org.assertj.core.api.Assertions.catchThrowable(
+            () -> unknown.get(5, java.util.concurrent.TimeUnit.SECONDS));
+    while (refused.getCause() != null) {
+      refused = refused.getCause();
+    }
+    assertThat(refused).isInstanceOf(UpgradeRejectedException.class);
+    assertThat(((UpgradeRejectedException) refused).getStatus()).isEqualTo(403);
+    assertThat(a.service().metrics().rejections(Reject.UNAUTHENTICATED)).isEqualTo(3);
+    assertThat(a.service().metrics().rejections(Reject.UNKNOWN_INSTANCE)).isEqualTo(1);
+    assertThat(a.service().switchboard().meshLinks()).isZero();
+    http.close();
+  }
+
+  private static Map<String, String> linkHeaders(String instance) {
+    return Map.of("X-Umbra-Internal", CREDENTIAL, RelayWire.INSTANCE_HEADER, instance);
+  }
+
+  /** A peer as the mesh would see one: in the presence, with the credential. */
+  private RawPeer fakePeer(RedisBus bus, String id) {
+    RelayCluster.await(
+        bus.putExpiring(
+            BusNames.relayInstance(id), "ws://127.0.0.1:1/v1/relay/mesh", Duration.ofMinutes(1)));
+    return RelayCluster.await(RawPeer.connect(vertx, meshUrl(a), linkHeaders(id), 0));
+  }
+
+  private static byte[] batch(String origin, MeshDirection to, RelayFrame f) {
+    return RelayBusBatch.newBuilder()
+        .setOrigin(origin)
+        .setTo(to)
+        .addFrames(f)
+        .build()
+        .toByteArray();
+  }
+
+  @Test
+  void linkMessagesThatAreMalformedOversizedOrFromAnotherInstanceAreRefused() throws Exception {
+    RawPeer d = daemon(a);
+    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
+    RelayMetrics m = a.service().metrics();
+    RawPeer peer = fakePeer(bus, "01FAKEPEER");
+    // a well-formed frame towards a daemon held here is delivered
+    peer.sendRaw(batch("01FAKEPEER", MeshDirection.MESH_DIRECTION_DAEMON, data(7, 0, 10)));
+    assertThat(d.next(FrameType.FRAME_TYPE_DATA).getChannelId()).isEqualTo(7);
+    // garbage, then a frame of the wrong side, then one with a bad target: refused, link stays
+    peer.sendRaw(new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0f, 1, 2});
+    peer.sendRaw(
+        batch(
+            "01FAKEPEER",
+            MeshDirection.MESH_DIRECTION_DAEMON,
+            frame(FrameType.FRAME_TYPE_REGISTER, 0, null)));
+    peer.sendRaw(
+        batch(
+            "01FAKEPEER",
+            MeshDirection.MESH_DIRECTION_DAEMON,
+            data(7, 1, 10).toBuilder().setTargetId("../x y").build()));
+    Eventually.await("refused", Duration.ofSeconds(5), () -> m.rejections(Reject.BAD_FIELD) >= 1);
+    assertThat(m.rejections(Reject.MALFORMED)).isEqualTo(1);
+    assertThat(m.rejections(Reject.TYPE_NOT_ALLOWED)).isEqualTo(1);
+    assertThat(peer.closed).isFalse();
+    assertThat(d.poll(200)).as("nothing refused reached the daemon").isNull();
+    // a frame for a target nobody here holds: the peer is told to forget the route
+    peer.sendRaw(
+        batch(
+            "01FAKEPEER",
+            MeshDirection.MESH_DIRECTION_DAEMON,
+            data(7, 2, 10).toBuilder().setTargetId("elsewhere").build()));
+    RelayBusBatch told = RelayBusBatch.parseFrom(peer.nextRaw());
+    assertThat(told.getSignals(0).getKind()).isEqualTo(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE);
+    assertThat(told.getSignals(0).getTargetId()).isEqualTo("elsewhere");
+    // a message naming another origin ends the link (1008)
+    peer.sendRaw(batch("01OTHERPEER", MeshDirection.MESH_DIRECTION_DAEMON, data(7, 3, 10)));
+    assertThat(peer.awaitClosed(5000)).isTrue();
+    assertThat(peer.closeStatus).isEqualTo((short) 1008);
+    assertThat(m.rejections(Reject.UNKNOWN_INSTANCE)).isEqualTo(1);
+    // a message over the limit ends the link (1009) from its length header, before it is read
+    RelayCluster.await(
+        bus.putExpiring(
+            BusNames.relayInstance("01BIGPEER"), "ws://127.0.0.1:1/x", Duration.ofMinutes(1)));
+    try (RawWebSocket big =
+        RawWebSocket.connect(
+            a.service().actualPort(),
+            RelayWire.MESH_PATH,
+            linkHeaders("01BIGPEER"),
+            Duration.ofSeconds(10))) {
+      assertThat(big.upgrade().status()).as(big.upgrade().body()).isEqualTo(101);
+      // over the limit of 16384 + 256 (and over 65535, so the 64-bit length form is the minimal
+      // one, as the protocol requires)
+      big.sendOversizedHead(70_000L);
+      Optional<RawWebSocket.Frame> close = big.awaitClose();
+      assertThat(close).isPresent();
+      assertThat(close.get().closeCode()).isEqualTo(1009);
+    }
+    Eventually.await("counted", Duration.ofSeconds(5), () -> m.rejections(Reject.OVERSIZED) == 1);
+    assertThat(d.poll(200)).isNull();
+    peer.close();
+    d.close();
+    RelayCluster.await(bus.close());
+  }
+}
