@@ -3,7 +3,6 @@ package dev.umbra.web;
 import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Route;
 import dev.umbra.client.trust.TrustModel;
@@ -11,7 +10,6 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.web.WebAppBrowserTest.Tab;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
 import java.util.List;
@@ -60,11 +58,7 @@ class WebDeviceApprovalBrowserTest {
 
   /** A fresh browser profile (its own IndexedDB), its page errors collected. */
   static Tab browser(BrowserPlatform platform) {
-    BrowserContext context = platform.chromium.browser.newContext();
-    List<String> console = new CopyOnWriteArrayList<>();
-    Page page = context.newPage();
-    page.onPageError(e -> console.add("pageerror: " + e));
-    return new Tab(context, page, console);
+    return platform.tab();
   }
 
   void asksToBeTrusted(Tab t, String name) {
@@ -73,21 +67,15 @@ class WebDeviceApprovalBrowserTest {
 
   /** Signs in with the owner's API token and asks to trust this browser; it waits for approval. */
   static void asksToBeTrusted(BrowserPlatform platform, Tab t, String name) {
-    t.page().navigate(platform.h.cpUrl + "/app/");
-    t.page().fill("#token", platform.token);
-    t.page().click("#signin-submit");
-    t.page().waitForSelector("#device-enrol:not([hidden])");
-    t.page().fill("#device-name", name);
-    t.page().click("#device-request");
-    t.awaitStatus("pending");
+    platform.requestTrust(t, name);
   }
 
   static String id(Tab t) {
-    return t.page().textContent("#device-id");
+    return t.page.textContent("#device-id");
   }
 
   static String code(Tab t) {
-    return t.page().textContent("#device-code");
+    return t.page.textContent("#device-code");
   }
 
   /**
@@ -96,10 +84,10 @@ class WebDeviceApprovalBrowserTest {
    * code must go into the row whose button is clicked.
    */
   static void decide(Tab approver, String id, String code, String decision) {
-    approver.page().click("#lists-refresh");
-    approver.page().waitForSelector("#devices-body [data-" + decision + "='" + id + "']");
+    approver.page.click("#lists-refresh");
+    approver.page.waitForSelector("#devices-body [data-" + decision + "='" + id + "']");
     approver
-        .page()
+        .page
         .evaluate(
             "([id, code, decision]) => { const b = [...document.querySelectorAll("
                 + "'#devices-body [data-' + decision + ']')].find(e => e.dataset[decision] === id);"
@@ -109,8 +97,8 @@ class WebDeviceApprovalBrowserTest {
   }
 
   static String awaitError(Tab t) {
-    t.page().waitForFunction("() => document.getElementById('device-error').textContent !== ''");
-    return t.page().textContent("#device-error");
+    t.page.waitForFunction("() => document.getElementById('device-error').textContent !== ''");
+    return t.page.textContent("#device-error");
   }
 
   JsonObject cliDevice(String id) {
@@ -143,20 +131,20 @@ class WebDeviceApprovalBrowserTest {
       // the code as shown, typed in lower case without dashes: read as the CLI reads it
       decide(first, id(second), code.toLowerCase().replace("-", ""), "approve");
       second.awaitStatus("trusted"); // its credential verified and the envelope opened there
-      assertThat(second.page().textContent("#device-keyset"))
+      assertThat(second.page.textContent("#device-keyset"))
           .startsWith("version 1, opened in this browser");
       assertThat(sent).containsExactly("POST /devices/" + id(second) + "/approval");
       JsonObject approved = cliDevice(id(second));
       assertThat(approved.getString("status")).isEqualTo("trusted");
       assertThat(approved.getString("verified")).isEqualTo("yes"); // under the workspace key
-      assertThat(first.page().textContent("#device-error")).isEmpty();
+      assertThat(first.page.textContent("#device-error")).isEmpty();
 
       asksToBeTrusted(third, "third browser");
       decide(first, id(third), null, "reject");
       third.awaitStatus("unknown"); // its row is gone: it may forget its keys and ask again
       assertThat(cliDevice(id(third))).isNull();
       assertThat(sent).endsWith("POST /devices/" + id(third) + "/rejection");
-      assertThat(first.console()).noneMatch(m -> m.startsWith("pageerror"));
+      assertThat(first.console).noneMatch(m -> m.startsWith("pageerror"));
     }
   }
 
@@ -179,7 +167,7 @@ class WebDeviceApprovalBrowserTest {
       decide(first, asked.getString("id"), asked.getString("verification_code"), "approve");
       ok(laptop, "device", "trust", "-w", "dev", "--wait", "20");
       assertThat(cliDevice(asked.getString("id")).getString("verified")).isEqualTo("yes");
-      assertThat(first.page().textContent("#device-error")).isEmpty();
+      assertThat(first.page.textContent("#device-error")).isEmpty();
     }
   }
 
@@ -211,15 +199,15 @@ class WebDeviceApprovalBrowserTest {
       JsonObject forgedRequest = Signed.sign(request.fields(), forged.privateKey()).toJson();
       String row = "**/devices/" + id;
       first
-          .context()
+          .context
           .route(row, route -> answer(route, real -> real.put("request", forgedRequest)));
       List<String> sent = decisionsSent(first);
       decide(first, id, code(second), "approve");
       assertThat(awaitError(first)).isEqualTo(MISMATCH);
       assertThat(sent).isEmpty();
-      first.context().unroute(row);
+      first.context.unroute(row);
       assertThat(cliDevice(id).getString("status")).isEqualTo("pending");
-      assertThat(first.console()).noneMatch(m -> m.startsWith("pageerror"));
+      assertThat(first.console).noneMatch(m -> m.startsWith("pageerror"));
     }
   }
 
@@ -236,7 +224,7 @@ class WebDeviceApprovalBrowserTest {
   /** The approvals and rejections the page posts from now on, as "POST /devices/…/…". */
   static List<String> decisionsSent(Tab t) {
     List<String> sent = new CopyOnWriteArrayList<>();
-    t.page()
+    t.page
         .onRequest(
             r -> {
               String path = java.net.URI.create(r.url()).getPath();

@@ -3,15 +3,11 @@ package dev.umbra.web;
 import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ch.qos.logback.classic.Logger;
-import ch.qos.logback.classic.spi.ILoggingEvent;
-import ch.qos.logback.core.read.ListAppender;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Route;
 import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.Traces;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.testing.BusTraffic;
-import dev.umbra.web.BrowserPlatform.Tab;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -30,7 +26,6 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
-import org.slf4j.LoggerFactory;
 
 /**
  * Owner ↔ agent messaging in the browser app (docs/web.md "Messaging") in real Chromium: a browser
@@ -51,8 +46,7 @@ class WebMessagingBrowserTest {
   CliHarness h;
   Path machine;
   String agentId;
-  List<String> busSeen;
-  final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+  Traces traces;
   final List<String> canaries = new CopyOnWriteArrayList<>();
   Tab owner;
   final List<String> socketFrames = new CopyOnWriteArrayList<>();
@@ -60,22 +54,15 @@ class WebMessagingBrowserTest {
 
   @BeforeAll
   void start() throws Exception {
-    logs.start();
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).addAppender(logs);
+    traces = Traces.keepLogs();
     platform = BrowserPlatform.start("webmsg", ServiceName.PAIRING, ServiceName.AUDIT);
     h = platform.h;
-    busSeen = BusTraffic.recordAll(h.bus);
+    traces.watch(h);
     machine = h.tmp.resolve("machine");
     h.pairMachine(platform.admin, machine);
-    JsonObject enrolled = ok(machine, "agent", "enroll", "bot", "--json").json();
+    JsonObject enrolled = CliHarness.enrolAgent(machine, "bot");
     agentId = enrolled.getString("agent_id");
-    ok(
-        platform.admin,
-        "agents",
-        "approve",
-        "bot",
-        "--code",
-        enrolled.getString("verification_code"));
+    CliHarness.approveAgent(platform.admin, "bot", enrolled);
     ok(machine, "agent", "recv"); // the agent's first run after approval publishes its prekeys
     ok(
         platform.admin,
@@ -85,7 +72,7 @@ class WebMessagingBrowserTest {
 
   @AfterAll
   void stop() throws Exception {
-    ((Logger) LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME)).detachAppender(logs);
+    traces.close();
     if (owner != null) {
       owner.close();
     }
@@ -95,31 +82,31 @@ class WebMessagingBrowserTest {
   }
 
   String canary(String what) {
-    String c = WebTerminalBrowserTest.canary("webmsg-" + what);
+    String c = Traces.canary("webmsg-" + what);
     canaries.add(c);
     return c;
   }
 
   /** Opens the conversation with the agent once the page's socket is live. */
   void openConversation(Tab t) {
-    t.page()
+    t.page
         .click(
             "#agents-body tr[data-agent='" + agentId + "'] button[data-open]",
             new Page.ClickOptions().setTimeout(WAIT_MS));
-    t.page()
+    t.page
         .waitForSelector(
             "#messages-live[data-state=live]",
             new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
   }
 
   void send(Tab t, String text) {
-    t.page().fill("#message-text", text);
-    t.page().click("#message-send");
+    t.page.fill("#message-text", text);
+    t.page.click("#message-send");
     awaitMessage(t, "me", text);
   }
 
   void awaitMessage(Tab t, String from, String text) {
-    t.page()
+    t.page
         .waitForFunction(
             "([f, x]) => [...document.querySelectorAll('#messages-list li[data-from=' + f + ']')]"
                 + ".some(li => li.textContent.endsWith(': ' + x))",
@@ -129,7 +116,7 @@ class WebMessagingBrowserTest {
 
   int shownTimes(Tab t, String text) {
     return ((Number)
-            t.page()
+            t.page
                 .evaluate(
                     "x => [...document.querySelectorAll('#messages-list li')]"
                         + ".filter(li => li.textContent.endsWith(': ' + x)).length",
@@ -141,8 +128,8 @@ class WebMessagingBrowserTest {
   @Order(1)
   void aTrustedBrowserSendsToAnAgentAndShowsItsReplyLiveOnce() throws Exception {
     owner = platform.tab();
-    owner.page().onWebSocket(ws -> ws.onFrameReceived(f -> socketFrames.add(f.text())));
-    platform.trustedBrowser(owner, "messaging browser", WAIT_MS);
+    owner.page.onWebSocket(ws -> ws.onFrameReceived(f -> socketFrames.add(f.text())));
+    platform.trustedBrowser(owner, "messaging browser");
     openConversation(owner);
 
     String toAgent = canary("to-agent");
@@ -168,11 +155,11 @@ class WebMessagingBrowserTest {
     awaitMessage(owner, "agent", answer);
 
     // a reload keeps the conversation (sealed in IndexedDB) and shows each message once
-    owner.page().reload();
-    owner.page().fill("#token", platform.token);
-    owner.page().click("#signin-submit");
+    owner.page.reload();
+    owner.page.fill("#token", platform.token);
+    owner.page.click("#signin-submit");
     owner
-        .page()
+        .page
         .waitForSelector(
             "#device-status[data-status=trusted]",
             new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
@@ -181,8 +168,8 @@ class WebMessagingBrowserTest {
     for (String c : List.of(toAgent, toOwner, again, answer)) {
       assertThat(shownTimes(owner, c)).as(c).isEqualTo(1);
     }
-    assertThat(owner.page().textContent("#messages-refused")).isEmpty();
-    assertThat(owner.console()).noneMatch(m -> m.startsWith("pageerror"));
+    assertThat(owner.page.textContent("#messages-refused")).isEmpty();
+    assertThat(owner.console).noneMatch(m -> m.startsWith("pageerror"));
   }
 
   /**
@@ -194,7 +181,7 @@ class WebMessagingBrowserTest {
   void replayedAndTamperedCopiesAreRefusedAndNeverShown() {
     String answerId =
         owner
-            .page()
+            .page
             .locator("#messages-list li[data-from=agent]")
             .filter(new com.microsoft.playwright.Locator.FilterOptions().setHasText(answer))
             .getAttribute("data-id");
@@ -219,9 +206,9 @@ class WebMessagingBrowserTest {
                     .copy()
                     .put("id", tamperedId)
                     .put("ciphertext", Base64.getEncoder().encodeToString(bytes)));
-    int before = owner.page().locator("#messages-list li").count();
+    int before = owner.page.locator("#messages-list li").count();
     owner
-        .context()
+        .context
         .route(
             "**/v1/workspaces/*/messages?*",
             route ->
@@ -232,20 +219,20 @@ class WebMessagingBrowserTest {
                         .setBody(
                             new JsonObject().put("items", items).putNull("next_after").encode())));
     // the tab comes back to the foreground: reconnect and fetch what is pending
-    owner.page().evaluate("() => document.dispatchEvent(new Event('visibilitychange'))");
+    owner.page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))");
     owner
-        .page()
+        .page
         .waitForFunction(
             "ids => ids.every(id => document.getElementById('messages-refused').textContent.includes(id))",
             List.of(replayId, tamperedId),
             new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
-    String notes = owner.page().textContent("#messages-refused");
+    String notes = owner.page.textContent("#messages-refused");
     assertThat(notes)
         .contains("message " + replayId + " refused: REPLAYED")
         .contains("message " + tamperedId + " refused: BAD_TAG")
         .contains("not shown");
-    assertThat(owner.page().locator("#messages-list li").count()).isEqualTo(before);
-    owner.context().unrouteAll();
+    assertThat(owner.page.locator("#messages-list li").count()).isEqualTo(before);
+    owner.context.unrouteAll();
   }
 
   /**
@@ -257,7 +244,7 @@ class WebMessagingBrowserTest {
   @Order(3)
   void aSwappedSignedPrekeyInTheBundleIsRefusedInThePage() throws Exception {
     try (Tab t = platform.tab()) {
-      t.context()
+      t.context
           .route(
               "**/v1/workspaces/*/prekeys/*",
               route -> {
@@ -269,12 +256,12 @@ class WebMessagingBrowserTest {
                 route.fulfill(
                     new Route.FulfillOptions().setResponse(real).setBody(bundle.encode()));
               });
-      platform.trustedBrowser(t, "second browser", WAIT_MS);
+      platform.trustedBrowser(t, "second browser");
       openConversation(t);
       String refused = canary("swapped-prekey");
-      t.page().fill("#message-text", refused);
-      t.page().click("#message-send");
-      t.page()
+      t.page.fill("#message-text", refused);
+      t.page.click("#message-send");
+      t.page
           .waitForFunction(
               "() => document.getElementById('messages-error').textContent.includes('BAD_SIGNATURE')",
               null,
@@ -291,8 +278,8 @@ class WebMessagingBrowserTest {
     assertThat(canaries).hasSizeGreaterThanOrEqualTo(4);
     Map<String, List<String>> rows = h.pg.rowsAsText();
     assertThat(rows.keySet()).anyMatch(table -> table.startsWith("audit."));
-    assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
-    assertThat(CanaryScan.leaks(h, busSeen, logs.list, rows, canaries)).isEmpty();
+    assertThat(traces.busSeen()).as("audit events crossed the bus").isNotEmpty();
+    assertThat(traces.anywhere(canaries.toArray(String[]::new))).isEmpty();
   }
 
   /**
@@ -357,11 +344,11 @@ class WebMessagingBrowserTest {
   /** Runs a test resource's function in a fresh tab of the app (modules with their SRI hashes). */
   Map<String, Object> inThePage(String resource, Object arg) throws Exception {
     try (Tab t = platform.tab()) {
-      t.page().navigate(h.cpUrl + "/app/");
-      t.page().waitForFunction("() => document.body.dataset.state === 'signed-out'");
+      t.page.navigate(h.cpUrl + "/app/");
+      t.page.waitForFunction("() => document.body.dataset.state === 'signed-out'");
       @SuppressWarnings("unchecked")
       Map<String, Object> r =
-          (Map<String, Object>) t.page().evaluate(WebAppBrowserTest.resource(resource), arg);
+          (Map<String, Object>) t.page.evaluate(BrowserPlatform.resource(resource), arg);
       return r;
     }
   }

@@ -9,7 +9,6 @@ import dev.umbra.cli.Traces;
 import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.web.WebAppBrowserTest.Tab;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -73,7 +72,7 @@ class WebVaultBrowserTest {
         "--code",
         WebDeviceApprovalBrowserTest.code(t));
     t.awaitStatus("trusted");
-    t.page().waitForSelector("#vault:not([hidden])");
+    t.page.waitForSelector("#vault:not([hidden])");
     return t;
   }
 
@@ -84,44 +83,44 @@ class WebVaultBrowserTest {
 
   /** Opens entry {@code name} in the page (by its name) and returns the value shown. */
   static String openInThePage(Tab t, String name) {
-    t.page().fill("#vault-get-name", name);
-    t.page().click("#vault-get-submit");
-    t.page()
+    t.page.fill("#vault-get-name", name);
+    t.page.click("#vault-get-submit");
+    t.page
         .waitForSelector(
             "#vault-value[data-name='" + name + "']",
             new Page.WaitForSelectorOptions().setTimeout(WebAppBrowserTest.WAIT_MS));
-    return t.page().inputValue("#vault-value");
+    return t.page.inputValue("#vault-value");
   }
 
   static String awaitVaultError(Tab t) {
-    t.page().waitForFunction("() => document.getElementById('vault-error').textContent !== ''");
-    return t.page().textContent("#vault-error");
+    t.page.waitForFunction("() => document.getElementById('vault-error').textContent !== ''");
+    return t.page.textContent("#vault-error");
   }
 
   @Test
   void anEntryFromTheCliOpensInThePageAndOneSealedInThePageOpensInTheCliAndNoServerSeesIt()
       throws Exception {
-    String canary = WebTerminalBrowserTest.canary("webvault");
+    String canary = Traces.canary("webvault");
     String fromCli = "from the CLI: café ✓\nsecond line";
     try (Tab t = trustedBrowser("vault browser")) {
       cliPut("cli/note", fromCli);
-      t.page().click("#vault-list");
-      t.page().click("#vault-body button[data-vault-open='cli/note']");
-      t.page().waitForSelector("#vault-value[data-name='cli/note']");
-      assertThat(t.page().inputValue("#vault-value")).isEqualTo(fromCli);
+      t.page.click("#vault-list");
+      t.page.click("#vault-body button[data-vault-open='cli/note']");
+      t.page.waitForSelector("#vault-value[data-name='cli/note']");
+      assertThat(t.page.inputValue("#vault-value")).isEqualTo(fromCli);
 
-      t.page().fill("#vault-name", "web/canary");
-      t.page().fill("#vault-put-value", canary);
-      t.page().click("#vault-put-submit");
-      t.page().waitForSelector("#vault-body button[data-vault-open='web/canary']");
-      assertThat(t.page().inputValue("#vault-put-value")).isEmpty();
+      t.page.fill("#vault-name", "web/canary");
+      t.page.fill("#vault-put-value", canary);
+      t.page.click("#vault-put-submit");
+      t.page.waitForSelector("#vault-body button[data-vault-open='web/canary']");
+      assertThat(t.page.inputValue("#vault-put-value")).isEmpty();
       assertThat(ok(admin, "vault", "get", "web/canary").out()).isEqualTo(canary);
       assertThat(openInThePage(t, "web/canary")).isEqualTo(canary);
-      t.page().click("#vault-hide");
-      assertThat(t.page().inputValue("#vault-value")).isEmpty();
-      assertThat(t.page().textContent("#vault-body")).contains("cli/note", "web/canary");
+      t.page.click("#vault-hide");
+      assertThat(t.page.inputValue("#vault-value")).isEmpty();
+      assertThat(t.page.textContent("#vault-body")).contains("cli/note", "web/canary");
       auditPicture(t);
-      assertThat(t.console()).noneMatch(m -> m.startsWith("pageerror"));
+      assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
     }
     assertThat(h.pg.rowsAsText().keySet()).anyMatch(table -> table.startsWith("audit."));
     assertThat(traces.anywhere(canary)).isEmpty();
@@ -132,9 +131,9 @@ class WebVaultBrowserTest {
    * docs/images/web-audit.png.
    */
   static void auditPicture(Tab t) {
-    t.page().fill("#audit-action", "device.approved, vault.entry_written");
-    t.page().click("#audit-apply");
-    t.page()
+    t.page.fill("#audit-action", "device.approved, vault.entry_written");
+    t.page.click("#audit-apply");
+    t.page
         .waitForFunction(
             "() => document.querySelector('#audit-tail').dataset.state === 'live'"
                 + " && [...document.querySelectorAll('#audit-body td[data-col=action]')]"
@@ -142,7 +141,7 @@ class WebVaultBrowserTest {
             null,
             new Page.WaitForFunctionOptions().setTimeout(WebAppBrowserTest.WAIT_MS));
     WebTerminalBrowserTest.picture(
-        new WebTerminalBrowserTest.Tab(t.context(), t.page(), t.console()),
+        new WebTerminalBrowserTest.Tab(t.context, t.page, t.console),
         "#audit",
         "web-audit.png");
   }
@@ -151,7 +150,7 @@ class WebVaultBrowserTest {
   void aSwappedWorkspaceEncryptionKeyIsRefusedAndNothingIsSent() throws Exception {
     try (Tab t = trustedBrowser("swapped key")) {
       List<String> posted = new CopyOnWriteArrayList<>();
-      t.page()
+      t.page
           .onRequest(
               r -> {
                 if (r.method().equals("POST") && r.url().contains("/vault/")) {
@@ -159,7 +158,7 @@ class WebVaultBrowserTest {
                 }
               });
       String other = X25519KeyPair.generate().publicKey().toHex(); // never the workspace's
-      t.context()
+      t.context
           .route(
               "**/keyset",
               route ->
@@ -175,12 +174,12 @@ class WebVaultBrowserTest {
                                 payload.put("encryption_public_key", other).encode()));
                         return chain;
                       }));
-      t.page().fill("#vault-name", "web/swapped");
-      t.page().fill("#vault-put-value", "sealed to whom?");
-      t.page().click("#vault-put-submit");
+      t.page.fill("#vault-name", "web/swapped");
+      t.page.fill("#vault-put-value", "sealed to whom?");
+      t.page.click("#vault-put-submit");
       assertThat(awaitVaultError(t))
           .isEqualTo("the signature of a umbra-keyset/v1 document does not verify");
-      t.context().unroute("**/keyset");
+      t.context.unroute("**/keyset");
       assertThat(posted).isEmpty();
       assertThat(ok(admin, "vault", "list", "--json").out()).doesNotContain("web/swapped");
     }
@@ -194,7 +193,7 @@ class WebVaultBrowserTest {
     JsonObject a = entry("hostile/a");
     try (Tab t = trustedBrowser("moved ciphertext")) {
       assertThat(openInThePage(t, "hostile/b")).isEqualTo("value of b");
-      t.page().click("#vault-hide");
+      t.page.click("#vault-hide");
       assertThat(
               refused(
                   t,
@@ -208,20 +207,20 @@ class WebVaultBrowserTest {
           .isEqualTo(
               "vault entry hostile/b names a keyset version the workspace chain does not have:"
                   + " refusing");
-      assertThat(t.page().inputValue("#vault-value")).isEmpty();
-      assertThat(t.page().isHidden("#vault-value")).isTrue();
+      assertThat(t.page.inputValue("#vault-value")).isEmpty();
+      assertThat(t.page.isHidden("#vault-value")).isTrue();
     }
   }
 
   /** The page's error when it opens hostile/b and the control plane answers {@code change}d. */
   static String refused(Tab t, UnaryOperator<JsonObject> change) {
-    t.context().route(ONE_ENTRY, route -> WebDeviceApprovalBrowserTest.answer(route, change));
+    t.context.route(ONE_ENTRY, route -> WebDeviceApprovalBrowserTest.answer(route, change));
     try {
-      t.page().fill("#vault-get-name", "hostile/b");
-      t.page().click("#vault-get-submit");
+      t.page.fill("#vault-get-name", "hostile/b");
+      t.page.click("#vault-get-submit");
       return awaitVaultError(t);
     } finally {
-      t.context().unroute(ONE_ENTRY);
+      t.context.unroute(ONE_ENTRY);
     }
   }
 
