@@ -212,6 +212,36 @@ class WebVaultBrowserTest {
     }
   }
 
+  /**
+   * After a rotation (a revocation rotates the keyset), an entry sealed under the earlier version
+   * opens in the page with that version's key from the bundle (checked against the chain), and a
+   * value put from the page is sealed under the new version and opens with the CLI.
+   */
+  @Test
+  void anEntryOfAnEarlierKeysetVersionOpensInThePageAfterARotation() throws Exception {
+    cliPut("rotation/before", "sealed before the rotation");
+    try (Tab t = trustedBrowser("across a rotation")) {
+      h.trustedSecond(admin, "spare", "dev");
+      String spare =
+          ok(admin, "devices", "list", "--json").array().stream()
+              .map(JsonObject.class::cast)
+              .filter(d -> d.getString("name").equals("spare"))
+              .findFirst()
+              .orElseThrow()
+              .getString("id");
+      ok(admin, "devices", "revoke", spare); // and rotates the keyset
+      assertThat(openInThePage(t, "rotation/before")).isEqualTo("sealed before the rotation");
+      t.page().fill("#vault-name", "rotation/after");
+      t.page().fill("#vault-put-value", "sealed after the rotation");
+      t.page().click("#vault-put-submit");
+      t.page().waitForSelector("#vault-body button[data-vault-open='rotation/after']");
+      assertThat(ok(admin, "vault", "get", "rotation/after").out())
+          .isEqualTo("sealed after the rotation");
+      assertThat(entry("rotation/after").getInteger("keyset_version"))
+          .isEqualTo(entry("rotation/before").getInteger("keyset_version") + 1);
+    }
+  }
+
   /** The page's error when it opens hostile/b and the control plane answers {@code change}d. */
   static String refused(Tab t, UnaryOperator<JsonObject> change) {
     t.context.route(ONE_ENTRY, route -> WebDeviceApprovalBrowserTest.answer(route, change));
