@@ -88,7 +88,7 @@ class WebVaultBrowserTest {
     t.page
         .waitForSelector(
             "#vault-value[data-name='" + name + "']",
-            new Page.WaitForSelectorOptions().setTimeout(WebAppBrowserTest.WAIT_MS));
+            new Page.WaitForSelectorOptions().setTimeout(Tab.WAIT_MS));
     return t.page.inputValue("#vault-value");
   }
 
@@ -139,11 +139,8 @@ class WebVaultBrowserTest {
                 + " && [...document.querySelectorAll('#audit-body td[data-col=action]')]"
                 + ".filter(td => td.textContent === 'vault.entry_written').length >= 2",
             null,
-            new Page.WaitForFunctionOptions().setTimeout(WebAppBrowserTest.WAIT_MS));
-    WebTerminalBrowserTest.picture(
-        new WebTerminalBrowserTest.Tab(t.context, t.page, t.console),
-        "#audit",
-        "web-audit.png");
+            new Page.WaitForFunctionOptions().setTimeout(Tab.WAIT_MS));
+    t.picture("#audit", "web-audit.png");
   }
 
   @Test
