@@ -228,10 +228,10 @@ class WebVaultBrowserTest {
               .getString("id");
       ok(admin, "devices", "revoke", spare); // and rotates the keyset
       assertThat(openInThePage(t, "rotation/before")).isEqualTo("sealed before the rotation");
-      t.page().fill("#vault-name", "rotation/after");
-      t.page().fill("#vault-put-value", "sealed after the rotation");
-      t.page().click("#vault-put-submit");
-      t.page().waitForSelector("#vault-body button[data-vault-open='rotation/after']");
+      t.page.fill("#vault-name", "rotation/after");
+      t.page.fill("#vault-put-value", "sealed after the rotation");
+      t.page.click("#vault-put-submit");
+      t.page.waitForSelector("#vault-body button[data-vault-open='rotation/after']");
       assertThat(ok(admin, "vault", "get", "rotation/after").out())
           .isEqualTo("sealed after the rotation");
       assertThat(entry("rotation/after").getInteger("keyset_version"))
