@@ -1,12 +1,14 @@
 package dev.umbra.controlplane.runs;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.sqlclient.Row;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /**
  * What a run left on the platform (docs/agents.md, "Run records"): ids, times, exit status and byte
- * counts. Never the command line, its output or its transcript, which stay on the machine.
+ * counts, and for a workflow run its definition and step results. Never the command line, its
+ * output or its transcript, which stay on the machine.
  */
 public record RunRecord(
     UUID id,
@@ -21,7 +23,14 @@ public record RunRecord(
     OffsetDateTime endedAt,
     long durationMs,
     long bytesIn,
-    long bytesOut) {
+    long bytesOut,
+    Workflow workflow) {
+
+  /**
+   * Of a workflow run: the definition's name and version and each step's result ({@code
+   * [{id,status,exit_status,duration_ms,bytes_in,bytes_out}]}); null for a command run.
+   */
+  public record Workflow(String name, long version, JsonArray steps) {}
 
   static RunRecord of(Row r) {
     return new RunRecord(
@@ -37,6 +46,12 @@ public record RunRecord(
         r.getOffsetDateTime("ended_at"),
         r.getLong("duration_ms"),
         r.getLong("bytes_in"),
-        r.getLong("bytes_out"));
+        r.getLong("bytes_out"),
+        r.getString("workflow_name") == null
+            ? null
+            : new Workflow(
+                r.getString("workflow_name"),
+                r.getLong("workflow_version"),
+                (JsonArray) r.getJson("steps")));
   }
 }

@@ -31,13 +31,40 @@ public final class RunRoutes {
     this.store = store;
   }
 
+  private static final Schema STEP =
+      Schema.named(
+          "WorkflowStepResult",
+          Schema.object()
+              .required("id", Schema.string(1, 32))
+              .required(
+                  "status",
+                  Schema.oneOf(
+                      "succeeded",
+                      "failed",
+                      "timed_out",
+                      "not_started",
+                      "skipped",
+                      "other_machine"))
+              .required("exit_status", Schema.integer(-1, 255))
+              .required("duration_ms", Schema.integer(0, Long.MAX_VALUE))
+              .required("bytes_in", Schema.integer(0, Long.MAX_VALUE))
+              .required("bytes_out", Schema.integer(0, Long.MAX_VALUE))
+              .build());
+  private static final Schema WORKFLOW =
+      Schema.object()
+          .required("name", Schema.string(1, 64))
+          .required("version", Schema.integer(1, Long.MAX_VALUE))
+          .required("steps", Schema.array(STEP, 0, 50))
+          .build()
+          .describe("of a workflow run (kind workflow): the definition and each step's result");
+
   private static final Schema RUN =
       Schema.named(
           "RunRecord",
           Schema.object()
               .required("id", Schema.uuid())
               .required("machine_id", Schema.uuid())
-              .required("kind", Schema.oneOf("command"))
+              .required("kind", Schema.oneOf("command", "workflow"))
               .required("channel", Schema.string(1, 16).describe("the relay channel, hex"))
               .required("outcome", Schema.oneOf("success", "failure"))
               .required("reason", Schema.string(0, 32))
@@ -47,6 +74,7 @@ public final class RunRoutes {
               .required("duration_ms", Schema.integer(0, Long.MAX_VALUE))
               .required("bytes_in", Schema.integer(0, Long.MAX_VALUE).describe("from the client"))
               .required("bytes_out", Schema.integer(0, Long.MAX_VALUE).describe("to the client"))
+              .optional("workflow", WORKFLOW)
               .build()
               .describe("numbers and ids only: never a command line, output or transcript"));
 
@@ -124,6 +152,19 @@ public final class RunRoutes {
   }
 
   static JsonObject json(RunRecord r) {
+    JsonObject j = command(r);
+    if (r.workflow() != null) {
+      j.put(
+          "workflow",
+          new JsonObject()
+              .put("name", r.workflow().name())
+              .put("version", r.workflow().version())
+              .put("steps", r.workflow().steps()));
+    }
+    return j;
+  }
+
+  private static JsonObject command(RunRecord r) {
     return new JsonObject()
         .put("id", r.id().toString())
         .put("machine_id", r.machineId().toString())
