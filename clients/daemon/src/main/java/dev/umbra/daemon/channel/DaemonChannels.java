@@ -544,7 +544,8 @@ public final class DaemonChannels {
     channel.closeWhenDrained();
   }
 
-  private String sessionId() {
+  /** A new session id: the time and 48 random bits (names a transcript under sessions/). */
+  public String sessionId() {
     byte[] r = new byte[6];
     RANDOM.nextBytes(r);
     return java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'")
