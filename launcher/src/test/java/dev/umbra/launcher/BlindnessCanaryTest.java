@@ -30,10 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * DESIGN.md §6 blindness test: a random canary goes through every path that exists (relay command
- * channel, agent session, WebTTY terminal, context vault, owner-agent messages both ways), then
- * every PostgreSQL table, every Redis key and every bus message seen, and every log line of the
- * platform and of the CLI are scanned: the canary must not appear in any form (text, hex or
- * base64).
+ * channel, agent session, WebTTY terminal, context vault, a workflow's input and output,
+ * owner-agent messages both ways), then every PostgreSQL table, every Redis key and every bus
+ * message seen, and every log line of the platform and of the CLI are scanned: the canary must not
+ * appear in any form (text, hex or base64).
  */
 class BlindnessCanaryTest {
   @TempDir Path tmp;
@@ -119,6 +119,19 @@ class BlindnessCanaryTest {
         UmbraRun get = cli(home, "vault", "get", "canary-entry");
         assertThat(get.code()).as(get.err()).isZero();
         assertThat(get.out()).contains(canary);
+
+        // signed workflow (docs/agents.md, "Workflows"): the canary is an input and the step's
+        // output; the definition's text (stored by design) does not hold it
+        Path definition = tmp.resolve("canary.yaml");
+        java.nio.file.Files.writeString(
+            definition,
+            "name: canary\ninputs:\n  value:\n    required: true\nsteps:\n  - id: echo\n"
+                + "    machine: local\n    run: [echo, \"${inputs.value}\"]\n");
+        UmbraRun stored = cli(home, "workflows", "put", definition.toString());
+        assertThat(stored.code()).as(stored.err()).isZero();
+        UmbraRun flow = cli(home, "workflows", "run", "canary", "--input", "value=" + canary);
+        assertThat(flow.code()).as(flow.err()).isZero();
+        assertThat(flow.out()).contains(canary);
 
         // owner <-> agent messages: an agent enrolled on this machine and approved by its code,
         // the canary sent to it and back (docs/messaging.md)

@@ -78,7 +78,8 @@ public final class UmbraCli {
         dev.umbra.cli.work.PlansCommand.class,
         dev.umbra.cli.work.InboxCommand.class,
         dev.umbra.cli.work.RunsCommand.class,
-        dev.umbra.cli.agent.AgentSessionCommand.class);
+        dev.umbra.cli.agent.AgentSessionCommand.class,
+        dev.umbra.cli.work.WorkflowsCommand.class);
   }
 
   public static int execute(Path umbraHome, PrintStream out, PrintStream err, String... args) {

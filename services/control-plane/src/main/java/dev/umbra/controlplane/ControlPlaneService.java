@@ -30,6 +30,7 @@ import dev.umbra.controlplane.tokens.TokenStore;
 import dev.umbra.controlplane.ttypolicy.TtyPolicyRoutes;
 import dev.umbra.controlplane.vault.VaultRoutes;
 import dev.umbra.controlplane.webapp.WebApp;
+import dev.umbra.controlplane.workflows.WorkflowRoutes;
 import dev.umbra.controlplane.workspaces.InvitationRoutes;
 import dev.umbra.controlplane.workspaces.TeamRoutes;
 import dev.umbra.controlplane.workspaces.Tenancy;
@@ -239,6 +240,8 @@ public final class ControlPlaneService extends UmbraService {
     DeviceTrustRoutes.wire(auth, tenancy, audit, revocations, machines, clock).register(routes);
     VaultRoutes.wire(auth, tenancy, audit, machines, ids, clock).register(routes);
     TtyPolicyRoutes.wire(auth, tenancy, audit, machines, clock).register(routes);
+    WorkflowRoutes.wire(auth, tenancy, audit, runtime.audit(), machines, runs, ids, clock)
+        .register(routes);
     AgentRoutes.wire(
             auth, tenancy, runtime.audit(), revocations, machines, issuer, limiter, ids, clock)
         .register(routes);

@@ -390,15 +390,20 @@ class AgentWorkApiTest {
       }
     }
     // text columns are bounded by CHECKs to ids and short codes (event_id 26, channel 16, reason
-    // 32, runtime 32 and a short code, kind and outcome enumerated); no bytea, json or unbounded
-    // free text a transcript could land in: a new column fails this test until docs/agents.md says
-    // what it holds
+    // 32, runtime 32 and a short code, kind and outcome enumerated); no bytea, json or unbounded free text a transcript could
+    // land in: a new column fails this test until docs/agents.md says what it holds. The one
+    // jsonb column, steps (a workflow run's step results), is written only from a parsed
+    // WorkflowRunReport, which admits step ids, status codes and numbers, and is CHECKed to an
+    // array of at most 50 (docs/agents.md, "Workflow runs"); workflow_name is CHECKed to 64
     assertThat(columns)
         .containsExactlyInAnyOrderEntriesOf(
             java.util.Map.ofEntries(
                 java.util.Map.entry("workspace_id", "uuid"),
                 java.util.Map.entry("id", "uuid"),
                 java.util.Map.entry("event_id", "text"),
+                java.util.Map.entry("workflow_name", "text"),
+                java.util.Map.entry("workflow_version", "bigint"),
+                java.util.Map.entry("steps", "jsonb"),
                 java.util.Map.entry("machine_id", "uuid"),
                 java.util.Map.entry("kind", "text"),
                 java.util.Map.entry("channel", "text"),

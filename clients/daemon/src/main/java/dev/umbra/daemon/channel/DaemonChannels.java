@@ -578,6 +578,11 @@ public final class DaemonChannels {
     channel.closeWhenDrained();
   }
 
+  /** A new session id on this daemon's clock (names a transcript under sessions/). */
+  public String sessionId() {
+    return sessionId(clock);
+  }
+
   /** A new session id: the time (UTC, seconds) and 48 random bits. */
   public static String sessionId(Clock clock) {
     byte[] r = new byte[6];

@@ -6,6 +6,7 @@ import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustSync;
 import dev.umbra.crypto.noise.NoisePsk;
+import dev.umbra.daemon.workflow.WorkflowRuns;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -79,6 +80,9 @@ public final class DaemonRelay implements AutoCloseable {
           continue;
         }
         String ws = b.workspaceId().toString();
+        var audit =
+            new dev.umbra.daemon.audit.DaemonAudit(
+                vertx, http, b, () -> store.signingKey(b), Clock.systemUTC());
         DaemonChannels channels =
             new DaemonChannels(
                     vertx,
@@ -95,27 +99,10 @@ public final class DaemonRelay implements AutoCloseable {
                     () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
                 .tls(http.tls())
                 .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))
-                .audit(
-                    new dev.umbra.daemon.audit.DaemonAudit(
-                            vertx, http, b, () -> store.signingKey(b), Clock.systemUTC())
-                        .sink());
-        // a revocation in the workspace: refresh the pin at once (not at the next heartbeat) and
-        // close the channels of clients it no longer admits
-        TrustRefresh refresh =
-            new TrustRefresh(
-                vertx,
-                Clock.systemUTC(),
-                () ->
-                    new TrustSync(http, Clock.systemUTC())
-                        .sync(
-                            b, store.root().resolve(b.machineId().toString()), store.signingKey(b)),
-                () ->
-                    channels
-                        .recheck()
-                        .compose(
-                            n -> vertx.executeBlocking(() -> n + alsoRecheck.getAsInt(), false)),
-                line -> out.println("machine " + b.machineId() + ": " + line));
-        channels.onTrustHint(refresh::hint);
+                .audit(audit.sink());
+        channels.service(
+            WorkflowRuns.TOPIC, workflows(vertx, http, store, b, umbraHome, audit, channels));
+        channels.onTrustHint(refresh(vertx, http, store, b, channels, alsoRecheck, out)::hint);
         channels.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         running.add(channels);
         out.println(
@@ -136,6 +123,59 @@ public final class DaemonRelay implements AutoCloseable {
       }
     }
     return new DaemonRelay(vertx, running);
+  }
+
+  /**
+   * A revocation in the workspace: refresh the pin at once (not at the next heartbeat) and close
+   * the channels of clients it no longer admits.
+   */
+  private static TrustRefresh refresh(
+      Vertx vertx,
+      JsonHttp http,
+      BindingStore store,
+      Binding b,
+      DaemonChannels channels,
+      IntSupplier alsoRecheck,
+      PrintStream out) {
+    return new TrustRefresh(
+        vertx,
+        Clock.systemUTC(),
+        () ->
+            new TrustSync(http, Clock.systemUTC())
+                .sync(b, store.root().resolve(b.machineId().toString()), store.signingKey(b)),
+        () ->
+            channels
+                .recheck()
+                .compose(n -> vertx.executeBlocking(() -> n + alsoRecheck.getAsInt(), false)),
+        line -> out.println("machine " + b.machineId() + ": " + line));
+  }
+
+  /**
+   * The binding's {@code workflow} message service (docs/agents.md, "Workflow runs"): definitions
+   * verified against the binding's pin, refreshed once for a signer it does not know yet.
+   */
+  private static WorkflowRuns workflows(
+      Vertx vertx,
+      JsonHttp http,
+      BindingStore store,
+      Binding b,
+      Path umbraHome,
+      dev.umbra.daemon.audit.DaemonAudit audit,
+      DaemonChannels channels) {
+    Path dir = store.root().resolve(b.machineId().toString());
+    return new WorkflowRuns(
+        new WorkflowRuns.Wiring(
+            vertx,
+            http,
+            b,
+            () -> store.signingKey(b),
+            () -> dev.umbra.client.trust.TrustStore.forBinding(store, b),
+            () -> new TrustSync(http, Clock.systemUTC()).sync(b, dir, store.signingKey(b)),
+            dir,
+            umbraHome,
+            audit::newEventId,
+            channels::sessionId,
+            Clock.systemUTC()));
   }
 
   /**

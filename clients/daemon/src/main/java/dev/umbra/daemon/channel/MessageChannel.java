@@ -43,6 +43,11 @@ public final class MessageChannel implements MessageService.MessagePeer, SecureC
   }
 
   @Override
+  public long channelId() {
+    return channel.channelId();
+  }
+
+  @Override
   public void close() {
     channel.closeWhenDrained();
   }

@@ -18,6 +18,11 @@ public interface MessageService {
     void onMessage(java.util.function.Consumer<byte[]> handler);
 
     void close();
+
+    /** The relay channel's id (the audit's {@code channel}); 0 when not over a relay channel. */
+    default long channelId() {
+      return 0;
+    }
   }
 
   MessageService ECHO = peer -> peer.onMessage(peer::send);

@@ -159,7 +159,8 @@ public final class MachineAuditRoutes {
         end,
         r.durationMs(),
         r.bytesIn(),
-        r.bytesOut());
+        r.bytesOut(),
+        null);
   }
 
   /** The audit event of a verified report, with the machine as actor. */

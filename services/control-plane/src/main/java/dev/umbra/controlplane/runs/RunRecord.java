@@ -1,13 +1,15 @@
 package dev.umbra.controlplane.runs;
 
+import io.vertx.core.json.JsonArray;
 import io.vertx.sqlclient.Row;
 import java.time.OffsetDateTime;
 import java.util.UUID;
 
 /**
  * What a run left on the platform (docs/agents.md, "Run records"): ids, times, exit status and byte
- * counts, and for an agent session its runtime's configured id (null for a command). Never the
- * command line, its output or its transcript, which stay on the machine.
+ * counts, for an agent session its runtime's configured id (null otherwise), and for a workflow
+ * run its definition and step results. Never the command line, its output or its transcript,
+ * which stay on the machine.
  */
 public record RunRecord(
     UUID id,
@@ -23,7 +25,14 @@ public record RunRecord(
     OffsetDateTime endedAt,
     long durationMs,
     long bytesIn,
-    long bytesOut) {
+    long bytesOut,
+    Workflow workflow) {
+
+  /**
+   * Of a workflow run: the definition's name and version and each step's result ({@code
+   * [{id,status,exit_status,duration_ms,bytes_in,bytes_out}]}); null for a command run.
+   */
+  public record Workflow(String name, long version, JsonArray steps) {}
 
   static RunRecord of(Row r) {
     return new RunRecord(
@@ -40,6 +49,12 @@ public record RunRecord(
         r.getOffsetDateTime("ended_at"),
         r.getLong("duration_ms"),
         r.getLong("bytes_in"),
-        r.getLong("bytes_out"));
+        r.getLong("bytes_out"),
+        r.getString("workflow_name") == null
+            ? null
+            : new Workflow(
+                r.getString("workflow_name"),
+                r.getLong("workflow_version"),
+                (JsonArray) r.getJson("steps")));
   }
 }

@@ -31,13 +31,40 @@ public final class RunRoutes {
     this.store = store;
   }
 
+  private static final Schema STEP =
+      Schema.named(
+          "WorkflowStepResult",
+          Schema.object()
+              .required("id", Schema.string(1, 32))
+              .required(
+                  "status",
+                  Schema.oneOf(
+                      "succeeded",
+                      "failed",
+                      "timed_out",
+                      "not_started",
+                      "skipped",
+                      "other_machine"))
+              .required("exit_status", Schema.integer(-1, 255))
+              .required("duration_ms", Schema.integer(0, Long.MAX_VALUE))
+              .required("bytes_in", Schema.integer(0, Long.MAX_VALUE))
+              .required("bytes_out", Schema.integer(0, Long.MAX_VALUE))
+              .build());
+  private static final Schema WORKFLOW =
+      Schema.object()
+          .required("name", Schema.string(1, 64))
+          .required("version", Schema.integer(1, Long.MAX_VALUE))
+          .required("steps", Schema.array(STEP, 0, 50))
+          .build()
+          .describe("of a workflow run (kind workflow): the definition and each step's result");
+
   private static final Schema RUN =
       Schema.named(
           "RunRecord",
           Schema.object()
               .required("id", Schema.uuid())
               .required("machine_id", Schema.uuid())
-              .required("kind", Schema.oneOf("command", "agent_session"))
+              .required("kind", Schema.oneOf("command", "agent_session", "workflow"))
               .optional(
                   "runtime",
                   Schema.string(1, 32).describe("an agent session's configured runtime id"))
@@ -50,6 +77,7 @@ public final class RunRoutes {
               .required("duration_ms", Schema.integer(0, Long.MAX_VALUE))
               .required("bytes_in", Schema.integer(0, Long.MAX_VALUE).describe("from the client"))
               .required("bytes_out", Schema.integer(0, Long.MAX_VALUE).describe("to the client"))
+              .optional("workflow", WORKFLOW)
               .build()
               .describe("numbers and ids only: never a command line, output or transcript"));
 
@@ -127,20 +155,31 @@ public final class RunRoutes {
   }
 
   static JsonObject json(RunRecord r) {
-    JsonObject j =
-        new JsonObject()
-            .put("id", r.id().toString())
-            .put("machine_id", r.machineId().toString())
-            .put("kind", r.kind())
-            .put("channel", r.channel())
-            .put("outcome", r.outcome())
-            .put("reason", r.reason())
-            .put("exit_status", r.exitStatus())
-            .put("started_at", r.startedAt().toString())
-            .put("ended_at", r.endedAt().toString())
-            .put("duration_ms", r.durationMs())
-            .put("bytes_in", r.bytesIn())
-            .put("bytes_out", r.bytesOut());
+    JsonObject j = command(r);
+    if (r.workflow() != null) {
+      j.put(
+          "workflow",
+          new JsonObject()
+              .put("name", r.workflow().name())
+              .put("version", r.workflow().version())
+              .put("steps", r.workflow().steps()));
+    }
     return r.runtime() == null ? j : j.put("runtime", r.runtime());
+  }
+
+  private static JsonObject command(RunRecord r) {
+    return new JsonObject()
+        .put("id", r.id().toString())
+        .put("machine_id", r.machineId().toString())
+        .put("kind", r.kind())
+        .put("channel", r.channel())
+        .put("outcome", r.outcome())
+        .put("reason", r.reason())
+        .put("exit_status", r.exitStatus())
+        .put("started_at", r.startedAt().toString())
+        .put("ended_at", r.endedAt().toString())
+        .put("duration_ms", r.durationMs())
+        .put("bytes_in", r.bytesIn())
+        .put("bytes_out", r.bytesOut());
   }
 }

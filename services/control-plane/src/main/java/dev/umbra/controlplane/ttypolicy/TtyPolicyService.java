@@ -5,7 +5,6 @@ import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.crypto.CryptoException;
-import dev.umbra.crypto.json.CanonicalJson;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
@@ -15,8 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
-import java.util.HexFormat;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -63,14 +60,8 @@ final class TtyPolicyService {
             Role.ADMIN,
             (conn, m) ->
                 machineExists(conn, mid)
-                    .compose(v -> store.currentKeysetPayload(conn))
-                    .compose(
-                        keyset ->
-                            checkSigner(
-                                conn,
-                                doc,
-                                keyset == null ? null : signingKey(keyset),
-                                m.accountId()))
+                    .compose(v -> SignerDevice.workspaceKey(conn))
+                    .compose(key -> checkSigner(conn, doc, key, m.accountId()))
                     .compose(v -> store.get(conn, mid, true))
                     .compose(
                         old ->
@@ -112,11 +103,6 @@ final class TtyPolicyService {
             e -> e ? Future.succeededFuture() : Future.failedFuture(Refusal.notFound("machine")));
   }
 
-  private static Ed25519PublicKey signingKey(String keysetPayload) {
-    return Ed25519PublicKey.fromHex(
-        (String) ((Map<?, ?>) CanonicalJson.parse(keysetPayload)).get("signing_public_key"));
-  }
-
   /**
    * With a keyset the document must be signed by a trusted device of the caller whose credential
    * the current workspace key signed; without one it must be unsigned (there are no trusted devices
@@ -138,8 +124,7 @@ final class TtyPolicyService {
               "policy",
               "the workspace is protected: the policy must be signed by one of your trusted devices (umbra machines policy)"));
     }
-    return store
-        .signer(conn, doc.signer())
+    return SignerDevice.find(conn, doc.signer())
         .compose(
             d -> {
               if (!trustedDeviceOf(d, caller, workspaceKey)) {
@@ -159,24 +144,8 @@ final class TtyPolicyService {
             });
   }
 
-  /**
-   * The device is the caller's, trusted, and its credential is signed by the current workspace key
-   * and names its key.
-   */
+  /** The device is the caller's, trusted under the current workspace key (null: no device). */
   static boolean trustedDeviceOf(SignerDevice d, UUID caller, Ed25519PublicKey workspaceKey) {
-    if (d == null
-        || !caller.equals(d.accountId())
-        || !"trusted".equals(d.status())
-        || d.credentialPayload() == null) {
-      return false;
-    }
-    try {
-      String cred = d.credentialPayload();
-      workspaceKey.verify(cred.getBytes(StandardCharsets.UTF_8), d.credentialSignature());
-      Object credKey = ((Map<?, ?>) CanonicalJson.parse(cred)).get("ed25519_public_key");
-      return HexFormat.of().formatHex(d.ed25519PublicKey()).equals(credKey);
-    } catch (CryptoException | ClassCastException e) {
-      return false; // its credential is of an earlier keyset: not trusted now
-    }
+    return d != null && d.trustedFor(caller, workspaceKey);
   }
 }

@@ -29,21 +29,6 @@ final class TtyPolicyStore {
         .map(rows -> rows.size() > 0);
   }
 
-  /** The payload of the workspace's current keyset; null when it has none. */
-  Future<String> currentKeysetPayload(SqlConnection conn) {
-    return conn.preparedQuery("SELECT payload FROM keysets ORDER BY version DESC LIMIT 1")
-        .execute()
-        .map(rows -> Rows.first(rows, r -> r.getString("payload")));
-  }
-
-  /** The device that would sign; null when none. */
-  Future<SignerDevice> signer(SqlConnection conn, UUID deviceId) {
-    return conn.preparedQuery(
-            "SELECT account_id, status, ed25519_public_key, credential_payload, credential_signature FROM devices WHERE id = $1")
-        .execute(Tuple.of(deviceId))
-        .map(rows -> Rows.first(rows, SignerDevice::of));
-  }
-
   /** Stores the document unless a version as high is stored (then null). */
   Future<TtyPolicy> put(
       SqlConnection conn,

@@ -37,6 +37,12 @@ public final class MachineRequests {
   /** {@code POST /v1/agent-sessions}: signed by an approved agent's key. */
   public static final String AGENT_SESSION = "umbra-agent-session/v1";
 
+  /** A daemon fetching a workflow definition to run (docs/agents.md, "Workflows"). */
+  public static final String WORKFLOW = "umbra-machine-workflow/v1";
+
+  /** A daemon reporting a workflow run: the canonical JSON of the report follows. */
+  public static final String WORKFLOW_RUN = "umbra-machine-workflow-run/v1";
+
   private MachineRequests() {}
 
   /** {@code type}, workspace, machine, timestamp and then {@code fields}, joined by newlines. */
@@ -69,6 +75,16 @@ public final class MachineRequests {
 
   public static byte[] ttyPolicy(UUID workspaceId, UUID machineId, long timestampMs) {
     return message(TTY_POLICY, workspaceId, machineId, timestampMs);
+  }
+
+  public static byte[] workflow(UUID workspaceId, UUID machineId, long timestampMs, String name) {
+    return message(WORKFLOW, workspaceId, machineId, timestampMs, name);
+  }
+
+  /** A workflow run's report: {@code report} is its canonical JSON text. */
+  public static byte[] workflowRun(
+      UUID workspaceId, UUID machineId, long timestampMs, String report) {
+    return message(WORKFLOW_RUN, workspaceId, machineId, timestampMs, report);
   }
 
   /**

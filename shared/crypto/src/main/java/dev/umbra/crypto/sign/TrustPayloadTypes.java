@@ -26,6 +26,12 @@ public final class TrustPayloadTypes {
   /** A device's WebTTY key, bound by the device's signing key. */
   public static final String DEVICE_WEBTTY_KEY = "umbra-device-webtty-key/v1";
 
+  /**
+   * A workflow definition (its canonical parsed form, workspace, name and version), signed by a
+   * trusted device's key (docs/agents.md, "Workflows").
+   */
+  public static final String WORKFLOW = "umbra-workflow/v1";
+
   public static final String RECOVERY_KIT = "umbra-recovery-kit/v1";
   public static final String BUNDLE_ENVELOPE = "umbra-keyset-envelope/v1";
 

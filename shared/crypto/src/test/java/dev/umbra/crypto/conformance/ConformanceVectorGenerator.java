@@ -71,7 +71,8 @@ public final class ConformanceVectorGenerator {
           "device-webtty-key.json",
           "device-trust.json",
           "x3dh.json",
-          "double-ratchet.json");
+          "double-ratchet.json",
+          "workflow.json");
 
   private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
@@ -105,6 +106,11 @@ public final class ConformanceVectorGenerator {
     out.put(
         "double-ratchet.json",
         write(DoubleRatchetVectors.generate(ConformanceVectorGenerator::bytes)));
+    out.put(
+        "workflow.json",
+        write(
+            dev.umbra.crypto.workflow.WorkflowVectors.generate(
+                ConformanceVectorGenerator::uuid, ConformanceVectorGenerator::bytes)));
     return out;
   }
 

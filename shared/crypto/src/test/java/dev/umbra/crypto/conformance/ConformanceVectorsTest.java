@@ -452,6 +452,12 @@ class ConformanceVectorsTest {
     assertThat(replayAll("double-ratchet.json", 4, DoubleRatchetVectors::replay)).isEmpty();
   }
 
+  @Test
+  void replaysWorkflowJson() throws IOException {
+    assertThat(replayAll("workflow.json", 2, dev.umbra.crypto.workflow.WorkflowVectors::replay))
+        .isEmpty();
+  }
+
   /** Every failure of every vector of {@code file}, which must hold {@code count} vectors. */
   private static List<String> replayAll(
       String file, int count, java.util.function.Function<JsonNode, List<String>> replay)

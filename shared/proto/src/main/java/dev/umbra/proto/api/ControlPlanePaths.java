@@ -62,6 +62,8 @@ public final class ControlPlanePaths {
   public static final String MACHINE_VAULT = "/v1/machine-vault";
   public static final String MACHINE_AUDIT = "/v1/machine-audit";
   public static final String MACHINE_TTY_POLICY_SIGNED = "/v1/machine-tty-policy";
+  public static final String MACHINE_WORKFLOW = "/v1/machine-workflow";
+  public static final String MACHINE_WORKFLOW_RUNS = "/v1/machine-workflow-runs";
 
   /** Owner-agent messaging (docs/messaging.md). */
   public static final String AGENT_ENROLMENTS = "/v1/agent-enrolments";
@@ -95,6 +97,11 @@ public final class ControlPlanePaths {
   public static final String MACHINE_SHARE = MACHINE + "/shares/{team_id}";
   public static final String RUNS = WORKSPACE + "/runs";
   public static final String RUN = RUNS + "/{run_id}";
+
+  /** Signed workflows (docs/agents.md, "Workflows"). */
+  public static final String WORKFLOWS = WORKSPACE + "/workflows";
+
+  public static final String WORKFLOW = WORKFLOWS + "/{workflow_name}";
 
   private static final List<String> ALL = templates();
 
@@ -290,6 +297,14 @@ public final class ControlPlanePaths {
 
   public static String run(Object workspaceId, Object runId) {
     return PathTemplates.fill(RUN, workspaceId, runId);
+  }
+
+  public static String workflows(Object workspaceId) {
+    return PathTemplates.fill(WORKFLOWS, workspaceId);
+  }
+
+  public static String workflow(Object workspaceId, Object name) {
+    return PathTemplates.fill(WORKFLOW, workspaceId, name);
   }
 
   /** Every template declared here. */

@@ -111,6 +111,15 @@ public enum AuditAction {
   INBOX_ITEM_EXPIRED(
       "inbox.item_expired", "an inbox item passed its deadline and took its default"),
 
+  WORKFLOW_PUT("workflow.put", "a member stored a signed workflow definition's next version"),
+  WORKFLOW_DELETED("workflow.deleted", "a member deleted a workflow (its version is kept)"),
+  WORKFLOW_RUN(
+      "workflow.run",
+      "a daemon ran a workflow whose signature it verified (outcome per its steps)"),
+  WORKFLOW_REFUSED(
+      "workflow.refused",
+      "a daemon refused to run a workflow (its signature did not verify against the pinned trust, or another reason)"),
+
   AUDIT_EXPORTED("audit.exported", "the audit log was exported"),
   AUDIT_VERIFIED("audit.verified", "the audit chain was verified (outcome failure when broken)"),
   AUDIT_TAIL_OPENED("audit.tail_opened", "a live audit tail was opened");

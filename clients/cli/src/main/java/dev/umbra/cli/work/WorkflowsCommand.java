@@ -1,0 +1,255 @@
+package dev.umbra.cli.work;
+
+import dev.umbra.cli.Api;
+import dev.umbra.cli.CliContext;
+import dev.umbra.cli.CliException;
+import dev.umbra.cli.InWorkspace;
+import dev.umbra.cli.WorkspaceOption;
+import dev.umbra.cli.devices.DeviceStore;
+import dev.umbra.cli.devices.WorkspaceProtection;
+import dev.umbra.cli.relay.RelayAccess;
+import dev.umbra.cli.relay.RemoteWorkflow;
+import dev.umbra.client.channel.PlainRelayClient;
+import dev.umbra.client.http.ApiError;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.workflow.WorkflowDefinition;
+import dev.umbra.crypto.workflow.WorkflowDocument;
+import dev.umbra.crypto.workflow.WorkflowYaml;
+import dev.umbra.proto.api.ControlPlanePaths;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code umbra workflows put|list|show|rm|run} (docs/agents.md, "Workflows"): signed workflow
+ * definitions. {@code put} parses the file, signs its next version with this CLI's trusted device
+ * key and stores it; {@code run} asks a machine's daemon, over the relay, to run it — the daemon
+ * verifies the signature against its own pinned workspace trust first.
+ */
+@Command(
+    name = "workflows",
+    description = "Signed workflow definitions: store, list, show, delete, run on a machine.",
+    subcommands = {
+      WorkflowsCommand.Put.class,
+      WorkflowsCommand.ListCmd.class,
+      WorkflowsCommand.Show.class,
+      WorkflowsCommand.Rm.class,
+      WorkflowsCommand.Run.class
+    })
+public final class WorkflowsCommand {
+
+  @Command(
+      name = "put",
+      description =
+          "Store a definition's next version, signed by this CLI's trusted device (Workspace Protection).")
+  public static final class Put extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<file>", description = "The YAML definition.")
+    Path file;
+
+    public Put(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      String yaml;
+      try {
+        if (Files.size(file) > WorkflowYaml.MAX_CHARS * 4L) {
+          throw new CliException(file + " is larger than a workflow may be");
+        }
+        yaml = Files.readString(file, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new CliException("cannot read " + file + ": " + e.getMessage());
+      }
+      WorkflowDefinition d;
+      try {
+        d = WorkflowDefinition.parse(yaml);
+      } catch (CryptoException e) {
+        throw new CliException(file + ": " + e.getMessage());
+      }
+      WorkspaceProtection wp = new WorkspaceProtection(api, w);
+      if (wp.keysetIfAny().isEmpty()) {
+        throw new CliException(
+            "workflows need Workspace Protection: the workspace has no keyset (`umbra device trust`)");
+      }
+      wp.ownCredential(); // only a device with a valid credential of the current keyset may sign
+      DeviceStore.Device device = wp.store().require();
+      long version = current(api, w, d.name()) + 1;
+      byte[] sig = WorkflowDocument.sign(w, version, device.id(), d, device.signing().privateKey());
+      JsonObject r =
+          api.call(
+              "PUT",
+              ControlPlanePaths.workflow(w, d.name()),
+              new JsonObject()
+                  .put("version", version)
+                  .put("yaml", yaml)
+                  .put("signature", HexFormat.of().formatHex(sig))
+                  .put("signer_device_id", device.id().toString()));
+      output.print(
+          ctx.out(),
+          r,
+          "workflow "
+              + d.name()
+              + " v"
+              + version
+              + " stored, signed by this device ("
+              + device.id()
+              + ")");
+    }
+
+    /** The stored version (a deleted workflow keeps its version); 0 when there never was one. */
+    private static long current(Api api, UUID w, String name) {
+      try {
+        return api.get(ControlPlanePaths.workflow(w, name)).getLong("version", 0L);
+      } catch (ApiError e) {
+        if (e.status() == 404) {
+          return 0;
+        }
+        throw e;
+      }
+    }
+  }
+
+  @Command(name = "list", description = "List the workspace's workflows.")
+  public static final class ListCmd extends InWorkspace {
+    public ListCmd(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      output.table(
+          ctx.out(),
+          api.get(ControlPlanePaths.workflows(w)).getJsonArray("items"),
+          List.of("name", "version", "signer_device_id", "updated_at"));
+    }
+  }
+
+  @Command(name = "show", description = "Show a workflow's definition and who signed it.")
+  public static final class Show extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<name>")
+    String name;
+
+    public Show(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      JsonObject r = api.get(ControlPlanePaths.workflow(w, name));
+      String text =
+          r.getBoolean("deleted", false)
+              ? "workflow " + name + " was deleted (version " + r.getLong("version") + ")"
+              : "# version "
+                  + r.getLong("version")
+                  + ", signed by device "
+                  + r.getString("signer_device_id")
+                  + " (the daemon verifies it before running)\n"
+                  + r.getString("yaml").stripTrailing();
+      output.print(ctx.out(), r, text);
+    }
+  }
+
+  @Command(name = "rm", description = "Delete a workflow (its version is kept).")
+  public static final class Rm extends InWorkspace {
+    @Parameters(index = "0", paramLabel = "<name>")
+    String name;
+
+    public Rm(CliContext ctx) {
+      super(ctx);
+    }
+
+    @Override
+    protected void run(Api api, UUID w) {
+      api.call("DELETE", ControlPlanePaths.workflow(w, name), null);
+      output.print(
+          ctx.out(), new JsonObject().put("deleted", name), "workflow " + name + " deleted");
+    }
+  }
+
+  @Command(
+      name = "run",
+      description =
+          "Ask a machine's daemon to run a workflow (it verifies the signature against its pinned trust first); exits 0 when every step it ran succeeded.")
+  public static final class Run implements Callable<Integer> {
+    private final CliContext ctx;
+
+    @Parameters(index = "0", paramLabel = "<name>")
+    String name;
+
+    @Option(
+        names = "--machine",
+        paramLabel = "<machine>",
+        description = "The machine to ask (default: the one the first step names).")
+    String machine;
+
+    @Option(names = "--input", paramLabel = "<name=value>", description = "An input (repeatable).")
+    List<String> inputs = new java.util.ArrayList<>();
+
+    @Option(names = "--psk", description = "The workspace PSK when the workspace requires one.")
+    String psk;
+
+    @Mixin WorkspaceOption ws;
+
+    public Run(CliContext ctx) {
+      this.ctx = ctx;
+    }
+
+    @Override
+    public Integer call() throws Exception {
+      Map<String, String> given = new LinkedHashMap<>();
+      for (String i : inputs) {
+        int eq = i.indexOf('=');
+        if (eq < 1) {
+          throw new CliException("--input must be name=value");
+        }
+        given.put(i.substring(0, eq), i.substring(eq + 1));
+      }
+      String target = machine != null ? machine : firstMachine();
+      try (RelayAccess<PlainRelayClient> relay =
+          RelayAccess.connectOneShot(ctx, ws.value(), target, psk)) {
+        JsonObject end =
+            RemoteWorkflow.run(
+                    relay.client(),
+                    relay.machineId(),
+                    relay.daemonKey(),
+                    name,
+                    given,
+                    ctx.out(),
+                    ctx.err())
+                .get();
+        ctx.err().println(end.getString("message", ""));
+        return "success".equals(end.getString("outcome")) ? 0 : 1;
+      } catch (ExecutionException e) {
+        throw new CliException(e.getCause().getMessage());
+      }
+    }
+
+    private String firstMachine() {
+      Api api = new Api(ctx);
+      UUID w = api.workspace(ws.value());
+      JsonObject r = api.get(ControlPlanePaths.workflow(w, name));
+      if (r.getBoolean("deleted", false)) {
+        throw new CliException("workflow " + name + " was deleted");
+      }
+      try {
+        return WorkflowDefinition.parse(r.getString("yaml")).steps().get(0).machine();
+      } catch (CryptoException e) {
+        throw new CliException("the stored definition does not parse: give --machine");
+      }
+    }
+  }
+}

@@ -1,0 +1,176 @@
+package dev.umbra.daemon.workflow;
+
+import dev.umbra.crypto.keys.KeyFiles;
+import dev.umbra.crypto.keys.PrivateFiles;
+import dev.umbra.crypto.workflow.WorkflowDefinition;
+import dev.umbra.crypto.workflow.WorkflowRunReport.StepResult;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Runs a verified workflow's command steps on this machine, in order (docs/agents.md, "Workflow
+ * runs"): a step naming another machine is {@code other_machine}, one whose condition does not hold
+ * {@code skipped}; each command runs without a shell and without stdin, until it exits or its
+ * {@code timeout_seconds} (default {@link #DEFAULT_TIMEOUT_SECONDS}) pass. Its transcript is
+ * written only here, under {@code UMBRA_HOME/sessions/<session-id>/} ({@code meta.json}, {@code
+ * <step>.stdout}, {@code <step>.stderr}, {@code <step>.exit}; 0700/0600); the client that asked
+ * gets at most {@link #MAX_FORWARD} bytes of each step's output over the channel. Blocking.
+ */
+final class WorkflowExecutor {
+  static final long DEFAULT_TIMEOUT_SECONDS = 3600;
+  static final int MAX_FORWARD = 64 * 1024;
+
+  /** Where the run's progress goes (the channel to the client). */
+  interface Progress {
+    void step(StepResult result);
+
+    void output(String step, String stream, byte[] chunk);
+  }
+
+  private final Path sessions;
+  private final String sessionId;
+  private final Set<String> thisMachine;
+  private final Clock clock;
+  private Path dir;
+
+  /**
+   * @param thisMachine what a step's {@code machine} may say to mean this one (its name, its id)
+   */
+  WorkflowExecutor(Path sessions, String sessionId, Set<String> thisMachine, Clock clock) {
+    this.sessions = sessions;
+    this.sessionId = sessionId;
+    this.thisMachine = Set.copyOf(thisMachine);
+    this.clock = clock;
+  }
+
+  /** Whether the run failed: a step failed that does not continue on failure. */
+  record Outcome(boolean failed, List<StepResult> steps) {}
+
+  Outcome run(WorkflowDefinition d, long version, Map<String, String> inputs, Progress progress)
+      throws IOException {
+    dir =
+        KeyFiles.ensurePrivateDirectory(
+            KeyFiles.ensurePrivateDirectory(sessions).resolve(sessionId));
+    JsonObject meta =
+        new JsonObject()
+            .put("session_id", sessionId)
+            .put("workflow", d.name())
+            .put("version", version)
+            .put("inputs", new JsonObject(new java.util.HashMap<String, Object>(inputs)))
+            .put("started_at", clock.instant().toString());
+    write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
+    boolean failed = false;
+    List<StepResult> results = new ArrayList<>();
+    for (WorkflowDefinition.Step s : d.steps()) {
+      StepResult r;
+      if (!thisMachine.contains(s.machine())) {
+        r = new StepResult(s.id(), "other_machine", -1, 0, 0, 0);
+      } else if (!s.when().holds(inputs, failed)) {
+        r = new StepResult(s.id(), "skipped", -1, 0, 0, 0);
+      } else {
+        r = runStep(s, inputs, progress);
+        if (!"succeeded".equals(r.status()) && !s.continueOnFailure()) {
+          failed = true;
+        }
+      }
+      results.add(r);
+      progress.step(r);
+    }
+    return new Outcome(failed, results);
+  }
+
+  private StepResult runStep(
+      WorkflowDefinition.Step s, Map<String, String> inputs, Progress progress) {
+    long started = System.nanoTime();
+    ProcessBuilder pb = new ProcessBuilder(s.argv(inputs));
+    String cwd = s.cwd(inputs);
+    if (!cwd.isEmpty()) {
+      pb.directory(Path.of(cwd).toFile());
+    }
+    pb.redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+    Process p;
+    try {
+      p = pb.start();
+    } catch (IOException | RuntimeException e) {
+      write(s.id() + ".exit", "not started\n".getBytes(StandardCharsets.UTF_8));
+      return new StepResult(s.id(), "not_started", -1, millis(started), 0, 0);
+    }
+    AtomicLong bytes = new AtomicLong();
+    AtomicLong forwarded = new AtomicLong();
+    Thread out =
+        Thread.ofVirtual()
+            .start(() -> pump(p.getInputStream(), s.id(), "stdout", bytes, forwarded, progress));
+    Thread err =
+        Thread.ofVirtual()
+            .start(() -> pump(p.getErrorStream(), s.id(), "stderr", bytes, forwarded, progress));
+    long timeout = s.timeoutSeconds() > 0 ? s.timeoutSeconds() : DEFAULT_TIMEOUT_SECONDS;
+    boolean exited;
+    try {
+      exited = p.waitFor(timeout, TimeUnit.SECONDS);
+      if (!exited) {
+        p.descendants().forEach(ProcessHandle::destroyForcibly);
+        p.destroyForcibly();
+        p.waitFor(10, TimeUnit.SECONDS);
+      }
+      out.join();
+      err.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      p.destroyForcibly();
+      exited = false;
+    }
+    int exit = exited ? p.exitValue() : -1;
+    write(
+        s.id() + ".exit", ((exited ? exit : "timed out") + "\n").getBytes(StandardCharsets.UTF_8));
+    String status = !exited ? "timed_out" : exit == 0 ? "succeeded" : "failed";
+    return new StepResult(s.id(), status, Math.min(exit, 255), millis(started), 0, bytes.get());
+  }
+
+  private static long millis(long startedNanos) {
+    return (System.nanoTime() - startedNanos) / 1_000_000;
+  }
+
+  private void pump(
+      InputStream in,
+      String step,
+      String stream,
+      AtomicLong bytes,
+      AtomicLong forwarded,
+      Progress progress) {
+    byte[] buf = new byte[16 * 1024];
+    try (in) {
+      int n;
+      while ((n = in.read(buf)) > 0) {
+        byte[] chunk = Arrays.copyOf(buf, n);
+        bytes.addAndGet(n);
+        write(step + "." + stream, chunk);
+        long before = forwarded.getAndAdd(n);
+        if (before < MAX_FORWARD) {
+          progress.output(
+              step, stream, Arrays.copyOf(chunk, (int) Math.min(n, MAX_FORWARD - before)));
+        }
+      }
+    } catch (IOException e) {
+      // the process ended or was killed
+    }
+  }
+
+  private void write(String file, byte[] bytes) {
+    try {
+      PrivateFiles.append(dir.resolve(file), bytes);
+    } catch (IOException e) {
+      // a transcript that cannot be written must not stop the run; the failure is visible on disk
+    }
+  }
+}

@@ -1,0 +1,353 @@
+package dev.umbra.daemon.workflow;
+
+import dev.umbra.client.binding.Binding;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustSync;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.sign.MachineRequests;
+import dev.umbra.crypto.workflow.WorkflowDefinition;
+import dev.umbra.crypto.workflow.WorkflowRunReport;
+import dev.umbra.crypto.workflow.WorkflowRunReport.StepResult;
+import dev.umbra.daemon.channel.MessageService;
+import dev.umbra.proto.api.ApiFailure;
+import dev.umbra.proto.api.ControlPlanePaths;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Base64;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code workflow} message service of a binding (docs/agents.md, "Workflow runs"): a client
+ * asks, over its end-to-end encrypted relay channel, {@code {"name","inputs"}}; the daemon fetches
+ * the definition from the control plane (signed with the binding key), verifies it against its
+ * pinned workspace trust ({@link WorkflowVerifier}), runs this machine's steps ({@link
+ * WorkflowExecutor}) and answers with step results and a bounded part of their output, ending with
+ * {@code {"event":"end","outcome","reason"}}. Every run and every refusal is reported to the
+ * control plane ({@code POST /v1/machine-workflow-runs}): a run record and an audit event, with
+ * numbers, ids and codes only.
+ */
+public final class WorkflowRuns implements MessageService {
+  public static final String TOPIC = "workflow";
+  static final int MAX_REQUEST = 64 * 1024;
+  private static final Logger log = LoggerFactory.getLogger(WorkflowRuns.class);
+
+  /** What a binding's workflow runs need: where to ask and report, and what to verify against. */
+  public record Wiring(
+      Vertx vertx,
+      JsonHttp http,
+      Binding binding,
+      Supplier<Ed25519KeyPair> signing,
+      Supplier<Optional<DeviceTrust>> trust,
+      Runnable refreshTrust,
+      Path bindingDir,
+      Path home,
+      Supplier<String> eventIds,
+      Supplier<String> sessionIds,
+      Clock clock) {}
+
+  private final Wiring w;
+  private final WorkflowVerifier verifier;
+
+  public WorkflowRuns(Wiring w) {
+    this.w = w;
+    this.verifier = new WorkflowVerifier(w.bindingDir(), w.binding().workspaceId());
+  }
+
+  @Override
+  public void open(MessagePeer peer) {
+    Context context = Vertx.currentContext();
+    boolean[] asked = {false};
+    peer.onMessage(
+        bytes -> {
+          if (asked[0]) {
+            return; // one run per channel
+          }
+          asked[0] = true;
+          w.vertx()
+              .executeBlocking(() -> handle(peer, context, bytes), false)
+              .onComplete(ar -> context.runOnContext(v -> peer.close()));
+        });
+  }
+
+  /** A run's request: the workflow's name and the inputs given. */
+  record Request(String name, Map<String, String> inputs) {
+    static Request parse(byte[] bytes) {
+      if (bytes.length > MAX_REQUEST) {
+        throw new IllegalArgumentException("the request is too large");
+      }
+      JsonObject j = new JsonObject(new String(bytes, StandardCharsets.UTF_8));
+      if (!(j.getValue("name") instanceof String name)
+          || !WorkflowDefinition.NAME.matcher(name).matches()) {
+        throw new IllegalArgumentException("name must be a workflow name");
+      }
+      JsonObject in = j.getJsonObject("inputs", new JsonObject());
+      if (in.size() > WorkflowDefinition.MAX_INPUTS || j.size() > 2) {
+        throw new IllegalArgumentException("at most 32 inputs, and nothing else");
+      }
+      Map<String, String> inputs = new TreeMap<>();
+      for (String k : in.fieldNames()) {
+        if (!(in.getValue(k) instanceof String v)) {
+          throw new IllegalArgumentException("input values are strings");
+        }
+        inputs.put(k, v);
+      }
+      return new Request(name, inputs);
+    }
+  }
+
+  /** Blocking: fetch, verify, run, report; the client hears each step and the end. */
+  private Void handle(MessagePeer peer, Context context, byte[] bytes) {
+    long started = System.nanoTime();
+    String channel = Long.toHexString(peer.channelId());
+    Request req;
+    try {
+      req = Request.parse(bytes);
+    } catch (RuntimeException e) {
+      end(peer, context, "refused", "bad_request", "a workflow run request is {name, inputs}");
+      return null;
+    }
+    Fetched f = fetch(req.name());
+    WorkflowVerifier.Verdict v = f.refusal() != null ? refused(f.refusal()) : verify(req.name(), f);
+    if (v.refusal().isPresent()) {
+      String code = v.refusal().get().code();
+      refuse(peer, context, req.name(), f.version(), channel, started, code, null);
+      return null;
+    }
+    WorkflowDefinition d = v.definition().orElseThrow();
+    Map<String, String> inputs;
+    try {
+      inputs = d.resolve(req.inputs());
+    } catch (IllegalArgumentException e) {
+      String code = WorkflowVerifier.Refusal.BAD_INPUTS.code();
+      refuse(peer, context, req.name(), f.version(), channel, started, code, e.getMessage());
+      return null;
+    }
+    WorkflowExecutor.Outcome o;
+    try {
+      o =
+          new WorkflowExecutor(
+                  w.home().resolve("sessions"),
+                  w.sessionIds().get(),
+                  Set.of(w.binding().name(), w.binding().machineId().toString()),
+                  w.clock())
+              .run(d, f.version(), inputs, progress(peer, context));
+    } catch (java.io.IOException e) {
+      end(
+          peer,
+          context,
+          "failure",
+          "start_failed",
+          "cannot write the run's transcript: " + e.getMessage());
+      return null;
+    }
+    String outcome = o.failed() ? "failure" : "success";
+    String reason = o.failed() ? "step_failed" : "";
+    report(
+        new WorkflowRunReport(
+            w.eventIds().get(),
+            req.name(),
+            f.version(),
+            channel,
+            outcome,
+            reason,
+            millis(started),
+            o.steps()));
+    end(
+        peer,
+        context,
+        outcome,
+        reason,
+        "workflow " + req.name() + " v" + f.version() + ": " + outcome);
+    return null;
+  }
+
+  /** Reports a refusal (a run record and {@code workflow.refused}) and tells the client. */
+  private void refuse(
+      MessagePeer peer,
+      Context context,
+      String name,
+      long version,
+      String channel,
+      long started,
+      String code,
+      String message) {
+    report(
+        new WorkflowRunReport(
+            w.eventIds().get(),
+            name,
+            version,
+            channel,
+            "refused",
+            code,
+            millis(started),
+            List.of()));
+    log.atWarn().addKeyValue("workflow", name).log("workflow refused: {}", code);
+    end(
+        peer,
+        context,
+        "refused",
+        code,
+        message != null ? message : "the machine refused to run workflow " + name + ": " + code);
+  }
+
+  private static WorkflowVerifier.Verdict refused(WorkflowVerifier.Refusal r) {
+    return new WorkflowVerifier.Verdict(Optional.empty(), Optional.of(r));
+  }
+
+  /**
+   * Verifies against the pin; a signer the pin does not know yet (a device approved since the last
+   * heartbeat) makes the daemon refresh its pin from the signed trust material once and look again.
+   */
+  private WorkflowVerifier.Verdict verify(String name, Fetched f) {
+    WorkflowVerifier.Verdict v = verifyOnce(name, f);
+    if (v.refusal().equals(Optional.of(WorkflowVerifier.Refusal.UNKNOWN_SIGNER))) {
+      try {
+        w.refreshTrust().run();
+      } catch (RuntimeException e) {
+        return v;
+      }
+      return verifyOnce(name, f);
+    }
+    return v;
+  }
+
+  private WorkflowVerifier.Verdict verifyOnce(String name, Fetched f) {
+    Optional<DeviceTrust> trust;
+    try {
+      trust = w.trust().get();
+    } catch (RuntimeException e) {
+      return refused(WorkflowVerifier.Refusal.TRUST_UNREADABLE);
+    }
+    try {
+      return verifier.verify(name, f.served(), trust);
+    } catch (RuntimeException e) {
+      // the held versions cannot be read or written: fail closed
+      return refused(WorkflowVerifier.Refusal.TRUST_UNREADABLE);
+    }
+  }
+
+  /** The served definition, or why there is none; {@code version} 0 when unknown. */
+  private record Fetched(
+      WorkflowVerifier.Served served, long version, WorkflowVerifier.Refusal refusal) {}
+
+  private Fetched fetch(String name) {
+    Binding b = w.binding();
+    long ts = w.clock().millis();
+    JsonObject body =
+        TrustSync.signedBody(
+                b,
+                w.signing().get(),
+                ts,
+                MachineRequests.workflow(b.workspaceId(), b.machineId(), ts, name))
+            .put("name", name);
+    try {
+      JsonObject r =
+          w.http()
+              .post(
+                  JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.MACHINE_WORKFLOW),
+                  null,
+                  body);
+      WorkflowVerifier.Served s = WorkflowVerifier.Served.fromJson(r);
+      return new Fetched(s, s.version(), null);
+    } catch (ApiFailure e) {
+      return new Fetched(
+          null,
+          0,
+          e.status() == 404
+              ? WorkflowVerifier.Refusal.NOT_FOUND
+              : WorkflowVerifier.Refusal.UNREACHABLE);
+    } catch (IllegalArgumentException e) {
+      return new Fetched(null, 0, WorkflowVerifier.Refusal.MALFORMED);
+    } catch (RuntimeException e) {
+      return new Fetched(null, 0, WorkflowVerifier.Refusal.UNREACHABLE);
+    }
+  }
+
+  /** Sends {@code r} to the control plane, signed; a report it does not take is logged, dropped. */
+  private void report(WorkflowRunReport r) {
+    Binding b = w.binding();
+    long ts = w.clock().millis();
+    String text = r.canonical();
+    JsonObject body =
+        TrustSync.signedBody(
+                b,
+                w.signing().get(),
+                ts,
+                MachineRequests.workflowRun(b.workspaceId(), b.machineId(), ts, text))
+            .put("report", text);
+    try {
+      w.http()
+          .post(
+              JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.MACHINE_WORKFLOW_RUNS),
+              null,
+              body);
+    } catch (RuntimeException e) {
+      log.atWarn()
+          .addKeyValue("workflow", r.name())
+          .log("workflow run report not taken by the control plane: {}", e.getMessage());
+    }
+  }
+
+  private static WorkflowExecutor.Progress progress(MessagePeer peer, Context context) {
+    return new WorkflowExecutor.Progress() {
+      @Override
+      public void step(StepResult s) {
+        send(
+            peer,
+            context,
+            new JsonObject()
+                .put("event", "step")
+                .put("id", s.id())
+                .put("status", s.status())
+                .put("exit_status", s.exitStatus())
+                .put("duration_ms", s.durationMs())
+                .put("bytes_out", s.bytesOut()));
+      }
+
+      @Override
+      public void output(String step, String stream, byte[] chunk) {
+        send(
+            peer,
+            context,
+            new JsonObject()
+                .put("event", "output")
+                .put("step", step)
+                .put("stream", stream)
+                .put("data", Base64.getEncoder().encodeToString(chunk)));
+      }
+    };
+  }
+
+  private static void end(
+      MessagePeer peer, Context context, String outcome, String reason, String message) {
+    send(
+        peer,
+        context,
+        new JsonObject()
+            .put("event", "end")
+            .put("outcome", outcome)
+            .put("reason", reason)
+            .put("message", message));
+  }
+
+  private static void send(MessagePeer peer, Context context, JsonObject m) {
+    byte[] bytes = m.encode().getBytes(StandardCharsets.UTF_8);
+    context.runOnContext(v -> peer.send(bytes));
+  }
+
+  private static long millis(long startedNanos) {
+    return (System.nanoTime() - startedNanos) / 1_000_000;
+  }
+}

@@ -1,0 +1,195 @@
+package dev.umbra.daemon.workflow;
+
+import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.trust.TrustModel;
+import dev.umbra.crypto.CryptoException;
+import dev.umbra.crypto.keys.PrivateFiles;
+import dev.umbra.crypto.sign.Signed;
+import dev.umbra.crypto.workflow.WorkflowDefinition;
+import dev.umbra.crypto.workflow.WorkflowDocument;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.util.Optional;
+import java.util.UUID;
+
+/**
+ * The daemon's decision whether a workflow definition the control plane served may run (docs/
+ * agents.md, "Workflow runs"). The control plane is not trusted here: the definition runs only when
+ * the workspace is protected (a pinned keyset), its signer is a device whose credential of the
+ * current keyset version the pinned workspace key signed and that no signed revocation names, and
+ * that device's key signed the {@code umbra-workflow/v1} payload rebuilt from the served text, for
+ * this workspace, name and version. A version lower than one this binding already ran (a rollback
+ * to an older signed definition), or the same version with other content, is refused too; the
+ * versions run are kept in {@code workflows.json} (0600) beside the binding's {@code trust.json}.
+ */
+public final class WorkflowVerifier {
+  public static final String FILE = "workflows.json";
+
+  /** Why the daemon refuses to run a workflow; {@link #code()} is the audit's reason. */
+  public enum Refusal {
+    /** the control plane has no such workflow, or could not be asked */
+    NOT_FOUND("not_found"),
+    UNREACHABLE("unreachable"),
+    /** the served text or answer does not parse, or names another workflow */
+    MALFORMED("malformed"),
+    /** the workspace has no keyset pinned here: nothing could vouch for a signer */
+    NO_PINNED_TRUST("no_pinned_trust"),
+    /** the pinned trust cannot be read (fails closed) */
+    TRUST_UNREADABLE("trust_unreadable"),
+    SIGNER_REVOKED("signer_revoked"),
+    /** no credential of the current keyset for the signer in the pin */
+    UNKNOWN_SIGNER("unknown_signer"),
+    /** the signature does not verify over the definition as served (e.g. an edited text) */
+    BAD_SIGNATURE("bad_signature"),
+    /** a version lower than one already run here */
+    ROLLED_BACK("rolled_back"),
+    /** the version already run here, with other content */
+    VERSION_REUSED("version_reused"),
+    /** the run's inputs do not match the definition's declarations */
+    BAD_INPUTS("bad_inputs");
+
+    private final String code;
+
+    Refusal(String code) {
+      this.code = code;
+    }
+
+    public String code() {
+      return code;
+    }
+  }
+
+  /** A definition as served: its text, version, signer and signature. */
+  public record Served(String yaml, long version, UUID signer, byte[] signature) {
+    public Served {
+      signature = signature.clone();
+    }
+
+    @Override
+    public byte[] signature() {
+      return signature.clone();
+    }
+
+    /** The control plane's answer ({@code Workflow} schema); anything else is malformed. */
+    public static Served fromJson(JsonObject j) {
+      if (!(j.getValue("yaml") instanceof String yaml)
+          || !(j.getValue("version") instanceof Number v)
+          || !(j.getValue("signature") instanceof String sig)
+          || sig.length() != 128
+          || !(j.getValue("signer_device_id") instanceof String signer)) {
+        throw new IllegalArgumentException("not a workflow");
+      }
+      return new Served(yaml, v.longValue(), UUID.fromString(signer), HexFormat.of().parseHex(sig));
+    }
+  }
+
+  private final Path file;
+  private final UUID workspaceId;
+
+  public WorkflowVerifier(Path bindingDir, UUID workspaceId) {
+    this.file = bindingDir.resolve(FILE);
+    this.workspaceId = workspaceId;
+  }
+
+  /**
+   * The definition {@code served} as the workflow {@code name}, when it may run under {@code
+   * trust}; else why not. Never throws for what the control plane served.
+   */
+  public Verdict verify(String name, Served served, Optional<DeviceTrust> trust) {
+    WorkflowDefinition d;
+    try {
+      d = WorkflowDefinition.parse(served.yaml());
+    } catch (CryptoException | IllegalArgumentException e) {
+      return Verdict.refused(Refusal.MALFORMED);
+    }
+    if (!d.name().equals(name) || served.version() < 1) {
+      return Verdict.refused(Refusal.MALFORMED);
+    }
+    if (trust.isEmpty()) {
+      return Verdict.refused(Refusal.NO_PINNED_TRUST);
+    }
+    DeviceTrust t = trust.get();
+    if (t.pin().revoked().contains(served.signer())) {
+      return Verdict.refused(Refusal.SIGNER_REVOKED);
+    }
+    Signed credential = t.pin().current().get(served.signer());
+    Optional<TrustModel.Credential> c =
+        credential == null ? Optional.empty() : t.authorize(credential);
+    if (c.isEmpty() || !c.get().deviceId().equals(served.signer())) {
+      return Verdict.refused(Refusal.UNKNOWN_SIGNER);
+    }
+    if (!WorkflowDocument.verifies(
+        workspaceId,
+        served.version(),
+        served.signer(),
+        d,
+        served.signature(),
+        c.get().keys().signingKey())) {
+      return Verdict.refused(Refusal.BAD_SIGNATURE);
+    }
+    return checkVersion(name, served, d);
+  }
+
+  /** A verified definition, or the refusal. */
+  public record Verdict(Optional<WorkflowDefinition> definition, Optional<Refusal> refusal) {
+    static Verdict refused(Refusal r) {
+      return new Verdict(Optional.empty(), Optional.of(r));
+    }
+  }
+
+  /** Refuses a rollback or a reused version; records a newer version as run here. */
+  private synchronized Verdict checkVersion(String name, Served served, WorkflowDefinition d) {
+    // Ed25519 is deterministic: the same signer over the same payload gives the same signature
+    String digest = HexFormat.of().formatHex(served.signature());
+    JsonObject held = held();
+    JsonObject seen = held.getJsonObject(name);
+    long version = seen == null ? 0 : seen.getLong("version", 0L);
+    if (served.version() < version) {
+      return Verdict.refused(Refusal.ROLLED_BACK);
+    }
+    if (served.version() == version && !digest.equals(seen.getString("signature"))) {
+      return Verdict.refused(Refusal.VERSION_REUSED);
+    }
+    if (served.version() > version) {
+      held.put(name, new JsonObject().put("version", served.version()).put("signature", digest));
+      try {
+        PrivateFiles.replace(
+            file,
+            new JsonObject()
+                .put("format", "umbra-workflow-pin/v1")
+                .put("workflows", held)
+                .encodePrettily());
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+      }
+    }
+    return new Verdict(Optional.of(d), Optional.empty());
+  }
+
+  /**
+   * The versions run so far; an unreadable file counts as none held only when absent (an edited
+   * file fails closed: nothing runs until it is removed).
+   */
+  private JsonObject held() {
+    if (!Files.isRegularFile(file)) {
+      return new JsonObject();
+    }
+    try {
+      JsonObject j = new JsonObject(Files.readString(file, StandardCharsets.UTF_8));
+      JsonObject w = j.getJsonObject("workflows");
+      if (w == null) {
+        throw new IllegalStateException("no workflows member");
+      }
+      return w;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      throw new IllegalStateException("the held workflow versions " + file + " are invalid");
+    }
+  }
+}

@@ -1,0 +1,183 @@
+package dev.umbra.cli.work;
+
+import static dev.umbra.cli.CliHarness.ok;
+import static dev.umbra.cli.CliHarness.umbra;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.testing.UmbraRun;
+import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.JsonHttp;
+import dev.umbra.daemon.channel.DaemonRelay;
+import dev.umbra.daemon.run.DaemonRunner;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.bus.StreamEntry;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.proto.audit.AuditEvent;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+
+/**
+ * Signed workflows end to end (docs/agents.md, "Workflows"): `umbra workflows put` signs a
+ * definition with the admin CLI's trusted device, `umbra workflows run` asks the paired machine's
+ * daemon over the relay; the daemon verifies the signature against its pinned workspace trust, runs
+ * the step and reports a run record with step statuses and byte counts. The same definition changed
+ * in PostgreSQL — what a compromised control plane could do — is refused by the daemon, and the
+ * refusal is audited.
+ */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+class WorkflowEndToEndTest {
+  static final String BOOTSTRAP = "bootstrap-token-for-the-workflow-test-0123456789";
+  static final String YAML =
+      """
+      name: hello
+      inputs:
+        who:
+          default: world
+      steps:
+        - id: greet
+          machine: local
+          run: [sh, -c, "echo hi-$0", "${inputs.who}"]
+        - id: elsewhere
+          machine: another-box
+          run: [touch, /tmp/never]
+      """;
+  CliHarness h;
+  Path admin;
+  Path machine;
+  DaemonRelay relay;
+
+  @BeforeAll
+  void start() throws Exception {
+    h = CliHarness.start("workflows", BOOTSTRAP, ServiceName.PAIRING, ServiceName.RELAY);
+    admin = h.tmp.resolve("admin");
+    machine = h.tmp.resolve("machine");
+    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
+    ok(admin, "device", "trust", "-w", "dev");
+    BindingStore store = h.pairMachine(admin, machine);
+    DaemonRunner runner =
+        new DaemonRunner(
+            new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
+    runner.syncTrust();
+    relay =
+        DaemonRelay.start(
+            new JsonHttp(),
+            store,
+            machine,
+            (b, audience) -> runner.session(b, audience).getString("token"),
+            null,
+            new PrintStream(new ByteArrayOutputStream()));
+    assertThat(relay.channels()).hasSize(1);
+  }
+
+  @AfterAll
+  void stop() throws Exception {
+    relay.close();
+    h.close();
+  }
+
+  @Test
+  void aSignedWorkflowRunsAndTheSameDefinitionAlteredInPostgresIsRefusedAndAudited()
+      throws Exception {
+    Path file = h.tmp.resolve("hello.yaml");
+    Files.writeString(file, YAML);
+    ok(admin, "workflows", "put", file.toString());
+    assertThat(ok(admin, "workflows", "show", "hello").out()).contains("version 1");
+
+    UmbraRun ran =
+        umbra(admin, "workflows", "run", "hello", "--machine", "local", "--input", "who=there");
+    assertThat(ran.code()).as(ran.err()).isZero();
+    assertThat(ran.out()).contains("hi-there");
+    assertThat(ran.err())
+        .contains("step greet: succeeded")
+        .contains("step elsewhere: other_machine");
+    JsonObject record =
+        Eventually.until(
+                "the workflow run left its record",
+                Duration.ofSeconds(30),
+                () -> workflowRuns(),
+                a -> a.size() == 1)
+            .getJsonObject(0);
+    assertThat(record.getString("outcome")).isEqualTo("success");
+    assertThat(record.getLong("bytes_out")).isEqualTo("hi-there\n".length());
+    JsonObject wf = ok(admin, "runs", "show", record.getString("id"), "--json").json();
+    assertThat(
+            wf.getJsonObject("workflow").getJsonArray("steps").getJsonObject(0).getString("status"))
+        .isEqualTo("succeeded");
+    assertThat(wf.encode())
+        .as("never output or arguments")
+        .doesNotContain("hi-there")
+        .doesNotContain("echo");
+
+    // a compromised control plane rewrites the stored text: the daemon refuses it
+    try (Connection c = h.pg.ownerConnection();
+        Statement st = c.createStatement()) {
+      assertThat(
+              st.executeUpdate(
+                  "UPDATE control_plane.workflows SET yaml = replace(yaml, 'echo hi-', 'echo pwned-')"))
+          .isEqualTo(1);
+    }
+    UmbraRun refused = umbra(admin, "workflows", "run", "hello", "--machine", "local");
+    assertThat(refused.code()).isEqualTo(1);
+    assertThat(refused.err()).contains("bad_signature");
+    assertThat(refused.out()).doesNotContain("pwned");
+    assertThat(
+            Eventually.until(
+                "the refusal is audited",
+                Duration.ofSeconds(30),
+                this::refusals,
+                l -> !l.isEmpty()))
+        .containsExactly("workflow.refused:bad_signature");
+    assertThat(
+            Eventually.until(
+                "the refusal left a run record",
+                Duration.ofSeconds(30),
+                () -> workflowRuns(),
+                a -> a.size() == 2))
+        .anySatisfy(
+            r -> assertThat(((JsonObject) r).getString("reason")).isEqualTo("bad_signature"));
+  }
+
+  private JsonArray workflowRuns() {
+    JsonArray out = new JsonArray();
+    for (Object o : ok(admin, "runs", "list", "--json").array()) {
+      if ("workflow".equals(((JsonObject) o).getString("kind"))) {
+        out.add(o);
+      }
+    }
+    return out;
+  }
+
+  /** The daemon's refusals as the audit ingest stream holds them: {@code action:reason}. */
+  private List<String> refusals() throws Exception {
+    List<String> out = new ArrayList<>();
+    for (StreamEntry e :
+        h.bus
+            .range(BusNames.AUDIT_INGEST, "0-0", 10_000)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(10, TimeUnit.SECONDS)) {
+      AuditEvent a = AuditEvent.parseFrom(e.body().getBytes());
+      if (a.getAction().startsWith("workflow.refused")) {
+        out.add(a.getAction() + ":" + a.getMetadataOrDefault("reason", ""));
+      }
+    }
+    return out;
+  }
+}
