@@ -37,6 +37,20 @@ echo "${line//lib\//}" >"$OUT/lib/cli.classpath"
 install -m 0755 "$SRC/dist/bin/umbra" "$OUT/bin/umbra"
 printf 'UMBRA_VERSION=%s\nUMBRA_BUILD=%s\nUMBRA_ARCH=%s\n' "$VERSION" "$COMMIT" "$ARCH" >"$OUT/release"
 
+# The start-up cache of exactly what `umbra --version` loads (bin/umbra uses it; docs/benchmarks.md,
+# "Distribution"), made here by one run of it on the runtime: the JDK records the jars relative to
+# their common directory (and their sizes and times, which tar and dpkg keep), so the cache serves
+# the tree wherever it is unpacked or installed. JDK 25: an AOT cache; 21-24: a dynamic CDS archive.
+LAUNCHER=("$OUT"/lib/umbra-launcher-*.jar)
+JAVA_MAJOR="$(sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' "$OUT/runtime/release")"
+if (( JAVA_MAJOR >= 25 )); then
+  CACHE_OPTS=(-XX:AOTCacheOutput="$OUT/lib/umbra-version.aot" -Xlog:aot=off)
+else
+  CACHE_OPTS=(-XX:ArchiveClassesAtExit="$OUT/lib/umbra-version.jsa")
+fi
+"$OUT/runtime/bin/java" -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -XX:-UsePerfData \
+  "${CACHE_OPTS[@]}" -Xlog:cds=off -cp "${LAUNCHER[0]}" dev.umbra.launcher.Umbra --version >/dev/null
+
 # the tarball: one directory, owned by root whoever built it
 TARBALL="$TARGET/$NAME-linux-$ARCH.tar.gz"
 tar -C "$TARGET/dist" --owner=0 --group=0 --numeric-owner -cf - "$NAME" | gzip -1 >"$TARBALL.tmp"

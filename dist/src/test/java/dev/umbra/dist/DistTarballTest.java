@@ -75,6 +75,25 @@ class DistTarballTest {
   }
 
   @Test
+  void theVersionsStartUpCacheMadeAtBuildTimeServesTheTarballWhereverItIsUnpacked()
+      throws Exception {
+    // made by make-dist.sh in target/dist, used here from a temporary directory: with the cache
+    // required (-XX:AOTMode=on / -Xshare:on) the JVM refuses to start when it cannot map it
+    Path aot = dist.resolve("lib/umbra-version.aot");
+    Path jsa = dist.resolve("lib/umbra-version.jsa");
+    assertThat(Files.isRegularFile(aot) || Files.isRegularFile(jsa)).as("a version cache").isTrue();
+    String required = Files.isRegularFile(aot) ? "-XX:AOTMode=on" : "-Xshare:on";
+    Proc v =
+        Proc.run(
+            Map.of("HOME", home.toString(), "UMBRA_JAVA_OPTS", required),
+            dist.resolve("bin/umbra").toString(),
+            "--version");
+    assertThat(v.exit()).as(v.output()).isZero();
+    assertThat(v.output()).matches("umbra \\S+ \\(build \\S+ linux-" + BUILD.arch() + "\\)");
+    assertThat(dist.toString()).doesNotContain(BUILD.tree().toString());
+  }
+
+  @Test
   void theCliAndTheDaemonCommandsStartFromTheTarball() throws Exception {
     Map<String, String> env =
         Map.of("HOME", home.toString(), "UMBRA_HOME", home.resolve("umbra").toString());
