@@ -22,7 +22,6 @@ import dev.umbra.proto.channel.ChannelReasons;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.channel.Started;
-import dev.umbra.proto.channel.TcpForward;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.proto.relay.RelayReason;
@@ -483,7 +482,7 @@ public final class DaemonChannels {
   private void begin(SecureChannel channel, ChannelStart start, String clientKey) {
     switch (start.getKindCase()) {
       case RUN -> run(channel, start.getRun(), clientKey);
-      case FORWARD -> forward(channel, start.getForward());
+      case FORWARD -> TcpForwards.open(vertx, net, audit, channel, start.getForward());
       case MESSAGE -> message(channel, start.getMessage().getTopic());
       case AGENT -> agents.open(channel, start.getAgent(), clientKey);
       default -> refuse(channel, ChannelReason.CHANNEL_REASON_BAD_REQUEST, "unknown channel kind");
@@ -503,55 +502,6 @@ public final class DaemonChannels {
     new CommandSession(
             context, channel, run, config.home().resolve("sessions"), clientKey, sid, audit, clock)
         .start();
-  }
-
-  /** Connects to {@code host:port} of the forward and pipes the channel to it (audited). */
-  private void forward(SecureChannel channel, TcpForward fw) {
-    if (fw.getPort() == 0 || fw.getPort() > 65535 || fw.getHost().isEmpty()) {
-      refuse(channel, ChannelReason.CHANNEL_REASON_BAD_REQUEST, "forward needs a host and a port");
-      return;
-    }
-    net.connect((int) fw.getPort(), fw.getHost())
-        .onComplete(
-            ar -> {
-              if (channel.closed()) {
-                if (ar.succeeded()) {
-                  ar.result().close();
-                }
-                return;
-              }
-              if (ar.failed()) {
-                audit.report(
-                    new DaemonAudit.Report(
-                        DaemonAudit.Action.TUNNEL_OPENED,
-                        channel.channelId(),
-                        false,
-                        ChannelReasons.wire(ChannelReason.CHANNEL_REASON_CONNECT_FAILED),
-                        -1,
-                        0,
-                        0,
-                        0));
-                refuse(
-                    channel,
-                    ChannelReason.CHANNEL_REASON_CONNECT_FAILED,
-                    "cannot connect to "
-                        + fw.getHost()
-                        + ":"
-                        + fw.getPort()
-                        + ": "
-                        + ar.cause().getMessage());
-                return;
-              }
-              channel.send(
-                  ChannelMessage.newBuilder().setStarted(Started.getDefaultInstance()).build());
-              long id = channel.channelId();
-              audit.report(DaemonAudit.Report.tunnelOpened(id));
-              new SocketPipe(vertx, channel, ar.result())
-                  .onEnded(
-                      (in, out, ms, reason) ->
-                          audit.report(DaemonAudit.Report.tunnelClosed(id, in, out, ms, reason)))
-                  .start();
-            });
   }
 
   private void message(SecureChannel channel, String topic) {
