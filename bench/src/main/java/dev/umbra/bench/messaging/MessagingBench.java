@@ -51,7 +51,15 @@ public final class MessagingBench {
 
   /** One phase's result as the agent printed it (microseconds, messages/s). */
   record Result(
-      String phase, int n, long p50, long p90, long p99, long p999, long max, double rate) {
+      String phase,
+      int n,
+      long p50,
+      long p90,
+      long p99,
+      long p999,
+      long max,
+      double rate,
+      int lost) {
     static Result parse(String line) {
       Map<String, String> f = new HashMap<>();
       String[] parts = line.split(" ");
@@ -67,7 +75,8 @@ public final class MessagingBench {
           Long.parseLong(f.get("p99")),
           Long.parseLong(f.get("p999")),
           Long.parseLong(f.get("max")),
-          Double.parseDouble(f.get("rate")));
+          Double.parseDouble(f.get("rate")),
+          Integer.parseInt(f.getOrDefault("lost", "0")));
     }
   }
 
@@ -102,7 +111,7 @@ public final class MessagingBench {
     List<JvmProcess> all = new ArrayList<>();
     try {
       start(all, tmp, pgServer.resolve("/" + dbName).toString(), redis, s.window());
-      measure(s, all, all.get(3), all.get(2));
+      measure(s, all, all.get(3), all.get(2), new PgBackendsCpu(admin, dbName));
     } finally {
       for (int i = all.size() - 1; i >= 0; i--) {
         all.get(i).close();
@@ -150,7 +159,8 @@ public final class MessagingBench {
   }
 
   /** The phases: first message, warm-up, alternating latency rounds, throughput; the report. */
-  private static void measure(Settings s, List<JvmProcess> all, JvmProcess owner, JvmProcess agent)
+  private static void measure(
+      Settings s, List<JvmProcess> all, JvmProcess owner, JvmProcess agent, PgBackendsCpu pg)
       throws Exception {
     phase(owner, agent, "first", 1, "first");
     System.out.printf(
@@ -185,20 +195,27 @@ public final class MessagingBench {
           (double) u.p99() / f.p99());
     }
     long[] cpuBefore = cpu(all);
+    Map<Integer, Long> pgBefore = pg.ticks();
     Result t =
         phase(
             owner, agent, "tput", s.messages(), "umbra tput " + s.messages() + " 0 " + s.window());
     long[] cpuAfter = cpu(all);
+    Map<Integer, Long> pgAfter = pg.ticks();
     StringBuilder per = new StringBuilder("CPU per message in the throughput phase (user+system):");
+    long total = 0;
     for (int i = 0; i < all.size(); i++) {
-      per.append(
-          String.format(
-              Locale.ROOT,
-              " %s %d us",
-              all.get(i).name,
-              (cpuAfter[i] - cpuBefore[i]) / 1000 / s.messages()));
+      long us = (cpuAfter[i] - cpuBefore[i]) / 1000 / s.messages();
+      total += us;
+      per.append(String.format(Locale.ROOT, " %s %d us", all.get(i).name, us));
     }
-    System.out.println(per);
+    if (pgAfter.isEmpty()) {
+      per.append(" postgres n/a (not on this machine)");
+    } else {
+      long us = PgBackendsCpu.nanosBetween(pgBefore, pgAfter) / 1000 / s.messages();
+      total += us;
+      per.append(String.format(Locale.ROOT, " postgres %d us (%d backends)", us, pgAfter.size()));
+    }
+    System.out.println(per.append(String.format(Locale.ROOT, "; total %d us", total)));
     report(floors, umbras, t, s.rate(), s.window(), s.latencyCount());
     owner.send("quit");
     agent.send("quit");
@@ -209,7 +226,18 @@ public final class MessagingBench {
     agent.send("expect " + name + " " + count);
     owner.send(command);
     String sent = owner.await("sent " + name, 600);
-    Result r = Result.parse(agent.await("done " + name + " ", 600));
+    String done;
+    try {
+      done = agent.await("done " + name + " ", name.startsWith("floor") ? 60 : 600);
+    } catch (IllegalStateException e) {
+      // a Redis probe lost on the way (pub/sub is at most once): report what arrived
+      agent.send("flush " + name);
+      done = agent.await("done " + name + " ", 60);
+    }
+    Result r = Result.parse(done);
+    if (r.lost() > 0) {
+      System.out.println("  [agent] " + name + ": " + r.lost() + " probes never arrived");
+    }
     if (!name.equals("first")) {
       System.out.println("  [owner] " + sent);
     }

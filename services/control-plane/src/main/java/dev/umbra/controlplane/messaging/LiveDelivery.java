@@ -204,7 +204,7 @@ public final class LiveDelivery {
       while (!queued.isEmpty() && ids.size() < MAX_READ) {
         ids.add(queued.poll());
       }
-      db.inWorkspace(ws, conn -> store.some(conn, ids, recipient))
+      db.inWorkspacePipelined(ws, conn -> store.some(conn, ids, recipient))
           .onSuccess(
               found ->
                   ids.forEach(

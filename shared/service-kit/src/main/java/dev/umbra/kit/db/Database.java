@@ -1,5 +1,6 @@
 package dev.umbra.kit.db;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
@@ -7,6 +8,8 @@ import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Transaction;
+import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
 import java.util.Objects;
 import java.util.Optional;
@@ -31,6 +34,34 @@ public final class Database {
   public static final int OWNER_POOL_SIZE = 2;
 
   private static final Pattern IDENT = Pattern.compile("[a-z_][a-z0-9_]{0,62}");
+
+  /**
+   * Statements a connection sends without waiting for the previous one's answer. Only the
+   * statements one unit of work issues together are in flight at once (a pooled connection serves
+   * one unit of work at a time); PostgreSQL runs them one after another, in order.
+   */
+  static final int PIPELINING_LIMIT = 16;
+
+  /** Prepared statements each pooled connection keeps parsed (least recently used dropped). */
+  static final int PREPARED_STATEMENTS = 512;
+
+  /**
+   * Statements whose columns are "every column of a table" ({@code SELECT *}, {@code t.*}, {@code
+   * RETURNING *}) are not kept prepared: PostgreSQL refuses to run a kept statement whose result
+   * columns changed ("cached plan must not change result type"), so a migration that adds a column
+   * would break a running instance's kept statement until it restarts. Their answer is read by
+   * name, so they run unprepared as before (docs/tenancy.md).
+   */
+  private static final Pattern EVERY_COLUMN =
+      Pattern.compile("(?i)(\\bselect|\\breturning|,)\\s*([a-z_][a-z0-9_]*\\.)?\\*");
+
+  /** Longest statement kept prepared (the client's default). */
+  private static final int LONGEST_KEPT = 2048;
+
+  /** Whether a statement is kept prepared on its connection (see {@link #EVERY_COLUMN}). */
+  static boolean keptPrepared(String sql) {
+    return sql.length() <= LONGEST_KEPT && !EVERY_COLUMN.matcher(sql).find();
+  }
 
   private final Pool pool;
   private final Pool ownerPool;
@@ -90,7 +121,12 @@ public final class Database {
         .with(new PoolOptions().setMaxSize(size).setName(name))
         .connectingTo(
             at.connectOptions()
-                .setPipeliningLimit(1)
+                .setPipeliningLimit(PIPELINING_LIMIT)
+                // parsed once per connection, then one Bind/Execute per use (without the cache,
+                // every preparedQuery is a Parse/Describe round trip, then the execution's)
+                .setCachePreparedStatements(true)
+                .setPreparedStatementCacheMaxSize(PREPARED_STATEMENTS)
+                .setPreparedStatementCacheSqlFilter(Database::keptPrepared)
                 .addProperty("search_path", schema)
                 .addProperty("application_name", "umbra-" + schema))
         .using(vertx)
@@ -147,39 +183,85 @@ public final class Database {
    * it defined as '' after the transaction, and ''::uuid would fail instead of matching nothing.)
    */
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> work) {
-    String setup = "SELECT set_config('umbra.workspace_id', '" + NO_WORKSPACE + "', true)";
-    return pool.withTransaction(
-        conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
+    return transaction(NO_WORKSPACE, false, work);
   }
 
   /**
    * Runs {@code work} in one transaction as the request role, after {@code SET LOCAL
-   * umbra.workspace_id}: row-level security then shows only that workspace's rows.
+   * umbra.workspace_id}: row-level security then shows only that workspace's rows. {@code BEGIN}
+   * and the setting go out together (one round trip); {@code work} starts after the setting's
+   * answer.
    */
   public <T> Future<T> inWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
-    // A UUID's text form is fixed hex and dashes, so inlining it is safe; one round trip.
-    String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
-    return pool.withTransaction(
-        conn -> conn.query(setup).execute().compose(r -> safely(work, conn)));
+    return transaction(workspaceId, false, work);
   }
 
   /**
    * Like {@link #inWorkspace}, but {@code work}'s first statements are sent without waiting for the
-   * setting's answer (pipelined on the connection: PostgreSQL runs them in order, after the
-   * setting, in the same transaction). For work whose first step is only statements: if the setting
-   * fails, the transaction is aborted and they fail too.
+   * setting's answer (pipelined on the connection with {@code BEGIN} and the setting: PostgreSQL
+   * runs them in order, after the setting, in the same transaction). For work whose first step is
+   * only statements: if the setting fails, the transaction is aborted and they fail too.
    */
   public <T> Future<T> inWorkspacePipelined(
       UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
+    return transaction(workspaceId, true, work);
+  }
+
+  /**
+   * One transaction on a pooled connection, as {@link Pool#withTransaction} runs it (commit on
+   * success; rollback on failure, unless the transaction was already rolled back; the connection
+   * back to the pool when done), except that {@code BEGIN} is not waited for: the setting (and,
+   * {@code pipelined}, {@code work}'s first statements) are queued behind it on the connection and
+   * sent with it. A failed {@code BEGIN} or setting fails every statement queued behind it, so
+   * nothing runs outside the transaction or outside the workspace.
+   */
+  private <T> Future<T> transaction(
+      UUID workspaceId, boolean pipelined, Function<SqlConnection, Future<T>> work) {
+    // A UUID's text form is fixed hex and dashes, so inlining it is safe.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
-    return pool.withTransaction(
-        conn -> {
-          Future<?> set = conn.query(setup).execute();
-          Future<T> done = safely(work, conn);
-          return set.compose(r -> done);
-        });
+    return pool.getConnection()
+        .compose(
+            conn -> {
+              Future<T> outcome;
+              try {
+                outcome = run(conn, setup, pipelined, work);
+              } catch (RuntimeException e) {
+                outcome = Future.failedFuture(e);
+              }
+              return outcome.onComplete(ar -> conn.close());
+            });
+  }
+
+  private static <T> Future<T> run(
+      SqlConnection conn,
+      String setup,
+      boolean pipelined,
+      Function<SqlConnection, Future<T>> work) {
+    Future<Transaction> begun = conn.begin();
+    Future<?> set = conn.query(setup).execute();
+    Future<T> done = pipelined ? safely(work, conn) : set.compose(r -> safely(work, conn));
+    // the outcome once everything sent has answered: a failed setting fails the work
+    Future<T> ran =
+        set.transform(
+            s -> s.succeeded() ? done : done.transform(x -> Future.<T>failedFuture(s.cause())));
+    return begun.transform(
+        b ->
+            b.failed()
+                ? ran.transform(x -> Future.<T>failedFuture(b.cause()))
+                : ran.transform(ar -> end(b.result(), ar)));
+  }
+
+  /** Commits after {@code ar} succeeded, else rolls back; answers {@code ar}'s outcome. */
+  private static <T> Future<T> end(Transaction tx, AsyncResult<T> ar) {
+    if (ar.succeeded()) {
+      return tx.commit().map(v -> ar.result());
+    }
+    if (ar.cause() instanceof TransactionRollbackException) {
+      return Future.failedFuture(ar.cause());
+    }
+    return tx.rollback().transform(v -> Future.failedFuture(ar.cause()));
   }
 
   private static <T> Future<T> safely(Function<SqlConnection, Future<T>> work, SqlConnection conn) {

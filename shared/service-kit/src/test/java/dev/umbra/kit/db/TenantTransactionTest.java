@@ -198,6 +198,185 @@ class TenantTransactionTest {
     }
   }
 
+  // ---- statements sent together (BEGIN, the setting and the first statements pipelined) ----
+
+  @Test
+  void pipelinedWorkRunsAfterTheSettingInItsWorkspace(VertxTestContext ctx) {
+    db.inWorkspacePipelined(workspaceA, c -> c.query("SELECT body FROM notes").execute())
+        .onComplete(
+            ctx.succeeding(
+                rows ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(bodies(rows)).containsExactly("a1", "a2");
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void statementsSentTogetherRunInTheOrderTheyWereIssuedAndCommitTogether(VertxTestContext ctx) {
+    db.inWorkspacePipelined(
+            workspaceA,
+            c -> {
+              Future<?> insert =
+                  c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, $2)")
+                      .execute(Tuple.of(workspaceA, "a3"));
+              Future<RowSet<Row>> count = c.query("SELECT count(*) AS n FROM notes").execute();
+              return Future.all(insert, count)
+                  .map(x -> count.result().iterator().next().getLong("n"));
+            })
+        .compose(
+            n ->
+                db.inWorkspace(workspaceA, c -> c.query("SELECT body FROM notes").execute())
+                    .map(rows -> List.of(n, bodies(rows))))
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.get(0)).isEqualTo(3L);
+                          assertThat(r.get(1)).isEqualTo(List.of("a1", "a2", "a3"));
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void failedUnitsOfWorkAreRolledBackAndTheirConnectionsServeTheNextOnes(VertxTestContext ctx) {
+    Future<Object> refused =
+        db.inWorkspacePipelined(
+            workspaceA,
+            c ->
+                c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, 'x')")
+                    .execute(Tuple.of(workspaceA))
+                    .compose(x -> Future.failedFuture(new IllegalStateException("refused"))));
+    Future<Object> thrown =
+        db.inWorkspace(
+            workspaceA,
+            c -> {
+              throw new IllegalStateException("thrown");
+            });
+    Future<RowSet<Row>> broken =
+        db.inWorkspacePipelined(
+            workspaceA,
+            c ->
+                c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, 'y')")
+                    .execute(Tuple.of(workspaceA))
+                    .compose(x -> c.query("SELECT 1 / 0").execute()));
+    Future.join(refused, thrown, broken)
+        .transform(
+            x -> {
+              // more units than the pool has connections (4): each one got a clean connection
+              List<Future<RowSet<Row>>> next = new ArrayList<>();
+              for (int i = 0; i < 6; i++) {
+                next.add(
+                    db.inWorkspace(workspaceA, c -> c.query("SELECT body FROM notes").execute()));
+              }
+              return Future.all(next).map(all -> bodies(next.get(5).result()));
+            })
+        .onComplete(
+            ctx.succeeding(
+                left ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(refused.cause()).hasMessage("refused");
+                          assertThat(thrown.cause()).hasMessage("thrown");
+                          assertThat(broken.cause().getMessage()).contains("division by zero");
+                          assertThat(left).containsExactly("a1", "a2");
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void preparedStatementsAreParsedOncePerConnectionThenReused(VertxTestContext ctx) {
+    String sql = "SELECT body FROM notes WHERE body = $1";
+    db.inWorkspace(
+            workspaceA,
+            c ->
+                c.preparedQuery(sql)
+                    .execute(Tuple.of("a1"))
+                    .compose(x -> c.preparedQuery(sql).execute(Tuple.of("a2")))
+                    .compose(
+                        x ->
+                            c.preparedQuery(
+                                    "SELECT count(*) AS n FROM pg_prepared_statements"
+                                        + " WHERE statement = $1")
+                                .execute(Tuple.of(sql))))
+        .onComplete(
+            ctx.succeeding(
+                rows ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(rows.iterator().next().getLong("n")).isEqualTo(1L);
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void statementsOfEveryColumnOfATableAreNotKeptPrepared() {
+    assertThat(Database.keptPrepared("SELECT body FROM notes WHERE body = $1")).isTrue();
+    assertThat(Database.keptPrepared("SELECT count(*) AS n FROM notes")).isTrue();
+    assertThat(Database.keptPrepared("SELECT * FROM notes")).isFalse();
+    assertThat(Database.keptPrepared("select i.* from notes i")).isFalse();
+    assertThat(Database.keptPrepared("SELECT n.body, p.* FROM notes n, notes p")).isFalse();
+    assertThat(Database.keptPrepared("UPDATE notes SET body = $1 RETURNING *")).isFalse();
+    assertThat(Database.keptPrepared("SELECT 1 AS " + "x".repeat(3000))).isFalse();
+  }
+
+  @Test
+  void aColumnAddedByAMigrationDoesNotBreakARunningPoolsStatements(
+      Vertx vertx, VertxTestContext ctx) {
+    String every = "SELECT * FROM notes WHERE body = $1";
+    String named = "SELECT body FROM notes WHERE body = $1";
+    Database.open(vertx, pg.location(), "kittest", "umbra_app", 1) // one connection: same cache
+        .compose(
+            one -> {
+              Future<List<String>> before = twoStatements(one, every, named);
+              return before
+                  .compose(
+                      x ->
+                          vertx.executeBlocking(
+                              () -> owner("ALTER TABLE kittest.notes ADD COLUMN extra text")))
+                  .compose(x -> twoStatements(one, every, named))
+                  .eventually(
+                      () ->
+                          vertx
+                              .executeBlocking(
+                                  () -> owner("ALTER TABLE kittest.notes DROP COLUMN extra"))
+                              .compose(x -> one.close()))
+                  .map(after -> List.of(before.result(), after));
+            })
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.get(0)).containsExactly("a1", "a1");
+                          assertThat(r.get(1)).containsExactly("a1", "a1");
+                          ctx.completeNow();
+                        })));
+  }
+
+  private Future<List<String>> twoStatements(Database one, String every, String named) {
+    return one.inWorkspace(
+        workspaceA,
+        c ->
+            c.preparedQuery(every)
+                .execute(Tuple.of("a1"))
+                .compose(
+                    a ->
+                        c.preparedQuery(named)
+                            .execute(Tuple.of("a1"))
+                            .map(b -> List.of(bodies(a).get(0), bodies(b).get(0)))));
+  }
+
+  private static Void owner(String sql) throws Exception {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement()) {
+      st.execute(sql);
+    }
+    return null;
+  }
+
   // ---- the request role cannot leave row-level security (issue 13, finding 8) ----
 
   @Test
