@@ -3,10 +3,6 @@ package dev.umbra.bench.relay;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.bench.BenchTokens;
-import dev.umbra.cli.relay.PortForward;
-import dev.umbra.cli.relay.RelayClient;
-import dev.umbra.crypto.keys.X25519KeyPair;
-import dev.umbra.daemon.channel.DaemonChannels;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
 import io.vertx.core.Future;
@@ -18,9 +14,6 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
-import io.vertx.core.net.NetServer;
-import java.io.OutputStream;
-import java.net.Socket;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,8 +31,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *
  * <ul>
  *   <li>latency p50/p99 of 1 KiB frames echoed at fixed rates: through one relay instance, across
- *       two instances (Redis pub/sub), through nginx proxying WebSocket, and direct;
- *   <li>bulk MB/s of 32 KiB frames one way with a 256-frame window, same four paths;
+ *       two instances over a mesh link, across two instances over Redis pub/sub (a third instance
+ *       started with the mesh off), through nginx proxying WebSocket, and direct;
+ *   <li>bulk MB/s of 32 KiB frames one way with a 256-frame window, same five paths;
  *   <li>bulk MB/s through a TCP forward with Noise at both ends (the real client and daemon), one
  *       instance and across two;
  *   <li>10 000 idle connections on one instance started with a 1 GiB heap: heap after GC.
@@ -62,6 +56,8 @@ public final class RelayBench {
         default -> "jvm proxy (vert.x websocket)";
       };
 
+  private static final String TWO_MESH = "relay, across two (mesh link)";
+  private static final String TWO_REDIS = "relay, across two (Redis)";
   private static final int FRAME = 1024;
   private static final int BULK_FRAME = 32 * 1024;
   private static final int WINDOW = 256;
@@ -110,10 +106,14 @@ public final class RelayBench {
         List.of(System.getProperty("umbra.bench.parts", "latency,bulk,noise,idle").split(","));
     Path tmp = Files.createTempDirectory("umbra-relay-bench");
     Map<String, String> env = relayEnvironment(tmp);
+    Map<String, String> viaRedis = new HashMap<>(env);
+    viaRedis.put("UMBRA_RELAY_MESH", "off");
     System.out.println(
-        "starting two relay instances (1 GiB heap each), nginx and an echo server ...");
+        "starting three relay instances (1 GiB heap each; the third without the mesh, so its"
+            + " frames cross Redis), nginx and an echo server ...");
     try (RelayProcess r1 = RelayProcess.start("1g", env, tmp.resolve("relay1.log"));
-        RelayProcess r2 = RelayProcess.start("1g", env, tmp.resolve("relay2.log"))) {
+        RelayProcess r2 = RelayProcess.start("1g", env, tmp.resolve("relay2.log"));
+        RelayProcess r3 = RelayProcess.start("1g", viaRedis, tmp.resolve("relay3.log"))) {
       HttpServer echo = echoServer();
       try (Nginx nginx = Nginx.start(echo.actualPort(), tmp.resolve("nginx"));
           JvmProxy proxy = JvmProxy.start(echo.actualPort(), tmp.resolve("proxy.log"))) {
@@ -133,6 +133,7 @@ public final class RelayBench {
           latency(true, r1.ws(), target, 5000, warm);
           if (CROSS) {
             latency(true, r2.ws(), target, 5000, warm);
+            latency(true, r3.ws(), target, 5000, warm);
           }
           latency(false, viaNginx.resolve("/echo"), null, 5000, 2);
           latency(false, direct.resolve("/echo"), null, 5000, 2);
@@ -140,31 +141,20 @@ public final class RelayBench {
         }
         for (String rs : parts.contains("latency") ? rates : new String[0]) {
           latencyAtRate(
-              Integer.parseInt(rs.trim()), r1, r2, target, viaProxy, viaNginx, direct, seconds);
+              Integer.parseInt(rs.trim()),
+              List.of(r1, r2, r3),
+              target,
+              viaProxy,
+              viaNginx,
+              direct,
+              seconds);
         }
         if (parts.contains("bulk")) {
-          System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");
-          double b1 = bulk(true, r1.ws(), target, bulkBytes);
-          double b2 = bulk(true, r2.ws(), target, bulkBytes);
-          double bn = bulk(false, viaNginx.resolve("/sink"), null, bulkBytes);
-          double bd = bulk(false, direct.resolve("/sink"), null, bulkBytes);
-          System.out.printf(
-              "%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n",
-              "relay, one instance",
-              b1,
-              "relay, across two instances",
-              b2,
-              "nginx",
-              bn,
-              "direct",
-              bd);
-          System.out.printf(
-              "ratio relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f%n",
-              b1 / bn, b2 / bn, b1 / bd);
+          bulkPart(List.of(r1, r2, r3), target, viaNginx, direct, bulkBytes);
         }
         daemon1.close();
         if (parts.contains("noise")) {
-          noisePart(r1, r2, tmp, bulkBytes);
+          new NoiseBulk(vertx, workspace, tokens, rounds).run(r1, r2, tmp, bulkBytes);
         }
         if (parts.contains("idle")) {
           idleConnections(r1, idle);
@@ -172,6 +162,24 @@ public final class RelayBench {
       }
       await(echo.close());
     }
+  }
+
+  /** Bulk of raw frames one way: one instance, across two by mesh and by Redis, nginx, direct. */
+  private void bulkPart(
+      List<RelayProcess> relays, String target, URI viaNginx, URI direct, long bulkBytes)
+      throws Exception {
+    System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");
+    double b1 = bulk(true, relays.get(0).ws(), target, bulkBytes);
+    double b2 = bulk(true, relays.get(1).ws(), target, bulkBytes);
+    double b3 = bulk(true, relays.get(2).ws(), target, bulkBytes);
+    double bn = bulk(false, viaNginx.resolve("/sink"), null, bulkBytes);
+    double bd = bulk(false, direct.resolve("/sink"), null, bulkBytes);
+    System.out.printf(
+        "%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n",
+        "relay, one instance", b1, TWO_MESH, b2, TWO_REDIS, b3, "nginx", bn, "direct", bd);
+    System.out.printf(
+        "ratio relay(one)/nginx = %.2f, relay(two mesh)/nginx = %.2f, relay(two redis)/nginx = %.2f, relay(one)/direct = %.2f%n",
+        b1 / bn, b2 / bn, b3 / bn, b1 / bd);
   }
 
   /**
@@ -191,6 +199,8 @@ public final class RelayBench {
     env.put("UMBRA_RELAY_CONN_BURST", "1000000");
     env.put("UMBRA_RELAY_MSG_RATE", "10000000");
     env.put("UMBRA_RELAY_MSG_BURST", "10000000");
+    env.put("UMBRA_RELAY_MESH", "on");
+    env.put("UMBRA_INTERNAL_TOKEN", "bench-" + UUID.randomUUID() + UUID.randomUUID());
     return env;
   }
 
@@ -200,8 +210,7 @@ public final class RelayBench {
    */
   private void latencyAtRate(
       int rate,
-      RelayProcess r1,
-      RelayProcess r2,
+      List<RelayProcess> relays,
       String target,
       URI viaProxy,
       URI viaNginx,
@@ -212,31 +221,36 @@ public final class RelayBench {
     // the median of the rounds is what the ratios use
     List<Stats> one = new ArrayList<>();
     List<Stats> two = new ArrayList<>();
+    List<Stats> redis = new ArrayList<>();
     List<Stats> nx = new ArrayList<>();
     List<Stats> dir = new ArrayList<>();
     List<Stats> px = new ArrayList<>();
     for (int round = 1; round <= rounds; round++) {
       px.add(latency(false, viaProxy.resolve("/echo"), null, rate, seconds));
-      one.add(latency(true, r1.ws(), target, rate, seconds));
+      one.add(latency(true, relays.get(0).ws(), target, rate, seconds));
       nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
+      two.add(CROSS ? latency(true, relays.get(1).ws(), target, rate, seconds) : one.getLast());
       dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
-      two.add(CROSS ? latency(true, r2.ws(), target, rate, seconds) : one.getLast());
+      redis.add(CROSS ? latency(true, relays.get(2).ws(), target, rate, seconds) : one.getLast());
       System.out.printf(
-          "  round %d at %d/s: p99 us one %.0f, two %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n",
+          "  round %d at %d/s: p99 us one %.0f, two mesh %.0f, two redis %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n",
           round,
           rate,
           one.getLast().p99Micros(),
           two.getLast().p99Micros(),
+          redis.getLast().p99Micros(),
           nx.getLast().p99Micros(),
           dir.getLast().p99Micros(),
           px.getLast().p99Micros());
     }
     Stats mOne = Stats.median(one);
     Stats mTwo = Stats.median(two);
+    Stats mRedis = Stats.median(redis);
     Stats mNx = Stats.median(nx);
     Stats mDir = Stats.median(dir);
     print("relay, one instance", rate, mOne);
-    print("relay, across two instances", rate, mTwo);
+    print(TWO_MESH, rate, mTwo);
+    print(TWO_REDIS, rate, mRedis);
     print("nginx", rate, mNx);
     print("direct", rate, mDir);
     Stats mPx = Stats.median(px);
@@ -248,31 +262,15 @@ public final class RelayBench {
         mOne.p99Micros() / mDir.p99Micros(),
         rounds);
     System.out.printf(
+        "ratio p99 two(mesh)/one = %.2f, two(redis)/one = %.2f, two(mesh)/two(redis) = %.2f; p50 two(mesh)/one = %.2f, two(redis)/one = %.2f%n",
+        mTwo.p99Micros() / mOne.p99Micros(),
+        mRedis.p99Micros() / mOne.p99Micros(),
+        mTwo.p99Micros() / mRedis.p99Micros(),
+        mTwo.p50Micros() / mOne.p50Micros(),
+        mRedis.p50Micros() / mOne.p50Micros());
+    System.out.printf(
         "ratio p99 jvm proxy/nginx = %.2f, relay(one)/jvm proxy = %.2f%n",
         mPx.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mPx.p99Micros());
-  }
-
-  /** Bulk through a TCP forward (Noise end to end) over one relay instance and across two. */
-  private void noisePart(RelayProcess r1, RelayProcess r2, Path tmp, long bulkBytes)
-      throws Exception {
-    System.out.printf("%n%-34s %10s %10s%n", "bulk through a TCP forward, Noise", "MB/s", "Gbit/s");
-    // HotSpot swaps in its AES-GCM intrinsics only once the calling code is C2-compiled
-    // (thousands of calls); with 32 KiB messages the first few hundred MB run without them
-    System.out.printf("%-34s %10.0f%n", "warm-up (not counted)", noiseBulk(r1, r1, tmp, bulkBytes));
-    double[] one = new double[rounds];
-    double[] two = new double[rounds];
-    for (int i = 0; i < rounds; i++) {
-      one[i] = noiseBulk(r1, r1, tmp, bulkBytes);
-      two[i] = noiseBulk(r1, r2, tmp, bulkBytes);
-      System.out.printf(
-          "%-34s %10.0f %10.0f%n", "round " + (i + 1) + " one / two instances", one[i], two[i]);
-    }
-    double n1 = median(one);
-    double n2 = median(two);
-    System.out.println("median of the rounds:");
-    System.out.printf(
-        "%-34s %10.0f %10.2f%n%-34s %10.0f %10.2f%n",
-        "one instance", n1, n1 * 8 / 1000, "across two instances", n2, n2 * 8 / 1000);
   }
 
   private static void print(String what, int rate, Stats s) {
@@ -458,77 +456,6 @@ public final class RelayBench {
     long nanos = done.get(300, TimeUnit.SECONDS);
     await(ws.close());
     return (frames - frames % 64) * (double) BULK_FRAME / 1e6 / (nanos / 1e9);
-  }
-
-  // ------------------------------------------------------------------ bulk with Noise through a
-  // forward
-
-  private double noiseBulk(RelayProcess clientSide, RelayProcess daemonSide, Path tmp, long total)
-      throws Exception {
-    String machine = UUID.randomUUID().toString();
-    X25519KeyPair dkey = X25519KeyPair.generate();
-    DaemonChannels d =
-        new DaemonChannels(
-            vertx,
-            DaemonChannels.Config.of(
-                workspace, machine, dkey, List.of(daemonSide.ws()), tmp.resolve("home")),
-            () -> Future.succeededFuture(tokens.machine(workspace, machine, "relay")));
-    await(d.start());
-    RelayClient c =
-        await(
-            RelayClient.create(
-                vertx,
-                List.of(clientSide.ws()),
-                workspace.toString(),
-                () -> Future.succeededFuture(tokens.member(workspace, "bench", "relay")),
-                X25519KeyPair.generate(),
-                null,
-                dev.umbra.client.http.ClientTls.system()));
-    await(c.connect());
-    AtomicLong received = new AtomicLong();
-    CompletableFuture<Long> done = new CompletableFuture<>();
-    NetServer sink =
-        await(
-            vertx
-                .createNetServer()
-                .connectHandler(
-                    sock ->
-                        sock.handler(
-                            b -> {
-                              if (received.addAndGet(b.length()) >= total) {
-                                done.complete(System.nanoTime());
-                              }
-                            }))
-                .listen(0, "127.0.0.1"));
-    NetServer local =
-        await(
-            PortForward.listen(
-                vertx,
-                c,
-                machine,
-                dkey.publicKey(),
-                "127.0.0.1",
-                0,
-                "127.0.0.1",
-                sink.actualPort(),
-                e -> {}));
-    byte[] block = new byte[256 * 1024];
-    new java.util.Random(2).nextBytes(block);
-    long t0;
-    try (Socket s = new Socket("127.0.0.1", local.actualPort())) {
-      OutputStream os = s.getOutputStream();
-      t0 = System.nanoTime();
-      for (long sentBytes = 0; sentBytes < total; sentBytes += block.length) {
-        os.write(block, 0, (int) Math.min(block.length, total - sentBytes));
-      }
-      os.flush();
-      long t1 = done.get(300, TimeUnit.SECONDS);
-      await(local.close());
-      await(sink.close());
-      await(c.close());
-      await(d.stop());
-      return total / 1e6 / ((t1 - t0) / 1e9);
-    }
   }
 
   // ------------------------------------------------------------------ idle connections
