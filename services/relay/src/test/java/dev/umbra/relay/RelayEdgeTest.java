@@ -75,7 +75,9 @@ class RelayEdgeTest {
         ws.send(2, true, RawWebSocket.deflateBomb(64 << 20));
         Optional<RawWebSocket.Frame> close = ws.awaitClose();
         close.ifPresent(f -> assertThat(f.closeCode()).isEqualTo(1002));
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+        // refused at the frame's header (RSV1 without a negotiated extension); the bound is loose
+        // because the machines CI runs on are shared (1 s failed at load 25-45)
+        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
       }
     }
   }
