@@ -390,7 +390,8 @@ class AgentWorkApiTest {
       }
     }
     // text columns are bounded by CHECKs to ids and short codes (event_id 26, channel 16, reason
-    // 32, runtime 32 and a short code, kind and outcome enumerated); no bytea, json or unbounded free text a transcript could
+    // 32, runtime 32 and a short code, kind and outcome enumerated); no bytea, json or unbounded
+    // free text a transcript could
     // land in: a new column fails this test until docs/agents.md says what it holds. The one
     // jsonb column, steps (a workflow run's step results), is written only from a parsed
     // WorkflowRunReport, which admits step ids, status codes and numbers, and is CHECKed to an

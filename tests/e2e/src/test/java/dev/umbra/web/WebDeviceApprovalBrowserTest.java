@@ -3,7 +3,6 @@ package dev.umbra.web;
 import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Route;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
@@ -86,14 +85,12 @@ class WebDeviceApprovalBrowserTest {
   static void decide(Tab approver, String id, String code, String decision) {
     approver.page.click("#lists-refresh");
     approver.page.waitForSelector("#devices-body [data-" + decision + "='" + id + "']");
-    approver
-        .page
-        .evaluate(
-            "([id, code, decision]) => { const b = [...document.querySelectorAll("
-                + "'#devices-body [data-' + decision + ']')].find(e => e.dataset[decision] === id);"
-                + " const input = b.closest('tr').querySelector('input[data-approve-code]');"
-                + " if (code) input.value = code; b.click(); }",
-            List.of(id, code == null ? "" : code, decision));
+    approver.page.evaluate(
+        "([id, code, decision]) => { const b = [...document.querySelectorAll("
+            + "'#devices-body [data-' + decision + ']')].find(e => e.dataset[decision] === id);"
+            + " const input = b.closest('tr').querySelector('input[data-approve-code]');"
+            + " if (code) input.value = code; b.click(); }",
+        List.of(id, code == null ? "" : code, decision));
   }
 
   static String awaitError(Tab t) {
@@ -198,9 +195,7 @@ class WebDeviceApprovalBrowserTest {
               System.currentTimeMillis());
       JsonObject forgedRequest = Signed.sign(request.fields(), forged.privateKey()).toJson();
       String row = "**/devices/" + id;
-      first
-          .context
-          .route(row, route -> answer(route, real -> real.put("request", forgedRequest)));
+      first.context.route(row, route -> answer(route, real -> real.put("request", forgedRequest)));
       List<String> sent = decisionsSent(first);
       decide(first, id, code(second), "approve");
       assertThat(awaitError(first)).isEqualTo(MISMATCH);
@@ -224,14 +219,13 @@ class WebDeviceApprovalBrowserTest {
   /** The approvals and rejections the page posts from now on, as "POST /devices/…/…". */
   static List<String> decisionsSent(Tab t) {
     List<String> sent = new CopyOnWriteArrayList<>();
-    t.page
-        .onRequest(
-            r -> {
-              String path = java.net.URI.create(r.url()).getPath();
-              if (path.endsWith("/approval") || path.endsWith("/rejection")) {
-                sent.add(r.method() + " " + path.substring(path.indexOf("/devices/")));
-              }
-            });
+    t.page.onRequest(
+        r -> {
+          String path = java.net.URI.create(r.url()).getPath();
+          if (path.endsWith("/approval") || path.endsWith("/rejection")) {
+            sent.add(r.method() + " " + path.substring(path.indexOf("/devices/")));
+          }
+        });
     return sent;
   }
 }

@@ -89,14 +89,11 @@ class WebMessagingBrowserTest {
 
   /** Opens the conversation with the agent once the page's socket is live. */
   void openConversation(Tab t) {
-    t.page
-        .click(
-            "#agents-body tr[data-agent='" + agentId + "'] button[data-open]",
-            new Page.ClickOptions().setTimeout(WAIT_MS));
-    t.page
-        .waitForSelector(
-            "#messages-live[data-state=live]",
-            new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+    t.page.click(
+        "#agents-body tr[data-agent='" + agentId + "'] button[data-open]",
+        new Page.ClickOptions().setTimeout(WAIT_MS));
+    t.page.waitForSelector(
+        "#messages-live[data-state=live]", new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
   }
 
   void send(Tab t, String text) {
@@ -106,21 +103,19 @@ class WebMessagingBrowserTest {
   }
 
   void awaitMessage(Tab t, String from, String text) {
-    t.page
-        .waitForFunction(
-            "([f, x]) => [...document.querySelectorAll('#messages-list li[data-from=' + f + ']')]"
-                + ".some(li => li.textContent.endsWith(': ' + x))",
-            List.of(from, text),
-            new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
+    t.page.waitForFunction(
+        "([f, x]) => [...document.querySelectorAll('#messages-list li[data-from=' + f + ']')]"
+            + ".some(li => li.textContent.endsWith(': ' + x))",
+        List.of(from, text),
+        new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
   }
 
   int shownTimes(Tab t, String text) {
     return ((Number)
-            t.page
-                .evaluate(
-                    "x => [...document.querySelectorAll('#messages-list li')]"
-                        + ".filter(li => li.textContent.endsWith(': ' + x)).length",
-                    text))
+            t.page.evaluate(
+                "x => [...document.querySelectorAll('#messages-list li')]"
+                    + ".filter(li => li.textContent.endsWith(': ' + x)).length",
+                text))
         .intValue();
   }
 
@@ -158,11 +153,9 @@ class WebMessagingBrowserTest {
     owner.page.reload();
     owner.page.fill("#token", platform.token);
     owner.page.click("#signin-submit");
-    owner
-        .page
-        .waitForSelector(
-            "#device-status[data-status=trusted]",
-            new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
+    owner.page.waitForSelector(
+        "#device-status[data-status=trusted]",
+        new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
     openConversation(owner);
     awaitMessage(owner, "agent", answer);
     for (String c : List.of(toAgent, toOwner, again, answer)) {
@@ -207,25 +200,20 @@ class WebMessagingBrowserTest {
                     .put("id", tamperedId)
                     .put("ciphertext", Base64.getEncoder().encodeToString(bytes)));
     int before = owner.page.locator("#messages-list li").count();
-    owner
-        .context
-        .route(
-            "**/v1/workspaces/*/messages?*",
-            route ->
-                route.fulfill(
-                    new Route.FulfillOptions()
-                        .setStatus(200)
-                        .setContentType("application/json")
-                        .setBody(
-                            new JsonObject().put("items", items).putNull("next_after").encode())));
+    owner.context.route(
+        "**/v1/workspaces/*/messages?*",
+        route ->
+            route.fulfill(
+                new Route.FulfillOptions()
+                    .setStatus(200)
+                    .setContentType("application/json")
+                    .setBody(new JsonObject().put("items", items).putNull("next_after").encode())));
     // the tab comes back to the foreground: reconnect and fetch what is pending
     owner.page.evaluate("() => document.dispatchEvent(new Event('visibilitychange'))");
-    owner
-        .page
-        .waitForFunction(
-            "ids => ids.every(id => document.getElementById('messages-refused').textContent.includes(id))",
-            List.of(replayId, tamperedId),
-            new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
+    owner.page.waitForFunction(
+        "ids => ids.every(id => document.getElementById('messages-refused').textContent.includes(id))",
+        List.of(replayId, tamperedId),
+        new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
     String notes = owner.page.textContent("#messages-refused");
     assertThat(notes)
         .contains("message " + replayId + " refused: REPLAYED")
@@ -244,28 +232,25 @@ class WebMessagingBrowserTest {
   @Order(3)
   void aSwappedSignedPrekeyInTheBundleIsRefusedInThePage() throws Exception {
     try (Tab t = platform.tab()) {
-      t.context
-          .route(
-              "**/v1/workspaces/*/prekeys/*",
-              route -> {
-                com.microsoft.playwright.APIResponse real = route.fetch();
-                JsonObject bundle = new JsonObject(real.text());
-                byte[] spk = Base64.getDecoder().decode(bundle.getString("signed_prekey"));
-                spk[20] ^= 1; // u32 id, u64 created, u64 expires, then the X25519 key
-                bundle.put("signed_prekey", Base64.getEncoder().encodeToString(spk));
-                route.fulfill(
-                    new Route.FulfillOptions().setResponse(real).setBody(bundle.encode()));
-              });
+      t.context.route(
+          "**/v1/workspaces/*/prekeys/*",
+          route -> {
+            com.microsoft.playwright.APIResponse real = route.fetch();
+            JsonObject bundle = new JsonObject(real.text());
+            byte[] spk = Base64.getDecoder().decode(bundle.getString("signed_prekey"));
+            spk[20] ^= 1; // u32 id, u64 created, u64 expires, then the X25519 key
+            bundle.put("signed_prekey", Base64.getEncoder().encodeToString(spk));
+            route.fulfill(new Route.FulfillOptions().setResponse(real).setBody(bundle.encode()));
+          });
       platform.trustedBrowser(t, "second browser");
       openConversation(t);
       String refused = canary("swapped-prekey");
       t.page.fill("#message-text", refused);
       t.page.click("#message-send");
-      t.page
-          .waitForFunction(
-              "() => document.getElementById('messages-error').textContent.includes('BAD_SIGNATURE')",
-              null,
-              new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
+      t.page.waitForFunction(
+          "() => document.getElementById('messages-error').textContent.includes('BAD_SIGNATURE')",
+          null,
+          new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
       assertThat(shownTimes(t, refused)).isZero();
       assertThat(ok(machine, "agent", "recv", "--json").array()).isEmpty();
     }

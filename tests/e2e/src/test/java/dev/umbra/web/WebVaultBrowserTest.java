@@ -85,10 +85,9 @@ class WebVaultBrowserTest {
   static String openInThePage(Tab t, String name) {
     t.page.fill("#vault-get-name", name);
     t.page.click("#vault-get-submit");
-    t.page
-        .waitForSelector(
-            "#vault-value[data-name='" + name + "']",
-            new Page.WaitForSelectorOptions().setTimeout(Tab.WAIT_MS));
+    t.page.waitForSelector(
+        "#vault-value[data-name='" + name + "']",
+        new Page.WaitForSelectorOptions().setTimeout(Tab.WAIT_MS));
     return t.page.inputValue("#vault-value");
   }
 
@@ -133,13 +132,12 @@ class WebVaultBrowserTest {
   static void auditPicture(Tab t) {
     t.page.fill("#audit-action", "device.approved, vault.entry_written");
     t.page.click("#audit-apply");
-    t.page
-        .waitForFunction(
-            "() => document.querySelector('#audit-tail').dataset.state === 'live'"
-                + " && [...document.querySelectorAll('#audit-body td[data-col=action]')]"
-                + ".filter(td => td.textContent === 'vault.entry_written').length >= 2",
-            null,
-            new Page.WaitForFunctionOptions().setTimeout(Tab.WAIT_MS));
+    t.page.waitForFunction(
+        "() => document.querySelector('#audit-tail').dataset.state === 'live'"
+            + " && [...document.querySelectorAll('#audit-body td[data-col=action]')]"
+            + ".filter(td => td.textContent === 'vault.entry_written').length >= 2",
+        null,
+        new Page.WaitForFunctionOptions().setTimeout(Tab.WAIT_MS));
     t.picture("#audit", "web-audit.png");
   }
 
@@ -147,30 +145,28 @@ class WebVaultBrowserTest {
   void aSwappedWorkspaceEncryptionKeyIsRefusedAndNothingIsSent() throws Exception {
     try (Tab t = trustedBrowser("swapped key")) {
       List<String> posted = new CopyOnWriteArrayList<>();
-      t.page
-          .onRequest(
-              r -> {
-                if (r.method().equals("POST") && r.url().contains("/vault/")) {
-                  posted.add(r.url());
-                }
-              });
+      t.page.onRequest(
+          r -> {
+            if (r.method().equals("POST") && r.url().contains("/vault/")) {
+              posted.add(r.url());
+            }
+          });
       String other = X25519KeyPair.generate().publicKey().toHex(); // never the workspace's
-      t.context
-          .route(
-              "**/keyset",
-              route ->
-                  WebDeviceApprovalBrowserTest.answer(
-                      route,
-                      chain -> {
-                        JsonArray links = chain.getJsonArray("keysets");
-                        JsonObject last = links.getJsonObject(links.size() - 1);
-                        JsonObject payload = new JsonObject(last.getString("payload"));
-                        last.put(
-                            "payload",
-                            CanonicalJson.canonicalize(
-                                payload.put("encryption_public_key", other).encode()));
-                        return chain;
-                      }));
+      t.context.route(
+          "**/keyset",
+          route ->
+              WebDeviceApprovalBrowserTest.answer(
+                  route,
+                  chain -> {
+                    JsonArray links = chain.getJsonArray("keysets");
+                    JsonObject last = links.getJsonObject(links.size() - 1);
+                    JsonObject payload = new JsonObject(last.getString("payload"));
+                    last.put(
+                        "payload",
+                        CanonicalJson.canonicalize(
+                            payload.put("encryption_public_key", other).encode()));
+                    return chain;
+                  }));
       t.page.fill("#vault-name", "web/swapped");
       t.page.fill("#vault-put-value", "sealed to whom?");
       t.page.click("#vault-put-submit");

@@ -7,9 +7,9 @@ import java.util.UUID;
 
 /**
  * What a run left on the platform (docs/agents.md, "Run records"): ids, times, exit status and byte
- * counts, for an agent session its runtime's configured id (null otherwise), and for a workflow
- * run its definition and step results. Never the command line, its output or its transcript,
- * which stay on the machine.
+ * counts, for an agent session its runtime's configured id (null otherwise), and for a workflow run
+ * its definition and step results. Never the command line, its output or its transcript, which stay
+ * on the machine.
  */
 public record RunRecord(
     UUID id,
