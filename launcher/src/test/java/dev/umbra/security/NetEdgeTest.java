@@ -110,7 +110,9 @@ class NetEdgeTest {
             "RELAY",
             RelayWire.PATH,
             api.session(workspace, "relay"),
-            RelayWire.DEFAULT_MAX_FRAME_BYTES));
+            // the decoder's limit: a frame plus room for a mesh batch around it (docs/relay.md);
+            // frames between it and the frame limit are refused with 1009 after their header
+            RelayWire.DEFAULT_MAX_FRAME_BYTES + RelayWire.MESH_OVERHEAD_BYTES));
     endpoints.add(
         new Endpoint(
             "webtty client",
