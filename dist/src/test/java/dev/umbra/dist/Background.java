@@ -57,13 +57,21 @@ final class Background implements AutoCloseable {
         Eventually.until(
             name + ": " + what,
             within,
-            () -> output().lines().filter(matches).findFirst(),
+            () -> completeLines().filter(matches).findFirst(),
             seen -> seen.isPresent() || !process.isAlive());
     if (line.isEmpty()) {
       throw new AssertionError(
           name + " ended with " + process.exitValue() + " before " + what + ":\n" + output());
     }
     return line.get();
+  }
+
+  /**
+   * The output's whole lines: a line still being written ("ready in " before its figures) waits.
+   */
+  private java.util.stream.Stream<String> completeLines() {
+    String out = output();
+    return out.substring(0, out.lastIndexOf('\n') + 1).lines();
   }
 
   boolean alive() {
