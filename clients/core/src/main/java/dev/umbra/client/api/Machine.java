@@ -1,5 +1,6 @@
 package dev.umbra.client.api;
 
+import dev.umbra.proto.api.ResponseFields;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.umbra.client.api;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.umbra.proto.api.ResponseShapeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.UUID;
@@ -73,32 +74,7 @@ class ResponseRecordsTest {
   }
 
   @Test
-  void aDeviceKeepsItsSignedDocumentsAsJsonAndAnApiTokenItsOptionalTimes() {
-    JsonObject request = new JsonObject().put("payload", "p").put("signature", "s");
-    Device d =
-        Device.fromJson(
-            new JsonObject()
-                .put("id", ID)
-                .put("workspace_id", W)
-                .put("account_id", W)
-                .put("name", "laptop")
-                .put("kind", "cli")
-                .put("status", "pending")
-                .put("ed25519_public_key", "aa")
-                .put("p256_public_key", "bb")
-                .put("request", request)
-                .putNull("credential")
-                .putNull("revocation")
-                .putNull("keyset_version")
-                .put("created_at", "t")
-                .putNull("approved_at")
-                .putNull("revoked_at"));
-    assertThat(d.pending()).isTrue();
-    assertThat(d.request()).isEqualTo(request);
-    assertThat(d.keysetVersion()).isNull();
-    assertThatThrownBy(
-            () -> Device.fromJson(new JsonObject().put("id", ID).put("keyset_version", "1")))
-        .isInstanceOf(ResponseShapeException.class);
+  void anApiTokenKeepsItsOptionalTimes() {
     ApiToken t =
         ApiToken.fromJson(
             new JsonObject()

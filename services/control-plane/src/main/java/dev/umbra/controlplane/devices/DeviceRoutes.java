@@ -13,6 +13,7 @@ import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
+import dev.umbra.proto.api.Device;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
@@ -138,20 +139,20 @@ final class DeviceRoutes {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     Page page = Page.of(ctx);
     return auth.as(ctx, false, c -> devices.page(c, wid, page.after(), page.fetch()))
-        .map(list -> page.render(list, Device::id, TrustJson::json));
+        .map(list -> page.render(list, Device::id, Device::toJson));
   }
 
   private Future<JsonObject> get(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "device_id");
-    return auth.as(ctx, false, c -> devices.get(c, wid, id)).map(TrustJson::json);
+    return auth.as(ctx, false, c -> devices.get(c, wid, id)).map(Device::toJson);
   }
 
   private Future<JsonObject> request(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     JsonObject body = Requests.body(ctx, "request");
     TrustDocuments.DeviceRequest d = TrustDocuments.request(body, wid, clock);
-    return auth.as(ctx, true, c -> devices.request(c, wid, d)).map(TrustJson::json);
+    return auth.as(ctx, true, c -> devices.request(c, wid, d)).map(Device::toJson);
   }
 
   private Future<JsonObject> approve(RoutingContext ctx) {
@@ -161,28 +162,27 @@ final class DeviceRoutes {
     String envelope = TrustDocuments.envelope(body, "envelope");
     // the credential is checked by the service, against the device's stored keys and the current
     // keyset
-    return auth.as(ctx, true, c -> devices.approve(c, wid, id, body, envelope))
-        .map(TrustJson::json);
+    return auth.as(ctx, true, c -> devices.approve(c, wid, id, body, envelope)).map(Device::toJson);
   }
 
   private Future<JsonObject> reject(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "device_id");
-    return auth.as(ctx, true, c -> devices.reject(c, wid, id)).map(TrustJson::json);
+    return auth.as(ctx, true, c -> devices.reject(c, wid, id)).map(Device::toJson);
   }
 
   private Future<JsonObject> revoke(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "device_id");
     SignedPayload rev = TrustDocuments.revocation(Requests.body(ctx, "revocation"), wid, id);
-    return auth.as(ctx, true, c -> devices.revoke(c, wid, id, rev)).map(TrustJson::json);
+    return auth.as(ctx, true, c -> devices.revoke(c, wid, id, rev)).map(Device::toJson);
   }
 
   private Future<JsonObject> putWebTtyKey(RoutingContext ctx) {
     UUID wid = Requests.uuidParam(ctx, "workspace_id");
     UUID id = Requests.uuidParam(ctx, "device_id");
     SignedPayload k = TrustDocuments.webttyKey(Requests.body(ctx, "webtty_key"), wid, id);
-    return auth.as(ctx, true, c -> devices.putWebTtyKey(c, wid, id, k)).map(TrustJson::json);
+    return auth.as(ctx, true, c -> devices.putWebTtyKey(c, wid, id, k)).map(Device::toJson);
   }
 
   private Future<JsonObject> deviceEnvelope(RoutingContext ctx) {

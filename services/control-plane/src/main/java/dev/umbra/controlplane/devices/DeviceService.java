@@ -9,6 +9,7 @@ import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
+import dev.umbra.proto.api.Device;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
 import io.vertx.core.json.JsonObject;
@@ -125,7 +126,7 @@ final class DeviceService {
                                 .compose(DeviceService::found)
                                 .compose(
                                     d -> {
-                                      if (!d.isPending()) {
+                                      if (!d.pending()) {
                                         return Future.failedFuture(
                                             Refusal.conflict(
                                                 Reason.NOT_PENDING,
@@ -137,8 +138,8 @@ final class DeviceService {
                                               "credential",
                                               wid,
                                               id,
-                                              d.ed25519PublicKey(),
-                                              d.p256PublicKey(),
+                                              DeviceRows.signingKey(d),
+                                              DeviceRows.envelopeKey(d),
                                               cur.version(),
                                               cur.signingKey());
                                       OffsetDateTime now = now();
@@ -183,7 +184,7 @@ final class DeviceService {
                     .compose(DeviceService::found)
                     .compose(
                         d ->
-                            d.isPending()
+                            d.pending()
                                 ? devices.deletePending(conn, id).map(x -> d.withStatus("rejected"))
                                 : Future.failedFuture(
                                     Refusal.conflict(
@@ -271,7 +272,7 @@ final class DeviceService {
                                 "only a device's own account publishes its WebTTY key, and not for a revoked device",
                                 "device_id"));
                       }
-                      key.verify(Ed25519PublicKey.fromBytes(d.ed25519PublicKey()));
+                      key.verify(Ed25519PublicKey.fromBytes(DeviceRows.signingKey(d)));
                       return devices.setWebTtyKey(conn, id, key);
                     })
                 .compose(x -> existing(devices, conn, id)));

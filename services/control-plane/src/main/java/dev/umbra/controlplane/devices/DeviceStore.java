@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.devices;
 
 import dev.umbra.controlplane.db.Rows;
+import dev.umbra.proto.api.Device;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.sqlclient.Row;
@@ -32,14 +33,14 @@ final class DeviceStore {
   }
 
   private static Device first(RowSet<Row> rows) {
-    return Rows.first(rows, Device::of);
+    return Rows.first(rows, DeviceRows::of);
   }
 
   /** Up to {@code limit} devices with an id after {@code after}, by id. */
   Future<List<Device>> page(SqlConnection conn, UUID after, int limit) {
     return conn.preparedQuery("SELECT * FROM devices WHERE id > $1 ORDER BY id LIMIT $2")
         .execute(Tuple.of(after, limit))
-        .map(rows -> Rows.all(rows, Device::of));
+        .map(rows -> Rows.all(rows, DeviceRows::of));
   }
 
   /**
@@ -110,7 +111,7 @@ final class DeviceStore {
   Future<List<Device>> trusted(SqlConnection conn) {
     return conn.preparedQuery("SELECT * FROM devices WHERE status = 'trusted'")
         .execute()
-        .map(rows -> Rows.all(rows, Device::of));
+        .map(rows -> Rows.all(rows, DeviceRows::of));
   }
 
   Future<Void> renewCredential(SqlConnection conn, UUID id, SignedPayload credential, int version) {

@@ -13,6 +13,7 @@ import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
+import dev.umbra.proto.api.Device;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -111,7 +112,7 @@ final class KeysetRoutes {
             k.signingKey());
     String envelope = TrustDocuments.envelope(body, "envelope");
     return auth.as(ctx, true, c -> keysets.create(c, wid, k, d, cred, envelope))
-        .map(TrustJson::json);
+        .map(Device::toJson);
   }
 
   private Future<JsonObject> rotate(RoutingContext ctx) {

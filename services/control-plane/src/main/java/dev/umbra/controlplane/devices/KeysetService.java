@@ -8,6 +8,7 @@ import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
+import dev.umbra.proto.api.Device;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;

@@ -2,6 +2,7 @@ package dev.umbra.controlplane.devices;
 
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.errors.Refusal.Conflict.Reason;
+import dev.umbra.proto.api.Device;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
 import java.util.List;
@@ -64,8 +65,8 @@ record Rotation(
               "credential",
               workspaceId,
               d.id(),
-              d.ed25519PublicKey(),
-              d.p256PublicKey(),
+              DeviceRows.signingKey(d),
+              DeviceRows.envelopeKey(d),
               next.version(),
               next.signingKey());
       out.add(new DeviceRenewal(d.id(), cred, TrustDocuments.envelope(item, "envelope")));

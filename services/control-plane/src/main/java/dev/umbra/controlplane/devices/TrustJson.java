@@ -3,7 +3,6 @@ package dev.umbra.controlplane.devices;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.OffsetDateTime;
-import java.util.HexFormat;
 import java.util.List;
 
 /** Workspace Protection's answers rendered as JSON (the shapes of {@link TrustSchemas}). */
@@ -20,31 +19,6 @@ final class TrustJson {
     JsonArray a = new JsonArray();
     docs.forEach(d -> a.add(d.json()));
     return a;
-  }
-
-  static JsonObject json(Device d) {
-    HexFormat hex = HexFormat.of();
-    return new JsonObject()
-        .put("id", d.id().toString())
-        .put("workspace_id", d.workspaceId().toString())
-        .put("account_id", d.accountId().toString())
-        .put("name", d.name())
-        .put("kind", d.kind())
-        .put("status", d.status())
-        .put("ed25519_public_key", hex.formatHex(d.ed25519PublicKey()))
-        .put("p256_public_key", hex.formatHex(d.p256PublicKey()))
-        .put("request", d.request().json())
-        .put("credential", json(d.credential()))
-        .put("revocation", json(d.revocation()))
-        .put("keyset_version", d.keysetVersion())
-        .put("created_at", d.createdAt().toString())
-        .put("approved_at", str(d.approvedAt()))
-        .put("revoked_at", str(d.revokedAt()))
-        .put("webtty_key", json(d.webttyKey()));
-  }
-
-  private static JsonObject json(SignedDoc doc) {
-    return doc == null ? null : doc.json();
   }
 
   static JsonObject json(RecoveryKit k) {

@@ -12,8 +12,9 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.proto.api.Device;
 import io.vertx.core.json.JsonObject;
-import java.time.OffsetDateTime;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -41,13 +42,13 @@ class RotationTest {
             "laptop",
             "cli",
             "trusted",
-            ed.publicKey().toBytes(),
-            p.publicKey().toBytes(),
+            HexFormat.of().formatHex(ed.publicKey().toBytes()),
+            HexFormat.of().formatHex(p.publicKey().toBytes()),
             null,
             null,
             null,
             3,
-            OffsetDateTime.parse("2026-12-01T00:00:00Z"),
+            "2026-12-01T00:00:00Z",
             null,
             null,
             null);

@@ -1,4 +1,4 @@
-package dev.umbra.client.api;
+package dev.umbra.proto.api;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;

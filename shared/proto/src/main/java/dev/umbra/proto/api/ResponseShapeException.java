@@ -1,4 +1,4 @@
-package dev.umbra.client.api;
+package dev.umbra.proto.api;
 
 /**
  * An answer of an Umbra API that does not have the shape its record expects: a member missing, null
