@@ -261,6 +261,84 @@ class MessagingApiTest {
   }
 
   @Test
+  void concurrentSendsAreEachAnsweredAloneWhateverTheyAreStoredWith() throws Exception {
+    // concurrent sends of a workspace share transactions (SendGroups): a refused send, a resend or
+    // an id held by another sender among them changes nothing for the others
+    String messages = "/v1/workspaces/" + ws() + "/messages";
+    String stolen = UUID.randomUUID().toString();
+    assertThat(
+            h.call(
+                    "POST",
+                    messages,
+                    agent.session(),
+                    MessagingFixture.message(stolen, conversation, device.id(), new byte[] {7}))
+                .status())
+        .isEqualTo(200);
+    List<String> fresh = new ArrayList<>();
+    List<JsonObject> bodies = new ArrayList<>();
+    List<String> expected = new ArrayList<>();
+    for (int i = 0; i < 30; i++) {
+      String id = UUID.randomUUID().toString();
+      switch (i % 5) {
+        case 1 -> {
+          bodies.add(MessagingFixture.message(stolen, conversation, agent.id(), new byte[] {1}));
+          expected.add("message_id_taken");
+        }
+        case 2 -> {
+          bodies.add(MessagingFixture.message(id, conversation, device.id(), new byte[] {1}));
+          expected.add("not_a_party");
+        }
+        default -> {
+          fresh.add(id);
+          JsonObject m = MessagingFixture.message(id, conversation, agent.id(), new byte[] {2});
+          bodies.add(m);
+          bodies.add(m); // the same id twice at once: stored once
+          expected.add("ok");
+          expected.add("ok");
+        }
+      }
+    }
+    ExecutorService pool = Executors.newFixedThreadPool(12);
+    try {
+      List<Future<Harness.Response>> all = new ArrayList<>();
+      for (JsonObject b : bodies) {
+        all.add(pool.submit(() -> h.call("POST", messages, device.session(), b)));
+      }
+      Map<String, Integer> stored = new java.util.HashMap<>();
+      for (int i = 0; i < all.size(); i++) {
+        Harness.Response r = all.get(i).get(60, TimeUnit.SECONDS);
+        switch (expected.get(i)) {
+          case "ok" -> {
+            assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+            stored.merge(
+                bodies.get(i).getString("id"), r.body().getInteger("stored"), Integer::sum);
+          }
+          case "message_id_taken" -> {
+            assertThat(r.status()).isEqualTo(409);
+            assertThat(r.errorCode()).isEqualTo("message_id_taken");
+          }
+          default -> {
+            assertThat(r.status()).isEqualTo(403);
+            assertThat(r.errorCode()).isEqualTo("not_a_party");
+          }
+        }
+      }
+      assertThat(stored).hasSize(fresh.size()).allSatisfy((id, n) -> assertThat(n).isEqualTo(1));
+    } finally {
+      pool.shutdownNow();
+    }
+    List<String> pending = new ArrayList<>();
+    h.call("GET", messages + "?limit=100", agent.session(), null)
+        .body()
+        .getJsonArray("items")
+        .forEach(o -> pending.add(((JsonObject) o).getString("id")));
+    assertThat(pending).as("each accepted id once").containsExactlyInAnyOrderElementsOf(fresh);
+    assertThat(h.call("GET", messages, device.session(), null).body().getJsonArray("items"))
+        .as("the stolen id's message to the device is untouched")
+        .hasSize(1);
+  }
+
+  @Test
   void copiesOnlyGoToTheConversationsOtherSide() {
     String messages = "/v1/workspaces/" + ws() + "/messages";
     Harness.Response toSelf =

@@ -17,7 +17,6 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import io.vertx.sqlclient.SqlConnection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,6 +37,7 @@ final class MessageRoutes {
   private final LiveDelivery live;
   private final AuditEmitter audit;
   private final Notifier notifier;
+  private final SendGroups groups;
 
   MessageRoutes(
       Parties parties,
@@ -50,6 +50,7 @@ final class MessageRoutes {
     this.live = live;
     this.audit = audit;
     this.notifier = notifier;
+    this.groups = new SendGroups(parties.db(), messages, notifier);
   }
 
   void register(ApiRoutes routes) {
@@ -171,19 +172,11 @@ final class MessageRoutes {
     UUID conversation =
         Requests.uuid(Requests.string(body, "conversation_id", 36, 36), "conversation_id");
     Map<UUID, byte[]> copies = copies(body);
+    var claims = MessagingAuth.claims(ctx);
     Party.Kind senderKind =
-        MessagingAuth.claims(ctx).subjectKind() == SubjectKind.AGENT
-            ? Party.Kind.AGENT
-            : Party.Kind.DEVICE;
-    return parties
-        .asWith(
-            ctx,
-            conn -> messages.target(conn, senderKind, conversation),
-            (conn, p, target) ->
-                messages
-                    .send(conn, p, id, target, copies)
-                    .compose(
-                        s -> notify(conn, p, s, conversation, id).map(q -> new SendDone(p, s, q))))
+        claims.subjectKind() == SubjectKind.AGENT ? Party.Kind.AGENT : Party.Kind.DEVICE;
+    return groups
+        .send(Requests.uuidParam(ctx, "workspace_id"), claims, senderKind, id, conversation, copies)
         .map(
             e -> {
               Party p = e.party();
@@ -209,21 +202,6 @@ final class MessageRoutes {
                   .put("stored", s.stored().size())
                   .put("duplicates", s.duplicates());
             });
-  }
-
-  private record SendDone(
-      Party party, MessageService.Sent sent, WebhookDeliveries.Enqueued notification) {}
-
-  /**
-   * An agent's newly stored message queues the member's webhook signal in the same transaction: a
-   * stored message and its signal commit together or not at all (docs/messaging.md).
-   */
-  private Future<WebhookDeliveries.Enqueued> notify(
-      SqlConnection conn, Party p, MessageService.Sent s, UUID conversation, UUID id) {
-    if (s.stored().isEmpty() || p.kind() != Party.Kind.AGENT) {
-      return Future.succeededFuture(WebhookDeliveries.Enqueued.NONE);
-    }
-    return notifier.enqueue(conn, p.workspaceId(), s.account(), p.id(), conversation, id);
   }
 
   static Map<UUID, byte[]> copies(JsonObject body) {

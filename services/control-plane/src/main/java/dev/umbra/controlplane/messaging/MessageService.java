@@ -93,7 +93,7 @@ final class MessageService {
 
   /**
    * The statement a send needs before its checks (the conversation and the active principals of the
-   * other side), to send ahead with the party's check: see {@link Parties#asWith}.
+   * other side), to send ahead with the party's check: see {@link SendGroups}.
    */
   Future<Optional<MessageStore.Target>> target(
       SqlConnection conn, Party.Kind senderKind, UUID conversation) {
@@ -101,16 +101,12 @@ final class MessageService {
   }
 
   /**
-   * Stores a message for the recipients of {@code target} (from {@link #target}, read in this
-   * transaction): the conversation must be one of {@code p}'s, every copy for an active principal
-   * of its other side.
+   * Checks a send against {@code target} (from {@link #target}, read in this transaction): the
+   * conversation must be one of {@code p}'s, every copy for an active principal of its other side.
+   * Answers what to store; throws the refusal otherwise (nothing read or written).
    */
-  Future<Sent> send(
-      SqlConnection conn,
-      Party p,
-      UUID id,
-      Optional<MessageStore.Target> target,
-      Map<UUID, byte[]> copies) {
+  MessageStore.Send plan(
+      Party p, UUID id, Optional<MessageStore.Target> target, Map<UUID, byte[]> copies) {
     MessageStore.Conversation c =
         target
             .map(MessageStore.Target::conversation)
@@ -119,42 +115,68 @@ final class MessageService {
     Party.Kind kind = p.kind() == Party.Kind.DEVICE ? Party.Kind.AGENT : Party.Kind.DEVICE;
     List<UUID> peers = target.get().others();
     List<MessageStore.Copy> rows = new ArrayList<>();
-    long bytes = 0;
     for (Map.Entry<UUID, byte[]> e : copies.entrySet()) {
       if (!peers.contains(e.getKey())) {
-        return Future.failedFuture(
-            Refusal.notAllowed(
-                Refusal.NotAllowed.Reason.NOT_A_PARTY,
-                "recipient "
-                    + e.getKey()
-                    + " is not an active principal of the conversation's other side",
-                "copies"));
+        throw Refusal.notAllowed(
+            Refusal.NotAllowed.Reason.NOT_A_PARTY,
+            "recipient "
+                + e.getKey()
+                + " is not an active principal of the conversation's other side",
+            "copies");
       }
       rows.add(new MessageStore.Copy(e.getKey(), kind.wire(), e.getValue()));
     }
+    return new MessageStore.Send(id, c.id(), c.accountId(), p, rows);
+  }
+
+  /**
+   * Stores {@code sends} (from {@link #plan}; distinct ids) in this transaction, in their order.
+   * Answers what each stored, in the same order; fails with a {@link Taken} if another sender holds
+   * one of the ids (the caller must then fail the transaction: nothing of it may be kept).
+   */
+  Future<List<Sent>> store(SqlConnection conn, UUID wid, List<MessageStore.Send> sends) {
     return store
-        .claimAndInsert(conn, p.workspaceId(), id, c.id(), p, rows, now())
+        .claimAndInsert(conn, wid, sends, now())
         .compose(
             claim -> {
-              if (claim.takenByAnother()) {
-                return Future.failedFuture(
-                    Refusal.conflict(
-                        Refusal.Conflict.Reason.MESSAGE_ID_TAKEN,
-                        "this message id was used by another sender",
-                        "id"));
+              if (!claim.takenByAnother().isEmpty()) {
+                return Future.failedFuture(new Taken(claim.takenByAnother()));
               }
-              long stored = 0;
-              for (UUID r : claim.fresh()) {
-                stored += copies.get(r).length;
+              List<Sent> out = new ArrayList<>();
+              for (MessageStore.Send s : sends) {
+                List<UUID> fresh = claim.fresh().getOrDefault(s.id(), List.of());
+                long stored = 0;
+                for (MessageStore.Copy c : s.copies()) {
+                  if (fresh.contains(c.recipient())) {
+                    stored += c.ciphertext().length;
+                  }
+                }
+                out.add(
+                    new Sent(s.id(), fresh, s.copies().size() - fresh.size(), stored, s.account()));
               }
-              return Future.succeededFuture(
-                  new Sent(
-                      id,
-                      claim.fresh(),
-                      copies.size() - claim.fresh().size(),
-                      stored,
-                      c.accountId()));
+              return Future.succeededFuture(out);
             });
+  }
+
+  /** Ids another sender holds a claim on: the transaction that claimed them must not commit. */
+  static final class Taken extends RuntimeException {
+    private final transient java.util.Set<UUID> ids;
+
+    Taken(java.util.Set<UUID> ids) {
+      super("message ids taken by another sender", null, false, false);
+      this.ids = ids;
+    }
+
+    java.util.Set<UUID> ids() {
+      return ids;
+    }
+
+    static Refusal.Conflict refusal() {
+      return Refusal.conflict(
+          Refusal.Conflict.Reason.MESSAGE_ID_TAKEN,
+          "this message id was used by another sender",
+          "id");
+    }
   }
 
   private static boolean isSide(Party p, MessageStore.Conversation c) {

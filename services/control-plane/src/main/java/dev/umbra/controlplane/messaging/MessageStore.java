@@ -9,9 +9,11 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /** The SQL of conversations and messages (inside the workspace's transaction). */
@@ -150,72 +152,108 @@ final class MessageStore {
   }
 
   /**
-   * What a claim found: the recipients newly claimed (the others were accepted before: a resend),
-   * and whether another sender holds a claim on the id (then nothing may be stored).
+   * One message to store: its id, conversation (and the conversation's member), sender and one copy
+   * per recipient.
    */
-  record Claim(List<UUID> fresh, boolean takenByAnother) {}
+  record Send(UUID id, UUID conversation, UUID account, Party sender, List<Copy> copies) {}
 
   /**
-   * Claims {@code (id, recipient)} for each copy and stores the copies whose claim is new, in one
-   * statement (a copy whose claim existed is a resend: not stored again); then counts the id's
-   * claims by other senders. The two statements are pipelined; the count is its own statement, so
-   * its snapshot is taken after the claim finished (waiting for a concurrent claim of the same
-   * key), exactly as if it were sent after the claim's answer. Answers the recipients stored; if
-   * another sender holds the id, the caller must fail the transaction (nothing of it is kept).
+   * What a claim found: per message id, the recipients newly claimed (the others were accepted
+   * before: a resend); and the ids another sender holds a claim on (then nothing may be stored).
    */
-  Future<Claim> claimAndInsert(
-      SqlConnection conn,
-      UUID wid,
-      UUID id,
-      UUID conversation,
-      Party sender,
-      List<Copy> copies,
-      OffsetDateTime now) {
-    UUID[] recipients = new UUID[copies.size()];
-    String[] kinds = new String[copies.size()];
-    Buffer[] cts = new Buffer[copies.size()];
-    for (int i = 0; i < copies.size(); i++) {
-      recipients[i] = copies.get(i).recipient();
-      kinds[i] = copies.get(i).recipientKind();
-      cts[i] = Buffer.buffer(copies.get(i).ciphertext());
+  record Claim(Map<UUID, List<UUID>> fresh, Set<UUID> takenByAnother) {}
+
+  /**
+   * Claims {@code (id, recipient)} for each copy of each send and stores the copies whose claim is
+   * new, in one statement (a copy whose claim existed is a resend: not stored again), in the order
+   * of {@code sends} (so {@code seq} follows it); then finds the ids claimed by other senders. The
+   * two statements are pipelined; the second is its own statement, so its snapshot is taken after
+   * the claim finished (waiting for a concurrent claim of the same key), exactly as if it were sent
+   * after the claim's answer. The ids of {@code sends} must be distinct. If another sender holds an
+   * id, the caller must fail the transaction (nothing of it is kept).
+   */
+  Future<Claim> claimAndInsert(SqlConnection conn, UUID wid, List<Send> sends, OffsetDateTime now) {
+    int n = 0;
+    for (Send s : sends) {
+      n += s.copies().size();
     }
-    Future<List<UUID>> fresh =
-        conn.preparedQuery(
-                "WITH claimed AS (INSERT INTO message_ids"
-                    + " (workspace_id, id, recipient_id, sender_id, created_at)"
-                    + " SELECT $1, $2, r, $4, $5 FROM unnest($6::uuid[]) AS r"
-                    + " ON CONFLICT DO NOTHING RETURNING recipient_id)"
-                    + " INSERT INTO messages (workspace_id, id, conversation_id, sender_kind,"
-                    + " sender_id, recipient_kind, recipient_id, ciphertext, created_at)"
-                    + " SELECT $1, $2, $3, $7, $4, k, c.recipient_id, ct, $5 FROM claimed c"
-                    + " JOIN unnest($6::uuid[], $8::text[], $9::bytea[]) AS u(r, k, ct)"
-                    + " ON u.r = c.recipient_id RETURNING recipient_id")
+    UUID[] ids = new UUID[n];
+    UUID[] recipients = new UUID[n];
+    UUID[] conversations = new UUID[n];
+    String[] senderKinds = new String[n];
+    UUID[] senders = new UUID[n];
+    String[] kinds = new String[n];
+    Buffer[] cts = new Buffer[n];
+    UUID[] sendIds = new UUID[sends.size()];
+    UUID[] sendSenders = new UUID[sends.size()];
+    int i = 0;
+    for (int j = 0; j < sends.size(); j++) {
+      Send s = sends.get(j);
+      sendIds[j] = s.id();
+      sendSenders[j] = s.sender().id();
+      for (Copy c : s.copies()) {
+        ids[i] = s.id();
+        recipients[i] = c.recipient();
+        conversations[i] = s.conversation();
+        senderKinds[i] = s.sender().kind().wire();
+        senders[i] = s.sender().id();
+        kinds[i] = c.recipientKind();
+        cts[i] = Buffer.buffer(c.ciphertext());
+        i++;
+      }
+    }
+    Future<Map<UUID, List<UUID>>> fresh =
+        conn.preparedQuery(CLAIM_AND_INSERT)
             .execute(
                 Tuple.tuple()
                     .addValue(wid)
-                    .addValue(id)
-                    .addValue(conversation)
-                    .addValue(sender.id())
-                    .addValue(now)
+                    .addValue(ids)
                     .addValue(recipients)
-                    .addValue(sender.kind().wire())
+                    .addValue(conversations)
+                    .addValue(senderKinds)
+                    .addValue(senders)
                     .addValue(kinds)
-                    .addValue(cts))
+                    .addValue(cts)
+                    .addValue(now))
             .map(
                 rows -> {
-                  List<UUID> out = new ArrayList<>();
-                  rows.forEach(r -> out.add(r.getUUID("recipient_id")));
+                  Map<UUID, List<UUID>> out = new HashMap<>();
+                  rows.forEach(
+                      r ->
+                          out.computeIfAbsent(r.getUUID("id"), k -> new ArrayList<>())
+                              .add(r.getUUID("recipient_id")));
                   return out;
                 });
-    Future<Boolean> others = claimedByOthers(conn, id, sender.id());
+    Future<Set<UUID>> others = claimedByOthers(conn, sendIds, sendSenders);
     return Future.all(fresh, others).map(x -> new Claim(fresh.result(), others.result()));
   }
 
-  private static Future<Boolean> claimedByOthers(SqlConnection conn, UUID id, UUID sender) {
+  private static final String CLAIM_AND_INSERT =
+      "WITH u AS (SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[],"
+          + " $6::uuid[], $7::text[], $8::bytea[]) WITH ORDINALITY"
+          + " AS u(id, r, conv, sk, sender, k, ct, ord)),"
+          + " claimed AS (INSERT INTO message_ids"
+          + " (workspace_id, id, recipient_id, sender_id, created_at)"
+          + " SELECT $1, id, r, sender, $9 FROM u"
+          + " ON CONFLICT DO NOTHING RETURNING id, recipient_id)"
+          + " INSERT INTO messages (workspace_id, id, conversation_id, sender_kind,"
+          + " sender_id, recipient_kind, recipient_id, ciphertext, created_at)"
+          + " SELECT $1, u.id, u.conv, u.sk, u.sender, u.k, u.r, u.ct, $9 FROM u"
+          + " JOIN claimed c ON c.id = u.id AND c.recipient_id = u.r ORDER BY u.ord"
+          + " RETURNING id, recipient_id";
+
+  private static Future<Set<UUID>> claimedByOthers(SqlConnection conn, UUID[] ids, UUID[] senders) {
     return conn.preparedQuery(
-            "SELECT count(*) AS n FROM message_ids WHERE id = $1 AND sender_id <> $2")
-        .execute(Tuple.of(id, sender))
-        .map(rows -> rows.iterator().next().getLong("n") > 0);
+            "SELECT DISTINCT m.id FROM message_ids m"
+                + " JOIN unnest($1::uuid[], $2::uuid[]) AS u(id, sender) ON m.id = u.id"
+                + " WHERE m.sender_id <> u.sender")
+        .execute(Tuple.tuple().addValue(ids).addValue(senders))
+        .map(
+            rows -> {
+              Set<UUID> out = new HashSet<>();
+              rows.forEach(r -> out.add(r.getUUID("id")));
+              return out;
+            });
   }
 
   /** One copy to store. */

@@ -40,31 +40,6 @@ final class Parties {
         wid, conn -> MessagingAuth.party(conn, wid, claims).compose(p -> work.apply(conn, p)));
   }
 
-  /** Work of a request that needs the party and the answer of a statement sent ahead. */
-  @FunctionalInterface
-  interface AfterAhead<A, T> {
-    Future<T> apply(SqlConnection conn, Party p, A ahead);
-  }
-
-  /**
-   * Like {@link #as}, but {@code ahead}'s statement is sent together with the workspace setting and
-   * the party's check (pipelined on the connection: one round trip for the three). PostgreSQL runs
-   * them in order in the transaction, so {@code ahead} sees row-level security for the workspace;
-   * its answer is used only after the party's check passed (a refused party fails first).
-   */
-  <A, T> Future<T> asWith(
-      RoutingContext ctx, Function<SqlConnection, Future<A>> ahead, AfterAhead<A, T> work) {
-    UUID wid = Requests.uuidParam(ctx, "workspace_id");
-    var claims = MessagingAuth.claims(ctx);
-    return db.inWorkspacePipelined(
-        wid,
-        conn -> {
-          Future<Party> party = MessagingAuth.party(conn, wid, claims);
-          Future<A> a = ahead.apply(conn);
-          return party.compose(p -> a.compose(x -> work.apply(conn, p, x)));
-        });
-  }
-
   /** Standard base64 bytes of {@code min..max} bytes; a 400 naming the field otherwise. */
   static byte[] bytes(JsonObject body, String field, int min, int max) {
     Object v = body.getValue(field);

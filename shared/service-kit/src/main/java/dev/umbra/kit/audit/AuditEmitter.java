@@ -15,7 +15,9 @@ import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -48,8 +50,14 @@ public final class AuditEmitter {
 
   public static final long STREAM_MAX_LENGTH = 1_000_000;
 
-  /** Appends under way at once; more wait in a local queue (a burst never exhausts the pool). */
-  public static final int MAX_IN_FLIGHT = 64;
+  /**
+   * Appends (batches of events) under way at once; more events wait in a local queue (a burst never
+   * exhausts the pool) and go out together in the next batch.
+   */
+  public static final int MAX_IN_FLIGHT = 8;
+
+  /** Most events appended in one batch (one pipelined write of {@code XADD}s). */
+  public static final int MAX_BATCH = 128;
 
   /** Beyond this many waiting events, emit fails at once (counted as a failure). */
   public static final int MAX_QUEUED = 100_000;
@@ -73,7 +81,7 @@ public final class AuditEmitter {
   private final Counter failed;
   private final Counter rejected;
   private volatile Future<Void> groupReady;
-  private final ArrayDeque<Runnable> waiting = new ArrayDeque<>();
+  private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
   private int inFlight;
   private final Duration refusalWindow;
 
@@ -235,46 +243,67 @@ public final class AuditEmitter {
             });
   }
 
+  /** An event waiting to be appended, and who waits for its stream entry. */
+  private record Pending(Buffer body, Promise<String> done) {}
+
+  /**
+   * Queues the event; if fewer than {@value #MAX_IN_FLIGHT} appends are under way, sends what is
+   * queued (up to {@value #MAX_BATCH} events) at once as one batch. Under load, events that arrive
+   * while appends are under way go out together in the next batch; alone, an event goes at once.
+   */
   private Future<String> append(AuditEvent built) {
     Promise<String> done = Promise.promise();
-    Buffer body = Buffer.buffer(built.toByteArray());
-    Runnable task =
-        () ->
-            ensureGroup()
-                .compose(v -> bus.append(INGEST_STREAM, body, STREAM_MAX_LENGTH))
-                .onComplete(
-                    ar -> {
-                      release();
-                      done.handle(ar);
-                    });
-    boolean runNow;
+    List<Pending> batch;
     synchronized (waiting) {
-      runNow = inFlight < MAX_IN_FLIGHT;
-      if (runNow) {
-        inFlight++;
-      } else if (waiting.size() < MAX_QUEUED) {
-        waiting.add(task);
-      } else {
+      if (waiting.size() >= MAX_QUEUED) {
         return Future.failedFuture(new IllegalStateException("audit emit queue is full"));
       }
+      waiting.add(new Pending(Buffer.buffer(built.toByteArray()), done));
+      if (inFlight >= MAX_IN_FLIGHT) {
+        return done.future();
+      }
+      inFlight++;
+      batch = take();
     }
-    if (runNow) {
-      task.run();
-    }
+    appendAll(batch);
     return done.future();
   }
 
-  private void release() {
-    Runnable next;
-    synchronized (waiting) {
-      next = waiting.poll();
-      if (next == null) {
-        inFlight--;
-      }
+  /** Up to {@value #MAX_BATCH} waiting events, oldest first; guarded by {@link #waiting}. */
+  private List<Pending> take() {
+    List<Pending> batch = new ArrayList<>(Math.min(waiting.size(), MAX_BATCH));
+    while (!waiting.isEmpty() && batch.size() < MAX_BATCH) {
+      batch.add(waiting.poll());
     }
-    if (next != null) {
-      next.run();
-    }
+    return batch;
+  }
+
+  private void appendAll(List<Pending> batch) {
+    List<Buffer> bodies = new ArrayList<>(batch.size());
+    batch.forEach(p -> bodies.add(p.body()));
+    ensureGroup()
+        .compose(v -> bus.appendAll(INGEST_STREAM, bodies, STREAM_MAX_LENGTH))
+        .onComplete(
+            ar -> {
+              for (int i = 0; i < batch.size(); i++) {
+                batch
+                    .get(i)
+                    .done()
+                    .handle(
+                        ar.succeeded()
+                            ? Future.succeededFuture(ar.result().get(i))
+                            : Future.failedFuture(ar.cause()));
+              }
+              List<Pending> next;
+              synchronized (waiting) {
+                if (waiting.isEmpty()) {
+                  inFlight--;
+                  return;
+                }
+                next = take();
+              }
+              appendAll(next);
+            });
   }
 
   private Future<Void> ensureGroup() {

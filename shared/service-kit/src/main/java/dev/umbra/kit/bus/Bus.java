@@ -39,6 +39,19 @@ public interface Bus {
   Future<String> append(String stream, Buffer body, long maxLength);
 
   /**
+   * Appends {@code bodies} to a durable stream in their order, one entry each, as {@link #append}
+   * does (a bus may send them together: one batch on the wire); returns their ids in the same
+   * order. Fails if any append failed (then some of the entries may have been appended).
+   */
+  default Future<List<String>> appendAll(String stream, List<Buffer> bodies, long maxLength) {
+    List<Future<String>> all = new java.util.ArrayList<>();
+    for (Buffer b : bodies) {
+      all.add(append(stream, b, maxLength));
+    }
+    return Future.all(all).map(x -> all.stream().map(Future::result).toList());
+  }
+
+  /**
    * Reads up to {@code count} entries of a stream whose ids come after {@code afterId} (an entry
    * id, or {@code <ms>-0} for "from that time on"), oldest first, without any consumer group; an
    * absent stream has none.

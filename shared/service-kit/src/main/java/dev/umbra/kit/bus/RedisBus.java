@@ -335,6 +335,35 @@ public final class RedisBus implements Bus {
     return send(req.arg("*").arg("d").arg(body)).map(Response::toString);
   }
 
+  /** One pipelined batch of {@code XADD}s (one connection, one write) instead of one each. */
+  @Override
+  public Future<List<String>> appendAll(String stream, List<Buffer> bodies, long maxLength) {
+    if (bodies.size() == 1) {
+      return append(stream, bodies.getFirst(), maxLength).map(List::of);
+    }
+    try {
+      Bus.checkName(stream);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    if (closed) {
+      return Future.failedFuture(new BusException("Redis bus is closed"));
+    }
+    List<Request> reqs = new ArrayList<>(bodies.size());
+    for (Buffer body : bodies) {
+      Request req = Request.cmd(Command.XADD).arg(key(stream));
+      if (maxLength > 0) {
+        req.arg("MAXLEN").arg("~").arg(maxLength);
+      }
+      reqs.add(req.arg("*").arg("d").arg(body));
+    }
+    try {
+      return client.batch(reqs).map(rs -> rs.stream().map(Response::toString).toList());
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+  }
+
   @Override
   public Future<List<StreamEntry>> range(String stream, String afterId, int count) {
     try {

@@ -135,6 +135,40 @@ class AuditEmitterTest {
     await(bus.close());
   }
 
+  @Test
+  void aBurstGoesOutInBatchesYetEveryEventIsItsOwnStreamEntryOnce(Vertx vertx) throws Exception {
+    var bus =
+        dev.umbra.kit.bus.RedisBus.create(
+            vertx,
+            dev.umbra.kit.testing.TestRedis.url(),
+            dev.umbra.kit.testing.TestRedis.randomPrefix());
+    AuditEmitter emitter = new AuditEmitter(bus, "webtty-engine", Clock.systemUTC(), registry);
+    int n = AuditEmitter.MAX_IN_FLIGHT * AuditEmitter.MAX_BATCH + 77;
+    List<Future<String>> all = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      all.add(
+          emitter.event(AuditAction.TERMINAL_OPENED).workspace(UUID.randomUUID()).success().emit());
+    }
+    await(Future.all(all));
+    java.util.Set<String> emitted = new java.util.HashSet<>();
+    all.forEach(f -> emitted.add(f.result()));
+    assertThat(emitted).hasSize(n);
+    List<String> stored = new ArrayList<>();
+    String after = "0-0";
+    while (true) {
+      List<StreamEntry> page = await(bus.range(AuditEmitter.INGEST_STREAM, after, 1000));
+      if (page.isEmpty()) {
+        break;
+      }
+      for (StreamEntry en : page) {
+        stored.add(AuditEvent.parseFrom(en.body().getBytes()).getId());
+        after = en.id();
+      }
+    }
+    assertThat(stored).doesNotHaveDuplicates().containsExactlyInAnyOrderElementsOf(emitted);
+    await(bus.close());
+  }
+
   /** Runs {@code work} on an event-loop context, as a service's handlers do, and waits for it. */
   private static <T> T onContext(Vertx vertx, java.util.concurrent.Callable<Future<T>> work)
       throws Exception {

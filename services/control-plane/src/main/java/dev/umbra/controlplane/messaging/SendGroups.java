@@ -1,0 +1,263 @@
+package dev.umbra.controlplane.messaging;
+
+import dev.umbra.controlplane.errors.Refusal;
+import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.db.Database;
+import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+/**
+ * Group commit of sends (docs/messaging.md, "Group commit"): the sends of one workspace that arrive
+ * while earlier ones are being stored wait, and are then stored together in one transaction — one
+ * party check per distinct session, one read per distinct conversation, one statement claiming and
+ * storing every copy, one {@code COMMIT} (one WAL flush) — instead of a transaction each. At most
+ * {@value #MAX_RUNNING} transactions per workspace run at once, so a send that finds none running
+ * starts at once (no waiting for company). Each send is still answered on its own and only after
+ * the commit that stored it; a send refused by its checks (party, conversation, recipients) is
+ * refused alone, the others of its group go on. If the group's transaction fails as a whole (an id
+ * another sender holds, a database error), nothing of it was kept and each of its sends is run
+ * again in its own transaction, so one send's failure stays its own.
+ */
+final class SendGroups {
+  /** Most sends stored in one transaction. */
+  static final int MAX_GROUP = 64;
+
+  /** Most group transactions running at once per workspace. */
+  static final int MAX_RUNNING = 2;
+
+  /** A stored send: who sent it, what was stored, and the webhook signal queued with it. */
+  record Done(Party party, MessageService.Sent sent, WebhookDeliveries.Enqueued notification) {}
+
+  private record Request(
+      UUID wid,
+      SessionClaims claims,
+      Party.Kind senderKind,
+      UUID id,
+      UUID conversation,
+      Map<UUID, byte[]> copies,
+      Context context,
+      Promise<Done> promise) {
+    void complete(AsyncResult<Done> ar) {
+      if (context == null || Vertx.currentContext() == context) {
+        promise.handle(ar);
+      } else {
+        context.runOnContext(v -> promise.handle(ar));
+      }
+    }
+  }
+
+  /** A workspace's sends waiting for a transaction, and how many of its groups run. */
+  private static final class Queue {
+    final ArrayDeque<Request> waiting = new ArrayDeque<>();
+    int running;
+  }
+
+  private final Database db;
+  private final MessageService messages;
+  private final Notifier notifier;
+  private final Map<UUID, Queue> queues = new HashMap<>(); // guarded by this
+
+  SendGroups(Database db, MessageService messages, Notifier notifier) {
+    this.db = db;
+    this.messages = messages;
+    this.notifier = notifier;
+  }
+
+  /**
+   * Stores a send as the party of {@code claims} in workspace {@code wid}; completes after the
+   * commit that stored it (on the caller's context), or with its refusal.
+   */
+  Future<Done> send(
+      UUID wid,
+      SessionClaims claims,
+      Party.Kind senderKind,
+      UUID id,
+      UUID conversation,
+      Map<UUID, byte[]> copies) {
+    Promise<Done> promise = Promise.promise();
+    Request r =
+        new Request(
+            wid, claims, senderKind, id, conversation, copies, Vertx.currentContext(), promise);
+    List<Request> group;
+    synchronized (this) {
+      Queue q = queues.computeIfAbsent(wid, k -> new Queue());
+      q.waiting.add(r);
+      group = next(q);
+    }
+    if (group != null) {
+      run(wid, group);
+    }
+    return promise.future();
+  }
+
+  /**
+   * The next group of {@code q} (oldest first, distinct ids: a repeated id waits for the next
+   * group) if fewer than {@value #MAX_RUNNING} of its groups run; else null. Guarded by this.
+   */
+  private static List<Request> next(Queue q) {
+    if (q.running >= MAX_RUNNING || q.waiting.isEmpty()) {
+      return null;
+    }
+    List<Request> group = new ArrayList<>();
+    Set<UUID> ids = new HashSet<>();
+    while (!q.waiting.isEmpty() && group.size() < MAX_GROUP && ids.add(q.waiting.peek().id())) {
+      group.add(q.waiting.poll());
+    }
+    q.running++;
+    return group;
+  }
+
+  private void run(UUID wid, List<Request> group) {
+    attempt(wid, group)
+        .onComplete(
+            ar -> {
+              List<Request> more;
+              synchronized (this) {
+                Queue q = queues.get(wid);
+                q.running--;
+                more = next(q);
+                if (more == null && q.running == 0) {
+                  queues.remove(wid);
+                }
+              }
+              if (more != null) {
+                run(wid, more);
+              }
+            });
+  }
+
+  /** Runs {@code group} in one transaction and answers each send; never fails. */
+  private Future<Void> attempt(UUID wid, List<Request> group) {
+    return db.inWorkspacePipelined(wid, conn -> store(conn, wid, group))
+        .transform(
+            ar -> {
+              if (ar.succeeded()) {
+                for (int i = 0; i < group.size(); i++) {
+                  group.get(i).complete(ar.result().get(i));
+                }
+                return Future.succeededFuture();
+              }
+              if (group.size() == 1) {
+                Throwable e = ar.cause();
+                group
+                    .getFirst()
+                    .complete(
+                        Future.failedFuture(
+                            e instanceof MessageService.Taken
+                                ? MessageService.Taken.refusal()
+                                : e));
+                return Future.succeededFuture();
+              }
+              // nothing of the group was kept: each send again, in its own transaction
+              List<Future<Void>> each = new ArrayList<>();
+              group.forEach(r -> each.add(attempt(wid, List.of(r))));
+              return Future.join(each).mapEmpty();
+            });
+  }
+
+  /**
+   * The group's work in its transaction: the party checks and conversation reads go out pipelined
+   * with {@code BEGIN} and the workspace setting (PostgreSQL runs them in order, after the setting,
+   * so row-level security applies); their answers are used only once all have arrived. Answers, per
+   * send in order, its outcome; fails (the transaction rolls back) only as a whole.
+   */
+  private Future<List<AsyncResult<Done>>> store(SqlConnection conn, UUID wid, List<Request> group) {
+    Map<SessionClaims, Future<Party>> parties = new HashMap<>();
+    Map<Target, Future<Optional<MessageStore.Target>>> targets = new HashMap<>();
+    List<Future<Party>> partyOf = new ArrayList<>();
+    List<Future<Optional<MessageStore.Target>>> targetOf = new ArrayList<>();
+    for (Request r : group) {
+      partyOf.add(parties.computeIfAbsent(r.claims(), c -> MessagingAuth.party(conn, wid, c)));
+      targetOf.add(
+          targets.computeIfAbsent(
+              new Target(r.conversation(), r.senderKind()),
+              t -> messages.target(conn, t.senderKind(), t.conversation())));
+    }
+    List<Future<?>> all = new ArrayList<>(parties.values());
+    all.addAll(targets.values());
+    return Future.join(all)
+        .transform(
+            x -> {
+              for (Future<?> f : all) {
+                if (f.failed() && !(f.cause() instanceof Refusal)) {
+                  return Future.failedFuture(f.cause());
+                }
+              }
+              List<AsyncResult<Done>> out = new ArrayList<>();
+              List<MessageStore.Send> sends = new ArrayList<>();
+              List<Integer> at = new ArrayList<>();
+              for (int i = 0; i < group.size(); i++) {
+                Request r = group.get(i);
+                try {
+                  if (partyOf.get(i).failed()) {
+                    throw (Refusal) partyOf.get(i).cause();
+                  }
+                  Party p = partyOf.get(i).result();
+                  sends.add(messages.plan(p, r.id(), targetOf.get(i).result(), r.copies()));
+                  at.add(i);
+                  out.add(null);
+                } catch (Refusal e) {
+                  out.add(Future.failedFuture(e));
+                }
+              }
+              if (sends.isEmpty()) {
+                return Future.succeededFuture(out);
+              }
+              return messages
+                  .store(conn, wid, sends)
+                  .compose(sent -> notify(conn, wid, sends, sent, at, out));
+            });
+  }
+
+  /** A conversation read for a sender kind (one read per distinct pair in a group). */
+  private record Target(UUID conversation, Party.Kind senderKind) {}
+
+  /**
+   * An agent's newly stored message queues the member's webhook signal in the same transaction: a
+   * stored message and its signal commit together or not at all (docs/messaging.md). Fills {@code
+   * out} at {@code at} with each send's outcome.
+   */
+  private Future<List<AsyncResult<Done>>> notify(
+      SqlConnection conn,
+      UUID wid,
+      List<MessageStore.Send> sends,
+      List<MessageService.Sent> sent,
+      List<Integer> at,
+      List<AsyncResult<Done>> out) {
+    Future<Void> chain = Future.succeededFuture();
+    for (int j = 0; j < sends.size(); j++) {
+      Party p = sends.get(j).sender();
+      MessageService.Sent s = sent.get(j);
+      int i = at.get(j);
+      if (s.stored().isEmpty() || p.kind() != Party.Kind.AGENT) {
+        out.set(i, Future.succeededFuture(new Done(p, s, WebhookDeliveries.Enqueued.NONE)));
+        continue;
+      }
+      UUID conversation = sends.get(j).conversation();
+      chain =
+          chain.compose(
+              v ->
+                  notifier
+                      .enqueue(conn, wid, s.account(), p.id(), conversation, s.id())
+                      .map(
+                          e -> {
+                            out.set(i, Future.succeededFuture(new Done(p, s, e)));
+                            return null;
+                          }));
+    }
+    return chain.map(v -> out);
+  }
+}
