@@ -66,6 +66,8 @@ final class AgentSession {
   private long seq;
   private long ringBytes;
   private boolean exited;
+  private final Object writtenMonitor = new Object();
+  private long written;
   private Process process;
   private Instant endedAt;
   private volatile Integer exitCode;
@@ -341,8 +343,33 @@ final class AgentSession {
       } catch (IOException e) {
         // a transcript that cannot be written must not stop the session; visible on disk
       }
+      synchronized (writtenMonitor) {
+        written = f.seq();
+        writtenMonitor.notifyAll();
+      }
       if (f.type() == AgentFrames.Type.EXIT) {
         return;
+      }
+    }
+  }
+
+  /**
+   * Blocking: waits (at most {@code maxMs}) until every frame numbered so far is in the transcript
+   * files, so a page read after a frame was shown holds it.
+   */
+  void awaitWritten(long maxMs) throws InterruptedException {
+    long target;
+    synchronized (lock) {
+      target = seq;
+    }
+    long until = System.nanoTime() + maxMs * 1_000_000;
+    synchronized (writtenMonitor) {
+      while (written < target) {
+        long left = (until - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          return;
+        }
+        writtenMonitor.wait(left);
       }
     }
   }

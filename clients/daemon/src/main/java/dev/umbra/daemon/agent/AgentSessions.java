@@ -197,10 +197,17 @@ public final class AgentSessions {
           channel, ChannelReason.CHANNEL_REASON_UNKNOWN_SESSION, "no agent session " + id);
       return;
     }
+    AgentSession live = sessions.get(id);
     context
         .executeBlocking(
-            () ->
-                Files.isDirectory(dir) ? new Transcript(dir).page(Math.max(1, from), limit) : null,
+            () -> {
+              if (live != null) {
+                live.awaitWritten(5_000); // frames already shown are on disk before the page
+              }
+              return Files.isDirectory(dir)
+                  ? new Transcript(dir).page(Math.max(1, from), limit)
+                  : null;
+            },
             false)
         .onComplete(
             ar -> {
