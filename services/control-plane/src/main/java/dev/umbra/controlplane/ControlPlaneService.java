@@ -276,7 +276,8 @@ public final class ControlPlaneService extends UmbraService {
     WorkAccess work = new WorkAccess(db, auth);
     new ShareRoutes(work, runtime.audit(), clock).register(routes);
     PlanRoutes.wire(work, runtime.audit(), ids, clock).register(routes);
-    InboxRoutes.wire(vertx, runtime.bus(), work, runtime.audit(), ids, clock).register(routes);
+    InboxRoutes.wire(vertx, runtime.bus(), work, machines, runtime.audit(), ids, clock)
+        .register(routes);
     new RunRoutes(work, runs).register(routes);
   }
 

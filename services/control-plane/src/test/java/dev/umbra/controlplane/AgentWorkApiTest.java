@@ -419,6 +419,138 @@ class AgentWorkApiTest {
                 java.util.Map.entry("runtime", "text")));
   }
 
+  /** A machine's signed raise of {@code item} (its JSON text). */
+  private JsonObject machineItem(MessagingFixture.Machine m, String item) {
+    h.clock.advance(Duration.ofMillis(1));
+    long ts = h.clock.millis();
+    byte[] msg = MachineRequests.inbox(java.util.UUID.fromString(ws), m.id(), ts, item);
+    return new JsonObject()
+        .put("workspace_id", ws)
+        .put("machine_id", m.id().toString())
+        .put("timestamp_ms", ts)
+        .put("signature", MessagingFixture.HEX.formatHex(m.key().privateKey().sign(msg)))
+        .put("item", item);
+  }
+
+  /** A machine's signed wait for item {@code id}'s decision. */
+  private JsonObject machineWait(MessagingFixture.Machine m, String id, int waitSeconds) {
+    h.clock.advance(Duration.ofMillis(1));
+    long ts = h.clock.millis();
+    byte[] msg =
+        MachineRequests.inboxDecision(
+            java.util.UUID.fromString(ws), m.id(), ts, java.util.UUID.fromString(id), waitSeconds);
+    return new JsonObject()
+        .put("workspace_id", ws)
+        .put("machine_id", m.id().toString())
+        .put("timestamp_ms", ts)
+        .put("signature", MessagingFixture.HEX.formatHex(m.key().privateKey().sign(msg)))
+        .put("item_id", id)
+        .put("wait_seconds", waitSeconds);
+  }
+
+  private static String runtimeItem(String id, String question) {
+    return new JsonObject()
+        .put("id", id)
+        .put("session_id", "20261205T090000Z-0123456789ab")
+        .put("kind", "approve")
+        .put("question", question)
+        .put("options", new JsonArray())
+        .put("default", "deny")
+        .put("deadline_seconds", 300)
+        .encode();
+  }
+
+  @Test
+  void aRuntimesItemRaisedByItsDaemonIsSharedWithTheMachinesTeamsAndDecidedForTheDaemon()
+      throws Exception {
+    MessagingFixture.Machine m = MessagingFixture.machine(h, ws);
+    MessagingFixture.Machine other = MessagingFixture.machine(h, ws);
+    assertThat(status("PUT", base + "/machines/" + m.id() + "/shares/" + reviewers, owner, null))
+        .isEqualTo(204);
+    String id = java.util.UUID.randomUUID().toString();
+    String text = runtimeItem(id, "push the release tag?");
+    JsonObject body = machineItem(m, text);
+    Harness.Response raised = h.call("POST", "/v1/machine-inbox", null, body);
+    assertThat(raised.status()).as(raised.body().encode()).isEqualTo(201);
+    assertThat(raised.body().getString("id")).isEqualTo(id);
+    assertThat(raised.body().getString("agent_id")).isNull();
+    assertThat(raised.body().getString("machine_id")).isEqualTo(m.id().toString());
+    assertThat(raised.body().getString("session_id")).isEqualTo("20261205T090000Z-0123456789ab");
+    assertThat(raised.body().getJsonArray("team_ids")).containsExactly(reviewers);
+
+    // a replay raises nothing more; an altered item or another machine's key does not verify
+    assertThat(h.call("POST", "/v1/machine-inbox", null, body).body().getString("id"))
+        .isEqualTo(id);
+    JsonObject altered =
+        machineItem(m, text).put("item", runtimeItem(id, "push the release tag now?"));
+    assertThat(status("POST", "/v1/machine-inbox", null, altered)).isEqualTo(401);
+    JsonObject forged =
+        machineItem(other, runtimeItem(java.util.UUID.randomUUID().toString(), "x"));
+    forged.put("machine_id", m.id().toString());
+    assertThat(status("POST", "/v1/machine-inbox", null, forged)).isEqualTo(401);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-inbox",
+                    null,
+                    machineItem(m, text.replace("\"deny\"", "\"maybe\"")))
+                .errorField())
+        .isEqualTo("default");
+    assertThat(h.call("GET", base + "/inbox", owner, null).body().getJsonArray("items")).hasSize(1);
+
+    // who sees and decides it: admins, the machine's teams; never another workspace or machine
+    String item = base + "/inbox/" + id;
+    assertThat(status("GET", item, bob, null)).isEqualTo(200);
+    assertThat(status("GET", item, bobRead, null)).isEqualTo(200);
+    assertThat(status("GET", item, carol, null)).isEqualTo(404);
+    assertThat(status("GET", item, mallory, null)).isEqualTo(404);
+    assertThat(status("GET", item, s.agent().session(), null)).isEqualTo(404);
+    assertThat(status("POST", "/v1/machine-inbox-decision", null, machineWait(other, id, 0)))
+        .isEqualTo(404);
+    long t0 = System.nanoTime();
+    CompletableFuture<Harness.Response> waiting =
+        CompletableFuture.supplyAsync(
+            () -> h.call("POST", "/v1/machine-inbox-decision", null, machineWait(m, id, 30)));
+    JsonObject yes = new JsonObject().put("answer", "approve");
+    assertThat(status("POST", item + "/decision", carol, yes)).isEqualTo(404);
+    assertThat(status("POST", item + "/decision", mallory, yes)).isEqualTo(404);
+    assertThat(status("POST", item + "/decision", bobRead, yes)).isEqualTo(403);
+    assertThat(status("POST", item + "/decision", s.agent().session(), yes)).isEqualTo(404);
+    assertThat(status("POST", item + "/decision", bob, yes)).isEqualTo(200);
+    Harness.Response seen = waiting.get(30, TimeUnit.SECONDS);
+    assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(20));
+    assertThat(seen.status()).as(seen.body().encode()).isEqualTo(200);
+    assertThat(seen.body().getString("status")).isEqualTo("decided");
+    assertThat(seen.body().getString("answer")).isEqualTo("approve");
+
+    // a revoked device, a revoked machine
+    assertThat(MessagingFixture.revoke(h, s.device()).status()).isEqualTo(200);
+    assertThat(status("GET", item, s.device().session(), null)).isEqualTo(403);
+    assertThat(status("DELETE", base + "/machines/" + m.id(), owner, null)).isBetween(200, 204);
+    assertThat(status("POST", "/v1/machine-inbox-decision", null, machineWait(m, id, 0)))
+        .isEqualTo(401);
+    assertThat(
+            status(
+                "POST",
+                "/v1/machine-inbox",
+                null,
+                machineItem(m, runtimeItem(java.util.UUID.randomUUID().toString(), "again?"))))
+        .isEqualTo(401);
+  }
+
+  @Test
+  void aRuntimesItemPastItsDeadlineTakesItsDefaultForTheWaitingDaemon() {
+    MessagingFixture.Machine m = MessagingFixture.machine(h, ws);
+    String id = java.util.UUID.randomUUID().toString();
+    String text = runtimeItem(id, "tag it?").replace("300", "10");
+    assertThat(status("POST", "/v1/machine-inbox", null, machineItem(m, text))).isEqualTo(201);
+    h.clock.advance(Duration.ofSeconds(11));
+    JsonObject seen =
+        h.call("POST", "/v1/machine-inbox-decision", null, machineWait(m, id, 5)).body();
+    assertThat(seen.getString("status")).isEqualTo("expired");
+    assertThat(seen.getString("answer")).isEqualTo("deny");
+  }
+
   private JsonObject report(MessagingFixture.Machine m, String eventId) {
     return report(m, eventId, "command.run", "", "");
   }

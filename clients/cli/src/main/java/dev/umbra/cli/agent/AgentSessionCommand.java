@@ -373,6 +373,28 @@ public final class AgentSessionCommand {
                   + " (--approve|--deny "
                   + f.text("id")
                   + ")";
+          case INBOX_REQUEST ->
+              "inbox request "
+                  + f.text("id")
+                  + " ("
+                  + f.text("kind")
+                  + ", default "
+                  + f.text("default")
+                  + "): "
+                  + f.text("question");
+          case INBOX_RAISED ->
+              "inbox item raised for "
+                  + f.text("id")
+                  + ": umbra inbox decide "
+                  + f.text("item_id")
+                  + " <answer>";
+          case INBOX_DECISION ->
+              "inbox "
+                  + f.text("id")
+                  + " "
+                  + f.text("status")
+                  + ": "
+                  + (f.text("answer").isEmpty() ? f.text("reason") : f.text("answer"));
           case PROMPT -> "> " + f.text("text");
           case APPROVAL -> "approval " + f.text("id") + ": " + f.text("answer");
           case EXIT -> "session ended, exit status " + f.json().getInteger("code");

@@ -48,6 +48,20 @@ public final class InboxCommand {
       super(ctx);
     }
 
+    /** Who waits for the decision: an agent, or an agent session on a machine. */
+    static String raisedBy(JsonObject i) {
+      if (i.getString("machine_id") != null) {
+        return "raised by agent session "
+            + i.getString("session_id")
+            + " on machine "
+            + i.getString("machine_id")
+            + "\n";
+      }
+      return i.getString("agent_id") == null
+          ? ""
+          : "raised by agent " + i.getString("agent_id") + "\n";
+    }
+
     @Override
     protected void run(Api api, UUID w) {
       JsonObject i = api.get(ControlPlanePaths.inboxItem(w, item));
@@ -62,6 +76,7 @@ public final class InboxCommand {
               + ", default "
               + i.getString("default")
               + ")\n"
+              + raisedBy(i)
               + i.getString("question")
               + (i.getJsonArray("options").isEmpty()
                   ? ""

@@ -32,6 +32,16 @@ public final class AgentFrames {
   /** Ids (tool calls, approvals) and names: short strings. */
   public static final int MAX_ID = 128;
 
+  /** An inbox item's bounds (the control plane's, docs/agents.md "Inbox"). */
+  public static final int MAX_INBOX_TEXT = 4096;
+
+  public static final int MAX_INBOX_OPTIONS = 20;
+  public static final int MAX_INBOX_OPTION = 200;
+  public static final long MIN_INBOX_DEADLINE_S = 10;
+  public static final long MAX_INBOX_DEADLINE_S = 7L * 24 * 3600;
+
+  private static final Pattern UUID_TEXT =
+      Pattern.compile("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
   private static final Pattern CODE = Pattern.compile("[a-z][a-z0-9_]{0,31}");
 
   /** Who sent the frame, which decides the types it may have. */
@@ -51,6 +61,9 @@ public final class AgentFrames {
     TOOL_CALL("tool_call", true, true, false),
     TOOL_RESULT("tool_result", true, true, false),
     APPROVAL_REQUEST("approval_request", true, true, false),
+    INBOX_REQUEST("inbox_request", true, true, false),
+    INBOX_RAISED("inbox_raised", true, false, false),
+    INBOX_DECISION("inbox_decision", true, false, false),
     PROMPT("prompt", true, false, true),
     APPROVAL("approval", true, false, true),
     EXIT("exit", true, false, false),
@@ -226,6 +239,30 @@ public final class AgentFrames {
         }
         out.put("answer", answer);
       }
+      case INBOX_REQUEST -> inboxRequest(in, out);
+      case INBOX_RAISED -> {
+        out.put("id", string(in, "id", MAX_ID, true));
+        String item = string(in, "item_id", 36, true);
+        if (!UUID_TEXT.matcher(item).matches()) {
+          throw new FrameException(Refusal.BAD_FIELD, "item_id must be a lowercase UUID");
+        }
+        out.put("item_id", item);
+      }
+      case INBOX_DECISION -> {
+        out.put("id", string(in, "id", MAX_ID, true));
+        String status = code(in, "status", true);
+        if (!Set.of("decided", "expired", "failed").contains(status)) {
+          throw new FrameException(Refusal.BAD_FIELD, "status must be decided, expired or failed");
+        }
+        out.put("status", status);
+        String answer = string(in, "answer", MAX_INBOX_TEXT, false);
+        if (answer != null) {
+          out.put("answer", answer);
+        }
+        if (in.containsKey("reason")) {
+          out.put("reason", code(in, "reason", true));
+        }
+      }
       case EXIT -> out.put("code", number(in, "code", -1, 255));
       case NOTICE -> out.put("code", code(in, "code", true));
       case SESSIONS -> {
@@ -242,6 +279,36 @@ public final class AgentFrames {
         out.put("more", more);
       }
     }
+  }
+
+  /**
+   * A runtime's inbox request: {@code id}, {@code kind}, {@code question}, {@code options}, {@code
+   * default}, {@code deadline_seconds}, within the control plane's bounds (it checks the rest: a
+   * choose item's options, a default that fits the kind).
+   */
+  private static void inboxRequest(JsonObject in, JsonObject out) throws FrameException {
+    out.put("id", string(in, "id", MAX_ID, true));
+    String kind = string(in, "kind", 16, true);
+    if (!Set.of("approve", "choose", "answer").contains(kind)) {
+      throw new FrameException(Refusal.BAD_FIELD, "kind must be approve, choose or answer");
+    }
+    out.put("kind", kind);
+    out.put("question", string(in, "question", MAX_INBOX_TEXT, true));
+    JsonArray options = new JsonArray();
+    if (in.containsKey("options")) {
+      if (!(in.getValue("options") instanceof JsonArray a) || a.size() > MAX_INBOX_OPTIONS) {
+        throw new FrameException(
+            Refusal.BAD_FIELD, "options must be an array of at most " + MAX_INBOX_OPTIONS);
+      }
+      for (int i = 0; i < a.size(); i++) {
+        options.add(string(new JsonObject().put("o", a.getValue(i)), "o", MAX_INBOX_OPTION, true));
+      }
+    }
+    out.put("options", options);
+    out.put("default", string(in, "default", MAX_INBOX_TEXT, true));
+    out.put(
+        "deadline_seconds",
+        number(in, "deadline_seconds", MIN_INBOX_DEADLINE_S, MAX_INBOX_DEADLINE_S));
   }
 
   private static String string(JsonObject in, String member, int max, boolean required)

@@ -50,7 +50,14 @@ class AgentFramesFuzzTest {
               "code",
               "sessions",
               "next_seq",
-              "more");
+              "more",
+              "kind",
+              "options",
+              "default",
+              "deadline_seconds",
+              "item_id",
+              "status",
+              "reason");
       if (f.type().session()) {
         AgentFrame numbered = f.numbered(Long.MAX_VALUE / 2);
         assertThat(numbered.bytes().length)

@@ -9,6 +9,7 @@ import dev.umbra.client.agent.AgentFrames.Source;
 import dev.umbra.client.agent.AgentFrames.Type;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -54,7 +55,12 @@ class AgentFramesTest {
         .isTrue();
     assertThat(AgentFrames.fromRuntime())
         .containsExactlyInAnyOrder(
-            Type.STATUS, Type.OUTPUT, Type.TOOL_CALL, Type.TOOL_RESULT, Type.APPROVAL_REQUEST);
+            Type.STATUS,
+            Type.OUTPUT,
+            Type.TOOL_CALL,
+            Type.TOOL_RESULT,
+            Type.APPROVAL_REQUEST,
+            Type.INBOX_REQUEST);
   }
 
   private static Refusal refusalOrNull(String json) {
@@ -64,6 +70,53 @@ class AgentFramesTest {
     } catch (FrameException e) {
       return e.refusal();
     }
+  }
+
+  @Test
+  void aRuntimesInboxRequestIsAdmittedWithinTheInboxBoundsAndItsAnswersComeFromTheDaemonOnly()
+      throws Exception {
+    AgentFrame f =
+        parse(
+            "{\"type\":\"inbox_request\",\"id\":\"q1\",\"kind\":\"choose\",\"question\":\"which?\","
+                + "\"options\":[\"a\",\"b\"],\"default\":\"b\",\"deadline_seconds\":60,\"team_ids\":[]}",
+            Source.RUNTIME);
+    assertThat(f.type()).isEqualTo(Type.INBOX_REQUEST);
+    assertThat(f.json().fieldNames())
+        .as("the runtime names no teams: the item goes to the machine's")
+        .containsExactlyInAnyOrder(
+            "type", "id", "kind", "question", "options", "default", "deadline_seconds");
+    String ok =
+        "{\"type\":\"inbox_request\",\"id\":\"q1\",\"kind\":\"approve\",\"question\":\"go?\","
+            + "\"default\":\"deny\",\"deadline_seconds\":60}";
+    assertThat(parse(ok, Source.RUNTIME).json().getJsonArray("options")).isEmpty();
+    assertThat(refusal(ok.replace("approve", "vote"), Source.RUNTIME)).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(ok.replace(":60", ":9"), Source.RUNTIME)).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(ok.replace(":60", ":604801"), Source.RUNTIME)).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(
+            refusal(ok.replace("go?", "x".repeat(AgentFrames.MAX_INBOX_TEXT + 1)), Source.RUNTIME))
+        .isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(ok.replace("\"default\"", "\"options\":[1],\"default\""), Source.RUNTIME))
+        .isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(ok.replace(",\"default\":\"deny\"", ""), Source.RUNTIME))
+        .isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(ok, Source.CLIENT)).isEqualTo(Refusal.NOT_ALLOWED);
+
+    String decision =
+        "{\"type\":\"inbox_decision\",\"id\":\"q1\",\"status\":\"decided\",\"answer\":\"a\"}";
+    String raised =
+        "{\"type\":\"inbox_raised\",\"id\":\"q1\",\"item_id\":\"0b7c6a8e-3f1d-4c2a-9e5b-7d8f1a2b3c4d\"}";
+    for (String d : List.of(decision, raised)) {
+      assertThat(refusal(d, Source.RUNTIME))
+          .as("a runtime never decides")
+          .isEqualTo(Refusal.NOT_ALLOWED);
+      assertThat(refusal(d, Source.CLIENT)).isEqualTo(Refusal.NOT_ALLOWED);
+      assertThat(parse(d.replace("{", "{\"seq\":4,"), Source.DAEMON).seq()).isEqualTo(4);
+    }
+    assertThat(
+            refusal(decision.replace("{", "{\"seq\":4,").replace("decided", "won"), Source.DAEMON))
+        .isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(raised.replace("{", "{\"seq\":4,").replace("0b7c", "ZZZZ"), Source.DAEMON))
+        .isEqualTo(Refusal.BAD_FIELD);
   }
 
   @Test

@@ -24,6 +24,8 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -59,11 +61,16 @@ final class AgentSession {
   private final BlockingQueue<byte[]> stdin = new ArrayBlockingQueue<>(STDIN_FRAMES + 1);
   private final AtomicLong bytesIn = new AtomicLong();
   private final AtomicLong bytesOut = new AtomicLong();
+  private final BlockingQueue<AgentFrame> toTranscript = new LinkedBlockingQueue<>();
+  private final InboxRequests inbox;
   private long seq;
   private long ringBytes;
+  private boolean exited;
+  private final Object writtenMonitor = new Object();
+  private long written;
   private Process process;
   private Instant endedAt;
-  private Integer exitCode;
+  private volatile Integer exitCode;
   private String clientKey = "";
 
   AgentSession(
@@ -73,6 +80,7 @@ final class AgentSession {
       Context context,
       Path dir,
       DaemonAudit.Sink audit,
+      AgentInbox inbox,
       Clock clock) {
     this.id = id;
     this.runtime = runtime;
@@ -83,6 +91,32 @@ final class AgentSession {
     this.audit = audit;
     this.clock = clock;
     this.startedAt = clock.instant();
+    this.inbox = new InboxRequests(inboxSession(), inbox, clock);
+  }
+
+  /** What the session's inbox requests see of it. */
+  private InboxRequests.Session inboxSession() {
+    return new InboxRequests.Session() {
+      @Override
+      public String id() {
+        return id;
+      }
+
+      @Override
+      public boolean live() {
+        return AgentSession.this.live();
+      }
+
+      @Override
+      public void publish(AgentFrame f) {
+        AgentSession.this.publish(f);
+      }
+
+      @Override
+      public void toRuntime(AgentFrame f) {
+        AgentSession.this.toRuntime(f);
+      }
+    };
   }
 
   String id() {
@@ -104,6 +138,7 @@ final class AgentSession {
     pb.directory((runtime.cwd().isEmpty() ? home : Path.of(runtime.cwd())).toFile());
     pb.environment().put("UMBRA_AGENT_SESSION", id);
     process = pb.start();
+    Thread.ofVirtual().start(this::writeTranscript);
     Thread.ofVirtual().start(this::readFrames);
     Thread.ofVirtual().start(this::feedStdin);
     Thread.ofVirtual().start(() -> keepStderr(process.getErrorStream()));
@@ -150,6 +185,9 @@ final class AgentSession {
         if (item instanceof RuntimeFrameReader.Frame f) {
           bytesOut.addAndGet(f.bytes());
           publish(f.frame());
+          if (f.frame().type() == AgentFrames.Type.INBOX_REQUEST) {
+            inbox.request(f.frame());
+          }
         } else if (item instanceof RuntimeFrameReader.Refused r) {
           bytesOut.addAndGet(r.bytes());
           publish(status("runtime_error", "frame refused: " + r.refusal().wire()));
@@ -180,16 +218,17 @@ final class AgentSession {
    */
   private void publish(AgentFrame f) {
     synchronized (lock) {
+      if (exited) {
+        return; // nothing follows the exit frame (a late inbox answer)
+      }
+      exited = f.type() == AgentFrames.Type.EXIT;
       AgentFrame numbered = f.numbered(++seq);
       if (f.type() == AgentFrames.Type.APPROVAL_REQUEST
           && pendingApprovals.size() < MAX_PENDING_APPROVALS) {
         pendingApprovals.add(f.text("id"));
       }
-      try {
-        transcript.append(numbered);
-      } catch (IOException e) {
-        // a transcript that cannot be written must not stop the session; visible on disk
-      }
+      // written by the transcript's own thread, in this order: never a file write on the context
+      toTranscript.add(numbered);
       ring.addLast(numbered);
       ringBytes += numbered.bytes().length;
       while (ring.size() > RING_FRAMES || ringBytes > RING_BYTES) {
@@ -284,6 +323,72 @@ final class AgentSession {
 
   private static void notice(Watcher w, String code) {
     w.send(AgentFrames.of(AgentFrames.Type.NOTICE, new JsonObject().put("code", code)));
+  }
+
+  /**
+   * Appends the numbered frames to the transcript in their order, until the exit frame (transcript
+   * thread): {@link #publish} runs on the context for a watcher's frame, and must not write files
+   * there.
+   */
+  private void writeTranscript() {
+    while (true) {
+      AgentFrame f;
+      try {
+        f = toTranscript.take();
+      } catch (InterruptedException e) {
+        return;
+      }
+      try {
+        transcript.append(f);
+      } catch (IOException e) {
+        // a transcript that cannot be written must not stop the session; visible on disk
+      }
+      synchronized (writtenMonitor) {
+        written = f.seq();
+        writtenMonitor.notifyAll();
+      }
+      if (f.type() == AgentFrames.Type.EXIT) {
+        return;
+      }
+    }
+  }
+
+  /**
+   * Blocking: waits (at most {@code maxMs}) until every frame numbered so far is in the transcript
+   * files, so a page read after a frame was shown holds it.
+   */
+  void awaitWritten(long maxMs) throws InterruptedException {
+    long target;
+    synchronized (lock) {
+      target = seq;
+    }
+    long until = System.nanoTime() + maxMs * 1_000_000;
+    synchronized (writtenMonitor) {
+      while (written < target) {
+        long left = (until - System.nanoTime()) / 1_000_000;
+        if (left <= 0) {
+          return;
+        }
+        writtenMonitor.wait(left);
+      }
+    }
+  }
+
+  /**
+   * A daemon frame for the runtime (an inbox answer), on its stdin after what waits there; blocks
+   * while 64 lines wait, gives up when the session ended.
+   */
+  private void toRuntime(AgentFrame f) {
+    byte[] line = (f.json().encode() + "\n").getBytes(StandardCharsets.UTF_8);
+    try {
+      while (live()) {
+        if (stdin.offer(line, 1, TimeUnit.SECONDS)) {
+          return;
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   /** Writes watchers' frames to the runtime's stdin, one line each (writer thread). */

@@ -54,6 +54,7 @@ public final class AgentSessions {
   private final Supplier<String> ids;
   private final Refuser refuser;
   private final Map<String, AgentSession> sessions = new LinkedHashMap<>();
+  private AgentInbox inbox = AgentInbox.NONE;
   private int starting;
 
   /**
@@ -77,6 +78,15 @@ public final class AgentSessions {
     this.clock = clock;
     this.ids = ids;
     this.refuser = refuser;
+  }
+
+  /**
+   * Where the sessions' runtimes raise inbox items (docs/agents.md, "Inbox items from a runtime");
+   * default: nowhere (every request fails with {@code no_inbox}).
+   */
+  public AgentSessions inbox(AgentInbox inbox) {
+    this.inbox = inbox;
+    return this;
   }
 
   /** An agent session channel's request, on the context. */
@@ -116,7 +126,8 @@ public final class AgentSessions {
               }
               Path dir = KeyFiles.ensurePrivateDirectories(home, root.resolve(id));
               AgentSession s =
-                  new AgentSession(id, runtime, channel.channelId(), context, dir, audit, clock);
+                  new AgentSession(
+                      id, runtime, channel.channelId(), context, dir, audit, inbox, clock);
               s.spawn(home, clientKey);
               return s;
             },
@@ -186,10 +197,17 @@ public final class AgentSessions {
           channel, ChannelReason.CHANNEL_REASON_UNKNOWN_SESSION, "no agent session " + id);
       return;
     }
+    AgentSession live = sessions.get(id);
     context
         .executeBlocking(
-            () ->
-                Files.isDirectory(dir) ? new Transcript(dir).page(Math.max(1, from), limit) : null,
+            () -> {
+              if (live != null) {
+                live.awaitWritten(5_000); // frames already shown are on disk before the page
+              }
+              return Files.isDirectory(dir)
+                  ? new Transcript(dir).page(Math.max(1, from), limit)
+                  : null;
+            },
             false)
         .onComplete(
             ar -> {

@@ -122,6 +122,7 @@ public final class DaemonChannels {
 
   private Runnable trustHint = () -> {};
   private DaemonAudit.Sink audit = DaemonAudit.NONE;
+  private dev.umbra.daemon.agent.AgentInbox agentInbox = dev.umbra.daemon.agent.AgentInbox.NONE;
   private Clock clock = Clock.systemUTC();
 
   /** A client's message-1 payload (its device credential) and Noise static key. */
@@ -151,6 +152,15 @@ public final class DaemonChannels {
    */
   public DaemonChannels trust(Supplier<Optional<DeviceTrust>> trust) {
     this.trust = trust;
+    return this;
+  }
+
+  /**
+   * Where this binding's agent sessions raise inbox items (docs/agents.md, "Inbox items from a
+   * runtime"); default: nowhere.
+   */
+  public DaemonChannels agentInbox(dev.umbra.daemon.agent.AgentInbox inbox) {
+    this.agentInbox = inbox;
     return this;
   }
 
@@ -286,13 +296,14 @@ public final class DaemonChannels {
           sweepTimer = vertx.setPeriodic(every, t -> sweep());
           agents =
               new dev.umbra.daemon.agent.AgentSessions(
-                  context,
-                  config.home(),
-                  config.target(),
-                  audit,
-                  clock,
-                  () -> sessionId(clock),
-                  DaemonChannels::refuse);
+                      context,
+                      config.home(),
+                      config.target(),
+                      audit,
+                      clock,
+                      () -> sessionId(clock),
+                      DaemonChannels::refuse)
+                  .inbox(agentInbox);
         });
     return registered.future();
   }

@@ -99,7 +99,10 @@ public final class DaemonRelay implements AutoCloseable {
                     () -> vertx.executeBlocking(() -> sessionToken.apply(b, "relay"), false))
                 .tls(http.tls())
                 .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))
-                .audit(audit.sink());
+                .audit(audit.sink())
+                .agentInbox(
+                    new dev.umbra.daemon.agent.ControlPlaneInbox(
+                        http, b, () -> store.signingKey(b), Clock.systemUTC()));
         channels.service(
             WorkflowRuns.TOPIC, workflows(vertx, http, store, b, umbraHome, audit, channels));
         channels.onTrustHint(refresh(vertx, http, store, b, channels, alsoRecheck, out)::hint);

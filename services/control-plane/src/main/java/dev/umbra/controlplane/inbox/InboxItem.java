@@ -7,13 +7,16 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * A decision an agent waits for (docs/agents.md, "Inbox"): {@code approve} (answer {@code approve}
- * or {@code deny}), {@code choose} (one of {@code options}) or {@code answer} (free text), with a
- * deadline at which an open item takes {@code defaultAnswer}.
+ * A decision an agent (or an agent session's runtime, through its machine's daemon: {@code
+ * machineId} and {@code sessionId} instead of {@code agentId}) waits for (docs/agents.md, "Inbox"):
+ * {@code approve} (answer {@code approve} or {@code deny}), {@code choose} (one of {@code options})
+ * or {@code answer} (free text), with a deadline at which an open item takes {@code defaultAnswer}.
  */
 record InboxItem(
     UUID id,
     UUID agentId,
+    UUID machineId,
+    String sessionId,
     String kind,
     String question,
     List<String> options,
@@ -30,6 +33,8 @@ record InboxItem(
     return new InboxItem(
         r.getUUID("id"),
         r.getUUID("agent_id"),
+        r.getUUID("machine_id"),
+        r.getString("session_id"),
         r.getString("kind"),
         r.getString("question"),
         options.stream().map(String::valueOf).toList(),
@@ -40,6 +45,15 @@ record InboxItem(
         r.getUUID("decided_by"),
         r.getOffsetDateTime("decided_at"),
         r.getOffsetDateTime("created_at"));
+  }
+
+  /** Who raised it, for audit metadata: {@code agent} or {@code machine} and the id. */
+  String authorKind() {
+    return agentId != null ? "agent" : "machine";
+  }
+
+  String authorId() {
+    return String.valueOf(agentId != null ? agentId : machineId);
   }
 
   boolean open() {

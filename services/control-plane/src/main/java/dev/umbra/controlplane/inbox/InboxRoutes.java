@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.inbox;
 
+import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
@@ -32,26 +33,48 @@ public final class InboxRoutes {
 
   private final WorkAccess access;
   private final InboxService inbox;
+  private final MachineInbox machines;
 
-  InboxRoutes(WorkAccess access, InboxService inbox) {
+  InboxRoutes(WorkAccess access, InboxService inbox, MachineInbox machines) {
     this.access = access;
     this.inbox = inbox;
+    this.machines = machines;
   }
 
   /** The feature wired by hand with only what it uses. */
   public static InboxRoutes wire(
-      Vertx vertx, Bus bus, WorkAccess access, AuditEmitter audit, Ids ids, Clock clock) {
+      Vertx vertx,
+      Bus bus,
+      WorkAccess access,
+      MachineRequest.Checker checker,
+      AuditEmitter audit,
+      Ids ids,
+      Clock clock) {
+    InboxStore store = new InboxStore();
+    InboxService inbox = new InboxService(vertx, bus, access, store, audit, ids, clock);
     return new InboxRoutes(
-        access, new InboxService(vertx, bus, access, new InboxStore(), audit, ids, clock));
+        access, inbox, new MachineInbox(vertx, bus, checker, inbox, store, audit, clock));
   }
 
   private static final Schema KIND = Schema.oneOf("approve", "choose", "answer");
-  private static final Schema ITEM =
+  static final Schema ITEM =
       Schema.named(
           "InboxItem",
           Schema.object()
               .required("id", Schema.uuid())
-              .required("agent_id", Schema.uuid())
+              .required(
+                  "agent_id",
+                  Schema.nullable(Schema.uuid())
+                      .describe("the agent that raised it; null when a machine did"))
+              .required(
+                  "machine_id",
+                  Schema.nullable(Schema.uuid())
+                      .describe(
+                          "the machine whose agent session's runtime raised it, through the daemon"))
+              .required(
+                  "session_id",
+                  Schema.nullable(Schema.string(1, 64))
+                      .describe("that agent session's id on the machine"))
               .required("kind", KIND)
               .required("question", Schema.string(1, InboxRules.MAX_TEXT))
               .required("options", Schema.array(Schema.string(1, InboxRules.MAX_OPTION)))
@@ -69,6 +92,7 @@ public final class InboxRoutes {
               .build());
 
   public void register(ApiRoutes routes) {
+    machines.register(routes);
     routes
         .add(
             HttpMethod.POST,
@@ -195,7 +219,9 @@ public final class InboxRoutes {
   static JsonObject json(InboxItem i) {
     return new JsonObject()
         .put("id", i.id().toString())
-        .put("agent_id", i.agentId().toString())
+        .put("agent_id", i.agentId() == null ? null : i.agentId().toString())
+        .put("machine_id", i.machineId() == null ? null : i.machineId().toString())
+        .put("session_id", i.sessionId())
         .put("kind", i.kind())
         .put("question", i.question())
         .put("options", new JsonArray(i.options()))

@@ -82,20 +82,20 @@ final class InboxService {
 
   private record Expired<T>(T value, List<InboxItem> expired) {}
 
-  private void expired(UUID wid, InboxItem i) {
+  void expired(UUID wid, InboxItem i) {
     audit
         .event(AuditAction.INBOX_ITEM_EXPIRED)
         .workspace(wid)
         .actor(AuditActor.service(SERVICE))
         .target("inbox_item", i.id())
         .meta("kind", i.kind())
-        .meta("agent", i.agentId().toString())
+        .meta(i.authorKind(), i.authorId())
         .success()
         .emit();
     wake(wid, i.id());
   }
 
-  private void wake(UUID wid, UUID item) {
+  void wake(UUID wid, UUID item) {
     bus.publish(BusNames.inboxItem(wid, item), Buffer.buffer());
   }
 
@@ -195,7 +195,7 @@ final class InboxService {
               done.actor()
                   .audited(audit, AuditAction.INBOX_ITEM_DECIDED, wid, "inbox_item", id)
                   .meta("kind", i.kind())
-                  .meta("agent", i.agentId().toString())
+                  .meta(i.authorKind(), i.authorId())
                   .emit();
               wake(wid, id);
               return done.value();
@@ -259,7 +259,7 @@ final class InboxService {
             });
   }
 
-  private Future<InboxItem.Shared> shared(SqlConnection conn, InboxItem i) {
+  Future<InboxItem.Shared> shared(SqlConnection conn, InboxItem i) {
     return access
         .shares()
         .teams(conn, ShareKind.INBOX_ITEM, i.id())

@@ -24,16 +24,37 @@ final class InboxStore {
       InboxItem.Question q,
       OffsetDateTime deadline,
       OffsetDateTime now) {
+    return insert(conn, wid, id, new Author(agentId, null, null), q, deadline, now);
+  }
+
+  /** Who raises an item: an agent, or a machine's daemon for one of its agent sessions. */
+  record Author(UUID agentId, UUID machineId, String sessionId) {}
+
+  /**
+   * Inserts the item; null when an item with its id exists already (a replayed machine request: the
+   * daemon chose the id and signed it).
+   */
+  Future<InboxItem> insert(
+      SqlConnection conn,
+      UUID wid,
+      UUID id,
+      Author author,
+      InboxItem.Question q,
+      OffsetDateTime deadline,
+      OffsetDateTime now) {
     return conn.preparedQuery(
-            "INSERT INTO inbox_items (workspace_id, id, agent_id, kind, question, options,"
-                + " default_answer, deadline, status, created_at)"
-                + " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'open',$9) RETURNING *")
+            "INSERT INTO inbox_items (workspace_id, id, agent_id, machine_id, session_id, kind,"
+                + " question, options, default_answer, deadline, status, created_at)"
+                + " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,'open',$11)"
+                + " ON CONFLICT (id) DO NOTHING RETURNING *")
         .execute(
             Tuple.from(
                 new Object[] {
                   wid,
                   id,
-                  agentId,
+                  author.agentId(),
+                  author.machineId(),
+                  author.sessionId(),
                   q.kind(),
                   q.question(),
                   new JsonArray(List.copyOf(q.options())),
@@ -51,6 +72,14 @@ final class InboxStore {
                 + " WHERE status = 'open' AND deadline <= $1 RETURNING *")
         .execute(Tuple.of(now))
         .map(rows -> Rows.all(rows, InboxItem::of));
+  }
+
+  /** The teams machine {@code machineId} is shared with (its items are shared with them). */
+  Future<List<UUID>> machineTeams(SqlConnection conn, UUID machineId) {
+    return conn.preparedQuery(
+            "SELECT team_id FROM machine_shares WHERE resource_id = $1 ORDER BY team_id")
+        .execute(Tuple.of(machineId))
+        .map(rows -> Rows.all(rows, r -> r.getUUID("team_id")));
   }
 
   /** The item; null when none. */

@@ -9,7 +9,8 @@ public enum ShareKind {
   INBOX_ITEM(
       "inbox_item",
       "inbox_shares",
-      "SELECT 'agent' AS author_kind, agent_id AS author_id FROM inbox_items WHERE id = $1"),
+      "SELECT CASE WHEN agent_id IS NULL THEN 'machine' ELSE 'agent' END AS author_kind,"
+          + " COALESCE(agent_id, machine_id) AS author_id FROM inbox_items WHERE id = $1"),
   MACHINE(
       "machine",
       "machine_shares",

@@ -43,7 +43,27 @@ public final class MachineRequests {
   /** A daemon reporting a workflow run: the canonical JSON of the report follows. */
   public static final String WORKFLOW_RUN = "umbra-machine-workflow-run/v1";
 
+  /**
+   * A daemon raising an inbox item for an agent session's runtime (docs/agents.md, "Inbox items
+   * from a runtime"): the canonical JSON of the item follows.
+   */
+  public static final String INBOX = "umbra-machine-inbox/v1";
+
+  /** A daemon waiting for the decision of an inbox item it raised: the item id and the wait. */
+  public static final String INBOX_DECISION = "umbra-machine-inbox-decision/v1";
+
   private MachineRequests() {}
+
+  /** An inbox item a daemon raises: {@code item} is its canonical JSON text. */
+  public static byte[] inbox(UUID workspaceId, UUID machineId, long timestampMs, String item) {
+    return message(INBOX, workspaceId, machineId, timestampMs, item);
+  }
+
+  /** A daemon's wait for the decision of item {@code itemId}, up to {@code waitSeconds}. */
+  public static byte[] inboxDecision(
+      UUID workspaceId, UUID machineId, long timestampMs, UUID itemId, int waitSeconds) {
+    return message(INBOX_DECISION, workspaceId, machineId, timestampMs, itemId, waitSeconds);
+  }
 
   /** {@code type}, workspace, machine, timestamp and then {@code fields}, joined by newlines. */
   public static byte[] message(

@@ -64,6 +64,8 @@ public final class ControlPlanePaths {
   public static final String MACHINE_TTY_POLICY_SIGNED = "/v1/machine-tty-policy";
   public static final String MACHINE_WORKFLOW = "/v1/machine-workflow";
   public static final String MACHINE_WORKFLOW_RUNS = "/v1/machine-workflow-runs";
+  public static final String MACHINE_INBOX = "/v1/machine-inbox";
+  public static final String MACHINE_INBOX_DECISION = "/v1/machine-inbox-decision";
 
   /** Owner-agent messaging (docs/messaging.md). */
   public static final String AGENT_ENROLMENTS = "/v1/agent-enrolments";
