@@ -31,8 +31,8 @@ import java.util.function.Consumer;
  */
 final class EngineFailover {
   static final Duration GRACE = Duration.ofSeconds(30);
-  static final Duration RETRY = Duration.ofMillis(250);
-  static final Duration ATTEMPT = Duration.ofMillis(750);
+  static final Duration RETRY = Duration.ofMillis(100);
+  static final Duration ATTEMPT = Duration.ofMillis(400);
   static final int MAX_HELD = 1024;
   static final int MAX_SENT = 256;
 

@@ -64,7 +64,7 @@ public final class TtyServer implements AutoCloseable {
   private volatile WebSocket ws;
   private volatile boolean stopped;
   private Promise<Void> registered;
-  private long backoffMs = 500;
+  private long backoffMs = 100;
 
   /**
    * The policy registered (and re-registered when it changes), starting with the configured one.
@@ -173,7 +173,7 @@ public final class TtyServer implements AutoCloseable {
             socket -> {
               ws = socket;
               stats.set("engine_connected", 1); // for the daemon's status file
-              backoffMs = 500;
+              backoffMs = 100; // a dropped engine: the first retry at once (failover)
               // a few full frames in flight, not Netty's default 64 KiB: no stop-and-wait per frame
               socket.setWriteQueueMaxSize(4 * TtyFrames.MAX_FRAME_BYTES);
               socket.binaryMessageHandler(this::onMessage);

@@ -219,8 +219,12 @@ class TtyEngineFailoverTest {
     Duration took = Duration.ofNanos(System.nanoTime() - killed);
     bob.await("after-42", Duration.ofSeconds(10));
     System.out.printf(
-        "engine failover: typing continued %d ms after SIGKILL of the home instance%n",
-        took.toMillis());
+        "engine failover: typing continued %d ms after SIGKILL of the home instance;"
+            + " opener %s; viewer %s; daemon %s%n",
+        took.toMillis(),
+        owner.stats().snapshot(),
+        viewer.stats().snapshot(),
+        server.stats().snapshot());
     assertThat(took).isLessThan(Duration.ofSeconds(5));
 
     // the same session, roles and keys, on B now
