@@ -50,6 +50,7 @@ final class EngineFailover {
   private long lastEpoch;
   private WebTtyFrame joined;
   private long attempt;
+  private boolean justResumed;
 
   /** The engine sequence of the last output frame received: a re-join asks for what follows. */
   volatile long lastSequence;
@@ -163,6 +164,10 @@ final class EngineFailover {
       String serverId,
       String sessionId) {
     if (!active) {
+      if (f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED) {
+        stats.count("resumed_unexpected"); // no failover under way: nothing to verify, no notice
+        return true;
+      }
       return false;
     }
     String ownKeyHex = KeyId.of(options.agreementKey().publicKey()).toHex();
@@ -178,6 +183,13 @@ final class EngineFailover {
       default -> stats.count("failover_ignored");
     }
     return true;
+  }
+
+  /** True once after a failover completed (the caller then takes the new participant id). */
+  synchronized boolean takeResumed() {
+    boolean r = justResumed;
+    justResumed = false;
+    return r;
   }
 
   /** The joined frame this failover accepted (its participant id and participants), or null. */
@@ -225,6 +237,7 @@ final class EngineFailover {
       return;
     }
     lastEpoch = d.epoch();
+    justResumed = true;
     if (!mine && input != null) {
       inputs.controlChanged(false); // the daemon no longer takes our key: nothing to type with
     }

@@ -397,7 +397,7 @@ public final class TtyClient {
       return;
     }
     if (failover.onFrame(f, keys, outputs, inputs, options, serverId, sessionId)) {
-      if (!failover.active() && !done) {
+      if (failover.takeResumed() && !done) {
         rejoined(f);
       }
       return;
