@@ -58,6 +58,10 @@ final class TerminalListener implements TtyClient.Listener {
           case WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT ->
               "participant " + f.getParticipantId() + " left";
           case WEBTTY_FRAME_TYPE_REFUSED -> "refused: " + f.getReason();
+          case WEBTTY_FRAME_TYPE_RESUMED ->
+              "engine failover: the session's engine instance died; reconnected to "
+                  + f.getSessionId()
+                  + " on another (same keys; the daemon's signed resume verified)";
           case WEBTTY_FRAME_TYPE_OUTPUT_KEY ->
               "new output key: the session is now shared with "
                   + f.getGrantsCount()

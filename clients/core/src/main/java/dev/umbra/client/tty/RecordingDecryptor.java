@@ -144,6 +144,15 @@ public final class RecordingDecryptor {
         case RECORDED_KIND_RESIZE -> replay.resize(e);
         case RECORDED_KIND_INPUT_KEY -> replay.inputKey(e);
         case RECORDED_KIND_OUTPUT_KEY -> replay.outputKey(e);
+        // an engine failover (docs/webtty.md "Engine failover"): what was lost shows as missing
+        // counters after it; the mark says why
+        case RECORDED_KIND_GAP ->
+            replay.out.add(
+                Chunk.note(
+                    e,
+                    "gap: engine failover at event "
+                        + e.getSequence()
+                        + " (events the failed instance had not stored are missing)"));
         case RECORDED_KIND_EXIT ->
             replay.out.add(
                 new Chunk(

@@ -41,6 +41,11 @@ final class SessionKeys {
     this.shares = shares;
   }
 
+  /** The pinned server key the verified hello named (null before it). */
+  Ed25519PublicKey serverSigningKey() {
+    return serverSigningKey;
+  }
+
   /** True once the hello was verified and the key context known (input keys may arrive). */
   boolean exchanged() {
     return serverSigningKey != null && context != null;

@@ -3,6 +3,7 @@ package dev.umbra.client.tty;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.KeyContext;
 import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.proto.webtty.SignedMessage;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -60,5 +61,33 @@ final class ShareRequests {
       }
       pending = null;
     }
+  }
+
+  /**
+   * A signed share request adding {@code added} (all the recipient keys this connection knows, see
+   * {@link #withAdded}), valid for {@link TtyClient#PROOF_WINDOW_MS}, {@code sharer} null for the
+   * opener; the recipients change only when the daemon's OUTPUT_KEY with these keys arrives (a
+   * refused share must not leave its keys in the next request).
+   */
+  SignedMessage sign(
+      TtyClient.Options options,
+      String serverId,
+      String sessionId,
+      List<X25519PublicKey> added,
+      List<Handshake.RecipientDevice> devices,
+      Handshake.RecipientDevice sharer) {
+    long now = options.clock().millis();
+    Handshake.ShareRequest r =
+        new Handshake.ShareRequest(
+            options.workspaceId().toString(),
+            serverId,
+            sessionId,
+            withAdded(added),
+            devices,
+            now,
+            now + TtyClient.PROOF_WINDOW_MS,
+            sharer);
+    requested(r.recipientKeys());
+    return Handshake.sign(r, options.signingKey());
   }
 }

@@ -157,6 +157,7 @@ public final class TtyClient {
 
   private final ShareRequests shares = new ShareRequests();
   private final SessionKeys keys;
+  private final EngineFailover failover;
 
   /** A CONTROL_CHANGED naming us, held back until the daemon's input key for us arrived. */
   private WebTtyFrame pendingControl;
@@ -181,6 +182,9 @@ public final class TtyClient {
     this.outputs = new OutputDecryptor(stats, listener);
     this.inputs = new InputSealer(stats, listener, this::write, () -> sessionId);
     this.keys = new SessionKeys(options, outputs, inputs, shares);
+    this.failover =
+        new EngineFailover(
+            vertx, stats, this::reconnect, socket::write, this::fail, socket::closeOnContext);
   }
 
   /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
@@ -216,9 +220,34 @@ public final class TtyClient {
         options.tokens(),
         () -> write(first),
         this::onMessage,
-        reason -> finish(null, reason),
+        this::socketClosed,
         started::tryFail);
     return started.future();
+  }
+
+  /** Engine failover ({@link EngineFailover}): the same session, key and counters on a new link. */
+  private void reconnect() {
+    WebTtyFrame rejoin =
+        SessionFrames.join(sessionId, opener || attach, options.agreementKey().publicKey())
+            .toBuilder()
+            .setSequence(Math.max(1, failover.lastSequence)) // the new home replays what follows
+            .build();
+    socket.connect(
+        options.engineUrl(),
+        options.tokens(),
+        () -> {
+          socket.write(rejoin);
+          failover.attempted();
+        },
+        this::onMessage,
+        this::socketClosed,
+        e -> socketClosed("unreachable"));
+  }
+
+  private void socketClosed(String reason) {
+    if (!failover.lost(started.future().succeeded() && !done, reason)) {
+      finish(null, reason);
+    }
   }
 
   public TtyStats stats() {
@@ -237,10 +266,7 @@ public final class TtyClient {
     return serverId;
   }
 
-  /**
-   * True once the server's signed hello was verified against the pinned keys and the key exchange
-   * done.
-   */
+  /** True once the server's signed hello verified against the pinned keys and keys exchanged. */
   public boolean endToEnd() {
     return e2eVerified;
   }
@@ -250,7 +276,7 @@ public final class TtyClient {
   }
 
   private void write(WebTtyFrame f) {
-    if (!done) {
+    if (!done && !failover.hold(f)) {
       socket.write(f);
     }
   }
@@ -277,10 +303,7 @@ public final class TtyClient {
     return inputs.hasControl();
   }
 
-  /**
-   * Seals stdin like {@link #send} and lets {@code tamper} change the frame first (tests of the
-   * server's checks).
-   */
+  /** Seals stdin like {@link #send}, {@code tamper} changing the frame first (server tests). */
   void sendTampered(byte[] bytes, java.util.function.UnaryOperator<WebTtyFrame> tamper) {
     inputs.sendTampered(bytes, tamper);
   }
@@ -300,9 +323,7 @@ public final class TtyClient {
     return inputs.sender();
   }
 
-  /**
-   * The terminal size, sealed under our input key (the visible size is for the engine and viewers).
-   */
+  /** The terminal size, sealed under our input key (the visible one is for engine and viewers). */
   public void resize(int newCols, int newRows) {
     inputs.resize(newCols, newRows);
   }
@@ -320,22 +341,8 @@ public final class TtyClient {
       List<X25519PublicKey> added,
       List<Handshake.RecipientDevice> devices,
       Handshake.RecipientDevice self) {
-    List<X25519PublicKey> all = shares.withAdded(added);
-    long now = options.clock().millis();
-    Handshake.ShareRequest r =
-        new Handshake.ShareRequest(
-            options.workspaceId().toString(),
-            serverId,
-            sessionId,
-            all,
-            devices,
-            now,
-            now + PROOF_WINDOW_MS,
-            opener || attach ? null : self);
-    // the recipients change only when the daemon's OUTPUT_KEY with these keys arrives (a refused
-    // share must not leave its keys in the next request)
-    shares.requested(r.recipientKeys());
-    shareSigned(Handshake.sign(r, options.signingKey()));
+    shareSigned(
+        shares.sign(options, serverId, sessionId, added, devices, opener || attach ? null : self));
   }
 
   /** {@link #share(List, List, Handshake.RecipientDevice)} by the opener (no sharer entry). */
@@ -366,11 +373,9 @@ public final class TtyClient {
     write(SessionFrames.command(WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_TAKE, sessionId));
   }
 
-  /**
-   * Leaves; for the opener the shell keeps running (detached) and {@link #join} with attach
-   * re-attaches.
-   */
+  /** Leaves; the opener's shell keeps running (detached), {@link #join} with attach re-attaches. */
   public void detach() {
+    failover.stop();
     write(SessionFrames.close(sessionId, WebTtyReason.WEBTTY_REASON_DETACHED));
     socket.close();
   }
@@ -389,6 +394,12 @@ public final class TtyClient {
       f = TtyFrames.parse(buf); // in place: the ciphertext is a view, not a copy
     } catch (InvalidProtocolBufferException e) {
       fail("malformed_frame");
+      return;
+    }
+    if (failover.onFrame(f, keys, outputs, inputs, options, serverId, sessionId)) {
+      if (failover.takeResumed() && !done) {
+        rejoined(f);
+      }
       return;
     }
     try {
@@ -457,9 +468,7 @@ public final class TtyClient {
     write(proof);
   }
 
-  /**
-   * Joined or re-attached: check the hello, the opener's signed proof and our grant in it; unwrap.
-   */
+  /** Joined or re-attached: check the hello, the opener's signed proof and our grant; unwrap. */
   private void joined(WebTtyFrame f) {
     participantId = f.getParticipantId();
     for (var p : f.getParticipantsList()) {
@@ -539,10 +548,15 @@ public final class TtyClient {
     listener.event(f);
   }
 
-  /**
-   * The payload key from the opener's signed ClientProof ({@link
-   * ClientKeyExchange#unwrapOwnGrant}).
-   */
+  /** Resumed after a failover: the new participant id and participants, then the notice. */
+  private void rejoined(WebTtyFrame resumed) {
+    participantId = failover.joined().getParticipantId();
+    participants.clear();
+    failover.joined().getParticipantsList().forEach(p -> participants.add(p.getParticipantId()));
+    listener.event(resumed);
+  }
+
+  /** The payload key from the opener's signed proof ({@link ClientKeyExchange#unwrapOwnGrant}). */
   public static PayloadKey unwrapOwnGrant(
       SignedMessage signedProof,
       UUID workspaceId,
@@ -560,6 +574,7 @@ public final class TtyClient {
       fail("data_before_key");
       return;
     }
+    failover.lastSequence = f.getSequence();
     outputs.receive(f);
   }
 

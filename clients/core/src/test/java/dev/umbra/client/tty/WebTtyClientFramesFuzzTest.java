@@ -34,8 +34,9 @@ class WebTtyClientFramesFuzzTest {
       dev.umbra.crypto.keys.Ed25519KeyPair.generate();
 
   /**
-   * Fixed, so the seeds {@code share-request} and {@code output-key} are signed by it and their
-   * mutants reach the parsers behind the signature check (the key is public test material).
+   * Fixed, so the seeds {@code share-request}, {@code output-key} and {@code resumed} are signed by
+   * it and their mutants reach the parsers behind the signature check (the key is public test
+   * material).
    */
   static final dev.umbra.crypto.keys.Ed25519KeyPair SIGNER =
       dev.umbra.crypto.keys.Ed25519KeyPair.fromPrivateKey(
@@ -108,6 +109,10 @@ class WebTtyClientFramesFuzzTest {
                     SIGNER.publicKey());
             assertThat(e.grants()).hasSize(e.keyContext().recipients().size());
           }
+        }
+        case WEBTTY_FRAME_TYPE_RESUMED -> {
+          ResumeDocument d = ResumeDocument.verify(f.getResume(), SIGNER.publicKey());
+          assertThat(d.epoch()).isPositive();
         }
         case WEBTTY_FRAME_TYPE_SHARE -> {
           Handshake.ShareRequest r = Handshake.verifyShare(f.getShareRequest(), SIGNER.publicKey());

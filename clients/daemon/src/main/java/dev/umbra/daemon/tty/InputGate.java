@@ -114,6 +114,16 @@ final class InputGate {
     return controller;
   }
 
+  /** The current input key's id, or null. */
+  PayloadKeyId keyId() {
+    return key == null ? null : key.keyId();
+  }
+
+  /** The next counter expected from the current controller under the current key (0: none yet). */
+  long expected() {
+    return key == null || controller == null ? 0 : counters.expected(key.keyId(), controller);
+  }
+
   /** How many input keys handovers have retired (each keeps its counters' stream). */
   int retiredKeys() {
     return retired.size();

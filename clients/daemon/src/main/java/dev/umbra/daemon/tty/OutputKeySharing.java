@@ -200,6 +200,7 @@ final class OutputKeySharing {
               synchronized (s.outputLock) {
                 s.output = sender;
                 s.outputKeyId = keyId;
+                s.lastOutputKey = frame;
                 link.send(frame);
               }
             });

@@ -126,16 +126,16 @@ final class OutputPipeline {
    * session is not live.
    */
   private boolean sealAndSend(ServerSession s, byte[] chunk) throws InterruptedException {
-    WebSocket ws = socket.get();
     synchronized (drain) {
       // backpressure: park until the socket drains, re-checked every 2 ms: the drain handler
       // does not fire for every full queue (measured: most 50 ms waits of a bulk run ended by
-      // their timeout, each a 50 ms stall), and the session may end or the socket be replaced
-      while (ws != null
-          && !ws.isClosed()
-          && ws.writeQueueFull()
-          && s.state == ServerSession.State.LIVE) {
-        drain.wait(2);
+      // their timeout, each a 50 ms stall), and the session may end or the socket be replaced;
+      // while the session is suspended (engine failover) nothing is sealed into a dead socket
+      WebSocket ws = socket.get();
+      while (s.state == ServerSession.State.LIVE
+          && (s.suspended || (ws != null && !ws.isClosed() && ws.writeQueueFull()))) {
+        drain.wait(s.suspended ? 20 : 2);
+        ws = socket.get();
       }
     }
     if (s.state != ServerSession.State.LIVE) {

@@ -74,6 +74,22 @@ final class ServerSession {
   volatile PtyShell shell;
 
   /**
+   * Engine failover ({@link EngineResume}): the engine connection dropped and no instance took the
+   * session over yet; output waits. {@code resumeSent} once RESUME went out on this connection.
+   */
+  volatile boolean suspended;
+
+  boolean resumeSent;
+  long resumeEpoch;
+  long resumeTimer = -1;
+
+  /** The highest engine sequence seen on stdin (a hint for the new home's numbering). */
+  long lastSequence;
+
+  /** The latest OUTPUT_KEY frame (a share), repeated in RESUME for the new home's JOIN checks. */
+  volatile dev.umbra.proto.webtty.WebTtyFrame lastOutputKey;
+
+  /**
    * Who opened it: the proof's signing key and device credential, checked again when trust changes.
    */
   volatile Ed25519PublicKey clientKey;

@@ -6,7 +6,6 @@ import dev.umbra.client.http.WireOffer;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.TtyFrames;
 import dev.umbra.client.tty.TtyStats;
-import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.webtty.KeyId;
 import dev.umbra.crypto.webtty.KeyRole;
@@ -65,7 +64,7 @@ public final class TtyServer implements AutoCloseable {
   private volatile WebSocket ws;
   private volatile boolean stopped;
   private Promise<Void> registered;
-  private long backoffMs = 500;
+  private long backoffMs = 100;
 
   /**
    * The policy registered (and re-registered when it changes), starting with the configured one.
@@ -116,6 +115,7 @@ public final class TtyServer implements AutoCloseable {
   private final InputKeyHandover handover;
   private final OutputKeySharing sharing;
   private final ProofCheck proofCheck;
+  private final EngineResume resume;
 
   public TtyServer(Vertx vertx, TtyServerConfig config, ClientTls tls) {
     this.vertx = vertx;
@@ -124,6 +124,9 @@ public final class TtyServer implements AutoCloseable {
     this.handover = new InputKeyHandover(config, stats, link);
     this.sharing = new OutputKeySharing(config, stats, link, () -> policy);
     this.proofCheck = new ProofCheck(config);
+    this.resume =
+        new EngineResume(
+            vertx, config, stats, link, sessions, s -> end(s, null, false), output::drained);
     // kept for the server's life (Vert.x closes unreachable clients); tls verifies a wss:// engine
     this.wsClient = vertx.createWebSocketClient(tls.apply(TtyFrames.engineSocketOptions()));
   }
@@ -170,7 +173,7 @@ public final class TtyServer implements AutoCloseable {
             socket -> {
               ws = socket;
               stats.set("engine_connected", 1); // for the daemon's status file
-              backoffMs = 500;
+              backoffMs = 100; // a dropped engine: the first retry at once (failover)
               // a few full frames in flight, not Netty's default 64 KiB: no stop-and-wait per frame
               socket.setWriteQueueMaxSize(4 * TtyFrames.MAX_FRAME_BYTES);
               socket.binaryMessageHandler(this::onMessage);
@@ -198,8 +201,8 @@ public final class TtyServer implements AutoCloseable {
   private void onDisconnected() {
     ws = null;
     stats.set("engine_connected", 0);
-    for (ServerSession s : sessions.values()) {
-      end(s, null, false);
+    if (!stopped) {
+      resume.disconnected(); // live shells wait for a new engine connection (engine failover)
     }
     retry();
   }
@@ -231,6 +234,7 @@ public final class TtyServer implements AutoCloseable {
           log.info("WebTTY server {} registered", config.serverId());
         }
         registered.tryComplete();
+        resume.registered();
         if (!policy.equals(sentPolicy)) {
           sendRegister(); // the policy changed while this registration was under way
         }
@@ -241,6 +245,8 @@ public final class TtyServer implements AutoCloseable {
       case WEBTTY_FRAME_TYPE_RESIZE -> resize(f);
       case WEBTTY_FRAME_TYPE_CONTROL_CHANGED -> controlChanged(f);
       case WEBTTY_FRAME_TYPE_SHARE -> share(f);
+      case WEBTTY_FRAME_TYPE_RESUMED -> resume.resumed(f);
+      case WEBTTY_FRAME_TYPE_REFUSED -> resume.refused(f);
       case WEBTTY_FRAME_TYPE_CLOSE -> {
         ServerSession s = sessions.get(f.getSessionId());
         if (s != null) {
@@ -379,6 +385,7 @@ public final class TtyServer implements AutoCloseable {
       end(s, WebTtyReason.WEBTTY_REASON_BAD_FRAME, true);
       return;
     }
+    s.lastSequence = Math.max(s.lastSequence, f.getSequence());
     byte[] bytes = openInput(s, Stream.STDIN, f.getSealed());
     if (bytes == null) {
       return; // refused (and counted): its bytes never reach the PTY
@@ -510,38 +517,13 @@ public final class TtyServer implements AutoCloseable {
   }
 
   /**
-   * Checks the opener of every running session again against the current trust (after a trust sync)
-   * and ends, with reason {@code client_refused_<why>}, the sessions of clients no longer admitted
-   * — e.g. a device revoked since it opened the terminal — and only those: the device is looked up
-   * under the current pin ({@link ClientAuthorizer#recheck}), so the rotation that follows a
-   * revocation does not end the other trusted devices' sessions. Returns how many it ended.
-   * Blocking (reads the pin); call off the event loop.
+   * Checks the opener of every running session again against the current trust and ends those no
+   * longer admitted ({@link ClientRecheck}). Returns how many it ended. Blocking; off the event
+   * loop.
    */
   public int recheck() {
-    int ended = 0;
-    // read before the sessions: each of them is then checked against this version or a newer one
-    long version = config.authorizer().pinnedKeysetVersion();
-    for (ServerSession s : sessions.values()) {
-      Ed25519PublicKey key = s.clientKey;
-      if (key == null || s.state == State.ENDED) {
-        continue;
-      }
-      String refusal = config.authorizer().recheck(config.workspaceId(), key, s.clientCredential);
-      if (refusal != null) {
-        stats.count("sessions_ended_client_refused");
-        log.warn(
-            "WebTTY session {}: its client is no longer admitted ({}); ending it", s.id, refusal);
-        vertx.runOnContext(v -> end(s, WebTtyReasons.clientRefused(refusal), true));
-        ended++;
-      }
-    }
-    // after the ends above (same context, in order): a test waiting for this sees them done
-    vertx.runOnContext(
-        v -> {
-          stats.count("rechecks");
-          stats.set("rechecked_keyset_version", version);
-        });
-    return ended;
+    return ClientRecheck.recheck(
+        config, sessions.values(), stats, vertx, (s, reason) -> end(s, reason, true));
   }
 
   /** The policy this server registers under now. */

@@ -92,6 +92,64 @@ public final class RecordingStore {
                 .mapEmpty());
   }
 
+  /** What a RESUME found: taken over, replayed (epoch not newer), or no such live session. */
+  public enum ResumeStatus {
+    RESUMED,
+    REPLAYED,
+    UNKNOWN
+  }
+
+  /**
+   * A resumed session's stored facts (docs/webtty.md "Engine failover"): its opener, start, header
+   * (hello, proof, grants, key context) and the highest event sequence stored.
+   */
+  public record Resumed(
+      ResumeStatus status, String openedBy, long startedMs, byte[] header, long lastSequence) {}
+
+  /**
+   * Takes over live session {@code sessionId} of {@code serverId} for resume epoch {@code epoch}:
+   * only when the session was not ended and its stored epoch is lower (then stored), so a replayed
+   * resume document is refused. One statement: two instances racing for one epoch, one wins.
+   */
+  public Future<Resumed> resume(UUID ws, String sessionId, String serverId, long epoch) {
+    return db.inWorkspace(
+        ws,
+        conn ->
+            conn.preparedQuery(
+                    "UPDATE sessions SET resume_epoch = $4 WHERE workspace_id = $1 AND session_id = $2 "
+                        + "AND server_id = $3 AND ended_at IS NULL AND resume_epoch < $4 "
+                        + "RETURNING opened_by, started_at, header, (SELECT coalesce(max(sequence), 0) "
+                        + "FROM events e WHERE e.workspace_id = $1 AND e.session_id = $2) AS last_sequence")
+                .execute(Tuple.of(ws, sessionId, serverId, epoch))
+                .compose(
+                    rows -> {
+                      if (rows.size() > 0) {
+                        Row r = rows.iterator().next();
+                        return Future.succeededFuture(
+                            new Resumed(
+                                ResumeStatus.RESUMED,
+                                r.getString("opened_by"),
+                                r.getOffsetDateTime("started_at").toInstant().toEpochMilli(),
+                                r.getBuffer("header").getBytes(),
+                                r.getLong("last_sequence")));
+                      }
+                      return conn.preparedQuery(
+                              "SELECT 1 FROM sessions WHERE workspace_id = $1 AND session_id = $2 "
+                                  + "AND server_id = $3 AND ended_at IS NULL")
+                          .execute(Tuple.of(ws, sessionId, serverId))
+                          .map(
+                              live ->
+                                  new Resumed(
+                                      live.size() > 0
+                                          ? ResumeStatus.REPLAYED
+                                          : ResumeStatus.UNKNOWN,
+                                      null,
+                                      0,
+                                      null,
+                                      0));
+                    }));
+  }
+
   /**
    * The output-key recipients after a share (key ids, lowercase hex, sorted): the live list reads
    * them instead of the header's epoch-0 grants. Only ever grows (a share only adds).
@@ -127,6 +185,7 @@ public final class RecordingStore {
       boolean sealed = data || (resize && e.hasSealed());
       boolean inputKey = e.getKind() == RecordedKind.RECORDED_KIND_INPUT_KEY;
       boolean outputKey = e.getKind() == RecordedKind.RECORDED_KIND_OUTPUT_KEY;
+      boolean gap = e.getKind() == RecordedKind.RECORDED_KIND_GAP;
       rows.add(
           Tuple.from(
               new Object[] {
@@ -153,7 +212,9 @@ public final class RecordingStore {
                 // epoch)
                 inputKey
                     ? Buffer.buffer(e.getInputKeyGrant().toByteArray())
-                    : outputKey ? Buffer.buffer(e.getOutputKeyEpoch().toByteArray()) : null
+                    : outputKey
+                        ? Buffer.buffer(e.getOutputKeyEpoch().toByteArray())
+                        : gap ? Buffer.buffer(e.getResume().toByteArray()) : null
               }));
       long[] acc = perSession.computeIfAbsent(se.sessionId(), k -> new long[2]);
       acc[0]++;
@@ -318,13 +379,16 @@ public final class RecordingStore {
                         } else if (kind == RecordedKind.RECORDED_KIND_EXIT) {
                           e.setExitStatus(r.getInteger("exit_status"));
                         } else if ((kind == RecordedKind.RECORDED_KIND_INPUT_KEY
-                                || kind == RecordedKind.RECORDED_KIND_OUTPUT_KEY)
+                                || kind == RecordedKind.RECORDED_KIND_OUTPUT_KEY
+                                || kind == RecordedKind.RECORDED_KIND_GAP)
                             && r.getBuffer("signed") != null) {
                           try {
                             SignedMessage signed =
                                 SignedMessage.parseFrom(r.getBuffer("signed").getBytes());
                             if (kind == RecordedKind.RECORDED_KIND_INPUT_KEY) {
                               e.setInputKeyGrant(signed);
+                            } else if (kind == RecordedKind.RECORDED_KIND_GAP) {
+                              e.setResume(signed);
                             } else {
                               e.setOutputKeyEpoch(signed);
                             }

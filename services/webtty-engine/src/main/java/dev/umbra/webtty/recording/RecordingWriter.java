@@ -64,6 +64,11 @@ public final class RecordingWriter {
     this.metrics = metrics;
   }
 
+  /** The store, for reads and takeovers that must not wait behind the batched writes. */
+  public RecordingStore store() {
+    return store;
+  }
+
   public void onResume(Runnable r) {
     this.onResume = r;
   }

@@ -106,6 +106,7 @@ final class ServerFrames {
               .setSealed(f.getSealed())
               .build());
       fanout.sendToAll(s, out);
+      s.remember(out);
       metrics.forwarded("data");
       edge.checkPressure(conn);
     }
@@ -143,6 +144,7 @@ final class ServerFrames {
               .build());
       writer.outputRecipients(m.workspaceId(), m.id(), shared.recipients());
       fanout.sendToAll(s, out);
+      s.remember(out);
       metrics.forwarded("output_key");
     }
   }

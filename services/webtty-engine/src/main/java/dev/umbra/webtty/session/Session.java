@@ -1,6 +1,7 @@
 package dev.umbra.webtty.session;
 
 import dev.umbra.kit.bus.Subscription;
+import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.webtty.session.model.SessionModel;
 
 /**
@@ -14,6 +15,28 @@ final class Session {
   boolean stored;
   Subscription channel;
   long timer = -1;
+
+  /**
+   * After a failover (docs/webtty.md "Engine failover"): the output and output-key frames this home
+   * sent since it took the session over (at most {@link #REPLAY_BYTES}, oldest dropped), for the
+   * participants coming back after them; null for a session opened here.
+   */
+  java.util.ArrayDeque<WebTtyFrame> replay;
+
+  private long replayBytes;
+  static final long REPLAY_BYTES = 4L << 20;
+
+  /** Keeps {@code f} for re-joining participants (a resumed session only). */
+  void remember(WebTtyFrame f) {
+    if (replay == null) {
+      return;
+    }
+    replay.add(f);
+    replayBytes += f.getSerializedSize();
+    while (replayBytes > REPLAY_BYTES && !replay.isEmpty()) {
+      replayBytes -= replay.removeFirst().getSerializedSize();
+    }
+  }
 
   Session(SessionModel model, ServerConn server) {
     this.model = model;

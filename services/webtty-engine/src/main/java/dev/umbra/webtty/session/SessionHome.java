@@ -5,12 +5,10 @@ import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;
 import dev.umbra.kit.auth.Role;
-import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.id.Ulid;
-import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.proto.webtty.RecordedEvent;
@@ -31,7 +29,6 @@ import dev.umbra.webtty.session.model.SessionModel.Departure;
 import dev.umbra.webtty.session.model.SessionModel.Phase;
 import io.vertx.core.Vertx;
 import java.time.Clock;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -61,6 +58,7 @@ final class SessionHome {
   private final EdgeRouter edge;
   private final Fanout fanout;
   private final ServerFrames serverFrames;
+  private final SessionResume resume;
   private final Map<String, Session> sessions = new HashMap<>();
 
   SessionHome(
@@ -84,6 +82,7 @@ final class SessionHome {
     this.edge = edge;
     this.fanout = new Fanout(clock, writer, edge);
     this.serverFrames = new ServerFrames(this, metrics, audit, writer, edge, fanout);
+    this.resume = new SessionResume(this, writer.store(), fanout, metrics, clock);
   }
 
   boolean homes(String sessionId) {
@@ -94,14 +93,24 @@ final class SessionHome {
     return sessions.size();
   }
 
-  List<String> liveSessionIds(UUID ws) {
-    List<String> out = new ArrayList<>();
-    for (Session s : sessions.values()) {
-      if (s.model.workspaceId().equals(ws)) {
-        out.add(s.id());
-      }
-    }
-    return out;
+  /** The sessions homed here of workspace {@code ws} (a copy). */
+  List<Session> sessionsOf(UUID ws) {
+    return sessions.values().stream().filter(s -> s.model.workspaceId().equals(ws)).toList();
+  }
+
+  /**
+   * A session taken over from a home that died ({@link SessionResume}): homed here from now on, its
+   * bus channel subscribed, and the shell kept for the detach grace until its opener is back.
+   */
+  void adopt(Session s) {
+    sessions.put(s.id(), s);
+    s.server.sessions.add(s.id());
+    s.replay = new java.util.ArrayDeque<>();
+    metrics.liveSessions.incrementAndGet();
+    afterLeave(s, new Departure(null, false, Aftermath.AWAIT_OPENER));
+    bus.subscribe(BusNames.webttySession(s.id()), this::onHomeMessage)
+        .onSuccess(sub -> s.channel = sub)
+        .onFailure(e -> endSession(s, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE, null));
   }
 
   // ---------------------------------------------------------------- participants' frames
@@ -423,6 +432,8 @@ final class SessionHome {
             .setRole(s.model.roleOf(joined))
             .build());
     fanout.sendTo(joined, Frames.joined(s.model, joined));
+    SessionResume.notice(s.model).ifPresent(n -> fanout.sendTo(joined, n)); // after a failover
+    SessionResume.replay(s, f.getSequence()).forEach(r -> fanout.sendTo(joined, r));
     if (((Decision.Joined) d).control()) {
       tellServerControl(s, joined);
     }
@@ -440,7 +451,7 @@ final class SessionHome {
     left.ifPresent(d -> afterLeave(s, d));
   }
 
-  private void removeParticipant(Session s, Participant p, WebTtyReason reason) {
+  void removeParticipant(Session s, Participant p, WebTtyReason reason) {
     var left = s.model.leave(p.id());
     if (left.isEmpty()) {
       return;
@@ -494,6 +505,10 @@ final class SessionHome {
 
   /** A frame from a registered server about one of its sessions (the edge checked its envelope). */
   void onServerFrame(ServerConn conn, WebTtyFrame f) {
+    if (f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUME) {
+      resume.onResume(conn, f);
+      return;
+    }
     serverFrames.onServerFrame(conn, f);
   }
 
@@ -507,29 +522,6 @@ final class SessionHome {
       Session s = sessions.get(id);
       if (s != null) {
         endSession(s, WebTtyReason.WEBTTY_REASON_SERVER_GONE, null);
-      }
-    }
-  }
-
-  /**
-   * In sessions homed here, the participants of a revoked member or machine leave (the session ends
-   * when it is the opener). The home does not know when a participant's token was issued: it counts
-   * as before the revocation (fail closed).
-   */
-  void onRevocation(Revoked r) {
-    for (Session s : new ArrayList<>(sessions.values())) {
-      UUID ws = s.model.workspaceId();
-      if (!ws.equals(r.workspaceId())) {
-        continue;
-      }
-      for (var p :
-          s.model.revokedBy(
-              subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {
-        if (s.model.isOpener(p)) {
-          endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null);
-        } else {
-          removeParticipant(s, p, WebTtyReason.WEBTTY_REASON_REVOKED);
-        }
       }
     }
   }

@@ -2,11 +2,13 @@ package dev.umbra.webtty.session;
 
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.id.Ulid;
 import dev.umbra.kit.revocation.RevocationList;
 import dev.umbra.kit.revocation.Revoked;
+import dev.umbra.proto.webtty.WebTtyReason;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.recording.RecordingWriter;
 import io.vertx.core.Future;
@@ -15,6 +17,7 @@ import io.vertx.core.http.ServerWebSocket;
 import java.security.SecureRandom;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 
@@ -106,7 +109,21 @@ public final class SessionHub {
    */
   public void onRevocation(Revoked r) {
     edge.closeRevokedServers(r);
-    home.onRevocation(r);
+    // in sessions homed here the participants of a revoked member or machine leave (the session
+    // ends when it is the opener); the home does not know when a participant's token was issued:
+    // it counts as before the revocation (fail closed)
+    for (Session s : home.sessionsOf(r.workspaceId())) {
+      UUID ws = s.model.workspaceId();
+      for (var p :
+          s.model.revokedBy(
+              subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {
+        if (s.model.isOpener(p)) {
+          home.endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null);
+        } else {
+          home.removeParticipant(s, p, WebTtyReason.WEBTTY_REASON_REVOKED);
+        }
+      }
+    }
     edge.closeRevokedClients(r);
   }
 
@@ -127,6 +144,6 @@ public final class SessionHub {
 
   /** Writes nothing: the ids of live sessions homed here for a workspace (tests). */
   public List<String> liveSessionIds(UUID ws) {
-    return home.liveSessionIds(ws);
+    return home.sessionsOf(ws).stream().map(Session::id).toList();
   }
 }

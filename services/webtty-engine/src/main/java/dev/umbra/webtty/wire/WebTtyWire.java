@@ -72,7 +72,8 @@ public final class WebTtyWire {
           WebTtyFrameType.WEBTTY_FRAME_TYPE_INPUT_KEY,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY,
           WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED,
-          WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE,
+          WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUME);
 
   public static final Set<WebTtyFrameType> FROM_CLIENT =
       EnumSet.of(
@@ -160,6 +161,17 @@ public final class WebTtyWire {
         return validId(f.getParticipantId()) && !f.getReason().isEmpty()
             ? Optional.empty()
             : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+      }
+      case WEBTTY_FRAME_TYPE_RESUME -> {
+        // the signed resume document; with the latest share's signed epoch and its grants
+        Optional<WebTtyReason> p =
+            signedProblem(
+                f.hasResume() ? f.getResume().getCanonicalJson().size() : -1,
+                f.getResume().getSignature().size());
+        if (p.isPresent() || !validId(f.getSessionId())) {
+          return p.isPresent() ? p : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+        }
+        return f.hasOutputKeyEpoch() ? outputKeyProblem(f) : Optional.empty();
       }
       case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
         return signedProblem(

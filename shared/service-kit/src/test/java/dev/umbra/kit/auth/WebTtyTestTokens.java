@@ -17,6 +17,11 @@ public final class WebTtyTestTokens {
     return signer.keyMap();
   }
 
+  /** The key set a control plane would serve at /.well-known/jwks.json (engines in child JVMs). */
+  public io.vertx.core.json.JsonObject jwks() {
+    return signer.jwks();
+  }
+
   public String member(UUID workspace, String subject, String role) {
     return token(workspace, subject, "member", role);
   }

@@ -83,6 +83,12 @@ public final class SessionModel {
   /** The latest daemon-signed output-key epoch (a share), handed to joiners; null before any. */
   private SignedMessage outputKeyEpoch;
 
+  /** After a failover: the key id (hex) the signed resume names as controller, until it is back. */
+  private String resumedControllerKey;
+
+  /** After a failover: the daemon-signed resume document (every re-joiner gets it to verify). */
+  private SignedMessage resume;
+
   /** A session an OPEN asked for: the opener is its first participant and holds control. */
   public SessionModel(
       String id,
@@ -92,15 +98,57 @@ public final class SessionModel {
       Participant opener,
       long startedMs,
       TerminalSize size) {
+    this(id, workspaceId, serverId, policy, opener.subject(), startedMs, size);
+    participants.put(opener.id(), opener);
+    controllerId = opener.id();
+  }
+
+  private SessionModel(
+      String id,
+      UUID workspaceId,
+      String serverId,
+      ServerPolicy policy,
+      String openedBy,
+      long startedMs,
+      TerminalSize size) {
     this.id = id;
     this.workspaceId = workspaceId;
     this.serverId = serverId;
     this.policy = policy;
-    this.openedBy = opener.subject();
+    this.openedBy = openedBy;
     this.startedMs = startedMs;
     this.size = size;
-    participants.put(opener.id(), opener);
-    controllerId = opener.id();
+  }
+
+  /**
+   * A live session taken over from a home that died (docs/webtty.md "Engine failover"): nobody is
+   * present until the participants come back with JOIN or ATTACH under the ordinary rules; the
+   * controller role goes back to the key the daemon's signed resume names, without a control change
+   * (the daemon kept that key's input key); the sequence goes on at {@code r.nextSequence}.
+   */
+  public static SessionModel resumed(
+      String id, UUID workspaceId, String serverId, ServerPolicy policy, Resumption r) {
+    SessionModel m =
+        new SessionModel(id, workspaceId, serverId, policy, r.openedBy(), r.startedMs(), r.size());
+    m.serverHello = r.serverHello();
+    m.clientProof = r.clientProof();
+    m.grants = List.copyOf(r.grants());
+    m.keyContext = r.keyContext();
+    m.payloadKeyId = r.outputKeyId();
+    m.outputKeyEpoch = r.outputKeyEpoch();
+    for (KeyGrant g : r.grants()) {
+      if (isOutput(g)) {
+        m.grantKeyIds.add(hex(g.getRecipientKeyId()));
+      }
+    }
+    for (KeyGrant g : r.epochGrants()) {
+      m.grantKeyIds.add(hex(g.getRecipientKeyId()));
+    }
+    m.resumedControllerKey = r.controllerKeyHex().isEmpty() ? null : r.controllerKeyHex();
+    m.resume = r.resume();
+    m.nextSequence = r.nextSequence();
+    m.phase = Phase.LIVE;
+    return m;
   }
 
   // ---------------------------------------------------------------- handshake (opening → live)
@@ -331,9 +379,15 @@ public final class SessionModel {
     if (reason != null) {
       return Decision.refused(reason);
     }
-    boolean control = attach && (controllerId == null || !participants.containsKey(controllerId));
+    boolean vacant = controllerId == null || !participants.containsKey(controllerId);
+    // after a failover the controller's key gets its role back silently; until then an ATTACH
+    // does not take it (that would make the daemon retire the returning controller's key)
+    boolean control = attach && vacant && resumedControllerKey == null;
     participants.put(who.id(), who);
-    if (control) {
+    if (vacant && who.keyIdHex().equals(resumedControllerKey)) {
+      controllerId = who.id();
+      resumedControllerKey = null;
+    } else if (control) {
       controllerId = who.id();
     }
     return new Decision.Joined(who, control);
@@ -493,6 +547,11 @@ public final class SessionModel {
 
   public ByteString keyContext() {
     return keyContext;
+  }
+
+  /** The daemon-signed resume document after a failover (empty: never moved). */
+  public Optional<SignedMessage> resume() {
+    return Optional.ofNullable(resume);
   }
 
   public Optional<SignedMessage> outputKeyEpoch() {

@@ -1,0 +1,437 @@
+package dev.umbra.client.tty;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.client.http.ClientTls;
+import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.crypto.keys.X25519KeyPair;
+import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.daemon.tty.AuthorizedKeys;
+import dev.umbra.daemon.tty.TtyServer;
+import dev.umbra.daemon.tty.TtyServerConfig;
+import dev.umbra.kit.auth.WebTtyTestTokens;
+import dev.umbra.kit.bus.Bus;
+import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.metrics.Metrics;
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestServices;
+import dev.umbra.proto.webtty.JoinPolicy;
+import dev.umbra.proto.webtty.RecordedKind;
+import dev.umbra.proto.webtty.ServerPolicy;
+import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyFrameType;
+import dev.umbra.webtty.Main;
+import dev.umbra.webtty.WebTtyService;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetServer;
+import io.vertx.core.net.NetSocket;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.net.HttpURLConnection;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Engine failover end to end (issue 20, docs/webtty.md "Engine failover"): engine A runs in its own
+ * JVM, engine B in this one, both on the same PostgreSQL and Redis, behind a small TCP balancer
+ * that sends each new connection to the first instance that accepts it (as a load balancer with a
+ * health check would). A daemon (real PTY), an opener and a viewer all land on A; A is killed with
+ * SIGKILL; all three reconnect through the balancer to B, and the session goes on with the same id,
+ * roles, keys and counters: what the opener types while A is gone runs once, within 5 s; the viewer
+ * is told what happened; the recording exports with the failover marked.
+ */
+class TtyEngineFailoverTest {
+  static Vertx vertx;
+  static TestPostgres pg;
+  static Bus busB;
+  static WebTtyService engineB;
+  static Process engineA;
+  static HttpServer jwks;
+  static Balancer balancer;
+  static TtyServer server;
+  static Path home;
+  static final WebTtyTestTokens tokens = new WebTtyTestTokens();
+  static final UUID ws = UUID.randomUUID();
+  static final String machine = "m-" + UUID.randomUUID();
+  static final Ed25519KeyPair serverSign = Ed25519KeyPair.generate();
+  static final X25519KeyPair serverKx = X25519KeyPair.generate();
+  static final Ed25519KeyPair aliceSign = Ed25519KeyPair.generate();
+  static final X25519KeyPair aliceKx = X25519KeyPair.generate();
+  static final Ed25519KeyPair bobSign = Ed25519KeyPair.generate();
+  static final X25519KeyPair bobKx = X25519KeyPair.generate();
+
+  @BeforeAll
+  static void start() throws Exception {
+    vertx = Vertx.vertx();
+    pg = TestPostgres.createDatabase();
+    home = Files.createTempDirectory("tty-failover");
+    String prefix = TestRedis.randomPrefix();
+    // the control plane's key set, for the child engine's token checks
+    jwks =
+        get(
+            vertx
+                .createHttpServer()
+                .requestHandler(
+                    r ->
+                        r.response()
+                            .putHeader("content-type", "application/json")
+                            .end(tokens.jwks().encode()))
+                .listen(0, "127.0.0.1"));
+    int portA = freePort();
+    Path log = Path.of("target", "tty-failover-engine-a.log");
+    Files.createDirectories(log.getParent());
+    engineA =
+        TestServices.childJvm(
+                Main.class,
+                log,
+                pg,
+                prefix,
+                Map.of(
+                    "UMBRA_WEBTTY_ENGINE_PORT",
+                    Integer.toString(portA),
+                    "UMBRA_HOME",
+                    home.resolve("engine-a").toString(),
+                    "UMBRA_CONTROL_PLANE_URL",
+                    "http://127.0.0.1:" + jwks.actualPort()))
+            .start();
+    busB = RedisBus.create(vertx, TestRedis.url(), prefix);
+    engineB =
+        get(
+            TestServices.deploy(
+                vertx,
+                TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, Map.of()),
+                busB,
+                Metrics.newRegistry(),
+                Clock.systemUTC(),
+                WebTtyService::new));
+    engineB.sessionVerifier().useKeys(tokens.keySet());
+    Eventually.await(
+        "engine A healthy (see " + log + ")",
+        Duration.ofSeconds(90),
+        () -> {
+          assertThat(engineA.isAlive()).as("engine A exited; see " + log).isTrue();
+          return healthy(portA);
+        });
+    balancer = Balancer.start(vertx, portA, engineB.actualPort());
+
+    AuthorizedKeys authorized = new AuthorizedKeys(home.resolve("daemon"));
+    authorized.add(aliceSign.publicKey(), "alice laptop");
+    Map<String, String> env = new HashMap<>(TtyServerConfig.baseEnv(System.getenv()));
+    env.put("PS1", "$ ");
+    env.put("ENV", "");
+    server =
+        new TtyServer(
+            vertx,
+            new TtyServerConfig(
+                balancer.url(),
+                ws,
+                machine,
+                () -> Future.succeededFuture(tokens.machine(ws, machine)),
+                serverSign,
+                serverKx,
+                authorized,
+                List.of("/bin/sh"),
+                env,
+                home.toString(),
+                ServerPolicy.newBuilder()
+                    .setRecording(true)
+                    .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
+                    .build(),
+                Clock.systemUTC()),
+            ClientTls.system());
+    get(server.start());
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (server != null) {
+      server.close();
+    }
+    if (engineA != null) {
+      engineA.destroyForcibly();
+    }
+    if (balancer != null) {
+      balancer.close();
+    }
+    if (engineB != null) {
+      get(vertx.undeploy(engineB.deploymentID()));
+      busB.close();
+    }
+    vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    pg.close();
+  }
+
+  @Test
+  void killingTheHomeInstanceMovesDaemonOpenerAndViewerToTheOtherWithinFiveSeconds()
+      throws Exception {
+    Screen alice = new Screen();
+    TtyClient owner =
+        get(
+            TtyClient.open(
+                vertx,
+                options("alice", aliceSign, aliceKx, List.of(bobKx.publicKey())),
+                machine,
+                80,
+                24,
+                "xterm-256color",
+                alice));
+    String sid = owner.sessionId();
+    owner.send("echo one-$((1+1))\n".getBytes());
+    alice.await("one-2", Duration.ofSeconds(10));
+    Screen bob = new Screen();
+    TtyClient viewer =
+        get(TtyClient.join(vertx, options("bob", bobSign, bobKx, List.of()), sid, false, bob));
+    owner.send("echo two-$((2+2))\n".getBytes());
+    alice.await("two-4", Duration.ofSeconds(10));
+    bob.await("two-4", Duration.ofSeconds(10));
+    // everything is on A: B homes nothing yet
+    assertThat(engineB.hub().homedSessions()).isZero();
+
+    long killed = System.nanoTime();
+    engineA.destroyForcibly(); // SIGKILL: no goodbye, nothing flushed
+    engineA.waitFor(10, TimeUnit.SECONDS);
+    // typed while no engine holds the session: held by the client, sent once it is back
+    owner.send("echo after-$((40+2))\n".getBytes());
+    alice.await("after-42", Duration.ofSeconds(15));
+    Duration took = Duration.ofNanos(System.nanoTime() - killed);
+    bob.await("after-42", Duration.ofSeconds(10));
+    System.out.printf(
+        "engine failover: typing continued %d ms after SIGKILL of the home instance;"
+            + " opener %s; viewer %s; daemon %s%n",
+        took.toMillis(),
+        owner.stats().snapshot(),
+        viewer.stats().snapshot(),
+        server.stats().snapshot());
+    assertThat(took).isLessThan(Duration.ofSeconds(5));
+
+    // the same session, roles and keys, on B now
+    assertThat(owner.sessionId()).isEqualTo(sid);
+    assertThat(viewer.sessionId()).isEqualTo(sid);
+    assertThat(engineB.hub().homedSessions()).isEqualTo(1);
+    assertThat(owner.hasControl()).isTrue();
+    assertThat(viewer.hasControl()).isFalse();
+    for (Screen s : List.of(alice, bob)) {
+      WebTtyFrame notice = s.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED);
+      assertThat(notice.getReason()).isEqualTo("engine_failover");
+      assertThat(notice.getSessionId()).isEqualTo(sid);
+    }
+    assertThat(owner.stats().get("engine_failovers")).isEqualTo(1);
+    assertThat(viewer.stats().get("engine_failovers")).isEqualTo(1);
+    // counters went on: no output gap or repeat at either client, no stdin refused or missing at
+    // the daemon, which resumed its one session
+    assertThat(alice.integrity).isEmpty();
+    assertThat(bob.integrity).isEmpty();
+    var daemon = server.stats();
+    assertThat(daemon.get("sessions_resumed")).isEqualTo(1);
+    assertThat(daemon.get("input_gap")).isZero();
+    assertThat(daemon.get("input_refused")).isZero();
+    // the viewer still cannot type; the opener still can, under the same input key
+    owner.send("echo still-$((3*3))\n".getBytes());
+    alice.await("still-9", Duration.ofSeconds(10));
+    bob.await("still-9", Duration.ofSeconds(10));
+
+    owner.send("exit 3\n".getBytes());
+    assertThat(alice.exit.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+    assertThat(bob.exit.get(10, TimeUnit.SECONDS)).isEqualTo(3);
+
+    // the recording: every command, the failover marked, nothing else missing or repeated
+    get(engineB.recordingWriter().drained());
+    byte[] recording =
+        RecordingDownload.export(
+            URI.create("http://127.0.0.1:" + engineB.actualPort()),
+            sid,
+            tokens.member(ws, "alice", "member"),
+            RecordingDownload.MAX_BYTES);
+    var chunks = RecordingDecryptor.decrypt(new ByteArrayInputStream(recording), ws, aliceKx, true);
+    StringBuilder out = new StringBuilder();
+    StringBuilder in = new StringBuilder();
+    for (var c : chunks) {
+      if (c.kind() == RecordedKind.RECORDED_KIND_DATA) {
+        (c.stream() == TtyStream.TTY_STREAM_STDIN ? in : out)
+            .append(new String(c.bytes(), StandardCharsets.UTF_8));
+      }
+    }
+    assertThat(out.toString()).contains("one-2", "two-4", "after-42", "still-9");
+    assertThat(in.toString()).contains("echo after-$((40+2))").contains("exit 3");
+    List<String> notes =
+        chunks.stream()
+            .filter(RecordingDecryptor.Chunk::isNote)
+            .map(RecordingDecryptor.Chunk::note)
+            .toList();
+    System.out.println("export notes: " + notes);
+    assertThat(notes).anyMatch(n -> n.startsWith("gap: engine failover"));
+    assertThat(notes).noneMatch(n -> n.startsWith("repeated"));
+    assertThat(chunks.get(chunks.size() - 1).exitStatus()).isEqualTo(3);
+  }
+
+  static TtyClient.Options options(
+      String subject, Ed25519KeyPair sign, X25519KeyPair kx, List<X25519PublicKey> extra) {
+    return new TtyClient.Options(
+        balancer.url(),
+        ws,
+        () -> Future.succeededFuture(tokens.member(ws, subject, "member")),
+        sign,
+        kx,
+        ServerTrust.pinned(home.resolve(subject + "-pins")),
+        extra,
+        Clock.systemUTC());
+  }
+
+  static <T> T get(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+  }
+
+  static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+
+  static boolean healthy(int port) {
+    try {
+      HttpURLConnection c =
+          (HttpURLConnection)
+              URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
+      c.setConnectTimeout(1000);
+      c.setReadTimeout(2000);
+      return c.getResponseCode() == 200;
+    } catch (IOException e) {
+      return false;
+    }
+  }
+
+  /** What a client sees. */
+  static final class Screen implements TtyClient.Listener {
+    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+    final CompletableFuture<Integer> exit = new CompletableFuture<>();
+    final List<WebTtyFrame> events = new CopyOnWriteArrayList<>();
+    final List<String> integrity = new CopyOnWriteArrayList<>();
+
+    @Override
+    public synchronized void output(byte[] b) {
+      bytes.writeBytes(b);
+    }
+
+    @Override
+    public void exit(int status) {
+      exit.complete(status);
+    }
+
+    @Override
+    public void event(WebTtyFrame frame) {
+      events.add(frame);
+    }
+
+    @Override
+    public void integrity(String problem, long count) {
+      integrity.add(problem + ":" + count);
+    }
+
+    synchronized String text() {
+      return bytes.toString(StandardCharsets.UTF_8);
+    }
+
+    void await(String needle, Duration within) {
+      Eventually.await(
+          "'"
+              + needle
+              + "' in the output (events "
+              + events
+              + ", daemon "
+              + server.stats().snapshot()
+              + ")",
+          within,
+          () -> text().contains(needle));
+    }
+
+    WebTtyFrame awaitEvent(WebTtyFrameType type) {
+      return Eventually.until(
+              "a " + type + " event (events " + events + ")",
+              Duration.ofSeconds(10),
+              () -> events.stream().filter(e -> e.getType() == type).findFirst(),
+              java.util.Optional::isPresent)
+          .orElseThrow();
+    }
+  }
+
+  /**
+   * A TCP balancer: each new connection goes to the first backend that accepts it, bytes are piped
+   * both ways, and when either side closes the other is closed.
+   */
+  static final class Balancer {
+    final NetServer server;
+    final NetClient client;
+    final int[] backends;
+
+    private Balancer(NetServer server, NetClient client, int[] backends) {
+      this.server = server;
+      this.client = client;
+      this.backends = backends;
+    }
+
+    static Balancer start(Vertx vertx, int... backends) throws Exception {
+      NetClient client = vertx.createNetClient();
+      NetServer server = vertx.createNetServer();
+      Balancer b = new Balancer(server, client, backends);
+      server.connectHandler(
+          in -> {
+            in.pause();
+            b.forward(in, 0);
+          });
+      get(server.listen(0, "127.0.0.1"));
+      return b;
+    }
+
+    private void forward(NetSocket in, int i) {
+      if (i >= backends.length) {
+        in.close();
+        return;
+      }
+      client
+          .connect(backends[i], "127.0.0.1")
+          .onSuccess(
+              out -> {
+                in.closeHandler(v -> out.close());
+                out.closeHandler(v -> in.close());
+                in.exceptionHandler(e -> out.close());
+                out.exceptionHandler(e -> in.close());
+                in.pipeTo(out);
+                out.pipeTo(in);
+                in.resume();
+              })
+          .onFailure(e -> forward(in, i + 1));
+    }
+
+    URI url() {
+      return URI.create("http://127.0.0.1:" + server.actualPort());
+    }
+
+    void close() throws Exception {
+      get(server.close());
+      get(client.close());
+    }
+  }
+}
