@@ -5,24 +5,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
-import io.vertx.core.Vertx;
+import dev.umbra.kit.testing.CanaryScan;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -39,19 +30,16 @@ import org.junit.jupiter.api.extension.ExtendWith;
 class CliEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-e2e-test-0123456789";
   CliHarness h;
-  Vertx vertx;
-  TestPostgres pg;
-  String prefix;
+  Traces traces;
   String cpUrl;
   Path admin;
   Path machine;
 
   @BeforeAll
   void start() throws Exception {
+    traces = Traces.keepLogs();
     h = CliHarness.start("e2e", BOOTSTRAP, ServiceName.PAIRING);
-    vertx = h.vertx;
-    pg = h.pg;
-    prefix = h.prefix;
+    traces.watch(h);
     cpUrl = h.cpUrl;
     admin = Files.createTempDirectory("umbra-e2e-admin").resolve("home");
     machine = Files.createTempDirectory("umbra-e2e-machine").resolve("home");
@@ -63,6 +51,7 @@ class CliEndToEndTest {
   @AfterAll
   void stop() throws Exception {
     h.close();
+    traces.close();
   }
 
   @Test
@@ -331,71 +320,19 @@ class CliEndToEndTest {
     secrets.add(used);
     secrets.add(pending);
 
-    List<String> found = new ArrayList<>();
-    int rows = 0;
-    Map<String, List<String>> tables = pg.rowsAsText();
-    assertThat(tables)
-        .containsKeys(
+    String[] all = secrets.toArray(String[]::new);
+    CanaryScan.Result tables = traces.tables(all);
+    assertThat(tables.scanned())
+        .contains(
             "control_plane.api_tokens",
             "control_plane.invitations",
             "pairing.codes",
             "pairing.workspace_psks");
-    for (Map.Entry<String, List<String>> t : tables.entrySet()) {
-      for (String text : t.getValue()) {
-        rows++;
-        String row = text.toLowerCase(java.util.Locale.ROOT);
-        for (String secret : secrets) {
-          String hex = java.util.HexFormat.of().formatHex(secret.getBytes(StandardCharsets.UTF_8));
-          if (row.contains(secret.toLowerCase(java.util.Locale.ROOT)) || row.contains(hex)) {
-            found.add(t.getKey() + " holds " + secret.substring(0, 6) + "...");
-          }
-        }
-      }
-    }
-    assertThat(rows).isGreaterThan(20);
-    assertThat(found).isEmpty();
-
-    Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
-    List<String> busLeaks = new ArrayList<>();
-    Response keys =
-        redis
-            .send(Request.cmd(Command.KEYS).arg(prefix + "*"))
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
-    for (Response key : keys) {
-      Response type =
-          redis
-              .send(Request.cmd(Command.TYPE).arg(key.toString()))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS);
-      if (!"stream".equals(type.toString())) {
-        continue;
-      }
-      Response entries =
-          redis
-              .send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+"))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS);
-      String dump = entries.toString();
-      for (String secret : secrets) {
-        if (dump.contains(secret)) {
-          busLeaks.add(key + " holds " + secret.substring(0, 6) + "...");
-        }
-      }
-    }
-    redis.close();
-    assertThat(busLeaks).isEmpty();
-
-    List<String> logLines = dev.umbra.kit.log.LogRing.installed().recent(10_000);
-    assertThat(logLines).isNotEmpty();
-    for (String line : logLines) {
-      for (String secret : secrets) {
-        assertThat(line).doesNotContain(secret);
-      }
-    }
+    assertThat(tables.items()).isGreaterThan(20);
+    assertThat(tables.found()).isEmpty();
+    assertThat(traces.redis(all).scanned()).as("Redis keys of this run").isNotEmpty();
+    assertThat(traces.logLines()).as("log lines of this run").isNotEmpty();
+    assertThat(traces.outsideTables(all)).isEmpty();
   }
 
   @Test

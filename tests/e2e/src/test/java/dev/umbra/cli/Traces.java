@@ -2,32 +2,26 @@ package dev.umbra.cli;
 
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
+import dev.umbra.kit.log.LogRing;
 import dev.umbra.kit.testing.BusTraffic;
-import dev.umbra.kit.testing.Futures;
-import dev.umbra.kit.testing.TestRedis;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
-import java.nio.charset.StandardCharsets;
+import dev.umbra.kit.testing.CanaryScan;
 import java.security.SecureRandom;
-import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
 import org.slf4j.LoggerFactory;
 
 /**
  * What the services of a {@link CliHarness} let out while an end-to-end test runs, where a canary
- * must never show (DESIGN.md §2, §6): every log line (message and key-value pairs), every bus
- * message, every Redis key of the harness's prefix and its value; and the PostgreSQL tables, where
- * some texts are stored by design. A canary is looked for as text, hex and base64 of its UTF-8.
+ * must never show (DESIGN.md §2, §6): every log line (message, key-value pairs, MDC, exception; and
+ * the kit's log ring), every bus message, every Redis key of the harness's prefix and its value;
+ * and the PostgreSQL tables, where some texts are stored by design. The scanners are the kit's
+ * {@link CanaryScan} (the launcher's blindness canary uses the same): a canary is looked for as
+ * text, hex and base64 of its UTF-8, in any case.
  */
 public final class Traces implements AutoCloseable {
-  private static final Duration WAIT = Duration.ofSeconds(10);
   private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
   private CliHarness h;
   private List<String> bus = List.of();
@@ -66,44 +60,56 @@ public final class Traces implements AutoCloseable {
     return prefix + "-canary-" + HexFormat.of().formatHex(random);
   }
 
-  /** Where any of {@code canaries} shows on the bus, in a log line or in Redis. */
-  public List<String> outsideTables(String... canaries) throws Exception {
-    List<String> forms = forms(canaries);
-    List<String> found = new ArrayList<>();
-    for (String m : bus) {
-      forms.stream().filter(m::contains).forEach(f -> found.add("bus: " + m));
-    }
+  /**
+   * Each kept log line as text: its message, key-value pairs, MDC and exception (with its causes'
+   * messages and stack); then the lines of the kit's log ring, as its encoder wrote them.
+   */
+  public List<String> logText() {
+    List<String> out = new ArrayList<>();
     for (ILoggingEvent e : logLines()) {
-      String line = e.getFormattedMessage() + " " + e.getKeyValuePairs();
-      forms.stream().filter(line::contains).forEach(f -> found.add("log: " + line));
+      String thrown =
+          e.getThrowableProxy() == null ? "" : ThrowableProxyUtil.asString(e.getThrowableProxy());
+      out.add(
+          e.getFormattedMessage()
+              + " "
+              + e.getKeyValuePairs()
+              + " "
+              + e.getMDCPropertyMap()
+              + " "
+              + thrown);
     }
-    Redis redis = Redis.createClient(h.vertx, TestRedis.url().toString());
-    try {
-      for (Response k :
-          Futures.await(redis.send(Request.cmd(Command.KEYS).arg(h.prefix + "*")), WAIT)) {
-        Response dump =
-            Futures.await(redis.send(Request.cmd(Command.DUMP).arg(k.toString())), WAIT);
-        String value = dump == null ? "" : new String(dump.toBytes(), StandardCharsets.ISO_8859_1);
-        forms.stream()
-            .filter(f -> value.contains(f) || k.toString().contains(f))
-            .forEach(f -> found.add("redis: " + k));
-      }
-    } finally {
-      redis.close();
-    }
+    out.addAll(LogRing.installed().recent(Integer.MAX_VALUE));
+    return out;
+  }
+
+  /**
+   * Where any of {@code canaries} shows on the bus, in a log line or in Redis (every key of the
+   * harness's prefix, its name and its whole value: streams such as audit ingest included).
+   */
+  public List<String> outsideTables(String... canaries) throws Exception {
+    List<String> forms = CanaryScan.forms(canaries);
+    List<String> found = new ArrayList<>(CanaryScan.lines("bus", bus, forms));
+    found.addAll(CanaryScan.lines("log", logText(), forms));
+    found.addAll(redis(canaries).found());
     return found;
+  }
+
+  /** The scan of every Redis key of the harness's prefix for {@code canaries}. */
+  public CanaryScan.Result redis(String... canaries) throws Exception {
+    return CanaryScan.redis(h.vertx, h.prefix, CanaryScan.forms(canaries));
+  }
+
+  /**
+   * The scan of every table of every schema for {@code canaries}: the tables scanned, the rows, and
+   * the tables ({@code schema.table}) whose rows hold one.
+   */
+  public CanaryScan.Result tables(String... canaries) throws Exception {
+    return CanaryScan.postgresTables(h.pg, CanaryScan.forms(canaries));
   }
 
   /** The tables whose rows hold any of {@code canaries}. */
   public List<String> tablesHolding(String... canaries) throws Exception {
-    List<String> forms = forms(canaries);
-    List<String> found = new ArrayList<>();
-    for (Map.Entry<String, List<String>> t : h.pg.rowsAsText().entrySet()) {
-      if (t.getValue().stream().anyMatch(row -> forms.stream().anyMatch(row::contains))) {
-        found.add(t.getKey());
-      }
-    }
-    return found;
+    return tables(canaries).found();
   }
 
   /** Where any of {@code canaries} shows: bus, log, Redis and every table. */
@@ -111,17 +117,6 @@ public final class Traces implements AutoCloseable {
     List<String> found = outsideTables(canaries);
     tablesHolding(canaries).forEach(t -> found.add("table: " + t));
     return found;
-  }
-
-  static List<String> forms(String... canaries) {
-    List<String> forms = new ArrayList<>();
-    for (String c : canaries) {
-      byte[] raw = c.getBytes(StandardCharsets.UTF_8);
-      forms.add(c);
-      forms.add(HexFormat.of().formatHex(raw));
-      forms.add(Base64.getEncoder().encodeToString(raw));
-    }
-    return forms;
   }
 
   private static Logger root() {

@@ -14,13 +14,15 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The blindness canary's scanners (DESIGN.md §6): every PostgreSQL table of a test database and
  * every Redis key (any type, streams included: audit ingest) of a test prefix, searched for the
  * forms of a canary. Each answers what it scanned as well as where it found one, so a test can
- * check the scan itself was not empty.
+ * check the scan itself was not empty. Forms are matched without regard to case (hex may be written
+ * in upper case, text folded), so a match is never missed for its case.
  */
 public final class CanaryScan {
   private CanaryScan() {}
@@ -28,18 +30,49 @@ public final class CanaryScan {
   /** What a scan looked at and where it found a form of the canary. */
   public record Result(List<String> scanned, long items, List<String> found) {}
 
-  /** The canary as text, as hex of its UTF-8, and as the first 40 characters of its base64. */
-  public static List<String> forms(String canary) {
-    byte[] utf8 = canary.getBytes(StandardCharsets.UTF_8);
-    return List.of(
-        canary,
-        HexFormat.of().formatHex(utf8),
-        Base64.getEncoder().withoutPadding().encodeToString(utf8).substring(0, 40),
-        Base64.getUrlEncoder().withoutPadding().encodeToString(utf8).substring(0, 40));
+  /**
+   * Each canary as text, as hex of its UTF-8, and as the start of its base64 (standard and URL
+   * alphabets) up to 40 characters: the part that does not depend on what follows the canary (a
+   * canary under 12 bytes: its whole padded base64).
+   */
+  public static List<String> forms(String... canaries) {
+    List<String> forms = new ArrayList<>();
+    for (String canary : canaries) {
+      byte[] utf8 = canary.getBytes(StandardCharsets.UTF_8);
+      forms.add(canary);
+      forms.add(HexFormat.of().formatHex(utf8));
+      int stable = Math.min(40, 4 * (utf8.length / 3));
+      if (stable >= 16) {
+        forms.add(Base64.getEncoder().withoutPadding().encodeToString(utf8).substring(0, stable));
+        forms.add(
+            Base64.getUrlEncoder().withoutPadding().encodeToString(utf8).substring(0, stable));
+      } else {
+        forms.add(Base64.getEncoder().encodeToString(utf8)); // too short for a stable start
+      }
+    }
+    return List.copyOf(forms);
   }
 
-  /** Every table of every schema (from the catalog, so new tables are in), row by row as text. */
+  /** Whether {@code text} holds any of {@code forms}, in any case. */
+  public static boolean holds(String text, List<String> forms) {
+    String folded = text.toLowerCase(Locale.ROOT);
+    return forms.stream().anyMatch(f -> folded.contains(f.toLowerCase(Locale.ROOT)));
+  }
+
+  /**
+   * Every table of every schema (from the catalog, so new tables are in), row by row as text;
+   * found: {@code PostgreSQL table <schema.table>}, once a table.
+   */
   public static Result postgres(TestPostgres pg, List<String> forms) throws Exception {
+    Result tables = postgresTables(pg, forms);
+    return new Result(
+        tables.scanned(),
+        tables.items(),
+        tables.found().stream().map(t -> "PostgreSQL table " + t).toList());
+  }
+
+  /** As {@link #postgres}, found naming only the tables ({@code schema.table}). */
+  public static Result postgresTables(TestPostgres pg, List<String> forms) throws Exception {
     List<String> tables = new ArrayList<>();
     List<String> found = new ArrayList<>();
     long rows = 0;
@@ -54,23 +87,25 @@ public final class CanaryScan {
         }
       }
       for (String t : tables) {
+        boolean holds = false;
         try (ResultSet r = st.executeQuery("SELECT t::text FROM " + t + " t")) {
           while (r.next()) {
             rows++;
-            String row = r.getString(1);
-            for (String f : forms) {
-              if (row.contains(f)) {
-                found.add("PostgreSQL table " + t);
-              }
-            }
+            holds |= holds(r.getString(1), forms);
           }
+        }
+        if (holds) {
+          found.add(t);
         }
       }
     }
     return new Result(tables, rows, found);
   }
 
-  /** Every key under {@code prefix}, its whole value by type. */
+  /**
+   * Every key under {@code prefix}: its name and its whole value by type (streams entry by entry);
+   * a type without a reader here, by its {@code DUMP}.
+   */
   public static Result redis(Vertx vertx, String prefix, List<String> forms) throws Exception {
     Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
     List<String> keys = new ArrayList<>();
@@ -99,15 +134,12 @@ public final class CanaryScan {
               case "set" -> Request.cmd(Command.SMEMBERS).arg(key);
               case "zset" -> Request.cmd(Command.ZRANGE).arg(key).arg(0).arg(-1);
               case "list" -> Request.cmd(Command.LRANGE).arg(key).arg(0).arg(-1);
-              default -> null;
+              case "none" -> null; // gone since the SCAN
+              default -> Request.cmd(Command.DUMP).arg(key);
             };
-        if (dump != null) {
-          String text = flatten(send(redis, dump));
-          for (String f : forms) {
-            if (text.contains(f)) {
-              found.add("Redis key " + key);
-            }
-          }
+        String text = dump == null ? "" : flatten(send(redis, dump));
+        if (holds(key, forms) || holds(text, forms)) {
+          found.add("Redis key " + key);
         }
       }
     } finally {
@@ -120,10 +152,8 @@ public final class CanaryScan {
   public static List<String> lines(String what, List<String> lines, List<String> forms) {
     List<String> found = new ArrayList<>();
     for (String line : lines) {
-      for (String f : forms) {
-        if (line.contains(f)) {
-          found.add(what + ": " + line);
-        }
+      if (holds(line, forms)) {
+        found.add(what + ": " + line);
       }
     }
     return found;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.cli.Api;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.Traces;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
@@ -24,17 +25,12 @@ import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.revocation.RevocationChannel;
+import dev.umbra.kit.testing.CanaryScan;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
-import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.redis.client.Command;
-import io.vertx.redis.client.Redis;
-import io.vertx.redis.client.Request;
-import io.vertx.redis.client.Response;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -70,10 +66,9 @@ import org.junit.jupiter.api.TestInstance;
 class WorkspaceProtectionEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-trust-test-0123456789";
   CliHarness h;
-  Vertx vertx;
+  Traces traces;
   TestPostgres pg;
   Bus bus;
-  String prefix;
   String cpUrl;
   Path admin;
   Path tmp;
@@ -81,11 +76,11 @@ class WorkspaceProtectionEndToEndTest {
 
   @BeforeAll
   void start() throws Exception {
+    traces = Traces.keepLogs();
     h = CliHarness.start("trust-e2e", BOOTSTRAP, ServiceName.PAIRING);
-    vertx = h.vertx;
+    traces.watch(h);
     pg = h.pg;
     bus = h.bus;
-    prefix = h.prefix;
     tmp = h.tmp;
     cpUrl = h.cpUrl;
     bus.subscribe(
@@ -107,6 +102,7 @@ class WorkspaceProtectionEndToEndTest {
   @AfterAll
   void stop() throws Exception {
     h.close();
+    traces.close();
   }
 
   /** A new workspace of the admin account, with the admin CLI as its first trusted device. */
@@ -823,24 +819,13 @@ class WorkspaceProtectionEndToEndTest {
         hex.formatHex(
             new DeviceStore(admin, wid).require().envelope().privateKey().exportPrivateBytes()));
 
-    List<String> found = new ArrayList<>();
-    Map<String, List<String>> tables = pg.rowsAsText();
-    assertThat(tables)
-        .containsKeys(
+    String[] all = secrets.toArray(String[]::new);
+    CanaryScan.Result tables = traces.tables(all);
+    assertThat(tables.scanned())
+        .contains(
             "control_plane.vault_entries",
             "control_plane.keyset_envelopes",
             "control_plane.keysets");
-    tables.forEach(
-        (t, rows) -> {
-          for (String text : rows) {
-            String row = text.toLowerCase(Locale.ROOT);
-            for (String s : secrets) {
-              if (row.contains(s.toLowerCase(Locale.ROOT))) {
-                found.add(t + " holds " + s.substring(0, 8) + "...");
-              }
-            }
-          }
-        });
     try (Connection c = pg.ownerConnection();
         Statement st = c.createStatement()) {
       try (ResultSet rs =
@@ -852,51 +837,9 @@ class WorkspaceProtectionEndToEndTest {
         assertThat(rs.getLong(1)).isEqualTo(1);
       }
     }
-    assertThat(found).isEmpty();
-
-    Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
-    Response keys =
-        redis
-            .send(Request.cmd(Command.KEYS).arg(prefix + "*"))
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
-    for (Response key : keys) {
-      Response type =
-          redis
-              .send(Request.cmd(Command.TYPE).arg(key.toString()))
-              .toCompletionStage()
-              .toCompletableFuture()
-              .get(10, TimeUnit.SECONDS);
-      String dump =
-          switch (type.toString()) {
-            case "stream" ->
-                String.valueOf(
-                    redis
-                        .send(Request.cmd(Command.XRANGE).arg(key.toString()).arg("-").arg("+"))
-                        .toCompletionStage()
-                        .toCompletableFuture()
-                        .get(10, TimeUnit.SECONDS));
-            case "string" ->
-                String.valueOf(
-                    redis
-                        .send(Request.cmd(Command.GET).arg(key.toString()))
-                        .toCompletionStage()
-                        .toCompletableFuture()
-                        .get(10, TimeUnit.SECONDS));
-            default -> "";
-          };
-      for (String s : secrets) {
-        assertThat(dump.toLowerCase(Locale.ROOT))
-            .as(key.toString())
-            .doesNotContain(s.toLowerCase(Locale.ROOT));
-      }
-    }
-    redis.close();
-    for (String line : dev.umbra.kit.log.LogRing.installed().recent(10_000)) {
-      for (String s : secrets) {
-        assertThat(line.toLowerCase(Locale.ROOT)).doesNotContain(s.toLowerCase(Locale.ROOT));
-      }
-    }
+    assertThat(tables.found()).isEmpty();
+    assertThat(traces.redis(all).scanned()).as("Redis keys of this run").isNotEmpty();
+    assertThat(traces.logLines()).as("log lines of this run").isNotEmpty();
+    assertThat(traces.outsideTables(all)).isEmpty();
   }
 }
