@@ -54,7 +54,7 @@ public final class AuditEmitter {
    * Appends (batches of events) under way at once; more events wait in a local queue (a burst never
    * exhausts the pool) and go out together in the next batch.
    */
-  public static final int MAX_IN_FLIGHT = 8;
+  public static final int MAX_IN_FLIGHT = 2;
 
   /** Most events appended in one batch (one pipelined write of {@code XADD}s). */
   public static final int MAX_BATCH = 128;
