@@ -371,7 +371,7 @@ class WebTerminalBench {
                               + " const k = Math.ceil(n / chunk.length); const t0 = performance.now();"
                               + " for (let i = 0; i < k; i++) t.write(chunk, i === k - 1"
                               + "  ? () => done(performance.now() - t0) : undefined); })",
-                          bytes))
+                          (int) bytes))
               .doubleValue()
           / 1000;
     }
