@@ -13,7 +13,7 @@ import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
 import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
 import { credentialVerdict, verifiedWebttyKey, verifyChain } from './trust.js';
 import { disableRecordings, enableRecordings, exportRecording, listRecordings, pauseRecording, playRecording, searchRecording, seekRecording, setSpeed } from './recordings.js';
-import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, openTerminal, requestControl, takeControl } from './terminal.js';
+import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, listLiveSessions, openTerminal, requestControl, shareTerminal, takeControl } from './terminal.js';
 import { disableVault, enableVault, wireVault } from './vault.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
@@ -327,6 +327,8 @@ $('terminal-join').addEventListener('click', guarded('terminal-error', joinTermi
 $('terminal-request').addEventListener('click', guarded('terminal-error', async () => requestControl()));
 $('terminal-take').addEventListener('click', guarded('terminal-error', async () => takeControl()));
 $('terminal-close').addEventListener('click', guarded('terminal-error', async () => closeTerminal()));
+$('terminal-sessions').addEventListener('click', guarded('terminal-error', listLiveSessions));
+$('terminal-share').addEventListener('click', guarded('terminal-error', shareTerminal));
 $('recordings-list').addEventListener('click', guarded('recordings-error', listRecordings));
 $('recording-play').addEventListener('click', () => playRecording());
 $('recording-pause').addEventListener('click', () => pauseRecording());

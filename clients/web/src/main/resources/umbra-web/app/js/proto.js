@@ -24,6 +24,7 @@ export const FrameType = Object.freeze({
   REFUSED: 21,
   ERROR: 22,
   INPUT_KEY: 23,
+  SHARE: 24,
   OUTPUT_KEY: 25,
 });
 

@@ -3,11 +3,12 @@
 // lib/xterm.js (a classic script: window.Terminal), served same-origin with its SRI hash; it
 // renders to canvas, so no style element or innerHTML is needed under the page's CSP.
 
-import { fromHex, utf8 } from './bytes.js';
+import { fromHex, toHex, utf8 } from './bytes.js';
 import { saveDevice } from './device-store.js';
 import { FrameType } from './proto.js';
 import { el, printable, setText } from './view.js';
 import { WebTtySession } from './webtty.js';
+import { keyId } from './webtty-crypto.js';
 
 let ctx = null; // {api, workspace, device, credential, machines, viewers}
 let session = null;
@@ -23,12 +24,17 @@ function setState(state, detail) {
   setText('terminal-state', state + (detail ? ' — ' + detail : ''));
 }
 
-async function engineUrl(api) {
+/** The engine's origin from the discovery document: `{http, ws}` (same host and port). */
+async function engineOrigin(api) {
   const d = await api.get('/v1/discovery');
   const url = d && d.services && d.services['webtty-engine'];
   const m = typeof url === 'string' && /^(https?):\/\/([^/?#]+)/.exec(url);
   if (!m) throw new Error('the discovery document names no webtty-engine');
-  return (m[1] === 'https' ? 'wss://' : 'ws://') + m[2]; // same host and port (docs/webtty.md)
+  return { http: m[1] + '://' + m[2], ws: (m[1] === 'https' ? 'wss://' : 'ws://') + m[2] }; // docs/webtty.md
+}
+
+async function engineUrl(api) {
+  return (await engineOrigin(api)).ws;
 }
 
 /** The machine record's keys and this browser's pin (first use) must both be the hello's. */
@@ -139,6 +145,10 @@ async function start(action) {
       if (name === 'closed' || name === 'exited') $('terminal-screen').dataset.live = 'false';
     },
     event: (f) => controlEvent(s, f),
+    epoch: (n) => {
+      $('terminal-screen').dataset.epoch = String(n);
+      setText('terminal-note', 'shared: output key epoch ' + n);
+    },
     integrity: (problem, n) => tty.write('\r\n[umbra] ' + (problem === 'output_gap' ? 'output gap: ' + n + ' frame(s) missing' : 'refused a repeated output frame') + '\r\n'),
   });
   session = s;
@@ -207,6 +217,20 @@ export function attachTerminal() {
   return start((s) => s.join(id, true));
 }
 
+/**
+ * Shares the live session this browser opened with the checked trusted devices (`umbra tty share
+ * <session> --with <device>`): the daemon starts the next output-key epoch including them; they
+ * find it in their live sessions list and join with no key pasted.
+ */
+export async function shareTerminal() {
+  if (!session) throw new Error('open a terminal first');
+  const chosen = new Set([...document.querySelectorAll('#terminal-viewers input:checked')].map((i) => i.value));
+  const devices = ctx.viewers.filter((v) => chosen.has(v.id));
+  if (devices.length === 0) throw new Error('check the devices to share this session with');
+  const n = await session.share(devices);
+  setText('terminal-note', 'share sent for ' + n + ' device(s)');
+}
+
 export function requestControl() {
   if (session) session.requestControl();
 }
@@ -222,3 +246,52 @@ window.addEventListener('resize', () => {
   clearTimeout(resizeTimer);
   resizeTimer = setTimeout(fit, 100);
 });
+
+/**
+ * The live sessions this member may join, as `umbra tty sessions` lists them (the engine's
+ * `GET /v1/webtty/sessions`, CORS for this origin only, the bearer token in the header): admins see
+ * every one, others their own and those whose current output key is granted to this browser's
+ * WebTTY key. Names as text; "Join" joins as a viewer (the grant decides whether it can read).
+ */
+export async function listLiveSessions() {
+  const { api, workspace, device } = ctx;
+  const origin = await engineOrigin(api);
+  const t = await api.post('/v1/sessions', { workspace_id: workspace, audience: 'webtty-engine', device_id: device.deviceId });
+  const mine = toHex(await keyId(fromHex(device.x25519PublicKey)));
+  const res = await fetch(origin.http + '/v1/webtty/sessions?key_id=' + mine, {
+    headers: { authorization: 'Bearer ' + t.token },
+    cache: 'no-store',
+    credentials: 'omit',
+    redirect: 'error',
+    referrerPolicy: 'no-referrer',
+  });
+  if (!res.ok) throw new Error('the engine answered HTTP ' + res.status + ' for the live sessions');
+  const body = await res.json();
+  const machineName = (id) => {
+    const m = ctx.machines.find((x) => x.id === id);
+    return m ? m.name : id;
+  };
+  $('terminal-live-body').replaceChildren(
+    ...(Array.isArray(body.sessions) ? body.sessions : []).map((s) => {
+      const granted = Array.isArray(s.output_recipients) && s.output_recipients.includes(mine);
+      const join = el('button', { type: 'button', 'data-join': String(s.session_id) }, 'Join');
+      join.addEventListener('click', () => {
+        $('terminal-join-id').value = String(s.session_id);
+        setText('terminal-error', '');
+        joinTerminal().catch((e) => setText('terminal-error', e.message || String(e)));
+      });
+      return el(
+        'tr',
+        { 'data-session': String(s.session_id), 'data-grant': String(granted) },
+        el('td', { class: 'mono' }, printable(s.session_id)),
+        el('td', {}, printable(machineName(s.server_id))),
+        el('td', {}, printable(s.opened_by)),
+        el('td', {}, printable(s.started_at)),
+        el('td', {}, granted ? 'yes' : 'no'),
+        el('td', {}, join),
+      );
+    }),
+  );
+  $('terminal-live').hidden = false;
+  $('terminal-live-body').dataset.loaded = 'true';
+}

@@ -18,6 +18,7 @@ const HELLO_TYPE = 'umbra-webtty-server-hello/v2';
 const PROOF_TYPE = 'umbra-webtty-client-proof/v2';
 const INPUT_KEY_TYPE = 'umbra-webtty-input-key/v2';
 const PROOF_WINDOW_MS = 30_000;
+const SHARE_TYPE = 'umbra-webtty-share/v2';
 const MAX_PLAINTEXT = 64 * 1024;
 const STREAMS = { [Stream.STDOUT]: 'stdout', [Stream.STDERR]: 'stderr' };
 const MAX_DOCUMENT = 16 * 1024;
@@ -414,6 +415,44 @@ export class WebTtySession {
     this.heldOutputKeys.add(e.output_key_id);
     this.recipients = e.key_context.recipients;
     this.epoch = e.epoch;
+    if (this.o.epoch) this.o.epoch(e.epoch, this.recipients);
+  }
+
+  /**
+   * Adds trusted devices to this live session, as `umbra tty share` does (docs/webtty.md "Adding a
+   * recipient to a live session"): only from the opener's connection (also re-attached), signed by
+   * the key that signed the proof (this browser's device key), no `sharer`. `devices`: the
+   * verified viewers to add ({x25519, vouch}); `recipient_keys` lists exactly the added keys (the
+   * daemon keeps every current recipient), `recipient_devices` what vouches for them, a 30 s
+   * window. The daemon answers OUTPUT_KEY (the next epoch, read by outputKey) or REFUSED (an event).
+   */
+  async share(devices) {
+    if (this.done || !this.live) throw new WebTtyError('not_live', 'the session is not live');
+    if (!this.opener && !this.attach) {
+      throw new WebTtyError('share_refused_not_opener', 'only the opener of a session shares it from this page');
+    }
+    const added = [];
+    for (const d of devices) {
+      const id = toHex(await keyId(fromHex(d.x25519)));
+      if (!this.recipients.includes(id) && !added.some((a) => a.x25519 === d.x25519)) added.push(d);
+    }
+    if (added.length === 0) throw new WebTtyError('share_nothing', 'every chosen device is a recipient already');
+    if (added.length > 64) throw new WebTtyError('share_refused_limit', 'at most 64 devices at once');
+    const now = Date.now();
+    const doc = {
+      type: SHARE_TYPE,
+      workspace_id: this.o.workspaceId,
+      server_id: this.serverId,
+      session_id: this.sessionId,
+      recipient_keys: added.map((d) => d.x25519).sort(),
+      recipient_devices: added.map((d) => d.vouch),
+      not_before_ms: now,
+      not_after_ms: now + PROOF_WINDOW_MS,
+    };
+    const bytes = utf8(canonicalize(doc));
+    const signature = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, this.o.device.signing.privateKey, bytes));
+    this.write({ type: FrameType.SHARE, session_id: this.sessionId, share_request: { canonical_json: bytes, signature } });
+    return added.length;
   }
 
   /** Output under the receiver rules: the server as sender, a tag that verifies, the counter. */

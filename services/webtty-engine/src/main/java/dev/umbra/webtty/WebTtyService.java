@@ -101,11 +101,13 @@ public final class WebTtyService extends UmbraService {
               new SessionHub.Settings(handshake, detach, Duration.ofHours(24)));
       router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
-      // the browser app may read the recordings routes (CORS for its origin only, before auth)
-      // (GET and its preflight only: the routes have no other method to answer)
+      // the browser app may read the recordings routes and the live sessions (CORS for its origin
+      // only, before auth) (GET and its preflight only: the routes have no other method to answer)
       for (String path :
           java.util.List.of(
-              WebTtyWire.RECORDINGS_PATH, PathTemplates.vertxRoute(WebTtyPaths.RECORDING))) {
+              WebTtyWire.RECORDINGS_PATH,
+              PathTemplates.vertxRoute(WebTtyPaths.RECORDING),
+              WebTtyWire.SESSIONS_PATH)) {
         router
             .route(path)
             .method(HttpMethod.GET)

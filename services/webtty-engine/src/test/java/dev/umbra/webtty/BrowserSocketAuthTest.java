@@ -112,7 +112,7 @@ class BrowserSocketAuthTest {
   void onlyThePagesOriginMayReadTheRecordingsRoutesAndNoCookieIsEverAllowed() throws Exception {
     String token = h.tokens.member(UUID.randomUUID(), "acct-web", "member");
     String one = WebTtyWire.RECORDINGS_PATH + "/01JAAAAAAAAAAAAAAAAAAAAAAA";
-    for (String path : List.of(WebTtyWire.RECORDINGS_PATH, one)) {
+    for (String path : List.of(WebTtyWire.RECORDINGS_PATH, one, WebTtyWire.SESSIONS_PATH)) {
       HttpClientResponse preflight = http(HttpMethod.OPTIONS, path, APP_ORIGIN, null, true);
       assertThat(preflight.statusCode()).as(path).isEqualTo(204);
       assertThat(preflight.getHeader("access-control-allow-origin")).isEqualTo(APP_ORIGIN);
@@ -124,6 +124,12 @@ class BrowserSocketAuthTest {
     assertThat(list.statusCode()).isEqualTo(200);
     assertThat(list.getHeader("access-control-allow-origin")).isEqualTo(APP_ORIGIN);
     assertThat(list.getHeader("access-control-allow-credentials")).isNull();
+    // the live sessions (the page's list, as `umbra tty sessions` reads it)
+    HttpClientResponse live =
+        http(HttpMethod.GET, WebTtyWire.SESSIONS_PATH, APP_ORIGIN, token, false);
+    assertThat(live.statusCode()).isEqualTo(200);
+    assertThat(live.getHeader("access-control-allow-origin")).isEqualTo(APP_ORIGIN);
+    assertThat(live.getHeader("access-control-allow-credentials")).isNull();
     HttpClientResponse missing = http(HttpMethod.GET, one, APP_ORIGIN, token, false);
     assertThat(missing.statusCode()).isEqualTo(404);
     assertThat(missing.getHeader("access-control-allow-origin")).isEqualTo(APP_ORIGIN);

@@ -8,14 +8,10 @@ import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.Traces;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
-import dev.umbra.client.http.JsonHttp;
-import dev.umbra.client.trust.TrustSync;
-import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.Eventually;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +39,7 @@ class WebTerminalBrowserTest {
   Path admin;
   BindingStore store;
   Binding binding;
-  TtyDaemon daemon;
+  TerminalMachine machine;
   Traces traces;
 
   @BeforeAll
@@ -55,18 +51,16 @@ class WebTerminalBrowserTest {
     h = platform.h;
     admin = platform.admin;
     traces.watch(h);
-    Path machine = h.tmp.resolve("machine");
-    store = h.pairMachine(admin, machine);
-    binding = store.list().get(0);
-    syncDaemonTrust();
-    daemon = CliHarness.startTtyDaemon(machine, store);
+    machine = TerminalMachine.pair(platform);
+    store = machine.store;
+    binding = machine.binding;
   }
 
   @AfterAll
   void stop() throws Exception {
     traces.close();
-    if (daemon != null) {
-      daemon.close();
+    if (machine != null) {
+      machine.close();
     }
     if (platform != null) {
       platform.close();
@@ -75,12 +69,7 @@ class WebTerminalBrowserTest {
 
   /** What the daemon's heartbeat does first: fetch and verify the workspace's signed trust. */
   void syncDaemonTrust() {
-    new TrustSync(new JsonHttp(), Clock.systemUTC())
-        .sync(
-            binding,
-            store.root().resolve(binding.machineId().toString()),
-            store.signingKey(binding))
-        .orElseThrow();
+    machine.syncTrust();
   }
 
   void awaitScreen(Tab t, String text) {
@@ -188,6 +177,51 @@ class WebTerminalBrowserTest {
       assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isNotEqualTo("true");
       assertThat(sessionRows()).isEqualTo(sessions); // no proof: the engine stored no session
     }
+  }
+
+  /**
+   * docs/web.md "Terminal": the opener shares its live session from the page with a trusted browser
+   * it did not grant at the open, as `umbra tty share <session> --with <device>` does (a signed
+   * share request; the daemon starts output-key epoch 1 including it). That browser's live sessions
+   * list (`umbra tty sessions`) shows the session, granted once shared, and joins it from there
+   * with no key pasted, reading what follows; the canary typed after the share is in no table,
+   * Redis key, bus message or log line.
+   */
+  @Test
+  void theOpenerSharesALiveSessionFromThePageAndTheDeviceJoinsFromItsLiveSessionsList()
+      throws Exception {
+    String canary = Traces.canary("webshare");
+    try (Tab t = platform.tab();
+        Tab v = platform.tab()) {
+      platform.trustedBrowser(t, "sharing browser");
+      platform.trustedBrowser(v, "shared-with <b>browser</b>");
+      syncDaemonTrust();
+      String viewerId = v.page.textContent("#device-id");
+      openOnTheMachine(t); // nobody checked: only the server and the opener hold the output key
+      String session = t.page.textContent("#terminal-session");
+      String row = "#terminal-live-body tr[data-session='" + session + "']";
+      v.page.click("#terminal-sessions");
+      v.await(row + "[data-grant=false]");
+
+      t.page.click("#lists-refresh");
+      t.page.check(
+          "#terminal-viewers label[data-device='" + viewerId + "'] input",
+          new Page.CheckOptions().setTimeout(WAIT_MS));
+      t.page.click("#terminal-share");
+      t.await("#terminal-screen[data-epoch='1']");
+
+      v.page.click("#terminal-sessions");
+      v.await(row + "[data-grant=true]");
+      v.page.click(row + " button[data-join]");
+      awaitState(v, "viewing");
+      typeLine(t, "echo " + canary + "-$((7*6))");
+      awaitScreen(v, canary + "-42");
+      assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
+      assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
+      t.page.click("#terminal-close");
+      awaitState(t, "closed");
+    }
+    assertThat(leaks(canary)).isEmpty();
   }
 
   long sessionRows() throws Exception {
@@ -379,9 +413,7 @@ class WebTerminalBrowserTest {
 
   /** Opens a terminal on the paired machine from the page and waits until its shell runs. */
   void openOnTheMachine(Tab t) {
-    t.page.selectOption("#terminal-machine", binding.machineId().toString());
-    t.page.click("#terminal-open");
-    awaitState(t, "live");
+    machine.open(t);
   }
 
   void awaitState(Tab t, String state) {
