@@ -28,7 +28,7 @@ import java.util.concurrent.TimeUnit;
  */
 final class RelayScale {
   private static final int FRAME = 1024;
-  private static final int BATCH = 200;
+  private static final int BATCH = 100;
 
   private final Vertx vertx;
   private final WebSocketClient client;
@@ -161,15 +161,23 @@ final class RelayScale {
     ws.binaryMessageHandler(
         b -> {
           try {
-            if (RelayFrame.parseFrom(b.getBytes()).getType() == FrameType.FRAME_TYPE_REGISTERED) {
+            FrameType t = RelayFrame.parseFrom(b.getBytes()).getType();
+            if (t == FrameType.FRAME_TYPE_REGISTERED) {
               registered.tryComplete(ws);
+            } else if (t == FrameType.FRAME_TYPE_ERROR) {
+              // bus_unavailable: the relay could not reach Redis in time; register again
+              retried.incrementAndGet();
+              vertx.setTimer(
+                  1000,
+                  x ->
+                      ws.writeBinaryMessage(frame(FrameType.FRAME_TYPE_REGISTER, target, 0, null)));
             }
           } catch (InvalidProtocolBufferException e) {
             registered.tryFail(e);
           }
         });
     ws.writeBinaryMessage(frame(FrameType.FRAME_TYPE_REGISTER, target, 0, null));
-    return registered.future().timeout(60, TimeUnit.SECONDS);
+    return registered.future().timeout(300, TimeUnit.SECONDS);
   }
 
   private Buffer frame(FrameType type, String target, long channel, byte[] payload) {
