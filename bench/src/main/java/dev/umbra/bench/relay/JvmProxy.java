@@ -53,6 +53,10 @@ final class JvmProxy implements AutoCloseable {
         "the Vert.x proxy did not start: " + (Files.exists(log) ? Files.readString(log) : ""));
   }
 
+  long pid() {
+    return process.pid();
+  }
+
   @Override
   public void close() {
     RelayProcess.dumpJfr(process, "proxy");

@@ -77,6 +77,10 @@ final class Nginx implements AutoCloseable {
     throw new IllegalStateException("nginx did not start");
   }
 
+  long pid() {
+    return process.pid();
+  }
+
   @Override
   public void close() {
     process.destroy();

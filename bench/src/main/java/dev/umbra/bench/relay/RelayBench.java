@@ -36,7 +36,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>bulk MB/s of 32 KiB frames one way with a 256-frame window, same five paths;
  *   <li>bulk MB/s through a TCP forward with Noise at both ends (the real client and daemon), one
  *       instance and across two;
- *   <li>10 000 idle connections on one instance started with a 1 GiB heap: heap after GC.
+ *   <li>10 000 idle connections on one instance started with a 1 GiB heap: heap after GC;
+ *   <li>{@code scale} (not in the default parts): three instances holding 5 000 idle daemons and 5
+ *       000 idle clients plus 200 active channels across instances ({@link RelayScale}).
  * </ul>
  *
  * Relays run as separate JVMs (as in production); Redis from UMBRA_REDIS_URL (default localhost).
@@ -147,7 +149,8 @@ public final class RelayBench {
               viaProxy,
               viaNginx,
               direct,
-              seconds);
+              seconds,
+              new BaselinePids(List.of(proxy.pid()), List.of(nginx.pid())));
         }
         if (parts.contains("bulk")) {
           bulkPart(List.of(r1, r2, r3), target, viaNginx, direct, bulkBytes);
@@ -161,6 +164,14 @@ public final class RelayBench {
         }
       }
       await(echo.close());
+    }
+    if (parts.contains("scale")) {
+      System.out.println("\nstarting three relay instances with the mesh for the scale run ...");
+      try (RelayProcess s1 = RelayProcess.start("1g", env, tmp.resolve("scale1.log"));
+          RelayProcess s2 = RelayProcess.start("1g", env, tmp.resolve("scale2.log"));
+          RelayProcess s3 = RelayProcess.start("1g", env, tmp.resolve("scale3.log"))) {
+        new RelayScale(vertx, wsClient, tokens, workspace).run(List.of(s1, s2, s3), seconds * 2);
+      }
     }
   }
 
@@ -200,6 +211,12 @@ public final class RelayBench {
     env.put("UMBRA_RELAY_MSG_RATE", "10000000");
     env.put("UMBRA_RELAY_MSG_BURST", "10000000");
     env.put("UMBRA_RELAY_MESH", "on");
+    // every connection of the bench comes from 127.0.0.1: the kit's edge caps (3 000 per service,
+    // 200 per address) would close the idle and scale parts' connections at accept, which the
+    // client sees as connection resets; a relay behind a balancer lists it in
+    // UMBRA_TRUSTED_PROXIES instead (docs/configuration.md)
+    env.put("UMBRA_HTTP_MAX_CONNECTIONS", "30000");
+    env.put("UMBRA_HTTP_MAX_CONNECTIONS_PER_IP", "30000");
     env.put("UMBRA_INTERNAL_TOKEN", "bench-" + UUID.randomUUID() + UUID.randomUUID());
     return env;
   }
@@ -215,7 +232,8 @@ public final class RelayBench {
       URI viaProxy,
       URI viaNginx,
       URI direct,
-      int seconds)
+      int seconds,
+      BaselinePids pids)
       throws Exception {
     // paths alternate round by round, so a slow spell of this shared machine hits them alike;
     // the median of the rounds is what the ratios use
@@ -225,13 +243,50 @@ public final class RelayBench {
     List<Stats> nx = new ArrayList<>();
     List<Stats> dir = new ArrayList<>();
     List<Stats> px = new ArrayList<>();
+    List<Long> r1 = List.of(relays.get(0).process.pid());
+    List<Long> r12 = List.of(relays.get(0).process.pid(), relays.get(1).process.pid());
+    List<Long> r13 = List.of(relays.get(0).process.pid(), relays.get(2).process.pid());
     for (int round = 1; round <= rounds; round++) {
-      px.add(latency(false, viaProxy.resolve("/echo"), null, rate, seconds));
-      one.add(latency(true, relays.get(0).ws(), target, rate, seconds));
-      nx.add(latency(false, viaNginx.resolve("/echo"), null, rate, seconds));
-      two.add(CROSS ? latency(true, relays.get(1).ws(), target, rate, seconds) : one.getLast());
+      px.add(
+          watched(
+              "jvm proxy",
+              pids.proxy(),
+              rate,
+              seconds,
+              () -> latency(false, viaProxy.resolve("/echo"), null, rate, seconds)));
+      one.add(
+          watched(
+              "relay one",
+              r1,
+              rate,
+              seconds,
+              () -> latency(true, relays.get(0).ws(), target, rate, seconds)));
+      nx.add(
+          watched(
+              "nginx",
+              pids.nginx(),
+              rate,
+              seconds,
+              () -> latency(false, viaNginx.resolve("/echo"), null, rate, seconds)));
+      two.add(
+          CROSS
+              ? watched(
+                  "relay two (mesh)",
+                  r12,
+                  rate,
+                  seconds,
+                  () -> latency(true, relays.get(1).ws(), target, rate, seconds))
+              : one.getLast());
       dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
-      redis.add(CROSS ? latency(true, relays.get(2).ws(), target, rate, seconds) : one.getLast());
+      redis.add(
+          CROSS
+              ? watched(
+                  "relay two (Redis)",
+                  r13,
+                  rate,
+                  seconds,
+                  () -> latency(true, relays.get(2).ws(), target, rate, seconds))
+              : one.getLast());
       System.out.printf(
           "  round %d at %d/s: p99 us one %.0f, two mesh %.0f, two redis %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n",
           round,
@@ -271,6 +326,37 @@ public final class RelayBench {
     System.out.printf(
         "ratio p99 jvm proxy/nginx = %.2f, relay(one)/jvm proxy = %.2f%n",
         mPx.p99Micros() / mNx.p99Micros(), mOne.p99Micros() / mPx.p99Micros());
+  }
+
+  /** The processes of the two baselines, for {@link ProcStats}. */
+  private record BaselinePids(List<Long> proxy, List<Long> nginx) {}
+
+  private interface Point {
+    Stats run() throws Exception;
+  }
+
+  /**
+   * One latency point, with the scheduler figures of {@code pids} when umbra.bench.threads is set.
+   */
+  private static Stats watched(String what, List<Long> pids, int rate, int seconds, Point point)
+      throws Exception {
+    List<Process> attached = ProcStats.attach(what, pids);
+    if (!ProcStats.ON) {
+      try {
+        return point.run();
+      } finally {
+        ProcStats.detach(attached);
+      }
+    }
+    var before = ProcStats.snapshot(pids);
+    Stats s;
+    try {
+      s = point.run();
+    } finally {
+      ProcStats.detach(attached);
+    }
+    ProcStats.print(what, before, ProcStats.snapshot(pids), (long) rate * (seconds + 1));
+    return s;
   }
 
   private static void print(String what, int rate, Stats s) {

@@ -53,7 +53,8 @@ final class RelayProcess implements AutoCloseable {
     Process p = pb.start();
     RelayProcess r = new RelayProcess(port, p);
     try {
-      BenchRuns.awaitHealthy(p, "relay", port, log, java.time.Duration.ofSeconds(60));
+      // a cold JVM on a shared 2-vCPU machine at load 30 takes over a minute to start
+      BenchRuns.awaitHealthy(p, "relay", port, log, java.time.Duration.ofSeconds(240));
     } catch (Exception e) {
       r.close();
       throw e;

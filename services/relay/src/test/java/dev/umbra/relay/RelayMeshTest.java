@@ -29,7 +29,6 @@ import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.ext.web.client.WebClient;
-import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -63,31 +62,31 @@ class RelayMeshTest {
   private final UUID ws = UUID.randomUUID();
   private final String machine = "m-" + UUID.randomUUID();
 
+  private static RelayCluster.Fixture fixture;
+
   @BeforeAll
   static void startTokens() {
-    vertx = Vertx.vertx();
-    tokens = RelayCluster.await(TestTokens.start(vertx));
+    fixture = RelayCluster.Fixture.start();
+    vertx = fixture.vertx();
+    tokens = fixture.tokens();
   }
 
   @AfterAll
   static void stopTokens() {
-    tokens.close();
-    RelayCluster.await(vertx.close());
+    fixture.close();
   }
 
   @BeforeEach
   void startRelays() {
     cluster =
-        new RelayCluster(
-            vertx,
-            tokens,
+        fixture.two(
             home,
             Map.of(
                 "UMBRA_RELAY_MAX_FRAME_BYTES", "16384",
                 "UMBRA_RELAY_QUEUE_BYTES", "4194304",
                 "UMBRA_INTERNAL_TOKEN", CREDENTIAL));
-    a = cluster.start();
-    b = cluster.start();
+    a = cluster.instance(0);
+    b = cluster.instance(1);
   }
 
   @AfterEach
@@ -133,10 +132,6 @@ class RelayMeshTest {
     byte[] p = new byte[size];
     RANDOM.nextBytes(p);
     return frame(FrameType.FRAME_TYPE_DATA, channel, p).toBuilder().setSequence(sequence).build();
-  }
-
-  private static URI meshUrl(Instance i) {
-    return URI.create("ws://127.0.0.1:" + i.service().actualPort() + RelayWire.MESH_PATH);
   }
 
   /** OPEN from {@code c}, seen by {@code d}, ACCEPT back. */
@@ -186,7 +181,7 @@ class RelayMeshTest {
     String holder = RelayCluster.await(watcher.get(BusNames.relayPresence(ws.toString(), machine)));
     assertThat(holder).isEqualTo(b.service().switchboard().instance());
     assertThat(RelayCluster.await(watcher.get(BusNames.relayInstance(holder))))
-        .isEqualTo(meshUrl(b).toString());
+        .isEqualTo(b.meshUrl().toString());
     d.close();
     RelayCluster.await(watcher.close());
     relayLogs.detachAppender(logs);
@@ -286,7 +281,7 @@ class RelayMeshTest {
     var asClient =
         RawPeer.connect(
                 vertx,
-                meshUrl(a),
+                a.meshUrl(),
                 Map.of(
                     "authorization",
                     "Bearer " + tokens.member(ws, "acct"),
@@ -298,7 +293,7 @@ class RelayMeshTest {
     assertThat(asClient).failsWithin(Duration.ofSeconds(5));
     // the credential, but naming an instance that is not in the mesh's presence
     var unknown =
-        RawPeer.connect(vertx, meshUrl(a), linkHeaders("01NOTINTHEMESH"), 0)
+        RawPeer.connect(vertx, a.meshUrl(), linkHeaders("01NOTINTHEMESH"), 0)
             .toCompletionStage()
             .toCompletableFuture();
     Throwable refused =
@@ -324,7 +319,7 @@ class RelayMeshTest {
     RelayCluster.await(
         bus.putExpiring(
             BusNames.relayInstance(id), "ws://127.0.0.1:1/v1/relay/mesh", Duration.ofMinutes(1)));
-    return RelayCluster.await(RawPeer.connect(vertx, meshUrl(a), linkHeaders(id), 0));
+    return RelayCluster.await(RawPeer.connect(vertx, a.meshUrl(), linkHeaders(id), 0));
   }
 
   private static byte[] batch(String origin, MeshDirection to, RelayFrame f) {

@@ -58,16 +58,18 @@ class RelayServiceTest {
   private final String machine = "m-" + UUID.randomUUID();
   private ListAppender<ILoggingEvent> logs;
 
+  private static RelayCluster.Fixture fixture;
+
   @BeforeAll
   static void startTokens() {
-    vertx = Vertx.vertx();
-    tokens = RelayCluster.await(TestTokens.start(vertx));
+    fixture = RelayCluster.Fixture.start();
+    vertx = fixture.vertx();
+    tokens = fixture.tokens();
   }
 
   @AfterAll
   static void stopTokens() {
-    tokens.close();
-    RelayCluster.await(vertx.close());
+    fixture.close();
   }
 
   @BeforeEach
@@ -78,13 +80,11 @@ class RelayServiceTest {
     root.addAppender(logs);
     ((Logger) LoggerFactory.getLogger("dev.umbra.relay")).setLevel(Level.DEBUG);
     cluster =
-        new RelayCluster(
-            vertx,
-            tokens,
+        fixture.two(
             home,
             Map.of("UMBRA_RELAY_MAX_FRAME_BYTES", "8192", "UMBRA_RELAY_QUEUE_BYTES", "65536"));
-    a = cluster.start();
-    b = cluster.start();
+    a = cluster.instance(0);
+    b = cluster.instance(1);
   }
 
   @AfterEach

@@ -53,10 +53,24 @@ public final class RawPeer implements AutoCloseable {
    */
   public static Future<RawPeer> connect(
       Vertx vertx, URI url, Map<String, String> headers, int receiveBuffer) {
-    WebSocketClientOptions options =
+    return connect(
+        vertx,
+        url,
+        headers,
+        receiveBuffer,
         new WebSocketClientOptions()
             .setMaxFrameSize(16 * 1024 * 1024)
-            .setMaxMessageSize(16 * 1024 * 1024);
+            .setMaxMessageSize(16 * 1024 * 1024));
+  }
+
+  /** With these client options (e.g. the trust and client certificate of a TLS test). */
+  public static Future<RawPeer> connect(
+      Vertx vertx,
+      URI url,
+      Map<String, String> headers,
+      int receiveBuffer,
+      WebSocketClientOptions base) {
+    WebSocketClientOptions options = new WebSocketClientOptions(base);
     if (receiveBuffer > 0) {
       options.setReceiveBufferSize(receiveBuffer);
     }

@@ -7,8 +7,11 @@ import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
 import dev.umbra.relay.RelayService;
+import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -24,9 +27,41 @@ import java.util.concurrent.TimeUnit;
  * call from the test thread, never from an event loop.
  */
 public final class RelayCluster implements AutoCloseable {
-  public record Instance(RelayService service, RedisBus bus, String deploymentId) {
+  public record Instance(RelayService service, RedisBus bus, String deploymentId, boolean tls) {
     public URI url() {
-      return URI.create("ws://127.0.0.1:" + service.actualPort() + "/v1/relay");
+      return URI.create(
+          (tls ? "wss" : "ws") + "://127.0.0.1:" + service.actualPort() + RelayWire.PATH);
+    }
+
+    /** This instance's mesh endpoint. */
+    public URI meshUrl() {
+      return URI.create(
+          (tls ? "wss" : "ws") + "://127.0.0.1:" + service.actualPort() + RelayWire.MESH_PATH);
+    }
+  }
+
+  /**
+   * What a test class shares across its clusters: one Vert.x and the token issuer (the relays'
+   * control plane). Start it in {@code @BeforeAll}, close it in {@code @AfterAll}.
+   */
+  public record Fixture(Vertx vertx, TestTokens tokens) implements AutoCloseable {
+    public static Fixture start() {
+      Vertx vertx = Vertx.vertx();
+      return new Fixture(vertx, await(TestTokens.start(vertx)));
+    }
+
+    /** A cluster of two instances started with {@code env} ({@link #instance}(0) and (1)). */
+    public RelayCluster two(Path home, Map<String, String> env) {
+      RelayCluster c = new RelayCluster(vertx, tokens, home, env);
+      c.start();
+      c.start();
+      return c;
+    }
+
+    @Override
+    public void close() {
+      tokens.close();
+      await(vertx.close());
     }
   }
 
@@ -45,6 +80,31 @@ public final class RelayCluster implements AutoCloseable {
     env.put("UMBRA_CONTROL_PLANE_URL", tokens.controlPlaneUrl().toString());
   }
 
+  /** The {@code i}-th running instance, in start order. */
+  public Instance instance(int i) {
+    return instances.get(i);
+  }
+
+  /**
+   * WebSocket client options for this cluster's endpoints: trusting the cluster's CA when it serves
+   * TLS ({@code UMBRA_TLS_CA_FILE}), with no client certificate.
+   */
+  public WebSocketClientOptions clientOptions() {
+    WebSocketClientOptions o =
+        new WebSocketClientOptions()
+            .setMaxFrameSize(16 * 1024 * 1024)
+            .setMaxMessageSize(16 * 1024 * 1024);
+    String ca = env.get("UMBRA_TLS_CA_FILE");
+    if (ca != null) {
+      o.setSsl(true)
+          .setTrustOptions(new PemTrustOptions().addCertPath(ca))
+          // a handshake on a busy 2-vCPU machine can take longer than the default 10 s
+          .setSslHandshakeTimeout(60)
+          .setSslHandshakeTimeoutUnit(java.util.concurrent.TimeUnit.SECONDS);
+    }
+    return o;
+  }
+
   public String busPrefix() {
     return prefix;
   }
@@ -57,7 +117,7 @@ public final class RelayCluster implements AutoCloseable {
             TestServices.deploy(
                 vertx, cfg, bus, Metrics.newRegistry(), Clock.systemUTC(), RelayService::new));
     String id = svc.deploymentID();
-    Instance i = new Instance(svc, bus, id);
+    Instance i = new Instance(svc, bus, id, env.containsKey("UMBRA_TLS_CERT_FILE"));
     instances.add(i);
     return i;
   }

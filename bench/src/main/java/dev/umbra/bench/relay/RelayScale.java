@@ -1,0 +1,256 @@
+package dev.umbra.bench.relay;
+
+import com.google.protobuf.ByteString;
+import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.bench.BenchTokens;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.RelayFrame;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The scale run of issue 20 ({@code -Dumbra.bench.parts=scale}): three relay instances (mesh on),
+ * {@code umbra.bench.scaleIdle} (5 000) idle daemons — each registered, so each holds a presence
+ * key — and as many idle clients, spread round-robin over the three, plus {@code
+ * umbra.bench.scaleChannels} (200) active channels whose client and daemon sit on different
+ * instances, each echoing 1 KiB frames at {@code umbra.bench.scaleRate} (100) frames/s. Reports the
+ * round-trip p50/p99 of the active channels while the idle connections are held, and each
+ * instance's connection count and heap (live, and after a forced GC).
+ */
+final class RelayScale {
+  private static final int FRAME = 1024;
+  private static final int BATCH = 100;
+
+  private final Vertx vertx;
+  private final WebSocketClient client;
+  private final BenchTokens tokens;
+  private final UUID workspace;
+
+  RelayScale(Vertx vertx, WebSocketClient client, BenchTokens tokens, UUID workspace) {
+    this.vertx = vertx;
+    this.client = client;
+    this.tokens = tokens;
+    this.workspace = workspace;
+  }
+
+  void run(List<RelayProcess> relays, int seconds) throws Exception {
+    int idle = Integer.getInteger("umbra.bench.scaleIdle", 5_000);
+    int channels = Integer.getInteger("umbra.bench.scaleChannels", 200);
+    int rate = Integer.getInteger("umbra.bench.scaleRate", 100);
+    System.out.printf(
+        "%nscale: %d relay instances, %d idle daemons + %d idle clients, %d active channels at %d"
+            + " frames/s each across instances%n",
+        relays.size(), idle, idle, channels, rate);
+    List<WebSocket> open = new ArrayList<>();
+    long t0 = System.nanoTime();
+    String member = tokens.member(workspace, "scale-idle", "relay");
+    for (int i = 0; i < idle; i += BATCH) {
+      List<Future<WebSocket>> batch = new ArrayList<>();
+      for (int j = i; j < Math.min(idle, i + BATCH); j++) {
+        String target = "idle-" + j;
+        RelayProcess r = relays.get(j % relays.size());
+        batch.add(
+            connect(r, tokens.machine(workspace, target, "relay"))
+                .compose(ws -> register(ws, target)));
+        batch.add(connect(relays.get((j + 1) % relays.size()), member));
+      }
+      for (Future<WebSocket> f : batch) {
+        open.add(RelayBench.await(f));
+      }
+    }
+    System.out.printf(
+        "opened %d idle connections (daemons registered) in %d ms (%d upgrades refused for a"
+            + " passing reason and retried)%n",
+        open.size(), (System.nanoTime() - t0) / 1_000_000, retried.get());
+    List<EchoDaemon> daemons = new ArrayList<>();
+    List<WebSocket> clients = new ArrayList<>();
+    List<Long> ids = new ArrayList<>();
+    for (int k = 0; k < channels; k++) {
+      String target = "active-" + k;
+      daemons.add(
+          EchoDaemon.connect(
+              client,
+              relays.get((k + 1) % relays.size()).ws(),
+              workspace,
+              target,
+              tokens.machine(workspace, target, "relay")));
+      WebSocket ws =
+          RelayBench.await(
+              connect(relays.get(k % relays.size()), tokens.member(workspace, "scale", "relay")));
+      long channel = (System.nanoTime() << 1) | 1;
+      ws.writeBinaryMessage(frame(FrameType.FRAME_TYPE_OPEN, target, channel, new byte[] {1}));
+      clients.add(ws);
+      ids.add(channel);
+    }
+    Thread.sleep(1000); // every channel's route is bound before timing starts
+    Stats s = measure(clients, ids, rate, seconds);
+    System.out.printf(
+        "active channels: %d round trips measured, p50 %.0f us, p99 %.0f us (1 KiB, %d/s each)%n",
+        s.count(), s.p50Micros(), s.p99Micros(), rate);
+    for (int i = 0; i < relays.size(); i++) {
+      RelayProcess r = relays.get(i);
+      double live = r.metric("jvm_memory_used_bytes{area=\"heap\"");
+      r.gc();
+      Thread.sleep(500);
+      double afterGc = r.metric("jvm_memory_used_bytes{area=\"heap\"");
+      System.out.printf(
+          "instance %d: %.0f daemons, %.0f clients, %.0f mesh links; heap %.0f MiB live, %.0f MiB"
+              + " after GC%n",
+          i + 1,
+          r.metric("umbra_relay_connections{role=\"daemon\""),
+          r.metric("umbra_relay_connections{role=\"client\""),
+          r.metric("umbra_relay_mesh_links"),
+          live / 1048576,
+          afterGc / 1048576);
+    }
+    for (WebSocket ws : clients) {
+      ws.close();
+    }
+    for (EchoDaemon d : daemons) {
+      d.ws.close();
+    }
+    for (WebSocket ws : open) {
+      ws.close();
+    }
+  }
+
+  /** Upgrades refused for a passing reason and tried again (reported with the results). */
+  private final java.util.concurrent.atomic.AtomicInteger retried =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  private Future<WebSocket> connect(RelayProcess r, String token) {
+    return connect(r, token, 10);
+  }
+
+  /**
+   * A refusal a loaded relay gives for a while — 403 while its revocation list is stale (it fails
+   * closed when it could not read the revocation log for 15 s, e.g. with its event loop starved),
+   * 429, 503 — is tried again after a pause, at most {@code tries} times; anything else fails.
+   */
+  private Future<WebSocket> connect(RelayProcess r, String token, int tries) {
+    return client
+        .connect(
+            new WebSocketConnectOptions()
+                .setAbsoluteURI(r.ws().toString())
+                .putHeader("authorization", "Bearer " + token))
+        .recover(
+            e -> {
+              if (tries > 1
+                  && e instanceof io.vertx.core.http.UpgradeRejectedException u
+                  && (u.getStatus() == 403 || u.getStatus() == 429 || u.getStatus() == 503)) {
+                retried.incrementAndGet();
+                io.vertx.core.Promise<Void> later = io.vertx.core.Promise.promise();
+                vertx.setTimer(1000, t -> later.complete());
+                return later.future().compose(v -> connect(r, token, tries - 1));
+              }
+              return Future.failedFuture(e);
+            });
+  }
+
+  private Future<WebSocket> register(WebSocket ws, String target) {
+    var registered = io.vertx.core.Promise.<WebSocket>promise();
+    ws.binaryMessageHandler(
+        b -> {
+          try {
+            FrameType t = RelayFrame.parseFrom(b.getBytes()).getType();
+            if (t == FrameType.FRAME_TYPE_REGISTERED) {
+              registered.tryComplete(ws);
+            } else if (t == FrameType.FRAME_TYPE_ERROR) {
+              // bus_unavailable: the relay could not reach Redis in time; register again
+              retried.incrementAndGet();
+              vertx.setTimer(
+                  1000,
+                  x ->
+                      ws.writeBinaryMessage(frame(FrameType.FRAME_TYPE_REGISTER, target, 0, null)));
+            }
+          } catch (InvalidProtocolBufferException e) {
+            registered.tryFail(e);
+          }
+        });
+    ws.writeBinaryMessage(frame(FrameType.FRAME_TYPE_REGISTER, target, 0, null));
+    return registered.future().timeout(300, TimeUnit.SECONDS);
+  }
+
+  private Buffer frame(FrameType type, String target, long channel, byte[] payload) {
+    RelayFrame.Builder b =
+        RelayFrame.newBuilder()
+            .setType(type)
+            .setWorkspaceId(workspace.toString())
+            .setTargetId(target);
+    if (channel != 0) {
+      b.setChannelId(channel);
+    }
+    if (payload != null) {
+      b.setPayload(ByteString.copyFrom(payload));
+    }
+    return Buffer.buffer(b.build().toByteArray());
+  }
+
+  /** Every channel sends {@code rate} frames/s (staggered); p50/p99 of all round trips. */
+  private Stats measure(List<WebSocket> clients, List<Long> ids, int rate, int seconds)
+      throws Exception {
+    long[] samples = new long[clients.size() * rate * (seconds + 2)];
+    int[] n = {0};
+    long warmEnd = System.nanoTime() + 1_000_000_000L;
+    long end = warmEnd + seconds * 1_000_000_000L;
+    for (WebSocket ws : clients) {
+      ws.binaryMessageHandler(
+          buf -> {
+            long sent;
+            try {
+              ByteString p = RelayFrame.parseFrom(buf.getBytes()).getPayload();
+              if (p.size() < 8) {
+                return;
+              }
+              sent = p.substring(0, 8).asReadOnlyByteBuffer().getLong();
+            } catch (InvalidProtocolBufferException e) {
+              return;
+            }
+            synchronized (samples) {
+              if (sent >= warmEnd && sent < end && n[0] < samples.length) {
+                samples[n[0]++] = System.nanoTime() - sent;
+              }
+            }
+          });
+    }
+    long period = Math.max(1, 1000 / rate);
+    byte[] pad = new byte[FRAME - 8];
+    for (int i = 0; i < clients.size(); i++) {
+      WebSocket ws = clients.get(i);
+      long channel = ids.get(i);
+      String target = "active-" + i;
+      // staggered start, so the channels' frames do not all leave in the same millisecond
+      long delay = 1 + (i * period) / Math.max(1, clients.size());
+      vertx.setTimer(
+          delay,
+          x ->
+              vertx.setPeriodic(
+                  period,
+                  t -> {
+                    if (System.nanoTime() > end) {
+                      vertx.cancelTimer(t);
+                      return;
+                    }
+                    Buffer payload =
+                        Buffer.buffer(FRAME).appendLong(System.nanoTime()).appendBytes(pad);
+                    ws.writeBinaryMessage(
+                        frame(FrameType.FRAME_TYPE_DATA, target, channel, payload.getBytes()));
+                  }));
+    }
+    CompletableFuture<Void> done = new CompletableFuture<>();
+    vertx.setTimer((end - System.nanoTime()) / 1_000_000 + 1000, x -> done.complete(null));
+    done.get(seconds + 60L, TimeUnit.SECONDS);
+    synchronized (samples) {
+      return Stats.of(samples, n[0]);
+    }
+  }
+}

@@ -1,0 +1,193 @@
+package dev.umbra.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TestTls;
+import dev.umbra.proto.relay.FrameType;
+import dev.umbra.proto.relay.RelayFrame;
+import dev.umbra.relay.testing.RawPeer;
+import dev.umbra.relay.testing.RelayCluster;
+import dev.umbra.relay.testing.RelayCluster.Instance;
+import dev.umbra.relay.testing.TestTokens;
+import dev.umbra.relay.wire.RelayWire;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.UpgradeRejectedException;
+import io.vertx.core.http.WebSocketClientOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The relay mesh over mutual TLS (docs/relay.md, "Mesh"): instances serving TLS 1.3 with
+ * certificates from the deployment's CA and requiring client certificates from it
+ * (UMBRA_TLS_CLIENT_CA_FILE) link to each other over {@code wss://}, each presenting its own
+ * certificate; a peer with the internal credential but no certificate from that CA gets no link.
+ */
+class RelayMeshTlsTest {
+  private static final String CREDENTIAL = "mesh-tls-internal-credential-" + UUID.randomUUID();
+  private static RelayCluster.Fixture fixture;
+  private static Vertx vertx;
+  private static TestTokens tokens;
+  @TempDir static Path home;
+
+  private TestTls tls;
+  private RelayCluster cluster;
+  private Instance a;
+  private Instance b;
+  private final UUID ws = UUID.randomUUID();
+  private final String machine = "m-" + UUID.randomUUID();
+
+  @BeforeAll
+  static void startTokens() {
+    fixture = RelayCluster.Fixture.start();
+    vertx = fixture.vertx();
+    tokens = fixture.tokens();
+  }
+
+  @AfterAll
+  static void stopTokens() {
+    fixture.close();
+  }
+
+  @BeforeEach
+  void startRelays() {
+    tls = TestTls.issue(home, "mesh-" + UUID.randomUUID());
+    Map<String, String> env = new HashMap<>(tls.serviceEnv());
+    env.put("UMBRA_INTERNAL_TOKEN", CREDENTIAL);
+    cluster = fixture.two(home, env);
+    a = cluster.instance(0);
+    b = cluster.instance(1);
+  }
+
+  @AfterEach
+  void stopRelays() {
+    cluster.close();
+  }
+
+  private RelayFrame frame(FrameType t, long channel, byte[] payload) {
+    RelayFrame.Builder f =
+        RelayFrame.newBuilder()
+            .setType(t)
+            .setWorkspaceId(ws.toString())
+            .setTargetId(machine)
+            .setChannelId(channel);
+    if (payload != null) {
+      f.setPayload(ByteString.copyFrom(payload));
+    }
+    return f.build();
+  }
+
+  private RawPeer peer(Instance on, String token) {
+    return RelayCluster.await(
+        RawPeer.connect(
+            vertx,
+            on.url(),
+            Map.of("authorization", "Bearer " + token),
+            0,
+            cluster.clientOptions()));
+  }
+
+  @Test
+  void framesForAnotherInstanceCrossAMutualTlsLink() {
+    RawPeer daemon = peer(b, tokens.machine(ws, machine));
+    daemon.send(frame(FrameType.FRAME_TYPE_REGISTER, 0, null));
+    assertThat(daemon.next().getType()).isEqualTo(FrameType.FRAME_TYPE_REGISTERED);
+    RawPeer client = peer(a, tokens.member(ws, "acct-tls"));
+    long channel = 0x5eed;
+    client.send(frame(FrameType.FRAME_TYPE_OPEN, channel, new byte[] {1, 2, 3}));
+    assertThat(daemon.next().getType()).isEqualTo(FrameType.FRAME_TYPE_OPEN);
+    daemon.send(frame(FrameType.FRAME_TYPE_ACCEPT, channel, new byte[] {4}));
+    assertThat(client.next().getType()).isEqualTo(FrameType.FRAME_TYPE_ACCEPT);
+    client.send(frame(FrameType.FRAME_TYPE_DATA, channel, new byte[] {7, 7}));
+    RelayFrame data = daemon.next();
+    assertThat(data.getType()).isEqualTo(FrameType.FRAME_TYPE_DATA);
+    assertThat(data.getPayload().toByteArray()).containsExactly(7, 7);
+    // over a link, both ends of it (the link is used both ways), to the wss:// URL in the presence
+    assertThat(a.service().switchboard().meshLinks()).isEqualTo(1);
+    Eventually.await(
+        "the link on b", Duration.ofSeconds(10), () -> b.service().switchboard().meshLinks() == 1);
+    String bUrl =
+        RelayCluster.await(
+            a.bus().get(BusNames.relayInstance(b.service().switchboard().instance())));
+    assertThat(bUrl).isEqualTo(b.meshUrl().toString()).startsWith("wss://");
+    assertThat(a.service().metrics().meshFramesOut()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  void aPeerWithTheCredentialButNoCertificateFromTheCaGetsNoLink() {
+    String peer = "01TLSPEER" + Long.toString(System.nanoTime(), 36).toUpperCase();
+    RelayCluster.await(
+        a.bus()
+            .putExpiring(
+                BusNames.relayInstance(peer),
+                "wss://127.0.0.1:1" + RelayWire.MESH_PATH,
+                Duration.ofMinutes(1)));
+    Map<String, String> headers =
+        Map.of("X-Umbra-Internal", CREDENTIAL, RelayWire.INSTANCE_HEADER, peer);
+    WebSocketClientOptions trusting = cluster.clientOptions();
+
+    // TLS without a client certificate: the credential alone is refused (401)
+    Throwable none = rootCause(link(headers, trusting));
+    assertThat(none).isInstanceOf(UpgradeRejectedException.class);
+    assertThat(((UpgradeRejectedException) none).getStatus()).isEqualTo(401);
+
+    // a certificate another CA signed: refused (by the handshake, or at the door)
+    TestTls stranger = TestTls.issue(home, "stranger-" + UUID.randomUUID());
+    Throwable foreign =
+        rootCause(
+            link(
+                headers,
+                new WebSocketClientOptions(trusting)
+                    .setKeyCertOptions(stranger.clientCertificate())));
+    assertThat(foreign).isNotNull();
+    if (foreign instanceof UpgradeRejectedException rejected) {
+      assertThat(rejected.getStatus()).isEqualTo(401);
+    } else {
+      assertThat(foreign)
+          .isInstanceOfAny(javax.net.ssl.SSLException.class, java.io.IOException.class);
+    }
+    assertThat(a.service().switchboard().meshLinks()).isZero();
+
+    // the same peer with a certificate from the deployment's CA: linked
+    RawPeer linked =
+        RelayCluster.await(
+            RawPeer.connect(
+                vertx,
+                a.meshUrl(),
+                headers,
+                0,
+                new WebSocketClientOptions(trusting).setKeyCertOptions(tls.clientCertificate())));
+    Eventually.await(
+        "the link on a", Duration.ofSeconds(10), () -> a.service().switchboard().meshLinks() == 1);
+    linked.close();
+  }
+
+  /** The failure of a mesh upgrade with these headers and client options (null if it succeeded). */
+  private Throwable link(Map<String, String> headers, WebSocketClientOptions options) {
+    var f =
+        RawPeer.connect(vertx, a.meshUrl(), headers, 0, options)
+            .toCompletionStage()
+            .toCompletableFuture();
+    return catchThrowable(() -> f.get(20, TimeUnit.SECONDS));
+  }
+
+  private static Throwable rootCause(Throwable t) {
+    while (t != null && t.getCause() != null) {
+      t = t.getCause();
+    }
+    return t;
+  }
+}
