@@ -163,15 +163,7 @@ public final class WebTtyWire {
             : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
       }
       case WEBTTY_FRAME_TYPE_RESUME -> {
-        // the signed resume document; with the latest share's signed epoch and its grants
-        Optional<WebTtyReason> p =
-            signedProblem(
-                f.hasResume() ? f.getResume().getCanonicalJson().size() : -1,
-                f.getResume().getSignature().size());
-        if (p.isPresent() || !validId(f.getSessionId())) {
-          return p.isPresent() ? p : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
-        }
-        return f.hasOutputKeyEpoch() ? outputKeyProblem(f) : Optional.empty();
+        return resumeProblem(f);
       }
       case WEBTTY_FRAME_TYPE_SERVER_HELLO -> {
         return signedProblem(
@@ -191,6 +183,18 @@ public final class WebTtyWire {
         return Optional.empty();
       }
     }
+  }
+
+  /** RESUME: the signed resume document; with the latest share's signed epoch and its grants. */
+  private static Optional<WebTtyReason> resumeProblem(WebTtyFrame f) {
+    Optional<WebTtyReason> p =
+        signedProblem(
+            f.hasResume() ? f.getResume().getCanonicalJson().size() : -1,
+            f.getResume().getSignature().size());
+    if (p.isPresent() || !validId(f.getSessionId())) {
+      return p.isPresent() ? p : Optional.of(WebTtyReason.WEBTTY_REASON_MALFORMED);
+    }
+    return f.hasOutputKeyEpoch() ? outputKeyProblem(f) : Optional.empty();
   }
 
   /** INPUT_KEY: a signed grant of the new input key, and the wrapped keys it names. */

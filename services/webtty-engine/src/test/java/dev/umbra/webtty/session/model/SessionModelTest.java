@@ -406,6 +406,70 @@ class SessionModelTest {
     assertThat(s.controllerId()).contains("p-viewer");
   }
 
+  // ---------------------------------------------------------------- engine failover
+
+  private static SessionModel resumed(ByteString controllerKey) {
+    return SessionModel.resumed(
+        "s-1",
+        WS,
+        "m-1",
+        ServerPolicy.newBuilder().setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS).build(),
+        new Resumption(
+            "alice",
+            1,
+            SIZE,
+            HELLO,
+            PROOF,
+            grants(),
+            key(98),
+            OUTPUT_KEY,
+            null,
+            List.of(),
+            controllerKey == null ? "" : hex(controllerKey),
+            42,
+            signed("resume")));
+  }
+
+  @Test
+  void aResumedSessionIsLiveWithNobodyPresentAndNumbersOnFromTheGap() {
+    SessionModel s = resumed(OPENER_KEY);
+
+    assertThat(s.phase()).isEqualTo(Phase.LIVE);
+    assertThat(s.participants()).isEmpty();
+    assertThat(s.controllerId()).isEmpty();
+    assertThat(s.nextSequence()).isEqualTo(42);
+    assertThat(s.resume()).contains(signed("resume"));
+    assertThat(s.output(OUTPUT_KEY)).isEqualTo(Decision.ACCEPTED);
+  }
+
+  @Test
+  void theKeyTheSignedResumeNamesGetsControlBackWithoutAControlChange() {
+    SessionModel s = resumed(VIEWER_KEY);
+
+    // the opener comes back first: no control (it would retire the returning controller's key)
+    Participant alice = viewer("p-a", "alice", Role.MEMBER, OPENER_KEY);
+    assertThat(s.join(alice, true)).isEqualTo(new Decision.Joined(alice, false));
+    assertThat(s.controllerId()).isEmpty();
+    // bob, whose key the daemon still takes input from: controller again, nothing to tell it
+    Participant bob = viewer("p-b", "bob", Role.MEMBER, VIEWER_KEY);
+    assertThat(s.join(bob, false)).isEqualTo(new Decision.Joined(bob, false));
+    assertThat(s.controllerId()).contains("p-b");
+    assertThat(s.roleOf(bob)).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
+    assertThat(s.roleOf(alice)).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
+  }
+
+  @Test
+  void aResumedSessionNobodyControlledGivesControlToTheReattachingOpenerAsUsual() {
+    SessionModel s = resumed(null);
+
+    Participant alice = viewer("p-a", "alice", Role.MEMBER, OPENER_KEY);
+    assertThat(s.join(alice, true)).isEqualTo(new Decision.Joined(alice, true));
+    assertThat(s.controllerId()).contains("p-a");
+    // grants still decide who may come back
+    assertThat(s.join(viewer("p-x", "carol", Role.MEMBER, STRANGER_KEY), false))
+        .isEqualTo(Decision.refused(WebTtyReason.WEBTTY_REASON_NO_GRANT));
+  }
+
   @Test
   void leavingTwiceIsNothing() {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
