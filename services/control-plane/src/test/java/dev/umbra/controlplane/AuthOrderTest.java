@@ -38,6 +38,8 @@ class AuthOrderTest {
           "POST /v1/machine-tty-policy", // idem: a daemon fetching its signed WebTTY policy
           "POST /v1/machine-workflow", // idem: a daemon fetching a workflow to verify and run
           "POST /v1/machine-workflow-runs", // idem: a daemon's signed workflow run report
+          "POST /v1/machine-workflows", // idem: a daemon mirroring workflows to repository files
+          "POST /v1/machine-workflow-proposals", // idem: a daemon proposing a file's revision
           "POST /v1/machine-inbox", // idem: a daemon raising an inbox item for a runtime
           "POST /v1/machine-inbox-decision", // idem: a daemon waiting for that item's decision
           "POST /v1/agent-enrolments", // signed by the machine's and the agent's keys, in the body

@@ -8,6 +8,7 @@ import dev.umbra.crypto.workflow.WorkflowDefinition;
 import dev.umbra.crypto.workflow.WorkflowDocument;
 import dev.umbra.crypto.workflow.WorkflowRunReport;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.util.HexFormat;
@@ -213,6 +214,158 @@ class WorkflowApiTest {
                     "/v1/machine-workflow",
                     null,
                     machineFetch(other, otherMachine, a.machineKey, "hello"))
+                .status())
+        .isEqualTo(401);
+  }
+
+  JsonObject signedByMachine(
+      String ws, String machine, Ed25519KeyPair key, byte[] msg, long ts, JsonObject extra) {
+    return extra
+        .put("workspace_id", ws)
+        .put("machine_id", machine)
+        .put("timestamp_ms", ts)
+        .put("signature", HexFormat.of().formatHex(key.privateKey().sign(msg)));
+  }
+
+  JsonObject proposal(
+      String ws, String machine, Ed25519KeyPair key, String yaml, long base, boolean conflict) {
+    long ts = h.clock.millis();
+    byte[] msg =
+        MachineRequests.workflowProposal(
+            UUID.fromString(ws), UUID.fromString(machine), ts, "hello", base, conflict, yaml);
+    return signedByMachine(
+        ws,
+        machine,
+        key,
+        msg,
+        ts,
+        new JsonObject()
+            .put("name", "hello")
+            .put("base_version", base)
+            .put("conflict", conflict)
+            .put("yaml", yaml));
+  }
+
+  @Test
+  void aMachineMirrorsSignedWorkflowsAndProposesRepositoryEditsThatRunNothingUntilSigned() {
+    assertThat(put(a.alice, body(a.ws, YAML, 1, a.aliceDevice, a.aliceDeviceKey)).status())
+        .isEqualTo(200);
+    long ts = h.clock.millis();
+    JsonObject listing =
+        signedByMachine(
+            a.ws,
+            a.machine,
+            a.machineKey,
+            MachineRequests.workflows(UUID.fromString(a.ws), UUID.fromString(a.machine), ts),
+            ts,
+            new JsonObject());
+    Harness.Response listed = h.call("POST", "/v1/machine-workflows", null, listing);
+    assertThat(listed.status()).as(listed.body().encode()).isEqualTo(200);
+    assertThat(listed.body().getJsonArray("items").getJsonObject(0).getString("yaml"))
+        .isEqualTo(YAML);
+
+    // a file edited on the machine: a proposal, shown to viewers, never what the machine fetches
+    String edited = YAML.replace("hello]", "hello, again]");
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-workflow-proposals",
+                    null,
+                    proposal(a.ws, a.machine, a.machineKey, edited, 1, false))
+                .status())
+        .isEqualTo(202);
+    String proposals = "/v1/workspaces/" + a.ws + "/workflow-proposals";
+    JsonObject p =
+        h.call("GET", proposals, a.mia, null).body().getJsonArray("items").getJsonObject(0);
+    assertThat(p.getString("yaml")).isEqualTo(edited);
+    assertThat(p.getLong("base_version")).isEqualTo(1);
+    assertThat(p.getBoolean("conflict")).isFalse();
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-workflow",
+                    null,
+                    machineFetch(a.ws, a.machine, a.machineKey, "hello"))
+                .body()
+                .getString("yaml"))
+        .as("a proposal is not runnable")
+        .isEqualTo(YAML);
+    // the same file again, now a conflict: one row per machine and name
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-workflow-proposals",
+                    null,
+                    proposal(a.ws, a.machine, a.machineKey, edited, 1, true))
+                .status())
+        .isEqualTo(202);
+    JsonArray items = h.call("GET", proposals, a.mia, null).body().getJsonArray("items");
+    assertThat(items).hasSize(1);
+    assertThat(items.getJsonObject(0).getBoolean("conflict")).isTrue();
+
+    // refused: a text that is not a definition of that name, another key, a body not signed
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-workflow-proposals",
+                    null,
+                    proposal(a.ws, a.machine, a.machineKey, "name: other\nsteps: []\n", 1, false))
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-workflow-proposals",
+                    null,
+                    proposal(a.ws, a.machine, Ed25519KeyPair.generate(), edited, 1, false))
+                .status())
+        .isEqualTo(401);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-workflow-proposals",
+                    null,
+                    proposal(a.ws, a.machine, a.machineKey, edited, 1, false).put("yaml", YAML))
+                .status())
+        .isEqualTo(401);
+
+    // who reads proposals: members and read tokens of the workspace; nobody else
+    String read =
+        h.call(
+                "POST",
+                "/v1/tokens",
+                a.alice,
+                new JsonObject().put("name", "ro").put("scope", "read"))
+            .body()
+            .getString("token");
+    assertThat(h.call("GET", proposals, read, null).status()).isEqualTo(200);
+    assertThat(h.call("GET", proposals, null, null).status()).isEqualTo(401);
+    String other =
+        h.call("POST", "/v1/workspaces", a.bob, new JsonObject().put("name", "B"))
+            .body()
+            .getString("id");
+    assertThat(
+            h.call("GET", "/v1/workspaces/" + other + "/workflow-proposals", a.bob, null)
+                .body()
+                .getJsonArray("items"))
+        .isEmpty();
+
+    // a trusted device signs the edit as the next version: the proposals of the name are settled
+    assertThat(put(a.alice, body(a.ws, edited, 2, a.aliceDevice, a.aliceDeviceKey)).status())
+        .isEqualTo(200);
+    assertThat(h.call("GET", proposals, a.mia, null).body().getJsonArray("items")).isEmpty();
+
+    // a revoked machine proposes nothing
+    assertThat(
+            h.call("DELETE", "/v1/workspaces/" + a.ws + "/machines/" + a.machine, a.alice, null)
+                .status())
+        .isBetween(200, 204);
+    assertThat(
+            h.call(
+                    "POST",
+                    "/v1/machine-workflow-proposals",
+                    null,
+                    proposal(a.ws, a.machine, a.machineKey, edited, 2, false))
                 .status())
         .isEqualTo(401);
   }

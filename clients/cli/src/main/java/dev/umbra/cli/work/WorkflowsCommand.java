@@ -47,6 +47,7 @@ import picocli.CommandLine.Parameters;
       WorkflowsCommand.ListCmd.class,
       WorkflowsCommand.Show.class,
       WorkflowsCommand.Rm.class,
+      WorkflowProposalsCommand.Sign.class,
       WorkflowsCommand.Run.class
     })
 public final class WorkflowsCommand {
@@ -80,6 +81,17 @@ public final class WorkflowsCommand {
       } catch (CryptoException e) {
         throw new CliException(file + ": " + e.getMessage());
       }
+      store(ctx, output, api, w, d, yaml);
+    }
+
+    /** Signs {@code yaml} as the next version of {@code d} with this CLI's device and stores it. */
+    static void store(
+        CliContext ctx,
+        dev.umbra.cli.Output output,
+        Api api,
+        UUID w,
+        WorkflowDefinition d,
+        String yaml) {
       WorkspaceProtection wp = new WorkspaceProtection(api, w);
       if (wp.keysetIfAny().isEmpty()) {
         throw new CliException(
@@ -111,7 +123,7 @@ public final class WorkflowsCommand {
     }
 
     /** The stored version (a deleted workflow keeps its version); 0 when there never was one. */
-    private static long current(Api api, UUID w, String name) {
+    static long current(Api api, UUID w, String name) {
       try {
         return api.get(ControlPlanePaths.workflow(w, name)).getLong("version", 0L);
       } catch (ApiError e) {
@@ -135,6 +147,9 @@ public final class WorkflowsCommand {
           ctx.out(),
           api.get(ControlPlanePaths.workflows(w)).getJsonArray("items"),
           List.of("name", "version", "signer_device_id", "updated_at"));
+      if (!output.json()) {
+        WorkflowProposalsCommand.printAll(ctx.out(), api, w, null);
+      }
     }
   }
 
@@ -160,6 +175,9 @@ public final class WorkflowsCommand {
                   + " (the daemon verifies it before running)\n"
                   + r.getString("yaml").stripTrailing();
       output.print(ctx.out(), r, text);
+      if (!output.json()) {
+        WorkflowProposalsCommand.printAll(ctx.out(), api, w, name);
+      }
     }
   }
 

@@ -31,12 +31,53 @@ public final class DaemonRelay implements AutoCloseable {
   /** How long a channel whose client vanished is kept for it to resume. */
   public static final Duration FORGET_AFTER = Duration.ofMinutes(10);
 
+  /** How often the bindings' workflows are mirrored to the configured repositories. */
+  public static final Duration MIRROR_EVERY = Duration.ofSeconds(30);
+
   private final Vertx vertx;
   private final List<DaemonChannels> running;
+  private final List<dev.umbra.daemon.workflow.WorkflowMirror> mirrors;
 
-  private DaemonRelay(Vertx vertx, List<DaemonChannels> running) {
+  private DaemonRelay(
+      Vertx vertx,
+      List<DaemonChannels> running,
+      List<dev.umbra.daemon.workflow.WorkflowMirror> mirrors) {
     this.vertx = vertx;
     this.running = running;
+    this.mirrors = mirrors;
+    vertx.setPeriodic(
+        MIRROR_EVERY.toMillis(),
+        MIRROR_EVERY.toMillis(),
+        t -> vertx.executeBlocking(this::syncWorkflows, false));
+  }
+
+  /**
+   * Blocking: one mirroring of every binding's workflows to the repositories {@code
+   * UMBRA_HOME/workflow-repos.json} names (docs/agents.md, "Mirroring to repository files").
+   */
+  public synchronized List<dev.umbra.daemon.workflow.WorkflowMirror.Report> syncWorkflows() {
+    List<dev.umbra.daemon.workflow.WorkflowMirror.Report> out = new ArrayList<>();
+    for (dev.umbra.daemon.workflow.WorkflowMirror m : mirrors) {
+      try {
+        out.add(m.syncOnce());
+      } catch (java.io.IOException | RuntimeException e) {
+        org.slf4j.LoggerFactory.getLogger(DaemonRelay.class)
+            .warn("workflow mirror: sync state not written: {}", e.getMessage());
+      }
+    }
+    return out;
+  }
+
+  private static dev.umbra.daemon.workflow.WorkflowMirror mirror(
+      JsonHttp http, BindingStore store, Binding b, Path umbraHome) {
+    Path dir = store.root().resolve(b.machineId().toString());
+    return new dev.umbra.daemon.workflow.WorkflowMirror(
+        umbraHome,
+        b.machineId().toString(),
+        new dev.umbra.daemon.workflow.ControlPlaneWorkflows(
+            http, b, () -> store.signingKey(b), Clock.systemUTC()),
+        dev.umbra.daemon.workflow.ControlPlaneWorkflows.verifier(
+            dir, b, () -> dev.umbra.client.trust.TrustStore.forBinding(store, b)));
   }
 
   /**
@@ -69,7 +110,9 @@ public final class DaemonRelay implements AutoCloseable {
       IntSupplier alsoRecheck) {
     Vertx vertx = Vertx.vertx();
     List<DaemonChannels> running = new ArrayList<>();
+    List<dev.umbra.daemon.workflow.WorkflowMirror> mirrors = new ArrayList<>();
     for (Binding b : store.list()) {
+      mirrors.add(mirror(http, store, b, umbraHome));
       try {
         JsonObject discovery =
             http.get(JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
@@ -125,7 +168,7 @@ public final class DaemonRelay implements AutoCloseable {
                 + "); retrying in the background");
       }
     }
-    return new DaemonRelay(vertx, running);
+    return new DaemonRelay(vertx, running, mirrors);
   }
 
   /**

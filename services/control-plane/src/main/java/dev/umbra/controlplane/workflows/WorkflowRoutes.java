@@ -77,18 +77,21 @@ public final class WorkflowRoutes {
   private final MachineRequest.Checker machines;
   private final WorkflowService workflows;
   private final WorkflowRunReports reports;
+  private final WorkflowProposals proposals;
 
   WorkflowRoutes(
       Authenticator auth,
       Clock clock,
       MachineRequest.Checker machines,
       WorkflowService workflows,
-      WorkflowRunReports reports) {
+      WorkflowRunReports reports,
+      WorkflowProposals proposals) {
     this.auth = auth;
     this.clock = clock;
     this.machines = machines;
     this.workflows = workflows;
     this.reports = reports;
+    this.proposals = proposals;
   }
 
   /** The feature wired by hand with only what it uses. */
@@ -101,12 +104,14 @@ public final class WorkflowRoutes {
       RunStore runs,
       Ids ids,
       Clock clock) {
+    WorkflowStore store = new WorkflowStore();
     return new WorkflowRoutes(
         auth,
         clock,
         machines,
-        new WorkflowService(tenancy, new WorkflowStore(), audit, clock),
-        new WorkflowRunReports(clock, machines, machineAudit, runs, ids));
+        new WorkflowService(tenancy, store, audit, clock),
+        new WorkflowRunReports(clock, machines, machineAudit, runs, ids),
+        new WorkflowProposals(auth, tenancy, machines, store, clock));
   }
 
   public void register(ApiRoutes routes) {
@@ -161,6 +166,7 @@ public final class WorkflowRoutes {
             WORKFLOW,
             Handlers.json(200, this::machine));
     reports.register(routes);
+    proposals.register(routes);
   }
 
   static JsonObject json(Workflow w) {

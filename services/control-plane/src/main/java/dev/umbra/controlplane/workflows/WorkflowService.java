@@ -95,7 +95,7 @@ final class WorkflowService {
                         stored ->
                             stored == null
                                 ? Future.failedFuture(stale(put.version()))
-                                : Future.succeededFuture(stored)))
+                                : WorkflowProposals.clear(conn, name).map(v -> stored)))
         .onSuccess(
             w ->
                 audit.memberDid(

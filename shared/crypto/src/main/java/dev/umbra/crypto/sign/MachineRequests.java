@@ -52,7 +52,30 @@ public final class MachineRequests {
   /** A daemon waiting for the decision of an inbox item it raised: the item id and the wait. */
   public static final String INBOX_DECISION = "umbra-machine-inbox-decision/v1";
 
+  /** A daemon listing the workspace's workflows to mirror them to repository files. */
+  public static final String WORKFLOWS = "umbra-machine-workflows/v1";
+
+  /** A daemon proposing a revision edited in a repository file (or reporting a conflict). */
+  public static final String WORKFLOW_PROPOSAL = "umbra-machine-workflow-proposal/v1";
+
   private MachineRequests() {}
+
+  public static byte[] workflows(UUID workspaceId, UUID machineId, long timestampMs) {
+    return message(WORKFLOWS, workspaceId, machineId, timestampMs);
+  }
+
+  /** A proposed revision: the name, the version it was edited from, the conflict flag, the text. */
+  public static byte[] workflowProposal(
+      UUID workspaceId,
+      UUID machineId,
+      long timestampMs,
+      String name,
+      long baseVersion,
+      boolean conflict,
+      String yaml) {
+    return message(
+        WORKFLOW_PROPOSAL, workspaceId, machineId, timestampMs, name, baseVersion, conflict, yaml);
+  }
 
   /** An inbox item a daemon raises: {@code item} is its canonical JSON text. */
   public static byte[] inbox(UUID workspaceId, UUID machineId, long timestampMs, String item) {

@@ -64,6 +64,8 @@ public final class ControlPlanePaths {
   public static final String MACHINE_TTY_POLICY_SIGNED = "/v1/machine-tty-policy";
   public static final String MACHINE_WORKFLOW = "/v1/machine-workflow";
   public static final String MACHINE_WORKFLOW_RUNS = "/v1/machine-workflow-runs";
+  public static final String MACHINE_WORKFLOWS = "/v1/machine-workflows";
+  public static final String MACHINE_WORKFLOW_PROPOSALS = "/v1/machine-workflow-proposals";
   public static final String MACHINE_INBOX = "/v1/machine-inbox";
   public static final String MACHINE_INBOX_DECISION = "/v1/machine-inbox-decision";
 
@@ -104,6 +106,9 @@ public final class ControlPlanePaths {
   public static final String WORKFLOWS = WORKSPACE + "/workflows";
 
   public static final String WORKFLOW = WORKFLOWS + "/{workflow_name}";
+
+  /** Revisions proposed from repository files on machines (docs/agents.md, "Mirroring"). */
+  public static final String WORKFLOW_PROPOSALS = WORKSPACE + "/workflow-proposals";
 
   private static final List<String> ALL = templates();
 
@@ -307,6 +312,10 @@ public final class ControlPlanePaths {
 
   public static String workflow(Object workspaceId, Object name) {
     return PathTemplates.fill(WORKFLOW, workspaceId, name);
+  }
+
+  public static String workflowProposals(Object workspaceId) {
+    return PathTemplates.fill(WORKFLOW_PROPOSALS, workspaceId);
   }
 
   /** Every template declared here. */

@@ -130,7 +130,8 @@ class WorkflowEndToEndTest {
         Statement st = c.createStatement()) {
       assertThat(
               st.executeUpdate(
-                  "UPDATE control_plane.workflows SET yaml = replace(yaml, 'echo hi-', 'echo pwned-')"))
+                  "UPDATE control_plane.workflows SET yaml = replace(yaml, 'echo hi-', 'echo pwned-')"
+                      + " WHERE name = 'hello'"))
           .isEqualTo(1);
     }
     UmbraRun refused = umbra(admin, "workflows", "run", "hello", "--machine", "local");
@@ -152,6 +153,91 @@ class WorkflowEndToEndTest {
                 a -> a.size() == 2))
         .anySatisfy(
             r -> assertThat(((JsonObject) r).getString("reason")).isEqualTo("bad_signature"));
+  }
+
+  static final String MIRRORED =
+      "name: mirrored\nsteps:\n  - id: a\n    machine: local\n    run: [echo, one]\n";
+
+  @Test
+  void aWorkflowMirroredToARepositoryFileTravelsBothWaysAndAConflictOverwritesNothing()
+      throws Exception {
+    var logs = CliHarness.recordLogs();
+    try {
+      Path repo = h.tmp.resolve("repo");
+      Path config = machine.resolve(dev.umbra.daemon.workflow.WorkflowMirror.CONFIG);
+      Files.writeString(
+          config, new JsonObject().put("repos", new JsonArray().add(repo.toString())).encode());
+      Files.setPosixFilePermissions(
+          config, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+      Path def = h.tmp.resolve("mirrored.yaml");
+      Path file = repo.resolve(".umbra/workflows/mirrored.yaml");
+
+      // platform → repo
+      Files.writeString(def, MIRRORED);
+      ok(admin, "workflows", "put", def.toString());
+      relay.syncWorkflows();
+      assertThat(Files.readString(file)).isEqualTo(MIRRORED);
+
+      // repo → platform: a proposal, not runnable until a trusted device signs it
+      String edited = MIRRORED.replace("one", "two");
+      Files.writeString(file, edited);
+      relay.syncWorkflows();
+      assertThat(ok(admin, "workflows", "list").out()).contains("proposed mirrored from machine");
+      assertThat(ok(admin, "workflows", "show", "mirrored", "--json").json().getString("yaml"))
+          .isEqualTo(MIRRORED);
+      UmbraRun signed = ok(admin, "workflows", "sign", "mirrored");
+      assertThat(signed.out())
+          .contains("- " + "    run: [echo, one]")
+          .contains("+ " + "    run: [echo, two]");
+      assertThat(signed.out()).contains("mirrored v2 stored");
+      assertThat(relay.syncWorkflows().get(0).conflicts()).isEmpty();
+      assertThat(ok(admin, "workflows", "list").out()).doesNotContain("proposed mirrored");
+
+      // a platform edit reaches the unchanged file
+      String three = MIRRORED.replace("one", "three");
+      Files.writeString(def, three);
+      ok(admin, "workflows", "put", def.toString());
+      relay.syncWorkflows();
+      assertThat(Files.readString(file)).isEqualTo(three);
+
+      // a definition altered in PostgreSQL does not verify: never written to the file
+      String four = MIRRORED.replace("one", "four");
+      Files.writeString(def, four);
+      ok(admin, "workflows", "put", def.toString());
+      try (Connection c = h.pg.ownerConnection();
+          Statement st = c.createStatement()) {
+        st.executeUpdate(
+            "UPDATE control_plane.workflows SET yaml = replace(yaml, 'four', 'pwned')"
+                + " WHERE name = 'mirrored'");
+      }
+      assertThat(relay.syncWorkflows().get(0).refused()).contains("mirrored");
+      assertThat(Files.readString(file)).isEqualTo(three);
+
+      // both sides changed: a conflict, reported on the platform and in the log; nothing
+      // overwritten
+      String local = MIRRORED.replace("one", "local");
+      Files.writeString(file, local);
+      Files.writeString(def, MIRRORED.replace("one", "five"));
+      ok(admin, "workflows", "put", def.toString());
+      assertThat(relay.syncWorkflows().get(0).conflicts()).hasSize(1);
+      assertThat(Files.readString(file)).isEqualTo(local);
+      assertThat(ok(admin, "workflows", "list").out()).contains("CONFLICT mirrored");
+      assertThat(ok(admin, "workflows", "show", "mirrored").out()).contains("CONFLICT mirrored");
+      assertThat(List.copyOf(logs.list))
+          .anyMatch(e -> e.getFormattedMessage().contains("conflict: mirrored changed"));
+      Path state = machine.resolve("workflow-sync");
+      try (var files = Files.walk(state)) {
+        for (Path f : files.toList()) {
+          assertThat(
+                  java.nio.file.attribute.PosixFilePermissions.toString(
+                      Files.getPosixFilePermissions(f)))
+              .as(f.toString())
+              .isIn("rw-------", "rwx------");
+        }
+      }
+    } finally {
+      CliHarness.stopRecordingLogs(logs);
+    }
   }
 
   private JsonArray workflowRuns() {
