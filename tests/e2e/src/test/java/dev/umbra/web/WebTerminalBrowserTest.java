@@ -185,7 +185,7 @@ class WebTerminalBrowserTest {
    * share request; the daemon starts output-key epoch 1 including it). That browser's live sessions
    * list (`umbra tty sessions`) shows the session, granted once shared, and joins it from there
    * with no key pasted, reading what follows; the canary typed after the share is in no table,
-   * Redis key, bus message or log line.
+   * Redis key, bus message or log line. A viewer's page refuses to share.
    */
   @Test
   void theOpenerSharesALiveSessionFromThePageAndTheDeviceJoinsFromItsLiveSessionsList()
@@ -216,6 +216,15 @@ class WebTerminalBrowserTest {
       awaitState(v, "viewing");
       typeLine(t, "echo " + canary + "-$((7*6))");
       awaitScreen(v, canary + "-42");
+      // a viewer does not share: refused in its page before anything is signed or sent
+      String openerId = t.page.textContent("#device-id");
+      v.page.click("#lists-refresh");
+      v.page.check(
+          "#terminal-viewers label[data-device='" + openerId + "'] input",
+          new Page.CheckOptions().setTimeout(WAIT_MS));
+      v.page.click("#terminal-share");
+      v.await("#terminal-error:has-text('only the opener of a session shares it')");
+      assertThat(t.page.getAttribute("#terminal-screen", "data-epoch")).isEqualTo("1");
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
       t.page.click("#terminal-close");
