@@ -98,10 +98,7 @@ class WebTerminalBrowserTest {
       platform.trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
       syncDaemonTrust(); // the daemon admits the browsers' credentials once its pin holds them
       String viewerId = v.page.textContent("#device-id");
-      t.page.click("#lists-refresh");
-      t.page.check(
-          "#terminal-viewers label[data-device='" + viewerId + "'] input",
-          new Page.CheckOptions().setTimeout(WAIT_MS));
+      tickDevice(t, viewerId);
       openOnTheMachine(t);
       assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isEqualTo("true");
       String session = t.page.textContent("#terminal-session");
@@ -203,10 +200,7 @@ class WebTerminalBrowserTest {
       v.page.click("#terminal-sessions");
       v.await(row + "[data-grant=false]");
 
-      t.page.click("#lists-refresh");
-      t.page.check(
-          "#terminal-viewers label[data-device='" + viewerId + "'] input",
-          new Page.CheckOptions().setTimeout(WAIT_MS));
+      tickDevice(t, viewerId);
       t.page.click("#terminal-share");
       t.await("#terminal-screen[data-epoch='1']");
 
@@ -218,10 +212,7 @@ class WebTerminalBrowserTest {
       awaitScreen(v, canary + "-42");
       // a viewer does not share: refused in its page before anything is signed or sent
       String openerId = t.page.textContent("#device-id");
-      v.page.click("#lists-refresh");
-      v.page.check(
-          "#terminal-viewers label[data-device='" + openerId + "'] input",
-          new Page.CheckOptions().setTimeout(WAIT_MS));
+      tickDevice(v, openerId);
       v.page.click("#terminal-share");
       v.await("#terminal-error:has-text('only the opener of a session shares it')");
       assertThat(t.page.getAttribute("#terminal-screen", "data-epoch")).isEqualTo("1");
@@ -423,6 +414,14 @@ class WebTerminalBrowserTest {
   /** Opens a terminal on the paired machine from the page and waits until its shell runs. */
   void openOnTheMachine(Tab t) {
     machine.open(t);
+  }
+
+  /** Refreshes the lists in {@code t} and ticks trusted device {@code deviceId} as a viewer. */
+  static void tickDevice(Tab t, String deviceId) {
+    t.page.click("#lists-refresh");
+    t.page.check(
+        "#terminal-viewers label[data-device='" + deviceId + "'] input",
+        new Page.CheckOptions().setTimeout(WAIT_MS));
   }
 
   void awaitState(Tab t, String state) {
