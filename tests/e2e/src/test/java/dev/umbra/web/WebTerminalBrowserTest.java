@@ -98,10 +98,7 @@ class WebTerminalBrowserTest {
       platform.trustedBrowser(v, "viewer browser"); // publishes its WebTTY key binding once trusted
       syncDaemonTrust(); // the daemon admits the browsers' credentials once its pin holds them
       String viewerId = v.page.textContent("#device-id");
-      t.page.click("#lists-refresh");
-      t.page.check(
-          "#terminal-viewers label[data-device='" + viewerId + "'] input",
-          new Page.CheckOptions().setTimeout(WAIT_MS));
+      tickDevice(t, viewerId);
       openOnTheMachine(t);
       assertThat(t.page.getAttribute("#terminal-screen", "data-e2e")).isEqualTo("true");
       String session = t.page.textContent("#terminal-session");
@@ -185,7 +182,7 @@ class WebTerminalBrowserTest {
    * share request; the daemon starts output-key epoch 1 including it). That browser's live sessions
    * list (`umbra tty sessions`) shows the session, granted once shared, and joins it from there
    * with no key pasted, reading what follows; the canary typed after the share is in no table,
-   * Redis key, bus message or log line.
+   * Redis key, bus message or log line. A viewer's page refuses to share.
    */
   @Test
   void theOpenerSharesALiveSessionFromThePageAndTheDeviceJoinsFromItsLiveSessionsList()
@@ -203,10 +200,7 @@ class WebTerminalBrowserTest {
       v.page.click("#terminal-sessions");
       v.await(row + "[data-grant=false]");
 
-      t.page.click("#lists-refresh");
-      t.page.check(
-          "#terminal-viewers label[data-device='" + viewerId + "'] input",
-          new Page.CheckOptions().setTimeout(WAIT_MS));
+      tickDevice(t, viewerId);
       t.page.click("#terminal-share");
       t.await("#terminal-screen[data-epoch='1']");
 
@@ -216,6 +210,12 @@ class WebTerminalBrowserTest {
       awaitState(v, "viewing");
       typeLine(t, "echo " + canary + "-$((7*6))");
       awaitScreen(v, canary + "-42");
+      // a viewer does not share: refused in its page before anything is signed or sent
+      String openerId = t.page.textContent("#device-id");
+      tickDevice(v, openerId);
+      v.page.click("#terminal-share");
+      v.await("#terminal-error:has-text('only the opener of a session shares it')");
+      assertThat(t.page.getAttribute("#terminal-screen", "data-epoch")).isEqualTo("1");
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
       t.page.click("#terminal-close");
@@ -414,6 +414,14 @@ class WebTerminalBrowserTest {
   /** Opens a terminal on the paired machine from the page and waits until its shell runs. */
   void openOnTheMachine(Tab t) {
     machine.open(t);
+  }
+
+  /** Refreshes the lists in {@code t} and ticks trusted device {@code deviceId} as a viewer. */
+  static void tickDevice(Tab t, String deviceId) {
+    t.page.click("#lists-refresh");
+    t.page.check(
+        "#terminal-viewers label[data-device='" + deviceId + "'] input",
+        new Page.CheckOptions().setTimeout(WAIT_MS));
   }
 
   void awaitState(Tab t, String state) {
