@@ -323,42 +323,29 @@ public final class RedisBus implements Bus {
 
   @Override
   public Future<String> append(String stream, Buffer body, long maxLength) {
-    try {
-      Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    Request req = Request.cmd(Command.XADD).arg(key(stream));
-    if (maxLength > 0) {
-      req.arg("MAXLEN").arg("~").arg(maxLength);
-    }
-    return send(req.arg("*").arg("d").arg(body)).map(Response::toString);
+    return appendAll(stream, List.of(body), maxLength).map(List::getFirst);
   }
 
-  /** One pipelined batch of {@code XADD}s (one connection, one write) instead of one each. */
+  /** One pipelined batch of {@code XADD}s (one connection, one write) for several entries. */
   @Override
   public Future<List<String>> appendAll(String stream, List<Buffer> bodies, long maxLength) {
-    if (bodies.size() == 1) {
-      return append(stream, bodies.getFirst(), maxLength).map(List::of);
-    }
+    List<Request> reqs = new ArrayList<>(bodies.size());
     try {
       Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    if (closed) {
-      return Future.failedFuture(new BusException("Redis bus is closed"));
-    }
-    List<Request> reqs = new ArrayList<>(bodies.size());
-    for (Buffer body : bodies) {
-      Request req = Request.cmd(Command.XADD).arg(key(stream));
-      if (maxLength > 0) {
-        req.arg("MAXLEN").arg("~").arg(maxLength);
+      for (Buffer body : bodies) {
+        Request req = Request.cmd(Command.XADD).arg(key(stream));
+        reqs.add(
+            (maxLength > 0 ? req.arg("MAXLEN").arg("~").arg(maxLength) : req)
+                .arg("*")
+                .arg("d")
+                .arg(body));
       }
-      reqs.add(req.arg("*").arg("d").arg(body));
-    }
-    try {
-      return client.batch(reqs).map(rs -> rs.stream().map(Response::toString).toList());
+      if (reqs.size() == 1) {
+        return send(reqs.getFirst()).map(r -> List.of(r.toString()));
+      }
+      return closed
+          ? Future.failedFuture(new BusException("Redis bus is closed"))
+          : client.batch(reqs).map(rs -> rs.stream().map(Response::toString).toList());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
