@@ -1,5 +1,8 @@
 package dev.umbra.client.tty;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
@@ -49,10 +52,22 @@ final class EngineMessages implements Handler<WebSocketFrame> {
                           e -> {
                             if (e.getValue() instanceof WebSocketFrameDecoder
                                 && e.getValue() instanceof ByteToMessageDecoder d) {
-                              d.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+                              d.setCumulator(EngineMessages::cumulate);
                             }
                           }));
     }
+  }
+
+  /**
+   * Composite cumulation of up to 16 reads per frame, merging beyond: an engine sending a frame a
+   * byte at a time cannot have every tiny read kept with its whole read buffer.
+   */
+  private static ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+    boolean manyParts = cumulation instanceof CompositeByteBuf c && c.numComponents() >= 16;
+    return (manyParts
+            ? ByteToMessageDecoder.MERGE_CUMULATOR
+            : ByteToMessageDecoder.COMPOSITE_CUMULATOR)
+        .cumulate(alloc, cumulation, in);
   }
 
   @Override

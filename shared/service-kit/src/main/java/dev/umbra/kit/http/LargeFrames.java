@@ -1,5 +1,6 @@
 package dev.umbra.kit.http;
 
+import io.netty.buffer.CompositeByteBuf;
 import io.netty.channel.ChannelHandler;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.handler.codec.ByteToMessageDecoder;
@@ -18,6 +19,20 @@ import java.util.Map;
  * same.
  */
 public final class LargeFrames {
+  /**
+   * Reads kept apart per frame at most; beyond, they are merged as before. A peer sending a frame a
+   * byte at a time would otherwise have every tiny read kept with its whole read buffer: the memory
+   * a connection can pin stays bounded (16 read buffers) and the copying linear.
+   */
+  static final int MAX_PARTS = 16;
+
+  /** Composite cumulation of up to {@link #MAX_PARTS} reads, merging beyond. */
+  public static final ByteToMessageDecoder.Cumulator BOUNDED_COMPOSITE =
+      (alloc, cumulation, in) ->
+          cumulation instanceof CompositeByteBuf parts && parts.numComponents() >= MAX_PARTS
+              ? ByteToMessageDecoder.MERGE_CUMULATOR.cumulate(alloc, cumulation, in)
+              : ByteToMessageDecoder.COMPOSITE_CUMULATOR.cumulate(alloc, cumulation, in);
+
   private LargeFrames() {}
 
   /**
@@ -35,7 +50,7 @@ public final class LargeFrames {
     for (Map.Entry<String, ChannelHandler> e : ctx.pipeline()) {
       if (e.getValue() instanceof WebSocketFrameDecoder
           && e.getValue() instanceof ByteToMessageDecoder decoder) {
-        decoder.setCumulator(ByteToMessageDecoder.COMPOSITE_CUMULATOR);
+        decoder.setCumulator(BOUNDED_COMPOSITE);
       }
     }
   }

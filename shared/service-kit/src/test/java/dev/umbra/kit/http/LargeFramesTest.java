@@ -2,6 +2,10 @@ package dev.umbra.kit.http;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.buffer.UnpooledByteBufAllocator;
 import io.netty.handler.codec.ByteToMessageDecoder;
 import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.vertx.core.Vertx;
@@ -136,6 +140,24 @@ class LargeFramesTest {
   }
 
   @Test
+  void aFrameSentAByteAtATimeKeepsAtMostSixteenReadsApartAndEveryByte() {
+    ByteBufAllocator alloc = UnpooledByteBufAllocator.DEFAULT;
+    ByteBuf cumulation = alloc.buffer(1).writeByte(0);
+    for (int i = 1; i < 20_000; i++) {
+      cumulation =
+          LargeFrames.BOUNDED_COMPOSITE.cumulate(alloc, cumulation, alloc.buffer(1).writeByte(i));
+    }
+    assertThat(cumulation.readableBytes()).isEqualTo(20_000);
+    for (int i = 0; i < 20_000; i++) {
+      assertThat(cumulation.getByte(i)).isEqualTo((byte) i);
+    }
+    // 16 reads kept as they came, then merged into buffers that double: never one part per byte
+    assertThat(((CompositeByteBuf) cumulation).numComponents())
+        .isLessThanOrEqualTo(LargeFrames.MAX_PARTS + 16);
+    cumulation.release();
+  }
+
+  @Test
   void aConnectionThatIsNotVertxsOwnIsLeftAlone() {
     LargeFrames.receive(null); // nothing to set, nothing thrown
   }
@@ -149,7 +171,7 @@ class LargeFramesTest {
           Field f = ByteToMessageDecoder.class.getDeclaredField("cumulator");
           f.setAccessible(true);
           Object cumulator = f.get(d);
-          return cumulator == ByteToMessageDecoder.COMPOSITE_CUMULATOR ? "composite" : "merge";
+          return cumulator == LargeFrames.BOUNDED_COMPOSITE ? "composite" : "merge";
         } catch (ReflectiveOperationException ex) {
           return ex.toString();
         }
