@@ -39,7 +39,8 @@ final class NodePty {
 
   WebTtyBench.Bulk bulk(Path file) throws Exception {
     JsonObject r = run("bulk", file.toString());
-    return new WebTtyBench.Bulk(r.getLong("bytes"), r.getDouble("seconds"));
+    return new WebTtyBench.Bulk(
+        r.getLong("bytes"), r.getDouble("seconds"), r.getDouble("cpuSeconds", Double.NaN));
   }
 
   WebTtyBench.Rtt rtt(int keystrokes, int warmup, String command) throws Exception {

@@ -203,12 +203,13 @@ final class RealEngine implements AutoCloseable {
         .get(20, TimeUnit.SECONDS);
     exit.get(10, TimeUnit.MINUTES);
     double seconds = (System.nanoTime() - t0) / 1e9;
+    double cpuSeconds = (dev.umbra.bench.BenchRuns.jvmCpuNanos() - cpu0) / 1e9;
     System.out.printf(
         Locale.ROOT,
         "            (%d output frames, %.1f KiB each on average; JVM CPU %.2f s per 100 MB)%n",
         frames.get(),
         bytes.get() / 1024.0 / Math.max(1, frames.get()),
-        (dev.umbra.bench.BenchRuns.jvmCpuNanos() - cpu0) / 1e9 * 1e8 / Math.max(1, bytes.get()));
+        cpuSeconds * 1e8 / Math.max(1, bytes.get()));
     if (recording) {
       service
           .recordingWriter()
@@ -222,7 +223,7 @@ final class RealEngine implements AutoCloseable {
             Locale.ROOT, "            (recording fully stored %.2f s after the start)%n", stored);
       }
     }
-    return new WebTtyBench.Bulk(bytes.get(), seconds);
+    return new WebTtyBench.Bulk(bytes.get(), seconds, cpuSeconds);
   }
 
   @Override

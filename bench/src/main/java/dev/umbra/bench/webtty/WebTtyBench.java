@@ -85,14 +85,30 @@ public final class WebTtyBench {
     }
   }
 
-  record Bulk(long bytes, double seconds) {
+  /**
+   * One bulk run; {@code cpuSeconds}: the CPU time the measuring process spent on it (user +
+   * system; NaN when not measured), which the machine's load distorts far less than MB/s.
+   */
+  record Bulk(long bytes, double seconds, double cpuSeconds) {
+    Bulk(long bytes, double seconds) {
+      this(bytes, seconds, Double.NaN);
+    }
+
     double mbPerS() {
       return bytes / 1e6 / seconds;
     }
 
+    /** CPU seconds per 100 MB received. */
+    double cpuPer100Mb() {
+      return cpuSeconds * 1e8 / Math.max(1, bytes);
+    }
+
     String row() {
-      return String.format(
-          Locale.ROOT, "%7.1f MB/s  (%d bytes in %.2f s)", mbPerS(), bytes, seconds);
+      String row =
+          String.format(Locale.ROOT, "%7.1f MB/s  (%d bytes in %.2f s)", mbPerS(), bytes, seconds);
+      return Double.isNaN(cpuSeconds)
+          ? row
+          : row + String.format(Locale.ROOT, "  CPU %.2f s per 100 MB", cpuPer100Mb());
     }
   }
 
@@ -267,6 +283,13 @@ public final class WebTtyBench {
           directBulk.mbPerS() / nodePtyBulk.mbPerS(),
           directRtt.p50Us() / nodePtyRtt.p50Us(),
           directRtt.p99Us() / nodePtyRtt.p99Us());
+      // the median run's CPU (lower is better): the reading process alone, not cat
+      System.out.printf(
+          Locale.ROOT,
+          "direct PTY CPU per 100 MB: Java %.2f s, node-pty %.2f s (Java/node-pty %.2f)%n",
+          directBulk.cpuPer100Mb(),
+          nodePtyBulk.cpuPer100Mb(),
+          directBulk.cpuPer100Mb() / nodePtyBulk.cpuPer100Mb());
     }
     System.out.printf(
         Locale.ROOT,
@@ -333,6 +356,7 @@ public final class WebTtyBench {
   }
 
   Bulk directBulk(Path file) throws Exception {
+    long cpu0 = dev.umbra.bench.BenchRuns.jvmCpuNanos();
     long t0 = System.nanoTime();
     long total = 0;
     try (PtyShell sh =
@@ -349,7 +373,11 @@ public final class WebTtyBench {
       }
       sh.waitFor();
     }
-    return new Bulk(total, (System.nanoTime() - t0) / 1e9);
+    // the whole JVM (reader, JIT, GC), not cat: as node-pty's column counts node's own process
+    return new Bulk(
+        total,
+        (System.nanoTime() - t0) / 1e9,
+        (dev.umbra.bench.BenchRuns.jvmCpuNanos() - cpu0) / 1e9);
   }
 
   /**

@@ -1,6 +1,7 @@
 // WebTtyBench's node-pty baseline (docs/benchmarks.md, WebTTY): the PTY alone, no network, the
 // same workloads as the bench's "direct PTY" path (Java), so the two are a ratio in one run.
-//   node node-pty-direct.js bulk <file>        cat of <file>: {"bytes":..,"seconds":..}
+//   node node-pty-direct.js bulk <file>        cat of <file>: {"bytes":..,"seconds":..,"cpuSeconds":..}
+//                                              (cpuSeconds: node's own user + system CPU, not cat's)
 //   node node-pty-direct.js rtt <count> <warmup> <command>
 //                                              one byte written, its echo awaited: {"nanos":[..]}
 // Output arrives as Buffers (encoding: null), node-pty's cheapest way: no UTF-8 decoding.
@@ -11,6 +12,7 @@ const opts = { name: 'xterm', cols: 80, rows: 24, cwd: '/tmp', env: process.env,
 const [mode, ...args] = process.argv.slice(2);
 
 if (mode === 'bulk') {
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   let bytes = 0;
   const p = pty.spawn('cat', [args[0]], opts);
@@ -18,7 +20,9 @@ if (mode === 'bulk') {
   p.onExit(() => {
     // node-pty reports the exit once the PTY's output has been read to its end
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    process.stdout.write(JSON.stringify({ bytes, seconds }) + '\n');
+    const cpu = process.cpuUsage(cpu0); // microseconds since cpu0
+    const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+    process.stdout.write(JSON.stringify({ bytes, seconds, cpuSeconds }) + '\n');
     process.exit(0);
   });
 } else if (mode === 'rtt') {

@@ -9,6 +9,7 @@ import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.config.Env;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.LargeFrames;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.kit.service.ServiceRuntime;
@@ -163,7 +164,11 @@ public final class WebTtyService extends UmbraService {
                       }
                       return Future.succeededFuture(claims);
                     }),
-        (ws, claims) -> accept(server, ws, claims),
+        (ws, claims) -> {
+          // DATA frames of up to 64 KiB span socket reads: no buffer regrown per frame
+          LargeFrames.receive(ctx.request().connection());
+          accept(server, ws, claims);
+        },
         e -> {
           metrics.authFailures(server ? "server" : "client");
           return ApiException.unauthorized(

@@ -1,8 +1,16 @@
 package dev.umbra.client.tty;
 
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.ByteBufAllocator;
+import io.netty.buffer.CompositeByteBuf;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.handler.codec.ByteToMessageDecoder;
+import io.netty.handler.codec.http.websocketx.WebSocketFrameDecoder;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketFrame;
+import io.vertx.core.internal.http.WebSocketInternal;
 
 /**
  * The engine socket's binary messages, read from its frames: a message that came as one frame (the
@@ -24,6 +32,42 @@ final class EngineMessages implements Handler<WebSocketFrame> {
     this.maxBytes = maxBytes;
     this.onMessage = onMessage;
     this.tooBig = tooBig;
+  }
+
+  /**
+   * Has {@code socket}'s frame decoder keep a frame's socket reads as a composite until the frame
+   * is complete, instead of regrowing one buffer (a new zeroed chunk of direct memory and a copy
+   * for every 64 KiB DATA frame that spans reads, which they all do); it copies the payload out
+   * once either way. The engine's sockets do the same (service-kit {@code LargeFrames}).
+   */
+  static void readLargeFrames(WebSocket socket) {
+    ChannelHandlerContext ctx =
+        socket instanceof WebSocketInternal internal ? internal.channelHandlerContext() : null;
+    if (ctx != null) {
+      ctx.executor()
+          .execute(
+              () ->
+                  ctx.pipeline()
+                      .forEach(
+                          e -> {
+                            if (e.getValue() instanceof WebSocketFrameDecoder
+                                && e.getValue() instanceof ByteToMessageDecoder d) {
+                              d.setCumulator(EngineMessages::cumulate);
+                            }
+                          }));
+    }
+  }
+
+  /**
+   * Composite cumulation of up to 16 reads per frame, merging beyond: an engine sending a frame a
+   * byte at a time cannot have every tiny read kept with its whole read buffer.
+   */
+  private static ByteBuf cumulate(ByteBufAllocator alloc, ByteBuf cumulation, ByteBuf in) {
+    boolean manyParts = cumulation instanceof CompositeByteBuf c && c.numComponents() >= 16;
+    return (manyParts
+            ? ByteToMessageDecoder.MERGE_CUMULATOR
+            : ByteToMessageDecoder.COMPOSITE_CUMULATOR)
+        .cumulate(alloc, cumulation, in);
   }
 
   @Override

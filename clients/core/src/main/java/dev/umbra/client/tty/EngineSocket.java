@@ -77,6 +77,7 @@ final class EngineSocket {
         .onSuccess(
             socket -> {
               ws = socket;
+              EngineMessages.readLargeFrames(socket);
               // messages as Vert.x decoded them, not copied once more (64 KiB per DATA frame)
               socket.frameHandler(
                   new EngineMessages(
