@@ -27,19 +27,41 @@ public interface AgentInbox {
     }
   }
 
-  /** A call that failed: a short code, and whether asking again may help. */
+  /**
+   * Why a runtime's inbox request failed: the {@code reason} of its {@code inbox_decision} (docs/
+   * agents.md, "Inbox items from a runtime"). The runtime protocol's own codes, not channel or
+   * relay reasons, though some are spelled alike.
+   */
+  enum Reason {
+    UNREACHABLE,
+    BAD_REQUEST,
+    BAD_RESPONSE,
+    MACHINE_REFUSED,
+    NOT_FOUND,
+    REFUSED,
+    NO_INBOX,
+    LIMIT_REACHED,
+    DUPLICATE_ID;
+
+    /** The code on the wire: the lower-case name. */
+    public String wire() {
+      return name().toLowerCase(java.util.Locale.ROOT);
+    }
+  }
+
+  /** A call that failed: why, and whether asking again may help. */
   final class Failed extends Exception {
-    private final String code;
+    private final Reason reason;
     private final boolean retryable;
 
-    public Failed(String code, boolean retryable, String message) {
+    public Failed(Reason reason, boolean retryable, String message) {
       super(message);
-      this.code = code;
+      this.reason = reason;
       this.retryable = retryable;
     }
 
-    public String code() {
-      return code;
+    public Reason reason() {
+      return reason;
     }
 
     public boolean retryable() {
@@ -52,12 +74,12 @@ public interface AgentInbox {
       new AgentInbox() {
         @Override
         public void raise(UUID itemId, String sessionId, JsonObject request) throws Failed {
-          throw new Failed("no_inbox", false, "this daemon raises no inbox items");
+          throw new Failed(Reason.NO_INBOX, false, "this daemon raises no inbox items");
         }
 
         @Override
         public State await(UUID itemId, int waitSeconds) throws Failed {
-          throw new Failed("no_inbox", false, "this daemon raises no inbox items");
+          throw new Failed(Reason.NO_INBOX, false, "this daemon raises no inbox items");
         }
       };
 }

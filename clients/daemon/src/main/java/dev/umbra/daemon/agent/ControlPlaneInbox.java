@@ -70,7 +70,8 @@ public final class ControlPlaneInbox implements AgentInbox {
     JsonObject r = post(ControlPlanePaths.MACHINE_INBOX_DECISION, body);
     if (!(r.getValue("status") instanceof String status)
         || !status.matches("open|decided|expired")) {
-      throw new Failed("bad_response", true, "the control plane's answer has no status");
+      throw new Failed(
+          AgentInbox.Reason.BAD_RESPONSE, true, "the control plane's answer has no status");
     }
     Object answer = r.getValue("answer");
     return new State(status, answer instanceof String a ? a : null);
@@ -82,18 +83,18 @@ public final class ControlPlaneInbox implements AgentInbox {
     } catch (ApiFailure e) {
       int s = e.status();
       boolean retry = s == 0 || s == 429 || s >= 500;
-      String code =
+      AgentInbox.Reason code =
           retry
-              ? "unreachable"
+              ? AgentInbox.Reason.UNREACHABLE
               : switch (s) {
-                case 400 -> "bad_request";
-                case 401, 403 -> "machine_refused";
-                case 404 -> "not_found";
-                default -> "refused";
+                case 400 -> AgentInbox.Reason.BAD_REQUEST;
+                case 401, 403 -> AgentInbox.Reason.MACHINE_REFUSED;
+                case 404 -> AgentInbox.Reason.NOT_FOUND;
+                default -> AgentInbox.Reason.REFUSED;
               };
       throw new Failed(code, retry, e.getMessage());
     } catch (RuntimeException e) {
-      throw new Failed("unreachable", true, e.getMessage());
+      throw new Failed(AgentInbox.Reason.UNREACHABLE, true, e.getMessage());
     }
   }
 }

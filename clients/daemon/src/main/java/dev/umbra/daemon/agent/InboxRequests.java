@@ -62,11 +62,11 @@ final class InboxRequests {
   void request(AgentFrame f) {
     String id = f.text("id");
     if (open.size() >= MAX_OPEN) {
-      answer(failed(id, "limit_reached"));
+      answer(failed(id, AgentInbox.Reason.LIMIT_REACHED));
       return;
     }
     if (!open.add(id)) {
-      answer(failed(id, "duplicate_id"));
+      answer(failed(id, AgentInbox.Reason.DUPLICATE_ID));
       return;
     }
     Thread.ofVirtual().start(() -> follow(id, f.json()));
@@ -90,7 +90,7 @@ final class InboxRequests {
         break;
       } catch (AgentInbox.Failed e) {
         if (!e.retryable() || !clock.instant().isBefore(giveUp) || !session.live()) {
-          return failed(id, e.code());
+          return failed(id, e.reason());
         }
         backoff = pause(backoff);
       }
@@ -113,12 +113,12 @@ final class InboxRequests {
         backoff = MIN_BACKOFF_MS;
       } catch (AgentInbox.Failed e) {
         if (!e.retryable()) {
-          return failed(id, e.code());
+          return failed(id, e.reason());
         }
         backoff = pause(backoff);
       }
       if (!clock.instant().isBefore(giveUp)) {
-        return failed(id, "unreachable");
+        return failed(id, AgentInbox.Reason.UNREACHABLE);
       }
     }
     return null;
@@ -129,10 +129,10 @@ final class InboxRequests {
     return Math.min(ms * 2, MAX_BACKOFF_MS);
   }
 
-  private static AgentFrame failed(String id, String reason) {
+  private static AgentFrame failed(String id, AgentInbox.Reason reason) {
     return AgentFrames.of(
         AgentFrames.Type.INBOX_DECISION,
-        new JsonObject().put("id", id).put("status", "failed").put("reason", reason));
+        new JsonObject().put("id", id).put("status", "failed").put("reason", reason.wire()));
   }
 
   private void answer(AgentFrame f) {

@@ -81,7 +81,9 @@ class InboxRequestsTest {
     private static Object take(BlockingQueue<Object> q) {
       try {
         Object o = q.poll(30, TimeUnit.SECONDS);
-        return o != null ? o : new Failed("unreachable", false, "the test gave no answer");
+        return o != null
+            ? o
+            : new Failed(AgentInbox.Reason.UNREACHABLE, false, "the test gave no answer");
       } catch (InterruptedException e) {
         throw new IllegalStateException(e);
       }
@@ -140,9 +142,9 @@ class InboxRequestsTest {
     FakeSession s = new FakeSession();
     FakeInbox inbox = new FakeInbox();
     InboxRequests requests = new InboxRequests(s, inbox, Clock.systemUTC());
-    inbox.raises.add(new AgentInbox.Failed("unreachable", true, "down"));
+    inbox.raises.add(new AgentInbox.Failed(AgentInbox.Reason.UNREACHABLE, true, "down"));
     inbox.raises.add("ok");
-    inbox.waits.add(new AgentInbox.Failed("machine_refused", false, "revoked"));
+    inbox.waits.add(new AgentInbox.Failed(AgentInbox.Reason.MACHINE_REFUSED, false, "revoked"));
     requests.request(request("q1"));
     assertThat(next(s.shown).getString("type")).isEqualTo("inbox_raised");
     assertThat(inbox.raised).hasSize(2);
@@ -153,7 +155,7 @@ class InboxRequestsTest {
     assertThat(failed.getString("status")).isEqualTo("failed");
     assertThat(failed.getString("reason")).isEqualTo("machine_refused");
 
-    inbox.raises.add(new AgentInbox.Failed("bad_request", false, "no"));
+    inbox.raises.add(new AgentInbox.Failed(AgentInbox.Reason.BAD_REQUEST, false, "no"));
     requests.request(request("q2"));
     JsonObject refused = next(s.shown);
     assertThat(refused.getString("id")).isEqualTo("q2");
@@ -175,7 +177,7 @@ class InboxRequestsTest {
         .containsExactlyInAnyOrder("limit_reached", "limit_reached");
     s.live = false;
     for (int i = 0; i < InboxRequests.MAX_OPEN; i++) {
-      inbox.raises.add(new AgentInbox.Failed("bad_request", false, "end"));
+      inbox.raises.add(new AgentInbox.Failed(AgentInbox.Reason.BAD_REQUEST, false, "end"));
     }
   }
 
@@ -189,6 +191,6 @@ class InboxRequestsTest {
     JsonObject dup = next(s.shown);
     assertThat(dup.getString("reason")).isEqualTo("duplicate_id");
     s.live = false;
-    inbox.raises.add(new AgentInbox.Failed("bad_request", false, "end"));
+    inbox.raises.add(new AgentInbox.Failed(AgentInbox.Reason.BAD_REQUEST, false, "end"));
   }
 }
