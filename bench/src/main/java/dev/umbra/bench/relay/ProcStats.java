@@ -151,4 +151,32 @@ final class ProcStats {
       // gone already
     }
   }
+
+  interface Point {
+    Stats run() throws Exception;
+  }
+
+  /**
+   * One latency point, with the scheduler figures of {@code pids} when umbra.bench.threads is set.
+   */
+  static Stats watched(String what, List<Long> pids, int rate, int seconds, Point point)
+      throws Exception {
+    List<Process> attached = ProcStats.attach(what, pids);
+    if (!ProcStats.ON) {
+      try {
+        return point.run();
+      } finally {
+        ProcStats.detach(attached);
+      }
+    }
+    var before = ProcStats.snapshot(pids);
+    Stats s;
+    try {
+      s = point.run();
+    } finally {
+      ProcStats.detach(attached);
+    }
+    ProcStats.print(what, before, ProcStats.snapshot(pids), (long) rate * (seconds + 1));
+    return s;
+  }
 }

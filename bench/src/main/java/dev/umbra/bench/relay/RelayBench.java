@@ -248,21 +248,21 @@ public final class RelayBench {
     List<Long> r13 = List.of(relays.get(0).process.pid(), relays.get(2).process.pid());
     for (int round = 1; round <= rounds; round++) {
       px.add(
-          watched(
+          ProcStats.watched(
               "jvm proxy",
               pids.proxy(),
               rate,
               seconds,
               () -> latency(false, viaProxy.resolve("/echo"), null, rate, seconds)));
       one.add(
-          watched(
+          ProcStats.watched(
               "relay one",
               r1,
               rate,
               seconds,
               () -> latency(true, relays.get(0).ws(), target, rate, seconds)));
       nx.add(
-          watched(
+          ProcStats.watched(
               "nginx",
               pids.nginx(),
               rate,
@@ -270,7 +270,7 @@ public final class RelayBench {
               () -> latency(false, viaNginx.resolve("/echo"), null, rate, seconds)));
       two.add(
           CROSS
-              ? watched(
+              ? ProcStats.watched(
                   "relay two (mesh)",
                   r12,
                   rate,
@@ -280,23 +280,14 @@ public final class RelayBench {
       dir.add(latency(false, direct.resolve("/echo"), null, rate, seconds));
       redis.add(
           CROSS
-              ? watched(
+              ? ProcStats.watched(
                   "relay two (Redis)",
                   r13,
                   rate,
                   seconds,
                   () -> latency(true, relays.get(2).ws(), target, rate, seconds))
               : one.getLast());
-      System.out.printf(
-          "  round %d at %d/s: p99 us one %.0f, two mesh %.0f, two redis %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n",
-          round,
-          rate,
-          one.getLast().p99Micros(),
-          two.getLast().p99Micros(),
-          redis.getLast().p99Micros(),
-          nx.getLast().p99Micros(),
-          dir.getLast().p99Micros(),
-          px.getLast().p99Micros());
+      printRound(round, rate, one, two, redis, nx, dir, px);
     }
     Stats mOne = Stats.median(one);
     Stats mTwo = Stats.median(two);
@@ -310,6 +301,33 @@ public final class RelayBench {
     print("direct", rate, mDir);
     Stats mPx = Stats.median(px);
     print(PROXY_LABEL, rate, mPx);
+    printRatios(mOne, mTwo, mRedis, mNx, mDir, mPx);
+  }
+
+  /** One round's p99 of every path. */
+  private static void printRound(
+      int round,
+      int rate,
+      List<Stats> one,
+      List<Stats> two,
+      List<Stats> redis,
+      List<Stats> nx,
+      List<Stats> dir,
+      List<Stats> px) {
+    System.out.printf(
+        "  round %d at %d/s: p99 us one %.0f, two mesh %.0f, two redis %.0f, nginx %.0f, direct %.0f, jvm proxy %.0f%n",
+        round,
+        rate,
+        one.getLast().p99Micros(),
+        two.getLast().p99Micros(),
+        redis.getLast().p99Micros(),
+        nx.getLast().p99Micros(),
+        dir.getLast().p99Micros(),
+        px.getLast().p99Micros());
+  }
+
+  /** The ratios of one rate's medians. */
+  private void printRatios(Stats mOne, Stats mTwo, Stats mRedis, Stats mNx, Stats mDir, Stats mPx) {
     System.out.printf(
         "ratio p99 relay(one)/nginx = %.2f, relay(two)/nginx = %.2f, relay(one)/direct = %.2f (medians of %d rounds)%n",
         mOne.p99Micros() / mNx.p99Micros(),
@@ -330,34 +348,6 @@ public final class RelayBench {
 
   /** The processes of the two baselines, for {@link ProcStats}. */
   private record BaselinePids(List<Long> proxy, List<Long> nginx) {}
-
-  private interface Point {
-    Stats run() throws Exception;
-  }
-
-  /**
-   * One latency point, with the scheduler figures of {@code pids} when umbra.bench.threads is set.
-   */
-  private static Stats watched(String what, List<Long> pids, int rate, int seconds, Point point)
-      throws Exception {
-    List<Process> attached = ProcStats.attach(what, pids);
-    if (!ProcStats.ON) {
-      try {
-        return point.run();
-      } finally {
-        ProcStats.detach(attached);
-      }
-    }
-    var before = ProcStats.snapshot(pids);
-    Stats s;
-    try {
-      s = point.run();
-    } finally {
-      ProcStats.detach(attached);
-    }
-    ProcStats.print(what, before, ProcStats.snapshot(pids), (long) rate * (seconds + 1));
-    return s;
-  }
 
   private static void print(String what, int rate, Stats s) {
     System.out.printf("%-34s %10d %10.0f %10.0f%n", what, rate, s.p50Micros(), s.p99Micros());

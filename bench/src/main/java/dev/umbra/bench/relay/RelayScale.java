@@ -96,6 +96,24 @@ final class RelayScale {
     System.out.printf(
         "active channels: %d round trips measured, p50 %.0f us, p99 %.0f us (1 KiB, %d/s each)%n",
         s.count(), s.p50Micros(), s.p99Micros(), rate);
+    report(relays);
+    for (WebSocket ws : clients) {
+      ws.close();
+    }
+    for (EchoDaemon d : daemons) {
+      d.ws.close();
+    }
+    for (WebSocket ws : open) {
+      ws.close();
+    }
+  }
+
+  /** Upgrades refused for a passing reason and tried again (reported with the results). */
+  private final java.util.concurrent.atomic.AtomicInteger retried =
+      new java.util.concurrent.atomic.AtomicInteger();
+
+  /** Each instance's connections, mesh links and heap (live, then after a forced GC). */
+  private static void report(List<RelayProcess> relays) throws Exception {
     for (int i = 0; i < relays.size(); i++) {
       RelayProcess r = relays.get(i);
       double live = r.metric("jvm_memory_used_bytes{area=\"heap\"");
@@ -112,20 +130,7 @@ final class RelayScale {
           live / 1048576,
           afterGc / 1048576);
     }
-    for (WebSocket ws : clients) {
-      ws.close();
-    }
-    for (EchoDaemon d : daemons) {
-      d.ws.close();
-    }
-    for (WebSocket ws : open) {
-      ws.close();
-    }
   }
-
-  /** Upgrades refused for a passing reason and tried again (reported with the results). */
-  private final java.util.concurrent.atomic.AtomicInteger retried =
-      new java.util.concurrent.atomic.AtomicInteger();
 
   private Future<WebSocket> connect(RelayProcess r, String token) {
     return connect(r, token, 10);

@@ -181,7 +181,7 @@ class RelayMeshTlsTest {
         RawPeer.connect(vertx, a.meshUrl(), headers, 0, options)
             .toCompletionStage()
             .toCompletableFuture();
-    return catchThrowable(() -> f.get(20, TimeUnit.SECONDS));
+    return catchThrowable(() -> f.get(120, TimeUnit.SECONDS)); // a TLS handshake at load 40
   }
 
   private static Throwable rootCause(Throwable t) {
