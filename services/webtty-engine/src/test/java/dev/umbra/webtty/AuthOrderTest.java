@@ -40,13 +40,14 @@ class AuthOrderTest {
   }
 
   /**
-   * The kit's public routes and the browser's CORS preflights of the recordings routes: a preflight
-   * never carries a credential (the GET after it is authenticated first).
+   * The kit's public routes and the browser's CORS preflights of the recordings and live-sessions
+   * routes: a preflight never carries a credential (the GET after it is authenticated first).
    */
   private static Set<String> publicRoutes() {
     Set<String> routes = new HashSet<>(AuthFirstWalk.KIT_PUBLIC);
     routes.add("OPTIONS " + WebTtyWire.RECORDINGS_PATH);
     routes.add("OPTIONS " + WebTtyWire.RECORDINGS_PATH + "/:session");
+    routes.add("OPTIONS " + WebTtyWire.SESSIONS_PATH);
     return routes;
   }
 }
