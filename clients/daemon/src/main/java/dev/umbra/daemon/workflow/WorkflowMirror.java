@@ -208,7 +208,7 @@ public final class WorkflowMirror {
       }
     } else if (platformChanged) {
       try {
-        Files.createDirectories(dir);
+        Files.createDirectories(dir); // the repository's own folder, outside UMBRA_HOME
         Path tmp = dir.resolve("." + name + ".yaml.umbra-tmp");
         Files.writeString(tmp, p.yaml(), StandardCharsets.UTF_8);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
