@@ -121,7 +121,11 @@ class KillRestartTest {
     producer.join(60_000);
     assertThat(emitted).hasSize(EVENTS);
     eventually(() -> storedCount() >= EVENTS && pending(vertx, prefix) == 0, 45_000);
-    Thread.sleep(500); // a late duplicate would show now
+    // a late duplicate (a redelivery after the acknowledged store) would show in this window
+    dev.umbra.kit.testing.Eventually.holdsThroughout(
+        "no row beyond the " + EVENTS + " events",
+        java.time.Duration.ofMillis(500),
+        () -> storedCount() == EVENTS);
 
     try (Connection c = pg.ownerConnection();
         Statement st = c.createStatement()) {
