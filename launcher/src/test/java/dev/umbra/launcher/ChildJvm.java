@@ -1,10 +1,10 @@
 package dev.umbra.launcher;
 
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TestServices;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -58,11 +58,6 @@ public final class ChildJvm implements AutoCloseable {
     return new ChildJvm(pb.start());
   }
 
-  /**
-   * A port free a moment ago, for a child JVM that takes its port from the environment: it must be
-   * known before the child starts (reserve, close, reuse: another process may take it in between;
-   * in-process services bind port 0 and are asked for theirs instead).
-   */
   /** A free port for each of the five services, by the service's variable infix (RELAY, ...). */
   public static java.util.Map<String, Integer> freeServicePorts() throws IOException {
     java.util.Map<String, Integer> ports = new java.util.LinkedHashMap<>();
@@ -82,10 +77,11 @@ public final class ChildJvm implements AutoCloseable {
     return env;
   }
 
-  public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  /**
+   * A port for a child JVM, told it before it starts ({@link TestServices#portForAChildProcess}).
+   */
+  public static int freePort() {
+    return TestServices.portForAChildProcess();
   }
 
   /** Waits until a line matches; fails with everything printed so far when it doesn't. */

@@ -55,15 +55,11 @@ class FixedSleepsTest {
                   "paces the event producer so events keep arriving while one instance is killed"
                       + " and another starts")));
 
-  static Path repo;
   static Map<String, Integer> measured;
 
   @BeforeAll
   static void findFixedWaits() throws IOException {
-    repo = JavaSources.repo();
-    List<Path> sources = JavaSources.under(repo, "src/test/java/");
-    assertThat(sources).as("test sources under %s", repo).hasSizeGreaterThan(100);
-    measured = fixedWaits(repo, sources);
+    measured = fixedWaits(JavaSources.repo(), JavaSources.all("src/test/java/"));
   }
 
   /** The files among {@code sources} that call a fixed wait, with how many calls each holds. */

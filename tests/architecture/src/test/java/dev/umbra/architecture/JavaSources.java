@@ -59,6 +59,16 @@ final class JavaSources {
     }
   }
 
+  /** The tree's sources below {@code sourceRoot}: more than a hundred, or the walk went wrong. */
+  static List<Path> all(String sourceRoot) throws IOException {
+    List<Path> sources = under(repo(), sourceRoot);
+    if (sources.size() <= 100) {
+      throw new AssertionError(
+          "only " + sources.size() + " sources in " + sourceRoot + " under " + repo());
+    }
+    return sources;
+  }
+
   /**
    * Parses {@code sources} and hands each file to {@code visitor}, named relative to {@code root}.
    */

@@ -57,6 +57,9 @@ public record FirstUpgrade(Duration first, Duration warm) {
 
   /** Fails when the first upgrade took longer than {@link #budget}. */
   public void assertWithinBudget(String route) {
+    System.out.printf(
+        "%s: first upgrade %d ms, warm median %d ms, budget %d ms%n",
+        route, first.toMillis(), warm.toMillis(), budget().toMillis());
     assertThat(first)
         .as("%s: first upgrade %d ms, warm median %d ms", route, first.toMillis(), warm.toMillis())
         .isLessThan(budget());

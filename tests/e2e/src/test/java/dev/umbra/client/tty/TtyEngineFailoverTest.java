@@ -32,7 +32,6 @@ import io.vertx.core.net.NetSocket;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -93,7 +92,7 @@ class TtyEngineFailoverTest {
                             .putHeader("content-type", "application/json")
                             .end(tokens.jwks().encode()))
                 .listen(0, "127.0.0.1"));
-    int portA = freePort();
+    int portA = TestServices.portForAChildProcess();
     Path log = Path.of("target", "tty-failover-engine-a.log");
     Files.createDirectories(log.getParent());
     engineA =
@@ -293,12 +292,6 @@ class TtyEngineFailoverTest {
 
   static <T> T get(Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-  }
-
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 
   static boolean healthy(int port) {
