@@ -23,7 +23,7 @@ public record FirstUpgrade(Duration first, Duration warm) {
   public static final Duration BASE = Duration.ofSeconds(2);
 
   /** Warm upgrades the cold work of the first one may cost. */
-  public static final int WARM_FACTOR = 25;
+  public static final int WARM_FACTOR = 40;
 
   /** Warm upgrades measured after the first (their median is the baseline). */
   static final int WARM = 5;
