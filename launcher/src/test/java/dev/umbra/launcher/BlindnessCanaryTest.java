@@ -7,6 +7,7 @@ import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.log.LogRing;
 import dev.umbra.kit.testing.CanaryScan;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import io.vertx.core.Vertx;
@@ -18,11 +19,13 @@ import java.security.SecureRandom;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -36,6 +39,9 @@ import org.junit.jupiter.api.io.TempDir;
  * appear in any form (text, hex or base64).
  */
 class BlindnessCanaryTest {
+  /** How long a late leak (a recording, an audit event) is given to be written before the scan. */
+  static final Duration LATE_LEAK_WINDOW = Duration.ofMillis(1500);
+
   @TempDir Path tmp;
 
   private static UmbraRun cli(Path home, String... args) {
@@ -161,48 +167,44 @@ class BlindnessCanaryTest {
         assertThat(read.code()).as(read.err()).isZero();
         assertThat(read.out()).contains("to the owner " + canary);
 
-        Thread.sleep(
-            1500); // on purpose: a window for any leak to be written (recordings, audit events)
-        // before the scan looks for its absence
+        // a window for any late leak to be written (recordings, audit events) before the scan looks
+        // for its absence: the window's length is the point; the bus and the logs are watched all
+        // through it, the stores are scanned once after it
+        Eventually.holdsThroughout(
+            "no canary on the bus or in a log line",
+            LATE_LEAK_WINDOW,
+            () -> busAndLogLeaks(seen, platform, forms).isEmpty());
         List<String> found = new ArrayList<>();
         scanPostgres(pg, forms, found);
         CanaryScan.Result redis = CanaryScan.redis(vertx, prefix, forms);
         assertThat(redis.scanned()).as("Redis keys of this run").isNotEmpty();
         found.addAll(redis.found());
-        for (BusMessage m : seen) {
-          String text = m.channel() + " " + m.body().toString(StandardCharsets.ISO_8859_1);
-          forms.stream()
-              .filter(text::contains)
-              .forEach(f -> found.add("bus message on " + m.channel()));
-        }
         assertThat(seen).as("bus messages were observed").isNotEmpty();
-        String platformLog = platform.output();
-        forms.stream().filter(platformLog::contains).forEach(f -> found.add("platform log line"));
-        String cliLog = String.join("\n", LogRing.installed().recent(2000));
-        forms.stream().filter(cliLog::contains).forEach(f -> found.add("CLI log line"));
+        found.addAll(busAndLogLeaks(seen, platform, forms));
         assertThat(found).as("places holding the canary").isEmpty();
         // the daemon reported the run (exit status and duration, never the command line, which held
         // the canary)
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (true) {
-          try (Connection c = pg.ownerConnection();
-              Statement st = c.createStatement();
-              ResultSet rs =
-                  st.executeQuery(
-                      "SELECT actor_kind, metadata->>'exit_status', metadata ? 'duration_ms' FROM audit.events "
-                          + "WHERE action = 'command.run'")) {
-            if (rs.next()) {
-              assertThat(rs.getString(1)).isEqualTo("machine");
-              assertThat(rs.getString(2)).isEqualTo("0");
-              assertThat(rs.getBoolean(3)).isTrue();
-              break;
-            }
-          }
-          assertThat(System.nanoTime())
-              .as("command.run reached audit.events within 15 s")
-              .isLessThan(deadline);
-          Thread.sleep(100);
-        }
+        List<String> reported =
+            Eventually.until(
+                "command.run reached audit.events",
+                Duration.ofSeconds(15),
+                () -> {
+                  try (Connection c = pg.ownerConnection();
+                      Statement st = c.createStatement();
+                      ResultSet rs =
+                          st.executeQuery(
+                              "SELECT actor_kind, metadata->>'exit_status', metadata ? 'duration_ms' "
+                                  + "FROM audit.events WHERE action = 'command.run'")) {
+                    return rs.next()
+                        ? List.of(
+                            rs.getString(1), rs.getString(2), String.valueOf(rs.getBoolean(3)))
+                        : null;
+                  }
+                },
+                Objects::nonNull);
+        assertThat(reported)
+            .as("actor kind, exit status, has a duration")
+            .containsExactly("machine", "0", "true");
 
         // the scanner itself works: a value that is plaintext by design (a machine name) is found
         String control = "control" + HexFormat.of().formatHex(raw);
@@ -216,6 +218,23 @@ class BlindnessCanaryTest {
       watcher.close();
       vertx.close();
     }
+  }
+
+  /** The bus messages and log lines (platform and CLI) holding one of the canary's forms. */
+  private static List<String> busAndLogLeaks(
+      List<BusMessage> seen, ChildJvm platform, List<String> forms) {
+    List<String> found = new ArrayList<>();
+    for (BusMessage m : seen) {
+      String text = m.channel() + " " + m.body().toString(StandardCharsets.ISO_8859_1);
+      forms.stream()
+          .filter(text::contains)
+          .forEach(f -> found.add("bus message on " + m.channel()));
+    }
+    String platformLog = platform.output();
+    forms.stream().filter(platformLog::contains).forEach(f -> found.add("platform log line"));
+    String cliLog = String.join("\n", LogRing.installed().recent(2000));
+    forms.stream().filter(cliLog::contains).forEach(f -> found.add("CLI log line"));
+    return found;
   }
 
   private static void scanPostgres(TestPostgres pg, List<String> forms, List<String> found)

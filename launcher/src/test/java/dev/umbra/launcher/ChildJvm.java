@@ -1,14 +1,17 @@
 package dev.umbra.launcher;
 
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TestServices;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -55,11 +58,6 @@ public final class ChildJvm implements AutoCloseable {
     return new ChildJvm(pb.start());
   }
 
-  /**
-   * A port free a moment ago, for a child JVM that takes its port from the environment: it must be
-   * known before the child starts (reserve, close, reuse: another process may take it in between;
-   * in-process services bind port 0 and are asked for theirs instead).
-   */
   /** A free port for each of the five services, by the service's variable infix (RELAY, ...). */
   public static java.util.Map<String, Integer> freeServicePorts() throws IOException {
     java.util.Map<String, Integer> ports = new java.util.LinkedHashMap<>();
@@ -79,35 +77,38 @@ public final class ChildJvm implements AutoCloseable {
     return env;
   }
 
-  public static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  /**
+   * A port for a child JVM, told it before it starts ({@link TestServices#portForAChildProcess}).
+   */
+  public static int freePort() {
+    return TestServices.portForAChildProcess();
   }
 
   /** Waits until a line matches; fails with everything printed so far when it doesn't. */
   public String awaitLine(Predicate<String> match, long seconds) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
-    while (System.nanoTime() < deadline) {
-      for (String l : lines) {
-        if (match.test(l)) {
-          return l;
-        }
-      }
-      if (!process.isAlive() && lines.stream().noneMatch(match)) {
-        Thread.sleep(100); // let the pump drain
-        if (lines.stream().noneMatch(match)) {
-          throw new AssertionError(
-              "process exited with "
-                  + process.exitValue()
-                  + " before the expected line; output:\n"
-                  + output());
-        }
-      }
-      Thread.sleep(50);
+    Optional<String> line;
+    try {
+      line =
+          Eventually.until(
+              "a matching line",
+              Duration.ofSeconds(seconds),
+              () -> lines.stream().filter(match).findFirst(),
+              l -> l.isPresent() || !process.isAlive());
+    } catch (AssertionError notWithin) {
+      throw new AssertionError(
+          "expected line did not appear within " + seconds + " s; output:\n" + output(), notWithin);
     }
-    throw new AssertionError(
-        "expected line did not appear within " + seconds + " s; output:\n" + output());
+    if (line.isEmpty()) {
+      pump.join(); // the process ended: the pump ends with its output, so every line is in now
+      line = lines.stream().filter(match).findFirst();
+    }
+    return line.orElseThrow(
+        () ->
+            new AssertionError(
+                "process exited with "
+                    + process.exitValue()
+                    + " before the expected line; output:\n"
+                    + output()));
   }
 
   /** Sends SIGTERM and waits; returns the exit code, or -1 when it did not exit in time. */

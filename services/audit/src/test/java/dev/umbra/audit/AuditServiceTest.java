@@ -10,6 +10,7 @@ import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventRules;
 import dev.umbra.kit.revocation.RevocationPublisher;
 import dev.umbra.kit.revocation.Revoked;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.PostgresPerClass;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.audit.AuditEvent;
@@ -31,6 +32,7 @@ import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -48,6 +50,12 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 /** The audit service over the real PostgreSQL and Redis: ingest, chain, API, tenancy. */
 @ExtendWith(VertxExtension.class)
 class AuditServiceTest {
+  /**
+   * How long an event of another workspace is given to show up where it must not: the absence is
+   * what these checks assert, so the window's length is their point.
+   */
+  static final Duration OTHER_WORKSPACE_WINDOW = Duration.ofMillis(300);
+
   @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
   private AuditFixture f;
   private final UUID wsA = UUID.randomUUID();
@@ -341,8 +349,9 @@ class AuditServiceTest {
     String id = await(f.event(AuditAction.TERMINAL_OPENED, wsA).success().emit());
     await(f.event(AuditAction.TERMINAL_OPENED, wsB).success().emit());
     eventually(() -> !received.isEmpty(), 10_000);
-    Thread.sleep(300); // on purpose: the window in which an event that must not arrive (the other
-    // workspace's) would show
+    // the window in which an event that must not arrive (the other workspace's) would show
+    Eventually.holdsThroughout(
+        "one event on workspace A's channel", OTHER_WORKSPACE_WINDOW, () -> received.size() == 1);
     conn.close();
     assertThat(received).hasSize(1);
     JsonObject e = new JsonObject(received.get(0));
@@ -375,8 +384,11 @@ class AuditServiceTest {
       String id = await(f.event(AuditAction.RECORDING_EXPORTED, wsA).success().emit());
       await(f.event(AuditAction.RECORDING_EXPORTED, wsB).success().emit());
       eventually(() -> read(out).contains(id), 10_000);
-      Thread.sleep(300); // on purpose: the window in which an event that must not arrive (the other
-      // workspace's) would show
+      // the window in which an event that must not arrive (the other workspace's) would show
+      Eventually.holdsThroughout(
+          "nothing of workspace B on A's channel",
+          OTHER_WORKSPACE_WINDOW,
+          () -> !read(out).contains(wsB.toString()));
       assertThat(read(out))
           .contains("\"action\":\"recording.exported\"")
           .doesNotContain(wsB.toString());
@@ -603,8 +615,13 @@ class AuditServiceTest {
     }
     eventually(
         () -> streamA.toString().split("\"action\":\"command.run\"").length - 1 >= 5, 10_000);
-    Thread.sleep(300); // on purpose: the window in which an event that must not arrive (the other
-    // workspace's) would show
+    // the window in which an event that must not arrive (the other workspace's) would show
+    Eventually.holdsThroughout(
+        "five command.run events and nothing of workspace B on A's tail",
+        OTHER_WORKSPACE_WINDOW,
+        () ->
+            streamA.toString().split("\"action\":\"command.run\"").length - 1 == 5
+                && !streamA.toString().contains(wsB.toString()));
     String text = streamA.toString();
     assertThat(text.split("\"action\":\"command.run\"").length - 1).isEqualTo(5);
     assertThat(text).doesNotContain(wsB.toString());

@@ -20,7 +20,6 @@ import io.vertx.junit5.VertxExtension;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.Request;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -68,7 +67,7 @@ class KillRestartTest {
     List<UUID> workspaces =
         List.of(UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID(), UUID.randomUUID());
 
-    int portA = freePort();
+    int portA = TestServices.portForAChildProcess();
     Process first = startChild(prefix, portA, "first");
     waitHealthy(vertx, portA, first);
 
@@ -115,13 +114,17 @@ class KillRestartTest {
     assertThat(producing.get()).as("the producer is still emitting when the service dies").isTrue();
     assertThat(storedAtKill).isLessThan(EVENTS);
 
-    int portB = freePort();
+    int portB = TestServices.portForAChildProcess();
     Process second = startChild(prefix, portB, "second");
     waitHealthy(vertx, portB, second);
     producer.join(60_000);
     assertThat(emitted).hasSize(EVENTS);
     eventually(() -> storedCount() >= EVENTS && pending(vertx, prefix) == 0, 45_000);
-    Thread.sleep(500); // a late duplicate would show now
+    // a late duplicate (a redelivery after the acknowledged store) would show in this window
+    dev.umbra.kit.testing.Eventually.holdsThroughout(
+        "no row beyond the " + EVENTS + " events",
+        java.time.Duration.ofMillis(500),
+        () -> storedCount() == EVENTS);
 
     try (Connection c = pg.ownerConnection();
         Statement st = c.createStatement()) {
@@ -222,12 +225,5 @@ class KillRestartTest {
                         .arg(AuditEmitter.INGEST_GROUP)))
         .get(0)
         .toLong();
-  }
-
-  /** For the child JVM, which takes its port from the environment: known before it starts. */
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
   }
 }

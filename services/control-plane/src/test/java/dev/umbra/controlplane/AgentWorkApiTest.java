@@ -76,20 +76,7 @@ class AgentWorkApiTest {
   }
 
   private String join(String workspace, String role, String name) {
-    Harness.Response inv =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + workspace + "/invitations",
-            owner,
-            new JsonObject().put("role", role));
-    Harness.Response joined =
-        h.call(
-            "POST",
-            "/v1/invitations/accept",
-            null,
-            new JsonObject().put("token", inv.body().getString("token")).put("account_name", name));
-    assertThat(joined.status()).as(joined.body().encode()).isEqualTo(201);
-    return joined.body().getJsonObject("api_token").getString("token");
+    return h.join(owner, workspace, role, name);
   }
 
   private String memberId(String name) {

@@ -178,6 +178,54 @@ final class Harness implements AutoCloseable {
 
   record Owner(String token, String workspaceId, String accountId) {}
 
+  /**
+   * Invites a new account named {@code name} into {@code workspaceId} with {@code role} (as {@code
+   * inviter}) and accepts the invitation; returns the new account's API token.
+   */
+  String join(String inviter, String workspaceId, String role, String name) {
+    Response invited =
+        call(
+            "POST",
+            "/v1/workspaces/" + workspaceId + "/invitations",
+            inviter,
+            new JsonObject().put("role", role));
+    if (invited.status() != 201) {
+      throw new IllegalStateException("invitation failed: " + invited);
+    }
+    Response joined =
+        call(
+            "POST",
+            "/v1/invitations/accept",
+            null,
+            new JsonObject()
+                .put("token", invited.body().getString("token"))
+                .put("account_name", name));
+    if (joined.status() != 201) {
+      throw new IllegalStateException("accepting the invitation failed: " + joined);
+    }
+    return joined.body().getJsonObject("api_token").getString("token");
+  }
+
+  /**
+   * Two tenants that share nothing: alice owns workspace A (bootstrapped), bob gets an account by
+   * an invitation to alice's workspace B and owns his own workspace C.
+   */
+  Tenants twoTenants() {
+    Owner o = bootstrap("A");
+    String wsB =
+        call("POST", "/v1/workspaces", o.token(), new JsonObject().put("name", "B"))
+            .body()
+            .getString("id");
+    String bob = join(o.token(), wsB, "admin", "bob");
+    String wsC =
+        call("POST", "/v1/workspaces", bob, new JsonObject().put("name", "C"))
+            .body()
+            .getString("id");
+    return new Tenants(o.token(), o.workspaceId(), bob, wsC);
+  }
+
+  record Tenants(String alice, String wsA, String bob, String wsC) {}
+
   /** A machine binding created as the pairing service would. */
   Response createMachine(String workspaceId, String name) {
     String hex = "11".repeat(32);

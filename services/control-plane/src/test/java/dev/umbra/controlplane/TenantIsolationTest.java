@@ -34,35 +34,11 @@ class TenantIsolationTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     h = new Harness(vertx, Map.of());
-    Harness.Owner o = h.bootstrap("A");
-    alice = o.token();
-    wsA = o.workspaceId();
-    // bob gets an account by an invitation to a workspace B of alice's, then makes his own C
-    String wsB =
-        h.call("POST", "/v1/workspaces", alice, new JsonObject().put("name", "B"))
-            .body()
-            .getString("id");
-    String invite =
-        h.call(
-                "POST",
-                "/v1/workspaces/" + wsB + "/invitations",
-                alice,
-                new JsonObject().put("role", "admin"))
-            .body()
-            .getString("token");
-    bob =
-        h.call(
-                "POST",
-                "/v1/invitations/accept",
-                null,
-                new JsonObject().put("token", invite).put("account_name", "bob"))
-            .body()
-            .getJsonObject("api_token")
-            .getString("token");
-    wsC =
-        h.call("POST", "/v1/workspaces", bob, new JsonObject().put("name", "C"))
-            .body()
-            .getString("id");
+    Harness.Tenants t = h.twoTenants();
+    alice = t.alice();
+    wsA = t.wsA();
+    bob = t.bob();
+    wsC = t.wsC();
     a = objects(alice, wsA);
     c = objects(bob, wsC);
   }

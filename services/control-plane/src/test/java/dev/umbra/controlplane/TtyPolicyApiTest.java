@@ -106,22 +106,7 @@ class TtyPolicyApiTest {
   }
 
   String join(String role, String name) {
-    String invite =
-        h.call(
-                "POST",
-                "/v1/workspaces/" + ws + "/invitations",
-                alice,
-                new JsonObject().put("role", role))
-            .body()
-            .getString("token");
-    return h.call(
-            "POST",
-            "/v1/invitations/accept",
-            null,
-            new JsonObject().put("token", invite).put("account_name", name))
-        .body()
-        .getJsonObject("api_token")
-        .getString("token");
+    return h.join(alice, ws, role, name);
   }
 
   String machine(String workspace, Ed25519KeyPair key) {

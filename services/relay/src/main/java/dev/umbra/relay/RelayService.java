@@ -261,9 +261,7 @@ public final class RelayService extends UmbraService {
         .recover(
             e -> {
               if (e instanceof RevokedSessionException) {
-                metrics.reject(Reject.REVOKED);
-                return Future.failedFuture(
-                    new ApiException(403, "revoked", "this session was revoked"));
+                return Future.failedFuture(refuse(switchboard.revokedByVerifier()));
               }
               metrics.reject(Reject.UNAUTHENTICATED);
               String why =
@@ -279,13 +277,27 @@ public final class RelayService extends UmbraService {
                 return Future.failedFuture(
                     new ApiException(403, "forbidden", "this session may not use the relay"));
               }
-              if (switchboard.isRevoked(claims)) {
-                metrics.reject(Reject.REVOKED);
-                return Future.failedFuture(
-                    new ApiException(403, "revoked", "this session was revoked"));
-              }
-              return Future.succeededFuture(claims);
+              Reject refusal = switchboard.revocationRefusal(claims);
+              return refusal == null
+                  ? Future.succeededFuture(claims)
+                  : Future.failedFuture(refuse(refusal));
             });
+  }
+
+  /**
+   * Counts a refusal by the revocation list and answers it: 403 {@code revoked} for a session a
+   * revocation voids; 503 {@code revocations_stale} while the list is not current (docs/relay.md,
+   * "Revocations"): the session may well be live, so its client is told to try again, not to log in
+   * again.
+   */
+  private ApiException refuse(Reject refusal) {
+    metrics.reject(refusal);
+    return refusal == Reject.REVOKED
+        ? new ApiException(403, "revoked", "this session was revoked")
+        : new ApiException(
+            503,
+            refusal.tag(),
+            "this relay has not read the revocation log lately and refuses every session; try again");
   }
 
   public RelayMetrics metrics() {

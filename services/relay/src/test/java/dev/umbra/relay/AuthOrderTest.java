@@ -4,35 +4,29 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.AuthFirstWalk;
 import dev.umbra.relay.testing.RelayCluster;
-import dev.umbra.relay.testing.TestTokens;
 import dev.umbra.relay.wire.RelayWire;
-import io.vertx.core.Vertx;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Authentication before any parsing, walked from the relay's router. */
 class AuthOrderTest {
+  @RegisterExtension static final RelayCluster.Fixture fixture = new RelayCluster.Fixture();
   @TempDir Path home;
 
   @Test
   void everyNonPublicRouteRefusesAnUnauthenticatedMalformedRequestWith401AndNoFieldName() {
-    Vertx vertx = Vertx.vertx();
-    TestTokens tokens = RelayCluster.await(TestTokens.start(vertx));
     try (RelayCluster cluster =
-        new RelayCluster(
-            vertx, tokens, home, Map.of("UMBRA_ADMIN_TOKEN", "admin-token-for-tests-0123456789"))) {
+        fixture.cluster(home, Map.of("UMBRA_ADMIN_TOKEN", "admin-token-for-tests-0123456789"))) {
       RelayCluster.Instance relay = cluster.start();
       List<AuthFirstWalk.Probe> probes =
           AuthFirstWalk.walk(
               relay.service().router(), relay.service().actualPort(), AuthFirstWalk.KIT_PUBLIC);
       assertThat(probes).extracting(AuthFirstWalk.Probe::route).contains("GET " + RelayWire.PATH);
       assertThat(AuthFirstWalk.problems(probes)).isEmpty();
-    } finally {
-      tokens.close();
-      RelayCluster.await(vertx.close());
     }
   }
 }

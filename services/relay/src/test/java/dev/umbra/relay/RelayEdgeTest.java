@@ -3,6 +3,7 @@ package dev.umbra.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.FirstUpgrade;
 import dev.umbra.kit.testing.RawWebSocket;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
@@ -16,9 +17,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,23 +26,12 @@ import org.junit.jupiter.api.io.TempDir;
  * first upgrade of a fresh instance, a deflate bomb with the extension offered, oversized frames.
  */
 class RelayEdgeTest {
-  private static Vertx vertx;
-  private static TestTokens tokens;
+  @RegisterExtension static final RelayCluster.Fixture fixture = new RelayCluster.Fixture();
+  private final Vertx vertx = fixture.vertx();
+  private final TestTokens tokens = fixture.tokens();
   @TempDir Path home;
 
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    tokens = RelayCluster.await(TestTokens.start(vertx));
-  }
-
-  @AfterAll
-  static void stop() {
-    tokens.close();
-    RelayCluster.await(vertx.close());
-  }
-
-  private static RawWebSocket open(Instance i, Map<String, String> extra) throws Exception {
+  private RawWebSocket open(Instance i, Map<String, String> extra) throws Exception {
     Map<String, String> headers = new LinkedHashMap<>(extra);
     headers.put("Authorization", "Bearer " + tokens.member(UUID.randomUUID(), "acct"));
     return RawWebSocket.connect(
@@ -50,20 +39,16 @@ class RelayEdgeTest {
   }
 
   @Test
-  void theFirstUpgradeOfAFreshInstanceCompletesWithinTwoSeconds() throws Exception {
-    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of())) {
+  void theFirstUpgradeOfAFreshInstanceWaitsForNothingAWarmUpgradeDoesNot() throws Exception {
+    try (RelayCluster cluster = fixture.cluster(home, Map.of())) {
       Instance a = cluster.start();
-      long t0 = System.nanoTime();
-      try (RawWebSocket ws = open(a, Map.of())) {
-        assertThat(ws.upgrade().status()).as(ws.upgrade().body()).isEqualTo(101);
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(2));
-      }
+      FirstUpgrade.measure(() -> open(a, Map.of())).assertWithinBudget("relay");
     }
   }
 
   @Test
   void aDeflateBombIsNeitherNegotiatedNorInflated() throws Exception {
-    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of())) {
+    try (RelayCluster cluster = fixture.cluster(home, Map.of())) {
       Instance a = cluster.start();
       try (RawWebSocket ws =
           open(
@@ -71,20 +56,25 @@ class RelayEdgeTest {
               Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
         assertThat(ws.upgrade().status()).isEqualTo(101);
         assertThat(ws.upgrade().header("sec-websocket-extensions")).isEmpty();
-        long t0 = System.nanoTime();
         ws.send(2, true, RawWebSocket.deflateBomb(64 << 20));
         Optional<RawWebSocket.Frame> close = ws.awaitClose();
-        close.ifPresent(f -> assertThat(f.closeCode()).isEqualTo(1002));
-        // refused at the frame's header (RSV1 without a negotiated extension); the bound is loose
-        // because the machines CI runs on are shared (1 s failed at load 25-45)
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(3));
+        // refused at the frame's header: RSV1 without a negotiated extension is a protocol error
+        // (1002; the close frame itself may be lost to the reset of the unread bomb). What
+        // inflated the bomb would hold a 64 MiB message, over every limit: closed 1009 and counted
+        // oversized. These say "not inflated" on any machine; the wall-clock bound that stood for
+        // them (3 s) failed at load 25-45 with nothing inflated.
+        close.ifPresent(f -> assertThat(f.closeCode()).as("close code").isEqualTo(1002));
+        Eventually.holdsThroughout(
+            "no oversized message counted",
+            Duration.ofMillis(500),
+            () -> a.service().metrics().rejections(Reject.OVERSIZED) == 0);
       }
     }
   }
 
   @Test
   void anOversizedFrameIsClosedWith1009AndCounted() throws Exception {
-    try (RelayCluster cluster = new RelayCluster(vertx, tokens, home, Map.of())) {
+    try (RelayCluster cluster = fixture.cluster(home, Map.of())) {
       Instance a = cluster.start();
       try (RawWebSocket ws = open(a, Map.of())) {
         // the decoder's limit leaves room for a mesh batch around one frame; past it the length

@@ -19,28 +19,16 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Per-IP token buckets: connections refused beyond the rate, messages paused (never dropped). */
 class RelayLimitsTest {
-  private static Vertx vertx;
-  private static TestTokens tokens;
+  @RegisterExtension static final RelayCluster.Fixture fixture = new RelayCluster.Fixture();
+  private final Vertx vertx = fixture.vertx();
+  private final TestTokens tokens = fixture.tokens();
   @TempDir Path home;
-
-  @BeforeAll
-  static void start() {
-    vertx = Vertx.vertx();
-    tokens = RelayCluster.await(TestTokens.start(vertx));
-  }
-
-  @AfterAll
-  static void stop() {
-    tokens.close();
-    RelayCluster.await(vertx.close());
-  }
 
   @Test
   void tokenBucketRefillsAtItsRateUpToItsBurst() {
@@ -56,9 +44,7 @@ class RelayLimitsTest {
   @Test
   void pausesAFastSenderInsteadOfDroppingAndRefusesConnectionsBeyondTheRate() {
     try (RelayCluster cluster =
-        new RelayCluster(
-            vertx,
-            tokens,
+        fixture.cluster(
             home,
             Map.of(
                 "UMBRA_RELAY_MSG_RATE",
@@ -125,9 +111,7 @@ class RelayLimitsTest {
   @Test
   void countsConnectionsPerForwardedClientWhenTheBalancerIsTrusted() {
     try (RelayCluster cluster =
-        new RelayCluster(
-            vertx,
-            tokens,
+        fixture.cluster(
             home,
             Map.of(
                 "UMBRA_RELAY_CONN_RATE",
@@ -152,11 +136,8 @@ class RelayLimitsTest {
   @Test
   void ignoresForwardedForFromAPeerNobodyTrusts() {
     try (RelayCluster cluster =
-        new RelayCluster(
-            vertx,
-            tokens,
-            home,
-            Map.of("UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "1"))) {
+        fixture.cluster(
+            home, Map.of("UMBRA_RELAY_CONN_RATE", "1", "UMBRA_RELAY_CONN_BURST", "1"))) {
       Instance a = cluster.start();
       UUID ws = UUID.randomUUID();
       RawPeer first = connectAs(a, ws, "198.51.100.1");

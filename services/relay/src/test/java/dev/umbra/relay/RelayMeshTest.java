@@ -37,11 +37,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
@@ -52,8 +51,9 @@ import org.slf4j.LoggerFactory;
 class RelayMeshTest {
   private static final SecureRandom RANDOM = new SecureRandom();
   private static final String CREDENTIAL = "mesh-test-internal-credential-" + UUID.randomUUID();
-  private static Vertx vertx;
-  private static TestTokens tokens;
+  @RegisterExtension static final RelayCluster.Fixture fixture = new RelayCluster.Fixture();
+  private final Vertx vertx = fixture.vertx();
+  private final TestTokens tokens = fixture.tokens();
   @TempDir static Path home;
 
   private RelayCluster cluster;
@@ -61,20 +61,6 @@ class RelayMeshTest {
   private Instance b;
   private final UUID ws = UUID.randomUUID();
   private final String machine = "m-" + UUID.randomUUID();
-
-  private static RelayCluster.Fixture fixture;
-
-  @BeforeAll
-  static void startTokens() {
-    fixture = RelayCluster.Fixture.start();
-    vertx = fixture.vertx();
-    tokens = fixture.tokens();
-  }
-
-  @AfterAll
-  static void stopTokens() {
-    fixture.close();
-  }
 
   @BeforeEach
   void startRelays() {

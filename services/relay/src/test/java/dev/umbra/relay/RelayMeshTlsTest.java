@@ -23,11 +23,10 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,9 +37,9 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RelayMeshTlsTest {
   private static final String CREDENTIAL = "mesh-tls-internal-credential-" + UUID.randomUUID();
-  private static RelayCluster.Fixture fixture;
-  private static Vertx vertx;
-  private static TestTokens tokens;
+  @RegisterExtension static final RelayCluster.Fixture fixture = new RelayCluster.Fixture();
+  private final Vertx vertx = fixture.vertx();
+  private final TestTokens tokens = fixture.tokens();
   @TempDir static Path home;
 
   private TestTls tls;
@@ -49,18 +48,6 @@ class RelayMeshTlsTest {
   private Instance b;
   private final UUID ws = UUID.randomUUID();
   private final String machine = "m-" + UUID.randomUUID();
-
-  @BeforeAll
-  static void startTokens() {
-    fixture = RelayCluster.Fixture.start();
-    vertx = fixture.vertx();
-    tokens = fixture.tokens();
-  }
-
-  @AfterAll
-  static void stopTokens() {
-    fixture.close();
-  }
 
   @BeforeEach
   void startRelays() {

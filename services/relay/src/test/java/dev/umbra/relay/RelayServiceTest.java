@@ -10,6 +10,7 @@ import com.google.protobuf.ByteString;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.kit.revocation.Revoked;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.bus.Revocation;
 import dev.umbra.proto.bus.RevokedKind;
@@ -22,11 +23,16 @@ import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
 import dev.umbra.relay.testing.TestTokens;
 import dev.umbra.relay.wire.Reject;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.ext.web.client.WebClient;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
+import io.vertx.redis.client.Request;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -36,19 +42,19 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.LoggerFactory;
 
 /** Two relay instances on the real Redis; raw envelopes (no Noise: the relay must not care). */
 class RelayServiceTest {
   private static final SecureRandom RANDOM = new SecureRandom();
-  private static Vertx vertx;
-  private static TestTokens tokens;
+  @RegisterExtension static final RelayCluster.Fixture fixture = new RelayCluster.Fixture();
+  private final Vertx vertx = fixture.vertx();
+  private final TestTokens tokens = fixture.tokens();
   @TempDir static Path home;
 
   private RelayCluster cluster;
@@ -57,20 +63,6 @@ class RelayServiceTest {
   private final UUID ws = UUID.randomUUID();
   private final String machine = "m-" + UUID.randomUUID();
   private ListAppender<ILoggingEvent> logs;
-
-  private static RelayCluster.Fixture fixture;
-
-  @BeforeAll
-  static void startTokens() {
-    fixture = RelayCluster.Fixture.start();
-    vertx = fixture.vertx();
-    tokens = fixture.tokens();
-  }
-
-  @AfterAll
-  static void stopTokens() {
-    fixture.close();
-  }
 
   @BeforeEach
   void startRelays() {
@@ -419,6 +411,47 @@ class RelayServiceTest {
     assertThat(d.awaitClosed(3000)).isTrue();
     RelayCluster.await(pub.close());
     bystander.close();
+  }
+
+  @Test
+  void aRelayThatCannotReadTheRevocationLogRefusesEveryTokenAsStaleNotRevokedUntilItReadsItAgain() {
+    RelayCluster blind = fixture.cluster(home, Map.of());
+    Redis redis = Redis.createClient(vertx, TestRedis.url().toString());
+    String log = blind.busPrefix() + RevocationChannel.LOG;
+    try {
+      // the log key holds a string: every read of it fails (WRONGTYPE) while pub/sub still works
+      RelayCluster.await(redis.send(Request.cmd(Command.SET).arg(log).arg("not-a-stream")));
+      Instance s = blind.start();
+      String live = tokens.member(ws, "acct-live"); // no revocation names it
+      Throwable refused =
+          RelayCluster.await(
+              RawPeer.connect(vertx, s.url(), live)
+                  .map(p -> (Throwable) null)
+                  .recover(Future::succeededFuture));
+      assertThat(refused)
+          .as("refused while the list is stale")
+          .isInstanceOf(UpgradeRejectedException.class);
+      assertThat(((UpgradeRejectedException) refused).getStatus())
+          .as("try again, not log in again")
+          .isEqualTo(503);
+      assertThat(s.service().metrics().rejections(Reject.REVOCATIONS_STALE)).isEqualTo(1);
+      assertThat(s.service().metrics().rejections(Reject.REVOKED))
+          .as("nothing was revoked")
+          .isZero();
+      // the log readable again: the next poll reads it and the same token is admitted
+      RelayCluster.await(redis.send(Request.cmd(Command.DEL).arg(log)));
+      Eventually.await(
+          "the relay read the revocation log again",
+          java.time.Duration.ofSeconds(10),
+          () -> s.service().switchboard().revokedByVerifier() == Reject.REVOKED);
+      RawPeer admitted = RawPeer.open(vertx, s.url(), live);
+      assertThat(admitted.closed).isFalse();
+      admitted.close();
+      assertThat(s.service().metrics().rejections(Reject.REVOCATIONS_STALE)).isEqualTo(1);
+    } finally {
+      blind.close();
+      redis.close();
+    }
   }
 
   @Test

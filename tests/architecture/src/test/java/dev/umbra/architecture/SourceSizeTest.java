@@ -6,10 +6,8 @@ import com.sun.source.tree.ClassTree;
 import com.sun.source.tree.CompilationUnitTree;
 import com.sun.source.tree.LambdaExpressionTree;
 import com.sun.source.tree.MethodTree;
-import com.sun.source.util.JavacTask;
 import com.sun.source.util.SourcePositions;
 import com.sun.source.util.TreePathScanner;
-import com.sun.source.util.Trees;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,10 +15,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.stream.Stream;
-import javax.tools.JavaCompiler;
-import javax.tools.StandardJavaFileManager;
-import javax.tools.ToolProvider;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -45,27 +39,11 @@ class SourceSizeTest {
    */
   static final Map<String, Integer> KNOWN = new TreeMap<String, Integer>();
 
-  static Path repo;
   static Map<String, Integer> measured;
 
   @BeforeAll
   static void measureTheTree() throws IOException {
-    repo = Path.of(System.getProperty("umbra.repo.dir", "../..")).toAbsolutePath().normalize();
-    measured = new TreeMap<>();
-    List<Path> sources;
-    try (Stream<Path> walk = Files.walk(repo)) {
-      sources =
-          walk.filter(p -> p.toString().endsWith(".java"))
-              .filter(
-                  p ->
-                      repo.relativize(p)
-                          .toString()
-                          .replace('\\', '/')
-                          .matches("(?!.*/target/).*src/main/java/.*"))
-              .toList();
-    }
-    assertThat(sources).as("main sources under %s", repo).hasSizeGreaterThan(100);
-    measured = measure(repo, sources);
+    measured = measure(JavaSources.repo(), JavaSources.all("src/main/java/"));
   }
 
   /**
@@ -74,53 +52,44 @@ class SourceSizeTest {
    */
   static Map<String, Integer> measure(Path root, List<Path> sources) throws IOException {
     Map<String, Integer> over = new TreeMap<>();
-    JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
-    try (StandardJavaFileManager files = javac.getStandardFileManager(null, null, null)) {
-      JavacTask task =
-          (JavacTask)
-              javac.getTask(
-                  null,
-                  files,
-                  d -> {},
-                  List.of("-proc:none"),
-                  null,
-                  files.getJavaFileObjectsFromPaths(sources));
-      SourcePositions positions = Trees.instance(task).getSourcePositions();
-      for (CompilationUnitTree unit : task.parse()) {
-        String file =
-            root.relativize(Path.of(unit.getSourceFile().toUri())).toString().replace('\\', '/');
-        long lines = unit.getLineMap().getLineNumber(positions.getEndPosition(unit, unit));
-        if (lines > MAX_FILE_LINES) {
-          over.put(file, (int) lines);
-        }
-        new TreePathScanner<Void, String>() {
-          @Override
-          public Void visitClass(ClassTree node, String owner) {
-            String name =
-                owner.isEmpty()
-                    ? node.getSimpleName().toString()
-                    : owner + "." + node.getSimpleName();
-            return super.visitClass(node, name);
+    JavaSources.parse(
+        root,
+        sources,
+        unit -> {
+          CompilationUnitTree tree = unit.tree();
+          SourcePositions positions = unit.positions();
+          String file = unit.file();
+          long lines = unit.line(positions.getEndPosition(tree, tree));
+          if (lines > MAX_FILE_LINES) {
+            over.put(file, (int) lines);
           }
-
-          @Override
-          public Void visitMethod(MethodTree node, String owner) {
-            long start = unit.getLineMap().getLineNumber(positions.getStartPosition(unit, node));
-            long end = unit.getLineMap().getLineNumber(positions.getEndPosition(unit, node));
-            long span = end - start + 1;
-            if (span > MAX_METHOD_LINES) {
-              over.merge(file + "#" + owner + "." + node.getName(), (int) span, Math::max);
+          new TreePathScanner<Void, String>() {
+            @Override
+            public Void visitClass(ClassTree node, String owner) {
+              String name =
+                  owner.isEmpty()
+                      ? node.getSimpleName().toString()
+                      : owner + "." + node.getSimpleName();
+              return super.visitClass(node, name);
             }
-            return null; // a method's lambdas and local classes count in its own span
-          }
 
-          @Override
-          public Void visitLambdaExpression(LambdaExpressionTree node, String owner) {
-            return null;
-          }
-        }.scan(unit, "");
-      }
-    }
+            @Override
+            public Void visitMethod(MethodTree node, String owner) {
+              long start = unit.line(positions.getStartPosition(tree, node));
+              long end = unit.line(positions.getEndPosition(tree, node));
+              long span = end - start + 1;
+              if (span > MAX_METHOD_LINES) {
+                over.merge(file + "#" + owner + "." + node.getName(), (int) span, Math::max);
+              }
+              return null; // a method's lambdas and local classes count in its own span
+            }
+
+            @Override
+            public Void visitLambdaExpression(LambdaExpressionTree node, String owner) {
+              return null;
+            }
+          }.scan(tree, "");
+        });
     return over;
   }
 

@@ -11,6 +11,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.daemon.audit.DaemonAudit;
 import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -20,9 +21,9 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -455,30 +456,37 @@ class AdminActionAuditTest {
       String outcome,
       String actorKind)
       throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-    while (true) {
-      try (Connection c = pg.ownerConnection();
-          PreparedStatement st =
-              c.prepareStatement(
-                  "SELECT actor_kind, actor_id, outcome, service, metadata::text FROM audit.events "
-                      + "WHERE workspace_id = ?::uuid AND action = ? AND target = ? ORDER BY seq DESC LIMIT 1")) {
-        st.setString(1, workspace);
-        st.setString(2, action);
-        st.setString(3, target);
-        try (ResultSet rs = st.executeQuery()) {
-          if (rs.next()) {
-            assertThat(rs.getString("actor_kind")).as(action + " actor kind").isEqualTo(actorKind);
-            assertThat(rs.getString("actor_id")).as(action + " actor").isEqualTo(actorId);
-            assertThat(rs.getString("outcome")).as(action + " outcome").isEqualTo(outcome);
-            assertThat(rs.getString("service")).as(action + " service").isEqualTo("control-plane");
-            return new JsonObject().put("metadata", new JsonObject(rs.getString("metadata")));
-          }
-        }
-      }
-      assertThat(System.nanoTime())
-          .as(action + " on " + target + " reached audit.events within 15 s")
-          .isLessThan(deadline);
-      Thread.sleep(50);
-    }
+    String[] row =
+        Eventually.until(
+            action + " on " + target + " reached audit.events",
+            Duration.ofSeconds(15),
+            () -> {
+              try (Connection c = pg.ownerConnection();
+                  PreparedStatement st =
+                      c.prepareStatement(
+                          "SELECT actor_kind, actor_id, outcome, service, metadata::text FROM audit.events "
+                              + "WHERE workspace_id = ?::uuid AND action = ? AND target = ? ORDER BY seq DESC LIMIT 1")) {
+                st.setString(1, workspace);
+                st.setString(2, action);
+                st.setString(3, target);
+                try (ResultSet rs = st.executeQuery()) {
+                  return rs.next()
+                      ? new String[] {
+                        rs.getString("actor_kind"),
+                        rs.getString("actor_id"),
+                        rs.getString("outcome"),
+                        rs.getString("service"),
+                        rs.getString("metadata")
+                      }
+                      : null;
+                }
+              }
+            },
+            java.util.Objects::nonNull);
+    assertThat(row[0]).as(action + " actor kind").isEqualTo(actorKind);
+    assertThat(row[1]).as(action + " actor").isEqualTo(actorId);
+    assertThat(row[2]).as(action + " outcome").isEqualTo(outcome);
+    assertThat(row[3]).as(action + " service").isEqualTo("control-plane");
+    return new JsonObject().put("metadata", new JsonObject(row[4]));
   }
 }

@@ -12,6 +12,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.service.UmbraService;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.relay.wire.RelayWire;
 import dev.umbra.webtty.wire.WebTtyWire;
@@ -397,12 +398,18 @@ class RevocationMatrixTest {
   static void cell(
       List<String> failures, Kind kind, Svc svc, String what, long revokedAt, Check check)
       throws Exception {
-    while (!check.refused()) {
-      if (System.nanoTime() - revokedAt > WITHIN.toNanos()) {
-        failures.add(kind + " × " + svc + " × " + what + ": not refused within 2 s");
-        return;
-      }
-      Thread.sleep(20);
+    Duration left = WITHIN.minusNanos(System.nanoTime() - revokedAt);
+    try {
+      Eventually.await(what, left.isNegative() ? Duration.ZERO : left, check::refused);
+    } catch (AssertionError notRefused) {
+      failures.add(
+          kind
+              + " × "
+              + svc
+              + " × "
+              + what
+              + ": not refused within 2 s"
+              + (notRefused.getCause() == null ? "" : " (" + notRefused.getCause() + ")"));
     }
   }
 

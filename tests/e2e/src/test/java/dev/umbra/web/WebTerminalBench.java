@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.microsoft.playwright.Keyboard;
 import com.microsoft.playwright.Page;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Eventually;
 import java.io.IOException;
 import java.io.Writer;
 import java.net.ServerSocket;
@@ -14,6 +15,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -101,24 +103,21 @@ class WebTerminalBench {
 
   void awaitWetty() throws Exception {
     HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (true) {
-      try {
-        HttpResponse<Void> r =
-            http.send(
-                HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + wettyPort + "/wetty"))
-                    .build(),
-                HttpResponse.BodyHandlers.discarding());
-        if (r.statusCode() == 200) {
-          return;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      if (System.nanoTime() > deadline || !wetty.isAlive()) {
-        throw new IllegalStateException("wetty did not start");
-      }
-      Thread.sleep(200);
+    HttpRequest page =
+        HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + wettyPort + "/wetty")).build();
+    int status =
+        Eventually.until(
+            "wetty serves its page",
+            Duration.ofSeconds(60),
+            () -> {
+              if (!wetty.isAlive()) {
+                return -1; // exited: no use waiting
+              }
+              return http.send(page, HttpResponse.BodyHandlers.discarding()).statusCode();
+            },
+            s -> s == 200 || s == -1);
+    if (status != 200) {
+      throw new IllegalStateException("wetty did not start");
     }
   }
 

@@ -129,11 +129,28 @@ public final class Switchboard {
   // ---------------------------------------------------------------- admission and lifecycle
 
   /**
-   * True when a revocation refuses this session (the kit's list; fails closed while it is not
-   * current).
+   * Why the revocation list refuses this session, or null when it admits it: {@link Reject#REVOKED}
+   * when a revocation voids it, {@link Reject#REVOCATIONS_STALE} when the list is not current (not
+   * started, or the log not read within {@code RevocationList.STALE_AFTER}), so it fails closed for
+   * every session without claiming any of them was revoked.
    */
-  public boolean isRevoked(SessionClaims c) {
-    return revocations == null || revocations.isRevoked(c);
+  public Reject revocationRefusal(SessionClaims c) {
+    if (revocations == null) {
+      return Reject.REVOCATIONS_STALE;
+    }
+    if (revocations.find(c) != null) {
+      return Reject.REVOKED;
+    }
+    return revocations.current() ? null : Reject.REVOCATIONS_STALE;
+  }
+
+  /**
+   * Why a session the token verifier already refused as revoked was refused, without its claims:
+   * the verifier's check fails closed while the list is not current, so a stale list is named as
+   * such.
+   */
+  public Reject revokedByVerifier() {
+    return revocations != null && revocations.current() ? Reject.REVOKED : Reject.REVOCATIONS_STALE;
   }
 
   /** Takes over an upgraded WebSocket of an authenticated daemon or client. */

@@ -20,6 +20,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * Relay instances on ephemeral ports sharing the real Redis (one bus prefix per cluster), each with
@@ -42,26 +45,68 @@ public final class RelayCluster implements AutoCloseable {
 
   /**
    * What a test class shares across its clusters: one Vert.x and the token issuer (the relays'
-   * control plane). Start it in {@code @BeforeAll}, close it in {@code @AfterAll}.
+   * control plane), started before the class's {@code @BeforeAll} methods and closed after its last
+   * test. Register it as {@code @RegisterExtension static final RelayCluster.Fixture relays = new
+   * RelayCluster.Fixture();}.
    */
-  public record Fixture(Vertx vertx, TestTokens tokens) implements AutoCloseable {
-    public static Fixture start() {
-      Vertx vertx = Vertx.vertx();
-      return new Fixture(vertx, await(TestTokens.start(vertx)));
+  public static final class Fixture implements BeforeAllCallback, AfterAllCallback {
+    private Vertx vertx;
+    private TestTokens tokens;
+
+    @Override
+    public void beforeAll(ExtensionContext context) {
+      vertx = Vertx.vertx();
+      tokens = await(TestTokens.start(vertx));
     }
 
-    /** A cluster of two instances started with {@code env} ({@link #instance}(0) and (1)). */
-    public RelayCluster two(Path home, Map<String, String> env) {
-      RelayCluster c = new RelayCluster(vertx, tokens, home, env);
-      c.start();
+    @Override
+    public void afterAll(ExtensionContext context) {
+      if (tokens != null) {
+        tokens.close();
+      }
+      if (vertx != null) {
+        await(vertx.close());
+      }
+      tokens = null;
+      vertx = null;
+    }
+
+    public Vertx vertx() {
+      return started(vertx);
+    }
+
+    public TestTokens tokens() {
+      return started(tokens);
+    }
+
+    /** A cluster with {@code env} and no instance yet ({@link RelayCluster#start} adds one). */
+    public RelayCluster cluster(Path home, Map<String, String> env) {
+      return new RelayCluster(vertx(), tokens(), home, env);
+    }
+
+    /** A cluster of one instance started with {@code env} ({@link RelayCluster#instance}(0)). */
+    public RelayCluster one(Path home, Map<String, String> env) {
+      RelayCluster c = cluster(home, env);
       c.start();
       return c;
     }
 
-    @Override
-    public void close() {
-      tokens.close();
-      await(vertx.close());
+    /**
+     * A cluster of two instances started with {@code env} ({@link RelayCluster#instance}(0) and
+     * (1)).
+     */
+    public RelayCluster two(Path home, Map<String, String> env) {
+      RelayCluster c = one(home, env);
+      c.start();
+      return c;
+    }
+
+    private static <T> T started(T value) {
+      if (value == null) {
+        throw new IllegalStateException(
+            "RelayCluster.Fixture is used outside its test class (register it as a static field)");
+      }
+      return value;
     }
   }
 

@@ -35,6 +35,31 @@ public final class Eventually {
   }
 
   /**
+   * Asserts that {@code condition} holds at every poll for the whole of {@code window} and fails at
+   * the first poll where it does not. For absence checks ("no event of the other workspace
+   * arrives"), where the elapsed window is the point of the test: a fixed sleep followed by one
+   * look would wait as long but notice a violation only at the end.
+   */
+  public static void holdsThroughout(String what, Duration window, Callable<Boolean> condition) {
+    long end = System.nanoTime() + window.toNanos();
+    while (true) {
+      boolean holds;
+      try {
+        holds = Boolean.TRUE.equals(condition.call());
+      } catch (Exception e) {
+        throw new AssertionError("no longer holds: " + what, e);
+      }
+      if (!holds) {
+        throw new AssertionError("no longer holds within " + window.toMillis() + " ms: " + what);
+      }
+      if (System.nanoTime() - end >= 0) {
+        return;
+      }
+      pause(what);
+    }
+  }
+
+  /**
    * Asks {@code probe} until its answer satisfies {@code done} and returns that answer; fails after
    * {@code within} with the last answer (a probe that throws counts as not done yet, and its last
    * exception is the failure's cause).
@@ -63,12 +88,17 @@ public final class Eventually {
         }
         throw failure;
       }
-      try {
-        Thread.sleep(POLL);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError("interrupted while waiting: " + what, e);
-      }
+      pause(what);
+    }
+  }
+
+  /** The poll interval: the one fixed sleep the tests keep (tests/architecture FixedSleepsTest). */
+  private static void pause(String what) {
+    try {
+      Thread.sleep(POLL);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError("interrupted while waiting: " + what, e);
     }
   }
 }

@@ -75,4 +75,13 @@ public final class TestServices {
     S service = factory.apply(new ServiceRuntime(config, bus, registry, clock));
     return vertx.deployVerticle(service).map(id -> service);
   }
+
+  /**
+   * A port free a moment ago, for a child process that takes its port from the environment and so
+   * must be told it before it starts: reserve, close, reuse (another process may take it in
+   * between). In-process servers bind port 0 and are asked for theirs instead.
+   */
+  public static int portForAChildProcess() {
+    return RedisProcesses.freePort(0);
+  }
 }

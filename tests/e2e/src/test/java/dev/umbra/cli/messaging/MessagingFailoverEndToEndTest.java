@@ -16,7 +16,6 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -120,7 +119,7 @@ class MessagingFailoverEndToEndTest {
   void killingTheInstanceThatHoldsTheOwnersSocketMidStreamLosesAndDuplicatesNothing()
       throws Exception {
     int n = 30;
-    int portB = freePort();
+    int portB = TestServices.portForAChildProcess();
     Process b = startInstance(portB);
     proxy.target(portB);
     Watch w = Watch.start(admin, n);
@@ -277,12 +276,6 @@ class MessagingFailoverEndToEndTest {
         ResultSet rs = st.executeQuery("SELECT count(*) FROM control_plane.messages")) {
       rs.next();
       return rs.getLong(1);
-    }
-  }
-
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
     }
   }
 }

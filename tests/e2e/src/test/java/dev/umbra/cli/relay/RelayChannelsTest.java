@@ -624,9 +624,16 @@ class RelayChannelsTest {
       assertThat(new String(s.getInputStream().readNBytes(canary.length()), StandardCharsets.UTF_8))
           .isEqualTo(canary);
     }
-    Thread.sleep(
-        200); // on purpose: a window for late bus traffic to reach the monitor before it looks for
-    // the canary's absence
+    // a window for late bus traffic to reach the monitor before it looks for the canary's absence
+    // (the window's length is the point): no message is allowed to hold it at any moment of it
+    String needleText =
+        new String(canary.getBytes(StandardCharsets.UTF_8), StandardCharsets.ISO_8859_1);
+    dev.umbra.kit.testing.Eventually.holdsThroughout(
+        "no Redis message holds the canary",
+        java.time.Duration.ofMillis(200),
+        () ->
+            seen.stream()
+                .noneMatch(m -> new String(m, StandardCharsets.ISO_8859_1).contains(needleText)));
     // the monitor works: a probe published under the prefix reaches it (with the relay mesh the
     // channels' frames may cross no Redis channel at all, so their traffic cannot be the proof)
     await(redis.send(Request.cmd(Command.PUBLISH).arg(cluster.busPrefix() + "probe").arg("probe")));

@@ -6,23 +6,15 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.BindingStore;
-import dev.umbra.client.http.JsonHttp;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
-import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.util.HashMap;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -70,19 +62,7 @@ class TtyCliTest {
     BindingStore store = new BindingStore(machine);
     new AuthorizedKeys(store.root().resolve(store.list().get(0).machineId().toString()))
         .add(Ed25519PublicKey.fromHex(signing), "admin cli");
-    DaemonRunner runner =
-        new DaemonRunner(
-            new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
-    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
-    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
-    daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
-    daemon
-        .servers()
-        .get(0)
-        .start()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    daemon = CliHarness.startTtyDaemon(machine, store);
   }
 
   @AfterAll

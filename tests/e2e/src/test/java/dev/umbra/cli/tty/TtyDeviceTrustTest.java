@@ -133,16 +133,7 @@ class TtyDeviceTrustTest {
     DaemonRunner runner =
         new DaemonRunner(
             new JsonHttp(), store, Clock.systemUTC(), new PrintStream(new ByteArrayOutputStream()));
-    Map<String, String> daemonEnv = new HashMap<>(System.getenv());
-    daemonEnv.put("UMBRA_TTY_SHELL", "/bin/sh");
-    daemon = TtyDaemon.start(machine, store, new JsonHttp(), runner::session, daemonEnv);
-    daemon
-        .servers()
-        .get(0)
-        .start()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    daemon = CliHarness.startTtyDaemon(machine, store);
     relay =
         DaemonRelay.start(
             new JsonHttp(),

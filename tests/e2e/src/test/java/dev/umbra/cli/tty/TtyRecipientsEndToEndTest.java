@@ -14,6 +14,7 @@ import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
+import dev.umbra.client.tty.TtyScreen;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.crypto.sign.Signed;
@@ -37,7 +38,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -182,49 +182,6 @@ class TtyRecipientsEndToEndTest {
   }
 
   /** Collects a client's decrypted output and how it ended. */
-  static final class Screen implements TtyClient.Listener {
-    final StringBuffer text = new StringBuffer();
-    final java.util.concurrent.CompletableFuture<String> closed =
-        new java.util.concurrent.CompletableFuture<>();
-    final List<dev.umbra.proto.webtty.WebTtyFrame> events =
-        new java.util.concurrent.CopyOnWriteArrayList<>();
-
-    @Override
-    public void event(dev.umbra.proto.webtty.WebTtyFrame f) {
-      events.add(f);
-    }
-
-    dev.umbra.proto.webtty.WebTtyFrame awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType type)
-        throws Exception {
-      dev.umbra.proto.webtty.WebTtyFrame f =
-          Eventually.until(
-                  "a " + type + " event (events " + events + ")",
-                  Duration.ofSeconds(15),
-                  () -> events.stream().filter(e -> e.getType() == type).findFirst(),
-                  Optional::isPresent)
-              .orElseThrow();
-      events.remove(f);
-      return f;
-    }
-
-    @Override
-    public void output(byte[] bytes) {
-      text.append(new String(bytes, StandardCharsets.UTF_8));
-    }
-
-    @Override
-    public void closed(String reason) {
-      closed.complete(reason);
-    }
-
-    void await(String expected) throws Exception {
-      Eventually.await(
-          "output contains " + expected,
-          Duration.ofSeconds(15),
-          () -> text.toString().contains(expected));
-    }
-  }
-
   static <T> T get(io.vertx.core.Future<T> f) throws Exception {
     return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
   }
@@ -251,10 +208,10 @@ class TtyRecipientsEndToEndTest {
     assertThat(opener.extraRecipients())
         .as("bob's trusted device, from the signed trust material")
         .containsExactly(bobKey());
-    Screen adminScreen = new Screen();
+    TtyScreen adminScreen = new TtyScreen();
     TtyClient a = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", adminScreen));
     try {
-      Screen bobScreen = new Screen();
+      TtyScreen bobScreen = new TtyScreen();
       TtyClient b =
           get(
               TtyClient.join(
@@ -299,15 +256,15 @@ class TtyRecipientsEndToEndTest {
     assertThat(opener.extraRecipients())
         .as("join admins: bob (a member) gets no output key")
         .doesNotContain(bobKey());
-    TtyClient a = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", new Screen()));
+    TtyClient a = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", new TtyScreen()));
     try {
-      Screen bobScreen = new Screen();
+      TtyScreen bobScreen = new TtyScreen();
       assertThat(
               refusal(
                   TtyClient.join(
                       vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen)))
           .contains("policy");
-      assertThat(bobScreen.text.toString()).isEmpty();
+      assertThat(bobScreen.text()).isEmpty();
     } finally {
       a.terminate();
     }
@@ -338,7 +295,7 @@ class TtyRecipientsEndToEndTest {
             Clock.systemUTC(),
             genuine.deviceCredential(),
             genuine.recipientDevices());
-    assertThat(refusal(TtyClient.open(vertx, raw, serverId, 80, 24, "xterm", new Screen())))
+    assertThat(refusal(TtyClient.open(vertx, raw, serverId, 80, 24, "xterm", new TtyScreen())))
         .contains("proof_refused_unvouched_recipient");
 
     // bob's genuine credential, but a WebTTY key binding bob's device never signed (the control
@@ -365,7 +322,7 @@ class TtyRecipientsEndToEndTest {
             Clock.systemUTC(),
             genuine.deviceCredential(),
             List.of(new Handshake.RecipientDevice(bobs.credential(), forged)));
-    assertThat(refusal(TtyClient.open(vertx, swapped, serverId, 80, 24, "xterm", new Screen())))
+    assertThat(refusal(TtyClient.open(vertx, swapped, serverId, 80, 24, "xterm", new TtyScreen())))
         .contains("proof_refused_unvouched_recipient");
 
     // the CLI refuses a raw --share-with key under Workspace Protection, and accepts a trusted
@@ -398,7 +355,7 @@ class TtyRecipientsEndToEndTest {
             Clock.systemUTC(),
             genuine.deviceCredential(),
             List.of());
-    Screen adminScreen = new Screen();
+    TtyScreen adminScreen = new TtyScreen();
     TtyClient a = get(TtyClient.open(vertx, alone, serverId, 80, 24, "xterm", adminScreen));
     try {
       a.send("echo early-$((5*5))\n".getBytes(StandardCharsets.UTF_8));
@@ -406,7 +363,7 @@ class TtyRecipientsEndToEndTest {
       assertThat(
               refusal(
                   TtyClient.join(
-                      vertx, options(bob, null, List.of()), a.sessionId(), false, new Screen())))
+                      vertx, options(bob, null, List.of()), a.sessionId(), false, new TtyScreen())))
           .contains("no_grant");
 
       // a key no credential under the daemon's pin vouches for: refused by the daemon, the session
@@ -446,7 +403,7 @@ class TtyRecipientsEndToEndTest {
       assertThat(t.keys()).containsExactly(bobKey());
       a.share(t.keys(), t.vouches());
       adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
-      Screen bobScreen = new Screen();
+      TtyScreen bobScreen = new TtyScreen();
       TtyClient b =
           get(
               TtyClient.join(
@@ -454,7 +411,7 @@ class TtyRecipientsEndToEndTest {
       a.send("echo late-$((6*6))\n".getBytes(StandardCharsets.UTF_8));
       adminScreen.await("late-36");
       bobScreen.await("late-36");
-      assertThat(bobScreen.text.toString()).doesNotContain("early-25");
+      assertThat(bobScreen.text()).doesNotContain("early-25");
       b.terminate();
     } finally {
       a.terminate();
@@ -521,10 +478,10 @@ class TtyRecipientsEndToEndTest {
     // opened with bob as the only other recipient (as if carol's device had been trusted after the
     // open)
     TtyClient.Options withBob = withBobOnly(genuine);
-    Screen adminScreen = new Screen();
+    TtyScreen adminScreen = new TtyScreen();
     TtyClient a = get(TtyClient.open(vertx, withBob, serverId, 80, 24, "xterm", adminScreen));
     try {
-      Screen bobScreen = new Screen();
+      TtyScreen bobScreen = new TtyScreen();
       TtyClient b =
           get(
               TtyClient.join(
@@ -533,7 +490,11 @@ class TtyRecipientsEndToEndTest {
       assertThat(
               refusal(
                   TtyClient.join(
-                      vertx, options(carol, null, List.of()), a.sessionId(), false, new Screen())))
+                      vertx,
+                      options(carol, null, List.of()),
+                      a.sessionId(),
+                      false,
+                      new TtyScreen())))
           .contains("no_grant");
       SessionRecipients.ShareTargets toCarol =
           SessionRecipients.shareTargets(api(bob), wid, List.of("carol"), bobKey());
@@ -595,7 +556,7 @@ class TtyRecipientsEndToEndTest {
       assertThat(seen.getString("grant")).isEqualTo("yes");
       assertThat(listed(bob, a.sessionId()).getString("grant")).isEqualTo("yes");
 
-      Screen carolScreen = new Screen();
+      TtyScreen carolScreen = new TtyScreen();
       TtyClient c =
           get(
               TtyClient.join(
@@ -617,9 +578,10 @@ class TtyRecipientsEndToEndTest {
     syncDaemon();
     TtyClient.Options genuine = options(admin, serverId, List.of());
     TtyClient.Options withBob = withBobOnly(genuine);
-    TtyClient first = get(TtyClient.open(vertx, withBob, serverId, 80, 24, "xterm", new Screen()));
+    TtyClient first =
+        get(TtyClient.open(vertx, withBob, serverId, 80, 24, "xterm", new TtyScreen()));
     first.detach();
-    Screen adminScreen = new Screen();
+    TtyScreen adminScreen = new TtyScreen();
     TtyClient a =
         get(
             TtyClient.join(
@@ -630,7 +592,7 @@ class TtyRecipientsEndToEndTest {
               api(admin), wid, List.of("carol"), genuine.agreementKey().publicKey());
       a.share(toCarol.keys(), toCarol.vouches(), toCarol.self());
       adminScreen.awaitEvent(dev.umbra.proto.webtty.WebTtyFrameType.WEBTTY_FRAME_TYPE_OUTPUT_KEY);
-      Screen carolScreen = new Screen();
+      TtyScreen carolScreen = new TtyScreen();
       TtyClient c =
           get(
               TtyClient.join(
@@ -676,7 +638,7 @@ class TtyRecipientsEndToEndTest {
     TtyClient.Options opener = options(bob, serverId, List.of());
     assertThat(opener.extraRecipients())
         .contains(TtyKeys.loadOrCreate(dave).agreement().publicKey());
-    Screen bobScreen = new Screen();
+    TtyScreen bobScreen = new TtyScreen();
     TtyClient b = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", bobScreen));
     String id = b.sessionId();
     // no waiting for the daemon's epoch-0 grant to the reviewer: it goes out before READY on the
@@ -686,7 +648,7 @@ class TtyRecipientsEndToEndTest {
     b.send("echo hidden-$((2*21))\n".getBytes(StandardCharsets.UTF_8));
     bobScreen.await("hidden-42");
     // a handover: carol's fresh input key is wrapped to the reviewer too
-    Screen carolScreen = new Screen();
+    TtyScreen carolScreen = new TtyScreen();
     TtyClient c =
         get(TtyClient.join(vertx, options(carol(), null, List.of()), id, false, carolScreen));
     c.requestControl();

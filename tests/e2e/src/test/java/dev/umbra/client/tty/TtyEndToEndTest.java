@@ -8,7 +8,6 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyServer;
-import dev.umbra.daemon.tty.TtyServerConfig;
 import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
@@ -18,9 +17,7 @@ import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
-import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.RecordedKind;
-import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
@@ -38,10 +35,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
@@ -103,14 +97,10 @@ class TtyEndToEndTest {
     authorized = new AuthorizedKeys(home.resolve("daemon"));
     authorized.add(aliceSign.publicKey(), "alice laptop");
     authorized.add(bobSign.publicKey(), "bob laptop");
-    Map<String, String> env = TtyServerConfig.baseEnv(System.getenv());
-    env = new java.util.HashMap<>(env);
-    env.put("PS1", "$ ");
-    env.put("ENV", "");
     server =
         new TtyServer(
             vertx,
-            new TtyServerConfig(
+            TestShell.config(
                 engine(0),
                 ws,
                 machine,
@@ -118,21 +108,14 @@ class TtyEndToEndTest {
                 serverSign,
                 serverKx,
                 authorized,
-                List.of("/bin/sh"),
-                env,
-                home.toString(),
-                ServerPolicy.newBuilder()
-                    .setRecording(true)
-                    .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
-                    .build(),
-                Clock.systemUTC()),
+                home),
             dev.umbra.client.http.ClientTls.system());
     server.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     hostile = HostileEngine.start(vertx, engine(0));
     server2 =
         new TtyServer(
             vertx,
-            new TtyServerConfig(
+            TestShell.config(
                 hostile.url(),
                 ws,
                 machine2,
@@ -140,14 +123,7 @@ class TtyEndToEndTest {
                 Ed25519KeyPair.generate(),
                 X25519KeyPair.generate(),
                 authorized,
-                List.of("/bin/sh"),
-                env,
-                home.toString(),
-                ServerPolicy.newBuilder()
-                    .setRecording(true)
-                    .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
-                    .build(),
-                Clock.systemUTC()),
+                home),
             dev.umbra.client.http.ClientTls.system());
     server2.start().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
@@ -189,85 +165,18 @@ class TtyEndToEndTest {
   }
 
   /** Collects what a client sees. */
-  static final class Screen implements TtyClient.Listener {
-    final ByteArrayOutputStream out = new ByteArrayOutputStream();
-    final CompletableFuture<Integer> exit = new CompletableFuture<>();
-    final CompletableFuture<String> closed = new CompletableFuture<>();
-    final List<WebTtyFrame> events = new CopyOnWriteArrayList<>();
-    final List<String> integrity = new CopyOnWriteArrayList<>();
-
-    @Override
-    public void integrity(String problem, long count) {
-      integrity.add(problem + ":" + count);
-    }
-
-    @Override
-    public synchronized void output(byte[] bytes) {
-      out.writeBytes(bytes);
-    }
-
-    @Override
-    public void exit(int status) {
-      exit.complete(status);
-    }
-
-    @Override
-    public void closed(String reason) {
-      closed.complete(reason);
-    }
-
-    @Override
-    public void event(WebTtyFrame frame) {
-      events.add(frame);
-    }
-
-    synchronized String text() {
-      return out.toString(StandardCharsets.UTF_8);
-    }
-
-    synchronized byte[] bytes() {
-      return out.toByteArray();
-    }
-
-    void await(String needle) throws InterruptedException {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-      while (!text().contains(needle)) {
-        if (System.nanoTime() > deadline) {
-          throw new AssertionError(
-              "no '"
-                  + needle
-                  + "' in output: "
-                  + text()
-                  + "; events "
-                  + events
-                  + "; server "
-                  + server.stats().snapshot()
-                  + "; server2 "
-                  + server2.stats().snapshot()
-                  + "; integrity "
-                  + integrity
-                  + "; closed "
-                  + closed.getNow("-")
-                  + "; engine stdin "
-                  + engines.get(0).metrics().count("frames_forwarded", "type", "stdin")
-                  + "/"
-                  + engines.get(1).metrics().count("frames_forwarded", "type", "stdin"));
-        }
-        Thread.sleep(10);
-      }
-    }
-
-    WebTtyFrame awaitEvent(WebTtyFrameType type) throws InterruptedException {
-      WebTtyFrame f =
-          Eventually.until(
-                  "a " + type + " event (events " + events + ")",
-                  Duration.ofSeconds(10),
-                  () -> events.stream().filter(e -> e.getType() == type).findFirst(),
-                  Optional::isPresent)
-              .orElseThrow();
-      events.remove(f);
-      return f;
-    }
+  /** A screen whose failed waits also show both daemons' and both engines' counters. */
+  static TtyScreen screen() {
+    return new TtyScreen(
+        () ->
+            "; server "
+                + server.stats().snapshot()
+                + "; server2 "
+                + server2.stats().snapshot()
+                + "; engine stdin "
+                + engines.get(0).metrics().count("frames_forwarded", "type", "stdin")
+                + "/"
+                + engines.get(1).metrics().count("frames_forwarded", "type", "stdin"));
   }
 
   static <T> T get(Future<T> f) throws Exception {
@@ -278,7 +187,7 @@ class TtyEndToEndTest {
   void aShellRunsEndToEndWithResizeAlternateScreenViewerControlReplayAndExitStatus()
       throws Exception {
     Path pins = home.resolve("alice-pins");
-    Screen alice = new Screen();
+    TtyScreen alice = screen();
     TtyClient owner =
         get(
             TtyClient.open(
@@ -323,7 +232,7 @@ class TtyEndToEndTest {
     assertThat(alice.text()).contains("\u001b[?1049h");
 
     // a viewer on the other instance gets the same bytes; its keystrokes are refused
-    Screen bob = new Screen();
+    TtyScreen bob = screen();
     TtyClient viewer =
         get(
             TtyClient.join(
@@ -455,7 +364,7 @@ class TtyEndToEndTest {
   @Test
   void theOpenerDetachesAndReattachesToTheSameShell() throws Exception {
     Path pins = home.resolve("alice-pins-2");
-    Screen first = new Screen();
+    TtyScreen first = screen();
     TtyClient c =
         get(
             TtyClient.open(
@@ -470,7 +379,7 @@ class TtyEndToEndTest {
     first.await("set-2"); // the shell has run the line before the opener detaches
     c.detach();
     first.closed.get(5, TimeUnit.SECONDS);
-    Screen second = new Screen();
+    TtyScreen second = screen();
     TtyClient again =
         get(
             TtyClient.join(
@@ -488,7 +397,7 @@ class TtyEndToEndTest {
   @Test
   void theServerRefusesAProofFromAnUnauthorizedKeyOrAnExpiredOne() throws Exception {
     long before = server.stats().get("proof_refused");
-    Screen s = new Screen();
+    TtyScreen s = screen();
     Future<TtyClient> f =
         TtyClient.open(
             vertx,
@@ -508,7 +417,7 @@ class TtyEndToEndTest {
     assertThatThrownBy(() -> get(f)).hasMessageContaining("proof_refused_unauthorized_key");
     assertThat(s.text()).isEmpty();
 
-    Screen late = new Screen();
+    TtyScreen late = screen();
     Clock past = Clock.offset(Clock.systemUTC(), Duration.ofMinutes(-2));
     Future<TtyClient> g =
         TtyClient.open(
@@ -525,7 +434,7 @@ class TtyEndToEndTest {
 
   @Test
   void stdinWithABadTagIsDroppedAndEndsTheSession() throws Exception {
-    Screen s = new Screen();
+    TtyScreen s = screen();
     TtyClient c =
         get(
             TtyClient.open(
@@ -570,7 +479,7 @@ class TtyEndToEndTest {
             + " "
             + X25519KeyPair.generate().publicKey().toHex()
             + "\n");
-    Screen s = new Screen();
+    TtyScreen s = screen();
     Future<TtyClient> f =
         TtyClient.open(
             vertx,
@@ -597,7 +506,7 @@ class TtyEndToEndTest {
         && f.getStream() != TtyStream.TTY_STREAM_STDIN;
   }
 
-  static TtyClient openOnHostile(String pins, Screen s, List<X25519PublicKey> extra)
+  static TtyClient openOnHostile(String pins, TtyScreen s, List<X25519PublicKey> extra)
       throws Exception {
     return get(
         TtyClient.open(
@@ -623,7 +532,7 @@ class TtyEndToEndTest {
   @Test
   void aReplayedStdinFrameIsRefusedByTheDaemonAndItsCommandRunsOnce() throws Exception {
     Path side = home.resolve("replayed-" + UUID.randomUUID());
-    Screen s = new Screen();
+    TtyScreen s = screen();
     TtyClient c = openOnHostile("hostile-pins-1", s, List.of());
     long before = server2.stats().get("input_refused_replayed");
     // every keystroke frame towards the daemon goes twice, the copy under a new engine sequence
@@ -702,7 +611,7 @@ class TtyEndToEndTest {
       throws Exception {
     X25519KeyPair carolKx = X25519KeyPair.generate();
     Ed25519KeyPair carolSign = Ed25519KeyPair.generate();
-    Screen alice = new Screen();
+    TtyScreen alice = screen();
     TtyClient owner =
         get(
             TtyClient.open(
@@ -724,7 +633,7 @@ class TtyEndToEndTest {
     alice.await("before-2-share");
 
     // carol's key is not a recipient: her JOIN is refused no_grant
-    Screen refused = new Screen();
+    TtyScreen refused = screen();
     assertThatThrownBy(
             () ->
                 get(
@@ -745,7 +654,7 @@ class TtyEndToEndTest {
 
     // a viewer cannot share (the engine refuses), and a controller who is not the opener cannot
     // either (the daemon)
-    Screen bob = new Screen();
+    TtyScreen bob = screen();
     TtyClient viewer =
         get(
             TtyClient.join(
@@ -805,7 +714,7 @@ class TtyEndToEndTest {
     assertThat(alice.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
         .isEqualTo("share_refused_replayed");
 
-    Screen carol = new Screen();
+    TtyScreen carol = screen();
     get(
         TtyClient.join(
             vertx,
@@ -849,7 +758,7 @@ class TtyEndToEndTest {
 
   @Test
   void aReplayedOutputKeyDocumentIsIgnoredAndAForgedOneClosesTheClient() throws Exception {
-    Screen alice = new Screen();
+    TtyScreen alice = screen();
     TtyClient owner =
         get(
             TtyClient.open(
@@ -867,7 +776,7 @@ class TtyEndToEndTest {
                 24,
                 "xterm-256color",
                 alice));
-    Screen bob = new Screen();
+    TtyScreen bob = screen();
     get(
         TtyClient.join(
             vertx,
@@ -928,26 +837,17 @@ class TtyEndToEndTest {
   }
 
   static void awaitLines(Path file, int n) throws Exception {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (!Files.exists(file) || Files.readAllLines(file).size() < n) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError(
-            file
-                + " did not reach "
-                + n
-                + " lines: "
-                + (Files.exists(file) ? Files.readAllLines(file) : "absent"));
-      }
-      java.util.concurrent.locks.LockSupport.parkNanos(
-          TimeUnit.MILLISECONDS.toNanos(5)); // a poll, not a wait for time
-    }
+    Eventually.await(
+        file + " reaches " + n + " lines",
+        Duration.ofSeconds(10),
+        () -> Files.exists(file) && Files.readAllLines(file).size() >= n);
   }
 
   @Test
   void aDroppedOrReorderedStdinFrameEndsTheSessionBeforeAnythingAfterItRuns() throws Exception {
     for (String how : List.of("drop", "reorder")) {
       Path side = home.resolve(how + "-" + UUID.randomUUID());
-      Screen s = new Screen();
+      TtyScreen s = screen();
       TtyClient c = openOnHostile("hostile-pins-" + how, s, List.of());
       c.send("echo ready-$((1+1))\n".getBytes());
       s.await("ready-2");
@@ -983,7 +883,7 @@ class TtyEndToEndTest {
   @Test
   void aDroppedOrRepeatedOutputFrameIsReportedByTheClientAndTheExportAndNeverRendered()
       throws Exception {
-    Screen s = new Screen();
+    TtyScreen s = screen();
     TtyClient c = openOnHostile("hostile-pins-out", s, List.of());
     c.send("echo warm-$((1+1))\n".getBytes());
     s.await("warm-2");
@@ -1049,9 +949,9 @@ class TtyEndToEndTest {
       aViewerForgingStdinWithAnyKeyItHoldsIsRefusedByTheDaemonAndAfterAHandoverThePreviousControllersToo()
           throws Exception {
     Path side = home.resolve("forged-" + UUID.randomUUID());
-    Screen a = new Screen();
+    TtyScreen a = screen();
     TtyClient owner = openOnHostile("hostile-pins-forge", a, List.of(bobKx.publicKey()));
-    Screen b = new Screen();
+    TtyScreen b = screen();
     TtyClient viewer =
         get(
             TtyClient.join(

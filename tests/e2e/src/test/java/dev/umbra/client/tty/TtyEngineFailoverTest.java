@@ -8,7 +8,6 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyServer;
-import dev.umbra.daemon.tty.TtyServerConfig;
 import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
@@ -18,9 +17,7 @@ import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
-import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.RecordedKind;
-import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
@@ -33,22 +30,17 @@ import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetServer;
 import io.vertx.core.net.NetSocket;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.HttpURLConnection;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -100,7 +92,7 @@ class TtyEngineFailoverTest {
                             .putHeader("content-type", "application/json")
                             .end(tokens.jwks().encode()))
                 .listen(0, "127.0.0.1"));
-    int portA = freePort();
+    int portA = TestServices.portForAChildProcess();
     Path log = Path.of("target", "tty-failover-engine-a.log");
     Files.createDirectories(log.getParent());
     engineA =
@@ -139,13 +131,10 @@ class TtyEngineFailoverTest {
 
     AuthorizedKeys authorized = new AuthorizedKeys(home.resolve("daemon"));
     authorized.add(aliceSign.publicKey(), "alice laptop");
-    Map<String, String> env = new HashMap<>(TtyServerConfig.baseEnv(System.getenv()));
-    env.put("PS1", "$ ");
-    env.put("ENV", "");
     server =
         new TtyServer(
             vertx,
-            new TtyServerConfig(
+            TestShell.config(
                 balancer.url(),
                 ws,
                 machine,
@@ -153,14 +142,7 @@ class TtyEngineFailoverTest {
                 serverSign,
                 serverKx,
                 authorized,
-                List.of("/bin/sh"),
-                env,
-                home.toString(),
-                ServerPolicy.newBuilder()
-                    .setRecording(true)
-                    .setJoin(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS)
-                    .build(),
-                Clock.systemUTC()),
+                home),
             ClientTls.system());
     get(server.start());
   }
@@ -187,7 +169,7 @@ class TtyEngineFailoverTest {
   @Test
   void killingTheHomeInstanceMovesDaemonOpenerAndViewerToTheOtherWithinFiveSeconds()
       throws Exception {
-    Screen alice = new Screen();
+    TtyScreen alice = screen();
     TtyClient owner =
         get(
             TtyClient.open(
@@ -201,7 +183,7 @@ class TtyEngineFailoverTest {
     String sid = owner.sessionId();
     owner.send("echo one-$((1+1))\n".getBytes());
     alice.await("one-2", Duration.ofSeconds(10));
-    Screen bob = new Screen();
+    TtyScreen bob = screen();
     TtyClient viewer =
         get(TtyClient.join(vertx, options("bob", bobSign, bobKx, List.of()), sid, false, bob));
     owner.send("echo two-$((2+2))\n".getBytes());
@@ -233,7 +215,7 @@ class TtyEngineFailoverTest {
     assertThat(engineB.hub().homedSessions()).isEqualTo(1);
     assertThat(owner.hasControl()).isTrue();
     assertThat(viewer.hasControl()).isFalse();
-    for (Screen s : List.of(alice, bob)) {
+    for (TtyScreen s : List.of(alice, bob)) {
       WebTtyFrame notice = s.awaitEvent(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED);
       assertThat(notice.getReason()).isEqualTo("engine_failover");
       assertThat(notice.getSessionId()).isEqualTo(sid);
@@ -312,12 +294,6 @@ class TtyEngineFailoverTest {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
-  static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   static boolean healthy(int port) {
     try {
       HttpURLConnection c =
@@ -332,57 +308,9 @@ class TtyEngineFailoverTest {
   }
 
   /** What a client sees. */
-  static final class Screen implements TtyClient.Listener {
-    final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    final CompletableFuture<Integer> exit = new CompletableFuture<>();
-    final List<WebTtyFrame> events = new CopyOnWriteArrayList<>();
-    final List<String> integrity = new CopyOnWriteArrayList<>();
-
-    @Override
-    public synchronized void output(byte[] b) {
-      bytes.writeBytes(b);
-    }
-
-    @Override
-    public void exit(int status) {
-      exit.complete(status);
-    }
-
-    @Override
-    public void event(WebTtyFrame frame) {
-      events.add(frame);
-    }
-
-    @Override
-    public void integrity(String problem, long count) {
-      integrity.add(problem + ":" + count);
-    }
-
-    synchronized String text() {
-      return bytes.toString(StandardCharsets.UTF_8);
-    }
-
-    void await(String needle, Duration within) {
-      Eventually.await(
-          "'"
-              + needle
-              + "' in the output (events "
-              + events
-              + ", daemon "
-              + server.stats().snapshot()
-              + ")",
-          within,
-          () -> text().contains(needle));
-    }
-
-    WebTtyFrame awaitEvent(WebTtyFrameType type) {
-      return Eventually.until(
-              "a " + type + " event (events " + events + ")",
-              Duration.ofSeconds(10),
-              () -> events.stream().filter(e -> e.getType() == type).findFirst(),
-              java.util.Optional::isPresent)
-          .orElseThrow();
-    }
+  /** A screen whose failed waits also show the daemon's counters. */
+  static TtyScreen screen() {
+    return new TtyScreen(() -> "; daemon " + server.stats().snapshot());
   }
 
   /**
