@@ -193,6 +193,14 @@ function controlEvent(s, f) {
     setText('terminal-note', f.participant_id === s.participantId ? 'control is coming to this browser' : 'control: ' + f.participant_id);
     return;
   }
+  if (f.type === FrameType.RESUMED) {
+    // engine failover (docs/webtty.md): the same session, keys and role on another engine instance
+    const note = "engine failover: the session's engine instance died; reconnected to " + s.sessionId + ' on another instance';
+    setText('terminal-note', note);
+    $('terminal-screen').dataset.failovers = String(s.failover.counts.engine_failovers);
+    if (term) term.write('\r\n[umbra] ' + note + '\r\n');
+    return;
+  }
   if (f.reason) setText('terminal-note', f.reason);
 }
 

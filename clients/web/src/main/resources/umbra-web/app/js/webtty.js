@@ -10,6 +10,7 @@ import { canonicalize, parseCanonical } from './canonical-json.js';
 import { Counters, KEY_ENVELOPE_SUITE, PAYLOAD_SUITE, PayloadCipher, keyContextText, keyId, unwrapGrant, wrapGrant } from './webtty-crypto.js';
 import { FrameType, Role, Stream, decodeFrame, encodeFrame } from './proto.js';
 import { continuity, epochContextText, verifyEpoch } from './webtty-epochs.js';
+import { ATTEMPT_MS, CONNECT_MS, EngineFailover } from './webtty-failover.js';
 
 export const SUBPROTOCOL = 'umbra.webtty.v2';
 export const BEARER_PREFIX = 'umbra.bearer.';
@@ -86,6 +87,9 @@ export class WebTtySession {
     this.epoch = 0; // output-key epoch: 0 the opener's key, each share adds one
     this.heldOutputKeys = new Set(); // hex ids of every output key this client read under
     this.recipients = []; // the current output key's recipients (key ids, hex)
+    this.failover = new EngineFailover(this);
+    this.lastSequence = 0; // the engine sequence of the last output read: a re-join asks for what follows
+    this.lastShown = null; // the last state shown but a transient one: [name, detail]
   }
 
   /** Opens a shell on `serverId` of `cols` x `rows`. */
@@ -117,34 +121,82 @@ export class WebTtySession {
       this.resolveReady = resolve;
       this.rejectReady = reject;
     });
-    const ws = new WebSocket(this.o.url + CLIENT_PATH, [SUBPROTOCOL, BEARER_PREFIX + this.o.token]);
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
-    ws.onopen = () => {
-      if (ws.protocol !== SUBPROTOCOL) return this.finish('wrong_subprotocol');
-      ws.send(encodeFrame(first));
-      this.state('connected');
-    };
-    ws.onmessage = (m) => {
-      if (typeof m.data === 'string') return this.fail('text_frame');
-      this.chain = this.chain.then(() => this.handle(m.data)).catch((e) => this.fail(e.reason || 'refused_crypto', e));
-    };
-    ws.onclose = (e) => this.finish(e.reason || 'disconnected');
-    ws.onerror = () => this.state('error', 'the WebSocket to the engine failed');
+    this.socket(first, false);
     return this.ready;
   }
 
+  /** A WebSocket to the engine whose first frame is `first` (`rejoin`: an engine failover attempt). */
+  socket(first, rejoin) {
+    const ws = new WebSocket(this.o.url + CLIENT_PATH, [SUBPROTOCOL, BEARER_PREFIX + this.o.token]);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    if (rejoin) this.failover.attempted(ws, CONNECT_MS);
+    ws.onopen = () => {
+      if (ws.protocol !== SUBPROTOCOL) return this.finish('wrong_subprotocol');
+      ws.send(encodeFrame(first));
+      if (rejoin) this.failover.attempted(ws, ATTEMPT_MS);
+      else this.state('connected');
+    };
+    ws.onmessage = (m) => {
+      if (ws !== this.ws) return; // a late frame of a connection given up
+      if (typeof m.data === 'string') return this.fail('text_frame');
+      this.chain = this.chain.then(() => this.handle(m.data)).catch((e) => this.fail(e.reason || 'refused_crypto', e));
+    };
+    ws.onclose = (e) => {
+      if (ws !== this.ws) return;
+      if (this.failover.lost(this.live === true && !this.done)) {
+        if (this.failover.active) this.state('reconnecting', 'the engine connection dropped; reconnecting to the session');
+        return;
+      }
+      this.finish(e.reason || 'disconnected');
+    };
+    ws.onerror = () => {
+      if (!this.failover.active) this.state('error', 'the WebSocket to the engine failed');
+    };
+  }
+
+  /** Engine failover: the same session, key and counters on a new connection (docs/webtty.md). */
+  reconnect() {
+    if (this.done) return;
+    this.socket(
+      {
+        type: this.opener || this.attach ? FrameType.ATTACH : FrameType.JOIN,
+        session_id: this.sessionId,
+        key_id: this.myKeyId,
+        public_key: this.o.device.webttyPublicRaw,
+        sequence: Math.max(1, this.lastSequence), // the new home replays what follows
+      },
+      true,
+    );
+  }
+
+  /** Resumed after a failover: the new participant id and participants, the state shown before, the notice. */
+  resumed(joined, doc, frame) {
+    this.participantId = joined.participant_id || '';
+    this.participants = new Set((joined.participants || []).map((p) => p.participant_id));
+    const [name, detail] = this.lastShown || ['live', this.sessionId];
+    this.state(name, detail);
+    this.event(frame);
+  }
+
   state(name, detail) {
+    if (name !== 'reconnecting' && name !== 'connected' && name !== 'error') this.lastShown = [name, detail];
     if (this.o.state) this.o.state(name, detail);
   }
 
   write(frame) {
+    if (!this.done && !this.failover.hold(frame)) this.sendNow(frame);
+  }
+
+  /** Writes on the current connection, past the failover's hold. */
+  sendNow(frame) {
     if (!this.done && this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(frame));
   }
 
   async handle(data) {
     if (this.done) return;
     const f = decodeFrame(data);
+    if (await this.failover.onFrame(f)) return;
     switch (f.type) {
       case FrameType.SERVER_HELLO:
         return this.hello(f);
@@ -465,6 +517,7 @@ export class WebTtySession {
       throw new WebTtyError('authentication_failed', 'output not sent by the server');
     }
     const plain = await this.output.open(stream, s);
+    if (f.sequence) this.lastSequence = f.sequence;
     const v = this.counters.observe(s.payload_key_id, s.sender_key_id, s.counter || 0);
     if (v.kind === 'repeat') return this.o.integrity && this.o.integrity('output_repeat', s.counter || 0);
     if (v.kind === 'gap' && this.o.integrity) this.o.integrity('output_gap', v.missing);
@@ -536,6 +589,7 @@ export class WebTtySession {
   finish(reason, detail) {
     if (this.done) return;
     this.done = true;
+    this.failover.stop();
     this.input = null;
     this.output = null;
     this.state('closed', reason + (detail ? ': ' + detail : ''));

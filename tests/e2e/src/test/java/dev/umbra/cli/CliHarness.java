@@ -3,9 +3,9 @@ package dev.umbra.cli;
 import dev.umbra.audit.AuditService;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.tty.ChildEngine;
 import dev.umbra.client.tty.TcpBalancer;
-import dev.umbra.client.http.JsonHttp;
 import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.daemon.tty.TtyDaemon;
@@ -81,6 +81,7 @@ public final class CliHarness implements AutoCloseable {
   private final Path serviceHome;
   private final Map<String, String> env;
   private Process engineA;
+  private Path engineALog;
   private TcpBalancer balancer;
 
   private CliHarness(
@@ -183,29 +184,26 @@ public final class CliHarness implements AutoCloseable {
         withUrls(
             TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), started);
     services.put(ServiceName.CONTROL_PLANE, deploy(vertx, prefix, cp, ControlPlaneService::new));
+    Path engineALog = Path.of("target", name + "-engine-a.log");
     Process engineA =
         balancer == null
             ? null
             : ChildEngine.start(
-                Path.of("target", name + "-engine-a.log"),
-                pg,
-                prefix,
-                portA,
-                serviceHome.resolve("engine-a"),
-                env);
+                engineALog, pg, prefix, portA, serviceHome.resolve("engine-a"), env);
     CliHarness h =
         new CliHarness(
-        vertx,
-        pg,
-        bus,
-        prefix,
-        tmp,
-        "http://127.0.0.1:" + cpPort,
-        internalToken,
-        services,
-        started,
-        env);
+            vertx,
+            pg,
+            bus,
+            prefix,
+            tmp,
+            "http://127.0.0.1:" + cpPort,
+            internalToken,
+            services,
+            started,
+            env);
     h.engineA = engineA;
+    h.engineALog = engineALog;
     h.balancer = balancer;
     return h;
   }
@@ -217,6 +215,11 @@ public final class CliHarness implements AutoCloseable {
   public void killEngineInstanceA() throws InterruptedException {
     engineA.destroyForcibly();
     engineA.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** The output (its log lines) of engine instance A of {@link #startWithEngineFailover}. */
+  public Path engineInstanceALog() {
+    return engineALog;
   }
 
   private static ServiceConfig withUrls(ServiceConfig config, Map<ServiceName, URI> urls) {

@@ -72,7 +72,7 @@ class WebTerminalBrowserTest {
     machine.syncTrust();
   }
 
-  void awaitScreen(Tab t, String text) {
+  static void awaitScreen(Tab t, String text) {
     t.page.waitForFunction(
         "c => { const t = document.getElementById('terminal-screen').terminal; if (!t) return false;"
             + " const b = t.buffer.active; for (let i = 0; i < b.length; i++) {"
@@ -82,7 +82,7 @@ class WebTerminalBrowserTest {
         new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
   }
 
-  void typeLine(Tab t, String line) {
+  static void typeLine(Tab t, String line) {
     t.page.click("#terminal-screen");
     t.page.keyboard().type(line);
     t.page.keyboard().press("Enter");
@@ -424,7 +424,7 @@ class WebTerminalBrowserTest {
         new Page.CheckOptions().setTimeout(WAIT_MS));
   }
 
-  void awaitState(Tab t, String state) {
+  static void awaitState(Tab t, String state) {
     t.await("#terminal-state[data-state=" + state + "]");
   }
 
