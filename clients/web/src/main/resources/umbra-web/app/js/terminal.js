@@ -135,6 +135,7 @@ async function start(action) {
   const s = new WebTtySession({
     url,
     token: t.token,
+    freshToken: async () => (await api.post('/v1/sessions', { workspace_id: workspace, audience: 'webtty-engine', device_id: device.deviceId })).token,
     workspaceId: workspace,
     device: Object.assign({}, device, { webttyPublicRaw: fromHex(device.x25519PublicKey) }),
     credential: ctx.credential,

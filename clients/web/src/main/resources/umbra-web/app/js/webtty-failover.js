@@ -81,8 +81,8 @@ export function resumeProblem(d, e) {
 }
 
 /**
- * A session's failover state. `s` is its WebTtySession: reconnect() opens a new WebSocket that
- * re-joins, sendNow(frame) writes past the hold, fail(reason, error) ends it, resumed(joined,
+ * A session's failover state. `s` is its WebTtySession: renewToken() asks for a fresh session
+ * token, reconnect() opens a new WebSocket that re-joins, sendNow(frame) writes past the hold, fail(reason, error) ends it, resumed(joined,
  * document, frame) takes the new participant id and shows the notice.
  */
 export class EngineFailover {
@@ -111,6 +111,7 @@ export class EngineFailover {
       this.active = true;
       this.lostAt = performance.now();
       this.counts.engine_connections_lost++;
+      this.s.renewToken(); // the one the session began with may have expired (10 minutes)
     }
     this.joined = null;
     if (performance.now() - this.lostAt > GRACE_MS) {

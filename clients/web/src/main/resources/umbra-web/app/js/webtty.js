@@ -67,6 +67,7 @@ function same(a, b) {
 
 /**
  * A terminal session. `opts`: url (ws(s) engine base), token (webtty-engine session token),
+ * freshToken() (optional: a new one, for an engine failover's connections),
  * workspaceId, device (this browser's record: signing and webtty keys), credential (its signed
  * device credential as served), trustServer(serverId, signingHex, agreementHex) (throws unless the
  * machine record and the pin agree), and the callbacks output(bytes), state(name, detail), event(frame).
@@ -155,8 +156,17 @@ export class WebTtySession {
     };
   }
 
+  /** A fresh session token for the failover's connections (`opts.freshToken`, if given). */
+  renewToken() {
+    if (this.o.freshToken) this.tokenPromise = this.o.freshToken().catch(() => this.o.token);
+  }
+
   /** Engine failover: the same session, key and counters on a new connection (docs/webtty.md). */
-  reconnect() {
+  async reconnect() {
+    if (this.tokenPromise) {
+      this.o.token = await this.tokenPromise;
+      this.tokenPromise = null;
+    }
     if (this.done) return;
     this.socket(
       {
