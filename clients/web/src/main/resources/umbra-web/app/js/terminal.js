@@ -10,7 +10,7 @@ import { el, printable, setText } from './view.js';
 import { WebTtySession } from './webtty.js';
 import { keyId } from './webtty-crypto.js';
 
-let ctx = null; // {api, workspace, device, credential, machines, viewers}
+let ctx = null; // {api, workspace, device, credential, machines, viewers, members, sharer}
 let session = null;
 let term = null;
 let resizeTimer = null;
@@ -56,10 +56,28 @@ async function trustServer(serverId, signingHex, agreementHex) {
 
 /**
  * Shows the panel for a trusted browser: `machines` as listed, `credential` its signed credential,
- * `viewers` the other trusted devices with a verified WebTTY key (who a session may be granted to).
+ * `viewers` the other trusted devices with a verified WebTTY key (who a session may be granted to,
+ * each with the account the control plane says it is of), `members` the workspace's members (to
+ * share by name) and `sharer` this browser's credential and WebTTY key binding as served (what a
+ * share it signs as a controller who is not the opener names), or null.
  */
-export function enableTerminal(api, workspace, device, credential, machines, viewers) {
-  ctx = { api, workspace, device, credential, machines, viewers };
+export function enableTerminal(api, workspace, device, credential, machines, viewers, more) {
+  const { members, sharer } = more || {};
+  ctx = { api, workspace, device, credential, machines, viewers, members: members || [], sharer: sharer || null };
+  const member = $('terminal-share-member');
+  const memberChosen = member.value;
+  member.replaceChildren(
+    ...ctx.members
+      .map((m) => [m, viewers.filter((v) => v.accountId === m.account_id).length])
+      .filter(([, n]) => n > 0)
+      .map(([m, n]) => {
+        const o = document.createElement('option');
+        o.value = String(m.account_id);
+        o.textContent = printable(m.name) + ' (' + n + ' trusted device' + (n === 1 ? '' : 's') + ')';
+        return o;
+      }),
+  );
+  if (memberChosen) member.value = memberChosen;
   const checked = new Set([...document.querySelectorAll('#terminal-viewers input:checked')].map((i) => i.value));
   $('terminal-viewers').replaceChildren(
     ...viewers.map((v) => {
@@ -112,6 +130,19 @@ function echoed(div) {
   div.keyAt = undefined;
 }
 
+/**
+ * Where the time of the page's data path goes (docs/benchmarks.md "Browser terminal"): the last
+ * 1000 durations (ms) of each stage on the screen element, read by WebTerminalBench. `seal`: a
+ * keystroke from onData to its sealed frame handed to the WebSocket; `queue`: an output frame
+ * waiting for the frames before it; `decrypt`: its opening; `xterm`: its write to the end of xterm
+ * parsing it (xterm's write callback).
+ */
+function stage(div, name, ms) {
+  const a = div.stages[name] || (div.stages[name] = []);
+  a.push(ms);
+  if (a.length > 1000) a.shift();
+}
+
 /** Fits the terminal to its box (what xterm's fit addon does; no WebJar of it exists). */
 function fit() {
   const core = term && term._core;
@@ -132,6 +163,7 @@ async function start(action) {
   const tty = screen();
   const div = $('terminal-screen');
   div.latencies = [];
+  div.stages = {};
   const s = new WebTtySession({
     url,
     token: t.token,
@@ -139,8 +171,16 @@ async function start(action) {
     workspaceId: workspace,
     device: Object.assign({}, device, { webttyPublicRaw: fromHex(device.x25519PublicKey) }),
     credential: ctx.credential,
+    sharer: ctx.sharer,
     trustServer,
-    output: (bytes) => tty.write(bytes, () => echoed(div)),
+    output: (bytes, at, started, opened) =>
+      tty.write(bytes, () => {
+        echoed(div);
+        stage(div, 'queue', started - at);
+        stage(div, 'decrypt', opened - started);
+        stage(div, 'xterm', performance.now() - opened);
+      }),
+    sent: (typed, handed) => stage(div, 'seal', handed - typed),
     state: (name, detail) => {
       setState(name, detail);
       if (name === 'closed' || name === 'exited') $('terminal-screen').dataset.live = 'false';
@@ -238,6 +278,20 @@ export async function shareTerminal() {
   if (devices.length === 0) throw new Error('check the devices to share this session with');
   const n = await session.share(devices);
   setText('terminal-note', 'share sent for ' + n + ' device(s)');
+}
+
+/**
+ * Shares the live session with every trusted device (with a verified WebTTY key) of the chosen
+ * member, as `umbra tty share <session> --with <member>` does; the devices already recipients are
+ * left out by the share itself.
+ */
+export async function shareWithMember() {
+  if (!session) throw new Error('open or join a terminal first');
+  const account = $('terminal-share-member').value;
+  const devices = ctx.viewers.filter((v) => v.accountId === account);
+  if (!account || devices.length === 0) throw new Error('choose a member with a trusted device that published its WebTTY key');
+  const n = await session.share(devices);
+  setText('terminal-note', 'share sent for ' + n + ' device(s) of the member');
 }
 
 export function requestControl() {

@@ -141,7 +141,8 @@ export class WebTtySession {
     ws.onmessage = (m) => {
       if (ws !== this.ws) return; // a late frame of a connection given up
       if (typeof m.data === 'string') return this.fail('text_frame');
-      this.chain = this.chain.then(() => this.handle(m.data)).catch((e) => this.fail(e.reason || 'refused_crypto', e));
+      const at = performance.now(); // arrival: the start of this frame's way to the screen
+      this.chain = this.chain.then(() => this.handle(m.data, at)).catch((e) => this.fail(e.reason || 'refused_crypto', e));
     };
     ws.onclose = (e) => {
       if (ws !== this.ws) return;
@@ -203,10 +204,10 @@ export class WebTtySession {
     if (!this.done && this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(frame));
   }
 
-  async handle(data) {
+  async handle(data, at) {
     if (this.done) return;
     const f = decodeFrame(data);
-    if (await this.failover.onFrame(f)) return;
+    if ((this.failover.active || f.type === FrameType.RESUMED) && (await this.failover.onFrame(f))) return;
     switch (f.type) {
       case FrameType.SERVER_HELLO:
         return this.hello(f);
@@ -218,7 +219,7 @@ export class WebTtySession {
       case FrameType.JOINED:
         return this.joined(f);
       case FrameType.DATA:
-        return this.data(f);
+        return this.data(f, at);
       case FrameType.INPUT_KEY:
         return this.inputKey(f);
       case FrameType.OUTPUT_KEY:
@@ -482,16 +483,23 @@ export class WebTtySession {
 
   /**
    * Adds trusted devices to this live session, as `umbra tty share` does (docs/webtty.md "Adding a
-   * recipient to a live session"): only from the opener's connection (also re-attached), signed by
-   * the key that signed the proof (this browser's device key), no `sharer`. `devices`: the
+   * recipient to a live session"): from the opener's connection (also re-attached), signed by the
+   * key that signed the proof (this browser's device key), no `sharer`; or from the controller who
+   * is not the opener, signed by its own device key with `sharer` = its credential and WebTTY key
+   * binding as served (the daemon checks them under its pin and that the binding names the current
+   * controller's key); a viewer is refused here. `devices`: the
    * verified viewers to add ({x25519, vouch}); `recipient_keys` lists exactly the added keys (the
    * daemon keeps every current recipient), `recipient_devices` what vouches for them, a 30 s
    * window. The daemon answers OUTPUT_KEY (the next epoch, read by outputKey) or REFUSED (an event).
    */
   async share(devices) {
     if (this.done || !this.live) throw new WebTtyError('not_live', 'the session is not live');
-    if (!this.opener && !this.attach) {
-      throw new WebTtyError('share_refused_not_opener', 'only the opener of a session shares it from this page');
+    const opener = this.opener || this.attach;
+    if (!opener && !this.input) {
+      throw new WebTtyError('share_refused_not_controller', 'only the opener or the controller of a session shares it');
+    }
+    if (!opener && !this.o.sharer) {
+      throw new WebTtyError('share_refused_not_controller', 'this browser has no published WebTTY key binding to name as the sharer');
     }
     const added = [];
     for (const d of devices) {
@@ -511,15 +519,21 @@ export class WebTtySession {
       not_before_ms: now,
       not_after_ms: now + PROOF_WINDOW_MS,
     };
+    if (!opener) doc.sharer = this.o.sharer; // the daemon checks it names the current controller's key
     const bytes = utf8(canonicalize(doc));
     const signature = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, this.o.device.signing.privateKey, bytes));
     this.write({ type: FrameType.SHARE, session_id: this.sessionId, share_request: { canonical_json: bytes, signature } });
     return added.length;
   }
 
-  /** Output under the receiver rules: the server as sender, a tag that verifies, the counter. */
-  async data(f) {
+  /**
+   * Output under the receiver rules: the server as sender, a tag that verifies, the counter. The
+   * listener gets the plaintext and three times (performance.now()): the frame's arrival, the start
+   * of its handling (after the frames before it) and the end of its decryption.
+   */
+  async data(f, at) {
     if (!this.output) return this.fail('data_before_key');
+    const started = performance.now();
     const stream = STREAMS[f.stream];
     if (!stream) return; // the engine does not fan stdin out; ignore rather than render it
     const s = f.sealed || {};
@@ -531,7 +545,7 @@ export class WebTtySession {
     const v = this.counters.observe(s.payload_key_id, s.sender_key_id, s.counter || 0);
     if (v.kind === 'repeat') return this.o.integrity && this.o.integrity('output_repeat', s.counter || 0);
     if (v.kind === 'gap' && this.o.integrity) this.o.integrity('output_gap', v.missing);
-    this.o.output(plain);
+    this.o.output(plain, at, started, performance.now());
   }
 
   /** Keystrokes, sealed under our input key in the order typed; without one, refused here. */
@@ -541,6 +555,7 @@ export class WebTtySession {
       this.event({ type: FrameType.REFUSED, reason: 'not_controller' });
       return;
     }
+    const typed = performance.now();
     this.sendChain = this.sendChain.then(async () => {
       for (let off = 0; off < bytes.length; off += MAX_PLAINTEXT) {
         const input = this.input;
@@ -549,6 +564,7 @@ export class WebTtySession {
         const sealed = await input.cipher.seal('stdin', this.myKeyId, input.counter++, chunk);
         this.write({ type: FrameType.DATA, session_id: this.sessionId, stream: Stream.STDIN, sequence: ++this.stdinSequence, sealed });
       }
+      if (this.o.sent) this.o.sent(typed, performance.now());
     });
   }
 
