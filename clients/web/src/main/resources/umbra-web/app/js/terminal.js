@@ -132,8 +132,10 @@ function echoed(div) {
 
 /**
  * Where the time of the page's data path goes (docs/benchmarks.md "Browser terminal"): the last
- * 1000 durations (ms) of each stage on the screen element, read by WebTerminalBench. `seal`: a
- * keystroke from onData to its sealed frame handed to the WebSocket; `queue`: an output frame
+ * 1000 durations (ms) of each stage on the screen element, read by WebTerminalBench. `key`: a
+ * key's keydown to xterm's onData; `seal`: a keystroke from onData to its sealed frame handed to
+ * the WebSocket; `engine`: from there to the arrival of the next output frame (network, engine,
+ * daemon, shell and back: outside the page); `queue`: an output frame
  * waiting for the frames before it; `decrypt`: its opening; `xterm`: its write to the end of xterm
  * parsing it (xterm's write callback).
  */
@@ -141,6 +143,22 @@ function stage(div, name, ms) {
   const a = div.stages[name] || (div.stages[name] = []);
   a.push(ms);
   if (a.length > 1000) a.shift();
+}
+
+/** The largest output written right after a keystroke that is parsed at once (an echo, a prompt). */
+const ECHO_MAX = 4096;
+
+/**
+ * Parses what `tty` was just given now instead of on xterm's next timer task: xterm.js 4's write
+ * buffer always waits for a setTimeout before parsing, which under load is where the keystroke
+ * tail came from (docs/benchmarks.md "Browser terminal"). xterm.js 5 and later do the same for the
+ * first write after user input (`WriteBuffer.handleUserInput`); 4.9 has no such switch, so its
+ * buffer is drained here (its own method: callbacks, order and the 12 ms slice kept; the timer
+ * then finds it empty).
+ */
+function parseNow(tty) {
+  const buffer = tty._core && tty._core._writeBuffer;
+  if (buffer && typeof buffer._innerWrite === 'function') buffer._innerWrite();
 }
 
 /** Fits the terminal to its box (what xterm's fit addon does; no WebJar of it exists). */
@@ -164,6 +182,7 @@ async function start(action) {
   const div = $('terminal-screen');
   div.latencies = [];
   div.stages = {};
+  let typed = false; // user input since the last output written
   const s = new WebTtySession({
     url,
     token: t.token,
@@ -173,14 +192,26 @@ async function start(action) {
     credential: ctx.credential,
     sharer: ctx.sharer,
     trustServer,
-    output: (bytes, at, started, opened) =>
+    output: (bytes, at, started, opened) => {
+      if (div.handedAt !== undefined) {
+        stage(div, 'engine', at - div.handedAt); // the sealed keystroke sent to its echo's arrival
+        div.handedAt = undefined;
+      }
       tty.write(bytes, () => {
         echoed(div);
         stage(div, 'queue', started - at);
         stage(div, 'decrypt', opened - started);
         stage(div, 'xterm', performance.now() - opened);
-      }),
-    sent: (typed, handed) => stage(div, 'seal', handed - typed),
+      });
+      if (typed && bytes.length <= ECHO_MAX) {
+        typed = false; // as xterm 5: the first output after user input
+        parseNow(tty);
+      }
+    },
+    sent: (keyAt, handed) => {
+      stage(div, 'seal', handed - keyAt);
+      div.handedAt = handed;
+    },
     state: (name, detail) => {
       setState(name, detail);
       if (name === 'closed' || name === 'exited') $('terminal-screen').dataset.live = 'false';
@@ -195,8 +226,15 @@ async function start(action) {
   session = s;
   $('terminal-requests').replaceChildren();
   setText('terminal-note', '');
+  if (!div.keyProbe) {
+    div.keyProbe = true; // once per page: the element outlives the sessions
+    div.addEventListener('keydown', () => (div.downAt = performance.now()), true);
+  }
   tty.onData((d) => {
     div.keyAt = performance.now();
+    if (div.downAt !== undefined) stage(div, 'key', div.keyAt - div.downAt); // keydown to xterm's onData
+    div.downAt = undefined;
+    typed = true;
     s.send(utf8(d));
   });
   tty.onBinary((d) => s.send(Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff)));

@@ -265,7 +265,7 @@ class WebTerminalBrowserTest {
       v.page.click("#terminal-share-member-button");
       v.await("#terminal-screen[data-epoch='1']");
       t.await("#terminal-screen[data-epoch='1']");
-      assertThat(v.page.textContent("#terminal-note")).contains("of the member");
+      assertThat(v.page.textContent("#terminal-note")).isEqualTo("shared: output key epoch 1");
 
       String row = "#terminal-live-body tr[data-session='" + session + "']";
       w.page.click("#terminal-sessions");
