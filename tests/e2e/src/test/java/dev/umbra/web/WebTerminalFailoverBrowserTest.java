@@ -29,7 +29,8 @@ import org.junit.jupiter.api.TestInstance;
  * on A; A is killed with SIGKILL; both pages re-join through the balancer, verify the daemon-signed
  * resume document against the pinned server key, and go on with the same session, roles, keys and
  * counters: what the opener typed while A was gone runs once and shows on both screens, with the
- * notice. The resume conformance vectors and the page's refusal rules replay in the page.
+ * notice. The resume conformance vectors, the page's refusal rules and its EngineFailover on a
+ * stand-in session (what is sent again, held, refused) run in the page.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebTerminalFailoverBrowserTest {
@@ -134,7 +135,7 @@ class WebTerminalFailoverBrowserTest {
   }
 
   @Test
-  void theResumeDocumentVectorsAndTheRefusalRulesReplayInThePage() throws Exception {
-    platform.replaysInThePage("webtty-resume-replay.js", 30, "webtty-resume-v1.json");
+  void theResumeVectorsTheRefusalRulesAndTheResendRuleHoldInThePage() throws Exception {
+    platform.replaysInThePage("webtty-resume-replay.js", 60, "webtty-resume-v1.json");
   }
 }
