@@ -64,6 +64,7 @@ export const paths = {
   me: '/v1/me',
   workspaces: '/v1/workspaces',
   machines: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/machines',
+  members: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/members',
   keyset: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/keyset',
   devices: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/devices',
   device: (w, d) => '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d),

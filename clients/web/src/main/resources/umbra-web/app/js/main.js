@@ -13,7 +13,7 @@ import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
 import { checkKeysetEnvelope, workspaceSigningKey } from './envelope.js';
 import { credentialVerdict, verifiedWebttyKey, verifyChain } from './trust.js';
 import { disableRecordings, enableRecordings, exportRecording, listRecordings, pauseRecording, playRecording, searchRecording, seekRecording, setSpeed } from './recordings.js';
-import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, listLiveSessions, openTerminal, requestControl, shareTerminal, takeControl } from './terminal.js';
+import { attachTerminal, closeTerminal, disableTerminal, enableTerminal, joinTerminal, listLiveSessions, openTerminal, requestControl, shareTerminal, shareWithMember, takeControl } from './terminal.js';
 import { disableVault, enableVault, wireVault } from './vault.js';
 import { el, fillRows, printable, setText, show } from './view.js';
 
@@ -231,14 +231,20 @@ async function refreshLists() {
   const rows = await api.all(paths.devices(workspace));
   const items = [];
   const viewers = []; // trusted devices with a binding they signed: who a session may be granted to
+  let sharer = null; // this browser's credential and binding as served: what a controller's share names
   for (const r of rows) {
     const verified = keyset ? await credentialVerdict(r, workspace, keyset.current, null) : 'no';
     items.push({ name: r.name, kind: r.kind, status: r.status, verified, id: r.id });
-    const x25519 = verified === 'yes' && device && r.id !== device.deviceId ? await verifiedWebttyKey(r, workspace) : null;
-    if (x25519) viewers.push({ id: r.id, name: r.name, x25519, vouch: { credential: r.credential, webtty_key: r.webtty_key } });
+    const x25519 = verified === 'yes' && device ? await verifiedWebttyKey(r, workspace) : null;
+    const vouch = { credential: r.credential, webtty_key: r.webtty_key };
+    if (x25519 && r.id !== device.deviceId) viewers.push({ id: r.id, name: r.name, accountId: r.account_id, x25519, vouch });
+    if (x25519 && r.id === device.deviceId && x25519 === device.x25519PublicKey) sharer = vouch;
   }
   if (trusted) {
-    enableTerminal(api, workspace, device, credential, machines, viewers);
+    // members by name, to share with all of a member's trusted devices (the control plane's word on
+    // whose device is whose, as for `umbra tty share --with <member>`; each device still verified)
+    const members = await api.all(paths.members(workspace)).catch(() => []);
+    enableTerminal(api, workspace, device, credential, machines, viewers, { members, sharer });
     enableRecordings(api, workspace, device);
     enableVault({ api, workspace, device, keyset: verifiedKeyset });
     enableConversations(api, workspace, device).catch((e) => fail('messages-error', e));
@@ -329,6 +335,7 @@ $('terminal-take').addEventListener('click', guarded('terminal-error', async () 
 $('terminal-close').addEventListener('click', guarded('terminal-error', async () => closeTerminal()));
 $('terminal-sessions').addEventListener('click', guarded('terminal-error', listLiveSessions));
 $('terminal-share').addEventListener('click', guarded('terminal-error', shareTerminal));
+$('terminal-share-member-button').addEventListener('click', guarded('terminal-error', shareWithMember));
 $('recordings-list').addEventListener('click', guarded('recordings-error', listRecordings));
 $('recording-play').addEventListener('click', () => playRecording());
 $('recording-pause').addEventListener('click', () => pauseRecording());

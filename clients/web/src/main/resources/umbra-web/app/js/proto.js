@@ -26,6 +26,8 @@ export const FrameType = Object.freeze({
   INPUT_KEY: 23,
   SHARE: 24,
   OUTPUT_KEY: 25,
+  RESUME: 26,
+  RESUMED: 27,
 });
 
 export const Stream = Object.freeze({ STDIN: 1, STDOUT: 2, STDERR: 3 });
@@ -78,6 +80,7 @@ const FRAME = {
   22: ['input_key_grant', SIGNED],
   23: ['share_request', SIGNED],
   24: ['output_key_epoch', SIGNED],
+  25: ['resume', SIGNED],
 };
 
 export class WireError extends Error {}

@@ -10,7 +10,7 @@ import { el, printable, setText } from './view.js';
 import { WebTtySession } from './webtty.js';
 import { keyId } from './webtty-crypto.js';
 
-let ctx = null; // {api, workspace, device, credential, machines, viewers}
+let ctx = null; // {api, workspace, device, credential, machines, viewers, members, sharer}
 let session = null;
 let term = null;
 let resizeTimer = null;
@@ -56,10 +56,28 @@ async function trustServer(serverId, signingHex, agreementHex) {
 
 /**
  * Shows the panel for a trusted browser: `machines` as listed, `credential` its signed credential,
- * `viewers` the other trusted devices with a verified WebTTY key (who a session may be granted to).
+ * `viewers` the other trusted devices with a verified WebTTY key (who a session may be granted to,
+ * each with the account the control plane says it is of), `members` the workspace's members (to
+ * share by name) and `sharer` this browser's credential and WebTTY key binding as served (what a
+ * share it signs as a controller who is not the opener names), or null.
  */
-export function enableTerminal(api, workspace, device, credential, machines, viewers) {
-  ctx = { api, workspace, device, credential, machines, viewers };
+export function enableTerminal(api, workspace, device, credential, machines, viewers, more) {
+  const { members, sharer } = more || {};
+  ctx = { api, workspace, device, credential, machines, viewers, members: members || [], sharer: sharer || null };
+  const member = $('terminal-share-member');
+  const memberChosen = member.value;
+  member.replaceChildren(
+    ...ctx.members
+      .map((m) => [m, viewers.filter((v) => v.accountId === m.account_id).length])
+      .filter(([, n]) => n > 0)
+      .map(([m, n]) => {
+        const o = document.createElement('option');
+        o.value = String(m.account_id);
+        o.textContent = printable(m.name) + ' (' + n + ' trusted device' + (n === 1 ? '' : 's') + ')';
+        return o;
+      }),
+  );
+  if (memberChosen) member.value = memberChosen;
   const checked = new Set([...document.querySelectorAll('#terminal-viewers input:checked')].map((i) => i.value));
   $('terminal-viewers').replaceChildren(
     ...viewers.map((v) => {
@@ -112,6 +130,37 @@ function echoed(div) {
   div.keyAt = undefined;
 }
 
+/**
+ * Where the time of the page's data path goes (docs/benchmarks.md "Browser terminal"): the last
+ * 1000 durations (ms) of each stage on the screen element, read by WebTerminalBench. `key`: a
+ * key's keydown to xterm's onData; `seal`: a keystroke from onData to its sealed frame handed to
+ * the WebSocket; `engine`: from there to the arrival of the next output frame (network, engine,
+ * daemon, shell and back: outside the page); `queue`: an output frame
+ * waiting for the frames before it; `decrypt`: its opening; `xterm`: its write to the end of xterm
+ * parsing it (xterm's write callback).
+ */
+function stage(div, name, ms) {
+  const a = div.stages[name] || (div.stages[name] = []);
+  a.push(ms);
+  if (a.length > 1000) a.shift();
+}
+
+/** The largest output written right after a keystroke that is parsed at once (an echo, a prompt). */
+const ECHO_MAX = 4096;
+
+/**
+ * Parses what `tty` was just given now instead of on xterm's next timer task: xterm.js 4's write
+ * buffer always waits for a setTimeout before parsing, which under load is where the keystroke
+ * tail came from (docs/benchmarks.md "Browser terminal"). xterm.js 5 and later do the same for the
+ * first write after user input (`WriteBuffer.handleUserInput`); 4.9 has no such switch, so its
+ * buffer is drained here (its own method: callbacks, order and the 12 ms slice kept; the timer
+ * then finds it empty).
+ */
+function parseNow(tty) {
+  const buffer = tty._core && tty._core._writeBuffer;
+  if (buffer && typeof buffer._innerWrite === 'function') buffer._innerWrite();
+}
+
 /** Fits the terminal to its box (what xterm's fit addon does; no WebJar of it exists). */
 function fit() {
   const core = term && term._core;
@@ -132,14 +181,37 @@ async function start(action) {
   const tty = screen();
   const div = $('terminal-screen');
   div.latencies = [];
+  div.stages = {};
+  let typed = false; // user input since the last output written
   const s = new WebTtySession({
     url,
     token: t.token,
+    freshToken: async () => (await api.post('/v1/sessions', { workspace_id: workspace, audience: 'webtty-engine', device_id: device.deviceId })).token,
     workspaceId: workspace,
     device: Object.assign({}, device, { webttyPublicRaw: fromHex(device.x25519PublicKey) }),
     credential: ctx.credential,
+    sharer: ctx.sharer,
     trustServer,
-    output: (bytes) => tty.write(bytes, () => echoed(div)),
+    output: (bytes, at, started, opened) => {
+      if (div.handedAt !== undefined) {
+        stage(div, 'engine', at - div.handedAt); // the sealed keystroke sent to its echo's arrival
+        div.handedAt = undefined;
+      }
+      tty.write(bytes, () => {
+        echoed(div);
+        stage(div, 'queue', started - at);
+        stage(div, 'decrypt', opened - started);
+        stage(div, 'xterm', performance.now() - opened);
+      });
+      if (typed && bytes.length <= ECHO_MAX) {
+        typed = false; // as xterm 5: the first output after user input
+        parseNow(tty);
+      }
+    },
+    sent: (keyAt, handed) => {
+      stage(div, 'seal', handed - keyAt);
+      div.handedAt = handed;
+    },
     state: (name, detail) => {
       setState(name, detail);
       if (name === 'closed' || name === 'exited') $('terminal-screen').dataset.live = 'false';
@@ -154,8 +226,15 @@ async function start(action) {
   session = s;
   $('terminal-requests').replaceChildren();
   setText('terminal-note', '');
+  if (!div.keyProbe) {
+    div.keyProbe = true; // once per page: the element outlives the sessions
+    div.addEventListener('keydown', () => (div.downAt = performance.now()), true);
+  }
   tty.onData((d) => {
     div.keyAt = performance.now();
+    if (div.downAt !== undefined) stage(div, 'key', div.keyAt - div.downAt); // keydown to xterm's onData
+    div.downAt = undefined;
+    typed = true;
     s.send(utf8(d));
   });
   tty.onBinary((d) => s.send(Uint8Array.from(d, (c) => c.charCodeAt(0) & 0xff)));
@@ -191,6 +270,14 @@ function controlEvent(s, f) {
   if (f.type === FrameType.CONTROL_CHANGED) {
     $('terminal-requests').replaceChildren();
     setText('terminal-note', f.participant_id === s.participantId ? 'control is coming to this browser' : 'control: ' + f.participant_id);
+    return;
+  }
+  if (f.type === FrameType.RESUMED) {
+    // engine failover (docs/webtty.md): the same session, keys and role on another engine instance
+    const note = "engine failover: the session's engine instance died; reconnected to " + s.sessionId + ' on another instance';
+    setText('terminal-note', note);
+    $('terminal-screen').dataset.failovers = String(s.failover.counts.engine_failovers);
+    if (term) term.write('\r\n[umbra] ' + note + '\r\n');
     return;
   }
   if (f.reason) setText('terminal-note', f.reason);
@@ -229,6 +316,20 @@ export async function shareTerminal() {
   if (devices.length === 0) throw new Error('check the devices to share this session with');
   const n = await session.share(devices);
   setText('terminal-note', 'share sent for ' + n + ' device(s)');
+}
+
+/**
+ * Shares the live session with every trusted device (with a verified WebTTY key) of the chosen
+ * member, as `umbra tty share <session> --with <member>` does; the devices already recipients are
+ * left out by the share itself.
+ */
+export async function shareWithMember() {
+  if (!session) throw new Error('open or join a terminal first');
+  const account = $('terminal-share-member').value;
+  const devices = ctx.viewers.filter((v) => v.accountId === account);
+  if (!account || devices.length === 0) throw new Error('choose a member with a trusted device that published its WebTTY key');
+  const n = await session.share(devices);
+  setText('terminal-note', 'share sent for ' + n + ' device(s) of the member');
 }
 
 export function requestControl() {

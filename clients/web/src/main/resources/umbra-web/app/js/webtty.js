@@ -10,6 +10,7 @@ import { canonicalize, parseCanonical } from './canonical-json.js';
 import { Counters, KEY_ENVELOPE_SUITE, PAYLOAD_SUITE, PayloadCipher, keyContextText, keyId, unwrapGrant, wrapGrant } from './webtty-crypto.js';
 import { FrameType, Role, Stream, decodeFrame, encodeFrame } from './proto.js';
 import { continuity, epochContextText, verifyEpoch } from './webtty-epochs.js';
+import { ATTEMPT_MS, CONNECT_MS, EngineFailover } from './webtty-failover.js';
 
 export const SUBPROTOCOL = 'umbra.webtty.v2';
 export const BEARER_PREFIX = 'umbra.bearer.';
@@ -66,6 +67,7 @@ function same(a, b) {
 
 /**
  * A terminal session. `opts`: url (ws(s) engine base), token (webtty-engine session token),
+ * freshToken() (optional: a new one, for an engine failover's connections),
  * workspaceId, device (this browser's record: signing and webtty keys), credential (its signed
  * device credential as served), trustServer(serverId, signingHex, agreementHex) (throws unless the
  * machine record and the pin agree), and the callbacks output(bytes), state(name, detail), event(frame).
@@ -86,6 +88,9 @@ export class WebTtySession {
     this.epoch = 0; // output-key epoch: 0 the opener's key, each share adds one
     this.heldOutputKeys = new Set(); // hex ids of every output key this client read under
     this.recipients = []; // the current output key's recipients (key ids, hex)
+    this.failover = new EngineFailover(this);
+    this.lastSequence = 0; // the engine sequence of the last output read: a re-join asks for what follows
+    this.lastShown = null; // the last state shown but a transient one: [name, detail]
   }
 
   /** Opens a shell on `serverId` of `cols` x `rows`. */
@@ -117,34 +122,92 @@ export class WebTtySession {
       this.resolveReady = resolve;
       this.rejectReady = reject;
     });
-    const ws = new WebSocket(this.o.url + CLIENT_PATH, [SUBPROTOCOL, BEARER_PREFIX + this.o.token]);
-    ws.binaryType = 'arraybuffer';
-    this.ws = ws;
-    ws.onopen = () => {
-      if (ws.protocol !== SUBPROTOCOL) return this.finish('wrong_subprotocol');
-      ws.send(encodeFrame(first));
-      this.state('connected');
-    };
-    ws.onmessage = (m) => {
-      if (typeof m.data === 'string') return this.fail('text_frame');
-      this.chain = this.chain.then(() => this.handle(m.data)).catch((e) => this.fail(e.reason || 'refused_crypto', e));
-    };
-    ws.onclose = (e) => this.finish(e.reason || 'disconnected');
-    ws.onerror = () => this.state('error', 'the WebSocket to the engine failed');
+    this.socket(first, false);
     return this.ready;
   }
 
+  /** A WebSocket to the engine whose first frame is `first` (`rejoin`: an engine failover attempt). */
+  socket(first, rejoin) {
+    const ws = new WebSocket(this.o.url + CLIENT_PATH, [SUBPROTOCOL, BEARER_PREFIX + this.o.token]);
+    ws.binaryType = 'arraybuffer';
+    this.ws = ws;
+    if (rejoin) this.failover.attempted(ws, CONNECT_MS);
+    ws.onopen = () => {
+      if (ws.protocol !== SUBPROTOCOL) return this.finish('wrong_subprotocol');
+      ws.send(encodeFrame(first));
+      if (rejoin) this.failover.attempted(ws, ATTEMPT_MS);
+      else this.state('connected');
+    };
+    ws.onmessage = (m) => {
+      if (ws !== this.ws) return; // a late frame of a connection given up
+      if (typeof m.data === 'string') return this.fail('text_frame');
+      const at = performance.now(); // arrival: the start of this frame's way to the screen
+      this.chain = this.chain.then(() => this.handle(m.data, at)).catch((e) => this.fail(e.reason || 'refused_crypto', e));
+    };
+    ws.onclose = (e) => {
+      if (ws !== this.ws) return;
+      if (this.failover.lost(this.live === true && !this.done)) {
+        if (this.failover.active) this.state('reconnecting', 'the engine connection dropped; reconnecting to the session');
+        return;
+      }
+      this.finish(e.reason || 'disconnected');
+    };
+    ws.onerror = () => {
+      if (!this.failover.active) this.state('error', 'the WebSocket to the engine failed');
+    };
+  }
+
+  /** A fresh session token for the failover's connections (`opts.freshToken`, if given). */
+  renewToken() {
+    if (this.o.freshToken) this.tokenPromise = this.o.freshToken().catch(() => this.o.token);
+  }
+
+  /** Engine failover: the same session, key and counters on a new connection (docs/webtty.md). */
+  async reconnect() {
+    if (this.tokenPromise) {
+      this.o.token = await this.tokenPromise;
+      this.tokenPromise = null;
+    }
+    if (this.done) return;
+    this.socket(
+      {
+        type: this.opener || this.attach ? FrameType.ATTACH : FrameType.JOIN,
+        session_id: this.sessionId,
+        key_id: this.myKeyId,
+        public_key: this.o.device.webttyPublicRaw,
+        sequence: Math.max(1, this.lastSequence), // the new home replays what follows
+      },
+      true,
+    );
+  }
+
+  /** Resumed after a failover: the new participant id and participants, the state shown before, the notice. */
+  resumed(joined, doc, frame) {
+    this.participantId = joined.participant_id || '';
+    this.participants = new Set((joined.participants || []).map((p) => p.participant_id));
+    const [name, detail] = this.lastShown || ['live', this.sessionId];
+    this.state(name, detail);
+    this.event(frame);
+  }
+
   state(name, detail) {
+    if (name !== 'reconnecting' && name !== 'connected' && name !== 'error') this.lastShown = [name, detail];
     if (this.o.state) this.o.state(name, detail);
   }
 
   write(frame) {
+    if (!this.done && !this.failover.hold(frame)) this.sendNow(frame);
+  }
+
+  /** Writes on the current connection, past the failover's hold. */
+  sendNow(frame) {
     if (!this.done && this.ws.readyState === WebSocket.OPEN) this.ws.send(encodeFrame(frame));
   }
 
-  async handle(data) {
+  async handle(data, at) {
     if (this.done) return;
     const f = decodeFrame(data);
+    if ((this.failover.active || f.type === FrameType.RESUMED) && (await this.failover.onFrame(f))) return;
     switch (f.type) {
       case FrameType.SERVER_HELLO:
         return this.hello(f);
@@ -156,7 +219,7 @@ export class WebTtySession {
       case FrameType.JOINED:
         return this.joined(f);
       case FrameType.DATA:
-        return this.data(f);
+        return this.data(f, at);
       case FrameType.INPUT_KEY:
         return this.inputKey(f);
       case FrameType.OUTPUT_KEY:
@@ -420,16 +483,23 @@ export class WebTtySession {
 
   /**
    * Adds trusted devices to this live session, as `umbra tty share` does (docs/webtty.md "Adding a
-   * recipient to a live session"): only from the opener's connection (also re-attached), signed by
-   * the key that signed the proof (this browser's device key), no `sharer`. `devices`: the
+   * recipient to a live session"): from the opener's connection (also re-attached), signed by the
+   * key that signed the proof (this browser's device key), no `sharer`; or from the controller who
+   * is not the opener, signed by its own device key with `sharer` = its credential and WebTTY key
+   * binding as served (the daemon checks them under its pin and that the binding names the current
+   * controller's key); a viewer is refused here. `devices`: the
    * verified viewers to add ({x25519, vouch}); `recipient_keys` lists exactly the added keys (the
    * daemon keeps every current recipient), `recipient_devices` what vouches for them, a 30 s
    * window. The daemon answers OUTPUT_KEY (the next epoch, read by outputKey) or REFUSED (an event).
    */
   async share(devices) {
     if (this.done || !this.live) throw new WebTtyError('not_live', 'the session is not live');
-    if (!this.opener && !this.attach) {
-      throw new WebTtyError('share_refused_not_opener', 'only the opener of a session shares it from this page');
+    const opener = this.opener || this.attach;
+    if (!opener && !this.input) {
+      throw new WebTtyError('share_refused_not_controller', 'only the opener or the controller of a session shares it');
+    }
+    if (!opener && !this.o.sharer) {
+      throw new WebTtyError('share_refused_not_controller', 'this browser has no published WebTTY key binding to name as the sharer');
     }
     const added = [];
     for (const d of devices) {
@@ -449,15 +519,21 @@ export class WebTtySession {
       not_before_ms: now,
       not_after_ms: now + PROOF_WINDOW_MS,
     };
+    if (!opener) doc.sharer = this.o.sharer; // the daemon checks it names the current controller's key
     const bytes = utf8(canonicalize(doc));
     const signature = new Uint8Array(await crypto.subtle.sign({ name: 'Ed25519' }, this.o.device.signing.privateKey, bytes));
     this.write({ type: FrameType.SHARE, session_id: this.sessionId, share_request: { canonical_json: bytes, signature } });
     return added.length;
   }
 
-  /** Output under the receiver rules: the server as sender, a tag that verifies, the counter. */
-  async data(f) {
+  /**
+   * Output under the receiver rules: the server as sender, a tag that verifies, the counter. The
+   * listener gets the plaintext and three times (performance.now()): the frame's arrival, the start
+   * of its handling (after the frames before it) and the end of its decryption.
+   */
+  async data(f, at) {
     if (!this.output) return this.fail('data_before_key');
+    const started = performance.now();
     const stream = STREAMS[f.stream];
     if (!stream) return; // the engine does not fan stdin out; ignore rather than render it
     const s = f.sealed || {};
@@ -465,10 +541,11 @@ export class WebTtySession {
       throw new WebTtyError('authentication_failed', 'output not sent by the server');
     }
     const plain = await this.output.open(stream, s);
+    if (f.sequence) this.lastSequence = f.sequence;
     const v = this.counters.observe(s.payload_key_id, s.sender_key_id, s.counter || 0);
     if (v.kind === 'repeat') return this.o.integrity && this.o.integrity('output_repeat', s.counter || 0);
     if (v.kind === 'gap' && this.o.integrity) this.o.integrity('output_gap', v.missing);
-    this.o.output(plain);
+    this.o.output(plain, at, started, performance.now());
   }
 
   /** Keystrokes, sealed under our input key in the order typed; without one, refused here. */
@@ -478,6 +555,7 @@ export class WebTtySession {
       this.event({ type: FrameType.REFUSED, reason: 'not_controller' });
       return;
     }
+    const typed = performance.now();
     this.sendChain = this.sendChain.then(async () => {
       for (let off = 0; off < bytes.length; off += MAX_PLAINTEXT) {
         const input = this.input;
@@ -486,6 +564,7 @@ export class WebTtySession {
         const sealed = await input.cipher.seal('stdin', this.myKeyId, input.counter++, chunk);
         this.write({ type: FrameType.DATA, session_id: this.sessionId, stream: Stream.STDIN, sequence: ++this.stdinSequence, sealed });
       }
+      if (this.o.sent) this.o.sent(typed, performance.now());
     });
   }
 
@@ -536,6 +615,7 @@ export class WebTtySession {
   finish(reason, detail) {
     if (this.done) return;
     this.done = true;
+    this.failover.stop();
     this.input = null;
     this.output = null;
     this.state('closed', reason + (detail ? ': ' + detail : ''));

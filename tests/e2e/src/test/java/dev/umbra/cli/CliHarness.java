@@ -4,6 +4,8 @@ import dev.umbra.audit.AuditService;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.tty.ChildEngine;
+import dev.umbra.client.tty.TcpBalancer;
 import dev.umbra.controlplane.ControlPlaneService;
 import dev.umbra.daemon.run.DaemonRunner;
 import dev.umbra.daemon.tty.TtyDaemon;
@@ -78,6 +80,9 @@ public final class CliHarness implements AutoCloseable {
   private final Map<ServiceName, URI> urls;
   private final Path serviceHome;
   private final Map<String, String> env;
+  private Process engineA;
+  private Path engineALog;
+  private TcpBalancer balancer;
 
   private CliHarness(
       Vertx vertx,
@@ -108,6 +113,23 @@ public final class CliHarness implements AutoCloseable {
    * {@code name} tells this test's temporary directory and credentials apart.
    */
   public static CliHarness start(String name, String bootstrapToken, ServiceName... others)
+      throws Exception {
+    return start(name, bootstrapToken, false, others);
+  }
+
+  /**
+   * {@link #start} with the webtty-engine as two instances behind a {@link TcpBalancer} (the engine
+   * URL every client, daemon and the discovery document get): instance A in its own JVM, preferred
+   * while it lives (see {@link #killEngineInstanceA()}), and instance B in this one, which takes
+   * over the sessions A homed (docs/webtty.md "Engine failover").
+   */
+  public static CliHarness startWithEngineFailover(
+      String name, String bootstrapToken, ServiceName... others) throws Exception {
+    return start(name, bootstrapToken, true, others);
+  }
+
+  private static CliHarness start(
+      String name, String bootstrapToken, boolean engineFailover, ServiceName... others)
       throws Exception {
     Vertx vertx = Vertx.vertx();
     TestPostgres pg = TestPostgres.createDatabase();
@@ -150,21 +172,54 @@ public final class CliHarness implements AutoCloseable {
       services.put(other, s);
       started.put(other, URI.create("http://127.0.0.1:" + s.actualPort()));
     }
+    int portA = ChildEngine.freePort();
+    TcpBalancer balancer = null;
+    if (engineFailover && services.containsKey(ServiceName.WEBTTY_ENGINE)) {
+      // A is not up yet: the balancer sends connections to B until it is
+      balancer =
+          TcpBalancer.start(vertx, portA, services.get(ServiceName.WEBTTY_ENGINE).actualPort());
+      started.put(ServiceName.WEBTTY_ENGINE, balancer.url());
+    }
     ServiceConfig cp =
         withUrls(
             TestServices.config(ServiceName.CONTROL_PLANE, pg, prefix, serviceHome, env), started);
     services.put(ServiceName.CONTROL_PLANE, deploy(vertx, prefix, cp, ControlPlaneService::new));
-    return new CliHarness(
-        vertx,
-        pg,
-        bus,
-        prefix,
-        tmp,
-        "http://127.0.0.1:" + cpPort,
-        internalToken,
-        services,
-        started,
-        env);
+    Path engineALog = Path.of("target", name + "-engine-a.log");
+    Process engineA =
+        balancer == null
+            ? null
+            : ChildEngine.start(
+                engineALog, pg, prefix, portA, serviceHome.resolve("engine-a"), env);
+    CliHarness h =
+        new CliHarness(
+            vertx,
+            pg,
+            bus,
+            prefix,
+            tmp,
+            "http://127.0.0.1:" + cpPort,
+            internalToken,
+            services,
+            started,
+            env);
+    h.engineA = engineA;
+    h.engineALog = engineALog;
+    h.balancer = balancer;
+    return h;
+  }
+
+  /**
+   * SIGKILLs engine instance A of {@link #startWithEngineFailover} (no goodbye, nothing flushed)
+   * and waits for it to be gone; new connections then reach instance B.
+   */
+  public void killEngineInstanceA() throws InterruptedException {
+    engineA.destroyForcibly();
+    engineA.waitFor(10, TimeUnit.SECONDS);
+  }
+
+  /** The output (its log lines) of engine instance A of {@link #startWithEngineFailover}. */
+  public Path engineInstanceALog() {
+    return engineALog;
   }
 
   private static ServiceConfig withUrls(ServiceConfig config, Map<ServiceName, URI> urls) {
@@ -436,6 +491,12 @@ public final class CliHarness implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
+    if (engineA != null) {
+      engineA.destroyForcibly();
+    }
+    if (balancer != null) {
+      balancer.close();
+    }
     vertx.close().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     pg.close();
   }

@@ -38,11 +38,28 @@ final class BrowserPlatform implements AutoCloseable {
   }
 
   static BrowserPlatform start(String name, ServiceName... services) throws Exception {
+    return start(name, false, services);
+  }
+
+  /**
+   * {@link #start} with the webtty-engine as two instances behind a balancer, instance A killable
+   * ({@link CliHarness#startWithEngineFailover}).
+   */
+  static BrowserPlatform startWithEngineFailover(String name, ServiceName... services)
+      throws Exception {
+    return start(name, true, services);
+  }
+
+  private static BrowserPlatform start(String name, boolean engineFailover, ServiceName... services)
+      throws Exception {
     Chromium chromium = Chromium.launchOrSkip();
     String bootstrap = "bootstrap-token-for-the-" + name + "-test-0123456789";
     CliHarness h = null;
     try {
-      h = CliHarness.start(name, bootstrap, services);
+      h =
+          engineFailover
+              ? CliHarness.startWithEngineFailover(name, bootstrap, services)
+              : CliHarness.start(name, bootstrap, services);
       Path admin = h.trustedOwner();
       String token = ok(admin, "tokens", "create", "web", "--json").json().getString("token");
       return new BrowserPlatform(chromium, h, admin, token);

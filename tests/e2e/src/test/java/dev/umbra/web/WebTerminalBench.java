@@ -170,12 +170,14 @@ class WebTerminalBench {
           ourXterm, wettyXterm);
       List<Double> ourKeys = new ArrayList<>();
       List<Double> wettyKeys = new ArrayList<>();
+      u.page.evaluate("() => { document.getElementById('terminal-screen').stages = {}; }");
       int perRound = 250;
       for (int done = 0; done < keys; done += perRound) {
         ourKeys.addAll(ours.keystrokes(perRound));
         wettyKeys.addAll(theirs.keystrokes(perRound));
         System.out.printf("[web-bench] keystrokes: %d per page%n", ourKeys.size());
       }
+      System.out.println("[web-bench] umbra page stages while typing: " + stages(u));
       report(ours, theirs, ourKeys, wettyKeys, ourBulk, wettyBulk, Files.size(file));
       assertThat(u.console).noneMatch(m -> m.startsWith("pageerror"));
     }
@@ -234,6 +236,20 @@ class WebTerminalBench {
             wb / ub);
     System.out.println(out);
     Files.writeString(Path.of("target", "web-bench.txt"), out);
+  }
+
+  /**
+   * The page's own stage timings (terminal.js {@code stage}: seal, queue, decrypt, xterm) while
+   * typing: p50, p99 and max of each, in ms.
+   */
+  static String stages(Tab t) {
+    return (String)
+        t.page.evaluate(
+            "() => { const s = document.getElementById('terminal-screen').stages || {};"
+                + " const q = (a, p) => { const b = [...a].sort((x, y) => x - y);"
+                + "  return b.length ? b[Math.max(0, Math.ceil(b.length * p / 100) - 1)].toFixed(2) : 'n/a'; };"
+                + " return Object.keys(s).map((k) => k + ' p50 ' + q(s[k], 50) + ' p99 ' + q(s[k], 99)"
+                + "  + ' max ' + q(s[k], 100) + ' (n=' + s[k].length + ')').join('; '); }");
   }
 
   static double[] sorted(List<Double> xs) {

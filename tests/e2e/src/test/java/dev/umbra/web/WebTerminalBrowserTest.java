@@ -72,7 +72,7 @@ class WebTerminalBrowserTest {
     machine.syncTrust();
   }
 
-  void awaitScreen(Tab t, String text) {
+  static void awaitScreen(Tab t, String text) {
     t.page.waitForFunction(
         "c => { const t = document.getElementById('terminal-screen').terminal; if (!t) return false;"
             + " const b = t.buffer.active; for (let i = 0; i < b.length; i++) {"
@@ -82,7 +82,7 @@ class WebTerminalBrowserTest {
         new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
   }
 
-  void typeLine(Tab t, String line) {
+  static void typeLine(Tab t, String line) {
     t.page.click("#terminal-screen");
     t.page.keyboard().type(line);
     t.page.keyboard().press("Enter");
@@ -182,7 +182,7 @@ class WebTerminalBrowserTest {
    * share request; the daemon starts output-key epoch 1 including it). That browser's live sessions
    * list (`umbra tty sessions`) shows the session, granted once shared, and joins it from there
    * with no key pasted, reading what follows; the canary typed after the share is in no table,
-   * Redis key, bus message or log line. A viewer's page refuses to share.
+   * Redis key, bus message or log line. A viewer's page (not the controller) refuses to share.
    */
   @Test
   void theOpenerSharesALiveSessionFromThePageAndTheDeviceJoinsFromItsLiveSessionsList()
@@ -214,7 +214,8 @@ class WebTerminalBrowserTest {
       String openerId = t.page.textContent("#device-id");
       tickDevice(v, openerId);
       v.page.click("#terminal-share");
-      v.await("#terminal-error:has-text('only the opener of a session shares it')");
+      v.await(
+          "#terminal-error:has-text('only the opener or the controller of a session shares it')");
       assertThat(t.page.getAttribute("#terminal-screen", "data-epoch")).isEqualTo("1");
       assertThat(t.console).noneMatch(m -> m.startsWith("pageerror"));
       assertThat(v.console).noneMatch(m -> m.startsWith("pageerror"));
@@ -222,6 +223,82 @@ class WebTerminalBrowserTest {
       awaitState(t, "closed");
     }
     assertThat(leaks(canary)).isEmpty();
+  }
+
+  /**
+   * docs/webtty.md "Adding a recipient to a live session", the {@code sharer} form: a viewer given
+   * control shares the session from its page with a member by name (every trusted device of the
+   * member with a published WebTTY key, as `umbra tty share --with <member>`), signing with its own
+   * device key and naming itself as {@code sharer}; the daemon checks that under its pin and starts
+   * epoch 1; the member's device that was not granted at the open finds the session granted in its
+   * live sessions list and reads what the controller types next. A plain viewer's page refuses.
+   */
+  @Test
+  void aControllerWhoIsNotTheOpenerSharesWithAMemberByNameAndTheMembersOtherDeviceJoins()
+      throws Exception {
+    String canary = Traces.canary("webmembershare");
+    try (Tab t = platform.tab();
+        Tab v = platform.tab();
+        Tab w = platform.tab()) {
+      platform.trustedBrowser(t, "opening browser");
+      platform.trustedBrowser(v, "controlling browser");
+      platform.trustedBrowser(w, "member's other browser");
+      syncDaemonTrust();
+      tickDevice(t, v.page.textContent("#device-id"));
+      openOnTheMachine(t); // v granted, w not
+      String session = t.page.textContent("#terminal-session");
+      v.page.fill("#terminal-join-id", session);
+      v.page.click("#terminal-join");
+      awaitState(v, "viewing");
+      v.page.click("#terminal-request");
+      t.page.click(
+          "#terminal-requests button[data-give]", new Page.ClickOptions().setTimeout(WAIT_MS));
+      awaitState(v, "control");
+
+      // the controller picks the member (the workspace's one: the owner, whose devices all are)
+      v.page.click("#lists-refresh");
+      awaitMemberToShareWith(v);
+      assertThat(v.page.textContent("#terminal-share-member option")).contains("trusted device");
+      v.page.selectOption(
+          "#terminal-share-member",
+          new com.microsoft.playwright.options.SelectOption().setIndex(0));
+      v.page.click("#terminal-share-member-button");
+      v.await("#terminal-screen[data-epoch='1']");
+      t.await("#terminal-screen[data-epoch='1']");
+      assertThat(v.page.textContent("#terminal-note")).isEqualTo("shared: output key epoch 1");
+
+      String row = "#terminal-live-body tr[data-session='" + session + "']";
+      w.page.click("#terminal-sessions");
+      w.await(row + "[data-grant=true]");
+      w.page.click(row + " button[data-join]");
+      awaitState(w, "viewing");
+      typeLine(v, "echo " + canary + "-$((7*6))");
+      awaitScreen(w, canary + "-42");
+      awaitScreen(t, canary + "-42");
+
+      // a viewer without control does not share: refused in its page, no epoch follows
+      w.page.click("#lists-refresh");
+      awaitMemberToShareWith(w);
+      w.page.click("#terminal-share-member-button");
+      w.await(
+          "#terminal-error:has-text('only the opener or the controller of a session shares it')");
+      assertThat(t.page.getAttribute("#terminal-screen", "data-epoch")).isEqualTo("1");
+      for (Tab p : List.of(t, v, w)) {
+        assertThat(p.console).noneMatch(m -> m.startsWith("pageerror"));
+      }
+      t.page.click("#terminal-close");
+      awaitState(t, "closed");
+    }
+    assertThat(leaks(canary)).isEmpty();
+  }
+
+  /** Waits until the page offers a member to share with (an option of a closed select). */
+  static void awaitMemberToShareWith(Tab t) {
+    t.page.waitForSelector(
+        "#terminal-share-member option",
+        new Page.WaitForSelectorOptions()
+            .setState(com.microsoft.playwright.options.WaitForSelectorState.ATTACHED)
+            .setTimeout(WAIT_MS));
   }
 
   long sessionRows() throws Exception {
@@ -424,7 +501,7 @@ class WebTerminalBrowserTest {
         new Page.CheckOptions().setTimeout(WAIT_MS));
   }
 
-  void awaitState(Tab t, String state) {
+  static void awaitState(Tab t, String state) {
     t.await("#terminal-state[data-state=" + state + "]");
   }
 

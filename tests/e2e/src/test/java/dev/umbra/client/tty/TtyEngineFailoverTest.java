@@ -21,17 +21,11 @@ import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
-import dev.umbra.webtty.Main;
 import dev.umbra.webtty.WebTtyService;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.net.NetClient;
-import io.vertx.core.net.NetServer;
-import io.vertx.core.net.NetSocket;
 import java.io.ByteArrayInputStream;
-import java.io.IOException;
-import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -62,7 +56,7 @@ class TtyEngineFailoverTest {
   static WebTtyService engineB;
   static Process engineA;
   static HttpServer jwks;
-  static Balancer balancer;
+  static TcpBalancer balancer;
   static TtyServer server;
   static Path home;
   static final WebTtyTestTokens tokens = new WebTtyTestTokens();
@@ -92,23 +86,15 @@ class TtyEngineFailoverTest {
                             .putHeader("content-type", "application/json")
                             .end(tokens.jwks().encode()))
                 .listen(0, "127.0.0.1"));
-    int portA = TestServices.portForAChildProcess();
-    Path log = Path.of("target", "tty-failover-engine-a.log");
-    Files.createDirectories(log.getParent());
+    int portA = ChildEngine.freePort();
     engineA =
-        TestServices.childJvm(
-                Main.class,
-                log,
-                pg,
-                prefix,
-                Map.of(
-                    "UMBRA_WEBTTY_ENGINE_PORT",
-                    Integer.toString(portA),
-                    "UMBRA_HOME",
-                    home.resolve("engine-a").toString(),
-                    "UMBRA_CONTROL_PLANE_URL",
-                    "http://127.0.0.1:" + jwks.actualPort()))
-            .start();
+        ChildEngine.start(
+            Path.of("target", "tty-failover-engine-a.log"),
+            pg,
+            prefix,
+            portA,
+            home.resolve("engine-a"),
+            Map.of("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + jwks.actualPort()));
     busB = RedisBus.create(vertx, TestRedis.url(), prefix);
     engineB =
         get(
@@ -120,14 +106,7 @@ class TtyEngineFailoverTest {
                 Clock.systemUTC(),
                 WebTtyService::new));
     engineB.sessionVerifier().useKeys(tokens.keySet());
-    Eventually.await(
-        "engine A healthy (see " + log + ")",
-        Duration.ofSeconds(90),
-        () -> {
-          assertThat(engineA.isAlive()).as("engine A exited; see " + log).isTrue();
-          return healthy(portA);
-        });
-    balancer = Balancer.start(vertx, portA, engineB.actualPort());
+    balancer = TcpBalancer.start(vertx, portA, engineB.actualPort());
 
     AuthorizedKeys authorized = new AuthorizedKeys(home.resolve("daemon"));
     authorized.add(aliceSign.publicKey(), "alice laptop");
@@ -294,80 +273,8 @@ class TtyEngineFailoverTest {
     return f.toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
   }
 
-  static boolean healthy(int port) {
-    try {
-      HttpURLConnection c =
-          (HttpURLConnection)
-              URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
-      c.setConnectTimeout(1000);
-      c.setReadTimeout(2000);
-      return c.getResponseCode() == 200;
-    } catch (IOException e) {
-      return false;
-    }
-  }
-
-  /** What a client sees. */
   /** A screen whose failed waits also show the daemon's counters. */
   static TtyScreen screen() {
     return new TtyScreen(() -> "; daemon " + server.stats().snapshot());
-  }
-
-  /**
-   * A TCP balancer: each new connection goes to the first backend that accepts it, bytes are piped
-   * both ways, and when either side closes the other is closed.
-   */
-  static final class Balancer {
-    final NetServer server;
-    final NetClient client;
-    final int[] backends;
-
-    private Balancer(NetServer server, NetClient client, int[] backends) {
-      this.server = server;
-      this.client = client;
-      this.backends = backends;
-    }
-
-    static Balancer start(Vertx vertx, int... backends) throws Exception {
-      NetClient client = vertx.createNetClient();
-      NetServer server = vertx.createNetServer();
-      Balancer b = new Balancer(server, client, backends);
-      server.connectHandler(
-          in -> {
-            in.pause();
-            b.forward(in, 0);
-          });
-      get(server.listen(0, "127.0.0.1"));
-      return b;
-    }
-
-    private void forward(NetSocket in, int i) {
-      if (i >= backends.length) {
-        in.close();
-        return;
-      }
-      client
-          .connect(backends[i], "127.0.0.1")
-          .onSuccess(
-              out -> {
-                in.closeHandler(v -> out.close());
-                out.closeHandler(v -> in.close());
-                in.exceptionHandler(e -> out.close());
-                out.exceptionHandler(e -> in.close());
-                in.pipeTo(out);
-                out.pipeTo(in);
-                in.resume();
-              })
-          .onFailure(e -> forward(in, i + 1));
-    }
-
-    URI url() {
-      return URI.create("http://127.0.0.1:" + server.actualPort());
-    }
-
-    void close() throws Exception {
-      get(server.close());
-      get(client.close());
-    }
   }
 }
