@@ -2,6 +2,7 @@ package dev.umbra.webtty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.FirstUpgrade;
 import dev.umbra.kit.testing.RawWebSocket;
 import dev.umbra.proto.webtty.TerminalSize;
@@ -19,13 +20,17 @@ import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
  * Both WebTTY WebSocket routes against the probe of issue 13 (findings 1, 9, 10) on a raw socket:
  * the first upgrade of a fresh engine, a deflate bomb with the extension offered, a frame over the
  * decoder's limit (closed 1009, counted oversized).
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class WebTtyEdgeTest {
   private static Vertx vertx;
   private static EngineHarness h;
@@ -57,11 +62,16 @@ class WebTtyEdgeTest {
   }
 
   @Test
+  @Order(1) // first on the class's fresh engine: its first upgrades are what is measured
   void theFirstUpgradeOfEachRouteWaitsForNothingAWarmUpgradeDoesNot() throws Exception {
     for (boolean server : new boolean[] {true, false}) {
       FirstUpgrade.measure(() -> open(server, Map.of()))
           .assertWithinBudget(server ? "server route" : "client route");
     }
+  }
+
+  private static double oversized(String side) {
+    return h.engines.get(0).metrics().count("frames_rejected", "side", side, "reason", "oversized");
   }
 
   @Test
@@ -74,11 +84,20 @@ class WebTtyEdgeTest {
               Map.of("Sec-WebSocket-Extensions", "permessage-deflate; client_max_window_bits"))) {
         assertThat(ws.upgrade().status()).isEqualTo(101);
         assertThat(ws.upgrade().header("sec-websocket-extensions")).isEmpty();
-        long t0 = System.nanoTime();
+        String side = server ? "server" : "client";
+        double oversizedBefore = oversized(side);
         ws.send(2, true, bomb);
         Optional<RawWebSocket.Frame> close = ws.awaitClose();
-        close.ifPresent(f -> assertThat(f.closeCode()).isEqualTo(1002));
-        assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+        // refused at the frame's header: RSV1 without a negotiated extension is a protocol error
+        // (1002; the close frame itself may be lost to the reset of the unread bomb). What
+        // inflated the bomb would hold a 64 MiB message, over the decoder's limit: closed 1009 and
+        // counted oversized. These say "not inflated" on any machine, where the 1 s wall-clock
+        // bound that stood for them depended on the load.
+        close.ifPresent(f -> assertThat(f.closeCode()).as("close code").isEqualTo(1002));
+        Eventually.holdsThroughout(
+            "no oversized message counted on the " + side + " route",
+            Duration.ofMillis(500),
+            () -> oversized(side) == oversizedBefore);
       }
     }
   }

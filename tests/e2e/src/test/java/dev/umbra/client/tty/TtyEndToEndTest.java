@@ -388,6 +388,10 @@ class TtyEndToEndTest {
                 c.sessionId(),
                 true,
                 second));
+    // control comes back with an input key the daemon grants after the join: stdin sent before
+    // it is refused (not_controller), which a loaded machine made visible
+    Eventually.await(
+        "the re-attached opener holds control", Duration.ofSeconds(15), again::hasControl);
     again.send("echo $X\n".getBytes());
     second.await("kept-5");
     again.send("exit 0\n".getBytes());
