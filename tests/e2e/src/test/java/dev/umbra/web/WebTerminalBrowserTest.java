@@ -204,8 +204,7 @@ class WebTerminalBrowserTest {
       t.page.click("#terminal-share");
       t.await("#terminal-screen[data-epoch='1']");
 
-      v.page.click("#terminal-sessions");
-      v.await(row + "[data-grant=true]");
+      awaitGranted(v, row);
       v.page.click(row + " button[data-join]");
       awaitState(v, "viewing");
       typeLine(t, "echo " + canary + "-$((7*6))");
@@ -268,8 +267,7 @@ class WebTerminalBrowserTest {
       assertThat(v.page.textContent("#terminal-note")).isEqualTo("shared: output key epoch 1");
 
       String row = "#terminal-live-body tr[data-session='" + session + "']";
-      w.page.click("#terminal-sessions");
-      w.await(row + "[data-grant=true]");
+      awaitGranted(w, row);
       w.page.click(row + " button[data-join]");
       awaitState(w, "viewing");
       typeLine(v, "echo " + canary + "-$((7*6))");
@@ -290,6 +288,20 @@ class WebTerminalBrowserTest {
       awaitState(t, "closed");
     }
     assertThat(leaks(canary)).isEmpty();
+  }
+
+  /**
+   * Reloads the live sessions list of {@code t} until {@code row} says granted: the engine stores a
+   * share's recipients through its recording writer, a moment after the epoch reached the pages.
+   */
+  static void awaitGranted(Tab t, String row) {
+    Eventually.await(
+        row + " granted in the live sessions list",
+        java.time.Duration.ofMillis(WAIT_MS),
+        () -> {
+          t.page.click("#terminal-sessions");
+          return t.page.locator(row + "[data-grant=true]").count() > 0;
+        });
   }
 
   /** Waits until the page offers a member to share with (an option of a closed select). */
