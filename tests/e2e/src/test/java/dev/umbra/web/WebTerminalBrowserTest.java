@@ -254,8 +254,10 @@ class WebTerminalBrowserTest {
           "#terminal-requests button[data-give]", new Page.ClickOptions().setTimeout(WAIT_MS));
       awaitState(v, "control");
 
-      // the controller picks the member (the workspace's one: the owner, whose devices all are)
+      // the controller picks the member (the workspace's one: the owner, whose devices all are),
+      // once its lists show w (trusted after v)
       v.page.click("#lists-refresh");
+      v.await("#terminal-viewers label[data-device='" + w.page.textContent("#device-id") + "']");
       awaitMemberToShareWith(v);
       assertThat(v.page.textContent("#terminal-share-member option")).contains("trusted device");
       v.page.selectOption(
