@@ -204,8 +204,7 @@ class WebTerminalBrowserTest {
       t.page.click("#terminal-share");
       t.await("#terminal-screen[data-epoch='1']");
 
-      v.page.click("#terminal-sessions");
-      v.await(row + "[data-grant=true]");
+      awaitGranted(v, row);
       v.page.click(row + " button[data-join]");
       awaitState(v, "viewing");
       typeLine(t, "echo " + canary + "-$((7*6))");
@@ -255,8 +254,10 @@ class WebTerminalBrowserTest {
           "#terminal-requests button[data-give]", new Page.ClickOptions().setTimeout(WAIT_MS));
       awaitState(v, "control");
 
-      // the controller picks the member (the workspace's one: the owner, whose devices all are)
+      // the controller picks the member (the workspace's one: the owner, whose devices all are),
+      // once its lists show w (trusted after v)
       v.page.click("#lists-refresh");
+      v.await("#terminal-viewers label[data-device='" + w.page.textContent("#device-id") + "']");
       awaitMemberToShareWith(v);
       assertThat(v.page.textContent("#terminal-share-member option")).contains("trusted device");
       v.page.selectOption(
@@ -268,8 +269,7 @@ class WebTerminalBrowserTest {
       assertThat(v.page.textContent("#terminal-note")).isEqualTo("shared: output key epoch 1");
 
       String row = "#terminal-live-body tr[data-session='" + session + "']";
-      w.page.click("#terminal-sessions");
-      w.await(row + "[data-grant=true]");
+      awaitGranted(w, row);
       w.page.click(row + " button[data-join]");
       awaitState(w, "viewing");
       typeLine(v, "echo " + canary + "-$((7*6))");
@@ -290,6 +290,20 @@ class WebTerminalBrowserTest {
       awaitState(t, "closed");
     }
     assertThat(leaks(canary)).isEmpty();
+  }
+
+  /**
+   * Reloads the live sessions list of {@code t} until {@code row} says granted: the engine stores a
+   * share's recipients through its recording writer, a moment after the epoch reached the pages.
+   */
+  static void awaitGranted(Tab t, String row) {
+    Eventually.await(
+        row + " granted in the live sessions list",
+        java.time.Duration.ofMillis(WAIT_MS),
+        () -> {
+          t.page.click("#terminal-sessions");
+          return t.page.locator(row + "[data-grant=true]").count() > 0;
+        });
   }
 
   /** Waits until the page offers a member to share with (an option of a closed select). */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.UmbraCli;
+import dev.umbra.client.tty.ChildEngine;
 import dev.umbra.controlplane.Main;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.Eventually;
@@ -12,10 +13,8 @@ import dev.umbra.kit.testing.TestServices;
 import dev.umbra.launcher.Cli;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
-import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.net.HttpURLConnection;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -252,22 +251,9 @@ class MessagingFailoverEndToEndTest {
         Duration.ofSeconds(60),
         () -> {
           assertThat(p.isAlive()).as("instance B exited; see " + log).isTrue();
-          return healthy(port);
+          return ChildEngine.healthy(port);
         });
     return p;
-  }
-
-  private static boolean healthy(int port) {
-    try {
-      HttpURLConnection c =
-          (HttpURLConnection)
-              URI.create("http://127.0.0.1:" + port + "/healthz").toURL().openConnection();
-      c.setConnectTimeout(1000);
-      c.setReadTimeout(2000);
-      return c.getResponseCode() == 200;
-    } catch (IOException e) {
-      return false;
-    }
   }
 
   private long pendingCopies() throws Exception {

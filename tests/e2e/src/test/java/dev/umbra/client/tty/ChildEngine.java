@@ -47,7 +47,8 @@ public final class ChildEngine {
     return TestServices.portForAChildProcess();
   }
 
-  static boolean healthy(int port) {
+  /** True when a service on {@code port} of 127.0.0.1 answers its /healthz with 200. */
+  public static boolean healthy(int port) {
     try {
       HttpURLConnection c =
           (HttpURLConnection)
