@@ -409,6 +409,107 @@ class WorkflowApiTest {
         .isEqualTo(400);
   }
 
+  JsonObject refusalBody(
+      Ed25519KeyPair key, String eventId, String name, long version, String reason) {
+    long ts = h.clock.millis();
+    byte[] msg =
+        MachineRequests.workflowRefusal(
+            UUID.fromString(a.ws), UUID.fromString(a.machine), ts, eventId, name, version, reason);
+    return signedByMachine(
+        a.ws,
+        a.machine,
+        key,
+        msg,
+        ts,
+        new JsonObject()
+            .put("event_id", eventId)
+            .put("name", name)
+            .put("version", version)
+            .put("reason", reason));
+  }
+
+  @Test
+  void aMachinesRefusalOutsideARunIsTakenSignedWithAKnownReasonAndLeavesNoRunRecord() {
+    String id = "01JF" + "0".repeat(21) + "B";
+    String refusals = "/v1/machine-workflow-refusals";
+    Harness.Response r =
+        h.call("POST", refusals, null, refusalBody(a.machineKey, id, "hello", 3, "bad_signature"));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(202);
+    assertThat(r.body().getString("event_id")).isEqualTo(id);
+    // a replay is taken (the audit keeps one event per id)
+    assertThat(
+            h.call(
+                    "POST",
+                    refusals,
+                    null,
+                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature"))
+                .status())
+        .isEqualTo(202);
+    assertThat(
+            h.call("GET", "/v1/workspaces/" + a.ws + "/runs", a.alice, null)
+                .body()
+                .getJsonArray("items"))
+        .as("nothing ran")
+        .isEmpty();
+
+    // refused: a reason that is no refusal code, a bad id or name, another key, a changed member,
+    // a member the route does not take, a stale timestamp
+    assertThat(
+            h.call("POST", refusals, null, refusalBody(a.machineKey, id, "hello", 3, "pwned"))
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            h.call(
+                    "POST",
+                    refusals,
+                    null,
+                    refusalBody(a.machineKey, "not-a-ulid", "hello", 3, "bad_signature"))
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            h.call(
+                    "POST",
+                    refusals,
+                    null,
+                    refusalBody(a.machineKey, id, "Hello World", 3, "bad_signature"))
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            h.call(
+                    "POST",
+                    refusals,
+                    null,
+                    refusalBody(Ed25519KeyPair.generate(), id, "hello", 3, "bad_signature"))
+                .status())
+        .isEqualTo(401);
+    assertThat(
+            h.call(
+                    "POST",
+                    refusals,
+                    null,
+                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
+                        .put("reason", "unknown_signer"))
+                .status())
+        .isEqualTo(401);
+    assertThat(
+            h.call(
+                    "POST",
+                    refusals,
+                    null,
+                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature").put("yaml", YAML))
+                .status())
+        .isEqualTo(400);
+    assertThat(
+            h.call(
+                    "POST",
+                    refusals,
+                    null,
+                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
+                        .put("timestamp_ms", h.clock.millis() - 120_000))
+                .status())
+        .isEqualTo(401);
+  }
+
   JsonObject reportBody(WorkflowRunReport report, Ed25519KeyPair key) {
     long ts = h.clock.millis();
     String text = report.canonical();
