@@ -431,19 +431,11 @@ class WorkflowApiTest {
   @Test
   void aMachinesRefusalOutsideARunIsTakenSignedWithAKnownReasonAndLeavesNoRunRecord() {
     String id = "01JF" + "0".repeat(21) + "B";
-    String refusals = "/v1/machine-workflow-refusals";
-    Harness.Response r =
-        h.call("POST", refusals, null, refusalBody(a.machineKey, id, "hello", 3, "bad_signature"));
+    Harness.Response r = refusal(refusalBody(a.machineKey, id, "hello", 3, "bad_signature"));
     assertThat(r.status()).as(r.body().encode()).isEqualTo(202);
     assertThat(r.body().getString("event_id")).isEqualTo(id);
     // a replay is taken (the audit keeps one event per id)
-    assertThat(
-            h.call(
-                    "POST",
-                    refusals,
-                    null,
-                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature"))
-                .status())
+    assertThat(refusal(refusalBody(a.machineKey, id, "hello", 3, "bad_signature")).status())
         .isEqualTo(202);
     assertThat(
             h.call("GET", "/v1/workspaces/" + a.ws + "/runs", a.alice, null)
@@ -452,62 +444,27 @@ class WorkflowApiTest {
         .as("nothing ran")
         .isEmpty();
 
-    // refused: a reason that is no refusal code, a bad id or name, another key, a changed member,
-    // a member the route does not take, a stale timestamp
-    assertThat(
-            h.call("POST", refusals, null, refusalBody(a.machineKey, id, "hello", 3, "pwned"))
-                .status())
-        .isEqualTo(400);
-    assertThat(
-            h.call(
-                    "POST",
-                    refusals,
-                    null,
-                    refusalBody(a.machineKey, "not-a-ulid", "hello", 3, "bad_signature"))
-                .status())
-        .isEqualTo(400);
-    assertThat(
-            h.call(
-                    "POST",
-                    refusals,
-                    null,
-                    refusalBody(a.machineKey, id, "Hello World", 3, "bad_signature"))
-                .status())
-        .isEqualTo(400);
-    assertThat(
-            h.call(
-                    "POST",
-                    refusals,
-                    null,
-                    refusalBody(Ed25519KeyPair.generate(), id, "hello", 3, "bad_signature"))
-                .status())
-        .isEqualTo(401);
-    assertThat(
-            h.call(
-                    "POST",
-                    refusals,
-                    null,
-                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
-                        .put("reason", "unknown_signer"))
-                .status())
-        .isEqualTo(401);
-    assertThat(
-            h.call(
-                    "POST",
-                    refusals,
-                    null,
-                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature").put("yaml", YAML))
-                .status())
-        .isEqualTo(400);
-    assertThat(
-            h.call(
-                    "POST",
-                    refusals,
-                    null,
-                    refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
-                        .put("timestamp_ms", h.clock.millis() - 120_000))
-                .status())
-        .isEqualTo(401);
+    // refused: a reason that is no refusal code, a bad id or name (400); another key, a member
+    // changed after signing, a stale timestamp (401); a member the route does not take (400)
+    List<JsonObject> bad =
+        List.of(
+            refusalBody(a.machineKey, id, "hello", 3, "pwned"),
+            refusalBody(a.machineKey, "not-a-ulid", "hello", 3, "bad_signature"),
+            refusalBody(a.machineKey, id, "Hello World", 3, "bad_signature"),
+            refusalBody(a.machineKey, id, "hello", 3, "bad_signature").put("yaml", YAML));
+    assertThat(bad).allSatisfy(b -> assertThat(refusal(b).status()).isEqualTo(400));
+    List<JsonObject> unsigned =
+        List.of(
+            refusalBody(Ed25519KeyPair.generate(), id, "hello", 3, "bad_signature"),
+            refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
+                .put("reason", "unknown_signer"),
+            refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
+                .put("timestamp_ms", h.clock.millis() - 120_000));
+    assertThat(unsigned).allSatisfy(b -> assertThat(refusal(b).status()).isEqualTo(401));
+  }
+
+  Harness.Response refusal(JsonObject body) {
+    return h.call("POST", "/v1/machine-workflow-refusals", null, body);
   }
 
   JsonObject reportBody(WorkflowRunReport report, Ed25519KeyPair key) {
