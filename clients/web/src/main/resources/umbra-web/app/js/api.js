@@ -74,4 +74,12 @@ export const paths = {
   vaultEntry: (w, id) => '/v1/workspaces/' + encodeURIComponent(w) + '/vault/entries/' + encodeURIComponent(id),
   deviceEnvelope: (w, d) =>
     '/v1/workspaces/' + encodeURIComponent(w) + '/devices/' + encodeURIComponent(d) + '/envelope',
+  plans: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/plans',
+  plan: (w, id) => '/v1/workspaces/' + encodeURIComponent(w) + '/plans/' + encodeURIComponent(id),
+  planVerdicts: (w, id) =>
+    '/v1/workspaces/' + encodeURIComponent(w) + '/plans/' + encodeURIComponent(id) + '/verdicts',
+  inbox: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/inbox',
+  inboxDecision: (w, id) =>
+    '/v1/workspaces/' + encodeURIComponent(w) + '/inbox/' + encodeURIComponent(id) + '/decision',
+  runs: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/runs',
 };

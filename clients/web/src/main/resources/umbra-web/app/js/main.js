@@ -7,6 +7,9 @@ import { approveDevice, rejectDevice } from './approval.js';
 import { disableConversations, enableConversations, sendMessage } from './conversations.js';
 import { forgetMessaging } from './msg-store.js';
 import { applyFilter, openAudit, verifyAudit } from './audit.js';
+import { enableInbox, listInbox } from './inbox.js';
+import { enablePlans, listPlans, planVerdict } from './plans.js';
+import { enableRuns, listRuns } from './runs.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signFields, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
@@ -81,6 +84,10 @@ async function openWorkspace(workspaceId) {
   show('audit', true);
   setText('audit-error', '');
   openAudit(api, workspaceId).catch((e) => fail('audit-error', e)); // the tail runs on
+  for (const id of ['plans', 'inbox', 'runs']) show(id, true);
+  enablePlans(api, workspaceId).catch((e) => fail('plans-error', e));
+  enableInbox(api, workspaceId).catch((e) => fail('inbox-error', e));
+  enableRuns(api, workspaceId).catch((e) => fail('runs-error', e));
   await Promise.all([refreshDevice(), refreshLists()]);
 }
 
@@ -327,6 +334,11 @@ $('device-request').addEventListener('click', guarded('device-error', requestTru
 $('device-forget').addEventListener('click', guarded('device-error', forgetDevice));
 $('audit-filter').addEventListener('submit', guarded('audit-error', applyFilter));
 $('audit-verify').addEventListener('click', guarded('audit-error', verifyAudit));
+$('plans-refresh').addEventListener('click', guarded('plans-error', listPlans));
+$('plan-approve').addEventListener('click', guarded('plans-error', () => planVerdict('approve')));
+$('plan-request-changes').addEventListener('click', guarded('plans-error', () => planVerdict('request_changes')));
+$('inbox-refresh').addEventListener('click', guarded('inbox-error', listInbox));
+$('runs-refresh').addEventListener('click', guarded('runs-error', listRuns));
 $('terminal-form').addEventListener('submit', guarded('terminal-error', openTerminal));
 $('terminal-attach').addEventListener('click', guarded('terminal-error', attachTerminal));
 $('terminal-join').addEventListener('click', guarded('terminal-error', joinTerminal));

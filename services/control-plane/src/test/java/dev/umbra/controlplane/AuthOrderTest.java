@@ -40,6 +40,7 @@ class AuthOrderTest {
           "POST /v1/machine-workflow-runs", // idem: a daemon's signed workflow run report
           "POST /v1/machine-workflows", // idem: a daemon mirroring workflows to repository files
           "POST /v1/machine-workflow-proposals", // idem: a daemon proposing a file's revision
+          "POST /v1/machine-workflow-refusals", // idem: a daemon reporting a refused definition
           "POST /v1/machine-inbox", // idem: a daemon raising an inbox item for a runtime
           "POST /v1/machine-inbox-decision", // idem: a daemon waiting for that item's decision
           "POST /v1/agent-enrolments", // signed by the machine's and the agent's keys, in the body

@@ -409,6 +409,64 @@ class WorkflowApiTest {
         .isEqualTo(400);
   }
 
+  JsonObject refusalBody(
+      Ed25519KeyPair key, String eventId, String name, long version, String reason) {
+    long ts = h.clock.millis();
+    byte[] msg =
+        MachineRequests.workflowRefusal(
+            UUID.fromString(a.ws), UUID.fromString(a.machine), ts, eventId, name, version, reason);
+    return signedByMachine(
+        a.ws,
+        a.machine,
+        key,
+        msg,
+        ts,
+        new JsonObject()
+            .put("event_id", eventId)
+            .put("name", name)
+            .put("version", version)
+            .put("reason", reason));
+  }
+
+  @Test
+  void aMachinesRefusalOutsideARunIsTakenSignedWithAKnownReasonAndLeavesNoRunRecord() {
+    String id = "01JF" + "0".repeat(21) + "B";
+    Harness.Response r = refusal(refusalBody(a.machineKey, id, "hello", 3, "bad_signature"));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(202);
+    assertThat(r.body().getString("event_id")).isEqualTo(id);
+    // a replay is taken (the audit keeps one event per id)
+    assertThat(refusal(refusalBody(a.machineKey, id, "hello", 3, "bad_signature")).status())
+        .isEqualTo(202);
+    assertThat(
+            h.call("GET", "/v1/workspaces/" + a.ws + "/runs", a.alice, null)
+                .body()
+                .getJsonArray("items"))
+        .as("nothing ran")
+        .isEmpty();
+
+    // refused: a reason that is no refusal code, a bad id or name (400); another key, a member
+    // changed after signing, a stale timestamp (401); a member the route does not take (400)
+    List<JsonObject> bad =
+        List.of(
+            refusalBody(a.machineKey, id, "hello", 3, "pwned"),
+            refusalBody(a.machineKey, "not-a-ulid", "hello", 3, "bad_signature"),
+            refusalBody(a.machineKey, id, "Hello World", 3, "bad_signature"),
+            refusalBody(a.machineKey, id, "hello", 3, "bad_signature").put("yaml", YAML));
+    assertThat(bad).allSatisfy(b -> assertThat(refusal(b).status()).isEqualTo(400));
+    List<JsonObject> unsigned =
+        List.of(
+            refusalBody(Ed25519KeyPair.generate(), id, "hello", 3, "bad_signature"),
+            refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
+                .put("reason", "unknown_signer"),
+            refusalBody(a.machineKey, id, "hello", 3, "bad_signature")
+                .put("timestamp_ms", h.clock.millis() - 120_000));
+    assertThat(unsigned).allSatisfy(b -> assertThat(refusal(b).status()).isEqualTo(401));
+  }
+
+  Harness.Response refusal(JsonObject body) {
+    return h.call("POST", "/v1/machine-workflow-refusals", null, body);
+  }
+
   JsonObject reportBody(WorkflowRunReport report, Ed25519KeyPair key) {
     long ts = h.clock.millis();
     String text = report.canonical();

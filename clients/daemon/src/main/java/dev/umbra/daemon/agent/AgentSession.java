@@ -16,16 +16,21 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -35,7 +40,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * written to its stdin. The session does not depend on anyone watching: it runs until its runtime
  * exits (or the daemon stops), and then reports its run record (counts only).
  */
-final class AgentSession {
+final class AgentSession implements StepSession {
   static final int MAX_WATCHERS = 8;
   static final int RING_FRAMES = 1000;
   static final long RING_BYTES = 2L * 1024 * 1024;
@@ -72,6 +77,7 @@ final class AgentSession {
   private Instant endedAt;
   private volatile Integer exitCode;
   private String clientKey = "";
+  private final CompletableFuture<Integer> exit = new CompletableFuture<>();
 
   AgentSession(
       String id,
@@ -119,8 +125,41 @@ final class AgentSession {
     };
   }
 
-  String id() {
+  @Override
+  public String id() {
     return id;
+  }
+
+  /**
+   * A workflow step's first prompt (worker thread): to the runtime's stdin and into the frames and
+   * the transcript, as a watcher's prompt would be.
+   */
+  void prompt(String text) {
+    AgentFrame f = AgentFrames.of(AgentFrames.Type.PROMPT, new JsonObject().put("text", text));
+    bytesIn.addAndGet(f.json().encode().getBytes(StandardCharsets.UTF_8).length);
+    toRuntime(f);
+    publish(f);
+  }
+
+  @Override
+  public OptionalInt await(Duration wait) throws InterruptedException {
+    try {
+      return OptionalInt.of(exit.get(wait.toMillis(), TimeUnit.MILLISECONDS));
+    } catch (TimeoutException e) {
+      return OptionalInt.empty();
+    } catch (ExecutionException e) {
+      throw new IllegalStateException(e.getCause());
+    }
+  }
+
+  @Override
+  public long bytesIn() {
+    return bytesIn.get();
+  }
+
+  @Override
+  public long bytesOut() {
+    return bytesOut.get();
   }
 
   boolean live() {
@@ -433,6 +472,7 @@ final class AgentSession {
         v -> {
           exitCode = code;
           endedAt = clock.instant();
+          exit.complete(code);
           stdin.clear();
           stdin.offer(EOF);
           for (Watcher w : List.copyOf(watchers)) {
@@ -460,8 +500,11 @@ final class AgentSession {
     w.channel().closeWhenDrained();
   }
 
-  /** The daemon stops: the runtime is ended (its exit is then reported as usual). */
-  void stop() {
+  /**
+   * The daemon stops, or a step's time is up: the runtime is ended (its exit reported as usual).
+   */
+  @Override
+  public void stop() {
     Process p = process;
     if (p != null && p.isAlive()) {
       p.descendants().forEach(ProcessHandle::destroy);

@@ -12,6 +12,7 @@ import dev.umbra.proto.channel.Started;
 import io.vertx.core.Context;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
@@ -19,6 +20,8 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -235,6 +238,60 @@ public final class AgentSessions {
       channel.send(AgentFrames.message(f.bytes()));
     }
     channel.closeWhenDrained();
+  }
+
+  /**
+   * Blocking (a worker thread, never the context): starts the configured runtime {@code runtimeId}
+   * for a workflow step run on channel {@code channelId}, with no watcher, and gives it {@code
+   * prompt} (empty: nothing) as its first prompt. Empty when no such runtime is configured or the
+   * machine runs {@link #MAX_LIVE} sessions already. The session is listed and watched like any.
+   */
+  public Optional<StepSession> startForStep(String runtimeId, String prompt, long channelId)
+      throws IOException {
+    CompletableFuture<Boolean> room = new CompletableFuture<>();
+    context.runOnContext(
+        v -> {
+          boolean free = liveCount() + starting < MAX_LIVE;
+          starting += free ? 1 : 0;
+          room.complete(free);
+        });
+    if (!room.join()) {
+      log.warn("workflow agent step not started: {} sessions run already", MAX_LIVE);
+      return Optional.empty();
+    }
+    AgentSession s = null;
+    try {
+      AgentRuntimes.Runtime runtime = runtimes.find(runtimeId).orElse(null);
+      if (runtime == null) {
+        log.atWarn()
+            .addKeyValue("runtime", runtimeId)
+            .log("workflow agent step not started: no such runtime is configured");
+        return Optional.empty();
+      }
+      String id = ids.get();
+      Path dir = KeyFiles.ensurePrivateDirectories(home, root.resolve(id));
+      AgentSession made =
+          new AgentSession(id, runtime, channelId, context, dir, audit, inbox, clock);
+      made.spawn(home, "");
+      s = made;
+      if (!prompt.isEmpty()) {
+        s.prompt(prompt);
+      }
+      log.atInfo()
+          .addKeyValue("session", id)
+          .addKeyValue("channel", Long.toHexString(channelId))
+          .log("agent session started by a workflow step");
+      return Optional.of(s);
+    } finally {
+      AgentSession started = s;
+      context.runOnContext(
+          v -> {
+            starting--;
+            if (started != null) {
+              keep(started);
+            }
+          });
+    }
   }
 
   /** The daemon stops: every runtime is ended. */

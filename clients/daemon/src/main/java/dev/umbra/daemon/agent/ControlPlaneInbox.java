@@ -1,16 +1,10 @@
 package dev.umbra.daemon.agent;
 
-import dev.umbra.client.binding.Binding;
-import dev.umbra.client.http.JsonHttp;
-import dev.umbra.client.trust.TrustSync;
-import dev.umbra.crypto.keys.Ed25519KeyPair;
+import dev.umbra.client.binding.MachineClient;
 import dev.umbra.crypto.sign.MachineRequests;
-import dev.umbra.proto.api.ApiFailure;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
-import java.time.Clock;
 import java.util.UUID;
-import java.util.function.Supplier;
 
 /**
  * A binding's {@link AgentInbox}: the control plane's machine inbox routes, every request signed
@@ -19,17 +13,10 @@ import java.util.function.Supplier;
  * many requests) may be asked again.
  */
 public final class ControlPlaneInbox implements AgentInbox {
-  private final JsonHttp http;
-  private final Binding binding;
-  private final Supplier<Ed25519KeyPair> signing;
-  private final Clock clock;
+  private final MachineClient client;
 
-  public ControlPlaneInbox(
-      JsonHttp http, Binding binding, Supplier<Ed25519KeyPair> signing, Clock clock) {
-    this.http = http;
-    this.binding = binding;
-    this.signing = signing;
-    this.clock = clock;
+  public ControlPlaneInbox(MachineClient client) {
+    this.client = client;
   }
 
   @Override
@@ -44,30 +31,19 @@ public final class ControlPlaneInbox implements AgentInbox {
             .put("default", request.getString("default"))
             .put("deadline_seconds", request.getLong("deadline_seconds"))
             .encode();
-    long ts = clock.millis();
-    JsonObject body =
-        TrustSync.signedBody(
-                binding,
-                signing.get(),
-                ts,
-                MachineRequests.inbox(binding.workspaceId(), binding.machineId(), ts, item))
-            .put("item", item);
-    post(ControlPlanePaths.MACHINE_INBOX, body);
+    post(
+        ControlPlanePaths.MACHINE_INBOX,
+        (w, m, ts) -> MachineRequests.inbox(w, m, ts, item),
+        new JsonObject().put("item", item));
   }
 
   @Override
   public State await(UUID itemId, int waitSeconds) throws Failed {
-    long ts = clock.millis();
-    JsonObject body =
-        TrustSync.signedBody(
-                binding,
-                signing.get(),
-                ts,
-                MachineRequests.inboxDecision(
-                    binding.workspaceId(), binding.machineId(), ts, itemId, waitSeconds))
-            .put("item_id", itemId.toString())
-            .put("wait_seconds", waitSeconds);
-    JsonObject r = post(ControlPlanePaths.MACHINE_INBOX_DECISION, body);
+    JsonObject r =
+        post(
+            ControlPlanePaths.MACHINE_INBOX_DECISION,
+            (w, m, ts) -> MachineRequests.inboxDecision(w, m, ts, itemId, waitSeconds),
+            new JsonObject().put("item_id", itemId.toString()).put("wait_seconds", waitSeconds));
     if (!(r.getValue("status") instanceof String status)
         || !status.matches("open|decided|expired")) {
       throw new Failed(
@@ -77,24 +53,13 @@ public final class ControlPlaneInbox implements AgentInbox {
     return new State(status, answer instanceof String a ? a : null);
   }
 
-  private JsonObject post(String path, JsonObject body) throws Failed {
+  private JsonObject post(String path, MachineClient.Message message, JsonObject members)
+      throws Failed {
     try {
-      return http.post(JsonHttp.resolve(binding.controlPlaneUrl(), path), null, body);
-    } catch (ApiFailure e) {
-      int s = e.status();
-      boolean retry = s == 0 || s == 429 || s >= 500;
-      AgentInbox.Reason code =
-          retry
-              ? AgentInbox.Reason.UNREACHABLE
-              : switch (s) {
-                case 400 -> AgentInbox.Reason.BAD_REQUEST;
-                case 401, 403 -> AgentInbox.Reason.MACHINE_REFUSED;
-                case 404 -> AgentInbox.Reason.NOT_FOUND;
-                default -> AgentInbox.Reason.REFUSED;
-              };
-      throw new Failed(code, retry, e.getMessage());
-    } catch (RuntimeException e) {
-      throw new Failed(AgentInbox.Reason.UNREACHABLE, true, e.getMessage());
+      return client.post(path, message, members);
+    } catch (MachineClient.Failed e) {
+      throw new Failed(
+          AgentInbox.Reason.valueOf(e.failure().name()), e.retryable(), e.getMessage());
     }
   }
 }

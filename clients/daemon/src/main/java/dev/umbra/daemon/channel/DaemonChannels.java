@@ -539,6 +539,11 @@ public final class DaemonChannels {
     channel.closeWhenDrained();
   }
 
+  /** The binding's agent sessions (a workflow's agent steps start theirs here); set at start. */
+  public dev.umbra.daemon.agent.AgentSessions agentSessions() {
+    return agents;
+  }
+
   /** A new session id on this daemon's clock (names a transcript under sessions/). */
   public String sessionId() {
     return sessionId(clock);

@@ -2,6 +2,7 @@ package dev.umbra.daemon.channel;
 
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.binding.MachineClient;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustSync;
@@ -69,13 +70,16 @@ public final class DaemonRelay implements AutoCloseable {
   }
 
   private static dev.umbra.daemon.workflow.WorkflowMirror mirror(
-      JsonHttp http, BindingStore store, Binding b, Path umbraHome) {
+      MachineClient client,
+      BindingStore store,
+      Binding b,
+      Path umbraHome,
+      dev.umbra.daemon.audit.DaemonAudit audit) {
     Path dir = store.root().resolve(b.machineId().toString());
     return new dev.umbra.daemon.workflow.WorkflowMirror(
         umbraHome,
         b.machineId().toString(),
-        new dev.umbra.daemon.workflow.ControlPlaneWorkflows(
-            http, b, () -> store.signingKey(b), Clock.systemUTC()),
+        new dev.umbra.daemon.workflow.ControlPlaneWorkflows(client, audit::newEventId),
         dev.umbra.daemon.workflow.ControlPlaneWorkflows.verifier(
             dir, b, () -> dev.umbra.client.trust.TrustStore.forBinding(store, b)));
   }
@@ -112,7 +116,12 @@ public final class DaemonRelay implements AutoCloseable {
     List<DaemonChannels> running = new ArrayList<>();
     List<dev.umbra.daemon.workflow.WorkflowMirror> mirrors = new ArrayList<>();
     for (Binding b : store.list()) {
-      mirrors.add(mirror(http, store, b, umbraHome));
+      MachineClient client =
+          new MachineClient(http, b, () -> store.signingKey(b), Clock.systemUTC());
+      var audit =
+          new dev.umbra.daemon.audit.DaemonAudit(
+              vertx, http, b, () -> store.signingKey(b), Clock.systemUTC());
+      mirrors.add(mirror(client, store, b, umbraHome, audit));
       try {
         JsonObject discovery =
             http.get(JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.DISCOVERY), null);
@@ -123,9 +132,6 @@ public final class DaemonRelay implements AutoCloseable {
           continue;
         }
         String ws = b.workspaceId().toString();
-        var audit =
-            new dev.umbra.daemon.audit.DaemonAudit(
-                vertx, http, b, () -> store.signingKey(b), Clock.systemUTC());
         DaemonChannels channels =
             new DaemonChannels(
                     vertx,
@@ -143,11 +149,10 @@ public final class DaemonRelay implements AutoCloseable {
                 .tls(http.tls())
                 .trust(() -> dev.umbra.client.trust.TrustStore.forBinding(store, b))
                 .audit(audit.sink())
-                .agentInbox(
-                    new dev.umbra.daemon.agent.ControlPlaneInbox(
-                        http, b, () -> store.signingKey(b), Clock.systemUTC()));
+                .agentInbox(new dev.umbra.daemon.agent.ControlPlaneInbox(client));
         channels.service(
-            WorkflowRuns.TOPIC, workflows(vertx, http, store, b, umbraHome, audit, channels));
+            WorkflowRuns.TOPIC,
+            workflows(vertx, client, http, store, b, umbraHome, audit, channels));
         channels.onTrustHint(refresh(vertx, http, store, b, channels, alsoRecheck, out)::hint);
         channels.start().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
         running.add(channels);
@@ -202,6 +207,7 @@ public final class DaemonRelay implements AutoCloseable {
    */
   private static WorkflowRuns workflows(
       Vertx vertx,
+      MachineClient client,
       JsonHttp http,
       BindingStore store,
       Binding b,
@@ -212,9 +218,9 @@ public final class DaemonRelay implements AutoCloseable {
     return new WorkflowRuns(
         new WorkflowRuns.Wiring(
             vertx,
-            http,
-            b,
-            () -> store.signingKey(b),
+            client,
+            (runtime, prompt, channel) ->
+                channels.agentSessions().startForStep(runtime, prompt, channel),
             () -> dev.umbra.client.trust.TrustStore.forBinding(store, b),
             () -> new TrustSync(http, Clock.systemUTC()).sync(b, dir, store.signingKey(b)),
             dir,

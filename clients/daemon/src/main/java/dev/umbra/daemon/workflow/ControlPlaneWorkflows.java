@@ -1,16 +1,14 @@
 package dev.umbra.daemon.workflow;
 
 import dev.umbra.client.binding.Binding;
-import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.binding.MachineClient;
 import dev.umbra.client.trust.DeviceTrust;
-import dev.umbra.client.trust.TrustSync;
-import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.sign.MachineRequests;
+import dev.umbra.crypto.workflow.WorkflowRefusal;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -22,33 +20,22 @@ import java.util.function.Supplier;
  * binding's pinned trust).
  */
 public final class ControlPlaneWorkflows implements WorkflowMirror.Platform {
-  private final JsonHttp http;
-  private final Binding binding;
-  private final Supplier<Ed25519KeyPair> signing;
-  private final Clock clock;
+  private final MachineClient client;
+  private final Supplier<String> eventIds;
 
-  public ControlPlaneWorkflows(
-      JsonHttp http, Binding binding, Supplier<Ed25519KeyPair> signing, Clock clock) {
-    this.http = http;
-    this.binding = binding;
-    this.signing = signing;
-    this.clock = clock;
+  /**
+   * @param eventIds audit event ids (ULIDs) for refusal reports: the audit keeps one event per id
+   */
+  public ControlPlaneWorkflows(MachineClient client, Supplier<String> eventIds) {
+    this.client = client;
+    this.eventIds = eventIds;
   }
 
   @Override
-  public Map<String, WorkflowVerifier.Served> list() {
-    long ts = clock.millis();
-    JsonObject body =
-        TrustSync.signedBody(
-            binding,
-            signing.get(),
-            ts,
-            MachineRequests.workflows(binding.workspaceId(), binding.machineId(), ts));
+  public Map<String, WorkflowVerifier.Served> list() throws MachineClient.Failed {
     JsonObject r =
-        http.post(
-            JsonHttp.resolve(binding.controlPlaneUrl(), ControlPlanePaths.MACHINE_WORKFLOWS),
-            null,
-            body);
+        client.post(
+            ControlPlanePaths.MACHINE_WORKFLOWS, MachineRequests::workflows, new JsonObject());
     JsonArray items = r.getJsonArray("items", new JsonArray());
     Map<String, WorkflowVerifier.Served> out = new TreeMap<>();
     for (int i = 0; i < items.size() && i < 500; i++) {
@@ -65,23 +52,30 @@ public final class ControlPlaneWorkflows implements WorkflowMirror.Platform {
   }
 
   @Override
-  public void propose(String name, long base, boolean conflict, String yaml) {
-    long ts = clock.millis();
-    JsonObject body =
-        TrustSync.signedBody(
-                binding,
-                signing.get(),
-                ts,
-                MachineRequests.workflowProposal(
-                    binding.workspaceId(), binding.machineId(), ts, name, base, conflict, yaml))
+  public void propose(String name, long base, boolean conflict, String yaml)
+      throws MachineClient.Failed {
+    client.post(
+        ControlPlanePaths.MACHINE_WORKFLOW_PROPOSALS,
+        (w, m, ts) -> MachineRequests.workflowProposal(w, m, ts, name, base, conflict, yaml),
+        new JsonObject()
             .put("name", name)
             .put("base_version", base)
             .put("conflict", conflict)
-            .put("yaml", yaml);
-    http.post(
-        JsonHttp.resolve(binding.controlPlaneUrl(), ControlPlanePaths.MACHINE_WORKFLOW_PROPOSALS),
-        null,
-        body);
+            .put("yaml", yaml));
+  }
+
+  @Override
+  public void refused(String name, long version, WorkflowRefusal reason)
+      throws MachineClient.Failed {
+    String id = eventIds.get();
+    client.post(
+        ControlPlanePaths.MACHINE_WORKFLOW_REFUSALS,
+        (w, m, ts) -> MachineRequests.workflowRefusal(w, m, ts, id, name, version, reason.code()),
+        new JsonObject()
+            .put("event_id", id)
+            .put("name", name)
+            .put("version", version)
+            .put("reason", reason.code()));
   }
 
   /** The binding's verification of a served definition (its pinned trust; fails closed). */
@@ -90,9 +84,9 @@ public final class ControlPlaneWorkflows implements WorkflowMirror.Platform {
     WorkflowVerifier v = new WorkflowVerifier(bindingDir, binding.workspaceId());
     return (name, served) -> {
       try {
-        return v.verify(name, served, trust.get()).refusal().map(WorkflowVerifier.Refusal::code);
+        return v.verify(name, served, trust.get()).refusal();
       } catch (RuntimeException e) {
-        return Optional.of(WorkflowVerifier.Refusal.TRUST_UNREADABLE.code());
+        return Optional.of(WorkflowRefusal.TRUST_UNREADABLE);
       }
     };
   }

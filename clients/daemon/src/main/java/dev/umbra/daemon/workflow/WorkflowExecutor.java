@@ -4,28 +4,34 @@ import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
 import dev.umbra.crypto.workflow.WorkflowRunReport.StepResult;
+import dev.umbra.daemon.agent.StepSession;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Runs a verified workflow's command steps on this machine, in order (docs/agents.md, "Workflow
- * runs"): a step naming another machine is {@code other_machine}, one whose condition does not hold
- * {@code skipped}; each command runs without a shell and without stdin, until it exits or its
- * {@code timeout_seconds} (default {@link #DEFAULT_TIMEOUT_SECONDS}) pass. Its transcript is
- * written only here, under {@code UMBRA_HOME/sessions/<session-id>/} ({@code meta.json}, {@code
- * <step>.stdout}, {@code <step>.stderr}, {@code <step>.exit}; 0700/0600); the client that asked
- * gets at most {@link #MAX_FORWARD} bytes of each step's output over the channel. Blocking.
+ * Runs a verified workflow's steps on this machine, in order (docs/agents.md, "Workflow runs"): a
+ * step naming another machine is {@code other_machine}, one whose condition does not hold {@code
+ * skipped}; each command runs without a shell and without stdin, until it exits or its {@code
+ * timeout_seconds} (default {@link #DEFAULT_TIMEOUT_SECONDS}) pass; an agent step starts a session
+ * of its runtime ({@link WorkflowRuns.AgentSteps}) and waits for its end the same way. Its
+ * transcript is written only here, under {@code UMBRA_HOME/sessions/<session-id>/} ({@code
+ * meta.json}, {@code <step>.stdout}, {@code <step>.stderr}, {@code <step>.exit}; 0700/0600); the
+ * client that asked gets at most {@link #MAX_FORWARD} bytes of each step's output over the channel.
+ * Blocking.
  */
 final class WorkflowExecutor {
   static final long DEFAULT_TIMEOUT_SECONDS = 3600;
@@ -42,16 +48,28 @@ final class WorkflowExecutor {
   private final String sessionId;
   private final Set<String> thisMachine;
   private final Clock clock;
+  private final WorkflowRuns.AgentSteps agents;
+  private final long channelId;
   private Path dir;
 
   /**
    * @param thisMachine what a step's {@code machine} may say to mean this one (its name, its id)
+   * @param agents where an agent step starts its session
+   * @param channelId the channel that asked for the run (an agent step's session names it)
    */
-  WorkflowExecutor(Path sessions, String sessionId, Set<String> thisMachine, Clock clock) {
+  WorkflowExecutor(
+      Path sessions,
+      String sessionId,
+      Set<String> thisMachine,
+      Clock clock,
+      WorkflowRuns.AgentSteps agents,
+      long channelId) {
     this.sessions = sessions;
     this.sessionId = sessionId;
     this.thisMachine = Set.copyOf(thisMachine);
     this.clock = clock;
+    this.agents = agents;
+    this.channelId = channelId;
   }
 
   /** Whether the run failed: a step failed that does not continue on failure. */
@@ -79,7 +97,7 @@ final class WorkflowExecutor {
       } else if (!s.when().holds(inputs, failed)) {
         r = new StepResult(s.id(), "skipped", -1, 0, 0, 0);
       } else {
-        r = runStep(s, inputs, progress);
+        r = s.isAgent() ? runAgentStep(s, inputs, progress) : runStep(s, inputs, progress);
         if (!"succeeded".equals(r.status()) && !s.continueOnFailure()) {
           failed = true;
         }
@@ -135,6 +153,57 @@ final class WorkflowExecutor {
         s.id() + ".exit", ((exited ? exit : "timed out") + "\n").getBytes(StandardCharsets.UTF_8));
     String status = !exited ? "timed_out" : exit == 0 ? "succeeded" : "failed";
     return new StepResult(s.id(), status, Math.min(exit, 255), millis(started), 0, bytes.get());
+  }
+
+  /**
+   * An agent step: a session of the step's runtime, given its prompt; the step ends with the
+   * session — exit 0 {@code succeeded}, another {@code failed} — or {@code timed_out} (the runtime
+   * is then ended). The session's frames and transcript stay in its own directory ({@code
+   * agent-sessions/}); this run's transcript names the session ({@code <step>.agent-session}), and
+   * the client is told its id so that it can attach.
+   */
+  private StepResult runAgentStep(
+      WorkflowDefinition.Step s, Map<String, String> inputs, Progress progress) {
+    long started = System.nanoTime();
+    Optional<StepSession> session;
+    try {
+      session = agents.start(s.agent(), s.prompt(inputs), channelId);
+    } catch (IOException | RuntimeException e) {
+      session = Optional.empty();
+    }
+    if (session.isEmpty()) {
+      write(s.id() + ".exit", "not started\n".getBytes(StandardCharsets.UTF_8));
+      return new StepResult(s.id(), "not_started", -1, millis(started), 0, 0);
+    }
+    StepSession a = session.get();
+    byte[] named = ("agent session " + a.id() + "\n").getBytes(StandardCharsets.UTF_8);
+    write(s.id() + ".agent-session", named);
+    progress.output(s.id(), "stderr", named);
+    long timeout = s.timeoutSeconds() > 0 ? s.timeoutSeconds() : DEFAULT_TIMEOUT_SECONDS;
+    OptionalInt exit;
+    try {
+      exit = a.await(Duration.ofSeconds(timeout));
+      if (exit.isEmpty()) {
+        a.stop();
+        a.await(Duration.ofSeconds(10));
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      a.stop();
+      exit = OptionalInt.empty();
+    }
+    write(
+        s.id() + ".exit",
+        ((exit.isPresent() ? exit.getAsInt() : "timed out") + "\n")
+            .getBytes(StandardCharsets.UTF_8));
+    String status = exit.isEmpty() ? "timed_out" : exit.getAsInt() == 0 ? "succeeded" : "failed";
+    return new StepResult(
+        s.id(),
+        status,
+        exit.isPresent() ? Math.min(exit.getAsInt(), 255) : -1,
+        millis(started),
+        a.bytesIn(),
+        a.bytesOut());
   }
 
   private static long millis(long startedNanos) {

@@ -3,6 +3,7 @@ package dev.umbra.daemon.workflow;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
+import dev.umbra.crypto.workflow.WorkflowRefusal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -39,7 +40,9 @@ import org.slf4j.LoggerFactory;
  *       trusted device must sign it);
  *   <li>both changed: a conflict, reported to the platform and in the daemon's log; nothing is
  *       overwritten on either side;
- *   <li>a definition that does not verify is never written (and logged).
+ *   <li>a definition that does not verify is never written: the refusal is logged and reported to
+ *       the control plane, which audits it ({@code workflow.refused}), once per name, version and
+ *       reason.
  * </ul>
  */
 public final class WorkflowMirror {
@@ -49,6 +52,10 @@ public final class WorkflowMirror {
   static final int MAX_FILES = 200;
   static final long MAX_CONFIG_BYTES = 64 * 1024;
   static final int MAX_TEXT = 65536;
+
+  /** The state's member of refusals reported, by name: {@code <version>:<reason>}. */
+  static final String REFUSALS = "refusals";
+
   private static final Logger log = LoggerFactory.getLogger(WorkflowMirror.class);
 
   /** The control plane as the mirror uses it (requests signed with the binding key). */
@@ -58,12 +65,15 @@ public final class WorkflowMirror {
 
     /** Proposes {@code yaml} as a revision of {@code name} edited from {@code base}. */
     void propose(String name, long base, boolean conflict, String yaml) throws Exception;
+
+    /** Reports that version {@code version} of {@code name} was refused (audited there). */
+    void refused(String name, long version, WorkflowRefusal reason) throws Exception;
   }
 
   /** Why a served definition may not be written to a file; empty when it verifies. */
   @FunctionalInterface
   public interface Verify {
-    Optional<String> refusal(String name, WorkflowVerifier.Served served);
+    Optional<WorkflowRefusal> refusal(String name, WorkflowVerifier.Served served);
   }
 
   /** What one sync did, by {@code <repo>:<name>}. */
@@ -126,19 +136,17 @@ public final class WorkflowMirror {
       log.warn("workflow mirror: the control plane could not be asked: {}", e.getMessage());
       return r;
     }
+    JsonObject state = readState();
     Map<String, WorkflowVerifier.Served> trusted = new TreeMap<>();
     for (Map.Entry<String, WorkflowVerifier.Served> e : served.entrySet()) {
-      Optional<String> refusal = verify.refusal(e.getKey(), e.getValue());
+      Optional<WorkflowRefusal> refusal = verify.refusal(e.getKey(), e.getValue());
       if (refusal.isEmpty()) {
         trusted.put(e.getKey(), e.getValue());
       } else {
         r.refused().add(e.getKey());
-        log.atWarn()
-            .addKeyValue("workflow", e.getKey())
-            .log("workflow mirror: definition refused, not written to any file: {}", refusal.get());
+        refused(e.getKey(), e.getValue().version(), refusal.get(), state);
       }
     }
-    JsonObject state = readState();
     for (Path repo : repos) {
       Path dir = repo.resolve(".umbra").resolve("workflows");
       Set<String> names = new TreeSet<>(trusted.keySet());
@@ -150,6 +158,30 @@ public final class WorkflowMirror {
     KeyFiles.ensurePrivateDirectories(home, stateFile.getParent());
     PrivateFiles.replace(stateFile, state.encodePrettily());
     return r;
+  }
+
+  /**
+   * Logs a refused definition and reports it to the control plane once per name, version and reason
+   * (remembered in the state under {@link #REFUSALS}); a report not taken is tried again at the
+   * next sync.
+   */
+  private void refused(String name, long version, WorkflowRefusal reason, JsonObject state) {
+    log.atWarn()
+        .addKeyValue("workflow", name)
+        .log("workflow mirror: definition refused, not written to any file: {}", reason.code());
+    JsonObject reported = state.getValue(REFUSALS) instanceof JsonObject o ? o : new JsonObject();
+    String mark = version + ":" + reason.code();
+    if (mark.equals(reported.getString(name))) {
+      return;
+    }
+    try {
+      platform.refused(name, version, reason);
+      state.put(REFUSALS, reported.put(name, mark));
+    } catch (Exception e) {
+      log.atWarn()
+          .addKeyValue("workflow", name)
+          .log("workflow mirror: refusal not reported: {}", e.getMessage());
+    }
   }
 
   private void sync(

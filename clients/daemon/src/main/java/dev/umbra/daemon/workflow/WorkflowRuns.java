@@ -1,16 +1,15 @@
 package dev.umbra.daemon.workflow;
 
 import dev.umbra.client.binding.Binding;
-import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.binding.MachineClient;
 import dev.umbra.client.trust.DeviceTrust;
-import dev.umbra.client.trust.TrustSync;
-import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
+import dev.umbra.crypto.workflow.WorkflowRefusal;
 import dev.umbra.crypto.workflow.WorkflowRunReport;
 import dev.umbra.crypto.workflow.WorkflowRunReport.StepResult;
+import dev.umbra.daemon.agent.StepSession;
 import dev.umbra.daemon.channel.MessageService;
-import dev.umbra.proto.api.ApiFailure;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Context;
 import io.vertx.core.Vertx;
@@ -43,19 +42,30 @@ public final class WorkflowRuns implements MessageService {
   static final int MAX_REQUEST = 64 * 1024;
   private static final Logger log = LoggerFactory.getLogger(WorkflowRuns.class);
 
+  /** Starts an agent step's session: the binding's {@code AgentSessions#startForStep}. */
+  @FunctionalInterface
+  public interface AgentSteps {
+    /** Blocking; empty when the runtime is not configured here or no session may start now. */
+    Optional<StepSession> start(String runtime, String prompt, long channelId)
+        throws java.io.IOException;
+  }
+
   /** What a binding's workflow runs need: where to ask and report, and what to verify against. */
   public record Wiring(
       Vertx vertx,
-      JsonHttp http,
-      Binding binding,
-      Supplier<Ed25519KeyPair> signing,
+      MachineClient client,
+      AgentSteps agents,
       Supplier<Optional<DeviceTrust>> trust,
       Runnable refreshTrust,
       Path bindingDir,
       Path home,
       Supplier<String> eventIds,
       Supplier<String> sessionIds,
-      Clock clock) {}
+      Clock clock) {
+    Binding binding() {
+      return client.binding();
+    }
+  }
 
   private final Wiring w;
   private final WorkflowVerifier verifier;
@@ -130,7 +140,7 @@ public final class WorkflowRuns implements MessageService {
     try {
       inputs = d.resolve(req.inputs());
     } catch (IllegalArgumentException e) {
-      String code = WorkflowVerifier.Refusal.BAD_INPUTS.code();
+      String code = WorkflowRefusal.BAD_INPUTS.code();
       refuse(peer, context, req.name(), f.version(), channel, started, code, e.getMessage());
       return null;
     }
@@ -141,7 +151,9 @@ public final class WorkflowRuns implements MessageService {
                   w.home().resolve("sessions"),
                   w.sessionIds().get(),
                   Set.of(w.binding().name(), w.binding().machineId().toString()),
-                  w.clock())
+                  w.clock(),
+                  w.agents(),
+                  peer.channelId())
               .run(d, f.version(), inputs, progress(peer, context));
     } catch (java.io.IOException e) {
       end(
@@ -202,7 +214,7 @@ public final class WorkflowRuns implements MessageService {
         message != null ? message : "the machine refused to run workflow " + name + ": " + code);
   }
 
-  private static WorkflowVerifier.Verdict refused(WorkflowVerifier.Refusal r) {
+  private static WorkflowVerifier.Verdict refused(WorkflowRefusal r) {
     return new WorkflowVerifier.Verdict(Optional.empty(), Optional.of(r));
   }
 
@@ -212,7 +224,7 @@ public final class WorkflowRuns implements MessageService {
    */
   private WorkflowVerifier.Verdict verify(String name, Fetched f) {
     WorkflowVerifier.Verdict v = verifyOnce(name, f);
-    if (v.refusal().equals(Optional.of(WorkflowVerifier.Refusal.UNKNOWN_SIGNER))) {
+    if (v.refusal().equals(Optional.of(WorkflowRefusal.UNKNOWN_SIGNER))) {
       try {
         w.refreshTrust().run();
       } catch (RuntimeException e) {
@@ -228,72 +240,53 @@ public final class WorkflowRuns implements MessageService {
     try {
       trust = w.trust().get();
     } catch (RuntimeException e) {
-      return refused(WorkflowVerifier.Refusal.TRUST_UNREADABLE);
+      return refused(WorkflowRefusal.TRUST_UNREADABLE);
     }
     try {
       return verifier.verify(name, f.served(), trust);
     } catch (RuntimeException e) {
       // the held versions cannot be read or written: fail closed
-      return refused(WorkflowVerifier.Refusal.TRUST_UNREADABLE);
+      return refused(WorkflowRefusal.TRUST_UNREADABLE);
     }
   }
 
   /** The served definition, or why there is none; {@code version} 0 when unknown. */
-  private record Fetched(
-      WorkflowVerifier.Served served, long version, WorkflowVerifier.Refusal refusal) {}
+  private record Fetched(WorkflowVerifier.Served served, long version, WorkflowRefusal refusal) {}
 
   private Fetched fetch(String name) {
-    Binding b = w.binding();
-    long ts = w.clock().millis();
-    JsonObject body =
-        TrustSync.signedBody(
-                b,
-                w.signing().get(),
-                ts,
-                MachineRequests.workflow(b.workspaceId(), b.machineId(), ts, name))
-            .put("name", name);
     try {
       JsonObject r =
-          w.http()
+          w.client()
               .post(
-                  JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.MACHINE_WORKFLOW),
-                  null,
-                  body);
+                  ControlPlanePaths.MACHINE_WORKFLOW,
+                  (ws, m, ts) -> MachineRequests.workflow(ws, m, ts, name),
+                  new JsonObject().put("name", name));
       WorkflowVerifier.Served s = WorkflowVerifier.Served.fromJson(r);
       return new Fetched(s, s.version(), null);
-    } catch (ApiFailure e) {
+    } catch (MachineClient.Failed e) {
       return new Fetched(
           null,
           0,
-          e.status() == 404
-              ? WorkflowVerifier.Refusal.NOT_FOUND
-              : WorkflowVerifier.Refusal.UNREACHABLE);
+          e.failure() == MachineClient.Failure.NOT_FOUND
+              ? WorkflowRefusal.NOT_FOUND
+              : WorkflowRefusal.UNREACHABLE);
     } catch (IllegalArgumentException e) {
-      return new Fetched(null, 0, WorkflowVerifier.Refusal.MALFORMED);
+      return new Fetched(null, 0, WorkflowRefusal.MALFORMED);
     } catch (RuntimeException e) {
-      return new Fetched(null, 0, WorkflowVerifier.Refusal.UNREACHABLE);
+      return new Fetched(null, 0, WorkflowRefusal.UNREACHABLE);
     }
   }
 
   /** Sends {@code r} to the control plane, signed; a report it does not take is logged, dropped. */
   private void report(WorkflowRunReport r) {
-    Binding b = w.binding();
-    long ts = w.clock().millis();
     String text = r.canonical();
-    JsonObject body =
-        TrustSync.signedBody(
-                b,
-                w.signing().get(),
-                ts,
-                MachineRequests.workflowRun(b.workspaceId(), b.machineId(), ts, text))
-            .put("report", text);
     try {
-      w.http()
+      w.client()
           .post(
-              JsonHttp.resolve(b.controlPlaneUrl(), ControlPlanePaths.MACHINE_WORKFLOW_RUNS),
-              null,
-              body);
-    } catch (RuntimeException e) {
+              ControlPlanePaths.MACHINE_WORKFLOW_RUNS,
+              (ws, m, ts) -> MachineRequests.workflowRun(ws, m, ts, text),
+              new JsonObject().put("report", text));
+    } catch (MachineClient.Failed e) {
       log.atWarn()
           .addKeyValue("workflow", r.name())
           .log("workflow run report not taken by the control plane: {}", e.getMessage());

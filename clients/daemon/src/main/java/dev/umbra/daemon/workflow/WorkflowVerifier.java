@@ -7,6 +7,7 @@ import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
 import dev.umbra.crypto.workflow.WorkflowDocument;
+import dev.umbra.crypto.workflow.WorkflowRefusal;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -29,40 +30,6 @@ import java.util.UUID;
  */
 public final class WorkflowVerifier {
   public static final String FILE = "workflows.json";
-
-  /** Why the daemon refuses to run a workflow; {@link #code()} is the audit's reason. */
-  public enum Refusal {
-    /** the control plane has no such workflow, or could not be asked */
-    NOT_FOUND("not_found"),
-    UNREACHABLE("unreachable"),
-    /** the served text or answer does not parse, or names another workflow */
-    MALFORMED("malformed"),
-    /** the workspace has no keyset pinned here: nothing could vouch for a signer */
-    NO_PINNED_TRUST("no_pinned_trust"),
-    /** the pinned trust cannot be read (fails closed) */
-    TRUST_UNREADABLE("trust_unreadable"),
-    SIGNER_REVOKED("signer_revoked"),
-    /** no credential of the current keyset for the signer in the pin */
-    UNKNOWN_SIGNER("unknown_signer"),
-    /** the signature does not verify over the definition as served (e.g. an edited text) */
-    BAD_SIGNATURE("bad_signature"),
-    /** a version lower than one already run here */
-    ROLLED_BACK("rolled_back"),
-    /** the version already run here, with other content */
-    VERSION_REUSED("version_reused"),
-    /** the run's inputs do not match the definition's declarations */
-    BAD_INPUTS("bad_inputs");
-
-    private final String code;
-
-    Refusal(String code) {
-      this.code = code;
-    }
-
-    public String code() {
-      return code;
-    }
-  }
 
   /** A definition as served: its text, version, signer and signature. */
   public record Served(String yaml, long version, UUID signer, byte[] signature) {
@@ -105,23 +72,23 @@ public final class WorkflowVerifier {
     try {
       d = WorkflowDefinition.parse(served.yaml());
     } catch (CryptoException | IllegalArgumentException e) {
-      return Verdict.refused(Refusal.MALFORMED);
+      return Verdict.refused(WorkflowRefusal.MALFORMED);
     }
     if (!d.name().equals(name) || served.version() < 1) {
-      return Verdict.refused(Refusal.MALFORMED);
+      return Verdict.refused(WorkflowRefusal.MALFORMED);
     }
     if (trust.isEmpty()) {
-      return Verdict.refused(Refusal.NO_PINNED_TRUST);
+      return Verdict.refused(WorkflowRefusal.NO_PINNED_TRUST);
     }
     DeviceTrust t = trust.get();
     if (t.pin().revoked().contains(served.signer())) {
-      return Verdict.refused(Refusal.SIGNER_REVOKED);
+      return Verdict.refused(WorkflowRefusal.SIGNER_REVOKED);
     }
     Signed credential = t.pin().current().get(served.signer());
     Optional<TrustModel.Credential> c =
         credential == null ? Optional.empty() : t.authorize(credential);
     if (c.isEmpty() || !c.get().deviceId().equals(served.signer())) {
-      return Verdict.refused(Refusal.UNKNOWN_SIGNER);
+      return Verdict.refused(WorkflowRefusal.UNKNOWN_SIGNER);
     }
     if (!WorkflowDocument.verifies(
         workspaceId,
@@ -130,14 +97,15 @@ public final class WorkflowVerifier {
         d,
         served.signature(),
         c.get().keys().signingKey())) {
-      return Verdict.refused(Refusal.BAD_SIGNATURE);
+      return Verdict.refused(WorkflowRefusal.BAD_SIGNATURE);
     }
     return checkVersion(name, served, d);
   }
 
   /** A verified definition, or the refusal. */
-  public record Verdict(Optional<WorkflowDefinition> definition, Optional<Refusal> refusal) {
-    static Verdict refused(Refusal r) {
+  public record Verdict(
+      Optional<WorkflowDefinition> definition, Optional<WorkflowRefusal> refusal) {
+    static Verdict refused(WorkflowRefusal r) {
       return new Verdict(Optional.empty(), Optional.of(r));
     }
   }
@@ -150,10 +118,10 @@ public final class WorkflowVerifier {
     JsonObject seen = held.getJsonObject(name);
     long version = seen == null ? 0 : seen.getLong("version", 0L);
     if (served.version() < version) {
-      return Verdict.refused(Refusal.ROLLED_BACK);
+      return Verdict.refused(WorkflowRefusal.ROLLED_BACK);
     }
     if (served.version() == version && !digest.equals(seen.getString("signature"))) {
-      return Verdict.refused(Refusal.VERSION_REUSED);
+      return Verdict.refused(WorkflowRefusal.VERSION_REUSED);
     }
     if (served.version() > version) {
       held.put(name, new JsonObject().put("version", served.version()).put("signature", digest));

@@ -2,6 +2,7 @@ package dev.umbra.daemon.workflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.crypto.workflow.WorkflowRefusal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
@@ -20,7 +21,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Mirroring workflows to repository files (docs/agents.md, "Mirroring to repository files"): a
  * platform edit reaches an unchanged file, a file edit becomes a proposal, both at once are a
- * conflict that overwrites nothing, and a definition that does not verify is never written.
+ * conflict that overwrites nothing, and a definition that does not verify is never written and its
+ * refusal is reported to the control plane once.
  */
 class WorkflowMirrorTest {
   static final String V1 =
@@ -34,6 +36,8 @@ class WorkflowMirrorTest {
   final Map<String, WorkflowVerifier.Served> served = new TreeMap<>();
   final List<String> proposals = new ArrayList<>();
   final List<String> untrusted = new ArrayList<>();
+  final List<String> refusals = new ArrayList<>();
+  boolean refusalsTaken = true;
   WorkflowMirror mirror;
 
   @BeforeEach
@@ -58,9 +62,19 @@ class WorkflowMirrorTest {
               public void propose(String name, long base, boolean conflict, String yaml) {
                 proposals.add(name + ":" + base + ":" + conflict + ":" + yaml.hashCode());
               }
+
+              @Override
+              public void refused(String name, long version, WorkflowRefusal reason) {
+                if (!refusalsTaken) {
+                  throw new IllegalStateException("control plane unreachable");
+                }
+                refusals.add(name + ":" + version + ":" + reason.code());
+              }
             },
             (name, s) ->
-                untrusted.contains(s.yaml()) ? Optional.of("bad_signature") : Optional.empty());
+                untrusted.contains(s.yaml())
+                    ? Optional.of(WorkflowRefusal.BAD_SIGNATURE)
+                    : Optional.empty());
   }
 
   void platform(String yaml, long version) {
@@ -119,6 +133,27 @@ class WorkflowMirrorTest {
     WorkflowMirror.Report r = mirror.syncOnce();
     assertThat(r.refused()).containsExactly("deploy");
     assertThat(Files.readString(file)).isEqualTo(V1);
+  }
+
+  @Test
+  void aRefusalIsReportedOncePerVersionAndReasonAndAgainWhenNotTaken() throws Exception {
+    untrusted.add(V2);
+    platform(V2, 2);
+    refusalsTaken = false;
+    assertThat(mirror.syncOnce().refused()).containsExactly("deploy");
+    assertThat(refusals).isEmpty();
+
+    refusalsTaken = true;
+    mirror.syncOnce();
+    mirror.syncOnce();
+    assertThat(refusals).containsExactly("deploy:2:bad_signature");
+
+    // another refused version is another report
+    untrusted.add(LOCAL);
+    platform(LOCAL, 3);
+    mirror.syncOnce();
+    assertThat(refusals).containsExactly("deploy:2:bad_signature", "deploy:3:bad_signature");
+    assertThat(file).doesNotExist();
   }
 
   @Test

@@ -11,7 +11,7 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
 import dev.umbra.crypto.workflow.WorkflowDocument;
-import dev.umbra.daemon.workflow.WorkflowVerifier.Refusal;
+import dev.umbra.crypto.workflow.WorkflowRefusal;
 import dev.umbra.daemon.workflow.WorkflowVerifier.Served;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -68,7 +68,7 @@ class WorkflowVerifierTest {
             ws, version, signer, WorkflowDefinition.parse(yaml), key.privateKey()));
   }
 
-  Optional<Refusal> verify(Served s, Optional<DeviceTrust> trust) {
+  Optional<WorkflowRefusal> verify(Served s, Optional<DeviceTrust> trust) {
     return new WorkflowVerifier(dir, ws).verify("w", s, trust).refusal();
   }
 
@@ -84,26 +84,26 @@ class WorkflowVerifierTest {
     Served good = served(YAML, 2, deviceId, device);
     Served edited =
         new Served(YAML.replace("[echo, ok]", "[sh, -c, id]"), 2, deviceId, good.signature());
-    assertThat(verify(edited, trust)).contains(Refusal.BAD_SIGNATURE);
+    assertThat(verify(edited, trust)).contains(WorkflowRefusal.BAD_SIGNATURE);
     assertThat(verify(new Served(YAML, 3, deviceId, good.signature()), trust))
         .as("an old version's signature served as a new version")
-        .contains(Refusal.BAD_SIGNATURE);
+        .contains(WorkflowRefusal.BAD_SIGNATURE);
     assertThat(verify(served(YAML, 2, UUID.randomUUID(), Ed25519KeyPair.generate()), trust))
-        .contains(Refusal.UNKNOWN_SIGNER);
+        .contains(WorkflowRefusal.UNKNOWN_SIGNER);
     assertThat(verify(served(YAML, 2, deviceId, Ed25519KeyPair.generate()), trust))
         .as("the signer's id with another key")
-        .contains(Refusal.BAD_SIGNATURE);
+        .contains(WorkflowRefusal.BAD_SIGNATURE);
     assertThat(
             verify(
                 served(YAML, 2, deviceId, device),
                 Optional.of(pin(Ed25519KeyPair.generate(), List.of()))))
         .as("a credential the pinned workspace key never signed")
-        .contains(Refusal.UNKNOWN_SIGNER);
-    assertThat(verify(good, Optional.empty())).contains(Refusal.NO_PINNED_TRUST);
+        .contains(WorkflowRefusal.UNKNOWN_SIGNER);
+    assertThat(verify(good, Optional.empty())).contains(WorkflowRefusal.NO_PINNED_TRUST);
     assertThat(new WorkflowVerifier(dir, ws).verify("other", good, trust).refusal())
-        .contains(Refusal.MALFORMED);
+        .contains(WorkflowRefusal.MALFORMED);
     assertThat(verify(new Served("name: w\n", 2, deviceId, good.signature()), trust))
-        .contains(Refusal.MALFORMED);
+        .contains(WorkflowRefusal.MALFORMED);
   }
 
   @Test
@@ -115,7 +115,7 @@ class WorkflowVerifierTest {
             verify(
                 served(YAML, 1, deviceId, device),
                 Optional.of(pin(workspaceKey, List.of(revocation)))))
-        .contains(Refusal.SIGNER_REVOKED);
+        .contains(WorkflowRefusal.SIGNER_REVOKED);
   }
 
   @Test
@@ -123,10 +123,10 @@ class WorkflowVerifierTest {
     Optional<DeviceTrust> trust = Optional.of(pin(workspaceKey, List.of()));
     Served v1 = served(YAML, 1, deviceId, device);
     assertThat(verify(served(YAML, 5, deviceId, device), trust)).isEmpty();
-    assertThat(verify(v1, trust)).as("replayed old version").contains(Refusal.ROLLED_BACK);
+    assertThat(verify(v1, trust)).as("replayed old version").contains(WorkflowRefusal.ROLLED_BACK);
     assertThat(verify(served(YAML, 5, deviceId, device), trust)).as("the same again").isEmpty();
     assertThat(verify(served(YAML.replace("ok", "ok2"), 5, deviceId, device), trust))
-        .contains(Refusal.VERSION_REUSED);
+        .contains(WorkflowRefusal.VERSION_REUSED);
     assertThat(verify(served(YAML, 6, deviceId, device), trust)).isEmpty();
   }
 }

@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.inbox;
 
 import dev.umbra.controlplane.devices.MachineRequest;
+import dev.umbra.controlplane.devices.MachineRequestVerifier;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
@@ -53,7 +54,17 @@ public final class InboxRoutes {
     InboxStore store = new InboxStore();
     InboxService inbox = new InboxService(vertx, bus, access, store, audit, ids, clock);
     return new InboxRoutes(
-        access, inbox, new MachineInbox(vertx, bus, checker, inbox, store, audit, clock));
+        access,
+        inbox,
+        new MachineInbox(
+            vertx,
+            bus,
+            new MachineRequestVerifier(checker),
+            checker.db(),
+            inbox,
+            store,
+            audit,
+            clock));
   }
 
   private static final Schema KIND = Schema.oneOf("approve", "choose", "answer");

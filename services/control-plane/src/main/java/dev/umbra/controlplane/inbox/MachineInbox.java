@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.inbox;
 
 import dev.umbra.controlplane.devices.MachineRequest;
+import dev.umbra.controlplane.devices.MachineRequestVerifier;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
@@ -15,6 +16,7 @@ import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.db.Database;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
@@ -50,7 +52,8 @@ public final class MachineInbox {
 
   private final Vertx vertx;
   private final Bus bus;
-  private final MachineRequest.Checker machines;
+  private final MachineRequestVerifier machines;
+  private final Database db;
   private final InboxService inbox;
   private final InboxStore store;
   private final AuditEmitter audit;
@@ -59,7 +62,8 @@ public final class MachineInbox {
   MachineInbox(
       Vertx vertx,
       Bus bus,
-      MachineRequest.Checker machines,
+      MachineRequestVerifier machines,
+      Database db,
       InboxService inbox,
       InboxStore store,
       AuditEmitter audit,
@@ -67,6 +71,7 @@ public final class MachineInbox {
     this.vertx = vertx;
     this.bus = bus;
     this.machines = machines;
+    this.db = db;
     this.inbox = inbox;
     this.store = store;
     this.audit = audit;
@@ -132,15 +137,16 @@ public final class MachineInbox {
   }
 
   private Future<JsonObject> raise(RoutingContext ctx) {
-    JsonObject body =
-        Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature", "item");
-    MachineRequest m = MachineRequest.parse(clock, body);
-    String text = Requests.string(body, "item", 1, MAX_ITEM_TEXT);
+    MachineRequestVerifier.Incoming in = machines.read(ctx, "item");
+    MachineRequest m = in.request();
+    String text = Requests.string(in.body(), "item", 1, MAX_ITEM_TEXT);
     Raised r = Raised.parse(text);
     UUID wid = m.workspaceId();
-    byte[] message = MachineRequests.inbox(wid, m.machineId(), m.timestampMs(), text);
     boolean[] fresh = {false};
-    return signed(m, ctx, message, conn -> insert(conn, m, r, fresh))
+    return signed(
+            in,
+            (w, mid, ts) -> MachineRequests.inbox(w, mid, ts, text),
+            conn -> insert(conn, m, r, fresh))
         .map(
             s -> {
               if (fresh[0]) {
@@ -191,16 +197,9 @@ public final class MachineInbox {
   }
 
   private Future<JsonObject> await(RoutingContext ctx) {
-    JsonObject body =
-        Requests.body(
-            ctx,
-            "workspace_id",
-            "machine_id",
-            "timestamp_ms",
-            "signature",
-            "item_id",
-            "wait_seconds");
-    MachineRequest m = MachineRequest.parse(clock, body);
+    MachineRequestVerifier.Incoming in = machines.read(ctx, "item_id", "wait_seconds");
+    MachineRequest m = in.request();
+    JsonObject body = in.body();
     UUID id = Requests.uuid(Requests.string(body, "item_id", 36, 36), "item_id");
     if (!(body.getValue("wait_seconds") instanceof Number n)
         || n.doubleValue() != n.intValue()
@@ -210,13 +209,14 @@ public final class MachineInbox {
           "wait_seconds", "wait_seconds must be an integer from 0 to " + InboxRoutes.MAX_WAIT_S);
     }
     int wait = n.intValue();
-    byte[] message =
-        MachineRequests.inboxDecision(m.workspaceId(), m.machineId(), m.timestampMs(), id, wait);
     Promise<Void> woke = Promise.promise();
     return bus.subscribe(BusNames.inboxItem(m.workspaceId(), id), x -> woke.tryComplete())
         .compose(
             sub ->
-                signed(m, ctx, message, conn -> own(conn, m, id))
+                signed(
+                        in,
+                        (w, mid, ts) -> MachineRequests.inboxDecision(w, mid, ts, id, wait),
+                        conn -> own(conn, m, id))
                     .compose(
                         i -> {
                           if (!i.open() || wait == 0) {
@@ -233,17 +233,15 @@ public final class MachineInbox {
                                     vertx.cancelTimer(timer);
                                     return expiring(
                                         m.workspaceId(),
-                                        machines
-                                            .db()
-                                            .inWorkspace(
-                                                m.workspaceId(),
-                                                conn ->
-                                                    store
-                                                        .expire(conn, WorkAccess.now(clock))
-                                                        .compose(
-                                                            ex ->
-                                                                own(conn, m, id)
-                                                                    .map(x -> new Due<>(x, ex)))));
+                                        db.inWorkspace(
+                                            m.workspaceId(),
+                                            conn ->
+                                                store
+                                                    .expire(conn, WorkAccess.now(clock))
+                                                    .compose(
+                                                        ex ->
+                                                            own(conn, m, id)
+                                                                .map(x -> new Due<>(x, ex)))));
                                   });
                         })
                     .eventually(sub::unsubscribe))
@@ -252,15 +250,12 @@ public final class MachineInbox {
 
   /** The machine's signed request checked, the due items expired, then {@code work}. */
   private <T> Future<T> signed(
-      MachineRequest m,
-      RoutingContext ctx,
-      byte[] message,
+      MachineRequestVerifier.Incoming in,
+      MachineRequestVerifier.Message message,
       Function<SqlConnection, Future<T>> work) {
     return expiring(
-        m.workspaceId(),
-        m.run(
-            machines,
-            ctx,
+        in.workspaceId(),
+        in.verified(
             message,
             conn ->
                 store

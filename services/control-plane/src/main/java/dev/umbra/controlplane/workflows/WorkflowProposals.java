@@ -4,6 +4,7 @@ import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.db.Rows;
 import dev.umbra.controlplane.devices.MachineRequest;
+import dev.umbra.controlplane.devices.MachineRequestVerifier;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
@@ -15,6 +16,9 @@ import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
 import dev.umbra.crypto.workflow.WorkflowYaml;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditActor;
+import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.Role;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.proto.api.ControlPlanePaths;
@@ -64,20 +68,23 @@ final class WorkflowProposals {
 
   private final Authenticator auth;
   private final Tenancy tenancy;
-  private final MachineRequest.Checker machines;
+  private final MachineRequestVerifier machines;
   private final WorkflowStore store;
+  private final AuditEmitter audit;
   private final Clock clock;
 
   WorkflowProposals(
       Authenticator auth,
       Tenancy tenancy,
-      MachineRequest.Checker machines,
+      MachineRequestVerifier machines,
       WorkflowStore store,
+      AuditEmitter audit,
       Clock clock) {
     this.auth = auth;
     this.tenancy = tenancy;
     this.machines = machines;
     this.store = store;
+    this.audit = audit;
     this.clock = clock;
   }
 
@@ -153,13 +160,9 @@ final class WorkflowProposals {
   }
 
   private Future<JsonObject> forMachine(RoutingContext ctx) {
-    JsonObject body = Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature");
-    MachineRequest m = MachineRequest.parse(clock, body);
-    return m.run(
-            machines,
-            ctx,
-            MachineRequests.workflows(m.workspaceId(), m.machineId(), m.timestampMs()),
-            store::list)
+    return machines
+        .read(ctx)
+        .verified(MachineRequests::workflows, store::list)
         .map(
             l -> {
               JsonArray items = new JsonArray();
@@ -169,18 +172,9 @@ final class WorkflowProposals {
   }
 
   private Future<JsonObject> propose(RoutingContext ctx) {
-    JsonObject body =
-        Requests.body(
-            ctx,
-            "workspace_id",
-            "machine_id",
-            "timestamp_ms",
-            "signature",
-            "name",
-            "base_version",
-            "conflict",
-            "yaml");
-    MachineRequest m = MachineRequest.parse(clock, body);
+    MachineRequestVerifier.Incoming m =
+        machines.read(ctx, "name", "base_version", "conflict", "yaml");
+    JsonObject body = m.body();
     String name = Requests.string(body, "name", 1, 64);
     if (!(body.getValue("base_version") instanceof Number n) || n.longValue() < 0) {
       throw Refusal.invalid("base_version", "base_version must be 0 or a stored version");
@@ -200,23 +194,42 @@ final class WorkflowProposals {
     } catch (CryptoException e) {
       throw Refusal.invalid("yaml", e.getMessage());
     }
+    long base = n.longValue();
     OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-    return m.run(
-            machines,
-            ctx,
-            MachineRequests.workflowProposal(
-                m.workspaceId(),
-                m.machineId(),
-                m.timestampMs(),
-                name,
-                n.longValue(),
-                conflict,
-                yaml),
-            conn -> upsert(conn, m, name, n.longValue(), conflict, yaml, now))
-        .map(v -> new JsonObject().put("name", name));
+    return m.verified(
+            (w, mid, ts) ->
+                MachineRequests.workflowProposal(w, mid, ts, name, base, conflict, yaml),
+            conn -> upsert(conn, m.request(), name, base, conflict, yaml, now))
+        .map(
+            changed -> {
+              if (changed) {
+                proposed(ctx, m.request(), name, base, conflict);
+              }
+              return new JsonObject().put("name", name);
+            });
   }
 
-  private static Future<Void> upsert(
+  /**
+   * Audits a new or changed proposal ({@code workflow.proposed}): the machine as actor, the name,
+   * the base version and the conflict flag — never the text.
+   */
+  private void proposed(
+      RoutingContext ctx, MachineRequest m, String name, long base, boolean conflict) {
+    audit
+        .event(AuditAction.WORKFLOW_PROPOSED)
+        .workspace(m.workspaceId())
+        .actor(AuditActor.machine(m.machineId().toString()))
+        .target("workflow", name)
+        .request(ctx)
+        .meta("workflow", name)
+        .meta("base_version", Long.toString(base))
+        .meta("conflict", Boolean.toString(conflict))
+        .success()
+        .emit();
+  }
+
+  /** Stores the proposal; true when it is new or its text or flag changed (a replay: false). */
+  private static Future<Boolean> upsert(
       SqlConnection conn,
       MachineRequest m,
       String name,
@@ -229,9 +242,11 @@ final class WorkflowProposals {
                 + " conflict, updated_at) VALUES ($1,$2,$3,$4,$5,$6,$7) ON CONFLICT (workspace_id,"
                 + " name, machine_id) DO UPDATE SET yaml = EXCLUDED.yaml, base_version ="
                 + " EXCLUDED.base_version, conflict = EXCLUDED.conflict, updated_at ="
-                + " EXCLUDED.updated_at")
+                + " EXCLUDED.updated_at WHERE (workflow_proposals.yaml, workflow_proposals.base_version,"
+                + " workflow_proposals.conflict) IS DISTINCT FROM (EXCLUDED.yaml,"
+                + " EXCLUDED.base_version, EXCLUDED.conflict) RETURNING 1")
         .execute(Tuple.of(m.workspaceId(), name, m.machineId(), yaml, base, conflict, now))
-        .mapEmpty();
+        .map(rows -> rows.size() > 0);
   }
 
   /** A new signed version settles the name: its proposals go. */

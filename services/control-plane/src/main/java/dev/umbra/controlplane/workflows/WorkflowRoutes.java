@@ -3,6 +3,7 @@ package dev.umbra.controlplane.workflows;
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.devices.MachineRequest;
+import dev.umbra.controlplane.devices.MachineRequestVerifier;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
@@ -73,21 +74,18 @@ public final class WorkflowRoutes {
           .build();
 
   private final Authenticator auth;
-  private final Clock clock;
-  private final MachineRequest.Checker machines;
+  private final MachineRequestVerifier machines;
   private final WorkflowService workflows;
   private final WorkflowRunReports reports;
   private final WorkflowProposals proposals;
 
   WorkflowRoutes(
       Authenticator auth,
-      Clock clock,
-      MachineRequest.Checker machines,
+      MachineRequestVerifier machines,
       WorkflowService workflows,
       WorkflowRunReports reports,
       WorkflowProposals proposals) {
     this.auth = auth;
-    this.clock = clock;
     this.machines = machines;
     this.workflows = workflows;
     this.reports = reports;
@@ -105,13 +103,13 @@ public final class WorkflowRoutes {
       Ids ids,
       Clock clock) {
     WorkflowStore store = new WorkflowStore();
+    MachineRequestVerifier verifier = new MachineRequestVerifier(machines);
     return new WorkflowRoutes(
         auth,
-        clock,
-        machines,
+        verifier,
         new WorkflowService(tenancy, store, audit, clock),
-        new WorkflowRunReports(clock, machines, machineAudit, runs, ids),
-        new WorkflowProposals(auth, tenancy, machines, store, clock));
+        new WorkflowRunReports(clock, verifier, machineAudit, runs, ids),
+        new WorkflowProposals(auth, tenancy, verifier, store, machineAudit, clock));
   }
 
   public void register(ApiRoutes routes) {
@@ -259,14 +257,10 @@ public final class WorkflowRoutes {
   }
 
   private Future<JsonObject> machine(RoutingContext ctx) {
-    JsonObject body =
-        Requests.body(ctx, "workspace_id", "machine_id", "timestamp_ms", "signature", "name");
-    MachineRequest m = MachineRequest.parse(clock, body);
-    String name = Requests.string(body, "name", 1, 64);
-    return m.run(
-            machines,
-            ctx,
-            MachineRequests.workflow(m.workspaceId(), m.machineId(), m.timestampMs(), name),
+    MachineRequestVerifier.Incoming m = machines.read(ctx, "name");
+    String name = Requests.string(m.body(), "name", 1, 64);
+    return m.verified(
+            (w, mid, ts) -> MachineRequests.workflow(w, mid, ts, name),
             conn -> workflows.forMachine(conn, name))
         .map(WorkflowRoutes::json);
   }

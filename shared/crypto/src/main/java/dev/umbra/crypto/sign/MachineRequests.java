@@ -58,6 +58,12 @@ public final class MachineRequests {
   /** A daemon proposing a revision edited in a repository file (or reporting a conflict). */
   public static final String WORKFLOW_PROPOSAL = "umbra-machine-workflow-proposal/v1";
 
+  /**
+   * A daemon reporting that it refused a stored definition outside a run (its mirror would not
+   * write it to a file): the event id it chose, the name, the version and the reason code.
+   */
+  public static final String WORKFLOW_REFUSAL = "umbra-machine-workflow-refusal/v1";
+
   private MachineRequests() {}
 
   public static byte[] workflows(UUID workspaceId, UUID machineId, long timestampMs) {
@@ -75,6 +81,21 @@ public final class MachineRequests {
       String yaml) {
     return message(
         WORKFLOW_PROPOSAL, workspaceId, machineId, timestampMs, name, baseVersion, conflict, yaml);
+  }
+
+  /**
+   * A refused definition: the event id (the audit's, a replay adds nothing), name, version, why.
+   */
+  public static byte[] workflowRefusal(
+      UUID workspaceId,
+      UUID machineId,
+      long timestampMs,
+      String eventId,
+      String name,
+      long version,
+      String reason) {
+    return message(
+        WORKFLOW_REFUSAL, workspaceId, machineId, timestampMs, eventId, name, version, reason);
   }
 
   /** An inbox item a daemon raises: {@code item} is its canonical JSON text. */

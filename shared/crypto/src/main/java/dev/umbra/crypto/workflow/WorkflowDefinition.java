@@ -12,11 +12,11 @@ import java.util.regex.Pattern;
 
 /**
  * A parsed workflow definition (docs/agents.md, "Definition format"): its name, inputs and steps,
- * each step a command (argv, no shell) on a named machine with an optional condition. {@link
- * #parse} reads the YAML subset of {@link WorkflowYaml} and refuses unknown keys, missing ones and
- * values out of bounds; {@link #fields()} is the canonical form that is signed ({@link
- * WorkflowDocument}), with every default written out, so two texts that mean the same sign the
- * same.
+ * each step a command (argv, no shell) or an agent session (a runtime configured on the machine,
+ * with an optional first prompt) on a named machine with an optional condition. {@link #parse}
+ * reads the YAML subset of {@link WorkflowYaml} and refuses unknown keys, missing ones and values
+ * out of bounds; {@link #fields()} is the canonical form that is signed ({@link WorkflowDocument}),
+ * with every default written out, so two texts that mean the same sign the same.
  */
 public record WorkflowDefinition(
     String name, String description, List<Input> inputs, List<Step> steps) {
@@ -25,6 +25,13 @@ public record WorkflowDefinition(
   public static final int MAX_ARGS = 64;
   public static final int MAX_ARG = 4096;
   public static final int MAX_VALUE = 1024;
+
+  /** The longest first prompt of an agent step. */
+  public static final int MAX_PROMPT = 4096;
+
+  /** Agent runtime ids, as the daemon's {@code agent-runtimes.json} names them. */
+  public static final Pattern RUNTIME = Pattern.compile("[a-z0-9][a-z0-9_-]{0,31}");
+
   public static final long MAX_TIMEOUT_SECONDS = 86_400;
 
   /** Workflow names: also what a repository file is called ({@code <name>.yaml}). */
@@ -70,17 +77,33 @@ public record WorkflowDefinition(
     }
   }
 
-  /** One step: {@code run} on the machine named {@code machine}, when {@code when} holds. */
+  /**
+   * One step on the machine named {@code machine}, when {@code when} holds: the command {@code
+   * run}, or — when {@code agent} is set ({@code run} then empty) — an agent session of that
+   * runtime, given {@code prompt} (or nothing) as its first prompt.
+   */
   public record Step(
       String id,
       String machine,
       List<String> run,
+      String agent,
+      String prompt,
       String cwd,
       Condition when,
       long timeoutSeconds,
       boolean continueOnFailure) {
     public Step {
       run = List.copyOf(run);
+    }
+
+    /** Whether this step starts an agent session rather than a command. */
+    public boolean isAgent() {
+      return agent != null;
+    }
+
+    /** The first prompt with inputs replaced; empty for none. */
+    public String prompt(Map<String, String> inputs) {
+      return prompt == null ? "" : substitute(prompt, inputs);
     }
 
     /** The argv with every {@code ${inputs.name}} replaced (never through a shell). */
@@ -178,22 +201,38 @@ public record WorkflowDefinition(
     if (!(o instanceof Map<?, ?> m)) {
       throw invalid("a step must be a mapping");
     }
+    boolean agent = m.containsKey("agent");
     keys(
         m,
         "step",
-        Set.of("id", "machine", "run"),
-        Set.of("cwd", "if", "timeout_seconds", "continue_on_failure"));
+        agent ? Set.of("id", "machine", "agent") : Set.of("id", "machine", "run"),
+        agent
+            ? Set.of("prompt", "if", "timeout_seconds", "continue_on_failure")
+            : Set.of("cwd", "if", "timeout_seconds", "continue_on_failure"));
     String id = string(m.get("id"), "id", 32);
     if (!ID.matcher(id).matches()) {
       throw invalid("a step id must match [a-z][a-z0-9_-]{0,31}");
     }
     String machine = string(m.get("machine"), "machine", 64);
-    if (!(m.get("run") instanceof List<?> l) || l.isEmpty() || l.size() > MAX_ARGS) {
-      throw invalid("run of step '" + id + "' must be a list of 1 to " + MAX_ARGS + " arguments");
-    }
     List<String> run = new ArrayList<>();
-    for (Object a : l) {
-      run.add(references(string(a, "an argument of step '" + id + "'", MAX_ARG), declared));
+    String runtime = null;
+    String prompt = null;
+    if (agent) {
+      runtime = string(m.get("agent"), "agent of step '" + id + "'", 32);
+      if (!RUNTIME.matcher(runtime).matches()) {
+        throw invalid("agent of step '" + id + "' must be a runtime id [a-z0-9][a-z0-9_-]{0,31}");
+      }
+      prompt = optional(m.get("prompt"), "prompt of step '" + id + "'", MAX_PROMPT);
+      if (prompt != null) {
+        references(prompt, declared);
+      }
+    } else {
+      if (!(m.get("run") instanceof List<?> l) || l.isEmpty() || l.size() > MAX_ARGS) {
+        throw invalid("run of step '" + id + "' must be a list of 1 to " + MAX_ARGS + " arguments");
+      }
+      for (Object a : l) {
+        run.add(references(string(a, "an argument of step '" + id + "'", MAX_ARG), declared));
+      }
     }
     String cwd = optional(m.get("cwd"), "cwd", MAX_VALUE);
     if (cwd != null) {
@@ -215,6 +254,8 @@ public record WorkflowDefinition(
         id,
         machine,
         run,
+        runtime,
+        prompt,
         cwd,
         when,
         timeout,
@@ -327,7 +368,15 @@ public record WorkflowDefinition(
       Map<String, Object> f = new LinkedHashMap<>();
       f.put("id", s.id());
       f.put("machine", s.machine());
-      f.put("run", new ArrayList<Object>(s.run()));
+      if (s.isAgent()) {
+        // an agent step's own keys; a command step's canonical form is as it always was
+        f.put("agent", s.agent());
+        if (s.prompt() != null) {
+          f.put("prompt", s.prompt());
+        }
+      } else {
+        f.put("run", new ArrayList<Object>(s.run()));
+      }
       if (s.cwd() != null) {
         f.put("cwd", s.cwd());
       }

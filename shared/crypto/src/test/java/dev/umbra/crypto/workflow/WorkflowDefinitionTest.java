@@ -38,6 +38,48 @@ class WorkflowDefinitionTest {
     assertThat(d.steps().get(2).when().holds(prod, true)).as("always()").isTrue();
   }
 
+  static final String AGENT =
+      "name: review\ninputs:\n  pr:\n    default: '1'\nsteps:\n  - id: look\n    machine: m\n"
+          + "    agent: claude\n    prompt: Review PR ${inputs.pr}\n    timeout_seconds: 60\n"
+          + "  - id: after\n    machine: m\n    run: [echo, done]\n";
+
+  @Test
+  void anAgentStepNamesARuntimeAndAFirstPromptAndSignsItsOwnKeys() {
+    WorkflowDefinition d = WorkflowDefinition.parse(AGENT);
+    WorkflowDefinition.Step look = d.steps().get(0);
+    assertThat(look.isAgent()).isTrue();
+    assertThat(look.agent()).isEqualTo("claude");
+    assertThat(look.run()).isEmpty();
+    assertThat(look.prompt(d.resolve(Map.of("pr", "42")))).isEqualTo("Review PR 42");
+    assertThat(d.steps().get(1).isAgent()).isFalse();
+    @SuppressWarnings("unchecked")
+    Map<String, Object> canonical =
+        (Map<String, Object>) ((List<?>) d.fields().get("steps")).get(0);
+    assertThat(canonical)
+        .containsEntry("agent", "claude")
+        .containsEntry("prompt", "Review PR ${inputs.pr}")
+        .doesNotContainKey("run");
+    // a different runtime or prompt is a different signed definition
+    assertThat(WorkflowDefinition.parse(AGENT.replace("claude", "bot")).fields())
+        .isNotEqualTo(d.fields());
+    assertThat(WorkflowDefinition.parse(AGENT.replace("Review", "Merge")).fields())
+        .isNotEqualTo(d.fields());
+  }
+
+  @Test
+  void anAgentStepIsRefusedWithARunACwdABadRuntimeAnUndeclaredInputOrALongPrompt() {
+    String base = "name: r\nsteps:\n  - id: a\n    machine: m\n    agent: bot\n";
+    assertThat(problem(base + "    run: [echo]\n")).isEqualTo(Problem.UNKNOWN_KEY);
+    assertThat(problem(base + "    cwd: /tmp\n")).isEqualTo(Problem.UNKNOWN_KEY);
+    assertThat(problem(base.replace("bot", "Bad Runtime"))).isEqualTo(Problem.INVALID_VALUE);
+    assertThat(problem(base + "    prompt: hi ${inputs.nope}\n")).isEqualTo(Problem.INVALID_VALUE);
+    assertThat(
+            problem(base + "    prompt: " + "x".repeat(WorkflowDefinition.MAX_PROMPT + 1) + "\n"))
+        .isEqualTo(Problem.INVALID_VALUE);
+    assertThat(problem("name: r\nsteps:\n  - id: a\n    machine: m\n"))
+        .isEqualTo(Problem.MISSING_KEY);
+  }
+
   @Test
   void inputsAreCheckedAgainstTheirDeclarations() {
     WorkflowDefinition d = WorkflowDefinition.parse(WorkflowVectors.DEPLOY);

@@ -66,6 +66,7 @@ public final class ControlPlanePaths {
   public static final String MACHINE_WORKFLOW_RUNS = "/v1/machine-workflow-runs";
   public static final String MACHINE_WORKFLOWS = "/v1/machine-workflows";
   public static final String MACHINE_WORKFLOW_PROPOSALS = "/v1/machine-workflow-proposals";
+  public static final String MACHINE_WORKFLOW_REFUSALS = "/v1/machine-workflow-refusals";
   public static final String MACHINE_INBOX = "/v1/machine-inbox";
   public static final String MACHINE_INBOX_DECISION = "/v1/machine-inbox-decision";
 

@@ -118,7 +118,10 @@ public enum AuditAction {
       "a daemon ran a workflow whose signature it verified (outcome per its steps)"),
   WORKFLOW_REFUSED(
       "workflow.refused",
-      "a daemon refused to run a workflow (its signature did not verify against the pinned trust, or another reason)"),
+      "a daemon refused to run a workflow or to write it to a repository file (its signature did not verify against the pinned trust, or another reason)"),
+  WORKFLOW_PROPOSED(
+      "workflow.proposed",
+      "a daemon proposed a revision edited in a repository file, or reported a conflict (unsigned: not runnable)"),
 
   AUDIT_EXPORTED("audit.exported", "the audit log was exported"),
   AUDIT_VERIFIED("audit.verified", "the audit chain was verified (outcome failure when broken)"),

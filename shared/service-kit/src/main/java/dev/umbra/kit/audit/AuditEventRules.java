@@ -55,10 +55,16 @@ public final class AuditEventRules {
   /**
    * True for an event that records a refused operation (outcome denied, or an action such as {@code
    * relay.channel_refused} or {@code access.denied}); the emitter aggregates these per window
-   * instead of writing one per attempt.
+   * instead of writing one per attempt. Not {@code workflow.refused}: a machine's refusal of a
+   * definition the control plane served is evidence of tampering, already reported once per
+   * workflow, version and reason under an event id the daemon chose — each is written, with the
+   * workflow it names.
    */
   public static boolean isRefusal(AuditEvent e) {
     String a = e.getAction();
+    if (a.equals(AuditAction.WORKFLOW_REFUSED.wire())) {
+      return false;
+    }
     return e.getOutcome() == Outcome.OUTCOME_DENIED
         || a.endsWith("refused")
         || a.endsWith(".denied");

@@ -305,4 +305,37 @@ class AuditEmitterTest {
         .hasSize(30)
         .allSatisfy(e -> assertThat(e.getMetadataMap()).doesNotContainKey(AuditEmitter.COUNT));
   }
+
+  @Test
+  void aMachinesWorkflowRefusalsAreEachWrittenWithTheWorkflowTheyName(Vertx vertx)
+      throws Exception {
+    InProcessBus bus = new InProcessBus(vertx);
+    await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, AuditEmitter.INGEST_GROUP));
+    AuditEmitter emitter =
+        new AuditEmitter(bus, "control-plane", Clock.systemUTC(), registry, Duration.ofSeconds(30));
+    UUID ws = UUID.randomUUID();
+    onContext(
+        vertx,
+        () -> {
+          List<Future<String>> all = new ArrayList<>();
+          for (int i = 0; i < 5; i++) {
+            all.add(
+                emitter
+                    .event(AuditAction.WORKFLOW_REFUSED)
+                    .workspace(ws)
+                    .actor(AuditActor.machine("m1"))
+                    .target("machine", "m1")
+                    .meta("workflow", "w" + i)
+                    .failure("bad_signature")
+                    .emit());
+          }
+          return Future.all(all);
+        });
+    List<AuditEvent> refused = only(readAll(bus, 0, "none"), "workflow.refused");
+    assertThat(refused)
+        .extracting(e -> e.getMetadataOrThrow("workflow"))
+        .containsExactlyInAnyOrder("w0", "w1", "w2", "w3", "w4");
+    assertThat(refused)
+        .allSatisfy(e -> assertThat(e.getMetadataMap()).doesNotContainKey(AuditEmitter.COUNT));
+  }
 }

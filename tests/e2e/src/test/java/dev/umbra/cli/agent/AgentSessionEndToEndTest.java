@@ -8,15 +8,11 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
 import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.testing.UmbraRun;
-import dev.umbra.client.binding.BindingStore;
-import dev.umbra.daemon.agent.AgentRuntimes;
 import dev.umbra.daemon.agent.AgentSessions;
 import dev.umbra.daemon.channel.DaemonRelay;
-import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.CanaryScan;
 import dev.umbra.kit.testing.Eventually;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -76,6 +72,7 @@ class AgentSessionEndToEndTest {
       done
       """;
 
+  AgentMachine m;
   CliHarness h;
   Path admin;
   Path laptop;
@@ -87,38 +84,19 @@ class AgentSessionEndToEndTest {
   @BeforeAll
   void start() throws Exception {
     logs = CliHarness.recordLogs();
-    h = CliHarness.start("agentsess", BOOTSTRAP, ServiceName.PAIRING, ServiceName.RELAY);
+    m = AgentMachine.start("agentsess", BOOTSTRAP, BOT, false);
+    h = m.h;
+    admin = m.admin;
+    laptop = m.laptop;
+    machine = m.machine;
+    relay = m.relay;
     busSeen = BusTraffic.recordAll(h.bus);
-    admin = h.tmp.resolve("admin");
-    machine = h.tmp.resolve("machine");
-    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev");
-    BindingStore store = h.pairMachine(admin, machine);
-    laptop = h.trustedSecond(admin, "laptop", "dev");
-    Path bot = machine.resolve("bot.sh");
-    Files.writeString(bot, BOT);
-    Path runtimes = machine.resolve(AgentRuntimes.FILE);
-    Files.writeString(
-        runtimes,
-        new JsonObject()
-            .put(
-                "runtimes",
-                new JsonObject()
-                    .put(
-                        "bot",
-                        new JsonObject()
-                            .put("argv", new JsonArray().add("/bin/sh").add(bot.toString()))))
-            .encode());
-    Files.setPosixFilePermissions(runtimes, PosixFilePermissions.fromString("rw-------"));
-    relay = CliHarness.startDaemonRelay(machine, store);
-    assertThat(relay.channels()).hasSize(1);
   }
 
   @AfterAll
   void stop() throws Exception {
     CliHarness.stopRecordingLogs(logs);
-    relay.close();
-    h.close();
+    m.close();
   }
 
   static String canary() {
@@ -127,9 +105,8 @@ class AgentSessionEndToEndTest {
     return "canary" + HexFormat.of().formatHex(raw);
   }
 
-  /** The frames a `--json` watch printed (one JSON object per line). */
   static List<JsonObject> frames(UmbraRun run) {
-    return run.out().lines().filter(l -> l.startsWith("{\"type\"")).map(JsonObject::new).toList();
+    return AgentMachine.frames(run);
   }
 
   static List<String> texts(List<JsonObject> frames) {
@@ -143,29 +120,11 @@ class AgentSessionEndToEndTest {
   }
 
   static CompletableFuture<UmbraRun> watch(Path home, String session, String until) {
-    return CompletableFuture.supplyAsync(
-        () ->
-            umbra(
-                home,
-                "agent-session",
-                "attach",
-                "local",
-                session,
-                "--from",
-                "1",
-                "--json",
-                "--until",
-                until,
-                "--for",
-                "90"));
+    return AgentMachine.watch(home, session, until, 90);
   }
 
   JsonObject listed(String session) {
-    return ok(admin, "agent-session", "list", "local", "--json").array().stream()
-        .map(JsonObject.class::cast)
-        .filter(s -> s.getString("session_id").equals(session))
-        .findFirst()
-        .orElseThrow();
+    return m.listed(session);
   }
 
   @Test

@@ -7,13 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.Traces;
 import dev.umbra.cli.testing.UmbraRun;
-import dev.umbra.client.binding.BindingStore;
-import dev.umbra.daemon.agent.AgentRuntimes;
 import dev.umbra.daemon.agent.AgentSessions;
 import dev.umbra.daemon.channel.DaemonRelay;
-import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.Eventually;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,6 +63,7 @@ class RuntimeInboxEndToEndTest {
         .replace("QUESTION", question);
   }
 
+  AgentMachine m;
   CliHarness h;
   Traces traces;
   Path admin;
@@ -78,69 +75,32 @@ class RuntimeInboxEndToEndTest {
   @BeforeAll
   void start() throws Exception {
     traces = Traces.keepLogs();
-    h = CliHarness.start("rtinbox", BOOTSTRAP, ServiceName.PAIRING, ServiceName.RELAY);
-    traces.watch(h);
-    admin = h.tmp.resolve("admin");
-    machine = h.tmp.resolve("machine");
-    ok(admin, "login", h.cpUrl, "--bootstrap-token", BOOTSTRAP, "--workspace", "dev");
-    ok(admin, "device", "trust", "-w", "dev");
-    BindingStore store = h.pairMachine(admin, machine);
-    laptop = h.trustedSecond(admin, "laptop", "dev");
     question = "push the release tag? " + Traces.canary("question");
-    Path bot = machine.resolve("bot.sh");
-    Files.writeString(bot, bot(question));
-    Path runtimes = machine.resolve(AgentRuntimes.FILE);
-    Files.writeString(
-        runtimes,
-        new JsonObject()
-            .put(
-                "runtimes",
-                new JsonObject()
-                    .put(
-                        "bot",
-                        new JsonObject()
-                            .put("argv", new JsonArray().add("/bin/sh").add(bot.toString()))))
-            .encode());
-    Files.setPosixFilePermissions(runtimes, PosixFilePermissions.fromString("rw-------"));
-    relay = CliHarness.startDaemonRelay(machine, store);
-    assertThat(relay.channels()).hasSize(1);
+    m = AgentMachine.start("rtinbox", BOOTSTRAP, bot(question), false);
+    h = m.h;
+    traces.watch(h);
+    admin = m.admin;
+    laptop = m.laptop;
+    machine = m.machine;
+    relay = m.relay;
   }
 
   @AfterAll
   void stop() throws Exception {
     traces.close();
-    relay.close();
-    h.close();
+    m.close();
   }
 
   static List<JsonObject> frames(UmbraRun run) {
-    return run.out().lines().filter(l -> l.startsWith("{\"type\"")).map(JsonObject::new).toList();
+    return AgentMachine.frames(run);
   }
 
   static CompletableFuture<UmbraRun> watch(Path home, String session, String until) {
-    return CompletableFuture.supplyAsync(
-        () ->
-            umbra(
-                home,
-                "agent-session",
-                "attach",
-                "local",
-                session,
-                "--from",
-                "1",
-                "--json",
-                "--until",
-                until,
-                "--for",
-                "120"));
+    return AgentMachine.watch(home, session, until, 120);
   }
 
   JsonObject listed(String session) {
-    return ok(admin, "agent-session", "list", "local", "--json").array().stream()
-        .map(JsonObject.class::cast)
-        .filter(s -> s.getString("session_id").equals(session))
-        .findFirst()
-        .orElseThrow();
+    return m.listed(session);
   }
 
   @Test

@@ -39,7 +39,8 @@ import org.junit.jupiter.api.TestInstance;
  * daemon over the relay; the daemon verifies the signature against its pinned workspace trust, runs
  * the step and reports a run record with step statuses and byte counts. The same definition changed
  * in PostgreSQL — what a compromised control plane could do — is refused by the daemon, and the
- * refusal is audited.
+ * refusal is audited, whether the daemon was asked to run it or its repository mirror met it; a
+ * mirror's proposals are audited too.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WorkflowEndToEndTest {
@@ -142,9 +143,9 @@ class WorkflowEndToEndTest {
             Eventually.until(
                 "the refusal is audited",
                 Duration.ofSeconds(30),
-                this::refusals,
-                l -> !l.isEmpty()))
-        .containsExactly("workflow.refused:bad_signature");
+                () -> audited("workflow.refused", "hello"),
+                l -> l.stream().anyMatch(x -> x.endsWith(":run"))))
+        .contains("workflow.refused:v1:bad_signature:run");
     assertThat(
             Eventually.until(
                 "the refusal left a run record",
@@ -212,6 +213,15 @@ class WorkflowEndToEndTest {
       }
       assertThat(relay.syncWorkflows().get(0).refused()).contains("mirrored");
       assertThat(Files.readString(file)).isEqualTo(three);
+      // ... and the refusal is audited once (the next sync refuses it again, reports nothing new)
+      assertThat(relay.syncWorkflows().get(0).refused()).contains("mirrored");
+      assertThat(
+              Eventually.until(
+                  "the mirror's refusal is audited",
+                  Duration.ofSeconds(30),
+                  () -> audited("workflow.refused", "mirrored"),
+                  l -> !l.isEmpty()))
+          .containsExactly("workflow.refused:v4:bad_signature:mirror");
 
       // both sides changed: a conflict, reported on the platform and in the log; nothing
       // overwritten
@@ -223,6 +233,17 @@ class WorkflowEndToEndTest {
       assertThat(Files.readString(file)).isEqualTo(local);
       assertThat(ok(admin, "workflows", "list").out()).contains("CONFLICT mirrored");
       assertThat(ok(admin, "workflows", "show", "mirrored").out()).contains("CONFLICT mirrored");
+      // the proposal and the conflict are audited (machine as actor; never the text)
+      assertThat(
+              Eventually.until(
+                  "the proposals are audited",
+                  Duration.ofSeconds(30),
+                  () -> audited("workflow.proposed", "mirrored"),
+                  l -> l.size() >= 2))
+          .containsExactly("workflow.proposed:base1:false", "workflow.proposed:base5:true");
+      assertThat(auditTexts("mirrored"))
+          .as("no definition text in an audit event")
+          .noneMatch(t -> t.contains("echo") || t.contains("pwned") || t.contains("steps"));
       assertThat(List.copyOf(logs.list))
           .anyMatch(e -> e.getFormattedMessage().contains("conflict: mirrored changed"));
       Path state = machine.resolve("workflow-sync");
@@ -250,19 +271,52 @@ class WorkflowEndToEndTest {
     return out;
   }
 
-  /** The daemon's refusals as the audit ingest stream holds them: {@code action:reason}. */
-  private List<String> refusals() throws Exception {
+  /**
+   * The audit ingest stream's events of {@code action} about workflow {@code name}: for a refusal
+   * {@code action:v<version>:<reason>:<run|mirror>}, for a proposal {@code
+   * action:base<version>:<conflict>}.
+   */
+  private List<String> audited(String action, String name) throws Exception {
     List<String> out = new ArrayList<>();
+    for (AuditEvent a : auditEvents()) {
+      if (!a.getAction().equals(action) || !name.equals(a.getMetadataOrDefault("workflow", ""))) {
+        continue;
+      }
+      out.add(
+          action.equals("workflow.refused")
+              ? action
+                  + ":v"
+                  + a.getMetadataOrDefault("version", "")
+                  + ":"
+                  + a.getMetadataOrDefault("reason", "")
+                  + ":"
+                  + a.getMetadataOrDefault("source", "run")
+              : action
+                  + ":base"
+                  + a.getMetadataOrDefault("base_version", "")
+                  + ":"
+                  + a.getMetadataOrDefault("conflict", ""));
+    }
+    return out;
+  }
+
+  /** Every audit event about workflow {@code name}, as text. */
+  private List<String> auditTexts(String name) throws Exception {
+    return auditEvents().stream()
+        .filter(a -> name.equals(a.getMetadataOrDefault("workflow", "")))
+        .map(AuditEvent::toString)
+        .toList();
+  }
+
+  private List<AuditEvent> auditEvents() throws Exception {
+    List<AuditEvent> out = new ArrayList<>();
     for (StreamEntry e :
         h.bus
             .range(BusNames.AUDIT_INGEST, "0-0", 10_000)
             .toCompletionStage()
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS)) {
-      AuditEvent a = AuditEvent.parseFrom(e.body().getBytes());
-      if (a.getAction().startsWith("workflow.refused")) {
-        out.add(a.getAction() + ":" + a.getMetadataOrDefault("reason", ""));
-      }
+      out.add(AuditEvent.parseFrom(e.body().getBytes()));
     }
     return out;
   }
