@@ -406,7 +406,7 @@ final class EdgeRouter {
 
   private void toHome(ClientConn conn, WebTtyFrame f) {
     WebTtyBusMessage header = homeHeader(conn);
-    if (home.homes(f.getSessionId())) {
+    if (home.session(f.getSessionId()) != null) {
       home.onClientFrame(header, f);
       return;
     }
