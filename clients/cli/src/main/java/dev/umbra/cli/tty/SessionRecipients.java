@@ -97,7 +97,8 @@ final class SessionRecipients {
         extra,
         o.clock(),
         credential,
-        vouches);
+        vouches,
+        o.failoverGrace());
   }
 
   /**

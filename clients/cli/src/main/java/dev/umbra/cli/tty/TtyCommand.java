@@ -5,6 +5,7 @@ import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
+import dev.umbra.client.tty.FailoverGrace;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
 import dev.umbra.crypto.AuthenticationFailedException;
@@ -133,21 +134,24 @@ public final class TtyCommand implements Callable<Integer> {
             }
             pins.check(wid, server, sig, kx);
           };
+      FailoverGrace grace = FailoverGrace.fromEnv(ctx.env(), FailoverGrace.CLIENT);
+      grace.problem().ifPresent(p -> ctx.err().println("umbra: " + p));
       TtyClient.Options options =
           SessionRecipients.withDeviceCredential(
-              new TtyClient.Options(
-                  engine,
+                  new TtyClient.Options(
+                      engine,
+                      w,
+                      tokens,
+                      keys.signing(),
+                      keys.agreement(),
+                      trust,
+                      shared,
+                      Clock.systemUTC()),
+                  api,
                   w,
-                  tokens,
-                  keys.signing(),
-                  keys.agreement(),
-                  trust,
-                  shared,
-                  Clock.systemUTC()),
-              api,
-              w,
-              keys,
-              serverId);
+                  keys,
+                  serverId)
+              .withFailoverGrace(grace.value());
       Function<List<String>, SessionRecipients.ShareTargets> targets =
           with -> SessionRecipients.shareTargets(api, w, with, keys.agreement().publicKey());
       return command != null

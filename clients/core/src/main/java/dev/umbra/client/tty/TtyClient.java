@@ -62,10 +62,58 @@ public final class TtyClient {
       List<X25519PublicKey> extraRecipients,
       Clock clock,
       dev.umbra.crypto.sign.Signed deviceCredential,
-      List<Handshake.RecipientDevice> recipientDevices) {
+      List<Handshake.RecipientDevice> recipientDevices,
+      java.time.Duration failoverGrace) {
 
     public Options {
       recipientDevices = List.copyOf(recipientDevices);
+      if (failoverGrace == null
+          || failoverGrace.toSeconds() < FailoverGrace.MIN_SECONDS
+          || failoverGrace.toSeconds() > FailoverGrace.MAX_SECONDS) {
+        throw new IllegalArgumentException("failover grace out of bounds: " + failoverGrace);
+      }
+    }
+
+    /** These options with the default failover grace ({@link FailoverGrace#DEFAULT}). */
+    public Options(
+        URI engineUrl,
+        UUID workspaceId,
+        Supplier<Future<String>> tokens,
+        Ed25519KeyPair signingKey,
+        X25519KeyPair agreementKey,
+        ServerTrust trust,
+        List<X25519PublicKey> extraRecipients,
+        Clock clock,
+        dev.umbra.crypto.sign.Signed deviceCredential,
+        List<Handshake.RecipientDevice> recipientDevices) {
+      this(
+          engineUrl,
+          workspaceId,
+          tokens,
+          signingKey,
+          agreementKey,
+          trust,
+          extraRecipients,
+          clock,
+          deviceCredential,
+          recipientDevices,
+          FailoverGrace.DEFAULT);
+    }
+
+    /** These options with another failover grace (how long the client reconnects). */
+    public Options withFailoverGrace(java.time.Duration grace) {
+      return new Options(
+          engineUrl,
+          workspaceId,
+          tokens,
+          signingKey,
+          agreementKey,
+          trust,
+          extraRecipients,
+          clock,
+          deviceCredential,
+          recipientDevices,
+          grace);
     }
 
     /**
@@ -184,7 +232,13 @@ public final class TtyClient {
     this.keys = new SessionKeys(options, outputs, inputs, shares);
     this.failover =
         new EngineFailover(
-            vertx, stats, this::reconnect, socket::write, this::fail, socket::closeOnContext);
+            vertx,
+            options.failoverGrace(),
+            stats,
+            this::reconnect,
+            socket::write,
+            this::fail,
+            socket::closeOnContext);
   }
 
   /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
