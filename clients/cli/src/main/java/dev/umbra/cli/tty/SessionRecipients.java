@@ -97,8 +97,7 @@ final class SessionRecipients {
         extra,
         o.clock(),
         credential,
-        vouches,
-        o.failoverGrace());
+        vouches);
   }
 
   /**

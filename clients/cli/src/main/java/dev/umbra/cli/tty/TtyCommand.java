@@ -52,6 +52,10 @@ import picocli.CommandLine.Parameters;
     })
 public final class TtyCommand implements Callable<Integer> {
   private final CliContext ctx;
+
+  /** How long the client reconnects through an engine failover ({@link FailoverGrace#CLIENT}). */
+  private java.time.Duration failoverGrace = FailoverGrace.DEFAULT;
+
   @Mixin WorkspaceOption ws;
 
   @Parameters(
@@ -136,22 +140,22 @@ public final class TtyCommand implements Callable<Integer> {
           };
       FailoverGrace grace = FailoverGrace.fromEnv(ctx.env(), FailoverGrace.CLIENT);
       grace.problem().ifPresent(p -> ctx.err().println("umbra: " + p));
+      failoverGrace = grace.value();
       TtyClient.Options options =
           SessionRecipients.withDeviceCredential(
-                  new TtyClient.Options(
-                      engine,
-                      w,
-                      tokens,
-                      keys.signing(),
-                      keys.agreement(),
-                      trust,
-                      shared,
-                      Clock.systemUTC()),
-                  api,
+              new TtyClient.Options(
+                  engine,
                   w,
-                  keys,
-                  serverId)
-              .withFailoverGrace(grace.value());
+                  tokens,
+                  keys.signing(),
+                  keys.agreement(),
+                  trust,
+                  shared,
+                  Clock.systemUTC()),
+              api,
+              w,
+              keys,
+              serverId);
       Function<List<String>, SessionRecipients.ShareTargets> targets =
           with -> SessionRecipients.shareTargets(api, w, with, keys.agreement().publicKey());
       return command != null
@@ -190,13 +194,17 @@ public final class TtyCommand implements Callable<Integer> {
       int rows,
       String term,
       TtyClient.Listener l) {
-    if (join != null) {
-      return TtyClient.join(vertx, o, join, false, l);
-    }
-    if (attach != null) {
-      return TtyClient.join(vertx, o, attach, true, l);
-    }
-    return TtyClient.open(vertx, o, serverId, cols, rows, term, l);
+    Future<TtyClient> connected =
+        join != null
+            ? TtyClient.join(vertx, o, join, false, l)
+            : attach != null
+                ? TtyClient.join(vertx, o, attach, true, l)
+                : TtyClient.open(vertx, o, serverId, cols, rows, term, l);
+    return connected.map(
+        c -> {
+          c.failoverGrace(failoverGrace);
+          return c;
+        });
   }
 
   private TtyClient await(Future<TtyClient> f) throws Exception {

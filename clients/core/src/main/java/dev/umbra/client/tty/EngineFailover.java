@@ -37,7 +37,7 @@ final class EngineFailover {
   static final int MAX_SENT = 256;
 
   private final Vertx vertx;
-  private final Duration grace;
+  private volatile Duration grace = FailoverGrace.DEFAULT;
   private final TtyStats stats;
   private final Runnable reconnect;
   private final Consumer<WebTtyFrame> sendNow;
@@ -63,19 +63,27 @@ final class EngineFailover {
    */
   EngineFailover(
       Vertx vertx,
-      Duration grace,
       TtyStats stats,
       Runnable reconnect,
       Consumer<WebTtyFrame> sendNow,
       Consumer<String> fail,
       Runnable drop) {
     this.vertx = vertx;
-    this.grace = grace;
     this.stats = stats;
     this.reconnect = reconnect;
     this.sendNow = sendNow;
     this.fail = fail;
     this.drop = drop;
+  }
+
+  /** How long the next failover may take ({@link FailoverGrace} bounds). */
+  void grace(Duration g) {
+    if (g == null
+        || g.toSeconds() < FailoverGrace.MIN_SECONDS
+        || g.toSeconds() > FailoverGrace.MAX_SECONDS) {
+      throw new IllegalArgumentException("failover grace out of bounds: " + g);
+    }
+    grace = g;
   }
 
   /** No failover from now on (the client detaches or the session is over). */

@@ -6,7 +6,6 @@ import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadSender;
@@ -62,58 +61,10 @@ public final class TtyClient {
       List<X25519PublicKey> extraRecipients,
       Clock clock,
       dev.umbra.crypto.sign.Signed deviceCredential,
-      List<Handshake.RecipientDevice> recipientDevices,
-      java.time.Duration failoverGrace) {
+      List<Handshake.RecipientDevice> recipientDevices) {
 
     public Options {
       recipientDevices = List.copyOf(recipientDevices);
-      if (failoverGrace == null
-          || failoverGrace.toSeconds() < FailoverGrace.MIN_SECONDS
-          || failoverGrace.toSeconds() > FailoverGrace.MAX_SECONDS) {
-        throw new IllegalArgumentException("failover grace out of bounds: " + failoverGrace);
-      }
-    }
-
-    /** These options with the default failover grace ({@link FailoverGrace#DEFAULT}). */
-    public Options(
-        URI engineUrl,
-        UUID workspaceId,
-        Supplier<Future<String>> tokens,
-        Ed25519KeyPair signingKey,
-        X25519KeyPair agreementKey,
-        ServerTrust trust,
-        List<X25519PublicKey> extraRecipients,
-        Clock clock,
-        dev.umbra.crypto.sign.Signed deviceCredential,
-        List<Handshake.RecipientDevice> recipientDevices) {
-      this(
-          engineUrl,
-          workspaceId,
-          tokens,
-          signingKey,
-          agreementKey,
-          trust,
-          extraRecipients,
-          clock,
-          deviceCredential,
-          recipientDevices,
-          FailoverGrace.DEFAULT);
-    }
-
-    /** These options with another failover grace (how long the client reconnects). */
-    public Options withFailoverGrace(java.time.Duration grace) {
-      return new Options(
-          engineUrl,
-          workspaceId,
-          tokens,
-          signingKey,
-          agreementKey,
-          trust,
-          extraRecipients,
-          clock,
-          deviceCredential,
-          recipientDevices,
-          grace);
     }
 
     /**
@@ -232,13 +183,7 @@ public final class TtyClient {
     this.keys = new SessionKeys(options, outputs, inputs, shares);
     this.failover =
         new EngineFailover(
-            vertx,
-            options.failoverGrace(),
-            stats,
-            this::reconnect,
-            socket::write,
-            this::fail,
-            socket::closeOnContext);
+            vertx, stats, this::reconnect, socket::write, this::fail, socket::closeOnContext);
   }
 
   /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
@@ -302,6 +247,11 @@ public final class TtyClient {
     if (!failover.lost(started.future().succeeded() && !done, reason)) {
       finish(null, reason);
     }
+  }
+
+  /** How long this client reconnects through an engine failover (1 to 600 s; default 30 s). */
+  public void failoverGrace(java.time.Duration grace) {
+    failover.grace(grace);
   }
 
   public TtyStats stats() {
@@ -608,18 +558,6 @@ public final class TtyClient {
     participants.clear();
     failover.joined().getParticipantsList().forEach(p -> participants.add(p.getParticipantId()));
     listener.event(resumed);
-  }
-
-  /** The payload key from the opener's signed proof ({@link ClientKeyExchange#unwrapOwnGrant}). */
-  public static PayloadKey unwrapOwnGrant(
-      SignedMessage signedProof,
-      UUID workspaceId,
-      String serverId,
-      String sessionId,
-      X25519KeyPair me,
-      KeyRole role) {
-    return ClientKeyExchange.unwrapOwnGrant(
-        signedProof, workspaceId, serverId, sessionId, me, role);
   }
 
   /** Output under the receiver rules ({@link OutputDecryptor#receive}). */

@@ -45,24 +45,15 @@ class FailoverGraceTest {
   }
 
   @Test
-  void optionsRefuseAGraceOutsideTheBounds() {
-    TtyClient.Options o =
-        new TtyClient.Options(
-            java.net.URI.create("http://127.0.0.1:1"),
-            java.util.UUID.randomUUID(),
-            () -> io.vertx.core.Future.succeededFuture("t"),
-            null,
-            null,
-            null,
-            java.util.List.of(),
-            java.time.Clock.systemUTC());
-    assertThat(o.failoverGrace()).isEqualTo(FailoverGrace.DEFAULT);
-    assertThat(o.withFailoverGrace(Duration.ofSeconds(3)).failoverGrace())
-        .isEqualTo(Duration.ofSeconds(3));
-    org.assertj.core.api.Assertions.assertThatThrownBy(
-            () -> o.withFailoverGrace(Duration.ofSeconds(601)))
-        .isInstanceOf(IllegalArgumentException.class);
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> o.withFailoverGrace(Duration.ZERO))
-        .isInstanceOf(IllegalArgumentException.class);
+  void aClientRefusesAGraceOutsideTheBounds() {
+    EngineFailover f =
+        new EngineFailover(null, new TtyStats(), () -> {}, x -> {}, x -> {}, () -> {});
+    f.grace(Duration.ofSeconds(1));
+    f.grace(Duration.ofSeconds(600));
+    for (Duration bad : new Duration[] {Duration.ZERO, Duration.ofSeconds(601), null}) {
+      org.assertj.core.api.Assertions.assertThatThrownBy(() -> f.grace(bad))
+          .as(String.valueOf(bad))
+          .isInstanceOf(IllegalArgumentException.class);
+    }
   }
 }

@@ -17,7 +17,6 @@ import io.vertx.redis.client.Response;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -480,34 +479,14 @@ public final class RedisBus implements Bus {
               if (claimed == null || claimed.size() == 0) {
                 return Future.succeededFuture(List.<StreamEntry>of());
               }
-              return deliveryCounts(stream, group, consumer, count)
+              return send(StreamReplies.pending(key(stream), group, consumer, count))
+                  .map(StreamReplies::deliveryCounts)
                   .map(
                       counts -> {
                         List<StreamEntry> out = new ArrayList<>();
                         StreamReplies.parseEntries(claimed, out, counts);
                         return out;
                       });
-            });
-  }
-
-  private Future<Map<String, Long>> deliveryCounts(
-      String stream, String group, String consumer, int count) {
-    return send(Request.cmd(Command.XPENDING)
-            .arg(key(stream))
-            .arg(group)
-            .arg("-")
-            .arg("+")
-            .arg(Math.max(count, 1) * 4L)
-            .arg(consumer))
-        .map(
-            r -> {
-              Map<String, Long> m = new HashMap<>();
-              if (r != null) {
-                for (Response p : r) {
-                  m.put(p.get(0).toString(), p.get(3).toLong());
-                }
-              }
-              return m;
             });
   }
 

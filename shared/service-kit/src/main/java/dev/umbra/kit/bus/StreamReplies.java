@@ -1,7 +1,10 @@
 package dev.umbra.kit.bus;
 
 import io.vertx.core.buffer.Buffer;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -33,5 +36,27 @@ final class StreamReplies {
         out.add(new StreamEntry(id, body, counts.getOrDefault(id, 1L)));
       }
     }
+  }
+
+  /** {@code XPENDING} of {@code consumer}'s entries, enough of them for {@code count} claimed. */
+  static Request pending(String key, String group, String consumer, int count) {
+    return Request.cmd(Command.XPENDING)
+        .arg(key)
+        .arg(group)
+        .arg("-")
+        .arg("+")
+        .arg(Math.max(count, 1) * 4L)
+        .arg(consumer);
+  }
+
+  /** Each pending entry's id with how often it was delivered, from an {@code XPENDING} reply. */
+  static Map<String, Long> deliveryCounts(Response r) {
+    Map<String, Long> m = new HashMap<>();
+    if (r != null) {
+      for (Response p : r) {
+        m.put(p.get(0).toString(), p.get(3).toLong());
+      }
+    }
+    return m;
   }
 }
