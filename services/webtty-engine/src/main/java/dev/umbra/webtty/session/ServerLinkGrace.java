@@ -30,14 +30,18 @@ final class ServerLinkGrace {
     this.grace = grace;
   }
 
-  /** The server's connection closed: live sessions wait for it, the others end. */
-  void serverGone(ServerConn conn) {
+  /**
+   * The server's connection closed: with {@code awaitServer} (the link dropped) live sessions wait
+   * for it and the others end; without (the engine closed it: revoked, a protocol violation) all
+   * end at once.
+   */
+  void serverGone(ServerConn conn, boolean awaitServer) {
     for (String id : new ArrayList<>(conn.sessions)) {
       Session s = home.session(id);
       if (s == null || s.server != conn) {
         continue;
       }
-      if (s.model.phase() != Phase.LIVE) {
+      if (!awaitServer || s.model.phase() != Phase.LIVE) {
         home.endSession(s, WebTtyReason.WEBTTY_REASON_SERVER_GONE, null);
         continue;
       }

@@ -519,9 +519,9 @@ final class SessionHome {
     return sessions.get(id);
   }
 
-  /** The server's connection closed: its live sessions wait for it ({@link ServerLinkGrace}). */
-  void serverGone(ServerConn conn) {
-    serverGrace.serverGone(conn);
+  /** The server's connection closed: live sessions wait for it or end ({@link ServerLinkGrace}). */
+  void serverGone(ServerConn conn, boolean awaitServer) {
+    serverGrace.serverGone(conn, awaitServer);
   }
 
   // ---------------------------------------------------------------- session end

@@ -127,6 +127,11 @@ public final class SessionHub {
     // it counts as before the revocation (fail closed)
     for (Session s : home.sessionsOf(r.workspaceId())) {
       UUID ws = s.model.workspaceId();
+      if (ServerLinkGrace.awaitsServer(s)
+          && r.voidsSubject(ws, SubjectKind.MACHINE, s.model.serverId(), Instant.EPOCH)) {
+        home.endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null); // its server may not return
+        continue;
+      }
       for (var p :
           s.model.revokedBy(
               subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {
