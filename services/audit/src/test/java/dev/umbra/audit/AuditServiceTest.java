@@ -699,7 +699,7 @@ class AuditServiceTest {
     eventually(() -> stream.toString().contains(": tail of"), 5_000);
     // the token's subject (acct-admin) is removed from the workspace
     await(
-        new RevocationPublisher(f.bus)
+        new RevocationPublisher(f.vertx, f.bus)
             .publish(
                 Revoked.message(
                     RevokedKind.REVOKED_KIND_MEMBER,

@@ -226,7 +226,7 @@ public final class ControlPlaneService extends UmbraService {
       Clock clock) {
     Tenancy tenancy = new Tenancy(db, runtime.audit());
     AuditTrail audit = new AuditTrail(runtime.audit());
-    RevocationNotices revocations = new RevocationNotices(runtime.bus(), clock);
+    RevocationNotices revocations = new RevocationNotices(vertx, runtime.bus(), clock);
     MachineRequest.Checker machines = new MachineRequest.Checker(clock, db, limiter);
     WorkspaceRoutes.wire(auth, db, tenancy, audit, revocations, issuer, ids, clock)
         .register(routes);

@@ -41,7 +41,8 @@ import org.slf4j.LoggerFactory;
  * <p>Env: {@code UMBRA_WEBTTY_RETENTION_DAYS} (default 30), {@code UMBRA_WEBTTY_DETACH_SECONDS}
  * (how long a detached session's shell keeps running, default 600), {@code
  * UMBRA_WEBTTY_HANDSHAKE_SECONDS} (default 30), {@code UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS}
- * (default 3600).
+ * (default 3600), {@code UMBRA_WEBTTY_SERVER_GRACE_SECONDS} (how long a home keeps a server's live
+ * sessions after its connection dropped, default 30, 1 to 600).
  */
 public final class WebTtyService extends UmbraService {
   private static final Logger log = LoggerFactory.getLogger(WebTtyService.class);
@@ -78,6 +79,13 @@ public final class WebTtyService extends UmbraService {
       Duration handshake =
           Duration.ofSeconds(env.positiveInt("UMBRA_WEBTTY_HANDSHAKE_SECONDS", 30));
       long sweepEvery = env.positiveInt("UMBRA_WEBTTY_RETENTION_SWEEP_SECONDS", 3600) * 1000L;
+      Duration serverGrace =
+          Duration.ofSeconds(
+              env.boundedInt(
+                  "UMBRA_WEBTTY_SERVER_GRACE_SECONDS",
+                  30,
+                  SessionHub.SERVER_GRACE_MIN_SECONDS,
+                  SessionHub.SERVER_GRACE_MAX_SECONDS));
       URI cp = settings().publicUrls().get(ServiceName.CONTROL_PLANE);
       browsers = BrowserSocketAuth.of(cp);
       verifier =
@@ -99,7 +107,7 @@ public final class WebTtyService extends UmbraService {
               metrics,
               runtime.audit(),
               writer,
-              new SessionHub.Settings(handshake, detach, Duration.ofHours(24)));
+              new SessionHub.Settings(handshake, detach, Duration.ofHours(24), serverGrace));
       router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
       // the browser app may read the recordings routes and the live sessions (CORS for its origin

@@ -45,6 +45,12 @@ class EngineFailoverTest {
   }
 
   static String resume(UUID ws, String machine, String sid, long epoch, ByteString controller) {
+    return resume(h, ws, machine, sid, epoch, controller);
+  }
+
+  /** A resume document for the keys of harness {@code h}. */
+  static String resume(
+      EngineHarness h, UUID ws, String machine, String sid, long epoch, ByteString controller) {
     return "{"
         + (controller == null ? "" : "\"controller_key_id\":\"" + hex(controller) + "\",")
         + "\"epoch\":"

@@ -5,6 +5,7 @@ import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
+import dev.umbra.client.tty.FailoverGrace;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
 import dev.umbra.crypto.AuthenticationFailedException;
@@ -51,6 +52,10 @@ import picocli.CommandLine.Parameters;
     })
 public final class TtyCommand implements Callable<Integer> {
   private final CliContext ctx;
+
+  /** How long the client reconnects through an engine failover ({@link FailoverGrace#CLIENT}). */
+  private java.time.Duration failoverGrace = FailoverGrace.DEFAULT;
+
   @Mixin WorkspaceOption ws;
 
   @Parameters(
@@ -133,6 +138,9 @@ public final class TtyCommand implements Callable<Integer> {
             }
             pins.check(wid, server, sig, kx);
           };
+      FailoverGrace grace = FailoverGrace.fromEnv(ctx.env(), FailoverGrace.CLIENT);
+      grace.problem().ifPresent(p -> ctx.err().println("umbra: " + p));
+      failoverGrace = grace.value();
       TtyClient.Options options =
           SessionRecipients.withDeviceCredential(
               new TtyClient.Options(
@@ -186,13 +194,17 @@ public final class TtyCommand implements Callable<Integer> {
       int rows,
       String term,
       TtyClient.Listener l) {
-    if (join != null) {
-      return TtyClient.join(vertx, o, join, false, l);
-    }
-    if (attach != null) {
-      return TtyClient.join(vertx, o, attach, true, l);
-    }
-    return TtyClient.open(vertx, o, serverId, cols, rows, term, l);
+    Future<TtyClient> connected =
+        join != null
+            ? TtyClient.join(vertx, o, join, false, l)
+            : attach != null
+                ? TtyClient.join(vertx, o, attach, true, l)
+                : TtyClient.open(vertx, o, serverId, cols, rows, term, l);
+    return connected.map(
+        c -> {
+          c.failoverGrace(failoverGrace);
+          return c;
+        });
   }
 
   private TtyClient await(Future<TtyClient> f) throws Exception {

@@ -18,25 +18,26 @@ import java.util.function.Consumer;
  * Engine failover, a participant's side (docs/webtty.md "Engine failover"). When the connection to
  * the engine drops while the session is live (not after EXIT, CLOSE, ERROR or a detach), the client
  * reconnects to the engine URL (a load balancer in front of the instances) every {@link #RETRY} for
- * at most {@link #GRACE}, and re-joins the same session with the same key (ATTACH for the opener or
- * a re-attached client, JOIN for a viewer). Keys, counters and the receiver rules are kept: nothing
- * is derived again. The new home answers JOINED and then RESUMED with the daemon-signed resume
- * document, which is verified against the pinned server key: this session, an epoch newer than any
- * accepted (a replay is refused), the output key we read under, and our role — the engine's JOINED
- * role must be the one the daemon signed. What was typed meanwhile is held (at most {@link
- * #MAX_HELD} frames); stdin frames sent in the last moments before the drop are kept (at most
- * {@link #MAX_SENT}) and those the daemon has not seen (counter at or above the document's {@code
- * input_counter}) are sent again, byte for byte, so no keystroke is lost and none runs twice. A
- * document that does not verify closes the connection ({@code resume_refused}).
+ * at most its grace ({@link FailoverGrace#CLIENT}, 30 s by default), and re-joins the same session
+ * with the same key (ATTACH for the opener or a re-attached client, JOIN for a viewer). Keys,
+ * counters and the receiver rules are kept: nothing is derived again. The new home answers JOINED
+ * and then RESUMED with the daemon-signed resume document, which is verified against the pinned
+ * server key: this session, an epoch newer than any accepted (a replay is refused), the output key
+ * we read under, and our role — the engine's JOINED role must be the one the daemon signed. What
+ * was typed meanwhile is held (at most {@link #MAX_HELD} frames); stdin frames sent in the last
+ * moments before the drop are kept (at most {@link #MAX_SENT}) and those the daemon has not seen
+ * (counter at or above the document's {@code input_counter}) are sent again, byte for byte, so no
+ * keystroke is lost and none runs twice. A document that does not verify closes the connection
+ * ({@code resume_refused}).
  */
 final class EngineFailover {
-  static final Duration GRACE = Duration.ofSeconds(30);
   static final Duration RETRY = Duration.ofMillis(100);
   static final Duration ATTEMPT = Duration.ofMillis(400);
   static final int MAX_HELD = 1024;
   static final int MAX_SENT = 256;
 
   private final Vertx vertx;
+  private volatile Duration grace = FailoverGrace.DEFAULT;
   private final TtyStats stats;
   private final Runnable reconnect;
   private final Consumer<WebTtyFrame> sendNow;
@@ -75,6 +76,16 @@ final class EngineFailover {
     this.drop = drop;
   }
 
+  /** How long the next failover may take ({@link FailoverGrace} bounds). */
+  void grace(Duration g) {
+    if (g == null
+        || g.toSeconds() < FailoverGrace.MIN_SECONDS
+        || g.toSeconds() > FailoverGrace.MAX_SECONDS) {
+      throw new IllegalArgumentException("failover grace out of bounds: " + g);
+    }
+    grace = g;
+  }
+
   /** No failover from now on (the client detaches or the session is over). */
   synchronized void stop() {
     stopped = true;
@@ -98,7 +109,7 @@ final class EngineFailover {
       stats.count("engine_connections_lost");
     }
     joined = null;
-    if (System.nanoTime() - lostAtNanos > GRACE.toNanos()) {
+    if (System.nanoTime() - lostAtNanos > grace.toNanos()) {
       active = false;
       fail.accept(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_SERVER_GONE));
       return true;

@@ -6,7 +6,6 @@ import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
-import dev.umbra.crypto.webtty.KeyRole;
 import dev.umbra.crypto.webtty.PayloadCipher;
 import dev.umbra.crypto.webtty.PayloadKey;
 import dev.umbra.crypto.webtty.PayloadSender;
@@ -248,6 +247,11 @@ public final class TtyClient {
     if (!failover.lost(started.future().succeeded() && !done, reason)) {
       finish(null, reason);
     }
+  }
+
+  /** How long this client reconnects through an engine failover (1 to 600 s; default 30 s). */
+  public void failoverGrace(java.time.Duration grace) {
+    failover.grace(grace);
   }
 
   public TtyStats stats() {
@@ -554,18 +558,6 @@ public final class TtyClient {
     participants.clear();
     failover.joined().getParticipantsList().forEach(p -> participants.add(p.getParticipantId()));
     listener.event(resumed);
-  }
-
-  /** The payload key from the opener's signed proof ({@link ClientKeyExchange#unwrapOwnGrant}). */
-  public static PayloadKey unwrapOwnGrant(
-      SignedMessage signedProof,
-      UUID workspaceId,
-      String serverId,
-      String sessionId,
-      X25519KeyPair me,
-      KeyRole role) {
-    return ClientKeyExchange.unwrapOwnGrant(
-        signedProof, workspaceId, serverId, sessionId, me, role);
   }
 
   /** Output under the receiver rules ({@link OutputDecryptor#receive}). */

@@ -22,8 +22,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Fuzz harness of what a WebTTY server (daemon) and client parse from the engine: the frame, then
  * by type the signed ServerHello ({@link Handshake#verify}), the signed ClientProof and its grant
- * ({@link Handshake#verifyProof}, {@link TtyClient#unwrapOwnGrant}), the sealed payload of DATA
- * ({@link TtyFrames#fromProto}, {@link PayloadCipher#open}). Contract: a frame is refused with
+ * ({@link Handshake#verifyProof}, {@link ClientKeyExchange#unwrapOwnGrant}), the sealed payload of
+ * DATA ({@link TtyFrames#fromProto}, {@link PayloadCipher#open}). Contract: a frame is refused with
  * {@link InvalidProtocolBufferException}, its content with a {@link CryptoException} (malformed,
  * unsupported suite, failed authentication) and nothing else; a ServerHello that verifies names the
  * key that signed it.
@@ -86,7 +86,7 @@ class WebTtyClientFramesFuzzTest {
         case WEBTTY_FRAME_TYPE_CLIENT_PROOF, WEBTTY_FRAME_TYPE_JOINED -> {
           Handshake.ClientProof p = Handshake.verifyProof(f.getClientProof());
           assertThat(p.grants()).isNotNull();
-          TtyClient.unwrapOwnGrant(
+          ClientKeyExchange.unwrapOwnGrant(
               f.getClientProof(),
               UUID.nameUUIDFromBytes(input),
               null,

@@ -1,5 +1,6 @@
 package dev.umbra.daemon.tty;
 
+import dev.umbra.client.tty.FailoverGrace;
 import dev.umbra.client.tty.ResumeDocument;
 import dev.umbra.client.tty.TtyStats;
 import dev.umbra.crypto.webtty.KeyId;
@@ -7,7 +8,6 @@ import dev.umbra.crypto.webtty.PayloadKeyId;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
-import java.time.Duration;
 import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -16,18 +16,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Engine failover, the daemon's side (docs/webtty.md "Engine failover"). When the connection to the
  * engine drops, live sessions are <em>suspended</em>, not ended: the shells keep running, their
- * output waits (the PTY reader is held back, nothing is sealed into a dead socket) for at most
- * {@link #GRACE}. Once the server has registered on a new connection (any instance), it sends
- * RESUME with a resume document it signs with the machine's binding key ({@link ResumeDocument}:
- * the session, who controls, the input and output keys and counters it expects and sends). The
- * engine answers RESUMED (output flows again, under the same keys and counters) or REFUSED
- * (resume_refused*: the session ends); a session not resumed within the grace ends. Keys, counters
- * and the receiver rules never change across the move. Runs on the Vert.x context.
+ * output waits (the PTY reader is held back, nothing is sealed into a dead socket) for at most the
+ * config's {@code resumeGrace} ({@link FailoverGrace#DAEMON}, 30 s by default). Once the server has
+ * registered on a new connection (any instance), it sends RESUME with a resume document it signs
+ * with the machine's binding key ({@link ResumeDocument}: the session, who controls, the input and
+ * output keys and counters it expects and sends). The engine answers RESUMED (output flows again,
+ * under the same keys and counters) or REFUSED (resume_refused*: the session ends); a session not
+ * resumed within the grace ends. Keys, counters and the receiver rules never change across the
+ * move. Runs on the Vert.x context.
  */
 final class EngineResume {
-  /** How long a suspended session waits for a new engine connection before its shell ends. */
-  static final Duration GRACE = Duration.ofSeconds(30);
-
   private static final Logger log = LoggerFactory.getLogger(EngineResume.class);
   private final Vertx vertx;
   private final TtyServerConfig config;
@@ -69,12 +67,14 @@ final class EngineResume {
       stats.count("sessions_suspended");
       s.resumeTimer =
           vertx.setTimer(
-              GRACE.toMillis(),
+              config.resumeGrace().toMillis(),
               t -> {
                 if (s.suspended && s.state == ServerSession.State.LIVE) {
                   stats.count("resume_timed_out");
                   log.warn(
-                      "WebTTY session {}: no engine took it over in {}; ending it", s.id, GRACE);
+                      "WebTTY session {}: no engine took it over in {}; ending it",
+                      s.id,
+                      config.resumeGrace());
                   endQuietly.accept(s);
                 }
               });

@@ -5,6 +5,7 @@ import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustStore;
+import dev.umbra.client.tty.FailoverGrace;
 import dev.umbra.client.ttypolicy.LocalOverride;
 import dev.umbra.client.ttypolicy.TtyPolicyPin;
 import dev.umbra.crypto.keys.Ed25519PublicKey;
@@ -79,6 +80,8 @@ public final class TtyDaemon implements AutoCloseable {
       Map<String, String> env) {
     LocalOverride override = LocalOverride.fromEnv(env);
     override.problems().forEach(p -> log.warn("WebTTY local override: {}", p));
+    FailoverGrace resumeGrace = FailoverGrace.fromEnv(env, FailoverGrace.DAEMON);
+    resumeGrace.problem().ifPresent(p -> log.warn("WebTTY: {}", p));
     TtyDaemon d = new TtyDaemon(Vertx.vertx(), store, http, override);
     for (Binding b : store.list()) {
       try {
@@ -114,7 +117,8 @@ public final class TtyDaemon implements AutoCloseable {
                 TtyServerConfig.baseEnv(env),
                 env.getOrDefault("HOME", System.getProperty("user.home")),
                 state.policy().tightenedBy(override).toProto(),
-                Clock.systemUTC());
+                Clock.systemUTC(),
+                resumeGrace.value());
         TtyServer s = new TtyServer(d.vertx, cfg, d.http.tls());
         s.updateReviewers(state.policy().reviewerKeys());
         d.servers.add(s);

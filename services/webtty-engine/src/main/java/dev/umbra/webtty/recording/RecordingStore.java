@@ -151,6 +151,26 @@ public final class RecordingStore {
   }
 
   /**
+   * The stored resume epoch of live session {@code sessionId} (0 when never resumed); fails when no
+   * such live session exists. A home that kept a session for its server compares it with its own to
+   * learn whether another instance took the session over meanwhile.
+   */
+  public Future<Long> resumeEpoch(UUID ws, String sessionId) {
+    return db.inWorkspace(
+        ws,
+        conn ->
+            conn.preparedQuery(
+                    "SELECT resume_epoch FROM sessions WHERE workspace_id = $1 AND session_id = $2 "
+                        + "AND ended_at IS NULL")
+                .execute(Tuple.of(ws, sessionId))
+                .compose(
+                    rows ->
+                        rows.size() == 0
+                            ? Future.failedFuture("no live session " + sessionId)
+                            : Future.succeededFuture(rows.iterator().next().getLong(0))));
+  }
+
+  /**
    * The output-key recipients after a share (key ids, lowercase hex, sorted): the live list reads
    * them instead of the header's epoch-0 grants. Only ever grows (a share only adds).
    */

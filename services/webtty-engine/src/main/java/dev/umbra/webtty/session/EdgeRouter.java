@@ -145,7 +145,7 @@ final class EdgeRouter {
         buf -> onServerMessage(conn, buf),
         () -> rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TEXT_FRAME),
         WebSockets.closingTooBig(ws, e -> countTooBig(SERVER, e)));
-    ws.closeHandler(v -> onServerClosed(conn));
+    ws.closeHandler(v -> onServerClosed(conn, true));
   }
 
   /**
@@ -270,10 +270,15 @@ final class EdgeRouter {
     conn.ws.close(
         reason == WebTtyReason.WEBTTY_REASON_OVERSIZED ? WebSockets.CLOSE_TOO_BIG : (short) 1008,
         wire(reason));
-    onServerClosed(conn);
+    // closed by the engine: its sessions end now, unless the server itself replaced the link
+    onServerClosed(conn, reason == WebTtyReason.WEBTTY_REASON_REPLACED);
   }
 
-  private void onServerClosed(ServerConn conn) {
+  /**
+   * {@code awaitServer}: the link dropped (or was replaced by the server's new one), so its live
+   * sessions wait for the server's RESUME; else (revoked, a protocol violation) they end.
+   */
+  private void onServerClosed(ServerConn conn, boolean awaitServer) {
     if (conn.closed) {
       return;
     }
@@ -286,7 +291,7 @@ final class EdgeRouter {
     if (conn.channel != null) {
       conn.channel.unsubscribe();
     }
-    home.serverGone(conn);
+    home.serverGone(conn, awaitServer);
   }
 
   // ---------------------------------------------------------------- clients
@@ -406,7 +411,7 @@ final class EdgeRouter {
 
   private void toHome(ClientConn conn, WebTtyFrame f) {
     WebTtyBusMessage header = homeHeader(conn);
-    if (home.homes(f.getSessionId())) {
+    if (home.session(f.getSessionId()) != null) {
       home.onClientFrame(header, f);
       return;
     }

@@ -11,8 +11,18 @@ import dev.umbra.webtty.session.model.SessionModel;
  */
 final class Session {
   final SessionModel model;
-  final ServerConn server;
+
+  /** The server's connection; replaced when the server comes back ({@link ServerLinkGrace}). */
+  ServerConn server;
+
   boolean stored;
+
+  /** The resume epoch this home knows (0: never resumed); the stored one is never lower. */
+  long resumeEpoch;
+
+  /** While the server's connection is gone and the session waits for it: its grace timer. */
+  long serverGraceTimer = -1;
+
   Subscription channel;
   long timer = -1;
 

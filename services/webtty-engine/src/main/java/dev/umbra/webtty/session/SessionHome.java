@@ -29,7 +29,6 @@ import dev.umbra.webtty.session.model.SessionModel.Departure;
 import dev.umbra.webtty.session.model.SessionModel.Phase;
 import io.vertx.core.Vertx;
 import java.time.Clock;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -59,6 +58,7 @@ final class SessionHome {
   private final Fanout fanout;
   private final ServerFrames serverFrames;
   private final SessionResume resume;
+  private final ServerLinkGrace serverGrace;
   private final Map<String, Session> sessions = new HashMap<>();
 
   SessionHome(
@@ -70,7 +70,8 @@ final class SessionHome {
       RecordingWriter writer,
       SessionHub.Settings settings,
       Ulid ulid,
-      EdgeRouter edge) {
+      EdgeRouter edge,
+      String instanceId) {
     this.vertx = vertx;
     this.bus = bus;
     this.clock = clock;
@@ -82,11 +83,10 @@ final class SessionHome {
     this.edge = edge;
     this.fanout = new Fanout(clock, writer, edge);
     this.serverFrames = new ServerFrames(this, metrics, audit, writer, edge, fanout);
-    this.resume = new SessionResume(this, writer.store(), fanout, metrics, clock);
-  }
-
-  boolean homes(String sessionId) {
-    return sessions.containsKey(sessionId);
+    this.serverGrace = new ServerLinkGrace(vertx, this, writer.store(), settings.serverGrace());
+    this.resume =
+        new SessionResume(
+            this, writer.store(), fanout, metrics, clock, audit, instanceId, serverGrace);
   }
 
   int size() {
@@ -280,7 +280,10 @@ final class SessionHome {
         }
       }
       case WEBTTY_FRAME_TYPE_DATA -> {
-        if (carriedOut(s, p, m.stdin(p.id(), f.getSealed().getPayloadKeyId(), f.getSequence()))) {
+        if (ServerLinkGrace.awaitsServer(s)) {
+          metrics.dropped("server_away"); // nobody to take it, and not numbered or recorded
+        } else if (carriedOut(
+            s, p, m.stdin(p.id(), f.getSealed().getPayloadKeyId(), f.getSequence()))) {
           WebTtyFrame out = fanout.stamp(s, f);
           fanout.record(
               s,
@@ -516,24 +519,29 @@ final class SessionHome {
     return sessions.get(id);
   }
 
-  /** The server's connection closed: each of its sessions ends. */
-  void serverGone(ServerConn conn) {
-    for (String id : new ArrayList<>(conn.sessions)) {
-      Session s = sessions.get(id);
-      if (s != null) {
-        endSession(s, WebTtyReason.WEBTTY_REASON_SERVER_GONE, null);
-      }
-    }
+  /** The server's connection closed: live sessions wait for it or end ({@link ServerLinkGrace}). */
+  void serverGone(ServerConn conn, boolean awaitServer) {
+    serverGrace.serverGone(conn, awaitServer);
   }
 
   // ---------------------------------------------------------------- session end
 
   void endSession(Session s, WebTtyReason reason, WebTtyFrame exit) {
+    finish(s, reason, exit, true);
+  }
+
+  /** Another instance took {@code s} over: it leaves here, not ended in store or audit trail. */
+  void release(Session s, WebTtyReason reason) {
+    finish(s, reason, null, false);
+  }
+
+  private void finish(Session s, WebTtyReason reason, WebTtyFrame exit, boolean ends) {
     Phase was = s.model.end();
     if (was == Phase.ENDED) {
       return;
     }
     cancelTimer(s);
+    serverGrace.cancel(s);
     sessions.remove(s.id());
     s.server.sessions.remove(s.id());
     if (was == Phase.LIVE) {
@@ -553,12 +561,15 @@ final class SessionHome {
       s.server.write(close);
     }
     UUID ws = s.model.workspaceId();
+    if (s.channel != null) {
+      s.channel.unsubscribe();
+    }
+    if (!ends) {
+      return;
+    }
     if (s.stored) {
       writer.endSession(
           ws, s.id(), clock.millis(), wire(reason), exit == null ? null : exit.getExitStatus());
-    }
-    if (s.channel != null) {
-      s.channel.unsubscribe();
     }
     var ev =
         audit

@@ -42,9 +42,20 @@ import java.util.UUID;
  */
 public final class SessionHub {
 
+  /**
+   * Bounds of {@code UMBRA_WEBTTY_SERVER_GRACE_SECONDS}: shorter ends sessions on a network blip,
+   * longer holds shells whose daemon is gone.
+   */
+  public static final int SERVER_GRACE_MIN_SECONDS = 1;
+
+  public static final int SERVER_GRACE_MAX_SECONDS = 600;
+
   /** Settings of the hub (from env, see WebTtyService). */
   public record Settings(
-      Duration handshakeTimeout, Duration detachGrace, Duration revocationMemory) {}
+      Duration handshakeTimeout,
+      Duration detachGrace,
+      Duration revocationMemory,
+      Duration serverGrace) {}
 
   private final Vertx vertx;
   private final Bus bus;
@@ -67,7 +78,9 @@ public final class SessionHub {
     Ulid ulid = new Ulid(clock, new SecureRandom());
     this.instanceId = ulid.next();
     this.edge = new EdgeRouter(bus, metrics, audit, writer, ulid, instanceId, this::isRevoked);
-    this.home = new SessionHome(vertx, bus, clock, metrics, audit, writer, settings, ulid, edge);
+    this.home =
+        new SessionHome(
+            vertx, bus, clock, metrics, audit, writer, settings, ulid, edge, instanceId);
     edge.homeAt(home);
   }
 
@@ -114,6 +127,11 @@ public final class SessionHub {
     // it counts as before the revocation (fail closed)
     for (Session s : home.sessionsOf(r.workspaceId())) {
       UUID ws = s.model.workspaceId();
+      if (ServerLinkGrace.awaitsServer(s)
+          && r.voidsSubject(ws, SubjectKind.MACHINE, s.model.serverId(), Instant.EPOCH)) {
+        home.endSession(s, WebTtyReason.WEBTTY_REASON_REVOKED, null); // its server may not return
+        continue;
+      }
       for (var p :
           s.model.revokedBy(
               subject -> r.voidsSubject(ws, SubjectKind.MEMBER, subject, Instant.EPOCH))) {

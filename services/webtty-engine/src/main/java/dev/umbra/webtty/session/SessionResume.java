@@ -2,6 +2,9 @@ package dev.umbra.webtty.session;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.audit.AuditActor;
+import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.proto.webtty.RecordedEvent;
 import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.RecordingHeader;
@@ -38,14 +41,27 @@ final class SessionResume {
   private final Fanout fanout;
   private final EngineMetrics metrics;
   private final Clock clock;
+  private final AuditEmitter audit;
+  private final String instanceId;
+  private final ServerLinkGrace serverGrace;
 
   SessionResume(
-      SessionHome home, RecordingStore store, Fanout fanout, EngineMetrics metrics, Clock clock) {
+      SessionHome home,
+      RecordingStore store,
+      Fanout fanout,
+      EngineMetrics metrics,
+      Clock clock,
+      AuditEmitter audit,
+      String instanceId,
+      ServerLinkGrace serverGrace) {
     this.home = home;
     this.store = store;
     this.fanout = fanout;
     this.metrics = metrics;
     this.clock = clock;
+    this.audit = audit;
+    this.instanceId = instanceId;
+    this.serverGrace = serverGrace;
   }
 
   /** The ids and numbers of a resume document the engine relies on (the rest is the clients'). */
@@ -80,11 +96,16 @@ final class SessionResume {
     }
   }
 
-  /** A RESUME from a registered server (the edge checked its envelope). */
+  /**
+   * A RESUME from a registered server (the edge checked its envelope). A session homed here is
+   * refused, unless it waits for this very server since its connection dropped ({@link
+   * ServerLinkGrace}): then the same checks and the stored epoch decide, and it is rebound.
+   */
   void onResume(ServerConn conn, WebTtyFrame f) {
     String ws = conn.claims.workspaceId().toString();
     Optional<Document> doc = document(f, ws, conn.serverId);
-    if (doc.isEmpty() || home.homes(f.getSessionId())) {
+    Session held = home.session(f.getSessionId());
+    if (doc.isEmpty() || (held != null && !waitsFor(held, conn))) {
       refuse(conn, f, WebTtyReason.WEBTTY_REASON_RESUME_REFUSED);
       return;
     }
@@ -99,12 +120,68 @@ final class SessionResume {
                 refuse(conn, f, WebTtyReason.WEBTTY_REASON_RESUME_REFUSED);
               } else if (ar.result().status() == RecordingStore.ResumeStatus.REPLAYED) {
                 refuse(conn, f, WebTtyReason.WEBTTY_REASON_RESUME_REFUSED_REPLAYED);
-              } else if (home.homes(f.getSessionId())) {
+              } else if (held != null
+                  && home.session(f.getSessionId()) == held
+                  && waitsFor(held, conn)) {
+                rebind(conn, f, held, doc.get().epoch());
+              } else if (home.session(f.getSessionId()) != null) {
                 refuse(conn, f, WebTtyReason.WEBTTY_REASON_RESUME_REFUSED);
               } else {
                 takeOver(conn, f, doc.get(), ar.result());
               }
             });
+  }
+
+  /** {@code s} waits here for its server, and {@code conn} is that server (workspace and id). */
+  private static boolean waitsFor(Session s, ServerConn conn) {
+    return ServerLinkGrace.awaitsServer(s)
+        && s.model.workspaceId().equals(conn.claims.workspaceId())
+        && s.model.serverId().equals(conn.serverId);
+  }
+
+  /**
+   * The server came back to the home that kept its session: the session is its again, nothing was
+   * lost on the engine's side (no GAP; output it had sealed into the dropped socket is reported by
+   * the clients' counters).
+   */
+  private void rebind(ServerConn conn, WebTtyFrame f, Session s, long epoch) {
+    serverGrace.rebind(s, conn, epoch);
+    audited(conn, s.id(), epoch, "same_instance", f.getSequence(), f.getSequence(), 0);
+    metrics.forwarded("resume");
+    conn.write(
+        WebTtyFrame.newBuilder()
+            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED)
+            .setSessionId(s.id())
+            .setSequence(f.getSequence())
+            .build());
+  }
+
+  /**
+   * {@code terminal.resumed}: envelope facts only (the session, this instance, how it was resumed,
+   * the epoch, the stored and hinted sequences and how many events at least were not stored).
+   */
+  private void audited(
+      ServerConn conn,
+      String sessionId,
+      long epoch,
+      String how,
+      long storedSequence,
+      long hintedSequence,
+      long gapSequence) {
+    audit
+        .event(AuditAction.TERMINAL_RESUMED)
+        .workspace(conn.claims.workspaceId())
+        .actor(AuditActor.machine(conn.claims.subject()))
+        .target("session", sessionId)
+        .meta("instance", instanceId)
+        .meta("takeover", how)
+        .meta("epoch", Long.toString(epoch))
+        .meta("stored_sequence", Long.toString(storedSequence))
+        .meta("hinted_sequence", Long.toString(hintedSequence))
+        .meta("gap_sequence", Long.toString(gapSequence))
+        .meta("unstored_events", Long.toString(Math.max(0, hintedSequence - storedSequence)))
+        .success()
+        .emit();
   }
 
   private void takeOver(
@@ -139,7 +216,10 @@ final class SessionResume {
                 f.getResume()));
     Session s = new Session(m, conn);
     s.stored = true;
+    s.resumeEpoch = doc.epoch();
     home.adopt(s);
+    audited(
+        conn, s.id(), doc.epoch(), "other_instance", stored.lastSequence(), f.getSequence(), gap);
     // the recording says where the failover happened: what the dead home numbered but had not
     // stored is missing before this event (exports show it; counters tell exactly what)
     fanout.record(

@@ -68,6 +68,9 @@ public enum AuditAction {
       "terminal.control_changed", "the controller of a terminal session changed"),
   TERMINAL_CLOSED("terminal.closed", "a terminal session ended"),
   TERMINAL_REFUSED("terminal.refused", "a terminal session or participant was refused"),
+  TERMINAL_RESUMED(
+      "terminal.resumed",
+      "an engine instance took a live terminal session over, or its home took its server back"),
 
   RECORDING_REPLAYED("recording.replayed", "a recording (ciphertext) was replayed"),
   RECORDING_EXPORTED("recording.exported", "a recording (ciphertext) was exported"),

@@ -17,7 +17,6 @@ import io.vertx.redis.client.Response;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -59,6 +58,9 @@ public final class RedisBus implements Bus {
   private final TopicRegistry<Listener, Future<Void>> patterns =
       new TopicRegistry<>(redisCommands(Command.PSUBSCRIBE, Command.PUNSUBSCRIBE));
   private volatile Future<RedisConnection> subscriber;
+
+  /** Which subscriber connection is current; guarded by this bus's monitor for writes. */
+  private volatile long generation;
 
   /** The last queued (P)SUBSCRIBE/(P)UNSUBSCRIBE; guarded by this bus's monitor. */
   private Future<Void> commands = Future.succeededFuture();
@@ -224,31 +226,25 @@ public final class RedisBus implements Bus {
     }
     Future<RedisConnection> current = subscriber;
     if (current == null || current.failed()) {
-      current = openSubscriber(0);
+      current = openSubscriber(++generation);
       subscriber = current;
     }
     return current;
   }
 
-  private Future<RedisConnection> openSubscriber(int attempt) {
+  /**
+   * A new subscriber connection (a new client, so on a Cluster a fresh slot map), subscribed to
+   * every registered name. {@code gen} tells its events from those of connections it replaced:
+   * those are ignored, so a replaced connection neither delivers twice nor drops its successor.
+   */
+  private Future<RedisConnection> openSubscriber(long gen) {
     Redis single = Redis.createClient(vertx, RedisTopology.dedicated(options));
     return single
         .connect()
         .compose(
             conn -> {
-              conn.handler(this::dispatch);
-              Handler<Void> lost =
-                  v -> {
-                    synchronized (this) {
-                      subscriber = null;
-                    }
-                    single.close();
-                    if (!closed) {
-                      log.warn("Redis subscriber connection lost; reconnecting");
-                      scheduleResubscribe(1);
-                    }
-                  };
-              conn.endHandler(lost);
+              conn.handler(r -> dispatch(r, gen, single));
+              conn.endHandler(v -> replaceSubscriber(gen, single, "connection lost"));
               conn.exceptionHandler(e -> log.warn("Redis subscriber error: {}", e.getMessage()));
               List<Future<Response>> subs = new ArrayList<>();
               // a name makes the subscriber findable in CLIENT LIST (operations, tests)
@@ -262,6 +258,25 @@ public final class RedisBus implements Bus {
               return Future.all(subs).map(conn);
             })
         .onFailure(e -> single.close());
+  }
+
+  /**
+   * Drops the subscriber connection of generation {@code gen} (if it is still the current one) and
+   * subscribes everything again on a new one, with backoff.
+   */
+  private void replaceSubscriber(long gen, Redis client, String why) {
+    synchronized (this) {
+      if (gen != generation) {
+        return;
+      }
+      subscriber = null;
+      generation++;
+    }
+    client.close();
+    if (!closed) {
+      log.warn("Redis subscriber {}; reconnecting", why);
+      scheduleResubscribe(1);
+    }
   }
 
   /** The Redis client name of this bus's subscriber connection. */
@@ -289,8 +304,8 @@ public final class RedisBus implements Bus {
         });
   }
 
-  private void dispatch(Response r) {
-    if (r == null || !r.isArray() || r.size() < 3) {
+  private void dispatch(Response r, long gen, Redis client) {
+    if (r == null || !r.isArray() || r.size() < 3 || gen != generation) {
       return;
     }
     String kind = r.get(0).toString();
@@ -298,6 +313,11 @@ public final class RedisBus implements Bus {
       deliver(channels.listeners(r.get(1).toString()), r.get(1).toString(), r.get(2).toBuffer());
     } else if ("pmessage".equals(kind) && r.size() >= 4) {
       deliver(patterns.listeners(r.get(1).toString()), r.get(2).toString(), r.get(3).toBuffer());
+    } else if ("sunsubscribe".equals(kind) && !channels.listeners(r.get(1).toString()).isEmpty()) {
+      // not ours (our own SUNSUBSCRIBE's reply answers its command): the Cluster moved the slot
+      // of a channel still listened to (a failover demoted its master, or resharding), and the
+      // old owner dropped the subscription; a new connection finds the new owner
+      replaceSubscriber(gen, client, "lost a subscription its shard gave up (slot moved)");
     }
   }
 
@@ -368,7 +388,7 @@ public final class RedisBus implements Bus {
         .map(
             r -> {
               List<StreamEntry> out = new ArrayList<>();
-              parseEntries(r, out, Map.of());
+              StreamReplies.parseEntries(r, out, Map.of());
               return out;
             });
   }
@@ -421,33 +441,10 @@ public final class RedisBus implements Bus {
                 return out;
               }
               for (Response streamReply : r) {
-                parseEntries(streamReply.get(1), out, Map.of());
+                StreamReplies.parseEntries(streamReply.get(1), out, Map.of());
               }
               return out;
             });
-  }
-
-  private static void parseEntries(
-      Response entries, List<StreamEntry> out, Map<String, Long> counts) {
-    if (entries == null) {
-      return;
-    }
-    for (Response e : entries) {
-      if (e == null || e.get(1) == null) {
-        continue; // deleted by trimming
-      }
-      String id = e.get(0).toString();
-      Response fields = e.get(1);
-      Buffer body = null;
-      for (int i = 0; i + 1 < fields.size(); i += 2) {
-        if ("d".equals(fields.get(i).toString())) {
-          body = fields.get(i + 1).toBuffer();
-        }
-      }
-      if (body != null) {
-        out.add(new StreamEntry(id, body, counts.getOrDefault(id, 1L)));
-      }
-    }
   }
 
   @Override
@@ -482,34 +479,14 @@ public final class RedisBus implements Bus {
               if (claimed == null || claimed.size() == 0) {
                 return Future.succeededFuture(List.<StreamEntry>of());
               }
-              return deliveryCounts(stream, group, consumer, count)
+              return send(StreamReplies.pending(key(stream), group, consumer, count))
+                  .map(StreamReplies::deliveryCounts)
                   .map(
                       counts -> {
                         List<StreamEntry> out = new ArrayList<>();
-                        parseEntries(claimed, out, counts);
+                        StreamReplies.parseEntries(claimed, out, counts);
                         return out;
                       });
-            });
-  }
-
-  private Future<Map<String, Long>> deliveryCounts(
-      String stream, String group, String consumer, int count) {
-    return send(Request.cmd(Command.XPENDING)
-            .arg(key(stream))
-            .arg(group)
-            .arg("-")
-            .arg("+")
-            .arg(Math.max(count, 1) * 4L)
-            .arg(consumer))
-        .map(
-            r -> {
-              Map<String, Long> m = new HashMap<>();
-              if (r != null) {
-                for (Response p : r) {
-                  m.put(p.get(0).toString(), p.get(3).toLong());
-                }
-              }
-              return m;
             });
   }
 
@@ -559,9 +536,20 @@ public final class RedisBus implements Bus {
     return op.get();
   }
 
+  /**
+   * One node: PING. A Cluster: {@code CLUSTER INFO} on every master of the slot map, each of which
+   * must answer and say {@code cluster_state:ok}; so while a dead master's slots wait for its
+   * replica's promotion (or a slot has no master at all) the bus reports itself down.
+   */
   @Override
   public Future<Void> ping() {
-    return send(Request.cmd(Command.PING)).mapEmpty();
+    if (!sharded) {
+      return send(Request.cmd(Command.PING)).mapEmpty();
+    }
+    if (closed) {
+      return Future.failedFuture(new BusException("Redis bus is closed"));
+    }
+    return RedisTopology.clusterHealth(client);
   }
 
   @Override

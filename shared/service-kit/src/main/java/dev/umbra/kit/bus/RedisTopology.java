@@ -1,9 +1,14 @@
 package dev.umbra.kit.bus;
 
 import dev.umbra.kit.config.RedisUrl;
+import io.vertx.core.Future;
+import io.vertx.redis.client.Command;
+import io.vertx.redis.client.Redis;
 import io.vertx.redis.client.RedisClientType;
+import io.vertx.redis.client.RedisCluster;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.RedisRole;
+import io.vertx.redis.client.Request;
 import java.net.URI;
 
 /** The Redis client's options for where {@code UMBRA_REDIS_URL} says Redis is. */
@@ -39,5 +44,30 @@ final class RedisTopology {
   static RedisOptions dedicated(RedisOptions options) {
     boolean cluster = options.getType() == RedisClientType.CLUSTER;
     return new RedisOptions(options).setMaxPoolSize(cluster ? 2 : 1);
+  }
+
+  /**
+   * Whether every master in {@code client}'s slot map answers and says the Cluster serves all its
+   * slots ({@code cluster_state:ok}); fails naming how many masters did not.
+   */
+  static Future<Void> clusterHealth(Redis client) {
+    return RedisCluster.create(client)
+        .onAllMasterNodes(Request.cmd(Command.CLUSTER).arg("INFO"))
+        .compose(
+            replies -> {
+              long failing =
+                  replies.stream()
+                      .filter(r -> r == null || !r.toString().contains("cluster_state:ok"))
+                      .count();
+              return failing == 0
+                  ? Future.<Void>succeededFuture()
+                  : Future.failedFuture(
+                      new BusException(
+                          "Redis Cluster degraded: "
+                              + failing
+                              + " of "
+                              + replies.size()
+                              + " masters report cluster_state other than ok"));
+            });
   }
 }

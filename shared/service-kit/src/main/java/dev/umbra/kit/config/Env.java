@@ -62,6 +62,25 @@ public final class Env {
     }
   }
 
+  /** A whole number in [{@code min}, {@code max}]; anything else stops the service, named. */
+  public int boundedInt(String name, int defaultValue, int min, int max) {
+    Optional<String> raw = optional(name);
+    if (raw.isEmpty()) {
+      return defaultValue;
+    }
+    try {
+      int v = Integer.parseInt(raw.get().trim());
+      if (v < min || v > max) {
+        throw new ConfigException(name, "must be between " + min + " and " + max + ", got " + v);
+      }
+      return v;
+    } catch (NumberFormatException e) {
+      throw new ConfigException(
+          name,
+          "expected a whole number between " + min + " and " + max + ", got '" + raw.get() + "'");
+    }
+  }
+
   /**
    * A URL with one of the allowed schemes; the value is never echoed because it may hold a
    * password.

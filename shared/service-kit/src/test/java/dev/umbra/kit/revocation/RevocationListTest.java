@@ -115,7 +115,7 @@ class RevocationListTest {
 
   void publish(RevokedKind kind, String subject, String account, Instant at) throws Exception {
     await(
-        new RevocationPublisher(publisherBus)
+        new RevocationPublisher(vertx, publisherBus)
             .publish(Revoked.message(kind, WS, subject, account, at)));
   }
 
