@@ -41,6 +41,9 @@ final class Connection {
   /** Mesh routes whose peer was told to pause because this connection's queue was full. */
   final Set<MeshLink.Told> told = new LinkedHashSet<>();
 
+  /** The keys of the last route this connection's frames took. */
+  final RouteKeys keys = new RouteKeys();
+
   /** The target of the last frame that passed validation (saves a pattern match per frame). */
   String lastValidTarget;
 

@@ -49,7 +49,7 @@ final class Mesh {
   private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
   private static final short CLOSE_POLICY = 1008;
   private static final int MAX_ROUTES = 100_000;
-  private static final int MAX_BATCH_ITEMS = 64;
+  private static final int MAX_BATCH_ITEMS = MeshLink.MAX_BATCH_FRAMES;
   private static final long MISS_NANOS = 2_000_000_000L;
 
   /** A cached holder lookup: the holder's instance id (null: none in the mesh) and when asked. */
@@ -301,7 +301,7 @@ final class Mesh {
     if (l != null && !l.isDown()) {
       return l;
     }
-    MeshLink fresh = new MeshLink(peer, true, instance, metrics, settings.queueBytes());
+    MeshLink fresh = link(peer, true);
     links.put(peer, fresh);
     allLinks.add(fresh);
     announce()
@@ -323,6 +323,17 @@ final class Mesh {
               }
             });
     return fresh;
+  }
+
+  private MeshLink link(String peer, boolean outbound) {
+    return new MeshLink(
+        peer,
+        outbound,
+        instance,
+        metrics,
+        settings.queueBytes(),
+        settings.maxFrameBytes(),
+        task -> context.runOnContext(v -> task.run()));
   }
 
   private Future<WebSocket> connect(String peer, String url) {
@@ -351,7 +362,7 @@ final class Mesh {
 
   /** Takes over an accepted link from {@code peer} (authenticated and known at the upgrade). */
   void accept(ServerWebSocket ws, String peer) {
-    MeshLink l = new MeshLink(peer, false, instance, metrics, settings.queueBytes());
+    MeshLink l = link(peer, false);
     allLinks.add(l);
     MeshLink existing = links.get(peer);
     if (existing == null || existing.isDown()) {
@@ -488,14 +499,14 @@ final class Mesh {
   private void towardsLocalDaemon(MeshLink l, RelayFrame f) {
     String ws = f.getWorkspaceId();
     String target = f.getTargetId();
-    Connection d = board.localDaemon(Topics.targetKey(ws, target));
+    Connection d = board.localDaemon(l.keys.target(ws, target));
     if (d == null || d.closed) {
       // not (or no longer) here: the peer forgets the route; the frame goes on over the bus
       l.signal(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE, ws, target, 0);
       fallback.publish(l, f, true);
       return;
     }
-    String ck = Topics.channelKey(ws, target, f.getChannelId());
+    String ck = l.keys.channel(ws, target, f.getChannelId());
     if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       channelLinks.remove(ck);
     } else {
@@ -508,7 +519,7 @@ final class Mesh {
   }
 
   private void towardsLocalClient(MeshLink l, RelayFrame f) {
-    String ck = Topics.channelKey(f.getWorkspaceId(), f.getTargetId(), f.getChannelId());
+    String ck = l.keys.channel(f.getWorkspaceId(), f.getTargetId(), f.getChannelId());
     Connection c = board.localClient(ck);
     if (c == null || c.closed || !c.workspace.equals(f.getWorkspaceId())) {
       l.signal(
