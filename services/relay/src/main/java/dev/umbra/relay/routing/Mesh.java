@@ -477,26 +477,35 @@ final class Mesh {
       metrics.reject(Reject.MALFORMED);
       return;
     }
+    int[] spans;
+    try {
+      spans = RelayWire.batchFrameSpans(buf, b.getFramesCount());
+    } catch (InvalidProtocolBufferException e) {
+      metrics.reject(Reject.MALFORMED);
+      return;
+    }
     l.lastTrafficNanos = now;
     for (MeshSignal s : b.getSignalsList()) {
       onSignal(l, s);
     }
-    for (RelayFrame f : b.getFramesList()) {
+    for (int i = 0; i < b.getFramesCount(); i++) {
+      RelayFrame f = b.getFrames(i);
       Reject bad = EnvelopeCheck.fromPeer(b.getTo(), f, l);
       if (bad != null) {
         metrics.reject(bad);
         continue;
       }
       metrics.meshIn();
+      Buffer raw = buf.slice(spans[2 * i], spans[2 * i] + spans[2 * i + 1]);
       if (b.getTo() == MeshDirection.MESH_DIRECTION_DAEMON) {
-        towardsLocalDaemon(l, f);
+        towardsLocalDaemon(l, f, raw);
       } else {
-        towardsLocalClient(l, f);
+        towardsLocalClient(l, f, raw);
       }
     }
   }
 
-  private void towardsLocalDaemon(MeshLink l, RelayFrame f) {
+  private void towardsLocalDaemon(MeshLink l, RelayFrame f, Buffer raw) {
     String ws = f.getWorkspaceId();
     String target = f.getTargetId();
     Connection d = board.localDaemon(l.keys.target(ws, target));
@@ -515,10 +524,10 @@ final class Mesh {
       }
       channelLinks.put(ck, l); // the daemon's answers go back the way the client's frames came
     }
-    deliver(l, d, f, 0);
+    deliver(l, d, f, raw, 0);
   }
 
-  private void towardsLocalClient(MeshLink l, RelayFrame f) {
+  private void towardsLocalClient(MeshLink l, RelayFrame f, Buffer raw) {
     String ck = l.keys.channel(f.getWorkspaceId(), f.getTargetId(), f.getChannelId());
     Connection c = board.localClient(ck);
     if (c == null || c.closed || !c.workspace.equals(f.getWorkspaceId())) {
@@ -531,15 +540,15 @@ final class Mesh {
       return;
     }
     board.seenByClient(c, ck, f);
-    deliver(l, c, f, f.getChannelId());
+    deliver(l, c, f, raw, f.getChannelId());
     if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       board.unbindChannel(ck);
     }
   }
 
   /** Delivers; a receiver now over its bound has the peer pause the route until it drains. */
-  private void deliver(MeshLink l, Connection to, RelayFrame f, long channel) {
-    if (delivery.deliverFromLink(to, f, () -> drained(to))) {
+  private void deliver(MeshLink l, Connection to, RelayFrame f, Buffer raw, long channel) {
+    if (delivery.deliverFromLink(to, raw, () -> drained(to))) {
       MeshLink.Told t = new MeshLink.Told(l, f.getWorkspaceId(), f.getTargetId(), channel);
       if (to.told.add(t)) {
         l.signal(MeshSignalKind.MESH_SIGNAL_KIND_PAUSE, t.workspace(), t.target(), channel);

@@ -9,6 +9,7 @@ import dev.umbra.proto.relay.RelayReason;
 import dev.umbra.proto.relay.RelayReasons;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.metrics.RelayMetrics.Drop;
+import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketBase;
 import java.util.ArrayDeque;
@@ -167,7 +168,7 @@ final class MeshLink {
     if (b.frames == 0 || down) {
       return;
     }
-    Queued q = new Queued(Buffer.buffer(b.builder.build().toByteArray()), b.bytes, b.frames);
+    Queued q = new Queued(RelayWire.wrap(b.builder.build().toByteArray()), b.bytes, b.frames);
     b.builder = null;
     b.frames = 0;
     b.bytes = 0;
@@ -186,7 +187,7 @@ final class MeshLink {
     flush(); // frames routed before the signal stay before it
     metrics.signal(kind, true);
     ws.writeBinaryMessage(
-        Buffer.buffer(
+        RelayWire.wrap(
             RelayBusBatch.newBuilder()
                 .setOrigin(origin)
                 .addSignals(
