@@ -35,6 +35,12 @@ final class Connection {
   /** Local senders paused because this connection's send queue was full. */
   final Set<Connection> waiting = new LinkedHashSet<>();
 
+  /**
+   * The connections whose {@link #waiting} holds this one: what a close must clean up, without
+   * going through every connection of the instance.
+   */
+  final Set<Connection> waitingOn = new HashSet<>();
+
   /** Bytes of frames from mesh links written to this connection and not yet sent on. */
   long linkBytes;
 

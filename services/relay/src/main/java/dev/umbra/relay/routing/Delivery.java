@@ -39,6 +39,7 @@ final class Delivery {
     }
     to.ws.writeBinaryMessage(raw);
     if (to.ws.writeQueueFull() && to.waiting.add(from)) {
+      from.waitingOn.add(to);
       from.hold();
     }
   }
@@ -91,6 +92,9 @@ final class Delivery {
     }
     List<Connection> w = new ArrayList<>(c.waiting);
     c.waiting.clear();
+    for (Connection sender : w) {
+      sender.waitingOn.remove(c);
+    }
     w.forEach(Connection::release);
   }
 

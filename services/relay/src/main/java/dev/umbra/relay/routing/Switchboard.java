@@ -190,9 +190,10 @@ public final class Switchboard {
       unbind(ck);
     }
     delivery.releaseWaiting(c);
-    for (Connection other : connections) {
-      other.waiting.remove(c);
+    for (Connection receiver : c.waitingOn) {
+      receiver.waiting.remove(c);
     }
+    c.waitingOn.clear();
     mesh.forget(c);
     log.atDebug()
         .addKeyValue("connection", c.id)
