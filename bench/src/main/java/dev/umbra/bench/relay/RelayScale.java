@@ -51,27 +51,7 @@ final class RelayScale {
         "%nscale: %d relay instances, %d idle daemons + %d idle clients, %d active channels at %d"
             + " frames/s each across instances%n",
         relays.size(), idle, idle, channels, rate);
-    List<WebSocket> open = new ArrayList<>();
-    long t0 = System.nanoTime();
-    String member = tokens.member(workspace, "scale-idle", "relay");
-    for (int i = 0; i < idle; i += BATCH) {
-      List<Future<WebSocket>> batch = new ArrayList<>();
-      for (int j = i; j < Math.min(idle, i + BATCH); j++) {
-        String target = "idle-" + j;
-        RelayProcess r = relays.get(j % relays.size());
-        batch.add(
-            connect(r, tokens.machine(workspace, target, "relay"))
-                .compose(ws -> register(ws, target)));
-        batch.add(connect(relays.get((j + 1) % relays.size()), member));
-      }
-      for (Future<WebSocket> f : batch) {
-        open.add(RelayBench.await(f));
-      }
-    }
-    System.out.printf(
-        "opened %d idle connections (daemons registered) in %d ms (%d upgrades refused for a"
-            + " passing reason and retried)%n",
-        open.size(), (System.nanoTime() - t0) / 1_000_000, retried.get());
+    List<WebSocket> open = openIdle(relays, idle);
     List<EchoDaemon> daemons = new ArrayList<>();
     List<WebSocket> clients = new ArrayList<>();
     List<Long> ids = new ArrayList<>();
@@ -99,7 +79,15 @@ final class RelayScale {
     Thread.sleep(IDLE_WINDOW_MS);
     long[] idleAfter = cpu(relays);
     long[][] cpu = new long[2][];
-    Stats s = measure(clients, ids, rate, seconds, () -> cpu(relays), cpu);
+    Stats s =
+        measure(
+            clients,
+            ids,
+            rate,
+            seconds,
+            () -> cpu(relays),
+            cpu,
+            relays.stream().map(r -> r.process.pid()).toList());
     System.out.printf(
         "active channels: %d round trips measured (%.0f/s), p50 %.0f us, p99 %.0f us (1 KiB, %s)%n",
         s.count(),
@@ -165,6 +153,32 @@ final class RelayScale {
             "; relays together %.2f s, %.2f s above their idle use",
             relays * 100_000 / trips, relaysNet * 100_000 / trips));
     System.out.println(sb);
+  }
+
+  /** {@code idle} registered daemons and as many member connections, round-robin. */
+  private List<WebSocket> openIdle(List<RelayProcess> relays, int idle) throws Exception {
+    List<WebSocket> open = new ArrayList<>();
+    long t0 = System.nanoTime();
+    String member = tokens.member(workspace, "scale-idle", "relay");
+    for (int i = 0; i < idle; i += BATCH) {
+      List<Future<WebSocket>> batch = new ArrayList<>();
+      for (int j = i; j < Math.min(idle, i + BATCH); j++) {
+        String target = "idle-" + j;
+        RelayProcess r = relays.get(j % relays.size());
+        batch.add(
+            connect(r, tokens.machine(workspace, target, "relay"))
+                .compose(ws -> register(ws, target)));
+        batch.add(connect(relays.get((j + 1) % relays.size()), member));
+      }
+      for (Future<WebSocket> f : batch) {
+        open.add(RelayBench.await(f));
+      }
+    }
+    System.out.printf(
+        "opened %d idle connections (daemons registered) in %d ms (%d upgrades refused for a"
+            + " passing reason and retried)%n",
+        open.size(), (System.nanoTime() - t0) / 1_000_000, retried.get());
+    return open;
   }
 
   /** Upgrades refused for a passing reason and tried again (reported with the results). */
@@ -322,7 +336,8 @@ final class RelayScale {
       int rate,
       int seconds,
       java.util.function.Supplier<long[]> cpu,
-      long[][] cpuOut)
+      long[][] cpuOut,
+      List<Long> pids)
       throws Exception {
     long[] samples = new long[clients.size() * Math.max(rate, 500) * (seconds + 2)];
     int[] n = {0};
@@ -357,10 +372,13 @@ final class RelayScale {
     } else {
       openLoop(clients, ids, rate, end);
     }
+    // umbra.bench.attach (e.g. perf stat of the relays' syscalls) for the measured window
+    List<Process> tools = ProcStats.attach("scale-relay", pids);
     Thread.sleep(Math.max(0, (warmEnd - System.nanoTime()) / 1_000_000));
     cpuOut[0] = cpu.get();
     Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
     cpuOut[1] = cpu.get();
+    ProcStats.detach(tools);
     CompletableFuture<Void> done = new CompletableFuture<>();
     vertx.setTimer((end - System.nanoTime()) / 1_000_000 + 1000, x -> done.complete(null));
     done.get(seconds + 60L, TimeUnit.SECONDS);
