@@ -380,7 +380,8 @@ final class RelayScale {
     cpuOut[1] = cpu.get();
     ProcStats.detach(tools);
     CompletableFuture<Void> done = new CompletableFuture<>();
-    vertx.setTimer((end - System.nanoTime()) / 1_000_000 + 1000, x -> done.complete(null));
+    vertx.setTimer(
+        Math.max(1, (end - System.nanoTime()) / 1_000_000 + 1000), x -> done.complete(null));
     done.get(seconds + 60L, TimeUnit.SECONDS);
     synchronized (samples) {
       return Stats.of(samples, n[0]);
