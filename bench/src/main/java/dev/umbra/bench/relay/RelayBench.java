@@ -110,6 +110,30 @@ public final class RelayBench {
     Map<String, String> env = relayEnvironment(tmp);
     Map<String, String> viaRedis = new HashMap<>(env);
     viaRedis.put("UMBRA_RELAY_MESH", "off");
+    if (parts.stream().anyMatch(p -> !p.equals("scale"))) {
+      pathParts(tmp, env, viaRedis, seconds, rates, bulkBytes, idle, parts);
+    }
+    if (parts.contains("scale")) {
+      System.out.println("\nstarting three relay instances with the mesh for the scale run ...");
+      try (RelayProcess s1 = RelayProcess.start("1g", env, tmp.resolve("scale1.log"));
+          RelayProcess s2 = RelayProcess.start("1g", env, tmp.resolve("scale2.log"));
+          RelayProcess s3 = RelayProcess.start("1g", env, tmp.resolve("scale3.log"))) {
+        new RelayScale(vertx, wsClient, tokens, workspace).run(List.of(s1, s2, s3), seconds * 2);
+      }
+    }
+  }
+
+  /** Every part but scale: three instances, nginx, the bare proxy and an echo server. */
+  private void pathParts(
+      Path tmp,
+      Map<String, String> env,
+      Map<String, String> viaRedis,
+      int seconds,
+      String[] rates,
+      long bulkBytes,
+      int idle,
+      List<String> parts)
+      throws Exception {
     System.out.println(
         "starting three relay instances (1 GiB heap each; the third without the mesh, so its"
             + " frames cross Redis), nginx and an echo server ...");
@@ -164,14 +188,6 @@ public final class RelayBench {
         }
       }
       await(echo.close());
-    }
-    if (parts.contains("scale")) {
-      System.out.println("\nstarting three relay instances with the mesh for the scale run ...");
-      try (RelayProcess s1 = RelayProcess.start("1g", env, tmp.resolve("scale1.log"));
-          RelayProcess s2 = RelayProcess.start("1g", env, tmp.resolve("scale2.log"));
-          RelayProcess s3 = RelayProcess.start("1g", env, tmp.resolve("scale3.log"))) {
-        new RelayScale(vertx, wsClient, tokens, workspace).run(List.of(s1, s2, s3), seconds * 2);
-      }
     }
   }
 

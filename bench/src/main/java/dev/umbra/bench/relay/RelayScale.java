@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 final class RelayScale {
   private static final int FRAME = 1024;
   private static final int BATCH = 100;
+  private static final long IDLE_WINDOW_MS = 3_000;
 
   private final Vertx vertx;
   private final WebSocketClient client;
@@ -50,27 +51,7 @@ final class RelayScale {
         "%nscale: %d relay instances, %d idle daemons + %d idle clients, %d active channels at %d"
             + " frames/s each across instances%n",
         relays.size(), idle, idle, channels, rate);
-    List<WebSocket> open = new ArrayList<>();
-    long t0 = System.nanoTime();
-    String member = tokens.member(workspace, "scale-idle", "relay");
-    for (int i = 0; i < idle; i += BATCH) {
-      List<Future<WebSocket>> batch = new ArrayList<>();
-      for (int j = i; j < Math.min(idle, i + BATCH); j++) {
-        String target = "idle-" + j;
-        RelayProcess r = relays.get(j % relays.size());
-        batch.add(
-            connect(r, tokens.machine(workspace, target, "relay"))
-                .compose(ws -> register(ws, target)));
-        batch.add(connect(relays.get((j + 1) % relays.size()), member));
-      }
-      for (Future<WebSocket> f : batch) {
-        open.add(RelayBench.await(f));
-      }
-    }
-    System.out.printf(
-        "opened %d idle connections (daemons registered) in %d ms (%d upgrades refused for a"
-            + " passing reason and retried)%n",
-        open.size(), (System.nanoTime() - t0) / 1_000_000, retried.get());
+    List<WebSocket> open = openIdle(relays, idle);
     List<EchoDaemon> daemons = new ArrayList<>();
     List<WebSocket> clients = new ArrayList<>();
     List<Long> ids = new ArrayList<>();
@@ -92,10 +73,31 @@ final class RelayScale {
       ids.add(channel);
     }
     Thread.sleep(1000); // every channel's route is bound before timing starts
-    Stats s = measure(clients, ids, rate, seconds);
+    // what the instances spend with every connection idle (pings, presence refresh, JIT still
+    // compiling), so the per-round-trip figures can be given without it
+    long[] idleBefore = cpu(relays);
+    Thread.sleep(IDLE_WINDOW_MS);
+    long[] idleAfter = cpu(relays);
+    long[][] cpu = new long[2][];
+    Stats s =
+        measure(
+            clients,
+            ids,
+            rate,
+            seconds,
+            () -> cpu(relays),
+            cpu,
+            relays.stream().map(r -> r.process.pid()).toList());
     System.out.printf(
-        "active channels: %d round trips measured, p50 %.0f us, p99 %.0f us (1 KiB, %d/s each)%n",
-        s.count(), s.p50Micros(), s.p99Micros(), rate);
+        "active channels: %d round trips measured (%.0f/s), p50 %.0f us, p99 %.0f us (1 KiB, %s)%n",
+        s.count(),
+        s.count() / (double) seconds,
+        s.p50Micros(),
+        s.p99Micros(),
+        rate == 0
+            ? "closed loop: the next frame when the echo is back"
+            : rate + "/s each, " + (long) channels * rate * seconds + " offered");
+    printCpu(relays.size(), cpu[0], cpu[1], seconds, s.count(), idleBefore, idleAfter);
     report(relays);
     for (WebSocket ws : clients) {
       ws.close();
@@ -106,6 +108,77 @@ final class RelayScale {
     for (WebSocket ws : open) {
       ws.close();
     }
+  }
+
+  /**
+   * CPU time (user + system, from the kernel: independent of how loaded the machine is) of each
+   * relay and, last, of this JVM (the clients and echo daemons), in nanoseconds.
+   */
+  private static long[] cpu(List<RelayProcess> relays) {
+    long[] t = new long[relays.size() + 1];
+    for (int i = 0; i < relays.size(); i++) {
+      t[i] = cpuNanos(relays.get(i).process.toHandle());
+    }
+    t[relays.size()] = cpuNanos(ProcessHandle.current());
+    return t;
+  }
+
+  private static long cpuNanos(ProcessHandle p) {
+    return p.info().totalCpuDuration().map(java.time.Duration::toNanos).orElse(-1L);
+  }
+
+  /**
+   * CPU-seconds per 100 000 round trips of each relay and of the bench's own JVM over the measured
+   * window (round trips sent in it), and the cores each kept busy.
+   */
+  private static void printCpu(
+      int n, long[] before, long[] after, double wall, long trips, long[] idle0, long[] idle1) {
+    StringBuilder sb = new StringBuilder("cpu per 100k round trips:");
+    double relays = 0;
+    double relaysNet = 0;
+    for (int i = 0; i <= n; i++) {
+      double sec = (after[i] - before[i]) / 1e9;
+      double idle = (idle1[i] - idle0[i]) / 1e9 / (IDLE_WINDOW_MS / 1000.0);
+      if (i < n) {
+        relays += sec;
+        relaysNet += sec - idle * wall;
+      }
+      sb.append(
+          String.format(
+              " %s %.2f s (%.2f cores; %.2f cores when idle)",
+              i < n ? "relay " + (i + 1) : "bench", sec * 100_000 / trips, sec / wall, idle));
+    }
+    sb.append(
+        String.format(
+            "; relays together %.2f s, %.2f s above their idle use",
+            relays * 100_000 / trips, relaysNet * 100_000 / trips));
+    System.out.println(sb);
+  }
+
+  /** {@code idle} registered daemons and as many member connections, round-robin. */
+  private List<WebSocket> openIdle(List<RelayProcess> relays, int idle) throws Exception {
+    List<WebSocket> open = new ArrayList<>();
+    long t0 = System.nanoTime();
+    String member = tokens.member(workspace, "scale-idle", "relay");
+    for (int i = 0; i < idle; i += BATCH) {
+      List<Future<WebSocket>> batch = new ArrayList<>();
+      for (int j = i; j < Math.min(idle, i + BATCH); j++) {
+        String target = "idle-" + j;
+        RelayProcess r = relays.get(j % relays.size());
+        batch.add(
+            connect(r, tokens.machine(workspace, target, "relay"))
+                .compose(ws -> register(ws, target)));
+        batch.add(connect(relays.get((j + 1) % relays.size()), member));
+      }
+      for (Future<WebSocket> f : batch) {
+        open.add(RelayBench.await(f));
+      }
+    }
+    System.out.printf(
+        "opened %d idle connections (daemons registered) in %d ms (%d upgrades refused for a"
+            + " passing reason and retried)%n",
+        open.size(), (System.nanoTime() - t0) / 1_000_000, retried.get());
+    return open;
   }
 
   /** Upgrades refused for a passing reason and tried again (reported with the results). */
@@ -200,10 +273,73 @@ final class RelayScale {
     return Buffer.buffer(b.build().toByteArray());
   }
 
-  /** Every channel sends {@code rate} frames/s (staggered); p50/p99 of all round trips. */
-  private Stats measure(List<WebSocket> clients, List<Long> ids, int rate, int seconds)
+  /** What a client sends when an echo comes back (the closed loop, {@code scaleRate=0}). */
+  private final java.util.Map<WebSocket, Runnable> onEcho =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private Buffer timed(String target, long channel) {
+    Buffer payload = Buffer.buffer(FRAME).appendLong(System.nanoTime()).appendBytes(PAD);
+    return frame(FrameType.FRAME_TYPE_DATA, target, channel, payload.getBytes());
+  }
+
+  private static final byte[] PAD = new byte[FRAME - 8];
+
+  /** Every channel sends {@code rate} frames/s, staggered. */
+  private void openLoop(List<WebSocket> clients, List<Long> ids, int rate, long end) {
+    long period = Math.max(1, 1000 / rate);
+    for (int i = 0; i < clients.size(); i++) {
+      WebSocket ws = clients.get(i);
+      long channel = ids.get(i);
+      String target = "active-" + i;
+      // staggered start, so the channels' frames do not all leave in the same millisecond
+      long delay = 1 + (i * period) / Math.max(1, clients.size());
+      vertx.setTimer(
+          delay,
+          x ->
+              vertx.setPeriodic(
+                  period,
+                  t -> {
+                    if (System.nanoTime() > end) {
+                      vertx.cancelTimer(t);
+                      return;
+                    }
+                    ws.writeBinaryMessage(timed(target, channel));
+                  }));
+    }
+  }
+
+  /**
+   * {@code scaleRate=0}: every channel sends its next frame when the last one's echo is back, so as
+   * many round trips are made as the machine allows (one frame in flight per channel): the CPU per
+   * round trip is then measured on many round trips however loaded the machine is.
+   */
+  private void closedLoop(List<WebSocket> clients, List<Long> ids, long end) {
+    for (int i = 0; i < clients.size(); i++) {
+      WebSocket ws = clients.get(i);
+      long channel = ids.get(i);
+      String target = "active-" + i;
+      onEcho.put(
+          ws,
+          () -> {
+            if (System.nanoTime() < end) {
+              ws.writeBinaryMessage(timed(target, channel));
+            }
+          });
+      vertx.runOnContext(v -> ws.writeBinaryMessage(timed(target, channel)));
+    }
+  }
+
+  /** Every channel sends {@code rate} frames/s (or closed-loop); p50/p99 of all round trips. */
+  private Stats measure(
+      List<WebSocket> clients,
+      List<Long> ids,
+      int rate,
+      int seconds,
+      java.util.function.Supplier<long[]> cpu,
+      long[][] cpuOut,
+      List<Long> pids)
       throws Exception {
-    long[] samples = new long[clients.size() * rate * (seconds + 2)];
+    long[] samples = new long[clients.size() * Math.max(rate, 500) * (seconds + 2)];
     int[] n = {0};
     long warmEnd = System.nanoTime() + 1_000_000_000L;
     long end = warmEnd + seconds * 1_000_000_000L;
@@ -225,34 +361,27 @@ final class RelayScale {
                 samples[n[0]++] = System.nanoTime() - sent;
               }
             }
+            Runnable next = onEcho.get(ws);
+            if (next != null) {
+              next.run();
+            }
           });
     }
-    long period = Math.max(1, 1000 / rate);
-    byte[] pad = new byte[FRAME - 8];
-    for (int i = 0; i < clients.size(); i++) {
-      WebSocket ws = clients.get(i);
-      long channel = ids.get(i);
-      String target = "active-" + i;
-      // staggered start, so the channels' frames do not all leave in the same millisecond
-      long delay = 1 + (i * period) / Math.max(1, clients.size());
-      vertx.setTimer(
-          delay,
-          x ->
-              vertx.setPeriodic(
-                  period,
-                  t -> {
-                    if (System.nanoTime() > end) {
-                      vertx.cancelTimer(t);
-                      return;
-                    }
-                    Buffer payload =
-                        Buffer.buffer(FRAME).appendLong(System.nanoTime()).appendBytes(pad);
-                    ws.writeBinaryMessage(
-                        frame(FrameType.FRAME_TYPE_DATA, target, channel, payload.getBytes()));
-                  }));
+    if (rate == 0) {
+      closedLoop(clients, ids, end);
+    } else {
+      openLoop(clients, ids, rate, end);
     }
+    // umbra.bench.attach (e.g. perf stat of the relays' syscalls) for the measured window
+    List<Process> tools = ProcStats.attach("scale-relay", pids);
+    Thread.sleep(Math.max(0, (warmEnd - System.nanoTime()) / 1_000_000));
+    cpuOut[0] = cpu.get();
+    Thread.sleep(Math.max(0, (end - System.nanoTime()) / 1_000_000));
+    cpuOut[1] = cpu.get();
+    ProcStats.detach(tools);
     CompletableFuture<Void> done = new CompletableFuture<>();
-    vertx.setTimer((end - System.nanoTime()) / 1_000_000 + 1000, x -> done.complete(null));
+    vertx.setTimer(
+        Math.max(1, (end - System.nanoTime()) / 1_000_000 + 1000), x -> done.complete(null));
     done.get(seconds + 60L, TimeUnit.SECONDS);
     synchronized (samples) {
       return Stats.of(samples, n[0]);

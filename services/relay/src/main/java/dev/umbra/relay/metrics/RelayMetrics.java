@@ -160,6 +160,13 @@ public final class RelayMetrics {
     drops.get(reason).increment();
   }
 
+  /** {@code frames} frames dropped at once (a mesh batch). */
+  public void drop(Drop reason, int frames) {
+    if (frames > 0) {
+      drops.get(reason).increment(frames);
+    }
+  }
+
   /** Frames sent to / received from another instance over the bus. */
   public void hopOut(int frameCount) {
     hopsOut.increment(frameCount);

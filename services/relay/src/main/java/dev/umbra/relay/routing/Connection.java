@@ -35,11 +35,20 @@ final class Connection {
   /** Local senders paused because this connection's send queue was full. */
   final Set<Connection> waiting = new LinkedHashSet<>();
 
+  /**
+   * The connections whose {@link #waiting} holds this one: what a close must clean up, without
+   * going through every connection of the instance.
+   */
+  final Set<Connection> waitingOn = new HashSet<>();
+
   /** Bytes of frames from mesh links written to this connection and not yet sent on. */
   long linkBytes;
 
   /** Mesh routes whose peer was told to pause because this connection's queue was full. */
   final Set<MeshLink.Told> told = new LinkedHashSet<>();
+
+  /** The keys of the last route this connection's frames took. */
+  final RouteKeys keys = new RouteKeys();
 
   /** The target of the last frame that passed validation (saves a pattern match per frame). */
   String lastValidTarget;

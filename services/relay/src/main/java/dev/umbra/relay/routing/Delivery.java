@@ -39,6 +39,7 @@ final class Delivery {
     }
     to.ws.writeBinaryMessage(raw);
     if (to.ws.writeQueueFull() && to.waiting.add(from)) {
+      from.waitingOn.add(to);
       from.hold();
     }
   }
@@ -53,7 +54,7 @@ final class Delivery {
     } else if (to.ws.writeQueueFull()) {
       metrics.drop(Drop.QUEUE_FULL);
     } else {
-      to.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+      to.ws.writeBinaryMessage(RelayWire.wrap(f.toByteArray()));
     }
   }
 
@@ -64,12 +65,12 @@ final class Delivery {
    * half the bound (or the queue is full), so the sender on that route must pause; {@code drained}
    * runs when a write brings them back under a quarter of it.
    */
-  boolean deliverFromLink(Connection to, RelayFrame f, Runnable drained) {
+  boolean deliverFromLink(Connection to, Buffer frame, Runnable drained) {
     if (to.linkBytes > 2 * queueBytes) {
       metrics.drop(Drop.QUEUE_FULL);
       return true;
     }
-    Buffer b = Buffer.buffer(f.toByteArray());
+    Buffer b = frame;
     int n = b.length();
     to.linkBytes += n;
     to.ws
@@ -91,13 +92,16 @@ final class Delivery {
     }
     List<Connection> w = new ArrayList<>(c.waiting);
     c.waiting.clear();
+    for (Connection sender : w) {
+      sender.waitingOn.remove(c);
+    }
     w.forEach(Connection::release);
   }
 
   /** A frame of the relay's own, unless the connection is closed or its queue full. */
   void send(Connection c, RelayFrame f) {
     if (!c.closed && !c.ws.writeQueueFull()) {
-      c.ws.writeBinaryMessage(Buffer.buffer(f.toByteArray()));
+      c.ws.writeBinaryMessage(RelayWire.wrap(f.toByteArray()));
     }
   }
 

@@ -49,7 +49,7 @@ final class Mesh {
   private static final Logger log = LoggerFactory.getLogger(Switchboard.class);
   private static final short CLOSE_POLICY = 1008;
   private static final int MAX_ROUTES = 100_000;
-  private static final int MAX_BATCH_ITEMS = 64;
+  private static final int MAX_BATCH_ITEMS = MeshLink.MAX_BATCH_FRAMES;
   private static final long MISS_NANOS = 2_000_000_000L;
 
   /** A cached holder lookup: the holder's instance id (null: none in the mesh) and when asked. */
@@ -301,7 +301,7 @@ final class Mesh {
     if (l != null && !l.isDown()) {
       return l;
     }
-    MeshLink fresh = new MeshLink(peer, true, instance, metrics, settings.queueBytes());
+    MeshLink fresh = link(peer, true);
     links.put(peer, fresh);
     allLinks.add(fresh);
     announce()
@@ -323,6 +323,17 @@ final class Mesh {
               }
             });
     return fresh;
+  }
+
+  private MeshLink link(String peer, boolean outbound) {
+    return new MeshLink(
+        peer,
+        outbound,
+        instance,
+        metrics,
+        settings.queueBytes(),
+        settings.maxFrameBytes(),
+        task -> context.runOnContext(v -> task.run()));
   }
 
   private Future<WebSocket> connect(String peer, String url) {
@@ -351,7 +362,7 @@ final class Mesh {
 
   /** Takes over an accepted link from {@code peer} (authenticated and known at the upgrade). */
   void accept(ServerWebSocket ws, String peer) {
-    MeshLink l = new MeshLink(peer, false, instance, metrics, settings.queueBytes());
+    MeshLink l = link(peer, false);
     allLinks.add(l);
     MeshLink existing = links.get(peer);
     if (existing == null || existing.isDown()) {
@@ -466,36 +477,45 @@ final class Mesh {
       metrics.reject(Reject.MALFORMED);
       return;
     }
+    int[] spans;
+    try {
+      spans = RelayWire.batchFrameSpans(buf, b.getFramesCount());
+    } catch (InvalidProtocolBufferException e) {
+      metrics.reject(Reject.MALFORMED);
+      return;
+    }
     l.lastTrafficNanos = now;
     for (MeshSignal s : b.getSignalsList()) {
       onSignal(l, s);
     }
-    for (RelayFrame f : b.getFramesList()) {
+    for (int i = 0; i < b.getFramesCount(); i++) {
+      RelayFrame f = b.getFrames(i);
       Reject bad = EnvelopeCheck.fromPeer(b.getTo(), f, l);
       if (bad != null) {
         metrics.reject(bad);
         continue;
       }
       metrics.meshIn();
+      Buffer raw = buf.slice(spans[2 * i], spans[2 * i] + spans[2 * i + 1]);
       if (b.getTo() == MeshDirection.MESH_DIRECTION_DAEMON) {
-        towardsLocalDaemon(l, f);
+        towardsLocalDaemon(l, f, raw);
       } else {
-        towardsLocalClient(l, f);
+        towardsLocalClient(l, f, raw);
       }
     }
   }
 
-  private void towardsLocalDaemon(MeshLink l, RelayFrame f) {
+  private void towardsLocalDaemon(MeshLink l, RelayFrame f, Buffer raw) {
     String ws = f.getWorkspaceId();
     String target = f.getTargetId();
-    Connection d = board.localDaemon(Topics.targetKey(ws, target));
+    Connection d = board.localDaemon(l.keys.target(ws, target));
     if (d == null || d.closed) {
       // not (or no longer) here: the peer forgets the route; the frame goes on over the bus
       l.signal(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE, ws, target, 0);
       fallback.publish(l, f, true);
       return;
     }
-    String ck = Topics.channelKey(ws, target, f.getChannelId());
+    String ck = l.keys.channel(ws, target, f.getChannelId());
     if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       channelLinks.remove(ck);
     } else {
@@ -504,11 +524,11 @@ final class Mesh {
       }
       channelLinks.put(ck, l); // the daemon's answers go back the way the client's frames came
     }
-    deliver(l, d, f, 0);
+    deliver(l, d, f, raw, 0);
   }
 
-  private void towardsLocalClient(MeshLink l, RelayFrame f) {
-    String ck = Topics.channelKey(f.getWorkspaceId(), f.getTargetId(), f.getChannelId());
+  private void towardsLocalClient(MeshLink l, RelayFrame f, Buffer raw) {
+    String ck = l.keys.channel(f.getWorkspaceId(), f.getTargetId(), f.getChannelId());
     Connection c = board.localClient(ck);
     if (c == null || c.closed || !c.workspace.equals(f.getWorkspaceId())) {
       l.signal(
@@ -520,15 +540,15 @@ final class Mesh {
       return;
     }
     board.seenByClient(c, ck, f);
-    deliver(l, c, f, f.getChannelId());
+    deliver(l, c, f, raw, f.getChannelId());
     if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       board.unbindChannel(ck);
     }
   }
 
   /** Delivers; a receiver now over its bound has the peer pause the route until it drains. */
-  private void deliver(MeshLink l, Connection to, RelayFrame f, long channel) {
-    if (delivery.deliverFromLink(to, f, () -> drained(to))) {
+  private void deliver(MeshLink l, Connection to, RelayFrame f, Buffer raw, long channel) {
+    if (delivery.deliverFromLink(to, raw, () -> drained(to))) {
       MeshLink.Told t = new MeshLink.Told(l, f.getWorkspaceId(), f.getTargetId(), channel);
       if (to.told.add(t)) {
         l.signal(MeshSignalKind.MESH_SIGNAL_KIND_PAUSE, t.workspace(), t.target(), channel);

@@ -9,6 +9,7 @@ import dev.umbra.proto.relay.RelayReason;
 import dev.umbra.proto.relay.RelayReasons;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.metrics.RelayMetrics.Drop;
+import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketBase;
 import java.util.ArrayDeque;
@@ -18,6 +19,7 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Consumer;
 
 /**
  * One mesh link to another relay instance (docs/relay.md, "Mesh"): a WebSocket this instance opened
@@ -30,6 +32,22 @@ final class MeshLink {
   /** A route of a link whose peer was told to pause because of a local connection's queue. */
   record Told(MeshLink link, String workspace, String target, long channel) {}
 
+  /** A batch message written (or waiting for the link to open): its frames and their bytes. */
+  private record Queued(Buffer message, long bytes, int frames) {}
+
+  /** The frames of one direction routed this turn, not yet written. */
+  private static final class Batch {
+    RelayBusBatch.Builder builder;
+    int frames;
+    long bytes;
+  }
+
+  /** Frames one message carries at most (the receiver refuses more, {@code Mesh}). */
+  static final int MAX_BATCH_FRAMES = 64;
+
+  /** A frame's field tag and length prefix in a batch, at most. */
+  private static final int FRAME_TAG_BYTES = 4;
+
   /** Routes a peer may have paused at once; further PAUSE signals are ignored. */
   private static final int MAX_PAUSED = 10_000;
 
@@ -38,7 +56,12 @@ final class MeshLink {
   private final String origin;
   private final RelayMetrics metrics;
   private final long limitBytes;
-  private final ArrayDeque<Buffer> pending = new ArrayDeque<>();
+  private final int maxBatchBytes;
+  private final Consumer<Runnable> later;
+  private final ArrayDeque<Queued> pending = new ArrayDeque<>();
+  private final Batch toDaemons = new Batch();
+  private final Batch toClients = new Batch();
+  private boolean flushScheduled;
   private final Set<Connection> waiting = new LinkedHashSet<>();
   private final Map<String, Set<Connection>> paused = new HashMap<>();
   private WebSocketBase ws;
@@ -47,13 +70,30 @@ final class MeshLink {
   long lastHeardNanos;
   long lastTrafficNanos;
 
+  /** The keys of the last route the peer's frames took. */
+  final RouteKeys keys = new RouteKeys();
+
   /** The workspace and target of the last frame from the peer that passed the envelope check. */
   String lastValidWorkspace;
 
   String lastValidTarget;
 
-  MeshLink(String peer, boolean outbound, String origin, RelayMetrics metrics, long limitBytes) {
+  /**
+   * {@code maxBatchBytes}: the frame bytes one message may carry (the peer refuses a message over
+   * its frame limit plus {@code RelayWire.MESH_OVERHEAD_BYTES}); {@code later}: runs a task on this
+   * link's event loop once what it is doing now is done.
+   */
+  MeshLink(
+      String peer,
+      boolean outbound,
+      String origin,
+      RelayMetrics metrics,
+      long limitBytes,
+      int maxBatchBytes,
+      Consumer<Runnable> later) {
     this.peer = peer;
+    this.maxBatchBytes = maxBatchBytes;
+    this.later = later;
     this.outbound = outbound;
     this.origin = origin;
     this.metrics = metrics;
@@ -77,29 +117,34 @@ final class MeshLink {
   /**
    * Sends one frame towards {@code to} on route {@code key} (a target key towards a daemon, a
    * channel key towards a client). {@code from}, the local sender (null for the relay's own
-   * frames), is held while the queue is over its bound or the peer paused the route.
+   * frames), is held while the queue is over its bound or the peer paused the route. The frame
+   * joins the batch of its direction, which goes out as one message when the event loop has
+   * finished what it read this turn (or when it is full): one write, one flush and one read at the
+   * peer for every frame routed to that peer in the same turn, instead of one each per frame.
    */
   void send(MeshDirection to, RelayFrame f, Connection from, String key) {
     if (down) {
       metrics.drop(Drop.LINK_DOWN);
       return;
     }
-    Buffer b =
-        Buffer.buffer(
-            RelayBusBatch.newBuilder()
-                .setOrigin(origin)
-                .setTo(to)
-                .addFrames(f)
-                .build()
-                .toByteArray());
+    int size = f.getSerializedSize() + FRAME_TAG_BYTES;
+    Batch b = to == MeshDirection.MESH_DIRECTION_DAEMON ? toDaemons : toClients;
+    if (b.frames > 0 && (b.frames == MAX_BATCH_FRAMES || b.bytes + size > maxBatchBytes)) {
+      flush(b);
+    }
+    if (b.frames == 0) {
+      b.builder = RelayBusBatch.newBuilder().setOrigin(origin).setTo(to);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        later.accept(this::flush);
+      }
+    }
+    b.builder.addFrames(f);
+    b.frames++;
+    b.bytes += size;
     metrics.meshOut();
     lastTrafficNanos = System.nanoTime();
-    queuedBytes += b.length();
-    if (ws == null) {
-      pending.add(b);
-    } else {
-      write(b);
-    }
+    queuedBytes += size;
     if (from == null) {
       return;
     }
@@ -112,14 +157,37 @@ final class MeshLink {
     }
   }
 
+  /** Sends both directions' batches (the end of an event-loop turn, or before a signal). */
+  void flush() {
+    flushScheduled = false;
+    flush(toDaemons);
+    flush(toClients);
+  }
+
+  private void flush(Batch b) {
+    if (b.frames == 0 || down) {
+      return;
+    }
+    Queued q = new Queued(RelayWire.wrap(b.builder.build().toByteArray()), b.bytes, b.frames);
+    b.builder = null;
+    b.frames = 0;
+    b.bytes = 0;
+    if (ws == null) {
+      pending.add(q);
+    } else {
+      write(q);
+    }
+  }
+
   /** Route control to the peer (small, not counted against the queue); only on an open link. */
   void signal(MeshSignalKind kind, String workspace, String target, long channel) {
     if (!isOpen()) {
       return;
     }
+    flush(); // frames routed before the signal stay before it
     metrics.signal(kind, true);
     ws.writeBinaryMessage(
-        Buffer.buffer(
+        RelayWire.wrap(
             RelayBusBatch.newBuilder()
                 .setOrigin(origin)
                 .addSignals(
@@ -132,14 +200,13 @@ final class MeshLink {
                 .toByteArray()));
   }
 
-  private void write(Buffer b) {
-    int n = b.length();
-    ws.writeBinaryMessage(b)
+  private void write(Queued q) {
+    ws.writeBinaryMessage(q.message)
         .onComplete(
             ar -> {
-              queuedBytes -= n;
+              queuedBytes -= q.bytes;
               if (ar.failed()) {
-                metrics.drop(Drop.LINK_DOWN);
+                metrics.drop(Drop.LINK_DOWN, q.frames);
               }
               releaseIfDrained();
             });
@@ -159,6 +226,7 @@ final class MeshLink {
     while (!pending.isEmpty()) {
       write(pending.poll());
     }
+    flush();
   }
 
   /** The peer's receiver on {@code key} is over its bound: senders on it are held from now on. */
@@ -211,9 +279,16 @@ final class MeshLink {
       return;
     }
     down = true;
-    for (Buffer b : pending) {
-      queuedBytes -= b.length();
-      metrics.drop(Drop.LINK_DOWN);
+    for (Batch b : List.of(toDaemons, toClients)) {
+      queuedBytes -= b.bytes;
+      metrics.drop(Drop.LINK_DOWN, b.frames);
+      b.builder = null;
+      b.frames = 0;
+      b.bytes = 0;
+    }
+    for (Queued q : pending) {
+      queuedBytes -= q.bytes;
+      metrics.drop(Drop.LINK_DOWN, q.frames);
     }
     pending.clear();
     List<Connection> held = new ArrayList<>(waiting);

@@ -207,9 +207,10 @@ public final class Switchboard {
       unbind(ck);
     }
     delivery.releaseWaiting(c);
-    for (Connection other : connections) {
-      other.waiting.remove(c);
+    for (Connection receiver : c.waitingOn) {
+      receiver.waiting.remove(c);
     }
+    c.waitingOn.clear();
     mesh.forget(c);
     log.atDebug()
         .addKeyValue("connection", c.id)
@@ -304,7 +305,7 @@ public final class Switchboard {
       delivery.reject(c, Reject.WRONG_TARGET, f);
       return;
     }
-    String ck = Topics.channelKey(c.workspace, c.target, f.getChannelId());
+    String ck = c.keys.channel(c.workspace, c.target, f.getChannelId());
     Connection client = clientChannels.get(ck);
     if (client != null) {
       channelAudit.seenByClient(client, ck, f);
@@ -371,7 +372,7 @@ public final class Switchboard {
   }
 
   private void fromClient(Connection c, RelayFrame f, Buffer raw) {
-    String ck = Topics.channelKey(c.workspace, f.getTargetId(), f.getChannelId());
+    String ck = c.keys.channel(c.workspace, f.getTargetId(), f.getChannelId());
     Connection owner = clientChannels.get(ck);
     if (f.getType() == FrameType.FRAME_TYPE_OPEN && owner != null) {
       Reject why = owner == c ? Reject.DUPLICATE_OPEN : Reject.CHANNEL_IN_USE;
@@ -435,7 +436,7 @@ public final class Switchboard {
   }
 
   private void toDaemon(Connection c, RelayFrame f, Buffer raw) {
-    String tk = Topics.targetKey(c.workspace, f.getTargetId());
+    String tk = c.keys.target(c.workspace, f.getTargetId());
     Connection d = daemons.get(tk);
     if (d != null) {
       delivery.deliverLocal(c, d, raw);

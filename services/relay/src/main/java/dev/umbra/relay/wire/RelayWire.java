@@ -1,5 +1,6 @@
 package dev.umbra.relay.wire;
 
+import com.google.protobuf.CodedInputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
@@ -9,8 +10,10 @@ import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
 import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.internal.buffer.BufferInternal;
+import java.io.IOException;
 import java.util.EnumSet;
 import java.util.Set;
 import java.util.regex.Pattern;
@@ -100,6 +103,54 @@ public final class RelayWire {
     return b != null && b.hasArray()
         ? Wire.parseAliased(parser, b.array(), b.arrayOffset() + b.readerIndex(), b.readableBytes())
         : Wire.parseAliased(parser, message.getBytes());
+  }
+
+  /** Tag of {@code RelayBusBatch.frames} (field 2, length-delimited). */
+  private static final int BATCH_FRAMES_TAG = (RelayBusBatch.FRAMES_FIELD_NUMBER << 3) | 2;
+
+  /**
+   * Where each frame of a batch sits in its message, in order: offset and length of the frame's
+   * bytes, two ints a frame. A frame from a mesh link is written on as these bytes, a view of the
+   * message, instead of being serialized again: what the peer sent is what was checked ({@link
+   * #parseBatch} of the same bytes), byte for byte.
+   */
+  public static int[] batchFrameSpans(Buffer message, int frames)
+      throws InvalidProtocolBufferException {
+    ByteBuf b = message instanceof BufferInternal internal ? internal.getByteBuf() : null;
+    byte[] array = b != null && b.hasArray() ? b.array() : message.getBytes();
+    int offset = b != null && b.hasArray() ? b.arrayOffset() + b.readerIndex() : 0;
+    CodedInputStream in = CodedInputStream.newInstance(array, offset, message.length());
+    int[] spans = new int[2 * frames];
+    int n = 0;
+    try {
+      for (int tag = in.readTag(); tag != 0; tag = in.readTag()) {
+        if (tag != BATCH_FRAMES_TAG) {
+          in.skipField(tag);
+          continue;
+        }
+        int length = in.readRawVarint32();
+        if (n == 2 * frames) {
+          throw new InvalidProtocolBufferException("more frames than parsed");
+        }
+        spans[n++] = in.getTotalBytesRead();
+        spans[n++] = length;
+        in.skipRawBytes(length);
+      }
+    } catch (IOException e) {
+      throw new InvalidProtocolBufferException(e);
+    }
+    if (n != 2 * frames) {
+      throw new InvalidProtocolBufferException("fewer frames than parsed");
+    }
+    return spans;
+  }
+
+  /**
+   * A message to write, wrapping {@code bytes} (just serialized, never touched again) instead of
+   * copying them as {@code Buffer.buffer(byte[])} does.
+   */
+  public static Buffer wrap(byte[] bytes) {
+    return BufferInternal.buffer(Unpooled.wrappedBuffer(bytes));
   }
 
   public static boolean validTarget(String target) {

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.Test;
  * every batch from another instance). Contract: a message is refused with {@link
  * InvalidProtocolBufferException} or parsed to what the copying parser gives, whether it arrives in
  * a heap buffer or a copy; the frame round-trips through its encoding; the checks the relay applies
- * next ({@link RelayWire#validTarget}, {@link RelayWire#tag}) never throw.
+ * next ({@link RelayWire#validTarget}, {@link RelayWire#tag}) never throw; a batch's frame spans
+ * ({@link RelayWire#batchFrameSpans}) are its frames' own bytes.
  */
 class RelayWireFuzzTest {
   /** Every build: the seeds and 3,000 deterministic mutants of them (see {@link SeedMutations}). */
@@ -33,6 +34,7 @@ class RelayWireFuzzTest {
 
   @FuzzTest(maxDuration = "10s")
   void framesParseLikeTheCopyingParserOrAreRefused(byte[] input) throws Exception {
+    batchesParseWithSpansOfTheirFrames(input);
     RelayFrame frame;
     try {
       frame = RelayWire.parse(Buffer.buffer(input));
@@ -56,11 +58,25 @@ class RelayWireFuzzTest {
     if (frame.getType() != FrameType.UNRECOGNIZED) {
       assertThat(RelayWire.tag(frame.getType())).matches("[a-z_]+");
     }
+  }
+
+  /**
+   * A batch from a link parses or is refused; the frame spans of a parsed one are exactly its
+   * frames' bytes (what the relay writes on), and the spans never throw anything but a refusal.
+   */
+  static void batchesParseWithSpansOfTheirFrames(byte[] input) throws Exception {
+    RelayBusBatch batch;
     try {
-      RelayBusBatch batch = RelayWire.parseBatch(Buffer.buffer(input));
-      assertThat(RelayWire.parseBatch(Buffer.buffer(batch.toByteArray()))).isEqualTo(batch);
+      batch = RelayWire.parseBatch(Buffer.buffer(input));
     } catch (InvalidProtocolBufferException e) {
-      // refused
+      return;
+    }
+    assertThat(RelayWire.parseBatch(Buffer.buffer(batch.toByteArray()))).isEqualTo(batch);
+    Buffer message = Buffer.buffer(input);
+    int[] spans = RelayWire.batchFrameSpans(message, batch.getFramesCount());
+    for (int i = 0; i < batch.getFramesCount(); i++) {
+      Buffer raw = message.slice(spans[2 * i], spans[2 * i] + spans[2 * i + 1]);
+      assertThat(RelayWire.parse(raw)).isEqualTo(batch.getFrames(i));
     }
   }
 }

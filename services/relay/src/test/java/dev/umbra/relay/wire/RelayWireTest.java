@@ -65,4 +65,30 @@ class RelayWireTest {
     assertThatThrownBy(() -> RelayWire.parseBatch(Buffer.buffer(new byte[] {0x0a, 0x7f})))
         .isInstanceOf(InvalidProtocolBufferException.class);
   }
+
+  @Test
+  void aBatchsFrameSpansAreItsFramesBytesAndATruncatedOrMiscountedBatchIsRefused()
+      throws Exception {
+    RelayFrame a =
+        RelayFrame.newBuilder()
+            .setType(FrameType.FRAME_TYPE_DATA)
+            .setTargetId("m1")
+            .setChannelId(3)
+            .setPayload(ByteString.copyFromUtf8("first"))
+            .build();
+    RelayFrame b = a.toBuilder().setChannelId(4).setPayload(ByteString.copyFromUtf8("two")).build();
+    byte[] bytes =
+        RelayBusBatch.newBuilder().setOrigin("01X").addFrames(a).addFrames(b).build().toByteArray();
+    Buffer message = Buffer.buffer(bytes);
+    int[] spans = RelayWire.batchFrameSpans(message, 2);
+    assertThat(message.slice(spans[0], spans[0] + spans[1]).getBytes()).isEqualTo(a.toByteArray());
+    assertThat(message.slice(spans[2], spans[2] + spans[3]).getBytes()).isEqualTo(b.toByteArray());
+    assertThatThrownBy(() -> RelayWire.batchFrameSpans(message, 1))
+        .isInstanceOf(InvalidProtocolBufferException.class);
+    assertThatThrownBy(() -> RelayWire.batchFrameSpans(message, 3))
+        .isInstanceOf(InvalidProtocolBufferException.class);
+    Buffer truncated = Buffer.buffer(Arrays.copyOf(bytes, bytes.length - 2));
+    assertThatThrownBy(() -> RelayWire.batchFrameSpans(truncated, 2))
+        .isInstanceOf(InvalidProtocolBufferException.class);
+  }
 }
