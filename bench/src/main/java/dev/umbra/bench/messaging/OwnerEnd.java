@@ -40,8 +40,9 @@ import java.util.concurrent.locks.LockSupport;
  * connected to control-plane instance A. Its first message goes through the real {@link
  * MessagingClient} (X3DH against the agent's published prekey bundle, pinned key); the measured
  * messages are encrypted with that same Double Ratchet session (held in memory, not written back to
- * the store after each message) and posted as {@code POST /messages}, at most {@code window} in
- * flight over keep-alive connections. It also publishes the Redis floor's probes.
+ * the store after each message) and posted as {@code POST /messages/batch} (at most 2 requests in
+ * flight; what queues meanwhile goes together, up to 64 a request), at most {@code window} messages
+ * in flight over keep-alive connections. It also publishes the Redis floor's probes.
  *
  * <p>Commands on stdin, one a line, each answered on stdout: {@code first}, {@code umbra <phase>
  * <count> <rate/s, 0 = as fast as the window allows> <window>}, {@code floor <phase> <count>
@@ -168,7 +169,19 @@ public final class OwnerEnd {
     AtomicInteger failed = new AtomicInteger();
     AtomicReference<String> lastError = new AtomicReference<>();
     long[] posts = new long[count];
-    String path = ControlPlanePaths.messages(ws);
+    Batcher batcher =
+        new Batcher(
+            (seqs, started, ar) -> {
+              long now = System.nanoTime();
+              for (int k = 0; k < seqs.length; k++) {
+                posts[seqs[k]] = now - started[k];
+              }
+              if (ar.failed()) {
+                failed.addAndGet(seqs.length);
+                lastError.set(ar.cause().toString());
+              }
+              inFlight.release(seqs.length);
+            });
     long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
       pace(start, i, rate);
@@ -178,7 +191,9 @@ public final class OwnerEnd {
           new Envelope(
                   Envelope.Kind.RATCHET, session.encrypt(new Probe(phase, i, t).encode()).encode())
               .encode();
-      Buffer body =
+      batcher.add(
+          i,
+          t,
           new JsonObject()
               .put("id", UUID.randomUUID().toString())
               .put("conversation_id", conversation.toString())
@@ -188,33 +203,83 @@ public final class OwnerEnd {
                       .add(
                           new JsonObject()
                               .put("recipient_id", agent.toString())
-                              .put("ciphertext", Base64.getEncoder().encodeToString(ciphertext))))
-              .toBuffer();
-      int seq = i;
-      post(path, body)
-          .onComplete(
-              ar -> {
-                posts[seq] = System.nanoTime() - t;
-                if (ar.failed()) {
-                  failed.incrementAndGet();
-                  lastError.set(ar.cause().toString());
-                }
-                inFlight.release();
-              });
+                              .put("ciphertext", Base64.getEncoder().encodeToString(ciphertext)))));
     }
     inFlight.acquire(window);
     double seconds = (System.nanoTime() - start) / 1e9;
     System.out.printf(
         java.util.Locale.ROOT,
-        "sent %s %d in %.2f s (%.0f/s posted; POST answered p50 %d us p99 %d us) failed=%d%s%n",
+        "sent %s %d in %.2f s (%.0f/s posted in %d requests; answered p50 %d us p99 %d us)"
+            + " failed=%d%s%n",
         phase,
         count,
         seconds,
         count / seconds,
+        batcher.requests(),
         pct(posts, 0.5),
         pct(posts, 0.99),
         failed.get(),
         failed.get() == 0 ? "" : " last: " + lastError.get());
+  }
+
+  /** What a finished request reports: its messages' sequence numbers and send starts. */
+  private interface Posted {
+    void done(int[] seqs, long[] started, io.vertx.core.AsyncResult<Void> result);
+  }
+
+  /**
+   * Sends as the clients do (docs/messaging.md, "Batches"): a message goes out at once when fewer
+   * than {@value #POSTS_IN_FLIGHT} requests are in flight; what is queued meanwhile goes together
+   * in the next {@code POST /messages/batch} (up to {@value #BATCH} messages), so an idle sender
+   * adds no wait and a busy one sends several messages a request.
+   */
+  private final class Batcher {
+    static final int POSTS_IN_FLIGHT = 2;
+    static final int BATCH = 64;
+    private final java.util.ArrayDeque<Object[]> queued = new java.util.ArrayDeque<>();
+    private final Posted posted;
+    private final String path = ControlPlanePaths.messagesBatch(ws);
+    private int running;
+    private int requests;
+
+    Batcher(Posted posted) {
+      this.posted = posted;
+    }
+
+    synchronized void add(int seq, long started, JsonObject send) {
+      queued.add(new Object[] {seq, started, send});
+      pump();
+    }
+
+    synchronized int requests() {
+      return requests;
+    }
+
+    private synchronized void pump() {
+      while (running < POSTS_IN_FLIGHT && !queued.isEmpty()) {
+        int n = Math.min(BATCH, queued.size());
+        int[] seqs = new int[n];
+        long[] started = new long[n];
+        JsonArray messages = new JsonArray();
+        for (int k = 0; k < n; k++) {
+          Object[] q = queued.poll();
+          seqs[k] = (Integer) q[0];
+          started[k] = (Long) q[1];
+          messages.add(q[2]);
+        }
+        running++;
+        requests++;
+        post(path, new JsonObject().put("messages", messages).toBuffer())
+            .onComplete(
+                ar -> {
+                  posted.done(seqs, started, ar);
+                  synchronized (this) {
+                    running--;
+                    pump();
+                  }
+                });
+      }
+    }
   }
 
   private Future<Void> post(String path, Buffer body) {
@@ -231,7 +296,7 @@ public final class OwnerEnd {
                 resp.body()
                     .compose(
                         b ->
-                            resp.statusCode() == 200
+                            resp.statusCode() == 200 && !b.toString().contains("\"error\"")
                                 ? Future.<Void>succeededFuture()
                                 : Future.failedFuture("HTTP " + resp.statusCode() + " " + b)));
   }

@@ -68,12 +68,14 @@ export async function enableConversations(api, workspace, device) {
   if (opened !== key) return undefined; // disabled meanwhile
   client = c;
   await listAgents();
-  const url = location.origin.replace(/^http/, 'ws') + msgPaths.live(workspace);
+  // ?frames=batch: several copies a frame (docs/messaging.md "Batches")
+  const url = location.origin.replace(/^http/, 'ws') + msgPaths.live(workspace) + '?frames=batch';
   receiver = new LiveReceiver({
     url,
     token: (renew) => client.sessionToken(renew),
     fetch: fetchAll,
     onFrame: (m) => client.receive(m).then(outcome),
+    onFrames: (list) => client.receiveAll(list).then((outcomes) => outcomes.forEach(outcome)),
     onState: liveState,
   });
   receiver.start();

@@ -20,6 +20,8 @@ const SPK_LIFETIME_S = 30 * 86400;
 const SPK_ROTATE_AFTER_S = 7 * 86400;
 const SPK_KEEP = 3;
 const COPIES_PER_SEND = 10;
+const MAX_BATCH = 64; // sends per POST /messages/batch (docs/messaging.md "Batches")
+const MAX_ACK_IDS = 200;
 const INITIAL = 1;
 const RATCHET = 2;
 
@@ -34,6 +36,7 @@ export const msgPaths = {
   conversations: (w) => ws(w) + '/conversations',
   recipients: (w, c) => ws(w) + '/conversations/' + encodeURIComponent(c) + '/recipients',
   messages: (w) => ws(w) + '/messages',
+  batch: (w) => ws(w) + '/messages/batch',
   acks: (w) => ws(w) + '/messages/acks',
   live: (w) => ws(w) + '/messages/live',
 };
@@ -170,27 +173,111 @@ export class MessagingClient {
     return (await this.call('POST', msgPaths.conversations(this.workspace), { agent_id: agentId })).id;
   }
 
-  /** Sends `text` to every recipient of the conversation with `agentId`; returns the message id. */
+  /**
+   * Sends `text` to every recipient of the conversation with `agentId`; resolves to the message id.
+   * Texts sent while an earlier send is under way queue and go together, several a request
+   * (`POST /messages/batch`), each still its own message (id, ciphertext, answer).
+   */
   send(agentId, text) {
+    return new Promise((resolve, reject) => {
+      this.outbox = this.outbox || [];
+      this.outbox.push({ agentId, text, resolve, reject });
+      if (!this.flushing) this.flush();
+    });
+  }
+
+  async flush() {
+    this.flushing = true;
+    try {
+      while (this.outbox.length) {
+        const agentId = this.outbox[0].agentId;
+        const batch = [];
+        while (batch.length < MAX_BATCH && this.outbox.length && this.outbox[0].agentId === agentId) batch.push(this.outbox.shift());
+        try {
+          const ids = await this.sendAll(agentId, batch.map((b) => b.text));
+          batch.forEach((b, i) => (ids[i] instanceof Error ? b.reject(ids[i]) : b.resolve(ids[i])));
+        } catch (e) {
+          batch.forEach((b) => b.reject(e));
+        }
+      }
+    } finally {
+      this.flushing = false;
+    }
+  }
+
+  /** Sends each of `texts` in order; resolves to one id (or the Error of its refusal) per text. */
+  sendAll(agentId, texts) {
     return this.locked(async () => {
-      const plain = utf8(text);
-      if (plain.length === 0 || plain.length > MAX_TEXT_BYTES) throw new Error('a message has 1..' + MAX_TEXT_BYTES + ' bytes of UTF-8');
+      const plains = texts.map((t) => utf8(t));
+      if (plains.some((p) => p.length === 0 || p.length > MAX_TEXT_BYTES)) throw new Error('a message has 1..' + MAX_TEXT_BYTES + ' bytes of UTF-8');
       const conv = await this.conversation(agentId);
       const recipients = (await this.call('GET', msgPaths.recipients(this.workspace, conv))).items || [];
       if (recipients.length === 0) throw new Error('the conversation has no recipient to send to');
-      const id = crypto.randomUUID();
-      const copies = [];
-      for (const r of recipients) {
-        if (r.kind !== 'agent') throw new Error('a member\'s device talks to agents only, not ' + r.kind);
-        copies.push({ recipient_id: r.id, ciphertext: b64(await this.encryptFor(r.id, plain)) });
+      const sends = [];
+      for (const plain of plains) {
+        const id = crypto.randomUUID();
+        const copies = [];
+        for (const r of recipients) {
+          if (r.kind !== 'agent') throw new Error('a member\'s device talks to agents only, not ' + r.kind);
+          copies.push({ recipient_id: r.id, ciphertext: b64(await this.encryptFor(r.id, plain)) });
+        }
+        for (let i = 0; i < copies.length; i += COPIES_PER_SEND) sends.push({ id, conversation_id: conv, copies: copies.slice(i, i + COPIES_PER_SEND) });
       }
-      for (let i = 0; i < copies.length; i += COPIES_PER_SEND) {
-        await this.call('POST', msgPaths.messages(this.workspace), { id, conversation_id: conv, copies: copies.slice(i, i + COPIES_PER_SEND) });
-      }
-      await this.store.addToHistory(agentId, { id, from: 'me', text, at: new Date().toISOString() });
-      await this.store.markShown(id);
-      return id;
+      const refused = await this.post(sends);
+      return this.record(agentId, texts, sends, refused);
     });
+  }
+
+  /** Posts `sends` (one request when alone, else batches); a Map of refused id -> Error. */
+  async post(sends) {
+    const refused = new Map();
+    if (sends.length === 1) {
+      await this.call('POST', msgPaths.messages(this.workspace), sends[0]);
+      return refused;
+    }
+    for (let i = 0; i < sends.length; i += MAX_BATCH) {
+      let left = sends.slice(i, i + MAX_BATCH);
+      for (let attempt = 0; attempt < 3 && left.length; attempt++) {
+        let answer;
+        try {
+          answer = await this.call('POST', msgPaths.batch(this.workspace), { messages: left });
+        } catch (e) {
+          if (attempt === 0 && (e.status === 404 || e.status === 405)) {
+            for (const s of left) await this.call('POST', msgPaths.messages(this.workspace), s); // a server without batches
+            left = [];
+            break;
+          }
+          if (e.status >= 400 && e.status < 500) throw e;
+          continue;
+        }
+        const again = [];
+        (answer.results || []).forEach((r, k) => {
+          if (!r.error) return;
+          if (r.error.status >= 500) again.push(left[k]);
+          else refused.set(left[k].id, new Error('message refused: ' + r.error.code + ' (' + r.error.message + ')'));
+        });
+        left = again;
+      }
+      if (left.length) throw new Error(left.length + ' messages not stored, try again');
+    }
+    return refused;
+  }
+
+  /** Keeps what was sent in the history; the id (or refusal) of each text, in order. */
+  async record(agentId, texts, sends, refused) {
+    const ids = [...new Set(sends.map((s) => s.id))];
+    const out = [];
+    for (let i = 0; i < texts.length; i++) {
+      const id = ids[i];
+      if (refused.has(id)) {
+        out.push(refused.get(id));
+        continue;
+      }
+      await this.store.addToHistory(agentId, { id, from: 'me', text: texts[i], at: new Date().toISOString() });
+      await this.store.markShown(id);
+      out.push(id);
+    }
+    return out;
   }
 
   async encryptFor(peer, plain) {
@@ -224,7 +311,7 @@ export class MessagingClient {
       let after = null;
       for (let pages = 0; pages < 1000; pages++) {
         const page = await this.call('GET', msgPaths.messages(this.workspace) + '?limit=100' + (after === null ? '' : '&after=' + after));
-        for (const m of page.items || []) outcomes.push(await this.receiveLocked(m));
+        outcomes.push(...(await this.receiveAllLocked(page.items || [])));
         after = page.next_after;
         if (after === null || after === undefined) break;
       }
@@ -235,6 +322,24 @@ export class MessagingClient {
   /** One copy from the socket or a page: {kind: stored|duplicate|refused|held, entry?, reason?}. */
   receive(m) {
     return this.locked(() => this.receiveLocked(m));
+  }
+
+  /** The copies of one `messages` frame, in order; their acks go in one request at the end. */
+  receiveAll(list) {
+    return this.locked(() => this.receiveAllLocked(list));
+  }
+
+  async receiveAllLocked(list) {
+    this.deferredAcks = [];
+    const outcomes = [];
+    try {
+      for (const m of list) outcomes.push(await this.receiveLocked(m));
+    } finally {
+      const ids = this.deferredAcks;
+      this.deferredAcks = null;
+      for (let i = 0; i < ids.length; i += MAX_ACK_IDS) await this.ackNow(ids.slice(i, i + MAX_ACK_IDS));
+    }
+    return outcomes;
   }
 
   async receiveLocked(m) {
@@ -334,8 +439,13 @@ export class MessagingClient {
   }
 
   async ackQuietly(id) {
+    if (this.deferredAcks) this.deferredAcks.push(id);
+    else await this.ackNow([id]);
+  }
+
+  async ackNow(ids) {
     try {
-      await this.call('POST', msgPaths.acks(this.workspace), { ids: [id] });
+      await this.call('POST', msgPaths.acks(this.workspace), { ids });
     } catch (e) {
       // left on the server: acknowledged as a duplicate when it comes again
     }

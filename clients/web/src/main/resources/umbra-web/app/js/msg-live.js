@@ -22,7 +22,8 @@ export const RULES = Object.freeze({
 export class LiveReceiver {
   /**
    * `o`: {url, token: async (renew) => string, fetch: async () => void, onFrame: async (message)
-   * => void, onState: (state, note) => void}; states `connecting`, `live`, `polling`, `stopped`.
+   * => void, onFrames?: async ([message]) => void (a `messages` frame; else onFrame each), onState:
+   * (state, note) => void}; states `connecting`, `live`, `polling`, `stopped`.
    */
   constructor(o, rules = RULES) {
     this.o = o;
@@ -165,7 +166,16 @@ export class LiveReceiver {
       this.timers.ping = setInterval(() => ws.send(JSON.stringify({ type: 'ping' })), this.r.pingMs);
       await this.fetch();
     } else if (f.type === 'message' && f.message) {
-      await this.o.onFrame(f.message).catch((e) => this.state('live', 'a pushed message failed here (' + e.message + '): the next fetch takes it again'));
+      await this.o.onFrame(f.message).catch((e) => this.failed(e));
+    } else if (f.type === 'messages' && Array.isArray(f.messages)) {
+      // several copies a frame (the socket asked for them with ?frames=batch)
+      const list = f.messages.filter((m) => m && typeof m === 'object');
+      const all = this.o.onFrames ? this.o.onFrames(list) : list.reduce((p, m) => p.then(() => this.o.onFrame(m)), Promise.resolve());
+      await all.catch((e) => this.failed(e));
     }
+  }
+
+  failed(e) {
+    this.state('live', 'a pushed message failed here (' + e.message + '): the next fetch takes it again');
   }
 }

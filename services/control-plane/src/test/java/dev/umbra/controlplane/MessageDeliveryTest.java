@@ -4,9 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.controlplane.MessagingFixture.AgentKeys;
 import dev.umbra.controlplane.MessagingFixture.Device;
-import dev.umbra.crypto.aead.AeadKey;
-import dev.umbra.crypto.aead.XChaCha20Poly1305;
-import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -14,12 +11,8 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.nio.charset.StandardCharsets;
-import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Base64;
-import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -79,12 +72,18 @@ class MessageDeliveryTest {
   }
 
   static Client connect(Vertx vertx, Harness h, String ws, String token) throws Exception {
+    return connect(vertx, h, ws, token, "");
+  }
+
+  /** {@code query}: appended to the live route's path (e.g. {@code ?frames=batch}). */
+  static Client connect(Vertx vertx, Harness h, String ws, String token, String query)
+      throws Exception {
     ConcurrentLinkedQueue<JsonObject> frames = new ConcurrentLinkedQueue<>();
     WebSocketConnectOptions o =
         new WebSocketConnectOptions()
             .setHost("127.0.0.1")
             .setPort(h.service.actualPort())
-            .setURI("/v1/workspaces/" + ws + "/messages/live")
+            .setURI("/v1/workspaces/" + ws + "/messages/live" + query)
             .addHeader("Authorization", "Bearer " + token);
     WebSocket socket =
         vertx
@@ -195,28 +194,11 @@ class MessageDeliveryTest {
   @Test
   void aMessageCanaryNeverReachesAnyTableAuditEventBusMessageOrLogLine(Vertx vertx)
       throws Exception {
-    byte[] raw = new byte[16];
-    new SecureRandom().nextBytes(raw);
-    String canary = "canary-" + HexFormat.of().formatHex(raw);
-    List<String> forms =
-        List.of(
-            canary,
-            HexFormat.of().formatHex(canary.getBytes(StandardCharsets.UTF_8)),
-            Base64.getEncoder().encodeToString(canary.getBytes(StandardCharsets.UTF_8)));
-    List<String> busSeen = BusTraffic.recordAll(a.bus);
-    ch.qos.logback.classic.Logger root =
-        (ch.qos.logback.classic.Logger)
-            org.slf4j.LoggerFactory.getLogger(org.slf4j.Logger.ROOT_LOGGER_NAME);
-    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logs =
-        new ch.qos.logback.core.read.ListAppender<>();
-    logs.start();
-    root.addAppender(logs);
-    try {
+    MessageCanary canary = MessageCanary.watch(a);
+    try (canary) {
       Client c = connect(vertx, a, alice.workspaceId(), agent.session());
       // what the owner's client sends: the canary encrypted (XChaCha20-Poly1305)
-      byte[] ciphertext =
-          XChaCha20Poly1305.sealWithRandomNonce(
-              AeadKey.generate(), new byte[0], canary.getBytes(StandardCharsets.UTF_8));
+      byte[] ciphertext = canary.sealed();
       String id = send(a, ciphertext);
       Eventually.await("pushed", Duration.ofSeconds(20), () -> c.messageIds().contains(id));
       c.ws()
@@ -227,28 +209,8 @@ class MessageDeliveryTest {
           Duration.ofSeconds(20),
           () -> c.frames().stream().anyMatch(f -> "acked".equals(f.getString("type"))));
       send(a, ciphertext); // a copy left at rest
-    } finally {
-      root.detachAppender(logs);
     }
-    List<String> leaks = new ArrayList<>();
-    for (String line : busSeen) {
-      forms.forEach(
-          f -> {
-            if (line.contains(f)) leaks.add("bus: " + line);
-          });
-    }
-    logs.list.forEach(
-        e ->
-            forms.forEach(
-                f -> {
-                  if (e.getFormattedMessage().contains(f)) leaks.add("log");
-                }));
-    Map<String, List<String>> rows = a.pg.rowsAsText();
-    assertThat(rows.keySet()).anyMatch(t -> t.endsWith(".messages"));
-    rows.forEach(
-        (t, texts) ->
-            texts.forEach(row -> forms.stream().filter(row::contains).forEach(f -> leaks.add(t))));
-    assertThat(busSeen).as("audit events crossed the bus").isNotEmpty();
-    assertThat(leaks).isEmpty();
+    assertThat(canary.sawBusTraffic()).as("audit events crossed the bus").isTrue();
+    assertThat(canary.leaks(a)).isEmpty();
   }
 }

@@ -577,6 +577,7 @@ class MessagingApiTest {
             new String[] {"GET", base + "/conversations"},
             new String[] {"GET", base + "/conversations/" + conversation + "/recipients"},
             new String[] {"POST", base + "/messages"},
+            new String[] {"POST", base + "/messages/batch"},
             new String[] {"GET", base + "/messages"},
             new String[] {"POST", base + "/messages/acks"});
     for (String[] r : routes) {

@@ -162,7 +162,52 @@ class WebMessagingBrowserTest {
       assertThat(shownTimes(owner, c)).as(c).isEqualTo(1);
     }
     assertThat(owner.page.textContent("#messages-refused")).isEmpty();
+    sendSeveralWhileOneIsUnderWay();
     assertThat(owner.console).noneMatch(m -> m.startsWith("pageerror"));
+  }
+
+  /**
+   * Texts sent while an earlier send is under way go together in one {@code POST /messages/batch},
+   * each its own message, in order (docs/messaging.md, "Batches"); the page's socket asked for
+   * {@code messages} frames and got no single ones.
+   */
+  void sendSeveralWhileOneIsUnderWay() {
+    List<Route> held = new java.util.ArrayList<>();
+    List<String> posts = new CopyOnWriteArrayList<>();
+    owner.page.onRequest(
+        r -> {
+          if (r.method().equals("POST") && r.url().contains("/messages")) {
+            posts.add(r.url().replaceAll("^.*/messages", "/messages"));
+          }
+        });
+    owner.page.route(
+        u -> u.endsWith("/messages"),
+        route -> {
+          if (route.request().method().equals("POST") && held.isEmpty()) {
+            held.add(route); // the first send stays under way until the others are queued
+          } else {
+            route.resume();
+          }
+        });
+    List<String> texts = List.of(canary("one"), canary("two"), canary("three"));
+    owner.page.fill("#message-text", texts.get(0));
+    owner.page.click("#message-send");
+    owner.page.waitForCondition(() -> !held.isEmpty());
+    for (String t : texts.subList(1, 3)) {
+      owner.page.fill("#message-text", t);
+      owner.page.click("#message-send");
+    }
+    held.getFirst().resume();
+    texts.forEach(t -> awaitMessage(owner, "me", t));
+    owner.page.unroute(u -> u.endsWith("/messages"));
+    assertThat(posts).containsSubsequence("/messages", "/messages/batch");
+    JsonArray got = ok(machine, "agent", "recv", "--json").array();
+    assertThat(got.stream().map(m -> ((JsonObject) m).getString("text")).toList())
+        .containsExactlyElementsOf(texts);
+    assertThat(socketFrames)
+        .map(f -> new JsonObject(f).getString("type"))
+        .contains("messages")
+        .doesNotContain("message");
   }
 
   /**
@@ -181,8 +226,8 @@ class WebMessagingBrowserTest {
     JsonObject pushed =
         socketFrames.stream()
             .map(JsonObject::new)
-            .filter(f -> "message".equals(f.getString("type")))
-            .map(f -> f.getJsonObject("message"))
+            .filter(f -> "messages".equals(f.getString("type")))
+            .flatMap(f -> f.getJsonArray("messages").stream().map(JsonObject.class::cast))
             .filter(m -> answerId.equals(m.getString("id")))
             .findFirst()
             .orElseThrow(() -> new AssertionError("the reply was not pushed over the socket"));

@@ -218,6 +218,15 @@ public final class AgentCommand {
         }
 
         @Override
+        public void messages(List<JsonObject> messages) {
+          for (MessagingClient.Outcome o : r.client.receiveAll(messages)) {
+            if (o.reason() != null) {
+              MsgCommand.warn(ctx.err(), List.of(o.reason()));
+            }
+          }
+        }
+
+        @Override
         public void status(String status) {
           ctx.err().println("umbra: " + status);
           ctx.err().flush();
@@ -232,6 +241,13 @@ public final class AgentCommand {
             AgentProtocol.ok(
                 new JsonObject()
                     .put("id", r.client.send(r.conversation(send.to()), send.text()).toString()));
+        case AgentProtocol.SendMany many -> {
+          JsonArray ids = new JsonArray();
+          r.client
+              .sendAll(r.conversation(many.to()), many.texts())
+              .forEach(i -> ids.add(i.toString()));
+          yield AgentProtocol.ok(new JsonObject().put("ids", ids));
+        }
         case AgentProtocol.Ack ack -> {
           r.client.markShown(List.of(ack.id()));
           yield AgentProtocol.ok(new JsonObject());

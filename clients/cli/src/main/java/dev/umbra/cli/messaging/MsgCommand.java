@@ -63,6 +63,14 @@ public final class MsgCommand {
     @Parameters(index = "1", paramLabel = "<text|->")
     String text;
 
+    @picocli.CommandLine.Option(
+        names = "--lines",
+        description =
+            "Each non-empty line is its own message (up to "
+                + MAX_LINES
+                + "), sent several a request.")
+    boolean lines;
+
     public Send(CliContext ctx) {
       super(ctx);
     }
@@ -73,6 +81,10 @@ public final class MsgCommand {
       OwnerMessaging m = OwnerMessaging.open(api, w);
       UUID agentId = UUID.fromString(a.getString("id"));
       UUID conversation = m.conversation(agentId);
+      if (lines) {
+        sendLines(m, a, agentId, conversation);
+        return;
+      }
       UUID id;
       try {
         id = m.client.send(conversation, text(text));
@@ -87,6 +99,51 @@ public final class MsgCommand {
               .put("agent_id", agentId.toString()),
           "sent " + id + " to " + a.getString("name"));
     }
+
+    private void sendLines(OwnerMessaging m, JsonObject a, UUID agentId, UUID conversation) {
+      List<UUID> ids;
+      try {
+        ids = m.client.sendAll(conversation, lines(text));
+      } catch (IllegalArgumentException | IllegalStateException e) {
+        throw new CliException(e.getMessage());
+      }
+      JsonArray out = new JsonArray();
+      ids.forEach(i -> out.add(i.toString()));
+      output.print(
+          ctx.out(),
+          new JsonObject()
+              .put("ids", out)
+              .put("conversation_id", conversation.toString())
+              .put("agent_id", agentId.toString()),
+          "sent " + ids.size() + " messages to " + a.getString("name"));
+    }
+  }
+
+  /** Most messages one {@code msg send --lines} sends. */
+  static final int MAX_LINES = 10_000;
+
+  /** The non-empty lines of {@code text} (or of stdin for "-"), each a message. */
+  static List<String> lines(String text) {
+    String all = text;
+    if ("-".equals(text)) {
+      try {
+        byte[] in = System.in.readNBytes(MAX_LINES * 1024 + 1);
+        all = new String(in, StandardCharsets.UTF_8);
+      } catch (IOException e) {
+        throw new CliException("cannot read the messages from stdin: " + e.getMessage());
+      }
+    }
+    List<String> out = new java.util.ArrayList<>();
+    for (String l : all.split("\n")) {
+      String t = l.endsWith("\r") ? l.substring(0, l.length() - 1) : l;
+      if (!t.isBlank()) {
+        out.add(t);
+      }
+    }
+    if (out.isEmpty() || out.size() > MAX_LINES) {
+      throw new CliException("--lines takes 1 to " + MAX_LINES + " non-empty lines");
+    }
+    return out;
   }
 
   @Command(name = "read", description = "Fetch, decrypt and show new messages (each shown once).")

@@ -57,6 +57,16 @@ public final class MsgWatch extends InWorkspace {
           }
 
           @Override
+          public void messages(List<JsonObject> messages) {
+            for (MessagingClient.Outcome o : m.client.receiveAll(messages)) {
+              if (o.reason() != null) {
+                MsgCommand.warn(ctx.err(), List.of(o.reason()));
+              }
+            }
+            show();
+          }
+
+          @Override
           public void status(String status) {
             ctx.err().println("umbra: " + status);
             ctx.err().flush();

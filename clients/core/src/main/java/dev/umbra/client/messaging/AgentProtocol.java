@@ -21,6 +21,7 @@ import java.util.UUID;
  * <pre>
  * {"op":"recv"}                                   -> {"ok":true,"messages":[{id, account_id?, sender_id, text, created_at}]}
  * {"op":"send","to":"&lt;account id&gt;","text":"..."}   -> {"ok":true,"id":"&lt;message id&gt;"}
+ * {"op":"send_many","to":"&lt;account id&gt;","texts":["...", ...]} -> {"ok":true,"ids":[...]}  (1..64 texts, several a request)
  * {"op":"ack","id":"&lt;message id&gt;"}                 -> {"ok":true}
  * anything else                                   -> {"ok":false,"error":"&lt;code&gt;","message":"..."}
  * </pre>
@@ -67,17 +68,24 @@ public final class AgentProtocol {
   }
 
   /** One request. */
-  public sealed interface Request permits Recv, Send, Ack {}
+  public sealed interface Request permits Recv, Send, SendMany, Ack {}
 
   public record Recv() implements Request {}
 
   public record Send(UUID to, String text) implements Request {}
 
+  /** Several messages to one member, in order, sent several a request (docs/messaging.md). */
+  public record SendMany(UUID to, List<String> texts) implements Request {}
+
   public record Ack(UUID id) implements Request {}
+
+  /** Most texts in one {@code send_many}. */
+  public static final int MAX_TEXTS = 64;
 
   private static final Set<String> RECV_KEYS = Set.of("op");
   private static final Set<String> SEND_KEYS = Set.of("op", "to", "text");
   private static final Set<String> ACK_KEYS = Set.of("op", "id");
+  private static final Set<String> SEND_MANY_KEYS = Set.of("op", "to", "texts");
 
   /**
    * The next line's bytes without its newline; null at a clean end of input. A line longer than
@@ -135,14 +143,12 @@ public final class AgentProtocol {
       }
       case "send" -> {
         only(j, SEND_KEYS);
-        String body = string(j, "text");
-        int n = body.getBytes(StandardCharsets.UTF_8).length;
-        if (n == 0 || n > MessagingClient.MAX_TEXT_BYTES) {
-          throw new ProtocolException(
-              Refusal.TEXT_TOO_LARGE,
-              "text must have 1.." + MessagingClient.MAX_TEXT_BYTES + " bytes");
-        }
+        String body = text(string(j, "text"));
         yield new Send(uuid(j, "to"), body);
+      }
+      case "send_many" -> {
+        only(j, SEND_MANY_KEYS);
+        yield new SendMany(uuid(j, "to"), texts(j));
       }
       case "ack" -> {
         only(j, ACK_KEYS);
@@ -150,6 +156,34 @@ public final class AgentProtocol {
       }
       default -> throw new ProtocolException(Refusal.UNKNOWN_OP, "unknown op");
     };
+  }
+
+  private static String text(String body) throws ProtocolException {
+    int n = body.getBytes(StandardCharsets.UTF_8).length;
+    if (n == 0 || n > MessagingClient.MAX_TEXT_BYTES) {
+      throw new ProtocolException(
+          Refusal.TEXT_TOO_LARGE, "text must have 1.." + MessagingClient.MAX_TEXT_BYTES + " bytes");
+    }
+    return body;
+  }
+
+  private static List<String> texts(JsonObject j) throws ProtocolException {
+    Object v = j.getValue("texts");
+    if (v == null) {
+      throw new ProtocolException(Refusal.MISSING_FIELD, "texts is required");
+    }
+    if (!(v instanceof JsonArray a) || a.isEmpty() || a.size() > MAX_TEXTS) {
+      throw new ProtocolException(
+          Refusal.BAD_FIELD, "texts must be an array of 1 to " + MAX_TEXTS + " strings");
+    }
+    List<String> out = new java.util.ArrayList<>(a.size());
+    for (Object o : a) {
+      if (!(o instanceof String s)) {
+        throw new ProtocolException(Refusal.BAD_FIELD, "texts must be an array of strings");
+      }
+      out.add(text(s));
+    }
+    return out;
   }
 
   private static void only(JsonObject j, Set<String> allowed) throws ProtocolException {

@@ -7,6 +7,8 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
@@ -47,6 +49,15 @@ public final class LiveReceiver {
 
     /** One copy pushed by the socket. */
     void message(JsonObject message);
+
+    /**
+     * The copies of one {@code messages} frame, in order (docs/messaging.md, "Batches"); by default
+     * each goes to {@link #message}. A listener that opens them together acknowledges them in one
+     * request.
+     */
+    default void messages(List<JsonObject> messages) {
+      messages.forEach(this::message);
+    }
 
     /** A status line for people ("connected", "socket down: polling every 15 s", ...). */
     void status(String status);
@@ -104,12 +115,19 @@ public final class LiveReceiver {
     this.listener = listener;
   }
 
-  /** ws(s) URL of the live route on {@code controlPlaneUrl}. */
+  /**
+   * ws(s) URL of the live route on {@code controlPlaneUrl}, asking for {@code messages} frames
+   * ({@code ?frames=batch}: several copies a frame); single {@code message} frames are still read.
+   */
   public static URI liveUrl(String controlPlaneUrl, java.util.UUID workspace) {
     URI base = URI.create(controlPlaneUrl);
     String scheme = "https".equalsIgnoreCase(base.getScheme()) ? "wss" : "ws";
     return URI.create(
-        scheme + "://" + base.getRawAuthority() + ControlPlanePaths.messagesLive(workspace));
+        scheme
+            + "://"
+            + base.getRawAuthority()
+            + ControlPlanePaths.messagesLive(workspace)
+            + "?frames=batch");
   }
 
   /** The loop's state between ticks. */
@@ -193,8 +211,27 @@ public final class LiveReceiver {
             safely(() -> listener.message(m));
           }
         }
+        case "messages" -> {
+          List<JsonObject> ms = copies(frame);
+          if (!ms.isEmpty()) {
+            safely(() -> listener.messages(ms));
+          }
+        }
         default -> {}
       }
+    }
+
+    /** The copies of a {@code messages} frame (what is not an object is skipped). */
+    private static List<JsonObject> copies(JsonObject frame) {
+      List<JsonObject> out = new ArrayList<>();
+      if (frame.getValue("messages") instanceof io.vertx.core.json.JsonArray a) {
+        for (Object o : a) {
+          if (o instanceof JsonObject m) {
+            out.add(m);
+          }
+        }
+      }
+      return out;
     }
 
     private void closed(long now, String why) {

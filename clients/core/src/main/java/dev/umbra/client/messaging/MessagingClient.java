@@ -44,6 +44,7 @@ public final class MessagingClient {
   static final Duration SPK_ROTATE_BEFORE = Duration.ofDays(23);
   static final int SPK_KEEP = 3;
   static final int COPIES_PER_SEND = 10;
+  static final int MAX_ACK_IDS = 200;
 
   /** A call to the control plane with this identity's session token (path, body → answer). */
   public interface Transport {
@@ -69,6 +70,9 @@ public final class MessagingClient {
   private final Pins pins;
   private final Clock clock;
   private final RatchetOptions options;
+
+  /** While {@link #receiveAll} runs: the ids to acknowledge at its end (else null). */
+  private List<UUID> deferredAcks;
 
   public MessagingClient(
       Transport api,
@@ -158,17 +162,56 @@ public final class MessagingClient {
   }
 
   private UUID sendLocked(UUID conversation, String text) {
+    List<JsonObject> bodies = new ArrayList<>();
+    UUID id = encrypt(conversation, recipients(conversation), text, bodies);
+    bodies.forEach(b -> SendBatches.postOne(api, workspace, b));
+    return id;
+  }
+
+  /**
+   * Sends each of {@code texts} to every recipient of {@code conversation}, in order, several
+   * messages a request ({@code POST /messages/batch}, docs/messaging.md "Batches"); each is still
+   * its own message (id, ciphertexts, answer). Returns their ids. Every text is encrypted first
+   * (the session advances once per text), then posted; what failed for a passing reason is resent
+   * with the same id and ciphertexts, a refusal fails the call after the others were sent.
+   */
+  public synchronized List<UUID> sendAll(UUID conversation, List<String> texts) {
+    return store.locked(
+        () -> {
+          texts.forEach(MessagingClient::plaintext);
+          JsonArray recipients = recipients(conversation);
+          List<UUID> ids = new ArrayList<>();
+          List<JsonObject> bodies = new ArrayList<>();
+          texts.forEach(t -> ids.add(encrypt(conversation, recipients, t, bodies)));
+          SendBatches.post(api, workspace, bodies);
+          return ids;
+        });
+  }
+
+  private static byte[] plaintext(String text) {
     byte[] plain = text.getBytes(StandardCharsets.UTF_8);
     if (plain.length == 0 || plain.length > MAX_TEXT_BYTES) {
       throw new IllegalArgumentException(
           "a message must have 1.." + MAX_TEXT_BYTES + " bytes of UTF-8, not " + plain.length);
     }
+    return plain;
+  }
+
+  private JsonArray recipients(UUID conversation) {
     JsonArray recipients =
         api.call("GET", ControlPlanePaths.conversationRecipients(workspace, conversation), null)
             .getJsonArray("items", new JsonArray());
     if (recipients.isEmpty()) {
       throw new IllegalStateException("the conversation has no recipient to send to");
     }
+    return recipients;
+  }
+
+  /**
+   * Encrypts {@code text} once per recipient; adds its send bodies (10 copies each) to {@code out}.
+   */
+  private UUID encrypt(UUID conversation, JsonArray recipients, String text, List<JsonObject> out) {
+    byte[] plain = plaintext(text);
     UUID id = UUID.randomUUID();
     JsonArray copies = new JsonArray();
     for (Object o : recipients) {
@@ -183,31 +226,13 @@ public final class MessagingClient {
     for (int i = 0; i < copies.size(); i += COPIES_PER_SEND) {
       JsonArray part =
           new JsonArray(copies.getList().subList(i, Math.min(copies.size(), i + COPIES_PER_SEND)));
-      postWithRetry(
+      out.add(
           new JsonObject()
               .put("id", id.toString())
               .put("conversation_id", conversation.toString())
               .put("copies", part));
     }
     return id;
-  }
-
-  private void postWithRetry(JsonObject body) {
-    RuntimeException last = null;
-    for (int attempt = 0; attempt < 3; attempt++) {
-      try {
-        api.call("POST", ControlPlanePaths.messages(workspace), body);
-        return;
-      } catch (ApiError e) {
-        if (e.status() >= 400 && e.status() < 500) {
-          throw e;
-        }
-        last = e;
-      } catch (RuntimeException e) {
-        last = e;
-      }
-    }
-    throw last;
   }
 
   private byte[] encryptFor(String kind, UUID to, byte[] plain) {
@@ -256,8 +281,9 @@ public final class MessagingClient {
     do {
       String q = "?limit=100" + (after == null ? "" : "&after=" + after);
       JsonObject page = api.call("GET", ControlPlanePaths.messages(workspace) + q, null);
-      for (Object o : page.getJsonArray("items", new JsonArray())) {
-        Outcome r = receive((JsonObject) o);
+      List<JsonObject> items = new ArrayList<>();
+      page.getJsonArray("items", new JsonArray()).forEach(o -> items.add((JsonObject) o));
+      for (Outcome r : receiveAll(items)) {
         switch (r.kind) {
           case STORED -> stored.add(r.entry);
           case REFUSED -> refused.add(r.reason);
@@ -278,6 +304,28 @@ public final class MessagingClient {
   }
 
   public record Outcome(OutcomeKind kind, JsonObject entry, String reason) {}
+
+  /**
+   * The copies of one pushed frame (or page), in order, each as {@link #receive}; what is to be
+   * acknowledged is acknowledged in one request at the end.
+   */
+  public synchronized List<Outcome> receiveAll(List<JsonObject> copies) {
+    return store.locked(
+        () -> {
+          deferredAcks = new ArrayList<>();
+          try {
+            List<Outcome> out = new ArrayList<>();
+            copies.forEach(m -> out.add(receiveLocked(m)));
+            return out;
+          } finally {
+            List<UUID> ids = deferredAcks;
+            deferredAcks = null;
+            for (int i = 0; i < ids.size(); i += MAX_ACK_IDS) {
+              ackQuietly(ids.subList(i, Math.min(ids.size(), i + MAX_ACK_IDS)));
+            }
+          }
+        });
+  }
 
   /** One copy as the server or the socket gave it; acked unless held. */
   public synchronized Outcome receive(JsonObject m) {
@@ -329,8 +377,16 @@ public final class MessagingClient {
    * instance that died between its push and our ack).
    */
   private void ackStored(UUID id) {
+    if (deferredAcks != null) {
+      deferredAcks.add(id);
+      return;
+    }
+    ackQuietly(List.of(id));
+  }
+
+  private void ackQuietly(List<UUID> ids) {
     try {
-      ack(List.of(id));
+      ack(ids);
     } catch (RuntimeException e) {
       // kept on the server until the next fetch sees it again
     }

@@ -41,6 +41,24 @@ class AgentProtocolTest {
   }
 
   @Test
+  void sendManyParsesItsTextsInOrderAndRefusesABadListWithItsReason() throws Exception {
+    String head = "{\"op\":\"send_many\",\"to\":\"" + ID + "\",\"texts\":";
+    assertThat(parse(head + "[\"one\",\"two \\u00e9\"]}"))
+        .isEqualTo(new AgentProtocol.SendMany(ID, List.of("one", "two é")));
+    assertThat(refusal("{\"op\":\"send_many\",\"to\":\"" + ID + "\"}"))
+        .isEqualTo(Refusal.MISSING_FIELD);
+    assertThat(refusal(head + "[]}")).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(head + "\"one\"}")).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(head + "[\"a\",7]}")).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(head + "[\"a\",\"\"]}")).isEqualTo(Refusal.TEXT_TOO_LARGE);
+    assertThat(refusal(head + "[\"a\"],\"text\":\"b\"}")).isEqualTo(Refusal.BAD_FIELD);
+    String many = "[" + "\"a\",".repeat(AgentProtocol.MAX_TEXTS) + "\"a\"]";
+    assertThat(refusal(head + many + "}")).as("65 texts").isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal(head + "[\"" + "a".repeat(MessagingClient.MAX_TEXT_BYTES + 1) + "\"]}"))
+        .isEqualTo(Refusal.TEXT_TOO_LARGE);
+  }
+
+  @Test
   void malformedLinesAreRefusedWithTheirReason() {
     assertThat(refusal("")).isEqualTo(Refusal.MALFORMED_JSON);
     assertThat(refusal("{\"op\":\"recv\"")).isEqualTo(Refusal.MALFORMED_JSON);

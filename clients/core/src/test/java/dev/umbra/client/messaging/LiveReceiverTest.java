@@ -26,7 +26,14 @@ class LiveReceiverTest {
   final List<JsonObject> pushed = new CopyOnWriteArrayList<>();
   final AtomicInteger fetches = new AtomicInteger();
 
+  final List<List<String>> frames = new CopyOnWriteArrayList<>();
+
   LiveReceiver.Listener listener() {
+    return listener(false);
+  }
+
+  /** {@code keepFrames}: a {@code messages} frame's ids go to {@link #frames} as one list. */
+  LiveReceiver.Listener listener(boolean keepFrames) {
     return new LiveReceiver.Listener() {
       @Override
       public void fetch() {
@@ -36,6 +43,15 @@ class LiveReceiverTest {
       @Override
       public void message(JsonObject message) {
         pushed.add(message);
+      }
+
+      @Override
+      public void messages(List<JsonObject> messages) {
+        if (keepFrames) {
+          frames.add(messages.stream().map(m -> m.getString("id")).toList());
+        } else {
+          LiveReceiver.Listener.super.messages(messages);
+        }
       }
 
       @Override
@@ -217,5 +233,38 @@ class LiveReceiverTest {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void aMessagesFrameGoesToTheListenerAsOneListInOrderAndTheUrlAsksForIt() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<String> queries = new CopyOnWriteArrayList<>();
+    try {
+      URI base =
+          serve(
+              vertx,
+              ws -> {
+                queries.add(String.valueOf(ws.query()));
+                ws.writeTextMessage("{\"type\":\"ready\"}");
+                ws.writeTextMessage(
+                    "{\"type\":\"messages\",\"messages\":[{\"id\":\"m1\"},7,{\"id\":\"m2\"}]}");
+                ws.writeTextMessage("{\"type\":\"message\",\"message\":{\"id\":\"m3\"}}");
+              });
+      URI url = LiveReceiver.liveUrl("http://" + base.getRawAuthority(), UUID.randomUUID());
+      new LiveReceiver(url, () -> "tok", Clock.systemUTC(), Duration.ofSeconds(15), listener(true))
+          .run(() -> !pushed.isEmpty());
+      assertThat(queries).containsExactly("frames=batch");
+      assertThat(frames).containsExactly(List.of("m1", "m2"));
+      assertThat(pushed).extracting(m -> m.getString("id")).containsExactly("m3");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void byDefaultEachCopyOfAMessagesFrameGoesToMessage() {
+    LiveReceiver.Listener l = listener();
+    l.messages(List.of(new JsonObject().put("id", "a"), new JsonObject().put("id", "b")));
+    assertThat(pushed).extracting(m -> m.getString("id")).containsExactly("a", "b");
   }
 }

@@ -37,9 +37,24 @@ class MessagingClientTest {
     final Map<UUID, List<JsonObject>> opks = new HashMap<>();
     final Map<UUID, List<JsonObject>> inbox = new HashMap<>();
     long seq;
+    final List<String> requests = new ArrayList<>();
+    boolean batches = true;
 
     MessagingClient.Transport as(UUID self, UUID peer, String selfKind) {
       return (method, path, body) -> {
+        requests.add(method + " " + path.replaceAll("^.*/v1/workspaces/[^/]+", ""));
+        if (path.endsWith("/messages/batch") && method.equals("POST")) {
+          if (!batches) {
+            throw new dev.umbra.client.http.ApiError(404, "not_found", "no such route", null);
+          }
+          JsonArray results = new JsonArray();
+          for (Object o : body.getJsonArray("messages")) {
+            store(self, selfKind, (JsonObject) o);
+            results.add(
+                new JsonObject().put("id", ((JsonObject) o).getString("id")).put("stored", 1));
+          }
+          return new JsonObject().put("results", results);
+        }
         if (path.endsWith("/prekey-status")) {
           JsonObject b = bundles.get(self);
           return new JsonObject()
@@ -74,21 +89,7 @@ class MessagingClientTest {
                       .add(new JsonObject().put("kind", "x").put("id", peer.toString())));
         }
         if (path.endsWith("/messages") && method.equals("POST")) {
-          for (Object o : body.getJsonArray("copies")) {
-            JsonObject c = (JsonObject) o;
-            inbox
-                .computeIfAbsent(
-                    UUID.fromString(c.getString("recipient_id")), k -> new ArrayList<>())
-                .add(
-                    new JsonObject()
-                        .put("id", body.getString("id"))
-                        .put("seq", ++seq)
-                        .put("conversation_id", conversation.toString())
-                        .put("sender_kind", selfKind)
-                        .put("sender_id", self.toString())
-                        .put("ciphertext", c.getString("ciphertext"))
-                        .put("created_at", clock.instant().toString()));
-          }
+          store(self, selfKind, body);
           return new JsonObject();
         }
         if (path.contains("/messages?")) {
@@ -105,6 +106,27 @@ class MessagingClientTest {
         }
         throw new IllegalArgumentException(method + " " + path);
       };
+    }
+
+    void store(UUID self, String selfKind, JsonObject body) {
+      for (Object o : body.getJsonArray("copies")) {
+        JsonObject c = (JsonObject) o;
+        inbox
+            .computeIfAbsent(UUID.fromString(c.getString("recipient_id")), k -> new ArrayList<>())
+            .add(
+                new JsonObject()
+                    .put("id", body.getString("id"))
+                    .put("seq", ++seq)
+                    .put("conversation_id", conversation.toString())
+                    .put("sender_kind", selfKind)
+                    .put("sender_id", self.toString())
+                    .put("ciphertext", c.getString("ciphertext"))
+                    .put("created_at", clock.instant().toString()));
+      }
+    }
+
+    long count(String request) {
+      return requests.stream().filter(request::equals).count();
     }
   }
 
@@ -273,6 +295,50 @@ class MessagingClientTest {
     assertThat(f.refused()).singleElement().asString().contains("BAD_TAG");
     assertThat(texts(b)).isEmpty();
     assertThat(s.inbox.get(high.id())).isEmpty();
+  }
+
+  @Test
+  void severalTextsGoSeveralARequestAndAFrameOfCopiesIsAcknowledgedInOneRequest() {
+    MessagingClient a = published(low, high, "a");
+    MessagingClient b = published(high, low, "b");
+    a.send(conversation, "hello"); // X3DH first, one request as before
+    assertThat(s.count("POST /messages")).isEqualTo(1);
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 70; i++) {
+      sent.add("text " + i);
+    }
+    List<UUID> ids = a.sendAll(conversation, sent);
+    assertThat(ids).hasSize(70).doesNotHaveDuplicates();
+    assertThat(s.count("POST /messages/batch")).as("64 + 6").isEqualTo(2);
+    List<JsonObject> copies = new ArrayList<>(s.inbox.get(high.id()));
+    assertThat(copies).hasSize(71);
+    List<MessagingClient.Outcome> out = b.receiveAll(copies);
+    assertThat(out)
+        .extracting(MessagingClient.Outcome::kind)
+        .containsOnly(MessagingClient.OutcomeKind.STORED);
+    assertThat(s.count("POST /messages/acks")).as("one ack for the frame").isEqualTo(1);
+    List<String> expected = new ArrayList<>(List.of("hello"));
+    expected.addAll(sent);
+    assertThat(texts(b)).containsExactlyElementsOf(expected);
+    assertThat(s.inbox.get(high.id())).isEmpty();
+    // the same frame again (a redelivery): nothing shown twice, acknowledged again at once
+    assertThat(b.receiveAll(copies))
+        .extracting(MessagingClient.Outcome::kind)
+        .containsOnly(MessagingClient.OutcomeKind.DUPLICATE);
+    assertThat(s.count("POST /messages/acks")).isEqualTo(2);
+    assertThat(texts(b)).isEmpty();
+  }
+
+  @Test
+  void aServerWithoutTheBatchRouteGetsTheSendsOneByOne() {
+    MessagingClient a = published(low, high, "a");
+    MessagingClient b = published(high, low, "b");
+    s.batches = false;
+    a.sendAll(conversation, List.of("one", "two", "three"));
+    assertThat(s.count("POST /messages/batch")).isEqualTo(1);
+    assertThat(s.count("POST /messages")).isEqualTo(3);
+    b.fetch();
+    assertThat(texts(b)).containsExactly("one", "two", "three");
   }
 
   @Test

@@ -148,6 +148,14 @@ public final class Schema {
     return leaf(new JsonObject().put("type", "object").put("description", description));
   }
 
+  /**
+   * Any JSON value, for a member whose parts are checked one by one and refused each in its place
+   * of the answer (a batch's messages), so a request with a bad part is still accepted.
+   */
+  public static Schema anyValue(String description) {
+    return leaf(new JsonObject().put("description", description));
+  }
+
   /** {@code s} or JSON {@code null}. */
   public static Schema nullable(Schema s) {
     return new Schema(

@@ -63,6 +63,19 @@ public final class LiveDelivery {
   /** Most notices read in one transaction. */
   static final int MAX_READ = 100;
 
+  /** Most copies in one {@code messages} frame. */
+  static final int MAX_FRAME_MESSAGES = 100;
+
+  /**
+   * A {@code messages} frame takes copies while their ciphertexts' base64 plus {@value
+   * #FRAME_OVERHEAD_CHARS} each stay within this (a lone copy, up to ~88,000 characters, always
+   * goes): frames stay under the 256 KiB clients accept.
+   */
+  static final int MAX_FRAME_CHARS = 160 * 1024;
+
+  /** A copy's JSON beside its ciphertext (ids, seq, kind, time), counted generously. */
+  static final int FRAME_OVERHEAD_CHARS = 400;
+
   /** Close code of a socket that sent nothing (not even a ping) for the idle limit. */
   public static final short CLOSE_IDLE = 1001;
 
@@ -73,6 +86,7 @@ public final class LiveDelivery {
       ServerWebSocket ws,
       Party party,
       SessionClaims claims,
+      boolean batched,
       java.util.concurrent.atomic.AtomicLong lastFrameNanos) {}
 
   LiveDelivery(
@@ -112,11 +126,18 @@ public final class LiveDelivery {
             e -> log.warn("message notice not published (polling covers it): {}", e.toString()));
   }
 
-  /** Takes an upgraded socket: subscribes for its party, then says {@code ready}. */
-  void attach(ServerWebSocket ws, Party party, SessionClaims claims) {
+  /**
+   * Takes an upgraded socket: subscribes for its party, then says {@code ready}. {@code batched}:
+   * the client asked for {@code messages} frames.
+   */
+  void attach(ServerWebSocket ws, Party party, SessionClaims claims, boolean batched) {
     Socket s =
         new Socket(
-            ws, party, claims, new java.util.concurrent.atomic.AtomicLong(System.nanoTime()));
+            ws,
+            party,
+            claims,
+            batched,
+            new java.util.concurrent.atomic.AtomicLong(System.nanoTime()));
     sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet()).add(s);
     ws.closeHandler(v -> detach(s));
     ws.textMessageHandler(text -> onFrame(s, text));
@@ -206,27 +227,65 @@ public final class LiveDelivery {
       }
       db.inWorkspacePipelined(ws, conn -> store.some(conn, ids, recipient))
           .onSuccess(
-              found ->
-                  ids.forEach(
-                      id -> {
-                        MessageStore.Stored stored = found.get(id);
-                        if (stored != null) {
-                          push(here, ws, id, stored);
-                        }
-                      }))
+              found -> {
+                List<MessageStore.Stored> in = new ArrayList<>();
+                ids.forEach(
+                    id -> {
+                      MessageStore.Stored stored = found.get(id);
+                      if (stored != null) {
+                        in.add(stored);
+                      }
+                    });
+                push(here, ws, in);
+              })
           .onFailure(e -> log.warn("live push failed (polling covers it): {}", e.toString()))
           .onComplete(ar -> readNext());
     }
   }
 
-  private void push(Set<Socket> here, UUID ws, UUID id, MessageStore.Stored stored) {
-    JsonObject frame = new JsonObject().put("type", "message").put("message", stored.toJson());
-    for (Socket s : List.copyOf(here)) {
-      if (s.party().workspaceId().equals(ws)) {
-        send(s, frame);
-        delivered(s.party(), id, stored.ciphertext().length);
-      }
+  /**
+   * Pushes {@code copies} (in order) to each socket of the recipient here: one {@code message}
+   * frame each, or on a socket that asked for batches ({@code ?frames=batch}) {@code messages}
+   * frames of up to {@value #MAX_FRAME_MESSAGES} copies and about {@value #MAX_FRAME_CHARS}
+   * characters. Every copy is audited as delivered, one event per copy and socket.
+   */
+  private void push(Set<Socket> here, UUID ws, List<MessageStore.Stored> copies) {
+    if (copies.isEmpty()) {
+      return;
     }
+    List<JsonObject> json = new ArrayList<>(copies.size());
+    copies.forEach(c -> json.add(c.toJson()));
+    for (Socket s : List.copyOf(here)) {
+      if (!s.party().workspaceId().equals(ws)) {
+        continue;
+      }
+      if (s.batched()) {
+        batches(json).forEach(frame -> send(s, frame));
+      } else {
+        json.forEach(m -> send(s, new JsonObject().put("type", "message").put("message", m)));
+      }
+      copies.forEach(c -> delivered(s.party(), c.id(), c.ciphertext().length));
+    }
+  }
+
+  /** {@code messages} frames of {@code json} in order, each within the frame limits. */
+  static List<JsonObject> batches(List<JsonObject> json) {
+    List<JsonObject> frames = new ArrayList<>();
+    JsonArray current = new JsonArray();
+    int chars = 0;
+    for (JsonObject m : json) {
+      int size = m.getString("ciphertext", "").length() + FRAME_OVERHEAD_CHARS;
+      if (!current.isEmpty()
+          && (current.size() == MAX_FRAME_MESSAGES || chars + size > MAX_FRAME_CHARS)) {
+        frames.add(new JsonObject().put("type", "messages").put("messages", current));
+        current = new JsonArray();
+        chars = 0;
+      }
+      current.add(m);
+      chars += size;
+    }
+    frames.add(new JsonObject().put("type", "messages").put("messages", current));
+    return frames;
   }
 
   private void delivered(Party p, UUID messageId, int bytes) {

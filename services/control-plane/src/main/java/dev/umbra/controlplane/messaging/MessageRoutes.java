@@ -18,7 +18,6 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -92,6 +91,15 @@ final class MessageRoutes {
             MessagingSchemas.SENT,
             Handlers.json(200, this::send))
         .add(
+            HttpMethod.POST,
+            ControlPlanePaths.MESSAGES_BATCH,
+            "Send up to 64 messages in one request, each answered in its place (docs/messaging.md)",
+            Auth.SESSION_TOKEN,
+            200,
+            MessagingSchemas.SEND_BATCH,
+            MessagingSchemas.SENT_BATCH,
+            Handlers.json(200, this::sendBatch))
+        .add(
             HttpMethod.GET,
             ControlPlanePaths.MESSAGES,
             "The caller's pending messages, oldest first (polling fallback)",
@@ -121,6 +129,7 @@ final class MessageRoutes {
             this::upgrade)
         // the paths of every send, push ack and poll: before the ~80 other routes (ApiRoutes)
         .mountFirst(HttpMethod.POST, ControlPlanePaths.MESSAGES)
+        .mountFirst(HttpMethod.POST, ControlPlanePaths.MESSAGES_BATCH)
         .mountFirst(HttpMethod.POST, ControlPlanePaths.MESSAGE_ACKS)
         .mountFirst(HttpMethod.GET, ControlPlanePaths.MESSAGES);
   }
@@ -167,65 +176,93 @@ final class MessageRoutes {
   }
 
   private Future<JsonObject> send(RoutingContext ctx) {
-    JsonObject body = Requests.body(ctx, "id", "conversation_id", "copies");
-    UUID id = Requests.uuid(Requests.string(body, "id", 36, 36), "id");
-    UUID conversation =
-        Requests.uuid(Requests.string(body, "conversation_id", 36, 36), "conversation_id");
-    Map<UUID, byte[]> copies = copies(body);
+    SendBatch.Send send =
+        SendBatch.Send.parse(Requests.body(ctx, "id", "conversation_id", "copies"));
+    return stored(ctx, send, store(ctx, List.of(send)).getFirst());
+  }
+
+  /**
+   * Stores one send through the group commit, then publishes its notices, queues its webhook signal
+   * and audits it (each send its own {@code agent.message.sent} event, batched or not); answers
+   * {@code {"id","stored","duplicates"}}.
+   */
+  private List<Future<SendGroups.Done>> store(RoutingContext ctx, List<SendBatch.Send> sends) {
     var claims = MessagingAuth.claims(ctx);
     Party.Kind senderKind =
         claims.subjectKind() == SubjectKind.AGENT ? Party.Kind.AGENT : Party.Kind.DEVICE;
-    return groups
-        .send(Requests.uuidParam(ctx, "workspace_id"), claims, senderKind, id, conversation, copies)
+    return groups.sendAll(Requests.uuidParam(ctx, "workspace_id"), claims, senderKind, sends);
+  }
+
+  /** What follows a stored send (see {@link #store}). */
+  private Future<JsonObject> stored(
+      RoutingContext ctx, SendBatch.Send send, Future<SendGroups.Done> done) {
+    UUID id = send.id();
+    return done.map(
+        e -> {
+          Party p = e.party();
+          MessageService.Sent s = e.sent();
+          s.stored().forEach(r -> live.publish(p.workspaceId(), r, id));
+          notifier.queued(p.workspaceId(), e.notification());
+          if (!s.stored().isEmpty()) {
+            audit
+                .event(AuditAction.AGENT_MESSAGE_SENT)
+                .workspace(p.workspaceId())
+                .actor(LiveDelivery.actor(p))
+                .target("message", id)
+                .meta("conversation", send.conversation().toString())
+                .meta("sender", p.id().toString())
+                .meta("copies", Integer.toString(s.stored().size()))
+                .meta("bytes", Long.toString(s.bytes()))
+                .request(ctx)
+                .success()
+                .emit();
+          }
+          return new JsonObject()
+              .put("id", id.toString())
+              .put("stored", s.stored().size())
+              .put("duplicates", s.duplicates());
+        });
+  }
+
+  /**
+   * Several sends in one request (docs/messaging.md, "Batches"): each stored as if sent alone, in
+   * the batch's order, and answered in its place — its result, or its own refusal.
+   */
+  private Future<JsonObject> sendBatch(RoutingContext ctx) {
+    SendBatch batch = SendBatch.parse(ctx.body() == null ? null : ctx.body().asString());
+    List<SendBatch.Send> sends = new ArrayList<>();
+    batch.items().stream().filter(i -> i.send() != null).forEach(i -> sends.add(i.send()));
+    List<Future<SendGroups.Done>> done = store(ctx, sends);
+    List<Future<JsonObject>> each = new ArrayList<>(batch.items().size());
+    int next = 0;
+    for (SendBatch.Item item : batch.items()) {
+      Future<JsonObject> f =
+          item.send() == null
+              ? Future.failedFuture(item.refused())
+              : stored(ctx, item.send(), done.get(next++));
+      each.add(f.recover(e -> Future.succeededFuture(refused(item.id(), e))));
+    }
+    return Future.all(each)
         .map(
-            e -> {
-              Party p = e.party();
-              MessageService.Sent s = e.sent();
-              s.stored().forEach(r -> live.publish(p.workspaceId(), r, id));
-              notifier.queued(p.workspaceId(), e.notification());
-              if (!s.stored().isEmpty()) {
-                audit
-                    .event(AuditAction.AGENT_MESSAGE_SENT)
-                    .workspace(p.workspaceId())
-                    .actor(LiveDelivery.actor(p))
-                    .target("message", id)
-                    .meta("conversation", conversation.toString())
-                    .meta("sender", p.id().toString())
-                    .meta("copies", Integer.toString(s.stored().size()))
-                    .meta("bytes", Long.toString(s.bytes()))
-                    .request(ctx)
-                    .success()
-                    .emit();
-              }
-              return new JsonObject()
-                  .put("id", id.toString())
-                  .put("stored", s.stored().size())
-                  .put("duplicates", s.duplicates());
+            all -> {
+              JsonArray results = new JsonArray();
+              each.forEach(f -> results.add(f.result()));
+              return new JsonObject().put("results", results);
             });
   }
 
-  static Map<UUID, byte[]> copies(JsonObject body) {
-    Object v = body.getValue("copies");
-    if (!(v instanceof JsonArray a) || a.isEmpty() || a.size() > MAX_COPIES) {
-      throw ApiException.badRequest(
-          "copies", "copies must be an array of 1 to " + MAX_COPIES + " copies");
+  /** A message of a batch refused alone: its id (null if unreadable) and the error it would get. */
+  private static JsonObject refused(UUID id, Throwable e) {
+    ApiException a = MessagingAuth.toApi(e);
+    JsonObject error =
+        new JsonObject()
+            .put("status", a.status())
+            .put("code", a.code())
+            .put("message", a.getMessage());
+    if (a.field() != null) {
+      error.put("field", a.field());
     }
-    Map<UUID, byte[]> out = new LinkedHashMap<>();
-    for (Object o : a) {
-      if (!(o instanceof JsonObject c)) {
-        throw ApiException.badRequest("copies", "each copy is an object");
-      }
-      for (String f : c.fieldNames()) {
-        if (!f.equals("recipient_id") && !f.equals("ciphertext")) {
-          throw ApiException.badRequest("copies", "unknown field '" + f + "' in a copy");
-        }
-      }
-      UUID r = Requests.uuid(Requests.string(c, "recipient_id", 36, 36), "recipient_id");
-      if (out.put(r, Parties.bytes(c, "ciphertext", 1, MAX_CIPHERTEXT)) != null) {
-        throw ApiException.badRequest("copies", "one copy per recipient");
-      }
-    }
-    return out;
+    return new JsonObject().put("id", id == null ? null : id.toString()).put("error", error);
   }
 
   private Future<JsonObject> pending(RoutingContext ctx) {
@@ -308,10 +345,16 @@ final class MessageRoutes {
       return;
     }
     var claims = MessagingAuth.claims(ctx);
+    String frames = ctx.request().getParam("frames");
+    if (frames != null && !frames.equals("batch")) {
+      ctx.fail(ApiException.badRequest("frames", "frames is batch or absent"));
+      return;
+    }
+    boolean batched = frames != null;
     WebSockets.upgradeAfter(
         ctx,
         () -> parties.as(ctx, (conn, p) -> Future.succeededFuture(p)),
-        (ws, party) -> live.attach(ws, party, claims),
+        (ws, party) -> live.attach(ws, party, claims, batched),
         MessagingAuth::toApi);
   }
 }

@@ -112,6 +112,43 @@ final class MessagingSchemas {
                   MessageRoutes.MAX_COPIES))
           .build();
 
+  static final Schema SEND_BATCH =
+      Schema.object()
+          .required(
+              "messages",
+              Schema.array(
+                      Schema.anyValue(
+                          "a send as for POST /messages ({id, conversation_id, copies}); one that"
+                              + " does not parse is refused alone, in its place of the answer"),
+                      1,
+                      SendBatch.MAX_MESSAGES)
+                  .describe("the body stays under 1 MiB"))
+          .build();
+
+  static final Schema SENT_BATCH =
+      Schema.object()
+          .required(
+              "results",
+              Schema.array(
+                      Schema.object()
+                          .required("id", Schema.nullable(Schema.uuid()))
+                          .optional("stored", Schema.integer(0, MessageRoutes.MAX_COPIES))
+                          .optional("duplicates", Schema.integer(0, MessageRoutes.MAX_COPIES))
+                          .optional(
+                              "error",
+                              Schema.object()
+                                  .required("status", Schema.integer(400, 599))
+                                  .required("code", Schema.string())
+                                  .required("message", Schema.string())
+                                  .optional("field", Schema.string())
+                                  .build()
+                                  .describe("this message refused alone; the others went on"))
+                          .build(),
+                      1,
+                      SendBatch.MAX_MESSAGES)
+                  .describe("one per message, in the batch's order"))
+          .build();
+
   static final Schema SENT =
       Schema.object()
           .required("id", Schema.uuid())

@@ -48,6 +48,7 @@ final class SendGroups {
       UUID id,
       UUID conversation,
       Map<UUID, byte[]> copies,
+      Object batch,
       Context context,
       Promise<Done> promise) {
     void complete(AsyncResult<Done> ar) {
@@ -77,30 +78,43 @@ final class SendGroups {
   }
 
   /**
-   * Stores a send as the party of {@code claims} in workspace {@code wid}; completes after the
-   * commit that stored it (on the caller's context), or with its refusal.
+   * Stores sends as the party of {@code claims} in workspace {@code wid}; each future completes
+   * after the commit that stored its send (on the caller's context), or with its refusal. The sends
+   * of one call (a batch, {@code POST /messages/batch}) are queued together: a group never ends
+   * inside a batch that did not start it, so a batch (at most {@value #MAX_GROUP} sends) is stored
+   * in one transaction, in its order (unless it repeats an id: the repeat waits for the next
+   * group).
    */
-  Future<Done> send(
-      UUID wid,
-      SessionClaims claims,
-      Party.Kind senderKind,
-      UUID id,
-      UUID conversation,
-      Map<UUID, byte[]> copies) {
-    Promise<Done> promise = Promise.promise();
-    Request r =
-        new Request(
-            wid, claims, senderKind, id, conversation, copies, Vertx.currentContext(), promise);
-    List<Request> group;
+  List<Future<Done>> sendAll(
+      UUID wid, SessionClaims claims, Party.Kind senderKind, List<SendBatch.Send> sends) {
+    Object batch = sends.size() > 1 ? new Object() : null;
+    List<Future<Done>> out = new ArrayList<>(sends.size());
+    List<Request> requests = new ArrayList<>(sends.size());
+    for (SendBatch.Send s : sends) {
+      Promise<Done> promise = Promise.promise();
+      requests.add(
+          new Request(
+              wid,
+              claims,
+              senderKind,
+              s.id(),
+              s.conversation(),
+              s.copies(),
+              batch,
+              Vertx.currentContext(),
+              promise));
+      out.add(promise.future());
+    }
+    List<List<Request>> groups = new ArrayList<>();
     synchronized (this) {
       Queue q = queues.computeIfAbsent(wid, k -> new Queue());
-      q.waiting.add(r);
-      group = next(q);
+      q.waiting.addAll(requests);
+      for (List<Request> g = next(q); g != null; g = next(q)) {
+        groups.add(g);
+      }
     }
-    if (group != null) {
-      run(wid, group);
-    }
-    return promise.future();
+    groups.forEach(g -> run(wid, g));
+    return out;
   }
 
   /**
@@ -115,6 +129,16 @@ final class SendGroups {
     Set<UUID> ids = new HashSet<>();
     while (!q.waiting.isEmpty() && group.size() < MAX_GROUP && ids.add(q.waiting.peek().id())) {
       group.add(q.waiting.poll());
+    }
+    // a group that would end inside a batch it did not start gives the batch's part back
+    Object batch = group.getLast().batch();
+    if (batch != null
+        && group.getFirst().batch() != batch
+        && !q.waiting.isEmpty()
+        && q.waiting.peek().batch() == batch) {
+      while (group.getLast().batch() == batch) {
+        q.waiting.addFirst(group.removeLast());
+      }
     }
     q.running++;
     return group;

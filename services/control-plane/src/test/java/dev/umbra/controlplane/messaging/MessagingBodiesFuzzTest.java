@@ -62,7 +62,7 @@ class MessagingBodiesFuzzTest {
     }
     refusedOrValid(
         () -> {
-          Map<UUID, byte[]> copies = MessageRoutes.copies(body);
+          Map<UUID, byte[]> copies = SendBatch.copies(body);
           assertThat(copies).hasSizeBetween(1, MessageRoutes.MAX_COPIES);
           copies
               .values()

@@ -86,6 +86,7 @@ public final class ControlPlanePaths {
       CONVERSATIONS + "/{conversation_id}/recipients";
   public static final String MESSAGES = WORKSPACE + "/messages";
   public static final String MESSAGE_ACKS = MESSAGES + "/acks";
+  public static final String MESSAGES_BATCH = MESSAGES + "/batch";
   public static final String MESSAGES_LIVE = MESSAGES + "/live";
   public static final String NOTIFICATION_WEBHOOK = WORKSPACE + "/notification-webhook";
   // agent work (docs/agents.md)
@@ -245,6 +246,10 @@ public final class ControlPlanePaths {
 
   public static String messages(Object workspaceId) {
     return PathTemplates.fill(MESSAGES, workspaceId);
+  }
+
+  public static String messagesBatch(Object workspaceId) {
+    return PathTemplates.fill(MESSAGES_BATCH, workspaceId);
   }
 
   public static String messageAcks(Object workspaceId) {

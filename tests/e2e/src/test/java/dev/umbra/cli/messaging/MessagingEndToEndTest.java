@@ -160,7 +160,7 @@ class MessagingEndToEndTest {
   @Order(3)
   void agentRunServesPlaintextOnlyOverItsLocalSocketAndReceivesLive() throws Exception {
     Path sock = machine.resolve("agent").resolve(ws).resolve("agent.sock");
-    Thread run = Thread.ofVirtual().start(() -> umbra(machine, "agent", "run", "--for", "20"));
+    Thread run = Thread.ofVirtual().start(() -> umbra(machine, "agent", "run", "--for", "40"));
     Eventually.await("the socket is served", Duration.ofSeconds(30), () -> Files.exists(sock));
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(sock)))
         .isEqualTo("rw-------");
@@ -199,10 +199,60 @@ class MessagingEndToEndTest {
                   .put("text", "re: " + live)
                   .encode());
       assertThat(sent.getBoolean("ok")).as(sent.encode()).isTrue();
+      batches(in, out, live);
     }
-    assertThat(ok(admin, "msg", "read").out()).contains("bot: re: " + live);
-    run.join(Duration.ofSeconds(40));
+    assertThat(ok(admin, "msg", "read").out())
+        .contains("bot: re: " + live, "bot: many 1 " + live, "bot: many 2 " + live);
+    run.join(Duration.ofSeconds(60));
     assertThat(leaks(live)).isEmpty();
+  }
+
+  /**
+   * Several messages a request both ways (docs/messaging.md, "Batches"): the owner's {@code msg
+   * send --lines}, received live by {@code agent run} (in {@code messages} frames) in order, each
+   * once; the agent's {@code send_many} over its socket.
+   */
+  void batches(BufferedReader in, OutputStream out, String live) {
+    String lines = "line 1 " + live + "\n\nline 2 " + live + "\nline 3 " + live + "\n";
+    JsonObject sent =
+        new JsonObject(ok(admin, "msg", "send", "bot", lines, "--lines", "--json").out());
+    assertThat(sent.getJsonArray("ids")).hasSize(3);
+    List<String> texts = new java.util.ArrayList<>();
+    Eventually.await(
+        "the three arrived live",
+        Duration.ofSeconds(20),
+        () -> {
+          texts.clear();
+          ask(in, out, "{\"op\":\"recv\"}")
+              .getJsonArray("messages")
+              .forEach(m -> texts.add(((JsonObject) m).getString("text")));
+          return texts.size() >= 3;
+        });
+    assertThat(texts).containsExactly("line 1 " + live, "line 2 " + live, "line 3 " + live);
+    JsonObject recv = ask(in, out, "{\"op\":\"recv\"}");
+    recv.getJsonArray("messages")
+        .forEach(
+            m ->
+                assertThat(
+                        ask(
+                                in,
+                                out,
+                                "{\"op\":\"ack\",\"id\":\""
+                                    + ((JsonObject) m).getString("id")
+                                    + "\"}")
+                            .getBoolean("ok"))
+                    .isTrue());
+    JsonObject many =
+        ask(
+            in,
+            out,
+            new JsonObject()
+                .put("op", "send_many")
+                .put("to", account)
+                .put("texts", new JsonArray().add("many 1 " + live).add("many 2 " + live))
+                .encode());
+    assertThat(many.getBoolean("ok")).as(many.encode()).isTrue();
+    assertThat(many.getJsonArray("ids")).hasSize(2);
   }
 
   static JsonObject ask(BufferedReader in, OutputStream out, String line) {
