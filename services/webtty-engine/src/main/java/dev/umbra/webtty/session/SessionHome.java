@@ -34,6 +34,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -409,7 +410,7 @@ final class SessionHome {
             f.getPublicKey());
     // (revocation was checked by the edge, which holds the whole token, just before it sent this
     // JOIN)
-    Decision d = s.model.join(candidate, attach);
+    Decision d = s.model.join(candidate, attach, f.getSequence() > 0);
     if (d instanceof Decision.Refused r) {
       metrics.rejected(CLIENT, wire(r.reason()));
       sessionEvent(AuditAction.TERMINAL_REFUSED, s, who.getSubject())
@@ -432,7 +433,10 @@ final class SessionHome {
             .setRole(s.model.roleOf(joined))
             .build());
     fanout.sendTo(joined, Frames.joined(s.model, joined));
-    SessionResume.notice(s.model).ifPresent(n -> fanout.sendTo(joined, n)); // after a failover
+    (((Decision.Joined) d).rejoined() // back through another edge, or after a failover
+            ? Optional.of(Frames.rejoined(s.id()))
+            : SessionResume.notice(s.model))
+        .ifPresent(n -> fanout.sendTo(joined, n));
     SessionResume.replay(s, f.getSequence()).forEach(r -> fanout.sendTo(joined, r));
     if (((Decision.Joined) d).control()) {
       tellServerControl(s, joined);
