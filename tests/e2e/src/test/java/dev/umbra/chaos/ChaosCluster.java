@@ -3,7 +3,6 @@ package dev.umbra.chaos;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.RedisProcesses;
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
@@ -92,7 +91,10 @@ final class ChaosCluster implements AutoCloseable {
     return null;
   }
 
-  /** Starts PostgreSQL, Redis, HAProxy and the ten service processes; waits until all are up. */
+  /**
+   * Starts PostgreSQL, Redis, HAProxy and the ten service processes; returns once the first control
+   * plane is healthy (the others are still starting: {@link #awaitAllHealthy}).
+   */
   static ChaosCluster start() throws Exception {
     Path dir = Path.of("target", "chaos");
     if (Files.isDirectory(dir)) {
@@ -110,7 +112,9 @@ final class ChaosCluster implements AutoCloseable {
       List<Instance> rest = new ArrayList<>();
       c.instances.values().forEach(rest::addAll);
       rest.remove(c.instance(Svc.CONTROL_PLANE, 0));
-      c.startAll(rest);
+      for (Instance i : rest) {
+        c.restart(i); // the caller waits (awaitAllHealthy) after what needs the control plane only
+      }
       return c;
     } catch (Exception | AssertionError e) {
       c.close();
@@ -127,12 +131,12 @@ final class ChaosCluster implements AutoCloseable {
     // a killed audit instance's unacknowledged entries are taken over after 5 s, not 30
     env.put("UMBRA_AUDIT_CLAIM_IDLE_MS", "5000");
     for (Svc s : Svc.values()) {
-      int front = RedisProcesses.freePort(0);
+      int front = Ports.free();
       frontends.put(s, front);
       env.put("UMBRA_" + s.env + "_URL", "http://127.0.0.1:" + front);
       List<Instance> list = new ArrayList<>();
       for (int n = 0; n < INSTANCES; n++) {
-        list.add(new Instance(s, n, RedisProcesses.freePort(0)));
+        list.add(new Instance(s, n, Ports.free()));
       }
       instances.put(s, list);
     }

@@ -16,7 +16,6 @@ import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -88,6 +87,7 @@ class ChaosSuiteTest {
     String cp = cluster.url(Svc.CONTROL_PLANE).toString();
     ok(admin, "login", cp, "--bootstrap-token", ChaosCluster.BOOTSTRAP, "--workspace", "dev");
     ok(admin, "device", "trust", "-w", "dev");
+    cluster.awaitAllHealthy();
     String code =
         ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
     ok(machine, "daemon", "pair", code, "--url", cp, "--name", "local");
@@ -109,7 +109,7 @@ class ChaosSuiteTest {
     tty = CliHarness.startTtyDaemon(machine, store);
 
     sink = new ForwardStream.Sink();
-    forwardPort = freePort();
+    forwardPort = Ports.free();
     forward =
         CliProcess.start(
             admin,
@@ -157,12 +157,6 @@ class ChaosSuiteTest {
             java.nio.file.attribute.PosixFilePermissions.fromString("rwx------")));
   }
 
-  private static int freePort() throws Exception {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
-  }
-
   /** What one fault does: break something, then undo it as an operator or orchestrator would. */
   interface Fault {
     void inject() throws Exception;
@@ -207,7 +201,18 @@ class ChaosSuiteTest {
   @Test
   @Order(9)
   void killingTheEngineInstanceThatHoldsTheTerminalLosesNothing() throws Exception {
-    kill(Svc.WEBTTY_ENGINE, busiest(Svc.WEBTTY_ENGINE, "umbra_webtty_engine_connections"));
+    // the instance the terminal's connection goes through; when the daemon's (the session's home)
+    // is elsewhere, that one survives: the participant comes back through the other edge
+    int edge = busiest(Svc.WEBTTY_ENGINE, "umbra_webtty_engine_connections");
+    for (Instance i : cluster.instances(Svc.WEBTTY_ENGINE)) {
+      double conns = ChaosCluster.metric(i.port(), "umbra_webtty_engine_connections");
+      double homed = ChaosCluster.metric(i.port(), "umbra_webtty_engine_sessions_live");
+      System.out.println("chaos: " + i.name() + " connections " + conns + ", homes " + homed);
+      if (conns > 0 && homed == 0) {
+        edge = i.n();
+      }
+    }
+    kill(Svc.WEBTTY_ENGINE, edge);
   }
 
   @Test

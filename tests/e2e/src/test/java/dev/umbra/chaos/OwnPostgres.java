@@ -1,7 +1,6 @@
 package dev.umbra.chaos;
 
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.RedisProcesses;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
@@ -40,7 +39,7 @@ final class OwnPostgres implements AutoCloseable {
   static OwnPostgres start() throws Exception {
     Path dir = Files.createTempDirectory("umbra-chaos-pg"); // outside UMBRA_HOME
     boolean root = "root".equals(System.getProperty("user.name"));
-    OwnPostgres pg = new OwnPostgres(dir, RedisProcesses.freePort(0), root);
+    OwnPostgres pg = new OwnPostgres(dir, Ports.free(), root);
     if (root) {
       pg.run(List.of("chown", "-R", "postgres:postgres", dir.toString()), false);
     }

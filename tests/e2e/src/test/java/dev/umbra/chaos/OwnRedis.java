@@ -28,7 +28,7 @@ final class OwnRedis implements AutoCloseable {
     OwnRedis r =
         new OwnRedis(
             Files.createTempDirectory("umbra-chaos-redis"), // outside UMBRA_HOME
-            RedisProcesses.freePort(0));
+            Ports.free());
     r.startServer();
     return r;
   }
