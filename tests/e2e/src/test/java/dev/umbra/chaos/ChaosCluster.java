@@ -181,7 +181,10 @@ final class ChaosCluster implements AutoCloseable {
     for (Svc s : Svc.values()) {
       cfg.append("listen ").append(s.id).append('\n');
       cfg.append("  bind 127.0.0.1:").append(frontends.get(s)).append('\n');
-      cfg.append("  balance roundrobin\n");
+      // the engine by source address: the daemon and the terminal (one address here) share an
+      // instance, the failover the engine supports; split over two, an instance's death stops the
+      // terminal (docs/webtty.md "An edge instance's death", docs/chaos.md)
+      cfg.append(s == Svc.WEBTTY_ENGINE ? "  balance source\n" : "  balance roundrobin\n");
       for (Instance i : instances.get(s)) {
         cfg.append("  server ")
             .append(i.name())

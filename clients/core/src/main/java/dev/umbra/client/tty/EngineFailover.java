@@ -173,13 +173,8 @@ final class EngineFailover {
     String ownKeyHex = KeyId.of(options.agreementKey().publicKey()).toHex();
     switch (f.getType()) {
       case WEBTTY_FRAME_TYPE_JOINED -> joined = f;
-      case WEBTTY_FRAME_TYPE_RESUMED -> {
-        if (f.hasResume()) {
+      case WEBTTY_FRAME_TYPE_RESUMED ->
           resumed(f, keys, outputs, inputs, ownKeyHex, options, serverId, sessionId);
-        } else {
-          rejoined(inputs);
-        }
-      }
       case WEBTTY_FRAME_TYPE_ERROR, WEBTTY_FRAME_TYPE_REFUSED, WEBTTY_FRAME_TYPE_CLOSE -> {
         // the daemon has not resumed the session on this instance yet: close, then retry
         stats.count("failover_retries");
@@ -257,49 +252,13 @@ final class EngineFailover {
         }
       }
     }
-    release();
-    stats.count("engine_failovers");
-    stats.set("failover_ms", (System.nanoTime() - lostAtNanos) / 1_000_000);
-  }
-
-  /** Sends what was held while the failover ran, in order, keeping it for a later resend. */
-  private void release() {
     sent.clear();
     while (!held.isEmpty()) {
       WebTtyFrame h = held.removeFirst();
       sendNow.accept(h);
       sent.add(h);
     }
-  }
-
-  /**
-   * RESUMED without a resume document ({@code replaced}): the session's home is the one it was and
-   * took us back in our stale participant's place (the edge instance our connection went through
-   * died, or the connection broke), so there is no document to verify. Our role must be the one we
-   * had; the stdin frames sent lately go again, since the dead edge may have swallowed some (the
-   * daemon refuses those it has as replays, by counter, and would end the session on a gap), then
-   * what was held.
-   */
-  private void rejoined(InputSealer inputs) {
-    if (joined == null
-        || (joined.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER)
-            != inputs.hasControl()) {
-      stats.count("resume_refused_mismatch");
-      fail.accept(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_RESUME_REFUSED));
-      return;
-    }
-    justResumed = true;
-    active = false;
-    var input = inputs.sender();
-    for (WebTtyFrame s : sent) {
-      if (input != null
-          && s.getSealed().getPayloadKeyId().equals(ByteString.copyFrom(input.keyId().toBytes()))) {
-        sendNow.accept(s);
-        stats.count("failover_input_resent");
-      }
-    }
-    release();
-    stats.count("engine_reconnects");
+    stats.count("engine_failovers");
     stats.set("failover_ms", (System.nanoTime() - lostAtNanos) / 1_000_000);
   }
 }

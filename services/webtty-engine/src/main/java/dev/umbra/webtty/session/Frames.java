@@ -32,16 +32,6 @@ final class Frames {
     return withReason(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED, sessionId, reason);
   }
 
-  /**
-   * The notice after JOINED for a participant that came back through another edge instance and took
-   * its stale twin's place at this (live) home: RESUMED {@code replaced}, without a resume
-   * document, as nothing failed over (docs/webtty.md "Engine failover").
-   */
-  static WebTtyFrame rejoined(String sessionId) {
-    return withReason(
-        WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED, sessionId, WebTtyReason.WEBTTY_REASON_REPLACED);
-  }
-
   /** JOINED: what a joiner needs to read the session from now on. */
   static WebTtyFrame joined(SessionModel m, Participant p) {
     WebTtyFrame.Builder joined =

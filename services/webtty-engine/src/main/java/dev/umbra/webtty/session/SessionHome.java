@@ -34,7 +34,6 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -410,7 +409,7 @@ final class SessionHome {
             f.getPublicKey());
     // (revocation was checked by the edge, which holds the whole token, just before it sent this
     // JOIN)
-    Decision d = s.model.join(candidate, attach, f.getSequence() > 0);
+    Decision d = s.model.join(candidate, attach);
     if (d instanceof Decision.Refused r) {
       metrics.rejected(CLIENT, wire(r.reason()));
       sessionEvent(AuditAction.TERMINAL_REFUSED, s, who.getSubject())
@@ -433,10 +432,7 @@ final class SessionHome {
             .setRole(s.model.roleOf(joined))
             .build());
     fanout.sendTo(joined, Frames.joined(s.model, joined));
-    (((Decision.Joined) d).rejoined() // back through another edge, or after a failover
-            ? Optional.of(Frames.rejoined(s.id()))
-            : SessionResume.notice(s.model))
-        .ifPresent(n -> fanout.sendTo(joined, n));
+    SessionResume.notice(s.model).ifPresent(n -> fanout.sendTo(joined, n)); // after a failover
     SessionResume.replay(s, f.getSequence()).forEach(r -> fanout.sendTo(joined, r));
     if (((Decision.Joined) d).control()) {
       tellServerControl(s, joined);

@@ -26,11 +26,7 @@ public sealed interface Decision {
   record Rejected(WebTtyReason reason) implements Decision {}
 
   /** Someone joined (JOIN) or came back (ATTACH); {@code control} when they hold control now. */
-  record Joined(Participant participant, boolean control, boolean rejoined) implements Decision {
-    Joined(Participant participant, boolean control) {
-      this(participant, control, false);
-    }
-  }
+  record Joined(Participant participant, boolean control) implements Decision {}
 
   /** Control moved to {@code to}; {@code by} asked for it. */
   record ControlChanged(Participant to, Participant by) implements Decision {}

@@ -363,15 +363,6 @@ public final class SessionModel {
    * control when nobody holds it). Either needs a live session and an output grant for the key.
    */
   public Decision join(Participant who, boolean attach) {
-    return join(who, attach, false);
-  }
-
-  /**
-   * {@link #join(Participant, boolean)}; {@code rejoin} when the client comes back after losing its
-   * connection (its JOIN/ATTACH carries the last sequence it saw): a present participant of the
-   * same subject and key is then its stale twin, whose place and role it takes.
-   */
-  public Decision join(Participant who, boolean attach, boolean rejoin) {
     boolean opener = who.subject().equals(openedBy);
     WebTtyReason reason = null;
     if (phase != Phase.LIVE) {
@@ -388,16 +379,6 @@ public final class SessionModel {
     if (reason != null) {
       return Decision.refused(reason);
     }
-    Participant stale = rejoin ? twinOf(who) : null;
-    if (stale != null) {
-      // its connection, or the edge instance that held it, is gone and it came back through
-      // another: it takes the stale participant's place and role, no control change
-      participants.remove(stale.id());
-      lastStdinSequence.remove(stale.id());
-      participants.put(who.id(), who);
-      controllerId = stale.id().equals(controllerId) ? who.id() : controllerId;
-      return new Decision.Joined(who, false, true);
-    }
     boolean vacant = controllerId == null || !participants.containsKey(controllerId);
     // after a failover the controller's key gets its role back silently; until then an ATTACH
     // does not take it (that would make the daemon retire the returning controller's key)
@@ -410,16 +391,6 @@ public final class SessionModel {
       controllerId = who.id();
     }
     return new Decision.Joined(who, control);
-  }
-
-  /** A present participant of the same subject with the same key as {@code who}, or null. */
-  private Participant twinOf(Participant who) {
-    for (Participant p : participants.values()) {
-      if (p.subject().equals(who.subject()) && p.keyIdHex().equals(who.keyIdHex())) {
-        return p;
-      }
-    }
-    return null;
   }
 
   private static boolean mayJoin(JoinPolicy join, Role role, boolean opener) {

@@ -406,40 +406,6 @@ class SessionModelTest {
     assertThat(s.controllerId()).contains("p-viewer");
   }
 
-  @Test
-  void theOpenerBackThroughAnotherEdgeTakesItsStaleTwinsPlaceAndControlWithoutAControlChange() {
-    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
-    join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
-    // the edge instance that held the opener's connection died: its departure never came
-    Participant back = viewer("p-back", "alice", Role.MEMBER, OPENER_KEY);
-    assertThat(s.join(back, true, true)).isEqualTo(new Decision.Joined(back, false, true));
-    assertThat(s.controllerId()).contains("p-back");
-    assertThat(s.leave("p-opener")).as("the stale twin is gone").isEmpty();
-    assertThat(s.openerPresent()).isTrue();
-    // a viewer back the same way stays a viewer
-    Participant bobBack = viewer("p-bob-back", "bob", Role.MEMBER, VIEWER_KEY);
-    assertThat(s.join(bobBack, false, true)).isEqualTo(new Decision.Joined(bobBack, false, true));
-    assertThat(s.controllerId()).contains("p-back");
-    assertThat(s.leave("p-viewer")).isEmpty();
-  }
-
-  @Test
-  void anOrdinaryAttachOfTheOpenerBesideItselfReplacesNobody() {
-    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
-    Participant tab = viewer("p-tab", "alice", Role.MEMBER, OPENER_KEY);
-    assertThat(s.join(tab, true)).isEqualTo(new Decision.Joined(tab, false));
-    assertThat(s.controllerId()).contains("p-opener");
-  }
-
-  @Test
-  void anotherSubjectWithTheSameKeyIdDoesNotReplaceAnyone() {
-    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
-    Participant mallory = viewer("p-mallory", "mallory", Role.MEMBER, OPENER_KEY);
-    assertThat(s.join(mallory, false, true)).isEqualTo(new Decision.Joined(mallory, false));
-    assertThat(s.controllerId()).contains("p-opener");
-    assertThat(s.openerPresent()).isTrue();
-  }
-
   // ---------------------------------------------------------------- engine failover
 
   private static SessionModel resumed(ByteString controllerKey) {
