@@ -46,6 +46,11 @@ public final class EngineMetrics {
     counter("frames_dropped", TAG_REASON, reason).increment();
   }
 
+  /** A bus publish that failed or reached nobody, tried again (BusOutbox). */
+  public void publishRetried() {
+    counter("bus_publish_retries").increment();
+  }
+
   public void sessionsOpened() {
     counter("sessions_opened").increment();
   }

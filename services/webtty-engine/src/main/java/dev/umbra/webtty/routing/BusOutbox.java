@@ -6,9 +6,14 @@ import dev.umbra.proto.webtty.Delivery;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.webtty.metrics.EngineMetrics;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -16,7 +21,12 @@ import java.util.Map;
  * queue; while a publish is in flight, later frames accumulate and go out as one {@link
  * WebTtyBusMessage}, so order is kept and Redis sees few large messages under load. {@link #offer}
  * returns false when the queue is full (the caller decides: pause the source or close it); drops
- * are counted by the caller's reason. Confined to the verticle's event loop.
+ * are counted by the caller's reason. A publish that fails (Redis restarting) or reaches nobody
+ * (the receiver's subscription is being restored after a Redis restart) is tried again, in order,
+ * with a growing delay for up to {@link #RETRY_FOR}: a keystroke lost here would end the session at
+ * the daemon ({@code input_gap}), so the queue holds it (and fills, which pauses or refuses the
+ * source) rather than dropping it; only after that long is the batch dropped and counted. Confined
+ * to the verticle's event loop.
  */
 public final class BusOutbox {
   /** Frames waiting per queue before offers are refused. */
@@ -24,6 +34,18 @@ public final class BusOutbox {
 
   /** Frames per published message. */
   public static final int MAX_BATCH = 256;
+
+  /** How long a failing batch is retried before it is dropped (a Redis restart, a 10 s pause). */
+  public static final Duration RETRY_FOR = Duration.ofSeconds(30);
+
+  /**
+   * How long a batch that reached nobody is retried: long enough for a subscriber to resubscribe
+   * after a Redis restart, short enough that frames for an instance that died are not held long.
+   */
+  public static final Duration NO_RECEIVER_FOR = Duration.ofSeconds(10);
+
+  private static final long FIRST_RETRY_MS = 50;
+  private static final long MAX_RETRY_MS = 1_000;
 
   private final Bus bus;
   private final EngineMetrics metrics;
@@ -35,6 +57,8 @@ public final class BusOutbox {
     final WebTtyBusMessage header;
     final ArrayDeque<Delivery> frames = new ArrayDeque<>();
     boolean inFlight;
+    long failingSinceNanos;
+    long retryMs;
 
     Queue(String channel, WebTtyBusMessage header) {
       this.channel = channel;
@@ -87,8 +111,10 @@ public final class BusOutbox {
       return;
     }
     WebTtyBusMessage.Builder msg = q.header.toBuilder();
+    List<Delivery> batch = new ArrayList<>();
     for (int i = 0; i < MAX_BATCH && !q.frames.isEmpty(); i++) {
       Delivery d = q.frames.poll();
+      batch.add(d);
       if (q.header.getDirection() == BusDirection.BUS_DIRECTION_TO_HOME) {
         msg.addFrames(d.getFrame());
       } else {
@@ -100,8 +126,13 @@ public final class BusOutbox {
         .onComplete(
             ar -> {
               q.inFlight = false;
-              if (ar.failed()) {
-                metrics.dropped("bus_publish_failed");
+              if (ar.failed() || ar.result() == 0) {
+                if (retry(key, q, batch, ar.failed() ? RETRY_FOR : NO_RECEIVER_FOR)) {
+                  return;
+                }
+                metrics.dropped(ar.failed() ? "bus_publish_failed" : "bus_no_receiver");
+              } else {
+                q.failingSinceNanos = 0;
               }
               if (q.frames.isEmpty()) {
                 queues.remove(key, q);
@@ -110,5 +141,34 @@ public final class BusOutbox {
                 pump(key, q);
               }
             });
+  }
+
+  /** Puts {@code batch} back in front and publishes it again later; false once it is too late. */
+  private boolean retry(String key, Queue q, List<Delivery> batch, Duration bound) {
+    Context ctx = Vertx.currentContext();
+    long now = System.nanoTime();
+    if (q.failingSinceNanos == 0) {
+      q.failingSinceNanos = now;
+      q.retryMs = FIRST_RETRY_MS;
+    }
+    if (ctx == null || now - q.failingSinceNanos > bound.toNanos()) {
+      q.failingSinceNanos = 0;
+      return false;
+    }
+    for (int i = batch.size() - 1; i >= 0; i--) {
+      q.frames.addFirst(batch.get(i));
+    }
+    metrics.publishRetried();
+    q.inFlight = true; // nothing overtakes the batch meanwhile
+    long delay = q.retryMs;
+    q.retryMs = Math.min(MAX_RETRY_MS, q.retryMs * 2);
+    ctx.owner()
+        .setTimer(
+            delay,
+            t -> {
+              q.inFlight = false;
+              pump(key, q);
+            });
+    return true;
   }
 }

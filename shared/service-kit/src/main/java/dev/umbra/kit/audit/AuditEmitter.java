@@ -62,6 +62,9 @@ public final class AuditEmitter {
   /** Beyond this many waiting events, emit fails at once (counted as a failure). */
   public static final int MAX_QUEUED = 100_000;
 
+  /** How long failed appends are retried before their events fail (a Redis restart or pause). */
+  public static final Duration RETRY_FOR = Duration.ofSeconds(60);
+
   /** Metadata key of the number of refusals an event stands for. */
   public static final String COUNT = "count";
 
@@ -80,6 +83,9 @@ public final class AuditEmitter {
   private final Counter emitted;
   private final Counter failed;
   private final Counter rejected;
+  private final Counter retried;
+  private volatile long failingSinceNanos;
+  private volatile long retryMs;
   private volatile Future<Void> groupReady;
   private final ArrayDeque<Pending> waiting = new ArrayDeque<>();
   private int inFlight;
@@ -126,6 +132,7 @@ public final class AuditEmitter {
     this.failed = Counter.builder(Metrics.name(service, "audit_emit_failures")).register(registry);
     this.rejected =
         Counter.builder(Metrics.name(service, "audit_emit_rejected")).register(registry);
+    this.retried = Counter.builder(Metrics.name(service, "audit_emit_retries")).register(registry);
   }
 
   /** Starts a typed event; finish with an outcome and {@link AuditEventBuilder#emit()}. */
@@ -285,6 +292,10 @@ public final class AuditEmitter {
         .compose(v -> bus.appendAll(INGEST_STREAM, bodies, STREAM_MAX_LENGTH))
         .onComplete(
             ar -> {
+              if (ar.failed() && retryLater(batch)) {
+                return;
+              }
+              failingSinceNanos = ar.succeeded() ? 0 : failingSinceNanos;
               for (int i = 0; i < batch.size(); i++) {
                 batch
                     .get(i)
@@ -304,6 +315,44 @@ public final class AuditEmitter {
               }
               appendAll(next);
             });
+  }
+
+  /**
+   * A failed append (Redis restarting, unreachable) is tried again, oldest events first, with a
+   * delay growing from 50 ms to 1 s, for up to {@link #RETRY_FOR}; only then do its events fail. An
+   * append that failed after Redis took some of it is stored twice: ingest keeps one per event id.
+   * False when it is too late (or there is no event loop to wait on).
+   */
+  private boolean retryLater(List<Pending> batch) {
+    Context ctx = Vertx.currentContext();
+    long now = System.nanoTime();
+    if (failingSinceNanos == 0) {
+      failingSinceNanos = now;
+      retryMs = 50;
+    }
+    if (ctx == null || now - failingSinceNanos > RETRY_FOR.toNanos()) {
+      failingSinceNanos = 0;
+      return false;
+    }
+    synchronized (waiting) {
+      for (int i = batch.size() - 1; i >= 0; i--) {
+        waiting.addFirst(batch.get(i));
+      }
+    }
+    retried.increment();
+    long delay = retryMs;
+    retryMs = Math.min(1_000, retryMs * 2);
+    ctx.owner()
+        .setTimer(
+            delay,
+            t -> {
+              List<Pending> next;
+              synchronized (waiting) {
+                next = take(); // the in-flight slot stays ours meanwhile
+              }
+              appendAll(next);
+            });
+    return true;
   }
 
   private Future<Void> ensureGroup() {

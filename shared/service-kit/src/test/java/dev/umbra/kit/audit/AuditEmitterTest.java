@@ -59,6 +59,61 @@ class AuditEmitterTest {
     assertThat(AuditEventRules.problem(e)).isEmpty();
   }
 
+  /**
+   * A Redis restart (the chaos suite, docs/chaos.md): the appends fail for a while; the events are
+   * appended once Redis is back, in order, and none is reported failed.
+   */
+  @Test
+  void eventsEmittedWhileRedisIsRestartingAreAppendedOnceItIsBack(Vertx vertx) throws Exception {
+    InProcessBus real = new InProcessBus(vertx);
+    java.util.concurrent.atomic.AtomicInteger down =
+        new java.util.concurrent.atomic.AtomicInteger(5);
+    dev.umbra.kit.bus.Bus flaky =
+        (dev.umbra.kit.bus.Bus)
+            java.lang.reflect.Proxy.newProxyInstance(
+                dev.umbra.kit.bus.Bus.class.getClassLoader(),
+                new Class<?>[] {dev.umbra.kit.bus.Bus.class},
+                (proxy, method, args) -> {
+                  if ((method.getName().equals("appendAll")
+                          || method.getName().equals("ensureGroup"))
+                      && down.getAndUpdate(n -> Math.max(0, n - 1)) > 0) {
+                    return Future.failedFuture("connection refused (Redis restarting)");
+                  }
+                  try {
+                    return method.invoke(real, args);
+                  } catch (java.lang.reflect.InvocationTargetException e) {
+                    throw e.getCause();
+                  }
+                });
+    AuditEmitter emitter = new AuditEmitter(flaky, "relay", Clock.systemUTC(), registry);
+    List<String> ids = new java.util.ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      String target = "c-" + i;
+      ids.add(
+          await(
+              vertx
+                  .<Future<String>>executeBlocking(
+                      () ->
+                          emitter
+                              .event(AuditAction.RELAY_CHANNEL_OPENED)
+                              .workspace(UUID.randomUUID())
+                              .actor(AuditActor.machine("m-1"))
+                              .target("channel", target)
+                              .success()
+                              .emit(),
+                      false)
+                  .compose(f -> f)));
+    }
+    List<StreamEntry> stored = await(real.range(AuditEmitter.INGEST_STREAM, "0-0", 100));
+    List<String> storedIds = new java.util.ArrayList<>();
+    for (StreamEntry e : stored) {
+      storedIds.add(AuditEvent.parseFrom(e.body().getBytes()).getId());
+    }
+    assertThat(storedIds).containsExactlyElementsOf(ids);
+    assertThat(registry.get("umbra.relay.audit_emit_failures").counter().count()).isZero();
+    assertThat(registry.get("umbra.relay.audit_emit_retries").counter().count()).isPositive();
+  }
+
   @Test
   void aRawBuilderGetsAServiceActorAndIsCheckedLikeATypedOne(Vertx vertx) throws Exception {
     InProcessBus bus = new InProcessBus(vertx);
