@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.umbra.kit.audit.AuditEmitter;
-import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.audit.AuditEvent;
@@ -14,7 +13,6 @@ import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -162,12 +160,7 @@ class EngineServerLinkTest {
     o.server().close();
     Revocation r =
         Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, o.ws(), o.machine(), null, Instant.now());
-    h.buses
-        .get(0)
-        .publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(5, TimeUnit.SECONDS);
+    h.publishRevocation(0, r);
     // revoked, not server_gone after the grace: the session did not wait for a revoked server
     assertThat(o.alice().await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
         .isEqualTo("revoked");
