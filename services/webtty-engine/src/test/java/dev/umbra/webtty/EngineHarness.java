@@ -234,6 +234,18 @@ final class EngineHarness implements AutoCloseable {
     return c.doFinal(s.getCiphertext().toByteArray());
   }
 
+  /** Publishes revocation {@code r} on the bus of instance {@code i}, as the control plane does. */
+  void publishRevocation(int i, dev.umbra.proto.bus.Revocation r) throws Exception {
+    buses
+        .get(i)
+        .publish(
+            dev.umbra.kit.revocation.RevocationChannel.CHANNEL,
+            io.vertx.core.buffer.Buffer.buffer(r.toByteArray()))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
+  }
+
   /** The server's EXIT of session {@code sid} with {@code status}. */
   WebTtyFrame exit(String sid, int status) {
     return WebTtyFrame.newBuilder()

@@ -4,14 +4,18 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.audit.AuditEvent;
+import dev.umbra.proto.bus.Revocation;
+import dev.umbra.proto.bus.RevokedKind;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -147,6 +151,19 @@ class EngineServerLinkTest {
         .containsEntry("takeover", "other_instance")
         .containsEntry("instance", h.engines.get(1).hub().instanceId());
     server1.close();
+    o.alice().close();
+  }
+
+  @Test
+  void revokingTheMachineEndsTheSessionsWaitingForItAtOnce() throws Exception {
+    Opened o = open();
+    o.server().close();
+    Revocation r =
+        Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, o.ws(), o.machine(), null, Instant.now());
+    h.publishRevocation(0, r);
+    // revoked, not server_gone after the grace: the session did not wait for a revoked server
+    assertThat(o.alice().await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
+        .isEqualTo("revoked");
     o.alice().close();
   }
 

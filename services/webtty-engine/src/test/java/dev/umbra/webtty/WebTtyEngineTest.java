@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.umbra.kit.log.LogRing;
-import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.kit.testing.Futures;
 import dev.umbra.proto.bus.Revocation;
@@ -21,7 +20,6 @@ import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.webtty.wire.WebTtyWire;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import java.io.ByteArrayInputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -653,12 +651,7 @@ class WebTtyEngineTest {
       String before = h.tokens.member(ws, gina, "member");
       Revocation r =
           Revoked.message(RevokedKind.REVOKED_KIND_MEMBER, ws, "member-id", gina, Instant.now());
-      h.buses
-          .get(1)
-          .publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(5, TimeUnit.SECONDS);
+      h.publishRevocation(1, r);
       assertThat(server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
           .isEqualTo("revoked");
       assertThat(owner.awaitClosed()).isTrue();
@@ -686,12 +679,7 @@ class WebTtyEngineTest {
       h.open(server, owner, machine, k, List.of(key(), k));
       Revocation r =
           Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, ws, machine, null, Instant.now());
-      h.buses
-          .get(0)
-          .publish(RevocationChannel.CHANNEL, Buffer.buffer(r.toByteArray()))
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(5, TimeUnit.SECONDS);
+      h.publishRevocation(0, r);
       assertThat(server.awaitClosed()).isTrue();
       assertThat(owner.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
           .isEqualTo("server_gone");
