@@ -376,7 +376,18 @@ class ChaosSuiteTest {
       cluster.awaitAllHealthy();
     }
     long healthy = System.nanoTime();
-    terminal.await("the terminal ran what was typed during " + name, tag + "-during-42", RECOVERY);
+    try {
+      terminal.await(
+          "the terminal ran what was typed during " + name, tag + "-during-42", RECOVERY);
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage()
+              + "; `umbra tty` alive: "
+              + terminal.alive()
+              + "; the daemon's WebTTY counters: "
+              + tty.servers().get(0).stats().snapshot(),
+          e);
+    }
     long typed = System.nanoTime();
     terminal.type("echo " + tag + "-after-$((40+3))\n");
     terminal.await("the terminal runs what is typed after " + name, tag + "-after-43", RECOVERY);
