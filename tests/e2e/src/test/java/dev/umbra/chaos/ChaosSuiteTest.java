@@ -32,7 +32,6 @@ import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -200,11 +199,7 @@ class ChaosSuiteTest {
   }
 
   @Test
-  @Order(9)
-  @Disabled(
-      "fails (docs/chaos.md, docs/webtty.md \"An edge instance's death\"): after kill -9 of the"
-          + " engine instance holding the daemon and `umbra tty` behind HAProxy, the daemon resumes"
-          + " and the CLI verifies the resume, but what was typed during the failover never runs")
+  @Order(5)
   void killingTheEngineInstanceThatHoldsTheTerminalLosesNothing() throws Exception {
     // the daemon and the terminal share one instance (balanced by source address): the home dies
     // with the terminal's connection, and both fail over to the other
