@@ -148,6 +148,9 @@ class ChaosSuiteTest {
     if (cluster != null) {
       cluster.close();
     }
+    if (tmp != null) {
+      new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor(30, TimeUnit.SECONDS);
+    }
   }
 
   private Path home(String name) throws Exception {
