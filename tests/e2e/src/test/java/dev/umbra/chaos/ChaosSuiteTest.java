@@ -148,6 +148,9 @@ class ChaosSuiteTest {
     if (cluster != null) {
       cluster.close();
     }
+    if (tmp != null) {
+      new ProcessBuilder("rm", "-rf", tmp.toString()).start().waitFor(30, TimeUnit.SECONDS);
+    }
   }
 
   private Path home(String name) throws Exception {
@@ -199,7 +202,7 @@ class ChaosSuiteTest {
   }
 
   @Test
-  @Order(9)
+  @Order(5)
   void killingTheEngineInstanceThatHoldsTheTerminalLosesNothing() throws Exception {
     // the daemon and the terminal share one instance (balanced by source address): the home dies
     // with the terminal's connection, and both fail over to the other
@@ -371,7 +374,18 @@ class ChaosSuiteTest {
       cluster.awaitAllHealthy();
     }
     long healthy = System.nanoTime();
-    terminal.await("the terminal ran what was typed during " + name, tag + "-during-42", RECOVERY);
+    try {
+      terminal.await(
+          "the terminal ran what was typed during " + name, tag + "-during-42", RECOVERY);
+    } catch (AssertionError e) {
+      throw new AssertionError(
+          e.getMessage()
+              + "; `umbra tty` alive: "
+              + terminal.alive()
+              + "; the daemon's WebTTY counters: "
+              + tty.servers().get(0).stats().snapshot(),
+          e);
+    }
     long typed = System.nanoTime();
     terminal.type("echo " + tag + "-after-$((40+3))\n");
     terminal.await("the terminal runs what is typed after " + name, tag + "-after-43", RECOVERY);

@@ -25,8 +25,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Emits audit events into the durable ingest stream. Never blocks a request and never fails one:
- * the returned future reports, and a failed append is counted and logged (without the event's
- * metadata).
+ * the returned future reports. A failed append is retried for up to {@link #RETRY_FOR} (a Redis
+ * restart must not lose events); only then is it counted and logged (without the event's metadata).
  *
  * <p>Before its first append the emitter makes sure the audit consumer group exists, so an event
  * emitted while the audit service has never run (or is down) is still delivered to it later. Events
