@@ -32,8 +32,9 @@ import java.util.UUID;
  *       RedisBus}): the floor. Rounds ({@code umbra.bench.rounds}, 3) alternate floor and
  *       messaging; the medians of the rounds are compared.
  *   <li><b>throughput</b>: {@code umbra.bench.messages} (20 000) sent as fast as a window of {@code
- *       umbra.bench.window} (64) posts in flight allows; messages/s = count ÷ (last decrypted −
- *       first send start). The CPU time each JVM spent in this phase is printed per message.
+ *       umbra.bench.window} (64) messages in flight allows (posted several a request, {@link
+ *       OwnerEnd}); messages/s = count ÷ (last decrypted − first send start). The CPU time each JVM
+ *       spent in this phase is printed per message.
  * </ul>
  *
  * Option {@code umbra.bench.jfr=DIR}: a JFR recording of every JVM, written there. {@code

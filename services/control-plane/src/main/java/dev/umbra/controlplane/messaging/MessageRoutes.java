@@ -80,7 +80,13 @@ final class MessageRoutes {
             200,
             Schema.NO_BODY,
             MessagingSchemas.RECIPIENTS,
-            Handlers.json(200, this::recipients))
+            Handlers.json(200, this::recipients));
+    registerMessages(routes);
+  }
+
+  /** The message routes and the live socket (the hot paths: mounted before the others). */
+  private void registerMessages(ApiRoutes routes) {
+    routes
         .add(
             HttpMethod.POST,
             ControlPlanePaths.MESSAGES,
