@@ -65,6 +65,7 @@ public final class RedisBus implements Bus {
   /** The last queued (P)SUBSCRIBE/(P)UNSUBSCRIBE; guarded by this bus's monitor. */
   private Future<Void> commands = Future.succeededFuture();
 
+  private final OwnUnsubscribes ownUnsubscribes = new OwnUnsubscribes();
   private final RedisPublisher publisher;
   private volatile boolean closed;
 
@@ -200,9 +201,13 @@ public final class RedisBus implements Bus {
             () -> {
               Future<RedisConnection> c = subscriber;
               // a new subscriber connection subscribes only to what is registered
-              return c == null || c.failed()
-                  ? Future.succeededFuture()
-                  : c.compose(conn -> conn.send(Request.cmd(unsub).arg(k)));
+              if (c == null || c.failed()) {
+                return Future.succeededFuture();
+              }
+              if (unsub == Command.SUNSUBSCRIBE) {
+                ownUnsubscribes.sent(generation, k);
+              }
+              return c.compose(conn -> conn.send(Request.cmd(unsub).arg(k)));
             });
       }
     };
@@ -313,8 +318,10 @@ public final class RedisBus implements Bus {
       deliver(channels.listeners(r.get(1).toString()), r.get(1).toString(), r.get(2).toBuffer());
     } else if ("pmessage".equals(kind) && r.size() >= 4) {
       deliver(patterns.listeners(r.get(1).toString()), r.get(2).toString(), r.get(3).toBuffer());
-    } else if ("sunsubscribe".equals(kind) && !channels.listeners(r.get(1).toString()).isEmpty()) {
-      // not ours (our own SUNSUBSCRIBE's reply answers its command): the Cluster moved the slot
+    } else if ("sunsubscribe".equals(kind)
+        && !ownUnsubscribes.answered(gen, r.get(1).toString())
+        && !channels.listeners(r.get(1).toString()).isEmpty()) {
+      // not the reply to one of ours (OwnUnsubscribes): the Cluster moved the slot
       // of a channel still listened to (a failover demoted its master, or resharding), and the
       // old owner dropped the subscription; a new connection finds the new owner
       replaceSubscriber(gen, client, "lost a subscription its shard gave up (slot moved)");
