@@ -12,6 +12,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -28,11 +29,20 @@ import org.junit.jupiter.api.Test;
 class EdgeFailoverTest {
   static Vertx vertx;
   static EngineHarness h;
+  static final List<byte[]> busTraffic = new CopyOnWriteArrayList<>();
 
   @BeforeAll
   static void start() throws Exception {
     vertx = Vertx.vertx();
     h = new EngineHarness(vertx, 3, Map.of());
+    // what edges send the home across Redis (stdin among it), for the canary scan; not the
+    // instances' channels: a listener there would answer for the dead instance
+    h.buses
+        .get(0)
+        .subscribePattern("umbra.webtty.sess.*", m -> busTraffic.add(m.body().getBytes()))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
   }
 
   @AfterAll
@@ -96,9 +106,10 @@ class EdgeFailoverTest {
     assertThat(left.getParticipantId()).isNotEqualTo(joined.getParticipantId());
 
     // typing goes on under the same input key, with no control change at the server
-    alice2.send(stdin(sid, 3, "pwd\n"));
+    String canary = "CANARY-" + UUID.randomUUID();
+    alice2.send(stdin(sid, 3, canary));
     WebTtyFrame typed = server.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
-    assertThat(h.open("stdin", typed.getSealed())).isEqualTo(bytes("pwd\n"));
+    assertThat(h.open("stdin", typed.getSealed())).isEqualTo(bytes(canary));
     assertThat(server.skipped)
         .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
     // and output reaches her through the new instance
@@ -115,6 +126,9 @@ class EdgeFailoverTest {
             .build());
     assertThat(bob.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
         .isEqualTo("not_owner");
+    // the keystrokes typed through the new instance: nowhere in PostgreSQL, Redis or the logs
+    h.drainRecordings(0);
+    WebTtyEngineTest.assertNoCanary(h, busTraffic, bytes(canary));
     for (Peer p : List.of(server, alice1, bob, alice2)) {
       p.close();
     }
