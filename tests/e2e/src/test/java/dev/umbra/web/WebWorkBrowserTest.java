@@ -100,8 +100,11 @@ class WebWorkBrowserTest {
       assertThat(t.page.textContent("#plan-steps")).contains("tag");
       t.page.click("#plan-approve");
       t.await("#plan-detail[data-status='approved']");
-      assertThat(ok(admin, "plans", "show", plan, "--json").json().getJsonObject("plan"))
-          .extracting(p -> p.getString("status"))
+      assertThat(
+              ok(admin, "plans", "show", plan, "--json")
+                  .json()
+                  .getJsonObject("plan")
+                  .getString("status"))
           .isEqualTo("approved");
 
       // the agent's question, decided in the page: the waiting agent gets the answer
