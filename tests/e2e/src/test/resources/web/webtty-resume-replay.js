@@ -143,7 +143,7 @@ async (files) => {
       reconnect: () => t.reconnects++,
       sendNow: (x) => t.sent.push(x),
       fail: (r) => t.failed.push(r),
-      resumed: (j, d) => t.resumed.push(d.epoch),
+      resumed: (j, d) => t.resumed.push(d ? d.epoch : 'edge'),
     };
     t.fo = new f.EngineFailover(t.s);
     return t;
@@ -203,6 +203,32 @@ async (files) => {
   await t.fo.onFrame(joined(P.Role.VIEWER));
   await t.fo.onFrame(await resumed(doc({ controller_key_id: 'cd'.repeat(16) })));
   rule('another controller: nothing typed goes out, no input key kept', t.failed.length === 0 && t.sent.length === 0 && t.s.input === null && t.fo.counts.failover_input_dropped === 1);
+
+  // an edge instance's death: RESUMED edge_failover, no document, `sequence` the home's last stdin
+  const numbered = (sequence) => Object.assign(stdin(sequence), { sequence });
+  const edge = (sequence) => ({ type: P.FrameType.RESUMED, session_id: SID, reason: 'edge_failover', sequence });
+  t = stand();
+  for (let q = 1; q <= 4; q++) t.fo.hold(numbered(q));
+  t.fo.lost(true);
+  t.fo.hold(numbered(5));
+  await t.fo.onFrame(joined(P.Role.CONTROLLER));
+  await t.fo.onFrame(edge(2));
+  rule('edge failover: in control again, what the dead edge swallowed goes again, then what was held: ' + t.sent.map((x) => x.sequence), t.failed.length === 0 && !t.fo.active && t.sent.map((x) => x.sequence).join() === '3,4,5');
+  rule('edge failover: the page is told once', t.resumed.join() === 'edge' && t.fo.counts.edge_failovers === 1 && t.s.input !== null);
+
+  t = stand();
+  t.s.input = null;
+  t.fo.lost(true);
+  await t.fo.onFrame(joined(P.Role.CONTROLLER));
+  await t.fo.onFrame(edge(0));
+  rule('edge failover: control the page did not hold is refused', t.failed.join() === 'resume_refused');
+
+  t = stand();
+  t.fo.lost(true);
+  t.fo.hold(numbered(1));
+  await t.fo.onFrame(joined(P.Role.VIEWER));
+  await t.fo.onFrame(edge(0));
+  rule('edge failover: control given away meanwhile, nothing typed goes out', t.failed.length === 0 && t.sent.length === 0 && t.s.input === null);
 
   t = stand();
   t.fo.stop();

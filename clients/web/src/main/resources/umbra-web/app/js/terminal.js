@@ -274,7 +274,10 @@ function controlEvent(s, f) {
   }
   if (f.type === FrameType.RESUMED) {
     // engine failover (docs/webtty.md): the same session, keys and role on another engine instance
-    const note = "engine failover: the session's engine instance died; reconnected to " + s.sessionId + ' on another instance';
+    const note =
+      f.reason === 'edge_failover'
+        ? "engine failover: this browser's engine instance died; reconnected to " + s.sessionId + ' through another instance'
+        : "engine failover: the session's engine instance died; reconnected to " + s.sessionId + ' on another instance';
     setText('terminal-note', note);
     $('terminal-screen').dataset.failovers = String(s.failover.counts.engine_failovers);
     if (term) term.write('\r\n[umbra] ' + note + '\r\n');

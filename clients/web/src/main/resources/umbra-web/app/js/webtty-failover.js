@@ -156,6 +156,7 @@ export class EngineFailover {
       return true;
     }
     if (f.type === FrameType.JOINED) this.joined = f;
+    else if (f.type === FrameType.RESUMED && !f.resume && f.reason === 'edge_failover') this.edgeResumed(f);
     else if (f.type === FrameType.RESUMED) await this.resumed(f);
     else if (f.type === FrameType.ERROR || f.type === FrameType.REFUSED || f.type === FrameType.CLOSE) {
       this.counts.failover_retries++; // the daemon has not resumed the session there yet
@@ -202,6 +203,37 @@ export class EngineFailover {
         }
       }
     }
+    this.done(mine, d, f);
+  }
+
+  /**
+   * Only our engine instance died; the session's home lived and took us back in our own place
+   * (docs/webtty.md "An edge instance's death"): no document, nothing moved at the daemon. Control
+   * only if we held it (an engine cannot give us an input key); the stdin frames after the last one
+   * the home took (`sequence`) go again, then the held ones.
+   */
+  edgeResumed(f) {
+    const s = this.s;
+    const control = !!this.joined && this.joined.role === Role.CONTROLLER;
+    if (!this.joined || (control && !s.input)) {
+      this.counts.resume_refused++;
+      return s.fail('resume_refused', new Error('edge failover: a role this page does not hold'));
+    }
+    this.active = false;
+    if (!control) s.input = null; // control was given away meanwhile
+    for (const x of control ? this.sent : []) {
+      if ((x.sequence || 0) > (f.sequence || 0)) {
+        s.sendNow(x); // the dead edge swallowed it
+        this.counts.failover_input_resent++;
+      }
+    }
+    this.counts.edge_failovers = (this.counts.edge_failovers || 0) + 1;
+    this.done(control, null, f);
+  }
+
+  /** The failover is over: the held keystrokes go (if we type), and the page hears the notice. */
+  done(mine, d, f) {
+    const s = this.s;
     this.sent = [];
     for (const h of this.held.splice(0)) {
       if (!mine) {

@@ -833,6 +833,15 @@ class WebTtyEngineTest {
   }
 
   static void assertNoCanary(byte[] canary) throws Exception {
+    assertNoCanary(h, busTraffic, canary);
+  }
+
+  /**
+   * The canary is nowhere in harness {@code h}'s PostgreSQL, the bus traffic a test recorded, or
+   * the logs.
+   */
+  static void assertNoCanary(EngineHarness h, List<byte[]> busTraffic, byte[] canary)
+      throws Exception {
     String needle = new String(canary, StandardCharsets.UTF_8);
     try (Connection c = h.pg.ownerConnection();
         Statement st = c.createStatement()) {

@@ -2,6 +2,8 @@ package dev.umbra.cli.tty;
 
 import dev.umbra.client.tty.TtyClient;
 import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.proto.webtty.WebTtyReason;
+import dev.umbra.proto.webtty.WebTtyReasons;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -59,9 +61,13 @@ final class TerminalListener implements TtyClient.Listener {
               "participant " + f.getParticipantId() + " left";
           case WEBTTY_FRAME_TYPE_REFUSED -> "refused: " + f.getReason();
           case WEBTTY_FRAME_TYPE_RESUMED ->
-              "engine failover: the session's engine instance died; reconnected to "
-                  + f.getSessionId()
-                  + " on another (same keys; the daemon's signed resume verified)";
+              WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_EDGE_FAILOVER).equals(f.getReason())
+                  ? "engine failover: this terminal's engine instance died; reconnected to "
+                      + f.getSessionId()
+                      + " through another (same keys; the session's home kept its place)"
+                  : "engine failover: the session's engine instance died; reconnected to "
+                      + f.getSessionId()
+                      + " on another (same keys; the daemon's signed resume verified)";
           case WEBTTY_FRAME_TYPE_OUTPUT_KEY ->
               "new output key: the session is now shared with "
                   + f.getGrantsCount()

@@ -35,6 +35,8 @@ final class EngineFailover {
   static final Duration ATTEMPT = Duration.ofMillis(400);
   static final int MAX_HELD = 1024;
   static final int MAX_SENT = 256;
+  private static final String EDGE_FAILOVER =
+      WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_EDGE_FAILOVER);
 
   private final Vertx vertx;
   private volatile Duration grace = FailoverGrace.DEFAULT;
@@ -184,8 +186,13 @@ final class EngineFailover {
     String ownKeyHex = KeyId.of(options.agreementKey().publicKey()).toHex();
     switch (f.getType()) {
       case WEBTTY_FRAME_TYPE_JOINED -> joined = f;
-      case WEBTTY_FRAME_TYPE_RESUMED ->
+      case WEBTTY_FRAME_TYPE_RESUMED -> {
+        if (!f.hasResume() && EDGE_FAILOVER.equals(f.getReason())) {
+          edgeResumed(f, inputs);
+        } else {
           resumed(f, keys, outputs, inputs, ownKeyHex, options, serverId, sessionId);
+        }
+      }
       case WEBTTY_FRAME_TYPE_ERROR, WEBTTY_FRAME_TYPE_REFUSED, WEBTTY_FRAME_TYPE_CLOSE -> {
         // the daemon has not resumed the session on this instance yet: close, then retry
         stats.count("failover_retries");
@@ -206,6 +213,51 @@ final class EngineFailover {
   /** The joined frame this failover accepted (its participant id and participants), or null. */
   synchronized WebTtyFrame joined() {
     return joined;
+  }
+
+  /**
+   * Only our engine instance died, the session's home lived and took us back in our place
+   * (docs/webtty.md "An edge instance's death"): nothing moved at the daemon, so there is no new
+   * signed document; the key, input key and counters are the ones the daemon knows. The role is the
+   * one JOINED gave: control only if we held it (an engine cannot hand us an input key), none if it
+   * was given away meanwhile. Stdin frames after the last one the home took ({@code sequence}) are
+   * sent again, then the held ones.
+   */
+  private void edgeResumed(WebTtyFrame f, InputSealer inputs) {
+    var input = inputs.sender();
+    boolean control =
+        joined != null && joined.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER;
+    if (joined == null || (control && input == null)) {
+      stats.count("resume_refused_mismatch");
+      fail.accept(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_RESUME_REFUSED));
+      return;
+    }
+    justResumed = true;
+    active = false;
+    if (!control && input != null) {
+      inputs.controlChanged(false); // control moved while we were away: nothing to type with
+    } else if (control) {
+      for (WebTtyFrame s : sent) {
+        if (s.getSequence() > f.getSequence()) { // the dead edge swallowed it
+          sendNow.accept(s);
+          stats.count("failover_input_resent");
+        }
+      }
+    }
+    flushHeld();
+    stats.count("edge_failovers");
+    stats.count("engine_failovers");
+    stats.set("failover_ms", (System.nanoTime() - lostAtNanos) / 1_000_000);
+  }
+
+  /** The keystrokes typed during the failover go out, and are kept for the next one. */
+  private void flushHeld() {
+    sent.clear();
+    while (!held.isEmpty()) {
+      WebTtyFrame h = held.removeFirst();
+      sendNow.accept(h);
+      sent.add(h);
+    }
   }
 
   private void resumed(
@@ -263,12 +315,7 @@ final class EngineFailover {
         }
       }
     }
-    sent.clear();
-    while (!held.isEmpty()) {
-      WebTtyFrame h = held.removeFirst();
-      sendNow.accept(h);
-      sent.add(h);
-    }
+    flushHeld();
     stats.count("engine_failovers");
     stats.set("failover_ms", (System.nanoTime() - lostAtNanos) / 1_000_000);
   }

@@ -209,8 +209,7 @@ final class SessionHome {
       fanout.replyTo(who, Frames.refused("", WebTtyReason.WEBTTY_REASON_SERVER_OFFLINE));
       return;
     }
-    // revocation was checked by the edge, which holds the whole token, just before it sent this
-    // OPEN
+    // revocation was checked by the edge (it holds the whole token) just before it sent this OPEN
     if (!role.atLeast(Role.MEMBER)) {
       audit
           .event(AuditAction.TERMINAL_REFUSED)
@@ -410,16 +409,18 @@ final class SessionHome {
             who.getOrigin(),
             HEX.formatHex(f.getKeyId().toByteArray()),
             f.getPublicKey());
-    // (revocation was checked by the edge, which holds the whole token, just before it sent this
-    // JOIN)
+    // (revocation was checked by the edge, which holds the whole token, just before this JOIN)
     Decision d = s.model.join(candidate, attach);
+    if (d instanceof Decision.Rejoined r) { // the same participant through another instance
+      EdgeRejoin.carryOut(s, r, f.getSequence(), fanout, audit);
+      return;
+    }
     if (d instanceof Decision.Refused r) {
       metrics.rejected(CLIENT, wire(r.reason()));
       sessionEvent(AuditAction.TERMINAL_REFUSED, s, who.getSubject())
           .denied(wire(r.reason()))
           .emit();
-      // REFUSED, not ERROR: the JOIN/ATTACH is refused and the connection stays usable (the edge
-      // unbinds it from the session), as docs/webtty.md says; the client may try another session
+      // REFUSED, not ERROR: the connection stays usable (the edge unbinds it), docs/webtty.md
       fanout.replyTo(who, Frames.refused(s.id(), r.reason()));
       return;
     }

@@ -13,7 +13,6 @@ import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.metrics.Metrics;
-import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;

@@ -28,6 +28,14 @@ public sealed interface Decision {
   /** Someone joined (JOIN) or came back (ATTACH); {@code control} when they hold control now. */
   record Joined(Participant participant, boolean control) implements Decision {}
 
+  /**
+   * The same participant came back on a new connection while the home still listed the old one
+   * ({@code replaced}, whose edge never said goodbye): the newcomer holds its role and stdin
+   * counter; {@code lastStdinSequence} is the last stdin frame the home took from it (0: none).
+   */
+  record Rejoined(Participant participant, Participant replaced, long lastStdinSequence)
+      implements Decision {}
+
   /** Control moved to {@code to}; {@code by} asked for it. */
   record ControlChanged(Participant to, Participant by) implements Decision {}
 

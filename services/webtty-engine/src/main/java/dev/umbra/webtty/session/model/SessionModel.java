@@ -202,8 +202,7 @@ public final class SessionModel {
     grants = List.copyOf(proofGrants);
     for (KeyGrant g : grants) {
       if (isOutput(g)) {
-        // joining needs the output key; an input grant alone (the server's) is not a reason to
-        // admit
+        // joining needs the output key; the server's input grant alone admits nobody
         grantKeyIds.add(hex(g.getRecipientKeyId()));
       }
     }
@@ -379,6 +378,10 @@ public final class SessionModel {
     if (reason != null) {
       return Decision.refused(reason);
     }
+    Participant stale = sameIdentity(who);
+    if (stale != null) {
+      return rejoin(who, stale);
+    }
     boolean vacant = controllerId == null || !participants.containsKey(controllerId);
     // after a failover the controller's key gets its role back silently; until then an ATTACH
     // does not take it (that would make the daemon retire the returning controller's key)
@@ -391,6 +394,34 @@ public final class SessionModel {
       controllerId = who.id();
     }
     return new Decision.Joined(who, control);
+  }
+
+  /**
+   * The present participant {@code who} is, on a new connection (docs/webtty.md "An edge instance's
+   * death"): same verified subject, key id (its grant) and public key; else null.
+   */
+  private Participant sameIdentity(Participant who) {
+    for (Participant p : participants.values()) {
+      if (!p.keyIdHex().isEmpty()
+          && p.subject().equals(who.subject())
+          && p.keyIdHex().equals(who.keyIdHex())
+          && p.publicKey().equals(who.publicKey())) {
+        return p;
+      }
+    }
+    return null;
+  }
+
+  /** {@code who} takes {@code stale}'s place, its role (the same key) and its stdin counter. */
+  private Decision rejoin(Participant who, Participant stale) {
+    participants.remove(stale.id());
+    participants.put(who.id(), who);
+    long last = Optional.ofNullable(lastStdinSequence.remove(stale.id())).orElse(0L);
+    lastStdinSequence.put(who.id(), last);
+    if (stale.id().equals(controllerId)) {
+      controllerId = who.id(); // no control change: the daemon keeps this key's input key
+    }
+    return new Decision.Rejoined(who, stale, last);
   }
 
   private static boolean mayJoin(JoinPolicy join, Role role, boolean opener) {

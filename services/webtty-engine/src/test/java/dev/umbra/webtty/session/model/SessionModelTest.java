@@ -406,6 +406,49 @@ class SessionModelTest {
     assertThat(s.controllerId()).contains("p-viewer");
   }
 
+  // ---------------------------------------------------------------- an edge instance's death
+
+  @Test
+  void theControllerBackOnANewConnectionTakesItsStaleEntrysPlaceAndControlWithoutAChange() {
+    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    assertThat(s.stdin("p-opener", INPUT_KEY, 7)).isEqualTo(Decision.ACCEPTED);
+
+    // the instance of p-opener's connection died without a goodbye: the same member, key and
+    // public key come back through another one
+    Participant back =
+        new Participant("p-back", "alice", Role.MEMBER, "t-2", "inst-c", hex(OPENER_KEY), key(99));
+    assertThat(s.join(back, true))
+        .isEqualTo(new Decision.Rejoined(back, opener.withKey(hex(OPENER_KEY), key(99)), 7));
+    assertThat(s.controllerId()).contains("p-back");
+    assertThat(s.participant("p-opener")).isEmpty();
+    assertThat(s.participants()).extracting(Participant::id).containsExactly("p-back");
+    // its stdin counter came along: a replay through the new connection is still refused
+    assertThat(s.stdin("p-back", INPUT_KEY, 7))
+        .isEqualTo(rejected(WebTtyReason.WEBTTY_REASON_REPLAYED));
+    assertThat(s.stdin("p-back", INPUT_KEY, 8)).isEqualTo(Decision.ACCEPTED);
+    // the old connection's late goodbye finds nobody
+    assertThat(s.leave("p-opener")).isEmpty();
+    assertThat(s.controllerId()).contains("p-back");
+  }
+
+  @Test
+  void nobodyElseTakesAStaleEntrysPlaceNotAnotherMemberWithItsKeyNorTheSameMemberWithAnotherKey() {
+    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
+
+    // bob claims alice's key id and public key (both public): he is not alice
+    Participant bob =
+        new Participant("p-bob", "bob", Role.MEMBER, "t-b", "inst-c", hex(OPENER_KEY), key(99));
+    assertThat(s.join(bob, true)).isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_OWNER));
+    assertThat(s.join(bob, false)).isEqualTo(new Decision.Joined(bob, false));
+    // alice with the same key id but another public key is another connection of hers, no more
+    Participant other =
+        new Participant("p-alt", "alice", Role.MEMBER, "t-a", "inst-c", hex(OPENER_KEY), key(97));
+    assertThat(s.join(other, true)).isEqualTo(new Decision.Joined(other, false));
+    assertThat(s.controllerId()).contains("p-opener");
+    assertThat(s.participant("p-opener")).isPresent();
+  }
+
   // ---------------------------------------------------------------- engine failover
 
   private static SessionModel resumed(ByteString controllerKey) {
@@ -485,7 +528,10 @@ class SessionModelTest {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
     Participant bob = join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
     join(s, "p-carol", "carol", Role.MEMBER, ADMIN_KEY);
-    Participant bobAgain = join(s, "p-bob-2", "bob", Role.MEMBER, VIEWER_KEY);
+    // bob again, from another device (another public key): a second participant, not a rejoin
+    Participant bobAgain =
+        new Participant("p-bob-2", "bob", Role.MEMBER, "t-b2", "inst-b", hex(VIEWER_KEY), key(50));
+    assertThat(s.join(bobAgain, false)).isEqualTo(new Decision.Joined(bobAgain, false));
 
     assertThat(s.revokedBy("bob"::equals)).containsExactly(bob, bobAgain);
     assertThat(s.revokedBy("dave"::equals)).isEmpty();
