@@ -135,6 +135,10 @@ class EdgeFailoverTest {
   }
 
   static WebTtyFrame stdin(String sid, long seq, String keys) throws Exception {
+    return stdin(h, sid, seq, keys);
+  }
+
+  static WebTtyFrame stdin(EngineHarness h, String sid, long seq, String keys) throws Exception {
     return h.data(sid, TtyStream.TTY_STREAM_STDIN, seq, h.seal("stdin", bytes(keys)));
   }
 

@@ -48,6 +48,28 @@ final class Session {
     }
   }
 
+  /**
+   * After a takeover: the participant keys (hex) this home gave the signed resume notice, once each
+   * ({@link SessionJoins}); a key re-joining again hears {@code edge_failover} instead.
+   */
+  final java.util.Set<String> noticed = new java.util.HashSet<>();
+
+  /** The last stdin frame (the client's own sequence) this home took under each key (hex). */
+  private final java.util.Map<String, Long> lastStdin = new java.util.HashMap<>();
+
+  /** Stdin {@code sequence} from key {@code keyHex} was taken (only granted keys join: bounded). */
+  void tookStdin(String keyHex, long sequence) {
+    lastStdin.merge(keyHex, sequence, Math::max);
+  }
+
+  long lastStdinOf(String keyHex) {
+    return lastStdin.getOrDefault(keyHex, 0L);
+  }
+
+  void forgetStdin(String keyHex) {
+    lastStdin.remove(keyHex);
+  }
+
   Session(SessionModel model, ServerConn server) {
     this.model = model;
     this.server = server;

@@ -30,7 +30,6 @@ import dev.umbra.webtty.session.model.SessionModel.Phase;
 import io.vertx.core.Vertx;
 import java.time.Clock;
 import java.util.HashMap;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -43,7 +42,6 @@ import java.util.UUID;
  * metrics, timers. Confined to the verticle's event loop.
  */
 final class SessionHome {
-  private static final HexFormat HEX = HexFormat.of();
   private static final String CLIENT = "client";
 
   private final Vertx vertx;
@@ -59,6 +57,7 @@ final class SessionHome {
   private final ServerFrames serverFrames;
   private final SessionResume resume;
   private final ServerLinkGrace serverGrace;
+  private final SessionJoins joins;
   private final Map<String, Session> sessions = new HashMap<>();
 
   SessionHome(
@@ -83,6 +82,7 @@ final class SessionHome {
     this.edge = edge;
     this.fanout = new Fanout(clock, writer, edge);
     this.serverFrames = new ServerFrames(this, metrics, audit, writer, edge, fanout);
+    this.joins = new SessionJoins(this, fanout, audit, metrics);
     this.serverGrace = new ServerLinkGrace(vertx, this, writer.store(), settings.serverGrace());
     this.resume =
         new SessionResume(
@@ -167,7 +167,7 @@ final class SessionHome {
     }
     var p = s.model.participant(who.getParticipantId()).orElse(null);
     switch (f.getType()) {
-      case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> join(s, who, role, f);
+      case WEBTTY_FRAME_TYPE_JOIN, WEBTTY_FRAME_TYPE_ATTACH -> joins.join(s, who, role, f);
       case WEBTTY_FRAME_TYPE_CLOSE -> {
         if (p != null) {
           leave(s, p, f);
@@ -283,6 +283,7 @@ final class SessionHome {
           metrics.dropped("server_away"); // nobody to take it, and not numbered or recorded
         } else if (carriedOut(
             s, p, m.stdin(p.id(), f.getSealed().getPayloadKeyId(), f.getSequence()))) {
+          s.tookStdin(p.keyIdHex(), f.getSequence());
           WebTtyFrame out = fanout.stamp(s, f);
           fanout.record(
               s,
@@ -394,57 +395,8 @@ final class SessionHome {
    * Tells the server who controls now ({@code to}, or nobody): the daemon retires the previous
    * input key and wraps a fresh one for the new controller's key (v2 split keys).
    */
-  private void tellServerControl(Session s, Participant to) {
+  void tellServerControl(Session s, Participant to) {
     s.server.write(Frames.controlForServer(s.id(), to));
-  }
-
-  private void join(Session s, WebTtyBusMessage who, Role role, WebTtyFrame f) {
-    boolean attach = f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ATTACH;
-    var candidate =
-        new Participant(
-            who.getParticipantId(),
-            who.getSubject(),
-            role,
-            who.getTokenId(),
-            who.getOrigin(),
-            HEX.formatHex(f.getKeyId().toByteArray()),
-            f.getPublicKey());
-    // (revocation was checked by the edge, which holds the whole token, just before this JOIN)
-    Decision d = s.model.join(candidate, attach);
-    if (d instanceof Decision.Rejoined r) { // the same participant through another instance
-      EdgeRejoin.carryOut(s, r, f.getSequence(), fanout, audit);
-      return;
-    }
-    if (d instanceof Decision.Refused r) {
-      metrics.rejected(CLIENT, wire(r.reason()));
-      sessionEvent(AuditAction.TERMINAL_REFUSED, s, who.getSubject())
-          .denied(wire(r.reason()))
-          .emit();
-      // REFUSED, not ERROR: the connection stays usable (the edge unbinds it), docs/webtty.md
-      fanout.replyTo(who, Frames.refused(s.id(), r.reason()));
-      return;
-    }
-    var joined = ((Decision.Joined) d).participant();
-    cancelTimer(s);
-    fanout.sendToAllBut(
-        s,
-        joined.id(),
-        WebTtyFrame.newBuilder()
-            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_JOINED)
-            .setSessionId(s.id())
-            .setParticipantId(joined.id())
-            .setRole(s.model.roleOf(joined))
-            .build());
-    fanout.sendTo(joined, Frames.joined(s.model, joined));
-    SessionResume.notice(s.model).ifPresent(n -> fanout.sendTo(joined, n)); // after a failover
-    SessionResume.replay(s, f.getSequence()).forEach(r -> fanout.sendTo(joined, r));
-    if (((Decision.Joined) d).control()) {
-      tellServerControl(s, joined);
-    }
-    sessionEvent(AuditAction.TERMINAL_JOINED, s, joined.subject())
-        .meta("role", attach ? "owner" : "viewer")
-        .success()
-        .emit();
   }
 
   private void rejectParticipant(Session s, Participant p, WebTtyReason reason) {
@@ -586,7 +538,7 @@ final class SessionHome {
   }
 
   /** An audit event about session {@code s} by {@code subject}. */
-  private AuditEventBuilder sessionEvent(AuditAction a, Session s, String subject) {
+  AuditEventBuilder sessionEvent(AuditAction a, Session s, String subject) {
     return audit
         .event(a)
         .workspace(s.model.workspaceId())
