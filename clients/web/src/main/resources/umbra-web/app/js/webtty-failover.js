@@ -8,7 +8,8 @@
 // daemon-signed resume document, verified here against the pinned server key (the hello's): this
 // workspace, server and session, the output key we read under, our role exactly as JOINED gives it
 // (and then our current input key), an epoch newer than any accepted; otherwise the page closes
-// with resume_refused (resume_refused_replayed for an epoch not newer). Keystrokes typed meanwhile
+// with resume_refused (resume_refused_replayed for an epoch not newer; a byte-identical copy of the
+// document accepted last is the same home again after a dropped link, not a replay). Keystrokes typed meanwhile
 // are held (at most 1024 frames); the last 256 stdin frames sent are kept and those the daemon has
 // not seen (counter at or above the document's input_counter: the dead home swallowed them) are
 // sent again byte for byte, then the held ones, so nothing typed is lost or runs twice.
@@ -26,6 +27,11 @@ export const MAX_HELD = 1024;
 export const MAX_SENT = 256;
 const MEMBERS = ['epoch', 'input_counter', 'output_counter', 'output_epoch', 'output_key_id', 'server_id', 'session_id', 'time_ms', 'type', 'workspace_id'];
 const HEX16 = /^[0-9a-f]{32}$/;
+
+/** Two SignedMessages byte for byte (canonical_json and signature), false when either is absent. */
+function sameDocument(a, b) {
+  return !!a && !!b && equalBytes(a.canonical_json || new Uint8Array(), b.canonical_json || new Uint8Array()) && equalBytes(a.signature || new Uint8Array(), b.signature || new Uint8Array());
+}
 
 function refused(message) {
   return new WebTtyError('resume_refused', 'resume document refused: ' + message);
@@ -93,6 +99,7 @@ export class EngineFailover {
     this.active = false;
     this.stopped = false;
     this.lastEpoch = 0;
+    this.lastResume = null; // the document accepted last (SignedMessage)
     this.joined = null;
     this.attempt = 0;
     this.lostAt = 0;
@@ -168,6 +175,13 @@ export class EngineFailover {
   async resumed(f) {
     const s = this.s;
     if (!this.joined) return s.fail('resume_refused', new Error('RESUMED before JOINED'));
+    if (sameDocument(f.resume, this.lastResume)) {
+      // the very document we accepted, from the home that took over then and lived: not a replay (a
+      // replay is a different or older document), the same home again after a dropped link
+      const key = s.input ? s.input.cipher.keyId : null;
+      if (this.livingHome((x) => !!key && equalBytes(x.sealed.payload_key_id, key), f)) this.counts.resumed_same_home = (this.counts.resumed_same_home || 0) + 1;
+      return;
+    }
     let d;
     try {
       d = await verifyResume(f.resume, s.serverSigningKey);
@@ -191,6 +205,7 @@ export class EngineFailover {
       return s.fail(problem, new Error('the resume document does not match this session, key or role'));
     }
     this.lastEpoch = d.epoch;
+    this.lastResume = f.resume;
     this.active = false;
     const mine = d.controller_key_id === ownKeyId;
     if (!mine) s.input = null; // the daemon no longer takes our key: nothing to type with
@@ -213,22 +228,33 @@ export class EngineFailover {
    * the home took (`sequence`) go again, then the held ones.
    */
   edgeResumed(f) {
+    if (this.livingHome((x) => (x.sequence || 0) > (f.sequence || 0), f)) this.counts.edge_failovers = (this.counts.edge_failovers || 0) + 1; // the dead edge swallowed it
+  }
+
+  /**
+   * Back at a home that lived, in the role JOINED gives: control only if we held it (an engine
+   * cannot give us an input key), none if it was given away meanwhile; the kept stdin frames
+   * `resend` picks go again (repeats the daemon already ran are dropped there), then the held ones.
+   * False when it ended the session.
+   */
+  livingHome(resend, f) {
     const s = this.s;
     const control = !!this.joined && this.joined.role === Role.CONTROLLER;
     if (!this.joined || (control && !s.input)) {
       this.counts.resume_refused++;
-      return s.fail('resume_refused', new Error('edge failover: a role this page does not hold'));
+      s.fail('resume_refused', new Error('failover: a role this page does not hold'));
+      return false;
     }
     this.active = false;
     if (!control) s.input = null; // control was given away meanwhile
     for (const x of control ? this.sent : []) {
-      if ((x.sequence || 0) > (f.sequence || 0)) {
-        s.sendNow(x); // the dead edge swallowed it
+      if (resend(x)) {
+        s.sendNow(x);
         this.counts.failover_input_resent++;
       }
     }
-    this.counts.edge_failovers = (this.counts.edge_failovers || 0) + 1;
     this.done(control, null, f);
+    return true;
   }
 
   /** The failover is over: the held keystrokes go (if we type), and the page hears the notice. */

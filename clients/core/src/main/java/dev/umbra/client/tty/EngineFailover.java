@@ -3,7 +3,9 @@ package dev.umbra.client.tty;
 import com.google.protobuf.ByteString;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.webtty.KeyId;
+import dev.umbra.crypto.webtty.PayloadSender;
 import dev.umbra.proto.webtty.ParticipantRole;
+import dev.umbra.proto.webtty.SignedMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.proto.webtty.WebTtyReason;
@@ -13,6 +15,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 
 /**
  * Engine failover, a participant's side (docs/webtty.md "Engine failover"). When the connection to
@@ -51,6 +54,7 @@ final class EngineFailover {
   private volatile boolean active;
   private long lostAtNanos;
   private long lastEpoch;
+  private SignedMessage lastResume;
   private WebTtyFrame joined;
   private long attempt;
   private boolean justResumed;
@@ -224,13 +228,25 @@ final class EngineFailover {
    * sent again, then the held ones.
    */
   private void edgeResumed(WebTtyFrame f, InputSealer inputs) {
+    if (rejoinedLivingHome(inputs, s -> s.getSequence() > f.getSequence())) { // edge swallowed
+      stats.count("edge_failovers");
+    }
+  }
+
+  /**
+   * Back at a home that lived, in the role JOINED gives: control only if we held it (an engine
+   * cannot hand us an input key), none if it was given away meanwhile; the kept stdin frames {@code
+   * resend} picks go again (repeats the daemon already ran are dropped there, before the PTY), then
+   * the held ones. False when it closed the client.
+   */
+  private boolean rejoinedLivingHome(InputSealer inputs, Predicate<WebTtyFrame> resend) {
     var input = inputs.sender();
     boolean control =
         joined != null && joined.getRole() == ParticipantRole.PARTICIPANT_ROLE_CONTROLLER;
     if (joined == null || (control && input == null)) {
       stats.count("resume_refused_mismatch");
       fail.accept(WebTtyReasons.wire(WebTtyReason.WEBTTY_REASON_RESUME_REFUSED));
-      return;
+      return false;
     }
     justResumed = true;
     active = false;
@@ -238,16 +254,16 @@ final class EngineFailover {
       inputs.controlChanged(false); // control moved while we were away: nothing to type with
     } else if (control) {
       for (WebTtyFrame s : sent) {
-        if (s.getSequence() > f.getSequence()) { // the dead edge swallowed it
+        if (resend.test(s)) {
           sendNow.accept(s);
           stats.count("failover_input_resent");
         }
       }
     }
     flushHeld();
-    stats.count("edge_failovers");
     stats.count("engine_failovers");
     stats.set("failover_ms", (System.nanoTime() - lostAtNanos) / 1_000_000);
+    return true;
   }
 
   /** The keystrokes typed during the failover go out, and are kept for the next one. */
@@ -271,6 +287,16 @@ final class EngineFailover {
       String sessionId) {
     if (joined == null) {
       fail.accept("resume_refused");
+      return;
+    }
+    if (f.getResume().equals(lastResume)) {
+      // the very document we accepted, from the home that took over then and lived: no replay
+      // (a replay is a different or older document), the same home again after a dropped link
+      var input = inputs.sender();
+      if (rejoinedLivingHome(
+          inputs, s -> input != null && s.getSealed().getPayloadKeyId().equals(keyIdOf(input)))) {
+        stats.count("resumed_same_home");
+      }
       return;
     }
     ResumeDocument d;
@@ -300,6 +326,7 @@ final class EngineFailover {
       return;
     }
     lastEpoch = d.epoch();
+    lastResume = f.getResume();
     justResumed = true;
     if (!mine && input != null) {
       inputs.controlChanged(false); // the daemon no longer takes our key: nothing to type with
@@ -308,7 +335,7 @@ final class EngineFailover {
     if (mine) {
       // what the daemon never got (the dead home swallowed it) goes again, byte for byte
       for (WebTtyFrame s : sent) {
-        if (s.getSealed().getPayloadKeyId().equals(ByteString.copyFrom(input.keyId().toBytes()))
+        if (s.getSealed().getPayloadKeyId().equals(keyIdOf(input))
             && s.getSealed().getCounter() >= d.inputCounter()) {
           sendNow.accept(s);
           stats.count("failover_input_resent");
@@ -318,5 +345,9 @@ final class EngineFailover {
     flushHeld();
     stats.count("engine_failovers");
     stats.set("failover_ms", (System.nanoTime() - lostAtNanos) / 1_000_000);
+  }
+
+  private static ByteString keyIdOf(PayloadSender input) {
+    return ByteString.copyFrom(input.keyId().toBytes());
   }
 }
