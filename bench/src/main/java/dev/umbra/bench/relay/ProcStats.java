@@ -48,6 +48,18 @@ final class ProcStats {
     return byName;
   }
 
+  /**
+   * CPU time so far of every thread of {@code pids} (and their children) but the JIT compilers', in
+   * nanoseconds: what the work itself costs, not how far a JVM's warm-up got, which on a loaded
+   * machine drags on into the measured rounds.
+   */
+  static long cpuNanos(List<Long> pids) {
+    return snapshot(pids).values().stream()
+        .filter(c -> !c.name().startsWith("C1 Compiler") && !c.name().startsWith("C2 Compiler"))
+        .mapToLong(Counters::cpuNanos)
+        .sum();
+  }
+
   private static java.util.Optional<Counters> read(Path task) {
     try {
       String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+$", "#");

@@ -24,7 +24,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Relay benchmark (not a test; docs/benchmarks.md): in one run, against the same traffic,
@@ -58,11 +57,9 @@ public final class RelayBench {
         default -> "jvm proxy (vert.x websocket)";
       };
 
-  private static final String TWO_MESH = "relay, across two (mesh link)";
-  private static final String TWO_REDIS = "relay, across two (Redis)";
+  static final String TWO_MESH = "relay, across two (mesh link)";
+  static final String TWO_REDIS = "relay, across two (Redis)";
   private static final int FRAME = 1024;
-  private static final int BULK_FRAME = 32 * 1024;
-  private static final int WINDOW = 256;
 
   private final Vertx vertx = Vertx.vertx();
   private final WebSocketClient wsClient =
@@ -177,7 +174,8 @@ public final class RelayBench {
               new BaselinePids(List.of(proxy.pid()), List.of(nginx.pid())));
         }
         if (parts.contains("bulk")) {
-          bulkPart(List.of(r1, r2, r3), target, viaNginx, direct, bulkBytes);
+          new RawBulk(vertx, workspace, rounds, this::client)
+              .run(List.of(r1, r2, r3), target, viaNginx, direct, bulkBytes, List.of(nginx.pid()));
         }
         daemon1.close();
         if (parts.contains("noise")) {
@@ -189,24 +187,6 @@ public final class RelayBench {
       }
       await(echo.close());
     }
-  }
-
-  /** Bulk of raw frames one way: one instance, across two by mesh and by Redis, nginx, direct. */
-  private void bulkPart(
-      List<RelayProcess> relays, String target, URI viaNginx, URI direct, long bulkBytes)
-      throws Exception {
-    System.out.printf("%n%-34s %10s%n", "bulk, 32 KiB frames, one way", "MB/s");
-    double b1 = bulk(true, relays.get(0).ws(), target, bulkBytes);
-    double b2 = bulk(true, relays.get(1).ws(), target, bulkBytes);
-    double b3 = bulk(true, relays.get(2).ws(), target, bulkBytes);
-    double bn = bulk(false, viaNginx.resolve("/sink"), null, bulkBytes);
-    double bd = bulk(false, direct.resolve("/sink"), null, bulkBytes);
-    System.out.printf(
-        "%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n%-34s %10.0f%n",
-        "relay, one instance", b1, TWO_MESH, b2, TWO_REDIS, b3, "nginx", bn, "direct", bd);
-    System.out.printf(
-        "ratio relay(one)/nginx = %.2f, relay(two mesh)/nginx = %.2f, relay(two redis)/nginx = %.2f, relay(one)/direct = %.2f%n",
-        b1 / bn, b2 / bn, b3 / bn, b1 / bd);
   }
 
   /**
@@ -397,7 +377,7 @@ public final class RelayBench {
             .listen(0, "127.0.0.1"));
   }
 
-  private WebSocket client(boolean relay, URI url, String target, long channel) throws Exception {
+  WebSocket client(boolean relay, URI url, String target, long channel) throws Exception {
     WebSocketConnectOptions o = new WebSocketConnectOptions().setAbsoluteURI(url.toString());
     if (relay) {
       o.putHeader("authorization", "Bearer " + tokens.member(workspace, "bench", "relay"));
@@ -487,67 +467,6 @@ public final class RelayBench {
     done.get(seconds + 30L, TimeUnit.SECONDS);
     await(ws.close());
     return Stats.of(samples, n[0]);
-  }
-
-  // ------------------------------------------------------------------ bulk, raw frames
-
-  private double bulk(boolean relay, URI url, String target, long total) throws Exception {
-    long channel = System.nanoTime() | 1;
-    WebSocket ws = client(relay, url, target, channel);
-    long frames = total / BULK_FRAME;
-    AtomicLong acked = new AtomicLong();
-    long[] sent = {0};
-    CompletableFuture<Long> done = new CompletableFuture<>();
-    byte[] block = new byte[BULK_FRAME];
-    new java.util.Random(1).nextBytes(block);
-    Buffer rawFrame =
-        relay
-            ? Buffer.buffer(
-                RelayFrame.newBuilder()
-                    .setType(FrameType.FRAME_TYPE_DATA)
-                    .setWorkspaceId(workspace.toString())
-                    .setTargetId(target)
-                    .setChannelId(channel)
-                    .setReason("sink")
-                    .setPayload(ByteString.copyFrom(block))
-                    .build()
-                    .toByteArray())
-            : Buffer.buffer(block);
-    long t0 = System.nanoTime();
-    Runnable[] pump = new Runnable[1];
-    pump[0] =
-        () -> {
-          while (sent[0] < frames && sent[0] - acked.get() < WINDOW && !ws.writeQueueFull()) {
-            ws.writeBinaryMessage(rawFrame);
-            sent[0]++;
-          }
-          if (ws.writeQueueFull()) {
-            ws.drainHandler(v -> pump[0].run());
-          }
-        };
-    ws.binaryMessageHandler(
-        buf -> {
-          long a;
-          if (relay) {
-            try {
-              a = RelayFrame.parseFrom(buf.getBytes()).getAck();
-            } catch (InvalidProtocolBufferException e) {
-              return;
-            }
-          } else {
-            a = buf.getLong(0);
-          }
-          acked.set(a);
-          if (a >= frames - frames % 64) {
-            done.complete(System.nanoTime() - t0);
-          } else {
-            pump[0].run();
-          }
-        });
-    vertx.runOnContext(v -> pump[0].run());
-    long nanos = done.get(300, TimeUnit.SECONDS);
-    await(ws.close());
-    return (frames - frames % 64) * (double) BULK_FRAME / 1e6 / (nanos / 1e9);
   }
 
   // ------------------------------------------------------------------ idle connections

@@ -3,17 +3,19 @@ package dev.umbra.client.channel;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.WireOffer;
+import dev.umbra.proto.Wire;
 import dev.umbra.proto.relay.RelayFrame;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.net.URI;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
@@ -148,7 +150,8 @@ public final class RelayLink {
     socket.binaryMessageHandler(
         b -> {
           try {
-            onFrame.handle(RelayFrame.parseFrom(b.getBytes()));
+            // the payload stays a view of this copy of the message, never written to again
+            onFrame.handle(Wire.parseAliased(RelayFrame.parser(), b.getBytes()));
           } catch (InvalidProtocolBufferException e) {
             log.debug("unreadable frame from the relay ignored");
           }
@@ -178,7 +181,8 @@ public final class RelayLink {
   public void send(RelayFrame frame) {
     WebSocket s = ws;
     if (s != null && !s.isClosed()) {
-      s.writeBinaryMessage(Buffer.buffer(frame.toByteArray()));
+      // wrapped, not copied once more as Buffer.buffer(byte[]) would
+      s.writeBinaryMessage(BufferInternal.buffer(Unpooled.wrappedBuffer(frame.toByteArray())));
     }
   }
 

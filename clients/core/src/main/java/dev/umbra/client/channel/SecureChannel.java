@@ -1,7 +1,7 @@
 package dev.umbra.client.channel;
 
-import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.noise.TransportPair;
 import dev.umbra.proto.channel.ChannelMessage;
@@ -139,7 +139,7 @@ public final class SecureChannel {
         frame(FrameType.FRAME_TYPE_DATA)
             .setSequence(seq)
             .setAck(ackValue())
-            .setPayload(ByteString.copyFrom(ct))
+            .setPayload(UnsafeByteOperations.unsafeWrap(ct)) // ct is fresh and never written again
             .build();
     if (unacked.isEmpty()) {
       lastProgressNanos = System.nanoTime();

@@ -1,13 +1,15 @@
 package dev.umbra.client.channel;
 
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import dev.umbra.proto.channel.ChannelMessage;
 import dev.umbra.proto.channel.Stream;
 import dev.umbra.proto.channel.StreamData;
 import dev.umbra.proto.channel.StreamEnd;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.internal.buffer.BufferInternal;
 import io.vertx.core.net.NetSocket;
 
 /**
@@ -80,7 +82,8 @@ public final class SocketPipe implements SecureChannel.Listener {
                   .setData(
                       StreamData.newBuilder()
                           .setStream(Stream.STREAM_TCP)
-                          .setBytes(ByteString.copyFrom(b.getBytes(off, end))))
+                          // a fresh copy of the socket's bytes, not copied once more
+                          .setBytes(UnsafeByteOperations.unsafeWrap(b.getBytes(off, end))))
                   .build());
     }
     if (!room) {
@@ -147,7 +150,11 @@ public final class SocketPipe implements SecureChannel.Listener {
     switch (m.getBodyCase()) {
       case DATA -> {
         bytesIn += m.getData().getBytes().size();
-        lastWrite = socket.write(Buffer.buffer(m.getData().getBytes().toByteArray()));
+        // a view of the (immutable) bytes, copied once on their way to the socket
+        lastWrite =
+            socket.write(
+                BufferInternal.buffer(
+                    Unpooled.wrappedBuffer(m.getData().getBytes().asReadOnlyByteBuffer())));
         if (socket.writeQueueFull()) {
           channel.holdAcks(true);
         }

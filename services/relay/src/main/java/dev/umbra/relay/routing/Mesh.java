@@ -227,7 +227,7 @@ final class Mesh {
    * While the holder is looked up the sender is held and the frame waits (so frames stay in order);
    * {@code viaBus} then sends it if nobody in the mesh holds the target.
    */
-  boolean toDaemon(Connection from, RelayFrame f, String tk, Runnable viaBus) {
+  boolean toDaemon(Connection from, RelayFrame f, Buffer raw, String tk, Runnable viaBus) {
     if (!on()) {
       return false;
     }
@@ -246,12 +246,12 @@ final class Mesh {
     }
     Future<String> holder = r.holder;
     if (holder.isComplete()) {
-      return towardsHolder(from, f, tk, holder.result());
+      return towardsHolder(from, f, raw, tk, holder.result());
     }
     from.hold();
     holder.onComplete(
         ar -> {
-          if (!from.closed && !towardsHolder(from, f, tk, ar.result())) {
+          if (!from.closed && !towardsHolder(from, f, raw, tk, ar.result())) {
             viaBus.run();
           }
           from.release();
@@ -263,11 +263,12 @@ final class Mesh {
     return Future.succeededFuture(null);
   }
 
-  private boolean towardsHolder(Connection from, RelayFrame f, String tk, String holder) {
+  private boolean towardsHolder(
+      Connection from, RelayFrame f, Buffer raw, String tk, String holder) {
     if (holder == null || holder.equals(instance) || !RelayWire.validInstance(holder)) {
       return false;
     }
-    linkTo(holder).send(MeshDirection.MESH_DIRECTION_DAEMON, f, from, tk);
+    linkTo(holder).send(MeshDirection.MESH_DIRECTION_DAEMON, f, raw, from, tk);
     return true;
   }
 
@@ -275,7 +276,7 @@ final class Mesh {
    * Sends a daemon's frame back over the link the channel's client frames came from; false when
    * none did (the client's instance is reached over the bus).
    */
-  boolean toClient(Connection from, RelayFrame f, String ck) {
+  boolean toClient(Connection from, RelayFrame f, Buffer raw, String ck) {
     MeshLink l = channelLinks.get(ck);
     if (l == null) {
       return false;
@@ -284,7 +285,7 @@ final class Mesh {
       channelLinks.remove(ck);
       return false;
     }
-    l.send(MeshDirection.MESH_DIRECTION_CLIENT, f, from, ck);
+    l.send(MeshDirection.MESH_DIRECTION_CLIENT, f, raw, from, ck);
     if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
       channelLinks.remove(ck);
     }
@@ -392,13 +393,20 @@ final class Mesh {
 
   private void wire(MeshLink l, WebSocketBase ws) {
     metrics.linkOpened();
-    ws.binaryMessageHandler(b -> onLinkMessage(l, b));
-    ws.textMessageHandler(
-        t -> {
-          metrics.reject(Reject.TEXT_FRAME);
-          l.close(Switchboard.CLOSE_UNSUPPORTED, RelayReason.RELAY_REASON_TEXT_FRAME);
-          linkDown(l);
-        });
+    ws.frameHandler(
+        new WholeMessages(
+            settings.maxFrameBytes() + RelayWire.MESH_OVERHEAD_BYTES,
+            b -> onLinkMessage(l, b),
+            () -> {
+              metrics.reject(Reject.TEXT_FRAME);
+              l.close(Switchboard.CLOSE_UNSUPPORTED, RelayReason.RELAY_REASON_TEXT_FRAME);
+              linkDown(l);
+            },
+            () -> {
+              metrics.reject(Reject.OVERSIZED);
+              l.close(Switchboard.CLOSE_TOO_BIG, RelayReason.RELAY_REASON_OVERSIZED);
+              linkDown(l);
+            }));
     ws.pongHandler(b -> l.lastHeardNanos = System.nanoTime());
     ws.closeHandler(v -> linkDown(l));
     if (!(ws instanceof ServerWebSocket)) {

@@ -10,8 +10,11 @@ import dev.umbra.proto.relay.RelayReasons;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.metrics.RelayMetrics.Drop;
 import dev.umbra.relay.wire.RelayWire;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.WebSocketBase;
+import io.vertx.core.internal.buffer.BufferInternal;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -35,11 +38,21 @@ final class MeshLink {
   /** A batch message written (or waiting for the link to open): its frames and their bytes. */
   private record Queued(Buffer message, long bytes, int frames) {}
 
-  /** The frames of one direction routed this turn, not yet written. */
+  /**
+   * The frames of one direction routed this turn, not yet written: the batch's own fields (origin,
+   * direction), then each frame's field tag and length followed by the frame's bytes as they came
+   * in (a view, not a copy), as the parts of one message.
+   */
   private static final class Batch {
-    RelayBusBatch.Builder builder;
+    final List<ByteBuf> parts = new ArrayList<>();
     int frames;
     long bytes;
+
+    void clear() {
+      parts.clear();
+      frames = 0;
+      bytes = 0;
+    }
   }
 
   /** Frames one message carries at most (the receiver refuses more, {@code Mesh}). */
@@ -61,6 +74,8 @@ final class MeshLink {
   private final ArrayDeque<Queued> pending = new ArrayDeque<>();
   private final Batch toDaemons = new Batch();
   private final Batch toClients = new Batch();
+  private final byte[] daemonsHead;
+  private final byte[] clientsHead;
   private boolean flushScheduled;
   private final Set<Connection> waiting = new LinkedHashSet<>();
   private final Map<String, Set<Connection>> paused = new HashMap<>();
@@ -100,6 +115,13 @@ final class MeshLink {
     this.limitBytes = limitBytes;
     this.lastHeardNanos = System.nanoTime();
     this.lastTrafficNanos = lastHeardNanos;
+    this.daemonsHead = head(origin, MeshDirection.MESH_DIRECTION_DAEMON);
+    this.clientsHead = head(origin, MeshDirection.MESH_DIRECTION_CLIENT);
+  }
+
+  /** A batch message's fields other than its frames, serialized once per link and direction. */
+  private static byte[] head(String origin, MeshDirection to) {
+    return RelayBusBatch.newBuilder().setOrigin(origin).setTo(to).build().toByteArray();
   }
 
   boolean isDown() {
@@ -123,23 +145,35 @@ final class MeshLink {
    * peer for every frame routed to that peer in the same turn, instead of one each per frame.
    */
   void send(MeshDirection to, RelayFrame f, Connection from, String key) {
+    send(to, f, RelayWire.wrap(f.toByteArray()), from, key);
+  }
+
+  /**
+   * As {@link #send(MeshDirection, RelayFrame, Connection, String)}, with {@code raw}, the bytes
+   * {@code f} was parsed from (and checked as): they go into the batch as they are, not serialized
+   * again.
+   */
+  void send(MeshDirection to, RelayFrame f, Buffer raw, Connection from, String key) {
     if (down) {
       metrics.drop(Drop.LINK_DOWN);
       return;
     }
-    int size = f.getSerializedSize() + FRAME_TAG_BYTES;
+    int size = raw.length() + FRAME_TAG_BYTES;
     Batch b = to == MeshDirection.MESH_DIRECTION_DAEMON ? toDaemons : toClients;
     if (b.frames > 0 && (b.frames == MAX_BATCH_FRAMES || b.bytes + size > maxBatchBytes)) {
       flush(b);
     }
     if (b.frames == 0) {
-      b.builder = RelayBusBatch.newBuilder().setOrigin(origin).setTo(to);
+      b.parts.add(
+          Unpooled.wrappedBuffer(
+              to == MeshDirection.MESH_DIRECTION_DAEMON ? daemonsHead : clientsHead));
       if (!flushScheduled) {
         flushScheduled = true;
         later.accept(this::flush);
       }
     }
-    b.builder.addFrames(f);
+    b.parts.add(RelayWire.frameFieldPrefix(raw.length()));
+    b.parts.add(((BufferInternal) raw).getByteBuf());
     b.frames++;
     b.bytes += size;
     metrics.meshOut();
@@ -168,10 +202,13 @@ final class MeshLink {
     if (b.frames == 0 || down) {
       return;
     }
-    Queued q = new Queued(RelayWire.wrap(b.builder.build().toByteArray()), b.bytes, b.frames);
-    b.builder = null;
-    b.frames = 0;
-    b.bytes = 0;
+    Queued q =
+        new Queued(
+            BufferInternal.buffer(
+                Unpooled.wrappedBuffer(b.parts.size(), b.parts.toArray(ByteBuf[]::new))),
+            b.bytes,
+            b.frames);
+    b.clear();
     if (ws == null) {
       pending.add(q);
     } else {
@@ -282,9 +319,7 @@ final class MeshLink {
     for (Batch b : List.of(toDaemons, toClients)) {
       queuedBytes -= b.bytes;
       metrics.drop(Drop.LINK_DOWN, b.frames);
-      b.builder = null;
-      b.frames = 0;
-      b.bytes = 0;
+      b.clear();
     }
     for (Queued q : pending) {
       queuedBytes -= q.bytes;

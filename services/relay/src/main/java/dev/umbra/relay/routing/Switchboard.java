@@ -162,12 +162,12 @@ public final class Switchboard {
     connections.add(c);
     metrics.connected(daemon);
     ws.setWriteQueueMaxSize(settings.queueBytes());
-    ws.binaryMessageHandler(b -> onMessage(c, b));
-    ws.textMessageHandler(
-        t -> {
-          delivery.reject(c, Reject.TEXT_FRAME, null);
-          close(c, CLOSE_UNSUPPORTED, RelayReason.RELAY_REASON_TEXT_FRAME);
-        });
+    ws.frameHandler(
+        new WholeMessages(
+            settings.maxFrameBytes(),
+            b -> onMessage(c, b),
+            () -> refuse(c, Reject.TEXT_FRAME, CLOSE_UNSUPPORTED),
+            () -> refuse(c, Reject.OVERSIZED, CLOSE_TOO_BIG)));
     ws.pongHandler(b -> c.lastHeardNanos = System.nanoTime());
     ws.drainHandler(
         v -> {
@@ -227,6 +227,12 @@ public final class Switchboard {
     }
   }
 
+  /** A message refused before parsing (text, oversized): counted, answered, connection closed. */
+  private void refuse(Connection c, Reject why, short code) {
+    delivery.reject(c, why, null);
+    close(c, code, why.reason());
+  }
+
   private void sweep() {
     long now = System.nanoTime();
     long idleNanos = settings.idle().toNanos();
@@ -254,8 +260,7 @@ public final class Switchboard {
     c.lastHeardNanos = now;
     // 1. size, before anything else (the WebSocket layer already refused longer messages)
     if (buf.length() > settings.maxFrameBytes()) {
-      delivery.reject(c, Reject.OVERSIZED, null);
-      close(c, CLOSE_TOO_BIG, RelayReason.RELAY_REASON_OVERSIZED);
+      refuse(c, Reject.OVERSIZED, CLOSE_TOO_BIG);
       return;
     }
     // 2. per-IP message rate: the frame is already read, so pause the connection to repay the debt
@@ -313,7 +318,7 @@ public final class Switchboard {
       if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
         unbind(ck);
       }
-    } else if (!mesh.toClient(c, f, ck)) {
+    } else if (!mesh.toClient(c, f, raw, ck)) {
       c.publisher.publish(
           Topics.channelTopic(c.workspace, c.target, f.getChannelId()),
           f,
@@ -442,7 +447,7 @@ public final class Switchboard {
       delivery.deliverLocal(c, d, raw);
       return;
     }
-    if (!mesh.toDaemon(c, f, tk, () -> toDaemonByBus(c, f))) {
+    if (!mesh.toDaemon(c, f, raw, tk, () -> toDaemonByBus(c, f))) {
       toDaemonByBus(c, f);
     }
   }

@@ -1,6 +1,7 @@
 package dev.umbra.relay.wire;
 
 import com.google.protobuf.CodedInputStream;
+import com.google.protobuf.CodedOutputStream;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageLite;
 import com.google.protobuf.Parser;
@@ -143,6 +144,24 @@ public final class RelayWire {
       throw new InvalidProtocolBufferException("fewer frames than parsed");
     }
     return spans;
+  }
+
+  /**
+   * The field tag and length that put a frame of {@code length} bytes into a batch message: with
+   * the frame's bytes after it, one {@code RelayBusBatch.frames} field, so a batch is written as
+   * its parts (the frames as they came in) without serializing them again.
+   */
+  public static ByteBuf frameFieldPrefix(int length) {
+    byte[] prefix = new byte[1 + CodedOutputStream.computeUInt32SizeNoTag(length)];
+    CodedOutputStream out = CodedOutputStream.newInstance(prefix);
+    try {
+      out.writeUInt32NoTag(BATCH_FRAMES_TAG);
+      out.writeUInt32NoTag(length);
+      out.checkNoSpaceLeft();
+    } catch (IOException e) {
+      throw new IllegalStateException(e); // the array is sized for exactly these bytes
+    }
+    return Unpooled.wrappedBuffer(prefix);
   }
 
   /**
