@@ -241,6 +241,7 @@ public final class MessagingBench {
     }
     if (!name.equals("first")) {
       System.out.println("  [owner] " + sent);
+      System.out.println("  [agent] " + done);
     }
     return r;
   }
