@@ -69,6 +69,7 @@ public final class AgentEnd {
   // the phase being measured (one at a time)
   private String phase = "";
   private long[] latencies = new long[0];
+  private long[] arrivals = new long[0]; // send start -> the copy reached receive(), before decrypt
   private int got;
   private long firstSent;
   private long lastReceived;
@@ -128,7 +129,10 @@ public final class AgentEnd {
     floor
         .subscribe(
             OwnerEnd.FLOOR_CHANNEL,
-            m -> a.record(Probe.parse(m.body().getBytes()), System.nanoTime()))
+            m -> {
+              long now = System.nanoTime();
+              a.record(Probe.parse(m.body().getBytes()), now, now);
+            })
         .toCompletionStage()
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
@@ -205,6 +209,7 @@ public final class AgentEnd {
 
   /** One copy, pushed or fetched: shown once, acknowledged after it was opened. */
   private void receive(JsonObject m) {
+    long arrived = System.nanoTime();
     String id = m.getString("id");
     if (!seen.add(id)) {
       acks.add(UUID.fromString(id));
@@ -220,11 +225,12 @@ public final class AgentEnd {
       session = messaging.store().session(device, OPTIONS).orElseThrow().session();
       record(
           Probe.parse(o.entry().getString("text").getBytes(StandardCharsets.UTF_8)),
-          System.nanoTime());
+          System.nanoTime(),
+          arrived);
       return;
     }
     byte[] plain = session.decrypt(env.body());
-    record(Probe.parse(plain), System.nanoTime());
+    record(Probe.parse(plain), System.nanoTime(), arrived);
     acks.add(UUID.fromString(id));
   }
 
@@ -247,15 +253,17 @@ public final class AgentEnd {
   private synchronized void expect(String name, int count) {
     phase = name;
     latencies = new long[count];
+    arrivals = new long[count];
     got = 0;
     firstSent = Long.MAX_VALUE;
     lastReceived = 0;
   }
 
-  private synchronized void record(Probe p, long now) {
+  private synchronized void record(Probe p, long now, long arrived) {
     if (!p.phase().equals(phase) || got >= latencies.length) {
       return;
     }
+    arrivals[got] = arrived - p.sentNanos();
     latencies[got++] = now - p.sentNanos();
     firstSent = Math.min(firstSent, p.sentNanos());
     lastReceived = Math.max(lastReceived, now);
@@ -277,10 +285,18 @@ public final class AgentEnd {
 
   private void done() {
     long[] s = Arrays.copyOf(latencies, got);
+    long[] arr = Arrays.copyOf(arrivals, got);
+    long[] open = new long[got];
+    for (int i = 0; i < got; i++) {
+      open[i] = latencies[i] - arrivals[i];
+    }
     Arrays.sort(s);
+    Arrays.sort(arr);
+    Arrays.sort(open);
     System.out.printf(
         Locale.ROOT,
-        "done %s n=%d p50=%d p90=%d p99=%d p999=%d max=%d rate=%.0f lost=%d%n",
+        "done %s n=%d p50=%d p90=%d p99=%d p999=%d max=%d rate=%.0f lost=%d"
+            + " arrived50=%d arrived99=%d open50=%d open99=%d%n",
         phase,
         got,
         pct(s, 0.50),
@@ -289,7 +305,11 @@ public final class AgentEnd {
         pct(s, 0.999),
         s[s.length - 1] / 1000,
         got / ((lastReceived - firstSent) / 1e9),
-        latencies.length - got);
+        latencies.length - got,
+        pct(arr, 0.50),
+        pct(arr, 0.99),
+        pct(open, 0.50),
+        pct(open, 0.99));
     got = latencies.length; // reported once
   }
 

@@ -147,7 +147,7 @@ public final class MessagingBench {
             tmp,
             List.of(tmp.resolve("agent").toString(), urlB, redis, floorPrefix));
     all.add(agent);
-    agent.await("ready", 60);
+    agent.await("ready", 180); // 60 s was too short at a load average over 30
     JvmProcess owner =
         end(
             "owner",
@@ -156,7 +156,7 @@ public final class MessagingBench {
             List.of(
                 tmp.resolve("owner").toString(), urlA, redis, floorPrefix, String.valueOf(window)));
     all.add(owner);
-    owner.await("ready", 60);
+    owner.await("ready", 180);
   }
 
   /** The phases: first message, warm-up, alternating latency rounds, throughput; the report. */
@@ -241,6 +241,7 @@ public final class MessagingBench {
     }
     if (!name.equals("first")) {
       System.out.println("  [owner] " + sent);
+      System.out.println("  [agent] " + done);
     }
     return r;
   }

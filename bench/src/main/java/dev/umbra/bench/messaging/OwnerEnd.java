@@ -169,6 +169,7 @@ public final class OwnerEnd {
     AtomicInteger failed = new AtomicInteger();
     AtomicReference<String> lastError = new AtomicReference<>();
     long[] posts = new long[count];
+    long[] seals = new long[count]; // send start -> sealed (ratchet + framing)
     Batcher batcher =
         new Batcher(
             (seqs, started, ar) -> {
@@ -191,6 +192,7 @@ public final class OwnerEnd {
           new Envelope(
                   Envelope.Kind.RATCHET, session.encrypt(new Probe(phase, i, t).encode()).encode())
               .encode();
+      seals[i] = System.nanoTime() - t;
       batcher.add(
           i,
           t,
@@ -209,8 +211,8 @@ public final class OwnerEnd {
     double seconds = (System.nanoTime() - start) / 1e9;
     System.out.printf(
         java.util.Locale.ROOT,
-        "sent %s %d in %.2f s (%.0f/s posted in %d requests; answered p50 %d us p99 %d us)"
-            + " failed=%d%s%n",
+        "sent %s %d in %.2f s (%.0f/s posted in %d requests; answered p50 %d us p99 %d us;"
+            + " sealed p50 %d us p99 %d us) failed=%d%s%n",
         phase,
         count,
         seconds,
@@ -218,6 +220,8 @@ public final class OwnerEnd {
         batcher.requests(),
         pct(posts, 0.5),
         pct(posts, 0.99),
+        pct(seals, 0.5),
+        pct(seals, 0.99),
         failed.get(),
         failed.get() == 0 ? "" : " last: " + lastError.get());
   }

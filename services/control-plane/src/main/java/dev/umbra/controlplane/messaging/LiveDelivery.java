@@ -225,7 +225,8 @@ public final class LiveDelivery {
       while (!queued.isEmpty() && ids.size() < MAX_READ) {
         ids.add(queued.poll());
       }
-      db.inWorkspacePipelined(ws, conn -> store.some(conn, ids, recipient))
+      // one round trip: the read's COMMIT goes out behind it (Database.readInWorkspace)
+      db.readInWorkspace(ws, conn -> store.some(conn, ids, recipient))
           .onSuccess(
               found -> {
                 List<MessageStore.Stored> in = new ArrayList<>();

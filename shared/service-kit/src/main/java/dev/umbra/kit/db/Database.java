@@ -11,6 +11,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -207,6 +208,52 @@ public final class Database {
       UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
     return transaction(workspaceId, true, work);
+  }
+
+  /**
+   * A read-only unit of work in one round trip: {@code BEGIN}, {@code SET TRANSACTION READ ONLY},
+   * the workspace setting and {@code work}'s statements are sent together, and {@code COMMIT} goes
+   * out as soon as {@code BEGIN} answers, behind them, without waiting for their answers (a read
+   * has nothing to decide before it ends). So {@code work} must issue all its statements before it
+   * returns (a statement issued after an answer would come after the {@code COMMIT} and fail).
+   * Answers {@code work}'s outcome once everything sent has answered; fails if any of it failed.
+   * The transaction is read only, so a write in {@code work} fails instead of being committed
+   * unseen; row-level security applies as in {@link #inWorkspace}.
+   */
+  public <T> Future<T> readInWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
+    Objects.requireNonNull(workspaceId, "workspaceId");
+    String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
+    return pool.getConnection()
+        .compose(
+            conn -> {
+              Future<T> outcome;
+              try {
+                outcome = read(conn, setup, work);
+              } catch (RuntimeException e) {
+                outcome = Future.failedFuture(e);
+              }
+              return outcome.onComplete(ar -> conn.close());
+            });
+  }
+
+  private static <T> Future<T> read(
+      SqlConnection conn, String setup, Function<SqlConnection, Future<T>> work) {
+    Future<Transaction> begun = conn.begin();
+    Future<?> readOnly = conn.query("SET TRANSACTION READ ONLY").execute();
+    Future<?> set = conn.query(setup).execute();
+    Future<T> done = safely(work, conn);
+    Future<Void> ended = begun.compose(Transaction::commit);
+    List<Future<?>> steps = List.of(begun, readOnly, set, done, ended);
+    return Future.join(steps)
+        .transform(
+            x -> {
+              for (Future<?> f : steps) {
+                if (f.failed()) {
+                  return Future.<T>failedFuture(f.cause());
+                }
+              }
+              return Future.succeededFuture(done.result());
+            });
   }
 
   /**
