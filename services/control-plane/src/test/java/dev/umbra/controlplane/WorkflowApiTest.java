@@ -375,6 +375,7 @@ class WorkflowApiTest {
     WorkflowRunReport report =
         new WorkflowRunReport(
             "01JF" + "0".repeat(21) + "A",
+            "01JF" + "0".repeat(21) + "R",
             "hello",
             1,
             "1f",
