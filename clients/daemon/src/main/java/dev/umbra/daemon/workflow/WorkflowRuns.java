@@ -168,7 +168,7 @@ public final class WorkflowRuns implements MessageService {
       return null;
     }
     Fetched f = fetch(req.name());
-    Run run = new Run(peer, context, req.name(), f.version(), req.runId(), channel, started);
+    Run run = new Run(peer, context, req.name(), req.version(), req.runId(), channel, started);
     if (f.refusal() == null && f.version() != req.version()) {
       // every machine of one run runs the version it started with
       refuse(
