@@ -382,7 +382,9 @@ class AgentWorkApiTest {
     // land in: a new column fails this test until docs/agents.md says what it holds. The one
     // jsonb column, steps (a workflow run's step results), is written only from a parsed
     // WorkflowRunReport, which admits step ids, status codes and numbers, and is CHECKed to an
-    // array of at most 50 (docs/agents.md, "Workflow runs"); workflow_name is CHECKed to 64
+    // array of at most 50 (docs/agents.md, "Workflow runs"); workflow_name is CHECKed to 64.
+    // run_id is CHECKed to 26 (a ULID); reports, the second jsonb, is written only from parsed
+    // reports too (machine id, event id, outcome and reason code) and CHECKed to at most 50
     assertThat(columns)
         .containsExactlyInAnyOrderEntriesOf(
             java.util.Map.ofEntries(
@@ -392,6 +394,8 @@ class AgentWorkApiTest {
                 java.util.Map.entry("workflow_name", "text"),
                 java.util.Map.entry("workflow_version", "bigint"),
                 java.util.Map.entry("steps", "jsonb"),
+                java.util.Map.entry("run_id", "text"),
+                java.util.Map.entry("reports", "jsonb"),
                 java.util.Map.entry("machine_id", "uuid"),
                 java.util.Map.entry("kind", "text"),
                 java.util.Map.entry("channel", "text"),

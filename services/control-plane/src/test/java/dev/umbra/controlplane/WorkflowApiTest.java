@@ -372,9 +372,12 @@ class WorkflowApiTest {
 
   @Test
   void aMachinesReportOfAWorkflowRunIsARunRecordWithItsStepsOnce() {
+    assertThat(put(a.alice, body(a.ws, YAML, 1, a.aliceDevice, a.aliceDeviceKey)).status())
+        .isEqualTo(200);
     WorkflowRunReport report =
         new WorkflowRunReport(
             "01JF" + "0".repeat(21) + "A",
+            "01JF" + "0".repeat(21) + "R",
             "hello",
             1,
             "1f",

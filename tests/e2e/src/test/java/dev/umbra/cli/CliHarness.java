@@ -388,9 +388,14 @@ public final class CliHarness implements AutoCloseable {
    * create` and `umbra daemon pair`; returns the machine's binding store.
    */
   public BindingStore pairMachine(Path admin, Path machine) {
+    return pairMachine(admin, machine, "local");
+  }
+
+  /** Pairs the machine home {@code machine} as {@code name}, with a code {@code admin} made. */
+  public BindingStore pairMachine(Path admin, Path machine, String name) {
     String pairing =
         ok(admin, "pair", "create", "--json", "--workspace", "dev").json().getString("code");
-    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", "local");
+    ok(machine, "daemon", "pair", pairing, "--url", cpUrl, "--name", name);
     return new BindingStore(machine);
   }
 

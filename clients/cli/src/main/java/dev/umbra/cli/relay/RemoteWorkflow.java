@@ -17,20 +17,21 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 
 /**
  * Asks a machine's daemon to run a workflow over an end-to-end encrypted relay channel (the {@code
- * workflow} message topic, docs/agents.md "Workflow runs"): sends {@code {"name","inputs"}}, writes
- * the steps' output it receives to {@code out}/{@code err} and one line per step to {@code err},
- * and completes with the daemon's {@code end} message ({@code outcome}, {@code reason}, {@code
- * message}).
+ * workflow} message topic, docs/agents.md "Workflow runs"): sends the part of a run asked of the
+ * machine ({@code {"name","version","run_id","inputs","steps","prior"}}), writes the steps' output
+ * it receives to {@code out}/{@code err} and one line per step to {@code err}, and completes with
+ * the daemon's {@code end} message ({@code outcome}, {@code reason}, {@code message}) with {@code
+ * steps}, each step's status as the daemon told it.
  */
 public final class RemoteWorkflow implements SecureChannel.Listener {
   private final PrintStream out;
   private final PrintStream err;
   private final CompletableFuture<JsonObject> end = new CompletableFuture<>();
+  private final JsonObject steps = new JsonObject();
   private SecureChannel channel;
 
   private RemoteWorkflow(PrintStream out, PrintStream err) {
@@ -42,8 +43,7 @@ public final class RemoteWorkflow implements SecureChannel.Listener {
       PlainRelayClient client,
       String target,
       X25519PublicKey daemonKey,
-      String name,
-      Map<String, String> inputs,
+      JsonObject part,
       PrintStream out,
       PrintStream err) {
     RemoteWorkflow run = new RemoteWorkflow(out, err);
@@ -51,12 +51,7 @@ public final class RemoteWorkflow implements SecureChannel.Listener {
         ChannelStart.newBuilder()
             .setMessage(MessageChannel.newBuilder().setTopic("workflow"))
             .build();
-    byte[] request =
-        new JsonObject()
-            .put("name", name)
-            .put("inputs", new JsonObject(new java.util.HashMap<String, Object>(inputs)))
-            .encode()
-            .getBytes(StandardCharsets.UTF_8);
+    byte[] request = part.encode().getBytes(StandardCharsets.UTF_8);
     return client
         .open(target, daemonKey, start)
         .thenCompose(
@@ -104,17 +99,19 @@ public final class RemoteWorkflow implements SecureChannel.Listener {
           channel.fail(ChannelReason.CHANNEL_REASON_CLIENT_OUTPUT_FAILED);
         }
       }
-      case "step" ->
-          err.println(
-              "step "
-                  + e.getString("id")
-                  + ": "
-                  + e.getString("status")
-                  + (e.getInteger("exit_status", -1) >= 0
-                      ? " (exit " + e.getInteger("exit_status") + ")"
-                      : ""));
+      case "step" -> {
+        steps.put(e.getString("id", ""), e.getString("status", ""));
+        err.println(
+            "step "
+                + e.getString("id")
+                + ": "
+                + e.getString("status")
+                + (e.getInteger("exit_status", -1) >= 0
+                    ? " (exit " + e.getInteger("exit_status") + ")"
+                    : ""));
+      }
       case "end" -> {
-        end.complete(e);
+        end.complete(e.put("steps", steps));
         channel.close();
       }
       default -> {

@@ -27,7 +27,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -201,18 +200,12 @@ public final class WorkflowsCommand {
   @Command(
       name = "run",
       description =
-          "Ask a machine's daemon to run a workflow (it verifies the signature against its pinned trust first); exits 0 when every step it ran succeeded.")
+          "Run a workflow: each machine its steps name runs them in order, as one run (each daemon verifies the signature against its own pinned trust first); exits 0 when the run succeeded.")
   public static final class Run implements Callable<Integer> {
     private final CliContext ctx;
 
     @Parameters(index = "0", paramLabel = "<name>")
     String name;
-
-    @Option(
-        names = "--machine",
-        paramLabel = "<machine>",
-        description = "The machine to ask (default: the one the first step names).")
-    String machine;
 
     @Option(names = "--input", paramLabel = "<name=value>", description = "An input (repeatable).")
     List<String> inputs = new java.util.ArrayList<>();
@@ -227,7 +220,7 @@ public final class WorkflowsCommand {
     }
 
     @Override
-    public Integer call() throws Exception {
+    public Integer call() {
       Map<String, String> given = new LinkedHashMap<>();
       for (String i : inputs) {
         int eq = i.indexOf('=');
@@ -236,38 +229,56 @@ public final class WorkflowsCommand {
         }
         given.put(i.substring(0, eq), i.substring(eq + 1));
       }
-      String target = machine != null ? machine : firstMachine();
-      try (RelayAccess<PlainRelayClient> relay =
-          RelayAccess.connectOneShot(ctx, ws.value(), target, psk)) {
-        JsonObject end =
-            RemoteWorkflow.run(
-                    relay.client(),
-                    relay.machineId(),
-                    relay.daemonKey(),
-                    name,
-                    given,
-                    ctx.out(),
-                    ctx.err())
-                .get();
-        ctx.err().println(end.getString("message", ""));
-        return "success".equals(end.getString("outcome")) ? 0 : 1;
-      } catch (ExecutionException e) {
-        throw new CliException(e.getCause().getMessage());
-      }
-    }
-
-    private String firstMachine() {
       Api api = new Api(ctx);
       UUID w = api.workspace(ws.value());
       JsonObject r = api.get(ControlPlanePaths.workflow(w, name));
       if (r.getBoolean("deleted", false)) {
         throw new CliException("workflow " + name + " was deleted");
       }
+      WorkflowDefinition d;
+      Map<String, String> resolved;
       try {
-        return WorkflowDefinition.parse(r.getString("yaml")).steps().get(0).machine();
+        d = WorkflowDefinition.parse(r.getString("yaml"));
+        resolved = d.resolve(given);
       } catch (CryptoException e) {
-        throw new CliException("the stored definition does not parse: give --machine");
+        throw new CliException("the stored definition does not parse: " + e.getMessage());
+      } catch (IllegalArgumentException e) {
+        throw new CliException(e.getMessage());
       }
+      long version = r.getLong("version");
+      String runId =
+          dev.umbra.crypto.ids.Ulids.next(ctx.clock().millis(), new java.security.SecureRandom());
+      ctx.err().println("run " + runId + " of workflow " + name + " v" + version);
+      WorkflowOrchestrator.Result result =
+          WorkflowOrchestrator.run(
+              d,
+              version,
+              runId,
+              given,
+              resolved,
+              (machine, part) -> {
+                try (RelayAccess<PlainRelayClient> relay =
+                    RelayAccess.connectOneShot(ctx, ws.value(), machine, psk)) {
+                  return RemoteWorkflow.run(
+                          relay.client(),
+                          relay.machineId(),
+                          relay.daemonKey(),
+                          part,
+                          ctx.out(),
+                          ctx.err())
+                      .get();
+                }
+              },
+              ctx.err());
+      ctx.err()
+          .println(
+              "workflow "
+                  + name
+                  + " v"
+                  + version
+                  + ": "
+                  + (result.success() ? "success" : "failure (" + result.reason() + ")"));
+      return result.success() ? 0 : 1;
     }
   }
 }

@@ -29,7 +29,6 @@ public final class DaemonAudit {
   private static final Logger log = LoggerFactory.getLogger(DaemonAudit.class);
   private static final java.util.regex.Pattern REASON =
       java.util.regex.Pattern.compile("[a-z][a-z0-9_]{0,31}");
-  private static final char[] CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ".toCharArray();
 
   /** What a daemon may report. */
   public enum Action {
@@ -218,20 +217,7 @@ public final class DaemonAudit {
    * A ULID (48-bit time, 80 random bits, Crockford base32): the audit service de-duplicates on it.
    */
   public String newEventId() {
-    long t = clock.millis();
-    byte[] rnd = new byte[10];
-    random.nextBytes(rnd);
-    char[] out = new char[26];
-    for (int i = 9; i >= 0; i--) {
-      out[i] = CROCKFORD[(int) (t & 31)];
-      t >>>= 5;
-    }
-    java.math.BigInteger r = new java.math.BigInteger(1, rnd);
-    for (int i = 25; i >= 10; i--) {
-      out[i] = CROCKFORD[r.intValue() & 31];
-      r = r.shiftRight(5);
-    }
-    return new String(out);
+    return dev.umbra.crypto.ids.Ulids.next(clock.millis(), random);
   }
 
   /** Sends {@code r} off the event loop; completes with the event id, or fails (already logged). */

@@ -18,20 +18,18 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * Runs a verified workflow's steps on this machine, in order (docs/agents.md, "Workflow runs"): a
- * step naming another machine is {@code other_machine}, one whose condition does not hold {@code
- * skipped}; each command runs without a shell and without stdin, until it exits or its {@code
- * timeout_seconds} (default {@link #DEFAULT_TIMEOUT_SECONDS}) pass; an agent step starts a session
- * of its runtime ({@link WorkflowRuns.AgentSteps}) and waits for its end the same way. Its
- * transcript is written only here, under {@code UMBRA_HOME/sessions/<session-id>/} ({@code
- * meta.json}, {@code <step>.stdout}, {@code <step>.stderr}, {@code <step>.exit}; 0700/0600); the
- * client that asked gets at most {@link #MAX_FORWARD} bytes of each step's output over the channel.
- * Blocking.
+ * Runs a verified workflow's steps asked of this machine, in order (docs/agents.md, "Workflow
+ * runs"): a step whose condition does not hold is {@code skipped}; each command runs without a
+ * shell and without stdin, until it exits or its {@code timeout_seconds} (default {@link
+ * #DEFAULT_TIMEOUT_SECONDS}) pass; an agent step starts a session of its runtime ({@link
+ * WorkflowRuns.AgentSteps}) and waits for its end the same way. Its transcript is written only
+ * here, under {@code UMBRA_HOME/sessions/<session-id>/} ({@code meta.json}, {@code <step>.stdout},
+ * {@code <step>.stderr}, {@code <step>.exit}; 0700/0600); the client that asked gets at most {@link
+ * #MAX_FORWARD} bytes of each step's output over the channel. Blocking.
  */
 final class WorkflowExecutor {
   static final long DEFAULT_TIMEOUT_SECONDS = 3600;
@@ -46,27 +44,23 @@ final class WorkflowExecutor {
 
   private final Path sessions;
   private final String sessionId;
-  private final Set<String> thisMachine;
   private final Clock clock;
   private final WorkflowRuns.AgentSteps agents;
   private final long channelId;
   private Path dir;
 
   /**
-   * @param thisMachine what a step's {@code machine} may say to mean this one (its name, its id)
    * @param agents where an agent step starts its session
    * @param channelId the channel that asked for the run (an agent step's session names it)
    */
   WorkflowExecutor(
       Path sessions,
       String sessionId,
-      Set<String> thisMachine,
       Clock clock,
       WorkflowRuns.AgentSteps agents,
       long channelId) {
     this.sessions = sessions;
     this.sessionId = sessionId;
-    this.thisMachine = Set.copyOf(thisMachine);
     this.clock = clock;
     this.agents = agents;
     this.channelId = channelId;
@@ -75,7 +69,18 @@ final class WorkflowExecutor {
   /** Whether the run failed: a step failed that does not continue on failure. */
   record Outcome(boolean failed, List<StepResult> steps) {}
 
-  Outcome run(WorkflowDefinition d, long version, Map<String, String> inputs, Progress progress)
+  /**
+   * Runs the steps {@code only} (checked by {@code WorkflowRunPlan.check}: consecutive, naming this
+   * machine), in order; {@code failedBefore} is whether a step before them failed, on any machine
+   * of the run.
+   */
+  Outcome run(
+      WorkflowDefinition d,
+      long version,
+      Map<String, String> inputs,
+      List<String> only,
+      boolean failedBefore,
+      Progress progress)
       throws IOException {
     dir =
         KeyFiles.ensurePrivateDirectory(
@@ -88,24 +93,26 @@ final class WorkflowExecutor {
             .put("inputs", new JsonObject(new java.util.HashMap<String, Object>(inputs)))
             .put("started_at", clock.instant().toString());
     write("meta.json", meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
-    boolean failed = false;
+    boolean failed = failedBefore;
+    boolean failedHere = false;
     List<StepResult> results = new ArrayList<>();
     for (WorkflowDefinition.Step s : d.steps()) {
       StepResult r;
-      if (!thisMachine.contains(s.machine())) {
-        r = new StepResult(s.id(), "other_machine", -1, 0, 0, 0);
+      if (!only.contains(s.id())) {
+        continue;
       } else if (!s.when().holds(inputs, failed)) {
         r = new StepResult(s.id(), "skipped", -1, 0, 0, 0);
       } else {
         r = s.isAgent() ? runAgentStep(s, inputs, progress) : runStep(s, inputs, progress);
         if (!"succeeded".equals(r.status()) && !s.continueOnFailure()) {
           failed = true;
+          failedHere = true;
         }
       }
       results.add(r);
       progress.step(r);
     }
-    return new Outcome(failed, results);
+    return new Outcome(failedHere, results);
   }
 
   private StepResult runStep(

@@ -6,6 +6,7 @@ import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
 import dev.umbra.crypto.workflow.WorkflowRefusal;
+import dev.umbra.crypto.workflow.WorkflowRunPlan;
 import dev.umbra.crypto.workflow.WorkflowRunReport;
 import dev.umbra.crypto.workflow.WorkflowRunReport.StepResult;
 import dev.umbra.daemon.agent.StepSession;
@@ -91,8 +92,18 @@ public final class WorkflowRuns implements MessageService {
         });
   }
 
-  /** A run's request: the workflow's name and the inputs given. */
-  record Request(String name, Map<String, String> inputs) {
+  /**
+   * A part of a run (docs/agents.md, "Workflow runs"): the workflow's name, the version the run
+   * started with, the run's id (chosen by the client), the inputs given, the consecutive steps
+   * naming this machine to run now, and the status of every step before them.
+   */
+  record Request(
+      String name,
+      long version,
+      String runId,
+      Map<String, String> inputs,
+      List<String> steps,
+      Map<String, String> prior) {
     static Request parse(byte[] bytes) {
       if (bytes.length > MAX_REQUEST) {
         throw new IllegalArgumentException("the request is too large");
@@ -102,18 +113,46 @@ public final class WorkflowRuns implements MessageService {
           || !WorkflowDefinition.NAME.matcher(name).matches()) {
         throw new IllegalArgumentException("name must be a workflow name");
       }
-      JsonObject in = j.getJsonObject("inputs", new JsonObject());
-      if (in.size() > WorkflowDefinition.MAX_INPUTS || j.size() > 2) {
-        throw new IllegalArgumentException("at most 32 inputs, and nothing else");
+      if (!(j.getValue("run_id") instanceof String runId)
+          || !WorkflowRunReport.EVENT.matcher(runId).matches()) {
+        throw new IllegalArgumentException("run_id must be a ULID");
       }
-      Map<String, String> inputs = new TreeMap<>();
+      if (!(j.getValue("version") instanceof Number n)
+          || n.doubleValue() != n.longValue()
+          || n.longValue() < 1) {
+        throw new IllegalArgumentException("version must be a stored version");
+      }
+      if (j.size() > 6 || !(j.getValue("steps") instanceof io.vertx.core.json.JsonArray a)) {
+        throw new IllegalArgumentException("steps must be a list, and nothing else is asked");
+      }
+      List<String> steps = new java.util.ArrayList<>();
+      for (Object o : a) {
+        if (!(o instanceof String id) || steps.size() >= WorkflowDefinition.MAX_STEPS) {
+          throw new IllegalArgumentException("steps are at most 50 step ids");
+        }
+        steps.add(id);
+      }
+      return new Request(
+          name,
+          n.longValue(),
+          runId,
+          strings(j.getJsonObject("inputs", new JsonObject()), WorkflowDefinition.MAX_INPUTS),
+          steps,
+          strings(j.getJsonObject("prior", new JsonObject()), WorkflowDefinition.MAX_STEPS));
+    }
+
+    private static Map<String, String> strings(JsonObject in, int max) {
+      if (in.size() > max) {
+        throw new IllegalArgumentException("too many members");
+      }
+      Map<String, String> out = new TreeMap<>();
       for (String k : in.fieldNames()) {
         if (!(in.getValue(k) instanceof String v)) {
-          throw new IllegalArgumentException("input values are strings");
+          throw new IllegalArgumentException("values are strings");
         }
-        inputs.put(k, v);
+        out.put(k, v);
       }
-      return new Request(name, inputs);
+      return out;
     }
   }
 
@@ -129,10 +168,23 @@ public final class WorkflowRuns implements MessageService {
       return null;
     }
     Fetched f = fetch(req.name());
+    Run run = new Run(peer, context, req.name(), req.version(), req.runId(), channel, started);
+    if (f.refusal() == null && f.version() != req.version()) {
+      // every machine of one run runs the version it started with
+      refuse(
+          run,
+          WorkflowRefusal.VERSION_CHANGED.code(),
+          "workflow "
+              + req.name()
+              + " is at v"
+              + f.version()
+              + ", the run started with v"
+              + req.version());
+      return null;
+    }
     WorkflowVerifier.Verdict v = f.refusal() != null ? refused(f.refusal()) : verify(req.name(), f);
     if (v.refusal().isPresent()) {
-      String code = v.refusal().get().code();
-      refuse(peer, context, req.name(), f.version(), channel, started, code, null);
+      refuse(run, v.refusal().get().code(), null);
       return null;
     }
     WorkflowDefinition d = v.definition().orElseThrow();
@@ -140,8 +192,14 @@ public final class WorkflowRuns implements MessageService {
     try {
       inputs = d.resolve(req.inputs());
     } catch (IllegalArgumentException e) {
-      String code = WorkflowRefusal.BAD_INPUTS.code();
-      refuse(peer, context, req.name(), f.version(), channel, started, code, e.getMessage());
+      refuse(run, WorkflowRefusal.BAD_INPUTS.code(), e.getMessage());
+      return null;
+    }
+    Set<String> me = Set.of(w.binding().name(), w.binding().machineId().toString());
+    try {
+      WorkflowRunPlan.check(d, req.steps(), req.prior(), me);
+    } catch (IllegalArgumentException e) {
+      refuse(run, WorkflowRefusal.BAD_STEPS.code(), e.getMessage());
       return null;
     }
     WorkflowExecutor.Outcome o;
@@ -150,11 +208,16 @@ public final class WorkflowRuns implements MessageService {
           new WorkflowExecutor(
                   w.home().resolve("sessions"),
                   w.sessionIds().get(),
-                  Set.of(w.binding().name(), w.binding().machineId().toString()),
                   w.clock(),
                   w.agents(),
                   peer.channelId())
-              .run(d, f.version(), inputs, progress(peer, context));
+              .run(
+                  d,
+                  f.version(),
+                  inputs,
+                  req.steps(),
+                  WorkflowRunPlan.failedBefore(d, req.prior()),
+                  progress(peer, context));
     } catch (java.io.IOException e) {
       end(
           peer,
@@ -169,6 +232,7 @@ public final class WorkflowRuns implements MessageService {
     report(
         new WorkflowRunReport(
             w.eventIds().get(),
+            req.runId(),
             req.name(),
             f.version(),
             channel,
@@ -185,33 +249,38 @@ public final class WorkflowRuns implements MessageService {
     return null;
   }
 
-  /** Reports a refusal (a run record and {@code workflow.refused}) and tells the client. */
-  private void refuse(
+  /** The part of a run being handled: what a refusal reports and tells the client. */
+  private record Run(
       MessagePeer peer,
       Context context,
       String name,
       long version,
+      String runId,
       String channel,
-      long started,
-      String code,
-      String message) {
+      long started) {}
+
+  /** Reports a refusal (a run record and {@code workflow.refused}) and tells the client. */
+  private void refuse(Run r, String code, String message) {
     report(
         new WorkflowRunReport(
             w.eventIds().get(),
-            name,
-            version,
-            channel,
+            r.runId(),
+            r.name(),
+            r.version(),
+            r.channel(),
             "refused",
             code,
-            millis(started),
+            millis(r.started()),
             List.of()));
-    log.atWarn().addKeyValue("workflow", name).log("workflow refused: {}", code);
+    log.atWarn().addKeyValue("workflow", r.name()).log("workflow refused: {}", code);
     end(
-        peer,
-        context,
+        r.peer(),
+        r.context(),
         "refused",
         code,
-        message != null ? message : "the machine refused to run workflow " + name + ": " + code);
+        message != null
+            ? message
+            : "the machine refused to run workflow " + r.name() + ": " + code);
   }
 
   private static WorkflowVerifier.Verdict refused(WorkflowRefusal r) {

@@ -163,7 +163,15 @@ public abstract sealed class Refusal extends RuntimeException {
       /** The inbox item was already decided, or passed its deadline and took its default. */
       ALREADY_DECIDED("already_decided"),
       /** The bootstrap token was used: the deployment has its first owner. */
-      ALREADY_BOOTSTRAPPED("already_bootstrapped");
+      ALREADY_BOOTSTRAPPED("already_bootstrapped"),
+      /** A machine reported a workflow step that names another machine (or no such step). */
+      WRONG_MACHINE("wrong_machine"),
+      /** A workflow run's step was already reported. */
+      DUPLICATE_STEP("duplicate_step"),
+      /** A report of a workflow run names another version than the run's earlier reports. */
+      VERSION_MISMATCH("version_mismatch"),
+      /** A workflow run has as many reports as it may have (50). */
+      TOO_MANY_REPORTS("too_many_reports");
 
       private final String wire;
 

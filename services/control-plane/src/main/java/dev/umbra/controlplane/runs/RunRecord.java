@@ -29,10 +29,14 @@ public record RunRecord(
     Workflow workflow) {
 
   /**
-   * Of a workflow run: the definition's name and version and each step's result ({@code
-   * [{id,status,exit_status,duration_ms,bytes_in,bytes_out}]}); null for a command run.
+   * Of a workflow run: the definition's name and version, each step's result ({@code
+   * [{id,machine_id,status,exit_status,duration_ms,bytes_in,bytes_out}]}), the run's id and the
+   * machines' reports merged into it ({@code [{machine_id,event_id,outcome,reason}]}; the run id
+   * and the reports are null for a run reported before runs spanned machines); null for a command
+   * run.
    */
-  public record Workflow(String name, long version, JsonArray steps) {}
+  public record Workflow(
+      String name, long version, JsonArray steps, String runId, JsonArray reports) {}
 
   static RunRecord of(Row r) {
     return new RunRecord(
@@ -55,6 +59,8 @@ public record RunRecord(
             : new Workflow(
                 r.getString("workflow_name"),
                 r.getLong("workflow_version"),
-                (JsonArray) r.getJson("steps")));
+                (JsonArray) r.getJson("steps"),
+                r.getString("run_id"),
+                (JsonArray) r.getJson("reports")));
   }
 }

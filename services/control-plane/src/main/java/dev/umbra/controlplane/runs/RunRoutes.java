@@ -36,6 +36,8 @@ public final class RunRoutes {
           "WorkflowStepResult",
           Schema.object()
               .required("id", Schema.string(1, 32))
+              .optional(
+                  "machine_id", Schema.uuid().describe("the machine that ran and reported it"))
               .required(
                   "status",
                   Schema.oneOf(
@@ -55,6 +57,22 @@ public final class RunRoutes {
           .required("name", Schema.string(1, 64))
           .required("version", Schema.integer(1, Long.MAX_VALUE))
           .required("steps", Schema.array(STEP, 0, 50))
+          .optional(
+              "run_id",
+              Schema.string(26, 26)
+                  .describe("the run's id: every machine's report of the run carries it"))
+          .optional(
+              "reports",
+              Schema.array(
+                      Schema.object()
+                          .required("machine_id", Schema.uuid())
+                          .required("event_id", Schema.string(26, 26))
+                          .required("outcome", Schema.oneOf("success", "failure", "refused"))
+                          .required("reason", Schema.string(0, 32))
+                          .build(),
+                      0,
+                      50)
+                  .describe("each machine's report merged into the run, in order"))
           .build()
           .describe("of a workflow run (kind workflow): the definition and each step's result");
 
@@ -163,6 +181,11 @@ public final class RunRoutes {
               .put("name", r.workflow().name())
               .put("version", r.workflow().version())
               .put("steps", r.workflow().steps()));
+      if (r.workflow().runId() != null) {
+        j.getJsonObject("workflow")
+            .put("run_id", r.workflow().runId())
+            .put("reports", r.workflow().reports());
+      }
     }
     return r.runtime() == null ? j : j.put("runtime", r.runtime());
   }

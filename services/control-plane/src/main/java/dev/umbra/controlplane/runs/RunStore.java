@@ -22,9 +22,9 @@ public final class RunStore {
     return conn.preparedQuery(
             "INSERT INTO run_records (workspace_id, id, event_id, machine_id, kind, channel,"
                 + " outcome, reason, exit_status, started_at, ended_at, duration_ms, bytes_in,"
-                + " bytes_out, runtime, workflow_name, workflow_version, steps) VALUES"
-                + " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18)"
-                + " ON CONFLICT (workspace_id, event_id) DO NOTHING")
+                + " bytes_out, runtime, workflow_name, workflow_version, steps, run_id, reports)"
+                + " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19,$20)"
+                + " ON CONFLICT DO NOTHING")
         .execute(
             Tuple.from(
                 new Object[] {
@@ -45,7 +45,9 @@ public final class RunStore {
                   r.runtime(),
                   r.workflow() == null ? null : r.workflow().name(),
                   r.workflow() == null ? null : r.workflow().version(),
-                  r.workflow() == null ? null : r.workflow().steps()
+                  r.workflow() == null ? null : r.workflow().steps(),
+                  r.workflow() == null ? null : r.workflow().runId(),
+                  r.workflow() == null ? null : r.workflow().reports()
                 }))
         .mapEmpty();
   }

@@ -108,7 +108,8 @@ public final class WorkflowRoutes {
         auth,
         verifier,
         new WorkflowService(tenancy, store, audit, clock),
-        new WorkflowRunReports(clock, verifier, machineAudit, runs, ids),
+        new WorkflowRunReports(
+            verifier, machineAudit, new WorkflowRunMerge(clock, runs, store, ids)),
         new WorkflowProposals(auth, tenancy, verifier, store, machineAudit, clock));
   }
 

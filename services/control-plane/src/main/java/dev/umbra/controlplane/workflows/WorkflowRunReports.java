@@ -6,10 +6,7 @@ import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
-import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Schema;
-import dev.umbra.controlplane.runs.RunRecord;
-import dev.umbra.controlplane.runs.RunStore;
 import dev.umbra.crypto.CryptoConstants;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.sign.MachineRequests;
@@ -22,38 +19,29 @@ import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
-import java.time.Clock;
-import java.time.Duration;
-import java.time.OffsetDateTime;
-import java.time.ZoneOffset;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
- * A daemon's report of a workflow run (docs/agents.md, "Workflow runs"), signed with its binding
- * key: stored as a run record of kind {@code workflow} (once per event id) and audited as {@code
- * workflow.run} or, when the daemon refused to run the definition, {@code workflow.refused} with
- * its reason — numbers, ids and codes only, with the machine as actor.
+ * A daemon's report of its part of a workflow run (docs/agents.md, "Workflow runs"), signed with
+ * its binding key: merged into the run record of kind {@code workflow} of its run id ({@link
+ * WorkflowRunMerge}; once per event id) and audited as {@code workflow.run} or, when the daemon
+ * refused to run the definition, {@code workflow.refused} with its reason — numbers, ids and codes
+ * only, with the machine as actor.
  */
 final class WorkflowRunReports {
   private static final Pattern EVENT_ID = Pattern.compile("[0-9A-HJKMNP-TV-Z]{26}");
 
-  private final Clock clock;
   private final MachineRequestVerifier machines;
   private final AuditEmitter audit;
-  private final RunStore runs;
-  private final Ids ids;
+  private final WorkflowRunMerge merge;
 
-  WorkflowRunReports(
-      Clock clock, MachineRequestVerifier machines, AuditEmitter audit, RunStore runs, Ids ids) {
-    this.clock = clock;
+  WorkflowRunReports(MachineRequestVerifier machines, AuditEmitter audit, WorkflowRunMerge merge) {
     this.machines = machines;
     this.audit = audit;
-    this.runs = runs;
-    this.ids = ids;
+    this.merge = merge;
   }
 
   void register(ApiRoutes routes) {
@@ -68,7 +56,7 @@ final class WorkflowRunReports {
                 "report",
                 Schema.string(1, WorkflowRunReport.MAX_TEXT)
                     .describe(
-                        "canonical JSON {event_id, name, version, channel, outcome (success|failure|refused), reason, duration_ms, steps[{id,status,exit_status,duration_ms,bytes_in,bytes_out}]}"))
+                        "canonical JSON {event_id, run_id, name, version, channel, outcome (success|failure|refused), reason, duration_ms, steps[{id,status,exit_status,duration_ms,bytes_in,bytes_out}]}"))
             .build()
             .describe(
                 "signature over \"umbra-machine-workflow-run/v1\\n<workspace_id>\\n<machine_id>\\n<timestamp_ms>\\n<report>\""),
@@ -161,49 +149,12 @@ final class WorkflowRunReports {
     }
     return in.verified(
             (w, m, ts) -> MachineRequests.workflowRun(w, m, ts, text),
-            conn -> runs.record(conn, req.workspaceId(), req.machineId(), record(report)))
+            conn -> merge.merge(conn, req.workspaceId(), req.machineId(), report))
         .map(
             v -> {
               emit(ctx, req.workspaceId(), req.machineId(), report);
               return new JsonObject().put("event_id", report.eventId());
             });
-  }
-
-  private RunRecord record(WorkflowRunReport r) {
-    OffsetDateTime end = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
-    JsonArray steps = new JsonArray();
-    for (WorkflowRunReport.StepResult s : r.steps()) {
-      steps.add(
-          new JsonObject()
-              .put("id", s.id())
-              .put("status", s.status())
-              .put("exit_status", s.exitStatus())
-              .put("duration_ms", s.durationMs())
-              .put("bytes_in", s.bytesIn())
-              .put("bytes_out", s.bytesOut()));
-    }
-    int exit =
-        r.steps().stream()
-            .filter(s -> s.exitStatus() != 0 && s.exitStatus() != -1)
-            .mapToInt(WorkflowRunReport.StepResult::exitStatus)
-            .findFirst()
-            .orElse("success".equals(r.outcome()) ? 0 : -1);
-    return new RunRecord(
-        ids.next(),
-        r.eventId(),
-        null,
-        "workflow",
-        null,
-        r.channel(),
-        "success".equals(r.outcome()) ? "success" : "failure",
-        r.reason(),
-        exit,
-        end.minus(Duration.ofMillis(r.durationMs())),
-        end,
-        r.durationMs(),
-        r.bytesIn(),
-        r.bytesOut(),
-        new RunRecord.Workflow(r.name(), r.version(), steps));
   }
 
   private void emit(RoutingContext ctx, UUID wid, UUID mid, WorkflowRunReport r) {
@@ -218,6 +169,7 @@ final class WorkflowRunReports {
             .meta("workflow", r.name())
             .meta("version", Long.toString(r.version()))
             .meta("channel", r.channel())
+            .meta("run_id", r.runId())
             .meta("steps", Integer.toString(r.steps().size()));
     if ("success".equals(r.outcome())) {
       e.success();

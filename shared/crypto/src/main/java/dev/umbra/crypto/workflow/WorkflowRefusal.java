@@ -28,7 +28,17 @@ public enum WorkflowRefusal {
   /** the version already run here, with other content */
   VERSION_REUSED("version_reused"),
   /** the run's inputs do not match the definition's declarations */
-  BAD_INPUTS("bad_inputs");
+  BAD_INPUTS("bad_inputs"),
+  /**
+   * the current version is not the one the run started with: every machine of one run runs the same
+   * version
+   */
+  VERSION_CHANGED("version_changed"),
+  /**
+   * the steps asked for are not a run of consecutive steps naming this machine, or the earlier
+   * steps' statuses do not fit the definition
+   */
+  BAD_STEPS("bad_steps");
 
   private final String code;
 

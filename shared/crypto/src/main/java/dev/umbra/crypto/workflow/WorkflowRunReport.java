@@ -12,13 +12,16 @@ import java.util.regex.Pattern;
 
 /**
  * What a daemon reports of a workflow run (docs/agents.md, "Workflow runs"), signed with its
- * binding key as the canonical JSON of {@link #fields()}: the event id, the workflow's name and
- * version, the relay channel it was asked on, the outcome ({@code success}, {@code failure} or
- * {@code refused} with a reason code), its duration, and per step its status, exit status, duration
- * and byte counts. Numbers, ids and codes only: never an argument, an input or output.
+ * binding key as the canonical JSON of {@link #fields()}: the event id, the run id (one run of a
+ * workflow whose steps name several machines: every machine's report carries it, the control plane
+ * merges them into one run record), the workflow's name and version, the relay channel it was asked
+ * on, the outcome ({@code success}, {@code failure} or {@code refused} with a reason code), its
+ * duration, and per step its status, exit status, duration and byte counts. Numbers, ids and codes
+ * only: never an argument, an input or output.
  */
 public record WorkflowRunReport(
     String eventId,
+    String runId,
     String name,
     long version,
     String channel,
@@ -31,7 +34,9 @@ public record WorkflowRunReport(
   public static final Set<String> STATUSES =
       Set.of("succeeded", "failed", "timed_out", "not_started", "skipped", "other_machine");
 
-  private static final Pattern EVENT = Pattern.compile("[0-9A-HJKMNP-TV-Z]{26}");
+  /** An event or run id: a ULID. */
+  public static final Pattern EVENT = Pattern.compile("[0-9A-HJKMNP-TV-Z]{26}");
+
   private static final Pattern CODE = Pattern.compile("[a-z][a-z0-9_]{0,31}");
   private static final Pattern HEX = Pattern.compile("[0-9a-f]{1,16}");
   private static final Pattern STEP = Pattern.compile("[a-z][a-z0-9_-]{0,31}");
@@ -47,6 +52,7 @@ public record WorkflowRunReport(
   public Map<String, Object> fields() {
     Map<String, Object> m = new TreeMap<>();
     m.put("event_id", eventId);
+    m.put("run_id", runId);
     m.put("name", name);
     m.put("version", version);
     m.put("channel", channel);
@@ -107,6 +113,7 @@ public record WorkflowRunReport(
             .equals(
                 Set.of(
                     "event_id",
+                    "run_id",
                     "name",
                     "version",
                     "channel",
@@ -127,6 +134,7 @@ public record WorkflowRunReport(
     }
     return new WorkflowRunReport(
         text(m.get("event_id"), EVENT, "event_id"),
+        text(m.get("run_id"), EVENT, "run_id"),
         text(m.get("name"), WorkflowDefinition.NAME, "name"),
         number(m.get("version"), "version"),
         text(m.get("channel"), HEX, "channel"),

@@ -16,6 +16,7 @@ class WorkflowRunReportTest {
   static final WorkflowRunReport REPORT =
       new WorkflowRunReport(
           "01JF" + "0".repeat(21) + "A",
+          "01JF" + "0".repeat(21) + "B",
           "deploy-web",
           3,
           "1f2e",
@@ -53,6 +54,7 @@ class WorkflowRunReportTest {
             " " + text,
             "[]",
             text.replace("\"channel\"", "\"command\""),
+            text.replace("0B\"", "0b\""),
             text.replace("\"failed\"", "\"exploded\""),
             text.replace("\"exit_status\":2", "\"exit_status\":300"),
             text.replace("\"duration_ms\":1200", "\"duration_ms\":-1"),

@@ -93,7 +93,7 @@ class WorkflowAgentStepEndToEndTest {
   @Test
   void anAgentStepRunsASessionWhoseExitIsTheStepsStatusAndLeavesRecordsWithoutItsTranscript()
       throws Exception {
-    UmbraRun ran = umbra(m.admin, "workflows", "run", "agentic", "--machine", "local");
+    UmbraRun ran = umbra(m.admin, "workflows", "run", "agentic");
     assertThat(ran.code()).as(ran.err()).isZero();
     assertThat(ran.err())
         .contains("step think: succeeded (exit 0)")
@@ -158,8 +158,7 @@ class WorkflowAgentStepEndToEndTest {
 
   @Test
   void aSessionThatExitsNonZeroFailsItsStepAndStopsTheStepsAfterIt() {
-    UmbraRun ran =
-        umbra(m.admin, "workflows", "run", "agentic", "--machine", "local", "--input", "task=fail");
+    UmbraRun ran = umbra(m.admin, "workflows", "run", "agentic", "--input", "task=fail");
     assertThat(ran.code()).isEqualTo(1);
     assertThat(ran.err()).contains("step think: failed (exit 4)").contains("step after: skipped");
     assertThat(ran.out()).doesNotContain("after-the-agent");
