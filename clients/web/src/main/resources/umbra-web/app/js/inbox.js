@@ -1,4 +1,4 @@
-// The inbox in the page (docs/web.md, "Plans, inbox and runs"; docs/agents.md, "Inbox"): the
+// The inbox in the page (docs/web.md, "Plans, inbox, runs and workflows"; docs/agents.md, "Inbox"): the
 // decision items this member may see — raised by an agent or by an agent session's runtime on a
 // machine — with their deadlines; an open item gets one button per answer (approve or deny, one of
 // the options) or a field for a free answer, and the decision reaches the waiting agent at once

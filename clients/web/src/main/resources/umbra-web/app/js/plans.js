@@ -1,4 +1,4 @@
-// Plans under review in the page (docs/web.md, "Plans, inbox and runs"; docs/agents.md, "Plans"):
+// Plans under review in the page (docs/web.md, "Plans, inbox, runs and workflows"; docs/agents.md, "Plans"):
 // the plans this member may see, one plan's versions (any version shown, and what changed from the
 // one before as a line difference), its comments (read and add), verdicts, the teams it is shared
 // with (changed where the control plane lets this member: admins, the plan's author), a new

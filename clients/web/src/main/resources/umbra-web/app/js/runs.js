@@ -1,4 +1,4 @@
-// Run records in the page (docs/web.md, "Plans, inbox and runs"; docs/agents.md, "Run records"):
+// Run records in the page (docs/web.md, "Plans, inbox, runs and workflows"; docs/agents.md, "Run records"):
 // every `umbra run`, agent session and workflow run this member may see — ids, kind, outcome, exit
 // status, times and byte counts — and one run's details: its machine, the relay channel that
 // started it (whose opener the relay's `relay.channel_opened` audit event names), start and end,

@@ -1,4 +1,4 @@
-// Workflows in the page (docs/web.md, "Workflows"; docs/agents.md, "Workflows"): the list, one
+// Workflows in the page (docs/web.md, "Plans, inbox, runs and workflows"; docs/agents.md, "Workflows"): the list, one
 // definition's text (shown as text, never markup), its version and signer, and whether its
 // signature verifies IN THIS BROWSER against the workspace key it pinned: the keyset chain from the
 // pinned root, the signer's credential under the current key, and the `umbra-workflow/v1` payload

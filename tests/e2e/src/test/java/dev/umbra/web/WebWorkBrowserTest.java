@@ -30,20 +30,23 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Plans, the inbox and run records in the browser app (docs/web.md, "Plans, inbox and runs") in
- * real Chromium against a real control plane: a plan published from the CLI is read in the page
- * (its markdown shown as text, never markup) and approved there; an item an agent raised with
- * `umbra agent ask` is decided in the page and the waiting agent gets the answer; a machine's run
- * record is listed with its counts, and no page script fails.
+ * Plans, the inbox and run records in the browser app (docs/web.md, "Plans, inbox, runs and
+ * workflows") in real Chromium against a real control plane: a plan published from the CLI is read
+ * in the page (its markdown shown as text, never markup) and approved there; an item an agent
+ * raised with `umbra agent ask` is decided in the page and the waiting agent gets the answer; a
+ * machine's run record is listed with its counts, and no page script fails.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebWorkBrowserTest {
   BrowserPlatform platform;
   Path machine;
+  Traces traces;
 
   @BeforeAll
   void start() throws Exception {
+    traces = Traces.keepLogs();
     platform = BrowserPlatform.start("web-work", ServiceName.PAIRING);
+    traces.watch(platform.h);
     machine = platform.h.machineWithAgent(platform.admin, "bot");
   }
 
@@ -153,7 +156,8 @@ class WebWorkBrowserTest {
             .getJsonObject("plan")
             .getString("id");
     ok(admin, "plans", "comment", plan, "from the cli " + HOSTILE);
-    String fromPage = "from the page " + Traces.canary("webcomment");
+    String canary = Traces.canary("webcomment");
+    String fromPage = "from the page " + canary;
 
     try (Tab t = platform.tab()) {
       platform.signIn(t);
@@ -171,6 +175,9 @@ class WebWorkBrowserTest {
       assertThat(
               ok(admin, "plans", "show", plan, "--json").json().getJsonArray("comments").encode())
           .contains(fromPage);
+      // stored where comments are, by design, and nowhere else: no log line, bus message, Redis key
+      assertThat(traces.tables(canary).found()).containsExactly("control_plane.plan_comments");
+      assertThat(traces.outsideTables(canary)).isEmpty();
 
       // a new version from the page; what changed; the older version
       t.page.click("#plan-revise summary");

@@ -4,6 +4,7 @@ import static dev.umbra.cli.CliHarness.ok;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.cli.CliHarness;
+import dev.umbra.cli.Traces;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.http.JsonHttp;
@@ -38,14 +39,14 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 
 /**
- * Workflows in the browser app (docs/web.md, "Workflows") in real Chromium against a real control
- * plane, relay and a paired daemon: the page rebuilds each definition's signed payload itself and
- * checks its signature against the workspace key it pinned — a definition signed by the CLI
- * verifies, the same one altered in PostgreSQL is shown as "signature does not verify"; the
- * definition's hostile text is shown as text; a proposal from a repository file is shown with its
- * difference; the workflow's run opens its details with each step's status and counts, never its
- * output. The page's parser is held to shared/crypto's on the published vectors and a corpus of
- * edge cases.
+ * Workflows in the browser app (docs/web.md, "Plans, inbox, runs and workflows") in real Chromium
+ * against a real control plane, relay and a paired daemon: the page rebuilds each definition's
+ * signed payload itself and checks its signature against the workspace key it pinned — a definition
+ * signed by the CLI verifies, the same one altered in PostgreSQL is shown as "signature does not
+ * verify"; the definition's hostile text is shown as text; a proposal from a repository file is
+ * shown with its difference; the workflow's run opens its details with each step's status and
+ * counts, never its output. The page's parser is held to shared/crypto's on the published vectors
+ * and a corpus of edge cases.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebWorkflowsBrowserTest {
@@ -73,10 +74,13 @@ class WebWorkflowsBrowserTest {
   BrowserPlatform platform;
   Path machine;
   DaemonRelay relay;
+  Traces traces;
 
   @BeforeAll
   void start() throws Exception {
+    traces = Traces.keepLogs();
     platform = BrowserPlatform.start("web-workflows", ServiceName.PAIRING, ServiceName.RELAY);
+    traces.watch(platform.h);
     machine = platform.h.tmp.resolve("machine");
     BindingStore store = platform.h.pairMachine(platform.admin, machine);
     new DaemonRunner(
@@ -148,8 +152,10 @@ class WebWorkflowsBrowserTest {
     Path hello = platform.h.tmp.resolve("hello.yaml");
     Files.writeString(hello, HELLO);
     ok(admin, "workflows", "put", hello.toString());
-    UmbraRun ran = ok(admin, "workflows", "run", "hello", "--machine", "local");
-    assertThat(ran.out()).contains("hi-there");
+    String canary = Traces.canary("webflow");
+    UmbraRun ran =
+        ok(admin, "workflows", "run", "hello", "--machine", "local", "--input", "who=" + canary);
+    assertThat(ran.out()).contains("hi-" + canary);
     Eventually.until(
         "the workflow run left its record",
         Duration.ofSeconds(30),
@@ -178,9 +184,8 @@ class WebWorkflowsBrowserTest {
       assertThat(t.page.textContent("#run-steps-body"))
           .contains("greet", "succeeded", "elsewhere", "other_machine");
       assertThat(t.page.textContent("#run-facts")).contains("workflow hello v1", "local");
-      assertThat(t.page.textContent("#run-detail"))
-          .doesNotContain("hi-there")
-          .doesNotContain("echo");
+      assertThat(t.page.content()).doesNotContain(canary);
+      assertThat(t.page.textContent("#run-detail")).doesNotContain("echo");
       t.picture("#run-detail", "web-run.png");
       t.picture("#workflows", "web-workflows.png");
 
@@ -219,6 +224,8 @@ class WebWorkflowsBrowserTest {
       t.page.click("#workflows-body button[data-workflow-open='mirrored']");
       t.await("#workflow-verdict[data-verdict='no_pinned_trust']");
     }
+    // the run's input and output stayed on the machine: in no table, log line, bus message or key
+    assertThat(traces.anywhere(canary)).isEmpty();
   }
 
   /** `mirrored` stored, mirrored to a repository file, the file edited: a proposal. */
