@@ -6,17 +6,19 @@
 // holds no transcript to show: that stays on the machine (`umbra agent-session transcript`).
 
 import { paths } from './api.js';
+import { channelOpener } from './audit.js';
 import { el, fillRows, printable, setText } from './view.js';
 
-let state = null; // {api, workspace, machines}
+let state = null; // {api, workspace, machines, members}
 
 function $(id) {
   return document.getElementById(id);
 }
 
 export function enableRuns(api, workspace, machines = []) {
-  state = { api, workspace, machines };
+  state = { api, workspace, machines, members: [] };
   $('run-detail').hidden = true;
+  api.all(paths.members(workspace)).then((m) => (state.members = m), () => {});
   return listRuns();
 }
 
@@ -51,7 +53,7 @@ export async function openRun(id) {
     ['Run', r.id],
     ['What', what],
     ['Machine', machineName(r.machine_id) + ' (' + r.machine_id + ')'],
-    ['Who', 'relay channel ' + r.channel + ' (its opener: the audit event relay.channel_opened of this channel)'],
+    ['Who', 'relay channel ' + r.channel + ' (looking up who opened it in the audit log…)'],
     ['Outcome', r.outcome + (r.reason ? ' (' + r.reason + ')' : '') + ', exit status ' + r.exit_status],
     ['Started', r.started_at],
     ['Ended', r.ended_at + ' (' + r.duration_ms + ' ms)'],
@@ -63,4 +65,23 @@ export async function openRun(id) {
   $('run-detail').dataset.run = r.id;
   $('run-detail').hidden = false;
   $('run-detail').scrollIntoView({ block: 'nearest' });
+  await showOpener(r);
+}
+
+/** Who opened the run's relay channel: its relay.channel_opened audit event's actor (admins read the log). */
+async function showOpener(r) {
+  const cell = document.querySelector('#run-facts dd[data-fact=who]');
+  let text;
+  try {
+    const a = await channelOpener(state.api, state.workspace, r.channel, Date.parse(r.started_at));
+    const name = a && a.kind === 'member' ? (state.members.find((m) => m.account_id === a.id) || {}).name : null;
+    text = a
+      ? (name ? name + ' ' : '') + '(' + a.kind + ':' + a.id + ') opened relay channel ' + r.channel + ' at ' + a.time
+      : 'relay channel ' + r.channel + ' (no relay.channel_opened event of it near the start in the audit log)';
+  } catch (e) {
+    text = 'relay channel ' + r.channel + ' (who opened it is in the audit log: ' + e.message + ')';
+  }
+  if ($('run-detail').dataset.run !== r.id) return;
+  cell.textContent = printable(text);
+  cell.dataset.looked = 'done';
 }

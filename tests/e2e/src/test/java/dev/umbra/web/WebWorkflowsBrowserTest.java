@@ -79,7 +79,9 @@ class WebWorkflowsBrowserTest {
   @BeforeAll
   void start() throws Exception {
     traces = Traces.keepLogs();
-    platform = BrowserPlatform.start("web-workflows", ServiceName.PAIRING, ServiceName.RELAY);
+    platform =
+        BrowserPlatform.start(
+            "web-workflows", ServiceName.PAIRING, ServiceName.RELAY, ServiceName.AUDIT);
     traces.watch(platform.h);
     machine = platform.h.tmp.resolve("machine");
     BindingStore store = platform.h.pairMachine(platform.admin, machine);
@@ -184,6 +186,10 @@ class WebWorkflowsBrowserTest {
       assertThat(t.page.textContent("#run-steps-body"))
           .contains("greet", "succeeded", "elsewhere", "other_machine");
       assertThat(t.page.textContent("#run-facts")).contains("workflow hello v1", "local");
+      // who: the opener of the run's relay channel, from its relay.channel_opened audit event
+      t.await("#run-facts dd[data-fact=who][data-looked=done]");
+      assertThat(t.page.textContent("#run-facts dd[data-fact=who]"))
+          .matches("\\S+ \\(member:[0-9a-f-]{36}\\) opened relay channel [0-9a-f]+ at .+");
       assertThat(t.page.content()).doesNotContain(canary);
       assertThat(t.page.textContent("#run-detail")).doesNotContain("echo");
       t.picture("#run-detail", "web-run.png");
