@@ -97,7 +97,7 @@ async function openWorkspace(workspaceId) {
 async function openWorkflows() {
   const [machines, members] = await Promise.all([api.all(paths.machines(workspace)), api.all(paths.members(workspace)).catch(() => [])]);
   runMachines(machines);
-  await enableWorkflows({ api, workspace, device, machines, members }).catch((e) => fail('workflows-error', e));
+  await enableWorkflows({ api, workspace, device, trusted, machines, members }).catch((e) => fail('workflows-error', e));
 }
 
 /** The keyset chain verified from this browser's pin (pinned on first sight). */

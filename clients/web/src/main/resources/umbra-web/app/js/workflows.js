@@ -4,17 +4,18 @@
 // pinned root, the signer's credential under the current key, and the `umbra-workflow/v1` payload
 // rebuilt from the served text. A definition altered in the control plane's database is shown as
 // "signature does not verify". Also the revisions proposed from repository files (with their
-// difference to the stored text), conflicts, and the workflow's runs. Signing stays on the CLI.
+// difference to the stored text), conflicts, and the workflow's runs. A trusted browser may sign a
+// proposed revision as the next version with its own device key, as `umbra workflows sign` does.
 
 import { paths } from './api.js';
 import { diffText } from './diff.js';
 import { openRun } from './runs.js';
 import { credentialVerdict, parseSigned, verifyChain } from './trust.js';
-import { verifyText } from './signatures.js';
+import { signText, verifyText } from './signatures.js';
 import { el, fillRows, printable, setText } from './view.js';
 import { parseDefinition, workflowPayload } from './workflow-definition.js';
 
-let state = null; // {api, workspace, device, machines, members}
+let state = null; // {api, workspace, device, trusted, machines, members}
 
 function $(id) {
   return document.getElementById(id);
@@ -124,10 +125,47 @@ async function showProposals(wf) {
             p.base_version + ', ' + p.updated_at + ' (unsigned: not runnable; sign it with umbra workflows sign ' + wf.name + ')',
         ),
         el('pre', { class: 'mono diff' }, diffText(wf.yaml ?? '', p.yaml)),
+        ...signControl(wf, p),
       ),
     ),
   );
   setText('workflow-proposals-note', mine.length === 0 ? 'none' : mine.length + ' proposal(s) from repository files');
+}
+
+/** A trusted browser's button to sign proposal `p` as the next version of `wf` (nothing otherwise). */
+function signControl(wf, p) {
+  if (!state.trusted || !state.device) return [];
+  const b = el('button', { type: 'button', 'data-proposal-sign': p.machine_id }, 'Sign this revision as version ' + (wf.version + 1) + ' with this browser');
+  b.addEventListener('click', () => signProposal(wf.name, p).catch((e) => setText('workflows-error', e.message)));
+  return [b];
+}
+
+/**
+ * Signs the proposal's text as the next version with this browser's device key (a trusted
+ * device's: the control plane and every daemon check its credential) and stores it, as `umbra
+ * workflows sign` does after showing the same difference. The text must parse and name `name`.
+ */
+async function signProposal(name, p) {
+  setText('workflows-error', '');
+  const definition = parseDefinition(p.yaml);
+  if (definition.name !== name) throw new Error('the proposal defines ' + definition.name + ', not ' + name);
+  let current = 0;
+  try {
+    current = (await state.api.get(paths.workflow(state.workspace, name))).version;
+  } catch (e) {
+    if (e.status !== 404) throw e;
+  }
+  const version = current + 1;
+  const payload = workflowPayload(state.workspace, version, state.device.deviceId, definition);
+  const signature = await signText(state.device.signing.privateKey, payload);
+  await state.api.put(paths.workflow(state.workspace, name), {
+    version,
+    yaml: p.yaml,
+    signature,
+    signer_device_id: state.device.deviceId,
+  });
+  await listWorkflows();
+  await openWorkflow(name);
 }
 
 async function showRuns(name) {

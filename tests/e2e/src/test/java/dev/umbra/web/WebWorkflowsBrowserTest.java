@@ -44,9 +44,10 @@ import org.junit.jupiter.api.TestInstance;
  * signed payload itself and checks its signature against the workspace key it pinned — a definition
  * signed by the CLI verifies, the same one altered in PostgreSQL is shown as "signature does not
  * verify"; the definition's hostile text is shown as text; a proposal from a repository file is
- * shown with its difference; the workflow's run opens its details with each step's status and
- * counts, never its output. The page's parser is held to shared/crypto's on the published vectors
- * and a corpus of edge cases.
+ * shown with its difference and signed in the page as the next version, which the daemon then
+ * verifies and runs; the workflow's run opens its details with each step's status and counts, never
+ * its output. The page's parser is held to shared/crypto's on the published vectors and a corpus of
+ * edge cases.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class WebWorkflowsBrowserTest {
@@ -204,6 +205,21 @@ class WebWorkflowsBrowserTest {
               "proposed from machine local",
               "- " + "    run: [echo, one]",
               "+ " + "    run: [echo, two]");
+
+      // signed in the page as the next version with this browser's device key: the control plane
+      // takes it, the proposal is gone, and the daemon verifies and runs it
+      t.page.click("#workflow-proposals button[data-proposal-sign]");
+      t.page.waitForFunction(
+          "() => document.getElementById('workflow-title').textContent === 'mirrored (version 2)'");
+      t.await("#workflow-detail[data-name='mirrored'][data-verdict='verifies']");
+      assertThat(t.page.textContent("#workflow-verdict")).contains("signed by web-workflows,");
+      JsonObject signed = ok(platform.admin, "workflows", "show", "mirrored", "--json").json();
+      assertThat(signed.getLong("version")).isEqualTo(2L);
+      assertThat(signed.getString("yaml")).isEqualTo(MIRRORED.replace("one", "two"));
+      assertThat(signed.getString("signer_device_id")).isEqualTo(t.page.textContent("#device-id"));
+      assertThat(ok(platform.admin, "workflows", "list").out()).doesNotContain("proposed mirrored");
+      assertThat(ok(admin, "workflows", "run", "mirrored", "--machine", "local").out())
+          .contains("two");
 
       // a compromised control plane rewrites the stored text: the page refuses it
       try (Connection c = platform.h.pg.ownerConnection();
