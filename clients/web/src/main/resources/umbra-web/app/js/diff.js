@@ -2,12 +2,27 @@
 // stored definition): the longest common subsequence of lines, bounded so a large text cannot make
 // the page allocate without limit. Lines are returned as data and shown as text, never markup.
 
-const MAX_CELLS = 4_000_000;
+const MAX_CELLS = 4_100_000; // 16.4 MB of Int32 at most
 
-/** [{op: ' ' | '-' | '+', line}] from `before` to `after`, or null when the texts are too large to compare. */
+/**
+ * [{op: ' ' | '-' | '+', line}] from `before` to `after`, or null when the lines that differ are too
+ * many to compare (the common first and last lines are matched first, so a small change in a long
+ * text costs little; a workflow's 2000 lines against 2000 others still fit).
+ */
 export function lineDiff(before, after) {
   const a = String(before ?? '').split('\n');
   const b = String(after ?? '').split('\n');
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const middle = middleDiff(a.slice(head, a.length - tail), b.slice(head, b.length - tail));
+  if (middle === null) return null;
+  const same = (lines) => lines.map((line) => ({ op: ' ', line }));
+  return [...same(a.slice(0, head)), ...middle, ...same(a.slice(a.length - tail))];
+}
+
+function middleDiff(a, b) {
   const n = a.length;
   const m = b.length;
   if ((n + 1) * (m + 1) > MAX_CELLS) return null;
