@@ -55,6 +55,7 @@ export function connect(token) {
     get: (path) => call('GET', path),
     post: (path, body) => call('POST', path, body),
     put: (path, body) => call('PUT', path, body),
+    del: (path) => call('DELETE', path),
     all,
   };
 }
@@ -82,4 +83,12 @@ export const paths = {
   inboxDecision: (w, id) =>
     '/v1/workspaces/' + encodeURIComponent(w) + '/inbox/' + encodeURIComponent(id) + '/decision',
   runs: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/runs',
+  run: (w, id) => '/v1/workspaces/' + encodeURIComponent(w) + '/runs/' + encodeURIComponent(id),
+  teams: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/teams',
+  planVersions: (w, id) => paths.plan(w, id) + '/versions',
+  planComments: (w, id) => paths.plan(w, id) + '/comments',
+  planShare: (w, id, team) => paths.plan(w, id) + '/shares/' + encodeURIComponent(team),
+  workflows: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/workflows',
+  workflow: (w, name) => '/v1/workspaces/' + encodeURIComponent(w) + '/workflows/' + encodeURIComponent(name),
+  workflowProposals: (w) => '/v1/workspaces/' + encodeURIComponent(w) + '/workflow-proposals',
 };

@@ -201,3 +201,22 @@ export async function applyFilter() {
 }
 
 export { verify as verifyAudit };
+
+/**
+ * Who opened relay channel `channel` (hex), as its `relay.channel_opened` event names them: the
+ * event's actor, or null when no such event within 10 minutes before `aroundMs` (and one after) is
+ * in the log this member may read. The audit service's word: the chain is verified by "Verify".
+ */
+export async function channelOpener(api, workspace, channel, aroundMs) {
+  const s = { api, workspace, base: await auditBase(api) };
+  const q = new URLSearchParams({
+    order: 'desc',
+    limit: String(SHOWN),
+    action: 'relay.channel_opened',
+    from: String(aroundMs - 600_000),
+    to: String(aroundMs + 60_000),
+  });
+  const page = await (await auditFetch(s, 'events', q.toString(), 'application/json', undefined)).json();
+  const e = (page.events || []).find((x) => x.workspace_id === workspace && x.metadata && x.metadata.channel === channel);
+  return e ? Object.assign({ time: e.time }, e.actor) : null;
+}

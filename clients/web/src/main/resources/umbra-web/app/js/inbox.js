@@ -1,21 +1,28 @@
-// The inbox in the page (docs/web.md, "Plans, inbox and runs"; docs/agents.md, "Inbox"): the open
+// The inbox in the page (docs/web.md, "Plans, inbox, runs and workflows"; docs/agents.md, "Inbox"): the
 // decision items this member may see — raised by an agent or by an agent session's runtime on a
-// machine — and a decision for each: approve or deny, one of the options, or a free answer. The
-// decision reaches the waiting agent at once (its long poll wakes on the item's bus channel).
+// machine — with their deadlines; an open item gets one button per answer (approve or deny, one of
+// the options) or a field for a free answer, and the decision reaches the waiting agent at once
+// (its long poll wakes on the item's bus channel). The "decided" and "expired" views show who
+// decided what and when, and the default an item took at its deadline. Options, questions and
+// answers are the agent's words: shown as text only.
 
 import { paths } from './api.js';
-import { el, fillRows, setText } from './view.js';
+import { el, fillRows, printable, setText } from './view.js';
 
-let state = null; // {api, workspace}
+let state = null; // {api, workspace, members}
 
 function $(id) {
   return document.getElementById(id);
 }
 
 export function enableInbox(api, workspace) {
-  state = { api, workspace };
+  state = { api, workspace, members: [] };
+  $('inbox-status').value = 'open';
+  api.all(paths.members(workspace)).then((m) => (state.members = m), () => {});
   return listInbox();
 }
+
+const memberName = (account) => (state.members.find((m) => m.account_id === account) || {}).name || account;
 
 /** The answers a member may give to an item of this kind. */
 function answers(item) {
@@ -25,7 +32,7 @@ function answers(item) {
 }
 
 function decisionCell(item) {
-  const cell = el('td', {});
+  const cell = el('td', { 'data-col': 'decision' });
   const choices = answers(item);
   if (choices === null) {
     const input = el('input', { 'data-inbox-answer': item.id, maxlength: '4096', spellcheck: 'false' });
@@ -34,7 +41,7 @@ function decisionCell(item) {
     cell.append(input, send);
   } else {
     for (const a of choices) {
-      const b = el('button', { type: 'button', 'data-inbox-decide': item.id, 'data-answer': a }, a);
+      const b = el('button', { type: 'button', 'data-inbox-decide': item.id, 'data-answer': a }, printable(a));
       b.addEventListener('click', () => decide(item.id, a));
       cell.append(b);
     }
@@ -42,13 +49,30 @@ function decisionCell(item) {
   return cell;
 }
 
+/** How an item that is no longer open was settled: who decided what and when, or the default at the deadline. */
+function outcome(item) {
+  if (item.status === 'expired') return 'no decision by the deadline: took its default "' + item.answer + '" at ' + (item.decided_at || item.deadline);
+  return 'decided "' + item.answer + '" by ' + memberName(item.decided_by) + ' at ' + item.decided_at;
+}
+
 export async function listInbox() {
-  const list = await state.api.get(paths.inbox(state.workspace) + '?status=open');
-  const items = list.items || [];
-  fillRows('inbox-body', items, ['kind', 'question', 'default', 'deadline']);
+  const status = $('inbox-status').value;
+  const list = await state.api.get(paths.inbox(state.workspace) + '?status=' + encodeURIComponent(status));
+  const items = (list.items || []).map((i) =>
+    Object.assign({}, i, {
+      choices: i.kind === 'choose' ? (i.options || []).join(' | ') : i.kind === 'approve' ? 'approve | deny' : 'free answer',
+      from: i.agent_id ? 'agent ' + i.agent_id : 'machine ' + i.machine_id + (i.session_id ? ' session ' + i.session_id : ''),
+    }),
+  );
+  fillRows('inbox-body', items, ['kind', 'question', 'choices', 'default', 'deadline', 'from']);
   const rows = $('inbox-body').children;
-  items.forEach((item, i) => rows[i].append(decisionCell(item)));
-  setText('inbox-note', items.length === 0 ? 'nothing waits for a decision' : items.length + ' open item(s)');
+  items.forEach((item, i) => {
+    rows[i].dataset.item = item.id;
+    rows[i].dataset.status = item.status;
+    rows[i].append(item.status === 'open' ? decisionCell(item) : el('td', { 'data-col': 'decision' }, printable(outcome(item))));
+  });
+  const none = { open: 'nothing waits for a decision', decided: 'no decided item', expired: 'no item reached its deadline' };
+  setText('inbox-note', items.length === 0 ? none[status] || '' : items.length + ' ' + status + ' item(s)');
 }
 
 async function decide(id, answer) {

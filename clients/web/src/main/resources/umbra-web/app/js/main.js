@@ -8,8 +8,9 @@ import { disableConversations, enableConversations, sendMessage } from './conver
 import { forgetMessaging } from './msg-store.js';
 import { applyFilter, openAudit, verifyAudit } from './audit.js';
 import { enableInbox, listInbox } from './inbox.js';
-import { enablePlans, listPlans, planVerdict } from './plans.js';
-import { enableRuns, listRuns } from './runs.js';
+import { editPlan, enablePlans, listPlans, planComment, planRevise, planVerdict, showChanges, showVersion } from './plans.js';
+import { enableRuns, listRuns, runMachines } from './runs.js';
+import { enableWorkflows } from './workflows.js';
 import { deviceCodePayload, verificationCode } from './codes.js';
 import { createDevice, signFields, signedRequest } from './device.js';
 import { deleteDevice, loadDevice, saveDevice } from './device-store.js';
@@ -84,11 +85,19 @@ async function openWorkspace(workspaceId) {
   show('audit', true);
   setText('audit-error', '');
   openAudit(api, workspaceId).catch((e) => fail('audit-error', e)); // the tail runs on
-  for (const id of ['plans', 'inbox', 'runs']) show(id, true);
+  for (const id of ['plans', 'inbox', 'runs', 'workflows']) show(id, true);
   enablePlans(api, workspaceId).catch((e) => fail('plans-error', e));
   enableInbox(api, workspaceId).catch((e) => fail('inbox-error', e));
   enableRuns(api, workspaceId).catch((e) => fail('runs-error', e));
   await Promise.all([refreshDevice(), refreshLists()]);
+  await openWorkflows();
+}
+
+/** The workflows panel: signatures are checked against this browser's pinned workspace key. */
+async function openWorkflows() {
+  const [machines, members] = await Promise.all([api.all(paths.machines(workspace)), api.all(paths.members(workspace)).catch(() => [])]);
+  runMachines(machines);
+  await enableWorkflows({ api, workspace, device, trusted, machines, members }).catch((e) => fail('workflows-error', e));
 }
 
 /** The keyset chain verified from this browser's pin (pinned on first sight). */
@@ -339,6 +348,13 @@ $('plan-approve').addEventListener('click', guarded('plans-error', () => planVer
 $('plan-request-changes').addEventListener('click', guarded('plans-error', () => planVerdict('request_changes')));
 $('inbox-refresh').addEventListener('click', guarded('inbox-error', listInbox));
 $('runs-refresh').addEventListener('click', guarded('runs-error', listRuns));
+$('plan-version').addEventListener('change', guarded('plans-error', showVersion));
+$('plan-changes-button').addEventListener('click', guarded('plans-error', showChanges));
+$('plan-comment-add').addEventListener('click', guarded('plans-error', planComment));
+$('plan-edit').addEventListener('click', () => editPlan());
+$('plan-revise-submit').addEventListener('click', guarded('plans-error', planRevise));
+$('inbox-status').addEventListener('change', guarded('inbox-error', listInbox));
+$('workflows-refresh').addEventListener('click', guarded('workflows-error', openWorkflows));
 $('terminal-form').addEventListener('submit', guarded('terminal-error', openTerminal));
 $('terminal-attach').addEventListener('click', guarded('terminal-error', attachTerminal));
 $('terminal-join').addEventListener('click', guarded('terminal-error', joinTerminal));
