@@ -7,6 +7,7 @@ import { approveDevice, rejectDevice } from './approval.js';
 import { disableConversations, enableConversations, sendMessage } from './conversations.js';
 import { forgetMessaging } from './msg-store.js';
 import { applyFilter, openAudit, verifyAudit } from './audit.js';
+import { attachSession, detachSession, disableAgentSessions, enableAgentSessions, listAgentSessions, nextTranscriptPage, sendPrompt, startSession, transcriptPage } from './agent-sessions.js';
 import { enableInbox, listInbox } from './inbox.js';
 import { editPlan, enablePlans, listPlans, planComment, planRevise, planVerdict, showChanges, showVersion } from './plans.js';
 import { enableRuns, listRuns, runMachines } from './runs.js';
@@ -262,11 +263,13 @@ async function refreshLists() {
     const members = await api.all(paths.members(workspace)).catch(() => []);
     enableTerminal(api, workspace, device, credential, machines, viewers, { members, sharer });
     enableRecordings(api, workspace, device);
+    enableAgentSessions(api, workspace, device, credential, machines);
     enableVault({ api, workspace, device, keyset: verifiedKeyset });
     enableConversations(api, workspace, device).catch((e) => fail('messages-error', e));
   } else {
     disableTerminal();
     disableRecordings();
+    disableAgentSessions();
     disableVault();
     disableConversations();
   }
@@ -364,6 +367,13 @@ $('terminal-close').addEventListener('click', guarded('terminal-error', async ()
 $('terminal-sessions').addEventListener('click', guarded('terminal-error', listLiveSessions));
 $('terminal-share').addEventListener('click', guarded('terminal-error', shareTerminal));
 $('terminal-share-member-button').addEventListener('click', guarded('terminal-error', shareWithMember));
+$('agent-list').addEventListener('click', guarded('agent-error', listAgentSessions));
+$('agent-form').addEventListener('submit', guarded('agent-error', startSession));
+$('agent-attach').addEventListener('click', guarded('agent-error', () => attachSession(null, 1)));
+$('agent-detach').addEventListener('click', guarded('agent-error', async () => detachSession()));
+$('agent-prompt-form').addEventListener('submit', guarded('agent-error', sendPrompt));
+$('agent-transcript-form').addEventListener('submit', guarded('agent-error', () => transcriptPage(1)));
+$('agent-next').addEventListener('click', guarded('agent-error', nextTranscriptPage));
 $('recordings-list').addEventListener('click', guarded('recordings-error', listRecordings));
 $('recording-play').addEventListener('click', () => playRecording());
 $('recording-pause').addEventListener('click', () => pauseRecording());

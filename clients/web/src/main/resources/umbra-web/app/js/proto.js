@@ -106,7 +106,11 @@ function readVarint(buf, at) {
   throw new WireError('varint longer than 10 bytes');
 }
 
-function decodeMessage(buf, schema) {
+/**
+ * A message of `schema` from its bytes (kinds: u, i32, s, b, f64 — fixed64 as a BigInt —, a nested
+ * schema, [schema] repeated); unknown fields are skipped.
+ */
+export function decodeMessage(buf, schema) {
   const out = {};
   const at = { i: 0 };
   while (at.i < buf.length) {
@@ -122,8 +126,10 @@ function decodeMessage(buf, schema) {
       value = buf.subarray(at.i, at.i + n);
       at.i += n;
     } else if (wire === 1) {
+      if (at.i + 8 > buf.length) throw new WireError('truncated field');
+      value = buf.subarray(at.i, at.i + 8);
       at.i += 8;
-      continue;
+      if (!schema[field] || schema[field][1] !== 'f64') continue;
     } else if (wire === 5) {
       at.i += 4;
       continue;
@@ -134,10 +140,16 @@ function decodeMessage(buf, schema) {
       (out[name] = out[name] || []).push(decodeMessage(value, kind[0]));
     } else if (typeof kind === 'object') {
       out[name] = decodeMessage(value, kind);
+    } else if ((kind === 'u' || kind === 'i32') && value instanceof Uint8Array) {
+      throw new WireError(name + ' is not a varint');
     } else if (kind === 'u') {
       if (value.hi >= 0x200000) throw new WireError('integer beyond 2^53');
       out[name] = value.hi * 0x100000000 + value.lo;
     } else if (kind === 'i32') out[name] = value.lo | 0;
+    else if (kind === 'f64') {
+      if (!(value instanceof Uint8Array) || value.length !== 8) throw new WireError(name + ' is not a fixed64');
+      out[name] = new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true);
+    } else if (value instanceof Uint8Array === false) throw new WireError(name + ' is not length-delimited');
     else if (kind === 's') out[name] = decoder.decode(value);
     else out[name] = value; // bytes: a view of the received message
   }
@@ -227,7 +239,8 @@ class Writer {
   }
 }
 
-function encodeMessage(value, schema) {
+/** A message of `schema` (the kinds of decodeMessage) as bytes; proto3 defaults left out. */
+export function encodeMessage(value, schema) {
   const w = new Writer();
   for (const [num, [name, kind]] of Object.entries(schema)) {
     const v = value[name];
@@ -236,6 +249,15 @@ function encodeMessage(value, schema) {
     const items = Array.isArray(kind) ? v : [v];
     const k = Array.isArray(kind) ? kind[0] : kind;
     for (const item of items) {
+      if (k === 'f64') {
+        if (typeof item !== 'bigint' || item < 0n || item >= 1n << 64n) throw new WireError(name + ' is not a u64');
+        if (item === 0n) continue;
+        const b = new Uint8Array(8);
+        new DataView(b.buffer).setBigUint64(0, item, true);
+        w.varint((field << 3) | 1);
+        w.bytes(b);
+        continue;
+      }
       if (k === 'u' || k === 'i32') {
         if (item === 0) continue;
         if (!Number.isSafeInteger(item) || item < 0) throw new WireError(name + ' is not a non-negative integer');

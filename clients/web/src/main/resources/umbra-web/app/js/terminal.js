@@ -6,7 +6,7 @@
 import { fromHex, toHex, utf8 } from './bytes.js';
 import { saveDevice } from './device-store.js';
 import { FrameType } from './proto.js';
-import { el, printable, setText } from './view.js';
+import { el, fillMachines, printable, setText } from './view.js';
 import { WebTtySession } from './webtty.js';
 import { keyId } from './webtty-crypto.js';
 
@@ -86,19 +86,7 @@ export function enableTerminal(api, workspace, device, credential, machines, vie
       return el('label', { 'data-device': v.id }, box, ' ' + printable(v.name));
     }),
   );
-  const select = $('terminal-machine');
-  const chosen = select.value;
-  select.replaceChildren(
-    ...machines
-      .filter((m) => m.status === 'active')
-      .map((m) => {
-        const o = document.createElement('option');
-        o.value = m.id;
-        o.textContent = printable(m.name);
-        return o;
-      }),
-  );
-  if (chosen) select.value = chosen;
+  fillMachines('terminal-machine', machines);
   $('terminal').hidden = false;
 }
 

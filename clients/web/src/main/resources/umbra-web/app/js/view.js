@@ -27,6 +27,23 @@ export function fillRows(tbodyId, items, columns) {
   );
 }
 
+/** A select's options: the active machines by name (as text), keeping the one chosen. */
+export function fillMachines(selectId, machines) {
+  const select = document.getElementById(selectId);
+  const chosen = select.value;
+  select.replaceChildren(
+    ...machines
+      .filter((m) => m.status === 'active')
+      .map((m) => {
+        const o = document.createElement('option');
+        o.value = m.id;
+        o.textContent = printable(m.name);
+        return o;
+      }),
+  );
+  if (chosen) select.value = chosen;
+}
+
 export function show(id, visible) {
   document.getElementById(id).hidden = !visible;
 }

@@ -5,7 +5,9 @@ import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.RevokedSessionException;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.BrowserSocketToken;
 import dev.umbra.kit.http.ClientAddress;
 import dev.umbra.kit.http.ServiceHttp;
 import dev.umbra.kit.http.WebSockets;
@@ -49,6 +51,7 @@ public final class RelayService extends UmbraService {
   private TokenCheck tokens;
   private InternalCredential internal;
   private URI meshUrl;
+  private BrowserSocketToken browsers;
 
   public RelayService(ServiceRuntime runtime) {
     this(runtime, null);
@@ -72,6 +75,7 @@ public final class RelayService extends UmbraService {
   protected HttpServerOptions httpServerOptions() {
     int max = relaySettings.maxFrameBytes() + RelayWire.MESH_OVERHEAD_BYTES;
     return new HttpServerOptions()
+        .setWebSocketSubProtocols(java.util.List.of(RelayWire.BROWSER_PROTOCOL))
         .setMaxWebSocketFrameSize(max)
         .setMaxWebSocketMessageSize(max)
         .setTcpNoDelay(true);
@@ -103,6 +107,7 @@ public final class RelayService extends UmbraService {
 
   private Future<Void> mountWith(Router router) {
     metrics = new RelayMetrics(runtime.registry());
+    browsers = BrowserSocketToken.of(runtime.config().publicUrls().get(ServiceName.CONTROL_PLANE));
     connectionLimits =
         new IpLimits(relaySettings.connectionRate(), relaySettings.connectionBurst());
     if (tokenCheckFactory != null) {
@@ -139,9 +144,18 @@ public final class RelayService extends UmbraService {
   private void upgrade(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
     String ip = ClientAddress.of(ctx);
-    String token =
-        SessionAuth.bearer(
-            ctx); // the credential first: nothing else is told to a caller without one
+    // the credential first: nothing else is told to a caller without one. The header (CLI,
+    // daemon), else the browser app's subprotocol, read only from the app's origin
+    String token = SessionAuth.bearer(ctx);
+    if (token == null) {
+      try {
+        token = browsers.offered(req);
+      } catch (ApiException e) {
+        metrics.reject(Reject.UNAUTHENTICATED);
+        ServiceHttp.sendError(ctx, e);
+        return;
+      }
+    }
     if (token == null) {
       metrics.reject(Reject.UNAUTHENTICATED);
       ServiceHttp.sendError(
@@ -160,9 +174,10 @@ public final class RelayService extends UmbraService {
           ctx, new ApiException(429, "rate_limited", "too many new connections; retry later"));
       return;
     }
+    String presented = token;
     WebSockets.upgradeAfter(
         ctx,
-        () -> admit(token),
+        () -> admit(presented),
         (ws, claims) -> switchboard.attach(ws, claims, ip),
         e ->
             e instanceof ApiException api

@@ -1,10 +1,9 @@
 package dev.umbra.controlplane.messaging;
 
-import dev.umbra.controlplane.webapp.WebApp;
 import dev.umbra.kit.http.ApiException;
+import dev.umbra.kit.http.BrowserSocketToken;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
-import java.util.List;
 
 /**
  * The browser app's session token on the messaging socket (docs/messaging.md, "Authentication";
@@ -20,12 +19,12 @@ public final class BrowserBearer {
   public static final String PROTOCOL = "umbra.messages.v1";
 
   /** The prefix of the subprotocol that carries the page's session token. */
-  public static final String TOKEN_PROTOCOL = "umbra.bearer.";
+  public static final String TOKEN_PROTOCOL = BrowserSocketToken.TOKEN_PROTOCOL;
 
-  private final String pageOrigin;
+  private final BrowserSocketToken token;
 
   public BrowserBearer(URI controlPlanePublicUrl) {
-    this.pageOrigin = WebApp.connectOrigins(List.of(controlPlanePublicUrl)).get(0);
+    this.token = BrowserSocketToken.of(controlPlanePublicUrl);
   }
 
   /**
@@ -34,21 +33,6 @@ public final class BrowserBearer {
    * @throws ApiException 403 when the page offering one is of another origin
    */
   public String offered(RoutingContext ctx) {
-    String header = ctx.request().getHeader("sec-websocket-protocol");
-    if (header == null || !header.contains(TOKEN_PROTOCOL)) {
-      return null;
-    }
-    String found = null;
-    for (String offer : header.split(",")) {
-      String p = offer.strip();
-      if (p.startsWith(TOKEN_PROTOCOL) && p.length() > TOKEN_PROTOCOL.length()) {
-        found = p.substring(TOKEN_PROTOCOL.length());
-      }
-    }
-    if (found != null && !pageOrigin.equals(ctx.request().getHeader("origin"))) {
-      throw ApiException.forbidden(
-          "a session token in a subprotocol is accepted only from the browser app's origin");
-    }
-    return found;
+    return token.offered(ctx.request());
   }
 }

@@ -34,6 +34,13 @@ public final class RelayWire {
    */
   public static final String MESH_PATH = PATH + "/mesh";
 
+  /**
+   * The subprotocol the browser app offers, with its session token in a second one ({@code
+   * umbra.bearer.<token>}, the kit's {@code BrowserSocketToken}), and the relay selects and echoes:
+   * the token is never sent back. docs/relay.md "Browsers".
+   */
+  public static final String BROWSER_PROTOCOL = "umbra.relay.v1";
+
   /** Header naming the relay instance that opens a mesh link. */
   public static final String INSTANCE_HEADER = "X-Umbra-Relay-Instance";
 

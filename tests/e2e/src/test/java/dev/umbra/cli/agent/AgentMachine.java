@@ -28,7 +28,7 @@ import java.util.concurrent.CompletableFuture;
  * daemon has the scripted runtime {@code bot} configured (a shell script speaking the runtime
  * protocol, docs/agents.md "Runtime protocol"), and the daemon's relay channels.
  */
-final class AgentMachine implements AutoCloseable {
+public final class AgentMachine implements AutoCloseable {
   final CliHarness h;
   final Path admin;
   final Path laptop;
@@ -55,8 +55,19 @@ final class AgentMachine implements AutoCloseable {
     Path machine = h.tmp.resolve("machine");
     ok(admin, "login", h.cpUrl, "--bootstrap-token", bootstrap, "--workspace", "dev");
     ok(admin, "device", "trust", "-w", "dev");
-    BindingStore store = h.pairMachine(admin, machine);
     Path laptop = h.trustedSecond(admin, "laptop", "dev");
+    DaemonRelay relay = pairWithRuntime(h, admin, machine, bot, pinTrust);
+    return new AgentMachine(h, admin, laptop, machine, relay);
+  }
+
+  /**
+   * Pairs {@code machine} to the workspace of {@code admin}, configures the scripted runtime {@code
+   * bot} ({@code /bin/sh bot.sh} with the script {@code bot}) and starts the daemon's relay
+   * channels.
+   */
+  public static DaemonRelay pairWithRuntime(
+      CliHarness h, Path admin, Path machine, String bot, boolean pinTrust) throws Exception {
+    BindingStore store = h.pairMachine(admin, machine);
     Path script = machine.resolve("bot.sh");
     Files.writeString(script, bot);
     Path runtimes = machine.resolve(AgentRuntimes.FILE);
@@ -84,16 +95,17 @@ final class AgentMachine implements AutoCloseable {
     if (relay.channels().size() != 1) {
       throw new IllegalStateException("the daemon is not reachable through the relay");
     }
-    return new AgentMachine(h, admin, laptop, machine, relay);
+    return relay;
   }
 
   /** The frames a `--json` watch printed (one JSON object per line). */
-  static List<JsonObject> frames(UmbraRun run) {
+  public static List<JsonObject> frames(UmbraRun run) {
     return run.out().lines().filter(l -> l.startsWith("{\"type\"")).map(JsonObject::new).toList();
   }
 
   /** Watches {@code session} from its first frame until a frame says {@code until}. */
-  static CompletableFuture<UmbraRun> watch(Path home, String session, String until, int seconds) {
+  public static CompletableFuture<UmbraRun> watch(
+      Path home, String session, String until, int seconds) {
     return CompletableFuture.supplyAsync(
         () ->
             umbra(

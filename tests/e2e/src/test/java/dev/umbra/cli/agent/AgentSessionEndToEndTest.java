@@ -42,7 +42,7 @@ import org.junit.jupiter.api.TestInstance;
  * transcript.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class AgentSessionEndToEndTest {
+public class AgentSessionEndToEndTest {
   static final String BOOTSTRAP = "bootstrap-token-for-the-agent-session-test-0123456789";
 
   /**
@@ -50,7 +50,7 @@ class AgentSessionEndToEndTest {
    * for each prompt a tool call, its result and an answer; "deploy" asks for an approval; "bye"
    * ends with exit status 3.
    */
-  static final String BOT =
+  public static final String BOT =
       """
       #!/bin/sh
       echo '{"type":"status","state":"ready","message":"bot up"}'
