@@ -19,7 +19,12 @@ async () => {
     checked++;
     if (!ok) failures.push(what);
   };
-  const settle = () => new Promise((r) => setTimeout(r, 30));
+  // waits until `cond` holds, at most 5 s (no fixed sleep: the ACK timer's 5 ms is not assumed)
+  const until = async (cond) => {
+    const deadline = Date.now() + 5000;
+    while (!cond() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    return cond();
+  };
 
   const pair = async () => {
     const daemonKey = await noise.generateX25519();
@@ -66,8 +71,7 @@ async () => {
     check(s.got.length === 3, 'the resent frames are delivered in order');
     await s.ch.onFrame(f1);
     check(s.got.length === 3, 'a duplicate is not delivered again');
-    await settle();
-    check(s.sent.some((f) => f.type === rc.RelayFrameType.ACK && f.ack === 3), 'an ACK of everything received follows');
+    check(await until(() => s.sent.some((f) => f.type === rc.RelayFrameType.ACK && f.ack === 3)), 'an ACK of everything received follows');
 
     // what the page sends is kept, resent byte for byte on RESUME, and dropped once acknowledged
     await s.ch.sendAgent({ type: 'prompt', text: 'x' });
