@@ -100,8 +100,11 @@ async function connection() {
   return { conn, target, daemonKey };
 }
 
-/** Admits one frame from the daemon: a JSON object of a known type, session frames numbered. */
-function admit(bytes, state) {
+/**
+ * Admits one frame from the daemon: a JSON object of a known type, session frames numbered; null for
+ * a repeat (at or below `state.lastSeq`). Throws for anything that is not a frame.
+ */
+export function admitFrame(bytes, state) {
   const f = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   if (!f || typeof f !== 'object' || Array.isArray(f) || typeof f.type !== 'string') throw new Error('not a frame');
   if (SESSION_TYPES.has(f.type)) {
@@ -149,7 +152,7 @@ async function openAgent(op, onFrame, lastSeq) {
       else if (m.data && m.data.stream === ChannelStream.AGENT) {
         let f;
         try {
-          f = admit(m.data.bytes, state);
+          f = admitFrame(m.data.bytes, state);
         } catch (e) {
           channel.fail('malformed_message', 'the machine sent a frame that is not one');
           return;

@@ -84,6 +84,11 @@ class WebAgentSessionsBrowserTest {
     platform.replaysInThePage("noise-replay.js", 40, "noise.json");
   }
 
+  @Test
+  void theChannelLayerRulesHoldInThePage() throws Exception {
+    platform.replaysInThePage("relay-channel-rules.js", 25);
+  }
+
   private JsonObject listed(String session) {
     return ok(platform.admin, "agent-session", "list", "local", "--json").array().stream()
         .map(JsonObject.class::cast)
