@@ -176,8 +176,18 @@ public final class KeyFiles {
       return load.apply(file);
     }
     T pair = generate.get();
-    save.save(file, pair);
-    return pair;
+    try {
+      save.save(file, pair);
+      return pair;
+    } catch (KeyFileException e) {
+      if (e.getCause() instanceof FileAlreadyExistsException) {
+        // Another process (two `umbra` commands on a fresh home) wrote the file between our check
+        // and our write; its file is whole (written aside, then linked): use its key, so both
+        // agree.
+        return load.apply(file);
+      }
+      throw e;
+    }
   }
 
   private static <T> T load(Path file, KeyType type, Function<byte[], T> fromPrivateBytes) {

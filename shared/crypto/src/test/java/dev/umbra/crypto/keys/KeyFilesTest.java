@@ -7,7 +7,14 @@ import dev.umbra.crypto.KeyFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -160,6 +167,33 @@ class KeyFilesTest {
     Path file = tmp.resolve("h").resolve("x.key");
     X25519KeyPair first = KeyFiles.loadOrGenerateX25519(file);
     assertThat(KeyFiles.loadOrGenerateX25519(file)).isEqualTo(first);
+  }
+
+  @Test
+  void processesRacingToGenerateOneKeyFileAllGetTheKeyThatWasWritten() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(8);
+    try {
+      for (int round = 0; round < 20; round++) {
+        Path file = tmp.resolve("race-" + round).resolve("relay-x25519.key");
+        CyclicBarrier start = new CyclicBarrier(8);
+        List<Future<X25519KeyPair>> all = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+          all.add(
+              pool.submit(
+                  () -> {
+                    start.await(10, TimeUnit.SECONDS);
+                    return KeyFiles.loadOrGenerateX25519(file);
+                  }));
+        }
+        List<X25519KeyPair> got = new ArrayList<>();
+        for (Future<X25519KeyPair> f : all) {
+          got.add(f.get(10, TimeUnit.SECONDS));
+        }
+        assertThat(got).containsOnly(KeyFiles.loadX25519(file));
+      }
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   @Test
