@@ -164,22 +164,83 @@ public final class WorkflowRuns implements MessageService {
     try {
       req = Request.parse(bytes);
     } catch (RuntimeException e) {
-      end(peer, context, "refused", "bad_request", "a workflow run request is {name, inputs}");
+      end(
+          peer,
+          context,
+          "refused",
+          "bad_request",
+          "a workflow run request is {name, version, run_id, inputs, steps, prior}");
       return null;
     }
-    Fetched f = fetch(req.name());
     Run run = new Run(peer, context, req.name(), req.version(), req.runId(), channel, started);
+    Admitted ok = admit(req, run);
+    if (ok == null) {
+      return null;
+    }
+    WorkflowDefinition d = ok.definition();
+    WorkflowExecutor.Outcome o;
+    try {
+      o =
+          new WorkflowExecutor(
+                  w.home().resolve("sessions"),
+                  w.sessionIds().get(),
+                  w.clock(),
+                  w.agents(),
+                  peer.channelId())
+              .run(
+                  d,
+                  req.version(),
+                  ok.inputs(),
+                  req.steps(),
+                  WorkflowRunPlan.failedBefore(d, req.prior()),
+                  progress(peer, context));
+    } catch (java.io.IOException e) {
+      end(
+          peer,
+          context,
+          "failure",
+          "start_failed",
+          "cannot write the run's transcript: " + e.getMessage());
+      return null;
+    }
+    String outcome = o.failed() ? "failure" : "success";
+    String reason = o.failed() ? "step_failed" : "";
+    report(
+        new WorkflowRunReport(
+            w.eventIds().get(),
+            req.runId(),
+            req.name(),
+            req.version(),
+            channel,
+            outcome,
+            reason,
+            millis(started),
+            o.steps()));
+    end(
+        peer,
+        context,
+        outcome,
+        reason,
+        "workflow " + req.name() + " v" + req.version() + ": " + outcome);
+    return null;
+  }
+
+  /** A verified definition of the run's version and the resolved inputs. */
+  private record Admitted(WorkflowDefinition definition, Map<String, String> inputs) {}
+
+  /**
+   * Fetches and verifies the definition and checks the part asked of this machine; null when
+   * refused (the refusal reported and told).
+   */
+  private Admitted admit(Request req, Run run) {
+    Fetched f = fetch(req.name());
     if (f.refusal() == null && f.version() != req.version()) {
       // every machine of one run runs the version it started with
+      String now = "workflow " + req.name() + " is at v" + f.version();
       refuse(
           run,
           WorkflowRefusal.VERSION_CHANGED.code(),
-          "workflow "
-              + req.name()
-              + " is at v"
-              + f.version()
-              + ", the run started with v"
-              + req.version());
+          now + ", the run started with v" + req.version());
       return null;
     }
     WorkflowVerifier.Verdict v = f.refusal() != null ? refused(f.refusal()) : verify(req.name(), f);
@@ -202,51 +263,7 @@ public final class WorkflowRuns implements MessageService {
       refuse(run, WorkflowRefusal.BAD_STEPS.code(), e.getMessage());
       return null;
     }
-    WorkflowExecutor.Outcome o;
-    try {
-      o =
-          new WorkflowExecutor(
-                  w.home().resolve("sessions"),
-                  w.sessionIds().get(),
-                  w.clock(),
-                  w.agents(),
-                  peer.channelId())
-              .run(
-                  d,
-                  f.version(),
-                  inputs,
-                  req.steps(),
-                  WorkflowRunPlan.failedBefore(d, req.prior()),
-                  progress(peer, context));
-    } catch (java.io.IOException e) {
-      end(
-          peer,
-          context,
-          "failure",
-          "start_failed",
-          "cannot write the run's transcript: " + e.getMessage());
-      return null;
-    }
-    String outcome = o.failed() ? "failure" : "success";
-    String reason = o.failed() ? "step_failed" : "";
-    report(
-        new WorkflowRunReport(
-            w.eventIds().get(),
-            req.runId(),
-            req.name(),
-            f.version(),
-            channel,
-            outcome,
-            reason,
-            millis(started),
-            o.steps()));
-    end(
-        peer,
-        context,
-        outcome,
-        reason,
-        "workflow " + req.name() + " v" + f.version() + ": " + outcome);
-    return null;
+    return new Admitted(d, inputs);
   }
 
   /** The part of a run being handled: what a refusal reports and tells the client. */

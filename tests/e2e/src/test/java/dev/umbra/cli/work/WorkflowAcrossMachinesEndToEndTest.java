@@ -132,15 +132,13 @@ class WorkflowAcrossMachinesEndToEndTest {
         .contains("step report: succeeded")
         .contains("relay-race v1: success");
 
+    String runId = runId(ran);
     JsonObject run =
         Eventually.until(
                 "the run left one record",
                 Duration.ofSeconds(30),
-                this::workflowRuns,
-                a ->
-                    a.size() == 1
-                        && a.getJsonObject(0).getJsonObject("workflow").getJsonArray("steps").size()
-                            == 3)
+                () -> ofRun(runId),
+                a -> a.size() == 1 && steps(a.getJsonObject(0)) == 3)
             .getJsonObject(0);
     assertThat(run.getString("outcome")).isEqualTo("success");
     JsonObject wf = ok(admin, "runs", "show", run.getString("id"), "--json").json();
@@ -150,7 +148,7 @@ class WorkflowAcrossMachinesEndToEndTest {
     assertThat(steps.stream().map(s -> ((JsonObject) s).getString("machine_id")))
         .containsExactly(idA, idB, idA);
     assertThat(wf.getJsonObject("workflow").getJsonArray("reports")).hasSize(3);
-    assertThat(ran.err()).contains("run " + wf.getJsonObject("workflow").getString("run_id"));
+    assertThat(wf.getJsonObject("workflow").getString("run_id")).isEqualTo(runId);
     assertThat(traces.anywhere(canary)).as("places holding the steps' output").isEmpty();
 
     // box-b has no pinned trust: it refuses; the run fails at check, report (always()) still runs
@@ -171,38 +169,95 @@ class WorkflowAcrossMachinesEndToEndTest {
         .contains("step check: not_run (machine box-b)")
         .contains("step report: succeeded")
         .contains("failure (no_pinned_trust)");
+    String refusedId = runId(refused);
     JsonObject failed =
         Eventually.until(
                 "the refused run left one record",
                 Duration.ofSeconds(30),
-                this::workflowRuns,
-                a -> a.stream().anyMatch(r -> reports((JsonObject) r) == 3 && failed(r)))
-            .stream()
-            .map(JsonObject.class::cast)
-            .filter(r -> !r.getString("id").equals(run.getString("id")))
-            .findFirst()
-            .orElseThrow();
+                () -> ofRun(refusedId),
+                a -> a.size() == 1 && reports(a.getJsonObject(0)) == 3)
+            .getJsonObject(0);
+    assertThat(failed.getString("outcome")).isEqualTo("failure");
     assertThat(failed.getString("reason")).isEqualTo("no_pinned_trust");
     assertThat(
             failed.getJsonObject("workflow").getJsonArray("steps").stream()
                 .map(s -> ((JsonObject) s).getString("id")))
         .containsExactly("build", "report");
-    String runId = failed.getJsonObject("workflow").getString("run_id");
     assertThat(
             Eventually.until(
                 "the refusal is audited",
                 Duration.ofSeconds(30),
-                () -> refusals(runId),
+                () -> refusals(refusedId),
                 l -> !l.isEmpty()))
         .containsExactly("ACTOR_KIND_MACHINE:" + idB + ":no_pinned_trust");
   }
 
-  private static int reports(JsonObject r) {
-    return r.getJsonObject("workflow").getJsonArray("reports", new JsonArray()).size();
+  @Test
+  void aDaemonRefusesAPartOfAnotherVersionStepsNotNamingItOrIncompleteEarlierStatuses()
+      throws Exception {
+    JsonObject part =
+        new JsonObject()
+            .put("name", "relay-race")
+            .put("version", 1)
+            .put("inputs", new JsonObject().put("tag", "x"))
+            .put("steps", new JsonArray().add("check"))
+            .put("prior", new JsonObject().put("build", "succeeded"));
+    assertThat(askB(part.copy().put("version", 7)))
+        .as("every machine runs the version the run started with")
+        .isEqualTo("refused:version_changed");
+    assertThat(
+            askB(
+                part.copy()
+                    .put("steps", new JsonArray().add("build"))
+                    .put("prior", new JsonObject())))
+        .as("a step naming box-a")
+        .isEqualTo("refused:bad_steps");
+    assertThat(askB(part.copy().put("prior", new JsonObject())))
+        .as("the earlier steps' statuses missing")
+        .isEqualTo("refused:bad_steps");
+    assertThat(askB(part)).isEqualTo("success:");
   }
 
-  private static boolean failed(Object r) {
-    return "failure".equals(((JsonObject) r).getString("outcome"));
+  /** Sends {@code part} to box-b's daemon as the admin's CLI would: its outcome and reason. */
+  private String askB(JsonObject part) throws Exception {
+    part.put("run_id", dev.umbra.crypto.ids.Ulids.next(0, new java.security.SecureRandom()));
+    PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
+    dev.umbra.cli.CliContext ctx =
+        new dev.umbra.cli.CliContext(
+            admin, quiet, quiet, java.util.Map.of(), new JsonHttp(), Clock.systemUTC());
+    try (var relay = dev.umbra.cli.relay.RelayAccess.connectOneShot(ctx, null, "box-b", null)) {
+      JsonObject end =
+          dev.umbra.cli.relay.RemoteWorkflow.run(
+                  relay.client(), relay.machineId(), relay.daemonKey(), part, quiet, quiet)
+              .get(60, TimeUnit.SECONDS);
+      return end.getString("outcome") + ":" + end.getString("reason");
+    }
+  }
+
+  /** The run id the CLI printed: "run <id> of workflow ...". */
+  private static String runId(UmbraRun ran) {
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("run ([0-9A-Z]{26}) of workflow").matcher(ran.err());
+    assertThat(m.find()).as(ran.err()).isTrue();
+    return m.group(1);
+  }
+
+  private JsonArray ofRun(String runId) {
+    JsonArray out = new JsonArray();
+    for (Object o : workflowRuns()) {
+      if (runId.equals(((JsonObject) o).getJsonObject("workflow").getString("run_id"))) {
+        out.add(o);
+      }
+    }
+    return out;
+  }
+
+  private static int steps(JsonObject r) {
+    return r.getJsonObject("workflow").getJsonArray("steps").size();
+  }
+
+  private static int reports(JsonObject r) {
+    return r.getJsonObject("workflow").getJsonArray("reports", new JsonArray()).size();
   }
 
   private JsonArray workflowRuns() {
