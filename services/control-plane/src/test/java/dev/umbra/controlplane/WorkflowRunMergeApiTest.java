@@ -15,6 +15,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -81,9 +86,14 @@ class WorkflowRunMergeApiTest {
   }
 
   WorkflowRunReport report(long version, String outcome, String reason, StepResult... steps) {
+    return reportOf(RUN, version, outcome, reason, steps);
+  }
+
+  WorkflowRunReport reportOf(
+      String run, long version, String outcome, String reason, StepResult... steps) {
     String event = "01JF" + "0".repeat(19) + String.format("%02d", ++events) + "E";
     return new WorkflowRunReport(
-        event, RUN, "relay", version, "1f", outcome, reason, 10, List.of(steps));
+        event, run, "relay", version, "1f", outcome, reason, 10, List.of(steps));
   }
 
   static StepResult ok(String id, long out) {
@@ -195,6 +205,43 @@ class WorkflowRunMergeApiTest {
     assertThat(h.call("GET", path, bobSession, null).status())
         .as("a revoked device's session reads no run")
         .isEqualTo(403);
+  }
+
+  @Test
+  void twoMachinesFirstReportsOfOneRunAtOnceBothMerge() throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      for (int round = 0; round < 8; round++) {
+        String run = "01JF" + "0".repeat(20) + round + "R";
+        WorkflowRunReport one = reportOf(run, 1, "success", "", ok("one", 4));
+        WorkflowRunReport two = reportOf(run, 1, "success", "", ok("two", 1));
+        CyclicBarrier start = new CyclicBarrier(2);
+        Future<Integer> byA =
+            pool.submit(
+                () -> {
+                  start.await(30, TimeUnit.SECONDS);
+                  return fromA(one);
+                });
+        Future<Integer> byB =
+            pool.submit(
+                () -> {
+                  start.await(30, TimeUnit.SECONDS);
+                  return fromB(two);
+                });
+        assertThat(byA.get(30, TimeUnit.SECONDS)).isEqualTo(202);
+        assertThat(byB.get(30, TimeUnit.SECONDS)).isEqualTo(202);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    JsonArray all = runs(a.alice);
+    assertThat(all).as("one record per run").hasSize(8);
+    for (Object o : all) {
+      JsonObject wf = ((JsonObject) o).getJsonObject("workflow");
+      assertThat(wf.getJsonArray("reports")).as("neither report dropped").hasSize(2);
+      assertThat(wf.getJsonArray("steps").stream().map(x -> ((JsonObject) x).getString("id")))
+          .containsExactlyInAnyOrder("one", "two");
+    }
   }
 
   @Test

@@ -19,6 +19,14 @@ public final class RunStore {
    * Runs on the report's own transaction, after its signature was checked.
    */
   public Future<Void> record(SqlConnection conn, UUID wid, UUID machineId, RunRecord r) {
+    return insert(conn, wid, machineId, r).mapEmpty();
+  }
+
+  /**
+   * {@link #record}, telling whether a row was made: false when a row of the same id, event id or
+   * run id exists (committed by another transaction, which this insert waited for).
+   */
+  public Future<Boolean> insert(SqlConnection conn, UUID wid, UUID machineId, RunRecord r) {
     return conn.preparedQuery(
             "INSERT INTO run_records (workspace_id, id, event_id, machine_id, kind, channel,"
                 + " outcome, reason, exit_status, started_at, ended_at, duration_ms, bytes_in,"
@@ -49,7 +57,7 @@ public final class RunStore {
                   r.workflow() == null ? null : r.workflow().runId(),
                   r.workflow() == null ? null : r.workflow().reports()
                 }))
-        .mapEmpty();
+        .map(rows -> rows.rowCount() == 1);
   }
 
   /**

@@ -50,18 +50,34 @@ final class WorkflowRunMerge {
   /** Merges {@code r}; true when it is new, false when this report was merged already. */
   Future<Boolean> merge(SqlConnection conn, UUID wid, UUID machineId, WorkflowRunReport r) {
     return stepsNameThisMachine(conn, machineId, r)
+        .compose(v -> runRow(conn, r))
         .compose(
-            v ->
-                conn.preparedQuery("SELECT * FROM run_records WHERE run_id = $1 FOR UPDATE")
-                    .execute(Tuple.of(r.runId())))
-        .compose(
-            rows -> {
-              var row = rows.iterator().hasNext() ? rows.iterator().next() : null;
-              if (row == null) {
-                return runs.record(conn, wid, machineId, first(machineId, r)).map(true);
+            row -> {
+              if (row != null) {
+                return add(conn, row, machineId, r);
               }
-              return add(conn, row, machineId, r);
+              // Two machines' first reports of one run at once: both find no row, one insert wins
+              // and the other waits for it and makes nothing — that report then merges into the
+              // winner's row (read again: committed rows are visible to the next statement).
+              return runs.insert(conn, wid, machineId, first(machineId, r))
+                  .compose(
+                      made ->
+                          made
+                              ? Future.succeededFuture(true)
+                              : runRow(conn, r)
+                                  .compose(
+                                      again ->
+                                          again == null
+                                              ? Future.succeededFuture(false)
+                                              : add(conn, again, machineId, r)));
             });
+  }
+
+  /** The run's row, locked for this transaction; null when there is none yet. */
+  private static Future<io.vertx.sqlclient.Row> runRow(SqlConnection conn, WorkflowRunReport r) {
+    return conn.preparedQuery("SELECT * FROM run_records WHERE run_id = $1 FOR UPDATE")
+        .execute(Tuple.of(r.runId()))
+        .map(rows -> rows.iterator().hasNext() ? rows.iterator().next() : null);
   }
 
   /**
