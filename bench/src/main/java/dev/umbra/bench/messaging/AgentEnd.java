@@ -44,8 +44,9 @@ import java.util.concurrent.TimeUnit;
  * acknowledged in batches of up to 200 ids ({@code POST /messages/acks}) from a second thread. It
  * also subscribes to the Redis floor's channel.
  *
- * <p>Commands on stdin: {@code expect <phase> <count>}; when that many probes of the phase have
- * arrived (decrypted, for messages) it prints {@code done <phase> ...} with the latencies.
+ * <p>Commands on stdin: {@code expect <phase> <count>}, answered {@code expecting <phase>} (the
+ * coordinator starts the phase only then); when that many probes of the phase have arrived
+ * (decrypted, for messages) it prints {@code done <phase> ...} with the latencies.
  */
 public final class AgentEnd {
   private static final long SESSION_REFRESH_NANOS = 5L * 60 * 1_000_000_000L;
@@ -160,6 +161,7 @@ public final class AgentEnd {
       String[] c = line.trim().split("\\s+");
       if (c[0].equals("expect")) {
         a.expect(c[1], Integer.parseInt(c[2]));
+        System.out.println("expecting " + c[1]);
       } else if (c[0].equals("flush")) {
         a.flush(c[1]);
       } else if (c[0].equals("quit")) {

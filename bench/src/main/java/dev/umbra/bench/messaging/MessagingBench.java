@@ -225,6 +225,8 @@ public final class MessagingBench {
   private static Result phase(
       JvmProcess owner, JvmProcess agent, String name, int count, String command) throws Exception {
     agent.send("expect " + name + " " + count);
+    // probes of a phase the agent does not expect yet are dropped: under load its stdin can lag
+    agent.await("expecting " + name, 60);
     owner.send(command);
     String sent = owner.await("sent " + name, 600);
     String done;
