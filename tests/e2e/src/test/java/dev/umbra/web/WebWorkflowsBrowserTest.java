@@ -64,8 +64,9 @@ class WebWorkflowsBrowserTest {
         - id: greet
           machine: local
           run: [sh, -c, "echo hi-$0", "${inputs.who}"]
-        - id: elsewhere
-          machine: another-box
+        - id: after
+          machine: local
+          if: failure()
           run: [touch, /tmp/never]
       """
           .formatted(HOSTILE);
@@ -156,8 +157,7 @@ class WebWorkflowsBrowserTest {
     Files.writeString(hello, HELLO);
     ok(admin, "workflows", "put", hello.toString());
     String canary = Traces.canary("webflow");
-    UmbraRun ran =
-        ok(admin, "workflows", "run", "hello", "--machine", "local", "--input", "who=" + canary);
+    UmbraRun ran = ok(admin, "workflows", "run", "hello", "--input", "who=" + canary);
     assertThat(ran.out()).contains("hi-" + canary);
     Eventually.until(
         "the workflow run left its record",
@@ -185,7 +185,7 @@ class WebWorkflowsBrowserTest {
       t.page.click("#workflow-runs-body button[data-run-open]");
       t.await("#run-detail:not([hidden]) #run-steps:not([hidden])");
       assertThat(t.page.textContent("#run-steps-body"))
-          .contains("greet", "succeeded", "elsewhere", "other_machine");
+          .contains("greet", "succeeded", "after", "skipped");
       assertThat(t.page.textContent("#run-facts")).contains("workflow hello v1", "local");
       // who: the opener of the run's relay channel, from its relay.channel_opened audit event
       t.await("#run-facts dd[data-fact=who][data-looked=done]");
@@ -218,8 +218,7 @@ class WebWorkflowsBrowserTest {
       assertThat(signed.getString("yaml")).isEqualTo(MIRRORED.replace("one", "two"));
       assertThat(signed.getString("signer_device_id")).isEqualTo(t.page.textContent("#device-id"));
       assertThat(ok(platform.admin, "workflows", "list").out()).doesNotContain("proposed mirrored");
-      assertThat(ok(admin, "workflows", "run", "mirrored", "--machine", "local").out())
-          .contains("two");
+      assertThat(ok(admin, "workflows", "run", "mirrored").out()).contains("two");
 
       // a compromised control plane rewrites the stored text: the page refuses it
       try (Connection c = platform.h.pg.ownerConnection();
