@@ -9,7 +9,8 @@
 // page's EngineFailover itself, on a stand-in session: stdin sent before the drop at or above the
 // document's input_counter is sent again byte for byte, then what was typed meanwhile, once; other
 // frames wait; RESUMED before JOINED, a replayed epoch, a role the document does not give, a
-// forged signature are refused with the CLI's reasons; a RESUMED with no failover under way is
+// forged signature are refused (a byte-identical copy of the document accepted last is the same home
+// again, not a replay) with the CLI's reasons; a RESUMED with no failover under way is
 // ignored; ERROR while re-joining retries; a resume naming another controller drops held input.
 async (files) => {
   const b = await import('/app/js/bytes.js');
@@ -154,6 +155,7 @@ async (files) => {
       { controller_key_id: me, epoch: 1, input_counter: 3, input_key_id: inKey, output_counter: 9, output_epoch: 0, output_key_id: outKey, server_id: S, session_id: SID, time_ms: 1764950400000, type: f.RESUME_TYPE, workspace_id: W },
       over,
     );
+  const numbered = (sequence) => Object.assign(stdin(sequence), { sequence });
   const resumed = async (d) => ({ type: P.FrameType.RESUMED, session_id: SID, reason: 'engine_failover', resume: await signOwn(d) });
   const joined = (role) => ({ type: P.FrameType.JOINED, session_id: SID, participant_id: 'p2', role });
 
@@ -174,8 +176,35 @@ async (files) => {
   t.fo.lost(true);
   rule('ERROR while re-joining closes the attempt (a retry follows)', (await t.fo.onFrame({ type: P.FrameType.ERROR, reason: 'unknown_session' })) && t.closes === 1);
   await t.fo.onFrame(joined(P.Role.CONTROLLER));
-  await t.fo.onFrame(await resumed(doc()));
-  rule('the same epoch again is a replay', t.failed.join() === 'resume_refused_replayed');
+  await t.fo.onFrame(await resumed(doc({ time_ms: 1764950400001 })));
+  rule('another document of the same epoch is a replay', t.failed.join() === 'resume_refused_replayed');
+
+  // the chaos suite's double RESUMED: back at the home that lived, the very document accepted
+  t = stand();
+  for (let c = 0; c < 3; c++) t.fo.hold(numbered(c + 1));
+  t.fo.lost(true);
+  await t.fo.onFrame(joined(P.Role.CONTROLLER));
+  const accepted = await resumed(doc());
+  await t.fo.onFrame(accepted);
+  t.fo.hold(numbered(4));
+  t.fo.hold(numbered(5));
+  t.fo.lost(true);
+  t.fo.hold(numbered(6));
+  await t.fo.onFrame(joined(P.Role.CONTROLLER));
+  t.sent = [];
+  // the home took stdin 4 before the link dropped; the copy says so in `sequence`
+  await t.fo.onFrame({ ...accepted, sequence: 4, resume: { canonical_json: accepted.resume.canonical_json.slice(), signature: accepted.resume.signature.slice() } });
+  rule('a byte-identical copy of the accepted document is the same home again, not a replay (' + t.failed + ')', t.failed.length === 0 && !t.fo.active && t.fo.counts.resumed_same_home === 1);
+  rule('and the kept stdin the home did not take goes again, then the held: ' + t.sent.map((x) => x.sequence), t.sent.map((x) => x.sequence).join() === '5,6');
+  t.fo.lost(true);
+  await t.fo.onFrame(joined(P.Role.CONTROLLER));
+  await t.fo.onFrame(await resumed(doc({ input_counter: 1 })));
+  rule('a different document of that epoch is still a replay', t.failed.join() === 'resume_refused_replayed');
+  t = stand();
+  t.fo.lost(true);
+  await t.fo.onFrame(joined(P.Role.CONTROLLER));
+  await t.fo.onFrame(accepted);
+  rule('a copy of a document this page never accepted is verified as any other', t.failed.length === 0 && t.fo.counts.resumed_same_home === undefined && t.resumed.join() === '1');
 
   t = stand();
   t.fo.lost(true);
@@ -205,7 +234,6 @@ async (files) => {
   rule('another controller: nothing typed goes out, no input key kept', t.failed.length === 0 && t.sent.length === 0 && t.s.input === null && t.fo.counts.failover_input_dropped === 1);
 
   // an edge instance's death: RESUMED edge_failover, no document, `sequence` the home's last stdin
-  const numbered = (sequence) => Object.assign(stdin(sequence), { sequence });
   const edge = (sequence) => ({ type: P.FrameType.RESUMED, session_id: SID, reason: 'edge_failover', sequence });
   t = stand();
   for (let q = 1; q <= 4; q++) t.fo.hold(numbered(q));

@@ -177,9 +177,9 @@ export class EngineFailover {
     if (!this.joined) return s.fail('resume_refused', new Error('RESUMED before JOINED'));
     if (sameDocument(f.resume, this.lastResume)) {
       // the very document we accepted, from the home that took over then and lived: not a replay (a
-      // replay is a different or older document), the same home again after a dropped link
-      const key = s.input ? s.input.cipher.keyId : null;
-      if (this.livingHome((x) => !!key && equalBytes(x.sealed.payload_key_id, key), f)) this.counts.resumed_same_home = (this.counts.resumed_same_home || 0) + 1;
+      // replay is a different or older document), the same home again after a dropped link; what
+      // it did not take from us (above its last stdin frame, `sequence`) goes again
+      if (this.livingHome((x) => (x.sequence || 0) > (f.sequence || 0), f)) this.counts.resumed_same_home = (this.counts.resumed_same_home || 0) + 1;
       return;
     }
     let d;

@@ -48,12 +48,6 @@ final class Session {
     }
   }
 
-  /**
-   * After a takeover: the participant keys (hex) this home gave the signed resume notice, once each
-   * ({@link SessionJoins}); a key re-joining again hears {@code edge_failover} instead.
-   */
-  final java.util.Set<String> noticed = new java.util.HashSet<>();
-
   /** The last stdin frame (the client's own sequence) this home took under each key (hex). */
   private final java.util.Map<String, Long> lastStdin = new java.util.HashMap<>();
 

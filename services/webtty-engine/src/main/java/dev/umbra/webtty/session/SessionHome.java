@@ -408,7 +408,8 @@ final class SessionHome {
   }
 
   void removeParticipant(Session s, Participant p, WebTtyReason reason) {
-    var left = s.model.leave(p.id());
+    // a dropped link may come back (failover): its control waits for its key, the daemon not told
+    var left = s.model.leave(p.id(), reason == WebTtyReason.WEBTTY_REASON_DISCONNECTED);
     if (left.isEmpty()) {
       return;
     }

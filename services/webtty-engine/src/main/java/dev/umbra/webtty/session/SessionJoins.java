@@ -25,14 +25,15 @@ import java.util.HexFormat;
  *       without the goodbye, {@link Decision.Rejoined}): {@code RESUMED {reason edge_failover,
  *       sequence}}, the last stdin frame the home took from it; its old connection is told it was
  *       replaced and the others see it leave;
- *   <li>after a takeover, the first time a key comes back: {@code RESUMED {reason engine_failover,
- *       resume}}, the daemon-signed document the client verifies; its epoch must be newer than any
- *       the client accepted;
- *   <li>after a takeover, a key re-joining this home once more (its connection dropped again; JOIN
- *       or ATTACH with a {@code sequence}, which only a failing-over client sends): the document
- *       again would be a replay to that client, which closes with {@code resume_refused_replayed}.
- *       This home lived, so it says {@code RESUMED edge_failover} with the last stdin frame it took
- *       under that key, as for an edge's death.
+ *   <li>after a takeover: {@code RESUMED {reason engine_failover, resume, sequence}}, the
+ *       daemon-signed document the client verifies, and the last stdin frame this home took under
+ *       the joiner's key (0: none). A client that accepted this very document already (its link to
+ *       this home dropped and it came back) takes the byte-identical copy as the same home again
+ *       and sends again the kept stdin frames above {@code sequence}; any other document of an
+ *       epoch not newer is a replay it refuses;
+ *   <li>no takeover, a failover re-join (JOIN or ATTACH with a {@code sequence}, which only a
+ *       failing-over client sends) that found no stale entry (its goodbye came first): {@code
+ *       RESUMED edge_failover} with that last stdin frame.
  * </ul>
  */
 final class SessionJoins {
@@ -62,7 +63,7 @@ final class SessionJoins {
             HEX.formatHex(f.getKeyId().toByteArray()),
             f.getPublicKey());
     // (revocation was checked by the edge, which holds the whole token, just before this JOIN)
-    Decision d = s.model.join(candidate, attach);
+    Decision d = s.model.join(candidate, attach, f.getSequence() > 0);
     switch (d) {
       case Decision.Rejoined r -> rejoined(s, r, f.getSequence());
       case Decision.Joined j -> joined(s, j, attach, f.getSequence());
@@ -81,18 +82,14 @@ final class SessionJoins {
     Participant joined = d.participant();
     home.cancelTimer(s);
     String key = joined.keyIdHex();
-    WebTtyFrame notice;
-    if (seen > 0 && s.noticed.contains(key)) {
-      notice = edgeNotice(s.id(), s.lastStdinOf(key)); // this home lived: no document again
-    } else {
-      notice = SessionResume.notice(s.model).orElse(null); // after a takeover
-      if (notice != null) {
-        s.noticed.add(key);
-      }
-    }
     if (seen <= 0) {
       s.forgetStdin(key); // a new client with this key: its own counters start from 1
     }
+    long lastStdin = s.lastStdinOf(key);
+    WebTtyFrame notice =
+        SessionResume.notice(s.model) // after a takeover: the signed document, every time
+            .map(n -> n.toBuilder().setSequence(lastStdin).build())
+            .orElse(seen > 0 ? edgeNotice(s.id(), lastStdin) : null); // a failover re-join
     announce(s, joined, notice, seen);
     if (d.control()) {
       home.tellServerControl(s, joined);

@@ -17,6 +17,7 @@ public final class TcpBalancer {
   private final NetServer server;
   private final NetClient client;
   private final int[] backends;
+  private final java.util.Set<NetSocket> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
   private TcpBalancer(NetServer server, NetClient client, int[] backends) {
     this.server = server;
@@ -47,7 +48,12 @@ public final class TcpBalancer {
         .connect(backends[i], "127.0.0.1")
         .onSuccess(
             out -> {
-              in.closeHandler(v -> out.close());
+              open.add(in);
+              in.closeHandler(
+                  v -> {
+                    open.remove(in);
+                    out.close();
+                  });
               out.closeHandler(v -> in.close());
               in.exceptionHandler(e -> out.close());
               out.exceptionHandler(e -> in.close());
@@ -56,6 +62,13 @@ public final class TcpBalancer {
               in.resume();
             })
         .onFailure(e -> forward(in, i + 1));
+  }
+
+  /** Closes every connection it forwards now (the instances behind it live on). */
+  public void dropAll() {
+    for (NetSocket in : java.util.List.copyOf(open)) {
+      in.close();
+    }
   }
 
   public URI url() {

@@ -83,8 +83,10 @@ public final class SessionModel {
   /** The latest daemon-signed output-key epoch (a share), handed to joiners; null before any. */
   private SignedMessage outputKeyEpoch;
 
-  /** After a failover: the key id (hex) the signed resume names as controller, until it is back. */
+  /** The key (hex) control waits for: the signed resume's, or a dropped link's (onDisconnect). */
   private String resumedControllerKey;
+
+  private boolean onDisconnect;
 
   /** After a failover: the daemon-signed resume document (every re-joiner gets it to verify). */
   private SignedMessage resume;
@@ -182,21 +184,8 @@ public final class SessionModel {
     if (phase != Phase.AWAIT_PROOF || !isOpener(p)) {
       return Decision.rejected(WebTtyReason.WEBTTY_REASON_UNEXPECTED);
     }
-    ByteString outputKey = null;
-    ByteString inputKey = null;
-    for (KeyGrant g : proofGrants) {
-      boolean output = isOutput(g);
-      ByteString known = output ? outputKey : inputKey;
-      if (known != null && !known.equals(g.getPayloadKeyId())) {
-        return Decision.rejected(WebTtyReason.WEBTTY_REASON_MALFORMED);
-      }
-      if (output) {
-        outputKey = g.getPayloadKeyId();
-      } else {
-        inputKey = g.getPayloadKeyId();
-      }
-    }
-    if (outputKey == null || inputKey == null || outputKey.equals(inputKey)) {
+    ProofKeys keys = ProofKeys.of(proofGrants);
+    if (keys == null) {
       return Decision.rejected(WebTtyReason.WEBTTY_REASON_MALFORMED);
     }
     grants = List.copyOf(proofGrants);
@@ -213,7 +202,7 @@ public final class SessionModel {
     participants.put(p.id(), p.withKey(ownKey, publicKey));
     keyContext = context;
     clientProof = proof;
-    payloadKeyId = outputKey;
+    payloadKeyId = keys.output();
     phase = Phase.AWAIT_READY;
     return Decision.ACCEPTED;
   }
@@ -240,11 +229,7 @@ public final class SessionModel {
     return Decision.ACCEPTED;
   }
 
-  /**
-   * An input key document (INPUT_KEY) from the server: once the proof is accepted, so the opener's
-   * epoch-0 grant for the reviewers can come before READY (recorded ahead of any stdin), and a
-   * control handover's fresh input key while live.
-   */
+  /** INPUT_KEY from the server: after the proof (the epoch-0 grant may precede READY) or live. */
   public Decision inputKey() {
     return phase == Phase.LIVE || phase == Phase.AWAIT_READY
         ? Decision.ACCEPTED
@@ -277,10 +262,7 @@ public final class SessionModel {
 
   // ---------------------------------------------------------------- participants' frames
 
-  /**
-   * A participant's stdin (DATA): live, from the controller, never under the output key (every
-   * recipient holds that one), and each participant's own counter strictly increasing.
-   */
+  /** Stdin (DATA): live, the controller's, not under the output key, its counter increasing. */
   public Decision stdin(String participantId, ByteString sealedKeyId, long sequence) {
     if (phase != Phase.LIVE) {
       return Decision.rejected(WebTtyReason.WEBTTY_REASON_NOT_READY);
@@ -315,10 +297,7 @@ public final class SessionModel {
     return participantId.equals(controllerId) ? Decision.IGNORED : Decision.ACCEPTED;
   }
 
-  /**
-   * CONTROL_GIVE: the controller or the opener hands control to a participant of role member or
-   * above.
-   */
+  /** CONTROL_GIVE: the controller or the opener hands control to a member or above. */
   public Decision giveControl(String byId, String toId) {
     Participant by = participants.get(byId);
     if (by == null || !(byId.equals(controllerId) || isOpener(by))) {
@@ -329,6 +308,7 @@ public final class SessionModel {
       return Decision.refused(WebTtyReason.WEBTTY_REASON_NOT_ALLOWED);
     }
     controllerId = to.id();
+    resumedControllerKey = null; // control moved: the daemon retires the waiting key's input key
     return new Decision.ControlChanged(to, by);
   }
 
@@ -339,6 +319,7 @@ public final class SessionModel {
       return Decision.refused(WebTtyReason.WEBTTY_REASON_NOT_OWNER);
     }
     controllerId = by.id();
+    resumedControllerKey = null;
     return new Decision.ControlChanged(by, by);
   }
 
@@ -362,6 +343,11 @@ public final class SessionModel {
    * control when nobody holds it). Either needs a live session and an output grant for the key.
    */
   public Decision join(Participant who, boolean attach) {
+    return join(who, attach, false);
+  }
+
+  /** {@code failover}: a failing-over client's re-join (it gets a waiting control back). */
+  public Decision join(Participant who, boolean attach, boolean failover) {
     boolean opener = who.subject().equals(openedBy);
     WebTtyReason reason = null;
     if (phase != Phase.LIVE) {
@@ -385,9 +371,13 @@ public final class SessionModel {
     boolean vacant = controllerId == null || !participants.containsKey(controllerId);
     // after a failover the controller's key gets its role back silently; until then an ATTACH
     // does not take it (that would make the daemon retire the returning controller's key)
+    boolean returning = who.keyIdHex().equals(resumedControllerKey);
+    if (vacant && attach && !failover && onDisconnect) {
+      resumedControllerKey = null; // a new ATTACH of the opener: control as after a detach
+    }
     boolean control = attach && vacant && resumedControllerKey == null;
     participants.put(who.id(), who);
-    if (vacant && who.keyIdHex().equals(resumedControllerKey)) {
+    if (vacant && returning && (failover || !onDisconnect)) {
       controllerId = who.id();
       resumedControllerKey = null;
     } else if (control) {
@@ -437,6 +427,11 @@ public final class SessionModel {
 
   /** A participant leaves (CLOSE, disconnect, revocation, a rejected frame); empty when not one. */
   public Optional<Departure> leave(String participantId) {
+    return leave(participantId, false);
+  }
+
+  /** {@code mayReturn}: its link dropped; as controller, control waits for its key (not told). */
+  public Optional<Departure> leave(String participantId, boolean mayReturn) {
     Participant p = participants.remove(participantId);
     if (p == null) {
       return Optional.empty();
@@ -447,7 +442,12 @@ public final class SessionModel {
     }
     boolean controlDropped = p.id().equals(controllerId);
     if (controlDropped) {
-      controllerId = null; // nobody types until control is given again
+      controllerId = null; // nobody types until control is given again, or its key is back
+      if (mayReturn && phase == Phase.LIVE && !p.keyIdHex().isEmpty()) {
+        resumedControllerKey = p.keyIdHex();
+        onDisconnect = true;
+        controlDropped = false; // the daemon keeps the input key for the returning key
+      }
     }
     Aftermath next;
     if (phase != Phase.LIVE) {
@@ -589,7 +589,7 @@ public final class SessionModel {
     return Optional.ofNullable(outputKeyEpoch);
   }
 
-  private static boolean isOutput(KeyGrant g) {
+  static boolean isOutput(KeyGrant g) {
     return "output".equals(g.getKeyRole());
   }
 

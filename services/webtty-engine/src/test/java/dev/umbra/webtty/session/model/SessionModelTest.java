@@ -432,6 +432,51 @@ class SessionModelTest {
   }
 
   @Test
+  void aControllerWhoseLinkDroppedGetsControlBackOnItsFailoverRejoinWithoutAChange() {
+    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
+
+    // the goodbye of its dropped link arrives before it is back: the daemon is not told
+    var left = s.leave("p-opener", true).orElseThrow();
+    assertThat(left.controlDropped()).isFalse();
+    assertThat(s.controllerId()).isEmpty();
+    // meanwhile another key's failover ATTACH does not take the waiting control
+    Participant other = viewer("p-other", "alice", Role.MEMBER, ADMIN_KEY);
+    assertThat(s.join(other, true, true)).isEqualTo(new Decision.Joined(other, false));
+    assertThat(s.stdin("p-viewer", INPUT_KEY, 1))
+        .isEqualTo(refused(WebTtyReason.WEBTTY_REASON_NOT_CONTROLLER));
+
+    // its key's failover re-join: controller again, no control change (the same input key)
+    Participant back = viewer("p-back", "alice", Role.MEMBER, OPENER_KEY);
+    assertThat(s.join(back, true, true)).isEqualTo(new Decision.Joined(back, false));
+    assertThat(s.controllerId()).contains("p-back");
+    assertThat(s.stdin("p-back", INPUT_KEY, 1)).isEqualTo(Decision.ACCEPTED);
+  }
+
+  @Test
+  void aNewAttachOfTheOpenerAfterADroppedLinkTakesControlWithAChangeAsAfterADetach() {
+    SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
+    s.leave("p-opener", true);
+
+    // a new client (not failing over: it holds no input key yet) gets a fresh one from the daemon
+    Participant fresh = viewer("p-new", "alice", Role.MEMBER, OPENER_KEY);
+    assertThat(s.join(fresh, true, false)).isEqualTo(new Decision.Joined(fresh, true));
+    assertThat(s.controllerId()).contains("p-new");
+  }
+
+  @Test
+  void controlGivenOrTakenMeanwhileIsNotHandedBackToTheReturningKey() {
+    SessionModel s = liveWithBobInControl();
+    s.leave("p-viewer", true);
+    assertThat(s.takeControl("p-opener")).isInstanceOf(Decision.ControlChanged.class);
+    s.leave("p-opener", false); // a detach: control dropped, the daemon told
+
+    Participant bob = viewer("p-bob", "bob", Role.MEMBER, VIEWER_KEY);
+    assertThat(s.join(bob, false, true)).isEqualTo(new Decision.Joined(bob, false));
+    assertThat(s.controllerId()).isEmpty();
+  }
+
+  @Test
   void nobodyElseTakesAStaleEntrysPlaceNotAnotherMemberWithItsKeyNorTheSameMemberWithAnotherKey() {
     SessionModel s = live(JoinPolicy.JOIN_POLICY_GRANTED_MEMBERS);
     join(s, "p-viewer", "bob", Role.MEMBER, VIEWER_KEY);
