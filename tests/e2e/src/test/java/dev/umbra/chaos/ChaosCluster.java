@@ -220,7 +220,7 @@ final class ChaosCluster implements AutoCloseable {
                 // /healthz of a starved JVM can take seconds: three failures in a row take an
                 // instance out, not one slow answer
                 shape.httpChecks()
-                    ? " check inter 500ms fall 3 rise 2\n"
+                    ? " check inter 1s fall 3 rise 2\n"
                     : " check inter 300ms fall 1 rise 1\n");
       }
     }
