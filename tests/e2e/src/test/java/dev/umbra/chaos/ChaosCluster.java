@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BiFunction;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The production shape of deploy/local-cluster.sh for the chaos suite: two instances of every
@@ -91,6 +92,18 @@ final class ChaosCluster implements AutoCloseable {
     this.pg = pg;
     this.redis = redis;
     this.shape = shape;
+  }
+
+  /**
+   * Skips the calling test class, loudly, when HAProxy, PostgreSQL 15's binaries or redis-server
+   * are missing ({@code what} names it in the message).
+   */
+  static void assumeAvailable(String what) {
+    String missing = missing();
+    if (missing != null) {
+      System.err.println("\n*** " + what + " SKIPPED: missing " + missing + " ***\n");
+    }
+    Assumptions.assumeTrue(missing == null, what + " needs " + missing);
   }
 
   /** What is missing on this machine for the suite, or null when everything is there. */

@@ -16,7 +16,6 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -55,11 +54,7 @@ class ChaosPartitionsTest {
   // load of 30 on two cores (other builds) the set-up alone took over 5 minutes
   @Timeout(value = 8, unit = TimeUnit.MINUTES)
   void start() throws Exception {
-    String missing = ChaosCluster.missing();
-    if (missing != null) {
-      System.err.println("\n*** CHAOS PARTITIONS SKIPPED: missing " + missing + " ***\n");
-    }
-    Assumptions.assumeTrue(missing == null, "chaos suite needs " + missing);
+    ChaosCluster.assumeAvailable("CHAOS PARTITIONS");
     started = System.nanoTime();
     cluster = ChaosCluster.start(new Shape(this::throughProxies, true, "chaos-partitions"));
     load = ChaosLoad.start(cluster);

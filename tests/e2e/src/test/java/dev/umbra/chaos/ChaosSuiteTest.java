@@ -6,7 +6,6 @@ import dev.umbra.chaos.ChaosLoad.Fault;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
@@ -38,11 +37,7 @@ class ChaosSuiteTest {
   @BeforeAll
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void start() throws Exception {
-    String missing = ChaosCluster.missing();
-    if (missing != null) {
-      System.err.println("\n*** CHAOS SUITE SKIPPED: missing " + missing + " ***\n");
-    }
-    Assumptions.assumeTrue(missing == null, "chaos suite needs " + missing);
+    ChaosCluster.assumeAvailable("CHAOS SUITE");
     started = System.nanoTime();
     cluster = ChaosCluster.start();
     long up = System.nanoTime();
