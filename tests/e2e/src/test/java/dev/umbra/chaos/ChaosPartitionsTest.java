@@ -244,7 +244,22 @@ class ChaosPartitionsTest {
             @Override
             public void recover() throws Exception {
               kill.recover();
-              page.awaitScreen("page-during-42");
+              try {
+                page.awaitScreen("page-during-42");
+              } catch (RuntimeException e) {
+                throw new AssertionError(
+                    "the page's terminal did not run what was typed during the kill; state "
+                        + page.state()
+                        + ", failovers "
+                        + page.failovers()
+                        + ", note '"
+                        + page.note()
+                        + "', the daemon's WebTTY counters "
+                        + load.tty.servers().get(0).stats().snapshot()
+                        + ", console "
+                        + page.tab.console,
+                    e);
+              }
               System.out.printf(
                   "chaos: the page's terminal ran what was typed %d ms after SIGKILL of %s;"
                       + " state %s, failovers %s, note '%s'%n",
