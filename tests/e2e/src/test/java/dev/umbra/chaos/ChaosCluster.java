@@ -17,6 +17,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BiFunction;
+import org.junit.jupiter.api.Assumptions;
 
 /**
  * The production shape of deploy/local-cluster.sh for the chaos suite: two instances of every
@@ -62,19 +64,46 @@ final class ChaosCluster implements AutoCloseable {
     }
   }
 
+  /**
+   * What a test changes in the deployment: settings of single instances (e.g. a Redis URL that goes
+   * through a proxy the test can partition), whether HAProxy checks {@code /healthz} (an instance
+   * answering 503 is taken out of rotation) instead of only connecting, and the directory under
+   * target/ for the logs.
+   */
+  record Shape(
+      BiFunction<ChaosCluster, Instance, Map<String, String>> settings,
+      boolean httpChecks,
+      String logs) {
+    static final Shape PLAIN = new Shape((c, i) -> Map.of(), false, "chaos");
+  }
+
   final Path dir;
   final OwnPostgres pg;
   final OwnRedis redis;
+  private final Shape shape;
   private final Map<Svc, Integer> frontends = new LinkedHashMap<>();
   private final Map<Svc, List<Instance>> instances = new LinkedHashMap<>();
   private final Map<Instance, Process> running = new ConcurrentHashMap<>();
   private final Map<String, String> env = new HashMap<>();
   private Process haproxy;
 
-  private ChaosCluster(Path dir, OwnPostgres pg, OwnRedis redis) {
+  private ChaosCluster(Path dir, OwnPostgres pg, OwnRedis redis, Shape shape) {
     this.dir = dir;
     this.pg = pg;
     this.redis = redis;
+    this.shape = shape;
+  }
+
+  /**
+   * Skips the calling test class, loudly, when HAProxy, PostgreSQL 15's binaries or redis-server
+   * are missing ({@code what} names it in the message).
+   */
+  static void assumeAvailable(String what) {
+    String missing = missing();
+    if (missing != null) {
+      System.err.println("\n*** " + what + " SKIPPED: missing " + missing + " ***\n");
+    }
+    Assumptions.assumeTrue(missing == null, what + " needs " + missing);
   }
 
   /** What is missing on this machine for the suite, or null when everything is there. */
@@ -96,19 +125,25 @@ final class ChaosCluster implements AutoCloseable {
    * plane is healthy (the others are still starting: {@link #awaitAllHealthy}).
    */
   static ChaosCluster start() throws Exception {
-    Path dir = Path.of("target", "chaos");
+    return start(Shape.PLAIN);
+  }
+
+  /** {@link #start()} in the given {@code shape}. */
+  static ChaosCluster start(Shape shape) throws Exception {
+    Path dir = Path.of("target", shape.logs());
     if (Files.isDirectory(dir)) {
       new ProcessBuilder("rm", "-rf", dir.toString()).start().waitFor(30, TimeUnit.SECONDS);
     }
     Files.createDirectories(dir); // outside UMBRA_HOME: logs and the HAProxy config
     OwnPostgres pg = OwnPostgres.start();
     OwnRedis redis = OwnRedis.start();
-    ChaosCluster c = new ChaosCluster(dir.toAbsolutePath(), pg, redis);
+    ChaosCluster c = new ChaosCluster(dir.toAbsolutePath(), pg, redis, shape);
     try {
       c.layout();
       c.startHaproxy();
       // the first control plane alone: it creates the request role the others then find
       c.startAll(List.of(c.instance(Svc.CONTROL_PLANE, 0)));
+      c.awaitInRotation(Svc.CONTROL_PLANE);
       List<Instance> rest = new ArrayList<>();
       c.instances.values().forEach(rest::addAll);
       rest.remove(c.instance(Svc.CONTROL_PLANE, 0));
@@ -185,12 +220,21 @@ final class ChaosCluster implements AutoCloseable {
       // instance, the failover the engine supports; split over two, an instance's death stops the
       // terminal (docs/webtty.md "An edge instance's death", docs/chaos.md)
       cfg.append(s == Svc.WEBTTY_ENGINE ? "  balance source\n" : "  balance roundrobin\n");
+      if (shape.httpChecks()) {
+        cfg.append("  option httpchk GET /healthz\n  http-check expect status 200\n");
+        cfg.append("  timeout check 3s\n");
+      }
       for (Instance i : instances.get(s)) {
         cfg.append("  server ")
             .append(i.name())
             .append(" 127.0.0.1:")
             .append(i.port())
-            .append(" check inter 300ms fall 1 rise 1\n");
+            .append(
+                // /healthz of a starved JVM can take seconds: three failures in a row take an
+                // instance out, not one slow answer
+                shape.httpChecks()
+                    ? " check inter 1s fall 3 rise 2\n"
+                    : " check inter 300ms fall 1 rise 1\n");
       }
     }
     Path conf = Files.writeString(dir.resolve("haproxy.cfg"), cfg);
@@ -229,10 +273,21 @@ final class ChaosCluster implements AutoCloseable {
         });
   }
 
+  /** Waits until HAProxy passes {@code svc}'s /healthz on to an instance that answers 200. */
+  void awaitInRotation(Svc svc) {
+    Eventually.await(
+        svc.id + " in HAProxy's rotation",
+        Duration.ofSeconds(60),
+        () -> status(frontends.get(svc)) == 200);
+  }
+
   /** Waits until every instance answers /healthz 200 (a restarted one may take a while). */
   void awaitAllHealthy() {
     for (Instance i : all()) {
       awaitHealthy(i, Duration.ofSeconds(120));
+    }
+    if (shape.httpChecks()) {
+      frontends.keySet().forEach(this::awaitInRotation);
     }
   }
 
@@ -270,6 +325,7 @@ final class ChaosCluster implements AutoCloseable {
     e.putAll(env);
     e.put("UMBRA_" + i.svc().env + "_PORT", Integer.toString(i.port()));
     e.put("UMBRA_HOME", dir.resolve("home").resolve(i.name()).toString());
+    e.putAll(shape.settings().apply(this, i));
     return pb;
   }
 

@@ -99,6 +99,22 @@ final class OwnPostgres implements AutoCloseable {
         true);
   }
 
+  /**
+   * SIGKILL to the postmaster and every backend at once: a crash, not a shutdown (no checkpoint,
+   * sessions cut mid-transaction); the next {@link #startServer} runs crash recovery from the WAL.
+   */
+  void crash() throws Exception {
+    long pid = Long.parseLong(Files.readAllLines(data.resolve("postmaster.pid")).get(0).trim());
+    ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+    List<ProcessHandle> all = new ArrayList<>(postmaster.descendants().toList());
+    all.add(0, postmaster);
+    all.forEach(ProcessHandle::destroyForcibly);
+    Eventually.await(
+        "every PostgreSQL process gone after SIGKILL",
+        Duration.ofSeconds(20),
+        () -> all.stream().noneMatch(ProcessHandle::isAlive));
+  }
+
   boolean ready() throws Exception {
     Process p =
         new ProcessBuilder(

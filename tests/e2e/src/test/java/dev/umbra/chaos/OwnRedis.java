@@ -79,6 +79,17 @@ final class OwnRedis implements AutoCloseable {
     }
   }
 
+  /**
+   * SIGKILL: a crash, not a shutdown; what survives is what the append-only file holds (written
+   * before each reply, fsynced every second).
+   */
+  void crash() throws InterruptedException {
+    server.destroyForcibly();
+    if (!server.waitFor(20, TimeUnit.SECONDS)) {
+      throw new IllegalStateException("redis-server survived SIGKILL");
+    }
+  }
+
   void signal(String sig) throws Exception {
     Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(server.pid())).start();
     if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {

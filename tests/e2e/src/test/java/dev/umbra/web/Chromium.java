@@ -15,7 +15,7 @@ import java.util.Map;
  * download. Where /usr/bin/chromium is absent the browser tests are skipped with a loud message
  * ({@code .ci/run} installs it).
  */
-final class Chromium implements AutoCloseable {
+public final class Chromium implements AutoCloseable {
   static final Path EXECUTABLE = Path.of("/usr/bin/chromium");
   static final List<String> ARGS =
       List.of(
@@ -28,7 +28,7 @@ final class Chromium implements AutoCloseable {
           "--no-first-run");
 
   final Playwright playwright;
-  final Browser browser;
+  public final Browser browser;
 
   private Chromium(Playwright playwright, Browser browser) {
     this.playwright = playwright;
@@ -36,7 +36,7 @@ final class Chromium implements AutoCloseable {
   }
 
   /** Launches Chromium, or skips the calling test class when it is not installed. */
-  static Chromium launchOrSkip() {
+  public static Chromium launchOrSkip() {
     if (!Files.isExecutable(EXECUTABLE)) {
       System.err.println(
           "\n*** SKIPPING the browser tests: no Chromium at "

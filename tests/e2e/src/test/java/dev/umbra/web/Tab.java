@@ -11,15 +11,15 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * A fresh browser profile of the browser tests (its own IndexedDB and storage) with one page, its
  * console and page errors collected; made by {@link BrowserPlatform#tab()}.
  */
-final class Tab implements AutoCloseable {
+public final class Tab implements AutoCloseable {
   /** How long a browser test waits for the page to get somewhere. */
   static final long WAIT_MS = 20_000;
 
   final BrowserContext context;
-  final Page page;
-  final List<String> console = new CopyOnWriteArrayList<>();
+  public final Page page;
+  public final List<String> console = new CopyOnWriteArrayList<>();
 
-  Tab(BrowserContext context) {
+  public Tab(BrowserContext context) {
     this.context = context;
     this.page = context.newPage();
     page.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
@@ -37,12 +37,12 @@ final class Tab implements AutoCloseable {
   }
 
   /** Waits until the page shows this browser's device status {@code status}. */
-  void awaitStatus(String status) {
+  public void awaitStatus(String status) {
     await("#device-status[data-status=" + status + "]");
   }
 
   /** Waits until an element matches {@code selector}. */
-  void await(String selector) {
+  public void await(String selector) {
     page.waitForSelector(selector, new Page.WaitForSelectorOptions().setTimeout(WAIT_MS));
   }
 

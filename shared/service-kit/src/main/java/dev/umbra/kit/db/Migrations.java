@@ -61,29 +61,43 @@ public final class Migrations {
       if (appLogin.isEmpty()) {
         ensureLoginRole(st, role, login.password());
       }
-      MigrateResult result =
-          Flyway.configure()
-              .dataSource(owner.jdbcUrl(), owner.user(), owner.password())
-              .schemas(schema)
-              .createSchemas(true)
-              .locations("classpath:db/migration/" + schema)
-              .placeholders(Map.of("app_role", role))
-              .loggers("slf4j")
-              .load()
-              .migrate();
-      st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + role);
-      st.execute(
-          "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
-      st.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + schema + " TO " + role);
-      st.execute("REVOKE ALL ON " + schema + ".flyway_schema_history FROM " + role);
-      if (result.migrationsExecuted > 0) {
-        log.info("schema {} migrated to version {}", schema, result.targetSchemaVersion);
+      // instances of one service starting at once: their GRANTs on the schema would collide
+      // ("tuple concurrently updated", the instance exits), so one prepares it at a time
+      st.execute("SELECT pg_advisory_lock(hashtext('umbra-schema-" + schema + "'))");
+      try {
+        return migrate(owner, schema, role, login, st);
+      } finally {
+        st.execute("SELECT pg_advisory_unlock(hashtext('umbra-schema-" + schema + "'))");
       }
-      return login;
     } catch (SQLException e) {
       throw new DatabaseException(
           "cannot prepare schema " + schema + " at " + owner + ": " + e.getMessage(), e);
     }
+  }
+
+  /** Migrates {@code schema} and grants {@code role} its rights in it (under the schema's lock). */
+  private static PgLocation migrate(
+      PgLocation owner, String schema, String role, PgLocation login, Statement st)
+      throws SQLException {
+    MigrateResult result =
+        Flyway.configure()
+            .dataSource(owner.jdbcUrl(), owner.user(), owner.password())
+            .schemas(schema)
+            .createSchemas(true)
+            .locations("classpath:db/migration/" + schema)
+            .placeholders(Map.of("app_role", role))
+            .loggers("slf4j")
+            .load()
+            .migrate();
+    st.execute("GRANT USAGE ON SCHEMA " + schema + " TO " + role);
+    st.execute(
+        "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA " + schema + " TO " + role);
+    st.execute("GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA " + schema + " TO " + role);
+    st.execute("REVOKE ALL ON " + schema + ".flyway_schema_history FROM " + role);
+    if (result.migrationsExecuted > 0) {
+      log.info("schema {} migrated to version {}", schema, result.targetSchemaVersion);
+    }
+    return login;
   }
 
   /**
