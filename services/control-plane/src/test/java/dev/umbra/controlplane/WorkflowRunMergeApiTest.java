@@ -182,6 +182,13 @@ class WorkflowRunMergeApiTest {
             h.call("PUT", base + "/machines/" + a.machine + "/shares/" + team, a.alice, null)
                 .status())
         .isBetween(200, 204);
+    assertThat(h.call("GET", path, read, null).status())
+        .as("box is shared with her team, box-b (which ran step two) is not")
+        .isEqualTo(404);
+    assertThat(runs(read)).as("nor listed").isEmpty();
+    assertThat(h.call("PUT", base + "/machines/" + b + "/shares/" + team, a.alice, null).status())
+        .isBetween(200, 204);
+    assertThat(runs(read)).hasSize(1);
     Harness.Response viaRead = h.call("GET", path, read, null);
     assertThat(viaRead.status()).isEqualTo(200);
     assertThat(viaRead.body().getJsonObject("workflow")).isEqualTo(wf);

@@ -15,6 +15,9 @@ import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.LinkedHashSet;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -162,14 +165,37 @@ public final class RunRoutes {
                         r ->
                             r == null
                                 ? Future.failedFuture(Refusal.notFound("run"))
-                                : access
-                                    .maySee(conn, actor, ShareKind.MACHINE, r.machineId(), false)
+                                : maySeeEveryMachine(conn, actor, r)
                                     .compose(
                                         seen ->
                                             seen
                                                 ? Future.succeededFuture(r)
                                                 : Future.failedFuture(Refusal.notFound("run")))))
         .map(RunRoutes::json);
+  }
+
+  /**
+   * A run across machines shows every machine's steps: a member sees it only when each machine that
+   * reported to it is shared with one of its teams (an admin always).
+   */
+  private Future<Boolean> maySeeEveryMachine(SqlConnection conn, Actor actor, RunRecord r) {
+    Set<UUID> machines = new LinkedHashSet<>();
+    machines.add(r.machineId());
+    if (r.workflow() != null && r.workflow().reports() != null) {
+      for (Object o : r.workflow().reports()) {
+        machines.add(UUID.fromString(((JsonObject) o).getString("machine_id")));
+      }
+    }
+    Future<Boolean> all = Future.succeededFuture(true);
+    for (UUID m : machines) {
+      all =
+          all.compose(
+              ok ->
+                  ok
+                      ? access.maySee(conn, actor, ShareKind.MACHINE, m, false)
+                      : Future.succeededFuture(false));
+    }
+    return all;
   }
 
   static JsonObject json(RunRecord r) {

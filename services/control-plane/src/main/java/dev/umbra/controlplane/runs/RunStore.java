@@ -61,8 +61,9 @@ public final class RunStore {
   }
 
   /**
-   * A page of the runs the member may see: all for an admin, else those of machines shared with one
-   * of its teams; of one machine when {@code machineId} is set.
+   * A page of the runs the member may see: all for an admin, else those whose machine — and, for a
+   * workflow run across machines, every machine that reported to it — is shared with one of its
+   * teams; of one machine when {@code machineId} is set.
    */
   Future<List<RunRecord>> page(
       SqlConnection conn, boolean admin, UUID memberId, UUID machineId, UUID after, int limit) {
@@ -70,7 +71,10 @@ public final class RunStore {
             "SELECT r.* FROM run_records r JOIN machines m ON m.id = r.machine_id"
                 + " WHERE r.id > $1 AND ($2 OR "
                 + ShareKind.MACHINE.sharedWithMember("m", 3)
-                + ") AND ($4::uuid IS NULL OR r.machine_id = $4) ORDER BY r.id LIMIT $5")
+                + " AND NOT EXISTS (SELECT 1 FROM (SELECT (rep->>'machine_id')::uuid AS id FROM"
+                + " jsonb_array_elements(COALESCE(r.reports, '[]'::jsonb)) rep) o WHERE NOT "
+                + ShareKind.MACHINE.sharedWithMember("o", 3)
+                + ")) AND ($4::uuid IS NULL OR r.machine_id = $4) ORDER BY r.id LIMIT $5")
         .execute(Tuple.of(after, admin, memberId, machineId, limit))
         .map(rows -> Rows.all(rows, RunRecord::of));
   }
