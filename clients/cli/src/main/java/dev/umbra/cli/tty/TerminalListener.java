@@ -40,7 +40,7 @@ final class TerminalListener implements TtyClient.Listener {
   @Override
   public void closed(String reason) {
     if (done.complete(null)) {
-      notes.append(reason);
+      notes.append(reason == null || reason.isEmpty() ? "no reason given" : reason);
     }
   }
 

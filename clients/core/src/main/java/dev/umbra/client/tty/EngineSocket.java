@@ -90,7 +90,9 @@ final class EngineSocket {
               socket.closeHandler(
                   v ->
                       onClose.accept(
-                          socket.closeReason() == null ? "closed" : socket.closeReason()));
+                          socket.closeReason() == null || socket.closeReason().isEmpty()
+                              ? "closed (code " + socket.closeStatusCode() + ")"
+                              : socket.closeReason()));
               socket.exceptionHandler(e -> {});
               opened.run();
             })

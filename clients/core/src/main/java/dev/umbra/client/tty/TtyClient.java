@@ -430,7 +430,8 @@ public final class TtyClient {
         }
         case WEBTTY_FRAME_TYPE_CLOSE ->
             finish(null, f.getReason().isEmpty() ? "closed" : f.getReason());
-        case WEBTTY_FRAME_TYPE_ERROR -> finish(null, f.getReason());
+        case WEBTTY_FRAME_TYPE_ERROR ->
+            finish(null, f.getReason().isEmpty() ? "error_without_reason" : f.getReason());
         case WEBTTY_FRAME_TYPE_REFUSED -> {
           if (!started.future().isComplete()) {
             finish(null, f.getReason());
