@@ -274,7 +274,12 @@ class TtyEngineFailoverTest {
       }
     }
     assertThat(notes).anyMatch(n -> n.startsWith("gap: engine failover"));
-    assertThat(notes).noneMatch(n -> n.startsWith("repeated"));
+    // a stdin frame the client resent after the second link drop may be recorded twice (the home
+    // relays it, the daemon refuses it as a replay): the export marks it and does not render it —
+    // the same race the daemon's counters allow above (docs/chaos.md, "Noticed")
+    assertThat(notes)
+        .filteredOn(n -> n.startsWith("repeated"))
+        .allMatch(n -> n.contains("input frame") && n.endsWith("not rendered"));
     assertThat(chunks.get(chunks.size() - 1).exitStatus()).isEqualTo(3);
   }
 
