@@ -34,7 +34,7 @@ export const Stream = Object.freeze({ STDIN: 1, STDOUT: 2, STDERR: 3 });
 export const Role = Object.freeze({ CONTROLLER: 1, VIEWER: 2 });
 
 // field number -> [name, kind]; kinds: u (varint), i32 (varint as int32), s (string), b (bytes),
-// m:<schema> (message), r:<kind> (repeated)
+// f64 (fixed64), a nested schema (message), [schema] (repeated message)
 const SIGNED = { 1: ['canonical_json', 'b'], 2: ['signature', 'b'] };
 const SIZE = { 1: ['cols', 'u'], 2: ['rows', 'u'] };
 const SEALED = {
@@ -95,6 +95,7 @@ function readVarint(buf, at) {
   for (let i = 0; i < 10; i++) {
     if (at.i >= buf.length) throw new WireError('truncated varint');
     const b = buf[at.i++];
+    if (i === 9 && b > 1) throw new WireError('varint beyond 64 bits');
     if (shift < 28) lo |= (b & 0x7f) << shift;
     else if (shift === 28) {
       lo |= (b & 0x0f) << 28;
@@ -106,59 +107,78 @@ function readVarint(buf, at) {
   throw new WireError('varint longer than 10 bytes');
 }
 
+// the wire type each kind must arrive with: varint, fixed64 or length-delimited
+const WIRE_OF = { u: 0, i32: 0, f64: 1 };
+const wireOf = (kind) => (typeof kind === 'string' ? WIRE_OF[kind] ?? 2 : 2);
+
+function utf8(value, name) {
+  try {
+    return decoder.decode(value);
+  } catch {
+    throw new WireError(name + ' is not UTF-8');
+  }
+}
+
+/** `n` bytes of `buf` at `at`, refused when they run past its end. */
+function take(buf, at, n) {
+  if (n > buf.length - at.i) throw new WireError('length past end');
+  const value = buf.subarray(at.i, at.i + n);
+  at.i += n;
+  return value;
+}
+
 /**
  * A message of `schema` from its bytes (kinds: u, i32, s, b, f64 — fixed64 as a BigInt —, a nested
- * schema, [schema] repeated); unknown fields are skipped.
+ * schema, [schema] repeated); unknown fields are skipped. Fails closed: a known field with another
+ * wire type than its kind's, field number 0, a varint past 64 bits or 10 bytes, a length past the
+ * end and groups are refused with a WireError.
  */
 export function decodeMessage(buf, schema) {
   const out = {};
   const at = { i: 0 };
   while (at.i < buf.length) {
-    const key = readVarint(buf, at).lo;
-    const field = key >>> 3;
-    const wire = key & 7;
+    const key = readVarint(buf, at);
+    if (key.hi !== 0 || key.lo >>> 3 === 0) throw new WireError('malformed field key');
+    const field = key.lo >>> 3;
+    const wire = key.lo & 7;
     const spec = schema[field];
     let value;
     if (wire === 0) value = readVarint(buf, at);
     else if (wire === 2) {
-      const n = readVarint(buf, at).lo;
-      if (at.i + n > buf.length) throw new WireError('truncated field');
-      value = buf.subarray(at.i, at.i + n);
-      at.i += n;
-    } else if (wire === 1) {
-      if (at.i + 8 > buf.length) throw new WireError('truncated field');
-      value = buf.subarray(at.i, at.i + 8);
-      at.i += 8;
-      if (!schema[field] || schema[field][1] !== 'f64') continue;
-    } else if (wire === 5) {
-      at.i += 4;
-      continue;
-    } else throw new WireError('unsupported wire type ' + wire);
+      const n = readVarint(buf, at);
+      if (n.hi !== 0) throw new WireError('length past end');
+      value = take(buf, at, n.lo);
+    } else if (wire === 1) value = take(buf, at, 8);
+    else if (wire === 5) value = take(buf, at, 4);
+    else throw new WireError('unsupported wire type ' + wire);
     if (!spec) continue;
     const [name, kind] = spec;
+    const expected = wireOf(Array.isArray(kind) ? kind[0] : kind);
+    if (wire !== expected) throw new WireError(name + ' has wire type ' + wire + ', not ' + expected);
     if (Array.isArray(kind)) {
       (out[name] = out[name] || []).push(decodeMessage(value, kind[0]));
     } else if (typeof kind === 'object') {
       out[name] = decodeMessage(value, kind);
-    } else if ((kind === 'u' || kind === 'i32') && value instanceof Uint8Array) {
-      throw new WireError(name + ' is not a varint');
     } else if (kind === 'u') {
       if (value.hi >= 0x200000) throw new WireError('integer beyond 2^53');
       out[name] = value.hi * 0x100000000 + value.lo;
     } else if (kind === 'i32') out[name] = value.lo | 0;
-    else if (kind === 'f64') {
-      if (!(value instanceof Uint8Array) || value.length !== 8) throw new WireError(name + ' is not a fixed64');
-      out[name] = new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true);
-    } else if (value instanceof Uint8Array === false) throw new WireError(name + ' is not length-delimited');
-    else if (kind === 's') out[name] = decoder.decode(value);
+    else if (kind === 'f64') out[name] = new DataView(value.buffer, value.byteOffset, 8).getBigUint64(0, true);
+    else if (kind === 's') out[name] = utf8(value, name);
     else out[name] = value; // bytes: a view of the received message
   }
   return out;
 }
 
+// the largest frame a client takes from the engine: twice the engine's 96 KiB frame, as the Java
+// client's TtyFrames.MAX_FRAME_BYTES * 2
+export const MAX_RECEIVED_FRAME_BYTES = 2 * 96 * 1024;
+
 /** A received message (ArrayBuffer or Uint8Array) as a frame object (absent fields undefined). */
 export function decodeFrame(message) {
-  return decodeMessage(message instanceof Uint8Array ? message : new Uint8Array(message), FRAME);
+  const buf = message instanceof Uint8Array ? message : new Uint8Array(message);
+  if (buf.length > MAX_RECEIVED_FRAME_BYTES) throw new WireError('frame larger than ' + MAX_RECEIVED_FRAME_BYTES + ' bytes');
+  return decodeMessage(buf, FRAME);
 }
 
 const HEADER = {

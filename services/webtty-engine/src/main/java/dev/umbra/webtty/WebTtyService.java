@@ -135,16 +135,19 @@ public final class WebTtyService extends UmbraService {
 
   /** Verifies the session token, then upgrades; a refused token never gets a WebSocket. */
   private void upgrade(RoutingContext ctx, boolean server) {
-    BrowserSocketAuth.Offer offer = browsers.offered(ctx);
-    if (offer.foreignOrigin() || (server && offer.token() != null)) {
+    String offered;
+    try {
+      offered = browsers.offered(ctx);
+      if (server && offered != null) {
+        throw ApiException.forbidden(
+            "a session token in a subprotocol is accepted only from the browser app's origin");
+      }
+    } catch (ApiException e) {
       metrics.authFailures(server ? "server" : "client");
-      ServiceHttp.sendError(
-          ctx,
-          ApiException.forbidden(
-              "a session token in a subprotocol is accepted only from the browser app's origin"));
+      ServiceHttp.sendError(ctx, e);
       return;
     }
-    String token = offer.token() != null ? offer.token() : SessionAuth.bearer(ctx);
+    String token = offered != null ? offered : SessionAuth.bearer(ctx);
     if (token == null) {
       metrics.authFailures(server ? "server" : "client");
       ServiceHttp.sendError(

@@ -89,6 +89,12 @@ class WebAgentSessionsBrowserTest {
     platform.replaysInThePage("relay-channel-rules.js", 25);
   }
 
+  @Test
+  void thePagesProtobufDecoderRefusesWrongWireTypesTruncatedOversizedAndMalformedInput()
+      throws Exception {
+    platform.replaysInThePage("proto-rules.js", 45);
+  }
+
   private JsonObject listed(String session) {
     return ok(platform.admin, "agent-session", "list", "local", "--json").array().stream()
         .map(JsonObject.class::cast)

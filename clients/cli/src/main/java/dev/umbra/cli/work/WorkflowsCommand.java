@@ -35,8 +35,9 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code umbra workflows put|list|show|rm|run} (docs/agents.md, "Workflows"): signed workflow
  * definitions. {@code put} parses the file, signs its next version with this CLI's trusted device
- * key and stores it; {@code run} asks a machine's daemon, over the relay, to run it — the daemon
- * verifies the signature against its own pinned workspace trust first.
+ * key and stores it; {@code show} and {@code run} verify the signature against this CLI's verified
+ * keyset first ({@link WorkflowCheck}), and {@code run} then asks each machine's daemon, over the
+ * relay, to run its steps — the daemon verifies the signature against its own pinned trust again.
  */
 @Command(
     name = "workflows",
@@ -164,14 +165,18 @@ public final class WorkflowsCommand {
     @Override
     protected void run(Api api, UUID w) {
       JsonObject r = api.get(ControlPlanePaths.workflow(w, name));
+      boolean deleted = r.getBoolean("deleted", false);
+      if (!deleted) {
+        WorkflowCheck.verified(api, w, name, r);
+      }
       String text =
-          r.getBoolean("deleted", false)
+          deleted
               ? "workflow " + name + " was deleted (version " + r.getLong("version") + ")"
               : "# version "
                   + r.getLong("version")
                   + ", signed by device "
                   + r.getString("signer_device_id")
-                  + " (the daemon verifies it before running)\n"
+                  + " (verified here; each daemon verifies it again before running)\n"
                   + r.getString("yaml").stripTrailing();
       output.print(ctx.out(), r, text);
       if (!output.json()) {
@@ -235,13 +240,10 @@ public final class WorkflowsCommand {
       if (r.getBoolean("deleted", false)) {
         throw new CliException("workflow " + name + " was deleted");
       }
-      WorkflowDefinition d;
+      WorkflowDefinition d = WorkflowCheck.verified(api, w, name, r);
       Map<String, String> resolved;
       try {
-        d = WorkflowDefinition.parse(r.getString("yaml"));
         resolved = d.resolve(given);
-      } catch (CryptoException e) {
-        throw new CliException("the stored definition does not parse: " + e.getMessage());
       } catch (IllegalArgumentException e) {
         throw new CliException(e.getMessage());
       }

@@ -241,20 +241,17 @@ public final class DaemonRunner {
             tty::recheck)) {
       out.println("daemon running. Stop with Ctrl-C.");
       writeStatus(home, started, relay, tty);
-      Instant nextBeat = started.plus(HEARTBEAT);
-      while (!Thread.currentThread().isInterrupted()) {
-        try {
-          Thread.sleep(STATUS_EVERY.toMillis());
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          break;
-        }
-        if (!clock.instant().isBefore(nextBeat)) {
-          heartbeat(relay, tty);
-          nextBeat = clock.instant().plus(HEARTBEAT);
-        }
-        writeStatus(home, started, relay, tty);
-      }
+      Instant[] nextBeat = {started.plus(HEARTBEAT)};
+      new StatusLoop(
+              STATUS_EVERY,
+              () -> {
+                if (!clock.instant().isBefore(nextBeat[0])) {
+                  heartbeat(relay, tty);
+                  nextBeat[0] = clock.instant().plus(HEARTBEAT);
+                }
+                writeStatus(home, started, relay, tty);
+              })
+          .runUntilInterrupted();
     }
     return 0;
   }

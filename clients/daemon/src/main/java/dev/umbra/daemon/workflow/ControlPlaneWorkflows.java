@@ -3,6 +3,7 @@ package dev.umbra.daemon.workflow;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.MachineClient;
 import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.workflow.SignedWorkflow;
 import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.workflow.WorkflowRefusal;
 import dev.umbra.proto.api.ControlPlanePaths;
@@ -32,17 +33,17 @@ public final class ControlPlaneWorkflows implements WorkflowMirror.Platform {
   }
 
   @Override
-  public Map<String, WorkflowVerifier.Served> list() throws MachineClient.Failed {
+  public Map<String, SignedWorkflow.Served> list() throws MachineClient.Failed {
     JsonObject r =
         client.post(
             ControlPlanePaths.MACHINE_WORKFLOWS, MachineRequests::workflows, new JsonObject());
     JsonArray items = r.getJsonArray("items", new JsonArray());
-    Map<String, WorkflowVerifier.Served> out = new TreeMap<>();
+    Map<String, SignedWorkflow.Served> out = new TreeMap<>();
     for (int i = 0; i < items.size() && i < 500; i++) {
       JsonObject w = items.getJsonObject(i);
       if (w.getValue("name") instanceof String name && w.getValue("yaml") instanceof String) {
         try {
-          out.put(name, WorkflowVerifier.Served.fromJson(w));
+          out.put(name, SignedWorkflow.Served.fromJson(w));
         } catch (IllegalArgumentException e) {
           // not a definition: nothing to write
         }

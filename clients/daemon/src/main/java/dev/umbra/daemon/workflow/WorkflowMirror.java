@@ -1,5 +1,6 @@
 package dev.umbra.daemon.workflow;
 
+import dev.umbra.client.workflow.SignedWorkflow;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
@@ -61,7 +62,7 @@ public final class WorkflowMirror {
   /** The control plane as the mirror uses it (requests signed with the binding key). */
   public interface Platform {
     /** The workspace's definitions (not deleted), by name. */
-    Map<String, WorkflowVerifier.Served> list() throws Exception;
+    Map<String, SignedWorkflow.Served> list() throws Exception;
 
     /** Proposes {@code yaml} as a revision of {@code name} edited from {@code base}. */
     void propose(String name, long base, boolean conflict, String yaml) throws Exception;
@@ -73,7 +74,7 @@ public final class WorkflowMirror {
   /** Why a served definition may not be written to a file; empty when it verifies. */
   @FunctionalInterface
   public interface Verify {
-    Optional<WorkflowRefusal> refusal(String name, WorkflowVerifier.Served served);
+    Optional<WorkflowRefusal> refusal(String name, SignedWorkflow.Served served);
   }
 
   /** What one sync did, by {@code <repo>:<name>}. */
@@ -129,7 +130,7 @@ public final class WorkflowMirror {
     if (repos.isEmpty()) {
       return r;
     }
-    Map<String, WorkflowVerifier.Served> served;
+    Map<String, SignedWorkflow.Served> served;
     try {
       served = platform.list();
     } catch (Exception e) {
@@ -137,8 +138,8 @@ public final class WorkflowMirror {
       return r;
     }
     JsonObject state = readState();
-    Map<String, WorkflowVerifier.Served> trusted = new TreeMap<>();
-    for (Map.Entry<String, WorkflowVerifier.Served> e : served.entrySet()) {
+    Map<String, SignedWorkflow.Served> trusted = new TreeMap<>();
+    for (Map.Entry<String, SignedWorkflow.Served> e : served.entrySet()) {
       Optional<WorkflowRefusal> refusal = verify.refusal(e.getKey(), e.getValue());
       if (refusal.isEmpty()) {
         trusted.put(e.getKey(), e.getValue());
@@ -185,7 +186,7 @@ public final class WorkflowMirror {
   }
 
   private void sync(
-      Path repo, Path dir, String name, WorkflowVerifier.Served p, JsonObject state, Report r) {
+      Path repo, Path dir, String name, SignedWorkflow.Served p, JsonObject state, Report r) {
     String key = repo + ":" + name;
     Path file = dir.resolve(name + ".yaml");
     JsonObject s = state.getJsonObject(key);

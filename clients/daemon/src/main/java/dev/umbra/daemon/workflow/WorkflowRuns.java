@@ -3,6 +3,7 @@ package dev.umbra.daemon.workflow;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.MachineClient;
 import dev.umbra.client.trust.DeviceTrust;
+import dev.umbra.client.workflow.SignedWorkflow;
 import dev.umbra.crypto.sign.MachineRequests;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
 import dev.umbra.crypto.workflow.WorkflowRefusal;
@@ -243,7 +244,7 @@ public final class WorkflowRuns implements MessageService {
           now + ", the run started with v" + req.version());
       return null;
     }
-    WorkflowVerifier.Verdict v = f.refusal() != null ? refused(f.refusal()) : verify(req.name(), f);
+    SignedWorkflow.Verdict v = f.refusal() != null ? refused(f.refusal()) : verify(req.name(), f);
     if (v.refusal().isPresent()) {
       refuse(run, v.refusal().get().code(), null);
       return null;
@@ -300,16 +301,16 @@ public final class WorkflowRuns implements MessageService {
             : "the machine refused to run workflow " + r.name() + ": " + code);
   }
 
-  private static WorkflowVerifier.Verdict refused(WorkflowRefusal r) {
-    return new WorkflowVerifier.Verdict(Optional.empty(), Optional.of(r));
+  private static SignedWorkflow.Verdict refused(WorkflowRefusal r) {
+    return SignedWorkflow.Verdict.refused(r);
   }
 
   /**
    * Verifies against the pin; a signer the pin does not know yet (a device approved since the last
    * heartbeat) makes the daemon refresh its pin from the signed trust material once and look again.
    */
-  private WorkflowVerifier.Verdict verify(String name, Fetched f) {
-    WorkflowVerifier.Verdict v = verifyOnce(name, f);
+  private SignedWorkflow.Verdict verify(String name, Fetched f) {
+    SignedWorkflow.Verdict v = verifyOnce(name, f);
     if (v.refusal().equals(Optional.of(WorkflowRefusal.UNKNOWN_SIGNER))) {
       try {
         w.refreshTrust().run();
@@ -321,7 +322,7 @@ public final class WorkflowRuns implements MessageService {
     return v;
   }
 
-  private WorkflowVerifier.Verdict verifyOnce(String name, Fetched f) {
+  private SignedWorkflow.Verdict verifyOnce(String name, Fetched f) {
     Optional<DeviceTrust> trust;
     try {
       trust = w.trust().get();
@@ -337,7 +338,7 @@ public final class WorkflowRuns implements MessageService {
   }
 
   /** The served definition, or why there is none; {@code version} 0 when unknown. */
-  private record Fetched(WorkflowVerifier.Served served, long version, WorkflowRefusal refusal) {}
+  private record Fetched(SignedWorkflow.Served served, long version, WorkflowRefusal refusal) {}
 
   private Fetched fetch(String name) {
     try {
@@ -347,7 +348,7 @@ public final class WorkflowRuns implements MessageService {
                   ControlPlanePaths.MACHINE_WORKFLOW,
                   (ws, m, ts) -> MachineRequests.workflow(ws, m, ts, name),
                   new JsonObject().put("name", name));
-      WorkflowVerifier.Served s = WorkflowVerifier.Served.fromJson(r);
+      SignedWorkflow.Served s = SignedWorkflow.Served.fromJson(r);
       return new Fetched(s, s.version(), null);
     } catch (MachineClient.Failed e) {
       return new Fetched(

@@ -2,11 +2,12 @@ package dev.umbra.daemon.workflow;
 
 import dev.umbra.client.trust.DeviceTrust;
 import dev.umbra.client.trust.TrustModel;
-import dev.umbra.crypto.CryptoException;
+import dev.umbra.client.workflow.SignedWorkflow;
+import dev.umbra.client.workflow.SignedWorkflow.Served;
+import dev.umbra.client.workflow.SignedWorkflow.Verdict;
 import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.sign.Signed;
 import dev.umbra.crypto.workflow.WorkflowDefinition;
-import dev.umbra.crypto.workflow.WorkflowDocument;
 import dev.umbra.crypto.workflow.WorkflowRefusal;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -24,36 +25,13 @@ import java.util.UUID;
  * the workspace is protected (a pinned keyset), its signer is a device whose credential of the
  * current keyset version the pinned workspace key signed and that no signed revocation names, and
  * that device's key signed the {@code umbra-workflow/v1} payload rebuilt from the served text, for
- * this workspace, name and version. A version lower than one this binding already ran (a rollback
- * to an older signed definition), or the same version with other content, is refused too; the
- * versions run are kept in {@code workflows.json} (0600) beside the binding's {@code trust.json}.
+ * this workspace, name and version ({@link SignedWorkflow}, the check the CLI makes too). A version
+ * lower than one this binding already ran (a rollback to an older signed definition), or the same
+ * version with other content, is refused too; the versions run are kept in {@code workflows.json}
+ * (0600) beside the binding's {@code trust.json}.
  */
 public final class WorkflowVerifier {
   public static final String FILE = "workflows.json";
-
-  /** A definition as served: its text, version, signer and signature. */
-  public record Served(String yaml, long version, UUID signer, byte[] signature) {
-    public Served {
-      signature = signature.clone();
-    }
-
-    @Override
-    public byte[] signature() {
-      return signature.clone();
-    }
-
-    /** The control plane's answer ({@code Workflow} schema); anything else is malformed. */
-    public static Served fromJson(JsonObject j) {
-      if (!(j.getValue("yaml") instanceof String yaml)
-          || !(j.getValue("version") instanceof Number v)
-          || !(j.getValue("signature") instanceof String sig)
-          || sig.length() != 128
-          || !(j.getValue("signer_device_id") instanceof String signer)) {
-        throw new IllegalArgumentException("not a workflow");
-      }
-      return new Served(yaml, v.longValue(), UUID.fromString(signer), HexFormat.of().parseHex(sig));
-    }
-  }
 
   private final Path file;
   private final UUID workspaceId;
@@ -68,46 +46,24 @@ public final class WorkflowVerifier {
    * trust}; else why not. Never throws for what the control plane served.
    */
   public Verdict verify(String name, Served served, Optional<DeviceTrust> trust) {
-    WorkflowDefinition d;
-    try {
-      d = WorkflowDefinition.parse(served.yaml());
-    } catch (CryptoException | IllegalArgumentException e) {
-      return Verdict.refused(WorkflowRefusal.MALFORMED);
-    }
-    if (!d.name().equals(name) || served.version() < 1) {
-      return Verdict.refused(WorkflowRefusal.MALFORMED);
-    }
-    if (trust.isEmpty()) {
-      return Verdict.refused(WorkflowRefusal.NO_PINNED_TRUST);
-    }
-    DeviceTrust t = trust.get();
-    if (t.pin().revoked().contains(served.signer())) {
-      return Verdict.refused(WorkflowRefusal.SIGNER_REVOKED);
-    }
-    Signed credential = t.pin().current().get(served.signer());
-    Optional<TrustModel.Credential> c =
-        credential == null ? Optional.empty() : t.authorize(credential);
-    if (c.isEmpty() || !c.get().deviceId().equals(served.signer())) {
-      return Verdict.refused(WorkflowRefusal.UNKNOWN_SIGNER);
-    }
-    if (!WorkflowDocument.verifies(
-        workspaceId,
-        served.version(),
-        served.signer(),
-        d,
-        served.signature(),
-        c.get().keys().signingKey())) {
-      return Verdict.refused(WorkflowRefusal.BAD_SIGNATURE);
-    }
-    return checkVersion(name, served, d);
+    Verdict v = SignedWorkflow.verify(workspaceId, name, served, signer -> signer(trust, signer));
+    return v.definition().isPresent() ? checkVersion(name, served, v.definition().get()) : v;
   }
 
-  /** A verified definition, or the refusal. */
-  public record Verdict(
-      Optional<WorkflowDefinition> definition, Optional<WorkflowRefusal> refusal) {
-    static Verdict refused(WorkflowRefusal r) {
-      return new Verdict(Optional.empty(), Optional.of(r));
+  /** The signer's credential of the current keyset as this binding's pin vouches for it. */
+  private static SignedWorkflow.Signer signer(Optional<DeviceTrust> trust, UUID signer) {
+    if (trust.isEmpty()) {
+      return SignedWorkflow.Signer.refused(WorkflowRefusal.NO_PINNED_TRUST);
     }
+    DeviceTrust t = trust.get();
+    if (t.pin().revoked().contains(signer)) {
+      return SignedWorkflow.Signer.refused(WorkflowRefusal.SIGNER_REVOKED);
+    }
+    Signed credential = t.pin().current().get(signer);
+    Optional<TrustModel.Credential> c =
+        credential == null ? Optional.empty() : t.authorize(credential);
+    return c.map(SignedWorkflow.Signer::of)
+        .orElseGet(() -> SignedWorkflow.Signer.refused(WorkflowRefusal.UNKNOWN_SIGNER));
   }
 
   /** Refuses a rollback or a reused version; records a newer version as run here. */

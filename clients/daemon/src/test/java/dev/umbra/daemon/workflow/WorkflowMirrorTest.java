@@ -2,6 +2,7 @@ package dev.umbra.daemon.workflow;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.client.workflow.SignedWorkflow;
 import dev.umbra.crypto.workflow.WorkflowRefusal;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -33,7 +34,7 @@ class WorkflowMirrorTest {
   @TempDir Path home;
   Path repo;
   Path file;
-  final Map<String, WorkflowVerifier.Served> served = new TreeMap<>();
+  final Map<String, SignedWorkflow.Served> served = new TreeMap<>();
   final List<String> proposals = new ArrayList<>();
   final List<String> untrusted = new ArrayList<>();
   final List<String> refusals = new ArrayList<>();
@@ -54,7 +55,7 @@ class WorkflowMirrorTest {
             "m1",
             new WorkflowMirror.Platform() {
               @Override
-              public Map<String, WorkflowVerifier.Served> list() {
+              public Map<String, SignedWorkflow.Served> list() {
                 return Map.copyOf(served);
               }
 
@@ -78,8 +79,7 @@ class WorkflowMirrorTest {
   }
 
   void platform(String yaml, long version) {
-    served.put(
-        "deploy", new WorkflowVerifier.Served(yaml, version, UUID.randomUUID(), new byte[64]));
+    served.put("deploy", new SignedWorkflow.Served(yaml, version, UUID.randomUUID(), new byte[64]));
   }
 
   @Test

@@ -116,9 +116,7 @@ final class DeviceService {
             Role.ADMIN,
             (conn, m) ->
                 keysets
-                    .lock(conn, wid)
-                    .compose(x -> keysets.current(conn))
-                    .compose(CurrentKeyset::required)
+                    .lockCurrent(conn, wid)
                     .compose(
                         cur ->
                             devices

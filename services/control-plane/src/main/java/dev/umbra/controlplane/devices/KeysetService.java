@@ -134,9 +134,7 @@ final class KeysetService {
             Role.ADMIN,
             (conn, m) ->
                 keysets
-                    .lock(conn, wid)
-                    .compose(x -> keysets.current(conn))
-                    .compose(CurrentKeyset::required)
+                    .lockCurrent(conn, wid)
                     .compose(
                         current -> {
                           rotation.checkFollows(current);

@@ -49,6 +49,14 @@ final class KeysetStore {
         .mapEmpty();
   }
 
+  /**
+   * {@link #lock}, then the current keyset, which must exist ({@link CurrentKeyset#required}: 409
+   * no_keyset otherwise).
+   */
+  Future<CurrentKeyset> lockCurrent(SqlConnection conn, UUID wid) {
+    return lock(conn, wid).compose(x -> current(conn)).compose(CurrentKeyset::required);
+  }
+
   Future<KeysetChain> chain(SqlConnection conn) {
     return conn.preparedQuery("SELECT version, payload, signature FROM keysets ORDER BY version")
         .execute()

@@ -52,9 +52,7 @@ final class RecoveryKitService {
             Role.ADMIN,
             (conn, m) ->
                 keysets
-                    .lock(conn, wid)
-                    .compose(x -> keysets.current(conn))
-                    .compose(CurrentKeyset::required)
+                    .lockCurrent(conn, wid)
                     .compose(
                         cur -> {
                           SignedPayload kit = TrustDocuments.kit(body, wid, null, cur.signingKey());

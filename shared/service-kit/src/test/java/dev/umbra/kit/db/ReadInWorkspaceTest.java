@@ -10,8 +10,6 @@ import io.vertx.junit5.VertxTestContext;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
@@ -28,50 +26,31 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @ExtendWith(VertxExtension.class)
 class ReadInWorkspaceTest {
   @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
+  private final WorkspaceNotes notes = new WorkspaceNotes(pg);
+  private final UUID workspaceA = notes.workspaceA;
+  private final UUID workspaceB = notes.workspaceB;
   private Database db;
-  private final UUID workspaceA = UUID.randomUUID();
-  private final UUID workspaceB = UUID.randomUUID();
 
   @BeforeEach
   void open(Vertx vertx, VertxTestContext ctx) {
-    Database.open(vertx, pg.location(), "kittest", "umbra_app", 2)
-        .compose(
-            d -> {
-              db = d;
-              return Future.all(
-                  insert(workspaceA, "a1"), insert(workspaceA, "a2"), insert(workspaceB, "b1"));
-            })
-        .onComplete(ctx.succeedingThenComplete());
+    notes
+        .open(vertx, 2)
+        .onComplete(
+            ctx.succeeding(
+                d -> {
+                  db = d;
+                  ctx.completeNow();
+                }));
   }
 
   @AfterEach
   void close(VertxTestContext ctx) throws Exception {
-    try (Connection c = pg.ownerConnection();
-        Statement st = c.createStatement()) {
-      st.execute("TRUNCATE kittest.notes");
-    }
-    db.close().onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<Void> insert(UUID ws, String body) {
-    return db.inWorkspace(
-        ws,
-        c ->
-            c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, $2)")
-                .execute(Tuple.of(ws, body))
-                .mapEmpty());
+    notes.close().onComplete(ctx.succeedingThenComplete());
   }
 
   private Future<List<String>> bodies(UUID ws) {
     return db.readInWorkspace(ws, c -> c.query("SELECT body FROM notes").execute())
-        .map(ReadInWorkspaceTest::bodies);
-  }
-
-  private static List<String> bodies(RowSet<Row> rows) {
-    List<String> out = new ArrayList<>();
-    rows.forEach(r -> out.add(r.getString("body")));
-    out.sort(String::compareTo);
-    return out;
+        .map(WorkspaceNotes::bodies);
   }
 
   @Test
@@ -157,7 +136,7 @@ class ReadInWorkspaceTest {
                 ctx.verify(
                     () -> {
                       if (ar.succeeded()) {
-                        assertThat(bodies(ar.result())).isEmpty();
+                        assertThat(WorkspaceNotes.bodies(ar.result())).isEmpty();
                       }
                       ctx.completeNow();
                     }));

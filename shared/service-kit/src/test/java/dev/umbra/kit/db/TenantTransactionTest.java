@@ -1,5 +1,6 @@
 package dev.umbra.kit.db;
 
+import static dev.umbra.kit.db.WorkspaceNotes.bodies;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.PostgresPerClass;
@@ -26,45 +27,26 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @ExtendWith(VertxExtension.class)
 class TenantTransactionTest {
   @RegisterExtension static final PostgresPerClass pg = new PostgresPerClass();
+  private final WorkspaceNotes notes = new WorkspaceNotes(pg);
+  private final UUID workspaceA = notes.workspaceA;
+  private final UUID workspaceB = notes.workspaceB;
   private Database db;
-  private final UUID workspaceA = UUID.randomUUID();
-  private final UUID workspaceB = UUID.randomUUID();
 
   @BeforeEach
   void open(Vertx vertx, VertxTestContext ctx) {
-    Database.open(vertx, pg.location(), "kittest", "umbra_app", 4)
-        .compose(
-            d -> {
-              db = d;
-              return Future.all(
-                  insert(workspaceA, "a1"), insert(workspaceA, "a2"), insert(workspaceB, "b1"));
-            })
-        .onComplete(ctx.succeedingThenComplete());
+    notes
+        .open(vertx, 4)
+        .onComplete(
+            ctx.succeeding(
+                d -> {
+                  db = d;
+                  ctx.completeNow();
+                }));
   }
 
   @AfterEach
   void close(VertxTestContext ctx) throws Exception {
-    try (Connection c = pg.ownerConnection();
-        Statement st = c.createStatement()) {
-      st.execute("TRUNCATE kittest.notes");
-    }
-    db.close().onComplete(ctx.succeedingThenComplete());
-  }
-
-  private Future<Void> insert(UUID ws, String body) {
-    return db.inWorkspace(
-        ws,
-        c ->
-            c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, $2)")
-                .execute(Tuple.of(ws, body))
-                .mapEmpty());
-  }
-
-  private static List<String> bodies(RowSet<Row> rows) {
-    List<String> out = new ArrayList<>();
-    rows.forEach(r -> out.add(r.getString("body")));
-    out.sort(String::compareTo);
-    return out;
+    notes.close().onComplete(ctx.succeedingThenComplete());
   }
 
   @Test
