@@ -15,8 +15,6 @@ import dev.umbra.kit.id.Ulid;
 import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.Delivery;
-import dev.umbra.proto.webtty.JoinPolicy;
-import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
@@ -51,6 +49,9 @@ final class EdgeRouter {
   private static final HexFormat HEX = HexFormat.of();
   private static final String CLIENT = "client";
   private static final String SERVER = "server";
+
+  /** WebSocket close code for {@code home_moved}: 1012, "service restart" (reconnect). */
+  private static final short HOME_MOVED = 1012;
 
   private final Bus bus;
   private final EngineMetrics metrics;
@@ -186,15 +187,6 @@ final class EdgeRouter {
     }
   }
 
-  /** An unknown or missing join rule is the strictest one: nobody joins. */
-  private static ServerPolicy normalized(ServerPolicy p) {
-    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED
-        || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
-      return p.toBuilder().setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build();
-    }
-    return p;
-  }
-
   private void register(ServerConn conn, WebTtyFrame f) {
     SessionClaims c = conn.claims;
     if (conn.registered()) {
@@ -205,8 +197,8 @@ final class EdgeRouter {
         rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
         return;
       }
-      conn.policy = normalized(f.getPolicy());
-      conn.write(registered(conn));
+      conn.policy = Frames.normalized(f.getPolicy());
+      conn.write(Frames.registered(conn.serverId, conn.policy));
       return;
     }
     if (!f.getServerId().equals(c.subject())) {
@@ -222,7 +214,7 @@ final class EdgeRouter {
       closeServer(previous, WebTtyReason.WEBTTY_REASON_REPLACED);
     }
     conn.serverId = f.getServerId();
-    conn.policy = normalized(f.getPolicy());
+    conn.policy = Frames.normalized(f.getPolicy());
     servers.put(c.workspaceId() + "|" + conn.serverId, conn);
     bus.subscribe(BusNames.webttyServer(c.workspaceId(), conn.serverId), home::onHomeMessage)
         .onSuccess(
@@ -231,18 +223,10 @@ final class EdgeRouter {
                 sub.unsubscribe();
               } else {
                 conn.channel = sub;
-                conn.write(registered(conn));
+                conn.write(Frames.registered(conn.serverId, conn.policy));
               }
             })
         .onFailure(e -> closeServer(conn, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE));
-  }
-
-  private static WebTtyFrame registered(ServerConn conn) {
-    return WebTtyFrame.newBuilder()
-        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED)
-        .setServerId(conn.serverId)
-        .setPolicy(conn.policy)
-        .build();
   }
 
   /**
@@ -507,12 +491,40 @@ final class EdgeRouter {
       for (String to : d.getToList()) {
         ClientConn c = clients.get(to);
         if (c != null) {
+          c.homeInstance = msg.getOrigin();
           writeClient(c, frame);
         } else {
           metrics.dropped("participant_gone");
         }
       }
     }
+  }
+
+  /**
+   * A home took a session over (docs/webtty.md, "A home's death"): this edge's participants of that
+   * session whose frames came from another home (dead, or one that let the session go) are closed
+   * with {@code home_moved} (code 1012) and re-join through their clients' failover path, where the
+   * new home's RESUMED carries the signed document. No goodbye: their old home is gone (or, alive
+   * and waiting for its server, lets the session go here), and the new one never listed them.
+   */
+  void onTakeover(BusMessage m) {
+    WebTtyBusMessage msg = Frames.busMessage(m, metrics).orElse(null);
+    if (msg == null || msg.getDirection() != BusDirection.BUS_DIRECTION_TAKEOVER) {
+      return;
+    }
+    for (ClientConn c : new ArrayList<>(clients.values())) {
+      if (!c.closed
+          && msg.getSessionId().equals(c.sessionId)
+          && c.homeInstance != null
+          && !c.homeInstance.equals(msg.getOrigin())) {
+        c.closed = true;
+        metrics.connections.decrementAndGet();
+        clients.remove(c.participantId, c);
+        metrics.forwarded("home_moved");
+        c.ws.close(HOME_MOVED, wire(WebTtyReason.WEBTTY_REASON_HOME_MOVED));
+      }
+    }
+    home.movedAway(msg.getSessionId(), msg.getOrigin()); // a living old home lets it go
   }
 
   /**
@@ -525,6 +537,7 @@ final class EdgeRouter {
       for (String id : to) {
         ClientConn c = clients.get(id);
         if (c != null) {
+          c.homeInstance = instanceId;
           writeClient(c, frame);
         }
       }

@@ -3,7 +3,9 @@ package dev.umbra.webtty.session;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ParticipantRole;
+import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
@@ -30,6 +32,24 @@ final class Frames {
 
   static WebTtyFrame refused(String sessionId, WebTtyReason reason) {
     return withReason(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED, sessionId, reason);
+  }
+
+  /** REGISTERED: the server's registration with the policy in force. */
+  static WebTtyFrame registered(String serverId, ServerPolicy policy) {
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED)
+        .setServerId(serverId)
+        .setPolicy(policy)
+        .build();
+  }
+
+  /** An unknown or missing join rule is the strictest one: nobody joins. */
+  static ServerPolicy normalized(ServerPolicy p) {
+    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED
+        || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
+      return p.toBuilder().setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build();
+    }
+    return p;
   }
 
   /** JOINED: what a joiner needs to read the session from now on. */
