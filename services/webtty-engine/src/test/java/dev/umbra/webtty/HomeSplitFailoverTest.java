@@ -16,9 +16,10 @@ import org.junit.jupiter.api.Test;
  * PostgreSQL and Redis with three instances: alice (controller) and bob (viewer) are connected
  * through instance 0, the session is homed on instance 1 (its server's), which dies; the daemon
  * resumes on instance 2. The new home announces the takeover, so their living edge closes their
- * connections with {@code home_moved} instead of leaving them on a socket to a dead home; they
- * re-join through the same edge, get their roles back and the signed document, and typing and
- * output go on under the same keys, with no control change at the server.
+ * connections with {@code home_moved} instead of leaving them on a socket to a dead home (also when
+ * the new home answers a keystroke sent meanwhile before the notice arrives); they re-join through
+ * the same edge, get their roles back and the signed document, and typing and output go on under
+ * the same keys, with no control change at the server.
  */
 class HomeSplitFailoverTest {
   static FailoverFixture fx;
@@ -52,6 +53,9 @@ class HomeSplitFailoverTest {
     fx.kill(1);
     assertThat(o.server().awaitClosed()).isTrue();
     assertThat(alice.closed).as("a living edge does not close by itself").isFalse();
+    // typed meanwhile: it waits in the edge's bus queue and reaches the new home first, which does
+    // not know this connection (its answer must move her too, not end her client)
+    alice.send(EdgeFailoverTest.stdin(h, sid, 2, "typed while away\n"));
     // the daemon resumes on instance 2, which tells every edge: the edge moves them
     long resumedAt = System.nanoTime();
     FailoverFixture.Resumed r = fx.resumeAt(2, o);
@@ -59,6 +63,7 @@ class HomeSplitFailoverTest {
     assertThat(bob.awaitClosed()).isTrue();
     assertThat(alice.closeReason).isEqualTo("home_moved");
     assertThat(bob.closeReason).isEqualTo("home_moved");
+    assertThat(alice.inbox).noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR);
 
     // both re-join through the same edge (their failover path): same roles, the signed document
     Peer bob2 = h.client(0, o.ws(), "bob", "member");
@@ -77,7 +82,7 @@ class HomeSplitFailoverTest {
 
     // she types on under the same input key: no control change reached the server
     Peer server2 = r.server();
-    alice2.send(EdgeFailoverTest.stdin(h, sid, 2, "pwd\n"));
+    alice2.send(EdgeFailoverTest.stdin(h, sid, 3, "pwd\n"));
     WebTtyFrame typed = server2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
     assertThat(h.open("stdin", typed.getSealed())).isEqualTo(EdgeFailoverTest.bytes("pwd\n"));
     assertThat(server2.skipped)

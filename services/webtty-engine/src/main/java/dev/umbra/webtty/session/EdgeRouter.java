@@ -1,5 +1,7 @@
 package dev.umbra.webtty.session;
 
+import static dev.umbra.proto.webtty.WebTtyReasons.wire;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
@@ -19,7 +21,6 @@ import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.proto.webtty.WebTtyReason;
-import dev.umbra.proto.webtty.WebTtyReasons;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.recording.RecordingWriter;
 import dev.umbra.webtty.routing.BusOutbox;
@@ -357,24 +358,12 @@ final class EdgeRouter {
         conn, f.getSessionId().isEmpty() ? f.toBuilder().setSessionId(conn.sessionId).build() : f);
   }
 
-  private WebTtyBusMessage homeHeader(ClientConn conn) {
-    return WebTtyBusMessage.newBuilder()
-        .setOrigin(instanceId)
-        .setDirection(BusDirection.BUS_DIRECTION_TO_HOME)
-        .setParticipantId(conn.participantId)
-        .setWorkspaceId(conn.claims.workspaceId().toString())
-        .setSubject(conn.claims.subject())
-        .setRole(conn.claims.role().wire())
-        .setTokenId(conn.claims.tokenId())
-        .build();
-  }
-
   private void open(ClientConn conn, WebTtyFrame f) {
     if (revoked.test(conn.claims)) {
       writeClient(conn, Frames.error("", WebTtyReason.WEBTTY_REASON_REVOKED));
       return;
     }
-    WebTtyBusMessage header = homeHeader(conn);
+    WebTtyBusMessage header = Frames.toHome(instanceId, conn);
     if (registered(conn.claims.workspaceId(), f.getServerId()) != null) {
       home.onClientFrame(header, f);
       return;
@@ -394,7 +383,7 @@ final class EdgeRouter {
   }
 
   private void toHome(ClientConn conn, WebTtyFrame f) {
-    WebTtyBusMessage header = homeHeader(conn);
+    WebTtyBusMessage header = Frames.toHome(instanceId, conn);
     if (home.session(f.getSessionId()) != null) {
       home.onClientFrame(header, f);
       return;
@@ -491,8 +480,9 @@ final class EdgeRouter {
       for (String to : d.getToList()) {
         ClientConn c = clients.get(to);
         if (c != null) {
-          c.homeInstance = msg.getOrigin();
-          writeClient(c, frame);
+          if (fromItsHome(c, msg.getOrigin())) {
+            writeClient(c, frame);
+          }
         } else {
           metrics.dropped("participant_gone");
         }
@@ -501,11 +491,9 @@ final class EdgeRouter {
   }
 
   /**
-   * A home took a session over (docs/webtty.md, "A home's death"): this edge's participants of that
-   * session whose frames came from another home (dead, or one that let the session go) are closed
-   * with {@code home_moved} (code 1012) and re-join through their clients' failover path, where the
-   * new home's RESUMED carries the signed document. No goodbye: their old home is gone (or, alive
-   * and waiting for its server, lets the session go here), and the new one never listed them.
+   * A home took a session over (docs/webtty.md, "A home's death"): this edge's participants of it
+   * whose home was another instance are closed {@code home_moved} (1012, no goodbye) and re-join
+   * through their failover path; a living old home waiting for its server lets the session go.
    */
   void onTakeover(BusMessage m) {
     WebTtyBusMessage msg = Frames.busMessage(m, metrics).orElse(null);
@@ -513,18 +501,35 @@ final class EdgeRouter {
       return;
     }
     for (ClientConn c : new ArrayList<>(clients.values())) {
-      if (!c.closed
-          && msg.getSessionId().equals(c.sessionId)
+      if (msg.getSessionId().equals(c.sessionId)
           && c.homeInstance != null
           && !c.homeInstance.equals(msg.getOrigin())) {
-        c.closed = true;
-        metrics.connections.decrementAndGet();
-        clients.remove(c.participantId, c);
-        metrics.forwarded("home_moved");
-        c.ws.close(HOME_MOVED, wire(WebTtyReason.WEBTTY_REASON_HOME_MOVED));
+        moved(c);
       }
     }
     home.movedAway(msg.getSessionId(), msg.getOrigin()); // a living old home lets it go
+  }
+
+  /** True when {@code origin} is {@code c}'s home (or its first); another home's frame moves it. */
+  private boolean fromItsHome(ClientConn c, String origin) {
+    if (c.homeInstance != null && !c.homeInstance.equals(origin)) {
+      moved(c); // the new home answers what it sent the old one: the takeover notice's race
+      return false;
+    }
+    c.homeInstance = origin;
+    return true;
+  }
+
+  /** Closes a participant's connection whose session moved to another home: it re-joins there. */
+  private void moved(ClientConn c) {
+    if (c.closed) {
+      return;
+    }
+    c.closed = true;
+    metrics.connections.decrementAndGet();
+    clients.remove(c.participantId, c);
+    metrics.forwarded("home_moved");
+    c.ws.close(HOME_MOVED, wire(WebTtyReason.WEBTTY_REASON_HOME_MOVED));
   }
 
   /**
@@ -536,8 +541,7 @@ final class EdgeRouter {
       SerializedFrame frame = new SerializedFrame(f);
       for (String id : to) {
         ClientConn c = clients.get(id);
-        if (c != null) {
-          c.homeInstance = instanceId;
+        if (c != null && fromItsHome(c, instanceId)) {
           writeClient(c, frame);
         }
       }
@@ -589,9 +593,5 @@ final class EdgeRouter {
         s.ws.resume();
       }
     }
-  }
-
-  private static String wire(WebTtyReason reason) {
-    return WebTtyReasons.wire(reason);
   }
 }

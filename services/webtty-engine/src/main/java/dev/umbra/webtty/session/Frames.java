@@ -3,6 +3,7 @@ package dev.umbra.webtty.session;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.proto.webtty.ServerPolicy;
@@ -32,6 +33,19 @@ final class Frames {
 
   static WebTtyFrame refused(String sessionId, WebTtyReason reason) {
     return withReason(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED, sessionId, reason);
+  }
+
+  /** The routing header of a client connection's frames towards its session's home. */
+  static WebTtyBusMessage toHome(String instanceId, ClientConn conn) {
+    return WebTtyBusMessage.newBuilder()
+        .setOrigin(instanceId)
+        .setDirection(BusDirection.BUS_DIRECTION_TO_HOME)
+        .setParticipantId(conn.participantId)
+        .setWorkspaceId(conn.claims.workspaceId().toString())
+        .setSubject(conn.claims.subject())
+        .setRole(conn.claims.role().wire())
+        .setTokenId(conn.claims.tokenId())
+        .build();
   }
 
   /** REGISTERED: the server's registration with the policy in force. */
