@@ -2,11 +2,17 @@ package dev.umbra.webtty;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.proto.webtty.BusDirection;
+import dev.umbra.proto.webtty.Delivery;
 import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.proto.webtty.TtyStream;
+import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
+import io.vertx.core.buffer.Buffer;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -103,6 +109,48 @@ class HomeSplitFailoverTest {
     assertThat(bob2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
         .isEqualTo("not_controller");
     for (Peer p : List.of(o.server(), alice, bob, server2, alice2, bob2)) {
+      p.close();
+    }
+  }
+
+  /**
+   * The takeover notice's race: the new home answers a frame the connection sent to the old one
+   * (ERROR {@code not_participant}) before the notice reaches the edge. A delivery from another
+   * home than the connection's own moves it ({@code home_moved}) rather than ending its client.
+   */
+  @Test
+  void aDeliveryFromAnotherHomeMovesTheConnectionInsteadOfEndingIt() throws Exception {
+    FailoverFixture.Opened o = fx.open(1, 0);
+    Peer bob = h.client(0, o.ws(), "bob", "member");
+    bob.send(FailoverFixture.join(o.sid(), o.bobKey(), false));
+    String bobId = bob.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getParticipantId();
+    WebTtyBusMessage fromAnotherHome =
+        WebTtyBusMessage.newBuilder()
+            .setOrigin("another-home")
+            .setDirection(BusDirection.BUS_DIRECTION_TO_PARTICIPANTS)
+            .addDeliveries(
+                Delivery.newBuilder()
+                    .addTo(bobId)
+                    .setFrame(
+                        WebTtyFrame.newBuilder()
+                            .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR)
+                            .setSessionId(o.sid())
+                            .setReason("not_participant")))
+            .build();
+    h.buses
+        .get(2)
+        .publish(
+            BusNames.webttyInstance(h.engines.get(0).hub().instanceId()),
+            Buffer.buffer(fromAnotherHome.toByteArray()))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(5, TimeUnit.SECONDS);
+    assertThat(bob.awaitClosed()).isTrue();
+    assertThat(bob.closeReason).isEqualTo("home_moved");
+    assertThat(bob.inbox).noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR);
+    // her own home's frames still reach the opener on the same edge
+    assertThat(o.alice().closed).isFalse();
+    for (Peer p : List.of(o.server(), o.alice(), bob)) {
       p.close();
     }
   }
