@@ -37,13 +37,13 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
- * A home's death while the participants' edge lives, end to end (docs/webtty.md, "A home's
- * death"): engine B (its own JVM) homes the session (the daemon, real PTY, reaches it through a
- * balancer that prefers B, then C); the opener and a viewer are connected to engine A (this JVM),
- * which lives. B is killed with SIGKILL; the daemon resumes on C (this JVM); C's takeover notice
- * makes A close the participants' connections with {@code home_moved}; their clients fail over
- * through A to C with the signed document, the same session, roles and keys, and what the opener
- * types meanwhile runs once, within 5 s.
+ * A home's death while the participants' edge lives, end to end (docs/webtty.md, "A home's death"):
+ * engine B (its own JVM) homes the session (the daemon, real PTY, reaches it through a balancer
+ * that prefers B, then C); the opener and a viewer are connected to engine A (this JVM), which
+ * lives. B is killed with SIGKILL; the daemon resumes on C (this JVM); C's takeover notice makes A
+ * close the participants' connections with {@code home_moved}; their clients fail over through A to
+ * C with the signed document, the same session, roles and keys, and what the opener types meanwhile
+ * runs once, within 5 s.
  */
 class TtyHomeSplitFailoverTest {
   static Vertx vertx;
