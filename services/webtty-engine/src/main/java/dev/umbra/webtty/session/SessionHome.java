@@ -28,7 +28,6 @@ import dev.umbra.webtty.session.model.SessionModel.Aftermath;
 import dev.umbra.webtty.session.model.SessionModel.Departure;
 import dev.umbra.webtty.session.model.SessionModel.Phase;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import java.time.Clock;
 import java.util.HashMap;
 import java.util.List;
@@ -115,33 +114,9 @@ final class SessionHome {
         .onSuccess(
             sub -> {
               s.channel = sub;
-              announceTakeover(s);
+              TakeoverNotice.announce(bus, metrics, instanceId, s.id());
             })
         .onFailure(e -> endSession(s, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE, null));
-  }
-
-  /**
-   * Tells every edge that this instance homes {@code s} now (docs/webtty.md, "A home's death"),
-   * once its channel listens, so the participants still connected through a living edge to the dead
-   * home are moved and their re-join finds it. One message per takeover; lost (Redis down), they
-   * notice when their own connection breaks, as before.
-   */
-  private void announceTakeover(Session s) {
-    WebTtyBusMessage notice =
-        WebTtyBusMessage.newBuilder()
-            .setOrigin(instanceId)
-            .setDirection(BusDirection.BUS_DIRECTION_TAKEOVER)
-            .setSessionId(s.id())
-            .build();
-    bus.publish(BusNames.WEBTTY_TAKEOVERS, Buffer.buffer(notice.toByteArray()))
-        .onComplete(
-            ar -> {
-              if (ar.succeeded()) {
-                metrics.forwarded("takeover");
-              } else {
-                metrics.dropped("takeover_unannounced");
-              }
-            });
   }
 
   // ---------------------------------------------------------------- participants' frames
