@@ -8,9 +8,8 @@ import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * Back at the same new home after an engine failover (docs/webtty.md "Engine failover", the chaos
@@ -22,19 +21,7 @@ import org.junit.jupiter.api.Test;
  * waited for its key, so it types on without a control change at the server.
  */
 class EngineFailoverRejoinTest {
-  static FailoverFixture fx;
-  static EngineHarness h;
-
-  @BeforeAll
-  static void start() throws Exception {
-    fx = new FailoverFixture();
-    h = fx.h;
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    fx.close();
-  }
+  @RegisterExtension static final FailoverFixture fx = new FailoverFixture();
 
   @Test
   void aParticipantBackAtTheNewHomeASecondTimeGetsTheSameDocumentAndTheLastStdinItTook()
@@ -49,12 +36,12 @@ class EngineFailoverRejoinTest {
     ByteString aliceKey = o.aliceKey();
     Peer server1 = r.server();
     String doc = r.doc();
-    Peer bob1 = h.client(1, ws, "bob", "member");
+    Peer bob1 = fx.h.client(1, ws, "bob", "member");
     bob1.send(FailoverFixture.join(sid, o.bobKey(), false));
     bob1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
 
     // alice's first re-join (a failing-over client names the last output it saw): the document
-    Peer alice1 = h.client(1, ws, "alice", "member");
+    Peer alice1 = fx.h.client(1, ws, "alice", "member");
     alice1.send(FailoverFixture.rejoin(sid, aliceKey, true, 4));
     assertThat(alice1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
@@ -62,14 +49,14 @@ class EngineFailoverRejoinTest {
     assertThat(first.getReason()).isEqualTo("engine_failover");
     assertThat(first.getResume().getCanonicalJson().toStringUtf8()).isEqualTo(doc);
     assertThat(first.getSequence()).as("nothing taken under her key yet").isZero();
-    alice1.send(EdgeFailoverTest.stdin(h, sid, 7, "ls\n"));
+    alice1.send(EdgeFailoverTest.stdin(fx.h, sid, 7, "ls\n"));
     server1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
 
     // her link drops and the goodbye reaches the home before she is back (through instance 2)
     alice1.close();
     assertThat(bob1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_PARTICIPANT_LEFT).getReason())
         .isEqualTo("disconnected");
-    Peer alice2 = h.client(2, ws, "alice", "member");
+    Peer alice2 = fx.h.client(2, ws, "alice", "member");
     alice2.send(FailoverFixture.rejoin(sid, aliceKey, true, 4));
     // her control waited for her key: controller again
     assertThat(alice2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
@@ -81,7 +68,7 @@ class EngineFailoverRejoinTest {
     assertThat(again.getResume()).as("byte for byte").isEqualTo(first.getResume());
     assertThat(again.getSequence()).as("the last stdin frame the home took").isEqualTo(7);
     // she types on under the same input key: no control change reached the server
-    alice2.send(EdgeFailoverTest.stdin(h, sid, 8, "pwd\n"));
+    alice2.send(EdgeFailoverTest.stdin(fx.h, sid, 8, "pwd\n"));
     server1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
     assertThat(server1.skipped)
         .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);

@@ -12,9 +12,8 @@ import dev.umbra.proto.webtty.WebTtyFrameType;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The engine's side of a failover (docs/webtty.md "Engine failover"), over real PostgreSQL and
@@ -25,23 +24,11 @@ import org.junit.jupiter.api.Test;
  * server's session, an unknown or ended one, a document naming other ids, or not a document at all.
  */
 class EngineFailoverTest {
-  static FailoverFixture fx;
-  static EngineHarness h;
-
-  @BeforeAll
-  static void start() throws Exception {
-    fx = new FailoverFixture();
-    h = fx.h;
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    fx.close();
-  }
+  @RegisterExtension static final FailoverFixture fx = new FailoverFixture();
 
   @Test
   void anotherInstanceTakesALiveSessionOverOnceAndRefusesEveryOtherResume() throws Exception {
-    int homed = h.engines.get(1).hub().homedSessions(); // (the other tests' sessions)
+    int homed = fx.h.engines.get(1).hub().homedSessions(); // (the other tests' sessions)
     // instance 0 "dies" for this server: it reconnects to instance 1 and resumes there
     FailoverFixture.Opened o = fx.open(0, 0);
     FailoverFixture.Resumed r = fx.resumeAt(1, o);
@@ -57,10 +44,10 @@ class EngineFailoverTest {
     WebTtyFrame resumed = r.resumed();
     assertThat(resumed.getSessionId()).isEqualTo(sid);
     assertThat(resumed.getSequence()).isGreaterThan(2);
-    assertThat(h.engines.get(1).hub().homedSessions()).isEqualTo(homed + 1);
+    assertThat(fx.h.engines.get(1).hub().homedSessions()).isEqualTo(homed + 1);
 
     // the viewer comes back first: a viewer, and told what happened
-    Peer bob1 = h.client(1, ws, "bob", "member");
+    Peer bob1 = fx.h.client(1, ws, "bob", "member");
     bob1.send(FailoverFixture.join(sid, bobKey, false));
     assertThat(bob1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
@@ -69,7 +56,7 @@ class EngineFailoverTest {
     assertThat(notice.getResume().getCanonicalJson().toStringUtf8()).isEqualTo(doc);
     // the opener, whose key the signed document names as controller, gets control back silently:
     // no CONTROL_CHANGED reaches the server (it kept that key's input key)
-    Peer alice1 = h.client(1, ws, "alice", "member");
+    Peer alice1 = fx.h.client(1, ws, "alice", "member");
     alice1.send(FailoverFixture.join(sid, aliceKey, true));
     assertThat(alice1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
@@ -78,9 +65,10 @@ class EngineFailoverTest {
         .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
 
     // the recording marks the failover with the signed document
-    h.drainRecordings(1);
+    fx.h.drainRecordings(1);
     List<RecordedEvent> events =
-        h.engines
+        fx.h
+            .engines
             .get(1)
             .recordingStore()
             .events(ws, sid, 0, 100)
@@ -101,10 +89,10 @@ class EngineFailoverTest {
             FailoverFixture.refusal(
                 server1,
                 FailoverFixture.resumeFrame(
-                    sid, FailoverFixture.resume(h, ws, machine, sid, 2, aliceKey))))
+                    sid, FailoverFixture.resume(fx.h, ws, machine, sid, 2, aliceKey))))
         .isEqualTo("resume_refused");
     // the same document again, elsewhere: its epoch is not newer than the stored one
-    Peer server2 = h.server(2, ws, machine, EngineHarness.recorded());
+    Peer server2 = fx.h.server(2, ws, machine, EngineHarness.recorded());
     assertThat(FailoverFixture.refusal(server2, FailoverFixture.resumeFrame(sid, doc)))
         .isEqualTo("resume_refused_replayed");
     // an unknown session, a document for other ids, not a document
@@ -113,19 +101,19 @@ class EngineFailoverTest {
             FailoverFixture.refusal(
                 server2,
                 FailoverFixture.resumeFrame(
-                    other, FailoverFixture.resume(h, ws, machine, other, 1, null))))
+                    other, FailoverFixture.resume(fx.h, ws, machine, other, 1, null))))
         .isEqualTo("resume_refused");
     assertThat(
             FailoverFixture.refusal(
                 server2,
                 FailoverFixture.resumeFrame(
-                    sid, FailoverFixture.resume(h, ws, "m-other", sid, 5, null))))
+                    sid, FailoverFixture.resume(fx.h, ws, "m-other", sid, 5, null))))
         .isEqualTo("resume_refused");
     assertThat(
             FailoverFixture.refusal(
                 server2,
                 FailoverFixture.resumeFrame(
-                    sid, FailoverFixture.resume(h, UUID.randomUUID(), machine, sid, 5, null))))
+                    sid, FailoverFixture.resume(fx.h, UUID.randomUUID(), machine, sid, 5, null))))
         .isEqualTo("resume_refused");
     assertThat(FailoverFixture.refusal(server2, FailoverFixture.resumeFrame(sid, "not json")))
         .isEqualTo("resume_refused");
@@ -133,16 +121,16 @@ class EngineFailoverTest {
             FailoverFixture.refusal(
                 server2,
                 FailoverFixture.resumeFrame(
-                    sid, FailoverFixture.resume(h, ws, machine, sid, 0, null))))
+                    sid, FailoverFixture.resume(fx.h, ws, machine, sid, 0, null))))
         .isEqualTo("resume_refused");
     // another machine cannot take this server's session over, whatever its document says
     String intruder = "m-" + UUID.randomUUID();
-    Peer other2 = h.server(2, ws, intruder, EngineHarness.recorded());
+    Peer other2 = fx.h.server(2, ws, intruder, EngineHarness.recorded());
     assertThat(
             FailoverFixture.refusal(
                 other2,
                 FailoverFixture.resumeFrame(
-                    sid, FailoverFixture.resume(h, ws, intruder, sid, 9, null))))
+                    sid, FailoverFixture.resume(fx.h, ws, intruder, sid, 9, null))))
         .isEqualTo("resume_refused");
     // a RESUME without its signed document is malformed: the connection closes
     other2.send(

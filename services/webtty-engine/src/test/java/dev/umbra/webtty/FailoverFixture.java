@@ -9,27 +9,32 @@ import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.extension.AfterAllCallback;
+import org.junit.jupiter.api.extension.BeforeAllCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
 
 /**
  * What the engine failover tests share (docs/webtty.md "Engine failover"): three instances over
  * real PostgreSQL and Redis; a session of one server opened by alice with bob granted too; an
  * instance that dies (off the bus first, so it says no goodbye, then stopped); the daemon's RESUME
- * on another instance; and the frames a failing-over client and daemon send.
+ * on another instance; and the frames a failing-over client and daemon send. A test class registers
+ * it ({@code @RegisterExtension}).
  */
-final class FailoverFixture implements AutoCloseable {
+final class FailoverFixture implements BeforeAllCallback, AfterAllCallback {
   static final HexFormat HEX = HexFormat.of();
 
-  final Vertx vertx;
-  final EngineHarness h;
+  Vertx vertx;
+  EngineHarness h;
 
-  /** Three instances over real PostgreSQL and Redis. */
-  FailoverFixture() throws Exception {
+  /** Three instances over real PostgreSQL and Redis, for the test class. */
+  @Override
+  public void beforeAll(ExtensionContext context) throws Exception {
     vertx = Vertx.vertx();
     h = new EngineHarness(vertx, 3, Map.of());
   }
 
   @Override
-  public void close() throws Exception {
+  public void afterAll(ExtensionContext context) throws Exception {
     h.close();
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }

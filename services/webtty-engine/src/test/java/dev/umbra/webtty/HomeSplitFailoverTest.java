@@ -13,9 +13,8 @@ import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * A home's death while the participants' edge lives (docs/webtty.md, "A home's death"), over real
@@ -28,19 +27,7 @@ import org.junit.jupiter.api.Test;
  * the same keys, with no control change at the server.
  */
 class HomeSplitFailoverTest {
-  static FailoverFixture fx;
-  static EngineHarness h;
-
-  @BeforeAll
-  static void start() throws Exception {
-    fx = new FailoverFixture();
-    h = fx.h;
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    fx.close();
-  }
+  @RegisterExtension static final FailoverFixture fx = new FailoverFixture();
 
   @Test
   void participantsOnALivingEdgeOfADeadHomeAreMovedToTheNewHomeAndTheSessionGoesOn()
@@ -48,11 +35,11 @@ class HomeSplitFailoverTest {
     FailoverFixture.Opened o = fx.open(1, 0);
     String sid = o.sid();
     Peer alice = o.alice();
-    Peer bob = h.client(0, o.ws(), "bob", "member");
+    Peer bob = fx.h.client(0, o.ws(), "bob", "member");
     bob.send(FailoverFixture.join(sid, o.bobKey(), false));
     assertThat(bob.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
-    alice.send(EdgeFailoverTest.stdin(h, sid, 1, "ls\n"));
+    alice.send(EdgeFailoverTest.stdin(fx.h, sid, 1, "ls\n"));
     o.server().await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
 
     // the home dies; its participants' edge lives, and their sockets to it stay open
@@ -61,7 +48,7 @@ class HomeSplitFailoverTest {
     assertThat(alice.closed).as("a living edge does not close by itself").isFalse();
     // typed meanwhile: it waits in the edge's bus queue and reaches the new home first, which does
     // not know this connection (its answer must move her too, not end her client)
-    alice.send(EdgeFailoverTest.stdin(h, sid, 2, "typed while away\n"));
+    alice.send(EdgeFailoverTest.stdin(fx.h, sid, 2, "typed while away\n"));
     // the daemon resumes on instance 2, which tells every edge: the edge moves them
     long resumedAt = System.nanoTime();
     FailoverFixture.Resumed r = fx.resumeAt(2, o);
@@ -72,12 +59,12 @@ class HomeSplitFailoverTest {
     assertThat(alice.inbox).noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR);
 
     // both re-join through the same edge (their failover path): same roles, the signed document
-    Peer bob2 = h.client(0, o.ws(), "bob", "member");
+    Peer bob2 = fx.h.client(0, o.ws(), "bob", "member");
     bob2.send(FailoverFixture.rejoin(sid, o.bobKey(), false, 2));
     assertThat(bob2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
     assertResumed(bob2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED), r.doc());
-    Peer alice2 = h.client(0, o.ws(), "alice", "member");
+    Peer alice2 = fx.h.client(0, o.ws(), "alice", "member");
     alice2.send(FailoverFixture.rejoin(sid, o.aliceKey(), true, 2));
     assertThat(alice2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
@@ -88,24 +75,24 @@ class HomeSplitFailoverTest {
 
     // she types on under the same input key: no control change reached the server
     Peer server2 = r.server();
-    alice2.send(EdgeFailoverTest.stdin(h, sid, 3, "pwd\n"));
+    alice2.send(EdgeFailoverTest.stdin(fx.h, sid, 3, "pwd\n"));
     WebTtyFrame typed = server2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA);
-    assertThat(h.open("stdin", typed.getSealed())).isEqualTo(EdgeFailoverTest.bytes("pwd\n"));
+    assertThat(fx.h.open("stdin", typed.getSealed())).isEqualTo(EdgeFailoverTest.bytes("pwd\n"));
     assertThat(server2.skipped)
         .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_CONTROL_CHANGED);
     // and both see the new home's output
     server2.send(
-        h.data(
+        fx.h.data(
             sid,
             TtyStream.TTY_STREAM_STDOUT,
             0,
-            h.seal("stdout", EdgeFailoverTest.bytes("/home/alice\n"))));
+            fx.h.seal("stdout", EdgeFailoverTest.bytes("/home/alice\n"))));
     for (Peer p : List.of(alice2, bob2)) {
-      assertThat(h.open("stdout", p.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()))
+      assertThat(fx.h.open("stdout", p.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_DATA).getSealed()))
           .isEqualTo(EdgeFailoverTest.bytes("/home/alice\n"));
     }
     // the viewer still cannot type
-    bob2.send(EdgeFailoverTest.stdin(h, sid, 1, "rm -rf /"));
+    bob2.send(EdgeFailoverTest.stdin(fx.h, sid, 1, "rm -rf /"));
     assertThat(bob2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
         .isEqualTo("not_controller");
     for (Peer p : List.of(o.server(), alice, bob, server2, alice2, bob2)) {
@@ -121,7 +108,7 @@ class HomeSplitFailoverTest {
   @Test
   void aDeliveryFromAnotherHomeMovesTheConnectionInsteadOfEndingIt() throws Exception {
     FailoverFixture.Opened o = fx.open(1, 0);
-    Peer bob = h.client(0, o.ws(), "bob", "member");
+    Peer bob = fx.h.client(0, o.ws(), "bob", "member");
     bob.send(FailoverFixture.join(o.sid(), o.bobKey(), false));
     String bobId = bob.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getParticipantId();
     WebTtyBusMessage fromAnotherHome =
@@ -137,10 +124,11 @@ class HomeSplitFailoverTest {
                             .setSessionId(o.sid())
                             .setReason("not_participant")))
             .build();
-    h.buses
+    fx.h
+        .buses
         .get(2)
         .publish(
-            BusNames.webttyInstance(h.engines.get(0).hub().instanceId()),
+            BusNames.webttyInstance(fx.h.engines.get(0).hub().instanceId()),
             Buffer.buffer(fromAnotherHome.toByteArray()))
         .toCompletionStage()
         .toCompletableFuture()
