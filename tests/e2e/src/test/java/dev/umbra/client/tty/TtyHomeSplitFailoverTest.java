@@ -12,11 +12,8 @@ import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.webtty.WebTtyService;
@@ -26,10 +23,8 @@ import io.vertx.core.http.HttpServer;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -70,29 +65,15 @@ class TtyHomeSplitFailoverTest {
     pg = TestPostgres.createDatabase();
     home = Files.createTempDirectory("tty-home-split");
     String prefix = TestRedis.randomPrefix();
-    jwks =
-        get(
-            vertx
-                .createHttpServer()
-                .requestHandler(
-                    r ->
-                        r.response()
-                            .putHeader("content-type", "application/json")
-                            .end(tokens.jwks().encode()))
-                .listen(0, "127.0.0.1"));
+    jwks = FailoverEngines.jwks(vertx, tokens);
     int portB = ChildEngine.freePort();
     engineB =
-        ChildEngine.start(
-            Path.of("target", "tty-home-split-engine-b.log"),
-            pg,
-            prefix,
-            portB,
-            home.resolve("engine-b"),
-            Map.of("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + jwks.actualPort()));
+        FailoverEngines.child(
+            "tty-home-split-engine-b", pg, prefix, portB, home.resolve("engine-b"), jwks);
     busA = RedisBus.create(vertx, TestRedis.url(), prefix);
-    engineA = engine(busA, prefix, "engine-a");
+    engineA = FailoverEngines.inProcess(vertx, pg, prefix, home.resolve("engine-a"), busA, tokens);
     busC = RedisBus.create(vertx, TestRedis.url(), prefix);
-    engineC = engine(busC, prefix, "engine-c");
+    engineC = FailoverEngines.inProcess(vertx, pg, prefix, home.resolve("engine-c"), busC, tokens);
     daemonBalancer = TcpBalancer.start(vertx, portB, engineC.actualPort());
 
     AuthorizedKeys authorized = new AuthorizedKeys(home.resolve("daemon"));
@@ -111,21 +92,6 @@ class TtyHomeSplitFailoverTest {
                 home),
             ClientTls.system());
     get(server.start());
-  }
-
-  private static WebTtyService engine(Bus bus, String prefix, String dir) throws Exception {
-    WebTtyService e =
-        get(
-            TestServices.deploy(
-                vertx,
-                TestServices.config(
-                    ServiceName.WEBTTY_ENGINE, pg, prefix, home.resolve(dir), Map.of()),
-                bus,
-                Metrics.newRegistry(),
-                Clock.systemUTC(),
-                WebTtyService::new));
-    e.sessionVerifier().useKeys(tokens.keySet());
-    return e;
   }
 
   @AfterAll
@@ -228,14 +194,14 @@ class TtyHomeSplitFailoverTest {
 
   static TtyClient.Options options(
       String subject, Ed25519KeyPair sign, X25519KeyPair kx, List<X25519PublicKey> extra) {
-    return new TtyClient.Options(
+    return FailoverEngines.options(
         URI.create("http://127.0.0.1:" + engineA.actualPort()),
         ws,
-        () -> Future.succeededFuture(tokens.member(ws, subject, "member")),
+        tokens,
+        home,
+        subject,
         sign,
         kx,
-        ServerTrust.pinned(home.resolve(subject + "-pins")),
-        extra,
-        Clock.systemUTC());
+        extra);
   }
 }
