@@ -78,10 +78,10 @@ class EdgeFailoverTest {
 
     // bob, another member, tries the stale slot through instance 2 with alice's (public) key id
     Peer bob = h.client(2, ws, "bob", "member");
-    bob.send(EngineFailoverTest.join(sid, aliceKey, true));
+    bob.send(FailoverFixture.join(sid, aliceKey, true));
     assertThat(bob.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
         .isEqualTo("not_owner");
-    bob.send(EngineFailoverTest.join(sid, aliceKey, false));
+    bob.send(FailoverFixture.join(sid, aliceKey, false));
     WebTtyFrame bobJoined = bob.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
     assertThat(bobJoined.getRole()).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_VIEWER);
     bob.send(stdin(sid, 1, "rm -rf /"));
@@ -90,7 +90,7 @@ class EdgeFailoverTest {
 
     // alice fails over through instance 2: the same member, key and session
     Peer alice2 = h.client(2, ws, "alice", "member");
-    alice2.send(EngineFailoverTest.join(sid, aliceKey, true));
+    alice2.send(FailoverFixture.join(sid, aliceKey, true));
     WebTtyFrame joined = alice2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED);
     assertThat(joined.getRole()).isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
     assertThat(joined.getParticipantsList())

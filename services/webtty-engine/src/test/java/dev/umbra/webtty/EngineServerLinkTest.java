@@ -30,8 +30,9 @@ import org.junit.jupiter.api.Test;
  * failover"): the home keeps the live session for {@code UMBRA_WEBTTY_SERVER_GRACE_SECONDS} (2 s
  * here) with its participants, hands it back to the server's RESUME on a new connection (audited
  * {@code terminal.resumed}, envelope facts only), ends it with {@code server_gone} when the server
- * does not come back, and lets it go without ending it when another instance took it over. Every
- * other RESUME stays refused.
+ * does not come back, and lets it go without ending it when another instance took it over (at its
+ * takeover notice; the participant is moved, {@code home_moved}, and re-joins there). Every other
+ * RESUME stays refused.
  */
 class EngineServerLinkTest {
   static Vertx vertx;
@@ -64,8 +65,8 @@ class EngineServerLinkTest {
   }
 
   private static WebTtyFrame resume(Opened o, long epoch) {
-    return EngineFailoverTest.resumeFrame(
-        o.sid(), EngineFailoverTest.resume(h, o.ws(), o.machine(), o.sid(), epoch, o.key()));
+    return FailoverFixture.resumeFrame(
+        o.sid(), FailoverFixture.resume(h, o.ws(), o.machine(), o.sid(), epoch, o.key()));
   }
 
   @Test
@@ -89,15 +90,15 @@ class EngineServerLinkTest {
         .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
 
     // the same document again, a newer one while the server is here, another machine's: refused
-    assertThat(EngineFailoverTest.refusal(back, resume(o, 1))).isEqualTo("resume_refused");
-    assertThat(EngineFailoverTest.refusal(back, resume(o, 2))).isEqualTo("resume_refused");
+    assertThat(FailoverFixture.refusal(back, resume(o, 1))).isEqualTo("resume_refused");
+    assertThat(FailoverFixture.refusal(back, resume(o, 2))).isEqualTo("resume_refused");
     String intruder = "m-" + UUID.randomUUID();
     Peer other = h.server(0, o.ws(), intruder, EngineHarness.recorded());
     assertThat(
-            EngineFailoverTest.refusal(
+            FailoverFixture.refusal(
                 other,
-                EngineFailoverTest.resumeFrame(
-                    o.sid(), EngineFailoverTest.resume(h, o.ws(), intruder, o.sid(), 9, null))))
+                FailoverFixture.resumeFrame(
+                    o.sid(), FailoverFixture.resume(h, o.ws(), intruder, o.sid(), 9, null))))
         .isEqualTo("resume_refused");
 
     AuditEvent resumed = resumedEvent(o.sid());
@@ -122,7 +123,7 @@ class EngineServerLinkTest {
     assertThat(Duration.ofNanos(System.nanoTime() - dropped))
         .isGreaterThan(Duration.ofMillis(1500));
     Peer late = h.server(0, o.ws(), o.machine(), EngineHarness.recorded());
-    assertThat(EngineFailoverTest.refusal(late, resume(o, 1))).isEqualTo("resume_refused");
+    assertThat(FailoverFixture.refusal(late, resume(o, 1))).isEqualTo("resume_refused");
     late.close();
     o.alice().close();
   }
@@ -134,9 +135,19 @@ class EngineServerLinkTest {
     Peer server1 = h.server(1, o.ws(), o.machine(), EngineHarness.recorded());
     server1.send(resume(o, 1));
     server1.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED);
-    // after the grace the old home lets its participant go; the session lives on instance 1
-    assertThat(o.alice().await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
-        .isEqualTo("server_gone");
+    // the new home's takeover notice: the old home lets the session go at once, and its
+    // participant is moved (was: CLOSE server_gone after the grace, and the client ended)
+    assertThat(o.alice().awaitClosed()).isTrue();
+    assertThat(o.alice().closeReason).isEqualTo("home_moved");
+    assertThat(o.alice().inbox)
+        .noneMatch(f -> f.getType() == WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE);
+    // her re-join through the same instance finds the new home: her role, the signed document
+    Peer alice = h.client(0, o.ws(), "alice", "member");
+    alice.send(FailoverFixture.rejoin(o.sid(), o.key(), true, 2));
+    assertThat(alice.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
+        .isEqualTo(dev.umbra.proto.webtty.ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
+    assertThat(alice.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED).getReason())
+        .isEqualTo("engine_failover");
     assertThat(
             h.engines
                 .get(0)
@@ -151,6 +162,7 @@ class EngineServerLinkTest {
         .containsEntry("takeover", "other_instance")
         .containsEntry("instance", h.engines.get(1).hub().instanceId());
     server1.close();
+    alice.close();
     o.alice().close();
   }
 
@@ -185,7 +197,7 @@ class EngineServerLinkTest {
                   // envelope facts only: not the resume document, nor its keys
                   assertThat(new String(e.body().getBytes(), StandardCharsets.ISO_8859_1))
                       .doesNotContain("umbra-webtty-resume/v1")
-                      .doesNotContain(EngineFailoverTest.hex(h.payloadKeyId));
+                      .doesNotContain(FailoverFixture.hex(h.payloadKeyId));
                   return Optional.of(ev);
                 }
               }

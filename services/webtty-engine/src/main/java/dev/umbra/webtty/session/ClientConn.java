@@ -11,6 +11,12 @@ final class ClientConn {
   String sessionId;
   String keyIdHex = "";
 
+  /**
+   * The instance whose deliveries reach this connection (its session's home), once one arrived; a
+   * takeover by another instance moves the participant (docs/webtty.md, "A home's death").
+   */
+  String homeInstance;
+
   /** A JOIN or ATTACH was sent and neither JOINED nor REFUSED came back yet. */
   boolean joinPending;
 

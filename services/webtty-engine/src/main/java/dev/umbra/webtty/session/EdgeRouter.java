@@ -1,5 +1,7 @@
 package dev.umbra.webtty.session;
 
+import static dev.umbra.proto.webtty.WebTtyReasons.wire;
+
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
@@ -15,13 +17,10 @@ import dev.umbra.kit.id.Ulid;
 import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.Delivery;
-import dev.umbra.proto.webtty.JoinPolicy;
-import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.proto.webtty.WebTtyReason;
-import dev.umbra.proto.webtty.WebTtyReasons;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.recording.RecordingWriter;
 import dev.umbra.webtty.routing.BusOutbox;
@@ -51,6 +50,9 @@ final class EdgeRouter {
   private static final HexFormat HEX = HexFormat.of();
   private static final String CLIENT = "client";
   private static final String SERVER = "server";
+
+  /** WebSocket close code for {@code home_moved}: 1012, "service restart" (reconnect). */
+  private static final short HOME_MOVED = 1012;
 
   private final Bus bus;
   private final EngineMetrics metrics;
@@ -186,15 +188,6 @@ final class EdgeRouter {
     }
   }
 
-  /** An unknown or missing join rule is the strictest one: nobody joins. */
-  private static ServerPolicy normalized(ServerPolicy p) {
-    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED
-        || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
-      return p.toBuilder().setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build();
-    }
-    return p;
-  }
-
   private void register(ServerConn conn, WebTtyFrame f) {
     SessionClaims c = conn.claims;
     if (conn.registered()) {
@@ -205,8 +198,8 @@ final class EdgeRouter {
         rejectServer(conn, f, WebTtyReason.WEBTTY_REASON_UNEXPECTED);
         return;
       }
-      conn.policy = normalized(f.getPolicy());
-      conn.write(registered(conn));
+      conn.policy = Frames.normalized(f.getPolicy());
+      conn.write(Frames.registered(conn.serverId, conn.policy));
       return;
     }
     if (!f.getServerId().equals(c.subject())) {
@@ -222,7 +215,7 @@ final class EdgeRouter {
       closeServer(previous, WebTtyReason.WEBTTY_REASON_REPLACED);
     }
     conn.serverId = f.getServerId();
-    conn.policy = normalized(f.getPolicy());
+    conn.policy = Frames.normalized(f.getPolicy());
     servers.put(c.workspaceId() + "|" + conn.serverId, conn);
     bus.subscribe(BusNames.webttyServer(c.workspaceId(), conn.serverId), home::onHomeMessage)
         .onSuccess(
@@ -231,18 +224,10 @@ final class EdgeRouter {
                 sub.unsubscribe();
               } else {
                 conn.channel = sub;
-                conn.write(registered(conn));
+                conn.write(Frames.registered(conn.serverId, conn.policy));
               }
             })
         .onFailure(e -> closeServer(conn, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE));
-  }
-
-  private static WebTtyFrame registered(ServerConn conn) {
-    return WebTtyFrame.newBuilder()
-        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED)
-        .setServerId(conn.serverId)
-        .setPolicy(conn.policy)
-        .build();
   }
 
   /**
@@ -373,24 +358,12 @@ final class EdgeRouter {
         conn, f.getSessionId().isEmpty() ? f.toBuilder().setSessionId(conn.sessionId).build() : f);
   }
 
-  private WebTtyBusMessage homeHeader(ClientConn conn) {
-    return WebTtyBusMessage.newBuilder()
-        .setOrigin(instanceId)
-        .setDirection(BusDirection.BUS_DIRECTION_TO_HOME)
-        .setParticipantId(conn.participantId)
-        .setWorkspaceId(conn.claims.workspaceId().toString())
-        .setSubject(conn.claims.subject())
-        .setRole(conn.claims.role().wire())
-        .setTokenId(conn.claims.tokenId())
-        .build();
-  }
-
   private void open(ClientConn conn, WebTtyFrame f) {
     if (revoked.test(conn.claims)) {
       writeClient(conn, Frames.error("", WebTtyReason.WEBTTY_REASON_REVOKED));
       return;
     }
-    WebTtyBusMessage header = homeHeader(conn);
+    WebTtyBusMessage header = Frames.toHome(instanceId, conn);
     if (registered(conn.claims.workspaceId(), f.getServerId()) != null) {
       home.onClientFrame(header, f);
       return;
@@ -410,7 +383,7 @@ final class EdgeRouter {
   }
 
   private void toHome(ClientConn conn, WebTtyFrame f) {
-    WebTtyBusMessage header = homeHeader(conn);
+    WebTtyBusMessage header = Frames.toHome(instanceId, conn);
     if (home.session(f.getSessionId()) != null) {
       home.onClientFrame(header, f);
       return;
@@ -507,12 +480,56 @@ final class EdgeRouter {
       for (String to : d.getToList()) {
         ClientConn c = clients.get(to);
         if (c != null) {
-          writeClient(c, frame);
+          if (fromItsHome(c, msg.getOrigin())) {
+            writeClient(c, frame);
+          }
         } else {
           metrics.dropped("participant_gone");
         }
       }
     }
+  }
+
+  /**
+   * A home took a session over (docs/webtty.md, "A home's death"): this edge's participants of it
+   * whose home was another instance are closed {@code home_moved} (1012, no goodbye) and re-join
+   * through their failover path; a living old home waiting for its server lets the session go.
+   */
+  void onTakeover(BusMessage m) {
+    WebTtyBusMessage msg = Frames.busMessage(m, metrics).orElse(null);
+    if (msg == null || msg.getDirection() != BusDirection.BUS_DIRECTION_TAKEOVER) {
+      return;
+    }
+    for (ClientConn c : new ArrayList<>(clients.values())) {
+      if (msg.getSessionId().equals(c.sessionId)
+          && c.homeInstance != null
+          && !c.homeInstance.equals(msg.getOrigin())) {
+        moved(c);
+      }
+    }
+    home.movedAway(msg.getSessionId(), msg.getOrigin()); // a living old home lets it go
+  }
+
+  /** True when {@code origin} is {@code c}'s home (or its first); another home's frame moves it. */
+  private boolean fromItsHome(ClientConn c, String origin) {
+    if (c.homeInstance != null && !c.homeInstance.equals(origin)) {
+      moved(c); // the new home answers what it sent the old one: the takeover notice's race
+      return false;
+    }
+    c.homeInstance = origin;
+    return true;
+  }
+
+  /** Closes a participant's connection whose session moved to another home: it re-joins there. */
+  private void moved(ClientConn c) {
+    if (c.closed) {
+      return;
+    }
+    c.closed = true;
+    metrics.connections.decrementAndGet();
+    clients.remove(c.participantId, c);
+    metrics.forwarded("home_moved");
+    c.ws.close(HOME_MOVED, wire(WebTtyReason.WEBTTY_REASON_HOME_MOVED));
   }
 
   /**
@@ -524,7 +541,7 @@ final class EdgeRouter {
       SerializedFrame frame = new SerializedFrame(f);
       for (String id : to) {
         ClientConn c = clients.get(id);
-        if (c != null) {
+        if (c != null && fromItsHome(c, instanceId)) {
           writeClient(c, frame);
         }
       }
@@ -576,9 +593,5 @@ final class EdgeRouter {
         s.ws.resume();
       }
     }
-  }
-
-  private static String wire(WebTtyReason reason) {
-    return WebTtyReasons.wire(reason);
   }
 }

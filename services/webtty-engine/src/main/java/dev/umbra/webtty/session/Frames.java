@@ -3,7 +3,10 @@ package dev.umbra.webtty.session;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.bus.BusMessage;
+import dev.umbra.proto.webtty.BusDirection;
+import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ParticipantRole;
+import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
@@ -30,6 +33,37 @@ final class Frames {
 
   static WebTtyFrame refused(String sessionId, WebTtyReason reason) {
     return withReason(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED, sessionId, reason);
+  }
+
+  /** The routing header of a client connection's frames towards its session's home. */
+  static WebTtyBusMessage toHome(String instanceId, ClientConn conn) {
+    return WebTtyBusMessage.newBuilder()
+        .setOrigin(instanceId)
+        .setDirection(BusDirection.BUS_DIRECTION_TO_HOME)
+        .setParticipantId(conn.participantId)
+        .setWorkspaceId(conn.claims.workspaceId().toString())
+        .setSubject(conn.claims.subject())
+        .setRole(conn.claims.role().wire())
+        .setTokenId(conn.claims.tokenId())
+        .build();
+  }
+
+  /** REGISTERED: the server's registration with the policy in force. */
+  static WebTtyFrame registered(String serverId, ServerPolicy policy) {
+    return WebTtyFrame.newBuilder()
+        .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_REGISTERED)
+        .setServerId(serverId)
+        .setPolicy(policy)
+        .build();
+  }
+
+  /** An unknown or missing join rule is the strictest one: nobody joins. */
+  static ServerPolicy normalized(ServerPolicy p) {
+    if (p.getJoin() == JoinPolicy.JOIN_POLICY_UNSPECIFIED
+        || p.getJoin() == JoinPolicy.UNRECOGNIZED) {
+      return p.toBuilder().setJoin(JoinPolicy.JOIN_POLICY_NOBODY).build();
+    }
+    return p;
   }
 
   /** JOINED: what a joiner needs to read the session from now on. */

@@ -59,6 +59,7 @@ final class SessionHome {
   private final ServerLinkGrace serverGrace;
   private final SessionJoins joins;
   private final Map<String, Session> sessions = new HashMap<>();
+  private final String instanceId;
 
   SessionHome(
       Vertx vertx,
@@ -80,6 +81,7 @@ final class SessionHome {
     this.settings = settings;
     this.ulid = ulid;
     this.edge = edge;
+    this.instanceId = instanceId;
     this.fanout = new Fanout(clock, writer, edge);
     this.serverFrames = new ServerFrames(this, metrics, audit, writer, edge, fanout);
     this.joins = new SessionJoins(this, fanout, audit, metrics);
@@ -109,7 +111,11 @@ final class SessionHome {
     metrics.liveSessions.incrementAndGet();
     afterLeave(s, new Departure(null, false, Aftermath.AWAIT_OPENER));
     bus.subscribe(BusNames.webttySession(s.id()), this::onHomeMessage)
-        .onSuccess(sub -> s.channel = sub)
+        .onSuccess(
+            sub -> {
+              s.channel = sub;
+              TakeoverNotice.announce(bus, metrics, instanceId, s.id());
+            })
         .onFailure(e -> endSession(s, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE, null));
   }
 
@@ -486,10 +492,27 @@ final class SessionHome {
 
   /** Another instance took {@code s} over: it leaves here, not ended in store or audit trail. */
   void release(Session s, WebTtyReason reason) {
-    finish(s, reason, null, false);
+    finish(s, reason, null, false, true);
+  }
+
+  /**
+   * Another instance announced it took over a session that waits here for its server
+   * (docs/webtty.md, "A home's death"): it leaves here at once, not ended, and quietly: the edges
+   * move its participants ({@code home_moved}) and their re-joins must find the new home.
+   */
+  void movedAway(String sessionId, String newHome) {
+    Session s = sessions.get(sessionId);
+    if (s != null && !newHome.equals(instanceId) && ServerLinkGrace.awaitsServer(s)) {
+      finish(s, WebTtyReason.WEBTTY_REASON_HOME_MOVED, null, false, false);
+    }
   }
 
   private void finish(Session s, WebTtyReason reason, WebTtyFrame exit, boolean ends) {
+    finish(s, reason, exit, ends, true);
+  }
+
+  private void finish(
+      Session s, WebTtyReason reason, WebTtyFrame exit, boolean ends, boolean tell) {
     Phase was = s.model.end();
     if (was == Phase.ENDED) {
       return;
@@ -504,7 +527,7 @@ final class SessionHome {
     metrics.sessionsEnded(wire(reason));
     if (exit != null) {
       fanout.sendToAll(s, exit);
-    } else {
+    } else if (tell) {
       WebTtyFrame close =
           WebTtyFrame.newBuilder()
               .setType(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE)

@@ -37,8 +37,9 @@ import java.util.UUID;
  *
  * Bus channels: {@code umbra.webtty.srv.<workspace>.<server>} (OPEN towards the server's home),
  * {@code umbra.webtty.sess.<session>} (participants' frames towards the home), {@code
- * umbra.webtty.inst.<instance>} (deliveries towards an instance's participants), and the service's
- * revocations (the kit's {@code RevocationList}).
+ * umbra.webtty.inst.<instance>} (deliveries towards an instance's participants), {@code
+ * umbra.webtty.takeovers} (a session's new home after an engine failover, to every edge), and the
+ * service's revocations (the kit's {@code RevocationList}).
  */
 public final class SessionHub {
 
@@ -96,7 +97,9 @@ public final class SessionHub {
     pressureTimer = vertx.setPeriodic(50, t -> edge.maybeResume());
     this.revocations = revocations;
     revocations.onRevoked(this::onRevocation);
-    return bus.subscribe(BusNames.webttyInstance(instanceId), edge::onDeliveries).mapEmpty();
+    return bus.subscribe(BusNames.webttyInstance(instanceId), edge::onDeliveries)
+        .compose(v -> bus.subscribe(BusNames.WEBTTY_TAKEOVERS, edge::onTakeover))
+        .mapEmpty();
   }
 
   public void stop() {

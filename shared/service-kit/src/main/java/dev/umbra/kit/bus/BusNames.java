@@ -68,6 +68,12 @@ public final class BusNames {
     return "umbra.webtty.inst." + instance;
   }
 
+  /**
+   * WebTTY engine: takeover notices (a session's new home after an engine failover), so every edge
+   * moves the participants it still routes to the session's old home.
+   */
+  public static final String WEBTTY_TAKEOVERS = "umbra.webtty.takeovers";
+
   /** WebTTY engine: towards the instance holding a machine's (server's) connection. */
   public static String webttyServer(UUID workspace, String serverId) {
     return "umbra.webtty.srv." + workspace + "." + serverId;

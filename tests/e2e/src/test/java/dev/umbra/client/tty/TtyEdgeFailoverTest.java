@@ -12,11 +12,8 @@ import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import dev.umbra.webtty.WebTtyService;
@@ -26,10 +23,8 @@ import io.vertx.core.http.HttpServer;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -67,36 +62,13 @@ class TtyEdgeFailoverTest {
     pg = TestPostgres.createDatabase();
     home = Files.createTempDirectory("tty-edge-failover");
     String prefix = TestRedis.randomPrefix();
-    jwks =
-        get(
-            vertx
-                .createHttpServer()
-                .requestHandler(
-                    r ->
-                        r.response()
-                            .putHeader("content-type", "application/json")
-                            .end(tokens.jwks().encode()))
-                .listen(0, "127.0.0.1"));
+    jwks = FailoverEngines.jwks(vertx, tokens);
     int portA = ChildEngine.freePort();
     engineA =
-        ChildEngine.start(
-            Path.of("target", "tty-edge-failover-engine-a.log"),
-            pg,
-            prefix,
-            portA,
-            home.resolve("engine-a"),
-            Map.of("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + jwks.actualPort()));
+        FailoverEngines.child(
+            "tty-edge-failover-engine-a", pg, prefix, portA, home.resolve("engine-a"), jwks);
     busB = RedisBus.create(vertx, TestRedis.url(), prefix);
-    engineB =
-        get(
-            TestServices.deploy(
-                vertx,
-                TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, Map.of()),
-                busB,
-                Metrics.newRegistry(),
-                Clock.systemUTC(),
-                WebTtyService::new));
-    engineB.sessionVerifier().useKeys(tokens.keySet());
+    engineB = FailoverEngines.inProcess(vertx, pg, prefix, home, busB, tokens);
     balancer = TcpBalancer.start(vertx, portA, engineB.actualPort());
 
     AuthorizedKeys authorized = new AuthorizedKeys(home.resolve("daemon"));
@@ -207,14 +179,6 @@ class TtyEdgeFailoverTest {
 
   static TtyClient.Options options(
       String subject, Ed25519KeyPair sign, X25519KeyPair kx, List<X25519PublicKey> extra) {
-    return new TtyClient.Options(
-        balancer.url(),
-        ws,
-        () -> Future.succeededFuture(tokens.member(ws, subject, "member")),
-        sign,
-        kx,
-        ServerTrust.pinned(home.resolve(subject + "-pins")),
-        extra,
-        Clock.systemUTC());
+    return FailoverEngines.options(balancer.url(), ws, tokens, home, subject, sign, kx, extra);
   }
 }

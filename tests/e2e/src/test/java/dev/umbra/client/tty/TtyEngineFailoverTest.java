@@ -11,11 +11,8 @@ import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
-import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestPostgres;
 import dev.umbra.kit.testing.TestRedis;
-import dev.umbra.kit.testing.TestServices;
 import dev.umbra.proto.webtty.RecordedKind;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyFrame;
@@ -29,10 +26,8 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -77,36 +72,13 @@ class TtyEngineFailoverTest {
     home = Files.createTempDirectory("tty-failover");
     String prefix = TestRedis.randomPrefix();
     // the control plane's key set, for the child engine's token checks
-    jwks =
-        get(
-            vertx
-                .createHttpServer()
-                .requestHandler(
-                    r ->
-                        r.response()
-                            .putHeader("content-type", "application/json")
-                            .end(tokens.jwks().encode()))
-                .listen(0, "127.0.0.1"));
+    jwks = FailoverEngines.jwks(vertx, tokens);
     int portA = ChildEngine.freePort();
     engineA =
-        ChildEngine.start(
-            Path.of("target", "tty-failover-engine-a.log"),
-            pg,
-            prefix,
-            portA,
-            home.resolve("engine-a"),
-            Map.of("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + jwks.actualPort()));
+        FailoverEngines.child(
+            "tty-failover-engine-a", pg, prefix, portA, home.resolve("engine-a"), jwks);
     busB = RedisBus.create(vertx, TestRedis.url(), prefix);
-    engineB =
-        get(
-            TestServices.deploy(
-                vertx,
-                TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, Map.of()),
-                busB,
-                Metrics.newRegistry(),
-                Clock.systemUTC(),
-                WebTtyService::new));
-    engineB.sessionVerifier().useKeys(tokens.keySet());
+    engineB = FailoverEngines.inProcess(vertx, pg, prefix, home, busB, tokens);
     balancer = TcpBalancer.start(vertx, portA, engineB.actualPort());
     daemonBalancer = TcpBalancer.start(vertx, portA, engineB.actualPort());
 
@@ -285,15 +257,7 @@ class TtyEngineFailoverTest {
 
   static TtyClient.Options options(
       String subject, Ed25519KeyPair sign, X25519KeyPair kx, List<X25519PublicKey> extra) {
-    return new TtyClient.Options(
-        balancer.url(),
-        ws,
-        () -> Future.succeededFuture(tokens.member(ws, subject, "member")),
-        sign,
-        kx,
-        ServerTrust.pinned(home.resolve(subject + "-pins")),
-        extra,
-        Clock.systemUTC());
+    return FailoverEngines.options(balancer.url(), ws, tokens, home, subject, sign, kx, extra);
   }
 
   static <T> T get(Future<T> f) throws Exception {
