@@ -214,9 +214,9 @@ final class MeshLink {
   /**
    * The batch as one message. On a link this instance opened, the WebSocket client masks every byte
    * it sends, reading the message eight bytes at a time: from the parts as they are (a composite)
-   * each read looks up its part first, so the parts are copied into one buffer once instead (2 µs
-   * less per 1 KiB frame, docs/benchmarks.md). An accepted link's messages go out unmasked, as the
-   * parts.
+   * each read looks up its part first, so the parts are copied into one buffer once instead (the
+   * copy included, cheaper for 1 KiB and 32 KiB frames alike, docs/benchmarks.md). An accepted
+   * link's messages go out unmasked, as the parts.
    */
   private ByteBuf message(Batch b) {
     if (!outbound) {
