@@ -96,6 +96,37 @@ class DevModeTlsTest {
     }
   }
 
+  @Test
+  void aHomeThatRanWithoutTlsComesUpWithTlsKeepingItsLoginAndMachine() throws Exception {
+    Path home = tmp.resolve("home");
+    Map<String, Integer> ports = ChildJvm.freeServicePorts();
+    try (TestPostgres pg = TestPostgres.createDatabase()) {
+      Map<String, String> env = ChildJvm.devEnv(home, pg.url(), ports);
+      try (ChildJvm plain = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
+        plain.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 120);
+        assertThat(plain.terminate(15)).as(plain.output()).isZero();
+      }
+      try (ChildJvm tls = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev", "--tls")) {
+        String ready = tls.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 120);
+        assertThat(ready).as(tls.output()).contains("https://");
+        assertThat(tls.output()).doesNotContain("already bootstrapped");
+        tls.awaitLine(l -> l.contains("reachable through the relay at https://"), 60);
+        Map<String, String> cliEnv = new HashMap<>(System.getenv());
+        cliEnv.put("UMBRA_TLS_CA_FILE", home.resolve("dev/tls/ca.pem").toString());
+        UmbraRun machines = UmbraRun.of(home, cliEnv, List.of(), "machines", "list", "--json");
+        assertThat(machines.code()).as(machines.err()).isZero();
+        assertThat(machines.out())
+            .as("the same machine, not paired again")
+            .containsOnlyOnce("\"local\"");
+        String[] run = {"run", "local", "--no-stdin", "--", "sh", "-c", "echo switched-to-tls"};
+        UmbraRun ran = UmbraRun.of(home, cliEnv, List.of(), run);
+        assertThat(ran.code()).as(ran.err()).isZero();
+        assertThat(ran.out()).contains("switched-to-tls");
+        assertThat(tls.terminate(15)).as(tls.output()).isZero();
+      }
+    }
+  }
+
   private static SSLContext trusting(Path caFile) throws Exception {
     KeyStore ks = KeyStore.getInstance("PKCS12");
     ks.load(null, null);
