@@ -4,6 +4,7 @@ import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.messaging.AgentIdentity;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.PrivateFiles;
 import io.vertx.core.json.JsonArray;
@@ -123,10 +124,10 @@ final class DevSetup {
 
   /**
    * A home that ran {@code umbra dev} without {@code --tls} and now runs it with (or the other way
-   * round) has its login and this machine's binding saved for the same address under the other
-   * scheme: they follow this run's, since it is the same deployment (same data, same bootstrap
-   * token). Without this the login is refused as "already bootstrapped" and the daemon keeps
-   * dialling the old scheme.
+   * round) has its login, this machine's binding and its agents saved for the same address under
+   * the other scheme: they follow this run's, since it is the same deployment (same data, same
+   * bootstrap token). Without this the login is refused as "already bootstrapped" and the daemon
+   * keeps dialling the old scheme.
    */
   private void followScheme() {
     String other = otherScheme(controlPlaneUrl);
@@ -154,6 +155,8 @@ final class DevSetup {
                 b.name(),
                 b.pairedAt()));
       }
+      // an agent enrolled on this machine keeps its control plane's URL beside its keys
+      AgentIdentity.moveControlPlane(home, b.workspaceId(), other, controlPlaneUrl);
     }
   }
 

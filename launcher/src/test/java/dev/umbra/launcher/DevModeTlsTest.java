@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.crypto.tls.CertificatePins;
 import dev.umbra.kit.testing.TestPostgres;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -104,6 +105,22 @@ class DevModeTlsTest {
       Map<String, String> env = ChildJvm.devEnv(home, pg.url(), ports);
       try (ChildJvm plain = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
         plain.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 120);
+        Map<String, String> plainEnv = new HashMap<>(System.getenv());
+        UmbraRun enrolled =
+            UmbraRun.of(home, plainEnv, List.of(), "agent", "enroll", "bot", "--json");
+        assertThat(enrolled.code()).as(enrolled.err()).isZero();
+        JsonObject agent = new JsonObject(enrolled.out());
+        UmbraRun approved =
+            UmbraRun.of(
+                home,
+                plainEnv,
+                List.of(),
+                "agents",
+                "approve",
+                agent.getString("agent_id"),
+                "--code",
+                agent.getString("verification_code"));
+        assertThat(approved.code()).as(approved.err()).isZero();
         assertThat(plain.terminate(15)).as(plain.output()).isZero();
       }
       try (ChildJvm tls = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev", "--tls")) {
@@ -122,6 +139,8 @@ class DevModeTlsTest {
         UmbraRun ran = UmbraRun.of(home, cliEnv, List.of(), run);
         assertThat(ran.code()).as(ran.err()).isZero();
         assertThat(ran.out()).contains("switched-to-tls");
+        UmbraRun recv = UmbraRun.of(home, cliEnv, List.of(), "agent", "recv");
+        assertThat(recv.code()).as("the agent follows too: " + recv.err()).isZero();
         assertThat(tls.terminate(15)).as(tls.output()).isZero();
       }
     }
