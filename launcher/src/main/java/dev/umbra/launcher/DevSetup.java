@@ -4,6 +4,7 @@ import dev.umbra.cli.UmbraCli;
 import dev.umbra.cli.config.Credentials;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.messaging.AgentIdentity;
 import dev.umbra.crypto.keys.KeyFiles;
 import dev.umbra.crypto.keys.PrivateFiles;
 import io.vertx.core.json.JsonArray;
@@ -84,6 +85,7 @@ final class DevSetup {
 
   /** Logs in and pairs; returns a one-line summary. */
   String prepare(String bootstrapToken) {
+    followScheme();
     require(
         "logging the CLI in",
         "login",
@@ -118,6 +120,55 @@ final class DevSetup {
         + "' as a trusted device; this machine is paired as '"
         + MACHINE
         + "'";
+  }
+
+  /**
+   * A home that ran {@code umbra dev} without {@code --tls} and now runs it with (or the other way
+   * round) has its login, this machine's binding and its agents saved for the same address under
+   * the other scheme: they follow this run's, since it is the same deployment (same data, same
+   * bootstrap token). Without this the login is refused as "already bootstrapped" and the daemon
+   * keeps dialling the old scheme.
+   */
+  private void followScheme() {
+    String other = otherScheme(controlPlaneUrl);
+    if (other == null) {
+      return;
+    }
+    Credentials logins = new Credentials(home);
+    logins
+        .load()
+        .filter(s -> s.controlPlaneUrl().equals(other))
+        .ifPresent(
+            s ->
+                logins.save(
+                    new Credentials.Saved(
+                        controlPlaneUrl, s.apiToken(), s.workspaceId(), s.workspaceName())));
+    BindingStore bindings = new BindingStore(home);
+    for (Binding b : bindings.list()) {
+      if (b.controlPlaneUrl().equals(other)) {
+        bindings.update(
+            new Binding(
+                b.workspaceId(),
+                b.machineId(),
+                b.installId(),
+                controlPlaneUrl,
+                b.name(),
+                b.pairedAt()));
+      }
+      // an agent enrolled on this machine keeps its control plane's URL beside its keys
+      AgentIdentity.moveControlPlane(home, b.workspaceId(), other, controlPlaneUrl);
+    }
+  }
+
+  /** {@code url} with {@code http} and {@code https} swapped; null for any other scheme. */
+  static String otherScheme(String url) {
+    if (url.startsWith("https://")) {
+      return "http://" + url.substring("https://".length());
+    }
+    if (url.startsWith("http://")) {
+      return "https://" + url.substring("http://".length());
+    }
+    return null;
   }
 
   private Optional<Binding> localBinding(String workspaceId) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.crypto.tls.CertificatePins;
 import dev.umbra.kit.testing.TestPostgres;
+import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -92,6 +93,55 @@ class DevModeTlsTest {
         assertThat(untrusted.code()).isNotZero();
         assertThat(untrusted.err()).contains("not signed by a trusted CA");
         assertThat(dev.terminate(15)).as(dev.output()).isZero();
+      }
+    }
+  }
+
+  @Test
+  void aHomeThatRanWithoutTlsComesUpWithTlsKeepingItsLoginAndMachine() throws Exception {
+    Path home = tmp.resolve("home");
+    Map<String, Integer> ports = ChildJvm.freeServicePorts();
+    try (TestPostgres pg = TestPostgres.createDatabase()) {
+      Map<String, String> env = ChildJvm.devEnv(home, pg.url(), ports);
+      try (ChildJvm plain = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev")) {
+        plain.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 120);
+        Map<String, String> plainEnv = new HashMap<>(System.getenv());
+        UmbraRun enrolled =
+            UmbraRun.of(home, plainEnv, List.of(), "agent", "enroll", "bot", "--json");
+        assertThat(enrolled.code()).as(enrolled.err()).isZero();
+        JsonObject agent = new JsonObject(enrolled.out());
+        UmbraRun approved =
+            UmbraRun.of(
+                home,
+                plainEnv,
+                List.of(),
+                "agents",
+                "approve",
+                agent.getString("agent_id"),
+                "--code",
+                agent.getString("verification_code"));
+        assertThat(approved.code()).as(approved.err()).isZero();
+        assertThat(plain.terminate(15)).as(plain.output()).isZero();
+      }
+      try (ChildJvm tls = ChildJvm.start("dev.umbra.launcher.Umbra", env, "dev", "--tls")) {
+        String ready = tls.awaitLine(l -> l.startsWith(DevMode.READY + " in "), 120);
+        assertThat(ready).as(tls.output()).contains("https://");
+        assertThat(tls.output()).doesNotContain("already bootstrapped");
+        tls.awaitLine(l -> l.contains("reachable through the relay at https://"), 60);
+        Map<String, String> cliEnv = new HashMap<>(System.getenv());
+        cliEnv.put("UMBRA_TLS_CA_FILE", home.resolve("dev/tls/ca.pem").toString());
+        UmbraRun machines = UmbraRun.of(home, cliEnv, List.of(), "machines", "list", "--json");
+        assertThat(machines.code()).as(machines.err()).isZero();
+        assertThat(machines.out())
+            .as("the same machine, not paired again")
+            .containsOnlyOnce("\"local\"");
+        String[] run = {"run", "local", "--no-stdin", "--", "sh", "-c", "echo switched-to-tls"};
+        UmbraRun ran = UmbraRun.of(home, cliEnv, List.of(), run);
+        assertThat(ran.code()).as(ran.err()).isZero();
+        assertThat(ran.out()).contains("switched-to-tls");
+        UmbraRun recv = UmbraRun.of(home, cliEnv, List.of(), "agent", "recv");
+        assertThat(recv.code()).as("the agent follows too: " + recv.err()).isZero();
+        assertThat(tls.terminate(15)).as(tls.output()).isZero();
       }
     }
   }

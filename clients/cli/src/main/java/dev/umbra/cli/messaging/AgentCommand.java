@@ -192,7 +192,8 @@ public final class AgentCommand {
                 r::token,
                 ctx.clock(),
                 Duration.ofSeconds(15),
-                listener(r))
+                listener(r),
+                ctx.http().tls())
             .run(() -> ctx.clock().millis() >= until);
       }
       return 0;

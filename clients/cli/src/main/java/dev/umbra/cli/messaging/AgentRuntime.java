@@ -86,6 +86,14 @@ final class AgentRuntime {
       try {
         t = agent.session(ctx.http(), ctx.clock());
       } catch (ApiError e) {
+        if (e.status() <= 0) { // no answer: not a refusal, and not about approval
+          throw new CliException(
+              "could not get this agent a session from the control plane at "
+                  + agent.controlPlaneUrl()
+                  + " ("
+                  + e.getMessage()
+                  + ")");
+        }
         throw new CliException(
             "the control plane refused this agent a session ("
                 + e.getMessage()

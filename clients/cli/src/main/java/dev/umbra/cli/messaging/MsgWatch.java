@@ -89,7 +89,8 @@ public final class MsgWatch extends InWorkspace {
             () -> api.session(w, "control-plane"),
             ctx.clock(),
             Duration.ofSeconds(15),
-            l);
+            l,
+            ctx.http().tls());
     try {
       r.run(() -> count > 0 && shown.get() >= count);
     } catch (InterruptedException e) {

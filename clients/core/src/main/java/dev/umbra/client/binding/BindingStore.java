@@ -76,6 +76,22 @@ public final class BindingStore {
     }
   }
 
+  /**
+   * Rewrites the record of a committed binding (same machine id; its keys stay), e.g. to follow its
+   * control plane to another URL.
+   */
+  public void update(Binding b) {
+    Path f = root.resolve(b.machineId().toString()).resolve(BINDING_FILE);
+    if (!Files.isRegularFile(f)) {
+      throw new IllegalStateException("no binding for machine " + b.machineId() + " under " + root);
+    }
+    try {
+      PrivateFiles.replace(f, b.toJson().encodePrettily());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot update the binding " + f + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Deletes a pending directory whose redemption failed (the keys were never used). */
   public void discard(Pending p) {
     try (Stream<Path> s = Files.list(p.dir())) {

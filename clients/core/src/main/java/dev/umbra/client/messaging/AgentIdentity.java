@@ -174,6 +174,25 @@ public final class AgentIdentity {
         KeyFiles.loadX25519(dir.resolve("x25519.key")));
   }
 
+  /**
+   * Points the agent enrolled for {@code workspace}, if any, at {@code to} when it names {@code
+   * from}: its control plane moved (e.g. {@code umbra dev} switched TLS on or off). Its keys stay.
+   */
+  public static void moveControlPlane(Path home, UUID workspace, String from, String to) {
+    Path dir = dir(home, workspace);
+    Path f = dir.resolve("agent.json");
+    if (!Files.exists(f, LinkOption.NOFOLLOW_LINKS)) {
+      return;
+    }
+    JsonObject meta =
+        new JsonObject(
+            new String(MessagingStore.readPrivate(f, 64 * 1024), StandardCharsets.UTF_8));
+    if (from.equals(meta.getString("control_plane_url"))) {
+      meta.put("control_plane_url", to);
+      MessagingStore.writeAtomic(dir, f, meta.encodePrettily().getBytes(StandardCharsets.UTF_8));
+    }
+  }
+
   /** A control-plane session token for this agent (refused until an admin approved it). */
   public synchronized String session(JsonHttp http, Clock clock) {
     // the control plane takes each agent's session requests only with strictly increasing times

@@ -44,6 +44,10 @@ public final class AgentProtocol {
     BAD_FIELD,
     TEXT_TOO_LARGE,
     /**
+     * The connecting process runs as another user than the socket's owner (ends the connection).
+     */
+    NOT_OWNER,
+    /**
      * The request was well formed but could not be done (server unreachable, not approved, ...).
      */
     FAILED;

@@ -1,5 +1,6 @@
 package dev.umbra.client.messaging;
 
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.proto.api.ControlPlanePaths;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
@@ -68,8 +69,7 @@ public final class LiveReceiver {
   private final Clock clock;
   private final Duration pollEvery;
   private final Listener listener;
-  private final HttpClient http =
-      HttpClient.newBuilder().connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MS)).build();
+  private final HttpClient http;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
 
   /** What the socket's threads hand to the loop, tagged with the attempt they belong to. */
@@ -106,8 +106,28 @@ public final class LiveReceiver {
     }
   }
 
+  /** With the system's trust for a {@code wss://} URL. */
   public LiveReceiver(
       URI url, Supplier<String> token, Clock clock, Duration pollEvery, Listener listener) {
+    this(url, token, clock, pollEvery, listener, ClientTls.system());
+  }
+
+  /**
+   * {@code tls}: how a {@code wss://} control plane is verified — the same CA file and pin as the
+   * caller's HTTP calls ({@code JsonHttp.tls()}), so the session token goes only where they go.
+   */
+  public LiveReceiver(
+      URI url,
+      Supplier<String> token,
+      Clock clock,
+      Duration pollEvery,
+      Listener listener,
+      ClientTls tls) {
+    this.http =
+        HttpClient.newBuilder()
+            .sslContext(tls.sslContext())
+            .connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MS))
+            .build();
     this.url = url;
     this.token = token;
     this.clock = clock;

@@ -3,6 +3,7 @@ package dev.umbra.client.http;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.umbra.client.messaging.LiveReceiver;
 import dev.umbra.crypto.tls.CertificatePins;
 import dev.umbra.crypto.tls.LocalCertificates;
 import io.vertx.core.Vertx;
@@ -11,6 +12,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.json.JsonObject;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.net.URI;
 import java.nio.file.Files;
@@ -21,7 +23,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -56,7 +60,14 @@ class ClientTlsTest {
                         new PemKeyCertOptions()
                             .setCertValue(Buffer.buffer(leaf.certificatePem()))
                             .setKeyValue(Buffer.buffer(leaf.keyPem()))))
-            .webSocketHandler(ws -> ws.textMessageHandler(ws::writeTextMessage))
+            .webSocketHandler(
+                ws -> {
+                  if (ws.path().equals("/live")) {
+                    ws.writeTextMessage("{\"type\":\"ready\"}"); // as the messaging socket
+                  } else {
+                    ws.textMessageHandler(ws::writeTextMessage);
+                  }
+                })
             .requestHandler(
                 r ->
                     r.response()
@@ -149,6 +160,39 @@ class ClientTlsTest {
                     .toCompletableFuture()
                     .get(20, TimeUnit.SECONDS))
         .satisfies(e -> assertThat(ClientTls.explain(e)).contains("UMBRA_TLS_PIN"));
+  }
+
+  @Test
+  void theMessagingLiveSocketUsesTheSameTrustAndPin() throws Exception {
+    URI live = URI.create("wss://127.0.0.1:" + base.getPort() + "/live");
+    assertThat(liveStatus(live, ClientTls.of(Optional.of(caFile), Optional.empty())))
+        .isEqualTo("connected");
+    String wrong = CertificatePins.spkiSha256(ca.certificate());
+    assertThat(liveStatus(live, ClientTls.of(Optional.of(caFile), Optional.of(wrong))))
+        .as("a pinned key the server does not have: the token is not sent")
+        .startsWith("cannot connect");
+  }
+
+  /** The first verdict of a live receiver on {@code url}: connected, or cannot connect. */
+  private static String liveStatus(URI url, ClientTls tls) throws Exception {
+    List<String> statuses = new CopyOnWriteArrayList<>();
+    Predicate<String> verdict = s -> s.equals("connected") || s.startsWith("cannot connect");
+    LiveReceiver.Listener listener =
+        new LiveReceiver.Listener() {
+          @Override
+          public void fetch() {}
+
+          @Override
+          public void message(JsonObject message) {}
+
+          @Override
+          public void status(String status) {
+            statuses.add(status);
+          }
+        };
+    new LiveReceiver(url, () -> "token", CLOCK, Duration.ofSeconds(15), listener, tls)
+        .run(() -> statuses.stream().anyMatch(verdict));
+    return statuses.stream().filter(verdict).findFirst().orElseThrow();
   }
 
   private static io.vertx.core.Future<String> echoOf(io.vertx.core.http.WebSocket ws) {

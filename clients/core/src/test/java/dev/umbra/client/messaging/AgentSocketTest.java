@@ -11,14 +11,21 @@ import java.nio.channels.Channels;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.nio.file.attribute.UserPrincipal;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The agent's local socket: 0600 from the moment its path exists, and it serves lines. */
+/**
+ * The agent's local socket: 0600 from the moment its path exists, serves only its owner's
+ * processes, and it serves lines.
+ */
 class AgentSocketTest {
   @TempDir Path dir;
 
@@ -44,6 +51,35 @@ class AgentSocketTest {
       }
     }
     assertThat(sock).doesNotExist();
+  }
+
+  @Test
+  @Timeout(30) // without the check it would wait for the answer to a request it never sent
+  void aProcessOfAnotherUserIsRefusedWhateverTheFileModeSays() throws Exception {
+    // a connection made while the socket still had the umask's mode waits in the listen backlog:
+    // the peer's credentials decide, not the mode at connect time
+    Path sock = dir.resolve("agent.sock");
+    UserPrincipal someoneElse =
+        FileSystems.getDefault().getUserPrincipalLookupService().lookupPrincipalByName("nobody");
+    AtomicInteger handled = new AtomicInteger();
+    try (AgentSocket s =
+        AgentSocket.start(
+            sock,
+            r -> {
+              handled.incrementAndGet();
+              return "{\"ok\":true}\n".getBytes();
+            },
+            someoneElse)) {
+      try (SocketChannel c = SocketChannel.open(UnixDomainSocketAddress.of(sock))) {
+        // refused on arrival, before it says anything
+        BufferedReader in =
+            new BufferedReader(
+                new InputStreamReader(Channels.newInputStream(c), StandardCharsets.UTF_8));
+        assertThat(in.readLine()).contains("\"ok\":false").contains("\"error\":\"not_owner\"");
+        assertThat(in.readLine()).as("then closed").isNull();
+      }
+    }
+    assertThat(handled).as("no request of a stranger is handled").hasValue(0);
   }
 
   @Test

@@ -76,6 +76,17 @@ public final class LiveDelivery {
   /** A copy's JSON beside its ciphertext (ids, seq, kind, time), counted generously. */
   static final int FRAME_OVERHEAD_CHARS = 400;
 
+  /**
+   * Most bytes a socket may have waiting to be written to its client (pushes, pongs, acks): a
+   * client that does not read is closed with {@link #CLOSE_NOT_READING} instead of making the
+   * instance hold what it sends, or what it asks for, in memory without bound. Its copies stay
+   * stored; it fetches them after reconnecting.
+   */
+  static final int MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
+  /** Close code of a socket whose client let {@link #MAX_QUEUED_BYTES} pile up unread. */
+  public static final short CLOSE_NOT_READING = 1008;
+
   /** Close code of a socket that sent nothing (not even a ping) for the idle limit. */
   public static final short CLOSE_IDLE = 1001;
 
@@ -138,6 +149,7 @@ public final class LiveDelivery {
             claims,
             batched,
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime()));
+    ws.setWriteQueueMaxSize(MAX_QUEUED_BYTES);
     sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet()).add(s);
     ws.closeHandler(v -> detach(s));
     ws.textMessageHandler(text -> onFrame(s, text));
@@ -353,9 +365,14 @@ public final class LiveDelivery {
   }
 
   private static void send(Socket s, JsonObject frame) {
-    if (!s.ws().isClosed()) {
-      s.ws().writeTextMessage(frame.encode());
+    if (s.ws().isClosed()) {
+      return;
     }
+    if (s.ws().writeQueueFull()) {
+      s.ws().close(CLOSE_NOT_READING, "not reading");
+      return;
+    }
+    s.ws().writeTextMessage(frame.encode());
   }
 
   /**

@@ -13,9 +13,10 @@ import java.util.Arrays;
  * plane's own network. Loopback, private (RFC 1918, unique local fc00::/7), link-local (cloud
  * metadata 169.254.169.254, fe80::/10), shared CGNAT (100.64.0.0/10, tailnets), unspecified,
  * multicast, benchmarking and reserved addresses are refused — IPv4 embedded in IPv6 (compatible,
- * mapped, NAT64, 6to4) by the IPv4 it carries — unless {@code allowPrivate} (development, set by
- * {@code UMBRA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true}). Checked when the URL is set and again for
- * the addresses a delivery connects to, so a name that later resolves inward (DNS rebinding) is
+ * mapped, SIIT-translated, NAT64, 6to4, Teredo) by the IPv4 it carries, local-use NAT64
+ * (64:ff9b:1::/48) and discard-only (100::/64) whole — unless {@code allowPrivate} (development,
+ * set by {@code UMBRA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true}). Checked when the URL is set and again
+ * for the addresses a delivery connects to, so a name that later resolves inward (DNS rebinding) is
  * refused too: the delivery connects to the address that was checked.
  */
 final class WebhookDestinations {
@@ -80,7 +81,14 @@ final class WebhookDestinations {
           return true; // four bytes are always an address: unreachable
         }
       }
-      return (b[0] & 0xfe) == 0xfc; // fc00::/7 unique local
+      return (b[0] & 0xfe) == 0xfc // fc00::/7 unique local
+          || (b[0] == 0
+              && b[1] == 0x64
+              && (b[2] & 0xff) == 0xff
+              && (b[3] & 0xff) == 0x9b
+              && b[4] == 0
+              && b[5] == 1) // 64:ff9b:1::/48 local-use NAT64: the network's own
+          || (b[0] == 1 && zeros(b, 1, 8)); // 100::/64 discard-only
     }
     return true;
   }
@@ -95,13 +103,25 @@ final class WebhookDestinations {
         || o0 >= 240; // reserved and broadcast
   }
 
-  /** The IPv4 address an IPv6 one carries (compatible ::a.b.c.d, NAT64, 6to4), else null. */
+  /**
+   * The IPv4 address an IPv6 one carries (compatible ::a.b.c.d, mapped, SIIT-translated
+   * ::ffff:0:a.b.c.d, NAT64, 6to4, Teredo's client), else null.
+   */
   private static byte[] embeddedV4(byte[] b) {
     boolean compatible = zeros(b, 0, 12);
     boolean mapped = zeros(b, 0, 10) && (b[10] & 0xff) == 0xff && (b[11] & 0xff) == 0xff;
+    boolean translated =
+        zeros(b, 0, 8) && (b[8] & 0xff) == 0xff && (b[9] & 0xff) == 0xff && zeros(b, 10, 12);
     boolean nat64 = b[0] == 0 && b[1] == 0x64 && (b[2] & 0xff) == 0xff && (b[3] & 0xff) == 0x9b;
-    if (compatible || mapped || (nat64 && zeros(b, 4, 12))) { // 64:ff9b::/96
+    if (compatible || mapped || translated || (nat64 && zeros(b, 4, 12))) { // 64:ff9b::/96
       return Arrays.copyOfRange(b, 12, 16);
+    }
+    if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0 && b[3] == 0) { // 2001::/32 Teredo
+      byte[] client = Arrays.copyOfRange(b, 12, 16);
+      for (int i = 0; i < 4; i++) {
+        client[i] = (byte) ~client[i]; // stored inverted
+      }
+      return client;
     }
     if (b[0] == 0x20 && b[1] == 0x02) { // 2002::/16 6to4
       return Arrays.copyOfRange(b, 2, 6);

@@ -38,6 +38,10 @@ class WebhookDestinationsTest {
           "::127.0.0.1",
           "64:ff9b::a9fe:a9fe", // NAT64 of 169.254.169.254
           "2002:7f00:1::1", // 6to4 of 127.0.0.1
+          "64:ff9b:1::a9fe:a9fe", // local-use NAT64 (RFC 8215): a translator of this network
+          "::ffff:0:7f00:1", // SIIT-translated 127.0.0.1 (RFC 2765)
+          "2001:0:4136:e378:8000:63bf:80ff:fffe", // Teredo, client 127.0.0.1 (inverted)
+          "100::1", // discard-only
           "fec0::1");
   static final List<String> EXTERNAL =
       List.of(
@@ -53,7 +57,8 @@ class WebhookDestinationsTest {
           "2606:4700:4700::1111",
           "::ffff:8.8.8.8",
           "64:ff9b::808:808",
-          "2002:808:808::1");
+          "2002:808:808::1",
+          "2001:0:4136:e378:8000:63bf:f7f7:f7f7"); // Teredo, client 8.8.8.8
 
   @Test
   void internalAddressesAreRefusedAndOthersAdmitted() throws Exception {
