@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  * for presence keys. Stream and key commands share a pooled client. Publishes go over one dedicated
  * connection, pipelined (no waiting for a reply before the next one), which is what keeps them in
  * call order; it is reopened on the next publish after a failure. Subscriptions use another
- * dedicated connection that is re-established with backoff, re-subscribing everything.
+ * dedicated connection that is re-established with backoff, re-subscribing everything; what was
+ * published meanwhile is missed, and {@link #onSubscriptionsLost} listeners are told at once.
  *
  * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
  *
@@ -70,6 +71,9 @@ public final class RedisBus implements Bus {
   private volatile boolean closed;
 
   private record Listener(Context context, Handler<BusMessage> handler) {}
+
+  /** Who is told when the subscriber connection is lost ({@link #onSubscriptionsLost}). */
+  private final List<Listener> lossListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private RedisBus(Vertx vertx, URI url, String prefix) {
     this.vertx = vertx;
@@ -143,6 +147,11 @@ public final class RedisBus implements Bus {
     return publisher
         .send(Request.cmd(command).arg(key(channel)).arg(message))
         .map(Response::toLong);
+  }
+
+  @Override
+  public void onSubscriptionsLost(Handler<Void> handler) {
+    lossListeners.add(new Listener(vertx.getOrCreateContext(), m -> handler.handle(null)));
   }
 
   @Override
@@ -280,6 +289,9 @@ public final class RedisBus implements Bus {
     client.close();
     if (!closed) {
       log.warn("Redis subscriber {}; reconnecting", why);
+      for (Listener l : lossListeners) {
+        l.context().runOnContext(v -> l.handler().handle(null));
+      }
       scheduleResubscribe(1);
     }
   }
