@@ -44,6 +44,8 @@ final class NoticeOutbox {
   enum Outcome {
     PUBLISHED("published"),
     NO_RECEIVER("no_receiver"),
+    /** A publish that failed (the first or a retry); the notice is retried. */
+    FAILED("failed"),
     RETRIED("retried"),
     DROPPED("dropped");
 
@@ -88,6 +90,7 @@ final class NoticeOutbox {
               if (ar.succeeded()) {
                 count(ar.result() == 0 ? Outcome.NO_RECEIVER : Outcome.PUBLISHED);
               } else {
+                count(Outcome.FAILED);
                 failed(channel, body);
               }
             });
@@ -178,6 +181,7 @@ final class NoticeOutbox {
           .onComplete(
               ar -> {
                 if (ar.failed()) {
+                  count(Outcome.FAILED);
                   later();
                   return;
                 }

@@ -271,7 +271,7 @@ public final class Database {
     Objects.requireNonNull(workspaceId, "workspaceId");
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
     return bounded(
-        pool.getConnection()
+        connection()
             .compose(
                 conn -> {
                   Future<T> outcome;
@@ -282,6 +282,16 @@ public final class Database {
                   }
                   return outcome.onComplete(ar -> conn.close());
                 }));
+  }
+
+  /** A pooled connection; failing to get one (connect, pool wait) is unavailability. */
+  private Future<SqlConnection> connection() {
+    return pool.getConnection()
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new DatabaseUnavailableException(
+                        "no PostgreSQL connection: " + e.getMessage(), e)));
   }
 
   /**
@@ -343,7 +353,7 @@ public final class Database {
     // A UUID's text form is fixed hex and dashes, so inlining it is safe.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
     return bounded(
-        pool.getConnection()
+        connection()
             .compose(
                 conn -> {
                   Future<T> outcome;

@@ -22,7 +22,6 @@ public final class DatabaseUnavailableException extends RuntimeException {
       if (t instanceof java.net.ConnectException
           || t instanceof io.netty.channel.ConnectTimeoutException
           || t instanceof java.util.concurrent.TimeoutException
-          || t instanceof io.vertx.core.impl.NoStackTraceTimeoutException
           || t instanceof io.vertx.sqlclient.ClosedConnectionException) {
         return new DatabaseUnavailableException("PostgreSQL is unreachable: " + t, e);
       }
