@@ -150,13 +150,17 @@ class LiveDeliveryRecoveryTest {
   }
 
   String send(Harness h) {
+    return send(h, new byte[] {1, 2, 3});
+  }
+
+  String send(Harness h, byte[] ciphertext) {
     String id = UUID.randomUUID().toString();
     Harness.Response r =
         h.call(
             "POST",
             "/v1/workspaces/" + ws + "/messages",
             device.session(),
-            MessagingFixture.message(id, conversation, agent.id(), new byte[] {1, 2, 3}));
+            MessagingFixture.message(id, conversation, agent.id(), ciphertext));
     assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
     return id;
   }
@@ -206,17 +210,24 @@ class LiveDeliveryRecoveryTest {
     Harness senderSide = instance(vertx, Map.of(), via(TestRedis.url(), redisOfA.p));
     Harness b = instance(vertx, Map.of(), TestRedis.url());
     Client onB = connect(vertx, b);
-    redisOfA.down();
-    String id = send(senderSide);
-    Eventually.await(
-        "the notice's publish failed", BOUND, () -> notices(senderSide, "failed") >= 1);
-    redisOfA.up();
-    Eventually.await("pushed on the open socket", BOUND, () -> onB.pushed().contains(id));
-    String next = send(senderSide);
-    Eventually.await("the next one too", BOUND, () -> onB.pushed().contains(next));
+    MessageCanary canary = MessageCanary.watch(b); // the retry path carries ids only
+    String id;
+    String next;
+    try (canary) {
+      redisOfA.down();
+      id = send(senderSide, canary.sealed());
+      Eventually.await(
+          "the notice's publish failed", BOUND, () -> notices(senderSide, "failed") >= 1);
+      redisOfA.up();
+      Eventually.await("pushed on the open socket", BOUND, () -> onB.pushed().contains(id));
+      next = send(senderSide);
+      Eventually.await("the next one too", BOUND, () -> onB.pushed().contains(next));
+    }
     assertThat(onB.pushed()).containsExactly(id, next);
     assertThat(onB.closed().get()).isNull();
     assertThat(notices(senderSide, "retried")).isGreaterThanOrEqualTo(1);
+    assertThat(canary.sawBusTraffic()).isTrue();
+    assertThat(canary.leaks(a)).isEmpty();
   }
 
   @Test
