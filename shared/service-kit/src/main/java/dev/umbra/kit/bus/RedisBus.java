@@ -29,8 +29,7 @@ import org.slf4j.LoggerFactory;
  * for presence keys. Stream and key commands share a pooled client. Publishes go over one dedicated
  * connection, pipelined (no waiting for a reply before the next one), which is what keeps them in
  * call order; it is reopened on the next publish after a failure. Subscriptions use another
- * dedicated connection that is re-established with backoff, re-subscribing everything; what was
- * published meanwhile is missed, and {@link #onSubscriptionsLost} listeners are told at once.
+ * dedicated connection that is re-established with backoff, re-subscribing everything.
  *
  * <p>An optional name prefix (UMBRA_BUS_PREFIX) isolates test runs sharing one Redis.
  *
@@ -67,13 +66,11 @@ public final class RedisBus implements Bus {
   private Future<Void> commands = Future.succeededFuture();
 
   private final OwnUnsubscribes ownUnsubscribes = new OwnUnsubscribes();
+  private final LossListeners lossListeners = new LossListeners(); // onSubscriptionsLost
   private final RedisPublisher publisher;
   private volatile boolean closed;
 
   private record Listener(Context context, Handler<BusMessage> handler) {}
-
-  /** Who is told when the subscriber connection is lost ({@link #onSubscriptionsLost}). */
-  private final List<Listener> lossListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private RedisBus(Vertx vertx, URI url, String prefix) {
     this.vertx = vertx;
@@ -151,7 +148,7 @@ public final class RedisBus implements Bus {
 
   @Override
   public void onSubscriptionsLost(Handler<Void> handler) {
-    lossListeners.add(new Listener(vertx.getOrCreateContext(), m -> handler.handle(null)));
+    lossListeners.add(vertx.getOrCreateContext(), handler);
   }
 
   @Override
@@ -289,9 +286,7 @@ public final class RedisBus implements Bus {
     client.close();
     if (!closed) {
       log.warn("Redis subscriber {}; reconnecting", why);
-      for (Listener l : lossListeners) {
-        l.context().runOnContext(v -> l.handler().handle(null));
-      }
+      lossListeners.fire();
       scheduleResubscribe(1);
     }
   }
@@ -333,9 +328,8 @@ public final class RedisBus implements Bus {
     } else if ("sunsubscribe".equals(kind)
         && !ownUnsubscribes.answered(gen, r.get(1).toString())
         && !channels.listeners(r.get(1).toString()).isEmpty()) {
-      // not the reply to one of ours (OwnUnsubscribes): the Cluster moved the slot
-      // of a channel still listened to (a failover demoted its master, or resharding), and the
-      // old owner dropped the subscription; a new connection finds the new owner
+      // not a reply to ours (OwnUnsubscribes): the Cluster moved a listened channel's slot (a
+      // failover, resharding) and its old owner dropped it; a new connection finds the new owner
       replaceSubscriber(gen, client, "lost a subscription its shard gave up (slot moved)");
     }
   }
@@ -583,8 +577,7 @@ public final class RedisBus implements Bus {
     channels.clear();
     patterns.clear();
     Promise<Void> done = Promise.promise();
-    // bounded: the Redis client's close of a subscriber connection that ends twice (its end
-    // handler closes its own client too) once never completed, and a service's stop hung on it
+    // bounded: closing a subscriber connection that ends twice once never completed (stop hung)
     Future<Void> closeSub =
         sub != null && sub.succeeded()
             ? sub.result()
