@@ -9,8 +9,6 @@ import dev.umbra.kit.testing.TcpProxy;
 import dev.umbra.kit.testing.TestRedis;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
-import io.vertx.core.http.WebSocket;
-import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -21,7 +19,6 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -106,47 +103,19 @@ class LiveDeliveryRecoveryTest {
     }
   }
 
-  /** The agent's socket and what it received, and how it was closed. */
-  record Client(
-      WebSocket ws, ConcurrentLinkedQueue<JsonObject> frames, AtomicReference<String> closed) {
+  /** The agent's socket (what it received: {@link MessageDeliveryTest.Client}) and its close. */
+  record Client(MessageDeliveryTest.Client socket, AtomicReference<String> closed) {
     List<String> pushed() {
-      List<String> out = new ArrayList<>();
-      for (JsonObject f : frames) {
-        if ("message".equals(f.getString("type"))) {
-          out.add(f.getJsonObject("message").getString("id"));
-        }
-      }
-      return out;
+      return socket.messageIds();
     }
   }
 
   Client connect(Vertx vertx, Harness h) throws Exception {
-    ConcurrentLinkedQueue<JsonObject> frames = new ConcurrentLinkedQueue<>();
+    MessageDeliveryTest.Client c = MessageDeliveryTest.connect(vertx, h, ws, agent.session());
     AtomicReference<String> closed = new AtomicReference<>();
-    WebSocketConnectOptions o =
-        new WebSocketConnectOptions()
-            .setHost("127.0.0.1")
-            .setPort(h.service.actualPort())
-            .setURI("/v1/workspaces/" + ws + "/messages/live")
-            .addHeader("Authorization", "Bearer " + agent.session());
-    WebSocket socket =
-        vertx
-            .createWebSocketClient()
-            .connect(o)
-            .map(
-                w -> {
-                  w.textMessageHandler(t -> frames.add(new JsonObject(t)));
-                  w.closeHandler(v -> closed.set(w.closeStatusCode() + " " + w.closeReason()));
-                  return w;
-                })
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(20, TimeUnit.SECONDS);
-    Eventually.await(
-        "socket ready",
-        BOUND,
-        () -> frames.stream().anyMatch(f -> "ready".equals(f.getString("type"))));
-    return new Client(socket, frames, closed);
+    // set once ready: the server closes a socket only after that
+    c.ws().closeHandler(v -> closed.set(c.ws().closeStatusCode() + " " + c.ws().closeReason()));
+    return new Client(c, closed);
   }
 
   String send(Harness h) {
@@ -190,6 +159,14 @@ class LiveDeliveryRecoveryTest {
     Harness h = new Harness(vertx, a, env, redis);
     closing.add(h);
     return h;
+  }
+
+  /** Another instance reaching PostgreSQL through {@code p}, waiting 1.5 s for it at most. */
+  Harness overPostgresProxy(Vertx vertx, TcpProxy p) throws Exception {
+    return instance(
+        vertx,
+        Map.of("UMBRA_PG_URL", via(a.pg.url(), p).toString(), "UMBRA_PG_TIMEOUT_MS", "1500"),
+        TestRedis.url());
   }
 
   static URI via(URI url, TcpProxy p) {
@@ -258,13 +235,8 @@ class LiveDeliveryRecoveryTest {
   @Test
   void aFailedPushReadClosesTheSocketWith1013AndTheCopyComesOnceAfter(Vertx vertx)
       throws Exception {
-    URI pg = a.pg.url();
-    TcpProxy pgOfB = proxy(pg.getPort());
-    Harness b =
-        instance(
-            vertx,
-            Map.of("UMBRA_PG_URL", via(pg, pgOfB).toString(), "UMBRA_PG_TIMEOUT_MS", "1500"),
-            TestRedis.url());
+    TcpProxy pgOfB = proxy(a.pg.url().getPort());
+    Harness b = overPostgresProxy(vertx, pgOfB);
     Client first = connect(vertx, b);
     pgOfB.partition(); // B alone is cut off from PostgreSQL
     String id = send(a);
@@ -282,13 +254,8 @@ class LiveDeliveryRecoveryTest {
 
   @Test
   void anInstanceCutOffFromPostgresAnswers503WithinSeconds(Vertx vertx) throws Exception {
-    URI pg = a.pg.url();
-    TcpProxy pgOfB = proxy(pg.getPort());
-    Harness b =
-        instance(
-            vertx,
-            Map.of("UMBRA_PG_URL", via(pg, pgOfB).toString(), "UMBRA_PG_TIMEOUT_MS", "1500"),
-            TestRedis.url());
+    TcpProxy pgOfB = proxy(a.pg.url().getPort());
+    Harness b = overPostgresProxy(vertx, pgOfB);
     assertThat(pending(b)).isEmpty(); // connections pooled while PostgreSQL answers
     pgOfB.partition();
     for (int i = 0; i < 3; i++) {
