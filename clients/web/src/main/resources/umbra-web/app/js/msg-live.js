@@ -4,10 +4,19 @@
 // the token), a fetch of every pending page on `ready`, a ping every 30 s; while the socket is not
 // live, a fetch every 15 s; reconnect attempts 1 s after a failure, doubling to 30 s (reset by
 // `ready`), an attempt with no answer in 10 s abandoned; a live socket that drops: fetch at once,
-// then poll. A gap over 120 s between local timer ticks (the machine slept) and the tab coming
+// then poll; one the server closes with 1013 (it may have missed a push): fetch at once and
+// reconnect within a second. A gap over 120 s between local timer ticks (the machine slept) and the tab coming
 // back to the foreground (`visibilitychange`) both force a reconnect and a fetch.
 
 export const PROTOCOL = 'umbra.messages.v1';
+/** Close code of a live socket that may have missed a push: fetch now, reconnect (docs/messaging.md). */
+export const TRY_AGAIN = 1013;
+
+/** A close as a status shows it: its code and, if any, the server's reason (printable, short). */
+function closeNote(event) {
+  const reason = String(event.reason || '').replace(/[^\x20-\x7e]/g, '?').slice(0, 64);
+  return (event.code || 'closed') + (reason ? ' ' + reason : '');
+}
 export const TOKEN_PROTOCOL = 'umbra.bearer.';
 export const RULES = Object.freeze({
   pollMs: 15000,
@@ -138,7 +147,16 @@ export class LiveReceiver {
         this.state('stopped', 'revoked');
         return;
       }
-      this.retry((wasLive ? 'disconnected' : 'cannot connect') + ' (' + (event.code || 'closed') + ')');
+      if (event.code === TRY_AGAIN && wasLive) {
+        // the server may have missed a push (its push read failed, or its bus subscription was
+        // interrupted): fetch at once (done above) and reconnect within a second, jittered
+        this.backoff = this.r.firstBackoffMs;
+        this.state('polling', 'live delivery interrupted (' + closeNote(event) + '): fetching pending, reconnecting');
+        clearTimeout(this.timers.retry);
+        this.timers.retry = setTimeout(() => this.connect(), Math.floor(Math.random() * this.r.firstBackoffMs));
+        return;
+      }
+      this.retry((wasLive ? 'disconnected' : 'cannot connect') + ' (' + closeNote(event) + ')');
     };
   }
 

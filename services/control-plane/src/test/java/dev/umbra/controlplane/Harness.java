@@ -44,6 +44,9 @@ final class Harness implements AutoCloseable {
   /** Every response this harness receives is checked against the OpenAPI schemas of its route. */
   final SchemaCheck responses;
 
+  /** The instance's meters. */
+  final io.micrometer.prometheusmetrics.PrometheusMeterRegistry registry = Metrics.newRegistry();
+
   record Response(int status, JsonObject body) {
     String errorCode() {
       return body.getJsonObject("error") == null
@@ -75,17 +78,36 @@ final class Harness implements AutoCloseable {
 
   /** Another instance of {@code first}'s deployment, with {@code env}. */
   Harness(Vertx vertx, Harness first, Map<String, String> env) throws Exception {
-    this(vertx, env, first.pg, first.prefix, false);
+    this(vertx, env, first.pg, first.prefix, false, TestRedis.url());
+  }
+
+  /**
+   * Another instance of {@code first}'s deployment whose bus reaches Redis at {@code redis} (a
+   * {@code TcpProxy} in front of the test Redis, say), with {@code env}.
+   */
+  Harness(Vertx vertx, Harness first, Map<String, String> env, URI redis) throws Exception {
+    this(vertx, env, first.pg, first.prefix, false, redis);
   }
 
   private Harness(
       Vertx vertx, Map<String, String> env, TestPostgres pg, String prefix, boolean ownsDatabase)
       throws Exception {
+    this(vertx, env, pg, prefix, ownsDatabase, TestRedis.url());
+  }
+
+  private Harness(
+      Vertx vertx,
+      Map<String, String> env,
+      TestPostgres pg,
+      String prefix,
+      boolean ownsDatabase,
+      URI redis)
+      throws Exception {
     this.vertx = vertx;
     this.pg = pg;
     this.prefix = prefix;
     this.ownsDatabase = ownsDatabase;
-    this.bus = RedisBus.create(vertx, TestRedis.url(), prefix);
+    this.bus = RedisBus.create(vertx, redis, prefix);
     this.home = Files.createTempDirectory("umbra-cp-test");
     Map<String, String> all = new HashMap<>(env);
     all.putIfAbsent("UMBRA_INTERNAL_TOKEN", "internal-test-credential-0123456789abcdef");
@@ -93,13 +115,7 @@ final class Harness implements AutoCloseable {
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8);
     this.service =
-        TestServices.deploy(
-                vertx,
-                cfg,
-                bus,
-                Metrics.newRegistry(),
-                clock,
-                rt -> new ControlPlaneService(rt, ps))
+        TestServices.deploy(vertx, cfg, bus, registry, clock, rt -> new ControlPlaneService(rt, ps))
             .toCompletionStage()
             .toCompletableFuture()
             .get(60, TimeUnit.SECONDS);

@@ -7,6 +7,7 @@ import dev.umbra.chaos.ChaosCluster.Shape;
 import dev.umbra.chaos.ChaosCluster.Svc;
 import dev.umbra.chaos.ChaosLoad.Fault;
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TcpProxy;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Duration;

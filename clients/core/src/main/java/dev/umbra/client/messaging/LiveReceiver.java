@@ -81,7 +81,17 @@ public final class LiveReceiver {
 
   private record Frame(int attempt, JsonObject frame) implements Event {}
 
-  private record Closed(int attempt, String why) implements Event {}
+  private record Closed(int attempt, String why, boolean tryAgain) implements Event {
+    Closed(int attempt, String why) {
+      this(attempt, why, false);
+    }
+  }
+
+  /**
+   * The close code (1013, "try again later") of a socket the server says may have missed a copy
+   * (its push read failed, or its bus subscription was interrupted): fetch now, reconnect at once.
+   */
+  public static final int CLOSE_TRY_AGAIN = 1013;
 
   /** The current attempt: pending until {@code ws} is set, live once {@code ready} came. */
   private static final class Attempt {
@@ -211,7 +221,13 @@ public final class LiveReceiver {
       switch (e) {
         case Opened o -> current.ws = o.ws();
         case Frame f -> frame(f.frame(), now);
-        case Closed c -> closed(now, c.why());
+        case Closed c -> {
+          if (c.tryAgain() && current.live) {
+            tryAgain(now, c.why());
+          } else {
+            closed(now, c.why());
+          }
+        }
       }
     }
 
@@ -267,6 +283,20 @@ public final class LiveReceiver {
       if (wasLive || !polling) {
         nextPoll = now; // fetch at once what the socket would have brought
       }
+    }
+
+    /**
+     * The server closed a live socket with 1013: what it would have pushed may be missing, so fetch
+     * at once, and reconnect within a second (jittered: every socket of an instance gets it at
+     * once), without growing the pause (the server is up; the next attempt says if it is not).
+     */
+    private void tryAgain(long now, String why) {
+      drop();
+      report("live delivery interrupted (" + why + "): fetching pending, reconnecting");
+      backoff = RECONNECT_MIN_MS;
+      nextConnect = now + ThreadLocalRandom.current().nextLong(RECONNECT_MIN_MS + 1);
+      nextPoll = now + pollEvery.toMillis();
+      safely(listener::fetch);
     }
 
     void drop() {
@@ -330,6 +360,16 @@ public final class LiveReceiver {
     return new Attempt(id, now, f);
   }
 
+  /** A server's close reason as a status shows it: at most 64 printable ASCII characters. */
+  static String printable(String reason) {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < reason.length() && b.length() < 64; i++) {
+      char c = reason.charAt(i);
+      b.append(c >= 0x20 && c < 0x7f ? c : '?');
+    }
+    return b.toString();
+  }
+
   private static Throwable rootCause(Throwable t) {
     while (t.getCause() != null && t.getCause() != t) {
       t = t.getCause();
@@ -369,7 +409,9 @@ public final class LiveReceiver {
 
     @Override
     public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
-      events.add(new Closed(attempt, "code " + status));
+      String why =
+          "code " + status + (reason == null || reason.isBlank() ? "" : " " + printable(reason));
+      events.add(new Closed(attempt, why, status == CLOSE_TRY_AGAIN));
       return null;
     }
 

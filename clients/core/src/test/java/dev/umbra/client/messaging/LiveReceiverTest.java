@@ -189,10 +189,38 @@ class LiveReceiverTest {
       assertThat(statuses)
           .containsSubsequence(
               "connected",
-              "disconnected (code 1001)",
+              "disconnected (code 1001 going away)",
               "socket down: polling every 15 s",
               "connected");
       assertThat(fetches.get()).as("on ready, at the drop, on ready again").isEqualTo(3);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aLiveSocketClosedWith1013IsFollowedByAFetchAtOnceAndAReconnectWithoutPolling()
+      throws Exception {
+    Vertx vertx = Vertx.vertx();
+    AtomicInteger connections = new AtomicInteger();
+    try {
+      URI url =
+          serve(
+              vertx,
+              ws -> {
+                ws.writeTextMessage("{\"type\":\"ready\"}");
+                if (connections.incrementAndGet() == 1) {
+                  ws.close((short) 1013, "bus_interrupted"); // it may have missed a notice
+                }
+              });
+      new LiveReceiver(url, () -> "token", Clock.systemUTC(), Duration.ofSeconds(15), listener())
+          .run(() -> connections.get() == 2 && statuses.getLast().equals("connected"));
+      assertThat(statuses)
+          .containsExactly(
+              "connected",
+              "live delivery interrupted (code 1013 bus_interrupted): fetching pending, reconnecting",
+              "connected");
+      assertThat(fetches.get()).as("on ready, at the close, on ready again").isEqualTo(3);
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }

@@ -45,10 +45,34 @@ public final class LiveDelivery {
 
   static final int MAX_ACK_IDS = 200;
 
+  /**
+   * Close code (1013, "try again later") of a socket that may have missed a copy: its push read
+   * failed, or this instance's bus subscriptions were interrupted (notices published meanwhile are
+   * lost). The client fetches what is pending at once and reconnects (docs/messaging.md).
+   */
+  public static final short CLOSE_TRY_AGAIN = 1013;
+
+  /** Why a socket was closed with {@link #CLOSE_TRY_AGAIN}: the close frame's reason. */
+  public enum TryAgain {
+    /** Reading the notified copies from PostgreSQL failed. */
+    PUSH_FAILED("push_failed"),
+    /** The instance's bus subscriptions were lost (Redis restarting, a partition). */
+    BUS_INTERRUPTED("bus_interrupted");
+
+    public final String reason;
+
+    TryAgain(String reason) {
+      this.reason = reason;
+    }
+  }
+
   private final Bus bus;
   private final Database db;
   private final MessageStore store;
   private final AuditEmitter audit;
+  private final NoticeOutbox outbox;
+  private final Map<TryAgain, io.micrometer.core.instrument.Counter> tryAgain =
+      new java.util.EnumMap<>(TryAgain.class);
   private final Map<UUID, Set<Socket>> sockets = new ConcurrentHashMap<>();
   private final Map<UUID, Future<Subscription>> subscriptions = new ConcurrentHashMap<>();
 
@@ -101,12 +125,43 @@ public final class LiveDelivery {
       java.util.concurrent.atomic.AtomicLong lastFrameNanos) {}
 
   LiveDelivery(
-      Bus bus, Database db, MessageStore store, AuditEmitter audit, java.time.Duration idle) {
+      Bus bus,
+      Database db,
+      MessageStore store,
+      AuditEmitter audit,
+      java.time.Duration idle,
+      NoticeOutbox outbox,
+      io.micrometer.core.instrument.MeterRegistry registry) {
     this.bus = bus;
     this.db = db;
     this.store = store;
     this.audit = audit;
     this.idle = idle;
+    this.outbox = outbox;
+    for (TryAgain t : TryAgain.values()) {
+      tryAgain.put(
+          t,
+          io.micrometer.core.instrument.Counter.builder(
+                  dev.umbra.kit.metrics.Metrics.name("control-plane", "message_sockets_retried"))
+              .tag("reason", t.reason)
+              .register(registry));
+    }
+    // every subscription of this instance was on the lost connection: every socket may miss one
+    bus.onSubscriptionsLost(
+        v -> sockets.values().forEach(set -> tryAgain(set, TryAgain.BUS_INTERRUPTED)));
+  }
+
+  /**
+   * Closes {@code set}'s sockets with {@link #CLOSE_TRY_AGAIN}: they may have missed a copy, and
+   * their clients fetch it now and reconnect.
+   */
+  private void tryAgain(Set<Socket> set, TryAgain why) {
+    for (Socket s : List.copyOf(set)) {
+      if (!s.ws().isClosed()) {
+        tryAgain.get(why).increment();
+        s.ws().close(CLOSE_TRY_AGAIN, why.reason);
+      }
+    }
   }
 
   /**
@@ -132,9 +187,7 @@ public final class LiveDelivery {
             .setRecipientId(recipient.toString())
             .setMessageId(messageId.toString())
             .build();
-    bus.publish(BusNames.messageRecipient(workspace, recipient), Buffer.buffer(n.toByteArray()))
-        .onFailure(
-            e -> log.warn("message notice not published (polling covers it): {}", e.toString()));
+    outbox.publish(BusNames.messageRecipient(workspace, recipient), Buffer.buffer(n.toByteArray()));
   }
 
   /**
@@ -251,7 +304,12 @@ public final class LiveDelivery {
                     });
                 push(here, ws, in);
               })
-          .onFailure(e -> log.warn("live push failed (polling covers it): {}", e.toString()))
+          .onFailure(
+              e -> {
+                // the copies stay stored: the clients fetch them now and reconnect
+                log.warn("live push failed; its sockets are asked to reconnect: {}", e.toString());
+                tryAgain(here, TryAgain.PUSH_FAILED);
+              })
           .onComplete(ar -> readNext());
     }
   }

@@ -80,7 +80,15 @@ public final class MessagingFeature {
     this.retention = settings.retention();
     Parties parties = new Parties(db);
     WebhookStore webhooks = new WebhookStore();
-    this.live = new LiveDelivery(w.bus(), db, store, w.audit(), settings.socketIdle());
+    this.live =
+        new LiveDelivery(
+            w.bus(),
+            db,
+            store,
+            w.audit(),
+            settings.socketIdle(),
+            new NoticeOutbox(vertx, w.bus(), w.registry()),
+            w.registry());
     this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
     WebhookDestinations destinations =

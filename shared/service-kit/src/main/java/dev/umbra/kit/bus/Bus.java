@@ -30,6 +30,15 @@ public interface Bus {
   /** Subscribes to one channel; the handler runs on the caller's context. */
   Future<Subscription> subscribe(String channel, Handler<BusMessage> handler);
 
+  /**
+   * Runs {@code handler} (on the caller's context) each time this bus's subscriptions are
+   * interrupted: what is published to their channels from then until they are restored (the bus
+   * resubscribes by itself) is missed, so a subscriber that must not miss anything catches up from
+   * where it keeps its state. A subscription made after the interruption (its future completed) is
+   * live. A bus that never loses its subscriptions never calls it.
+   */
+  default void onSubscriptionsLost(Handler<Void> handler) {}
+
   /** Subscribes to every channel matching a glob such as {@code umbra.audit.*}. */
   Future<Subscription> subscribePattern(String pattern, Handler<BusMessage> handler);
 

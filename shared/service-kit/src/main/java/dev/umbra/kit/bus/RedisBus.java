@@ -66,6 +66,7 @@ public final class RedisBus implements Bus {
   private Future<Void> commands = Future.succeededFuture();
 
   private final OwnUnsubscribes ownUnsubscribes = new OwnUnsubscribes();
+  private final LossListeners lossListeners = new LossListeners(); // onSubscriptionsLost
   private final RedisPublisher publisher;
   private volatile boolean closed;
 
@@ -143,6 +144,11 @@ public final class RedisBus implements Bus {
     return publisher
         .send(Request.cmd(command).arg(key(channel)).arg(message))
         .map(Response::toLong);
+  }
+
+  @Override
+  public void onSubscriptionsLost(Handler<Void> handler) {
+    lossListeners.add(vertx.getOrCreateContext(), handler);
   }
 
   @Override
@@ -280,6 +286,7 @@ public final class RedisBus implements Bus {
     client.close();
     if (!closed) {
       log.warn("Redis subscriber {}; reconnecting", why);
+      lossListeners.fire();
       scheduleResubscribe(1);
     }
   }
@@ -321,9 +328,8 @@ public final class RedisBus implements Bus {
     } else if ("sunsubscribe".equals(kind)
         && !ownUnsubscribes.answered(gen, r.get(1).toString())
         && !channels.listeners(r.get(1).toString()).isEmpty()) {
-      // not the reply to one of ours (OwnUnsubscribes): the Cluster moved the slot
-      // of a channel still listened to (a failover demoted its master, or resharding), and the
-      // old owner dropped the subscription; a new connection finds the new owner
+      // not a reply to ours (OwnUnsubscribes): the Cluster moved a listened channel's slot (a
+      // failover, resharding) and its old owner dropped it; a new connection finds the new owner
       replaceSubscriber(gen, client, "lost a subscription its shard gave up (slot moved)");
     }
   }
@@ -571,8 +577,7 @@ public final class RedisBus implements Bus {
     channels.clear();
     patterns.clear();
     Promise<Void> done = Promise.promise();
-    // bounded: the Redis client's close of a subscriber connection that ends twice (its end
-    // handler closes its own client too) once never completed, and a service's stop hung on it
+    // bounded: closing a subscriber connection that ends twice once never completed (stop hung)
     Future<Void> closeSub =
         sub != null && sub.succeeded()
             ? sub.result()

@@ -2,6 +2,7 @@ package dev.umbra.kit.db;
 
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
@@ -11,6 +12,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -64,16 +66,27 @@ public final class Database {
     return sql.length() <= LONGEST_KEPT && !EVERY_COLUMN.matcher(sql).find();
   }
 
+  /** The setting of {@link #open}'s {@code timeout} (docs/configuration.md). */
+  public static final String TIMEOUT_ENV = "UMBRA_PG_TIMEOUT_MS";
+
+  /** How long a unit of work waits for PostgreSQL by default ({@link #TIMEOUT_ENV}). */
+  public static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(5);
+
+  private final Vertx vertx;
   private final Pool pool;
   private final Pool ownerPool;
   private final String schema;
   private final String appRole;
+  private final Duration timeout;
 
-  private Database(Pool pool, Pool ownerPool, String schema, String appRole) {
+  private Database(
+      Vertx vertx, Pool pool, Pool ownerPool, String schema, String appRole, Duration timeout) {
+    this.vertx = vertx;
     this.pool = pool;
     this.ownerPool = ownerPool;
     this.schema = schema;
     this.appRole = appRole;
+    this.timeout = timeout;
   }
 
   /**
@@ -97,6 +110,30 @@ public final class Database {
       String schema,
       String appRole,
       int poolSize) {
+    return open(vertx, owner, appLogin, schema, appRole, poolSize, DEFAULT_TIMEOUT);
+  }
+
+  /**
+   * As above, and {@code timeout} bounds how long a unit of work of the request pool waits for
+   * PostgreSQL: to connect, for a pooled connection, and for its answers. Past it the work fails
+   * with {@link DatabaseUnavailableException} (a request answers 503 {@code unavailable}), so an
+   * instance cut off from PostgreSQL (a partition that answers nothing) fails fast instead of
+   * holding requests until their clients give up. A unit of work that still ends later (the
+   * connection came back) ends as it would have, commit included: its caller was told it failed, as
+   * when an answer is lost, so what it did must be safe to retry (ids, idempotent writes). The
+   * connection it holds is released only then, never reused while its answers are owed.
+   */
+  public static Future<Database> open(
+      Vertx vertx,
+      PgLocation owner,
+      Optional<PgLocation> appLogin,
+      String schema,
+      String appRole,
+      int poolSize,
+      Duration timeout) {
+    if (timeout.isNegative() || timeout.isZero()) {
+      return Future.failedFuture(new IllegalArgumentException("the timeout must be positive"));
+    }
     if (!IDENT.matcher(schema).matches()
         || !IDENT.matcher(appRole).matches()
         || appLogin.map(l -> !IDENT.matcher(l.user()).matches()).orElse(false)) {
@@ -107,19 +144,29 @@ public final class Database {
         .executeBlocking(() -> Migrations.prepare(owner, schema, appLogin, appRole), false)
         .compose(
             login -> {
-              Pool pool = pool(vertx, login, schema, poolSize, "umbra-" + schema);
+              Pool pool = pool(vertx, login, schema, poolSize, "umbra-" + schema, timeout);
               Pool ownerPool =
-                  pool(vertx, owner, schema, OWNER_POOL_SIZE, "umbra-" + schema + "-owner");
-              Database db = new Database(pool, ownerPool, schema, login.user());
+                  pool(
+                      vertx, owner, schema, OWNER_POOL_SIZE, "umbra-" + schema + "-owner", timeout);
+              Database db = new Database(vertx, pool, ownerPool, schema, login.user(), timeout);
               return db.checkRequestRole(owner.user())
                   .map(db)
                   .recover(e -> db.close().transform(x -> Future.failedFuture(e)));
             });
   }
 
-  private static Pool pool(Vertx vertx, PgLocation at, String schema, int size, String name) {
+  private static Pool pool(
+      Vertx vertx, PgLocation at, String schema, int size, String name, Duration timeout) {
+    int ms = (int) Math.min(Integer.MAX_VALUE, timeout.toMillis());
     return PgBuilder.pool()
-        .with(new PoolOptions().setMaxSize(size).setName(name))
+        .with(
+            new PoolOptions()
+                .setMaxSize(size)
+                .setName(name)
+                // a waiter for a pooled connection gives up then (the pool is stuck or gone)
+                .setConnectionTimeout(ms)
+                .setConnectionTimeoutUnit(java.util.concurrent.TimeUnit.MILLISECONDS))
+        .with(new io.vertx.core.net.NetClientOptions().setConnectTimeout(ms))
         .connectingTo(
             at.connectOptions()
                 .setPipeliningLimit(PIPELINING_LIMIT)
@@ -223,17 +270,54 @@ public final class Database {
   public <T> Future<T> readInWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
+    return bounded(
+        connection()
+            .compose(
+                conn -> {
+                  Future<T> outcome;
+                  try {
+                    outcome = read(conn, setup, work);
+                  } catch (RuntimeException e) {
+                    outcome = Future.failedFuture(e);
+                  }
+                  return outcome.onComplete(ar -> conn.close());
+                }));
+  }
+
+  /** A pooled connection; failing to get one (connect, pool wait) is unavailability. */
+  private Future<SqlConnection> connection() {
     return pool.getConnection()
-        .compose(
-            conn -> {
-              Future<T> outcome;
-              try {
-                outcome = read(conn, setup, work);
-              } catch (RuntimeException e) {
-                outcome = Future.failedFuture(e);
-              }
-              return outcome.onComplete(ar -> conn.close());
-            });
+        .recover(
+            e ->
+                Future.failedFuture(
+                    new DatabaseUnavailableException(
+                        "no PostgreSQL connection: " + e.getMessage(), e)));
+  }
+
+  /**
+   * {@code work}'s outcome, or {@link DatabaseUnavailableException} once {@link #timeout} passed
+   * without one (the work goes on and releases its connection when it ends); a failure to reach
+   * PostgreSQL at all (connect, pool wait) is that exception too.
+   */
+  private <T> Future<T> bounded(Future<T> work) {
+    Promise<T> answer = Promise.promise();
+    long timer =
+        vertx.setTimer(
+            timeout.toMillis(),
+            t ->
+                answer.tryFail(
+                    new DatabaseUnavailableException(
+                        "PostgreSQL did not answer within " + timeout.toMillis() + " ms", null)));
+    work.onComplete(
+        ar -> {
+          vertx.cancelTimer(timer);
+          if (ar.succeeded()) {
+            answer.tryComplete(ar.result());
+          } else {
+            answer.tryFail(DatabaseUnavailableException.classify(ar.cause()));
+          }
+        });
+    return answer.future();
   }
 
   private static <T> Future<T> read(
@@ -268,17 +352,18 @@ public final class Database {
       UUID workspaceId, boolean pipelined, Function<SqlConnection, Future<T>> work) {
     // A UUID's text form is fixed hex and dashes, so inlining it is safe.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
-    return pool.getConnection()
-        .compose(
-            conn -> {
-              Future<T> outcome;
-              try {
-                outcome = run(conn, setup, pipelined, work);
-              } catch (RuntimeException e) {
-                outcome = Future.failedFuture(e);
-              }
-              return outcome.onComplete(ar -> conn.close());
-            });
+    return bounded(
+        connection()
+            .compose(
+                conn -> {
+                  Future<T> outcome;
+                  try {
+                    outcome = run(conn, setup, pipelined, work);
+                  } catch (RuntimeException e) {
+                    outcome = Future.failedFuture(e);
+                  }
+                  return outcome.onComplete(ar -> conn.close());
+                }));
   }
 
   private static <T> Future<T> run(
@@ -329,7 +414,7 @@ public final class Database {
   }
 
   public Future<Void> ping() {
-    return pool.query("SELECT 1").execute().mapEmpty();
+    return bounded(pool.query("SELECT 1").execute().mapEmpty());
   }
 
   public Future<Void> close() {

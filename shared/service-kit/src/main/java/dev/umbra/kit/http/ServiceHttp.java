@@ -237,6 +237,10 @@ public final class ServiceHttp {
       sendError(
           ctx,
           new ApiException(code, c, code == 413 ? "request body too large" : "request failed"));
+    } else if (f instanceof dev.umbra.kit.db.DatabaseUnavailableException) {
+      // PostgreSQL unreachable or not answering within UMBRA_PG_TIMEOUT_MS: a retryable outage
+      log.warn("request failed: {}", f.getMessage());
+      sendError(ctx, ApiException.unavailable("the database is unavailable right now; try again"));
     } else if (f instanceof io.vertx.core.json.DecodeException
         || f instanceof IllegalArgumentException) {
       sendError(ctx, ApiException.badRequest(null, "malformed request: " + safeMessage(f)));

@@ -153,7 +153,10 @@ public abstract class UmbraService extends VerticleBase {
             cfg.pgAppUrl().map(PgLocation::parse),
             cfg.service().schema(),
             cfg.pgAppRole(),
-            poolSize())
+            poolSize(),
+            java.time.Duration.ofMillis(
+                cfg.env()
+                    .positiveInt(Database.TIMEOUT_ENV, (int) Database.DEFAULT_TIMEOUT.toMillis())))
         .map(
             d -> {
               db = d;

@@ -61,6 +61,52 @@ class RedisBusReconnectTest {
   }
 
   @Test
+  void losingTheSubscriberConnectionTellsTheLossListenersOnTheirContext(
+      Vertx vertx, VertxTestContext ctx) {
+    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), TestRedis.randomPrefix());
+    Redis admin = Redis.createClient(vertx, TestRedis.url().toString());
+    java.util.concurrent.atomic.AtomicInteger lost =
+        new java.util.concurrent.atomic.AtomicInteger();
+    io.vertx.core.Context registeredOn = vertx.getOrCreateContext();
+    registeredOn.runOnContext(
+        v ->
+            bus.onSubscriptionsLost(
+                x -> {
+                  ctx.verify(() -> assertThat(Vertx.currentContext()).isSameAs(registeredOn));
+                  lost.incrementAndGet();
+                }));
+    bus.subscribe("umbra.test.lost", m -> {})
+        .compose(s -> admin.send(Request.cmd(Command.CLIENT).arg("LIST")))
+        .compose(
+            list -> {
+              assertThat(lost.get()).as("not lost while connected").isZero();
+              String id = null;
+              for (String line : list.toString().split("\n")) {
+                if (line.contains("name=" + bus.subscriberName() + " ")) {
+                  id = line.replaceAll(".*\\bid=(\\d+).*", "$1").trim();
+                }
+              }
+              return admin.send(Request.cmd(Command.CLIENT).arg("KILL").arg("ID").arg(id));
+            })
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    vertx.setPeriodic(
+                        50,
+                        t -> {
+                          if (lost.get() == 1) {
+                            vertx.cancelTimer(t);
+                            bus.close()
+                                .onComplete(
+                                    x -> {
+                                      admin.close();
+                                      ctx.completeNow();
+                                    });
+                          }
+                        })));
+  }
+
+  @Test
   void publishesAgainAfterThePublisherConnectionIsKilled(Vertx vertx, VertxTestContext ctx) {
     RedisBus bus = RedisBus.create(vertx, TestRedis.url(), TestRedis.randomPrefix());
     Redis admin = Redis.createClient(vertx, TestRedis.url().toString());

@@ -1,4 +1,4 @@
-package dev.umbra.chaos;
+package dev.umbra.kit.testing;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,28 +20,28 @@ import java.util.concurrent.locks.ReentrantLock;
  * {@link #heal} lets everything held go on in order, {@link #sever} resets every connection through
  * it (a link cut while both ends live).
  */
-final class TcpProxy implements AutoCloseable {
+public final class TcpProxy implements AutoCloseable {
   private final ServerSocket server;
   private final int target;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition open = lock.newCondition();
   private boolean partitioned; // guarded by lock
-  final AtomicLong connections = new AtomicLong();
+  public final AtomicLong connections = new AtomicLong();
 
   /** A proxy on a free loopback port to {@code target} on loopback. */
-  TcpProxy(int target) throws IOException {
+  public TcpProxy(int target) throws IOException {
     this.target = target;
     this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
     Thread.ofVirtual().name("chaos-proxy-" + target).start(this::accept);
   }
 
-  int port() {
+  public int port() {
     return server.getLocalPort();
   }
 
   /** Stops forwarding anything, either way, without closing a connection. */
-  void partition() {
+  public void partition() {
     lock.lock();
     try {
       partitioned = true;
@@ -51,7 +51,7 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** Forwards again what was held and what comes. */
-  void heal() {
+  public void heal() {
     lock.lock();
     try {
       partitioned = false;
@@ -62,7 +62,7 @@ final class TcpProxy implements AutoCloseable {
   }
 
   /** Resets every connection through the proxy (RST both ways); new ones are passed on. */
-  void sever() {
+  public void sever() {
     for (Socket s : sockets) {
       reset(s);
     }

@@ -1,0 +1,275 @@
+package dev.umbra.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.controlplane.MessagingFixture.AgentKeys;
+import dev.umbra.controlplane.MessagingFixture.Device;
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TcpProxy;
+import dev.umbra.kit.testing.TestRedis;
+import io.micrometer.core.instrument.Counter;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.net.URI;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * A connected socket never misses a copy whose notice was lost (A3; docs/messaging.md, "Delivery
+ * guarantees"): two instances on one database and one Redis, the sender on A, the recipient's
+ * socket on B, and the link that fails cut at a {@link TcpProxy} (the shared Redis and PostgreSQL
+ * are never stopped). A's failed publish is published again once Redis is back; B's lost bus
+ * subscription or failed push read closes the socket with 1013 so the client fetches and
+ * reconnects; an instance cut off from PostgreSQL answers 503 within seconds.
+ */
+@ExtendWith(VertxExtension.class)
+class LiveDeliveryRecoveryTest {
+  static final Duration BOUND = Duration.ofSeconds(20);
+
+  Harness a;
+  Device device;
+  AgentKeys agent;
+  String ws;
+  String owner;
+  String conversation;
+  final List<AutoCloseable> closing = new ArrayList<>();
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    a = new Harness(vertx, Map.of());
+    MessagingFixture.Scene scene = MessagingFixture.scene(a, "claude");
+    device = scene.device();
+    agent = scene.agent();
+    ws = scene.owner().workspaceId();
+    owner = scene.owner().token();
+    conversation = scene.conversation();
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    Collections.reverse(closing);
+    for (AutoCloseable c : closing) {
+      c.close();
+    }
+    a.close();
+  }
+
+  /** Redis unreachable through {@code p} (every connection reset, new ones too) or back. */
+  static final class Outage implements AutoCloseable {
+    final TcpProxy p;
+    volatile boolean down;
+    final java.util.concurrent.ScheduledExecutorService cutter =
+        java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
+
+    Outage(TcpProxy p) {
+      this.p = p;
+      cutter.scheduleAtFixedRate(
+          () -> {
+            if (down) {
+              p.sever();
+            }
+          },
+          50,
+          50,
+          TimeUnit.MILLISECONDS);
+    }
+
+    void down() {
+      p.partition();
+      down = true;
+    }
+
+    void up() {
+      down = false;
+      p.heal();
+    }
+
+    @Override
+    public void close() throws Exception {
+      cutter.shutdownNow();
+      p.close();
+    }
+  }
+
+  /** The agent's socket (what it received: {@link MessageDeliveryTest.Client}) and its close. */
+  record Client(MessageDeliveryTest.Client socket, AtomicReference<String> closed) {
+    List<String> pushed() {
+      return socket.messageIds();
+    }
+  }
+
+  Client connect(Vertx vertx, Harness h) throws Exception {
+    MessageDeliveryTest.Client c = MessageDeliveryTest.connect(vertx, h, ws, agent.session());
+    AtomicReference<String> closed = new AtomicReference<>();
+    // set once ready: the server closes a socket only after that
+    c.ws().closeHandler(v -> closed.set(c.ws().closeStatusCode() + " " + c.ws().closeReason()));
+    return new Client(c, closed);
+  }
+
+  String send(Harness h) {
+    return send(h, new byte[] {1, 2, 3});
+  }
+
+  String send(Harness h, byte[] ciphertext) {
+    String id = UUID.randomUUID().toString();
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + ws + "/messages",
+            device.session(),
+            MessagingFixture.message(id, conversation, agent.id(), ciphertext));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+    return id;
+  }
+
+  List<String> pending(Harness h) {
+    List<String> out = new ArrayList<>();
+    Harness.Response r = h.call("GET", "/v1/workspaces/" + ws + "/messages", agent.session(), null);
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+    JsonArray items = r.body().getJsonArray("items");
+    items.forEach(i -> out.add(((JsonObject) i).getString("id")));
+    return out;
+  }
+
+  static double notices(Harness h, String outcome) {
+    Counter c =
+        h.registry.find("umbra.control_plane.message_notices").tag("outcome", outcome).counter();
+    return c == null ? 0 : c.count();
+  }
+
+  TcpProxy proxy(int port) throws Exception {
+    TcpProxy p = new TcpProxy(port);
+    closing.add(p);
+    return p;
+  }
+
+  Harness instance(Vertx vertx, Map<String, String> env, URI redis) throws Exception {
+    Harness h = new Harness(vertx, a, env, redis);
+    closing.add(h);
+    return h;
+  }
+
+  /** Another instance reaching PostgreSQL through {@code p}, waiting 1.5 s for it at most. */
+  Harness overPostgresProxy(Vertx vertx, TcpProxy p) throws Exception {
+    return instance(
+        vertx,
+        Map.of("UMBRA_PG_URL", via(a.pg.url(), p).toString(), "UMBRA_PG_TIMEOUT_MS", "1500"),
+        TestRedis.url());
+  }
+
+  static URI via(URI url, TcpProxy p) {
+    return URI.create(
+        url.getScheme()
+            + "://"
+            + url.getRawAuthority().replaceAll(":\\d+$", "")
+            + ":"
+            + p.port()
+            + (url.getRawPath() == null ? "" : url.getRawPath()));
+  }
+
+  @Test
+  void aNoticeWhosePublishFailedIsPublishedAgainAndTheOpenSocketGetsTheCopyOnce(Vertx vertx)
+      throws Exception {
+    Outage redisOfA = new Outage(proxy(TestRedis.url().getPort()));
+    closing.add(redisOfA);
+    Harness senderSide = instance(vertx, Map.of(), via(TestRedis.url(), redisOfA.p));
+    Harness b = instance(vertx, Map.of(), TestRedis.url());
+    Client onB = connect(vertx, b);
+    MessageCanary canary = MessageCanary.watch(b); // the retry path carries ids only
+    String id;
+    String next;
+    try (canary) {
+      redisOfA.down();
+      id = send(senderSide, canary.sealed());
+      Eventually.await(
+          "the notice's publish failed", BOUND, () -> notices(senderSide, "failed") >= 1);
+      redisOfA.up();
+      Eventually.await("pushed on the open socket", BOUND, () -> onB.pushed().contains(id));
+      next = send(senderSide);
+      Eventually.await("the next one too", BOUND, () -> onB.pushed().contains(next));
+    }
+    assertThat(onB.pushed()).containsExactly(id, next);
+    assertThat(onB.closed().get()).isNull();
+    assertThat(notices(senderSide, "retried")).isGreaterThanOrEqualTo(1);
+    assertThat(canary.sawBusTraffic()).isTrue();
+    assertThat(canary.leaks(a)).isEmpty();
+  }
+
+  @Test
+  void aLostBusSubscriptionClosesTheSocketWith1013AndTheClientGetsTheCopyOnce(Vertx vertx)
+      throws Exception {
+    Outage redisOfB = new Outage(proxy(TestRedis.url().getPort()));
+    closing.add(redisOfB);
+    Harness b = instance(vertx, Map.of(), via(TestRedis.url(), redisOfB.p));
+    Client first = connect(vertx, b);
+    redisOfB.down();
+    Eventually.await("closed: try again later", BOUND, () -> first.closed().get() != null);
+    assertThat(first.closed().get()).isEqualTo("1013 bus_interrupted");
+    String id = send(a); // published while B listens to nothing
+    // the client's rule on 1013: fetch what is pending now, then reconnect
+    List<String> shown = new ArrayList<>(pending(b));
+    assertThat(shown).containsExactly(id);
+    redisOfB.up();
+    Client second = connect(vertx, b);
+    pending(b).stream().filter(x -> !shown.contains(x)).forEach(shown::add);
+    String next = send(a);
+    Eventually.await("live again on B", BOUND, () -> second.pushed().contains(next));
+    second.pushed().stream().filter(x -> !shown.contains(x)).forEach(shown::add);
+    assertThat(shown).containsExactly(id, next);
+    assertThat(first.pushed()).isEmpty();
+    assertThat(second.pushed()).containsExactly(next);
+  }
+
+  @Test
+  void aFailedPushReadClosesTheSocketWith1013AndTheCopyComesOnceAfter(Vertx vertx)
+      throws Exception {
+    TcpProxy pgOfB = proxy(a.pg.url().getPort());
+    Harness b = overPostgresProxy(vertx, pgOfB);
+    Client first = connect(vertx, b);
+    pgOfB.partition(); // B alone is cut off from PostgreSQL
+    String id = send(a);
+    Eventually.await("closed: try again later", BOUND, () -> first.closed().get() != null);
+    assertThat(first.closed().get()).isEqualTo("1013 push_failed");
+    assertThat(first.pushed()).isEmpty();
+    pgOfB.heal();
+    Client second = connect(vertx, b);
+    List<String> shown = new ArrayList<>(pending(b));
+    assertThat(shown).containsExactly(id);
+    String next = send(a);
+    Eventually.await("live again on B", BOUND, () -> second.pushed().contains(next));
+    assertThat(second.pushed()).containsExactly(next);
+  }
+
+  @Test
+  void anInstanceCutOffFromPostgresAnswers503WithinSeconds(Vertx vertx) throws Exception {
+    TcpProxy pgOfB = proxy(a.pg.url().getPort());
+    Harness b = overPostgresProxy(vertx, pgOfB);
+    assertThat(pending(b)).isEmpty(); // connections pooled while PostgreSQL answers
+    pgOfB.partition();
+    for (int i = 0; i < 3; i++) {
+      long started = System.nanoTime();
+      Harness.Response r = b.call("GET", "/v1/workspaces/" + ws + "/agents", owner, null);
+      Duration took = Duration.ofNanos(System.nanoTime() - started);
+      assertThat(r.status()).as(r.body().encode()).isEqualTo(503);
+      assertThat(r.errorCode()).isEqualTo("unavailable");
+      assertThat(took).isLessThan(Duration.ofSeconds(6));
+    }
+    pgOfB.heal();
+    Eventually.await(
+        "answers again",
+        BOUND,
+        () -> b.call("GET", "/v1/workspaces/" + ws + "/agents", owner, null).status() == 200);
+  }
+}
