@@ -55,12 +55,7 @@ class EngineFailoverLateAttemptTest {
     Peer alice0 = h.client(0, ws, "alice", "member");
     String sid = h.open(server0, alice0, machine, aliceKey, List.of(aliceKey));
     h.drainRecordings(0);
-    h.buses.get(0).close();
-    vertx
-        .undeploy(h.engines.get(0).deploymentID())
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    h.die(0);
     assertThat(alice0.awaitClosed()).isTrue();
     Peer server1 = h.server(1, ws, machine, EngineHarness.recorded());
     server1.send(

@@ -52,12 +52,7 @@ class EngineFailoverRejoinTest {
     String sid = h.open(server0, alice0, machine, aliceKey, List.of(aliceKey, bobKey));
     h.drainRecordings(0);
     // the home dies: off the bus first, then stopped
-    h.buses.get(0).close();
-    vertx
-        .undeploy(h.engines.get(0).deploymentID())
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    h.die(0);
     assertThat(alice0.awaitClosed()).isTrue();
     Peer server1 = h.server(1, ws, machine, EngineHarness.recorded());
     String doc = EngineFailoverTest.resume(h, ws, machine, sid, 1, aliceKey);
