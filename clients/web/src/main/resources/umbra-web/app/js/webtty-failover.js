@@ -102,6 +102,7 @@ export class EngineFailover {
     this.lastResume = null; // the document accepted last (SignedMessage)
     this.joined = null;
     this.attempt = 0;
+    this.lastStamp = 0;
     this.lostAt = 0;
     this.counts = { engine_connections_lost: 0, engine_failovers: 0, failover_ms: 0, failover_retries: 0, failover_input_resent: 0, failover_input_dropped: 0, resume_refused: 0, resumed_unexpected: 0 };
   }
@@ -128,6 +129,16 @@ export class EngineFailover {
     }
     setTimeout(() => this.s.reconnect(), RETRY_MS);
     return true;
+  }
+
+  /**
+   * The stamp of the next re-join (time_unix_ms): `nowMs`, but above every one before, so the home
+   * never lets an older attempt it receives late (one given up on, whose JOIN waited in an engine's
+   * queue) take the place of the newer one that got in (docs/webtty.md "A late attempt").
+   */
+  stamp(nowMs) {
+    this.lastStamp = Math.max((this.lastStamp || 0) + 1, nowMs);
+    return this.lastStamp;
   }
 
   /** An attempt's WebSocket: closed (and retried) if it does not open, or JOINED does not come, in time. */

@@ -176,6 +176,7 @@ export class WebTtySession {
         key_id: this.myKeyId,
         public_key: this.o.device.webttyPublicRaw,
         sequence: Math.max(1, this.lastSequence), // the new home replays what follows
+        time_unix_ms: this.failover.stamp(Date.now()), // newer than any attempt before
       },
       true,
     );

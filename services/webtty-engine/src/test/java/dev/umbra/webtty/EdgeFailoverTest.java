@@ -68,12 +68,7 @@ class EdgeFailoverTest {
         .isNotNull(); // both keystrokes reached the server
 
     // instance 1 dies: cut off the bus first, so no goodbye for alice can reach the home
-    h.buses.get(1).close();
-    vertx
-        .undeploy(h.engines.get(1).deploymentID())
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    h.die(1);
     assertThat(alice1.awaitClosed()).isTrue();
 
     // bob, another member, tries the stale slot through instance 2 with alice's (public) key id

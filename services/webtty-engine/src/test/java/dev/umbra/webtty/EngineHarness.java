@@ -140,6 +140,19 @@ final class EngineHarness implements AutoCloseable {
     return open(server, owner, machineId, ownerKey, recipients, sid -> {});
   }
 
+  /**
+   * Instance {@code i} dies: cut off the bus first (no goodbye of its participants reaches another
+   * instance), then stopped.
+   */
+  void die(int i) throws Exception {
+    buses.get(i).close();
+    vertx
+        .undeploy(engines.get(i).deploymentID())
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
+  }
+
   /** Waits until instance {@code i} has stored every recording event queued so far. */
   void drainRecordings(int i) throws Exception {
     engines

@@ -67,12 +67,7 @@ final class FailoverFixture implements BeforeAllCallback, AfterAllCallback {
 
   /** Instance {@code i} dies: cut off the bus first (no goodbye gets out), then stopped. */
   void kill(int i) throws Exception {
-    h.buses.get(i).close();
-    vertx
-        .undeploy(h.engines.get(i).deploymentID())
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    h.die(i);
   }
 
   /**

@@ -5,15 +5,12 @@ import dev.umbra.chaos.ChaosCluster.Svc;
 import dev.umbra.chaos.ChaosLoad.Fault;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
 
 /**
  * The chaos suite (issue 20, docs/chaos.md): two instances of every service as separate processes
@@ -26,14 +23,9 @@ import org.junit.jupiter.api.condition.EnabledIfEnvironmentVariable;
  * while a dependency was down and says 200 again, and nothing was done by hand but starting a
  * killed process again (what an orchestrator does).
  */
-@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
-class ChaosSuiteTest {
-  ChaosCluster cluster;
-  ChaosLoad load;
-  long started;
-
+class ChaosSuiteTest extends ChaosFixture {
   @BeforeAll
   @Timeout(value = 5, unit = TimeUnit.MINUTES)
   void start() throws Exception {
@@ -47,18 +39,9 @@ class ChaosSuiteTest {
         (up - started) / 1_000_000, (System.nanoTime() - up) / 1_000_000);
   }
 
-  @AfterAll
-  void stop() throws Exception {
-    if (load != null) {
-      load.close();
-    }
-    if (started != 0) {
-      System.out.printf(
-          "chaos: suite wall time %d s%n", (System.nanoTime() - started) / 1_000_000_000);
-    }
-    if (cluster != null) {
-      cluster.close();
-    }
+  @Override
+  String label() {
+    return "chaos";
   }
 
   @Test
@@ -87,10 +70,6 @@ class ChaosSuiteTest {
 
   @Test
   @Order(5)
-  // Opt-in again (docs/chaos.md): the double RESUMED is fixed, but an uninterrupted CI run on a
-  // quiet machine (16:38 UTC) saw `umbra tty` end with an empty reason right after a verified
-  // failover; the client now names what closed it, to find this with the next run
-  @EnabledIfEnvironmentVariable(named = "UMBRA_CHAOS_ENGINE_KILL", matches = "1")
   void killingTheEngineInstanceThatHoldsTheTerminalLosesNothing() throws Exception {
     // the daemon and the terminal share one instance (balanced by source address): the home dies
     // with the terminal's connection, and both fail over to the other

@@ -89,12 +89,21 @@ final class CliProcess implements AutoCloseable {
     }
   }
 
-  /** Waits until the output contains {@code needle}; fails with the output so far. */
+  /** Waits until the output contains {@code needle}; fails with the output when it gave up. */
   void await(String what, String needle, Duration within) {
-    Eventually.await(
-        what + " ('" + needle + "' in the output of the command; so far: " + tail() + ")",
-        within,
-        () -> output().contains(needle));
+    if (!Eventually.holdsWithin(within, () -> output().contains(needle))) {
+      // the output now, not when the wait began: what the command said last is the clue
+      throw new AssertionError(
+          "not within "
+              + within.toMillis()
+              + " ms: "
+              + what
+              + " ('"
+              + needle
+              + "' in the output of the command; its output: "
+              + tail()
+              + ")");
+    }
   }
 
   private String tail() {

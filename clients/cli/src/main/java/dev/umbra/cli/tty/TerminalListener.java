@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * The session as the local terminal shows it: output written through, engine events as {@code
@@ -16,7 +17,13 @@ import java.util.concurrent.CompletableFuture;
 final class TerminalListener implements TtyClient.Listener {
   final OutputStream out;
   final CompletableFuture<Integer> done = new CompletableFuture<>();
-  final StringBuilder notes = new StringBuilder();
+
+  /**
+   * Why the session closed, set before {@link #done} completes: whoever wakes on {@code done} (the
+   * command's main thread) reads it, so it must be there first (it once was appended after, and the
+   * command printed an empty reason).
+   */
+  private final AtomicReference<String> reason = new AtomicReference<>();
 
   TerminalListener(OutputStream out) {
     this.out = out;
@@ -38,10 +45,16 @@ final class TerminalListener implements TtyClient.Listener {
   }
 
   @Override
-  public void closed(String reason) {
-    if (done.complete(null)) {
-      notes.append(reason == null || reason.isEmpty() ? "no reason given" : reason);
+  public void closed(String why) {
+    if (reason.compareAndSet(null, why == null || why.isEmpty() ? "no reason given" : why)) {
+      done.complete(null);
     }
+  }
+
+  /** Why the session closed (once {@link #done} completed without a status), or "". */
+  String reason() {
+    String r = reason.get();
+    return r == null ? "" : r;
   }
 
   @Override

@@ -243,7 +243,7 @@ public final class TtyCommand implements Callable<Integer> {
     Integer status = ending.done.get();
     ctx.out().flush();
     if (status == null) {
-      throw new CliException("the session ended without an exit status: " + ending.notes);
+      throw new CliException("the session ended without an exit status: " + ending.reason());
     }
     return status;
   }
@@ -292,14 +292,14 @@ public final class TtyCommand implements Callable<Integer> {
         reader.interrupt();
         t.setAttributes(saved);
         if (status == null) {
-          if (ending.notes.toString().equals("detached")) {
+          if (ending.reason().equals("detached")) {
             ctx.err()
                 .println(
                     "\r\n[umbra] detached; the shell keeps running: umbra tty --attach "
                         + c.sessionId());
             return 0;
           }
-          throw new CliException("session closed: " + ending.notes);
+          throw new CliException("session closed: " + ending.reason());
         }
         return status;
       }

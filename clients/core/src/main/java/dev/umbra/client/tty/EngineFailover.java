@@ -57,6 +57,7 @@ final class EngineFailover {
   private SignedMessage lastResume;
   private WebTtyFrame joined;
   private long attempt;
+  private long lastStamp;
   private boolean justResumed;
 
   /** The engine sequence of the last output frame received: a re-join asks for what follows. */
@@ -122,6 +123,16 @@ final class EngineFailover {
     }
     vertx.setTimer(RETRY.toMillis(), t -> reconnect.run());
     return true;
+  }
+
+  /**
+   * The stamp of the next re-join ({@code time_unix_ms}): {@code nowMs}, but above every one
+   * before, so the home can tell this attempt from an older one it receives later (an attempt given
+   * up on whose JOIN waited in an engine's queue) and never lets the older take the newer's place.
+   */
+  synchronized long stamp(long nowMs) {
+    lastStamp = Math.max(lastStamp + 1, nowMs);
+    return lastStamp;
   }
 
   /**

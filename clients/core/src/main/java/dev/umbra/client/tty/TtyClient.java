@@ -230,6 +230,8 @@ public final class TtyClient {
         SessionFrames.join(sessionId, opener || attach, options.agreementKey().publicKey())
             .toBuilder()
             .setSequence(Math.max(1, failover.lastSequence)) // the new home replays what follows
+            .setTimeUnixMs(
+                failover.stamp(options.clock().millis())) // newer than any attempt before
             .build();
     socket.connect(
         options.engineUrl(),

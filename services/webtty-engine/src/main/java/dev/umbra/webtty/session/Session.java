@@ -2,6 +2,7 @@ package dev.umbra.webtty.session;
 
 import dev.umbra.kit.bus.Subscription;
 import dev.umbra.proto.webtty.WebTtyFrame;
+import dev.umbra.webtty.session.model.Participant;
 import dev.umbra.webtty.session.model.SessionModel;
 
 /**
@@ -62,6 +63,36 @@ final class Session {
 
   void forgetStdin(String keyHex) {
     lastStdin.remove(keyHex);
+  }
+
+  /**
+   * The client's stamp on each present participant's failover re-join ({@code time_unix_ms}, its
+   * own clock, rising with every attempt); absent for a first join or a client that sends none.
+   */
+  private final java.util.Map<String, Long> joinStamps = new java.util.HashMap<>();
+
+  /**
+   * True when a failover re-join stamped {@code stamp} is older than the one {@code present} (the
+   * same participant identity) came with: an attempt its client gave up on, delivered late (it
+   * waited in an edge's bus queue while no instance homed the session) after the client's newer
+   * connection got in. It must not take that connection's place (docs/webtty.md "A late attempt").
+   */
+  boolean abandonedAttempt(Participant present, long stamp) {
+    return present != null && stamp > 0 && stamp <= joinStamps.getOrDefault(present.id(), 0L);
+  }
+
+  /** {@code p} joined with {@code stamp} (0: none), taking {@code replaced}'s place (or null). */
+  void joined(Participant p, long stamp, Participant replaced) {
+    if (replaced != null) {
+      joinStamps.remove(replaced.id());
+    }
+    if (stamp > 0) {
+      joinStamps.put(p.id(), stamp);
+    }
+  }
+
+  void left(Participant p) {
+    joinStamps.remove(p.id());
   }
 
   Session(SessionModel model, ServerConn server) {

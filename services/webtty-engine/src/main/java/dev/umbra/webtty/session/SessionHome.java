@@ -409,6 +409,7 @@ final class SessionHome {
     metrics.rejected(CLIENT, wire(reason));
     sessionEvent(AuditAction.TERMINAL_REFUSED, s, p.subject()).denied(wire(reason)).emit();
     var left = s.model.leave(p.id());
+    s.left(p);
     fanout.sendTo(p, Frames.error(s.id(), reason));
     left.ifPresent(d -> afterLeave(s, d));
   }
@@ -419,6 +420,7 @@ final class SessionHome {
     if (left.isEmpty()) {
       return;
     }
+    s.left(p);
     if (reason == WebTtyReason.WEBTTY_REASON_REVOKED) {
       fanout.sendTo(p, Frames.error(s.id(), WebTtyReason.WEBTTY_REASON_REVOKED));
     }

@@ -63,10 +63,20 @@ final class SessionJoins {
             HEX.formatHex(f.getKeyId().toByteArray()),
             f.getPublicKey());
     // (revocation was checked by the edge, which holds the whole token, just before this JOIN)
-    Decision d = s.model.join(candidate, attach, f.getSequence() > 0);
+    long stamp = f.getSequence() > 0 ? f.getTimeUnixMs() : 0; // only a failover re-join's
+    Decision d =
+        s.abandonedAttempt(s.model.sameIdentity(candidate), stamp)
+            ? new Decision.Refused(WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION)
+            : s.model.join(candidate, attach, f.getSequence() > 0);
     switch (d) {
-      case Decision.Rejoined r -> rejoined(s, r, f.getSequence());
-      case Decision.Joined j -> joined(s, j, attach, f.getSequence());
+      case Decision.Rejoined r -> {
+        s.joined(r.participant(), stamp, r.replaced());
+        rejoined(s, r, f.getSequence());
+      }
+      case Decision.Joined j -> {
+        s.joined(j.participant(), stamp, null);
+        joined(s, j, attach, f.getSequence());
+      }
       case Decision.Refused r -> {
         String why = WebTtyReasons.wire(r.reason());
         metrics.rejected("client", why);

@@ -390,7 +390,7 @@ public final class SessionModel {
    * The present participant {@code who} is, on a new connection (docs/webtty.md "An edge instance's
    * death"): same verified subject, key id (its grant) and public key; else null.
    */
-  private Participant sameIdentity(Participant who) {
+  public Participant sameIdentity(Participant who) {
     for (Participant p : participants.values()) {
       if (!p.keyIdHex().isEmpty()
           && p.subject().equals(who.subject())
