@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -184,7 +185,7 @@ public final class Database {
    * it defined as '' after the transaction, and ''::uuid would fail instead of matching nothing.)
    */
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> work) {
-    return transaction(NO_WORKSPACE, false, work);
+    return transaction(NO_WORKSPACE, false, (conn, early) -> work.apply(conn));
   }
 
   /**
@@ -195,7 +196,7 @@ public final class Database {
    */
   public <T> Future<T> inWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
-    return transaction(workspaceId, false, work);
+    return transaction(workspaceId, false, (conn, early) -> work.apply(conn));
   }
 
   /**
@@ -206,6 +207,37 @@ public final class Database {
    */
   public <T> Future<T> inWorkspacePipelined(
       UUID workspaceId, Function<SqlConnection, Future<T>> work) {
+    Objects.requireNonNull(workspaceId, "workspaceId");
+    return transaction(workspaceId, true, (conn, early) -> work.apply(conn));
+  }
+
+  /**
+   * The end of a transaction that its work may send early: {@link #now} queues {@code COMMIT} on
+   * the connection behind the statements the work has issued so far, without waiting for their
+   * answers (see {@link #inWorkspaceCommittingEarly}).
+   */
+  public interface EarlyCommit {
+    /**
+     * Sends {@code COMMIT} behind the statements issued so far (once; later calls answer the same
+     * future). If one of them fails, PostgreSQL has aborted the transaction and the {@code COMMIT}
+     * rolls it back: nothing of it is kept. No statement may be issued after this call (it would
+     * run outside the transaction, where the workspace setting is gone).
+     */
+    Future<Void> now();
+  }
+
+  /**
+   * Like {@link #inWorkspacePipelined}, but {@code work} may send the {@code COMMIT} itself, right
+   * behind its last statements ({@link EarlyCommit#now}), instead of after their answers: a unit of
+   * work whose last statements decide nothing on this side (whatever must stop the transaction
+   * raises an error inside PostgreSQL) then ends one round trip sooner. Answers {@code work}'s
+   * outcome once the {@code COMMIT} has answered too; fails if either failed (a failed statement
+   * made the {@code COMMIT} a rollback). {@code work} must not fail after its statements succeeded
+   * unless it did not call {@link EarlyCommit#now}: the transaction would be committed and reported
+   * failed. If it does not call it, the transaction ends as in {@link #inWorkspacePipelined}.
+   */
+  public <T> Future<T> inWorkspaceCommittingEarly(
+      UUID workspaceId, BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
     return transaction(workspaceId, true, work);
   }
@@ -265,7 +297,7 @@ public final class Database {
    * nothing runs outside the transaction or outside the workspace.
    */
   private <T> Future<T> transaction(
-      UUID workspaceId, boolean pipelined, Function<SqlConnection, Future<T>> work) {
+      UUID workspaceId, boolean pipelined, BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
     // A UUID's text form is fixed hex and dashes, so inlining it is safe.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
     return pool.getConnection()
@@ -285,10 +317,12 @@ public final class Database {
       SqlConnection conn,
       String setup,
       boolean pipelined,
-      Function<SqlConnection, Future<T>> work) {
+      BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
     Future<Transaction> begun = conn.begin();
     Future<?> set = conn.query(setup).execute();
-    Future<T> done = pipelined ? safely(work, conn) : set.compose(r -> safely(work, conn));
+    Early early = new Early(begun);
+    Future<T> done =
+        pipelined ? safely(work, conn, early) : set.compose(r -> safely(work, conn, early));
     // the outcome once everything sent has answered: a failed setting fails the work
     Future<T> ran =
         set.transform(
@@ -297,7 +331,42 @@ public final class Database {
         b ->
             b.failed()
                 ? ran.transform(x -> Future.<T>failedFuture(b.cause()))
-                : ran.transform(ar -> end(b.result(), ar)));
+                : ran.transform(ar -> early.sent() ? early.after(ar) : end(b.result(), ar)));
+  }
+
+  /** An {@link EarlyCommit} of one transaction: its {@code COMMIT}, once sent. */
+  private static final class Early implements EarlyCommit {
+    private final Future<Transaction> begun;
+    private Future<Void> commit;
+
+    Early(Future<Transaction> begun) {
+      this.begun = begun;
+    }
+
+    @Override
+    public Future<Void> now() {
+      if (commit == null) {
+        commit = begun.compose(Transaction::commit);
+      }
+      return commit;
+    }
+
+    boolean sent() {
+      return commit != null;
+    }
+
+    /** {@code ar} once the {@code COMMIT} answered; its failure if it failed, else the commit's. */
+    <T> Future<T> after(AsyncResult<T> ar) {
+      return commit.transform(
+          c -> {
+            if (ar.failed()) {
+              return Future.failedFuture(ar.cause());
+            }
+            return c.failed()
+                ? Future.failedFuture(c.cause())
+                : Future.succeededFuture(ar.result());
+          });
+    }
   }
 
   /** Commits after {@code ar} succeeded, else rolls back; answers {@code ar}'s outcome. */
@@ -312,8 +381,15 @@ public final class Database {
   }
 
   private static <T> Future<T> safely(Function<SqlConnection, Future<T>> work, SqlConnection conn) {
+    return safely((c, early) -> work.apply(c), conn, null);
+  }
+
+  private static <T> Future<T> safely(
+      BiFunction<SqlConnection, EarlyCommit, Future<T>> work,
+      SqlConnection conn,
+      EarlyCommit early) {
     try {
-      return work.apply(conn);
+      return work.apply(conn, early);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
