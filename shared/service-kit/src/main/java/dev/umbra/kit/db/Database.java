@@ -11,7 +11,6 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -60,8 +59,11 @@ public final class Database {
   /** Longest statement kept prepared (the client's default). */
   private static final int LONGEST_KEPT = 2048;
 
-  /** Whether a statement is kept prepared on its connection (see {@link #EVERY_COLUMN}). */
-  static boolean keptPrepared(String sql) {
+  /**
+   * Whether a statement is kept prepared on its connection (see {@link #EVERY_COLUMN}); one that is
+   * not costs a Parse round trip before each execution (a hot path's statements should be kept).
+   */
+  public static boolean keptPrepared(String sql) {
     return sql.length() <= LONGEST_KEPT && !EVERY_COLUMN.matcher(sql).find();
   }
 
@@ -185,7 +187,7 @@ public final class Database {
    * it defined as '' after the transaction, and ''::uuid would fail instead of matching nothing.)
    */
   public <T> Future<T> withTransaction(Function<SqlConnection, Future<T>> work) {
-    return transaction(NO_WORKSPACE, false, (conn, early) -> work.apply(conn));
+    return transaction(NO_WORKSPACE, false, work);
   }
 
   /**
@@ -196,7 +198,7 @@ public final class Database {
    */
   public <T> Future<T> inWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
-    return transaction(workspaceId, false, (conn, early) -> work.apply(conn));
+    return transaction(workspaceId, false, work);
   }
 
   /**
@@ -208,7 +210,7 @@ public final class Database {
   public <T> Future<T> inWorkspacePipelined(
       UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
-    return transaction(workspaceId, true, (conn, early) -> work.apply(conn));
+    return transaction(workspaceId, true, work);
   }
 
   /**
@@ -228,63 +230,56 @@ public final class Database {
 
   /**
    * Like {@link #inWorkspacePipelined}, but {@code work} may send the {@code COMMIT} itself, right
-   * behind its last statements ({@link EarlyCommit#now}), instead of after their answers: a unit of
-   * work whose last statements decide nothing on this side (whatever must stop the transaction
-   * raises an error inside PostgreSQL) then ends one round trip sooner. Answers {@code work}'s
-   * outcome once the {@code COMMIT} has answered too; fails if either failed (a failed statement
-   * made the {@code COMMIT} a rollback). {@code work} must not fail after its statements succeeded
-   * unless it did not call {@link EarlyCommit#now}: the transaction would be committed and reported
-   * failed. If it does not call it, the transaction ends as in {@link #inWorkspacePipelined}.
+   * behind its last statements ({@link EarlyCommit#now}), instead of after their answers (a {@link
+   * PlainTransaction}, so the client does not hold the {@code COMMIT} back either): a unit of work
+   * whose last statements decide nothing on this side (whatever must stop the transaction raises an
+   * error inside PostgreSQL) then ends one round trip sooner. Answers {@code work}'s outcome once
+   * the {@code COMMIT} has answered too; fails if either failed (a failed statement made the {@code
+   * COMMIT} a rollback). {@code work} must not fail after its statements succeeded unless it did
+   * not call {@link EarlyCommit#now}: the transaction would be committed and reported failed. If it
+   * does not call it, the {@code COMMIT} follows {@code work}'s success (a {@code ROLLBACK} its
+   * failure).
    */
   public <T> Future<T> inWorkspaceCommittingEarly(
       UUID workspaceId, BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
-    return transaction(workspaceId, true, work);
+    return plain(workspaceId, "BEGIN", false, work);
   }
 
   /**
-   * A read-only unit of work in one round trip: {@code BEGIN}, {@code SET TRANSACTION READ ONLY},
-   * the workspace setting and {@code work}'s statements are sent together, and {@code COMMIT} goes
-   * out as soon as {@code BEGIN} answers, behind them, without waiting for their answers (a read
-   * has nothing to decide before it ends). So {@code work} must issue all its statements before it
-   * returns (a statement issued after an answer would come after the {@code COMMIT} and fail).
-   * Answers {@code work}'s outcome once everything sent has answered; fails if any of it failed.
-   * The transaction is read only, so a write in {@code work} fails instead of being committed
-   * unseen; row-level security applies as in {@link #inWorkspace}.
+   * A read-only unit of work in one round trip: {@code BEGIN READ ONLY}, the workspace setting,
+   * {@code work}'s statements and {@code COMMIT} are sent together, the {@code COMMIT} behind them
+   * without waiting for their answers (a read has nothing to decide before it ends; a {@link
+   * PlainTransaction}: through the client's {@code Transaction} the {@code COMMIT} waited for them,
+   * a second round trip, until 2026-12-05 19:10 UTC). So {@code work} must issue all its statements
+   * before it returns (a statement issued after an answer would come after the {@code COMMIT} and
+   * fail). Answers {@code work}'s outcome once everything sent has answered; fails if any of it
+   * failed. The transaction is read only, so a write in {@code work} fails instead of being
+   * committed unseen; row-level security applies as in {@link #inWorkspace}.
    */
   public <T> Future<T> readInWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
+    return plain(workspaceId, "BEGIN READ ONLY", true, (conn, end) -> work.apply(conn));
+  }
+
+  /** A {@link PlainTransaction} in the workspace on a pooled connection, given back when done. */
+  private <T> Future<T> plain(
+      UUID workspaceId,
+      String begin,
+      boolean commitBehind,
+      BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
+    // A UUID's text form is fixed hex and dashes, so inlining it is safe.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
     return pool.getConnection()
         .compose(
             conn -> {
               Future<T> outcome;
               try {
-                outcome = read(conn, setup, work);
+                outcome = PlainTransaction.run(conn, begin, setup, commitBehind, work);
               } catch (RuntimeException e) {
                 outcome = Future.failedFuture(e);
               }
               return outcome.onComplete(ar -> conn.close());
-            });
-  }
-
-  private static <T> Future<T> read(
-      SqlConnection conn, String setup, Function<SqlConnection, Future<T>> work) {
-    Future<Transaction> begun = conn.begin();
-    Future<?> readOnly = conn.query("SET TRANSACTION READ ONLY").execute();
-    Future<?> set = conn.query(setup).execute();
-    Future<T> done = safely(work, conn);
-    Future<Void> ended = begun.compose(Transaction::commit);
-    List<Future<?>> steps = List.of(begun, readOnly, set, done, ended);
-    return Future.join(steps)
-        .transform(
-            x -> {
-              for (Future<?> f : steps) {
-                if (f.failed()) {
-                  return Future.<T>failedFuture(f.cause());
-                }
-              }
-              return Future.succeededFuture(done.result());
             });
   }
 
@@ -297,7 +292,7 @@ public final class Database {
    * nothing runs outside the transaction or outside the workspace.
    */
   private <T> Future<T> transaction(
-      UUID workspaceId, boolean pipelined, BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
+      UUID workspaceId, boolean pipelined, Function<SqlConnection, Future<T>> work) {
     // A UUID's text form is fixed hex and dashes, so inlining it is safe.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
     return pool.getConnection()
@@ -317,12 +312,10 @@ public final class Database {
       SqlConnection conn,
       String setup,
       boolean pipelined,
-      BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
+      Function<SqlConnection, Future<T>> work) {
     Future<Transaction> begun = conn.begin();
     Future<?> set = conn.query(setup).execute();
-    Early early = new Early(begun);
-    Future<T> done =
-        pipelined ? safely(work, conn, early) : set.compose(r -> safely(work, conn, early));
+    Future<T> done = pipelined ? safely(work, conn) : set.compose(r -> safely(work, conn));
     // the outcome once everything sent has answered: a failed setting fails the work
     Future<T> ran =
         set.transform(
@@ -331,42 +324,7 @@ public final class Database {
         b ->
             b.failed()
                 ? ran.transform(x -> Future.<T>failedFuture(b.cause()))
-                : ran.transform(ar -> early.sent() ? early.after(ar) : end(b.result(), ar)));
-  }
-
-  /** An {@link EarlyCommit} of one transaction: its {@code COMMIT}, once sent. */
-  private static final class Early implements EarlyCommit {
-    private final Future<Transaction> begun;
-    private Future<Void> commit;
-
-    Early(Future<Transaction> begun) {
-      this.begun = begun;
-    }
-
-    @Override
-    public Future<Void> now() {
-      if (commit == null) {
-        commit = begun.compose(Transaction::commit);
-      }
-      return commit;
-    }
-
-    boolean sent() {
-      return commit != null;
-    }
-
-    /** {@code ar} once the {@code COMMIT} answered; its failure if it failed, else the commit's. */
-    <T> Future<T> after(AsyncResult<T> ar) {
-      return commit.transform(
-          c -> {
-            if (ar.failed()) {
-              return Future.failedFuture(ar.cause());
-            }
-            return c.failed()
-                ? Future.failedFuture(c.cause())
-                : Future.succeededFuture(ar.result());
-          });
-    }
+                : ran.transform(ar -> end(b.result(), ar)));
   }
 
   /** Commits after {@code ar} succeeded, else rolls back; answers {@code ar}'s outcome. */
@@ -381,15 +339,8 @@ public final class Database {
   }
 
   private static <T> Future<T> safely(Function<SqlConnection, Future<T>> work, SqlConnection conn) {
-    return safely((c, early) -> work.apply(c), conn, null);
-  }
-
-  private static <T> Future<T> safely(
-      BiFunction<SqlConnection, EarlyCommit, Future<T>> work,
-      SqlConnection conn,
-      EarlyCommit early) {
     try {
-      return work.apply(conn, early);
+      return work.apply(conn);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }

@@ -129,6 +129,39 @@ class EarlyCommitTest {
   }
 
   @Test
+  void aFailureTheWorkIgnoredStillFailsTheCommitInsteadOfBeingCommittedAsARollback(
+      VertxTestContext ctx) {
+    // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error: the commit
+    // must not be reported as done when a statement before it failed, even one the work ignored
+    Future<Object> outcome =
+        db.inWorkspaceCommittingEarly(
+            workspace,
+            (c, commit) -> {
+              Future<RowSet<Row>> kept = insert(c, "not kept");
+              Future<Object> ignored =
+                  c.query("SELECT 1 / 0")
+                      .execute()
+                      .map(x -> (Object) "ok")
+                      .recover(e -> Future.succeededFuture("ignored"));
+              return commit
+                  .now()
+                  .compose(v -> Future.all(kept, ignored))
+                  .map(x -> (Object) "stored");
+            });
+    outcome
+        .transform(ar -> bodies())
+        .onComplete(
+            ctx.succeeding(
+                left ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(outcome.failed()).isTrue();
+                          assertThat(left).isEmpty();
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
   void workThatDoesNotCommitEarlyEndsAsAPipelinedUnit(VertxTestContext ctx) {
     Future<Object> refused =
         db.inWorkspaceCommittingEarly(
