@@ -222,8 +222,9 @@ public final class Database {
     /**
      * Sends {@code COMMIT} behind the statements issued so far (once; later calls answer the same
      * future). If one of them fails, PostgreSQL has aborted the transaction and the {@code COMMIT}
-     * rolls it back: nothing of it is kept. No statement may be issued after this call (it would
-     * run outside the transaction, where the workspace setting is gone).
+     * rolls it back: nothing of it is kept, and the future fails (a {@code SELECT 1} sent just
+     * before the {@code COMMIT} fails in an aborted transaction). No statement may be issued after
+     * this call (it would run outside the transaction, where the workspace setting is gone).
      */
     Future<Void> now();
   }
