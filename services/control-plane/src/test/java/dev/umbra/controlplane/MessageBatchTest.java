@@ -246,6 +246,55 @@ class MessageBatchTest {
   }
 
   @Test
+  void anOwnersBatchUnderAnIdTheAgentHoldsKeepsNothingOfThatMessageAndStoresTheOthers() {
+    // an owner's batch commits behind its claim without waiting for it (docs/messaging.md, "How a
+    // send is stored"): an id held by another sender must still abort the whole transaction in
+    // PostgreSQL, so no copy of it is kept, and the others are stored again on their own (each in
+    // its own transaction, so in no set order)
+    String held = UUID.randomUUID().toString();
+    Harness.Response agentSent =
+        a.call(
+            "POST",
+            "/v1/workspaces/" + ws() + "/messages",
+            scene.agent().session(),
+            MessagingFixture.message(
+                held, scene.conversation(), scene.device().id(), new byte[] {9}));
+    assertThat(agentSent.status()).as(agentSent.body().encode()).isEqualTo(200);
+    List<String> fresh = List.of(UUID.randomUUID().toString(), UUID.randomUUID().toString());
+    JsonArray messages =
+        new JsonArray()
+            .add(message(fresh.get(0), new byte[] {1}))
+            .add(message(held, new byte[] {2}))
+            .add(message(fresh.get(1), new byte[] {3}));
+    Harness.Response r = batch(a, scene.device().session(), messages);
+    assertThat(r.status()).isEqualTo(200);
+    JsonArray results = r.body().getJsonArray("results");
+    assertThat(error(results, 1))
+        .containsEntry("status", 409)
+        .containsEntry("code", "message_id_taken");
+    assertThat(results.getJsonObject(0).getInteger("stored")).isEqualTo(1);
+    assertThat(results.getJsonObject(2).getInteger("stored")).isEqualTo(1);
+    assertThat(pendingIds()).containsExactlyInAnyOrderElementsOf(fresh);
+    // alone, the same send is refused the same way, and a resend of a stored one stays a no-op
+    Harness.Response alone =
+        a.call(
+            "POST",
+            "/v1/workspaces/" + ws() + "/messages",
+            scene.device().session(),
+            message(held, new byte[] {2}));
+    assertThat(alone.status()).isEqualTo(409);
+    assertThat(alone.errorCode()).isEqualTo("message_id_taken");
+    JsonObject resent =
+        batch(a, scene.device().session(), new JsonArray().add(messages.getValue(0)))
+            .body()
+            .getJsonArray("results")
+            .getJsonObject(0);
+    assertThat(resent.getInteger("stored")).isZero();
+    assertThat(resent.getInteger("duplicates")).isEqualTo(1);
+    assertThat(pendingIds()).containsExactlyInAnyOrderElementsOf(fresh);
+  }
+
+  @Test
   void truncatedOversizedAndMalformedBatchesAreRefusedWhole() throws Exception {
     JsonArray ok = new JsonArray().add(message(UUID.randomUUID().toString(), new byte[] {1}));
     String full = new JsonObject().put("messages", ok).encode();

@@ -130,21 +130,20 @@ final class MessageService {
   }
 
   /**
-   * Stores {@code sends} (from {@link #plan}; distinct ids) in this transaction, in their order.
-   * Answers what each stored, in the same order; fails with a {@link Taken} if another sender holds
-   * one of the ids (the caller must then fail the transaction: nothing of it may be kept).
+   * Stores {@code sends} (from {@link #plan}; distinct ids) in this transaction, in their order;
+   * its statements are all issued before this returns (the caller may queue the {@code COMMIT}
+   * right behind them). Answers what each stored, in the same order; fails with a {@link Taken} if
+   * another sender holds one of the ids (PostgreSQL has then aborted the transaction: nothing of it
+   * is kept).
    */
   Future<List<Sent>> store(SqlConnection conn, UUID wid, List<MessageStore.Send> sends) {
     return store
         .claimAndInsert(conn, wid, sends, now())
-        .compose(
+        .map(
             claim -> {
-              if (!claim.takenByAnother().isEmpty()) {
-                return Future.failedFuture(new Taken(claim.takenByAnother()));
-              }
               List<Sent> out = new ArrayList<>();
               for (MessageStore.Send s : sends) {
-                List<UUID> fresh = claim.fresh().getOrDefault(s.id(), List.of());
+                List<UUID> fresh = claim.getOrDefault(s.id(), List.of());
                 long stored = 0;
                 for (MessageStore.Copy c : s.copies()) {
                   if (fresh.contains(c.recipient())) {
@@ -154,21 +153,14 @@ final class MessageService {
                 out.add(
                     new Sent(s.id(), fresh, s.copies().size() - fresh.size(), stored, s.account()));
               }
-              return Future.succeededFuture(out);
+              return out;
             });
   }
 
-  /** Ids another sender holds a claim on: the transaction that claimed them must not commit. */
+  /** An id another sender holds a claim on: the transaction that claimed it cannot commit. */
   static final class Taken extends RuntimeException {
-    private final transient java.util.Set<UUID> ids;
-
-    Taken(java.util.Set<UUID> ids) {
-      super("message ids taken by another sender", null, false, false);
-      this.ids = ids;
-    }
-
-    java.util.Set<UUID> ids() {
-      return ids;
+    Taken() {
+      super("a message id is held by another sender", null, false, false);
     }
 
     static Refusal.Conflict refusal() {

@@ -3,17 +3,16 @@ package dev.umbra.controlplane.messaging;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.UUID;
 
 /** The SQL of conversations and messages (inside the workspace's transaction). */
@@ -158,21 +157,20 @@ final class MessageStore {
   record Send(UUID id, UUID conversation, UUID account, Party sender, List<Copy> copies) {}
 
   /**
-   * What a claim found: per message id, the recipients newly claimed (the others were accepted
-   * before: a resend); and the ids another sender holds a claim on (then nothing may be stored).
-   */
-  record Claim(Map<UUID, List<UUID>> fresh, Set<UUID> takenByAnother) {}
-
-  /**
    * Claims {@code (id, recipient)} for each copy of each send and stores the copies whose claim is
    * new, in one statement (a copy whose claim existed is a resend: not stored again), in the order
-   * of {@code sends} (so {@code seq} follows it); then finds the ids claimed by other senders. The
-   * two statements are pipelined; the second is its own statement, so its snapshot is taken after
-   * the claim finished (waiting for a concurrent claim of the same key), exactly as if it were sent
-   * after the claim's answer. The ids of {@code sends} must be distinct. If another sender holds an
-   * id, the caller must fail the transaction (nothing of it is kept).
+   * of {@code sends} (so {@code seq} follows it); then checks, in PostgreSQL, that no other sender
+   * holds one of the ids ({@code message_ids_check_senders}, migration V32): if one does, that
+   * statement raises SQLSTATE {@value #TAKEN} and the transaction is aborted, so it cannot commit
+   * and its {@code COMMIT} may already be queued behind these two statements. The check is its own
+   * statement, so its snapshot is taken after the claim finished (waiting for a concurrent claim of
+   * the same key), exactly as if it were sent after the claim's answer. Both statements are issued
+   * before this returns. The ids of {@code sends} must be distinct. Answers, per message id, the
+   * recipients newly claimed; fails with {@link MessageService.Taken} if another sender holds an id
+   * (nothing of the transaction is kept).
    */
-  Future<Claim> claimAndInsert(SqlConnection conn, UUID wid, List<Send> sends, OffsetDateTime now) {
+  Future<Map<UUID, List<UUID>>> claimAndInsert(
+      SqlConnection conn, UUID wid, List<Send> sends, OffsetDateTime now) {
     int n = 0;
     for (Send s : sends) {
       n += s.copies().size();
@@ -224,12 +222,39 @@ final class MessageStore {
                               .add(r.getUUID("recipient_id")));
                   return out;
                 });
-    Future<Set<UUID>> others = claimedByOthers(conn, sendIds, sendSenders);
-    return Future.all(fresh, others).map(x -> new Claim(fresh.result(), others.result()));
+    Future<Void> mine =
+        conn.preparedQuery(CHECK_SENDERS)
+            .execute(Tuple.tuple().addValue(sendIds).addValue(sendSenders))
+            .<Void>mapEmpty()
+            .recover(
+                e ->
+                    Future.failedFuture(
+                        e instanceof PgException pg && TAKEN.equals(pg.getSqlState())
+                            ? new MessageService.Taken()
+                            : e));
+    // the claim's own failure first (the check then fails only because the transaction aborted)
+    return Future.join(fresh, mine)
+        .transform(
+            x ->
+                fresh.failed()
+                    ? Future.failedFuture(fresh.cause())
+                    : mine.failed() ? Future.failedFuture(mine.cause()) : fresh);
   }
 
-  private static final String CLAIM_AND_INSERT =
-      "WITH u AS (SELECT * FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[],"
+  /** The other-sender check (migration V32). */
+  static final String CHECK_SENDERS = "SELECT message_ids_check_senders($1::uuid[], $2::uuid[])";
+
+  /** The SQLSTATE {@code message_ids_check_senders} raises when another sender holds an id. */
+  static final String TAKEN = "UM001";
+
+  /**
+   * The claim-and-store statement. Its columns are named, not {@code SELECT *}: a statement with
+   * {@code *} is not kept prepared on the connection ({@code Database.keptPrepared}), and was
+   * parsed again before every send, one more round trip (until 2026-12-05 18:55 UTC).
+   */
+  static final String CLAIM_AND_INSERT =
+      "WITH u AS (SELECT u.id, u.r, u.conv, u.sk, u.sender, u.k, u.ct, u.ord"
+          + " FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[],"
           + " $6::uuid[], $7::text[], $8::bytea[]) WITH ORDINALITY"
           + " AS u(id, r, conv, sk, sender, k, ct, ord)),"
           + " claimed AS (INSERT INTO message_ids"
@@ -241,20 +266,6 @@ final class MessageStore {
           + " SELECT $1, u.id, u.conv, u.sk, u.sender, u.k, u.r, u.ct, $9 FROM u"
           + " JOIN claimed c ON c.id = u.id AND c.recipient_id = u.r ORDER BY u.ord"
           + " RETURNING id, recipient_id";
-
-  private static Future<Set<UUID>> claimedByOthers(SqlConnection conn, UUID[] ids, UUID[] senders) {
-    return conn.preparedQuery(
-            "SELECT DISTINCT m.id FROM message_ids m"
-                + " JOIN unnest($1::uuid[], $2::uuid[]) AS u(id, sender) ON m.id = u.id"
-                + " WHERE m.sender_id <> u.sender")
-        .execute(Tuple.tuple().addValue(ids).addValue(senders))
-        .map(
-            rows -> {
-              Set<UUID> out = new HashSet<>();
-              rows.forEach(r -> out.add(r.getUUID("id")));
-              return out;
-            });
-  }
 
   /** One copy to store. */
   record Copy(UUID recipient, String recipientKind, byte[] ciphertext) {}

@@ -165,7 +165,7 @@ final class SendGroups {
 
   /** Runs {@code group} in one transaction and answers each send; never fails. */
   private Future<Void> attempt(UUID wid, List<Request> group) {
-    return db.inWorkspacePipelined(wid, conn -> store(conn, wid, group))
+    return db.inWorkspaceCommittingEarly(wid, (conn, commit) -> store(conn, commit, wid, group))
         .transform(
             ar -> {
               if (ar.succeeded()) {
@@ -195,10 +195,14 @@ final class SendGroups {
   /**
    * The group's work in its transaction: the party checks and conversation reads go out pipelined
    * with {@code BEGIN} and the workspace setting (PostgreSQL runs them in order, after the setting,
-   * so row-level security applies); their answers are used only once all have arrived. Answers, per
+   * so row-level security applies); their answers are used only once all have arrived. Then the
+   * claim and the other-sender check ({@link MessageService#store}) go out with the {@code COMMIT}
+   * right behind them (two round trips in all), unless an agent's send must queue its webhook
+   * signal after the claim's answer (then the {@code COMMIT} follows that, a third). Answers, per
    * send in order, its outcome; fails (the transaction rolls back) only as a whole.
    */
-  private Future<List<AsyncResult<Done>>> store(SqlConnection conn, UUID wid, List<Request> group) {
+  private Future<List<AsyncResult<Done>>> store(
+      SqlConnection conn, Database.EarlyCommit commit, UUID wid, List<Request> group) {
     Map<SessionClaims, Future<Party>> parties = new HashMap<>();
     Map<Target, Future<Optional<MessageStore.Target>>> targets = new HashMap<>();
     List<Future<Party>> partyOf = new ArrayList<>();
@@ -240,9 +244,12 @@ final class SendGroups {
               if (sends.isEmpty()) {
                 return Future.succeededFuture(out);
               }
-              return messages
-                  .store(conn, wid, sends)
-                  .compose(sent -> notify(conn, wid, sends, sent, at, out));
+              Future<List<MessageService.Sent>> stored = messages.store(conn, wid, sends);
+              if (sends.stream().noneMatch(s -> s.sender().kind() == Party.Kind.AGENT)) {
+                // no webhook signal to queue: nothing left to decide here, the COMMIT goes now
+                commit.now();
+              }
+              return stored.compose(sent -> notify(conn, wid, sends, sent, at, out));
             });
   }
 

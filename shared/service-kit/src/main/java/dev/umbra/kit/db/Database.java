@@ -13,10 +13,10 @@ import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.TransactionRollbackException;
 import io.vertx.sqlclient.Tuple;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BiFunction;
 import java.util.function.Function;
 import java.util.regex.Pattern;
 
@@ -61,8 +61,11 @@ public final class Database {
   /** Longest statement kept prepared (the client's default). */
   private static final int LONGEST_KEPT = 2048;
 
-  /** Whether a statement is kept prepared on its connection (see {@link #EVERY_COLUMN}). */
-  static boolean keptPrepared(String sql) {
+  /**
+   * Whether a statement is kept prepared on its connection (see {@link #EVERY_COLUMN}); one that is
+   * not costs a Parse round trip before each execution (a hot path's statements should be kept).
+   */
+  public static boolean keptPrepared(String sql) {
     return sql.length() <= LONGEST_KEPT && !EVERY_COLUMN.matcher(sql).find();
   }
 
@@ -258,17 +261,62 @@ public final class Database {
   }
 
   /**
-   * A read-only unit of work in one round trip: {@code BEGIN}, {@code SET TRANSACTION READ ONLY},
-   * the workspace setting and {@code work}'s statements are sent together, and {@code COMMIT} goes
-   * out as soon as {@code BEGIN} answers, behind them, without waiting for their answers (a read
-   * has nothing to decide before it ends). So {@code work} must issue all its statements before it
-   * returns (a statement issued after an answer would come after the {@code COMMIT} and fail).
-   * Answers {@code work}'s outcome once everything sent has answered; fails if any of it failed.
-   * The transaction is read only, so a write in {@code work} fails instead of being committed
-   * unseen; row-level security applies as in {@link #inWorkspace}.
+   * The end of a transaction that its work may send early: {@link #now} queues {@code COMMIT} on
+   * the connection behind the statements the work has issued so far, without waiting for their
+   * answers (see {@link #inWorkspaceCommittingEarly}).
+   */
+  public interface EarlyCommit {
+    /**
+     * Sends {@code COMMIT} behind the statements issued so far (once; later calls answer the same
+     * future). If one of them fails, PostgreSQL has aborted the transaction and the {@code COMMIT}
+     * rolls it back: nothing of it is kept, and the future fails (a {@code SELECT 1} sent just
+     * before the {@code COMMIT} fails in an aborted transaction). No statement may be issued after
+     * this call (it would run outside the transaction, where the workspace setting is gone).
+     */
+    Future<Void> now();
+  }
+
+  /**
+   * Like {@link #inWorkspacePipelined}, but {@code work} may send the {@code COMMIT} itself, right
+   * behind its last statements ({@link EarlyCommit#now}), instead of after their answers (a {@link
+   * PlainTransaction}, so the client does not hold the {@code COMMIT} back either): a unit of work
+   * whose last statements decide nothing on this side (whatever must stop the transaction raises an
+   * error inside PostgreSQL) then ends one round trip sooner. Answers {@code work}'s outcome once
+   * the {@code COMMIT} has answered too; fails if either failed (a failed statement made the {@code
+   * COMMIT} a rollback). {@code work} must not fail after its statements succeeded unless it did
+   * not call {@link EarlyCommit#now}: the transaction would be committed and reported failed. If it
+   * does not call it, the {@code COMMIT} follows {@code work}'s success (a {@code ROLLBACK} its
+   * failure).
+   */
+  public <T> Future<T> inWorkspaceCommittingEarly(
+      UUID workspaceId, BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
+    Objects.requireNonNull(workspaceId, "workspaceId");
+    return plain(workspaceId, "BEGIN", false, work);
+  }
+
+  /**
+   * A read-only unit of work in one round trip: {@code BEGIN READ ONLY}, the workspace setting,
+   * {@code work}'s statements and {@code COMMIT} are sent together, the {@code COMMIT} behind them
+   * without waiting for their answers (a read has nothing to decide before it ends; a {@link
+   * PlainTransaction}: through the client's {@code Transaction} the {@code COMMIT} waited for them,
+   * a second round trip, until 2026-12-05 19:10 UTC). So {@code work} must issue all its statements
+   * before it returns (a statement issued after an answer would come after the {@code COMMIT} and
+   * fail). Answers {@code work}'s outcome once everything sent has answered; fails if any of it
+   * failed. The transaction is read only, so a write in {@code work} fails instead of being
+   * committed unseen; row-level security applies as in {@link #inWorkspace}.
    */
   public <T> Future<T> readInWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
+    return plain(workspaceId, "BEGIN READ ONLY", true, (conn, end) -> work.apply(conn));
+  }
+
+  /** A {@link PlainTransaction} in the workspace on a pooled connection, given back when done. */
+  private <T> Future<T> plain(
+      UUID workspaceId,
+      String begin,
+      boolean commitBehind,
+      BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
+    // A UUID's text form is fixed hex and dashes, so inlining it is safe.
     String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
     return bounded(
         connection()
@@ -276,7 +324,7 @@ public final class Database {
                 conn -> {
                   Future<T> outcome;
                   try {
-                    outcome = read(conn, setup, work);
+                    outcome = PlainTransaction.run(conn, begin, setup, commitBehind, work);
                   } catch (RuntimeException e) {
                     outcome = Future.failedFuture(e);
                   }
@@ -318,26 +366,6 @@ public final class Database {
           }
         });
     return answer.future();
-  }
-
-  private static <T> Future<T> read(
-      SqlConnection conn, String setup, Function<SqlConnection, Future<T>> work) {
-    Future<Transaction> begun = conn.begin();
-    Future<?> readOnly = conn.query("SET TRANSACTION READ ONLY").execute();
-    Future<?> set = conn.query(setup).execute();
-    Future<T> done = safely(work, conn);
-    Future<Void> ended = begun.compose(Transaction::commit);
-    List<Future<?>> steps = List.of(begun, readOnly, set, done, ended);
-    return Future.join(steps)
-        .transform(
-            x -> {
-              for (Future<?> f : steps) {
-                if (f.failed()) {
-                  return Future.<T>failedFuture(f.cause());
-                }
-              }
-              return Future.succeededFuture(done.result());
-            });
   }
 
   /**

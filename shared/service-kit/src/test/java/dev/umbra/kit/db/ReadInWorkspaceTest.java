@@ -7,6 +7,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.junit5.VertxTestContext;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
@@ -21,7 +22,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@link Database#readInWorkspace}: a read sent in one round trip, its {@code COMMIT} behind its
- * statements, against the real PostgreSQL with row-level security forced.
+ * statements; and {@link Database#inWorkspaceCommittingEarly}: a unit of work that sends its {@code
+ * COMMIT} behind its last statements without waiting for their answers (both a {@link
+ * PlainTransaction}) — against the real PostgreSQL with row-level security forced.
  */
 @ExtendWith(VertxExtension.class)
 class ReadInWorkspaceTest {
@@ -30,6 +33,7 @@ class ReadInWorkspaceTest {
   private final UUID workspaceA = notes.workspaceA;
   private final UUID workspaceB = notes.workspaceB;
   private Database db;
+  private final UUID workspaceC = UUID.randomUUID(); // no rows: the early commits' tests
 
   @BeforeEach
   void open(Vertx vertx, VertxTestContext ctx) {
@@ -51,6 +55,18 @@ class ReadInWorkspaceTest {
   private Future<List<String>> bodies(UUID ws) {
     return db.readInWorkspace(ws, c -> c.query("SELECT body FROM notes").execute())
         .map(WorkspaceNotes::bodies);
+  }
+
+  /**
+   * The bodies of {@code ws} read by more units than the pool has connections (2): each one must
+   * have got a clean connection back.
+   */
+  private Future<List<String>> afterCleanConnections(UUID ws) {
+    List<Future<List<String>>> next = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      next.add(bodies(ws));
+    }
+    return Future.all(next).map(all -> next.get(4).result());
   }
 
   @Test
@@ -100,15 +116,7 @@ class ReadInWorkspaceTest {
               throw new IllegalStateException("thrown");
             });
     Future.join(broken, thrown)
-        .transform(
-            x -> {
-              // more reads than the pool has connections (2): each one got a clean connection
-              List<Future<List<String>>> next = new ArrayList<>();
-              for (int i = 0; i < 5; i++) {
-                next.add(bodies(workspaceA));
-              }
-              return Future.all(next).map(all -> next.get(4).result());
-            })
+        .transform(x -> afterCleanConnections(workspaceA))
         .onComplete(
             ctx.succeeding(
                 left ->
@@ -140,5 +148,117 @@ class ReadInWorkspaceTest {
                       }
                       ctx.completeNow();
                     }));
+  }
+
+  private Future<RowSet<Row>> insert(io.vertx.sqlclient.SqlConnection c, String body) {
+    return c.preparedQuery("INSERT INTO notes (workspace_id, body) VALUES ($1, $2)")
+        .execute(Tuple.of(workspaceC, body));
+  }
+
+  @Test
+  void theCommitGoesOutBeforeTheWorkEndsSoOthersSeeItsRowsFirst(VertxTestContext ctx) {
+    // the work ends only after another transaction has read what it wrote: possible only if its
+    // COMMIT did not wait for the work's outcome (with inWorkspacePipelined this never completes)
+    db.inWorkspaceCommittingEarly(
+            workspaceC,
+            (c, commit) -> {
+              Future<RowSet<Row>> one = insert(c, "one");
+              Future<RowSet<Row>> two = insert(c, "two");
+              Future<Void> committed = commit.now();
+              assertThat(commit.now()).isSameAs(committed);
+              return Future.all(one, two).compose(x -> committed).compose(v -> bodies(workspaceC));
+            })
+        .compose(seen -> bodies(workspaceC).map(after -> List.of(seen, after)))
+        .onComplete(
+            ctx.succeeding(
+                r ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(r.get(0)).containsExactly("one", "two");
+                          assertThat(r.get(1)).containsExactly("one", "two");
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void aFailedStatementInFrontOfTheCommitKeepsNothingAndItsErrorIsTheOutcome(VertxTestContext ctx) {
+    Future<Object> failed =
+        db.inWorkspaceCommittingEarly(
+            workspaceC,
+            (c, commit) -> {
+              Future<RowSet<Row>> kept = insert(c, "not kept");
+              Future<RowSet<Row>> broken = c.query("SELECT 1 / 0").execute();
+              commit.now();
+              return Future.all(kept, broken).map(x -> (Object) "stored");
+            });
+    failed
+        .transform(x -> afterCleanConnections(workspaceC))
+        .onComplete(
+            ctx.succeeding(
+                left ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(failed.cause()).isInstanceOf(PgException.class);
+                          assertThat(((PgException) failed.cause()).getSqlState())
+                              .isEqualTo("22012");
+                          assertThat(left).isEmpty();
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void aFailureTheWorkIgnoredStillFailsTheCommitInsteadOfBeingCommittedAsARollback(
+      VertxTestContext ctx) {
+    // PostgreSQL answers COMMIT of an aborted transaction with ROLLBACK, not an error: the commit
+    // must not be reported as done when a statement before it failed, even one the work ignored
+    Future<Object> outcome =
+        db.inWorkspaceCommittingEarly(
+            workspaceC,
+            (c, commit) -> {
+              Future<RowSet<Row>> kept = insert(c, "not kept");
+              Future<Object> ignored =
+                  c.query("SELECT 1 / 0")
+                      .execute()
+                      .map(x -> (Object) "ok")
+                      .recover(e -> Future.succeededFuture("ignored"));
+              return commit
+                  .now()
+                  .compose(v -> Future.all(kept, ignored))
+                  .map(x -> (Object) "stored");
+            });
+    outcome
+        .transform(ar -> bodies(workspaceC))
+        .onComplete(
+            ctx.succeeding(
+                left ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(outcome.failed()).isTrue();
+                          assertThat(left).isEmpty();
+                          ctx.completeNow();
+                        })));
+  }
+
+  @Test
+  void workThatDoesNotCommitEarlyEndsAsAPipelinedUnit(VertxTestContext ctx) {
+    Future<Object> refused =
+        db.inWorkspaceCommittingEarly(
+            workspaceC,
+            (c, commit) ->
+                insert(c, "rolled back")
+                    .compose(x -> Future.failedFuture(new IllegalStateException("refused"))));
+    refused
+        .transform(
+            ar -> db.inWorkspaceCommittingEarly(workspaceC, (c, commit) -> insert(c, "committed")))
+        .compose(x -> bodies(workspaceC))
+        .onComplete(
+            ctx.succeeding(
+                left ->
+                    ctx.verify(
+                        () -> {
+                          assertThat(refused.cause()).hasMessage("refused");
+                          assertThat(left).containsExactly("committed");
+                          ctx.completeNow();
+                        })));
   }
 }
