@@ -252,6 +252,10 @@ public final class RelayMetrics {
     return rejections.get(reason).count();
   }
 
+  public double meshRefusals(MeshRefusal reason) {
+    return meshRefusals.get(reason).count();
+  }
+
   public double drops(Drop reason) {
     return drops.get(reason).count();
   }
