@@ -207,8 +207,7 @@ public final class RelayService extends UmbraService {
     if (refused != null) {
       metrics.reject(Reject.UNAUTHENTICATED);
       metrics.meshRefused(refused);
-      ServiceHttp.sendError(
-          ctx, new ApiException(401, refused.code(), "for relay instances of this mesh only"));
+      ServiceHttp.sendError(ctx, ApiException.unauthorized(MeshRefusal.MESSAGE + refused.tag()));
       return;
     }
     if (!WebSockets.isUpgrade(req)) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.umbra.crypto.secret.MeshProofs;
 import dev.umbra.kit.auth.InternalCredential;
+import dev.umbra.kit.auth.MeshProofKey;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.relay.FrameType;
@@ -76,8 +77,14 @@ class RelayMeshAuthTest {
     return RelayCluster.await(req.send());
   }
 
-  private static String code(HttpResponse<Buffer> r) {
-    return r.bodyAsJsonObject().getJsonObject("error").getString("code");
+  /** The reason of a refused proof: a 401 {@code unauthorized} whose message ends with it. */
+  private static MeshRefusal refusal(HttpResponse<Buffer> r) {
+    assertThat(r.statusCode()).isEqualTo(401);
+    var error = r.bodyAsJsonObject().getJsonObject("error");
+    assertThat(error.getString("code")).isEqualTo("unauthorized");
+    String message = error.getString("message");
+    assertThat(message).startsWith(MeshRefusal.MESSAGE);
+    return MeshRefusal.valueOf(message.substring(MeshRefusal.MESSAGE.length()).toUpperCase());
   }
 
   @Test
@@ -138,8 +145,7 @@ class RelayMeshAuthTest {
         Map.of(MeshAuth.HEADER, proof, RelayWire.INSTANCE_HEADER, a.meshId());
     for (Instance real : new Instance[] {a, b}) {
       HttpResponse<Buffer> r = knock(real, replay);
-      assertThat(r.statusCode()).isEqualTo(401);
-      assertThat(code(r)).isEqualTo(MeshRefusal.WRONG_TARGET.code());
+      assertThat(refusal(r)).isEqualTo(MeshRefusal.WRONG_TARGET);
       assertThat(real.service().metrics().meshRefusals(MeshRefusal.WRONG_TARGET)).isEqualTo(1);
     }
     // re-addressed to b: the MAC no longer holds
@@ -151,11 +157,11 @@ class RelayMeshAuthTest {
                 proof.replace(EVIL, b.meshId()),
                 RelayWire.INSTANCE_HEADER,
                 a.meshId()));
-    assertThat(code(readdressed)).isEqualTo(MeshRefusal.BAD_MAC.code());
+    assertThat(refusal(readdressed)).isEqualTo(MeshRefusal.BAD_MAC);
     // nor is the proof the credential anywhere the credential is taken (the mesh's old form)
     HttpResponse<Buffer> asCredential =
         knock(b, Map.of(InternalCredential.HEADER, proof, RelayWire.INSTANCE_HEADER, a.meshId()));
-    assertThat(code(asCredential)).isEqualTo(MeshRefusal.MISSING.code());
+    assertThat(refusal(asCredential)).isEqualTo(MeshRefusal.MISSING);
     assertThat(a.service().switchboard().meshLinks()).isZero();
     assertThat(b.service().switchboard().meshLinks()).isZero();
   }
@@ -168,8 +174,8 @@ class RelayMeshAuthTest {
             .putExpiring(
                 BusNames.relayInstance(from), "ws://127.0.0.1:1/x", Duration.ofMinutes(1)));
     long now = System.currentTimeMillis() / 1000;
-    byte[] key = MeshProofs.key(CREDENTIAL);
-    byte[] nonce = MeshProofs.nonce();
+    MeshProofKey key = MeshProofKey.of(InternalCredential.of(CREDENTIAL));
+    byte[] nonce = MeshProofKey.nonce();
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
     String stale =
         String.join(
@@ -178,18 +184,18 @@ class RelayMeshAuthTest {
             a.meshId(),
             Long.toString(now - 120),
             b64.encodeToString(nonce),
-            b64.encodeToString(MeshProofs.mac(key, from, a.meshId(), now - 120, nonce)));
+            b64.encodeToString(key.mac(from, a.meshId(), now - 120, nonce)));
     // plain GETs, not upgrades: the proof is refused first, with its reason
-    assertThat(code(knock(a, Map.of(MeshAuth.HEADER, stale, RelayWire.INSTANCE_HEADER, from))))
-        .isEqualTo(MeshRefusal.STALE.code());
-    assertThat(code(knock(a, Map.of(RelayWire.INSTANCE_HEADER, from))))
-        .isEqualTo(MeshRefusal.MISSING.code());
-    assertThat(code(knock(a, Map.of(MeshAuth.HEADER, "v1." + "A".repeat(300)))))
-        .isEqualTo(MeshRefusal.MALFORMED.code());
+    assertThat(refusal(knock(a, Map.of(MeshAuth.HEADER, stale, RelayWire.INSTANCE_HEADER, from))))
+        .isEqualTo(MeshRefusal.STALE);
+    assertThat(refusal(knock(a, Map.of(RelayWire.INSTANCE_HEADER, from))))
+        .isEqualTo(MeshRefusal.MISSING);
+    assertThat(refusal(knock(a, Map.of(MeshAuth.HEADER, "v1." + "A".repeat(300)))))
+        .isEqualTo(MeshRefusal.MALFORMED);
     // a good proof, used once by a real link, is refused the second time
     Map<String, String> good = a.linkHeaders(CREDENTIAL, from);
     RawPeer linked = RelayCluster.await(RawPeer.connect(vertx, a.meshUrl(), good, 0));
-    assertThat(code(knock(a, good))).isEqualTo(MeshRefusal.REPLAYED.code());
+    assertThat(refusal(knock(a, good))).isEqualTo(MeshRefusal.REPLAYED);
     assertThat(a.service().metrics().meshRefusals(MeshRefusal.REPLAYED)).isEqualTo(1);
     linked.close();
   }

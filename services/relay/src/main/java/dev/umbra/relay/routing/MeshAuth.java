@@ -1,11 +1,11 @@
 package dev.umbra.relay.routing;
 
-import static dev.umbra.crypto.CryptoConstants.RELAY_MESH_MAC_LENGTH;
-import static dev.umbra.crypto.CryptoConstants.RELAY_MESH_NONCE_LENGTH;
-import static dev.umbra.crypto.CryptoConstants.RELAY_MESH_PROOF_WINDOW_SECONDS;
+import static dev.umbra.kit.auth.MeshProofKey.MAC_BYTES;
+import static dev.umbra.kit.auth.MeshProofKey.NONCE_BYTES;
+import static dev.umbra.kit.auth.MeshProofKey.WINDOW_SECONDS;
 
-import dev.umbra.crypto.secret.MeshProofs;
 import dev.umbra.kit.auth.InternalCredential;
+import dev.umbra.kit.auth.MeshProofKey;
 import dev.umbra.relay.wire.MeshRefusal;
 import dev.umbra.relay.wire.RelayWire;
 import java.time.Clock;
@@ -18,10 +18,10 @@ import java.util.Map;
 /**
  * Mesh link authentication (docs/relay.md, "Mesh link authentication"): a dialling instance never
  * sends the internal credential; it sends {@link #HEADER} {@code
- * v1.<target>.<unix_seconds>.<nonce>.<mac>} ({@link MeshProofs}). The acceptor checks the MAC first
- * (constant time), then that the proof names it, is within the window of its clock and that its
- * nonce is fresh. A proof captured by whatever a forged presence entry pointed a dialler at opens
- * no link to a real instance: it names another target, goes stale, and is single-use.
+ * v1.<target>.<unix_seconds>.<nonce>.<mac>} ({@link MeshProofKey}). The acceptor checks the MAC
+ * first (constant time), then that the proof names it, is within the window of its clock and that
+ * its nonce is fresh. A proof captured by whatever a forged presence entry pointed a dialler at
+ * opens no link to a real instance: it names another target, goes stale, and is single-use.
  */
 public final class MeshAuth {
   /** The upgrade header carrying the proof. */
@@ -41,7 +41,7 @@ public final class MeshAuth {
   /** A proof header's fields, as parsed (not yet verified). */
   record Proof(String target, long unixSeconds, byte[] nonce, byte[] mac) {}
 
-  private final byte[] key;
+  private final MeshProofKey key;
   private final String instance;
   private final Clock clock;
   private final int maxNonces;
@@ -54,7 +54,7 @@ public final class MeshAuth {
   }
 
   MeshAuth(InternalCredential credential, String instance, Clock clock, int maxNonces) {
-    this.key = MeshProofs.key(credential.value());
+    this.key = MeshProofKey.of(credential);
     this.instance = instance;
     this.clock = clock;
     this.maxNonces = maxNonces;
@@ -63,8 +63,8 @@ public final class MeshAuth {
   /** The header value with which this instance opens a link to {@code target}. */
   public String proof(String target) {
     long now = clock.instant().getEpochSecond();
-    byte[] nonce = MeshProofs.nonce();
-    byte[] mac = MeshProofs.mac(key, instance, target, now, nonce);
+    byte[] nonce = MeshProofKey.nonce();
+    byte[] mac = key.mac(instance, target, now, nonce);
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
     return String.join(
         ".",
@@ -87,17 +87,17 @@ public final class MeshAuth {
     if (p == null || !RelayWire.validInstance(dialler)) {
       return MeshRefusal.MALFORMED;
     }
-    if (!MeshProofs.verify(key, dialler, p.target(), p.unixSeconds(), p.nonce(), p.mac())) {
+    if (!key.verify(dialler, p.target(), p.unixSeconds(), p.nonce(), p.mac())) {
       return MeshRefusal.BAD_MAC;
     }
     if (!instance.equals(p.target())) {
       return MeshRefusal.WRONG_TARGET;
     }
     long now = clock.instant().getEpochSecond();
-    if (p.unixSeconds() < now - RELAY_MESH_PROOF_WINDOW_SECONDS) {
+    if (p.unixSeconds() < now - WINDOW_SECONDS) {
       return MeshRefusal.STALE;
     }
-    if (p.unixSeconds() > now + RELAY_MESH_PROOF_WINDOW_SECONDS) {
+    if (p.unixSeconds() > now + WINDOW_SECONDS) {
       return MeshRefusal.FUTURE;
     }
     return remember(p, now);
@@ -115,7 +115,7 @@ public final class MeshAuth {
         return MeshRefusal.BUSY;
       }
     }
-    seen.put(nonce, p.unixSeconds() + RELAY_MESH_PROOF_WINDOW_SECONDS);
+    seen.put(nonce, p.unixSeconds() + WINDOW_SECONDS);
     return null;
   }
 
@@ -146,8 +146,8 @@ public final class MeshAuth {
       return null;
     }
     long seconds = seconds(parts[2]);
-    byte[] nonce = b64(parts[3], NONCE_CHARS, RELAY_MESH_NONCE_LENGTH);
-    byte[] mac = b64(parts[4], MAC_CHARS, RELAY_MESH_MAC_LENGTH);
+    byte[] nonce = b64(parts[3], NONCE_CHARS, NONCE_BYTES);
+    byte[] mac = b64(parts[4], MAC_CHARS, MAC_BYTES);
     if (seconds < 0 || nonce == null || mac == null) {
       return null;
     }

@@ -23,13 +23,11 @@ public enum MeshRefusal {
   /** Too many fresh nonces to remember: refused rather than forgetting one early. */
   BUSY;
 
+  /** The 401's message, followed by the tag. */
+  public static final String MESSAGE = "for relay instances of this mesh only; proof refused: ";
+
   /** The metric tag ({@code bad_mac}, ...). */
   public String tag() {
     return name().toLowerCase();
-  }
-
-  /** The error code of the refusal ({@code mesh_bad_mac}, ...). */
-  public String code() {
-    return "mesh_" + tag();
   }
 }

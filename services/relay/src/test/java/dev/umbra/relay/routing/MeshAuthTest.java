@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.crypto.secret.MeshProofs;
 import dev.umbra.kit.auth.InternalCredential;
+import dev.umbra.kit.auth.MeshProofKey;
 import dev.umbra.proto.testing.MutableClock;
 import dev.umbra.relay.wire.MeshRefusal;
 import java.time.Duration;
@@ -27,7 +28,8 @@ class MeshAuthTest {
 
   private static String proof(
       String credential, String dialler, String target, long seconds, byte[] nonce) {
-    byte[] mac = MeshProofs.mac(MeshProofs.key(credential), dialler, target, seconds, nonce);
+    byte[] mac =
+        MeshProofKey.of(InternalCredential.of(credential)).mac(dialler, target, seconds, nonce);
     return String.join(
         ".",
         "v1",
