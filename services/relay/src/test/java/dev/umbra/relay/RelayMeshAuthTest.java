@@ -190,6 +190,14 @@ class RelayMeshAuthTest {
         .isEqualTo(MeshRefusal.STALE);
     assertThat(refusal(knock(a, Map.of(RelayWire.INSTANCE_HEADER, from))))
         .isEqualTo(MeshRefusal.MISSING);
+    // the form of relays before proofs, the credential itself, is not taken any more
+    assertThat(
+            refusal(
+                knock(
+                    a,
+                    Map.of(
+                        InternalCredential.HEADER, CREDENTIAL, RelayWire.INSTANCE_HEADER, from))))
+        .isEqualTo(MeshRefusal.MISSING);
     assertThat(refusal(knock(a, Map.of(MeshAuth.HEADER, "v1." + "A".repeat(300)))))
         .isEqualTo(MeshRefusal.MALFORMED);
     // a good proof, used once by a real link, is refused the second time
