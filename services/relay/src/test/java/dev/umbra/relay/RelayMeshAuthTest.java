@@ -87,6 +87,16 @@ class RelayMeshAuthTest {
     return MeshRefusal.valueOf(message.substring(MeshRefusal.MESSAGE.length()).toUpperCase());
   }
 
+  private RelayFrame openFrame(long channel) {
+    return RelayFrame.newBuilder()
+        .setType(FrameType.FRAME_TYPE_OPEN)
+        .setWorkspaceId(ws.toString())
+        .setTargetId(machine)
+        .setChannelId(channel)
+        .setPayload(ByteString.copyFrom(new byte[] {1}))
+        .build();
+  }
+
   @Test
   void aFakePeerInThePresenceGetsNoCredentialAndNothingARealRelayAccepts() {
     Map<String, String> captured = new TreeMap<>(String.CASE_INSENSITIVE_ORDER);
@@ -114,14 +124,7 @@ class RelayMeshAuthTest {
             .putExpiring(
                 BusNames.relayPresence(ws.toString(), machine), EVIL, Duration.ofMinutes(1)));
     try (RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, "acct-auth"))) {
-      c.send(
-          RelayFrame.newBuilder()
-              .setType(FrameType.FRAME_TYPE_OPEN)
-              .setWorkspaceId(ws.toString())
-              .setTargetId(machine)
-              .setChannelId(1)
-              .setPayload(ByteString.copyFrom(new byte[] {1}))
-              .build());
+      c.send(openFrame(1));
       Eventually.await("a dials the fake peer", Duration.ofSeconds(10), dialled::get);
     }
     RelayCluster.await(fake.close());
@@ -176,15 +179,8 @@ class RelayMeshAuthTest {
     long now = System.currentTimeMillis() / 1000;
     MeshProofKey key = MeshProofKey.of(InternalCredential.of(CREDENTIAL));
     byte[] nonce = MeshProofKey.nonce();
-    Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
     String stale =
-        String.join(
-            ".",
-            "v1",
-            a.meshId(),
-            Long.toString(now - 120),
-            b64.encodeToString(nonce),
-            b64.encodeToString(key.mac(from, a.meshId(), now - 120, nonce)));
+        MeshAuth.encode(a.meshId(), now - 120, nonce, key.mac(from, a.meshId(), now - 120, nonce));
     // plain GETs, not upgrades: the proof is refused first, with its reason
     assertThat(refusal(knock(a, Map.of(MeshAuth.HEADER, stale, RelayWire.INSTANCE_HEADER, from))))
         .isEqualTo(MeshRefusal.STALE);
@@ -225,14 +221,7 @@ class RelayMeshAuthTest {
             .build());
     assertThat(d.next().getType()).isEqualTo(FrameType.FRAME_TYPE_REGISTERED);
     try (RawPeer c = RawPeer.open(vertx, a.url(), tokens.member(ws, "acct-auth"))) {
-      c.send(
-          RelayFrame.newBuilder()
-              .setType(FrameType.FRAME_TYPE_OPEN)
-              .setWorkspaceId(ws.toString())
-              .setTargetId(machine)
-              .setChannelId(3)
-              .setPayload(ByteString.copyFrom(new byte[] {1}))
-              .build());
+      c.send(openFrame(3));
       assertThat(d.next(FrameType.FRAME_TYPE_OPEN).getChannelId()).isEqualTo(3);
       Eventually.await(
           "linked both ways",

@@ -64,13 +64,17 @@ public final class MeshAuth {
   public String proof(String target) {
     long now = clock.instant().getEpochSecond();
     byte[] nonce = MeshProofKey.nonce();
-    byte[] mac = key.mac(instance, target, now, nonce);
+    return encode(target, now, nonce, key.mac(instance, target, now, nonce));
+  }
+
+  /** The header value of a proof's fields (the one spelling {@link #parse} accepts). */
+  public static String encode(String target, long unixSeconds, byte[] nonce, byte[] mac) {
     Base64.Encoder b64 = Base64.getUrlEncoder().withoutPadding();
     return String.join(
         ".",
         VERSION,
         target,
-        Long.toString(now),
+        Long.toString(unixSeconds),
         b64.encodeToString(nonce),
         b64.encodeToString(mac));
   }

@@ -30,13 +30,7 @@ class MeshAuthTest {
       String credential, String dialler, String target, long seconds, byte[] nonce) {
     byte[] mac =
         MeshProofKey.of(InternalCredential.of(credential)).mac(dialler, target, seconds, nonce);
-    return String.join(
-        ".",
-        "v1",
-        target,
-        Long.toString(seconds),
-        B64.encodeToString(nonce),
-        B64.encodeToString(mac));
+    return MeshAuth.encode(target, seconds, nonce, mac);
   }
 
   private long now() {
