@@ -19,7 +19,9 @@ import dev.umbra.relay.auth.TokenCheck;
 import dev.umbra.relay.limits.IpLimits;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.routing.MeshAccess;
+import dev.umbra.relay.routing.MeshAuth;
 import dev.umbra.relay.routing.Switchboard;
+import dev.umbra.relay.wire.MeshRefusal;
 import dev.umbra.relay.wire.Reject;
 import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Future;
@@ -50,6 +52,7 @@ public final class RelayService extends UmbraService {
   private IpLimits connectionLimits;
   private TokenCheck tokens;
   private InternalCredential internal;
+  private MeshAuth meshAuth;
   private URI meshUrl;
   private BrowserSocketToken browsers;
 
@@ -120,6 +123,7 @@ public final class RelayService extends UmbraService {
           .refresh()
           .onFailure(e -> log.debug("control-plane key set not fetched yet: {}", e.getMessage()));
     }
+    meshAuth = internal == null ? null : new MeshAuth(internal, instance, runtime.clock());
     switchboard =
         new Switchboard(
             vertx,
@@ -129,7 +133,7 @@ public final class RelayService extends UmbraService {
             runtime.clock(),
             instance,
             runtime.audit(),
-            new MeshAccess(internal, this::meshUrl, settings().tls().serving(), this::linkOptions));
+            new MeshAccess(meshAuth, this::meshUrl, settings().tls().serving(), this::linkOptions));
     router.get(RelayWire.PATH).handler(this::upgrade);
     router.get(RelayWire.MESH_PATH).handler(this::meshUpgrade);
     vertx.setPeriodic(60_000, t -> connectionLimits.sweep(System.nanoTime()));
@@ -186,19 +190,27 @@ public final class RelayService extends UmbraService {
   }
 
   /**
-   * A mesh link from another relay instance (docs/relay.md, "Mesh"): the internal credential (and,
-   * where mutual TLS is configured, a client certificate from the deployment's CA) before anything
-   * else is looked at; then a live instance of the mesh must be named, checked in its presence.
+   * A mesh link from another relay instance (docs/relay.md, "Mesh link authentication"): a client
+   * certificate from the deployment's CA where mutual TLS is configured, then a proof of the
+   * internal credential made for this instance, recently, with a fresh nonce ({@link MeshAuth}),
+   * before anything else is looked at; then the dialler must be a live instance of the mesh.
    */
   private void meshUpgrade(RoutingContext ctx) {
     HttpServerRequest req = ctx.request();
-    if (internal == null || !internal.admits(req)) {
+    if (meshAuth == null || !internal.connectionAdmits(req)) {
       metrics.reject(Reject.UNAUTHENTICATED);
       ServiceHttp.sendError(ctx, ApiException.unauthorized("for relay instances only"));
       return;
     }
     String peer = req.getHeader(RelayWire.INSTANCE_HEADER);
-    if (!WebSockets.isUpgrade(req) || !RelayWire.validInstance(peer)) {
+    MeshRefusal refused = meshAuth.check(peer, req.getHeader(MeshAuth.HEADER));
+    if (refused != null) {
+      metrics.reject(Reject.UNAUTHENTICATED);
+      metrics.meshRefused(refused);
+      ServiceHttp.sendError(ctx, ApiException.unauthorized(MeshRefusal.MESSAGE + refused.tag()));
+      return;
+    }
+    if (!WebSockets.isUpgrade(req)) {
       ServiceHttp.sendError(
           ctx, ApiException.badRequest(null, "a WebSocket upgrade naming its relay instance"));
       return;

@@ -20,6 +20,7 @@ import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.metrics.RelayMetrics.Drop;
+import dev.umbra.relay.routing.MeshAuth;
 import dev.umbra.relay.testing.RawPeer;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
@@ -257,7 +258,10 @@ class RelayMeshTest {
     int wrong =
         RelayCluster.await(
                 http.get(port, "127.0.0.1", RelayWire.MESH_PATH)
-                    .putHeader("X-Umbra-Internal", "not-the-credential-0123456789-0123456789")
+                    .putHeader(
+                        MeshAuth.HEADER,
+                        a.linkHeaders("not-the-credential-0123456789-0123456789", "01SOMEPEER")
+                            .get(MeshAuth.HEADER))
                     .putHeader(RelayWire.INSTANCE_HEADER, "01SOMEPEER")
                     .send())
             .statusCode();
@@ -296,8 +300,8 @@ class RelayMeshTest {
     http.close();
   }
 
-  private static Map<String, String> linkHeaders(String instance) {
-    return Map.of("X-Umbra-Internal", CREDENTIAL, RelayWire.INSTANCE_HEADER, instance);
+  private Map<String, String> linkHeaders(String instance) {
+    return a.linkHeaders(CREDENTIAL, instance);
   }
 
   /** A peer as the mesh would see one: in the presence, with the credential. */

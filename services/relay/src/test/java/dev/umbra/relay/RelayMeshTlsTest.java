@@ -122,11 +122,10 @@ class RelayMeshTlsTest {
                 BusNames.relayInstance(peer),
                 "wss://127.0.0.1:1" + RelayWire.MESH_PATH,
                 Duration.ofMinutes(1)));
-    Map<String, String> headers =
-        Map.of("X-Umbra-Internal", CREDENTIAL, RelayWire.INSTANCE_HEADER, peer);
+    Map<String, String> headers = a.linkHeaders(CREDENTIAL, peer);
     WebSocketClientOptions trusting = cluster.clientOptions();
 
-    // TLS without a client certificate: the credential alone is refused (401)
+    // TLS without a client certificate: a valid proof alone is refused (401)
     Throwable none = rootCause(link(headers, trusting));
     assertThat(none).isInstanceOf(UpgradeRejectedException.class);
     assertThat(((UpgradeRejectedException) none).getStatus()).isEqualTo(401);

@@ -157,6 +157,22 @@ public final class CryptoConstants {
    */
   public static final long NOISE_REKEY_INTERVAL = 1L << 31;
 
+  // ---- Relay mesh link proof (docs/relay.md, "Mesh link authentication") ----
+  /**
+   * HKDF info of the mesh key derived from the internal credential, and the first (length-prefixed)
+   * element of every mesh proof's MAC input: a mesh proof is worthless on any other route.
+   */
+  public static final String RELAY_MESH_PROOF_DOMAIN = "umbra-relay-mesh/v1";
+
+  /** Length of the random nonce of a mesh proof. */
+  public static final int RELAY_MESH_NONCE_LENGTH = 16;
+
+  /** Length of a mesh proof's MAC (keyed BLAKE2b-256). */
+  public static final int RELAY_MESH_MAC_LENGTH = 32;
+
+  /** How far a mesh proof's time may be from the acceptor's clock, either way. */
+  public static final long RELAY_MESH_PROOF_WINDOW_SECONDS = 30;
+
   // ---- Symmetric primitives ----
   public static final int AES_256_KEY_LENGTH = 32;
   public static final int GCM_NONCE_LENGTH = 12;

@@ -5,6 +5,7 @@ import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.MeshSignalKind;
 import dev.umbra.proto.relay.RelayReason;
 import dev.umbra.proto.relay.RelayReasons;
+import dev.umbra.relay.wire.MeshRefusal;
 import dev.umbra.relay.wire.Reject;
 import dev.umbra.relay.wire.RelayWire;
 import io.micrometer.core.instrument.Counter;
@@ -48,6 +49,7 @@ public final class RelayMetrics {
   private final Map<FrameType, Counter> bytes = new EnumMap<>(FrameType.class);
   private final Map<Reject, Counter> rejections = new EnumMap<>(Reject.class);
   private final Map<Drop, Counter> drops = new EnumMap<>(Drop.class);
+  private final Map<MeshRefusal, Counter> meshRefusals = new EnumMap<>(MeshRefusal.class);
   private final Counter hopsOut;
   private final Counter hopsIn;
   private final Counter revokedClosed;
@@ -93,6 +95,14 @@ public final class RelayMetrics {
           d,
           Counter.builder(Metrics.name("relay", "drops"))
               .tag(TAG_REASON, d.tag)
+              .register(registry));
+    }
+    for (MeshRefusal r : MeshRefusal.values()) {
+      meshRefusals.put(
+          r,
+          Counter.builder(Metrics.name("relay", "mesh.refusals"))
+              .description("mesh link upgrades refused at the proof, by reason")
+              .tag(TAG_REASON, r.tag())
               .register(registry));
     }
     hopsOut =
@@ -154,6 +164,11 @@ public final class RelayMetrics {
 
   public void reject(Reject reason) {
     rejections.get(reason).increment();
+  }
+
+  /** A mesh link's proof refused (docs/relay.md, "Mesh link authentication"). */
+  public void meshRefused(MeshRefusal reason) {
+    meshRefusals.get(reason).increment();
   }
 
   public void drop(Drop reason) {
@@ -235,6 +250,10 @@ public final class RelayMetrics {
 
   public double rejections(Reject reason) {
     return rejections.get(reason).count();
+  }
+
+  public double meshRefusals(MeshRefusal reason) {
+    return meshRefusals.get(reason).count();
   }
 
   public double drops(Drop reason) {

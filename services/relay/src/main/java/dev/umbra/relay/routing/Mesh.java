@@ -1,7 +1,6 @@
 package dev.umbra.relay.routing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
-import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.BusNames;
@@ -63,7 +62,7 @@ final class Mesh {
   private final Delivery delivery;
   private final String instance;
   private final Presence presence;
-  private final InternalCredential credential;
+  private final MeshAuth auth;
   private final Supplier<URI> meshUrl;
   private final boolean tls;
   private final WebSocketClient client;
@@ -92,7 +91,7 @@ final class Mesh {
     this.delivery = delivery;
     this.instance = instance;
     this.presence = new Presence(bus, context, instance, settings.ping());
-    this.credential = access.credential();
+    this.auth = access.auth();
     this.meshUrl = access.url();
     this.tls = access.tls();
     this.fallback = new PeerFallback(bus, context, instance, metrics, settings.queueBytes());
@@ -109,7 +108,7 @@ final class Mesh {
 
   /** Whether this instance takes part: mesh on, a credential and a URL peers can reach. */
   boolean on() {
-    return settings.mesh() && credential != null && meshUrl.get() != null;
+    return settings.mesh() && auth != null && meshUrl.get() != null;
   }
 
   /** Listens to takeover notices, which void cached routes of their target. */
@@ -348,13 +347,15 @@ final class Mesh {
     if (uri == null
         || uri.getHost() == null
         || !(tls ? "wss".equals(uri.getScheme()) : "ws".equals(uri.getScheme()))) {
-      // with TLS on, the credential only ever goes to a peer whose certificate the CA signed
+      // with TLS on, links only go to a peer whose certificate the CA signed
       return Future.failedFuture("peer " + peer + " has no usable mesh URL");
     }
     WebSocketConnectOptions o =
         new WebSocketConnectOptions()
             .setAbsoluteURI(uri.toString())
-            .putHeader(InternalCredential.HEADER, credential.value())
+            // a proof for this peer only, never the credential (docs/relay.md, "Mesh link
+            // authentication"): whoever a forged presence entry points here learns nothing usable
+            .putHeader(MeshAuth.HEADER, auth.proof(peer))
             .putHeader(RelayWire.INSTANCE_HEADER, instance);
     return OnLoop.of(context, client.connect(o));
   }

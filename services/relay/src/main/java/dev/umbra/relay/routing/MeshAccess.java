@@ -1,6 +1,5 @@
 package dev.umbra.relay.routing;
 
-import dev.umbra.kit.auth.InternalCredential;
 import io.vertx.core.http.WebSocketClientOptions;
 import java.net.URI;
 import java.util.function.Supplier;
@@ -8,7 +7,8 @@ import java.util.function.Supplier;
 /**
  * What the mesh needs from the service (docs/relay.md, "Mesh").
  *
- * @param credential the internal credential links present and require (null: the mesh is off)
+ * @param auth the proofs links present and require, keyed from the internal credential (null: the
+ *     mesh is off)
  * @param url this instance's mesh URL once it listens (null from the supplier: it has none and
  *     takes no part)
  * @param tls whether the service serves TLS: links then go to {@code wss://} URLs only, with this
@@ -17,7 +17,7 @@ import java.util.function.Supplier;
  *     certificate)
  */
 public record MeshAccess(
-    InternalCredential credential,
+    MeshAuth auth,
     Supplier<URI> url,
     boolean tls,
     Supplier<WebSocketClientOptions> clientOptionsFactory) {

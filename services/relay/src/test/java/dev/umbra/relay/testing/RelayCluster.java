@@ -1,5 +1,6 @@
 package dev.umbra.relay.testing;
 
+import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
@@ -7,6 +8,7 @@ import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.kit.testing.TestServices;
 import dev.umbra.relay.RelayService;
+import dev.umbra.relay.routing.MeshAuth;
 import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -34,6 +36,20 @@ public final class RelayCluster implements AutoCloseable {
     public URI url() {
       return URI.create(
           (tls ? "wss" : "ws") + "://127.0.0.1:" + service.actualPort() + RelayWire.PATH);
+    }
+
+    /** This instance's id in the mesh (its presence key, the target of proofs for it). */
+    public String meshId() {
+      return service.switchboard().instance();
+    }
+
+    /**
+     * The upgrade headers of a link opened to this instance by {@code from}, with a fresh proof
+     * keyed from {@code credential} (docs/relay.md, "Mesh link authentication").
+     */
+    public Map<String, String> linkHeaders(String credential, String from) {
+      MeshAuth auth = new MeshAuth(InternalCredential.of(credential), from, Clock.systemUTC());
+      return Map.of(MeshAuth.HEADER, auth.proof(meshId()), RelayWire.INSTANCE_HEADER, from);
     }
 
     /** This instance's mesh endpoint. */

@@ -72,7 +72,8 @@ public final class ConformanceVectorGenerator {
           "device-trust.json",
           "x3dh.json",
           "double-ratchet.json",
-          "workflow.json");
+          "workflow.json",
+          "relay-mesh-proof.json");
 
   private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
@@ -111,6 +112,7 @@ public final class ConformanceVectorGenerator {
         write(
             dev.umbra.crypto.workflow.WorkflowVectors.generate(
                 ConformanceVectorGenerator::uuid, ConformanceVectorGenerator::bytes)));
+    out.put("relay-mesh-proof.json", write(RelayMeshProofVectors.generate()));
     return out;
   }
 

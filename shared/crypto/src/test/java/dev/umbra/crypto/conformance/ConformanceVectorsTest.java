@@ -458,6 +458,11 @@ class ConformanceVectorsTest {
         .isEmpty();
   }
 
+  @Test
+  void replaysRelayMeshProofJson() throws IOException {
+    assertThat(replayAll("relay-mesh-proof.json", 2, RelayMeshProofVectors::replay)).isEmpty();
+  }
+
   /** Every failure of every vector of {@code file}, which must hold {@code count} vectors. */
   private static List<String> replayAll(
       String file, int count, java.util.function.Function<JsonNode, List<String>> replay)

@@ -100,9 +100,15 @@ public final class InternalCredential {
    * {@code UMBRA_TLS_CLIENT_CA_FILE} during the handshake).
    */
   public boolean admits(HttpServerRequest request) {
-    if (!matches(request.getHeader(HEADER))) {
-      return false;
-    }
+    return matches(request.getHeader(HEADER)) && connectionAdmits(request);
+  }
+
+  /**
+   * Whether the request's connection passes the mutual-TLS requirement alone: always when mutual
+   * TLS between services is not configured, else when the client presented a certificate (for
+   * callers that prove knowledge of the credential some other way, e.g. the relay mesh's proofs).
+   */
+  public boolean connectionAdmits(HttpServerRequest request) {
     return !clientCertificates || presentedCertificate(request);
   }
 
