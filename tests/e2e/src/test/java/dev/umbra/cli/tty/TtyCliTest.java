@@ -10,11 +10,13 @@ import dev.umbra.crypto.keys.Ed25519PublicKey;
 import dev.umbra.daemon.tty.AuthorizedKeys;
 import dev.umbra.daemon.tty.TtyDaemon;
 import dev.umbra.kit.config.ServiceName;
+import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -86,10 +88,18 @@ class TtyCliTest {
     assertThat(tty.out()).contains("sum-42").contains("hidden-in-alt-9");
     assertThat(tty.err()).contains("end-to-end encrypted");
 
-    UmbraRun list = umbra(admin, "recordings", "list", "--json");
-    assertThat(list.code()).as(list.err()).isZero();
-    JsonArray sessions = new JsonObject(list.out()).getJsonArray("sessions");
-    assertThat(sessions).isNotEmpty();
+    // the engine stores the recording's end after it relayed EXIT to the client, so the list may
+    // show the session still without its exit status for a moment
+    JsonArray sessions =
+        Eventually.until(
+            "the recording lists the session with its exit status",
+            Duration.ofSeconds(10),
+            () -> {
+              UmbraRun list = umbra(admin, "recordings", "list", "--json");
+              assertThat(list.code()).as(list.err()).isZero();
+              return new JsonObject(list.out()).getJsonArray("sessions");
+            },
+            l -> !l.isEmpty() && l.getJsonObject(0).getInteger("exit_status") != null);
     String sid = sessions.getJsonObject(0).getString("session_id");
     assertThat(sessions.getJsonObject(0).getInteger("exit_status")).isEqualTo(5);
 
