@@ -316,15 +316,28 @@ public final class Database {
       String begin,
       boolean commitBehind,
       BiFunction<SqlConnection, EarlyCommit, Future<T>> work) {
+    String setup = setting(workspaceId);
+    return onConnection(conn -> PlainTransaction.run(conn, begin, setup, commitBehind, work));
+  }
+
+  /** The statement that sets the workspace for row-level security. */
+  private static String setting(UUID workspaceId) {
     // A UUID's text form is fixed hex and dashes, so inlining it is safe.
-    String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
+    return "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
+  }
+
+  /**
+   * {@code unit} on a pooled connection, bounded by {@link #bounded}; the connection goes back to
+   * the pool when the unit ends (a unit that throws ends failed).
+   */
+  private <T> Future<T> onConnection(Function<SqlConnection, Future<T>> unit) {
     return bounded(
         connection()
             .compose(
                 conn -> {
                   Future<T> outcome;
                   try {
-                    outcome = PlainTransaction.run(conn, begin, setup, commitBehind, work);
+                    outcome = unit.apply(conn);
                   } catch (RuntimeException e) {
                     outcome = Future.failedFuture(e);
                   }
@@ -378,20 +391,8 @@ public final class Database {
    */
   private <T> Future<T> transaction(
       UUID workspaceId, boolean pipelined, Function<SqlConnection, Future<T>> work) {
-    // A UUID's text form is fixed hex and dashes, so inlining it is safe.
-    String setup = "SELECT set_config('umbra.workspace_id', '" + workspaceId + "', true)";
-    return bounded(
-        connection()
-            .compose(
-                conn -> {
-                  Future<T> outcome;
-                  try {
-                    outcome = run(conn, setup, pipelined, work);
-                  } catch (RuntimeException e) {
-                    outcome = Future.failedFuture(e);
-                  }
-                  return outcome.onComplete(ar -> conn.close());
-                }));
+    String setup = setting(workspaceId);
+    return onConnection(conn -> run(conn, setup, pipelined, work));
   }
 
   private static <T> Future<T> run(
