@@ -13,8 +13,44 @@ import java.nio.charset.StandardCharsets;
 final class KeystrokePump {
   private KeystrokePump() {}
 
+  /** What the pump does to the session ({@link TtyClient}'s methods; a seam for tests). */
+  interface Session {
+    void send(byte[] keys);
+
+    void detach();
+
+    void requestControl();
+
+    void takeControl();
+  }
+
+  /** {@code c} as the pump's session. */
+  static Session of(TtyClient c) {
+    return new Session() {
+      @Override
+      public void send(byte[] keys) {
+        c.send(keys);
+      }
+
+      @Override
+      public void detach() {
+        c.detach();
+      }
+
+      @Override
+      public void requestControl() {
+        c.requestControl();
+      }
+
+      @Override
+      public void takeControl() {
+        c.takeControl();
+      }
+    };
+  }
+
   /** Keystrokes to the session; "~." after Enter detaches, "~r" asks for control, "~t" takes it. */
-  static void pump(InputStream in, TtyClient c, TerminalListener ending) {
+  static void pump(InputStream in, Session c, TerminalListener ending) {
     byte[] buf = new byte[4096];
     boolean lineStart = true;
     boolean tilde = false;
@@ -27,8 +63,15 @@ final class KeystrokePump {
           if (tilde) {
             tilde = false;
             if (b == '.') {
-              c.detach();
+              // what was typed before the escape in the same read goes out first (a paste of
+              // "ls\r~." used to lose the "ls\r")
+              if (send.size() > 0) {
+                c.send(send.toByteArray());
+              }
+              // the reason before detaching: detaching closes the socket, whose close handler
+              // (another thread) would otherwise name the end "closed (code …)" first
               ending.closed("detached");
+              c.detach();
               return;
             } else if (b == 'r') {
               c.requestControl();

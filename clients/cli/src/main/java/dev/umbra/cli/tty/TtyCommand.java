@@ -287,7 +287,7 @@ public final class TtyCommand implements Callable<Integer> {
             Thread.ofPlatform()
                 .daemon()
                 .name("tty-stdin")
-                .start(() -> KeystrokePump.pump(t.input(), c, ending));
+                .start(() -> KeystrokePump.pump(t.input(), KeystrokePump.of(c), ending));
         Integer status = ending.done.get();
         reader.interrupt();
         t.setAttributes(saved);
