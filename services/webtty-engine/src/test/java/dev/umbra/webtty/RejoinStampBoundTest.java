@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.umbra.proto.testing.MutableClock;
 import dev.umbra.proto.webtty.ParticipantRole;
-import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -45,10 +44,6 @@ class RejoinStampBoundTest {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  static WebTtyFrame attempt(String sid, ByteString key, long stamp) {
-    return FailoverFixture.rejoin(sid, key, true, 4).toBuilder().setTimeUnixMs(stamp).build();
-  }
-
   @Test
   void aFarFutureStampKeepsTheRealClientOutOnlyWhileALateAttemptCouldStillArrive()
       throws Exception {
@@ -61,7 +56,7 @@ class RejoinStampBoundTest {
 
     // the same member's other connection, stamped at the end of time, takes alice's place
     Peer pinned = h.client(1, ws, "alice", "member");
-    pinned.send(attempt(sid, aliceKey, Long.MAX_VALUE));
+    pinned.send(FailoverFixture.attempt(sid, aliceKey, Long.MAX_VALUE));
     assertThat(pinned.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
     assertThat(alice.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason())
@@ -70,7 +65,7 @@ class RejoinStampBoundTest {
     // the real client's failover re-join right after: refused, as a late attempt would be
     Peer back = h.client(0, ws, "alice", "member");
     long now = clock.millis();
-    back.send(attempt(sid, aliceKey, now));
+    back.send(FailoverFixture.attempt(sid, aliceKey, now));
     assertThat(back.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
         .isEqualTo("already_in_session");
     back.close();
@@ -78,7 +73,7 @@ class RejoinStampBoundTest {
     // once no late attempt can be on its way, the stamp is not compared: the real client is back
     clock.advance(Duration.ofSeconds(61));
     Peer again = h.client(0, ws, "alice", "member");
-    again.send(attempt(sid, aliceKey, now + 61_000));
+    again.send(FailoverFixture.attempt(sid, aliceKey, now + 61_000));
     assertThat(again.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
     assertThat(pinned.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason())
