@@ -8,8 +8,10 @@ import dev.umbra.crypto.secret.WebhookSignatures;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.nio.charset.StandardCharsets;
@@ -56,6 +58,9 @@ class WebhookDeliveryTest {
 
   final List<HttpServerRequest> held = new CopyOnWriteArrayList<>();
 
+  /** When set, answers every request (after its body was read) instead of the rules above. */
+  volatile java.util.function.Consumer<HttpServerRequest> answer;
+
   final AtomicInteger calls = new AtomicInteger();
   final List<Map.Entry<String, byte[]>> received = new CopyOnWriteArrayList<>();
   final Map<String, AtomicInteger> perMessage = new ConcurrentHashMap<>();
@@ -76,6 +81,11 @@ class WebhookDeliveryTest {
                     req.body()
                         .onSuccess(
                             body -> {
+                              if (answer != null) {
+                                calls.incrementAndGet();
+                                answer.accept(req);
+                                return;
+                              }
                               if (calls.incrementAndGet() >= holdFrom) {
                                 held.add(req); // an attempt still running
                                 return;
@@ -367,6 +377,53 @@ class WebhookDeliveryTest {
     Eventually.await("dropped", Duration.ofSeconds(20), () -> rows("") == 0);
     assertThat(received).as("nothing sent for a removed member").isEmpty();
     assertThat(metrics(a)).contains(counted("dropped", 1));
+  }
+
+  /**
+   * A receiver (any member's URL) that answers 2xx and then sends a body that never ends, slowly or
+   * as fast as it can, must not hold the control plane's connection: the attempt deadline and the
+   * answer's size bound still apply after the status, and the connection is closed. Before, the
+   * status alone ended the attempt and the body was left running: a member with hosts under a
+   * wildcard name could make the control plane keep sockets open without end.
+   */
+  @Test
+  void anAnswerWhoseBodyTricklesOrFloodsWithoutEndIsCutOffAndItsConnectionClosed(Vertx vertx)
+      throws Exception {
+    open(vertx, 120_000);
+    AtomicInteger closed = new AtomicInteger();
+    Buffer chunk = Buffer.buffer(new byte[16 * 1024]);
+    answer =
+        req -> {
+          HttpServerResponse resp = req.response().setChunked(true).setStatusCode(200);
+          resp.write("{");
+          long t = -1;
+          if (calls.get() == 1) {
+            t = vertx.setPeriodic(100, x -> resp.write(" ")); // a byte now and then
+          } else {
+            flood(resp, chunk);
+          }
+          long trickle = t;
+          req.connection()
+              .closeHandler(
+                  v -> {
+                    vertx.cancelTimer(trickle);
+                    closed.incrementAndGet();
+                  });
+        };
+    agentSends(a);
+    Eventually.await(
+        "the trickle's connection closed", Duration.ofSeconds(30), () -> closed.get() == 1);
+    awaitRows("the first signal delivered (its status was 2xx)", () -> rows("") == 0);
+    agentSends(a);
+    Eventually.await(
+        "the flood's connection closed", Duration.ofSeconds(30), () -> closed.get() == 2);
+    awaitRows("the second signal delivered", () -> rows("") == 0);
+    assertThat(metrics(a)).contains(counted("delivered", 2));
+  }
+
+  /** Writes {@code chunk} again each time the last one was written, until its connection closes. */
+  static void flood(HttpServerResponse resp, Buffer chunk) {
+    resp.write(chunk).onSuccess(v -> flood(resp, chunk));
   }
 
   @Test

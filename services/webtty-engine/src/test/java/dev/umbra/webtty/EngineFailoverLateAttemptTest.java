@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.google.protobuf.ByteString;
 import dev.umbra.proto.webtty.ParticipantRole;
-import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
 import java.util.List;
@@ -42,10 +41,6 @@ class EngineFailoverLateAttemptTest {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
   }
 
-  static WebTtyFrame attempt(String sid, ByteString key, long stamp) {
-    return FailoverFixture.rejoin(sid, key, true, 4).toBuilder().setTimeUnixMs(stamp).build();
-  }
-
   @Test
   void anOlderAttemptDeliveredLateDoesNotTakeTheLiveConnectionsPlace() throws Exception {
     UUID ws = UUID.randomUUID();
@@ -64,14 +59,14 @@ class EngineFailoverLateAttemptTest {
 
     // the client's attempt stamped 2000 gets in and resumes
     Peer live = h.client(1, ws, "alice", "member");
-    live.send(attempt(sid, aliceKey, 2_000));
+    live.send(FailoverFixture.attempt(sid, aliceKey, 2_000));
     assertThat(live.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
     live.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_RESUMED);
 
     // the attempt stamped 1000, given up on, arrives now: refused, nobody replaced
     Peer late = h.client(2, ws, "alice", "member");
-    late.send(attempt(sid, aliceKey, 1_000));
+    late.send(FailoverFixture.attempt(sid, aliceKey, 1_000));
     assertThat(late.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_REFUSED).getReason())
         .isEqualTo("already_in_session");
     live.send(EdgeFailoverTest.stdin(h, sid, 1, "ls\n"));
@@ -85,7 +80,7 @@ class EngineFailoverLateAttemptTest {
 
     // a newer attempt (its edge died without a goodbye) still takes the place, in control
     Peer newer = h.client(2, ws, "alice", "member");
-    newer.send(attempt(sid, aliceKey, 3_000));
+    newer.send(FailoverFixture.attempt(sid, aliceKey, 3_000));
     assertThat(newer.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
     assertThat(live.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_ERROR).getReason())

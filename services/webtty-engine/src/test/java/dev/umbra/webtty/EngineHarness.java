@@ -58,6 +58,11 @@ final class EngineHarness implements AutoCloseable {
   final Path home;
 
   EngineHarness(Vertx vertx, int instances, Map<String, String> env) throws Exception {
+    this(vertx, instances, env, Clock.systemUTC());
+  }
+
+  /** Every instance with {@code clock}. */
+  EngineHarness(Vertx vertx, int instances, Map<String, String> env, Clock clock) throws Exception {
     this.vertx = vertx;
     home = Files.createTempDirectory("webtty-test");
     for (int i = 0; i < instances; i++) {
@@ -65,8 +70,7 @@ final class EngineHarness implements AutoCloseable {
       buses.add(bus);
       ServiceConfig cfg = TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, env);
       WebTtyService s =
-          TestServices.deploy(
-                  vertx, cfg, bus, Metrics.newRegistry(), Clock.systemUTC(), WebTtyService::new)
+          TestServices.deploy(vertx, cfg, bus, Metrics.newRegistry(), clock, WebTtyService::new)
               .toCompletionStage()
               .toCompletableFuture()
               .get(60, TimeUnit.SECONDS);

@@ -125,6 +125,13 @@ final class FailoverFixture implements BeforeAllCallback, AfterAllCallback {
     return join(sid, key, attach).toBuilder().setSequence(seen).build();
   }
 
+  /**
+   * A failing-over client's ATTACH attempt stamped {@code stamp} (docs/webtty.md "A late attempt").
+   */
+  static WebTtyFrame attempt(String sid, ByteString key, long stamp) {
+    return rejoin(sid, key, true, 4).toBuilder().setTimeUnixMs(stamp).build();
+  }
+
   static WebTtyFrame join(String sid, ByteString key, boolean attach) {
     return WebTtyFrame.newBuilder()
         .setType(

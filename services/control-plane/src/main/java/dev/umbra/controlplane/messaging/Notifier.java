@@ -14,6 +14,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpClient;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import io.vertx.core.json.JsonObject;
@@ -32,6 +33,7 @@ import java.util.UUID;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,8 +54,14 @@ final class Notifier {
   static final int ATTEMPTS = 4;
   private static final int TIMEOUT_MS = 5_000;
 
-  /** An attempt (lookup, connect, answer) not over by then is abandoned as failed. */
+  /**
+   * An attempt (lookup, connect, answer) not over by then is abandoned as failed; an answer's body
+   * still arriving by then is cut off (its connection closed), whatever its status said.
+   */
   static final Duration ATTEMPT_DEADLINE = Duration.ofSeconds(10);
+
+  /** Bytes of an answer's body read (and discarded) at most; beyond, its connection is closed. */
+  static final int MAX_ANSWER_BYTES = 64 * 1024;
 
   /**
    * A claimed delivery is hidden from every sweep this long; if its instance dies meanwhile,
@@ -265,6 +273,8 @@ final class Notifier {
     Promise<Void> done = Promise.promise();
     AtomicBoolean late = new AtomicBoolean();
     AtomicReference<HttpClientRequest> sent = new AtomicReference<>();
+    // the exchange is over (the answer's body read, or failed): only then does the deadline stop
+    Promise<Void> over = Promise.promise();
     long deadline =
         vertx.setTimer(
             ATTEMPT_DEADLINE.toMillis(),
@@ -288,24 +298,29 @@ final class Notifier {
                   address ->
                       late.get()
                           ? Future.failedFuture(new TimeoutException("webhook attempt deadline"))
-                          : post(c, body, new InetSocketAddress(address, port), sent));
+                          : post(c, body, new InetSocketAddress(address, port), sent, over));
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
     f.onComplete(
         ar -> {
-          vertx.cancelTimer(deadline);
           if (ar.succeeded()) {
             done.tryComplete();
           } else {
+            over.tryComplete();
             done.tryFail(ar.cause());
           }
         });
+    over.future().onComplete(x -> vertx.cancelTimer(deadline));
     return done.future();
   }
 
   private Future<Void> post(
-      Claimed c, byte[] body, InetSocketAddress checked, AtomicReference<HttpClientRequest> sent) {
+      Claimed c,
+      byte[] body,
+      InetSocketAddress checked,
+      AtomicReference<HttpClientRequest> sent,
+      Promise<Void> over) {
     RequestOptions o =
         new RequestOptions()
             .setMethod(HttpMethod.POST)
@@ -322,11 +337,32 @@ final class Notifier {
               return req.send(Buffer.buffer(body));
             })
         .compose(
-            resp ->
-                resp.statusCode() / 100 == 2
-                    ? Future.<Void>succeededFuture()
-                    : Future.<Void>failedFuture(
-                        new IllegalStateException("HTTP " + resp.statusCode())));
+            resp -> {
+              discardBody(resp, over);
+              return resp.statusCode() / 100 == 2
+                  ? Future.<Void>succeededFuture()
+                  : Future.<Void>failedFuture(
+                      new IllegalStateException("HTTP " + resp.statusCode()));
+            });
+  }
+
+  /**
+   * The status decides the outcome; the body is read and dropped, at most {@link #MAX_ANSWER_BYTES}
+   * (beyond, the request is reset, which closes its connection) and only until the attempt's
+   * deadline (which resets it too): a receiver's endless or huge body must not hold the connection,
+   * nor a socket per host name it can make the control plane call.
+   */
+  private static void discardBody(HttpClientResponse resp, Promise<Void> over) {
+    AtomicLong read = new AtomicLong();
+    resp.handler(
+        chunk -> {
+          if (read.addAndGet(chunk.length()) > MAX_ANSWER_BYTES) {
+            resp.request().reset();
+            over.tryComplete();
+          }
+        });
+    resp.exceptionHandler(e -> over.tryComplete());
+    resp.endHandler(v -> over.tryComplete());
   }
 
   /**

@@ -67,27 +67,49 @@ final class Session {
 
   /**
    * The client's stamp on each present participant's failover re-join ({@code time_unix_ms}, its
-   * own clock, rising with every attempt); absent for a first join or a client that sends none.
+   * own clock, rising with every attempt) and when this home took it (its own clock); absent for a
+   * first join or a client that sends none.
    */
-  private final java.util.Map<String, Long> joinStamps = new java.util.HashMap<>();
+  private final java.util.Map<String, JoinStamp> joinStamps = new java.util.HashMap<>();
+
+  /** A re-join's stamp ({@code clientMs}) and this home's clock when it took it. */
+  private record JoinStamp(long clientMs, long tookAtMs) {}
+
+  /**
+   * How long after a stamped re-join got in an attempt its client gave up on earlier can still
+   * arrive: the longest a JOIN waits in an edge's bus queue ({@link
+   * dev.umbra.webtty.routing.BusOutbox#RETRY_FOR} and {@code NO_RECEIVER_FOR}), with room. Past it,
+   * a stamp protects nothing and is not compared: a client's stamp is its own clock, unbounded, so
+   * otherwise a far-future one (any connection of the same member with the key's public id and
+   * public key, both public) would keep every later failover re-join of the real client out.
+   */
+  static final long LATE_ATTEMPT_MS = 60_000;
 
   /**
    * True when a failover re-join stamped {@code stamp} is older than the one {@code present} (the
-   * same participant identity) came with: an attempt its client gave up on, delivered late (it
-   * waited in an edge's bus queue while no instance homed the session) after the client's newer
-   * connection got in. It must not take that connection's place (docs/webtty.md "A late attempt").
+   * same participant identity) came with, and that one got in at most {@link #LATE_ATTEMPT_MS}
+   * before {@code nowMs}: an attempt its client gave up on, delivered late (it waited in an edge's
+   * bus queue while no instance homed the session) after the client's newer connection got in. It
+   * must not take that connection's place (docs/webtty.md "A late attempt").
    */
-  boolean abandonedAttempt(Participant present, long stamp) {
-    return present != null && stamp > 0 && stamp <= joinStamps.getOrDefault(present.id(), 0L);
+  boolean abandonedAttempt(Participant present, long stamp, long nowMs) {
+    JoinStamp took = present == null ? null : joinStamps.get(present.id());
+    return took != null
+        && stamp > 0
+        && stamp <= took.clientMs()
+        && nowMs - took.tookAtMs() <= LATE_ATTEMPT_MS;
   }
 
-  /** {@code p} joined with {@code stamp} (0: none), taking {@code replaced}'s place (or null). */
-  void joined(Participant p, long stamp, Participant replaced) {
+  /**
+   * {@code p} joined with {@code stamp} (0: none) at {@code nowMs}, taking {@code replaced}'s place
+   * (or null).
+   */
+  void joined(Participant p, long stamp, Participant replaced, long nowMs) {
     if (replaced != null) {
       joinStamps.remove(replaced.id());
     }
     if (stamp > 0) {
-      joinStamps.put(p.id(), stamp);
+      joinStamps.put(p.id(), new JoinStamp(stamp, nowMs));
     }
   }
 

@@ -84,7 +84,7 @@ final class SessionHome {
     this.instanceId = instanceId;
     this.fanout = new Fanout(clock, writer, edge);
     this.serverFrames = new ServerFrames(this, metrics, audit, writer, edge, fanout);
-    this.joins = new SessionJoins(this, fanout, audit, metrics);
+    this.joins = new SessionJoins(this, fanout, audit, metrics, clock);
     this.serverGrace = new ServerLinkGrace(vertx, this, writer.store(), settings.serverGrace());
     this.resume =
         new SessionResume(

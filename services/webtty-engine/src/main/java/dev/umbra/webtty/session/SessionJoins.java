@@ -11,6 +11,7 @@ import dev.umbra.proto.webtty.WebTtyReasons;
 import dev.umbra.webtty.metrics.EngineMetrics;
 import dev.umbra.webtty.session.model.Decision;
 import dev.umbra.webtty.session.model.Participant;
+import java.time.Clock;
 import java.util.HexFormat;
 
 /**
@@ -43,12 +44,15 @@ final class SessionJoins {
   private final Fanout fanout;
   private final AuditEmitter audit;
   private final EngineMetrics metrics;
+  private final Clock clock;
 
-  SessionJoins(SessionHome home, Fanout fanout, AuditEmitter audit, EngineMetrics metrics) {
+  SessionJoins(
+      SessionHome home, Fanout fanout, AuditEmitter audit, EngineMetrics metrics, Clock clock) {
     this.home = home;
     this.fanout = fanout;
     this.audit = audit;
     this.metrics = metrics;
+    this.clock = clock;
   }
 
   void join(Session s, WebTtyBusMessage who, Role role, WebTtyFrame f) {
@@ -64,17 +68,18 @@ final class SessionJoins {
             f.getPublicKey());
     // (revocation was checked by the edge, which holds the whole token, just before this JOIN)
     long stamp = f.getSequence() > 0 ? f.getTimeUnixMs() : 0; // only a failover re-join's
+    long now = clock.millis();
     Decision d =
-        s.abandonedAttempt(s.model.sameIdentity(candidate), stamp)
+        s.abandonedAttempt(s.model.sameIdentity(candidate), stamp, now)
             ? new Decision.Refused(WebTtyReason.WEBTTY_REASON_ALREADY_IN_SESSION)
             : s.model.join(candidate, attach, f.getSequence() > 0);
     switch (d) {
       case Decision.Rejoined r -> {
-        s.joined(r.participant(), stamp, r.replaced());
+        s.joined(r.participant(), stamp, r.replaced(), now);
         rejoined(s, r, f.getSequence());
       }
       case Decision.Joined j -> {
-        s.joined(j.participant(), stamp, null);
+        s.joined(j.participant(), stamp, null, now);
         joined(s, j, attach, f.getSequence());
       }
       case Decision.Refused r -> {

@@ -1,5 +1,6 @@
 package dev.umbra.kit.tls;
 
+import dev.umbra.crypto.tls.KeyPairs;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.Env;
 import io.vertx.core.Future;
@@ -13,9 +14,14 @@ import io.vertx.core.net.PemTrustOptions;
 import io.vertx.core.net.ServerSSLOptions;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.PrivateKey;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
+import java.util.Collections;
+import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import javax.net.ssl.X509KeyManager;
 
 /**
  * A service's TLS settings: with {@code UMBRA_TLS_CERT_FILE} and {@code UMBRA_TLS_KEY_FILE} (PEM)
@@ -108,7 +114,33 @@ public record ServiceTls(
             ? Future.succeededFuture(Optional.empty())
             : vertx.fileSystem().readFile(clientCaFile.get().toString()).map(Optional::of);
     return Future.all(cert, key, ca)
-        .map(x -> new Material(cert.result(), key.result(), ca.result()));
+        .map(x -> new Material(cert.result(), key.result(), ca.result()))
+        .compose(m -> vertx.executeBlocking(() -> paired(vertx, m), false));
+  }
+
+  /**
+   * {@code m}, once its key is known to belong to its certificate; else it fails. The two files are
+   * written one after the other (a renewal), and a key store takes any key beside any certificate:
+   * served, such a pair fails every handshake.
+   */
+  private static Material paired(Vertx vertx, Material m) throws Exception {
+    PemKeyCertOptions o = new PemKeyCertOptions().setCertValue(m.cert()).setKeyValue(m.key());
+    List<String> aliases = Collections.list(o.loadKeyStore(vertx).aliases());
+    X509KeyManager km = (X509KeyManager) o.getKeyManagerFactory(vertx).getKeyManagers()[0];
+    for (String alias : aliases) {
+      PrivateKey k = km.getPrivateKey(alias);
+      X509Certificate[] chain = km.getCertificateChain(alias);
+      if (k == null
+          || chain == null
+          || chain.length == 0
+          || !KeyPairs.belongTogether(k, chain[0].getPublicKey())) {
+        throw new IllegalStateException("the key file's key does not belong to the certificate");
+      }
+    }
+    if (aliases.isEmpty()) {
+      throw new IllegalStateException("no certificate and key in the files");
+    }
+    return m;
   }
 
   /** The server's SSL options for {@code m}: TLS 1.3 only, client certificates as configured. */

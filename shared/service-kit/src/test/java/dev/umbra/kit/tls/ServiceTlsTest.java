@@ -3,6 +3,10 @@ package dev.umbra.kit.tls;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
+import dev.umbra.crypto.keys.PrivateFiles;
 import dev.umbra.crypto.tls.LocalCertificates;
 import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.bus.InProcessBus;
@@ -35,6 +39,7 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
 
 /** A kit service with UMBRA_TLS_* set: TLS 1.3 only, reloads, mutual TLS on internal calls. */
 class ServiceTlsTest {
@@ -166,6 +171,49 @@ class ServiceTlsTest {
     assertThat(get(trusting, port, "/healthz", false).statusCode()).isEqualTo(200);
   }
 
+  /**
+   * A certificate renewed before its key is written (two files, never replaced at once) is not a
+   * pair: the key does not match the certificate. Before, the reloader handed it to the listener
+   * anyway (a key store does not check that its key belongs to its certificate), and every new
+   * handshake failed until the key was written. Now such a pair is refused (logged, tried again at
+   * the next check) and the last good one stays served.
+   */
+  @Test
+  void aRenewedCertificateWhoseKeyIsNotWrittenYetIsNotServedTheLastGoodPairStays()
+      throws Exception {
+    ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    logs.start();
+    Logger reloader = (Logger) LoggerFactory.getLogger(CertificateReloader.class);
+    reloader.addAppender(logs);
+    try {
+      Probe s = start(Map.of("UMBRA_TLS_RELOAD_SECONDS", "1"));
+      SSLContext trusting = TlsContexts.trusting(ca.certificate(), null);
+      int port = s.actualPort();
+      LocalCertificates.Issued renewed =
+          LocalCertificates.leaf(ca, List.of("127.0.0.1"), CLOCK, DAY);
+      PrivateFiles.replace(certFile, renewed.certificatePem()); // its key not written yet
+
+      Eventually.await(
+          "the reloader looked at the renewed certificate",
+          Duration.ofSeconds(30),
+          () -> !logs.list.isEmpty());
+      assertThat(logs.list.get(0).getFormattedMessage()).contains("not reloaded");
+      assertThat(TlsContexts.handshake(trusting, port, "TLSv1.3").getSerialNumber())
+          .isEqualTo(leaf.certificate().getSerialNumber());
+
+      PrivateFiles.replace(keyFile, renewed.keyPem());
+      Eventually.await(
+          "the renewed pair is served once its key is written",
+          Duration.ofSeconds(30),
+          () ->
+              TlsContexts.handshake(trusting, port, "TLSv1.3")
+                  .getSerialNumber()
+                  .equals(renewed.certificate().getSerialNumber()));
+    } finally {
+      reloader.detachAppender(logs);
+    }
+  }
+
   @Test
   void withAClientCaInternalCallsNeedAClientCertificateFromIt() throws Exception {
     Probe s = start(Map.of("UMBRA_TLS_CLIENT_CA_FILE", caFile.toString()));
@@ -201,6 +249,14 @@ class ServiceTlsTest {
                 "/internal/probe",
                 internalHeader))
         .isIn("", "HTTP/1.1 401"); // the JDK offers no certificate the server's CA list excludes
+  }
+
+  @Test
+  void aKeyThatDoesNotBelongToTheCertificateRefusesTheStart() throws Exception {
+    LocalCertificates.Issued other = LocalCertificates.leaf(ca, List.of("x"), CLOCK, DAY);
+    PrivateFiles.replace(keyFile, other.keyPem());
+    assertThatThrownBy(() -> start(Map.of()))
+        .hasStackTraceContaining("does not belong to the certificate");
   }
 
   @Test
