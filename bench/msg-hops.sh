@@ -10,7 +10,7 @@
 #   report DIR [N]        prints, per message (N: the round's probes), how often each thread of the
 #                         processes (and of the PostgreSQL backends serving them) was switched in,
 #                         woken, and woken on another CPU than its waker's (a wake-up of an idle
-#                         vCPU costs the most on a VM); and, cutting the recording into windows
+#                         vCPU costs the most on a VM), and its write syscalls; and, cutting the recording into windows
 #                         that start at a write of the owner's POST at least 5 ms after its last,
 #                         the most common orders in which the threads ran (only meaningful when
 #                         the machine is quiet and messages do not overlap)
@@ -83,9 +83,12 @@ for data in "$dir"/*.data; do
       match($0, /\[[0-9]+\]/); cpu = substr($0, RSTART + 1, RLENGTH - 2) + 0
       match($0, / [0-9]+\.[0-9]+: /); t = substr($0, RSTART + 1, RLENGTH - 3) + 0
     }
-    /sys_enter_(sendto|writev|write): / && pid == owner {
-      if (t - lastOwnerWrite > 0.005) { close_msg(); open = 1; windows++; chain = ""; prev = "" }
-      lastOwnerWrite = t
+    /sys_enter_(sendto|writev|write): / {
+      if (pid == owner) {
+        if (t - lastOwnerWrite > 0.005) { close_msg(); open = 1; windows++; chain = ""; prev = "" }
+        lastOwnerWrite = t
+      }
+      if (open && (l = label(pt[2])) != "") writes[l]++
       next
     }
     /sched:sched_wakeup: / && open {
@@ -107,11 +110,11 @@ for data in "$dir"/*.data; do
       close_msg()
       msgs = count > 0 ? count : windows
       printf "  %d messages, %d windows (a window starts at an owner write 5 ms after its last)\n", msgs, windows
-      printf "  %-44s %9s %7s %14s\n", "per message: thread", "switched", "woken", "woken cross-CPU"
-      for (l in runs) if (runs[l] / msgs >= 0.05) printf "  %-44s %9.2f %7.2f %14.2f\n", l, runs[l] / msgs, wakes[l] / msgs, crosses[l] / msgs | "sort"
+      printf "  %-44s %9s %7s %14s %7s\n", "per message: thread", "switched", "woken", "woken cross-CPU", "writes"
+      for (l in runs) if (runs[l] / msgs >= 0.05) printf "  %-44s %9.2f %7.2f %14.2f %7.2f\n", l, runs[l] / msgs, wakes[l] / msgs, crosses[l] / msgs, writes[l] / msgs | "sort"
       close("sort")
-      for (l in runs) { tr += runs[l]; tw += wakes[l]; tc += crosses[l] }
-      printf "  %-44s %9.2f %7.2f %14.2f\n", "all of them", tr / msgs, tw / msgs, tc / msgs
+      for (l in runs) { tr += runs[l]; tw += wakes[l]; tc += crosses[l]; tx += writes[l] }
+      printf "  %-44s %9.2f %7.2f %14.2f %7.2f\n", "all of them", tr / msgs, tw / msgs, tc / msgs, tx / msgs
       print "  most common windows (count: threads in the order they ran, a repeat of the same thread once):"
       for (c in chains) print chains[c] "\t" substr(c, 1, 900) | "sort -rn | head -3 | sed \"s/^/    /\""
     }' "$dir/script.txt" "$dir/script.txt"
