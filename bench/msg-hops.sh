@@ -26,6 +26,7 @@ mode=${1:?attach or report}
 if [ "$mode" = attach ]; then
   what=$2 dir=$3
   shift 3
+  trap 'exit 130' INT TERM # stopped before recording: never start the recorder late
   rm -rf "$dir" && mkdir -p "$dir"
   : >"$dir/threads"
   for np in "$@"; do
@@ -45,6 +46,7 @@ if [ "$mode" = attach ]; then
       -c "SELECT pid, 'postgres:backend' FROM pg_stat_activity WHERE client_port IN ($ports)" \
       >>"$dir/threads" || true
   fi
+  echo recording # MessagingBench starts the round on this line
   exec perf record -a -q -o "$dir/$what.data" \
     -e syscalls:sys_enter_sendto,syscalls:sys_enter_writev,syscalls:sys_enter_write \
     -e sched:sched_wakeup,sched:sched_switch

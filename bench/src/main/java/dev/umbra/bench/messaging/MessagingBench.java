@@ -239,9 +239,14 @@ public final class MessagingBench {
     Process tool =
         new ProcessBuilder(
                 "sh", "-c", cmd.replace("{what}", what).replace("{pids}", pids.toString().trim()))
-            .inheritIO()
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
             .start();
-    Thread.sleep(3_000); // the tool has looked the threads up and started recording
+    // the tool says "recording" once it has looked the threads up (slow on a loaded machine)
+    var out = new java.io.BufferedReader(new java.io.InputStreamReader(tool.getInputStream()));
+    for (String l = out.readLine(); l != null && !l.equals("recording"); l = out.readLine()) {
+      System.out.println("  [attach] " + l);
+    }
+    Thread.sleep(1_000); // the recorder started
     return tool;
   }
 
