@@ -38,7 +38,8 @@ import java.util.UUID;
  * </ul>
  *
  * Option {@code umbra.bench.jfr=DIR}: a JFR recording of every JVM, written there. {@code
- * umbra.bench.cpHeap} (512m): the control planes' heap.
+ * umbra.bench.cpHeap} (512m): the control planes' heap. {@code umbra.bench.attach}: a tool run for
+ * the first latency round ({@code bench/msg-hops.sh}, see {@link #attach}).
  *
  * <p>PostgreSQL from {@code UMBRA_BENCH_PG_URL} (default
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh database is created and dropped), Redis
