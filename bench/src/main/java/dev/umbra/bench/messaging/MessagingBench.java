@@ -38,7 +38,8 @@ import java.util.UUID;
  * </ul>
  *
  * Option {@code umbra.bench.jfr=DIR}: a JFR recording of every JVM, written there. {@code
- * umbra.bench.cpHeap} (512m): the control planes' heap.
+ * umbra.bench.cpHeap} (512m): the control planes' heap. {@code umbra.bench.attach}: a tool run for
+ * the first latency round ({@code bench/msg-hops.sh}, see {@link #attach}).
  *
  * <p>PostgreSQL from {@code UMBRA_BENCH_PG_URL} (default
  * postgresql://postgres@127.0.0.1:5432/postgres; a fresh database is created and dropped), Redis
@@ -182,8 +183,10 @@ public final class MessagingBench {
     String n = " " + s.latencyCount() + " " + s.rate();
     for (int r = 1; r <= s.rounds(); r++) {
       Result f = phase(owner, agent, "floor" + r, s.latencyCount(), "floor floor" + r + n);
+      Process tool = r == 1 ? attach("lat1", all) : null;
       Result u =
           phase(owner, agent, "lat" + r, s.latencyCount(), "umbra lat" + r + n + " " + s.window());
+      detach(tool);
       floors.add(f);
       umbras.add(u);
       System.out.printf(
@@ -220,6 +223,51 @@ public final class MessagingBench {
     report(floors, umbras, t, s.rate(), s.window(), s.latencyCount());
     owner.send("quit");
     agent.send("quit");
+  }
+
+  /**
+   * Option {@code umbra.bench.attach="CMD … {what} … {pids}"}: a tool (e.g. {@code
+   * bench/msg-hops.sh attach}) run for the first latency round, {@code {pids}} the processes as
+   * {@code name=pid …}; stopped with SIGINT after the round. Null without the option.
+   */
+  private static Process attach(String what, List<JvmProcess> all) throws Exception {
+    String cmd = System.getProperty("umbra.bench.attach");
+    if (cmd == null) {
+      return null;
+    }
+    StringBuilder pids = new StringBuilder();
+    all.forEach(p -> pids.append(p.name).append('=').append(p.process.pid()).append(' '));
+    Process tool =
+        new ProcessBuilder(
+                "sh", "-c", cmd.replace("{what}", what).replace("{pids}", pids.toString().trim()))
+            .redirectError(ProcessBuilder.Redirect.INHERIT)
+            .start();
+    // the tool says "recording" once it has looked the threads up (slow on a loaded machine)
+    var out = new java.io.BufferedReader(new java.io.InputStreamReader(tool.getInputStream()));
+    for (String l = out.readLine(); l != null && !l.equals("recording"); l = out.readLine()) {
+      System.out.println("  [attach] " + l);
+    }
+    Thread.sleep(1_000); // the recorder started
+    return tool;
+  }
+
+  private static void detach(Process tool) throws Exception {
+    if (tool == null) {
+      return;
+    }
+    tool.descendants().forEach(d -> signal(d.pid()));
+    signal(tool.pid());
+    tool.waitFor(30, java.util.concurrent.TimeUnit.SECONDS);
+  }
+
+  private static void signal(long pid) {
+    try {
+      new ProcessBuilder("kill", "-INT", String.valueOf(pid)).start().waitFor();
+    } catch (java.io.IOException e) {
+      // gone already
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static Result phase(

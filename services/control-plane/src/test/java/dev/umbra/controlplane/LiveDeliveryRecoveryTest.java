@@ -208,6 +208,31 @@ class LiveDeliveryRecoveryTest {
   }
 
   @Test
+  void aSendWhoseTransactionRolledBackPublishesNoNotice(Vertx vertx) throws Exception {
+    // fail closed: notices follow a commit, never an attempt (docs/messaging.md, "Sending")
+    Client onA = connect(vertx, a);
+    String id = send(a);
+    Eventually.await("pushed", BOUND, () -> onA.pushed().contains(id));
+    // the agent sends with the id the device holds: its transaction rolls back
+    Harness.Response stolen =
+        a.call(
+            "POST",
+            "/v1/workspaces/" + ws + "/messages",
+            agent.session(),
+            MessagingFixture.message(id, conversation, device.id(), new byte[] {9}));
+    assertThat(stolen.status()).as(stolen.body().encode()).isEqualTo(409);
+    String next = send(a);
+    // the publisher answers in order, and before the copy it announced can have been read and
+    // pushed: a notice of the refused send (to the device, which listens nowhere) would be
+    // counted by now
+    Eventually.await("the next one pushed", BOUND, () -> onA.pushed().contains(next));
+    Eventually.await("its notice counted", BOUND, () -> notices(a, "published") >= 2);
+    assertThat(notices(a, "published")).isEqualTo(2);
+    assertThat(notices(a, "no_receiver")).isZero();
+    assertThat(onA.pushed()).containsExactly(id, next);
+  }
+
+  @Test
   void aLostBusSubscriptionClosesTheSocketWith1013AndTheClientGetsTheCopyOnce(Vertx vertx)
       throws Exception {
     Outage redisOfB = new Outage(proxy(TestRedis.url().getPort()));

@@ -199,35 +199,47 @@ final class MessageRoutes {
     return groups.sendAll(Requests.uuidParam(ctx, "workspace_id"), claims, senderKind, sends);
   }
 
-  /** What follows a stored send (see {@link #store}). */
+  /**
+   * A stored send's answer, and what follows its commit (see {@link #store}): its notices, webhook
+   * signal and audit event go out in the event loop's next task, after this one has written the
+   * answer (a batch's too, when its sends were stored together), so the sender is not kept waiting
+   * for their writes; never before the commit, and a failure of them cannot turn the stored send
+   * into an error.
+   */
   private Future<JsonObject> stored(
       RoutingContext ctx, SendBatch.Send send, Future<SendGroups.Done> done) {
     UUID id = send.id();
     return done.map(
         e -> {
-          Party p = e.party();
           MessageService.Sent s = e.sent();
-          s.stored().forEach(r -> live.publish(p.workspaceId(), r, id));
-          notifier.queued(p.workspaceId(), e.notification());
-          if (!s.stored().isEmpty()) {
-            audit
-                .event(AuditAction.AGENT_MESSAGE_SENT)
-                .workspace(p.workspaceId())
-                .actor(LiveDelivery.actor(p))
-                .target("message", id)
-                .meta("conversation", send.conversation().toString())
-                .meta("sender", p.id().toString())
-                .meta("copies", Integer.toString(s.stored().size()))
-                .meta("bytes", Long.toString(s.bytes()))
-                .request(ctx)
-                .success()
-                .emit();
-          }
+          ctx.vertx().getOrCreateContext().runOnContext(v -> afterCommit(ctx, send, e));
           return new JsonObject()
               .put("id", id.toString())
               .put("stored", s.stored().size())
               .put("duplicates", s.duplicates());
         });
+  }
+
+  private void afterCommit(RoutingContext ctx, SendBatch.Send send, SendGroups.Done e) {
+    UUID id = send.id();
+    Party p = e.party();
+    MessageService.Sent s = e.sent();
+    s.stored().forEach(r -> live.publish(p.workspaceId(), r, id));
+    notifier.queued(p.workspaceId(), e.notification());
+    if (!s.stored().isEmpty()) {
+      audit
+          .event(AuditAction.AGENT_MESSAGE_SENT)
+          .workspace(p.workspaceId())
+          .actor(LiveDelivery.actor(p))
+          .target("message", id)
+          .meta("conversation", send.conversation().toString())
+          .meta("sender", p.id().toString())
+          .meta("copies", Integer.toString(s.stored().size()))
+          .meta("bytes", Long.toString(s.bytes()))
+          .request(ctx)
+          .success()
+          .emit();
+    }
   }
 
   /**
