@@ -160,12 +160,12 @@ class MessagingApiTest {
   void aOneTimePrekeyIsHandedOutOnceUnderConcurrency() throws Exception {
     String prekeys = "/v1/workspaces/" + ws() + "/prekeys";
     assertThat(
-            h.call("POST", prekeys, agent.session(), MessagingFixture.bundle(h, 100, 20)).status())
+            h.call("POST", prekeys, agent.session(), MessagingFixture.bundle(h, 100, 5)).status())
         .isEqualTo(200);
     ExecutorService pool = Executors.newFixedThreadPool(8);
     try {
       List<Future<JsonObject>> all = new ArrayList<>();
-      for (int i = 0; i < 40; i++) {
+      for (int i = 0; i < 10; i++) {
         all.add(
             pool.submit(
                 () -> h.call("GET", prekeys + "/" + agent.id(), device.session(), null).body()));
@@ -180,11 +180,45 @@ class MessagingApiTest {
           ids.add(otk.getLong("id"));
         }
       }
-      assertThat(ids).hasSize(20).doesNotHaveDuplicates();
-      assertThat(none).isEqualTo(20);
+      assertThat(ids).hasSize(5).doesNotHaveDuplicates();
+      assertThat(none).isEqualTo(5);
     } finally {
       pool.shutdownNow();
     }
+  }
+
+  @Test
+  void aFetcherTakesAtMostAFewOfOnePrincipalsOneTimePrekeysAnHour() {
+    // fetching in a loop must not use up an agent's one-time prekeys for everyone else
+    String prekeys = "/v1/workspaces/" + ws() + "/prekeys";
+    assertThat(h.call("POST", prekeys, agent.session(), MessagingFixture.bundle(h, 1, 20)).status())
+        .isEqualTo(200);
+    for (int i = 0; i < 5; i++) {
+      assertThat(
+              h.call("GET", prekeys + "/" + agent.id(), device.session(), null)
+                  .body()
+                  .getJsonObject("one_time_prekey"))
+          .isNotNull();
+    }
+    Harness.Response sixth = h.call("GET", prekeys + "/" + agent.id(), device.session(), null);
+    assertThat(sixth.status()).as("the bundle still comes, for X3DH without one").isEqualTo(200);
+    assertThat(sixth.body().getString("signed_prekey")).isNotNull();
+    assertThat(sixth.body().getValue("one_time_prekey")).isNull();
+    assertThat(
+            h.call("GET", "/v1/workspaces/" + ws() + "/prekey-status", agent.session(), null)
+                .body()
+                .getInteger("one_time_prekeys"))
+        .isEqualTo(15);
+
+    h.clock.advance(Duration.ofMinutes(61));
+    String fresh = MessagingFixture.deviceSession(h, alice.token(), ws(), device.id());
+
+    assertThat(
+            h.call("GET", prekeys + "/" + agent.id(), fresh, null)
+                .body()
+                .getJsonObject("one_time_prekey"))
+        .as("an hour later")
+        .isNotNull();
   }
 
   @Test

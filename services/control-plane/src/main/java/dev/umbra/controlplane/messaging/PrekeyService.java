@@ -4,6 +4,7 @@ import dev.umbra.controlplane.errors.Refusal;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.List;
@@ -14,11 +15,18 @@ import java.util.UUID;
  * Prekey rules (docs/messaging.md, "Prekeys"): a party replaces its own bundle and adds one-time
  * prekeys up to {@link #MAX_ONE_TIME_TOTAL}; a party fetches the bundle of an active principal of
  * the other kind (a member's device fetches an agent's, an agent a device's), consuming one
- * one-time prekey when any is left.
+ * one-time prekey when any is left — at most {@link #TAKES_PER_HOUR} of one principal's per fetcher
+ * and hour: past that the bundle comes without one (X3DH's fallback), so nobody can use up another
+ * principal's one-time prekeys by fetching in a loop.
  */
 final class PrekeyService {
   static final int MAX_ONE_TIME_PER_UPLOAD = 100;
   static final int MAX_ONE_TIME_TOTAL = 500;
+
+  /** One-time prekeys of one principal a fetcher may take per {@link #TAKE_WINDOW}. */
+  static final int TAKES_PER_HOUR = 5;
+
+  static final Duration TAKE_WINDOW = Duration.ofHours(1);
 
   private final PrekeyStore store;
   private final Clock clock;
@@ -76,7 +84,15 @@ final class PrekeyService {
               if (b.isEmpty() || !b.get().principalKind().equals(want.wire())) {
                 return Future.failedFuture(Refusal.notFound("prekey bundle"));
               }
-              return store.take(conn, principal).map(o -> new Fetched(b.get(), o));
+              OffsetDateTime now = now();
+              return store
+                  .takesSince(conn, principal, p.id(), now.minus(TAKE_WINDOW))
+                  .compose(
+                      n ->
+                          n >= TAKES_PER_HOUR
+                              ? Future.succeededFuture(Optional.<PrekeyStore.OneTime>empty())
+                              : store.take(conn, p.workspaceId(), principal, p.id(), now))
+                  .map(o -> new Fetched(b.get(), o));
             });
   }
 

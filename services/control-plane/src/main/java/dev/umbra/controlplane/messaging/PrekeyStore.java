@@ -85,16 +85,39 @@ final class PrekeyStore {
   }
 
   /**
-   * Takes (deletes and returns) one one-time prekey of {@code principal}: concurrent takers skip
-   * the rows another transaction holds, so each key is handed out once; empty when none is left.
+   * How many of {@code principal}'s one-time prekeys {@code fetcher} took at or after {@code
+   * since}; first forgets every take of {@code principal} before it (the takes prune themselves).
    */
-  Future<Optional<OneTime>> take(SqlConnection conn, UUID principal) {
+  Future<Integer> takesSince(
+      SqlConnection conn, UUID principal, UUID fetcher, OffsetDateTime since) {
+    return conn.preparedQuery("DELETE FROM prekey_takes WHERE principal_id = $1 AND taken_at < $2")
+        .execute(Tuple.of(principal, since))
+        .compose(
+            x ->
+                conn.preparedQuery(
+                        "SELECT count(*) AS n FROM prekey_takes"
+                            + " WHERE principal_id = $1 AND fetcher_id = $2")
+                    .execute(Tuple.of(principal, fetcher)))
+        .map(rows -> rows.iterator().next().getLong("n").intValue());
+  }
+
+  /**
+   * Takes (deletes and returns) one one-time prekey of {@code principal} for {@code fetcher}, and
+   * notes the take: concurrent takers skip the rows another transaction holds, so each key is
+   * handed out once; empty when none is left.
+   */
+  Future<Optional<OneTime>> take(
+      SqlConnection conn, UUID wid, UUID principal, UUID fetcher, OffsetDateTime now) {
     return conn.preparedQuery(
-            "DELETE FROM one_time_prekeys WHERE (workspace_id, principal_id, key_id) IN"
+            "WITH taken AS (DELETE FROM one_time_prekeys"
+                + " WHERE (workspace_id, principal_id, key_id) IN"
                 + " (SELECT workspace_id, principal_id, key_id FROM one_time_prekeys"
-                + " WHERE principal_id = $1 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
-                + " RETURNING key_id, public_key")
-        .execute(Tuple.of(principal))
+                + " WHERE principal_id = $2 ORDER BY key_id LIMIT 1 FOR UPDATE SKIP LOCKED)"
+                + " RETURNING key_id, public_key),"
+                + " noted AS (INSERT INTO prekey_takes (workspace_id, principal_id, fetcher_id,"
+                + " taken_at) SELECT $1, $2, $3, $4 FROM taken)"
+                + " SELECT key_id, public_key FROM taken")
+        .execute(Tuple.of(wid, principal, fetcher, now))
         .map(
             rows ->
                 rows.size() == 0
