@@ -8,6 +8,8 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,21 +27,31 @@ final class RedisPublisher {
 
   private final Vertx vertx;
   private final RedisOptions options;
+  private final java.time.Duration timeout;
   private Future<RedisConnection> current;
   private long failedAt;
   private boolean closed;
 
-  RedisPublisher(Vertx vertx, RedisOptions options) {
+  /** {@code timeout}: a publish not answered within it fails and drops its connection. */
+  RedisPublisher(Vertx vertx, RedisOptions options, java.time.Duration timeout) {
     this.vertx = vertx;
     this.options = options;
+    this.timeout = timeout;
   }
 
   Future<Response> send(Request request) {
     Future<RedisConnection> conn = connection();
-    if (conn.succeeded()) {
-      return conn.result().send(request);
-    }
-    return conn.compose(c -> c.send(request));
+    Future<Response> sent =
+        conn.succeeded() ? conn.result().send(request) : conn.compose(c -> c.send(request));
+    return sent.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .onFailure(
+            e -> {
+              // a Redis that went silent leaves the connection up but deaf: the next publish opens
+              // a new one
+              if (e instanceof TimeoutException && conn.succeeded()) {
+                conn.result().close();
+              }
+            });
   }
 
   private synchronized Future<RedisConnection> connection() {
