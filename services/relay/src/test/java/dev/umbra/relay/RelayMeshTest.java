@@ -314,6 +314,16 @@ class RelayMeshTest {
     return RelayCluster.await(RawPeer.connect(vertx, a.meshUrl(), linkHeaders(id), 0));
   }
 
+  /** One link message of {@code n} DATA frames (sequences 0 to n - 1) towards {@code target}. */
+  private byte[] frames(String origin, String target, int n) {
+    RelayBusBatch.Builder b =
+        RelayBusBatch.newBuilder().setOrigin(origin).setTo(MeshDirection.MESH_DIRECTION_DAEMON);
+    for (int i = 0; i < n; i++) {
+      b.addFrames(data(7, i, 10).toBuilder().setTargetId(target));
+    }
+    return b.build().toByteArray();
+  }
+
   private static byte[] batch(String origin, MeshDirection to, RelayFrame f) {
     return RelayBusBatch.newBuilder()
         .setOrigin(origin)
@@ -330,16 +340,9 @@ class RelayMeshTest {
     RawPeer peer = fakePeer(bus, "01FLOODPEER");
     String gone = "gone-" + UUID.randomUUID();
     int n = 40;
-    RelayBusBatch.Builder flood =
-        RelayBusBatch.newBuilder()
-            .setOrigin("01FLOODPEER")
-            .setTo(MeshDirection.MESH_DIRECTION_DAEMON);
-    for (int i = 0; i < n; i++) {
-      flood.addFrames(data(7, i, 10).toBuilder().setTargetId(gone));
-    }
     try (RedisMonitor redis = RedisMonitor.open(gone)) {
       // a stale route's frames, all at once: the first is answered at once, the rest held back
-      peer.sendRaw(flood.build().toByteArray());
+      peer.sendRaw(frames("01FLOODPEER", gone, n));
       RelayBusBatch told = RelayBusBatch.parseFrom(peer.nextRaw());
       assertThat(told.getSignals(0).getKind()).isEqualTo(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE);
       assertThat(told.getSignals(0).getTargetId()).isEqualTo(gone);
@@ -391,14 +394,7 @@ class RelayMeshTest {
               }
             }));
     int n = 40;
-    RelayBusBatch.Builder inFlight =
-        RelayBusBatch.newBuilder()
-            .setOrigin("01MOVEDPEER")
-            .setTo(MeshDirection.MESH_DIRECTION_DAEMON);
-    for (int i = 0; i < n; i++) {
-      inFlight.addFrames(data(7, i, 10).toBuilder().setTargetId(moved));
-    }
-    peer.sendRaw(inFlight.build().toByteArray());
+    peer.sendRaw(frames("01MOVEDPEER", moved, n));
     Eventually.await(
         "every frame reaches the new holder, in order",
         Duration.ofSeconds(10),

@@ -46,12 +46,23 @@ final class RedisPublisher {
     return sent.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
         .onFailure(
             e -> {
-              // a Redis that went silent leaves the connection up but deaf: the next publish opens
-              // a new one
-              if (e instanceof TimeoutException && conn.succeeded()) {
-                conn.result().close();
+              if (e instanceof TimeoutException) {
+                abandon(conn);
               }
             });
+  }
+
+  /**
+   * A Redis that went silent leaves the connection (or its handshake) up but deaf: the next publish
+   * opens a new one, and this one is closed once it is open.
+   */
+  private void abandon(Future<RedisConnection> conn) {
+    synchronized (this) {
+      if (current == conn) {
+        current = null;
+      }
+    }
+    conn.onSuccess(RedisConnection::close);
   }
 
   private synchronized Future<RedisConnection> connection() {
