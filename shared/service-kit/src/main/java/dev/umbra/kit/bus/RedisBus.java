@@ -18,7 +18,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -69,6 +68,7 @@ public final class RedisBus implements Bus {
   private final LossListeners lossListeners = new LossListeners(); // onSubscriptionsLost
   private final RedisPublisher publisher;
   private final RedisLiveness liveness;
+  private final RedisStreams streams = new RedisStreams(this::send, this::key);
 
   /** The subscriber connection was lost and is not back yet (then {@link #ping} fails). */
   private volatile boolean subscriberLost;
@@ -460,121 +460,29 @@ public final class RedisBus implements Bus {
 
   @Override
   public Future<List<StreamEntry>> range(String stream, String afterId, int count) {
-    try {
-      Bus.checkName(stream);
-      StreamIds.parse(afterId);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return send(Request.cmd(Command.XRANGE)
-            .arg(key(stream))
-            .arg("(" + afterId)
-            .arg("+")
-            .arg("COUNT")
-            .arg(count))
-        .map(
-            r -> {
-              List<StreamEntry> out = new ArrayList<>();
-              StreamReplies.parseEntries(r, out, Map.of());
-              return out;
-            });
+    return streams.range(stream, afterId, count);
   }
 
   @Override
   public Future<Void> ensureGroup(String stream, String group) {
-    try {
-      Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return send(Request.cmd(Command.XGROUP)
-            .arg("CREATE")
-            .arg(key(stream))
-            .arg(group)
-            .arg("$")
-            .arg("MKSTREAM"))
-        .<Void>mapEmpty()
-        .recover(
-            e ->
-                String.valueOf(e.getMessage()).contains("BUSYGROUP")
-                    ? Future.succeededFuture()
-                    : Future.failedFuture(e));
+    return streams.ensureGroup(stream, group);
   }
 
   @Override
   public Future<List<StreamEntry>> readGroup(
       String stream, String group, String consumer, int count, Duration block) {
-    try {
-      Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    Request req =
-        Request.cmd(Command.XREADGROUP)
-            .arg("GROUP")
-            .arg(group)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count);
-    if (!block.isZero()) {
-      req.arg("BLOCK").arg(block.toMillis());
-    }
-    req.arg("STREAMS").arg(key(stream)).arg(">");
-    return send(req, block)
-        .map(
-            r -> {
-              List<StreamEntry> out = new ArrayList<>();
-              if (r == null) {
-                return out;
-              }
-              for (Response streamReply : r) {
-                StreamReplies.parseEntries(streamReply.get(1), out, Map.of());
-              }
-              return out;
-            });
+    return streams.readGroup(stream, group, consumer, count, block);
   }
 
   @Override
   public Future<Long> ack(String stream, String group, List<String> ids) {
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(0L);
-    }
-    Request req = Request.cmd(Command.XACK).arg(key(stream)).arg(group);
-    ids.forEach(req::arg);
-    return send(req).map(Response::toLong);
+    return streams.ack(stream, group, ids);
   }
 
   @Override
   public Future<List<StreamEntry>> claimPending(
       String stream, String group, String consumer, Duration minIdle, int count) {
-    try {
-      Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return send(Request.cmd(Command.XAUTOCLAIM)
-            .arg(key(stream))
-            .arg(group)
-            .arg(consumer)
-            .arg(minIdle.toMillis())
-            .arg("0-0")
-            .arg("COUNT")
-            .arg(count))
-        .compose(
-            r -> {
-              Response claimed = r.get(1);
-              if (claimed == null || claimed.size() == 0) {
-                return Future.succeededFuture(List.<StreamEntry>of());
-              }
-              return send(StreamReplies.pending(key(stream), group, consumer, count))
-                  .map(StreamReplies::deliveryCounts)
-                  .map(
-                      counts -> {
-                        List<StreamEntry> out = new ArrayList<>();
-                        StreamReplies.parseEntries(claimed, out, counts);
-                        return out;
-                      });
-            });
+    return streams.claimPending(stream, group, consumer, minIdle, count);
   }
 
   /** DEL only while the key holds ARGV[1], atomically (Redis 7 has no conditional DEL). */

@@ -6,7 +6,6 @@ import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.bus.RedisLiveness;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.Futures;
 import dev.umbra.kit.testing.TestPostgres;
@@ -15,14 +14,10 @@ import dev.umbra.kit.testing.TestRedisSingle;
 import dev.umbra.kit.testing.TestServices;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
-import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -53,53 +48,29 @@ class HealthzOnHalfOpenRedisTest {
               redis.url(),
               prefix,
               new RedisLiveness(Duration.ofMillis(200), Duration.ofMillis(1_000)));
-      HealthEndpointTest.Minimal service =
-          Futures.await(
-              TestServices.deploy(
-                  vertx,
-                  cfg,
-                  bus,
-                  Metrics.newRegistry(),
-                  Clock.systemUTC(),
-                  HealthEndpointTest.Minimal::new),
-              WITHIN);
+      HealthzPoller health = HealthzPoller.start(vertx, cfg, bus, WITHIN);
       // a subscription, as every service has (revocations): the lost connection carries it
       Futures.await(bus.subscribe("umbra.test.healthz", m -> {}), WITHIN);
-      WebClient http = WebClient.create(vertx);
-      List<JsonObject> seen = new CopyOnWriteArrayList<>();
-      long poller =
-          vertx.setPeriodic(
-              100,
-              t ->
-                  http.get(service.actualPort(), "127.0.0.1", "/healthz")
-                      .send()
-                      .onSuccess(
-                          r -> seen.add(r.bodyAsJsonObject().put("http_status", r.statusCode()))));
       boolean frozen = false;
       try {
-        Eventually.await("healthy before", WITHIN, () -> lastStatus(seen) == 200);
+        Eventually.await("healthy before", WITHIN, () -> health.lastStatus() == 200);
         redis.freeze();
         frozen = true;
         Eventually.await(
             "503 naming the lost subscriber",
             WITHIN,
-            () ->
-                lastStatus(seen) == 503
-                    && redisError(seen.get(seen.size() - 1)).contains("subscriber"));
+            () -> health.lastStatus() == 503 && redisError(health.last()).contains("subscriber"));
         redis.thaw();
         frozen = false;
-        Eventually.await("healthy again once resubscribed", WITHIN, () -> lastStatus(seen) == 200);
-        assertThat(
-                seen.get(seen.size() - 1)
-                    .getJsonObject("checks")
-                    .getJsonObject("redis")
-                    .getBoolean("ok"))
+        Eventually.await(
+            "healthy again once resubscribed", WITHIN, () -> health.lastStatus() == 200);
+        assertThat(health.last().getJsonObject("checks").getJsonObject("redis").getBoolean("ok"))
             .isTrue();
       } finally {
         if (frozen) {
           redis.thaw();
         }
-        vertx.cancelTimer(poller);
+        health.close();
         Futures.await(bus.close(), WITHIN);
       }
     }
@@ -107,9 +78,5 @@ class HealthzOnHalfOpenRedisTest {
 
   private static String redisError(JsonObject health) {
     return health.getJsonObject("checks").getJsonObject("redis").getString("error", "");
-  }
-
-  private static int lastStatus(List<JsonObject> seen) {
-    return seen.isEmpty() ? 0 : seen.get(seen.size() - 1).getInteger("http_status");
   }
 }
