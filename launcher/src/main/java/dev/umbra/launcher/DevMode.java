@@ -72,7 +72,12 @@ final class DevMode {
       vertx = Metrics.newVertx(registry, java.time.Duration.ofSeconds(10));
       ServiceConfig any = configs.get(ServiceName.CONTROL_PLANE);
       if (env.optional("UMBRA_REDIS_URL").isPresent()) {
-        bus = RedisBus.create(vertx, any.redisUrl(), any.busPrefix());
+        bus =
+            RedisBus.create(
+                vertx,
+                any.redisUrl(),
+                any.busPrefix(),
+                dev.umbra.kit.bus.RedisLiveness.load(any.env()));
         out.println("bus: Redis at " + RedisUrl.parse(any.redisUrl()).describe());
       } else {
         bus = new InProcessBus(vertx);

@@ -20,8 +20,10 @@ import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.relay.metrics.RelayMetrics;
 import dev.umbra.relay.metrics.RelayMetrics.Drop;
+import dev.umbra.relay.metrics.RelayMetrics.Suppressed;
 import dev.umbra.relay.routing.MeshAuth;
 import dev.umbra.relay.testing.RawPeer;
+import dev.umbra.relay.testing.RedisMonitor;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
 import dev.umbra.relay.testing.TestTokens;
@@ -312,6 +314,16 @@ class RelayMeshTest {
     return RelayCluster.await(RawPeer.connect(vertx, a.meshUrl(), linkHeaders(id), 0));
   }
 
+  /** One link message of {@code n} DATA frames (sequences 0 to n - 1) towards {@code target}. */
+  private byte[] frames(String origin, String target, int n) {
+    RelayBusBatch.Builder b =
+        RelayBusBatch.newBuilder().setOrigin(origin).setTo(MeshDirection.MESH_DIRECTION_DAEMON);
+    for (int i = 0; i < n; i++) {
+      b.addFrames(data(7, i, 10).toBuilder().setTargetId(target));
+    }
+    return b.build().toByteArray();
+  }
+
   private static byte[] batch(String origin, MeshDirection to, RelayFrame f) {
     return RelayBusBatch.newBuilder()
         .setOrigin(origin)
@@ -319,6 +331,80 @@ class RelayMeshTest {
         .addFrames(f)
         .build()
         .toByteArray();
+  }
+
+  @Test
+  void framesForATargetNobodyHoldsGetOneNoRouteAndOnePublishPerWindow() throws Exception {
+    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
+    RelayMetrics m = a.service().metrics();
+    RawPeer peer = fakePeer(bus, "01FLOODPEER");
+    String gone = "gone-" + UUID.randomUUID();
+    int n = 40;
+    try (RedisMonitor redis = RedisMonitor.open(gone)) {
+      // a stale route's frames, all at once: the first is answered at once, the rest held back
+      peer.sendRaw(frames("01FLOODPEER", gone, n));
+      RelayBusBatch told = RelayBusBatch.parseFrom(peer.nextRaw());
+      assertThat(told.getSignals(0).getKind()).isEqualTo(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE);
+      assertThat(told.getSignals(0).getTargetId()).isEqualTo(gone);
+      Eventually.await(
+          "the repeats are held back and counted",
+          Duration.ofSeconds(10),
+          () ->
+              m.suppressions(Suppressed.NO_ROUTE_SIGNAL) == n - 1
+                  && m.suppressions(Suppressed.NO_ROUTE_PUBLISH) == n - 1);
+      assertThat(redis.publishes()).as("Redis saw one publish for the %d frames", n).isEqualTo(1);
+      assertThat(m.signals(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE, true)).isEqualTo(1);
+      // once the window is over, the next frame is answered (and published) again
+      Eventually.await(
+          "a frame after the window gets the next no_route",
+          Duration.ofSeconds(10),
+          () -> {
+            peer.sendRaw(
+                batch(
+                    "01FLOODPEER",
+                    MeshDirection.MESH_DIRECTION_DAEMON,
+                    data(7, n, 10).toBuilder().setTargetId(gone).build()));
+            return m.signals(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE, true) == 2;
+          });
+      Eventually.await(
+          "the second publish reaches Redis", Duration.ofSeconds(10), () -> redis.publishes() == 2);
+      RelayBusBatch again = RelayBusBatch.parseFrom(peer.nextRaw());
+      assertThat(again.getSignals(0).getTargetId()).isEqualTo(gone);
+    }
+    peer.close();
+    RelayCluster.await(bus.close());
+  }
+
+  @Test
+  void framesForATargetThatMovedKeepGoingOverTheBusWhileItsNoRouteIsHeldBack() throws Exception {
+    RedisBus bus = RedisBus.create(vertx, TestRedis.url(), cluster.busPrefix());
+    RelayMetrics m = a.service().metrics();
+    RawPeer peer = fakePeer(bus, "01MOVEDPEER");
+    String moved = "moved-" + UUID.randomUUID();
+    // the instance the target moved to listens on its topic
+    List<RelayBusBatch> there = new java.util.concurrent.CopyOnWriteArrayList<>();
+    RelayCluster.await(
+        bus.subscribe(
+            BusNames.relayTarget(ws.toString(), moved),
+            msg -> {
+              try {
+                there.add(RelayBusBatch.parseFrom(msg.body().getBytes()));
+              } catch (com.google.protobuf.InvalidProtocolBufferException e) {
+                throw new AssertionError(e);
+              }
+            }));
+    int n = 40;
+    peer.sendRaw(frames("01MOVEDPEER", moved, n));
+    Eventually.await(
+        "every frame reaches the new holder, in order",
+        Duration.ofSeconds(10),
+        () -> there.size() == n);
+    assertThat(there.stream().map(b -> b.getFrames(0).getSequence()).toList())
+        .isEqualTo(java.util.stream.IntStream.range(0, n).boxed().map(Long::valueOf).toList());
+    assertThat(m.suppressions(Suppressed.NO_ROUTE_PUBLISH)).isZero();
+    assertThat(m.signals(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE, true)).isEqualTo(1);
+    peer.close();
+    RelayCluster.await(bus.close());
   }
 
   @Test

@@ -41,7 +41,25 @@ public final class RelayMetrics {
     }
   }
 
+  /**
+   * What a relay holds back when a peer keeps sending frames for a daemon or client it does not
+   * hold (docs/relay.md, "Mesh"): the repeated {@code no_route} signal, the frame's bus publish
+   * once the bus said nobody listens, a frame over the bound of those waiting for that answer.
+   */
+  public enum Suppressed {
+    NO_ROUTE_SIGNAL("no_route_signal"),
+    NO_ROUTE_PUBLISH("no_route_publish"),
+    NO_ROUTE_BACKLOG("no_route_backlog");
+
+    final String tag;
+
+    Suppressed(String tag) {
+      this.tag = tag;
+    }
+  }
+
   private final MeterRegistry registry;
+  private final Map<Suppressed, Counter> suppressed = new EnumMap<>(Suppressed.class);
   private final AtomicInteger daemons = new AtomicInteger();
   private final AtomicInteger clients = new AtomicInteger();
   private final AtomicInteger channels = new AtomicInteger();
@@ -123,6 +141,13 @@ public final class RelayMetrics {
     Gauge.builder(Metrics.name("relay", "mesh.links"), meshLinks, AtomicInteger::get)
         .description("open links to other relay instances, either way")
         .register(registry);
+    for (Suppressed r : Suppressed.values()) {
+      suppressed.put(
+          r,
+          Counter.builder(Metrics.name("relay", "mesh.no_route.suppressed"))
+              .tag(TAG_REASON, r.tag)
+              .register(registry));
+    }
     for (MeshSignalKind k : MeshSignalKind.values()) {
       if (k == MeshSignalKind.UNRECOGNIZED || k == MeshSignalKind.MESH_SIGNAL_KIND_UNSPECIFIED) {
         continue;
@@ -233,6 +258,15 @@ public final class RelayMetrics {
   public double signals(MeshSignalKind kind, boolean sent) {
     Counter c = (sent ? signalsSent : signalsReceived).get(kind);
     return c == null ? 0 : c.count();
+  }
+
+  /** A repeated no_route answer held back (see {@link Suppressed}). */
+  public void suppressed(Suppressed what) {
+    suppressed.get(what).increment();
+  }
+
+  public double suppressions(Suppressed what) {
+    return suppressed.get(what).count();
   }
 
   public void revoked() {

@@ -42,6 +42,11 @@ final class BusPublisher {
   }
 
   void publish(String topic, RelayFrame frame, Undelivered undelivered) {
+    publish(topic, frame, undelivered, () -> {});
+  }
+
+  /** As above; {@code answered} runs once the bus answered (after {@code undelivered}, if run). */
+  void publish(String topic, RelayFrame frame, Undelivered undelivered, Runnable answered) {
     byte[] batch =
         RelayBusBatch.newBuilder().setOrigin(origin).addFrames(frame).build().toByteArray();
     int size = batch.length;
@@ -64,6 +69,7 @@ final class BusPublisher {
                 holding = false;
                 owner.release();
               }
+              answered.run();
             });
   }
 }

@@ -434,6 +434,7 @@ final class Mesh {
     // routes through this peer are looked up again; channels behind it fall back to the bus
     routes.values().removeIf(r -> r.holder.succeeded() && l.peer.equals(r.holder.result()));
     channelLinks.values().removeIf(x -> x == l);
+    fallback.forget(l);
   }
 
   /** A local connection went away: nothing waits for it, and peers it paused may send again. */
@@ -520,8 +521,7 @@ final class Mesh {
     Connection d = board.localDaemon(l.keys.target(ws, target));
     if (d == null || d.closed) {
       // not (or no longer) here: the peer forgets the route; the frame goes on over the bus
-      l.signal(MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE, ws, target, 0);
-      fallback.publish(l, f, true);
+      fallback.noRoute(l, f, 0, Topics.targetKey(ws, target), true);
       return;
     }
     String ck = l.keys.channel(ws, target, f.getChannelId());
@@ -540,12 +540,7 @@ final class Mesh {
     String ck = l.keys.channel(f.getWorkspaceId(), f.getTargetId(), f.getChannelId());
     Connection c = board.localClient(ck);
     if (c == null || c.closed || !c.workspace.equals(f.getWorkspaceId())) {
-      l.signal(
-          MeshSignalKind.MESH_SIGNAL_KIND_NO_ROUTE,
-          f.getWorkspaceId(),
-          f.getTargetId(),
-          f.getChannelId());
-      fallback.publish(l, f, false);
+      fallback.noRoute(l, f, f.getChannelId(), ck, false);
       return;
     }
     board.seenByClient(c, ck, f);

@@ -18,7 +18,6 @@ import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -68,12 +67,19 @@ public final class RedisBus implements Bus {
   private final OwnUnsubscribes ownUnsubscribes = new OwnUnsubscribes();
   private final LossListeners lossListeners = new LossListeners(); // onSubscriptionsLost
   private final RedisPublisher publisher;
+  private final RedisLiveness liveness;
+  private final RedisStreams streams = new RedisStreams(this::send, this::key);
+
+  /** The subscriber connection was lost and is not back yet (then {@link #ping} fails). */
+  private volatile boolean subscriberLost;
+
   private volatile boolean closed;
 
   private record Listener(Context context, Handler<BusMessage> handler) {}
 
-  private RedisBus(Vertx vertx, URI url, String prefix) {
+  private RedisBus(Vertx vertx, URI url, String prefix, RedisLiveness liveness) {
     this.vertx = vertx;
+    this.liveness = liveness;
     this.prefix = prefix;
     this.url = RedisUrl.parse(url);
     this.sharded = this.url.mode() == RedisUrl.Mode.CLUSTER;
@@ -87,7 +93,7 @@ public final class RedisBus implements Bus {
             .setMaxPoolSize(32)
             .setMaxPoolWaiting(1024);
     this.client = Redis.createClient(vertx, options);
-    this.publisher = new RedisPublisher(vertx, options);
+    this.publisher = new RedisPublisher(vertx, options, liveness.lostAfter());
   }
 
   /**
@@ -95,12 +101,17 @@ public final class RedisBus implements Bus {
    * while Redis is down and report it on /healthz.
    */
   public static RedisBus create(Vertx vertx, URI url, String prefix) {
-    return new RedisBus(vertx, url, prefix);
+    return create(vertx, url, prefix, RedisLiveness.DEFAULT);
+  }
+
+  /** As {@link #create(Vertx, URI, String)}, noticing a silent Redis as {@code liveness} says. */
+  public static RedisBus create(Vertx vertx, URI url, String prefix, RedisLiveness liveness) {
+    return new RedisBus(vertx, url, prefix, liveness);
   }
 
   /** Creates the bus and checks Redis answers; fails when it does not. */
   public static Future<RedisBus> connect(Vertx vertx, URI url, String prefix) {
-    RedisBus bus = new RedisBus(vertx, url, prefix);
+    RedisBus bus = new RedisBus(vertx, url, prefix, RedisLiveness.DEFAULT);
     return bus.ping()
         .map(bus)
         .recover(
@@ -123,14 +134,27 @@ public final class RedisBus implements Bus {
   }
 
   private Future<Response> send(Request request) {
+    return send(request, Duration.ZERO);
+  }
+
+  /**
+   * Sends on the pooled client; fails when no answer came within the liveness timeout plus {@code
+   * blocking} (how long the command itself may wait in Redis), so a Redis that went silent makes
+   * commands fail instead of hang.
+   */
+  private Future<Response> send(Request request, Duration blocking) {
     if (closed) {
       return Future.failedFuture(new BusException("Redis bus is closed"));
     }
     try {
-      return client.send(request);
+      return bounded(client.send(request), blocking);
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
+  }
+
+  private <T> Future<T> bounded(Future<T> f, Duration blocking) {
+    return f.timeout(liveness.lostAfter().plus(blocking).toMillis(), TimeUnit.MILLISECONDS);
   }
 
   @Override
@@ -249,26 +273,73 @@ public final class RedisBus implements Bus {
    * those are ignored, so a replaced connection neither delivers twice nor drops its successor.
    */
   private Future<RedisConnection> openSubscriber(long gen) {
-    Redis single = Redis.createClient(vertx, RedisTopology.dedicated(options));
-    return single
-        .connect()
-        .compose(
-            conn -> {
-              conn.handler(r -> dispatch(r, gen, single));
-              conn.endHandler(v -> replaceSubscriber(gen, single, "connection lost"));
-              conn.exceptionHandler(e -> log.warn("Redis subscriber error: {}", e.getMessage()));
-              List<Future<Response>> subs = new ArrayList<>();
-              // a name makes the subscriber findable in CLIENT LIST (operations, tests)
-              subs.add(conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(subscriberName())));
-              for (String ch : channels.names()) {
-                subs.add(conn.send(Request.cmd(subscribe).arg(ch)));
-              }
-              for (String p : patterns.names()) {
-                subs.add(conn.send(Request.cmd(Command.PSUBSCRIBE).arg(p)));
-              }
-              return Future.all(subs).map(conn);
-            })
+    // RESP3: pushes (messages) go to the handler even while a PING waits for its reply; in RESP2 a
+    // message arriving then would be taken for the PING's reply
+    Redis single =
+        Redis.createClient(
+            vertx,
+            RedisTopology.dedicated(options).setPreferredProtocolVersion(ProtocolVersion.RESP3));
+    Future<RedisConnection> opened =
+        single
+            .connect()
+            .compose(
+                conn -> {
+                  probe(gen, single, conn);
+                  return subscribeAll(gen, single, conn);
+                });
+    // a Redis that accepts the connection but never answers must not stall resubscribing
+    return bounded(opened, Duration.ZERO)
+        .onSuccess(c -> subscriberLost = false)
         .onFailure(e -> single.close());
+  }
+
+  /**
+   * PINGs the subscriber connection of generation {@code gen} every probe interval while it is
+   * current; one unanswered within the timeout makes it lost. A peer that vanished without a FIN
+   * (partition, frozen host) otherwise leaves the connection silently deaf.
+   */
+  private void probe(long gen, Redis single, RedisConnection conn) {
+    vertx.setPeriodic(
+        liveness.probeEvery().toMillis(),
+        t -> {
+          if (closed || gen != generation) {
+            vertx.cancelTimer(t);
+            return;
+          }
+          Future<Response> pong;
+          try {
+            pong = conn.send(Request.cmd(Command.PING));
+          } catch (RuntimeException e) {
+            pong = Future.failedFuture(e);
+          }
+          bounded(pong, Duration.ZERO)
+              .onFailure(
+                  e -> {
+                    if (e instanceof java.util.concurrent.TimeoutException) {
+                      replaceSubscriber(
+                          gen,
+                          single,
+                          "did not answer PING within " + liveness.lostAfter().toMillis() + " ms");
+                    }
+                  });
+        });
+  }
+
+  /** Hooks the connection's events and subscribes every registered name on it. */
+  private Future<RedisConnection> subscribeAll(long gen, Redis single, RedisConnection conn) {
+    conn.handler(r -> dispatch(r, gen, single));
+    conn.endHandler(v -> replaceSubscriber(gen, single, "connection lost"));
+    conn.exceptionHandler(e -> log.warn("Redis subscriber error: {}", e.getMessage()));
+    List<Future<Response>> subs = new ArrayList<>();
+    // a name makes the subscriber findable in CLIENT LIST (operations, tests)
+    subs.add(conn.send(Request.cmd(Command.CLIENT).arg("SETNAME").arg(subscriberName())));
+    for (String ch : channels.names()) {
+      subs.add(conn.send(Request.cmd(subscribe).arg(ch)));
+    }
+    for (String p : patterns.names()) {
+      subs.add(conn.send(Request.cmd(Command.PSUBSCRIBE).arg(p)));
+    }
+    return Future.all(subs).map(conn);
   }
 
   /**
@@ -282,6 +353,7 @@ public final class RedisBus implements Bus {
       }
       subscriber = null;
       generation++;
+      subscriberLost = true;
     }
     client.close();
     if (!closed) {
@@ -302,6 +374,7 @@ public final class RedisBus implements Bus {
         delay,
         t -> {
           if (closed || (channels.isEmpty() && patterns.isEmpty())) {
+            subscriberLost = false; // nothing to resubscribe
             return;
           }
           subscriberConnection()
@@ -378,7 +451,8 @@ public final class RedisBus implements Bus {
       }
       return closed
           ? Future.failedFuture(new BusException("Redis bus is closed"))
-          : client.batch(reqs).map(rs -> rs.stream().map(Response::toString).toList());
+          : bounded(client.batch(reqs), Duration.ZERO)
+              .map(rs -> rs.stream().map(Response::toString).toList());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -386,121 +460,29 @@ public final class RedisBus implements Bus {
 
   @Override
   public Future<List<StreamEntry>> range(String stream, String afterId, int count) {
-    try {
-      Bus.checkName(stream);
-      StreamIds.parse(afterId);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return send(Request.cmd(Command.XRANGE)
-            .arg(key(stream))
-            .arg("(" + afterId)
-            .arg("+")
-            .arg("COUNT")
-            .arg(count))
-        .map(
-            r -> {
-              List<StreamEntry> out = new ArrayList<>();
-              StreamReplies.parseEntries(r, out, Map.of());
-              return out;
-            });
+    return streams.range(stream, afterId, count);
   }
 
   @Override
   public Future<Void> ensureGroup(String stream, String group) {
-    try {
-      Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return send(Request.cmd(Command.XGROUP)
-            .arg("CREATE")
-            .arg(key(stream))
-            .arg(group)
-            .arg("$")
-            .arg("MKSTREAM"))
-        .<Void>mapEmpty()
-        .recover(
-            e ->
-                String.valueOf(e.getMessage()).contains("BUSYGROUP")
-                    ? Future.succeededFuture()
-                    : Future.failedFuture(e));
+    return streams.ensureGroup(stream, group);
   }
 
   @Override
   public Future<List<StreamEntry>> readGroup(
       String stream, String group, String consumer, int count, Duration block) {
-    try {
-      Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    Request req =
-        Request.cmd(Command.XREADGROUP)
-            .arg("GROUP")
-            .arg(group)
-            .arg(consumer)
-            .arg("COUNT")
-            .arg(count);
-    if (!block.isZero()) {
-      req.arg("BLOCK").arg(block.toMillis());
-    }
-    req.arg("STREAMS").arg(key(stream)).arg(">");
-    return send(req)
-        .map(
-            r -> {
-              List<StreamEntry> out = new ArrayList<>();
-              if (r == null) {
-                return out;
-              }
-              for (Response streamReply : r) {
-                StreamReplies.parseEntries(streamReply.get(1), out, Map.of());
-              }
-              return out;
-            });
+    return streams.readGroup(stream, group, consumer, count, block);
   }
 
   @Override
   public Future<Long> ack(String stream, String group, List<String> ids) {
-    if (ids.isEmpty()) {
-      return Future.succeededFuture(0L);
-    }
-    Request req = Request.cmd(Command.XACK).arg(key(stream)).arg(group);
-    ids.forEach(req::arg);
-    return send(req).map(Response::toLong);
+    return streams.ack(stream, group, ids);
   }
 
   @Override
   public Future<List<StreamEntry>> claimPending(
       String stream, String group, String consumer, Duration minIdle, int count) {
-    try {
-      Bus.checkName(stream);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return send(Request.cmd(Command.XAUTOCLAIM)
-            .arg(key(stream))
-            .arg(group)
-            .arg(consumer)
-            .arg(minIdle.toMillis())
-            .arg("0-0")
-            .arg("COUNT")
-            .arg(count))
-        .compose(
-            r -> {
-              Response claimed = r.get(1);
-              if (claimed == null || claimed.size() == 0) {
-                return Future.succeededFuture(List.<StreamEntry>of());
-              }
-              return send(StreamReplies.pending(key(stream), group, consumer, count))
-                  .map(StreamReplies::deliveryCounts)
-                  .map(
-                      counts -> {
-                        List<StreamEntry> out = new ArrayList<>();
-                        StreamReplies.parseEntries(claimed, out, counts);
-                        return out;
-                      });
-            });
+    return streams.claimPending(stream, group, consumer, minIdle, count);
   }
 
   /** DEL only while the key holds ARGV[1], atomically (Redis 7 has no conditional DEL). */
@@ -556,13 +538,17 @@ public final class RedisBus implements Bus {
    */
   @Override
   public Future<Void> ping() {
+    if (subscriberLost && !(channels.isEmpty() && patterns.isEmpty())) {
+      return Future.failedFuture(
+          new BusException("Redis subscriber connection lost; resubscribing"));
+    }
     if (!sharded) {
       return send(Request.cmd(Command.PING)).mapEmpty();
     }
     if (closed) {
       return Future.failedFuture(new BusException("Redis bus is closed"));
     }
-    return RedisTopology.clusterHealth(client);
+    return bounded(RedisTopology.clusterHealth(client), Duration.ZERO);
   }
 
   @Override

@@ -8,6 +8,8 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,21 +27,42 @@ final class RedisPublisher {
 
   private final Vertx vertx;
   private final RedisOptions options;
+  private final java.time.Duration timeout;
   private Future<RedisConnection> current;
   private long failedAt;
   private boolean closed;
 
-  RedisPublisher(Vertx vertx, RedisOptions options) {
+  /** {@code timeout}: a publish not answered within it fails and drops its connection. */
+  RedisPublisher(Vertx vertx, RedisOptions options, java.time.Duration timeout) {
     this.vertx = vertx;
     this.options = options;
+    this.timeout = timeout;
   }
 
   Future<Response> send(Request request) {
     Future<RedisConnection> conn = connection();
-    if (conn.succeeded()) {
-      return conn.result().send(request);
+    Future<Response> sent =
+        conn.succeeded() ? conn.result().send(request) : conn.compose(c -> c.send(request));
+    return sent.timeout(timeout.toMillis(), TimeUnit.MILLISECONDS)
+        .onFailure(
+            e -> {
+              if (e instanceof TimeoutException) {
+                abandon(conn);
+              }
+            });
+  }
+
+  /**
+   * A Redis that went silent leaves the connection (or its handshake) up but deaf: the next publish
+   * opens a new one, and this one is closed once it is open.
+   */
+  private void abandon(Future<RedisConnection> conn) {
+    synchronized (this) {
+      if (current == conn) {
+        current = null;
+      }
     }
-    return conn.compose(c -> c.send(request));
+    conn.onSuccess(RedisConnection::close);
   }
 
   private synchronized Future<RedisConnection> connection() {

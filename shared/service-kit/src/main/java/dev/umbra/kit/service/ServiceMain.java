@@ -2,6 +2,7 @@ package dev.umbra.kit.service;
 
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.bus.RedisBus;
+import dev.umbra.kit.bus.RedisLiveness;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.Env;
 import dev.umbra.kit.config.ServiceConfig;
@@ -34,8 +35,10 @@ public final class ServiceMain {
       ServiceName name, Function<ServiceRuntime, ? extends UmbraService> factory) {
     String prog = "umbra-" + name.id();
     ServiceConfig cfg;
+    RedisLiveness liveness;
     try {
       cfg = ServiceConfig.load(name, Env.system());
+      liveness = RedisLiveness.load(cfg.env());
     } catch (ConfigException e) {
       System.err.println(prog + ": configuration error: " + e.getMessage());
       System.exit(EXIT_CONFIG);
@@ -43,7 +46,7 @@ public final class ServiceMain {
     }
     PrometheusMeterRegistry registry = Metrics.newRegistry();
     Vertx vertx = Metrics.newVertx(registry);
-    Bus bus = RedisBus.create(vertx, cfg.redisUrl(), cfg.busPrefix());
+    Bus bus = RedisBus.create(vertx, cfg.redisUrl(), cfg.busPrefix(), liveness);
     UmbraService service = factory.apply(new ServiceRuntime(cfg, bus, registry, Clock.systemUTC()));
     java.util.concurrent.atomic.AtomicBoolean stopping =
         new java.util.concurrent.atomic.AtomicBoolean();

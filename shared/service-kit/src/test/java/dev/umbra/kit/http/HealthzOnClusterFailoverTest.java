@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.config.ServiceConfig;
 import dev.umbra.kit.config.ServiceName;
-import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.Futures;
 import dev.umbra.kit.testing.TestPostgres;
@@ -14,14 +13,11 @@ import dev.umbra.kit.testing.TestRedisCluster;
 import dev.umbra.kit.testing.TestServices;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.web.client.WebClient;
 import io.vertx.junit5.VertxExtension;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.extension.ExtendWith;
@@ -48,30 +44,13 @@ class HealthzOnClusterFailoverTest {
       String prefix = TestRedis.randomPrefix();
       ServiceConfig cfg = TestServices.config(ServiceName.AUDIT, pg, prefix, home, Map.of());
       RedisBus bus = RedisBus.create(vertx, cluster.url(), prefix);
-      HealthEndpointTest.Minimal service =
-          Futures.await(
-              TestServices.deploy(
-                  vertx,
-                  cfg,
-                  bus,
-                  Metrics.newRegistry(),
-                  Clock.systemUTC(),
-                  HealthEndpointTest.Minimal::new),
-              WITHIN);
-      WebClient http = WebClient.create(vertx);
-      List<JsonObject> seen = new CopyOnWriteArrayList<>();
-      long poller =
-          vertx.setPeriodic(
-              100,
-              t ->
-                  http.get(service.actualPort(), "127.0.0.1", "/healthz")
-                      .send()
-                      .onSuccess(
-                          r -> seen.add(r.bodyAsJsonObject().put("http_status", r.statusCode()))));
+      HealthzPoller health = HealthzPoller.start(vertx, cfg, bus, WITHIN);
+      List<JsonObject> seen = health.seen;
       try {
-        Eventually.await("healthy before", WITHIN, () -> lastStatus(seen) == 200);
+        Eventually.await("healthy before", WITHIN, () -> health.lastStatus() == 200);
         cluster.killMaster(cluster.ports().get(0), () -> {});
-        Eventually.await("healthy again after the failover", WITHIN, () -> lastStatus(seen) == 200);
+        Eventually.await(
+            "healthy again after the failover", WITHIN, () -> health.lastStatus() == 200);
         JsonObject degraded =
             seen.stream().filter(b -> b.getInteger("http_status") == 503).findFirst().orElseThrow();
         JsonObject redis = degraded.getJsonObject("checks").getJsonObject("redis");
@@ -80,13 +59,9 @@ class HealthzOnClusterFailoverTest {
         assertThat(degraded.getJsonObject("checks").getJsonObject("postgres").getBoolean("ok"))
             .isTrue();
       } finally {
-        vertx.cancelTimer(poller);
+        health.close();
         Futures.await(bus.close(), WITHIN);
       }
     }
-  }
-
-  private static int lastStatus(List<JsonObject> seen) {
-    return seen.isEmpty() ? 0 : seen.get(seen.size() - 1).getInteger("http_status");
   }
 }

@@ -116,6 +116,27 @@ public final class RedisProcesses implements AutoCloseable {
   }
 
   /**
+   * Freezes the server on {@code port} (SIGSTOP): its connections stay up and nothing answers, as
+   * with a partition or a frozen host. {@link #thaw} (SIGCONT) resumes it.
+   */
+  public void freeze(int port) {
+    signal(port, "-STOP");
+  }
+
+  /** Resumes a server {@link #freeze} stopped. */
+  public void thaw(int port) {
+    signal(port, "-CONT");
+  }
+
+  private void signal(int port, String signal) {
+    Process p = servers.get(port);
+    if (p == null) {
+      throw new IllegalStateException("no redis-server of ours on port " + port);
+    }
+    run(List.of("kill", signal, Long.toString(p.pid())), Duration.ofSeconds(10));
+  }
+
+  /**
    * Sends one command and returns its reply as text (arrays flattened one element a line); an error
    * reply throws.
    */
