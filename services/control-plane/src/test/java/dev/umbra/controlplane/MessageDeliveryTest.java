@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.controlplane.MessagingFixture.AgentKeys;
 import dev.umbra.controlplane.MessagingFixture.Device;
+import dev.umbra.crypto.secret.MessageNoticeMacs;
+import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -13,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -192,13 +195,14 @@ class MessageDeliveryTest {
   }
 
   @Test
-  void aMessageCanaryNeverReachesAnyTableAuditEventBusMessageOrLogLine(Vertx vertx)
+  void aCanaryReachesNoTableAuditEventBusMessageOrLogAndItsCiphertextOnlyMacdNotices(Vertx vertx)
       throws Exception {
     MessageCanary canary = MessageCanary.watch(a);
+    byte[] ciphertext;
     try (canary) {
       Client c = connect(vertx, a, alice.workspaceId(), agent.session());
       // what the owner's client sends: the canary encrypted (XChaCha20-Poly1305)
-      byte[] ciphertext = canary.sealed();
+      ciphertext = canary.sealed();
       String id = send(a, ciphertext);
       Eventually.await("pushed", Duration.ofSeconds(20), () -> c.messageIds().contains(id));
       c.ws()
@@ -212,5 +216,29 @@ class MessageDeliveryTest {
     }
     assertThat(canary.sawBusTraffic()).as("audit events crossed the bus").isTrue();
     assertThat(canary.leaks(a)).isEmpty();
+    // the ciphertext (never the plaintext) crossed the bus, and only in the two notices carrying
+    // its copies, each MAC'd for the recipient's channel (docs/messaging.md, "Notices on the bus")
+    Eventually.await(
+        "both notices recorded",
+        Duration.ofSeconds(20),
+        () -> canary.busMessagesHolding(ciphertext).size() >= 2);
+    List<Map.Entry<String, byte[]>> carried = canary.busMessagesHolding(ciphertext);
+    assertThat(carried).hasSize(2);
+    byte[] key = MessageNoticeMacs.key(Harness.INTERNAL);
+    String ws = alice.workspaceId();
+    for (Map.Entry<String, byte[]> m : carried) {
+      assertThat(m.getKey()).endsWith(BusNames.messageRecipient(UUID.fromString(ws), agent.id()));
+      byte[] body = m.getValue();
+      assertThat(body[0]).isEqualTo((byte) 1);
+      assertThat(
+              MessageNoticeMacs.verify(
+                  key,
+                  ws,
+                  agent.id().toString(),
+                  Arrays.copyOfRange(body, 33, body.length),
+                  Arrays.copyOfRange(body, 1, 33)))
+          .as("the notice's MAC holds for the recipient's channel")
+          .isTrue();
+    }
   }
 }
