@@ -187,7 +187,7 @@ class LiveDeliveryRecoveryTest {
     Harness senderSide = instance(vertx, Map.of(), via(TestRedis.url(), redisOfA.p));
     Harness b = instance(vertx, Map.of(), TestRedis.url());
     Client onB = connect(vertx, b);
-    MessageCanary canary = MessageCanary.watch(b); // the retry path carries ids only
+    MessageCanary canary = MessageCanary.watch(b); // nor does the retry path show the plaintext
     String id;
     String next;
     try (canary) {

@@ -15,16 +15,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes message notices (ids only) on the bus, and publishes again the ones that failed (Redis
- * restarting or unreachable): a notice lost here would leave a recipient's open socket without the
- * copy until it reconnects (docs/messaging.md, "Delivery guarantees"). A notice is published at
- * once (pipelined, as the bus keeps call order); once one of a channel fails, that channel's
- * notices — the failed ones in the order they failed, then every new one — wait in one queue and go
- * out one at a time, in order, after {@value #FIRST_RETRY_MS} ms doubling to {@value #MAX_RETRY_MS}
- * ms, for up to {@link #RETRY_FOR}; then the queue is dropped and counted (the copies stay stored:
- * a recipient's next fetch has them). A notice that reached nobody is not retried: nobody listening
- * is the usual case (the recipient has no socket), and an instance whose subscription was
- * interrupted closes its sockets with 1013 so their clients fetch (see {@link
+ * Publishes message notices (MAC'd: {@link Notices}) on the bus, and publishes again the ones that
+ * failed (Redis restarting or unreachable): a notice lost here would leave a recipient's open
+ * socket without the copy until it reconnects (docs/messaging.md, "Delivery guarantees"). A notice
+ * is published at once (pipelined, as the bus keeps call order); once one of a channel fails, that
+ * channel's notices — the failed ones in the order they failed, then every new one — wait in one
+ * queue and go out one at a time, in order, after {@value #FIRST_RETRY_MS} ms doubling to {@value
+ * #MAX_RETRY_MS} ms, for up to {@link #RETRY_FOR}; then the queue is dropped and counted (the
+ * copies stay stored: a recipient's next fetch has them). A notice that reached nobody is not
+ * retried: nobody listening is the usual case (the recipient has no socket), and an instance whose
+ * subscription was interrupted closes its sockets with 1013 so their clients fetch (see {@link
  * LiveDelivery#CLOSE_TRY_AGAIN}). Counted in {@code umbra_control_plane_message_notices{outcome}};
  * a notice's body is never logged nor metered.
  */
