@@ -37,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class MessageDeliveryTest {
   Harness a;
+  MessagingFixture.Scene scene;
   Harness.Owner alice;
   Device device;
   AgentKeys agent;
@@ -45,7 +46,7 @@ class MessageDeliveryTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     a = new Harness(vertx, Map.of());
-    MessagingFixture.Scene scene = MessagingFixture.scene(a, "claude");
+    scene = MessagingFixture.scene(a, "claude");
     alice = scene.owner();
     device = scene.device();
     agent = scene.agent();
@@ -106,15 +107,7 @@ class MessageDeliveryTest {
   }
 
   String send(Harness h, byte[] ciphertext) {
-    String id = UUID.randomUUID().toString();
-    Harness.Response r =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + alice.workspaceId() + "/messages",
-            device.session(),
-            MessagingFixture.message(id, conversation, agent.id(), ciphertext));
-    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
-    return id;
+    return MessagingFixture.send(h, scene, ciphertext);
   }
 
   List<String> pending(Harness h) {

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.umbra.controlplane.MessageDeliveryTest.Client;
 import dev.umbra.controlplane.MessagingFixture.AgentKeys;
-import dev.umbra.controlplane.MessagingFixture.Device;
 import dev.umbra.crypto.secret.MessageNoticeMacs;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
@@ -41,19 +40,16 @@ class MessageNoticeTest {
   Harness a;
   Harness b;
   Vertx vertxB;
+  MessagingFixture.Scene scene;
   Harness.Owner alice;
-  Device device;
   AgentKeys agent;
-  String conversation;
 
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     a = new Harness(vertx, Map.of());
-    MessagingFixture.Scene scene = MessagingFixture.scene(a, "claude");
+    scene = MessagingFixture.scene(a, "claude");
     alice = scene.owner();
-    device = scene.device();
     agent = scene.agent();
-    conversation = scene.conversation();
     vertxB = Vertx.vertx();
     b = new Harness(vertxB, a);
   }
@@ -66,15 +62,7 @@ class MessageNoticeTest {
   }
 
   String send(byte[] ciphertext) {
-    String id = UUID.randomUUID().toString();
-    Harness.Response r =
-        a.call(
-            "POST",
-            "/v1/workspaces/" + alice.workspaceId() + "/messages",
-            device.session(),
-            MessagingFixture.message(id, conversation, agent.id(), ciphertext));
-    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
-    return id;
+    return MessagingFixture.send(a, scene, ciphertext);
   }
 
   /** The agent's pending copies as the polling route renders them, by id. */
