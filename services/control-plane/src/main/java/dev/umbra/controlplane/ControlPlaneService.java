@@ -264,7 +264,8 @@ public final class ControlPlaneService extends UmbraService {
                 tenancy,
                 runtime.registry(),
                 ids,
-                clock),
+                clock,
+                internal),
             new MessagingFeature.Settings(
                 Duration.ofHours(env.positiveInt("UMBRA_MESSAGE_RETENTION_HOURS", 14 * 24)),
                 Duration.ofMillis(env.positiveInt("UMBRA_WEBHOOK_FIRST_RETRY_MS", 1000)),

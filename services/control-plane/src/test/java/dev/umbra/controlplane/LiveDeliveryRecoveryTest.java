@@ -187,7 +187,7 @@ class LiveDeliveryRecoveryTest {
     Harness senderSide = instance(vertx, Map.of(), via(TestRedis.url(), redisOfA.p));
     Harness b = instance(vertx, Map.of(), TestRedis.url());
     Client onB = connect(vertx, b);
-    MessageCanary canary = MessageCanary.watch(b); // the retry path carries ids only
+    MessageCanary canary = MessageCanary.watch(b); // nor does the retry path show the plaintext
     String id;
     String next;
     try (canary) {
@@ -264,14 +264,18 @@ class LiveDeliveryRecoveryTest {
     Harness b = overPostgresProxy(vertx, pgOfB);
     Client first = connect(vertx, b);
     pgOfB.partition(); // B alone is cut off from PostgreSQL
-    String id = send(a);
+    // a small copy rides in its notice: B pushes it without PostgreSQL
+    String small = send(a);
+    Eventually.await("pushed from its notice", BOUND, () -> first.pushed().contains(small));
+    // a copy too large for its notice must be read, and the read fails
+    String id = send(a, new byte[40 * 1024]); // over the 32 KiB a notice carries
     Eventually.await("closed: try again later", BOUND, () -> first.closed().get() != null);
     assertThat(first.closed().get()).isEqualTo("1013 push_failed");
-    assertThat(first.pushed()).isEmpty();
+    assertThat(first.pushed()).containsExactly(small);
     pgOfB.heal();
     Client second = connect(vertx, b);
     List<String> shown = new ArrayList<>(pending(b));
-    assertThat(shown).containsExactly(id);
+    assertThat(shown).containsExactly(small, id);
     String next = send(a);
     Eventually.await("live again on B", BOUND, () -> second.pushed().contains(next));
     assertThat(second.pushed()).containsExactly(next);

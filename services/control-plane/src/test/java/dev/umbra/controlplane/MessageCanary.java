@@ -14,7 +14,8 @@ import java.util.Map;
 /**
  * The blindness canary of the messaging tests: a random canary (as text, hex and base64), what a
  * client would send of it (the canary sealed with XChaCha20-Poly1305), and where it must never
- * show: bus messages and log lines while it is open, every table's rows after.
+ * show: bus messages and log lines while it is open, every table's rows after. The ciphertext may
+ * cross the bus, inside MAC'd notices only ({@link #busMessagesHolding}).
  */
 final class MessageCanary implements AutoCloseable {
   final String text;
@@ -51,6 +52,20 @@ final class MessageCanary implements AutoCloseable {
   /** Whether audit events (and notices) crossed the bus at all while watching. */
   boolean sawBusTraffic() {
     return !busSeen.isEmpty();
+  }
+
+  /** The bus messages seen while watching whose body holds {@code bytes}: channel to body. */
+  List<Map.Entry<String, byte[]>> busMessagesHolding(byte[] bytes) {
+    String needle = new String(bytes, StandardCharsets.ISO_8859_1);
+    List<Map.Entry<String, byte[]>> out = new ArrayList<>();
+    for (String line : busSeen) {
+      int space = line.indexOf(' ');
+      String body = line.substring(space + 1);
+      if (body.contains(needle)) {
+        out.add(Map.entry(line.substring(0, space), body.getBytes(StandardCharsets.ISO_8859_1)));
+      }
+    }
+    return out;
   }
 
   @Override

@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.controlplane.MessagingFixture.AgentKeys;
 import dev.umbra.controlplane.MessagingFixture.Device;
+import dev.umbra.crypto.secret.MessageNoticeMacs;
+import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
@@ -13,6 +15,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -34,6 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @ExtendWith(VertxExtension.class)
 class MessageDeliveryTest {
   Harness a;
+  MessagingFixture.Scene scene;
   Harness.Owner alice;
   Device device;
   AgentKeys agent;
@@ -42,7 +46,7 @@ class MessageDeliveryTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     a = new Harness(vertx, Map.of());
-    MessagingFixture.Scene scene = MessagingFixture.scene(a, "claude");
+    scene = MessagingFixture.scene(a, "claude");
     alice = scene.owner();
     device = scene.device();
     agent = scene.agent();
@@ -103,15 +107,7 @@ class MessageDeliveryTest {
   }
 
   String send(Harness h, byte[] ciphertext) {
-    String id = UUID.randomUUID().toString();
-    Harness.Response r =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + alice.workspaceId() + "/messages",
-            device.session(),
-            MessagingFixture.message(id, conversation, agent.id(), ciphertext));
-    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
-    return id;
+    return MessagingFixture.send(h, scene, ciphertext);
   }
 
   List<String> pending(Harness h) {
@@ -192,13 +188,14 @@ class MessageDeliveryTest {
   }
 
   @Test
-  void aMessageCanaryNeverReachesAnyTableAuditEventBusMessageOrLogLine(Vertx vertx)
+  void aCanaryReachesNoTableAuditEventBusMessageOrLogAndItsCiphertextOnlyMacdNotices(Vertx vertx)
       throws Exception {
     MessageCanary canary = MessageCanary.watch(a);
+    byte[] ciphertext;
     try (canary) {
       Client c = connect(vertx, a, alice.workspaceId(), agent.session());
       // what the owner's client sends: the canary encrypted (XChaCha20-Poly1305)
-      byte[] ciphertext = canary.sealed();
+      ciphertext = canary.sealed();
       String id = send(a, ciphertext);
       Eventually.await("pushed", Duration.ofSeconds(20), () -> c.messageIds().contains(id));
       c.ws()
@@ -212,5 +209,29 @@ class MessageDeliveryTest {
     }
     assertThat(canary.sawBusTraffic()).as("audit events crossed the bus").isTrue();
     assertThat(canary.leaks(a)).isEmpty();
+    // the ciphertext (never the plaintext) crossed the bus, and only in the two notices carrying
+    // its copies, each MAC'd for the recipient's channel (docs/messaging.md, "Notices on the bus")
+    Eventually.await(
+        "both notices recorded",
+        Duration.ofSeconds(20),
+        () -> canary.busMessagesHolding(ciphertext).size() >= 2);
+    List<Map.Entry<String, byte[]>> carried = canary.busMessagesHolding(ciphertext);
+    assertThat(carried).hasSize(2);
+    byte[] key = MessageNoticeMacs.key(Harness.INTERNAL);
+    String ws = alice.workspaceId();
+    for (Map.Entry<String, byte[]> m : carried) {
+      assertThat(m.getKey()).endsWith(BusNames.messageRecipient(UUID.fromString(ws), agent.id()));
+      byte[] body = m.getValue();
+      assertThat(body[0]).isEqualTo((byte) 1);
+      assertThat(
+              MessageNoticeMacs.verify(
+                  key,
+                  ws,
+                  agent.id().toString(),
+                  Arrays.copyOfRange(body, 33, body.length),
+                  Arrays.copyOfRange(body, 1, 33)))
+          .as("the notice's MAC holds for the recipient's channel")
+          .isTrue();
+    }
   }
 }

@@ -236,6 +236,19 @@ final class MessagingFixture {
     return r.body().getString("id");
   }
 
+  /** The scene's device sends {@code ciphertext} to its agent on {@code h}; the message's id. */
+  static String send(Harness h, Scene scene, byte[] ciphertext) {
+    String id = UUID.randomUUID().toString();
+    Harness.Response r =
+        h.call(
+            "POST",
+            "/v1/workspaces/" + scene.owner().workspaceId() + "/messages",
+            scene.device().session(),
+            message(id, scene.conversation(), scene.agent().id(), ciphertext));
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+    return id;
+  }
+
   static JsonObject message(String id, String conversation, UUID recipient, byte[] ciphertext) {
     return new JsonObject()
         .put("id", id)

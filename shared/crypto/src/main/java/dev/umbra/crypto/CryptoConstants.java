@@ -173,6 +173,19 @@ public final class CryptoConstants {
   /** How far a mesh proof's time may be from the acceptor's clock, either way. */
   public static final long RELAY_MESH_PROOF_WINDOW_SECONDS = 30;
 
+  // ---- Message notice MAC (docs/messaging.md, "Notices on the bus") ----
+  /**
+   * HKDF info of the notice key derived from the internal credential, and the first
+   * (length-prefixed) element of every notice's MAC input: a notice MAC is worthless elsewhere.
+   */
+  public static final String MESSAGE_NOTICE_DOMAIN = "umbra-msg-notice/v1";
+
+  /** Length of a message notice's MAC (keyed BLAKE2b-256). */
+  public static final int MESSAGE_NOTICE_MAC_LENGTH = 32;
+
+  /** First byte of a notice's bus body ({@code version || mac || notice}). */
+  public static final byte MESSAGE_NOTICE_VERSION = 1;
+
   // ---- Symmetric primitives ----
   public static final int AES_256_KEY_LENGTH = 32;
   public static final int GCM_NONCE_LENGTH = 12;

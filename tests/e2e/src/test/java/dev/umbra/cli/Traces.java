@@ -4,11 +4,14 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
+import dev.umbra.crypto.secret.MessageNoticeMacs;
 import dev.umbra.kit.log.LogRing;
 import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.CanaryScan;
+import java.nio.charset.StandardCharsets;
 import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,39 @@ public final class Traces implements AutoCloseable {
   /** The bus messages seen so far. */
   public List<String> busSeen() {
     return bus;
+  }
+
+  /**
+   * The message notices seen so far (bus messages on {@code umbra.msg.r.<workspace>.<recipient>},
+   * which may carry a copy's ciphertext), each with whether its MAC holds for its channel under the
+   * harness's internal credential (docs/messaging.md, "Notices on the bus").
+   */
+  public List<java.util.Map.Entry<String, Boolean>> messageNotices() {
+    byte[] key = MessageNoticeMacs.key(h.internalToken);
+    String marker = "umbra.msg.r.";
+    List<java.util.Map.Entry<String, Boolean>> out = new ArrayList<>();
+    for (String line : bus) {
+      int space = line.indexOf(' ');
+      String channel = line.substring(0, space);
+      int at = channel.indexOf(marker);
+      if (at < 0) {
+        continue;
+      }
+      String[] ids = channel.substring(at + marker.length()).split("\\.");
+      byte[] body = line.substring(space + 1).getBytes(StandardCharsets.ISO_8859_1);
+      boolean macd =
+          ids.length == 2
+              && body.length > 33
+              && body[0] == 1
+              && MessageNoticeMacs.verify(
+                  key,
+                  ids[0],
+                  ids[1],
+                  Arrays.copyOfRange(body, 33, body.length),
+                  Arrays.copyOfRange(body, 1, 33));
+      out.add(java.util.Map.entry(channel, macd));
+    }
+    return out;
   }
 
   /** The log lines kept so far. */

@@ -1,6 +1,5 @@
 package dev.umbra.controlplane.messaging;
 
-import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
@@ -11,10 +10,8 @@ import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.Subscription;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.revocation.Revoked;
-import dev.umbra.proto.bus.MessageNotice;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -31,8 +28,9 @@ import org.slf4j.LoggerFactory;
 /**
  * Live delivery of messages (docs/messaging.md, "Live delivery"): the sockets of this instance by
  * recipient, one bus subscription per recipient with a socket here, and the push of a stored copy
- * when a notice (ids only) arrives: the copy is read from PostgreSQL, so no ciphertext ever crosses
- * the bus. At least once: a copy stays stored until its recipient acknowledges it.
+ * when its notice arrives: pushed from the notice itself when it carries the copy (a MAC'd notice,
+ * {@link Notices}), else read from PostgreSQL. At least once: a copy stays stored until its
+ * recipient acknowledges it.
  */
 public final class LiveDelivery {
   private static final Logger log = LoggerFactory.getLogger(LiveDelivery.class);
@@ -71,6 +69,14 @@ public final class LiveDelivery {
   private final MessageStore store;
   private final AuditEmitter audit;
   private final NoticeOutbox outbox;
+  private final Notices notices;
+
+  /**
+   * Transactions that read notified copies from PostgreSQL ({@code message_push_reads}): only for
+   * notices that did not carry their copy.
+   */
+  private final io.micrometer.core.instrument.Counter pushReads;
+
   private final Map<TryAgain, io.micrometer.core.instrument.Counter> tryAgain =
       new java.util.EnumMap<>(TryAgain.class);
   private final Map<UUID, Set<Socket>> sockets = new ConcurrentHashMap<>();
@@ -131,6 +137,7 @@ public final class LiveDelivery {
       AuditEmitter audit,
       java.time.Duration idle,
       NoticeOutbox outbox,
+      Notices notices,
       io.micrometer.core.instrument.MeterRegistry registry) {
     this.bus = bus;
     this.db = db;
@@ -138,6 +145,11 @@ public final class LiveDelivery {
     this.audit = audit;
     this.idle = idle;
     this.outbox = outbox;
+    this.notices = notices;
+    this.pushReads =
+        io.micrometer.core.instrument.Counter.builder(
+                dev.umbra.kit.metrics.Metrics.name("control-plane", "message_push_reads"))
+            .register(registry);
     for (TryAgain t : TryAgain.values()) {
       tryAgain.put(
           t,
@@ -179,15 +191,14 @@ public final class LiveDelivery {
     }
   }
 
-  /** Tells the instances holding {@code recipient}'s sockets that a copy is stored. */
-  void publish(UUID workspace, UUID recipient, UUID messageId) {
-    MessageNotice n =
-        MessageNotice.newBuilder()
-            .setWorkspaceId(workspace.toString())
-            .setRecipientId(recipient.toString())
-            .setMessageId(messageId.toString())
-            .build();
-    outbox.publish(BusNames.messageRecipient(workspace, recipient), Buffer.buffer(n.toByteArray()));
+  /**
+   * Tells the instances holding {@code recipient}'s sockets that a copy is stored; the notice
+   * carries {@code copy} (the stored copy, or null) when it is small enough ({@link Notices}).
+   */
+  void publish(UUID workspace, UUID recipient, UUID messageId, MessageStore.Stored copy) {
+    outbox.publish(
+        BusNames.messageRecipient(workspace, recipient),
+        notices.encode(workspace, recipient, messageId, copy));
   }
 
   /**
@@ -210,7 +221,10 @@ public final class LiveDelivery {
     subscriptions
         .computeIfAbsent(
             party.id(),
-            id -> bus.subscribe(BusNames.messageRecipient(party.workspaceId(), id), this::onNotice))
+            id ->
+                bus.subscribe(
+                    BusNames.messageRecipient(party.workspaceId(), id),
+                    m -> onNotice(party.workspaceId(), id, m)))
         .onSuccess(sub -> send(s, new JsonObject().put("type", "ready")))
         .onFailure(
             e -> {
@@ -237,25 +251,18 @@ public final class LiveDelivery {
     }
   }
 
-  private void onNotice(BusMessage m) {
-    MessageNotice n;
-    UUID ws;
-    UUID recipient;
-    UUID id;
-    try {
-      n = MessageNotice.parseFrom(m.body().getBytes());
-      ws = UUID.fromString(n.getWorkspaceId());
-      recipient = UUID.fromString(n.getRecipientId());
-      id = UUID.fromString(n.getMessageId());
-    } catch (InvalidProtocolBufferException | IllegalArgumentException e) {
-      log.debug("malformed message notice dropped");
+  /** A notice on the channel of {@code ws}/{@code recipient}: verified, then queued for push. */
+  private void onNotice(UUID ws, UUID recipient, BusMessage m) {
+    Notices.Opened o = notices.open(ws, recipient, m.body());
+    if (o.notice() == null) {
+      log.debug("message notice refused: {}", o.refusal().tag);
       return;
     }
     Set<Socket> here = sockets.get(recipient);
     if (here == null || here.isEmpty()) {
       return;
     }
-    pushes.computeIfAbsent(recipient, k -> new Pushes(ws, recipient, here)).add(id);
+    pushes.computeIfAbsent(recipient, k -> new Pushes(ws, recipient, here)).add(o.notice());
   }
 
   /** One recipient's queue of notices (see {@link #pushes}). */
@@ -263,7 +270,7 @@ public final class LiveDelivery {
     private final UUID ws;
     private final UUID recipient;
     private final Set<Socket> here;
-    private final java.util.ArrayDeque<UUID> queued = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<Notices.Notice> queued = new java.util.ArrayDeque<>();
     private boolean reading;
 
     Pushes(UUID ws, UUID recipient, Set<Socket> here) {
@@ -272,36 +279,62 @@ public final class LiveDelivery {
       this.here = here;
     }
 
-    synchronized void add(UUID id) {
-      queued.add(id);
+    synchronized void add(Notices.Notice n) {
+      queued.add(n);
       if (!reading) {
         reading = true;
-        readNext();
+        // after the notices that arrived with this one (one read from Redis): they share frames
+        io.vertx.core.Context ctx = io.vertx.core.Vertx.currentContext();
+        if (ctx == null) {
+          next();
+        } else {
+          ctx.runOnContext(v -> next());
+        }
       }
     }
 
-    /** Reads what is queued (up to {@value #MAX_READ}), pushes it, then the next batch if any. */
-    private synchronized void readNext() {
-      if (queued.isEmpty()) {
-        reading = false;
+    /**
+     * Takes what is queued (up to {@value #MAX_READ}) and pushes it in order: the copies the
+     * notices carried as they are, the others read in one transaction; then the next batch. A batch
+     * of carried copies only is pushed without reading PostgreSQL.
+     */
+    private void next() {
+      while (true) {
+        List<Notices.Notice> batch = new ArrayList<>();
+        synchronized (this) {
+          if (queued.isEmpty()) {
+            reading = false;
+            return;
+          }
+          while (!queued.isEmpty() && batch.size() < MAX_READ) {
+            batch.add(queued.poll());
+          }
+        }
+        List<UUID> ids = new ArrayList<>();
+        batch.stream().filter(n -> n.copy() == null).forEach(n -> ids.add(n.messageId()));
+        if (ids.isEmpty()) {
+          push(here, ws, batch.stream().map(Notices.Notice::copy).toList());
+          continue;
+        }
+        read(batch, ids);
         return;
       }
-      List<UUID> ids = new ArrayList<>();
-      while (!queued.isEmpty() && ids.size() < MAX_READ) {
-        ids.add(queued.poll());
-      }
+    }
+
+    private void read(List<Notices.Notice> batch, List<UUID> ids) {
       // one round trip: the read's COMMIT goes out behind it (Database.readInWorkspace)
+      pushReads.increment();
       db.readInWorkspace(ws, conn -> store.some(conn, ids, recipient))
           .onSuccess(
               found -> {
                 List<MessageStore.Stored> in = new ArrayList<>();
-                ids.forEach(
-                    id -> {
-                      MessageStore.Stored stored = found.get(id);
-                      if (stored != null) {
-                        in.add(stored);
-                      }
-                    });
+                for (Notices.Notice n : batch) {
+                  MessageStore.Stored stored =
+                      n.copy() != null ? n.copy() : found.get(n.messageId());
+                  if (stored != null) {
+                    in.add(stored);
+                  }
+                }
                 push(here, ws, in);
               })
           .onFailure(
@@ -310,7 +343,7 @@ public final class LiveDelivery {
                 log.warn("live push failed; its sockets are asked to reconnect: {}", e.toString());
                 tryAgain(here, TryAgain.PUSH_FAILED);
               })
-          .onComplete(ar -> readNext());
+          .onComplete(ar -> next());
     }
   }
 

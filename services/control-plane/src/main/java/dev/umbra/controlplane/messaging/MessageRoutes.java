@@ -224,7 +224,7 @@ final class MessageRoutes {
     UUID id = send.id();
     Party p = e.party();
     MessageService.Sent s = e.sent();
-    s.stored().forEach(r -> live.publish(p.workspaceId(), r, id));
+    s.stored().forEach(r -> live.publish(p.workspaceId(), r, id, s.copies().get(r)));
     notifier.queued(p.workspaceId(), e.notification());
     if (!s.stored().isEmpty()) {
       audit

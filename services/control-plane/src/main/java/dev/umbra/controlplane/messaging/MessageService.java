@@ -33,8 +33,17 @@ final class MessageService {
   /** A recipient principal of a conversation's other side. */
   record Recipient(Party.Kind kind, UUID id) {}
 
-  /** What a send stored: the recipients newly stored, how many copies were resends, bytes. */
-  record Sent(UUID id, List<UUID> stored, int duplicates, long bytes, UUID account) {}
+  /**
+   * What a send stored: the recipients newly stored, how many copies were resends, bytes, and the
+   * stored copies by recipient (for the notices that carry them).
+   */
+  record Sent(
+      UUID id,
+      List<UUID> stored,
+      int duplicates,
+      long bytes,
+      UUID account,
+      Map<UUID, MessageStore.Stored> copies) {}
 
   Future<MessageStore.Conversation> open(SqlConnection conn, Party p, UUID peer) {
     OffsetDateTime now = now();
@@ -143,18 +152,40 @@ final class MessageService {
             claim -> {
               List<Sent> out = new ArrayList<>();
               for (MessageStore.Send s : sends) {
-                List<UUID> fresh = claim.getOrDefault(s.id(), List.of());
+                Map<UUID, MessageStore.Inserted> fresh = claim.getOrDefault(s.id(), Map.of());
                 long stored = 0;
+                Map<UUID, MessageStore.Stored> copies = new java.util.LinkedHashMap<>();
                 for (MessageStore.Copy c : s.copies()) {
-                  if (fresh.contains(c.recipient())) {
+                  MessageStore.Inserted in = fresh.get(c.recipient());
+                  if (in != null) {
                     stored += c.ciphertext().length;
+                    copies.put(c.recipient(), stored(s, c, in));
                   }
                 }
                 out.add(
-                    new Sent(s.id(), fresh, s.copies().size() - fresh.size(), stored, s.account()));
+                    new Sent(
+                        s.id(),
+                        List.copyOf(fresh.keySet()),
+                        s.copies().size() - fresh.size(),
+                        stored,
+                        s.account(),
+                        copies));
               }
               return out;
             });
+  }
+
+  /** The copy {@code c} of {@code s} as stored ({@code in}), as its recipient would read it. */
+  private static MessageStore.Stored stored(
+      MessageStore.Send s, MessageStore.Copy c, MessageStore.Inserted in) {
+    return new MessageStore.Stored(
+        in.seq(),
+        s.id(),
+        s.conversation(),
+        s.sender().kind().wire(),
+        s.sender().id(),
+        c.ciphertext(),
+        in.createdAt());
   }
 
   /** An id another sender holds a claim on: the transaction that claimed it cannot commit. */

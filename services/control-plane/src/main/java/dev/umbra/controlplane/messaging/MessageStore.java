@@ -10,6 +10,7 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -166,10 +167,12 @@ final class MessageStore {
    * statement, so its snapshot is taken after the claim finished (waiting for a concurrent claim of
    * the same key), exactly as if it were sent after the claim's answer. Both statements are issued
    * before this returns. The ids of {@code sends} must be distinct. Answers, per message id, the
-   * recipients newly claimed; fails with {@link MessageService.Taken} if another sender holds an id
-   * (nothing of the transaction is kept).
+   * recipients newly claimed with their copies' {@code seq} and {@code created_at} as stored (what
+   * a notice carries, so the recipient's instance pushes the copy without reading it); fails with
+   * {@link MessageService.Taken} if another sender holds an id (nothing of the transaction is
+   * kept).
    */
-  Future<Map<UUID, List<UUID>>> claimAndInsert(
+  Future<Map<UUID, Map<UUID, Inserted>>> claimAndInsert(
       SqlConnection conn, UUID wid, List<Send> sends, OffsetDateTime now) {
     int n = 0;
     for (Send s : sends) {
@@ -200,7 +203,7 @@ final class MessageStore {
         i++;
       }
     }
-    Future<Map<UUID, List<UUID>>> fresh =
+    Future<Map<UUID, Map<UUID, Inserted>>> fresh =
         conn.preparedQuery(CLAIM_AND_INSERT)
             .execute(
                 Tuple.tuple()
@@ -215,11 +218,14 @@ final class MessageStore {
                     .addValue(now))
             .map(
                 rows -> {
-                  Map<UUID, List<UUID>> out = new HashMap<>();
+                  Map<UUID, Map<UUID, Inserted>> out = new HashMap<>();
                   rows.forEach(
                       r ->
-                          out.computeIfAbsent(r.getUUID("id"), k -> new ArrayList<>())
-                              .add(r.getUUID("recipient_id")));
+                          out.computeIfAbsent(r.getUUID("id"), k -> new LinkedHashMap<>())
+                              .put(
+                                  r.getUUID("recipient_id"),
+                                  new Inserted(
+                                      r.getLong("seq"), r.getOffsetDateTime("created_at"))));
                   return out;
                 });
     Future<Void> mine =
@@ -265,7 +271,10 @@ final class MessageStore {
           + " sender_id, recipient_kind, recipient_id, ciphertext, created_at)"
           + " SELECT $1, u.id, u.conv, u.sk, u.sender, u.k, u.r, u.ct, $9 FROM u"
           + " JOIN claimed c ON c.id = u.id AND c.recipient_id = u.r ORDER BY u.ord"
-          + " RETURNING id, recipient_id";
+          + " RETURNING id, recipient_id, seq, created_at";
+
+  /** What PostgreSQL assigned a stored copy. */
+  record Inserted(long seq, OffsetDateTime createdAt) {}
 
   /** One copy to store. */
   record Copy(UUID recipient, String recipientKind, byte[] ciphertext) {}

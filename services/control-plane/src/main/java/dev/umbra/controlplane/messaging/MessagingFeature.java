@@ -71,7 +71,8 @@ public final class MessagingFeature {
       Tenancy tenancy,
       MeterRegistry registry,
       Ids ids,
-      Clock clock) {}
+      Clock clock,
+      dev.umbra.kit.auth.InternalCredential internal) {}
 
   public MessagingFeature(Wiring w, Settings settings) {
     this.vertx = w.vertx();
@@ -88,6 +89,7 @@ public final class MessagingFeature {
             w.audit(),
             settings.socketIdle(),
             new NoticeOutbox(vertx, w.bus(), w.registry()),
+            new Notices(w.internal(), w.registry()),
             w.registry());
     this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));

@@ -15,16 +15,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Publishes message notices (ids only) on the bus, and publishes again the ones that failed (Redis
- * restarting or unreachable): a notice lost here would leave a recipient's open socket without the
- * copy until it reconnects (docs/messaging.md, "Delivery guarantees"). A notice is published at
- * once (pipelined, as the bus keeps call order); once one of a channel fails, that channel's
- * notices — the failed ones in the order they failed, then every new one — wait in one queue and go
- * out one at a time, in order, after {@value #FIRST_RETRY_MS} ms doubling to {@value #MAX_RETRY_MS}
- * ms, for up to {@link #RETRY_FOR}; then the queue is dropped and counted (the copies stay stored:
- * a recipient's next fetch has them). A notice that reached nobody is not retried: nobody listening
- * is the usual case (the recipient has no socket), and an instance whose subscription was
- * interrupted closes its sockets with 1013 so their clients fetch (see {@link
+ * Publishes message notices (MAC'd: {@link Notices}) on the bus, and publishes again the ones that
+ * failed (Redis restarting or unreachable): a notice lost here would leave a recipient's open
+ * socket without the copy until it reconnects (docs/messaging.md, "Delivery guarantees"). A notice
+ * is published at once (pipelined, as the bus keeps call order); once one of a channel fails, that
+ * channel's notices — the failed ones in the order they failed, then every new one — wait in one
+ * queue and go out one at a time, in order, after {@value #FIRST_RETRY_MS} ms doubling to {@value
+ * #MAX_RETRY_MS} ms, for up to {@link #RETRY_FOR}; then the queue is dropped and counted (the
+ * copies stay stored: a recipient's next fetch has them). A notice that reached nobody is not
+ * retried: nobody listening is the usual case (the recipient has no socket), and an instance whose
+ * subscription was interrupted closes its sockets with 1013 so their clients fetch (see {@link
  * LiveDelivery#CLOSE_TRY_AGAIN}). Counted in {@code umbra_control_plane_message_notices{outcome}};
  * a notice's body is never logged nor metered.
  */
@@ -39,6 +39,13 @@ final class NoticeOutbox {
 
   /** Notices waiting for a retry, all channels together; beyond, new ones are dropped. */
   static final int MAX_WAITING = 100_000;
+
+  /**
+   * Bytes of the notices waiting for a retry, all channels together; beyond, new ones are dropped:
+   * a notice may carry a copy of up to 32 KiB ({@link Notices}), so the count alone would let an
+   * outage of Redis hold gigabytes.
+   */
+  static final long MAX_WAITING_BYTES = 64L * 1024 * 1024;
 
   /** What became of a notice. */
   enum Outcome {
@@ -61,10 +68,18 @@ final class NoticeOutbox {
   private final Map<Outcome, Counter> counters = new java.util.EnumMap<>(Outcome.class);
   private final Map<String, Failing> failing = new ConcurrentHashMap<>();
   private final AtomicInteger waiting = new AtomicInteger();
+  private final java.util.concurrent.atomic.AtomicLong waitingBytes =
+      new java.util.concurrent.atomic.AtomicLong();
+  private final long maxWaitingBytes;
 
   NoticeOutbox(Vertx vertx, Bus bus, MeterRegistry registry) {
+    this(vertx, bus, registry, MAX_WAITING_BYTES);
+  }
+
+  NoticeOutbox(Vertx vertx, Bus bus, MeterRegistry registry, long maxWaitingBytes) {
     this.vertx = vertx;
     this.bus = bus;
+    this.maxWaitingBytes = maxWaitingBytes;
     for (Outcome o : Outcome.values()) {
       counters.put(
           o,
@@ -138,8 +153,10 @@ final class NoticeOutbox {
         if (ended) {
           return false;
         }
-        if (waiting.incrementAndGet() > MAX_WAITING) {
+        if (waiting.incrementAndGet() > MAX_WAITING
+            || waitingBytes.addAndGet(body.length()) > maxWaitingBytes) {
           waiting.decrementAndGet();
+          waitingBytes.addAndGet(-body.length());
           count(Outcome.DROPPED);
           return true;
         }
@@ -187,7 +204,7 @@ final class NoticeOutbox {
                 }
                 count(Outcome.RETRIED);
                 synchronized (this) {
-                  queue.poll();
+                  waitingBytes.addAndGet(-queue.poll().length());
                   waiting.decrementAndGet();
                   delayMs = FIRST_RETRY_MS;
                 }
@@ -203,6 +220,7 @@ final class NoticeOutbox {
 
     private void drop() {
       int n = queue.size();
+      queue.forEach(b -> waitingBytes.addAndGet(-b.length()));
       queue.clear();
       waiting.addAndGet(-n);
       counters.get(Outcome.DROPPED).increment(n);

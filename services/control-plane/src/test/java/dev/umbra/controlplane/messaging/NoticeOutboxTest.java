@@ -97,4 +97,24 @@ class NoticeOutboxTest {
     assertThat(count("retried") + count("failed") + count("dropped")).isZero();
     assertThat(outbox.waiting()).isZero();
   }
+
+  @Test
+  void noticesBeyondTheBytesThatMayWaitForARetryAreDroppedAndCounted() throws Exception {
+    real.subscribe("umbra.msg.test", m -> received.add(m.body().toString()))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, registry, 10);
+    failures.set(1); // the first fails, and the second would wait behind it
+    vertx.runOnContext(
+        v -> {
+          outbox.publish("umbra.msg.test", Buffer.buffer("12345678"));
+          outbox.publish("umbra.msg.test", Buffer.buffer("abcd")); // 12 bytes would wait
+        });
+    Eventually.await(
+        "the first published again", Duration.ofSeconds(10), () -> !received.isEmpty());
+    assertThat(received).containsExactly("12345678");
+    assertThat(count("dropped")).isEqualTo(1);
+    assertThat(outbox.waiting()).isZero();
+  }
 }

@@ -73,7 +73,8 @@ public final class ConformanceVectorGenerator {
           "x3dh.json",
           "double-ratchet.json",
           "workflow.json",
-          "relay-mesh-proof.json");
+          "relay-mesh-proof.json",
+          "message-notice.json");
 
   private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
@@ -113,6 +114,7 @@ public final class ConformanceVectorGenerator {
             dev.umbra.crypto.workflow.WorkflowVectors.generate(
                 ConformanceVectorGenerator::uuid, ConformanceVectorGenerator::bytes)));
     out.put("relay-mesh-proof.json", write(RelayMeshProofVectors.generate()));
+    out.put("message-notice.json", write(MessageNoticeVectors.generate()));
     return out;
   }
 

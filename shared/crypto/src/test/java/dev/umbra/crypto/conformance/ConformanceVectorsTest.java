@@ -463,6 +463,11 @@ class ConformanceVectorsTest {
     assertThat(replayAll("relay-mesh-proof.json", 2, RelayMeshProofVectors::replay)).isEmpty();
   }
 
+  @Test
+  void replaysMessageNoticeJson() throws IOException {
+    assertThat(replayAll("message-notice.json", 2, MessageNoticeVectors::replay)).isEmpty();
+  }
+
   /** Every failure of every vector of {@code file}, which must hold {@code count} vectors. */
   private static List<String> replayAll(
       String file, int count, java.util.function.Function<JsonNode, List<String>> replay)

@@ -86,7 +86,8 @@ public final class BusNames {
 
   /**
    * Control plane, owner-agent messaging: towards the instances holding a recipient's (device's or
-   * agent's) live sockets; carries {@code umbra.v1.MessageNotice} (ids only, never ciphertext).
+   * agent's) live sockets; carries a MAC'd {@code umbra.v1.MessageNotice} (ids, and the stored
+   * copy's ciphertext when small: docs/messaging.md, "Notices on the bus").
    */
   public static String messageRecipient(UUID workspace, UUID recipient) {
     return "umbra.msg.r." + workspace + "." + recipient;

@@ -113,6 +113,12 @@ class MessagingEndToEndTest {
     assertThat(leaks(toAgent, toOwner)).isEmpty();
     assertThat(traces.busSeen()).as("audit events crossed the bus").isNotEmpty();
     assertThat(traces.logLines()).as("the services logged").isNotEmpty();
+    // the copies' ciphertexts cross the bus in notices (never the plaintext, above), and only in
+    // notices whose MAC holds for their channel (docs/messaging.md, "Notices on the bus")
+    assertThat(traces.messageNotices())
+        .as("the four copies' notices")
+        .hasSizeGreaterThanOrEqualTo(4);
+    assertThat(traces.messageNotices()).allSatisfy(n -> assertThat(n.getValue()).isTrue());
   }
 
   @Test

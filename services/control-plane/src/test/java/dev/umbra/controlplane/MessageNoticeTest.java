@@ -1,0 +1,212 @@
+package dev.umbra.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.google.protobuf.ByteString;
+import dev.umbra.controlplane.MessageDeliveryTest.Client;
+import dev.umbra.controlplane.MessagingFixture.AgentKeys;
+import dev.umbra.crypto.secret.MessageNoticeMacs;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.Futures;
+import dev.umbra.proto.bus.MessageNotice;
+import dev.umbra.proto.bus.StoredCopy;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.junit5.VertxExtension;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Notices that carry the stored copy (docs/messaging.md, "Notices on the bus"), across two
+ * instances: the sender on A, the recipient's socket on B. A small copy is pushed by B from the
+ * notice alone, byte for byte the frame a read would give; a large one is read from PostgreSQL as
+ * before; a notice whose MAC does not hold for its channel, or that is cut, too large or of an
+ * unknown version, is refused and counted and nothing of it reaches the socket.
+ */
+@ExtendWith(VertxExtension.class)
+class MessageNoticeTest {
+  Harness a;
+  Harness b;
+  Vertx vertxB;
+  MessagingFixture.Scene scene;
+  Harness.Owner alice;
+  AgentKeys agent;
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    a = new Harness(vertx, Map.of());
+    scene = MessagingFixture.scene(a, "claude");
+    alice = scene.owner();
+    agent = scene.agent();
+    vertxB = Vertx.vertx();
+    b = new Harness(vertxB, a);
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    b.close();
+    vertxB.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    a.close();
+  }
+
+  String send(byte[] ciphertext) {
+    return MessagingFixture.send(a, scene, ciphertext);
+  }
+
+  /** The agent's pending copies as the polling route renders them, by id. */
+  Map<String, String> pendingJson() {
+    Map<String, String> out = new java.util.HashMap<>();
+    JsonArray items =
+        a.call("GET", "/v1/workspaces/" + alice.workspaceId() + "/messages", agent.session(), null)
+            .body()
+            .getJsonArray("items");
+    items.forEach(i -> out.put(((JsonObject) i).getString("id"), ((JsonObject) i).encode()));
+    return out;
+  }
+
+  double pushReadsOnB() {
+    return b.registry.find("umbra.control_plane.message_push_reads").counter().count();
+  }
+
+  double refusedOnB(String reason) {
+    var c =
+        b.registry
+            .find("umbra.control_plane.message_notices_refused")
+            .tag("reason", reason)
+            .counter();
+    return c == null ? 0 : c.count();
+  }
+
+  @Test
+  void aSmallCopyIsPushedFromItsNoticeWithoutReadingPostgresAsTheFrameAReadWouldGive(Vertx vertx)
+      throws Exception {
+    Client onB = MessageDeliveryTest.connect(vertx, b, alice.workspaceId(), agent.session());
+    List<String> sent = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      sent.add(send(("small copy " + i).getBytes(StandardCharsets.UTF_8)));
+    }
+    Eventually.await("pushed from B", Duration.ofSeconds(20), () -> onB.messageIds().size() == 5);
+    assertThat(onB.messageIds()).containsExactlyElementsOf(sent);
+    assertThat(pushReadsOnB()).as("B read no copy from PostgreSQL").isZero();
+    // clients do not change: each pushed copy is exactly what the polling route renders of its row
+    Map<String, String> rows = pendingJson();
+    for (JsonObject f : onB.frames()) {
+      if ("message".equals(f.getString("type"))) {
+        JsonObject m = f.getJsonObject("message");
+        assertThat(m.encode()).isEqualTo(rows.get(m.getString("id")));
+      }
+    }
+  }
+
+  @Test
+  void aCopyOverTheCarriedLimitStillArrivesThroughARead(Vertx vertx) throws Exception {
+    Client onB = MessageDeliveryTest.connect(vertx, b, alice.workspaceId(), agent.session());
+    byte[] large = new byte[40 * 1024];
+    new java.security.SecureRandom().nextBytes(large);
+    String id = send(large);
+    Eventually.await("pushed from B", Duration.ofSeconds(20), () -> onB.messageIds().contains(id));
+    assertThat(pushReadsOnB()).as("B read the large copy from PostgreSQL").isEqualTo(1);
+    JsonObject m =
+        onB.frames().stream()
+            .filter(f -> "message".equals(f.getString("type")))
+            .findFirst()
+            .orElseThrow()
+            .getJsonObject("message");
+    assertThat(m.encode()).isEqualTo(pendingJson().get(id));
+  }
+
+  @Test
+  void aForgedCutOversizedOrUnknownNoticeIsRefusedAndReachesNoSocket(Vertx vertx) throws Exception {
+    Client onB = MessageDeliveryTest.connect(vertx, b, alice.workspaceId(), agent.session());
+    UUID ws = UUID.fromString(alice.workspaceId());
+    UUID me = agent.id();
+    String channel = BusNames.messageRecipient(ws, me);
+    byte[] key = MessageNoticeMacs.key(Harness.INTERNAL);
+    byte[] notice = notice(ws, me, "forged copy").toByteArray();
+    byte[] forgedKey = MessageNoticeMacs.key("not-the-internal-credential-0123456789");
+    List<Buffer> forged =
+        List.of(
+            // a MAC under another key: whoever can publish on Redis without the credential
+            body(1, MessageNoticeMacs.mac(forgedKey, ws.toString(), me.toString(), notice), notice),
+            // a valid MAC for another recipient's channel, replayed onto this one
+            body(
+                1,
+                MessageNoticeMacs.mac(key, ws.toString(), UUID.randomUUID().toString(), notice),
+                notice),
+            // ... and for another workspace's
+            body(
+                1,
+                MessageNoticeMacs.mac(key, UUID.randomUUID().toString(), me.toString(), notice),
+                notice),
+            // a valid notice, cut
+            Buffer.buffer(new byte[] {1, 2, 3}),
+            // a valid MAC under an unknown version
+            body(2, MessageNoticeMacs.mac(key, ws.toString(), me.toString(), notice), notice),
+            // over the largest body
+            body(1, new byte[32], new byte[64 * 1024]));
+    for (Buffer f : forged) {
+      Futures.await(a.bus.publish(channel, f), Duration.ofSeconds(10));
+    }
+    // then a genuine notice: the bus keeps one publisher's order, so the forged ones came first
+    byte[] genuine = notice(ws, me, "genuine copy").toByteArray();
+    Futures.await(
+        a.bus.publish(
+            channel,
+            body(1, MessageNoticeMacs.mac(key, ws.toString(), me.toString(), genuine), genuine)),
+        Duration.ofSeconds(10));
+    Eventually.await(
+        "the genuine notice", Duration.ofSeconds(20), () -> onB.messageIds().size() == 1);
+    String pushed =
+        onB.frames().stream()
+            .filter(f -> "message".equals(f.getString("type")))
+            .findFirst()
+            .orElseThrow()
+            .getJsonObject("message")
+            .getString("ciphertext");
+    assertThat(java.util.Base64.getDecoder().decode(pushed))
+        .isEqualTo("genuine copy".getBytes(StandardCharsets.UTF_8));
+    assertThat(refusedOnB("bad_mac")).isEqualTo(3);
+    assertThat(refusedOnB("truncated")).isEqualTo(1);
+    assertThat(refusedOnB("unknown_version")).isEqualTo(1);
+    assertThat(refusedOnB("oversized")).isEqualTo(1);
+    assertThat(pushReadsOnB()).isZero();
+  }
+
+  /**
+   * A notice carrying a copy that was never stored (so it can only come from the notice), with
+   * {@code text} as its ciphertext.
+   */
+  static MessageNotice notice(UUID ws, UUID recipient, String text) {
+    UUID id = UUID.randomUUID();
+    return MessageNotice.newBuilder()
+        .setWorkspaceId(ws.toString())
+        .setRecipientId(recipient.toString())
+        .setMessageId(id.toString())
+        .setCopy(
+            StoredCopy.newBuilder()
+                .setSeq(1)
+                .setConversationId(UUID.randomUUID().toString())
+                .setSenderKind("device")
+                .setSenderId(UUID.randomUUID().toString())
+                .setCiphertext(ByteString.copyFromUtf8(text))
+                .setCreatedAtUnixMicros(1_796_119_200_123_456L))
+        .build();
+  }
+
+  /** The bus body {@code version || mac || notice}. */
+  static Buffer body(int version, byte[] mac, byte[] notice) {
+    return Buffer.buffer().appendByte((byte) version).appendBytes(mac).appendBytes(notice);
+  }
+}
