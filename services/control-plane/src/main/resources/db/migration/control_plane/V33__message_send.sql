@@ -40,35 +40,38 @@ BEGIN
         WITH ORDINALITY AS u(send, recipient, ct, ord)),
     -- the sender's party check and the conversation, if it is one of the sender's
     k AS (
-      SELECT s.ord, s.id, s.kind, s.sender, s.account,
-        (SELECT a.machine_id FROM control_plane.agents a
-           JOIN control_plane.machines m ON m.id = a.machine_id
-           WHERE s.kind = 'agent' AND a.id = s.sender AND a.status = 'approved'
-             AND m.revoked_at IS NULL) AS machine,
+      SELECT s.ord, s.id, s.kind, s.sender, s.account, ag.machine_id AS machine,
         CASE s.kind
-          WHEN 'agent' THEN EXISTS (
-            SELECT 1 FROM control_plane.agents a
-              JOIN control_plane.machines m ON m.id = a.machine_id
-              WHERE a.id = s.sender AND a.status = 'approved' AND m.revoked_at IS NULL)
+          WHEN 'agent' THEN ag.machine_id IS NOT NULL
           WHEN 'device' THEN EXISTS (
             SELECT 1 FROM control_plane.devices d
               JOIN control_plane.members mb ON mb.account_id = d.account_id
               WHERE d.id = s.sender AND d.account_id = s.account AND d.status = 'trusted')
           ELSE false
         END AS active,
-        cv.id AS conv, cv.account_id AS conv_account, cv.agent_id AS conv_agent
-      FROM s LEFT JOIN control_plane.conversations cv
+        cv.id AS conv, cv.account_id AS conv_account, cv.agent_id AS conv_agent,
+        cva.id IS NOT NULL AS conv_agent_active
+      FROM s
+      LEFT JOIN LATERAL (
+        SELECT a.machine_id FROM control_plane.agents a
+          JOIN control_plane.machines m ON m.id = a.machine_id
+          WHERE s.kind = 'agent' AND a.id = s.sender AND a.status = 'approved'
+            AND m.revoked_at IS NULL) ag ON true
+      LEFT JOIN control_plane.conversations cv
         ON cv.id = s.conv
         AND CASE s.kind WHEN 'agent' THEN cv.agent_id = s.sender
-                        ELSE cv.account_id = s.account END),
+                        ELSE cv.account_id = s.account END
+      -- the conversation's agent, if still approved and its machine not revoked
+      LEFT JOIN LATERAL (
+        SELECT a.id FROM control_plane.agents a
+          JOIN control_plane.machines m ON m.id = a.machine_id
+          WHERE a.id = cv.agent_id AND a.status = 'approved' AND m.revoked_at IS NULL) cva
+        ON true),
     -- each copy, and whether its recipient is an active principal of the other side
     p AS (
       SELECT c.ord, c.send, c.recipient, c.ct, k.id, k.kind, k.sender, k.conv,
         COALESCE(CASE k.kind
-          WHEN 'device' THEN c.recipient = k.conv_agent AND EXISTS (
-            SELECT 1 FROM control_plane.agents a
-              JOIN control_plane.machines m ON m.id = a.machine_id
-              WHERE a.id = k.conv_agent AND a.status = 'approved' AND m.revoked_at IS NULL)
+          WHEN 'device' THEN c.recipient = k.conv_agent AND k.conv_agent_active
           ELSE EXISTS (
             SELECT 1 FROM control_plane.devices d
               JOIN control_plane.members mb ON mb.account_id = d.account_id
