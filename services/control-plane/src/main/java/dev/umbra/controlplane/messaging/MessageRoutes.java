@@ -7,7 +7,6 @@ import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
-import dev.umbra.kit.auth.SubjectKind;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.WebSockets;
@@ -193,10 +192,8 @@ final class MessageRoutes {
    * {@code {"id","stored","duplicates"}}.
    */
   private List<Future<SendGroups.Done>> store(RoutingContext ctx, List<SendBatch.Send> sends) {
-    var claims = MessagingAuth.claims(ctx);
-    Party.Kind senderKind =
-        claims.subjectKind() == SubjectKind.AGENT ? Party.Kind.AGENT : Party.Kind.DEVICE;
-    return groups.sendAll(Requests.uuidParam(ctx, "workspace_id"), claims, senderKind, sends);
+    return groups.sendAll(
+        Requests.uuidParam(ctx, "workspace_id"), MessagingAuth.claims(ctx), sends);
   }
 
   /**

@@ -3,15 +3,16 @@ package dev.umbra.controlplane.messaging;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.workspaces.Tenancy;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.UUID;
 
 /**
@@ -100,92 +101,79 @@ final class MessageService {
             });
   }
 
-  /**
-   * The statement a send needs before its checks (the conversation and the active principals of the
-   * other side), to send ahead with the party's check: see {@link SendGroups}.
-   */
-  Future<Optional<MessageStore.Target>> target(
-      SqlConnection conn, Party.Kind senderKind, UUID conversation) {
-    return store.target(conn, conversation, senderKind);
-  }
+  /** A stored send: its sender as PostgreSQL found it active, and what it stored. */
+  record Stored(Party party, Sent sent) {}
 
   /**
-   * Checks a send against {@code target} (from {@link #target}, read in this transaction): the
-   * conversation must be one of {@code p}'s, every copy for an active principal of its other side.
-   * Answers what to store; throws the refusal otherwise (nothing read or written).
+   * Checks and stores {@code attempts} (distinct ids) in this transaction, in their order, in one
+   * statement ({@link MessageStore#send}): a send is stored only if its sender is still active, its
+   * conversation one of the sender's and every copy for an active principal of the conversation's
+   * other side; otherwise it stores nothing and gets its refusal. The statement is issued before
+   * this returns (the caller may queue the {@code COMMIT} right behind it). Answers each send's
+   * outcome, in the same order; fails with a {@link Taken} if another sender holds an accepted
+   * send's id (PostgreSQL has then aborted the transaction: nothing of it is kept).
    */
-  MessageStore.Send plan(
-      Party p, UUID id, Optional<MessageStore.Target> target, Map<UUID, byte[]> copies) {
-    MessageStore.Conversation c =
-        target
-            .map(MessageStore.Target::conversation)
-            .filter(x -> isSide(p, x))
-            .orElseThrow(() -> Refusal.notFound("conversation"));
-    Party.Kind kind = p.kind() == Party.Kind.DEVICE ? Party.Kind.AGENT : Party.Kind.DEVICE;
-    List<UUID> peers = target.get().others();
-    List<MessageStore.Copy> rows = new ArrayList<>();
-    for (Map.Entry<UUID, byte[]> e : copies.entrySet()) {
-      if (!peers.contains(e.getKey())) {
-        throw Refusal.notAllowed(
-            Refusal.NotAllowed.Reason.NOT_A_PARTY,
-            "recipient "
-                + e.getKey()
-                + " is not an active principal of the conversation's other side",
-            "copies");
-      }
-      rows.add(new MessageStore.Copy(e.getKey(), kind.wire(), e.getValue()));
-    }
-    return new MessageStore.Send(id, c.id(), c.accountId(), p, rows);
-  }
-
-  /**
-   * Stores {@code sends} (from {@link #plan}; distinct ids) in this transaction, in their order;
-   * its statements are all issued before this returns (the caller may queue the {@code COMMIT}
-   * right behind them). Answers what each stored, in the same order; fails with a {@link Taken} if
-   * another sender holds one of the ids (PostgreSQL has then aborted the transaction: nothing of it
-   * is kept).
-   */
-  Future<List<Sent>> store(SqlConnection conn, UUID wid, List<MessageStore.Send> sends) {
+  Future<List<AsyncResult<Stored>>> send(
+      SqlConnection conn, UUID wid, List<MessageStore.Attempt> attempts) {
     return store
-        .claimAndInsert(conn, wid, sends, now())
+        .send(conn, wid, attempts, now())
         .map(
-            claim -> {
-              List<Sent> out = new ArrayList<>();
-              for (MessageStore.Send s : sends) {
-                Map<UUID, MessageStore.Inserted> fresh = claim.getOrDefault(s.id(), Map.of());
-                long stored = 0;
-                Map<UUID, MessageStore.Stored> copies = new java.util.LinkedHashMap<>();
-                for (MessageStore.Copy c : s.copies()) {
-                  MessageStore.Inserted in = fresh.get(c.recipient());
-                  if (in != null) {
-                    stored += c.ciphertext().length;
-                    copies.put(c.recipient(), stored(s, c, in));
-                  }
-                }
-                out.add(
-                    new Sent(
-                        s.id(),
-                        List.copyOf(fresh.keySet()),
-                        s.copies().size() - fresh.size(),
-                        stored,
-                        s.account(),
-                        copies));
+            outcomes -> {
+              List<AsyncResult<Stored>> out = new ArrayList<>(attempts.size());
+              for (int i = 0; i < attempts.size(); i++) {
+                out.add(outcome(attempts.get(i), outcomes.get(i)));
               }
               return out;
             });
   }
 
-  /** The copy {@code c} of {@code s} as stored ({@code in}), as its recipient would read it. */
-  private static MessageStore.Stored stored(
-      MessageStore.Send s, MessageStore.Copy c, MessageStore.Inserted in) {
-    return new MessageStore.Stored(
-        in.seq(),
-        s.id(),
-        s.conversation(),
-        s.sender().kind().wire(),
-        s.sender().id(),
-        c.ciphertext(),
-        in.createdAt());
+  /** The answer of one send from what PostgreSQL found ({@link MessageStore.Outcome}). */
+  private static AsyncResult<Stored> outcome(MessageStore.Attempt a, MessageStore.Outcome o) {
+    Party claimed = a.sender();
+    if (o.refused() != null) {
+      return Future.failedFuture(
+          switch (o.refused()) {
+            case PRINCIPAL_NOT_ACTIVE -> MessagingAuth.notActive(claimed.kind());
+            case NO_CONVERSATION -> Refusal.notFound("conversation");
+            case NOT_A_PARTY ->
+                Refusal.notAllowed(
+                    Refusal.NotAllowed.Reason.NOT_A_PARTY,
+                    "recipient "
+                        + o.stranger()
+                        + " is not an active principal of the conversation's other side",
+                    "copies");
+          });
+    }
+    Party p =
+        new Party(
+            claimed.workspaceId(), claimed.kind(), claimed.id(), claimed.accountId(), o.machine());
+    long bytes = 0;
+    Map<UUID, MessageStore.Stored> copies = new LinkedHashMap<>();
+    for (int i = 0; i < o.fresh().size(); i++) {
+      UUID r = o.fresh().get(i);
+      byte[] ct = a.copies().get(r);
+      bytes += ct.length;
+      copies.put(
+          r,
+          new MessageStore.Stored(
+              o.seqs().get(i),
+              a.id(),
+              a.conversation(),
+              claimed.kind().wire(),
+              claimed.id(),
+              ct,
+              o.storedAt()));
+    }
+    return Future.succeededFuture(
+        new Stored(
+            p,
+            new Sent(
+                a.id(),
+                o.fresh(),
+                a.copies().size() - o.fresh().size(),
+                bytes,
+                o.account(),
+                copies)));
   }
 
   /** An id another sender holds a claim on: the transaction that claimed it cannot commit. */

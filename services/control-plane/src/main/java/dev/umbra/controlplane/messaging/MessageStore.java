@@ -10,7 +10,6 @@ import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -110,33 +109,6 @@ final class MessageStore {
             });
   }
 
-  /**
-   * The conversation {@code id} with the active principals of the side that is not {@code
-   * senderKind} (the approved agent, or the member's trusted devices), in one statement; empty if
-   * there is no such conversation in the workspace.
-   */
-  Future<Optional<Target>> target(SqlConnection conn, UUID id, Party.Kind senderKind) {
-    String others =
-        senderKind == Party.Kind.DEVICE
-            ? "ARRAY(SELECT a.id FROM agents a JOIN machines m ON m.id = a.machine_id"
-                + " WHERE a.id = c.agent_id AND a.status = 'approved' AND m.revoked_at IS NULL)"
-            : "ARRAY(SELECT d.id FROM devices d JOIN members mb ON mb.account_id = d.account_id"
-                + " WHERE d.account_id = c.account_id AND d.status = 'trusted' ORDER BY d.id)";
-    return conn.preparedQuery(
-            "SELECT c.id, c.account_id, c.agent_id, c.created_at, "
-                + others
-                + " AS others FROM conversations c WHERE c.id = $1")
-        .execute(Tuple.of(id))
-        .map(
-            rows ->
-                Parties.first(
-                    rows,
-                    r -> new Target(Conversation.of(r), List.of(r.getArrayOfUUIDs("others")))));
-  }
-
-  /** A conversation and the active principals of one side (see {@link #target}). */
-  record Target(Conversation conversation, List<UUID> others) {}
-
   /** The trusted devices of a member (an agent's recipients in a conversation). */
   Future<List<UUID>> trustedDevices(SqlConnection conn, UUID account) {
     return conn.preparedQuery(
@@ -152,132 +124,146 @@ final class MessageStore {
   }
 
   /**
-   * One message to store: its id, conversation (and the conversation's member), sender and one copy
-   * per recipient.
+   * One send to check and store: its id, conversation, sender (as its token claims it: PostgreSQL
+   * checks it is still active) and copies (recipient to ciphertext, in the order they came).
    */
-  record Send(UUID id, UUID conversation, UUID account, Party sender, List<Copy> copies) {}
+  record Attempt(UUID id, UUID conversation, Party sender, Map<UUID, byte[]> copies) {}
+
+  /** Why {@code message_send} refused a send (its codes, migration V33). */
+  enum Refused {
+    PRINCIPAL_NOT_ACTIVE("principal_not_active"),
+    NO_CONVERSATION("conversation"),
+    NOT_A_PARTY("not_a_party");
+
+    private final String code;
+
+    Refused(String code) {
+      this.code = code;
+    }
+
+    /** The refusal of {@code code}; null for null (stored); fails on any other code. */
+    static Refused of(String code) {
+      if (code == null) {
+        return null;
+      }
+      for (Refused r : values()) {
+        if (r.code.equals(code)) {
+          return r;
+        }
+      }
+      throw new IllegalStateException("unknown refusal code from message_send: " + code);
+    }
+  }
 
   /**
-   * Claims {@code (id, recipient)} for each copy of each send and stores the copies whose claim is
-   * new, in one statement (a copy whose claim existed is a resend: not stored again), in the order
-   * of {@code sends} (so {@code seq} follows it); then checks, in PostgreSQL, that no other sender
-   * holds one of the ids ({@code message_ids_check_senders}, migration V32): if one does, that
-   * statement raises SQLSTATE {@value #TAKEN} and the transaction is aborted, so it cannot commit
-   * and its {@code COMMIT} may already be queued behind these two statements. The check is its own
-   * statement, so its snapshot is taken after the claim finished (waiting for a concurrent claim of
-   * the same key), exactly as if it were sent after the claim's answer. Both statements are issued
-   * before this returns. The ids of {@code sends} must be distinct. Answers, per message id, the
-   * recipients newly claimed with their copies' {@code seq} and {@code created_at} as stored (what
-   * a notice carries, so the recipient's instance pushes the copy without reading it); fails with
-   * {@link MessageService.Taken} if another sender holds an id (nothing of the transaction is
-   * kept).
+   * What {@code message_send} answered for one send: its refusal (null: accepted), the sending
+   * agent's machine, the conversation's member, the first copy's recipient that is not a party
+   * ({@link Refused#NOT_A_PARTY}), the recipients newly stored (in {@code seq} order) with their
+   * copies' {@code seq} (in step) and the copies' {@code created_at} as stored — what a notice
+   * carries, so the recipient's instance pushes a copy without reading it.
    */
-  Future<Map<UUID, Map<UUID, Inserted>>> claimAndInsert(
-      SqlConnection conn, UUID wid, List<Send> sends, OffsetDateTime now) {
+  record Outcome(
+      Refused refused,
+      UUID machine,
+      UUID account,
+      UUID stranger,
+      List<UUID> fresh,
+      List<Long> seqs,
+      OffsetDateTime storedAt) {}
+
+  /**
+   * Checks and stores {@code attempts} (distinct ids) in one statement, {@code message_send}
+   * (migration V33): each send refused by its checks stores nothing, the others claim {@code (id,
+   * recipient)} per copy and store the copies whose claim is new (a copy whose claim existed is a
+   * resend), in the order of {@code attempts} (so {@code seq} follows it); then PostgreSQL checks
+   * that no other sender holds an accepted send's id and, if one does, raises SQLSTATE {@value
+   * #TAKEN}, which aborts the transaction (it cannot commit, so its {@code COMMIT} may already be
+   * queued behind this statement). The statement is issued before this returns. Answers one outcome
+   * per attempt, in order; fails with {@link MessageService.Taken} if another sender holds an id.
+   */
+  Future<List<Outcome>> send(
+      SqlConnection conn, UUID wid, List<Attempt> attempts, OffsetDateTime now) {
     int n = 0;
-    for (Send s : sends) {
-      n += s.copies().size();
+    for (Attempt a : attempts) {
+      n += a.copies().size();
     }
-    UUID[] ids = new UUID[n];
+    int m = attempts.size();
+    UUID[] ids = new UUID[m];
+    UUID[] conversations = new UUID[m];
+    String[] kinds = new String[m];
+    UUID[] senders = new UUID[m];
+    UUID[] accounts = new UUID[m];
+    Long[] copySends = new Long[n];
     UUID[] recipients = new UUID[n];
-    UUID[] conversations = new UUID[n];
-    String[] senderKinds = new String[n];
-    UUID[] senders = new UUID[n];
-    String[] kinds = new String[n];
     Buffer[] cts = new Buffer[n];
-    UUID[] sendIds = new UUID[sends.size()];
-    UUID[] sendSenders = new UUID[sends.size()];
     int i = 0;
-    for (int j = 0; j < sends.size(); j++) {
-      Send s = sends.get(j);
-      sendIds[j] = s.id();
-      sendSenders[j] = s.sender().id();
-      for (Copy c : s.copies()) {
-        ids[i] = s.id();
-        recipients[i] = c.recipient();
-        conversations[i] = s.conversation();
-        senderKinds[i] = s.sender().kind().wire();
-        senders[i] = s.sender().id();
-        kinds[i] = c.recipientKind();
-        cts[i] = Buffer.buffer(c.ciphertext());
+    for (int j = 0; j < m; j++) {
+      Attempt a = attempts.get(j);
+      ids[j] = a.id();
+      conversations[j] = a.conversation();
+      kinds[j] = a.sender().kind().wire();
+      senders[j] = a.sender().id();
+      accounts[j] = a.sender().accountId();
+      for (Map.Entry<UUID, byte[]> c : a.copies().entrySet()) {
+        copySends[i] = j + 1L; // the send's ordinality in the statement
+        recipients[i] = c.getKey();
+        cts[i] = Buffer.buffer(c.getValue());
         i++;
       }
     }
-    Future<Map<UUID, Map<UUID, Inserted>>> fresh =
-        conn.preparedQuery(CLAIM_AND_INSERT)
-            .execute(
-                Tuple.tuple()
-                    .addValue(wid)
-                    .addValue(ids)
-                    .addValue(recipients)
-                    .addValue(conversations)
-                    .addValue(senderKinds)
-                    .addValue(senders)
-                    .addValue(kinds)
-                    .addValue(cts)
-                    .addValue(now))
-            .map(
-                rows -> {
-                  Map<UUID, Map<UUID, Inserted>> out = new HashMap<>();
-                  rows.forEach(
-                      r ->
-                          out.computeIfAbsent(r.getUUID("id"), k -> new LinkedHashMap<>())
-                              .put(
-                                  r.getUUID("recipient_id"),
-                                  new Inserted(
-                                      r.getLong("seq"), r.getOffsetDateTime("created_at"))));
-                  return out;
-                });
-    Future<Void> mine =
-        conn.preparedQuery(CHECK_SENDERS)
-            .execute(Tuple.tuple().addValue(sendIds).addValue(sendSenders))
-            .<Void>mapEmpty()
-            .recover(
-                e ->
-                    Future.failedFuture(
-                        e instanceof PgException pg && TAKEN.equals(pg.getSqlState())
-                            ? new MessageService.Taken()
-                            : e));
-    // the claim's own failure first (the check then fails only because the transaction aborted)
-    return Future.join(fresh, mine)
-        .transform(
-            x ->
-                fresh.failed()
-                    ? Future.failedFuture(fresh.cause())
-                    : mine.failed() ? Future.failedFuture(mine.cause()) : fresh);
+    return conn.preparedQuery(SEND)
+        .execute(
+            Tuple.tuple()
+                .addValue(wid)
+                .addValue(ids)
+                .addValue(conversations)
+                .addValue(kinds)
+                .addValue(senders)
+                .addValue(accounts)
+                .addValue(copySends)
+                .addValue(recipients)
+                .addValue(cts)
+                .addValue(now))
+        .recover(
+            e ->
+                Future.failedFuture(
+                    e instanceof PgException pg && TAKEN.equals(pg.getSqlState())
+                        ? new MessageService.Taken()
+                        : e))
+        .map(
+            rows -> {
+              List<Outcome> out = new ArrayList<>(m);
+              rows.forEach(
+                  r ->
+                      out.add(
+                          new Outcome(
+                              Refused.of(r.getString("refused")),
+                              r.getUUID("machine"),
+                              r.getUUID("account"),
+                              r.getUUID("stranger"),
+                              List.of(r.getArrayOfUUIDs("fresh")),
+                              List.of(r.getArrayOfLongs("fresh_seqs")),
+                              r.getOffsetDateTime("stored_at"))));
+              if (out.size() != m) {
+                throw new IllegalStateException("message_send answered " + out.size() + " rows");
+              }
+              return out;
+            });
   }
-
-  /** The other-sender check (migration V32). */
-  static final String CHECK_SENDERS = "SELECT message_ids_check_senders($1::uuid[], $2::uuid[])";
 
   /** The SQLSTATE {@code message_ids_check_senders} raises when another sender holds an id. */
   static final String TAKEN = "UM001";
 
   /**
-   * The claim-and-store statement. Its columns are named, not {@code SELECT *}: a statement with
-   * {@code *} is not kept prepared on the connection ({@code Database.keptPrepared}), and was
-   * parsed again before every send, one more round trip (until 2026-12-05 18:55 UTC).
+   * The send statement. Its columns are named, not {@code *}: a statement with {@code *} is not
+   * kept prepared on the connection ({@code Database.keptPrepared}) and is parsed again before
+   * every send, one more round trip.
    */
-  static final String CLAIM_AND_INSERT =
-      "WITH u AS (SELECT u.id, u.r, u.conv, u.sk, u.sender, u.k, u.ct, u.ord"
-          + " FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::text[],"
-          + " $6::uuid[], $7::text[], $8::bytea[]) WITH ORDINALITY"
-          + " AS u(id, r, conv, sk, sender, k, ct, ord)),"
-          + " claimed AS (INSERT INTO message_ids"
-          + " (workspace_id, id, recipient_id, sender_id, created_at)"
-          + " SELECT $1, id, r, sender, $9 FROM u"
-          + " ON CONFLICT DO NOTHING RETURNING id, recipient_id)"
-          + " INSERT INTO messages (workspace_id, id, conversation_id, sender_kind,"
-          + " sender_id, recipient_kind, recipient_id, ciphertext, created_at)"
-          + " SELECT $1, u.id, u.conv, u.sk, u.sender, u.k, u.r, u.ct, $9 FROM u"
-          + " JOIN claimed c ON c.id = u.id AND c.recipient_id = u.r ORDER BY u.ord"
-          + " RETURNING id, recipient_id, seq, created_at";
-
-  /** What PostgreSQL assigned a stored copy. */
-  record Inserted(long seq, OffsetDateTime createdAt) {}
-
-  /** One copy to store. */
-  record Copy(UUID recipient, String recipientKind, byte[] ciphertext) {}
+  static final String SEND =
+      "SELECT refused, machine, account, stranger, fresh, fresh_seqs, stored_at"
+          + " FROM message_send($1::uuid,"
+          + " $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[],"
+          + " $8::uuid[], $9::bytea[], $10::timestamptz)";
 
   Future<List<Stored>> pending(SqlConnection conn, UUID recipient, long afterSeq, int fetch) {
     return conn.preparedQuery(

@@ -150,51 +150,76 @@ public final class MessagingAuth {
 
   /**
    * The party behind {@code c} in workspace {@code wid}, checked in the transaction of {@code
-   * conn}: a token for another workspace is refused (403), a member session must be bound to a
-   * device, and the principal must be active now.
+   * conn}: {@link #claimed}, and the principal must be active now.
    */
   public static Future<Party> party(SqlConnection conn, UUID wid, SessionClaims c) {
-    if (!c.workspaceId().equals(wid)) {
-      return Future.failedFuture(
-          Refusal.notAllowed(
-              Refusal.NotAllowed.Reason.OTHER_WORKSPACE,
-              "this session token is for another workspace",
-              "workspace_id"));
+    Party p;
+    try {
+      p = claimed(wid, c);
+    } catch (Refusal e) {
+      return Future.failedFuture(e);
     }
-    if (c.subjectKind() == SubjectKind.AGENT) {
-      UUID agent = UUID.fromString(c.subject());
+    if (p.kind() == Party.Kind.AGENT) {
       return conn.preparedQuery(
               "SELECT a.machine_id FROM agents a JOIN machines m ON m.id = a.machine_id"
                   + " WHERE a.id = $1 AND a.status = 'approved' AND m.revoked_at IS NULL")
-          .execute(Tuple.of(agent))
+          .execute(Tuple.of(p.id()))
           .compose(
               rows ->
                   rows.size() == 0
-                      ? Future.failedFuture(notActive("the agent is not approved or was revoked"))
+                      ? Future.failedFuture(notActive(Party.Kind.AGENT))
                       : Future.succeededFuture(
                           new Party(
                               wid,
                               Party.Kind.AGENT,
-                              agent,
+                              p.id(),
                               null,
                               rows.iterator().next().getUUID("machine_id"))));
     }
-    if (c.subjectKind() != SubjectKind.MEMBER || c.deviceId().isEmpty()) {
-      return Future.failedFuture(
-          notActive("messaging needs a session bound to a trusted device (device_id)"));
-    }
-    UUID account = UUID.fromString(c.subject());
-    UUID device = UUID.fromString(c.deviceId().get());
     return conn.preparedQuery(
             "SELECT 1 FROM devices d JOIN members m ON m.account_id = d.account_id"
                 + " WHERE d.id = $1 AND d.account_id = $2 AND d.status = 'trusted'")
-        .execute(Tuple.of(device, account))
+        .execute(Tuple.of(p.id(), p.accountId()))
         .compose(
             rows ->
                 rows.size() == 0
-                    ? Future.failedFuture(notActive("the device is not trusted or was revoked"))
-                    : Future.succeededFuture(
-                        new Party(wid, Party.Kind.DEVICE, device, account, null)));
+                    ? Future.failedFuture(notActive(Party.Kind.DEVICE))
+                    : Future.succeededFuture(p));
+  }
+
+  /**
+   * The party {@code c} claims in workspace {@code wid}, before anything is read (an agent's
+   * machine is not known yet: null): a token for another workspace is refused (403), a member
+   * session must be bound to a device. Whether the principal is still active is for PostgreSQL to
+   * check ({@link #party}, or {@code message_send} for a send).
+   */
+  static Party claimed(UUID wid, SessionClaims c) {
+    if (!c.workspaceId().equals(wid)) {
+      throw Refusal.notAllowed(
+          Refusal.NotAllowed.Reason.OTHER_WORKSPACE,
+          "this session token is for another workspace",
+          "workspace_id");
+    }
+    if (c.subjectKind() == SubjectKind.AGENT) {
+      return new Party(wid, Party.Kind.AGENT, UUID.fromString(c.subject()), null, null);
+    }
+    if (c.subjectKind() != SubjectKind.MEMBER || c.deviceId().isEmpty()) {
+      throw notActive("messaging needs a session bound to a trusted device (device_id)");
+    }
+    return new Party(
+        wid,
+        Party.Kind.DEVICE,
+        UUID.fromString(c.deviceId().get()),
+        UUID.fromString(c.subject()),
+        null);
+  }
+
+  /** The refusal of a party whose principal is no longer active. */
+  static Refusal notActive(Party.Kind kind) {
+    return notActive(
+        kind == Party.Kind.AGENT
+            ? "the agent is not approved or was revoked"
+            : "the device is not trusted or was revoked");
   }
 
   private static Refusal notActive(String message) {

@@ -15,20 +15,19 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 
 /**
  * Group commit of sends (docs/messaging.md, "Group commit"): the sends of one workspace that arrive
  * while earlier ones are being stored wait, and are then stored together in one transaction — one
- * party check per distinct session, one read per distinct conversation, one statement claiming and
- * storing every copy, one {@code COMMIT} (one WAL flush) — instead of a transaction each. At most
- * {@value #MAX_RUNNING} transactions per workspace run at once, so a send that finds none running
- * starts at once (no waiting for company). Each send is still answered on its own and only after
- * the commit that stored it; a send refused by its checks (party, conversation, recipients) is
- * refused alone, the others of its group go on. If the group's transaction fails as a whole (an id
- * another sender holds, a database error), nothing of it was kept and each of its sends is run
+ * statement checking every send (party, conversation, recipients) and claiming and storing the
+ * copies of those that pass, one {@code COMMIT} (one WAL flush) — instead of a transaction each. At
+ * most {@value #MAX_RUNNING} transactions per workspace run at once, so a send that finds none
+ * running starts at once (no waiting for company). Each send is still answered on its own and only
+ * after the commit that stored it; a send refused by its checks (party, conversation, recipients)
+ * is refused alone, the others of its group go on. If the group's transaction fails as a whole (an
+ * id another sender holds, a database error), nothing of it was kept and each of its sends is run
  * again in its own transaction, so one send's failure stays its own.
  */
 final class SendGroups {
@@ -44,7 +43,6 @@ final class SendGroups {
   private record Request(
       UUID wid,
       SessionClaims claims,
-      Party.Kind senderKind,
       UUID id,
       UUID conversation,
       Map<UUID, byte[]> copies,
@@ -85,8 +83,7 @@ final class SendGroups {
    * in one transaction, in its order (unless it repeats an id: the repeat waits for the next
    * group).
    */
-  List<Future<Done>> sendAll(
-      UUID wid, SessionClaims claims, Party.Kind senderKind, List<SendBatch.Send> sends) {
+  List<Future<Done>> sendAll(UUID wid, SessionClaims claims, List<SendBatch.Send> sends) {
     Object batch = sends.size() > 1 ? new Object() : null;
     List<Future<Done>> out = new ArrayList<>(sends.size());
     List<Request> requests = new ArrayList<>(sends.size());
@@ -96,7 +93,6 @@ final class SendGroups {
           new Request(
               wid,
               claims,
-              senderKind,
               s.id(),
               s.conversation(),
               s.copies(),
@@ -193,68 +189,41 @@ final class SendGroups {
   }
 
   /**
-   * The group's work in its transaction: the party checks and conversation reads go out pipelined
-   * with {@code BEGIN} and the workspace setting (PostgreSQL runs them in order, after the setting,
-   * so row-level security applies); their answers are used only once all have arrived. Then the
-   * claim and the other-sender check ({@link MessageService#store}) go out with the {@code COMMIT}
-   * right behind them (two round trips in all), unless an agent's send must queue its webhook
-   * signal after the claim's answer (then the {@code COMMIT} follows that, a third). Answers, per
-   * send in order, its outcome; fails (the transaction rolls back) only as a whole.
+   * The group's work in its transaction, one statement ({@link MessageService#send}) sent with
+   * {@code BEGIN} and the workspace setting (PostgreSQL runs it after the setting, so row-level
+   * security applies) and the {@code COMMIT} right behind it: one round trip in all. The statement
+   * makes every check (party, conversation, recipients) and stores only the sends that pass; one
+   * whose token alone refuses it (another workspace, a member session without a device) is not
+   * sent. An agent's send that must queue its webhook signal does so after the statement's answer,
+   * then the {@code COMMIT} follows (a second round trip). Answers, per send in order, its outcome;
+   * fails (the transaction rolls back) only as a whole.
    */
   private Future<List<AsyncResult<Done>>> store(
       SqlConnection conn, Database.EarlyCommit commit, UUID wid, List<Request> group) {
-    Map<SessionClaims, Future<Party>> parties = new HashMap<>();
-    Map<Target, Future<Optional<MessageStore.Target>>> targets = new HashMap<>();
-    List<Future<Party>> partyOf = new ArrayList<>();
-    List<Future<Optional<MessageStore.Target>>> targetOf = new ArrayList<>();
-    for (Request r : group) {
-      partyOf.add(parties.computeIfAbsent(r.claims(), c -> MessagingAuth.party(conn, wid, c)));
-      targetOf.add(
-          targets.computeIfAbsent(
-              new Target(r.conversation(), r.senderKind()),
-              t -> messages.target(conn, t.senderKind(), t.conversation())));
+    List<AsyncResult<Done>> out = new ArrayList<>();
+    List<MessageStore.Attempt> attempts = new ArrayList<>();
+    List<Integer> at = new ArrayList<>();
+    for (int i = 0; i < group.size(); i++) {
+      Request r = group.get(i);
+      try {
+        Party claimed = MessagingAuth.claimed(wid, r.claims());
+        attempts.add(new MessageStore.Attempt(r.id(), r.conversation(), claimed, r.copies()));
+        at.add(i);
+        out.add(null);
+      } catch (Refusal e) {
+        out.add(Future.failedFuture(e));
+      }
     }
-    List<Future<?>> all = new ArrayList<>(parties.values());
-    all.addAll(targets.values());
-    return Future.join(all)
-        .transform(
-            x -> {
-              for (Future<?> f : all) {
-                if (f.failed() && !(f.cause() instanceof Refusal)) {
-                  return Future.failedFuture(f.cause());
-                }
-              }
-              List<AsyncResult<Done>> out = new ArrayList<>();
-              List<MessageStore.Send> sends = new ArrayList<>();
-              List<Integer> at = new ArrayList<>();
-              for (int i = 0; i < group.size(); i++) {
-                Request r = group.get(i);
-                try {
-                  if (partyOf.get(i).failed()) {
-                    throw (Refusal) partyOf.get(i).cause();
-                  }
-                  Party p = partyOf.get(i).result();
-                  sends.add(messages.plan(p, r.id(), targetOf.get(i).result(), r.copies()));
-                  at.add(i);
-                  out.add(null);
-                } catch (Refusal e) {
-                  out.add(Future.failedFuture(e));
-                }
-              }
-              if (sends.isEmpty()) {
-                return Future.succeededFuture(out);
-              }
-              Future<List<MessageService.Sent>> stored = messages.store(conn, wid, sends);
-              if (sends.stream().noneMatch(s -> s.sender().kind() == Party.Kind.AGENT)) {
-                // no webhook signal to queue: nothing left to decide here, the COMMIT goes now
-                commit.now();
-              }
-              return stored.compose(sent -> notify(conn, wid, sends, sent, at, out));
-            });
+    if (attempts.isEmpty()) {
+      return Future.succeededFuture(out);
+    }
+    Future<List<AsyncResult<MessageService.Stored>>> sent = messages.send(conn, wid, attempts);
+    if (attempts.stream().noneMatch(a -> a.sender().kind() == Party.Kind.AGENT)) {
+      // no webhook signal to queue: nothing left to decide here, the COMMIT goes now
+      commit.now();
+    }
+    return sent.compose(each -> notify(conn, wid, attempts, each, at, out));
   }
-
-  /** A conversation read for a sender kind (one read per distinct pair in a group). */
-  private record Target(UUID conversation, Party.Kind senderKind) {}
 
   /**
    * An agent's newly stored message queues the member's webhook signal in the same transaction: a
@@ -264,20 +233,24 @@ final class SendGroups {
   private Future<List<AsyncResult<Done>>> notify(
       SqlConnection conn,
       UUID wid,
-      List<MessageStore.Send> sends,
-      List<MessageService.Sent> sent,
+      List<MessageStore.Attempt> attempts,
+      List<AsyncResult<MessageService.Stored>> each,
       List<Integer> at,
       List<AsyncResult<Done>> out) {
     Future<Void> chain = Future.succeededFuture();
-    for (int j = 0; j < sends.size(); j++) {
-      Party p = sends.get(j).sender();
-      MessageService.Sent s = sent.get(j);
+    for (int j = 0; j < attempts.size(); j++) {
       int i = at.get(j);
+      if (each.get(j).failed()) {
+        out.set(i, Future.failedFuture(each.get(j).cause()));
+        continue;
+      }
+      Party p = each.get(j).result().party();
+      MessageService.Sent s = each.get(j).result().sent();
       if (s.stored().isEmpty() || p.kind() != Party.Kind.AGENT) {
         out.set(i, Future.succeededFuture(new Done(p, s, WebhookDeliveries.Enqueued.NONE)));
         continue;
       }
-      UUID conversation = sends.get(j).conversation();
+      UUID conversation = attempts.get(j).conversation();
       chain =
           chain.compose(
               v ->

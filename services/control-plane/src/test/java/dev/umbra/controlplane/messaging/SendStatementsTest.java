@@ -12,9 +12,8 @@ import org.junit.jupiter.api.Test;
  */
 class SendStatementsTest {
   @Test
-  void theClaimAndTheOtherSenderCheckAreKeptPrepared() {
-    assertThat(Database.keptPrepared(MessageStore.CLAIM_AND_INSERT)).isTrue();
-    assertThat(Database.keptPrepared(MessageStore.CHECK_SENDERS)).isTrue();
+  void theSendStatementIsKeptPrepared() {
+    assertThat(Database.keptPrepared(MessageStore.SEND)).isTrue();
   }
 
   @Test
