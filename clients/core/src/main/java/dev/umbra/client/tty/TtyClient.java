@@ -1,6 +1,7 @@
 package dev.umbra.client.tty;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
@@ -174,8 +175,8 @@ public final class TtyClient {
   private volatile boolean e2eVerified;
   private final Set<String> participants = new LinkedHashSet<>();
 
-  private TtyClient(Vertx vertx, Options options, Listener listener) {
-    this.socket = new EngineSocket(vertx, stats);
+  private TtyClient(Vertx vertx, Options options, ClientTls tls, Listener listener) {
+    this.socket = new EngineSocket(vertx, stats, tls);
     this.options = options;
     this.listener = listener;
     this.outputs = new OutputDecryptor(stats, listener);
@@ -195,7 +196,24 @@ public final class TtyClient {
       int rows,
       String term,
       Listener listener) {
-    TtyClient c = new TtyClient(vertx, options, listener);
+    return open(vertx, options, ClientTls.system(), serverId, cols, rows, term, listener);
+  }
+
+  /**
+   * As {@link #open(Vertx, Options, String, int, int, String, Listener)}, verifying a {@code
+   * wss://} engine with {@code tls} (the caller's {@code UMBRA_TLS_CA_FILE} and {@code
+   * UMBRA_TLS_PIN}).
+   */
+  public static Future<TtyClient> open(
+      Vertx vertx,
+      Options options,
+      ClientTls tls,
+      String serverId,
+      int cols,
+      int rows,
+      String term,
+      Listener listener) {
+    TtyClient c = new TtyClient(vertx, options, tls, listener);
     c.serverId = serverId;
     c.opener = true;
     c.cols = cols;
@@ -207,7 +225,18 @@ public final class TtyClient {
   /** Joins a live session as a viewer ({@code attach=false}) or re-attaches to one's own. */
   public static Future<TtyClient> join(
       Vertx vertx, Options options, String sessionId, boolean attach, Listener listener) {
-    TtyClient c = new TtyClient(vertx, options, listener);
+    return join(vertx, options, ClientTls.system(), sessionId, attach, listener);
+  }
+
+  /** As {@link #join(Vertx, Options, String, boolean, Listener)}, verifying with {@code tls}. */
+  public static Future<TtyClient> join(
+      Vertx vertx,
+      Options options,
+      ClientTls tls,
+      String sessionId,
+      boolean attach,
+      Listener listener) {
+    TtyClient c = new TtyClient(vertx, options, tls, listener);
     c.sessionId = sessionId;
     c.attach = attach;
     return c.connect(SessionFrames.join(sessionId, attach, options.agreementKey().publicKey()));
