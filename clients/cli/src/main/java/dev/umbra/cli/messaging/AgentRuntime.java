@@ -97,7 +97,9 @@ final class AgentRuntime {
         throw new CliException(
             "the control plane refused this agent a session ("
                 + e.getMessage()
-                + "): is it approved? (`umbra agents approve` on an admin's CLI)");
+                + "): is it approved (`umbra agents approve` on an admin's CLI), or was it revoked"
+                + " (`umbra agents list`; a revoked agent is enrolled anew with `umbra agent"
+                + " enroll`)?");
       }
       token.set(t);
     }

@@ -308,9 +308,16 @@ class MessagingEndToEndTest {
     ok(admin, "agents", "revoke", "bot");
     UmbraRun recv = umbra(machine, "agent", "recv");
     assertThat(recv.code()).isEqualTo(1);
-    assertThat(recv.err()).contains("refused this agent a session");
+    assertThat(recv.err()).contains("refused this agent a session").contains("revoked");
     UmbraRun send = umbra(admin, "msg", "send", agentId, "after revocation");
     assertThat(send.code()).isEqualTo(1);
+    assertThat(send.err()).as("by id").contains("agent 'bot' was revoked");
+    UmbraRun byName = umbra(admin, "msg", "send", "bot", "after revocation");
+    assertThat(byName.code()).isEqualTo(1);
+    assertThat(byName.err())
+        .as("by name: not \"no agent\", which `agents list` contradicts")
+        .contains("agent 'bot' was revoked")
+        .doesNotContain("no agent");
   }
 
   int sql(String statement) throws Exception {
