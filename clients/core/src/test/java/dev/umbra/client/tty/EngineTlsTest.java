@@ -15,6 +15,7 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import java.io.IOException;
+import java.lang.ref.Reference;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -108,17 +109,22 @@ class EngineTlsTest {
   /** "opened", or the failure of the engine socket's upgrade under {@code tls}. */
   private String connect(ClientTls tls) throws Exception {
     Promise<String> outcome = Promise.promise();
+    // held until the outcome: Vert.x closes a WebSocket client that became unreachable
+    EngineSocket socket = new EngineSocket(vertx, new TtyStats(), tls);
     vertx.runOnContext(
         v ->
-            new EngineSocket(vertx, new TtyStats(), tls)
-                .connect(
-                    engine,
-                    () -> Future.succeededFuture("token"),
-                    () -> outcome.tryComplete("opened"),
-                    b -> {},
-                    why -> {},
-                    outcome::tryFail));
-    return outcome.future().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+            socket.connect(
+                engine,
+                () -> Future.succeededFuture("token"),
+                () -> outcome.tryComplete("opened"),
+                b -> {},
+                why -> {},
+                outcome::tryFail));
+    try {
+      return outcome.future().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
+    } finally {
+      Reference.reachabilityFence(socket);
+    }
   }
 
   private Throwable failure(ClientTls tls) {
