@@ -187,23 +187,7 @@ public final class TtyClient {
             vertx, stats, this::reconnect, socket::write, this::fail, socket::closeOnContext);
   }
 
-  /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
-  public static Future<TtyClient> open(
-      Vertx vertx,
-      Options options,
-      String serverId,
-      int cols,
-      int rows,
-      String term,
-      Listener listener) {
-    return open(vertx, options, ClientTls.system(), serverId, cols, rows, term, listener);
-  }
-
-  /**
-   * As {@link #open(Vertx, Options, String, int, int, String, Listener)}, verifying a {@code
-   * wss://} engine with {@code tls} (the caller's {@code UMBRA_TLS_CA_FILE} and {@code
-   * UMBRA_TLS_PIN}).
-   */
+  /** Opens a session on {@code serverId} (done at READY); {@code tls} verifies a wss:// engine. */
   public static Future<TtyClient> open(
       Vertx vertx,
       Options options,
@@ -222,24 +206,13 @@ public final class TtyClient {
     return c.connect(SessionFrames.open(serverId, cols, rows));
   }
 
-  /** Joins a live session as a viewer ({@code attach=false}) or re-attaches to one's own. */
+  /** Joins session {@code id} as a viewer ({@code attach=false}) or re-attaches to one's own. */
   public static Future<TtyClient> join(
-      Vertx vertx, Options options, String sessionId, boolean attach, Listener listener) {
-    return join(vertx, options, ClientTls.system(), sessionId, attach, listener);
-  }
-
-  /** As {@link #join(Vertx, Options, String, boolean, Listener)}, verifying with {@code tls}. */
-  public static Future<TtyClient> join(
-      Vertx vertx,
-      Options options,
-      ClientTls tls,
-      String sessionId,
-      boolean attach,
-      Listener listener) {
+      Vertx vertx, Options options, ClientTls tls, String id, boolean attach, Listener listener) {
     TtyClient c = new TtyClient(vertx, options, tls, listener);
-    c.sessionId = sessionId;
+    c.sessionId = id;
     c.attach = attach;
-    return c.connect(SessionFrames.join(sessionId, attach, options.agreementKey().publicKey()));
+    return c.connect(SessionFrames.join(id, attach, options.agreementKey().publicKey()));
   }
 
   private Future<TtyClient> connect(WebTtyFrame first) {
