@@ -7,24 +7,19 @@ import dev.umbra.client.messaging.LiveReceiver;
 import dev.umbra.crypto.tls.CertificatePins;
 import dev.umbra.crypto.tls.LocalCertificates;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
-import io.vertx.core.net.PemKeyCertOptions;
 import java.lang.ref.Reference;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
@@ -36,7 +31,6 @@ import org.junit.jupiter.api.io.TempDir;
 /** The CLI's and daemon's verification of a service's certificate: CA file, pin, clear refusals. */
 class ClientTlsTest {
   private static final Clock CLOCK = Clock.systemUTC();
-  private static final Duration DAY = Duration.ofDays(1);
 
   @TempDir Path dir;
   private Vertx vertx;
@@ -48,20 +42,13 @@ class ClientTlsTest {
   @BeforeEach
   void setUp() throws Exception {
     vertx = Vertx.vertx();
-    ca = LocalCertificates.authority("client test CA", CLOCK, DAY);
-    leaf = LocalCertificates.leaf(ca, List.of("localhost", "127.0.0.1"), CLOCK, DAY);
-    caFile = dir.resolve("ca.pem");
-    Files.writeString(caFile, ca.certificatePem());
+    TestTls tls = TestTls.in(dir);
+    ca = tls.ca();
+    leaf = tls.leaf();
+    caFile = tls.caFile();
     HttpServer server =
         vertx
-            .createHttpServer(
-                new HttpServerOptions()
-                    .setSsl(true)
-                    .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
-                    .setKeyCertOptions(
-                        new PemKeyCertOptions()
-                            .setCertValue(Buffer.buffer(leaf.certificatePem()))
-                            .setKeyValue(Buffer.buffer(leaf.keyPem()))))
+            .createHttpServer(tls.serverOptions())
             .webSocketHandler(
                 ws -> {
                   if (ws.path().equals("/live")) {

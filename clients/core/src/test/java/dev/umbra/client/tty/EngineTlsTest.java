@@ -5,25 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.JsonHttp;
+import dev.umbra.client.http.TestTls;
 import dev.umbra.crypto.tls.CertificatePins;
 import dev.umbra.crypto.tls.LocalCertificates;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.http.HttpServerOptions;
-import io.vertx.core.net.PemKeyCertOptions;
 import java.io.IOException;
 import java.lang.ref.Reference;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
-import java.time.Duration;
-import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,32 +30,21 @@ import org.junit.jupiter.api.io.TempDir;
  * connection").
  */
 class EngineTlsTest {
-  private static final Clock CLOCK = Clock.systemUTC();
-
   @TempDir Path dir;
   private Vertx vertx;
   private LocalCertificates.Issued ca;
-  private LocalCertificates.Issued leaf;
   private Path caFile;
   private URI engine;
 
   @BeforeEach
   void serve() throws Exception {
     vertx = Vertx.vertx();
-    ca = LocalCertificates.authority("engine test CA", CLOCK, Duration.ofDays(1));
-    leaf = LocalCertificates.leaf(ca, List.of("localhost", "127.0.0.1"), CLOCK, Duration.ofDays(1));
-    caFile = dir.resolve("ca.pem");
-    Files.writeString(caFile, ca.certificatePem());
+    TestTls tls = TestTls.in(dir);
+    ca = tls.ca();
+    caFile = tls.caFile();
     HttpServer server =
         vertx
-            .createHttpServer(
-                new HttpServerOptions()
-                    .setSsl(true)
-                    .setEnabledSecureTransportProtocols(Set.of("TLSv1.3"))
-                    .setKeyCertOptions(
-                        new PemKeyCertOptions()
-                            .setCertValue(Buffer.buffer(leaf.certificatePem()))
-                            .setKeyValue(Buffer.buffer(leaf.keyPem()))))
+            .createHttpServer(tls.serverOptions())
             .webSocketHandler(ws -> {})
             .requestHandler(r -> r.response().end("recording"))
             .listen(0, "127.0.0.1")
