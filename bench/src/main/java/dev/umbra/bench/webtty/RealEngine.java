@@ -1,6 +1,7 @@
 package dev.umbra.bench.webtty;
 
 import dev.umbra.bench.BenchTokens;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
@@ -139,7 +140,8 @@ final class RealEngine implements AutoCloseable {
     server("bench-echo", List.of("/bin/sh", "-c", WebTtyBench.ECHO_CMD), true);
     LinkedBlockingQueue<byte[]> out = new LinkedBlockingQueue<>();
     TtyClient c =
-        TtyClient.open(vertx, options(), "bench-echo", 80, 24, "xterm", out::add)
+        TtyClient.open(
+                vertx, options(), ClientTls.system(), "bench-echo", 80, 24, "xterm", out::add)
             .toCompletionStage()
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
@@ -177,6 +179,7 @@ final class RealEngine implements AutoCloseable {
     TtyClient.open(
             vertx,
             options(),
+            ClientTls.system(),
             machine,
             80,
             24,

@@ -47,7 +47,7 @@ class MessageNotificationTest {
   /** A control plane with {@code env} (and http webhooks), alice, her device, her agent. */
   void open(Vertx vertx, Map<String, String> env) throws Exception {
     Map<String, String> all = new java.util.HashMap<>(env);
-    all.put("UMBRA_WEBHOOK_ALLOW_HTTP", "true");
+    all.putIfAbsent("UMBRA_WEBHOOK_ALLOW_HTTP", "true");
     all.put("UMBRA_WEBHOOK_FIRST_RETRY_MS", "10");
     h = new Harness(vertx, all);
     MessagingFixture.Scene scene = MessagingFixture.scene(h, "claude");
@@ -164,6 +164,19 @@ class MessageNotificationTest {
   }
 
   @Test
+  void anHttpUrlIsRefusedNamingTheDevelopmentSettingThatAdmitsIt(Vertx vertx) throws Exception {
+    stop();
+    open(vertx, Map.of("UMBRA_WEBHOOK_ALLOW_HTTP", "false"));
+    Harness.Response r =
+        h.call("PUT", hook(), alice.token(), new JsonObject().put("url", "http://8.8.8.8/hook"));
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.errorField()).isEqualTo("url");
+    assertThat(r.body().getJsonObject("error").getString("message"))
+        .contains("https")
+        .contains("UMBRA_WEBHOOK_ALLOW_HTTP=true");
+  }
+
+  @Test
   void webhooksToLoopbackPrivateOrLinkLocalAddressesAreRefused(Vertx vertx) throws Exception {
     reopenRefusingInternalAddresses(vertx);
     for (String inward :
@@ -184,6 +197,12 @@ class MessageNotificationTest {
       assertThat(r.errorField()).isEqualTo("url");
     }
     assertThat(h.call("GET", hook(), alice.token(), null).status()).isEqualTo(404);
+    Harness.Response r =
+        h.call("PUT", hook(), alice.token(), new JsonObject().put("url", "https://[::1]/hook"));
+    assertThat(r.body().getJsonObject("error").getString("message"))
+        .as("the refusal says why, and what a development deployment sets")
+        .contains("loopback, private or link-local")
+        .contains("UMBRA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true");
     Harness.Response outward =
         h.call("PUT", hook(), alice.token(), new JsonObject().put("url", "https://8.8.8.8/hook"));
     assertThat(outward.status()).as(outward.body().encode()).isEqualTo(200);

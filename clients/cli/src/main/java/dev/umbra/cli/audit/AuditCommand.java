@@ -7,6 +7,7 @@ import dev.umbra.cli.Output;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
 import dev.umbra.client.http.ApiError;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.proto.api.AuditPaths;
 import io.vertx.core.json.DecodeException;
@@ -23,7 +24,6 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -72,11 +72,8 @@ public final class AuditCommand {
 
     /** A streaming GET (tail, export); a non-2xx answer becomes the service's error. */
     HttpResponse<InputStream> stream(String op, String query, String accept) {
-      HttpClient client =
-          HttpClient.newBuilder()
-              .version(HttpClient.Version.HTTP_1_1)
-              .connectTimeout(Duration.ofSeconds(10))
-              .build();
+      // the CLI's client: UMBRA_TLS_CA_FILE and UMBRA_TLS_PIN apply here as to every call
+      HttpClient client = ctx.http().client();
       HttpRequest req =
           HttpRequest.newBuilder(uri(op, query))
               .header("authorization", "Bearer " + token)
@@ -88,7 +85,10 @@ public final class AuditCommand {
         r = client.send(req, HttpResponse.BodyHandlers.ofInputStream());
       } catch (IOException e) {
         throw new CliException(
-            "cannot reach the audit service at " + baseUrl + ": " + e.getMessage());
+            "cannot reach the audit service at "
+                + baseUrl
+                + ": "
+                + (ClientTls.isTls(e) ? ClientTls.explain(e) : e.getMessage()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CliException("interrupted");

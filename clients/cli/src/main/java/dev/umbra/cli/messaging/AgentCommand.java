@@ -194,7 +194,12 @@ public final class AgentCommand {
                 Duration.ofSeconds(15),
                 listener(r),
                 ctx.http().tls())
-            .run(() -> ctx.clock().millis() >= until);
+            // a refused session (revoked while running) stops it: polling could never succeed
+            .run(() -> r.sessionRefused() || ctx.clock().millis() >= until);
+      }
+      if (r.sessionRefused()) {
+        ctx.err().println("umbra: agent " + r.agent.name() + " stopped: its session was refused");
+        return 1;
       }
       return 0;
     }

@@ -31,6 +31,10 @@ final class AgentRuntime {
   final AgentIdentity agent;
   final MessagingClient client;
   private final AtomicReference<String> token = new AtomicReference<>();
+
+  /** The control plane answered a session request with a refusal (not approved, or revoked). */
+  private volatile boolean sessionRefused;
+
   private final AtomicReference<DeviceTrust> trust = new AtomicReference<>();
   private final Map<String, String> accounts = new ConcurrentHashMap<>();
 
@@ -80,6 +84,11 @@ final class AgentRuntime {
     return r;
   }
 
+  /** True once a session request was refused: retrying cannot help until an admin acts. */
+  boolean sessionRefused() {
+    return sessionRefused;
+  }
+
   String token() {
     String t = token.get();
     if (t == null) {
@@ -94,22 +103,28 @@ final class AgentRuntime {
                   + e.getMessage()
                   + ")");
         }
+        sessionRefused = true;
         throw new CliException(
             "the control plane refused this agent a session ("
                 + e.getMessage()
-                + "): is it approved? (`umbra agents approve` on an admin's CLI)");
+                + "): is it approved (`umbra agents approve` on an admin's CLI), or was it revoked"
+                + " (`umbra agents list`; a revoked agent is enrolled anew with `umbra agent"
+                + " enroll`)?");
       }
       token.set(t);
     }
     return t;
   }
 
-  /** A messaging call; a refused token (expired) is renewed once. */
+  /**
+   * A messaging call; a refused token (expired, or revoked: 403 {@code revoked}) is renewed once,
+   * and the new session's answer says whether the agent itself is still approved.
+   */
   JsonObject call(String method, String path, JsonObject body) {
     try {
       return send(method, path, body);
     } catch (ApiError e) {
-      if (e.status() != 401) {
+      if (e.status() != 401 && !(e.status() == 403 && "revoked".equals(e.code()))) {
         throw e;
       }
       token.set(null);

@@ -77,7 +77,7 @@ public final class MsgCommand {
 
     @Override
     protected void run(Api api, UUID w) {
-      JsonObject a = OwnerMessaging.resolveAgent(api, w, agent);
+      JsonObject a = OwnerMessaging.messageable(OwnerMessaging.resolveAgent(api, w, agent));
       OwnerMessaging m = OwnerMessaging.open(api, w);
       UUID agentId = UUID.fromString(a.getString("id"));
       UUID conversation = m.conversation(agentId);

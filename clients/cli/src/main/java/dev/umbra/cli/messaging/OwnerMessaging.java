@@ -143,12 +143,17 @@ final class OwnerMessaging {
   /** An agent of the workspace by id or unique name. */
   static JsonObject resolveAgent(Api api, UUID workspace, String idOrName) {
     JsonObject match = null;
+    boolean revoked = false;
     for (Object o : api.all(ControlPlanePaths.agents(workspace))) {
       JsonObject a = (JsonObject) o;
       if (a.getString("id").equals(idOrName)) {
         return a;
       }
-      if (a.getString("name").equals(idOrName) && !"revoked".equals(a.getString("status"))) {
+      if (a.getString("name").equals(idOrName)) {
+        if ("revoked".equals(a.getString("status"))) {
+          revoked = true;
+          continue;
+        }
         if (match != null) {
           throw new CliException("more than one agent is named '" + idOrName + "'; use its id");
         }
@@ -156,10 +161,39 @@ final class OwnerMessaging {
       }
     }
     if (match == null) {
+      // `agents list` shows a revoked agent: "no agent" would contradict it
       throw new CliException(
-          "no agent '" + idOrName + "' in this workspace (see `umbra agents list`)");
+          revoked
+              ? revokedAgent(idOrName)
+              : "no agent '" + idOrName + "' in this workspace (see `umbra agents list`)");
     }
     return match;
+  }
+
+  /**
+   * An agent that can take a message: approved. A pending or revoked one is refused here, saying
+   * which and what to do, rather than by the server's "agent not found" further on.
+   */
+  static JsonObject messageable(JsonObject agent) {
+    String name = agent.getString("name");
+    return switch (String.valueOf(agent.getString("status"))) {
+      case "approved" -> agent;
+      case "revoked" -> throw new CliException(revokedAgent(name));
+      default ->
+          throw new CliException(
+              "agent '"
+                  + name
+                  + "' is pending approval: an admin approves it with `umbra agents approve "
+                  + name
+                  + " --code <the code its machine showed>`");
+    };
+  }
+
+  private static String revokedAgent(String name) {
+    return "agent '"
+        + name
+        + "' was revoked: it can no longer send or receive messages (a new agent is enrolled on"
+        + " its machine with `umbra agent enroll`)";
   }
 
   /** The conversation of this member with {@code agent} (created on first use). */

@@ -5,6 +5,7 @@ import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.InWorkspace;
 import dev.umbra.cli.UsageException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.tty.RecordingDecryptor;
 import dev.umbra.client.tty.RecordingDownload;
@@ -116,7 +117,9 @@ public final class RecordingsCommand {
       String token = api.session(w, "webtty-engine");
       byte[] body;
       try {
-        body = RecordingDownload.export(engine(api), session, token, RecordingDownload.MAX_BYTES);
+        body =
+            RecordingDownload.export(
+                ctx.http(), engine(api), session, token, RecordingDownload.MAX_BYTES);
       } catch (RecordingDownload.Failure e) {
         throw new CliException(
             "recording "
@@ -125,7 +128,9 @@ public final class RecordingsCommand {
                 + e.getMessage()
                 + (e.status() == 404 ? " (no such recording, or not yours)" : ""));
       } catch (java.io.IOException e) {
-        throw new CliException("cannot reach the WebTTY engine: " + e.getMessage());
+        throw new CliException(
+            "cannot reach the WebTTY engine: "
+                + (ClientTls.isTls(e) ? ClientTls.explain(e) : e.getMessage()));
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         throw new CliException("interrupted");

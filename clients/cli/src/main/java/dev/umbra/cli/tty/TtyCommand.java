@@ -5,6 +5,7 @@ import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.UsageException;
 import dev.umbra.cli.WorkspaceOption;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.tty.FailoverGrace;
 import dev.umbra.client.tty.ServerTrust;
 import dev.umbra.client.tty.TtyClient;
@@ -196,10 +197,10 @@ public final class TtyCommand implements Callable<Integer> {
       TtyClient.Listener l) {
     Future<TtyClient> connected =
         join != null
-            ? TtyClient.join(vertx, o, join, false, l)
+            ? TtyClient.join(vertx, o, ctx.http().tls(), join, false, l)
             : attach != null
-                ? TtyClient.join(vertx, o, attach, true, l)
-                : TtyClient.open(vertx, o, serverId, cols, rows, term, l);
+                ? TtyClient.join(vertx, o, ctx.http().tls(), attach, true, l)
+                : TtyClient.open(vertx, o, ctx.http().tls(), serverId, cols, rows, term, l);
     return connected.map(
         c -> {
           c.failoverGrace(failoverGrace);
@@ -223,7 +224,12 @@ public final class TtyCommand implements Callable<Integer> {
       }
       return c;
     } catch (java.util.concurrent.ExecutionException e) {
-      throw new CliException(e.getCause().getMessage());
+      Throwable why = e.getCause();
+      // a refused certificate or pin says which, not Vert.x's "Failed to create SSL connection"
+      throw new CliException(
+          ClientTls.isTls(why)
+              ? "refused TLS with the WebTTY engine: " + ClientTls.explain(why)
+              : why.getMessage());
     }
   }
 

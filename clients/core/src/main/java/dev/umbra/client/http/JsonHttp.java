@@ -40,7 +40,11 @@ public final class JsonHttp {
     return tls;
   }
 
-  private synchronized HttpClient client() {
+  /**
+   * The JDK client behind these calls (HTTP/1.1, this trust and pin), for the callers that stream a
+   * body (audit tail and export, recording export), so they verify a server as every call does.
+   */
+  public synchronized HttpClient client() {
     if (client == null) {
       client =
           HttpClient.newBuilder()

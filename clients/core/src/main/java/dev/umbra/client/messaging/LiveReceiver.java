@@ -273,12 +273,19 @@ public final class LiveReceiver {
     private void closed(long now, String why) {
       boolean wasLive = current.live;
       drop();
-      if (wasLive || !polling) {
-        // failed attempts while polling stay quiet: the polling line already says it
-        report((wasLive ? "disconnected (" : "cannot connect (") + why + ")");
-      }
       long jitter = ThreadLocalRandom.current().nextLong(backoff / 5 + 1);
-      nextConnect = now + backoff - jitter;
+      long pause = backoff - jitter;
+      if (wasLive || !polling) {
+        // failed attempts while polling stay quiet: the polling line already says it; the line
+        // says what happens next, so a dropped socket does not read as the end
+        report(
+            (wasLive ? "disconnected (" : "cannot connect (")
+                + why
+                + "): reconnecting in "
+                + Math.max(1, (pause + 999) / 1000)
+                + " s");
+      }
+      nextConnect = now + pause;
       backoff = Math.min(RECONNECT_MAX_MS, backoff * 2);
       if (wasLive || !polling) {
         nextPoll = now; // fetch at once what the socket would have brought

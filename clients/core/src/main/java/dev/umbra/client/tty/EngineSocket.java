@@ -1,5 +1,6 @@
 package dev.umbra.client.tty;
 
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.WireOffer;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyReason;
@@ -26,12 +27,13 @@ final class EngineSocket {
   private final TtyStats stats;
   private WebSocket ws;
 
-  EngineSocket(Vertx vertx, TtyStats stats) {
+  /** {@code tls}: how a {@code wss://} engine is verified (the CLI's CA file and pin). */
+  EngineSocket(Vertx vertx, TtyStats stats, ClientTls tls) {
     this.vertx = vertx;
     this.stats = stats;
     // kept in a field for the client's life: Vert.x closes a client that became unreachable,
     // which (after a GC in the middle of a handshake) fails the connection
-    this.client = vertx.createWebSocketClient(TtyFrames.engineSocketOptions());
+    this.client = vertx.createWebSocketClient(tls.apply(TtyFrames.engineSocketOptions()));
   }
 
   /**

@@ -6,10 +6,8 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.time.Duration;
 
 /**
  * Downloads one recording's ciphertext from the WebTTY engine. The engine is outside the trust
@@ -39,14 +37,21 @@ public final class RecordingDownload {
   /** {@code GET <engine>/v1/webtty/recordings/<session>?purpose=export} with a session token. */
   public static byte[] export(URI engine, String session, String bearer, long maxBytes)
       throws IOException, InterruptedException {
+    return export(new JsonHttp(), engine, session, bearer, maxBytes);
+  }
+
+  /**
+   * As {@link #export(URI, String, String, long)}, verifying an {@code https://} engine with {@code
+   * http}'s trust and pin ({@code UMBRA_TLS_CA_FILE}, {@code UMBRA_TLS_PIN}), as every call.
+   */
+  public static byte[] export(
+      JsonHttp http, URI engine, String session, String bearer, long maxBytes)
+      throws IOException, InterruptedException {
     URI url =
         JsonHttp.resolve(
             engine.toString(), WebTtyPaths.RECORDINGS + "/" + session + "?purpose=export");
     HttpResponse<InputStream> resp =
-        HttpClient.newBuilder()
-            .version(HttpClient.Version.HTTP_1_1)
-            .connectTimeout(Duration.ofSeconds(10))
-            .build()
+        http.client()
             .send(
                 HttpRequest.newBuilder(url)
                     .header("Authorization", "Bearer " + bearer)

@@ -1,6 +1,7 @@
 package dev.umbra.client.tty;
 
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.AuthenticationFailedException;
 import dev.umbra.crypto.CryptoException;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
@@ -174,8 +175,8 @@ public final class TtyClient {
   private volatile boolean e2eVerified;
   private final Set<String> participants = new LinkedHashSet<>();
 
-  private TtyClient(Vertx vertx, Options options, Listener listener) {
-    this.socket = new EngineSocket(vertx, stats);
+  private TtyClient(Vertx vertx, Options options, ClientTls tls, Listener listener) {
+    this.socket = new EngineSocket(vertx, stats, tls);
     this.options = options;
     this.listener = listener;
     this.outputs = new OutputDecryptor(stats, listener);
@@ -186,16 +187,17 @@ public final class TtyClient {
             vertx, stats, this::reconnect, socket::write, this::fail, socket::closeOnContext);
   }
 
-  /** Opens a session on {@code serverId}; completes when the server's shell runs (READY). */
+  /** Opens a session on {@code serverId} (done at READY); {@code tls} verifies a wss:// engine. */
   public static Future<TtyClient> open(
       Vertx vertx,
       Options options,
+      ClientTls tls,
       String serverId,
       int cols,
       int rows,
       String term,
       Listener listener) {
-    TtyClient c = new TtyClient(vertx, options, listener);
+    TtyClient c = new TtyClient(vertx, options, tls, listener);
     c.serverId = serverId;
     c.opener = true;
     c.cols = cols;
@@ -204,13 +206,13 @@ public final class TtyClient {
     return c.connect(SessionFrames.open(serverId, cols, rows));
   }
 
-  /** Joins a live session as a viewer ({@code attach=false}) or re-attaches to one's own. */
+  /** Joins session {@code id} as a viewer ({@code attach=false}) or re-attaches to one's own. */
   public static Future<TtyClient> join(
-      Vertx vertx, Options options, String sessionId, boolean attach, Listener listener) {
-    TtyClient c = new TtyClient(vertx, options, listener);
-    c.sessionId = sessionId;
+      Vertx vertx, Options options, ClientTls tls, String id, boolean attach, Listener listener) {
+    TtyClient c = new TtyClient(vertx, options, tls, listener);
+    c.sessionId = id;
     c.attach = attach;
-    return c.connect(SessionFrames.join(sessionId, attach, options.agreementKey().publicKey()));
+    return c.connect(SessionFrames.join(id, attach, options.agreementKey().publicKey()));
   }
 
   private Future<TtyClient> connect(WebTtyFrame first) {

@@ -189,7 +189,7 @@ class LiveReceiverTest {
       assertThat(statuses)
           .containsSubsequence(
               "connected",
-              "disconnected (code 1001 going away)",
+              "disconnected (code 1001 going away): reconnecting in 1 s",
               "socket down: polling every 15 s",
               "connected");
       assertThat(fetches.get()).as("on ready, at the drop, on ready again").isEqualTo(3);

@@ -45,7 +45,10 @@ final class WebhookDestinations {
         () -> {
           InetAddress[] all = InetAddress.getAllByName(bare(host));
           if (!allowPrivate && Arrays.stream(all).anyMatch(WebhookDestinations::isInternal)) {
-            throw new Refused("the webhook's host is a loopback, private or link-local address");
+            throw new Refused(
+                "the webhook's host is a loopback, private or link-local address (refused so that"
+                    + " a webhook cannot reach the deployment's own network; a development"
+                    + " deployment admits it with UMBRA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES=true)");
           }
           return all[0];
         },

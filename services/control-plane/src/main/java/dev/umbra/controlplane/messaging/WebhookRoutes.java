@@ -179,7 +179,13 @@ final class WebhookRoutes {
       throw ApiException.badRequest("url", "url is not a valid URL");
     }
     String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(Locale.ROOT);
-    boolean ok = scheme.equals("https") || (allowHttp && scheme.equals("http"));
+    if (scheme.equals("http") && !allowHttp) {
+      throw ApiException.badRequest(
+          "url",
+          "url must be https (a development deployment admits http with"
+              + " UMBRA_WEBHOOK_ALLOW_HTTP=true)");
+    }
+    boolean ok = scheme.equals("https") || scheme.equals("http");
     if (!ok || u.getHost() == null || u.getRawUserInfo() != null || u.getRawFragment() != null) {
       throw ApiException.badRequest(
           "url", "url must be an absolute https URL with a host and no user info or fragment");

@@ -28,6 +28,7 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -310,13 +311,32 @@ class MessagingEndToEndTest {
 
   @Test
   @Order(6)
-  void aRevokedAgentCanNeitherReceiveNorBeWrittenTo() {
+  void aRevokedAgentCanNeitherReceiveNorBeWrittenTo() throws Exception {
+    Path sock = machine.resolve("agent").resolve(ws).resolve("agent.sock");
+    Files.deleteIfExists(sock); // served again only once this run has its session
+    AtomicReference<UmbraRun> running = new AtomicReference<>();
+    Thread.ofVirtual().start(() -> running.set(umbra(machine, "agent", "run", "--for", "120")));
+    Eventually.await("the socket is served", Duration.ofSeconds(30), () -> Files.exists(sock));
     ok(admin, "agents", "revoke", "bot");
+    // before: it polled its revoked session every 15 s ("fetch failed") until --for ran out
+    Eventually.await(
+        "agent run stops once its session is refused",
+        Duration.ofSeconds(60),
+        () -> running.get() != null);
+    assertThat(running.get().code()).isEqualTo(1);
+    assertThat(running.get().err()).contains("refused this agent a session").contains("stopped");
     UmbraRun recv = umbra(machine, "agent", "recv");
     assertThat(recv.code()).isEqualTo(1);
-    assertThat(recv.err()).contains("refused this agent a session");
+    assertThat(recv.err()).contains("refused this agent a session").contains("revoked");
     UmbraRun send = umbra(admin, "msg", "send", agentId, "after revocation");
     assertThat(send.code()).isEqualTo(1);
+    assertThat(send.err()).as("by id").contains("agent 'bot' was revoked");
+    UmbraRun byName = umbra(admin, "msg", "send", "bot", "after revocation");
+    assertThat(byName.code()).isEqualTo(1);
+    assertThat(byName.err())
+        .as("by name: not \"no agent\", which `agents list` contradicts")
+        .contains("agent 'bot' was revoked")
+        .doesNotContain("no agent");
   }
 
   int sql(String statement) throws Exception {

@@ -20,6 +20,7 @@ import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
 import dev.umbra.client.channel.OpenedChannel;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.trust.TrustModel;
 import dev.umbra.client.trust.TrustStore;
@@ -195,6 +196,7 @@ class TtyDeviceTrustTest {
         TtyClient.open(
             vertx,
             o,
+            ClientTls.system(),
             serverId,
             80,
             24,
@@ -505,6 +507,7 @@ class TtyDeviceTrustTest {
         TtyClient.open(
                 vertx,
                 o,
+                ClientTls.system(),
                 serverId,
                 80,
                 24,
@@ -571,6 +574,7 @@ class TtyDeviceTrustTest {
         TtyClient.open(
                 vertx,
                 o,
+                ClientTls.system(),
                 serverId,
                 80,
                 24,

@@ -10,6 +10,7 @@ import dev.umbra.cli.CliHarness;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.tty.Handshake;
 import dev.umbra.client.tty.ServerTrust;
@@ -209,13 +210,21 @@ class TtyRecipientsEndToEndTest {
         .as("bob's trusted device, from the signed trust material")
         .containsExactly(bobKey());
     TtyScreen adminScreen = new TtyScreen();
-    TtyClient a = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", adminScreen));
+    TtyClient a =
+        get(
+            TtyClient.open(
+                vertx, opener, ClientTls.system(), serverId, 80, 24, "xterm", adminScreen));
     try {
       TtyScreen bobScreen = new TtyScreen();
       TtyClient b =
           get(
               TtyClient.join(
-                  vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+                  vertx,
+                  options(bob, null, List.of()),
+                  ClientTls.system(),
+                  a.sessionId(),
+                  false,
+                  bobScreen));
       // bob finds it with `umbra tty sessions`, marked as granted to his device
       Futures.await(engine.recordingWriter().drained(), Duration.ofSeconds(10));
       io.vertx.core.json.JsonArray listed =
@@ -256,13 +265,21 @@ class TtyRecipientsEndToEndTest {
     assertThat(opener.extraRecipients())
         .as("join admins: bob (a member) gets no output key")
         .doesNotContain(bobKey());
-    TtyClient a = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", new TtyScreen()));
+    TtyClient a =
+        get(
+            TtyClient.open(
+                vertx, opener, ClientTls.system(), serverId, 80, 24, "xterm", new TtyScreen()));
     try {
       TtyScreen bobScreen = new TtyScreen();
       assertThat(
               refusal(
                   TtyClient.join(
-                      vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen)))
+                      vertx,
+                      options(bob, null, List.of()),
+                      ClientTls.system(),
+                      a.sessionId(),
+                      false,
+                      bobScreen)))
           .contains("policy");
       assertThat(bobScreen.text()).isEmpty();
     } finally {
@@ -295,7 +312,10 @@ class TtyRecipientsEndToEndTest {
             Clock.systemUTC(),
             genuine.deviceCredential(),
             genuine.recipientDevices());
-    assertThat(refusal(TtyClient.open(vertx, raw, serverId, 80, 24, "xterm", new TtyScreen())))
+    assertThat(
+            refusal(
+                TtyClient.open(
+                    vertx, raw, ClientTls.system(), serverId, 80, 24, "xterm", new TtyScreen())))
         .contains("proof_refused_unvouched_recipient");
 
     // bob's genuine credential, but a WebTTY key binding bob's device never signed (the control
@@ -322,7 +342,17 @@ class TtyRecipientsEndToEndTest {
             Clock.systemUTC(),
             genuine.deviceCredential(),
             List.of(new Handshake.RecipientDevice(bobs.credential(), forged)));
-    assertThat(refusal(TtyClient.open(vertx, swapped, serverId, 80, 24, "xterm", new TtyScreen())))
+    assertThat(
+            refusal(
+                TtyClient.open(
+                    vertx,
+                    swapped,
+                    ClientTls.system(),
+                    serverId,
+                    80,
+                    24,
+                    "xterm",
+                    new TtyScreen())))
         .contains("proof_refused_unvouched_recipient");
 
     // the CLI refuses a raw --share-with key under Workspace Protection, and accepts a trusted
@@ -356,14 +386,22 @@ class TtyRecipientsEndToEndTest {
             genuine.deviceCredential(),
             List.of());
     TtyScreen adminScreen = new TtyScreen();
-    TtyClient a = get(TtyClient.open(vertx, alone, serverId, 80, 24, "xterm", adminScreen));
+    TtyClient a =
+        get(
+            TtyClient.open(
+                vertx, alone, ClientTls.system(), serverId, 80, 24, "xterm", adminScreen));
     try {
       a.send("echo early-$((5*5))\n".getBytes(StandardCharsets.UTF_8));
       adminScreen.await("early-25");
       assertThat(
               refusal(
                   TtyClient.join(
-                      vertx, options(bob, null, List.of()), a.sessionId(), false, new TtyScreen())))
+                      vertx,
+                      options(bob, null, List.of()),
+                      ClientTls.system(),
+                      a.sessionId(),
+                      false,
+                      new TtyScreen())))
           .contains("no_grant");
 
       // a key no credential under the daemon's pin vouches for: refused by the daemon, the session
@@ -407,7 +445,12 @@ class TtyRecipientsEndToEndTest {
       TtyClient b =
           get(
               TtyClient.join(
-                  vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+                  vertx,
+                  options(bob, null, List.of()),
+                  ClientTls.system(),
+                  a.sessionId(),
+                  false,
+                  bobScreen));
       a.send("echo late-$((6*6))\n".getBytes(StandardCharsets.UTF_8));
       adminScreen.await("late-36");
       bobScreen.await("late-36");
@@ -479,19 +522,28 @@ class TtyRecipientsEndToEndTest {
     // open)
     TtyClient.Options withBob = withBobOnly(genuine);
     TtyScreen adminScreen = new TtyScreen();
-    TtyClient a = get(TtyClient.open(vertx, withBob, serverId, 80, 24, "xterm", adminScreen));
+    TtyClient a =
+        get(
+            TtyClient.open(
+                vertx, withBob, ClientTls.system(), serverId, 80, 24, "xterm", adminScreen));
     try {
       TtyScreen bobScreen = new TtyScreen();
       TtyClient b =
           get(
               TtyClient.join(
-                  vertx, options(bob, null, List.of()), a.sessionId(), false, bobScreen));
+                  vertx,
+                  options(bob, null, List.of()),
+                  ClientTls.system(),
+                  a.sessionId(),
+                  false,
+                  bobScreen));
       assertThat(listed(carol, a.sessionId())).as("not granted to carol: not in her list").isNull();
       assertThat(
               refusal(
                   TtyClient.join(
                       vertx,
                       options(carol, null, List.of()),
+                      ClientTls.system(),
                       a.sessionId(),
                       false,
                       new TtyScreen())))
@@ -560,7 +612,12 @@ class TtyRecipientsEndToEndTest {
       TtyClient c =
           get(
               TtyClient.join(
-                  vertx, options(carol, null, List.of()), a.sessionId(), false, carolScreen));
+                  vertx,
+                  options(carol, null, List.of()),
+                  ClientTls.system(),
+                  a.sessionId(),
+                  false,
+                  carolScreen));
       b.send("echo ctl-$((7*8))\n".getBytes(StandardCharsets.UTF_8));
       carolScreen.await("ctl-56");
       adminScreen.await("ctl-56");
@@ -579,13 +636,20 @@ class TtyRecipientsEndToEndTest {
     TtyClient.Options genuine = options(admin, serverId, List.of());
     TtyClient.Options withBob = withBobOnly(genuine);
     TtyClient first =
-        get(TtyClient.open(vertx, withBob, serverId, 80, 24, "xterm", new TtyScreen()));
+        get(
+            TtyClient.open(
+                vertx, withBob, ClientTls.system(), serverId, 80, 24, "xterm", new TtyScreen()));
     first.detach();
     TtyScreen adminScreen = new TtyScreen();
     TtyClient a =
         get(
             TtyClient.join(
-                vertx, options(admin, null, List.of()), first.sessionId(), true, adminScreen));
+                vertx,
+                options(admin, null, List.of()),
+                ClientTls.system(),
+                first.sessionId(),
+                true,
+                adminScreen));
     try {
       SessionRecipients.ShareTargets toCarol =
           SessionRecipients.shareTargets(
@@ -596,7 +660,12 @@ class TtyRecipientsEndToEndTest {
       TtyClient c =
           get(
               TtyClient.join(
-                  vertx, options(carol, null, List.of()), a.sessionId(), false, carolScreen));
+                  vertx,
+                  options(carol, null, List.of()),
+                  ClientTls.system(),
+                  a.sessionId(),
+                  false,
+                  carolScreen));
       awaitTrue(a::hasControl, "the re-attached opener has control back (nobody had it)");
       a.send("echo back-$((8*8))\n".getBytes(StandardCharsets.UTF_8));
       carolScreen.await("back-64");
@@ -639,7 +708,10 @@ class TtyRecipientsEndToEndTest {
     assertThat(opener.extraRecipients())
         .contains(TtyKeys.loadOrCreate(dave).agreement().publicKey());
     TtyScreen bobScreen = new TtyScreen();
-    TtyClient b = get(TtyClient.open(vertx, opener, serverId, 80, 24, "xterm", bobScreen));
+    TtyClient b =
+        get(
+            TtyClient.open(
+                vertx, opener, ClientTls.system(), serverId, 80, 24, "xterm", bobScreen));
     String id = b.sessionId();
     // no waiting for the daemon's epoch-0 grant to the reviewer: it goes out before READY on the
     // daemon's socket, so the engine records it ahead of the first keystrokes, typed at once
@@ -650,7 +722,14 @@ class TtyRecipientsEndToEndTest {
     // a handover: carol's fresh input key is wrapped to the reviewer too
     TtyScreen carolScreen = new TtyScreen();
     TtyClient c =
-        get(TtyClient.join(vertx, options(carol(), null, List.of()), id, false, carolScreen));
+        get(
+            TtyClient.join(
+                vertx,
+                options(carol(), null, List.of()),
+                ClientTls.system(),
+                id,
+                false,
+                carolScreen));
     c.requestControl();
     b.giveControl(
         bobScreen

@@ -117,6 +117,7 @@ class TtyEdgeFailoverTest {
             TtyClient.open(
                 vertx,
                 options("alice", aliceSign, aliceKx, List.of(bobKx.publicKey())),
+                ClientTls.system(),
                 machine,
                 80,
                 24,
@@ -129,6 +130,7 @@ class TtyEdgeFailoverTest {
             TtyClient.join(
                 vertx,
                 options("bob", Ed25519KeyPair.generate(), bobKx, List.of()),
+                ClientTls.system(),
                 sid,
                 false,
                 bob));

@@ -3,6 +3,7 @@ package dev.umbra.client.tty;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.umbra.client.http.ClientTls;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
@@ -200,6 +201,7 @@ class TtyEndToEndTest {
                     pins,
                     List.of(bobKx.publicKey()),
                     Clock.systemUTC()),
+                ClientTls.system(),
                 machine,
                 80,
                 24,
@@ -245,6 +247,7 @@ class TtyEndToEndTest {
                     home.resolve("bob-pins"),
                     List.of(),
                     Clock.systemUTC()),
+                ClientTls.system(),
                 owner.sessionId(),
                 false,
                 bob));
@@ -370,6 +373,7 @@ class TtyEndToEndTest {
             TtyClient.open(
                 vertx,
                 options(1, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
+                ClientTls.system(),
                 machine,
                 80,
                 24,
@@ -385,6 +389,7 @@ class TtyEndToEndTest {
             TtyClient.join(
                 vertx,
                 options(0, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
+                ClientTls.system(),
                 c.sessionId(),
                 true,
                 second));
@@ -413,6 +418,7 @@ class TtyEndToEndTest {
                 home.resolve("m-pins"),
                 List.of(),
                 Clock.systemUTC()),
+            ClientTls.system(),
             machine,
             80,
             24,
@@ -427,6 +433,7 @@ class TtyEndToEndTest {
         TtyClient.open(
             vertx,
             options(0, "alice", aliceSign, aliceKx, home.resolve("p-pins"), List.of(), past),
+            ClientTls.system(),
             machine,
             80,
             24,
@@ -451,6 +458,7 @@ class TtyEndToEndTest {
                     home.resolve("tag-pins"),
                     List.of(),
                     Clock.systemUTC()),
+                ClientTls.system(),
                 machine,
                 80,
                 24,
@@ -488,6 +496,7 @@ class TtyEndToEndTest {
         TtyClient.open(
             vertx,
             options(0, "alice", aliceSign, aliceKx, pins, List.of(), Clock.systemUTC()),
+            ClientTls.system(),
             machine,
             80,
             24,
@@ -516,6 +525,7 @@ class TtyEndToEndTest {
         TtyClient.open(
             vertx,
             options(0, "alice", aliceSign, aliceKx, home.resolve(pins), extra, Clock.systemUTC()),
+            ClientTls.system(),
             machine2,
             80,
             24,
@@ -628,6 +638,7 @@ class TtyEndToEndTest {
                     home.resolve("share-alice-pins"),
                     List.of(bobKx.publicKey()),
                     Clock.systemUTC()),
+                ClientTls.system(),
                 machine,
                 80,
                 24,
@@ -651,6 +662,7 @@ class TtyEndToEndTest {
                             home.resolve("share-carol-pins"),
                             List.of(),
                             Clock.systemUTC()),
+                        ClientTls.system(),
                         owner.sessionId(),
                         false,
                         refused)))
@@ -671,6 +683,7 @@ class TtyEndToEndTest {
                     home.resolve("share-bob-pins"),
                     List.of(),
                     Clock.systemUTC()),
+                ClientTls.system(),
                 owner.sessionId(),
                 false,
                 bob));
@@ -730,6 +743,7 @@ class TtyEndToEndTest {
                 home.resolve("share-carol-pins"),
                 List.of(),
                 Clock.systemUTC()),
+            ClientTls.system(),
             owner.sessionId(),
             false,
             carol));
@@ -775,6 +789,7 @@ class TtyEndToEndTest {
                     home.resolve("okr-alice-pins"),
                     List.of(bobKx.publicKey()),
                     Clock.systemUTC()),
+                ClientTls.system(),
                 machine2,
                 80,
                 24,
@@ -792,6 +807,7 @@ class TtyEndToEndTest {
                 home.resolve("okr-bob-pins"),
                 List.of(),
                 Clock.systemUTC()),
+            ClientTls.system(),
             owner.sessionId(),
             false,
             bob));
@@ -968,6 +984,7 @@ class TtyEndToEndTest {
                     home.resolve("bob-hostile-pins"),
                     List.of(),
                     Clock.systemUTC()),
+                ClientTls.system(),
                 owner.sessionId(),
                 false,
                 b));

@@ -129,6 +129,7 @@ class TtyEngineFailoverTest {
             TtyClient.open(
                 vertx,
                 options("alice", aliceSign, aliceKx, List.of(bobKx.publicKey())),
+                ClientTls.system(),
                 machine,
                 80,
                 24,
@@ -139,7 +140,14 @@ class TtyEngineFailoverTest {
     alice.await("one-2", Duration.ofSeconds(10));
     TtyScreen bob = screen();
     TtyClient viewer =
-        get(TtyClient.join(vertx, options("bob", bobSign, bobKx, List.of()), sid, false, bob));
+        get(
+            TtyClient.join(
+                vertx,
+                options("bob", bobSign, bobKx, List.of()),
+                ClientTls.system(),
+                sid,
+                false,
+                bob));
     owner.send("echo two-$((2+2))\n".getBytes());
     alice.await("two-4", Duration.ofSeconds(10));
     bob.await("two-4", Duration.ofSeconds(10));

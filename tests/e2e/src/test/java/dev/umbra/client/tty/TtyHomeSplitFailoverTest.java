@@ -128,6 +128,7 @@ class TtyHomeSplitFailoverTest {
             TtyClient.open(
                 vertx,
                 options("alice", aliceSign, aliceKx, List.of(bobKx.publicKey())),
+                ClientTls.system(),
                 machine,
                 80,
                 24,
@@ -140,6 +141,7 @@ class TtyHomeSplitFailoverTest {
             TtyClient.join(
                 vertx,
                 options("bob", Ed25519KeyPair.generate(), bobKx, List.of()),
+                ClientTls.system(),
                 sid,
                 false,
                 bob));
