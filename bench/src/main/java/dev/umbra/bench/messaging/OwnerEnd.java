@@ -292,6 +292,9 @@ public final class OwnerEnd {
             new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setURI(path)
+                // a lost answer fails its request (counted, its window released) instead of
+                // hanging the phase: one run of 2026-12-05 waited forever at a phase's end
+                .setIdleTimeout(30_000)
                 .putHeader("authorization", "Bearer " + token())
                 .putHeader("content-type", "application/json"))
         .compose(req -> req.send(body))
