@@ -295,6 +295,18 @@ public final class RelayBench {
               : one.getLast());
       printRound(round, rate, one, two, redis, nx, dir, px);
     }
+    report(rate, one, two, redis, nx, dir, px);
+  }
+
+  /** One rate's medians of the rounds, and their ratios. */
+  private void report(
+      int rate,
+      List<Stats> one,
+      List<Stats> two,
+      List<Stats> redis,
+      List<Stats> nx,
+      List<Stats> dir,
+      List<Stats> px) {
     Stats mOne = Stats.median(one);
     Stats mTwo = Stats.median(two);
     Stats mRedis = Stats.median(redis);
