@@ -86,18 +86,16 @@ final class PrekeyStore {
 
   /**
    * How many of {@code principal}'s one-time prekeys {@code fetcher} took at or after {@code
-   * since}; first forgets every take of {@code principal} before it (the takes prune themselves).
+   * since}; in the same statement forgets every take of {@code principal} before it (the takes
+   * prune themselves).
    */
   Future<Integer> takesSince(
       SqlConnection conn, UUID principal, UUID fetcher, OffsetDateTime since) {
-    return conn.preparedQuery("DELETE FROM prekey_takes WHERE principal_id = $1 AND taken_at < $2")
-        .execute(Tuple.of(principal, since))
-        .compose(
-            x ->
-                conn.preparedQuery(
-                        "SELECT count(*) AS n FROM prekey_takes"
-                            + " WHERE principal_id = $1 AND fetcher_id = $2")
-                    .execute(Tuple.of(principal, fetcher)))
+    return conn.preparedQuery(
+            "WITH gone AS (DELETE FROM prekey_takes WHERE principal_id = $1 AND taken_at < $3)"
+                + " SELECT count(*) AS n FROM prekey_takes"
+                + " WHERE principal_id = $1 AND fetcher_id = $2 AND taken_at >= $3")
+        .execute(Tuple.of(principal, fetcher, since))
         .map(rows -> rows.iterator().next().getLong("n").intValue());
   }
 
