@@ -108,6 +108,7 @@ public final class MessagingBench {
     PgLocation admin = PgLocation.parse(pgServer).withDatabase("postgres");
     String dbName =
         "umbra_msgbench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
+    System.out.println(dev.umbra.bench.BenchMachine.describe());
     Path tmp = Files.createTempDirectory("umbra-msgbench");
     BenchRuns.sql(admin, "CREATE DATABASE " + dbName);
     List<JvmProcess> all = new ArrayList<>();

@@ -42,12 +42,12 @@ import java.util.concurrent.TimeUnit;
  *
  * Relays run as separate JVMs (as in production); Redis from UMBRA_REDIS_URL (default localhost).
  * Options (system properties): umbra.bench.seconds (measure per point, default 4),
- * umbra.bench.rates (default 1000,5000), umbra.bench.bulkMiB (default 256), umbra.bench.idle
- * (10000), umbra.bench.debugPct (print each latency point's percentile ladder),
- * umbra.bench.warmupSeconds (latency warm-up per relay path, default 10), umbra.bench.rounds
- * (latency rounds per rate, paths alternating, and Noise bulk rounds after one warm-up; medians
- * reported; default 3), umbra.bench.warmupRounds (unmeasured latency rounds per rate before those,
- * the same points at the same rate; default 1).
+ * umbra.bench.rates (default 1000,5000), umbra.bench.bulkMiB (default 256), umbra.bench.bulkWarmups
+ * (uncounted bulk passes per relay, default 2), umbra.bench.idle (10000), umbra.bench.debugPct
+ * (print each latency point's percentile ladder), umbra.bench.warmupSeconds (latency warm-up per
+ * relay path, default 10), umbra.bench.rounds (latency rounds per rate, paths alternating, and
+ * Noise bulk rounds after one warm-up; medians reported; default 3), umbra.bench.warmupRounds
+ * (unmeasured latency rounds per rate before those, the same points at the same rate; default 1).
  */
 public final class RelayBench {
   /** What the JVM proxy baseline is, by -Dumbra.bench.proxyMode (ws, the default; tcp; socket). */
@@ -106,6 +106,7 @@ public final class RelayBench {
     warmupRounds = Math.max(0, Integer.getInteger("umbra.bench.warmupRounds", 1));
     List<String> parts =
         List.of(System.getProperty("umbra.bench.parts", "latency,bulk,noise,idle").split(","));
+    System.out.println(dev.umbra.bench.BenchMachine.describe());
     Path tmp = Files.createTempDirectory("umbra-relay-bench");
     Map<String, String> env = relayEnvironment(tmp);
     Map<String, String> viaRedis = new HashMap<>(env);
