@@ -58,21 +58,7 @@ class RedisBusClusterProbeTest {
       channels.putIfAbsent(cluster.masterOf(prefix + ch), ch);
     }
     for (String ch : channels.values()) {
-      Eventually.await(
-          "subscribed to " + ch,
-          WITHIN,
-          () ->
-              bus.subscribe(
-                      ch,
-                      m ->
-                          received
-                              .computeIfAbsent(m.body().toString(), k -> new AtomicInteger())
-                              .incrementAndGet())
-                  .map(true)
-                  .otherwise(false)
-                  .toCompletionStage()
-                  .toCompletableFuture()
-                  .get());
+      RedisBusProbeUnderLoadTest.subscribeCounting(bus, ch, received, WITHIN);
     }
   }
 

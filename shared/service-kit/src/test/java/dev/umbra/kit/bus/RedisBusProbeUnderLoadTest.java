@@ -53,22 +53,7 @@ class RedisBusProbeUnderLoadTest {
     Map<String, AtomicInteger> received = new ConcurrentHashMap<>();
     AtomicInteger lost = new AtomicInteger();
     bus.onSubscriptionsLost(v -> lost.incrementAndGet());
-    // a cold JVM's first connection may take longer than the eager timeout: subscribe again then
-    Eventually.await(
-        "subscribed",
-        WITHIN,
-        () ->
-            bus.subscribe(
-                    ch,
-                    m ->
-                        received
-                            .computeIfAbsent(m.body().toString(), k -> new AtomicInteger())
-                            .incrementAndGet())
-                .map(true)
-                .otherwise(false)
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get());
+    subscribeCounting(bus, ch, received, WITHIN);
 
     AtomicInteger sent = new AtomicInteger();
     long until = System.nanoTime() + STREAM_FOR.toNanos();
@@ -95,5 +80,28 @@ class RedisBusProbeUnderLoadTest {
     assertThat(sent.get()).as("messages published").isGreaterThan(100);
     assertThat(received).as("every message delivered").hasSize(sent.get());
     assertThat(received.values()).as("each exactly once").allMatch(n -> n.get() == 1);
+  }
+
+  /**
+   * Subscribes {@code ch}, counting each body in {@code received}; a cold JVM's first connection
+   * may take longer than an eager timeout, so a failed SUBSCRIBE is tried again.
+   */
+  static void subscribeCounting(
+      RedisBus bus, String ch, Map<String, AtomicInteger> received, Duration within) {
+    Eventually.await(
+        "subscribed to " + ch,
+        within,
+        () ->
+            bus.subscribe(
+                    ch,
+                    m ->
+                        received
+                            .computeIfAbsent(m.body().toString(), k -> new AtomicInteger())
+                            .incrementAndGet())
+                .map(true)
+                .otherwise(false)
+                .toCompletionStage()
+                .toCompletableFuture()
+                .get());
   }
 }
