@@ -77,7 +77,8 @@ final class DevMode {
                 vertx,
                 any.redisUrl(),
                 any.busPrefix(),
-                dev.umbra.kit.bus.RedisLiveness.load(any.env()));
+                dev.umbra.kit.bus.RedisLiveness.load(any.env()),
+                registry);
         out.println("bus: Redis at " + RedisUrl.parse(any.redisUrl()).describe());
       } else {
         bus = new InProcessBus(vertx);

@@ -1,6 +1,9 @@
 package dev.umbra.kit.bus;
 
+import dev.umbra.kit.bus.SubscriberLosses.Reason;
 import dev.umbra.kit.config.RedisUrl;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -14,6 +17,7 @@ import io.vertx.redis.client.RedisConnection;
 import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
+import io.vertx.redis.client.ResponseType;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -68,6 +72,7 @@ public final class RedisBus implements Bus {
   private final LossListeners lossListeners = new LossListeners(); // onSubscriptionsLost
   private final RedisPublisher publisher;
   private final RedisLiveness liveness;
+  private final SubscriberLosses losses;
   private final RedisStreams streams = new RedisStreams(this::send, this::key);
 
   /** The subscriber connection was lost and is not back yet (then {@link #ping} fails). */
@@ -77,9 +82,11 @@ public final class RedisBus implements Bus {
 
   private record Listener(Context context, Handler<BusMessage> handler) {}
 
-  private RedisBus(Vertx vertx, URI url, String prefix, RedisLiveness liveness) {
+  private RedisBus(
+      Vertx vertx, URI url, String prefix, RedisLiveness liveness, MeterRegistry registry) {
     this.vertx = vertx;
     this.liveness = liveness;
+    this.losses = new SubscriberLosses(registry);
     this.prefix = prefix;
     this.url = RedisUrl.parse(url);
     this.sharded = this.url.mode() == RedisUrl.Mode.CLUSTER;
@@ -106,12 +113,19 @@ public final class RedisBus implements Bus {
 
   /** As {@link #create(Vertx, URI, String)}, noticing a silent Redis as {@code liveness} says. */
   public static RedisBus create(Vertx vertx, URI url, String prefix, RedisLiveness liveness) {
-    return new RedisBus(vertx, url, prefix, liveness);
+    return create(vertx, url, prefix, liveness, new SimpleMeterRegistry());
+  }
+
+  /** As above, counting subscriber connection losses in {@code registry} (SubscriberLosses). */
+  public static RedisBus create(
+      Vertx vertx, URI url, String prefix, RedisLiveness liveness, MeterRegistry registry) {
+    return new RedisBus(vertx, url, prefix, liveness, registry);
   }
 
   /** Creates the bus and checks Redis answers; fails when it does not. */
   public static Future<RedisBus> connect(Vertx vertx, URI url, String prefix) {
-    RedisBus bus = new RedisBus(vertx, url, prefix, RedisLiveness.DEFAULT);
+    RedisBus bus = create(vertx, url, prefix, RedisLiveness.DEFAULT);
+    String where = "Redis at " + bus.url.describe() + " is unreachable (";
     return bus.ping()
         .map(bus)
         .recover(
@@ -121,9 +135,7 @@ public final class RedisBus implements Bus {
                         x ->
                             Future.failedFuture(
                                 new BusException(
-                                    "Redis at "
-                                        + bus.url.describe()
-                                        + " is unreachable ("
+                                    where
                                         + e.getMessage()
                                         + "); start Redis or set UMBRA_REDIS_URL",
                                     e))));
@@ -273,19 +285,24 @@ public final class RedisBus implements Bus {
    * those are ignored, so a replaced connection neither delivers twice nor drops its successor.
    */
   private Future<RedisConnection> openSubscriber(long gen) {
-    // RESP3: pushes (messages) go to the handler even while a PING waits for its reply; in RESP2 a
-    // message arriving then would be taken for the PING's reply
+    // RESP3: messages are pushes, told from replies by type (a PING's may still reach the handler)
     Redis single =
         Redis.createClient(
             vertx,
             RedisTopology.dedicated(options).setPreferredProtocolVersion(ProtocolVersion.RESP3));
+    SubscriberProbe probe =
+        new SubscriberProbe(
+            vertx,
+            liveness,
+            () -> !closed && gen == generation,
+            why -> replaceSubscriber(gen, single, Reason.SILENT, why));
     Future<RedisConnection> opened =
         single
             .connect()
             .compose(
                 conn -> {
-                  probe(gen, single, conn);
-                  return subscribeAll(gen, single, conn);
+                  probe.start(conn, sharded, channels::names, ch -> resubscribe(conn, ch));
+                  return subscribeAll(gen, single, conn, probe);
                 });
     // a Redis that accepts the connection but never answers must not stall resubscribing
     return bounded(opened, Duration.ZERO)
@@ -293,42 +310,24 @@ public final class RedisBus implements Bus {
         .onFailure(e -> single.close());
   }
 
-  /**
-   * PINGs the subscriber connection of generation {@code gen} every probe interval while it is
-   * current; one unanswered within the timeout makes it lost. A peer that vanished without a FIN
-   * (partition, frozen host) otherwise leaves the connection silently deaf.
-   */
-  private void probe(long gen, Redis single, RedisConnection conn) {
-    vertx.setPeriodic(
-        liveness.probeEvery().toMillis(),
-        t -> {
-          if (closed || gen != generation) {
-            vertx.cancelTimer(t);
-            return;
-          }
-          Future<Response> pong;
-          try {
-            pong = conn.send(Request.cmd(Command.PING));
-          } catch (RuntimeException e) {
-            pong = Future.failedFuture(e);
-          }
-          bounded(pong, Duration.ZERO)
-              .onFailure(
-                  e -> {
-                    if (e instanceof java.util.concurrent.TimeoutException) {
-                      replaceSubscriber(
-                          gen,
-                          single,
-                          "did not answer PING within " + liveness.lostAfter().toMillis() + " ms");
-                    }
-                  });
-        });
+  /** SubscriberProbe's echo: SSUBSCRIBE {@code ch} again, queued, if still listened to. */
+  private Future<Boolean> resubscribe(RedisConnection conn, String ch) {
+    Promise<Boolean> sent = Promise.promise();
+    queue(
+            () ->
+                channels.listeners(ch).isEmpty()
+                    ? Future.succeededFuture()
+                    : conn.send(Request.cmd(Command.SSUBSCRIBE).arg(ch))
+                        .andThen(x -> sent.tryComplete(x.succeeded())))
+        .onComplete(x -> sent.tryComplete(false));
+    return sent.future();
   }
 
   /** Hooks the connection's events and subscribes every registered name on it. */
-  private Future<RedisConnection> subscribeAll(long gen, Redis single, RedisConnection conn) {
-    conn.handler(r -> dispatch(r, gen, single));
-    conn.endHandler(v -> replaceSubscriber(gen, single, "connection lost"));
+  private Future<RedisConnection> subscribeAll(
+      long gen, Redis single, RedisConnection conn, SubscriberProbe probe) {
+    conn.handler(r -> dispatch(r, gen, single, probe));
+    conn.endHandler(v -> replaceSubscriber(gen, single, Reason.CLOSED, "connection lost"));
     conn.exceptionHandler(e -> log.warn("Redis subscriber error: {}", e.getMessage()));
     List<Future<Response>> subs = new ArrayList<>();
     // a name makes the subscriber findable in CLIENT LIST (operations, tests)
@@ -346,7 +345,7 @@ public final class RedisBus implements Bus {
    * Drops the subscriber connection of generation {@code gen} (if it is still the current one) and
    * subscribes everything again on a new one, with backoff.
    */
-  private void replaceSubscriber(long gen, Redis client, String why) {
+  private void replaceSubscriber(long gen, Redis client, Reason reason, String why) {
     synchronized (this) {
       if (gen != generation) {
         return;
@@ -357,6 +356,7 @@ public final class RedisBus implements Bus {
     }
     client.close();
     if (!closed) {
+      losses.lost(reason);
       log.warn("Redis subscriber {}; reconnecting", why);
       lossListeners.fire();
       scheduleResubscribe(1);
@@ -384,16 +384,29 @@ public final class RedisBus implements Bus {
                     synchronized (this) {
                       subscriber = null;
                     }
+                    losses.reconnectFailed();
                     scheduleResubscribe(attempt + 1);
                   });
         });
   }
 
-  private void dispatch(Response r, long gen, Redis client) {
-    if (r == null || !r.isArray() || r.size() < 3 || gen != generation) {
+  /** Pushes only: another type here is a reply whose promise a push took (SubscriberProbe). */
+  private void dispatch(Response r, long gen, Redis client, SubscriberProbe probe) {
+    if (r == null || gen != generation) {
+      return;
+    }
+    probe.heard();
+    if ((r.type() != ResponseType.PUSH && r.type() != ResponseType.MULTI) || r.size() < 2) {
       return;
     }
     String kind = r.get(0).toString();
+    if ("ssubscribe".equals(kind)) {
+      probe.echoed(r.get(1).toString());
+      return;
+    }
+    if (r.size() < 3) {
+      return;
+    }
     if ("message".equals(kind) || "smessage".equals(kind)) {
       deliver(channels.listeners(r.get(1).toString()), r.get(1).toString(), r.get(2).toBuffer());
     } else if ("pmessage".equals(kind) && r.size() >= 4) {
@@ -403,7 +416,8 @@ public final class RedisBus implements Bus {
         && !channels.listeners(r.get(1).toString()).isEmpty()) {
       // not a reply to ours (OwnUnsubscribes): the Cluster moved a listened channel's slot (a
       // failover, resharding) and its old owner dropped it; a new connection finds the new owner
-      replaceSubscriber(gen, client, "lost a subscription its shard gave up (slot moved)");
+      replaceSubscriber(
+          gen, client, Reason.SLOT_MOVED, "lost a subscription its shard gave up (slot moved)");
     }
   }
 

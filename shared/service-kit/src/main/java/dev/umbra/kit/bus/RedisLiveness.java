@@ -6,8 +6,9 @@ import java.time.Duration;
 /**
  * How the bus notices a Redis that stopped answering without closing its connections (a network
  * partition, a frozen or powered-off host: no FIN, no RST, so no bytes arrive either way): the
- * subscriber connection is probed with {@code PING} every {@code probeEvery}, and it, or any
- * command, counts as lost when no answer came within {@code lostAfter}.
+ * subscriber connection is probed every {@code probeEvery} ({@link SubscriberProbe}) and counts as
+ * lost when nothing came back within {@code lostAfter}; any command fails after {@code lostAfter}
+ * without an answer.
  */
 public record RedisLiveness(Duration probeEvery, Duration lostAfter) {
   public static final String PROBE_ENV = "UMBRA_REDIS_PROBE_MS";

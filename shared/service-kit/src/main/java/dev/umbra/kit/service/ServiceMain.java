@@ -46,7 +46,7 @@ public final class ServiceMain {
     }
     PrometheusMeterRegistry registry = Metrics.newRegistry();
     Vertx vertx = Metrics.newVertx(registry);
-    Bus bus = RedisBus.create(vertx, cfg.redisUrl(), cfg.busPrefix(), liveness);
+    Bus bus = RedisBus.create(vertx, cfg.redisUrl(), cfg.busPrefix(), liveness, registry);
     UmbraService service = factory.apply(new ServiceRuntime(cfg, bus, registry, Clock.systemUTC()));
     java.util.concurrent.atomic.AtomicBoolean stopping =
         new java.util.concurrent.atomic.AtomicBoolean();

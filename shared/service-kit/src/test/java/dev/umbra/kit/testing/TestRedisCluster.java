@@ -116,6 +116,16 @@ public final class TestRedisCluster extends RedisPerClass {
     return RedisProcesses.command(port, "ROLE").split("\n")[0];
   }
 
+  /** Freezes the node on {@code port}: its connections stay up, nothing answers (half-open). */
+  public void freeze(int port) {
+    servers().freeze(port);
+  }
+
+  /** Resumes the node {@link #freeze} stopped. */
+  public void thaw(int port) {
+    servers().thaw(port);
+  }
+
   /** The port of the master that serves {@code key}'s slot. */
   public int masterOf(String key) {
     int any = live().get(0);
