@@ -495,11 +495,7 @@ final class EdgeRouter {
    * whose home was another instance are closed {@code home_moved} (1012, no goodbye) and re-join
    * through their failover path; a living old home waiting for its server lets the session go.
    */
-  void onTakeover(BusMessage m) {
-    WebTtyBusMessage msg = Frames.busMessage(m, metrics).orElse(null);
-    if (msg == null || msg.getDirection() != BusDirection.BUS_DIRECTION_TAKEOVER) {
-      return;
-    }
+  void onTakeover(WebTtyBusMessage msg) { // verified by TakeoverNotice#open
     for (ClientConn c : new ArrayList<>(clients.values())) {
       if (msg.getSessionId().equals(c.sessionId)
           && c.homeInstance != null
