@@ -125,6 +125,9 @@ final class EdgeRouter {
   void closeRevokedClients(Revoked r) {
     for (ClientConn c : new ArrayList<>(clients.values())) {
       if (r.endsLive(c.claims)) {
+        if (c.sessionId != null) { // a JOIN queued while no instance homes it reaches none later
+          outbox.withdraw(BusNames.webttySession(c.sessionId), Frames.toHome(instanceId, c));
+        }
         writeClient(
             c,
             Frames.error(

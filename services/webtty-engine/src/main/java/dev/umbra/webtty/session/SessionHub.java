@@ -177,4 +177,12 @@ public final class SessionHub {
   public List<String> liveSessionIds(UUID ws) {
     return home.sessionsOf(ws).stream().map(Session::id).toList();
   }
+
+  /**
+   * Writes nothing: the subjects of the participants of a session homed here, else none (tests).
+   */
+  public List<String> participantSubjects(String sessionId) {
+    Session s = home.session(sessionId);
+    return s == null ? List.of() : s.model.participants().stream().map(p -> p.subject()).toList();
+  }
 }
