@@ -22,7 +22,8 @@ import java.util.Optional;
  * <p>A notice closes live connections, so it is sealed ({@link SealedNotices}, domain {@code
  * umbra-webtty-takeover/v1}; docs/webtty.md, "Takeover notices on the bus"): an edge acts only on
  * one MAC'd under the internal credential, in time and not seen before, checked before parsing;
- * refusals are counted in {@code umbra_webtty_engine_bus_notices_refused{type="takeover",reason}}.
+ * refusals are counted in {@code
+ * umbra_webtty_engine_bus_notices_refused_total{type="takeover",reason}}.
  */
 final class TakeoverNotice {
   /** Largest notice: origin and session ids (ULIDs, UUIDs) and the direction, generously. */
