@@ -3,12 +3,13 @@ package dev.umbra.webtty;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.revocation.Revoked;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.bus.RevokedKind;
 import dev.umbra.proto.webtty.ParticipantRole;
 import dev.umbra.proto.webtty.WebTtyFrameType;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
@@ -37,11 +38,11 @@ class QueuedJoinRevocationTest {
             RevokedKind.REVOKED_KIND_MEMBER, o.ws(), "member-id", "bob", Instant.now()));
     assertThat(bob.awaitClosed()).isTrue();
     assertThat(bob.closeReason).isEqualTo("revoked");
-    long withdrawn = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (queuedDropped() < 1 && System.nanoTime() < withdrawn) {
-      Thread.sleep(10);
-    }
-    assertThat(queuedDropped()).as("bob's queued JOIN withdrawn at his edge").isEqualTo(1);
+    Eventually.await(
+        "bob's queued JOIN withdrawn at his edge",
+        Duration.ofSeconds(10),
+        () -> queuedDropped() >= 1);
+    assertThat(queuedDropped()).isEqualTo(1);
 
     FailoverFixture.Resumed r = fx.resumeAt(2, o);
     assertThat(o.alice().awaitClosed()).isTrue(); // moved by the takeover notice
@@ -49,12 +50,11 @@ class QueuedJoinRevocationTest {
     alice2.send(FailoverFixture.rejoin(sid, o.aliceKey(), true, 1));
     assertThat(alice2.await(WebTtyFrameType.WEBTTY_FRAME_TYPE_JOINED).getRole())
         .isEqualTo(ParticipantRole.PARTICIPANT_ROLE_CONTROLLER);
-    // (before the fix the JOIN reached the new home about a second after the resume: its retry)
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(3);
-    while (!participants(sid).contains("bob") && System.nanoTime() < deadline) {
-      Thread.sleep(20);
-    }
-    assertThat(participants(sid)).as("the new home's participants").doesNotContain("bob");
+    // before the fix the JOIN reached the new home about a second after the resume (its retry)
+    Eventually.holdsThroughout(
+        "bob is not a participant at the new home",
+        Duration.ofSeconds(3),
+        () -> !participants(sid).contains("bob"));
     for (Peer p : List.of(o.server(), o.alice(), bob, r.server(), alice2)) {
       p.close();
     }

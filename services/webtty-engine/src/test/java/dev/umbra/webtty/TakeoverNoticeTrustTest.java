@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.crypto.CryptoConstants;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.SealedNotices;
+import dev.umbra.kit.testing.Eventually;
 import dev.umbra.proto.webtty.BusDirection;
 import dev.umbra.proto.webtty.TtyStream;
 import dev.umbra.proto.webtty.WebTtyBusMessage;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.buffer.Buffer;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -88,11 +90,11 @@ class TakeoverNoticeTrustTest {
   }
 
   /** Waits (up to 10 s) until instance {@code i} counted a takeover refused for {@code reason}. */
-  static void awaitRefused(int i, String reason) throws InterruptedException {
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (refused(i, reason) < 1 && System.nanoTime() < deadline) {
-      Thread.sleep(10);
-    }
+  static void awaitRefused(int i, String reason) {
+    Eventually.await(
+        "instance " + i + " refused " + reason,
+        Duration.ofSeconds(10),
+        () -> refused(i, reason) >= 1);
     assertThat(refused(i, reason)).as("instance %d refused %s", i, reason).isEqualTo(1);
   }
 
