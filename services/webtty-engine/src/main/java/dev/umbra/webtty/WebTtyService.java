@@ -1,6 +1,7 @@
 package dev.umbra.webtty;
 
 import dev.umbra.kit.audit.AuditAction;
+import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.auth.InvalidSessionException;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
@@ -72,6 +73,13 @@ public final class WebTtyService extends UmbraService {
 
   @Override
   protected Future<Void> mount(Router router) {
+    // the takeover notices' key comes from the internal credential (file I/O: off the loop)
+    return vertx
+        .executeBlocking(() -> InternalCredential.load(settings()), false)
+        .compose(internal -> mount(router, internal));
+  }
+
+  private Future<Void> mount(Router router, InternalCredential internal) {
     try {
       Env env = settings().env();
       retention = Duration.ofDays(env.positiveInt("UMBRA_WEBTTY_RETENTION_DAYS", 30));
@@ -107,7 +115,8 @@ public final class WebTtyService extends UmbraService {
               metrics,
               runtime.audit(),
               writer,
-              new SessionHub.Settings(handshake, detach, Duration.ofHours(24), serverGrace));
+              new SessionHub.Settings(
+                  handshake, detach, Duration.ofHours(24), serverGrace, internal.value()));
       router.get(WebTtyWire.SERVER_PATH).order(-10).handler(ctx -> upgrade(ctx, true));
       router.get(WebTtyWire.CLIENT_PATH).order(-10).handler(ctx -> upgrade(ctx, false));
       // the browser app may read the recordings routes and the live sessions (CORS for its origin

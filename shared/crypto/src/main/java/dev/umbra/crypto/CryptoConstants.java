@@ -186,6 +186,30 @@ public final class CryptoConstants {
   /** First byte of a notice's bus body ({@code version || mac || notice}). */
   public static final byte MESSAGE_NOTICE_VERSION = 1;
 
+  // ---- Sealed bus notices (docs/webtty.md and docs/relay.md, "Takeover notices on the bus") ----
+  /**
+   * HKDF info and first MAC element of a WebTTY engine's takeover notice ({@code
+   * umbra.webtty.takeovers}): one domain per message type, so no notice verifies as another.
+   */
+  public static final String WEBTTY_TAKEOVER_DOMAIN = "umbra-webtty-takeover/v1";
+
+  /**
+   * HKDF info and first MAC element of a relay instance's takeover notice (a daemon registered: on
+   * its target's topic and on {@code umbra.relay.routes}).
+   */
+  public static final String RELAY_TAKEOVER_DOMAIN = "umbra-relay-takeover/v1";
+
+  /**
+   * First byte of a sealed notice's bus body ({@code version || u64be(millis) || mac || notice}).
+   */
+  public static final byte BUS_SEAL_VERSION = 1;
+
+  /** Length of a sealed notice's MAC (keyed BLAKE2b-256). */
+  public static final int BUS_SEAL_MAC_LENGTH = 32;
+
+  /** How far a sealed notice's time may be from the receiver's clock, either way. */
+  public static final long BUS_SEAL_WINDOW_MILLIS = 30_000;
+
   // ---- Symmetric primitives ----
   public static final int AES_256_KEY_LENGTH = 32;
   public static final int GCM_NONCE_LENGTH = 12;

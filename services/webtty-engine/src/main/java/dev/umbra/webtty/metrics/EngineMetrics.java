@@ -46,6 +46,11 @@ public final class EngineMetrics {
     counter("frames_dropped", TAG_REASON, reason).increment();
   }
 
+  /** A sealed notice from the bus refused before it acted (SealedNotices' reasons). */
+  public void noticeRefused(String type, String reason) {
+    counter("bus_notices_refused", TAG_TYPE, type, TAG_REASON, reason).increment();
+  }
+
   /** A bus publish that failed or reached nobody, tried again (BusOutbox). */
   public void publishRetried() {
     counter("bus_publish_retries").increment();

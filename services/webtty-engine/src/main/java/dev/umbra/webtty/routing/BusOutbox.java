@@ -57,6 +57,7 @@ public final class BusOutbox {
     final WebTtyBusMessage header;
     final ArrayDeque<Delivery> frames = new ArrayDeque<>();
     boolean inFlight;
+    boolean withdrawn;
     long failingSinceNanos;
     long retryMs;
 
@@ -86,8 +87,7 @@ public final class BusOutbox {
    * TO_HOME headers carry the frame alone, TO_PARTICIPANTS the delivery with its recipients.
    */
   public boolean offer(String channel, WebTtyBusMessage header, Delivery delivery) {
-    String key =
-        channel + '\n' + java.util.Base64.getEncoder().encodeToString(header.toByteArray());
+    String key = key(channel, header);
     Queue q = queues.computeIfAbsent(key, k -> new Queue(channel, header));
     if (q.frames.size() >= MAX_QUEUED) {
       return false;
@@ -95,6 +95,33 @@ public final class BusOutbox {
     q.frames.add(delivery);
     pump(key, q);
     return true;
+  }
+
+  private static String key(String channel, WebTtyBusMessage header) {
+    return channel + '\n' + java.util.Base64.getEncoder().encodeToString(header.toByteArray());
+  }
+
+  /**
+   * Drops what still waits for {@code channel} under {@code header}, counted as {@code
+   * frames_dropped{reason="revoked_queued"}}: a revoked participant's frames, so a JOIN queued
+   * while no instance homes its session does not reach the next home (docs/webtty.md, "A home's
+   * death"). A batch Redis took already is not recalled; one being retried is not tried again.
+   */
+  public void withdraw(String channel, WebTtyBusMessage header) {
+    String key = key(channel, header);
+    Queue q = queues.get(key);
+    if (q == null) {
+      return;
+    }
+    for (int i = 0; i < q.frames.size(); i++) {
+      metrics.dropped("revoked_queued");
+    }
+    q.frames.clear();
+    q.withdrawn = true;
+    if (!q.inFlight) {
+      queues.remove(key, q);
+      onDrain.run();
+    }
   }
 
   public boolean pressured() {
@@ -107,6 +134,11 @@ public final class BusOutbox {
   }
 
   private void pump(String key, Queue q) {
+    if (q.withdrawn) {
+      queues.remove(key, q); // a retry's timer after the withdrawal
+      onDrain.run();
+      return;
+    }
     if (q.inFlight || q.frames.isEmpty()) {
       return;
     }
@@ -126,6 +158,13 @@ public final class BusOutbox {
         .onComplete(
             ar -> {
               q.inFlight = false;
+              if (q.withdrawn) {
+                if (ar.failed() || ar.result() == 0) {
+                  batch.forEach(d -> metrics.dropped("revoked_queued"));
+                }
+                pump(key, q);
+                return;
+              }
               if (ar.failed() || ar.result() == 0) {
                 if (retry(key, q, batch, ar.failed() ? RETRY_FOR : NO_RECEIVER_FOR)) {
                   return;

@@ -125,6 +125,9 @@ final class EdgeRouter {
   void closeRevokedClients(Revoked r) {
     for (ClientConn c : new ArrayList<>(clients.values())) {
       if (r.endsLive(c.claims)) {
+        if (c.sessionId != null) { // a JOIN queued while no instance homes it reaches none later
+          outbox.withdraw(BusNames.webttySession(c.sessionId), Frames.toHome(instanceId, c));
+        }
         writeClient(
             c,
             Frames.error(
@@ -495,11 +498,7 @@ final class EdgeRouter {
    * whose home was another instance are closed {@code home_moved} (1012, no goodbye) and re-join
    * through their failover path; a living old home waiting for its server lets the session go.
    */
-  void onTakeover(BusMessage m) {
-    WebTtyBusMessage msg = Frames.busMessage(m, metrics).orElse(null);
-    if (msg == null || msg.getDirection() != BusDirection.BUS_DIRECTION_TAKEOVER) {
-      return;
-    }
+  void onTakeover(WebTtyBusMessage msg) { // verified by TakeoverNotice#open
     for (ClientConn c : new ArrayList<>(clients.values())) {
       if (msg.getSessionId().equals(c.sessionId)
           && c.homeInstance != null

@@ -58,6 +58,7 @@ final class SessionHome {
   private final SessionResume resume;
   private final ServerLinkGrace serverGrace;
   private final SessionJoins joins;
+  private final TakeoverNotice takeovers;
   private final Map<String, Session> sessions = new HashMap<>();
   private final String instanceId;
 
@@ -83,12 +84,19 @@ final class SessionHome {
     this.edge = edge;
     this.instanceId = instanceId;
     this.fanout = new Fanout(clock, writer, edge);
+    this.takeovers =
+        new TakeoverNotice(bus, metrics, instanceId, settings.internalCredential(), clock);
     this.serverFrames = new ServerFrames(this, metrics, audit, writer, edge, fanout);
     this.joins = new SessionJoins(this, fanout, audit, metrics, clock);
     this.serverGrace = new ServerLinkGrace(vertx, this, writer.store(), settings.serverGrace());
     this.resume =
         new SessionResume(
             this, writer.store(), fanout, metrics, clock, audit, instanceId, serverGrace);
+  }
+
+  /** This instance's takeover notices (announced here, opened for the edge). */
+  TakeoverNotice takeovers() {
+    return takeovers;
   }
 
   int size() {
@@ -114,7 +122,7 @@ final class SessionHome {
         .onSuccess(
             sub -> {
               s.channel = sub;
-              TakeoverNotice.announce(bus, metrics, instanceId, s.id());
+              takeovers.announce(s.id());
             })
         .onFailure(e -> endSession(s, WebTtyReason.WEBTTY_REASON_BUS_UNAVAILABLE, null));
   }

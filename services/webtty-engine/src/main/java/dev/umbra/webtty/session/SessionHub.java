@@ -56,7 +56,13 @@ public final class SessionHub {
       Duration handshakeTimeout,
       Duration detachGrace,
       Duration revocationMemory,
-      Duration serverGrace) {}
+      Duration serverGrace,
+      String internalCredential) {
+    @Override
+    public String toString() {
+      return "Settings[redacted]"; // the credential never reaches a log
+    }
+  }
 
   private final Vertx vertx;
   private final Bus bus;
@@ -98,7 +104,11 @@ public final class SessionHub {
     this.revocations = revocations;
     revocations.onRevoked(this::onRevocation);
     return bus.subscribe(BusNames.webttyInstance(instanceId), edge::onDeliveries)
-        .compose(v -> bus.subscribe(BusNames.WEBTTY_TAKEOVERS, edge::onTakeover))
+        .compose(
+            v ->
+                bus.subscribe(
+                    BusNames.WEBTTY_TAKEOVERS,
+                    m -> home.takeovers().open(m.body()).ifPresent(edge::onTakeover)))
         .mapEmpty();
   }
 
@@ -166,5 +176,13 @@ public final class SessionHub {
   /** Writes nothing: the ids of live sessions homed here for a workspace (tests). */
   public List<String> liveSessionIds(UUID ws) {
     return home.sessionsOf(ws).stream().map(Session::id).toList();
+  }
+
+  /**
+   * Writes nothing: the subjects of the participants of a session homed here, else none (tests).
+   */
+  public List<String> participantSubjects(String sessionId) {
+    Session s = home.session(sessionId);
+    return s == null ? List.of() : s.model.participants().stream().map(p -> p.subject()).toList();
   }
 }

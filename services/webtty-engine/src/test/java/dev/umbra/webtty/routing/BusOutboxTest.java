@@ -86,12 +86,19 @@ class BusOutboxTest {
             });
   }
 
+  private static WebTtyBusMessage header(String participant) {
+    return WebTtyBusMessage.newBuilder()
+        .setOrigin("edge")
+        .setDirection(BusDirection.BUS_DIRECTION_TO_HOME)
+        .setParticipantId(participant)
+        .build();
+  }
+
   private void offer(BusOutbox outbox, long... sequences) {
-    WebTtyBusMessage header =
-        WebTtyBusMessage.newBuilder()
-            .setOrigin("edge")
-            .setDirection(BusDirection.BUS_DIRECTION_TO_HOME)
-            .build();
+    offer(outbox, header(""), sequences);
+  }
+
+  private void offer(BusOutbox outbox, WebTtyBusMessage header, long... sequences) {
     vertx.runOnContext(
         v -> {
           for (long s : sequences) {
@@ -134,5 +141,37 @@ class BusOutboxTest {
     Eventually.await("both frames arrive", Duration.ofSeconds(10), () -> received.size() == 2);
     assertThat(received).containsExactly(7L, 8L);
     assertThat(retries()).isEqualTo(3);
+  }
+
+  /**
+   * A revoked participant's frames waiting for a home (docs/webtty.md, "A JOIN queued across a
+   * home's death") are withdrawn: never published once a home listens, counted, and the other
+   * participants' frames go on.
+   */
+  @Test
+  void withdrawnFramesAreNeverSentOnceAHomeListens() {
+    nobodyLeft.set(Integer.MAX_VALUE);
+    BusOutbox outbox = new BusOutbox(flaky(), new EngineMetrics(registry));
+    offer(outbox, header("bob"), 1, 2, 3);
+    Eventually.await("retried while nobody listens", Duration.ofSeconds(10), () -> retries() >= 2);
+    vertx.runOnContext(v -> outbox.withdraw(CHANNEL, header("bob")));
+    Eventually.await(
+        "withdrawn",
+        Duration.ofSeconds(10),
+        () -> {
+          var c =
+              registry
+                  .find("umbra.webtty_engine.frames_dropped")
+                  .tag("reason", "revoked_queued")
+                  .counter();
+          return c != null && c.count() == 3;
+        });
+    nobodyLeft.set(0); // the new home listens
+    offer(outbox, header("alice"), 9);
+    Eventually.await("alice's frame arrives", Duration.ofSeconds(10), () -> received.contains(9L));
+    Eventually.holdsThroughout(
+        "bob's frames never arrive (past the longest retry delay)",
+        Duration.ofMillis(1_500),
+        () -> received.equals(List.of(9L)));
   }
 }

@@ -468,6 +468,11 @@ class ConformanceVectorsTest {
     assertThat(replayAll("message-notice.json", 2, MessageNoticeVectors::replay)).isEmpty();
   }
 
+  @Test
+  void replaysBusNoticeJson() throws IOException {
+    assertThat(replayAll("bus-notice.json", 2, BusNoticeVectors::replay)).isEmpty();
+  }
+
   /** Every failure of every vector of {@code file}, which must hold {@code count} vectors. */
   private static List<String> replayAll(
       String file, int count, java.util.function.Function<JsonNode, List<String>> replay)
