@@ -70,6 +70,10 @@ class AckChecksTest {
 
   /** Copies stored of message {@code id}, as the owner sees them (no row-level security). */
   int stored(String id) throws Exception {
+    return stored(h, id);
+  }
+
+  static int stored(Harness h, String id) throws Exception {
     try (Connection c = h.pg.ownerConnection();
         PreparedStatement st =
             c.prepareStatement("SELECT count(*) FROM control_plane.messages WHERE id = ?")) {
@@ -82,11 +86,7 @@ class AckChecksTest {
   }
 
   void owner(String sql, UUID id) throws Exception {
-    try (Connection c = h.pg.ownerConnection();
-        PreparedStatement st = c.prepareStatement(sql)) {
-      st.setObject(1, id);
-      assertThat(st.executeUpdate()).as(sql).isEqualTo(1);
-    }
+    SendChecksTest.owner(h, sql, id);
   }
 
   @Test

@@ -120,23 +120,10 @@ class LiveAckFrameTest {
   void anAgentRevokedInTheDatabaseIsClosedWith4403AndItsCopiesStay(Vertx vertx) throws Exception {
     String id = MessagingFixture.send(h, scene, new byte[] {1});
     Client c = connect(vertx);
-    try (var conn = h.pg.ownerConnection();
-        var st =
-            conn.prepareStatement(
-                "UPDATE control_plane.agents SET status = 'revoked' WHERE id = ?")) {
-      st.setObject(1, scene.agent().id());
-      assertThat(st.executeUpdate()).isEqualTo(1);
-    }
+    SendChecksTest.owner(
+        h, "UPDATE control_plane.agents SET status = 'revoked' WHERE id = ?", scene.agent().id());
     String frame = new JsonObject().put("type", "ack").put("ids", new JsonArray().add(id)).encode();
     assertThat(closedBy(c, frame)).isEqualTo((short) 4403);
-    try (var conn = h.pg.ownerConnection();
-        var st =
-            conn.prepareStatement("SELECT count(*) FROM control_plane.messages WHERE id = ?")) {
-      st.setObject(1, UUID.fromString(id));
-      try (var rs = st.executeQuery()) {
-        rs.next();
-        assertThat(rs.getInt(1)).isEqualTo(1);
-      }
-    }
+    assertThat(AckChecksTest.stored(h, id)).isEqualTo(1);
   }
 }
