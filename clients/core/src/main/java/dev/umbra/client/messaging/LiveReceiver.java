@@ -258,6 +258,11 @@ public final class LiveReceiver {
      * {@link #MAX_ACK_IDS} wait: on the live socket, else to the fallback.
      */
     void acks(long now) {
+      acks(now, false);
+    }
+
+    /** {@code ending}: the loop stops; what waits goes to the fallback at once. */
+    void acks(long now, boolean ending) {
       if (acks.isEmpty()) {
         firstAckAt = -1;
         return;
@@ -265,7 +270,7 @@ public final class LiveReceiver {
       if (firstAckAt < 0) {
         firstAckAt = now;
       }
-      if (now - firstAckAt < ACK_LINGER_MS && acks.size() < MAX_ACK_IDS) {
+      if (!ending && now - firstAckAt < ACK_LINGER_MS && acks.size() < MAX_ACK_IDS) {
         return;
       }
       firstAckAt = -1;
@@ -276,7 +281,7 @@ public final class LiveReceiver {
             id = ids.size() < MAX_ACK_IDS ? acks.poll() : null) {
           ids.add(id);
         }
-        if (current != null && current.live) {
+        if (!ending && current != null && current.live) {
           current.send(ackFrame(ids));
         } else {
           try {
@@ -405,6 +410,7 @@ public final class LiveReceiver {
         loop.acks(clock.millis());
       }
     } finally {
+      loop.acks(clock.millis(), true); // a frame might not leave before the socket is dropped
       loop.drop();
     }
   }

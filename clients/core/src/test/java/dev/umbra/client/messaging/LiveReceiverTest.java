@@ -400,6 +400,35 @@ class LiveReceiverTest {
   }
 
   @Test
+  void acksStillWaitingWhenTheLoopStopsGoToTheFallback() throws Exception {
+    List<List<UUID>> fallback = new CopyOnWriteArrayList<>();
+    UUID a = UUID.randomUUID();
+    var r = new java.util.concurrent.atomic.AtomicReference<LiveReceiver>();
+    r.set(
+        new LiveReceiver(
+                closedPort(),
+                () -> "token",
+                Clock.systemUTC(),
+                Duration.ofMillis(50),
+                new LiveReceiver.Listener() {
+                  @Override
+                  public void fetch() {
+                    fetches.incrementAndGet();
+                    r.get().ack(List.of(a));
+                  }
+
+                  @Override
+                  public void message(JsonObject m) {}
+
+                  @Override
+                  public void status(String status) {}
+                })
+            .fallbackAcks(fallback::add));
+    r.get().run(() -> fetches.get() >= 1); // stops before the linger is over
+    assertThat(fallback).containsExactly(List.of(a));
+  }
+
+  @Test
   void anAckFrameIsTheDocumentedJson() {
     UUID a = UUID.randomUUID();
     UUID b = UUID.randomUUID();
