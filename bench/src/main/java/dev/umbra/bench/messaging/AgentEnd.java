@@ -24,7 +24,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
 import java.util.HashSet;
@@ -33,7 +32,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -41,8 +39,9 @@ import java.util.concurrent.TimeUnit;
  * control-plane instance B through the real {@link LiveReceiver} (pending fetch on {@code ready}).
  * The first message (X3DH initial) is opened by the real {@link MessagingClient}; later ones are
  * decrypted with the Double Ratchet session it stored (held in memory from then on), and
- * acknowledged in batches of up to 200 ids ({@code POST /messages/acks}) from a second thread. It
- * also subscribes to the Redis floor's channel.
+ * acknowledged as {@code umbra agent run} does: queued to the {@link LiveReceiver}, which coalesces
+ * them into {@code ack} frames on the live socket ({@link LiveReceiver#ACK_LINGER_MS}). It also
+ * subscribes to the Redis floor's channel.
  *
  * <p>Commands on stdin: {@code expect <phase> <count>}, answered {@code expecting <phase>} (the
  * coordinator starts the phase only then); when that many probes of the phase have arrived
@@ -60,7 +59,7 @@ public final class AgentEnd {
   private final JsonHttp http = new JsonHttp();
   private final MessagingClient messaging;
   private final Set<String> seen = new HashSet<>();
-  private final LinkedBlockingQueue<UUID> acks = new LinkedBlockingQueue<>();
+  private LiveReceiver live;
   private String token;
   private long tokenAt;
   private long lastSessionMs;
@@ -137,14 +136,16 @@ public final class AgentEnd {
         .toCompletionStage()
         .toCompletableFuture()
         .get(30, TimeUnit.SECONDS);
-    Thread.ofPlatform().daemon().name("acks").start(a::ackLoop);
     LiveReceiver live =
         new LiveReceiver(
-            LiveReceiver.liveUrl(args[1], a.ws),
-            a::token,
-            Clock.systemUTC(),
-            Duration.ofSeconds(15),
-            a.listener());
+                LiveReceiver.liveUrl(args[1], a.ws),
+                a::token,
+                Clock.systemUTC(),
+                Duration.ofSeconds(15),
+                a.listener())
+            .fallbackAcks(a.messaging::ack);
+    a.live = live;
+    a.messaging.acknowledgeThrough(live::ack);
     Thread.ofPlatform()
         .name("live")
         .start(
@@ -214,7 +215,7 @@ public final class AgentEnd {
     long arrived = System.nanoTime();
     String id = m.getString("id");
     if (!seen.add(id)) {
-      acks.add(UUID.fromString(id));
+      live.ack(List.of(UUID.fromString(id)));
       return;
     }
     Envelope env = Envelope.parse(Base64.getDecoder().decode(m.getString("ciphertext")));
@@ -233,23 +234,7 @@ public final class AgentEnd {
     }
     byte[] plain = session.decrypt(env.body());
     record(Probe.parse(plain), System.nanoTime(), arrived);
-    acks.add(UUID.fromString(id));
-  }
-
-  private void ackLoop() {
-    List<UUID> batch = new ArrayList<>();
-    while (true) {
-      try {
-        batch.add(acks.take());
-        acks.drainTo(batch, 199);
-        messaging.ack(batch);
-      } catch (InterruptedException e) {
-        return;
-      } catch (RuntimeException e) {
-        System.out.println("status ack failed: " + e.getMessage());
-      }
-      batch.clear();
-    }
+    live.ack(List.of(UUID.fromString(id)));
   }
 
   private synchronized void expect(String name, int count) {

@@ -70,6 +70,11 @@ class SendChecksTest {
   }
 
   void owner(String sql, UUID id) throws Exception {
+    owner(h, sql, id);
+  }
+
+  /** Runs {@code sql} (one row changed, {@code id} its parameter) as the schema's owner. */
+  static void owner(Harness h, String sql, UUID id) throws Exception {
     try (Connection c = h.pg.ownerConnection();
         PreparedStatement st = c.prepareStatement(sql)) {
       st.setObject(1, id);

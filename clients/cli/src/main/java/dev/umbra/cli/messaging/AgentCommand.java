@@ -187,15 +187,19 @@ public final class AgentCommand {
       try (AgentSocket s = AgentSocket.start(path, req -> handle(r, req))) {
         ctx.err().println("umbra: agent " + r.agent.name() + " listening on " + s.path());
         ctx.err().flush();
-        new LiveReceiver(
-                LiveReceiver.liveUrl(r.agent.controlPlaneUrl(), r.agent.workspaceId()),
-                r::token,
-                ctx.clock(),
-                Duration.ofSeconds(15),
-                listener(r),
-                ctx.http().tls())
-            // a refused session (revoked while running) stops it: polling could never succeed
-            .run(() -> r.sessionRefused() || ctx.clock().millis() >= until);
+        LiveReceiver live =
+            new LiveReceiver(
+                    LiveReceiver.liveUrl(r.agent.controlPlaneUrl(), r.agent.workspaceId()),
+                    r::token,
+                    ctx.clock(),
+                    Duration.ofSeconds(15),
+                    listener(r),
+                    ctx.http().tls())
+                .fallbackAcks(ids -> r.client.ack(ids));
+        // copies stored here are acknowledged in coalesced ack frames on the live socket
+        r.client.acknowledgeThrough(live::ack);
+        // a refused session (revoked while running) stops it: polling could never succeed
+        live.run(() -> r.sessionRefused() || ctx.clock().millis() >= until);
       }
       if (r.sessionRefused()) {
         ctx.err().println("umbra: agent " + r.agent.name() + " stopped: its session was refused");
@@ -255,7 +259,7 @@ public final class AgentCommand {
           yield AgentProtocol.ok(new JsonObject().put("ids", ids));
         }
         case AgentProtocol.Ack ack -> {
-          r.client.markShown(List.of(ack.id()));
+          r.client.markShown(ack.ids()); // one store write for the whole batch
           yield AgentProtocol.ok(new JsonObject());
         }
       };

@@ -23,6 +23,7 @@ import java.util.UUID;
  * {"op":"send","to":"&lt;account id&gt;","text":"..."}   -> {"ok":true,"id":"&lt;message id&gt;"}
  * {"op":"send_many","to":"&lt;account id&gt;","texts":["...", ...]} -> {"ok":true,"ids":[...]}  (1..64 texts, several a request)
  * {"op":"ack","id":"&lt;message id&gt;"}                 -> {"ok":true}
+ * {"op":"ack","ids":["&lt;message id&gt;", ...]}         -> {"ok":true}  (1..200 ids, one store write)
  * anything else                                   -> {"ok":false,"error":"&lt;code&gt;","message":"..."}
  * </pre>
  *
@@ -81,14 +82,22 @@ public final class AgentProtocol {
   /** Several messages to one member, in order, sent several a request (docs/messaging.md). */
   public record SendMany(UUID to, List<String> texts) implements Request {}
 
-  public record Ack(UUID id) implements Request {}
+  /** Messages shown: they leave the inbox (one id, or up to {@value #MAX_ACK_IDS} at once). */
+  public record Ack(List<UUID> ids) implements Request {
+    public Ack(UUID id) {
+      this(List.of(id));
+    }
+  }
+
+  /** Most ids in one {@code ack}. */
+  public static final int MAX_ACK_IDS = 200;
 
   /** Most texts in one {@code send_many}. */
   public static final int MAX_TEXTS = 64;
 
   private static final Set<String> RECV_KEYS = Set.of("op");
   private static final Set<String> SEND_KEYS = Set.of("op", "to", "text");
-  private static final Set<String> ACK_KEYS = Set.of("op", "id");
+  private static final Set<String> ACK_KEYS = Set.of("op", "id", "ids");
   private static final Set<String> SEND_MANY_KEYS = Set.of("op", "to", "texts");
 
   /**
@@ -156,10 +165,31 @@ public final class AgentProtocol {
       }
       case "ack" -> {
         only(j, ACK_KEYS);
-        yield new Ack(uuid(j, "id"));
+        yield ack(j);
       }
       default -> throw new ProtocolException(Refusal.UNKNOWN_OP, "unknown op");
     };
+  }
+
+  /** An ack of {@code id} or of {@code ids} (exactly one of them). */
+  private static Ack ack(JsonObject j) throws ProtocolException {
+    if (j.containsKey("id") == j.containsKey("ids")) {
+      throw new ProtocolException(
+          j.containsKey("id") ? Refusal.BAD_FIELD : Refusal.MISSING_FIELD,
+          "ack takes id or ids, not both");
+    }
+    if (j.containsKey("id")) {
+      return new Ack(uuid(j, "id"));
+    }
+    if (!(j.getValue("ids") instanceof JsonArray a) || a.isEmpty() || a.size() > MAX_ACK_IDS) {
+      throw new ProtocolException(
+          Refusal.BAD_FIELD, "ids must be an array of 1 to " + MAX_ACK_IDS + " message ids");
+    }
+    List<UUID> out = new java.util.ArrayList<>(a.size());
+    for (Object o : a) {
+      out.add(uuid(new JsonObject().put("ids", o), "ids"));
+    }
+    return new Ack(out);
   }
 
   private static String text(String body) throws ProtocolException {

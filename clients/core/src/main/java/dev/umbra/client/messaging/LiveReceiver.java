@@ -10,13 +10,16 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 
 /**
@@ -29,6 +32,12 @@ import java.util.function.Supplier;
  * fetches and reconnects at once. Connecting never blocks the loop, so polling keeps its pace while
  * an attempt hangs. Everything the listener gets runs on the thread that called {@link #run}; a
  * listener that throws is reported as a status and the loop goes on.
+ *
+ * <p>Acknowledgements given to {@link #ack} are coalesced: the loop sends them as one {@code
+ * {"type":"ack","ids":[...]}} frame (at most {@value #MAX_ACK_IDS} ids a frame) once the oldest has
+ * waited {@value #ACK_LINGER_MS} ms or {@value #MAX_ACK_IDS} are waiting — off the delivery path,
+ * without a request, a connection or a thread of their own; while the socket is not live they go to
+ * the fallback ({@link #fallbackAcks}, an HTTP {@code POST /messages/acks}).
  */
 public final class LiveReceiver {
   public static final long WAKE_GAP_MS = 120_000;
@@ -42,6 +51,16 @@ public final class LiveReceiver {
 
   static final long RECONNECT_MIN_MS = 1_000;
   static final long RECONNECT_MAX_MS = 30_000;
+
+  /**
+   * The longest an acknowledgement waits for others to share its frame. An ack later by this much
+   * costs nothing but a copy shown again after a reconnect in that moment (dropped by id); at 50
+   * copies a second it makes one frame (one transaction on the server) of five acks.
+   */
+  public static final long ACK_LINGER_MS = 100;
+
+  /** Most ids in one {@code ack} frame (the server's limit, docs/messaging.md). */
+  public static final int MAX_ACK_IDS = 200;
 
   /** What the loop reports. */
   public interface Listener {
@@ -71,6 +90,8 @@ public final class LiveReceiver {
   private final Listener listener;
   private final HttpClient http;
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+  private final ConcurrentLinkedQueue<UUID> acks = new ConcurrentLinkedQueue<>();
+  private volatile Consumer<List<UUID>> fallbackAcks = ids -> {};
 
   /** What the socket's threads hand to the loop, tagged with the attempt they belong to. */
   private sealed interface Event {
@@ -101,6 +122,17 @@ public final class LiveReceiver {
     WebSocket ws;
     boolean live;
     long lastPing;
+
+    /** The last frame sent: the JDK socket takes the next one only once it completed. */
+    CompletableFuture<WebSocket> sending;
+
+    /** Sends {@code text} after what was sent before it (in order, one at a time). */
+    void send(String text) {
+      sending =
+          sending == null || sending.isDone()
+              ? ws.sendText(text, true)
+              : sending.thenCompose(w -> w.sendText(text, true));
+    }
 
     Attempt(int id, long startedAt, CompletableFuture<WebSocket> future) {
       this.id = id;
@@ -135,6 +167,10 @@ public final class LiveReceiver {
       ClientTls tls) {
     this.http =
         HttpClient.newBuilder()
+            // the socket's callbacks run on the client's selector thread: each only queues an
+            // event for the loop, so no pool thread needs to take a frame over from the selector
+            // (one hand-off and one wake-up less per frame; docs/benchmarks.md, "Messaging")
+            .executor(Runnable::run)
             .sslContext(tls.sslContext())
             .connectTimeout(Duration.ofMillis(CONNECT_TIMEOUT_MS))
             .build();
@@ -190,7 +226,7 @@ public final class LiveReceiver {
         closed(now, "no answer to the upgrade in " + CONNECT_TIMEOUT_MS / 1000 + " s");
       }
       if (current != null && current.live && now - current.lastPing >= PING_MS) {
-        current.ws.sendText("{\"type\":\"ping\"}", true);
+        current.send("{\"type\":\"ping\"}");
         current.lastPing = now;
       }
       if ((current == null || !current.live) && now >= nextPoll) {
@@ -208,7 +244,53 @@ public final class LiveReceiver {
       if (current == null || !current.live) {
         wait = Math.min(wait, Math.max(1, nextPoll - now));
       }
+      if (firstAckAt >= 0) {
+        wait = Math.min(wait, Math.max(1, firstAckAt + ACK_LINGER_MS - now));
+      }
       return wait;
+    }
+
+    /** When the oldest acknowledgement waiting was seen (-1: none waits). */
+    long firstAckAt = -1;
+
+    /**
+     * Sends the acknowledgements waiting, once the oldest has waited {@link #ACK_LINGER_MS} or
+     * {@link #MAX_ACK_IDS} wait: on the live socket, else to the fallback.
+     */
+    void acks(long now) {
+      acks(now, false);
+    }
+
+    /** {@code ending}: the loop stops; what waits goes to the fallback at once. */
+    void acks(long now, boolean ending) {
+      if (acks.isEmpty()) {
+        firstAckAt = -1;
+        return;
+      }
+      if (firstAckAt < 0) {
+        firstAckAt = now;
+      }
+      if (!ending && now - firstAckAt < ACK_LINGER_MS && acks.size() < MAX_ACK_IDS) {
+        return;
+      }
+      firstAckAt = -1;
+      while (!acks.isEmpty()) {
+        List<UUID> ids = new ArrayList<>();
+        for (UUID id = acks.poll();
+            id != null;
+            id = ids.size() < MAX_ACK_IDS ? acks.poll() : null) {
+          ids.add(id);
+        }
+        if (!ending && current != null && current.live) {
+          current.send(ackFrame(ids));
+        } else {
+          try {
+            fallbackAcks.accept(ids);
+          } catch (RuntimeException e) {
+            // kept on the server until it comes again, then acknowledged as a duplicate
+          }
+        }
+      }
     }
 
     void event(Event e, long now) {
@@ -325,10 +407,36 @@ public final class LiveReceiver {
         if (e != null) {
           loop.event(e, clock.millis());
         }
+        loop.acks(clock.millis());
       }
     } finally {
+      loop.acks(clock.millis(), true); // a frame might not leave before the socket is dropped
       loop.drop();
     }
+  }
+
+  /**
+   * Queues acknowledgements of copies stored locally (any thread; the loop sends them, see the
+   * class comment). An ack lost with its socket only brings the copy back, acknowledged again as a
+   * duplicate.
+   */
+  public void ack(List<UUID> ids) {
+    acks.addAll(ids);
+  }
+
+  /** How acknowledgements go while the socket is not live (by default they are dropped). */
+  public LiveReceiver fallbackAcks(Consumer<List<UUID>> fallback) {
+    this.fallbackAcks = fallback;
+    return this;
+  }
+
+  /** The {@code ack} frame of {@code ids} (docs/messaging.md, "WebSocket protocol"). */
+  static String ackFrame(List<UUID> ids) {
+    StringBuilder b = new StringBuilder(22 + ids.size() * 39).append("{\"type\":\"ack\",\"ids\":[");
+    for (int i = 0; i < ids.size(); i++) {
+      b.append(i == 0 ? "\"" : ",\"").append(ids.get(i)).append('"');
+    }
+    return b.append("]}").toString();
   }
 
   private void report(String status) {

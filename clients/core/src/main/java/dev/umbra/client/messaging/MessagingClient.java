@@ -71,6 +71,12 @@ public final class MessagingClient {
   private final Clock clock;
   private final RatchetOptions options;
 
+  /**
+   * Where acknowledgements of stored copies go; null: {@link #ack} (one {@code POST /messages/acks}
+   * at once).
+   */
+  private java.util.function.Consumer<List<UUID>> acks;
+
   /** While {@link #receiveAll} runs: the ids to acknowledge at its end (else null). */
   private List<UUID> deferredAcks;
 
@@ -384,8 +390,21 @@ public final class MessagingClient {
     ackQuietly(List.of(id));
   }
 
+  /**
+   * Sends the acknowledgements of stored copies to {@code sink} from now on (a {@link
+   * LiveReceiver#ack}: coalesced on the live socket) instead of one request at once. Each id still
+   * goes only once its copy is stored here.
+   */
+  public synchronized void acknowledgeThrough(java.util.function.Consumer<List<UUID>> sink) {
+    this.acks = sink;
+  }
+
   private void ackQuietly(List<UUID> ids) {
     try {
+      if (acks != null) {
+        acks.accept(ids);
+        return;
+      }
       ack(ids);
     } catch (RuntimeException e) {
       // kept on the server until the next fetch sees it again

@@ -41,6 +41,25 @@ class AgentProtocolTest {
   }
 
   @Test
+  void anAckOfSeveralIdsParsesInOrderAndABadOneIsRefusedWithItsReason() throws Exception {
+    UUID other = UUID.randomUUID();
+    assertThat(parse("{\"op\":\"ack\",\"ids\":[\"" + ID + "\",\"" + other + "\"]}"))
+        .isEqualTo(new AgentProtocol.Ack(List.of(ID, other)));
+    assertThat(refusal("{\"op\":\"ack\"}")).isEqualTo(Refusal.MISSING_FIELD);
+    assertThat(refusal("{\"op\":\"ack\",\"id\":\"" + ID + "\",\"ids\":[\"" + ID + "\"]}"))
+        .as("both")
+        .isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal("{\"op\":\"ack\",\"ids\":[]}")).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal("{\"op\":\"ack\",\"ids\":\"" + ID + "\"}")).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal("{\"op\":\"ack\",\"ids\":[\"" + ID + "\",7]}")).isEqualTo(Refusal.BAD_FIELD);
+    assertThat(refusal("{\"op\":\"ack\",\"ids\":[\"1-1-1-1-1\"]}")).isEqualTo(Refusal.BAD_FIELD);
+    String many = "[" + ("\"" + ID + "\",").repeat(AgentProtocol.MAX_ACK_IDS) + "\"" + ID + "\"]";
+    assertThat(refusal("{\"op\":\"ack\",\"ids\":" + many + "}"))
+        .as("201 ids")
+        .isEqualTo(Refusal.BAD_FIELD);
+  }
+
+  @Test
   void sendManyParsesItsTextsInOrderAndRefusesABadListWithItsReason() throws Exception {
     String head = "{\"op\":\"send_many\",\"to\":\"" + ID + "\",\"texts\":";
     assertThat(parse(head + "[\"one\",\"two \\u00e9\"]}"))

@@ -295,4 +295,149 @@ class LiveReceiverTest {
     l.messages(List.of(new JsonObject().put("id", "a"), new JsonObject().put("id", "b")));
     assertThat(pushed).extracting(m -> m.getString("id")).containsExactly("a", "b");
   }
+
+  /**
+   * A listener that acknowledges each pushed copy on its own, as a client that opens one by one.
+   */
+  LiveReceiver.Listener acking(java.util.concurrent.atomic.AtomicReference<LiveReceiver> r) {
+    LiveReceiver.Listener inner = listener();
+    return new LiveReceiver.Listener() {
+      @Override
+      public void fetch() {
+        inner.fetch();
+      }
+
+      @Override
+      public void message(JsonObject m) {
+        inner.message(m);
+        r.get().ack(List.of(UUID.fromString(m.getString("id"))));
+      }
+
+      @Override
+      public void status(String status) {
+        inner.status(status);
+      }
+    };
+  }
+
+  @Test
+  void acksGoInFramesOfAtMost200OnTheLiveSocketOnceTheOldestWaitedTheLinger() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<JsonObject> got = new CopyOnWriteArrayList<>();
+    List<String> ids = new java.util.ArrayList<>();
+    StringBuilder copies = new StringBuilder();
+    for (int i = 0; i < 250; i++) {
+      String id = UUID.randomUUID().toString();
+      ids.add(id);
+      copies.append(i == 0 ? "" : ",").append("{\"id\":\"").append(id).append("\"}");
+    }
+    try {
+      URI url =
+          serve(
+              vertx,
+              ws -> {
+                ws.textMessageHandler(t -> got.add(new JsonObject(t)));
+                ws.writeTextMessage("{\"type\":\"ready\"}");
+                ws.writeTextMessage("{\"type\":\"messages\",\"messages\":[" + copies + "]}");
+              });
+      var r = new java.util.concurrent.atomic.AtomicReference<LiveReceiver>();
+      List<UUID> fallback = new CopyOnWriteArrayList<>();
+      r.set(
+          new LiveReceiver(url, () -> "tok", Clock.systemUTC(), Duration.ofSeconds(15), acking(r))
+              .fallbackAcks(fallback::addAll));
+      long start = System.nanoTime();
+      r.get()
+          .run(
+              () ->
+                  got.stream().mapToInt(f -> f.getJsonArray("ids").size()).sum() == 250
+                      || System.nanoTime() - start > 10_000_000_000L);
+      assertThat(got).extracting(f -> f.getString("type")).containsOnly("ack");
+      assertThat(got)
+          .as("250 acks given one by one: one full frame at once, the rest after the linger")
+          .extracting(f -> f.getJsonArray("ids").size())
+          .containsExactly(200, 50);
+      assertThat(got.stream().flatMap(f -> f.getJsonArray("ids").stream()).toList()).isEqualTo(ids);
+      assertThat(got.get(0).fieldNames()).containsExactlyInAnyOrder("type", "ids");
+      assertThat(fallback).isEmpty();
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void acksGivenWhileTheSocketIsDownGoToTheFallbackTogether() throws Exception {
+    List<List<UUID>> fallback = new CopyOnWriteArrayList<>();
+    UUID a = UUID.randomUUID();
+    UUID b = UUID.randomUUID();
+    var r = new java.util.concurrent.atomic.AtomicReference<LiveReceiver>();
+    LiveReceiver.Listener inner = listener();
+    r.set(
+        new LiveReceiver(
+                closedPort(),
+                () -> "token",
+                Clock.systemUTC(),
+                Duration.ofMillis(50),
+                new LiveReceiver.Listener() {
+                  @Override
+                  public void fetch() {
+                    if (fetches.incrementAndGet() == 1) {
+                      r.get().ack(List.of(a));
+                      r.get().ack(List.of(b));
+                    }
+                  }
+
+                  @Override
+                  public void message(JsonObject m) {}
+
+                  @Override
+                  public void status(String status) {
+                    inner.status(status);
+                  }
+                })
+            .fallbackAcks(fallback::add));
+    r.get().run(() -> !fallback.isEmpty());
+    assertThat(fallback).containsExactly(List.of(a, b));
+  }
+
+  @Test
+  void acksStillWaitingWhenTheLoopStopsGoToTheFallback() throws Exception {
+    List<List<UUID>> fallback = new CopyOnWriteArrayList<>();
+    UUID a = UUID.randomUUID();
+    var r = new java.util.concurrent.atomic.AtomicReference<LiveReceiver>();
+    r.set(
+        new LiveReceiver(
+                closedPort(),
+                () -> "token",
+                Clock.systemUTC(),
+                Duration.ofMillis(50),
+                new LiveReceiver.Listener() {
+                  @Override
+                  public void fetch() {
+                    fetches.incrementAndGet();
+                    r.get().ack(List.of(a));
+                  }
+
+                  @Override
+                  public void message(JsonObject m) {}
+
+                  @Override
+                  public void status(String status) {}
+                })
+            .fallbackAcks(fallback::add));
+    r.get().run(() -> fetches.get() >= 1); // stops before the linger is over
+    assertThat(fallback).containsExactly(List.of(a));
+  }
+
+  @Test
+  void anAckFrameIsTheDocumentedJson() {
+    UUID a = UUID.randomUUID();
+    UUID b = UUID.randomUUID();
+    JsonObject f = new JsonObject(LiveReceiver.ackFrame(List.of(a, b)));
+    assertThat(f)
+        .isEqualTo(
+            new JsonObject()
+                .put("type", "ack")
+                .put(
+                    "ids", new io.vertx.core.json.JsonArray().add(a.toString()).add(b.toString())));
+  }
 }

@@ -441,16 +441,11 @@ public final class LiveDelivery {
       s.ws().close(CLOSE_MALFORMED, "malformed ack");
       return;
     }
-    UUID wid = s.party().workspaceId();
-    db.inWorkspace(
-            wid,
-            conn ->
-                MessagingAuth.party(conn, wid, s.claims())
-                    .compose(p -> store.ack(conn, p.id(), ids)))
+    MessageStore.ack(db, s.party().workspaceId(), s.claims(), ids)
         .onSuccess(
-            n -> {
-              MessageRoutes.readAudit(audit, s.party(), ids.size(), n);
-              send(s, new JsonObject().put("type", "acked").put("deleted", n));
+            a -> {
+              MessageRoutes.readAudit(audit, s.party(), ids.size(), a.deleted());
+              send(s, new JsonObject().put("type", "acked").put("deleted", a.deleted()));
             })
         .onFailure(e -> s.ws().close(CLOSE_REVOKED, "not allowed"));
   }

@@ -18,7 +18,6 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 
 /**
@@ -326,12 +325,12 @@ final class MessageRoutes {
     for (Object o : a) {
       ids.add(Requests.uuid(o instanceof String s ? s : null, "ids"));
     }
-    return parties
-        .as(ctx, (conn, p) -> messages.ack(conn, p, ids).map(n -> Map.entry(p, n)))
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    return MessageStore.ack(parties.db(), wid, MessagingAuth.claims(ctx), ids)
         .map(
-            e -> {
-              readAudit(audit, e.getKey(), ids.size(), e.getValue());
-              return new JsonObject().put("deleted", e.getValue());
+            acked -> {
+              readAudit(audit, acked.party(), ids.size(), acked.deleted());
+              return new JsonObject().put("deleted", acked.deleted());
             });
   }
 

@@ -200,10 +200,6 @@ final class MessageService {
     return store.pending(conn, p.id(), afterSeq, fetch);
   }
 
-  Future<Integer> ack(SqlConnection conn, Party p, List<UUID> messageIds) {
-    return store.ack(conn, p.id(), messageIds);
-  }
-
   private OffsetDateTime now() {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }

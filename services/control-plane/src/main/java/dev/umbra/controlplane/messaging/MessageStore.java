@@ -1,5 +1,7 @@
 package dev.umbra.controlplane.messaging;
 
+import dev.umbra.kit.auth.SessionClaims;
+import dev.umbra.kit.db.Database;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
@@ -293,19 +295,68 @@ final class MessageStore {
   }
 
   /**
-   * Deletes the recipient's copies of {@code ids}. The transaction commits without waiting for its
-   * WAL flush ({@code synchronous_commit = off}, this transaction only, sent with the delete): an
-   * acknowledgement lost in a database crash only brings the copies back, and clients drop a copy
-   * whose id they showed (at least once, shown once); it no longer queues a flush in front of the
-   * sends' commits, which must wait for theirs.
+   * What an acknowledgement did: the party (an agent's machine as PostgreSQL found it), copies
+   * deleted.
    */
-  Future<Integer> ack(SqlConnection conn, UUID recipient, List<UUID> ids) {
-    Future<?> lazy = conn.query("SET LOCAL synchronous_commit = off").execute();
-    Future<Integer> deleted =
-        conn.preparedQuery("DELETE FROM messages WHERE recipient_id = $1 AND id = ANY($2)")
-            .execute(Tuple.tuple().addValue(recipient).addValue(ids.toArray(new UUID[0])))
-            .map(rows -> rows.rowCount());
-    return Future.all(lazy, deleted).map(x -> deleted.result());
+  record Acked(Party party, int deleted) {}
+
+  /** The SQLSTATE {@code message_ack} raises when the recipient is no longer active. */
+  static final String NOT_ACTIVE = "UM002";
+
+  /** The acknowledgement statement (named columns: kept prepared, as {@link #SEND}). */
+  static final String ACK =
+      "SELECT deleted, machine FROM message_ack($1::text, $2::uuid, $3::uuid, $4::uuid[])";
+
+  /**
+   * Deletes the copies of {@code ids} held for the party {@code claims} claims in {@code wid}, in
+   * one round trip: {@code BEGIN}, the workspace setting, one call of {@code message_ack}
+   * (migration V35: the recipient still active, else SQLSTATE {@value #NOT_ACTIVE} and nothing
+   * deleted; only the recipient's own copies; {@code synchronous_commit = off} for this
+   * transaction: an acknowledgement lost in a database crash only brings the copies back, and
+   * clients drop a copy whose id they showed) and {@code COMMIT}, sent together. Fails with the
+   * token's refusal before anything is sent, or with {@link MessagingAuth#notActive} when
+   * PostgreSQL refused.
+   */
+  static Future<Acked> ack(Database db, UUID wid, SessionClaims claims, List<UUID> ids) {
+    Party claimed;
+    try {
+      claimed = MessagingAuth.claimed(wid, claims);
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    Tuple args =
+        Tuple.tuple()
+            .addValue(claimed.kind().wire())
+            .addValue(claimed.id())
+            .addValue(claimed.accountId())
+            .addValue(ids.toArray(new UUID[0]));
+    return db.inWorkspaceCommittingEarly(
+        wid,
+        (conn, commit) -> {
+          Future<Acked> done =
+              conn.preparedQuery(ACK)
+                  .execute(args)
+                  .map(
+                      rows -> {
+                        Row r = rows.iterator().next();
+                        return new Acked(
+                            new Party(
+                                wid,
+                                claimed.kind(),
+                                claimed.id(),
+                                claimed.accountId(),
+                                r.getUUID("machine")),
+                            r.getInteger("deleted"));
+                      })
+                  .recover(
+                      e ->
+                          Future.failedFuture(
+                              e instanceof PgException pg && NOT_ACTIVE.equals(pg.getSqlState())
+                                  ? MessagingAuth.notActive(claimed.kind())
+                                  : e));
+          commit.now();
+          return done;
+        });
   }
 
   /** Deletes what is older than {@code before} in the workspace; returns the copies deleted. */

@@ -17,6 +17,11 @@ class SendStatementsTest {
   }
 
   @Test
+  void theAckStatementIsKeptPrepared() {
+    assertThat(Database.keptPrepared(MessageStore.ACK)).isTrue();
+  }
+
+  @Test
   void aStatementOfEveryColumnIsNot() {
     // the measure itself: the claim as it was before 2026-12-05 18:55 UTC
     assertThat(Database.keptPrepared("WITH u AS (SELECT * FROM unnest($1::uuid[])) SELECT 1"))
