@@ -442,6 +442,9 @@ public final class LiveDelivery {
       return;
     }
     UUID wid = s.party().workspaceId();
+    // one ack in flight per socket: the next frame is read once this one is answered (else one
+    // client sending acks faster than they end held every connection of the instance's pool)
+    s.ws().pause();
     db.inWorkspace(
             wid,
             conn ->
@@ -452,7 +455,8 @@ public final class LiveDelivery {
               MessageRoutes.readAudit(audit, s.party(), ids.size(), n);
               send(s, new JsonObject().put("type", "acked").put("deleted", n));
             })
-        .onFailure(e -> s.ws().close(CLOSE_REVOKED, "not allowed"));
+        .onFailure(e -> s.ws().close(CLOSE_REVOKED, "not allowed"))
+        .onComplete(ar -> s.ws().resume());
   }
 
   private static void send(Socket s, JsonObject frame) {
