@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocket;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -16,7 +17,10 @@ import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -126,6 +130,46 @@ class LiveSocketBoundsTest {
                 .mapToInt(f -> f.getInteger("deleted"))
                 .sum())
         .isEqualTo(1);
+  }
+
+  @Test
+  void aPartyHoldsAtMostSixteenLiveSocketsOnAnInstance(Vertx vertx) throws Exception {
+    // each socket may hold 4 MiB unwritten: without a bound, the sockets one agent or member opened
+    // multiplied it
+    List<MessageDeliveryTest.Client> open = new ArrayList<>();
+    for (int i = 0; i < 16; i++) {
+      open.add(
+          MessageDeliveryTest.connect(
+              vertx, a, scene.owner().workspaceId(), scene.agent().session()));
+    }
+    WebSocket extra = upgrade(vertx).ws();
+    Eventually.await("the seventeenth is closed", Duration.ofSeconds(20), extra::isClosed);
+    assertThat(extra.closeStatusCode()).isEqualTo((short) 1008);
+    assertThat(extra.closeReason()).isEqualTo("too many sockets");
+    assertThat(open).noneMatch(c -> c.ws().isClosed());
+
+    open.getFirst()
+        .ws()
+        .close()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(20, TimeUnit.SECONDS);
+    Eventually.await(
+        "a place is free again once one of them closed",
+        Duration.ofSeconds(20),
+        () -> {
+          MessageDeliveryTest.Client next = upgrade(vertx);
+          Eventually.await(
+              "ready or closed",
+              Duration.ofSeconds(20),
+              () -> next.ready() || next.ws().isClosed());
+          return next.ready();
+        });
+  }
+
+  private MessageDeliveryTest.Client upgrade(Vertx vertx) throws Exception {
+    return MessageDeliveryTest.upgrade(
+        vertx, a, scene.owner().workspaceId(), scene.agent().session(), "");
   }
 
   /** Backends of the test database waiting for a lock. */
