@@ -82,6 +82,14 @@ class MessageDeliveryTest {
   /** {@code query}: appended to the live route's path (e.g. {@code ?frames=batch}). */
   static Client connect(Vertx vertx, Harness h, String ws, String token, String query)
       throws Exception {
+    Client c = upgrade(vertx, h, ws, token, query);
+    Eventually.await("socket ready", Duration.ofSeconds(20), c::ready);
+    return c;
+  }
+
+  /** A live socket, upgraded, collecting its frames from the first (not waiting for ready). */
+  static Client upgrade(Vertx vertx, Harness h, String ws, String token, String query)
+      throws Exception {
     ConcurrentLinkedQueue<JsonObject> frames = new ConcurrentLinkedQueue<>();
     WebSocketConnectOptions o =
         new WebSocketConnectOptions()
@@ -101,9 +109,7 @@ class MessageDeliveryTest {
             .toCompletionStage()
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
-    Client c = new Client(socket, frames);
-    Eventually.await("socket ready", Duration.ofSeconds(20), c::ready);
-    return c;
+    return new Client(socket, frames);
   }
 
   String send(Harness h, byte[] ciphertext) {

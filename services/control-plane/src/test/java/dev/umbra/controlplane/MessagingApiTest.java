@@ -162,26 +162,34 @@ class MessagingApiTest {
     assertThat(
             h.call("POST", prekeys, agent.session(), MessagingFixture.bundle(h, 100, 5)).status())
         .isEqualTo(200);
-    ExecutorService pool = Executors.newFixedThreadPool(8);
+    List<Long> ids = new ArrayList<>();
+    int none = 0;
+    for (JsonObject b : agentBundlesAtOnce(10, 8)) {
+      JsonObject otk = b.getJsonObject("one_time_prekey");
+      if (otk == null) {
+        none++;
+      } else {
+        ids.add(otk.getLong("id"));
+      }
+    }
+    assertThat(ids).hasSize(5).doesNotHaveDuplicates();
+    assertThat(none).isEqualTo(5);
+  }
+
+  /** {@code n} fetches of the agent's bundle by the device, {@code threads} at a time. */
+  List<JsonObject> agentBundlesAtOnce(int n, int threads) throws Exception {
+    String bundle = "/v1/workspaces/" + ws() + "/prekeys/" + agent.id();
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
     try {
       List<Future<JsonObject>> all = new ArrayList<>();
-      for (int i = 0; i < 10; i++) {
-        all.add(
-            pool.submit(
-                () -> h.call("GET", prekeys + "/" + agent.id(), device.session(), null).body()));
+      for (int i = 0; i < n; i++) {
+        all.add(pool.submit(() -> h.call("GET", bundle, device.session(), null).body()));
       }
-      List<Long> ids = new ArrayList<>();
-      int none = 0;
+      List<JsonObject> bodies = new ArrayList<>();
       for (Future<JsonObject> f : all) {
-        JsonObject otk = f.get(60, TimeUnit.SECONDS).getJsonObject("one_time_prekey");
-        if (otk == null) {
-          none++;
-        } else {
-          ids.add(otk.getLong("id"));
-        }
+        bodies.add(f.get(60, TimeUnit.SECONDS));
       }
-      assertThat(ids).hasSize(5).doesNotHaveDuplicates();
-      assertThat(none).isEqualTo(5);
+      return bodies;
     } finally {
       pool.shutdownNow();
     }
@@ -219,6 +227,27 @@ class MessagingApiTest {
                 .getJsonObject("one_time_prekey"))
         .as("an hour later")
         .isNotNull();
+  }
+
+  @Test
+  void aFetcherFetchingInParallelStillTakesAtMostAFewOfOnePrincipalsOneTimePrekeys()
+      throws Exception {
+    // the hour's count and the take were two statements: parallel fetches all counted fewer than
+    // the limit before any of them took, and each took one
+    String prekeys = "/v1/workspaces/" + ws() + "/prekeys";
+    assertThat(h.call("POST", prekeys, agent.session(), MessagingFixture.bundle(h, 1, 40)).status())
+        .isEqualTo(200);
+    int taken = 0;
+    for (JsonObject b : agentBundlesAtOnce(40, 20)) {
+      assertThat(b.getString("signed_prekey")).as(b.encode()).isNotNull();
+      taken += b.getValue("one_time_prekey") == null ? 0 : 1;
+    }
+    assertThat(taken).isEqualTo(5);
+    assertThat(
+            h.call("GET", "/v1/workspaces/" + ws() + "/prekey-status", agent.session(), null)
+                .body()
+                .getInteger("one_time_prekeys"))
+        .isEqualTo(35);
   }
 
   @Test

@@ -152,13 +152,7 @@ class WebhookDeliveryTest {
   }
 
   long rows(String where) throws Exception {
-    try (Connection c = a.pg.ownerConnection();
-        Statement st = c.createStatement();
-        ResultSet rs =
-            st.executeQuery("SELECT count(*) FROM control_plane.webhook_deliveries " + where)) {
-      rs.next();
-      return rs.getLong(1);
-    }
+    return a.pg.number("SELECT count(*) FROM control_plane.webhook_deliveries " + where);
   }
 
   /** Awaits {@code condition}; on failure the message shows the clock and the table's rows. */

@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.messaging;
 
+import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
@@ -117,6 +118,16 @@ public final class LiveDelivery {
   /** Close code of a socket whose client let {@link #MAX_QUEUED_BYTES} pile up unread. */
   public static final short CLOSE_NOT_READING = 1008;
 
+  /**
+   * Most live sockets of one party on an instance: each may hold {@link #MAX_QUEUED_BYTES}, so
+   * without a bound one member or agent opening sockets (200 an address, from many addresses)
+   * multiplied it; one more is closed with {@link #CLOSE_TOO_MANY} ({@code too many sockets}).
+   */
+  static final int MAX_SOCKETS_PER_PARTY = 16;
+
+  /** Close code of a socket beyond {@link #MAX_SOCKETS_PER_PARTY}. */
+  public static final short CLOSE_TOO_MANY = 1008;
+
   /** Close code of a socket that sent nothing (not even a ping) for the idle limit. */
   public static final short CLOSE_IDLE = 1001;
 
@@ -213,8 +224,13 @@ public final class LiveDelivery {
             claims,
             batched,
             new java.util.concurrent.atomic.AtomicLong(System.nanoTime()));
+    Set<Socket> set = sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet());
+    if (set.size() >= MAX_SOCKETS_PER_PARTY) {
+      ws.close(CLOSE_TOO_MANY, "too many sockets");
+      return;
+    }
     ws.setWriteQueueMaxSize(MAX_QUEUED_BYTES);
-    sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet()).add(s);
+    set.add(s);
     ws.closeHandler(v -> detach(s));
     ws.textMessageHandler(text -> onFrame(s, text));
     ws.binaryMessageHandler(b -> ws.close(CLOSE_MALFORMED, "text frames only"));
@@ -441,13 +457,25 @@ public final class LiveDelivery {
       s.ws().close(CLOSE_MALFORMED, "malformed ack");
       return;
     }
+    // one ack in flight per socket: the next frame is read once this one is answered (else one
+    // client sending acks faster than they end held every connection of the instance's pool)
+    s.ws().pause();
     MessageStore.ack(db, s.party().workspaceId(), s.claims(), ids)
         .onSuccess(
             a -> {
               MessageRoutes.readAudit(audit, s.party(), ids.size(), a.deleted());
               send(s, new JsonObject().put("type", "acked").put("deleted", a.deleted()));
             })
-        .onFailure(e -> s.ws().close(CLOSE_REVOKED, "not allowed"));
+        .onFailure(
+            e -> {
+              // a refusal ends the socket for good; a database that failed only this once does not
+              if (e instanceof Refusal) {
+                s.ws().close(CLOSE_REVOKED, "not allowed");
+              } else {
+                s.ws().close(CLOSE_TRY_AGAIN, "acknowledgement failed, try again");
+              }
+            })
+        .onComplete(ar -> s.ws().resume());
   }
 
   private static void send(Socket s, JsonObject frame) {

@@ -87,16 +87,26 @@ final class PrekeyStore {
   /**
    * How many of {@code principal}'s one-time prekeys {@code fetcher} took at or after {@code
    * since}; in the same statement forgets every take of {@code principal} before it (the takes
-   * prune themselves).
+   * prune themselves). First takes a lock held until the transaction ends, so the fetches of one
+   * fetcher for one principal count and {@link #take} one after another: without it parallel
+   * fetches all counted fewer takes than the limit before any of them took. The count is sent
+   * behind the lock without waiting for it (the pool pipelines), so this is still one round trip;
+   * it runs after the lock is granted and sees the takes committed until then.
    */
   Future<Integer> takesSince(
       SqlConnection conn, UUID principal, UUID fetcher, OffsetDateTime since) {
-    return conn.preparedQuery(
-            "WITH gone AS (DELETE FROM prekey_takes WHERE principal_id = $1 AND taken_at < $3)"
-                + " SELECT count(*) AS n FROM prekey_takes"
-                + " WHERE principal_id = $1 AND fetcher_id = $2 AND taken_at >= $3")
-        .execute(Tuple.of(principal, fetcher, since))
-        .map(rows -> rows.iterator().next().getLong("n").intValue());
+    Future<Void> locked =
+        conn.preparedQuery("SELECT pg_advisory_xact_lock(hashtext($1))")
+            .execute(Tuple.of("prekey-takes:" + principal + ":" + fetcher))
+            .mapEmpty();
+    Future<Integer> counted =
+        conn.preparedQuery(
+                "WITH gone AS (DELETE FROM prekey_takes WHERE principal_id = $1 AND taken_at < $3)"
+                    + " SELECT count(*) AS n FROM prekey_takes"
+                    + " WHERE principal_id = $1 AND fetcher_id = $2 AND taken_at >= $3")
+            .execute(Tuple.of(principal, fetcher, since))
+            .map(rows -> rows.iterator().next().getLong("n").intValue());
+    return locked.compose(v -> counted);
   }
 
   /**

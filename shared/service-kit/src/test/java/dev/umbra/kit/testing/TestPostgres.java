@@ -69,6 +69,16 @@ public final class TestPostgres implements AutoCloseable {
     return DriverManager.getConnection(location.jdbcUrl(), location.jdbcProperties());
   }
 
+  /** The number {@code query} answers (its first column of its first row), as the owner. */
+  public long number(String query) throws SQLException {
+    try (Connection c = ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs = st.executeQuery(query)) {
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+
   /**
    * Every row of every base table of the test database as PostgreSQL's text form of the row, by
    * table ({@code schema.table}, a table without rows included): for tests that prove nothing
