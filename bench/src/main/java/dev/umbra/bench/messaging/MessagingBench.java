@@ -22,8 +22,8 @@ import java.util.UUID;
  * workspace and principals through the API ({@link BenchSetup}) and drives the ends phase by phase.
  *
  * <ul>
- *   <li><b>warm-up</b>: {@code umbra.bench.warmupSingle} (5 000) messages one a request (window 1),
- *       as the latency rounds send them, then {@code umbra.bench.warmup} (20 000) as in the
+ *   <li><b>warm-up</b>: {@code umbra.bench.warmupSingle} (10 000) messages one a request (window
+ *       1), as the latency rounds send them, then {@code umbra.bench.warmup} (20 000) as in the
  *       throughput phase; not counted (the JIT compilers of every JVM). The batched warm-up alone
  *       made ~300 requests, so the per-request code of the latency rounds (HTTP, routing,
  *       authentication, the transaction's framing) still ran interpreted or in profiled C1 code and
@@ -107,7 +107,7 @@ public final class MessagingBench {
           Integer.getInteger("umbra.bench.messages", 20_000),
           Integer.getInteger("umbra.bench.window", 64),
           Integer.getInteger("umbra.bench.warmup", 20_000),
-          Integer.getInteger("umbra.bench.warmupSingle", 5_000));
+          Integer.getInteger("umbra.bench.warmupSingle", 10_000));
     }
   }
 
