@@ -22,8 +22,12 @@ import java.util.UUID;
  * workspace and principals through the API ({@link BenchSetup}) and drives the ends phase by phase.
  *
  * <ul>
- *   <li><b>warm-up</b>: {@code umbra.bench.warmup} (20 000) messages as in the throughput phase,
- *       not counted (the services' JIT compilers).
+ *   <li><b>warm-up</b>: {@code umbra.bench.warmupSingle} (10 000) messages one a request (window
+ *       1), as the latency rounds send them, then {@code umbra.bench.warmup} (20 000) as in the
+ *       throughput phase; not counted (the JIT compilers of every JVM). The batched warm-up alone
+ *       made ~300 requests, so the per-request code of the latency rounds (HTTP, routing,
+ *       authentication, the transaction's framing) still ran interpreted or in profiled C1 code and
+ *       was being compiled during them (docs/benchmarks.md, "the owner's POST").
  *   <li><b>latency</b>: {@code umbra.bench.latencyCount} (600) probes at {@code umbra.bench.rate}
  *       (50/s, well under capacity, so queueing stays out of it), from the owner's send start
  *       (before encryption) to the agent's decrypted plaintext; and in the same round the same
@@ -87,7 +91,14 @@ public final class MessagingBench {
   }
 
   /** The run's sizes, from system properties (class comment). */
-  record Settings(int rate, int latencyCount, int rounds, int messages, int window, int warmup) {
+  record Settings(
+      int rate,
+      int latencyCount,
+      int rounds,
+      int messages,
+      int window,
+      int warmup,
+      int warmupSingle) {
     static Settings fromProperties() {
       return new Settings(
           Integer.getInteger("umbra.bench.rate", 50),
@@ -95,7 +106,8 @@ public final class MessagingBench {
           Integer.getInteger("umbra.bench.rounds", 3),
           Integer.getInteger("umbra.bench.messages", 20_000),
           Integer.getInteger("umbra.bench.window", 64),
-          Integer.getInteger("umbra.bench.warmup", 20_000));
+          Integer.getInteger("umbra.bench.warmup", 20_000),
+          Integer.getInteger("umbra.bench.warmupSingle", 10_000));
     }
   }
 
@@ -176,6 +188,12 @@ public final class MessagingBench {
         s.rounds(),
         s.messages(),
         s.window());
+    if (s.warmupSingle() > 0) {
+      Result w1 =
+          phase(
+              owner, agent, "warm1", s.warmupSingle(), "umbra warm1 " + s.warmupSingle() + " 0 1");
+      System.out.println("warm-up one a request (not counted): " + line(w1));
+    }
     Result w =
         phase(owner, agent, "warm", s.warmup(), "umbra warm " + s.warmup() + " 0 " + s.window());
     System.out.println("warm-up (not counted): " + line(w));
