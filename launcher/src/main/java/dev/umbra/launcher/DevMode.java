@@ -17,7 +17,11 @@ import dev.umbra.kit.service.UmbraService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.io.File;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -109,12 +113,12 @@ final class DevMode {
     }
     printWhatToTry();
     out.printf(
-        "%s in %.1f s — control plane at %s, web app at %s%s (Ctrl-C stops everything)%n",
+        "%s in %.1f s: control plane at %s, web app at %s%s (Ctrl-C stops everything)%n",
         READY, (System.nanoTime() - t0) / 1e9, cpUrl, cpUrl, WebApp.PREFIX);
     CountDownLatch stopped = new CountDownLatch(1);
     Signals.onTerminate(
         () -> {
-          out.println("stopping…");
+          out.println("stopping...");
           stop();
           stopped.countDown();
         });
@@ -159,13 +163,37 @@ final class DevMode {
   }
 
   private void printWhatToTry() {
+    String u = command(System.getProperty("umbra.exec"), System.getenv("PATH"));
     out.println(
-        "try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
-    out.println("      bin/umbra run local -- uname -a");
-    out.println("      bin/umbra forward local 15432:127.0.0.1:5432");
-    out.println("      echo secret | bin/umbra vault put greeting; bin/umbra vault get greeting");
+        "try:  " + u + " tty local          (a shell on this machine, end-to-end encrypted)");
+    out.println("      " + u + " run local -- uname -a");
+    out.println("      " + u + " forward local 15432:127.0.0.1:5432");
+    out.println("      echo secret | " + u + " vault put greeting; " + u + " vault get greeting");
     out.println(
-        "      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
+        "      " + u + " machines list    " + u + " audit query    " + u + " recordings list");
+  }
+
+  /**
+   * How the user runs this command again: {@code bin/umbra} in a checkout (its script sets no
+   * {@code umbra.exec}); from the distribution ({@code exec}, its {@code bin/umbra} or {@code
+   * /usr/bin/umbra}) {@code umbra} when that name on {@code path} is this distribution, else its
+   * path.
+   */
+  static String command(String exec, String path) {
+    if (exec == null || exec.isBlank()) {
+      return "bin/umbra";
+    }
+    for (String dir : path == null ? new String[0] : path.split(File.pathSeparator)) {
+      try {
+        Path onPath = Path.of(dir.isEmpty() ? "." : dir, "umbra");
+        if (Files.isExecutable(onPath)) {
+          return Files.isSameFile(onPath, Path.of(exec)) ? "umbra" : exec;
+        }
+      } catch (IOException | InvalidPathException e) {
+        // an unreadable or odd PATH entry: not this one
+      }
+    }
+    return exec;
   }
 
   private Map<ServiceName, UmbraService> deployAll(
