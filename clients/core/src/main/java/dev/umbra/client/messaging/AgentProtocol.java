@@ -158,7 +158,9 @@ public final class AgentProtocol {
         only(j, ACK_KEYS);
         yield new Ack(uuid(j, "id"));
       }
-      default -> throw new ProtocolException(Refusal.UNKNOWN_OP, "unknown op");
+      default ->
+          throw new ProtocolException(
+              Refusal.UNKNOWN_OP, "unknown op: expected recv, send, send_many or ack");
     };
   }
 
