@@ -169,9 +169,21 @@ final class EmbeddedPg implements AutoCloseable {
           cwd,
           layout.log());
     }
-    // A crash can leave a stale pid file behind; the server refuses to start over it.
+    // A crash can leave a stale pid file behind; the server refuses to start over it. A live one
+    // is another `umbra dev` of this home (its "ready" status would pass for ours: the start then
+    // failed later with "connection refused" on our port)
     Path pid = layout.data().resolve("postmaster.pid");
-    if (Files.exists(pid) && !isRunning(Files.readAllLines(pid))) {
+    if (Files.exists(pid)) {
+      List<String> running = Files.readAllLines(pid);
+      if (isRunning(running)) {
+        throw new IOException(
+            "the embedded PostgreSQL of this UMBRA_HOME already runs (pid "
+                + running.get(0).trim()
+                + ", data in "
+                + layout.data()
+                + "): another `umbra dev` with the same UMBRA_HOME is running; stop it first"
+                + " (Ctrl-C, or kill its java process), or give this one another UMBRA_HOME");
+      }
       Files.delete(pid);
     }
     int port = freePort();
