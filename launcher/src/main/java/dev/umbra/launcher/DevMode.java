@@ -211,7 +211,7 @@ final class DevMode {
               .recover(
                   e ->
                       Future.failedFuture(
-                          new IllegalStateException(s.id() + ": " + rootMessage(e), e))));
+                          new IllegalStateException(startFailure(configs.get(s), e), e))));
     }
     CompletableFuture<Object> all =
         Future.all(deployed).toCompletionStage().toCompletableFuture().thenApply(x -> x);
@@ -237,6 +237,26 @@ final class DevMode {
     if (embeddedPg != null) {
       embeddedPg.close();
     }
+  }
+
+  /**
+   * Why {@code config}'s service did not start, in one line: a port in use names the port, its
+   * variable and what to do (Netty says only "bind(..) failed with error(-98): Address already in
+   * use").
+   */
+  static String startFailure(ServiceConfig config, Throwable e) {
+    String why = rootMessage(e);
+    if (why.contains("Address already in use")) {
+      return config.service().id()
+          + ": port "
+          + config.port()
+          + " on "
+          + config.bindHost()
+          + " is already in use (another `umbra dev`, or another program): stop it, or set "
+          + config.service().envPrefix()
+          + "PORT to a free port (docs/configuration.md)";
+    }
+    return config.service().id() + ": " + why;
   }
 
   static String rootMessage(Throwable e) {
