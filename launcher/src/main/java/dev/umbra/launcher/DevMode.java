@@ -17,7 +17,11 @@ import dev.umbra.kit.service.UmbraService;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.io.File;
+import java.io.IOException;
 import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -110,12 +114,12 @@ final class DevMode {
     }
     printWhatToTry();
     out.printf(
-        "%s in %.1f s — control plane at %s, web app at %s%s (Ctrl-C stops everything)%n",
+        "%s in %.1f s: control plane at %s, web app at %s%s (Ctrl-C stops everything)%n",
         READY, (System.nanoTime() - t0) / 1e9, cpUrl, cpUrl, WebApp.PREFIX);
     CountDownLatch stopped = new CountDownLatch(1);
     Signals.onTerminate(
         () -> {
-          out.println("stopping…");
+          out.println("stopping...");
           stop();
           stopped.countDown();
         });
@@ -160,13 +164,37 @@ final class DevMode {
   }
 
   private void printWhatToTry() {
+    String u = command(System.getProperty("umbra.exec"), System.getenv("PATH"));
     out.println(
-        "try:  bin/umbra tty local          (a shell on this machine, end-to-end encrypted)");
-    out.println("      bin/umbra run local -- uname -a");
-    out.println("      bin/umbra forward local 15432:127.0.0.1:5432");
-    out.println("      echo secret | bin/umbra vault put greeting; bin/umbra vault get greeting");
+        "try:  " + u + " tty local          (a shell on this machine, end-to-end encrypted)");
+    out.println("      " + u + " run local -- uname -a");
+    out.println("      " + u + " forward local 15432:127.0.0.1:5432");
+    out.println("      echo secret | " + u + " vault put greeting; " + u + " vault get greeting");
     out.println(
-        "      bin/umbra machines list    bin/umbra audit query    bin/umbra recordings list");
+        "      " + u + " machines list    " + u + " audit query    " + u + " recordings list");
+  }
+
+  /**
+   * How the user runs this command again: {@code bin/umbra} in a checkout (its script sets no
+   * {@code umbra.exec}); from the distribution ({@code exec}, its {@code bin/umbra} or {@code
+   * /usr/bin/umbra}) {@code umbra} when that name on {@code path} is this distribution, else its
+   * path.
+   */
+  static String command(String exec, String path) {
+    if (exec == null || exec.isBlank()) {
+      return "bin/umbra";
+    }
+    for (String dir : path == null ? new String[0] : path.split(File.pathSeparator)) {
+      try {
+        Path onPath = Path.of(dir.isEmpty() ? "." : dir, "umbra");
+        if (Files.isExecutable(onPath)) {
+          return Files.isSameFile(onPath, Path.of(exec)) ? "umbra" : exec;
+        }
+      } catch (IOException | InvalidPathException e) {
+        // an unreadable or odd PATH entry: not this one
+      }
+    }
+    return exec;
   }
 
   private Map<ServiceName, UmbraService> deployAll(
@@ -184,7 +212,7 @@ final class DevMode {
               .recover(
                   e ->
                       Future.failedFuture(
-                          new IllegalStateException(s.id() + ": " + rootMessage(e), e))));
+                          new IllegalStateException(startFailure(configs.get(s), e), e))));
     }
     CompletableFuture<Object> all =
         Future.all(deployed).toCompletionStage().toCompletableFuture().thenApply(x -> x);
@@ -210,6 +238,26 @@ final class DevMode {
     if (embeddedPg != null) {
       embeddedPg.close();
     }
+  }
+
+  /**
+   * Why {@code config}'s service did not start, in one line: a port in use names the port, its
+   * variable and what to do (Netty says only "bind(..) failed with error(-98): Address already in
+   * use").
+   */
+  static String startFailure(ServiceConfig config, Throwable e) {
+    String why = rootMessage(e);
+    if (why.contains("Address already in use")) {
+      return config.service().id()
+          + ": port "
+          + config.port()
+          + " on "
+          + config.bindHost()
+          + " is already in use (another `umbra dev`, or another program): stop it, or set "
+          + config.service().envPrefix()
+          + "PORT to a free port (docs/configuration.md)";
+    }
+    return config.service().id() + ": " + why;
   }
 
   static String rootMessage(Throwable e) {

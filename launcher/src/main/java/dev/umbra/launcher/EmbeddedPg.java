@@ -169,11 +169,7 @@ final class EmbeddedPg implements AutoCloseable {
           cwd,
           layout.log());
     }
-    // A crash can leave a stale pid file behind; the server refuses to start over it.
-    Path pid = layout.data().resolve("postmaster.pid");
-    if (Files.exists(pid) && !isRunning(Files.readAllLines(pid))) {
-      Files.delete(pid);
-    }
+    clearStalePidFile(layout);
     int port = freePort();
     ProcessBuilder pb =
         new ProcessBuilder(
@@ -209,6 +205,29 @@ final class EmbeddedPg implements AutoCloseable {
       throw e;
     }
     return pg;
+  }
+
+  /**
+   * Removes a pid file a crash left behind (the server refuses to start over it); a live one is
+   * another {@code umbra dev} of this home, whose "ready" status would pass for ours (the start
+   * then failed later with "connection refused" on our port): refused, saying what to do.
+   */
+  private static void clearStalePidFile(Layout layout) throws IOException {
+    Path pid = layout.data().resolve("postmaster.pid");
+    if (!Files.exists(pid)) {
+      return;
+    }
+    List<String> running = Files.readAllLines(pid);
+    if (isRunning(running)) {
+      throw new IOException(
+          "the embedded PostgreSQL of this UMBRA_HOME already runs (pid "
+              + running.get(0).trim()
+              + ", data in "
+              + layout.data()
+              + "): another `umbra dev` with the same UMBRA_HOME is running; stop it first"
+              + " (Ctrl-C, or kill its java process), or give this one another UMBRA_HOME");
+    }
+    Files.delete(pid);
   }
 
   /** One line saying what was done, for the dev log. */

@@ -61,10 +61,10 @@ class EmbeddedDevModeTest {
       assertThat((System.nanoTime() - t0) / 1e9).isLessThan(10);
       assertThat(ProcessHandle.of(postmaster).map(ProcessHandle::isAlive).orElse(false)).isFalse();
       assertThat(postgresProcessesUsing(data)).isEmpty();
-      // the start and the run up to Ctrl-C; after "stopping…" the local daemon may still log its
+      // the start and the run up to Ctrl-C; after "stopping..." the local daemon may still log its
       // reconnect attempts to services that already stopped
       String output = dev.output();
-      int stopping = output.indexOf("stopping…");
+      int stopping = output.indexOf("stopping...");
       String start = stopping < 0 ? output : output.substring(0, stopping);
       assertThat(start.lines().filter(l -> l.matches("^\\S+ (WARN|ERROR) .*")).toList())
           .as("WARN/ERROR lines of a healthy start")

@@ -291,6 +291,16 @@ class CommandTreeTest {
   }
 
   @Test
+  void anAgentsMessageToSomethingOtherThanAnAccountIdSaysWhereToFindTheId() {
+    Run r = umbra(List.of("agent", "send", "owner", "hello"));
+    assertThat(r.code()).isEqualTo(2);
+    assertThat(r.err())
+        .startsWith("umbra: <member> must be the member's account id (a UUID), got 'owner'")
+        .contains("`umbra agent recv` prints")
+        .contains("`umbra members list`");
+  }
+
+  @Test
   void aFailureOfAWellFormedCommandStaysExitOne() {
     Run r = umbra(List.of("machines", "list"));
     assertThat(r.code()).isEqualTo(1);

@@ -77,7 +77,7 @@ record DaemonStatusReport(
     } else {
       DaemonStatus s = status.get();
       t.append(running() ? "daemon: running" : "daemon: not running (its last status is stale)")
-          .append(" — pid ")
+          .append(", pid ")
           .append(s.pid())
           .append(", ")
           .append(s.version())

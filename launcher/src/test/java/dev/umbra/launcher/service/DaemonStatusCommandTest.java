@@ -92,7 +92,7 @@ class DaemonStatusCommandTest {
     UmbraRun r = status();
     assertThat(r.code()).as(r.err()).isZero();
     assertThat(r.out())
-        .contains("daemon: running — pid 4242, umbra 0.1.0")
+        .contains("daemon: running, pid 4242, umbra 0.1.0")
         .contains(
             "check-in ok; relay connected; WebTTY engine not connected; trust pin keyset version 3");
     JsonObject json = status("--json").json();

@@ -27,6 +27,7 @@ class AuthOrderTest {
           "GET /v1/discovery", // service URLs
           "GET /.well-known/jwks.json", // public keys
           "GET /v1/openapi.json", // the API document
+          "GET /", // redirects to the browser app's page (the address opened in a browser)
           "GET /app", // redirects to the browser app's page (docs/web.md)
           "GET /app/", // the browser app's static files: the page signs in itself, no secret
           "POST /v1/bootstrap", // the one-time bootstrap token is in the body

@@ -130,6 +130,10 @@ class WebAppServingTest {
     HttpResponse<byte[]> bare = get("/app");
     assertThat(bare.statusCode()).isEqualTo(301);
     assertThat(bare.headers().firstValue("location")).hasValue("/app/");
+    HttpResponse<byte[]> root = get("/");
+    assertThat(root.statusCode()).as("the control plane's address in a browser").isEqualTo(302);
+    assertThat(root.headers().firstValue("location")).hasValue("/app/");
+    assertThat(get("/v1/no-such-route").statusCode()).as("only / itself").isEqualTo(404);
     HttpResponse<byte[]> js = get("/app/js/main.js");
     assertThat(js.headers().firstValue("content-type")).hasValue("text/javascript; charset=utf-8");
   }

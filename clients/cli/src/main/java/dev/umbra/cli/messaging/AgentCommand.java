@@ -3,6 +3,7 @@ package dev.umbra.cli.messaging;
 import dev.umbra.cli.CliContext;
 import dev.umbra.cli.CliException;
 import dev.umbra.cli.Output;
+import dev.umbra.cli.UsageException;
 import dev.umbra.client.binding.Binding;
 import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.messaging.AgentIdentity;
@@ -107,7 +108,10 @@ public final class AgentCommand {
     @Parameters(index = "0", paramLabel = "<member>", description = "The member's account id.")
     String member;
 
-    @Parameters(index = "1", paramLabel = "<text|->")
+    @Parameters(
+        index = "1",
+        paramLabel = "<text|->",
+        description = "The message, or - to read it from standard input.")
     String text;
 
     public Send(CliContext ctx) {
@@ -116,13 +120,17 @@ public final class AgentCommand {
 
     @Override
     public Integer call() {
-      AgentRuntime r = AgentRuntime.open(ctx, workspace);
       UUID account;
       try {
         account = UUID.fromString(member);
       } catch (IllegalArgumentException e) {
-        throw new CliException("<member> must be the member's account id");
+        throw new UsageException(
+            "<member> must be the member's account id (a UUID), got '"
+                + member
+                + "': the sender `umbra agent recv` prints before each message, or the ID column"
+                + " of `umbra members list` on a member's CLI");
       }
+      AgentRuntime r = AgentRuntime.open(ctx, workspace);
       UUID id;
       try {
         id = r.client.send(r.conversation(account), MsgCommand.text(text));

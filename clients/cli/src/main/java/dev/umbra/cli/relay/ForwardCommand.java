@@ -23,7 +23,12 @@ public final class ForwardCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "<machine>", description = "Machine id or name.")
   String machine;
 
-  @Parameters(index = "1", paramLabel = "<localport>:<host>:<port>")
+  @Parameters(
+      index = "1",
+      paramLabel = "<localport>:<host>:<port>",
+      description =
+          "The local port to listen on (0: any free one, printed) and host:port as the machine"
+              + " sees it, e.g. 15432:127.0.0.1:5432.")
   String spec;
 
   @Option(

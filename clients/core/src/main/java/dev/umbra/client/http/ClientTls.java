@@ -147,7 +147,11 @@ public final class ClientTls {
       if (m.contains("PKIX path") || m.contains("unable to find valid certification path")) {
         return "the server's certificate is not signed by a trusted CA (system trust, or the CA in "
             + CA_FILE
-            + ")";
+            + "): set "
+            + CA_FILE
+            + " to the CA that issued it (for `umbra dev --tls`: export "
+            + CA_FILE
+            + "=$UMBRA_HOME/dev/tls/ca.pem, the line it printed at start)";
       }
       if (m.contains("No subject alternative") || m.contains("No name matching")) {
         return "the server's certificate is not for this host name: " + m;

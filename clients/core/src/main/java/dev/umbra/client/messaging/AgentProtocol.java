@@ -167,7 +167,9 @@ public final class AgentProtocol {
         only(j, ACK_KEYS);
         yield ack(j);
       }
-      default -> throw new ProtocolException(Refusal.UNKNOWN_OP, "unknown op");
+      default ->
+          throw new ProtocolException(
+              Refusal.UNKNOWN_OP, "unknown op: expected recv, send, send_many or ack");
     };
   }
 

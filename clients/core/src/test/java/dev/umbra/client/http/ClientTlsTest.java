@@ -93,7 +93,9 @@ class ClientTlsTest {
     assertThatThrownBy(() -> client(Map.of()).get(base.resolve("/x"), null))
         .isInstanceOfSatisfying(ApiError.class, e -> assertThat(e.code()).isEqualTo("tls_refused"))
         .hasMessageContaining("not signed by a trusted CA")
-        .hasMessageContaining("UMBRA_TLS_CA_FILE");
+        // ...and what to do: the CA to trust, and where `umbra dev --tls` keeps its own
+        .hasMessageContaining("set UMBRA_TLS_CA_FILE to the CA that issued it")
+        .hasMessageContaining("export UMBRA_TLS_CA_FILE=$UMBRA_HOME/dev/tls/ca.pem");
   }
 
   @Test

@@ -86,6 +86,9 @@ class AgentProtocolTest {
     assertThat(refusal("{}")).isEqualTo(Refusal.MISSING_FIELD);
     assertThat(refusal("{\"op\":1}")).isEqualTo(Refusal.MISSING_FIELD);
     assertThat(refusal("{\"op\":\"delete\"}")).isEqualTo(Refusal.UNKNOWN_OP);
+    assertThatThrownBy(() -> parse("{\"op\":\"delete\"}"))
+        .as("the refusal names the ops there are")
+        .hasMessageContaining("expected recv, send, send_many or ack");
     assertThat(refusal("{\"op\":\"recv\",\"all\":true}")).isEqualTo(Refusal.BAD_FIELD);
     assertThat(refusal("{\"op\":\"send\",\"to\":\"" + ID + "\"}")).isEqualTo(Refusal.MISSING_FIELD);
     assertThat(refusal("{\"op\":\"send\",\"to\":\"x\",\"text\":\"a\"}"))

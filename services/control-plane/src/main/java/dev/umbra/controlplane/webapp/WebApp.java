@@ -164,20 +164,29 @@ public final class WebApp {
     return assets;
   }
 
-  /** Mounts {@code /app} (a redirect to {@value #PREFIX}) and the files under it. */
+  /**
+   * Mounts {@code /app} (a redirect to {@value #PREFIX}) and the files under it, and {@code /}: the
+   * control plane's address opened in a browser (what {@code umbra dev} prints first) leads to the
+   * app (302: the root may serve something else one day) instead of a JSON "route / not found".
+   */
   public void mount(Router router) {
-    String bare = PREFIX.substring(0, PREFIX.length() - 1);
+    redirect(router, PREFIX.substring(0, PREFIX.length() - 1), 301);
+    redirect(router, "/", 302);
+    router.get(PREFIX + "*").handler(this::serve);
+  }
+
+  /** GET of exactly {@code path} answers {@code status} to {@value #PREFIX}. */
+  private void redirect(Router router, String path, int status) {
     router
-        .get(bare) // the router matches "/app/" here too: only the bare path is redirected
+        .get(path) // the router matches "/app/" for "/app" too: only the exact path is redirected
         .handler(
             ctx -> {
-              if (!ctx.request().path().equals(bare)) {
+              if (!ctx.request().path().equals(path)) {
                 ctx.next();
                 return;
               }
-              headers(ctx.response()).setStatusCode(301).putHeader("location", PREFIX).end();
+              headers(ctx.response()).setStatusCode(status).putHeader("location", PREFIX).end();
             });
-    router.get(PREFIX + "*").handler(this::serve);
   }
 
   private void serve(RoutingContext ctx) {
