@@ -5,6 +5,7 @@ import static dev.umbra.client.tty.TtyEngineFailoverTest.get;
 import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.keys.X25519PublicKey;
+import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.auth.WebTtyTestTokens;
 import dev.umbra.kit.bus.Bus;
 import dev.umbra.kit.config.ServiceName;
@@ -30,6 +31,13 @@ import java.util.UUID;
 final class FailoverEngines {
   private FailoverEngines() {}
 
+  /**
+   * The credential every engine of a test shares, as a deployment's instances share {@code
+   * UMBRA_INTERNAL_TOKEN}: each engine has its own home here, and a credential of its own would
+   * make the others refuse its sealed takeover notices (docs/webtty.md).
+   */
+  static final String INTERNAL_TOKEN = "failover-engines-shared-internal-credential-0123456789";
+
   /** Serves the test tokens' key set (the child engines fetch it as the control plane's). */
   static HttpServer jwks(Vertx vertx, WebTtyTestTokens tokens) throws Exception {
     return get(
@@ -53,7 +61,11 @@ final class FailoverEngines {
         prefix,
         port,
         home,
-        Map.of("UMBRA_CONTROL_PLANE_URL", "http://127.0.0.1:" + jwks.actualPort()));
+        Map.of(
+            "UMBRA_CONTROL_PLANE_URL",
+            "http://127.0.0.1:" + jwks.actualPort(),
+            InternalCredential.ENV,
+            INTERNAL_TOKEN));
   }
 
   /** An engine in this JVM on its own bus, trusting the test tokens. */
@@ -64,7 +76,12 @@ final class FailoverEngines {
         get(
             TestServices.deploy(
                 vertx,
-                TestServices.config(ServiceName.WEBTTY_ENGINE, pg, prefix, home, Map.of()),
+                TestServices.config(
+                    ServiceName.WEBTTY_ENGINE,
+                    pg,
+                    prefix,
+                    home,
+                    Map.of(InternalCredential.ENV, INTERNAL_TOKEN)),
                 bus,
                 Metrics.newRegistry(),
                 Clock.systemUTC(),
