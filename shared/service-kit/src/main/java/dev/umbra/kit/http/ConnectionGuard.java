@@ -7,6 +7,7 @@ import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.net.SocketAddress;
 import io.vertx.ext.web.RoutingContext;
 import java.util.EnumMap;
@@ -54,7 +55,9 @@ public final class ConnectionGuard {
     HttpServerRequest current;
     long deadline;
     Reason onExpiry;
-    boolean upgraded;
+
+    /** The WebSocket the connection became; null while it is plain HTTP. */
+    ServerWebSocket webSocket;
 
     Tracked(String ip) {
       this.ip = ip;
@@ -142,13 +145,21 @@ public final class ConnectionGuard {
     };
   }
 
-  /** Marks the request's connection as a WebSocket, which the timeouts leave alone. */
-  public static void upgraded(RoutingContext ctx) {
+  /**
+   * Marks the request's connection as the WebSocket {@code ws}, which the timeouts leave alone and
+   * which the sweep forgets once it is closed. Vert.x never calls an upgraded connection's close
+   * handler (the WebSocket takes over the channel), and the WebSocket's own close handler belongs
+   * to the service: so the sweep asks {@link ServerWebSocket#isClosed()}. Before this, every
+   * WebSocket ever opened stayed counted against its address's cap and the global one, and a
+   * service refused every connection from an address after its 200th WebSocket (all of them after
+   * the 3 000th).
+   */
+  public static void upgraded(RoutingContext ctx, ServerWebSocket ws) {
     ConnectionGuard g = ctx.get(CTX_KEY);
     if (g != null) {
       Tracked t = g.open.get(ctx.request().connection());
       if (t != null) {
-        t.upgraded = true;
+        t.webSocket = ws;
       }
     }
   }
@@ -156,11 +167,16 @@ public final class ConnectionGuard {
   private void accept(HttpConnection conn) {
     SocketAddress peer = conn.remoteAddress();
     String ip = peer == null || peer.hostAddress() == null ? "unknown" : peer.hostAddress();
+    boolean countsPerIp = !isTrustedProxy(ip);
+    if (open.size() >= limits.maxConnections()
+        || (countsPerIp && perIp.getOrDefault(ip, 0) >= limits.maxConnectionsPerIp())) {
+      // a cap is reached: first give back the places of WebSockets closed since the last sweep
+      releaseClosedWebSockets();
+    }
     if (open.size() >= limits.maxConnections()) {
       refuse(conn, Reason.GLOBAL_CAP);
       return;
     }
-    boolean countsPerIp = !isTrustedProxy(ip);
     if (countsPerIp && perIp.getOrDefault(ip, 0) >= limits.maxConnectionsPerIp()) {
       refuse(conn, Reason.IP_CAP);
       return;
@@ -183,7 +199,14 @@ public final class ConnectionGuard {
 
   private void forget(HttpConnection conn) {
     Tracked t = open.remove(conn);
-    if (t != null && t.ip != null) {
+    if (t != null) {
+      release(t);
+    }
+  }
+
+  /** Gives back the address's place a connection no longer in {@link #open} held. */
+  private void release(Tracked t) {
+    if (t.ip != null) {
       perIp.computeIfPresent(t.ip, (k, n) -> n <= 1 ? null : n - 1);
     }
   }
@@ -204,13 +227,27 @@ public final class ConnectionGuard {
     return Math.min(limits.idleTimeout().toNanos(), limits.requestTimeout().toNanos());
   }
 
+  private void releaseClosedWebSockets() {
+    for (Iterator<Tracked> it = open.values().iterator(); it.hasNext(); ) {
+      Tracked t = it.next();
+      if (t.webSocket != null && t.webSocket.isClosed()) {
+        it.remove();
+        release(t);
+      }
+    }
+  }
+
   private void sweep() {
     long now = nanos.getAsLong();
     for (Iterator<Map.Entry<HttpConnection, Tracked>> it = open.entrySet().iterator();
         it.hasNext(); ) {
       Map.Entry<HttpConnection, Tracked> e = it.next();
       Tracked t = e.getValue();
-      if (t.upgraded) {
+      if (t.webSocket != null) {
+        if (t.webSocket.isClosed()) {
+          it.remove();
+          release(t);
+        }
         continue;
       }
       HttpServerRequest req = t.current;
@@ -233,9 +270,7 @@ public final class ConnectionGuard {
         e.getKey().close();
         // the close handler removes it; drop it now so it is not counted twice
         it.remove();
-        if (t.ip != null) {
-          perIp.computeIfPresent(t.ip, (k, n) -> n <= 1 ? null : n - 1);
-        }
+        release(t);
       }
     }
   }

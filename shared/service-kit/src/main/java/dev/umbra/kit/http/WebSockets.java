@@ -113,7 +113,7 @@ public final class WebSockets {
               req.toWebSocket()
                   .onSuccess(
                       ws -> {
-                        ConnectionGuard.upgraded(ctx);
+                        ConnectionGuard.upgraded(ctx, ws);
                         ws.exceptionHandler(
                             closingTooBig(
                                 ws, e -> log.debug("WebSocket failed: {}", e.toString())));

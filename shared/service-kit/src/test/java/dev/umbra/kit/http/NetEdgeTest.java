@@ -392,6 +392,47 @@ class NetEdgeTest {
     assertThat(right.headers().firstValue("retry-after")).isPresent();
   }
 
+  /**
+   * Vert.x never calls an upgraded connection's close handler: before the guard asked the WebSocket
+   * itself, each WebSocket stayed counted after it closed, and an address was refused for good
+   * after its 200th (CI: a CLI polling the relay in a loop was refused mid-test).
+   */
+  @Test
+  void closedWebSocketsGiveBackTheirPlaceUnderThePerAddressCap() throws Exception {
+    int port = start(Map.of(EdgeLimits.MAX_CONNECTIONS_PER_IP_ENV, "3"));
+    for (int i = 0; i < 12; i++) {
+      try (RawWebSocket ws = RawWebSocket.connect(port, WS_PATH, Map.of(), Duration.ofSeconds(5))) {
+        assertThat(ws.upgrade().status()).as("WebSocket %d", i).isEqualTo(101);
+        if (i % 2 == 0) {
+          // every other one says goodbye with a close frame; the rest just drop the socket
+          ws.send(8, false, new byte[] {0x03, (byte) 0xe8});
+          assertThat(ws.awaitClose()).isPresent();
+        }
+      }
+    }
+    await(
+        "the sweep forgets the closed WebSockets",
+        Duration.ofSeconds(5),
+        () -> service.connectionGuard().openConnections() == 0);
+    assertThat(metric("umbra.http.connections.refused", "ip_cap")).isZero();
+    // while the cap still holds for WebSockets that are open
+    List<RawWebSocket> held = new ArrayList<>();
+    try {
+      for (int i = 0; i < 3; i++) {
+        held.add(RawWebSocket.connect(port, WS_PATH, Map.of(), Duration.ofSeconds(5)));
+        assertThat(held.get(i).upgrade().status()).isEqualTo(101);
+      }
+      try (Socket extra = new Socket("127.0.0.1", port)) {
+        assertThat(timeUntilClosed(extra, Duration.ofSeconds(5))).isLessThan(Duration.ofSeconds(2));
+      }
+      assertThat(metric("umbra.http.connections.refused", "ip_cap")).isEqualTo(1);
+    } finally {
+      for (RawWebSocket ws : held) {
+        ws.close();
+      }
+    }
+  }
+
   @Test
   void theFirstWebSocketUpgradeAfterAnAsynchronousCheckCompletes() throws Exception {
     int port = start(Map.of());
