@@ -7,6 +7,7 @@ import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
@@ -29,6 +30,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
  */
 @ExtendWith(VertxExtension.class)
 class BrowserMessagingSocketTest {
+  // Vert.x closes a client that has become unreachable (a Cleaner): an inline
+  // createWebSocketClient() could be collected mid-handshake ("Connection closed while handshake
+  // in process") or under an open socket, so every client a test opens stays referenced here.
+  private final java.util.List<WebSocketClient> clients = new java.util.ArrayList<>();
+
   static final String PUBLIC = "https://umbra.example.test";
   Harness a;
   MessagingFixture.Scene scene;
@@ -56,12 +62,9 @@ class BrowserMessagingSocketTest {
     if (origin != null) {
       o.addHeader("Origin", origin);
     }
-    return vertx
-        .createWebSocketClient()
-        .connect(o)
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(20, TimeUnit.SECONDS);
+    WebSocketClient client = vertx.createWebSocketClient();
+    clients.add(client);
+    return client.connect(o).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
   }
 
   int refusal(Vertx vertx, String origin, String token) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -341,15 +342,12 @@ class MessageBatchTest {
             .setPort(a.service.actualPort())
             .setURI("/v1/workspaces/" + ws() + "/messages/live?frames=gzip")
             .addHeader("Authorization", "Bearer " + scene.agent().session());
+    WebSocketClient client = vertx.createWebSocketClient();
     assertThat(
-            vertx
-                .createWebSocketClient()
-                .connect(o)
-                .toCompletionStage()
-                .toCompletableFuture()
-                .handle((w, e) -> e)
-                .join())
-        .isNotNull();
+            client.connect(o).toCompletionStage().toCompletableFuture().handle((w, e) -> e).join())
+        .isInstanceOfSatisfying(
+            io.vertx.core.http.UpgradeRejectedException.class,
+            e -> assertThat(e.getStatus()).isEqualTo(400));
   }
 
   @Test

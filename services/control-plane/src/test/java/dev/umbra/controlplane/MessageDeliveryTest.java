@@ -9,6 +9,7 @@ import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -58,8 +59,12 @@ class MessageDeliveryTest {
     a.close();
   }
 
-  /** A client socket collecting the frames it receives. */
-  record Client(WebSocket ws, ConcurrentLinkedQueue<JsonObject> frames) {
+  /**
+   * A client socket collecting the frames it receives; it holds its {@code client}: Vert.x closes a
+   * client that has become unreachable, and a collection mid-handshake failed the upgrade
+   * ("Connection closed while handshake in process") or later closed the socket under the test.
+   */
+  record Client(WebSocket ws, ConcurrentLinkedQueue<JsonObject> frames, WebSocketClient client) {
     List<String> messageIds() {
       List<String> out = new ArrayList<>();
       for (JsonObject f : frames) {
@@ -97,9 +102,9 @@ class MessageDeliveryTest {
             .setPort(h.service.actualPort())
             .setURI("/v1/workspaces/" + ws + "/messages/live" + query)
             .addHeader("Authorization", "Bearer " + token);
+    WebSocketClient client = vertx.createWebSocketClient();
     WebSocket socket =
-        vertx
-            .createWebSocketClient()
+        client
             .connect(o)
             .map(
                 w -> {
@@ -109,7 +114,7 @@ class MessageDeliveryTest {
             .toCompletionStage()
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
-    return new Client(socket, frames);
+    return new Client(socket, frames, client);
   }
 
   String send(Harness h, byte[] ciphertext) {

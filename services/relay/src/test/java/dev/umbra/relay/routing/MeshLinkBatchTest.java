@@ -16,6 +16,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -39,7 +40,19 @@ class MeshLinkBatchTest {
   private static HttpServer server;
   private static final List<RelayBusBatch> received = new CopyOnWriteArrayList<>();
   private WebSocket socket;
+  // Vert.x closes a client that has become unreachable (a Cleaner): an inline
+  // createWebSocketClient() could be collected mid-handshake ("Connection closed while handshake
+  // in process") or under an open socket, so every client a test opens stays referenced here.
+  private final List<WebSocketClient> clients = new ArrayList<>();
   private final List<Runnable> endOfTurn = new ArrayList<>();
+
+  private WebSocketClient heldClient() {
+    WebSocketClient client =
+        vertx.createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(60_000));
+    clients.add(client);
+    return client;
+  }
+
   private final RelayMetrics metrics = new RelayMetrics(new SimpleMeterRegistry());
 
   @BeforeAll
@@ -73,21 +86,9 @@ class MeshLinkBatchTest {
   @BeforeEach
   void connect() {
     received.clear();
-    // a first upgrade on a cold JVM was seen closed mid-handshake on a loaded machine: the socket
-    // under test only needs to be open, so the fixture tries again
-    for (int attempt = 1; socket == null; attempt++) {
-      try {
-        socket =
-            RelayCluster.await(
-                vertx
-                    .createWebSocketClient(new WebSocketClientOptions().setConnectTimeout(60_000))
-                    .connect(server.actualPort(), "127.0.0.1", "/"));
-      } catch (IllegalStateException e) {
-        if (attempt == 3) {
-          throw e;
-        }
-      }
-    }
+    // the client is held (see clients): the first upgrade on a cold JVM was seen closed
+    // mid-handshake when the unreferenced client was collected, which a retry papered over
+    socket = RelayCluster.await(heldClient().connect(server.actualPort(), "127.0.0.1", "/"));
   }
 
   @AfterEach

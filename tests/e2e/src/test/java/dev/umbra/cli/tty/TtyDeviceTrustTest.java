@@ -46,6 +46,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -88,6 +89,11 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class TtyDeviceTrustTest {
+  // Vert.x closes a client that has become unreachable (a Cleaner): an inline
+  // createWebSocketClient() could be collected mid-handshake ("Connection closed while handshake
+  // in process") or under an open socket, so every client a test opens stays referenced here.
+  private final List<WebSocketClient> clients = new java.util.ArrayList<>();
+
   static final String BOOTSTRAP = "bootstrap-token-for-the-tty-trust-test-0123456789";
   CliHarness h;
   Vertx vertx;
@@ -776,10 +782,15 @@ class TtyDeviceTrustTest {
         .addHeader("authorization", "Bearer " + token);
   }
 
+  private WebSocketClient heldClient() {
+    WebSocketClient client = vertx.createWebSocketClient();
+    clients.add(client);
+    return client;
+  }
+
   Socket socket(URI service, String path, String token) throws Exception {
     WebSocket ws =
-        vertx
-            .createWebSocketClient()
+        heldClient()
             .connect(upgrade(service, path, token))
             .toCompletionStage()
             .toCompletableFuture()
@@ -793,8 +804,7 @@ class TtyDeviceTrustTest {
   /** The status that refused an upgrade with {@code token}, or 101 when it was accepted. */
   int upgradeStatus(URI service, String path, String token) throws Exception {
     try {
-      vertx
-          .createWebSocketClient()
+      heldClient()
           .connect(upgrade(service, path, token))
           .toCompletionStage()
           .toCompletableFuture()
