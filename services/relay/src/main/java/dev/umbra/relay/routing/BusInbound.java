@@ -40,15 +40,19 @@ final class BusInbound {
     }
   }
 
-  /** A message on the topic of target key {@code tk}. */
-  void toDaemon(String tk, BusMessage m) {
+  /** A message on {@code topic}, the topic of target key {@code tk}. */
+  void toDaemon(String tk, String topic, BusMessage m) {
+    if (Takeovers.sealed(m.body())) {
+      takeovers.onTarget(tk, topic, m.body()); // before any parsing
+      return;
+    }
     RelayBusBatch b = batch(m);
     if (b == null) {
       return;
     }
     for (RelayFrame f : b.getFramesList()) {
       if (f.getType() == FrameType.FRAME_TYPE_REGISTER) {
-        takeovers.onRegister(tk, b.getOrigin(), f);
+        takeovers.unsealed(); // forged, or an older instance's: a takeover is sealed
         continue;
       }
       Connection d = board.localDaemon(tk);

@@ -3,6 +3,7 @@ package dev.umbra.relay.routing;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.bus.Bus;
@@ -62,6 +63,7 @@ public final class Switchboard {
   private final Delivery delivery;
   private final RevocationEffects revocationEffects;
   private final MeshAccess meshAccess;
+  private final InternalCredential internal;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
   private final Map<String, Connection> clientChannels = new HashMap<>();
@@ -75,6 +77,7 @@ public final class Switchboard {
 
   public Switchboard(
       Vertx vertx,
+      InternalCredential internal,
       Bus bus,
       RelaySettings settings,
       RelayMetrics metrics,
@@ -84,6 +87,7 @@ public final class Switchboard {
       MeshAccess meshAccess) {
     this.channelAudit = new ChannelAudit(audit);
     this.meshAccess = meshAccess;
+    this.internal = internal;
     this.vertx = vertx;
     this.bus = bus;
     this.settings = settings;
@@ -103,13 +107,13 @@ public final class Switchboard {
     context = vertx.getOrCreateContext();
     subs = new BusRoutes(bus, context);
     mesh = new Mesh(this, vertx, bus, context, settings, metrics, delivery, instance, meshAccess);
-    takeovers = new Takeovers(this, bus, instance, mesh);
+    takeovers = new Takeovers(this, bus, instance, mesh, metrics, internal.value(), clock);
     inbound = new BusInbound(this, metrics, delivery, mesh, takeovers);
     long every = settings.ping().toMillis();
     vertx.setPeriodic(every, every, t -> sweep());
     this.revocations = revocations;
     revocations.onRevoked(this::onRevocation);
-    return mesh.start();
+    return mesh.start(takeovers::onRoutes);
   }
 
   /** Withdraws this instance's presence, closes every connection (1001) and every mesh link. */
@@ -345,9 +349,13 @@ public final class Switchboard {
     c.hold();
     OnLoop.of(
             context,
-            subs.target(tk, c.workspace, target, m -> inbound.toDaemon(tk, m))
+            subs.target(
+                    tk,
+                    c.workspace,
+                    target,
+                    m -> inbound.toDaemon(tk, Topics.targetTopic(c.workspace, target), m))
                 .compose(s -> mesh.hold(c.workspace, target))
-                .compose(v -> takeovers.announce(c, f)))
+                .compose(v -> takeovers.announce(c)))
         .onComplete(
             ar -> {
               c.release();
