@@ -117,23 +117,7 @@ public final class RelayMetrics {
               .tag(TAG_REASON, d.tag)
               .register(registry));
     }
-    for (MeshRefusal r : MeshRefusal.values()) {
-      meshRefusals.put(
-          r,
-          Counter.builder(Metrics.name("relay", "mesh.refusals"))
-              .description("mesh link upgrades refused at the proof, by reason")
-              .tag(TAG_REASON, r.tag())
-              .register(registry));
-    }
-    for (Refusal r : Refusal.values()) {
-      noticesRefused.put(
-          r,
-          Counter.builder(Metrics.name("relay", "bus.notices.refused"))
-              .description("sealed takeover notices from the bus refused before they acted")
-              .tag(TAG_TYPE, "takeover")
-              .tag(TAG_REASON, r.tag)
-              .register(registry));
-    }
+    registerRefusals();
     hopsOut =
         Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "out").register(registry);
     hopsIn =
@@ -166,6 +150,27 @@ public final class RelayMetrics {
       String kind = k.name().substring("MESH_SIGNAL_KIND_".length()).toLowerCase();
       signalsSent.put(k, signal(kind, "sent"));
       signalsReceived.put(k, signal(kind, "received"));
+    }
+  }
+
+  /** Mesh proofs and takeover notices refused, by reason. */
+  private void registerRefusals() {
+    for (MeshRefusal r : MeshRefusal.values()) {
+      meshRefusals.put(
+          r,
+          Counter.builder(Metrics.name("relay", "mesh.refusals"))
+              .description("mesh link upgrades refused at the proof, by reason")
+              .tag(TAG_REASON, r.tag())
+              .register(registry));
+    }
+    for (Refusal r : Refusal.values()) {
+      noticesRefused.put(
+          r,
+          Counter.builder(Metrics.name("relay", "bus.notices.refused"))
+              .description("sealed takeover notices from the bus refused before they acted")
+              .tag(TAG_TYPE, "takeover")
+              .tag(TAG_REASON, r.tag)
+              .register(registry));
     }
   }
 
