@@ -86,21 +86,10 @@ public final class RelayService extends UmbraService {
 
   @Override
   protected Future<Void> mount(Router router) {
-    if (!relaySettings.mesh()) {
-      return mountWith(router);
-    }
-    // the shared credential may be a file another instance is still writing: read it off the loop
+    // the takeover notices' key and the mesh's proofs come from the internal credential, shared by
+    // every instance; it may be a file another instance is still writing: read it off the loop
     return vertx
         .executeBlocking(() -> InternalCredential.load(settings()), false)
-        .recover(
-            e -> {
-              if (settings().env().optional(InternalCredential.ENV).isPresent()) {
-                return Future.failedFuture(e); // set but unusable: a configuration error
-              }
-              // no shared credential file either: this instance keeps the Redis path
-              log.warn("relay mesh off: no internal credential ({})", e.getMessage());
-              return Future.succeededFuture(null);
-            })
         .compose(
             credential -> {
               internal = credential;
@@ -123,10 +112,11 @@ public final class RelayService extends UmbraService {
           .refresh()
           .onFailure(e -> log.debug("control-plane key set not fetched yet: {}", e.getMessage()));
     }
-    meshAuth = internal == null ? null : new MeshAuth(internal, instance, runtime.clock());
+    meshAuth = relaySettings.mesh() ? new MeshAuth(internal, instance, runtime.clock()) : null;
     switchboard =
         new Switchboard(
             vertx,
+            internal,
             runtime.bus(),
             relaySettings,
             metrics,

@@ -1,5 +1,6 @@
 package dev.umbra.relay.metrics;
 
+import dev.umbra.kit.bus.SealedNotices.Refusal;
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.MeshSignalKind;
@@ -68,6 +69,7 @@ public final class RelayMetrics {
   private final Map<Reject, Counter> rejections = new EnumMap<>(Reject.class);
   private final Map<Drop, Counter> drops = new EnumMap<>(Drop.class);
   private final Map<MeshRefusal, Counter> meshRefusals = new EnumMap<>(MeshRefusal.class);
+  private final Map<Refusal, Counter> noticesRefused = new EnumMap<>(Refusal.class);
   private final Counter hopsOut;
   private final Counter hopsIn;
   private final Counter revokedClosed;
@@ -115,14 +117,7 @@ public final class RelayMetrics {
               .tag(TAG_REASON, d.tag)
               .register(registry));
     }
-    for (MeshRefusal r : MeshRefusal.values()) {
-      meshRefusals.put(
-          r,
-          Counter.builder(Metrics.name("relay", "mesh.refusals"))
-              .description("mesh link upgrades refused at the proof, by reason")
-              .tag(TAG_REASON, r.tag())
-              .register(registry));
-    }
+    registerRefusals();
     hopsOut =
         Counter.builder(Metrics.name("relay", "hops")).tag(TAG_DIRECTION, "out").register(registry);
     hopsIn =
@@ -155,6 +150,27 @@ public final class RelayMetrics {
       String kind = k.name().substring("MESH_SIGNAL_KIND_".length()).toLowerCase();
       signalsSent.put(k, signal(kind, "sent"));
       signalsReceived.put(k, signal(kind, "received"));
+    }
+  }
+
+  /** Mesh proofs and takeover notices refused, by reason. */
+  private void registerRefusals() {
+    for (MeshRefusal r : MeshRefusal.values()) {
+      meshRefusals.put(
+          r,
+          Counter.builder(Metrics.name("relay", "mesh.refusals"))
+              .description("mesh link upgrades refused at the proof, by reason")
+              .tag(TAG_REASON, r.tag())
+              .register(registry));
+    }
+    for (Refusal r : Refusal.values()) {
+      noticesRefused.put(
+          r,
+          Counter.builder(Metrics.name("relay", "bus.notices.refused"))
+              .description("sealed takeover notices from the bus refused before they acted")
+              .tag(TAG_TYPE, "takeover")
+              .tag(TAG_REASON, r.tag)
+              .register(registry));
     }
   }
 
@@ -284,6 +300,15 @@ public final class RelayMetrics {
 
   public double rejections(Reject reason) {
     return rejections.get(reason).count();
+  }
+
+  /** A takeover notice from the bus refused before it acted ({@link Refusal}). */
+  public void noticeRefused(Refusal reason) {
+    noticesRefused.get(reason).increment();
+  }
+
+  public double noticesRefused(Refusal reason) {
+    return noticesRefused.get(reason).count();
   }
 
   public double meshRefusals(MeshRefusal reason) {

@@ -17,6 +17,7 @@ import dev.umbra.relay.wire.Reject;
 import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
@@ -111,12 +112,12 @@ final class Mesh {
     return settings.mesh() && auth != null && meshUrl.get() != null;
   }
 
-  /** Listens to takeover notices, which void cached routes of their target. */
-  Future<Void> start() {
+  /** Listens to takeover notices ({@link Takeovers#onRoutes}), which void cached routes. */
+  Future<Void> start(Handler<BusMessage> onTakeover) {
     if (!settings.mesh()) {
       return Future.succeededFuture();
     }
-    return OnLoop.of(context, bus.subscribe(BusNames.RELAY_ROUTES, this::onTakeover))
+    return OnLoop.of(context, bus.subscribe(BusNames.RELAY_ROUTES, onTakeover))
         .<Void>mapEmpty()
         .recover(
             e -> {
@@ -181,17 +182,9 @@ final class Mesh {
     return announced;
   }
 
-  private void onTakeover(BusMessage m) {
-    RelayBusBatch b;
-    try {
-      b = RelayWire.parseBatch(m.body());
-    } catch (InvalidProtocolBufferException e) {
-      metrics.reject(Reject.MALFORMED);
-      return;
-    }
-    for (RelayFrame f : b.getFramesList()) {
-      routes.remove(Topics.targetKey(f.getWorkspaceId(), f.getTargetId()));
-    }
+  /** A daemon of target key {@code tk} registered somewhere: its holder is looked up again. */
+  void forgetRoute(String tk) {
+    routes.remove(tk);
   }
 
   /**

@@ -3,14 +3,13 @@ package dev.umbra.relay.routing;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.bus.Bus;
-import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.revocation.RevocationList;
 import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.relay.FrameType;
-import dev.umbra.proto.relay.RelayBusBatch;
 import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.proto.relay.RelayReason;
 import dev.umbra.proto.relay.RelayReasons;
@@ -64,6 +63,7 @@ public final class Switchboard {
   private final Delivery delivery;
   private final RevocationEffects revocationEffects;
   private final MeshAccess meshAccess;
+  private final InternalCredential internal;
   private final Set<Connection> connections = new LinkedHashSet<>();
   private final Map<String, Connection> daemons = new HashMap<>();
   private final Map<String, Connection> clientChannels = new HashMap<>();
@@ -71,10 +71,13 @@ public final class Switchboard {
   private RevocationList revocations;
   private Context context;
   private Mesh mesh;
+  private Takeovers takeovers;
+  private BusInbound inbound;
   private long nextId;
 
   public Switchboard(
       Vertx vertx,
+      InternalCredential internal,
       Bus bus,
       RelaySettings settings,
       RelayMetrics metrics,
@@ -84,6 +87,7 @@ public final class Switchboard {
       MeshAccess meshAccess) {
     this.channelAudit = new ChannelAudit(audit);
     this.meshAccess = meshAccess;
+    this.internal = internal;
     this.vertx = vertx;
     this.bus = bus;
     this.settings = settings;
@@ -103,11 +107,13 @@ public final class Switchboard {
     context = vertx.getOrCreateContext();
     subs = new BusRoutes(bus, context);
     mesh = new Mesh(this, vertx, bus, context, settings, metrics, delivery, instance, meshAccess);
+    takeovers = new Takeovers(this, bus, instance, mesh, metrics, internal.value(), clock);
+    inbound = new BusInbound(this, metrics, delivery, mesh, takeovers);
     long every = settings.ping().toMillis();
     vertx.setPeriodic(every, every, t -> sweep());
     this.revocations = revocations;
     revocations.onRevoked(this::onRevocation);
-    return mesh.start();
+    return mesh.start(takeovers::onRoutes);
   }
 
   /** Withdraws this instance's presence, closes every connection (1001) and every mesh link. */
@@ -341,22 +347,15 @@ public final class Switchboard {
     c.target = target;
     c.registeredAt = clock.millis();
     c.hold();
-    RelayFrame takeover = RelayFrame.newBuilder(f).setSequence(c.registeredAt).build();
-    Buffer notice =
-        Buffer.buffer(
-            RelayBusBatch.newBuilder()
-                .setOrigin(instance)
-                .addFrames(takeover)
-                .build()
-                .toByteArray());
     OnLoop.of(
             context,
-            subs.target(tk, c.workspace, target, m -> fromBusToDaemon(tk, m))
+            subs.target(
+                    tk,
+                    c.workspace,
+                    target,
+                    m -> inbound.toDaemon(tk, Topics.targetTopic(c.workspace, target), m))
                 .compose(s -> mesh.hold(c.workspace, target))
-                // tell other instances a daemon of this target registered here: they drop older
-                // ones, and the mesh its cached route to the target
-                .compose(v -> bus.publish(Topics.targetTopic(c.workspace, target), notice))
-                .compose(n -> mesh.announceTakeover(notice)))
+                .compose(v -> takeovers.announce(c)))
         .onComplete(
             ar -> {
               c.release();
@@ -419,7 +418,7 @@ public final class Switchboard {
     OnLoop.of(
             context,
             subs.channel(
-                ck, c.workspace, f.getTargetId(), f.getChannelId(), m -> fromBusToClient(ck, m)))
+                ck, c.workspace, f.getTargetId(), f.getChannelId(), m -> inbound.toClient(ck, m)))
         .onComplete(
             ar -> {
               c.release();
@@ -495,61 +494,6 @@ public final class Switchboard {
     subs.dropChannel(ck);
   }
 
-  // ---------------------------------------------------------------- frames from other instances
-
-  private RelayBusBatch batch(BusMessage m) {
-    try {
-      return RelayWire.parseBatch(m.body());
-    } catch (InvalidProtocolBufferException e) {
-      metrics.reject(Reject.MALFORMED);
-      return null;
-    }
-  }
-
-  private void fromBusToDaemon(String tk, BusMessage m) {
-    RelayBusBatch b = batch(m);
-    if (b == null) {
-      return;
-    }
-    for (RelayFrame f : b.getFramesList()) {
-      Connection d = daemons.get(tk);
-      if (f.getType() == FrameType.FRAME_TYPE_REGISTER) {
-        if (!instance.equals(b.getOrigin()) && d != null && d.registeredAt <= f.getSequence()) {
-          close(d, CLOSE_REPLACED, RelayReason.RELAY_REASON_REPLACED);
-        }
-        continue;
-      }
-      metrics.hopIn(1);
-      // the channel's client is reached over the bus now, not behind a mesh link
-      mesh.forgetChannel(Topics.channelKey(f.getWorkspaceId(), f.getTargetId(), f.getChannelId()));
-      if (d == null || !d.workspace.equals(f.getWorkspaceId())) {
-        metrics.drop(Drop.NO_ROUTE);
-      } else {
-        delivery.deliverRemote(d, f);
-      }
-    }
-  }
-
-  private void fromBusToClient(String ck, BusMessage m) {
-    RelayBusBatch b = batch(m);
-    if (b == null) {
-      return;
-    }
-    for (RelayFrame f : b.getFramesList()) {
-      metrics.hopIn(1);
-      Connection c = clientChannels.get(ck);
-      if (c == null || !c.workspace.equals(f.getWorkspaceId())) {
-        metrics.drop(Drop.NO_ROUTE);
-        continue;
-      }
-      channelAudit.seenByClient(c, ck, f);
-      delivery.deliverRemote(c, f);
-      if (f.getType() == FrameType.FRAME_TYPE_CLOSE) {
-        unbind(ck);
-      }
-    }
-  }
-
   // ---------------------------------------------------------------- for the mesh
 
   Connection localDaemon(String tk) {
@@ -566,6 +510,11 @@ public final class Switchboard {
 
   void unbindChannel(String ck) {
     unbind(ck);
+  }
+
+  /** A newer connection of {@code d}'s target registered on another instance. */
+  void replaced(Connection d) {
+    close(d, CLOSE_REPLACED, RelayReason.RELAY_REASON_REPLACED);
   }
 
   /** Whether {@code peer} may open a mesh link here: a live mesh instance other than this one. */
