@@ -98,7 +98,8 @@ public final class MessagingBench {
       int messages,
       int window,
       int warmup,
-      int warmupSingle) {
+      int warmupSingle,
+      int stallSeconds) {
     static Settings fromProperties() {
       return new Settings(
           Integer.getInteger("umbra.bench.rate", 50),
@@ -107,7 +108,8 @@ public final class MessagingBench {
           Integer.getInteger("umbra.bench.messages", 20_000),
           Integer.getInteger("umbra.bench.window", 64),
           Integer.getInteger("umbra.bench.warmup", 20_000),
-          Integer.getInteger("umbra.bench.warmupSingle", 10_000));
+          Integer.getInteger("umbra.bench.warmupSingle", 10_000),
+          Integer.getInteger("umbra.bench.stallSeconds", 90));
     }
   }
 
@@ -125,7 +127,7 @@ public final class MessagingBench {
     BenchRuns.sql(admin, "CREATE DATABASE " + dbName);
     List<JvmProcess> all = new ArrayList<>();
     try {
-      start(all, tmp, pgServer.resolve("/" + dbName).toString(), redis, s.window());
+      start(all, tmp, pgServer.resolve("/" + dbName).toString(), redis, s);
       measure(s, all, all.get(3), all.get(2), new PgBackendsCpu(admin, dbName));
     } finally {
       for (int i = all.size() - 1; i >= 0; i--) {
@@ -139,7 +141,7 @@ public final class MessagingBench {
    * Starts control planes A and B, makes the principals through A, then the agent (live on B) and
    * the owner (sending to A); {@code all} gets them in that order.
    */
-  private static void start(List<JvmProcess> all, Path tmp, String pgUrl, String redis, int window)
+  private static void start(List<JvmProcess> all, Path tmp, String pgUrl, String redis, Settings s)
       throws Exception {
     String prefix = "msgbench" + UUID.randomUUID().toString().substring(0, 8) + ":";
     int portA = freePort();
@@ -168,7 +170,12 @@ public final class MessagingBench {
             OwnerEnd.class,
             tmp,
             List.of(
-                tmp.resolve("owner").toString(), urlA, redis, floorPrefix, String.valueOf(window)));
+                tmp.resolve("owner").toString(),
+                urlA,
+                redis,
+                floorPrefix,
+                String.valueOf(s.window()),
+                String.valueOf(s.stallSeconds())));
     all.add(owner);
     owner.await("ready", 180);
   }
