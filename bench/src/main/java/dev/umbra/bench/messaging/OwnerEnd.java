@@ -39,9 +39,12 @@ import java.util.concurrent.locks.LockSupport;
  * connected to control-plane instance A. Its first message goes through the real {@link
  * MessagingClient} (X3DH against the agent's published prekey bundle, pinned key); the measured
  * messages are encrypted with that same Double Ratchet session (held in memory, not written back to
- * the store after each message) and posted as {@code POST /messages/batch} (at most 2 requests in
- * flight; what queues meanwhile goes together, up to 64 a request), at most {@code window} messages
- * in flight over keep-alive connections. It also publishes the Redis floor's probes.
+ * the store after each message) and posted as {@code POST /messages/batch} ({@link PostBatcher}: at
+ * most 2 requests in flight; what queues meanwhile goes together, up to 64 a request), at most
+ * {@code window} messages in flight over keep-alive connections ({@link SendWindow}: a stalled
+ * window ends the process naming what is outstanding). Per latency phase it writes each message's
+ * stamps ({@link Stamps}) for the coordinator's {@link Breakdown}. It also publishes the Redis
+ * floor's probes.
  *
  * <p>Commands on stdin, one a line, each answered on stdout: {@code first}, {@code umbra <phase>
  * <count> <rate/s, 0 = as fast as the window allows> <window>}, {@code floor <phase> <count>
