@@ -51,6 +51,7 @@ public final class AgentEnd {
   private static final long SESSION_REFRESH_NANOS = 5L * 60 * 1_000_000_000L;
   private static final RatchetOptions OPTIONS = RatchetOptions.defaults(Clock.systemUTC());
 
+  private final Path dir;
   private final String cpUrl;
   private final UUID ws;
   private final UUID agent;
@@ -70,12 +71,16 @@ public final class AgentEnd {
   private String phase = "";
   private long[] latencies = new long[0];
   private long[] arrivals = new long[0]; // send start -> the copy reached receive(), before decrypt
+  // by sequence number: when each probe reached receive() and when it was decrypted (nanoTime)
+  private long[] arrivedAt = new long[0];
+  private long[] openedAt = new long[0];
   private int got;
   private long firstSent;
   private long lastReceived;
 
   private AgentEnd(Path dir, String cpUrl) {
     JsonObject config = BenchSetup.read(dir.resolve("agent.json"));
+    this.dir = dir;
     this.cpUrl = cpUrl;
     this.ws = UUID.fromString(config.getString("workspace_id"));
     this.agent = UUID.fromString(config.getString("agent_id"));
@@ -241,6 +246,8 @@ public final class AgentEnd {
     phase = name;
     latencies = new long[count];
     arrivals = new long[count];
+    arrivedAt = new long[count];
+    openedAt = new long[count];
     got = 0;
     firstSent = Long.MAX_VALUE;
     lastReceived = 0;
@@ -249,6 +256,10 @@ public final class AgentEnd {
   private synchronized void record(Probe p, long now, long arrived) {
     if (!p.phase().equals(phase) || got >= latencies.length) {
       return;
+    }
+    if (p.seq() >= 0 && p.seq() < arrivedAt.length) {
+      arrivedAt[p.seq()] = arrived;
+      openedAt[p.seq()] = now;
     }
     arrivals[got] = arrived - p.sentNanos();
     latencies[got++] = now - p.sentNanos();
@@ -271,6 +282,9 @@ public final class AgentEnd {
   }
 
   private void done() {
+    if (phase.startsWith("lat")) {
+      writeStamps();
+    }
     long[] s = Arrays.copyOf(latencies, got);
     long[] arr = Arrays.copyOf(arrivals, got);
     long[] open = new long[got];
@@ -298,6 +312,22 @@ public final class AgentEnd {
         pct(open, 0.50),
         pct(open, 0.99));
     got = latencies.length; // reported once
+  }
+
+  /**
+   * The phase's stamps by sequence number, {@code seq arrived opened} (0: never arrived), for the
+   * coordinator's breakdown ({@link Breakdown}); a failed write is said, not fatal.
+   */
+  private void writeStamps() {
+    StringBuilder b = new StringBuilder();
+    for (int i = 0; i < arrivedAt.length; i++) {
+      b.append(i).append(' ').append(arrivedAt[i]).append(' ').append(openedAt[i]).append('\n');
+    }
+    try {
+      java.nio.file.Files.writeString(dir.resolve("stamps-" + phase + ".tsv"), b);
+    } catch (java.io.IOException e) {
+      System.out.println("stamps of " + phase + " not written: " + e);
+    }
   }
 
   /** A percentile in microseconds. */

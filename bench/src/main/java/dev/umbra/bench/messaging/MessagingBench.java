@@ -41,7 +41,12 @@ import java.util.UUID;
  *       spent in this phase is printed per message.
  * </ul>
  *
- * Option {@code umbra.bench.jfr=DIR}: a JFR recording of every JVM, written there. {@code
+ * After the summary, {@link Breakdown}: where the latency rounds' time went, per message from the
+ * ends' stamps and per stage from the control planes' {@code umbra_messaging_stage_seconds}
+ * histograms. Option {@code umbra.bench.stallSeconds} (90): the owner fails, naming what is
+ * outstanding, when its window makes no progress for that long.
+ *
+ * <p>Option {@code umbra.bench.jfr=DIR}: a JFR recording of every JVM, written there. {@code
  * umbra.bench.cpHeap} (512m): the control planes' heap. {@code umbra.bench.attach}: a tool run for
  * the first latency round ({@code bench/msg-hops.sh}, see {@link #attach}).
  *
@@ -98,7 +103,8 @@ public final class MessagingBench {
       int messages,
       int window,
       int warmup,
-      int warmupSingle) {
+      int warmupSingle,
+      int stallSeconds) {
     static Settings fromProperties() {
       return new Settings(
           Integer.getInteger("umbra.bench.rate", 50),
@@ -107,7 +113,8 @@ public final class MessagingBench {
           Integer.getInteger("umbra.bench.messages", 20_000),
           Integer.getInteger("umbra.bench.window", 64),
           Integer.getInteger("umbra.bench.warmup", 20_000),
-          Integer.getInteger("umbra.bench.warmupSingle", 10_000));
+          Integer.getInteger("umbra.bench.warmupSingle", 10_000),
+          Integer.getInteger("umbra.bench.stallSeconds", 90));
     }
   }
 
@@ -125,8 +132,9 @@ public final class MessagingBench {
     BenchRuns.sql(admin, "CREATE DATABASE " + dbName);
     List<JvmProcess> all = new ArrayList<>();
     try {
-      start(all, tmp, pgServer.resolve("/" + dbName).toString(), redis, s.window());
-      measure(s, all, all.get(3), all.get(2), new PgBackendsCpu(admin, dbName));
+      Breakdown breakdown =
+          new Breakdown(start(all, tmp, pgServer.resolve("/" + dbName).toString(), redis, s));
+      measure(s, all, all.get(3), all.get(2), new PgBackendsCpu(admin, dbName), breakdown, tmp);
     } finally {
       for (int i = all.size() - 1; i >= 0; i--) {
         all.get(i).close();
@@ -137,10 +145,11 @@ public final class MessagingBench {
 
   /**
    * Starts control planes A and B, makes the principals through A, then the agent (live on B) and
-   * the owner (sending to A); {@code all} gets them in that order.
+   * the owner (sending to A); {@code all} gets them in that order. Answers the control planes' base
+   * URLs by name.
    */
-  private static void start(List<JvmProcess> all, Path tmp, String pgUrl, String redis, int window)
-      throws Exception {
+  private static Map<String, String> start(
+      List<JvmProcess> all, Path tmp, String pgUrl, String redis, Settings s) throws Exception {
     String prefix = "msgbench" + UUID.randomUUID().toString().substring(0, 8) + ":";
     int portA = freePort();
     JvmProcess a = controlPlane("cp-a", portA, pgUrl, redis, prefix, tmp);
@@ -168,14 +177,26 @@ public final class MessagingBench {
             OwnerEnd.class,
             tmp,
             List.of(
-                tmp.resolve("owner").toString(), urlA, redis, floorPrefix, String.valueOf(window)));
+                tmp.resolve("owner").toString(),
+                urlA,
+                redis,
+                floorPrefix,
+                String.valueOf(s.window()),
+                String.valueOf(s.stallSeconds())));
     all.add(owner);
     owner.await("ready", 180);
+    return Map.of("cp-a", urlA, "cp-b", urlB);
   }
 
   /** The phases: first message, warm-up, alternating latency rounds, throughput; the report. */
   private static void measure(
-      Settings s, List<JvmProcess> all, JvmProcess owner, JvmProcess agent, PgBackendsCpu pg)
+      Settings s,
+      List<JvmProcess> all,
+      JvmProcess owner,
+      JvmProcess agent,
+      PgBackendsCpu pg,
+      Breakdown breakdown,
+      Path tmp)
       throws Exception {
     phase(owner, agent, "first", 1, "first");
     System.out.printf(
@@ -203,9 +224,11 @@ public final class MessagingBench {
     for (int r = 1; r <= s.rounds(); r++) {
       Result f = phase(owner, agent, "floor" + r, s.latencyCount(), "floor floor" + r + n);
       Process tool = r == 1 ? attach("lat1", all) : null;
+      breakdown.roundStarts();
       Result u =
           phase(owner, agent, "lat" + r, s.latencyCount(), "umbra lat" + r + n + " " + s.window());
       detach(tool);
+      breakdown.roundEnded("lat" + r, tmp.resolve("owner"), tmp.resolve("agent"));
       floors.add(f);
       umbras.add(u);
       System.out.printf(
@@ -240,6 +263,7 @@ public final class MessagingBench {
     }
     System.out.println(per.append(String.format(Locale.ROOT, "; total %d us", total)));
     report(floors, umbras, t, s.rate(), s.window(), s.latencyCount());
+    System.out.println(breakdown.render());
     owner.send("quit");
     agent.send("quit");
   }

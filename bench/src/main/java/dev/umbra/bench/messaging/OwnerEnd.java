@@ -30,7 +30,6 @@ import java.time.Clock;
 import java.util.Base64;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.LockSupport;
@@ -40,9 +39,12 @@ import java.util.concurrent.locks.LockSupport;
  * connected to control-plane instance A. Its first message goes through the real {@link
  * MessagingClient} (X3DH against the agent's published prekey bundle, pinned key); the measured
  * messages are encrypted with that same Double Ratchet session (held in memory, not written back to
- * the store after each message) and posted as {@code POST /messages/batch} (at most 2 requests in
- * flight; what queues meanwhile goes together, up to 64 a request), at most {@code window} messages
- * in flight over keep-alive connections. It also publishes the Redis floor's probes.
+ * the store after each message) and posted as {@code POST /messages/batch} ({@link PostBatcher}: at
+ * most 2 requests in flight; what queues meanwhile goes together, up to 64 a request), at most
+ * {@code window} messages in flight over keep-alive connections ({@link SendWindow}: a stalled
+ * window ends the process naming what is outstanding). Per latency phase it writes each message's
+ * stamps ({@link Stamps}) for the coordinator's {@link Breakdown}. It also publishes the Redis
+ * floor's probes.
  *
  * <p>Commands on stdin, one a line, each answered on stdout: {@code first}, {@code umbra <phase>
  * <count> <rate/s, 0 = as fast as the window allows> <window>}, {@code floor <phase> <count>
@@ -52,7 +54,13 @@ public final class OwnerEnd {
   static final String FLOOR_CHANNEL = "umbra.bench.floor";
   private static final long SESSION_REFRESH_NANOS = 5L * 60 * 1_000_000_000L;
 
+  /** A request fails after this long, whatever it waits for (its permits come back). */
+  static final long POST_DEADLINE_MS = 45_000;
+
   private final JsonObject config;
+  private final Path dir;
+  private final java.time.Duration stall;
+  private final String path;
   private final String cpUrl;
   private final UUID ws;
   private final UUID agent;
@@ -66,12 +74,16 @@ public final class OwnerEnd {
   private long tokenAt;
   private RatchetSession session;
 
-  private OwnerEnd(Path dir, String cpUrl, URI redis, String floorPrefix, int window) {
+  private OwnerEnd(
+      Path dir, String cpUrl, URI redis, String floorPrefix, int window, java.time.Duration stall) {
     this.config = BenchSetup.read(dir.resolve("owner.json"));
+    this.dir = dir;
+    this.stall = stall;
     this.cpUrl = cpUrl;
     this.ws = UUID.fromString(config.getString("workspace_id"));
     this.agent = UUID.fromString(config.getString("agent_id"));
     this.conversation = UUID.fromString(config.getString("conversation_id"));
+    this.path = ControlPlanePaths.messagesBatch(ws);
     UUID device = UUID.fromString(config.getString("device_id"));
     URI base = URI.create(cpUrl);
     this.client =
@@ -127,27 +139,48 @@ public final class OwnerEnd {
         .getString("token");
   }
 
-  /** Args: owner directory, control-plane URL, Redis URL, floor bus prefix, maximum window. */
+  /**
+   * Args: owner directory, control-plane URL, Redis URL, floor bus prefix, maximum window, stall
+   * limit in seconds. A command that fails or stalls ends the process with what went wrong (it
+   * never waits on with its main thread gone).
+   */
   public static void main(String[] args) throws Exception {
     OwnerEnd owner =
         new OwnerEnd(
-            Path.of(args[0]), args[1], URI.create(args[2]), args[3], Integer.parseInt(args[4]));
+            Path.of(args[0]),
+            args[1],
+            URI.create(args[2]),
+            args[3],
+            Integer.parseInt(args[4]),
+            java.time.Duration.ofSeconds(Long.parseLong(args[5])));
     System.out.println("ready");
     BufferedReader in =
         new BufferedReader(new InputStreamReader(System.in, StandardCharsets.UTF_8));
     for (String line = in.readLine(); line != null; line = in.readLine()) {
       String[] c = line.trim().split("\\s+");
-      switch (c[0]) {
-        case "first" -> owner.first();
-        case "umbra" ->
-            owner.umbra(
-                c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]));
-        case "floor" -> owner.floor(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]));
-        case "quit" -> System.exit(0);
-        default -> throw new IllegalArgumentException("unknown command " + line);
+      try {
+        owner.command(c);
+      } catch (SendWindow.Stalled e) {
+        System.out.println("stalled " + c[1] + ": " + e.getMessage());
+        System.exit(3);
+      } catch (Exception | Error e) {
+        System.out.println("failed " + line + ": " + e);
+        e.printStackTrace();
+        System.exit(2);
       }
     }
     System.exit(0);
+  }
+
+  private void command(String[] c) throws Exception {
+    switch (c[0]) {
+      case "first" -> first();
+      case "umbra" ->
+          umbra(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]), Integer.parseInt(c[4]));
+      case "floor" -> floor(c[1], Integer.parseInt(c[2]), Integer.parseInt(c[3]));
+      case "quit" -> System.exit(0);
+      default -> throw new IllegalArgumentException("unknown command " + String.join(" ", c));
+    }
   }
 
   /** The first message through the client (X3DH); then its session is the one the loop uses. */
@@ -164,51 +197,24 @@ public final class OwnerEnd {
     System.out.println("sent first");
   }
 
-  private void umbra(String phase, int count, int rate, int window) throws Exception {
-    Semaphore inFlight = new Semaphore(window);
-    AtomicInteger failed = new AtomicInteger();
-    AtomicReference<String> lastError = new AtomicReference<>();
-    long[] posts = new long[count];
-    long[] seals = new long[count]; // send start -> sealed (ratchet + framing)
-    Batcher batcher =
-        new Batcher(
-            (seqs, started, ar) -> {
-              long now = System.nanoTime();
-              for (int k = 0; k < seqs.length; k++) {
-                posts[seqs[k]] = now - started[k];
-              }
-              if (ar.failed()) {
-                failed.addAndGet(seqs.length);
-                lastError.set(ar.cause().toString());
-              }
-              inFlight.release(seqs.length);
-            });
+  private void umbra(String phase, int count, int rate, int window)
+      throws SendWindow.Stalled, InterruptedException, java.io.IOException {
+    Stamps st = new Stamps(count);
+    PostBatcher[] batcher = new PostBatcher[1];
+    batcher[0] = new PostBatcher((seqs, messages) -> post(seqs, messages, st));
+    SendWindow inFlight = new SendWindow(window, stall, () -> batcher[0].state());
     long start = System.nanoTime();
     for (int i = 0; i < count; i++) {
       pace(start, i, rate);
-      inFlight.acquire();
-      long t = System.nanoTime();
-      byte[] ciphertext =
-          new Envelope(
-                  Envelope.Kind.RATCHET, session.encrypt(new Probe(phase, i, t).encode()).encode())
-              .encode();
-      seals[i] = System.nanoTime() - t;
-      batcher.add(
-          i,
-          t,
-          new JsonObject()
-              .put("id", UUID.randomUUID().toString())
-              .put("conversation_id", conversation.toString())
-              .put(
-                  "copies",
-                  new JsonArray()
-                      .add(
-                          new JsonObject()
-                              .put("recipient_id", agent.toString())
-                              .put("ciphertext", Base64.getEncoder().encodeToString(ciphertext)))));
+      token(); // a refresh here, on this thread: never on an event loop, never inside the batcher
+      int seq = i;
+      inFlight.send(seq, () -> send(phase, seq, st, batcher[0]));
     }
-    inFlight.acquire(window);
+    inFlight.drain();
     double seconds = (System.nanoTime() - start) / 1e9;
+    if (phase.startsWith("lat")) {
+      st.write(dir.resolve("stamps-" + phase + ".tsv"));
+    }
     System.out.printf(
         java.util.Locale.ROOT,
         "sent %s %d in %.2f s (%.0f/s posted in %d requests; answered p50 %d us p99 %d us;"
@@ -217,87 +223,62 @@ public final class OwnerEnd {
         count,
         seconds,
         count / seconds,
-        batcher.requests(),
-        pct(posts, 0.5),
-        pct(posts, 0.99),
-        pct(seals, 0.5),
-        pct(seals, 0.99),
-        failed.get(),
-        failed.get() == 0 ? "" : " last: " + lastError.get());
+        batcher[0].requests(),
+        pct(st.since(st.answered), 0.5),
+        pct(st.since(st.answered), 0.99),
+        pct(st.since(st.sealed), 0.5),
+        pct(st.since(st.sealed), 0.99),
+        inFlight.failed(),
+        inFlight.failed() == 0 ? "" : " last: " + inFlight.lastError());
   }
 
-  /** What a finished request reports: its messages' sequence numbers and send starts. */
-  private interface Posted {
-    void done(int[] seqs, long[] started, io.vertx.core.AsyncResult<Void> result);
+  /** Message {@code seq}: sealed now (its send start), queued for a request; its outcome. */
+  private Future<Void> send(String phase, int seq, Stamps st, PostBatcher batcher) {
+    long t = System.nanoTime();
+    st.start[seq] = t;
+    byte[] ciphertext =
+        new Envelope(
+                Envelope.Kind.RATCHET, session.encrypt(new Probe(phase, seq, t).encode()).encode())
+            .encode();
+    st.sealed[seq] = System.nanoTime();
+    JsonObject send =
+        new JsonObject()
+            .put("id", UUID.randomUUID().toString())
+            .put("conversation_id", conversation.toString())
+            .put(
+                "copies",
+                new JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("recipient_id", agent.toString())
+                            .put("ciphertext", Base64.getEncoder().encodeToString(ciphertext))));
+    return batcher.add(seq, send).onComplete(ar -> st.answered[seq] = System.nanoTime());
   }
 
   /**
-   * Sends as the clients do (docs/messaging.md, "Batches"): a message goes out at once when fewer
-   * than {@value #POSTS_IN_FLIGHT} requests are in flight; what is queued meanwhile goes together
-   * in the next {@code POST /messages/batch} (up to {@value #BATCH} messages), so an idle sender
-   * adds no wait and a busy one sends several messages a request.
+   * One {@code POST /messages/batch}; fails on anything but a 200 without errors, and after {@link
+   * #POST_DEADLINE_MS} whatever it waits for (a connection from the pool included, which the idle
+   * timeout does not cover).
    */
-  private final class Batcher {
-    static final int POSTS_IN_FLIGHT = 2;
-    static final int BATCH = 64;
-    private final java.util.ArrayDeque<Object[]> queued = new java.util.ArrayDeque<>();
-    private final Posted posted;
-    private final String path = ControlPlanePaths.messagesBatch(ws);
-    private int running;
-    private int requests;
-
-    Batcher(Posted posted) {
-      this.posted = posted;
-    }
-
-    synchronized void add(int seq, long started, JsonObject send) {
-      queued.add(new Object[] {seq, started, send});
-      pump();
-    }
-
-    synchronized int requests() {
-      return requests;
-    }
-
-    private synchronized void pump() {
-      while (running < POSTS_IN_FLIGHT && !queued.isEmpty()) {
-        int n = Math.min(BATCH, queued.size());
-        int[] seqs = new int[n];
-        long[] started = new long[n];
-        JsonArray messages = new JsonArray();
-        for (int k = 0; k < n; k++) {
-          Object[] q = queued.poll();
-          seqs[k] = (Integer) q[0];
-          started[k] = (Long) q[1];
-          messages.add(q[2]);
-        }
-        running++;
-        requests++;
-        post(path, new JsonObject().put("messages", messages).toBuffer())
-            .onComplete(
-                ar -> {
-                  posted.done(seqs, started, ar);
-                  synchronized (this) {
-                    running--;
-                    pump();
-                  }
-                });
-      }
-    }
-  }
-
-  private Future<Void> post(String path, Buffer body) {
+  private Future<Void> post(int[] seqs, JsonArray messages, Stamps st) {
+    Buffer body = new JsonObject().put("messages", messages).toBuffer();
     return client
         .request(
             new RequestOptions()
                 .setMethod(HttpMethod.POST)
                 .setURI(path)
-                // a lost answer fails its request (counted, its window released) instead of
-                // hanging the phase: one run of 2026-12-05 waited forever at a phase's end
+                // a lost answer fails its request (its messages' permits come back)
                 .setIdleTimeout(30_000)
-                .putHeader("authorization", "Bearer " + token())
+                .putHeader("authorization", "Bearer " + token.get())
                 .putHeader("content-type", "application/json"))
-        .compose(req -> req.send(body))
+        .compose(
+            req -> {
+              long now = System.nanoTime();
+              for (int s : seqs) {
+                st.posted[s] = now;
+              }
+              return req.send(body);
+            })
         .compose(
             resp ->
                 resp.body()
@@ -305,7 +286,8 @@ public final class OwnerEnd {
                         b ->
                             resp.statusCode() == 200 && !b.toString().contains("\"error\"")
                                 ? Future.<Void>succeededFuture()
-                                : Future.failedFuture("HTTP " + resp.statusCode() + " " + b)));
+                                : Future.failedFuture("HTTP " + resp.statusCode() + " " + b)))
+        .timeout(POST_DEADLINE_MS, java.util.concurrent.TimeUnit.MILLISECONDS);
   }
 
   private void floor(String phase, int count, int rate) throws Exception {

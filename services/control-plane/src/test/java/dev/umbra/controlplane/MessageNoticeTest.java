@@ -33,7 +33,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * instances: the sender on A, the recipient's socket on B. A small copy is pushed by B from the
  * notice alone, byte for byte the frame a read would give; a large one is read from PostgreSQL as
  * before; a notice whose MAC does not hold for its channel, or that is cut, too large or of an
- * unknown version, is refused and counted and nothing of it reaches the socket.
+ * unknown version, is refused and counted and nothing of it reaches the socket. Each send and push
+ * is timed in the instances' stage histograms on the way.
  */
 @ExtendWith(VertxExtension.class)
 class MessageNoticeTest {
@@ -108,6 +109,45 @@ class MessageNoticeTest {
         assertThat(m.encode()).isEqualTo(rows.get(m.getString("id")));
       }
     }
+  }
+
+  static long staged(Harness h, String stage) {
+    io.micrometer.core.instrument.Timer t =
+        h.registry.find("umbra.messaging.stage").tag("stage", stage).timer();
+    return t == null ? -1 : t.count();
+  }
+
+  /**
+   * The stage histograms of a message (docs/benchmarks.md, "Messaging": the breakdown): the
+   * sender's instance A times each send's stored, answered and published stages, the recipient's
+   * instance B each copy's push to its socket; the stage is their only label.
+   */
+  @Test
+  void eachSendIsTimedOnItsInstanceAndEachPushOnTheRecipients(Vertx vertx) throws Exception {
+    Client onB = MessageDeliveryTest.connect(vertx, b, alice.workspaceId(), agent.session());
+    for (int i = 0; i < 3; i++) {
+      send(("copy " + i).getBytes(StandardCharsets.UTF_8));
+    }
+    Eventually.await("pushed from B", Duration.ofSeconds(20), () -> onB.messageIds().size() == 3);
+    Eventually.await("pushes timed", Duration.ofSeconds(20), () -> staged(b, "pushed") == 3);
+    Eventually.await("notices timed", Duration.ofSeconds(20), () -> staged(a, "published") == 3);
+
+    assertThat(staged(a, "stored")).isEqualTo(3);
+    assertThat(staged(a, "answered")).isEqualTo(3);
+    assertThat(staged(a, "pushed")).as("A holds no socket of the agent").isZero();
+    assertThat(staged(b, "stored")).as("nothing was sent through B").isZero();
+    String scraped = a.registry.scrape();
+    assertThat(scraped)
+        .contains("umbra_messaging_stage_seconds_bucket{stage=\"stored\",le=\"1.0E-5\"}")
+        .contains("umbra_messaging_stage_seconds_count{stage=\"published\"} 3");
+    scraped
+        .lines()
+        .filter(l -> l.startsWith("umbra_messaging_stage_seconds"))
+        .forEach(
+            l ->
+                assertThat(l)
+                    .matches(
+                        "umbra_messaging_stage_seconds_\\w+\\{stage=\"\\w+\"(,le=\"[^\"]+\")?\\} .*"));
   }
 
   @Test

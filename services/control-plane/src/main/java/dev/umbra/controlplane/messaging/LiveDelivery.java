@@ -71,6 +71,7 @@ public final class LiveDelivery {
   private final AuditEmitter audit;
   private final NoticeOutbox outbox;
   private final Notices notices;
+  private final StageTimers stages;
 
   /**
    * Transactions that read notified copies from PostgreSQL ({@code message_push_reads}): only for
@@ -149,6 +150,7 @@ public final class LiveDelivery {
       java.time.Duration idle,
       NoticeOutbox outbox,
       Notices notices,
+      StageTimers stages,
       io.micrometer.core.instrument.MeterRegistry registry) {
     this.bus = bus;
     this.db = db;
@@ -157,6 +159,7 @@ public final class LiveDelivery {
     this.idle = idle;
     this.outbox = outbox;
     this.notices = notices;
+    this.stages = stages;
     this.pushReads =
         io.micrometer.core.instrument.Counter.builder(
                 dev.umbra.kit.metrics.Metrics.name("control-plane", "message_push_reads"))
@@ -205,11 +208,14 @@ public final class LiveDelivery {
   /**
    * Tells the instances holding {@code recipient}'s sockets that a copy is stored; the notice
    * carries {@code copy} (the stored copy, or null) when it is small enough ({@link Notices}).
+   * {@code storedNanos}: when the send's commit was answered ({@link System#nanoTime}).
    */
-  void publish(UUID workspace, UUID recipient, UUID messageId, MessageStore.Stored copy) {
+  void publish(
+      UUID workspace, UUID recipient, UUID messageId, MessageStore.Stored copy, long storedNanos) {
     outbox.publish(
         BusNames.messageRecipient(workspace, recipient),
-        notices.encode(workspace, recipient, messageId, copy));
+        notices.encode(workspace, recipient, messageId, copy),
+        () -> stages.since(StageTimers.Stage.PUBLISHED, storedNanos));
   }
 
   /**
@@ -269,6 +275,7 @@ public final class LiveDelivery {
 
   /** A notice on the channel of {@code ws}/{@code recipient}: verified, then queued for push. */
   private void onNotice(UUID ws, UUID recipient, BusMessage m) {
+    long at = System.nanoTime();
     Notices.Opened o = notices.open(ws, recipient, m.body());
     if (o.notice() == null) {
       log.debug("message notice refused: {}", o.refusal().tag);
@@ -278,15 +285,20 @@ public final class LiveDelivery {
     if (here == null || here.isEmpty()) {
       return;
     }
-    pushes.computeIfAbsent(recipient, k -> new Pushes(ws, recipient, here)).add(o.notice());
+    pushes
+        .computeIfAbsent(recipient, k -> new Pushes(ws, recipient, here))
+        .add(new Arrived(o.notice(), at));
   }
+
+  /** A notice and when it came off the bus ({@link System#nanoTime}). */
+  private record Arrived(Notices.Notice notice, long atNanos) {}
 
   /** One recipient's queue of notices (see {@link #pushes}). */
   private final class Pushes {
     private final UUID ws;
     private final UUID recipient;
     private final Set<Socket> here;
-    private final java.util.ArrayDeque<Notices.Notice> queued = new java.util.ArrayDeque<>();
+    private final java.util.ArrayDeque<Arrived> queued = new java.util.ArrayDeque<>();
     private boolean reading;
 
     Pushes(UUID ws, UUID recipient, Set<Socket> here) {
@@ -295,7 +307,7 @@ public final class LiveDelivery {
       this.here = here;
     }
 
-    synchronized void add(Notices.Notice n) {
+    synchronized void add(Arrived n) {
       queued.add(n);
       if (!reading) {
         reading = true;
@@ -316,7 +328,7 @@ public final class LiveDelivery {
      */
     private void next() {
       while (true) {
-        List<Notices.Notice> batch = new ArrayList<>();
+        List<Arrived> batch = new ArrayList<>();
         synchronized (this) {
           if (queued.isEmpty()) {
             reading = false;
@@ -327,9 +339,16 @@ public final class LiveDelivery {
           }
         }
         List<UUID> ids = new ArrayList<>();
-        batch.stream().filter(n -> n.copy() == null).forEach(n -> ids.add(n.messageId()));
+        batch.stream()
+            .map(Arrived::notice)
+            .filter(n -> n.copy() == null)
+            .forEach(n -> ids.add(n.messageId()));
         if (ids.isEmpty()) {
-          push(here, ws, batch.stream().map(Notices.Notice::copy).toList());
+          push(
+              here,
+              ws,
+              batch.stream().map(a -> a.notice().copy()).toList(),
+              batch.stream().map(Arrived::atNanos).toList());
           continue;
         }
         read(batch, ids);
@@ -337,21 +356,24 @@ public final class LiveDelivery {
       }
     }
 
-    private void read(List<Notices.Notice> batch, List<UUID> ids) {
+    private void read(List<Arrived> batch, List<UUID> ids) {
       // one round trip: the read's COMMIT goes out behind it (Database.readInWorkspace)
       pushReads.increment();
       db.readInWorkspace(ws, conn -> store.some(conn, ids, recipient))
           .onSuccess(
               found -> {
                 List<MessageStore.Stored> in = new ArrayList<>();
-                for (Notices.Notice n : batch) {
+                List<Long> at = new ArrayList<>();
+                for (Arrived a : batch) {
+                  Notices.Notice n = a.notice();
                   MessageStore.Stored stored =
                       n.copy() != null ? n.copy() : found.get(n.messageId());
                   if (stored != null) {
                     in.add(stored);
+                    at.add(a.atNanos());
                   }
                 }
-                push(here, ws, in);
+                push(here, ws, in, at);
               })
           .onFailure(
               e -> {
@@ -367,9 +389,11 @@ public final class LiveDelivery {
    * Pushes {@code copies} (in order) to each socket of the recipient here: one {@code message}
    * frame each, or on a socket that asked for batches ({@code ?frames=batch}) {@code messages}
    * frames of up to {@value #MAX_FRAME_MESSAGES} copies and about {@value #MAX_FRAME_CHARS}
-   * characters. Every copy is audited as delivered, one event per copy and socket.
+   * characters. Every copy is audited as delivered, one event per copy and socket. {@code arrived}:
+   * when each copy's notice came off the bus (its frame's write is timed from then).
    */
-  private void push(Set<Socket> here, UUID ws, List<MessageStore.Stored> copies) {
+  private void push(
+      Set<Socket> here, UUID ws, List<MessageStore.Stored> copies, List<Long> arrived) {
     if (copies.isEmpty()) {
       return;
     }
@@ -380,12 +404,25 @@ public final class LiveDelivery {
         continue;
       }
       if (s.batched()) {
-        batches(json).forEach(frame -> send(s, frame));
+        int from = 0;
+        for (JsonObject frame : batches(json)) {
+          int to = from + frame.getJsonArray("messages").size();
+          timed(send(s, frame), arrived.subList(from, to));
+          from = to;
+        }
       } else {
-        json.forEach(m -> send(s, new JsonObject().put("type", "message").put("message", m)));
+        for (int i = 0; i < json.size(); i++) {
+          JsonObject frame = new JsonObject().put("type", "message").put("message", json.get(i));
+          timed(send(s, frame), arrived.subList(i, i + 1));
+        }
       }
       copies.forEach(c -> delivered(s.party(), c.id(), c.ciphertext().length));
     }
+  }
+
+  /** Times {@link StageTimers.Stage#PUSHED} of each copy of a frame once it was written. */
+  private void timed(Future<Void> written, List<Long> arrived) {
+    written.onSuccess(v -> arrived.forEach(at -> stages.since(StageTimers.Stage.PUSHED, at)));
   }
 
   /** {@code messages} frames of {@code json} in order, each within the frame limits. */
@@ -478,15 +515,16 @@ public final class LiveDelivery {
         .onComplete(ar -> s.ws().resume());
   }
 
-  private static void send(Socket s, JsonObject frame) {
+  /** Writes {@code frame}; the future fails if it was not (a closed or unread socket). */
+  private static Future<Void> send(Socket s, JsonObject frame) {
     if (s.ws().isClosed()) {
-      return;
+      return Future.failedFuture("closed");
     }
     if (s.ws().writeQueueFull()) {
       s.ws().close(CLOSE_NOT_READING, "not reading");
-      return;
+      return Future.failedFuture("not reading");
     }
-    s.ws().writeTextMessage(frame.encode());
+    return s.ws().writeTextMessage(frame.encode());
   }
 
   /**

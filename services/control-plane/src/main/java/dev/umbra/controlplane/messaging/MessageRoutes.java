@@ -35,18 +35,21 @@ final class MessageRoutes {
   private final AuditEmitter audit;
   private final Notifier notifier;
   private final SendGroups groups;
+  private final StageTimers stages;
 
   MessageRoutes(
       Parties parties,
       MessageService messages,
       LiveDelivery live,
       AuditEmitter audit,
-      Notifier notifier) {
+      Notifier notifier,
+      StageTimers stages) {
     this.parties = parties;
     this.messages = messages;
     this.live = live;
     this.audit = audit;
     this.notifier = notifier;
+    this.stages = stages;
     this.groups = new SendGroups(parties.db(), messages, notifier);
   }
 
@@ -180,9 +183,20 @@ final class MessageRoutes {
   }
 
   private Future<JsonObject> send(RoutingContext ctx) {
+    long entered = entered(ctx);
     SendBatch.Send send =
         SendBatch.Send.parse(Requests.body(ctx, "id", "conversation_id", "copies"));
-    return stored(ctx, send, store(ctx, List.of(send)).getFirst());
+    return stored(ctx, send, store(ctx, List.of(send)).getFirst(), entered);
+  }
+
+  /**
+   * Now ({@link System#nanoTime}): a send route was entered, its request read and authenticated;
+   * times {@link StageTimers.Stage#ANSWERED} from here to the answer's end.
+   */
+  private long entered(RoutingContext ctx) {
+    long entered = System.nanoTime();
+    ctx.addEndHandler(ar -> stages.since(StageTimers.Stage.ANSWERED, entered));
+    return entered;
   }
 
   /**
@@ -203,12 +217,14 @@ final class MessageRoutes {
    * into an error.
    */
   private Future<JsonObject> stored(
-      RoutingContext ctx, SendBatch.Send send, Future<SendGroups.Done> done) {
+      RoutingContext ctx, SendBatch.Send send, Future<SendGroups.Done> done, long entered) {
     UUID id = send.id();
     return done.map(
         e -> {
           MessageService.Sent s = e.sent();
-          ctx.vertx().getOrCreateContext().runOnContext(v -> afterCommit(ctx, send, e));
+          long storedAt = System.nanoTime();
+          stages.since(StageTimers.Stage.STORED, entered);
+          ctx.vertx().getOrCreateContext().runOnContext(v -> afterCommit(ctx, send, e, storedAt));
           return new JsonObject()
               .put("id", id.toString())
               .put("stored", s.stored().size())
@@ -216,11 +232,12 @@ final class MessageRoutes {
         });
   }
 
-  private void afterCommit(RoutingContext ctx, SendBatch.Send send, SendGroups.Done e) {
+  private void afterCommit(
+      RoutingContext ctx, SendBatch.Send send, SendGroups.Done e, long storedAt) {
     UUID id = send.id();
     Party p = e.party();
     MessageService.Sent s = e.sent();
-    s.stored().forEach(r -> live.publish(p.workspaceId(), r, id, s.copies().get(r)));
+    s.stored().forEach(r -> live.publish(p.workspaceId(), r, id, s.copies().get(r), storedAt));
     notifier.queued(p.workspaceId(), e.notification());
     if (!s.stored().isEmpty()) {
       audit
@@ -243,6 +260,7 @@ final class MessageRoutes {
    * the batch's order, and answered in its place — its result, or its own refusal.
    */
   private Future<JsonObject> sendBatch(RoutingContext ctx) {
+    long entered = entered(ctx);
     SendBatch batch = SendBatch.parse(ctx.body() == null ? null : ctx.body().asString());
     List<SendBatch.Send> sends = new ArrayList<>();
     batch.items().stream().filter(i -> i.send() != null).forEach(i -> sends.add(i.send()));
@@ -253,7 +271,7 @@ final class MessageRoutes {
       Future<JsonObject> f =
           item.send() == null
               ? Future.failedFuture(item.refused())
-              : stored(ctx, item.send(), done.get(next++));
+              : stored(ctx, item.send(), done.get(next++), entered);
       each.add(f.recover(e -> Future.succeededFuture(refused(item.id(), e))));
     }
     return Future.all(each)

@@ -81,6 +81,7 @@ public final class MessagingFeature {
     this.retention = settings.retention();
     Parties parties = new Parties(db);
     WebhookStore webhooks = new WebhookStore();
+    StageTimers stages = new StageTimers(w.registry());
     this.live =
         new LiveDelivery(
             w.bus(),
@@ -90,6 +91,7 @@ public final class MessagingFeature {
             settings.socketIdle(),
             new NoticeOutbox(vertx, w.bus(), w.registry()),
             new Notices(w.internal(), w.registry()),
+            stages,
             w.registry());
     this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
@@ -106,7 +108,7 @@ public final class MessagingFeature {
             w.registry());
     this.messageRoutes =
         new MessageRoutes(
-            parties, new MessageService(store, w.ids(), clock), live, w.audit(), notifier);
+            parties, new MessageService(store, w.ids(), clock), live, w.audit(), notifier, stages);
     this.webhookRoutes =
         new WebhookRoutes(
             w.auth(), w.tenancy(), webhooks, destinations, clock, settings.webhookAllowHttp());

@@ -91,19 +91,30 @@ final class NoticeOutbox {
 
   /** Publishes {@code body} on {@code channel}, behind that channel's failed notices if any. */
   void publish(String channel, Buffer body) {
+    publish(channel, body, null);
+  }
+
+  /**
+   * As {@link #publish(String, Buffer)}; {@code published} (if not null) runs when Redis answered
+   * the notice's first publish (not a retry's: timed as {@link StageTimers.Stage#PUBLISHED}).
+   */
+  void publish(String channel, Buffer body, Runnable published) {
     Failing f = failing.get(channel);
     if (f != null && f.offer(body, false)) {
       return;
     }
-    send(channel, body);
+    send(channel, body, published);
   }
 
-  private void send(String channel, Buffer body) {
+  private void send(String channel, Buffer body, Runnable published) {
     bus.publish(channel, body)
         .onComplete(
             ar -> {
               if (ar.succeeded()) {
                 count(ar.result() == 0 ? Outcome.NO_RECEIVER : Outcome.PUBLISHED);
+                if (published != null) {
+                  published.run();
+                }
               } else {
                 count(Outcome.FAILED);
                 failed(channel, body);
