@@ -154,6 +154,8 @@ final class DevMode {
       DevTls.TlsFiles files =
           DevTls.prepare(home, overlay.get("UMBRA_BIND_HOST"), Clock.systemUTC());
       files.serviceEnv().forEach(overlay::putIfAbsent);
+      // one relay, so no mesh: its listener then asks browsers for no client certificate
+      overlay.putIfAbsent("UMBRA_RELAY_MESH", "off");
       cliEnv.putIfAbsent("UMBRA_TLS_CA_FILE", files.caCert().toString());
       out.println(
           "TLS: every service over TLS 1.3 with the dev CA; for other shells: export"

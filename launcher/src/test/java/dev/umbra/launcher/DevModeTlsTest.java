@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.umbra.cli.testing.UmbraRun;
 import dev.umbra.crypto.tls.CertificatePins;
 import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.tls.TlsContexts;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.KeyStore;
+import java.security.cert.X509Certificate;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -26,7 +28,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * End to end over TLS: `umbra dev --tls` in a child JVM makes its CA, serves every service over TLS
  * 1.3, the CLI logs in and pairs the machine over https (pairing calls the control plane with
- * mutual TLS), and `umbra run` reaches the daemon through the relay over wss.
+ * mutual TLS), `umbra run` reaches the daemon through the relay over wss, and only the control
+ * plane asks clients for a certificate (docs/deploy.md: browsers' WebSockets elsewhere).
  */
 class DevModeTlsTest {
   @TempDir Path tmp;
@@ -65,6 +68,14 @@ class DevModeTlsTest {
                       .build(),
                   HttpResponse.BodyHandlers.ofString());
           assertThat(r.statusCode()).as(e.getKey() + ": " + r.body()).isEqualTo(200);
+        }
+        // only the control plane (/internal/) asks for a client certificate: the engine and the
+        // relay (its mesh off: one relay) ask browsers for none, so Chromium opens their WebSockets
+        X509Certificate caCert = CertificatePins.read(ca).get(0);
+        for (Map.Entry<String, Integer> e : ports.entrySet()) {
+          assertThat(TlsContexts.certificateRequested(caCert, e.getValue()))
+              .as(e.getKey() + " asks clients for a certificate")
+              .isEqualTo(e.getKey().equals("CONTROL_PLANE"));
         }
 
         Map<String, String> cliEnv = new HashMap<>(System.getenv());

@@ -89,6 +89,16 @@ public final class ControlPlaneService extends UmbraService {
    * The control plane authenticates API tokens (revoked in PG) on its API, and its own session
    * tokens only on the messaging routes and socket (docs/messaging.md), which honour revocations.
    */
+  /**
+   * Pairing creates machine bindings on {@code /internal/}: with mutual TLS the listener asks for
+   * client certificates. Browsers load the app from this origin, so their WebSockets here follow a
+   * request Chromium has already settled (docs/deploy.md).
+   */
+  @Override
+  protected boolean servesServiceToServiceCalls() {
+    return true;
+  }
+
   @Override
   protected boolean acceptsSessionTokens() {
     return true;

@@ -70,6 +70,16 @@ public final class RelayService extends UmbraService {
   }
 
   /**
+   * The mesh links of other instances are its only service-to-service calls: without the mesh the
+   * listener asks nobody for a certificate, so browsers' agent-session WebSockets are not cancelled
+   * under mutual TLS (docs/deploy.md).
+   */
+  @Override
+  protected boolean servesServiceToServiceCalls() {
+    return relaySettings.mesh();
+  }
+
+  /**
    * Frame limits (one frame, plus a mesh batch's envelope: a client's frame is checked against its
    * own limit again before parsing) and no Nagle; compression is off for every service (the kit
    * forces it).

@@ -37,6 +37,11 @@ public final class Chromium implements AutoCloseable {
 
   /** Launches Chromium, or skips the calling test class when it is not installed. */
   public static Chromium launchOrSkip() {
+    return launchOrSkip(List.of());
+  }
+
+  /** {@link #launchOrSkip()} with {@code extraArgs} after the usual ones. */
+  public static Chromium launchOrSkip(List<String> extraArgs) {
     if (!Files.isExecutable(EXECUTABLE)) {
       System.err.println(
           "\n*** SKIPPING the browser tests: no Chromium at "
@@ -53,7 +58,9 @@ public final class Chromium implements AutoCloseable {
                 new BrowserType.LaunchOptions()
                     .setExecutablePath(EXECUTABLE)
                     .setHeadless(true)
-                    .setArgs(ARGS));
+                    .setArgs(
+                        java.util.stream.Stream.concat(ARGS.stream(), extraArgs.stream())
+                            .toList()));
     return new Chromium(pw, b);
   }
 

@@ -116,6 +116,19 @@ public abstract class UmbraService extends VerticleBase {
     return true;
   }
 
+  /**
+   * True for a service whose listener serves endpoints other services call with their client
+   * certificate (the control plane's {@code /internal/} routes, the relay's mesh): only such a
+   * listener asks clients for a certificate from {@code UMBRA_TLS_CLIENT_CA_FILE}. The others never
+   * ask, so browsers meet no certificate request (Chromium cancels a WebSocket handshake to an
+   * origin that asks before the page made any other request to it: docs/deploy.md). False by
+   * default; a service that answers false and still checks {@code InternalCredential.admits} fails
+   * closed (no certificate is ever presented to it).
+   */
+  protected boolean servesServiceToServiceCalls() {
+    return false;
+  }
+
   /** The service's revocation list (null when it accepts no session tokens). */
   public RevocationList revocations() {
     return revocations;
@@ -210,7 +223,7 @@ public abstract class UmbraService extends VerticleBase {
     // stalled a request with no timeout firing. h2c is off here too (edgeOptions); the null socket
     // metric that once broke that path is guarded by GuardedMetricsFactory.
     guard.start(vertx);
-    ServiceTls tls = cfg.tls();
+    ServiceTls tls = cfg.tls().forListener(servesServiceToServiceCalls());
     if (!tls.serving()) {
       return listenWith(edgeOptions(httpServerOptions()), router);
     }

@@ -26,8 +26,9 @@ import javax.net.ssl.X509KeyManager;
 /**
  * A service's TLS settings: with {@code UMBRA_TLS_CERT_FILE} and {@code UMBRA_TLS_KEY_FILE} (PEM)
  * it serves TLS 1.3 only, and reloads both files when their content changes; with {@code
- * UMBRA_TLS_CLIENT_CA_FILE} it asks every client for a certificate issued by that CA, and its
- * service-to-service endpoints refuse a call without one (mutual TLS between services); {@code
+ * UMBRA_TLS_CLIENT_CA_FILE} the listener of a service with service-to-service endpoints asks every
+ * client for a certificate issued by that CA, and those endpoints refuse a call without one (mutual
+ * TLS between services; {@link #forListener}: the other services never ask); {@code
  * UMBRA_TLS_CA_FILE} is the CA it trusts when it calls another service (system trust without it).
  * Without any of them it speaks plain HTTP, for {@code umbra dev} and behind a TLS-terminating
  * proxy (docs/deploy.md).
@@ -90,6 +91,19 @@ public record ServiceTls(
   /** True when clients must present a certificate from {@link #clientCaFile} on internal calls. */
   public boolean requiresClientCertificates() {
     return clientCaFile.isPresent();
+  }
+
+  /**
+   * The settings of a listener: these when it serves service-to-service calls, else the same
+   * without the client CA, so the listener never asks a client for a certificate (browsers,
+   * docs/deploy.md). The service's own checks ({@code InternalCredential}) keep reading {@link
+   * #requiresClientCertificates} of the service's settings, and so refuse internal calls on a
+   * listener that does not ask.
+   */
+  public ServiceTls forListener(boolean servesServiceToServiceCalls) {
+    return servesServiceToServiceCalls || clientCaFile.isEmpty()
+        ? this
+        : new ServiceTls(certFile, keyFile, Optional.empty(), caFile, reloadEvery);
   }
 
   /** The URL scheme of this service's own endpoints. */

@@ -48,13 +48,18 @@ class ServiceTlsTest {
   private static final String INTERNAL = "internal-token-for-tls-tests-0123456789";
 
   /** Answers /internal/probe with 204 when the internal credential admits the call, else 401. */
-  static final class Probe extends UmbraService {
+  static class Probe extends UmbraService {
     Probe(ServiceRuntime runtime) {
       super(runtime);
     }
 
     Map<ServiceName, URI> urls() {
       return settings().publicUrls();
+    }
+
+    @Override
+    protected boolean servesServiceToServiceCalls() {
+      return true;
     }
 
     @Override
@@ -66,6 +71,18 @@ class ServiceTlsTest {
               ctx ->
                   ctx.response().setStatusCode(internal.admits(ctx.request()) ? 204 : 401).end());
       return Future.succeededFuture();
+    }
+  }
+
+  /** The same endpoint on a service that does not declare service-to-service calls. */
+  static final class PublicProbe extends Probe {
+    PublicProbe(ServiceRuntime runtime) {
+      super(runtime);
+    }
+
+    @Override
+    protected boolean servesServiceToServiceCalls() {
+      return false;
     }
   }
 
@@ -95,6 +112,12 @@ class ServiceTlsTest {
   }
 
   private Probe start(Map<String, String> extra) throws Exception {
+    return start(extra, Probe::new);
+  }
+
+  private Probe start(
+      Map<String, String> extra, java.util.function.Function<ServiceRuntime, Probe> service)
+      throws Exception {
     Map<String, String> env = new HashMap<>(extra);
     env.put("UMBRA_TLS_CERT_FILE", certFile.toString());
     env.put("UMBRA_TLS_KEY_FILE", keyFile.toString());
@@ -102,7 +125,7 @@ class ServiceTlsTest {
     ServiceConfig cfg = TestServices.config(ServiceName.RELAY, null, "tls:", home, env);
     return Futures.await(
         TestServices.deploy(
-            vertx, cfg, new InProcessBus(vertx), Metrics.newRegistry(), CLOCK, Probe::new),
+            vertx, cfg, new InProcessBus(vertx), Metrics.newRegistry(), CLOCK, service),
         Duration.ofSeconds(20));
   }
 
@@ -223,6 +246,7 @@ class ServiceTlsTest {
         LocalCertificates.leaf(
             LocalCertificates.authority("stranger", CLOCK, DAY), List.of("x"), CLOCK, DAY);
 
+    assertThat(TlsContexts.certificateRequested(ca.certificate(), port)).isTrue();
     String internalHeader = InternalCredential.HEADER + ": " + INTERNAL + "\r\n";
     assertThat(
             TlsContexts.rawStatus(
@@ -249,6 +273,32 @@ class ServiceTlsTest {
                 "/internal/probe",
                 internalHeader))
         .isIn("", "HTTP/1.1 401"); // the JDK offers no certificate the server's CA list excludes
+  }
+
+  /**
+   * A service without service-to-service endpoints (the engine, pairing, audit, a relay without its
+   * mesh) never asks for a client certificate, even with a client CA: browsers meet no certificate
+   * request (docs/deploy.md). A peer's certificate is then never presented, so an internal check on
+   * such a listener refuses (fails closed) rather than admitting without mutual TLS.
+   */
+  @Test
+  void withAClientCaAServiceWithoutServiceToServiceEndpointsAsksNoClientForACertificate()
+      throws Exception {
+    Probe s = start(Map.of("UMBRA_TLS_CLIENT_CA_FILE", caFile.toString()), PublicProbe::new);
+    LocalCertificates.Issued peer = LocalCertificates.leaf(ca, List.of("pairing"), CLOCK, DAY);
+    assertThat(TlsContexts.certificateRequested(ca.certificate(), s.actualPort())).isFalse();
+    String internalHeader = InternalCredential.HEADER + ": " + INTERNAL + "\r\n";
+    assertThat(
+            TlsContexts.rawStatus(
+                TlsContexts.trusting(ca.certificate(), peer),
+                s.actualPort(),
+                "/internal/probe",
+                internalHeader))
+        .isEqualTo("HTTP/1.1 401");
+    assertThat(
+            TlsContexts.rawStatus(
+                TlsContexts.trusting(ca.certificate(), null), s.actualPort(), "/healthz", ""))
+        .isEqualTo("HTTP/1.1 200");
   }
 
   @Test

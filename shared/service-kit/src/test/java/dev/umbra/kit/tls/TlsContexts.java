@@ -14,17 +14,11 @@ import javax.net.ssl.SSLSocket;
 import javax.net.ssl.TrustManagerFactory;
 
 /** JDK TLS contexts for tests: trust one CA, optionally present a client certificate. */
-final class TlsContexts {
+public final class TlsContexts {
   private TlsContexts() {}
 
   static SSLContext trusting(X509Certificate ca, LocalCertificates.Issued clientCert)
       throws GeneralSecurityException, IOException {
-    KeyStore trust = KeyStore.getInstance("PKCS12");
-    trust.load(null, null);
-    trust.setCertificateEntry("ca", ca);
-    TrustManagerFactory tmf =
-        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-    tmf.init(trust);
     KeyManagerFactory kmf = null;
     if (clientCert != null) {
       KeyStore keys = KeyStore.getInstance("PKCS12");
@@ -35,7 +29,7 @@ final class TlsContexts {
       kmf.init(keys, pw);
     }
     SSLContext ctx = SSLContext.getInstance("TLS");
-    ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), null);
+    ctx.init(kmf == null ? null : kmf.getKeyManagers(), trustManagers(ca), null);
     return ctx;
   }
 
@@ -57,6 +51,70 @@ final class TlsContexts {
     } catch (IOException e) {
       return "";
     }
+  }
+
+  /**
+   * Whether the server on {@code port} (its certificate from {@code ca}) sent a certificate request
+   * in its handshake: a client without certificates handshakes and makes one request, and notes
+   * whether the JDK asked its key manager for a client certificate.
+   */
+  public static boolean certificateRequested(X509Certificate ca, int port)
+      throws GeneralSecurityException, IOException {
+    java.util.concurrent.atomic.AtomicBoolean asked =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    javax.net.ssl.X509ExtendedKeyManager none =
+        new javax.net.ssl.X509ExtendedKeyManager() {
+          @Override
+          public String chooseClientAlias(
+              String[] keyType, java.security.Principal[] issuers, java.net.Socket socket) {
+            asked.set(true);
+            return null;
+          }
+
+          @Override
+          public String[] getClientAliases(String keyType, java.security.Principal[] issuers) {
+            return null;
+          }
+
+          @Override
+          public String[] getServerAliases(String keyType, java.security.Principal[] issuers) {
+            return null;
+          }
+
+          @Override
+          public String chooseServerAlias(
+              String keyType, java.security.Principal[] issuers, java.net.Socket socket) {
+            return null;
+          }
+
+          @Override
+          public X509Certificate[] getCertificateChain(String alias) {
+            return null;
+          }
+
+          @Override
+          public java.security.PrivateKey getPrivateKey(String alias) {
+            return null;
+          }
+        };
+    SSLContext ctx = SSLContext.getInstance("TLS");
+    ctx.init(new javax.net.ssl.KeyManager[] {none}, trustManagers(ca), null);
+    String status = rawStatus(ctx, port, "/healthz", "");
+    if (!status.equals("HTTP/1.1 200")) {
+      throw new IOException("the server did not answer /healthz: '" + status + "'");
+    }
+    return asked.get();
+  }
+
+  private static javax.net.ssl.TrustManager[] trustManagers(X509Certificate ca)
+      throws GeneralSecurityException, IOException {
+    KeyStore trust = KeyStore.getInstance("PKCS12");
+    trust.load(null, null);
+    trust.setCertificateEntry("ca", ca);
+    TrustManagerFactory tmf =
+        TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+    tmf.init(trust);
+    return tmf.getTrustManagers();
   }
 
   /** Handshakes with {@code port} offering only {@code protocol}; returns the server's leaf. */
