@@ -89,7 +89,7 @@ public final class MessagingFeature {
             w.audit(),
             settings.socketIdle(),
             new NoticeOutbox(vertx, w.bus(), w.registry()),
-            new Notices(w.internal(), w.registry()),
+            new Notices(w.internal(), w.registry(), clock),
             w.registry());
     this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
