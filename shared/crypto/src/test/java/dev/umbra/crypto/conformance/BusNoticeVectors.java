@@ -13,9 +13,9 @@ import java.util.Map;
 
 /**
  * {@code bus-notice.json} (docs/webtty.md, "Takeover notices on the bus"; docs/messaging.md,
- * "Notices on the bus"): per message type the key an instance derives from the internal
- * credential, the MAC input and MAC of a sealed notice, and the bus body carrying it, so another
- * implementation can publish and accept Umbra's takeovers and message notices.
+ * "Notices on the bus"): per message type the key an instance derives from the internal credential,
+ * the MAC input and MAC of a sealed notice, and the bus body carrying it, so another implementation
+ * can publish and accept Umbra's takeovers and message notices.
  */
 final class BusNoticeVectors {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
