@@ -135,16 +135,11 @@ class AckChecksTest {
   @Test
   void rowLevelSecurityKeepsAnotherWorkspacesRecipientAndCopiesOut() throws Exception {
     // the same member's workspace B: her device there, an agent there, a copy held for the agent
-    String wsB =
-        h.call("POST", "/v1/workspaces", scene.owner().token(), new JsonObject().put("name", "B"))
-            .body()
-            .getString("id");
-    MessagingFixture.Device deviceB =
-        MessagingFixture.protect(h, scene.owner().token(), wsB, scene.owner().accountId());
-    MessagingFixture.AgentKeys agentB =
-        MessagingFixture.approvedAgent(
-            h, scene.owner().token(), MessagingFixture.machine(h, wsB), "other");
-    String conversationB = MessagingFixture.conversation(h, deviceB, agentB);
+    MessagingFixture.OtherWorkspace b = MessagingFixture.otherWorkspace(h, scene);
+    String wsB = b.ws();
+    MessagingFixture.Device deviceB = b.device();
+    MessagingFixture.AgentKeys agentB = b.agent();
+    String conversationB = b.conversation();
     String idB = UUID.randomUUID().toString();
     Harness.Response sent =
         h.call(

@@ -4,7 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.controlplane.MessagingFixture.AgentKeys;
 import dev.umbra.controlplane.MessagingFixture.Device;
-import dev.umbra.crypto.secret.MessageNoticeMacs;
+import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.secret.BusNoticeMacs;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
@@ -228,20 +229,25 @@ class MessageDeliveryTest {
         () -> canary.busMessagesHolding(ciphertext).size() >= 2);
     List<Map.Entry<String, byte[]>> carried = canary.busMessagesHolding(ciphertext);
     assertThat(carried).hasSize(2);
-    byte[] key = MessageNoticeMacs.key(Harness.INTERNAL);
+    String domain = CryptoConstants.MESSAGE_NOTICE_DOMAIN;
+    byte[] key = BusNoticeMacs.key(Harness.INTERNAL, domain);
     String ws = alice.workspaceId();
+    String channel = BusNames.messageRecipient(UUID.fromString(ws), agent.id());
+    int header = 1 + Long.BYTES + 32;
     for (Map.Entry<String, byte[]> m : carried) {
-      assertThat(m.getKey()).endsWith(BusNames.messageRecipient(UUID.fromString(ws), agent.id()));
+      assertThat(m.getKey()).endsWith(channel);
+      // sealed (SealedNotices): 0x01 || u64be(millis) || mac || notice
       byte[] body = m.getValue();
       assertThat(body[0]).isEqualTo((byte) 1);
       assertThat(
-              MessageNoticeMacs.verify(
+              BusNoticeMacs.verify(
                   key,
-                  ws,
-                  agent.id().toString(),
-                  Arrays.copyOfRange(body, 33, body.length),
-                  Arrays.copyOfRange(body, 1, 33)))
-          .as("the notice's MAC holds for the recipient's channel")
+                  domain,
+                  channel,
+                  java.nio.ByteBuffer.wrap(body, 1, Long.BYTES).getLong(),
+                  Arrays.copyOfRange(body, header, body.length),
+                  Arrays.copyOfRange(body, 1 + Long.BYTES, header)))
+          .as("the notice's MAC holds for the recipient's channel at its time")
           .isTrue();
     }
   }

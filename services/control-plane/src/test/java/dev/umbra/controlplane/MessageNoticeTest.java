@@ -5,7 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.google.protobuf.ByteString;
 import dev.umbra.controlplane.MessageDeliveryTest.Client;
 import dev.umbra.controlplane.MessagingFixture.AgentKeys;
-import dev.umbra.crypto.secret.MessageNoticeMacs;
+import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.secret.BusNoticeMacs;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.Futures;
@@ -32,9 +33,10 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * Notices that carry the stored copy (docs/messaging.md, "Notices on the bus"), across two
  * instances: the sender on A, the recipient's socket on B. A small copy is pushed by B from the
  * notice alone, byte for byte the frame a read would give; a large one is read from PostgreSQL as
- * before; a notice whose MAC does not hold for its channel, or that is cut, too large or of an
- * unknown version, is refused and counted and nothing of it reaches the socket. Each send and push
- * is timed in the instances' stage histograms on the way.
+ * before; a notice whose MAC does not hold for its channel, or that is cut, too large, of an
+ * unknown version, sealed outside the time window or seen before, is refused and counted and
+ * nothing of it reaches the socket. Each send and push is timed in the instances' stage histograms
+ * on the way.
  */
 @ExtendWith(VertxExtension.class)
 class MessageNoticeTest {
@@ -168,46 +170,63 @@ class MessageNoticeTest {
   }
 
   @Test
-  void aForgedCutOversizedOrUnknownNoticeIsRefusedAndReachesNoSocket(Vertx vertx) throws Exception {
+  void aForgedMovedCutOversizedUnknownStaleOrReplayedNoticeIsRefusedAndReachesNoSocket(Vertx vertx)
+      throws Exception {
     Client onB = MessageDeliveryTest.connect(vertx, b, alice.workspaceId(), agent.session());
     UUID ws = UUID.fromString(alice.workspaceId());
     UUID me = agent.id();
     String channel = BusNames.messageRecipient(ws, me);
-    byte[] key = MessageNoticeMacs.key(Harness.INTERNAL);
+    byte[] key = BusNoticeMacs.key(Harness.INTERNAL, DOMAIN);
     byte[] notice = notice(ws, me, "forged copy").toByteArray();
-    byte[] forgedKey = MessageNoticeMacs.key("not-the-internal-credential-0123456789");
+    byte[] forgedKey = BusNoticeMacs.key("not-the-internal-credential-0123456789", DOMAIN);
+    long now = b.clock.millis();
     List<Buffer> forged =
         List.of(
             // a MAC under another key: whoever can publish on Redis without the credential
-            body(1, MessageNoticeMacs.mac(forgedKey, ws.toString(), me.toString(), notice), notice),
+            body(1, now, mac(forgedKey, channel, now, notice), notice),
             // a valid MAC for another recipient's channel, replayed onto this one
             body(
                 1,
-                MessageNoticeMacs.mac(key, ws.toString(), UUID.randomUUID().toString(), notice),
+                now,
+                mac(key, BusNames.messageRecipient(ws, UUID.randomUUID()), now, notice),
                 notice),
             // ... and for another workspace's
             body(
                 1,
-                MessageNoticeMacs.mac(key, UUID.randomUUID().toString(), me.toString(), notice),
+                now,
+                mac(key, BusNames.messageRecipient(UUID.randomUUID(), me), now, notice),
+                notice),
+            // a valid MAC under another domain's key (a takeover notice's)
+            body(
+                1,
+                now,
+                BusNoticeMacs.mac(
+                    BusNoticeMacs.key(Harness.INTERNAL, CryptoConstants.WEBTTY_TAKEOVER_DOMAIN),
+                    CryptoConstants.WEBTTY_TAKEOVER_DOMAIN,
+                    channel,
+                    now,
+                    notice),
                 notice),
             // a valid notice, cut
             Buffer.buffer(new byte[] {1, 2, 3}),
             // a valid MAC under an unknown version
-            body(2, MessageNoticeMacs.mac(key, ws.toString(), me.toString(), notice), notice),
+            body(2, now, mac(key, channel, now, notice), notice),
             // over the largest body
-            body(1, new byte[32], new byte[64 * 1024]));
+            body(1, now, new byte[32], new byte[64 * 1024]),
+            // a valid MAC, sealed 31 s before B's clock: outside the window
+            body(1, now - 31_000, mac(key, channel, now - 31_000, notice), notice));
     for (Buffer f : forged) {
       Futures.await(a.bus.publish(channel, f), Duration.ofSeconds(10));
     }
-    // then a genuine notice: the bus keeps one publisher's order, so the forged ones came first
+    // then a genuine notice, twice: the bus keeps one publisher's order, so the forged ones came
+    // first and the replay last
     byte[] genuine = notice(ws, me, "genuine copy").toByteArray();
-    Futures.await(
-        a.bus.publish(
-            channel,
-            body(1, MessageNoticeMacs.mac(key, ws.toString(), me.toString(), genuine), genuine)),
-        Duration.ofSeconds(10));
+    Buffer sealed = body(1, now, mac(key, channel, now, genuine), genuine);
+    Futures.await(a.bus.publish(channel, sealed), Duration.ofSeconds(10));
+    Futures.await(a.bus.publish(channel, sealed), Duration.ofSeconds(10));
     Eventually.await(
-        "the genuine notice", Duration.ofSeconds(20), () -> onB.messageIds().size() == 1);
+        "the replay refused", Duration.ofSeconds(20), () -> refusedOnB("replayed") == 1);
+    assertThat(onB.messageIds()).hasSize(1);
     String pushed =
         onB.frames().stream()
             .filter(f -> "message".equals(f.getString("type")))
@@ -217,11 +236,18 @@ class MessageNoticeTest {
             .getString("ciphertext");
     assertThat(java.util.Base64.getDecoder().decode(pushed))
         .isEqualTo("genuine copy".getBytes(StandardCharsets.UTF_8));
-    assertThat(refusedOnB("bad_mac")).isEqualTo(3);
+    assertThat(refusedOnB("bad_mac")).isEqualTo(4);
     assertThat(refusedOnB("truncated")).isEqualTo(1);
     assertThat(refusedOnB("unknown_version")).isEqualTo(1);
     assertThat(refusedOnB("oversized")).isEqualTo(1);
+    assertThat(refusedOnB("stale")).isEqualTo(1);
     assertThat(pushReadsOnB()).isZero();
+  }
+
+  private static final String DOMAIN = CryptoConstants.MESSAGE_NOTICE_DOMAIN;
+
+  static byte[] mac(byte[] key, String channel, long millis, byte[] notice) {
+    return BusNoticeMacs.mac(key, DOMAIN, channel, millis, notice);
   }
 
   /**
@@ -245,8 +271,12 @@ class MessageNoticeTest {
         .build();
   }
 
-  /** The bus body {@code version || mac || notice}. */
-  static Buffer body(int version, byte[] mac, byte[] notice) {
-    return Buffer.buffer().appendByte((byte) version).appendBytes(mac).appendBytes(notice);
+  /** The bus body {@code version || u64be(millis) || mac || notice} (SealedNotices). */
+  static Buffer body(int version, long millis, byte[] mac, byte[] notice) {
+    return Buffer.buffer()
+        .appendByte((byte) version)
+        .appendLong(millis)
+        .appendBytes(mac)
+        .appendBytes(notice);
   }
 }

@@ -55,6 +55,20 @@ final class MessagingFixture {
     return new Scene(owner, device, agent, conversation(h, device, agent));
   }
 
+  /** The scene owner's second workspace: its id, her device there, an agent there, their chat. */
+  record OtherWorkspace(String ws, Device device, AgentKeys agent, String conversation) {}
+
+  /** Creates the scene owner's workspace "B" with her device, an agent "other", a conversation. */
+  static OtherWorkspace otherWorkspace(Harness h, Scene scene) {
+    String ws =
+        h.call("POST", "/v1/workspaces", scene.owner().token(), new JsonObject().put("name", "B"))
+            .body()
+            .getString("id");
+    Device device = protect(h, scene.owner().token(), ws, scene.owner().accountId());
+    AgentKeys agent = approvedAgent(h, scene.owner().token(), machine(h, ws), "other");
+    return new OtherWorkspace(ws, device, agent, conversation(h, device, agent));
+  }
+
   /** Creates the workspace keyset with the caller's first trusted device; its session token. */
   static Device protect(Harness h, String apiToken, String ws, String account) {
     Ed25519KeyPair s = Ed25519KeyPair.generate();

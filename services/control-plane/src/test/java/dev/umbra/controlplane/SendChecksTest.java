@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.umbra.controlplane.MessagingFixture.Scene;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
@@ -132,16 +131,11 @@ class SendChecksTest {
   @Test
   void rowLevelSecurityKeepsAnotherWorkspacesConversationAndPrincipalsOut() {
     // the same member's workspace B: her device there, an agent there and their conversation
-    String wsB =
-        h.call("POST", "/v1/workspaces", scene.owner().token(), new JsonObject().put("name", "B"))
-            .body()
-            .getString("id");
-    MessagingFixture.Device deviceB =
-        MessagingFixture.protect(h, scene.owner().token(), wsB, scene.owner().accountId());
-    MessagingFixture.AgentKeys agentB =
-        MessagingFixture.approvedAgent(
-            h, scene.owner().token(), MessagingFixture.machine(h, wsB), "other");
-    String conversationB = MessagingFixture.conversation(h, deviceB, agentB);
+    MessagingFixture.OtherWorkspace b = MessagingFixture.otherWorkspace(h, scene);
+    String wsB = b.ws();
+    MessagingFixture.Device deviceB = b.device();
+    MessagingFixture.AgentKeys agentB = b.agent();
+    String conversationB = b.conversation();
 
     refused(send(scene.device().session(), conversationB, agentB.id()), 404, "not_found");
     Harness.Response toB = send(scene.agent().session(), scene.conversation(), deviceB.id());

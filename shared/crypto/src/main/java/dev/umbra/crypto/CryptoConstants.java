@@ -173,20 +173,14 @@ public final class CryptoConstants {
   /** How far a mesh proof's time may be from the acceptor's clock, either way. */
   public static final long RELAY_MESH_PROOF_WINDOW_SECONDS = 30;
 
-  // ---- Message notice MAC (docs/messaging.md, "Notices on the bus") ----
+  // ---- Sealed bus notices (docs/webtty.md and docs/relay.md, "Takeover notices on the bus") ----
   /**
-   * HKDF info of the notice key derived from the internal credential, and the first
-   * (length-prefixed) element of every notice's MAC input: a notice MAC is worthless elsewhere.
+   * HKDF info and first MAC element of a control-plane instance's message notice (on {@code
+   * umbra.msg.r.<workspace>.<recipient>}, docs/messaging.md, "Notices on the bus"): sealed as the
+   * takeovers are, under its own key.
    */
   public static final String MESSAGE_NOTICE_DOMAIN = "umbra-msg-notice/v1";
 
-  /** Length of a message notice's MAC (keyed BLAKE2b-256). */
-  public static final int MESSAGE_NOTICE_MAC_LENGTH = 32;
-
-  /** First byte of a notice's bus body ({@code version || mac || notice}). */
-  public static final byte MESSAGE_NOTICE_VERSION = 1;
-
-  // ---- Sealed bus notices (docs/webtty.md and docs/relay.md, "Takeover notices on the bus") ----
   /**
    * HKDF info and first MAC element of a WebTTY engine's takeover notice ({@code
    * umbra.webtty.takeovers}): one domain per message type, so no notice verifies as another.

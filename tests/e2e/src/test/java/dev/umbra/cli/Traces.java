@@ -4,7 +4,8 @@ import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.classic.spi.ThrowableProxyUtil;
 import ch.qos.logback.core.read.ListAppender;
-import dev.umbra.crypto.secret.MessageNoticeMacs;
+import dev.umbra.crypto.CryptoConstants;
+import dev.umbra.crypto.secret.BusNoticeMacs;
 import dev.umbra.kit.log.LogRing;
 import dev.umbra.kit.testing.BusTraffic;
 import dev.umbra.kit.testing.CanaryScan;
@@ -57,7 +58,8 @@ public final class Traces implements AutoCloseable {
    * harness's internal credential (docs/messaging.md, "Notices on the bus").
    */
   public List<java.util.Map.Entry<String, Boolean>> messageNotices() {
-    byte[] key = MessageNoticeMacs.key(h.internalToken);
+    String domain = CryptoConstants.MESSAGE_NOTICE_DOMAIN;
+    byte[] key = BusNoticeMacs.key(h.internalToken, domain);
     String marker = "umbra.msg.r.";
     List<java.util.Map.Entry<String, Boolean>> out = new ArrayList<>();
     for (String line : bus) {
@@ -67,18 +69,19 @@ public final class Traces implements AutoCloseable {
       if (at < 0) {
         continue;
       }
-      String[] ids = channel.substring(at + marker.length()).split("\\.");
+      // a sealed notice (SealedNotices): 0x01 || u64be(millis) || mac || notice
       byte[] body = line.substring(space + 1).getBytes(StandardCharsets.ISO_8859_1);
+      int header = 1 + Long.BYTES + 32;
       boolean macd =
-          ids.length == 2
-              && body.length > 33
+          body.length > header
               && body[0] == 1
-              && MessageNoticeMacs.verify(
+              && BusNoticeMacs.verify(
                   key,
-                  ids[0],
-                  ids[1],
-                  Arrays.copyOfRange(body, 33, body.length),
-                  Arrays.copyOfRange(body, 1, 33));
+                  domain,
+                  channel.substring(at),
+                  java.nio.ByteBuffer.wrap(body, 1, Long.BYTES).getLong(),
+                  Arrays.copyOfRange(body, header, body.length),
+                  Arrays.copyOfRange(body, 1 + Long.BYTES, header));
       out.add(java.util.Map.entry(channel, macd));
     }
     return out;

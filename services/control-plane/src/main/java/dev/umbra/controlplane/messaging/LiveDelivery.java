@@ -14,7 +14,6 @@ import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.util.ArrayList;
@@ -465,35 +464,18 @@ public final class LiveDelivery {
 
   private void onFrame(Socket s, String text) {
     s.lastFrameNanos().set(System.nanoTime());
-    JsonObject f;
-    try {
-      f = new JsonObject(text);
-    } catch (DecodeException e) {
-      s.ws().close(CLOSE_MALFORMED, "malformed frame");
+    LiveFrames.Frame f = LiveFrames.parse(text);
+    if (f.refusal() != null) {
+      s.ws().close(CLOSE_MALFORMED, f.refusal().reason);
       return;
     }
-    String type = f.getValue("type") instanceof String t ? t : "";
-    switch (type) {
-      case "ping" -> send(s, new JsonObject().put("type", "pong"));
-      case "ack" -> ack(s, f);
-      default -> s.ws().close(CLOSE_MALFORMED, "unknown frame type");
+    switch (f.kind()) {
+      case PING -> send(s, new JsonObject().put("type", "pong"));
+      case ACK -> ack(s, f.ids());
     }
   }
 
-  private void ack(Socket s, JsonObject f) {
-    List<UUID> ids = new ArrayList<>();
-    try {
-      JsonArray a = f.getJsonArray("ids");
-      if (a == null || a.isEmpty() || a.size() > MAX_ACK_IDS || f.size() != 2) {
-        throw new IllegalArgumentException("ids");
-      }
-      for (Object o : a) {
-        ids.add(MessageRoutes.uuid((String) o));
-      }
-    } catch (RuntimeException e) {
-      s.ws().close(CLOSE_MALFORMED, "malformed ack");
-      return;
-    }
+  private void ack(Socket s, List<UUID> ids) {
     // one ack in flight per socket: the next frame is read once this one is answered (else one
     // client sending acks faster than they end held every connection of the instance's pool)
     s.ws().pause();

@@ -90,7 +90,7 @@ public final class MessagingFeature {
             w.audit(),
             settings.socketIdle(),
             new NoticeOutbox(vertx, w.bus(), w.registry()),
-            new Notices(w.internal(), w.registry()),
+            new Notices(w.internal(), w.registry(), clock),
             stages,
             w.registry());
     this.idle = settings.socketIdle();

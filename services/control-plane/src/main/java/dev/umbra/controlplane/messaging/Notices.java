@@ -3,14 +3,16 @@ package dev.umbra.controlplane.messaging;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.crypto.CryptoConstants;
-import dev.umbra.crypto.secret.MessageNoticeMacs;
 import dev.umbra.kit.auth.InternalCredential;
+import dev.umbra.kit.bus.BusNames;
+import dev.umbra.kit.bus.SealedNotices;
 import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.proto.bus.MessageNotice;
 import dev.umbra.proto.bus.StoredCopy;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.buffer.Buffer;
+import java.time.Clock;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -21,13 +23,14 @@ import java.util.Map;
 import java.util.UUID;
 
 /**
- * Message notices on the bus (docs/messaging.md, "Notices on the bus"): the body {@code 0x01 || mac
- * || notice}, where {@code notice} is a {@link MessageNotice} that carries the stored copy when its
- * ciphertext is at most {@link #MAX_CARRIED_CIPHERTEXT} bytes, and {@code mac} is {@link
- * MessageNoticeMacs}' MAC under a key derived from the internal credential, bound to the channel's
- * workspace and recipient. A receiver checks size, version and MAC (constant time) before it parses
- * anything; a notice refused is dropped and counted in {@code
- * umbra_control_plane_message_notices_refused{reason}}, never pushed nor logged.
+ * Message notices on the bus (docs/messaging.md, "Notices on the bus"): a {@link MessageNotice}
+ * that carries the stored copy when its ciphertext is at most {@link #MAX_CARRIED_CIPHERTEXT}
+ * bytes, sealed by the kit's {@link SealedNotices} under the message-notice domain ({@code
+ * umbra-msg-notice/v1}, its key derived from the internal credential): the body {@code 0x01 ||
+ * u64be(unix_millis) || mac || notice}, the MAC bound to the recipient's channel ({@link
+ * BusNames#messageRecipient}) and the time. A receiver checks size, version, MAC (constant time),
+ * time window and replay before it parses anything; a notice refused is dropped and counted in
+ * {@code umbra_control_plane_message_notices_refused{reason}}, never pushed nor logged.
  */
 final class Notices {
   /**
@@ -38,43 +41,28 @@ final class Notices {
    */
   static final int MAX_CARRIED_CIPHERTEXT = 32 * 1024;
 
-  private static final int HEADER = 1 + CryptoConstants.MESSAGE_NOTICE_MAC_LENGTH;
+  /** Largest notice: the largest carried ciphertext, ids and fields (generously). */
+  static final int MAX_NOTICE = MAX_CARRIED_CIPHERTEXT + 1024;
 
-  /** Largest body accepted: header, the largest carried ciphertext, ids and fields (generously). */
-  static final int MAX_BODY = HEADER + MAX_CARRIED_CIPHERTEXT + 1024;
-
-  /** Why a notice was dropped. */
-  enum Refusal {
-    /** Over {@link #MAX_BODY}: not even MAC'd. */
-    OVERSIZED("oversized"),
-    /** Shorter than version and MAC. */
-    TRUNCATED("truncated"),
-    /** A first byte other than {@code 0x01}. */
-    UNKNOWN_VERSION("unknown_version"),
-    /** The MAC is not that of this body on this channel. */
-    BAD_MAC("bad_mac"),
-    /** MAC'd, yet not a notice of this channel as {@link #encode} writes it. */
-    MALFORMED("malformed");
-
-    final String tag;
-
-    Refusal(String tag) {
-      this.tag = tag;
-    }
-  }
+  /** Largest body accepted: the seal's header and the largest notice. */
+  static final int MAX_BODY = SealedNotices.HEADER + MAX_NOTICE;
 
   /** A verified notice: the message id, and its stored copy if the notice carried it, else null. */
   record Notice(UUID messageId, MessageStore.Stored copy) {}
 
   /** What {@link #open} made of a body: a notice, or why it was refused. */
-  record Opened(Notice notice, Refusal refusal) {}
+  record Opened(Notice notice, SealedNotices.Refusal refusal) {}
 
-  private final byte[] key;
-  private final Map<Refusal, Counter> refused = new EnumMap<>(Refusal.class);
+  private final SealedNotices seals;
+  private final Map<SealedNotices.Refusal, Counter> refused =
+      new EnumMap<>(SealedNotices.Refusal.class);
 
-  Notices(InternalCredential credential, MeterRegistry registry) {
-    this.key = MessageNoticeMacs.key(credential.value());
-    for (Refusal r : Refusal.values()) {
+  /** Notices sealed under {@code credential}, their time from {@code clock}. */
+  Notices(InternalCredential credential, MeterRegistry registry, Clock clock) {
+    this.seals =
+        new SealedNotices(
+            credential.value(), CryptoConstants.MESSAGE_NOTICE_DOMAIN, MAX_NOTICE, clock::millis);
+    for (SealedNotices.Refusal r : SealedNotices.Refusal.values()) {
       refused.put(
           r,
           Counter.builder(Metrics.name("control-plane", "message_notices_refused"))
@@ -104,52 +92,31 @@ final class Notices {
               .setCiphertext(ByteString.copyFrom(copy.ciphertext()))
               .setCreatedAtUnixMicros(ChronoUnit.MICROS.between(Instant.EPOCH, at)));
     }
-    return sealed(workspace.toString(), recipient.toString(), n.build().toByteArray());
+    return sealed(workspace, recipient, n.build().toByteArray());
   }
 
-  /** {@code 0x01 || mac || notice} for the channel of {@code workspace}/{@code recipient}. */
-  Buffer sealed(String workspace, String recipient, byte[] notice) {
-    byte[] mac = MessageNoticeMacs.mac(key, workspace, recipient, notice);
-    return Buffer.buffer(HEADER + notice.length)
-        .appendByte(CryptoConstants.MESSAGE_NOTICE_VERSION)
-        .appendBytes(mac)
-        .appendBytes(notice);
+  /** The sealed body of {@code notice} for the channel of {@code workspace}/{@code recipient}. */
+  Buffer sealed(UUID workspace, UUID recipient, byte[] notice) {
+    return seals.seal(BusNames.messageRecipient(workspace, recipient), notice);
   }
 
   /**
    * The notice of {@code body} received on the channel of {@code workspace}/{@code recipient}, or
-   * why it is refused (counted). Size, version and MAC are checked before any parsing.
+   * why it is refused (counted). Size, version, MAC, time and replay are checked before any
+   * parsing.
    */
   Opened open(UUID workspace, UUID recipient, Buffer body) {
-    Refusal r = check(workspace.toString(), recipient.toString(), body);
-    if (r != null) {
-      return refuse(r);
+    SealedNotices.Opened o = seals.open(BusNames.messageRecipient(workspace, recipient), body);
+    if (o.refusal() != null) {
+      return refuse(o.refusal());
     }
-    Notice n = parse(workspace, recipient, body.getBytes(HEADER, body.length()));
-    return n == null ? refuse(Refusal.MALFORMED) : new Opened(n, null);
+    Notice n = parse(workspace, recipient, o.notice());
+    return n == null ? refuse(SealedNotices.Refusal.MALFORMED) : new Opened(n, null);
   }
 
-  private Opened refuse(Refusal r) {
+  private Opened refuse(SealedNotices.Refusal r) {
     refused.get(r).increment();
     return new Opened(null, r);
-  }
-
-  private Refusal check(String workspace, String recipient, Buffer body) {
-    if (body.length() > MAX_BODY) {
-      return Refusal.OVERSIZED;
-    }
-    if (body.length() < HEADER) {
-      return Refusal.TRUNCATED;
-    }
-    if (body.getByte(0) != CryptoConstants.MESSAGE_NOTICE_VERSION) {
-      return Refusal.UNKNOWN_VERSION;
-    }
-    byte[] all = body.getBytes();
-    byte[] mac = Arrays.copyOfRange(all, 1, HEADER);
-    byte[] notice = Arrays.copyOfRange(all, HEADER, all.length);
-    return MessageNoticeMacs.verify(key, workspace, recipient, notice, mac)
-        ? null
-        : Refusal.BAD_MAC;
   }
 
   /** The verified notice's fields, or null unless it names this channel and is well formed. */

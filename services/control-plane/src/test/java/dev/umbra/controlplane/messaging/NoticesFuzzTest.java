@@ -8,17 +8,21 @@ import dev.umbra.kit.auth.InternalCredential;
 import dev.umbra.proto.SeedMutations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.buffer.Buffer;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 /**
  * Fuzz harness of the notice reader ({@link Notices#open}), without a bus. The first byte chooses
- * whether the rest is a notice sealed with the right MAC for the channel (so mutants reach the
- * parser behind the MAC) or a raw bus body. Contract: never an exception; either a refusal or a
- * notice, never both; a notice names a message, and a copy it carries is that message's, with a
- * positive seq, a known sender kind and at most {@link Notices#MAX_CARRIED_CIPHERTEXT} bytes; a raw
- * body (whose MAC a mutant does not forge) is never admitted.
+ * whether the rest is a notice sealed with the right MAC for the channel at the reader's time (so
+ * mutants reach the parser behind the seal; one sealed twice is refused as replayed) or a raw bus
+ * body. Contract: never an exception; either a refusal or a notice, never both; a notice names a
+ * message, and a copy it carries is that message's, with a positive seq, a known sender kind and at
+ * most {@link Notices#MAX_CARRIED_CIPHERTEXT} bytes; a raw body (whose MAC a mutant does not forge)
+ * is never admitted.
  */
 class NoticesFuzzTest {
   static final UUID WS = UUID.fromString("11111111-2222-4333-8444-555555555555");
@@ -26,7 +30,8 @@ class NoticesFuzzTest {
   static final Notices NOTICES =
       new Notices(
           InternalCredential.of("fuzz-internal-credential-0123456789abcdef"),
-          new SimpleMeterRegistry());
+          new SimpleMeterRegistry(),
+          Clock.fixed(Instant.parse("2026-12-06T04:00:00Z"), ZoneOffset.UTC));
 
   @Test
   void mutantsOfTheSeedsKeepTheContract() {
@@ -50,8 +55,7 @@ class NoticesFuzzTest {
     }
     byte[] rest = Arrays.copyOfRange(input, 1, input.length);
     boolean sealed = (input[0] & 1) == 0;
-    Buffer body =
-        sealed ? NOTICES.sealed(WS.toString(), RECIPIENT.toString(), rest) : Buffer.buffer(rest);
+    Buffer body = sealed ? NOTICES.sealed(WS, RECIPIENT, rest) : Buffer.buffer(rest);
     Notices.Opened o = NOTICES.open(WS, RECIPIENT, body);
     assertThat(o.notice() == null).isNotEqualTo(o.refusal() == null);
     if (!sealed) {

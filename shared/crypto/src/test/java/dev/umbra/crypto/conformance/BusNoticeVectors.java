@@ -12,9 +12,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * {@code bus-notice.json} (docs/webtty.md, "Takeover notices on the bus"): per message type the key
- * an instance derives from the internal credential, the MAC input and MAC of a sealed notice, and
- * the bus body carrying it, so another implementation can publish and accept Umbra's takeovers.
+ * {@code bus-notice.json} (docs/webtty.md, "Takeover notices on the bus"; docs/messaging.md,
+ * "Notices on the bus"): per message type the key an instance derives from the internal credential,
+ * the MAC input and MAC of a sealed notice, and the bus body carrying it, so another implementation
+ * can publish and accept Umbra's takeovers and message notices.
  */
 final class BusNoticeVectors {
   private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -34,7 +35,14 @@ final class BusNoticeVectors {
             CryptoConstants.RELAY_TAKEOVER_DOMAIN,
             "umbra.relay.routes",
             1_780_000_031_999L,
-            120));
+            120),
+        // a message notice (docs/messaging.md, "Notices on the bus") on a recipient's channel
+        vector(
+            "bus-notice-3",
+            CryptoConstants.MESSAGE_NOTICE_DOMAIN,
+            "umbra.msg.r.11111111-2222-4333-8444-555555555555.66666666-7777-4888-9999-aaaaaaaaaaaa",
+            1_780_000_045_678L,
+            200));
   }
 
   private static Map<String, Object> vector(

@@ -74,7 +74,6 @@ public final class ConformanceVectorGenerator {
           "double-ratchet.json",
           "workflow.json",
           "relay-mesh-proof.json",
-          "message-notice.json",
           "bus-notice.json");
 
   private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
@@ -115,7 +114,6 @@ public final class ConformanceVectorGenerator {
             dev.umbra.crypto.workflow.WorkflowVectors.generate(
                 ConformanceVectorGenerator::uuid, ConformanceVectorGenerator::bytes)));
     out.put("relay-mesh-proof.json", write(RelayMeshProofVectors.generate()));
-    out.put("message-notice.json", write(MessageNoticeVectors.generate()));
     out.put("bus-notice.json", write(BusNoticeVectors.generate()));
     return out;
   }
