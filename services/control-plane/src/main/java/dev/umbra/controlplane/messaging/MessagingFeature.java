@@ -97,6 +97,7 @@ public final class MessagingFeature {
             settings.socketIdle(),
             new NoticeOutbox(vertx, w.bus(), w.registry()),
             new Notices(w.internal(), w.registry()),
+            new SocketExpiry(vertx, clock),
             w.registry());
     this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
@@ -175,6 +176,14 @@ public final class MessagingFeature {
       vertx.cancelTimer(idleTimer);
     }
     return Future.join(live.stop(), notifier.stop()).mapEmpty();
+  }
+
+  /**
+   * Closes the live sockets idle for the idle limit or whose session token expired by the clock now
+   * (as the periodic sweep does).
+   */
+  public void sweepSockets() {
+    live.sweepIdle();
   }
 
   /**
