@@ -5,12 +5,15 @@
 // live, a fetch every 15 s; reconnect attempts 1 s after a failure, doubling to 30 s (reset by
 // `ready`), an attempt with no answer in 10 s abandoned; a live socket that drops: fetch at once,
 // then poll; one the server closes with 1013 (it may have missed a push): fetch at once and
-// reconnect within a second. A gap over 120 s between local timer ticks (the machine slept) and the tab coming
+// reconnect within a second; one closed with 4401 (its session token expired): fetch at once and
+// reconnect at once with a renewed token. A gap over 120 s between local timer ticks (the machine slept) and the tab coming
 // back to the foreground (`visibilitychange`) both force a reconnect and a fetch.
 
 export const PROTOCOL = 'umbra.messages.v1';
 /** Close code of a live socket that may have missed a push: fetch now, reconnect (docs/messaging.md). */
 export const TRY_AGAIN = 1013;
+/** Close code of a live socket whose session token expired: renew it, fetch now, reconnect at once. */
+export const EXPIRED = 4401;
 
 /** A close as a status shows it: its code and, if any, the server's reason (printable, short). */
 function closeNote(event) {
@@ -145,6 +148,15 @@ export class LiveReceiver {
       if (event.code === 4403) {
         this.stop();
         this.state('stopped', 'revoked');
+        return;
+      }
+      if (event.code === EXPIRED && wasLive) {
+        // the server closes a socket when its session token expires: renew it and reconnect now
+        this.renew = true;
+        this.backoff = this.r.firstBackoffMs;
+        this.state('polling', 'session expired (' + closeNote(event) + '): fetching pending, reconnecting');
+        clearTimeout(this.timers.retry);
+        this.timers.retry = setTimeout(() => this.connect(), 0);
         return;
       }
       if (event.code === TRY_AGAIN && wasLive) {

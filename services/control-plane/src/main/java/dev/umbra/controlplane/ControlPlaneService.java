@@ -281,7 +281,9 @@ public final class ControlPlaneService extends UmbraService {
                 Duration.ofMillis(env.positiveInt("UMBRA_WEBHOOK_FIRST_RETRY_MS", 1000)),
                 "true".equals(env.string("UMBRA_WEBHOOK_ALLOW_HTTP", "false")),
                 "true".equals(env.string("UMBRA_WEBHOOK_ALLOW_PRIVATE_ADDRESSES", "false")),
-                Duration.ofSeconds(env.positiveInt("UMBRA_MESSAGE_SOCKET_IDLE_SECONDS", 90))));
+                Duration.ofSeconds(env.positiveInt("UMBRA_MESSAGE_SOCKET_IDLE_SECONDS", 90)),
+                env.positiveInt("UMBRA_MESSAGE_PENDING_PER_RECIPIENT", 5000),
+                env.positiveInt("UMBRA_MESSAGE_PENDING_PER_SENDER", 20000)));
     messaging.register(routes);
     messaging.start();
     WorkAccess work = new WorkAccess(db, auth);

@@ -297,7 +297,9 @@ class SendChecksTest {
               .addValue(copySends.toArray(new Long[0]))
               .addValue(recipients.toArray(new UUID[0]))
               .addValue(cts)
-              .addValue(OffsetDateTime.now());
+              .addValue(OffsetDateTime.now())
+              .addValue(5000)
+              .addValue(20000);
       try {
         return h.service
             .database()
@@ -306,7 +308,8 @@ class SendChecksTest {
                 conn ->
                     conn.preparedQuery(
                             "SELECT refused, machine, account, stranger, fresh FROM"
-                                + " message_send($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
+                                + " message_send($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                                + " $12)")
                         .execute(args)
                         .map(
                             rs -> {

@@ -203,7 +203,9 @@ public final class AgentCommand {
                     Duration.ofSeconds(15),
                     listener(r),
                     ctx.http().tls())
-                .fallbackAcks(ids -> r.client.ack(ids));
+                .fallbackAcks(ids -> r.client.ack(ids))
+                // the socket is closed when its token expires: reconnect with a fresh one
+                .onTokenExpired(r::forgetToken);
         // copies stored here are acknowledged in coalesced ack frames on the live socket
         r.client.acknowledgeThrough(live::ack);
         // a refused session (revoked while running) stops it: polling could never succeed

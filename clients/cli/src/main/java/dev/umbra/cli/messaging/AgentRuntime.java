@@ -116,6 +116,11 @@ final class AgentRuntime {
     return t;
   }
 
+  /** Forgets the session token (its live socket was closed as it expired): the next is fresh. */
+  void forgetToken() {
+    token.set(null);
+  }
+
   /**
    * A messaging call; a refused token (expired, or revoked: 403 {@code revoked}) is renewed once,
    * and the new session's answer says whether the agent itself is still approved.

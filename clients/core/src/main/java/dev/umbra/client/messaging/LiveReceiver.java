@@ -92,6 +92,7 @@ public final class LiveReceiver {
   private final BlockingQueue<Event> events = new LinkedBlockingQueue<>();
   private final ConcurrentLinkedQueue<UUID> acks = new ConcurrentLinkedQueue<>();
   private volatile Consumer<List<UUID>> fallbackAcks = ids -> {};
+  private volatile Runnable tokenExpired = () -> {};
 
   /** What the socket's threads hand to the loop, tagged with the attempt they belong to. */
   private sealed interface Event {
@@ -102,9 +103,10 @@ public final class LiveReceiver {
 
   private record Frame(int attempt, JsonObject frame) implements Event {}
 
-  private record Closed(int attempt, String why, boolean tryAgain) implements Event {
+  /** {@code status}: the server's close code (0 when the socket failed without one). */
+  private record Closed(int attempt, String why, int status) implements Event {
     Closed(int attempt, String why) {
-      this(attempt, why, false);
+      this(attempt, why, 0);
     }
   }
 
@@ -113,6 +115,13 @@ public final class LiveReceiver {
    * (its push read failed, or its bus subscription was interrupted): fetch now, reconnect at once.
    */
   public static final int CLOSE_TRY_AGAIN = 1013;
+
+  /**
+   * The close code (4401) of a socket whose session token expired (the server closes it at the
+   * token's expiry): the token is renewed ({@link #onTokenExpired}), what is pending fetched, and
+   * the socket reopened at once.
+   */
+  public static final int CLOSE_EXPIRED = 4401;
 
   /** The current attempt: pending until {@code ws} is set, live once {@code ready} came. */
   private static final class Attempt {
@@ -304,8 +313,10 @@ public final class LiveReceiver {
         case Opened o -> current.ws = o.ws();
         case Frame f -> frame(f.frame(), now);
         case Closed c -> {
-          if (c.tryAgain() && current.live) {
+          if (c.status() == CLOSE_TRY_AGAIN && current.live) {
             tryAgain(now, c.why());
+          } else if (c.status() == CLOSE_EXPIRED && current.live) {
+            expired(now, c.why());
           } else {
             closed(now, c.why());
           }
@@ -388,6 +399,21 @@ public final class LiveReceiver {
       safely(listener::fetch);
     }
 
+    /**
+     * The server closed a live socket as its session token expired: forget the token, fetch what is
+     * pending and reconnect at once with a fresh one (the server is up and the close is no failure:
+     * the pause does not grow).
+     */
+    private void expired(long now, String why) {
+      drop();
+      safely(tokenExpired);
+      report("session expired (" + why + "): fetching pending, reconnecting with a fresh token");
+      backoff = RECONNECT_MIN_MS;
+      nextConnect = now;
+      nextPoll = now + pollEvery.toMillis();
+      safely(listener::fetch);
+    }
+
     void drop() {
       if (current != null) {
         current.abort();
@@ -427,6 +453,16 @@ public final class LiveReceiver {
   /** How acknowledgements go while the socket is not live (by default they are dropped). */
   public LiveReceiver fallbackAcks(Consumer<List<UUID>> fallback) {
     this.fallbackAcks = fallback;
+    return this;
+  }
+
+  /**
+   * What to do when the server closes the socket as its session token expired ({@link
+   * #CLOSE_EXPIRED}), before reconnecting: forget a token the supplier keeps, so the reconnect gets
+   * a fresh one (a supplier that mints one per call needs nothing).
+   */
+  public LiveReceiver onTokenExpired(Runnable forget) {
+    this.tokenExpired = forget;
     return this;
   }
 
@@ -526,7 +562,7 @@ public final class LiveReceiver {
     public CompletionStage<?> onClose(WebSocket ws, int status, String reason) {
       String why =
           "code " + status + (reason == null || reason.isBlank() ? "" : " " + printable(reason));
-      events.add(new Closed(attempt, why, status == CLOSE_TRY_AGAIN));
+      events.add(new Closed(attempt, why, status));
       return null;
     }
 

@@ -226,6 +226,46 @@ class LiveReceiverTest {
     }
   }
 
+  @Test
+  void aLiveSocketClosedAsItsTokenExpiredReconnectsAtOnceWithAFreshTokenAfterAFetch()
+      throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<String> auth = new CopyOnWriteArrayList<>();
+    AtomicInteger minted = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<String> kept =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    try {
+      URI url =
+          serve(
+              vertx,
+              ws -> {
+                auth.add(ws.headers().get("Authorization"));
+                ws.writeTextMessage("{\"type\":\"ready\"}");
+                if (auth.size() == 1) {
+                  ws.close((short) 4401, "session expired"); // the server's timer at exp
+                }
+              });
+      new LiveReceiver(
+              url,
+              () -> kept.updateAndGet(t -> t != null ? t : "tok-" + minted.incrementAndGet()),
+              Clock.systemUTC(),
+              Duration.ofSeconds(15),
+              listener())
+          .onTokenExpired(() -> kept.set(null))
+          .run(() -> auth.size() == 2 && statuses.getLast().equals("connected"));
+      assertThat(auth).containsExactly("Bearer tok-1", "Bearer tok-2");
+      assertThat(statuses)
+          .containsExactly(
+              "connected",
+              "session expired (code 4401 session expired): fetching pending, reconnecting with a"
+                  + " fresh token",
+              "connected");
+      assertThat(fetches.get()).as("on ready, at the close, on ready again").isEqualTo(3);
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   /** A WebSocket server on port 0 with {@code handler}; its URL. */
   static URI serve(Vertx vertx, io.vertx.core.Handler<io.vertx.core.http.ServerWebSocket> handler)
       throws Exception {

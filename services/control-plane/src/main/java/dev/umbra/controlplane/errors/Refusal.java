@@ -57,6 +57,13 @@ public abstract sealed class Refusal extends RuntimeException {
     return new NotAllowed(reason, message, field);
   }
 
+  /**
+   * A bound on what the caller may keep stored is reached; it frees as others act or time passes.
+   */
+  public static Full full(Full.Reason reason, String message) {
+    return new Full(reason, message);
+  }
+
   public static final class NotFound extends Refusal {
     /** Why; {@link #wire()} is the error code clients read. */
     public enum Reason {
@@ -239,6 +246,38 @@ public abstract sealed class Refusal extends RuntimeException {
 
     private NotAllowed(Reason reason, String message, String field) {
       super(message, field);
+      this.reason = reason;
+    }
+
+    public Reason reason() {
+      return reason;
+    }
+  }
+
+  /** A quota is reached: nothing was stored; retry once it frees (HTTP 429). */
+  public static final class Full extends Refusal {
+    /** Why; {@link #wire()} is the error code clients read. */
+    public enum Reason {
+      /** A recipient has as many unacknowledged copies waiting as it may (docs/messaging.md). */
+      RECIPIENT_PENDING_FULL("recipient_pending_full"),
+      /** The sender has as many copies waiting for their recipients as it may. */
+      SENDER_PENDING_FULL("sender_pending_full");
+
+      private final String wire;
+
+      Reason(String wire) {
+        this.wire = wire;
+      }
+
+      public String wire() {
+        return wire;
+      }
+    }
+
+    private final Reason reason;
+
+    private Full(Reason reason, String message) {
+      super(message, null);
       this.reason = reason;
     }
 

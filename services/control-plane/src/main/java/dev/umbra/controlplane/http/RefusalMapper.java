@@ -5,7 +5,7 @@ import dev.umbra.kit.http.ApiException;
 
 /**
  * The edge: the one place a service's {@link Refusal} becomes an HTTP status and error code (404,
- * 401, 409 and 403 with the reason's code, 400 invalid_request). Anything else passes through
+ * 401, 409, 403 and 429 with the reason's code, 400 invalid_request). Anything else passes through
  * unchanged to the kit's failure handler.
  */
 public final class RefusalMapper {
@@ -23,6 +23,7 @@ public final class RefusalMapper {
           new ApiException(409, c.reason().wire(), c.getMessage(), c.field());
       case Refusal.NotAllowed n ->
           new ApiException(403, n.reason().wire(), n.getMessage(), n.field());
+      case Refusal.Full f -> new ApiException(429, f.reason().wire(), f.getMessage());
     };
   }
 }

@@ -38,6 +38,9 @@ public final class LiveDelivery {
   /** Close code of a socket whose session or principal was revoked. */
   public static final short CLOSE_REVOKED = 4403;
 
+  /** Close code of a socket whose session token expired ({@link SocketExpiry}). */
+  public static final short CLOSE_EXPIRED = SocketExpiry.CLOSE_EXPIRED;
+
   /** Close code of a socket that sent a frame the protocol does not have. */
   public static final short CLOSE_MALFORMED = 1008;
 
@@ -71,6 +74,7 @@ public final class LiveDelivery {
   private final NoticeOutbox outbox;
   private final Notices notices;
   private final StageTimers stages;
+  private final SocketExpiry expiry;
 
   /**
    * Transactions that read notified copies from PostgreSQL ({@code message_push_reads}): only for
@@ -150,6 +154,7 @@ public final class LiveDelivery {
       NoticeOutbox outbox,
       Notices notices,
       StageTimers stages,
+      SocketExpiry expiry,
       io.micrometer.core.instrument.MeterRegistry registry) {
     this.bus = bus;
     this.db = db;
@@ -159,6 +164,7 @@ public final class LiveDelivery {
     this.outbox = outbox;
     this.notices = notices;
     this.stages = stages;
+    this.expiry = expiry;
     this.pushReads =
         io.micrometer.core.instrument.Counter.builder(
                 dev.umbra.kit.metrics.Metrics.name("control-plane", "message_push_reads"))
@@ -191,13 +197,16 @@ public final class LiveDelivery {
 
   /**
    * Closes sockets that sent no frame for the idle limit (a dead peer's half-open connection): the
-   * kit's connection guard leaves upgraded sockets to the service, and clients ping (docs).
+   * kit's connection guard leaves upgraded sockets to the service, and clients ping (docs); and
+   * sockets whose session token expired by the clock (their timers close them at expiry too).
    */
   void sweepIdle() {
     long now = System.nanoTime();
     for (Set<Socket> set : sockets.values()) {
       for (Socket s : List.copyOf(set)) {
-        if (now - s.lastFrameNanos().get() > idle.toNanos()) {
+        if (expiry.due(s.claims().expiresAt())) {
+          expiry.close(s.ws());
+        } else if (now - s.lastFrameNanos().get() > idle.toNanos()) {
           s.ws().close(CLOSE_IDLE, "idle");
         }
       }
@@ -237,6 +246,7 @@ public final class LiveDelivery {
     ws.setWriteQueueMaxSize(MAX_QUEUED_BYTES);
     set.add(s);
     ws.closeHandler(v -> detach(s));
+    expiry.arm(ws, claims.expiresAt());
     ws.textMessageHandler(text -> onFrame(s, text));
     ws.binaryMessageHandler(b -> ws.close(CLOSE_MALFORMED, "text frames only"));
     subscriptions
@@ -256,6 +266,7 @@ public final class LiveDelivery {
   }
 
   private void detach(Socket s) {
+    expiry.disarm(s.ws());
     UUID id = s.party().id();
     Set<Socket> set = sockets.get(id);
     if (set == null) {

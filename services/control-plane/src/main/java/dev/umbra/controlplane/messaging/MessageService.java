@@ -3,6 +3,9 @@ package dev.umbra.controlplane.messaging;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.workspaces.Tenancy;
+import dev.umbra.kit.metrics.Metrics;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
@@ -10,6 +13,7 @@ import java.time.Clock;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -24,11 +28,19 @@ final class MessageService {
   private final MessageStore store;
   private final Ids ids;
   private final Clock clock;
+  private final Map<Refusal.Full.Reason, Counter> full = new EnumMap<>(Refusal.Full.Reason.class);
 
-  MessageService(MessageStore store, Ids ids, Clock clock) {
+  MessageService(MessageStore store, Ids ids, Clock clock, MeterRegistry registry) {
     this.store = store;
     this.ids = ids;
     this.clock = clock;
+    for (Refusal.Full.Reason r : Refusal.Full.Reason.values()) {
+      full.put(
+          r,
+          Counter.builder(Metrics.name("control-plane", "message_sends_refused_full"))
+              .tag("reason", r.wire())
+              .register(registry));
+    }
   }
 
   /** A recipient principal of a conversation's other side. */
@@ -128,11 +140,23 @@ final class MessageService {
   }
 
   /** The answer of one send from what PostgreSQL found ({@link MessageStore.Outcome}). */
-  private static AsyncResult<Stored> outcome(MessageStore.Attempt a, MessageStore.Outcome o) {
+  private AsyncResult<Stored> outcome(MessageStore.Attempt a, MessageStore.Outcome o) {
     Party claimed = a.sender();
     if (o.refused() != null) {
       return Future.failedFuture(
           switch (o.refused()) {
+            case RECIPIENT_PENDING_FULL ->
+                full(
+                    Refusal.Full.Reason.RECIPIENT_PENDING_FULL,
+                    "a recipient of this message has too many unacknowledged messages waiting;"
+                        + " nothing was stored: send again once it has come online and"
+                        + " acknowledged some (or they expired)");
+            case SENDER_PENDING_FULL ->
+                full(
+                    Refusal.Full.Reason.SENDER_PENDING_FULL,
+                    "you have too many messages not yet acknowledged by their recipients;"
+                        + " nothing was stored: send again once they have acknowledged some"
+                        + " (or they expired)");
             case PRINCIPAL_NOT_ACTIVE -> MessagingAuth.notActive(claimed.kind());
             case NO_CONVERSATION -> Refusal.notFound("conversation");
             case NOT_A_PARTY ->
@@ -174,6 +198,11 @@ final class MessageService {
                 bytes,
                 o.account(),
                 copies)));
+  }
+
+  private Refusal.Full full(Refusal.Full.Reason reason, String message) {
+    full.get(reason).increment();
+    return Refusal.full(reason, message);
   }
 
   /** An id another sender holds a claim on: the transaction that claimed it cannot commit. */

@@ -19,6 +19,24 @@ import java.util.UUID;
 
 /** The SQL of conversations and messages (inside the workspace's transaction). */
 final class MessageStore {
+  /**
+   * The bounds on unacknowledged copies (docs/messaging.md, "Limits"): waiting for one recipient,
+   * and sent by one sender (device or agent) and still waiting.
+   */
+  record Quotas(int perRecipient, int perSender) {
+    Quotas {
+      if (perRecipient < 1 || perSender < 1) {
+        throw new IllegalArgumentException("pending quotas are at least 1");
+      }
+    }
+  }
+
+  private final Quotas quotas;
+
+  MessageStore(Quotas quotas) {
+    this.quotas = quotas;
+  }
+
   record Conversation(UUID id, UUID accountId, UUID agentId, OffsetDateTime createdAt) {
     JsonObject toJson() {
       return new JsonObject()
@@ -131,11 +149,13 @@ final class MessageStore {
    */
   record Attempt(UUID id, UUID conversation, Party sender, Map<UUID, byte[]> copies) {}
 
-  /** Why {@code message_send} refused a send (its codes, migration V33). */
+  /** Why {@code message_send} refused a send (its codes, migrations V33 and V37). */
   enum Refused {
     PRINCIPAL_NOT_ACTIVE("principal_not_active"),
     NO_CONVERSATION("conversation"),
-    NOT_A_PARTY("not_a_party");
+    NOT_A_PARTY("not_a_party"),
+    RECIPIENT_PENDING_FULL("recipient_pending_full"),
+    SENDER_PENDING_FULL("sender_pending_full");
 
     private final String code;
 
@@ -175,13 +195,14 @@ final class MessageStore {
 
   /**
    * Checks and stores {@code attempts} (distinct ids) in one statement, {@code message_send}
-   * (migration V33): each send refused by its checks stores nothing, the others claim {@code (id,
-   * recipient)} per copy and store the copies whose claim is new (a copy whose claim existed is a
-   * resend), in the order of {@code attempts} (so {@code seq} follows it); then PostgreSQL checks
-   * that no other sender holds an accepted send's id and, if one does, raises SQLSTATE {@value
-   * #TAKEN}, which aborts the transaction (it cannot commit, so its {@code COMMIT} may already be
-   * queued behind this statement). The statement is issued before this returns. Answers one outcome
-   * per attempt, in order; fails with {@link MessageService.Taken} if another sender holds an id.
+   * (migrations V33, V37): each send refused by its checks (or over a {@link Quotas quota}) stores
+   * nothing, the others claim {@code (id, recipient)} per copy and store the copies whose claim is
+   * new (a copy whose claim existed is a resend), in the order of {@code attempts} (so {@code seq}
+   * follows it); then PostgreSQL checks that no other sender holds an accepted send's id and, if
+   * one does, raises SQLSTATE {@value #TAKEN}, which aborts the transaction (it cannot commit, so
+   * its {@code COMMIT} may already be queued behind this statement). The statement is issued before
+   * this returns. Answers one outcome per attempt, in order; fails with {@link
+   * MessageService.Taken} if another sender holds an id.
    */
   Future<List<Outcome>> send(
       SqlConnection conn, UUID wid, List<Attempt> attempts, OffsetDateTime now) {
@@ -225,7 +246,9 @@ final class MessageStore {
                 .addValue(copySends)
                 .addValue(recipients)
                 .addValue(cts)
-                .addValue(now))
+                .addValue(now)
+                .addValue(quotas.perRecipient())
+                .addValue(quotas.perSender()))
         .recover(
             e ->
                 Future.failedFuture(
@@ -265,7 +288,7 @@ final class MessageStore {
       "SELECT refused, machine, account, stranger, fresh, fresh_seqs, stored_at"
           + " FROM message_send($1::uuid,"
           + " $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[],"
-          + " $8::uuid[], $9::bytea[], $10::timestamptz)";
+          + " $8::uuid[], $9::bytea[], $10::timestamptz, $11::int, $12::int)";
 
   Future<List<Stored>> pending(SqlConnection conn, UUID recipient, long afterSeq, int fetch) {
     return conn.preparedQuery(

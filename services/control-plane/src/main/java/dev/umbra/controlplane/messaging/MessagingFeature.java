@@ -33,7 +33,7 @@ public final class MessagingFeature {
   private final Database db;
   private final Clock clock;
   private final Duration retention;
-  private final MessageStore store = new MessageStore();
+  private final MessageStore store;
   private final LiveDelivery live;
   private final PrekeyRoutes prekeyRoutes;
   private final MessageRoutes messageRoutes;
@@ -52,13 +52,17 @@ public final class MessagingFeature {
    * @param webhookAllowPrivate admit webhooks to loopback, private and link-local addresses
    *     (development only)
    * @param socketIdle a live socket that sends nothing for this long is closed
+   * @param pendingPerRecipient most unacknowledged copies waiting for one recipient device or agent
+   * @param pendingPerSender most copies one sender (device or agent) has waiting for recipients
    */
   public record Settings(
       Duration retention,
       Duration webhookFirstRetry,
       boolean webhookAllowHttp,
       boolean webhookAllowPrivate,
-      Duration socketIdle) {}
+      Duration socketIdle,
+      int pendingPerRecipient,
+      int pendingPerSender) {}
 
   /** What the feature uses of the service. */
   public record Wiring(
@@ -79,6 +83,9 @@ public final class MessagingFeature {
     this.db = w.db();
     this.clock = w.clock();
     this.retention = settings.retention();
+    this.store =
+        new MessageStore(
+            new MessageStore.Quotas(settings.pendingPerRecipient(), settings.pendingPerSender()));
     Parties parties = new Parties(db);
     WebhookStore webhooks = new WebhookStore();
     StageTimers stages = new StageTimers(w.registry());
@@ -92,6 +99,7 @@ public final class MessagingFeature {
             new NoticeOutbox(vertx, w.bus(), w.registry()),
             new Notices(w.internal(), w.registry(), clock),
             stages,
+            new SocketExpiry(vertx, clock),
             w.registry());
     this.idle = settings.socketIdle();
     this.prekeyRoutes = new PrekeyRoutes(parties, new PrekeyService(new PrekeyStore(), clock));
@@ -108,7 +116,12 @@ public final class MessagingFeature {
             w.registry());
     this.messageRoutes =
         new MessageRoutes(
-            parties, new MessageService(store, w.ids(), clock), live, w.audit(), notifier, stages);
+            parties,
+            new MessageService(store, w.ids(), clock, w.registry()),
+            live,
+            w.audit(),
+            notifier,
+            stages);
     this.webhookRoutes =
         new WebhookRoutes(
             w.auth(), w.tenancy(), webhooks, destinations, clock, settings.webhookAllowHttp());
@@ -166,6 +179,14 @@ public final class MessagingFeature {
       vertx.cancelTimer(idleTimer);
     }
     return Future.join(live.stop(), notifier.stop()).mapEmpty();
+  }
+
+  /**
+   * Closes the live sockets idle for the idle limit or whose session token expired by the clock now
+   * (as the periodic sweep does).
+   */
+  public void sweepSockets() {
+    live.sweepIdle();
   }
 
   /**
