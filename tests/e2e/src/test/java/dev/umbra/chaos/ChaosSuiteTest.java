@@ -1,5 +1,7 @@
 package dev.umbra.chaos;
 
+import static org.assertj.core.api.Assertions.assertThat;
+
 import dev.umbra.chaos.ChaosCluster.Instance;
 import dev.umbra.chaos.ChaosCluster.Svc;
 import dev.umbra.chaos.ChaosLoad.Fault;
@@ -125,7 +127,35 @@ class ChaosSuiteTest extends ChaosFixture {
   }
 
   @Test
+  @Order(9)
+  void killingTheHomeWhileTheTerminalsEdgeLivesMovesTheTerminalWithin5s() throws Exception {
+    EngineSplit split = new EngineSplit(cluster, load);
+    EngineSplit.Placement p = split.arrange("tty-home-split.log");
+    ChaosLoad.Ran ran = split.kill(p, p.home(), "the session's home; the terminal's edge lives");
+    // another instance took the session over once, and its recording marks where
+    assertThat(split.resumedEvents(p.session(), 1)).as("terminal.resumed events").isEqualTo(1);
+    assertThat(split.recording(p.session(), ran.tag()))
+        .contains(ran.tag() + "-during-42")
+        .contains("[umbra] gap: engine failover");
+  }
+
+  @Test
   @Order(10)
+  void killingTheTerminalsEdgeWhileTheHomeLivesKeepsTheSessionWhereItIs() throws Exception {
+    EngineSplit split = new EngineSplit(cluster, load);
+    EngineSplit.Placement p = split.arrange("tty-edge-split.log");
+    ChaosLoad.Ran ran = split.kill(p, p.edge(), "the terminal's edge; the session's home lives");
+    assertThat(load.terminal.output()).contains("the session's home kept its place");
+    // nothing was taken over, and nothing of the recording is missing
+    assertThat(split.resumedEvents(p.session(), 0)).as("terminal.resumed events").isZero();
+    assertThat(split.recording(p.session(), ran.tag()))
+        .contains(ran.tag() + "-during-42")
+        .doesNotContain("[umbra] missing")
+        .doesNotContain("[umbra] gap");
+  }
+
+  @Test
+  @Order(12)
   void everyKilledInstanceIsHealthyAgainWithNothingDoneByHand() {
     long t0 = System.nanoTime();
     cluster.awaitAllHealthy();
