@@ -20,11 +20,12 @@ import org.junit.jupiter.api.Timeout;
  * behind HAProxy, on the suite's own PostgreSQL and Redis. While `umbra forward` moves bytes, a
  * terminal (`umbra tty`) is typed into, the owner sends messages to an agent and those sends emit
  * audit events, one fault at a time: kill -9 of one instance of each service, a Redis restart, a 10
- * s SIGSTOP of Redis, a PostgreSQL restart. After each: the forward's bytes are intact (SHA-256 at
- * both ends), the terminal runs what was typed during the fault and after it, every message arrived
- * exactly once and has exactly one audit event in a chain that verifies, {@code /healthz} said 503
- * while a dependency was down and says 200 again, and nothing was done by hand but starting a
- * killed process again (what an orchestrator does).
+ * s SIGSTOP of Redis, a PostgreSQL restart, then the engine's split: the terminal's home killed
+ * while its edge lives, and the reverse ({@link EngineSplit}). After each: the forward's bytes are
+ * intact (SHA-256 at both ends), the terminal runs what was typed during the fault and after it,
+ * every message arrived exactly once and has exactly one audit event in a chain that verifies,
+ * {@code /healthz} said 503 while a dependency was down and says 200 again, and nothing was done by
+ * hand but starting a killed process again (what an orchestrator does).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 @Timeout(value = 3, unit = TimeUnit.MINUTES)
