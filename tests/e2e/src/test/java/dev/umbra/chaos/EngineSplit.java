@@ -25,6 +25,9 @@ final class EngineSplit {
   /** Where a new terminal's session lives: its home, its edge and its id. */
   record Placement(Instance home, Instance edge, String session) {}
 
+  /** What a split fault left: its tag (in the typed lines) and the session's recording. */
+  record Killed(String tag, String recording) {}
+
   private final ChaosCluster cluster;
   private final ChaosLoad load;
 
@@ -101,6 +104,23 @@ final class EngineSplit {
     // machine at load 15-25, the daemon's own reconnect took 15.9 s of a home kill
     cluster.awaitHealthy(victim, ChaosLoad.RECOVERY); // back with nothing done by hand
     return ran;
+  }
+
+  /**
+   * Places a split terminal, kills its home ({@code home}) or its edge, checks that {@code resumed}
+   * {@code terminal.resumed} audit events name its session (one takeover, or none when the home
+   * lived); returns the fault's tag and the session's recording.
+   */
+  Killed kill(boolean home, int resumed) throws Exception {
+    Placement p = arrange(home ? "tty-home-split.log" : "tty-edge-split.log");
+    ChaosLoad.Ran ran =
+        home
+            ? kill(p, p.home(), "the session's home; the terminal's edge lives")
+            : kill(p, p.edge(), "the terminal's edge; the session's home lives");
+    assertThat(resumedEvents(p.session(), resumed))
+        .as("terminal.resumed events")
+        .isEqualTo(resumed);
+    return new Killed(ran.tag(), recording(p.session(), ran.tag()));
   }
 
   /**
