@@ -6,6 +6,9 @@ import dev.umbra.kit.testing.Eventually;
 import java.io.IOException;
 import java.net.HttpURLConnection;
 import java.net.URI;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -202,6 +205,8 @@ final class ChaosCluster implements AutoCloseable {
                 "\n",
                 "global",
                 "  maxconn 4000",
+                // the runtime API: a test takes an engine instance out of new connections' way
+                "  stats socket " + dir.resolve("haproxy.sock") + " mode 600 level admin",
                 "defaults",
                 "  mode http",
                 "  timeout connect 2s",
@@ -250,6 +255,43 @@ final class ChaosCluster implements AutoCloseable {
           assertThat(haproxy.isAlive()).as("haproxy exited; see " + dir + "/haproxy.log").isTrue();
           return status(url(Svc.CONTROL_PLANE).getPort()) != -1;
         });
+  }
+
+  /**
+   * Sets {@code i}'s state in HAProxy ({@code drain}: no new connections, the open ones stay;
+   * {@code ready}) through the runtime API, so a test can place a new connection on the other
+   * instance deterministically, whatever the balancing says.
+   */
+  void balancer(Instance i, String state) throws IOException {
+    String said = haproxy("set server " + i.svc().id + "/" + i.name() + " state " + state);
+    assertThat(said).as("HAProxy's answer to setting " + i.name() + " " + state).isEmpty();
+  }
+
+  /** Waits until HAProxy's own check counts {@code i} up (it may lag the instance's /healthz). */
+  void awaitUpInBalancer(Instance i) {
+    String row = i.svc().id + "," + i.name() + ",";
+    Eventually.await(
+        i.name() + " up in HAProxy",
+        Duration.ofSeconds(30),
+        () ->
+            haproxy("show stat")
+                .lines()
+                .anyMatch(l -> l.startsWith(row) && l.split(",", -1)[17].equals("UP")));
+  }
+
+  /** One command to HAProxy's runtime API (its stats socket); its answer, stripped. */
+  String haproxy(String command) throws IOException {
+    try (SocketChannel ch =
+        SocketChannel.open(UnixDomainSocketAddress.of(dir.resolve("haproxy.sock")))) {
+      ch.write(ByteBuffer.wrap((command + "\n").getBytes(StandardCharsets.UTF_8)));
+      java.io.ByteArrayOutputStream answer = new java.io.ByteArrayOutputStream();
+      ByteBuffer buf = ByteBuffer.allocate(8192);
+      while (ch.read(buf) >= 0) { // the runtime API answers and closes
+        answer.write(buf.array(), 0, buf.position());
+        buf.clear();
+      }
+      return answer.toString(StandardCharsets.UTF_8).strip();
+    }
   }
 
   /** Starts the instances (in parallel) and waits until each answers /healthz 200. */

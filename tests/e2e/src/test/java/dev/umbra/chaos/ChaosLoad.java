@@ -198,6 +198,22 @@ final class ChaosLoad implements AutoCloseable {
     terminal.await("the shell answers", "ready-21", RECOVERY);
   }
 
+  /**
+   * Ends the terminal and opens another (`umbra tty local` again: a session of its own, output in
+   * {@code log}); returns once its shell answers, with its session id.
+   */
+  String reopenTerminal(String log) throws Exception {
+    terminal.close();
+    terminal = CliProcess.start(admin, cluster.dir.resolve(log), "tty", "local");
+    terminal.await("the new terminal opens", "[umbra] session", RECOVERY);
+    terminal.type("echo again-$((20+2))\n");
+    terminal.await("the new terminal's shell answers", "again-22", RECOVERY);
+    java.util.regex.Matcher m =
+        java.util.regex.Pattern.compile("\\[umbra] session (\\S+) ").matcher(terminal.output());
+    assertThat(m.find()).as("the session id in " + log).isTrue();
+    return m.group(1);
+  }
+
   private Path home(String name) throws Exception {
     return Files.createDirectories(
         tmp.resolve(name),
@@ -219,11 +235,14 @@ final class ChaosLoad implements AutoCloseable {
     return best;
   }
 
+  /** What a fault's run measured: its tag (in the typed lines) and when the terminal answered. */
+  record Ran(String tag, long terminalMs) {}
+
   /**
    * Runs {@code fault} under load and checks everything the suite promises; records the outcome
    * line for docs/chaos.md.
    */
-  void run(String name, Fault fault) throws Exception {
+  Ran run(String name, Fault fault) throws Exception {
     String tag = "f" + (faults++);
     ForwardStream stream = new ForwardStream(sink);
     stream.start(forwardPort);
@@ -322,6 +341,7 @@ final class ChaosLoad implements AutoCloseable {
             + " ms after the 503s; drained "
             + (drained - healthy) / 1_000_000
             + " ms)");
+    return new Ran(tag, (typed - t0) / 1_000_000);
   }
 
   /**
