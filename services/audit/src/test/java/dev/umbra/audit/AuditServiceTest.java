@@ -653,7 +653,6 @@ class AuditServiceTest {
         .allSatisfy(
             m -> assertThat(new JsonObject(m).getString("workspace_id")).isEqualTo(wsA.toString()));
     await(socket.close());
-    await(client.close()); // held to here: Vert.x closes a client that has become unreachable
     Throwable refused =
         client
             .connect(
@@ -667,6 +666,7 @@ class AuditServiceTest {
             .handle((v, e) -> e)
             .get(10, java.util.concurrent.TimeUnit.SECONDS);
     assertThat(refused).isNotNull().hasMessageContaining("403");
+    await(client.close()); // held to here: Vert.x closes a client that has become unreachable
   }
 
   @Test
