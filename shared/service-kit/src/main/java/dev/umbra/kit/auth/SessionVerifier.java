@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Verifies control-plane session tokens offline for one audience (a service id such as {@code
@@ -39,6 +40,10 @@ import java.util.UUID;
 public final class SessionVerifier {
   public static final Duration MIN_REFRESH = Duration.ofSeconds(10);
   private static final int MAX_JWKS_BYTES = 64 * 1024;
+
+  /** A key set fetch fails after this long, whatever it waits for. */
+  private static final long FETCH_DEADLINE_MS = 10_000;
+
   private static final HexFormat HEX = HexFormat.of();
 
   private final Vertx vertx;
@@ -157,7 +162,11 @@ public final class SessionVerifier {
                   }
                   keys = parseKeySet(body.toString());
                   return Future.<Void>succeededFuture();
-                });
+                })
+            // the whole fetch is bounded, not only until the answer: Vert.x 5.0.7 can drop a
+            // response's end (eclipse-vertx/vert.x#6038), and a fetch that never ended would stay
+            // inflight, so no later refresh would run
+            .timeout(FETCH_DEADLINE_MS, TimeUnit.MILLISECONDS);
     inflight = f;
     f.onComplete(
         x -> {

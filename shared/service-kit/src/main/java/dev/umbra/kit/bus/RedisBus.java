@@ -18,6 +18,7 @@ import io.vertx.redis.client.RedisOptions;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
 import io.vertx.redis.client.ResponseType;
+import io.vertx.redis.client.impl.types.ErrorType;
 import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -62,6 +63,9 @@ public final class RedisBus implements Bus {
       new TopicRegistry<>(redisCommands(Command.PSUBSCRIBE, Command.PUNSUBSCRIBE));
   private volatile Future<RedisConnection> subscriber;
 
+  /** The client of {@link #subscriber}; guarded by this bus's monitor. */
+  private Redis subscriberClient;
+
   /** Which subscriber connection is current; guarded by this bus's monitor for writes. */
   private volatile long generation;
 
@@ -73,7 +77,8 @@ public final class RedisBus implements Bus {
   private final RedisPublisher publisher;
   private final RedisLiveness liveness;
   private final SubscriberLosses losses;
-  private final RedisStreams streams = new RedisStreams(this::send, this::key);
+  private final RedisStreams streams = new RedisStreams(this::send, this::batch, this::key);
+  private final RedisKeys keys = new RedisKeys(this::send, this::key);
 
   /** The subscriber connection was lost and is not back yet (then {@link #ping} fails). */
   private volatile boolean subscriberLost;
@@ -165,6 +170,14 @@ public final class RedisBus implements Bus {
     }
   }
 
+  /** Several commands pipelined on one pooled connection, one write; bounded as a command. */
+  private Future<List<Response>> batch(List<Request> requests) {
+    if (closed) {
+      return Future.failedFuture(new BusException("Redis bus is closed"));
+    }
+    return bounded(client.batch(requests), Duration.ZERO);
+  }
+
   private <T> Future<T> bounded(Future<T> f, Duration blocking) {
     return f.timeout(liveness.lostAfter().plus(blocking).toMillis(), TimeUnit.MILLISECONDS);
   }
@@ -234,7 +247,8 @@ public final class RedisBus implements Bus {
     return new TopicRegistry.Commands<>() {
       @Override
       public Future<Void> subscribe(String k) {
-        return queue(() -> subscriberConnection().compose(c -> c.send(Request.cmd(sub).arg(k))));
+        // its own bound and the next connection's: subscribeOrAwaitNext
+        return queue(() -> subscribeOrAwaitNext(sub, k), liveness.lostAfter());
       }
 
       @Override
@@ -256,13 +270,47 @@ public final class RedisBus implements Bus {
   }
 
   /**
-   * Runs {@code command} after every (UN)SUBSCRIBE queued before it has been answered, so Redis
-   * sees them in the order the registry changed (a send from another thread could otherwise
-   * overtake one queued on the connection's event loop). The registries call it with their own
-   * monitor held, which orders the commands of one name; this one orders channels and patterns.
+   * SUBSCRIBEs {@code k} on the subscriber connection. When that connection died under it (Redis
+   * closed it before this bus saw its end: "connection is closed", or no reply within the liveness
+   * timeout), the connection is dropped now and the next one answers instead: it subscribes every
+   * registered name, {@code k} too. So a subscribe made just as the connection was killed is not
+   * refused. A refusal by Redis itself (an error reply) still fails it.
+   */
+  private Future<Void> subscribeOrAwaitNext(Command sub, String k) {
+    Future<RedisConnection> conn;
+    long gen;
+    Redis single;
+    synchronized (this) {
+      conn = subscriberConnection();
+      gen = generation;
+      single = subscriberClient;
+    }
+    return conn.compose(c -> bounded(c.send(Request.cmd(sub).arg(k)), Duration.ZERO))
+        .<Void>mapEmpty()
+        .recover(
+            e -> {
+              if (closed || conn.failed() || e instanceof ErrorType) {
+                return Future.failedFuture(e);
+              }
+              replaceSubscriber(gen, single, Reason.CLOSED, "connection lost");
+              return subscriberConnection().mapEmpty();
+            });
+  }
+
+  /**
+   * Runs {@code command} after every (UN)SUBSCRIBE queued before it ended, so Redis sees them in
+   * the order the registry changed (the registries hold their monitor: one name's order; this one
+   * orders channels and patterns). Each is bounded: the Redis client completes none whose write
+   * failed (a dying connection), and one that never ends would hold back every later one.
    */
   private synchronized Future<Void> queue(java.util.function.Supplier<Future<?>> command) {
-    Future<Void> next = commands.transform(x -> command.get()).mapEmpty();
+    return queue(command, Duration.ZERO);
+  }
+
+  /** As above, the command bounded by the liveness timeout plus {@code extra}. */
+  private synchronized Future<Void> queue(
+      java.util.function.Supplier<Future<?>> command, Duration extra) {
+    Future<Void> next = commands.transform(x -> bounded(command.get(), extra)).mapEmpty();
     commands = next;
     return next;
   }
@@ -273,23 +321,24 @@ public final class RedisBus implements Bus {
     }
     Future<RedisConnection> current = subscriber;
     if (current == null || current.failed()) {
-      current = openSubscriber(++generation);
+      // a new client, so on a Cluster a fresh slot map; RESP3: messages are pushes, told from
+      // replies by type (a PING's may still reach the handler)
+      subscriberClient =
+          Redis.createClient(
+              vertx,
+              RedisTopology.dedicated(options).setPreferredProtocolVersion(ProtocolVersion.RESP3));
+      current = openSubscriber(++generation, subscriberClient);
       subscriber = current;
     }
     return current;
   }
 
   /**
-   * A new subscriber connection (a new client, so on a Cluster a fresh slot map), subscribed to
-   * every registered name. {@code gen} tells its events from those of connections it replaced:
-   * those are ignored, so a replaced connection neither delivers twice nor drops its successor.
+   * A new subscriber connection of {@code single}, subscribed to every registered name. {@code gen}
+   * tells its events from those of connections it replaced: those are ignored, so a replaced
+   * connection neither delivers twice nor drops its successor.
    */
-  private Future<RedisConnection> openSubscriber(long gen) {
-    // RESP3: messages are pushes, told from replies by type (a PING's may still reach the handler)
-    Redis single =
-        Redis.createClient(
-            vertx,
-            RedisTopology.dedicated(options).setPreferredProtocolVersion(ProtocolVersion.RESP3));
+  private Future<RedisConnection> openSubscriber(long gen, Redis single) {
     SubscriberProbe probe =
         new SubscriberProbe(
             vertx,
@@ -446,30 +495,9 @@ public final class RedisBus implements Bus {
     return appendAll(stream, List.of(body), maxLength).map(List::getFirst);
   }
 
-  /** One pipelined batch of {@code XADD}s (one connection, one write) for several entries. */
   @Override
   public Future<List<String>> appendAll(String stream, List<Buffer> bodies, long maxLength) {
-    List<Request> reqs = new ArrayList<>(bodies.size());
-    try {
-      Bus.checkName(stream);
-      for (Buffer body : bodies) {
-        Request req = Request.cmd(Command.XADD).arg(key(stream));
-        reqs.add(
-            (maxLength > 0 ? req.arg("MAXLEN").arg("~").arg(maxLength) : req)
-                .arg("*")
-                .arg("d")
-                .arg(body));
-      }
-      if (reqs.size() == 1) {
-        return send(reqs.getFirst()).map(r -> List.of(r.toString()));
-      }
-      return closed
-          ? Future.failedFuture(new BusException("Redis bus is closed"))
-          : bounded(client.batch(reqs), Duration.ZERO)
-              .map(rs -> rs.stream().map(Response::toString).toList());
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
+    return streams.appendAll(stream, bodies, maxLength);
   }
 
   @Override
@@ -499,50 +527,19 @@ public final class RedisBus implements Bus {
     return streams.claimPending(stream, group, consumer, minIdle, count);
   }
 
-  /** DEL only while the key holds ARGV[1], atomically (Redis 7 has no conditional DEL). */
-  private static final String DELETE_IF_HOLDS =
-      "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end"
-          + " return 0";
-
   @Override
   public Future<Void> putExpiring(String key, String value, Duration ttl) {
-    return named(
-        key,
-        () ->
-            send(Request.cmd(Command.SET)
-                    .arg(key(key))
-                    .arg(value)
-                    .arg("PX")
-                    .arg(Math.max(1, ttl.toMillis())))
-                .mapEmpty());
+    return keys.putExpiring(key, value, ttl);
   }
 
   @Override
   public Future<String> get(String key) {
-    return named(
-        key,
-        () ->
-            send(Request.cmd(Command.GET).arg(key(key))).map(r -> r == null ? null : r.toString()));
+    return keys.get(key);
   }
 
   @Override
   public Future<Boolean> deleteIfHolds(String key, String value) {
-    // one key, so on a Cluster the script runs on that key's master
-    return named(
-        key,
-        () ->
-            send(Request.cmd(Command.EVAL).arg(DELETE_IF_HOLDS).arg(1).arg(key(key)).arg(value))
-                .map(r -> r != null && r.toLong() == 1));
-  }
-
-  /** {@code op} for a key whose name passed {@link Bus#checkName}, else the failure. */
-  private static <T> Future<T> named(String name, java.util.function.Supplier<Future<T>> op) {
-    try {
-      Bus.checkName(name);
-    } catch (RuntimeException e) {
-      return Future.failedFuture(e);
-    }
-    return op.get();
+    return keys.deleteIfHolds(key, value);
   }
 
   /**

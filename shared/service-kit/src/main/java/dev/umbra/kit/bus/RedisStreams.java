@@ -1,6 +1,7 @@
 package dev.umbra.kit.bus;
 
 import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.redis.client.Command;
 import io.vertx.redis.client.Request;
 import io.vertx.redis.client.Response;
@@ -9,24 +10,52 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
 /**
- * The {@link RedisBus}'s reads of durable streams (XRANGE, consumer groups: XGROUP, XREADGROUP,
- * XACK, XAUTOCLAIM), sent by the bus (pooled, bounded by its timeout plus a read's block time) on
- * its prefixed names.
+ * The {@link RedisBus}'s durable streams: appends (XADD, pipelined), reads (XRANGE, consumer
+ * groups: XGROUP, XREADGROUP, XACK, XAUTOCLAIM), sent by the bus (pooled, bounded by its timeout
+ * plus a read's block time) on its prefixed names.
  */
 final class RedisStreams {
   private final BiFunction<Request, Duration, Future<Response>> send;
+  private final Function<List<Request>, Future<List<Response>>> batch;
   private final UnaryOperator<String> key;
 
-  RedisStreams(BiFunction<Request, Duration, Future<Response>> send, UnaryOperator<String> key) {
+  RedisStreams(
+      BiFunction<Request, Duration, Future<Response>> send,
+      Function<List<Request>, Future<List<Response>>> batch,
+      UnaryOperator<String> key) {
     this.send = send;
+    this.batch = batch;
     this.key = key;
   }
 
   private Future<Response> send1(Request r) {
     return send.apply(r, Duration.ZERO);
+  }
+
+  /** One pipelined batch of {@code XADD}s (one connection, one write) for several entries. */
+  Future<List<String>> appendAll(String stream, List<Buffer> bodies, long maxLength) {
+    List<Request> reqs = new ArrayList<>(bodies.size());
+    try {
+      Bus.checkName(stream);
+      for (Buffer body : bodies) {
+        Request req = Request.cmd(Command.XADD).arg(key.apply(stream));
+        reqs.add(
+            (maxLength > 0 ? req.arg("MAXLEN").arg("~").arg(maxLength) : req)
+                .arg("*")
+                .arg("d")
+                .arg(body));
+      }
+    } catch (RuntimeException e) {
+      return Future.failedFuture(e);
+    }
+    if (reqs.size() == 1) {
+      return send1(reqs.getFirst()).map(r -> List.of(r.toString()));
+    }
+    return batch.apply(reqs).map(rs -> rs.stream().map(Response::toString).toList());
   }
 
   Future<List<StreamEntry>> range(String stream, String afterId, int count) {

@@ -6,10 +6,6 @@ import static dev.umbra.crypto.CryptoConstants.BUS_SEAL_WINDOW_MILLIS;
 
 import dev.umbra.crypto.secret.BusNoticeMacs;
 import io.vertx.core.buffer.Buffer;
-import java.util.HexFormat;
-import java.util.Iterator;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.util.function.LongSupplier;
 
 /**
@@ -20,13 +16,27 @@ import java.util.function.LongSupplier;
  * refuses it drops and counts by {@link Refusal}. Whoever can publish on Redis without the internal
  * credential cannot forge one; a notice captured off the bus is refused on another channel, after
  * {@link dev.umbra.crypto.CryptoConstants#BUS_SEAL_WINDOW_MILLIS}, and a second time within it.
+ *
+ * <p>Replays, whatever the rate: a notice opens at most once per instance of this class. Each one
+ * accepted is remembered (its MAC's first 128 bits and its time, {@link ReplayMemory}) until its
+ * time leaves the window; the window's lower edge never moves back, even when the clock does. At
+ * most {@code remembered} are kept (the caller sizes it for its rate: a notice stays up to twice
+ * the window when its sender's clock is ahead). When they would be more, the oldest by time is
+ * forgotten and raises a floor: from then on a notice not remembered whose time is at or below the
+ * floor may be one forgotten, so it is refused ({@link Refusal#REPLAY_MEMORY_FULL}) rather than
+ * accepted a second time; newer ones open as before.
  */
 public final class SealedNotices {
   /** Version, time and MAC. */
   public static final int HEADER = 1 + Long.BYTES + BUS_SEAL_MAC_LENGTH;
 
-  /** MACs remembered against replays (each for twice the window); the oldest goes first. */
-  static final int REMEMBERED = 4096;
+  /**
+   * Notices remembered against replays unless the caller says otherwise: 65 536, 2.25 MiB when full
+   * ({@link ReplayMemory#BYTES_PER_ENTRY} bytes each), enough for ~1 000 notices a second however
+   * far ahead their senders' clocks are (each is kept until its time is a window old: up to twice
+   * the window). A caller at a higher rate passes its own bound.
+   */
+  public static final int REMEMBERED = 1 << 16;
 
   /** Why a body was refused (the metric's {@code reason} tag is {@link #tag}). */
   public enum Refusal {
@@ -38,10 +48,18 @@ public final class SealedNotices {
     UNKNOWN_VERSION("unknown_version"),
     /** The MAC is not that of this notice of this type on this channel at this time. */
     BAD_MAC("bad_mac"),
-    /** MAC'd, but its time is further than the window from this instance's clock. */
+    /**
+     * MAC'd, but its time is further than the window from this instance's clock (or below the
+     * highest reading of it less the window: the window's lower edge never moves back).
+     */
     STALE("stale"),
     /** MAC'd and in time, but seen already. */
     REPLAYED("replayed"),
+    /**
+     * MAC'd and in time, not remembered, but no newer than a notice the full replay memory forgot:
+     * it may be that one again, so it is refused (the memory is too small for the rate).
+     */
+    REPLAY_MEMORY_FULL("replay_memory_full"),
     /** Authentic, yet not a notice of this type as the sender writes it (the caller's check). */
     MALFORMED("malformed");
 
@@ -55,24 +73,35 @@ public final class SealedNotices {
   /** A verified notice's bytes, or why the body was refused. */
   public record Opened(byte[] notice, Refusal refusal) {}
 
-  private static final HexFormat HEX = HexFormat.of();
-
   private final byte[] key;
   private final String domain;
   private final int maxNotice;
   private final LongSupplier millis;
-  private final Map<String, Long> seen = new LinkedHashMap<>();
+  private final ReplayMemory memory;
+
+  /** The window's lower edge: the highest clock reading less the window (never moves back). */
+  private long lowest = Long.MIN_VALUE;
+
+  /** The newest time the full memory forgot; a notice not remembered at or below it is refused. */
+  private long floor = Long.MIN_VALUE;
 
   /**
    * Notices of type {@code domain} (a {@code CryptoConstants} domain) of at most {@code maxNotice}
-   * bytes, under the key derived from {@code credential}; {@code millis} is the wall clock (Unix
-   * milliseconds, e.g. {@code clock::millis}).
+   * bytes, under the key derived from {@code credential}, {@link #REMEMBERED} remembered against
+   * replays; {@code millis} is the wall clock (Unix milliseconds, e.g. {@code clock::millis}).
    */
   public SealedNotices(String credential, String domain, int maxNotice, LongSupplier millis) {
+    this(credential, domain, maxNotice, REMEMBERED, millis);
+  }
+
+  /** As above, with at most {@code remembered} notices remembered against replays. */
+  public SealedNotices(
+      String credential, String domain, int maxNotice, int remembered, LongSupplier millis) {
     this.key = BusNoticeMacs.key(credential, domain);
     this.domain = domain;
     this.maxNotice = maxNotice;
     this.millis = millis;
+    this.memory = new ReplayMemory(remembered);
   }
 
   /** The body of {@code notice} to publish on {@code channel} now. */
@@ -103,33 +132,40 @@ public final class SealedNotices {
       return refused(Refusal.BAD_MAC);
     }
     long now = millis.getAsLong();
-    if (Math.abs(now - at) > BUS_SEAL_WINDOW_MILLIS) {
+    lowest = Math.max(lowest, now - BUS_SEAL_WINDOW_MILLIS);
+    while (memory.size() > 0 && memory.oldest() < lowest) {
+      memory.removeOldest(); // refused as stale from now on
+    }
+    if (at < lowest || at > now + BUS_SEAL_WINDOW_MILLIS) {
       return refused(Refusal.STALE);
     }
-    forgetOlderThan(now - 2 * BUS_SEAL_WINDOW_MILLIS);
-    if (seen.putIfAbsent(HEX.formatHex(mac), now) != null) {
+    long hi = body.getLong(1 + Long.BYTES);
+    long lo = body.getLong(1 + 2 * Long.BYTES);
+    if (memory.contains(hi, lo)) {
       return refused(Refusal.REPLAYED);
     }
-    if (seen.size() > REMEMBERED) {
-      Iterator<?> eldest = seen.keySet().iterator();
-      eldest.next();
-      eldest.remove();
+    if (at <= floor) {
+      return refused(Refusal.REPLAY_MEMORY_FULL);
+    }
+    if (memory.size() < memory.capacity()) {
+      memory.add(at, hi, lo);
+    } else if (at <= memory.oldest()) {
+      floor = Math.max(floor, at); // the oldest itself: forgotten at once
+    } else {
+      floor = Math.max(floor, memory.removeOldest());
+      memory.add(at, hi, lo);
     }
     return new Opened(notice, null);
   }
 
-  /** How many MACs are remembered against replays (tests). */
+  /** How many notices are remembered against replays (tests). */
   synchronized int remembered() {
-    return seen.size();
+    return memory.size();
   }
 
-  private void forgetOlderThan(long millis) {
-    for (Iterator<Long> it = seen.values().iterator(); it.hasNext(); ) {
-      if (it.next() >= millis) {
-        return; // insertion order is arrival order
-      }
-      it.remove();
-    }
+  /** The bytes of the replay memory's arrays (tests). */
+  synchronized long rememberedBytes() {
+    return memory.bytes();
   }
 
   private static Opened refused(Refusal r) {

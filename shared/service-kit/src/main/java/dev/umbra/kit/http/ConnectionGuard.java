@@ -227,6 +227,18 @@ public final class ConnectionGuard {
     return Math.min(limits.idleTimeout().toNanos(), limits.requestTimeout().toNanos());
   }
 
+  /**
+   * How long an answered connection may wait for its next request: the idle timeout, not the
+   * smaller of it and the request timeout. Clients keep an answered connection for reuse (the JDK's
+   * client 30 s, ours below the default 60 s); a server that closes it sooner races their next
+   * request, which then fails as "connection closed" (or, seen with Vert.x's client, is never
+   * answered) though nothing went wrong. The shorter wait bought nothing against a slowloris: a
+   * client can hold a connection by sending a whole request within any wait.
+   */
+  private long keepAliveWait() {
+    return limits.idleTimeout().toNanos();
+  }
+
   private void releaseClosedWebSockets() {
     for (Iterator<Tracked> it = open.values().iterator(); it.hasNext(); ) {
       Tracked t = it.next();
@@ -253,9 +265,10 @@ public final class ConnectionGuard {
       HttpServerRequest req = t.current;
       if (req != null && req.isEnded()) {
         if (req.response().ended() || req.response().closed()) {
-          // answered: the connection now waits for its next request
+          // answered: the connection now waits for its next request, for the idle timeout
+          // (keepAliveWait)
           t.current = null;
-          t.deadline = now + firstByteWait();
+          t.deadline = now + keepAliveWait();
           t.onExpiry = Reason.IDLE_TIMEOUT;
         } else {
           // received in full and being answered (or streaming, like an SSE tail): not the client's

@@ -37,6 +37,13 @@ public record EdgeLimits(
   public static final int DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
   /**
+   * How long our services' HTTP clients keep an answered connection for reuse: well below the
+   * default idle timeout, so the server never closes a connection its client is about to reuse
+   * (that race failed requests as "connection closed"; {@code ConnectionGuard#keepAliveWait}).
+   */
+  public static final int CLIENT_KEEP_ALIVE_SECONDS = 20;
+
+  /**
    * Five services share one process's descriptors in dev mode (often 20,000): 5 x 3,000 stays
    * under.
    */

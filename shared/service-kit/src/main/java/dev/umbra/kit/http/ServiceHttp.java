@@ -50,6 +50,30 @@ public final class ServiceHttp {
       TrustedProxies trustedProxies,
       AttemptBudget adminAttempts,
       ConnectionGuard guard) {
+    Router router = frontRouter(vertx, service, registry, trustedProxies, guard);
+    router.get("/healthz").handler(ctx -> health(vertx, service, checks, ctx));
+    router
+        .get("/metrics")
+        .handler(
+            ctx ->
+                ctx.response()
+                    .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
+                    .end(registry.scrape()));
+    router.get("/admin/logs").handler(ctx -> adminLogs(ctx, adminToken, adminAttempts));
+    return router;
+  }
+
+  /**
+   * A router with what runs before every route of ours (compressed bodies refused, the connection
+   * guard, the wire version, the client address, the body limit) and the error handler, and no
+   * endpoint: a service-to-service listener's ({@code UmbraService.serviceToServicePort}).
+   */
+  public static Router frontRouter(
+      Vertx vertx,
+      String service,
+      PrometheusMeterRegistry registry,
+      TrustedProxies trustedProxies,
+      ConnectionGuard guard) {
     Router router = Router.router(vertx);
     Counter disconnects =
         Counter.builder("umbra.http.client_disconnects")
@@ -69,15 +93,6 @@ public final class ServiceHttp {
     router
         .route()
         .handler(BodyHandler.create().setBodyLimit(MAX_BODY_BYTES).setHandleFileUploads(false));
-    router.get("/healthz").handler(ctx -> health(vertx, service, checks, ctx));
-    router
-        .get("/metrics")
-        .handler(
-            ctx ->
-                ctx.response()
-                    .putHeader("content-type", "text/plain; version=0.0.4; charset=utf-8")
-                    .end(registry.scrape()));
-    router.get("/admin/logs").handler(ctx -> adminLogs(ctx, adminToken, adminAttempts));
     router.route().failureHandler(ctx -> failure(ctx, disconnects));
     return router;
   }

@@ -18,6 +18,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -41,10 +42,12 @@ public abstract class UmbraService extends VerticleBase {
   protected RevocationList revocations;
 
   private HttpServer server;
+  private HttpServer serviceServer;
   private EdgeLimits edge;
   private ConnectionGuard guard;
   private Router router;
   private CertificateReloader reloader;
+  private CertificateReloader serviceReloader;
 
   protected UmbraService(ServiceRuntime runtime) {
     this.runtime = runtime;
@@ -129,6 +132,23 @@ public abstract class UmbraService extends VerticleBase {
     return false;
   }
 
+  /**
+   * The port of a second listener for this service's service-to-service endpoints only (0: any free
+   * port), on {@code UMBRA_BIND_HOST}; empty (the default): no second listener, those endpoints are
+   * on the main one ({@link #servesServiceToServiceCalls}). That listener asks every client for a
+   * certificate from {@code UMBRA_TLS_CLIENT_CA_FILE}, so the main one need not (the relay's mesh,
+   * {@code UMBRA_RELAY_MESH_PORT}); it serves only what {@link #mountServiceToService} adds (no
+   * health, metrics or admin endpoints), behind the same connection guard.
+   */
+  protected OptionalInt serviceToServicePort() {
+    return OptionalInt.empty();
+  }
+
+  /**
+   * Adds the routes of the listener of {@link #serviceToServicePort}; called after {@link #mount}.
+   */
+  protected void mountServiceToService(Router router) {}
+
   /** The service's revocation list (null when it accepts no session tokens). */
   public RevocationList revocations() {
     return revocations;
@@ -143,6 +163,7 @@ public abstract class UmbraService extends VerticleBase {
         .compose(router -> mount(router).map(router))
         .compose(this::listen)
         .onSuccess(s -> server = s)
+        .compose(s -> listenServiceToService())
         .onFailure(
             e -> {
               if (revocations != null) {
@@ -217,40 +238,80 @@ public abstract class UmbraService extends VerticleBase {
 
   /** Finishes the router (after the service's routes) and listens with the edge options. */
   private Future<HttpServer> listen(Router router) {
-    ServiceConfig cfg = settings();
     ServiceHttp.finish(router);
     // Clients of ours speak HTTP/1.1 explicitly: the JDK HttpClient's default h2c upgrade once
     // stalled a request with no timeout firing. h2c is off here too (edgeOptions); the null socket
     // metric that once broke that path is guarded by GuardedMetricsFactory.
     guard.start(vertx);
-    ServiceTls tls = cfg.tls().forListener(servesServiceToServiceCalls());
+    return listenOn(settings().port(), servesServiceToServiceCalls(), router)
+        .onSuccess(l -> reloader = l.reloader())
+        .map(Listening::server);
+  }
+
+  /** The listener of {@link #serviceToServicePort}, when the service has one. */
+  private Future<Void> listenServiceToService() {
+    OptionalInt port = serviceToServicePort();
+    if (port.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    ServiceConfig cfg = settings();
+    Router own =
+        ServiceHttp.frontRouter(
+            vertx, cfg.service().id(), runtime.registry(), cfg.trustedProxies(), guard);
+    mountServiceToService(own);
+    ServiceHttp.finish(own);
+    return listenOn(port.getAsInt(), true, own)
+        .onSuccess(
+            l -> {
+              serviceServer = l.server();
+              serviceReloader = l.reloader();
+            })
+        .mapEmpty();
+  }
+
+  /** A listening server and its certificate reloader (null without TLS). */
+  private record Listening(HttpServer server, CertificateReloader reloader) {}
+
+  private Future<Listening> listenOn(int port, boolean serviceToService, Router router) {
+    ServiceConfig cfg = settings();
+    ServiceTls tls = cfg.tls().forListener(serviceToService);
     if (!tls.serving()) {
-      return listenWith(edgeOptions(httpServerOptions()), router);
+      return listenWith(port, edgeOptions(httpServerOptions()), router)
+          .map(s -> new Listening(s, null));
     }
     return tls.read(vertx)
         .compose(
             material ->
-                listenWith(tls.serverOptions(edgeOptions(httpServerOptions()), material), router)
-                    .onSuccess(
+                listenWith(
+                        port, tls.serverOptions(edgeOptions(httpServerOptions()), material), router)
+                    .map(
                         s -> {
-                          reloader =
+                          CertificateReloader r =
                               new CertificateReloader(vertx, tls, s, cfg.service().id(), material);
-                          reloader.start();
+                          r.start();
+                          return new Listening(s, r);
                         }));
   }
 
-  private Future<HttpServer> listenWith(HttpServerOptions options, Router router) {
-    ServiceConfig cfg = settings();
+  private Future<HttpServer> listenWith(int port, HttpServerOptions options, Router router) {
     return vertx
         .createHttpServer(options)
         .connectionHandler(guard.connectionHandler())
         .requestHandler(guard.requestHandler(router))
-        .listen(cfg.port(), cfg.bindHost());
+        .listen(port, settings().bindHost());
   }
 
   /** The certificate reloader of a TLS listener (null without TLS; tests). */
   public CertificateReloader certificateReloader() {
     return reloader;
+  }
+
+  /**
+   * The port the listener of {@link #serviceToServicePort} actually bound; -1 without one or while
+   * it is not listening.
+   */
+  public int actualServiceToServicePort() {
+    return serviceServer == null ? -1 : serviceServer.actualPort();
   }
 
   /** The router as mounted, shared endpoints included (tests walk its routes). */
@@ -272,17 +333,20 @@ public abstract class UmbraService extends VerticleBase {
     return db;
   }
 
+  private static Future<Void> shutdown(HttpServer s) {
+    return s == null ? Future.succeededFuture() : s.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
+  }
+
   @Override
   public Future<?> stop() {
-    Future<Void> closed =
-        server == null
-            ? Future.succeededFuture()
-            : server.shutdown(DRAIN_SECONDS, TimeUnit.SECONDS);
+    Future<Void> closed = Future.join(shutdown(server), shutdown(serviceServer)).mapEmpty();
     if (guard != null) {
       guard.stop(vertx);
     }
-    if (reloader != null) {
-      reloader.stop();
+    for (CertificateReloader r : new CertificateReloader[] {reloader, serviceReloader}) {
+      if (r != null) {
+        r.stop();
+      }
     }
     return closed
         .recover(e -> Future.succeededFuture())

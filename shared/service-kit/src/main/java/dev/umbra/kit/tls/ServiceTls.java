@@ -3,6 +3,7 @@ package dev.umbra.kit.tls;
 import dev.umbra.crypto.tls.KeyPairs;
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.Env;
+import dev.umbra.kit.http.EdgeLimits;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -191,7 +192,10 @@ public record ServiceTls(
    * (so a peer that requires client certificates admits it).
    */
   public HttpClientOptions clientOptions() {
-    HttpClientOptions o = new HttpClientOptions().setVerifyHost(true);
+    HttpClientOptions o =
+        new HttpClientOptions()
+            .setVerifyHost(true)
+            .setKeepAliveTimeout(EdgeLimits.CLIENT_KEEP_ALIVE_SECONDS);
     o.setEnabledSecureTransportProtocols(PROTOCOLS);
     caFile.ifPresent(ca -> o.setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
     if (serving()) {

@@ -223,6 +223,30 @@ class NetEdgeTest {
   }
 
   @Test
+  void keepsAnAnsweredConnectionForTheIdleTimeoutNotTheShorterRequestTimeout() throws Exception {
+    // a client reuses an answered connection after a pause; closing it at the request timeout
+    // raced that reuse (its request failed as "connection closed", or hung)
+    int port =
+        start(Map.of(EdgeLimits.IDLE_TIMEOUT_ENV, "3000", EdgeLimits.REQUEST_TIMEOUT_ENV, "300"));
+    try (Socket s = new Socket("127.0.0.1", port)) {
+      assertThat(get(s, "/healthz")).contains("200");
+      for (int i = 0; i < 3; i++) {
+        long answered = System.nanoTime();
+        // past the request timeout and the sweep after it, well inside the idle timeout
+        await(
+            "a pause longer than the request timeout",
+            Duration.ofSeconds(5),
+            () -> System.nanoTime() - answered > Duration.ofMillis(900).toNanos());
+        assertThat(get(s, "/healthz")).as("reused after a pause").contains("200");
+      }
+      assertThat(timeUntilClosed(s, Duration.ofSeconds(10)))
+          .as("closed once idle for the idle timeout")
+          .isGreaterThanOrEqualTo(Duration.ofMillis(2500));
+    }
+    assertThat(metric("umbra.http.connections.timed_out", "idle_timeout")).isEqualTo(1);
+  }
+
+  @Test
   void closesASlowlorisConnectionAfterTheRequestTimeoutHoweverOftenItSendsAByte() throws Exception {
     int port =
         start(Map.of(EdgeLimits.IDLE_TIMEOUT_ENV, "20000", EdgeLimits.REQUEST_TIMEOUT_ENV, "600"));

@@ -76,12 +76,24 @@ public final class TestServices {
     return vertx.deployVerticle(service).map(id -> service);
   }
 
+  /** Every port {@link #portForAChildProcess} gave in this JVM (the kernel may offer one again). */
+  private static final java.util.Set<Integer> GIVEN =
+      java.util.concurrent.ConcurrentHashMap.newKeySet();
+
   /**
    * A port free a moment ago, for a child process that takes its port from the environment and so
    * must be told it before it starts: reserve, close, reuse (another process may take it in
-   * between). In-process servers bind port 0 and are asked for theirs instead.
+   * between). In-process servers bind port 0 and are asked for theirs instead. Never one this JVM
+   * gave before: a port just closed is free again, and the kernel may hand it out twice in a row
+   * (two services of one `umbra dev` got 41331 and shared its listener, CI 2026-12-06).
    */
   public static int portForAChildProcess() {
-    return RedisProcesses.freePort(0);
+    for (int attempt = 0; attempt < 1_000; attempt++) {
+      int port = RedisProcesses.freePort(0);
+      if (GIVEN.add(port)) {
+        return port;
+      }
+    }
+    throw new IllegalStateException("no port this JVM has not given already");
   }
 }

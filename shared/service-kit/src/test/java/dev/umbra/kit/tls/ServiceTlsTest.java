@@ -33,6 +33,7 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import org.junit.jupiter.api.AfterEach;
@@ -64,13 +65,17 @@ class ServiceTlsTest {
 
     @Override
     protected Future<Void> mount(Router router) {
+      probe(router);
+      return Future.succeededFuture();
+    }
+
+    void probe(Router router) {
       InternalCredential internal = InternalCredential.load(settings());
       router
           .get("/internal/probe")
           .handler(
               ctx ->
                   ctx.response().setStatusCode(internal.admits(ctx.request()) ? 204 : 401).end());
-      return Future.succeededFuture();
     }
   }
 
@@ -83,6 +88,33 @@ class ServiceTlsTest {
     @Override
     protected boolean servesServiceToServiceCalls() {
       return false;
+    }
+  }
+
+  /** The same endpoint on a listener of its own ({@code serviceToServicePort}), port 0. */
+  static final class SplitProbe extends Probe {
+    SplitProbe(ServiceRuntime runtime) {
+      super(runtime);
+    }
+
+    @Override
+    protected boolean servesServiceToServiceCalls() {
+      return false;
+    }
+
+    @Override
+    protected OptionalInt serviceToServicePort() {
+      return OptionalInt.of(0);
+    }
+
+    @Override
+    protected Future<Void> mount(Router router) {
+      return Future.succeededFuture();
+    }
+
+    @Override
+    protected void mountServiceToService(Router router) {
+      probe(router);
     }
   }
 
@@ -299,6 +331,36 @@ class ServiceTlsTest {
             TlsContexts.rawStatus(
                 TlsContexts.trusting(ca.certificate(), null), s.actualPort(), "/healthz", ""))
         .isEqualTo("HTTP/1.1 200");
+  }
+
+  /**
+   * Service-to-service endpoints on a listener of their own (the relay's mesh port): only that
+   * listener asks for a client certificate and serves them; the main one asks nobody and answers
+   * 404 for them; the second listener serves nothing else (no health endpoint).
+   */
+  @Test
+  void withAServiceToServiceListenerOnlyThatListenerAsksForACertificate() throws Exception {
+    Probe s = start(Map.of("UMBRA_TLS_CLIENT_CA_FILE", caFile.toString()), SplitProbe::new);
+    int main = s.actualPort();
+    int internalPort = s.actualServiceToServicePort();
+    assertThat(internalPort).isPositive().isNotEqualTo(main);
+    LocalCertificates.Issued peer = LocalCertificates.leaf(ca, List.of("pairing"), CLOCK, DAY);
+    String internalHeader = InternalCredential.HEADER + ": " + INTERNAL + "\r\n";
+
+    assertThat(TlsContexts.certificateRequested(ca.certificate(), main)).isFalse();
+    assertThat(TlsContexts.handshakeRequestsCertificate(ca.certificate(), main)).isFalse();
+    assertThat(TlsContexts.handshakeRequestsCertificate(ca.certificate(), internalPort)).isTrue();
+    SSLContext withPeer = TlsContexts.trusting(ca.certificate(), peer);
+    SSLContext without = TlsContexts.trusting(ca.certificate(), null);
+    assertThat(TlsContexts.rawStatus(withPeer, internalPort, "/internal/probe", internalHeader))
+        .isEqualTo("HTTP/1.1 204");
+    assertThat(TlsContexts.rawStatus(without, internalPort, "/internal/probe", internalHeader))
+        .isEqualTo("HTTP/1.1 401");
+    assertThat(TlsContexts.rawStatus(withPeer, main, "/internal/probe", internalHeader))
+        .isEqualTo("HTTP/1.1 404");
+    assertThat(TlsContexts.rawStatus(withPeer, internalPort, "/healthz", ""))
+        .isEqualTo("HTTP/1.1 404");
+    assertThat(TlsContexts.rawStatus(without, main, "/healthz", "")).isEqualTo("HTTP/1.1 200");
   }
 
   @Test

@@ -62,11 +62,47 @@ public final class TlsContexts {
       throws GeneralSecurityException, IOException {
     java.util.concurrent.atomic.AtomicBoolean asked =
         new java.util.concurrent.atomic.AtomicBoolean();
+    String status = rawStatus(noCertificate(ca, asked), port, "/healthz", "");
+    if (!status.equals("HTTP/1.1 200")) {
+      throw new IOException("the server did not answer /healthz: '" + status + "'");
+    }
+    return asked.get();
+  }
+
+  /**
+   * Whether the server on {@code port} (its certificate from {@code ca}) sends a certificate
+   * request in its handshake, whatever it serves: a client without certificates completes one TLS
+   * 1.3 handshake (the server's request comes before the client's Finished) and notes whether the
+   * JDK asked its key manager for a client certificate.
+   */
+  public static boolean handshakeRequestsCertificate(X509Certificate ca, int port)
+      throws GeneralSecurityException, IOException {
+    java.util.concurrent.atomic.AtomicBoolean asked =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    try (SSLSocket s = (SSLSocket) noCertificate(ca, asked).getSocketFactory().createSocket()) {
+      s.connect(new InetSocketAddress("127.0.0.1", port), 5_000);
+      s.setSoTimeout(30_000); // a cold JVM's first mutual-TLS handshake took 4-6 s here
+      s.startHandshake();
+    }
+    return asked.get();
+  }
+
+  /** A context trusting {@code ca} whose key manager has no certificate and notes being asked. */
+  private static SSLContext noCertificate(
+      X509Certificate ca, java.util.concurrent.atomic.AtomicBoolean asked)
+      throws GeneralSecurityException, IOException {
     javax.net.ssl.X509ExtendedKeyManager none =
         new javax.net.ssl.X509ExtendedKeyManager() {
           @Override
           public String chooseClientAlias(
               String[] keyType, java.security.Principal[] issuers, java.net.Socket socket) {
+            asked.set(true);
+            return null;
+          }
+
+          @Override
+          public String chooseEngineClientAlias(
+              String[] keyType, java.security.Principal[] issuers, javax.net.ssl.SSLEngine e) {
             asked.set(true);
             return null;
           }
@@ -99,11 +135,7 @@ public final class TlsContexts {
         };
     SSLContext ctx = SSLContext.getInstance("TLS");
     ctx.init(new javax.net.ssl.KeyManager[] {none}, trustManagers(ca), null);
-    String status = rawStatus(ctx, port, "/healthz", "");
-    if (!status.equals("HTTP/1.1 200")) {
-      throw new IOException("the server did not answer /healthz: '" + status + "'");
-    }
-    return asked.get();
+    return ctx;
   }
 
   private static javax.net.ssl.TrustManager[] trustManagers(X509Certificate ca)
