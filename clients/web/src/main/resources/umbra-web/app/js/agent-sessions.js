@@ -9,7 +9,7 @@
 import { fromHex } from './bytes.js';
 import { saveDevice } from './device-store.js';
 import { generateX25519, relayPsk } from './noise.js';
-import { ChannelStream, RelayConnection, clientAuth } from './relay-channel.js';
+import { ChannelStream, RelayConnection, deviceProof } from './relay-channel.js';
 import { el, fillMachines, printable, setText, show } from './view.js';
 
 const SESSION_TYPES = new Set(['status', 'output', 'tool_call', 'tool_result', 'approval_request', 'inbox_request', 'inbox_raised', 'inbox_decision', 'prompt', 'approval', 'exit']);
@@ -94,7 +94,7 @@ async function connection() {
     workspaceId: workspace,
     staticKey: key,
     psk: pskText ? await relayPsk(workspace, pskText) : null,
-    payloadFor: (tgt) => clientAuth(credential, device.signing.privateKey, workspace, tgt, key.publicRaw),
+    proofFor: (tgt) => deviceProof(credential, device.signing.privateKey, workspace, tgt, key.publicRaw),
   });
   await conn.connect();
   return { conn, target, daemonKey };

@@ -1,8 +1,9 @@
 // The relay channel from the page (docs/relay.md; docs/web.md "Agent sessions"): what the CLI's
 // ChannelOpener and SecureChannel do, over one WebSocket to the relay. The page is the Noise IK
-// initiator towards the daemon's static key the caller pinned; under Workspace Protection
-// message 1 carries this device's credential and its Ed25519 signature binding the Noise static
-// key to the workspace and machine (ClientAuth). Every DATA carries its Noise counter as sequence;
+// initiator towards the daemon's static key the caller pinned; message 1 carries the page's time
+// (umbra-relay-client-auth/v2, docs/relay.md "Message 1": the daemon refuses it more than 5 minutes
+// off) and, under Workspace Protection, this device's credential and its Ed25519 signature binding
+// the Noise static key to the workspace and machine (ClientAuth). Every DATA carries its Noise counter as sequence;
 // only the next one is decrypted, duplicates are acknowledged again, a gap asks the daemon to
 // resend (RESUME gap); every ciphertext is kept until acknowledged and resent byte for byte on
 // RESUME. A DATA that does not authenticate or parse closes the channel. The relay sees frames'
@@ -76,6 +77,9 @@ const REFUSALS = {
   unknown_target: 'the machine is not connected to the relay (is its daemon running?)',
   handshake_failed: 'the machine refused the handshake (a different key or PSK)',
   replayed_handshake: 'the machine refused the handshake as a replay',
+  handshake_stale: 'the machine refused the handshake: its time is more than 5 minutes behind the machine\'s (check this computer\'s clock)',
+  handshake_future: 'the machine refused the handshake: its time is more than 5 minutes ahead of the machine\'s (check this computer\'s clock)',
+  handshake_time_missing: 'the machine refused the handshake as carrying no time: this page is older than the machine\'s daemon (reload it)',
   no_device_credential: 'the machine requires a trusted device (Workspace Protection)',
   device_not_trusted: 'the machine refused this device: the workspace key never signed its current credential',
   device_revoked: 'the machine refused this device: it was revoked',
@@ -85,24 +89,34 @@ const REFUSALS = {
   peer_gone: 'nothing was heard from the other side for too long; the channel is closed',
 };
 
+/** Message 1's payload type (HandshakePayload.TYPE in clients/core). */
+export const CLIENT_AUTH_TYPE = 'umbra-relay-client-auth/v2';
+
 /**
- * Message 1's payload under Workspace Protection (ClientAuth): the device's credential as served and
- * its Ed25519 signature over {"type":"umbra-relay-client-static/v1", workspace, target, static key}.
+ * The device's proof under Workspace Protection (ClientAuth), members of message 1's payload: the
+ * device's credential as served and its Ed25519 signature over
+ * {"type":"umbra-relay-client-static/v1", workspace, target, static key}.
  */
-export async function clientAuth(credential, signingKey, workspaceId, targetId, staticPublicRaw) {
+export async function deviceProof(credential, signingKey, workspaceId, targetId, staticPublicRaw) {
   const binding = canonicalize({
     type: 'umbra-relay-client-static/v1',
     workspace_id: workspaceId,
     target_id: targetId,
     noise_static_key: toHex(staticPublicRaw),
   });
-  return new TextEncoder().encode(
-    canonicalize({
-      type: 'umbra-relay-client-auth/v1',
-      credential: { payload: credential.payload, signature: credential.signature },
-      static_key_signature: await signText(signingKey, binding),
-    }),
-  );
+  return {
+    credential: { payload: credential.payload, signature: credential.signature },
+    static_key_signature: await signText(signingKey, binding),
+  };
+}
+
+/**
+ * Message 1's payload (docs/relay.md "Message 1"): canonical JSON of the type, `timeMillis` (unix
+ * ms, this page's clock) and the device's `proof` when there is one.
+ */
+export function handshakePayload(timeMillis, proof) {
+  if (!Number.isSafeInteger(timeMillis)) throw new Error('message 1 needs an integer time');
+  return new TextEncoder().encode(canonicalize({ type: CLIENT_AUTH_TYPE, time: timeMillis, ...(proof || {}) }));
 }
 
 function randomChannelId() {
@@ -118,7 +132,8 @@ function randomChannelId() {
  * One WebSocket to the relay with this page's channels. `options`: {url (the relay's ws(s) URL of
  * /v1/relay), token (a relay session token, offered as a subprotocol; the relay reads it only from
  * this page's origin and does not echo it), workspaceId, staticKey ({privateKey, publicRaw}: the
- * page's Noise static key), psk (32 bytes or null), payloadFor(target) (message 1's payload)}.
+ * page's Noise static key), psk (32 bytes or null), proofFor(target) (the device's proof for
+ * message 1, or null without Workspace Protection), now() (unix ms; default Date.now)}.
  */
 export class RelayConnection {
   constructor(options) {
@@ -189,7 +204,8 @@ export class RelayConnection {
       prologue: relayPrologue(this.o.workspaceId, target),
       psk: this.o.psk || undefined,
     });
-    const m1 = await hs.writeMessage(await this.o.payloadFor(target));
+    const proof = this.o.proofFor ? await this.o.proofFor(target) : null;
+    const m1 = await hs.writeMessage(handshakePayload((this.o.now || Date.now)(), proof));
     const id = randomChannelId();
     const accepted = new Promise((resolve, reject) => {
       const timer = setTimeout(() => {

@@ -32,6 +32,7 @@ import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.net.URI;
+import java.util.OptionalInt;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,13 +71,26 @@ public final class RelayService extends UmbraService {
   }
 
   /**
-   * The mesh links of other instances are its only service-to-service calls: without the mesh the
-   * listener asks nobody for a certificate, so browsers' agent-session WebSockets are not cancelled
-   * under mutual TLS (docs/deploy.md).
+   * The mesh links of other instances are its only service-to-service calls: without the mesh, or
+   * with the mesh on a listener of its own ({@code UMBRA_RELAY_MESH_PORT}), the main listener asks
+   * nobody for a certificate, so browsers' agent-session WebSockets are not cancelled under mutual
+   * TLS (docs/deploy.md).
    */
   @Override
   protected boolean servesServiceToServiceCalls() {
-    return relaySettings.mesh();
+    return relaySettings.mesh() && relaySettings.meshPort().isEmpty();
+  }
+
+  /** The mesh's own listener, when {@code UMBRA_RELAY_MESH_PORT} is set and the mesh is on. */
+  @Override
+  protected OptionalInt serviceToServicePort() {
+    return relaySettings.mesh() ? relaySettings.meshPort() : OptionalInt.empty();
+  }
+
+  /** The mesh endpoint, alone on its listener. */
+  @Override
+  protected void mountServiceToService(Router router) {
+    router.get(RelayWire.MESH_PATH).handler(this::meshUpgrade);
   }
 
   /**
@@ -135,7 +149,10 @@ public final class RelayService extends UmbraService {
             runtime.audit(),
             new MeshAccess(meshAuth, this::meshUrl, settings().tls().serving(), this::linkOptions));
     router.get(RelayWire.PATH).handler(this::upgrade);
-    router.get(RelayWire.MESH_PATH).handler(this::meshUpgrade);
+    if (serviceToServicePort().isEmpty()) {
+      // else on the mesh's own listener only: here it is an unknown route (404)
+      router.get(RelayWire.MESH_PATH).handler(this::meshUpgrade);
+    }
     vertx.setPeriodic(60_000, t -> connectionLimits.sweep(System.nanoTime()));
     return switchboard.start(revocations);
   }
@@ -239,22 +256,24 @@ public final class RelayService extends UmbraService {
 
   /**
    * Where other instances reach this one's mesh endpoint: {@code UMBRA_RELAY_MESH_URL}, else the
-   * bind address and actual port (none while not listening, or when bound to a wildcard address,
-   * which peers cannot dial).
+   * bind address and the actual port of the listener serving it (the mesh's own with {@code
+   * UMBRA_RELAY_MESH_PORT}, else the main one; none while not listening, or when bound to a
+   * wildcard address, which peers cannot dial).
    */
   private URI meshUrl() {
     if (meshUrl == null) {
       String host = settings().bindHost();
+      int port = serviceToServicePort().isPresent() ? actualServiceToServicePort() : actualPort();
       if (relaySettings.meshUrl().isPresent()) {
         meshUrl = relaySettings.meshUrl().get();
-      } else if (actualPort() > 0
+      } else if (port > 0
           && !host.isEmpty()
           && !host.equals("0.0.0.0")
           && !host.equals("::")
           && !host.equals("[::]")) {
         String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
         String scheme = settings().tls().serving() ? "wss" : "ws";
-        meshUrl = URI.create(scheme + "://" + h + ":" + actualPort() + RelayWire.MESH_PATH);
+        meshUrl = URI.create(scheme + "://" + h + ":" + port + RelayWire.MESH_PATH);
       }
     }
     return meshUrl;

@@ -2,10 +2,12 @@ package dev.umbra.relay;
 
 import dev.umbra.kit.config.ConfigException;
 import dev.umbra.kit.config.Env;
+import dev.umbra.kit.config.ServiceName;
 import dev.umbra.relay.wire.RelayWire;
 import java.net.URI;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.OptionalInt;
 
 /**
  * The relay's own settings (docs/relay.md), from {@code UMBRA_RELAY_*} variables.
@@ -24,6 +26,9 @@ import java.util.Optional;
  *     links ({@code UMBRA_RELAY_MESH=on}, the default) or over Redis pub/sub ({@code off})
  * @param meshUrl {@code UMBRA_RELAY_MESH_URL}: where other instances reach this one's mesh
  *     endpoint; empty: derived from the bind address and port (none when bound to a wildcard)
+ * @param meshPort {@code UMBRA_RELAY_MESH_PORT}: the port of a listener of its own for the mesh
+ *     endpoint (0: any free port), which then is served there only, and only that listener asks for
+ *     client certificates; empty: the mesh endpoint is on the main listener
  */
 public record RelaySettings(
     int maxFrameBytes,
@@ -35,7 +40,11 @@ public record RelaySettings(
     Duration idle,
     Duration ping,
     boolean mesh,
-    Optional<URI> meshUrl) {
+    Optional<URI> meshUrl,
+    OptionalInt meshPort) {
+
+  /** The mesh listener's port (docs/relay.md, "Mesh"). */
+  public static final String MESH_PORT = "UMBRA_RELAY_MESH_PORT";
 
   public static RelaySettings from(Env env) {
     int max = env.positiveInt("UMBRA_RELAY_MAX_FRAME_BYTES", RelayWire.DEFAULT_MAX_FRAME_BYTES);
@@ -61,6 +70,16 @@ public record RelaySettings(
         env.optional("UMBRA_RELAY_MESH_URL").isEmpty()
             ? Optional.empty()
             : Optional.of(env.url("UMBRA_RELAY_MESH_URL", null, "ws", "wss"));
+    OptionalInt meshPort =
+        env.optional(MESH_PORT).isEmpty()
+            ? OptionalInt.empty()
+            : OptionalInt.of(env.port(MESH_PORT, 0));
+    String mainPort = ServiceName.RELAY.envPrefix() + "PORT";
+    if (meshPort.isPresent()
+        && meshPort.getAsInt() != 0
+        && meshPort.getAsInt() == env.port(mainPort, ServiceName.RELAY.defaultPort())) {
+      throw new ConfigException(MESH_PORT, "must differ from " + mainPort);
+    }
     return new RelaySettings(
         max,
         env.positiveInt("UMBRA_RELAY_CONN_RATE", 20),
@@ -71,6 +90,7 @@ public record RelaySettings(
         Duration.ofSeconds(idle),
         Duration.ofSeconds(ping),
         mesh.equals("on"),
-        meshUrl);
+        meshUrl,
+        meshPort);
   }
 }

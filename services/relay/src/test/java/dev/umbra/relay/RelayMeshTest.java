@@ -6,7 +6,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import com.google.protobuf.ByteString;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.testing.BusTraffic;
@@ -26,6 +25,7 @@ import dev.umbra.relay.testing.RawPeer;
 import dev.umbra.relay.testing.RedisMonitor;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
+import dev.umbra.relay.testing.TestFrames;
 import dev.umbra.relay.testing.TestTokens;
 import dev.umbra.relay.wire.Reject;
 import dev.umbra.relay.wire.RelayWire;
@@ -105,16 +105,7 @@ class RelayMeshTest {
   }
 
   private RelayFrame frame(FrameType t, long channel, byte[] payload) {
-    RelayFrame.Builder f =
-        RelayFrame.newBuilder()
-            .setType(t)
-            .setWorkspaceId(ws.toString())
-            .setTargetId(machine)
-            .setChannelId(channel);
-    if (payload != null) {
-      f.setPayload(ByteString.copyFrom(payload));
-    }
-    return f.build();
+    return TestFrames.frame(t, ws, machine, channel, payload);
   }
 
   private RelayFrame data(long channel, int sequence, int size) {

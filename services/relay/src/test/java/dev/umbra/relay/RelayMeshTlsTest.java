@@ -1,9 +1,7 @@
 package dev.umbra.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.catchThrowable;
 
-import com.google.protobuf.ByteString;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestTls;
@@ -12,6 +10,7 @@ import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.relay.testing.RawPeer;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
+import dev.umbra.relay.testing.TestFrames;
 import dev.umbra.relay.testing.TestTokens;
 import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Vertx;
@@ -22,7 +21,6 @@ import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -65,26 +63,11 @@ class RelayMeshTlsTest {
   }
 
   private RelayFrame frame(FrameType t, long channel, byte[] payload) {
-    RelayFrame.Builder f =
-        RelayFrame.newBuilder()
-            .setType(t)
-            .setWorkspaceId(ws.toString())
-            .setTargetId(machine)
-            .setChannelId(channel);
-    if (payload != null) {
-      f.setPayload(ByteString.copyFrom(payload));
-    }
-    return f.build();
+    return TestFrames.frame(t, ws, machine, channel, payload);
   }
 
   private RawPeer peer(Instance on, String token) {
-    return RelayCluster.await(
-        RawPeer.connect(
-            vertx,
-            on.url(),
-            Map.of("authorization", "Bearer " + token),
-            0,
-            cluster.clientOptions()));
+    return cluster.peer(on, token);
   }
 
   @Test
@@ -126,18 +109,16 @@ class RelayMeshTlsTest {
     WebSocketClientOptions trusting = cluster.clientOptions();
 
     // TLS without a client certificate: a valid proof alone is refused (401)
-    Throwable none = rootCause(link(headers, trusting));
+    Throwable none = link(headers, trusting);
     assertThat(none).isInstanceOf(UpgradeRejectedException.class);
     assertThat(((UpgradeRejectedException) none).getStatus()).isEqualTo(401);
 
     // a certificate another CA signed: refused (by the handshake, or at the door)
     TestTls stranger = TestTls.issue(home, "stranger-" + UUID.randomUUID());
     Throwable foreign =
-        rootCause(
-            link(
-                headers,
-                new WebSocketClientOptions(trusting)
-                    .setKeyCertOptions(stranger.clientCertificate())));
+        link(
+            headers,
+            new WebSocketClientOptions(trusting).setKeyCertOptions(stranger.clientCertificate()));
     assertThat(foreign).isNotNull();
     if (foreign instanceof UpgradeRejectedException rejected) {
       assertThat(rejected.getStatus()).isEqualTo(401);
@@ -163,17 +144,6 @@ class RelayMeshTlsTest {
 
   /** The failure of a mesh upgrade with these headers and client options (null if it succeeded). */
   private Throwable link(Map<String, String> headers, WebSocketClientOptions options) {
-    var f =
-        RawPeer.connect(vertx, a.meshUrl(), headers, 0, options)
-            .toCompletionStage()
-            .toCompletableFuture();
-    return catchThrowable(() -> f.get(120, TimeUnit.SECONDS)); // a TLS handshake at load 40
-  }
-
-  private static Throwable rootCause(Throwable t) {
-    while (t != null && t.getCause() != null) {
-      t = t.getCause();
-    }
-    return t;
+    return RawPeer.refusal(vertx, a.meshUrl(), headers, options);
   }
 }

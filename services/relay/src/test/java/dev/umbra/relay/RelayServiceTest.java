@@ -6,7 +6,6 @@ import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.Logger;
 import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.read.ListAppender;
-import com.google.protobuf.ByteString;
 import dev.umbra.kit.bus.RedisBus;
 import dev.umbra.kit.revocation.RevocationChannel;
 import dev.umbra.kit.revocation.Revoked;
@@ -21,6 +20,7 @@ import dev.umbra.relay.routing.Switchboard;
 import dev.umbra.relay.testing.RawPeer;
 import dev.umbra.relay.testing.RelayCluster;
 import dev.umbra.relay.testing.RelayCluster.Instance;
+import dev.umbra.relay.testing.TestFrames;
 import dev.umbra.relay.testing.TestTokens;
 import dev.umbra.relay.wire.Reject;
 import io.vertx.core.Future;
@@ -103,16 +103,7 @@ class RelayServiceTest {
 
   private RelayFrame frame(
       FrameType t, UUID workspace, String target, long channel, byte[] payload) {
-    RelayFrame.Builder f =
-        RelayFrame.newBuilder()
-            .setType(t)
-            .setWorkspaceId(workspace.toString())
-            .setTargetId(target)
-            .setChannelId(channel);
-    if (payload != null) {
-      f.setPayload(ByteString.copyFrom(payload));
-    }
-    return f.build();
+    return TestFrames.frame(t, workspace, target, channel, payload);
   }
 
   private static byte[] random(int n) {

@@ -6,6 +6,7 @@ import dev.umbra.cli.CliException;
 import dev.umbra.cli.devices.WorkspaceProtection;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
+import dev.umbra.client.channel.HandshakePayload;
 import dev.umbra.client.channel.PlainRelayClient;
 import dev.umbra.client.channel.RelayWebSocket;
 import dev.umbra.client.http.ClientTls;
@@ -66,7 +67,7 @@ public final class RelayAccess<C> implements AutoCloseable {
         byte[] psk,
         Executor threads);
 
-    void handshakePayload(C client, Function<String, byte[]> payload);
+    void deviceProof(C client, Function<String, Optional<HandshakePayload.DeviceProof>> proof);
 
     /** Closes the channels (the machine is told) and the connection. */
     void close(C client);
@@ -106,8 +107,9 @@ public final class RelayAccess<C> implements AutoCloseable {
     }
 
     @Override
-    public void handshakePayload(RelayClient client, Function<String, byte[]> payload) {
-      client.handshakePayload(payload);
+    public void deviceProof(
+        RelayClient client, Function<String, Optional<HandshakePayload.DeviceProof>> proof) {
+      client.deviceProof(proof);
     }
 
     /**
@@ -190,8 +192,9 @@ public final class RelayAccess<C> implements AutoCloseable {
     }
 
     @Override
-    public void handshakePayload(PlainRelayClient client, Function<String, byte[]> payload) {
-      client.handshakePayload(payload);
+    public void deviceProof(
+        PlainRelayClient client, Function<String, Optional<HandshakePayload.DeviceProof>> proof) {
+      client.deviceProof(proof);
     }
 
     @Override
@@ -277,7 +280,7 @@ public final class RelayAccess<C> implements AutoCloseable {
           relayUrl.thenCompose(
               relay ->
                   transport.connect(api, workspace, relay, firstToken, clientKey, psk, threads));
-      CompletableFuture<Function<String, byte[]>> auth =
+      CompletableFuture<Function<String, Optional<HandshakePayload.DeviceProof>>> auth =
           CompletableFuture.supplyAsync(() -> handshakeAuth(api, workspace, clientKey), threads);
       JsonObject record = machineRecord(api, workspace, machine);
       String machineId = record.getString("id");
@@ -288,11 +291,11 @@ public final class RelayAccess<C> implements AutoCloseable {
       X25519PublicKey pinned =
           new PinStore(ctx.home()).check(workspace, machineId, X25519PublicKey.fromHex(keyHex));
       URI relay = join(relayUrl);
-      Function<String, byte[]> handshakeAuth = join(auth);
+      Function<String, Optional<HandshakePayload.DeviceProof>> handshakeAuth = join(auth);
       try {
         C client = relayConnected.get(30, TimeUnit.SECONDS);
         if (handshakeAuth != null) {
-          transport.handshakePayload(client, handshakeAuth);
+          transport.deviceProof(client, handshakeAuth);
         }
         return new RelayAccess<>(transport, client, machineId, pinned);
       } catch (Exception e) {
@@ -313,9 +316,9 @@ public final class RelayAccess<C> implements AutoCloseable {
   /**
    * Workspace Protection: the daemon admits only trusted devices, whose credential (verified here
    * first) binds this channel key; a device without a valid credential fails here, never falls
-   * back. Null without Workspace Protection (the handshake carries no payload).
+   * back. Null without Workspace Protection (message 1 carries its time only).
    */
-  private static Function<String, byte[]> handshakeAuth(
+  private static Function<String, Optional<HandshakePayload.DeviceProof>> handshakeAuth(
       Api api, UUID workspace, X25519KeyPair clientKey) {
     Optional<WorkspaceProtection.Trusted> trusted = api.trust(workspace);
     if (trusted.isEmpty()) {
@@ -329,7 +332,9 @@ public final class RelayAccess<C> implements AutoCloseable {
     Signed credential = trusted.get().credential();
     Ed25519KeyPair device = trusted.get().device().signing();
     return target ->
-        ClientAuth.payload(credential, device, workspace.toString(), target, clientKey.publicKey());
+        Optional.of(
+            ClientAuth.proof(
+                credential, device, workspace.toString(), target, clientKey.publicKey()));
   }
 
   /**

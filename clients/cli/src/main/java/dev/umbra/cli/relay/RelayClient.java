@@ -3,6 +3,7 @@ package dev.umbra.cli.relay;
 import dev.umbra.cli.CliException;
 import dev.umbra.client.channel.ChannelOpener;
 import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.HandshakePayload;
 import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.VertxTimers;
@@ -17,6 +18,7 @@ import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.net.URI;
 import java.util.List;
+import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -119,9 +121,10 @@ public final class RelayClient {
         });
   }
 
-  /** See {@link ChannelOpener#handshakePayload}. */
-  public RelayClient handshakePayload(Function<String, byte[]> forTarget) {
-    opener.handshakePayload(forTarget);
+  /** See {@link ChannelOpener#deviceProof}. */
+  public RelayClient deviceProof(
+      Function<String, Optional<HandshakePayload.DeviceProof>> forTarget) {
+    opener.deviceProof(forTarget);
     return this;
   }
 

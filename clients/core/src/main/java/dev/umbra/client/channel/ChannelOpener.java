@@ -14,9 +14,11 @@ import dev.umbra.proto.relay.RelayFrame;
 import dev.umbra.proto.relay.RelayReason;
 import dev.umbra.proto.relay.RelayReasons;
 import java.security.SecureRandom;
+import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Consumer;
 import java.util.function.Function;
@@ -44,7 +46,9 @@ public final class ChannelOpener {
   private final Consumer<RelayFrame> out;
   private final Map<Long, Pending> pending = new HashMap<>();
   private final Map<Long, SecureChannel> channels = new HashMap<>();
-  private volatile Function<String, byte[]> handshakePayload = target -> new byte[0];
+  private volatile Function<String, Optional<HandshakePayload.DeviceProof>> deviceProof =
+      target -> Optional.empty();
+  private volatile Clock clock = Clock.systemUTC();
 
   private record Pending(
       HandshakeState handshake,
@@ -73,12 +77,18 @@ public final class ChannelOpener {
   }
 
   /**
-   * What goes into Noise message 1 for a channel to a target: under Workspace Protection, this
-   * device's credential and the signature binding its static key ({@link ClientAuth#payload});
-   * empty otherwise. Set before opening channels.
+   * What Noise message 1 carries for a channel to a target besides its time ({@link
+   * HandshakePayload}): under Workspace Protection, this device's credential and the signature
+   * binding its static key ({@link ClientAuth#proof}); nothing otherwise. Set before opening
+   * channels.
    */
-  public void handshakePayload(Function<String, byte[]> forTarget) {
-    this.handshakePayload = forTarget;
+  public void deviceProof(Function<String, Optional<HandshakePayload.DeviceProof>> forTarget) {
+    this.deviceProof = forTarget;
+  }
+
+  /** The clock of message 1's time (default: the system's); tests. */
+  public void clock(Clock clock) {
+    this.clock = clock;
   }
 
   /**
@@ -104,7 +114,7 @@ public final class ChannelOpener {
               daemonKey,
               RelayPrologue.encode(workspace, target),
               psk);
-      m1 = hs.writeMessage(handshakePayload.apply(target));
+      m1 = hs.writeMessage(HandshakePayload.at(clock.millis(), deviceProof.apply(target)).encode());
     } catch (RuntimeException e) {
       promise.completeExceptionally(e);
       return promise;
@@ -217,6 +227,13 @@ public final class ChannelOpener {
       case CHANNEL_REASON_HANDSHAKE_FAILED ->
           "the machine refused the handshake (a different key or PSK)";
       case CHANNEL_REASON_REPLAYED_HANDSHAKE -> "the machine refused the handshake as a replay";
+      case CHANNEL_REASON_HANDSHAKE_STALE, CHANNEL_REASON_HANDSHAKE_FUTURE ->
+          "the machine refused the handshake: its time is more than "
+              + HandshakePayload.SKEW.toMinutes()
+              + " minutes from the machine's (a replay, or a clock that is off: check both clocks)";
+      case CHANNEL_REASON_HANDSHAKE_TIME_MISSING ->
+          "the machine refused the handshake: it carries no time (this client is older than the"
+              + " machine's daemon: update umbra)";
       case CHANNEL_REASON_NO_DEVICE_CREDENTIAL ->
           "the machine requires a trusted device (Workspace Protection): run `umbra device trust`";
       case CHANNEL_REASON_DEVICE_NOT_TRUSTED ->

@@ -11,6 +11,7 @@ import dev.umbra.proto.relay.RelayFrame;
 import java.io.IOException;
 import java.net.URI;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -67,9 +68,9 @@ public final class PlainRelayClient implements AutoCloseable {
     return client;
   }
 
-  /** See {@link ChannelOpener#handshakePayload}. */
-  public void handshakePayload(Function<String, byte[]> forTarget) {
-    opener.handshakePayload(forTarget);
+  /** See {@link ChannelOpener#deviceProof}. */
+  public void deviceProof(Function<String, Optional<HandshakePayload.DeviceProof>> forTarget) {
+    opener.deviceProof(forTarget);
   }
 
   /** The thread the channels live on: their listeners are called there, and sends go through it. */

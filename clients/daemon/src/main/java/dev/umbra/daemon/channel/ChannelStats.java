@@ -7,6 +7,16 @@ public final class ChannelStats {
   public final AtomicLong opened = new AtomicLong();
   public final AtomicLong replayedHandshakes = new AtomicLong();
   public final AtomicLong failedHandshakes = new AtomicLong();
+
+  /** Authenticated handshakes refused because the replay memory was full inside its window. */
+  public final AtomicLong replayMemoryFull = new AtomicLong();
+
+  /** Authenticated handshakes refused because their client held its share of the replay memory. */
+  public final AtomicLong tooManyHandshakes = new AtomicLong();
+
+  /** Handshakes refused for message 1's time: stale, from the future, or missing (old clients). */
+  public final AtomicLong untimelyHandshakes = new AtomicLong();
+
   public final AtomicLong decryptFailures = new AtomicLong();
   public final AtomicLong resumed = new AtomicLong();
   public final AtomicLong unknownChannel = new AtomicLong();

@@ -4,6 +4,7 @@ import com.google.protobuf.ByteString;
 import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
+import dev.umbra.client.channel.HandshakePayload;
 import dev.umbra.client.channel.RelayLink;
 import dev.umbra.client.channel.SecureChannel;
 import dev.umbra.client.channel.SocketPipe;
@@ -105,8 +106,8 @@ public final class DaemonChannels {
   private final Supplier<Future<String>> tokens;
   private final Map<String, MessageService> services = new HashMap<>();
   private final Map<Long, SecureChannel> channels = new HashMap<>();
-  private final ReplayCache replays = new ReplayCache(Duration.ofMinutes(15).toMillis(), 100_000);
   private final ChannelStats stats = new ChannelStats();
+  private ReplayGate replays = new ReplayGate(ReplayCache.standard(), stats);
   private final byte[] prologue;
   private RelayLink link;
   private Context context;
@@ -125,8 +126,9 @@ public final class DaemonChannels {
   private dev.umbra.daemon.agent.AgentInbox agentInbox = dev.umbra.daemon.agent.AgentInbox.NONE;
   private Clock clock = Clock.systemUTC();
 
-  /** A client's message-1 payload (its device credential) and Noise static key. */
-  private record Admission(byte[] payload, dev.umbra.crypto.keys.X25519PublicKey remoteStatic) {}
+  /** A client's message-1 payload (its time, its device's proof) and Noise static key. */
+  private record Admission(
+      HandshakePayload payload, dev.umbra.crypto.keys.X25519PublicKey remoteStatic) {}
 
   public DaemonChannels(Vertx vertx, Config config, Supplier<Future<String>> tokens) {
     this.vertx = vertx;
@@ -230,7 +232,7 @@ public final class DaemonChannels {
       return new Recheck(a -> null, stats.recheckedKeysetVersion.get());
     }
     return new Recheck(
-        a -> ClientAuth.recheck(pinned, a.payload()),
+        a -> ClientAuth.recheck(pinned, a.payload().proof()),
         pinned.map(t -> (long) t.pin().keyset().version()).orElse(0L));
   }
 
@@ -256,6 +258,12 @@ public final class DaemonChannels {
           done.complete(closed);
         });
     return done.future();
+  }
+
+  /** The replay memory's window and bounds (before {@link #start()}; tests). */
+  DaemonChannels replayMemory(Duration window, int capacity, int perClient) {
+    replays = new ReplayGate(new ReplayCache(window.toMillis(), capacity, perClient), stats);
+    return this;
   }
 
   /** Adds a message service for a topic (before {@link #start()}). */
@@ -387,32 +395,37 @@ public final class DaemonChannels {
       return; // a resent OPEN of a live channel: the client will resume
     }
     byte[] m1 = f.getPayload().toByteArray();
-    if (!replays.firstTime(m1, clock.millis())) {
-      stats.replayedHandshakes.incrementAndGet();
-      log.atWarn().addKeyValue("channel", Long.toHexString(id)).log("replayed handshake refused");
-      link.send(close(id, ChannelReasons.wire(ChannelReason.CHANNEL_REASON_REPLAYED_HANDSHAKE)));
-      return;
-    }
     TransportPair noise;
-    String clientKey;
     byte[] m2;
     Admission admission;
     try {
       HandshakeState hs =
           HandshakeState.responder(
               ChannelProtocol.suite(config.psk()), config.staticKey(), prologue, config.psk());
-      admission = new Admission(hs.readMessage(m1), hs.remoteStaticKey());
+      try { // before anything else: a replay the memory holds, a time outside the skew window
+        admission =
+            new Admission(
+                replays.fresh(id, m1, hs.readMessage(m1), clock.millis()), hs.remoteStaticKey());
+      } catch (HandshakePayload.RefusedException e) {
+        link.send(close(id, ChannelReasons.wire(e.reason())));
+        return;
+      }
       String refused = admissionCheck().apply(admission);
       if (refused != null) {
         stats.failedHandshakes.incrementAndGet();
         log.atWarn()
             .addKeyValue("channel", Long.toHexString(id))
             .log("client refused: {}", refused);
+      } else { // only an admitted client's handshake takes room, and nothing is forgotten for it
+        refused =
+            replays.remember(
+                id, m1, admission.payload().proof(), admission.remoteStatic(), clock.millis());
+      }
+      if (refused != null) {
         link.send(close(id, refused));
         return;
       }
       m2 = hs.writeMessage(new byte[0]);
-      clientKey = HexFormat.of().formatHex(hs.remoteStaticKey().toBytes());
       noise = hs.split();
     } catch (RuntimeException e) {
       stats.failedHandshakes.incrementAndGet();
@@ -446,7 +459,7 @@ public final class DaemonChannels {
               channel.fail(ChannelReason.CHANNEL_REASON_PROTOCOL);
               return;
             }
-            begin(channel, m.getStart(), clientKey);
+            begin(channel, m.getStart(), admission.remoteStatic().toHex());
           }
 
           @Override

@@ -19,9 +19,10 @@ import java.util.Map;
  * Mesh link authentication (docs/relay.md, "Mesh link authentication"): a dialling instance never
  * sends the internal credential; it sends {@link #HEADER} {@code
  * v1.<target>.<unix_seconds>.<nonce>.<mac>} ({@link MeshProofKey}). The acceptor checks the MAC
- * first (constant time), then that the proof names it, is within the window of its clock and that
- * its nonce is fresh. A proof captured by whatever a forged presence entry pointed a dialler at
- * opens no link to a real instance: it names another target, goes stale, and is single-use.
+ * first (constant time), then that the proof names it, is within the window of its clock (whose
+ * lower edge never moves back) and that its nonce is fresh. A proof captured by whatever a forged
+ * presence entry pointed a dialler at opens no link to a real instance: it names another target,
+ * goes stale, and is single-use.
  */
 public final class MeshAuth {
   /** The upgrade header carrying the proof. */
@@ -48,6 +49,12 @@ public final class MeshAuth {
 
   /** Nonces seen (hex) and the second after which their proof would be stale anyway. */
   private final Map<String, Long> seen = new LinkedHashMap<>();
+
+  /**
+   * The highest second the clock read: the window's lower edge never moves back, so a clock that
+   * steps back does not readmit a proof whose nonce was forgotten as stale.
+   */
+  private long newest = Long.MIN_VALUE;
 
   public MeshAuth(InternalCredential credential, String instance, Clock clock) {
     this(credential, instance, clock, MAX_NONCES);
@@ -98,13 +105,14 @@ public final class MeshAuth {
       return MeshRefusal.WRONG_TARGET;
     }
     long now = clock.instant().getEpochSecond();
-    if (p.unixSeconds() < now - WINDOW_SECONDS) {
+    newest = Math.max(newest, now);
+    if (p.unixSeconds() < newest - WINDOW_SECONDS) {
       return MeshRefusal.STALE;
     }
     if (p.unixSeconds() > now + WINDOW_SECONDS) {
       return MeshRefusal.FUTURE;
     }
-    return remember(p, now);
+    return remember(p, newest);
   }
 
   private MeshRefusal remember(Proof p, long now) {

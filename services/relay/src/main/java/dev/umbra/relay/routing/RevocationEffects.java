@@ -39,6 +39,9 @@ final class RevocationEffects {
       if (c.daemon && c.target != null && !c.closed) {
         // the hint goes out before any close, so a daemon losing a member's channels also re-checks
         // the rest
+        // counted before the write: the daemon may read the frame before this thread goes on
+        metrics.trustHint();
+        hinted++;
         delivery.send(
             c,
             RelayFrame.newBuilder()
@@ -46,8 +49,6 @@ final class RevocationEffects {
                 .setWorkspaceId(c.workspace)
                 .setTargetId(c.target)
                 .build());
-        hinted++;
-        metrics.trustHint();
       }
       if (r.endsLive(c.claims)) {
         metrics.revoked();

@@ -111,6 +111,21 @@ class MeshAuthTest {
   }
 
   @Test
+  void aClockThatStepsBackDoesNotReadmitAForgottenNonce() {
+    MeshAuth small = new MeshAuth(InternalCredential.of(CREDENTIAL), B, clock, 2);
+    String first = a.proof(B);
+    assertThat(small.check(A, first)).isNull();
+    clock.advance(Duration.ofSeconds(31));
+    assertThat(small.check(A, a.proof(B))).isNull();
+    assertThat(small.check(A, a.proof(B))).isNull(); // full: first's nonce is forgotten
+    clock.advance(Duration.ofSeconds(31));
+    assertThat(small.check(A, a.proof(B))).isNull(); // the other two are forgotten: room again
+    assertThat(small.remembered()).isEqualTo(1);
+    clock.advance(Duration.ofSeconds(-62)); // the clock steps back to first's second
+    assertThat(small.check(A, first)).isEqualTo(MeshRefusal.STALE);
+  }
+
+  @Test
   void missingTruncatedOversizedOrMalformedHeadersAreRefusedAsSuch() {
     String good = a.proof(B);
     String[] f = good.split("\\.");

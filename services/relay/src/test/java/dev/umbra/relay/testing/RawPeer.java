@@ -101,6 +101,27 @@ public final class RawPeer implements AutoCloseable {
         .onFailure(e -> client.close());
   }
 
+  /**
+   * Why an upgrade to {@code url} with these headers and options failed, as its root cause (an
+   * {@code UpgradeRejectedException} for a refusal by status, an {@code SSLException} or {@code
+   * IOException} for one by the handshake); null when it succeeded (the peer is then closed). Waits
+   * up to 120 s: a TLS handshake at load 40.
+   */
+  public static Throwable refusal(
+      Vertx vertx, URI url, Map<String, String> headers, WebSocketClientOptions options) {
+    var f = connect(vertx, url, headers, 0, options).toCompletionStage().toCompletableFuture();
+    try {
+      f.get(120, java.util.concurrent.TimeUnit.SECONDS).close();
+      return null;
+    } catch (Exception e) {
+      Throwable t = e;
+      while (t.getCause() != null) {
+        t = t.getCause();
+      }
+      return t;
+    }
+  }
+
   public static RawPeer open(Vertx vertx, URI url, String token) {
     return RelayCluster.await(connect(vertx, url, token));
   }

@@ -166,6 +166,16 @@ public final class RelayCluster implements AutoCloseable {
     return o;
   }
 
+  /**
+   * A daemon or client connected to {@code on} with {@code token} and {@link #clientOptions} (over
+   * TLS: no client certificate).
+   */
+  public RawPeer peer(Instance on, String token) {
+    return await(
+        RawPeer.connect(
+            vertx, on.url(), Map.of("authorization", "Bearer " + token), 0, clientOptions()));
+  }
+
   public String busPrefix() {
     return prefix;
   }

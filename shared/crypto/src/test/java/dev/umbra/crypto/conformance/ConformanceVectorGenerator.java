@@ -74,7 +74,8 @@ public final class ConformanceVectorGenerator {
           "double-ratchet.json",
           "workflow.json",
           "relay-mesh-proof.json",
-          "bus-notice.json");
+          "bus-notice.json",
+          "relay-client-auth.json");
 
   private static final byte[] SEED = "umbra-conformance-seed/v1".getBytes(StandardCharsets.UTF_8);
 
@@ -115,6 +116,7 @@ public final class ConformanceVectorGenerator {
                 ConformanceVectorGenerator::uuid, ConformanceVectorGenerator::bytes)));
     out.put("relay-mesh-proof.json", write(RelayMeshProofVectors.generate()));
     out.put("bus-notice.json", write(BusNoticeVectors.generate()));
+    out.put("relay-client-auth.json", write(RelayClientAuthVectors.generate()));
     return out;
   }
 

@@ -468,6 +468,11 @@ class ConformanceVectorsTest {
     assertThat(replayAll("bus-notice.json", 3, BusNoticeVectors::replay)).isEmpty();
   }
 
+  @Test
+  void replaysRelayClientAuthJson() throws IOException {
+    assertThat(replayAll("relay-client-auth.json", 2, RelayClientAuthVectors::replay)).isEmpty();
+  }
+
   /** Every failure of every vector of {@code file}, which must hold {@code count} vectors. */
   private static List<String> replayAll(
       String file, int count, java.util.function.Function<JsonNode, List<String>> replay)
