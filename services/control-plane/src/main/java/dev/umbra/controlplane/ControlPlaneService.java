@@ -64,7 +64,17 @@ import java.util.stream.Stream;
 public final class ControlPlaneService extends UmbraService {
   private static final org.slf4j.Logger log =
       org.slf4j.LoggerFactory.getLogger(ControlPlaneService.class);
+
+  /** The default and longest life of the session tokens it signs. */
   public static final Duration SESSION_TTL = dev.umbra.kit.auth.SessionTokens.MAX_TTL;
+
+  /**
+   * The shortest {@code UMBRA_SESSION_TOKEN_TTL_SECONDS}: a live messaging socket lives no longer
+   * than its token, so a shorter one would have clients reconnecting all the time (and a token
+   * could expire between its minting and its use).
+   */
+  public static final int SESSION_TTL_MIN_SECONDS = 10;
+
   private static final long ROTATION_CHECK_MS = Duration.ofMinutes(10).toMillis();
 
   private final PrintStream stderr;
@@ -74,6 +84,7 @@ public final class ControlPlaneService extends UmbraService {
   private long rotationTimer = -1;
   private MessagingFeature messaging;
   private MessagingAuth messagingAuth;
+  private Duration sessionTtl = SESSION_TTL;
 
   public ControlPlaneService(ServiceRuntime runtime) {
     this(runtime, System.err);
@@ -114,12 +125,20 @@ public final class ControlPlaneService extends UmbraService {
         .setWebSocketSubProtocols(List.of(BrowserBearer.PROTOCOL));
   }
 
+  /** {@code UMBRA_SESSION_TOKEN_TTL_SECONDS}: the life of the session tokens it signs. */
+  private static Duration sessionTtl(dev.umbra.kit.config.Env env) {
+    int max = (int) SESSION_TTL.toSeconds();
+    return Duration.ofSeconds(
+        env.boundedInt("UMBRA_SESSION_TOKEN_TTL_SECONDS", max, SESSION_TTL_MIN_SECONDS, max));
+  }
+
   @Override
   protected Future<Void> mount(Router router) {
     this.router = router;
     Optional<String> bootstrapToken;
     try {
       bootstrapToken = Bootstrap.configured(settings().env());
+      sessionTtl = sessionTtl(settings().env());
     } catch (RuntimeException e) {
       return Future.failedFuture(e);
     }
@@ -149,7 +168,7 @@ public final class ControlPlaneService extends UmbraService {
                         db,
                         settings().home().resolve("control-plane").resolve("signing"),
                         clock,
-                        SESSION_TTL)
+                        sessionTtl)
                     .compose(
                         k -> {
                           keys = k;
@@ -364,7 +383,7 @@ public final class ControlPlaneService extends UmbraService {
     return new JsonObject()
         .put("services", services)
         .put("jwks_url", cp + SessionTokens.JWKS_PATH)
-        .put("session_token_ttl_seconds", SESSION_TTL.toSeconds());
+        .put("session_token_ttl_seconds", sessionTtl.toSeconds());
   }
 
   /** The route table (tests compare it with the router and the OpenAPI document). */

@@ -1,21 +1,18 @@
 package dev.umbra.controlplane;
 
+import static dev.umbra.controlplane.MessagingFixture.asOwner;
+import static dev.umbra.controlplane.MessagingFixture.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.umbra.controlplane.MessagingFixture.Scene;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Tuple;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -46,90 +43,65 @@ class AckChecksTest {
   }
 
   String ws() {
-    return scene.owner().workspaceId();
-  }
-
-  Harness.Response ack(String session, String... ids) {
-    JsonArray a = new JsonArray();
-    for (String id : ids) {
-      a.add(id);
-    }
-    return h.call(
-        "POST",
-        "/v1/workspaces/" + ws() + "/messages/acks",
-        session,
-        new JsonObject().put("ids", a));
-  }
-
-  int pending(String session) {
-    return h.call("GET", "/v1/workspaces/" + ws() + "/messages", session, null)
-        .body()
-        .getJsonArray("items")
-        .size();
+    return scene.ws();
   }
 
   /** Copies stored of message {@code id}, as the owner sees them (no row-level security). */
-  int stored(String id) throws Exception {
+  long stored(String id) throws Exception {
     return stored(h, id);
   }
 
-  static int stored(Harness h, String id) throws Exception {
-    try (Connection c = h.pg.ownerConnection();
-        PreparedStatement st =
-            c.prepareStatement("SELECT count(*) FROM control_plane.messages WHERE id = ?")) {
-      st.setObject(1, UUID.fromString(id));
-      try (var rs = st.executeQuery()) {
-        rs.next();
-        return rs.getInt(1);
-      }
-    }
-  }
-
-  void owner(String sql, UUID id) throws Exception {
-    SendChecksTest.owner(h, sql, id);
+  static long stored(Harness h, String id) throws Exception {
+    return MessagingFixture.ownerCount(
+        h, "SELECT count(*) FROM control_plane.messages WHERE id = ?", UUID.fromString(id));
   }
 
   @Test
   void theRecipientsAckDeletesItsCopyOnceAndAgainDeletesNothing() throws Exception {
     String id = MessagingFixture.send(h, scene, new byte[] {1});
     String other = MessagingFixture.send(h, scene, new byte[] {2});
-    Harness.Response first = ack(scene.agent().session(), id);
+    Harness.Response first = scene.ack(h, scene.agent().session(), List.of(id));
     assertThat(first.status()).as(first.body().encode()).isEqualTo(200);
     assertThat(first.body().getInteger("deleted")).isEqualTo(1);
-    assertThat(ack(scene.agent().session(), id).body().getInteger("deleted")).isZero();
+    assertThat(scene.ack(h, scene.agent().session(), List.of(id)).body().getInteger("deleted"))
+        .isZero();
     assertThat(stored(id)).isZero();
     assertThat(stored(other)).as("a copy not acknowledged stays").isEqualTo(1);
-    assertThat(pending(scene.agent().session())).isEqualTo(1);
+    assertThat(scene.pending(h, scene.agent().session())).hasSize(1);
   }
 
   @Test
   void someoneElsesCopyIsNotDeleted() throws Exception {
     String id = MessagingFixture.send(h, scene, new byte[] {1});
     // the sender knows the id; the copy is the agent's
-    Harness.Response r = ack(scene.device().session(), id);
+    Harness.Response r = scene.ack(h, scene.device().session(), List.of(id));
     assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
     assertThat(r.body().getInteger("deleted")).isZero();
     assertThat(stored(id)).isEqualTo(1);
-    assertThat(pending(scene.agent().session())).isEqualTo(1);
+    assertThat(scene.pending(h, scene.agent().session())).hasSize(1);
   }
 
   @Test
   void aRecipientNoLongerActiveIsRefusedAndDeletesNothing() throws Exception {
     String id = MessagingFixture.send(h, scene, new byte[] {1});
-    owner(
+    asOwner(
+        h,
         "UPDATE control_plane.machines SET revoked_at = now() WHERE id ="
             + " (SELECT machine_id FROM control_plane.agents WHERE id = ?)",
         scene.agent().id());
-    Harness.Response r = ack(scene.agent().session(), id);
-    SendChecksTest.refused(r, 403, "principal_not_active");
+    Harness.Response r = scene.ack(h, scene.agent().session(), List.of(id));
+    refused(r, 403, "principal_not_active");
     assertThat(stored(id)).isEqualTo(1);
   }
 
   @Test
   void aDeviceNoLongerTrustedIsRefused() throws Exception {
-    owner("UPDATE control_plane.devices SET status = 'revoked' WHERE id = ?", scene.device().id());
-    SendChecksTest.refused(
-        ack(scene.device().session(), UUID.randomUUID().toString()), 403, "principal_not_active");
+    asOwner(
+        h, "UPDATE control_plane.devices SET status = 'revoked' WHERE id = ?", scene.device().id());
+    refused(
+        scene.ack(h, scene.device().session(), List.of(UUID.randomUUID().toString())),
+        403,
+        "principal_not_active");
   }
 
   @Test
@@ -137,17 +109,8 @@ class AckChecksTest {
     // the same member's workspace B: her device there, an agent there, a copy held for the agent
     MessagingFixture.OtherWorkspace b = MessagingFixture.otherWorkspace(h, scene);
     String wsB = b.ws();
-    MessagingFixture.Device deviceB = b.device();
     MessagingFixture.AgentKeys agentB = b.agent();
-    String conversationB = b.conversation();
-    String idB = UUID.randomUUID().toString();
-    Harness.Response sent =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + wsB + "/messages",
-            deviceB.session(),
-            MessagingFixture.message(idB, conversationB, agentB.id(), new byte[] {1}));
-    assertThat(sent.status()).as(sent.body().encode()).isEqualTo(200);
+    String idB = b.send(h, new byte[] {1});
 
     // in workspace A, as the request role: B's agent is not there, so it is not an active recipient
     assertThatThrownBy(() -> messageAck(UUID.fromString(ws()), agentB.id(), idB))
@@ -162,22 +125,18 @@ class AckChecksTest {
 
   /** One call of {@code message_ack} as the request role in workspace {@code wid}. */
   int messageAck(UUID wid, UUID agent, String id) throws Exception {
-    try {
-      return h.service
-          .database()
-          .inWorkspace(
-              wid,
-              conn ->
-                  conn.preparedQuery(
-                          "SELECT deleted FROM message_ack('agent', $1::uuid, NULL::uuid, $2::uuid[])")
-                      .execute(
-                          Tuple.tuple().addValue(agent).addValue(new UUID[] {UUID.fromString(id)}))
-                      .map(rs -> rs.iterator().next().getInteger("deleted")))
-          .toCompletionStage()
-          .toCompletableFuture()
-          .get(30, TimeUnit.SECONDS);
-    } catch (ExecutionException e) {
-      throw e.getCause() instanceof RuntimeException r ? r : e;
-    }
+    return MessagingFixture.await(
+        h.service
+            .database()
+            .inWorkspace(
+                wid,
+                conn ->
+                    conn.preparedQuery(
+                            "SELECT deleted FROM message_ack('agent', $1::uuid, NULL::uuid, $2::uuid[])")
+                        .execute(
+                            Tuple.tuple()
+                                .addValue(agent)
+                                .addValue(new UUID[] {UUID.fromString(id)}))
+                        .map(rs -> rs.iterator().next().getInteger("deleted"))));
   }
 }

@@ -9,8 +9,6 @@ import dev.umbra.kit.testing.TcpProxy;
 import dev.umbra.kit.testing.TestRedis;
 import io.micrometer.core.instrument.Counter;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
 import java.net.URI;
 import java.time.Duration;
@@ -18,7 +16,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
@@ -39,6 +36,7 @@ class LiveDeliveryRecoveryTest {
   static final Duration BOUND = Duration.ofSeconds(20);
 
   Harness a;
+  MessagingFixture.Scene scene;
   Device device;
   AgentKeys agent;
   String ws;
@@ -49,7 +47,7 @@ class LiveDeliveryRecoveryTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     a = new Harness(vertx, Map.of());
-    MessagingFixture.Scene scene = MessagingFixture.scene(a, "claude");
+    scene = MessagingFixture.scene(a, "claude");
     device = scene.device();
     agent = scene.agent();
     ws = scene.owner().workspaceId();
@@ -123,24 +121,11 @@ class LiveDeliveryRecoveryTest {
   }
 
   String send(Harness h, byte[] ciphertext) {
-    String id = UUID.randomUUID().toString();
-    Harness.Response r =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + ws + "/messages",
-            device.session(),
-            MessagingFixture.message(id, conversation, agent.id(), ciphertext));
-    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
-    return id;
+    return MessagingFixture.send(h, scene, ciphertext);
   }
 
   List<String> pending(Harness h) {
-    List<String> out = new ArrayList<>();
-    Harness.Response r = h.call("GET", "/v1/workspaces/" + ws + "/messages", agent.session(), null);
-    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
-    JsonArray items = r.body().getJsonArray("items");
-    items.forEach(i -> out.add(((JsonObject) i).getString("id")));
-    return out;
+    return scene.pending(h, agent.session());
   }
 
   static double notices(Harness h, String outcome) {
@@ -179,32 +164,80 @@ class LiveDeliveryRecoveryTest {
             + (url.getRawPath() == null ? "" : url.getRawPath()));
   }
 
-  @Test
-  void aNoticeWhosePublishFailedIsPublishedAgainAndTheOpenSocketGetsTheCopyOnce(Vertx vertx)
-      throws Exception {
+  /**
+   * The sender's instance reaching Redis through {@code redisOfA}, the recipient's socket {@code
+   * onB} on instance {@code b}.
+   */
+  record Retrying(Outage redisOfA, Harness senderSide, Harness b, Client onB) {
+    /** Sends through the sender's instance while its Redis is down: the first publish fails. */
+    String failedSend(LiveDeliveryRecoveryTest t, byte[] ciphertext) {
+      redisOfA.down();
+      String id = t.send(senderSide, ciphertext);
+      Eventually.await(
+          "the notice's publish failed", BOUND, () -> notices(senderSide, "failed") >= 1);
+      return id;
+    }
+
+    /**
+     * Redis back for the sender: {@code id} reaches the open socket, once, by a retry, and the next
+     * copy after it.
+     */
+    void pushedOnceOnceRedisIsBack(LiveDeliveryRecoveryTest t, String id) {
+      redisOfA.up();
+      Eventually.await("pushed on the open socket", BOUND, () -> onB.pushed().contains(id));
+      String next = t.send(senderSide);
+      Eventually.await("the next one too", BOUND, () -> onB.pushed().contains(next));
+      assertThat(onB.pushed()).containsExactly(id, next);
+      assertThat(onB.closed().get()).isNull();
+      assertThat(notices(senderSide, "retried")).isGreaterThanOrEqualTo(1);
+    }
+  }
+
+  Retrying retrying(Vertx vertx) throws Exception {
     Outage redisOfA = new Outage(proxy(TestRedis.url().getPort()));
     closing.add(redisOfA);
     Harness senderSide = instance(vertx, Map.of(), via(TestRedis.url(), redisOfA.p));
     Harness b = instance(vertx, Map.of(), TestRedis.url());
-    Client onB = connect(vertx, b);
-    MessageCanary canary = MessageCanary.watch(b); // nor does the retry path show the plaintext
-    String id;
-    String next;
+    return new Retrying(redisOfA, senderSide, b, connect(vertx, b));
+  }
+
+  @Test
+  void aNoticeWhosePublishFailedIsPublishedAgainAndTheOpenSocketGetsTheCopyOnce(Vertx vertx)
+      throws Exception {
+    Retrying r = retrying(vertx);
+    MessageCanary canary = MessageCanary.watch(r.b()); // nor does the retry path show the plaintext
     try (canary) {
-      redisOfA.down();
-      id = send(senderSide, canary.sealed());
-      Eventually.await(
-          "the notice's publish failed", BOUND, () -> notices(senderSide, "failed") >= 1);
-      redisOfA.up();
-      Eventually.await("pushed on the open socket", BOUND, () -> onB.pushed().contains(id));
-      next = send(senderSide);
-      Eventually.await("the next one too", BOUND, () -> onB.pushed().contains(next));
+      r.pushedOnceOnceRedisIsBack(this, r.failedSend(this, canary.sealed()));
     }
-    assertThat(onB.pushed()).containsExactly(id, next);
-    assertThat(onB.closed().get()).isNull();
-    assertThat(notices(senderSide, "retried")).isGreaterThanOrEqualTo(1);
     assertThat(canary.sawBusTraffic()).isTrue();
     assertThat(canary.leaks(a)).isEmpty();
+  }
+
+  /**
+   * A notice's retry that goes out more than the seal window (30 s) after its first attempt is
+   * sealed again, so the receiving instance takes it and the open socket gets the copy, once. The
+   * 30 s pass on both instances' clocks (the harnesses' {@code MutableClock}, which the seal and
+   * its check read), not in real time: the outbox's own deadline runs on {@link System#nanoTime}
+   * and keeps retrying. Before, the body was sealed once at the first attempt, B refused the retry
+   * as {@code stale} and the socket waited for its client's next fetch.
+   */
+  @Test
+  void aNoticeRetriedPastTheSealWindowIsSealedAgainAndTheOpenSocketGetsTheCopyOnce(Vertx vertx)
+      throws Exception {
+    Retrying r = retrying(vertx);
+    String id = r.failedSend(this, new byte[] {1, 2, 3});
+    Duration past =
+        Duration.ofMillis(dev.umbra.crypto.CryptoConstants.BUS_SEAL_WINDOW_MILLIS + 1_000);
+    r.senderSide().clock.advance(past);
+    r.b().clock.advance(past);
+    r.pushedOnceOnceRedisIsBack(this, id);
+    Counter stale =
+        r.b()
+            .registry
+            .find("umbra.control_plane.message_notices_refused")
+            .tag("reason", "stale")
+            .counter();
+    assertThat(stale == null ? 0 : stale.count()).as("B refused no retry as stale").isZero();
   }
 
   @Test

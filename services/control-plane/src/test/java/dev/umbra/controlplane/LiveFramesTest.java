@@ -36,7 +36,7 @@ class LiveFramesTest {
   void start(Vertx vertx) throws Exception {
     h = new Harness(vertx, Map.of());
     scene = MessagingFixture.scene(h, "claude");
-    ws = scene.owner().workspaceId();
+    ws = scene.ws();
   }
 
   @AfterEach
@@ -55,7 +55,7 @@ class LiveFramesTest {
         "malformed frame");
     // an id cut inside a whole frame
     assertClosed(vertx, c -> c.writeTextMessage(ack(id.substring(0, 30))), 1008, "malformed ack");
-    assertThat(pending(scene.agent().session(), ws)).containsExactly(id);
+    assertThat(scene.pending(h, scene.agent().session())).containsExactly(id);
   }
 
   @Test
@@ -71,7 +71,7 @@ class LiveFramesTest {
     }
     String over = new JsonObject().put("type", "ack").put("ids", ids).encode();
     assertClosed(vertx, c -> c.writeTextMessage(over), 1008, "malformed ack");
-    assertThat(pending(scene.agent().session(), ws)).containsExactly(id);
+    assertThat(scene.pending(h, scene.agent().session())).containsExactly(id);
   }
 
   @Test
@@ -96,7 +96,7 @@ class LiveFramesTest {
     }
     assertClosed(
         vertx, c -> c.writeBinaryMessage(Buffer.buffer(ack(id))), 1008, "text frames only");
-    assertThat(pending(scene.agent().session(), ws)).containsExactly(id);
+    assertThat(scene.pending(h, scene.agent().session())).containsExactly(id);
   }
 
   @Test
@@ -108,9 +108,9 @@ class LiveFramesTest {
     agent.ws().writeTextMessage(ack(id.toUpperCase()));
     agent.ws().writeTextMessage("{\"type\":\"ping\"}");
     Eventually.await("answered", Duration.ofSeconds(20), () -> types(agent).contains("pong"));
-    assertThat(deleted(agent)).containsExactly(1, 0, 0);
+    assertThat(LiveAckFrameTest.acked(agent)).containsExactly(1, 0, 0);
     assertThat(agent.ws().isClosed()).isFalse();
-    assertThat(pending(scene.agent().session(), ws)).isEmpty();
+    assertThat(scene.pending(h, scene.agent().session())).isEmpty();
   }
 
   @Test
@@ -119,31 +119,26 @@ class LiveFramesTest {
     String id = MessagingFixture.send(h, scene, new byte[] {1});
     Client device = MessageDeliveryTest.connect(vertx, h, ws, scene.device().session());
     device.ws().writeTextMessage(ack(id));
-    Eventually.await("answered", Duration.ofSeconds(20), () -> deleted(device).size() == 1);
-    assertThat(deleted(device)).containsExactly(0);
+    Eventually.await(
+        "answered", Duration.ofSeconds(20), () -> LiveAckFrameTest.acked(device).size() == 1);
+    assertThat(LiveAckFrameTest.acked(device)).containsExactly(0);
     assertThat(device.ws().isClosed()).isFalse();
-    assertThat(pending(scene.agent().session(), ws)).containsExactly(id);
+    assertThat(scene.pending(h, scene.agent().session())).containsExactly(id);
   }
 
   @Test
   void anAckOfAnotherWorkspacesCopyDeletesNothing(Vertx vertx) throws Exception {
     // the same member's workspace B, a copy held there for B's agent
     MessagingFixture.OtherWorkspace b = MessagingFixture.otherWorkspace(h, scene);
-    String idB = UUID.randomUUID().toString();
-    Harness.Response sent =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + b.ws() + "/messages",
-            b.device().session(),
-            MessagingFixture.message(idB, b.conversation(), b.agent().id(), new byte[] {1}));
-    assertThat(sent.status()).as(sent.body().encode()).isEqualTo(200);
+    String idB = b.send(h, new byte[] {1});
 
     Client agentA = MessageDeliveryTest.connect(vertx, h, ws, scene.agent().session());
     agentA.ws().writeTextMessage(ack(idB));
-    Eventually.await("answered", Duration.ofSeconds(20), () -> deleted(agentA).size() == 1);
-    assertThat(deleted(agentA)).containsExactly(0);
+    Eventually.await(
+        "answered", Duration.ofSeconds(20), () -> LiveAckFrameTest.acked(agentA).size() == 1);
+    assertThat(LiveAckFrameTest.acked(agentA)).containsExactly(0);
     assertThat(agentA.ws().isClosed()).isFalse();
-    assertThat(pending(b.agent().session(), b.ws())).containsExactly(idB);
+    assertThat(MessagingFixture.pending(h, b.ws(), b.agent().session())).containsExactly(idB);
   }
 
   /**
@@ -167,21 +162,5 @@ class LiveFramesTest {
 
   private static List<String> types(Client c) {
     return c.frames().stream().map(f -> f.getString("type")).toList();
-  }
-
-  private static List<Integer> deleted(Client c) {
-    return c.frames().stream()
-        .filter(f -> "acked".equals(f.getString("type")))
-        .map(f -> f.getInteger("deleted"))
-        .toList();
-  }
-
-  /** The ids pending for the party of {@code session} in {@code workspace}. */
-  private List<String> pending(String session, String workspace) {
-    Harness.Response r = h.call("GET", "/v1/workspaces/" + workspace + "/messages", session, null);
-    assertThat(r.status()).isEqualTo(200);
-    return r.body().getJsonArray("items").stream()
-        .map(i -> ((JsonObject) i).getString("id"))
-        .toList();
   }
 }

@@ -2,7 +2,6 @@ package dev.umbra.controlplane;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.umbra.controlplane.messaging.LiveDelivery;
 import dev.umbra.kit.auth.SessionTokens;
 import dev.umbra.kit.testing.Eventually;
 import io.vertx.core.Vertx;
@@ -38,19 +37,14 @@ class LiveSessionExpiryTest {
   }
 
   String ws() {
-    return scene.owner().workspaceId();
+    return scene.ws();
   }
 
   /** The agent sends a copy to the device; its id. */
   String fromAgent() {
     String id = UUID.randomUUID().toString();
     Harness.Response r =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + ws() + "/messages",
-            scene.agent().session(),
-            MessagingFixture.message(
-                id, scene.conversation(), scene.device().id(), new byte[] {1}));
+        scene.send(h, scene.agent().session(), scene.conversation(), scene.device().id(), id);
     assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
     return id;
   }
@@ -85,7 +79,7 @@ class LiveSessionExpiryTest {
         "the socket is closed at its token's expiry",
         Duration.ofSeconds(30),
         () -> closed.get() != null);
-    assertThat(closed.get()).isEqualTo(LiveDelivery.CLOSE_EXPIRED + " session expired");
+    assertThat(closed.get()).isEqualTo("4401 session expired");
     Eventually.await(
         "the instance let it go",
         Duration.ofSeconds(10),
@@ -117,7 +111,7 @@ class LiveSessionExpiryTest {
     h.service.messaging().sweepSockets();
     Eventually.await(
         "the expired socket is closed", Duration.ofSeconds(20), () -> agentClosed.get() != null);
-    assertThat(agentClosed.get()).isEqualTo(LiveDelivery.CLOSE_EXPIRED + " session expired");
+    assertThat(agentClosed.get()).isEqualTo("4401 session expired");
     assertThat(deviceClosed.get()).as("a token with time left keeps its socket").isNull();
     assertThat(device.ws().isClosed()).isFalse();
   }

@@ -29,8 +29,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * The live messaging socket holds a bounded amount for a client that does not read: a member or
  * agent that sends pings (or is pushed copies) without ever reading the answers is closed once
- * {@code LiveDelivery.MAX_QUEUED_BYTES} wait unwritten, instead of growing the instance's memory
- * with every frame it sends (docs/messaging.md, "WebSocket protocol").
+ * {@code LiveSocket.MAX_QUEUED_BYTES} wait unwritten, instead of growing the instance's memory with
+ * every frame it sends (docs/messaging.md, "WebSocket protocol").
  */
 @ExtendWith(VertxExtension.class)
 class LiveSocketBoundsTest {

@@ -200,12 +200,7 @@ class MessageBatchTest {
   }
 
   List<String> pendingIds() {
-    List<String> out = new ArrayList<>();
-    a.call("GET", "/v1/workspaces/" + ws() + "/messages", scene.agent().session(), null)
-        .body()
-        .getJsonArray("items")
-        .forEach(i -> out.add(((JsonObject) i).getString("id")));
-    return out;
+    return scene.pending(a, scene.agent().session());
   }
 
   @Test

@@ -244,6 +244,45 @@ class MessageNoticeTest {
     assertThat(pushReadsOnB()).isZero();
   }
 
+  /**
+   * A notice sealed again for a retry (NoticeOutbox) after a publish that reached Redis after all
+   * (a timeout) is a second, genuine notice of the same copy under another MAC — no replay to the
+   * seal's check: B pushes the copy once and counts the second one as a duplicate.
+   */
+  @Test
+  void aSecondNoticeOfACopyPushedAlreadyUnderAnotherSealIsNotPushedAgain(Vertx vertx)
+      throws Exception {
+    Client onB = MessageDeliveryTest.connect(vertx, b, alice.workspaceId(), agent.session());
+    UUID ws = UUID.fromString(alice.workspaceId());
+    byte[] once = notice(ws, agent.id(), "one copy").toByteArray();
+    byte[] other = notice(ws, agent.id(), "another copy").toByteArray();
+    long now = b.clock.millis();
+    // the first attempt, its retry sealed 2 s later (another MAC), then another copy's notice
+    publishSealed(now, once);
+    publishSealed(now + 2_000, once);
+    publishSealed(now, other);
+    Eventually.await(
+        "both copies pushed", Duration.ofSeconds(20), () -> onB.messageIds().size() >= 2);
+    assertThat(onB.messageIds())
+        .containsExactly(
+            MessageNotice.parseFrom(once).getMessageId(),
+            MessageNotice.parseFrom(other).getMessageId());
+    assertThat(b.registry.find("umbra.control_plane.message_notices_duplicate").counter().count())
+        .isEqualTo(1);
+    assertThat(refusedOnB("replayed")).as("not a replay: another seal").isZero();
+  }
+
+  /**
+   * Publishes {@code notice} on the agent's channel, sealed with the credential at {@code millis}.
+   */
+  void publishSealed(long millis, byte[] notice) throws Exception {
+    String channel = BusNames.messageRecipient(UUID.fromString(alice.workspaceId()), agent.id());
+    byte[] key = BusNoticeMacs.key(Harness.INTERNAL, DOMAIN);
+    Futures.await(
+        a.bus.publish(channel, body(1, millis, mac(key, channel, millis, notice), notice)),
+        Duration.ofSeconds(10));
+  }
+
   private static final String DOMAIN = CryptoConstants.MESSAGE_NOTICE_DOMAIN;
 
   static byte[] mac(byte[] key, String channel, long millis, byte[] notice) {

@@ -43,11 +43,12 @@ class MessagingApiTest {
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     h = new Harness(vertx, Map.of());
-    alice = h.bootstrap("A");
-    device = MessagingFixture.protect(h, alice.token(), alice.workspaceId(), alice.accountId());
-    machine = MessagingFixture.machine(h, alice.workspaceId());
-    agent = MessagingFixture.approvedAgent(h, alice.token(), machine, "claude");
-    conversation = MessagingFixture.conversation(h, device, agent);
+    MessagingFixture.Scene scene = MessagingFixture.scene(h, "claude");
+    alice = scene.owner();
+    device = scene.device();
+    machine = scene.machine();
+    agent = scene.agent();
+    conversation = scene.conversation();
   }
 
   @AfterEach

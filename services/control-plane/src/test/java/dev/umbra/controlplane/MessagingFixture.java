@@ -8,15 +8,23 @@ import dev.umbra.crypto.keys.Ed25519KeyPair;
 import dev.umbra.crypto.keys.P256KeyPair;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.sign.VerificationCodes;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Real set-up for messaging tests through the API: a protected workspace with its owner's trusted
@@ -44,19 +52,91 @@ final class MessagingFixture {
   record AgentKeys(
       String ws, UUID id, String name, Ed25519KeyPair ed, X25519KeyPair x, String session) {}
 
-  /** An owner, her trusted device, her approved agent and their conversation. */
-  record Scene(Harness.Owner owner, Device device, AgentKeys agent, String conversation) {}
+  /**
+   * An owner, her trusted device, a machine, her agent approved from it and their conversation; and
+   * the calls the messaging tests make there, on the instance {@code h} they are given.
+   */
+  record Scene(
+      Harness.Owner owner, Device device, Machine machine, AgentKeys agent, String conversation) {
+    String ws() {
+      return owner.workspaceId();
+    }
+
+    /** {@code session}'s party sends one copy for {@code recipient}, as message {@code id}. */
+    Harness.Response send(
+        Harness h, String session, String conversation, UUID recipient, String id) {
+      return h.call(
+          "POST",
+          "/v1/workspaces/" + ws() + "/messages",
+          session,
+          message(id, conversation, recipient, new byte[] {1}));
+    }
+
+    /** {@code session}'s party sends one copy for {@code recipient}, under a fresh id. */
+    Harness.Response send(Harness h, String session, String conversation, UUID recipient) {
+      return send(h, session, conversation, recipient, UUID.randomUUID().toString());
+    }
+
+    /** The device sends its agent a fresh message in their conversation. */
+    Harness.Response fromDevice(Harness h) {
+      return send(h, device.session(), conversation, agent.id());
+    }
+
+    /** The agent sends the device a fresh message in their conversation. */
+    Harness.Response fromAgent(Harness h) {
+      return send(h, agent.session(), conversation, device.id());
+    }
+
+    /** The ids pending for the party of {@code session} here, oldest first. */
+    List<String> pending(Harness h, String session) {
+      return MessagingFixture.pending(h, ws(), session);
+    }
+
+    /** The party of {@code session} acknowledges {@code ids} here. */
+    Harness.Response ack(Harness h, String session, List<String> ids) {
+      return h.call(
+          "POST",
+          "/v1/workspaces/" + ws() + "/messages/acks",
+          session,
+          new JsonObject().put("ids", new JsonArray(new ArrayList<Object>(ids))));
+    }
+  }
 
   /** Bootstraps workspace "A": its owner, her device, an approved agent {@code name}. */
   static Scene scene(Harness h, String name) {
     Harness.Owner owner = h.bootstrap("A");
     Device device = protect(h, owner.token(), owner.workspaceId(), owner.accountId());
-    AgentKeys agent = approvedAgent(h, owner.token(), machine(h, owner.workspaceId()), name);
-    return new Scene(owner, device, agent, conversation(h, device, agent));
+    Machine machine = machine(h, owner.workspaceId());
+    AgentKeys agent = approvedAgent(h, owner.token(), machine, name);
+    return new Scene(owner, device, machine, agent, conversation(h, device, agent));
+  }
+
+  /** Another agent of the scene's workspace and its conversation with the scene's device. */
+  record Peer(AgentKeys agent, String conversation) {}
+
+  /** Approves an agent {@code name} on a machine of its own and opens its conversation. */
+  static Peer peer(Harness h, Scene scene, String name) {
+    AgentKeys agent = approvedAgent(h, scene.owner().token(), machine(h, scene.ws()), name);
+    return new Peer(agent, conversation(h, scene.device(), agent));
   }
 
   /** The scene owner's second workspace: its id, her device there, an agent there, their chat. */
-  record OtherWorkspace(String ws, Device device, AgentKeys agent, String conversation) {}
+  record OtherWorkspace(String ws, Device device, AgentKeys agent, String conversation) {
+    /**
+     * The device here sends {@code ciphertext} to the agent here on {@code h}; the message's id.
+     */
+    String send(Harness h, byte[] ciphertext) {
+      String id = UUID.randomUUID().toString();
+      Harness.Response r =
+          h.call(
+              "POST",
+              "/v1/workspaces/" + ws + "/messages",
+              device.session(),
+              message(id, conversation, agent.id(), ciphertext));
+      assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+      return id;
+    }
+  }
 
   /** Creates the scene owner's workspace "B" with her device, an agent "other", a conversation. */
   static OtherWorkspace otherWorkspace(Harness h, Scene scene) {
@@ -261,6 +341,54 @@ final class MessagingFixture {
             message(id, scene.conversation(), scene.agent().id(), ciphertext));
     assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
     return id;
+  }
+
+  /** The ids pending for the party of {@code session} in workspace {@code ws}, oldest first. */
+  static List<String> pending(Harness h, String ws, String session) {
+    Harness.Response r = h.call("GET", "/v1/workspaces/" + ws + "/messages", session, null);
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+    return r.body().getJsonArray("items").stream()
+        .map(i -> ((JsonObject) i).getString("id"))
+        .toList();
+  }
+
+  /** {@code r} is a refusal with {@code status} and error {@code code}. */
+  static void refused(Harness.Response r, int status, String code) {
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(status);
+    assertThat(r.errorCode()).isEqualTo(code);
+  }
+
+  /** Runs {@code sql} (one row changed, {@code id} its parameter) as the schema's owner. */
+  static void asOwner(Harness h, String sql, UUID id) throws Exception {
+    try (Connection c = h.pg.ownerConnection();
+        PreparedStatement st = c.prepareStatement(sql)) {
+      st.setObject(1, id);
+      assertThat(st.executeUpdate()).as(sql).isEqualTo(1);
+    }
+  }
+
+  /** The count {@code sql} ({@code id} its parameter) reads as the schema's owner. */
+  static long ownerCount(Harness h, String sql, UUID id) throws Exception {
+    try (Connection c = h.pg.ownerConnection();
+        PreparedStatement st = c.prepareStatement(sql)) {
+      st.setObject(1, id);
+      try (ResultSet rs = st.executeQuery()) {
+        rs.next();
+        return rs.getLong(1);
+      }
+    }
+  }
+
+  /**
+   * The result of {@code f} within 30 s; its failure thrown as it is when it is a runtime one (a
+   * {@code PgException}, say).
+   */
+  static <T> T await(Future<T> f) throws Exception {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    } catch (ExecutionException e) {
+      throw e.getCause() instanceof RuntimeException r ? r : e;
+    }
   }
 
   static JsonObject message(String id, String conversation, UUID recipient, byte[] ciphertext) {

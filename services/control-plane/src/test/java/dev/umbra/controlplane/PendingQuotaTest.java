@@ -9,15 +9,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.junit5.VertxExtension;
-import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -55,45 +51,18 @@ class PendingQuotaTest {
     h.close();
   }
 
-  String ws() {
-    return scene.owner().workspaceId();
-  }
-
-  Harness.Response send(String session, String conversation, UUID recipient, String id) {
-    return h.call(
-        "POST",
-        "/v1/workspaces/" + ws() + "/messages",
-        session,
-        MessagingFixture.message(id, conversation, recipient, new byte[] {1}));
-  }
-
   /** The scene's device sends a fresh message to {@code agent} in {@code conversation}. */
   Harness.Response toAgent(String conversation, AgentKeys agent) {
-    return send(scene.device().session(), conversation, agent.id(), UUID.randomUUID().toString());
-  }
-
-  List<String> pendingIds(String session) {
-    List<String> out = new ArrayList<>();
-    h.call("GET", "/v1/workspaces/" + ws() + "/messages", session, null)
-        .body()
-        .getJsonArray("items")
-        .forEach(i -> out.add(((JsonObject) i).getString("id")));
-    return out;
+    return scene.send(h, scene.device().session(), conversation, agent.id());
   }
 
   void ack(String session, List<String> ids) {
-    Harness.Response r =
-        h.call(
-            "POST",
-            "/v1/workspaces/" + ws() + "/messages/acks",
-            session,
-            new JsonObject().put("ids", new JsonArray(new ArrayList<Object>(ids))));
+    Harness.Response r = scene.ack(h, session, ids);
     assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
   }
 
   static void full(Harness.Response r, String code) {
-    assertThat(r.status()).as(r.body().encode()).isEqualTo(429);
-    assertThat(r.errorCode()).isEqualTo(code);
+    MessagingFixture.refused(r, 429, code);
   }
 
   double refusedFull(String reason) {
@@ -105,15 +74,8 @@ class PendingQuotaTest {
   }
 
   long claims(String id) throws Exception {
-    try (Connection c = h.pg.ownerConnection();
-        PreparedStatement st =
-            c.prepareStatement("SELECT count(*) FROM control_plane.message_ids WHERE id = ?")) {
-      st.setObject(1, UUID.fromString(id));
-      try (ResultSet rs = st.executeQuery()) {
-        rs.next();
-        return rs.getLong(1);
-      }
-    }
+    return MessagingFixture.ownerCount(
+        h, "SELECT count(*) FROM control_plane.message_ids WHERE id = ?", UUID.fromString(id));
   }
 
   @Test
@@ -122,32 +84,37 @@ class PendingQuotaTest {
     for (int i = 0; i < PER_RECIPIENT; i++) {
       String id = UUID.randomUUID().toString();
       assertThat(
-              send(scene.device().session(), scene.conversation(), scene.agent().id(), id).status())
+              scene
+                  .send(h, scene.device().session(), scene.conversation(), scene.agent().id(), id)
+                  .status())
           .isEqualTo(200);
       stored.add(id);
     }
     String over = UUID.randomUUID().toString();
     Harness.Response r =
-        send(scene.device().session(), scene.conversation(), scene.agent().id(), over);
+        scene.send(h, scene.device().session(), scene.conversation(), scene.agent().id(), over);
     full(r, "recipient_pending_full");
     assertThat(r.body().getJsonObject("error").getString("message"))
         .contains("nothing was stored")
         .contains("acknowledged");
-    assertThat(pendingIds(scene.agent().session())).containsExactlyElementsOf(stored);
+    assertThat(scene.pending(h, scene.agent().session())).containsExactlyElementsOf(stored);
     assertThat(claims(over)).as("a refused send claims no id").isZero();
     assertThat(refusedFull("recipient_pending_full")).isEqualTo(1.0);
 
     // a retry of a stored send stays a no-op, quota or not
     Harness.Response resend =
-        send(scene.device().session(), scene.conversation(), scene.agent().id(), stored.get(0));
+        scene.send(
+            h, scene.device().session(), scene.conversation(), scene.agent().id(), stored.get(0));
     assertThat(resend.status()).as(resend.body().encode()).isEqualTo(200);
 
     ack(scene.agent().session(), stored.subList(0, 2));
     assertThat(
-            send(scene.device().session(), scene.conversation(), scene.agent().id(), over).status())
+            scene
+                .send(h, scene.device().session(), scene.conversation(), scene.agent().id(), over)
+                .status())
         .as("the acknowledgements freed two places")
         .isEqualTo(200);
-    assertThat(pendingIds(scene.agent().session())).containsExactly(stored.get(2), over);
+    assertThat(scene.pending(h, scene.agent().session())).containsExactly(stored.get(2), over);
   }
 
   @Test
@@ -156,26 +123,19 @@ class PendingQuotaTest {
       assertThat(toAgent(scene.conversation(), scene.agent()).status()).isEqualTo(200);
     }
     full(toAgent(scene.conversation(), scene.agent()), "recipient_pending_full");
-    AgentKeys other =
-        MessagingFixture.approvedAgent(
-            h, scene.owner().token(), MessagingFixture.machine(h, ws()), "other");
-    String otherConversation = MessagingFixture.conversation(h, scene.device(), other);
+    MessagingFixture.Peer peer = MessagingFixture.peer(h, scene, "other");
+    AgentKeys other = peer.agent();
+    String otherConversation = peer.conversation();
     assertThat(toAgent(otherConversation, other).status()).isEqualTo(200);
-    Harness.Response fromFull =
-        send(
-            scene.agent().session(),
-            scene.conversation(),
-            scene.device().id(),
-            UUID.randomUUID().toString());
+    Harness.Response fromFull = scene.fromAgent(h);
     assertThat(fromFull.status()).as("a full recipient still sends").isEqualTo(200);
   }
 
   @Test
   void aSenderOverItsQuotaIsRefusedUntilItsRecipientsAcknowledge() {
-    AgentKeys other =
-        MessagingFixture.approvedAgent(
-            h, scene.owner().token(), MessagingFixture.machine(h, ws()), "other");
-    String otherConversation = MessagingFixture.conversation(h, scene.device(), other);
+    MessagingFixture.Peer peer = MessagingFixture.peer(h, scene, "other");
+    AgentKeys other = peer.agent();
+    String otherConversation = peer.conversation();
     for (int i = 0; i < PER_RECIPIENT; i++) {
       assertThat(toAgent(scene.conversation(), scene.agent()).status()).isEqualTo(200);
     }
@@ -183,19 +143,14 @@ class PendingQuotaTest {
       assertThat(toAgent(otherConversation, other).status()).isEqualTo(200);
     }
     full(toAgent(otherConversation, other), "sender_pending_full");
-    assertThat(pendingIds(other.session())).hasSize(PER_SENDER - PER_RECIPIENT);
+    assertThat(scene.pending(h, other.session())).hasSize(PER_SENDER - PER_RECIPIENT);
     assertThat(refusedFull("sender_pending_full")).isEqualTo(1.0);
 
     // the agent's own sends are its quota, not the device's
-    Harness.Response fromAgent =
-        send(
-            scene.agent().session(),
-            scene.conversation(),
-            scene.device().id(),
-            UUID.randomUUID().toString());
+    Harness.Response fromAgent = scene.fromAgent(h);
     assertThat(fromAgent.status()).isEqualTo(200);
 
-    ack(scene.agent().session(), pendingIds(scene.agent().session()).subList(0, 1));
+    ack(scene.agent().session(), scene.pending(h, scene.agent().session()).subList(0, 1));
     assertThat(toAgent(otherConversation, other).status()).isEqualTo(200);
   }
 
@@ -213,7 +168,7 @@ class PendingQuotaTest {
     Harness.Response r =
         h.call(
             "POST",
-            "/v1/workspaces/" + ws() + "/messages/batch",
+            "/v1/workspaces/" + scene.ws() + "/messages/batch",
             scene.device().session(),
             new JsonObject().put("messages", messages));
     assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
@@ -223,7 +178,9 @@ class PendingQuotaTest {
     JsonObject refused = res.getJsonObject(2).getJsonObject("error");
     assertThat(refused.getInteger("status")).as(res.encode()).isEqualTo(429);
     assertThat(refused.getString("code")).isEqualTo("recipient_pending_full");
-    assertThat(pendingIds(scene.agent().session())).hasSize(3).endsWith(ids.get(0), ids.get(1));
+    assertThat(scene.pending(h, scene.agent().session()))
+        .hasSize(3)
+        .endsWith(ids.get(0), ids.get(1));
   }
 
   @Test
@@ -233,18 +190,10 @@ class PendingQuotaTest {
     }
     full(toAgent(scene.conversation(), scene.agent()), "recipient_pending_full");
     h.clock.advance(Duration.ofMinutes(61));
-    assertThat(
-            h.service
-                .messaging()
-                .sweep()
-                .toCompletionStage()
-                .toCompletableFuture()
-                .get(30, TimeUnit.SECONDS))
-        .isEqualTo(PER_RECIPIENT);
+    assertThat(MessagingFixture.await(h.service.messaging().sweep())).isEqualTo(PER_RECIPIENT);
     String session =
-        MessagingFixture.deviceSession(h, scene.owner().token(), ws(), scene.device().id());
-    Harness.Response r =
-        send(session, scene.conversation(), scene.agent().id(), UUID.randomUUID().toString());
+        MessagingFixture.deviceSession(h, scene.owner().token(), scene.ws(), scene.device().id());
+    Harness.Response r = scene.send(h, session, scene.conversation(), scene.agent().id());
     assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
   }
 
@@ -253,25 +202,9 @@ class PendingQuotaTest {
     for (int i = 0; i < PER_RECIPIENT; i++) {
       assertThat(toAgent(scene.conversation(), scene.agent()).status()).isEqualTo(200);
     }
-    String wsB =
-        h.call("POST", "/v1/workspaces", scene.owner().token(), new JsonObject().put("name", "B"))
-            .body()
-            .getString("id");
-    MessagingFixture.Device deviceB =
-        MessagingFixture.protect(h, scene.owner().token(), wsB, scene.owner().accountId());
-    AgentKeys agentB =
-        MessagingFixture.approvedAgent(
-            h, scene.owner().token(), MessagingFixture.machine(h, wsB), "other");
-    String conversationB = MessagingFixture.conversation(h, deviceB, agentB);
+    MessagingFixture.OtherWorkspace b = MessagingFixture.otherWorkspace(h, scene);
     for (int i = 0; i < PER_RECIPIENT; i++) {
-      Harness.Response r =
-          h.call(
-              "POST",
-              "/v1/workspaces/" + wsB + "/messages",
-              deviceB.session(),
-              MessagingFixture.message(
-                  UUID.randomUUID().toString(), conversationB, agentB.id(), new byte[] {1}));
-      assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+      b.send(h, new byte[] {1});
     }
     full(toAgent(scene.conversation(), scene.agent()), "recipient_pending_full");
   }

@@ -1,5 +1,7 @@
 package dev.umbra.controlplane;
 
+import static dev.umbra.controlplane.MessagingFixture.asOwner;
+import static dev.umbra.controlplane.MessagingFixture.refused;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,8 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -48,84 +48,49 @@ class SendChecksTest {
   }
 
   String ws() {
-    return scene.owner().workspaceId();
+    return scene.ws();
   }
 
   Harness.Response send(String session, String conversation, UUID recipient) {
-    return h.call(
-        "POST",
-        "/v1/workspaces/" + ws() + "/messages",
-        session,
-        MessagingFixture.message(
-            UUID.randomUUID().toString(), conversation, recipient, new byte[] {1}));
-  }
-
-  Harness.Response fromAgent() {
-    return send(scene.agent().session(), scene.conversation(), scene.device().id());
-  }
-
-  Harness.Response fromDevice() {
-    return send(scene.device().session(), scene.conversation(), scene.agent().id());
-  }
-
-  void owner(String sql, UUID id) throws Exception {
-    owner(h, sql, id);
-  }
-
-  /** Runs {@code sql} (one row changed, {@code id} its parameter) as the schema's owner. */
-  static void owner(Harness h, String sql, UUID id) throws Exception {
-    try (Connection c = h.pg.ownerConnection();
-        PreparedStatement st = c.prepareStatement(sql)) {
-      st.setObject(1, id);
-      assertThat(st.executeUpdate()).as(sql).isEqualTo(1);
-    }
-  }
-
-  int pending(String session) {
-    return h.call("GET", "/v1/workspaces/" + ws() + "/messages", session, null)
-        .body()
-        .getJsonArray("items")
-        .size();
-  }
-
-  static void refused(Harness.Response r, int status, String code) {
-    assertThat(r.status()).as(r.body().encode()).isEqualTo(status);
-    assertThat(r.errorCode()).isEqualTo(code);
+    return scene.send(h, session, conversation, recipient);
   }
 
   @Test
   void anAgentRevokedBetweenTwoOfItsSendsHasTheSecondRefusedAndReceivesNothingMore()
       throws Exception {
-    assertThat(fromAgent().status()).isEqualTo(200);
-    owner("UPDATE control_plane.agents SET status = 'revoked' WHERE id = ?", scene.agent().id());
-    refused(fromAgent(), 403, "principal_not_active");
-    refused(fromDevice(), 403, "not_a_party");
-    assertThat(pending(scene.device().session())).as("only the first send").isEqualTo(1);
+    assertThat(scene.fromAgent(h).status()).isEqualTo(200);
+    asOwner(
+        h, "UPDATE control_plane.agents SET status = 'revoked' WHERE id = ?", scene.agent().id());
+    refused(scene.fromAgent(h), 403, "principal_not_active");
+    refused(scene.fromDevice(h), 403, "not_a_party");
+    assertThat(scene.pending(h, scene.device().session())).as("only the first send").hasSize(1);
   }
 
   @Test
   void anAgentWhoseMachineWasRevokedIsRefused() throws Exception {
-    assertThat(fromAgent().status()).isEqualTo(200);
-    owner(
+    assertThat(scene.fromAgent(h).status()).isEqualTo(200);
+    asOwner(
+        h,
         "UPDATE control_plane.machines SET revoked_at = now() WHERE id ="
             + " (SELECT machine_id FROM control_plane.agents WHERE id = ?)",
         scene.agent().id());
-    refused(fromAgent(), 403, "principal_not_active");
-    refused(fromDevice(), 403, "not_a_party");
-    assertThat(pending(scene.device().session())).isEqualTo(1);
+    refused(scene.fromAgent(h), 403, "principal_not_active");
+    refused(scene.fromDevice(h), 403, "not_a_party");
+    assertThat(scene.pending(h, scene.device().session())).hasSize(1);
   }
 
   @Test
   void aDeviceNoLongerTrustedBetweenTwoOfItsSendsHasTheSecondRefusedAndReceivesNothingMore()
       throws Exception {
-    assertThat(fromDevice().status()).isEqualTo(200);
-    owner("UPDATE control_plane.devices SET status = 'revoked' WHERE id = ?", scene.device().id());
-    Harness.Response second = fromDevice();
+    assertThat(scene.fromDevice(h).status()).isEqualTo(200);
+    asOwner(
+        h, "UPDATE control_plane.devices SET status = 'revoked' WHERE id = ?", scene.device().id());
+    Harness.Response second = scene.fromDevice(h);
     refused(second, 403, "principal_not_active");
     assertThat(second.body().getJsonObject("error").getString("message"))
         .isEqualTo("the device is not trusted or was revoked");
-    refused(fromAgent(), 403, "not_a_party");
-    assertThat(pending(scene.agent().session())).as("only the first send").isEqualTo(1);
+    refused(scene.fromAgent(h), 403, "not_a_party");
+    assertThat(scene.pending(h, scene.agent().session())).as("only the first send").hasSize(1);
   }
 
   @Test
@@ -142,8 +107,8 @@ class SendChecksTest {
     refused(toB, 403, "not_a_party");
     assertThat(toB.body().getJsonObject("error").getString("message")).contains(deviceB.id() + "");
     refused(send(scene.device().session(), scene.conversation(), agentB.id()), 403, "not_a_party");
-    assertThat(pending(scene.agent().session())).isZero();
-    assertThat(pending(scene.device().session())).isZero();
+    assertThat(scene.pending(h, scene.agent().session())).isEmpty();
+    assertThat(scene.pending(h, scene.device().session())).isEmpty();
   }
 
   @Test
@@ -219,32 +184,30 @@ class SendChecksTest {
     UUID[] ids = {UUID.randomUUID(), UUID.randomUUID()};
     UUID[] senders = {scene.device().id(), scene.device().id()};
     long read =
-        h.service
-            .database()
-            .inWorkspace(
-                UUID.fromString(ws()),
-                conn ->
-                    // the join the bench's planner chose (a hash join): the check must read the
-                    // sent ids' claims only whatever join the statistics of the day lead to
-                    conn.query("SET LOCAL enable_nestloop = off")
-                        .execute()
-                        .compose(
-                            y ->
-                                conn.preparedQuery(
-                                        "SELECT control_plane.message_ids_check_senders($1, $2)")
-                                    .execute(Tuple.tuple().addValue(ids).addValue(senders)))
-                        .compose(
-                            x ->
-                                conn.query(
-                                        "SELECT pg_stat_get_xact_tuples_fetched(r)"
-                                            + " + pg_stat_get_xact_tuples_returned(r) FROM"
-                                            + " (SELECT 'control_plane.message_ids'::regclass AS r)"
-                                            + " t")
-                                    .execute()
-                                    .map(rs -> rs.iterator().next().getLong(0))))
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(30, TimeUnit.SECONDS);
+        MessagingFixture.await(
+            h.service
+                .database()
+                .inWorkspace(
+                    UUID.fromString(ws()),
+                    conn ->
+                        // the join the bench's planner chose (a hash join): the check must read the
+                        // sent ids' claims only whatever join the statistics of the day lead to
+                        conn.query("SET LOCAL enable_nestloop = off")
+                            .execute()
+                            .compose(
+                                y ->
+                                    conn.preparedQuery(
+                                            "SELECT control_plane.message_ids_check_senders($1, $2)")
+                                        .execute(Tuple.tuple().addValue(ids).addValue(senders)))
+                            .compose(
+                                x ->
+                                    conn.query(
+                                            "SELECT pg_stat_get_xact_tuples_fetched(r)"
+                                                + " + pg_stat_get_xact_tuples_returned(r) FROM"
+                                                + " (SELECT 'control_plane.message_ids'::regclass AS r)"
+                                                + " t")
+                                        .execute()
+                                        .map(rs -> rs.iterator().next().getLong(0)))));
     assertThat(read).as("claims read by the check of two fresh ids").isLessThan(10);
   }
 
@@ -258,6 +221,108 @@ class SendChecksTest {
       }
     }
     return out;
+  }
+
+  /**
+   * {@code message_send} plans its statements once per connection (migration V38). PostgreSQL's
+   * plan cache otherwise plans them anew with each call's values for at least the first five calls
+   * after every invalidation (a new connection, an ANALYZE of a table they read), and on every call
+   * for as long as it estimates the generic plan dearer than those — as with MessagingBench's data,
+   * where planning was half of PostgreSQL's CPU per send. Counted with {@code log_planner_stats}:
+   * every planning on the connection reports its statistics to the client; the call itself (an
+   * unnamed statement) is planned once per execution, so each later send reports exactly one
+   * (without V38 here: 7, 7, 7, 7, 6, then 1 — this small database's costs let the cache switch).
+   */
+  @Test
+  void plansItsStatementOncePerConnectionNotOnEverySend() throws Exception {
+    List<Integer> plannings = new ArrayList<>();
+    try (Connection c = h.pg.ownerConnection()) {
+      c.unwrap(org.postgresql.PGConnection.class).setPrepareThreshold(0);
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("SET umbra.workspace_id = '" + ws() + "'");
+        st.execute("SET client_min_messages = log");
+        st.execute("SET log_planner_stats = on");
+      }
+      for (int i = 0; i < 10; i++) {
+        plannings.add(
+            (int) reports(c).stream().filter(m -> m.contains("PLANNER STATISTICS")).count());
+      }
+    }
+    // the first send compiles the function and plans its statements; every later one plans only
+    // its own call (without V38: that and the function's statement, every time)
+    assertThat(plannings.getFirst()).isGreaterThan(1);
+    assertThat(plannings.subList(1, plannings.size())).as("plannings per send").containsOnly(1);
+  }
+
+  /**
+   * The "id held by another sender" check (migration V38) looks each id of the send up by primary
+   * key, whatever the statistics: in this young database (the statistics of a few rows, as in a new
+   * deployment) V36's form was planned as a scan of every claim of the workspace with the ids as a
+   * filter, which grew with every message kept. The plan is read with {@code auto_explain}, which
+   * reports the plans of the function's statements to the client.
+   */
+  @Test
+  void theIdCheckLooksEachIdUpByPrimaryKeyWhateverTheStatistics() throws Exception {
+    String plan = null;
+    try (Connection c = h.pg.ownerConnection()) {
+      try (java.sql.Statement st = c.createStatement()) {
+        st.execute("LOAD 'auto_explain'");
+        st.execute("SET auto_explain.log_min_duration = 0");
+        st.execute("SET auto_explain.log_nested_statements = on");
+        st.execute("SET auto_explain.log_level = notice");
+        st.execute("SET umbra.workspace_id = '" + ws() + "'");
+      }
+      // a few sends first: the plan cache keeps what it made for the first of them
+      for (int i = 0; i < 3; i++) {
+        for (String m : reports(c)) {
+          if (m.contains("Query Text: EXISTS") && m.contains("message_ids")) {
+            plan = m;
+          }
+        }
+      }
+    }
+    assertThat(plan).as("the check's plan, reported by auto_explain").isNotNull();
+    List<String> scans =
+        plan.lines().filter(l -> l.contains(" on message_ids ")).map(String::strip).toList();
+    assertThat(scans)
+        .as(plan)
+        .isNotEmpty()
+        .allMatch(l -> l.contains("Index Scan using message_ids_pkey"));
+    assertThat(plan.lines().filter(l -> l.strip().startsWith("Index Cond:")).toList())
+        .as(plan)
+        .isNotEmpty()
+        .allMatch(l -> l.contains("(id = u.id)"));
+  }
+
+  /**
+   * One device → agent send by a call of {@code message_send} on {@code c} (JDBC, as the schema's
+   * owner, the workspace set), which must store it; what PostgreSQL reported to the client
+   * meanwhile (notices and log lines, e.g. planner statistics or auto_explain's plans).
+   */
+  private List<String> reports(Connection c) throws Exception {
+    try (PreparedStatement st =
+        c.prepareStatement(
+            "SELECT refused FROM control_plane.message_send(?::uuid, ?, ?, ?, ?, ?, ?, ?,"
+                + " ARRAY['\\x09'::bytea], now(), 5000, 20000)")) {
+      st.setObject(1, UUID.fromString(ws()));
+      st.setArray(2, c.createArrayOf("uuid", new Object[] {UUID.randomUUID()}));
+      st.setArray(3, c.createArrayOf("uuid", new Object[] {UUID.fromString(scene.conversation())}));
+      st.setArray(4, c.createArrayOf("text", new Object[] {"device"}));
+      st.setArray(5, c.createArrayOf("uuid", new Object[] {scene.device().id()}));
+      st.setArray(
+          6, c.createArrayOf("uuid", new Object[] {UUID.fromString(scene.owner().accountId())}));
+      st.setArray(7, c.createArrayOf("int8", new Object[] {1L}));
+      st.setArray(8, c.createArrayOf("uuid", new Object[] {scene.agent().id()}));
+      try (java.sql.ResultSet rs = st.executeQuery()) {
+        assertThat(rs.next()).isTrue();
+        assertThat(rs.getString(1)).as("the send refused").isNull();
+      }
+      List<String> out = new ArrayList<>();
+      for (java.sql.SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
+        out.add(w.getMessage());
+      }
+      return out;
+    }
   }
 
   /** Sends for one call of {@code message_send}, as the request role in the workspace. */
@@ -300,29 +365,23 @@ class SendChecksTest {
               .addValue(OffsetDateTime.now())
               .addValue(5000)
               .addValue(20000);
-      try {
-        return h.service
-            .database()
-            .inWorkspace(
-                UUID.fromString(ws()),
-                conn ->
-                    conn.preparedQuery(
-                            "SELECT refused, machine, account, stranger, fresh FROM"
-                                + " message_send($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
-                                + " $12)")
-                        .execute(args)
-                        .map(
-                            rs -> {
-                              List<Row> out = new ArrayList<>();
-                              rs.forEach(out::add);
-                              return out;
-                            }))
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(30, TimeUnit.SECONDS);
-      } catch (ExecutionException e) {
-        throw e.getCause() instanceof RuntimeException r ? r : e;
-      }
+      return MessagingFixture.await(
+          h.service
+              .database()
+              .inWorkspace(
+                  UUID.fromString(ws()),
+                  conn ->
+                      conn.preparedQuery(
+                              "SELECT refused, machine, account, stranger, fresh FROM"
+                                  + " message_send($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11,"
+                                  + " $12)")
+                          .execute(args)
+                          .map(
+                              rs -> {
+                                List<Row> out = new ArrayList<>();
+                                rs.forEach(out::add);
+                                return out;
+                              })));
     }
   }
 }

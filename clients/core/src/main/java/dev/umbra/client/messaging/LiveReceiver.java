@@ -317,6 +317,11 @@ public final class LiveReceiver {
             tryAgain(now, c.why());
           } else if (c.status() == CLOSE_EXPIRED && current.live) {
             expired(now, c.why());
+          } else if (c.status() == CLOSE_EXPIRED) {
+            // refused as expired before it went live (the server accepts a token up to its clock
+            // skew past expiry, then closes): renew the token too, or every retry would offer it
+            safely(tokenExpired);
+            closed(now, c.why());
           } else {
             closed(now, c.why());
           }

@@ -231,9 +231,6 @@ class LiveReceiverTest {
       throws Exception {
     Vertx vertx = Vertx.vertx();
     List<String> auth = new CopyOnWriteArrayList<>();
-    AtomicInteger minted = new AtomicInteger();
-    java.util.concurrent.atomic.AtomicReference<String> kept =
-        new java.util.concurrent.atomic.AtomicReference<>();
     try {
       URI url =
           serve(
@@ -245,14 +242,7 @@ class LiveReceiverTest {
                   ws.close((short) 4401, "session expired"); // the server's timer at exp
                 }
               });
-      new LiveReceiver(
-              url,
-              () -> kept.updateAndGet(t -> t != null ? t : "tok-" + minted.incrementAndGet()),
-              Clock.systemUTC(),
-              Duration.ofSeconds(15),
-              listener())
-          .onTokenExpired(() -> kept.set(null))
-          .run(() -> auth.size() == 2 && statuses.getLast().equals("connected"));
+      runRenewing(url, () -> auth.size() == 2 && statuses.getLast().equals("connected"));
       assertThat(auth).containsExactly("Bearer tok-1", "Bearer tok-2");
       assertThat(statuses)
           .containsExactly(
@@ -264,6 +254,48 @@ class LiveReceiverTest {
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
+  }
+
+  @Test
+  void aSocketRefusedAsExpiredBeforeItWentLiveReconnectsWithAFreshToken() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    List<String> auth = new CopyOnWriteArrayList<>();
+    try {
+      URI url =
+          serve(
+              vertx,
+              ws -> {
+                auth.add(ws.headers().get("Authorization"));
+                if (auth.size() == 1) {
+                  ws.close((short) 4401, "session expired"); // expired already at the upgrade
+                } else {
+                  ws.writeTextMessage("{\"type\":\"ready\"}");
+                }
+              });
+      runRenewing(url, () -> auth.size() == 2 && statuses.getLast().equals("connected"));
+      assertThat(auth).containsExactly("Bearer tok-1", "Bearer tok-2");
+      assertThat(statuses.getLast()).isEqualTo("connected");
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * Runs a receiver of {@code url} until {@code done}, its token supplier keeping {@code tok-N}
+   * until told the token expired (then minting {@code tok-N+1}), as {@code umbra agent run} does.
+   */
+  private void runRenewing(URI url, java.util.function.BooleanSupplier done) throws Exception {
+    AtomicInteger minted = new AtomicInteger();
+    java.util.concurrent.atomic.AtomicReference<String> kept =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    new LiveReceiver(
+            url,
+            () -> kept.updateAndGet(t -> t != null ? t : "tok-" + minted.incrementAndGet()),
+            Clock.systemUTC(),
+            Duration.ofSeconds(15),
+            listener())
+        .onTokenExpired(() -> kept.set(null))
+        .run(done);
   }
 
   /** A WebSocket server on port 0 with {@code handler}; its URL. */

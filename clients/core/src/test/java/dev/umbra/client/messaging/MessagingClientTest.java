@@ -329,6 +329,30 @@ class MessagingClientTest {
     assertThat(texts(b)).isEmpty();
   }
 
+  /**
+   * One copy pushed three times to a socket (a notice retried after a publish that had reached
+   * Redis after all: docs/messaging.md, "Delivery guarantees"), as {@code umbra agent run} takes
+   * it: stored once; again while it waits in the inbox for the agent and again after the agent
+   * acknowledged it on its socket ({@code markShown}), it is a duplicate, acknowledged and never
+   * handed over a second time.
+   */
+  @Test
+  void aCopyPushedAgainBeforeOrAfterTheAgentTookItIsHandedOverOnce() {
+    MessagingClient a = published(low, high, "a");
+    MessagingClient b = published(high, low, "b");
+    a.send(conversation, "once");
+    JsonObject copy = s.inbox.get(high.id()).get(0);
+    assertThat(b.receive(copy).kind()).isEqualTo(MessagingClient.OutcomeKind.STORED);
+    assertThat(b.receive(copy).kind()).isEqualTo(MessagingClient.OutcomeKind.DUPLICATE);
+    List<JsonObject> waiting = b.unshown();
+    assertThat(waiting).extracting(e -> e.getString("text")).containsExactly("once");
+    b.markShown(List.of(UUID.fromString(waiting.get(0).getString("id")))); // the agent's ack
+    assertThat(b.receiveAll(List.of(copy)))
+        .extracting(MessagingClient.Outcome::kind)
+        .containsExactly(MessagingClient.OutcomeKind.DUPLICATE);
+    assertThat(b.unshown()).isEmpty();
+  }
+
   @Test
   void aServerWithoutTheBatchRouteGetsTheSendsOneByOne() {
     MessagingClient a = published(low, high, "a");

@@ -13,8 +13,6 @@ import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.sign.Signed;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
@@ -75,11 +73,7 @@ class DeviceWebTtyKeyTest {
 
   @Test
   void thePublishedConformanceVectorsVerifyWithTheDaemonsOwnCode() throws Exception {
-    Path file =
-        Path.of(
-            System.getProperty("basedir", "."),
-            "../../shared/crypto/conformance/device-webtty-key.json");
-    JsonArray vectors = new JsonObject(Files.readString(file)).getJsonArray("vectors");
+    JsonArray vectors = dev.umbra.client.testing.ConformanceVectors.of("device-webtty-key.json");
     assertThat(vectors).isNotEmpty();
     for (Object o : vectors) {
       JsonObject v = (JsonObject) o;

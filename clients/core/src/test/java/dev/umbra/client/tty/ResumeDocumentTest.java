@@ -94,13 +94,8 @@ class ResumeDocumentTest {
 
   @Test
   void thePublishedConformanceVectorsSignAndVerifyWithTheClientsOwnCode() throws Exception {
-    java.nio.file.Path file =
-        java.nio.file.Path.of(
-            System.getProperty("basedir", "."),
-            "../../shared/crypto/conformance/webtty-resume-v1.json");
     io.vertx.core.json.JsonArray vectors =
-        new io.vertx.core.json.JsonObject(java.nio.file.Files.readString(file))
-            .getJsonArray("vectors");
+        dev.umbra.client.testing.ConformanceVectors.of("webtty-resume-v1.json");
     assertThat(vectors).hasSize(2);
     java.util.HexFormat hex = java.util.HexFormat.of();
     for (Object o : vectors) {

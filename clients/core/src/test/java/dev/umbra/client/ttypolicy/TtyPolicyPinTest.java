@@ -312,12 +312,8 @@ class TtyPolicyPinTest {
 
   @Test
   void thePublishedConformanceVectorsParseAndVerifyWithTheDaemonsOwnCode() throws Exception {
-    Path file =
-        Path.of(
-            System.getProperty("basedir", "."),
-            "../../shared/crypto/conformance/webtty-policy.json");
     io.vertx.core.json.JsonArray vectors =
-        new io.vertx.core.json.JsonObject(Files.readString(file)).getJsonArray("vectors");
+        dev.umbra.client.testing.ConformanceVectors.of("webtty-policy.json");
     assertThat(vectors).isNotEmpty();
     for (Object o : vectors) {
       io.vertx.core.json.JsonObject v = (io.vertx.core.json.JsonObject) o;

@@ -1,8 +1,7 @@
 package dev.umbra.controlplane.messaging;
 
-import dev.umbra.controlplane.errors.Refusal;
+import dev.umbra.controlplane.messaging.LiveSocket.TryAgain;
 import dev.umbra.kit.audit.AuditAction;
-import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.bus.Bus;
@@ -10,13 +9,16 @@ import dev.umbra.kit.bus.BusMessage;
 import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.bus.Subscription;
 import dev.umbra.kit.db.Database;
+import dev.umbra.kit.metrics.Metrics;
 import dev.umbra.kit.revocation.Revoked;
-import dev.umbra.proto.bus.RevokedKind;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -30,42 +32,11 @@ import org.slf4j.LoggerFactory;
  * recipient, one bus subscription per recipient with a socket here, and the push of a stored copy
  * when its notice arrives: pushed from the notice itself when it carries the copy (a MAC'd notice,
  * {@link Notices}), else read from PostgreSQL. At least once: a copy stays stored until its
- * recipient acknowledges it.
+ * recipient acknowledges it. A socket's own state and writes are its {@link LiveSocket}'s, the
+ * frames {@link LiveFrames}', and what its client sends is answered by {@link LiveAcks}.
  */
 public final class LiveDelivery {
   private static final Logger log = LoggerFactory.getLogger(LiveDelivery.class);
-
-  /** Close code of a socket whose session or principal was revoked. */
-  public static final short CLOSE_REVOKED = 4403;
-
-  /** Close code of a socket whose session token expired ({@link SocketExpiry}). */
-  public static final short CLOSE_EXPIRED = SocketExpiry.CLOSE_EXPIRED;
-
-  /** Close code of a socket that sent a frame the protocol does not have. */
-  public static final short CLOSE_MALFORMED = 1008;
-
-  static final int MAX_ACK_IDS = 200;
-
-  /**
-   * Close code (1013, "try again later") of a socket that may have missed a copy: its push read
-   * failed, or this instance's bus subscriptions were interrupted (notices published meanwhile are
-   * lost). The client fetches what is pending at once and reconnects (docs/messaging.md).
-   */
-  public static final short CLOSE_TRY_AGAIN = 1013;
-
-  /** Why a socket was closed with {@link #CLOSE_TRY_AGAIN}: the close frame's reason. */
-  public enum TryAgain {
-    /** Reading the notified copies from PostgreSQL failed. */
-    PUSH_FAILED("push_failed"),
-    /** The instance's bus subscriptions were lost (Redis restarting, a partition). */
-    BUS_INTERRUPTED("bus_interrupted");
-
-    public final String reason;
-
-    TryAgain(String reason) {
-      this.reason = reason;
-    }
-  }
 
   private final Bus bus;
   private final Database db;
@@ -80,11 +51,18 @@ public final class LiveDelivery {
    * Transactions that read notified copies from PostgreSQL ({@code message_push_reads}): only for
    * notices that did not carry their copy.
    */
-  private final io.micrometer.core.instrument.Counter pushReads;
+  private final Counter pushReads;
 
-  private final Map<TryAgain, io.micrometer.core.instrument.Counter> tryAgain =
-      new java.util.EnumMap<>(TryAgain.class);
-  private final Map<UUID, Set<Socket>> sockets = new ConcurrentHashMap<>();
+  /**
+   * Notices of a copy already pushed here lately ({@code message_notices_duplicate}): a retry,
+   * sealed again, of a publish that had reached Redis after all ({@link RecentPushes}).
+   */
+  private final Counter duplicates;
+
+  private final RecentPushes recent = new RecentPushes();
+
+  private final Map<TryAgain, Counter> tryAgain = new EnumMap<>(TryAgain.class);
+  private final Map<UUID, Set<LiveSocket>> sockets = new ConcurrentHashMap<>();
   private final Map<UUID, Future<Subscription>> subscriptions = new ConcurrentHashMap<>();
 
   /**
@@ -98,64 +76,29 @@ public final class LiveDelivery {
   /** Most notices read in one transaction. */
   static final int MAX_READ = 100;
 
-  /** Most copies in one {@code messages} frame. */
-  static final int MAX_FRAME_MESSAGES = 100;
-
   /**
-   * A {@code messages} frame takes copies while their ciphertexts' base64 plus {@value
-   * #FRAME_OVERHEAD_CHARS} each stay within this (a lone copy, up to ~88,000 characters, always
-   * goes): frames stay under the 256 KiB clients accept.
-   */
-  static final int MAX_FRAME_CHARS = 160 * 1024;
-
-  /** A copy's JSON beside its ciphertext (ids, seq, kind, time), counted generously. */
-  static final int FRAME_OVERHEAD_CHARS = 400;
-
-  /**
-   * Most bytes a socket may have waiting to be written to its client (pushes, pongs, acks): a
-   * client that does not read is closed with {@link #CLOSE_NOT_READING} instead of making the
-   * instance hold what it sends, or what it asks for, in memory without bound. Its copies stay
-   * stored; it fetches them after reconnecting.
-   */
-  static final int MAX_QUEUED_BYTES = 4 * 1024 * 1024;
-
-  /** Close code of a socket whose client let {@link #MAX_QUEUED_BYTES} pile up unread. */
-  public static final short CLOSE_NOT_READING = 1008;
-
-  /**
-   * Most live sockets of one party on an instance: each may hold {@link #MAX_QUEUED_BYTES}, so
-   * without a bound one member or agent opening sockets (200 an address, from many addresses)
-   * multiplied it; one more is closed with {@link #CLOSE_TOO_MANY} ({@code too many sockets}).
+   * Most live sockets of one party on an instance: each may hold {@link
+   * LiveSocket#MAX_QUEUED_BYTES}, so without a bound one member or agent opening sockets (200 an
+   * address, from many addresses) multiplied it; one more is closed with {@link
+   * LiveSocket#CLOSE_TOO_MANY} ({@code too many sockets}).
    */
   static final int MAX_SOCKETS_PER_PARTY = 16;
 
-  /** Close code of a socket beyond {@link #MAX_SOCKETS_PER_PARTY}. */
-  public static final short CLOSE_TOO_MANY = 1008;
+  private final Duration idle;
 
-  /** Close code of a socket that sent nothing (not even a ping) for the idle limit. */
-  public static final short CLOSE_IDLE = 1001;
-
-  private final java.time.Duration idle;
-
-  /** A live socket, who holds it, and when it last sent a frame ({@link System#nanoTime}). */
-  record Socket(
-      ServerWebSocket ws,
-      Party party,
-      SessionClaims claims,
-      boolean batched,
-      java.util.concurrent.atomic.AtomicLong lastFrameNanos) {}
+  private final LiveAcks acks;
 
   LiveDelivery(
       Bus bus,
       Database db,
       MessageStore store,
       AuditEmitter audit,
-      java.time.Duration idle,
+      Duration idle,
       NoticeOutbox outbox,
       Notices notices,
       StageTimers stages,
       SocketExpiry expiry,
-      io.micrometer.core.instrument.MeterRegistry registry) {
+      MeterRegistry registry) {
     this.bus = bus;
     this.db = db;
     this.store = store;
@@ -165,15 +108,16 @@ public final class LiveDelivery {
     this.notices = notices;
     this.stages = stages;
     this.expiry = expiry;
+    this.acks = new LiveAcks(db, audit);
     this.pushReads =
-        io.micrometer.core.instrument.Counter.builder(
-                dev.umbra.kit.metrics.Metrics.name("control-plane", "message_push_reads"))
+        Counter.builder(Metrics.name("control-plane", "message_push_reads")).register(registry);
+    this.duplicates =
+        Counter.builder(Metrics.name("control-plane", "message_notices_duplicate"))
             .register(registry);
     for (TryAgain t : TryAgain.values()) {
       tryAgain.put(
           t,
-          io.micrometer.core.instrument.Counter.builder(
-                  dev.umbra.kit.metrics.Metrics.name("control-plane", "message_sockets_retried"))
+          Counter.builder(Metrics.name("control-plane", "message_sockets_retried"))
               .tag("reason", t.reason)
               .register(registry));
     }
@@ -183,14 +127,14 @@ public final class LiveDelivery {
   }
 
   /**
-   * Closes {@code set}'s sockets with {@link #CLOSE_TRY_AGAIN}: they may have missed a copy, and
-   * their clients fetch it now and reconnect.
+   * Closes {@code set}'s sockets with {@link LiveSocket#CLOSE_TRY_AGAIN}: they may have missed a
+   * copy, and their clients fetch it now and reconnect.
    */
-  private void tryAgain(Set<Socket> set, TryAgain why) {
-    for (Socket s : List.copyOf(set)) {
-      if (!s.ws().isClosed()) {
+  private void tryAgain(Set<LiveSocket> set, TryAgain why) {
+    for (LiveSocket s : List.copyOf(set)) {
+      if (s.open()) {
         tryAgain.get(why).increment();
-        s.ws().close(CLOSE_TRY_AGAIN, why.reason);
+        s.close(LiveSocket.CLOSE_TRY_AGAIN, why.reason);
       }
     }
   }
@@ -202,12 +146,12 @@ public final class LiveDelivery {
    */
   void sweepIdle() {
     long now = System.nanoTime();
-    for (Set<Socket> set : sockets.values()) {
-      for (Socket s : List.copyOf(set)) {
+    for (Set<LiveSocket> set : sockets.values()) {
+      for (LiveSocket s : List.copyOf(set)) {
         if (expiry.due(s.claims().expiresAt())) {
-          expiry.close(s.ws());
-        } else if (now - s.lastFrameNanos().get() > idle.toNanos()) {
-          s.ws().close(CLOSE_IDLE, "idle");
+          s.expired(expiry);
+        } else if (s.idle(now, idle)) {
+          s.close(LiveSocket.CLOSE_IDLE, "idle");
         }
       }
     }
@@ -222,7 +166,7 @@ public final class LiveDelivery {
       UUID workspace, UUID recipient, UUID messageId, MessageStore.Stored copy, long storedNanos) {
     outbox.publish(
         BusNames.messageRecipient(workspace, recipient),
-        notices.encode(workspace, recipient, messageId, copy),
+        Notices.notice(workspace, recipient, messageId, copy),
         () -> stages.since(StageTimers.Stage.PUBLISHED, storedNanos));
   }
 
@@ -231,44 +175,45 @@ public final class LiveDelivery {
    * the client asked for {@code messages} frames.
    */
   void attach(ServerWebSocket ws, Party party, SessionClaims claims, boolean batched) {
-    Socket s =
-        new Socket(
-            ws,
-            party,
-            claims,
-            batched,
-            new java.util.concurrent.atomic.AtomicLong(System.nanoTime()));
-    Set<Socket> set = sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet());
+    LiveSocket s = new LiveSocket(ws, party, claims, batched);
+    Set<LiveSocket> set = sockets.computeIfAbsent(party.id(), k -> ConcurrentHashMap.newKeySet());
     if (set.size() >= MAX_SOCKETS_PER_PARTY) {
-      ws.close(CLOSE_TOO_MANY, "too many sockets");
+      ws.close(LiveSocket.CLOSE_TOO_MANY, "too many sockets");
       return;
     }
-    ws.setWriteQueueMaxSize(MAX_QUEUED_BYTES);
+    ws.setWriteQueueMaxSize(LiveSocket.MAX_QUEUED_BYTES);
     set.add(s);
     ws.closeHandler(v -> detach(s));
-    expiry.arm(ws, claims.expiresAt());
-    ws.textMessageHandler(text -> onFrame(s, text));
-    ws.binaryMessageHandler(b -> ws.close(CLOSE_MALFORMED, "text frames only"));
-    subscriptions
-        .computeIfAbsent(
+    // the server stops: closed now, not once its drain timed out (Vert.x then closes with 1000)
+    ws.shutdownHandler(v -> s.close(LiveSocket.CLOSE_GOING_AWAY, "going away"));
+    expiry.arm(ws, claims.expiresAt(), () -> s.expired(expiry));
+    if (s.closing()) {
+      return; // its token expired by the upgrade (within the verifiers' clock skew): closed 4401
+    }
+    ws.textMessageHandler(text -> acks.onFrame(s, text));
+    ws.binaryMessageHandler(b -> s.close(LiveSocket.CLOSE_MALFORMED, "text frames only"));
+    Future<Subscription> subscribed =
+        subscriptions.computeIfAbsent(
             party.id(),
             id ->
                 bus.subscribe(
                     BusNames.messageRecipient(party.workspaceId(), id),
-                    m -> onNotice(party.workspaceId(), id, m)))
-        .onSuccess(sub -> send(s, new JsonObject().put("type", "ready")))
+                    m -> onNotice(party.workspaceId(), id, m)));
+    subscribed
+        .onSuccess(sub -> s.send(LiveFrames.ready()))
         .onFailure(
             e -> {
-              // a later socket of this recipient subscribes again
-              subscriptions.remove(party.id());
-              ws.close((short) 1011, "bus unavailable");
+              // a later socket of this recipient subscribes again (this failed one only: a newer
+              // subscription of the recipient stays)
+              subscriptions.remove(party.id(), subscribed);
+              s.close(LiveSocket.CLOSE_BUS_UNAVAILABLE, "bus unavailable");
             });
   }
 
-  private void detach(Socket s) {
+  private void detach(LiveSocket s) {
     expiry.disarm(s.ws());
     UUID id = s.party().id();
-    Set<Socket> set = sockets.get(id);
+    Set<LiveSocket> set = sockets.get(id);
     if (set == null) {
       return;
     }
@@ -283,7 +228,10 @@ public final class LiveDelivery {
     }
   }
 
-  /** A notice on the channel of {@code ws}/{@code recipient}: verified, then queued for push. */
+  /**
+   * A notice on the channel of {@code ws}/{@code recipient}: verified, then queued for push unless
+   * its copy was pushed here lately (a retry's second notice: dropped and counted).
+   */
   private void onNotice(UUID ws, UUID recipient, BusMessage m) {
     long at = System.nanoTime();
     Notices.Opened o = notices.open(ws, recipient, m.body());
@@ -291,8 +239,12 @@ public final class LiveDelivery {
       log.debug("message notice refused: {}", o.refusal().tag);
       return;
     }
-    Set<Socket> here = sockets.get(recipient);
+    Set<LiveSocket> here = sockets.get(recipient);
     if (here == null || here.isEmpty()) {
+      return;
+    }
+    if (!recent.first(recipient, o.notice().messageId())) {
+      duplicates.increment();
       return;
     }
     pushes
@@ -307,11 +259,11 @@ public final class LiveDelivery {
   private final class Pushes {
     private final UUID ws;
     private final UUID recipient;
-    private final Set<Socket> here;
+    private final Set<LiveSocket> here;
     private final java.util.ArrayDeque<Arrived> queued = new java.util.ArrayDeque<>();
     private boolean reading;
 
-    Pushes(UUID ws, UUID recipient, Set<Socket> here) {
+    Pushes(UUID ws, UUID recipient, Set<LiveSocket> here) {
       this.ws = ws;
       this.recipient = recipient;
       this.here = here;
@@ -398,32 +350,32 @@ public final class LiveDelivery {
   /**
    * Pushes {@code copies} (in order) to each socket of the recipient here: one {@code message}
    * frame each, or on a socket that asked for batches ({@code ?frames=batch}) {@code messages}
-   * frames of up to {@value #MAX_FRAME_MESSAGES} copies and about {@value #MAX_FRAME_CHARS}
-   * characters. Every copy is audited as delivered, one event per copy and socket. {@code arrived}:
-   * when each copy's notice came off the bus (its frame's write is timed from then).
+   * frames of up to {@value LiveFrames#MAX_FRAME_MESSAGES} copies and about {@value
+   * LiveFrames#MAX_BATCH_CHARS} characters. Every copy is audited as delivered, one event per copy
+   * and socket. {@code arrived}: when each copy's notice came off the bus (its frame's write is
+   * timed from then).
    */
   private void push(
-      Set<Socket> here, UUID ws, List<MessageStore.Stored> copies, List<Long> arrived) {
+      Set<LiveSocket> here, UUID ws, List<MessageStore.Stored> copies, List<Long> arrived) {
     if (copies.isEmpty()) {
       return;
     }
     List<JsonObject> json = new ArrayList<>(copies.size());
     copies.forEach(c -> json.add(c.toJson()));
-    for (Socket s : List.copyOf(here)) {
+    for (LiveSocket s : List.copyOf(here)) {
       if (!s.party().workspaceId().equals(ws)) {
         continue;
       }
       if (s.batched()) {
         int from = 0;
-        for (JsonObject frame : batches(json)) {
+        for (JsonObject frame : LiveFrames.batches(json)) {
           int to = from + frame.getJsonArray("messages").size();
-          timed(send(s, frame), arrived.subList(from, to));
+          timed(s.send(frame), arrived.subList(from, to));
           from = to;
         }
       } else {
         for (int i = 0; i < json.size(); i++) {
-          JsonObject frame = new JsonObject().put("type", "message").put("message", json.get(i));
-          timed(send(s, frame), arrived.subList(i, i + 1));
+          timed(s.send(LiveFrames.message(json.get(i))), arrived.subList(i, i + 1));
         }
       }
       copies.forEach(c -> delivered(s.party(), c.id(), c.ciphertext().length));
@@ -435,31 +387,11 @@ public final class LiveDelivery {
     written.onSuccess(v -> arrived.forEach(at -> stages.since(StageTimers.Stage.PUSHED, at)));
   }
 
-  /** {@code messages} frames of {@code json} in order, each within the frame limits. */
-  static List<JsonObject> batches(List<JsonObject> json) {
-    List<JsonObject> frames = new ArrayList<>();
-    JsonArray current = new JsonArray();
-    int chars = 0;
-    for (JsonObject m : json) {
-      int size = m.getString("ciphertext", "").length() + FRAME_OVERHEAD_CHARS;
-      if (!current.isEmpty()
-          && (current.size() == MAX_FRAME_MESSAGES || chars + size > MAX_FRAME_CHARS)) {
-        frames.add(new JsonObject().put("type", "messages").put("messages", current));
-        current = new JsonArray();
-        chars = 0;
-      }
-      current.add(m);
-      chars += size;
-    }
-    frames.add(new JsonObject().put("type", "messages").put("messages", current));
-    return frames;
-  }
-
   private void delivered(Party p, UUID messageId, int bytes) {
     audit
         .event(AuditAction.AGENT_MESSAGE_DELIVERED)
         .workspace(p.workspaceId())
-        .actor(actor(p))
+        .actor(p.auditActor())
         .target("message", messageId)
         .meta("recipient", p.id().toString())
         .meta("bytes", Integer.toString(bytes))
@@ -467,73 +399,15 @@ public final class LiveDelivery {
         .emit();
   }
 
-  static AuditActor actor(Party p) {
-    return p.kind() == Party.Kind.AGENT
-        ? AuditActor.machine(p.machineId().toString())
-        : AuditActor.device(p.id().toString());
-  }
-
-  private void onFrame(Socket s, String text) {
-    s.lastFrameNanos().set(System.nanoTime());
-    LiveFrames.Frame f = LiveFrames.parse(text);
-    if (f.refusal() != null) {
-      s.ws().close(CLOSE_MALFORMED, f.refusal().reason);
-      return;
-    }
-    switch (f.kind()) {
-      case PING -> send(s, new JsonObject().put("type", "pong"));
-      case ACK -> ack(s, f.ids());
-    }
-  }
-
-  private void ack(Socket s, List<UUID> ids) {
-    // one ack in flight per socket: the next frame is read once this one is answered (else one
-    // client sending acks faster than they end held every connection of the instance's pool)
-    s.ws().pause();
-    MessageStore.ack(db, s.party().workspaceId(), s.claims(), ids)
-        .onSuccess(
-            a -> {
-              MessageRoutes.readAudit(audit, s.party(), ids.size(), a.deleted());
-              send(s, new JsonObject().put("type", "acked").put("deleted", a.deleted()));
-            })
-        .onFailure(
-            e -> {
-              // a refusal ends the socket for good; a database that failed only this once does not
-              if (e instanceof Refusal) {
-                s.ws().close(CLOSE_REVOKED, "not allowed");
-              } else {
-                s.ws().close(CLOSE_TRY_AGAIN, "acknowledgement failed, try again");
-              }
-            })
-        .onComplete(ar -> s.ws().resume());
-  }
-
-  /** Writes {@code frame}; the future fails if it was not (a closed or unread socket). */
-  private static Future<Void> send(Socket s, JsonObject frame) {
-    if (s.ws().isClosed()) {
-      return Future.failedFuture("closed");
-    }
-    if (s.ws().writeQueueFull()) {
-      s.ws().close(CLOSE_NOT_READING, "not reading");
-      return Future.failedFuture("not reading");
-    }
-    return s.ws().writeTextMessage(frame.encode());
-  }
-
   /**
    * Closes the sockets a revocation ends: what it voids of their session tokens, and an agent's
    * sockets when its machine is revoked.
    */
   public void onRevoked(Revoked r) {
-    for (Set<Socket> set : sockets.values()) {
-      for (Socket s : List.copyOf(set)) {
-        boolean machine =
-            r.kind() == RevokedKind.REVOKED_KIND_MACHINE
-                && r.workspaceId().equals(s.party().workspaceId())
-                && s.party().machineId() != null
-                && r.subject().equals(s.party().machineId().toString());
-        if (machine || r.endsLive(s.claims())) {
-          s.ws().close(CLOSE_REVOKED, "revoked");
+    for (Set<LiveSocket> set : sockets.values()) {
+      for (LiveSocket s : List.copyOf(set)) {
+        if (s.endedBy(r)) {
+          s.close(LiveSocket.CLOSE_REVOKED, "revoked");
         }
       }
     }
@@ -544,10 +418,13 @@ public final class LiveDelivery {
     return sockets.values().stream().mapToInt(Set::size).sum();
   }
 
-  /** Closes every socket (the service stops). */
+  /**
+   * Closes every socket still open and drops the subscriptions (the service stops; the server's
+   * shutdown closed the sockets it held already, {@link #attach}).
+   */
   Future<Void> stop() {
-    for (Set<Socket> set : sockets.values()) {
-      set.forEach(s -> s.ws().close((short) 1001, "going away"));
+    for (Set<LiveSocket> set : sockets.values()) {
+      set.forEach(s -> s.close(LiveSocket.CLOSE_GOING_AWAY, "going away"));
     }
     List<Future<Void>> all = new ArrayList<>();
     subscriptions.values().forEach(f -> all.add(f.compose(Subscription::unsubscribe)));

@@ -8,11 +8,13 @@ import java.util.List;
 import java.util.UUID;
 
 /**
- * The frames a live socket's client sends (docs/messaging.md, "WebSocket protocol"), parsed without
- * I/O so that {@link LiveDelivery} only acts on what this admits ({@code LiveFramesFuzzTest} fuzzes
- * it): {@code {"type":"ping"}}, and {@code {"type":"ack","ids":[…]}} with exactly these two members
- * and 1 to {@value LiveDelivery#MAX_ACK_IDS} message ids in their 36-character form. Anything else
- * is a {@link Refusal}, which closes the socket with 1008 and the refusal's reason.
+ * The frames of a live socket (docs/messaging.md, "WebSocket protocol"). What its client sends is
+ * parsed without I/O so that {@link LiveDelivery} only acts on what this admits ({@code
+ * LiveFramesFuzzTest} fuzzes it): {@code {"type":"ping"}}, and {@code {"type":"ack","ids":[…]}}
+ * with exactly these two members and 1 to {@value #MAX_ACK_IDS} message ids in their 36-character
+ * form. Anything else is a {@link Refusal}, which closes the socket with 1008 and the refusal's
+ * reason. What the instance sends is built here too: {@code ready}, {@code pong}, {@code acked},
+ * and the copies, one {@code message} frame each or {@code messages} frames ({@link #batches}).
  */
 final class LiveFrames {
   /**
@@ -20,6 +22,22 @@ final class LiveFrames {
    * default, which closes a longer one with 1009 before it is read), checked again here.
    */
   static final int MAX_FRAME_CHARS = 64 * 1024;
+
+  /** Most ids in one {@code ack} frame (and one {@code POST /messages/acks}). */
+  static final int MAX_ACK_IDS = 200;
+
+  /** Most copies in one {@code messages} frame. */
+  static final int MAX_FRAME_MESSAGES = 100;
+
+  /**
+   * A {@code messages} frame takes copies while their ciphertexts' base64 plus {@value
+   * #FRAME_OVERHEAD_CHARS} each stay within this (a lone copy, up to ~88,000 characters, always
+   * goes): frames stay under the 256 KiB clients accept.
+   */
+  static final int MAX_BATCH_CHARS = 160 * 1024;
+
+  /** A copy's JSON beside its ciphertext (ids, seq, kind, time), counted generously. */
+  static final int FRAME_OVERHEAD_CHARS = 400;
 
   private LiveFrames() {}
 
@@ -37,10 +55,7 @@ final class LiveFrames {
     MALFORMED("malformed frame"),
     /** A JSON object without a {@code type} the protocol has. */
     UNKNOWN_TYPE("unknown frame type"),
-    /**
-     * An {@code ack} with other members, no ids, over {@value LiveDelivery#MAX_ACK_IDS}, or not
-     * ids.
-     */
+    /** An {@code ack} with other members, no ids, over {@value #MAX_ACK_IDS}, or not ids. */
     MALFORMED_ACK("malformed ack");
 
     final String reason;
@@ -81,7 +96,7 @@ final class LiveFrames {
     if (f.size() != 2 || !(f.getValue("ids") instanceof JsonArray a)) {
       return Frame.refused(Refusal.MALFORMED_ACK);
     }
-    if (a.isEmpty() || a.size() > LiveDelivery.MAX_ACK_IDS) {
+    if (a.isEmpty() || a.size() > MAX_ACK_IDS) {
       return Frame.refused(Refusal.MALFORMED_ACK);
     }
     List<UUID> ids = new ArrayList<>(a.size());
@@ -96,5 +111,49 @@ final class LiveFrames {
       }
     }
     return new Frame(Kind.ACK, List.copyOf(ids), null);
+  }
+
+  /** {@code ready}: the instance listens for the socket's notices. */
+  static JsonObject ready() {
+    return new JsonObject().put("type", "ready");
+  }
+
+  /** The answer to a {@code ping}. */
+  static JsonObject pong() {
+    return new JsonObject().put("type", "pong");
+  }
+
+  /** The answer to an {@code ack}: how many copies it deleted. */
+  static JsonObject acked(int deleted) {
+    return new JsonObject().put("type", "acked").put("deleted", deleted);
+  }
+
+  /** One copy ({@link MessageStore.Stored#toJson}) in its own {@code message} frame. */
+  static JsonObject message(JsonObject copy) {
+    return new JsonObject().put("type", "message").put("message", copy);
+  }
+
+  /** {@code messages} frames of {@code copies} in order, each within the frame limits. */
+  static List<JsonObject> batches(List<JsonObject> copies) {
+    List<JsonObject> frames = new ArrayList<>();
+    JsonArray current = new JsonArray();
+    int chars = 0;
+    for (JsonObject m : copies) {
+      int size = m.getString("ciphertext", "").length() + FRAME_OVERHEAD_CHARS;
+      if (!current.isEmpty()
+          && (current.size() == MAX_FRAME_MESSAGES || chars + size > MAX_BATCH_CHARS)) {
+        frames.add(messages(current));
+        current = new JsonArray();
+        chars = 0;
+      }
+      current.add(m);
+      chars += size;
+    }
+    frames.add(messages(current));
+    return frames;
+  }
+
+  private static JsonObject messages(JsonArray copies) {
+    return new JsonObject().put("type", "messages").put("messages", copies);
   }
 }

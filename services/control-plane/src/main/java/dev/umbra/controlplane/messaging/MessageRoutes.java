@@ -243,7 +243,7 @@ final class MessageRoutes {
       audit
           .event(AuditAction.AGENT_MESSAGE_SENT)
           .workspace(p.workspaceId())
-          .actor(LiveDelivery.actor(p))
+          .actor(p.auditActor())
           .target("message", id)
           .meta("conversation", send.conversation().toString())
           .meta("sender", p.id().toString())
@@ -335,9 +335,9 @@ final class MessageRoutes {
   private Future<JsonObject> ack(RoutingContext ctx) {
     JsonObject body = Requests.body(ctx, "ids");
     Object v = body.getValue("ids");
-    if (!(v instanceof JsonArray a) || a.isEmpty() || a.size() > LiveDelivery.MAX_ACK_IDS) {
+    if (!(v instanceof JsonArray a) || a.isEmpty() || a.size() > LiveFrames.MAX_ACK_IDS) {
       throw ApiException.badRequest(
-          "ids", "ids must be an array of 1 to " + LiveDelivery.MAX_ACK_IDS + " message ids");
+          "ids", "ids must be an array of 1 to " + LiveFrames.MAX_ACK_IDS + " message ids");
     }
     List<UUID> ids = new ArrayList<>();
     for (Object o : a) {
@@ -359,7 +359,7 @@ final class MessageRoutes {
     audit
         .event(AuditAction.AGENT_MESSAGE_READ)
         .workspace(p.workspaceId())
-        .actor(LiveDelivery.actor(p))
+        .actor(p.auditActor())
         .target(p.kind().wire(), p.id())
         .meta("acknowledged", Integer.toString(asked))
         .meta("deleted", Integer.toString(deleted))

@@ -89,6 +89,7 @@ public final class MessagingFeature {
     Parties parties = new Parties(db);
     WebhookStore webhooks = new WebhookStore();
     StageTimers stages = new StageTimers(w.registry());
+    Notices notices = new Notices(w.internal(), w.registry(), clock);
     this.live =
         new LiveDelivery(
             w.bus(),
@@ -96,8 +97,8 @@ public final class MessagingFeature {
             store,
             w.audit(),
             settings.socketIdle(),
-            new NoticeOutbox(vertx, w.bus(), w.registry()),
-            new Notices(w.internal(), w.registry(), clock),
+            new NoticeOutbox(vertx, w.bus(), notices::seal, w.registry()),
+            notices,
             stages,
             new SocketExpiry(vertx, clock),
             w.registry());

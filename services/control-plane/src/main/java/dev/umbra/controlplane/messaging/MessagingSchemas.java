@@ -180,9 +180,9 @@ final class MessagingSchemas {
 
   static final Schema ACK =
       Schema.object()
-          .required("ids", Schema.array(Schema.uuid(), 1, LiveDelivery.MAX_ACK_IDS))
+          .required("ids", Schema.array(Schema.uuid(), 1, LiveFrames.MAX_ACK_IDS))
           .build();
 
   static final Schema ACKED =
-      Schema.object().required("deleted", Schema.integer(0, LiveDelivery.MAX_ACK_IDS)).build();
+      Schema.object().required("deleted", Schema.integer(0, LiveFrames.MAX_ACK_IDS)).build();
 }

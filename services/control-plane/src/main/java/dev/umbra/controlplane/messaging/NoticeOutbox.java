@@ -17,16 +17,23 @@ import org.slf4j.LoggerFactory;
 /**
  * Publishes message notices (MAC'd: {@link Notices}) on the bus, and publishes again the ones that
  * failed (Redis restarting or unreachable): a notice lost here would leave a recipient's open
- * socket without the copy until it reconnects (docs/messaging.md, "Delivery guarantees"). A notice
- * is published at once (pipelined, as the bus keeps call order); once one of a channel fails, that
- * channel's notices — the failed ones in the order they failed, then every new one — wait in one
- * queue and go out one at a time, in order, after {@value #FIRST_RETRY_MS} ms doubling to {@value
- * #MAX_RETRY_MS} ms, for up to {@link #RETRY_FOR}; then the queue is dropped and counted (the
- * copies stay stored: a recipient's next fetch has them). A notice that reached nobody is not
- * retried: nobody listening is the usual case (the recipient has no socket), and an instance whose
- * subscription was interrupted closes its sockets with 1013 so their clients fetch (see {@link
- * LiveDelivery#CLOSE_TRY_AGAIN}). Counted in {@code umbra_control_plane_message_notices{outcome}};
- * a notice's body is never logged nor metered.
+ * socket without the copy until it reconnects (docs/messaging.md, "Delivery guarantees"). The
+ * outbox keeps a notice's bytes unsealed and seals them at <b>each</b> attempt (a fresh time and
+ * MAC, {@link Sealer}): a body sealed once at the first attempt would be refused as stale by the
+ * receiving instance once a retry goes out more than the seal window ({@link
+ * dev.umbra.crypto.CryptoConstants#BUS_SEAL_WINDOW_MILLIS}, 30 s, as long as {@link #RETRY_FOR})
+ * after it, the clocks' skew included. A retry of a publish that reached Redis after all (a
+ * timeout) thus arrives as a second, differently MAC'd notice of the same copy: the receiving
+ * instance drops it ({@link RecentPushes}), and clients drop ids they showed. A notice is published
+ * at once (pipelined, as the bus keeps call order); once one of a channel fails, that channel's
+ * notices — the failed ones in the order they failed, then every new one — wait in one queue and go
+ * out one at a time, in order, after {@value #FIRST_RETRY_MS} ms doubling to {@value #MAX_RETRY_MS}
+ * ms, for up to {@link #RETRY_FOR}; then the queue is dropped and counted (the copies stay stored:
+ * a recipient's next fetch has them). A notice that reached nobody is not retried: nobody listening
+ * is the usual case (the recipient has no socket), and an instance whose subscription was
+ * interrupted closes its sockets with 1013 so their clients fetch (see {@link
+ * LiveSocket#CLOSE_TRY_AGAIN}). Counted in {@code umbra_control_plane_message_notices{outcome}}; a
+ * notice's body is never logged nor metered.
  */
 final class NoticeOutbox {
   private static final Logger log = LoggerFactory.getLogger(NoticeOutbox.class);
@@ -47,6 +54,12 @@ final class NoticeOutbox {
    */
   static final long MAX_WAITING_BYTES = 64L * 1024 * 1024;
 
+  /** Seals a notice's bytes for a channel, now (each call a fresh time and MAC). */
+  @FunctionalInterface
+  interface Sealer {
+    Buffer seal(String channel, byte[] notice);
+  }
+
   /** What became of a notice. */
   enum Outcome {
     PUBLISHED("published"),
@@ -65,6 +78,7 @@ final class NoticeOutbox {
 
   private final Vertx vertx;
   private final Bus bus;
+  private final Sealer sealer;
   private final Map<Outcome, Counter> counters = new java.util.EnumMap<>(Outcome.class);
   private final Map<String, Failing> failing = new ConcurrentHashMap<>();
   private final AtomicInteger waiting = new AtomicInteger();
@@ -72,13 +86,14 @@ final class NoticeOutbox {
       new java.util.concurrent.atomic.AtomicLong();
   private final long maxWaitingBytes;
 
-  NoticeOutbox(Vertx vertx, Bus bus, MeterRegistry registry) {
-    this(vertx, bus, registry, MAX_WAITING_BYTES);
+  NoticeOutbox(Vertx vertx, Bus bus, Sealer sealer, MeterRegistry registry) {
+    this(vertx, bus, sealer, registry, MAX_WAITING_BYTES);
   }
 
-  NoticeOutbox(Vertx vertx, Bus bus, MeterRegistry registry, long maxWaitingBytes) {
+  NoticeOutbox(Vertx vertx, Bus bus, Sealer sealer, MeterRegistry registry, long maxWaitingBytes) {
     this.vertx = vertx;
     this.bus = bus;
+    this.sealer = sealer;
     this.maxWaitingBytes = maxWaitingBytes;
     for (Outcome o : Outcome.values()) {
       counters.put(
@@ -89,25 +104,28 @@ final class NoticeOutbox {
     }
   }
 
-  /** Publishes {@code body} on {@code channel}, behind that channel's failed notices if any. */
-  void publish(String channel, Buffer body) {
-    publish(channel, body, null);
+  /**
+   * Seals {@code notice} and publishes it on {@code channel}, behind that channel's failed notices
+   * if any.
+   */
+  void publish(String channel, byte[] notice) {
+    publish(channel, notice, null);
   }
 
   /**
-   * As {@link #publish(String, Buffer)}; {@code published} (if not null) runs when Redis answered
+   * As {@link #publish(String, byte[])}; {@code published} (if not null) runs when Redis answered
    * the notice's first publish (not a retry's: timed as {@link StageTimers.Stage#PUBLISHED}).
    */
-  void publish(String channel, Buffer body, Runnable published) {
+  void publish(String channel, byte[] notice, Runnable published) {
     Failing f = failing.get(channel);
-    if (f != null && f.offer(body, false)) {
+    if (f != null && f.offer(notice, false)) {
       return;
     }
-    send(channel, body, published);
+    send(channel, notice, published);
   }
 
-  private void send(String channel, Buffer body, Runnable published) {
-    bus.publish(channel, body)
+  private void send(String channel, byte[] notice, Runnable published) {
+    bus.publish(channel, sealer.seal(channel, notice))
         .onComplete(
             ar -> {
               if (ar.succeeded()) {
@@ -117,16 +135,16 @@ final class NoticeOutbox {
                 }
               } else {
                 count(Outcome.FAILED);
-                failed(channel, body);
+                failed(channel, notice);
               }
             });
   }
 
   /** Queues a failed notice for its channel's retries (starting them if none run). */
-  private void failed(String channel, Buffer body) {
+  private void failed(String channel, byte[] notice) {
     while (true) {
       Failing f = failing.computeIfAbsent(channel, c -> new Failing(c));
-      if (f.offer(body, true)) {
+      if (f.offer(notice, true)) {
         return;
       }
       failing.remove(channel, f); // it just ended: start another
@@ -142,10 +160,14 @@ final class NoticeOutbox {
     return waiting.get();
   }
 
-  /** One channel's notices while its publishes fail: retried in order, one at a time. */
+  /**
+   * One channel's notices while its publishes fail: retried in order, one at a time, each sealed
+   * again at each attempt. They wait unsealed; their bytes are counted against {@link
+   * #MAX_WAITING_BYTES}.
+   */
   private final class Failing {
     private final String channel;
-    private final ArrayDeque<Buffer> queue = new ArrayDeque<>();
+    private final ArrayDeque<byte[]> queue = new ArrayDeque<>();
     private final long since = System.nanoTime();
     private long delayMs = FIRST_RETRY_MS;
     private boolean started;
@@ -156,22 +178,22 @@ final class NoticeOutbox {
     }
 
     /**
-     * Queues {@code body}; false once this queue ended (the caller publishes directly or makes a
+     * Queues {@code notice}; false once this queue ended (the caller publishes directly or makes a
      * new one). {@code start}: a failure, which starts the retries if they have not started.
      */
-    boolean offer(Buffer body, boolean start) {
+    boolean offer(byte[] notice, boolean start) {
       synchronized (this) {
         if (ended) {
           return false;
         }
         if (waiting.incrementAndGet() > MAX_WAITING
-            || waitingBytes.addAndGet(body.length()) > maxWaitingBytes) {
+            || waitingBytes.addAndGet(notice.length) > maxWaitingBytes) {
           waiting.decrementAndGet();
-          waitingBytes.addAndGet(-body.length());
+          waitingBytes.addAndGet(-notice.length);
           count(Outcome.DROPPED);
           return true;
         }
-        queue.add(body);
+        queue.add(notice);
         if (!start || started) {
           return true;
         }
@@ -191,9 +213,9 @@ final class NoticeOutbox {
       vertx.setTimer(delay, t -> next());
     }
 
-    /** Publishes the head; on success the next one at once, on failure again later. */
+    /** Publishes the head, sealed now; on success the next one at once, on failure again later. */
     private void next() {
-      Buffer head;
+      byte[] head;
       synchronized (this) {
         if (System.nanoTime() - since > RETRY_FOR.toNanos()) {
           drop();
@@ -205,7 +227,7 @@ final class NoticeOutbox {
           return;
         }
       }
-      bus.publish(channel, head)
+      bus.publish(channel, sealer.seal(channel, head))
           .onComplete(
               ar -> {
                 if (ar.failed()) {
@@ -215,7 +237,7 @@ final class NoticeOutbox {
                 }
                 count(Outcome.RETRIED);
                 synchronized (this) {
-                  waitingBytes.addAndGet(-queue.poll().length());
+                  waitingBytes.addAndGet(-queue.poll().length);
                   waiting.decrementAndGet();
                   delayMs = FIRST_RETRY_MS;
                 }
@@ -231,7 +253,7 @@ final class NoticeOutbox {
 
     private void drop() {
       int n = queue.size();
-      queue.forEach(b -> waitingBytes.addAndGet(-b.length()));
+      queue.forEach(b -> waitingBytes.addAndGet(-b.length));
       queue.clear();
       waiting.addAndGet(-n);
       counters.get(Outcome.DROPPED).increment(n);

@@ -47,6 +47,16 @@ final class Notices {
   /** Largest body accepted: the seal's header and the largest notice. */
   static final int MAX_BODY = SealedNotices.HEADER + MAX_NOTICE;
 
+  /**
+   * Notices remembered against replays ({@link SealedNotices}): 262 144, 9 MiB when full (36 bytes
+   * each, 13.5 MiB at most while its arrays double on the way). A notice is remembered until its
+   * time is a window (30 s) old, up to 60 s when its sender's clock is ahead, so this carries ~4
+   * 400 notices a second to one instance in the worst case and ~8 700 with clocks in step, over
+   * twice the ~2 000 a second messaging sustains (docs/benchmarks.md); beyond it, late notices are
+   * refused ({@code replay_memory_full}), never a replay accepted.
+   */
+  static final int REMEMBERED = 1 << 18;
+
   /** A verified notice: the message id, and its stored copy if the notice carried it, else null. */
   record Notice(UUID messageId, MessageStore.Stored copy) {}
 
@@ -61,7 +71,11 @@ final class Notices {
   Notices(InternalCredential credential, MeterRegistry registry, Clock clock) {
     this.seals =
         new SealedNotices(
-            credential.value(), CryptoConstants.MESSAGE_NOTICE_DOMAIN, MAX_NOTICE, clock::millis);
+            credential.value(),
+            CryptoConstants.MESSAGE_NOTICE_DOMAIN,
+            MAX_NOTICE,
+            REMEMBERED,
+            clock::millis);
     for (SealedNotices.Refusal r : SealedNotices.Refusal.values()) {
       refused.put(
           r,
@@ -72,10 +86,11 @@ final class Notices {
   }
 
   /**
-   * The body of the notice of {@code messageId} for {@code recipient}: carries {@code copy} when it
-   * is given and its ciphertext within {@link #MAX_CARRIED_CIPHERTEXT}.
+   * The notice of {@code messageId} for {@code recipient}, unsealed (the outbox seals it at each
+   * attempt: {@link #seal}): carries {@code copy} when it is given and its ciphertext within {@link
+   * #MAX_CARRIED_CIPHERTEXT}.
    */
-  Buffer encode(UUID workspace, UUID recipient, UUID messageId, MessageStore.Stored copy) {
+  static byte[] notice(UUID workspace, UUID recipient, UUID messageId, MessageStore.Stored copy) {
     MessageNotice.Builder n =
         MessageNotice.newBuilder()
             .setWorkspaceId(workspace.toString())
@@ -92,12 +107,15 @@ final class Notices {
               .setCiphertext(ByteString.copyFrom(copy.ciphertext()))
               .setCreatedAtUnixMicros(ChronoUnit.MICROS.between(Instant.EPOCH, at)));
     }
-    return sealed(workspace, recipient, n.build().toByteArray());
+    return n.build().toByteArray();
   }
 
-  /** The sealed body of {@code notice} for the channel of {@code workspace}/{@code recipient}. */
-  Buffer sealed(UUID workspace, UUID recipient, byte[] notice) {
-    return seals.seal(BusNames.messageRecipient(workspace, recipient), notice);
+  /**
+   * The body of {@code notice} sealed for {@code channel} now: its time and MAC are this call's (a
+   * retry sealed again is a new body, never refused as stale nor replayed).
+   */
+  Buffer seal(String channel, byte[] notice) {
+    return seals.seal(channel, notice);
   }
 
   /**

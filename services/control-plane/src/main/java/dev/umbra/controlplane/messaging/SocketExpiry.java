@@ -32,11 +32,14 @@ final class SocketExpiry {
     this.clock = clock;
   }
 
-  /** Closes {@code ws} at {@code expiresAt} (at once if it passed) unless {@link #disarm}ed. */
-  void arm(ServerWebSocket ws, Instant expiresAt) {
+  /**
+   * Runs {@code close} (which closes {@code ws} with {@link #CLOSE_EXPIRED}) at {@code expiresAt}
+   * (at once if it passed) unless {@link #disarm}ed.
+   */
+  void arm(ServerWebSocket ws, Instant expiresAt, Runnable close) {
     long ms = Duration.between(clock.instant(), expiresAt).toMillis();
     if (ms <= 0) {
-      close(ws);
+      close.run();
       return;
     }
     timers.put(
@@ -45,7 +48,7 @@ final class SocketExpiry {
             ms,
             t -> {
               if (timers.remove(ws, t)) {
-                close(ws);
+                close.run();
               }
             }));
   }
@@ -61,12 +64,5 @@ final class SocketExpiry {
   /** Whether a token expiring at {@code expiresAt} has expired by the clock. */
   boolean due(Instant expiresAt) {
     return !clock.instant().isBefore(expiresAt);
-  }
-
-  void close(ServerWebSocket ws) {
-    disarm(ws);
-    if (!ws.isClosed()) {
-      ws.close(CLOSE_EXPIRED, REASON);
-    }
   }
 }

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
  * Fuzz harness of the live socket's inbound frames ({@link LiveFrames#parse}, what {@code
  * LiveDelivery} reads from a recipient's WebSocket), without a server. Contract: never an
  * exception; a refusal or a frame, never both; a ping carries no ids; an ack was a JSON object of
- * exactly {@code type} and {@code ids}, and its 1 to {@value LiveDelivery#MAX_ACK_IDS} ids are the
+ * exactly {@code type} and {@code ids}, and its 1 to {@value LiveFrames#MAX_ACK_IDS} ids are the
  * frame's strings in order, each a UUID in its 36-character form; an admitted frame, written back,
  * parses to the same frame; nothing over {@link LiveFrames#MAX_FRAME_CHARS} is admitted.
  */
@@ -54,7 +54,7 @@ class LiveFramesFuzzTest {
     assertThat(json.fieldNames()).containsExactlyInAnyOrder("type", "ids");
     assertThat(json.getValue("type")).isEqualTo("ack");
     JsonArray given = json.getJsonArray("ids");
-    assertThat(f.ids()).hasSizeBetween(1, LiveDelivery.MAX_ACK_IDS).hasSize(given.size());
+    assertThat(f.ids()).hasSizeBetween(1, LiveFrames.MAX_ACK_IDS).hasSize(given.size());
     JsonArray written = new JsonArray();
     for (int i = 0; i < given.size(); i++) {
       UUID id = f.ids().get(i);

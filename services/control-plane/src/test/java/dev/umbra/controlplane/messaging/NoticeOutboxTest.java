@@ -50,6 +50,21 @@ class NoticeOutboxTest {
                 }
               });
 
+  /** Seals nothing: the notice's bytes are the body. */
+  static final NoticeOutbox.Sealer UNSEALED = (channel, notice) -> Buffer.buffer(notice);
+
+  static byte[] bytes(String s) {
+    return s.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /** Subscribes to the test channel: what reaches it goes to {@link #received}. */
+  void listen() throws Exception {
+    real.subscribe("umbra.msg.test", m -> received.add(m.body().toString()))
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(10, TimeUnit.SECONDS);
+  }
+
   @AfterEach
   void stop() throws Exception {
     vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
@@ -65,17 +80,14 @@ class NoticeOutboxTest {
 
   @Test
   void failedNoticesArePublishedAgainInOrderAndLaterOnesWaitBehindThem() throws Exception {
-    real.subscribe("umbra.msg.test", m -> received.add(m.body().toString()))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
-    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, registry);
+    listen();
+    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, UNSEALED, registry);
     failures.set(4); // the first two, then two retries of the first, fail
     vertx.runOnContext(
         v -> {
-          outbox.publish("umbra.msg.test", Buffer.buffer("1"));
-          outbox.publish("umbra.msg.test", Buffer.buffer("2"));
-          outbox.publish("umbra.msg.test", Buffer.buffer("3")); // waits behind them
+          outbox.publish("umbra.msg.test", bytes("1"));
+          outbox.publish("umbra.msg.test", bytes("2"));
+          outbox.publish("umbra.msg.test", bytes("3")); // waits behind them
         });
     Eventually.await("all published", Duration.ofSeconds(10), () -> received.size() == 3);
     assertThat(received).containsExactly("1", "2", "3");
@@ -84,15 +96,42 @@ class NoticeOutboxTest {
     assertThat(count("published")).isZero();
     assertThat(outbox.waiting()).isZero();
     // the channel is healthy again: the next one goes out directly
-    vertx.runOnContext(v -> outbox.publish("umbra.msg.test", Buffer.buffer("4")));
+    vertx.runOnContext(v -> outbox.publish("umbra.msg.test", bytes("4")));
     Eventually.await("published at once", Duration.ofSeconds(10), () -> received.size() == 4);
     assertThat(count("published")).isEqualTo(1);
   }
 
+  /**
+   * Each attempt seals the notice again (a fresh time and MAC in production: {@link Notices#seal}),
+   * so a retry late in {@link NoticeOutbox#RETRY_FOR} is not refused as stale by its receiver. The
+   * sealer here stamps each body with its attempt's number.
+   */
+  @Test
+  void eachAttemptIsSealedAgainSoTheRetryThatGetsThroughCarriesItsOwnSeal() throws Exception {
+    listen();
+    AtomicInteger attempts = new AtomicInteger();
+    List<String> sealedFor = new CopyOnWriteArrayList<>();
+    NoticeOutbox.Sealer stamping =
+        (channel, notice) -> {
+          sealedFor.add(channel);
+          return Buffer.buffer(new String(notice, java.nio.charset.StandardCharsets.UTF_8))
+              .appendString("@" + attempts.incrementAndGet());
+        };
+    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, stamping, registry);
+    failures.set(3); // the first attempt and two retries fail
+    vertx.runOnContext(v -> outbox.publish("umbra.msg.test", bytes("1")));
+    Eventually.await("published again", Duration.ofSeconds(10), () -> received.size() == 1);
+    assertThat(received).containsExactly("1@4"); // sealed at the fourth attempt, not the first
+    assertThat(sealedFor).containsOnly("umbra.msg.test").hasSize(4);
+    assertThat(count("failed")).isEqualTo(3);
+    assertThat(count("retried")).isEqualTo(1);
+    assertThat(outbox.waiting()).isZero();
+  }
+
   @Test
   void aNoticeThatReachesNobodyIsCountedAndNotRetried() throws Exception {
-    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, registry);
-    vertx.runOnContext(v -> outbox.publish("umbra.msg.nobody", Buffer.buffer("1")));
+    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, UNSEALED, registry);
+    vertx.runOnContext(v -> outbox.publish("umbra.msg.nobody", bytes("1")));
     Eventually.await("counted", Duration.ofSeconds(10), () -> count("no_receiver") == 1);
     assertThat(count("retried") + count("failed") + count("dropped")).isZero();
     assertThat(outbox.waiting()).isZero();
@@ -100,16 +139,13 @@ class NoticeOutboxTest {
 
   @Test
   void noticesBeyondTheBytesThatMayWaitForARetryAreDroppedAndCounted() throws Exception {
-    real.subscribe("umbra.msg.test", m -> received.add(m.body().toString()))
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(10, TimeUnit.SECONDS);
-    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, registry, 10);
+    listen();
+    NoticeOutbox outbox = new NoticeOutbox(vertx, flaky, UNSEALED, registry, 10);
     failures.set(1); // the first fails, and the second would wait behind it
     vertx.runOnContext(
         v -> {
-          outbox.publish("umbra.msg.test", Buffer.buffer("12345678"));
-          outbox.publish("umbra.msg.test", Buffer.buffer("abcd")); // 12 bytes would wait
+          outbox.publish("umbra.msg.test", bytes("12345678"));
+          outbox.publish("umbra.msg.test", bytes("abcd")); // 12 bytes would wait
         });
     Eventually.await(
         "the first published again", Duration.ofSeconds(10), () -> !received.isEmpty());

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.code_intelligence.jazzer.api.FuzzedDataProvider;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.umbra.kit.auth.InternalCredential;
+import dev.umbra.kit.bus.BusNames;
 import dev.umbra.proto.SeedMutations;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.vertx.core.buffer.Buffer;
@@ -27,6 +28,7 @@ import org.junit.jupiter.api.Test;
 class NoticesFuzzTest {
   static final UUID WS = UUID.fromString("11111111-2222-4333-8444-555555555555");
   static final UUID RECIPIENT = UUID.fromString("66666666-7777-4888-9999-aaaaaaaaaaaa");
+  static final String CHANNEL = BusNames.messageRecipient(WS, RECIPIENT);
   static final Notices NOTICES =
       new Notices(
           InternalCredential.of("fuzz-internal-credential-0123456789abcdef"),
@@ -55,7 +57,7 @@ class NoticesFuzzTest {
     }
     byte[] rest = Arrays.copyOfRange(input, 1, input.length);
     boolean sealed = (input[0] & 1) == 0;
-    Buffer body = sealed ? NOTICES.sealed(WS, RECIPIENT, rest) : Buffer.buffer(rest);
+    Buffer body = sealed ? NOTICES.seal(CHANNEL, rest) : Buffer.buffer(rest);
     Notices.Opened o = NOTICES.open(WS, RECIPIENT, body);
     assertThat(o.notice() == null).isNotEqualTo(o.refusal() == null);
     if (!sealed) {

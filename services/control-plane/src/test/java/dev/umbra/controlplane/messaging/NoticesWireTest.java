@@ -37,7 +37,10 @@ class NoticesWireTest {
             InternalCredential.of(v.getString("internal_credential")),
             new SimpleMeterRegistry(),
             Clock.fixed(Instant.ofEpochMilli(v.getLong("unix_millis")), ZoneOffset.UTC));
-    byte[] body = notices.sealed(ws, recipient, HEX.parseHex(v.getString("notice"))).getBytes();
+    byte[] body =
+        notices
+            .seal(BusNames.messageRecipient(ws, recipient), HEX.parseHex(v.getString("notice")))
+            .getBytes();
     assertThat(HEX.formatHex(body)).isEqualTo(v.getString("body"));
   }
 

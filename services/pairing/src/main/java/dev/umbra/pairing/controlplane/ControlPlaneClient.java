@@ -73,6 +73,9 @@ public final class ControlPlaneClient {
                               "bad_gateway",
                               "control plane refused the binding (HTTP " + resp.statusCode() + ")");
                         }))
+        // bounded to the end, not only until the answer: Vert.x 5.0.7 can drop a response's end
+        // (eclipse-vertx/vert.x#6038)
+        .timeout(15_000, java.util.concurrent.TimeUnit.MILLISECONDS)
         .recover(
             e ->
                 Future.failedFuture(
