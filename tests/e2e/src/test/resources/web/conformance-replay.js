@@ -1,7 +1,8 @@
 // Replays shared/crypto/conformance/*.json against the page's own modules, in the page (loaded
 // with their SRI hashes): what the page implements today — canonical JSON and Ed25519 signed
 // documents (device WebTTY key bindings, WebTTY policy documents), and the device trust request and
-// verification code the page builds itself (device-trust.json). Returns every failure at once.
+// verification code the page builds itself (device-trust.json), and message 1 of a relay channel
+// (relay-client-auth.json). Returns every failure at once.
 async (files) => {
   const cj = await import('/app/js/canonical-json.js');
   const sig = await import('/app/js/signatures.js');
@@ -68,6 +69,22 @@ async (files) => {
     if (cj.canonicalize(payload) !== v.code_canonical) fail('device-trust.json', i, 'code payload differs');
     const code = await codes.verificationCode(payload);
     if (code !== v.code) fail('device-trust.json', i, 'verification code ' + code + ' instead of ' + v.code);
+  }
+  // message 1 of a relay channel (docs/relay.md "Message 1"), as the page's relay-channel.js writes it
+  const rc = await import('/app/js/relay-channel.js');
+  const bytes = await import('/app/js/bytes.js');
+  const hello = JSON.parse(files['relay-client-auth.json']).vectors;
+  for (let i = 0; i < hello.length; i++) {
+    const v = hello[i];
+    checked++;
+    let proof = null;
+    if (v.credential) {
+      const key = await sig.importEd25519Seed(v.device_private_key);
+      proof = await rc.deviceProof(v.credential, key, v.workspace_id, v.target_id, bytes.fromHex(v.noise_static_key));
+      if (proof.static_key_signature !== v.static_key_signature) fail('relay-client-auth.json', i, 'static key signature differs');
+    }
+    const text = new TextDecoder().decode(rc.handshakePayload(v.time, proof));
+    if (text !== v.payload) fail('relay-client-auth.json', i, 'payload differs: ' + text);
   }
   return { checked, failures };
 }

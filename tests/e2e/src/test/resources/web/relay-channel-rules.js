@@ -4,8 +4,9 @@
 // delivered again and is acknowledged), what the page sends is kept until acknowledged and resent
 // byte for byte on RESUME (answered with RESUME reply), a ciphertext that does not authenticate
 // closes the channel decrypt_failed, a plaintext that is no ChannelMessage malformed_message, both
-// telling the daemon; a channel id past 2^63 survives the frame encoding; message 1's ClientAuth
-// payload is canonical JSON whose signature verifies over the static-key binding; the agent frame
+// telling the daemon; a channel id past 2^63 survives the frame encoding; message 1's payload is
+// canonical JSON of its type and time and, with a proof, the ClientAuth members whose signature
+// verifies over the static-key binding; the agent frame
 // admission skips repeats and refuses frames that are not frames.
 async () => {
   const noise = await import('/app/js/noise.js');
@@ -109,14 +110,27 @@ async () => {
     check(g.channel_id === f.channel_id && g.sequence === 5 && g.ack === 9 && g.workspace_id === 'w' && b.toHex(g.payload) === '0102', 'a relay frame survives its encoding');
   }
 
-  // ClientAuth (message 1 under Workspace Protection)
+  // message 1's payload: its time, and the device's proof under Workspace Protection (ClientAuth)
   {
+    const plain = new TextDecoder().decode(rc.handshakePayload(1796119200000, null));
+    check(plain === '{"time":1796119200000,"type":"umbra-relay-client-auth/v2"}', 'message 1 without a proof is its type and time: ' + plain);
+    let refused = false;
+    try {
+      rc.handshakePayload(1.5, null);
+    } catch (e) {
+      refused = true;
+    }
+    check(refused, 'a time that is not an integer is not written');
     const device = await crypto.subtle.generateKey({ name: 'Ed25519' }, true, ['sign', 'verify']);
     const staticKey = await noise.generateX25519();
     const credential = { payload: '{"type":"umbra-device-credential/v1"}', signature: 'ab'.repeat(64) };
-    const payload = JSON.parse(new TextDecoder().decode(await rc.clientAuth(credential, device.privateKey, 'w1', 't1', staticKey.publicRaw)));
-    check(payload.type === 'umbra-relay-client-auth/v1' && payload.credential.payload === credential.payload && payload.credential.signature === credential.signature, 'ClientAuth carries the credential as served');
-    check(cj.canonicalize(payload) === new TextDecoder().decode(await rc.clientAuth(credential, device.privateKey, 'w1', 't1', staticKey.publicRaw)), 'ClientAuth is canonical JSON');
+    const proof = await rc.deviceProof(credential, device.privateKey, 'w1', 't1', staticKey.publicRaw);
+    const text = new TextDecoder().decode(rc.handshakePayload(1796119200123, proof));
+    const payload = JSON.parse(text);
+    check(payload.type === 'umbra-relay-client-auth/v2' && payload.time === 1796119200123, 'message 1 carries its type and time');
+    check(payload.credential.payload === credential.payload && payload.credential.signature === credential.signature, 'ClientAuth carries the credential as served');
+    check(cj.canonicalize(payload) === text, 'message 1 is canonical JSON');
+    check(Object.keys(payload).sort().join() === 'credential,static_key_signature,time,type', 'and nothing else: ' + Object.keys(payload));
     const binding = cj.canonicalize({ type: 'umbra-relay-client-static/v1', workspace_id: 'w1', target_id: 't1', noise_static_key: b.toHex(staticKey.publicRaw) });
     const ok = await crypto.subtle.verify({ name: 'Ed25519' }, device.publicKey, b.fromHex(payload.static_key_signature), b.utf8(binding));
     check(ok, 'the static key signature verifies over the binding');

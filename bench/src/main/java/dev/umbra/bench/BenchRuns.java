@@ -75,6 +75,34 @@ public final class BenchRuns {
   }
 
   /**
+   * The PostgreSQL settings at {@code at} that move the messaging figures, as one line: its
+   * version, {@code autovacuum} (off on some test machines: then the queue-like message tables keep
+   * every dead row for the run), {@code synchronous_commit}, {@code fsync} and {@code
+   * shared_buffers}.
+   */
+  public static String postgresSettings(PgLocation at) throws Exception {
+    try (Connection c = DriverManager.getConnection(at.jdbcUrl(), at.jdbcProperties());
+        Statement st = c.createStatement();
+        java.sql.ResultSet r =
+            st.executeQuery(
+                "SELECT current_setting('server_version'), current_setting('autovacuum'),"
+                    + " current_setting('synchronous_commit'), current_setting('fsync'),"
+                    + " current_setting('shared_buffers')")) {
+      r.next();
+      return "postgres: version="
+          + r.getString(1).split(" ")[0]
+          + ", autovacuum="
+          + r.getString(2)
+          + ", synchronous_commit="
+          + r.getString(3)
+          + ", fsync="
+          + r.getString(4)
+          + ", shared_buffers="
+          + r.getString(5);
+    }
+  }
+
+  /**
    * Polls a service process's {@code /healthz} on {@code port} until it answers 200; fails when the
    * process exits (with its log) or {@code within} passes.
    */

@@ -26,6 +26,6 @@ final class DevCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    return new DevMode(Env.system(), System.out, tls).run();
+    return new DevMode(Env.system(), System.out, System.err, tls).run();
   }
 }

@@ -43,6 +43,7 @@ final class DevMode {
 
   private final Env env;
   private final PrintStream out;
+  private final PrintStream err;
   private final Path home;
   private final boolean tls;
   private Map<String, String> cliEnv;
@@ -51,10 +52,15 @@ final class DevMode {
   private EmbeddedPg embeddedPg;
   private String bootstrapToken;
 
-  /** {@code tls}: serve over TLS 1.3 with the dev CA ({@code umbra dev --tls}). */
-  DevMode(Env env, PrintStream out, boolean tls) {
+  /**
+   * {@code out} takes what the user reads on the way (addresses, what to try), {@code err} why it
+   * did not start or stop cleanly; {@code tls}: serve over TLS 1.3 with the dev CA ({@code umbra
+   * dev --tls}).
+   */
+  DevMode(Env env, PrintStream out, PrintStream err, boolean tls) {
     this.env = env;
     this.out = out;
+    this.err = err;
     this.tls = tls;
     this.home = env.path("UMBRA_HOME", Path.of(System.getProperty("user.home"), ".umbra"));
   }
@@ -71,6 +77,7 @@ final class DevMode {
       for (ServiceName s : ServiceName.values()) {
         configs.put(s, ServiceConfig.load(s, devEnv));
       }
+      checkDistinctPorts(configs);
       PrometheusMeterRegistry registry = Metrics.newRegistry();
       // one cold JVM loading every service at once: warn about event-loop blocks only past 10 s
       vertx = Metrics.newVertx(registry, java.time.Duration.ofSeconds(10));
@@ -90,11 +97,11 @@ final class DevMode {
       }
       running = deployAll(registry, configs);
     } catch (ConfigException e) {
-      System.err.println("umbra dev: configuration error: " + e.getMessage());
+      err.println("umbra dev: configuration error: " + e.getMessage());
       stop();
       return 2;
     } catch (Exception e) {
-      System.err.println("umbra dev: failed to start: " + rootMessage(e));
+      err.println("umbra dev: failed to start: " + rootMessage(e));
       stop();
       return 1;
     }
@@ -104,11 +111,11 @@ final class DevMode {
     }
     String cpUrl = scheme + "://127.0.0.1:" + running.get(ServiceName.CONTROL_PLANE).actualPort();
     try {
-      DevSetup setup = new DevSetup(home, cpUrl, out, cliEnv);
+      DevSetup setup = new DevSetup(home, cpUrl, out, err, cliEnv);
       out.println(setup.prepare(bootstrapToken));
       setup.startDaemon();
     } catch (RuntimeException e) {
-      System.err.println("umbra dev: " + rootMessage(e));
+      err.println("umbra dev: " + rootMessage(e));
       stop();
       return 1;
     }
@@ -235,10 +242,31 @@ final class DevMode {
         bus.close();
       }
     } catch (Exception e) {
-      System.err.println("umbra dev: services did not stop cleanly: " + rootMessage(e));
+      err.println("umbra dev: services did not stop cleanly: " + rootMessage(e));
     }
     if (embeddedPg != null) {
       embeddedPg.close();
+    }
+  }
+
+  /**
+   * Refuses two services on one port: in one JVM Vert.x shares a listener between servers of the
+   * same host and port, so both would start and split each other's requests (a CLI's login then
+   * reached the engine: "route /v1/discovery not found").
+   */
+  static void checkDistinctPorts(Map<ServiceName, ServiceConfig> configs) {
+    Map<Integer, ServiceConfig> byPort = new HashMap<>();
+    for (ServiceConfig c : configs.values()) {
+      ServiceConfig other = c.port() == 0 ? null : byPort.putIfAbsent(c.port(), c);
+      if (other != null) {
+        throw new ConfigException(
+            c.service().envPrefix() + "PORT",
+            c.port()
+                + " is also "
+                + other.service().envPrefix()
+                + "PORT: each service of `umbra dev` needs its own port (two would share one"
+                + " listener and split each other's requests); set one of them to a free port");
+      }
     }
   }
 

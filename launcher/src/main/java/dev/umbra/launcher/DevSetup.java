@@ -32,13 +32,20 @@ final class DevSetup {
   private final Path home;
   private final String controlPlaneUrl;
   private final PrintStream out;
+  private final PrintStream err;
   private final Map<String, String> env;
 
   /** {@code env}: the CLI's and the daemon's environment (with the dev CA under --tls). */
-  DevSetup(Path home, String controlPlaneUrl, PrintStream out, Map<String, String> env) {
+  DevSetup(
+      Path home,
+      String controlPlaneUrl,
+      PrintStream out,
+      PrintStream err,
+      Map<String, String> env) {
     this.home = home;
     this.controlPlaneUrl = controlPlaneUrl;
     this.out = out;
+    this.err = err;
     this.env = Map.copyOf(env);
   }
 
@@ -200,10 +207,9 @@ final class DevSetup {
     Thread t =
         new Thread(
             () -> {
-              int code =
-                  UmbraCli.execute(home, out, System.err, env, Cli.commands(), "daemon", "run");
+              int code = UmbraCli.execute(home, out, err, env, Cli.commands(), "daemon", "run");
               if (code != 0) {
-                System.err.println("umbra dev: the local daemon stopped with exit code " + code);
+                err.println("umbra dev: the local daemon stopped with exit code " + code);
               }
             },
             "umbra-dev-daemon");

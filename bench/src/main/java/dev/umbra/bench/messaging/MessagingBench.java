@@ -128,6 +128,7 @@ public final class MessagingBench {
     String dbName =
         "umbra_msgbench_" + UUID.randomUUID().toString().replace("-", "").substring(0, 12);
     System.out.println(dev.umbra.bench.BenchMachine.describe());
+    System.out.println(BenchRuns.postgresSettings(admin));
     Path tmp = Files.createTempDirectory("umbra-msgbench");
     BenchRuns.sql(admin, "CREATE DATABASE " + dbName);
     List<JvmProcess> all = new ArrayList<>();

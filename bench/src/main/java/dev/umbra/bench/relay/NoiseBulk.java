@@ -43,8 +43,17 @@ final class NoiseBulk {
   void run(RelayProcess r1, RelayProcess r2, Path tmp, long bulkBytes) throws Exception {
     System.out.printf("%n%-34s %10s %10s%n", "bulk through a TCP forward, Noise", "MB/s", "Gbit/s");
     // HotSpot swaps in its AES-GCM intrinsics only once the calling code is C2-compiled
-    // (thousands of calls); with 32 KiB messages the first few hundred MB run without them
-    System.out.printf("%-34s %10.0f%n", "warm-up (not counted)", noiseBulk(r1, r1, tmp, bulkBytes));
+    // (thousands of calls); with 32 KiB messages the first few hundred MB run without them. One
+    // pass was not enough: the rounds after it still rose (2026-12-06: 140, 170, 195 MB/s), so
+    // the warm-up passes alternate one instance and two, as the rounds do
+    int warmups = Math.max(1, Integer.getInteger("umbra.bench.noiseWarmups", 4));
+    for (int i = 0; i < warmups; i++) {
+      RelayProcess daemonSide = i % 2 == 0 ? r1 : r2;
+      System.out.printf(
+          "%-34s %10.0f%n",
+          "warm-up " + (i + 1) + (i % 2 == 0 ? ", one" : ", two") + " (not counted)",
+          noiseBulk(r1, daemonSide, tmp, bulkBytes));
+    }
     double[] one = new double[rounds];
     double[] two = new double[rounds];
     for (int i = 0; i < rounds; i++) {

@@ -46,8 +46,9 @@ import java.util.concurrent.TimeUnit;
  * (uncounted bulk passes per relay, default 2), umbra.bench.idle (10000), umbra.bench.debugPct
  * (print each latency point's percentile ladder), umbra.bench.warmupSeconds (latency warm-up per
  * relay path, default 10), umbra.bench.rounds (latency rounds per rate, paths alternating, and
- * Noise bulk rounds after one warm-up; medians reported; default 3), umbra.bench.warmupRounds
- * (unmeasured latency rounds per rate before those, the same points at the same rate; default 1).
+ * Noise bulk rounds after its warm-ups; medians reported; default 3), umbra.bench.warmupRounds
+ * (unmeasured latency rounds per rate before those, the same points at the same rate; default 1),
+ * umbra.bench.noiseWarmups (unmeasured Noise bulk passes, one instance and two in turn; default 4).
  */
 public final class RelayBench {
   /** What the JVM proxy baseline is, by -Dumbra.bench.proxyMode (ws, the default; tcp; socket). */

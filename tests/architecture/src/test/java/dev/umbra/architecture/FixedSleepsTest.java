@@ -2,6 +2,7 @@ package dev.umbra.architecture;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.source.tree.ExpressionTree;
 import com.sun.source.tree.IdentifierTree;
 import com.sun.source.tree.MemberSelectTree;
 import com.sun.source.tree.MethodInvocationTree;
@@ -15,16 +16,19 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * "Fixed sleeps replaced by polling with a deadline" (issue 16), kept: no test source of the tree
- * calls {@code sleep}, {@code parkNanos}/{@code parkUntil} or Playwright's {@code waitForTimeout}
- * outside {@link #ALLOWED}. A wait for something to happen polls with a deadline ({@code
- * dev.umbra.kit.testing.Eventually}, which fails fast on an absence too with {@code
- * holdsThroughout}); a fixed sleep is either too short on a loaded machine or too long everywhere.
+ * calls {@code sleep}, {@code parkNanos}/{@code parkUntil}, Playwright's {@code waitForTimeout} or
+ * a one-shot Vert.x timer ({@code setTimer(delay, handler)}, {@code timer(delay, unit)}: the same
+ * fixed wait, written as a callback) outside {@link #ALLOWED}. A wait for something to happen polls
+ * with a deadline ({@code dev.umbra.kit.testing.Eventually}, which fails fast on an absence too
+ * with {@code holdsThroughout}); a fixed sleep is either too short on a loaded machine or too long
+ * everywhere.
  *
  * <p>Calls are found by parsing every test source with javac's own parser (comments and strings are
  * not calls). Each allowed file has the number of such calls it may hold and the reason: the places
@@ -38,6 +42,20 @@ class FixedSleepsTest {
   static final Set<String> FIXED_WAITS =
       Set.of("sleep", "parkNanos", "parkUntil", "waitForTimeout");
 
+  /**
+   * A one-shot timer: {@code setTimer(delay, handler)}, or {@code timer(delay, unit)} whose second
+   * argument is a {@code TimeUnit} (Micrometer's {@code timer(name, tags...)} is a meter, not a
+   * wait). Periodic timers are not counted: polling is what a wait should do.
+   */
+  static boolean oneShotTimer(String name, List<? extends ExpressionTree> args) {
+    return args.size() == 2
+        && (name.equals("setTimer")
+            || (name.equals("timer") && TIME_UNIT.matcher(args.get(1).toString()).matches()));
+  }
+
+  static final Pattern TIME_UNIT =
+      Pattern.compile("(.*\\.)?(NANOSECONDS|MICROSECONDS|MILLISECONDS|SECONDS|MINUTES|HOURS|DAYS)");
+
   record Allowed(int calls, String why) {}
 
   /** Test sources that may wait for a fixed time: path → how many calls, and why. */
@@ -48,7 +66,20 @@ class FixedSleepsTest {
               new Allowed(1, "the poll interval of the polling helper every wait goes through"),
               "shared/service-kit/src/test/java/dev/umbra/kit/http/NetEdgeTest.java",
               new Allowed(
-                  1, "the slowloris trickle: one byte every 50 ms is the attack under test"),
+                  3,
+                  "the slowloris trickle: one byte every 50 ms is the attack under test; and the"
+                      + " two upgrade checks that answer after 300 ms and 100 ms are the slow"
+                      + " authentication the upgrade must wait for"),
+              "shared/service-kit/src/test/java/dev/umbra/kit/bus/BusContract.java",
+              new Allowed(
+                  1,
+                  "the entry that must wake a read blocked on its stream is appended 300 ms after"
+                      + " the read starts (a read not blocked yet still passes: no flake)"),
+              "clients/core/src/test/java/dev/umbra/client/channel/ChannelLoopTest.java",
+              new Allowed(
+                  4,
+                  "the channel loop's own one-shot timers (fired, cancelled, after stop) are"
+                      + " under test"),
               "services/audit/src/test/java/dev/umbra/audit/KillRestartTest.java",
               new Allowed(
                   1,
@@ -84,7 +115,7 @@ class FixedSleepsTest {
                     callee instanceof MemberSelectTree m
                         ? m.getIdentifier().toString()
                         : ((IdentifierTree) callee).getName().toString();
-                if (FIXED_WAITS.contains(name)) {
+                if (FIXED_WAITS.contains(name) || oneShotTimer(name, call.getArguments())) {
                   found.merge(unit.file(), 1, Integer::sum);
                 }
                 return super.visitMethodInvocation(call, unused);
@@ -107,7 +138,8 @@ class FixedSleepsTest {
         });
     assertThat(wrong)
         .as(
-            "fixed sleeps in tests: poll with a deadline (Eventually.await/until/holdsThroughout);"
+            "fixed sleeps and one-shot timers in tests: poll with a deadline"
+                + " (Eventually.await/until/holdsThroughout);"
                 + " only where elapsed time is the point, list the file in FixedSleepsTest.ALLOWED"
                 + " with the reason")
         .isEmpty();
@@ -129,7 +161,7 @@ class FixedSleepsTest {
   }
 
   @Test
-  void theSearchFindsEveryFormOfFixedWaitButNotCommentsStringsOrPolling(@TempDir Path dir)
+  void theSearchFindsEveryFormOfFixedWaitButNotCommentsStringsPollingOrMeters(@TempDir Path dir)
       throws IOException {
     Path waits =
         Files.writeString(
@@ -144,6 +176,10 @@ class FixedSleepsTest {
                 java.util.concurrent.TimeUnit.SECONDS.sleep(1);
                 java.util.concurrent.locks.LockSupport.parkNanos(5);
                 page.waitForTimeout(100);
+                io.vertx.core.Vertx vertx = null;
+                vertx.setTimer(200, t -> check());
+                vertx.timer(100, java.util.concurrent.TimeUnit.MILLISECONDS);
+                vertx.timer(1, MILLISECONDS);
               }
             }
             """);
@@ -155,11 +191,14 @@ class FixedSleepsTest {
             class Clean {
               // Thread.sleep(10) in a comment is no call
               String s = "Thread.sleep(10)";
-              void f() {
+              void f(io.vertx.core.Vertx vertx, io.micrometer.core.instrument.MeterRegistry r) {
                 dev.umbra.kit.testing.Eventually.await("x", java.time.Duration.ofSeconds(1), () -> true);
+                vertx.setPeriodic(100, t -> poll());
+                r.timer("umbra.stage", "stage");
+                r.find("umbra.stage").timer();
               }
             }
             """);
-    assertThat(fixedWaits(dir, List.of(waits, clean))).containsExactly(Map.entry("Waits.java", 5));
+    assertThat(fixedWaits(dir, List.of(waits, clean))).containsExactly(Map.entry("Waits.java", 8));
   }
 }

@@ -114,7 +114,14 @@ public final class CliHarness implements AutoCloseable {
    */
   public static CliHarness start(String name, String bootstrapToken, ServiceName... others)
       throws Exception {
-    return start(name, bootstrapToken, false, others);
+    return start(name, bootstrapToken, false, Map.of(), others);
+  }
+
+  /** {@link #start} with {@code settings} in every service's environment too. */
+  public static CliHarness start(
+      String name, String bootstrapToken, Map<String, String> settings, ServiceName... others)
+      throws Exception {
+    return start(name, bootstrapToken, false, settings, others);
   }
 
   /**
@@ -125,11 +132,15 @@ public final class CliHarness implements AutoCloseable {
    */
   public static CliHarness startWithEngineFailover(
       String name, String bootstrapToken, ServiceName... others) throws Exception {
-    return start(name, bootstrapToken, true, others);
+    return start(name, bootstrapToken, true, Map.of(), others);
   }
 
   private static CliHarness start(
-      String name, String bootstrapToken, boolean engineFailover, ServiceName... others)
+      String name,
+      String bootstrapToken,
+      boolean engineFailover,
+      Map<String, String> settings,
+      ServiceName... others)
       throws Exception {
     Vertx vertx = Vertx.vertx();
     TestPostgres pg = TestPostgres.createDatabase();
@@ -142,14 +153,15 @@ public final class CliHarness implements AutoCloseable {
     // must be fixed first. The others bind port 0 and the control plane is told their actual ports.
     int cpPort = reservedPort();
     String internalToken = "internal-" + name + "-credential-0123456789abcdef";
-    Map<String, String> env =
+    Map<String, String> env = new HashMap<>(settings);
+    env.putAll(
         Map.of(
             "UMBRA_CONTROL_PLANE_PORT",
             String.valueOf(cpPort),
             "UMBRA_INTERNAL_TOKEN",
             internalToken,
             "UMBRA_BOOTSTRAP_TOKEN",
-            bootstrapToken);
+            bootstrapToken));
     Map<ServiceName, UmbraService> services = new EnumMap<>(ServiceName.class);
     Map<ServiceName, URI> started = new EnumMap<>(ServiceName.class);
     // pairing hands the services' URLs to a machine it pairs, so it starts after the engine and

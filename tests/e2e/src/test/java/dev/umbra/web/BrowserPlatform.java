@@ -38,7 +38,13 @@ final class BrowserPlatform implements AutoCloseable {
   }
 
   static BrowserPlatform start(String name, ServiceName... services) throws Exception {
-    return start(name, false, services);
+    return start(name, false, Map.of(), services);
+  }
+
+  /** {@link #start} with {@code settings} in the services' environment (a short session life). */
+  static BrowserPlatform start(String name, Map<String, String> settings, ServiceName... services)
+      throws Exception {
+    return start(name, false, settings, services);
   }
 
   /**
@@ -47,10 +53,11 @@ final class BrowserPlatform implements AutoCloseable {
    */
   static BrowserPlatform startWithEngineFailover(String name, ServiceName... services)
       throws Exception {
-    return start(name, true, services);
+    return start(name, true, Map.of(), services);
   }
 
-  private static BrowserPlatform start(String name, boolean engineFailover, ServiceName... services)
+  private static BrowserPlatform start(
+      String name, boolean engineFailover, Map<String, String> settings, ServiceName... services)
       throws Exception {
     Chromium chromium = Chromium.launchOrSkip();
     String bootstrap = "bootstrap-token-for-the-" + name + "-test-0123456789";
@@ -59,7 +66,7 @@ final class BrowserPlatform implements AutoCloseable {
       h =
           engineFailover
               ? CliHarness.startWithEngineFailover(name, bootstrap, services)
-              : CliHarness.start(name, bootstrap, services);
+              : CliHarness.start(name, bootstrap, settings, services);
       Path admin = h.trustedOwner();
       String token = ok(admin, "tokens", "create", "web", "--json").json().getString("token");
       return new BrowserPlatform(chromium, h, admin, token);

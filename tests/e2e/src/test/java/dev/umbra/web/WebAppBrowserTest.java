@@ -421,6 +421,7 @@ class WebAppBrowserTest {
         "canonical-json.json",
         "device-webtty-key.json",
         "webtty-policy.json",
-        "device-trust.json");
+        "device-trust.json",
+        "relay-client-auth.json");
   }
 }

@@ -102,7 +102,8 @@ class WebMessagingBrowserTest {
     awaitMessage(t, "me", text);
   }
 
-  void awaitMessage(Tab t, String from, String text) {
+  /** Waits until the page shows {@code text} from {@code from} ({@code me} or {@code agent}). */
+  static void awaitMessage(Tab t, String from, String text) {
     t.page.waitForFunction(
         "([f, x]) => [...document.querySelectorAll('#messages-list li[data-from=' + f + ']')]"
             + ".some(li => li.textContent.endsWith(': ' + x))",
@@ -110,7 +111,8 @@ class WebMessagingBrowserTest {
         new Page.WaitForFunctionOptions().setTimeout(WAIT_MS));
   }
 
-  int shownTimes(Tab t, String text) {
+  /** How many times the page shows {@code text} in the open conversation. */
+  static int shownTimes(Tab t, String text) {
     return ((Number)
             t.page.evaluate(
                 "x => [...document.querySelectorAll('#messages-list li')]"

@@ -11,6 +11,7 @@ import com.google.protobuf.ByteString;
 import dev.umbra.cli.CliException;
 import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelProtocol;
+import dev.umbra.client.channel.HandshakePayload;
 import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.crypto.keys.X25519KeyPair;
 import dev.umbra.crypto.noise.HandshakeState;
@@ -21,6 +22,8 @@ import dev.umbra.daemon.channel.MessageChannel;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.channel.ChannelMessage;
+import dev.umbra.proto.channel.ChannelReason;
+import dev.umbra.proto.channel.ChannelReasons;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.proto.relay.FrameType;
@@ -49,6 +52,7 @@ import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -489,9 +493,18 @@ class RelayChannelsTest {
   }
 
   /** A hand-made initiator on a raw relay connection, for attacks the real client never makes. */
-  private record RawChannel(RawPeer peer, long id, TransportPair noise, byte[] m1) {}
+  private record RawChannel(
+      RawPeer peer, long id, TransportPair noise, byte[] m1, String refusal) {}
 
   private RawChannel rawOpen(Instance on, long id, byte[] replayOf) {
+    return rawOpen(
+        on,
+        id,
+        replayOf,
+        HandshakePayload.at(System.currentTimeMillis(), Optional.empty()).encode());
+  }
+
+  private RawChannel rawOpen(Instance on, long id, byte[] replayOf, byte[] payload) {
     RawPeer peer = RawPeer.open(vertx, on.url(), tokens.member(workspace, "acct-raw"));
     HandshakeState hs =
         HandshakeState.initiator(
@@ -500,7 +513,7 @@ class RelayChannelsTest {
             daemonKey.publicKey(),
             RelayPrologue.encode(workspace.toString(), machine),
             null);
-    byte[] m1 = replayOf != null ? replayOf : hs.writeMessage(new byte[0]);
+    byte[] m1 = replayOf != null ? replayOf : hs.writeMessage(payload);
     peer.send(
         RelayFrame.newBuilder()
             .setType(FrameType.FRAME_TYPE_OPEN)
@@ -511,10 +524,10 @@ class RelayChannelsTest {
             .build());
     RelayFrame answer = peer.next();
     if (answer.getType() != FrameType.FRAME_TYPE_ACCEPT) {
-      return new RawChannel(peer, id, null, m1);
+      return new RawChannel(peer, id, null, m1, answer.getReason());
     }
     hs.readMessage(answer.getPayload().toByteArray());
-    return new RawChannel(peer, id, hs.split(), m1);
+    return new RawChannel(peer, id, hs.split(), m1, null);
   }
 
   @Test
@@ -529,6 +542,16 @@ class RelayChannelsTest {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     assertThat(run(client, List.of("echo", "still here"), null, out, new ByteArrayOutputStream()))
         .isZero();
+  }
+
+  @Test
+  void daemonRefusesAMessage1WithoutATimeAsFromAClientToUpdate() throws Exception {
+    RawChannel old = rawOpen(a, 1501, null, new byte[0]);
+    assertThat(old.noise()).isNull();
+    assertThat(old.refusal())
+        .isEqualTo(ChannelReasons.wire(ChannelReason.CHANNEL_REASON_HANDSHAKE_TIME_MISSING));
+    assertThat(daemon.stats().untimelyHandshakes.get()).isEqualTo(1);
+    old.peer().close();
   }
 
   @Test

@@ -19,6 +19,7 @@ import dev.umbra.client.binding.BindingStore;
 import dev.umbra.client.channel.ChannelClosedException;
 import dev.umbra.client.channel.ChannelProtocol;
 import dev.umbra.client.channel.ClientAuth;
+import dev.umbra.client.channel.HandshakePayload;
 import dev.umbra.client.channel.OpenedChannel;
 import dev.umbra.client.http.ClientTls;
 import dev.umbra.client.http.JsonHttp;
@@ -224,7 +225,9 @@ class TtyDeviceTrustTest {
    * Opens an `umbra run` channel the way the CLI does, with the given Noise static key and
    * message-1 payload; returns the daemon's refusal code, or null when it ran.
    */
-  String relayRefusal(X25519KeyPair staticKey, java.util.function.Function<String, byte[]> payload)
+  String relayRefusal(
+      X25519KeyPair staticKey,
+      java.util.function.Function<String, java.util.Optional<HandshakePayload.DeviceProof>> payload)
       throws Exception {
     Api api = api(admin);
     URI url = ChannelProtocol.relayWebSocketUrl(api.serviceUrl("relay"));
@@ -241,7 +244,7 @@ class TtyDeviceTrustTest {
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
     try {
-      c.handshakePayload(payload);
+      c.deviceProof(payload);
       c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       ChannelStart start =
           ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("true")).build();
@@ -259,10 +262,11 @@ class TtyDeviceTrustTest {
     }
   }
 
-  static java.util.function.Function<String, byte[]> auth(
+  static java.util.function.Function<String, java.util.Optional<HandshakePayload.DeviceProof>> auth(
       Signed credential, Ed25519KeyPair device, UUID wid, X25519KeyPair staticKey) {
     return target ->
-        ClientAuth.payload(credential, device, wid.toString(), target, staticKey.publicKey());
+        java.util.Optional.of(
+            ClientAuth.proof(credential, device, wid.toString(), target, staticKey.publicKey()));
   }
 
   void sql(String sql, Object... args) throws Exception {
@@ -293,7 +297,7 @@ class TtyDeviceTrustTest {
     assertThat(refusal(TtyKeys.loadOrCreate(admin).signing(), null))
         .contains("proof_refused_no_device_credential");
     // relay: any workspace member's Noise static key, with an empty message-1 payload
-    assertThat(relayRefusal(X25519KeyPair.generate(), target -> new byte[0]))
+    assertThat(relayRefusal(X25519KeyPair.generate(), target -> java.util.Optional.empty()))
         .isEqualTo("no_device_credential");
   }
 
@@ -425,7 +429,7 @@ class TtyDeviceTrustTest {
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
     try {
-      c.handshakePayload(auth(phoneCredential, phoneKey, wid, phoneStatic));
+      c.deviceProof(auth(phoneCredential, phoneKey, wid, phoneStatic));
       c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       ChannelStart start =
           ChannelStart.newBuilder()
@@ -647,7 +651,7 @@ class TtyDeviceTrustTest {
             .toCompletionStage()
             .toCompletableFuture()
             .get(20, TimeUnit.SECONDS);
-    c.handshakePayload(auth(credential, key, wid, staticKey));
+    c.deviceProof(auth(credential, key, wid, staticKey));
     c.connect().toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     ChannelStart start =
         ChannelStart.newBuilder().setRun(RunCommand.newBuilder().addArgv("cat")).build();
