@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.messaging;
 
+import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
@@ -7,10 +8,13 @@ import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Schema;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
+import dev.umbra.kit.audit.AuditEventBuilder;
+import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.Requests;
 import dev.umbra.kit.http.WebSockets;
 import dev.umbra.proto.api.ControlPlanePaths;
+import dev.umbra.proto.audit.AuditEvent;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.json.JsonArray;
@@ -35,6 +39,7 @@ final class MessageRoutes {
   private final AuditEmitter audit;
   private final Notifier notifier;
   private final SendGroups groups;
+  private final AuditOutbox outbox;
   private final StageTimers stages;
 
   MessageRoutes(
@@ -43,6 +48,7 @@ final class MessageRoutes {
       LiveDelivery live,
       AuditEmitter audit,
       Notifier notifier,
+      AuditOutbox outbox,
       StageTimers stages) {
     this.parties = parties;
     this.messages = messages;
@@ -50,7 +56,8 @@ final class MessageRoutes {
     this.audit = audit;
     this.notifier = notifier;
     this.stages = stages;
-    this.groups = new SendGroups(parties.db(), messages, notifier);
+    this.outbox = outbox;
+    this.groups = new SendGroups(parties.db(), messages, notifier, outbox);
   }
 
   void register(ApiRoutes routes) {
@@ -205,8 +212,48 @@ final class MessageRoutes {
    * {@code {"id","stored","duplicates"}}.
    */
   private List<Future<SendGroups.Done>> store(RoutingContext ctx, List<SendBatch.Send> sends) {
-    return groups.sendAll(
-        Requests.uuidParam(ctx, "workspace_id"), MessagingAuth.claims(ctx), sends);
+    UUID wid = Requests.uuidParam(ctx, "workspace_id");
+    SessionClaims claims = MessagingAuth.claims(ctx);
+    List<AuditEvent> audits = new ArrayList<>(sends.size());
+    for (SendBatch.Send s : sends) {
+      audits.add(sentEvent(ctx, wid, claims, s));
+    }
+    return groups.sendAll(wid, claims, sends, audits);
+  }
+
+  /**
+   * The send's {@code agent.message.sent} event, prepared before its transaction writes it down
+   * ({@link AuditOutbox}): the copies and bytes the send carries; after the commit they become the
+   * copies stored (a resend stores only the new ones) and the actor the sender as PostgreSQL found
+   * it (an agent's machine). Null for a send its token alone refuses (it is never stored).
+   */
+  private AuditEvent sentEvent(
+      RoutingContext ctx, UUID wid, SessionClaims claims, SendBatch.Send send) {
+    Party claimed;
+    try {
+      claimed = MessagingAuth.claimed(wid, claims);
+    } catch (Refusal e) {
+      return null;
+    }
+    long bytes = 0;
+    for (byte[] c : send.copies().values()) {
+      bytes += c.length;
+    }
+    AuditEventBuilder b =
+        audit
+            .event(AuditAction.AGENT_MESSAGE_SENT)
+            .workspace(wid)
+            .target("message", send.id())
+            .meta("conversation", send.conversation().toString())
+            .meta("sender", claimed.id().toString())
+            .meta("copies", Integer.toString(send.copies().size()))
+            .meta("bytes", Long.toString(bytes))
+            .request(ctx)
+            .success();
+    if (claimed.kind() == Party.Kind.DEVICE) {
+      b.actor(claimed.auditActor()); // an agent's actor is its machine, known after the checks
+    }
+    return b.prepare();
   }
 
   /**
@@ -240,18 +287,15 @@ final class MessageRoutes {
     s.stored().forEach(r -> live.publish(p.workspaceId(), r, id, s.copies().get(r), storedAt));
     notifier.queued(p.workspaceId(), e.notification());
     if (!s.stored().isEmpty()) {
+      AuditEvent event =
+          e.audit().toBuilder()
+              .setActor(p.auditActor().toProto())
+              .putMetadata("copies", Integer.toString(s.stored().size()))
+              .putMetadata("bytes", Long.toString(s.bytes()))
+              .build();
       audit
-          .event(AuditAction.AGENT_MESSAGE_SENT)
-          .workspace(p.workspaceId())
-          .actor(p.auditActor())
-          .target("message", id)
-          .meta("conversation", send.conversation().toString())
-          .meta("sender", p.id().toString())
-          .meta("copies", Integer.toString(s.stored().size()))
-          .meta("bytes", Long.toString(s.bytes()))
-          .request(ctx)
-          .success()
-          .emit();
+          .emitPrepared(event)
+          .onSuccess(appended -> outbox.emitted(p.workspaceId(), event.getId()));
     }
   }
 

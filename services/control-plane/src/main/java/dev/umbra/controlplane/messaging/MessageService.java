@@ -123,12 +123,13 @@ final class MessageService {
    * other side; otherwise it stores nothing and gets its refusal. The statement is issued before
    * this returns (the caller may queue the {@code COMMIT} right behind it). Answers each send's
    * outcome, in the same order; fails with a {@link Taken} if another sender holds an accepted
-   * send's id (PostgreSQL has then aborted the transaction: nothing of it is kept).
+   * send's id (PostgreSQL has then aborted the transaction: nothing of it is kept). The copies and
+   * claims stored carry {@code stamp} ({@link #now}).
    */
   Future<List<AsyncResult<Stored>>> send(
-      SqlConnection conn, UUID wid, List<MessageStore.Attempt> attempts) {
+      SqlConnection conn, UUID wid, List<MessageStore.Attempt> attempts, OffsetDateTime stamp) {
     return store
-        .send(conn, wid, attempts, now())
+        .send(conn, wid, attempts, stamp)
         .map(
             outcomes -> {
               List<AsyncResult<Stored>> out = new ArrayList<>(attempts.size());
@@ -229,7 +230,8 @@ final class MessageService {
     return store.pending(conn, p.id(), afterSeq, fetch);
   }
 
-  private OffsetDateTime now() {
+  /** The time a send stores its copies and claims with. */
+  OffsetDateTime now() {
     return OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
   }
 }

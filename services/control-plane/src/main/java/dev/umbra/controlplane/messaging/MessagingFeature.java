@@ -39,6 +39,7 @@ public final class MessagingFeature {
   private final MessageRoutes messageRoutes;
   private final WebhookRoutes webhookRoutes;
   private final Notifier notifier;
+  private final AuditOutbox auditOutbox;
   private final Duration idle;
   private long timer = -1;
   private long idleTimer = -1;
@@ -115,6 +116,7 @@ public final class MessagingFeature {
             settings.webhookFirstRetry(),
             clock,
             w.registry());
+    this.auditOutbox = new AuditOutbox(vertx, db, w.audit(), clock, w.registry());
     this.messageRoutes =
         new MessageRoutes(
             parties,
@@ -122,6 +124,7 @@ public final class MessagingFeature {
             live,
             w.audit(),
             notifier,
+            auditOutbox,
             stages);
     this.webhookRoutes =
         new WebhookRoutes(
@@ -135,9 +138,10 @@ public final class MessagingFeature {
     webhookRoutes.register(routes);
   }
 
-  /** Starts the periodic retention, idle-socket and webhook delivery sweeps. */
+  /** Starts the periodic retention, idle-socket, webhook delivery and audit outbox sweeps. */
   public void start() {
     notifier.start();
+    auditOutbox.start();
     idleTimer = vertx.setPeriodic(Math.max(100, idle.toMillis() / 3), t -> live.sweepIdle());
     timer =
         vertx.setPeriodic(
@@ -179,7 +183,7 @@ public final class MessagingFeature {
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
     }
-    return Future.join(live.stop(), notifier.stop()).mapEmpty();
+    return Future.join(live.stop(), notifier.stop(), auditOutbox.stop()).mapEmpty();
   }
 
   /**
@@ -196,5 +200,13 @@ public final class MessagingFeature {
    */
   public Future<Integer> sweepWebhooks() {
     return notifier.sweep();
+  }
+
+  /**
+   * Appends the audit events of sends stored before {@link AuditOutbox#SWEEP_AGE} ago that their
+   * instance did not append (as the periodic sweep does); returns how many.
+   */
+  public Future<Integer> sweepAuditOutbox() {
+    return auditOutbox.sweep();
   }
 }

@@ -3,12 +3,14 @@ package dev.umbra.controlplane.messaging;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.db.Database;
+import dev.umbra.proto.audit.AuditEvent;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.sqlclient.SqlConnection;
+import java.time.OffsetDateTime;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -37,8 +39,15 @@ final class SendGroups {
   /** Most group transactions running at once per workspace. */
   static final int MAX_RUNNING = 2;
 
-  /** A stored send: who sent it, what was stored, and the webhook signal queued with it. */
-  record Done(Party party, MessageService.Sent sent, WebhookDeliveries.Enqueued notification) {}
+  /**
+   * A stored send: who sent it, what was stored, the webhook signal queued with it and its audit
+   * event as prepared (written down in the transaction when it stored a copy: {@link AuditOutbox}).
+   */
+  record Done(
+      Party party,
+      MessageService.Sent sent,
+      WebhookDeliveries.Enqueued notification,
+      AuditEvent audit) {}
 
   private record Request(
       UUID wid,
@@ -46,6 +55,7 @@ final class SendGroups {
       UUID id,
       UUID conversation,
       Map<UUID, byte[]> copies,
+      AuditEvent audit,
       Object batch,
       Context context,
       Promise<Done> promise) {
@@ -67,12 +77,14 @@ final class SendGroups {
   private final Database db;
   private final MessageService messages;
   private final Notifier notifier;
+  private final AuditOutbox outbox;
   private final Map<UUID, Queue> queues = new HashMap<>(); // guarded by this
 
-  SendGroups(Database db, MessageService messages, Notifier notifier) {
+  SendGroups(Database db, MessageService messages, Notifier notifier, AuditOutbox outbox) {
     this.db = db;
     this.messages = messages;
     this.notifier = notifier;
+    this.outbox = outbox;
   }
 
   /**
@@ -81,13 +93,15 @@ final class SendGroups {
    * of one call (a batch, {@code POST /messages/batch}) are queued together: a group never ends
    * inside a batch that did not start it, so a batch (at most {@value #MAX_GROUP} sends) is stored
    * in one transaction, in its order (unless it repeats an id: the repeat waits for the next
-   * group).
+   * group). {@code audits} holds each send's prepared audit event, in step with {@code sends}.
    */
-  List<Future<Done>> sendAll(UUID wid, SessionClaims claims, List<SendBatch.Send> sends) {
+  List<Future<Done>> sendAll(
+      UUID wid, SessionClaims claims, List<SendBatch.Send> sends, List<AuditEvent> audits) {
     Object batch = sends.size() > 1 ? new Object() : null;
     List<Future<Done>> out = new ArrayList<>(sends.size());
     List<Request> requests = new ArrayList<>(sends.size());
-    for (SendBatch.Send s : sends) {
+    for (int i = 0; i < sends.size(); i++) {
+      SendBatch.Send s = sends.get(i);
       Promise<Done> promise = Promise.promise();
       requests.add(
           new Request(
@@ -96,6 +110,7 @@ final class SendGroups {
               s.id(),
               s.conversation(),
               s.copies(),
+              audits.get(i),
               batch,
               Vertx.currentContext(),
               promise));
@@ -191,12 +206,13 @@ final class SendGroups {
   /**
    * The group's work in its transaction, one statement ({@link MessageService#send}) sent with
    * {@code BEGIN} and the workspace setting (PostgreSQL runs it after the setting, so row-level
-   * security applies) and the {@code COMMIT} right behind it: one round trip in all. The statement
-   * makes every check (party, conversation, recipients) and stores only the sends that pass; one
-   * whose token alone refuses it (another workspace, a member session without a device) is not
-   * sent. An agent's send that must queue its webhook signal does so after the statement's answer,
-   * then the {@code COMMIT} follows (a second round trip). Answers, per send in order, its outcome;
-   * fails (the transaction rolls back) only as a whole.
+   * security applies), the audit events' rows of the sends it stored ({@link AuditOutbox#insert})
+   * and the {@code COMMIT} right behind them: one round trip in all. The statement makes every
+   * check (party, conversation, recipients) and stores only the sends that pass; one whose token
+   * alone refuses it (another workspace, a member session without a device) is not sent. An agent's
+   * send that must queue its webhook signal does so after the statement's answer, then the {@code
+   * COMMIT} follows (a second round trip). Answers, per send in order, its outcome; fails (the
+   * transaction rolls back) only as a whole.
    */
   private Future<List<AsyncResult<Done>>> store(
       SqlConnection conn, Database.EarlyCommit commit, UUID wid, List<Request> group) {
@@ -217,12 +233,24 @@ final class SendGroups {
     if (attempts.isEmpty()) {
       return Future.succeededFuture(out);
     }
-    Future<List<AsyncResult<MessageService.Stored>>> sent = messages.send(conn, wid, attempts);
+    OffsetDateTime stamp = messages.now();
+    Future<List<AsyncResult<MessageService.Stored>>> sent =
+        messages.send(conn, wid, attempts, stamp);
+    List<AuditOutbox.Entry> audits = new ArrayList<>(attempts.size());
+    for (int j = 0; j < attempts.size(); j++) {
+      MessageStore.Attempt a = attempts.get(j);
+      UUID agent = a.sender().kind() == Party.Kind.AGENT ? a.sender().id() : null;
+      audits.add(new AuditOutbox.Entry(a.id(), group.get(at.get(j)).audit(), agent));
+    }
+    Future<Void> written = outbox.insert(conn, wid, stamp, audits);
     if (attempts.stream().noneMatch(a -> a.sender().kind() == Party.Kind.AGENT)) {
       // no webhook signal to queue: nothing left to decide here, the COMMIT goes now
       commit.now();
     }
-    return sent.compose(each -> notify(conn, wid, attempts, each, at, out));
+    // the send's failure (an id another sender holds) is the one to report, not the insert's
+    // (PostgreSQL refuses the insert of an aborted transaction)
+    return sent.compose(
+        each -> written.compose(v -> notify(conn, wid, attempts, each, at, group, out)));
   }
 
   /**
@@ -236,6 +264,7 @@ final class SendGroups {
       List<MessageStore.Attempt> attempts,
       List<AsyncResult<MessageService.Stored>> each,
       List<Integer> at,
+      List<Request> group,
       List<AsyncResult<Done>> out) {
     Future<Void> chain = Future.succeededFuture();
     for (int j = 0; j < attempts.size(); j++) {
@@ -246,8 +275,9 @@ final class SendGroups {
       }
       Party p = each.get(j).result().party();
       MessageService.Sent s = each.get(j).result().sent();
+      AuditEvent audit = group.get(i).audit();
       if (s.stored().isEmpty() || p.kind() != Party.Kind.AGENT) {
-        out.set(i, Future.succeededFuture(new Done(p, s, WebhookDeliveries.Enqueued.NONE)));
+        out.set(i, Future.succeededFuture(new Done(p, s, WebhookDeliveries.Enqueued.NONE, audit)));
         continue;
       }
       UUID conversation = attempts.get(j).conversation();
@@ -258,7 +288,7 @@ final class SendGroups {
                       .enqueue(conn, wid, s.account(), p.id(), conversation, s.id())
                       .map(
                           e -> {
-                            out.set(i, Future.succeededFuture(new Done(p, s, e)));
+                            out.set(i, Future.succeededFuture(new Done(p, s, e, audit)));
                             return null;
                           }));
     }

@@ -29,7 +29,8 @@ public record AuditActor(ActorKind kind, String id) {
     return new AuditActor(ActorKind.ACTOR_KIND_ANONYMOUS, "");
   }
 
-  Actor toProto() {
+  /** The actor as the audit event carries it. */
+  public Actor toProto() {
     return Actor.newBuilder().setKind(kind).setId(id == null ? "" : id).build();
   }
 }

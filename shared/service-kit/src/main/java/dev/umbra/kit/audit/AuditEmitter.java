@@ -149,6 +149,23 @@ public final class AuditEmitter {
   public Future<String> emit(AuditEvent.Builder event) {
     AuditEvent built;
     try {
+      built = prepare(event);
+    } catch (IllegalArgumentException e) {
+      return Future.failedFuture(e);
+    }
+    return emitPrepared(built);
+  }
+
+  /**
+   * The event as {@link #emit(AuditEvent.Builder)} would append it (id, time, service and a default
+   * actor filled in, the rules checked), without appending it: for an event that must be written
+   * down before it can be appended (an outbox row in the transaction of what it records), then
+   * appended with {@link #emitPrepared} under the same id. Throws {@link IllegalArgumentException}
+   * (counted as rejected) for an event that breaks the rules.
+   */
+  public AuditEvent prepare(AuditEvent.Builder event) {
+    AuditEvent built;
+    try {
       if (event.getId().isEmpty()) {
         event.setId(ids.next());
       }
@@ -164,7 +181,7 @@ public final class AuditEmitter {
       built = event.build();
     } catch (RuntimeException e) {
       rejected.increment();
-      return Future.failedFuture(e);
+      throw new IllegalArgumentException("audit event refused: " + e.getMessage(), e);
     }
     Optional<String> problem = AuditEventRules.problem(built);
     if (problem.isEmpty() && built.getSerializedSize() > AuditEventRules.MAX_EVENT_BYTES) {
@@ -177,8 +194,22 @@ public final class AuditEmitter {
           .addKeyValue("event_id", built.getId())
           .addKeyValue("reason", problem.get())
           .log("audit event refused before sending: {}", problem.get());
+      throw new IllegalArgumentException("audit event refused: " + problem.get());
+    }
+    return built;
+  }
+
+  /**
+   * Appends an event {@link #prepare prepared} before (checked again: it may have been changed
+   * since or read back from storage); completes as {@link #emit(AuditEvent.Builder)} does.
+   */
+  public Future<String> emitPrepared(AuditEvent built) {
+    Optional<String> problem = AuditEventRules.problem(built);
+    if (problem.isPresent() || built.getId().isEmpty()) {
+      rejected.increment();
       return Future.failedFuture(
-          new IllegalArgumentException("audit event refused: " + problem.get()));
+          new IllegalArgumentException(
+              "audit event refused: " + problem.orElse("an event needs its id")));
     }
     if (AuditEventRules.isRefusal(built)) {
       return aggregate(built);

@@ -127,4 +127,9 @@ public final class AuditEventBuilder {
   public Future<String> emit() {
     return emitter.emit(event);
   }
+
+  /** The event ready to append later; see {@link AuditEmitter#prepare(AuditEvent.Builder)}. */
+  public AuditEvent prepare() {
+    return emitter.prepare(event);
+  }
 }

@@ -1,6 +1,7 @@
 package dev.umbra.kit.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.umbra.kit.bus.InProcessBus;
 import dev.umbra.kit.bus.StreamEntry;
@@ -125,37 +126,22 @@ class AuditEmitterTest {
                 .setOutcome(dev.umbra.proto.audit.Outcome.OUTCOME_SUCCESS)));
     await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, "check"));
     Throwable refused =
-        emitter
-            .emit(
+        failureOf(
+            emitter.emit(
                 AuditEvent.newBuilder()
                     .setAction("relay.exploded")
-                    .setOutcome(dev.umbra.proto.audit.Outcome.OUTCOME_SUCCESS))
-            .toCompletionStage()
-            .toCompletableFuture()
-            .handle((v, e) -> e)
-            .get(10, TimeUnit.SECONDS);
+                    .setOutcome(dev.umbra.proto.audit.Outcome.OUTCOME_SUCCESS)));
     assertThat(refused).hasMessageContaining("unknown_action");
     Throwable secret =
-        emitter
-            .event(AuditAction.TOKEN_CREATED)
-            .deployment()
-            .meta("api_token", "umb_secret")
-            .success()
-            .emit()
-            .toCompletionStage()
-            .toCompletableFuture()
-            .handle((v, e) -> e)
-            .get(10, TimeUnit.SECONDS);
+        failureOf(
+            emitter
+                .event(AuditAction.TOKEN_CREATED)
+                .deployment()
+                .meta("api_token", "umb_secret")
+                .success()
+                .emit());
     assertThat(secret).hasMessageContaining("forbidden_metadata_key");
-    Throwable noOutcome =
-        emitter
-            .event(AuditAction.TOKEN_CREATED)
-            .deployment()
-            .emit()
-            .toCompletionStage()
-            .toCompletableFuture()
-            .handle((v, e) -> e)
-            .get(10, TimeUnit.SECONDS);
+    Throwable noOutcome = failureOf(emitter.event(AuditAction.TOKEN_CREATED).deployment().emit());
     assertThat(noOutcome).hasMessageContaining("bad_outcome");
     assertThat(registry.get("umbra.relay.audit_emit_rejected").counter().count()).isEqualTo(3.0);
     // nothing refused reached the stream
@@ -168,6 +154,60 @@ class AuditEmitterTest {
     AuditEvent e = AuditEvent.parseFrom(first.get(0).body().getBytes());
     assertThat(e.getActor().getKind()).isEqualTo(ActorKind.ACTOR_KIND_SERVICE);
     assertThat(e.getActor().getId()).isEqualTo("relay");
+  }
+
+  @Test
+  void aPreparedEventKeepsItsIdWhenAppendedLaterAndABrokenOneIsRefusedAtOnce(Vertx vertx)
+      throws Exception {
+    InProcessBus bus = new InProcessBus(vertx);
+    AuditEmitter emitter = new AuditEmitter(bus, "control-plane", Clock.systemUTC(), registry);
+    AuditEvent prepared =
+        emitter
+            .event(AuditAction.AGENT_MESSAGE_SENT)
+            .workspace(java.util.UUID.randomUUID())
+            .target("message", java.util.UUID.randomUUID())
+            .success()
+            .prepare();
+    assertThat(prepared.getId()).isNotEmpty();
+    assertThat(prepared.getService()).isEqualTo("control-plane");
+    // nothing is appended by preparing
+    await(bus.ensureGroup(AuditEmitter.INGEST_STREAM, "check"));
+    assertThat(await(bus.readGroup(AuditEmitter.INGEST_STREAM, "check", "a", 10, Duration.ZERO)))
+        .isEmpty();
+    assertThat(await(emitter.emitPrepared(prepared))).isEqualTo(prepared.getId());
+    List<StreamEntry> got =
+        await(bus.readGroup(AuditEmitter.INGEST_STREAM, "check", "a", 10, Duration.ZERO));
+    assertThat(got).hasSize(1);
+    assertThat(AuditEvent.parseFrom(got.get(0).body().getBytes())).isEqualTo(prepared);
+
+    assertThatThrownBy(
+            () ->
+                emitter
+                    .event(AuditAction.TOKEN_CREATED)
+                    .deployment()
+                    .meta("api_token", "umb_secret")
+                    .success()
+                    .prepare())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageContaining("forbidden_metadata_key");
+    // an event changed after it was prepared is checked again, and one without its id refused
+    Throwable changed =
+        failureOf(
+            emitter.emitPrepared(
+                prepared.toBuilder().putMetadata("api_token", "umb_secret").build()));
+    assertThat(changed).hasMessageContaining("forbidden_metadata_key");
+    Throwable noId = failureOf(emitter.emitPrepared(prepared.toBuilder().setId("").build()));
+    assertThat(noId).hasMessageContaining("id");
+    assertThat(await(bus.readGroup(AuditEmitter.INGEST_STREAM, "check", "a", 10, Duration.ZERO)))
+        .isEmpty();
+  }
+
+  /** What {@code f} failed with (null if it succeeded), within 10 s. */
+  static Throwable failureOf(io.vertx.core.Future<?> f) throws Exception {
+    return f.toCompletionStage()
+        .toCompletableFuture()
+        .handle((v, e) -> e)
+        .get(10, TimeUnit.SECONDS);
   }
 
   @Test
