@@ -507,12 +507,15 @@ public final class LiveReceiver {
     } catch (RuntimeException e) {
       f = CompletableFuture.failedFuture(e);
     }
+    // an open socket is reported by the listener's onOpen, ahead of its first frame: the future
+    // may complete after the listener has already queued that frame (the "ready" then found the
+    // attempt live with no socket to send acknowledgements on)
     f.whenComplete(
-        (ws, err) ->
-            events.add(
-                err == null
-                    ? new Opened(id, ws)
-                    : new Closed(id, rootCause(err).getClass().getSimpleName())));
+        (ws, err) -> {
+          if (err != null) {
+            events.add(new Closed(id, rootCause(err).getClass().getSimpleName()));
+          }
+        });
     return new Attempt(id, now, f);
   }
 
@@ -540,6 +543,12 @@ public final class LiveReceiver {
 
     Frames(int attempt) {
       this.attempt = attempt;
+    }
+
+    @Override
+    public void onOpen(WebSocket ws) {
+      events.add(new Opened(attempt, ws)); // before any other event of this socket
+      ws.request(1);
     }
 
     @Override

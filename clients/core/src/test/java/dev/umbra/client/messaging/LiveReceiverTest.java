@@ -436,6 +436,47 @@ class LiveReceiverTest {
     }
   }
 
+  /**
+   * The JDK may complete the socket's connect future after its listener has queued the first
+   * frames: the {@code ready} then made the attempt live before the loop knew the socket, and the
+   * first acknowledgements sent threw (a CI failure of 2026-12-06). The socket is now known from
+   * the listener's {@code onOpen}, ahead of its frames. A server that writes {@code ready} and a
+   * full frame of acknowledgeable copies as soon as it accepts, many times over.
+   */
+  @Test
+  void acksSentRightAfterReadyFindTheSocketHoweverLateItsConnectFutureCompletes() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      for (int round = 0; round < 20; round++) {
+        List<JsonObject> got = new CopyOnWriteArrayList<>();
+        StringBuilder copies = new StringBuilder();
+        for (int i = 0; i < LiveReceiver.MAX_ACK_IDS; i++) {
+          copies.append(i == 0 ? "" : ",").append("{\"id\":\"").append(UUID.randomUUID());
+          copies.append("\"}");
+        }
+        URI url =
+            serve(
+                vertx,
+                ws -> {
+                  ws.textMessageHandler(t -> got.add(new JsonObject(t)));
+                  ws.writeTextMessage("{\"type\":\"ready\"}");
+                  ws.writeTextMessage("{\"type\":\"messages\",\"messages\":[" + copies + "]}");
+                });
+        var r = new java.util.concurrent.atomic.AtomicReference<LiveReceiver>();
+        List<UUID> fallback = new CopyOnWriteArrayList<>();
+        r.set(
+            new LiveReceiver(url, () -> "tok", Clock.systemUTC(), Duration.ofSeconds(15), acking(r))
+                .fallbackAcks(fallback::addAll));
+        long start = System.nanoTime();
+        r.get().run(() -> !got.isEmpty() || System.nanoTime() - start > 10_000_000_000L);
+        assertThat(got).as("round " + round).hasSize(1);
+        assertThat(fallback).isEmpty();
+      }
+    } finally {
+      vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+    }
+  }
+
   @Test
   void acksGivenWhileTheSocketIsDownGoToTheFallbackTogether() throws Exception {
     List<List<UUID>> fallback = new CopyOnWriteArrayList<>();
