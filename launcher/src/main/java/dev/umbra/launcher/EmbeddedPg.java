@@ -133,6 +133,11 @@ final class EmbeddedPg implements AutoCloseable {
   }
 
   static EmbeddedPg start(Path home) throws IOException {
+    return start(home, EmbeddedPg::freePort);
+  }
+
+  /** As {@link #start(Path)}, with the ports to try from {@code ports} (each call a new one). */
+  static EmbeddedPg start(Path home, PortSource ports) throws IOException {
     Account account = account();
     Layout layout = layout(account, home);
     if (account.switched()) {
@@ -170,7 +175,25 @@ final class EmbeddedPg implements AutoCloseable {
           layout.log());
     }
     clearStalePidFile(layout);
-    int port = freePort();
+    for (int attempt = 1; ; attempt++) {
+      int port = ports.getAsInt();
+      long logged = Files.exists(layout.log()) ? Files.size(layout.log()) : 0;
+      try {
+        return launch(account, layout, bin, port);
+      } catch (IOException e) {
+        // the port was free when we looked and another process took it before the server bound
+        // it: look for another one (a handful of times), rather than failing the whole start
+        if (attempt >= PORT_ATTEMPTS || !portTaken(layout.log(), logged)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Starts the server on {@code port} and waits until it is ready. */
+  private static EmbeddedPg launch(Account account, Layout layout, Path bin, int port)
+      throws IOException {
+    Path cwd = layout.data().getParent();
     ProcessBuilder pb =
         new ProcessBuilder(
             account.command(
@@ -205,6 +228,20 @@ final class EmbeddedPg implements AutoCloseable {
       throw e;
     }
     return pg;
+  }
+
+  /** Ports {@link #start} tries before it gives up on finding one nobody takes first. */
+  static final int PORT_ATTEMPTS = 5;
+
+  /** Whether the server's log since byte {@code from} says its port was in use. */
+  private static boolean portTaken(Path log, long from) throws IOException {
+    if (!Files.exists(log)) {
+      return false;
+    }
+    byte[] all = Files.readAllBytes(log);
+    int start = (int) Math.min(Math.max(from, 0), all.length);
+    return new String(all, start, all.length - start, StandardCharsets.UTF_8)
+        .contains("Address already in use");
   }
 
   /**
@@ -513,6 +550,12 @@ final class EmbeddedPg implements AutoCloseable {
     } catch (NumberFormatException e) {
       return false;
     }
+  }
+
+  /** Where {@link #start} takes the ports it tries. */
+  @FunctionalInterface
+  interface PortSource {
+    int getAsInt() throws IOException;
   }
 
   private static int freePort() throws IOException {

@@ -30,4 +30,39 @@ class EmbeddedPgTest {
       assertThat(again.pid()).as("once the first stopped, the home starts again").isPositive();
     }
   }
+
+  /**
+   * The port is picked free and bound by the server a moment later; another process may take it in
+   * between (the kernel hands a just-freed port out again). The start then tries another port
+   * instead of failing; a port that stays taken fails with the server's own words.
+   */
+  @Test
+  void aPortTakenBetweenPickingAndBindingIsReplacedByAnother() throws Exception {
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      java.util.concurrent.atomic.AtomicInteger asked =
+          new java.util.concurrent.atomic.AtomicInteger();
+      int[] free = new int[1];
+      try (EmbeddedPg pg =
+          EmbeddedPg.start(
+              home,
+              () -> {
+                if (asked.getAndIncrement() == 0) {
+                  return taken.getLocalPort();
+                }
+                try (java.net.ServerSocket s =
+                    new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+                  free[0] = s.getLocalPort();
+                  return free[0];
+                }
+              })) {
+        assertThat(asked.get()).isEqualTo(2);
+        assertThat(pg.summary()).contains("127.0.0.1:" + free[0]);
+        pg.ensureDatabase("served");
+      }
+      assertThatThrownBy(() -> EmbeddedPg.start(home, taken::getLocalPort))
+          .isInstanceOf(IOException.class)
+          .hasMessageContaining("Address already in use");
+    }
+  }
 }
