@@ -164,6 +164,36 @@ class SendAuditOutboxTest {
     assertThat(canary.leaks(a)).isEmpty();
   }
 
+  @Test
+  void aRowWhoseEventDoesNotParseIsCountedAndDeletedWithoutBlockingTheOthers(Vertx vertx)
+      throws Exception {
+    Harness c = cutOffFromRedis(vertx);
+    String id = scene.fromDevice(c).body().getString("id");
+    c.stopService();
+    try (Connection conn = a.pg.ownerConnection();
+        java.sql.PreparedStatement st =
+            conn.prepareStatement(
+                "INSERT INTO control_plane.audit_outbox"
+                    + " (workspace_id, event_id, event, created_at) VALUES (?, ?, ?, now())")) {
+      st.setObject(1, UUID.fromString(scene.ws()));
+      st.setString(2, "01BROKENBROKENBROKENBROKEN");
+      st.setBytes(3, new byte[] {(byte) 0xff, (byte) 0xff, (byte) 0xff, 0x0a, 0x7f});
+      st.executeUpdate();
+    }
+    assertThat(rows()).isEqualTo(2);
+    a.clock.advance(Duration.ofMinutes(1));
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isEqualTo(2);
+    assertThat(rows()).isZero();
+    assertThat(sent(id)).hasSize(1);
+    assertThat(
+            a.registry
+                .get(dev.umbra.kit.metrics.Metrics.name("control-plane", "audit_outbox"))
+                .tag("outcome", "unreadable")
+                .counter()
+                .count())
+        .isEqualTo(1.0);
+  }
+
   /** The {@code agent.message.sent} events of message {@code id} in the audit stream. */
   List<AuditEvent> sent(String id) {
     List<AuditEvent> out = new ArrayList<>();
