@@ -352,12 +352,20 @@ final class AgentSession implements StepSession {
         return;
       }
     }
-    if (!stdin.offer((f.json().encode() + "\n").getBytes(StandardCharsets.UTF_8))) {
-      notice(w, "busy");
-      return;
+    boolean taken;
+    // handed to the runtime and numbered under the lock the runtime's own frames are numbered
+    // under: its answer (read on another thread) is numbered after the frame it answers, so a
+    // watcher never sees the runtime react to an approval it has not been shown yet
+    synchronized (lock) {
+      taken = stdin.offer((f.json().encode() + "\n").getBytes(StandardCharsets.UTF_8));
+      if (taken) {
+        bytesIn.addAndGet(bytes.length);
+        publish(f);
+      }
     }
-    bytesIn.addAndGet(bytes.length);
-    publish(f);
+    if (!taken) {
+      notice(w, "busy");
+    }
   }
 
   private static void notice(Watcher w, String code) {
