@@ -1,0 +1,38 @@
+package dev.umbra.kit.testing;
+
+import io.vertx.core.http.ClientWebSocket;
+import io.vertx.core.http.WebSocket;
+import io.vertx.core.http.WebSocketClient;
+import io.vertx.core.http.WebSocketConnectOptions;
+import java.time.Duration;
+import java.util.function.Consumer;
+
+/**
+ * Opens a test's WebSocket with its handlers set before the upgrade completes, so a frame the
+ * server sends at once (a {@code ready}, a replay, a close) reaches them.
+ *
+ * <p>Setting them on the socket that {@code client.connect(…)} completes with is too late when the
+ * test's thread gets to it after the connection's event loop: Vert.x holds the frames that came
+ * with the upgrade until the connect future's own listener resumes the socket, and hands them to
+ * whatever handlers the socket has by then, none. A CI run lost the control plane's {@code ready}
+ * that way (MessageDeliveryTest, 2026-12-06); {@code TestSocketsTest} shows both.
+ */
+public final class TestSockets {
+  private TestSockets() {}
+
+  /**
+   * Connects {@code client} with {@code options}, {@code handlers} set on the socket first; waits
+   * up to {@code within} for the upgrade. {@code client} must stay reachable while its socket is
+   * used (HeldClientsTest).
+   */
+  public static WebSocket open(
+      WebSocketClient client,
+      WebSocketConnectOptions options,
+      Consumer<ClientWebSocket> handlers,
+      Duration within)
+      throws Exception {
+    ClientWebSocket socket = client.webSocket();
+    handlers.accept(socket);
+    return Futures.await(socket.connect(options), within);
+  }
+}
