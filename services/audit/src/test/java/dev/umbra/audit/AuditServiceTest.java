@@ -13,6 +13,7 @@ import dev.umbra.kit.revocation.Revoked;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.PostgresPerClass;
 import dev.umbra.kit.testing.TestRedis;
+import dev.umbra.kit.testing.TestSockets;
 import dev.umbra.proto.audit.AuditEvent;
 import dev.umbra.proto.bus.RevokedKind;
 import io.vertx.core.Vertx;
@@ -643,8 +644,10 @@ class AuditServiceTest {
             .setURI("/v1/workspaces/" + wsA + "/audit/tail")
             .addHeader("authorization", "Bearer " + f.adminOf(wsA));
     var client = f.vertx.createWebSocketClient();
-    var socket = await(client.connect(options));
-    socket.textMessageHandler(messages::add);
+    // the handler is set before the upgrade: audit.tail_opened comes right after it
+    var socket =
+        TestSockets.open(
+            client, options, s -> s.textMessageHandler(messages::add), Duration.ofSeconds(30));
     eventually(() -> messages.stream().anyMatch(m -> m.contains("audit.tail_opened")), 10_000);
     String id = await(f.event(AuditAction.TUNNEL_OPENED, wsA).success().emit());
     await(f.event(AuditAction.TUNNEL_OPENED, wsB).success().emit());

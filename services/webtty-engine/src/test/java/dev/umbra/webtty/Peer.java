@@ -1,6 +1,7 @@
 package dev.umbra.webtty;
 
 import dev.umbra.kit.testing.Eventually;
+import dev.umbra.kit.testing.TestSockets;
 import dev.umbra.proto.webtty.WebTtyFrame;
 import dev.umbra.proto.webtty.WebTtyFrameType;
 import io.vertx.core.Vertx;
@@ -51,9 +52,15 @@ final class Peer implements AutoCloseable {
             .setURI(path)
             .addHeader("Authorization", "Bearer " + token);
     WebSocketClient client = vertx.createWebSocketClient();
+    // its handlers are set before the upgrade: a frame sent at once reaches them (TestSockets)
+    Peer[] peer = new Peer[1];
     WebSocket ws =
-        client.connect(o).toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-    return new Peer(client, ws);
+        TestSockets.open(client, o, s -> peer[0] = new Peer(client, s), Duration.ofSeconds(5));
+    if (ws.isClosed() && !peer[0].closed) { // closed with its upgrade: no handler was called
+      peer[0].closeReason = ws.closeReason();
+      peer[0].closed = true;
+    }
+    return peer[0];
   }
 
   void send(WebTtyFrame f) throws Exception {

@@ -40,6 +40,7 @@ import dev.umbra.daemon.tty.TtyServer;
 import dev.umbra.kit.config.ServiceName;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TestPostgres;
+import dev.umbra.kit.testing.TestSockets;
 import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.channel.RunCommand;
 import dev.umbra.webtty.wire.WebTtyWire;
@@ -793,15 +794,20 @@ class TtyDeviceTrustTest {
   }
 
   Socket socket(URI service, String path, String token) throws Exception {
-    WebSocket ws =
-        heldClient()
-            .connect(upgrade(service, path, token))
-            .toCompletionStage()
-            .toCompletableFuture()
-            .get(10, TimeUnit.SECONDS);
     CompletableFuture<Short> closed = new CompletableFuture<>();
-    ws.closeHandler(v -> closed.complete(ws.closeStatusCode()));
-    ws.handler(b -> {});
+    // handlers before the upgrade: a close sent with it (a refused device) reaches them
+    WebSocket ws =
+        TestSockets.open(
+            heldClient(),
+            upgrade(service, path, token),
+            s -> {
+              s.closeHandler(v -> closed.complete(s.closeStatusCode()));
+              s.handler(b -> {});
+            },
+            Duration.ofSeconds(10));
+    if (ws.isClosed()) {
+      closed.complete(ws.closeStatusCode()); // closed with its upgrade: no handler was called
+    }
     return new Socket(ws, closed);
   }
 
