@@ -2,7 +2,6 @@ package dev.umbra.relay.testing;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.testing.Eventually;
-import dev.umbra.kit.testing.TestSockets;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
 import io.vertx.core.Future;
@@ -78,14 +77,11 @@ public final class RawPeer implements AutoCloseable {
     WebSocketClient client = vertx.createWebSocketClient(options);
     WebSocketConnectOptions o = new WebSocketConnectOptions().setAbsoluteURI(url.toString());
     headers.forEach(o::putHeader);
-    // handlers before the upgrade: a frame routed to it at once reaches them (TestSockets)
-    RawPeer[] peer = new RawPeer[1];
-    return TestSockets.connect(
-            client,
-            o,
+    return client
+        .connect(o)
+        .map(
             ws -> {
               RawPeer p = new RawPeer(client, ws);
-              peer[0] = p;
               ws.binaryMessageHandler(
                   b -> {
                     p.raw.add(b.getBytes());
@@ -100,14 +96,6 @@ public final class RawPeer implements AutoCloseable {
                     p.closeStatus = ws.closeStatusCode();
                     p.closed = true;
                   });
-            })
-        .map(
-            ws -> {
-              RawPeer p = peer[0];
-              if (ws.isClosed() && !p.closed) { // closed with its upgrade: no handler was called
-                p.closeStatus = ws.closeStatusCode();
-                p.closed = true;
-              }
               return p;
             })
         .onFailure(e -> client.close());
