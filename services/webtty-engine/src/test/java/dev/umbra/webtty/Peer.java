@@ -37,11 +37,6 @@ final class Peer implements AutoCloseable {
             throw new IllegalStateException(e);
           }
         });
-    ws.closeHandler(
-        v -> {
-          closeReason = ws.closeReason();
-          closed = true;
-        });
   }
 
   static Peer connect(Vertx vertx, int port, String path, String token) throws Exception {
@@ -54,12 +49,15 @@ final class Peer implements AutoCloseable {
     WebSocketClient client = vertx.createWebSocketClient();
     // its handlers are set before the upgrade: a frame sent at once reaches them (TestSockets)
     Peer[] peer = new Peer[1];
-    WebSocket ws =
-        TestSockets.open(client, o, s -> peer[0] = new Peer(client, s), Duration.ofSeconds(5));
-    if (ws.isClosed() && !peer[0].closed) { // closed with its upgrade: no handler was called
-      peer[0].closeReason = ws.closeReason();
-      peer[0].closed = true;
-    }
+    TestSockets.open(
+        client,
+        o,
+        s -> peer[0] = new Peer(client, s),
+        closed -> {
+          peer[0].closeReason = closed.closeReason();
+          peer[0].closed = true;
+        },
+        Duration.ofSeconds(5));
     return peer[0];
   }
 

@@ -6,6 +6,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketConnectOptions;
 import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 
 /**
@@ -21,7 +22,8 @@ import java.util.function.Consumer;
  * <p>A socket the server closed as it upgraded it (a close frame in the same read as the 101) comes
  * back closed, its close code readable, but its handlers were never called: Vert.x refuses handlers
  * on a closed socket, and its {@link ClientWebSocket} then fails the connect with "WebSocket is
- * closed" instead. Callers that wait for a close check {@link WebSocket#isClosed()} too.
+ * closed" instead. A caller that waits for the close passes {@code onClosed}, called once either
+ * way.
  */
 public final class TestSockets {
   private TestSockets() {}
@@ -37,19 +39,50 @@ public final class TestSockets {
       Consumer<ClientWebSocket> handlers,
       Duration within)
       throws Exception {
-    return Futures.await(connect(client, options, handlers), within);
+    return open(client, options, handlers, closed -> {}, within);
+  }
+
+  /**
+   * As above; {@code onClosed} hears the socket once it is closed, whether it closed after its
+   * upgrade or with it ({@code handlers} must not set a close handler of their own).
+   */
+  public static WebSocket open(
+      WebSocketClient client,
+      WebSocketConnectOptions options,
+      Consumer<ClientWebSocket> handlers,
+      Consumer<WebSocket> onClosed,
+      Duration within)
+      throws Exception {
+    return Futures.await(connect(client, options, handlers, onClosed), within);
   }
 
   /** As {@link #open}, without waiting. */
   public static Future<WebSocket> connect(
-      WebSocketClient client, WebSocketConnectOptions options, Consumer<ClientWebSocket> handlers) {
+      WebSocketClient client,
+      WebSocketConnectOptions options,
+      Consumer<ClientWebSocket> handlers,
+      Consumer<WebSocket> onClosed) {
     ClientWebSocket socket = client.webSocket();
     handlers.accept(socket);
+    AtomicBoolean told = new AtomicBoolean();
+    Runnable closed =
+        () -> {
+          if (told.compareAndSet(false, true)) {
+            onClosed.accept(socket);
+          }
+        };
+    socket.closeHandler(v -> closed.run());
     return socket
         .connect(options)
         .<WebSocket>map(socket)
         .recover(
-            e -> closedAtUpgrade(socket) ? Future.succeededFuture(socket) : Future.failedFuture(e));
+            e -> closedAtUpgrade(socket) ? Future.succeededFuture(socket) : Future.failedFuture(e))
+        .onSuccess(
+            s -> {
+              if (closedAtUpgrade(socket)) {
+                closed.run(); // no handler was called (or it was, and this does nothing)
+              }
+            });
   }
 
   private static boolean closedAtUpgrade(ClientWebSocket socket) {
