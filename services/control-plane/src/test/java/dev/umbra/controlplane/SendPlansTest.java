@@ -64,6 +64,9 @@ class SendPlansTest {
   /** What {@code message_send} answered for each send of the last group, in order. */
   List<String> outcomes;
 
+  /** The ids of the sends of the last group, in order. */
+  UUID[] sent;
+
   @BeforeEach
   void start(Vertx vertx) throws Exception {
     h = new Harness(vertx, Map.of());
@@ -115,6 +118,170 @@ class SendPlansTest {
     List<String> plans = plansOfASend();
     assertThat(outcomes).containsExactly(null, "recipient_pending_full");
     assertProbesOnly(plans);
+  }
+
+  /**
+   * A send's audit row (migration V41) is written with a plan made once per connection: the
+   * statement that wrote it before, an {@code INSERT} of the unnested arrays, was planned again on
+   * every execution — with the arrays' values known the plan cache expects one row where the
+   * generic plan expects the default, judges the generic plan dearer and never switches
+   * (MessagingBench: 1 764 plannings in 1 815 sends, a sixth of PostgreSQL's CPU per send). Counted
+   * with {@code log_planner_stats} on a kept (named) statement, each send followed by its row in
+   * the same transaction, as the request role; the old statement is counted the same way.
+   */
+  @Test
+  void theAuditRowOfASendIsWrittenWithAPlanMadeOncePerConnection() throws Exception {
+    List<Integer> function =
+        auditRowPlannings(
+            "SELECT control_plane.audit_outbox_insert(?::uuid, now(), ?, ?, ?, ?) AS written");
+    // the first executions compile the function and plan its statement, the next five plan the
+    // call with its values (the plan cache's custom plans); from then on nothing is planned
+    assertThat(function.subList(0, 1)).allMatch(n -> n > 0);
+    assertThat(function.subList(7, function.size())).as("plannings per row").containsOnly(0);
+    List<Integer> statement =
+        auditRowPlannings(
+            "INSERT INTO control_plane.audit_outbox"
+                + " (workspace_id, event_id, event, machine_id, created_at)"
+                + " SELECT ?::uuid, u.event_id, u.event,"
+                + " (SELECT a.machine_id FROM control_plane.agents a WHERE a.id = u.agent"
+                + " LIMIT 1), now()"
+                + " FROM unnest(?::uuid[], ?::text[], ?::bytea[], ?::uuid[])"
+                + " AS u(message_id, event_id, event, agent)"
+                + " WHERE (SELECT true FROM control_plane.message_ids mi"
+                + " WHERE mi.workspace_id = ?::uuid AND mi.id = u.message_id AND mi.xmin = pg_current_xact_id()::xid LIMIT 1)");
+    assertThat(statement.subList(7, statement.size()))
+        .as("the statement before V41: planned on every execution")
+        .containsOnly(1);
+  }
+
+  /**
+   * The audit row's plan looks the sending agent and the send's claim up by primary key (a plan
+   * that read either table whole, or joined it by a filter, would be kept by the connection as the
+   * tables grow), here with the statistics of this young database's few rows, analyzed as
+   * autovacuum does once a table has changed a little.
+   */
+  @Test
+  void theAuditRowLooksUpTheAgentAndTheClaimByPrimaryKey() throws Exception {
+    String plan = null;
+    try (Connection c =
+        requestRoleConnection(
+            "ANALYZE control_plane.agents, control_plane.message_ids",
+            "LOAD 'auto_explain'",
+            "SET auto_explain.log_min_duration = 0",
+            "SET auto_explain.log_nested_statements = on",
+            "SET auto_explain.log_level = notice")) {
+      for (int i = 0; i < 3; i++) {
+        for (String m :
+            writeAuditRows(
+                c,
+                "SELECT control_plane.audit_outbox_insert(?::uuid, now(), ?, ?, ?, ?)"
+                    + " AS written")) {
+          if (m.contains("INSERT INTO control_plane.audit_outbox")) {
+            plan = m;
+          }
+        }
+      }
+    }
+    assertThat(plan).as("the row's plan, reported by auto_explain").isNotNull();
+    String shown = plan;
+    assertThat(plan.lines().filter(l -> WHOLE.matcher(l).find()).toList()).as(shown).isEmpty();
+    assertThat(plan.lines().filter(l -> l.contains(" on message_ids ")).toList())
+        .as(shown)
+        .isNotEmpty()
+        .allMatch(l -> l.contains("Index Scan using message_ids_pkey"));
+    assertThat(plan.lines().filter(l -> l.contains(" on agents ")).toList())
+        .as(shown)
+        .isNotEmpty()
+        .allMatch(l -> l.contains("Index Scan using agents_pkey"));
+  }
+
+  /**
+   * Ten sends, each followed in its transaction by the audit rows of its group written by {@code
+   * sql} on a kept statement: the plannings PostgreSQL reported for each row's statement.
+   */
+  private List<Integer> auditRowPlannings(String sql) throws Exception {
+    List<Integer> plannings = new ArrayList<>();
+    try (Connection c =
+        requestRoleConnection("SET client_min_messages = log", "SET log_planner_stats = on")) {
+      try (PreparedStatement st = c.prepareStatement(sql)) {
+        for (int i = 0; i < 10; i++) {
+          sendGroup(c);
+          bindAuditRows(c, st);
+          st.execute();
+          plannings.add(
+              (int)
+                  warnings(st.getWarnings()).stream()
+                      .filter(m -> m.contains("PLANNER STATISTICS"))
+                      .count());
+          assertThat(rowsOfThisTransaction(c)).as("rows written").isEqualTo(2);
+          c.commit();
+        }
+      }
+    }
+    return plannings;
+  }
+
+  /** One send group, then its audit rows by {@code sql}: what PostgreSQL reported for the rows. */
+  private List<String> writeAuditRows(Connection c, String sql) throws Exception {
+    sendGroup(c);
+    try (PreparedStatement st = c.prepareStatement(sql)) {
+      bindAuditRows(c, st);
+      st.execute();
+      List<String> out = warnings(st.getWarnings());
+      assertThat(rowsOfThisTransaction(c)).as("rows written").isEqualTo(2);
+      c.commit();
+      return out;
+    }
+  }
+
+  private void bindAuditRows(Connection c, PreparedStatement st) throws Exception {
+    st.setObject(1, UUID.fromString(scene.ws()));
+    st.setArray(2, c.createArrayOf("uuid", sent));
+    st.setArray(3, c.createArrayOf("text", new Object[] {"e-" + sent[0], "e-" + sent[1]}));
+    st.setArray(4, c.createArrayOf("bytea", new byte[][] {{1}, {2}}));
+    st.setArray(5, c.createArrayOf("uuid", new Object[] {null, scene.agent().id()}));
+    if (st.getParameterMetaData().getParameterCount() == 6) { // the statement before V41
+      st.setObject(6, UUID.fromString(scene.ws()));
+    }
+  }
+
+  /** The audit rows this transaction wrote. */
+  private int rowsOfThisTransaction(Connection c) throws Exception {
+    try (Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM control_plane.audit_outbox"
+                    + " WHERE xmin = pg_current_xact_id()::xid")) {
+      rs.next();
+      return rs.getInt(1);
+    }
+  }
+
+  /**
+   * A connection as the request role in the scene's workspace after {@code settings} (made as the
+   * owner: the logging ones are a superuser's), statements kept (named) from their first execution,
+   * not in autocommit.
+   */
+  private Connection requestRoleConnection(String... settings) throws Exception {
+    Connection c = h.pg.ownerConnection();
+    c.unwrap(org.postgresql.PGConnection.class).setPrepareThreshold(1);
+    try (Statement st = c.createStatement()) {
+      for (String setting : settings) {
+        st.execute(setting);
+      }
+      st.execute("SET ROLE " + h.service.database().appRole());
+      st.execute("SET umbra.workspace_id = '" + scene.ws() + "'");
+    }
+    c.setAutoCommit(false);
+    return c;
+  }
+
+  private static List<String> warnings(SQLWarning first) {
+    List<String> out = new ArrayList<>();
+    for (SQLWarning w = first; w != null; w = w.getNextWarning()) {
+      out.add(w.getMessage());
+    }
+    return out;
   }
 
   /**
@@ -191,7 +358,8 @@ class SendPlansTest {
             "SELECT refused FROM control_plane.message_send(?::uuid, ?, ?, ?, ?, ?, ?, ?,"
                 + " ARRAY['\\x09'::bytea, '\\x09'::bytea], now(), ?, ?)")) {
       st.setObject(1, UUID.fromString(scene.ws()));
-      st.setArray(2, c.createArrayOf("uuid", new Object[] {UUID.randomUUID(), UUID.randomUUID()}));
+      sent = new UUID[] {UUID.randomUUID(), UUID.randomUUID()};
+      st.setArray(2, c.createArrayOf("uuid", sent));
       st.setArray(3, c.createArrayOf("uuid", new Object[] {conversation, conversation}));
       st.setArray(4, c.createArrayOf("text", new Object[] {"device", "agent"}));
       st.setArray(5, c.createArrayOf("uuid", new Object[] {device, agent}));

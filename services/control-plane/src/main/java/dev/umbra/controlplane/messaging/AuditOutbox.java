@@ -61,20 +61,16 @@ final class AuditOutbox {
   record Entry(UUID messageId, AuditEvent event, UUID agent) {}
 
   /**
-   * The rows of the sends of this transaction that stored a copy: a claim made by this transaction
-   * has its id as {@code xmin} (a resend's older claims do not, a refused send has none; {@code
-   * message_send} runs no subtransaction), so a send that stored nothing writes no row — whatever
-   * the clocks say (two transactions may read the same time). The agent's machine is read here, in
-   * the transaction that checked it.
+   * Writes the rows of the sends of this transaction that stored a copy, by {@code
+   * audit_outbox_insert} (migration V41: its statement planned once per connection, not on every
+   * send): a claim made by this transaction has its id as {@code xmin} (a resend's older claims do
+   * not, a refused send has none; {@code message_send} runs no subtransaction), so a send that
+   * stored nothing writes no row — whatever the clocks say (two transactions may read the same
+   * time). The agent's machine is read there, in the transaction that checked it.
    */
   static final String INSERT =
-      "INSERT INTO audit_outbox (workspace_id, event_id, event, machine_id, created_at)"
-          + " SELECT $1, u.event_id, u.event,"
-          + " (SELECT a.machine_id FROM agents a WHERE a.id = u.agent LIMIT 1), $2"
-          + " FROM unnest($3::uuid[], $4::text[], $5::bytea[], $6::uuid[])"
-          + " AS u(message_id, event_id, event, agent)"
-          + " WHERE (SELECT true FROM message_ids mi WHERE mi.workspace_id = $1"
-          + " AND mi.id = u.message_id AND mi.xmin = pg_current_xact_id()::xid LIMIT 1)";
+      "SELECT audit_outbox_insert($1, $2, $3::uuid[], $4::text[], $5::bytea[], $6::uuid[])"
+          + " AS written";
 
   private final Vertx vertx;
   private final Database db;

@@ -22,6 +22,11 @@ class SendStatementsTest {
   }
 
   @Test
+  void theAuditRowStatementIsKeptPrepared() {
+    assertThat(Database.keptPrepared(AuditOutbox.INSERT)).isTrue();
+  }
+
+  @Test
   void aStatementOfEveryColumnIsNot() {
     // the measure itself: the claim as it was before 2026-12-05 18:55 UTC
     assertThat(Database.keptPrepared("WITH u AS (SELECT * FROM unnest($1::uuid[])) SELECT 1"))
