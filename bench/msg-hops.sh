@@ -47,9 +47,11 @@ if [ "$mode" = attach ]; then
       >>"$dir/threads" || true
   fi
   echo recording # MessagingBench starts the round on this line
+  # --exclude-perf: perf's own writes of the recording are not recorded (they were, one write
+  # event per few recorded events, keeping a vCPU busy with perf during the round)
   exec perf record -a -q -o "$dir/$what.data" \
-    -e syscalls:sys_enter_sendto,syscalls:sys_enter_writev,syscalls:sys_enter_write \
-    -e sched:sched_wakeup,sched:sched_switch
+    -e syscalls:sys_enter_sendto,syscalls:sys_enter_writev,syscalls:sys_enter_write --exclude-perf \
+    -e sched:sched_wakeup,sched:sched_switch --exclude-perf
 fi
 
 dir=${2:?directory}

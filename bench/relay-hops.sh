@@ -29,9 +29,11 @@ if [ "$mode" = attach ]; then
   echo "$pid" >>"$dir/$point.pids"
   # the points' processes are attached at once: the first takes the recording, the others wait
   mkdir "$dir/$point.lock" 2>/dev/null || exec sleep 100000
+  # --exclude-perf: perf's own writes of the recording are not recorded (they were, one write
+  # event per few recorded events, keeping a vCPU busy with perf during the point)
   exec perf record -a -q -o "$dir/$point.data" \
-    -e syscalls:sys_exit_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_writev,syscalls:sys_enter_write \
-    -e sched:sched_wakeup,sched:sched_switch
+    -e syscalls:sys_exit_recvfrom,syscalls:sys_enter_sendto,syscalls:sys_enter_writev,syscalls:sys_enter_write --exclude-perf \
+    -e sched:sched_wakeup,sched:sched_switch --exclude-perf
 fi
 
 dir=${2:?directory}
