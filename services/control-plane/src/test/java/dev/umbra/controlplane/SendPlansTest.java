@@ -148,7 +148,8 @@ class SendPlansTest {
                 + " FROM unnest(?::uuid[], ?::text[], ?::bytea[], ?::uuid[])"
                 + " AS u(message_id, event_id, event, agent)"
                 + " WHERE (SELECT true FROM control_plane.message_ids mi"
-                + " WHERE mi.workspace_id = ?::uuid AND mi.id = u.message_id AND mi.xmin = pg_current_xact_id()::xid LIMIT 1)");
+                + " WHERE mi.workspace_id = ?::uuid AND mi.id = u.message_id"
+                + " AND mi.xmin = pg_current_xact_id()::xid LIMIT 1)");
     assertThat(statement.subList(7, statement.size()))
         .as("the statement before V41: planned on every execution")
         .containsOnly(1);
@@ -170,14 +171,14 @@ class SendPlansTest {
             "SET auto_explain.log_min_duration = 0",
             "SET auto_explain.log_nested_statements = on",
             "SET auto_explain.log_level = notice")) {
-      for (int i = 0; i < 3; i++) {
-        for (String m :
-            writeAuditRows(
-                c,
-                "SELECT control_plane.audit_outbox_insert(?::uuid, now(), ?, ?, ?, ?)"
-                    + " AS written")) {
-          if (m.contains("INSERT INTO control_plane.audit_outbox")) {
-            plan = m;
+      try (PreparedStatement st =
+          c.prepareStatement(
+              "SELECT control_plane.audit_outbox_insert(?::uuid, now(), ?, ?, ?, ?) AS written")) {
+        for (int i = 0; i < 3; i++) {
+          for (String m : writeAuditRows(c, st)) {
+            if (m.contains("INSERT INTO control_plane.audit_outbox")) {
+              plan = m;
+            }
           }
         }
       }
@@ -205,33 +206,29 @@ class SendPlansTest {
         requestRoleConnection("SET client_min_messages = log", "SET log_planner_stats = on")) {
       try (PreparedStatement st = c.prepareStatement(sql)) {
         for (int i = 0; i < 10; i++) {
-          sendGroup(c);
-          bindAuditRows(c, st);
-          st.execute();
           plannings.add(
               (int)
-                  warnings(st.getWarnings()).stream()
+                  writeAuditRows(c, st).stream()
                       .filter(m -> m.contains("PLANNER STATISTICS"))
                       .count());
-          assertThat(rowsOfThisTransaction(c)).as("rows written").isEqualTo(2);
-          c.commit();
         }
       }
     }
     return plannings;
   }
 
-  /** One send group, then its audit rows by {@code sql}: what PostgreSQL reported for the rows. */
-  private List<String> writeAuditRows(Connection c, String sql) throws Exception {
+  /**
+   * One send group, then its audit rows by {@code st} in the same transaction, committed: what
+   * PostgreSQL reported for the rows' statement.
+   */
+  private List<String> writeAuditRows(Connection c, PreparedStatement st) throws Exception {
     sendGroup(c);
-    try (PreparedStatement st = c.prepareStatement(sql)) {
-      bindAuditRows(c, st);
-      st.execute();
-      List<String> out = warnings(st.getWarnings());
-      assertThat(rowsOfThisTransaction(c)).as("rows written").isEqualTo(2);
-      c.commit();
-      return out;
-    }
+    bindAuditRows(c, st);
+    st.execute();
+    List<String> out = warnings(st.getWarnings());
+    assertThat(rowsOfThisTransaction(c)).as("rows written").isEqualTo(2);
+    c.commit();
+    return out;
   }
 
   private void bindAuditRows(Connection c, PreparedStatement st) throws Exception {
@@ -376,11 +373,7 @@ class SendPlansTest {
           outcomes.add(rs.getString(1));
         }
       }
-      List<String> out = new ArrayList<>();
-      for (SQLWarning w = st.getWarnings(); w != null; w = w.getNextWarning()) {
-        out.add(w.getMessage());
-      }
-      return out;
+      return warnings(st.getWarnings());
     }
   }
 
