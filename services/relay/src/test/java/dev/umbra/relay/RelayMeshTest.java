@@ -32,7 +32,9 @@ import dev.umbra.relay.wire.RelayWire;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.UpgradeRejectedException;
 import io.vertx.ext.web.client.WebClient;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -177,15 +179,37 @@ class RelayMeshTest {
   }
 
   @Test
-  void aSlowReceiverPausesTheRemoteSenderInsteadOfDroppingItsFrames() {
+  void aSlowReceiverPausesTheRemoteSenderInsteadOfDroppingItsFrames() throws Exception {
+    // Own relays with a larger queue bound: what arrives after the pause (the room for it is 1.5
+    // times the bound) is what the client's instance forwards while the signal travels, and in
+    // one JVM on two vCPUs that has been up to 12 MB, everything the client sent.
+    cluster.close();
+    int queue = 16 << 20;
+    cluster =
+        fixture.two(
+            home,
+            Map.of(
+                "UMBRA_RELAY_MAX_FRAME_BYTES",
+                "16384",
+                "UMBRA_RELAY_QUEUE_BYTES",
+                Integer.toString(queue),
+                "UMBRA_INTERNAL_TOKEN",
+                CREDENTIAL));
+    a = cluster.instance(0);
+    b = cluster.instance(1);
     RawPeer d = daemon(b, 4096);
     try (RawPeer c = client(a)) {
       long ch = RANDOM.nextLong() | 1;
       open(c, d, ch);
       d.pause(); // the daemon reads nothing for a while
-      int n = 1000; // 12 MB: more than the sockets on the way and the queue bound hold
+      // More than can cross while the route is paused: the frames from the link waiting in the
+      // daemon's queue (at most twice the bound, beyond it they would be dropped), the kernel's
+      // send buffer towards the daemon, and a little on the daemon's side.
+      int size = 12_000;
+      long held = 2L * queue + tcpSendBufferMax() + (1 << 20);
+      int n = (int) (held * 11 / 10 / size);
       for (int i = 0; i < n; i++) {
-        c.sendLater(data(ch, i, 12_000));
+        c.sendLater(data(ch, i, size));
       }
       RelayMetrics ma = a.service().metrics();
       RelayMetrics mb = b.service().metrics();
@@ -209,6 +233,19 @@ class RelayMeshTest {
       assertThat(ma.drops(Drop.LINK_DOWN)).isZero();
     }
     d.close();
+  }
+
+  /**
+   * The most a TCP socket's send buffer grows to here (Linux's {@code tcp_wmem}, whose last field
+   * is 4 MiB by default; 16 MiB assumed where it cannot be read).
+   */
+  private static long tcpSendBufferMax() throws IOException {
+    Path wmem = Path.of("/proc/sys/net/ipv4/tcp_wmem");
+    if (!Files.isReadable(wmem)) {
+      return 16 << 20;
+    }
+    String[] fields = Files.readString(wmem).trim().split("\\s+");
+    return Long.parseLong(fields[fields.length - 1]);
   }
 
   @Test
