@@ -77,6 +77,46 @@ public final class BenchMachine {
     return states.isEmpty() ? "none" : String.join("+", states);
   }
 
+  /**
+   * The machine's CPU time so far from /proc/stat's {@code cpu} line, in clock ticks: {@code
+   * [steal, total]} (total counts every field but guest time, which user time already holds), or
+   * null when it cannot be read.
+   */
+  static long[] cpuTicks(Path root) {
+    String line = firstLine(root.resolve("proc/stat"));
+    String[] f = line.split("\\s+");
+    if (f.length < 9 || !f[0].equals("cpu")) {
+      return null;
+    }
+    try {
+      long total = 0;
+      for (int i = 1; i <= Math.min(8, f.length - 1); i++) { // user .. steal
+        total += Long.parseLong(f[i]);
+      }
+      return new long[] {Long.parseLong(f[8]), total};
+    } catch (NumberFormatException e) {
+      return null;
+    }
+  }
+
+  /** The CPU ticks of the machine now ({@link #cpuTicks(Path)} of "/"). */
+  public static long[] cpuTicks() {
+    return cpuTicks(Path.of("/"));
+  }
+
+  /**
+   * "steal=…%": the share of the machine's CPU time the hypervisor gave to others between two
+   * {@link #cpuTicks()} readings — a run with steal was not on a quiet machine, whatever its load
+   * average said.
+   */
+  public static String steal(long[] before, long[] after) {
+    if (before == null || after == null || after[1] <= before[1]) {
+      return "steal=unknown";
+    }
+    return String.format(
+        Locale.ROOT, "steal=%.1f%%", 100.0 * (after[0] - before[0]) / (after[1] - before[1]));
+  }
+
   private static String firstLine(Path file) {
     try (Stream<String> lines = Files.lines(file)) {
       return lines.findFirst().map(String::trim).orElse("unknown");

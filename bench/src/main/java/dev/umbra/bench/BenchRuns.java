@@ -29,11 +29,14 @@ public final class BenchRuns {
 
   /**
    * Runs {@code body} and exits 0, or prints the failure and exits 1 (event-loop threads would keep
-   * a failed run alive).
+   * a failed run alive). A run that ends prints the hypervisor's steal over it.
    */
   public static void runAndExit(Body body) {
+    long[] ticks = BenchMachine.cpuTicks();
     try {
       body.run();
+      System.out.println(
+          "machine during the run: " + BenchMachine.steal(ticks, BenchMachine.cpuTicks()));
       System.exit(0);
     } catch (Exception e) {
       e.printStackTrace();

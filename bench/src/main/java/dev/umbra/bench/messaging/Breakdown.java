@@ -140,7 +140,51 @@ final class Breakdown {
     row(b, "agent  answered -> copy received (< 0: before the answer)", 3, 4);
     row(b, "agent  copy received -> decrypted", 4, 5);
     row(b, "total  send start -> decrypted", 0, 5);
+    slowest(b);
     return b.toString();
+  }
+
+  /**
+   * The slowest 1 % of messages (end to end) against the middle 10 %: the mean of each client stage
+   * in both, so a tail shows the stage it comes from (the percentiles above are of each stage on
+   * its own, taken from different messages).
+   */
+  private void slowest(StringBuilder b) {
+    if (messages.size() < 100) {
+      return;
+    }
+    List<long[]> byTotal = new ArrayList<>(messages);
+    byTotal.sort((x, y) -> Long.compare(x[5] - x[0], y[5] - y[0]));
+    int n = byTotal.size();
+    List<long[]> tail = byTotal.subList(n - n / 100, n);
+    List<long[]> middle = byTotal.subList(n * 45 / 100, n * 55 / 100);
+    b.append(
+        String.format(
+            Locale.ROOT,
+            "%nthe slowest 1 %% (%d messages) against the middle 10 %%, mean us     middle   slowest%n",
+            tail.size()));
+    String[] labels = {
+      "owner  send start -> sealed",
+      "owner  sealed -> request written",
+      "owner  request written -> answered",
+      "agent  answered -> copy received",
+      "agent  copy received -> decrypted",
+      "total  send start -> decrypted"
+    };
+    int[][] spans = {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {0, 5}};
+    for (int i = 0; i < labels.length; i++) {
+      b.append(
+          String.format(
+              Locale.ROOT,
+              "%-64s %9d %9d%n",
+              labels[i],
+              meanMicros(middle, spans[i][0], spans[i][1]),
+              meanMicros(tail, spans[i][0], spans[i][1])));
+    }
+  }
+
+  private static long meanMicros(List<long[]> ms, int from, int to) {
+    return (long) ms.stream().mapToLong(m -> m[to] - m[from]).average().orElse(0) / 1000;
   }
 
   private void row(StringBuilder b, String label, int from, int to) {
