@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
@@ -36,6 +37,23 @@ final class Breakdown {
   private static final Pattern BUCKET =
       Pattern.compile(
           "^umbra_messaging_stage_seconds_bucket\\{stage=\"(\\w+)\",le=\"([^\"]+)\"} (\\S+)$");
+
+  /** A stage between two of a message's stamps (indices into its stamp array). */
+  private record Span(String label, int from, int to) {
+    long nanos(long[] message) {
+      return message[to] - message[from];
+    }
+  }
+
+  private static final Span SEALED = new Span("owner  send start -> sealed", 0, 1);
+  private static final Span WRITTEN =
+      new Span("owner  sealed -> request written (batcher, pool)", 1, 2);
+  private static final Span ANSWERED =
+      new Span("owner  request written -> answered (POST round trip)", 2, 3);
+  private static final Span AFTER_ANSWER =
+      new Span("agent  answered -> copy received (< 0: before the answer)", 3, 4);
+  private static final Span OPENED = new Span("agent  copy received -> decrypted", 4, 5);
+  private static final Span TOTAL = new Span("total  send start -> decrypted", 0, 5);
 
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
@@ -129,17 +147,17 @@ final class Breakdown {
             Locale.ROOT,
             "%nwhere the time goes, latency rounds pooled (%d messages)          p50 us    p99 us%n",
             messages.size()));
-    row(b, "owner  send start -> sealed", 0, 1);
-    row(b, "owner  sealed -> request written (batcher, pool)", 1, 2);
-    row(b, "owner  request written -> answered (POST round trip)", 2, 3);
+    row(b, SEALED);
+    row(b, WRITTEN);
+    row(b, ANSWERED);
     server(b, "cp-a", "answered", "A      route entered -> answer written");
     server(b, "cp-a", "stored", "A      route entered -> send stored (queue, SQL, commit)");
     server(b, "cp-a", "published", "A      send stored -> notice published (Redis answered)");
     server(b, "cp-b", "pushed", "B      notice received -> frame written to the socket");
     row(b, "agent  request written -> copy received", 2, 4);
-    row(b, "agent  answered -> copy received (< 0: before the answer)", 3, 4);
-    row(b, "agent  copy received -> decrypted", 4, 5);
-    row(b, "total  send start -> decrypted", 0, 5);
+    row(b, AFTER_ANSWER);
+    row(b, OPENED);
+    row(b, TOTAL);
     slowest(b);
     return b.toString();
   }
@@ -154,7 +172,7 @@ final class Breakdown {
       return;
     }
     List<long[]> byTotal = new ArrayList<>(messages);
-    byTotal.sort((x, y) -> Long.compare(x[5] - x[0], y[5] - y[0]));
+    byTotal.sort(Comparator.comparingLong(TOTAL::nanos));
     int n = byTotal.size();
     List<long[]> tail = byTotal.subList(n - n / 100, n);
     List<long[]> middle = byTotal.subList(n * 45 / 100, n * 55 / 100);
@@ -163,28 +181,23 @@ final class Breakdown {
             Locale.ROOT,
             "%nthe slowest 1 %% (%d messages) against the middle 10 %%, mean us     middle   slowest%n",
             tail.size()));
-    String[] labels = {
-      "owner  send start -> sealed",
-      "owner  sealed -> request written",
-      "owner  request written -> answered",
-      "agent  answered -> copy received",
-      "agent  copy received -> decrypted",
-      "total  send start -> decrypted"
-    };
-    int[][] spans = {{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {0, 5}};
-    for (int i = 0; i < labels.length; i++) {
+    for (Span span : List.of(SEALED, WRITTEN, ANSWERED, AFTER_ANSWER, OPENED, TOTAL)) {
       b.append(
           String.format(
               Locale.ROOT,
               "%-64s %9d %9d%n",
-              labels[i],
-              meanMicros(middle, spans[i][0], spans[i][1]),
-              meanMicros(tail, spans[i][0], spans[i][1])));
+              span.label(),
+              meanMicros(middle, span),
+              meanMicros(tail, span)));
     }
   }
 
-  private static long meanMicros(List<long[]> ms, int from, int to) {
-    return (long) ms.stream().mapToLong(m -> m[to] - m[from]).average().orElse(0) / 1000;
+  private static long meanMicros(List<long[]> ms, Span span) {
+    return (long) ms.stream().mapToLong(span::nanos).average().orElse(0) / 1000;
+  }
+
+  private void row(StringBuilder b, Span span) {
+    row(b, span.label(), span.from(), span.to());
   }
 
   private void row(StringBuilder b, String label, int from, int to) {

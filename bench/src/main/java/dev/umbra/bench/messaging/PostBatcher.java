@@ -76,13 +76,15 @@ final class PostBatcher {
       }
       posted.onComplete(
           ar -> {
+            // the slot is free before the outcomes are told: a caller woken by the last outcome
+            // (the window's drain) reads no request still in flight
+            synchronized (this) {
+              running--;
+            }
             for (Queued q : batch) {
               q.outcome().handle(ar);
             }
-            synchronized (this) {
-              running--;
-              pump();
-            }
+            pump();
           });
     }
   }

@@ -69,13 +69,21 @@ class RelayMeshTest {
 
   @BeforeEach
   void startRelays() {
+    startRelays(4 << 20);
+  }
+
+  /** Two instances {@code a} and {@code b} whose send queues are bounded at {@code queueBytes}. */
+  private void startRelays(int queueBytes) {
     cluster =
         fixture.two(
             home,
             Map.of(
-                "UMBRA_RELAY_MAX_FRAME_BYTES", "16384",
-                "UMBRA_RELAY_QUEUE_BYTES", "4194304",
-                "UMBRA_INTERNAL_TOKEN", CREDENTIAL));
+                "UMBRA_RELAY_MAX_FRAME_BYTES",
+                "16384",
+                "UMBRA_RELAY_QUEUE_BYTES",
+                Integer.toString(queueBytes),
+                "UMBRA_INTERNAL_TOKEN",
+                CREDENTIAL));
     a = cluster.instance(0);
     b = cluster.instance(1);
   }
@@ -185,18 +193,7 @@ class RelayMeshTest {
     // one JVM on two vCPUs that has been up to 12 MB, everything the client sent.
     cluster.close();
     int queue = 16 << 20;
-    cluster =
-        fixture.two(
-            home,
-            Map.of(
-                "UMBRA_RELAY_MAX_FRAME_BYTES",
-                "16384",
-                "UMBRA_RELAY_QUEUE_BYTES",
-                Integer.toString(queue),
-                "UMBRA_INTERNAL_TOKEN",
-                CREDENTIAL));
-    a = cluster.instance(0);
-    b = cluster.instance(1);
+    startRelays(queue);
     RawPeer d = daemon(b, 4096);
     try (RawPeer c = client(a)) {
       long ch = RANDOM.nextLong() | 1;
