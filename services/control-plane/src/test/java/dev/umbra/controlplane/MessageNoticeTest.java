@@ -226,6 +226,12 @@ class MessageNoticeTest {
     Futures.await(a.bus.publish(channel, sealed), Duration.ofSeconds(10));
     Eventually.await(
         "the replay refused", Duration.ofSeconds(20), () -> refusedOnB("replayed") == 1);
+    // B counts the replay's refusal as soon as it reads it; the genuine copy it pushed before is
+    // then on its way through the socket, not necessarily at the client yet
+    Eventually.await(
+        "the genuine copy at the client",
+        Duration.ofSeconds(20),
+        () -> !onB.messageIds().isEmpty());
     assertThat(onB.messageIds()).hasSize(1);
     String pushed =
         onB.frames().stream()
