@@ -1,6 +1,7 @@
 package dev.umbra.bench.messaging;
 
 import dev.umbra.bench.BenchRuns;
+import dev.umbra.bench.ThreadTimes;
 import dev.umbra.kit.db.PgLocation;
 import java.lang.management.ManagementFactory;
 import java.net.ServerSocket;
@@ -27,14 +28,18 @@ import java.util.UUID;
  *       throughput phase; not counted (the JIT compilers of every JVM). The batched warm-up alone
  *       made ~300 requests, so the per-request code of the latency rounds (HTTP, routing,
  *       authentication, the transaction's framing) still ran interpreted or in profiled C1 code and
- *       was being compiled during them (docs/benchmarks.md, "the owner's POST").
+ *       was being compiled during them (docs/benchmarks.md, "the owner's POST"). Then {@code
+ *       umbra.bench.warmupRounds} (1) rounds as the latency rounds below, not counted: at their
+ *       pace the services deoptimise and compile again what the batches compiled.
  *   <li><b>latency</b>: {@code umbra.bench.latencyCount} (600) probes at {@code umbra.bench.rate}
  *       (50/s, well under capacity, so queueing stays out of it), from the owner's send start
  *       (before encryption) to the agent's decrypted plaintext; and in the same round the same
  *       number of probes at the same rate published on Redis by the owner's process and received by
  *       a subscriber in the agent's process, through the services' own bus client ({@code
  *       RedisBus}): the floor. Rounds ({@code umbra.bench.rounds}, 3) alternate floor and
- *       messaging; the medians of the rounds are compared.
+ *       messaging; the medians of the rounds are compared. After each round, how long the threads
+ *       of each process waited runnable for a CPU and how long the JIT compilers ran, from the
+ *       kernel's schedstat ({@link ThreadTimes}).
  *   <li><b>throughput</b>: {@code umbra.bench.messages} (20 000) sent as fast as a window of {@code
  *       umbra.bench.window} (64) messages in flight allows (posted several a request, {@link
  *       OwnerEnd}); messages/s = count ÷ (last decrypted − first send start). The CPU time each JVM
@@ -104,6 +109,7 @@ public final class MessagingBench {
       int window,
       int warmup,
       int warmupSingle,
+      int warmupRounds,
       int stallSeconds) {
     static Settings fromProperties() {
       return new Settings(
@@ -114,6 +120,7 @@ public final class MessagingBench {
           Integer.getInteger("umbra.bench.window", 64),
           Integer.getInteger("umbra.bench.warmup", 20_000),
           Integer.getInteger("umbra.bench.warmupSingle", 10_000),
+          Integer.getInteger("umbra.bench.warmupRounds", 1),
           Integer.getInteger("umbra.bench.stallSeconds", 90));
     }
   }
@@ -222,13 +229,36 @@ public final class MessagingBench {
     List<Result> floors = new ArrayList<>();
     List<Result> umbras = new ArrayList<>();
     String n = " " + s.latencyCount() + " " + s.rate();
+    for (int r = 1; r <= s.warmupRounds(); r++) {
+      // the latency rounds' pace after the batches of the warm-up: the services deoptimise what
+      // the batches compiled (JFR: 36 and 51 deoptimisations in A and B as round 1 began) and
+      // compile again; that belongs to no counted round
+      Result f = phase(owner, agent, "wfloor" + r, s.latencyCount(), "floor wfloor" + r + n);
+      Result u =
+          phase(
+              owner, agent, "wlat" + r, s.latencyCount(), "umbra wlat" + r + n + " " + s.window());
+      System.out.printf(
+          Locale.ROOT,
+          "warm-up round %d at %d/s (not counted): redis floor %s | umbra %s%n",
+          r,
+          s.rate(),
+          line(f),
+          line(u));
+    }
     for (int r = 1; r <= s.rounds(); r++) {
+      ThreadTimes.Reading floorStart = ThreadTimes.read(pids(all, pg));
       Result f = phase(owner, agent, "floor" + r, s.latencyCount(), "floor floor" + r + n);
       Process tool = r == 1 ? attach("lat1", all) : null;
       breakdown.roundStarts();
+      ThreadTimes.Reading umbraStart = ThreadTimes.read(pids(all, pg));
       Result u =
           phase(owner, agent, "lat" + r, s.latencyCount(), "umbra lat" + r + n + " " + s.window());
+      ThreadTimes.Reading umbraEnd = ThreadTimes.read(pids(all, pg));
       detach(tool);
+      System.out.println(
+          scheduling(r, "floor", all, floorStart, umbraStart, s.latencyCount())
+              + "\n"
+              + scheduling(r, "umbra", all, umbraStart, umbraEnd, s.latencyCount()));
       breakdown.roundEnded("lat" + r, tmp.resolve("owner"), tmp.resolve("agent"));
       floors.add(f);
       umbras.add(u);
@@ -312,6 +342,60 @@ public final class MessagingBench {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
+  }
+
+  /** The JVMs' process ids, then the bench database's PostgreSQL backends'. */
+  private static List<Long> pids(List<JvmProcess> all, PgBackendsCpu pg) {
+    List<Long> out = new ArrayList<>();
+    all.forEach(p -> out.add(p.process.pid()));
+    pg.ticks().keySet().forEach(pid -> out.add((long) pid));
+    return out;
+  }
+
+  /**
+   * "round 1 umbra scheduling: waited runnable cp-a 152 ms …, postgres …; JIT compiling cp-a 160 ms
+   * …": per process between two readings (PostgreSQL: every backend of the later reading).
+   */
+  private static String scheduling(
+      int round,
+      String phase,
+      List<JvmProcess> all,
+      ThreadTimes.Reading from,
+      ThreadTimes.Reading to,
+      int messages) {
+    StringBuilder waited = new StringBuilder();
+    StringBuilder jit = new StringBuilder();
+    long total = 0;
+    for (JvmProcess p : all) {
+      ThreadTimes.Delta d = ThreadTimes.between(from, to, p.process.pid());
+      total += d.waitNs();
+      waited.append(
+          String.format(
+              Locale.ROOT,
+              " %s %d (%s %d)",
+              p.name,
+              d.waitNs() / 1_000_000,
+              d.topWaiter(),
+              d.topWaitNs() / 1_000_000));
+      jit.append(String.format(Locale.ROOT, " %s %d", p.name, d.jitNs() / 1_000_000));
+    }
+    ThreadTimes.Delta pgTotal = ThreadTimes.Delta.NONE;
+    for (long pid : to.byProcess().keySet()) {
+      if (all.stream().noneMatch(p -> p.process.pid() == pid)) {
+        pgTotal = pgTotal.plus(ThreadTimes.between(from, to, pid));
+      }
+    }
+    total += pgTotal.waitNs();
+    return String.format(
+        Locale.ROOT,
+        "  round %d %s scheduling (schedstat, ms): waited runnable%s postgres %d (%.0f us a message);"
+            + " JIT compiling%s",
+        round,
+        phase,
+        waited,
+        pgTotal.waitNs() / 1_000_000,
+        total / 1000.0 / messages,
+        jit);
   }
 
   private static Result phase(
