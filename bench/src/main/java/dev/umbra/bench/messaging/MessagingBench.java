@@ -217,34 +217,10 @@ public final class MessagingBench {
         s.rounds(),
         s.messages(),
         s.window());
-    if (s.warmupSingle() > 0) {
-      Result w1 =
-          phase(
-              owner, agent, "warm1", s.warmupSingle(), "umbra warm1 " + s.warmupSingle() + " 0 1");
-      System.out.println("warm-up one a request (not counted): " + line(w1));
-    }
-    Result w =
-        phase(owner, agent, "warm", s.warmup(), "umbra warm " + s.warmup() + " 0 " + s.window());
-    System.out.println("warm-up (not counted): " + line(w));
+    warmUp(s, owner, agent);
     List<Result> floors = new ArrayList<>();
     List<Result> umbras = new ArrayList<>();
     String n = " " + s.latencyCount() + " " + s.rate();
-    for (int r = 1; r <= s.warmupRounds(); r++) {
-      // the latency rounds' pace after the batches of the warm-up: the services deoptimise what
-      // the batches compiled (JFR: 36 and 51 deoptimisations in A and B as round 1 began) and
-      // compile again; that belongs to no counted round
-      Result f = phase(owner, agent, "wfloor" + r, s.latencyCount(), "floor wfloor" + r + n);
-      Result u =
-          phase(
-              owner, agent, "wlat" + r, s.latencyCount(), "umbra wlat" + r + n + " " + s.window());
-      System.out.printf(
-          Locale.ROOT,
-          "warm-up round %d at %d/s (not counted): redis floor %s | umbra %s%n",
-          r,
-          s.rate(),
-          line(f),
-          line(u));
-    }
     for (int r = 1; r <= s.rounds(); r++) {
       ThreadTimes.Reading floorStart = ThreadTimes.read(pids(all, pg));
       Result f = phase(owner, agent, "floor" + r, s.latencyCount(), "floor floor" + r + n);
@@ -271,6 +247,50 @@ public final class MessagingBench {
           line(u),
           (double) u.p99() / f.p99());
     }
+    Result t = throughput(s, all, owner, agent, pg);
+    report(floors, umbras, t, s.rate(), s.window(), s.latencyCount());
+    System.out.println(breakdown.render());
+    owner.send("quit");
+    agent.send("quit");
+  }
+
+  /**
+   * The warm-up, not counted: messages one a request, then batched, then rounds as the latency
+   * rounds.
+   */
+  private static void warmUp(Settings s, JvmProcess owner, JvmProcess agent) throws Exception {
+    if (s.warmupSingle() > 0) {
+      Result w1 =
+          phase(
+              owner, agent, "warm1", s.warmupSingle(), "umbra warm1 " + s.warmupSingle() + " 0 1");
+      System.out.println("warm-up one a request (not counted): " + line(w1));
+    }
+    Result w =
+        phase(owner, agent, "warm", s.warmup(), "umbra warm " + s.warmup() + " 0 " + s.window());
+    System.out.println("warm-up (not counted): " + line(w));
+    String n = " " + s.latencyCount() + " " + s.rate();
+    for (int r = 1; r <= s.warmupRounds(); r++) {
+      // the latency rounds' pace after the batches of the warm-up: the services deoptimise what
+      // the batches compiled (JFR: 36 and 51 deoptimisations in A and B as round 1 began) and
+      // compile again; that belongs to no counted round
+      Result f = phase(owner, agent, "wfloor" + r, s.latencyCount(), "floor wfloor" + r + n);
+      Result u =
+          phase(
+              owner, agent, "wlat" + r, s.latencyCount(), "umbra wlat" + r + n + " " + s.window());
+      System.out.printf(
+          Locale.ROOT,
+          "warm-up round %d at %d/s (not counted): redis floor %s | umbra %s%n",
+          r,
+          s.rate(),
+          line(f),
+          line(u));
+    }
+  }
+
+  /** The throughput phase and the CPU per message each process spent in it, printed. */
+  private static Result throughput(
+      Settings s, List<JvmProcess> all, JvmProcess owner, JvmProcess agent, PgBackendsCpu pg)
+      throws Exception {
     long[] cpuBefore = cpu(all);
     Map<Integer, Long> pgBefore = pg.ticks();
     Result t =
@@ -293,10 +313,7 @@ public final class MessagingBench {
       per.append(String.format(Locale.ROOT, " postgres %d us (%d backends)", us, pgAfter.size()));
     }
     System.out.println(per.append(String.format(Locale.ROOT, "; total %d us", total)));
-    report(floors, umbras, t, s.rate(), s.window(), s.latencyCount());
-    System.out.println(breakdown.render());
-    owner.send("quit");
-    agent.send("quit");
+    return t;
   }
 
   /**
