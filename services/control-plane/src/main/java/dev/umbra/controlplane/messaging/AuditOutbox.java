@@ -103,6 +103,16 @@ final class AuditOutbox {
    * rows' age for {@link #sweep}).
    */
   Future<Void> insert(SqlConnection conn, UUID wid, OffsetDateTime stamp, List<Entry> entries) {
+    Tuple args = Tuple.tuple().addValue(wid).addValue(stamp);
+    addInsertArgs(args, entries);
+    return conn.preparedQuery(INSERT).execute(args).mapEmpty();
+  }
+
+  /**
+   * Adds the rows' arrays of {@link #INSERT} (its arguments after the workspace and stamp) to
+   * {@code args}: the send ids, event ids, events and sending agents of {@code entries}.
+   */
+  static void addInsertArgs(Tuple args, List<Entry> entries) {
     int n = entries.size();
     UUID[] messages = new UUID[n];
     String[] ids = new String[n];
@@ -115,16 +125,7 @@ final class AuditOutbox {
       events[i] = Buffer.buffer(e.event().toByteArray());
       agents[i] = e.agent();
     }
-    return conn.preparedQuery(INSERT)
-        .execute(
-            Tuple.tuple()
-                .addValue(wid)
-                .addValue(stamp)
-                .addValue(messages)
-                .addValue(ids)
-                .addValue(events)
-                .addValue(agents))
-        .mapEmpty();
+    args.addValue(messages).addValue(ids).addValue(events).addValue(agents);
   }
 
   /** The event {@code eventId} of {@code wid} is in the audit stream: its row goes. */

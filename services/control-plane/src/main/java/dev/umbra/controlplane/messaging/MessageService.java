@@ -3,6 +3,7 @@ package dev.umbra.controlplane.messaging;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.workspaces.Tenancy;
+import dev.umbra.kit.db.Database;
 import dev.umbra.kit.metrics.Metrics;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -128,16 +129,34 @@ final class MessageService {
    */
   Future<List<AsyncResult<Stored>>> send(
       SqlConnection conn, UUID wid, List<MessageStore.Attempt> attempts, OffsetDateTime stamp) {
-    return store
-        .send(conn, wid, attempts, stamp)
-        .map(
-            outcomes -> {
-              List<AsyncResult<Stored>> out = new ArrayList<>(attempts.size());
-              for (int i = 0; i < attempts.size(); i++) {
-                out.add(outcome(attempts.get(i), outcomes.get(i)));
-              }
-              return out;
-            });
+    return outcomes(store.send(conn, wid, attempts, stamp), attempts);
+  }
+
+  /**
+   * As {@link #send}, with the sends' audit rows, as one statement that is its own transaction
+   * ({@link MessageStore#sendCommitting}): when the answer comes, what was stored is committed. For
+   * sends with nothing to add to their transaction after the send (no agent sends: no webhook
+   * signal). Fails as a whole (nothing kept) like the transaction of {@link #send}.
+   */
+  Future<List<AsyncResult<Stored>>> sendCommitting(
+      Database db,
+      UUID wid,
+      List<MessageStore.Attempt> attempts,
+      OffsetDateTime stamp,
+      List<AuditOutbox.Entry> audits) {
+    return outcomes(store.sendCommitting(db, wid, attempts, stamp, audits), attempts);
+  }
+
+  private Future<List<AsyncResult<Stored>>> outcomes(
+      Future<List<MessageStore.Outcome>> answer, List<MessageStore.Attempt> attempts) {
+    return answer.map(
+        outcomes -> {
+          List<AsyncResult<Stored>> out = new ArrayList<>(attempts.size());
+          for (int i = 0; i < attempts.size(); i++) {
+            out.add(outcome(attempts.get(i), outcomes.get(i)));
+          }
+          return out;
+        });
   }
 
   /** The answer of one send from what PostgreSQL found ({@link MessageStore.Outcome}). */

@@ -7,6 +7,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.time.OffsetDateTime;
@@ -206,6 +207,32 @@ final class MessageStore {
    */
   Future<List<Outcome>> send(
       SqlConnection conn, UUID wid, List<Attempt> attempts, OffsetDateTime now) {
+    return outcomes(
+        conn.preparedQuery(SEND).execute(sendArgs(wid, attempts, now)), attempts.size());
+  }
+
+  /**
+   * As {@link #send}, with the sends' audit rows ({@link AuditOutbox#addInsertArgs}), as one
+   * statement that is its own transaction ({@code message_send_committing}, migration V42: the
+   * workspace setting, the send, the audit rows; {@link Database#ownTransaction}): when it answers,
+   * what it stored is committed. For sends whose transaction has nothing to add after the send's
+   * answer (no webhook signal: no agent sends).
+   */
+  Future<List<Outcome>> sendCommitting(
+      Database db,
+      UUID wid,
+      List<Attempt> attempts,
+      OffsetDateTime now,
+      List<AuditOutbox.Entry> audits) {
+    Tuple args = sendArgs(wid, attempts, now);
+    AuditOutbox.addInsertArgs(args, audits);
+    return outcomes(db.ownTransaction(SEND_COMMITTING, args), attempts.size());
+  }
+
+  /**
+   * The send statement's arguments ({@link #SEND}, the first twelve of {@link #SEND_COMMITTING}).
+   */
+  private Tuple sendArgs(UUID wid, List<Attempt> attempts, OffsetDateTime now) {
     int n = 0;
     for (Attempt a : attempts) {
       n += a.copies().size();
@@ -234,21 +261,27 @@ final class MessageStore {
         i++;
       }
     }
-    return conn.preparedQuery(SEND)
-        .execute(
-            Tuple.tuple()
-                .addValue(wid)
-                .addValue(ids)
-                .addValue(conversations)
-                .addValue(kinds)
-                .addValue(senders)
-                .addValue(accounts)
-                .addValue(copySends)
-                .addValue(recipients)
-                .addValue(cts)
-                .addValue(now)
-                .addValue(quotas.perRecipient())
-                .addValue(quotas.perSender()))
+    return Tuple.tuple()
+        .addValue(wid)
+        .addValue(ids)
+        .addValue(conversations)
+        .addValue(kinds)
+        .addValue(senders)
+        .addValue(accounts)
+        .addValue(copySends)
+        .addValue(recipients)
+        .addValue(cts)
+        .addValue(now)
+        .addValue(quotas.perRecipient())
+        .addValue(quotas.perSender());
+  }
+
+  /**
+   * The outcomes of {@code m} sends from the statement's answer; fails with {@link
+   * MessageService.Taken} if another sender holds an id.
+   */
+  private static Future<List<Outcome>> outcomes(Future<RowSet<Row>> answer, int m) {
+    return answer
         .recover(
             e ->
                 Future.failedFuture(
@@ -289,6 +322,14 @@ final class MessageStore {
           + " FROM message_send($1::uuid,"
           + " $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[],"
           + " $8::uuid[], $9::bytea[], $10::timestamptz, $11::int, $12::int)";
+
+  /** {@link #SEND} with the audit rows, as its own transaction (V42; named columns, as SEND). */
+  static final String SEND_COMMITTING =
+      "SELECT refused, machine, account, stranger, fresh, fresh_seqs, stored_at"
+          + " FROM message_send_committing($1::uuid,"
+          + " $2::uuid[], $3::uuid[], $4::text[], $5::uuid[], $6::uuid[], $7::bigint[],"
+          + " $8::uuid[], $9::bytea[], $10::timestamptz, $11::int, $12::int,"
+          + " $13::uuid[], $14::text[], $15::bytea[], $16::uuid[])";
 
   Future<List<Stored>> pending(SqlConnection conn, UUID recipient, long afterSeq, int fetch) {
     return conn.preparedQuery(

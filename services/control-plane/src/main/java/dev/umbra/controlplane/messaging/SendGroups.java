@@ -176,7 +176,7 @@ final class SendGroups {
 
   /** Runs {@code group} in one transaction and answers each send; never fails. */
   private Future<Void> attempt(UUID wid, List<Request> group) {
-    return db.inWorkspaceCommittingEarly(wid, (conn, commit) -> store(conn, commit, wid, group))
+    return stored(wid, group)
         .transform(
             ar -> {
               if (ar.succeeded()) {
@@ -204,53 +204,103 @@ final class SendGroups {
   }
 
   /**
-   * The group's work in its transaction, one statement ({@link MessageService#send}) sent with
-   * {@code BEGIN} and the workspace setting (PostgreSQL runs it after the setting, so row-level
-   * security applies), the audit events' rows of the sends it stored ({@link AuditOutbox#insert})
-   * and the {@code COMMIT} right behind them: one round trip in all. The statement makes every
-   * check (party, conversation, recipients) and stores only the sends that pass; one whose token
-   * alone refuses it (another workspace, a member session without a device) is not sent. An agent's
-   * send that must queue its webhook signal does so after the statement's answer, then the {@code
-   * COMMIT} follows (a second round trip). Answers, per send in order, its outcome; fails (the
-   * transaction rolls back) only as a whole.
+   * The sends of a group that its tokens do not refuse alone (another workspace, a member session
+   * without a device): {@code attempts}, each from the request at the same place of {@code at};
+   * {@code out} holds each request's refusal, or null where its attempt goes on.
    */
-  private Future<List<AsyncResult<Done>>> store(
-      SqlConnection conn, Database.EarlyCommit commit, UUID wid, List<Request> group) {
-    List<AsyncResult<Done>> out = new ArrayList<>();
-    List<MessageStore.Attempt> attempts = new ArrayList<>();
-    List<Integer> at = new ArrayList<>();
-    for (int i = 0; i < group.size(); i++) {
-      Request r = group.get(i);
-      try {
-        Party claimed = MessagingAuth.claimed(wid, r.claims());
-        attempts.add(new MessageStore.Attempt(r.id(), r.conversation(), claimed, r.copies()));
-        at.add(i);
-        out.add(null);
-      } catch (Refusal e) {
-        out.add(Future.failedFuture(e));
+  private record Prepared(
+      List<MessageStore.Attempt> attempts, List<Integer> at, List<AsyncResult<Done>> out) {
+    static Prepared of(UUID wid, List<Request> group) {
+      List<AsyncResult<Done>> out = new ArrayList<>();
+      List<MessageStore.Attempt> attempts = new ArrayList<>();
+      List<Integer> at = new ArrayList<>();
+      for (int i = 0; i < group.size(); i++) {
+        Request r = group.get(i);
+        try {
+          Party claimed = MessagingAuth.claimed(wid, r.claims());
+          attempts.add(new MessageStore.Attempt(r.id(), r.conversation(), claimed, r.copies()));
+          at.add(i);
+          out.add(null);
+        } catch (Refusal e) {
+          out.add(Future.failedFuture(e));
+        }
       }
+      return new Prepared(attempts, at, out);
     }
-    if (attempts.isEmpty()) {
-      return Future.succeededFuture(out);
+
+    boolean anyAgent() {
+      return attempts.stream().anyMatch(a -> a.sender().kind() == Party.Kind.AGENT);
+    }
+
+    /** The audit rows of the attempts (their prepared events, each with its sending agent). */
+    List<AuditOutbox.Entry> audits(List<Request> group) {
+      List<AuditOutbox.Entry> audits = new ArrayList<>(attempts.size());
+      for (int j = 0; j < attempts.size(); j++) {
+        MessageStore.Attempt a = attempts.get(j);
+        UUID agent = a.sender().kind() == Party.Kind.AGENT ? a.sender().id() : null;
+        audits.add(new AuditOutbox.Entry(a.id(), group.get(at.get(j)).audit(), agent));
+      }
+      return audits;
+    }
+  }
+
+  /**
+   * Stores {@code group}: its sends' checks, copies and audit rows in one transaction, answered per
+   * send in order; fails (nothing kept) only as a whole. Without an agent's send — nothing to queue
+   * after the send's answer — the transaction is one statement that commits itself ({@link
+   * MessageService#sendCommitting}): PostgreSQL answers once, after the commit, instead of four
+   * times (docs/messaging.md, "How a send is stored"); else {@link #store}.
+   */
+  private Future<List<AsyncResult<Done>>> stored(UUID wid, List<Request> group) {
+    Prepared p = Prepared.of(wid, group);
+    if (p.attempts().isEmpty()) {
+      return Future.succeededFuture(p.out());
     }
     OffsetDateTime stamp = messages.now();
+    if (!p.anyAgent()) {
+      return messages
+          .sendCommitting(db, wid, p.attempts(), stamp, p.audits(group))
+          .map(
+              each -> {
+                for (int j = 0; j < each.size(); j++) {
+                  int i = p.at().get(j);
+                  p.out()
+                      .set(
+                          i,
+                          each.get(j).failed()
+                              ? Future.failedFuture(each.get(j).cause())
+                              : Future.succeededFuture(
+                                  new Done(
+                                      each.get(j).result().party(),
+                                      each.get(j).result().sent(),
+                                      WebhookDeliveries.Enqueued.NONE,
+                                      group.get(i).audit())));
+                }
+                return p.out();
+              });
+    }
+    return db.inWorkspaceCommittingEarly(wid, (conn, commit) -> store(conn, wid, group, p, stamp));
+  }
+
+  /**
+   * The work of a group with an agent's send in its transaction: one statement ({@link
+   * MessageService#send}) sent with {@code BEGIN} and the workspace setting (PostgreSQL runs it
+   * after the setting, so row-level security applies) and the audit events' rows of the sends it
+   * stored ({@link AuditOutbox#insert}). The statement makes every check (party, conversation,
+   * recipients) and stores only the sends that pass. An agent's send queues its webhook signal
+   * after the statement's answer, then the {@code COMMIT} follows. Answers, per send in order, its
+   * outcome; fails (the transaction rolls back) only as a whole.
+   */
+  private Future<List<AsyncResult<Done>>> store(
+      SqlConnection conn, UUID wid, List<Request> group, Prepared p, OffsetDateTime stamp) {
+    List<MessageStore.Attempt> attempts = p.attempts();
     Future<List<AsyncResult<MessageService.Stored>>> sent =
         messages.send(conn, wid, attempts, stamp);
-    List<AuditOutbox.Entry> audits = new ArrayList<>(attempts.size());
-    for (int j = 0; j < attempts.size(); j++) {
-      MessageStore.Attempt a = attempts.get(j);
-      UUID agent = a.sender().kind() == Party.Kind.AGENT ? a.sender().id() : null;
-      audits.add(new AuditOutbox.Entry(a.id(), group.get(at.get(j)).audit(), agent));
-    }
-    Future<Void> written = outbox.insert(conn, wid, stamp, audits);
-    if (attempts.stream().noneMatch(a -> a.sender().kind() == Party.Kind.AGENT)) {
-      // no webhook signal to queue: nothing left to decide here, the COMMIT goes now
-      commit.now();
-    }
+    Future<Void> written = outbox.insert(conn, wid, stamp, p.audits(group));
     // the send's failure (an id another sender holds) is the one to report, not the insert's
     // (PostgreSQL refuses the insert of an aborted transaction)
     return sent.compose(
-        each -> written.compose(v -> notify(conn, wid, attempts, each, at, group, out)));
+        each -> written.compose(v -> notify(conn, wid, attempts, each, p.at(), group, p.out())));
   }
 
   /**

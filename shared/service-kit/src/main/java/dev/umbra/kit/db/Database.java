@@ -8,6 +8,7 @@ import io.vertx.pgclient.PgBuilder;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.TransactionRollbackException;
@@ -308,6 +309,20 @@ public final class Database {
   public <T> Future<T> readInWorkspace(UUID workspaceId, Function<SqlConnection, Future<T>> work) {
     Objects.requireNonNull(workspaceId, "workspaceId");
     return plain(workspaceId, "BEGIN READ ONLY", true, (conn, end) -> work.apply(conn));
+  }
+
+  /**
+   * Runs {@code sql}, one statement, as its own transaction on a pooled connection: sent without
+   * {@code BEGIN}, so PostgreSQL commits it when it succeeds (rolls it back when it fails) and
+   * answers once, after the commit — one message each way, where a transaction of one statement is
+   * four answers, each flushed and each waking this side (docs/messaging.md, "How a send is
+   * stored"). For a call of a function that makes the workspace setting itself, locally, before it
+   * reads (a {@code set_config(…, true)} ends with the statement's transaction): any other
+   * statement runs with the pooled session's leftover setting, '' or the nil UUID, which matches no
+   * workspace (or fails), never another workspace's rows.
+   */
+  public Future<RowSet<Row>> ownTransaction(String sql, Tuple args) {
+    return onConnection(conn -> conn.preparedQuery(sql).execute(args));
   }
 
   /** A {@link PlainTransaction} in the workspace on a pooled connection, given back when done. */
