@@ -1,6 +1,8 @@
 package dev.umbra.bench;
 
 import dev.umbra.kit.db.PgLocation;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
 import java.io.File;
 import java.io.IOException;
 import java.net.HttpURLConnection;
@@ -20,6 +22,20 @@ import java.util.Locale;
  * the environment, a database statement, and the services they start as their own processes.
  */
 public final class BenchRuns {
+
+  /**
+   * A Vert.x for a bench's own clients and servers, on the native epoll transport as the services
+   * run (kit {@code Metrics.newVertx}). On NIO, the selector's timeout is in milliseconds: with a
+   * timer due in under half a millisecond it polls without blocking until then, so a load generator
+   * pacing frames with a 1 ms timer spun up to 0.5 ms of every millisecond on a vCPU, and a process
+   * it woke onto that vCPU (the relay it had just written to) waited behind the spin (perf of
+   * RelayBench's event loop, 2026-12-07: {@code clock_gettime} and {@code selectNow} 40 % of its
+   * samples; docs/benchmarks.md, "an eleventh machine").
+   */
+  public static Vertx vertx() {
+    return Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+  }
+
   private BenchRuns() {}
 
   /** A benchmark body that may fail. */

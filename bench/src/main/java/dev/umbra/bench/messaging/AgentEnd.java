@@ -1,5 +1,6 @@
 package dev.umbra.bench.messaging;
 
+import dev.umbra.bench.BenchRuns;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.messaging.Envelope;
 import dev.umbra.client.messaging.LiveReceiver;
@@ -129,7 +130,7 @@ public final class AgentEnd {
   public static void main(String[] args) throws Exception {
     AgentEnd a = new AgentEnd(Path.of(args[0]), args[1]);
     a.messaging.ensurePrekeys();
-    Vertx vertx = Vertx.vertx();
+    Vertx vertx = BenchRuns.vertx();
     RedisBus floor = RedisBus.create(vertx, URI.create(args[2]), args[3]);
     floor
         .subscribe(

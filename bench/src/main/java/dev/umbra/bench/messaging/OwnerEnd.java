@@ -1,5 +1,6 @@
 package dev.umbra.bench.messaging;
 
+import dev.umbra.bench.BenchRuns;
 import dev.umbra.client.http.JsonHttp;
 import dev.umbra.client.messaging.Envelope;
 import dev.umbra.client.messaging.MessagingClient;
@@ -69,7 +70,7 @@ public final class OwnerEnd {
   private final UUID agent;
   private final UUID conversation;
   private final JsonHttp http = new JsonHttp();
-  private final Vertx vertx = Vertx.vertx();
+  private final Vertx vertx = BenchRuns.vertx();
   private final HttpClient client;
 
   /**

@@ -2,6 +2,7 @@ package dev.umbra.bench.relay;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.InvalidProtocolBufferException;
+import dev.umbra.bench.BenchRuns;
 import dev.umbra.bench.BenchTokens;
 import dev.umbra.proto.relay.FrameType;
 import dev.umbra.proto.relay.RelayFrame;
@@ -63,7 +64,7 @@ public final class RelayBench {
   static final String TWO_REDIS = "relay, across two (Redis)";
   private static final int FRAME = 1024;
 
-  private final Vertx vertx = Vertx.vertx();
+  private final Vertx vertx = BenchRuns.vertx();
   private final WebSocketClient wsClient =
       vertx.createWebSocketClient(
           new WebSocketClientOptions()

@@ -1,9 +1,9 @@
 package dev.umbra.bench.relay;
 
+import dev.umbra.bench.BenchRuns;
 import io.vertx.core.AbstractVerticle;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
@@ -24,7 +24,7 @@ public final class VertxWsProxy {
       socketPipe(port, backend);
       return;
     }
-    Vertx vertx = Vertx.vertx(new VertxOptions().setPreferNativeTransport(true));
+    Vertx vertx = BenchRuns.vertx();
     if (args.length > 2 && args[2].equals("tcp")) {
       tcpPipe(vertx, port, backend);
       return;
