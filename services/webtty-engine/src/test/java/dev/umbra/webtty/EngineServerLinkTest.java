@@ -170,13 +170,27 @@ class EngineServerLinkTest {
   void revokingTheMachineEndsTheSessionsWaitingForItAtOnce() throws Exception {
     Opened o = open();
     o.server().close();
+    // revoked, not server_gone after the grace: the session did not wait for a revoked server
+    assertThat(revokeMachineAndAwaitTheClose(o)).isEqualTo("revoked");
+    o.alice().close();
+  }
+
+  @Test
+  void revokingTheMachineWhileItsServerIsConnectedEndsItsSessionsAsRevoked() throws Exception {
+    Opened o = open();
+    // the engine closes the revoked server's link itself: its sessions end as revoked, not as
+    // server_gone (which the revocation racing the link's own drop used to give)
+    assertThat(revokeMachineAndAwaitTheClose(o)).isEqualTo("revoked");
+    o.server().close();
+    o.alice().close();
+  }
+
+  /** Revokes the session's machine; the reason of the CLOSE its participant then gets. */
+  private static String revokeMachineAndAwaitTheClose(Opened o) throws Exception {
     Revocation r =
         Revoked.message(RevokedKind.REVOKED_KIND_MACHINE, o.ws(), o.machine(), null, Instant.now());
     h.publishRevocation(0, r);
-    // revoked, not server_gone after the grace: the session did not wait for a revoked server
-    assertThat(o.alice().await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason())
-        .isEqualTo("revoked");
-    o.alice().close();
+    return o.alice().await(WebTtyFrameType.WEBTTY_FRAME_TYPE_CLOSE).getReason();
   }
 
   /** The {@code terminal.resumed} event of session {@code sid} the engines emitted. */

@@ -150,7 +150,7 @@ final class EdgeRouter {
         buf -> onServerMessage(conn, buf),
         () -> rejectServer(conn, null, WebTtyReason.WEBTTY_REASON_TEXT_FRAME),
         WebSockets.closingTooBig(ws, e -> countTooBig(SERVER, e)));
-    ws.closeHandler(v -> onServerClosed(conn, true));
+    ws.closeHandler(v -> onServerClosed(conn, true, WebTtyReason.WEBTTY_REASON_SERVER_GONE));
   }
 
   /**
@@ -258,15 +258,17 @@ final class EdgeRouter {
     conn.ws.close(
         reason == WebTtyReason.WEBTTY_REASON_OVERSIZED ? WebSockets.CLOSE_TOO_BIG : (short) 1008,
         wire(reason));
-    // closed by the engine: its sessions end now, unless the server itself replaced the link
-    onServerClosed(conn, reason == WebTtyReason.WEBTTY_REASON_REPLACED);
+    // closed by the engine: its sessions end now (as revoked if it was), unless the server
+    // itself replaced the link
+    onServerClosed(conn, reason == WebTtyReason.WEBTTY_REASON_REPLACED, reason);
   }
 
   /**
    * {@code awaitServer}: the link dropped (or was replaced by the server's new one), so its live
-   * sessions wait for the server's RESUME; else (revoked, a protocol violation) they end.
+   * sessions wait for the server's RESUME; else (revoked, a protocol violation) they end; {@code
+   * why}: why the link closed ({@link ServerLinkGrace#serverGone}).
    */
-  private void onServerClosed(ServerConn conn, boolean awaitServer) {
+  private void onServerClosed(ServerConn conn, boolean awaitServer, WebTtyReason why) {
     if (conn.closed) {
       return;
     }
@@ -279,7 +281,7 @@ final class EdgeRouter {
     if (conn.channel != null) {
       conn.channel.unsubscribe();
     }
-    home.serverGone(conn, awaitServer);
+    home.serverGone(conn, awaitServer, why);
   }
 
   // ---------------------------------------------------------------- clients

@@ -32,16 +32,24 @@ final class ServerLinkGrace {
 
   /**
    * The server's connection closed: with {@code awaitServer} (the link dropped) live sessions wait
-   * for it and the others end; without (the engine closed it: revoked, a protocol violation) all
-   * end at once.
+   * for it and the others end ({@code server_gone}); without (the engine closed it: revoked, a
+   * protocol violation) all end at once: {@code revoked} when {@code why} says the server was
+   * revoked (its participants hear why, whether the revocation or the link's own drop came first),
+   * else {@code server_gone}.
    */
-  void serverGone(ServerConn conn, boolean awaitServer) {
+  void serverGone(ServerConn conn, boolean awaitServer, WebTtyReason why) {
+    WebTtyReason ending =
+        why == WebTtyReason.WEBTTY_REASON_REVOKED ? why : WebTtyReason.WEBTTY_REASON_SERVER_GONE;
     for (String id : new ArrayList<>(conn.sessions)) {
       Session s = home.session(id);
       if (s == null || s.server != conn) {
         continue;
       }
-      if (!awaitServer || s.model.phase() != Phase.LIVE) {
+      if (!awaitServer) {
+        home.endSession(s, ending, null);
+        continue;
+      }
+      if (s.model.phase() != Phase.LIVE) {
         home.endSession(s, WebTtyReason.WEBTTY_REASON_SERVER_GONE, null);
         continue;
       }

@@ -490,8 +490,8 @@ final class SessionHome {
   }
 
   /** The server's connection closed: live sessions wait for it or end ({@link ServerLinkGrace}). */
-  void serverGone(ServerConn conn, boolean awaitServer) {
-    serverGrace.serverGone(conn, awaitServer);
+  void serverGone(ServerConn conn, boolean awaitServer, WebTtyReason why) {
+    serverGrace.serverGone(conn, awaitServer, why);
   }
 
   // ---------------------------------------------------------------- session end
