@@ -23,8 +23,11 @@ import java.util.stream.Stream;
 public final class ThreadTimes {
   private ThreadTimes() {}
 
-  /** Nanoseconds a thread has run and waited runnable, from its schedstat. */
-  record Times(String name, long runNs, long waitNs) {}
+  /**
+   * Nanoseconds a thread has run and waited runnable, and the times it was scheduled in, from its
+   * schedstat.
+   */
+  public record Times(String name, long runNs, long waitNs, long slices) {}
 
   /**
    * What the threads of some processes did between two readings, in nanoseconds; {@code topWaiter}:
@@ -74,7 +77,7 @@ public final class ThreadTimes {
     Map<String, Long> waitByName = new HashMap<>();
     for (Map.Entry<Long, Times> e : a.entrySet()) {
       Times now = e.getValue();
-      Times then = b.getOrDefault(e.getKey(), new Times(now.name(), 0, 0));
+      Times then = b.getOrDefault(e.getKey(), new Times(now.name(), 0, 0, 0));
       long ran = now.runNs() - then.runNs();
       long waited = now.waitNs() - then.waitNs();
       wait += waited;
@@ -120,15 +123,22 @@ public final class ThreadTimes {
     return out;
   }
 
-  /** One thread's times, or null when it ended or its files cannot be read or parsed. */
-  static Times times(Path task) {
+  /**
+   * One thread's times ({@code /proc/<pid>/task/<tid>}), or null when it ended or its files cannot
+   * be read or parsed.
+   */
+  public static Times times(Path task) {
     try {
       String[] f = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
       String name = Files.readString(task.resolve("comm")).trim();
       if (f.length < 2) {
         return null;
       }
-      return new Times(name, Long.parseLong(f[0]), Long.parseLong(f[1]));
+      return new Times(
+          name,
+          Long.parseLong(f[0]),
+          Long.parseLong(f[1]),
+          f.length > 2 ? Long.parseLong(f[2]) : 0);
     } catch (IOException | RuntimeException e) {
       return null;
     }

@@ -61,14 +61,11 @@ final class ProcStats {
   }
 
   private static java.util.Optional<Counters> read(Path task) {
-    try {
-      String name = Files.readString(task.resolve("comm")).trim().replaceAll("[0-9]+$", "#");
-      String[] s = Files.readString(task.resolve("schedstat")).trim().split("\\s+");
-      return java.util.Optional.of(
-          new Counters(name, Long.parseLong(s[0]), Long.parseLong(s[1]), Long.parseLong(s[2])));
-    } catch (IOException | RuntimeException e) {
-      return java.util.Optional.empty();
-    }
+    return java.util.Optional.ofNullable(dev.umbra.bench.ThreadTimes.times(task))
+        .map(
+            t ->
+                new Counters(
+                    t.name().replaceAll("[0-9]+$", "#"), t.runNs(), t.waitNs(), t.slices()));
   }
 
   private static Counters sum(Counters a, Counters b) {
