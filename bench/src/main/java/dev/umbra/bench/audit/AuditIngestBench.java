@@ -87,7 +87,8 @@ public final class AuditIngestBench {
     PgLocation pg = admin.withDatabase(dbName);
     BenchRuns.sql(admin, "CREATE DATABASE " + dbName);
     PrometheusMeterRegistry registry = Metrics.newRegistry();
-    Vertx vertx = Vertx.vertx();
+    // built as the audit service's Main builds it (ServiceMain): epoll, not NIO
+    Vertx vertx = Metrics.newVertx(registry);
     String prefix = "bench" + UUID.randomUUID().toString().substring(0, 8) + ":";
     RedisBus bus = RedisBus.create(vertx, redis, prefix);
     try {

@@ -19,6 +19,7 @@ import dev.umbra.kit.service.ServiceRuntime;
 import dev.umbra.proto.webtty.JoinPolicy;
 import dev.umbra.proto.webtty.ServerPolicy;
 import dev.umbra.webtty.WebTtyService;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.net.URI;
@@ -45,7 +46,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * bench.
  */
 final class RealEngine implements AutoCloseable {
-  final Vertx vertx = Vertx.vertx();
+  // built as the service's own Main builds it (ServiceMain): epoll, its metrics registry
+  final PrometheusMeterRegistry registry = Metrics.newRegistry();
+  final Vertx vertx = Metrics.newVertx(registry);
   final UUID ws = UUID.randomUUID();
   final BenchTokens tokens = new BenchTokens();
   final Ed25519KeyPair clientSign = Ed25519KeyPair.generate();
@@ -84,8 +87,7 @@ final class RealEngine implements AutoCloseable {
     env.put("UMBRA_HOME", dir.toString());
     env.put("UMBRA_WEBTTY_ENGINE_PORT", "0");
     ServiceConfig cfg = ServiceConfig.load(ServiceName.WEBTTY_ENGINE, new Env(env));
-    e.service =
-        new WebTtyService(new ServiceRuntime(cfg, e.bus, Metrics.newRegistry(), Clock.systemUTC()));
+    e.service = new WebTtyService(new ServiceRuntime(cfg, e.bus, e.registry, Clock.systemUTC()));
     e.vertx
         .deployVerticle(e.service)
         .toCompletionStage()
