@@ -22,6 +22,12 @@ final class JvmProcess implements AutoCloseable {
   /** umbra.bench.jfr=DIR: a JFR recording of every process, dumped there before it stops. */
   private static final String JFR_DIR = System.getProperty("umbra.bench.jfr");
 
+  /**
+   * umbra.bench.jvmArgs="...": extra flags for every process of the run, {@code {name}} replaced by
+   * the process's name (e.g. {@code -Xlog:jit+compilation=debug:file=/tmp/{name}-jit.log}).
+   */
+  private static final String EXTRA_ARGS = System.getProperty("umbra.bench.jvmArgs", "").trim();
+
   final String name;
   final Process process;
   private final Path log;
@@ -80,6 +86,11 @@ final class JvmProcess implements AutoCloseable {
       cmd.add(
           "-XX:StartFlightRecording=name=bench,settings=profile,dumponexit=true,filename="
               + Path.of(JFR_DIR, name + ".jfr"));
+    }
+    if (!EXTRA_ARGS.isEmpty()) {
+      for (String a : EXTRA_ARGS.split("\\s+")) {
+        cmd.add(a.replace("{name}", name));
+      }
     }
     cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
     cmd.addAll(args);
