@@ -17,6 +17,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.net.URI;
+import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -87,7 +88,12 @@ public final class RelayClient {
     RelayLink[] linkRef = new RelayLink[1];
     this.opener =
         new ChannelOpener(
-            new VertxTimers(vertx), workspace, clientKey, psk, f -> linkRef[0].send(f));
+            new VertxTimers(vertx),
+            workspace,
+            clientKey,
+            psk,
+            f -> linkRef[0].send(f),
+            Clock.systemUTC());
     this.link =
         new RelayLink(
             vertx,

@@ -48,7 +48,7 @@ public final class ChannelOpener {
   private final Map<Long, SecureChannel> channels = new HashMap<>();
   private volatile Function<String, Optional<HandshakePayload.DeviceProof>> deviceProof =
       target -> Optional.empty();
-  private volatile Clock clock = Clock.systemUTC();
+  private final Clock clock;
 
   private record Pending(
       HandshakeState handshake,
@@ -62,14 +62,17 @@ public final class ChannelOpener {
    *     transcript)
    * @param psk the Noise PSK when the workspace requires one ({@link ChannelProtocol#psk}), else
    *     null
+   * @param clock the time message 1 carries (the daemon refuses one too far from its own)
    */
   public ChannelOpener(
       ChannelTimers timers,
       String workspace,
       X25519KeyPair clientKey,
       byte[] psk,
-      Consumer<RelayFrame> out) {
+      Consumer<RelayFrame> out,
+      Clock clock) {
     this.timers = timers;
+    this.clock = clock;
     this.workspace = workspace;
     this.clientKey = clientKey;
     this.psk = psk;
@@ -84,11 +87,6 @@ public final class ChannelOpener {
    */
   public void deviceProof(Function<String, Optional<HandshakePayload.DeviceProof>> forTarget) {
     this.deviceProof = forTarget;
-  }
-
-  /** The clock of message 1's time (default: the system's); tests. */
-  public void clock(Clock clock) {
-    this.clock = clock;
   }
 
   /**

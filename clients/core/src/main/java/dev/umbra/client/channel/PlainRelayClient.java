@@ -10,6 +10,7 @@ import dev.umbra.proto.channel.ChannelStart;
 import dev.umbra.proto.relay.RelayFrame;
 import java.io.IOException;
 import java.net.URI;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -39,7 +40,7 @@ public final class PlainRelayClient implements AutoCloseable {
       RelayWebSocket socket, String workspace, X25519KeyPair clientKey, byte[] psk) {
     this.loop = new ChannelLoop("umbra-relay");
     this.socket = socket;
-    this.opener = new ChannelOpener(loop, workspace, clientKey, psk, this::send);
+    this.opener = new ChannelOpener(loop, workspace, clientKey, psk, this::send, Clock.systemUTC());
   }
 
   /**

@@ -51,7 +51,8 @@ class ChannelOpenerMessage1Test {
           workspace,
           clientKey,
           null,
-          sent::add);
+          sent::add,
+          clock);
 
   CompletableFuture<OpenedChannel> open() {
     return opener.open(
@@ -71,7 +72,6 @@ class ChannelOpenerMessage1Test {
 
   @Test
   void message1CarriesTheClientsTimeAndNoProofWithoutWorkspaceProtection() throws Exception {
-    opener.clock(clock);
     open();
     assertThat(sent)
         .singleElement()
@@ -92,7 +92,6 @@ class ChannelOpenerMessage1Test {
             workspace,
             target,
             clientKey.publicKey());
-    opener.clock(clock);
     opener.deviceProof(t -> t.equals(target) ? Optional.of(proof) : Optional.empty());
     open();
     assertThat(readByTheDaemon(sent.get(0)))

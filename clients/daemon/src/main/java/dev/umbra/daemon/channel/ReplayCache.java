@@ -12,7 +12,6 @@ import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 
 /**
  * Remembers the initiator ephemeral key of every handshake the daemon accepted in the last {@code
@@ -96,18 +95,18 @@ public final class ReplayCache {
   }
 
   /**
-   * Who a client is for its share of the memory: under Workspace Protection its device credential
+   * Who a client is for its share of the memory under Workspace Protection: its device credential
    * from the {@code proof} its message 1 carried (admitted: verified, and bound to the static key),
-   * which a device cannot multiply at will; otherwise its Noise static key. Hashed,
-   * domain-separated.
+   * which a device cannot multiply at will. Hashed, domain-separated from {@link #clientOfKey}.
    */
-  public static byte[] clientOf(
-      Optional<HandshakePayload.DeviceProof> proof, X25519PublicKey remoteStatic) {
-    byte[] named =
-        proof
-            .map(p -> tagged("device", p.credential().payload().getBytes(StandardCharsets.UTF_8)))
-            .orElseGet(() -> tagged("static", remoteStatic.toBytes()));
-    return Blake2b256.hash(named);
+  public static byte[] clientOfDevice(HandshakePayload.DeviceProof proof) {
+    return Blake2b256.hash(
+        tagged("device", proof.credential().payload().getBytes(StandardCharsets.UTF_8)));
+  }
+
+  /** Who a client is without a device proof: its Noise static key, hashed, domain-separated. */
+  public static byte[] clientOfKey(X25519PublicKey remoteStatic) {
+    return Blake2b256.hash(tagged("static", remoteStatic.toBytes()));
   }
 
   private static byte[] tagged(String domain, byte[] value) {

@@ -61,8 +61,11 @@ final class ReplayGate {
       Optional<HandshakePayload.DeviceProof> proof,
       X25519PublicKey remoteStatic,
       long nowMillis) {
-    ReplayCache.Verdict v =
-        memory.remember(m1, ReplayCache.clientOf(proof, remoteStatic), nowMillis);
+    byte[] client =
+        proof
+            .map(ReplayCache::clientOfDevice)
+            .orElseGet(() -> ReplayCache.clientOfKey(remoteStatic));
+    ReplayCache.Verdict v = memory.remember(m1, client, nowMillis);
     return v == ReplayCache.Verdict.FRESH ? null : refused(channel, v);
   }
 
