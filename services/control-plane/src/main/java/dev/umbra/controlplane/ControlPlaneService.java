@@ -16,6 +16,7 @@ import dev.umbra.controlplane.machines.MachineRoutes;
 import dev.umbra.controlplane.messaging.BrowserBearer;
 import dev.umbra.controlplane.messaging.MessagingAuth;
 import dev.umbra.controlplane.messaging.MessagingFeature;
+import dev.umbra.controlplane.notify.AuditOutbox;
 import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.plans.PlanRoutes;
@@ -79,6 +80,7 @@ public final class ControlPlaneService extends UmbraService {
 
   private final PrintStream stderr;
   private ApiRoutes routes;
+  private AuditOutbox auditOutbox;
   private Router router;
   private SigningKeys keys;
   private long rotationTimer = -1;
@@ -174,9 +176,12 @@ public final class ControlPlaneService extends UmbraService {
                           keys = k;
                           Ids ids = new Ids(clock);
                           TokenStore tokens = new TokenStore(vertx, hasher);
+                          auditOutbox =
+                              new AuditOutbox(
+                                  vertx, db, runtime.audit(), clock, runtime.registry());
+                          AuditTrail trail = new AuditTrail(runtime.audit(), auditOutbox);
                           Bootstrap bootstrap =
-                              Bootstrap.wire(
-                                  db, tokens, limiter, new AuditTrail(runtime.audit()), ids, clock);
+                              Bootstrap.wire(db, tokens, limiter, trail, ids, clock);
                           routes = new ApiRoutes();
                           registerOwn(routes);
                           bootstrap.register(routes);
@@ -187,6 +192,7 @@ public final class ControlPlaneService extends UmbraService {
                               limiter,
                               tokens,
                               new SessionIssuer(k, clock),
+                              trail,
                               ids,
                               clock);
                           mountRoutes(router, auth, internalHolder[0]);
@@ -251,10 +257,10 @@ public final class ControlPlaneService extends UmbraService {
       FailureLimiter limiter,
       TokenStore tokens,
       SessionIssuer issuer,
+      AuditTrail audit,
       Ids ids,
       Clock clock) {
     Tenancy tenancy = new Tenancy(db, runtime.audit());
-    AuditTrail audit = new AuditTrail(runtime.audit());
     RevocationNotices revocations = new RevocationNotices(vertx, runtime.bus(), clock);
     MachineRequest.Checker machines = new MachineRequest.Checker(clock, db, limiter);
     WorkspaceRoutes.wire(auth, db, tenancy, audit, revocations, issuer, ids, clock)
@@ -294,7 +300,8 @@ public final class ControlPlaneService extends UmbraService {
                 runtime.registry(),
                 ids,
                 clock,
-                internal),
+                internal,
+                auditOutbox),
             new MessagingFeature.Settings(
                 Duration.ofHours(env.positiveInt("UMBRA_MESSAGE_RETENTION_HOURS", 14 * 24)),
                 Duration.ofMillis(env.positiveInt("UMBRA_WEBHOOK_FIRST_RETRY_MS", 1000)),
@@ -305,6 +312,7 @@ public final class ControlPlaneService extends UmbraService {
                 env.positiveInt("UMBRA_MESSAGE_PENDING_PER_SENDER", 20000)));
     messaging.register(routes);
     messaging.start();
+    auditOutbox.start();
     WorkAccess work = new WorkAccess(db, auth);
     new ShareRoutes(work, runtime.audit(), clock).register(routes);
     PlanRoutes.wire(work, runtime.audit(), ids, clock).register(routes);
@@ -406,6 +414,9 @@ public final class ControlPlaneService extends UmbraService {
     if (rotationTimer >= 0) {
       vertx.cancelTimer(rotationTimer);
     }
-    return messaging == null ? Future.succeededFuture() : messaging.stop();
+    return Future.join(
+            messaging == null ? Future.succeededFuture() : messaging.stop(),
+            auditOutbox == null ? Future.succeededFuture() : auditOutbox.stop())
+        .mapEmpty();
   }
 }

@@ -3,14 +3,11 @@ package dev.umbra.controlplane;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.umbra.controlplane.MessagingFixture.Scene;
-import dev.umbra.kit.bus.BusNames;
 import dev.umbra.kit.testing.Eventually;
 import dev.umbra.kit.testing.TcpProxy;
-import dev.umbra.kit.testing.TestRedis;
 import dev.umbra.proto.audit.AuditEvent;
 import io.vertx.core.Vertx;
 import io.vertx.junit5.VertxExtension;
-import java.net.URI;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -43,6 +40,8 @@ class SendAuditOutboxTest {
   void start(Vertx vertx) throws Exception {
     a = new Harness(vertx, Map.of());
     scene = MessagingFixture.scene(a, "claude");
+    // the scene's own audited actions (its device approved) leave the outbox once appended
+    Eventually.await("the scene's audit rows deleted", Duration.ofSeconds(20), () -> rows() == 0);
   }
 
   @AfterEach
@@ -53,15 +52,8 @@ class SendAuditOutboxTest {
     a.close();
   }
 
-  /** An instance of {@code a}'s deployment whose Redis link is cut; its appends never leave. */
   Harness cutOffFromRedis(Vertx vertx) throws Exception {
-    TcpProxy p = new TcpProxy(TestRedis.url().getPort());
-    closing.add(p);
-    Harness c = new Harness(vertx, a, Map.of(), URI.create("redis://127.0.0.1:" + p.port()));
-    closing.add(c);
-    p.partition();
-    p.sever();
-    return c;
+    return AuditOutboxFixture.cutOffFromRedis(vertx, a, closing);
   }
 
   @Test
@@ -196,30 +188,11 @@ class SendAuditOutboxTest {
 
   /** The {@code agent.message.sent} events of message {@code id} in the audit stream. */
   List<AuditEvent> sent(String id) {
-    List<AuditEvent> out = new ArrayList<>();
-    try {
-      for (var e : MessagingFixture.await(a.bus.range(BusNames.AUDIT_INGEST, "0-0", 10_000))) {
-        AuditEvent event = AuditEvent.parseFrom(e.body().getBytes());
-        if (event.getAction().equals("agent.message.sent")
-            && event.getTarget().equals("message:" + id)) {
-          out.add(event);
-        }
-      }
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
-    return out;
+    return AuditOutboxFixture.events(a, "agent.message.sent", "message:" + id);
   }
 
   /** The outbox's rows, all workspaces. */
   long rows() {
-    try (Connection c = a.pg.ownerConnection();
-        Statement st = c.createStatement();
-        ResultSet rs = st.executeQuery("SELECT count(*) FROM control_plane.audit_outbox")) {
-      rs.next();
-      return rs.getLong(1);
-    } catch (Exception e) {
-      throw new AssertionError(e);
-    }
+    return AuditOutboxFixture.rows(a);
   }
 }

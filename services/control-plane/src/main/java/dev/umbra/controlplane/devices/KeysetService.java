@@ -65,43 +65,52 @@ final class KeysetService {
       SignedPayload credential,
       String envelope) {
     OffsetDateTime now = now();
+    AuditTrail.Recorded approved =
+        audit.memberWill(
+            caller.sourceIp(),
+            wid,
+            caller.accountId(),
+            AuditAction.DEVICE_APPROVED,
+            "device:" + device.id());
     return tenancy
         .asMember(
             caller.principal(),
             wid,
             Role.OWNER,
             (conn, m) ->
-                keysets
-                    .addFirst(conn, wid, keyset.signed(), now)
-                    .compose(
-                        added ->
-                            added
-                                ? devices.add(
-                                    conn,
-                                    wid,
-                                    caller.accountId(),
-                                    device,
-                                    "trusted",
-                                    credential,
-                                    1,
-                                    now)
-                                : Future.failedFuture(
-                                    Refusal.conflict(
-                                        Reason.KEYSET_EXISTS,
-                                        "the workspace already has a keyset: ask a trusted device to approve this one with `umbra devices approve`")))
-                    .compose(
-                        added ->
-                            added
-                                ? keysets.putEnvelope(
-                                    conn,
-                                    wid,
-                                    1,
-                                    SealedEnvelope.Recipient.DEVICE,
-                                    device.id(),
-                                    envelope,
-                                    now)
-                                : Future.failedFuture(DeviceService.deviceExists()))
-                    .compose(x -> DeviceService.existing(devices, conn, device.id())))
+                approved.writtenWith(
+                    conn,
+                    keysets
+                        .addFirst(conn, wid, keyset.signed(), now)
+                        .compose(
+                            added ->
+                                added
+                                    ? devices.add(
+                                        conn,
+                                        wid,
+                                        caller.accountId(),
+                                        device,
+                                        "trusted",
+                                        credential,
+                                        1,
+                                        now)
+                                    : Future.failedFuture(
+                                        Refusal.conflict(
+                                            Reason.KEYSET_EXISTS,
+                                            "the workspace already has a keyset: ask a trusted device to approve this one with `umbra devices approve`")))
+                        .compose(
+                            added ->
+                                added
+                                    ? keysets.putEnvelope(
+                                        conn,
+                                        wid,
+                                        1,
+                                        SealedEnvelope.Recipient.DEVICE,
+                                        device.id(),
+                                        envelope,
+                                        now)
+                                    : Future.failedFuture(DeviceService.deviceExists()))
+                        .compose(x -> DeviceService.existing(devices, conn, device.id()))))
         .onSuccess(
             d -> {
               audit.memberDid(
@@ -110,12 +119,7 @@ final class KeysetService {
                   caller.accountId(),
                   AuditAction.KEYSET_ENVELOPE_ADDED,
                   "keyset:1");
-              audit.memberDid(
-                  caller.sourceIp(),
-                  wid,
-                  caller.accountId(),
-                  AuditAction.DEVICE_APPROVED,
-                  "device:" + device.id());
+              approved.committed();
             });
   }
 

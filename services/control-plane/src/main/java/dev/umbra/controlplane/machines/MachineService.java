@@ -101,29 +101,33 @@ final class MachineService {
   }
 
   Future<Void> revoke(Caller caller, UUID wid, UUID id) {
+    AuditTrail.Recorded unpaired =
+        audit.memberWill(
+            caller.sourceIp(),
+            wid,
+            caller.accountId(),
+            AuditAction.MACHINE_UNPAIRED,
+            "machine:" + id);
     return tenancy
         .asMember(
             caller.principal(),
             wid,
             Role.ADMIN,
             (conn, m) ->
-                store
-                    .revoke(conn, id, now())
-                    .compose(
-                        done ->
-                            done
-                                ? Future.<Void>succeededFuture()
-                                : Future.<Void>failedFuture(Refusal.notFound("machine"))))
+                unpaired.writtenWith(
+                    conn,
+                    store
+                        .revoke(conn, id, now())
+                        .compose(
+                            done ->
+                                done
+                                    ? Future.<Void>succeededFuture()
+                                    : Future.<Void>failedFuture(Refusal.notFound("machine")))))
         // published once committed, so no service refuses what a rolled-back revocation kept
         .onSuccess(
             v -> {
               revocations.revoked(RevokedKind.REVOKED_KIND_MACHINE, wid, id.toString(), null);
-              audit.memberDid(
-                  caller.sourceIp(),
-                  wid,
-                  caller.accountId(),
-                  AuditAction.MACHINE_UNPAIRED,
-                  "machine:" + id);
+              unpaired.committed();
             });
   }
 

@@ -6,6 +6,7 @@ import dev.umbra.controlplane.http.ApiRoutes.Auth;
 import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.notify.AuditOutbox;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.audit.AuditEventBuilder;

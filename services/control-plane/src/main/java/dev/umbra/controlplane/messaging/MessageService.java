@@ -2,6 +2,7 @@ package dev.umbra.controlplane.messaging;
 
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.notify.AuditOutbox;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.metrics.Metrics;

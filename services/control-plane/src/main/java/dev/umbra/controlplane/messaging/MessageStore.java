@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.messaging;
 
+import dev.umbra.controlplane.notify.AuditOutbox;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.db.Database;
 import io.vertx.core.Future;

@@ -3,6 +3,8 @@ package dev.umbra.controlplane.messaging;
 import dev.umbra.controlplane.auth.Authenticator;
 import dev.umbra.controlplane.http.ApiRoutes;
 import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.notify.AuditOutbox;
+import dev.umbra.controlplane.notify.Sweeps;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.kit.bus.Bus;
@@ -77,7 +79,8 @@ public final class MessagingFeature {
       MeterRegistry registry,
       Ids ids,
       Clock clock,
-      dev.umbra.kit.auth.InternalCredential internal) {}
+      dev.umbra.kit.auth.InternalCredential internal,
+      AuditOutbox auditOutbox) {}
 
   public MessagingFeature(Wiring w, Settings settings) {
     this.vertx = w.vertx();
@@ -116,7 +119,7 @@ public final class MessagingFeature {
             settings.webhookFirstRetry(),
             clock,
             w.registry());
-    this.auditOutbox = new AuditOutbox(vertx, db, w.audit(), clock, w.registry());
+    this.auditOutbox = w.auditOutbox(); // the service's: started and stopped by it
     this.messageRoutes =
         new MessageRoutes(
             parties,
@@ -138,10 +141,9 @@ public final class MessagingFeature {
     webhookRoutes.register(routes);
   }
 
-  /** Starts the periodic retention, idle-socket, webhook delivery and audit outbox sweeps. */
+  /** Starts the periodic retention, idle-socket and webhook delivery sweeps. */
   public void start() {
     notifier.start();
-    auditOutbox.start();
     idleTimer = vertx.setPeriodic(Math.max(100, idle.toMillis() / 3), t -> live.sweepIdle());
     timer =
         vertx.setPeriodic(
@@ -183,7 +185,7 @@ public final class MessagingFeature {
     if (idleTimer >= 0) {
       vertx.cancelTimer(idleTimer);
     }
-    return Future.join(live.stop(), notifier.stop(), auditOutbox.stop()).mapEmpty();
+    return Future.join(live.stop(), notifier.stop()).mapEmpty();
   }
 
   /**

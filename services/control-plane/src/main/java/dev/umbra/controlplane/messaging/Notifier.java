@@ -2,6 +2,7 @@ package dev.umbra.controlplane.messaging;
 
 import dev.umbra.controlplane.messaging.WebhookDeliveries.Claimed;
 import dev.umbra.controlplane.messaging.WebhookDeliveries.Enqueued;
+import dev.umbra.controlplane.notify.Sweeps;
 import dev.umbra.crypto.secret.WebhookSignatures;
 import dev.umbra.kit.db.Database;
 import dev.umbra.kit.metrics.Metrics;

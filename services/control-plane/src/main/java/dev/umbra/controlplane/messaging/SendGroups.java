@@ -1,6 +1,7 @@
 package dev.umbra.controlplane.messaging;
 
 import dev.umbra.controlplane.errors.Refusal;
+import dev.umbra.controlplane.notify.AuditOutbox;
 import dev.umbra.kit.auth.SessionClaims;
 import dev.umbra.kit.db.Database;
 import dev.umbra.proto.audit.AuditEvent;

@@ -6,14 +6,80 @@ import dev.umbra.proto.audit.Actor;
 import dev.umbra.proto.audit.ActorKind;
 import dev.umbra.proto.audit.AuditEvent;
 import dev.umbra.proto.audit.Outcome;
+import io.vertx.core.Future;
+import io.vertx.sqlclient.SqlConnection;
+import java.util.Objects;
 import java.util.UUID;
 
 /** The control plane's audit events about actions in a workspace (docs/audit.md). */
 public final class AuditTrail {
   private final AuditEmitter emitter;
+  private final AuditOutbox outbox;
 
-  public AuditTrail(AuditEmitter emitter) {
+  /** {@code outbox}: where {@link #memberWill} writes its events down. */
+  public AuditTrail(AuditEmitter emitter, AuditOutbox outbox) {
     this.emitter = emitter;
+    this.outbox = Objects.requireNonNull(outbox, "outbox");
+  }
+
+  /**
+   * A member's action that will be committed in a transaction, audited so that no commit goes
+   * unaudited (docs/audit.md, "Written down before appended"): the event is made now, {@link
+   * Recorded#writtenWith} writes it down in the action's transaction, and {@link
+   * Recorded#committed} appends it once that transaction committed. If the instance dies (or Redis
+   * stays away) in between, any instance's outbox sweep appends it under the same id. For the
+   * actions that change who may do what: revocations, trust, roles, tokens.
+   */
+  public Recorded memberWill(
+      String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
+    AuditEvent.Builder e =
+        event(
+            sourceIp,
+            workspaceId,
+            ActorKind.ACTOR_KIND_MEMBER,
+            accountId,
+            action,
+            target,
+            Outcome.OUTCOME_SUCCESS);
+    try {
+      return new Recorded(workspaceId, emitter.prepare(e), null);
+    } catch (IllegalArgumentException refused) {
+      return new Recorded(workspaceId, null, refused);
+    }
+  }
+
+  /** An event of an action to be committed: see {@link #memberWill}. */
+  public final class Recorded {
+    private final UUID workspaceId;
+    private final AuditEvent event;
+    private final IllegalArgumentException refused;
+
+    private Recorded(UUID workspaceId, AuditEvent event, IllegalArgumentException refused) {
+      this.workspaceId = workspaceId;
+      this.event = event;
+      this.refused = refused;
+    }
+
+    /**
+     * {@code work}'s outcome, after the event was written down on {@code conn} (the transaction of
+     * {@code work}, its workspace setting made) when {@code work} succeeded. An event the emitter
+     * refuses fails the action: what cannot be audited is not done.
+     */
+    public <T> Future<T> writtenWith(SqlConnection conn, Future<T> work) {
+      if (refused != null) {
+        return Future.failedFuture(refused);
+      }
+      return work.compose(x -> outbox.writeDown(conn, workspaceId, event).map(x));
+    }
+
+    /** The action's transaction committed: the event is appended, then its row deleted. */
+    public void committed() {
+      if (event != null) {
+        emitter
+            .emitPrepared(event)
+            .onSuccess(appended -> outbox.emitted(workspaceId, event.getId()));
+      }
+    }
   }
 
   /**
@@ -28,16 +94,24 @@ public final class AuditTrail {
       AuditAction action,
       String target,
       Outcome outcome) {
-    AuditEvent.Builder e =
-        AuditEvent.newBuilder()
-            .setWorkspaceId(workspaceId == null ? "" : workspaceId.toString())
-            .setActor(
-                Actor.newBuilder().setKind(kind).setId(actorId == null ? "" : actorId.toString()))
-            .setAction(action.wire())
-            .setTarget(target == null ? "" : target)
-            .setOutcome(outcome)
-            .setSourceIp(sourceIp == null ? "" : sourceIp);
-    emitter.emit(e);
+    emitter.emit(event(sourceIp, workspaceId, kind, actorId, action, target, outcome));
+  }
+
+  private static AuditEvent.Builder event(
+      String sourceIp,
+      UUID workspaceId,
+      ActorKind kind,
+      Object actorId,
+      AuditAction action,
+      String target,
+      Outcome outcome) {
+    return AuditEvent.newBuilder()
+        .setWorkspaceId(workspaceId == null ? "" : workspaceId.toString())
+        .setActor(Actor.newBuilder().setKind(kind).setId(actorId == null ? "" : actorId.toString()))
+        .setAction(action.wire())
+        .setTarget(target == null ? "" : target)
+        .setOutcome(outcome)
+        .setSourceIp(sourceIp == null ? "" : sourceIp);
   }
 
   /** A member's successful action. */

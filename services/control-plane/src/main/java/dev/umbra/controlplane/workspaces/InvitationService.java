@@ -98,27 +98,29 @@ final class InvitationService {
   }
 
   Future<Void> cancel(Caller caller, UUID wid, UUID id) {
+    AuditTrail.Recorded audited =
+        audit.memberWill(
+            caller.sourceIp(),
+            wid,
+            caller.accountId(),
+            AuditAction.INVITE_REVOKED,
+            "invitation:" + id);
     return tenancy
         .asMember(
             caller.principal(),
             wid,
             Role.ADMIN,
             (conn, m) ->
-                store
-                    .cancel(conn, wid, id, now())
-                    .compose(
-                        done ->
-                            done
-                                ? Future.<Void>succeededFuture()
-                                : Future.<Void>failedFuture(Refusal.notFound("invitation"))))
-        .onSuccess(
-            v ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.INVITE_REVOKED,
-                    "invitation:" + id));
+                audited.writtenWith(
+                    conn,
+                    store
+                        .cancel(conn, wid, id, now())
+                        .compose(
+                            done ->
+                                done
+                                    ? Future.<Void>succeededFuture()
+                                    : Future.<Void>failedFuture(Refusal.notFound("invitation")))))
+        .onSuccess(v -> audited.committed());
   }
 
   /**

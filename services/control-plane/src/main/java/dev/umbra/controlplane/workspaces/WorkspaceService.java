@@ -154,6 +154,13 @@ final class WorkspaceService {
   }
 
   Future<Member> changeRole(Caller caller, UUID wid, UUID memberId, Role role) {
+    AuditTrail.Recorded audited =
+        audit.memberWill(
+            caller.sourceIp(),
+            wid,
+            caller.accountId(),
+            AuditAction.MEMBER_ROLE_CHANGED,
+            "member:" + memberId);
     return tenancy
         .asMember(
             caller.principal(),
@@ -164,48 +171,47 @@ final class WorkspaceService {
                 return Future.failedFuture(
                     Refusal.notAllowed(Reason.OWNER_ONLY, "only an owner may make an owner", null));
               }
-              return manageable(conn, m, memberId)
-                  .compose(
-                      target ->
-                          role == Role.OWNER
-                              ? Future.<Void>succeededFuture()
-                              : keepAnOwner(conn, target))
-                  .compose(v -> store.setRole(conn, memberId, role))
-                  .compose(v -> store.member(conn, memberId));
+              return audited.writtenWith(
+                  conn,
+                  manageable(conn, m, memberId)
+                      .compose(
+                          target ->
+                              role == Role.OWNER
+                                  ? Future.<Void>succeededFuture()
+                                  : keepAnOwner(conn, target))
+                      .compose(v -> store.setRole(conn, memberId, role))
+                      .compose(v -> store.member(conn, memberId)));
             })
-        .onSuccess(
-            x ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.MEMBER_ROLE_CHANGED,
-                    "member:" + memberId));
+        .onSuccess(x -> audited.committed());
   }
 
   Future<Void> remove(Caller caller, UUID wid, UUID memberId) {
+    AuditTrail.Recorded audited =
+        audit.memberWill(
+            caller.sourceIp(),
+            wid,
+            caller.accountId(),
+            AuditAction.MEMBER_REMOVED,
+            "member:" + memberId);
     return tenancy
         .asMember(
             caller.principal(),
             wid,
             Role.ADMIN,
             (conn, m) ->
-                manageable(conn, m, memberId)
-                    .compose(
-                        target ->
-                            keepAnOwner(conn, target)
-                                .compose(v -> store.remove(conn, wid, target))
-                                .map(target)))
+                audited.writtenWith(
+                    conn,
+                    manageable(conn, m, memberId)
+                        .compose(
+                            target ->
+                                keepAnOwner(conn, target)
+                                    .compose(v -> store.remove(conn, wid, target))
+                                    .map(target))))
         // committed: the account's sessions in the workspace are void (sessions carry the account,
         // not the member id)
         .onSuccess(
             target -> {
-              audit.memberDid(
-                  caller.sourceIp(),
-                  wid,
-                  caller.accountId(),
-                  AuditAction.MEMBER_REMOVED,
-                  "member:" + memberId);
+              audited.committed();
               revocations.revoked(
                   RevokedKind.REVOKED_KIND_MEMBER, wid, memberId.toString(), target.accountId());
             })

@@ -2,6 +2,7 @@ package dev.umbra.controlplane.messaging;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.umbra.controlplane.notify.AuditOutbox;
 import dev.umbra.kit.db.Database;
 import org.junit.jupiter.api.Test;
 

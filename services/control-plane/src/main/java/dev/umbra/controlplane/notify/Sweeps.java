@@ -1,4 +1,4 @@
-package dev.umbra.controlplane.messaging;
+package dev.umbra.controlplane.notify;
 
 import io.vertx.core.Future;
 import java.util.List;
@@ -6,11 +6,12 @@ import java.util.UUID;
 import java.util.function.Function;
 
 /** Cross-workspace sweeps: one workspace after the other, each in its own transaction. */
-final class Sweeps {
+public final class Sweeps {
   private Sweeps() {}
 
   /** Runs {@code each} for every workspace in turn; the sum of what they return. */
-  static Future<Integer> inTurn(List<UUID> workspaces, Function<UUID, Future<Integer>> each) {
+  public static Future<Integer> inTurn(
+      List<UUID> workspaces, Function<UUID, Future<Integer>> each) {
     Future<Integer> f = Future.succeededFuture(0);
     for (UUID ws : workspaces) {
       f = f.compose(n -> each.apply(ws).map(m -> n + m));

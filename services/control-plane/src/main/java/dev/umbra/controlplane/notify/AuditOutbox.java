@@ -1,4 +1,4 @@
-package dev.umbra.controlplane.messaging;
+package dev.umbra.controlplane.notify;
 
 import com.google.protobuf.InvalidProtocolBufferException;
 import dev.umbra.kit.audit.AuditActor;
@@ -27,22 +27,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The audit events of message sends, written down in the send's transaction (migration V40,
- * docs/messaging.md, "Audit"), so that a send that was stored is audited even if its instance is
- * killed between the commit and the append to the audit stream, or Redis stays away longer than the
- * emitter retries. The send's statement is followed by {@link #insert} (same transaction, no extra
- * round trip); after the commit the instance appends the event and hands its id to {@link
- * #emitted}, which deletes the rows in batches. {@link #sweep} (every instance, every {@value
- * #SWEEP_EVERY_MS} ms) appends again what is older than {@link #SWEEP_AGE} — an event whose
- * instance died, or whose append failed — under its own id, then deletes it: the audit service
- * keeps one event per id, so an event appended twice (a sweep racing a slow append, two instances
- * sweeping at once) is stored once. Counted in {@code umbra_control_plane_audit_outbox{outcome}}.
+ * Audit events written down in the transaction of what they record (migration V40,
+ * docs/messaging.md, "Audit"; docs/audit.md, "Written down before appended"), so that an action
+ * that was committed is audited even if its instance is killed between the commit and the append to
+ * the audit stream, or Redis stays away longer than the emitter retries: message sends ({@link
+ * #insert}, after the send's statement, no extra round trip) and the control plane's actions that
+ * change who may do what ({@link #writeDown}, through {@link AuditTrail#memberWill}). After the
+ * commit the instance appends the event and hands its id to {@link #emitted}, which deletes the
+ * rows in batches. {@link #sweep} (every instance, every {@value #SWEEP_EVERY_MS} ms) appends again
+ * what is older than {@link #SWEEP_AGE} — an event whose instance died, or whose append failed —
+ * under its own id, then deletes it: the audit service keeps one event per id, so an event appended
+ * twice (a sweep racing a slow append, two instances sweeping at once) is stored once. Counted in
+ * {@code umbra_control_plane_audit_outbox{outcome}}.
  */
-final class AuditOutbox {
+public final class AuditOutbox {
   private static final Logger log = LoggerFactory.getLogger(AuditOutbox.class);
 
   /** An event not appended and deleted by its instance within this long is appended by a sweep. */
-  static final Duration SWEEP_AGE = Duration.ofSeconds(10);
+  public static final Duration SWEEP_AGE = Duration.ofSeconds(10);
 
   static final long SWEEP_EVERY_MS = 5_000;
 
@@ -58,7 +60,7 @@ final class AuditOutbox {
   static final int MAX_TO_DELETE = 100_000;
 
   /** A send's prepared event, and its sending agent (null for a device: the actor is in it). */
-  record Entry(UUID messageId, AuditEvent event, UUID agent) {}
+  public record Entry(UUID messageId, AuditEvent event, UUID agent) {}
 
   /**
    * Writes the rows of the sends of this transaction that stored a copy, by {@code
@@ -68,7 +70,7 @@ final class AuditOutbox {
    * stored nothing writes no row — whatever the clocks say (two transactions may read the same
    * time). The agent's machine is read there, in the transaction that checked it.
    */
-  static final String INSERT =
+  public static final String INSERT =
       "SELECT audit_outbox_insert($1, $2, $3::uuid[], $4::text[], $5::bytea[], $6::uuid[])"
           + " AS written";
 
@@ -83,7 +85,8 @@ final class AuditOutbox {
   private long sweepTimer = -1;
   private long deleteTimer = -1;
 
-  AuditOutbox(Vertx vertx, Database db, AuditEmitter audit, Clock clock, MeterRegistry registry) {
+  public AuditOutbox(
+      Vertx vertx, Database db, AuditEmitter audit, Clock clock, MeterRegistry registry) {
     this.vertx = vertx;
     this.db = db;
     this.audit = audit;
@@ -102,17 +105,37 @@ final class AuditOutbox {
    * {@link #INSERT}. {@code stamp} is the time the send's statement stored its claims with (the
    * rows' age for {@link #sweep}).
    */
-  Future<Void> insert(SqlConnection conn, UUID wid, OffsetDateTime stamp, List<Entry> entries) {
+  public Future<Void> insert(
+      SqlConnection conn, UUID wid, OffsetDateTime stamp, List<Entry> entries) {
     Tuple args = Tuple.tuple().addValue(wid).addValue(stamp);
     addInsertArgs(args, entries);
     return conn.preparedQuery(INSERT).execute(args).mapEmpty();
   }
 
   /**
+   * Writes down {@code event} (prepared: {@link AuditEmitter#prepare}) of an action in workspace
+   * {@code wid}, in the action's transaction on {@code conn} (the workspace setting made): it is
+   * committed with the action or not at all. After the commit the caller appends it and calls
+   * {@link #emitted}; if the instance dies first, a sweep appends it under the same id.
+   */
+  public Future<Void> writeDown(SqlConnection conn, UUID wid, AuditEvent event) {
+    return conn.preparedQuery(
+            "INSERT INTO audit_outbox (workspace_id, event_id, event, created_at)"
+                + " VALUES ($1, $2, $3, $4)")
+        .execute(
+            Tuple.of(
+                wid,
+                event.getId(),
+                Buffer.buffer(event.toByteArray()),
+                OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC)))
+        .mapEmpty();
+  }
+
+  /**
    * Adds the rows' arrays of {@link #INSERT} (its arguments after the workspace and stamp) to
    * {@code args}: the send ids, event ids, events and sending agents of {@code entries}.
    */
-  static void addInsertArgs(Tuple args, List<Entry> entries) {
+  public static void addInsertArgs(Tuple args, List<Entry> entries) {
     int n = entries.size();
     UUID[] messages = new UUID[n];
     String[] ids = new String[n];
@@ -129,7 +152,7 @@ final class AuditOutbox {
   }
 
   /** The event {@code eventId} of {@code wid} is in the audit stream: its row goes. */
-  void emitted(UUID wid, String eventId) {
+  public void emitted(UUID wid, String eventId) {
     counted.get("appended").increment();
     synchronized (toDelete) {
       if (waiting >= MAX_TO_DELETE) {
@@ -171,7 +194,7 @@ final class AuditOutbox {
    * {@value #SWEEP_ROWS} per workspace, and deletes the rows of those appended; answers how many.
    * An event that cannot be appended now stays for the next sweep.
    */
-  Future<Integer> sweep() {
+  public Future<Integer> sweep() {
     OffsetDateTime before =
         OffsetDateTime.ofInstant(clock.instant().minus(SWEEP_AGE), ZoneOffset.UTC);
     return db.withTransaction(
@@ -240,7 +263,7 @@ final class AuditOutbox {
   }
 
   /** Starts the periodic deletes and sweeps. */
-  void start() {
+  public void start() {
     deleteTimer =
         vertx.setPeriodic(
             DELETE_EVERY_MS,
@@ -267,7 +290,7 @@ final class AuditOutbox {
   }
 
   /** Stops the timers and deletes the rows of what was appended (best effort). */
-  Future<Void> stop() {
+  public Future<Void> stop() {
     vertx.cancelTimer(sweepTimer);
     vertx.cancelTimer(deleteTimer);
     return deleteAppended().recover(e -> Future.succeededFuture());

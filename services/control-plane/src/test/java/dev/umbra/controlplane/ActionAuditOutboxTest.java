@@ -1,0 +1,122 @@
+package dev.umbra.controlplane;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.umbra.kit.testing.Eventually;
+import dev.umbra.proto.audit.ActorKind;
+import dev.umbra.proto.audit.AuditEvent;
+import io.vertx.core.Vertx;
+import io.vertx.junit5.VertxExtension;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * An action that changes who may do what is audited even when its instance dies between the commit
+ * and the append to the audit stream (docs/audit.md, "Written down before appended"): its event is
+ * written down in the action's transaction and appended by any instance's sweep, once, under its
+ * own id. Here a machine's revocation (unpairing) on an instance whose Redis link is cut, which is
+ * then stopped; an action that is refused writes nothing; an instance that appended its event
+ * deletes the row itself.
+ */
+@ExtendWith(VertxExtension.class)
+class ActionAuditOutboxTest {
+  Harness a;
+  Harness.Owner owner;
+  final List<AutoCloseable> closing = new ArrayList<>();
+
+  @BeforeEach
+  void start(Vertx vertx) throws Exception {
+    a = new Harness(vertx, Map.of());
+    owner = a.bootstrap("A");
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (AutoCloseable c : closing.reversed()) {
+      c.close();
+    }
+    a.close();
+  }
+
+  Harness cutOffFromRedis(Vertx vertx) throws Exception {
+    return AuditOutboxFixture.cutOffFromRedis(vertx, a, closing);
+  }
+
+  int unpair(Harness h, UUID machine) {
+    return h.call(
+            "DELETE",
+            "/v1/workspaces/" + owner.workspaceId() + "/machines/" + machine,
+            owner.token(),
+            null)
+        .status();
+  }
+
+  @Test
+  void anUnpairingWhoseInstanceDiedBeforeAppendingItsEventIsAuditedByAnotherInstancesSweep(
+      Vertx vertx) throws Exception {
+    UUID machine = MessagingFixture.machine(a, owner.workspaceId()).id();
+    Harness c = cutOffFromRedis(vertx);
+    assertThat(unpair(c, machine)).isBetween(200, 204);
+    assertThat(rows()).isOne();
+    c.stopService(); // what was not appended is gone with the instance
+
+    assertThat(unpaired(machine)).isEmpty();
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox()))
+        .as("nothing is due before the sweep's age")
+        .isZero();
+    a.clock.advance(Duration.ofSeconds(11));
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isOne();
+    assertThat(rows()).isZero();
+    assertThat(unpaired(machine)).singleElement();
+    AuditEvent e = unpaired(machine).getFirst();
+    assertThat(e.getActor().getKind()).isEqualTo(ActorKind.ACTOR_KIND_MEMBER);
+    assertThat(e.getActor().getId()).isEqualTo(owner.accountId());
+    assertThat(e.getWorkspaceId()).isEqualTo(owner.workspaceId());
+
+    // a second sweep finds nothing: the event is appended once
+    a.clock.advance(Duration.ofSeconds(11));
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isZero();
+    assertThat(unpaired(machine)).hasSize(1);
+  }
+
+  @Test
+  void aRefusedActionWritesNoRowAndNoEvent(Vertx vertx) throws Exception {
+    Harness c = cutOffFromRedis(vertx);
+    UUID nobody = UUID.randomUUID();
+    assertThat(unpair(c, nobody)).isEqualTo(404);
+    assertThat(rows()).isZero();
+    c.stopService();
+    a.clock.advance(Duration.ofSeconds(11));
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isZero();
+    assertThat(unpaired(nobody)).isEmpty();
+  }
+
+  @Test
+  void anInstanceThatAppendedTheEventDeletesItsRow() throws Exception {
+    UUID machine = MessagingFixture.machine(a, owner.workspaceId()).id();
+    assertThat(unpair(a, machine)).isBetween(200, 204);
+    Eventually.await(
+        "the event appended", Duration.ofSeconds(20), () -> unpaired(machine).size() == 1);
+    Eventually.await("its row deleted", Duration.ofSeconds(20), () -> rows() == 0);
+    a.clock.advance(Duration.ofSeconds(11));
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isZero();
+    assertThat(unpaired(machine)).hasSize(1);
+  }
+
+  /** The {@code machine.unpaired} events of {@code machine} in the audit stream. */
+  List<AuditEvent> unpaired(UUID machine) {
+    return AuditOutboxFixture.events(a, "machine.unpaired", "machine:" + machine);
+  }
+
+  /** The outbox's rows, all workspaces. */
+  long rows() {
+    return AuditOutboxFixture.rows(a);
+  }
+}
