@@ -278,7 +278,16 @@ public final class ControlPlaneService extends UmbraService {
     WorkflowRoutes.wire(auth, tenancy, audit, runtime.audit(), machines, runs, ids, clock)
         .register(routes);
     AgentRoutes.wire(
-            auth, tenancy, runtime.audit(), revocations, machines, issuer, limiter, ids, clock)
+            auth,
+            tenancy,
+            runtime.audit(),
+            audit,
+            revocations,
+            machines,
+            issuer,
+            limiter,
+            ids,
+            clock)
         .register(routes);
     messagingAuth =
         new MessagingAuth(

@@ -21,9 +21,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * An action that changes who may do what is audited even when its instance dies between the commit
  * and the append to the audit stream (docs/audit.md, "Written down before appended"): its event is
  * written down in the action's transaction and appended by any instance's sweep, once, under its
- * own id. Here a machine's revocation (unpairing) on an instance whose Redis link is cut, which is
- * then stopped; an action that is refused writes nothing; an instance that appended its event
- * deletes the row itself.
+ * own id. Here a machine's revocation (unpairing) and an agent's revocation, each on an instance
+ * whose Redis link is cut, which is then stopped; an action that is refused writes nothing; an
+ * instance that appended its event deletes the row itself.
  */
 @ExtendWith(VertxExtension.class)
 class ActionAuditOutboxTest {
@@ -84,6 +84,31 @@ class ActionAuditOutboxTest {
     a.clock.advance(Duration.ofSeconds(11));
     assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isZero();
     assertThat(unpaired(machine)).hasSize(1);
+  }
+
+  @Test
+  void anAgentRevokedOnAnInstanceThatDiedIsAuditedByAnotherInstancesSweep(Vertx vertx)
+      throws Exception {
+    UUID agent =
+        MessagingFixture.approvedAgent(
+                a, owner.token(), MessagingFixture.machine(a, owner.workspaceId()), "claude")
+            .id();
+    Eventually.await("the approval's audit row deleted", Duration.ofSeconds(20), () -> rows() == 0);
+    Harness c = cutOffFromRedis(vertx);
+    Harness.Response r =
+        c.call(
+            "POST",
+            "/v1/workspaces/" + owner.workspaceId() + "/agents/" + agent + "/revocation",
+            owner.token(),
+            new io.vertx.core.json.JsonObject());
+    assertThat(r.status()).as(r.body().encode()).isEqualTo(200);
+    assertThat(rows()).isOne();
+    c.stopService();
+    a.clock.advance(Duration.ofSeconds(11));
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isOne();
+    List<AuditEvent> revoked = AuditOutboxFixture.events(a, "agent.revoked", "agent:" + agent);
+    assertThat(revoked).singleElement();
+    assertThat(revoked.getFirst().getActor().getId()).isEqualTo(owner.accountId());
   }
 
   @Test

@@ -9,6 +9,7 @@ import dev.umbra.controlplane.http.Handlers;
 import dev.umbra.controlplane.http.Ids;
 import dev.umbra.controlplane.http.Page;
 import dev.umbra.controlplane.http.Schema;
+import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.workspaces.Tenancy;
@@ -49,6 +50,7 @@ public final class AgentRoutes {
       Authenticator auth,
       Tenancy tenancy,
       AuditEmitter audit,
+      AuditTrail trail,
       RevocationNotices revocations,
       MachineRequest.Checker machines,
       SessionIssuer issuer,
@@ -59,7 +61,7 @@ public final class AgentRoutes {
         auth,
         machines,
         new AgentService(
-            tenancy, new AgentStore(), audit, revocations, issuer, limiter, ids, clock),
+            tenancy, new AgentStore(), audit, trail, revocations, issuer, limiter, ids, clock),
         clock);
   }
 

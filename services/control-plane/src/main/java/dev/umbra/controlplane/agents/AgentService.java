@@ -4,6 +4,7 @@ import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.controlplane.devices.MachineRequest;
 import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.Ids;
+import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.notify.RevocationNotices;
 import dev.umbra.controlplane.sessions.SessionIssuer;
 import dev.umbra.controlplane.workspaces.Tenancy;
@@ -41,6 +42,7 @@ public final class AgentService {
   private final Tenancy tenancy;
   private final AgentStore store;
   private final AuditEmitter audit;
+  private final AuditTrail trail;
   private final RevocationNotices revocations;
   private final SessionIssuer issuer;
   private final FailureLimiter limiter;
@@ -51,6 +53,7 @@ public final class AgentService {
       Tenancy tenancy,
       AgentStore store,
       AuditEmitter audit,
+      AuditTrail trail,
       RevocationNotices revocations,
       SessionIssuer issuer,
       FailureLimiter limiter,
@@ -59,6 +62,7 @@ public final class AgentService {
     this.tenancy = tenancy;
     this.store = store;
     this.audit = audit;
+    this.trail = trail;
     this.revocations = revocations;
     this.issuer = issuer;
     this.limiter = limiter;
@@ -139,69 +143,76 @@ public final class AgentService {
   }
 
   Future<Agent> approve(Caller caller, UUID wid, UUID id, String code) {
+    AuditTrail.Recorded approved = memberWill(caller, wid, AuditAction.AGENT_APPROVED, id);
     return tenancy
         .asMember(
             caller.principal(),
             wid,
             Role.ADMIN,
             (conn, m) ->
-                store
-                    .find(conn, id)
-                    .compose(
-                        o -> {
-                          Agent a = o.orElseThrow(AgentService::notFound);
-                          if (!Agent.PENDING.equals(a.status())) {
-                            throw Refusal.conflict(
-                                Refusal.Conflict.Reason.NOT_PENDING, "the agent is not pending");
-                          }
-                          Object payload =
-                              Agent.keysPayload(
-                                  wid, a.name(), a.ed25519PublicKey(), a.x25519PublicKey());
-                          if (!VerificationCodes.matches(code, payload)) {
-                            throw Refusal.invalid(
-                                "verification_code",
-                                "verification_code does not match the agent's keys");
-                          }
-                          return store.approve(conn, id, caller.accountId(), now());
-                        })
-                    .map(
-                        o ->
-                            o.orElseThrow(
-                                () ->
-                                    Refusal.conflict(
-                                        Refusal.Conflict.Reason.NOT_PENDING,
-                                        "the agent is not pending"))))
-        .onSuccess(a -> memberAudit(caller, AuditAction.AGENT_APPROVED, a));
+                approved.writtenWith(
+                    conn,
+                    store
+                        .find(conn, id)
+                        .compose(
+                            o -> {
+                              Agent a = o.orElseThrow(AgentService::notFound);
+                              if (!Agent.PENDING.equals(a.status())) {
+                                throw Refusal.conflict(
+                                    Refusal.Conflict.Reason.NOT_PENDING,
+                                    "the agent is not pending");
+                              }
+                              Object payload =
+                                  Agent.keysPayload(
+                                      wid, a.name(), a.ed25519PublicKey(), a.x25519PublicKey());
+                              if (!VerificationCodes.matches(code, payload)) {
+                                throw Refusal.invalid(
+                                    "verification_code",
+                                    "verification_code does not match the agent's keys");
+                              }
+                              return store.approve(conn, id, caller.accountId(), now());
+                            })
+                        .map(
+                            o ->
+                                o.orElseThrow(
+                                    () ->
+                                        Refusal.conflict(
+                                            Refusal.Conflict.Reason.NOT_PENDING,
+                                            "the agent is not pending")))))
+        .onSuccess(a -> approved.committed());
   }
 
   Future<Agent> revoke(Caller caller, UUID wid, UUID id) {
+    AuditTrail.Recorded revoked = memberWill(caller, wid, AuditAction.AGENT_REVOKED, id);
     return tenancy
         .asMember(
             caller.principal(),
             wid,
             Role.ADMIN,
             (conn, m) ->
-                store
-                    .revoke(conn, id, now())
-                    .compose(
-                        o ->
-                            o.isPresent()
-                                ? Future.succeededFuture(o.get())
-                                : store
-                                    .find(conn, id)
-                                    .map(
-                                        f -> {
-                                          throw f.isPresent()
-                                              ? Refusal.conflict(
-                                                  Refusal.Conflict.Reason.ALREADY_REVOKED,
-                                                  "the agent is already revoked")
-                                              : notFound();
-                                        })))
+                revoked.writtenWith(
+                    conn,
+                    store
+                        .revoke(conn, id, now())
+                        .compose(
+                            o ->
+                                o.isPresent()
+                                    ? Future.succeededFuture(o.get())
+                                    : store
+                                        .find(conn, id)
+                                        .map(
+                                            f -> {
+                                              throw f.isPresent()
+                                                  ? Refusal.conflict(
+                                                      Refusal.Conflict.Reason.ALREADY_REVOKED,
+                                                      "the agent is already revoked")
+                                                  : notFound();
+                                            }))))
         .onSuccess(
             a -> {
               revocations.revoked(
                   RevokedKind.REVOKED_KIND_AGENT, wid, a.id().toString(), caller.accountId());
-              memberAudit(caller, AuditAction.AGENT_REVOKED, a);
+              revoked.committed();
             });
   }
 
@@ -272,15 +283,9 @@ public final class AgentService {
             });
   }
 
-  private void memberAudit(Caller caller, AuditAction action, Agent a) {
-    audit
-        .event(action)
-        .workspace(a.workspaceId())
-        .actor(AuditActor.member(caller.accountId().toString()))
-        .target("agent", a.id())
-        .sourceIp(caller.sourceIp())
-        .success()
-        .emit();
+  /** A member's action on agent {@code id}, audited through the outbox ({@link AuditTrail}). */
+  private AuditTrail.Recorded memberWill(Caller caller, UUID wid, AuditAction action, UUID id) {
+    return trail.memberWill(caller.sourceIp(), wid, caller.accountId(), action, "agent:" + id);
   }
 
   private static Refusal.NotFound notFound() {
