@@ -69,6 +69,19 @@ final class Breakdown {
     this.instances = instances;
   }
 
+  /**
+   * Reads every instance's {@code /metrics} {@code times} times, not counted: the scrape's code in
+   * the services (the exposition format, the registry's walk) runs, and is compiled, before the
+   * rounds, as it is in a deployment that Prometheus has scraped for a while. Without this the
+   * scrape before round 1's messages was the services' first, and the JIT compilers compiled its
+   * code while the messages went through (JIT logs of 2026-12-07, docs/benchmarks.md).
+   */
+  void warmUp(int times) throws IOException, InterruptedException {
+    for (int i = 0; i < times; i++) {
+      scrapeAll();
+    }
+  }
+
   /** Before a round: each instance's stage buckets now. */
   void roundStarts() throws IOException, InterruptedException {
     before = scrapeAll();

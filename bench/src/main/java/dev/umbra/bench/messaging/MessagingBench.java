@@ -30,7 +30,9 @@ import java.util.UUID;
  *       authentication, the transaction's framing) still ran interpreted or in profiled C1 code and
  *       was being compiled during them (docs/benchmarks.md, "the owner's POST"). Then {@code
  *       umbra.bench.warmupRounds} (1) rounds as the latency rounds below, not counted: at their
- *       pace the services deoptimise and compile again what the batches compiled.
+ *       pace the services deoptimise and compile again what the batches compiled. Before those, A's
+ *       and B's {@code /metrics} are read {@code umbra.bench.warmupScrapes} (40) times, so the
+ *       scrape that {@link Breakdown} makes before each round's messages runs compiled code.
  *   <li><b>latency</b>: {@code umbra.bench.latencyCount} (600) probes at {@code umbra.bench.rate}
  *       (50/s, well under capacity, so queueing stays out of it), from the owner's send start
  *       (before encryption) to the agent's decrypted plaintext; and in the same round the same
@@ -110,6 +112,7 @@ public final class MessagingBench {
       int warmup,
       int warmupSingle,
       int warmupRounds,
+      int warmupScrapes,
       int stallSeconds) {
     static Settings fromProperties() {
       return new Settings(
@@ -121,6 +124,7 @@ public final class MessagingBench {
           Integer.getInteger("umbra.bench.warmup", 20_000),
           Integer.getInteger("umbra.bench.warmupSingle", 10_000),
           Integer.getInteger("umbra.bench.warmupRounds", 1),
+          Integer.getInteger("umbra.bench.warmupScrapes", 40),
           Integer.getInteger("umbra.bench.stallSeconds", 90));
     }
   }
@@ -217,7 +221,7 @@ public final class MessagingBench {
         s.rounds(),
         s.messages(),
         s.window());
-    warmUp(s, owner, agent);
+    warmUp(s, owner, agent, breakdown);
     List<Result> floors = new ArrayList<>();
     List<Result> umbras = new ArrayList<>();
     String n = " " + s.latencyCount() + " " + s.rate();
@@ -258,7 +262,8 @@ public final class MessagingBench {
    * The warm-up, not counted: messages one a request, then batched, then rounds as the latency
    * rounds.
    */
-  private static void warmUp(Settings s, JvmProcess owner, JvmProcess agent) throws Exception {
+  private static void warmUp(Settings s, JvmProcess owner, JvmProcess agent, Breakdown breakdown)
+      throws Exception {
     if (s.warmupSingle() > 0) {
       Result w1 =
           phase(
@@ -268,6 +273,7 @@ public final class MessagingBench {
     Result w =
         phase(owner, agent, "warm", s.warmup(), "umbra warm " + s.warmup() + " 0 " + s.window());
     System.out.println("warm-up (not counted): " + line(w));
+    breakdown.warmUp(s.warmupScrapes());
     String n = " " + s.latencyCount() + " " + s.rate();
     for (int r = 1; r <= s.warmupRounds(); r++) {
       // the latency rounds' pace after the batches of the warm-up: the services deoptimise what
