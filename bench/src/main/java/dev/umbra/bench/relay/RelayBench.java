@@ -49,7 +49,8 @@ import java.util.concurrent.TimeUnit;
  * relay path, default 10), umbra.bench.rounds (latency rounds per rate, paths alternating, and
  * Noise bulk rounds after its warm-ups; medians reported; default 3), umbra.bench.warmupRounds
  * (unmeasured latency rounds per rate before those, the same points at the same rate; default 1),
- * umbra.bench.noiseWarmups (unmeasured Noise bulk passes, one instance and two in turn; default 4).
+ * umbra.bench.noiseWarmups (unmeasured Noise bulk passes, one instance and two in turn; default 4),
+ * umbra.bench.warmupConnections (connections the latency warm-up of a path is spread over; 5).
  */
 public final class RelayBench {
   /** What the JVM proxy baseline is, by -Dumbra.bench.proxyMode (ws, the default; tcp; socket). */
@@ -159,14 +160,14 @@ public final class RelayBench {
           // JIT warm-up of both relays and of this JVM's paths, not measured: a relay's C2 compiler
           // keeps a core busy for several seconds after start, which would land in the first rounds
           int warm = Integer.getInteger("umbra.bench.warmupSeconds", 10);
-          latency(true, r1.ws(), target, 5000, warm);
+          warmUp(true, r1.ws(), target, warm);
           if (CROSS) {
-            latency(true, r2.ws(), target, 5000, warm);
-            latency(true, r3.ws(), target, 5000, warm);
+            warmUp(true, r2.ws(), target, warm);
+            warmUp(true, r3.ws(), target, warm);
           }
           latency(false, viaNginx.resolve("/echo"), null, 5000, 2);
           latency(false, direct.resolve("/echo"), null, 5000, 2);
-          latency(false, viaProxy.resolve("/echo"), null, 5000, warm);
+          warmUp(false, viaProxy.resolve("/echo"), null, warm);
         }
         for (String rs : parts.contains("latency") ? rates : new String[0]) {
           latencyAtRate(
@@ -425,6 +426,20 @@ public final class RelayBench {
   }
 
   // ------------------------------------------------------------------ latency
+
+  /**
+   * A path's JIT warm-up, not measured: {@code seconds} at 5000/s over {@code
+   * umbra.bench.warmupConnections} (default 5) connections one after the other. Each latency point
+   * opens its own connection; with the warm-up on one connection, the relays compiled their data
+   * path for data alone and deoptimised it when the first measured points' connections were set up
+   * (uncommon traps in the channel read and the WebSocket encoder, JIT log of 2026-12-07).
+   */
+  private void warmUp(boolean relay, URI url, String target, int seconds) throws Exception {
+    int connections = Math.max(1, Integer.getInteger("umbra.bench.warmupConnections", 5));
+    for (int i = 0; i < connections; i++) {
+      latency(relay, url, target, 5000, Math.max(1, seconds / connections));
+    }
+  }
 
   private Stats latency(boolean relay, URI url, String target, int rate, int seconds)
       throws Exception {
