@@ -144,42 +144,38 @@ public final class AgentService {
 
   Future<Agent> approve(Caller caller, UUID wid, UUID id, String code) {
     AuditTrail.Recorded approved = memberWill(caller, wid, AuditAction.AGENT_APPROVED, id);
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                approved.writtenWith(
-                    conn,
-                    store
-                        .find(conn, id)
-                        .compose(
-                            o -> {
-                              Agent a = o.orElseThrow(AgentService::notFound);
-                              if (!Agent.PENDING.equals(a.status())) {
-                                throw Refusal.conflict(
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        approved,
+        (conn, m) ->
+            store
+                .find(conn, id)
+                .compose(
+                    o -> {
+                      Agent a = o.orElseThrow(AgentService::notFound);
+                      if (!Agent.PENDING.equals(a.status())) {
+                        throw Refusal.conflict(
+                            Refusal.Conflict.Reason.NOT_PENDING, "the agent is not pending");
+                      }
+                      Object payload =
+                          Agent.keysPayload(
+                              wid, a.name(), a.ed25519PublicKey(), a.x25519PublicKey());
+                      if (!VerificationCodes.matches(code, payload)) {
+                        throw Refusal.invalid(
+                            "verification_code",
+                            "verification_code does not match the agent's keys");
+                      }
+                      return store.approve(conn, id, caller.accountId(), now());
+                    })
+                .map(
+                    o ->
+                        o.orElseThrow(
+                            () ->
+                                Refusal.conflict(
                                     Refusal.Conflict.Reason.NOT_PENDING,
-                                    "the agent is not pending");
-                              }
-                              Object payload =
-                                  Agent.keysPayload(
-                                      wid, a.name(), a.ed25519PublicKey(), a.x25519PublicKey());
-                              if (!VerificationCodes.matches(code, payload)) {
-                                throw Refusal.invalid(
-                                    "verification_code",
-                                    "verification_code does not match the agent's keys");
-                              }
-                              return store.approve(conn, id, caller.accountId(), now());
-                            })
-                        .map(
-                            o ->
-                                o.orElseThrow(
-                                    () ->
-                                        Refusal.conflict(
-                                            Refusal.Conflict.Reason.NOT_PENDING,
-                                            "the agent is not pending")))))
-        .onSuccess(a -> approved.committed());
+                                    "the agent is not pending"))));
   }
 
   Future<Agent> revoke(Caller caller, UUID wid, UUID id) {
@@ -189,30 +185,28 @@ public final class AgentService {
             caller.principal(),
             wid,
             Role.ADMIN,
+            revoked,
             (conn, m) ->
-                revoked.writtenWith(
-                    conn,
-                    store
-                        .revoke(conn, id, now())
-                        .compose(
-                            o ->
-                                o.isPresent()
-                                    ? Future.succeededFuture(o.get())
-                                    : store
-                                        .find(conn, id)
-                                        .map(
-                                            f -> {
-                                              throw f.isPresent()
-                                                  ? Refusal.conflict(
-                                                      Refusal.Conflict.Reason.ALREADY_REVOKED,
-                                                      "the agent is already revoked")
-                                                  : notFound();
-                                            }))))
+                store
+                    .revoke(conn, id, now())
+                    .compose(
+                        o ->
+                            o.isPresent()
+                                ? Future.succeededFuture(o.get())
+                                : store
+                                    .find(conn, id)
+                                    .map(
+                                        f -> {
+                                          throw f.isPresent()
+                                              ? Refusal.conflict(
+                                                  Refusal.Conflict.Reason.ALREADY_REVOKED,
+                                                  "the agent is already revoked")
+                                              : notFound();
+                                        })))
         .onSuccess(
             a -> {
               revocations.revoked(
                   RevokedKind.REVOKED_KIND_AGENT, wid, a.id().toString(), caller.accountId());
-              revoked.committed();
             });
   }
 

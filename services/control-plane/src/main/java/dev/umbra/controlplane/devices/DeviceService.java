@@ -116,57 +116,52 @@ final class DeviceService {
             caller.accountId(),
             AuditAction.DEVICE_APPROVED,
             "device:" + id);
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                audited.writtenWith(
-                    conn,
-                    keysets
-                        .lockCurrent(conn, wid)
-                        .compose(
-                            cur ->
-                                devices
-                                    .lock(conn, id)
-                                    .compose(DeviceService::found)
-                                    .compose(
-                                        d -> {
-                                          if (!d.pending()) {
-                                            return Future.failedFuture(
-                                                Refusal.conflict(
-                                                    Reason.NOT_PENDING,
-                                                    "the device is "
-                                                        + d.status()
-                                                        + ", not pending"));
-                                          }
-                                          SignedPayload cred =
-                                              TrustDocuments.credential(
-                                                  body,
-                                                  "credential",
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audited,
+        (conn, m) ->
+            keysets
+                .lockCurrent(conn, wid)
+                .compose(
+                    cur ->
+                        devices
+                            .lock(conn, id)
+                            .compose(DeviceService::found)
+                            .compose(
+                                d -> {
+                                  if (!d.pending()) {
+                                    return Future.failedFuture(
+                                        Refusal.conflict(
+                                            Reason.NOT_PENDING,
+                                            "the device is " + d.status() + ", not pending"));
+                                  }
+                                  SignedPayload cred =
+                                      TrustDocuments.credential(
+                                          body,
+                                          "credential",
+                                          wid,
+                                          id,
+                                          DeviceRows.signingKey(d),
+                                          DeviceRows.envelopeKey(d),
+                                          cur.version(),
+                                          cur.signingKey());
+                                  OffsetDateTime now = now();
+                                  return devices
+                                      .trust(conn, id, cred, cur.version(), now)
+                                      .compose(
+                                          y ->
+                                              keysets.putEnvelope(
+                                                  conn,
                                                   wid,
-                                                  id,
-                                                  DeviceRows.signingKey(d),
-                                                  DeviceRows.envelopeKey(d),
                                                   cur.version(),
-                                                  cur.signingKey());
-                                          OffsetDateTime now = now();
-                                          return devices
-                                              .trust(conn, id, cred, cur.version(), now)
-                                              .compose(
-                                                  y ->
-                                                      keysets.putEnvelope(
-                                                          conn,
-                                                          wid,
-                                                          cur.version(),
-                                                          SealedEnvelope.Recipient.DEVICE,
-                                                          id,
-                                                          envelope,
-                                                          now));
-                                        }))
-                        .compose(x -> existing(devices, conn, id))))
-        .onSuccess(x -> audited.committed());
+                                                  SealedEnvelope.Recipient.DEVICE,
+                                                  id,
+                                                  envelope,
+                                                  now));
+                                }))
+                .compose(x -> existing(devices, conn, id)));
   }
 
   /**
@@ -181,31 +176,26 @@ final class DeviceService {
             caller.accountId(),
             AuditAction.DEVICE_REJECTED,
             "device:" + id);
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                audited.writtenWith(
-                    conn,
-                    keysets
-                        .lock(conn, wid)
-                        .compose(x -> devices.lock(conn, id))
-                        .compose(DeviceService::found)
-                        .compose(
-                            d ->
-                                d.pending()
-                                    ? devices
-                                        .deletePending(conn, id)
-                                        .map(x -> d.withStatus("rejected"))
-                                    : Future.failedFuture(
-                                        Refusal.conflict(
-                                            Reason.NOT_PENDING,
-                                            "the device is "
-                                                + d.status()
-                                                + ", not pending: revoke it instead")))))
-        .onSuccess(x -> audited.committed());
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audited,
+        (conn, m) ->
+            keysets
+                .lock(conn, wid)
+                .compose(x -> devices.lock(conn, id))
+                .compose(DeviceService::found)
+                .compose(
+                    d ->
+                        d.pending()
+                            ? devices.deletePending(conn, id).map(x -> d.withStatus("rejected"))
+                            : Future.failedFuture(
+                                Refusal.conflict(
+                                    Reason.NOT_PENDING,
+                                    "the device is "
+                                        + d.status()
+                                        + ", not pending: revoke it instead"))));
   }
 
   /**
@@ -221,37 +211,34 @@ final class DeviceService {
             caller.principal(),
             wid,
             Role.ADMIN,
+            audited,
             (conn, m) ->
-                audited.writtenWith(
-                    conn,
-                    keysets
-                        .lock(conn, wid)
-                        .compose(x -> devices.lock(conn, id))
-                        .compose(DeviceService::found)
-                        .compose(d -> keysets.current(conn))
-                        .compose(CurrentKeyset::required)
-                        .compose(
-                            cur -> {
-                              revocation.verify(cur.signingKey());
-                              return devices.revoke(conn, id, revocation, now());
-                            })
-                        .compose(
-                            revoked ->
-                                revoked
-                                    ? keysets.dropEnvelopes(
-                                        conn, SealedEnvelope.Recipient.DEVICE, id)
-                                    : Future.failedFuture(
-                                        Refusal.conflict(
-                                            Reason.ALREADY_REVOKED,
-                                            "the device is already revoked or rejected")))
-                        .compose(x -> existing(devices, conn, id))))
+                keysets
+                    .lock(conn, wid)
+                    .compose(x -> devices.lock(conn, id))
+                    .compose(DeviceService::found)
+                    .compose(d -> keysets.current(conn))
+                    .compose(CurrentKeyset::required)
+                    .compose(
+                        cur -> {
+                          revocation.verify(cur.signingKey());
+                          return devices.revoke(conn, id, revocation, now());
+                        })
+                    .compose(
+                        revoked ->
+                            revoked
+                                ? keysets.dropEnvelopes(conn, SealedEnvelope.Recipient.DEVICE, id)
+                                : Future.failedFuture(
+                                    Refusal.conflict(
+                                        Reason.ALREADY_REVOKED,
+                                        "the device is already revoked or rejected")))
+                    .compose(x -> existing(devices, conn, id)))
         // published once committed: a daemon that refreshes its pin on hearing it finds the
         // revocation
         .onSuccess(
             d -> {
               revocations.revoked(
                   RevokedKind.REVOKED_KIND_DEVICE, wid, id.toString(), d.accountId());
-              audited.committed();
             });
   }
 

@@ -77,40 +77,39 @@ final class KeysetService {
             caller.principal(),
             wid,
             Role.OWNER,
+            approved,
             (conn, m) ->
-                approved.writtenWith(
-                    conn,
-                    keysets
-                        .addFirst(conn, wid, keyset.signed(), now)
-                        .compose(
-                            added ->
-                                added
-                                    ? devices.add(
-                                        conn,
-                                        wid,
-                                        caller.accountId(),
-                                        device,
-                                        "trusted",
-                                        credential,
-                                        1,
-                                        now)
-                                    : Future.failedFuture(
-                                        Refusal.conflict(
-                                            Reason.KEYSET_EXISTS,
-                                            "the workspace already has a keyset: ask a trusted device to approve this one with `umbra devices approve`")))
-                        .compose(
-                            added ->
-                                added
-                                    ? keysets.putEnvelope(
-                                        conn,
-                                        wid,
-                                        1,
-                                        SealedEnvelope.Recipient.DEVICE,
-                                        device.id(),
-                                        envelope,
-                                        now)
-                                    : Future.failedFuture(DeviceService.deviceExists()))
-                        .compose(x -> DeviceService.existing(devices, conn, device.id()))))
+                keysets
+                    .addFirst(conn, wid, keyset.signed(), now)
+                    .compose(
+                        added ->
+                            added
+                                ? devices.add(
+                                    conn,
+                                    wid,
+                                    caller.accountId(),
+                                    device,
+                                    "trusted",
+                                    credential,
+                                    1,
+                                    now)
+                                : Future.failedFuture(
+                                    Refusal.conflict(
+                                        Reason.KEYSET_EXISTS,
+                                        "the workspace already has a keyset: ask a trusted device to approve this one with `umbra devices approve`")))
+                    .compose(
+                        added ->
+                            added
+                                ? keysets.putEnvelope(
+                                    conn,
+                                    wid,
+                                    1,
+                                    SealedEnvelope.Recipient.DEVICE,
+                                    device.id(),
+                                    envelope,
+                                    now)
+                                : Future.failedFuture(DeviceService.deviceExists()))
+                    .compose(x -> DeviceService.existing(devices, conn, device.id())))
         .onSuccess(
             d -> {
               audit.memberDid(
@@ -119,7 +118,6 @@ final class KeysetService {
                   caller.accountId(),
                   AuditAction.KEYSET_ENVELOPE_ADDED,
                   "keyset:1");
-              approved.committed();
             });
   }
 

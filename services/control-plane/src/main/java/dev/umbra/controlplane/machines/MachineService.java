@@ -113,21 +113,19 @@ final class MachineService {
             caller.principal(),
             wid,
             Role.ADMIN,
+            unpaired,
             (conn, m) ->
-                unpaired.writtenWith(
-                    conn,
-                    store
-                        .revoke(conn, id, now())
-                        .compose(
-                            done ->
-                                done
-                                    ? Future.<Void>succeededFuture()
-                                    : Future.<Void>failedFuture(Refusal.notFound("machine")))))
+                store
+                    .revoke(conn, id, now())
+                    .compose(
+                        done ->
+                            done
+                                ? Future.<Void>succeededFuture()
+                                : Future.<Void>failedFuture(Refusal.notFound("machine"))))
         // published once committed, so no service refuses what a rolled-back revocation kept
         .onSuccess(
             v -> {
               revocations.revoked(RevokedKind.REVOKED_KIND_MACHINE, wid, id.toString(), null);
-              unpaired.committed();
             });
   }
 

@@ -26,23 +26,18 @@ public final class AuditTrail {
    * A member's action that will be committed in a transaction, audited so that no commit goes
    * unaudited (docs/audit.md, "Written down before appended"): the event is made now, {@link
    * Recorded#writtenWith} writes it down in the action's transaction, and {@link
-   * Recorded#committed} appends it once that transaction committed. If the instance dies (or Redis
-   * stays away) in between, any instance's outbox sweep appends it under the same id. For the
-   * actions that change who may do what: revocations, trust, roles, tokens.
+   * Recorded#committed} appends it once that transaction committed ({@link
+   * dev.umbra.controlplane.workspaces.Tenancy} does both for the work it runs). If the instance
+   * dies (or Redis stays away) in between, any instance's outbox sweep appends it under the same
+   * id. For the actions that change who may do what: revocations, trust, roles, agents.
    */
   public Recorded memberWill(
       String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
-    AuditEvent.Builder e =
-        event(
-            sourceIp,
-            workspaceId,
-            ActorKind.ACTOR_KIND_MEMBER,
-            accountId,
-            action,
-            target,
-            Outcome.OUTCOME_SUCCESS);
     try {
-      return new Recorded(workspaceId, emitter.prepare(e), null);
+      return new Recorded(
+          workspaceId,
+          emitter.prepare(memberEvent(sourceIp, workspaceId, accountId, action, target)),
+          null);
     } catch (IllegalArgumentException refused) {
       return new Recorded(workspaceId, null, refused);
     }
@@ -117,7 +112,12 @@ public final class AuditTrail {
   /** A member's successful action. */
   public void memberDid(
       String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
-    emit(
+    emitter.emit(memberEvent(sourceIp, workspaceId, accountId, action, target));
+  }
+
+  private static AuditEvent.Builder memberEvent(
+      String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
+    return event(
         sourceIp,
         workspaceId,
         ActorKind.ACTOR_KIND_MEMBER,

@@ -105,22 +105,19 @@ final class InvitationService {
             caller.accountId(),
             AuditAction.INVITE_REVOKED,
             "invitation:" + id);
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                audited.writtenWith(
-                    conn,
-                    store
-                        .cancel(conn, wid, id, now())
-                        .compose(
-                            done ->
-                                done
-                                    ? Future.<Void>succeededFuture()
-                                    : Future.<Void>failedFuture(Refusal.notFound("invitation")))))
-        .onSuccess(v -> audited.committed());
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audited,
+        (conn, m) ->
+            store
+                .cancel(conn, wid, id, now())
+                .compose(
+                    done ->
+                        done
+                            ? Future.<Void>succeededFuture()
+                            : Future.<Void>failedFuture(Refusal.notFound("invitation"))));
   }
 
   /**

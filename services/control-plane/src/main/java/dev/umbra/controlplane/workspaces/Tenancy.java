@@ -3,6 +3,7 @@ package dev.umbra.controlplane.workspaces;
 import dev.umbra.controlplane.auth.Principal;
 import dev.umbra.controlplane.auth.TokenScope;
 import dev.umbra.controlplane.errors.Refusal;
+import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditActor;
 import dev.umbra.kit.audit.AuditEmitter;
@@ -34,6 +35,22 @@ public final class Tenancy {
 
   public Database db() {
     return db;
+  }
+
+  /**
+   * As {@link #asMember(Principal, UUID, Role, BiFunction)}, for an action audited through the
+   * outbox ({@link AuditTrail#memberWill}): its event is written down in the same transaction once
+   * {@code work} succeeded, and appended once the transaction committed.
+   */
+  public <T> Future<T> asMember(
+      Principal p,
+      UUID workspaceId,
+      Role min,
+      AuditTrail.Recorded audited,
+      BiFunction<SqlConnection, Membership, Future<T>> work) {
+    return asMember(
+            p, workspaceId, min, (conn, m) -> audited.writtenWith(conn, work.apply(conn, m)))
+        .onSuccess(x -> audited.committed());
   }
 
   public <T> Future<T> asMember(

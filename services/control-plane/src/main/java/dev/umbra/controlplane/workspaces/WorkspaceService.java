@@ -161,28 +161,25 @@ final class WorkspaceService {
             caller.accountId(),
             AuditAction.MEMBER_ROLE_CHANGED,
             "member:" + memberId);
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) -> {
-              if (role == Role.OWNER && m.role() != Role.OWNER) {
-                return Future.failedFuture(
-                    Refusal.notAllowed(Reason.OWNER_ONLY, "only an owner may make an owner", null));
-              }
-              return audited.writtenWith(
-                  conn,
-                  manageable(conn, m, memberId)
-                      .compose(
-                          target ->
-                              role == Role.OWNER
-                                  ? Future.<Void>succeededFuture()
-                                  : keepAnOwner(conn, target))
-                      .compose(v -> store.setRole(conn, memberId, role))
-                      .compose(v -> store.member(conn, memberId)));
-            })
-        .onSuccess(x -> audited.committed());
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audited,
+        (conn, m) -> {
+          if (role == Role.OWNER && m.role() != Role.OWNER) {
+            return Future.failedFuture(
+                Refusal.notAllowed(Reason.OWNER_ONLY, "only an owner may make an owner", null));
+          }
+          return manageable(conn, m, memberId)
+              .compose(
+                  target ->
+                      role == Role.OWNER
+                          ? Future.<Void>succeededFuture()
+                          : keepAnOwner(conn, target))
+              .compose(v -> store.setRole(conn, memberId, role))
+              .compose(v -> store.member(conn, memberId));
+        });
   }
 
   Future<Void> remove(Caller caller, UUID wid, UUID memberId) {
@@ -198,20 +195,18 @@ final class WorkspaceService {
             caller.principal(),
             wid,
             Role.ADMIN,
+            audited,
             (conn, m) ->
-                audited.writtenWith(
-                    conn,
-                    manageable(conn, m, memberId)
-                        .compose(
-                            target ->
-                                keepAnOwner(conn, target)
-                                    .compose(v -> store.remove(conn, wid, target))
-                                    .map(target))))
+                manageable(conn, m, memberId)
+                    .compose(
+                        target ->
+                            keepAnOwner(conn, target)
+                                .compose(v -> store.remove(conn, wid, target))
+                                .map(target)))
         // committed: the account's sessions in the workspace are void (sessions carry the account,
         // not the member id)
         .onSuccess(
             target -> {
-              audited.committed();
               revocations.revoked(
                   RevokedKind.REVOKED_KIND_MEMBER, wid, memberId.toString(), target.accountId());
             })
