@@ -279,7 +279,7 @@ public final class AgentService {
 
   /** A member's action on agent {@code id}, audited through the outbox ({@link AuditTrail}). */
   private AuditTrail.Recorded memberWill(Caller caller, UUID wid, AuditAction action, UUID id) {
-    return trail.memberWill(caller.sourceIp(), wid, caller.accountId(), action, "agent:" + id);
+    return trail.memberWill(caller, wid, action, "agent:" + id);
   }
 
   private static Refusal.NotFound notFound() {

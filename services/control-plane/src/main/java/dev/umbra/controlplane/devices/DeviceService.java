@@ -110,12 +110,7 @@ final class DeviceService {
    */
   Future<Device> approve(Caller caller, UUID wid, UUID id, JsonObject body, String envelope) {
     AuditTrail.Recorded audited =
-        audit.memberWill(
-            caller.sourceIp(),
-            wid,
-            caller.accountId(),
-            AuditAction.DEVICE_APPROVED,
-            "device:" + id);
+        audit.memberWill(caller, wid, AuditAction.DEVICE_APPROVED, "device:" + id);
     return tenancy.asMember(
         caller.principal(),
         wid,
@@ -170,12 +165,7 @@ final class DeviceService {
    */
   Future<Device> reject(Caller caller, UUID wid, UUID id) {
     AuditTrail.Recorded audited =
-        audit.memberWill(
-            caller.sourceIp(),
-            wid,
-            caller.accountId(),
-            AuditAction.DEVICE_REJECTED,
-            "device:" + id);
+        audit.memberWill(caller, wid, AuditAction.DEVICE_REJECTED, "device:" + id);
     return tenancy.asMember(
         caller.principal(),
         wid,
@@ -204,8 +194,7 @@ final class DeviceService {
    */
   Future<Device> revoke(Caller caller, UUID wid, UUID id, SignedPayload revocation) {
     AuditTrail.Recorded audited =
-        audit.memberWill(
-            caller.sourceIp(), wid, caller.accountId(), AuditAction.DEVICE_REVOKED, "device:" + id);
+        audit.memberWill(caller, wid, AuditAction.DEVICE_REVOKED, "device:" + id);
     return tenancy
         .asMember(
             caller.principal(),

@@ -66,12 +66,7 @@ final class KeysetService {
       String envelope) {
     OffsetDateTime now = now();
     AuditTrail.Recorded approved =
-        audit.memberWill(
-            caller.sourceIp(),
-            wid,
-            caller.accountId(),
-            AuditAction.DEVICE_APPROVED,
-            "device:" + device.id());
+        audit.memberWill(caller, wid, AuditAction.DEVICE_APPROVED, "device:" + device.id());
     return tenancy
         .asMember(
             caller.principal(),

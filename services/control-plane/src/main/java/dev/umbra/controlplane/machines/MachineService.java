@@ -102,12 +102,7 @@ final class MachineService {
 
   Future<Void> revoke(Caller caller, UUID wid, UUID id) {
     AuditTrail.Recorded unpaired =
-        audit.memberWill(
-            caller.sourceIp(),
-            wid,
-            caller.accountId(),
-            AuditAction.MACHINE_UNPAIRED,
-            "machine:" + id);
+        audit.memberWill(caller, wid, AuditAction.MACHINE_UNPAIRED, "machine:" + id);
     return tenancy
         .asMember(
             caller.principal(),

@@ -1,5 +1,6 @@
 package dev.umbra.controlplane.notify;
 
+import dev.umbra.controlplane.auth.Caller;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.audit.AuditEmitter;
 import dev.umbra.proto.audit.Actor;
@@ -41,6 +42,11 @@ public final class AuditTrail {
     } catch (IllegalArgumentException refused) {
       return new Recorded(workspaceId, null, refused);
     }
+  }
+
+  /** As {@link #memberWill(String, UUID, UUID, AuditAction, String)}, by the request's caller. */
+  public Recorded memberWill(Caller caller, UUID workspaceId, AuditAction action, String target) {
+    return memberWill(caller.sourceIp(), workspaceId, caller.accountId(), action, target);
   }
 
   /** An event of an action to be committed: see {@link #memberWill}. */

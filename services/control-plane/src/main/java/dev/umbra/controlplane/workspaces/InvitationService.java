@@ -99,12 +99,7 @@ final class InvitationService {
 
   Future<Void> cancel(Caller caller, UUID wid, UUID id) {
     AuditTrail.Recorded audited =
-        audit.memberWill(
-            caller.sourceIp(),
-            wid,
-            caller.accountId(),
-            AuditAction.INVITE_REVOKED,
-            "invitation:" + id);
+        audit.memberWill(caller, wid, AuditAction.INVITE_REVOKED, "invitation:" + id);
     return tenancy.asMember(
         caller.principal(),
         wid,

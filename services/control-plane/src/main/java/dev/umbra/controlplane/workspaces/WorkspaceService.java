@@ -155,12 +155,7 @@ final class WorkspaceService {
 
   Future<Member> changeRole(Caller caller, UUID wid, UUID memberId, Role role) {
     AuditTrail.Recorded audited =
-        audit.memberWill(
-            caller.sourceIp(),
-            wid,
-            caller.accountId(),
-            AuditAction.MEMBER_ROLE_CHANGED,
-            "member:" + memberId);
+        audit.memberWill(caller, wid, AuditAction.MEMBER_ROLE_CHANGED, "member:" + memberId);
     return tenancy.asMember(
         caller.principal(),
         wid,
@@ -184,12 +179,7 @@ final class WorkspaceService {
 
   Future<Void> remove(Caller caller, UUID wid, UUID memberId) {
     AuditTrail.Recorded audited =
-        audit.memberWill(
-            caller.sourceIp(),
-            wid,
-            caller.accountId(),
-            AuditAction.MEMBER_REMOVED,
-            "member:" + memberId);
+        audit.memberWill(caller, wid, AuditAction.MEMBER_REMOVED, "member:" + memberId);
     return tenancy
         .asMember(
             caller.principal(),
