@@ -70,6 +70,26 @@ public final class Database {
     return sql.length() <= LONGEST_KEPT && !EVERY_COLUMN.matcher(sql).find();
   }
 
+  /**
+   * How many {@code timeout}s a session may sit idle inside a transaction before PostgreSQL ends it
+   * ({@link #idleInTransaction}).
+   */
+  static final int IDLE_IN_TRANSACTION_TIMEOUTS = 6;
+
+  /**
+   * PostgreSQL's {@code idle_in_transaction_session_timeout} for our sessions, in milliseconds: an
+   * instance cut off (partitioned, frozen, killed without its TCP connection closing) between a
+   * transaction's statements and its {@code COMMIT} would otherwise hold that transaction's row
+   * locks until its connection comes back, and every other instance's write to those rows would
+   * wait for it. Our transactions never wait on anything but PostgreSQL between statements, and
+   * their callers were answered 503 after one {@code timeout}; past several, PostgreSQL ends the
+   * session and the transaction rolls back, like a lost answer (the caller retries with the same
+   * ids).
+   */
+  static long idleInTransaction(Duration timeout) {
+    return Math.min(Integer.MAX_VALUE, timeout.toMillis() * IDLE_IN_TRANSACTION_TIMEOUTS);
+  }
+
   /** The setting of {@link #open}'s {@code timeout} (docs/configuration.md). */
   public static final String TIMEOUT_ENV = "UMBRA_PG_TIMEOUT_MS";
 
@@ -180,7 +200,10 @@ public final class Database {
                 .setPreparedStatementCacheMaxSize(PREPARED_STATEMENTS)
                 .setPreparedStatementCacheSqlFilter(Database::keptPrepared)
                 .addProperty("search_path", schema)
-                .addProperty("application_name", "umbra-" + schema))
+                .addProperty("application_name", "umbra-" + schema)
+                .addProperty(
+                    "idle_in_transaction_session_timeout",
+                    Long.toString(idleInTransaction(timeout))))
         .using(vertx)
         .build();
   }
