@@ -291,6 +291,7 @@ public final class ControlPlaneService extends UmbraService {
         .register(routes);
     messagingAuth =
         new MessagingAuth(
+            vertx,
             keys,
             this.revocations,
             clock,

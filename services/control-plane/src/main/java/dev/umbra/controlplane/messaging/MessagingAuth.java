@@ -4,6 +4,7 @@ import dev.umbra.controlplane.errors.Refusal;
 import dev.umbra.controlplane.http.RefusalMapper;
 import dev.umbra.controlplane.sessions.SigningKeys;
 import dev.umbra.kit.auth.InvalidSessionException;
+import dev.umbra.kit.auth.KeySetFetches;
 import dev.umbra.kit.auth.RevocationCheck;
 import dev.umbra.kit.auth.SessionAuth;
 import dev.umbra.kit.auth.SessionClaims;
@@ -14,13 +15,13 @@ import dev.umbra.kit.http.ApiException;
 import dev.umbra.kit.http.WebSockets;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.security.PublicKey;
 import java.time.Clock;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.Map;
 import java.util.UUID;
 
@@ -35,7 +36,7 @@ import java.util.UUID;
 public final class MessagingAuth {
   public static final String AUDIENCE = "control-plane";
   private static final String KEY = "umbra.messaging.claims";
-  private static final Duration MIN_REFRESH = Duration.ofSeconds(10);
+  private static final Duration MIN_REFRESH = SessionVerifier.MIN_REFRESH;
 
   private final SigningKeys keys;
   private final RevocationCheck revocations;
@@ -47,14 +48,26 @@ public final class MessagingAuth {
 
   private volatile Map<String, PublicKey> known = Map.of();
   private final SessionClaimsMemo tokens = new SessionClaimsMemo(AUDIENCE, REMEMBERED_TOKENS);
-  private volatile Instant refreshed = Instant.EPOCH;
+
+  /** This deployment's signing keys read again for a token naming a key not known here. */
+  private final KeySetFetches fetches;
 
   public MessagingAuth(
-      SigningKeys keys, RevocationCheck revocations, Clock clock, BrowserBearer browsers) {
+      Vertx vertx,
+      SigningKeys keys,
+      RevocationCheck revocations,
+      Clock clock,
+      BrowserBearer browsers) {
     this.keys = keys;
     this.revocations = revocations;
     this.clock = clock;
     this.browsers = browsers;
+    this.fetches =
+        new KeySetFetches(
+            vertx,
+            clock,
+            MIN_REFRESH,
+            () -> keys.jwks().map(j -> known = SessionVerifier.parseKeySet(j.encode())).mapEmpty());
   }
 
   /**
@@ -115,18 +128,24 @@ public final class MessagingAuth {
           ApiException.unauthorized(
               "a control-plane session token is required (Authorization: Bearer ...)"));
     }
-    return check(token)
-        .recover(
-            e -> {
-              if (e instanceof InvalidSessionException
-                  && clock.instant().isAfter(refreshed.plus(MIN_REFRESH))) {
-                refreshed = clock.instant();
-                return keys.jwks()
-                    .map(j -> known = SessionVerifier.parseKeySet(j.encode()))
-                    .compose(k -> check(token));
-              }
-              return Future.failedFuture(e);
-            })
+    String kid;
+    try {
+      kid = SessionVerifier.keyId(token);
+    } catch (InvalidSessionException e) {
+      return Future.failedFuture(ApiException.unauthorized(e.getMessage()));
+    }
+    // a key not known here (another instance's, or a rotation since): read the keys again, then
+    // check; PostgreSQL away while they are read is unavailability, not an invalid token
+    Future<Void> keysRead =
+        kid == null || known.containsKey(kid)
+            ? Future.succeededFuture()
+            : fetches.startedAfterNow(() -> known.containsKey(kid));
+    return keysRead
+        .transform(
+            ar ->
+                ar.failed() && !known.containsKey(kid)
+                    ? Future.<SessionClaims>failedFuture(ar.cause())
+                    : check(token))
         .recover(
             e ->
                 Future.failedFuture(

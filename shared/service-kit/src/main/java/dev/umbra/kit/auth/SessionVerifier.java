@@ -34,11 +34,12 @@ import java.util.concurrent.TimeUnit;
 /**
  * Verifies control-plane session tokens offline for one audience (a service id such as {@code
  * relay}), with the key set published at {@code /.well-known/jwks.json}. Keys are cached; a token
- * naming an unknown {@code kid} triggers one refresh (at most every {@link #MIN_REFRESH}), which is
- * how rotated keys are picked up without restarts.
+ * naming an unknown {@code kid} waits for a fetch of the key set that starts after it came ({@link
+ * KeySetFetches}: at most one every {@link #MIN_REFRESH}), which is how rotated keys and the keys
+ * of control-plane instances started since are picked up without restarts.
  */
 public final class SessionVerifier {
-  public static final Duration MIN_REFRESH = Duration.ofSeconds(10);
+  public static final Duration MIN_REFRESH = Duration.ofSeconds(2);
   private static final int MAX_JWKS_BYTES = 64 * 1024;
 
   /** A key set fetch fails after this long, whatever it waits for. */
@@ -52,8 +53,7 @@ public final class SessionVerifier {
   private final Clock clock;
   private final HttpClient http;
   private volatile Map<String, PublicKey> keys = Map.of();
-  private volatile Instant lastRefresh = Instant.EPOCH;
-  private Future<Void> inflight;
+  private final KeySetFetches fetches;
   private volatile RevocationCheck revocations;
 
   public SessionVerifier(Vertx vertx, URI jwksUrl, String audience, Clock clock) {
@@ -71,6 +71,7 @@ public final class SessionVerifier {
     this.audience = audience;
     this.clock = clock;
     this.http = vertx == null ? null : vertx.createHttpClient(clientOptions);
+    this.fetches = new KeySetFetches(vertx, clock, MIN_REFRESH, this::fetch);
   }
 
   /** The JWKS address under a control-plane base URL. */
@@ -83,13 +84,13 @@ public final class SessionVerifier {
   public Future<SessionClaims> verify(String token) {
     String kid;
     try {
-      kid = parse(token).getHeader().getKeyID();
+      kid = keyId(token);
     } catch (InvalidSessionException e) {
       return Future.failedFuture(e);
     }
-    // an unknown kid waits for a fetch under way (e.g. the warm-up at start) or starts one
-    if (kid != null && !keys.containsKey(kid) && (refreshInFlight() || refreshAllowed())) {
-      return refresh()
+    if (kid != null && !keys.containsKey(kid) && http != null) {
+      return fetches
+          .startedAfterNow(() -> keys.containsKey(kid))
           .transform(
               ar ->
                   ar.failed() && !keys.containsKey(kid)
@@ -124,20 +125,12 @@ public final class SessionVerifier {
     }
   }
 
-  private synchronized boolean refreshInFlight() {
-    return inflight != null;
-  }
-
-  private boolean refreshAllowed() {
-    return http != null && clock.instant().isAfter(lastRefresh.plus(MIN_REFRESH));
-  }
-
   /** Fetches the key set now; concurrent callers share one request. */
-  public synchronized Future<Void> refresh() {
-    if (inflight != null) {
-      return inflight;
-    }
-    lastRefresh = clock.instant();
+  public Future<Void> refresh() {
+    return fetches.now();
+  }
+
+  private Future<Void> fetch() {
     RequestOptions opts =
         new RequestOptions()
             .setMethod(HttpMethod.GET)
@@ -167,21 +160,15 @@ public final class SessionVerifier {
             // response's end (eclipse-vertx/vert.x#6038), and a fetch that never ended would stay
             // inflight, so no later refresh would run
             .timeout(FETCH_DEADLINE_MS, TimeUnit.MILLISECONDS);
-    inflight = f;
-    f.onComplete(
+    return f.onComplete(
         x -> {
-          synchronized (this) {
-            inflight = null;
-            if (keys.isEmpty()) {
-              // no key yet (the control plane was not up, or not done with its keys, when a
-              // service warmed its cache at start: the fetch failed or served an empty set): the
-              // next token may try again at once instead of being refused as signed by an unknown
-              // key for MIN_REFRESH
-              lastRefresh = Instant.EPOCH;
-            }
+          if (keys.isEmpty()) {
+            // no key yet (the control plane was not up, or not done with its keys, when a service
+            // warmed its cache at start: the fetch failed or served an empty set): the next token
+            // need not wait
+            fetches.allowAtOnce();
           }
         });
-    return f;
   }
 
   /** Replaces the cached keys (tests and single-JVM wiring). */
@@ -229,6 +216,14 @@ public final class SessionVerifier {
     } catch (Exception e) {
       return false;
     }
+  }
+
+  /**
+   * The {@code kid} a token names (null when it names none); fails with {@link
+   * InvalidSessionException} when it is no well-formed token of a supported algorithm.
+   */
+  public static String keyId(String token) {
+    return parse(token).getHeader().getKeyID();
   }
 
   private static SignedJWT parse(String token) {
