@@ -12,7 +12,8 @@ public final class DatabaseUnavailableException extends RuntimeException {
 
   /**
    * {@code e} as this exception when it says PostgreSQL was not reached (a connection that could
-   * not be made, a pool wait that timed out, a connection closed under the work), else {@code e}.
+   * not be made, a pool wait that timed out, a connection closed or reset under the work), else
+   * {@code e}.
    */
   static Throwable classify(Throwable e) {
     if (e instanceof DatabaseUnavailableException) {
@@ -22,7 +23,10 @@ public final class DatabaseUnavailableException extends RuntimeException {
       if (t instanceof java.net.ConnectException
           || t instanceof io.netty.channel.ConnectTimeoutException
           || t instanceof java.util.concurrent.TimeoutException
-          || t instanceof io.vertx.sqlclient.ClosedConnectionException) {
+          || t instanceof io.vertx.sqlclient.ClosedConnectionException
+          // the connection reset under the work (PostgreSQL killed, a network reset): Netty's
+          // native transport says so with an IOException, which no SQL error is
+          || t instanceof java.io.IOException) {
         return new DatabaseUnavailableException("PostgreSQL is unreachable: " + t, e);
       }
     }

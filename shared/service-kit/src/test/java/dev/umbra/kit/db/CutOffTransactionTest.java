@@ -29,7 +29,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
  * (docs/configuration.md, {@code UMBRA_PG_TIMEOUT_MS}): its caller is answered {@link
  * DatabaseUnavailableException} after the timeout, and PostgreSQL ends the session after {@link
  * Database#IDLE_IN_TRANSACTION_TIMEOUTS} timeouts, so the rows it had locked are free for every
- * other instance instead of until the partition heals — and nothing it did is kept.
+ * other instance instead of until the partition heals — and nothing it did is kept. And a
+ * connection reset under a query (PostgreSQL killed) is unavailability too (503), not an internal
+ * error (500, as the chaos suite saw on 2026-12-07).
  */
 @ExtendWith(VertxExtension.class)
 class CutOffTransactionTest {
@@ -134,6 +136,63 @@ class CutOffTransactionTest {
       Promise<Void> closed = Promise.promise();
       vertx.close().onComplete(closed);
       closed.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aConnectionResetUnderAQueryIsUnavailabilityNotAnInternalError() throws Exception {
+    Vertx vertx = Vertx.vertx();
+    try {
+      PgLocation direct = pg.location();
+      cutOff =
+          Database.open(
+                  vertx,
+                  new PgLocation(
+                      "127.0.0.1",
+                      proxy.port(),
+                      direct.database(),
+                      direct.user(),
+                      direct.password()),
+                  Optional.empty(),
+                  "kittest",
+                  "umbra_app",
+                  2,
+                  Duration.ofSeconds(20))
+              .toCompletionStage()
+              .toCompletableFuture()
+              .get(60, TimeUnit.SECONDS);
+      AtomicReference<Throwable> outcome = new AtomicReference<>();
+      cutOff
+          .inWorkspace(workspace, conn -> conn.query("SELECT pg_sleep(30)").execute().mapEmpty())
+          .onComplete(ar -> outcome.set(ar.failed() ? ar.cause() : new AssertionError("ok")));
+      Eventually.await(
+          "the query reached PostgreSQL", Duration.ofSeconds(10), () -> sleeping() > 0);
+      proxy.sever(); // as PostgreSQL killed: the connection reset under the query
+      Eventually.await(
+          "the caller is answered", Duration.ofSeconds(10), () -> outcome.get() != null);
+      assertThat(outcome.get())
+          .as("a reset connection is PostgreSQL not reached (503), not a 500")
+          .isInstanceOf(DatabaseUnavailableException.class);
+    } finally {
+      if (cutOff != null) {
+        cutOff.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        cutOff = null;
+      }
+      Promise<Void> closed = Promise.promise();
+      vertx.close().onComplete(closed);
+      closed.future().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static int sleeping() throws SQLException {
+    try (Connection c = pg.ownerConnection();
+        Statement st = c.createStatement();
+        ResultSet rs =
+            st.executeQuery(
+                "SELECT count(*) FROM pg_stat_activity WHERE query = 'SELECT pg_sleep(30)'"
+                    + " AND state = 'active'")) {
+      rs.next();
+      return rs.getInt(1);
     }
   }
 
