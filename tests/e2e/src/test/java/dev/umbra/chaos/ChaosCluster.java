@@ -207,7 +207,13 @@ final class ChaosCluster implements AutoCloseable {
                 "  maxconn 4000",
                 // the runtime API: a test takes an engine instance out of new connections' way
                 "  stats socket " + dir.resolve("haproxy.sock") + " mode 600 level admin",
+                // every request and health check change in haproxy.log: which instance a failed
+                // request went to, and how long it waited there
+                "  log stdout format raw local0",
                 "defaults",
+                "  log global",
+                // the path without its query: nothing a client sent beyond the route is kept
+                "  log-format \"%tr %b/%s %HM %HP %ST %TR/%Tw/%Tc/%Tr/%Ta %tsc\"",
                 "  mode http",
                 "  timeout connect 2s",
                 "  timeout client 120s",
@@ -331,6 +337,9 @@ final class ChaosCluster implements AutoCloseable {
     if (shape.httpChecks()) {
       frontends.keySet().forEach(this::awaitInRotation);
     }
+    // every instance, not one per service: a client connecting while HAProxy still counts an
+    // instance down lands on the other, and a test that needs its clients split loses the split
+    all().forEach(this::awaitUpInBalancer);
   }
 
   /** SIGKILL: no drain, no goodbye. */

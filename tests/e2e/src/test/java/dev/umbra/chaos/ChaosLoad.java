@@ -20,6 +20,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -245,9 +246,22 @@ final class ChaosLoad implements AutoCloseable {
   Ran run(String name, Fault fault) throws Exception {
     String tag = "f" + (faults++);
     ForwardStream stream = new ForwardStream(sink);
+    Messages messages = new Messages(tag);
+    try {
+      return run(name, fault, tag, stream, messages);
+    } catch (Exception | AssertionError e) {
+      // the next fault starts clean: no sender left running, and the sink (which reads one stream
+      // at a time) not left reading this one, which would fail every later fault's stream
+      messages.stop.set(true);
+      stream.abandon(RECOVERY.toSeconds());
+      throw e;
+    }
+  }
+
+  private Ran run(String name, Fault fault, String tag, ForwardStream stream, Messages messages)
+      throws Exception {
     stream.start(forwardPort);
     Eventually.await("the forward moves bytes", RECOVERY, () -> stream.sent.get() > 512 * 1024);
-    Messages messages = new Messages(tag);
     messages.start();
     Eventually.await("a message was sent", RECOVERY, () -> !messages.sent.isEmpty());
 
@@ -269,10 +283,11 @@ final class ChaosLoad implements AutoCloseable {
       checkedDown = System.nanoTime();
       if (fault.servesWhileBroken()) {
         int at = messages.sent.size();
-        Eventually.await(
+        Eventually.until(
             "messages are sent while " + name + " (HAProxy routes around it)",
             RECOVERY,
-            () -> messages.sent.size() >= at + 3);
+            messages::describe,
+            d -> messages.sent.size() >= at + 3);
         sentWhileBroken = messages.sent.size() - at;
       }
       undone = true;
@@ -304,8 +319,11 @@ final class ChaosLoad implements AutoCloseable {
     terminal.await("the terminal runs what is typed after " + name, tag + "-after-43", RECOVERY);
 
     int before = messages.sent.size();
-    Eventually.await(
-        "messages flow again after " + name, RECOVERY, () -> messages.sent.size() >= before + 3);
+    Eventually.until(
+        "messages flow again after " + name,
+        RECOVERY,
+        messages::describe,
+        d -> messages.sent.size() >= before + 3);
     messages.stop();
     String[] digests = stream.finish(RECOVERY.toSeconds());
     long drained = System.nanoTime();
@@ -353,6 +371,8 @@ final class ChaosLoad implements AutoCloseable {
     final List<String> sent = new CopyOnWriteArrayList<>();
     final AtomicBoolean stop = new AtomicBoolean();
     volatile int retries;
+    volatile String lastFailure = "none";
+    volatile long lastSentNanos = System.nanoTime();
     Thread thread;
 
     Messages(String tag) {
@@ -371,13 +391,31 @@ final class ChaosLoad implements AutoCloseable {
                         UmbraRun r = umbra(admin, "msg", "send", "bot", text, "--json");
                         if (r.code() == 0) {
                           sent.add(r.json().getString("id"));
+                          lastSentNanos = System.nanoTime();
                           break;
                         }
                         retries++;
+                        lastFailure =
+                            Instant.now()
+                                + " exit "
+                                + r.code()
+                                + ": "
+                                + r.err().strip().lines().findFirst().orElse("(no message)");
                         LockSupport.parkNanos(200_000_000L); // back-off before the retry
                       }
                     }
                   });
+    }
+
+    /** What the sender did so far, for a failure's message: what failed last, and why. */
+    String describe() {
+      return sent.size()
+          + " sent, the last "
+          + (System.nanoTime() - lastSentNanos) / 1_000_000
+          + " ms ago; "
+          + retries
+          + " retried, the last failure: "
+          + lastFailure;
     }
 
     void stop() throws InterruptedException {

@@ -130,6 +130,21 @@ final class ForwardStream {
     return new String[] {sent.get() + " " + digest, sink.next(timeoutSeconds)};
   }
 
+  /**
+   * After a failed fault: stops writing and takes this stream's end from the sink if it comes
+   * within {@code timeoutSeconds}, so the sink is free for the next stream; what it saw is not
+   * checked.
+   */
+  void abandon(long timeoutSeconds) {
+    stop.set(true);
+    try {
+      sentDigest.get(timeoutSeconds, TimeUnit.SECONDS);
+      sink.next(timeoutSeconds);
+    } catch (Exception e) {
+      System.out.println("chaos: an abandoned stream did not end cleanly: " + e);
+    }
+  }
+
   private static MessageDigest sha256() {
     try {
       return MessageDigest.getInstance("SHA-256");
