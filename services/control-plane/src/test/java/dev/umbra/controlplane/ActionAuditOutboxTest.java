@@ -112,6 +112,39 @@ class ActionAuditOutboxTest {
   }
 
   @Test
+  void anInvitationRedeemedOnAnInstanceThatDiedIsAuditedByAnotherInstancesSweep(Vertx vertx)
+      throws Exception {
+    Harness.Response invited =
+        a.call(
+            "POST",
+            "/v1/workspaces/" + owner.workspaceId() + "/invitations",
+            owner.token(),
+            new io.vertx.core.json.JsonObject().put("role", "member"));
+    assertThat(invited.status()).isEqualTo(201);
+    Eventually.await("earlier events' rows deleted", Duration.ofSeconds(20), () -> rows() == 0);
+    Harness c = cutOffFromRedis(vertx);
+    Harness.Response joined =
+        c.call(
+            "POST",
+            "/v1/invitations/accept",
+            null,
+            new io.vertx.core.json.JsonObject()
+                .put("token", invited.body().getString("token"))
+                .put("account_name", "bob"));
+    assertThat(joined.status()).as(joined.body().encode()).isEqualTo(201);
+    assertThat(rows()).as("written down in the transaction that made the member").isOne();
+    c.stopService();
+    a.clock.advance(Duration.ofSeconds(11));
+    assertThat(MessagingFixture.await(a.service.messaging().sweepAuditOutbox())).isOne();
+    List<AuditEvent> events =
+        AuditOutboxFixture.events(
+            a, "member.joined", "member:" + joined.body().getString("member_id"));
+    assertThat(events).singleElement();
+    assertThat(events.getFirst().getActor().getId())
+        .isEqualTo(joined.body().getString("account_id"));
+  }
+
+  @Test
   void aRefusedActionWritesNoRowAndNoEvent(Vertx vertx) throws Exception {
     Harness c = cutOffFromRedis(vertx);
     UUID nobody = UUID.randomUUID();

@@ -129,6 +129,7 @@ final class KeysetService {
             caller.principal(),
             wid,
             Role.ADMIN,
+            audit.memberWill(caller, wid, AuditAction.KEYSET_ENVELOPE_ADDED, "keyset:" + version),
             (conn, m) ->
                 keysets
                     .lockCurrent(conn, wid)
@@ -170,12 +171,6 @@ final class KeysetService {
               // accept the new ones
               revocations.revoked(
                   RevokedKind.REVOKED_KIND_KEYSET_VERSION, wid, String.valueOf(version), null);
-              audit.memberDid(
-                  caller.sourceIp(),
-                  wid,
-                  caller.accountId(),
-                  AuditAction.KEYSET_ENVELOPE_ADDED,
-                  "keyset:" + version);
             });
   }
 

@@ -45,99 +45,78 @@ final class RecoveryKitService {
    * its envelope.
    */
   Future<RecoveryKit> create(Caller caller, UUID wid, JsonObject body, String envelope) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                keysets
-                    .lockCurrent(conn, wid)
-                    .compose(
-                        cur -> {
-                          SignedPayload kit = TrustDocuments.kit(body, wid, null, cur.signingKey());
-                          UUID kitId = kit.uuid("kit_id");
-                          OffsetDateTime now = now();
-                          return kits.add(conn, wid, kitId, kit, now)
-                              .compose(
-                                  k ->
-                                      k == null
-                                          ? Future.failedFuture(
-                                              Refusal.conflict(
-                                                  Reason.KIT_EXISTS, "a kit with this id exists"))
-                                          : keysets
-                                              .putEnvelope(
-                                                  conn,
-                                                  wid,
-                                                  cur.version(),
-                                                  SealedEnvelope.Recipient.RECOVERY_KIT,
-                                                  kitId,
-                                                  envelope,
-                                                  now)
-                                              .map(k));
-                        }))
-        .onSuccess(
-            k ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.RECOVERY_KIT_CREATED,
-                    "recovery_kit:" + k.id()));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        (conn, m) ->
+            keysets
+                .lockCurrent(conn, wid)
+                .compose(
+                    cur -> {
+                      SignedPayload kit = TrustDocuments.kit(body, wid, null, cur.signingKey());
+                      UUID kitId = kit.uuid("kit_id");
+                      OffsetDateTime now = now();
+                      return kits.add(conn, wid, kitId, kit, now)
+                          .compose(
+                              k ->
+                                  k == null
+                                      ? Future.failedFuture(
+                                          Refusal.conflict(
+                                              Reason.KIT_EXISTS, "a kit with this id exists"))
+                                      : keysets
+                                          .putEnvelope(
+                                              conn,
+                                              wid,
+                                              cur.version(),
+                                              SealedEnvelope.Recipient.RECOVERY_KIT,
+                                              kitId,
+                                              envelope,
+                                              now)
+                                          .map(k));
+                    }),
+        // the kit's id is in the signed kit, read in the transaction
+        k ->
+            audit.memberWill(
+                caller, wid, AuditAction.RECOVERY_KIT_CREATED, "recovery_kit:" + k.id()));
   }
 
   /** Confirms a pending kit; the previously confirmed one is retired and its envelope dropped. */
   Future<RecoveryKit> confirm(Caller caller, UUID wid, UUID id) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                kits.confirm(conn, id, now())
-                    .compose(
-                        confirmed ->
-                            confirmed
-                                ? kits.retireAllBut(conn, id)
-                                : kits.get(conn, id)
-                                    .compose(
-                                        k ->
-                                            Future.<Void>failedFuture(
-                                                k == null
-                                                    ? Refusal.notFound("recovery kit")
-                                                    : Refusal.conflict(
-                                                        Reason.NOT_PENDING,
-                                                        "the kit is not pending"))))
-                    .compose(x -> kits.get(conn, id)))
-        .onSuccess(
-            k ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.RECOVERY_KIT_CREATED,
-                    "recovery_kit:" + id + ":confirmed"));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audit.memberWill(
+            caller, wid, AuditAction.RECOVERY_KIT_CREATED, "recovery_kit:" + id + ":confirmed"),
+        (conn, m) ->
+            kits.confirm(conn, id, now())
+                .compose(
+                    confirmed ->
+                        confirmed
+                            ? kits.retireAllBut(conn, id)
+                            : kits.get(conn, id)
+                                .compose(
+                                    k ->
+                                        Future.<Void>failedFuture(
+                                            k == null
+                                                ? Refusal.notFound("recovery kit")
+                                                : Refusal.conflict(
+                                                    Reason.NOT_PENDING, "the kit is not pending"))))
+                .compose(x -> kits.get(conn, id)));
   }
 
   /** The kit's envelope of the newest version; reading it is audited as the kit's use. */
   Future<SealedEnvelope> envelope(Caller caller, UUID wid, UUID id) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                keysets
-                    .newestEnvelope(conn, SealedEnvelope.Recipient.RECOVERY_KIT, id)
-                    .compose(DeviceService::envelopeFound))
-        .onSuccess(
-            e ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.RECOVERY_KIT_USED,
-                    "recovery_kit:" + id));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audit.memberWill(caller, wid, AuditAction.RECOVERY_KIT_USED, "recovery_kit:" + id),
+        (conn, m) ->
+            keysets
+                .newestEnvelope(conn, SealedEnvelope.Recipient.RECOVERY_KIT, id)
+                .compose(DeviceService::envelopeFound));
   }
 
   private OffsetDateTime now() {

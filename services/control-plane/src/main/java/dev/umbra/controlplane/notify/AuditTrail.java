@@ -34,19 +34,47 @@ public final class AuditTrail {
    */
   public Recorded memberWill(
       String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
-    try {
-      return new Recorded(
-          workspaceId,
-          emitter.prepare(memberEvent(sourceIp, workspaceId, accountId, action, target)),
-          null);
-    } catch (IllegalArgumentException refused) {
-      return new Recorded(workspaceId, null, refused);
-    }
+    return recorded(workspaceId, memberEvent(sourceIp, workspaceId, accountId, action, target));
   }
 
   /** As {@link #memberWill(String, UUID, UUID, AuditAction, String)}, by the request's caller. */
   public Recorded memberWill(Caller caller, UUID workspaceId, AuditAction action, String target) {
     return memberWill(caller.sourceIp(), workspaceId, caller.accountId(), action, target);
+  }
+
+  /** As {@link #memberWill}, for a machine's action (a granted machine reading the vault). */
+  public Recorded machineWill(
+      String sourceIp, UUID workspaceId, UUID machineId, AuditAction action, String target) {
+    return recorded(
+        workspaceId,
+        event(
+            sourceIp,
+            workspaceId,
+            ActorKind.ACTOR_KIND_MACHINE,
+            machineId,
+            action,
+            target,
+            Outcome.OUTCOME_SUCCESS));
+  }
+
+  private Recorded recorded(UUID workspaceId, AuditEvent.Builder event) {
+    try {
+      return new Recorded(workspaceId, emitter.prepare(event), null);
+    } catch (IllegalArgumentException refused) {
+      return new Recorded(workspaceId, null, refused);
+    }
+  }
+
+  /**
+   * What an action produced, its event written down in its transaction (made there because it
+   * depends on the outcome: the id an upsert kept, the entry a name found); {@link #committed} once
+   * the transaction committed appends the event and gives the value.
+   */
+  public record Done<T>(T value, Recorded recorded) {
+    public T committed() {
+      recorded.committed();
+      return value;
+    }
   }
 
   /** An event of an action to be committed: see {@link #memberWill}. */
@@ -71,6 +99,11 @@ public final class AuditTrail {
         return Future.failedFuture(refused);
       }
       return work.compose(x -> outbox.writeDown(conn, workspaceId, event).map(x));
+    }
+
+    /** {@code value}, with this event written down on {@code conn} (the action's transaction). */
+    public <T> Future<Done<T>> writtenDown(SqlConnection conn, T value) {
+      return writtenWith(conn, Future.succeededFuture(value)).map(v -> new Done<>(v, this));
     }
 
     /** The action's transaction committed: the event is appended, then its row deleted. */

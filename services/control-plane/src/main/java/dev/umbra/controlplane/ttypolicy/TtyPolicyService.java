@@ -53,43 +53,35 @@ final class TtyPolicyService {
   }
 
   Future<TtyPolicy> set(Caller caller, UUID wid, UUID mid, TtyPolicyDocument doc) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                machineExists(conn, mid)
-                    .compose(v -> SignerDevice.workspaceKey(conn))
-                    .compose(key -> checkSigner(conn, doc, key, m.accountId()))
-                    .compose(v -> store.get(conn, mid, true))
-                    .compose(
-                        old ->
-                            old != null && old.version() >= doc.version()
-                                ? Future.failedFuture(
-                                    stale(
-                                        "version must be higher than the stored version "
-                                            + old.version()))
-                                : store.put(
-                                    conn,
-                                    wid,
-                                    mid,
-                                    doc,
-                                    m.accountId(),
-                                    OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC)))
-                    .compose(
-                        stored ->
-                            stored == null
-                                ? Future.failedFuture(stale("a newer policy was stored meanwhile"))
-                                : Future.succeededFuture(stored)))
-        .onSuccess(
-            p ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.MACHINE_TTY_POLICY_SET,
-                    "machine:" + mid));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audit.memberWill(caller, wid, AuditAction.MACHINE_TTY_POLICY_SET, "machine:" + mid),
+        (conn, m) ->
+            machineExists(conn, mid)
+                .compose(v -> SignerDevice.workspaceKey(conn))
+                .compose(key -> checkSigner(conn, doc, key, m.accountId()))
+                .compose(v -> store.get(conn, mid, true))
+                .compose(
+                    old ->
+                        old != null && old.version() >= doc.version()
+                            ? Future.failedFuture(
+                                stale(
+                                    "version must be higher than the stored version "
+                                        + old.version()))
+                            : store.put(
+                                conn,
+                                wid,
+                                mid,
+                                doc,
+                                m.accountId(),
+                                OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC)))
+                .compose(
+                    stored ->
+                        stored == null
+                            ? Future.failedFuture(stale("a newer policy was stored meanwhile"))
+                            : Future.succeededFuture(stored)));
   }
 
   private static Refusal stale(String message) {

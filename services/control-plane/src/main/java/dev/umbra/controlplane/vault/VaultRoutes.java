@@ -421,6 +421,7 @@ public final class VaultRoutes {
             conn ->
                 vault.machineRead(
                     conn, ClientAddress.forAudit(ctx), m.workspaceId(), m.machineId(), name))
+        .map(AuditTrail.Done::committed)
         .map(
             r ->
                 new JsonObject()

@@ -7,8 +7,6 @@ import dev.umbra.controlplane.notify.AuditTrail;
 import dev.umbra.controlplane.workspaces.Tenancy;
 import dev.umbra.kit.audit.AuditAction;
 import dev.umbra.kit.auth.Role;
-import dev.umbra.proto.audit.ActorKind;
-import dev.umbra.proto.audit.Outcome;
 import io.vertx.core.Future;
 import io.vertx.sqlclient.SqlConnection;
 import java.time.Clock;
@@ -59,8 +57,14 @@ final class VaultService {
                             "keyset_version", "the workspace has no keyset of this version")));
   }
 
-  private void memberDid(Caller caller, UUID wid, AuditAction action, String target) {
-    audit.memberDid(caller.sourceIp(), wid, caller.accountId(), action, target);
+  /**
+   * The event of a member's action on the vault, written down in the action's transaction and
+   * appended after its commit (docs/audit.md, "Written down before appended"): who wrote, read or
+   * withdrew what must be on record whatever happens to this instance after the commit.
+   */
+  private AuditTrail.Recorded memberWill(
+      Caller caller, UUID wid, AuditAction action, String target) {
+    return audit.memberWill(caller, wid, action, target);
   }
 
   Future<List<VaultEntry.Meta>> entries(Caller caller, UUID wid) {
@@ -70,35 +74,33 @@ final class VaultService {
   /** Writes the entry of {@code s.name()} (replacing one of that name). */
   Future<VaultEntry.Meta> put(Caller caller, UUID wid, Sealed s) {
     UUID id = ids.next();
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.MEMBER,
-            (conn, m) ->
-                requireVersion(conn, s.keysetVersion())
-                    .compose(x -> store.putEntry(conn, wid, id, s, caller.accountId(), now())))
-        .onSuccess(e -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_WRITTEN, "vault:" + e.id()));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.MEMBER,
+        (conn, m) ->
+            requireVersion(conn, s.keysetVersion())
+                .compose(x -> store.putEntry(conn, wid, id, s, caller.accountId(), now())),
+        // the entry's id: a new one, or the one it replaced
+        e -> memberWill(caller, wid, AuditAction.VAULT_ENTRY_WRITTEN, "vault:" + e.id()));
   }
 
   Future<VaultEntry> entry(Caller caller, UUID wid, UUID id) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.MEMBER,
-            (conn, m) -> store.entry(conn, id).compose(e -> found(e, "vault entry")))
-        .onSuccess(e -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_READ, "vault:" + id));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.MEMBER,
+        memberWill(caller, wid, AuditAction.VAULT_ENTRY_READ, "vault:" + id),
+        (conn, m) -> store.entry(conn, id).compose(e -> found(e, "vault entry")));
   }
 
   Future<Void> delete(Caller caller, UUID wid, UUID id) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.MEMBER,
-            (conn, m) -> store.deleteEntry(conn, id).compose(d -> deleted(d, "vault entry")))
-        .onSuccess(v -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_DELETED, "vault:" + id));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.MEMBER,
+        memberWill(caller, wid, AuditAction.VAULT_ENTRY_DELETED, "vault:" + id),
+        (conn, m) -> store.deleteEntry(conn, id).compose(d -> deleted(d, "vault entry")));
   }
 
   Future<List<VaultCandidate>> candidates(Caller caller, UUID wid) {
@@ -108,16 +110,14 @@ final class VaultService {
 
   Future<VaultCandidate> propose(Caller caller, UUID wid, Sealed s) {
     UUID id = ids.next();
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.MEMBER,
-            (conn, m) ->
-                requireVersion(conn, s.keysetVersion())
-                    .compose(x -> store.addCandidate(conn, wid, id, s, caller.accountId(), now())))
-        .onSuccess(
-            c -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_WRITTEN, "vault_candidate:" + id));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.MEMBER,
+        memberWill(caller, wid, AuditAction.VAULT_ENTRY_WRITTEN, "vault_candidate:" + id),
+        (conn, m) ->
+            requireVersion(conn, s.keysetVersion())
+                .compose(x -> store.addCandidate(conn, wid, id, s, caller.accountId(), now())));
   }
 
   Future<VaultCandidate> candidate(Caller caller, UUID wid, UUID id) {
@@ -129,15 +129,12 @@ final class VaultService {
   }
 
   Future<Void> discard(Caller caller, UUID wid, UUID id) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.MEMBER,
-            (conn, m) ->
-                store.deleteCandidate(conn, id).compose(d -> deleted(d, "vault candidate")))
-        .onSuccess(
-            v -> memberDid(caller, wid, AuditAction.VAULT_ENTRY_DELETED, "vault_candidate:" + id));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.MEMBER,
+        memberWill(caller, wid, AuditAction.VAULT_ENTRY_DELETED, "vault_candidate:" + id),
+        (conn, m) -> store.deleteCandidate(conn, id).compose(d -> deleted(d, "vault candidate")));
   }
 
   Future<List<VaultGrant>> grants(Caller caller, UUID wid) {
@@ -150,51 +147,44 @@ final class VaultService {
    */
   Future<Void> grant(
       Caller caller, UUID wid, UUID machineId, int keysetVersion, byte[] enc, byte[] ciphertext) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                store
-                    .hasLiveMachine(conn, machineId)
-                    .compose(
-                        live ->
-                            live
-                                ? requireVersion(conn, keysetVersion)
-                                : Future.failedFuture(Refusal.notFound("machine")))
-                    .compose(
-                        x ->
-                            store.putGrant(
-                                conn,
-                                wid,
-                                new VaultGrant(machineId, keysetVersion, now(), enc, ciphertext),
-                                caller.accountId())))
-        .onSuccess(
-            v -> memberDid(caller, wid, AuditAction.POLICY_UPDATED, "vault_grant:" + machineId));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        memberWill(caller, wid, AuditAction.POLICY_UPDATED, "vault_grant:" + machineId),
+        (conn, m) ->
+            store
+                .hasLiveMachine(conn, machineId)
+                .compose(
+                    live ->
+                        live
+                            ? requireVersion(conn, keysetVersion)
+                            : Future.failedFuture(Refusal.notFound("machine")))
+                .compose(
+                    x ->
+                        store.putGrant(
+                            conn,
+                            wid,
+                            new VaultGrant(machineId, keysetVersion, now(), enc, ciphertext),
+                            caller.accountId())));
   }
 
   Future<Void> ungrant(Caller caller, UUID wid, UUID machineId) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) -> store.deleteGrant(conn, machineId).compose(d -> deleted(d, "vault grant")))
-        .onSuccess(
-            v ->
-                memberDid(
-                    caller,
-                    wid,
-                    AuditAction.POLICY_UPDATED,
-                    "vault_grant:" + machineId + ":withdrawn"));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        memberWill(
+            caller, wid, AuditAction.POLICY_UPDATED, "vault_grant:" + machineId + ":withdrawn"),
+        (conn, m) -> store.deleteGrant(conn, machineId).compose(d -> deleted(d, "vault grant")));
   }
 
   /**
    * A granted machine reads entry {@code name} on {@code conn} (its signature already checked in
-   * the workspace's transaction); audited as the machine's read.
+   * the workspace's transaction); audited as the machine's read, written down in that transaction:
+   * the caller appends the event ({@link AuditTrail.Done#committed}) once it committed.
    */
-  Future<VaultGrant.MachineRead> machineRead(
+  Future<AuditTrail.Done<VaultGrant.MachineRead>> machineRead(
       SqlConnection conn, String sourceIp, UUID wid, UUID machineId, String name) {
     return store
         .grant(conn, machineId)
@@ -205,16 +195,16 @@ final class VaultService {
                     .entryNamed(conn, name)
                     .compose(e -> found(e, "vault entry"))
                     .map(e -> new VaultGrant.MachineRead(g, e)))
-        .onSuccess(
+        .compose(
             r ->
-                audit.emit(
-                    sourceIp,
-                    wid,
-                    ActorKind.ACTOR_KIND_MACHINE,
-                    machineId,
-                    AuditAction.VAULT_ENTRY_READ,
-                    "vault:" + r.entry().id(),
-                    Outcome.OUTCOME_SUCCESS));
+                audit
+                    .machineWill(
+                        sourceIp,
+                        wid,
+                        machineId,
+                        AuditAction.VAULT_ENTRY_READ,
+                        "vault:" + r.entry().id())
+                    .writtenDown(conn, r));
   }
 
   private OffsetDateTime now() {

@@ -156,20 +156,31 @@ final class InvitationService {
                                                                     "invitation",
                                                                     "invitation is invalid, used, cancelled or expired"))
                                                             : redeem(
-                                                                conn,
-                                                                inv,
-                                                                p,
-                                                                accountName,
-                                                                minted))))),
+                                                                    conn,
+                                                                    inv,
+                                                                    p,
+                                                                    accountName,
+                                                                    minted)
+                                                                .compose(
+                                                                    a ->
+                                                                        joined(sourceIp, a)
+                                                                            .writtenDown(
+                                                                                conn, a)))))),
             ipBucket)
-        .onSuccess(
-            a ->
-                audit.memberDid(
-                    sourceIp,
-                    a.workspaceId(),
-                    a.accountId(),
-                    AuditAction.MEMBER_JOINED,
-                    "member:" + a.memberId()));
+        .map(AuditTrail.Done::committed);
+  }
+
+  /**
+   * The new member's joining, written down in the transaction that made it a member (who may do
+   * what changed: docs/audit.md, "Written down before appended").
+   */
+  private AuditTrail.Recorded joined(String sourceIp, Invitation.Accepted a) {
+    return audit.memberWill(
+        sourceIp,
+        a.workspaceId(),
+        a.accountId(),
+        AuditAction.MEMBER_JOINED,
+        "member:" + a.memberId());
   }
 
   /**

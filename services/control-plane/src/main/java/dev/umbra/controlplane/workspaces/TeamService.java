@@ -111,46 +111,30 @@ final class TeamService {
   }
 
   Future<Void> addMember(Caller caller, UUID wid, UUID teamId, UUID memberId) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                store
-                    .get(conn, teamId)
-                    .compose(t -> found(t, "team"))
-                    .compose(t -> store.memberExists(conn, memberId))
-                    .compose(
-                        exists ->
-                            exists
-                                ? store.addMember(conn, wid, teamId, memberId)
-                                : Future.failedFuture(Refusal.notFound("member"))))
-        .onSuccess(
-            v ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.TEAM_MEMBER_ADDED,
-                    "member:" + memberId));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audit.memberWill(caller, wid, AuditAction.TEAM_MEMBER_ADDED, "member:" + memberId),
+        (conn, m) ->
+            store
+                .get(conn, teamId)
+                .compose(t -> found(t, "team"))
+                .compose(t -> store.memberExists(conn, memberId))
+                .compose(
+                    exists ->
+                        exists
+                            ? store.addMember(conn, wid, teamId, memberId)
+                            : Future.failedFuture(Refusal.notFound("member"))));
   }
 
   Future<Void> removeMember(Caller caller, UUID wid, UUID teamId, UUID memberId) {
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.ADMIN,
-            (conn, m) ->
-                store.removeMember(conn, teamId, memberId).compose(d -> done(d, "team member")))
-        .onSuccess(
-            v ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.TEAM_MEMBER_REMOVED,
-                    "member:" + memberId));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.ADMIN,
+        audit.memberWill(caller, wid, AuditAction.TEAM_MEMBER_REMOVED, "member:" + memberId),
+        (conn, m) ->
+            store.removeMember(conn, teamId, memberId).compose(d -> done(d, "team member")));
   }
 }

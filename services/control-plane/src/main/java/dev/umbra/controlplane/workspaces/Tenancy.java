@@ -15,6 +15,7 @@ import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 import java.util.UUID;
 import java.util.function.BiFunction;
+import java.util.function.Function;
 
 /**
  * Runs a request's work inside its workspace (row-level security on) after checking, in the same
@@ -51,6 +52,26 @@ public final class Tenancy {
     return asMember(
             p, workspaceId, min, (conn, m) -> audited.writtenWith(conn, work.apply(conn, m)))
         .onSuccess(x -> audited.committed());
+  }
+
+  /**
+   * As {@link #asMember(Principal, UUID, Role, AuditTrail.Recorded, BiFunction)}, for an action
+   * whose event depends on what {@code work} produced (the id an upsert kept): {@code auditOf}
+   * makes it from {@code work}'s result, in the transaction, where it is written down; it is
+   * appended once the transaction committed.
+   */
+  public <T> Future<T> asMember(
+      Principal p,
+      UUID workspaceId,
+      Role min,
+      BiFunction<SqlConnection, Membership, Future<T>> work,
+      Function<? super T, AuditTrail.Recorded> auditOf) {
+    return asMember(
+            p,
+            workspaceId,
+            min,
+            (conn, m) -> work.apply(conn, m).compose(t -> auditOf.apply(t).writtenDown(conn, t)))
+        .map(AuditTrail.Done::committed);
   }
 
   public <T> Future<T> asMember(
