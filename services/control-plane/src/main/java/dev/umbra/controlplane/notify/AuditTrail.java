@@ -30,7 +30,8 @@ public final class AuditTrail {
    * Recorded#committed} appends it once that transaction committed ({@link
    * dev.umbra.controlplane.workspaces.Tenancy} does both for the work it runs). If the instance
    * dies (or Redis stays away) in between, any instance's outbox sweep appends it under the same
-   * id. For the actions that change who may do what: revocations, trust, roles, agents.
+   * id. For the actions that change who may do what (revocations, trust, roles, membership, agents)
+   * and those that touch a secret or the keys (the vault, keysets, Recovery Kits).
    */
   public Recorded memberWill(
       String sourceIp, UUID workspaceId, UUID accountId, AuditAction action, String target) {
