@@ -67,43 +67,35 @@ final class WorkflowService {
   Future<Workflow> put(Caller caller, UUID wid, Put put) {
     OffsetDateTime now = OffsetDateTime.ofInstant(clock.instant(), ZoneOffset.UTC);
     String name = put.definition().name();
-    return tenancy
-        .asMember(
-            caller.principal(),
-            wid,
-            Role.MEMBER,
-            (conn, m) ->
-                SignerDevice.workspaceKey(conn)
-                    .compose(key -> checkSigner(conn, wid, put, key, m.accountId()))
-                    .compose(v -> store.get(conn, name, true))
-                    .compose(
-                        old ->
-                            old != null && old.version() >= put.version()
-                                ? Future.failedFuture(stale(old.version()))
-                                : store.put(
-                                    conn,
-                                    wid,
-                                    new Workflow(
-                                        name,
-                                        put.version(),
-                                        put.yaml(),
-                                        put.signature(),
-                                        put.signer(),
-                                        m.accountId(),
-                                        now)))
-                    .compose(
-                        stored ->
-                            stored == null
-                                ? Future.failedFuture(stale(put.version()))
-                                : WorkflowProposals.clear(conn, name).map(v -> stored)))
-        .onSuccess(
-            w ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.WORKFLOW_PUT,
-                    "workflow:" + name));
+    return tenancy.asMember(
+        caller.principal(),
+        wid,
+        Role.MEMBER,
+        audit.memberWill(caller, wid, AuditAction.WORKFLOW_PUT, "workflow:" + name),
+        (conn, m) ->
+            SignerDevice.workspaceKey(conn)
+                .compose(key -> checkSigner(conn, wid, put, key, m.accountId()))
+                .compose(v -> store.get(conn, name, true))
+                .compose(
+                    old ->
+                        old != null && old.version() >= put.version()
+                            ? Future.failedFuture(stale(old.version()))
+                            : store.put(
+                                conn,
+                                wid,
+                                new Workflow(
+                                    name,
+                                    put.version(),
+                                    put.yaml(),
+                                    put.signature(),
+                                    put.signer(),
+                                    m.accountId(),
+                                    now)))
+                .compose(
+                    stored ->
+                        stored == null
+                            ? Future.failedFuture(stale(put.version()))
+                            : WorkflowProposals.clear(conn, name).map(v -> stored)));
   }
 
   Future<Void> delete(Caller caller, UUID wid, String name) {
@@ -113,15 +105,8 @@ final class WorkflowService {
             caller.principal(),
             wid,
             Role.MEMBER,
+            audit.memberWill(caller, wid, AuditAction.WORKFLOW_DELETED, "workflow:" + name),
             (conn, m) -> found(store.delete(conn, name, m.accountId(), now)))
-        .onSuccess(
-            w ->
-                audit.memberDid(
-                    caller.sourceIp(),
-                    wid,
-                    caller.accountId(),
-                    AuditAction.WORKFLOW_DELETED,
-                    "workflow:" + name))
         .mapEmpty();
   }
 
