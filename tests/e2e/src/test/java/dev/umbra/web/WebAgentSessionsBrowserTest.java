@@ -135,6 +135,7 @@ class WebAgentSessionsBrowserTest {
     Eventually.until(
         "the page and the CLI watch",
         Duration.ofSeconds(60),
+        AgentMachine.LIST_POLL,
         () -> listed(session),
         s -> s.getInteger("watchers") == 2);
     tab.page.fill("#agent-prompt", "hello " + canary);

@@ -66,6 +66,17 @@ public final class Eventually {
    */
   public static <T> T until(
       String what, Duration within, Callable<T> probe, Predicate<? super T> done) {
+    return until(what, within, POLL, probe, done);
+  }
+
+  /**
+   * As {@link #until(String, Duration, Callable, Predicate)}, asking {@code probe} at most once
+   * every {@code every}: for a probe that costs what the system under test limits, e.g. a CLI run
+   * that opens a relay connection, where the relay allows 20 new connections a second per address —
+   * polled every 10 ms, the probe would use them up and starve the clients under test.
+   */
+  public static <T> T until(
+      String what, Duration within, Duration every, Callable<T> probe, Predicate<? super T> done) {
     long deadline = System.nanoTime() + within.toNanos();
     T last = null;
     Exception lastFailure = null;
@@ -88,14 +99,18 @@ public final class Eventually {
         }
         throw failure;
       }
-      pause(what);
+      pause(what, every);
     }
   }
 
   /** The poll interval: the one fixed sleep the tests keep (tests/architecture FixedSleepsTest). */
   private static void pause(String what) {
+    pause(what, POLL);
+  }
+
+  private static void pause(String what, Duration every) {
     try {
-      Thread.sleep(POLL);
+      Thread.sleep(every);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError("interrupted while waiting: " + what, e);

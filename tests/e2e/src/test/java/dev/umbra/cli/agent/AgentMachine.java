@@ -123,6 +123,14 @@ public final class AgentMachine implements AutoCloseable {
                 Integer.toString(seconds)));
   }
 
+  /**
+   * How often a test asks `agent-session list` while it waits: each run opens a relay connection,
+   * and the relay allows 20 new ones a second per address ({@code UMBRA_RELAY_CONN_RATE}, burst
+   * 100), which the clients under test share; polled every 10 ms the list used them up and the
+   * relay refused with 429 (CI, 2026-12-07).
+   */
+  public static final java.time.Duration LIST_POLL = java.time.Duration.ofMillis(250);
+
   /** The list entry of {@code session}. */
   JsonObject listed(String session) {
     return ok(admin, "agent-session", "list", "local", "--json").array().stream()

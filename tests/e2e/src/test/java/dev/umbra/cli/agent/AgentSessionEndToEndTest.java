@@ -145,6 +145,7 @@ public class AgentSessionEndToEndTest {
     Eventually.until(
         "both clients watch",
         Duration.ofSeconds(60),
+        AgentMachine.LIST_POLL,
         () -> listed(session),
         s -> s.getInteger("watchers") == 2);
     ok(
@@ -174,6 +175,7 @@ public class AgentSessionEndToEndTest {
     Eventually.until(
         "both detached",
         Duration.ofSeconds(30),
+        AgentMachine.LIST_POLL,
         () -> listed(session),
         s -> s.getInteger("watchers") == 0);
 

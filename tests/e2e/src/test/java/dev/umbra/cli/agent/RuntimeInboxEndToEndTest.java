@@ -114,6 +114,7 @@ class RuntimeInboxEndToEndTest {
     Eventually.until(
         "both clients watch",
         Duration.ofSeconds(60),
+        AgentMachine.LIST_POLL,
         () -> listed(session),
         s -> s.getInteger("watchers") == 2);
     ok(
