@@ -128,30 +128,39 @@ public final class MessagingAuth {
           ApiException.unauthorized(
               "a control-plane session token is required (Authorization: Bearer ...)"));
     }
-    String kid;
-    try {
-      kid = SessionVerifier.keyId(token);
-    } catch (InvalidSessionException e) {
-      return Future.failedFuture(ApiException.unauthorized(e.getMessage()));
-    }
-    // a key not known here (another instance's, or a rotation since): read the keys again, then
-    // check; PostgreSQL away while they are read is unavailability, not an invalid token
-    Future<Void> keysRead =
-        kid == null || known.containsKey(kid)
-            ? Future.succeededFuture()
-            : fetches.startedAfterNow(() -> known.containsKey(kid));
-    return keysRead
-        .transform(
-            ar ->
-                ar.failed() && !known.containsKey(kid)
-                    ? Future.<SessionClaims>failedFuture(ar.cause())
-                    : check(token))
+    // checked first (the memo parses a token once, not on every request); only a token refused
+    // as signed by a key not known here (another instance's, or a rotation since) reads the keys
+    // again, then is checked again; PostgreSQL away while they are read is unavailability
+    return check(token)
+        .recover(
+            e -> {
+              String kid = e instanceof InvalidSessionException ? keyIdOrNull(token) : null;
+              if (kid == null || known.containsKey(kid)) {
+                return Future.failedFuture(e);
+              }
+              return fetches
+                  .startedAfterNow(() -> known.containsKey(kid))
+                  .transform(
+                      ar ->
+                          ar.failed() && !known.containsKey(kid)
+                              ? Future.<SessionClaims>failedFuture(ar.cause())
+                              : check(token));
+            })
         .recover(
             e ->
                 Future.failedFuture(
                     e instanceof InvalidSessionException
                         ? ApiException.unauthorized(e.getMessage())
                         : e));
+  }
+
+  /** The key a token names; null when it names none or is no well-formed token. */
+  private static String keyIdOrNull(String token) {
+    try {
+      return SessionVerifier.keyId(token);
+    } catch (InvalidSessionException e) {
+      return null;
+    }
   }
 
   private Future<SessionClaims> check(String token) {
